@@ -21,8 +21,17 @@ public sealed interface Command {
      */
     static Command withTime(Command c, long t) {
         if (c instanceof Acquire x) {
-            return new Acquire(t, x.invocation(), x.name(), x.mode(), x.permits(), x.maxPermits(), x.owner(),
-                    x.waitMillis(), x.leaseMillis(), x.reentrant());
+            return new Acquire(
+                    t,
+                    x.invocation(),
+                    x.name(),
+                    x.mode(),
+                    x.permits(),
+                    x.maxPermits(),
+                    x.owner(),
+                    x.waitMillis(),
+                    x.leaseMillis(),
+                    x.reentrant());
         } else if (c instanceof Release x) {
             return new Release(t, x.invocation(), x.name(), x.token());
         } else if (c instanceof Renew x) {
@@ -30,8 +39,8 @@ public sealed interface Command {
         } else if (c instanceof CancelWait x) {
             return new CancelWait(t, x.invocation(), x.name(), x.waitSeq());
         } else if (c instanceof RegisterSet x) {
-            return new RegisterSet(t, x.invocation(), x.key(), x.expectedVersion(), x.value(), x.fenceName(),
-                    x.fenceToken());
+            return new RegisterSet(
+                    t, x.invocation(), x.key(), x.expectedVersion(), x.value(), x.fenceName(), x.fenceToken());
         } else if (c instanceof CloseSession x) {
             return new CloseSession(t, x.invocation());
         } else if (c instanceof OpenSession x) {
