@@ -22,6 +22,7 @@ import io.holdfast.core.Command;
 import io.holdfast.core.Command.Invocation;
 import io.holdfast.core.Event;
 import io.holdfast.core.Limits;
+import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -44,7 +45,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The client half of Holdfast over any {@link Transport}: one session, its heartbeats, the
+ * The client half of Holdfast over any {@link LockService}: one session, its heartbeats, the
  * leases it holds and the waits it has queued.
  *
  * <p><b>For maintainers.</b> Every changing request gets a sequence number; the table remembers the
@@ -75,7 +76,7 @@ public final class ClientRuntime implements LockClient {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String providerName;
-    private final Transport transport;
+    private final LockService transport;
     private final ClientOptions options;
     private final Set<Capability> capabilities;
     private final String sessionId;
@@ -93,7 +94,7 @@ public final class ClientRuntime implements LockClient {
     private volatile boolean severed;
     private volatile long lastAckNanos;
 
-    private ClientRuntime(String providerName, Transport transport, ClientOptions options, Set<Capability> caps) {
+    private ClientRuntime(String providerName, LockService transport, ClientOptions options, Set<Capability> caps) {
         this.providerName = providerName;
         this.transport = transport;
         this.options = options;
@@ -114,7 +115,7 @@ public final class ClientRuntime implements LockClient {
      * @throws UnavailableException if the session could not be opened
      */
     public static ClientRuntime open(
-            String providerName, Transport transport, ClientOptions options, Set<Capability> capabilities) {
+            String providerName, LockService transport, ClientOptions options, Set<Capability> capabilities) {
         ClientRuntime rt = new ClientRuntime(providerName, transport, options, capabilities);
         rt.start();
         return rt;
@@ -250,7 +251,7 @@ public final class ClientRuntime implements LockClient {
         return providerName;
     }
 
-    Transport transport() {
+    LockService transport() {
         return transport;
     }
 

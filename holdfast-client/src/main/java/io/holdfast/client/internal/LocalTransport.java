@@ -3,6 +3,7 @@ package io.holdfast.client.internal;
 import io.holdfast.LockInfo;
 import io.holdfast.core.Command;
 import io.holdfast.core.Event;
+import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable.RegisterValue;
 import io.holdfast.core.Reply;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /** The transport to a {@link LocalNode} in the same JVM: direct calls, completed at once. */
-public final class LocalTransport implements Transport {
+public final class LocalTransport implements LockService {
     private final LocalNode node;
 
     public LocalTransport(LocalNode node) {

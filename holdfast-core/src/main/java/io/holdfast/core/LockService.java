@@ -1,22 +1,24 @@
-package io.holdfast.client.internal;
+package io.holdfast.core;
 
 import io.holdfast.LockInfo;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
 import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.Reply;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * How a {@link ClientRuntime} reaches a lock table: in the same JVM ({@code mem:}) or over the
- * network (the Holdfast server). Commands are sent with time 0; the receiving end stamps its
- * cluster time. A failure to reach the table completes the future exceptionally with {@link
- * io.holdfast.UnavailableException}; every other outcome is a {@link Reply}.
+ * What a lock service offers a client, whatever stands between them: the in-process node of
+ * {@code mem:}, a gRPC connection to the Holdfast server, or the server's own Raft node behind its
+ * gRPC endpoint. Commands are sent with time 0; the service stamps its cluster time. A failure to
+ * reach the table completes the future exceptionally with {@link io.holdfast.UnavailableException};
+ * every other outcome, refusals included, is a {@link Reply}.
+ *
+ * <p>Events of a session are delivered to its subscriber in the order the table emitted them. A
+ * service may lose events (a connection breaks, the leader changes): clients must not depend on
+ * them alone, and re-send an acquire's invocation to learn its outcome.
  */
-public interface Transport extends AutoCloseable {
+public interface LockService extends AutoCloseable {
     /** Applies a command through the table's log. */
     CompletableFuture<Reply> submit(Command command);
 
