@@ -5,7 +5,6 @@ import io.holdfast.core.LockTable.RegisterValue;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 
 /**
  * What a lock service offers a client, whatever stands between them: the in-process node of
@@ -25,8 +24,12 @@ public interface LockService extends AutoCloseable {
     /** A heartbeat for the session: {@link Reply.Ok}, or a failure for an unknown session. */
     CompletableFuture<Reply> keepAlive(String sessionId);
 
-    /** Delivers the session's events, in the order the table emitted them, to the listener. */
-    void subscribe(String sessionId, Consumer<Event> listener);
+    /**
+     * Delivers the session's events, in the order the table emitted them, to the listener; and
+     * tells it through {@link Listener#onGap()} when events may have been missed (a reconnection,
+     * a new leader), so that it can ask for the outcomes it waits for.
+     */
+    void subscribe(String sessionId, Listener listener);
 
     /** Stops delivering the session's events. */
     void unsubscribe(String sessionId);
@@ -41,4 +44,12 @@ public interface LockService extends AutoCloseable {
 
     @Override
     void close();
+
+    /** Receives a session's events. Called on one thread at a time, in order; must not block. */
+    interface Listener {
+        void onEvent(Event event);
+
+        /** Events may have been lost since the last one delivered. */
+        default void onGap() {}
+    }
 }

@@ -122,7 +122,17 @@ public final class ClientRuntime implements LockClient {
     }
 
     private void start() {
-        transport.subscribe(sessionId, this::onEvent);
+        transport.subscribe(sessionId, new LockService.Listener() {
+            @Override
+            public void onEvent(Event event) {
+                ClientRuntime.this.onEvent(event);
+            }
+
+            @Override
+            public void onGap() {
+                ClientRuntime.this.onGap();
+            }
+        });
         long sent = options.ticker().nanos();
         Reply reply = join(call(new Command.OpenSession(
                 0,
@@ -364,6 +374,7 @@ public final class ClientRuntime implements LockClient {
         pending.put(seq, p);
         Command.Acquire command = new Command.Acquire(
                 0, invocation(seq), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false);
+        p.command = command;
         call(command).whenComplete((reply, error) -> {
             if (error != null) {
                 p.fail(unwrap(error));
@@ -386,6 +397,18 @@ public final class ClientRuntime implements LockClient {
         } else {
             p.fail(failure(reply));
         }
+    }
+
+    /** Re-sends a queued acquire's invocation: the table answers with its outcome so far. */
+    private void recheckNow(PendingWait p) {
+        if (p.isSettled() || state != State.OPEN) {
+            return;
+        }
+        call(p.command).whenComplete((reply, error) -> {
+            if (error == null && !(reply instanceof Reply.Queued)) {
+                onAcquireReply(p, p.command, reply, 0);
+            }
+        });
     }
 
     /** No grant or timeout arrived in time: ask the table for the outcome of the same invocation. */
@@ -489,6 +512,28 @@ public final class ClientRuntime implements LockClient {
             }
         } else if (event instanceof Event.SessionExpired) {
             expire("the service expired the session");
+        }
+    }
+
+    /**
+     * Events may have been lost (a reconnection, a new leader): ask for the outcome of every wait
+     * and check that every lease is still current.
+     */
+    private void onGap() {
+        if (state != State.OPEN) {
+            return;
+        }
+        for (PendingWait p : new ArrayList<>(pending.values())) {
+            if (p.command != null) {
+                recheckNow(p);
+            }
+        }
+        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
+            transport.isCurrentHolder(lease.name(), lease.fencingToken()).whenComplete((current, error) -> {
+                if (Boolean.FALSE.equals(current)) {
+                    lease.markLost("it was taken away while this client was disconnected");
+                }
+            });
         }
     }
 

@@ -4,6 +4,7 @@ import io.holdfast.LockInfo;
 import io.holdfast.Ticker;
 import io.holdfast.core.Command;
 import io.holdfast.core.Event;
+import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.Reply;
 import io.holdfast.core.SessionTracker;
@@ -17,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 /**
  * A lock service inside one JVM: a {@link LockTable} behind a lock, with the duties the server's
@@ -39,7 +39,7 @@ public final class LocalNode {
     private final Condition changed = lock.newCondition();
     private final Ticker ticker;
     private final long origin;
-    private final Map<String, Consumer<Event>> listeners = new ConcurrentHashMap<>();
+    private final Map<String, LockService.Listener> listeners = new ConcurrentHashMap<>();
     private final ExecutorService dispatcher;
 
     private LocalNode(String name, Ticker ticker) {
@@ -89,9 +89,9 @@ public final class LocalNode {
             tracker.touch(cc.invocation().sessionId(), now); // any request is a heartbeat
         }
         for (Event e : events) {
-            Consumer<Event> listener = listeners.get(e.sessionId());
+            LockService.Listener listener = listeners.get(e.sessionId());
             if (listener != null) {
-                dispatcher.execute(() -> listener.accept(e));
+                dispatcher.execute(() -> listener.onEvent(e));
             }
         }
         return reply;
@@ -111,7 +111,7 @@ public final class LocalNode {
         }
     }
 
-    public void subscribe(String sessionId, Consumer<Event> listener) {
+    public void subscribe(String sessionId, LockService.Listener listener) {
         listeners.put(sessionId, listener);
     }
 

@@ -2,14 +2,12 @@ package io.holdfast.client.internal;
 
 import io.holdfast.LockInfo;
 import io.holdfast.core.Command;
-import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable.RegisterValue;
 import io.holdfast.core.Reply;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 
 /** The transport to a {@link LocalNode} in the same JVM: direct calls, completed at once. */
 public final class LocalTransport implements LockService {
@@ -30,7 +28,7 @@ public final class LocalTransport implements LockService {
     }
 
     @Override
-    public void subscribe(String sessionId, Consumer<Event> listener) {
+    public void subscribe(String sessionId, LockService.Listener listener) {
         node.subscribe(sessionId, listener);
     }
 

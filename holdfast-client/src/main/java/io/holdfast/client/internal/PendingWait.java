@@ -21,6 +21,9 @@ final class PendingWait {
     final int permits;
     final long leaseMillis;
     final CompletableFuture<Lease> future = new CompletableFuture<>();
+    /** The acquire as sent, to re-send for its outcome. */
+    volatile io.holdfast.core.Command.Acquire command;
+
     private boolean settled;
     private long grantedToken;
 
