@@ -219,6 +219,11 @@ public final class HoldfastServer implements AutoCloseable {
         }
     }
 
+    /** The table in its canonical snapshot form, to compare replicas (tests, verification). */
+    byte[] tableBytes() {
+        return service.tableBytes();
+    }
+
     /** Takes a snapshot now (for tests and operators); returns its log index. */
     public long takeSnapshot() throws IOException {
         return raft.getDivision(GROUP_ID).getStateMachine().takeSnapshot();

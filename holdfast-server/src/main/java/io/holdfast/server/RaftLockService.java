@@ -196,6 +196,18 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     // ------------------------------------------------------------------ Ratis plumbing
 
+    byte[] tableBytes() {
+        return machine.read(t -> {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            try {
+                t.writeSnapshot(out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return out.toByteArray();
+        });
+    }
+
     boolean isLeader() {
         return duties.isActive();
     }
