@@ -45,6 +45,21 @@ class WaitDeadlineTest {
     }
 
     @Test
+    void aReleaseAtAWaitersDeadlineTimesItOutInsteadOfGrantingIt() {
+        long x = token(a.acquire("x").apply());
+        b.acquire("x").waitMillis(1_000).apply();
+        long bSeq = b.lastSeq();
+        c.acquire("x").waitMillis(5_000).apply();
+        long cSeq = c.lastSeq();
+
+        d.at(d.time() + 1_000); // no Tick yet: the release comes first
+        a.release("x", x);
+
+        assertThat(d.events())
+                .containsExactly(new Event.WaitTimedOut(b.id, bSeq, "x"), new Event.Granted(c.id, cSeq, "x", x + 1));
+    }
+
+    @Test
     void aCompatibleWaiterBehindATimedOutHeadIsGranted() {
         token(a.acquire("x").shared().apply());
         b.acquire("x").waitMillis(1_000).apply(); // writer: blocks the readers behind it
