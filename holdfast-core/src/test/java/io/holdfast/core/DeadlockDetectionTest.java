@@ -72,6 +72,38 @@ class DeadlockDetectionTest {
     }
 
     @Test
+    void anOwnerThatWouldQueueBehindAWaiterThatWaitsForItIsRefused() {
+        // a reads x; writer b queues for x and so waits for a. If a (not reentrant) asked for x
+        // again, the fair queue would put it behind b: each would wait for the other.
+        token(a.acquire("x").shared().apply());
+        b.acquire("x").waitMillis(WAIT).apply();
+
+        Reply.Failed f = failed(a.acquire("x").shared().waitMillis(WAIT).apply(), ErrorCode.DEADLOCK);
+
+        assertThat(f.cycle()).isNotEmpty().containsOnly("x");
+        assertThat(d.describe("x").waiters()).extracting(WaiterInfo::sessionId).containsExactly(b.id);
+    }
+
+    @Test
+    void aReaderWaitingOutALockDelayDoesNotWaitForTheOtherReaders() {
+        Client e = d.open("e", 2_000);
+        long t0 = d.time();
+        token(a.acquire("x").shared().apply());
+        token(e.acquire("x").shared().apply());
+        d.expire(e); // x stays readable by a, but grants nothing for 2 s
+        token(c.acquire("y").apply());
+        assertThat(c.acquire("x").shared().waitMillis(WAIT).apply()).isEqualTo(Reply.Queued.INSTANCE);
+        long cSeq = c.lastSeq();
+
+        // c waits for the delay only, not for a: a's wait for c closes no cycle.
+        assertThat(a.acquire("y").waitMillis(WAIT).apply()).isEqualTo(Reply.Queued.INSTANCE);
+
+        d.tickAt(t0 + 2_000);
+        assertThat(d.events())
+                .containsExactly(new Event.Granted(c.id, cSeq, "x", d.table().lastToken()));
+    }
+
+    @Test
     void ownersOfOneSessionAreSeparateNodes() {
         token(a.acquire("x").owner(1).apply());
         token(a.acquire("y").owner(2).apply());
