@@ -1,0 +1,33 @@
+package io.holdfast;
+
+/**
+ * What a provider can honour. A feature that a provider lacks is reported with {@link
+ * UnsupportedFeatureException}, never silently ignored; the contract suite switches its tests on
+ * these.
+ */
+public enum Capability {
+    /** Waiters are granted in arrival order, and the release step grants the next one. */
+    FAIR_QUEUE,
+    /** Shared (read) mode beside exclusive mode. */
+    READ_WRITE,
+    /** Counting semaphores. */
+    SEMAPHORE,
+    /** Optional lease timeouts, renewed by the client's watchdog. */
+    LEASE_TIMEOUT,
+    /** Waits that would close a cycle are refused with {@link DeadlockException}. */
+    DEADLOCK_DETECTION,
+    /** Versioned registers with compare-and-set. */
+    REGISTERS,
+    /** Register writes fenced by a lease. */
+    FENCED_REGISTERS,
+    /** {@link Admin#revoke(String)}. */
+    REVOKE,
+    /** {@link Admin#locks(String, int)} and {@link Admin#describe(String)}. */
+    INSPECT,
+    /** {@link Admin#isCurrentHolder(String, long)}. */
+    CHECK_FENCE,
+    /** Locks of an expired session stay ungrantable for a lock-delay. */
+    LOCK_DELAY,
+    /** The lock state survives the loss of a store node (replication). */
+    SURVIVES_NODE_FAILURE
+}

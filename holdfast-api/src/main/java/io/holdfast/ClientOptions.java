@@ -1,0 +1,162 @@
+package io.holdfast;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link LockClient} that do not depend on the provider. Provider-specific settings
+ * travel in the URI.
+ *
+ * <ul>
+ *   <li>{@code clientName}: shown to operators beside every lock this client holds; defaults to
+ *       {@code user@host:pid}.
+ *   <li>{@code sessionTtl}: how long the service keeps the session without a heartbeat (1 s to 10
+ *       min, default 10 s). Heartbeats go every third of it. A crashed client's locks come back
+ *       after at most this long.
+ *   <li>{@code lockDelay}: after the session <em>expires</em> (not when it releases), its locks
+ *       stay ungrantable this long, for resources that cannot check tokens (0 to 60 s, default 0).
+ *   <li>{@code requestTimeout}: how long one request may take before it is retried (100 ms to 5
+ *       min, default 10 s).
+ *   <li>{@code retryPolicy}: see {@link RetryPolicy}.
+ *   <li>{@code ticker}: the monotonic clock for client-side deadlines and renewals.
+ * </ul>
+ */
+public final class ClientOptions {
+    private static final Duration MIN_TTL = Duration.ofSeconds(1);
+    private static final Duration MAX_TTL = Duration.ofMinutes(10);
+    private static final Duration MAX_LOCK_DELAY = Duration.ofSeconds(60);
+
+    private final String clientName;
+    private final Duration sessionTtl;
+    private final Duration lockDelay;
+    private final Duration requestTimeout;
+    private final RetryPolicy retryPolicy;
+    private final Ticker ticker;
+
+    private ClientOptions(Builder b) {
+        this.clientName = b.clientName;
+        this.sessionTtl = b.sessionTtl;
+        this.lockDelay = b.lockDelay;
+        this.requestTimeout = b.requestTimeout;
+        this.retryPolicy = b.retryPolicy;
+        this.ticker = b.ticker;
+    }
+
+    /** The defaults described above. */
+    public static ClientOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String clientName() {
+        return clientName;
+    }
+
+    public Duration sessionTtl() {
+        return sessionTtl;
+    }
+
+    public Duration lockDelay() {
+        return lockDelay;
+    }
+
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    public RetryPolicy retryPolicy() {
+        return retryPolicy;
+    }
+
+    public Ticker ticker() {
+        return ticker;
+    }
+
+    /** A builder that starts from these options. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.clientName = clientName;
+        b.sessionTtl = sessionTtl;
+        b.lockDelay = lockDelay;
+        b.requestTimeout = requestTimeout;
+        b.retryPolicy = retryPolicy;
+        b.ticker = ticker;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "ClientOptions[clientName=" + clientName + ", sessionTtl=" + sessionTtl + ", lockDelay=" + lockDelay
+                + ", requestTimeout=" + requestTimeout + ", retryPolicy=" + retryPolicy + "]";
+    }
+
+    /** Builds {@link ClientOptions}; every setter checks its bounds at once. */
+    public static final class Builder {
+        private String clientName = defaultClientName();
+        private Duration sessionTtl = Duration.ofSeconds(10);
+        private Duration lockDelay = Duration.ZERO;
+        private Duration requestTimeout = Duration.ofSeconds(10);
+        private RetryPolicy retryPolicy = RetryPolicy.defaults();
+        private Ticker ticker = Ticker.system();
+
+        private Builder() {}
+
+        public Builder clientName(String clientName) {
+            if (clientName == null || clientName.isBlank() || clientName.length() > 256) {
+                throw new InvalidArgumentException("clientName must be 1 to 256 characters, not blank");
+            }
+            this.clientName = clientName;
+            return this;
+        }
+
+        public Builder sessionTtl(Duration ttl) {
+            this.sessionTtl = within("sessionTtl", ttl, MIN_TTL, MAX_TTL);
+            return this;
+        }
+
+        public Builder lockDelay(Duration delay) {
+            this.lockDelay = within("lockDelay", delay, Duration.ZERO, MAX_LOCK_DELAY);
+            return this;
+        }
+
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = within("requestTimeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(5));
+            return this;
+        }
+
+        public Builder retryPolicy(RetryPolicy policy) {
+            this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy");
+            return this;
+        }
+
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        public ClientOptions build() {
+            return new ClientOptions(this);
+        }
+
+        private static Duration within(String what, Duration d, Duration min, Duration max) {
+            if (d == null || d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+                throw new InvalidArgumentException(what + " must be between " + min + " and " + max + ", not " + d);
+            }
+            return d;
+        }
+
+        private static String defaultClientName() {
+            String user = System.getProperty("user.name", "?");
+            String host;
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException | SecurityException e) {
+                host = "localhost";
+            }
+            return user + "@" + host + ":" + ProcessHandle.current().pid();
+        }
+    }
+}

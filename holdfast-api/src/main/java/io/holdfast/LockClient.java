@@ -1,0 +1,90 @@
+package io.holdfast;
+
+import io.holdfast.spi.LockProvider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
+
+/**
+ * The entry point: a connection to one lock service or store, with one session that is kept alive
+ * in the background. Opened by URI, the way JDBC picks a driver: {@code holdfast://host:4653,…},
+ * {@code jdbc:postgresql://…}, {@code redis://…}, {@code zookeeper://…}, {@code etcd://…}, {@code
+ * file:///…}, {@code mem:} (in-process, for tests and demos).
+ *
+ * <p><b>Guarantees.</b> All handles it returns share its session: if the session expires, every
+ * lease they hold is lost (and told so) and every wait fails with {@link SessionExpiredException}.
+ * It is thread-safe; share one per process. {@link #close()} releases every lease and ends the
+ * session, so other clients do not wait for the TTL.
+ *
+ * <p><b>Not guaranteed.</b> The features in {@link #capabilities()} only: a provider that lacks one
+ * throws {@link UnsupportedFeatureException} when it is used.
+ *
+ * <p><b>Failure story.</b> The process is killed with SIGKILL while holding locks. Nothing is
+ * released by the client; the service stops hearing heartbeats and expires the session after its
+ * TTL ({@link ClientOptions#sessionTtl()}), then grants the locks to the next waiters with higher
+ * fencing tokens.
+ */
+public interface LockClient extends AutoCloseable {
+
+    /** Opens a client with {@link ClientOptions#defaults()}. */
+    static LockClient open(String uri) {
+        return open(uri, ClientOptions.defaults());
+    }
+
+    /**
+     * Opens a client through the first provider on the class path that accepts the URI.
+     *
+     * @throws InvalidArgumentException if no provider accepts it, or the URI is malformed
+     * @throws UnavailableException if the service cannot be reached
+     */
+    static LockClient open(String uri, ClientOptions options) {
+        if (uri == null || uri.isBlank()) {
+            throw new InvalidArgumentException("the URI must not be empty");
+        }
+        if (options == null) {
+            throw new InvalidArgumentException("options must not be null");
+        }
+        List<String> known = new ArrayList<>();
+        for (LockProvider provider : ServiceLoader.load(LockProvider.class, LockClient.class.getClassLoader())) {
+            if (provider.accepts(uri)) {
+                return provider.open(uri, options);
+            }
+            known.add(provider.name());
+        }
+        throw new InvalidArgumentException("no provider on the class path accepts '" + uri + "' (providers found: "
+                + (known.isEmpty() ? "none" : String.join(", ", known)) + ")");
+    }
+
+    /** The exclusive lock with this name. @throws InvalidArgumentException for a bad name */
+    DistributedLock lock(String name);
+
+    /** The read-write lock with this name. @throws InvalidArgumentException for a bad name */
+    DistributedReadWriteLock readWriteLock(String name);
+
+    /**
+     * The semaphore with this name and number of permits.
+     *
+     * @throws InvalidArgumentException for a bad name or a permit count outside 1..1,000,000
+     */
+    DistributedSemaphore semaphore(String name, int permits);
+
+    /** The versioned register with this key. @throws InvalidArgumentException for a bad key */
+    VersionedRegister register(String key);
+
+    /** Operator calls. */
+    Admin admin();
+
+    /** What this provider can honour. */
+    Set<Capability> capabilities();
+
+    /** This client's session id, as operators see it. */
+    String sessionId();
+
+    /** False once the session has expired or the client was closed. */
+    boolean isOpen();
+
+    /** Releases every lease, cancels every wait and ends the session. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,50 @@
+package io.holdfast;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The rules for lock, semaphore and register names: 1 to {@value #MAX_NAME_BYTES} bytes of UTF-8,
+ * no control characters, {@code /}-separated like paths so that permissions can be granted by
+ * prefix. Every provider checks names with {@link #check(String)} before doing anything.
+ */
+public final class Names {
+    /** The longest name, in UTF-8 bytes. */
+    public static final int MAX_NAME_BYTES = 512;
+
+    private Names() {}
+
+    /**
+     * Returns the name if it is valid.
+     *
+     * @throws InvalidArgumentException naming what is wrong, if it is null, empty, too long, not
+     *     well-formed Unicode or contains a control character
+     */
+    public static String check(String name) {
+        if (name == null) {
+            throw new InvalidArgumentException("name must not be null");
+        }
+        if (name.isEmpty()) {
+            throw new InvalidArgumentException("name must not be empty");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (Character.isISOControl(c)) {
+                throw new InvalidArgumentException(
+                        "name must not contain control characters (found U+%04X at %d)".formatted((int) c, i));
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 >= name.length() || !Character.isLowSurrogate(name.charAt(i + 1))) {
+                    throw new InvalidArgumentException("name is not well-formed UTF-16 (lone surrogate at " + i + ")");
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                throw new InvalidArgumentException("name is not well-formed UTF-16 (lone surrogate at " + i + ")");
+            }
+        }
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_NAME_BYTES) {
+            throw new InvalidArgumentException("name is " + bytes + " bytes of UTF-8; the limit is " + MAX_NAME_BYTES);
+        }
+        return name;
+    }
+}

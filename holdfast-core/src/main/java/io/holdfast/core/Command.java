@@ -1,0 +1,133 @@
+package io.holdfast.core;
+
+import io.holdfast.LockMode;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The commands {@link LockTable} applies. Every command carries {@code time}: the proposer's clock
+ * in milliseconds of cluster time (the table never reads a clock). Commands that a client sends
+ * carry an {@link Invocation} so that a retry after a lost reply is answered from the table's
+ * memory instead of applied twice. Commands that only the leader proposes ({@link Tick}, {@link
+ * ExpireSession}) and operator commands ({@link Revoke}) have none.
+ */
+public sealed interface Command {
+    /** Cluster time in milliseconds at which the proposer issued the command. */
+    long time();
+
+    /**
+     * Who sent a changing command, and which of its requests it is.
+     *
+     * @param sessionId the sending session
+     * @param seq the client's sequence number of this request, positive, unique per session
+     * @param ackedBelow every request of this session with a smaller seq has had its reply
+     *     delivered: the table may forget those replies (Raft dissertation, section 6.3)
+     */
+    record Invocation(String sessionId, long seq, long ackedBelow) {
+        public Invocation {
+            Objects.requireNonNull(sessionId, "sessionId");
+        }
+    }
+
+    /** Commands sent by a client with an invocation id. */
+    sealed interface ClientCommand extends Command {
+        Invocation invocation();
+    }
+
+    /**
+     * Opens a session. The id is chosen by the proposer (random, at least 128 bits) so that every
+     * replica creates the same one; opening an id that exists with the same settings is answered
+     * as a success (a retry).
+     */
+    record OpenSession(long time, String sessionId, String clientName, long ttlMillis, long lockDelayMillis)
+            implements Command {}
+
+    /** Checks that the session is alive. Liveness itself is tracked outside the table. */
+    record KeepAlive(long time, String sessionId) implements Command {}
+
+    /** Ends a session on its client's request: everything it holds is released, no lock-delay. */
+    record CloseSession(long time, Invocation invocation) implements ClientCommand {}
+
+    /** Ends a session whose heartbeats stopped: its holders are told, lock-delay applies. */
+    record ExpireSession(long time, String sessionId) implements Command {}
+
+    /**
+     * Asks for a lock, a read lock, or semaphore permits.
+     *
+     * @param name the lock or semaphore name
+     * @param mode {@link LockMode#PERMITS} for a semaphore
+     * @param permits permits wanted (1 for locks)
+     * @param maxPermits the semaphore's size (1 for locks)
+     * @param owner who, inside the session, asks: holds and waits of the same owner make the
+     *     wait-for graph for deadlock detection
+     * @param waitMillis how long it may queue; 0 to try once
+     * @param leaseMillis lease timeout; 0 for none
+     * @param reentrant whether an owner that already holds the lock in a compatible mode gets
+     *     another hold count on the same grant (otherwise such a request is a self-deadlock)
+     */
+    record Acquire(
+            long time,
+            Invocation invocation,
+            String name,
+            LockMode mode,
+            int permits,
+            int maxPermits,
+            long owner,
+            long waitMillis,
+            long leaseMillis,
+            boolean reentrant)
+            implements ClientCommand {}
+
+    /** Gives back one hold count of the grant with this token. */
+    record Release(long time, Invocation invocation, String name, long token) implements ClientCommand {}
+
+    /** Extends the lease timeout of the grant with this token by its lease time from now. */
+    record Renew(long time, Invocation invocation, String name, long token) implements ClientCommand {}
+
+    /** Withdraws the waiter that the acquire with sequence number {@code waitSeq} queued. */
+    record CancelWait(long time, Invocation invocation, String name, long waitSeq) implements ClientCommand {}
+
+    /** Moves cluster time forward: waits past their deadline fail, leases past their timeout are lost. */
+    record Tick(long time) implements Command {}
+
+    /**
+     * Writes a register if its version is {@code expectedVersion} (0: absent) and, when {@code
+     * fenceName} is not null, only while {@code fenceToken} is a current grant of that lock.
+     */
+    record RegisterSet(
+            long time,
+            Invocation invocation,
+            String key,
+            long expectedVersion,
+            byte[] value,
+            String fenceName,
+            long fenceToken)
+            implements ClientCommand {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RegisterSet r
+                    && time == r.time
+                    && invocation.equals(r.invocation)
+                    && key.equals(r.key)
+                    && expectedVersion == r.expectedVersion
+                    && Arrays.equals(value, r.value)
+                    && Objects.equals(fenceName, r.fenceName)
+                    && fenceToken == r.fenceToken;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(time, invocation, key, expectedVersion, Arrays.hashCode(value), fenceName, fenceToken);
+        }
+
+        @Override
+        public String toString() {
+            return "RegisterSet[time=" + time + ", invocation=" + invocation + ", key=" + key + ", expectedVersion="
+                    + expectedVersion + ", value=" + (value == null ? "null" : value.length + " bytes")
+                    + ", fenceName=" + fenceName + ", fenceToken=" + fenceToken + "]";
+        }
+    }
+
+    /** An operator takes every grant of {@code name} away; holders are told, waiters go next. */
+    record Revoke(long time, String name) implements Command {}
+}

@@ -1,0 +1,10 @@
+package io.holdfast.core;
+
+/** Receives the events of one {@link LockTable#apply} call, in order. */
+@FunctionalInterface
+public interface EventSink {
+    void accept(Event event);
+
+    /** Drops events (followers that do not deliver them, replays). */
+    EventSink NONE = event -> {};
+}

@@ -1,0 +1,34 @@
+package io.holdfast.core;
+
+/** The bounds that {@link LockTable} enforces on every command. */
+public final class Limits {
+    /** Shortest and longest session TTL, in milliseconds. */
+    public static final long MIN_TTL_MILLIS = 1_000;
+
+    public static final long MAX_TTL_MILLIS = 600_000;
+
+    /** Longest lock-delay, in milliseconds. */
+    public static final long MAX_LOCK_DELAY_MILLIS = 60_000;
+
+    /** Longest wait and lease timeout, in milliseconds (one day). */
+    public static final long MAX_WAIT_MILLIS = 86_400_000;
+
+    /** Shortest lease timeout, in milliseconds. */
+    public static final long MIN_LEASE_MILLIS = 100;
+
+    /** Most permits a semaphore may have. */
+    public static final int MAX_PERMITS = 1_000_000;
+
+    /** Largest register value, in bytes. */
+    public static final int MAX_VALUE_BYTES = 64 * 1024;
+
+    /** Longest client name, in characters. */
+    public static final int MAX_CLIENT_NAME = 256;
+
+    /** Session ids: this many characters at least and at most, from [A-Za-z0-9_-]. */
+    public static final int MIN_SESSION_ID = 16;
+
+    public static final int MAX_SESSION_ID = 128;
+
+    private Limits() {}
+}

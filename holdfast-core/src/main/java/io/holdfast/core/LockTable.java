@@ -1,0 +1,784 @@
+package io.holdfast.core;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.HolderInfo;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockInfo;
+import io.holdfast.LockMode;
+import io.holdfast.Names;
+import io.holdfast.WaiterInfo;
+import io.holdfast.core.Command.Acquire;
+import io.holdfast.core.Command.CancelWait;
+import io.holdfast.core.Command.ClientCommand;
+import io.holdfast.core.Command.CloseSession;
+import io.holdfast.core.Command.ExpireSession;
+import io.holdfast.core.Command.Invocation;
+import io.holdfast.core.Command.KeepAlive;
+import io.holdfast.core.Command.OpenSession;
+import io.holdfast.core.Command.RegisterSet;
+import io.holdfast.core.Command.Release;
+import io.holdfast.core.Command.Renew;
+import io.holdfast.core.Command.Revoke;
+import io.holdfast.core.Command.Tick;
+import io.holdfast.core.Reply.Failed;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The deterministic lock state machine: sessions, locks (exclusive and shared, reentrant per
+ * owner), semaphores, FIFO wait queues with deadlines, fencing tokens, lease timeouts, lock-delay,
+ * deadlock detection, versioned registers and admin revoke.
+ *
+ * <p><b>For maintainers.</b> The table has no I/O, no threads and no clock. Time enters only as the
+ * {@code time} of each command; the table's clock is the largest time seen so far, so it never goes
+ * backwards even if a new leader's clock is behind. Deadlines pass only when a command says so:
+ * the leader proposes a {@link Tick} when {@link #nextDeadline()} is due and an {@link
+ * ExpireSession} when a session's heartbeats stop. Every replica that applies the same commands in
+ * the same order reaches the same state, replies and events; {@link #apply} never throws for a
+ * command, whatever its content: bad input becomes a {@link Failed} reply and changes nothing.
+ *
+ * <p>Fencing tokens come from one counter for the whole table: every grant takes the next value,
+ * so tokens grow across all names, leader changes and restarts (the counter is in the snapshot).
+ * A reentrant grant keeps the token of the first grant.
+ *
+ * <p>Exactly-once: every client command carries an {@link Invocation}; the table remembers the
+ * reply of each invocation until the client acknowledges it, and answers a retry from that memory.
+ * The remembered reply of a queued acquire is updated when the waiter is granted or times out, so
+ * a client that lost the grant event learns the outcome by retrying the acquire.
+ *
+ * <p>Deadlock detection: owners (session, owner id) that hold or wait for locks form a wait-for
+ * graph; an owner waits for the holders of the lock it queued for and for every waiter ahead of
+ * it. A new wait that would close a cycle is refused with {@link ErrorCode#DEADLOCK}. Semaphore
+ * waits are left out of the graph: any of several holders can free a permit, so a cycle through a
+ * semaphore is not necessarily a deadlock.
+ *
+ * <p>Not thread-safe: one thread applies commands (the Raft apply thread, or a caller that holds a
+ * lock around it).
+ */
+public final class LockTable {
+    private final Map<String, Session> sessions = new HashMap<>();
+    private final Map<String, Resource> resources = new HashMap<>();
+    private final Map<String, Register> registers = new HashMap<>();
+    private final Map<OwnerKey, Waiter> lockWaits = new HashMap<>();
+    private final Timers timers = new Timers();
+    private long now;
+    private long lastToken;
+
+    record OwnerKey(String sessionId, long owner) {}
+
+    static final class Register {
+        final long version;
+        final byte[] value;
+
+        Register(long version, byte[] value) {
+            this.version = version;
+            this.value = value;
+        }
+    }
+
+    /** A value read from a register: its version and a copy of its bytes. */
+    public record RegisterValue(long version, byte[] value) {}
+
+    public LockTable() {}
+
+    /**
+     * Applies one command.
+     *
+     * @param command the command, in log order
+     * @param events receives the events the command causes, in order
+     * @return the reply; never null, never thrown
+     */
+    public Reply apply(Command command, EventSink events) {
+        if (command == null) {
+            return Failed.of(ErrorCode.INVALID_ARGUMENT, "command must not be null");
+        }
+        try {
+            if (command.time() > now) {
+                now = command.time();
+            }
+            if (command instanceof ClientCommand cc) {
+                return applyClient(cc, events);
+            }
+            if (command instanceof Tick) {
+                tick(events);
+                return Reply.Ok.INSTANCE;
+            }
+            if (command instanceof OpenSession c) {
+                return openSession(c);
+            }
+            if (command instanceof KeepAlive c) {
+                return sessions.containsKey(c.sessionId()) ? Reply.Ok.INSTANCE : unknownSession(c.sessionId());
+            }
+            if (command instanceof ExpireSession c) {
+                Session s = sessions.get(c.sessionId());
+                if (s == null) {
+                    return new Reply.Ok(0);
+                }
+                endSession(s, true, events);
+                return new Reply.Ok(1);
+            }
+            if (command instanceof Revoke c) {
+                return revoke(c, events);
+            }
+            return Failed.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "unknown command " + command.getClass().getSimpleName());
+        } catch (InvalidArgumentException e) {
+            return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+        }
+    }
+
+    private Reply applyClient(ClientCommand command, EventSink events) {
+        Invocation inv = command.invocation();
+        if (inv == null) {
+            return Failed.of(ErrorCode.INVALID_ARGUMENT, "client commands need an invocation id");
+        }
+        Session session = sessions.get(inv.sessionId());
+        if (session == null) {
+            return unknownSession(inv.sessionId());
+        }
+        if (inv.seq() <= 0 || inv.ackedBelow() < 0 || inv.ackedBelow() > inv.seq()) {
+            return Failed.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "invocation needs 0 < seq and 0 <= ackedBelow <= seq, not " + inv.seq() + "/" + inv.ackedBelow());
+        }
+        session.acknowledge(inv.ackedBelow());
+        if (inv.seq() < session.ackedBelow) {
+            return Failed.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "request " + inv.seq() + " was already acknowledged by its client; it cannot be answered again");
+        }
+        Reply cached = session.cachedReply(inv.seq());
+        if (cached != null) {
+            return cached;
+        }
+        Reply reply;
+        try {
+            reply = applyFresh(command, session, events);
+        } catch (InvalidArgumentException e) {
+            reply = Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+        }
+        if (sessions.get(session.id) == session) {
+            session.remember(inv.seq(), reply);
+        }
+        return reply;
+    }
+
+    private Reply applyFresh(ClientCommand command, Session session, EventSink events) {
+        if (command instanceof Acquire c) {
+            return acquire(c, session, events);
+        }
+        if (command instanceof Release c) {
+            return release(c, session, events);
+        }
+        if (command instanceof Renew c) {
+            return renew(c, session);
+        }
+        if (command instanceof CancelWait c) {
+            return cancelWait(c, session, events);
+        }
+        if (command instanceof RegisterSet c) {
+            return registerSet(c);
+        }
+        if (command instanceof CloseSession) {
+            endSession(session, false, events);
+            return Reply.Ok.INSTANCE;
+        }
+        return Failed.of(
+                ErrorCode.INVALID_ARGUMENT,
+                "unknown command " + command.getClass().getSimpleName());
+    }
+
+    // ---------------------------------------------------------------------------------- sessions
+
+    private Reply openSession(OpenSession c) {
+        String id = c.sessionId();
+        checkSessionId(id);
+        if (c.clientName() == null || c.clientName().isEmpty() || c.clientName().length() > Limits.MAX_CLIENT_NAME) {
+            throw new InvalidArgumentException("client name must be 1 to " + Limits.MAX_CLIENT_NAME + " characters");
+        }
+        checkRange("session TTL", c.ttlMillis(), Limits.MIN_TTL_MILLIS, Limits.MAX_TTL_MILLIS);
+        checkRange("lock-delay", c.lockDelayMillis(), 0, Limits.MAX_LOCK_DELAY_MILLIS);
+        Session existing = sessions.get(id);
+        if (existing != null) {
+            boolean same = existing.ttlMillis == c.ttlMillis()
+                    && existing.lockDelayMillis == c.lockDelayMillis()
+                    && existing.clientName.equals(c.clientName());
+            return same
+                    ? Reply.Ok.INSTANCE
+                    : Failed.of(ErrorCode.INVALID_ARGUMENT, "session id " + id + " is already in use");
+        }
+        sessions.put(id, new Session(id, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), now));
+        return Reply.Ok.INSTANCE;
+    }
+
+    private static void checkSessionId(String id) {
+        if (id == null || id.length() < Limits.MIN_SESSION_ID || id.length() > Limits.MAX_SESSION_ID) {
+            throw new InvalidArgumentException(
+                    "session id must be " + Limits.MIN_SESSION_ID + " to " + Limits.MAX_SESSION_ID + " characters");
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char ch = id.charAt(i);
+            boolean ok = (ch >= 'a' && ch <= 'z')
+                    || (ch >= 'A' && ch <= 'Z')
+                    || (ch >= '0' && ch <= '9')
+                    || ch == '-'
+                    || ch == '_';
+            if (!ok) {
+                throw new InvalidArgumentException("session id may only contain A-Z a-z 0-9 - _");
+            }
+        }
+    }
+
+    private static Failed unknownSession(String id) {
+        return Failed.of(ErrorCode.SESSION_EXPIRED, "session " + id + " is unknown or expired");
+    }
+
+    /** Ends a session: releases its holds, cancels its waits, grants what that frees. */
+    private void endSession(Session s, boolean expired, EventSink events) {
+        sessions.remove(s.id);
+        List<Resource> touched = new ArrayList<>();
+        for (Hold h = s.holdsHead; h != null; ) {
+            Hold next = h.sNext;
+            detach(h);
+            Resource r = h.resource;
+            if (expired) {
+                events.accept(new Event.Lost(s.id, r.name, h.token, Event.Reason.SESSION_EXPIRED));
+                if (s.lockDelayMillis > 0 && r.blockedUntil < now + s.lockDelayMillis) {
+                    r.blockedUntil = now + s.lockDelayMillis;
+                    timers.unblock(r);
+                }
+            }
+            touched.add(r);
+            h = next;
+        }
+        for (Waiter w = s.waitsHead; w != null; ) {
+            Waiter next = w.sNext;
+            detach(w);
+            touched.add(w.resource);
+            w = next;
+        }
+        if (expired) {
+            events.accept(new Event.SessionExpired(s.id));
+        }
+        // Grant in name order: the same on every replica, however the lists were built.
+        touched.sort(java.util.Comparator.comparing(r -> r.name));
+        for (Resource r : touched) {
+            grantWaiters(r, events);
+            dropIfIdle(r);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- acquire
+
+    private Reply acquire(Acquire c, Session session, EventSink events) {
+        String name = Names.check(c.name());
+        LockMode mode = c.mode();
+        if (mode == null) {
+            throw new InvalidArgumentException("mode must not be null");
+        }
+        boolean semaphore = mode == LockMode.PERMITS;
+        if (semaphore) {
+            checkRange("semaphore size", c.maxPermits(), 1, Limits.MAX_PERMITS);
+            checkRange("permits", c.permits(), 1, c.maxPermits());
+        } else if (c.permits() != 1 || c.maxPermits() != 1) {
+            throw new InvalidArgumentException("a lock is acquired with 1 permit of 1");
+        }
+        checkRange("wait", c.waitMillis(), 0, Limits.MAX_WAIT_MILLIS);
+        if (c.leaseMillis() != 0) {
+            checkRange("lease timeout", c.leaseMillis(), Limits.MIN_LEASE_MILLIS, Limits.MAX_WAIT_MILLIS);
+        }
+        Resource r = resources.get(name);
+        if (r != null && (r.semaphore != semaphore || r.maxPermits != c.maxPermits())) {
+            return Failed.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    r.semaphore
+                            ? name + " is a semaphore with " + r.maxPermits + " permits"
+                                    + (semaphore ? ", not " + c.maxPermits() : ", not a lock")
+                            : name + " is a lock, not a semaphore");
+        }
+        if (session.findWaitOfOwner(c.owner()) != null) {
+            return Failed.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "owner " + c.owner() + " already waits for " + session.findWaitOfOwner(c.owner()).resource.name
+                            + "; one wait per owner at a time");
+        }
+        if (r == null) {
+            r = new Resource(name, semaphore, c.maxPermits());
+            resources.put(name, r);
+        }
+        if (!semaphore && c.reentrant()) {
+            Hold mine = r.findHolderOfOwner(session, c.owner());
+            if (mine != null && (mine.mode == LockMode.EXCLUSIVE || mode == LockMode.SHARED)) {
+                mine.count++;
+                return new Reply.Granted(mine.token, mine.count);
+            }
+        }
+        if (r.queueHead == null && r.blockedUntil <= now && r.compatible(mode, c.permits())) {
+            Hold h = grant(session, r, c.owner(), mode, c.permits(), c.leaseMillis());
+            return new Reply.Granted(h.token, 1);
+        }
+        if (c.waitMillis() == 0) {
+            dropIfIdle(r);
+            return Reply.Busy.INSTANCE;
+        }
+        if (!semaphore) {
+            List<String> cycle = findCycle(new OwnerKey(session.id, c.owner()), r);
+            if (cycle != null) {
+                dropIfIdle(r);
+                return new Failed(
+                        ErrorCode.DEADLOCK,
+                        "waiting for " + name + " would deadlock: " + String.join(" -> ", cycle) + " -> " + name,
+                        cycle,
+                        -1);
+            }
+        }
+        Waiter w = new Waiter(
+                session,
+                r,
+                c.owner(),
+                c.invocation().seq(),
+                mode,
+                c.permits(),
+                now,
+                now + c.waitMillis(),
+                c.leaseMillis());
+        r.enqueue(w);
+        session.addWait(w);
+        if (!semaphore) {
+            lockWaits.put(new OwnerKey(session.id, w.owner), w);
+        }
+        timers.wait(w);
+        return Reply.Queued.INSTANCE;
+    }
+
+    private Hold grant(Session session, Resource r, long owner, LockMode mode, int permits, long leaseMillis) {
+        Hold h = new Hold(session, r, owner, ++lastToken, mode, permits, now, leaseMillis);
+        r.addHolder(h);
+        session.addHold(h);
+        timers.lease(h);
+        return h;
+    }
+
+    /** Grants waiters from the head of the queue while they fit; expires those past deadline. */
+    private void grantWaiters(Resource r, EventSink events) {
+        while (r.queueHead != null && r.blockedUntil <= now) {
+            Waiter w = r.queueHead;
+            if (w.deadline <= now) {
+                timeOut(w, events);
+                continue;
+            }
+            if (!r.compatible(w.mode, w.permits)) {
+                return;
+            }
+            detach(w);
+            Hold h = grant(w.session, r, w.owner, w.mode, w.permits, w.leaseMillis);
+            w.session.updateRemembered(w.seq, new Reply.Granted(h.token, 1));
+            events.accept(new Event.Granted(w.session.id, w.seq, r.name, h.token));
+        }
+    }
+
+    private void timeOut(Waiter w, EventSink events) {
+        detach(w);
+        w.session.updateRemembered(w.seq, Failed.of(ErrorCode.TIMEOUT, "timed out waiting for " + w.resource.name));
+        events.accept(new Event.WaitTimedOut(w.session.id, w.seq, w.resource.name));
+    }
+
+    private void detach(Waiter w) {
+        w.attached = false;
+        w.resource.dequeue(w);
+        w.session.removeWait(w);
+        if (w.mode != LockMode.PERMITS) {
+            lockWaits.remove(new OwnerKey(w.session.id, w.owner));
+        }
+    }
+
+    private void detach(Hold h) {
+        h.attached = false;
+        h.resource.removeHolder(h);
+        h.session.removeHold(h);
+    }
+
+    private void dropIfIdle(Resource r) {
+        if (r.isIdle(now) && resources.get(r.name) == r) {
+            resources.remove(r.name);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- deadlocks
+
+    /**
+     * Searches the wait-for graph for a path from the blockers of a new wait by {@code me} on
+     * {@code r} back to {@code me}: depth-first, each owner visited once. Returns the lock names
+     * along the cycle, starting with {@code r}, or null if there is none.
+     */
+    private List<String> findCycle(OwnerKey me, Resource r) {
+        record Step(OwnerKey prev, Resource via) {}
+        Map<OwnerKey, Step> reached = new HashMap<>();
+        List<OwnerKey> stack = new ArrayList<>();
+        List<OwnerKey> blockers = new ArrayList<>();
+        OwnerKey node = me;
+        Resource waitsOn = r;
+        Waiter self = null;
+        while (true) {
+            blockers.clear();
+            collectBlockers(waitsOn, self, blockers);
+            for (OwnerKey b : blockers) {
+                if (b.equals(me)) {
+                    List<String> names = new ArrayList<>();
+                    names.add(waitsOn.name);
+                    for (OwnerKey k = node; !k.equals(me); ) {
+                        Step step = reached.get(k);
+                        names.add(step.via().name);
+                        k = step.prev();
+                    }
+                    Collections.reverse(names);
+                    return names;
+                }
+                if (!reached.containsKey(b)) {
+                    reached.put(b, new Step(node, waitsOn));
+                    stack.add(b);
+                }
+            }
+            Waiter next = null;
+            while (next == null && !stack.isEmpty()) {
+                node = stack.remove(stack.size() - 1);
+                next = lockWaits.get(node);
+            }
+            if (next == null) {
+                return null;
+            }
+            waitsOn = next.resource;
+            self = next;
+        }
+    }
+
+    /** The owners a waiter on {@code r} waits for: its holders and the waiters ahead of {@code self}. */
+    private static void collectBlockers(Resource r, Waiter self, List<OwnerKey> out) {
+        for (Hold h = r.holdersHead; h != null; h = h.rNext) {
+            out.add(new OwnerKey(h.session.id, h.owner));
+        }
+        for (Waiter w = r.queueHead; w != null && w != self; w = w.qNext) {
+            out.add(new OwnerKey(w.session.id, w.owner));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- release etc.
+
+    private Reply release(Release c, Session session, EventSink events) {
+        Resource r = resources.get(Names.check(c.name()));
+        Hold h = r == null ? null : r.findHolder(session, c.token());
+        if (h == null) {
+            return Failed.of(
+                    ErrorCode.NOT_OWNER,
+                    "session " + session.id + " does not hold " + c.name() + " with token " + c.token());
+        }
+        if (--h.count > 0) {
+            return new Reply.Ok(h.count);
+        }
+        detach(h);
+        grantWaiters(r, events);
+        dropIfIdle(r);
+        return new Reply.Ok(0);
+    }
+
+    private Reply renew(Renew c, Session session) {
+        Resource r = resources.get(Names.check(c.name()));
+        Hold h = r == null ? null : r.findHolder(session, c.token());
+        if (h == null) {
+            return Failed.of(
+                    ErrorCode.NOT_OWNER,
+                    "session " + session.id + " does not hold " + c.name() + " with token " + c.token());
+        }
+        if (h.leaseMillis == 0) {
+            return new Reply.Ok(0);
+        }
+        h.leaseDeadline = now + h.leaseMillis;
+        timers.lease(h);
+        return new Reply.Ok(h.leaseDeadline);
+    }
+
+    private Reply cancelWait(CancelWait c, Session session, EventSink events) {
+        Names.check(c.name());
+        Waiter w = session.findWait(c.waitSeq());
+        if (w != null && w.resource.name.equals(c.name())) {
+            Resource r = w.resource;
+            detach(w);
+            session.updateRemembered(w.seq, Failed.of(ErrorCode.TIMEOUT, "wait for " + r.name + " was cancelled"));
+            grantWaiters(r, events);
+            dropIfIdle(r);
+            return new Reply.Ok(1);
+        }
+        // Already decided: tell the caller how (a grant it must now release, or a timeout).
+        Reply outcome = session.cachedReply(c.waitSeq());
+        return outcome instanceof Reply.Granted ? outcome : new Reply.Ok(0);
+    }
+
+    private Reply revoke(Revoke c, EventSink events) {
+        Resource r = resources.get(Names.check(c.name()));
+        if (r == null) {
+            return new Reply.Ok(0);
+        }
+        int revoked = 0;
+        for (Hold h = r.holdersHead; h != null; ) {
+            Hold next = h.rNext;
+            detach(h);
+            events.accept(new Event.Lost(h.session.id, r.name, h.token, Event.Reason.REVOKED));
+            revoked++;
+            h = next;
+        }
+        grantWaiters(r, events);
+        dropIfIdle(r);
+        return new Reply.Ok(revoked);
+    }
+
+    private void tick(EventSink events) {
+        Timers.Entry e;
+        while ((e = timers.pollDue(now)) != null) {
+            switch (e.kind()) {
+                case Timers.LEASE -> {
+                    Hold h = (Hold) e.target();
+                    detach(h);
+                    events.accept(new Event.Lost(h.session.id, h.resource.name, h.token, Event.Reason.LEASE_TIMEOUT));
+                    grantWaiters(h.resource, events);
+                    dropIfIdle(h.resource);
+                }
+                case Timers.WAIT -> {
+                    Waiter w = (Waiter) e.target();
+                    Resource r = w.resource;
+                    boolean wasHead = r.queueHead == w;
+                    timeOut(w, events);
+                    if (wasHead) {
+                        grantWaiters(r, events);
+                    }
+                    dropIfIdle(r);
+                }
+                default -> {
+                    Resource r = (Resource) e.target();
+                    if (resources.get(r.name) == r) {
+                        grantWaiters(r, events);
+                        dropIfIdle(r);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- registers
+
+    private Reply registerSet(RegisterSet c) {
+        String key = Names.check(c.key());
+        if (c.value() == null) {
+            throw new InvalidArgumentException("value must not be null");
+        }
+        if (c.value().length > Limits.MAX_VALUE_BYTES) {
+            throw new InvalidArgumentException(
+                    "value is " + c.value().length + " bytes; the limit is " + Limits.MAX_VALUE_BYTES);
+        }
+        if (c.expectedVersion() < 0) {
+            throw new InvalidArgumentException("expected version must not be negative");
+        }
+        Register current = registers.get(key);
+        long version = current == null ? 0 : current.version;
+        if (c.fenceName() != null) {
+            Resource r = resources.get(Names.check(c.fenceName()));
+            if (r == null || r.findHolderByToken(c.fenceToken()) == null) {
+                return new Failed(
+                        ErrorCode.CONFLICT,
+                        "fencing token " + c.fenceToken() + " is no longer a current grant of " + c.fenceName(),
+                        List.of(),
+                        version);
+            }
+        }
+        if (version != c.expectedVersion()) {
+            return new Failed(
+                    ErrorCode.CONFLICT,
+                    key + " is at version " + version + ", not " + c.expectedVersion(),
+                    List.of(),
+                    version);
+        }
+        registers.put(key, new Register(version + 1, c.value().clone()));
+        return new Reply.Written(version + 1);
+    }
+
+    // ---------------------------------------------------------------------------------- queries
+
+    /** The table's clock: the largest command time applied so far. */
+    public long now() {
+        return now;
+    }
+
+    /** The last fencing token granted (0 before the first grant). */
+    public long lastToken() {
+        return lastToken;
+    }
+
+    /**
+     * The earliest cluster time at which a {@link Tick} has something to do, or {@link
+     * Long#MAX_VALUE} if nothing is pending.
+     */
+    public long nextDeadline() {
+        return timers.next();
+    }
+
+    /** Whether the session exists. */
+    public boolean hasSession(String sessionId) {
+        return sessions.containsKey(sessionId);
+    }
+
+    /** The session's TTL in milliseconds, or -1 if it does not exist. */
+    public long sessionTtlMillis(String sessionId) {
+        Session s = sessions.get(sessionId);
+        return s == null ? -1 : s.ttlMillis;
+    }
+
+    /** The ids of all sessions, sorted. */
+    public List<String> sessionIds() {
+        List<String> ids = new ArrayList<>(sessions.keySet());
+        Collections.sort(ids);
+        return ids;
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    /** Locks and semaphores that are held, waited for or lock-delayed. */
+    public int resourceCount() {
+        return resources.size();
+    }
+
+    /** Whether {@code token} is the token of a current grant of {@code name}. */
+    public boolean isCurrentHolder(String name, long token) {
+        Resource r = resources.get(name);
+        return r != null && r.findHolderByToken(token) != null;
+    }
+
+    /** The register's value, or empty if it was never written. */
+    public Optional<RegisterValue> register(String key) {
+        Register reg = registers.get(key);
+        return reg == null ? Optional.empty() : Optional.of(new RegisterValue(reg.version, reg.value.clone()));
+    }
+
+    /** One lock or semaphore as operators see it, timed by {@code nowMillis} (or the table's clock). */
+    public Optional<LockInfo> describe(String name, long nowMillis) {
+        Resource r = resources.get(name);
+        return r == null ? Optional.empty() : Optional.of(info(r, Math.max(now, nowMillis)));
+    }
+
+    /** Locks and semaphores whose names start with {@code prefix}, sorted by name, at most {@code limit}. */
+    public List<LockInfo> list(String prefix, int limit, long nowMillis) {
+        long at = Math.max(now, nowMillis);
+        List<String> names = new ArrayList<>();
+        for (String name : resources.keySet()) {
+            if (name.startsWith(prefix)) {
+                names.add(name);
+            }
+        }
+        Collections.sort(names);
+        List<LockInfo> out = new ArrayList<>();
+        for (String name : names.subList(0, Math.min(names.size(), Math.max(0, limit)))) {
+            out.add(info(resources.get(name), at));
+        }
+        return out;
+    }
+
+    private static LockInfo info(Resource r, long at) {
+        List<HolderInfo> holders = new ArrayList<>();
+        for (Hold h = r.holdersHead; h != null; h = h.rNext) {
+            holders.add(new HolderInfo(
+                    h.session.id,
+                    h.session.clientName,
+                    h.mode,
+                    h.permits,
+                    h.token,
+                    h.count,
+                    Duration.ofMillis(Math.max(0, at - h.grantedAt)),
+                    h.leaseMillis == 0 ? null : Duration.ofMillis(Math.max(0, h.leaseDeadline - at))));
+        }
+        List<WaiterInfo> waiters = new ArrayList<>();
+        for (Waiter w = r.queueHead; w != null; w = w.qNext) {
+            waiters.add(new WaiterInfo(
+                    w.session.id,
+                    w.session.clientName,
+                    w.mode,
+                    w.permits,
+                    Duration.ofMillis(Math.max(0, at - w.enqueuedAt)),
+                    Duration.ofMillis(Math.max(0, w.deadline - at))));
+        }
+        return new LockInfo(r.name, r.semaphore, r.maxPermits, holders, waiters);
+    }
+
+    // ---------------------------------------------------------------------------------- snapshots
+
+    /** Writes the whole table in the versioned snapshot format; see {@link SnapshotCodec}. */
+    public void writeSnapshot(OutputStream out) throws IOException {
+        SnapshotCodec.write(this, out);
+    }
+
+    /**
+     * Reads a table written by {@link #writeSnapshot}. The snapshot is checked completely before
+     * the table is returned; a corrupt, truncated or unknown snapshot is refused.
+     *
+     * @throws SnapshotFormatException if the snapshot cannot be read
+     */
+    public static LockTable readSnapshot(InputStream in) throws IOException {
+        return SnapshotCodec.read(in);
+    }
+
+    // Package-private access for the snapshot codec.
+
+    Map<String, Session> sessionsMap() {
+        return sessions;
+    }
+
+    Map<String, Resource> resourcesMap() {
+        return resources;
+    }
+
+    Map<String, Register> registersMap() {
+        return registers;
+    }
+
+    void restoreClock(long now, long lastToken) {
+        this.now = now;
+        this.lastToken = lastToken;
+    }
+
+    /** Re-links a restored hold and rebuilds its derived state (timers). */
+    void restoreHold(Hold h) {
+        h.resource.addHolder(h);
+        h.session.addHold(h);
+        timers.lease(h);
+    }
+
+    /** Re-links a restored waiter and rebuilds its derived state (timers, wait-for index). */
+    void restoreWaiter(Waiter w) {
+        w.resource.enqueue(w);
+        w.session.addWait(w);
+        if (w.mode != LockMode.PERMITS) {
+            lockWaits.put(new OwnerKey(w.session.id, w.owner), w);
+        }
+        timers.wait(w);
+    }
+
+    void restoreBlocked(Resource r) {
+        if (r.blockedUntil > 0) {
+            timers.unblock(r);
+        }
+    }
+
+    private static void checkRange(String what, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new InvalidArgumentException(what + " must be between " + min + " and " + max + ", not " + value);
+        }
+    }
+}

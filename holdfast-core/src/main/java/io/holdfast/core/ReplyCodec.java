@@ -1,0 +1,82 @@
+package io.holdfast.core;
+
+import io.holdfast.ErrorCode;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Binary form of {@link Reply}, used in snapshots (remembered replies) and by transports. */
+public final class ReplyCodec {
+    private static final int MAX_CYCLE = 10_000;
+
+    private ReplyCodec() {}
+
+    public static void write(Reply reply, DataOutput out) throws IOException {
+        if (reply instanceof Reply.Ok ok) {
+            out.writeByte(0);
+            out.writeLong(ok.value());
+        } else if (reply instanceof Reply.Granted g) {
+            out.writeByte(1);
+            out.writeLong(g.token());
+            out.writeInt(g.holdCount());
+        } else if (reply instanceof Reply.Queued) {
+            out.writeByte(2);
+        } else if (reply instanceof Reply.Busy) {
+            out.writeByte(3);
+        } else if (reply instanceof Reply.Written w) {
+            out.writeByte(4);
+            out.writeLong(w.version());
+        } else if (reply instanceof Reply.Failed f) {
+            out.writeByte(5);
+            out.writeByte(f.code().ordinal());
+            out.writeUTF(truncate(f.message()));
+            out.writeInt(f.cycle().size());
+            for (String name : f.cycle()) {
+                out.writeUTF(name);
+            }
+            out.writeLong(f.currentVersion());
+        } else {
+            throw new IllegalArgumentException("unknown reply " + reply);
+        }
+    }
+
+    /** Reads a reply; throws {@link SnapshotFormatException} for anything malformed. */
+    public static Reply read(DataInput in) throws IOException {
+        int type = in.readUnsignedByte();
+        switch (type) {
+            case 0:
+                return new Reply.Ok(in.readLong());
+            case 1:
+                return new Reply.Granted(in.readLong(), in.readInt());
+            case 2:
+                return Reply.Queued.INSTANCE;
+            case 3:
+                return Reply.Busy.INSTANCE;
+            case 4:
+                return new Reply.Written(in.readLong());
+            case 5:
+                int code = in.readUnsignedByte();
+                if (code >= ErrorCode.values().length) {
+                    throw new SnapshotFormatException("unknown error code " + code);
+                }
+                String message = in.readUTF();
+                int n = in.readInt();
+                if (n < 0 || n > MAX_CYCLE) {
+                    throw new SnapshotFormatException("bad cycle length " + n);
+                }
+                List<String> cycle = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    cycle.add(in.readUTF());
+                }
+                return new Reply.Failed(ErrorCode.values()[code], message, cycle, in.readLong());
+            default:
+                throw new SnapshotFormatException("unknown reply type " + type);
+        }
+    }
+
+    private static String truncate(String s) {
+        return s.length() > 2000 ? s.substring(0, 2000) : s;
+    }
+}

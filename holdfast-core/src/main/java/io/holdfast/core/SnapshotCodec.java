@@ -1,0 +1,288 @@
+package io.holdfast.core;
+
+import io.holdfast.LockMode;
+import io.holdfast.Names;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UTFDataFormatException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * The snapshot format of {@link LockTable}, version 1. All numbers big-endian; strings as {@link
+ * DataOutputStream#writeUTF}.
+ *
+ * <pre>
+ * magic "HFSN" (4 bytes), format version (int), body length (int), body, CRC32C of body (int)
+ * body: now, lastToken (longs)
+ *   sessions (int count, sorted by id): id, clientName, ttlMillis, lockDelayMillis, openedAt,
+ *     ackedBelow, replies (int count, sorted by seq: seq, reply)
+ *   resources (int count, sorted by name): name, semaphore (bool), maxPermits, blockedUntil,
+ *     holders in token order (int count: sessionId, owner, token, mode, permits, grantedAt,
+ *       leaseMillis, leaseDeadline, count),
+ *     waiters in queue order (int count: sessionId, owner, seq, mode, permits, enqueuedAt,
+ *       deadline, leaseMillis)
+ *   registers (int count, sorted by key): key, version, value (int length, bytes)
+ * </pre>
+ *
+ * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
+ * the checksum and every reference before a table is returned, so a bad snapshot is refused whole.
+ */
+final class SnapshotCodec {
+    static final int MAGIC = 0x4846534E; // "HFSN"
+    static final int VERSION = 1;
+    private static final int MAX_BODY = Integer.MAX_VALUE - 64;
+
+    private SnapshotCodec() {}
+
+    static void write(LockTable table, OutputStream out) throws IOException {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
+        DataOutputStream body = new DataOutputStream(buffer);
+        writeBody(table, body);
+        body.flush();
+        byte[] bytes = buffer.toByteArray();
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        DataOutputStream data = new DataOutputStream(out);
+        data.writeInt(MAGIC);
+        data.writeInt(VERSION);
+        data.writeInt(bytes.length);
+        data.write(bytes);
+        data.writeInt((int) crc.getValue());
+        data.flush();
+    }
+
+    private static void writeBody(LockTable table, DataOutputStream out) throws IOException {
+        out.writeLong(table.now());
+        out.writeLong(table.lastToken());
+        List<Session> sessions = new ArrayList<>(table.sessionsMap().values());
+        sessions.sort(Comparator.comparing(s -> s.id));
+        out.writeInt(sessions.size());
+        for (Session s : sessions) {
+            out.writeUTF(s.id);
+            out.writeUTF(s.clientName);
+            out.writeLong(s.ttlMillis);
+            out.writeLong(s.lockDelayMillis);
+            out.writeLong(s.openedAt);
+            out.writeLong(s.ackedBelow);
+            List<Map.Entry<Long, Reply>> replies =
+                    s.replies == null ? List.of() : new ArrayList<>(s.replies.entrySet());
+            replies.sort(Map.Entry.comparingByKey());
+            out.writeInt(replies.size());
+            for (Map.Entry<Long, Reply> e : replies) {
+                out.writeLong(e.getKey());
+                ReplyCodec.write(e.getValue(), out);
+            }
+        }
+        List<Resource> resources = new ArrayList<>(table.resourcesMap().values());
+        resources.sort(Comparator.comparing(r -> r.name));
+        out.writeInt(resources.size());
+        for (Resource r : resources) {
+            out.writeUTF(r.name);
+            out.writeBoolean(r.semaphore);
+            out.writeInt(r.maxPermits);
+            out.writeLong(r.blockedUntil);
+            out.writeInt(r.holderCount);
+            for (Hold h = r.holdersHead; h != null; h = h.rNext) {
+                out.writeUTF(h.session.id);
+                out.writeLong(h.owner);
+                out.writeLong(h.token);
+                out.writeByte(h.mode.ordinal());
+                out.writeInt(h.permits);
+                out.writeLong(h.grantedAt);
+                out.writeLong(h.leaseMillis);
+                out.writeLong(h.leaseDeadline);
+                out.writeInt(h.count);
+            }
+            int waiters = 0;
+            for (Waiter w = r.queueHead; w != null; w = w.qNext) {
+                waiters++;
+            }
+            out.writeInt(waiters);
+            for (Waiter w = r.queueHead; w != null; w = w.qNext) {
+                out.writeUTF(w.session.id);
+                out.writeLong(w.owner);
+                out.writeLong(w.seq);
+                out.writeByte(w.mode.ordinal());
+                out.writeInt(w.permits);
+                out.writeLong(w.enqueuedAt);
+                out.writeLong(w.deadline);
+                out.writeLong(w.leaseMillis);
+            }
+        }
+        List<String> keys = new ArrayList<>(table.registersMap().keySet());
+        keys.sort(Comparator.naturalOrder());
+        out.writeInt(keys.size());
+        for (String key : keys) {
+            LockTable.Register reg = table.registersMap().get(key);
+            out.writeUTF(key);
+            out.writeLong(reg.version);
+            out.writeInt(reg.value.length);
+            out.write(reg.value);
+        }
+    }
+
+    static LockTable read(InputStream in) throws IOException {
+        DataInputStream data = new DataInputStream(in);
+        byte[] body;
+        try {
+            int magic = data.readInt();
+            if (magic != MAGIC) {
+                throw new SnapshotFormatException("not a Holdfast snapshot (bad magic number)");
+            }
+            int version = data.readInt();
+            if (version != VERSION) {
+                throw new SnapshotFormatException(
+                        "snapshot format version " + version + " is not supported (this build reads " + VERSION + ")");
+            }
+            int length = data.readInt();
+            if (length < 0 || length > MAX_BODY) {
+                throw new SnapshotFormatException("bad snapshot length " + length);
+            }
+            body = data.readNBytes(length);
+            if (body.length != length) {
+                throw new SnapshotFormatException("snapshot is truncated: " + body.length + " of " + length + " bytes");
+            }
+            int expected = data.readInt();
+            CRC32C crc = new CRC32C();
+            crc.update(body);
+            if ((int) crc.getValue() != expected) {
+                throw new SnapshotFormatException("snapshot checksum does not match: the file is corrupt");
+            }
+        } catch (EOFException e) {
+            throw new SnapshotFormatException("snapshot is truncated", e);
+        }
+        try {
+            DataInputStream din = new DataInputStream(new ByteArrayInputStream(body));
+            LockTable table = readBody(din);
+            if (din.available() != 0) {
+                throw new SnapshotFormatException(din.available() + " unexpected bytes after the snapshot body");
+            }
+            return table;
+        } catch (SnapshotFormatException e) {
+            throw e;
+        } catch (EOFException | UTFDataFormatException | RuntimeException e) {
+            throw new SnapshotFormatException("snapshot body is malformed: " + e, e);
+        }
+    }
+
+    private static LockTable readBody(DataInputStream in) throws IOException {
+        LockTable table = new LockTable();
+        long now = in.readLong();
+        long lastToken = in.readLong();
+        if (lastToken < 0) {
+            throw new SnapshotFormatException("negative token counter");
+        }
+        table.restoreClock(now, lastToken);
+        int sessionCount = count(in, "sessions");
+        for (int i = 0; i < sessionCount; i++) {
+            Session s = new Session(in.readUTF(), in.readUTF(), in.readLong(), in.readLong(), in.readLong());
+            s.ackedBelow = in.readLong();
+            int replies = count(in, "replies");
+            for (int j = 0; j < replies; j++) {
+                s.remember(in.readLong(), ReplyCodec.read(in));
+            }
+            if (table.sessionsMap().put(s.id, s) != null) {
+                throw new SnapshotFormatException("duplicate session " + s.id);
+            }
+        }
+        List<Hold> holds = new ArrayList<>();
+        int resourceCount = count(in, "resources");
+        for (int i = 0; i < resourceCount; i++) {
+            String name = Names.check(in.readUTF());
+            Resource r = new Resource(name, in.readBoolean(), in.readInt());
+            if (r.maxPermits < 1 || r.maxPermits > Limits.MAX_PERMITS) {
+                throw new SnapshotFormatException("bad permit count for " + name);
+            }
+            r.blockedUntil = in.readLong();
+            if (table.resourcesMap().put(name, r) != null) {
+                throw new SnapshotFormatException("duplicate resource " + name);
+            }
+            int holders = count(in, "holders");
+            for (int j = 0; j < holders; j++) {
+                Session s = session(table, in.readUTF());
+                long owner = in.readLong();
+                long token = in.readLong();
+                LockMode mode = mode(in.readUnsignedByte());
+                int permits = in.readInt();
+                long grantedAt = in.readLong();
+                long leaseMillis = in.readLong();
+                Hold h = new Hold(s, r, owner, token, mode, permits, grantedAt, leaseMillis);
+                h.leaseDeadline = in.readLong();
+                h.count = in.readInt();
+                if (token <= 0 || token > lastToken || h.count < 1 || permits < 1) {
+                    throw new SnapshotFormatException("inconsistent holder of " + name);
+                }
+                holds.add(h);
+            }
+            int waiters = count(in, "waiters");
+            for (int j = 0; j < waiters; j++) {
+                Session s = session(table, in.readUTF());
+                Waiter w = new Waiter(
+                        s,
+                        r,
+                        in.readLong(),
+                        in.readLong(),
+                        mode(in.readUnsignedByte()),
+                        in.readInt(),
+                        in.readLong(),
+                        in.readLong(),
+                        in.readLong());
+                table.restoreWaiter(w);
+            }
+            table.restoreBlocked(r);
+        }
+        // Holders go back in token order, which is grant order, into both their lists.
+        holds.sort(Comparator.comparingLong(h -> h.token));
+        for (Hold h : holds) {
+            table.restoreHold(h);
+        }
+        int registerCount = count(in, "registers");
+        for (int i = 0; i < registerCount; i++) {
+            String key = in.readUTF();
+            long version = in.readLong();
+            int length = in.readInt();
+            if (length < 0 || length > Limits.MAX_VALUE_BYTES || version < 1) {
+                throw new SnapshotFormatException("bad register " + key);
+            }
+            byte[] value = in.readNBytes(length);
+            if (value.length != length) {
+                throw new EOFException();
+            }
+            table.registersMap().put(key, new LockTable.Register(version, value));
+        }
+        return table;
+    }
+
+    private static int count(DataInputStream in, String what) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > in.available()) {
+            throw new SnapshotFormatException("bad " + what + " count " + n);
+        }
+        return n;
+    }
+
+    private static Session session(LockTable table, String id) throws SnapshotFormatException {
+        Session s = table.sessionsMap().get(id);
+        if (s == null) {
+            throw new SnapshotFormatException("reference to unknown session " + id);
+        }
+        return s;
+    }
+
+    private static LockMode mode(int ordinal) throws SnapshotFormatException {
+        if (ordinal >= LockMode.values().length) {
+            throw new SnapshotFormatException("unknown lock mode " + ordinal);
+        }
+        return LockMode.values()[ordinal];
+    }
+}

@@ -1,0 +1,43 @@
+package io.holdfast.core;
+
+import io.holdfast.LockMode;
+
+/** One queued request: linked into its resource's FIFO queue and its session's list of waits. */
+final class Waiter {
+    final Session session;
+    final Resource resource;
+    final long owner;
+    final long seq;
+    final LockMode mode;
+    final int permits;
+    final long enqueuedAt;
+    final long deadline;
+    final long leaseMillis;
+    boolean attached = true;
+
+    Waiter sPrev;
+    Waiter sNext;
+    Waiter qPrev;
+    Waiter qNext;
+
+    Waiter(
+            Session session,
+            Resource resource,
+            long owner,
+            long seq,
+            LockMode mode,
+            int permits,
+            long enqueuedAt,
+            long deadline,
+            long leaseMillis) {
+        this.session = session;
+        this.resource = resource;
+        this.owner = owner;
+        this.seq = seq;
+        this.mode = mode;
+        this.permits = permits;
+        this.enqueuedAt = enqueuedAt;
+        this.deadline = deadline;
+        this.leaseMillis = leaseMillis;
+    }
+}
