@@ -1,5 +1,6 @@
 package io.holdfast.cli;
 
+import io.holdfast.HoldfastFailure;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -83,6 +84,9 @@ public final class Main implements Callable<Integer> {
         if (e instanceof CliFailure f) {
             err.println(name + ": " + oneLine(f.getMessage()));
             code = f.exitCode();
+        } else if (e instanceof HoldfastFailure f) {
+            err.println(name + ": " + oneLine(e.getMessage()) + " (" + f.code() + ")");
+            code = ExitCodes.of(f.code());
         } else {
             err.println(name + ": internal error: " + oneLine(String.valueOf(e))
                     + " (set HOLDFAST_DEBUG=1 for the stack trace)");
