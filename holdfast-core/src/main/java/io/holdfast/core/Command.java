@@ -16,6 +16,48 @@ public sealed interface Command {
     long time();
 
     /**
+     * The same command stamped with another time: clients send commands with time 0 and the
+     * proposer (the leader, or the in-process node) stamps its cluster time.
+     */
+    static Command withTime(Command c, long t) {
+        if (c instanceof Acquire x) {
+            return new Acquire(
+                    t,
+                    x.invocation(),
+                    x.name(),
+                    x.mode(),
+                    x.permits(),
+                    x.maxPermits(),
+                    x.owner(),
+                    x.waitMillis(),
+                    x.leaseMillis(),
+                    x.reentrant());
+        } else if (c instanceof Release x) {
+            return new Release(t, x.invocation(), x.name(), x.token());
+        } else if (c instanceof Renew x) {
+            return new Renew(t, x.invocation(), x.name(), x.token());
+        } else if (c instanceof CancelWait x) {
+            return new CancelWait(t, x.invocation(), x.name(), x.waitSeq());
+        } else if (c instanceof RegisterSet x) {
+            return new RegisterSet(
+                    t, x.invocation(), x.key(), x.expectedVersion(), x.value(), x.fenceName(), x.fenceToken());
+        } else if (c instanceof CloseSession x) {
+            return new CloseSession(t, x.invocation());
+        } else if (c instanceof OpenSession x) {
+            return new OpenSession(t, x.sessionId(), x.clientName(), x.ttlMillis(), x.lockDelayMillis());
+        } else if (c instanceof KeepAlive x) {
+            return new KeepAlive(t, x.sessionId());
+        } else if (c instanceof ExpireSession x) {
+            return new ExpireSession(t, x.sessionId());
+        } else if (c instanceof Revoke x) {
+            return new Revoke(t, x.name());
+        } else if (c instanceof Tick) {
+            return new Tick(t);
+        }
+        throw new IllegalArgumentException("unknown command " + c);
+    }
+
+    /**
      * Who sent a changing command, and which of its requests it is.
      *
      * @param sessionId the sending session

@@ -133,6 +133,12 @@ public final class LockTable {
                     "unknown command " + command.getClass().getSimpleName());
         } catch (InvalidArgumentException e) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+        } catch (RuntimeException e) {
+            // A bug, not bad input. Every replica hits it the same way on the same entry, so
+            // answering it keeps them equal; throwing would stop every replica at once.
+            return Failed.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "internal error applying " + command.getClass().getSimpleName() + ": " + e);
         }
     }
 

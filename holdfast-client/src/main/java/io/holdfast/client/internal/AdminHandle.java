@@ -1,0 +1,63 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.Admin;
+import io.holdfast.Capability;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockInfo;
+import io.holdfast.Names;
+import io.holdfast.core.Command;
+import io.holdfast.core.Reply;
+import java.util.List;
+import java.util.Optional;
+
+/** The operator calls of a {@link ClientRuntime}. */
+final class AdminHandle implements Admin {
+    private static final int MAX_LIMIT = 10_000;
+
+    private final ClientRuntime rt;
+
+    AdminHandle(ClientRuntime rt) {
+        this.rt = rt;
+    }
+
+    @Override
+    public List<LockInfo> locks(String prefix, int limit) {
+        rt.requireCapability(Capability.INSPECT, "listing locks");
+        if (prefix == null) {
+            throw new InvalidArgumentException("prefix must not be null (use \"\" for all)");
+        }
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new InvalidArgumentException("limit must be between 1 and " + MAX_LIMIT + ", not " + limit);
+        }
+        rt.ensureOpen();
+        return ClientRuntime.join(rt.transport().list(prefix, limit));
+    }
+
+    @Override
+    public Optional<LockInfo> describe(String name) {
+        rt.requireCapability(Capability.INSPECT, "describing locks");
+        Names.check(name);
+        rt.ensureOpen();
+        return ClientRuntime.join(rt.transport().describe(name));
+    }
+
+    @Override
+    public int revoke(String name) {
+        rt.requireCapability(Capability.REVOKE, "revoking locks");
+        Names.check(name);
+        rt.ensureOpen();
+        Reply reply = ClientRuntime.join(rt.call(new Command.Revoke(0, name)));
+        if (reply instanceof Reply.Ok ok) {
+            return (int) ok.value();
+        }
+        throw ClientRuntime.failure(reply);
+    }
+
+    @Override
+    public boolean isCurrentHolder(String name, long fencingToken) {
+        rt.requireCapability(Capability.CHECK_FENCE, "fence checks");
+        Names.check(name);
+        rt.ensureOpen();
+        return ClientRuntime.join(rt.transport().isCurrentHolder(name, fencingToken));
+    }
+}

@@ -1,0 +1,644 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.Admin;
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.ConflictException;
+import io.holdfast.DeadlockException;
+import io.holdfast.DistributedLock;
+import io.holdfast.DistributedReadWriteLock;
+import io.holdfast.DistributedSemaphore;
+import io.holdfast.ErrorCode;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockMode;
+import io.holdfast.LockTimeoutException;
+import io.holdfast.Names;
+import io.holdfast.SessionExpiredException;
+import io.holdfast.UnavailableException;
+import io.holdfast.VersionedRegister;
+import io.holdfast.core.Command;
+import io.holdfast.core.Command.Invocation;
+import io.holdfast.core.Event;
+import io.holdfast.core.Limits;
+import io.holdfast.core.LockService;
+import io.holdfast.core.Reply;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The client half of Holdfast over any {@link LockService}: one session, its heartbeats, the
+ * leases it holds and the waits it has queued.
+ *
+ * <p><b>For maintainers.</b> Every changing request gets a sequence number; the table remembers the
+ * reply until the request's seq falls below {@code ackedBelow}, which is the lowest seq whose final
+ * outcome this client does not know yet. A queued acquire stays outstanding until its grant or
+ * timeout arrives, so if the event is lost, re-sending the same acquire returns the outcome.
+ * Retries re-send the same command (same seq) with the retry policy's backoff.
+ *
+ * <p>Waits are registered in {@code pending} before they are sent, because the grant event can
+ * arrive before the "queued" reply. User-visible futures are completed on the callback executor,
+ * never on the event thread, so user code cannot stall event delivery.
+ *
+ * <p>Owners: a blocking acquire is made on behalf of the calling thread (one owner id per thread),
+ * so the service's deadlock detection sees what each thread holds. An asynchronous acquire gets
+ * an owner id of its own.
+ *
+ * <p>Session loss: if the service says the session expired, or no heartbeat has been acknowledged
+ * for a whole TTL (measured from the sending of the last acknowledged one, which is no later than
+ * the service's own measure), every lease is marked lost and its listeners told.
+ */
+public final class ClientRuntime implements LockClient {
+    private enum State {
+        OPEN,
+        EXPIRED,
+        CLOSED
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final String providerName;
+    private final LockService transport;
+    private final ClientOptions options;
+    private final Set<Capability> capabilities;
+    private final String sessionId;
+    private final long ttlNanos;
+    private final AtomicLong seqs = new AtomicLong();
+    private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
+    private final AtomicLong owners = new AtomicLong();
+    private final ThreadLocal<Long> threadOwner = ThreadLocal.withInitial(owners::incrementAndGet);
+    private final Map<Long, PendingWait> pending = new ConcurrentHashMap<>();
+    private final Map<Long, RuntimeLease> leases = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService callbacks;
+    private final AdminHandle admin = new AdminHandle(this);
+    private volatile State state = State.OPEN;
+    private volatile boolean severed;
+    private volatile long lastAckNanos;
+
+    private ClientRuntime(String providerName, LockService transport, ClientOptions options, Set<Capability> caps) {
+        this.providerName = providerName;
+        this.transport = transport;
+        this.options = options;
+        this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
+        byte[] id = new byte[16];
+        RANDOM.nextBytes(id);
+        this.sessionId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+        this.ttlNanos = options.sessionTtl().toNanos();
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(
+                LocalNode.daemon("holdfast-client-" + sessionId.substring(0, 6)));
+        this.callbacks =
+                Executors.newCachedThreadPool(LocalNode.daemon("holdfast-callbacks-" + sessionId.substring(0, 6)));
+    }
+
+    /**
+     * Opens a session over the transport and starts its heartbeats.
+     *
+     * @throws UnavailableException if the session could not be opened
+     */
+    public static ClientRuntime open(
+            String providerName, LockService transport, ClientOptions options, Set<Capability> capabilities) {
+        ClientRuntime rt = new ClientRuntime(providerName, transport, options, capabilities);
+        rt.start();
+        return rt;
+    }
+
+    private void start() {
+        transport.subscribe(sessionId, new LockService.Listener() {
+            @Override
+            public void onEvent(Event event) {
+                ClientRuntime.this.onEvent(event);
+            }
+
+            @Override
+            public void onGap() {
+                ClientRuntime.this.onGap();
+            }
+        });
+        long sent = options.ticker().nanos();
+        Reply reply = join(call(new Command.OpenSession(
+                0,
+                sessionId,
+                options.clientName(),
+                options.sessionTtl().toMillis(),
+                options.lockDelay().toMillis())));
+        if (!(reply instanceof Reply.Ok)) {
+            shutdownThreads();
+            throw failure(reply);
+        }
+        lastAckNanos = sent;
+        scheduleHeartbeat(heartbeatInterval());
+    }
+
+    // ------------------------------------------------------------------------------ LockClient
+
+    @Override
+    public DistributedLock lock(String name) {
+        return new LockHandle(this, Names.check(name), LockMode.EXCLUSIVE);
+    }
+
+    @Override
+    public DistributedReadWriteLock readWriteLock(String name) {
+        String checked = Names.check(name);
+        LockHandle read = new LockHandle(this, checked, LockMode.SHARED);
+        LockHandle write = new LockHandle(this, checked, LockMode.EXCLUSIVE);
+        return new DistributedReadWriteLock() {
+            @Override
+            public String name() {
+                return checked;
+            }
+
+            @Override
+            public DistributedLock readLock() {
+                return read;
+            }
+
+            @Override
+            public DistributedLock writeLock() {
+                return write;
+            }
+        };
+    }
+
+    @Override
+    public DistributedSemaphore semaphore(String name, int permits) {
+        if (permits < 1 || permits > Limits.MAX_PERMITS) {
+            throw new InvalidArgumentException(
+                    "a semaphore has 1 to " + Limits.MAX_PERMITS + " permits, not " + permits);
+        }
+        return new SemaphoreHandle(this, Names.check(name), permits);
+    }
+
+    @Override
+    public VersionedRegister register(String key) {
+        return new RegisterHandle(this, Names.check(key));
+    }
+
+    @Override
+    public Admin admin() {
+        return admin;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return capabilities.isEmpty() ? Set.of() : EnumSet.copyOf(capabilities);
+    }
+
+    @Override
+    public String sessionId() {
+        return sessionId;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return state == State.OPEN;
+    }
+
+    @Override
+    public void close() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        boolean wasOpen = state == State.OPEN;
+        state = State.CLOSED;
+        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
+            lease.markReleased();
+        }
+        leases.clear();
+        failPending(new SessionExpiredException("the client was closed"));
+        if (wasOpen && !severed) {
+            long seq = beginSeq();
+            try {
+                transport
+                        .submit(new Command.CloseSession(0, invocation(seq)))
+                        .get(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // The session will expire after its TTL instead.
+            }
+        }
+        transport.unsubscribe(sessionId);
+        shutdownThreads();
+        transport.close();
+    }
+
+    /**
+     * For tests of failure handling: behave as if this process had died. Nothing more is sent, so
+     * the service expires the session after its TTL; the client notices on its own and reports
+     * its leases lost.
+     */
+    public void simulateCrash() {
+        severed = true;
+    }
+
+    @Override
+    public String toString() {
+        return "LockClient[" + providerName + ", session " + sessionId + ", " + state + "]";
+    }
+
+    // ------------------------------------------------------------------------------ requests
+
+    String providerName() {
+        return providerName;
+    }
+
+    LockService transport() {
+        return transport;
+    }
+
+    ClientOptions options() {
+        return options;
+    }
+
+    long threadOwner() {
+        return threadOwner.get();
+    }
+
+    long newOwner() {
+        return owners.incrementAndGet();
+    }
+
+    void requireCapability(Capability capability, String feature) {
+        if (!capabilities.contains(capability)) {
+            throw new io.holdfast.UnsupportedFeatureException(
+                    "the " + providerName + " provider does not support " + feature);
+        }
+    }
+
+    void ensureOpen() {
+        if (state != State.OPEN) {
+            throw new SessionExpiredException(
+                    state == State.CLOSED ? "the client was closed" : "the session " + sessionId + " expired");
+        }
+    }
+
+    long beginSeq() {
+        long seq = seqs.incrementAndGet();
+        outstanding.add(seq);
+        return seq;
+    }
+
+    void endSeq(long seq) {
+        outstanding.remove(seq);
+    }
+
+    Invocation invocation(long seq) {
+        long lowest = seq;
+        if (!outstanding.isEmpty()) {
+            try {
+                lowest = Math.min(seq, outstanding.first());
+            } catch (java.util.NoSuchElementException raced) {
+                // emptied meanwhile
+            }
+        }
+        return new Invocation(sessionId, seq, lowest);
+    }
+
+    /** Sends a command, retrying on unavailability with the retry policy; never retries a reply. */
+    CompletableFuture<Reply> call(Command command) {
+        CompletableFuture<Reply> result = new CompletableFuture<>();
+        attempt(command, 1, options.ticker().nanos(), result);
+        return result;
+    }
+
+    private void attempt(Command command, int attempt, long startNanos, CompletableFuture<Reply> result) {
+        CompletableFuture<Reply> sent = severed
+                ? CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"))
+                : transport.submit(command).orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        sent.whenComplete((reply, error) -> {
+            if (error == null) {
+                result.complete(reply);
+                return;
+            }
+            Throwable cause = unwrap(error);
+            boolean retryable = cause instanceof UnavailableException || cause instanceof TimeoutException;
+            Duration elapsed = Duration.ofNanos(options.ticker().nanos() - startNanos);
+            if (retryable
+                    && !severed
+                    && state != State.CLOSED
+                    && options.retryPolicy().allowsAnother(attempt, elapsed)) {
+                Duration delay = options.retryPolicy().delayBefore(attempt, ThreadLocalRandom.current()::nextDouble);
+                try {
+                    scheduler.schedule(
+                            () -> attempt(command, attempt + 1, startNanos, result),
+                            delay.toNanos(),
+                            TimeUnit.NANOSECONDS);
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    // fall through: the client is shutting down
+                }
+            }
+            result.completeExceptionally(
+                    cause instanceof TimeoutException
+                            ? new UnavailableException("no answer within " + options.requestTimeout(), cause)
+                            : cause);
+        });
+    }
+
+    /** Sends a command that needs an invocation id; the seq ends with the reply. */
+    CompletableFuture<Reply> callOnce(java.util.function.LongFunction<Command> build) {
+        ensureOpen();
+        long seq = beginSeq();
+        return call(build.apply(seq)).whenComplete((r, e) -> endSeq(seq));
+    }
+
+    // ------------------------------------------------------------------------------ acquire
+
+    /** Starts an acquire; the wait's future completes with a lease, or null for a busy try. */
+    PendingWait acquire(
+            String name, LockMode mode, int permits, int maxPermits, AcquireOptions o, long owner, boolean tryOnly) {
+        ensureOpen();
+        long waitMillis = tryOnly ? 0 : ceilMillis(o.waitTime());
+        long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
+        long seq = beginSeq();
+        PendingWait p = new PendingWait(this, seq, name, mode, permits, leaseMillis);
+        pending.put(seq, p);
+        Command.Acquire command = new Command.Acquire(
+                0, invocation(seq), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false);
+        p.command = command;
+        call(command).whenComplete((reply, error) -> {
+            if (error != null) {
+                p.fail(unwrap(error));
+            } else {
+                onAcquireReply(p, command, reply, waitMillis);
+            }
+        });
+        return p;
+    }
+
+    private void onAcquireReply(PendingWait p, Command.Acquire command, Reply reply, long waitMillis) {
+        if (reply instanceof Reply.Granted g) {
+            p.grant(g.token());
+        } else if (reply instanceof Reply.Busy) {
+            p.busy();
+        } else if (reply instanceof Reply.Queued) {
+            // The service times the wait out; this is only a backstop for a lost event.
+            long backstop = waitMillis + Math.max(2_000, options.sessionTtl().toMillis());
+            schedule(() -> recheck(p, command), backstop);
+        } else {
+            p.fail(failure(reply));
+        }
+    }
+
+    /** Re-sends a queued acquire's invocation: the table answers with its outcome so far. */
+    private void recheckNow(PendingWait p) {
+        if (p.isSettled() || state != State.OPEN) {
+            return;
+        }
+        call(p.command).whenComplete((reply, error) -> {
+            if (error == null && !(reply instanceof Reply.Queued)) {
+                onAcquireReply(p, p.command, reply, 0);
+            }
+        });
+    }
+
+    /** No grant or timeout arrived in time: ask the table for the outcome of the same invocation. */
+    private void recheck(PendingWait p, Command.Acquire command) {
+        if (p.isSettled() || state != State.OPEN) {
+            return;
+        }
+        call(command).whenComplete((reply, error) -> {
+            if (error == null && reply instanceof Reply.Queued) {
+                p.cancel(new LockTimeoutException("timed out waiting for " + p.name));
+            } else if (error == null) {
+                onAcquireReply(p, command, reply, 0);
+            } else {
+                p.fail(unwrap(error));
+            }
+        });
+    }
+
+    /** Withdraws a wait from the queue; if it was granted meanwhile, the grant is released. */
+    CompletableFuture<Void> cancelWait(PendingWait p) {
+        if (state != State.OPEN || severed) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return callOnce(seq -> new Command.CancelWait(0, invocation(seq), p.name, p.seq))
+                .handle((reply, error) -> {
+                    if (reply instanceof Reply.Granted g) {
+                        releaseQuietly(p.name, g.token());
+                    }
+                    return null;
+                });
+    }
+
+    void releaseQuietly(String name, long token) {
+        RuntimeLease lease = leases.get(token);
+        if (lease != null) {
+            lease.markReleased();
+        }
+        if (state == State.OPEN && !severed) {
+            callOnce(seq -> new Command.Release(0, invocation(seq), name, token));
+        }
+    }
+
+    RuntimeLease newLease(String name, LockMode mode, int permits, long token, long leaseMillis) {
+        RuntimeLease lease = new RuntimeLease(this, name, mode, permits, token, leaseMillis);
+        leases.put(token, lease);
+        if (leaseMillis > 0) {
+            lease.startWatchdog(scheduler);
+        }
+        return lease;
+    }
+
+    void forget(RuntimeLease lease) {
+        leases.remove(lease.fencingToken(), lease);
+    }
+
+    void settled(PendingWait p) {
+        pending.remove(p.seq, p);
+        endSeq(p.seq);
+    }
+
+    void runCallback(Runnable task) {
+        try {
+            callbacks.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            task.run();
+        }
+    }
+
+    void schedule(Runnable task, long delayMillis) {
+        try {
+            scheduler.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the client is closed; nothing more to do
+        }
+    }
+
+    // ------------------------------------------------------------------------------ events
+
+    private void onEvent(Event event) {
+        if (event instanceof Event.Granted g) {
+            PendingWait p = pending.get(g.seq());
+            if (p != null) {
+                p.grant(g.token());
+            } else if (!leases.containsKey(g.token())) {
+                releaseQuietly(g.name(), g.token()); // a wait we already gave up on
+            }
+        } else if (event instanceof Event.WaitTimedOut t) {
+            PendingWait p = pending.get(t.seq());
+            if (p != null) {
+                p.fail(new LockTimeoutException("timed out waiting for " + t.name()));
+            }
+        } else if (event instanceof Event.Lost l) {
+            RuntimeLease lease = leases.get(l.token());
+            if (lease != null) {
+                lease.markLost(
+                        switch (l.reason()) {
+                            case SESSION_EXPIRED -> "the session expired";
+                            case LEASE_TIMEOUT -> "its lease timeout passed without renewal";
+                            case REVOKED -> "an operator revoked it";
+                        });
+            }
+        } else if (event instanceof Event.SessionExpired) {
+            expire("the service expired the session");
+        }
+    }
+
+    /**
+     * Events may have been lost (a reconnection, a new leader): ask for the outcome of every wait
+     * and check that every lease is still current.
+     */
+    private void onGap() {
+        if (state != State.OPEN) {
+            return;
+        }
+        for (PendingWait p : new ArrayList<>(pending.values())) {
+            if (p.command != null) {
+                recheckNow(p);
+            }
+        }
+        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
+            transport.isCurrentHolder(lease.name(), lease.fencingToken()).whenComplete((current, error) -> {
+                if (Boolean.FALSE.equals(current)) {
+                    lease.markLost("it was taken away while this client was disconnected");
+                }
+            });
+        }
+    }
+
+    private void expire(String why) {
+        if (state != State.OPEN) {
+            return;
+        }
+        state = State.EXPIRED;
+        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
+            lease.markLost(why);
+        }
+        failPending(new SessionExpiredException("session " + sessionId + " is gone: " + why));
+        transport.unsubscribe(sessionId);
+        scheduler.shutdown();
+    }
+
+    private void failPending(RuntimeException cause) {
+        for (PendingWait p : new ArrayList<>(pending.values())) {
+            p.fail(cause);
+        }
+    }
+
+    // ------------------------------------------------------------------------------ heartbeats
+
+    private long heartbeatInterval() {
+        return Math.max(50, options.sessionTtl().toMillis() / 4);
+    }
+
+    private void scheduleHeartbeat(long delayMillis) {
+        if (state == State.OPEN) {
+            schedule(this::heartbeat, delayMillis);
+        }
+    }
+
+    private void heartbeat() {
+        if (state != State.OPEN) {
+            return;
+        }
+        long sent = options.ticker().nanos();
+        CompletableFuture<Reply> beat = severed
+                ? CompletableFuture.failedFuture(new UnavailableException("cut off"))
+                : transport.keepAlive(sessionId).orTimeout(heartbeatInterval() * 2, TimeUnit.MILLISECONDS);
+        beat.whenComplete((reply, error) -> {
+            if (error == null && reply instanceof Reply.Ok) {
+                lastAckNanos = Math.max(lastAckNanos, sent);
+                scheduleHeartbeat(heartbeatInterval());
+            } else if (error == null && reply instanceof Reply.Failed f && f.code() == ErrorCode.SESSION_EXPIRED) {
+                expire("the service no longer knows the session");
+            } else if (options.ticker().nanos() - lastAckNanos >= ttlNanos) {
+                expire("no heartbeat was acknowledged for a whole TTL (" + options.sessionTtl() + ")");
+            } else {
+                long left = TimeUnit.NANOSECONDS.toMillis(
+                        ttlNanos - (options.ticker().nanos() - lastAckNanos));
+                scheduleHeartbeat(Math.max(1, Math.min(100, left)));
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------ helpers
+
+    static long ceilMillis(Duration d) {
+        long millis = d.toMillis();
+        return d.minusMillis(millis).isZero() ? millis : millis + 1;
+    }
+
+    /** The typed exception for a failed reply. */
+    static RuntimeException failure(Reply reply) {
+        if (reply instanceof Reply.Failed f) {
+            return switch (f.code()) {
+                case DEADLOCK -> new DeadlockException(f.message(), f.cycle());
+                case CONFLICT -> new ConflictException(f.message(), f.currentVersion());
+                default -> f.code().toException(f.message());
+            };
+        }
+        return new UnavailableException("unexpected reply " + reply);
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** Waits for a future without being interruptible; rethrows its failure as it was. */
+    static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            throw rethrow(unwrap(e));
+        }
+    }
+
+    static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException re) {
+            return re;
+        }
+        if (t instanceof Error err) {
+            throw err;
+        }
+        return new UnavailableException("request failed: " + t, t);
+    }
+
+    private void shutdownThreads() {
+        scheduler.shutdownNow();
+        callbacks.shutdown();
+    }
+}

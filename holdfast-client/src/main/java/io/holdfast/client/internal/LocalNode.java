@@ -1,0 +1,195 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.LockInfo;
+import io.holdfast.Ticker;
+import io.holdfast.core.Command;
+import io.holdfast.core.Event;
+import io.holdfast.core.LockService;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.Reply;
+import io.holdfast.core.SessionTracker;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A lock service inside one JVM: a {@link LockTable} behind a lock, with the duties the server's
+ * leader has: stamping commands with cluster time, tracking session heartbeats, proposing {@link
+ * Command.ExpireSession} and {@link Command.Tick} when deadlines pass, and delivering events to
+ * sessions in the order the table emitted them.
+ *
+ * <p>Nodes are shared per name within the JVM ({@code mem:} is the node named "default", {@code
+ * mem:orders} the node "orders") and live until the JVM exits; their threads are daemons.
+ */
+public final class LocalNode {
+    private static final Map<String, LocalNode> NODES = new ConcurrentHashMap<>();
+    private static final long MAX_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final String name;
+    private final LockTable table = new LockTable();
+    private final SessionTracker tracker = new SessionTracker();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Ticker ticker;
+    private final long origin;
+    private final Map<String, LockService.Listener> listeners = new ConcurrentHashMap<>();
+    private final ExecutorService dispatcher;
+
+    private LocalNode(String name, Ticker ticker) {
+        this.name = name;
+        this.ticker = ticker;
+        this.origin = ticker.nanos();
+        this.dispatcher = Executors.newSingleThreadExecutor(daemon("holdfast-mem-" + name + "-events"));
+        Thread maintenance = daemon("holdfast-mem-" + name + "-timers").newThread(this::maintain);
+        maintenance.start();
+    }
+
+    /** The node with this name, created on first use. */
+    public static LocalNode named(String name) {
+        return NODES.computeIfAbsent(name, n -> new LocalNode(n, Ticker.system()));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Cluster time: milliseconds since the node started, from 1. */
+    private long clusterMillis() {
+        return (ticker.nanos() - origin) / 1_000_000 + 1;
+    }
+
+    /** Applies a command, stamped with the node's time, and queues its events for delivery. */
+    public Reply apply(Command command) {
+        lock.lock();
+        try {
+            Reply reply = applyLocked(Command.withTime(command, clusterMillis()));
+            changed.signalAll();
+            return reply;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Reply applyLocked(Command command) {
+        List<Event> events = new ArrayList<>(2);
+        Reply reply = table.apply(command, events::add);
+        long now = ticker.nanos();
+        if (command instanceof Command.OpenSession open && reply instanceof Reply.Ok) {
+            tracker.touch(open.sessionId(), TimeUnit.MILLISECONDS.toNanos(open.ttlMillis()), now);
+        } else if (command instanceof Command.CloseSession close && reply instanceof Reply.Ok) {
+            tracker.remove(close.invocation().sessionId());
+        } else if (command instanceof Command.ClientCommand cc) {
+            tracker.touch(cc.invocation().sessionId(), now); // any request is a heartbeat
+        }
+        for (Event e : events) {
+            LockService.Listener listener = listeners.get(e.sessionId());
+            if (listener != null) {
+                dispatcher.execute(() -> listener.onEvent(e));
+            }
+        }
+        return reply;
+    }
+
+    /** A heartbeat. */
+    public Reply keepAlive(String sessionId) {
+        lock.lock();
+        try {
+            Reply reply = table.apply(new Command.KeepAlive(clusterMillis(), sessionId), e -> {});
+            if (reply instanceof Reply.Ok) {
+                tracker.touch(sessionId, ticker.nanos());
+            }
+            return reply;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public void subscribe(String sessionId, LockService.Listener listener) {
+        listeners.put(sessionId, listener);
+    }
+
+    public void unsubscribe(String sessionId) {
+        listeners.remove(sessionId);
+    }
+
+    public Optional<LockInfo> describe(String lockName) {
+        lock.lock();
+        try {
+            return table.describe(lockName, clusterMillis());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public List<LockInfo> list(String prefix, int limit) {
+        lock.lock();
+        try {
+            return table.list(prefix, limit, clusterMillis());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean isCurrentHolder(String lockName, long token) {
+        lock.lock();
+        try {
+            return table.isCurrentHolder(lockName, token);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Optional<LockTable.RegisterValue> readRegister(String key) {
+        lock.lock();
+        try {
+            return table.register(key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The timer loop: expires silent sessions and ticks the table when a deadline is due. */
+    private void maintain() {
+        lock.lock();
+        try {
+            while (true) {
+                long now = ticker.nanos();
+                for (String id : tracker.expired(now)) {
+                    applyLocked(new Command.ExpireSession(clusterMillis(), id));
+                    tracker.remove(id);
+                }
+                long nowMillis = clusterMillis();
+                if (table.nextDeadline() <= nowMillis) {
+                    applyLocked(new Command.Tick(nowMillis));
+                }
+                long park = Math.min(MAX_PARK_NANOS, tracker.nextDeadline() - ticker.nanos());
+                long nextTable = table.nextDeadline();
+                if (nextTable != Long.MAX_VALUE) {
+                    park = Math.min(park, TimeUnit.MILLISECONDS.toNanos(nextTable - clusterMillis() + 1));
+                }
+                if (park > 0) {
+                    changed.awaitNanos(park);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String threadName) {
+        return r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,132 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.Lease;
+import io.holdfast.LockMode;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One acquire in flight, from the moment it is sent until it is granted, refused, timed out or
+ * cancelled. It settles exactly once; a grant that arrives after it settled otherwise is released,
+ * so a lease nobody will use never lingers.
+ */
+final class PendingWait {
+    final ClientRuntime rt;
+    final long seq;
+    final String name;
+    final LockMode mode;
+    final int permits;
+    final long leaseMillis;
+    final CompletableFuture<Lease> future = new CompletableFuture<>();
+    /** The acquire as sent, to re-send for its outcome. */
+    volatile io.holdfast.core.Command.Acquire command;
+
+    private boolean settled;
+    private long grantedToken;
+
+    PendingWait(ClientRuntime rt, long seq, String name, LockMode mode, int permits, long leaseMillis) {
+        this.rt = rt;
+        this.seq = seq;
+        this.name = name;
+        this.mode = mode;
+        this.permits = permits;
+        this.leaseMillis = leaseMillis;
+        future.whenComplete((lease, error) -> {
+            if (error instanceof CancellationException && settle()) {
+                rt.cancelWait(this); // the caller cancelled the future: take the wait off the queue
+            }
+        });
+    }
+
+    synchronized boolean isSettled() {
+        return settled;
+    }
+
+    private synchronized boolean settle() {
+        if (settled) {
+            return false;
+        }
+        settled = true;
+        rt.settled(this);
+        return true;
+    }
+
+    void grant(long token) {
+        synchronized (this) {
+            if (settled && grantedToken == token) {
+                return; // the same grant reported twice (reply and event)
+            }
+            if (!settled) {
+                grantedToken = token;
+            }
+        }
+        if (!settle()) {
+            rt.releaseQuietly(name, token); // granted after we gave up: give it back
+            return;
+        }
+        RuntimeLease lease = rt.newLease(name, mode, permits, token, leaseMillis);
+        rt.runCallback(() -> {
+            if (!future.complete(lease)) {
+                lease.releaseQuietly();
+            }
+        });
+    }
+
+    void busy() {
+        if (settle()) {
+            rt.runCallback(() -> future.complete(null));
+        }
+    }
+
+    void fail(Throwable cause) {
+        if (settle()) {
+            rt.runCallback(() -> future.completeExceptionally(cause));
+        }
+    }
+
+    /** Gives up on the wait with this failure and withdraws it from the queue. */
+    void cancel(Throwable cause) {
+        if (settle()) {
+            rt.cancelWait(this);
+            rt.runCallback(() -> future.completeExceptionally(cause));
+        }
+    }
+
+    /** Blocks for the outcome; on interrupt the wait is withdrawn from the queue before returning. */
+    Lease await() throws InterruptedException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            abandon();
+            throw e;
+        } catch (ExecutionException e) {
+            throw ClientRuntime.rethrow(ClientRuntime.unwrap(e));
+        }
+    }
+
+    /** Blocks for the outcome without reacting to interrupts (for tries, which answer at once). */
+    Lease awaitUninterruptibly() {
+        return ClientRuntime.join(future);
+    }
+
+    private void abandon() {
+        if (settle()) {
+            try {
+                rt.cancelWait(this).get(rt.options().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException again) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                // The wait expires at its deadline or with the session instead.
+            }
+            future.cancel(false);
+        } else if (!future.cancel(false) && !future.isCompletedExceptionally()) {
+            Lease lease = future.getNow(null);
+            if (lease instanceof RuntimeLease rl) {
+                rl.releaseQuietly();
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.Capability;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.Versioned;
+import io.holdfast.VersionedRegister;
+import io.holdfast.core.Command;
+import io.holdfast.core.Reply;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** A versioned register of a {@link ClientRuntime}. */
+final class RegisterHandle implements VersionedRegister {
+    private final ClientRuntime rt;
+    private final String key;
+
+    RegisterHandle(ClientRuntime rt, String key) {
+        this.rt = rt;
+        this.key = key;
+    }
+
+    @Override
+    public String key() {
+        return key;
+    }
+
+    @Override
+    public Optional<Versioned> get() {
+        return ClientRuntime.join(getAsync());
+    }
+
+    @Override
+    public CompletableFuture<Optional<Versioned>> getAsync() {
+        rt.requireCapability(Capability.REGISTERS, "versioned registers");
+        rt.ensureOpen();
+        return rt.transport()
+                .readRegister(key)
+                .thenApply(value -> value.map(v -> new Versioned(key, v.version(), v.value())));
+    }
+
+    @Override
+    public Versioned compareAndSet(long expectedVersion, byte[] value) {
+        return ClientRuntime.join(compareAndSetAsync(expectedVersion, value));
+    }
+
+    @Override
+    public Versioned compareAndSet(long expectedVersion, byte[] value, Lease fence) {
+        rt.requireCapability(Capability.FENCED_REGISTERS, "register writes fenced by a lease");
+        if (fence == null) {
+            throw new InvalidArgumentException("fence must not be null");
+        }
+        return ClientRuntime.join(write(expectedVersion, value, fence.name(), fence.fencingToken()));
+    }
+
+    @Override
+    public CompletableFuture<Versioned> compareAndSetAsync(long expectedVersion, byte[] value) {
+        return write(expectedVersion, value, null, 0);
+    }
+
+    private CompletableFuture<Versioned> write(long expectedVersion, byte[] value, String fenceName, long token) {
+        rt.requireCapability(Capability.REGISTERS, "versioned registers");
+        if (value == null) {
+            throw new InvalidArgumentException("value must not be null");
+        }
+        if (value.length > MAX_VALUE_BYTES) {
+            throw new InvalidArgumentException("value is " + value.length + " bytes; the limit is " + MAX_VALUE_BYTES);
+        }
+        if (expectedVersion < 0) {
+            throw new InvalidArgumentException("expected version must not be negative, not " + expectedVersion);
+        }
+        byte[] copy = value.clone();
+        return rt.callOnce(seq ->
+                        new Command.RegisterSet(0, rt.invocation(seq), key, expectedVersion, copy, fenceName, token))
+                .thenApply(reply -> {
+                    if (reply instanceof Reply.Written w) {
+                        return new Versioned(key, w.version(), copy);
+                    }
+                    throw ClientRuntime.failure(reply);
+                });
+    }
+
+    @Override
+    public String toString() {
+        return "VersionedRegister[" + key + "]";
+    }
+}

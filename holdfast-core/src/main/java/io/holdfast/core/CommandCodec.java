@@ -1,0 +1,234 @@
+package io.holdfast.core;
+
+import io.holdfast.LockMode;
+import io.holdfast.core.Command.Acquire;
+import io.holdfast.core.Command.CancelWait;
+import io.holdfast.core.Command.CloseSession;
+import io.holdfast.core.Command.ExpireSession;
+import io.holdfast.core.Command.Invocation;
+import io.holdfast.core.Command.KeepAlive;
+import io.holdfast.core.Command.OpenSession;
+import io.holdfast.core.Command.RegisterSet;
+import io.holdfast.core.Command.Release;
+import io.holdfast.core.Command.Renew;
+import io.holdfast.core.Command.Revoke;
+import io.holdfast.core.Command.Tick;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UTFDataFormatException;
+import java.io.UncheckedIOException;
+
+/**
+ * The binary form of a {@link Command}, as it is written to a replicated log: a format byte, a
+ * type byte, then the fields in declaration order (numbers big-endian, strings as {@link
+ * DataOutputStream#writeUTF}, a nullable string as a presence byte and the string).
+ *
+ * <p>{@link #decode} is total over arbitrary bytes: anything that is not a well-formed command of a
+ * known format raises {@link CommandFormatException} and nothing else, so a replica that applies a
+ * damaged entry answers it with an error instead of dying. Well-formed commands with bad field
+ * values (an empty name, a negative wait) decode fine and are refused by {@link LockTable}.
+ */
+public final class CommandCodec {
+    /** The format byte this build writes and reads. */
+    public static final int FORMAT = 1;
+
+    private static final int MAX_VALUE = Limits.MAX_VALUE_BYTES;
+
+    private CommandCodec() {}
+
+    /** Encodes a command. */
+    public static byte[] encode(Command command) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FORMAT);
+            write(command, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void write(Command c, DataOutputStream out) throws IOException {
+        if (c instanceof OpenSession x) {
+            out.writeByte(1);
+            out.writeLong(x.time());
+            out.writeUTF(x.sessionId());
+            out.writeUTF(x.clientName());
+            out.writeLong(x.ttlMillis());
+            out.writeLong(x.lockDelayMillis());
+        } else if (c instanceof KeepAlive x) {
+            out.writeByte(2);
+            out.writeLong(x.time());
+            out.writeUTF(x.sessionId());
+        } else if (c instanceof CloseSession x) {
+            out.writeByte(3);
+            out.writeLong(x.time());
+            invocation(x.invocation(), out);
+        } else if (c instanceof ExpireSession x) {
+            out.writeByte(4);
+            out.writeLong(x.time());
+            out.writeUTF(x.sessionId());
+        } else if (c instanceof Acquire x) {
+            out.writeByte(5);
+            out.writeLong(x.time());
+            invocation(x.invocation(), out);
+            out.writeUTF(x.name());
+            out.writeByte(x.mode().ordinal());
+            out.writeInt(x.permits());
+            out.writeInt(x.maxPermits());
+            out.writeLong(x.owner());
+            out.writeLong(x.waitMillis());
+            out.writeLong(x.leaseMillis());
+            out.writeBoolean(x.reentrant());
+        } else if (c instanceof Release x) {
+            out.writeByte(6);
+            out.writeLong(x.time());
+            invocation(x.invocation(), out);
+            out.writeUTF(x.name());
+            out.writeLong(x.token());
+        } else if (c instanceof Renew x) {
+            out.writeByte(7);
+            out.writeLong(x.time());
+            invocation(x.invocation(), out);
+            out.writeUTF(x.name());
+            out.writeLong(x.token());
+        } else if (c instanceof CancelWait x) {
+            out.writeByte(8);
+            out.writeLong(x.time());
+            invocation(x.invocation(), out);
+            out.writeUTF(x.name());
+            out.writeLong(x.waitSeq());
+        } else if (c instanceof Tick x) {
+            out.writeByte(9);
+            out.writeLong(x.time());
+        } else if (c instanceof RegisterSet x) {
+            out.writeByte(10);
+            out.writeLong(x.time());
+            invocation(x.invocation(), out);
+            out.writeUTF(x.key());
+            out.writeLong(x.expectedVersion());
+            out.writeInt(x.value().length);
+            out.write(x.value());
+            nullable(x.fenceName(), out);
+            out.writeLong(x.fenceToken());
+        } else if (c instanceof Revoke x) {
+            out.writeByte(11);
+            out.writeLong(x.time());
+            out.writeUTF(x.name());
+        } else {
+            throw new IllegalArgumentException("unknown command " + c);
+        }
+    }
+
+    private static void invocation(Invocation inv, DataOutputStream out) throws IOException {
+        out.writeUTF(inv.sessionId());
+        out.writeLong(inv.seq());
+        out.writeLong(inv.ackedBelow());
+    }
+
+    private static void nullable(String s, DataOutputStream out) throws IOException {
+        out.writeBoolean(s != null);
+        if (s != null) {
+            out.writeUTF(s);
+        }
+    }
+
+    /**
+     * Decodes a command.
+     *
+     * @throws CommandFormatException if the bytes are not exactly one well-formed command
+     */
+    public static Command decode(byte[] bytes) throws CommandFormatException {
+        if (bytes == null || bytes.length == 0) {
+            throw new CommandFormatException("empty command");
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+        try {
+            int format = in.readUnsignedByte();
+            if (format != FORMAT) {
+                throw new CommandFormatException("unknown command format " + format);
+            }
+            Command c = read(in);
+            if (in.available() != 0) {
+                throw new CommandFormatException(in.available() + " trailing bytes after the command");
+            }
+            return c;
+        } catch (EOFException e) {
+            throw new CommandFormatException("command is truncated");
+        } catch (UTFDataFormatException e) {
+            throw new CommandFormatException("command holds malformed text");
+        } catch (IOException e) {
+            throw new CommandFormatException("command cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static Command read(DataInputStream in) throws IOException {
+        int type = in.readUnsignedByte();
+        long time = in.readLong();
+        return switch (type) {
+            case 1 -> new OpenSession(time, in.readUTF(), in.readUTF(), in.readLong(), in.readLong());
+            case 2 -> new KeepAlive(time, in.readUTF());
+            case 3 -> new CloseSession(time, invocation(in));
+            case 4 -> new ExpireSession(time, in.readUTF());
+            case 5 ->
+                new Acquire(
+                        time,
+                        invocation(in),
+                        in.readUTF(),
+                        mode(in.readUnsignedByte()),
+                        in.readInt(),
+                        in.readInt(),
+                        in.readLong(),
+                        in.readLong(),
+                        in.readLong(),
+                        bool(in.readUnsignedByte()));
+            case 6 -> new Release(time, invocation(in), in.readUTF(), in.readLong());
+            case 7 -> new Renew(time, invocation(in), in.readUTF(), in.readLong());
+            case 8 -> new CancelWait(time, invocation(in), in.readUTF(), in.readLong());
+            case 9 -> new Tick(time);
+            case 10 ->
+                new RegisterSet(
+                        time, invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
+            case 11 -> new Revoke(time, in.readUTF());
+            default -> throw new CommandFormatException("unknown command type " + type);
+        };
+    }
+
+    private static Invocation invocation(DataInputStream in) throws IOException {
+        return new Invocation(in.readUTF(), in.readLong(), in.readLong());
+    }
+
+    private static byte[] value(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > MAX_VALUE) {
+            throw new CommandFormatException("register value length " + length + " is out of bounds");
+        }
+        byte[] value = in.readNBytes(length);
+        if (value.length != length) {
+            throw new EOFException();
+        }
+        return value;
+    }
+
+    private static String nullable(DataInputStream in) throws IOException {
+        return bool(in.readUnsignedByte()) ? in.readUTF() : null;
+    }
+
+    private static boolean bool(int b) throws CommandFormatException {
+        if (b > 1) {
+            throw new CommandFormatException("bad boolean " + b);
+        }
+        return b == 1;
+    }
+
+    private static LockMode mode(int ordinal) throws CommandFormatException {
+        if (ordinal >= LockMode.values().length) {
+            throw new CommandFormatException("unknown lock mode " + ordinal);
+        }
+        return LockMode.values()[ordinal];
+    }
+}

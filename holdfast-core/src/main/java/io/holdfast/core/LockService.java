@@ -1,0 +1,55 @@
+package io.holdfast.core;
+
+import io.holdfast.LockInfo;
+import io.holdfast.core.LockTable.RegisterValue;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a lock service offers a client, whatever stands between them: the in-process node of
+ * {@code mem:}, a gRPC connection to the Holdfast server, or the server's own Raft node behind its
+ * gRPC endpoint. Commands are sent with time 0; the service stamps its cluster time. A failure to
+ * reach the table completes the future exceptionally with {@link io.holdfast.UnavailableException};
+ * every other outcome, refusals included, is a {@link Reply}.
+ *
+ * <p>Events of a session are delivered to its subscriber in the order the table emitted them. A
+ * service may lose events (a connection breaks, the leader changes): clients must not depend on
+ * them alone, and re-send an acquire's invocation to learn its outcome.
+ */
+public interface LockService extends AutoCloseable {
+    /** Applies a command through the table's log. */
+    CompletableFuture<Reply> submit(Command command);
+
+    /** A heartbeat for the session: {@link Reply.Ok}, or a failure for an unknown session. */
+    CompletableFuture<Reply> keepAlive(String sessionId);
+
+    /**
+     * Delivers the session's events, in the order the table emitted them, to the listener; and
+     * tells it through {@link Listener#onGap()} when events may have been missed (a reconnection,
+     * a new leader), so that it can ask for the outcomes it waits for.
+     */
+    void subscribe(String sessionId, Listener listener);
+
+    /** Stops delivering the session's events. */
+    void unsubscribe(String sessionId);
+
+    CompletableFuture<Optional<LockInfo>> describe(String name);
+
+    CompletableFuture<List<LockInfo>> list(String prefix, int limit);
+
+    CompletableFuture<Boolean> isCurrentHolder(String name, long token);
+
+    CompletableFuture<Optional<RegisterValue>> readRegister(String key);
+
+    @Override
+    void close();
+
+    /** Receives a session's events. Called on one thread at a time, in order; must not block. */
+    interface Listener {
+        void onEvent(Event event);
+
+        /** Events may have been lost since the last one delivered. */
+        default void onGap() {}
+    }
+}
