@@ -32,6 +32,14 @@ class DemoCommandTest {
     }
 
     @Test
+    void runsOnTheInProcessProviderByDefault() {
+        assertThat(demo("--rounds", "2")).as(err.toString()).isZero();
+        assertThat(out.toString())
+                .startsWith("4 threads x 2 rounds on 2 locks at mem:")
+                .contains("OK: 8 grants");
+    }
+
+    @Test
     void catchesALockThatDoesNotExclude() {
         int exit = demo("--backend", "fake:broken-demo", "--threads", "4", "--locks", "1", "--rounds", "5");
 
