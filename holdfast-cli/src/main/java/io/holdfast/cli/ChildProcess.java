@@ -6,12 +6,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The command that {@code holdfast lock} runs: it shares this process's stdin, stdout and stderr, and its exit
  * code is reported the way a shell does (128 + N when killed by signal N).
  */
 final class ChildProcess {
+    private static final Pattern ERRNO = Pattern.compile("error[=:]\\s*(\\d+),?\\s*\\(?([^()]*?)\\)?\\s*$");
+
     private final Process process;
 
     private ChildProcess(Process process) {
@@ -29,15 +33,25 @@ final class ChildProcess {
         try {
             return new ChildProcess(builder.start());
         } catch (IOException e) {
-            // "Cannot run program "x": error=2, No such file or directory"
-            String message = String.valueOf(e.getMessage());
-            boolean notFound = message.contains("error=2,");
-            String reason = message.contains(", ") ? message.substring(message.lastIndexOf(", ") + 2) : message;
-            throw new CliFailure(
-                    notFound ? ExitCodes.COMMAND_NOT_FOUND : ExitCodes.CANNOT_RUN,
-                    "cannot run '" + command.get(0) + "': " + reason,
-                    e);
+            throw cannotRun(command.get(0), e);
         }
+    }
+
+    /**
+     * ENOENT is 127, anything else (EACCES, ENOEXEC...) 126, as in the shell. The errno is read from the
+     * message, whose form differs between JDKs: "error=2, No such file or directory" (17) and
+     * "Exec failed, error: 2 (No such file or directory)" (25).
+     */
+    static CliFailure cannotRun(String program, IOException e) {
+        String message = String.valueOf(e.getMessage());
+        Matcher m = ERRNO.matcher(message);
+        boolean found = m.find();
+        boolean notFound = found && m.group(1).equals("2");
+        String reason = found ? m.group(2).strip() : message;
+        return new CliFailure(
+                notFound ? ExitCodes.COMMAND_NOT_FOUND : ExitCodes.CANNOT_RUN,
+                "cannot run '" + program + "': " + reason,
+                e);
     }
 
     /** Waits for the command to end and returns its exit code. */
