@@ -1,0 +1,201 @@
+package io.holdfast.cli;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.DistributedLock;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.LockLostException;
+import io.holdfast.LockTimeoutException;
+import io.holdfast.Names;
+import io.holdfast.UnavailableException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code holdfast lock NAME [options] -- COMMAND...}: runs COMMAND while holding the lock NAME, like
+ * {@code flock(1)} across machines.
+ *
+ * <p>The exit code is COMMAND's own, except: {@value ExitCodes#NOT_ACQUIRED} when the lock was not acquired within
+ * {@code --wait} (COMMAND did not run); {@value ExitCodes#LOCK_LOST} when the lock was lost while COMMAND ran
+ * (COMMAND was stopped: SIGTERM, then SIGKILL after {@code --grace}) or before it could be released;
+ * {@value ExitCodes#BACKEND_UNAVAILABLE} when the backend cannot be reached; {@value ExitCodes#USAGE} for bad
+ * input; 127/126 when COMMAND cannot be found/started.
+ *
+ * <p>If this process is stopped by SIGTERM or SIGINT, COMMAND is stopped the same way and the lock released
+ * before it exits.
+ */
+@Command(
+        name = "lock",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        description = {
+            "Run COMMAND while holding the lock NAME.",
+            "The child gets HOLDFAST_LOCK_NAME and HOLDFAST_FENCING_TOKEN in its environment.",
+            "Exit code: the child's own; 75 not acquired in time; 76 lock lost while running (the child"
+                    + " was stopped); 69 backend unavailable; 64 usage error; 127/126 command not found/not"
+                    + " runnable."
+        })
+final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The lock's name, e.g. jobs/nightly.")
+    String name;
+
+    @Parameters(
+            index = "1..*",
+            arity = "1..*",
+            paramLabel = "COMMAND",
+            description = "The command to run and its arguments; put -- before it.")
+    List<String> command;
+
+    @Option(
+            names = "--wait",
+            paramLabel = "DURATION",
+            defaultValue = "30s",
+            converter = DurationConverter.class,
+            description = "How long to wait for the lock (default: ${DEFAULT-VALUE}); 0s tries once.")
+    Duration wait;
+
+    @Option(names = "--shared", description = "Take the lock in shared (read) mode.")
+    boolean shared;
+
+    @Option(
+            names = "--lease-timeout",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Let the backend take the lock back if this process stops renewing it for this long.")
+    Duration leaseTimeout;
+
+    @Option(
+            names = "--grace",
+            paramLabel = "DURATION",
+            defaultValue = "5s",
+            converter = DurationConverter.class,
+            description = "When the lock is lost: SIGKILL the command this long after SIGTERM (default:"
+                    + " ${DEFAULT-VALUE}).")
+    Duration grace;
+
+    @Option(
+            names = "--backend",
+            paramLabel = "URI",
+            description = "Where the locks live (default: $HOLDFAST_BACKEND, else " + Backends.DEFAULT + ").")
+    String backend;
+
+    private Map<String, String> env = Map.of();
+
+    @Override
+    public void environment(Map<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        String uri = Backends.resolve(backend, env);
+        AcquireOptions options = acquireOptions();
+        LockClient client = Backends.open(uri);
+        AtomicReference<ChildProcess> child = new AtomicReference<>();
+        // SIGTERM or SIGINT to this process: stop the child, then give the lock back.
+        Thread onSignal = new Thread(
+                () -> {
+                    ChildProcess running = child.get();
+                    if (running != null && running.isAlive()) {
+                        running.stop(grace);
+                    }
+                    client.close();
+                },
+                "holdfast-lock-shutdown");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try {
+            DistributedLock lock = shared ? client.readWriteLock(name).readLock() : client.lock(name);
+            Lease lease = acquire(lock, options);
+            return runHolding(lease, child);
+        } finally {
+            removeShutdownHook(onSignal);
+            client.close();
+        }
+    }
+
+    private AcquireOptions acquireOptions() {
+        try {
+            Names.check(name);
+            AcquireOptions options = AcquireOptions.waitUpTo(wait);
+            return leaseTimeout == null ? options : options.withLeaseTimeout(leaseTimeout);
+        } catch (InvalidArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+    }
+
+    private Lease acquire(DistributedLock lock, AcquireOptions options) throws InterruptedException {
+        try {
+            return lock.acquire(options);
+        } catch (LockTimeoutException e) {
+            throw new CliFailure(
+                    ExitCodes.NOT_ACQUIRED,
+                    "'" + name + "' was not acquired within " + Durations.format(wait) + "; the command did not run",
+                    e);
+        }
+    }
+
+    /** Runs the command under {@code lease} and gives the lease back. */
+    private int runHolding(Lease lease, AtomicReference<ChildProcess> child) throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        ChildProcess running;
+        try {
+            running = ChildProcess.start(
+                    command,
+                    Map.of("HOLDFAST_LOCK_NAME", name, "HOLDFAST_FENCING_TOKEN", Long.toString(lease.fencingToken())));
+        } catch (CliFailure e) {
+            try {
+                lease.release();
+            } catch (RuntimeException releaseFailure) {
+                e.addSuppressed(releaseFailure);
+            }
+            throw e;
+        }
+        child.set(running);
+        AtomicBoolean lost = new AtomicBoolean();
+        lease.onLost(e -> {
+            if (lost.compareAndSet(false, true)) {
+                err.println("holdfast lock: lost '" + name + "' while the command ran (" + e.getMessage()
+                        + "); stopping it");
+                err.flush();
+                running.stopInBackground(grace);
+            }
+        });
+        int exit = running.waitFor();
+        if (lost.get()) {
+            return ExitCodes.LOCK_LOST;
+        }
+        try {
+            lease.release();
+        } catch (LockLostException e) {
+            err.println("holdfast lock: '" + name + "' was lost before it could be released (" + e.getMessage()
+                    + "); the command may have overlapped another holder");
+            return ExitCodes.LOCK_LOST;
+        } catch (UnavailableException e) {
+            err.println("holdfast lock: could not release '" + name + "' (" + e.getMessage()
+                    + "); the backend frees it when this session expires");
+        }
+        return exit;
+    }
+
+    private static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down: the hook runs, which is what we want.
+        }
+    }
+}

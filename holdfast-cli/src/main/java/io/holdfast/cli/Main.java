@@ -1,0 +1,127 @@
+package io.holdfast.cli;
+
+import io.holdfast.HoldfastFailure;
+import java.io.PrintWriter;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * The {@code holdfast} command. Every outcome is an exit code from {@link ExitCodes} (or, for {@code lock}, the
+ * child's own). Bad input prints one line on stderr and exits {@link ExitCodes#USAGE}; an expected failure
+ * ({@link CliFailure}) prints one line and exits with its code; no stack trace is printed unless
+ * {@code HOLDFAST_DEBUG=1}.
+ */
+@Command(
+        name = "holdfast",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        usageHelpAutoWidth = true,
+        description = "Holdfast: distributed locks for the JVM.",
+        footer = {"", "Exit codes and examples: docs/cli.md. Set HOLDFAST_DEBUG=1 to see stack traces."},
+        subcommands = {ServerCommand.class, LockCommand.class, DemoCommand.class, HelpCommand.class})
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    /** Runs the command line and exits the JVM with its code. */
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        System.exit(commandLine(out, err, System.getenv()).execute(args));
+    }
+
+    /**
+     * The configured command line, writing to {@code out} and {@code err}; {@code env} stands for the process
+     * environment (tests pass their own).
+     */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, Map<String, String> env) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler(Main::usageError);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> failure(e, cmd, env));
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommand() instanceof NeedsEnvironment n) {
+                n.environment(env);
+            }
+        }
+        return cl;
+    }
+
+    /** No subcommand: show what there is, as a usage error. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCodes.USAGE;
+    }
+
+    private static int usageError(ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        String message = oneLine(e.getMessage());
+        if (e instanceof UnmatchedArgumentException u
+                && !cmd.getSubcommands().isEmpty()
+                && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().get(0).startsWith("-")) {
+            message = "unknown command '" + u.getUnmatched().get(0) + "'";
+        }
+        cmd.getErr().println(name + ": " + message + " (see '" + name + " --help')");
+        return ExitCodes.USAGE;
+    }
+
+    private static int failure(Exception e, CommandLine cmd, Map<String, String> env) {
+        String name = cmd.getCommandSpec().qualifiedName();
+        PrintWriter err = cmd.getErr();
+        int code;
+        if (e instanceof CliFailure f) {
+            err.println(name + ": " + oneLine(f.getMessage()));
+            code = f.exitCode();
+        } else if (e instanceof HoldfastFailure f) {
+            err.println(name + ": " + oneLine(e.getMessage()) + " (" + f.code() + ")");
+            code = ExitCodes.of(f.code());
+        } else {
+            err.println(name + ": internal error: " + oneLine(String.valueOf(e))
+                    + " (set HOLDFAST_DEBUG=1 for the stack trace)");
+            code = ExitCodes.SOFTWARE;
+        }
+        if (debug(env)) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return code;
+    }
+
+    private static boolean debug(Map<String, String> env) {
+        String value = env.get("HOLDFAST_DEBUG");
+        return "1".equals(value) || "true".equalsIgnoreCase(value);
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /** Commands that read the environment get it from {@link Main}, so that tests can substitute it. */
+    interface NeedsEnvironment {
+        void environment(Map<String, String> env);
+    }
+
+    /** {@code --version}: the build's version (from the jar manifest) and the JVM it runs on. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {
+                "holdfast " + (v == null ? "(development build)" : v),
+                "JVM: ${java.version} (${java.vendor} ${java.vm.name} ${java.vm.version})"
+            };
+        }
+    }
+}

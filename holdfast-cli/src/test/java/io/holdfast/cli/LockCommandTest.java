@@ -1,0 +1,167 @@
+package io.holdfast.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LockCommandTest {
+    private static final AtomicInteger STORES = new AtomicInteger();
+
+    private final StringWriter err = new StringWriter();
+
+    @TempDir
+    Path dir;
+
+    /** A store of its own for each test, so that tests do not see each other's locks. */
+    private final String backend = "fake:lock-test-" + STORES.incrementAndGet();
+
+    private int lock(String... args) {
+        return lock(Map.of(), args);
+    }
+
+    private int lock(Map<String, String> env, String... args) {
+        List<String> all = new ArrayList<>(List.of("lock"));
+        all.addAll(List.of(args));
+        return Main.commandLine(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), env)
+                .execute(all.toArray(String[]::new));
+    }
+
+    private FakeProvider.Store store() {
+        return FakeProvider.store(backend);
+    }
+
+    @Test
+    void runsTheCommandWithTheLocksNameAndTokenAndReturnsItsExitCode() throws IOException {
+        Path seen = dir.resolve("seen");
+        int exit = lock(
+                "jobs/a",
+                "--backend",
+                backend,
+                "--",
+                "sh",
+                "-c",
+                "echo \"$HOLDFAST_LOCK_NAME $HOLDFAST_FENCING_TOKEN\" > \"$0\"; exit 3",
+                seen.toString());
+
+        assertThat(exit).isEqualTo(3);
+        assertThat(Files.readString(seen)).matches("jobs/a [1-9][0-9]*\\n");
+        assertThat(store().holders("jobs/a")).as("released after the command").isZero();
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void aChildKilledBySignalReportsLikeTheShell() {
+        assertThat(lock("jobs/b", "--backend", backend, "--", "sh", "-c", "kill -TERM $$"))
+                .isEqualTo(128 + 15);
+        assertThat(store().holders("jobs/b")).isZero();
+    }
+
+    @Test
+    void theBackendComesFromTheEnvironmentWithoutTheFlag() {
+        assertThat(lock(Map.of("HOLDFAST_BACKEND", backend), "jobs/env", "--", "true"))
+                .isZero();
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void notAcquiredInTimeIs75AndTheCommandDoesNotRun() throws InterruptedException {
+        Path ran = dir.resolve("ran");
+        try (LockClient other = LockClient.open(backend);
+                Lease held = other.lock("jobs/busy").acquire(Duration.ZERO)) {
+            assertThat(held.isValid()).isTrue();
+            int exit = lock("jobs/busy", "--wait", "100ms", "--backend", backend, "--", "touch", ran.toString());
+
+            assertThat(exit).isEqualTo(ExitCodes.NOT_ACQUIRED);
+        }
+        assertThat(ran).doesNotExist();
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .isEqualTo("holdfast lock: 'jobs/busy' was not acquired within 100ms; the command did not run");
+    }
+
+    @Test
+    void sharedHoldersRunTogetherButExcludeAWriter() throws InterruptedException {
+        try (LockClient other = LockClient.open(backend);
+                Lease reader = other.readWriteLock("cat").readLock().acquire(Duration.ZERO)) {
+            assertThat(reader.isValid()).isTrue();
+            assertThat(lock("cat", "--shared", "--wait", "0s", "--backend", backend, "--", "true"))
+                    .isZero();
+            assertThat(lock("cat", "--wait", "0s", "--backend", backend, "--", "true"))
+                    .isEqualTo(ExitCodes.NOT_ACQUIRED);
+        }
+    }
+
+    @Test
+    void lostWhileRunningIs76AndTheChildIsKilledEvenIfItIgnoresSigterm() throws Exception {
+        Path pidFile = dir.resolve("pid");
+        String ignoresTerm = "trap '' TERM; echo $$ > \"$0\"; while :; do sleep 0.05; done";
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> lock(
+                "jobs/c", "--grace", "300ms", "--backend", backend, "--", "sh", "-c", ignoresTerm, pidFile.toString()));
+
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> Files.exists(pidFile) && !Files.readString(pidFile).isBlank());
+        long pid = Long.parseLong(Files.readString(pidFile).strip());
+        try {
+            store().revoke("jobs/c");
+
+            assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(ExitCodes.LOCK_LOST);
+            assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).isEmpty();
+            assertThat(err.toString()).contains("holdfast lock: lost 'jobs/c' while the command ran");
+        } finally {
+            // If the command was not stopped, stop it here: a child left running keeps Surefire's output open.
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    void anUnreachableBackendIs69() {
+        assertThat(lock("jobs/d", "--backend", "fake:down", "--", "true")).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
+        assertThat(err.toString().lines()).singleElement().asString().contains("the fake store is down");
+    }
+
+    @Test
+    void aBackendNoProviderAcceptsIsAUsageError() {
+        assertThat(lock("jobs/d", "--backend", "nope://x", "--", "true")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .contains("no backend in this build accepts 'nope://x'")
+                .contains("fake");
+    }
+
+    @Test
+    void aMissingCommandIs127AndTheLockIsGivenBack() {
+        assertThat(lock("jobs/e", "--backend", backend, "--", "no-such-command-holdfast"))
+                .isEqualTo(ExitCodes.COMMAND_NOT_FOUND);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast lock: cannot run 'no-such-command-holdfast': ");
+        assertThat(store().holders("jobs/e")).isZero();
+    }
+
+    @Test
+    void badNamesAndLeaseTimeoutsAreUsageErrors() {
+        assertThat(lock("bad\u0001name", "--backend", backend, "--", "true")).isEqualTo(ExitCodes.USAGE);
+        assertThat(lock("jobs/f", "--lease-timeout", "10ms", "--backend", backend, "--", "true"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines()).hasSize(2).allMatch(line -> line.startsWith("holdfast lock: "));
+    }
+}

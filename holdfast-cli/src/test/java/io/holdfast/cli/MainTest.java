@@ -1,0 +1,95 @@
+package io.holdfast.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(Map<String, String> env, String... args) {
+        return Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), env)
+                .execute(args);
+    }
+
+    private int run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    @Test
+    void helpListsTheSubcommands() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString())
+                .contains("Usage: holdfast")
+                .contains("server")
+                .contains("lock")
+                .contains("demo");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void versionNamesTheProgram() {
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).startsWith("holdfast ").contains("JVM: ");
+    }
+
+    @Test
+    void noSubcommandIsAUsageError() {
+        assertThat(run()).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("Usage: holdfast");
+    }
+
+    @Test
+    void unknownCommandIsOneLineAndExit64() {
+        assertThat(run("frobnicate")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .containsExactly("holdfast: unknown command 'frobnicate' (see 'holdfast --help')");
+    }
+
+    @Test
+    void badDurationIsOneLineWithoutStackTrace() {
+        assertThat(run("lock", "jobs/a", "--wait", "3x", "--", "true")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast lock: ")
+                .contains("'3x'");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void lockWithoutCommandIsAUsageError() {
+        assertThat(run("lock", "jobs/a")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("COMMAND");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        assertThat(run("lock", "--frob", "jobs/a", "--", "true")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines()).singleElement().asString().contains("--frob");
+    }
+
+    @Test
+    void emptyBackendIsAUsageError() {
+        assertThat(run("lock", "jobs/a", "--backend", " ", "--", "true")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines()).singleElement().asString().contains("--backend is empty");
+    }
+
+    @Test
+    void serverIsNotInThisBuildYet() {
+        assertThat(run("server", "--data-dir", "x")).isEqualTo(ExitCodes.NOT_AVAILABLE);
+        assertThat(err.toString()).contains("./holdfast demo");
+    }
+
+    @Test
+    void backendComesFromFlagThenEnvironmentThenDefault() {
+        assertThat(Backends.resolve("mem:", Map.of(Backends.ENV, "redis://x"))).isEqualTo("mem:");
+        assertThat(Backends.resolve(null, Map.of(Backends.ENV, "redis://x"))).isEqualTo("redis://x");
+        assertThat(Backends.resolve(null, Map.of(Backends.ENV, " "))).isEqualTo(Backends.DEFAULT);
+        assertThat(Backends.resolve(null, Map.of())).isEqualTo("holdfast://127.0.0.1:4653");
+    }
+}
