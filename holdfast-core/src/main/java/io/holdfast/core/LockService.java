@@ -51,5 +51,11 @@ public interface LockService extends AutoCloseable {
 
         /** Events may have been lost since the last one delivered. */
         default void onGap() {}
+
+        /**
+         * The service ended the subscription (it is no longer the leader, or it is shutting
+         * down); no more events come through it. Subscribe again, elsewhere.
+         */
+        default void onEnd(Throwable cause) {}
     }
 }

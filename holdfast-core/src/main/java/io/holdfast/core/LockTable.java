@@ -50,7 +50,8 @@ import java.util.Optional;
  * A reentrant grant keeps the token of the first grant.
  *
  * <p>Exactly-once: every client command carries an {@link Invocation}; the table remembers the
- * reply of each invocation until the client acknowledges it, and answers a retry from that memory.
+ * reply of each invocation until the client acknowledges it, and answers a retry from that memory
+ * (all but refusals of malformed input: those change nothing, and a retry is refused the same way).
  * The remembered reply of a queued acquire is updated when the waiter is granted or times out, so
  * a client that lost the grant event learns the outcome by retrying the acquire.
  *
@@ -170,7 +171,9 @@ public final class LockTable {
         try {
             reply = applyFresh(command, session, events);
         } catch (InvalidArgumentException e) {
-            reply = Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+            // Malformed input is refused before anything changes, and a retry is refused the same
+            // way, so there is nothing to remember: the table stays exactly as it was.
+            return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
         }
         if (sessions.get(session.id) == session) {
             session.remember(inv.seq(), reply);

@@ -75,7 +75,7 @@ final class SnapshotCodec {
             out.writeLong(s.openedAt);
             out.writeLong(s.ackedBelow);
             List<Map.Entry<Long, Reply>> replies =
-                    s.replies == null ? List.of() : new ArrayList<>(s.replies.entrySet());
+                    s.replies == null ? new ArrayList<>() : new ArrayList<>(s.replies.entrySet());
             replies.sort(Map.Entry.comparingByKey());
             out.writeInt(replies.size());
             for (Map.Entry<Long, Reply> e : replies) {

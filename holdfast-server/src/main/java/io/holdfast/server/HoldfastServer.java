@@ -1,0 +1,267 @@
+package io.holdfast.server;
+
+import io.holdfast.Ticker;
+import io.holdfast.core.LockService;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Holdfast node: a Raft member (Apache Ratis) whose state machine is the lock table, plus the
+ * endpoints clients and operators use. One node alone is a complete service; three or five make
+ * it survive the loss of one or two.
+ *
+ * <p><b>Guarantees.</b> A write is acknowledged only after a majority has it in its log and, unless
+ * {@link ServerConfig#fsync()} is off, on disk; a restart recovers every acknowledged write from
+ * the data directory. Reads are linearizable. Only the leader serves; other members send clients
+ * to it.
+ *
+ * <p><b>Failure story.</b> The leader's machine loses power. The followers stop hearing from it,
+ * elect a new leader within a few election timeouts, and the new leader gives every session a
+ * fresh TTL before anything can expire, so clients that fail over in time keep their locks. Writes
+ * that the old leader had not yet replicated to a majority were never acknowledged; clients retry
+ * them with the same invocation id and the table applies each at most once.
+ */
+public final class HoldfastServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HoldfastServer.class);
+
+    /** The Raft group every Holdfast cluster uses; one cluster per set of data directories. */
+    static final RaftGroupId GROUP_ID =
+            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("holdfast".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+
+    private final ServerConfig config;
+    private final RaftServer raft;
+    private final RaftLockService service;
+    private final List<AutoCloseable> endpoints = new ArrayList<>();
+
+    private HoldfastServer(ServerConfig config, RaftServer raft, RaftLockService service) {
+        this.config = config;
+        this.raft = raft;
+        this.service = service;
+    }
+
+    /**
+     * Starts a node.
+     *
+     * @throws StartupException with a one-line reason: a port in use, an unwritable data
+     *     directory, a damaged log, …
+     */
+    public static HoldfastServer start(ServerConfig config) throws StartupException {
+        ServerConfig.Peer self = config.self();
+        Path raftDir = prepareDataDir(config.dataDir());
+        checkPortFree(config.bindHost(), self.raftPort(), "Raft");
+        if (config.clientPort() != 0) {
+            checkPortFree(config.bindHost(), config.clientPort(), "client");
+        }
+        if (config.httpPort() > 0) {
+            checkPortFree(config.bindHost(), config.httpPort(), "HTTP");
+        }
+        List<RaftPeer> peers = new ArrayList<>();
+        Map<RaftPeerId, String> clientAddresses = new HashMap<>();
+        for (Map.Entry<String, ServerConfig.Peer> e : config.peers().entrySet()) {
+            RaftPeerId id = RaftPeerId.valueOf(e.getKey());
+            peers.add(RaftPeer.newBuilder()
+                    .setId(id)
+                    .setAddress(e.getValue().raftAddress())
+                    .setClientAddress(e.getValue().clientAddress())
+                    .build());
+            clientAddresses.put(id, e.getValue().clientAddress());
+        }
+        RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
+        LockStateMachine machine = new LockStateMachine();
+        RaftServer raft;
+        try {
+            raft = RaftServer.newBuilder()
+                    .setServerId(RaftPeerId.valueOf(config.nodeId()))
+                    .setGroup(group)
+                    .setStateMachine(machine)
+                    .setProperties(properties(config, raftDir))
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new StartupException("cannot set up the Raft server in " + raftDir + ": " + rootMessage(e), e);
+        }
+        RaftLockService service = new RaftLockService(
+                raft, GROUP_ID, RaftPeerId.valueOf(config.nodeId()), machine, clientAddresses, Ticker.system());
+        try {
+            raft.start();
+        } catch (IOException | RuntimeException e) {
+            service.close();
+            closeQuietly(raft);
+            throw new StartupException(
+                    "cannot start node " + config.nodeId() + " with the data in " + raftDir
+                            + " (is the Raft log or snapshot damaged?): " + rootMessage(e),
+                    e);
+        }
+        HoldfastServer server = new HoldfastServer(config, raft, service);
+        LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
+        return server;
+    }
+
+    private static RaftProperties properties(ServerConfig config, Path raftDir) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+        RaftServerConfigKeys.setStorageFreeSpaceMin(p, SizeInBytes.valueOf("16MB"));
+        GrpcConfigKeys.Server.setHost(p, config.bindHost());
+        GrpcConfigKeys.Server.setPort(p, config.self().raftPort());
+        // Correctness settings (see VERIFICATION.md): linearizable reads, durable appends, loud corruption.
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
+        RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
+        RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+        long min = config.electionTimeoutMin().toMillis();
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(min * 2, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(min / 2, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 20_000);
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        return p;
+    }
+
+    private static Path prepareDataDir(Path dataDir) throws StartupException {
+        Path raftDir = dataDir.resolve("raft");
+        try {
+            Files.createDirectories(raftDir);
+        } catch (IOException | SecurityException e) {
+            throw new StartupException("cannot create the data directory " + dataDir + ": " + rootMessage(e), e);
+        }
+        File probe = raftDir.resolve(".write-test").toFile();
+        try {
+            Files.writeString(probe.toPath(), "ok");
+            Files.delete(probe.toPath());
+        } catch (IOException | SecurityException e) {
+            throw new StartupException("the data directory " + dataDir + " is not writable: " + rootMessage(e), e);
+        }
+        return raftDir;
+    }
+
+    private static void checkPortFree(String host, int port, String what) throws StartupException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw new StartupException(
+                    "the " + what + " port " + host + ":" + port + " is in use or cannot be bound (" + rootMessage(e)
+                            + ")",
+                    e);
+        }
+    }
+
+    /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */
+    public void addEndpoint(AutoCloseable endpoint) {
+        endpoints.add(endpoint);
+    }
+
+    /** The node's lock service: what its client endpoint serves. */
+    public LockService lockService() {
+        return service;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Whether this node currently leads (and has caught up as leader). */
+    public boolean isLeader() {
+        return service.isLeader();
+    }
+
+    /** The id of the leader this node knows of, or null. */
+    public String leaderId() {
+        try {
+            RaftPeerId id = raft.getDivision(GROUP_ID).getInfo().getLeaderId();
+            return id == null ? null : id.toString();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The current Raft term, or -1 if unknown. */
+    public long term() {
+        try {
+            return raft.getDivision(GROUP_ID).getInfo().getCurrentTerm();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The index of the last log entry this node applied, or -1. */
+    public long lastAppliedIndex() {
+        try {
+            return raft.getDivision(GROUP_ID).getInfo().getLastAppliedIndex();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The table in its canonical snapshot form, to compare replicas (tests, verification). */
+    byte[] tableBytes() {
+        return service.tableBytes();
+    }
+
+    /** Takes a snapshot now (for tests and operators); returns its log index. */
+    public long takeSnapshot() throws IOException {
+        return raft.getDivision(GROUP_ID).getStateMachine().takeSnapshot();
+    }
+
+    @Override
+    public void close() {
+        for (int i = endpoints.size() - 1; i >= 0; i--) {
+            closeQuietly(endpoints.get(i));
+        }
+        service.close();
+        closeQuietly(raft);
+        LOG.info("Node {} stopped", config.nodeId());
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("Closing {} failed", c, e);
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return m == null ? t.getClass().getSimpleName() : m;
+    }
+
+    /** A node could not start; the message is one line that says why. */
+    public static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        public StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

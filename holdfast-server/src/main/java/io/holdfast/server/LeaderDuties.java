@@ -1,0 +1,183 @@
+package io.holdfast.server;
+
+import io.holdfast.Ticker;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.Reply;
+import io.holdfast.core.SessionTracker;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What only the leader does: keep the cluster clock, track session heartbeats, and propose the
+ * commands that make deadlines pass ({@link Command.ExpireSession}, {@link Command.Tick}).
+ *
+ * <p>The cluster clock continues from the table's clock at the moment this node became leader and
+ * runs on this node's monotonic ticker; the time between two leaders does not count, so a lease
+ * or session never loses time to an election. When this node becomes leader every session gets a
+ * fresh TTL before anything can expire: the old leader's heartbeat memory is gone with it.
+ */
+final class LeaderDuties implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaderDuties.class);
+    private static final long MAX_PARK_MILLIS = 1_000;
+
+    private final String nodeId;
+    private final Ticker ticker;
+    private final LockStateMachine machine;
+    private final Function<Command, CompletableFuture<Reply>> propose;
+    private final SessionTracker tracker = new SessionTracker();
+    private final Set<String> expiring = new HashSet<>();
+    private final Thread thread;
+    private boolean active;
+    private boolean closed;
+    private boolean tickInFlight;
+    private long baseMillis;
+    private long baseNanos;
+
+    LeaderDuties(
+            String nodeId,
+            Ticker ticker,
+            LockStateMachine machine,
+            Function<Command, CompletableFuture<Reply>> propose) {
+        this.nodeId = nodeId;
+        this.ticker = ticker;
+        this.machine = machine;
+        this.propose = propose;
+        this.thread = new Thread(this::run, "holdfast-leader-duties-" + nodeId);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** This node's state machine is up to date as leader: start the clock and the timers. */
+    synchronized void start() {
+        Map<String, Long> ttls = new HashMap<>();
+        long now = machine.read(table -> {
+            for (String id : table.sessionIds()) {
+                ttls.put(id, TimeUnit.MILLISECONDS.toNanos(table.sessionTtlMillis(id)));
+            }
+            return table.now();
+        });
+        baseMillis = now;
+        baseNanos = ticker.nanos();
+        tracker.reset(ttls, baseNanos);
+        expiring.clear();
+        tickInFlight = false;
+        active = true;
+        LOG.info("Node {} leads: {} sessions get a fresh TTL", nodeId, ttls.size());
+        notifyAll();
+    }
+
+    synchronized void stop() {
+        if (active) {
+            LOG.info("Node {} no longer leads", nodeId);
+        }
+        active = false;
+        tracker.reset(Map.of(), 0);
+    }
+
+    synchronized boolean isActive() {
+        return active;
+    }
+
+    /** Milliseconds of cluster time; never behind the table's own clock. */
+    long clusterNow() {
+        long tableNow = machine.read(LockTable::now);
+        synchronized (this) {
+            return Math.max(tableNow, baseMillis + (ticker.nanos() - baseNanos) / 1_000_000);
+        }
+    }
+
+    /** A heartbeat, or any request, from a session the table knows. */
+    synchronized void touch(String sessionId) {
+        if (active) {
+            tracker.touch(sessionId, ticker.nanos());
+        }
+    }
+
+    synchronized void opened(String sessionId, long ttlMillis) {
+        if (active) {
+            tracker.touch(sessionId, TimeUnit.MILLISECONDS.toNanos(ttlMillis), ticker.nanos());
+        }
+    }
+
+    synchronized void ended(String sessionId) {
+        tracker.remove(sessionId);
+    }
+
+    /** The table's deadlines may have changed. */
+    synchronized void wake() {
+        notifyAll();
+    }
+
+    private synchronized void run() {
+        while (!closed) {
+            long park = MAX_PARK_MILLIS;
+            if (active) {
+                try {
+                    park = duties();
+                } catch (RuntimeException e) {
+                    LOG.warn("Leader duties failed; retrying", e);
+                }
+            }
+            try {
+                wait(Math.max(1, Math.min(park, MAX_PARK_MILLIS)));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Proposes what is due; returns how long to wait for the next deadline, in milliseconds. */
+    private long duties() {
+        long nowNanos = ticker.nanos();
+        List<String> expired = tracker.expired(nowNanos);
+        for (String id : expired) {
+            if (expiring.add(id)) {
+                LOG.info("Session {} sent no heartbeat for its TTL; expiring it", id);
+                propose.apply(new Command.ExpireSession(clusterNow(), id)).whenComplete((r, e) -> {
+                    synchronized (this) {
+                        expiring.remove(id);
+                        if (e == null) {
+                            tracker.remove(id);
+                        }
+                    }
+                });
+            }
+        }
+        long now = clusterNow();
+        long next = machine.read(LockTable::nextDeadline);
+        if (next <= now && !tickInFlight) {
+            tickInFlight = true;
+            propose.apply(new Command.Tick(now)).whenComplete((r, e) -> {
+                synchronized (this) {
+                    tickInFlight = false;
+                    notifyAll();
+                }
+            });
+        }
+        long park = MAX_PARK_MILLIS;
+        if (next != Long.MAX_VALUE && !tickInFlight) {
+            park = Math.min(park, next - now + 1);
+        }
+        long sessionNext = tracker.nextDeadline();
+        if (sessionNext != Long.MAX_VALUE) {
+            park = Math.min(park, TimeUnit.NANOSECONDS.toMillis(sessionNext - nowNanos) + 1);
+        }
+        return park;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        active = false;
+        notifyAll();
+    }
+}

@@ -1,0 +1,209 @@
+package io.holdfast.server;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.core.Command;
+import io.holdfast.core.Event;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.Reply;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.File;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis adapter around {@link LockTable}: decode an entry, apply its commands, encode the
+ * replies. Nothing else happens here; in particular no exception leaves {@link #applyTransaction}
+ * (Ratis would shut the server down, and every replica would do the same on the same entry).
+ *
+ * <p>Reads are linearizable through a barrier: a read-only Ratis request with the LINEARIZABLE
+ * read option makes Ratis wait until this replica has applied the leader's commit index, then
+ * {@link #query} answers nothing and the caller reads the table under its lock.
+ *
+ * <p>Snapshots serialize the table under the apply lock into Ratis's snapshot directory; a damaged
+ * snapshot stops the server at startup with a clear error rather than being half-loaded.
+ */
+final class LockStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(LockStateMachine.class);
+
+    /** What the node learns from the state machine: applied entries and leadership. */
+    interface Hooks {
+        void applied(List<Command> commands, List<Reply> replies, List<Event> events);
+
+        void leaderReady();
+
+        void notLeader();
+    }
+
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final Object lock = new Object();
+    private volatile LockTable table = new LockTable();
+    private volatile Hooks hooks;
+
+    void setHooks(Hooks hooks) {
+        this.hooks = hooks;
+    }
+
+    /** Runs {@code read} on the table under the apply lock. */
+    <T> T read(Function<LockTable, T> read) {
+        synchronized (lock) {
+            return read.apply(table);
+        }
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        load(storage.getLatestSnapshot());
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        load(storage.loadLatestSnapshot());
+    }
+
+    private void load(SingleFileSnapshotInfo snapshot) throws IOException {
+        if (snapshot == null) {
+            return;
+        }
+        File file = snapshot.getFile().getPath().toFile();
+        if (!file.exists()) {
+            throw new IOException("snapshot file " + file + " is missing");
+        }
+        if (snapshot.getFile().getFileDigest() != null) {
+            MD5FileUtil.verifySavedMD5(file, snapshot.getFile().getFileDigest());
+        }
+        LockTable loaded;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file.toPath()))) {
+            loaded = LockTable.readSnapshot(in);
+        } catch (IOException e) {
+            throw new IOException("snapshot " + file + " cannot be loaded: " + e.getMessage(), e);
+        }
+        synchronized (lock) {
+            table = loaded;
+            setLastAppliedTermIndex(snapshot.getTermIndex());
+        }
+        LOG.info(
+                "Loaded snapshot {} ({} sessions, {} locks)",
+                file.getName(),
+                loaded.sessionCount(),
+                loaded.resourceCount());
+    }
+
+    @Override
+    public SimpleStateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        List<Command> commands = List.of();
+        List<Reply> replies = new ArrayList<>();
+        List<Event> events = new ArrayList<>();
+        try {
+            commands = EntryCodec.decodeCommands(
+                    entry.getStateMachineLogEntry().getLogData().toByteArray());
+            synchronized (lock) {
+                for (Command c : commands) {
+                    replies.add(
+                            c == null
+                                    ? Reply.Failed.of(ErrorCode.INVALID_ARGUMENT, "the command was damaged in the log")
+                                    : table.apply(c, events::add));
+                }
+                updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("Applying entry {} failed; answering with an error", entry.getIndex(), e);
+            synchronized (lock) {
+                updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            }
+        }
+        Hooks h = hooks;
+        if (h != null) {
+            try {
+                h.applied(commands, replies, events);
+            } catch (RuntimeException e) {
+                LOG.warn("Delivering the events of entry {} failed", entry.getIndex(), e);
+            }
+        }
+        return CompletableFuture.completedFuture(
+                Message.valueOf(ByteString.copyFrom(EntryCodec.encodeReplies(replies))));
+    }
+
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        synchronized (lock) {
+            TermIndex last = getLastAppliedTermIndex();
+            if (last == null || last.getIndex() < 0) {
+                return -1;
+            }
+            File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+            File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
+            try (FileOutputStream fos = new FileOutputStream(tmp);
+                    BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
+                table.writeSnapshot(out);
+                out.flush();
+                fos.getFD().sync();
+            }
+            Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+            var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+            storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+            return last.getIndex();
+        }
+    }
+
+    @Override
+    public void notifyLeaderReady() {
+        Hooks h = hooks;
+        if (h != null) {
+            h.leaderReady();
+        }
+    }
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
+        Hooks h = hooks;
+        if (h != null && !member.getPeerId().equals(newLeader)) {
+            h.notLeader();
+        }
+    }
+
+    @Override
+    public void notifyNotLeader(java.util.Collection<TransactionContext> pending) {
+        Hooks h = hooks;
+        if (h != null) {
+            h.notLeader();
+        }
+    }
+}

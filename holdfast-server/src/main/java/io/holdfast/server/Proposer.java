@@ -1,0 +1,119 @@
+package io.holdfast.server;
+
+import io.holdfast.UnavailableException;
+import io.holdfast.core.Command;
+import io.holdfast.core.CommandCodec;
+import io.holdfast.core.Reply;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Batches commands into Raft log entries: while one entry is being replicated and made durable,
+ * the requests that arrive queue up and go together in the next one. Under load this turns many
+ * fsyncs into one, which is where a durable lock service's throughput comes from; when idle, a
+ * lone command goes at once.
+ */
+final class Proposer implements AutoCloseable {
+    private record Pending(byte[] command, CompletableFuture<Reply> reply) {}
+
+    static final int MAX_COMMANDS_PER_ENTRY = 1024;
+    static final int MAX_ENTRIES_IN_FLIGHT = 4;
+
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(100_000);
+    private final Semaphore inFlight = new Semaphore(MAX_ENTRIES_IN_FLIGHT);
+    private final Function<byte[], CompletableFuture<byte[]>> submit;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    /**
+     * @param submit writes one entry through Raft and returns its reply bytes, or fails with
+     *     {@link UnavailableException} (not the leader, timed out)
+     */
+    Proposer(String name, Function<byte[], CompletableFuture<byte[]>> submit) {
+        this.submit = submit;
+        this.thread = new Thread(this::run, "holdfast-proposer-" + name);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** Queues a command (already stamped with its time) for the log. */
+    CompletableFuture<Reply> propose(Command command) {
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        if (closed) {
+            reply.completeExceptionally(new UnavailableException("the server is shutting down"));
+        } else if (!queue.offer(new Pending(CommandCodec.encode(command), reply))) {
+            reply.completeExceptionally(new UnavailableException("the server is overloaded; try again"));
+        }
+        return reply;
+    }
+
+    private void run() {
+        List<Pending> batch = new ArrayList<>();
+        while (!closed) {
+            try {
+                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                inFlight.acquire();
+                batch.add(first);
+                queue.drainTo(batch, MAX_COMMANDS_PER_ENTRY - 1);
+                send(new ArrayList<>(batch));
+                batch.clear();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        failAll(batch);
+        List<Pending> rest = new ArrayList<>();
+        queue.drainTo(rest);
+        failAll(rest);
+    }
+
+    private void send(List<Pending> batch) {
+        List<byte[]> commands = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            commands.add(p.command());
+        }
+        CompletableFuture<byte[]> sent;
+        try {
+            sent = submit.apply(EntryCodec.encodeCommands(commands));
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((bytes, error) -> {
+            inFlight.release();
+            if (error != null) {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
+                for (Pending p : batch) {
+                    p.reply().completeExceptionally(cause);
+                }
+                return;
+            }
+            List<Reply> replies = EntryCodec.decodeReplies(bytes, batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).reply().complete(replies.get(i));
+            }
+        });
+    }
+
+    private static void failAll(List<Pending> pending) {
+        for (Pending p : pending) {
+            p.reply().completeExceptionally(new UnavailableException("the server is shutting down"));
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+}

@@ -1,0 +1,94 @@
+package io.holdfast.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import org.junit.jupiter.api.Test;
+
+/** The {@link Lock} view: reentrant per thread, owned by the locking thread. */
+abstract class LockViewContract extends ContractSupport {
+    LockViewContract(LockProviderContract suite) {
+        super(suite);
+    }
+
+    @Test
+    void lockAndUnlock() {
+        String n = name("a");
+        Lock view = open().lock(n).asLock();
+        view.lock();
+        assertThat(isFree(observer().lock(n)))
+                .as("the lock while the view holds it")
+                .isFalse();
+        view.unlock();
+        assertThat(isFree(observer().lock(n))).as("the lock after unlock").isTrue();
+    }
+
+    @Test
+    void theViewIsReentrantPerThread() {
+        String n = name("a");
+        Lock view = open().lock(n).asLock();
+        view.lock();
+        assertThat(view.tryLock()).as("tryLock by the thread that holds").isTrue();
+        view.lock();
+        view.unlock();
+        view.unlock();
+        assertThat(isFree(observer().lock(n))).as("after 2 of 3 unlocks").isFalse();
+        assertThat(inBackground("other-thread", view::tryLock).join(PROMPTLY))
+                .as("tryLock by another thread through the same view")
+                .isFalse();
+        view.unlock();
+        assertThat(isFree(observer().lock(n))).as("after 3 of 3 unlocks").isTrue();
+    }
+
+    @Test
+    void unlockByAThreadThatDoesNotHoldIsIllegal() throws InterruptedException {
+        String n = name("a");
+        Lock view = open().lock(n).asLock();
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch mayUnlock = new CountDownLatch(1);
+        Background<Void> owner = inBackground("owner", () -> {
+            view.lock();
+            try {
+                locked.countDown();
+                assertThat(mayUnlock.await(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS))
+                        .isTrue();
+            } finally {
+                view.unlock();
+            }
+            return null;
+        });
+        assertThat(locked.await(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+
+        assertThatThrownBy(view::unlock)
+                .as("unlock by a thread that did not lock")
+                .isInstanceOf(IllegalMonitorStateException.class);
+        assertThat(isFree(observer().lock(n)))
+                .as("the lock after the refused unlock")
+                .isFalse();
+
+        mayUnlock.countDown();
+        owner.join(PROMPTLY);
+        assertThat(isFree(observer().lock(n)))
+                .as("the lock after its owner unlocked")
+                .isTrue();
+        assertThatThrownBy(() -> open().lock(name("b")).asLock().unlock())
+                .as("unlock of a view never locked")
+                .isInstanceOf(IllegalMonitorStateException.class);
+    }
+
+    @Test
+    void tryLockReturnsFalseWhenTheLockStaysBusy() throws InterruptedException {
+        String n = name("a");
+        take(open().lock(n));
+        Lock view = open().lock(n).asLock();
+        assertThat(view.tryLock()).as("tryLock of a held lock").isFalse();
+        long start = System.nanoTime();
+        assertThat(view.tryLock(200, TimeUnit.MILLISECONDS))
+                .as("tryLock(200ms) of a held lock")
+                .isFalse();
+        assertThat(millisSince(start)).as("milliseconds tryLock(200ms) took").isBetween(180L, 3_000L);
+    }
+}

@@ -1,0 +1,50 @@
+package io.holdfast.testkit;
+
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.LockClient;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * What {@link LockProviderContract} needs from a provider: a way to open clients against a store
+ * that is already running, the capabilities the provider promises, and a way to make a client die
+ * without saying goodbye.
+ *
+ * <p>A fixture is asked for clients many times per test and must hand out a new session each
+ * time. The store it talks to may be shared by every test of the suite: the suite gives every test
+ * its own lock names and closes every client it opened.
+ */
+public interface ProviderFixture {
+    /**
+     * Opens a new client, with a new session, against the provider's store.
+     *
+     * @param options the options the test wants (client name, session TTL, lock-delay); a fixture
+     *     may add provider-specific settings through its URI but must honour these
+     */
+    LockClient open(ClientOptions options);
+
+    /**
+     * The capabilities the provider promises. The suite runs the tests of these and checks that
+     * every client reports exactly this set; the tests of the others are reported as skipped.
+     */
+    Set<Capability> capabilities();
+
+    /**
+     * Simulates the death of the client's process: its heartbeats, lease renewals and every further
+     * message to the store stop at once, and nothing is released. The store must find out on its
+     * own (session TTL, lease timeout). The client object stays usable only for {@code close()},
+     * which the suite calls afterwards and which must then not release anything either.
+     *
+     * @throws UnsupportedOperationException if the provider cannot simulate this; the tests that
+     *     need it are then reported as skipped, with the exception's message as the reason
+     */
+    void crash(LockClient client);
+
+    /**
+     * The shortest session TTL the provider supports well: the suite's expiry tests open their
+     * clients with it and wait a few multiples of it. At least one second ({@link ClientOptions}
+     * refuses less); one second for an in-process provider.
+     */
+    Duration shortSessionTtl();
+}
