@@ -3,6 +3,7 @@ package io.holdfast.protocol.server;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.holdfast.UnavailableException;
 import io.holdfast.core.LockService;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.GrpcErrors;
@@ -42,7 +43,9 @@ import java.util.function.Supplier;
  * one (or an event cannot be encoded). A session has one stream: a newer stream replaces the
  * older, which is completed. When the client cancels, the backend subscription is dropped, unless a
  * newer stream has taken it over. If the backend's {@code subscribe} throws (a follower refusing
- * with {@link io.holdfast.core.NotLeaderException}), the stream ends with that status.
+ * with {@link io.holdfast.core.NotLeaderException}), or the backend later ends the subscription
+ * ({@link LockService.Listener#onEnd}, when this node stops leading), the stream ends with the
+ * status of that exception, so the client goes to the leader it names.
  */
 public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     private static final System.Logger LOG = System.getLogger(HoldfastGrpcService.class.getName());
@@ -238,8 +241,11 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         }
     }
 
-    /** One session's stream: the backend's listener, writing to the call one message at a time. */
-    private static final class Subscription implements LockService.Listener {
+    /**
+     * One session's stream: the backend's listener, writing to the call one message at a time.
+     * Locks: the service's {@code streams} before a subscription's own, never the other way.
+     */
+    private final class Subscription implements LockService.Listener {
         private final String sessionId;
         private final ServerCallStreamObserver<EventMessage> out;
         private boolean closed; // guarded by this
@@ -264,6 +270,19 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         @Override
         public synchronized void onGap() {
             send(Convert.gap(sessionId));
+        }
+
+        /**
+         * The backend ended the subscription (this node stopped leading, or shuts down): the stream
+         * ends with the status of the cause, so a {@link io.holdfast.core.NotLeaderException}
+         * sends the client to the leader it names.
+         */
+        @Override
+        public void onEnd(Throwable cause) {
+            synchronized (streams) {
+                streams.remove(sessionId, this); // the backend has dropped it already
+            }
+            end(cause != null ? cause : new UnavailableException("the lock service ended the event stream"));
         }
 
         synchronized void send(EventMessage message) {

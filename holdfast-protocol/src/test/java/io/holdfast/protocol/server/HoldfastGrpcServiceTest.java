@@ -228,6 +228,19 @@ class HoldfastGrpcServiceTest {
     }
 
     @Test
+    void aSubscriptionTheBackendEndsSendsTheClientToTheLeaderItNames() {
+        Recorder stream = open(SESSION);
+        await().until(() -> stream.messages.size() == 1);
+        LockServiceListenerAccess.listener(backend, SESSION)
+                .onEnd(new NotLeaderException("no longer the leader", "10.0.0.4:4653"));
+        await().until(() -> stream.error != null);
+        StatusRuntimeException e = (StatusRuntimeException) stream.error;
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(e.getTrailers().get(GrpcErrors.LEADER)).isEqualTo("10.0.0.4:4653");
+        assertThat(service.streamCount()).isZero();
+    }
+
+    @Test
     void endingAllStreamsTellsClientsToReconnectAndUnsubscribes() {
         Recorder stream = open(SESSION);
         await().until(() -> stream.messages.size() == 1);
