@@ -56,10 +56,12 @@ import java.util.Optional;
  * a client that lost the grant event learns the outcome by retrying the acquire.
  *
  * <p>Deadlock detection: owners (session, owner id) that hold or wait for locks form a wait-for
- * graph; an owner waits for the holders of the lock it queued for and for every waiter ahead of
- * it. A new wait that would close a cycle is refused with {@link ErrorCode#DEADLOCK}. Semaphore
- * waits are left out of the graph: any of several holders can free a permit, so a cycle through a
- * semaphore is not necessarily a deadlock.
+ * graph; an owner waits for the holders of the lock it queued for whose mode conflicts with its
+ * own (a reader does not wait for other readers, say while a lock-delay holds it back) and for
+ * every waiter ahead of it (the fair queue grants those first). A new wait that would close a
+ * cycle is refused with {@link ErrorCode#DEADLOCK}. Semaphore waits are left out of the graph: any
+ * of several holders can free a permit, so a cycle through a semaphore is not necessarily a
+ * deadlock.
  *
  * <p>Not thread-safe: one thread applies commands (the Raft apply thread, or a caller that holds a
  * lock around it).
@@ -340,7 +342,7 @@ public final class LockTable {
             return Reply.Busy.INSTANCE;
         }
         if (!semaphore) {
-            List<String> cycle = findCycle(new OwnerKey(session.id, c.owner()), r);
+            List<String> cycle = findCycle(new OwnerKey(session.id, c.owner()), r, mode);
             if (cycle != null) {
                 dropIfIdle(r);
                 return new Failed(
@@ -429,17 +431,18 @@ public final class LockTable {
      * {@code r} back to {@code me}: depth-first, each owner visited once. Returns the lock names
      * along the cycle, starting with {@code r}, or null if there is none.
      */
-    private List<String> findCycle(OwnerKey me, Resource r) {
+    private List<String> findCycle(OwnerKey me, Resource r, LockMode mode) {
         record Step(OwnerKey prev, Resource via) {}
         Map<OwnerKey, Step> reached = new HashMap<>();
         List<OwnerKey> stack = new ArrayList<>();
         List<OwnerKey> blockers = new ArrayList<>();
         OwnerKey node = me;
         Resource waitsOn = r;
+        LockMode waitMode = mode;
         Waiter self = null;
         while (true) {
             blockers.clear();
-            collectBlockers(waitsOn, self, blockers);
+            collectBlockers(waitsOn, waitMode, self, blockers);
             for (OwnerKey b : blockers) {
                 if (b.equals(me)) {
                     List<String> names = new ArrayList<>();
@@ -466,14 +469,20 @@ public final class LockTable {
                 return null;
             }
             waitsOn = next.resource;
+            waitMode = next.mode;
             self = next;
         }
     }
 
-    /** The owners a waiter on {@code r} waits for: its holders and the waiters ahead of {@code self}. */
-    private static void collectBlockers(Resource r, Waiter self, List<OwnerKey> out) {
+    /**
+     * The owners a waiter for {@code mode} on {@code r} waits for: the holders whose mode conflicts
+     * with it and the waiters ahead of {@code self} (null for a new wait: all of them).
+     */
+    private static void collectBlockers(Resource r, LockMode mode, Waiter self, List<OwnerKey> out) {
         for (Hold h = r.holdersHead; h != null; h = h.rNext) {
-            out.add(new OwnerKey(h.session.id, h.owner));
+            if (mode == LockMode.EXCLUSIVE || h.mode == LockMode.EXCLUSIVE) {
+                out.add(new OwnerKey(h.session.id, h.owner));
+            }
         }
         for (Waiter w = r.queueHead; w != null && w != self; w = w.qNext) {
             out.add(new OwnerKey(w.session.id, w.owner));

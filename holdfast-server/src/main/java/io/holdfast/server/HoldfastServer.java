@@ -55,6 +55,7 @@ public final class HoldfastServer implements AutoCloseable {
     private final RaftServer raft;
     private final RaftLockService service;
     private final List<AutoCloseable> endpoints = new ArrayList<>();
+    private volatile int httpPort = -1;
 
     private HoldfastServer(ServerConfig config, RaftServer raft, RaftLockService service) {
         this.config = config;
@@ -116,6 +117,18 @@ public final class HoldfastServer implements AutoCloseable {
                     e);
         }
         HoldfastServer server = new HoldfastServer(config, raft, service);
+        if (config.httpPort() >= 0) {
+            try {
+                HealthEndpoint health = HealthEndpoint.start(server, config.bindHost(), config.httpPort());
+                server.httpPort = health.port();
+                server.addEndpoint(health);
+            } catch (IOException e) {
+                server.close();
+                throw new StartupException(
+                        "cannot serve HTTP on " + config.bindHost() + ":" + config.httpPort() + ": " + rootMessage(e),
+                        e);
+            }
+        }
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
         return server;
     }
@@ -180,6 +193,11 @@ public final class HoldfastServer implements AutoCloseable {
     /** The node's lock service: what its client endpoint serves. */
     public LockService lockService() {
         return service;
+    }
+
+    /** The HTTP port actually bound, or -1 without one. */
+    public int httpPort() {
+        return httpPort;
     }
 
     public ServerConfig config() {

@@ -1,0 +1,133 @@
+package io.holdfast.core;
+
+import static io.holdfast.core.TableDriver.failed;
+import static io.holdfast.core.TableDriver.granted;
+import static io.holdfast.core.TableDriver.token;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.HolderInfo;
+import io.holdfast.core.TableDriver.Client;
+import org.junit.jupiter.api.Test;
+
+class IdempotenceTest {
+    private final TableDriver d = new TableDriver();
+    private final Client a = d.open("a");
+    private final Client b = d.open("b");
+
+    @Test
+    void aDuplicatedAcquireTakesOneHoldAndOneToken() {
+        Command.Acquire acquire = a.acquire("x").reentrant().command();
+
+        Reply first = d.apply(acquire);
+        Reply again = d.apply(acquire);
+
+        assertThat(again).isEqualTo(first);
+        assertThat(granted(first).holdCount()).isEqualTo(1);
+        assertThat(d.table().lastToken()).isEqualTo(granted(first).token());
+        assertThat(d.describe("x").holders()).extracting(HolderInfo::holdCount).containsExactly(1);
+        assertThat(a.release("x", granted(first).token())).isEqualTo(new Reply.Ok(0));
+    }
+
+    @Test
+    void aDuplicatedReleaseReleasesOnce() {
+        long t = token(a.acquire("x").reentrant().apply());
+        token(a.acquire("x").reentrant().apply());
+        Command.Release release = new Command.Release(d.time(), a.next(), "x", t);
+
+        assertThat(d.apply(release)).isEqualTo(new Reply.Ok(1));
+        assertThat(d.apply(release)).isEqualTo(new Reply.Ok(1));
+
+        assertThat(d.describe("x").holders()).extracting(HolderInfo::holdCount).containsExactly(1);
+    }
+
+    @Test
+    void aDuplicatedWriteWritesOnce() {
+        Command.RegisterSet set = new Command.RegisterSet(d.time(), a.next(), "k", 0, new byte[] {1}, null, 0);
+
+        assertThat(d.apply(set)).isEqualTo(new Reply.Written(1));
+        assertThat(d.apply(set)).isEqualTo(new Reply.Written(1));
+        assertThat(d.table().register("k").orElseThrow().version()).isEqualTo(1);
+    }
+
+    @Test
+    void aRetriedQueuedAcquireLearnsItsOutcome() {
+        long x = token(b.acquire("x").apply());
+        Command.Acquire wait = a.acquire("x").waitMillis(10_000).command();
+        assertThat(d.apply(wait)).isEqualTo(Reply.Queued.INSTANCE);
+        assertThat(d.apply(wait)).as("still waiting").isEqualTo(Reply.Queued.INSTANCE);
+        assertThat(d.describe("x").waiters()).hasSize(1);
+
+        b.release("x", x);
+        long granted = ((Event.Granted) d.events().get(0)).token();
+
+        assertThat(d.apply(wait)).isEqualTo(new Reply.Granted(granted, 1));
+        assertThat(d.table().lastToken()).isEqualTo(granted);
+    }
+
+    @Test
+    void aRetriedAcquireThatTimedOutAnswersTimeout() {
+        token(b.acquire("x").apply());
+        Command.Acquire wait = a.acquire("x").waitMillis(1_000).command();
+        d.apply(wait);
+        d.tickAt(d.time() + 1_000);
+
+        failed(d.apply(wait), ErrorCode.TIMEOUT);
+        assertThat(d.describe("x").waiters()).isEmpty();
+    }
+
+    @Test
+    void aRequestBelowTheAcknowledgedSeqIsRefused() {
+        Command.Acquire acquire = a.acquire("x").command();
+        long t = token(d.apply(acquire));
+        a.acknowledgeBelow(acquire.invocation().seq() + 1);
+        assertThat(a.release("x", t)).isEqualTo(new Reply.Ok(0));
+
+        Reply.Failed f = failed(d.apply(acquire), ErrorCode.INVALID_ARGUMENT);
+
+        assertThat(f.message()).contains("already acknowledged");
+        assertThat(d.table().lastToken()).isEqualTo(t);
+        assertThat(d.table().resourceCount()).isZero();
+    }
+
+    @Test
+    void cancellingAWaitRemovesItAndARetryOfTheAcquireAnswersTimeout() {
+        long x = token(b.acquire("x").apply());
+        Command.Acquire wait = a.acquire("x").waitMillis(10_000).command();
+        d.apply(wait);
+
+        assertThat(a.cancelWait("x", wait.invocation().seq())).isEqualTo(new Reply.Ok(1));
+
+        assertThat(d.describe("x").waiters()).isEmpty();
+        failed(d.apply(wait), ErrorCode.TIMEOUT);
+        b.release("x", x);
+        assertThat(d.events()).isEmpty();
+    }
+
+    @Test
+    void cancellingAWaitThatWasAlreadyGrantedAnswersTheGrant() {
+        long x = token(b.acquire("x").apply());
+        Command.Acquire wait = a.acquire("x").waitMillis(10_000).command();
+        d.apply(wait);
+        b.release("x", x); // the grant event is on its way when the client gives up
+
+        Reply answer = a.cancelWait("x", wait.invocation().seq());
+
+        long granted = ((Event.Granted) d.allEvents().get(0)).token();
+        assertThat(answer).isEqualTo(new Reply.Granted(granted, 1));
+        assertThat(d.table().isCurrentHolder("x", granted)).isTrue();
+        assertThat(a.release("x", granted)).isEqualTo(new Reply.Ok(0));
+    }
+
+    @Test
+    void cancellingAWaitThatTimedOutIsANoOp() {
+        token(b.acquire("x").apply());
+        Command.Acquire wait = a.acquire("x").waitMillis(1_000).command();
+        d.apply(wait);
+        d.tickAt(d.time() + 1_000);
+
+        assertThat(a.cancelWait("x", wait.invocation().seq())).isEqualTo(new Reply.Ok(0));
+        assertThat(d.describe("x").waiters()).isEmpty();
+        failed(d.apply(wait), ErrorCode.TIMEOUT);
+    }
+}

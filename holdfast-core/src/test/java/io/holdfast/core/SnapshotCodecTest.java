@@ -1,0 +1,258 @@
+package io.holdfast.core;
+
+import static io.holdfast.core.TableDriver.failed;
+import static io.holdfast.core.TableDriver.token;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.core.TableDriver.Client;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SnapshotCodecTest {
+    private static final int HEADER = 12; // magic, version, body length
+
+    private final TableDriver d = new TableDriver();
+    private Command.Acquire queuedOnX;
+    private Command.Acquire reentrantX;
+
+    /** A table with something of everything the snapshot holds. */
+    private void populate() {
+        Client a = d.open("a");
+        Client b = d.open("b", 3_000);
+        Client c = d.open("c");
+        Client e = d.open("e", 2_000);
+
+        reentrantX = a.acquire("x").reentrant().lease(2_000).command();
+        long x = token(d.apply(reentrantX));
+        token(a.acquire("x").reentrant().apply()); // hold count 2
+        queuedOnX = b.acquire("x").waitMillis(5_000).lease(1_000).command();
+        d.apply(queuedOnX);
+        token(c.acquire("y").shared().apply());
+        token(a.acquire("y").shared().owner(2).apply());
+        token(a.acquire("s").permits(2, 3).owner(4).apply());
+        c.acquire("s").permits(2, 3).owner(4).waitMillis(8_000).apply();
+
+        d.advance(250);
+        token(e.acquire("delayed").apply());
+        c.acquire("delayed").waitMillis(10_000).apply();
+        d.expire(e); // "delayed" is lock-delayed for 2 s, with c waiting
+
+        token(a.acquire("p").owner(3).apply());
+        token(c.acquire("q").owner(2).apply());
+        a.acquire("q").owner(3).waitMillis(9_000).apply();
+        failed(c.acquire("p").owner(2).waitMillis(9_000).apply(), ErrorCode.DEADLOCK); // remembered
+
+        a.set("k1", 0, "one".getBytes(StandardCharsets.UTF_8));
+        a.set("k1", 1, "two".getBytes(StandardCharsets.UTF_8));
+        failed(c.set("k1", 5, new byte[] {9}), ErrorCode.CONFLICT); // remembered
+        c.set("k2", 0, new byte[0]);
+        a.acknowledgeBelow(3); // forgets the replies to a's first two requests
+        a.renew("x", x);
+        d.advance(100);
+        d.tick();
+    }
+
+    @Test
+    void aRoundTripGivesIdenticalBytes() throws IOException {
+        populate();
+        byte[] bytes = d.snapshot();
+
+        TableDriver copy = d.restored();
+
+        assertThat(copy.snapshot()).isEqualTo(bytes);
+        assertThat(copy.table().now()).isEqualTo(d.table().now());
+        assertThat(copy.table().lastToken()).isEqualTo(d.table().lastToken());
+        assertThat(copy.table().nextDeadline()).isEqualTo(d.table().nextDeadline());
+        assertThat(copy.table().sessionIds()).isEqualTo(d.table().sessionIds());
+        assertThat(copy.table().list("", 100, 0)).isEqualTo(d.table().list("", 100, 0));
+        assertThat(copy.table().register("k1").orElseThrow().value()).isEqualTo("two".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void anEmptyTableRoundTrips() throws IOException {
+        byte[] bytes = d.snapshot();
+
+        assertThat(d.restored().snapshot()).isEqualTo(bytes);
+    }
+
+    @Test
+    void sessionsWithoutRememberedRepliesRoundTrip() throws IOException {
+        d.open("fresh"); // opened, but no request yet: no remembered replies
+        Client busy = d.open("busy");
+        token(busy.acquire("x").apply());
+        byte[] bytes = d.snapshot();
+
+        TableDriver copy = d.restored();
+
+        assertThat(copy.snapshot()).isEqualTo(bytes);
+        assertThat(copy.table().sessionIds())
+                .containsExactlyElementsOf(d.table().sessionIds());
+    }
+
+    @Test
+    void aRestoredTableBehavesLikeTheOriginal() throws IOException {
+        populate();
+        TableDriver copy = d.restored();
+
+        List<Object> original = script(d);
+        List<Object> restored = script(copy);
+
+        assertThat(restored).isEqualTo(original);
+        assertThat(copy.snapshot()).isEqualTo(d.snapshot());
+        // The script really did something: waiters timed out, leases expired, tokens moved on.
+        assertThat(d.allEvents()).hasAtLeastOneElementOfType(Event.WaitTimedOut.class);
+        assertThat(original).contains(new Reply.Granted(d.table().lastToken(), 1));
+    }
+
+    /** Retries, fresh commands and ticks across every pending deadline; returns what happened. */
+    private List<Object> script(TableDriver t) {
+        List<Object> out = new ArrayList<>();
+        Client a = t.client("a");
+        Client c = t.client("c");
+        record(t, out, t.apply(reentrantX)); // refused: already acknowledged
+        record(t, out, t.apply(queuedOnX)); // answered from memory
+        record(t, out, c.acquire("fresh").apply()); // the token counter continues
+        for (long step = 0; step <= 12_000; step += 250) {
+            record(t, out, t.tickAt(TableDriver.START + step));
+        }
+        record(t, out, t.apply(queuedOnX));
+        record(t, out, a.acquire("x").apply());
+        record(t, out, c.set("k1", 2, new byte[] {3}));
+        return out;
+    }
+
+    private static void record(TableDriver t, List<Object> out, Reply reply) {
+        out.add(reply);
+        out.add(t.events());
+        out.add(t.table().nextDeadline());
+        out.add(t.table().lastToken());
+    }
+
+    // ---------------------------------------------------------------------------------- damage
+
+    @Test
+    void aCorruptByteIsCaughtByTheChecksum() {
+        populate();
+        byte[] bytes = d.snapshot();
+        bytes[HEADER + (bytes.length - HEADER) / 2] ^= 0x10; // inside the body
+
+        assertThatThrownBy(() -> read(bytes))
+                .isInstanceOf(SnapshotFormatException.class)
+                .hasMessageContaining("checksum");
+    }
+
+    @Test
+    void aCorruptChecksumIsCaught() {
+        populate();
+        byte[] bytes = d.snapshot();
+        bytes[bytes.length - 1] ^= 0x01;
+
+        assertThatThrownBy(() -> read(bytes))
+                .isInstanceOf(SnapshotFormatException.class)
+                .hasMessageContaining("checksum");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 3, 4, 8, 11, 12, 40, -4, -1})
+    void aTruncatedSnapshotIsRefused(int cut) {
+        populate();
+        byte[] bytes = d.snapshot();
+        byte[] truncated = Arrays.copyOf(bytes, cut >= 0 ? cut : bytes.length + cut);
+
+        assertThatThrownBy(() -> read(truncated))
+                .isInstanceOf(SnapshotFormatException.class)
+                .hasMessageContaining("truncated");
+    }
+
+    @Test
+    void aFileThatIsNoSnapshotIsRefused() {
+        byte[] bytes = d.snapshot();
+        bytes[0] = 'X';
+
+        assertThatThrownBy(() -> read(bytes))
+                .isInstanceOf(SnapshotFormatException.class)
+                .hasMessageContaining("magic");
+    }
+
+    @Test
+    void anUnknownFormatVersionIsNamed() {
+        byte[] bytes = d.snapshot();
+        ByteBuffer.wrap(bytes).putInt(4, 2);
+
+        assertThatThrownBy(() -> read(bytes))
+                .isInstanceOf(SnapshotFormatException.class)
+                .hasMessageContaining("version 2")
+                .hasMessageContaining("not supported");
+    }
+
+    @Test
+    void aWellSealedButInconsistentBodyIsRefusedWhole() {
+        Client a = d.open("a");
+        token(a.acquire("x").apply());
+        byte[] id = a.id.getBytes(StandardCharsets.UTF_8);
+        // The holder of x refers to its session by id; point it at a session that does not exist.
+        byte[] bytes = reseal(d.snapshot(), body -> {
+            int at = lastIndexOf(body, id);
+            body[at] = 'S';
+            return body;
+        });
+
+        assertThatThrownBy(() -> read(bytes))
+                .isInstanceOf(SnapshotFormatException.class)
+                .hasMessageContaining("unknown session");
+    }
+
+    @Test
+    void trailingBytesInsideTheBodyAreRefused() {
+        populate();
+        byte[] bytes = reseal(d.snapshot(), body -> Arrays.copyOf(body, body.length + 3));
+
+        assertThatThrownBy(() -> read(bytes))
+                .isInstanceOf(SnapshotFormatException.class)
+                .hasMessageContaining("unexpected bytes");
+    }
+
+    private static LockTable read(byte[] bytes) throws IOException {
+        return LockTable.readSnapshot(new ByteArrayInputStream(bytes));
+    }
+
+    /** Edits the body of a snapshot and writes a correct length and checksum around it. */
+    private static byte[] reseal(byte[] snapshot, UnaryOperator<byte[]> edit) {
+        ByteBuffer in = ByteBuffer.wrap(snapshot);
+        int magic = in.getInt();
+        int version = in.getInt();
+        byte[] body = new byte[in.getInt()];
+        in.get(body);
+        body = edit.apply(body);
+        CRC32C crc = new CRC32C();
+        crc.update(body);
+        return ByteBuffer.allocate(HEADER + body.length + 4)
+                .putInt(magic)
+                .putInt(version)
+                .putInt(body.length)
+                .put(body)
+                .putInt((int) crc.getValue())
+                .array();
+    }
+
+    private static int lastIndexOf(byte[] haystack, byte[] needle) {
+        for (int i = haystack.length - needle.length; i >= 0; i--) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
+}
