@@ -181,7 +181,9 @@ public final class GrpcTransport implements LockService {
         }
         streams.clear();
         scheduler.shutdownNow();
-        members.forEach(m -> m.channel.shutdown());
+        synchronized (members) { // no member is added after this (memberFor checks `closed`)
+            members.forEach(m -> m.channel.shutdown());
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         try {
             for (Member m : members) {
