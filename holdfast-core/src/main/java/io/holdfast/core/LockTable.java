@@ -67,6 +67,9 @@ import java.util.Optional;
  * lock around it).
  */
 public final class LockTable {
+    /** The most lock names a deadlock reply lists. */
+    static final int MAX_CYCLE_NAMES = 64;
+
     private final Map<String, Session> sessions = new HashMap<>();
     private final Map<String, Resource> resources = new HashMap<>();
     private final Map<String, Register> registers = new HashMap<>();
@@ -453,7 +456,8 @@ public final class LockTable {
                         k = step.prev();
                     }
                     Collections.reverse(names);
-                    return names;
+                    // Bounded so that a remembered reply always fits the snapshot format.
+                    return names.size() <= MAX_CYCLE_NAMES ? names : names.subList(0, MAX_CYCLE_NAMES);
                 }
                 if (!reached.containsKey(b)) {
                     reached.put(b, new Step(node, waitsOn));
@@ -694,6 +698,9 @@ public final class LockTable {
 
     /** Locks and semaphores whose names start with {@code prefix}, sorted by name, at most {@code limit}. */
     public List<LockInfo> list(String prefix, int limit, long nowMillis) {
+        if (prefix == null) {
+            prefix = "";
+        }
         long at = Math.max(now, nowMillis);
         List<String> names = new ArrayList<>();
         for (String name : resources.keySet()) {

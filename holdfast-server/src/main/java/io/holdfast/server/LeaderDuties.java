@@ -39,8 +39,8 @@ final class LeaderDuties implements AutoCloseable {
     private boolean active;
     private boolean closed;
     private boolean tickInFlight;
-    private long baseMillis;
-    private long baseNanos;
+    /** The cluster clock's origin: (table time, ticker reading) when this node became leader. */
+    private volatile long[] clockBase = {0, 0};
 
     LeaderDuties(
             String nodeId,
@@ -65,9 +65,9 @@ final class LeaderDuties implements AutoCloseable {
             }
             return table.now();
         });
-        baseMillis = now;
-        baseNanos = ticker.nanos();
-        tracker.reset(ttls, baseNanos);
+        long nanos = ticker.nanos();
+        clockBase = new long[] {now, nanos};
+        tracker.reset(ttls, nanos);
         expiring.clear();
         tickInFlight = false;
         active = true;
@@ -87,12 +87,14 @@ final class LeaderDuties implements AutoCloseable {
         return active;
     }
 
-    /** Milliseconds of cluster time; never behind the table's own clock. */
+    /**
+     * Milliseconds of cluster time; never behind the table's own clock. Takes no lock of its own,
+     * so it may be called under the state machine's lock (lock order: duties, then machine).
+     */
     long clusterNow() {
+        long[] base = clockBase;
         long tableNow = machine.read(LockTable::now);
-        synchronized (this) {
-            return Math.max(tableNow, baseMillis + (ticker.nanos() - baseNanos) / 1_000_000);
-        }
+        return Math.max(tableNow, base[0] + (ticker.nanos() - base[1]) / 1_000_000);
     }
 
     /** A heartbeat, or any request, from a session the table knows. */

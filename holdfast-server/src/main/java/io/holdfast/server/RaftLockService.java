@@ -124,12 +124,18 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
-        return afterBarrier(() -> machine.read(t -> t.describe(name, duties.clusterNow())));
+        return afterBarrier(() -> {
+            long now = duties.clusterNow(); // outside the machine's lock: duties lock before machine lock
+            return machine.read(t -> t.describe(name, now));
+        });
     }
 
     @Override
     public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-        return afterBarrier(() -> machine.read(t -> t.list(prefix, limit, duties.clusterNow())));
+        return afterBarrier(() -> {
+            long now = duties.clusterNow();
+            return machine.read(t -> t.list(prefix, limit, now));
+        });
     }
 
     @Override
