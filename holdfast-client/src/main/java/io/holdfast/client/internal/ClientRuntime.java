@@ -291,7 +291,11 @@ public final class ClientRuntime implements LockClient {
         }
     }
 
-    long beginSeq() {
+    /**
+     * Synchronized so that a seq is outstanding before any higher seq exists: otherwise a request
+     * built in between could declare it acknowledged (ackedBelow) before it was even sent.
+     */
+    synchronized long beginSeq() {
         long seq = seqs.incrementAndGet();
         outstanding.add(seq);
         return seq;

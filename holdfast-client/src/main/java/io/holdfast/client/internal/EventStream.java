@@ -1,0 +1,209 @@
+package io.holdfast.client.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.core.LockService;
+import io.holdfast.protocol.Convert;
+import io.holdfast.protocol.v1.EventMessage;
+import io.holdfast.protocol.v1.EventsRequest;
+import io.holdfast.protocol.v1.HoldfastGrpc;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The event stream of one session, kept open on the member believed to lead.
+ *
+ * <p>The server's first message on a stream is {@code started}: from then on it delivers. Every
+ * {@code started} after the first (a re-opened stream), a {@code gap} from the server, and anything
+ * this build cannot read become {@link LockService.Listener#onGap()}, so that the runtime asks for
+ * the outcomes it waits for. When the stream ends (the member died, shut down, or handed the
+ * session to a newer stream) it is re-opened after a short backoff (50 ms doubling to about a
+ * second), on the leader a refusal named, else on the believed leader. When the transport comes to
+ * believe in another leader, the stream moves there at once.
+ *
+ * <p>The listener is called with this object's lock held, so calls are one at a time and in order
+ * across re-opened streams.
+ */
+final class EventStream {
+    private static final System.Logger LOG = System.getLogger(EventStream.class.getName());
+    private static final long MIN_BACKOFF_MILLIS = 50;
+    private static final long MAX_BACKOFF_MILLIS = 1_000;
+
+    private final GrpcTransport transport;
+    private final String sessionId;
+    private final LockService.Listener listener;
+    private final CountDownLatch firstStart = new CountDownLatch(1);
+
+    // Guarded by this.
+    private ClientCall<EventsRequest, EventMessage> call;
+    private GrpcTransport.Member on;
+    private ScheduledFuture<?> reopen;
+    private boolean closed;
+    private boolean started;
+    private boolean subscribeReturned;
+    private int failures;
+
+    EventStream(GrpcTransport transport, String sessionId, LockService.Listener listener) {
+        this.transport = transport;
+        this.sessionId = sessionId;
+        this.listener = listener;
+    }
+
+    /**
+     * Opens the stream and waits up to {@code waitMillis} for the server to start delivering, so
+     * that the events of the requests that follow are not missed. If it does not start in time,
+     * the listener is told of a gap when it does.
+     */
+    void start(long waitMillis) {
+        open();
+        try {
+            firstStart.await(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            synchronized (this) {
+                subscribeReturned = true;
+            }
+        }
+    }
+
+    synchronized void close() {
+        closed = true;
+        if (reopen != null) {
+            reopen.cancel(false);
+        }
+        if (call != null) {
+            call.cancel("unsubscribed", null);
+            call = null;
+        }
+        firstStart.countDown();
+    }
+
+    /** The transport believes in another leader: move there unless already there or on the way. */
+    synchronized void leaderChanged() {
+        if (!closed && call != null && on != transport.leader()) {
+            call.cancel("the leader moved", null);
+            call = null;
+            open();
+        }
+    }
+
+    private synchronized void open() {
+        reopen = null;
+        if (closed || transport.isClosed()) {
+            return;
+        }
+        GrpcTransport.Member m = transport.leader();
+        ClientCall<EventsRequest, EventMessage> c =
+                m.channel.newCall(HoldfastGrpc.getEventsMethod(), CallOptions.DEFAULT);
+        call = c;
+        on = m;
+        ClientCalls.asyncServerStreamingCall(
+                c, EventsRequest.newBuilder().setSessionId(sessionId).build(), new Observer(c, m));
+    }
+
+    private void deliver(EventMessage message) {
+        switch (message.getKindCase()) {
+            case STARTED -> {
+                failures = 0;
+                if (started || subscribeReturned) {
+                    gap();
+                }
+                started = true;
+                firstStart.countDown();
+            }
+            case GAP, KIND_NOT_SET -> gap(); // KIND_NOT_SET: a kind a newer server sends
+            default -> {
+                try {
+                    listener.onEvent(Convert.fromProto(message));
+                } catch (InvalidArgumentException unreadable) {
+                    LOG.log(Level.WARNING, "unreadable event " + message + ": " + unreadable.getMessage());
+                    gap();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "an event listener failed", e);
+                }
+            }
+        }
+    }
+
+    private void gap() {
+        try {
+            listener.onGap();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "an event listener failed on a gap", e);
+        }
+    }
+
+    /**
+     * The call ended: schedule the next one. Returns the leader the failure named, for the caller
+     * to announce once it has let go of this lock (announcing moves other streams, whose locks must
+     * not be taken while this one is held).
+     */
+    private GrpcTransport.Member ended(ClientCall<EventsRequest, EventMessage> c, Throwable error) {
+        if (closed || call != c) {
+            return null;
+        }
+        call = null;
+        long backoff = Math.min(MAX_BACKOFF_MILLIS, MIN_BACKOFF_MILLIS << Math.min(failures, 5));
+        failures++;
+        long delay = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+        try {
+            reopen = transport.scheduler().schedule(this::open, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException transportClosed) {
+            return null; // nothing more to deliver
+        }
+        return error == null ? null : transport.hintedLeader(error);
+    }
+
+    /** Receives one call's messages; ignores them once the call is no longer the current one. */
+    private final class Observer implements StreamObserver<EventMessage> {
+        private final ClientCall<EventsRequest, EventMessage> c;
+        private final GrpcTransport.Member m;
+
+        Observer(ClientCall<EventsRequest, EventMessage> c, GrpcTransport.Member m) {
+            this.c = c;
+            this.m = m;
+        }
+
+        @Override
+        public void onNext(EventMessage message) {
+            synchronized (EventStream.this) {
+                if (!closed && call == c) {
+                    deliver(message);
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            GrpcTransport.Member hinted;
+            synchronized (EventStream.this) {
+                if (closed || call != c) {
+                    return;
+                }
+                hinted = ended(c, t);
+            }
+            if (hinted != null) {
+                transport.noteLeader(hinted);
+            } else if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
+                m.channel.resetConnectBackoff(); // we back off ourselves: the next try should connect
+                transport.moveOnFrom(m);
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            synchronized (EventStream.this) {
+                ended(c, null);
+            }
+        }
+    }
+}

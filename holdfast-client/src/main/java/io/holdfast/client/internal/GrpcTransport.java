@@ -1,0 +1,403 @@
+package io.holdfast.client.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockInfo;
+import io.holdfast.UnavailableException;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockService;
+import io.holdfast.core.LockTable.RegisterValue;
+import io.holdfast.core.Reply;
+import io.holdfast.protocol.Convert;
+import io.holdfast.protocol.GrpcErrors;
+import io.holdfast.protocol.v1.DescribeRequest;
+import io.holdfast.protocol.v1.HoldfastGrpc;
+import io.holdfast.protocol.v1.IsCurrentHolderRequest;
+import io.holdfast.protocol.v1.KeepAliveRequest;
+import io.holdfast.protocol.v1.ListRequest;
+import io.holdfast.protocol.v1.ReadRegisterRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The {@link LockService} of a Holdfast cluster, reached over gRPC (plaintext).
+ *
+ * <p><b>For maintainers.</b> The transport keeps one channel per member it knows (the addresses it
+ * was given, plus leaders that members named) and a belief of which member leads. Every call goes
+ * to the believed leader. A member that answers {@code UNAVAILABLE} naming the leader (the {@code
+ * holdfast-leader} trailer) is left for that leader at once, at most twice the number of members
+ * per call; a member that answers {@code UNAVAILABLE} without a name, or cannot be reached, is left
+ * for the next member not yet tried in this call; when every member has been tried, the call
+ * fails with {@link UnavailableException}, and the runtime's retry policy decides when to try
+ * again (re-sending the same invocation, which is safe). A whole call, redirects included, has one
+ * deadline (the request timeout); when it passes, the call fails with {@link UnavailableException}
+ * and the next call starts at the next member.
+ *
+ * <p>Only {@code Submit} and {@code KeepAlive} answered by a member prove that it leads (reads may
+ * be answered by followers); the leader named in a trailer is believed at once. When the belief
+ * changes, event streams move to the new leader ({@link EventStream}).
+ */
+public final class GrpcTransport implements LockService {
+    /** Members learnt from leader hints are added up to this many, against a confused cluster. */
+    private static final int MAX_MEMBERS = 64;
+
+    private static final int MAX_INBOUND_BYTES = 16 * 1024 * 1024;
+
+    private final List<Member> members = new CopyOnWriteArrayList<>();
+    private final Duration callTimeout;
+    private final ScheduledExecutorService scheduler;
+    private final Map<String, EventStream> streams = new ConcurrentHashMap<>();
+    private volatile Member leader;
+    private volatile boolean closed;
+
+    /**
+     * @param addresses the members to start from; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     */
+    public GrpcTransport(List<MemberAddress> addresses, Duration callTimeout) {
+        if (addresses.isEmpty()) {
+            throw new InvalidArgumentException("a Holdfast cluster needs at least one member address");
+        }
+        this.callTimeout = callTimeout;
+        for (MemberAddress a : addresses) {
+            if (members.stream().noneMatch(m -> m.address.equals(a))) {
+                members.add(new Member(a));
+            }
+        }
+        this.leader = members.get(0);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(LocalNode.daemon("holdfast-grpc-events"));
+    }
+
+    // ------------------------------------------------------------------------------ LockService
+
+    @Override
+    public CompletableFuture<Reply> submit(Command command) {
+        final io.holdfast.protocol.v1.CommandRequest request;
+        try {
+            request = Convert.toProto(command);
+        } catch (InvalidArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return call(HoldfastGrpc.getSubmitMethod(), request, true, Convert::fromProto);
+    }
+
+    @Override
+    public CompletableFuture<Reply> keepAlive(String sessionId) {
+        return call(
+                HoldfastGrpc.getKeepAliveMethod(),
+                KeepAliveRequest.newBuilder().setSessionId(sessionId).build(),
+                true,
+                Convert::fromProto);
+    }
+
+    @Override
+    public CompletableFuture<Optional<LockInfo>> describe(String name) {
+        return call(
+                HoldfastGrpc.getDescribeMethod(),
+                DescribeRequest.newBuilder().setName(name).build(),
+                false,
+                r -> r.getFound() ? Optional.of(Convert.fromProto(r.getLock())) : Optional.empty());
+    }
+
+    @Override
+    public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
+        return call(
+                HoldfastGrpc.getListMethod(),
+                ListRequest.newBuilder().setPrefix(prefix).setLimit(limit).build(),
+                false,
+                r -> {
+                    List<LockInfo> locks = new ArrayList<>(r.getLocksCount());
+                    r.getLocksList().forEach(l -> locks.add(Convert.fromProto(l)));
+                    return List.copyOf(locks);
+                });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
+        return call(
+                HoldfastGrpc.getIsCurrentHolderMethod(),
+                IsCurrentHolderRequest.newBuilder()
+                        .setName(name)
+                        .setToken(token)
+                        .build(),
+                false,
+                r -> r.getCurrent());
+    }
+
+    @Override
+    public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
+        return call(
+                HoldfastGrpc.getReadRegisterMethod(),
+                ReadRegisterRequest.newBuilder().setKey(key).build(),
+                false,
+                Convert::fromProto);
+    }
+
+    @Override
+    public void subscribe(String sessionId, Listener listener) {
+        EventStream stream = new EventStream(this, sessionId, listener);
+        EventStream old = streams.put(sessionId, stream);
+        if (old != null) {
+            old.close();
+        }
+        stream.start(Math.min(callTimeout.toMillis(), 3_000));
+    }
+
+    @Override
+    public void unsubscribe(String sessionId) {
+        EventStream stream = streams.remove(sessionId);
+        if (stream != null) {
+            stream.close();
+        }
+    }
+
+    /** Ends the event streams, lets calls in flight finish for up to a second, then cuts them. */
+    @Override
+    public void close() {
+        closed = true;
+        for (EventStream s : streams.values()) {
+            s.close();
+        }
+        streams.clear();
+        scheduler.shutdownNow();
+        synchronized (members) { // no member is added after this (memberFor checks `closed`)
+            members.forEach(m -> m.channel.shutdown());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        try {
+            for (Member m : members) {
+                m.channel.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            members.forEach(m -> m.channel.shutdownNow());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GrpcTransport" + addresses() + ", leader " + leader.address;
+    }
+
+    // ------------------------------------------------------------------------------ members
+
+    /** One server: its address and channel. */
+    static final class Member {
+        final MemberAddress address;
+        final ManagedChannel channel;
+
+        Member(MemberAddress address) {
+            this.address = address;
+            this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+                    .usePlaintext()
+                    .keepAliveTime(10, TimeUnit.SECONDS)
+                    .keepAliveTimeout(5, TimeUnit.SECONDS)
+                    .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                    .build();
+        }
+
+        @Override
+        public String toString() {
+            return address.toString();
+        }
+    }
+
+    /** The members known, in the order given (learnt ones last). */
+    List<MemberAddress> addresses() {
+        return members.stream().map(m -> m.address).toList();
+    }
+
+    /** The member believed to lead. */
+    Member leader() {
+        return leader;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    /** Believe that this member leads; event streams follow. */
+    void noteLeader(Member m) {
+        if (leader != m) {
+            leader = m;
+            for (EventStream s : streams.values()) {
+                s.leaderChanged();
+            }
+        }
+    }
+
+    /** After a failure of this member without a better idea: the next call starts at its successor. */
+    void moveOnFrom(Member m) {
+        if (leader == m) {
+            int i = members.indexOf(m);
+            noteLeader(members.get((i + 1) % members.size()));
+        }
+    }
+
+    /** The member a {@code holdfast-leader} hint names (added if new), or null for a useless hint. */
+    Member memberFor(String hint) {
+        if (hint == null) {
+            return null;
+        }
+        MemberAddress address;
+        try {
+            address = MemberAddress.parse(hint, false);
+        } catch (InvalidArgumentException bad) {
+            return null;
+        }
+        synchronized (members) {
+            for (Member m : members) {
+                if (m.address.equals(address)) {
+                    return m;
+                }
+            }
+            if (closed || members.size() >= MAX_MEMBERS) {
+                return null;
+            }
+            Member added = new Member(address);
+            members.add(added);
+            return added;
+        }
+    }
+
+    /** The leader a failed call's trailers name, if any. */
+    Member hintedLeader(Throwable failure) {
+        Metadata trailers = Status.trailersFromThrowable(failure);
+        return trailers == null ? null : memberFor(trailers.get(GrpcErrors.LEADER));
+    }
+
+    // ------------------------------------------------------------------------------ unary calls
+
+    private <Q, A, T> CompletableFuture<T> call(
+            MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Function<A, T> decode) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new UnavailableException("the client is closed"));
+        }
+        UnaryCall<Q, A> call = new UnaryCall<>(method, request, provesLeader);
+        call.send(leader);
+        return call.result.thenApply(answer -> {
+            try {
+                return decode.apply(answer);
+            } catch (InvalidArgumentException e) {
+                throw new UnavailableException("cannot read the server's answer: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /** One call and its redirects; each attempt starts when the previous one has failed. */
+    private final class UnaryCall<Q, A> {
+        final MethodDescriptor<Q, A> method;
+        final Q request;
+        final boolean provesLeader;
+        final CompletableFuture<A> result = new CompletableFuture<>();
+        final Deadline deadline = Deadline.after(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        final Set<Member> tried = new HashSet<>();
+        final int maxRedirects = 2 * members.size();
+        int redirects;
+
+        UnaryCall(MethodDescriptor<Q, A> method, Q request, boolean provesLeader) {
+            this.method = method;
+            this.request = request;
+            this.provesLeader = provesLeader;
+        }
+
+        void send(Member m) {
+            if (closed) {
+                result.completeExceptionally(new UnavailableException("the client is closed"));
+                return;
+            }
+            ClientCall<Q, A> call = m.channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
+            ClientCalls.asyncUnaryCall(call, request, new StreamObserver<A>() {
+                private A answer;
+
+                @Override
+                public void onNext(A value) {
+                    answer = value;
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    failed(m, t);
+                }
+
+                @Override
+                public void onCompleted() {
+                    if (provesLeader) {
+                        noteLeader(m);
+                    }
+                    result.complete(answer);
+                }
+            });
+        }
+
+        void failed(Member m, Throwable t) {
+            Status status = Status.fromThrowable(t);
+            if (closed) {
+                result.completeExceptionally(new UnavailableException("the client is closed", t));
+            } else if (status.getCode() == Status.Code.UNAVAILABLE) {
+                Member hinted = hintedLeader(t);
+                if (hinted != null && hinted != m && redirects < maxRedirects) {
+                    redirects++;
+                    noteLeader(hinted);
+                    send(hinted);
+                    return;
+                }
+                tried.add(m);
+                m.channel.resetConnectBackoff(); // we back off ourselves: the next try should connect
+                Member next = nextUntried(m);
+                if (next != null) {
+                    send(next);
+                    return;
+                }
+                moveOnFrom(m);
+                result.completeExceptionally(new UnavailableException(
+                        "no member of " + addresses() + " could serve the call (last: " + m + ": " + status.getCode()
+                                + " " + status.getDescription() + ")",
+                        t));
+            } else if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                moveOnFrom(m);
+                result.completeExceptionally(new UnavailableException(m + " did not answer within " + callTimeout, t));
+            } else {
+                result.completeExceptionally(GrpcErrors.toException(t, m.toString()));
+            }
+        }
+
+        private Member nextUntried(Member after) {
+            int start = members.indexOf(after);
+            int n = members.size();
+            for (int i = 1; i <= n; i++) {
+                Member m = members.get((start + i) % n);
+                if (!tried.contains(m)) {
+                    return m;
+                }
+            }
+            return null;
+        }
+    }
+}

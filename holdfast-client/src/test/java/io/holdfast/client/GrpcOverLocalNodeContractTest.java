@@ -1,0 +1,64 @@
+package io.holdfast.client;
+
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.LockClient;
+import io.holdfast.client.internal.ClientRuntime;
+import io.holdfast.client.internal.LocalNode;
+import io.holdfast.client.internal.LocalTransport;
+import io.holdfast.protocol.server.HoldfastGrpcServer;
+import io.holdfast.testkit.LockProviderContract;
+import io.holdfast.testkit.ProviderFixture;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The provider contract suite through the whole network path: {@code holdfast://} clients,
+ * GrpcTransport, a real gRPC server on loopback, HoldfastGrpcService, and an in-process lock table
+ * (a {@link LocalNode}: the real table, not replicated) behind it. The Raft-backed service runs the
+ * same suite in holdfast-server.
+ */
+class GrpcOverLocalNodeContractTest extends LockProviderContract {
+    private static HoldfastGrpcServer server;
+    private static String uri;
+
+    @BeforeAll
+    static void startServer() {
+        server = HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(LocalNode.named("grpc-test")));
+        uri = "holdfast://127.0.0.1:" + server.port();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.close();
+    }
+
+    private static final ProviderFixture FIXTURE = new ProviderFixture() {
+        @Override
+        public LockClient open(ClientOptions options) {
+            return LockClient.open(uri, options);
+        }
+
+        @Override
+        public Set<Capability> capabilities() {
+            return HoldfastProvider.CAPABILITIES;
+        }
+
+        @Override
+        public void crash(LockClient client) {
+            ((ClientRuntime) client).simulateCrash();
+        }
+
+        @Override
+        public Duration shortSessionTtl() {
+            return Duration.ofSeconds(1);
+        }
+    };
+
+    @Override
+    protected ProviderFixture fixture() {
+        return FIXTURE;
+    }
+}

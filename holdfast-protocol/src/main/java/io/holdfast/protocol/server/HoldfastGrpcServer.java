@@ -1,0 +1,140 @@
+package io.holdfast.protocol.server;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.holdfast.core.LockService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gRPC server (Netty, plaintext) that serves one {@link HoldfastGrpcService} on one address.
+ *
+ * <pre>{@code
+ * try (HoldfastGrpcServer server = HoldfastGrpcServer.start("0.0.0.0", 4653, lockService)) {
+ *     ...                                          // server.port() is the bound port (for port 0)
+ * }
+ * }</pre>
+ *
+ * Requests are limited to {@value #MAX_INBOUND_BYTES} bytes (a register value is at most 64 KiB).
+ * Clients may ping every {@code 5 s} to keep idle event streams alive through middleboxes, and the
+ * server pings silent clients so that a dead client's event stream ends and its subscription is
+ * dropped. {@link #close()} ends the event streams with {@code UNAVAILABLE} (so clients reconnect at
+ * once), lets unary calls in flight finish for up to a second, then cuts the rest. It does not close
+ * the lock service.
+ */
+public final class HoldfastGrpcServer implements AutoCloseable {
+    /** The largest request the server accepts. */
+    public static final int MAX_INBOUND_BYTES = 1024 * 1024;
+
+    private static final long GRACE_MILLIS = 1_000;
+
+    private final Server server;
+    private final HoldfastGrpcService service;
+    private final String host;
+    private final int port;
+
+    private HoldfastGrpcServer(Server server, HoldfastGrpcService service, String host) {
+        this.server = server;
+        this.service = service;
+        this.host = host;
+        this.port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+    }
+
+    /**
+     * Starts serving.
+     *
+     * @param host the address to listen on ({@code 0.0.0.0} for all, {@code 127.0.0.1} for loopback)
+     * @param port the port, or 0 for any free port
+     * @throws UncheckedIOException naming the address if the server cannot listen there; when the
+     *     port is taken, its cause is the {@link BindException}
+     */
+    public static HoldfastGrpcServer start(String host, int port, LockService backend) {
+        Objects.requireNonNull(host, "host");
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
+        }
+        HoldfastGrpcService service = new HoldfastGrpcService(backend);
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .addService(service)
+                .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                .permitKeepAliveTime(5, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .keepAliveTime(30, TimeUnit.SECONDS)
+                .keepAliveTimeout(10, TimeUnit.SECONDS)
+                .build();
+        try {
+            server.start();
+        } catch (IOException e) {
+            server.shutdownNow();
+            BindException bind = bindException(e);
+            String where = host + ":" + port;
+            if (bind != null) {
+                throw new UncheckedIOException("cannot listen on " + where + ": port " + port + " is in use", bind);
+            }
+            throw new UncheckedIOException("cannot listen on " + where + ": " + e.getMessage(), e);
+        }
+        return new HoldfastGrpcServer(server, service, host);
+    }
+
+    /**
+     * The bind failure inside a start failure. Netty's native transport reports it as its own
+     * IOException ("bind(..) failed ... Address already in use"), so that one is made a {@link
+     * BindException} here.
+     */
+    private static BindException bindException(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof BindException b) {
+                return b;
+            }
+            if (c.getMessage() != null && c.getMessage().contains("Address already in use")) {
+                BindException b = new BindException(c.getMessage());
+                b.initCause(c);
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** The port the server listens on. */
+    public int port() {
+        return port;
+    }
+
+    /** The address clients use, as {@code host:port}. */
+    public String address() {
+        return host + ":" + port();
+    }
+
+    /** The service, for counters and tests. */
+    public HoldfastGrpcService service() {
+        return service;
+    }
+
+    /** Stops serving; see the class comment. Idempotent; restores the interrupt flag if interrupted. */
+    @Override
+    public void close() {
+        if (server.isTerminated()) {
+            return;
+        }
+        server.shutdown(); // no new calls; then end the streams, which would otherwise never finish
+        service.endAllStreams();
+        try {
+            if (!server.awaitTermination(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HoldfastGrpcServer[" + address() + (server.isShutdown() ? ", closed]" : "]");
+    }
+}
