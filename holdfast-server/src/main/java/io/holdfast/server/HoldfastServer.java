@@ -2,6 +2,7 @@ package io.holdfast.server;
 
 import io.holdfast.Ticker;
 import io.holdfast.core.LockService;
+import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -56,6 +57,7 @@ public final class HoldfastServer implements AutoCloseable {
     private final RaftLockService service;
     private final List<AutoCloseable> endpoints = new ArrayList<>();
     private volatile int httpPort = -1;
+    private volatile int clientPort = -1;
 
     private HoldfastServer(ServerConfig config, RaftServer raft, RaftLockService service) {
         this.config = config;
@@ -117,6 +119,16 @@ public final class HoldfastServer implements AutoCloseable {
                     e);
         }
         HoldfastServer server = new HoldfastServer(config, raft, service);
+        try {
+            HoldfastGrpcServer grpc = HoldfastGrpcServer.start(config.bindHost(), config.clientPort(), service);
+            server.clientPort = grpc.port();
+            server.addEndpoint(grpc);
+        } catch (RuntimeException e) {
+            server.close();
+            throw new StartupException(
+                    "cannot serve clients on " + config.bindHost() + ":" + config.clientPort() + ": " + rootMessage(e),
+                    e);
+        }
         if (config.httpPort() >= 0) {
             try {
                 HealthEndpoint health = HealthEndpoint.start(server, config.bindHost(), config.httpPort());
@@ -193,6 +205,11 @@ public final class HoldfastServer implements AutoCloseable {
     /** The node's lock service: what its client endpoint serves. */
     public LockService lockService() {
         return service;
+    }
+
+    /** The client (gRPC) port actually bound. */
+    public int clientPort() {
+        return clientPort;
     }
 
     /** The HTTP port actually bound, or -1 without one. */

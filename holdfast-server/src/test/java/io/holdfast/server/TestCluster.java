@@ -108,7 +108,24 @@ final class TestCluster implements AutoCloseable {
         throw new AssertionError("no leader within " + within);
     }
 
+    /** The URI that names every member: {@code holdfast://host:port,…}. */
+    String uri() {
+        StringBuilder b = new StringBuilder("holdfast://");
+        for (ServerConfig.Peer p : peers.values()) {
+            b.append(b.length() > "holdfast://".length() ? "," : "").append(p.clientAddress());
+        }
+        return b.toString();
+    }
+
+    /** A client over the network, as users have it. */
     LockClient open(ClientOptions options) {
+        LockClient client = LockClient.open(uri(), options);
+        clients.add(client);
+        return client;
+    }
+
+    /** A client that reaches the leader's lock service in-process, without gRPC. */
+    LockClient openInProcess(ClientOptions options) {
         LockClient client = ClientRuntime.open(
                 "raft-in-jvm",
                 new Routing(),

@@ -29,16 +29,14 @@ final class AdminHandle implements Admin {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new InvalidArgumentException("limit must be between 1 and " + MAX_LIMIT + ", not " + limit);
         }
-        rt.ensureOpen();
-        return ClientRuntime.join(rt.transport().list(prefix, limit));
+        return ClientRuntime.join(rt.query(t -> t.list(prefix, limit)));
     }
 
     @Override
     public Optional<LockInfo> describe(String name) {
         rt.requireCapability(Capability.INSPECT, "describing locks");
         Names.check(name);
-        rt.ensureOpen();
-        return ClientRuntime.join(rt.transport().describe(name));
+        return ClientRuntime.join(rt.query(t -> t.describe(name)));
     }
 
     @Override
@@ -57,7 +55,6 @@ final class AdminHandle implements Admin {
     public boolean isCurrentHolder(String name, long fencingToken) {
         rt.requireCapability(Capability.CHECK_FENCE, "fence checks");
         Names.check(name);
-        rt.ensureOpen();
-        return ClientRuntime.join(rt.transport().isCurrentHolder(name, fencingToken));
+        return ClientRuntime.join(rt.query(t -> t.isCurrentHolder(name, fencingToken)));
     }
 }

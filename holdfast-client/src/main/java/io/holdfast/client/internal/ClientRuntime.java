@@ -319,15 +319,37 @@ public final class ClientRuntime implements LockClient {
 
     /** Sends a command, retrying on unavailability with the retry policy; never retries a reply. */
     CompletableFuture<Reply> call(Command command) {
-        CompletableFuture<Reply> result = new CompletableFuture<>();
-        attempt(command, 1, options.ticker().nanos(), result);
+        return withRetries(() -> transport.submit(command));
+    }
+
+    /** A read, retried on unavailability like a command (reads change nothing, so that is safe). */
+    <T> CompletableFuture<T> query(java.util.function.Function<LockService, CompletableFuture<T>> read) {
+        ensureOpen();
+        return withRetries(() -> read.apply(transport));
+    }
+
+    /** Runs a request, retrying it on unavailability with the retry policy; never retries an answer. */
+    private <T> CompletableFuture<T> withRetries(java.util.function.Supplier<CompletableFuture<T>> request) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        attempt(request, 1, options.ticker().nanos(), result);
         return result;
     }
 
-    private void attempt(Command command, int attempt, long startNanos, CompletableFuture<Reply> result) {
-        CompletableFuture<Reply> sent = severed
-                ? CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"))
-                : transport.submit(command).orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    private <T> void attempt(
+            java.util.function.Supplier<CompletableFuture<T>> request,
+            int attempt,
+            long startNanos,
+            CompletableFuture<T> result) {
+        CompletableFuture<T> sent;
+        if (severed) {
+            sent = CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"));
+        } else {
+            try {
+                sent = request.get().orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RuntimeException e) {
+                sent = CompletableFuture.failedFuture(e);
+            }
+        }
         sent.whenComplete((reply, error) -> {
             if (error == null) {
                 result.complete(reply);
@@ -343,7 +365,7 @@ public final class ClientRuntime implements LockClient {
                 Duration delay = options.retryPolicy().delayBefore(attempt, ThreadLocalRandom.current()::nextDouble);
                 try {
                     scheduler.schedule(
-                            () -> attempt(command, attempt + 1, startNanos, result),
+                            () -> attempt(request, attempt + 1, startNanos, result),
                             delay.toNanos(),
                             TimeUnit.NANOSECONDS);
                     return;

@@ -33,9 +33,7 @@ final class RegisterHandle implements VersionedRegister {
     @Override
     public CompletableFuture<Optional<Versioned>> getAsync() {
         rt.requireCapability(Capability.REGISTERS, "versioned registers");
-        rt.ensureOpen();
-        return rt.transport()
-                .readRegister(key)
+        return rt.query(t -> t.readRegister(key))
                 .thenApply(value -> value.map(v -> new Versioned(key, v.version(), v.value())));
     }
 
