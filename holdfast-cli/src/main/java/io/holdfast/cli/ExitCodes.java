@@ -26,6 +26,9 @@ public final class ExitCodes {
     /** An internal error in the CLI itself ({@code EX_SOFTWARE}). */
     public static final int SOFTWARE = 70;
 
+    /** {@code holdfast server}: the node could not start (port in use, data directory, damaged log…). */
+    public static final int SERVER_START_FAILED = 71;
+
     /** {@code holdfast lock}: the lock was not acquired within {@code --wait} ({@code EX_TEMPFAIL}). */
     public static final int NOT_ACQUIRED = 75;
 

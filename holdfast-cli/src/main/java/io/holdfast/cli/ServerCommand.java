@@ -1,30 +1,153 @@
 package io.holdfast.cli;
 
-import java.util.List;
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.ServerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Unmatched;
 
-/** {@code holdfast server}: runs a lock server node. A placeholder until the server module lands. */
+/**
+ * {@code holdfast server}: runs one Holdfast node until it is stopped (Ctrl-C, SIGTERM). Alone by
+ * default; with {@code --peers}, one member of a cluster. A node that cannot start prints one line
+ * naming the problem and exits {@value ExitCodes#SERVER_START_FAILED}.
+ */
 @Command(
         name = "server",
         mixinStandardHelpOptions = true,
-        description = {"Run a Holdfast server node (single node by default).", "Not in this build yet."})
+        usageHelpAutoWidth = true,
+        description = {
+            "Run a Holdfast server node: one node alone by default, or a member of a cluster with --peers.",
+            "",
+            "One node:   holdfast server",
+            "A cluster:  holdfast server --id n1 --peers n1=127.0.0.1:4654,n2=127.0.0.1:5654,n3=127.0.0.1:6654 \\",
+            "                --client-port 4653 --http-port 4655 --data-dir data/n1   (and likewise n2, n3)",
+            "",
+            "Exit code: 0 after a clean stop; 64 bad options; 71 the node could not start (the line says why)."
+        })
 final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Whatever options the future server takes are accepted and ignored, so the message below is what users see. */
-    @Unmatched
-    List<String> ignored;
+    @Option(names = "--id", defaultValue = "n1", description = "This node's id (default: ${DEFAULT-VALUE}).")
+    String id;
+
+    @Option(
+            names = "--peers",
+            paramLabel = "ID=HOST:RAFTPORT[:CLIENTPORT],...",
+            description = {
+                "Every member of the cluster, this node included. A member's client port is its Raft port"
+                        + " minus one unless given; clients are sent to the leader there."
+            })
+    String peers;
+
+    @Option(
+            names = "--data-dir",
+            defaultValue = "data",
+            description = "Where the Raft log and snapshots live (default: ./${DEFAULT-VALUE}).")
+    Path dataDir;
+
+    @Option(
+            names = "--bind",
+            paramLabel = "HOST",
+            description = "The address to listen on (default: this node's host in --peers, else 127.0.0.1).")
+    String bind;
+
+    @Option(
+            names = "--client-port",
+            defaultValue = "4653",
+            description = "gRPC port for clients (default: ${DEFAULT-VALUE}).")
+    int clientPort;
+
+    @Option(
+            names = "--raft-port",
+            defaultValue = "4654",
+            description = "Raft port of a single node (default: ${DEFAULT-VALUE}); with --peers it comes from there.")
+    int raftPort;
+
+    @Option(
+            names = "--http-port",
+            defaultValue = "4655",
+            description = "HTTP port for health and status (default: ${DEFAULT-VALUE}); -1 for none.")
+    int httpPort;
+
+    @Option(
+            names = "--election-timeout",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Shortest Raft election timeout (default: 300ms alone, 1s in a cluster).")
+    Duration electionTimeout;
+
+    @Option(
+            names = "--no-fsync",
+            description = "Acknowledge writes before they are flushed to disk: faster, but a power loss of the"
+                    + " whole cluster can lose acknowledged locks.")
+    boolean noFsync;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        ServerConfig config = config();
+        System.setProperty("holdfast.log.level", "INFO"); // before the server's loggers exist
+        HoldfastServer server;
+        try {
+            server = HoldfastServer.start(config);
+        } catch (HoldfastServer.StartupException e) {
+            throw new CliFailure(ExitCodes.SERVER_START_FAILED, "holdfast server: " + e.getMessage(), e);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "holdfast-shutdown"));
         spec.commandLine()
-                .getErr()
-                .println("holdfast server: the server arrives with the server issue; run `./holdfast demo` for now");
-        return ExitCodes.NOT_AVAILABLE;
+                .getOut()
+                .printf(
+                        "Holdfast node %s serving clients on %s:%d (Raft %s, HTTP %s, data in %s%s). Ctrl-C stops it.%n",
+                        config.nodeId(),
+                        config.bindHost(),
+                        server.clientPort(),
+                        config.self().raftAddress(),
+                        server.httpPort() < 0 ? "off" : String.valueOf(server.httpPort()),
+                        config.dataDir(),
+                        config.fsync() ? "" : ", fsync OFF");
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    private ServerConfig config() {
+        try {
+            Map<String, ServerConfig.Peer> members;
+            if (peers == null) {
+                String host = bind == null ? "127.0.0.1" : bind;
+                members = Map.of(id, new ServerConfig.Peer(host, raftPort, clientPort));
+            } else {
+                members = new LinkedHashMap<>(ServerConfig.parsePeers(peers));
+                ServerConfig.Peer self = members.get(id);
+                if (self != null
+                        && self.clientPort() != clientPort
+                        && spec.commandLine().getParseResult().hasMatchedOption("--client-port")) {
+                    members.put(id, new ServerConfig.Peer(self.host(), self.raftPort(), clientPort));
+                }
+            }
+            ServerConfig.Peer self = members.get(id);
+            String host = bind != null ? bind : self == null ? "127.0.0.1" : self.host();
+            int port = self == null ? clientPort : self.clientPort();
+            Duration election = electionTimeout != null
+                    ? electionTimeout
+                    : members.size() == 1 ? Duration.ofMillis(300) : Duration.ofSeconds(1);
+            return new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election);
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, "holdfast server: " + e.getMessage(), e);
+        }
     }
 }

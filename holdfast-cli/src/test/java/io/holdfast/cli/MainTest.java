@@ -80,9 +80,25 @@ class MainTest {
     }
 
     @Test
-    void serverIsNotInThisBuildYet() {
-        assertThat(run("server", "--data-dir", "x")).isEqualTo(ExitCodes.NOT_AVAILABLE);
-        assertThat(err.toString()).contains("./holdfast demo");
+    void serverWithAPeerListWithoutItselfIsAUsageErrorOfOneLine() {
+        assertThat(run("server", "--id", "n4", "--peers", "n1=127.0.0.1:4654,n2=127.0.0.1:5654"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines()).singleElement().asString().contains("does not include this node's id 'n4'");
+    }
+
+    @Test
+    void serverOnAPortInUseSaysSoInOneLineAndFails(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+            int port = taken.getLocalPort();
+            assertThat(run("server", "--data-dir", dir.toString(), "--raft-port", String.valueOf(port)))
+                    .isEqualTo(ExitCodes.SERVER_START_FAILED);
+            assertThat(err.toString().lines())
+                    .singleElement()
+                    .asString()
+                    .contains("port 127.0.0.1:" + port)
+                    .contains("in use");
+        }
     }
 
     @Test

@@ -87,6 +87,9 @@ public final class ClientRuntime implements LockClient {
     private final ThreadLocal<Long> threadOwner = ThreadLocal.withInitial(owners::incrementAndGet);
     private final Map<Long, PendingWait> pending = new ConcurrentHashMap<>();
     private final Map<Long, RuntimeLease> leases = new ConcurrentHashMap<>();
+    /** Requests not answered yet; failed on close, when their retries can no longer run. */
+    private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+
     private final ScheduledExecutorService scheduler;
     private final ExecutorService callbacks;
     private final AdminHandle admin = new AdminHandle(this);
@@ -238,6 +241,10 @@ public final class ClientRuntime implements LockClient {
         }
         transport.unsubscribe(sessionId);
         shutdownThreads();
+        SessionExpiredException closed = new SessionExpiredException("the client was closed");
+        for (CompletableFuture<?> request : new ArrayList<>(inFlight)) {
+            request.completeExceptionally(closed);
+        }
         transport.close();
     }
 
@@ -331,6 +338,8 @@ public final class ClientRuntime implements LockClient {
     /** Runs a request, retrying it on unavailability with the retry policy; never retries an answer. */
     private <T> CompletableFuture<T> withRetries(java.util.function.Supplier<CompletableFuture<T>> request) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        inFlight.add(result);
+        result.whenComplete((r, e) -> inFlight.remove(result));
         attempt(request, 1, options.ticker().nanos(), result);
         return result;
     }
@@ -402,10 +411,14 @@ public final class ClientRuntime implements LockClient {
                 0, invocation(seq), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false);
         p.command = command;
         call(command).whenComplete((reply, error) -> {
-            if (error != null) {
-                p.fail(unwrap(error));
-            } else {
-                onAcquireReply(p, command, reply, waitMillis);
+            try {
+                if (error != null) {
+                    p.fail(unwrap(error));
+                } else {
+                    onAcquireReply(p, command, reply, waitMillis);
+                }
+            } catch (RuntimeException | Error e) {
+                p.fail(e); // never leave a caller waiting on a wait nobody will settle
             }
         });
         return p;

@@ -107,9 +107,34 @@ final class PendingWait {
         }
     }
 
-    /** Blocks for the outcome without reacting to interrupts (for tries, which answer at once). */
+    /**
+     * Blocks for the outcome of a try, which the service answers at once, without reacting to
+     * interrupts. Bounded by the retry policy, so that a lost answer cannot block the caller
+     * forever.
+     */
     Lease awaitUninterruptibly() {
-        return ClientRuntime.join(future);
+        long bound = rt.options().retryPolicy().maxElapsed().toMillis()
+                + 2 * rt.options().requestTimeout().toMillis();
+        boolean interrupted = false;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(bound);
+            while (true) {
+                try {
+                    return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw ClientRuntime.rethrow(ClientRuntime.unwrap(e));
+                } catch (TimeoutException e) {
+                    fail(new io.holdfast.UnavailableException("no answer to the try within " + bound + " ms"));
+                    return ClientRuntime.join(future);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void abandon() {
