@@ -119,6 +119,10 @@ public final class ClientRuntime implements LockClient {
      */
     public static ClientRuntime open(
             String providerName, LockService transport, ClientOptions options, Set<Capability> capabilities) {
+        if (!options.lockDelay().isZero() && !capabilities.contains(Capability.LOCK_DELAY)) {
+            throw new io.holdfast.UnsupportedFeatureException(
+                    "the " + providerName + " provider does not support a lock-delay");
+        }
         ClientRuntime rt = new ClientRuntime(providerName, transport, options, capabilities);
         rt.start();
         return rt;
@@ -137,12 +141,19 @@ public final class ClientRuntime implements LockClient {
             }
         });
         long sent = options.ticker().nanos();
-        Reply reply = join(call(new Command.OpenSession(
-                0,
-                sessionId,
-                options.clientName(),
-                options.sessionTtl().toMillis(),
-                options.lockDelay().toMillis())));
+        Reply reply;
+        try {
+            reply = join(call(new Command.OpenSession(
+                    0,
+                    sessionId,
+                    options.clientName(),
+                    options.sessionTtl().toMillis(),
+                    options.lockDelay().toMillis())));
+        } catch (RuntimeException e) {
+            transport.unsubscribe(sessionId);
+            shutdownThreads();
+            throw e;
+        }
         if (!(reply instanceof Reply.Ok)) {
             shutdownThreads();
             throw failure(reply);
