@@ -586,6 +586,9 @@ public final class LockTable {
                 default -> {
                     Resource r = (Resource) e.target();
                     if (resources.get(r.name) == r) {
+                        // Handled: a snapshot must not carry it, or a replica restored from that
+                        // snapshot would run it again at its next tick, in another order.
+                        r.blockedUntil = 0;
                         grantWaiters(r, events);
                         dropIfIdle(r);
                     }
