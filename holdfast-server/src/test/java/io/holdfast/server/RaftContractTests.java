@@ -14,24 +14,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 
 /**
- * The provider contract suite against the replicated lock service: one node reached in-process,
- * and a three-node cluster reached over the network through the {@code holdfast://} provider.
+ * The provider contract suite against the replicated lock service through the {@code holdfast://}
+ * provider over gRPC: one node, and a three-node cluster named whole in the URI.
  */
 class RaftContractTests {
-    static ProviderFixture fixtureFor(TestCluster[] cluster, boolean network) {
+    static ProviderFixture fixtureFor(TestCluster[] cluster) {
         return new ProviderFixture() {
             @Override
             public LockClient open(ClientOptions options) {
-                return network ? cluster[0].open(options) : cluster[0].openInProcess(options);
+                return cluster[0].open(options);
             }
 
             @Override
             public Set<Capability> capabilities() {
-                // Over the network the provider declares everything; a one-node cluster does not
-                // survive a node failure, which no contract test exercises.
-                return network
-                        ? EnumSet.allOf(Capability.class)
-                        : EnumSet.complementOf(EnumSet.of(Capability.SURVIVES_NODE_FAILURE));
+                // The holdfast:// provider declares everything (a one-node cluster does not really
+                // survive a node failure, which no contract test exercises).
+                return EnumSet.allOf(Capability.class);
             }
 
             @Override
@@ -46,9 +44,9 @@ class RaftContractTests {
         };
     }
 
-    /** One node, reached in-process: the replicated service without the network. */
+    /** One node, reached over gRPC. */
     @Nested
-    class OneNodeInProcess extends LockProviderContract {
+    class OneNodeOverGrpc extends LockProviderContract {
         private static final TestCluster[] CLUSTER = new TestCluster[1];
 
         @BeforeAll
@@ -64,7 +62,7 @@ class RaftContractTests {
 
         @Override
         protected ProviderFixture fixture() {
-            return fixtureFor(CLUSTER, false);
+            return fixtureFor(CLUSTER);
         }
     }
 
@@ -86,7 +84,7 @@ class RaftContractTests {
 
         @Override
         protected ProviderFixture fixture() {
-            return fixtureFor(CLUSTER, true);
+            return fixtureFor(CLUSTER);
         }
     }
 }

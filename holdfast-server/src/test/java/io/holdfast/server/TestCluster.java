@@ -1,47 +1,27 @@
 package io.holdfast.server;
 
-import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.LockInfo;
-import io.holdfast.UnavailableException;
-import io.holdfast.client.internal.ClientRuntime;
-import io.holdfast.core.Command;
-import io.holdfast.core.LockService;
-import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.Reply;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
- * Several Holdfast nodes in this JVM on loopback ports, each with its own data directory, and
- * clients that reach the current leader in-process (the network client is tested separately).
- * Nodes can be stopped and restarted from their data.
+ * Several Holdfast nodes in this JVM on loopback ports, each with its own data directory and its
+ * gRPC endpoint, and clients that name every member, as users do. Nodes can be stopped and
+ * restarted from their data.
  */
 final class TestCluster implements AutoCloseable {
     private final Path root;
     private final Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
     private final HoldfastServer[] nodes;
     private final List<LockClient> clients = new ArrayList<>();
-    private final ScheduledExecutorService retry = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "test-cluster-retry");
-        t.setDaemon(true);
-        return t;
-    });
 
     TestCluster(int size) throws Exception {
         root = Files.createTempDirectory("holdfast-cluster");
@@ -124,17 +104,6 @@ final class TestCluster implements AutoCloseable {
         return client;
     }
 
-    /** A client that reaches the leader's lock service in-process, without gRPC. */
-    LockClient openInProcess(ClientOptions options) {
-        LockClient client = ClientRuntime.open(
-                "raft-in-jvm",
-                new Routing(),
-                options,
-                EnumSet.complementOf(EnumSet.of(Capability.SURVIVES_NODE_FAILURE)));
-        clients.add(client);
-        return client;
-    }
-
     @Override
     public void close() throws IOException {
         for (LockClient c : clients) {
@@ -147,107 +116,9 @@ final class TestCluster implements AutoCloseable {
         for (int i = 0; i < nodes.length; i++) {
             stop(i);
         }
-        retry.shutdownNow();
         try (var files = Files.walk(root)) {
             files.sorted(java.util.Comparator.reverseOrder())
                     .forEach(p -> p.toFile().delete());
         }
-    }
-
-    /** A LockService that sends everything to whichever node leads now. */
-    private final class Routing implements LockService {
-        private volatile String session;
-        private volatile Listener listener;
-
-        private LockService leader() {
-            int i = leaderIndex();
-            if (i < 0) {
-                throw new UnavailableException("no leader at the moment");
-            }
-            return nodes[i].lockService();
-        }
-
-        private <T> CompletableFuture<T> route(Function<LockService, CompletableFuture<T>> call) {
-            try {
-                return call.apply(leader());
-            } catch (UnavailableException e) {
-                return CompletableFuture.failedFuture(e);
-            }
-        }
-
-        @Override
-        public CompletableFuture<Reply> submit(Command command) {
-            return route(s -> s.submit(command));
-        }
-
-        @Override
-        public CompletableFuture<Reply> keepAlive(String sessionId) {
-            return route(s -> s.keepAlive(sessionId));
-        }
-
-        @Override
-        public void subscribe(String sessionId, Listener l) {
-            session = sessionId;
-            listener = l;
-            attach(false);
-        }
-
-        private void attach(boolean gap) {
-            Listener l = listener;
-            if (l == null) {
-                return;
-            }
-            try {
-                leader().subscribe(session, new Listener() {
-                    @Override
-                    public void onEvent(io.holdfast.core.Event event) {
-                        l.onEvent(event);
-                    }
-
-                    @Override
-                    public void onEnd(Throwable cause) {
-                        retry.schedule(() -> attach(true), 50, TimeUnit.MILLISECONDS);
-                    }
-                });
-                if (gap) {
-                    l.onGap();
-                }
-            } catch (RuntimeException e) {
-                retry.schedule(() -> attach(true), 50, TimeUnit.MILLISECONDS);
-            }
-        }
-
-        @Override
-        public void unsubscribe(String sessionId) {
-            listener = null;
-            for (HoldfastServer n : nodes) {
-                if (n != null) {
-                    n.lockService().unsubscribe(sessionId);
-                }
-            }
-        }
-
-        @Override
-        public CompletableFuture<Optional<LockInfo>> describe(String name) {
-            return route(s -> s.describe(name));
-        }
-
-        @Override
-        public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-            return route(s -> s.list(prefix, limit));
-        }
-
-        @Override
-        public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-            return route(s -> s.isCurrentHolder(name, token));
-        }
-
-        @Override
-        public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-            return route(s -> s.readRegister(key));
-        }
-
-        @Override
-        public void close() {}
     }
 }
