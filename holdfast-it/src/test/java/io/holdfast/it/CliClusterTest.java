@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Afterwards no two critical sections overlap and the fencing tokens strictly increase; then the
  * leader is killed with SIGKILL mid-run and the same holds.
  */
-class CliClusterIT {
+class CliClusterTest {
     private static final String JAR = System.getProperty("holdfast.jar", "../holdfast-cli/target/holdfast.jar");
 
     @TempDir
@@ -184,6 +184,16 @@ class CliClusterIT {
         List<Integer> codes = contend(uri, file, 4, 4, null);
         assertThat(codes).hasSize(16).containsOnly(0);
         assertExclusiveAndFenced(file, 16);
+    }
+
+    /** The check can fail: processes that each lock in their own JVM (mem:) exclude nobody. */
+    @Test
+    void theCheckCatchesProcessesThatDoNotShareALockService() throws Exception {
+        Path file = dir.resolve("unshared.txt");
+        List<Integer> codes = contend("mem:", file, 3, 2, null);
+        assertThat(codes).hasSize(6).containsOnly(0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> assertExclusiveAndFenced(file, 6))
+                .isInstanceOf(AssertionError.class);
     }
 
     @Test
