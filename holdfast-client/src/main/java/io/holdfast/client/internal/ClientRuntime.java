@@ -455,7 +455,21 @@ public final class ClientRuntime implements LockClient {
             return;
         }
         call(p.command).whenComplete((reply, error) -> {
-            if (error == null && !(reply instanceof Reply.Queued)) {
+            if (error != null || reply instanceof Reply.Queued) {
+                return;
+            }
+            if (reply instanceof Reply.Granted g) {
+                // The table remembers the grant even if the hold was lost since (revoked, timed
+                // out) while events were not reaching us: make sure it is still current.
+                transport.isCurrentHolder(p.name, g.token()).whenComplete((current, e) -> {
+                    if (Boolean.TRUE.equals(current)) {
+                        p.grant(g.token());
+                    } else if (Boolean.FALSE.equals(current)) {
+                        p.fail(new io.holdfast.LockLostException(
+                                "lock " + p.name + " was granted and lost again while this client was disconnected"));
+                    }
+                });
+            } else {
                 onAcquireReply(p, p.command, reply, 0);
             }
         });
