@@ -1,0 +1,137 @@
+package io.holdfast.cli;
+
+import io.holdfast.bench.load.LoadGenerator;
+import io.holdfast.bench.load.LoadReport;
+import io.holdfast.bench.load.LoadSettings;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code holdfast bench}: an end-to-end load run against a backend ({@link LoadGenerator}): N clients, each with
+ * its own session, doing acquire+release pairs on M locks; prints throughput and latency percentiles. It stops by
+ * itself after {@code --warmup} plus {@code --duration}.
+ */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        description = {
+            "Measure a backend end to end: N clients (threads, each with its own session) loop acquire+release on"
+                    + " M locks; prints pairs/s (handoffs/s on one lock) and latency percentiles.",
+            "",
+            "  holdfast bench --clients 1                        one client",
+            "  holdfast bench --clients 64 --locks 64            64 clients on 64 locks",
+            "  holdfast bench --clients 64 --locks 1             64 clients on one lock (handoffs)",
+            "",
+            "Exit code: 0 without errors; 1 when some pairs failed (counted by type); 69 backend unavailable;"
+                    + " 64 usage error."
+        })
+final class BenchCommand implements Callable<Integer>, Main.NeedsEnvironment {
+    @Spec
+    CommandSpec spec;
+
+    @Option(
+            names = "--backend",
+            paramLabel = "URI",
+            description = "Where the locks live (default: $HOLDFAST_BACKEND, else " + Backends.DEFAULT + ").")
+    String backend;
+
+    @Option(
+            names = "--clients",
+            defaultValue = "1",
+            description = "Client threads, each with its own session" + " (default: ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(
+            names = "--locks",
+            description = "Locks they use: client i takes lock i mod M; 1 puts every client on one lock (default:"
+                    + " one per client).")
+    Integer locks;
+
+    @Option(
+            names = "--duration",
+            paramLabel = "DURATION",
+            defaultValue = "20s",
+            converter = DurationConverter.class,
+            description = "Measured time (default: ${DEFAULT-VALUE}).")
+    Duration duration;
+
+    @Option(
+            names = "--warmup",
+            paramLabel = "DURATION",
+            defaultValue = "5s",
+            converter = DurationConverter.class,
+            description = "Unmeasured time before it (default: ${DEFAULT-VALUE}).")
+    Duration warmup;
+
+    @Option(
+            names = "--wait",
+            paramLabel = "DURATION",
+            defaultValue = "30s",
+            converter = DurationConverter.class,
+            description = "How long one acquire may wait (default: ${DEFAULT-VALUE}).")
+    Duration acquireWait;
+
+    @Option(
+            names = "--tsv",
+            paramLabel = "FILE",
+            description = "Also append the result as one tab-separated line to FILE (a header first if it is new).")
+    Path tsv;
+
+    @Option(names = "--label", description = "The result's name in --tsv (default: e.g. '64 clients on one lock').")
+    String label;
+
+    @Option(
+            names = "--progress",
+            negatable = true,
+            description = "A progress line on stderr (default: when it is a" + " terminal).")
+    Boolean progress;
+
+    private Map<String, String> env = Map.of();
+
+    @Override
+    public void environment(Map<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        String uri = Backends.resolve(backend, env);
+        LoadSettings settings;
+        try {
+            settings = new LoadSettings(uri, clients, locks == null ? clients : locks, duration, warmup, acquireWait);
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+        Backends.open(uri).close(); // no provider: a usage error; unreachable: 69, before any thread starts
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        boolean showProgress = progress != null ? progress : System.console() != null;
+        LoadReport report = new LoadGenerator(settings).run(t -> {
+            if (showProgress) {
+                err.print("\r" + LoadGenerator.progressLine(t, settings));
+                err.flush();
+            }
+        });
+        if (showProgress) {
+            err.println();
+        }
+        report.print(out);
+        if (tsv != null) {
+            try {
+                LoadGenerator.appendTsv(tsv, label == null ? settings.describe() : label, report);
+            } catch (IOException e) {
+                throw new CliFailure(ExitCodes.SOFTWARE, "cannot write " + tsv + ": " + e.getMessage(), e);
+            }
+        }
+        return report.errorCount() == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+    }
+}
