@@ -22,7 +22,8 @@ final class Proposer implements AutoCloseable {
     private record Pending(byte[] command, CompletableFuture<Reply> reply) {}
 
     static final int MAX_COMMANDS_PER_ENTRY = 1024;
-    static final int MAX_ENTRIES_IN_FLIGHT = 4;
+    /** Entries being replicated at once; fewer means larger batches. Tunable for measurements. */
+    static final int MAX_ENTRIES_IN_FLIGHT = Integer.getInteger("holdfast.proposer.maxInFlight", 4);
 
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(100_000);
     private final Semaphore inFlight = new Semaphore(MAX_ENTRIES_IN_FLIGHT);
