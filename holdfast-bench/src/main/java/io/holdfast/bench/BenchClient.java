@@ -1,0 +1,66 @@
+package io.holdfast.bench;
+
+import io.holdfast.LockMode;
+import io.holdfast.core.Command;
+import io.holdfast.core.Command.Acquire;
+import io.holdfast.core.Command.Invocation;
+import io.holdfast.core.EventSink;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.Reply;
+
+/**
+ * One session's client as a real one behaves towards the table: every request gets the next
+ * sequence number, and acknowledges every earlier one ({@code ackedBelow == seq}), so the table
+ * remembers only the latest reply of the session.
+ */
+final class BenchClient {
+    /** Session TTL the benchmarks open sessions with; sessions never expire inside the table. */
+    static final long TTL_MILLIS = 30_000;
+
+    final String sessionId;
+    private long seq;
+
+    BenchClient(String sessionId) {
+        this.sessionId = sessionId;
+    }
+
+    /** A 22-character session id, distinct per {@code i}, in the alphabet the table accepts. */
+    static String sessionId(String prefix, int i) {
+        return String.format("%s-%012d", prefix, i);
+    }
+
+    /** Opens the session in {@code table}; fails loudly if the table refuses. */
+    static BenchClient open(LockTable table, String sessionId, long time) {
+        expect(
+                Reply.Ok.class,
+                table.apply(new Command.OpenSession(time, sessionId, "bench", TTL_MILLIS, 0), EventSink.NONE));
+        return new BenchClient(sessionId);
+    }
+
+    /** The invocation id of the next request. */
+    Invocation next() {
+        long s = ++seq;
+        return new Invocation(sessionId, s, s);
+    }
+
+    long lastSeq() {
+        return seq;
+    }
+
+    /** An exclusive, non-reentrant acquire without lease timeout. */
+    Acquire acquire(long time, String name, long owner, long waitMillis) {
+        return new Acquire(time, next(), name, LockMode.EXCLUSIVE, 1, 1, owner, waitMillis, 0, false);
+    }
+
+    Command.Release release(long time, String name, long token) {
+        return new Command.Release(time, next(), name, token);
+    }
+
+    /** Casts a reply to the expected type, or throws with the reply in the message. */
+    static <T extends Reply> T expect(Class<T> type, Reply reply) {
+        if (!type.isInstance(reply)) {
+            throw new IllegalStateException("expected " + type.getSimpleName() + ", got " + reply);
+        }
+        return type.cast(reply);
+    }
+}

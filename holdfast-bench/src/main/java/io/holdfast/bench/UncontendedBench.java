@@ -1,0 +1,172 @@
+package io.holdfast.bench;
+
+import io.holdfast.LockMode;
+import io.holdfast.core.Command.Acquire;
+import io.holdfast.core.Command.Invocation;
+import io.holdfast.core.Command.Release;
+import io.holdfast.core.EventSink;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.Reply;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * Uncontended acquire + release pairs by one session on one thread; one operation is one pair
+ * (two commands applied).
+ *
+ * <ul>
+ *   <li>{@code prebuilt}: the commands (records and names) are built in setup, so the figure is
+ *       the table's own cost. Pre-built releases must carry the right token, so the commands are
+ *       a ring of {@value #RING} pairs for a fresh table (tokens 1, 2, 3, ...); at the end of the
+ *       ring the benchmark starts a new table and reopens the session (amortised over the ring).
+ *   <li>{@code alloc}: each pair allocates its two commands and invocation ids, and releases with
+ *       the token from the reply, as the Raft adapter would after decoding a log entry; the name
+ *       strings are shared (their hash codes are cached).
+ *   <li>{@code decode}: as {@code alloc}, and each command also decodes its name from UTF-8
+ *       bytes into a new string, as a real log entry would (hash computed, equals by content).
+ * </ul>
+ *
+ * {@code names}: {@code one} acquires and releases the same name every time; {@code rotating}
+ * cycles through {@value #NAMES} distinct names ({@code orders/1000000}, ...).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+public class UncontendedBench {
+    static final int RING = 4096;
+    static final int NAMES = 4096;
+    static final long TIME = 1_000;
+    static final long OWNER = 1;
+
+    @Param({"one", "rotating"})
+    public String names;
+
+    private String sessionId;
+    private String[] nameSet;
+    private byte[][] nameBytes;
+    private int nameMask;
+
+    // alloc and decode
+    private LockTable table;
+    private long seq;
+    private int n;
+
+    // prebuilt
+    private LockTable ringTable;
+    private Acquire[] acquires;
+    private Release[] releases;
+    private int k;
+
+    @Setup
+    public void setup() {
+        sessionId = BenchClient.sessionId("bench", 1);
+        int count = names.equals("one") ? 1 : NAMES;
+        nameSet = new String[count];
+        nameBytes = new byte[count][];
+        for (int i = 0; i < count; i++) {
+            nameSet[i] = "orders/" + (1_000_000 + i);
+            nameBytes[i] = nameSet[i].getBytes(StandardCharsets.UTF_8);
+        }
+        nameMask = count - 1;
+        table = new LockTable();
+        BenchClient.open(table, sessionId, TIME);
+        acquires = new Acquire[RING];
+        releases = new Release[RING];
+        for (int i = 0; i < RING; i++) {
+            String name = nameSet[i & nameMask];
+            long s = 2L * i + 1;
+            acquires[i] = new Acquire(
+                    TIME, new Invocation(sessionId, s, s), name, LockMode.EXCLUSIVE, 1, 1, OWNER, 0, 0, false);
+            releases[i] = new Release(TIME, new Invocation(sessionId, s + 1, s + 1), name, i + 1);
+        }
+        newRing();
+    }
+
+    private void newRing() {
+        ringTable = new LockTable();
+        BenchClient.open(ringTable, sessionId, TIME);
+        k = 0;
+    }
+
+    @Benchmark
+    public void prebuilt(Blackhole bh) {
+        if (k == RING) {
+            newRing();
+        }
+        int i = k++;
+        bh.consume(ringTable.apply(acquires[i], EventSink.NONE));
+        bh.consume(ringTable.apply(releases[i], EventSink.NONE));
+    }
+
+    @Benchmark
+    public Reply alloc() {
+        String name = nameSet[n++ & nameMask];
+        long s = seq;
+        seq = s + 2;
+        Reply granted = table.apply(
+                new Acquire(
+                        TIME,
+                        new Invocation(sessionId, s + 1, s + 1),
+                        name,
+                        LockMode.EXCLUSIVE,
+                        1,
+                        1,
+                        OWNER,
+                        0,
+                        0,
+                        false),
+                EventSink.NONE);
+        long token = ((Reply.Granted) granted).token();
+        return table.apply(new Release(TIME, new Invocation(sessionId, s + 2, s + 2), name, token), EventSink.NONE);
+    }
+
+    @Benchmark
+    public Reply decode() {
+        byte[] bytes = nameBytes[n++ & nameMask];
+        long s = seq;
+        seq = s + 2;
+        Reply granted = table.apply(
+                new Acquire(
+                        TIME,
+                        new Invocation(sessionId, s + 1, s + 1),
+                        new String(bytes, StandardCharsets.UTF_8),
+                        LockMode.EXCLUSIVE,
+                        1,
+                        1,
+                        OWNER,
+                        0,
+                        0,
+                        false),
+                EventSink.NONE);
+        long token = ((Reply.Granted) granted).token();
+        return table.apply(
+                new Release(
+                        TIME,
+                        new Invocation(sessionId, s + 2, s + 2),
+                        new String(bytes, StandardCharsets.UTF_8),
+                        token),
+                EventSink.NONE);
+    }
+
+    /** For tests: the tables the variants use. */
+    LockTable allocTable() {
+        return table;
+    }
+
+    LockTable ringTable() {
+        return ringTable;
+    }
+}
