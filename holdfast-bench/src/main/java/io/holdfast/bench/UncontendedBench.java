@@ -4,10 +4,11 @@ import io.holdfast.LockMode;
 import io.holdfast.core.Command.Acquire;
 import io.holdfast.core.Command.Invocation;
 import io.holdfast.core.Command.Release;
+import io.holdfast.core.CommandCodec;
+import io.holdfast.core.CommandFormatException;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.Reply;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -32,8 +33,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code alloc}: each pair allocates its two commands and invocation ids, and releases with
  *       the token from the reply, as the Raft adapter would after decoding a log entry; the name
  *       strings are shared (their hash codes are cached).
- *   <li>{@code decode}: as {@code alloc}, and each command also decodes its name from UTF-8
- *       bytes into a new string, as a real log entry would (hash computed, equals by content).
+ *   <li>{@code codec}: as {@code prebuilt}, but the ring holds the commands in their log form
+ *       ({@link CommandCodec#encode}) and each operation decodes both before applying them, as
+ *       the Raft state machine does with every committed entry: the table plus the decoding.
  * </ul>
  *
  * {@code names}: {@code one} acquires and releases the same name every time; {@code rotating}
@@ -56,10 +58,9 @@ public class UncontendedBench {
 
     private String sessionId;
     private String[] nameSet;
-    private byte[][] nameBytes;
     private int nameMask;
 
-    // alloc and decode
+    // alloc
     private LockTable table;
     private long seq;
     private int n;
@@ -70,15 +71,19 @@ public class UncontendedBench {
     private Release[] releases;
     private int k;
 
+    // codec
+    private LockTable codecTable;
+    private byte[][] encodedAcquires;
+    private byte[][] encodedReleases;
+    private int c;
+
     @Setup
     public void setup() {
         sessionId = BenchClient.sessionId("bench", 1);
         int count = names.equals("one") ? 1 : NAMES;
         nameSet = new String[count];
-        nameBytes = new byte[count][];
         for (int i = 0; i < count; i++) {
             nameSet[i] = "orders/" + (1_000_000 + i);
-            nameBytes[i] = nameSet[i].getBytes(StandardCharsets.UTF_8);
         }
         nameMask = count - 1;
         table = new LockTable();
@@ -92,7 +97,20 @@ public class UncontendedBench {
                     TIME, new Invocation(sessionId, s, s), name, LockMode.EXCLUSIVE, 1, 1, OWNER, 0, 0, false);
             releases[i] = new Release(TIME, new Invocation(sessionId, s + 1, s + 1), name, i + 1);
         }
+        encodedAcquires = new byte[RING][];
+        encodedReleases = new byte[RING][];
+        for (int i = 0; i < RING; i++) {
+            encodedAcquires[i] = CommandCodec.encode(acquires[i]);
+            encodedReleases[i] = CommandCodec.encode(releases[i]);
+        }
         newRing();
+        newCodecRing();
+    }
+
+    private void newCodecRing() {
+        codecTable = new LockTable();
+        BenchClient.open(codecTable, sessionId, TIME);
+        c = 0;
     }
 
     private void newRing() {
@@ -134,31 +152,13 @@ public class UncontendedBench {
     }
 
     @Benchmark
-    public Reply decode() {
-        byte[] bytes = nameBytes[n++ & nameMask];
-        long s = seq;
-        seq = s + 2;
-        Reply granted = table.apply(
-                new Acquire(
-                        TIME,
-                        new Invocation(sessionId, s + 1, s + 1),
-                        new String(bytes, StandardCharsets.UTF_8),
-                        LockMode.EXCLUSIVE,
-                        1,
-                        1,
-                        OWNER,
-                        0,
-                        0,
-                        false),
-                EventSink.NONE);
-        long token = ((Reply.Granted) granted).token();
-        return table.apply(
-                new Release(
-                        TIME,
-                        new Invocation(sessionId, s + 2, s + 2),
-                        new String(bytes, StandardCharsets.UTF_8),
-                        token),
-                EventSink.NONE);
+    public void codec(Blackhole bh) throws CommandFormatException {
+        if (c == RING) {
+            newCodecRing();
+        }
+        int i = c++;
+        bh.consume(codecTable.apply(CommandCodec.decode(encodedAcquires[i]), EventSink.NONE));
+        bh.consume(codecTable.apply(CommandCodec.decode(encodedReleases[i]), EventSink.NONE));
     }
 
     /** For tests: the tables the variants use. */
@@ -168,5 +168,9 @@ public class UncontendedBench {
 
     LockTable ringTable() {
         return ringTable;
+    }
+
+    LockTable codecTable() {
+        return codecTable;
     }
 }
