@@ -56,7 +56,7 @@ class BenchmarksTest {
             Reply refused = b.closesCycle(BH);
             assertThat(refused).isInstanceOfSatisfying(Reply.Failed.class, f -> {
                 assertThat(f.code()).isEqualTo(ErrorCode.DEADLOCK);
-                assertThat(f.cycle()).hasSize(length);
+                assertThat(f.cycle()).hasSize(Math.min(length, 64)); // replies name at most 64 locks
             });
             assertThat(b.noCycle(BH)).isEqualTo(new Reply.Ok(1));
             assertThat(b.noCycleBaseline(BH)).isEqualTo(new Reply.Ok(1));
