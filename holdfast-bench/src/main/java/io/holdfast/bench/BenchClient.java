@@ -56,6 +56,21 @@ final class BenchClient {
         return new Command.Release(time, next(), name, token);
     }
 
+    /**
+     * One acquire + release pair of a free lock with freshly allocated commands (sequence numbers
+     * {@code seq} and {@code seq + 1}), the release carrying the token of the grant: what a client
+     * sends, as the state machine receives it. Returns the release's reply.
+     */
+    static Reply allocPair(LockTable table, long time, String sessionId, long seq, String name, long owner) {
+        Reply granted = table.apply(
+                new Acquire(
+                        time, new Invocation(sessionId, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, 0, false),
+                EventSink.NONE);
+        long token = ((Reply.Granted) granted).token();
+        return table.apply(
+                new Command.Release(time, new Invocation(sessionId, seq + 1, seq + 1), name, token), EventSink.NONE);
+    }
+
     /** Casts a reply to the expected type, or throws with the reply in the message. */
     static <T extends Reply> T expect(Class<T> type, Reply reply) {
         if (!type.isInstance(reply)) {

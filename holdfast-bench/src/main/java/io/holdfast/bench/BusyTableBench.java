@@ -1,10 +1,5 @@
 package io.holdfast.bench;
 
-import io.holdfast.LockMode;
-import io.holdfast.core.Command.Acquire;
-import io.holdfast.core.Command.Invocation;
-import io.holdfast.core.Command.Release;
-import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.Reply;
 import java.util.concurrent.TimeUnit;
@@ -59,24 +54,9 @@ public class BusyTableBench {
 
     @Benchmark
     public Reply alloc() {
-        String name = nameSet[n++ & (UncontendedBench.NAMES - 1)];
         long s = seq;
         seq = s + 2;
-        Reply granted = table.apply(
-                new Acquire(
-                        TIME,
-                        new Invocation(sessionId, s + 1, s + 1),
-                        name,
-                        LockMode.EXCLUSIVE,
-                        1,
-                        1,
-                        OWNER,
-                        0,
-                        0,
-                        false),
-                EventSink.NONE);
-        long token = ((Reply.Granted) granted).token();
-        return table.apply(new Release(TIME, new Invocation(sessionId, s + 2, s + 2), name, token), EventSink.NONE);
+        return BenchClient.allocPair(table, TIME, sessionId, s + 1, nameSet[n++ & (UncontendedBench.NAMES - 1)], OWNER);
     }
 
     LockTable table() {

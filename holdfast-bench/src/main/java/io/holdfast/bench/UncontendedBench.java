@@ -131,24 +131,9 @@ public class UncontendedBench {
 
     @Benchmark
     public Reply alloc() {
-        String name = nameSet[n++ & nameMask];
         long s = seq;
         seq = s + 2;
-        Reply granted = table.apply(
-                new Acquire(
-                        TIME,
-                        new Invocation(sessionId, s + 1, s + 1),
-                        name,
-                        LockMode.EXCLUSIVE,
-                        1,
-                        1,
-                        OWNER,
-                        0,
-                        0,
-                        false),
-                EventSink.NONE);
-        long token = ((Reply.Granted) granted).token();
-        return table.apply(new Release(TIME, new Invocation(sessionId, s + 2, s + 2), name, token), EventSink.NONE);
+        return BenchClient.allocPair(table, TIME, sessionId, s + 1, nameSet[n++ & nameMask], OWNER);
     }
 
     @Benchmark
