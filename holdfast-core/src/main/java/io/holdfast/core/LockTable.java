@@ -435,7 +435,9 @@ public final class LockTable {
      * along the cycle, starting with {@code r}, or null if there is none.
      */
     private List<String> findCycle(OwnerKey me, Resource r, LockMode mode) {
-        record Step(OwnerKey prev, Resource via) {}
+        // queuedUnder: the mode of the wait whose blockers included this owner as a waiter
+        // ahead in via's queue (null if it was found as a holder).
+        record Step(OwnerKey prev, Resource via, LockMode queuedUnder) {}
         Map<OwnerKey, Step> reached = new HashMap<>();
         List<OwnerKey> stack = new ArrayList<>();
         List<OwnerKey> blockers = new ArrayList<>();
@@ -445,8 +447,9 @@ public final class LockTable {
         Waiter self = null;
         while (true) {
             blockers.clear();
-            collectBlockers(waitsOn, waitMode, self, blockers);
-            for (OwnerKey b : blockers) {
+            int holders = collectBlockers(waitsOn, waitMode, self, blockers);
+            for (int i = 0; i < blockers.size(); i++) {
+                OwnerKey b = blockers.get(i);
                 if (b.equals(me)) {
                     List<String> names = new ArrayList<>();
                     names.add(waitsOn.name);
@@ -460,14 +463,25 @@ public final class LockTable {
                     return names.size() <= MAX_CYCLE_NAMES ? names : names.subList(0, MAX_CYCLE_NAMES);
                 }
                 if (!reached.containsKey(b)) {
-                    reached.put(b, new Step(node, waitsOn));
+                    reached.put(b, new Step(node, waitsOn, i >= holders ? waitMode : null));
                     stack.add(b);
                 }
             }
             Waiter next = null;
             while (next == null && !stack.isEmpty()) {
                 node = stack.remove(stack.size() - 1);
-                next = lockWaits.get(node);
+                Waiter w = lockWaits.get(node);
+                Step step = reached.get(node);
+                // A waiter found in the queue it waits in, under a wait that conflicts with at
+                // least the holders it conflicts with, adds nothing: its blockers (those holders
+                // and the waiters ahead of it) were all reached in that same step.
+                boolean covered = w != null
+                        && step.queuedUnder() != null
+                        && step.via() == w.resource
+                        && (step.queuedUnder() == LockMode.EXCLUSIVE || w.mode == LockMode.SHARED);
+                if (!covered) {
+                    next = w;
+                }
             }
             if (next == null) {
                 return null;
@@ -482,15 +496,17 @@ public final class LockTable {
      * The owners a waiter for {@code mode} on {@code r} waits for: the holders whose mode conflicts
      * with it and the waiters ahead of {@code self} (null for a new wait: all of them).
      */
-    private static void collectBlockers(Resource r, LockMode mode, Waiter self, List<OwnerKey> out) {
+    private static int collectBlockers(Resource r, LockMode mode, Waiter self, List<OwnerKey> out) {
         for (Hold h = r.holdersHead; h != null; h = h.rNext) {
             if (mode == LockMode.EXCLUSIVE || h.mode == LockMode.EXCLUSIVE) {
                 out.add(new OwnerKey(h.session.id, h.owner));
             }
         }
+        int holders = out.size();
         for (Waiter w = r.queueHead; w != null && w != self; w = w.qNext) {
             out.add(new OwnerKey(w.session.id, w.owner));
         }
+        return holders;
     }
 
     // ---------------------------------------------------------------------------------- release etc.
@@ -509,7 +525,7 @@ public final class LockTable {
         detach(h);
         grantWaiters(r, events);
         dropIfIdle(r);
-        return new Reply.Ok(0);
+        return Reply.Ok.INSTANCE;
     }
 
     private Reply renew(Renew c, Session session) {
