@@ -76,16 +76,12 @@ final class TestCluster implements AutoCloseable {
         return -1;
     }
 
-    int awaitLeader(Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline) {
-            int leader = leaderIndex();
-            if (leader >= 0) {
-                return leader;
-            }
-            Thread.sleep(20); // polling a condition, not synchronising
-        }
-        throw new AssertionError("no leader within " + within);
+    int awaitLeader(Duration within) {
+        org.awaitility.Awaitility.await("a leader")
+                .atMost(within)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> leaderIndex() >= 0);
+        return leaderIndex();
     }
 
     /** The URI that names every member: {@code holdfast://host:port,…}. */
