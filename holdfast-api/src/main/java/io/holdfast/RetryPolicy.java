@@ -50,9 +50,12 @@ public record RetryPolicy(
         }
     }
 
-    /** 50 ms doubling up to 2 s, half of it random, at most 10 attempts within 30 s. */
+    /**
+     * 50 ms doubling up to 2 s, half of it random, for up to 30 s (at most 25 attempts): long enough
+     * to ride out a leader election on a busy machine.
+     */
     public static RetryPolicy defaults() {
-        return new RetryPolicy(Duration.ofMillis(50), Duration.ofSeconds(2), 2.0, 0.5, 10, Duration.ofSeconds(30));
+        return new RetryPolicy(Duration.ofMillis(50), Duration.ofSeconds(2), 2.0, 0.5, 25, Duration.ofSeconds(30));
     }
 
     /** One attempt, no retries. */

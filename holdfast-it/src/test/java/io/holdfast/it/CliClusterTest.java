@@ -35,9 +35,19 @@ class CliClusterTest {
     private final List<Integer> httpPorts = new ArrayList<>();
 
     @AfterEach
-    void stopServers() {
+    void stopServers(org.junit.jupiter.api.TestInfo test) throws IOException {
         for (Process p : servers) {
             p.destroyForcibly();
+        }
+        // Keep the servers' logs where CI shows them: the first thing to read when this fails.
+        for (int i = 1; i <= servers.size(); i++) {
+            Path log = dir.resolve("n" + i + ".log");
+            if (Files.exists(log)) {
+                Path kept =
+                        Path.of("target", "it-logs", test.getDisplayName().replaceAll("\\W", "_"), "n" + i + ".log");
+                Files.createDirectories(kept.getParent());
+                Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 
