@@ -137,6 +137,12 @@ final class ServerCommand implements Callable<Integer> {
                         && self.clientPort() != clientPort
                         && spec.commandLine().getParseResult().hasMatchedOption("--client-port")) {
                     members.put(id, new ServerConfig.Peer(self.host(), self.raftPort(), clientPort));
+                    spec.commandLine()
+                            .getErr()
+                            .printf(
+                                    "holdfast server: note: the other members send clients to %s:%d for %s; write"
+                                            + " %s=%s:%d:%d in --peers on every member to say otherwise%n",
+                                    self.host(), self.clientPort(), id, id, self.host(), self.raftPort(), clientPort);
                 }
             }
             ServerConfig.Peer self = members.get(id);
