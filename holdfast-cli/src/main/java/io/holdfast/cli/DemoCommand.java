@@ -63,10 +63,6 @@ final class DemoCommand implements Callable<Integer> {
         checkRange("--threads", threads, 64);
         checkRange("--locks", locks, 16);
         checkRange("--rounds", rounds, 10_000);
-        if (MEM.equals(backend) && !Backends.hasProvider(MEM, new ArrayList<>())) {
-            throw new CliFailure(
-                    ExitCodes.NOT_AVAILABLE, "the in-process mem: provider is not in this build yet (holdfast-client)");
-        }
         PrintWriter out = spec.commandLine().getOut();
         try (LockClient client = Backends.open(backend)) {
             out.printf("%d threads x %d rounds on %d locks at %s%n", threads, rounds, locks, backend);

@@ -14,9 +14,6 @@ public final class ExitCodes {
     /** {@code holdfast demo}: a check failed (a counter was wrong, critical sections overlapped, a token did not rise). */
     public static final int CHECK_FAILED = 1;
 
-    /** The command exists but arrives with a later issue (for example {@code server} before the server lands). */
-    public static final int NOT_AVAILABLE = 2;
-
     /** Bad command line: unknown option, missing argument, malformed duration or URI ({@code EX_USAGE}). */
     public static final int USAGE = 64;
 

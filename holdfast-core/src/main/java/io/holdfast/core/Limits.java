@@ -11,16 +11,16 @@ public final class Limits {
     public static final long MAX_LOCK_DELAY_MILLIS = 60_000;
 
     /** Longest wait and lease timeout, in milliseconds (one day). */
-    public static final long MAX_WAIT_MILLIS = 86_400_000;
+    public static final long MAX_WAIT_MILLIS = io.holdfast.AcquireOptions.MAX_DURATION.toMillis();
 
     /** Shortest lease timeout, in milliseconds. */
-    public static final long MIN_LEASE_MILLIS = 100;
+    public static final long MIN_LEASE_MILLIS = io.holdfast.AcquireOptions.MIN_LEASE_TIMEOUT.toMillis();
 
     /** Most permits a semaphore may have. */
     public static final int MAX_PERMITS = 1_000_000;
 
     /** Largest register value, in bytes. */
-    public static final int MAX_VALUE_BYTES = 64 * 1024;
+    public static final int MAX_VALUE_BYTES = io.holdfast.VersionedRegister.MAX_VALUE_BYTES;
 
     /** Longest client name, in characters. */
     public static final int MAX_CLIENT_NAME = 256;
