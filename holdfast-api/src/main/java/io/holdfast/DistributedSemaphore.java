@@ -15,6 +15,9 @@ import java.util.concurrent.CompletableFuture;
  * a large request at the head is not overtaken by smaller ones behind it.
  */
 public interface DistributedSemaphore {
+    /** The most permits a semaphore may have, on every provider. */
+    int MAX_PERMITS = 1_000_000;
+
     /** The semaphore's name. */
     String name();
 

@@ -17,7 +17,7 @@ public final class Limits {
     public static final long MIN_LEASE_MILLIS = io.holdfast.AcquireOptions.MIN_LEASE_TIMEOUT.toMillis();
 
     /** Most permits a semaphore may have. */
-    public static final int MAX_PERMITS = 1_000_000;
+    public static final int MAX_PERMITS = io.holdfast.DistributedSemaphore.MAX_PERMITS;
 
     /** Largest register value, in bytes. */
     public static final int MAX_VALUE_BYTES = io.holdfast.VersionedRegister.MAX_VALUE_BYTES;

@@ -1,0 +1,487 @@
+package io.holdfast.store;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.Admin;
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.DistributedLock;
+import io.holdfast.DistributedReadWriteLock;
+import io.holdfast.DistributedSemaphore;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.LockMode;
+import io.holdfast.LockTimeoutException;
+import io.holdfast.Names;
+import io.holdfast.SessionExpiredException;
+import io.holdfast.UnavailableException;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.VersionedRegister;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Holdfast API over a {@link StoreBackend}: what every store-backed provider hands to its
+ * users. A provider's {@code open} builds its backend and returns {@code new StoreLockClient(backend,
+ * options)}.
+ *
+ * <p><b>What it guarantees</b>, given a backend that keeps the {@link StoreBackend} contract:
+ *
+ * <ul>
+ *   <li>Every argument is checked before the store is touched, and a feature the backend does not
+ *       declare is refused with {@link UnsupportedFeatureException} naming the provider, never a
+ *       silent no-op.
+ *   <li>Every acquire gets a fresh owner, so leases are not reentrant (the {@code Lock} view counts
+ *       reentry per thread on top). Waits end at their deadline with {@link LockTimeoutException};
+ *       an interrupted or cancelled wait leaves nothing held; a grant that races a cancel is given
+ *       back.
+ *   <li>A store that cannot be reached is retried with the client's {@link
+ *       io.holdfast.RetryPolicy} while the wait lasts, then reported as {@link
+ *       UnavailableException}; a {@code tryAcquire} tries once.
+ *   <li>The watchdog renews every held grant the backend asks it to renew. A lease is reported lost
+ *       (callbacks, {@link io.holdfast.LockLostException}) when the store refuses a renewal, when
+ *       the backend reports a loss, or when no renewal was acknowledged for a whole expiry.
+ *   <li>{@link #close()} ends every wait of this client with {@link SessionExpiredException} and
+ *       releases every lease it holds.
+ * </ul>
+ *
+ * <p><b>What it does not guarantee</b>: fairness or mutual exclusion beyond what the store gives.
+ * Those are the backend's, and {@link #capabilities()} says which.
+ */
+public final class StoreLockClient implements LockClient {
+    private static final Logger log = LoggerFactory.getLogger(StoreLockClient.class);
+    private static final AtomicInteger CLIENTS = new AtomicInteger();
+
+    private final StoreBackend backend;
+    private final ClientOptions options;
+    private final Set<Capability> capabilities;
+    private final ExecutorService executor;
+    private final ScheduledExecutorService scheduler;
+    private final Map<Grant, StoreLease> leases = new ConcurrentHashMap<>();
+    private final Set<Thread> waiting = ConcurrentHashMap.newKeySet();
+    private final AtomicLong attempts = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean crashed;
+
+    /**
+     * Wraps a backend. On a refusal (an undeclared lock-delay) the backend is closed before the
+     * exception leaves.
+     *
+     * @throws UnsupportedFeatureException if the options ask for what the backend cannot do
+     */
+    public StoreLockClient(StoreBackend backend, ClientOptions options) {
+        if (backend == null || options == null) {
+            throw new InvalidArgumentException("a store client needs a backend and options");
+        }
+        this.backend = backend;
+        this.options = options;
+        this.capabilities = Collections.unmodifiableSet(EnumSet.copyOf(backend.capabilities()));
+        if (!options.lockDelay().isZero() && !capabilities.contains(Capability.LOCK_DELAY)) {
+            backend.close();
+            throw unsupported("lock-delay");
+        }
+        int id = CLIENTS.incrementAndGet();
+        this.executor = Executors.newCachedThreadPool(daemon("holdfast-" + backend.provider() + "-" + id + "-worker"));
+        this.scheduler =
+                Executors.newScheduledThreadPool(2, daemon("holdfast-" + backend.provider() + "-" + id + "-watchdog"));
+        backend.start(new LossSink() {
+            @Override
+            public void lost(Grant grant, String why) {
+                StoreLease lease = leases.get(grant);
+                if (lease != null) {
+                    lease.markLost(why);
+                }
+            }
+
+            @Override
+            public void allLost(String why) {
+                for (StoreLease lease : new ArrayList<>(leases.values())) {
+                    lease.markLost(why);
+                }
+            }
+        });
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    // ---- LockClient
+
+    @Override
+    public DistributedLock lock(String name) {
+        checkOpen();
+        return new StoreLock(this, Names.check(name), LockMode.EXCLUSIVE);
+    }
+
+    @Override
+    public DistributedReadWriteLock readWriteLock(String name) {
+        checkOpen();
+        require(Capability.READ_WRITE, "read-write locks");
+        String checked = Names.check(name);
+        return new StoreReadWriteLock(
+                checked,
+                new StoreLock(this, checked, LockMode.SHARED),
+                new StoreLock(this, checked, LockMode.EXCLUSIVE));
+    }
+
+    @Override
+    public DistributedSemaphore semaphore(String name, int permits) {
+        checkOpen();
+        require(Capability.SEMAPHORE, "semaphores");
+        if (permits < 1 || permits > DistributedSemaphore.MAX_PERMITS) {
+            throw new InvalidArgumentException(
+                    "a semaphore has 1 to " + DistributedSemaphore.MAX_PERMITS + " permits, not " + permits);
+        }
+        return new StoreSemaphore(this, Names.check(name), permits);
+    }
+
+    @Override
+    public VersionedRegister register(String key) {
+        checkOpen();
+        require(Capability.REGISTERS, "registers");
+        VersionedRegister register = backend.register(Names.check(key));
+        return capabilities.contains(Capability.FENCED_REGISTERS) ? register : new UnfencedRegister(this, register);
+    }
+
+    @Override
+    public Admin admin() {
+        checkOpen();
+        return new StoreAdmin(this, backend.admin());
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public String sessionId() {
+        return backend.sessionId();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed.get();
+    }
+
+    /**
+     * Ends every wait, releases every lease (unless the client {@linkplain #crashForTest()
+     * crashed}), and closes the backend. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (Thread t : waiting) {
+            t.interrupt();
+        }
+        for (StoreLease lease : new ArrayList<>(leases.values())) {
+            lease.dropQuietly();
+            leases.remove(lease.grant());
+            if (!crashed) {
+                try {
+                    backend.release(lease.grant());
+                } catch (RuntimeException e) {
+                    log.warn(
+                            "{}: could not release {} on close; the store lets it expire",
+                            backend.provider(),
+                            lease.describe(),
+                            e);
+                }
+            }
+        }
+        scheduler.shutdownNow();
+        executor.shutdown();
+        try {
+            backend.close();
+        } catch (RuntimeException e) {
+            log.warn("{}: closing the backend failed", backend.provider(), e);
+        }
+    }
+
+    /**
+     * Simulates the death of this client's process, for tests: all traffic to the store stops at
+     * once and nothing is released; the store must find out by itself. Afterwards only {@link
+     * #close()} is useful, and it releases nothing either.
+     */
+    public void crashForTest() {
+        crashed = true;
+        backend.abandon();
+    }
+
+    // ---- acquiring
+
+    Lease acquire(String name, LockMode mode, int permits, int maxPermits, AcquireOptions options)
+            throws InterruptedException {
+        LockRequest request = request(name, mode, permits, maxPermits, options);
+        return acquire(
+                request,
+                Deadline.after(this.options.ticker(), options.waitTime()),
+                options.waitTime().isZero());
+    }
+
+    CompletableFuture<Lease> acquireAsync(
+            String name, LockMode mode, int permits, int maxPermits, AcquireOptions options) {
+        LockRequest request = request(name, mode, permits, maxPermits, options);
+        Deadline deadline = Deadline.after(this.options.ticker(), options.waitTime());
+        boolean once = options.waitTime().isZero();
+        CompletableFuture<Lease> result = new CompletableFuture<>();
+        Future<?> task;
+        try {
+            task = executor.submit(() -> {
+                try {
+                    Lease lease = acquire(request, deadline, once);
+                    if (!result.complete(lease)) {
+                        giveBack(lease);
+                    }
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new SessionExpiredException("the client was closed"));
+        }
+        result.whenComplete((lease, error) -> {
+            if (result.isCancelled()) {
+                task.cancel(true);
+            }
+        });
+        return result;
+    }
+
+    Optional<Lease> tryAcquire(String name, LockMode mode, int permits, int maxPermits) {
+        try {
+            return Optional.of(acquire(name, mode, permits, maxPermits, AcquireOptions.tryOnce()));
+        } catch (LockTimeoutException busy) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnavailableException("interrupted while trying " + name, e);
+        }
+    }
+
+    private LockRequest request(String name, LockMode mode, int permits, int maxPermits, AcquireOptions options) {
+        checkOpen();
+        if (options == null) {
+            throw new InvalidArgumentException("acquire options must not be null");
+        }
+        if (permits < 1 || permits > maxPermits) {
+            throw new InvalidArgumentException("permits must be between 1 and " + maxPermits + ", not " + permits);
+        }
+        Duration leaseTimeout = options.leaseTimeout();
+        if (leaseTimeout != null) {
+            require(Capability.LEASE_TIMEOUT, "lease timeouts");
+        }
+        String owner = backend.sessionId() + ":" + attempts.incrementAndGet();
+        Duration expiry = leaseTimeout != null ? leaseTimeout : this.options.sessionTtl();
+        return new LockRequest(name, mode, permits, maxPermits, owner, expiry, leaseTimeout != null);
+    }
+
+    private Lease acquire(LockRequest request, Deadline deadline, boolean once) throws InterruptedException {
+        Thread me = Thread.currentThread();
+        waiting.add(me);
+        try {
+            checkOpen();
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted before waiting for " + request.describe());
+            }
+            long startedNanos = options.ticker().nanos();
+            Optional<Grant> grant = withRetries(request, deadline, once);
+            if (grant.isEmpty()) {
+                throw new LockTimeoutException(
+                        once ? request.describe() + " is not free" : "timed out waiting for " + request.describe());
+            }
+            return adopt(grant.get(), startedNanos);
+        } catch (InterruptedException e) {
+            if (closed.get()) {
+                throw new SessionExpiredException("the client was closed while waiting for " + request.describe());
+            }
+            throw e;
+        } finally {
+            waiting.remove(me);
+        }
+    }
+
+    private Optional<Grant> withRetries(LockRequest request, Deadline deadline, boolean once)
+            throws InterruptedException {
+        int attempt = 0;
+        long firstNanos = options.ticker().nanos();
+        while (true) {
+            attempt++;
+            try {
+                return once ? backend.tryAcquire(request) : backend.acquire(request, deadline);
+            } catch (UnavailableException e) {
+                Duration elapsed = Duration.ofNanos(options.ticker().nanos() - firstNanos);
+                if (once || closed.get() || !options.retryPolicy().allowsAnother(attempt, elapsed)) {
+                    throw e;
+                }
+                long pause = options.retryPolicy()
+                        .delayBefore(attempt, ThreadLocalRandom.current()::nextDouble)
+                        .toNanos();
+                if (pause >= deadline.remainingNanos()) {
+                    throw e;
+                }
+                log.debug(
+                        "{}: store unavailable while acquiring {}; retrying",
+                        backend.provider(),
+                        request.describe(),
+                        e);
+                TimeUnit.NANOSECONDS.sleep(pause);
+            }
+        }
+    }
+
+    /** Turns a grant into a lease, or gives it back if the client closed meanwhile. */
+    private Lease adopt(Grant grant, long startedNanos) {
+        StoreLease lease = new StoreLease(this, grant, startedNanos);
+        leases.put(grant, lease);
+        if (closed.get()) {
+            leases.remove(grant);
+            lease.dropQuietly();
+            if (!crashed) {
+                releaseQuietly(grant);
+            }
+            throw new SessionExpiredException(
+                    "the client was closed while waiting for " + grant.request().describe());
+        }
+        lease.startWatchdog(backend.renewEvery(grant));
+        return lease;
+    }
+
+    private void giveBack(Lease lease) {
+        try {
+            lease.release();
+        } catch (RuntimeException e) {
+            log.debug("{}: giving back an unwanted grant failed; it will expire", backend.provider(), e);
+        }
+    }
+
+    private void releaseQuietly(Grant grant) {
+        try {
+            backend.release(grant);
+        } catch (RuntimeException e) {
+            log.debug(
+                    "{}: releasing {} failed; it will expire",
+                    backend.provider(),
+                    grant.request().describe(),
+                    e);
+        }
+    }
+
+    // ---- for leases and handles
+
+    boolean releaseInStore(Grant grant) {
+        if (crashed) {
+            throw new UnavailableException(backend.provider() + ": the client has crashed (test)");
+        }
+        return backend.release(grant);
+    }
+
+    boolean renewInStore(Grant grant) {
+        return backend.renew(grant);
+    }
+
+    void forget(StoreLease lease) {
+        leases.remove(lease.grant(), lease);
+    }
+
+    boolean crashed() {
+        return crashed;
+    }
+
+    long nanos() {
+        return options.ticker().nanos();
+    }
+
+    ScheduledFuture<?> schedule(Runnable task, long everyMillis) {
+        try {
+            return scheduler.scheduleWithFixedDelay(task, everyMillis, everyMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            return null;
+        }
+    }
+
+    void runCallback(Runnable callback) {
+        Runnable safe = () -> {
+            try {
+                callback.run();
+            } catch (RuntimeException e) {
+                log.warn("{}: a lost-lock callback threw", backend.provider(), e);
+            }
+        };
+        try {
+            executor.execute(safe);
+        } catch (RejectedExecutionException closed) {
+            safe.run();
+        }
+    }
+
+    CompletableFuture<Void> runAsync(Runnable action) {
+        try {
+            return CompletableFuture.runAsync(action, executor);
+        } catch (RejectedExecutionException e) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            try {
+                action.run();
+                f.complete(null);
+            } catch (RuntimeException failure) {
+                f.completeExceptionally(failure);
+            }
+            return f;
+        }
+    }
+
+    void logRenewFailure(StoreLease lease, RuntimeException e) {
+        log.debug("{}: renewing {} failed; retrying until its expiry", backend.provider(), lease.describe(), e);
+    }
+
+    void checkOpen() {
+        if (closed.get()) {
+            throw new SessionExpiredException("the client was closed");
+        }
+    }
+
+    void require(Capability capability, String feature) {
+        if (!capabilities.contains(capability)) {
+            throw unsupported(feature);
+        }
+    }
+
+    private UnsupportedFeatureException unsupported(String feature) {
+        return new UnsupportedFeatureException("the " + backend.provider() + " provider does not support " + feature);
+    }
+
+    @Override
+    public String toString() {
+        return "StoreLockClient[" + backend.provider() + ", session " + backend.sessionId()
+                + (closed.get() ? ", closed]" : "]");
+    }
+}

@@ -1,0 +1,43 @@
+package io.holdfast.store;
+
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.LockClient;
+import io.holdfast.testkit.LockProviderContract;
+import io.holdfast.testkit.ProviderFixture;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * {@link StoreLockClient} over the smallest honest store passes the contract for what that store
+ * declares: the shared machinery (leases, watchdog, waiting, async, close, crash) is right before
+ * any real store is involved.
+ */
+class StoreLockClientContractTest extends LockProviderContract {
+    private static final SharedMemoryStore STORE = new SharedMemoryStore();
+
+    @Override
+    protected ProviderFixture fixture() {
+        return new ProviderFixture() {
+            @Override
+            public LockClient open(ClientOptions options) {
+                return new StoreLockClient(STORE.connect(), options);
+            }
+
+            @Override
+            public Set<Capability> capabilities() {
+                return STORE.connect().capabilities();
+            }
+
+            @Override
+            public void crash(LockClient client) {
+                ((StoreLockClient) client).crashForTest();
+            }
+
+            @Override
+            public Duration shortSessionTtl() {
+                return Duration.ofSeconds(1);
+            }
+        };
+    }
+}
