@@ -340,7 +340,7 @@ public final class StoreLockClient implements LockClient {
                 return once ? backend.tryAcquire(request) : backend.acquire(request, deadline);
             } catch (UnavailableException e) {
                 Duration elapsed = Duration.ofNanos(options.ticker().nanos() - firstNanos);
-                if (once || closed.get() || !options.retryPolicy().allowsAnother(attempt, elapsed)) {
+                if (once || closed.get() || crashed || !options.retryPolicy().allowsAnother(attempt, elapsed)) {
                     throw e;
                 }
                 long pause = options.retryPolicy()
