@@ -4,6 +4,7 @@ import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -47,4 +48,32 @@ public interface ProviderFixture {
      * refuses less); one second for an in-process provider.
      */
     Duration shortSessionTtl();
+
+    /**
+     * The URI with which another process on this machine reaches the same store, through {@link
+     * LockClient#open(String, ClientOptions)} on the same class path. The multi-process tests run
+     * child JVMs with it; without one they are skipped.
+     */
+    default Optional<String> uri() {
+        return Optional.empty();
+    }
+
+    /**
+     * Stops the store (every node of it) so that it cannot be reached, keeping its data. Used by
+     * the outage tests together with {@link #startStore()}; the suite always starts it again.
+     *
+     * @throws UnsupportedOperationException if the fixture cannot stop its store; the outage tests
+     *     are then skipped with the message as the reason
+     */
+    default void stopStore() {
+        throw new UnsupportedOperationException("the fixture cannot stop its store");
+    }
+
+    /**
+     * Starts the store stopped by {@link #stopStore()} again, on the same address and with its data
+     * (as a durable store comes back after a restart), and returns once it accepts connections.
+     */
+    default void startStore() {
+        throw new UnsupportedOperationException("the fixture cannot start its store");
+    }
 }
