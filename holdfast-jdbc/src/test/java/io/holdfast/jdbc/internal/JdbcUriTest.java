@@ -68,8 +68,10 @@ class JdbcUriTest {
     @Test
     void everyDialectsSqlFilesHaveEveryStatement() {
         for (Dialect d : Dialect.values()) {
-            assertThat(d.schema("holdfast_")).as(d + " schema").hasSize(4).allSatisfy(s -> assertThat(s)
-                    .doesNotContain("${"));
+            assertThat(d.schema("holdfast_"))
+                    .as(d + " schema")
+                    .hasSize(4)
+                    .allSatisfy(s -> assertThat(s).doesNotContain("${"));
             assertThat(d.statements("holdfast_"))
                     .as(d + " statements")
                     .containsKeys(
