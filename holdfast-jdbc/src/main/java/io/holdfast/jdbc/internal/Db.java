@@ -106,31 +106,76 @@ final class Db implements AutoCloseable {
 
     /** Runs {@code work} on a pooled connection in auto-commit mode. */
     <T> T call(String what, Work<T> work) {
-        checkUsable(what);
-        try (Connection c = pool.getConnection()) {
-            return work.run(c);
-        } catch (SQLException | RuntimeException e) {
-            throw unavailable(what, e);
-        }
+        return withRetry(what, false, work);
     }
 
     /** Runs {@code work} in one transaction, committed if it returns and rolled back if it throws. */
     <T> T inTransaction(String what, Work<T> work) {
+        return withRetry(what, true, work);
+    }
+
+    /**
+     * Runs the work; if the pooled connection turns out to be dead (the database restarted since it
+     * was opened), evicts it and tries once more on a fresh one. Every piece of work is safe to
+     * repeat: acquires are idempotent per owner; a release or renewal repeated after a reply lost
+     * with the connection answers "no longer held", which the client reports as a loss.
+     */
+    private <T> T withRetry(String what, boolean transaction, Work<T> work) {
         checkUsable(what);
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
+        for (int attempt = 1; ; attempt++) {
+            Connection c;
             try {
-                T result = work.run(c);
-                c.commit();
+                c = pool.getConnection();
+            } catch (SQLException | RuntimeException e) {
+                throw unavailable(what, e);
+            }
+            try {
+                T result = transaction ? inTransaction(c, work) : work.run(c);
+                c.close();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(c, e);
-                throw e;
-            } finally {
-                restoreAutoCommit(c);
+                boolean dead = e instanceof SQLException sql && brokenConnection(sql);
+                if (dead) {
+                    pool.evictConnection(c);
+                } else {
+                    closeQuietly(c, e);
+                }
+                if (!dead || attempt > 1) {
+                    throw unavailable(what, e);
+                }
             }
+        }
+    }
+
+    private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            T result = work.run(c);
+            c.commit();
+            return result;
         } catch (SQLException | RuntimeException e) {
-            throw unavailable(what, e);
+            rollbackQuietly(c, e);
+            throw e;
+        } finally {
+            restoreAutoCommit(c);
+        }
+    }
+
+    /** Connection-level failures: SQLSTATE class 08, PostgreSQL 57P0x (server shutting down), and H2's "connection broken"/"database closed". */
+    static boolean brokenConnection(SQLException e) {
+        String state = e.getSQLState();
+        int code = e.getErrorCode();
+        return (state != null && (state.startsWith("08") || state.startsWith("57P")))
+                || code == 90067
+                || code == 90121
+                || code == 90098;
+    }
+
+    private static void closeQuietly(Connection c, Exception cause) {
+        try {
+            c.close();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
         }
     }
 
