@@ -177,6 +177,11 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
         return "zookeeper";
     }
 
+    /**
+     * Fair queues, read-write locks, semaphores and the operator calls; {@code SURVIVES_NODE_FAILURE}
+     * for an ensemble of three or more servers (ZooKeeperEnsembleTest). No lease timeouts: a grant
+     * lives as long as its session.
+     */
     @Override
     public Set<Capability> capabilities() {
         return EnumSet.of(
@@ -185,7 +190,8 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
                 Capability.SEMAPHORE,
                 Capability.INSPECT,
                 Capability.CHECK_FENCE,
-                Capability.REVOKE);
+                Capability.REVOKE,
+                Capability.SURVIVES_NODE_FAILURE);
     }
 
     @Override

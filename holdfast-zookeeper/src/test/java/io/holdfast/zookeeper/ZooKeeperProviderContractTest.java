@@ -48,7 +48,8 @@ class ZooKeeperProviderContractTest extends LockProviderContract {
                         Capability.SEMAPHORE,
                         Capability.INSPECT,
                         Capability.CHECK_FENCE,
-                        Capability.REVOKE);
+                        Capability.REVOKE,
+                        Capability.SURVIVES_NODE_FAILURE);
             }
 
             @Override
