@@ -16,27 +16,22 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.CuratorEvent;
-import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.Watcher.Event.EventType;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.Stat;
@@ -73,7 +68,7 @@ import org.slf4j.LoggerFactory;
  * before anybody else can be granted. If the session survives after all, the backend deletes those
  * nodes itself.
  */
-final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
+final class ZooKeeperBackend implements StoreBackend {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperBackend.class);
     static final String LOCKS = "/locks";
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -85,14 +80,10 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
     private final Ensemble ensemble;
     private final CuratorFramework curator;
     private final ScheduledExecutorService timers;
-    private final Map<String, Grant> held = new ConcurrentHashMap<>();
     private final Set<Attempt> waiting = ConcurrentHashMap.newKeySet();
-    private final Map<String, Unresolved> unresolved = new ConcurrentHashMap<>();
-    private volatile LossSink sink;
+    private final Holdings holdings;
+    private final Orphans orphans;
     private volatile boolean abandoned;
-    private volatile long zkSession;
-    private volatile long lossAfterMillis;
-    private ScheduledFuture<?> lossTimer; // guarded by this
 
     private ZooKeeperBackend(ZooKeeperUri uri, ClientOptions options) {
         this.uri = uri;
@@ -104,7 +95,6 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
         this.ensemble = new Ensemble(uri.connectString());
         int ttl = (int) options.sessionTtl().toMillis();
         int requestMillis = (int) options.requestTimeout().toMillis();
-        this.lossAfterMillis = ttl / 4;
         this.curator = CuratorFrameworkFactory.builder()
                 .ensembleProvider(ensemble)
                 .ensembleTracker(false)
@@ -125,6 +115,18 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
             t.setDaemon(true);
             return t;
         });
+        this.holdings = new Holdings(curator, zk, timers, ttl / 4, this::wakeAll);
+        this.orphans = new Orphans(options.ticker(), new Orphans.Store() {
+            @Override
+            public String findOwned(String parent, String owner) {
+                return ZooKeeperBackend.this.findOwned(parent, owner);
+            }
+
+            @Override
+            public void removeQuietly(String path) {
+                ZooKeeperBackend.this.removeQuietly(path);
+            }
+        });
     }
 
     /**
@@ -140,7 +142,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
 
     private void open() {
         Duration wait = uri.connectTimeout() != null ? uri.connectTimeout() : options.requestTimeout();
-        curator.getConnectionStateListenable().addListener(this);
+        curator.getConnectionStateListenable().addListener(holdings);
         curator.start();
         boolean connected;
         try {
@@ -154,19 +156,18 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
             throw new UnavailableException(
                     "zookeeper: could not connect to " + uri.describe() + " within " + wait.toMillis() + " ms");
         }
-        ZooKeeper handle = handle();
+        ZooKeeper handle = Holdings.handle(curator);
         if (handle != null) {
-            zkSession = handle.getSessionId();
+            long ttl = options.sessionTtl().toMillis();
             int negotiated = handle.getSessionTimeout();
-            if (negotiated > 0) {
-                lossAfterMillis = Math.min(negotiated, options.sessionTtl().toMillis()) / 4;
-                if (negotiated != options.sessionTtl().toMillis()) {
-                    log.warn(
-                            "zookeeper: asked for a session timeout of {} ms, the server granted {} ms"
-                                    + " (its minSessionTimeout/maxSessionTimeout); crashed holders are released after that",
-                            options.sessionTtl().toMillis(),
-                            negotiated);
-                }
+            long timeout = negotiated > 0 ? Math.min(negotiated, ttl) : ttl;
+            holdings.connected(handle.getSessionId(), timeout / 4);
+            if (negotiated > 0 && negotiated != ttl) {
+                log.warn(
+                        "zookeeper: asked for a session timeout of {} ms, the server granted {} ms"
+                                + " (its minSessionTimeout/maxSessionTimeout); crashed holders are released after that",
+                        ttl,
+                        negotiated);
             }
         }
         timers.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
@@ -201,7 +202,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
 
     @Override
     public void start(LossSink sink) {
-        this.sink = sink;
+        holdings.start(sink);
     }
 
     // ------------------------------------------------------------------------------ acquiring
@@ -210,7 +211,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
     public Optional<Grant> tryAcquire(LockRequest request) {
         checkUsable();
         String parent = parent(request.name());
-        Unresolved retry = unresolved.remove(request.owner());
+        Orphans.Entry retry = orphans.claim(request.owner());
         if (retry == null) {
             // Look before writing: a busy lock answers without a node being created and deleted.
             List<QueueNode> queue = new ArrayList<>(queue(parent));
@@ -235,7 +236,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
             }
             return Optional.empty();
         } catch (UnavailableException e) {
-            unresolved.put(request.owner(), Unresolved.known(a, options.ticker().nanos()));
+            orphans.add(orphan(a, options.ticker().nanos()));
             throw e;
         }
     }
@@ -249,7 +250,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
         String parent = parent(request.name());
         long sweepAfter = options.ticker().nanos() + Math.max(0, deadline.remainingNanos());
         long waitMillis = TimeUnit.NANOSECONDS.toMillis(Math.max(0, deadline.remainingNanos()));
-        Attempt a = enqueue(request, parent, waitMillis, unresolved.remove(request.owner()), sweepAfter);
+        Attempt a = enqueue(request, parent, waitMillis, orphans.claim(request.owner()), sweepAfter);
         waiting.add(a);
         try {
             while (true) {
@@ -281,7 +282,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
             throw e;
         } catch (UnavailableException e) {
             // The client may retry with the same owner; until the deadline the node waits for it.
-            unresolved.put(request.owner(), Unresolved.known(a, sweepAfter));
+            orphans.add(orphan(a, sweepAfter));
             throw e;
         } catch (RuntimeException | Error e) {
             remove(a);
@@ -292,7 +293,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
     }
 
     /** Puts a node for the request in the queue, or finds the one an earlier try of the same owner made. */
-    private Attempt enqueue(LockRequest request, String parent, long waitMillis, Unresolved retry, long sweepAfter) {
+    private Attempt enqueue(LockRequest request, String parent, long waitMillis, Orphans.Entry retry, long sweepAfter) {
         Attempt a = new Attempt(request, parent, new NodeData(sessionId, options.clientName(), waitMillis).encode());
         if (retry != null) {
             String path = retry.path();
@@ -314,7 +315,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
                     }
                 }
             } catch (UnavailableException e) {
-                unresolved.put(request.owner(), retry);
+                orphans.add(retry);
                 throw e;
             }
         }
@@ -330,7 +331,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
         try {
             ev = zk.await(what, create);
         } catch (UnavailableException e) {
-            unresolved.put(request.owner(), new Unresolved(parent, request.owner(), null, create, sweepAfter));
+            orphans.add(new Orphans.Entry(parent, request.owner(), null, create, sweepAfter));
             throw e;
         }
         a.path = parent + "/" + ZKPaths.getNodeFromPath(ev.getName());
@@ -383,8 +384,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
             token = ev.getStat().getMzxid();
         }
         Grant grant = new Grant(a.request, token, a.path);
-        held.put(a.path, grant);
-        watchHeld(grant);
+        holdings.add(grant);
         return grant;
     }
 
@@ -406,42 +406,6 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
         return false;
     }
 
-    /** Tells the client when a held node is deleted by someone else (revoke) or with the session. */
-    private void watchHeld(Grant grant) {
-        String path = (String) grant.handle();
-        Watcher watcher = new Watcher() {
-            @Override
-            public void process(org.apache.zookeeper.WatchedEvent event) {
-                if (event.getType() == EventType.NodeDeleted) {
-                    lose(grant, "its ZooKeeper node was deleted (an operator revoked it, or the session ended)");
-                } else if (event.getType() != EventType.None && held.get(path) == grant) {
-                    watchHeld(grant); // a one-shot watch that fired for something else: set it again
-                }
-            }
-        };
-        try {
-            zk.start(
-                            "watching " + path,
-                            cb -> curator.checkExists()
-                                    .usingWatcher(watcher)
-                                    .inBackground(cb)
-                                    .forPath(path))
-                    .thenAccept(ev -> {
-                        if (Zk.code(ev) == Code.NONODE) {
-                            lose(grant, "its ZooKeeper node was deleted as it was granted");
-                        }
-                    });
-        } catch (UnavailableException e) {
-            log.debug("zookeeper: could not watch {}; the session's state reports its loss", path, e);
-        }
-    }
-
-    private void lose(Grant grant, String why) {
-        if (held.remove((String) grant.handle(), grant) && sink != null) {
-            sink.lost(grant, why);
-        }
-    }
-
     // ------------------------------------------------------------------------------ releasing
 
     @Override
@@ -455,14 +419,14 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
         String path = (String) grant.handle();
         CuratorEvent ev = zk.call(
                 "checking " + path, cb -> curator.checkExists().inBackground(cb).forPath(path), Code.NONODE);
-        return ev.getStat() != null && held.get(path) == grant;
+        return ev.getStat() != null && holdings.holds(grant);
     }
 
     @Override
     public boolean release(Grant grant) {
         checkUsable();
         String path = (String) grant.handle();
-        boolean mine = held.remove(path, grant);
+        boolean mine = holdings.remove(grant);
         CuratorEvent ev = zk.call(
                 "releasing " + grant.request().describe(),
                 cb -> curator.delete().guaranteed().inBackground(cb).forPath(path),
@@ -541,107 +505,16 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
 
     // ------------------------------------------------------------------------------ the session
 
-    @Override
-    public void stateChanged(CuratorFramework client, ConnectionState state) {
-        switch (state) {
-            case SUSPENDED -> startLossTimer();
-            case RECONNECTED -> {
-                stopLossTimer();
-                ZooKeeper handle = handle();
-                long now = handle == null ? 0 : handle.getSessionId();
-                if (now != zkSession) {
-                    zkSession = now;
-                    allLost("the ZooKeeper session ended while the client was disconnected");
-                }
-            }
-            case LOST -> {
-                stopLossTimer();
-                allLost("the ZooKeeper session expired");
-            }
-            default -> {}
-        }
+    private void wakeAll() {
         for (Attempt a : waiting) {
             a.wake.release();
         }
     }
 
-    private synchronized void startLossTimer() {
-        if (lossTimer == null) {
-            long after = lossAfterMillis;
-            try {
-                lossTimer = timers.schedule(
-                        () -> {
-                            synchronized (this) {
-                                lossTimer = null;
-                            }
-                            allLost("disconnected from ZooKeeper for " + after
-                                    + " ms, after which the server may expire the session");
-                        },
-                        after,
-                        TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                // closing
-            }
-        }
-    }
-
-    private synchronized void stopLossTimer() {
-        if (lossTimer != null) {
-            lossTimer.cancel(false);
-            lossTimer = null;
-        }
-    }
-
-    /** Reports every grant lost and, if the session lives on after all, deletes their nodes. */
-    private void allLost(String why) {
-        List<String> paths = new ArrayList<>(held.keySet());
-        held.clear();
-        if (sink != null) {
-            sink.allLost(why);
-        }
-        if (!abandoned) {
-            for (String path : paths) {
-                try {
-                    zk.start(
-                            "removing " + path,
-                            cb -> curator.delete().guaranteed().inBackground(cb).forPath(path));
-                } catch (UnavailableException e) {
-                    log.debug("zookeeper: could not remove {}", path, e);
-                }
-            }
-        }
-    }
-
-    private ZooKeeper handle() {
-        try {
-            return curator.getZookeeperClient().getZooKeeper();
-        } catch (Exception e) {
-            return null;
-        }
-    }
-
     /** Deletes the nodes of attempts that failed and were not retried in time. */
     private void sweep() {
-        if (abandoned) {
-            return;
-        }
-        long now = options.ticker().nanos();
-        for (Unresolved u : unresolved.values()) {
-            if (now - u.sweepAfterNanos() < 0
-                    || (u.create() != null && !u.create().isDone())) {
-                continue;
-            }
-            if (!unresolved.remove(u.owner(), u)) {
-                continue;
-            }
-            try {
-                String path = u.path() != null ? u.path() : findOwned(u.parent(), u.owner());
-                if (path != null) {
-                    removeQuietly(path);
-                }
-            } catch (UnavailableException | IllegalStateException e) {
-                unresolved.putIfAbsent(u.owner(), u);
-            }
+        if (!abandoned) {
+            orphans.sweep();
         }
     }
 
@@ -662,8 +535,9 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
     @Override
     public void abandon() {
         abandoned = true;
+        holdings.abandon();
         ensemble.cutOff();
-        ZooKeeper handle = handle();
+        ZooKeeper handle = Holdings.handle(curator);
         if (handle != null) {
             try {
                 handle.updateServerList(Ensemble.NOWHERE);
@@ -672,9 +546,7 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
                 log.debug("zookeeper: cutting the connection off", e);
             }
         }
-        for (Attempt a : waiting) {
-            a.wake.release();
-        }
+        wakeAll();
     }
 
     /** Closes the session: unless the client crashed, ZooKeeper deletes its nodes at once. */
@@ -708,31 +580,8 @@ final class ZooKeeperBackend implements StoreBackend, ConnectionStateListener {
         }
     }
 
-    /**
-     * An attempt that failed with {@link UnavailableException}: its node may exist. A retry of the
-     * same owner adopts it; otherwise the sweeper deletes it once the attempt's deadline has passed.
-     */
-    private record Unresolved(
-            String parent,
-            String owner,
-            String knownPath,
-            CompletableFuture<CuratorEvent> create,
-            long sweepAfterNanos) {
-        static Unresolved known(Attempt a, long sweepAfterNanos) {
-            return new Unresolved(a.parent, a.request.owner(), a.path, null, sweepAfterNanos);
-        }
-
-        String path() {
-            if (knownPath != null) {
-                return knownPath;
-            }
-            if (create != null && create.isDone()) {
-                CuratorEvent ev = create.getNow(null);
-                if (ev != null && Zk.code(ev) == Code.OK) {
-                    return parent + "/" + ZKPaths.getNodeFromPath(ev.getName());
-                }
-            }
-            return null;
-        }
+    /** An attempt whose outcome the client may retry; its node is known. */
+    private static Orphans.Entry orphan(Attempt a, long sweepAfterNanos) {
+        return new Orphans.Entry(a.parent, a.request.owner(), a.path, null, sweepAfterNanos);
     }
 }
