@@ -11,11 +11,20 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The counter file: the last fencing token handed out in the directory, as 20 decimal digits and a
- * newline (an empty file means 0), overwritten in place.
+ * newline, overwritten in place.
+ *
+ * <p>A new counter file is empty; the first grant seeds it with the current time in microseconds
+ * since 1970 (the wall clock of the host that makes that grant) and counts up from there. So a store
+ * whose directory was lost and created again still issues larger tokens than the old one did, as
+ * long as the old one averaged fewer than one grant per microsecond (each grant costs a locked
+ * read-modify-write, and with fsync a disk flush, so it cannot go near that) and the clock has not
+ * been set back by more than that margin. A counter file deleted beside existing lock files is
+ * refused instead ({@link Directory#open}), since restoring it is the better answer there.
  *
  * <p>Every grant in every process takes the next token while holding an exclusive OS lock on this
  * file, and the new value is forced to disk ({@code fdatasync}) before the grant is returned, so
@@ -46,7 +55,7 @@ final class TokenCounter {
     }
 
     /**
-     * Creates an empty counter file (value 0) unless one exists; atomic against other creators.
+     * Creates an empty counter file unless one exists; atomic against other creators.
      *
      * @return whether this call created it
      */
@@ -106,11 +115,12 @@ final class TokenCounter {
         }
     }
 
-    /** The last token handed out. */
+    /** The last token handed out; for a new, empty counter, the seed (see above). */
     long current() throws IOException {
         long size = channel.size();
         if (size == 0) {
-            return 0;
+            Instant now = Instant.now();
+            return Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000L), now.getNano() / 1_000);
         }
         ByteBuffer buffer = ByteBuffer.allocate(WIDTH);
         while (buffer.hasRemaining()) {
