@@ -90,11 +90,31 @@ start_server() {
   pids+=($!)
 }
 
-# wait_ready HTTP_PORT...: until each answers 200 on /ready (a leader is known), at most 60 s.
-wait_ready() {
+# ports_free PORT...: stop with a message if anything listens on one of them already: another
+# process there would answer /ready and the load for a server of ours that failed to start.
+ports_free() {
   local port
   for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "e2e.sh: something already listens on 127.0.0.1:$port; stop it first" >&2
+      exit 1
+    fi
+  done
+}
+
+# wait_ready HTTP_PORT...: until each answers 200 on /ready (a leader is known), at most 60 s, while
+# every server started is still running.
+wait_ready() {
+  local port pid
+  for port in "$@"; do
     for i in $(seq 600); do
+      for pid in "${pids[@]}"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+          echo "e2e.sh: a server exited during startup; the logs:" >&2
+          tail -n 30 "$tmp"/*.log >&2 || true
+          exit 1
+        fi
+      done
       if curl -sf -o /dev/null "http://127.0.0.1:$port/ready"; then break; fi
       if ((i == 600)); then
         echo "e2e.sh: the server with HTTP port $port is not ready after 60 s; its log:" >&2
@@ -176,6 +196,7 @@ mode=fsync
 
 if [[ $only != cluster ]]; then
   say "single node ($mode), data in $tmp/single"
+  ports_free 14653 14654 14655
   start_server single 14653 --raft-port 14654
   wait_ready 14655
   scenarios "single $mode" holdfast://127.0.0.1:14653
@@ -185,6 +206,7 @@ fi
 if [[ $only != single ]]; then
   peers=n1=127.0.0.1:14654,n2=127.0.0.1:15654,n3=127.0.0.1:16654
   say "3-node cluster ($mode), data in $tmp/n1..n3"
+  ports_free 14653 14654 14655 15653 15654 15655 16653 16654 16655
   start_server n1 14653 --id n1 --peers "$peers"
   start_server n2 15653 --id n2 --peers "$peers"
   start_server n3 16653 --id n3 --peers "$peers"
