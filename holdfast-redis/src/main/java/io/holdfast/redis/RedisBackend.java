@@ -1,0 +1,512 @@
+package io.holdfast.redis;
+
+import io.holdfast.Admin;
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockInfo;
+import io.holdfast.LockMode;
+import io.holdfast.UnavailableException;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.store.Deadline;
+import io.holdfast.store.Grant;
+import io.holdfast.store.LockRequest;
+import io.holdfast.store.LossSink;
+import io.holdfast.store.StoreBackend;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.net.SocketAddress;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Redis primitives behind {@link io.holdfast.store.StoreLockClient}.
+ *
+ * <p><b>For maintainers.</b> Every name is one hash, {@code <prefix>lock:<name>}, with one field
+ * per holder (its owner id) and a small JSON record as value: mode, permits, semaphore size, token,
+ * expiry and grant time in Redis milliseconds, session and client name. Every change is one Lua
+ * script ({@code *.lua} beside this class), so Redis runs it atomically: a grant purges expired
+ * holders, checks compatibility, takes the next token from the one counter {@code <prefix>token}
+ * (shared by all names, so tokens grow across names) and records the holder, all in one step.
+ * Expiry is Redis's {@code TIME}, never this client's clock. A release publishes the name on
+ * {@code <prefix>events}; this client's subscription wakes its waiters of that name ({@link
+ * Wakeups}), and waiters also poll, because a grant that merely expires sends nothing.
+ *
+ * <p>Every call is asynchronous under the hood and awaited for at most the client's request
+ * timeout; an interrupt does not cut a call short (the store may have acted on it) but is kept for
+ * the caller. Failures of the connection become {@link UnavailableException}.
+ */
+final class RedisBackend implements StoreBackend {
+    private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
+
+    static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
+            Capability.READ_WRITE,
+            Capability.SEMAPHORE,
+            Capability.LEASE_TIMEOUT,
+            Capability.CHECK_FENCE,
+            Capability.REVOKE));
+
+    private static final LuaScript ACQUIRE = LuaScript.load("acquire", ScriptOutputType.MULTI);
+    private static final LuaScript RENEW = LuaScript.load("renew", ScriptOutputType.INTEGER);
+    private static final LuaScript RELEASE = LuaScript.load("release", ScriptOutputType.INTEGER);
+    private static final LuaScript REVOKE = LuaScript.load("revoke", ScriptOutputType.INTEGER);
+    private static final LuaScript CHECK = LuaScript.load("check", ScriptOutputType.INTEGER);
+
+    /** The first pause of a waiter between two tries, doubled after every try not woken by a message. */
+    private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    /** The longest pause between two tries: how late a waiter may see a grant that expired. */
+    static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    private final RedisSettings settings;
+    private final ClientOptions options;
+    private final String session = UUID.randomUUID().toString();
+    private final String clientName;
+    private final String counterKey;
+    private final String channel;
+    private final Wakeups wakeups = new Wakeups();
+    private final ConcurrentHashMap<String, Set<Grant>> held = new ConcurrentHashMap<>();
+    private final AtomicLong highestToken = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean abandoned;
+    private volatile LossSink sink;
+
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> connection;
+    private RedisAsyncCommands<String, String> commands;
+    private StatefulRedisPubSubConnection<String, String> pubsub;
+
+    private RedisBackend(RedisSettings settings, ClientOptions options) {
+        this.settings = settings;
+        this.options = options;
+        this.clientName = options.clientName();
+        this.counterKey = settings.prefix() + "token";
+        this.channel = settings.prefix() + "events";
+    }
+
+    /**
+     * Connects to Redis and subscribes to release messages.
+     *
+     * @throws UnavailableException if Redis cannot be reached (or refuses the credentials) within
+     *     the client's request timeout
+     */
+    static RedisBackend connect(RedisSettings settings, ClientOptions options) {
+        RedisBackend backend = new RedisBackend(settings, options);
+        try {
+            backend.open();
+            return backend;
+        } catch (RuntimeException e) {
+            backend.close();
+            if (e instanceof UnavailableException) {
+                throw e;
+            }
+            throw new UnavailableException("redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void open() {
+        RedisURI uri = settings.redisUri();
+        uri.setTimeout(options.requestTimeout());
+        uri.setClientName(connectionName(clientName));
+        client = RedisClient.create(SharedResources.acquire(), uri);
+        client.setOptions(io.lettuce.core.ClientOptions.builder()
+                .autoReconnect(true)
+                // Commands fail at once while the connection is down, instead of queueing until the timeout.
+                .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(options.requestTimeout())
+                        .keepAlive(true)
+                        .build())
+                .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
+                .build());
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(io.lettuce.core.RedisChannelHandler<?, ?> handler, SocketAddress address) {
+                wakeups.changedAll(); // messages may have been missed while it was down
+            }
+        });
+        connection = client.connect(StringCodec.UTF8);
+        commands = connection.async();
+        pubsub = client.connectPubSub(StringCodec.UTF8);
+        pubsub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String from, String message) {
+                onMessage(message);
+            }
+        });
+        await("subscribe to " + channel, pubsub.async().subscribe(channel));
+    }
+
+    /** Redis allows no spaces or control characters in connection names. */
+    private static String connectionName(String name) {
+        StringBuilder b = new StringBuilder(Math.min(name.length(), 128));
+        for (int i = 0; i < name.length() && b.length() < 128; i++) {
+            char c = name.charAt(i);
+            b.append(c > ' ' && c < 127 ? c : '_');
+        }
+        return b.toString();
+    }
+
+    // ---- StoreBackend
+
+    @Override
+    public String provider() {
+        return "redis";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    @Override
+    public String sessionId() {
+        return session;
+    }
+
+    @Override
+    public void start(LossSink sink) {
+        this.sink = sink;
+    }
+
+    @Override
+    public Optional<Grant> tryAcquire(LockRequest request) {
+        String name = request.name();
+        List<Object> reply;
+        try {
+            reply = run(
+                    ACQUIRE,
+                    request.describe(),
+                    new String[] {lockKey(name), counterKey},
+                    request.owner(),
+                    modeCode(request.mode()),
+                    Integer.toString(request.permits()),
+                    Integer.toString(request.maxPermits()),
+                    Long.toString(millis(request)),
+                    Long.toString(highestToken.get()),
+                    session,
+                    clientName,
+                    request.leaseTimeout() ? "1" : "0");
+        } catch (SizeConflict e) {
+            throw new InvalidArgumentException(
+                    name + " is in use with " + e.permits + " permits; this request says " + request.maxPermits());
+        }
+        long token = (Long) reply.get(0);
+        if (token == 0) {
+            return Optional.empty();
+        }
+        if ((Long) reply.get(1) == 1) {
+            log.warn(
+                    "redis: the token counter {} at {} was below the highest token this client had seen ({});"
+                            + " raised it (did Redis restart without persistence?)",
+                    counterKey,
+                    settings.display(),
+                    highestToken.get());
+        }
+        highestToken.accumulateAndGet(token, Math::max);
+        Grant grant = new Grant(request, token);
+        held.compute(name, (n, grants) -> {
+            Set<Grant> set = grants == null ? ConcurrentHashMap.newKeySet() : grants;
+            set.add(grant);
+            return set;
+        });
+        return Optional.of(grant);
+    }
+
+    /**
+     * Tries, then sleeps until a release message for the name arrives or a pause passes (growing
+     * from 10 ms to 250 ms), and tries again. Not fair: whichever waiter's try reaches Redis first
+     * after a release wins.
+     */
+    @Override
+    public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
+        Wakeups.Signal signal = wakeups.register(request.name());
+        try {
+            long pause = FIRST_PAUSE_NANOS;
+            while (true) {
+                long seen = signal.version();
+                Optional<Grant> grant = tryAcquire(request);
+                if (grant.isPresent()) {
+                    return grant;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted while waiting for " + request.describe());
+                }
+                long remaining = deadline.remainingNanos();
+                if (remaining <= 0) {
+                    return Optional.empty();
+                }
+                boolean woken = signal.await(seen, Math.min(pause, remaining));
+                pause = woken ? FIRST_PAUSE_NANOS : Math.min(MAX_PAUSE_NANOS, pause * 2);
+            }
+        } finally {
+            wakeups.unregister(signal);
+        }
+    }
+
+    @Override
+    public boolean renew(Grant grant) {
+        LockRequest request = grant.request();
+        long renewed = this.<Long>run(
+                RENEW,
+                "renew " + request.describe(),
+                new String[] {lockKey(request.name())},
+                request.owner(),
+                Long.toString(grant.token()),
+                Long.toString(millis(request)));
+        if (renewed == 0) {
+            forget(grant);
+        }
+        return renewed == 1;
+    }
+
+    @Override
+    public boolean release(Grant grant) {
+        LockRequest request = grant.request();
+        try {
+            long released = this.<Long>run(
+                    RELEASE,
+                    "release " + request.describe(),
+                    new String[] {lockKey(request.name())},
+                    request.owner(),
+                    Long.toString(grant.token()),
+                    channel,
+                    "R" + request.name());
+            return released == 1;
+        } finally {
+            forget(grant);
+        }
+    }
+
+    @Override
+    public Admin admin() {
+        return new RedisAdmin();
+    }
+
+    @Override
+    public void abandon() {
+        abandoned = true;
+        if (pubsub != null) {
+            pubsub.closeAsync();
+        }
+        if (connection != null) {
+            connection.closeAsync();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (!abandoned && pubsub != null) {
+                pubsub.close();
+            }
+            if (!abandoned && connection != null) {
+                connection.close();
+            }
+            if (client != null) {
+                client.shutdown(0, 2, TimeUnit.SECONDS);
+            }
+        } catch (RuntimeException e) {
+            log.warn("redis: closing the connection to {} failed", settings.display(), e);
+        } finally {
+            if (client != null) {
+                SharedResources.release();
+            }
+        }
+    }
+
+    // ---- pub/sub
+
+    /** {@code R<name>}: a holder released; {@code V<highest token>:<name>}: an operator revoked. */
+    private void onMessage(String message) {
+        if (message.startsWith("R")) {
+            wakeups.changed(message.substring(1));
+        } else if (message.startsWith("V")) {
+            int colon = message.indexOf(':');
+            if (colon < 0) {
+                return;
+            }
+            String name = message.substring(colon + 1);
+            try {
+                revoked(name, Long.parseLong(message.substring(1, colon)));
+            } catch (NumberFormatException e) {
+                log.debug("redis: ignoring a malformed message on {}: {}", channel, message);
+            }
+            wakeups.changed(name);
+        }
+    }
+
+    private void revoked(String name, long upTo) {
+        Set<Grant> grants = held.get(name);
+        LossSink to = sink;
+        if (grants == null || to == null) {
+            return;
+        }
+        for (Grant grant : grants) {
+            if (grant.token() <= upTo && grants.remove(grant)) {
+                to.lost(grant, "an operator revoked it");
+            }
+        }
+    }
+
+    private void forget(Grant grant) {
+        held.computeIfPresent(grant.request().name(), (n, grants) -> {
+            grants.remove(grant);
+            return grants.isEmpty() ? null : grants;
+        });
+    }
+
+    // ---- calls
+
+    private String lockKey(String name) {
+        return settings.prefix() + "lock:" + name;
+    }
+
+    private static String modeCode(LockMode mode) {
+        return switch (mode) {
+            case EXCLUSIVE -> "E";
+            case SHARED -> "S";
+            case PERMITS -> "P";
+        };
+    }
+
+    private static long millis(LockRequest request) {
+        return Math.max(1, request.expiry().toMillis());
+    }
+
+    /** Runs a script by its SHA-1, sending its text if Redis does not have it (after a restart). */
+    private <T> T run(LuaScript script, String what, String[] keys, String... args) {
+        if (abandoned) {
+            throw new UnavailableException("redis: the client has crashed (test); nothing reaches the store");
+        }
+        if (closed.get()) {
+            throw new UnavailableException("redis: the client is closed");
+        }
+        try {
+            return await(what, script.<T>evalsha(commands, keys, args));
+        } catch (NoScript e) {
+            return await(what, script.<T>eval(commands, keys, args));
+        }
+    }
+
+    /**
+     * Waits for a reply up to the request timeout. An interrupt does not end the wait early (Redis
+     * may already have acted, and the caller must learn what it did) but is restored afterwards.
+     */
+    private <T> T await(String what, RedisFuture<T> future) {
+        long timeout = options.requestTimeout().toNanos();
+        long start = options.ticker().nanos();
+        long remaining = timeout;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return future.get(remaining, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    remaining = Math.max(1, timeout - (options.ticker().nanos() - start));
+                } catch (TimeoutException e) {
+                    future.cancel(true);
+                    throw new UnavailableException("redis: " + settings.display() + " did not answer (" + what
+                            + ") within " + options.requestTimeout().toMillis() + " ms");
+                } catch (ExecutionException e) {
+                    throw translate(what, e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private RuntimeException translate(String what, Throwable cause) {
+        if (cause instanceof RedisNoScriptException) {
+            return new NoScript();
+        }
+        String message = String.valueOf(cause.getMessage());
+        if (cause instanceof RedisCommandExecutionException && message.startsWith("HOLDFAST_SIZE ")) {
+            return new SizeConflict(message.substring("HOLDFAST_SIZE ".length()).trim());
+        }
+        return new UnavailableException("redis: " + what + " failed at " + settings.display() + ": " + message, cause);
+    }
+
+    /** Redis does not know a script's SHA-1 yet. */
+    private static final class NoScript extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NoScript() {
+            super("NOSCRIPT", null, false, false);
+        }
+    }
+
+    /** A live holder uses the name with another number of permits. */
+    private static final class SizeConflict extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String permits;
+
+        SizeConflict(String permits) {
+            super("HOLDFAST_SIZE", null, false, false);
+            this.permits = permits;
+        }
+    }
+
+    /** Revoke and fencing checks; listing is not offered (no {@link Capability#INSPECT}). */
+    private final class RedisAdmin implements Admin {
+        @Override
+        public List<LockInfo> locks(String prefix, int limit) {
+            throw new UnsupportedFeatureException("the redis provider does not support listing locks");
+        }
+
+        @Override
+        public Optional<LockInfo> describe(String name) {
+            throw new UnsupportedFeatureException("the redis provider does not support describing locks");
+        }
+
+        @Override
+        public int revoke(String name) {
+            long revoked = RedisBackend.this.<Long>run(
+                    REVOKE, "revoke " + name, new String[] {lockKey(name), counterKey}, channel, name);
+            return (int) revoked;
+        }
+
+        @Override
+        public boolean isCurrentHolder(String name, long fencingToken) {
+            long current = RedisBackend.this.<Long>run(
+                    CHECK, "check the holder of " + name, new String[] {lockKey(name)}, Long.toString(fencingToken));
+            return current == 1;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisBackend[" + settings.display() + ", prefix " + settings.prefix() + ", session " + session + "]";
+    }
+}
