@@ -135,8 +135,12 @@ final class RedisBackend implements StoreBackend {
         client = RedisClient.create(SharedResources.acquire(), uri);
         client.setOptions(io.lettuce.core.ClientOptions.builder()
                 .autoReconnect(true)
-                // Commands fail at once while the connection is down, instead of queueing until the timeout.
-                .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                // While the connection is down, a command waits (up to the request timeout) for the
+                // reconnect: a Redis restart is a pause, not a failure. A command that timed out is
+                // never sent later (Lettuce skips completed commands). A command in flight when the
+                // connection broke is sent again after the reconnect: every script is idempotent
+                // for its owner and token, except that a repeated release finds nothing to release.
+                .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                 .socketOptions(SocketOptions.builder()
                         .connectTimeout(options.requestTimeout())
                         .keepAlive(true)

@@ -2,6 +2,8 @@ package io.holdfast.redis;
 
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,6 +22,9 @@ final class SharedResources {
             resources = DefaultClientResources.builder()
                     .ioThreadPoolSize(threads)
                     .computationThreadPoolSize(threads)
+                    // Reconnect soon after Redis is back (Lettuce's default backs off to 30 s).
+                    .reconnectDelay(
+                            Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
                     .build();
         }
         return resources;
