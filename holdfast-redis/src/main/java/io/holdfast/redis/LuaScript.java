@@ -30,12 +30,24 @@ final class LuaScript {
 
     /** Loads {@code name}.lua from this package's resources. */
     static LuaScript load(String name, ScriptOutputType output) {
+        return new LuaScript(name, read(name), output);
+    }
+
+    /**
+     * Loads {@code name}.lua with the functions of {@code library}.lua in front of it (Redis 6.2 has
+     * no script libraries, so shared Lua travels with each script).
+     */
+    static LuaScript load(String name, String library, ScriptOutputType output) {
+        return new LuaScript(name, read(library) + "\n" + read(name), output);
+    }
+
+    private static String read(String name) {
         String file = name + ".lua";
         try (InputStream in = LuaScript.class.getResourceAsStream(file)) {
             if (in == null) {
                 throw new IllegalStateException("the script " + file + " is missing from the holdfast-redis jar");
             }
-            return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8), output);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the script " + file, e);
         }

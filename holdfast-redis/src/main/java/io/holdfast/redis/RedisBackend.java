@@ -4,10 +4,8 @@ import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
 import io.holdfast.UnavailableException;
-import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
@@ -40,21 +38,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Redis primitives behind {@link io.holdfast.store.StoreLockClient}.
  *
- * <p><b>For maintainers.</b> Every name is one hash, {@code <prefix>lock:<name>}, with one field
- * per holder (its owner id) and a small JSON record as value: mode, permits, semaphore size, token,
- * expiry and grant time in Redis milliseconds, session and client name. Every change is one Lua
- * script ({@code *.lua} beside this class), so Redis runs it atomically: a grant purges expired
- * holders, checks compatibility, takes the next token from the one counter {@code <prefix>token}
- * (shared by all names, so tokens grow across names) and records the holder, all in one step.
- * Expiry is Redis's {@code TIME}, never this client's clock. A release publishes the name on
- * {@code <prefix>events}; this client's subscription wakes its waiters of that name ({@link
- * Wakeups}), and waiters also poll, because a grant that merely expires sends nothing.
+ * <p><b>For maintainers.</b> A name has three keys: {@code <prefix>lock:<name>}, a hash of its
+ * holders (field: owner id, value: a small JSON record with mode, permits, semaphore size, token,
+ * expiry and grant time in Redis milliseconds, session and client name); {@code <prefix>queue:<name>},
+ * a sorted set of waiting owners in arrival order; {@code <prefix>wait:<name>}, their records. Every
+ * change is one Lua script ({@code *.lua} beside this class, with the shared functions of {@code
+ * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
+ * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
+ * taking tokens from the one counter {@code <prefix>token} that every name shares, and publishes
+ * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
+ * waiter ({@link Wakeups}), which returns without another round trip. Waiters also poll (at most
+ * every second, or a quarter of their expiry), which keeps their queue entry alive, lets a grant
+ * that expired by itself pass to the next waiter, and covers lost messages. Expiry is always
+ * Redis's {@code TIME}, never this client's clock.
  *
  * <p>Every call is asynchronous under the hood and awaited for at most the client's request
  * timeout; an interrupt does not cut a call short (the store may have acted on it) but is kept for
@@ -64,34 +67,45 @@ final class RedisBackend implements StoreBackend {
     private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
 
     static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
+            Capability.FAIR_QUEUE,
+            Capability.INSPECT,
             Capability.READ_WRITE,
             Capability.SEMAPHORE,
             Capability.LEASE_TIMEOUT,
             Capability.CHECK_FENCE,
             Capability.REVOKE));
 
-    private static final LuaScript ACQUIRE = LuaScript.load("acquire", ScriptOutputType.MULTI);
+    private static final String QUEUE_LIBRARY = "queue";
+    private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
+    private static final LuaScript RELEASE = LuaScript.load("release", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
+    private static final LuaScript CANCEL = LuaScript.load("cancel", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
+    static final LuaScript REVOKE = LuaScript.load("revoke", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
     private static final LuaScript RENEW = LuaScript.load("renew", ScriptOutputType.INTEGER);
-    private static final LuaScript RELEASE = LuaScript.load("release", ScriptOutputType.INTEGER);
-    private static final LuaScript REVOKE = LuaScript.load("revoke", ScriptOutputType.INTEGER);
-    private static final LuaScript CHECK = LuaScript.load("check", ScriptOutputType.INTEGER);
+    static final LuaScript CHECK = LuaScript.load("check", ScriptOutputType.INTEGER);
+    static final LuaScript DESCRIBE = LuaScript.load("describe", ScriptOutputType.MULTI);
 
-    /** The first pause of a waiter between two tries, doubled after every try not woken by a message. */
-    private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** The first pause of a waiter between two polls, doubled after every poll not woken by a message. */
+    private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-    /** The longest pause between two tries: how late a waiter may see a grant that expired. */
-    static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** The longest pause between two polls, unless a quarter of the request's expiry is shorter. */
+    private static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final RedisSettings settings;
     private final ClientOptions options;
     private final String session = UUID.randomUUID().toString();
     private final String clientName;
     private final String counterKey;
+    private final String arrivalKey;
     private final String channel;
     private final Wakeups wakeups = new Wakeups();
     private final ConcurrentHashMap<String, Set<Grant>> held = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LockRequest> waits = new ConcurrentHashMap<>();
     private final AtomicLong highestToken = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Polls hold it to read; {@link #close()} takes it to write, so no poll queues a wait after close's cancels. */
+    private final ReentrantReadWriteLock pollGate = new ReentrantReadWriteLock();
+
+    private boolean closing;
     private volatile boolean abandoned;
     private volatile LossSink sink;
 
@@ -105,6 +119,7 @@ final class RedisBackend implements StoreBackend {
         this.options = options;
         this.clientName = options.clientName();
         this.counterKey = settings.prefix() + "token";
+        this.arrivalKey = settings.prefix() + "seq";
         this.channel = settings.prefix() + "events";
     }
 
@@ -199,25 +214,82 @@ final class RedisBackend implements StoreBackend {
 
     @Override
     public Optional<Grant> tryAcquire(LockRequest request) {
+        return poll(request, 0);
+    }
+
+    /**
+     * Queues the request (behind every earlier waiter: no barging) and sleeps until the
+     * announcement of its grant or a pause, polling in between. A wait that ends without a grant
+     * (deadline, interrupt, failure) takes itself off the queue and gives back a grant that raced
+     * it before it returns.
+     */
+    @Override
+    public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
+        Wakeups.Signal signal = wakeups.register(request.owner());
+        waits.put(request.owner(), request);
+        boolean granted = false;
+        try {
+            long pause = FIRST_PAUSE_NANOS;
+            long maxPause = Math.max(
+                    FIRST_PAUSE_NANOS,
+                    Math.min(MAX_PAUSE_NANOS, request.expiry().toNanos() / 4));
+            while (true) {
+                long seen = signal.version();
+                Optional<Grant> grant = signal.token() > 0
+                        ? Optional.of(adopt(request, signal.token()))
+                        : poll(request, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
+                if (grant.isPresent()) {
+                    granted = true;
+                    return grant;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted while waiting for " + request.describe());
+                }
+                long remaining = deadline.remainingNanos();
+                if (remaining <= 0) {
+                    return Optional.empty();
+                }
+                boolean woken = signal.await(seen, Math.min(pause, remaining));
+                pause = woken ? FIRST_PAUSE_NANOS : Math.min(maxPause, pause * 2);
+            }
+        } finally {
+            waits.remove(request.owner());
+            wakeups.unregister(signal);
+            if (!granted) {
+                cancelQuietly(request);
+            }
+        }
+    }
+
+    /** One try (waitMs 0) or one poll of a queued wait (waitMs: what is left of its wait). */
+    private Optional<Grant> poll(LockRequest request, long waitMillis) {
         String name = request.name();
         List<Object> reply;
+        pollGate.readLock().lock();
         try {
+            if (closing) {
+                throw new UnavailableException("redis: the client is closing");
+            }
             reply = run(
                     ACQUIRE,
                     request.describe(),
-                    new String[] {lockKey(name), counterKey},
+                    queueKeys(name, arrivalKey),
                     request.owner(),
                     modeCode(request.mode()),
                     Integer.toString(request.permits()),
                     Integer.toString(request.maxPermits()),
                     Long.toString(millis(request)),
-                    Long.toString(highestToken.get()),
+                    floor(),
                     session,
                     clientName,
-                    request.leaseTimeout() ? "1" : "0");
+                    request.leaseTimeout() ? "1" : "0",
+                    Long.toString(waitMillis),
+                    channel);
         } catch (SizeConflict e) {
             throw new InvalidArgumentException(
                     name + " is in use with " + e.permits + " permits; this request says " + request.maxPermits());
+        } finally {
+            pollGate.readLock().unlock();
         }
         long token = (Long) reply.get(0);
         if (token == 0) {
@@ -231,44 +303,35 @@ final class RedisBackend implements StoreBackend {
                     settings.display(),
                     highestToken.get());
         }
+        return Optional.of(adopt(request, token));
+    }
+
+    private Grant adopt(LockRequest request, long token) {
         highestToken.accumulateAndGet(token, Math::max);
         Grant grant = new Grant(request, token);
-        held.compute(name, (n, grants) -> {
+        held.compute(request.name(), (n, grants) -> {
             Set<Grant> set = grants == null ? ConcurrentHashMap.newKeySet() : grants;
             set.add(grant);
             return set;
         });
-        return Optional.of(grant);
+        return grant;
     }
 
-    /**
-     * Tries, then sleeps until a release message for the name arrives or a pause passes (growing
-     * from 10 ms to 250 ms), and tries again. Not fair: whichever waiter's try reaches Redis first
-     * after a release wins.
-     */
-    @Override
-    public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
-        Wakeups.Signal signal = wakeups.register(request.name());
+    /** Takes a wait off the queue (and gives back a grant that raced it); failures only logged. */
+    private void cancelQuietly(LockRequest request) {
+        if (abandoned || closed.get()) {
+            return; // its queue entry lapses when it stops polling
+        }
         try {
-            long pause = FIRST_PAUSE_NANOS;
-            while (true) {
-                long seen = signal.version();
-                Optional<Grant> grant = tryAcquire(request);
-                if (grant.isPresent()) {
-                    return grant;
-                }
-                if (Thread.interrupted()) {
-                    throw new InterruptedException("interrupted while waiting for " + request.describe());
-                }
-                long remaining = deadline.remainingNanos();
-                if (remaining <= 0) {
-                    return Optional.empty();
-                }
-                boolean woken = signal.await(seen, Math.min(pause, remaining));
-                pause = woken ? FIRST_PAUSE_NANOS : Math.min(MAX_PAUSE_NANOS, pause * 2);
-            }
-        } finally {
-            wakeups.unregister(signal);
+            run(
+                    CANCEL,
+                    "leave the queue of " + request.name(),
+                    queueKeys(request.name(), null),
+                    request.owner(),
+                    floor(),
+                    channel);
+        } catch (RuntimeException e) {
+            log.debug("redis: could not take a wait for {} off the queue; it lapses by itself", request.describe(), e);
         }
     }
 
@@ -278,7 +341,7 @@ final class RedisBackend implements StoreBackend {
         long renewed = this.<Long>run(
                 RENEW,
                 "renew " + request.describe(),
-                new String[] {lockKey(request.name())},
+                new String[] {holdersKey(request.name())},
                 request.owner(),
                 Long.toString(grant.token()),
                 Long.toString(millis(request)));
@@ -295,11 +358,11 @@ final class RedisBackend implements StoreBackend {
             long released = this.<Long>run(
                     RELEASE,
                     "release " + request.describe(),
-                    new String[] {lockKey(request.name())},
+                    queueKeys(request.name(), null),
                     request.owner(),
                     Long.toString(grant.token()),
-                    channel,
-                    "R" + request.name());
+                    floor(),
+                    channel);
             return released == 1;
         } finally {
             forget(grant);
@@ -308,7 +371,7 @@ final class RedisBackend implements StoreBackend {
 
     @Override
     public Admin admin() {
-        return new RedisAdmin();
+        return new RedisAdmin(this);
     }
 
     @Override
@@ -324,6 +387,17 @@ final class RedisBackend implements StoreBackend {
 
     @Override
     public void close() {
+        if (!abandoned) {
+            pollGate.writeLock().lock();
+            try {
+                closing = true;
+            } finally {
+                pollGate.writeLock().unlock();
+            }
+            for (LockRequest wait : waits.values()) {
+                cancelQuietly(wait); // the waiting thread may already be gone with its own cancel
+            }
+        }
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -348,22 +422,23 @@ final class RedisBackend implements StoreBackend {
 
     // ---- pub/sub
 
-    /** {@code R<name>}: a holder released; {@code V<highest token>:<name>}: an operator revoked. */
+    /** {@code G<token>:<owner>}: Redis granted a queued wait; {@code V<highest token>:<name>}: an operator revoked. */
     private void onMessage(String message) {
-        if (message.startsWith("R")) {
-            wakeups.changed(message.substring(1));
-        } else if (message.startsWith("V")) {
-            int colon = message.indexOf(':');
-            if (colon < 0) {
-                return;
-            }
-            String name = message.substring(colon + 1);
-            try {
-                revoked(name, Long.parseLong(message.substring(1, colon)));
-            } catch (NumberFormatException e) {
-                log.debug("redis: ignoring a malformed message on {}: {}", channel, message);
-            }
-            wakeups.changed(name);
+        int colon = message.indexOf(':');
+        if (message.length() < 2 || colon < 0) {
+            return;
+        }
+        long token;
+        try {
+            token = Long.parseLong(message.substring(1, colon));
+        } catch (NumberFormatException e) {
+            log.debug("redis: ignoring a malformed message on {}: {}", channel, message);
+            return;
+        }
+        if (message.charAt(0) == 'G') {
+            wakeups.granted(message.substring(colon + 1), token);
+        } else if (message.charAt(0) == 'V') {
+            revoked(message.substring(colon + 1), token);
         }
     }
 
@@ -389,8 +464,39 @@ final class RedisBackend implements StoreBackend {
 
     // ---- calls
 
-    private String lockKey(String name) {
+    String holdersKey(String name) {
         return settings.prefix() + "lock:" + name;
+    }
+
+    String queueKey(String name) {
+        return settings.prefix() + "queue:" + name;
+    }
+
+    String waitersKey(String name) {
+        return settings.prefix() + "wait:" + name;
+    }
+
+    String prefix() {
+        return settings.prefix();
+    }
+
+    /** The keys of the queue scripts: holders, queue, waiters, token counter, and one more if given. */
+    String[] queueKeys(String name, String extra) {
+        return extra == null
+                ? new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey}
+                : new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, extra};
+    }
+
+    String channel() {
+        return channel;
+    }
+
+    String floor() {
+        return Long.toString(highestToken.get());
+    }
+
+    RedisAsyncCommands<String, String> commands() {
+        return commands;
     }
 
     private static String modeCode(LockMode mode) {
@@ -406,7 +512,7 @@ final class RedisBackend implements StoreBackend {
     }
 
     /** Runs a script by its SHA-1, sending its text if Redis does not have it (after a restart). */
-    private <T> T run(LuaScript script, String what, String[] keys, String... args) {
+    <T> T run(LuaScript script, String what, String[] keys, String... args) {
         if (abandoned) {
             throw new UnavailableException("redis: the client has crashed (test); nothing reaches the store");
         }
@@ -424,7 +530,7 @@ final class RedisBackend implements StoreBackend {
      * Waits for a reply up to the request timeout. An interrupt does not end the wait early (Redis
      * may already have acted, and the caller must learn what it did) but is restored afterwards.
      */
-    private <T> T await(String what, RedisFuture<T> future) {
+    <T> T await(String what, RedisFuture<T> future) {
         long timeout = options.requestTimeout().toNanos();
         long start = options.ticker().nanos();
         long remaining = timeout;
@@ -479,33 +585,6 @@ final class RedisBackend implements StoreBackend {
         SizeConflict(String permits) {
             super("HOLDFAST_SIZE", null, false, false);
             this.permits = permits;
-        }
-    }
-
-    /** Revoke and fencing checks; listing is not offered (no {@link Capability#INSPECT}). */
-    private final class RedisAdmin implements Admin {
-        @Override
-        public List<LockInfo> locks(String prefix, int limit) {
-            throw new UnsupportedFeatureException("the redis provider does not support listing locks");
-        }
-
-        @Override
-        public Optional<LockInfo> describe(String name) {
-            throw new UnsupportedFeatureException("the redis provider does not support describing locks");
-        }
-
-        @Override
-        public int revoke(String name) {
-            long revoked = RedisBackend.this.<Long>run(
-                    REVOKE, "revoke " + name, new String[] {lockKey(name), counterKey}, channel, name);
-            return (int) revoked;
-        }
-
-        @Override
-        public boolean isCurrentHolder(String name, long fencingToken) {
-            long current = RedisBackend.this.<Long>run(
-                    CHECK, "check the holder of " + name, new String[] {lockKey(name)}, Long.toString(fencingToken));
-            return current == 1;
         }
     }
 

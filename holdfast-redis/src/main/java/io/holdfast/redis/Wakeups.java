@@ -4,19 +4,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Where waiting threads of one client sleep until a pub/sub message says their name may have been
- * released. A waiter {@linkplain #register registers} before it tries the store and reads the
- * signal's version before each try, so a message that arrives between its failed try and its sleep
- * is not lost: the version has moved and it tries again at once. Messages Redis never sends (a
- * holder's grant expiring) or that pub/sub drops (a reconnect) are covered by the waiter's own
- * polling: every sleep is bounded.
+ * Where the waiting threads of one client sleep until a pub/sub message says that Redis granted
+ * their request (the message carries the token). A waiter {@linkplain #register registers} under
+ * its owner id before it first asks the store and reads the signal's version before each poll, so
+ * a message that arrives between a poll and its sleep is not lost: the version has moved and it
+ * looks again at once. What pub/sub never says (a holder's grant expiring) or drops (a reconnect)
+ * is covered by the waiter's own polling: every sleep is bounded.
  */
 final class Wakeups {
-    /** The waiters of one name in this client. */
+    /** The wait of one owner. */
     static final class Signal {
         private final String name;
         private int users;
         private long version;
+        private long token;
 
         private Signal(String name) {
             this.name = name;
@@ -29,6 +30,16 @@ final class Wakeups {
         synchronized void bump() {
             version++;
             notifyAll();
+        }
+
+        /** The token Redis granted this wait with, as announced; 0 until then. */
+        synchronized long token() {
+            return token;
+        }
+
+        synchronized void granted(long token) {
+            this.token = token;
+            bump();
         }
 
         /**
@@ -51,7 +62,7 @@ final class Wakeups {
 
     private final ConcurrentHashMap<String, Signal> signals = new ConcurrentHashMap<>();
 
-    /** The signal of {@code name}, kept until every {@link #register} is matched by {@link #unregister}. */
+    /** The signal of {@code name} (an owner id), kept until every {@link #register} is matched by {@link #unregister}. */
     Signal register(String name) {
         return signals.compute(name, (n, s) -> {
             Signal signal = s == null ? new Signal(n) : s;
@@ -64,11 +75,11 @@ final class Wakeups {
         signals.computeIfPresent(signal.name, (n, s) -> --s.users == 0 ? null : s);
     }
 
-    /** Wakes the waiters of {@code name}, if any. */
-    void changed(String name) {
-        Signal signal = signals.get(name);
+    /** Wakes the wait of {@code owner}, if it is one of ours, with the token it was granted. */
+    void granted(String owner, long token) {
+        Signal signal = signals.get(owner);
         if (signal != null) {
-            signal.bump();
+            signal.granted(token);
         }
     }
 

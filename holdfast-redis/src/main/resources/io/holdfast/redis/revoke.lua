@@ -1,23 +1,15 @@
--- An operator takes a name back from all its holders. Their watchdogs find the grant gone; the
--- message (V, the highest token granted so far, a colon, the name) tells their clients at once
--- and wakes the waiters.
+-- An operator takes a name back from all its holders, and the waiters are granted. The message
+-- V<highest token>:<name> tells the holders' clients at once.
 --
--- KEYS[1]  the name's hash
--- KEYS[2]  the global token counter
--- ARGV     channel, name
+-- KEYS     H, Q, W, C (see queue.lua)
+-- ARGV     channel, name, tokenFloor
 -- Returns  the number of live grants revoked.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local fields = redis.call('HGETALL', KEYS[1])
-local revoked = 0
-for i = 2, #fields, 2 do
-  if cjson.decode(fields[i]).e > now then
-    revoked = revoked + 1
-  end
-end
-redis.call('DEL', KEYS[1])
+local H, Q, W, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now = now_ms()
+local revoked = #live_holders(H, now)
+redis.call('DEL', H)
 if revoked > 0 then
-  local highest = redis.call('GET', KEYS[2]) or '0'
-  redis.call('PUBLISH', ARGV[1], 'V' .. highest .. ':' .. ARGV[2])
+  redis.call('PUBLISH', ARGV[1], 'V' .. (redis.call('GET', C) or '0') .. ':' .. ARGV[2])
 end
+announce(ARGV[1], settle(H, Q, W, C, ARGV[3], now, {}))
 return revoked

@@ -44,6 +44,8 @@ class RedisProviderContractTest extends LockProviderContract {
             @Override
             public Set<Capability> capabilities() {
                 return EnumSet.of(
+                        Capability.FAIR_QUEUE,
+                        Capability.INSPECT,
                         Capability.READ_WRITE,
                         Capability.SEMAPHORE,
                         Capability.LEASE_TIMEOUT,
