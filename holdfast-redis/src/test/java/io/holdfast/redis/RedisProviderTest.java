@@ -156,6 +156,28 @@ class RedisProviderTest {
     }
 
     @Test
+    void aLeaseGrantedAfterAWaitLongerThanItsExpiryIsNotReportedLost() throws InterruptedException {
+        Lease held = open().lock(name).acquire(Duration.ofSeconds(5));
+        LockClient waiter = open(
+                redis.uri(),
+                quick().toBuilder().sessionTtl(Duration.ofSeconds(1)).build());
+        Thread releaser = new Thread(() -> {
+            try {
+                Thread.sleep(2_500); // longer than the waiter's 1 s expiry
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            held.release();
+        });
+        releaser.start();
+        Lease lease = waiter.lock(name).acquire(Duration.ofSeconds(10));
+        releaser.join();
+        Thread.sleep(1_500); // several watchdog rounds, more than the expiry
+        assertThat(lease.isValid()).as("a lease its watchdog renews").isTrue();
+        assertThat(open().lock(name).tryAcquire()).isEmpty();
+    }
+
+    @Test
     void anUnreachableRedisIsUnavailableWithinTheRequestTimeout() {
         long start = System.nanoTime();
         assertThatThrownBy(() -> open("redis://127.0.0.1:1", quick()))
