@@ -18,18 +18,18 @@ import io.holdfast.store.StoreLockClient;
  *
  * <p><b>What it guarantees</b>, with one healthy Redis master: at most one exclusive holder of a
  * name at a time (or readers together, or at most N permits); a fencing token on every grant that
- * is larger than every earlier token of the same Redis (one counter for all names); a holder whose
- * process dies loses its grant once its expiry passes by Redis's clock (the session TTL, or the
- * lease timeout if one was asked for); a live holder keeps it through the client's watchdog;
- * revocation by an operator and "is token T still the holder of L?".
+ * is larger than every earlier token of the same Redis (one counter for all names); waiters served
+ * in arrival order, the next one granted in the step that frees the lock; a holder whose process
+ * dies loses its grant once its expiry passes by Redis's clock (the session TTL, or the lease
+ * timeout if one was asked for); a live holder keeps it through the client's watchdog; operator
+ * calls to list, describe and revoke locks and to ask "is token T still the holder of L?".
  *
  * <p><b>What it does not guarantee</b>: anything across a failover. Redis replicates
  * asynchronously, so a replica promoted after its master died may not have the latest grants and
  * can grant a lock a second time; and a Redis without persistence that restarts has forgotten
  * every grant and the token counter. Fencing tokens are the defence: a resource that refuses
- * writes with a token lower than the highest it has seen stays safe. Waiters are not served in
- * arrival order (no {@code FAIR_QUEUE}); there is no deadlock detection, lock-delay, listing of
- * locks or register.
+ * writes with a token lower than the highest it has seen stays safe. There is no deadlock
+ * detection, lock-delay or register. See {@code docs/providers/redis.md}.
  *
  * <p><b>A failure story.</b> A holder's host freezes for longer than its session TTL. Its grant
  * expires in Redis; a waiter takes the lock with a larger token and writes. When the frozen host
