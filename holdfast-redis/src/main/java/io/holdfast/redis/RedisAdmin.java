@@ -37,8 +37,10 @@ final class RedisAdmin implements Admin {
                     ScanArgs.Builder.matches(glob(keyPrefix + prefix) + "*").limit(SCAN_BATCH);
             ScanCursor cursor = ScanCursor.INITIAL;
             do {
-                KeyScanCursor<String> page = backend.await(
-                        "list locks under " + prefix, backend.commands().scan(cursor, args));
+                KeyScanCursor<String> page = backend.calls()
+                        .await(
+                                "list locks under " + prefix,
+                                backend.calls().commands().scan(cursor, args));
                 for (String key : page.getKeys()) {
                     names.add(key.substring(keyPrefix.length()));
                 }

@@ -12,16 +12,12 @@ import io.holdfast.store.LockRequest;
 import io.holdfast.store.LossSink;
 import io.holdfast.store.StoreBackend;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -33,9 +29,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -59,9 +53,8 @@ import org.slf4j.LoggerFactory;
  * that expired by itself pass to the next waiter, and covers lost messages. Expiry is always
  * Redis's {@code TIME}, never this client's clock.
  *
- * <p>Every call is asynchronous under the hood and awaited for at most the client's request
- * timeout; an interrupt does not cut a call short (the store may have acted on it) but is kept for
- * the caller. Failures of the connection become {@link UnavailableException}.
+ * <p>Calls go through {@link RedisCalls}: bounded by the request timeout, failures as {@link
+ * UnavailableException}.
  */
 final class RedisBackend implements StoreBackend {
     private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
@@ -105,13 +98,14 @@ final class RedisBackend implements StoreBackend {
     /** Polls hold it to read; {@link #close()} takes it to write, so no poll queues a wait after close's cancels. */
     private final ReentrantReadWriteLock pollGate = new ReentrantReadWriteLock();
 
+    private final RedisCalls calls;
+
     private boolean closing;
     private volatile boolean abandoned;
     private volatile LossSink sink;
 
     private RedisClient client;
     private StatefulRedisConnection<String, String> connection;
-    private RedisAsyncCommands<String, String> commands;
     private StatefulRedisPubSubConnection<String, String> pubsub;
 
     private RedisBackend(RedisSettings settings, ClientOptions options) {
@@ -121,6 +115,7 @@ final class RedisBackend implements StoreBackend {
         this.counterKey = settings.prefix() + "token";
         this.arrivalKey = settings.prefix() + "seq";
         this.channel = settings.prefix() + "events";
+        this.calls = new RedisCalls(settings.display(), options);
     }
 
     /**
@@ -169,7 +164,7 @@ final class RedisBackend implements StoreBackend {
             }
         });
         connection = client.connect(StringCodec.UTF8);
-        commands = connection.async();
+        calls.connected(connection.async());
         pubsub = client.connectPubSub(StringCodec.UTF8);
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -177,7 +172,7 @@ final class RedisBackend implements StoreBackend {
                 onMessage(message);
             }
         });
-        await("subscribe to " + channel, pubsub.async().subscribe(channel));
+        calls.await("subscribe to " + channel, pubsub.async().subscribe(channel));
     }
 
     /** Redis allows no spaces or control characters in connection names. */
@@ -285,9 +280,9 @@ final class RedisBackend implements StoreBackend {
                     request.leaseTimeout() ? "1" : "0",
                     Long.toString(waitMillis),
                     channel);
-        } catch (SizeConflict e) {
+        } catch (RedisCalls.SizeConflict e) {
             throw new InvalidArgumentException(
-                    name + " is in use with " + e.permits + " permits; this request says " + request.maxPermits());
+                    name + " is in use with " + e.permits() + " permits; this request says " + request.maxPermits());
         } finally {
             pollGate.readLock().unlock();
         }
@@ -377,6 +372,7 @@ final class RedisBackend implements StoreBackend {
     @Override
     public void abandon() {
         abandoned = true;
+        calls.stop("redis: the client has crashed (test); nothing reaches the store");
         if (pubsub != null) {
             pubsub.closeAsync();
         }
@@ -401,6 +397,7 @@ final class RedisBackend implements StoreBackend {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        calls.stop("redis: the client is closed");
         try {
             if (!abandoned && pubsub != null) {
                 pubsub.close();
@@ -495,10 +492,6 @@ final class RedisBackend implements StoreBackend {
         return Long.toString(highestToken.get());
     }
 
-    RedisAsyncCommands<String, String> commands() {
-        return commands;
-    }
-
     private static String modeCode(LockMode mode) {
         return switch (mode) {
             case EXCLUSIVE -> "E";
@@ -511,81 +504,12 @@ final class RedisBackend implements StoreBackend {
         return Math.max(1, request.expiry().toMillis());
     }
 
-    /** Runs a script by its SHA-1, sending its text if Redis does not have it (after a restart). */
     <T> T run(LuaScript script, String what, String[] keys, String... args) {
-        if (abandoned) {
-            throw new UnavailableException("redis: the client has crashed (test); nothing reaches the store");
-        }
-        if (closed.get()) {
-            throw new UnavailableException("redis: the client is closed");
-        }
-        try {
-            return await(what, script.<T>evalsha(commands, keys, args));
-        } catch (NoScript e) {
-            return await(what, script.<T>eval(commands, keys, args));
-        }
+        return calls.run(script, what, keys, args);
     }
 
-    /**
-     * Waits for a reply up to the request timeout. An interrupt does not end the wait early (Redis
-     * may already have acted, and the caller must learn what it did) but is restored afterwards.
-     */
-    <T> T await(String what, RedisFuture<T> future) {
-        long timeout = options.requestTimeout().toNanos();
-        long start = options.ticker().nanos();
-        long remaining = timeout;
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return future.get(remaining, TimeUnit.NANOSECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                    remaining = Math.max(1, timeout - (options.ticker().nanos() - start));
-                } catch (TimeoutException e) {
-                    future.cancel(true);
-                    throw new UnavailableException("redis: " + settings.display() + " did not answer (" + what
-                            + ") within " + options.requestTimeout().toMillis() + " ms");
-                } catch (ExecutionException e) {
-                    throw translate(what, e.getCause());
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private RuntimeException translate(String what, Throwable cause) {
-        if (cause instanceof RedisNoScriptException) {
-            return new NoScript();
-        }
-        String message = String.valueOf(cause.getMessage());
-        if (cause instanceof RedisCommandExecutionException && message.startsWith("HOLDFAST_SIZE ")) {
-            return new SizeConflict(message.substring("HOLDFAST_SIZE ".length()).trim());
-        }
-        return new UnavailableException("redis: " + what + " failed at " + settings.display() + ": " + message, cause);
-    }
-
-    /** Redis does not know a script's SHA-1 yet. */
-    private static final class NoScript extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        NoScript() {
-            super("NOSCRIPT", null, false, false);
-        }
-    }
-
-    /** A live holder uses the name with another number of permits. */
-    private static final class SizeConflict extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        final String permits;
-
-        SizeConflict(String permits) {
-            super("HOLDFAST_SIZE", null, false, false);
-            this.permits = permits;
-        }
+    RedisCalls calls() {
+        return calls;
     }
 
     @Override
