@@ -16,14 +16,20 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * The whole contract against a real Redis (6.2, from the embedded-redis jar) that this test starts
  * on a free port, with an append-only file so a stop and start keep its data.
+ *
+ * <p>With {@code -Dholdfast.redis.uri=redis://host:port} it runs against that Redis instead (such
+ * as Debian's redis-server 7); the outage tests are then skipped, since the test cannot stop it.
  */
 class RedisProviderContractTest extends LockProviderContract {
+    private static final String EXTERNAL = System.getProperty("holdfast.redis.uri", "");
     private static EmbeddedRedis redis;
 
     @BeforeAll
     static void startRedis() {
-        redis = new EmbeddedRedis();
-        redis.start();
+        if (EXTERNAL.isEmpty()) {
+            redis = new EmbeddedRedis();
+            redis.start();
+        }
     }
 
     @AfterAll
@@ -33,12 +39,23 @@ class RedisProviderContractTest extends LockProviderContract {
         }
     }
 
+    private static String redisUri() {
+        return EXTERNAL.isEmpty() ? redis.uri() : EXTERNAL;
+    }
+
+    private static EmbeddedRedis ours() {
+        if (redis == null) {
+            throw new UnsupportedOperationException("the test does not own the Redis at " + EXTERNAL);
+        }
+        return redis;
+    }
+
     @Override
     protected ProviderFixture fixture() {
         return new ProviderFixture() {
             @Override
             public LockClient open(ClientOptions options) {
-                return LockClient.open(redis.uri(), options);
+                return LockClient.open(redisUri(), options);
             }
 
             @Override
@@ -65,17 +82,17 @@ class RedisProviderContractTest extends LockProviderContract {
 
             @Override
             public Optional<String> uri() {
-                return Optional.of(redis.uri());
+                return Optional.of(redisUri());
             }
 
             @Override
             public void stopStore() {
-                redis.stop();
+                ours().stop();
             }
 
             @Override
             public void startStore() {
-                redis.start();
+                ours().start();
             }
         };
     }
