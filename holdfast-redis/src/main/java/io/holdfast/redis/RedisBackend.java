@@ -314,8 +314,10 @@ final class RedisBackend implements StoreBackend {
 
     /** Takes a wait off the queue (and gives back a grant that raced it); failures only logged. */
     private void cancelQuietly(LockRequest request) {
-        if (abandoned || closed.get()) {
-            return; // its queue entry lapses when it stops polling
+        if (abandoned || closed.get() || !connection.isOpen()) {
+            // Its queue entry lapses once it has not been polled for the request's expiry; while
+            // Redis is unreachable, a cancel would only wait out another request timeout.
+            return;
         }
         try {
             run(
