@@ -244,16 +244,17 @@ public final class StoreLockClient implements LockClient {
         LockRequest request = request(name, mode, permits, maxPermits, options);
         return acquire(
                 request,
-                Deadline.after(this.options.ticker(), options.waitTime()),
+                Deadline.after(this.options.ticker(), options.waitTime()).cancelledWhen(closed::get),
                 options.waitTime().isZero());
     }
 
     CompletableFuture<Lease> acquireAsync(
             String name, LockMode mode, int permits, int maxPermits, AcquireOptions options) {
         LockRequest request = request(name, mode, permits, maxPermits, options);
-        Deadline deadline = Deadline.after(this.options.ticker(), options.waitTime());
-        boolean once = options.waitTime().isZero();
         CompletableFuture<Lease> result = new CompletableFuture<>();
+        Deadline deadline = Deadline.after(this.options.ticker(), options.waitTime())
+                .cancelledWhen(() -> closed.get() || result.isDone());
+        boolean once = options.waitTime().isZero();
         Future<?> task;
         try {
             task = executor.submit(() -> {
