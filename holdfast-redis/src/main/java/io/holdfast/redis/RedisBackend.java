@@ -229,6 +229,9 @@ final class RedisBackend implements StoreBackend {
                     FIRST_PAUSE_NANOS,
                     Math.min(MAX_PAUSE_NANOS, request.expiry().toNanos() / 4));
             while (true) {
+                if (deadline.cancelled()) {
+                    throw new InterruptedException("the wait for " + request.describe() + " was called off");
+                }
                 long seen = signal.version();
                 Optional<Grant> grant = signal.token() > 0
                         ? Optional.of(adopt(request, signal.token()))
