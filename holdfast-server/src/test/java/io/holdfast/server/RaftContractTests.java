@@ -8,6 +8,7 @@ import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +41,30 @@ class RaftContractTests {
             @Override
             public Duration shortSessionTtl() {
                 return Duration.ofSeconds(1);
+            }
+
+            @Override
+            public Optional<String> uri() {
+                return Optional.of(cluster[0].uri());
+            }
+
+            @Override
+            public void stopStore() {
+                for (int i = 0; i < cluster[0].size(); i++) {
+                    cluster[0].stop(i);
+                }
+            }
+
+            @Override
+            public void startStore() {
+                try {
+                    for (int i = 0; i < cluster[0].size(); i++) {
+                        cluster[0].start(i);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException("restarting the cluster from its data failed", e);
+                }
+                cluster[0].awaitLeader(Duration.ofSeconds(20));
             }
         };
     }

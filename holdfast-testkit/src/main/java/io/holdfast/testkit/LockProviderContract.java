@@ -30,7 +30,9 @@ import org.junit.jupiter.api.Nested;
  * exclusive locks (grant, try, timeout, fencing tokens, mutual exclusion, release), fair queues,
  * sessions (close and crash), cancelled and asynchronous waits, read-write locks, semaphores, lease
  * timeouts, lock-delay, deadlock detection, registers, operator calls, the {@code Lock} view, bad
- * input, and undeclared features. A test that needs a capability the provider does not declare, or
+ * input, separate processes (child JVMs through {@link ProviderFixture#uri()}: mutual exclusion, a
+ * killed holder), store outages ({@link ProviderFixture#stopStore()}: unavailable without hanging,
+ * restarts), and undeclared features. A test that needs a capability the provider does not declare, or
  * a crash the fixture cannot simulate, is <em>skipped</em> with the reason, never passed.
  *
  * <p><b>What it assumes.</b> Every test uses names under its own random prefix and closes the
@@ -133,6 +135,20 @@ public abstract class LockProviderContract {
     @Nested
     class InvalidInput extends InvalidInputContract {
         InvalidInput() {
+            super(LockProviderContract.this);
+        }
+    }
+
+    @Nested
+    class MultiProcess extends MultiProcessContract {
+        MultiProcess() {
+            super(LockProviderContract.this);
+        }
+    }
+
+    @Nested
+    class StoreOutage extends StoreOutageContract {
+        StoreOutage() {
             super(LockProviderContract.this);
         }
     }

@@ -421,7 +421,24 @@ public final class ClientRuntime implements LockClient {
         Command.Acquire command = new Command.Acquire(
                 0, invocation(seq), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false);
         p.command = command;
+        java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+        // While the service cannot be reached the send is retried, but never past the wait:
+        // a caller who asked to wait 3 s hears "unavailable" after about 3 s, not after the
+        // retry policy's 30 s (or a session expiry). A try rides out two request timeouts,
+        // enough for a leader election.
+        long noAnswerMillis = (tryOnly ? options.requestTimeout().toMillis() : waitMillis)
+                + options.requestTimeout().toMillis();
+        schedule(
+                () -> {
+                    if (!answered.get()) {
+                        p.cancel(new UnavailableException("the service did not answer within the wait of "
+                                + waitMillis + " ms (and a request timeout of "
+                                + options.requestTimeout().toMillis() + " ms)"));
+                    }
+                },
+                noAnswerMillis);
         call(command).whenComplete((reply, error) -> {
+            answered.set(true);
             try {
                 if (error != null) {
                     p.fail(unwrap(error));
