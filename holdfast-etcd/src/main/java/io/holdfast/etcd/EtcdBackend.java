@@ -41,6 +41,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +86,8 @@ final class EtcdBackend implements StoreBackend {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private static final int MAX_KEEPALIVES_IN_FLIGHT = 3;
+
     private final Client client;
     private final KV kv;
     private final io.etcd.jetcd.Lease leases;
@@ -106,7 +109,7 @@ final class EtcdBackend implements StoreBackend {
         final long leaseId;
         volatile long lastAckNanos;
         volatile boolean lost;
-        final AtomicBoolean keepAliveInFlight = new AtomicBoolean();
+        final AtomicInteger keepAlivesInFlight = new AtomicInteger();
 
         Session(long leaseId, long grantedAtNanos) {
             this.leaseId = leaseId;
@@ -211,21 +214,26 @@ final class EtcdBackend implements StoreBackend {
                             + options.sessionTtl().toMillis() + " ms");
             return;
         }
-        if (calls.stopped() || !s.keepAliveInFlight.compareAndSet(false, true)) {
+        // A slow answer must not hold back the next keep-alive (a loaded machine, a slow member):
+        // each round sends one, up to a few outstanding, each allowed up to a whole TTL.
+        if (calls.stopped() || s.keepAlivesInFlight.incrementAndGet() > MAX_KEEPALIVES_IN_FLIGHT) {
+            s.keepAlivesInFlight.decrementAndGet();
             return;
         }
         CompletableFuture<LeaseKeepAliveResponse> f;
         try {
             f = leases.keepAliveOnce(s.leaseId);
         } catch (RuntimeException e) {
-            s.keepAliveInFlight.set(false);
+            s.keepAlivesInFlight.decrementAndGet();
             log.debug("etcd keep-alive could not be sent", e);
             return;
         }
-        f.orTimeout(options.requestTimeout().toNanos(), TimeUnit.NANOSECONDS).whenComplete((r, e) -> {
-            s.keepAliveInFlight.set(false);
+        f.orTimeout(options.sessionTtl().toNanos(), TimeUnit.NANOSECONDS).whenComplete((r, e) -> {
+            s.keepAlivesInFlight.decrementAndGet();
             if (e == null && r.getTTL() > 0) {
-                s.lastAckNanos = Math.max(s.lastAckNanos, now);
+                synchronized (s) {
+                    s.lastAckNanos = Math.max(s.lastAckNanos, now);
+                }
             } else if ((e == null && r.getTTL() <= 0) || Calls.leaseNotFound(e)) {
                 loseSession(s, "etcd no longer has its session lease (it expired)");
             } else {
@@ -292,7 +300,12 @@ final class EtcdBackend implements StoreBackend {
         Attempt a = null;
         try {
             while (true) {
-                a = enqueue(request, Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
+                // After a wake, a plain (linearizable, not logged) read is enough while the key is
+                // still there; only a missing key is written again.
+                Attempt again = a == null ? null : reread(request, a);
+                a = again != null
+                        ? again
+                        : enqueue(request, Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
                 Queue.Verdict v = Queue.judge(a.entries(), a.mine());
                 refuseConflict(request, a, v);
                 if (v.holds()) {
@@ -393,6 +406,28 @@ final class EtcdBackend implements StoreBackend {
             }
             return new Attempt(key, mine, entries, r.getHeader().getRevision(), r.isSucceeded(), s);
         }
+    }
+
+    /** Reads the queue again for an attempt whose key exists; null if the key or its session is gone. */
+    private Attempt reread(LockRequest request, Attempt previous) {
+        if (previous.session().lost) {
+            return null;
+        }
+        ByteSequence prefix = prefix(request.name());
+        GetOption byCreation = GetOption.builder()
+                .isPrefix(true)
+                .withSortField(GetOption.SortTarget.CREATE)
+                .withSortOrder(GetOption.SortOrder.ASCEND)
+                .build();
+        var r = calls.await("reading the queue of " + request.name(), () -> kv.get(prefix, byCreation));
+        List<Entry> entries = decode(r.getKvs(), prefix.size());
+        for (Entry e : entries) {
+            if (e.owner().equals(request.owner())
+                    && e.createRevision() == previous.mine().createRevision()) {
+                return new Attempt(previous.key(), e, entries, r.getHeader().getRevision(), false, previous.session());
+            }
+        }
+        return null;
     }
 
     /**
