@@ -34,14 +34,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,10 +60,9 @@ import org.slf4j.LoggerFactory;
  * cannot serve). etcd's revision is store-wide and only grows, so tokens grow in grant order
  * across every name, and the holder's token is always its key's modification revision.
  *
- * <p><b>Session.</b> One etcd lease per client, granted with the session TTL, kept alive from a
- * thread of this backend every third of the TTL. If etcd says the lease is gone, or no keep-alive
- * was acknowledged for a whole TTL, every lease of the client is reported lost; a later acquire
- * gets a new etcd lease. A grant with a lease timeout moves its key to an etcd lease of its own
+ * <p><b>Session.</b> One etcd lease per client ({@link EtcdSession}): if it is lost, every lease
+ * of the client is reported lost and a later acquire gets a new etcd lease. Keys of abandoned
+ * waits that could not be deleted at once are deleted later ({@link AbandonedWaits}). A grant with a lease timeout moves its key to an etcd lease of its own
  * (the confirming write), which the client's watchdog renews.
  */
 final class EtcdBackend implements StoreBackend {
@@ -86,8 +81,6 @@ final class EtcdBackend implements StoreBackend {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private static final int MAX_KEEPALIVES_IN_FLIGHT = 3;
-
     private final Client client;
     private final KV kv;
     private final io.etcd.jetcd.Lease leases;
@@ -96,33 +89,21 @@ final class EtcdBackend implements StoreBackend {
     private final Calls calls;
     private final byte[] namespace;
     private final String sessionId;
-    private final ScheduledExecutorService keeper;
-    private final Map<String, ByteSequence> pendingDeletes = new ConcurrentHashMap<>();
-    private final Object cleanup = new Object();
-    private final Object sessionLock = new Object();
+    private final EtcdSession sessions;
+    private final AbandonedWaits abandoned;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile Session session;
-    private volatile LossSink sink;
-
-    /** The client's etcd lease and what is known about its liveness. */
-    static final class Session {
-        final long leaseId;
-        volatile long lastAckNanos;
-        volatile boolean lost;
-        final AtomicInteger keepAlivesInFlight = new AtomicInteger();
-
-        Session(long leaseId, long grantedAtNanos) {
-            this.leaseId = leaseId;
-            this.lastAckNanos = grantedAtNanos;
-        }
-    }
 
     /** What a grant needs to be renewed and released. */
-    record Held(ByteSequence key, long createRevision, long leaseId, boolean ownLease, Session session) {}
+    record Held(ByteSequence key, long createRevision, long leaseId, boolean ownLease, EtcdSession.Lease session) {}
 
     /** One read of the queue after making sure the attempt's key is in it. */
     private record Attempt(
-            ByteSequence key, Entry mine, List<Entry> entries, long revision, boolean created, Session session) {}
+            ByteSequence key,
+            Entry mine,
+            List<Entry> entries,
+            long revision,
+            boolean created,
+            EtcdSession.Lease session) {}
 
     /**
      * Connects: grants the session lease, which also proves that etcd answers.
@@ -140,14 +121,9 @@ final class EtcdBackend implements StoreBackend {
         byte[] id = new byte[16];
         RANDOM.nextBytes(id);
         this.sessionId = HexFormat.of().formatHex(id);
-        this.keeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "holdfast-etcd-keepalive-" + sessionId.substring(0, 8));
-            t.setDaemon(true);
-            return t;
-        });
-        session();
-        long every = Math.max(50, options.sessionTtl().toMillis() / 3);
-        keeper.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+        String tag = sessionId.substring(0, 8);
+        this.sessions = new EtcdSession(leases, options, calls, "holdfast-etcd-keepalive-" + tag);
+        this.abandoned = new AbandonedWaits(kv, calls, "holdfast-etcd-cleanup-" + tag);
     }
 
     @Override
@@ -167,111 +143,14 @@ final class EtcdBackend implements StoreBackend {
 
     @Override
     public void start(LossSink sink) {
-        this.sink = sink;
-    }
-
-    // ------------------------------------------------------------------ session
-
-    /** The live session lease, granting a new one if there is none (the last one was lost). */
-    private Session session() {
-        Session s = session;
-        if (s != null && !s.lost) {
-            return s;
-        }
-        synchronized (sessionLock) {
-            s = session;
-            if (s != null && !s.lost) {
-                return s;
-            }
-            long sent = options.ticker().nanos();
-            long ttl = seconds(options.sessionTtl());
-            long id = calls.await("granting the session lease", () -> leases.grant(ttl))
-                    .getID();
-            s = new Session(id, sent);
-            session = s;
-            return s;
-        }
-    }
-
-    private void tick() {
-        try {
-            Session s = session;
-            if (s != null && !s.lost) {
-                keepAlive(s);
-            }
-            retryPendingDeletes();
-        } catch (RuntimeException e) {
-            log.debug("etcd keep-alive round failed", e);
-        }
-    }
-
-    private void keepAlive(Session s) {
-        long now = options.ticker().nanos();
-        if (now - s.lastAckNanos >= options.sessionTtl().toNanos()) {
-            loseSession(
-                    s,
-                    "no keep-alive of its etcd session lease was acknowledged within the session TTL of "
-                            + options.sessionTtl().toMillis() + " ms");
-            return;
-        }
-        // A slow answer must not hold back the next keep-alive (a loaded machine, a slow member):
-        // each round sends one, up to a few outstanding, each allowed up to a whole TTL.
-        if (calls.stopped() || s.keepAlivesInFlight.incrementAndGet() > MAX_KEEPALIVES_IN_FLIGHT) {
-            s.keepAlivesInFlight.decrementAndGet();
-            return;
-        }
-        CompletableFuture<LeaseKeepAliveResponse> f;
-        try {
-            f = leases.keepAliveOnce(s.leaseId);
-        } catch (RuntimeException e) {
-            s.keepAlivesInFlight.decrementAndGet();
-            log.debug("etcd keep-alive could not be sent", e);
-            return;
-        }
-        f.orTimeout(options.sessionTtl().toNanos(), TimeUnit.NANOSECONDS).whenComplete((r, e) -> {
-            s.keepAlivesInFlight.decrementAndGet();
-            if (e == null && r.getTTL() > 0) {
-                synchronized (s) {
-                    s.lastAckNanos = Math.max(s.lastAckNanos, now);
-                }
-            } else if ((e == null && r.getTTL() <= 0) || Calls.leaseNotFound(e)) {
-                loseSession(s, "etcd no longer has its session lease (it expired)");
-            } else {
-                log.debug("etcd keep-alive failed; retrying until the session TTL", e);
-            }
-        });
-    }
-
-    private void loseSession(Session s, String why) {
-        synchronized (sessionLock) {
-            if (s.lost) {
-                return;
-            }
-            s.lost = true;
-            if (session == s) {
-                session = null;
-            }
-        }
-        log.debug("etcd session {} lost: {}", Long.toHexString(s.leaseId), why);
-        if (!calls.stopped()) {
-            // If etcd still has it (we only lost touch), free its keys now rather than at its expiry.
-            try {
-                leases.revoke(s.leaseId).exceptionally(e -> null);
-            } catch (RuntimeException ignored) {
-                // best effort: the lease expires in etcd by itself
-            }
-        }
-        LossSink target = sink;
-        if (target != null) {
-            target.allLost(why);
-        }
+        sessions.reportTo(sink);
     }
 
     // ------------------------------------------------------------------ acquiring
 
     @Override
     public Optional<Grant> tryAcquire(LockRequest request) {
-        cancelPendingDelete(request.owner());
+        abandoned.cancel(request.owner());
         try {
             for (int round = 0; round < 3; round++) {
                 Attempt a = enqueue(request, 0);
@@ -287,16 +166,16 @@ final class EtcdBackend implements StoreBackend {
                 }
             }
         } catch (UnavailableException e) {
-            deferDelete(request.owner(), key(request.name(), request.owner()));
+            abandoned.add(request.owner(), key(request.name(), request.owner()));
             throw e;
         }
-        deferDelete(request.owner(), key(request.name(), request.owner()));
+        abandoned.add(request.owner(), key(request.name(), request.owner()));
         throw new UnavailableException("the key of " + request.describe() + " kept changing under it in etcd");
     }
 
     @Override
     public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
-        cancelPendingDelete(request.owner());
+        abandoned.cancel(request.owner());
         Attempt a = null;
         try {
             while (true) {
@@ -326,13 +205,13 @@ final class EtcdBackend implements StoreBackend {
             if (a != null) {
                 deleteOrDefer(request.owner(), a);
             } else {
-                deferDelete(request.owner(), key(request.name(), request.owner()));
+                abandoned.add(request.owner(), key(request.name(), request.owner()));
             }
             throw e;
         } catch (UnavailableException e) {
             // The client may retry with the same owner (which cancels this); if it gives up, the
             // keep-alive thread deletes the key so that it does not block the queue.
-            deferDelete(request.owner(), key(request.name(), request.owner()));
+            abandoned.add(request.owner(), key(request.name(), request.owner()));
             throw e;
         }
     }
@@ -351,7 +230,7 @@ final class EtcdBackend implements StoreBackend {
     /** Makes sure the attempt's key exists (creating it if absent) and reads the whole queue. */
     private Attempt enqueue(LockRequest request, long waitMillis) {
         while (true) {
-            Session s = session();
+            EtcdSession.Lease s = sessions.current();
             ByteSequence key = key(request.name(), request.owner());
             ByteSequence prefix = prefix(request.name());
             GetOption byCreation = GetOption.builder()
@@ -469,7 +348,7 @@ final class EtcdBackend implements StoreBackend {
                     mine.modRevision(),
                     new Held(a.key(), mine.createRevision(), mine.lease(), true, a.session())));
         }
-        long ttl = seconds(request.expiry());
+        long ttl = EtcdSession.seconds(request.expiry());
         long grantLease = calls.await("granting the lease of " + request.describe(), () -> leases.grant(ttl))
                 .getID();
         TxnResponse r;
@@ -600,36 +479,7 @@ final class EtcdBackend implements StoreBackend {
                             .Then(Op.delete(a.key(), DeleteOption.DEFAULT))
                             .commit());
         } catch (UnavailableException e) {
-            deferDelete(owner, a.key());
-        }
-    }
-
-    private void deferDelete(String owner, ByteSequence key) {
-        if (!calls.stopped()) {
-            pendingDeletes.put(owner, key);
-        }
-    }
-
-    private void cancelPendingDelete(String owner) {
-        synchronized (cleanup) {
-            pendingDeletes.remove(owner);
-        }
-    }
-
-    private void retryPendingDeletes() {
-        for (String owner : new ArrayList<>(pendingDeletes.keySet())) {
-            synchronized (cleanup) {
-                ByteSequence key = pendingDeletes.get(owner);
-                if (key == null) {
-                    continue;
-                }
-                try {
-                    calls.await("deleting an abandoned wait", () -> kv.delete(key));
-                    pendingDeletes.remove(owner, key);
-                } catch (UnavailableException e) {
-                    return; // still unreachable: next round
-                }
-            }
+            abandoned.add(owner, a.key());
         }
     }
 
@@ -709,8 +559,8 @@ final class EtcdBackend implements StoreBackend {
     @Override
     public void abandon() {
         calls.stop();
-        keeper.shutdownNow();
-        pendingDeletes.clear();
+        sessions.abandon();
+        abandoned.close();
         closeClient();
     }
 
@@ -719,15 +569,8 @@ final class EtcdBackend implements StoreBackend {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        keeper.shutdownNow();
-        Session s = session;
-        if (!calls.stopped() && s != null && !s.lost) {
-            try {
-                calls.await("revoking the session lease", () -> leases.revoke(s.leaseId));
-            } catch (UnavailableException e) {
-                log.debug("revoking the etcd session lease on close failed; it expires by itself", e);
-            }
-        }
+        abandoned.close();
+        sessions.close();
         calls.stop();
         closeClient();
     }
@@ -771,10 +614,5 @@ final class EtcdBackend implements StoreBackend {
             }
         }
         return entries;
-    }
-
-    /** etcd leases are in whole seconds: the duration rounded up, at least 1 (etcd may raise it). */
-    private static long seconds(Duration d) {
-        return Math.max(1, (d.toMillis() + 999) / 1000);
     }
 }
