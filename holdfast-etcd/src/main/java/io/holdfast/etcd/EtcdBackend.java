@@ -68,6 +68,7 @@ import org.slf4j.LoggerFactory;
 final class EtcdBackend implements StoreBackend {
     private static final Logger log = LoggerFactory.getLogger(EtcdBackend.class);
 
+    /** What every client gives, whatever the cluster's size. */
     static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(
             Capability.FAIR_QUEUE,
             Capability.READ_WRITE,
@@ -92,6 +93,7 @@ final class EtcdBackend implements StoreBackend {
     private final EtcdSession sessions;
     private final AbandonedWaits abandoned;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Set<Capability> capabilities;
 
     /** What a grant needs to be renewed and released. */
     record Held(ByteSequence key, long createRevision, long leaseId, boolean ownLease, EtcdSession.Lease session) {}
@@ -124,6 +126,31 @@ final class EtcdBackend implements StoreBackend {
         String tag = sessionId.substring(0, 8);
         this.sessions = new EtcdSession(leases, options, calls, "holdfast-etcd-keepalive-" + tag);
         this.abandoned = new AbandonedWaits(kv, calls, "holdfast-etcd-cleanup-" + tag);
+        this.capabilities = membersAtOpen(client) >= 3 ? withNodeFailure() : CAPABILITIES;
+    }
+
+    /**
+     * A cluster of three or more members keeps every lock through the loss of one (etcd's Raft
+     * majority); one or two members do not. Counted once, when the client opens; 0 if etcd would
+     * not say (then nothing is claimed).
+     */
+    private int membersAtOpen(Client client) {
+        try {
+            return calls.await(
+                            "listing the cluster's members",
+                            () -> client.getClusterClient().listMember())
+                    .getMembers()
+                    .size();
+        } catch (UnavailableException e) {
+            log.debug("etcd did not list its members; not claiming to survive a member's loss", e);
+            return 0;
+        }
+    }
+
+    private static Set<Capability> withNodeFailure() {
+        EnumSet<Capability> all = EnumSet.copyOf(CAPABILITIES);
+        all.add(Capability.SURVIVES_NODE_FAILURE);
+        return Set.copyOf(all);
     }
 
     @Override
@@ -133,7 +160,7 @@ final class EtcdBackend implements StoreBackend {
 
     @Override
     public Set<Capability> capabilities() {
-        return CAPABILITIES;
+        return capabilities;
     }
 
     @Override

@@ -18,7 +18,11 @@ import org.junit.jupiter.api.BeforeAll;
  * member on loopback, stopped and started again by the outage tests.
  */
 class EtcdProviderContractTest extends LockProviderContract {
-    /** What the etcd provider promises, written out here so that a change to it shows up in review. */
+    /**
+     * What the etcd provider promises against one member, written out here so that a change to it
+     * shows up in review. A client of a cluster of three or more also declares {@link
+     * Capability#SURVIVES_NODE_FAILURE} ({@link EtcdClusterTest}).
+     */
     private static final Set<Capability> DECLARED = EnumSet.of(
             Capability.FAIR_QUEUE,
             Capability.READ_WRITE,

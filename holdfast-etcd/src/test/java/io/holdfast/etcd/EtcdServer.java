@@ -28,22 +28,63 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class EtcdServer {
     private final String binary;
+    private final String name;
     private final Path dataDir;
     private final Path logFile;
     private final int clientPort;
     private final int peerPort;
+    private String initialCluster;
     private Process process;
 
-    private EtcdServer(String binary, Path dataDir, int clientPort, int peerPort) {
+    private EtcdServer(String binary, String name, Path dataDir, int clientPort, int peerPort) {
         this.binary = binary;
+        this.name = name;
         this.dataDir = dataDir;
         this.logFile = dataDir.resolveSibling(dataDir.getFileName() + ".log");
         this.clientPort = clientPort;
         this.peerPort = peerPort;
+        this.initialCluster = name + "=http://127.0.0.1:" + peerPort;
     }
 
     /** Starts a fresh etcd, or skips (or fails, when etcd is required) if there is no binary. */
     static EtcdServer startOrSkip() {
+        List<EtcdServer> one = clusterOrSkip(1);
+        return one.get(0);
+    }
+
+    /**
+     * Starts a fresh cluster of {@code size} members on loopback, or skips (or fails, when etcd is
+     * required) if there is no binary; returns once every member is healthy.
+     */
+    static List<EtcdServer> clusterOrSkip(int size) {
+        String binary = binaryOrSkip();
+        try {
+            Path base = Path.of("target", "etcd");
+            Files.createDirectories(base);
+            List<EtcdServer> members = new ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                Path dir = Files.createTempDirectory(base.toAbsolutePath(), "data-");
+                members.add(new EtcdServer(binary, size == 1 ? "default" : "m" + i, dir, freePort(), freePort()));
+            }
+            String initial = String.join(
+                    ",",
+                    members.stream()
+                            .map(m -> m.name + "=http://127.0.0.1:" + m.peerPort)
+                            .toList());
+            for (EtcdServer m : members) {
+                m.initialCluster = initial;
+                m.launch();
+            }
+            for (EtcdServer m : members) {
+                m.awaitHealthy(Duration.ofSeconds(60));
+            }
+            return members;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String binaryOrSkip() {
         Optional<String> binary = findBinary();
         if (binary.isEmpty()) {
             String why =
@@ -54,16 +95,7 @@ final class EtcdServer {
             }
             Assumptions.abort(why + ": the etcd tests are skipped");
         }
-        try {
-            Path base = Path.of("target", "etcd");
-            Files.createDirectories(base);
-            Path dir = Files.createTempDirectory(base.toAbsolutePath(), "data-");
-            EtcdServer server = new EtcdServer(binary.get(), dir, freePort(), freePort());
-            server.start();
-            return server;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return binary.get();
     }
 
     static boolean required() {
@@ -96,16 +128,27 @@ final class EtcdServer {
         return "etcd://127.0.0.1:" + clientPort;
     }
 
+    /** This member's client URL, for a URI listing several members. */
+    String endpoint() {
+        return "127.0.0.1:" + clientPort;
+    }
+
+    /** Starts it again (or the first time) and returns once it is healthy. */
     synchronized void start() {
         if (process != null && process.isAlive()) {
             return;
         }
+        launch();
+        awaitHealthy(Duration.ofSeconds(30));
+    }
+
+    private synchronized void launch() {
         String client = "http://127.0.0.1:" + clientPort;
         String peer = "http://127.0.0.1:" + peerPort;
         List<String> command = List.of(
                 binary,
                 "--name",
-                "default",
+                name,
                 "--data-dir",
                 dataDir.toString(),
                 "--listen-client-urls",
@@ -117,7 +160,7 @@ final class EtcdServer {
                 "--initial-advertise-peer-urls",
                 peer,
                 "--initial-cluster",
-                "default=" + peer,
+                initialCluster,
                 "--log-level",
                 "warn");
         try {
@@ -128,7 +171,6 @@ final class EtcdServer {
         } catch (IOException e) {
             throw new UncheckedIOException("could not start " + binary, e);
         }
-        awaitHealthy(Duration.ofSeconds(30));
     }
 
     synchronized void stop() {
