@@ -539,6 +539,13 @@ public final class LockTable {
         if (h.leaseMillis == 0) {
             return new Reply.Ok(0);
         }
+        if (h.leaseDeadline <= now) {
+            // Due already: the next Tick takes it back. Renewing it here would make the outcome
+            // depend on whether the renew or the Tick reached the log first.
+            return Failed.of(
+                    ErrorCode.NOT_OWNER,
+                    "the lease of " + c.name() + " (token " + c.token() + ") ran out before this renewal");
+        }
         h.leaseDeadline = now + h.leaseMillis;
         timers.lease(h);
         return new Reply.Ok(h.leaseDeadline);

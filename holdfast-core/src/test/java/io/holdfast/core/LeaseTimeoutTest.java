@@ -54,6 +54,17 @@ class LeaseTimeoutTest {
     }
 
     @Test
+    void aRenewalThatArrivesAfterTheDeadlineButBeforeTheTickIsRefused() {
+        long x = token(a.acquire("x").lease(500).apply());
+
+        d.at(t0 + 500);
+        failed(a.renew("x", x), ErrorCode.NOT_OWNER);
+
+        d.tickAt(t0 + 501);
+        assertThat(d.events()).containsExactly(new Event.Lost(a.id, "x", x, Reason.LEASE_TIMEOUT));
+    }
+
+    @Test
     void onlyTheHolderCanRenew() {
         long x = token(a.acquire("x").lease(500).apply());
 

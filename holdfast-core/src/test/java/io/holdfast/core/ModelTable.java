@@ -346,6 +346,9 @@ final class ModelTable {
         if (h.leaseMillis == 0) {
             return new Reply.Ok(0);
         }
+        if (h.leaseDeadline <= now) {
+            return Reply.Failed.of(ErrorCode.NOT_OWNER, "model: lease already due");
+        }
         h.leaseDeadline = now + h.leaseMillis;
         return new Reply.Ok(h.leaseDeadline);
     }

@@ -43,6 +43,16 @@ public interface ProviderFixture {
     void crash(LockClient client);
 
     /**
+     * Whether a crashed client's locks come back the moment it dies, because the store itself frees
+     * a dead process's locks (OS file locks: the kernel drops them with the process's descriptors),
+     * rather than after a session TTL or lease expiry. The crash tests then expect the next waiter to
+     * be granted promptly instead of not before half a TTL. False unless the provider says so.
+     */
+    default boolean crashFreesLocksAtOnce() {
+        return false;
+    }
+
+    /**
      * The shortest session TTL the provider supports well: the suite's expiry tests open their
      * clients with it and wait a few multiples of it. At least one second ({@link ClientOptions}
      * refuses less); one second for an in-process provider.

@@ -1,0 +1,121 @@
+package io.holdfast.zookeeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.UnavailableException;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@link Capability#SURVIVES_NODE_FAILURE}: a three-server ensemble (Curator's {@code TestingCluster},
+ * real servers in this JVM) loses each of its servers in turn, the leader among them, while a lock
+ * is held. The lock stays held and exclusive, its holder keeps it, and tokens keep growing.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ZooKeeperEnsembleTest {
+    private static TestingCluster cluster;
+
+    @BeforeAll
+    static void startEnsemble() throws Exception {
+        Path target = Path.of("target");
+        Files.createDirectories(target);
+        List<InstanceSpec> specs = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            File data = Files.createTempDirectory(target, "zookeeper-ensemble-").toFile();
+            specs.add(new InstanceSpec(
+                    data,
+                    -1,
+                    -1,
+                    -1,
+                    true,
+                    i,
+                    ZooKeeperTestServer.TICK_MILLIS,
+                    -1,
+                    Map.of("minSessionTimeout", "1000", "maxSessionTimeout", "600000")));
+        }
+        cluster = new TestingCluster(specs);
+        cluster.start();
+    }
+
+    @AfterAll
+    static void stopEnsemble() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static LockClient open() {
+        // A session of 20 s: the lease is given up after a quarter of it without a connection, which
+        // must outlast a reconnection to another server plus an election.
+        return LockClient.open(
+                "zookeeper://" + cluster.getConnectString() + "/holdfast-ensemble",
+                ClientOptions.builder()
+                        .sessionTtl(Duration.ofSeconds(20))
+                        .requestTimeout(Duration.ofSeconds(2))
+                        .build());
+    }
+
+    @Test
+    void aHeldLockSurvivesTheLossOfEachServerInTurn() throws Exception {
+        try (LockClient holder = open();
+                LockClient other = open()) {
+            String name = "ensemble/held";
+            Lease lease = holder.lock(name).tryAcquire().orElseThrow();
+            for (InstanceSpec server : cluster.getInstances()) {
+                assertThat(cluster.killServer(server)).isTrue();
+
+                Optional<Lease> stolen =
+                        retryWhileUnavailable(() -> other.lock(name).tryAcquire());
+                assertThat(stolen)
+                        .as("the lock with server %d down", server.getServerId())
+                        .isEmpty();
+                // Longer than the 5 s after which a disconnected holder gives its lease up: the holder
+                // reconnected to another server (and kept its session) or was never disconnected.
+                await().during(Duration.ofSeconds(6))
+                        .atMost(Duration.ofSeconds(7))
+                        .alias("the holder's lease to stay valid with server " + server.getServerId() + " down")
+                        .until(lease::isValid);
+
+                assertThat(cluster.restartServer(server)).isTrue();
+            }
+            long token = lease.fencingToken();
+            lease.release();
+            Lease next = retryWhileUnavailable(() -> other.lock(name).tryAcquire())
+                    .orElseThrow(() -> new AssertionError("the lock after its holder released it"));
+            assertThat(next.fencingToken()).isGreaterThan(token);
+        }
+    }
+
+    private static <T> T retryWhileUnavailable(Supplier<T> call) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return call.get();
+            } catch (UnavailableException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+}
