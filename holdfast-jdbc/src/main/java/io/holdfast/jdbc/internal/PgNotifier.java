@@ -1,0 +1,100 @@
+package io.holdfast.jdbc.internal;
+
+import io.holdfast.ClientOptions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens on PostgreSQL for released locks ({@code LISTEN}; releases send {@code pg_notify(channel,
+ * name)}) and wakes this JVM's waiters of that name through {@link Wakeups}. One listening
+ * connection per store and JVM, shared by its clients, opened when the first client needs it and
+ * closed with the last. If the connection breaks it is opened again, and every waiter is woken
+ * (notifications may have been missed meanwhile). Waiters never depend on it: they poll anyway.
+ */
+final class PgNotifier {
+    private static final Logger log = LoggerFactory.getLogger(PgNotifier.class);
+    private static final Map<String, PgNotifier> RUNNING = new HashMap<>();
+
+    private final JdbcUri uri;
+    private final ClientOptions options;
+    private final Wakeups wakeups;
+    private final Thread thread;
+    private int users;
+    private volatile boolean stopped;
+
+    private PgNotifier(JdbcUri uri, ClientOptions options, Wakeups wakeups) {
+        this.uri = uri;
+        this.options = options;
+        this.wakeups = wakeups;
+        this.thread = new Thread(this::run, "holdfast-jdbc-listen-" + uri.channel());
+        this.thread.setDaemon(true);
+    }
+
+    /** The store's notifier, started if needed; give it back with {@link #release}. */
+    static synchronized PgNotifier use(JdbcUri uri, ClientOptions options, Wakeups wakeups) {
+        PgNotifier n = RUNNING.get(uri.storeKey());
+        if (n == null) {
+            n = new PgNotifier(uri, options, wakeups);
+            RUNNING.put(uri.storeKey(), n);
+            n.thread.start();
+        }
+        n.users++;
+        return n;
+    }
+
+    static synchronized void release(PgNotifier n) {
+        if (--n.users == 0) {
+            RUNNING.remove(n.uri.storeKey(), n);
+            n.stopped = true;
+            n.thread.interrupt();
+        }
+    }
+
+    private void run() {
+        Connection c = null;
+        while (!stopped) {
+            try {
+                if (c == null) {
+                    c = Db.dedicated(uri, options);
+                    try (Statement s = c.createStatement()) {
+                        s.execute("LISTEN \"" + uri.channel() + "\""); // channel: prefix checked by JdbcUri
+                    }
+                    wakeups.signalAll();
+                }
+                PGNotification[] got = c.unwrap(PGConnection.class).getNotifications(1000);
+                if (got != null) {
+                    for (PGNotification n : got) {
+                        wakeups.signal(n.getParameter());
+                    }
+                }
+            } catch (SQLException | RuntimeException e) {
+                log.debug("jdbc: the LISTEN connection failed; opening it again", e);
+                closeQuietly(c);
+                c = null;
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException stop) {
+                    break;
+                }
+            }
+        }
+        closeQuietly(c);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // closing a broken connection
+            }
+        }
+    }
+}

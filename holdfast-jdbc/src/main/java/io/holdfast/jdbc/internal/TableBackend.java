@@ -1,0 +1,366 @@
+package io.holdfast.jdbc.internal;
+
+import io.holdfast.Admin;
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockMode;
+import io.holdfast.UnavailableException;
+import io.holdfast.store.Deadline;
+import io.holdfast.store.Grant;
+import io.holdfast.store.LockRequest;
+import io.holdfast.store.StoreBackend;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lock-table mode: one row per holder in {@code <prefix>holders}, fencing tokens from the
+ * sequence {@code <prefix>tokens}, expiries on the database's clock.
+ *
+ * <p><b>For maintainers: how an acquire stays atomic.</b> A holder-per-row design (needed for
+ * shared holders and semaphore permits) cannot decide "is there room?" and "take it" in one
+ * single-row upsert, so every acquire is one short transaction at READ COMMITTED whose first
+ * statement locks the name's row in {@code <prefix>names} ({@code SELECT ... FOR UPDATE}; the row
+ * is created once, race-free, if missing). With that lock held, the transaction deletes the name's
+ * expired holders (by the database clock), reads the remaining ones in a fresh statement (so it sees
+ * every renewal committed before), and inserts its own row with the next token. Every insert of a
+ * holder happens under the name's lock, so two acquirers of one name are strictly ordered, and the
+ * token is drawn while the lock is held: tokens of one name grow in grant order. Renewals and
+ * releases touch only their own row: they can only extend or shorten a live grant, never create
+ * one, so they need no name lock. A renewal ({@code ... AND expires_ms > now}) cannot revive a
+ * grant that has lapsed, and a deletion of an expired row waits for a concurrent renewal and
+ * re-checks it.
+ *
+ * <p>Waiting polls {@link #tryAcquire} with backoff. On PostgreSQL a release also sends {@code
+ * pg_notify}, which wakes waiters in every process early; within one JVM a release wakes local
+ * waiters directly on every database.
+ */
+public final class TableBackend implements StoreBackend {
+    private static final Logger log = LoggerFactory.getLogger(TableBackend.class);
+
+    private final JdbcUri uri;
+    private final ClientOptions options;
+    private final Db db;
+    private final Map<String, String> sql;
+    private final String session = UUID.randomUUID().toString();
+    private final Wakeups wakeups;
+    private PgNotifier notifier;
+    private volatile boolean abandoned;
+
+    /** Opens the pool and creates the schema if asked to. @throws UnavailableException if unreachable */
+    public TableBackend(JdbcUri uri, ClientOptions options) {
+        this.uri = uri;
+        this.options = options;
+        this.sql = uri.dialect().statements(uri.tablePrefix());
+        this.wakeups = Wakeups.of(uri.storeKey());
+        this.db = new Db(uri, options);
+        try {
+            if (uri.createSchema()) {
+                Schema.create(db, uri);
+            }
+            db.call("purging stale waiters", c -> update(c, "purgeWaiters"));
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String provider() {
+        return "jdbc";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.of(
+                Capability.READ_WRITE,
+                Capability.SEMAPHORE,
+                Capability.LEASE_TIMEOUT,
+                Capability.CHECK_FENCE,
+                Capability.INSPECT,
+                Capability.REVOKE);
+    }
+
+    @Override
+    public String sessionId() {
+        return session;
+    }
+
+    // ---- acquiring
+
+    @Override
+    public Optional<Grant> tryAcquire(LockRequest r) {
+        return db.inTransaction("acquiring " + r.describe(), c -> grant(c, r));
+    }
+
+    private record Holder(String owner, LockMode mode, int permits, int maxPermits, long token) {}
+
+    private Optional<Grant> grant(Connection c, LockRequest r) throws SQLException {
+        lockName(c, r.name());
+        update(c, "deleteExpired", r.name());
+        List<Holder> holders = new ArrayList<>();
+        try (PreparedStatement ps = db.prepare(c, sql.get("holders"))) {
+            ps.setString(1, r.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    holders.add(new Holder(
+                            rs.getString(1),
+                            LockMode.valueOf(rs.getString(2)),
+                            rs.getInt(3),
+                            rs.getInt(4),
+                            rs.getLong(5)));
+                }
+            }
+        }
+        for (Holder h : holders) {
+            if (h.owner.equals(r.owner())) {
+                return Optional.of(new Grant(r, h.token)); // an earlier attempt of this request won
+            }
+        }
+        if (!compatible(r, holders)) {
+            return Optional.empty();
+        }
+        try (PreparedStatement ps = db.prepare(c, sql.get("insertHolder"))) {
+            int i = 0;
+            ps.setString(++i, r.name());
+            ps.setString(++i, r.owner());
+            ps.setString(++i, session);
+            ps.setString(++i, options.clientName());
+            ps.setString(++i, r.mode().name());
+            ps.setInt(++i, r.permits());
+            ps.setInt(++i, r.maxPermits());
+            ps.setLong(++i, r.expiry().toMillis());
+            ps.setBoolean(++i, r.leaseTimeout());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new SQLException("inserting the holder returned no token");
+                }
+                return Optional.of(new Grant(r, rs.getLong(1)));
+            }
+        }
+    }
+
+    /** Whether {@code r} fits beside the live holders; a semaphore of another size is an error. */
+    static boolean compatible(LockRequest r, List<Holder> holders) {
+        int used = 0;
+        for (Holder h : holders) {
+            boolean semaphore = h.mode == LockMode.PERMITS;
+            if (semaphore != (r.mode() == LockMode.PERMITS)) {
+                return false; // a lock and a semaphore of one name wait for each other
+            }
+            if (semaphore && h.maxPermits != r.maxPermits()) {
+                throw new InvalidArgumentException(
+                        r.name() + " is in use as a semaphore of " + h.maxPermits + " permits, not " + r.maxPermits());
+            }
+            if (r.mode() == LockMode.EXCLUSIVE || h.mode == LockMode.EXCLUSIVE) {
+                return false;
+            }
+            used += h.permits;
+        }
+        return r.mode() != LockMode.PERMITS || used + r.permits() <= r.maxPermits();
+    }
+
+    /** Locks the name's row for this transaction, creating it first if it is missing. */
+    private void lockName(Connection c, String name) throws SQLException {
+        if (selectForUpdate(c, name)) {
+            return;
+        }
+        try {
+            update(c, "ensureName", name);
+        } catch (SQLException e) {
+            if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
+                throw e;
+            }
+            // another client created it at the same moment (H2's MERGE can say so): it exists now
+        }
+        if (!selectForUpdate(c, name)) {
+            throw new SQLException("the row of " + name + " vanished while it was being locked");
+        }
+    }
+
+    private boolean selectForUpdate(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = db.prepare(c, sql.get("lockName"))) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /**
+     * Tries once; if the lock is busy, records this waiter (for {@link Admin#describe}) and polls
+     * until the deadline, then removes the record, whatever the outcome.
+     */
+    @Override
+    public Optional<Grant> acquire(LockRequest r, Deadline deadline) throws InterruptedException {
+        Optional<Grant> now = tryAcquire(r);
+        if (now.isPresent() || deadline.passed()) {
+            return now;
+        }
+        long waitMillis = Math.max(1, deadline.remainingNanos() / 1_000_000);
+        db.call("recording a waiter for " + r.describe(), c -> {
+            update(c, "deleteWaiter", r.name(), r.owner());
+            try (PreparedStatement ps = db.prepare(c, sql.get("insertWaiter"))) {
+                int i = 0;
+                ps.setString(++i, r.name());
+                ps.setString(++i, r.owner());
+                ps.setString(++i, session);
+                ps.setString(++i, options.clientName());
+                ps.setString(++i, r.mode().name());
+                ps.setInt(++i, r.permits());
+                ps.setInt(++i, r.maxPermits());
+                ps.setLong(++i, waitMillis);
+                return ps.executeUpdate();
+            }
+        });
+        try {
+            return StoreBackend.super.acquire(r, deadline);
+        } finally {
+            if (!abandoned) {
+                try {
+                    db.call(
+                            "removing a waiter of " + r.describe(),
+                            c -> update(c, "deleteWaiter", r.name(), r.owner()));
+                } catch (UnavailableException e) {
+                    log.debug(
+                            "jdbc: could not remove the waiter record of {}; it lapses at its deadline",
+                            r.describe(),
+                            e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public Duration maxPollInterval() {
+        return uri.dialect() == Dialect.POSTGRESQL ? Duration.ofMillis(500) : Duration.ofMillis(100);
+    }
+
+    @Override
+    public void awaitChange(String name, long maxNanos) throws InterruptedException {
+        if (uri.dialect() == Dialect.POSTGRESQL) {
+            synchronized (this) {
+                if (notifier == null && !abandoned) {
+                    notifier = PgNotifier.use(uri, options, wakeups);
+                }
+            }
+        }
+        wakeups.await(name, maxNanos);
+    }
+
+    // ---- holding
+
+    @Override
+    public boolean renew(Grant g) {
+        LockRequest r = g.request();
+        return db.call("renewing " + r.describe(), c -> {
+                    try (PreparedStatement ps = db.prepare(c, sql.get("renew"))) {
+                        ps.setLong(1, r.expiry().toMillis());
+                        ps.setString(2, r.name());
+                        ps.setString(3, r.owner());
+                        ps.setLong(4, g.token());
+                        return ps.executeUpdate();
+                    }
+                })
+                == 1;
+    }
+
+    @Override
+    public boolean release(Grant g) {
+        LockRequest r = g.request();
+        boolean had = db.call("releasing " + r.describe(), c -> {
+            int live = update(c, "releaseLive", r.name(), r.owner(), g.token());
+            if (live == 0) {
+                update(c, "releaseAny", r.name(), r.owner(), g.token()); // its lapsed row, if still there
+            }
+            announce(c, r.name());
+            return live == 1;
+        });
+        wakeups.signal(r.name());
+        return had;
+    }
+
+    /** Tells waiters in other processes (PostgreSQL only) that {@code name} may be free. */
+    private void announce(Connection c, String name) throws SQLException {
+        if (uri.dialect() == Dialect.POSTGRESQL) {
+            try (PreparedStatement ps = db.prepare(c, sql.get("notify"))) {
+                ps.setString(1, uri.channel());
+                ps.setString(2, name);
+                ps.execute();
+            }
+        }
+    }
+
+    // ---- operators
+
+    @Override
+    public Admin admin() {
+        return new TableAdmin(this);
+    }
+
+    Db db() {
+        return db;
+    }
+
+    String sql(String name) {
+        return sql.get(name);
+    }
+
+    void revoked(Connection c, String name) throws SQLException {
+        announce(c, name);
+        wakeups.signal(name);
+    }
+
+    /** Runs a named update with string and long parameters; returns the update count. */
+    int update(Connection c, String statement, Object... params) throws SQLException {
+        try (PreparedStatement ps = db.prepare(c, sql.get(statement))) {
+            for (int i = 0; i < params.length; i++) {
+                if (params[i] instanceof Long l) {
+                    ps.setLong(i + 1, l);
+                } else {
+                    ps.setString(i + 1, (String) params[i]);
+                }
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    // ---- ending
+
+    @Override
+    public void abandon() {
+        abandoned = true;
+        stopNotifier();
+        db.abandon();
+    }
+
+    @Override
+    public void close() {
+        stopNotifier();
+        db.close();
+    }
+
+    private synchronized void stopNotifier() {
+        if (notifier != null) {
+            PgNotifier.release(notifier);
+            notifier = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TableBackend[" + uri + ", session " + session + "]";
+    }
+}

@@ -1,0 +1,47 @@
+-- Holdfast lock tables for H2 (2.x; tested with 2.5.252). The provider runs this on first use
+-- (holdfast.createSchema=true, the default). To create the schema yourself, replace ${p} by your
+-- table prefix (default holdfast_) and run it once; every statement is idempotent.
+-- Share an H2 database between processes through its TCP server (jdbc:h2:tcp://...), never an
+-- embedded file URL: an embedded database is one process's.
+
+-- One row per lock name ever used: the point where acquirers of one name serialize (SELECT ... FOR
+-- UPDATE). It holds no state. Rows of names nobody holds may be deleted at any time.
+CREATE TABLE IF NOT EXISTS ${p}names (
+    name VARCHAR(512) NOT NULL PRIMARY KEY
+);
+
+-- One row per holder: an exclusive holder, each shared holder, each semaphore holder. Times are
+-- milliseconds since the epoch by the DATABASE's clock, never a client's.
+CREATE TABLE IF NOT EXISTS ${p}holders (
+    name VARCHAR(512) NOT NULL,
+    owner VARCHAR(128) NOT NULL,
+    session_id VARCHAR(64) NOT NULL,
+    client_name VARCHAR(256) NOT NULL,
+    mode VARCHAR(16) NOT NULL,
+    permits INT NOT NULL,
+    max_permits INT NOT NULL,
+    token BIGINT NOT NULL,
+    acquired_ms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    lease_timeout BOOLEAN NOT NULL,
+    PRIMARY KEY (name, owner)
+);
+
+-- Who waits, for operators (Admin.describe): the provider polls, so this is information, not a queue.
+CREATE TABLE IF NOT EXISTS ${p}waiters (
+    name VARCHAR(512) NOT NULL,
+    owner VARCHAR(128) NOT NULL,
+    session_id VARCHAR(64) NOT NULL,
+    client_name VARCHAR(256) NOT NULL,
+    mode VARCHAR(16) NOT NULL,
+    permits INT NOT NULL,
+    max_permits INT NOT NULL,
+    seq BIGINT NOT NULL,
+    since_ms BIGINT NOT NULL,
+    until_ms BIGINT NOT NULL,
+    PRIMARY KEY (name, owner)
+);
+
+-- Fencing tokens: one sequence for every name, so tokens grow across names too. NO CACHE, so that
+-- a crash never loses track of values already handed out.
+CREATE SEQUENCE IF NOT EXISTS ${p}tokens START WITH 1 NO CACHE;

@@ -1,0 +1,47 @@
+-- Holdfast lock tables for MariaDB (10.5 or newer: sequences and INSERT ... RETURNING; tested with
+-- 11.4) and MySQL-compatible servers that have both. The provider runs this on first use
+-- (holdfast.createSchema=true, the default). To create the schema yourself, replace ${p} by your
+-- table prefix (default holdfast_) and run it once; every statement is idempotent.
+-- Names are compared byte for byte (utf8mb4_nopad_bin): 'A' and 'a', or 'a' and 'a ', are two locks.
+
+-- One row per lock name ever used: the point where acquirers of one name serialize (SELECT ... FOR
+-- UPDATE). It holds no state. Rows of names nobody holds may be deleted at any time.
+CREATE TABLE IF NOT EXISTS ${p}names (
+    name VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY
+) ENGINE=InnoDB;
+
+-- One row per holder: an exclusive holder, each shared holder, each semaphore holder. Times are
+-- milliseconds since the epoch by the DATABASE's clock, never a client's.
+CREATE TABLE IF NOT EXISTS ${p}holders (
+    name VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+    owner VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    session_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    client_name VARCHAR(256) CHARACTER SET utf8mb4 NOT NULL,
+    mode VARCHAR(16) NOT NULL,
+    permits INT NOT NULL,
+    max_permits INT NOT NULL,
+    token BIGINT NOT NULL,
+    acquired_ms BIGINT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    lease_timeout BOOLEAN NOT NULL,
+    PRIMARY KEY (name, owner)
+) ENGINE=InnoDB;
+
+-- Who waits, for operators (Admin.describe): the provider polls, so this is information, not a queue.
+CREATE TABLE IF NOT EXISTS ${p}waiters (
+    name VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+    owner VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    session_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    client_name VARCHAR(256) CHARACTER SET utf8mb4 NOT NULL,
+    mode VARCHAR(16) NOT NULL,
+    permits INT NOT NULL,
+    max_permits INT NOT NULL,
+    seq BIGINT NOT NULL,
+    since_ms BIGINT NOT NULL,
+    until_ms BIGINT NOT NULL,
+    PRIMARY KEY (name, owner)
+) ENGINE=InnoDB;
+
+-- Fencing tokens: one sequence for every name, so tokens grow across names too. NOCACHE, so that
+-- a restart never hands out a value below one already given.
+CREATE SEQUENCE IF NOT EXISTS ${p}tokens START WITH 1 INCREMENT BY 1 NOCACHE NOCYCLE;
