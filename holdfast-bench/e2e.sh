@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # holdfast-bench/e2e.sh: the end-to-end benchmark of the Holdfast server, over gRPC on loopback.
 #
-#   holdfast-bench/e2e.sh [--duration 20s] [--warmup 5s] [--clients 64] [--no-fsync] [--only single|cluster]
-#                         [--out FILE]
+#   holdfast-bench/e2e.sh [--duration 20s] [--warmup 5s] [--server-warmup 30s] [--clients 64] [--no-fsync]
+#                         [--only single|cluster] [--out FILE]
 #
 # Run from anywhere; it works in the repository root. In order:
 #   1. Builds the CLI once (./holdfast builds holdfast-cli with the modules it needs, tests skipped);
 #      every later ./holdfast runs with HOLDFAST_SKIP_BUILD=1.
 #   2. Starts a durable single node (`./holdfast server`, fsync on unless --no-fsync) with its data in
 #      a temporary directory, client/Raft/HTTP ports 14653/14654/14655, and waits for GET /ready.
-#   3. Runs `./holdfast bench` for the three scenarios of issue 3, one after the other:
+#   3. Warms the servers up: --server-warmup of scenario (b), not measured, so that the servers' JIT has
+#      compiled the request path before anything is measured (on 2 busy cores the C2 compiler of a fresh
+#      server was still busy for a minute; a fresh cluster at 30 pairs/s spent most of its CPU in it).
+#      Then runs `./holdfast bench` for the three scenarios of issue 3, one after the other:
 #        (a) 1 client on 1 lock, (b) N clients on N locks, (c) N clients on one lock (handoffs)
 #      each with --warmup then --duration; then stops the node.
 #   4. Starts a 3-node cluster (three processes; ports 14653-14655, 15653-15655, 16653-16655) the
 #      same way, waits until every member knows a leader, runs (a)(b)(c) with a backend URI naming
 #      all three members, and stops it.
-#   5. Prints one summary table (also kept as TSV in --out, default holdfast-bench/target/e2e-results.tsv)
+#   5. Prints one summary table (also kept as TSV in --out, default holdfast-bench/target/e2e-results.tsv),
+#      the servers' CPU time per pair of each scenario with the load average when it started (TSV next
+#      to it, e2e-results-cpu.tsv: on a shared, noisy machine CPU per pair is steadier than the rate),
 #      and the goals of issue 3 next to the figures.
 # Every process it starts is stopped on exit, Ctrl-C included (trap); the temporary data is removed.
 #
@@ -27,6 +32,7 @@ set -euo pipefail
 
 duration=20s
 warmup=5s
+server_warmup=30s
 clients=64
 fsync_flag=()
 only=
@@ -37,6 +43,7 @@ while (($#)); do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
+    --server-warmup) server_warmup=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
     --no-fsync) fsync_flag=(--no-fsync); shift ;;
     --only) only=$2; shift 2 ;;
@@ -83,11 +90,31 @@ start_server() {
   pids+=($!)
 }
 
-# wait_ready HTTP_PORT...: until each answers 200 on /ready (a leader is known), at most 60 s.
-wait_ready() {
+# ports_free PORT...: stop with a message if anything listens on one of them already: another
+# process there would answer /ready and the load for a server of ours that failed to start.
+ports_free() {
   local port
   for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "e2e.sh: something already listens on 127.0.0.1:$port; stop it first" >&2
+      exit 1
+    fi
+  done
+}
+
+# wait_ready HTTP_PORT...: until each answers 200 on /ready (a leader is known), at most 60 s, while
+# every server started is still running.
+wait_ready() {
+  local port pid
+  for port in "$@"; do
     for i in $(seq 600); do
+      for pid in "${pids[@]}"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+          echo "e2e.sh: a server exited during startup; the logs:" >&2
+          tail -n 30 "$tmp"/*.log >&2 || true
+          exit 1
+        fi
+      done
       if curl -sf -o /dev/null "http://127.0.0.1:$port/ready"; then break; fi
       if ((i == 600)); then
         echo "e2e.sh: the server with HTTP port $port is not ready after 60 s; its log:" >&2
@@ -99,9 +126,15 @@ wait_ready() {
   done
 }
 
-# scenarios SETUP BACKEND: (a), (b), (c) against BACKEND.
+# scenarios SETUP BACKEND: the servers' warm-up, then (a), (b), (c) against BACKEND.
 scenarios() {
   local setup=$1 backend=$2 s args
+  if [[ $server_warmup != 0s && $server_warmup != 0 ]]; then
+    say "$setup: warming the servers up for $server_warmup (scenario b, not measured)"
+    HOLDFAST_SKIP_BUILD=1 HOLDFAST_JAVA_OPTS="$bench_opts" \
+      ./holdfast bench --backend "$backend" --clients "$clients" --locks "$clients" --duration "$server_warmup" \
+      --warmup 0s >/dev/null || echo "e2e.sh: the warm-up run exited $?" >&2
+  fi
   for s in a b c; do
     case $s in
       a) args=(--clients 1 --locks 1) ;;
@@ -109,21 +142,61 @@ scenarios() {
       c) args=(--clients "$clients" --locks 1) ;;
     esac
     say "$setup ($s): ${args[*]}"
+    local load ticks
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    ticks=$(server_ticks)
     HOLDFAST_SKIP_BUILD=1 HOLDFAST_JAVA_OPTS="$bench_opts" \
       ./holdfast bench --backend "$backend" "${args[@]}" --duration "$duration" --warmup "$warmup" \
       --tsv "$out" --label "$setup ($s)" || echo "e2e.sh: ./holdfast bench exited $?" >&2
+    cpu_line "$setup ($s)" $(($(server_ticks) - ticks)) "$load"
   done
+}
+
+# server_ticks: CPU time (user + system, in clock ticks) the running servers have used so far.
+server_ticks() {
+  local pid total=0 f
+  for pid in "${pids[@]}"; do
+    f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) || continue
+    total=$((total + ${f% *} + ${f#* }))
+  done
+  echo "$total"
+}
+
+# seconds DURATION: 250ms, 20s, 2m as seconds (a decimal).
+seconds() {
+  case $1 in
+    *ms) awk -v v="${1%ms}" 'BEGIN { print v / 1000 }' ;;
+    *s) echo "${1%s}" ;;
+    *m) awk -v v="${1%m}" 'BEGIN { print v * 60 }' ;;
+    *h) awk -v v="${1%h}" 'BEGIN { print v * 3600 }' ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# cpu_line LABEL TICKS LOAD: the servers' CPU per pair of the last run into $cpu_out. The CPU window
+# includes the run's warm-up, so the pairs measured are scaled by (warmup + duration) / duration.
+cpu_line() {
+  local pairs
+  pairs=$(tail -n 1 "$out" | cut -f5)
+  awk -v label="$1" -v ticks="$2" -v hz="$(getconf CLK_TCK)" -v pairs="$pairs" -v load="$3" \
+    -v d="$(seconds "$duration")" -v w="$(seconds "$warmup")" 'BEGIN {
+      ms = ticks * 1000 / hz; n = pairs * (d + w) / d
+      printf "%s\t%.1f\t%s\t%s\n", label, ms / 1000, (n > 0 ? sprintf("%.3f", ms / n) : "-"), load
+    }' >>"$cpu_out"
 }
 
 say "building the CLI"
 ./holdfast --version >/dev/null
 mkdir -p -- "$(dirname -- "$out")"
 rm -f -- "$out"
+cpu_out="${out%.tsv}-cpu.tsv"
+printf 'label\tserver_cpu_s\tserver_cpu_ms_per_pair\tload_at_start\n' >"$cpu_out"
 mode=fsync
 ((${#fsync_flag[@]} == 0)) || mode=no-fsync
 
 if [[ $only != cluster ]]; then
   say "single node ($mode), data in $tmp/single"
+  ports_free 14653 14654 14655
   start_server single 14653 --raft-port 14654
   wait_ready 14655
   scenarios "single $mode" holdfast://127.0.0.1:14653
@@ -133,6 +206,7 @@ fi
 if [[ $only != single ]]; then
   peers=n1=127.0.0.1:14654,n2=127.0.0.1:15654,n3=127.0.0.1:16654
   say "3-node cluster ($mode), data in $tmp/n1..n3"
+  ports_free 14653 14654 14655 15653 15654 15655 16653 16654 16655
   start_server n1 14653 --id n1 --peers "$peers"
   start_server n2 15653 --id n2 --peers "$peers"
   start_server n3 16653 --id n3 --peers "$peers"
@@ -141,8 +215,10 @@ if [[ $only != single ]]; then
   stop_servers
 fi
 
-say "summary ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), duration $duration after $warmup warmup)"
+say "summary ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), duration $duration after $warmup warmup, servers warmed $server_warmup; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 cut -f1,5-12,15 "$out" | column -t -s $'\t'
+printf '\nServer CPU (all server processes, user + system; per pair approximate, see cpu_line):\n' >&2
+column -t -s $'\t' "$cpu_out"
 cat >&2 <<EOF
 
 Goals (issue 3), single durable node: (a) >= 3,000 pairs/s; (b) >= 20,000 pairs/s with p99 < 10 ms;

@@ -156,6 +156,16 @@ public final class HoldfastServer implements AutoCloseable {
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
         RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+        // No METADATAENTRY after every commit. By default the leader appends one log entry that
+        // records the new commit index each time the commit index moves, and replicates it like any
+        // other entry: every command then cost two log entries, two fsyncs on every member and two
+        // replication rounds (measured: 4.00 entries per acquire+release pair with it, 2.00 without,
+        // and twice the log syncs, on one node and on three). The next command's write queues
+        // behind that extra fsync on the leader and on each follower. Raft does not need the commit
+        // index on disk: after a restart it is learnt again from the leader (or, alone, from the
+        // first entry of the new term), and every acknowledged command is already in the log
+        // of a majority and fsynced, so durability is unchanged.
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         long min = config.electionTimeoutMin().toMillis();
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(min * 2, TimeUnit.MILLISECONDS));

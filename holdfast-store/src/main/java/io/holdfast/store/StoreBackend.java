@@ -74,7 +74,9 @@ public interface StoreBackend {
      * overrides one or the other.
      *
      * <p>An implementation that queues the request in the store must take it off the queue before
-     * it returns empty or throws, including on interrupt.
+     * it returns empty or throws, including on interrupt. It must also end the wait with {@link
+     * InterruptedException} soon after {@link Deadline#cancelled()} turns true, since some drivers
+     * swallow interrupts.
      *
      * @return the grant, or empty at the deadline
      * @throws InterruptedException if the thread is interrupted; nothing is held then
@@ -83,6 +85,9 @@ public interface StoreBackend {
         long pauseNanos = TimeUnit.MILLISECONDS.toNanos(2);
         long maxPauseNanos = maxPollInterval().toNanos();
         while (true) {
+            if (deadline.cancelled()) {
+                throw new InterruptedException("the wait for " + request.describe() + " was called off");
+            }
             Optional<Grant> grant = tryAcquire(request);
             if (grant.isPresent()) {
                 return grant;

@@ -244,16 +244,17 @@ public final class StoreLockClient implements LockClient {
         LockRequest request = request(name, mode, permits, maxPermits, options);
         return acquire(
                 request,
-                Deadline.after(this.options.ticker(), options.waitTime()),
+                Deadline.after(this.options.ticker(), options.waitTime()).cancelledWhen(closed::get),
                 options.waitTime().isZero());
     }
 
     CompletableFuture<Lease> acquireAsync(
             String name, LockMode mode, int permits, int maxPermits, AcquireOptions options) {
         LockRequest request = request(name, mode, permits, maxPermits, options);
-        Deadline deadline = Deadline.after(this.options.ticker(), options.waitTime());
-        boolean once = options.waitTime().isZero();
         CompletableFuture<Lease> result = new CompletableFuture<>();
+        Deadline deadline = Deadline.after(this.options.ticker(), options.waitTime())
+                .cancelledWhen(() -> closed.get() || result.isDone());
+        boolean once = options.waitTime().isZero();
         Future<?> task;
         try {
             task = executor.submit(() -> {
@@ -359,9 +360,26 @@ public final class StoreLockClient implements LockClient {
         }
     }
 
-    /** Turns a grant into a lease, or gives it back if the client closed meanwhile. */
+    /**
+     * Turns a grant into a lease, or gives it back if the client closed meanwhile. The watchdog
+     * counts the expiry from the start of the acquire, the latest moment known to precede the
+     * grant; after a wait longer than a renewal period that start may lie a whole expiry back
+     * (the grant came at the end), so the grant is renewed at once and counted from that renewal.
+     */
     private Lease adopt(Grant grant, long startedNanos) {
-        StoreLease lease = new StoreLease(this, grant, startedNanos);
+        Duration every = backend.renewEvery(grant);
+        long countFrom = startedNanos;
+        long sent = options.ticker().nanos();
+        if (every != null && sent - startedNanos >= every.toNanos() && !crashed) {
+            try {
+                if (backend.renew(grant)) {
+                    countFrom = sent;
+                }
+            } catch (UnavailableException e) {
+                log.debug("{}: renewing a fresh grant failed; its watchdog retries", backend.provider(), e);
+            }
+        }
+        StoreLease lease = new StoreLease(this, grant, countFrom);
         leases.put(grant, lease);
         if (closed.get()) {
             leases.remove(grant);
@@ -372,7 +390,7 @@ public final class StoreLockClient implements LockClient {
             throw new SessionExpiredException(
                     "the client was closed while waiting for " + grant.request().describe());
         }
-        lease.startWatchdog(backend.renewEvery(grant));
+        lease.startWatchdog(every);
         return lease;
     }
 

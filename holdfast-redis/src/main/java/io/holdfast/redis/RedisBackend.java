@@ -1,0 +1,524 @@
+package io.holdfast.redis;
+
+import io.holdfast.Admin;
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockMode;
+import io.holdfast.UnavailableException;
+import io.holdfast.store.Deadline;
+import io.holdfast.store.Grant;
+import io.holdfast.store.LockRequest;
+import io.holdfast.store.LossSink;
+import io.holdfast.store.StoreBackend;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.net.SocketAddress;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Redis primitives behind {@link io.holdfast.store.StoreLockClient}.
+ *
+ * <p><b>For maintainers.</b> A name has three keys: {@code <prefix>lock:<name>}, a hash of its
+ * holders (field: owner id, value: a small JSON record with mode, permits, semaphore size, token,
+ * expiry and grant time in Redis milliseconds, session and client name); {@code <prefix>queue:<name>},
+ * a sorted set of waiting owners in arrival order; {@code <prefix>wait:<name>}, their records. Every
+ * change is one Lua script ({@code *.lua} beside this class, with the shared functions of {@code
+ * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
+ * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
+ * taking tokens from the one counter {@code <prefix>token} that every name shares, and publishes
+ * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
+ * waiter ({@link Wakeups}), which returns without another round trip. Waiters also poll (at most
+ * every second, or a quarter of their expiry), which keeps their queue entry alive, lets a grant
+ * that expired by itself pass to the next waiter, and covers lost messages. Expiry is always
+ * Redis's {@code TIME}, never this client's clock.
+ *
+ * <p>Calls go through {@link RedisCalls}: bounded by the request timeout, failures as {@link
+ * UnavailableException}.
+ */
+final class RedisBackend implements StoreBackend {
+    private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
+
+    static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
+            Capability.FAIR_QUEUE,
+            Capability.INSPECT,
+            Capability.READ_WRITE,
+            Capability.SEMAPHORE,
+            Capability.LEASE_TIMEOUT,
+            Capability.CHECK_FENCE,
+            Capability.REVOKE));
+
+    private static final String QUEUE_LIBRARY = "queue";
+    private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
+    private static final LuaScript RELEASE = LuaScript.load("release", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
+    private static final LuaScript CANCEL = LuaScript.load("cancel", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
+    static final LuaScript REVOKE = LuaScript.load("revoke", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
+    private static final LuaScript RENEW = LuaScript.load("renew", ScriptOutputType.INTEGER);
+    static final LuaScript CHECK = LuaScript.load("check", ScriptOutputType.INTEGER);
+    static final LuaScript DESCRIBE = LuaScript.load("describe", ScriptOutputType.MULTI);
+
+    /** The first pause of a waiter between two polls, doubled after every poll not woken by a message. */
+    private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** The longest pause between two polls, unless a quarter of the request's expiry is shorter. */
+    private static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final RedisSettings settings;
+    private final ClientOptions options;
+    private final String session = UUID.randomUUID().toString();
+    private final String clientName;
+    private final String counterKey;
+    private final String arrivalKey;
+    private final String channel;
+    private final Wakeups wakeups = new Wakeups();
+    private final ConcurrentHashMap<String, Set<Grant>> held = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, LockRequest> waits = new ConcurrentHashMap<>();
+    private final AtomicLong highestToken = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Polls hold it to read; {@link #close()} takes it to write, so no poll queues a wait after close's cancels. */
+    private final ReentrantReadWriteLock pollGate = new ReentrantReadWriteLock();
+
+    private final RedisCalls calls;
+
+    private boolean closing;
+    private volatile boolean abandoned;
+    private volatile LossSink sink;
+
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> connection;
+    private StatefulRedisPubSubConnection<String, String> pubsub;
+
+    private RedisBackend(RedisSettings settings, ClientOptions options) {
+        this.settings = settings;
+        this.options = options;
+        this.clientName = options.clientName();
+        this.counterKey = settings.prefix() + "token";
+        this.arrivalKey = settings.prefix() + "seq";
+        this.channel = settings.prefix() + "events";
+        this.calls = new RedisCalls(settings.display(), options);
+    }
+
+    /**
+     * Connects to Redis and subscribes to release messages.
+     *
+     * @throws UnavailableException if Redis cannot be reached (or refuses the credentials) within
+     *     the client's request timeout
+     */
+    static RedisBackend connect(RedisSettings settings, ClientOptions options) {
+        RedisBackend backend = new RedisBackend(settings, options);
+        try {
+            backend.open();
+            return backend;
+        } catch (RuntimeException e) {
+            backend.close();
+            if (e instanceof UnavailableException) {
+                throw e;
+            }
+            throw new UnavailableException("redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void open() {
+        RedisURI uri = settings.redisUri();
+        uri.setTimeout(options.requestTimeout());
+        uri.setClientName(connectionName(clientName));
+        client = RedisClient.create(SharedResources.acquire(), uri);
+        client.setOptions(io.lettuce.core.ClientOptions.builder()
+                .autoReconnect(true)
+                // While the connection is down, a command waits (up to the request timeout) for the
+                // reconnect: a Redis restart is a pause, not a failure. A command that timed out is
+                // never sent later (Lettuce skips completed commands). A command in flight when the
+                // connection broke is sent again after the reconnect: every script is idempotent
+                // for its owner and token, except that a repeated release finds nothing to release.
+                .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(options.requestTimeout())
+                        .keepAlive(true)
+                        .build())
+                .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
+                .build());
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(io.lettuce.core.RedisChannelHandler<?, ?> handler, SocketAddress address) {
+                wakeups.changedAll(); // messages may have been missed while it was down
+            }
+        });
+        connection = client.connect(StringCodec.UTF8);
+        calls.connected(connection.async());
+        pubsub = client.connectPubSub(StringCodec.UTF8);
+        pubsub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String from, String message) {
+                onMessage(message);
+            }
+        });
+        calls.await("subscribe to " + channel, pubsub.async().subscribe(channel));
+    }
+
+    /** Redis allows no spaces or control characters in connection names. */
+    private static String connectionName(String name) {
+        StringBuilder b = new StringBuilder(Math.min(name.length(), 128));
+        for (int i = 0; i < name.length() && b.length() < 128; i++) {
+            char c = name.charAt(i);
+            b.append(c > ' ' && c < 127 ? c : '_');
+        }
+        return b.toString();
+    }
+
+    // ---- StoreBackend
+
+    @Override
+    public String provider() {
+        return "redis";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    @Override
+    public String sessionId() {
+        return session;
+    }
+
+    @Override
+    public void start(LossSink sink) {
+        this.sink = sink;
+    }
+
+    @Override
+    public Optional<Grant> tryAcquire(LockRequest request) {
+        return poll(request, 0);
+    }
+
+    /**
+     * Queues the request (behind every earlier waiter: no barging) and sleeps until the
+     * announcement of its grant or a pause, polling in between. A wait that ends without a grant
+     * (deadline, interrupt, failure) takes itself off the queue and gives back a grant that raced
+     * it before it returns.
+     */
+    @Override
+    public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
+        Wakeups.Signal signal = wakeups.register(request.owner());
+        waits.put(request.owner(), request);
+        boolean granted = false;
+        try {
+            long pause = FIRST_PAUSE_NANOS;
+            long maxPause = Math.max(
+                    FIRST_PAUSE_NANOS,
+                    Math.min(MAX_PAUSE_NANOS, request.expiry().toNanos() / 4));
+            while (true) {
+                if (deadline.cancelled()) {
+                    throw new InterruptedException("the wait for " + request.describe() + " was called off");
+                }
+                long seen = signal.version();
+                Optional<Grant> grant = signal.token() > 0
+                        ? Optional.of(adopt(request, signal.token()))
+                        : poll(request, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
+                if (grant.isPresent()) {
+                    granted = true;
+                    return grant;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted while waiting for " + request.describe());
+                }
+                long remaining = deadline.remainingNanos();
+                if (remaining <= 0) {
+                    return Optional.empty();
+                }
+                boolean woken = signal.await(seen, Math.min(pause, remaining));
+                pause = woken ? FIRST_PAUSE_NANOS : Math.min(maxPause, pause * 2);
+            }
+        } finally {
+            waits.remove(request.owner());
+            wakeups.unregister(signal);
+            if (!granted) {
+                cancelQuietly(request);
+            }
+        }
+    }
+
+    /** One try (waitMs 0) or one poll of a queued wait (waitMs: what is left of its wait). */
+    private Optional<Grant> poll(LockRequest request, long waitMillis) {
+        String name = request.name();
+        List<Object> reply;
+        pollGate.readLock().lock();
+        try {
+            if (closing) {
+                throw new UnavailableException("redis: the client is closing");
+            }
+            reply = run(
+                    ACQUIRE,
+                    request.describe(),
+                    queueKeys(name, arrivalKey),
+                    request.owner(),
+                    modeCode(request.mode()),
+                    Integer.toString(request.permits()),
+                    Integer.toString(request.maxPermits()),
+                    Long.toString(millis(request)),
+                    floor(),
+                    session,
+                    clientName,
+                    request.leaseTimeout() ? "1" : "0",
+                    Long.toString(waitMillis),
+                    channel);
+        } catch (RedisCalls.SizeConflict e) {
+            throw new InvalidArgumentException(
+                    name + " is in use with " + e.permits() + " permits; this request says " + request.maxPermits());
+        } finally {
+            pollGate.readLock().unlock();
+        }
+        long token = (Long) reply.get(0);
+        if (token == 0) {
+            return Optional.empty();
+        }
+        if ((Long) reply.get(1) == 1) {
+            log.warn(
+                    "redis: the token counter {} at {} was below the highest token this client had seen ({});"
+                            + " raised it (did Redis restart without persistence?)",
+                    counterKey,
+                    settings.display(),
+                    highestToken.get());
+        }
+        return Optional.of(adopt(request, token));
+    }
+
+    private Grant adopt(LockRequest request, long token) {
+        highestToken.accumulateAndGet(token, Math::max);
+        Grant grant = new Grant(request, token);
+        held.compute(request.name(), (n, grants) -> {
+            Set<Grant> set = grants == null ? ConcurrentHashMap.newKeySet() : grants;
+            set.add(grant);
+            return set;
+        });
+        return grant;
+    }
+
+    /** Takes a wait off the queue (and gives back a grant that raced it); failures only logged. */
+    private void cancelQuietly(LockRequest request) {
+        if (abandoned || closed.get() || !connection.isOpen()) {
+            // Its queue entry lapses once it has not been polled for the request's expiry; while
+            // Redis is unreachable, a cancel would only wait out another request timeout.
+            return;
+        }
+        try {
+            run(
+                    CANCEL,
+                    "leave the queue of " + request.name(),
+                    queueKeys(request.name(), null),
+                    request.owner(),
+                    floor(),
+                    channel);
+        } catch (RuntimeException e) {
+            log.debug("redis: could not take a wait for {} off the queue; it lapses by itself", request.describe(), e);
+        }
+    }
+
+    @Override
+    public boolean renew(Grant grant) {
+        LockRequest request = grant.request();
+        long renewed = this.<Long>run(
+                RENEW,
+                "renew " + request.describe(),
+                new String[] {holdersKey(request.name())},
+                request.owner(),
+                Long.toString(grant.token()),
+                Long.toString(millis(request)));
+        if (renewed == 0) {
+            forget(grant);
+        }
+        return renewed == 1;
+    }
+
+    @Override
+    public boolean release(Grant grant) {
+        LockRequest request = grant.request();
+        try {
+            long released = this.<Long>run(
+                    RELEASE,
+                    "release " + request.describe(),
+                    queueKeys(request.name(), null),
+                    request.owner(),
+                    Long.toString(grant.token()),
+                    floor(),
+                    channel);
+            return released == 1;
+        } finally {
+            forget(grant);
+        }
+    }
+
+    @Override
+    public Admin admin() {
+        return new RedisAdmin(this);
+    }
+
+    @Override
+    public void abandon() {
+        abandoned = true;
+        calls.stop("redis: the client has crashed (test); nothing reaches the store");
+        if (pubsub != null) {
+            pubsub.closeAsync();
+        }
+        if (connection != null) {
+            connection.closeAsync();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!abandoned) {
+            pollGate.writeLock().lock();
+            try {
+                closing = true;
+            } finally {
+                pollGate.writeLock().unlock();
+            }
+            for (LockRequest wait : waits.values()) {
+                cancelQuietly(wait); // the waiting thread may already be gone with its own cancel
+            }
+        }
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        calls.stop("redis: the client is closed");
+        try {
+            if (!abandoned && pubsub != null) {
+                pubsub.close();
+            }
+            if (!abandoned && connection != null) {
+                connection.close();
+            }
+            if (client != null) {
+                client.shutdown(0, 2, TimeUnit.SECONDS);
+            }
+        } catch (RuntimeException e) {
+            log.warn("redis: closing the connection to {} failed", settings.display(), e);
+        } finally {
+            if (client != null) {
+                SharedResources.release();
+            }
+        }
+    }
+
+    // ---- pub/sub
+
+    /** {@code G<token>:<owner>}: Redis granted a queued wait; {@code V<highest token>:<name>}: an operator revoked. */
+    private void onMessage(String message) {
+        int colon = message.indexOf(':');
+        if (message.length() < 2 || colon < 0) {
+            return;
+        }
+        long token;
+        try {
+            token = Long.parseLong(message.substring(1, colon));
+        } catch (NumberFormatException e) {
+            log.debug("redis: ignoring a malformed message on {}: {}", channel, message);
+            return;
+        }
+        if (message.charAt(0) == 'G') {
+            wakeups.granted(message.substring(colon + 1), token);
+        } else if (message.charAt(0) == 'V') {
+            revoked(message.substring(colon + 1), token);
+        }
+    }
+
+    private void revoked(String name, long upTo) {
+        Set<Grant> grants = held.get(name);
+        LossSink to = sink;
+        if (grants == null || to == null) {
+            return;
+        }
+        for (Grant grant : grants) {
+            if (grant.token() <= upTo && grants.remove(grant)) {
+                to.lost(grant, "an operator revoked it");
+            }
+        }
+    }
+
+    private void forget(Grant grant) {
+        held.computeIfPresent(grant.request().name(), (n, grants) -> {
+            grants.remove(grant);
+            return grants.isEmpty() ? null : grants;
+        });
+    }
+
+    // ---- calls
+
+    String holdersKey(String name) {
+        return settings.prefix() + "lock:" + name;
+    }
+
+    String queueKey(String name) {
+        return settings.prefix() + "queue:" + name;
+    }
+
+    String waitersKey(String name) {
+        return settings.prefix() + "wait:" + name;
+    }
+
+    String prefix() {
+        return settings.prefix();
+    }
+
+    /** The keys of the queue scripts: holders, queue, waiters, token counter, and one more if given. */
+    String[] queueKeys(String name, String extra) {
+        return extra == null
+                ? new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey}
+                : new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, extra};
+    }
+
+    String channel() {
+        return channel;
+    }
+
+    String floor() {
+        return Long.toString(highestToken.get());
+    }
+
+    private static String modeCode(LockMode mode) {
+        return switch (mode) {
+            case EXCLUSIVE -> "E";
+            case SHARED -> "S";
+            case PERMITS -> "P";
+        };
+    }
+
+    private static long millis(LockRequest request) {
+        return Math.max(1, request.expiry().toMillis());
+    }
+
+    <T> T run(LuaScript script, String what, String[] keys, String... args) {
+        return calls.run(script, what, keys, args);
+    }
+
+    RedisCalls calls() {
+        return calls;
+    }
+
+    @Override
+    public String toString() {
+        return "RedisBackend[" + settings.display() + ", prefix " + settings.prefix() + ", session " + session + "]";
+    }
+}

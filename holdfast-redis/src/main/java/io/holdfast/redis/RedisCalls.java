@@ -1,0 +1,127 @@
+package io.holdfast.redis;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.UnavailableException;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * How the provider talks to Redis: every call is asynchronous under the hood and awaited for at
+ * most the client's request timeout; an interrupt does not cut a call short (Redis may already
+ * have acted on it, and the caller must learn what it did) but is restored afterwards. Failures of
+ * the connection, timeouts and Redis errors become {@link UnavailableException}; a script's own
+ * refusal ({@code HOLDFAST_SIZE}) becomes {@link SizeConflict}. Once {@linkplain #stop stopped}
+ * (crashed or closed), nothing more is sent.
+ */
+final class RedisCalls {
+    private final String display;
+    private final ClientOptions options;
+    private volatile RedisAsyncCommands<String, String> commands;
+    private volatile String stopped;
+
+    RedisCalls(String display, ClientOptions options) {
+        this.display = display;
+        this.options = options;
+    }
+
+    void connected(RedisAsyncCommands<String, String> commands) {
+        this.commands = commands;
+    }
+
+    /** From now on every call fails with {@code why}, without reaching Redis. */
+    void stop(String why) {
+        stopped = why;
+    }
+
+    RedisAsyncCommands<String, String> commands() {
+        String why = stopped;
+        if (why != null) {
+            throw new UnavailableException(why);
+        }
+        return commands;
+    }
+
+    /** Runs a script by its SHA-1, sending its text if Redis does not have it (after a restart). */
+    <T> T run(LuaScript script, String what, String[] keys, String... args) {
+        String why = stopped;
+        if (why != null) {
+            throw new UnavailableException(why);
+        }
+        try {
+            return await(what, script.<T>evalsha(commands, keys, args));
+        } catch (NoScript e) {
+            return await(what, script.<T>eval(commands, keys, args));
+        }
+    }
+
+    /**
+     * Waits for a reply up to the request timeout. An interrupt does not end the wait early (Redis
+     * may already have acted, and the caller must learn what it did) but is restored afterwards.
+     */
+    <T> T await(String what, RedisFuture<T> future) {
+        long timeout = options.requestTimeout().toNanos();
+        long start = options.ticker().nanos();
+        long remaining = timeout;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return future.get(remaining, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    remaining = Math.max(1, timeout - (options.ticker().nanos() - start));
+                } catch (TimeoutException e) {
+                    future.cancel(true);
+                    throw new UnavailableException("redis: " + display + " did not answer (" + what + ") within "
+                            + options.requestTimeout().toMillis() + " ms");
+                } catch (ExecutionException e) {
+                    throw translate(what, e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private RuntimeException translate(String what, Throwable cause) {
+        if (cause instanceof RedisNoScriptException) {
+            return new NoScript();
+        }
+        String message = String.valueOf(cause.getMessage());
+        if (cause instanceof RedisCommandExecutionException && message.startsWith("HOLDFAST_SIZE ")) {
+            return new SizeConflict(message.substring("HOLDFAST_SIZE ".length()).trim());
+        }
+        return new UnavailableException("redis: " + what + " failed at " + display + ": " + message, cause);
+    }
+
+    /** Redis does not know a script's SHA-1 yet. */
+    private static final class NoScript extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NoScript() {
+            super("NOSCRIPT", null, false, false);
+        }
+    }
+
+    /** A live holder uses the name with another number of permits. */
+    static final class SizeConflict extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String permits;
+
+        SizeConflict(String permits) {
+            super("HOLDFAST_SIZE", null, false, false);
+            this.permits = permits;
+        }
+
+        String permits() {
+            return permits;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.holdfast.redis;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import redis.embedded.RedisServer;
+
+/**
+ * A real Redis 6.2 server run from the embedded-redis jar, on loopback and a free port, with an
+ * append-only file (fsync on every write) under {@code target/}, so that {@link #stop()} and {@link
+ * #start()} are a restart that keeps the data, as a durable Redis behaves.
+ */
+final class EmbeddedRedis {
+    private final int port;
+    private final Path dir;
+    private RedisServer server;
+
+    EmbeddedRedis() {
+        this.port = freePort();
+        this.dir = Path.of("target", "redis-data-" + port).toAbsolutePath();
+    }
+
+    int port() {
+        return port;
+    }
+
+    String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    synchronized void start() {
+        try {
+            Files.createDirectories(dir);
+            server = RedisServer.newRedisServer()
+                    .port(port)
+                    .bind("127.0.0.1")
+                    .setting("appendonly yes")
+                    .setting("appendfsync always")
+                    .setting("save \"\"")
+                    .setting("dir " + dir)
+                    .build();
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("starting Redis on port " + port, e);
+        }
+        awaitPing(Duration.ofSeconds(20));
+    }
+
+    synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        try {
+            server.stop();
+        } catch (IOException e) {
+            throw new UncheckedIOException("stopping Redis on port " + port, e);
+        } finally {
+            server = null;
+        }
+    }
+
+    /** Until Redis answers PING with PONG over a plain socket (RESP inline command). */
+    private void awaitPing(Duration atMost) {
+        long end = System.nanoTime() + atMost.toNanos();
+        IOException last = null;
+        while (System.nanoTime() < end) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                s.setSoTimeout(1000);
+                s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                byte[] reply = new byte[7];
+                int n = s.getInputStream().read(reply);
+                if (n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG")) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for Redis", e);
+            }
+        }
+        throw new IllegalStateException("Redis on port " + port + " did not answer PING within " + atMost, last);
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

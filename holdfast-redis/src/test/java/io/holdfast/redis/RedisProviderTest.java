@@ -1,0 +1,209 @@
+package io.holdfast.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.ClientOptions;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.RetryPolicy;
+import io.holdfast.UnavailableException;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What is particular to Redis, against a real server of its own (restarted by some tests): the
+ * token counter across restarts and data loss, scripts Redis has forgotten, key prefixes, and a
+ * Redis that cannot be reached.
+ */
+@Timeout(120)
+class RedisProviderTest {
+    private static EmbeddedRedis redis;
+    private final List<LockClient> clients = new ArrayList<>();
+    private final String name = "redis-test/" + UUID.randomUUID();
+
+    @BeforeAll
+    static void startRedis() {
+        redis = new EmbeddedRedis();
+        redis.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.stop();
+    }
+
+    @AfterEach
+    void closeClients() {
+        clients.forEach(LockClient::close);
+    }
+
+    private LockClient open(String uri, ClientOptions options) {
+        LockClient client = LockClient.open(uri, options);
+        clients.add(client);
+        return client;
+    }
+
+    private LockClient open() {
+        return open(redis.uri(), quick());
+    }
+
+    private static ClientOptions quick() {
+        return ClientOptions.builder()
+                .requestTimeout(Duration.ofSeconds(1))
+                .retryPolicy(RetryPolicy.defaults())
+                .build();
+    }
+
+    /** Runs raw commands against the test's Redis, as an operator with redis-cli would. */
+    private static void onRedis(Consumer<StatefulRedisConnection<String, String>> action) {
+        RedisClient client = RedisClient.create(redis.uri());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            action.accept(c);
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void theProviderIsFoundByItsScheme() {
+        LockClient client = open();
+        assertThat(client.toString()).contains("redis");
+        assertThat(client.lock(name).tryAcquire()).isPresent();
+    }
+
+    @Test
+    void aRestartWithItsAppendOnlyFileKeepsGrantsAndTokensAndTheClientCarriesOn() throws InterruptedException {
+        LockClient holder = open();
+        Lease held = holder.lock(name).acquire(Duration.ofSeconds(5));
+        LockClient other = open();
+
+        redis.stop();
+        assertThatThrownBy(() -> other.lock(name + "/x").tryAcquire())
+                .as("a try while Redis is down")
+                .isInstanceOf(UnavailableException.class);
+        redis.start();
+
+        Lease next = other.lock(name + "/y").acquire(Duration.ofSeconds(10));
+        assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+        assertThat(other.lock(name).tryAcquire())
+                .as("the grant from before the restart")
+                .isEmpty();
+        held.release();
+        assertThat(other.lock(name).tryAcquire()).isPresent();
+    }
+
+    @Test
+    void afterRedisLosesItsDataTokensStillGrowForAClientThatSawHigherOnes() throws InterruptedException {
+        LockClient client = open();
+        long before = 0;
+        for (int i = 0; i < 3; i++) {
+            Lease lease = client.lock(name).acquire(Duration.ofSeconds(5));
+            before = lease.fencingToken();
+            lease.release();
+        }
+        onRedis(c -> c.sync().flushall()); // what a restart without persistence does
+
+        Lease after = client.lock(name).acquire(Duration.ofSeconds(5));
+        assertThat(after.fencingToken()).isGreaterThan(before);
+    }
+
+    @Test
+    void scriptsRedisHasForgottenAreSentAgain() throws InterruptedException {
+        LockClient client = open();
+        client.lock(name).acquire(Duration.ofSeconds(5)).release();
+        onRedis(c -> c.sync().scriptFlush());
+        Lease lease = client.lock(name).acquire(Duration.ofSeconds(5));
+        assertThat(lease.isValid()).isTrue();
+        lease.release();
+    }
+
+    @Test
+    void prefixesKeepApplicationsApart() throws InterruptedException {
+        LockClient a = open(redis.uri() + "?prefix=app-a:", quick());
+        LockClient b = open(redis.uri() + "?prefix=app-b:", quick());
+        Lease inA = a.lock(name).acquire(Duration.ofSeconds(5));
+        assertThat(b.lock(name).tryAcquire())
+                .as("the same name under another prefix")
+                .isPresent();
+        assertThat(open(redis.uri() + "?prefix=app-a:", quick()).lock(name).tryAcquire())
+                .as("the same name under the same prefix")
+                .isEmpty();
+        inA.release();
+    }
+
+    @Test
+    void theKeyOfAnAbandonedNameExpiresInRedis() throws InterruptedException {
+        LockClient client = open(
+                redis.uri() + "?prefix=expiry-test:",
+                quick().toBuilder().sessionTtl(Duration.ofSeconds(1)).build());
+        client.lock(name).acquire(AcquireOptions.waitUpTo(Duration.ofSeconds(5)));
+        long[] ttl = new long[1];
+        onRedis(c -> ttl[0] = c.sync().pttl("expiry-test:lock:" + name));
+        assertThat(ttl[0]).as("PTTL of the name's hash, ms").isBetween(1L, 1000L);
+    }
+
+    @Test
+    void aLeaseGrantedAfterAWaitLongerThanItsExpiryIsNotReportedLost() throws InterruptedException {
+        Lease held = open().lock(name).acquire(Duration.ofSeconds(5));
+        LockClient waiter = open(
+                redis.uri(),
+                quick().toBuilder().sessionTtl(Duration.ofSeconds(1)).build());
+        Thread releaser = new Thread(() -> {
+            try {
+                Thread.sleep(2_500); // longer than the waiter's 1 s expiry
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            held.release();
+        });
+        releaser.start();
+        Lease lease = waiter.lock(name).acquire(Duration.ofSeconds(10));
+        releaser.join();
+        Thread.sleep(1_500); // several watchdog rounds, more than the expiry
+        assertThat(lease.isValid()).as("a lease its watchdog renews").isTrue();
+        assertThat(open().lock(name).tryAcquire()).isEmpty();
+    }
+
+    @Test
+    void anUnreachableRedisIsUnavailableWithinTheRequestTimeout() {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> open("redis://127.0.0.1:1", quick()))
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("127.0.0.1:1");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aWaitWhileRedisIsDownEndsWithUnavailableExceptionNotAHang() {
+        LockClient client = open();
+        redis.stop();
+        try {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> client.lock(name).acquire(Duration.ofSeconds(2)))
+                    .isInstanceOf(UnavailableException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+        } finally {
+            redis.start();
+        }
+    }
+
+    @Test
+    void aMalformedUriIsInvalidArgumentBeforeAnyConnection() {
+        assertThatThrownBy(() -> LockClient.open("redis://localhost:6379/notanumber"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("database number");
+    }
+}
