@@ -1,0 +1,169 @@
+package io.holdfast.etcd;
+
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.UnsupportedFeatureException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A parsed {@code etcd://host:port[,host:port...][?option=value&...]} URI.
+ *
+ * @param endpoints {@code http://host:port} for each member, in the order given
+ * @param namespace the key prefix under which every lock lives (option {@code namespace}, default
+ *     {@value #DEFAULT_NAMESPACE})
+ * @param user the etcd user for authentication, or {@code null} (option {@code user})
+ * @param password the user's password, or {@code null} (option {@code password})
+ */
+record EtcdUri(List<String> endpoints, String namespace, String user, String password) {
+    static final String SCHEME = "etcd://";
+    static final String TLS_SCHEME = "etcds://";
+    static final String DEFAULT_NAMESPACE = "holdfast/locks/";
+    static final int DEFAULT_PORT = 2379;
+
+    EtcdUri {
+        endpoints = List.copyOf(endpoints);
+    }
+
+    static boolean accepts(String uri) {
+        if (uri == null) {
+            return false;
+        }
+        String lower = uri.toLowerCase(Locale.ROOT);
+        return lower.startsWith(SCHEME) || lower.startsWith(TLS_SCHEME);
+    }
+
+    /**
+     * Parses the URI.
+     *
+     * @throws InvalidArgumentException naming what is wrong
+     * @throws UnsupportedFeatureException for {@code etcds://}, which this version cannot back
+     */
+    static EtcdUri parse(String uri) {
+        if (uri == null) {
+            throw new InvalidArgumentException("the etcd URI must not be null");
+        }
+        String lower = uri.toLowerCase(Locale.ROOT);
+        if (lower.startsWith(TLS_SCHEME)) {
+            throw new UnsupportedFeatureException("the etcd provider does not support TLS (etcds://) yet: " + uri
+                    + " (use etcd://host:port on a trusted network, or a TLS-terminating proxy)");
+        }
+        if (!lower.startsWith(SCHEME)) {
+            throw new InvalidArgumentException("an etcd URI starts with etcd://, not " + uri);
+        }
+        String rest = uri.substring(SCHEME.length());
+        String query = "";
+        int q = rest.indexOf('?');
+        if (q >= 0) {
+            query = rest.substring(q + 1);
+            rest = rest.substring(0, q);
+        }
+        if (rest.endsWith("/")) {
+            rest = rest.substring(0, rest.length() - 1);
+        }
+        if (rest.isEmpty()) {
+            throw new InvalidArgumentException(
+                    "the etcd URI names no host: " + uri + " (etcd://host:port[,host:port...])");
+        }
+        if (rest.contains("/") || rest.contains("@")) {
+            throw new InvalidArgumentException("the etcd URI has a path or user info, which it cannot use: " + uri
+                    + " (etcd://host:port[,host:port...]?user=U&password=P&namespace=N)");
+        }
+        List<String> endpoints = new ArrayList<>();
+        for (String member : rest.split(",", -1)) {
+            endpoints.add(endpoint(member, uri));
+        }
+        Map<String, String> options = options(query, uri);
+        String namespace = options.getOrDefault("namespace", DEFAULT_NAMESPACE);
+        if (namespace.isEmpty()) {
+            throw new InvalidArgumentException("namespace must not be empty in " + uri);
+        }
+        for (int i = 0; i < namespace.length(); i++) {
+            if (Character.isISOControl(namespace.charAt(i))) {
+                throw new InvalidArgumentException("namespace must not contain control characters in " + uri);
+            }
+        }
+        String user = options.get("user");
+        String password = options.get("password");
+        if ((user == null) != (password == null)) {
+            throw new InvalidArgumentException("user and password go together in " + redacted(uri));
+        }
+        return new EtcdUri(endpoints, namespace, user, password);
+    }
+
+    private static String endpoint(String member, String uri) {
+        String host;
+        int port = DEFAULT_PORT;
+        if (member.startsWith("[")) {
+            int close = member.indexOf(']');
+            if (close < 0) {
+                throw new InvalidArgumentException("unclosed [ in the etcd URI " + uri);
+            }
+            host = member.substring(0, close + 1);
+            String tail = member.substring(close + 1);
+            if (!tail.isEmpty()) {
+                if (!tail.startsWith(":")) {
+                    throw new InvalidArgumentException("expected :port after " + host + " in " + uri);
+                }
+                port = port(tail.substring(1), uri);
+            }
+        } else {
+            int colon = member.lastIndexOf(':');
+            host = colon < 0 ? member : member.substring(0, colon);
+            if (colon >= 0) {
+                port = port(member.substring(colon + 1), uri);
+            }
+        }
+        if (host.isEmpty()) {
+            throw new InvalidArgumentException("an empty host in the etcd URI " + uri);
+        }
+        if (!host.startsWith("[") && !host.matches("[A-Za-z0-9.\\-_]+")) {
+            throw new InvalidArgumentException("'" + host + "' is not a host name in the etcd URI " + uri);
+        }
+        return "http://" + host + ":" + port;
+    }
+
+    private static int port(String text, String uri) {
+        try {
+            int port = Integer.parseInt(text);
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new InvalidArgumentException("'" + text + "' is not a port (1-65535) in the etcd URI " + uri);
+        }
+    }
+
+    private static Map<String, String> options(String query, String uri) {
+        Map<String, String> options = new LinkedHashMap<>();
+        if (query.isEmpty()) {
+            return options;
+        }
+        for (String pair : query.split("&", -1)) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidArgumentException("'" + pair + "' is not option=value in " + redacted(uri));
+            }
+            String key = pair.substring(0, eq);
+            String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            if (!List.of("namespace", "user", "password").contains(key)) {
+                throw new InvalidArgumentException("unknown option '" + key
+                        + "' in the etcd URI (known: namespace, user, password): " + redacted(uri));
+            }
+            if (options.put(key, value) != null) {
+                throw new InvalidArgumentException("option '" + key + "' given twice in " + redacted(uri));
+            }
+        }
+        return options;
+    }
+
+    /** The URI with any password replaced, for messages. */
+    static String redacted(String uri) {
+        return uri == null ? null : uri.replaceAll("password=[^&]*", "password=***");
+    }
+}
