@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  *       back.
  *   <li>A store that cannot be reached is retried with the client's {@link
  *       io.holdfast.RetryPolicy} while the wait lasts, then reported as {@link
- *       UnavailableException}; a {@code tryAcquire} tries once.
+ *       UnavailableException}; a {@code tryAcquire} tries once. A release is retried the same
+ *       way, and "not held" after an attempt whose answer was lost counts as released.
  *   <li>The watchdog renews every held grant the backend asks it to renew. A lease is reported lost
  *       (callbacks, {@link io.holdfast.LockLostException}) when the store refuses a renewal, when
  *       the backend reports a loss, or when no renewal was acknowledged for a whole expiry.
@@ -420,7 +421,36 @@ public final class StoreLockClient implements LockClient {
         if (crashed) {
             throw new UnavailableException(backend.provider() + ": the client has crashed (test)");
         }
-        return backend.release(grant);
+        int attempt = 0;
+        long firstNanos = options.ticker().nanos();
+        while (true) {
+            attempt++;
+            try {
+                boolean had = backend.release(grant);
+                // "Not held" after an attempt whose outcome we never heard: that attempt released it.
+                return had || attempt > 1;
+            } catch (UnavailableException e) {
+                // A store that just restarted, or a connection being re-established: a release is
+                // worth waiting for, since otherwise the lock stays taken until its expiry.
+                Duration elapsed = Duration.ofNanos(options.ticker().nanos() - firstNanos);
+                if (crashed || !options.retryPolicy().allowsAnother(attempt, elapsed)) {
+                    throw e;
+                }
+                log.debug(
+                        "{}: store unavailable while releasing {}; retrying",
+                        backend.provider(),
+                        grant.request().describe(),
+                        e);
+                try {
+                    Thread.sleep(options.retryPolicy()
+                            .delayBefore(attempt, ThreadLocalRandom.current()::nextDouble)
+                            .toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     boolean renewInStore(Grant grant) {
