@@ -81,6 +81,7 @@ public final class StoreLockClient implements LockClient {
     private final ScheduledExecutorService scheduler;
     private final Map<Grant, StoreLease> leases = new ConcurrentHashMap<>();
     private final Set<Thread> waiting = ConcurrentHashMap.newKeySet();
+    private final Set<CompletableFuture<Lease>> asyncWaits = ConcurrentHashMap.newKeySet();
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean crashed;
@@ -201,9 +202,14 @@ public final class StoreLockClient implements LockClient {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        SessionExpiredException closedWhileWaiting = new SessionExpiredException("the client was closed");
+        for (CompletableFuture<Lease> wait : asyncWaits) {
+            wait.completeExceptionally(closedWhileWaiting); // a grant that still arrives is given back
+        }
         for (Thread t : waiting) {
             t.interrupt();
         }
+        awaitWaitsEnded();
         for (StoreLease lease : new ArrayList<>(leases.values())) {
             lease.dropQuietly();
             leases.remove(lease.grant());
@@ -225,6 +231,33 @@ public final class StoreLockClient implements LockClient {
             backend.close();
         } catch (RuntimeException e) {
             log.warn("{}: closing the backend failed", backend.provider(), e);
+        }
+    }
+
+    /**
+     * Gives interrupted waits a moment to take themselves off the store's queue while the backend
+     * is still open (some drivers finish their current call before they notice an interrupt).
+     */
+    private void awaitWaitsEnded() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        Thread me = Thread.currentThread();
+        while (System.nanoTime() - deadline < 0) {
+            boolean others = false;
+            for (Thread t : waiting) {
+                if (t != me) {
+                    others = true;
+                    t.interrupt();
+                }
+            }
+            if (!others) {
+                return;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -271,11 +304,16 @@ public final class StoreLockClient implements LockClient {
         } catch (RejectedExecutionException e) {
             return CompletableFuture.failedFuture(new SessionExpiredException("the client was closed"));
         }
+        asyncWaits.add(result);
         result.whenComplete((lease, error) -> {
-            if (result.isCancelled()) {
+            asyncWaits.remove(result);
+            if (result.isCancelled() || closed.get()) {
                 task.cancel(true);
             }
         });
+        if (closed.get()) {
+            result.completeExceptionally(new SessionExpiredException("the client was closed"));
+        }
         return result;
     }
 
