@@ -1,0 +1,337 @@
+package io.holdfast.verify.history;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * One event of a client operation. An operation is an {@link Type#INVOKE} followed by exactly one
+ * completion ({@link Type#OK}, {@link Type#FAIL} or {@link Type#UNKNOWN}) with the same {@code
+ * process} and {@code seq}, unless the process died first (then the operation counts as unknown).
+ * A {@link Type#NOTICE} stands alone: something the client was told without asking (a lease lost).
+ *
+ * <p>Which fields mean something depends on {@link Fn}:
+ *
+ * <ul>
+ *   <li>{@code ACQUIRE}: {@code key}, {@code kind} (LOCK, READ, WRITE or SEMAPHORE), {@code permits}
+ *       (1 for locks), {@code limit} (a semaphore's permits, else 0), {@code tryOnly}, {@code waitMillis};
+ *       on OK the {@code token}. FAIL means not granted (timed out, refused); {@code error} says why.
+ *   <li>{@code RELEASE}: {@code key}, {@code kind}, {@code permits}, {@code token} of the lease given
+ *       back. OK: released. FAIL with error {@code LOST}: the client learnt the lease had been lost.
+ *   <li>{@code LOST} (a NOTICE): the lease with {@code token} on {@code key} was lost; {@code error}
+ *       says why as the client heard it.
+ *   <li>{@code FOREIGN_RELEASE}: an intruder asked the service to release the lease with {@code token}
+ *       on {@code key}, which it does not hold. A correct service always answers FAIL.
+ *   <li>{@code REG_GET}: OK carries {@code version} and {@code value} (0/0 when the register is empty).
+ *   <li>{@code REG_CAS}: {@code version} expected and {@code value} to write; OK carries the new
+ *       version in {@code newVersion}; FAIL with error {@code CONFLICT} means the version did not match.
+ * </ul>
+ *
+ * @param type what kind of event
+ * @param process the client process ("c1", "probe", …)
+ * @param seq the operation's number within its process; invoke and completion share it
+ * @param time {@link System#nanoTime()} when the event happened (see {@link Record})
+ * @param phase "workload" for the faulted part of a run, "final" for the checks after healing
+ */
+@JsonInclude(JsonInclude.Include.NON_DEFAULT)
+public record Op(
+        Type type,
+        String process,
+        long seq,
+        long time,
+        String phase,
+        Fn f,
+        String key,
+        Kind kind,
+        int permits,
+        int limit,
+        boolean tryOnly,
+        long waitMillis,
+        long token,
+        long version,
+        long value,
+        long newVersion,
+        String error)
+        implements Record {
+
+    /** An event's place in its operation. */
+    public enum Type {
+        INVOKE,
+        OK,
+        FAIL,
+        UNKNOWN,
+        NOTICE
+    }
+
+    /** What the operation does. */
+    public enum Fn {
+        ACQUIRE,
+        RELEASE,
+        LOST,
+        FOREIGN_RELEASE,
+        REG_GET,
+        REG_CAS
+    }
+
+    /** What is locked. */
+    public enum Kind {
+        LOCK,
+        READ,
+        WRITE,
+        SEMAPHORE,
+        REGISTER
+    }
+
+    /** The request id: process and seq. */
+    public String id() {
+        return process + ":" + seq;
+    }
+
+    public boolean isCompletion() {
+        return type == Type.OK || type == Type.FAIL || type == Type.UNKNOWN;
+    }
+
+    /** A completion of this invocation, at {@code time}. */
+    public Op complete(Type outcome, long time) {
+        return new Op(
+                outcome,
+                process,
+                seq,
+                time,
+                phase,
+                f,
+                key,
+                kind,
+                permits,
+                limit,
+                tryOnly,
+                waitMillis,
+                token,
+                version,
+                value,
+                newVersion,
+                error);
+    }
+
+    public Op withToken(long t) {
+        return new Op(
+                type,
+                process,
+                seq,
+                time,
+                phase,
+                f,
+                key,
+                kind,
+                permits,
+                limit,
+                tryOnly,
+                waitMillis,
+                t,
+                version,
+                value,
+                newVersion,
+                error);
+    }
+
+    public Op withError(String e) {
+        return new Op(
+                type,
+                process,
+                seq,
+                time,
+                phase,
+                f,
+                key,
+                kind,
+                permits,
+                limit,
+                tryOnly,
+                waitMillis,
+                token,
+                version,
+                value,
+                newVersion,
+                e);
+    }
+
+    public Op withRegister(long v, long val, long newV) {
+        return new Op(
+                type,
+                process,
+                seq,
+                time,
+                phase,
+                f,
+                key,
+                kind,
+                permits,
+                limit,
+                tryOnly,
+                waitMillis,
+                token,
+                v,
+                val,
+                newV,
+                error);
+    }
+
+    /** An invocation of an acquire. */
+    public static Op acquire(
+            String process,
+            long seq,
+            long time,
+            String phase,
+            String key,
+            Kind kind,
+            int permits,
+            int limit,
+            boolean tryOnly,
+            long waitMillis) {
+        return new Op(
+                Type.INVOKE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.ACQUIRE,
+                key,
+                kind,
+                permits,
+                limit,
+                tryOnly,
+                waitMillis,
+                0,
+                0,
+                0,
+                0,
+                null);
+    }
+
+    /** An invocation of a release of the lease with {@code token}. */
+    public static Op release(
+            String process,
+            long seq,
+            long time,
+            String phase,
+            String key,
+            Kind kind,
+            int permits,
+            int limit,
+            long token) {
+        return new Op(
+                Type.INVOKE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.RELEASE,
+                key,
+                kind,
+                permits,
+                limit,
+                false,
+                0,
+                token,
+                0,
+                0,
+                0,
+                null);
+    }
+
+    /** A notice that the lease with {@code token} was lost. */
+    public static Op lost(
+            String process,
+            long seq,
+            long time,
+            String phase,
+            String key,
+            Kind kind,
+            int permits,
+            int limit,
+            long token,
+            String why) {
+        return new Op(
+                Type.NOTICE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.LOST,
+                key,
+                kind,
+                permits,
+                limit,
+                false,
+                0,
+                token,
+                0,
+                0,
+                0,
+                why);
+    }
+
+    /** An invocation of an intruder's release of someone else's lease. */
+    public static Op foreignRelease(String process, long seq, long time, String phase, String key, long token) {
+        return new Op(
+                Type.INVOKE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.FOREIGN_RELEASE,
+                key,
+                Kind.LOCK,
+                1,
+                0,
+                false,
+                0,
+                token,
+                0,
+                0,
+                0,
+                null);
+    }
+
+    /** An invocation of a register read. */
+    public static Op regGet(String process, long seq, long time, String phase, String key) {
+        return new Op(
+                Type.INVOKE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.REG_GET,
+                key,
+                Kind.REGISTER,
+                0,
+                0,
+                false,
+                0,
+                0,
+                0,
+                0,
+                0,
+                null);
+    }
+
+    /** An invocation of a register compare-and-set. */
+    public static Op regCas(String process, long seq, long time, String phase, String key, long expect, long value) {
+        return new Op(
+                Type.INVOKE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.REG_CAS,
+                key,
+                Kind.REGISTER,
+                0,
+                0,
+                false,
+                0,
+                0,
+                expect,
+                value,
+                0,
+                null);
+    }
+}
