@@ -27,10 +27,12 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The deterministic lock state machine: sessions, locks (exclusive and shared, reentrant per
@@ -63,6 +65,10 @@ import java.util.Optional;
  * of several holders can free a permit, so a cycle through a semaphore is not necessarily a
  * deadlock.
  *
+ * <p>Planted bugs: a table made with {@link #LockTable(Set)} may carry {@link PlantedBug}s, for
+ * verification only; each is an {@code if} marked "PLANTED BUG" at the place it breaks. The
+ * table stays deterministic given the set. The default table has none.
+ *
  * <p>Not thread-safe: one thread applies commands (the Raft apply thread, or a caller that holds a
  * lock around it).
  */
@@ -75,8 +81,11 @@ public final class LockTable {
     private final Map<String, Register> registers = new HashMap<>();
     private final Map<OwnerKey, Waiter> lockWaits = new HashMap<>();
     private final Timers timers = new Timers();
+    private final Set<PlantedBug> bugs;
     private long now;
     private long lastToken;
+    /** The Raft term of the entry being applied; read only by the planted bug TOKEN_FROM_TERM. */
+    private long term;
 
     record OwnerKey(String sessionId, long owner) {}
 
@@ -93,7 +102,32 @@ public final class LockTable {
     /** A value read from a register: its version and a copy of its bytes. */
     public record RegisterValue(long version, byte[] value) {}
 
-    public LockTable() {}
+    /** A correct table: no planted bugs. */
+    public LockTable() {
+        this(Set.of());
+    }
+
+    /**
+     * A table with planted bugs, <b>for verification only</b>: it breaks the guarantees described
+     * above in the ways {@link PlantedBug} lists. Every replica must be given the same set.
+     */
+    public LockTable(Set<PlantedBug> bugs) {
+        this.bugs = bugs.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(EnumSet.copyOf(bugs));
+    }
+
+    /** The planted bugs of this table; empty for a correct table. */
+    public Set<PlantedBug> plantedBugs() {
+        return bugs;
+    }
+
+    /**
+     * The Raft term of the log entries applied next (the same on every replica for the same
+     * entry). A correct table ignores it; only the planted bug {@link PlantedBug#TOKEN_FROM_TERM}
+     * uses it. It is not part of the snapshot.
+     */
+    public void setTerm(long term) {
+        this.term = term;
+    }
 
     /**
      * Applies one command.
@@ -169,6 +203,10 @@ public final class LockTable {
                     "request " + inv.seq() + " was already acknowledged by its client; it cannot be answered again");
         }
         Reply cached = session.cachedReply(inv.seq());
+        // PLANTED BUG (verification only): retry-applied-twice: a retry is not answered from memory.
+        if (cached != null && bugs.contains(PlantedBug.RETRY_APPLIED_TWICE)) {
+            cached = null;
+        }
         if (cached != null) {
             return cached;
         }
@@ -258,7 +296,13 @@ public final class LockTable {
 
     /** Ends a session: releases its holds, cancels its waits, grants what that frees. */
     private void endSession(Session s, boolean expired, EventSink events) {
-        sessions.remove(s.id);
+        // PLANTED BUG (verification only): grant-after-expiry: an expired session that waits stays
+        // in the table with its waits queued (so that snapshots can still name it); they can be
+        // granted later, though its client was told that the session expired.
+        boolean keepWaits = expired && s.waitsHead != null && bugs.contains(PlantedBug.GRANT_AFTER_EXPIRY);
+        if (!keepWaits) {
+            sessions.remove(s.id);
+        }
         List<Resource> touched = new ArrayList<>();
         for (Hold h = s.holdsHead; h != null; ) {
             Hold next = h.sNext;
@@ -274,7 +318,7 @@ public final class LockTable {
             touched.add(r);
             h = next;
         }
-        for (Waiter w = s.waitsHead; w != null; ) {
+        for (Waiter w = keepWaits ? null : s.waitsHead; w != null; ) {
             Waiter next = w.sNext;
             detach(w);
             touched.add(w.resource);
@@ -375,7 +419,16 @@ public final class LockTable {
     }
 
     private Hold grant(Session session, Resource r, long owner, LockMode mode, int permits, long leaseMillis) {
-        Hold h = new Hold(session, r, owner, ++lastToken, mode, permits, now, leaseMillis);
+        long token;
+        if (bugs.contains(PlantedBug.TOKEN_FROM_TERM)) {
+            // PLANTED BUG (verification only): token-from-term: the token is the Raft term, so
+            // grants in one term share it (the counter only keeps the snapshot's bound).
+            token = Math.max(1, term);
+            lastToken = Math.max(lastToken, token);
+        } else {
+            token = ++lastToken;
+        }
+        Hold h = new Hold(session, r, owner, token, mode, permits, now, leaseMillis);
         r.addHolder(h);
         session.addHold(h);
         timers.lease(h);
@@ -514,6 +567,11 @@ public final class LockTable {
     private Reply release(Release c, Session session, EventSink events) {
         Resource r = resources.get(Names.check(c.name()));
         Hold h = r == null ? null : r.findHolder(session, c.token());
+        if (h == null && r != null && bugs.contains(PlantedBug.RELEASE_BY_ANYONE)) {
+            // PLANTED BUG (verification only): release-by-anyone: the holder with that token, or
+            // else the first holder, is released whoever asks.
+            h = r.findHolderByToken(c.token()) != null ? r.findHolderByToken(c.token()) : r.holdersHead;
+        }
         if (h == null) {
             return Failed.of(
                     ErrorCode.NOT_OWNER,
@@ -523,7 +581,11 @@ public final class LockTable {
             return new Reply.Ok(h.count);
         }
         detach(h);
-        grantWaiters(r, events);
+        // PLANTED BUG (verification only): skipped-wakeup: the freed lock is not handed to its
+        // head waiter (it waits until its deadline or some later event).
+        if (!bugs.contains(PlantedBug.SKIPPED_WAKEUP)) {
+            grantWaiters(r, events);
+        }
         dropIfIdle(r);
         return Reply.Ok.INSTANCE;
     }
@@ -782,7 +844,17 @@ public final class LockTable {
      * @throws SnapshotFormatException if the snapshot cannot be read
      */
     public static LockTable readSnapshot(InputStream in) throws IOException {
-        return SnapshotCodec.read(in);
+        return SnapshotCodec.read(in, Set.of());
+    }
+
+    /**
+     * Reads a snapshot into a table with planted bugs (verification only); see {@link
+     * #readSnapshot(InputStream)} and {@link #LockTable(Set)}.
+     *
+     * @throws SnapshotFormatException if the snapshot cannot be read
+     */
+    public static LockTable readSnapshot(InputStream in, Set<PlantedBug> bugs) throws IOException {
+        return SnapshotCodec.read(in, bugs);
     }
 
     // Package-private access for the snapshot codec.

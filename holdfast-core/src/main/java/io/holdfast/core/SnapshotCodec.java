@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
@@ -131,7 +132,7 @@ final class SnapshotCodec {
         }
     }
 
-    static LockTable read(InputStream in) throws IOException {
+    static LockTable read(InputStream in, Set<PlantedBug> bugs) throws IOException {
         DataInputStream data = new DataInputStream(in);
         byte[] body;
         try {
@@ -163,7 +164,7 @@ final class SnapshotCodec {
         }
         try {
             DataInputStream din = new DataInputStream(new ByteArrayInputStream(body));
-            LockTable table = readBody(din);
+            LockTable table = readBody(din, bugs);
             if (din.available() != 0) {
                 throw new SnapshotFormatException(din.available() + " unexpected bytes after the snapshot body");
             }
@@ -175,8 +176,8 @@ final class SnapshotCodec {
         }
     }
 
-    private static LockTable readBody(DataInputStream in) throws IOException {
-        LockTable table = new LockTable();
+    private static LockTable readBody(DataInputStream in, Set<PlantedBug> bugs) throws IOException {
+        LockTable table = new LockTable(bugs);
         long now = in.readLong();
         long lastToken = in.readLong();
         if (lastToken < 0) {

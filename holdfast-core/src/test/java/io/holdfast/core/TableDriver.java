@@ -40,6 +40,11 @@ final class TableDriver {
         this(new LockTable(), START);
     }
 
+    /** A driver over {@code table} (for example one with planted bugs), starting at {@link #START}. */
+    TableDriver(LockTable table) {
+        this(table, START);
+    }
+
     private TableDriver(LockTable table, long time) {
         this.table = table;
         this.time = time;
@@ -169,7 +174,8 @@ final class TableDriver {
      * clients (same names, next sequence numbers and acknowledgements).
      */
     TableDriver restored() throws IOException {
-        TableDriver copy = new TableDriver(LockTable.readSnapshot(new ByteArrayInputStream(snapshot())), time);
+        TableDriver copy = new TableDriver(
+                LockTable.readSnapshot(new ByteArrayInputStream(snapshot()), table.plantedBugs()), time);
         for (Client c : clients.values()) {
             Client twin = copy.new Client(c.name, c.id);
             twin.seq = c.seq;

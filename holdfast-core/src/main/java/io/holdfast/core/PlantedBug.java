@@ -1,0 +1,69 @@
+package io.holdfast.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Bugs planted on purpose, for verification only: the verification harness switches them on in
+ * the server processes it starts, to prove that its checkers can fail. Every one breaks a
+ * guarantee of the service; none is reachable from a client request or from the {@code holdfast
+ * server} command line (only {@code HoldfastServer.start(config, bugs)} and {@link
+ * LockTable#LockTable(java.util.Set)} take them).
+ *
+ * <p>Every replica of a cluster must be started with the same set: the table stays deterministic
+ * given the set, not across different sets.
+ */
+public enum PlantedBug {
+    /**
+     * The leader answers an acquire from its local table when the lock looks free there, with a
+     * token it makes up, and only then submits the command to the log in the background. An
+     * isolated leader grants a lock that the majority also grants to someone else.
+     */
+    GRANT_WITHOUT_QUORUM("the leader grants a lock that looks free locally before the log commits the acquire"),
+    /** Fencing tokens are the Raft term of the granting entry: grants in one term share a token. */
+    TOKEN_FROM_TERM("fencing tokens are the Raft term, not a counter: grants in one term share a token"),
+    /** A release frees the named lock whoever asks: the caller need not hold it. */
+    RELEASE_BY_ANYONE("a release frees the named lock's holder even if another session asks"),
+    /** A release frees the lock but does not grant the head waiter. */
+    SKIPPED_WAKEUP("a release frees the lock but does not wake the head waiter"),
+    /**
+     * When a session expires with queued waits, its waits stay queued and can be granted later to
+     * the dead session (as in etcd issue 11456).
+     */
+    GRANT_AFTER_EXPIRY("an expired session's queued waits stay queued and are granted to the dead session"),
+    /** The table forgets invocation ids: a retried command is applied again. */
+    RETRY_APPLIED_TWICE("a retried command (same session and seq) is applied a second time");
+
+    private final String description;
+
+    PlantedBug(String description) {
+        this.description = description;
+    }
+
+    /** The name used on command lines: the constant in lower case with dashes, e.g. {@code token-from-term}. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** What the bug does, in one line. */
+    public String description() {
+        return description;
+    }
+
+    /**
+     * The bug with this {@link #cliName()} (the enum constant's name is accepted too).
+     *
+     * @throws IllegalArgumentException naming the known bugs if there is none
+     */
+    public static PlantedBug byName(String name) {
+        List<String> known = new ArrayList<>();
+        for (PlantedBug b : values()) {
+            if (b.cliName().equals(name) || b.name().equals(name)) {
+                return b;
+            }
+            known.add(b.cliName());
+        }
+        throw new IllegalArgumentException("unknown planted bug '" + name + "'; known: " + String.join(", ", known));
+    }
+}
