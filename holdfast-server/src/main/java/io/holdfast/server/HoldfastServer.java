@@ -2,6 +2,7 @@ package io.holdfast.server;
 
 import io.holdfast.Ticker;
 import io.holdfast.core.LockService;
+import io.holdfast.core.PlantedBug;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.File;
 import java.io.IOException;
@@ -13,8 +14,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
@@ -72,6 +75,24 @@ public final class HoldfastServer implements AutoCloseable {
      *     directory, a damaged log, …
      */
     public static HoldfastServer start(ServerConfig config) throws StartupException {
+        return start(config, Set.of());
+    }
+
+    /**
+     * Starts a node with planted bugs, <b>for verification only</b>: the node breaks its guarantees
+     * in the ways {@link PlantedBug} lists, so that the verification harness can prove its checkers
+     * fail. Every node of a cluster must get the same set. Not reachable from {@code holdfast
+     * server}; an empty set is {@link #start(ServerConfig)}.
+     *
+     * @throws StartupException as {@link #start(ServerConfig)}
+     */
+    public static HoldfastServer start(ServerConfig config, Set<PlantedBug> bugs) throws StartupException {
+        if (!bugs.isEmpty()) {
+            LOG.warn(
+                    "Node {} runs with PLANTED BUGS (verification only; it is NOT a correct lock service): {}",
+                    config.nodeId(),
+                    bugs.stream().map(PlantedBug::cliName).sorted().collect(Collectors.joining(", ")));
+        }
         ServerConfig.Peer self = config.self();
         Path raftDir = prepareDataDir(config.dataDir());
         checkPortFree(config.bindHost(), self.raftPort(), "Raft");
@@ -93,7 +114,7 @@ public final class HoldfastServer implements AutoCloseable {
             clientAddresses.put(id, e.getValue().clientAddress());
         }
         RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
-        LockStateMachine machine = new LockStateMachine();
+        LockStateMachine machine = new LockStateMachine(bugs);
         RaftServer raft;
         try {
             raft = RaftServer.newBuilder()
@@ -107,7 +128,7 @@ public final class HoldfastServer implements AutoCloseable {
             throw new StartupException("cannot set up the Raft server in " + raftDir + ": " + rootMessage(e), e);
         }
         RaftLockService service = new RaftLockService(
-                raft, GROUP_ID, RaftPeerId.valueOf(config.nodeId()), machine, clientAddresses, Ticker.system());
+                raft, GROUP_ID, RaftPeerId.valueOf(config.nodeId()), machine, clientAddresses, Ticker.system(), bugs);
         try {
             raft.start();
         } catch (IOException | RuntimeException e) {

@@ -4,6 +4,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.core.Command;
 import io.holdfast.core.Event;
 import io.holdfast.core.LockTable;
+import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Reply;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -61,8 +63,20 @@ final class LockStateMachine extends BaseStateMachine {
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final Object lock = new Object();
-    private volatile LockTable table = new LockTable();
+    private final Set<PlantedBug> bugs;
+    private volatile LockTable table;
     private volatile Hooks hooks;
+
+    /** A state machine over a correct table. */
+    LockStateMachine() {
+        this(Set.of());
+    }
+
+    /** A state machine whose table has these planted bugs (verification only); see {@link PlantedBug}. */
+    LockStateMachine(Set<PlantedBug> bugs) {
+        this.bugs = Set.copyOf(bugs);
+        this.table = new LockTable(this.bugs);
+    }
 
     void setHooks(Hooks hooks) {
         this.hooks = hooks;
@@ -100,7 +114,7 @@ final class LockStateMachine extends BaseStateMachine {
         }
         LockTable loaded;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file.toPath()))) {
-            loaded = LockTable.readSnapshot(in);
+            loaded = LockTable.readSnapshot(in, bugs);
         } catch (IOException e) {
             throw new IOException("snapshot " + file + " cannot be loaded: " + e.getMessage(), e);
         }
@@ -130,6 +144,7 @@ final class LockStateMachine extends BaseStateMachine {
             commands = EntryCodec.decodeCommands(
                     entry.getStateMachineLogEntry().getLogData().toByteArray());
             synchronized (lock) {
+                table.setTerm(entry.getTerm());
                 for (Command c : commands) {
                     replies.add(
                             c == null

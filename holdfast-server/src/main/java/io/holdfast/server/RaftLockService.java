@@ -9,11 +9,13 @@ import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable.RegisterValue;
 import io.holdfast.core.NotLeaderException;
+import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Reply;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -56,6 +58,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final ExecutorService dispatcher;
     private final Proposer proposer;
     private final LeaderDuties duties;
+    /** Null unless the bug grant-without-quorum is planted. */
+    private final GrantWithoutQuorum grantWithoutQuorum;
 
     RaftLockService(
             RaftServer server,
@@ -64,6 +68,18 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             LockStateMachine machine,
             Map<RaftPeerId, String> clientAddresses,
             Ticker ticker) {
+        this(server, groupId, selfId, machine, clientAddresses, ticker, Set.of());
+    }
+
+    /** @param bugs planted bugs (verification only); only grant-without-quorum matters here */
+    RaftLockService(
+            RaftServer server,
+            RaftGroupId groupId,
+            RaftPeerId selfId,
+            LockStateMachine machine,
+            Map<RaftPeerId, String> clientAddresses,
+            Ticker ticker,
+            Set<PlantedBug> bugs) {
         this.server = server;
         this.groupId = groupId;
         this.selfId = selfId;
@@ -76,6 +92,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         });
         this.proposer = new Proposer(selfId.toString(), this::write);
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
+        this.grantWithoutQuorum =
+                bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
         machine.setHooks(this);
     }
 
@@ -89,7 +107,13 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         if (command instanceof Command.ClientCommand cc) {
             duties.touch(cc.invocation().sessionId()); // any request is a heartbeat
         }
-        return proposer.propose(Command.withTime(command, duties.clusterNow()));
+        Command stamped = Command.withTime(command, duties.clusterNow());
+        if (grantWithoutQuorum != null) {
+            // PLANTED BUG (verification only): grant-without-quorum: a free-looking lock is
+            // granted from the local table before the log commits the acquire.
+            return grantWithoutQuorum.submit(stamped, machine::read);
+        }
+        return proposer.propose(stamped);
     }
 
     @Override

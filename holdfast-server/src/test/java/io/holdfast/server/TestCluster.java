@@ -2,6 +2,7 @@ package io.holdfast.server;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
+import io.holdfast.core.PlantedBug;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Several Holdfast nodes in this JVM on loopback ports, each with its own data directory and its
@@ -22,8 +24,15 @@ final class TestCluster implements AutoCloseable {
     private final Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
     private final HoldfastServer[] nodes;
     private final List<LockClient> clients = new ArrayList<>();
+    private final Set<PlantedBug> bugs;
 
     TestCluster(int size) throws Exception {
+        this(size, Set.of());
+    }
+
+    /** A cluster whose every node runs with these planted bugs (verification only). */
+    TestCluster(int size, Set<PlantedBug> bugs) throws Exception {
+        this.bugs = Set.copyOf(bugs);
         root = Files.createTempDirectory("holdfast-cluster");
         nodes = new HoldfastServer[size];
         for (int i = 0; i < size; i++) {
@@ -55,7 +64,7 @@ final class TestCluster implements AutoCloseable {
     }
 
     void start(int i) throws Exception {
-        nodes[i] = HoldfastServer.start(config(i));
+        nodes[i] = bugs.isEmpty() ? HoldfastServer.start(config(i)) : HoldfastServer.start(config(i), bugs);
     }
 
     void stop(int i) {
