@@ -11,7 +11,8 @@ import java.util.concurrent.Executors;
 /**
  * The HTTP side port, for load balancers and probes: {@code /health} (the process serves), {@code
  * /ready} (a leader is known, so requests can be served through this node's cluster), {@code
- * /status} (this node's role, leader, term and applied index, as JSON). The dashboard and metrics
+ * /status} (this node's role, leader, term and applied index, as JSON), {@code /digest} (the applied
+ * index and a checksum of the lock table, to compare replicas). The dashboard and metrics
  * arrive in a later issue.
  */
 final class HealthEndpoint implements AutoCloseable {
@@ -34,6 +35,8 @@ final class HealthEndpoint implements AutoCloseable {
             respond(ex, ready ? 200 : 503, "{\"ready\":" + ready + "}");
         });
         http.createContext("/status", ex -> respond(ex, 200, status(node)));
+        // For verification: replicas that applied the same index must hold the same table.
+        http.createContext("/digest", ex -> respond(ex, 200, "{\"digest\":\"" + node.tableDigest() + "\"}"));
         http.start();
         return new HealthEndpoint(http);
     }

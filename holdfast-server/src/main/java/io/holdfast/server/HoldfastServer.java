@@ -290,6 +290,14 @@ public final class HoldfastServer implements AutoCloseable {
         return service.tableBytes();
     }
 
+    /**
+     * This replica's applied index and a checksum of its table, as {@code "index:crc32"}: two
+     * replicas that show the same index must show the same checksum (verification compares them).
+     */
+    public String tableDigest() {
+        return service.tableDigest();
+    }
+
     /** Takes a snapshot now (for tests and operators); returns its log index. */
     public long takeSnapshot() throws IOException {
         return raft.getDivision(GROUP_ID).getStateMachine().takeSnapshot();

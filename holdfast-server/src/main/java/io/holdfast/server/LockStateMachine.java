@@ -89,6 +89,24 @@ final class LockStateMachine extends BaseStateMachine {
         }
     }
 
+    /**
+     * {@code "<appliedIndex>:<crc32 of the table's snapshot form>"}, taken atomically: replicas
+     * that applied the same prefix of the log show the same string.
+     */
+    String digest() {
+        synchronized (lock) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            try {
+                table.writeSnapshot(out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(out.toByteArray());
+            return getLastAppliedTermIndex().getIndex() + ":" + Long.toHexString(crc.getValue());
+        }
+    }
+
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);

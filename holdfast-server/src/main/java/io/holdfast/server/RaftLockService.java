@@ -226,6 +226,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     // ------------------------------------------------------------------ Ratis plumbing
 
+    String tableDigest() {
+        return machine.digest();
+    }
+
     byte[] tableBytes() {
         return machine.read(t -> {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
