@@ -1,0 +1,412 @@
+package io.holdfast.verify.client;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.core.LockService;
+import io.holdfast.verify.history.History;
+import io.holdfast.verify.history.Op;
+import io.holdfast.verify.store.ProtectedStore;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client worker process of a verification run, driven by the orchestrator over stdin/stdout.
+ *
+ * <pre>
+ * java … io.holdfast.verify.client.ClientMain --id c1 --uri holdfast://h:p,… --history FILE
+ *     --fenced HOST:PORT --unfenced HOST:PORT --seed N --ttl 3s [--request-timeout 2s] [--intruder]
+ * </pre>
+ *
+ * <p><b>Protocol.</b> Once its client is open it prints {@code READY <sessionId>}. Then it reads one
+ * command per line and answers with one line where stated (every line flushed at once; stdout
+ * carries nothing else, logging goes through SLF4J and {@code System.out} is redirected to stderr):
+ *
+ * <ul>
+ *   <li>{@code start}: starts the workload (or the intruder with {@code --intruder}) in the
+ *       background. No answer (an {@code ERROR} line if one is already running).
+ *   <li>{@code stop}: stops it, lets the current operation finish, releases whatever it still held
+ *       (recorded), answers {@code STOPPED}. Also when it was not running. A later {@code start}
+ *       starts a new one (same seed).
+ *   <li>{@code final-acquire NAME KIND WAIT_MS [LIMIT]}: KIND is LOCK, READ, WRITE or SEMAPHORE (one
+ *       permit of LIMIT, default 2); WAIT_MS 0 is a try. Recorded with phase {@value #FINAL}.
+ *       Answers {@code OK <token>} or {@code FAIL <error>} (FAIL also for an UNKNOWN outcome; the
+ *       history tells them apart). The grant is kept for {@code final-release}.
+ *   <li>{@code final-release NAME}: releases the oldest grant a final-acquire holds on NAME.
+ *       Answers {@code OK <token>} or {@code FAIL <error>}; {@code FAIL NOT_HELD} (not recorded) if
+ *       there is none.
+ *   <li>{@code final-get KEY}: REG_GET, phase final. Answers {@code OK <version> <value>} or {@code
+ *       FAIL <error>}.
+ *   <li>{@code session}: answers {@code SESSION <sessionId>}, the current one (the worker opens a
+ *       new client when its session expired, see below).
+ *   <li>{@code close}, or end of input: stops the workload as {@code stop} does, releases the
+ *       final grants (recorded), closes the client and the history, answers {@code CLOSED}, and
+ *       the process exits 0.
+ *   <li>Anything else: {@code ERROR <message>}.
+ * </ul>
+ *
+ * <p><b>Failure story.</b> A partition outlasts the session TTL and the session expires. The next
+ * operation finds the client closed and opens a new one (a new session, logged; {@code session}
+ * tells its id), so the workload goes on after the heal instead of failing until the end.
+ */
+public final class ClientMain {
+    /** The phase of the probe operations. */
+    public static final String FINAL = "final";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientMain.class);
+
+    /**
+     * What a worker needs, whatever opens it.
+     *
+     * @param opener opens a new client (at start, and again after a session expired)
+     * @param bound how long past its wait a call may take: the request timeout plus a margin
+     * @param intruderService the protocol connection of an intruder, or null for a workload worker
+     */
+    public record Setup(
+            String id,
+            Supplier<LockClient> opener,
+            ProtectedStore fenced,
+            ProtectedStore unfenced,
+            long seed,
+            Duration ttl,
+            Duration bound,
+            Supplier<LockService> intruderService) {}
+
+    private final Setup setup;
+    private final Recorder rec;
+    private final Ops ops;
+    private final Map<String, Deque<Ops.Held>> probes = new HashMap<>();
+    private LockClient client;
+    private boolean closing;
+    private Workload workload;
+    private Intruder intruder;
+
+    public ClientMain(Setup setup, Recorder rec) {
+        this.setup = setup;
+        this.rec = rec;
+        this.ops = new Ops(rec, setup.bound());
+    }
+
+    /**
+     * Opens the client, prints READY, and runs commands until {@code close} or end of input.
+     *
+     * @return the exit code: 0 after a close, 1 if the client could not be opened
+     */
+    public int serve(BufferedReader in, PrintStream out) throws IOException, InterruptedException {
+        LockClient first;
+        try {
+            first = client();
+        } catch (RuntimeException e) {
+            LOG.error("cannot open the client", e);
+            say(out, "ERROR cannot open the client: " + e);
+            return 1;
+        }
+        say(out, "READY " + first.sessionId());
+        String line;
+        while ((line = in.readLine()) != null) {
+            String[] w = line.trim().split("\\s+");
+            if (w[0].isEmpty()) {
+                continue;
+            }
+            try {
+                if (w[0].equals("close")) {
+                    break;
+                }
+                String answer = command(w);
+                if (answer != null) {
+                    say(out, answer);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("command failed: {}", line, e);
+                say(out, "ERROR " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+        close();
+        say(out, "CLOSED");
+        return 0;
+    }
+
+    /** Runs one command; its answer line, or null for none. */
+    private String command(String[] w) throws InterruptedException {
+        switch (w[0]) {
+            case "start" -> {
+                return start();
+            }
+            case "stop" -> {
+                stopWorkload();
+                return "STOPPED";
+            }
+            case "final-acquire" -> {
+                need(w, 4, "final-acquire NAME KIND WAIT_MS [LIMIT]");
+                Op.Kind kind = Op.Kind.valueOf(w[2].toUpperCase(Locale.ROOT));
+                long waitMillis = Long.parseLong(w[3]);
+                int limit = kind == Op.Kind.SEMAPHORE
+                        ? (w.length > 4 ? Integer.parseInt(w[4]) : Workload.SEMAPHORE_PERMITS)
+                        : 0;
+                Ops.Acquired a = ops.acquire(FINAL, client(), w[1], kind, limit, waitMillis == 0, waitMillis, null);
+                if (a.held() != null) {
+                    synchronized (probes) {
+                        probes.computeIfAbsent(w[1], k -> new ArrayDeque<>()).addLast(a.held());
+                    }
+                    return "OK " + a.held().token();
+                }
+                return "FAIL " + a.completion().error();
+            }
+            case "final-release" -> {
+                need(w, 2, "final-release NAME");
+                Ops.Held h;
+                synchronized (probes) {
+                    Deque<Ops.Held> q = probes.get(w[1]);
+                    h = q == null ? null : q.pollFirst();
+                }
+                if (h == null) {
+                    return "FAIL NOT_HELD";
+                }
+                Op done = ops.release(FINAL, h);
+                return done.type() == Op.Type.OK ? "OK " + h.token() : "FAIL " + done.error();
+            }
+            case "final-get" -> {
+                need(w, 2, "final-get KEY");
+                Op done = ops.regGet(FINAL, client(), w[1]);
+                return done.type() == Op.Type.OK ? "OK " + done.version() + " " + done.value() : "FAIL " + done.error();
+            }
+            case "session" -> {
+                return "SESSION " + client().sessionId();
+            }
+            default -> {
+                return "ERROR unknown command: " + String.join(" ", w);
+            }
+        }
+    }
+
+    private String start() {
+        if (workload != null || intruder != null) {
+            return "ERROR already started";
+        }
+        if (setup.intruderService() != null) {
+            intruder = new Intruder(
+                    rec, this::client, setup.intruderService().get(), setup.ttl(), setup.seed(), setup.bound());
+            intruder.start();
+        } else {
+            workload = new Workload(rec, this::client, setup.fenced(), setup.unfenced(), setup.seed(), setup.bound());
+            workload.start();
+        }
+        return null;
+    }
+
+    /** Stops the workload or intruder, if one runs; a later {@code start} starts a new one. */
+    private void stopWorkload() throws InterruptedException {
+        if (workload != null) {
+            workload.stop();
+            LOG.info(
+                    "workload stopped after {} operations, {} failed store writes",
+                    workload.operations(),
+                    workload.storeFailures());
+            workload = null;
+        }
+        if (intruder != null) {
+            intruder.stop();
+            LOG.info("intruder stopped after {} foreign releases", intruder.attempts());
+            intruder.close();
+            intruder = null;
+        }
+    }
+
+    /** Stops everything, gives back the probes' grants, closes the client. */
+    private void close() throws InterruptedException {
+        stopWorkload();
+        synchronized (probes) {
+            for (Deque<Ops.Held> q : probes.values()) {
+                for (Ops.Held h : q) {
+                    ops.release(FINAL, h);
+                }
+            }
+            probes.clear();
+        }
+        LockClient c;
+        synchronized (this) {
+            closing = true;
+            c = client;
+        }
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    /** The current client; a new one if the session of the last one is gone (unless closing). */
+    synchronized LockClient client() {
+        if (client == null || (!client.isOpen() && !closing)) {
+            String old = client == null ? null : client.sessionId();
+            client = setup.opener().get();
+            if (old != null) {
+                LOG.warn("session {} is gone; continuing in a new session {}", old, client.sessionId());
+            }
+        }
+        return client;
+    }
+
+    private static void need(String[] w, int n, String usage) {
+        if (w.length < n) {
+            throw new InvalidArgumentException("usage: " + usage);
+        }
+    }
+
+    private static void say(PrintStream out, String line) {
+        synchronized (out) {
+            out.println(line);
+            out.flush();
+        }
+    }
+
+    // ------------------------------------------------------------------------------ process
+
+    /** See the class comment for the options. Exits 0 after {@code close}, 1 on a failure to start, 2 on bad options. */
+    public static void main(String[] args) throws Exception {
+        PrintStream protocol = System.out;
+        System.setOut(System.err); // nothing but protocol lines on stdout
+        Map<String, String> o;
+        try {
+            o = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.println("usage: ClientMain --id ID --uri URI --history FILE --fenced HOST:PORT"
+                    + " --unfenced HOST:PORT --seed N --ttl DURATION [--request-timeout DURATION] [--intruder]");
+            System.exit(2);
+            return;
+        }
+        String id = o.get("id");
+        String uri = o.get("uri");
+        Duration ttl = duration(o.get("ttl"));
+        ClientOptions.Builder b = ClientOptions.builder().clientName(id).sessionTtl(ttl);
+        if (o.containsKey("request-timeout")) {
+            b.requestTimeout(duration(o.get("request-timeout")));
+        }
+        ClientOptions options = b.build();
+        Duration bound = options.requestTimeout().plusMillis(500);
+        boolean isIntruder = o.containsKey("intruder");
+        int code;
+        try (History.Writer history = new History.Writer(Path.of(o.get("history")));
+                ProtectedStore fenced = openStore(o.get("fenced"));
+                ProtectedStore unfenced = openStore(o.get("unfenced"))) {
+            Setup setup = new Setup(
+                    id,
+                    () -> LockClient.open(uri, options),
+                    fenced,
+                    unfenced,
+                    Long.parseLong(o.get("seed")),
+                    ttl,
+                    bound,
+                    isIntruder ? () -> Intruder.serviceFor(uri, options.requestTimeout()) : null);
+            code = new ClientMain(setup, new Recorder(id, history))
+                    .serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), protocol);
+        }
+        System.exit(code);
+    }
+
+    /** The options as name → value ("" for the flag --intruder). */
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> o = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument: " + a);
+            }
+            String name = a.substring(2);
+            if (name.equals("intruder")) {
+                o.put(name, "");
+            } else if (i + 1 < args.length) {
+                o.put(name, args[++i]);
+            } else {
+                throw new IllegalArgumentException(a + " needs a value");
+            }
+        }
+        for (String required : new String[] {"id", "uri", "history", "fenced", "unfenced", "seed", "ttl"}) {
+            if (!o.containsKey(required)) {
+                throw new IllegalArgumentException("missing --" + required);
+            }
+        }
+        return o;
+    }
+
+    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+    /** "3s", "500ms", "2m", "1h", or ISO-8601 ("PT3S"). */
+    static Duration duration(String s) {
+        Matcher m = SIMPLE_DURATION.matcher(s.trim());
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
+        }
+        try {
+            return Duration.parse(s.trim());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("not a duration: " + s + " (use 3s, 500ms, 2m or PT3S)", e);
+        }
+    }
+
+    /** The class written by the store helper, opened by reflection until both are merged. */
+    private static final String TCP_STORE = "io.holdfast.verify.store.TcpProtectedStore";
+
+    /**
+     * Opens the TCP store client for HOST:PORT: a public static {@code connect}/{@code open}
+     * method or a public constructor of {@value #TCP_STORE} taking (String host, int port) or
+     * (String "host:port").
+     */
+    static ProtectedStore openStore(String hostPort) throws ReflectiveOperationException {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("a store is HOST:PORT, not " + hostPort);
+        }
+        String host = hostPort.substring(0, colon);
+        int port = Integer.parseInt(hostPort.substring(colon + 1));
+        Class<?> type = Class.forName(TCP_STORE);
+        Function<Object, ProtectedStore> cast = x -> (ProtectedStore) x;
+        for (Method m : type.getMethods()) {
+            if (Modifier.isStatic(m.getModifiers())
+                    && (m.getName().equals("connect") || m.getName().equals("open"))
+                    && ProtectedStore.class.isAssignableFrom(m.getReturnType())) {
+                Class<?>[] p = m.getParameterTypes();
+                if (p.length == 2 && p[0] == String.class && p[1] == int.class) {
+                    return cast.apply(m.invoke(null, host, port));
+                }
+                if (p.length == 1 && p[0] == String.class) {
+                    return cast.apply(m.invoke(null, hostPort));
+                }
+            }
+        }
+        for (Constructor<?> c : type.getConstructors()) {
+            Class<?>[] p = c.getParameterTypes();
+            if (p.length == 2 && p[0] == String.class && p[1] == int.class) {
+                return cast.apply(c.newInstance(host, port));
+            }
+            if (p.length == 1 && p[0] == String.class) {
+                return cast.apply(c.newInstance(hostPort));
+            }
+        }
+        throw new IllegalStateException(TCP_STORE + " has no (host, port) or (\"host:port\") factory");
+    }
+}

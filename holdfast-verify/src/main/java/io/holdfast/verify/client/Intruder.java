@@ -1,0 +1,276 @@
+package io.holdfast.verify.client;
+
+import io.holdfast.HolderInfo;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.LocalNode;
+import io.holdfast.client.internal.LocalTransport;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockService;
+import io.holdfast.core.Reply;
+import io.holdfast.verify.history.Op;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A process that tries to release leases it does not hold (process id {@code x1}): it reads a
+ * holder of a workload name through {@link io.holdfast.Admin#describe} and asks the service to
+ * release that holder's grant (name and token) in the intruder's own session, recording a
+ * FOREIGN_RELEASE (phase {@value Workload#PHASE}). A correct service refuses every such request
+ * (FAIL NOT_OWNER); an OK is a violation for the checkers.
+ *
+ * <p><b>How it reaches the service.</b> The public API can only release leases the caller holds,
+ * so the intruder speaks the client protocol itself through the {@link LockService} that {@code
+ * holdfast-client} uses underneath ({@link GrpcTransport} for {@code holdfast://}, following the
+ * leader like the real client; {@link LocalTransport} for {@code mem:}). The protocol's Release
+ * carries an invocation (session id, seq), so the intruder opens a session of its own ({@link
+ * Command.OpenSession} with a random id, TTL as given), keeps it alive with heartbeats every third
+ * of the TTL, and opens a new one when the service says it expired. It never sends the victim's
+ * session id: the test is whether the service checks that the releasing session owns the grant.
+ *
+ * <p>Outcomes: reply Ok is OK; a refusal is FAIL with its error code ({@code NOT_OWNER} normally,
+ * {@code SESSION_EXPIRED} when the intruder's own session had expired: refused as well); a failure
+ * to get an answer, or an unexpected reply, is UNKNOWN. A describe that fails or finds no holder is
+ * not recorded.
+ */
+public final class Intruder {
+    /** The names it attacks: every lock and semaphore of the workload. */
+    public static final List<String> TARGETS = List.of("lock-0", "lock-1", "lock-2", "rw-0", "sem-0");
+
+    private static final Logger LOG = LoggerFactory.getLogger(Intruder.class);
+    private static final SecureRandom IDS = new SecureRandom();
+
+    private final Recorder rec;
+    private final Supplier<LockClient> client;
+    private final LockService service;
+    private final Duration ttl;
+    private final Duration bound;
+    private final Random random;
+    private final AtomicLong protocolSeq = new AtomicLong();
+    private final AtomicLong attempts = new AtomicLong();
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "intruder-heartbeats");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile String sessionId;
+    private volatile boolean stopping;
+    private Thread thread;
+
+    /**
+     * @param rec where its events go
+     * @param client a client of the same service, for {@code describe}
+     * @param service the protocol connection its own session and releases go through (closed by
+     *     {@link #close()})
+     * @param ttl its session's TTL
+     * @param seed the seed of its choices
+     * @param bound how long one call may take before it is given up (UNKNOWN NO_ANSWER)
+     */
+    public Intruder(
+            Recorder rec, Supplier<LockClient> client, LockService service, Duration ttl, long seed, Duration bound) {
+        this.rec = rec;
+        this.client = client;
+        this.service = service;
+        this.ttl = ttl;
+        this.bound = bound;
+        this.random = new Random(seed);
+    }
+
+    /**
+     * The protocol connection for a client URI: {@code holdfast://…} over gRPC, {@code mem:NAME}
+     * in this JVM.
+     *
+     * @throws InvalidArgumentException for any other URI
+     */
+    public static LockService serviceFor(String uri, Duration requestTimeout) {
+        if (uri.startsWith("holdfast://")) {
+            return new GrpcTransport(HoldfastProvider.members(uri), requestTimeout);
+        }
+        if (uri.startsWith("mem:")) {
+            String name = uri.substring("mem:".length());
+            if (name.startsWith("//")) {
+                name = name.substring(2);
+            }
+            return new LocalTransport(LocalNode.named(name.isEmpty() ? "default" : name));
+        }
+        throw new InvalidArgumentException("the intruder speaks to holdfast:// and mem: services only, not " + uri);
+    }
+
+    /** Runs {@link #run()} on a daemon thread. */
+    public synchronized void start() {
+        if (thread != null) {
+            throw new IllegalStateException("the intruder was started already");
+        }
+        thread = new Thread(this::run, "intruder-" + rec.process());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Lets the current attempt finish and stops the loop. Idempotent. */
+    public void stop() throws InterruptedException {
+        stopping = true;
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t != null) {
+            t.join(2 * bound.toMillis() + 1_000);
+            if (t.isAlive()) {
+                t.interrupt();
+                t.join();
+            }
+        }
+    }
+
+    /** Attempts until stopped, 20 to 100 ms apart. */
+    public void run() {
+        while (!stopping) {
+            try {
+                attempt(TARGETS.get(random.nextInt(TARGETS.size())));
+            } catch (RuntimeException | Error e) {
+                LOG.warn("intruder attempt failed", e);
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(20 + random.nextInt(81));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Foreign releases recorded so far. */
+    public long attempts() {
+        return attempts.get();
+    }
+
+    /**
+     * One attempt on {@code name}: describe it, pick a holder, send the release.
+     *
+     * @return the recorded completion, or empty if nothing was sent (no holder, describe failed,
+     *     no session)
+     */
+    public Optional<Op> attempt(String name) {
+        List<HolderInfo> holders;
+        try {
+            holders = client.get().admin().describe(name).map(LockInfo::holders).orElse(List.of());
+        } catch (RuntimeException e) {
+            LOG.debug("describe {} failed", name, e);
+            return Optional.empty();
+        }
+        if (holders.isEmpty()) {
+            return Optional.empty();
+        }
+        HolderInfo victim = holders.get(random.nextInt(holders.size()));
+        String sid = session();
+        if (sid == null) {
+            return Optional.empty();
+        }
+        return Optional.of(release(sid, name, victim.fencingToken()));
+    }
+
+    /** Sends a release of (name, token) in session {@code sid} and records it. */
+    Op release(String sid, String name, long token) {
+        attempts.incrementAndGet();
+        Op invoke =
+                rec.write(Op.foreignRelease(rec.process(), rec.nextSeq(), Recorder.now(), Workload.PHASE, name, token));
+        Reply reply;
+        try {
+            long seq = protocolSeq.incrementAndGet();
+            reply = service.submit(new Command.Release(0, new Command.Invocation(sid, seq, seq), name, token))
+                    .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+        } catch (Exception e) {
+            return rec.complete(invoke, Op.Type.UNKNOWN, Outcomes.errorName(e));
+        }
+        if (reply instanceof Reply.Ok) {
+            return rec.complete(invoke, Op.Type.OK, null);
+        }
+        if (reply instanceof Reply.Failed f) {
+            if (f.code() == io.holdfast.ErrorCode.SESSION_EXPIRED) {
+                sessionId = null;
+            }
+            return rec.complete(invoke, Op.Type.FAIL, f.code().name());
+        }
+        return rec.complete(invoke, Op.Type.UNKNOWN, "UNEXPECTED_REPLY " + reply);
+    }
+
+    /** The intruder's session, opened if needed; null if it cannot be opened now. */
+    private synchronized String session() {
+        if (sessionId != null) {
+            return sessionId;
+        }
+        byte[] raw = new byte[16];
+        IDS.nextBytes(raw);
+        String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        try {
+            Reply r = service.submit(new Command.OpenSession(0, id, rec.process() + "-intruder", ttl.toMillis(), 0))
+                    .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            if (!(r instanceof Reply.Ok)) {
+                LOG.warn("the service refused the intruder's session: {}", r);
+                return null;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Exception e) {
+            LOG.debug("opening the intruder's session failed", e);
+            return null;
+        }
+        sessionId = id;
+        long every = Math.max(100, ttl.toMillis() / 3);
+        heartbeats.scheduleWithFixedDelay(() -> heartbeat(id), every, every, TimeUnit.MILLISECONDS);
+        LOG.info("intruder session {}", id);
+        return id;
+    }
+
+    private void heartbeat(String id) {
+        if (!id.equals(sessionId)) {
+            throw new IllegalStateException("session replaced"); // ends this schedule
+        }
+        service.keepAlive(id).whenComplete((r, e) -> {
+            if (r instanceof Reply.Failed f && f.code() == io.holdfast.ErrorCode.SESSION_EXPIRED) {
+                synchronized (this) {
+                    if (id.equals(sessionId)) {
+                        sessionId = null;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Closes its session (best effort) and its connection. */
+    public void close() {
+        String sid = sessionId;
+        sessionId = null;
+        heartbeats.shutdownNow();
+        if (sid != null) {
+            try {
+                long seq = protocolSeq.incrementAndGet();
+                service.submit(new Command.CloseSession(0, new Command.Invocation(sid, seq, seq)))
+                        .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.debug("closing the intruder's session failed", e);
+            }
+        }
+        service.close();
+    }
+}

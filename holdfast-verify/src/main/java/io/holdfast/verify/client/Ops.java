@@ -1,0 +1,216 @@
+package io.holdfast.verify.client;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.Versioned;
+import io.holdfast.verify.history.Op;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The recorded operations of one process: each call is an invoke, the call, and exactly one
+ * completion (mapped by {@link Outcomes}). Calls go through the asynchronous API and are waited for
+ * at most their wait plus {@code bound}; a call that has not answered by then is cancelled and
+ * recorded {@code UNKNOWN NO_ANSWER} (a grant racing the cancellation is given back by the client).
+ */
+final class Ops {
+    /** What a granted acquire left to release. */
+    record Held(Op granted, Lease lease) {
+        String key() {
+            return granted.key();
+        }
+
+        long token() {
+            return granted.token();
+        }
+    }
+
+    /** The completion of an acquire and, when granted, the hold. */
+    record Acquired(Op completion, Held held) {}
+
+    private final Recorder rec;
+    private final Duration bound;
+
+    /**
+     * @param rec where events go
+     * @param bound how long past its own wait a call may take (the client's request timeout plus a
+     *     margin)
+     */
+    Ops(Recorder rec, Duration bound) {
+        this.rec = rec;
+        this.bound = bound;
+    }
+
+    Recorder recorder() {
+        return rec;
+    }
+
+    /**
+     * Acquires and records. When granted, an {@code onLost} listener writes a NOTICE LOST with the
+     * token, in the same phase.
+     *
+     * @param leaseTimeout null for none
+     */
+    Acquired acquire(
+            String phase,
+            LockClient client,
+            String key,
+            Op.Kind kind,
+            int limit,
+            boolean tryOnly,
+            long waitMillis,
+            Duration leaseTimeout) {
+        int permits = 1;
+        Op invoke = rec.write(Op.acquire(
+                rec.process(),
+                rec.nextSeq(),
+                Recorder.now(),
+                phase,
+                key,
+                kind,
+                permits,
+                kind == Op.Kind.SEMAPHORE ? limit : 0,
+                tryOnly,
+                tryOnly ? 0 : waitMillis));
+        CompletableFuture<Lease> future = null;
+        Lease lease;
+        try {
+            AcquireOptions options =
+                    tryOnly ? AcquireOptions.tryOnce() : AcquireOptions.waitUpTo(Duration.ofMillis(waitMillis));
+            if (leaseTimeout != null) {
+                options = options.withLeaseTimeout(leaseTimeout);
+            }
+            future = switch (kind) {
+                case LOCK -> client.lock(key).acquireAsync(options);
+                case READ -> client.readWriteLock(key).readLock().acquireAsync(options);
+                case WRITE -> client.readWriteLock(key).writeLock().acquireAsync(options);
+                case SEMAPHORE -> client.semaphore(key, limit).acquireAsync(permits, options);
+                case REGISTER -> throw new IllegalArgumentException("a register is not acquired");
+            };
+            lease = await(future, tryOnly ? 0 : waitMillis);
+        } catch (InterruptedException e) {
+            cancel(future);
+            Thread.currentThread().interrupt();
+            return new Acquired(rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED"), null);
+        } catch (Exception e) {
+            cancel(future);
+            Outcomes.Outcome o = Outcomes.ofAcquire(e);
+            return new Acquired(rec.complete(invoke, o.type(), o.error()), null);
+        }
+        if (lease == null) { // a busy try
+            return new Acquired(rec.complete(invoke, Op.Type.FAIL, "TIMEOUT"), null);
+        }
+        Op ok = rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now()).withToken(lease.fencingToken()));
+        try {
+            lease.onLost(lost -> rec.write(Op.lost(
+                    rec.process(),
+                    rec.nextSeq(),
+                    Recorder.now(),
+                    phase,
+                    key,
+                    kind,
+                    permits,
+                    ok.limit(),
+                    ok.token(),
+                    Outcomes.errorName(lost) + ": " + lost.getMessage())));
+        } catch (RuntimeException e) {
+            // the lease still has to be given back; its loss then shows as a release FAIL LOST
+        }
+        return new Acquired(ok, new Held(ok, lease));
+    }
+
+    /** Releases a hold and records it with the hold's token. */
+    Op release(String phase, Held held) {
+        Op g = held.granted();
+        Op invoke = rec.write(Op.release(
+                rec.process(),
+                rec.nextSeq(),
+                Recorder.now(),
+                phase,
+                g.key(),
+                g.kind(),
+                g.permits(),
+                g.limit(),
+                g.token()));
+        try {
+            await(held.lease().releaseAsync(), 0);
+            return rec.complete(invoke, Op.Type.OK, null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+        } catch (Exception e) {
+            Outcomes.Outcome o = Outcomes.ofRelease(e);
+            return rec.complete(invoke, o.type(), o.error());
+        }
+    }
+
+    /** Reads a register; OK carries its version and value (0/0 when absent). */
+    Op regGet(String phase, LockClient client, String key) {
+        Op invoke = rec.write(Op.regGet(rec.process(), rec.nextSeq(), Recorder.now(), phase, key));
+        try {
+            Optional<Versioned> v = await(client.register(key).getAsync(), 0);
+            long version = v.map(Versioned::version).orElse(0L);
+            long value = v.map(x -> decode(x.value())).orElse(0L);
+            return rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now()).withRegister(version, value, 0));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+        } catch (Exception e) {
+            Outcomes.Outcome o = Outcomes.ofRead(e);
+            return rec.complete(invoke, o.type(), o.error());
+        }
+    }
+
+    /** Compare-and-set of a register; OK carries the new version in {@code newVersion}. */
+    Op regCas(String phase, LockClient client, String key, long expectedVersion, long value) {
+        Op invoke =
+                rec.write(Op.regCas(rec.process(), rec.nextSeq(), Recorder.now(), phase, key, expectedVersion, value));
+        try {
+            Versioned written = await(client.register(key).compareAndSetAsync(expectedVersion, encode(value)), 0);
+            return rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now())
+                    .withRegister(expectedVersion, value, written.version()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+        } catch (Exception e) {
+            Outcomes.Outcome o = Outcomes.ofCas(e);
+            return rec.complete(invoke, o.type(), o.error());
+        }
+    }
+
+    /** Register values are decimal numbers in UTF-8. */
+    static byte[] encode(long value) {
+        return Long.toString(value).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The number a register holds; -1 if it holds something else. */
+    static long decode(byte[] bytes) {
+        try {
+            return Long.parseLong(new String(bytes, StandardCharsets.UTF_8));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private <T> T await(CompletableFuture<T> future, long waitMillis)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        try {
+            return future.get(waitMillis + bound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw e;
+        }
+    }
+
+    private static void cancel(CompletableFuture<?> future) {
+        if (future != null && !future.isDone()) {
+            future.cancel(true);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package io.holdfast.verify.client;
+
+import io.holdfast.verify.history.History;
+import io.holdfast.verify.history.Op;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Records one process's operations as {@link Op} lines: hands out the sequence numbers (one counter
+ * per process, shared by its workload, its loss notices and its final-phase probes) and stamps
+ * every event with {@link System#nanoTime()} when it is written.
+ *
+ * <p><b>Guarantees.</b> Sequence numbers are unique within the process and increase in the order
+ * operations were invoked. Each {@link #invoke} is written before the call it describes starts,
+ * and each completion after the call returned, so an operation's interval in the history contains
+ * its real effect. Thread-safe: notices arrive on client threads while the workload runs.
+ *
+ * <p><b>Not guaranteed.</b> That every invoke gets its completion: a process killed in between
+ * leaves an invoke alone, which the checkers read as an operation of unknown outcome. Pairing
+ * every invoke with exactly one completion is the caller's duty.
+ */
+public final class Recorder {
+    private final String process;
+    private final History.Writer out;
+    private final AtomicLong seq = new AtomicLong();
+
+    /**
+     * @param process the process id written on every event ("c1", "x1", …)
+     * @param out where events go; each is flushed as it is written
+     */
+    public Recorder(String process, History.Writer out) {
+        this.process = process;
+        this.out = out;
+    }
+
+    public String process() {
+        return process;
+    }
+
+    /** A new sequence number. */
+    public long nextSeq() {
+        return seq.incrementAndGet();
+    }
+
+    /** The current time on the history's clock. */
+    public static long now() {
+        return System.nanoTime();
+    }
+
+    /** Writes an invocation (or a notice) as it is, and returns it. */
+    public Op write(Op op) {
+        out.append(op);
+        return op;
+    }
+
+    /** Writes the completion of {@code invoke} with this outcome and error (null for none). */
+    public Op complete(Op invoke, Op.Type outcome, String error) {
+        Op done = invoke.complete(outcome, now()).withError(error);
+        out.append(done);
+        return done;
+    }
+
+    /** Writes a completion that carries more than the invocation: a token, register values. */
+    public Op completeWith(Op completion) {
+        out.append(completion);
+        return completion;
+    }
+}

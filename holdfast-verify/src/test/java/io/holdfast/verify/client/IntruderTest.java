@@ -1,0 +1,175 @@
+package io.holdfast.verify.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockService;
+import io.holdfast.core.LockTable.RegisterValue;
+import io.holdfast.core.Reply;
+import io.holdfast.verify.history.History;
+import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Record;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IntruderTest {
+    @TempDir
+    Path dir;
+
+    private final String uri = "mem:intruder-" + UUID.randomUUID().toString().substring(0, 8);
+    private final Duration bound = Duration.ofSeconds(3);
+
+    @Test
+    void aCorrectServiceRefusesToReleaseSomeoneElsesLease() throws Exception {
+        Path file = dir.resolve("x1.jsonl");
+        try (LockClient victim = LockClient.open(uri, opts("victim"));
+                LockClient own = LockClient.open(uri, opts("x1"));
+                History.Writer w = new History.Writer(file)) {
+            Lease lease = victim.lock("lock-0").acquire(Duration.ofSeconds(1));
+            Intruder x = new Intruder(
+                    new Recorder("x1", w), () -> own, Intruder.serviceFor(uri, bound), Duration.ofSeconds(3), 1, bound);
+            try {
+                assertThat(x.attempt("lock-1")).as("no holder: nothing sent").isEmpty();
+                Optional<Op> done = x.attempt("lock-0");
+
+                assertThat(done).hasValueSatisfying(op -> {
+                    assertThat(op.type()).isEqualTo(Op.Type.FAIL);
+                    assertThat(op.error()).isEqualTo("NOT_OWNER");
+                    assertThat(op.f()).isEqualTo(Op.Fn.FOREIGN_RELEASE);
+                    assertThat(op.token()).isEqualTo(lease.fencingToken());
+                });
+                assertThat(lease.isValid()).isTrue();
+                assertThat(victim.admin()
+                                .describe("lock-0")
+                                .map(LockInfo::holders)
+                                .orElseThrow())
+                        .singleElement()
+                        .satisfies(h -> assertThat(h.fencingToken()).isEqualTo(lease.fencingToken()));
+                lease.release();
+            } finally {
+                x.close();
+            }
+        }
+        List<Record> records = History.read(file);
+        assertThat(records).hasSize(2);
+        assertThat(((Op) records.get(0)).type()).isEqualTo(Op.Type.INVOKE);
+    }
+
+    @Test
+    void aServiceThatObeysTheIntruderIsRecordedOk() throws Exception {
+        try (History.Writer w = new History.Writer(dir.resolve("x1.jsonl"))) {
+            List<Command> sent = new ArrayList<>();
+            Intruder x = new Intruder(
+                    new Recorder("x1", w), () -> null, new Obliging(sent), Duration.ofSeconds(3), 1, bound);
+            Op done = x.release("session-of-the-intruder-0", "lock-0", 42);
+            x.close();
+
+            assertThat(done.type()).isEqualTo(Op.Type.OK);
+            assertThat(sent).singleElement().isInstanceOfSatisfying(Command.Release.class, r -> {
+                assertThat(r.name()).isEqualTo("lock-0");
+                assertThat(r.token()).isEqualTo(42);
+                assertThat(r.invocation().sessionId()).isEqualTo("session-of-the-intruder-0");
+            });
+        }
+    }
+
+    @Test
+    void againstARunningWorkloadEveryForeignReleaseIsRefused() throws Exception {
+        Path file = dir.resolve("all.jsonl");
+        MemoryStore fenced = new MemoryStore("fenced", true);
+        MemoryStore unfenced = new MemoryStore("unfenced", false);
+        try (LockClient c1 = LockClient.open(uri, opts("c1"));
+                LockClient own = LockClient.open(uri, opts("x1"));
+                History.Writer w = new History.Writer(file)) {
+            Workload wl = new Workload(new Recorder("c1", w), () -> c1, fenced, unfenced, 7, bound);
+            Intruder x = new Intruder(
+                    new Recorder("x1", w), () -> own, Intruder.serviceFor(uri, bound), Duration.ofSeconds(3), 7, bound);
+            wl.start();
+            x.start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (x.attempts() < 5 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            x.stop();
+            x.close();
+            wl.stop();
+            assertThat(x.attempts()).isGreaterThanOrEqualTo(5);
+        }
+        List<Op> ops = new ArrayList<>();
+        History.read(file).forEach(r -> ops.add((Op) r));
+        assertThat(WellFormed.ops(ops)).isEmpty();
+        assertThat(ops)
+                .filteredOn(op -> op.f() == Op.Fn.FOREIGN_RELEASE && op.isCompletion())
+                .hasSizeGreaterThanOrEqualTo(5)
+                .allMatch(op -> op.type() == Op.Type.FAIL && "NOT_OWNER".equals(op.error()));
+        assertThat(ops).noneMatch(op -> op.type() == Op.Type.NOTICE);
+    }
+
+    private static ClientOptions opts(String name) {
+        return ClientOptions.builder()
+                .clientName(name)
+                .sessionTtl(Duration.ofSeconds(3))
+                .requestTimeout(Duration.ofSeconds(2))
+                .build();
+    }
+
+    /** A broken service that applies every release, whoever sends it. */
+    private static final class Obliging implements LockService {
+        private final List<Command> sent;
+
+        Obliging(List<Command> sent) {
+            this.sent = sent;
+        }
+
+        @Override
+        public CompletableFuture<Reply> submit(Command command) {
+            sent.add(command);
+            return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        }
+
+        @Override
+        public CompletableFuture<Reply> keepAlive(String sessionId) {
+            return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        }
+
+        @Override
+        public void subscribe(String sessionId, Listener listener) {}
+
+        @Override
+        public void unsubscribe(String sessionId) {}
+
+        @Override
+        public CompletableFuture<Optional<LockInfo>> describe(String name) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+
+        @Override
+        public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+
+        @Override
+        public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
+            return CompletableFuture.completedFuture(false);
+        }
+
+        @Override
+        public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+
+        @Override
+        public void close() {}
+    }
+}

@@ -1,0 +1,93 @@
+package io.holdfast.verify.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.StoreWrite;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The workload test's checks, shown to catch what they claim to catch. */
+class WellFormedTest {
+    private static final String P = "workload";
+
+    private static Op acquire(long seq, long t) {
+        return Op.acquire("c1", seq, t, P, "lock-0", Op.Kind.LOCK, 1, 0, false, 500);
+    }
+
+    private static Op release(long seq, long t, long token) {
+        return Op.release("c1", seq, t, P, "lock-0", Op.Kind.LOCK, 1, 0, token);
+    }
+
+    private static List<Op> good() {
+        List<Op> ops = new ArrayList<>();
+        ops.add(acquire(1, 10));
+        ops.add(acquire(1, 10).complete(Op.Type.OK, 20).withToken(7));
+        ops.add(Op.lost("c1", 2, 25, P, "lock-0", Op.Kind.LOCK, 1, 0, 7, "LOCK_LOST: revoked"));
+        ops.add(release(3, 30, 7));
+        ops.add(release(3, 30, 7).complete(Op.Type.FAIL, 40).withError("LOST"));
+        ops.add(Op.regCas("c1", 4, 50, P, "reg-0", 3, 9));
+        ops.add(Op.regCas("c1", 4, 50, P, "reg-0", 3, 9)
+                .complete(Op.Type.OK, 60)
+                .withRegister(3, 9, 4));
+        return ops;
+    }
+
+    private static List<StoreWrite> writes(long token) {
+        return List.of(
+                new StoreWrite(21, StoreWrite.FENCED, "lock-0", token, "c1", 1, StoreWrite.ENTER, true, 0),
+                new StoreWrite(22, StoreWrite.FENCED, "lock-0", token, "c1", 1, StoreWrite.EXIT, true, 7));
+    }
+
+    @Test
+    void aGoodHistoryPasses() {
+        assertThat(WellFormed.ops(good())).isEmpty();
+        assertThat(WellFormed.store(writes(7), good())).isEmpty();
+    }
+
+    @Test
+    void aMissingOrSecondCompletionIsFound() {
+        List<Op> missing = good();
+        missing.remove(6);
+        assertThat(WellFormed.ops(missing)).anyMatch(p -> p.startsWith("invoke without completion"));
+        List<Op> twice = good();
+        twice.add(twice.get(6));
+        assertThat(WellFormed.ops(twice)).anyMatch(p -> p.startsWith("second completion"));
+    }
+
+    @Test
+    void aGrantWithoutTokenOrAReleaseWithAnotherTokenIsFound() {
+        List<Op> noToken = good();
+        noToken.set(1, acquire(1, 10).complete(Op.Type.OK, 20));
+        assertThat(WellFormed.ops(noToken)).anyMatch(p -> p.startsWith("granted without a token"));
+        List<Op> wrongToken = good();
+        wrongToken.set(3, release(3, 30, 8));
+        wrongToken.set(4, release(3, 30, 8).complete(Op.Type.OK, 40));
+        assertThat(WellFormed.ops(wrongToken)).anyMatch(p -> p.startsWith("release of a token never granted"));
+    }
+
+    @Test
+    void aGrantNeverGivenBackOrABadNoticeIsFound() {
+        List<Op> kept = good();
+        kept.remove(4);
+        kept.remove(3);
+        assertThat(WellFormed.ops(kept)).anyMatch(p -> p.startsWith("grant never given back"));
+        List<Op> badNotice = good();
+        badNotice.set(2, Op.lost("c1", 2, 25, P, "lock-1", Op.Kind.LOCK, 1, 0, 7, "x"));
+        assertThat(WellFormed.ops(badNotice)).anyMatch(p -> p.startsWith("lost notice for a token not granted"));
+    }
+
+    @Test
+    void aBadCompareAndSetIsFound() {
+        List<Op> cas = good();
+        cas.set(6, cas.get(5).complete(Op.Type.OK, 60).withRegister(3, 9, 5));
+        assertThat(WellFormed.ops(cas)).anyMatch(p -> p.startsWith("compare-and-set from version 3 wrote 5"));
+    }
+
+    @Test
+    void anEnterWithoutExitOrAWrongTokenIsFound() {
+        assertThat(WellFormed.store(writes(7).subList(0, 1), good())).anyMatch(p -> p.startsWith("enter without exit"));
+        assertThat(WellFormed.store(writes(6), good())).anyMatch(p -> p.startsWith("store write with a token"));
+    }
+}
