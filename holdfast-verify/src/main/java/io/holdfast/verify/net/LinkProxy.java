@@ -274,6 +274,11 @@ public final class LinkProxy implements Closeable {
             dialer.setTcpNoDelay(true);
             target.setTcpNoDelay(true);
             target.connect(new InetSocketAddress(targetHost, targetPort), CONNECT_TIMEOUT_MS);
+            if (target.getLocalSocketAddress().equals(target.getRemoteSocketAddress())) {
+                // TCP self-connect: with the target down, the kernel can pick the target's own port as
+                // the ephemeral port and the connect "succeeds" to itself
+                throw new IOException("self-connect to " + target.getRemoteSocketAddress());
+            }
         } catch (IOException e) {
             // the target is down: the dialer sees a reset, as it would dialing the target itself
             abort(dialer);
