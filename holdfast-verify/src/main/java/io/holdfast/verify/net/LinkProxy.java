@@ -270,6 +270,8 @@ public final class LinkProxy implements Closeable {
      */
     private void open(Socket dialer) {
         Socket target = new Socket();
+        Conn c = new Conn(dialer, target);
+        conns.add(c); // before the dial: a cut() or close() from now on resets this one too
         try {
             dialer.setTcpNoDelay(true);
             target.setTcpNoDelay(true);
@@ -280,14 +282,12 @@ public final class LinkProxy implements Closeable {
                 throw new IOException("self-connect to " + target.getRemoteSocketAddress());
             }
         } catch (IOException e) {
-            // the target is down: the dialer sees a reset, as it would dialing the target itself
-            abort(dialer);
-            abort(target);
+            // the target is down (or the connection was cut meanwhile): the dialer sees a reset, as it
+            // would dialing the target itself
+            c.reset();
             return;
         }
-        Conn c = new Conn(dialer, target);
-        conns.add(c);
-        if (closed) {
+        if (closed || c.dead) {
             c.reset();
             return;
         }
