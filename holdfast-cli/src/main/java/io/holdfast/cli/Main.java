@@ -26,7 +26,13 @@ import picocli.CommandLine.UnmatchedArgumentException;
         usageHelpAutoWidth = true,
         description = "Holdfast: distributed locks for the JVM.",
         footer = {"", "Exit codes and examples: docs/cli.md. Set HOLDFAST_DEBUG=1 to see stack traces."},
-        subcommands = {ServerCommand.class, LockCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class
+        subcommands = {
+            ServerCommand.class,
+            LockCommand.class,
+            DemoCommand.class,
+            BenchCommand.class,
+            VerifyCommand.class,
+            HelpCommand.class
         })
 public final class Main implements Callable<Integer> {
     @Spec

@@ -193,7 +193,15 @@ public final class HoldfastServer implements AutoCloseable {
         RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(min / 2, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 20_000);
+        // holdfast.raft.snapshotEvery (entries, default 20,000) is for verification only: its
+        // snapshot-catch-up scenario needs a leader that snapshots and purges its log after a few
+        // hundred entries, so that a follower that was down must be sent a snapshot.
+        long snapshotEvery = Long.getLong("holdfast.raft.snapshotEvery", 20_000);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
+        if (snapshotEvery < 20_000) {
+            RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("64KB"));
+            RaftServerConfigKeys.Log.setPurgeGap(p, 1);
+        }
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         return p;

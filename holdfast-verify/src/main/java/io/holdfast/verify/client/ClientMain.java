@@ -1,28 +1,32 @@
 package io.holdfast.verify.client;
 
 import io.holdfast.ClientOptions;
+import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
 import io.holdfast.core.LockService;
+import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.store.ProtectedStore;
+import io.holdfast.verify.store.TcpProtectedStore;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,6 +60,12 @@ import org.slf4j.LoggerFactory;
  *       there is none.
  *   <li>{@code final-get KEY}: REG_GET, phase final. Answers {@code OK <version> <value>} or {@code
  *       FAIL <error>}.
+ *   <li>{@code hold-next}: the next exclusive critical section on a {@code lock-*} name lingers
+ *       for {@link Workload#LINGER} after its ENTER writes and announces {@code IN-CS <name>
+ *       <token>} first (the harness pauses the process there).
+ *   <li>{@code final-state LIVE NAME...}: records a {@code FinalLock} for each name (LIVE: the
+ *       comma-separated session ids of the run's open clients); answers {@code STATE-END} and
+ *       {@code name:holders/waiters} for each.
  *   <li>{@code session}: answers {@code SESSION <sessionId>}, the current one (the worker opens a
  *       new client when its session expired, see below).
  *   <li>{@code close}, or end of input: stops the workload as {@code stop} does, releases the
@@ -99,6 +109,7 @@ public final class ClientMain {
     private boolean closing;
     private Workload workload;
     private Intruder intruder;
+    private PrintStream out = System.out;
 
     public ClientMain(Setup setup, Recorder rec) {
         this.setup = setup;
@@ -120,6 +131,7 @@ public final class ClientMain {
             say(out, "ERROR cannot open the client: " + e);
             return 1;
         }
+        this.out = out;
         say(out, "READY " + first.sessionId());
         String line;
         while ((line = in.readLine()) != null) {
@@ -189,6 +201,18 @@ public final class ClientMain {
                 Op done = ops.regGet(FINAL, client(), w[1]);
                 return done.type() == Op.Type.OK ? "OK " + done.version() + " " + done.value() : "FAIL " + done.error();
             }
+            case "hold-next" -> {
+                if (workload == null) {
+                    return "ERROR no workload is running";
+                }
+                PrintStream o = out;
+                workload.lingerInNextCriticalSection(what -> say(o, "IN-CS " + what));
+                return null;
+            }
+            case "final-state" -> {
+                need(w, 3, "final-state LIVE_SESSIONS(comma-separated) NAME...");
+                return finalState(List.of(w[1].split(",")), Arrays.asList(w).subList(2, w.length));
+            }
             case "session" -> {
                 return "SESSION " + client().sessionId();
             }
@@ -196,6 +220,35 @@ public final class ClientMain {
                 return "ERROR unknown command: " + String.join(" ", w);
             }
         }
+    }
+
+    /**
+     * Records what the service says about each name as a {@link FinalLock}; answers {@code
+     * STATE-END} followed by "name:holders/waiters" for each.
+     */
+    private String finalState(List<String> live, List<String> names) {
+        StringBuilder answer = new StringBuilder("STATE-END");
+        for (String name : names) {
+            Optional<LockInfo> info = client().admin().describe(name);
+            List<String> holders = new ArrayList<>();
+            List<Long> tokens = new ArrayList<>();
+            int waiters = 0;
+            if (info.isPresent()) {
+                for (HolderInfo h : info.get().holders()) {
+                    holders.add(h.sessionId());
+                    tokens.add(h.fencingToken());
+                }
+                waiters = info.get().waiters().size();
+            }
+            rec.append(new FinalLock(Recorder.now(), name, holders, tokens, waiters, live));
+            answer.append(' ')
+                    .append(name)
+                    .append(':')
+                    .append(holders.size())
+                    .append('/')
+                    .append(waiters);
+        }
+        return answer.toString();
     }
 
     private String start() {
@@ -368,45 +421,12 @@ public final class ClientMain {
         }
     }
 
-    /** The class written by the store helper, opened by reflection until both are merged. */
-    private static final String TCP_STORE = "io.holdfast.verify.store.TcpProtectedStore";
-
-    /**
-     * Opens the TCP store client for HOST:PORT: a public static {@code connect}/{@code open}
-     * method or a public constructor of {@value #TCP_STORE} taking (String host, int port) or
-     * (String "host:port").
-     */
-    static ProtectedStore openStore(String hostPort) throws ReflectiveOperationException {
+    /** The TCP store client for HOST:PORT. */
+    static ProtectedStore openStore(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException("a store is HOST:PORT, not " + hostPort);
         }
-        String host = hostPort.substring(0, colon);
-        int port = Integer.parseInt(hostPort.substring(colon + 1));
-        Class<?> type = Class.forName(TCP_STORE);
-        Function<Object, ProtectedStore> cast = x -> (ProtectedStore) x;
-        for (Method m : type.getMethods()) {
-            if (Modifier.isStatic(m.getModifiers())
-                    && (m.getName().equals("connect") || m.getName().equals("open"))
-                    && ProtectedStore.class.isAssignableFrom(m.getReturnType())) {
-                Class<?>[] p = m.getParameterTypes();
-                if (p.length == 2 && p[0] == String.class && p[1] == int.class) {
-                    return cast.apply(m.invoke(null, host, port));
-                }
-                if (p.length == 1 && p[0] == String.class) {
-                    return cast.apply(m.invoke(null, hostPort));
-                }
-            }
-        }
-        for (Constructor<?> c : type.getConstructors()) {
-            Class<?>[] p = c.getParameterTypes();
-            if (p.length == 2 && p[0] == String.class && p[1] == int.class) {
-                return cast.apply(c.newInstance(host, port));
-            }
-            if (p.length == 1 && p[0] == String.class) {
-                return cast.apply(c.newInstance(hostPort));
-            }
-        }
-        throw new IllegalStateException(TCP_STORE + " has no (host, port) or (\"host:port\") factory");
+        return new TcpProtectedStore(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 }

@@ -47,6 +47,11 @@ public final class Recorder {
     }
 
     /** Writes an invocation (or a notice) as it is, and returns it. */
+    /** Appends any other record (the final state of a lock). */
+    public void append(io.holdfast.verify.history.Record r) {
+        out.append(r);
+    }
+
     public Op write(Op op) {
         out.append(op);
         return op;

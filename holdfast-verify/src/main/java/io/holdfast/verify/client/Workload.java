@@ -71,6 +71,8 @@ public final class Workload {
     private final AtomicLong storeFailures = new AtomicLong();
     private final AtomicLong operations = new AtomicLong();
     private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<String>> lingerNext =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private Thread thread;
 
     /**
@@ -151,6 +153,18 @@ public final class Workload {
         giveBack();
     }
 
+    /** How long a critical section lingers after {@link #lingerInNextCriticalSection}. */
+    public static final Duration LINGER = Duration.ofSeconds(2);
+
+    /**
+     * Makes the next exclusive critical section (on {@code lock-*}) linger for {@link #LINGER}
+     * after its ENTER writes, first telling {@code announce} "KEY TOKEN": the harness SIGSTOPs the
+     * process then, inside its critical section, so that its EXIT comes late with an old token.
+     */
+    public void lingerInNextCriticalSection(java.util.function.Consumer<String> announce) {
+        lingerNext.set(announce);
+    }
+
     /** Store writes that failed (could not reach the store) so far. */
     public long storeFailures() {
         return storeFailures.get();
@@ -198,7 +212,13 @@ public final class Workload {
             if (critical) {
                 writeBoth(h, StoreWrite.ENTER);
             }
-            pause(holdMillis);
+            java.util.function.Consumer<String> announce = kind == Op.Kind.LOCK ? lingerNext.getAndSet(null) : null;
+            if (announce != null) {
+                announce.accept(key + " " + h.token());
+                pause(LINGER.toMillis());
+            } else {
+                pause(holdMillis);
+            }
             if (critical) {
                 writeBoth(h, StoreWrite.EXIT);
             }

@@ -1,5 +1,6 @@
 package io.holdfast.verify.history;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
@@ -85,6 +86,7 @@ public record Op(
         return process + ":" + seq;
     }
 
+    @JsonIgnore
     public boolean isCompletion() {
         return type == Type.OK || type == Type.FAIL || type == Type.UNKNOWN;
     }

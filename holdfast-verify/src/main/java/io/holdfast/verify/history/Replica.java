@@ -1,0 +1,7 @@
+package io.holdfast.verify.history;
+
+/**
+ * One node's table at the end of a run, after the clients closed: its applied log index and a
+ * CRC-32 of its lock table's snapshot form. Replicas at the same index must show the same CRC.
+ */
+public record Replica(long time, String node, long appliedIndex, String crc) implements Record {}

@@ -1,0 +1,210 @@
+package io.holdfast.verify.run;
+
+import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.History;
+import io.holdfast.verify.net.Network;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * What a nemesis can do to a run, each action recorded as a {@link Fault} line: kill, pause and
+ * restart nodes; pause clients; cut, partition and heal links. {@link #healAll()} undoes every
+ * fault: paused processes resume, killed nodes restart, links pass again.
+ */
+final class Faults {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Nodes nodes;
+    private final Workers workers;
+    private final Network network;
+    private final History.Writer out;
+    private final long until;
+    private int count;
+
+    Faults(Nodes nodes, Workers workers, Network network, History.Writer out, long untilNanos) {
+        this.nodes = nodes;
+        this.workers = workers;
+        this.network = network;
+        this.out = out;
+        this.until = untilNanos;
+    }
+
+    /** True while the faulted part of the run lasts. */
+    boolean running() {
+        return System.nanoTime() < until;
+    }
+
+    /** Sleeps up to {@code d}, less if the faulted part ends first; false once it has ended. */
+    boolean sleep(Duration d) throws InterruptedException {
+        long left = until - System.nanoTime();
+        if (left <= 0) {
+            return false;
+        }
+        Thread.sleep(Math.max(1, Math.min(d.toMillis(), left / 1_000_000)));
+        return running();
+    }
+
+    /** A random duration in [min, max]. */
+    static Duration between(Random r, Duration min, Duration max) {
+        return min.plusMillis((long) (r.nextDouble() * (max.toMillis() - min.toMillis())));
+    }
+
+    int count() {
+        return count;
+    }
+
+    void record(String action, String target, String detail) {
+        count++;
+        out.append(new Fault(System.nanoTime(), action, target, detail));
+    }
+
+    List<String> nodeIds() {
+        return nodes.ids();
+    }
+
+    List<String> clientIds() {
+        return workers.ids();
+    }
+
+    /** The current leader, waiting a little for one. */
+    String leader() throws IOException, InterruptedException {
+        return nodes.awaitLeader(Duration.ofSeconds(30));
+    }
+
+    List<String> followers(String leader) {
+        List<String> f = new ArrayList<>(nodes.ids());
+        f.remove(leader);
+        return f;
+    }
+
+    void kill(String node, String why) throws InterruptedException {
+        record("kill", node, leaderNote(why, node));
+        nodes.kill(node);
+    }
+
+    void start(String node) throws IOException, InterruptedException {
+        nodes.start(node, START_TIMEOUT);
+        record("start", node, "");
+    }
+
+    void pauseNode(String node, String why) {
+        record("pause", node, leaderNote(why, node));
+        nodes.pause(node);
+    }
+
+    void resumeNode(String node) {
+        nodes.resume(node);
+        record("resume", node, "");
+    }
+
+    void pauseClient(String client) {
+        record("pause", client, "");
+        workers.pause(client);
+    }
+
+    /**
+     * Asks a random client to linger in its next exclusive critical section and SIGSTOPs it there
+     * (after its ENTER write, before its EXIT). Returns the client, or null if none got there in
+     * time (then nothing was paused).
+     */
+    String pauseClientInCriticalSection(Random r) throws InterruptedException {
+        String client = workers.ids().get(r.nextInt(workers.ids().size()));
+        try {
+            String line = workers.ask(client, "hold-next", Duration.ofSeconds(5), "IN-CS");
+            workers.pause(client);
+            record(
+                    "pause",
+                    client,
+                    "inside its critical section: " + line.substring(5).trim());
+            return client;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    void resumeClient(String client) {
+        workers.resume(client);
+        record("resume", client, "");
+    }
+
+    void isolate(String node, String why) {
+        record("isolate", node, leaderNote(why, node));
+        network.isolate(node);
+    }
+
+    void partition(Set<String> a, Set<String> b) {
+        String leader = nodes.leader().orElse("");
+        record(
+                "partition",
+                String.join(",", a) + " | " + String.join(",", b),
+                a.contains(leader) ? "leader in the first side" : "");
+        network.partition(a, b);
+    }
+
+    void oneWay(String from, String to) {
+        record("one-way", from + " -> " + to, "dropped");
+        network.oneWay(from, to);
+    }
+
+    void cut(String dialer) {
+        record("cut", dialer, "connections closed");
+        network.cut(dialer);
+    }
+
+    void delay(String from, String to, Duration d) {
+        record("delay", from + " -> " + to, d.toMillis() + " ms");
+        network.delay(from, to, d);
+    }
+
+    void healNetwork() {
+        network.heal();
+        record("heal", "network", "");
+    }
+
+    /** Every node and client the run started, plus a side assignment for the clients. */
+    Set<String> withSomeClients(Set<String> side, Random r) {
+        Set<String> s = new LinkedHashSet<>(side);
+        for (String c : workers.ids()) {
+            if (r.nextBoolean()) {
+                s.add(c);
+            }
+        }
+        return s;
+    }
+
+    Set<String> everyoneBut(Set<String> side) {
+        Set<String> rest = new HashSet<>(nodes.ids());
+        rest.addAll(workers.ids());
+        rest.removeAll(side);
+        return rest;
+    }
+
+    /** Undoes every fault: links pass, paused processes resume, killed nodes restart. */
+    void healAll() throws IOException, InterruptedException {
+        network.heal();
+        for (String c : workers.ids()) {
+            workers.resume(c);
+        }
+        for (String n : nodes.ids()) {
+            nodes.resume(n);
+        }
+        for (String n : nodes.ids()) {
+            if (!nodes.isUp(n)) {
+                nodes.start(n, START_TIMEOUT);
+            }
+        }
+        record("heal", "all", "");
+    }
+
+    /** The fault's detail, saying "(was leader)" when it hits the current leader (the summary counts those). */
+    private String leaderNote(String why, String node) {
+        boolean leader = node.equals(nodes.leader().orElse(null));
+        return leader && !why.contains("leader") ? why + " (was leader)" : why;
+    }
+}

@@ -1,0 +1,108 @@
+package io.holdfast.verify.run;
+
+import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.History;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What happens after the faults have healed: the workload stops and gives everything back, the
+ * service's view of every name is recorded ({@code FinalLock}), and probes check that every name
+ * can be taken, that a release hands a lock to the waiter at once, and that the registers kept
+ * their acknowledged writes. All of it is recorded (phase "final") for the liveness and data
+ * checkers; this class judges nothing itself.
+ */
+final class FinalPhase {
+    private static final Duration ASK = Duration.ofSeconds(30);
+    private static final long PROBE_WAIT_MILLIS = 10_000;
+
+    private final Workers workers;
+    private final History.Writer harness;
+    private final PrintStream out;
+
+    FinalPhase(Workers workers, History.Writer harness, PrintStream out) {
+        this.workers = workers;
+        this.harness = harness;
+        this.out = out;
+    }
+
+    void run() throws InterruptedException {
+        // Paused clients have been resumed: give them and the service a TTL to notice what was lost.
+        Thread.sleep(Scenarios.TTL.plusSeconds(1).toMillis());
+        for (String problem : workers.stopAll(Duration.ofSeconds(60))) {
+            note("stop", problem);
+        }
+        // Every worker opens a new session when its last one expired: ask each for its current one.
+        List<String> open = new ArrayList<>();
+        List<String> live = new ArrayList<>();
+        for (String id : workers.ids()) {
+            try {
+                live.add(workers.ask(id, "session", ASK, "SESSION")
+                        .substring("SESSION".length())
+                        .trim());
+                open.add(id);
+            } catch (IOException e) {
+                note("session", e.getMessage());
+            }
+        }
+        if (open.size() < 2) {
+            note("probe", "fewer than two clients answer (" + open + "): the final probes cannot run");
+            return;
+        }
+        String a = open.get(0);
+        String b = open.get(1);
+        List<String> names = new ArrayList<>(Verifier.LOCKS);
+        names.add(Verifier.RW);
+        names.add(Verifier.SEMAPHORE);
+        try {
+            // Holds of expired sessions go away within a TTL; give the service that long to converge.
+            Thread.sleep(Scenarios.TTL.toMillis());
+            String state = workers.ask(
+                    a, "final-state " + String.join(",", live) + " " + String.join(" ", names), ASK, "STATE-END");
+            out.println(
+                    "  final state: " + state.substring("STATE-END".length()).trim());
+            for (String lock : Verifier.LOCKS) {
+                probe(a, lock, "LOCK");
+            }
+            probe(a, Verifier.RW, "WRITE");
+            probe(a, Verifier.SEMAPHORE, "SEMAPHORE");
+            handoff(a, b, Verifier.LOCKS.get(0));
+            for (String reg : Verifier.REGISTERS) {
+                workers.ask(a, "final-get " + reg, ASK, "OK", "FAIL");
+            }
+        } catch (IOException e) {
+            note("probe", e.getMessage());
+        }
+    }
+
+    private void probe(String who, String name, String kind) throws IOException, InterruptedException {
+        String got =
+                workers.ask(who, "final-acquire " + name + " " + kind + " " + PROBE_WAIT_MILLIS, ASK, "OK", "FAIL");
+        if (got.startsWith("OK")) {
+            workers.ask(who, "final-release " + name, ASK, "OK", "FAIL");
+        }
+    }
+
+    /** a holds, b waits, a releases: b must be granted at once (the checker measures how fast). */
+    private void handoff(String a, String b, String lock) throws IOException, InterruptedException {
+        String got = workers.ask(a, "final-acquire " + lock + " LOCK " + PROBE_WAIT_MILLIS, ASK, "OK", "FAIL");
+        if (!got.startsWith("OK")) {
+            return;
+        }
+        workers.send(b, "final-acquire " + lock + " LOCK " + PROBE_WAIT_MILLIS);
+        Thread.sleep(500);
+        workers.ask(a, "final-release " + lock, ASK, "OK", "FAIL");
+        String waited = workers.expect(b, ASK, "OK", "FAIL");
+        if (waited.startsWith("OK")) {
+            workers.ask(b, "final-release " + lock, ASK, "OK", "FAIL");
+        }
+    }
+
+    private void note(String what, String problem) {
+        out.println("  final phase: " + what + ": " + problem);
+        harness.append(new Fault(System.nanoTime(), "final-problem", what, problem));
+    }
+}

@@ -1,0 +1,87 @@
+package io.holdfast.verify.run;
+
+import io.holdfast.core.PlantedBug;
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.ServerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * One Holdfast node as the verification harness runs it, in its own JVM: {@code --id n1 --peers
+ * n1=n1.holdfast:R:C,… --data-dir DIR --http-port H --election-timeout MS [--bugs a,b]}. It
+ * prints {@code READY <clientPort> <httpPort>} once serving, or {@code FAILED <reason>} and exits
+ * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it.
+ *
+ * <p>This is the only way to start a node with planted bugs ({@code --bugs}): {@code holdfast
+ * server} has no such option, and no client request can switch one on.
+ */
+public final class NodeMain {
+    private NodeMain() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opts = parse(args);
+        String id = opts.get("--id");
+        Map<String, ServerConfig.Peer> peers = ServerConfig.parsePeers(opts.get("--peers"));
+        ServerConfig.Peer self = peers.get(id);
+        ServerConfig config = new ServerConfig(
+                id,
+                peers,
+                Path.of(opts.get("--data-dir")),
+                "127.0.0.1",
+                self == null ? 0 : self.clientPort(),
+                Integer.parseInt(opts.getOrDefault("--http-port", "-1")),
+                true,
+                Duration.ofMillis(Long.parseLong(opts.getOrDefault("--election-timeout", "1000"))));
+        HoldfastServer server;
+        try {
+            server = HoldfastServer.start(config, bugs(opts.getOrDefault("--bugs", "")));
+        } catch (HoldfastServer.StartupException e) {
+            System.out.println("FAILED " + e.getMessage());
+            System.out.flush();
+            System.exit(71);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "node-shutdown"));
+        System.out.println("READY " + server.clientPort() + " " + server.httpPort());
+        System.out.flush();
+        stopped.await();
+    }
+
+    private static Set<PlantedBug> bugs(String names) {
+        Set<PlantedBug> bugs = EnumSet.noneOf(PlantedBug.class);
+        for (String n : names.split(",")) {
+            if (!n.isBlank()) {
+                bugs.add(PlantedBug.byName(n.trim()));
+            }
+        }
+        return bugs;
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("expected an option, not '" + args[i] + "'");
+            }
+            opts.put(args[i], args[i + 1]);
+        }
+        for (String required : new String[] {"--id", "--peers", "--data-dir"}) {
+            if (!opts.containsKey(required)) {
+                throw new IllegalArgumentException("missing " + required);
+            }
+        }
+        return opts;
+    }
+}

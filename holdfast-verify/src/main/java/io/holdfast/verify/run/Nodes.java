@@ -1,0 +1,232 @@
+package io.holdfast.verify.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The server nodes of a run, each a {@link NodeMain} JVM: started, killed, paused and restarted by
+ * id, with the same data directory across restarts. The leader is found through each node's
+ * {@code /status} on its HTTP port (which the harness reaches directly, not through the proxies).
+ */
+final class Nodes implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SNAPSHOT_EVERY = 400;
+
+    /** One node's fixed layout. */
+    record Spec(String id, int raftPort, int clientPort, int httpPort, Path dataDir, Path hostsFile, Path log) {}
+
+    /** What a node said about itself. */
+    record Status(String id, String role, String leader, long term, long appliedIndex) {}
+
+    private final Map<String, Spec> specs = new LinkedHashMap<>();
+    private final Map<String, Child> running = new LinkedHashMap<>();
+    private final String peers;
+    private final List<String> bugs;
+    private final Duration electionTimeout;
+
+    Nodes(List<Spec> nodes, List<String> bugs, Duration electionTimeout) {
+        for (Spec s : nodes) {
+            specs.put(s.id(), s);
+        }
+        List<String> parts = new ArrayList<>();
+        for (Spec s : nodes) {
+            parts.add(s.id() + "=" + s.id() + ".holdfast:" + s.raftPort() + ":" + s.clientPort());
+        }
+        this.peers = String.join(",", parts);
+        this.bugs = List.copyOf(bugs);
+        this.electionTimeout = electionTimeout;
+    }
+
+    List<String> ids() {
+        return List.copyOf(specs.keySet());
+    }
+
+    Spec spec(String id) {
+        return specs.get(id);
+    }
+
+    /** The client URI through the given dialer's hosts file: every member by name. */
+    String uri() {
+        List<String> parts = new ArrayList<>();
+        for (Spec s : specs.values()) {
+            parts.add(s.id() + ".holdfast:" + s.clientPort());
+        }
+        return "holdfast://" + String.join(",", parts);
+    }
+
+    /** Starts every node (in parallel) and waits until each says READY. */
+    synchronized void startAll(Duration timeout) throws IOException, InterruptedException {
+        for (String id : specs.keySet()) {
+            launch(id);
+        }
+        for (String id : specs.keySet()) {
+            awaitReady(id, timeout);
+        }
+    }
+
+    /** Starts a node that is down and waits until it serves. */
+    synchronized void start(String id, Duration timeout) throws IOException, InterruptedException {
+        Child c = running.get(id);
+        if (c != null && c.isAlive()) {
+            return;
+        }
+        launch(id);
+        awaitReady(id, timeout);
+    }
+
+    private void launch(String id) throws IOException {
+        Spec s = specs.get(id);
+        List<String> jvm = List.of(
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:ActiveProcessorCount=1",
+                "-XX:TieredStopAtLevel=1",
+                "-Djdk.net.hosts.file=" + s.hostsFile(),
+                // snapshots (and log purges) every few hundred entries, so restarts and lagging
+                // followers go through snapshots too
+                "-Dholdfast.raft.snapshotEvery=" + SNAPSHOT_EVERY,
+                "-Dholdfast.log.level=INFO");
+        List<String> args = new ArrayList<>(List.of(
+                "--id", id,
+                "--peers", peers,
+                "--data-dir", s.dataDir().toString(),
+                "--http-port", Integer.toString(s.httpPort()),
+                "--election-timeout", Long.toString(electionTimeout.toMillis())));
+        if (!bugs.isEmpty()) {
+            args.add("--bugs");
+            args.add(String.join(",", bugs));
+        }
+        running.put(id, Child.start(id, jvm, NodeMain.class.getName(), args, s.log()));
+    }
+
+    private void awaitReady(String id, Duration timeout) throws IOException, InterruptedException {
+        String line = running.get(id).expect(timeout, "READY", "FAILED");
+        if (line.startsWith("FAILED")) {
+            throw new IOException(
+                    "node " + id + " could not start: " + line.substring(6).trim());
+        }
+    }
+
+    synchronized boolean isUp(String id) {
+        Child c = running.get(id);
+        return c != null && c.isAlive();
+    }
+
+    synchronized boolean isPaused(String id) {
+        Child c = running.get(id);
+        return c != null && c.isPaused();
+    }
+
+    /** SIGKILL. */
+    synchronized void kill(String id) throws InterruptedException {
+        Child c = running.remove(id);
+        if (c != null) {
+            c.kill();
+        }
+    }
+
+    synchronized void pause(String id) {
+        Child c = running.get(id);
+        if (c != null) {
+            c.pause();
+        }
+    }
+
+    synchronized void resume(String id) {
+        Child c = running.get(id);
+        if (c != null) {
+            c.resume();
+        }
+    }
+
+    /** The node's own view, or empty if it does not answer (down, paused, starting). */
+    Optional<Status> status(String id) {
+        Spec s = specs.get(id);
+        try {
+            HttpURLConnection http =
+                    (HttpURLConnection) new URL("http://127.0.0.1:" + s.httpPort() + "/status").openConnection();
+            http.setConnectTimeout(300);
+            http.setReadTimeout(500);
+            try (InputStream in = http.getInputStream()) {
+                JsonNode n = JSON.readTree(in);
+                return Optional.of(new Status(
+                        n.path("id").asText(),
+                        n.path("role").asText(),
+                        n.path("leader").isNull() ? null : n.path("leader").asText(),
+                        n.path("term").asLong(),
+                        n.path("appliedIndex").asLong()));
+            } finally {
+                http.disconnect();
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The node's {@code /digest}: "appliedIndex:crc", or empty if it does not answer. */
+    Optional<String> digest(String id) {
+        Spec s = specs.get(id);
+        try {
+            HttpURLConnection http =
+                    (HttpURLConnection) new URL("http://127.0.0.1:" + s.httpPort() + "/digest").openConnection();
+            http.setConnectTimeout(300);
+            http.setReadTimeout(2000);
+            try (InputStream in = http.getInputStream()) {
+                return Optional.of(JSON.readTree(in).path("digest").asText());
+            } finally {
+                http.disconnect();
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The node that says it leads, with the highest term if several do (a stale one may still think so). */
+    Optional<String> leader() {
+        Status best = null;
+        for (String id : specs.keySet()) {
+            if (!isUp(id) || isPaused(id)) {
+                continue;
+            }
+            Optional<Status> st = status(id);
+            if (st.isPresent()
+                    && "leader".equals(st.get().role())
+                    && (best == null || st.get().term() > best.term())) {
+                best = st.get();
+            }
+        }
+        return best == null ? Optional.empty() : Optional.of(best.id());
+    }
+
+    /** Waits for a leader. @throws IOException if none appears in time */
+    String awaitLeader(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<String> l = leader();
+            if (l.isPresent()) {
+                return l.get();
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException("no leader within " + timeout);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Child c : running.values()) {
+            c.close();
+        }
+        running.clear();
+    }
+}

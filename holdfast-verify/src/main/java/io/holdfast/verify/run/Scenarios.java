@@ -1,0 +1,287 @@
+package io.holdfast.verify.run;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Every scenario the harness knows, and which one exposes each planted bug. The client session TTL
+ * of a run is {@link #TTL}: pauses and cut-offs meant to cost a client its session last longer.
+ */
+public final class Scenarios {
+    /** The clients' session TTL in every run. */
+    static final Duration TTL = Duration.ofSeconds(3);
+
+    private static final Duration PAST_TTL = TTL.plusSeconds(2);
+    private static final Map<String, Scenario> ALL = new LinkedHashMap<>();
+
+    /** Planted bug → the scenario that must turn red with it. */
+    private static final Map<String, String> EXPOSED_BY = new LinkedHashMap<>();
+
+    static {
+        add(new Scenario("baseline", "no faults: the workload alone; counts spurious elections", 3, false, (f, r) -> {
+            while (f.sleep(Duration.ofSeconds(1))) {
+                // nothing to do
+            }
+        }));
+        add(new Scenario("leader-kill", "SIGKILL the leader during acquires, restart it", 3, false, (f, r) -> {
+            while (f.sleep(between(r, 1500, 3000))) {
+                String leader = f.leader();
+                f.kill(leader, "leader");
+                f.sleep(between(r, 1000, 2500));
+                f.start(leader);
+            }
+        }));
+        add(new Scenario("minority-kill", "SIGKILL one follower of three, restart it", 3, false, (f, r) -> {
+            while (f.sleep(between(r, 1000, 2500))) {
+                List<String> followers = f.followers(f.leader());
+                String victim = followers.get(r.nextInt(followers.size()));
+                f.kill(victim, "follower");
+                f.sleep(between(r, 1500, 3000));
+                f.start(victim);
+            }
+        }));
+        add(new Scenario(
+                "majority-kill",
+                "SIGKILL two nodes of three: nothing may be acknowledged while down",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 1500, 3000))) {
+                        List<String> ids = new ArrayList<>(f.nodeIds());
+                        Collections.shuffle(ids, r);
+                        f.kill(ids.get(0), "majority");
+                        f.kill(ids.get(1), "majority");
+                        f.sleep(between(r, 1500, 3000));
+                        f.start(ids.get(0));
+                        f.start(ids.get(1));
+                    }
+                }));
+        add(new Scenario(
+                "all-kill",
+                "SIGKILL every node at once, restart from disk: acknowledged changes survive",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 2000, 3500))) {
+                        for (String n : f.nodeIds()) {
+                            f.kill(n, "all");
+                        }
+                        for (String n : f.nodeIds()) {
+                            f.start(n);
+                        }
+                    }
+                }));
+        add(new Scenario(
+                "leader-isolated-with-holder",
+                "partition the leader together with some clients from the rest, longer than a TTL",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 1000, 2000))) {
+                        String leader = f.leader();
+                        Set<String> side = f.withSomeClients(Set.of(leader), r);
+                        f.partition(side, f.everyoneBut(side));
+                        f.sleep(PAST_TTL);
+                        f.healNetwork();
+                    }
+                }));
+        add(new Scenario(
+                "partition",
+                "a random minority/majority split of nodes and clients, healed after a while",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 1000, 2000))) {
+                        List<String> ids = new ArrayList<>(f.nodeIds());
+                        Collections.shuffle(ids, r);
+                        Set<String> minority = f.withSomeClients(Set.of(ids.get(0)), r);
+                        f.partition(minority, f.everyoneBut(minority));
+                        f.sleep(between(r, 2000, 4500));
+                        f.healNetwork();
+                    }
+                }));
+        add(new Scenario(
+                "one-way",
+                "the leader's messages to the followers are dropped; theirs still arrive",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 1000, 2000))) {
+                        String leader = f.leader();
+                        for (String follower : f.followers(leader)) {
+                            f.oneWay(leader, follower);
+                        }
+                        f.sleep(between(r, 2500, 4000));
+                        f.healNetwork();
+                    }
+                }));
+        add(new Scenario(
+                "client-cut-off", "a client loses the whole cluster for longer than its TTL", 3, false, (f, r) -> {
+                    while (f.sleep(between(r, 500, 1500))) {
+                        String client = pick(f.clientIds(), r);
+                        Set<String> side = Set.of(client);
+                        f.partition(side, new LinkedHashSet<>(f.nodeIds()));
+                        f.sleep(PAST_TTL);
+                        f.healNetwork();
+                    }
+                }));
+        add(new Scenario(
+                "client-paused",
+                "SIGSTOP a client inside its critical section past its TTL; its late write must be refused",
+                3,
+                true,
+                (f, r) -> {
+                    while (f.sleep(between(r, 500, 1500))) {
+                        String client = f.pauseClientInCriticalSection(r);
+                        if (client != null) {
+                            f.sleep(PAST_TTL);
+                            f.resumeClient(client);
+                        }
+                    }
+                }));
+        add(new Scenario(
+                "zombie-leader",
+                "SIGSTOP the leader past the election timeout, then let it run again",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 1000, 2000))) {
+                        String leader = f.leader();
+                        f.pauseNode(leader, "leader");
+                        f.sleep(between(r, 2500, 4000));
+                        f.resumeNode(leader);
+                    }
+                }));
+        add(new Scenario(
+                "majority-paused", "SIGSTOP two nodes of three longer than the clients' TTL", 3, false, (f, r) -> {
+                    while (f.sleep(between(r, 1000, 2000))) {
+                        List<String> ids = new ArrayList<>(f.nodeIds());
+                        Collections.shuffle(ids, r);
+                        f.pauseNode(ids.get(0), "majority");
+                        f.pauseNode(ids.get(1), "majority");
+                        f.sleep(PAST_TTL);
+                        f.resumeNode(ids.get(0));
+                        f.resumeNode(ids.get(1));
+                    }
+                }));
+        add(new Scenario(
+                "lost-replies",
+                "close clients' connections mid-request again and again: they retry",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 100, 400))) {
+                        f.cut(pick(f.clientIds(), r));
+                    }
+                }));
+        add(new Scenario("rolling-restart", "restart the nodes one by one under load", 3, false, (f, r) -> {
+            while (f.running()) {
+                for (String n : f.nodeIds()) {
+                    if (!f.sleep(between(r, 800, 1500))) {
+                        return;
+                    }
+                    f.kill(n, "rolling");
+                    f.start(n);
+                }
+            }
+        }));
+        add(new Scenario(
+                "snapshot-catch-up",
+                "a follower is down while the leader snapshots and purges its log; it must catch up from a snapshot",
+                3,
+                false,
+                (f, r) -> {
+                    while (f.sleep(between(r, 300, 800))) {
+                        List<String> followers = f.followers(f.leader());
+                        String victim = followers.get(r.nextInt(followers.size()));
+                        f.kill(victim, "follower");
+                        f.sleep(between(r, 4000, 6000));
+                        f.start(victim);
+                    }
+                }));
+        add(new Scenario("slow-links", "delay the links between nodes by tens of milliseconds", 3, false, (f, r) -> {
+            while (f.sleep(between(r, 500, 1000))) {
+                for (String a : f.nodeIds()) {
+                    for (String b : f.nodeIds()) {
+                        if (!a.equals(b) && r.nextBoolean()) {
+                            f.delay(a, b, Duration.ofMillis(10 + r.nextInt(70)));
+                        }
+                    }
+                }
+                f.sleep(between(r, 2000, 3000));
+                f.healNetwork();
+            }
+        }));
+        add(new Scenario(
+                "bridge", "five nodes split in two halves that only the middle node connects", 5, false, (f, r) -> {
+                    while (f.sleep(between(r, 1000, 2000))) {
+                        List<String> ids = new ArrayList<>(f.nodeIds());
+                        Collections.shuffle(ids, r);
+                        f.partition(Set.of(ids.get(0), ids.get(1)), Set.of(ids.get(3), ids.get(4)));
+                        f.sleep(between(r, 2500, 4000));
+                        f.healNetwork();
+                    }
+                }));
+        add(new Scenario("ring", "five nodes that each reach only their two neighbours", 5, false, (f, r) -> {
+            while (f.sleep(between(r, 1000, 2000))) {
+                List<String> ids = new ArrayList<>(f.nodeIds());
+                Collections.shuffle(ids, r);
+                for (int i = 0; i < 5; i++) {
+                    // i reaches i±1 only: cut it from i+2 (and so, going round, from i-2)
+                    f.partition(Set.of(ids.get(i)), Set.of(ids.get((i + 2) % 5)));
+                }
+                f.sleep(between(r, 2500, 4000));
+                f.healNetwork();
+            }
+        }));
+
+        EXPOSED_BY.put("grant-without-quorum", "leader-isolated-with-holder");
+        EXPOSED_BY.put("token-from-term", "baseline");
+        EXPOSED_BY.put("release-by-anyone", "baseline");
+        EXPOSED_BY.put("skipped-wakeup", "baseline");
+        EXPOSED_BY.put("grant-after-expiry", "client-paused");
+        EXPOSED_BY.put("retry-applied-twice", "lost-replies");
+    }
+
+    private Scenarios() {}
+
+    private static void add(Scenario s) {
+        ALL.put(s.name(), s);
+    }
+
+    /** Every scenario, in the order {@code --scenario all} runs them. */
+    static List<Scenario> all() {
+        return List.copyOf(ALL.values());
+    }
+
+    static Optional<Scenario> byName(String name) {
+        return Optional.ofNullable(ALL.get(name));
+    }
+
+    /** The scenario that must expose a planted bug. */
+    static Optional<Scenario> exposing(String bug) {
+        String name = EXPOSED_BY.get(bug);
+        return name == null ? Optional.empty() : byName(name);
+    }
+
+    /** The planted bugs that have an exposing scenario, in order. */
+    static List<String> bugs() {
+        return List.copyOf(EXPOSED_BY.keySet());
+    }
+
+    private static Duration between(Random r, long minMillis, long maxMillis) {
+        return Faults.between(r, Duration.ofMillis(minMillis), Duration.ofMillis(maxMillis));
+    }
+
+    private static String pick(List<String> from, Random r) {
+        return from.get(r.nextInt(from.size()));
+    }
+}

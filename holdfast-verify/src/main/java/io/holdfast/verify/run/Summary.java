@@ -1,0 +1,93 @@
+package io.holdfast.verify.run;
+
+import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.Meta;
+import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.StoreWrite;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The figures a run prints: operations by outcome, faults by kind, stale writes refused by the
+ * fenced store, and how long the service was unavailable after each loss of its leader (from the
+ * fault to the next operation that succeeded).
+ */
+record Summary(
+        Meta meta,
+        Map<String, Integer> operations,
+        Map<String, Integer> faults,
+        long staleWritesRefused,
+        long fencedWritesAccepted,
+        List<Long> unavailableMillis) {
+
+    static Summary of(List<Record> records) {
+        Meta meta = null;
+        Map<String, Integer> ops = new TreeMap<>();
+        Map<String, Integer> faults = new TreeMap<>();
+        long refused = 0;
+        long accepted = 0;
+        List<Long> leaderLosses = new ArrayList<>();
+        List<Long> successes = new ArrayList<>();
+        for (Record r : records) {
+            if (r instanceof Meta m && meta == null) {
+                meta = m;
+            } else if (r instanceof Op op && (op.isCompletion() || op.type() == Op.Type.NOTICE)) {
+                ops.merge(op.f() + " " + op.type(), 1, Integer::sum);
+                if (op.type() == Op.Type.OK && !"final".equals(op.phase())) {
+                    successes.add(op.time());
+                }
+            } else if (r instanceof Fault f) {
+                faults.merge(f.action(), 1, Integer::sum);
+                if (f.detail() != null && f.detail().contains("leader")) {
+                    leaderLosses.add(f.time());
+                }
+            } else if (r instanceof StoreWrite w && StoreWrite.FENCED.equals(w.store())) {
+                if (w.accepted()) {
+                    accepted++;
+                } else {
+                    refused++;
+                }
+            }
+        }
+        Collections.sort(successes);
+        List<Long> gaps = new ArrayList<>();
+        for (long loss : leaderLosses) {
+            int i = Collections.binarySearch(successes, loss);
+            int next = i >= 0 ? i : -i - 1;
+            if (next < successes.size()) {
+                gaps.add((successes.get(next) - loss) / 1_000_000);
+            }
+        }
+        Collections.sort(gaps);
+        return new Summary(meta, ops, faults, refused, accepted, gaps);
+    }
+
+    void print(PrintStream out) {
+        if (meta != null) {
+            out.printf(
+                    "  run: scenario %s, seed %d, %d nodes, %d clients%s%n",
+                    meta.scenario(),
+                    meta.seed(),
+                    meta.nodes(),
+                    meta.clients(),
+                    meta.bug() == null ? "" : ", planted bug " + meta.bug());
+        }
+        out.println("  operations: " + (operations.isEmpty() ? "none" : operations));
+        out.println("  faults: " + (faults.isEmpty() ? "none" : faults));
+        out.printf(
+                "  fenced store: %d writes accepted, %d stale writes refused%n",
+                fencedWritesAccepted, staleWritesRefused);
+        if (!unavailableMillis.isEmpty()) {
+            out.printf(
+                    "  unavailable after leader loss: p50 %d ms, max %d ms (%d losses)%n",
+                    unavailableMillis.get(unavailableMillis.size() / 2),
+                    unavailableMillis.get(unavailableMillis.size() - 1),
+                    unavailableMillis.size());
+        }
+    }
+}

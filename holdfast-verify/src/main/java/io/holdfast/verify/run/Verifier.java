@@ -1,0 +1,351 @@
+package io.holdfast.verify.run;
+
+import io.holdfast.verify.check.CheckResult;
+import io.holdfast.verify.check.Checkers;
+import io.holdfast.verify.history.History;
+import io.holdfast.verify.history.Meta;
+import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Replica;
+import io.holdfast.verify.net.Network;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Runs verification scenarios end to end and checks what they recorded: the engine behind {@code
+ * holdfast verify}. See {@link #run(Options)} for the steps of one run.
+ *
+ * <p><b>Guarantees.</b> The exit code is 0 only when every checker of every run passed; an
+ * inconclusive check (a search that gave up, a fault that did not bite) is not a pass. Every run
+ * leaves its directory behind: the merged record file ({@code history.jsonl}, which {@code
+ * --check} reads again), and the logs and data directories of every process.
+ *
+ * <p><b>Not guaranteed.</b> A passing run is evidence, not proof: faults are random (seeded), and
+ * only the interleavings that happened were checked.
+ */
+public final class Verifier {
+    /** The names the workload uses; the final phase probes each of them. */
+    static final List<String> LOCKS = List.of("lock-0", "lock-1", "lock-2");
+
+    static final String RW = "rw-0";
+    static final String SEMAPHORE = "sem-0";
+    static final List<String> REGISTERS = List.of("reg-0", "reg-1");
+
+    /**
+     * What to run.
+     *
+     * @param scenario a scenario name, or "all"
+     * @param bug a planted bug to switch on in the nodes (then the scenario is the one exposing it),
+     *     or null
+     * @param clients ordinary client processes (an intruder comes on top)
+     * @param outDir where the run directories go
+     */
+    public record Options(String scenario, Duration duration, long seed, String bug, int clients, Path outDir) {}
+
+    private final PrintStream out;
+
+    public Verifier(PrintStream out) {
+        this.out = out;
+    }
+
+    /** "name: description" per scenario. */
+    public static List<String> scenarioLines() {
+        List<String> lines = new ArrayList<>();
+        for (Scenario s : Scenarios.all()) {
+            lines.add(String.format("%-28s %d nodes  %s", s.name(), s.nodes(), s.description()));
+        }
+        return lines;
+    }
+
+    /** The planted bugs, each with the scenario that exposes it. */
+    public static List<String> bugLines() {
+        List<String> lines = new ArrayList<>();
+        for (String bug : Scenarios.bugs()) {
+            lines.add(String.format(
+                    "%-24s exposed by %s",
+                    bug, Scenarios.exposing(bug).orElseThrow().name()));
+        }
+        return lines;
+    }
+
+    /**
+     * Runs one scenario, every scenario ("all"), or the scenario exposing {@code options.bug()}.
+     *
+     * @return 0 if every run passed every checker, 1 otherwise
+     * @throws IllegalArgumentException for an unknown scenario or bug
+     */
+    public int run(Options options) throws IOException, InterruptedException {
+        List<Scenario> scenarios = new ArrayList<>();
+        if (options.bug() != null) {
+            scenarios.add(Scenarios.exposing(options.bug())
+                    .orElseThrow(() -> new IllegalArgumentException("unknown bug '" + options.bug()
+                            + "'; --list-bugs names them: " + String.join(", ", Scenarios.bugs()))));
+        } else if ("all".equals(options.scenario())) {
+            scenarios.addAll(Scenarios.all());
+        } else {
+            scenarios.add(Scenarios.byName(options.scenario())
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "unknown scenario '" + options.scenario() + "' (see --list-scenarios)")));
+        }
+        int failed = 0;
+        List<String> verdicts = new ArrayList<>();
+        for (Scenario s : scenarios) {
+            boolean ok = runOne(s, options);
+            verdicts.add(String.format("  %-28s %s", s.name(), ok ? "PASS" : "FAIL"));
+            if (!ok) {
+                failed++;
+            }
+        }
+        if (scenarios.size() > 1) {
+            out.println();
+            out.println("== all scenarios: " + (scenarios.size() - failed) + " passed, " + failed + " failed");
+            verdicts.forEach(out::println);
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    /** Checks a saved record file again. @return 0 if every checker passed */
+    public int check(Path file) throws IOException {
+        List<Record> records = History.readAll(List.of(file));
+        return report(records, null) ? 0 : 1;
+    }
+
+    private boolean runOne(Scenario s, Options o) throws IOException, InterruptedException {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path dir = o.outDir().resolve(s.name() + (o.bug() == null ? "" : "-" + o.bug()) + "-" + o.seed() + "-" + stamp);
+        Files.createDirectories(dir);
+        out.printf(
+                "%n== %s (seed %d, %s%s): %s%n",
+                s.name(),
+                o.seed(),
+                Durations.format(o.duration()),
+                o.bug() == null ? "" : ", planted bug " + o.bug(),
+                dir);
+        Path harnessLog = dir.resolve("harness.jsonl");
+        List<Path> files = new ArrayList<>();
+        files.add(harnessLog);
+        String failure = null;
+        try (History.Writer harness = new History.Writer(harnessLog)) {
+            try {
+                files.addAll(execute(s, o, dir, harness));
+            } catch (IOException | RuntimeException e) {
+                failure = e.getMessage();
+                out.println("  the run broke off: " + failure);
+            }
+        }
+        List<Record> records =
+                History.readAll(files.stream().filter(Files::exists).toList());
+        Path merged = dir.resolve("history.jsonl");
+        History.write(merged, records);
+        boolean ok = report(records, s) && failure == null;
+        out.println("  record: " + merged + "   (holdfast verify --check " + merged + ")");
+        return ok;
+    }
+
+    /** Steps 1-6 of a run; returns the record files the processes wrote. */
+    private List<Path> execute(Scenario s, Options o, Path dir, History.Writer harness)
+            throws IOException, InterruptedException {
+        Random random = new Random(o.seed());
+        List<String> nodeIds = new ArrayList<>();
+        for (int i = 1; i <= s.nodes(); i++) {
+            nodeIds.add("n" + i);
+        }
+        List<String> clientIds = new ArrayList<>();
+        for (int i = 1; i <= o.clients(); i++) {
+            clientIds.add("c" + i);
+        }
+
+        Set<Integer> taken = new HashSet<>();
+        Map<String, int[]> ports = new LinkedHashMap<>();
+        for (String n : nodeIds) {
+            ports.put(n, new int[] {freePort(taken), freePort(taken), freePort(taken)});
+        }
+        harness.append(new Meta(
+                System.nanoTime(),
+                s.name(),
+                o.seed(),
+                s.nodes(),
+                o.clients(),
+                o.bug(),
+                Scenarios.TTL.toMillis(),
+                Map.of("duration", Durations.format(o.duration()))));
+
+        List<Path> files = new ArrayList<>();
+        List<Network.NodePorts> nodePorts = new ArrayList<>();
+        for (int[] p : ports.values()) {
+            nodePorts.add(new Network.NodePorts(p[0], p[1]));
+        }
+        List<String> clientDialers = new ArrayList<>(clientIds);
+        clientDialers.add("x1");
+        try (Network network = Network.start(nodePorts, clientDialers, dir.resolve("hosts"));
+                Stores stores = Stores.start(dir);
+                Nodes nodes = nodes(nodeIds, ports, network, dir, o.bug())) {
+            files.add(stores.fencedLog());
+            files.add(stores.unfencedLog());
+            nodes.startAll(Duration.ofSeconds(90));
+            nodes.awaitLeader(Duration.ofSeconds(60));
+            List<Workers.Spec> specs = new ArrayList<>();
+            for (String c : clientIds) {
+                specs.add(new Workers.Spec(
+                        c,
+                        false,
+                        network.hostsFile(c),
+                        dir.resolve(c + ".jsonl"),
+                        dir.resolve("logs").resolve(c + ".log"),
+                        random.nextLong()));
+            }
+            specs.add(new Workers.Spec(
+                    "x1",
+                    true,
+                    network.hostsFile("x1"),
+                    dir.resolve("x1.jsonl"),
+                    dir.resolve("logs").resolve("x1.log"),
+                    random.nextLong()));
+            try (Workers workers =
+                    new Workers(specs, nodes.uri(), stores.fencedAddress(), stores.unfencedAddress(), Scenarios.TTL)) {
+                for (Workers.Spec w : specs) {
+                    files.add(w.history());
+                }
+                workers.startAll();
+                workers.broadcast("start");
+                Faults faults = new Faults(
+                        nodes,
+                        workers,
+                        network,
+                        harness,
+                        System.nanoTime() + o.duration().toNanos());
+                try {
+                    s.nemesis().run(faults, new Random(random.nextLong()));
+                } catch (IOException e) {
+                    harness.append(new io.holdfast.verify.history.Fault(
+                            System.nanoTime(), "nemesis-error", "harness", e.getMessage()));
+                    out.println("  nemesis: " + e.getMessage());
+                }
+                faults.healAll();
+                nodes.awaitLeader(Duration.ofSeconds(60));
+                out.printf("  faults: %d; healed; final phase%n", faults.count());
+                new FinalPhase(workers, harness, out).run();
+                workers.closeAll(Duration.ofSeconds(20));
+            }
+            recordReplicas(nodes, harness);
+        }
+        return files;
+    }
+
+    /**
+     * Records every node's applied index and table checksum, once they all show the same index (the
+     * clients are closed, so the log stops moving), or the last readings after 15 s.
+     */
+    private static void recordReplicas(Nodes nodes, History.Writer harness) throws InterruptedException {
+        Map<String, String> last = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            last.clear();
+            Set<String> indexes = new HashSet<>();
+            for (String id : nodes.ids()) {
+                nodes.digest(id).ifPresent(d -> last.put(id, d));
+            }
+            last.values().forEach(d -> indexes.add(d.substring(0, d.indexOf(':'))));
+            if (last.size() == nodes.ids().size() && indexes.size() == 1) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        last.forEach((id, d) -> harness.append(new Replica(
+                System.nanoTime(),
+                id,
+                Long.parseLong(d.substring(0, d.indexOf(':'))),
+                d.substring(d.indexOf(':') + 1))));
+    }
+
+    private static Nodes nodes(List<String> ids, Map<String, int[]> ports, Network network, Path dir, String bug) {
+        List<Nodes.Spec> specs = new ArrayList<>();
+        for (String id : ids) {
+            int[] p = ports.get(id);
+            specs.add(new Nodes.Spec(
+                    id,
+                    p[0],
+                    p[1],
+                    p[2],
+                    dir.resolve("data").resolve(id),
+                    network.hostsFile(id),
+                    dir.resolve("logs").resolve(id + ".log")));
+        }
+        return new Nodes(specs, bug == null ? List.of() : List.of(bug), Duration.ofSeconds(1));
+    }
+
+    private boolean report(List<Record> records, Scenario s) {
+        Summary summary = Summary.of(records);
+        summary.print(out);
+        List<CheckResult> results = Checkers.run(records);
+        boolean ok = true;
+        for (CheckResult r : results) {
+            out.printf(
+                    "  %-16s %s%s%n",
+                    r.checker(),
+                    r.status(),
+                    r.detail() == null || r.detail().isEmpty() ? "" : "  (" + r.detail() + ")");
+            for (String v :
+                    r.violations().subList(0, Math.min(10, r.violations().size()))) {
+                out.println("      violation: " + v);
+            }
+            if (r.violations().size() > 10) {
+                out.println("      … and " + (r.violations().size() - 10) + " more");
+            }
+            ok &= r.status() == CheckResult.Status.PASS || r.status() == CheckResult.Status.SKIPPED;
+        }
+        Meta meta = records.stream()
+                .filter(Meta.class::isInstance)
+                .map(Meta.class::cast)
+                .findFirst()
+                .orElse(null);
+        boolean mustBite = s != null
+                ? s.mustShowStaleWrites()
+                : meta != null
+                        && Scenarios.byName(meta.scenario())
+                                .map(Scenario::mustShowStaleWrites)
+                                .orElse(false);
+        if (mustBite && summary.staleWritesRefused() == 0) {
+            out.println(
+                    "  fault-bite       INCONCLUSIVE  (no stale write reached the fenced store: the pause did not bite)");
+            ok = false;
+        }
+        out.println("  verdict: " + (ok ? "PASS" : "FAIL"));
+        return ok;
+    }
+
+    /**
+     * A free port below the kernel's range for automatic local ports (32768 and up here): a proxy's
+     * outgoing connection can otherwise take a stopped node's port and be there when it restarts.
+     */
+    private static int freePort(Set<Integer> taken) throws IOException {
+        Random r = new Random();
+        for (int i = 0; i < 200; i++) {
+            int port = 20_000 + r.nextInt(12_000);
+            if (taken.contains(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress("127.0.0.1", port));
+                taken.add(port);
+                return port;
+            } catch (IOException busy) {
+                // try another
+            }
+        }
+        throw new IOException("no free port between 20000 and 32000");
+    }
+}
