@@ -65,7 +65,8 @@ import org.slf4j.LoggerFactory;
  *       <token>} first (the harness pauses the process there).
  *   <li>{@code final-state LIVE NAME...}: records a {@code FinalLock} for each name (LIVE: the
  *       comma-separated session ids of the run's open clients); answers {@code STATE-END} and
- *       {@code name:holders/waiters} for each.
+ *       {@code name:holders/waiters} for each. {@code peek-state NAME...} answers the same without
+ *       recording anything.
  *   <li>{@code session}: answers {@code SESSION <sessionId>}, the current one (the worker opens a
  *       new client when its session expired, see below).
  *   <li>{@code close}, or end of input: stops the workload as {@code stop} does, releases the
@@ -211,7 +212,11 @@ public final class ClientMain {
             }
             case "final-state" -> {
                 need(w, 3, "final-state LIVE_SESSIONS(comma-separated) NAME...");
-                return finalState(List.of(w[1].split(",")), Arrays.asList(w).subList(2, w.length));
+                return finalState(List.of(w[1].split(",")), Arrays.asList(w).subList(2, w.length), true);
+            }
+            case "peek-state" -> {
+                need(w, 2, "peek-state NAME...");
+                return finalState(List.of(), Arrays.asList(w).subList(1, w.length), false);
             }
             case "session" -> {
                 return "SESSION " + client().sessionId();
@@ -226,7 +231,7 @@ public final class ClientMain {
      * Records what the service says about each name as a {@link FinalLock}; answers {@code
      * STATE-END} followed by "name:holders/waiters" for each.
      */
-    private String finalState(List<String> live, List<String> names) {
+    private String finalState(List<String> live, List<String> names, boolean record) {
         StringBuilder answer = new StringBuilder("STATE-END");
         for (String name : names) {
             Optional<LockInfo> info = client().admin().describe(name);
@@ -240,7 +245,9 @@ public final class ClientMain {
                 }
                 waiters = info.get().waiters().size();
             }
-            rec.append(new FinalLock(Recorder.now(), name, holders, tokens, waiters, live));
+            if (record) {
+                rec.append(new FinalLock(Recorder.now(), name, holders, tokens, waiters, live));
+            }
             answer.append(' ')
                     .append(name)
                     .append(':')

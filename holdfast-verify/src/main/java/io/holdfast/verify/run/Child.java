@@ -155,6 +155,12 @@ final class Child implements AutoCloseable {
         }
     }
 
+    /** SIGTERM (after SIGCONT if paused) without waiting: {@link #close()} then waits. */
+    void requestStop() {
+        resume();
+        process.destroy();
+    }
+
     /** SIGTERM, then SIGKILL if it has not exited within {@code grace}. */
     void terminate(Duration grace) throws InterruptedException {
         resume();

@@ -30,8 +30,8 @@ final class FinalPhase {
     }
 
     void run() throws InterruptedException {
-        // Paused clients have been resumed: give them and the service a TTL to notice what was lost.
-        Thread.sleep(Scenarios.TTL.plusSeconds(1).toMillis());
+        // A moment of workload after the heal: the system shows it serves again.
+        Thread.sleep(1000);
         for (String problem : workers.stopAll(Duration.ofSeconds(60))) {
             note("stop", problem);
         }
@@ -58,8 +58,16 @@ final class FinalPhase {
         names.add(Verifier.RW);
         names.add(Verifier.SEMAPHORE);
         try {
-            // Holds of expired sessions go away within a TTL; give the service that long to converge.
-            Thread.sleep(Scenarios.TTL.toMillis());
+            // Holds of sessions that expired go away within a TTL: wait up to that long (and a bit)
+            // for every name to be free, then record what the service says.
+            long deadline = System.nanoTime() + Scenarios.TTL.plusSeconds(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                String peek = workers.ask(a, "peek-state " + String.join(" ", names), ASK, "STATE-END");
+                if (peek.replaceAll("\\S+:0/0", "").trim().equals("STATE-END")) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
             String state = workers.ask(
                     a, "final-state " + String.join(",", live) + " " + String.join(" ", names), ASK, "STATE-END");
             out.println(

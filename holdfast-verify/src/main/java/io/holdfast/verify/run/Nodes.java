@@ -224,6 +224,7 @@ final class Nodes implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        running.values().forEach(Child::requestStop); // all at once, then wait for each
         for (Child c : running.values()) {
             c.close();
         }

@@ -4,6 +4,7 @@ import io.holdfast.verify.history.Fault;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Replica;
 import io.holdfast.verify.history.StoreWrite;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -23,7 +24,8 @@ record Summary(
         Map<String, Integer> faults,
         long staleWritesRefused,
         long fencedWritesAccepted,
-        List<Long> unavailableMillis) {
+        List<Long> unavailableMillis,
+        long finalTerm) {
 
     static Summary of(List<Record> records) {
         Meta meta = null;
@@ -33,6 +35,7 @@ record Summary(
         long accepted = 0;
         List<Long> leaderLosses = new ArrayList<>();
         List<Long> successes = new ArrayList<>();
+        long term = 0;
         for (Record r : records) {
             if (r instanceof Meta m && meta == null) {
                 meta = m;
@@ -41,6 +44,8 @@ record Summary(
                 if (op.type() == Op.Type.OK && !"final".equals(op.phase())) {
                     successes.add(op.time());
                 }
+            } else if (r instanceof Replica rep) {
+                term = Math.max(term, rep.term());
             } else if (r instanceof Fault f) {
                 faults.merge(f.action(), 1, Integer::sum);
                 if (f.detail() != null && f.detail().contains("leader")) {
@@ -64,7 +69,7 @@ record Summary(
             }
         }
         Collections.sort(gaps);
-        return new Summary(meta, ops, faults, refused, accepted, gaps);
+        return new Summary(meta, ops, faults, refused, accepted, gaps, term);
     }
 
     void print(PrintStream out) {
@@ -82,6 +87,9 @@ record Summary(
         out.printf(
                 "  fenced store: %d writes accepted, %d stale writes refused%n",
                 fencedWritesAccepted, staleWritesRefused);
+        if (finalTerm > 0) {
+            out.printf("  elections: the run ended in Raft term %d (term 1 is the first election)%n", finalTerm);
+        }
         if (!unavailableMillis.isEmpty()) {
             out.printf(
                     "  unavailable after leader loss: p50 %d ms, max %d ms (%d losses)%n",

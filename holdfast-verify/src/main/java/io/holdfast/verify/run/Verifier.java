@@ -268,7 +268,8 @@ public final class Verifier {
                 System.nanoTime(),
                 id,
                 Long.parseLong(d.substring(0, d.indexOf(':'))),
-                d.substring(d.indexOf(':') + 1))));
+                d.substring(d.indexOf(':') + 1),
+                nodes.status(id).map(Nodes.Status::term).orElse(0L))));
     }
 
     private static Nodes nodes(List<String> ids, Map<String, int[]> ports, Network network, Path dir, String bug) {

@@ -195,6 +195,7 @@ final class Workers implements AutoCloseable {
 
     @Override
     public void close() {
+        running.values().forEach(Child::requestStop); // all at once, then wait for each
         for (Child c : running.values()) {
             c.close();
         }
