@@ -63,8 +63,8 @@ public final class FencingChecker implements Checker {
         Map<String, Map<String, StoreWrite>> intruders = new HashMap<>();
         Set<String> acceptedPhases = new HashSet<>();
         Map<String, Map<String, StoreWrite>> openUnfenced = new HashMap<>();
-        // token -> acquire (process:seq) -> where seen first
-        Map<Long, Map<String, String>> tokenUsers = new TreeMap<>();
+        // token -> acquire (process:seq) -> the record where it was seen first
+        Map<Long, Map<String, Record>> tokenUsers = new TreeMap<>();
 
         for (Record r : records) {
             if (r instanceof Meta m) {
@@ -73,15 +73,13 @@ public final class FencingChecker implements Checker {
                 if (op.f() == Op.Fn.ACQUIRE && op.type() == Op.Type.OK) {
                     tokenUsers
                             .computeIfAbsent(op.token(), t -> new LinkedHashMap<>())
-                            .putIfAbsent(op.id(), "acquire OK of " + op.key() + " at " + Times.at(op.time(), origin));
+                            .putIfAbsent(op.id(), op);
                 }
             } else if (r instanceof StoreWrite w) {
                 String id = w.process() + ":" + w.seq();
                 tokenUsers
                         .computeIfAbsent(w.token(), t -> new LinkedHashMap<>())
-                        .putIfAbsent(
-                                id,
-                                w.store() + " " + w.phase() + " of " + w.key() + " at " + Times.at(w.time(), origin));
+                        .putIfAbsent(id, w);
                 if (StoreWrite.UNFENCED.equals(w.store())) {
                     Map<String, StoreWrite> open = openUnfenced.computeIfAbsent(w.key(), k -> new HashMap<>());
                     if (StoreWrite.ENTER.equals(w.phase())) {
@@ -137,10 +135,10 @@ public final class FencingChecker implements Checker {
                 }
             }
         }
-        for (Map.Entry<Long, Map<String, String>> e : tokenUsers.entrySet()) {
+        for (Map.Entry<Long, Map<String, Record>> e : tokenUsers.entrySet()) {
             if (e.getValue().size() > 1) {
                 List<String> users = new ArrayList<>();
-                e.getValue().forEach((id, where) -> users.add(id + " (" + where + ")"));
+                e.getValue().forEach((id, where) -> users.add(id + " (" + where(where, origin) + ")"));
                 violations.add("token " + e.getKey() + " used by "
                         + e.getValue().size() + " acquires: " + String.join(", ", users));
             }
@@ -162,6 +160,14 @@ public final class FencingChecker implements Checker {
                     "scenario " + scenario + " should make a stale write reach the fenced store, but none was refused");
         }
         return new CheckResult(name(), CheckResult.Status.PASS, List.of(), counts, "");
+    }
+
+    private static String where(Record r, long origin) {
+        if (r instanceof Op op) {
+            return "acquire OK of " + op.key() + " at " + Times.at(op.time(), origin);
+        }
+        StoreWrite w = (StoreWrite) r;
+        return w.store() + " " + w.phase() + " of " + w.key() + " at " + Times.at(w.time(), origin);
     }
 
     private static String describe(StoreWrite w, long origin) {

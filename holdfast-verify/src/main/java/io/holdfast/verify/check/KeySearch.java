@@ -160,8 +160,13 @@ final class KeySearch {
     private final List<Step> steps = new ArrayList<>();
     private long explored;
     private int unmatchedReleases;
-    // deepest failure
+    // the deepest point where the search got stuck, kept raw and described only on failure
     private int bestDepth = -1;
+    private int bestStuck;
+    private State bestState;
+    private int[] bestWindow;
+    private int[] bestLast;
+    private int bestPlacedRequired;
     private String bestReport;
 
     KeySearch(String key, List<Operation> ops, long budget, long origin) {
@@ -361,6 +366,7 @@ final class KeySearch {
         BitSet usedUp = new BitSet(n);
         Map<MemoKey, List<long[]>> memo = new HashMap<>();
         Deque<Object[]> stack = new ArrayDeque<>();
+        int placedRequired = 0;
         int entry = next[0];
         while (true) {
             if (entry == tail) {
@@ -377,6 +383,9 @@ final class KeySearch {
                             return Outcome.GAVE_UP;
                         }
                         stack.push(new Object[] {entry, state});
+                        if (!steps.get(s).optional) {
+                            placedRequired++;
+                        }
                         state = ns;
                         lift(entry, retEntry[s], next, prev);
                         entry = next[0];
@@ -389,15 +398,19 @@ final class KeySearch {
             } else {
                 if (stack.size() > bestDepth) {
                     bestDepth = stack.size();
-                    bestReport = describeFailure(entry, s, state, stack, next, stepOf, isCall);
+                    keepDeepest(entry, s, state, stack, next, stepOf, isCall, placedRequired);
                 }
                 if (stack.isEmpty()) {
+                    bestReport = describeFailure();
                     return Outcome.NOT_LINEARIZABLE;
                 }
                 Object[] top = stack.pop();
                 entry = (Integer) top[0];
                 state = (State) top[1];
                 int undone = stepOf[entry];
+                if (!steps.get(undone).optional) {
+                    placedRequired--;
+                }
                 linearized.clear(undone);
                 markUsedUp(undone, usedUp, false);
                 unlift(entry, retEntry[undone], next, prev);
@@ -464,39 +477,63 @@ final class KeySearch {
         next[prev[call]] = call;
     }
 
-    private String describeFailure(
-            int stuckEntry, int stuck, State state, Deque<Object[]> stack, int[] next, int[] stepOf, boolean[] isCall) {
-        StringBuilder sb = new StringBuilder(key).append(": not linearizable: ");
-        sb.append(steps.get(stuck).source.describe(origin)).append(" cannot take effect before it returned");
-        List<String> window = new ArrayList<>();
+    /** How many open operations a report lists at most (the latest ones). */
+    private static final int WINDOW_SHOWN = 12;
+
+    private void keepDeepest(
+            int stuckEntry,
+            int stuck,
+            State state,
+            Deque<Object[]> stack,
+            int[] next,
+            int[] stepOf,
+            boolean[] isCall,
+            int placedRequired) {
+        List<Integer> window = new ArrayList<>();
         for (int en = next[0]; en != stuckEntry; en = next[en]) {
-            Step w = steps.get(stepOf[en]);
-            if (isCall[en] && stepOf[en] != stuck && w.kind != Kind.DROP) {
-                window.add(w.source.describe(origin));
+            if (isCall[en] && stepOf[en] != stuck && steps.get(stepOf[en]).kind != Kind.DROP) {
+                window.add(stepOf[en]);
             }
         }
-        sb.append("; also open there: ").append(window.isEmpty() ? "nothing" : String.join("; ", window));
-        sb.append("; state there: ").append(describe(state));
-        long required = steps.stream().filter(x -> !x.optional).count();
-        long placedRequired = 0;
-        List<String> last = new ArrayList<>();
+        bestStuck = stuck;
+        bestState = state;
+        bestWindow = window.stream().mapToInt(Integer::intValue).toArray();
+        bestPlacedRequired = placedRequired;
+        List<Integer> last = new ArrayList<>();
         for (Object[] f : stack) {
-            Step p = steps.get(stepOf[(Integer) f[0]]);
-            if (!p.optional) {
-                placedRequired++;
+            if (last.size() == 3) {
+                break;
             }
-            if (last.size() < 3) {
-                String d = p.source.describe(origin);
-                last.add(p.kind == Kind.DROP ? "hold of " + p.in().id() + " removed" : d);
-            }
+            last.add(0, stepOf[(Integer) f[0]]);
         }
+        bestLast = last.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private String describeFailure() {
+        StringBuilder sb = new StringBuilder(key).append(": not linearizable: ");
+        sb.append(steps.get(bestStuck).source.describe(origin)).append(" cannot take effect before it returned");
+        List<String> window = new ArrayList<>();
+        for (int i = Math.max(0, bestWindow.length - WINDOW_SHOWN); i < bestWindow.length; i++) {
+            window.add(steps.get(bestWindow[i]).source.describe(origin));
+        }
+        sb.append("; also open there: ");
+        if (bestWindow.length > WINDOW_SHOWN) {
+            sb.append("(").append(bestWindow.length - WINDOW_SHOWN).append(" earlier unknown operations) ");
+        }
+        sb.append(window.isEmpty() ? "nothing" : String.join("; ", window));
+        sb.append("; state there: ").append(describe(bestState));
+        long required = steps.stream().filter(x -> !x.optional).count();
         sb.append("; placed ")
-                .append(placedRequired)
+                .append(bestPlacedRequired)
                 .append(" of ")
                 .append(required)
                 .append(" operations");
+        List<String> last = new ArrayList<>();
+        for (int i : bestLast) {
+            Step p = steps.get(i);
+            last.add(p.kind == Kind.DROP ? "hold of " + p.in().id() + " removed" : p.source.describe(origin));
+        }
         if (!last.isEmpty()) {
-            java.util.Collections.reverse(last);
             sb.append(", the last: ").append(String.join("; ", last));
         }
         if (unmatchedReleases > 0) {

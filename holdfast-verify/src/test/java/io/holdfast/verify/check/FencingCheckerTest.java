@@ -19,7 +19,8 @@ class FencingCheckerTest {
 
     /** Two sections in order on both stores; c1's late write refused by the fenced store. */
     private static H orderly() {
-        return new H().write(1, F, "lock-0", 1, "c1", 1, IN, true)
+        return new H()
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
                 .write(1, U, "lock-0", 1, "c1", 1, IN, true)
                 .write(2, F, "lock-0", 1, "c1", 1, OUT, true)
                 .write(2, U, "lock-0", 1, "c1", 1, OUT, true)
@@ -49,7 +50,8 @@ class FencingCheckerTest {
     @Test
     void sectionFencedOffIsNoOverlap() {
         // c1 paused inside its section; c2 took over; c1's exit was refused
-        H h = new H().write(1, F, "lock-0", 1, "c1", 1, IN, true)
+        H h = new H()
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
                 .write(2, F, "lock-0", 2, "c2", 1, IN, true)
                 .write(3, F, "lock-0", 2, "c2", 1, OUT, true)
                 .write(4, F, "lock-0", 1, "c1", 1, OUT, false);
@@ -60,7 +62,8 @@ class FencingCheckerTest {
 
     @Test
     void overlapInTheFencedStoreFails() {
-        H h = new H().write(1, F, "lock-0", 1, "c1", 1, IN, true)
+        H h = new H()
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
                 .write(2, F, "lock-0", 2, "c2", 1, IN, true)
                 .write(3, F, "lock-0", 2, "c1", 1, OUT, true)
                 .write(4, F, "lock-0", 2, "c2", 1, OUT, true);
@@ -73,13 +76,18 @@ class FencingCheckerTest {
 
     @Test
     void tokenReusedByTwoAcquiresFails() {
-        H h = new H().write(1, F, "lock-0", 7, "c1", 1, IN, true)
+        H h = new H()
+                .write(1, F, "lock-0", 7, "c1", 1, IN, true)
                 .write(2, F, "lock-0", 7, "c1", 1, OUT, true)
                 .write(3, F, "lock-1", 7, "c2", 4, IN, true)
                 .write(4, F, "lock-1", 7, "c2", 4, OUT, true);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
-        assertThat(r.violations()).singleElement().asString().startsWith("token 7 used by 2 acquires: c1:1").contains("c2:4");
+        assertThat(r.violations())
+                .singleElement()
+                .asString()
+                .startsWith("token 7 used by 2 acquires: c1:1")
+                .contains("c2:4");
     }
 
     @Test
@@ -116,7 +124,8 @@ class FencingCheckerTest {
 
     @Test
     void pauseScenarioWithoutRefusedWriteIsInconclusive() {
-        H h = new H().meta("client-paused")
+        H h = new H()
+                .meta("client-paused")
                 .write(1, F, "lock-0", 1, "c1", 1, IN, true)
                 .write(2, F, "lock-0", 1, "c1", 1, OUT, true);
         assertThat(check(h).status()).isEqualTo(Status.INCONCLUSIVE);

@@ -31,7 +31,11 @@ class LinearizabilityCheckerTest {
         h.ok(h.release("c2", 6, "lock-0", 2), 7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
-        assertThat(r.violations()).singleElement().asString().startsWith("lock-0: not linearizable").contains("c2:1", "c1:1");
+        assertThat(r.violations())
+                .singleElement()
+                .asString()
+                .startsWith("lock-0: not linearizable")
+                .contains("c2:1", "c1:1");
     }
 
     @Test

@@ -37,7 +37,10 @@ class LivenessCheckerTest {
     void stuckWaiterFails() {
         CheckResult r = check(handoff(100 + 6000));
         assertThat(r.status()).isEqualTo(Status.FAIL);
-        assertThat(r.violations()).singleElement().asString().startsWith("lock-1: waiter probe2:1 granted 6.000 s after probe:2 released");
+        assertThat(r.violations())
+                .singleElement()
+                .asString()
+                .startsWith("lock-1: waiter probe2:1 granted 6.000 s after probe:2 released");
     }
 
     @Test
@@ -64,7 +67,8 @@ class LivenessCheckerTest {
         assertThat(r.violations())
                 .hasSize(2)
                 .anyMatch(v -> v.startsWith("lock-2: final-phase ACQUIRE by probe:1 did not succeed (UNKNOWN"))
-                .anyMatch(v -> v.startsWith("reg-1: final-phase REG_GET by probe:2 did not succeed (FAIL, error UNAVAILABLE"));
+                .anyMatch(v ->
+                        v.startsWith("reg-1: final-phase REG_GET by probe:2 did not succeed (FAIL, error UNAVAILABLE"));
     }
 
     @Test
