@@ -33,6 +33,9 @@ import java.util.TreeMap;
  * unfenced twin while another acquire's ENTER on the key had no EXIT yet. The unfenced overlaps show
  * what fencing prevented and are not violations.
  *
+ * <p>The overlap rule assumes one section at a time per key, so only exclusive locks' critical
+ * sections should write to the stores (a semaphore's sections overlap by design).
+ *
  * <p>A run without fenced writes is SKIPPED. A run whose scenario is meant to produce stale writes
  * ({@link #STALE_WRITE_SCENARIOS}) but in which the fenced store refused none is INCONCLUSIVE: the
  * fence was never tested.

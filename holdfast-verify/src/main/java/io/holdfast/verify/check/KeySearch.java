@@ -229,12 +229,12 @@ final class KeySearch {
                 continue;
             }
             Integer g = grantByToken.get(o.invoke().process() + "|" + o.invoke().token());
-            if (g == null || released.get(g)) {
-                if (g == null) {
-                    unmatchedReleases++;
-                    continue;
-                }
+            if (g == null) {
+                unmatchedReleases++;
+                continue;
             }
+            // a second release OK of the same lease needs the hold again, which a correct service
+            // never grants twice: it cannot be placed
             Step s = new Step(Kind.RELEASE, o, o.invoke().time(), false);
             s.hold = g;
             add(s);
