@@ -4,18 +4,38 @@ import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
 import java.util.List;
 
+/** The checkers a run must pass, in the order they are reported. */
 public final class Checkers {
     private Checkers() {}
 
+    /** Fencing, linearizability (default budget), liveness and data, in that order. */
     public static List<Checker> all() {
-        return List.of(new ReplicasChecker());
+        return List.of(
+                new FencingChecker(),
+                new LinearizabilityChecker(),
+                new LivenessChecker(),
+                new DataChecker(),
+                new ReplicasChecker());
     }
 
+    /**
+     * Runs {@link #all()} over one run's records. A checker that throws is reported as
+     * INCONCLUSIVE naming the exception (a bug in the checker must never read as a pass).
+     */
     public static List<CheckResult> run(List<Record> records) {
         List<CheckResult> out = new ArrayList<>();
         for (Checker c : all()) {
-            out.add(c.check(records));
+            out.add(runOne(c, records));
         }
         return out;
+    }
+
+    static CheckResult runOne(Checker c, List<Record> records) {
+        try {
+            return c.check(records);
+        } catch (RuntimeException e) {
+            return new CheckResult(
+                    c.name(), CheckResult.Status.INCONCLUSIVE, List.of(), java.util.Map.of(), "checker failed: " + e);
+        }
     }
 }

@@ -26,12 +26,12 @@ public final class Scenarios {
     private static final Map<String, String> EXPOSED_BY = new LinkedHashMap<>();
 
     static {
-        add(new Scenario("baseline", "no faults: the workload alone; counts spurious elections", 3, false, (f, r) -> {
+        add(new Scenario("baseline", "no faults: the workload alone; counts spurious elections", 3, (f, r) -> {
             while (f.sleep(Duration.ofSeconds(1))) {
                 // nothing to do
             }
         }));
-        add(new Scenario("leader-kill", "SIGKILL the leader during acquires, restart it", 3, false, (f, r) -> {
+        add(new Scenario("leader-kill", "SIGKILL the leader during acquires, restart it", 3, (f, r) -> {
             while (f.sleep(between(r, 1500, 3000))) {
                 String leader = f.leader();
                 f.kill(leader, "leader");
@@ -39,7 +39,7 @@ public final class Scenarios {
                 f.start(leader);
             }
         }));
-        add(new Scenario("minority-kill", "SIGKILL one follower of three, restart it", 3, false, (f, r) -> {
+        add(new Scenario("minority-kill", "SIGKILL one follower of three, restart it", 3, (f, r) -> {
             while (f.sleep(between(r, 1000, 2500))) {
                 List<String> followers = f.followers(f.leader());
                 String victim = followers.get(r.nextInt(followers.size()));
@@ -49,11 +49,7 @@ public final class Scenarios {
             }
         }));
         add(new Scenario(
-                "majority-kill",
-                "SIGKILL two nodes of three: nothing may be acknowledged while down",
-                3,
-                false,
-                (f, r) -> {
+                "majority-kill", "SIGKILL two nodes of three: nothing may be acknowledged while down", 3, (f, r) -> {
                     while (f.sleep(between(r, 1500, 3000))) {
                         List<String> ids = new ArrayList<>(f.nodeIds());
                         Collections.shuffle(ids, r);
@@ -68,7 +64,6 @@ public final class Scenarios {
                 "all-kill",
                 "SIGKILL every node at once, restart from disk: acknowledged changes survive",
                 3,
-                false,
                 (f, r) -> {
                     while (f.sleep(between(r, 2000, 3500))) {
                         for (String n : f.nodeIds()) {
@@ -83,7 +78,6 @@ public final class Scenarios {
                 "leader-isolated-with-holder",
                 "partition the leader together with some clients from the rest, longer than a TTL",
                 3,
-                false,
                 (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
                         String leader = f.leader();
@@ -97,7 +91,6 @@ public final class Scenarios {
                 "partition",
                 "a random minority/majority split of nodes and clients, healed after a while",
                 3,
-                false,
                 (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
                         List<String> ids = new ArrayList<>(f.nodeIds());
@@ -109,11 +102,7 @@ public final class Scenarios {
                     }
                 }));
         add(new Scenario(
-                "one-way",
-                "the leader's messages to the followers are dropped; theirs still arrive",
-                3,
-                false,
-                (f, r) -> {
+                "one-way", "the leader's messages to the followers are dropped; theirs still arrive", 3, (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
                         String leader = f.leader();
                         for (String follower : f.followers(leader)) {
@@ -123,21 +112,19 @@ public final class Scenarios {
                         f.healNetwork();
                     }
                 }));
-        add(new Scenario(
-                "client-cut-off", "a client loses the whole cluster for longer than its TTL", 3, false, (f, r) -> {
-                    while (f.sleep(between(r, 500, 1500))) {
-                        String client = pick(f.clientIds(), r);
-                        Set<String> side = Set.of(client);
-                        f.partition(side, new LinkedHashSet<>(f.nodeIds()));
-                        f.sleep(PAST_TTL);
-                        f.healNetwork();
-                    }
-                }));
+        add(new Scenario("client-cut-off", "a client loses the whole cluster for longer than its TTL", 3, (f, r) -> {
+            while (f.sleep(between(r, 500, 1500))) {
+                String client = pick(f.clientIds(), r);
+                Set<String> side = Set.of(client);
+                f.partition(side, new LinkedHashSet<>(f.nodeIds()));
+                f.sleep(PAST_TTL);
+                f.healNetwork();
+            }
+        }));
         add(new Scenario(
                 "client-paused",
                 "SIGSTOP a client inside its critical section past its TTL; its late write must be refused",
                 3,
-                true,
                 (f, r) -> {
                     while (f.sleep(between(r, 500, 1500))) {
                         String client = f.pauseClientInCriticalSection(r);
@@ -148,11 +135,7 @@ public final class Scenarios {
                     }
                 }));
         add(new Scenario(
-                "zombie-leader",
-                "SIGSTOP the leader past the election timeout, then let it run again",
-                3,
-                false,
-                (f, r) -> {
+                "zombie-leader", "SIGSTOP the leader past the election timeout, then let it run again", 3, (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
                         String leader = f.leader();
                         f.pauseNode(leader, "leader");
@@ -160,29 +143,24 @@ public final class Scenarios {
                         f.resumeNode(leader);
                     }
                 }));
+        add(new Scenario("majority-paused", "SIGSTOP two nodes of three longer than the clients' TTL", 3, (f, r) -> {
+            while (f.sleep(between(r, 1000, 2000))) {
+                List<String> ids = new ArrayList<>(f.nodeIds());
+                Collections.shuffle(ids, r);
+                f.pauseNode(ids.get(0), "majority");
+                f.pauseNode(ids.get(1), "majority");
+                f.sleep(PAST_TTL);
+                f.resumeNode(ids.get(0));
+                f.resumeNode(ids.get(1));
+            }
+        }));
         add(new Scenario(
-                "majority-paused", "SIGSTOP two nodes of three longer than the clients' TTL", 3, false, (f, r) -> {
-                    while (f.sleep(between(r, 1000, 2000))) {
-                        List<String> ids = new ArrayList<>(f.nodeIds());
-                        Collections.shuffle(ids, r);
-                        f.pauseNode(ids.get(0), "majority");
-                        f.pauseNode(ids.get(1), "majority");
-                        f.sleep(PAST_TTL);
-                        f.resumeNode(ids.get(0));
-                        f.resumeNode(ids.get(1));
-                    }
-                }));
-        add(new Scenario(
-                "lost-replies",
-                "close clients' connections mid-request again and again: they retry",
-                3,
-                false,
-                (f, r) -> {
+                "lost-replies", "close clients' connections mid-request again and again: they retry", 3, (f, r) -> {
                     while (f.sleep(between(r, 100, 400))) {
                         f.cut(pick(f.clientIds(), r));
                     }
                 }));
-        add(new Scenario("rolling-restart", "restart the nodes one by one under load", 3, false, (f, r) -> {
+        add(new Scenario("rolling-restart", "restart the nodes one by one under load", 3, (f, r) -> {
             while (f.running()) {
                 for (String n : f.nodeIds()) {
                     if (!f.sleep(between(r, 800, 1500))) {
@@ -197,7 +175,6 @@ public final class Scenarios {
                 "snapshot-catch-up",
                 "a follower is down while the leader snapshots and purges its log; it must catch up from a snapshot",
                 3,
-                false,
                 (f, r) -> {
                     while (f.sleep(between(r, 300, 800))) {
                         List<String> followers = f.followers(f.leader());
@@ -207,7 +184,7 @@ public final class Scenarios {
                         f.start(victim);
                     }
                 }));
-        add(new Scenario("slow-links", "delay the links between nodes by tens of milliseconds", 3, false, (f, r) -> {
+        add(new Scenario("slow-links", "delay the links between nodes by tens of milliseconds", 3, (f, r) -> {
             while (f.sleep(between(r, 500, 1000))) {
                 for (String a : f.nodeIds()) {
                     for (String b : f.nodeIds()) {
@@ -220,17 +197,16 @@ public final class Scenarios {
                 f.healNetwork();
             }
         }));
-        add(new Scenario(
-                "bridge", "five nodes split in two halves that only the middle node connects", 5, false, (f, r) -> {
-                    while (f.sleep(between(r, 1000, 2000))) {
-                        List<String> ids = new ArrayList<>(f.nodeIds());
-                        Collections.shuffle(ids, r);
-                        f.partition(Set.of(ids.get(0), ids.get(1)), Set.of(ids.get(3), ids.get(4)));
-                        f.sleep(between(r, 2500, 4000));
-                        f.healNetwork();
-                    }
-                }));
-        add(new Scenario("ring", "five nodes that each reach only their two neighbours", 5, false, (f, r) -> {
+        add(new Scenario("bridge", "five nodes split in two halves that only the middle node connects", 5, (f, r) -> {
+            while (f.sleep(between(r, 1000, 2000))) {
+                List<String> ids = new ArrayList<>(f.nodeIds());
+                Collections.shuffle(ids, r);
+                f.partition(Set.of(ids.get(0), ids.get(1)), Set.of(ids.get(3), ids.get(4)));
+                f.sleep(between(r, 2500, 4000));
+                f.healNetwork();
+            }
+        }));
+        add(new Scenario("ring", "five nodes that each reach only their two neighbours", 5, (f, r) -> {
             while (f.sleep(between(r, 1000, 2000))) {
                 List<String> ids = new ArrayList<>(f.nodeIds());
                 Collections.shuffle(ids, r);

@@ -1,0 +1,122 @@
+package io.holdfast.verify.check;
+
+import io.holdfast.verify.history.FinalLock;
+import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Record;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks the final phase, run after every fault healed and the clients gave back what they held.
+ *
+ * <ul>
+ *   <li>Every final-phase ACQUIRE and REG_GET ends OK; a FAIL, an UNKNOWN or a missing completion is
+ *       a violation naming the key and the error.
+ *   <li>Handoff: when a final-phase RELEASE OK of a key happened while another process's
+ *       final-phase ACQUIRE of that key was pending, that acquire must be granted within {@link
+ *       #HANDOFF_BOUND_NANOS} of the release's OK.
+ *   <li>Every {@link FinalLock} shows no holders and no waiters. A holder whose session is not among
+ *       the live sessions is named as held by an expired or closed session (an orphaned hold).
+ * </ul>
+ *
+ * <p>A run with neither final-phase operations nor final locks is SKIPPED.
+ */
+public final class LivenessChecker implements Checker {
+    /** The phase of the checks after healing. */
+    public static final String FINAL_PHASE = "final";
+    /** How long a freed lock may keep a pending waiter waiting: 5 s. */
+    public static final long HANDOFF_BOUND_NANOS = 5_000_000_000L;
+
+    @Override
+    public String name() {
+        return "liveness";
+    }
+
+    @Override
+    public CheckResult check(List<Record> records) {
+        long origin = Times.origin(records);
+        List<String> violations = new ArrayList<>();
+        List<Operation> finals = new ArrayList<>();
+        for (Operation o : Operation.pair(records)) {
+            if (FINAL_PHASE.equals(o.invoke().phase())) {
+                finals.add(o);
+            }
+        }
+        long probes = 0;
+        for (Operation o : finals) {
+            Op.Fn f = o.invoke().f();
+            if (f == Op.Fn.ACQUIRE || f == Op.Fn.REG_GET) {
+                probes++;
+                if (!o.ok()) {
+                    violations.add(
+                            o.key() + ": final-phase " + f + " by " + o.invoke().id() + " did not succeed ("
+                                    + o.outcome() + ", error " + o.error() + "): " + o.describe(origin));
+                }
+            }
+        }
+        long handoffs = 0;
+        for (Operation rel : finals) {
+            if (rel.invoke().f() != Op.Fn.RELEASE || !rel.ok()) {
+                continue;
+            }
+            long released = rel.completion().time();
+            for (Operation w : finals) {
+                Op in = w.invoke();
+                if (in.f() != Op.Fn.ACQUIRE
+                        || in.process().equals(rel.invoke().process())
+                        || !in.key().equals(rel.key())
+                        || in.time() >= released
+                        || w.end() <= released) {
+                    continue;
+                }
+                handoffs++;
+                if (!w.ok()) {
+                    violations.add(rel.key() + ": waiter " + in.id() + " was pending when "
+                            + rel.invoke().id()
+                            + " released at " + Times.at(released, origin) + " and was never granted ("
+                            + w.outcome() + ", error " + w.error() + ")");
+                } else if (w.end() - released > HANDOFF_BOUND_NANOS) {
+                    violations.add(String.format(
+                            java.util.Locale.ROOT,
+                            "%s: waiter %s granted %.3f s after %s released at %s (bound %d s)",
+                            rel.key(),
+                            in.id(),
+                            (w.end() - released) / 1e9,
+                            rel.invoke().id(),
+                            Times.at(released, origin),
+                            HANDOFF_BOUND_NANOS / 1_000_000_000L));
+                }
+            }
+        }
+        long finalLocks = 0;
+        for (Record r : records) {
+            if (!(r instanceof FinalLock fl)) {
+                continue;
+            }
+            finalLocks++;
+            for (int i = 0; i < fl.holders().size(); i++) {
+                String s = fl.holders().get(i);
+                String token = i < fl.holderTokens().size()
+                        ? String.valueOf(fl.holderTokens().get(i))
+                        : "?";
+                String v = fl.key() + " still held by session " + s + " (token " + token + ") at the end";
+                if (!fl.liveSessions().contains(s)) {
+                    v += ": held by an expired or closed session";
+                }
+                violations.add(v);
+            }
+            if (fl.waiters() > 0) {
+                violations.add(fl.key() + " still has " + fl.waiters() + " waiter(s) at the end");
+            }
+        }
+        Map<String, Long> counts = Map.of("final probes", probes, "handoffs", handoffs, "final locks", finalLocks);
+        if (!violations.isEmpty()) {
+            return new CheckResult(name(), CheckResult.Status.FAIL, violations, counts, "");
+        }
+        if (finals.isEmpty() && finalLocks == 0) {
+            return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), counts, "no final phase recorded");
+        }
+        return new CheckResult(name(), CheckResult.Status.PASS, List.of(), counts, "");
+    }
+}

@@ -1,0 +1,61 @@
+package io.holdfast.verify.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.verify.check.CheckResult.Status;
+import org.junit.jupiter.api.Test;
+
+class DataCheckerTest {
+    private static CheckResult check(H h) {
+        return new DataChecker().check(h.records());
+    }
+
+    @Test
+    void tokensRisingAcrossKeysPass() {
+        H h = new H().hold("c1", "lock-0", 4, 0, 1, 2, 3).hold("c2", "lock-1", 9, 4, 5, 6, 7);
+        // concurrent grants may come in either order
+        h.hold("c3", "lock-2", 8, 4.5, 5.5, 6, 7);
+        assertThat(check(h).status()).isEqualTo(Status.PASS);
+    }
+
+    @Test
+    void tokensGoingBackAfterRestartFails() {
+        H h = new H().hold("c1", "lock-0", 40, 0, 1, 2, 3).hold("c2", "lock-1", 2, 100, 101, 102, 103);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations())
+                .singleElement()
+                .asString()
+                .startsWith("token went backwards: c2:1 got token 2 on lock-1")
+                .contains("after c1:1 had got token 40 on lock-0");
+    }
+
+    @Test
+    void acknowledgedWriteSurvives() {
+        H h = new H();
+        h.okCas(h.cas("c1", 0, "reg-0", 0, 5), 1, 1);
+        h.okCas(h.cas("c1", 2, "reg-0", 1, 6), 3, 2);
+        h.phase("final").okGet(h.get("probe", 10, "reg-0"), 11, 2, 6);
+        assertThat(check(h).status()).isEqualTo(Status.PASS);
+    }
+
+    @Test
+    void registerLostWriteFails() {
+        H h = new H();
+        h.okCas(h.cas("c1", 0, "reg-0", 0, 5), 1, 1);
+        h.okCas(h.cas("c1", 2, "reg-0", 1, 6), 3, 2);
+        h.phase("final").okGet(h.get("probe", 10, "reg-0"), 11, 1, 5);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations())
+                .singleElement()
+                .asString()
+                .startsWith("reg-0: final read probe:1")
+                .contains("saw version 1", "c1:2", "version 2");
+    }
+
+    @Test
+    void nothingIsSkipped() {
+        assertThat(check(new H()).status()).isEqualTo(Status.SKIPPED);
+    }
+}

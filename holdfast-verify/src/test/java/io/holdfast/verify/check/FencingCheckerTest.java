@@ -1,0 +1,139 @@
+package io.holdfast.verify.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.verify.check.CheckResult.Status;
+import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.StoreWrite;
+import org.junit.jupiter.api.Test;
+
+class FencingCheckerTest {
+    private static final String F = StoreWrite.FENCED;
+    private static final String U = StoreWrite.UNFENCED;
+    private static final String IN = StoreWrite.ENTER;
+    private static final String OUT = StoreWrite.EXIT;
+
+    private static CheckResult check(H h) {
+        return new FencingChecker().check(h.records());
+    }
+
+    /** Two sections in order on both stores; c1's late write refused by the fenced store. */
+    private static H orderly() {
+        return new H()
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
+                .write(1, U, "lock-0", 1, "c1", 1, IN, true)
+                .write(2, F, "lock-0", 1, "c1", 1, OUT, true)
+                .write(2, U, "lock-0", 1, "c1", 1, OUT, true)
+                .write(3, F, "lock-0", 2, "c2", 1, IN, true)
+                .write(4, F, "lock-0", 2, "c2", 1, OUT, true)
+                .write(5, F, "lock-0", 1, "c1", 1, OUT, false);
+    }
+
+    @Test
+    void orderlyWritesPass() {
+        CheckResult r = check(orderly());
+        assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
+        assertThat(r.counts())
+                .containsEntry("accepted", 4L)
+                .containsEntry("stale writes refused", 1L)
+                .containsEntry("unfenced overlaps", 0L);
+    }
+
+    @Test
+    void acceptedTokenGoingDownFails() {
+        H h = orderly().write(6, F, "lock-0", 1, "c3", 1, IN, true);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations()).anyMatch(v -> v.startsWith("lock-0: fenced store accepted token 1 (c3:1 enter"));
+    }
+
+    @Test
+    void sectionFencedOffIsNoOverlap() {
+        // c1 paused inside its section; c2 took over; c1's exit was refused
+        H h = new H()
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
+                .write(2, F, "lock-0", 2, "c2", 1, IN, true)
+                .write(3, F, "lock-0", 2, "c2", 1, OUT, true)
+                .write(4, F, "lock-0", 1, "c1", 1, OUT, false);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.PASS);
+        assertThat(r.counts()).containsEntry("stale writes refused", 1L);
+    }
+
+    @Test
+    void overlapInTheFencedStoreFails() {
+        H h = new H()
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
+                .write(2, F, "lock-0", 2, "c2", 1, IN, true)
+                .write(3, F, "lock-0", 2, "c1", 1, OUT, true)
+                .write(4, F, "lock-0", 2, "c2", 1, OUT, true);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations())
+                .anyMatch(v -> v.startsWith("lock-0: overlap in the fenced store: c2:1 (token 2) wrote enter")
+                        && v.contains("inside the section of c1:1"));
+    }
+
+    @Test
+    void tokenReusedByTwoAcquiresFails() {
+        H h = new H()
+                .write(1, F, "lock-0", 7, "c1", 1, IN, true)
+                .write(2, F, "lock-0", 7, "c1", 1, OUT, true)
+                .write(3, F, "lock-1", 7, "c2", 4, IN, true)
+                .write(4, F, "lock-1", 7, "c2", 4, OUT, true);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations())
+                .singleElement()
+                .asString()
+                .startsWith("token 7 used by 2 acquires: c1:1")
+                .contains("c2:4");
+    }
+
+    @Test
+    void tokenReusedByTwoAcquireOksFails() {
+        H h = new H();
+        Op a = h.acquire("c1", 0, "lock-0");
+        h.ok(a, 1, 3);
+        Op b = h.acquire("c2", 0, "lock-2");
+        h.ok(b, 2, 3);
+        h.write(3, F, "lock-0", 3, "c1", 1, IN, true);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations()).singleElement().asString().startsWith("token 3 used by 2 acquires");
+    }
+
+    @Test
+    void phaseAcceptedTwiceFails() {
+        H h = orderly().write(4.5, F, "lock-0", 2, "c2", 1, OUT, true);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations()).singleElement().asString().contains("lock-0: c2:1 exit (token 2) accepted twice");
+    }
+
+    @Test
+    void unfencedOverlapIsCountedNotAViolation() {
+        H h = orderly()
+                .write(3, U, "lock-0", 2, "c2", 1, IN, true)
+                .write(3.5, U, "lock-0", 3, "c1", 2, IN, true)
+                .write(4, U, "lock-0", 2, "c2", 1, OUT, true);
+        CheckResult r = check(h);
+        assertThat(r.status()).isEqualTo(Status.PASS);
+        assertThat(r.counts()).containsEntry("unfenced overlaps", 1L);
+    }
+
+    @Test
+    void pauseScenarioWithoutRefusedWriteIsInconclusive() {
+        H h = new H()
+                .meta("client-paused")
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
+                .write(2, F, "lock-0", 1, "c1", 1, OUT, true);
+        assertThat(check(h).status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(check(orderly().meta("client-paused")).status()).isEqualTo(Status.PASS);
+    }
+
+    @Test
+    void noWritesIsSkipped() {
+        assertThat(check(new H()).status()).isEqualTo(Status.SKIPPED);
+    }
+}
