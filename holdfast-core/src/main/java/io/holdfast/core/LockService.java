@@ -25,6 +25,16 @@ public interface LockService extends AutoCloseable {
     CompletableFuture<Reply> keepAlive(String sessionId);
 
     /**
+     * A heartbeat that gives up after {@code timeout}. A networked service treats a member that
+     * did not answer in time as unreachable and sends the next heartbeat elsewhere: a leader cut
+     * off without a reset (packets silently dropped) must not hold the session's heartbeats until
+     * the TTL runs out. By default the same as {@link #keepAlive(String)}.
+     */
+    default CompletableFuture<Reply> keepAlive(String sessionId, java.time.Duration timeout) {
+        return keepAlive(sessionId);
+    }
+
+    /**
      * Delivers the session's events, in the order the table emitted them, to the listener; and
      * tells it through {@link Listener#onGap()} when events may have been missed (a reconnection,
      * a new leader), so that it can ask for the outcomes it waits for.

@@ -656,7 +656,12 @@ public final class ClientRuntime implements LockClient {
         long sent = options.ticker().nanos();
         CompletableFuture<Reply> beat = severed
                 ? CompletableFuture.failedFuture(new UnavailableException("cut off"))
-                : transport.keepAlive(sessionId).orTimeout(heartbeatInterval() * 2, TimeUnit.MILLISECONDS);
+                // A member that does not answer within two intervals is given up on for this beat,
+                // so the next one goes elsewhere: a leader cut off silently (no reset) must not
+                // keep the heartbeats until the TTL is gone.
+                : transport
+                        .keepAlive(sessionId, Duration.ofMillis(heartbeatInterval() * 2))
+                        .orTimeout(heartbeatInterval() * 2 + 100, TimeUnit.MILLISECONDS);
         beat.whenComplete((reply, error) -> {
             if (error == null && reply instanceof Reply.Ok) {
                 lastAckNanos = Math.max(lastAckNanos, sent);

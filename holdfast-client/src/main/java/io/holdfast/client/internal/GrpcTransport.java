@@ -104,11 +104,17 @@ public final class GrpcTransport implements LockService {
 
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
+        return keepAlive(sessionId, callTimeout);
+    }
+
+    @Override
+    public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
         return call(
                 HoldfastGrpc.getKeepAliveMethod(),
                 KeepAliveRequest.newBuilder().setSessionId(sessionId).build(),
                 true,
-                Convert::fromProto);
+                Convert::fromProto,
+                timeout.compareTo(callTimeout) < 0 ? timeout : callTimeout);
     }
 
     @Override
@@ -296,10 +302,16 @@ public final class GrpcTransport implements LockService {
 
     private <Q, A, T> CompletableFuture<T> call(
             MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Function<A, T> decode) {
+        return call(method, request, provesLeader, decode, callTimeout);
+    }
+
+    /** A call whose attempts, redirects included, must all end within {@code timeout}. */
+    private <Q, A, T> CompletableFuture<T> call(
+            MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Function<A, T> decode, Duration timeout) {
         if (closed) {
             return CompletableFuture.failedFuture(new UnavailableException("the client is closed"));
         }
-        UnaryCall<Q, A> call = new UnaryCall<>(method, request, provesLeader);
+        UnaryCall<Q, A> call = new UnaryCall<>(method, request, provesLeader, timeout);
         call.send(leader);
         return call.result.thenApply(answer -> {
             try {
@@ -316,15 +328,18 @@ public final class GrpcTransport implements LockService {
         final Q request;
         final boolean provesLeader;
         final CompletableFuture<A> result = new CompletableFuture<>();
-        final Deadline deadline = Deadline.after(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        final Duration timeout;
+        final Deadline deadline;
         final Set<Member> tried = new HashSet<>();
         final int maxRedirects = 2 * members.size();
         int redirects;
 
-        UnaryCall(MethodDescriptor<Q, A> method, Q request, boolean provesLeader) {
+        UnaryCall(MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Duration timeout) {
             this.method = method;
             this.request = request;
             this.provesLeader = provesLeader;
+            this.timeout = timeout;
+            this.deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
         }
 
         void send(Member m) {
@@ -382,7 +397,7 @@ public final class GrpcTransport implements LockService {
                         t));
             } else if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
                 moveOnFrom(m);
-                result.completeExceptionally(new UnavailableException(m + " did not answer within " + callTimeout, t));
+                result.completeExceptionally(new UnavailableException(m + " did not answer within " + timeout, t));
             } else {
                 result.completeExceptionally(GrpcErrors.toException(t, m.toString()));
             }

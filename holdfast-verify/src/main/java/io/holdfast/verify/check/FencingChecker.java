@@ -145,8 +145,10 @@ public final class FencingChecker implements Checker {
             if (e.getValue().size() > 1) {
                 List<String> users = new ArrayList<>();
                 e.getValue().forEach((id, where) -> users.add(id + " (" + where(where, origin) + ")"));
-                violations.add("token " + e.getKey() + " used by "
-                        + e.getValue().size() + " acquires: " + String.join(", ", users));
+                String shown = String.join(", ", users.subList(0, Math.min(4, users.size())))
+                        + (users.size() > 4 ? ", … and " + (users.size() - 4) + " more" : "");
+                violations.add(
+                        "token " + e.getKey() + " used by " + e.getValue().size() + " acquires: " + shown);
             }
         }
         Map<String, Long> counts =

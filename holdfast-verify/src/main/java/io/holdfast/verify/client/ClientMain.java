@@ -63,6 +63,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code hold-next}: the next exclusive critical section on a {@code lock-*} name lingers
  *       for {@link Workload#LINGER} after its ENTER writes and announces {@code IN-CS <name>
  *       <token>} first (the harness pauses the process there).
+ *   <li>{@code wait-next KEY}: the next operation is a blocking acquire of KEY that waits {@link
+ *       Workload#LONG_WAIT} and announces {@code IN-WAIT <KEY>} once queued (the harness pauses the
+ *       process there, so that its session expires with a queued waiter).
  *   <li>{@code final-state LIVE NAME...}: records a {@code FinalLock} for each name (LIVE: the
  *       comma-separated session ids of the run's open clients); answers {@code STATE-END} and
  *       {@code name:holders/waiters} for each. {@code peek-state NAME...} answers the same without
@@ -208,6 +211,15 @@ public final class ClientMain {
                 }
                 PrintStream o = out;
                 workload.lingerInNextCriticalSection(what -> say(o, "IN-CS " + what));
+                return null;
+            }
+            case "wait-next" -> {
+                need(w, 2, "wait-next KEY");
+                if (workload == null) {
+                    return "ERROR no workload is running";
+                }
+                PrintStream o = out;
+                workload.announceNextQueuedWait(w[1], what -> say(o, "IN-WAIT " + what));
                 return null;
             }
             case "final-state" -> {

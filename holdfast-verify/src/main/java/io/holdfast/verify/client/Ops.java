@@ -34,6 +34,9 @@ final class Ops {
     /** The completion of an acquire and, when granted, the hold. */
     record Acquired(Op completion, Held held) {}
 
+    /** How long an acquire may go unanswered before it counts as queued. */
+    static final long QUEUED_AFTER_MILLIS = 200;
+
     private final Recorder rec;
     private final Duration bound;
 
@@ -66,6 +69,23 @@ final class Ops {
             boolean tryOnly,
             long waitMillis,
             Duration leaseTimeout) {
+        return acquire(phase, client, key, kind, limit, tryOnly, waitMillis, leaseTimeout, null);
+    }
+
+    /**
+     * As above; {@code whenQueued}, if not null, runs when the acquire has not been answered
+     * within {@link #QUEUED_AFTER_MILLIS} (it is then most likely waiting in the lock's queue).
+     */
+    Acquired acquire(
+            String phase,
+            LockClient client,
+            String key,
+            Op.Kind kind,
+            int limit,
+            boolean tryOnly,
+            long waitMillis,
+            Duration leaseTimeout,
+            Runnable whenQueued) {
         int permits = 1;
         Op invoke = rec.write(Op.acquire(
                 rec.process(),
@@ -93,6 +113,15 @@ final class Ops {
                 case SEMAPHORE -> client.semaphore(key, limit).acquireAsync(permits, options);
                 case REGISTER -> throw new IllegalArgumentException("a register is not acquired");
             };
+            if (whenQueued != null) {
+                try {
+                    future.get(QUEUED_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException queued) {
+                    whenQueued.run();
+                } catch (ExecutionException answered) {
+                    // answered at once: await below reports it
+                }
+            }
             lease = await(future, tryOnly ? 0 : waitMillis);
         } catch (InterruptedException e) {
             cancel(future);

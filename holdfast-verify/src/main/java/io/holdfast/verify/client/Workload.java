@@ -154,7 +154,7 @@ public final class Workload {
     }
 
     /** How long a critical section lingers after {@link #lingerInNextCriticalSection}. */
-    public static final Duration LINGER = Duration.ofSeconds(2);
+    public static final Duration LINGER = Duration.ofSeconds(5);
 
     /**
      * Makes the next exclusive critical section (on {@code lock-*}) linger for {@link #LINGER}
@@ -163,6 +163,25 @@ public final class Workload {
      */
     public void lingerInNextCriticalSection(java.util.function.Consumer<String> announce) {
         lingerNext.set(announce);
+    }
+
+    /** The wait of an acquire after {@link #announceNextQueuedWait}: longer than any session TTL of a run. */
+    public static final Duration LONG_WAIT = Duration.ofSeconds(8);
+
+    /** A request to queue on a key and say so. */
+    private record QueueOn(String key, java.util.function.Consumer<String> announce) {}
+
+    private final java.util.concurrent.atomic.AtomicReference<QueueOn> waitNext =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /**
+     * Makes the next operation a blocking acquire of {@code key} that waits {@link #LONG_WAIT},
+     * telling {@code announce} the key once it is queued (not answered within a moment): the harness
+     * SIGSTOPs the process then, so that its session expires with a waiter in that queue. If the
+     * acquire is answered at once, the next operation tries again.
+     */
+    public void announceNextQueuedWait(String key, java.util.function.Consumer<String> announce) {
+        waitNext.set(new QueueOn(key, announce));
     }
 
     /** Store writes that failed (could not reach the store) so far. */
@@ -178,6 +197,10 @@ public final class Workload {
     /** Runs one random operation; true if it ended in an UNKNOWN (to back off). */
     private boolean step() {
         LockClient c = client.get();
+        QueueOn queueOn = waitNext.getAndSet(null);
+        if (queueOn != null) {
+            return queueOn(c, queueOn);
+        }
         int r = random.nextInt(100);
         if (r < 40) {
             return hold(c, LOCKS.get(random.nextInt(LOCKS.size())), Op.Kind.LOCK, 0);
@@ -224,6 +247,32 @@ public final class Workload {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            if (held.remove(h)) {
+                ops.release(PHASE, h);
+            }
+        }
+        return false;
+    }
+
+    /** A blocking acquire of the requested key that announces itself once queued; held briefly if granted. */
+    private boolean queueOn(LockClient c, QueueOn q) {
+        java.util.concurrent.atomic.AtomicBoolean announced = new java.util.concurrent.atomic.AtomicBoolean();
+        Ops.Acquired a = ops.acquire(PHASE, c, q.key(), Op.Kind.LOCK, 0, false, LONG_WAIT.toMillis(), null, () -> {
+            announced.set(true);
+            q.announce().accept(q.key());
+        });
+        if (!announced.get()) {
+            waitNext.compareAndSet(null, q); // answered at once: try again next time
+        }
+        if (a.held() == null) {
+            return a.completion().type() == Op.Type.UNKNOWN;
+        }
+        Ops.Held h = a.held();
+        held.add(h);
+        try {
+            writeBoth(h, StoreWrite.ENTER);
+            writeBoth(h, StoreWrite.EXIT);
         } finally {
             if (held.remove(h)) {
                 ops.release(PHASE, h);

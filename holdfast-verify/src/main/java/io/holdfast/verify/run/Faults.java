@@ -50,6 +50,14 @@ final class Faults {
         return running();
     }
 
+    /**
+     * Sleeps the whole of {@code d} even past the end of the faulted part: for faults that only
+     * mean something when they last long enough (a pause past the TTL).
+     */
+    void sleepFully(Duration d) throws InterruptedException {
+        Thread.sleep(d.toMillis());
+    }
+
     /** A random duration in [min, max]. */
     static Duration between(Random r, Duration min, Duration max) {
         return min.plusMillis((long) (r.nextDouble() * (max.toMillis() - min.toMillis())));
@@ -103,25 +111,39 @@ final class Faults {
         record("resume", node, "");
     }
 
-    void pauseClient(String client) {
-        record("pause", client, "");
+    void pauseClient(String client, String why) {
         workers.pause(client);
+        record("pause", client, why);
     }
 
     /**
-     * Asks a random client to linger in its next exclusive critical section and SIGSTOPs it there
-     * (after its ENTER write, before its EXIT). Returns the client, or null if none got there in
-     * time (then nothing was paused).
+     * Asks a random client to linger in its next exclusive critical section (after its ENTER
+     * writes, before its EXIT) and returns {client, key} once it is there, or null if none got
+     * there in time. Nothing is paused yet.
      */
-    String pauseClientInCriticalSection(Random r) throws InterruptedException {
+    String[] clientInCriticalSection(Random r) throws InterruptedException {
         String client = workers.ids().get(r.nextInt(workers.ids().size()));
         try {
-            String line = workers.ask(client, "hold-next", Duration.ofSeconds(5), "IN-CS");
+            String[] w = workers.ask(client, "hold-next", Duration.ofSeconds(5), "IN-CS")
+                    .split("\\s+");
+            return new String[] {client, w[1], w[2]};
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Asks a client other than {@code not} to queue on {@code key} and SIGSTOPs it while it waits
+     * there. Returns the client, or null if it did not queue in time.
+     */
+    String pauseClientQueuedOn(Random r, String key, String not) throws InterruptedException {
+        List<String> others = new ArrayList<>(workers.ids());
+        others.remove(not);
+        String client = others.get(r.nextInt(others.size()));
+        try {
+            workers.ask(client, "wait-next " + key, Duration.ofSeconds(2), "IN-WAIT");
             workers.pause(client);
-            record(
-                    "pause",
-                    client,
-                    "inside its critical section: " + line.substring(5).trim());
+            record("pause", client, "while queued for " + key);
             return client;
         } catch (IOException e) {
             return null;
@@ -167,14 +189,16 @@ final class Faults {
         record("heal", "network", "");
     }
 
-    /** Every node and client the run started, plus a side assignment for the clients. */
+    /**
+     * {@code side} plus a random, non-empty part of the clients that leaves at least one client
+     * out: both sides of a partition then have clients, so both can be granted locks.
+     */
     Set<String> withSomeClients(Set<String> side, Random r) {
+        List<String> clients = new ArrayList<>(workers.ids());
+        java.util.Collections.shuffle(clients, r);
+        int n = 1 + r.nextInt(Math.max(1, clients.size() - 1));
         Set<String> s = new LinkedHashSet<>(side);
-        for (String c : workers.ids()) {
-            if (r.nextBoolean()) {
-                s.add(c);
-            }
-        }
+        s.addAll(clients.subList(0, Math.min(n, clients.size() - 1)));
         return s;
     }
 

@@ -19,7 +19,9 @@ public final class Scenarios {
     /** The clients' session TTL in every run. */
     static final Duration TTL = Duration.ofSeconds(3);
 
-    private static final Duration PAST_TTL = TTL.plusSeconds(2);
+    /** How long a fault that must cost a client its session lasts: the TTL and 4 s to act on it. */
+    private static final Duration PAST_TTL = TTL.plusSeconds(4);
+
     private static final Map<String, Scenario> ALL = new LinkedHashMap<>();
 
     /** Planted bug → the scenario that must turn red with it. */
@@ -83,7 +85,7 @@ public final class Scenarios {
                         String leader = f.leader();
                         Set<String> side = f.withSomeClients(Set.of(leader), r);
                         f.partition(side, f.everyoneBut(side));
-                        f.sleep(PAST_TTL);
+                        f.sleepFully(PAST_TTL);
                         f.healNetwork();
                     }
                 }));
@@ -117,20 +119,36 @@ public final class Scenarios {
                 String client = pick(f.clientIds(), r);
                 Set<String> side = Set.of(client);
                 f.partition(side, new LinkedHashSet<>(f.nodeIds()));
-                f.sleep(PAST_TTL);
+                f.sleepFully(PAST_TTL);
                 f.healNetwork();
             }
         }));
         add(new Scenario(
                 "client-paused",
-                "SIGSTOP a client inside its critical section past its TTL; its late write must be refused",
+                "SIGSTOP a client inside its critical section, and another while it waits in a queue, past their"
+                        + " TTL; the late write must be refused, the dead waiter never granted",
                 3,
                 (f, r) -> {
                     while (f.sleep(between(r, 500, 1500))) {
-                        String client = f.pauseClientInCriticalSection(r);
-                        if (client != null) {
-                            f.sleep(PAST_TTL);
-                            f.resumeClient(client);
+                        String[] holder = f.clientInCriticalSection(r); // {client, key, token}
+                        if (holder == null) {
+                            continue;
+                        }
+                        // A waiter queues behind the holder and is paused first, so its session
+                        // expires while the lock is still held (the holder lingers in its critical
+                        // section meanwhile): a correct service drops the dead session's wait.
+                        String waiter = f.pauseClientQueuedOn(r, holder[1], holder[0]);
+                        if (waiter != null) {
+                            // more than a heartbeat interval (TTL/4) apart: the waiter's session
+                            // surely expires first
+                            f.sleepFully(TTL.dividedBy(2));
+                        }
+                        f.pauseClient(
+                                holder[0], "inside its critical section on " + holder[1] + " with token " + holder[2]);
+                        f.sleepFully(PAST_TTL);
+                        f.resumeClient(holder[0]);
+                        if (waiter != null) {
+                            f.resumeClient(waiter);
                         }
                     }
                 }));
@@ -149,7 +167,7 @@ public final class Scenarios {
                 Collections.shuffle(ids, r);
                 f.pauseNode(ids.get(0), "majority");
                 f.pauseNode(ids.get(1), "majority");
-                f.sleep(PAST_TTL);
+                f.sleepFully(PAST_TTL);
                 f.resumeNode(ids.get(0));
                 f.resumeNode(ids.get(1));
             }

@@ -15,6 +15,7 @@ import java.util.Map;
 final class Workers implements AutoCloseable {
     static final String MAIN = "io.holdfast.verify.client.ClientMain";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
 
     /** One worker's launch settings. */
     record Spec(String id, boolean intruder, Path hostsFile, Path history, Path log, long seed) {}
@@ -73,7 +74,11 @@ final class Workers implements AutoCloseable {
                     "--seed",
                     Long.toString(s.seed()),
                     "--ttl",
-                    ttl.toMillis() + "ms"));
+                    ttl.toMillis() + "ms",
+                    // a call to a member cut off without a reset gives up after this long, so
+                    // operations stay short and the client tries the next member
+                    "--request-timeout",
+                    REQUEST_TIMEOUT.toMillis() + "ms"));
             if (s.intruder()) {
                 args.add("--intruder");
             }
