@@ -199,7 +199,7 @@ public final class HoldfastServer implements AutoCloseable {
         long snapshotEvery = Long.getLong("holdfast.raft.snapshotEvery", 20_000);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
         if (snapshotEvery < 20_000) {
-            RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("64KB"));
+            RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8KB"));
             RaftServerConfigKeys.Log.setPurgeGap(p, 1);
         }
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
