@@ -13,7 +13,7 @@ import java.util.Map;
  * <ul>
  *   <li>Every final-phase ACQUIRE and REG_GET ends OK; a FAIL, an UNKNOWN or a missing completion is
  *       a violation naming the key and the error.
- *   <li>Handoff: when a final-phase RELEASE OK of a key happened while another process's
+ *   <li>Handoff: when a final-phase RELEASE OK of a key was invoked while another process's
  *       final-phase ACQUIRE of that key was pending, that acquire must be granted within {@link
  *       #HANDOFF_BOUND_NANOS} of the release's OK.
  *   <li>Every {@link FinalLock} shows no holders and no waiters. A holder whose session is not among
@@ -61,13 +61,16 @@ public final class LivenessChecker implements Checker {
                 continue;
             }
             long released = rel.completion().time();
+            // The release took effect somewhere in [invoke, OK]: a waiter pending when it was
+            // invoked counts (it may even hear of its grant before the releaser hears its OK).
+            long releasing = rel.invoke().time();
             for (Operation w : finals) {
                 Op in = w.invoke();
                 if (in.f() != Op.Fn.ACQUIRE
                         || in.process().equals(rel.invoke().process())
                         || !in.key().equals(rel.key())
-                        || in.time() >= released
-                        || w.end() <= released) {
+                        || in.time() >= releasing
+                        || w.end() <= releasing) {
                     continue;
                 }
                 handoffs++;

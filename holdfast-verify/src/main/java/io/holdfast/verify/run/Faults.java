@@ -101,6 +101,37 @@ final class Faults {
         record("start", node, "");
     }
 
+    /** Waits until the leader has applied {@code entries} more log entries, or {@code timeout}. */
+    void awaitProgress(long entries, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = -1;
+        while (System.nanoTime() < deadline) {
+            java.util.Optional<Nodes.Status> st = nodes.status(leader());
+            if (st.isPresent()) {
+                if (start < 0) {
+                    start = st.get().appliedIndex();
+                } else if (st.get().appliedIndex() - start >= entries) {
+                    return;
+                }
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Has the node take a snapshot now (its log is purged up to it). */
+    void snapshot(String node) throws IOException, InterruptedException {
+        String answer = nodes.snapshot(node);
+        record("snapshot", node, answer.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * Records whether {@code node} caught up through a snapshot (its log says it loaded one), to
+     * show whether a catch-up scenario tested what it meant to.
+     */
+    void noteCatchUp(String node) {
+        record("catch-up", node, nodes.loadedSnapshot(node) ? "from a snapshot" : "from the log only");
+    }
+
     void pauseNode(String node, String why) {
         record("pause", node, leaderNote(why, node));
         nodes.pause(node);

@@ -17,6 +17,9 @@ import java.util.concurrent.CountDownLatch;
  * prints {@code READY <clientPort> <httpPort>} once serving, or {@code FAILED <reason>} and exits
  * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it.
  *
+ * <p>On stdin it takes {@code snapshot}: take a Raft snapshot now (answers {@code SNAPSHOT
+ * <index>}).
+ *
  * <p>This is the only way to start a node with planted bugs ({@code --bugs}): {@code holdfast
  * server} has no such option, and no client request can switch one on.
  */
@@ -56,6 +59,31 @@ public final class NodeMain {
                         "node-shutdown"));
         System.out.println("READY " + server.clientPort() + " " + server.httpPort());
         System.out.flush();
+        // Commands from the harness on stdin: "snapshot" takes one now (answers SNAPSHOT <index>).
+        Thread commands = new Thread(
+                () -> {
+                    try (java.io.BufferedReader in = new java.io.BufferedReader(
+                            new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = in.readLine()) != null) {
+                            if (line.trim().equals("snapshot")) {
+                                String answer;
+                                try {
+                                    answer = "SNAPSHOT " + server.takeSnapshot();
+                                } catch (java.io.IOException | RuntimeException e) {
+                                    answer = "SNAPSHOT-FAILED " + e;
+                                }
+                                System.out.println(answer);
+                                System.out.flush();
+                            }
+                        }
+                    } catch (java.io.IOException ignored) {
+                        // the harness is gone
+                    }
+                },
+                "node-commands");
+        commands.setDaemon(true);
+        commands.start();
         stopped.await();
     }
 

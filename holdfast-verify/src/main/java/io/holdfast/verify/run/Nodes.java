@@ -174,6 +174,28 @@ final class Nodes implements AutoCloseable {
         }
     }
 
+    /** Asks a running node to take a snapshot now; its answer line. */
+    String snapshot(String id) throws IOException, InterruptedException {
+        Child c;
+        synchronized (this) {
+            c = running.get(id);
+        }
+        if (c == null || !c.isAlive()) {
+            throw new IOException(id + " is not running");
+        }
+        c.send("snapshot");
+        return c.expect(Duration.ofSeconds(30), "SNAPSHOT");
+    }
+
+    /** Whether the node's log says it loaded a snapshot (at start, or sent by the leader). */
+    boolean loadedSnapshot(String id) {
+        try {
+            return java.nio.file.Files.readString(specs.get(id).log()).contains("Loaded snapshot");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The node's {@code /digest}: "appliedIndex:crc", or empty if it does not answer. */
     Optional<String> digest(String id) {
         Spec s = specs.get(id);

@@ -195,11 +195,19 @@ public final class Scenarios {
                 3,
                 (f, r) -> {
                     while (f.sleep(between(r, 300, 800))) {
-                        List<String> followers = f.followers(f.leader());
+                        String leader = f.leader();
+                        List<String> followers = f.followers(leader);
                         String victim = followers.get(r.nextInt(followers.size()));
                         f.kill(victim, "follower");
-                        f.sleep(between(r, 4000, 6000));
+                        // Work goes on; the leader snapshots twice, purging the log segments the
+                        // follower misses, so it can only catch up from a snapshot.
+                        f.awaitProgress(300, Duration.ofSeconds(20));
+                        f.snapshot(f.leader());
+                        f.awaitProgress(100, Duration.ofSeconds(10));
+                        f.snapshot(f.leader());
                         f.start(victim);
+                        f.sleepFully(Duration.ofSeconds(2));
+                        f.noteCatchUp(victim);
                     }
                 }));
         add(new Scenario("slow-links", "delay the links between nodes by tens of milliseconds", 3, (f, r) -> {

@@ -294,11 +294,9 @@ public final class Verifier {
         List<CheckResult> results = Checkers.run(records);
         boolean ok = true;
         for (CheckResult r : results) {
-            out.printf(
-                    "  %-16s %s%s%n",
-                    r.checker(),
-                    r.status(),
-                    r.detail() == null || r.detail().isEmpty() ? "" : "  (" + r.detail() + ")");
+            String counts = r.counts().isEmpty() ? "" : "  " + new java.util.TreeMap<>(r.counts());
+            String detail = r.detail() == null || r.detail().isEmpty() ? "" : "  (" + r.detail() + ")";
+            out.printf("  %-16s %s%s%s%n", r.checker(), r.status(), counts, detail);
             for (String v :
                     r.violations().subList(0, Math.min(10, r.violations().size()))) {
                 out.println("      violation: " + v);

@@ -129,7 +129,14 @@ class FencingCheckerTest {
                 .write(1, F, "lock-0", 1, "c1", 1, IN, true)
                 .write(2, F, "lock-0", 1, "c1", 1, OUT, true);
         assertThat(check(h).status()).isEqualTo(Status.INCONCLUSIVE);
-        assertThat(check(orderly().meta("client-paused")).status()).isEqualTo(Status.PASS);
+        // a refused stale write but no overlap in the unfenced twin: the fault still did not bite
+        assertThat(check(orderly().meta("client-paused")).status()).isEqualTo(Status.INCONCLUSIVE);
+        H bitten = orderly()
+                .meta("client-paused")
+                .write(3, U, "lock-0", 2, "c2", 1, IN, true)
+                .write(3.5, U, "lock-0", 3, "c1", 2, IN, true)
+                .write(4, U, "lock-0", 2, "c2", 1, OUT, true);
+        assertThat(check(bitten).status()).isEqualTo(Status.PASS);
     }
 
     @Test

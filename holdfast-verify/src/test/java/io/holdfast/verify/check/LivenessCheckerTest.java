@@ -34,6 +34,13 @@ class LivenessCheckerTest {
     }
 
     @Test
+    void aWaiterToldOfItsGrantBeforeTheReleaserHearsItsOkIsAHandoffToo() {
+        CheckResult r = check(handoff(99.5)); // granted between the release's invoke (99) and OK (100)
+        assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
+        assertThat(r.counts()).containsEntry("handoffs", 1L);
+    }
+
+    @Test
     void stuckWaiterFails() {
         CheckResult r = check(handoff(100 + 6000));
         assertThat(r.status()).isEqualTo(Status.FAIL);
