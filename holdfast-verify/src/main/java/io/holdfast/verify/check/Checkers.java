@@ -15,7 +15,8 @@ public final class Checkers {
                 new LinearizabilityChecker(),
                 new LivenessChecker(),
                 new DataChecker(),
-                new ReplicasChecker());
+                new ReplicasChecker(),
+                new CatchUpChecker());
     }
 
     /**

@@ -16,7 +16,7 @@ class GeneratedHistoryTest {
         for (long seed = 1; seed <= 30; seed++) {
             List<Record> records = new LockSimulation(seed, 6, 600, false, 0.03).run();
             for (CheckResult r : Checkers.run(records)) {
-                assertThat(r.status()).as("seed %d: %s", seed, r).isEqualTo(Status.PASS);
+                assertThat(r.status()).as("seed %d: %s", seed, r).isEqualTo(expected(r));
             }
         }
     }
@@ -48,7 +48,12 @@ class GeneratedHistoryTest {
         List<CheckResult> results = Checkers.run(records);
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertThat(results)
-                .allSatisfy(r -> assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS));
+                .allSatisfy(r -> assertThat(r.status()).as(r.toString()).isEqualTo(expected(r)));
         assertThat(millis).as("checking %d operations took %d ms", ops, millis).isLessThan(3_000);
+    }
+
+    /** Every checker passes a correct history; the catch-up checker applies to one scenario only. */
+    private static Status expected(CheckResult r) {
+        return r.checker().equals("catch-up") ? Status.SKIPPED : Status.PASS;
     }
 }

@@ -1,0 +1,37 @@
+package io.holdfast.verify.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.verify.check.CheckResult.Status;
+import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.Meta;
+import io.holdfast.verify.history.Record;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CatchUpCheckerTest {
+    private final CatchUpChecker checker = new CatchUpChecker();
+
+    private static Meta meta(String scenario) {
+        return new Meta(0, scenario, 1, 3, 4, null, 3000, Map.of());
+    }
+
+    @Test
+    void aCatchUpThroughASnapshotPasses() {
+        List<Record> run = List.of(meta("snapshot-catch-up"), new Fault(1, "catch-up", "n2", "from a snapshot"));
+        assertThat(checker.check(run).status()).isEqualTo(Status.PASS);
+    }
+
+    @Test
+    void aCatchUpFromTheLogAloneIsInconclusive() {
+        List<Record> run = List.of(meta("snapshot-catch-up"), new Fault(1, "catch-up", "n2", "from the log only"));
+        assertThat(checker.check(run).status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(checker.check(List.of(meta("snapshot-catch-up"))).status()).isEqualTo(Status.INCONCLUSIVE);
+    }
+
+    @Test
+    void otherScenariosAreSkipped() {
+        assertThat(checker.check(List.of(meta("baseline"))).status()).isEqualTo(Status.SKIPPED);
+    }
+}
