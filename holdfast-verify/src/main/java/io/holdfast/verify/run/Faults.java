@@ -233,6 +233,19 @@ final class Faults {
         return s;
     }
 
+    /**
+     * {@code side} plus every client but one (chosen at random): the old leader keeps most of the
+     * clients, which go on asking it for locks while the lone client on the other side is served
+     * by the new leader.
+     */
+    Set<String> withAllClientsButOne(Set<String> side, Random r) {
+        List<String> clients = new ArrayList<>(workers.ids());
+        clients.remove(r.nextInt(clients.size()));
+        Set<String> s = new LinkedHashSet<>(side);
+        s.addAll(clients);
+        return s;
+    }
+
     Set<String> everyoneBut(Set<String> side) {
         Set<String> rest = new HashSet<>(nodes.ids());
         rest.addAll(workers.ids());

@@ -78,12 +78,12 @@ public final class Scenarios {
                 }));
         add(new Scenario(
                 "leader-isolated-with-holder",
-                "partition the leader together with some clients from the rest, longer than a TTL",
+                "partition the leader together with all clients but one from the rest, longer than a TTL",
                 3,
                 (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
                         String leader = f.leader();
-                        Set<String> side = f.withSomeClients(Set.of(leader), r);
+                        Set<String> side = f.withAllClientsButOne(Set.of(leader), r);
                         f.partition(side, f.everyoneBut(side));
                         f.sleepFully(PAST_TTL);
                         f.healNetwork();
