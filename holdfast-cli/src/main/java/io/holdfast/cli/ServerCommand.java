@@ -98,7 +98,7 @@ final class ServerCommand implements Callable<Integer> {
         try {
             server = HoldfastServer.start(config);
         } catch (HoldfastServer.StartupException e) {
-            throw new CliFailure(ExitCodes.SERVER_START_FAILED, "holdfast server: " + e.getMessage(), e);
+            throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
@@ -153,7 +153,7 @@ final class ServerCommand implements Callable<Integer> {
                     : members.size() == 1 ? Duration.ofMillis(300) : Duration.ofSeconds(1);
             return new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election);
         } catch (IllegalArgumentException e) {
-            throw new CliFailure(ExitCodes.USAGE, "holdfast server: " + e.getMessage(), e);
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
     }
 }

@@ -84,32 +84,39 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream stdout = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        java.io.PrintWriter listing = spec.commandLine().getOut();
         if (listScenarios) {
-            Verifier.scenarioLines().forEach(stdout::println);
+            Verifier.scenarioLines().forEach(listing::println);
+            listing.flush();
             return ExitCodes.OK;
         }
         if (listBugs) {
-            Verifier.bugLines().forEach(stdout::println);
+            Verifier.bugLines().forEach(listing::println);
+            listing.flush();
             return ExitCodes.OK;
         }
         Verifier verifier = new Verifier(stdout);
         if (check != null) {
             if (!Files.isRegularFile(check)) {
-                throw new CliFailure(ExitCodes.USAGE, "holdfast verify: no such file: " + check, null);
+                throw new CliFailure(ExitCodes.USAGE, "no such file: " + check, null);
             }
-            return verifier.check(check);
+            try {
+                return verifier.check(check);
+            } catch (IllegalArgumentException e) {
+                throw new CliFailure(ExitCodes.USAGE, "cannot read the history " + check + ": " + e.getMessage(), e);
+            }
         }
         if (duration.isNegative() || duration.isZero()) {
-            throw new CliFailure(ExitCodes.USAGE, "holdfast verify: --duration must be positive", null);
+            throw new CliFailure(ExitCodes.USAGE, "--duration must be positive", null);
         }
         if (clients < 2 || clients > 16) {
-            throw new CliFailure(ExitCodes.USAGE, "holdfast verify: --clients must be between 2 and 16", null);
+            throw new CliFailure(ExitCodes.USAGE, "--clients must be between 2 and 16", null);
         }
         long s = seed != null ? seed : System.nanoTime() & 0xFFFFFFL;
         try {
             return verifier.run(new Verifier.Options(scenario, duration, s, bug, clients, out));
         } catch (IllegalArgumentException e) {
-            throw new CliFailure(ExitCodes.USAGE, "holdfast verify: " + e.getMessage(), e);
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
     }
 }

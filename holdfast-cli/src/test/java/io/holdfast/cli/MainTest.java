@@ -83,7 +83,22 @@ class MainTest {
     void serverWithAPeerListWithoutItselfIsAUsageErrorOfOneLine() {
         assertThat(run("server", "--id", "n4", "--peers", "n1=127.0.0.1:4654,n2=127.0.0.1:5654"))
                 .isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString().lines()).singleElement().asString().contains("does not include this node's id 'n4'");
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast server: the peer list")
+                .contains("does not include this node's id 'n4'");
+    }
+
+    @Test
+    void verifyListsItsScenariosAndBugsAndRefusesUnknownOnesInOneLine() {
+        assertThat(run("verify", "--list-bugs")).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("release-by-anyone").contains("exposed by baseline");
+        assertThat(run("verify", "--scenario", "nope")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .isEqualTo("holdfast verify: unknown scenario 'nope' (see --list-scenarios)");
     }
 
     @Test
@@ -96,7 +111,7 @@ class MainTest {
             assertThat(err.toString().lines())
                     .singleElement()
                     .asString()
-                    .contains("port 127.0.0.1:" + port)
+                    .startsWith("holdfast server: the Raft port 127.0.0.1:" + port)
                     .contains("in use");
         }
     }
