@@ -125,10 +125,19 @@ final class Faults {
     }
 
     /**
-     * Records whether {@code node} caught up through a snapshot (its log says it loaded one), to
-     * show whether a catch-up scenario tested what it meant to.
+     * Waits (up to 30 s) until {@code node} has caught up with the leader, then records whether it
+     * did so through a snapshot (its log says it loaded one), to show whether a catch-up scenario
+     * tested what it meant to.
      */
-    void noteCatchUp(String node) {
+    void noteCatchUp(String node) throws IOException, InterruptedException {
+        long target = nodes.status(leader()).map(Nodes.Status::appliedIndex).orElse(Long.MAX_VALUE);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline && !nodes.loadedSnapshot(node)) {
+            if (nodes.status(node).map(Nodes.Status::appliedIndex).orElse(-1L) >= target) {
+                break;
+            }
+            Thread.sleep(200);
+        }
         record("catch-up", node, nodes.loadedSnapshot(node) ? "from a snapshot" : "from the log only");
     }
 

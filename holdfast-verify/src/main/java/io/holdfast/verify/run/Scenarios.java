@@ -206,7 +206,6 @@ public final class Scenarios {
                         f.awaitProgress(100, Duration.ofSeconds(10));
                         f.snapshot(f.leader());
                         f.start(victim);
-                        f.sleepFully(Duration.ofSeconds(2));
                         f.noteCatchUp(victim);
                     }
                 }));
