@@ -152,26 +152,13 @@ final class Nodes implements AutoCloseable {
 
     /** The node's own view, or empty if it does not answer (down, paused, starting). */
     Optional<Status> status(String id) {
-        Spec s = specs.get(id);
-        try {
-            HttpURLConnection http =
-                    (HttpURLConnection) new URL("http://127.0.0.1:" + s.httpPort() + "/status").openConnection();
-            http.setConnectTimeout(300);
-            http.setReadTimeout(500);
-            try (InputStream in = http.getInputStream()) {
-                JsonNode n = JSON.readTree(in);
-                return Optional.of(new Status(
+        return getJson(id, "/status", 500)
+                .map(n -> new Status(
                         n.path("id").asText(),
                         n.path("role").asText(),
                         n.path("leader").isNull() ? null : n.path("leader").asText(),
                         n.path("term").asLong(),
                         n.path("appliedIndex").asLong()));
-            } finally {
-                http.disconnect();
-            }
-        } catch (IOException e) {
-            return Optional.empty();
-        }
     }
 
     /** Asks a running node to take a snapshot now; its answer line. */
@@ -198,14 +185,18 @@ final class Nodes implements AutoCloseable {
 
     /** The node's {@code /digest}: "appliedIndex:crc", or empty if it does not answer. */
     Optional<String> digest(String id) {
-        Spec s = specs.get(id);
+        return getJson(id, "/digest", 2000).map(n -> n.path("digest").asText());
+    }
+
+    /** GET a path of the node's HTTP port as JSON; empty if the node does not answer in time. */
+    private Optional<JsonNode> getJson(String id, String path, int readTimeoutMillis) {
         try {
-            HttpURLConnection http =
-                    (HttpURLConnection) new URL("http://127.0.0.1:" + s.httpPort() + "/digest").openConnection();
+            HttpURLConnection http = (HttpURLConnection)
+                    new URL("http://127.0.0.1:" + specs.get(id).httpPort() + path).openConnection();
             http.setConnectTimeout(300);
-            http.setReadTimeout(2000);
+            http.setReadTimeout(readTimeoutMillis);
             try (InputStream in = http.getInputStream()) {
-                return Optional.of(JSON.readTree(in).path("digest").asText());
+                return Optional.of(JSON.readTree(in));
             } finally {
                 http.disconnect();
             }
