@@ -1,0 +1,259 @@
+package io.holdfast.client.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.HolderInfo;
+import io.holdfast.Lease;
+import io.holdfast.LockInfo;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockService;
+import io.holdfast.core.LockTable.RegisterValue;
+import io.holdfast.core.Reply;
+import io.holdfast.protocol.server.HoldfastGrpcServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A whole client, not just one heartbeat: when its presumed leader is a member that accepts TCP and
+ * never answers (packets dropped, no reset), the session must stay open through several TTLs,
+ * because each heartbeat gives up on that member after its own short deadline and the next goes to
+ * the member that can serve it. Before the fix, the runtime sent {@code keepAlive(sessionId)} with
+ * the 10 s request timeout, every heartbeat went to the silent member, and the session expired
+ * after one TTL. ({@link SilentLeaderTest} covers the transport's half alone.)
+ */
+class SilentLeaderSessionTest {
+    private static final Duration TTL = Duration.ofSeconds(2);
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T closing(T c) {
+        toClose.add(c);
+        return c;
+    }
+
+    @Test
+    void aSessionWhoseHeartbeatsStartAtASilentMemberStaysOpenForThreeTtls() throws Exception {
+        BlackHole silent = closing(new BlackHole());
+        LocalNode node =
+                LocalNode.named("silent-session-" + UUID.randomUUID().toString().substring(0, 8));
+        HoldfastGrpcServer live = closing(HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node)));
+        // Member 1 is the black hole, member 2 the live server; the default 10 s request timeout.
+        GrpcTransport transport = new GrpcTransport(
+                HoldfastProvider.members("holdfast://127.0.0.1:" + silent.port() + ",127.0.0.1:" + live.port()),
+                ClientOptions.builder().build().requestTimeout());
+        GrpcTransport.Member first = transport.memberFor("127.0.0.1:" + silent.port());
+        GrpcTransport.Member second = transport.memberFor("127.0.0.1:" + live.port());
+        assertThat(transport.leader()).isSameAs(first);
+        // The session is opened on member 2 (opening it on the black hole would take the 10 s
+        // request timeout); the runtime owns the transport and closes it.
+        transport.noteLeader(second);
+        DivertingService service = new DivertingService(transport);
+        ClientRuntime client = closing(ClientRuntime.open(
+                "holdfast", service, ClientOptions.builder().sessionTtl(TTL).build(), HoldfastProvider.CAPABILITIES));
+        Lease lease = client.lock("orders/1").acquire(Duration.ofSeconds(5));
+        assertThat(silent.connections()).as("nothing went to member 1 yet").isZero();
+
+        // From the next heartbeat on, the client presumes that member 1 leads.
+        long answeredBefore = service.heartbeatsTo(second);
+        service.divertNextHeartbeatTo(first);
+        await().atMost(TTL).until(() -> service.heartbeatsTo(first) > 0);
+
+        await().during(TTL.multipliedBy(3))
+                .atMost(TTL.multipliedBy(3).plusSeconds(2))
+                .untilAsserted(() -> {
+                    assertThat(client.isOpen())
+                            .as("the client's session is open")
+                            .isTrue();
+                    assertThat(lease.isValid()).as("the lease is valid").isTrue();
+                    assertThat(holders(node, "orders/1"))
+                            .as("the service still has the lock held by the session")
+                            .singleElement()
+                            .satisfies(h -> assertThat(h.sessionId()).isEqualTo(client.sessionId()))
+                            .satisfies(h -> assertThat(h.fencingToken()).isEqualTo(lease.fencingToken()));
+                });
+
+        // Member 1 was really reached and never answered; the heartbeats moved on to member 2.
+        assertThat(silent.connections()).isPositive();
+        assertThat(silent.bytesRead()).isPositive();
+        assertThat(service.heartbeatsTo(second) - answeredBefore)
+                .as("heartbeats that started at member 2 in three TTLs")
+                .isGreaterThanOrEqualTo(3);
+        assertThat(transport.leader()).isSameAs(second);
+        lease.release();
+    }
+
+    private static List<HolderInfo> holders(LocalNode node, String name) {
+        return node.describe(name).map(LockInfo::holders).orElse(List.of());
+    }
+
+    /**
+     * The transport, counting the member each heartbeat starts at; told to, it makes the next
+     * heartbeat start at a given member. (Heartbeats go one at a time, so none is in flight to set
+     * the leader back when the next one is diverted.)
+     */
+    private static final class DivertingService implements LockService {
+        private final GrpcTransport transport;
+        private final List<GrpcTransport.Member> heartbeats = new CopyOnWriteArrayList<>();
+        private volatile GrpcTransport.Member divert;
+
+        DivertingService(GrpcTransport transport) {
+            this.transport = transport;
+        }
+
+        void divertNextHeartbeatTo(GrpcTransport.Member m) {
+            divert = m;
+        }
+
+        long heartbeatsTo(GrpcTransport.Member m) {
+            return heartbeats.stream().filter(h -> h == m).count();
+        }
+
+        private void beforeHeartbeat() {
+            GrpcTransport.Member m = divert;
+            if (m != null) {
+                divert = null;
+                transport.noteLeader(m);
+            }
+            heartbeats.add(transport.leader());
+        }
+
+        @Override
+        public CompletableFuture<Reply> keepAlive(String sessionId) {
+            beforeHeartbeat();
+            return transport.keepAlive(sessionId);
+        }
+
+        @Override
+        public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
+            beforeHeartbeat();
+            return transport.keepAlive(sessionId, timeout);
+        }
+
+        @Override
+        public CompletableFuture<Reply> submit(Command command) {
+            return transport.submit(command);
+        }
+
+        @Override
+        public void subscribe(String sessionId, Listener listener) {
+            transport.subscribe(sessionId, listener);
+        }
+
+        @Override
+        public void unsubscribe(String sessionId) {
+            transport.unsubscribe(sessionId);
+        }
+
+        @Override
+        public CompletableFuture<Optional<LockInfo>> describe(String name) {
+            return transport.describe(name);
+        }
+
+        @Override
+        public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
+            return transport.list(prefix, limit);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
+            return transport.isCurrentHolder(name, token);
+        }
+
+        @Override
+        public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
+            return transport.readRegister(key);
+        }
+
+        @Override
+        public void close() {
+            transport.close();
+        }
+    }
+
+    /** A member cut off silently: accepts connections on loopback, reads and drops every byte, never answers. */
+    private static final class BlackHole implements AutoCloseable {
+        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+        private final AtomicInteger connections = new AtomicInteger();
+        private final AtomicLong bytesRead = new AtomicLong();
+
+        BlackHole() throws IOException {
+            daemon(this::accept);
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        int connections() {
+            return connections.get();
+        }
+
+        long bytesRead() {
+            return bytesRead.get();
+        }
+
+        private void accept() {
+            try {
+                while (true) {
+                    Socket s = listener.accept();
+                    sockets.add(s);
+                    connections.incrementAndGet();
+                    daemon(() -> swallow(s));
+                }
+            } catch (IOException closed) {
+                // the black hole is closed
+            }
+        }
+
+        private void swallow(Socket s) {
+            byte[] buffer = new byte[8192];
+            try (InputStream in = s.getInputStream()) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    bytesRead.addAndGet(n);
+                }
+            } catch (IOException closed) {
+                // the client or the black hole went away
+            }
+        }
+
+        private static void daemon(Runnable r) {
+            Thread t = new Thread(r, "black-hole");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
+}
