@@ -46,12 +46,12 @@ public final class Recorder {
         return System.nanoTime();
     }
 
-    /** Writes an invocation (or a notice) as it is, and returns it. */
     /** Appends any other record (the final state of a lock). */
     public void append(io.holdfast.verify.history.Record r) {
         out.append(r);
     }
 
+    /** Writes an invocation (or a notice) as it is, and returns it. */
     public Op write(Op op) {
         out.append(op);
         return op;
