@@ -16,6 +16,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>Events of a session are delivered to its subscriber in the order the table emitted them. A
  * service may lose events (a connection breaks, the leader changes): clients must not depend on
  * them alone, and re-send an acquire's invocation to learn its outcome.
+ *
+ * <p>Every method returns at once and never blocks its caller: the work is done when the future
+ * completes. The gRPC endpoint calls a service from its network I/O threads, so a service that
+ * blocked there would stall every connection those threads serve.
  */
 public interface LockService extends AutoCloseable {
     /** Applies a command through the table's log. */

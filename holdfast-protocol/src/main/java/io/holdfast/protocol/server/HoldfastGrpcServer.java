@@ -19,7 +19,10 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  *
- * Requests are limited to {@value #MAX_INBOUND_BYTES} bytes (a register value is at most 64 KiB).
+ * Calls are handled on gRPC's I/O threads ({@code directExecutor}): the backend's methods must
+ * return at once, as {@link LockService} requires, and never block.
+ *
+ * <p>Requests are limited to {@value #MAX_INBOUND_BYTES} bytes (a register value is at most 64 KiB).
  * Clients may ping every {@code 5 s} to keep idle event streams alive through middleboxes, and the
  * server pings silent clients so that a dead client's event stream ends and its subscription is
  * dropped. {@link #close()} ends the event streams with {@code UNAVAILABLE} (so clients reconnect at
@@ -60,6 +63,10 @@ public final class HoldfastGrpcServer implements AutoCloseable {
         HoldfastGrpcService service = new HoldfastGrpcService(backend);
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 .addService(service)
+                // Calls run on the transport's I/O threads, not on a pool: the backend returns
+                // futures at once, and each hop to a pool thread costs a context switch per call
+                // (on 2 cores, the largest single CPU cost of a request; see docs/benchmarks-e2e.md).
+                .directExecutor()
                 .maxInboundMessageSize(MAX_INBOUND_BYTES)
                 .permitKeepAliveTime(5, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
