@@ -550,6 +550,24 @@ public final class ClientRuntime implements LockClient {
         endSeq(p.seq);
     }
 
+    /**
+     * The future to give a caller of an async method: it completes as {@code internal} does, but
+     * on a callback thread. Internal futures complete on transport threads (gRPC's I/O threads),
+     * where a caller's continuation, which may block, must never run.
+     */
+    <T> CompletableFuture<T> toCaller(CompletableFuture<T> internal) {
+        CompletableFuture<T> caller = new CompletableFuture<>();
+        internal.whenComplete((value, error) -> runCallback(() -> {
+            if (error == null) {
+                caller.complete(value);
+            } else {
+                caller.completeExceptionally(
+                        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+            }
+        }));
+        return caller;
+    }
+
     void runCallback(Runnable task) {
         try {
             callbacks.execute(task);

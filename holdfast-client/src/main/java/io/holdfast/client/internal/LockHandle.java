@@ -47,7 +47,7 @@ final class LockHandle implements DistributedLock {
     @Override
     public CompletableFuture<Lease> acquireAsync(AcquireOptions options) {
         check(options);
-        return rt.acquire(name, mode, 1, 1, options, rt.newOwner(), false).future;
+        return rt.acquire(name, mode, 1, 1, options, rt.newOwner(), false).forCaller();
     }
 
     private void check(AcquireOptions options) {

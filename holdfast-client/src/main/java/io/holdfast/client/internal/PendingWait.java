@@ -23,6 +23,12 @@ final class PendingWait {
     final CompletableFuture<Lease> future = new CompletableFuture<>();
     /** The acquire as sent, to re-send for its outcome. */
     volatile io.holdfast.core.Command.Acquire command;
+    /**
+     * Whether {@link #future} was given to a caller of the async API. Only then is it completed on
+     * a callback thread, where the caller's continuations may block; a blocking acquire is woken by
+     * the thread that learnt the outcome, one hand-off fewer.
+     */
+    private volatile boolean forCaller;
 
     private boolean settled;
     private long grantedToken;
@@ -39,6 +45,20 @@ final class PendingWait {
                 rt.cancelWait(this); // the caller cancelled the future: take the wait off the queue
             }
         });
+    }
+
+    /** The future for a caller of the async API: completed on a callback thread. */
+    CompletableFuture<Lease> forCaller() {
+        forCaller = true;
+        return future;
+    }
+
+    private void complete(Runnable completion) {
+        if (forCaller) {
+            rt.runCallback(completion);
+        } else {
+            completion.run();
+        }
     }
 
     synchronized boolean isSettled() {
@@ -68,7 +88,7 @@ final class PendingWait {
             return;
         }
         RuntimeLease lease = rt.newLease(name, mode, permits, token, leaseMillis);
-        rt.runCallback(() -> {
+        complete(() -> {
             if (!future.complete(lease)) {
                 lease.releaseQuietly();
             }
@@ -77,13 +97,13 @@ final class PendingWait {
 
     void busy() {
         if (settle()) {
-            rt.runCallback(() -> future.complete(null));
+            complete(() -> future.complete(null));
         }
     }
 
     void fail(Throwable cause) {
         if (settle()) {
-            rt.runCallback(() -> future.completeExceptionally(cause));
+            complete(() -> future.completeExceptionally(cause));
         }
     }
 
@@ -91,7 +111,7 @@ final class PendingWait {
     void cancel(Throwable cause) {
         if (settle()) {
             rt.cancelWait(this);
-            rt.runCallback(() -> future.completeExceptionally(cause));
+            complete(() -> future.completeExceptionally(cause));
         }
     }
 

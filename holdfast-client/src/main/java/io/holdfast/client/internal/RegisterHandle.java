@@ -27,11 +27,15 @@ final class RegisterHandle implements VersionedRegister {
 
     @Override
     public Optional<Versioned> get() {
-        return ClientRuntime.join(getAsync());
+        return ClientRuntime.join(read());
     }
 
     @Override
     public CompletableFuture<Optional<Versioned>> getAsync() {
+        return rt.toCaller(read());
+    }
+
+    private CompletableFuture<Optional<Versioned>> read() {
         rt.requireCapability(Capability.REGISTERS, "versioned registers");
         return rt.query(t -> t.readRegister(key))
                 .thenApply(value -> value.map(v -> new Versioned(key, v.version(), v.value())));
@@ -39,7 +43,7 @@ final class RegisterHandle implements VersionedRegister {
 
     @Override
     public Versioned compareAndSet(long expectedVersion, byte[] value) {
-        return ClientRuntime.join(compareAndSetAsync(expectedVersion, value));
+        return ClientRuntime.join(write(expectedVersion, value, null, 0));
     }
 
     @Override
@@ -53,7 +57,7 @@ final class RegisterHandle implements VersionedRegister {
 
     @Override
     public CompletableFuture<Versioned> compareAndSetAsync(long expectedVersion, byte[] value) {
-        return write(expectedVersion, value, null, 0);
+        return rt.toCaller(write(expectedVersion, value, null, 0));
     }
 
     private CompletableFuture<Versioned> write(long expectedVersion, byte[] value, String fenceName, long token) {

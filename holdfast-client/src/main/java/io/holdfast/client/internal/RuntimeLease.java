@@ -97,11 +97,16 @@ final class RuntimeLease implements Lease {
 
     @Override
     public void release() {
-        ClientRuntime.join(releaseAsync());
+        ClientRuntime.join(sendRelease());
     }
 
     @Override
     public CompletableFuture<Void> releaseAsync() {
+        return rt.toCaller(sendRelease());
+    }
+
+    /** The release; its future completes on a transport thread, so never hand it to a caller. */
+    private CompletableFuture<Void> sendRelease() {
         synchronized (this) {
             if (state == State.RELEASED) {
                 return CompletableFuture.completedFuture(null);
@@ -137,7 +142,7 @@ final class RuntimeLease implements Lease {
 
     /** Gives the lease back without reporting anything (a grant nobody wanted). */
     void releaseQuietly() {
-        releaseAsync().exceptionally(e -> null);
+        sendRelease().exceptionally(e -> null);
     }
 
     void markReleased() {

@@ -49,7 +49,8 @@ final class SemaphoreHandle implements DistributedSemaphore {
     @Override
     public CompletableFuture<Lease> acquireAsync(int permits, AcquireOptions options) {
         check(permits, options);
-        return rt.acquire(name, LockMode.PERMITS, permits, maxPermits, options, rt.newOwner(), false).future;
+        return rt.acquire(name, LockMode.PERMITS, permits, maxPermits, options, rt.newOwner(), false)
+                .forCaller();
     }
 
     private void check(int permits, AcquireOptions options) {

@@ -1,0 +1,194 @@
+package io.holdfast.client.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockService;
+import io.holdfast.core.LockTable.RegisterValue;
+import io.holdfast.core.Reply;
+import io.holdfast.protocol.server.HoldfastGrpcServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client reads answers on gRPC's I/O threads. A caller's continuation on a future of the async
+ * API must not run there: one that blocks on another call of the same client would wait for an
+ * answer that only that thread can read. Each test holds the server's answer back until the
+ * continuation is attached, so that it runs where the answer completes it, then makes a blocking
+ * call inside it.
+ */
+class AsyncContinuationTest {
+    private LocalNode node;
+    private Gate gate;
+    private HoldfastGrpcServer server;
+    private LockClient client;
+
+    @BeforeEach
+    void start() {
+        node = LocalNode.named(
+                "async-continuation-" + UUID.randomUUID().toString().substring(0, 8));
+        gate = new Gate(new LocalTransport(node));
+        server = HoldfastGrpcServer.start("127.0.0.1", 0, gate);
+        client = LockClient.open("holdfast://127.0.0.1:" + server.port());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        gate.open();
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void aContinuationOnReleaseAsyncMayBlockOnTheSameClient() throws Exception {
+        var lease = client.lock("orders/1").acquire(Duration.ofSeconds(5));
+        gate.holdCommands(c -> c instanceof Command.Release);
+        CompletableFuture<Long> next = lease.releaseAsync().thenApply(done -> blockingAcquire("orders/2"));
+        assertContinuationRanOffTheIoThreads(next);
+    }
+
+    @Test
+    void aContinuationOnAcquireAsyncMayBlockOnTheSameClient() throws Exception {
+        gate.holdCommands(c -> c instanceof Command.Acquire);
+        CompletableFuture<Long> next = client.lock("orders/5")
+                .acquireAsync(Duration.ofSeconds(5))
+                .thenApply(lease -> blockingAcquire("orders/6"));
+        assertContinuationRanOffTheIoThreads(next);
+    }
+
+    @Test
+    void aContinuationOnGetAsyncMayBlockOnTheSameClient() throws Exception {
+        gate.holdReads();
+        CompletableFuture<Long> next =
+                client.register("config/1").getAsync().thenApply(v -> blockingAcquire("orders/3"));
+        assertContinuationRanOffTheIoThreads(next);
+    }
+
+    @Test
+    void aContinuationOnCompareAndSetAsyncMayBlockOnTheSameClient() throws Exception {
+        gate.holdCommands(c -> c instanceof Command.RegisterSet);
+        CompletableFuture<Long> next = client.register("config/2")
+                .compareAndSetAsync(0, new byte[] {1})
+                .thenApply(v -> blockingAcquire("orders/4"));
+        assertContinuationRanOffTheIoThreads(next);
+    }
+
+    private final AtomicReference<String> continuationThread = new AtomicReference<>();
+
+    private long blockingAcquire(String name) {
+        continuationThread.set(Thread.currentThread().getName());
+        gate.open(); // later calls pass
+        try {
+            return client.lock(name).acquire(Duration.ofSeconds(5)).fencingToken();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void assertContinuationRanOffTheIoThreads(CompletableFuture<Long> next) throws Exception {
+        assertThat(gate.held.await(5, TimeUnit.SECONDS))
+                .as("the answer was held back")
+                .isTrue();
+        gate.releaseHeld();
+        assertThat(next.get(10, TimeUnit.SECONDS)).isPositive();
+        assertThat(continuationThread.get()).startsWith("holdfast-callbacks");
+    }
+
+    /** Passes calls through to a service; can hold back the answer of one kind of call. */
+    private static final class Gate implements LockService {
+        private final LockService backend;
+        private volatile Predicate<Command> holdCommands = c -> false;
+        private volatile boolean holdReads;
+        private final CountDownLatch held = new CountDownLatch(1);
+        private final CompletableFuture<Void> release = new CompletableFuture<>();
+
+        Gate(LockService backend) {
+            this.backend = backend;
+        }
+
+        void holdCommands(Predicate<Command> which) {
+            holdCommands = which;
+        }
+
+        void holdReads() {
+            holdReads = true;
+        }
+
+        void open() {
+            holdCommands = c -> false;
+            holdReads = false;
+        }
+
+        void releaseHeld() {
+            release.complete(null);
+        }
+
+        /** Answers once the test releases the held call, from a thread of neither side. */
+        private <T> CompletableFuture<T> held(CompletableFuture<T> answer) {
+            held.countDown();
+            return answer.thenCombineAsync(
+                    release, (value, ignored) -> value, CompletableFuture.delayedExecutor(0, TimeUnit.MILLISECONDS));
+        }
+
+        private <T> CompletableFuture<T> maybeHeld(boolean hold, CompletableFuture<T> answer) {
+            return hold ? held(answer) : answer;
+        }
+
+        @Override
+        public CompletableFuture<Reply> submit(Command command) {
+            return maybeHeld(holdCommands.test(command), backend.submit(command));
+        }
+
+        @Override
+        public CompletableFuture<Reply> keepAlive(String sessionId) {
+            return backend.keepAlive(sessionId);
+        }
+
+        @Override
+        public void subscribe(String sessionId, Listener listener) {
+            backend.subscribe(sessionId, listener);
+        }
+
+        @Override
+        public void unsubscribe(String sessionId) {
+            backend.unsubscribe(sessionId);
+        }
+
+        @Override
+        public CompletableFuture<Optional<LockInfo>> describe(String name) {
+            return backend.describe(name);
+        }
+
+        @Override
+        public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
+            return backend.list(prefix, limit);
+        }
+
+        @Override
+        public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
+            return backend.isCurrentHolder(name, token);
+        }
+
+        @Override
+        public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
+            return maybeHeld(holdReads, backend.readRegister(key));
+        }
+
+        @Override
+        public void close() {
+            backend.close();
+        }
+    }
+}
