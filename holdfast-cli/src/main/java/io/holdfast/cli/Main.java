@@ -35,6 +35,10 @@ import picocli.CommandLine.UnmatchedArgumentException;
             HelpCommand.class
         })
 public final class Main implements Callable<Integer> {
+    static {
+        io.holdfast.server.ServerJvm.prepare(); // before anything uses CompletableFuture
+    }
+
     @Spec
     CommandSpec spec;
 

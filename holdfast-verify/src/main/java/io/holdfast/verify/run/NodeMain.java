@@ -26,6 +26,10 @@ import java.util.concurrent.CountDownLatch;
 public final class NodeMain {
     private NodeMain() {}
 
+    static {
+        io.holdfast.server.ServerJvm.prepare(); // before anything uses CompletableFuture
+    }
+
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = parse(args);
         String id = opts.get("--id");
