@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# holdfast-bench/ab.sh: compares builds (or JVM options) of the server and client side by side, in the
+# same run, which is the only fair comparison on a small, noisy machine.
+#
+#   holdfast-bench/ab.sh ROUNDS CLIENT_JAR 'LABEL=SERVER_JAR[@CLIENT_JAR][|client JVM opts][|server JVM opts]'...
+#
+# Each round runs every variant in turn: a fresh durable single node (CLUSTER=1: a 3-node cluster of
+# three processes) on loopback ports 24653-24655 (cluster: 34653-36655), 20 s of scenario (b) to warm it
+# up, then scenarios (a) 1 client/1 lock, (b) 64 clients/64 locks, (c) 64 clients/1 lock, each for $DUR
+# (default 10s) after 3 s of warmup. One line per scenario: pairs/s, p50 and p99 of a pair in ms, the
+# servers' CPU (user + system, from /proc) in ms per pair, and the load average.
+#
+# Example (a build saved before a change against the current one):
+#   cp holdfast-cli/target/holdfast.jar /tmp/before.jar    # ... change, rebuild ...
+#   holdfast-bench/ab.sh 2 /tmp/before.jar before=/tmp/before.jar after=holdfast-cli/target/holdfast.jar@holdfast-cli/target/holdfast.jar
+# Environment: SOPTS / COPTS (server / load generator JVM options), DUR, SCEN ("1 1 a;64 64 b"), CLUSTER.
+set -u
+rounds=$1; cj=$2; shift 2
+COPTS=${COPTS:--Xmx1g -XX:+UseSerialGC}
+DUR=${DUR:-10s}
+SCEN=${SCEN:-"1 1 a;64 64 b;64 1 c"}
+for r in $(seq 1 $rounds); do
+ for v in "$@"; do
+  IFS='|' read -r lj xc xs <<<"$v"; label=${lj%%=*}; jar=${lj#*=}; cjv=$cj; [[ $jar == *@* ]] && { cjv=${jar#*@}; jar=${jar%@*}; }
+  d=$(mktemp -d /tmp/ab.XXXX)
+  if [[ ${CLUSTER:-0} == 1 ]]; then
+    peers=n1=127.0.0.1:34654,n2=127.0.0.1:35654,n3=127.0.0.1:36654; pids=
+    for i in 1 2 3; do b=$((33+i))
+      java ${SOPTS:--Xmx512m -XX:+UseSerialGC} $xs -jar $jar server --id n$i --peers $peers --client-port ${b}653 --raft-port ${b}654 --http-port ${b}655 --data-dir $d/n$i > $d/n$i.log 2>&1 &
+      pids="$pids $!"; done
+    be=holdfast://127.0.0.1:34653,127.0.0.1:35653,127.0.0.1:36653
+    for i in $(seq 1 150); do curl -s localhost:34655/status | grep -q '"leader":"' && break; sleep 0.2; done
+  else
+    java ${SOPTS:--Xmx512m -XX:+UseSerialGC} $xs -jar $jar server --data-dir $d/data --client-port 24653 --raft-port 24654 --http-port 24655 > $d/server.log 2>&1 &
+    pids=$!; be=holdfast://127.0.0.1:24653
+    for i in $(seq 1 100); do curl -sf localhost:24655/ready >/dev/null && break; sleep 0.2; done
+  fi
+  cpu() { local t=0; for p in $pids; do t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }
+  java $COPTS $xc -jar $cjv bench --backend $be --clients 64 --locks 64 --duration 20s --warmup 1s >/dev/null 2>&1
+  IFS=';' read -ra scs <<<"$SCEN"
+  for sc in "${scs[@]}"; do
+    read -r nc nl tag <<<"$sc"
+    c0=$(cpu)
+    out=$(java $COPTS $xc -jar $cjv bench --backend $be --clients $nc --locks $nl --duration $DUR --warmup 3s 2>&1)
+    c1=$(cpu)
+    pairs=$(echo "$out" | awk '/^  pairs/{gsub(",","",$2); print $2}')
+    echo -e "round $r\t$label\t($tag)\t$(echo "$out" | awk '/throughput/{print $2}')/s\tp50 $(echo "$out" | awk '/^  pair /{print $2}')\tp99 $(echo "$out" | awk '/^  pair /{print $4}')\tcpu_ms/pair $(awk -v c=$((c1-c0)) -v p=${pairs:-0} -v d=${DUR%s} 'BEGIN{if(p>0) printf "%.3f", c*10/(p*(d+3)/d); else print "-"}')\tload $(cut -d' ' -f1 /proc/loadavg)"
+  done
+  kill $pids; wait $pids 2>/dev/null; rm -rf $d
+ done
+done
