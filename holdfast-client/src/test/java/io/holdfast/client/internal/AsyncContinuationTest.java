@@ -3,14 +3,12 @@ package io.holdfast.client.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.LockClient;
-import io.holdfast.LockInfo;
 import io.holdfast.core.Command;
 import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable.RegisterValue;
 import io.holdfast.core.Reply;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -107,15 +105,14 @@ class AsyncContinuationTest {
     }
 
     /** Passes calls through to a service; can hold back the answer of one kind of call. */
-    private static final class Gate implements LockService {
-        private final LockService backend;
+    private static final class Gate extends ForwardingLockService {
         private volatile Predicate<Command> holdCommands = c -> false;
         private volatile boolean holdReads;
         private final CountDownLatch held = new CountDownLatch(1);
         private final CompletableFuture<Void> release = new CompletableFuture<>();
 
         Gate(LockService backend) {
-            this.backend = backend;
+            super(backend);
         }
 
         void holdCommands(Predicate<Command> which) {
@@ -142,53 +139,16 @@ class AsyncContinuationTest {
                     release, (value, ignored) -> value, CompletableFuture.delayedExecutor(0, TimeUnit.MILLISECONDS));
         }
 
-        private <T> CompletableFuture<T> maybeHeld(boolean hold, CompletableFuture<T> answer) {
-            return hold ? held(answer) : answer;
-        }
-
         @Override
         public CompletableFuture<Reply> submit(Command command) {
-            return maybeHeld(holdCommands.test(command), backend.submit(command));
-        }
-
-        @Override
-        public CompletableFuture<Reply> keepAlive(String sessionId) {
-            return backend.keepAlive(sessionId);
-        }
-
-        @Override
-        public void subscribe(String sessionId, Listener listener) {
-            backend.subscribe(sessionId, listener);
-        }
-
-        @Override
-        public void unsubscribe(String sessionId) {
-            backend.unsubscribe(sessionId);
-        }
-
-        @Override
-        public CompletableFuture<Optional<LockInfo>> describe(String name) {
-            return backend.describe(name);
-        }
-
-        @Override
-        public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-            return backend.list(prefix, limit);
-        }
-
-        @Override
-        public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-            return backend.isCurrentHolder(name, token);
+            CompletableFuture<Reply> answer = super.submit(command);
+            return holdCommands.test(command) ? held(answer) : answer;
         }
 
         @Override
         public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-            return maybeHeld(holdReads, backend.readRegister(key));
-        }
-
-        @Override
-        public void close() {
-            backend.close();
+            CompletableFuture<Optional<RegisterValue>> answer = super.readRegister(key);
+            return holdReads ? held(answer) : answer;
         }
     }
 }

@@ -8,9 +8,6 @@ import io.holdfast.HolderInfo;
 import io.holdfast.Lease;
 import io.holdfast.LockInfo;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.core.Command;
-import io.holdfast.core.LockService;
-import io.holdfast.core.LockTable.RegisterValue;
 import io.holdfast.core.Reply;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.IOException;
@@ -21,7 +18,6 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -116,12 +112,13 @@ class SilentLeaderSessionTest {
      * heartbeat start at a given member. (Heartbeats go one at a time, so none is in flight to set
      * the leader back when the next one is diverted.)
      */
-    private static final class DivertingService implements LockService {
+    private static final class DivertingService extends ForwardingLockService {
         private final GrpcTransport transport;
         private final List<GrpcTransport.Member> heartbeats = new CopyOnWriteArrayList<>();
         private volatile GrpcTransport.Member divert;
 
         DivertingService(GrpcTransport transport) {
+            super(transport);
             this.transport = transport;
         }
 
@@ -145,53 +142,13 @@ class SilentLeaderSessionTest {
         @Override
         public CompletableFuture<Reply> keepAlive(String sessionId) {
             beforeHeartbeat();
-            return transport.keepAlive(sessionId);
+            return super.keepAlive(sessionId);
         }
 
         @Override
         public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
             beforeHeartbeat();
-            return transport.keepAlive(sessionId, timeout);
-        }
-
-        @Override
-        public CompletableFuture<Reply> submit(Command command) {
-            return transport.submit(command);
-        }
-
-        @Override
-        public void subscribe(String sessionId, Listener listener) {
-            transport.subscribe(sessionId, listener);
-        }
-
-        @Override
-        public void unsubscribe(String sessionId) {
-            transport.unsubscribe(sessionId);
-        }
-
-        @Override
-        public CompletableFuture<Optional<LockInfo>> describe(String name) {
-            return transport.describe(name);
-        }
-
-        @Override
-        public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-            return transport.list(prefix, limit);
-        }
-
-        @Override
-        public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-            return transport.isCurrentHolder(name, token);
-        }
-
-        @Override
-        public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-            return transport.readRegister(key);
-        }
-
-        @Override
-        public void close() {
-            transport.close();
+            return super.keepAlive(sessionId, timeout);
         }
     }
 

@@ -1,0 +1,70 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.LockInfo;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockService;
+import io.holdfast.core.LockTable.RegisterValue;
+import io.holdfast.core.Reply;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/** Passes every call to another service; tests override the calls they meddle with. */
+abstract class ForwardingLockService implements LockService {
+    protected final LockService delegate;
+
+    ForwardingLockService(LockService delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public CompletableFuture<Reply> submit(Command command) {
+        return delegate.submit(command);
+    }
+
+    @Override
+    public CompletableFuture<Reply> keepAlive(String sessionId) {
+        return delegate.keepAlive(sessionId);
+    }
+
+    @Override
+    public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
+        return delegate.keepAlive(sessionId, timeout);
+    }
+
+    @Override
+    public void subscribe(String sessionId, Listener listener) {
+        delegate.subscribe(sessionId, listener);
+    }
+
+    @Override
+    public void unsubscribe(String sessionId) {
+        delegate.unsubscribe(sessionId);
+    }
+
+    @Override
+    public CompletableFuture<Optional<LockInfo>> describe(String name) {
+        return delegate.describe(name);
+    }
+
+    @Override
+    public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
+        return delegate.list(prefix, limit);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
+        return delegate.isCurrentHolder(name, token);
+    }
+
+    @Override
+    public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
+        return delegate.readRegister(key);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
