@@ -43,6 +43,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * The client half of Holdfast over any {@link LockService}: one session, its heartbeats, the
@@ -441,12 +443,12 @@ public final class ClientRuntime implements LockClient {
             answered.set(true);
             try {
                 if (error != null) {
-                    p.fail(unwrap(error));
+                    p.cancel(unwrap(error)); // it may have been queued, or granted: withdraw it
                 } else {
                     onAcquireReply(p, command, reply, waitMillis);
                 }
             } catch (RuntimeException | Error e) {
-                p.fail(e); // never leave a caller waiting on a wait nobody will settle
+                p.cancel(e); // never leave a caller waiting on a wait nobody will settle
             }
         });
         return p;
@@ -461,6 +463,8 @@ public final class ClientRuntime implements LockClient {
             // The service times the wait out; this is only a backstop for a lost event.
             long backstop = waitMillis + Math.max(2_000, options.sessionTtl().toMillis());
             schedule(() -> recheck(p, command), backstop);
+        } else if (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE) {
+            p.cancel(failure(reply)); // the reply was lost on the way: the outcome is unknown
         } else {
             p.fail(failure(reply));
         }
@@ -503,32 +507,85 @@ public final class ClientRuntime implements LockClient {
             } else if (error == null) {
                 onAcquireReply(p, command, reply, 0);
             } else {
-                p.fail(unwrap(error));
+                p.cancel(unwrap(error));
             }
         });
     }
 
-    /** Withdraws a wait from the queue; if it was granted meanwhile, the grant is released. */
-    CompletableFuture<Void> cancelWait(PendingWait p) {
+    /**
+     * Withdraws a wait the client gave up on without knowing its outcome (cancelled, no answer, a
+     * lost reply). The wait's seq stays outstanding until the service answers, so that the table
+     * still remembers a grant that was made meanwhile and reports it; that grant is then given
+     * back. Sent again in the background until the service answers (see {@link #untilKnown}).
+     *
+     * @return the first attempt's outcome
+     */
+    CompletableFuture<Reply> withdraw(PendingWait p) {
         if (state != State.OPEN || severed) {
-            return CompletableFuture.completedFuture(null);
+            endSeq(p.seq); // the session's end takes the wait off the queue
+            return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
         }
-        return callOnce(seq -> new Command.CancelWait(0, invocation(seq), p.name, p.seq))
-                .handle((reply, error) -> {
-                    if (reply instanceof Reply.Granted g) {
-                        releaseQuietly(p.name, g.token());
-                    }
-                    return null;
-                });
+        return untilKnown(seq -> new Command.CancelWait(0, invocation(seq), p.name, p.seq), reply -> {
+            endSeq(p.seq);
+            if (reply instanceof Reply.Granted g) {
+                giveBack(p.name, g.token());
+            }
+        });
     }
 
-    void releaseQuietly(String name, long token) {
+    /**
+     * Releases a grant nobody will use (a wait given up on, a lease released quietly), until the
+     * service answers (see {@link #untilKnown}).
+     */
+    void giveBack(String name, long token) {
         RuntimeLease lease = leases.get(token);
         if (lease != null) {
             lease.markReleased();
         }
         if (state == State.OPEN && !severed) {
-            callOnce(seq -> new Command.Release(0, invocation(seq), name, token));
+            untilKnown(seq -> new Command.Release(0, invocation(seq), name, token), null);
+        }
+    }
+
+    /**
+     * Sends a command whose effect the client must be sure of: a release, or the withdrawal of a
+     * wait. Without that, a lock the client no longer wants would stay held by its session, which
+     * lives on and keeps sending heartbeats: nobody would ever free it. The first attempt runs with
+     * the retry policy like any call; while the outcome stays unknown (no answer, or a reply lost
+     * on the way) the same invocation is sent again in the background, with a growing delay of up
+     * to 5 s, until the service answers or the session ends (its end frees everything anyway). The
+     * seq stays outstanding until then, so a late retry gets the original answer.
+     *
+     * @param onKnown called with the service's answer, if not null
+     * @return the first attempt's outcome; failed with {@link SessionExpiredException} at once if
+     *     the session is over
+     */
+    CompletableFuture<Reply> untilKnown(LongFunction<Command> build, Consumer<Reply> onKnown) {
+        try {
+            ensureOpen();
+        } catch (SessionExpiredException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        long seq = beginSeq();
+        Command command = build.apply(seq);
+        CompletableFuture<Reply> first = call(command);
+        first.whenComplete((reply, error) -> knownOrAgain(command, seq, reply, error, onKnown, 1));
+        return first;
+    }
+
+    private void knownOrAgain(
+            Command command, long seq, Reply reply, Throwable error, Consumer<Reply> onKnown, int round) {
+        boolean unknown = error != null || (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE);
+        if (unknown && state == State.OPEN && !severed) {
+            long delay = Math.min(5_000, 100L << Math.min(round, 6));
+            schedule(
+                    () -> call(command).whenComplete((r, e) -> knownOrAgain(command, seq, r, e, onKnown, round + 1)),
+                    delay);
+            return;
+        }
+        endSeq(seq);
+        if (!unknown && onKnown != null) {
+            onKnown.accept(reply);
         }
     }
 
@@ -545,9 +602,15 @@ public final class ClientRuntime implements LockClient {
         leases.remove(lease.fencingToken(), lease);
     }
 
-    void settled(PendingWait p) {
+    /**
+     * The wait is over for its caller. Its seq ends here unless it is being withdrawn: then the
+     * withdrawal ends it when the service has answered ({@link #withdraw}).
+     */
+    void settled(PendingWait p, boolean withdrawing) {
         pending.remove(p.seq, p);
-        endSeq(p.seq);
+        if (!withdrawing) {
+            endSeq(p.seq);
+        }
     }
 
     /**
@@ -592,7 +655,7 @@ public final class ClientRuntime implements LockClient {
             if (p != null) {
                 p.grant(g.token());
             } else if (!leases.containsKey(g.token())) {
-                releaseQuietly(g.name(), g.token()); // a wait we already gave up on
+                giveBack(g.name(), g.token()); // a wait we already gave up on
             }
         } else if (event instanceof Event.WaitTimedOut t) {
             PendingWait p = pending.get(t.seq());

@@ -41,8 +41,8 @@ final class PendingWait {
         this.permits = permits;
         this.leaseMillis = leaseMillis;
         future.whenComplete((lease, error) -> {
-            if (error instanceof CancellationException && settle()) {
-                rt.cancelWait(this); // the caller cancelled the future: take the wait off the queue
+            if (error instanceof CancellationException && settle(true)) {
+                rt.withdraw(this); // the caller cancelled the future: take the wait off the queue
             }
         });
     }
@@ -65,12 +65,17 @@ final class PendingWait {
         return settled;
     }
 
-    private synchronized boolean settle() {
+    private boolean settle() {
+        return settle(false);
+    }
+
+    /** @param withdrawing the wait's outcome may be unknown, and it will be withdrawn */
+    private synchronized boolean settle(boolean withdrawing) {
         if (settled) {
             return false;
         }
         settled = true;
-        rt.settled(this);
+        rt.settled(this, withdrawing);
         return true;
     }
 
@@ -84,7 +89,7 @@ final class PendingWait {
             }
         }
         if (!settle()) {
-            rt.releaseQuietly(name, token); // granted after we gave up: give it back
+            rt.giveBack(name, token); // granted after we gave up: give it back
             return;
         }
         RuntimeLease lease = rt.newLease(name, mode, permits, token, leaseMillis);
@@ -107,10 +112,14 @@ final class PendingWait {
         }
     }
 
-    /** Gives up on the wait with this failure and withdraws it from the queue. */
+    /**
+     * Gives up on the wait with this failure and withdraws it from the queue: for every end whose
+     * outcome the service has not told (no answer, a lost reply, the caller's own cancellation).
+     * A grant made meanwhile is given back.
+     */
     void cancel(Throwable cause) {
-        if (settle()) {
-            rt.cancelWait(this);
+        if (settle(true)) {
+            rt.withdraw(this);
             complete(() -> future.completeExceptionally(cause));
         }
     }
@@ -146,7 +155,7 @@ final class PendingWait {
                 } catch (ExecutionException e) {
                     throw ClientRuntime.rethrow(ClientRuntime.unwrap(e));
                 } catch (TimeoutException e) {
-                    fail(new io.holdfast.UnavailableException("no answer to the try within " + bound + " ms"));
+                    cancel(new io.holdfast.UnavailableException("no answer to the try within " + bound + " ms"));
                     return ClientRuntime.join(future);
                 }
             }
@@ -158,13 +167,13 @@ final class PendingWait {
     }
 
     private void abandon() {
-        if (settle()) {
+        if (settle(true)) {
             try {
-                rt.cancelWait(this).get(rt.options().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                rt.withdraw(this).get(rt.options().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException again) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
-                // The wait expires at its deadline or with the session instead.
+                // not answered yet: the withdrawal goes on in the background
             }
             future.cancel(false);
         } else if (!future.cancel(false) && !future.isCompletedExceptionally()) {

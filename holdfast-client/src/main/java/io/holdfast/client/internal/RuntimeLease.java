@@ -105,7 +105,12 @@ final class RuntimeLease implements Lease {
         return rt.toCaller(sendRelease());
     }
 
-    /** The release; its future completes on a transport thread, so never hand it to a caller. */
+    /**
+     * The release; its future completes on a transport thread, so never hand it to a caller. When
+     * its outcome stays unknown, the caller hears {@link io.holdfast.UnavailableException} and the
+     * release is sent again in the background until the service answers ({@link
+     * ClientRuntime#untilKnown}).
+     */
     private CompletableFuture<Void> sendRelease() {
         synchronized (this) {
             if (state == State.RELEASED) {
@@ -120,7 +125,7 @@ final class RuntimeLease implements Lease {
         rt.forget(this);
         CompletableFuture<Reply> sent;
         try {
-            sent = rt.callOnce(seq -> new Command.Release(0, rt.invocation(seq), name, token));
+            sent = rt.untilKnown(seq -> new Command.Release(0, rt.invocation(seq), name, token), null);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
