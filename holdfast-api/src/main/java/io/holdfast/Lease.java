@@ -62,8 +62,11 @@ public interface Lease extends AutoCloseable {
      *
      * @throws LockLostException if the lease was lost before it could be released: the caller
      *     should assume that its critical section may have overlapped another holder's
-     * @throws UnavailableException if the service could not be reached; the lease is then given up
-     *     by the client and will be freed by its lease timeout or the session's expiry
+     * @throws UnavailableException if the service could not be reached or its answer was lost; the
+     *     lease is then given up by the caller. The Holdfast server's client ({@code holdfast://})
+     *     and {@code mem:} go on sending the release in the background for as long as their session
+     *     lives, so the lock is not left held by a live session; in any case it is freed by its lease
+     *     timeout or when the session ends
      */
     void release();
 
