@@ -66,6 +66,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code wait-next KEY}: the next operation is a blocking acquire of KEY that waits {@link
  *       Workload#LONG_WAIT} and announces {@code IN-WAIT <KEY>} once queued (the harness pauses the
  *       process there, so that its session expires with a queued waiter).
+ *   <li>{@code contend NAME HOLD_MS}: in the background, a try of the exclusive lock NAME (phase
+ *       {@value Workload#PHASE}, recorded like the workload's); answers {@code CONTENDED OK <token>}
+ *       or {@code CONTENDED FAIL <error>} as soon as the try has an outcome, holds a grant for
+ *       HOLD_MS, then releases it (recorded). The harness uses it to ask a given client for a given
+ *       lock at a given moment (right after a partition, say).
  *   <li>{@code final-state LIVE NAME...}: records a {@code FinalLock} for each name (LIVE: the
  *       comma-separated session ids of the run's open clients); answers {@code STATE-END} and
  *       {@code name:holders/waiters} for each. {@code peek-state NAME...} answers the same without
@@ -222,6 +227,11 @@ public final class ClientMain {
                 workload.announceNextQueuedWait(w[1], what -> say(o, "IN-WAIT " + what));
                 return null;
             }
+            case "contend" -> {
+                need(w, 3, "contend NAME HOLD_MS");
+                contend(w[1], Long.parseLong(w[2]));
+                return null;
+            }
             case "final-state" -> {
                 need(w, 3, "final-state LIVE_SESSIONS(comma-separated) NAME...");
                 return finalState(List.of(w[1].split(",")), Arrays.asList(w).subList(2, w.length), true);
@@ -340,6 +350,29 @@ public final class ClientMain {
         if (w.length < n) {
             throw new InvalidArgumentException("usage: " + usage);
         }
+    }
+
+    private void contend(String name, long holdMillis) {
+        PrintStream o = out;
+        LockClient c = client();
+        Thread t = new Thread(
+                () -> {
+                    Ops.Acquired a = ops.acquire(Workload.PHASE, c, name, Op.Kind.LOCK, 0, true, 0, null);
+                    if (a.held() == null) {
+                        say(o, "CONTENDED FAIL " + a.completion().error());
+                        return;
+                    }
+                    say(o, "CONTENDED OK " + a.held().token());
+                    try {
+                        Thread.sleep(holdMillis); // the hold itself
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    ops.release(Workload.PHASE, a.held());
+                },
+                "contend-" + name);
+        t.setDaemon(true);
+        t.start();
     }
 
     private static void say(PrintStream out, String line) {

@@ -55,7 +55,7 @@ final class Faults {
      * mean something when they last long enough (a pause past the TTL).
      */
     void sleepFully(Duration d) throws InterruptedException {
-        Thread.sleep(d.toMillis());
+        Thread.sleep(Math.max(0, d.toMillis()));
     }
 
     /** A random duration in [min, max]. */
@@ -188,6 +188,22 @@ final class Faults {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /**
+     * Asks {@code client} to try the exclusive lock {@code key} now and, if granted, to hold it for
+     * {@code hold} (see ClientMain's {@code contend}). Returns its answer ({@code CONTENDED OK
+     * <token>} or {@code CONTENDED FAIL <error>}), or null if none came within {@code timeout}.
+     */
+    String contend(String client, String key, Duration hold, Duration timeout) throws InterruptedException {
+        String answer;
+        try {
+            answer = workers.ask(client, "contend " + key + " " + hold.toMillis(), timeout, "CONTENDED");
+        } catch (IOException e) {
+            answer = null;
+        }
+        record("contend", client, key + ": " + (answer == null ? "no answer" : answer));
+        return answer;
     }
 
     void resumeClient(String client) {

@@ -19,6 +19,9 @@ public final class Scenarios {
     /** The clients' session TTL in every run. */
     static final Duration TTL = Duration.ofSeconds(3);
 
+    /** The lock that {@code leader-isolated-with-holder} has a client on the old leader's side try. */
+    static final String CONTENDED = "lock-p";
+
     /** How long a fault that must cost a client its session lasts: the TTL and 4 s to act on it. */
     private static final Duration PAST_TTL = TTL.plusSeconds(4);
 
@@ -85,7 +88,16 @@ public final class Scenarios {
                         String leader = f.leader();
                         Set<String> side = f.withAllClientsButOne(Set.of(leader), r);
                         f.partition(side, f.everyoneBut(side));
-                        f.sleepFully(PAST_TTL);
+                        long started = System.nanoTime();
+                        // At once, before the old leader can know it is cut off, a client on its
+                        // side tries a lock nobody uses: a leader that answers without a quorum
+                        // grants it with a token the majority will hand out again.
+                        String inside = side.stream()
+                                .filter(f.clientIds()::contains)
+                                .findFirst()
+                                .orElseThrow();
+                        f.contend(inside, CONTENDED, Duration.ofMillis(500), Duration.ofSeconds(5));
+                        f.sleepFully(PAST_TTL.minusNanos(System.nanoTime() - started));
                         f.healNetwork();
                     }
                 }));

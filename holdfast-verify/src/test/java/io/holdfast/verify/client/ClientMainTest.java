@@ -81,6 +81,23 @@ class ClientMainTest {
             assertThat(next()).isEqualTo("FAIL NOT_HELD");
             commands.println("final-get reg-0");
             assertThat(next()).isEqualTo("OK 0 0");
+
+            // contend: a try in the background, held for a while, then released
+            commands.println("final-acquire lock-9 LOCK 500");
+            String held = next();
+            assertThat(held).matches("OK \\d+");
+            commands.println("contend lock-9 0");
+            assertThat(next()).isEqualTo("CONTENDED FAIL TIMEOUT");
+            commands.println("final-release lock-9");
+            assertThat(next()).isEqualTo(held);
+            commands.println("contend lock-9 300");
+            assertThat(next()).matches("CONTENDED OK \\d+");
+            commands.println("final-acquire lock-9 LOCK 0");
+            assertThat(next()).as("held by the contend").isEqualTo("FAIL TIMEOUT");
+            commands.println("final-acquire lock-9 LOCK 3000");
+            assertThat(next()).as("released after its hold").matches("OK \\d+");
+            commands.println("final-release lock-9");
+            assertThat(next()).startsWith("OK ");
             commands.println("session");
             assertThat(next()).isEqualTo("SESSION " + session);
             commands.println("frobnicate");
@@ -114,6 +131,16 @@ class ClientMainTest {
         }
         assertThat(WellFormed.ops(ops)).isEmpty();
         assertThat(workloadOps(file)).isGreaterThanOrEqualTo(20);
+        assertThat(ops.stream().filter(op -> "lock-9".equals(op.key()) && Workload.PHASE.equals(op.phase())))
+                .as("the contends, recorded as workload operations")
+                .extracting(op -> op.f() + " " + op.type())
+                .containsExactly(
+                        "ACQUIRE INVOKE",
+                        "ACQUIRE FAIL",
+                        "ACQUIRE INVOKE",
+                        "ACQUIRE OK",
+                        "RELEASE INVOKE",
+                        "RELEASE OK");
         assertThat(ops.stream().filter(op -> ClientMain.FINAL.equals(op.phase())))
                 .extracting(op -> op.f() + " " + op.type())
                 .containsExactly(
@@ -121,6 +148,11 @@ class ClientMainTest {
                         "ACQUIRE INVOKE", "ACQUIRE FAIL", // the busy try
                         "RELEASE INVOKE", "RELEASE OK",
                         "REG_GET INVOKE", "REG_GET OK",
+                        "ACQUIRE INVOKE", "ACQUIRE OK", // lock-9, which the first contend finds held
+                        "RELEASE INVOKE", "RELEASE OK",
+                        "ACQUIRE INVOKE", "ACQUIRE FAIL", // held by the second contend
+                        "ACQUIRE INVOKE", "ACQUIRE OK", // after the contend's hold
+                        "RELEASE INVOKE", "RELEASE OK",
                         "ACQUIRE INVOKE", "ACQUIRE OK", // the semaphore probe
                         "RELEASE INVOKE", "RELEASE OK"); // given back by close
     }
