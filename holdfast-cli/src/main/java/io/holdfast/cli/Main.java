@@ -29,6 +29,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {
             ServerCommand.class,
             LockCommand.class,
+            LocksCommand.class,
             DemoCommand.class,
             BenchCommand.class,
             VerifyCommand.class,
