@@ -30,6 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             ServerCommand.class,
             LockCommand.class,
             LocksCommand.class,
+            CertsCommand.class,
             DemoCommand.class,
             BenchCommand.class,
             VerifyCommand.class,

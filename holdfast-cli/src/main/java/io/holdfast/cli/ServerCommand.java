@@ -1,5 +1,6 @@
 package io.holdfast.cli;
 
+import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
 import java.nio.file.Path;
@@ -90,6 +91,30 @@ final class ServerCommand implements Callable<Integer> {
                     + " whole cluster can lose acknowledged locks.")
     boolean noFsync;
 
+    @Option(
+            names = "--tls-cert",
+            paramLabel = "FILE",
+            description = "This node's certificate (PEM). With --tls-key and --tls-ca it turns TLS on: the client"
+                    + " port then speaks only TLS and the Raft port only mutual TLS between peers.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (PKCS#8 PEM).")
+    Path tlsKey;
+
+    @Option(
+            names = "--tls-ca",
+            paramLabel = "FILE",
+            description = "The CA certificate (PEM) that signed every peer's certificate and clients' certificates.")
+    Path tlsCa;
+
+    @Option(
+            names = "--tls-client-auth",
+            paramLabel = "none|optional|require",
+            defaultValue = "optional",
+            description = "Whether clients must present a certificate signed by --tls-ca (default: ${DEFAULT-VALUE}:"
+                    + " checked when presented).")
+    String tlsClientAuth;
+
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
@@ -111,10 +136,11 @@ final class ServerCommand implements Callable<Integer> {
         spec.commandLine()
                 .getOut()
                 .printf(
-                        "Holdfast node %s serving clients on %s:%d (Raft %s, HTTP %s, data in %s%s). Ctrl-C stops it.%n",
+                        "Holdfast node %s serving clients on %s:%d%s (Raft %s, HTTP %s, data in %s%s). Ctrl-C stops it.%n",
                         config.nodeId(),
                         config.bindHost(),
                         server.clientPort(),
+                        config.tls() == null ? "" : " over TLS",
                         config.self().raftAddress(),
                         server.httpPort() < 0 ? "off" : String.valueOf(server.httpPort()),
                         config.dataDir(),
@@ -151,9 +177,30 @@ final class ServerCommand implements Callable<Integer> {
             Duration election = electionTimeout != null
                     ? electionTimeout
                     : members.size() == 1 ? Duration.ofMillis(300) : Duration.ofSeconds(1);
-            return new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election);
+            ServerConfig plain = new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election);
+            return withTls(plain);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
+    }
+
+    private ServerConfig withTls(ServerConfig plain) {
+        if (tlsCert == null && tlsKey == null && tlsCa == null) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--tls-client-auth")) {
+                throw new IllegalArgumentException("--tls-client-auth needs TLS on (--tls-cert, --tls-key, --tls-ca)");
+            }
+            return plain;
+        }
+        if (tlsCert == null || tlsKey == null || tlsCa == null) {
+            throw new IllegalArgumentException("TLS needs all three of --tls-cert, --tls-key and --tls-ca");
+        }
+        TlsFiles.ClientAuth auth;
+        try {
+            auth = TlsFiles.ClientAuth.valueOf(tlsClientAuth.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "--tls-client-auth is none, optional or require, not '" + tlsClientAuth + "'");
+        }
+        return plain.withTls(new TlsFiles(tlsCert, tlsKey, tlsCa), auth);
     }
 }

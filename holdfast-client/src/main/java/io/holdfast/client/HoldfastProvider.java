@@ -7,10 +7,16 @@ import io.holdfast.LockClient;
 import io.holdfast.client.internal.ClientRuntime;
 import io.holdfast.client.internal.GrpcTransport;
 import io.holdfast.client.internal.MemberAddress;
+import io.holdfast.protocol.TlsFiles;
 import io.holdfast.spi.LockProvider;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -20,7 +26,12 @@ import java.util.Set;
  * itself and follows it when it moves: {@code holdfast://10.0.0.1:4653,10.0.0.2:4653,10.0.0.3:4653}.
  * A member without a port uses {@value MemberAddress#DEFAULT_PORT}; IPv6 addresses go in brackets
  * ({@code holdfast://[::1]:4653}). One member is enough to reach a cluster whose members name their
- * leader, but a client given all of them survives the loss of any. The connection is plaintext.
+ * leader, but a client given all of them survives the loss of any.
+ *
+ * <p>The connection is plaintext unless the URI names TLS files: {@code
+ * holdfast://10.0.0.1:4653?ca=certs/ca.pem&cert=certs/client.pem&key=certs/client-key.pem} checks
+ * each server's certificate against the CA (and its host name against the certificate) and
+ * presents this client's certificate; see {@link #tls(String)}.
  */
 public final class HoldfastProvider implements LockProvider {
     private static final String SCHEME = "holdfast://";
@@ -40,7 +51,7 @@ public final class HoldfastProvider implements LockProvider {
 
     @Override
     public LockClient open(String uri, ClientOptions options) {
-        GrpcTransport transport = new GrpcTransport(members(uri), options.requestTimeout());
+        GrpcTransport transport = new GrpcTransport(members(uri), options.requestTimeout(), tls(uri));
         try {
             return ClientRuntime.open("holdfast", transport, options, CAPABILITIES);
         } catch (RuntimeException | Error e) {
@@ -59,12 +70,16 @@ public final class HoldfastProvider implements LockProvider {
             throw new InvalidArgumentException("holdfast URIs start with " + SCHEME + ", not " + uri);
         }
         String rest = uri.substring(SCHEME.length());
+        int query = rest.indexOf('?');
+        if (query >= 0) {
+            rest = rest.substring(0, query);
+        }
         if (rest.endsWith("/")) {
             rest = rest.substring(0, rest.length() - 1);
         }
-        if (rest.indexOf('?') >= 0 || rest.indexOf('#') >= 0 || rest.indexOf('/') >= 0) {
+        if (rest.indexOf('#') >= 0 || rest.indexOf('/') >= 0) {
             throw new InvalidArgumentException(
-                    "holdfast URIs look like holdfast://host:port[,host:port...] with no path or parameters, not "
+                    "holdfast URIs look like holdfast://host:port[,host:port...][?ca=FILE&cert=FILE&key=FILE], not "
                             + uri);
         }
         if (rest.isBlank()) {
@@ -82,5 +97,62 @@ public final class HoldfastProvider implements LockProvider {
             }
         }
         return List.copyOf(members);
+    }
+
+    /**
+     * The TLS settings of a {@code holdfast://} URI, or null for plaintext: {@code ca} (the CA
+     * certificate that signed the servers'; without it the JVM's trust store decides), {@code
+     * cert} and {@code key} (this client's certificate and key, for servers that ask for one), and
+     * {@code tls=true} for TLS with none of these. Values are URL-encoded paths.
+     *
+     * @throws InvalidArgumentException naming an unknown or repeated parameter, a certificate
+     *     without its key, or {@code tls=false} beside TLS files
+     */
+    public static TlsFiles tls(String uri) {
+        members(uri); // the same checks of the scheme and the members
+        int query = uri.indexOf('?');
+        if (query < 0) {
+            return null;
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        for (String pair : uri.substring(query + 1).split("&", -1)) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidArgumentException("a parameter of a holdfast URI is name=value, not '" + pair + "'");
+            }
+            String name = pair.substring(0, eq);
+            if (!TLS_PARAMETERS.contains(name)) {
+                throw new InvalidArgumentException(
+                        "unknown parameter '" + name + "' in a holdfast URI; known: " + TLS_PARAMETERS);
+            }
+            String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            if (value.isEmpty() || params.put(name, value) != null) {
+                throw new InvalidArgumentException("parameter '" + name + "' of a holdfast URI is empty or repeated");
+            }
+        }
+        String on = params.remove("tls");
+        if (on != null && !on.equals("true") && !on.equals("false")) {
+            throw new InvalidArgumentException("tls is true or false in a holdfast URI, not '" + on + "'");
+        }
+        if ("false".equals(on)) {
+            if (!params.isEmpty()) {
+                throw new InvalidArgumentException("tls=false with TLS files " + params.keySet() + " in " + uri);
+            }
+            return null;
+        }
+        if (on == null && params.isEmpty()) {
+            return null;
+        }
+        try {
+            return new TlsFiles(path(params.get("cert")), path(params.get("key")), path(params.get("ca")));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidArgumentException(e.getMessage() + " (" + uri + ")", e);
+        }
+    }
+
+    private static final List<String> TLS_PARAMETERS = List.of("tls", "ca", "cert", "key");
+
+    private static Path path(String value) {
+        return value == null ? null : Path.of(value);
     }
 }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.client.internal.MemberAddress;
+import io.holdfast.protocol.TlsFiles;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,12 +48,49 @@ class HoldfastProviderTest {
                 "holdfast://a b:4653",
                 "holdfast://user@host:4653",
                 "holdfast://host:4653/path",
-                "holdfast://host:4653?tls=true"
+                "holdfast://host:4653/path?tls=true"
             })
     void malformedUrisAreRefusedNamingTheUri(String uri) {
         assertThatThrownBy(() -> HoldfastProvider.members(uri))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining(uri.length() > 12 ? uri.substring(11) : "holdfast://");
+    }
+
+    @Test
+    void tlsComesFromTheUriParameters() {
+        assertThat(HoldfastProvider.tls("holdfast://h:1")).isNull();
+        assertThat(HoldfastProvider.tls("holdfast://h:1?tls=false")).isNull();
+        assertThat(HoldfastProvider.tls("holdfast://h:1?tls=true")).isEqualTo(new TlsFiles(null, null, null));
+        assertThat(HoldfastProvider.tls("holdfast://h:1,h:2?ca=/c/ca.pem&cert=/c/my%20app.pem&key=/c/k.pem"))
+                .isEqualTo(new TlsFiles(Path.of("/c/my app.pem"), Path.of("/c/k.pem"), Path.of("/c/ca.pem")));
+        assertThat(HoldfastProvider.members("holdfast://h:1,h:2?ca=/c/ca.pem"))
+                .containsExactly(new MemberAddress("h", 1), new MemberAddress("h", 2));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "holdfast://h:1?",
+                "holdfast://h:1?ca",
+                "holdfast://h:1?ca=",
+                "holdfast://h:1?trust=/x",
+                "holdfast://h:1?ca=/a&ca=/b",
+                "holdfast://h:1?cert=/c.pem",
+                "holdfast://h:1?tls=yes",
+                "holdfast://h:1?tls=false&ca=/a"
+            })
+    void badTlsParametersAreRefused(String uri) {
+        assertThatThrownBy(() -> HoldfastProvider.tls(uri)).isInstanceOf(InvalidArgumentException.class);
+        assertThatThrownBy(() -> LockClient.open(uri))
+                .as("before any connection")
+                .isInstanceOf(InvalidArgumentException.class);
+    }
+
+    @Test
+    void missingTlsFilesAreRefusedBeforeAnyConnection() {
+        assertThatThrownBy(() -> LockClient.open("holdfast://127.0.0.1:1?ca=/no/such/ca.pem"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("/no/such/ca.pem does not exist");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.holdfast.server;
 import io.holdfast.Ticker;
 import io.holdfast.core.LockService;
 import io.holdfast.core.PlantedBug;
+import io.holdfast.protocol.TlsFiles;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.File;
 import java.io.IOException;
@@ -18,8 +19,10 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -94,6 +97,13 @@ public final class HoldfastServer implements AutoCloseable {
                     bugs.stream().map(PlantedBug::cliName).sorted().collect(Collectors.joining(", ")));
         }
         ServerConfig.Peer self = config.self();
+        if (config.tls() != null) {
+            try {
+                config.tls().check();
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(e.getMessage(), e);
+            }
+        }
         Path raftDir = prepareDataDir(config.dataDir());
         checkPortFree(config.bindHost(), self.raftPort(), "Raft");
         if (config.clientPort() != 0) {
@@ -122,6 +132,7 @@ public final class HoldfastServer implements AutoCloseable {
                     .setGroup(group)
                     .setStateMachine(machine)
                     .setProperties(properties(config, raftDir))
+                    .setParameters(parameters(config))
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
         } catch (IOException | RuntimeException e) {
@@ -141,7 +152,8 @@ public final class HoldfastServer implements AutoCloseable {
         }
         HoldfastServer server = new HoldfastServer(config, raft, service);
         try {
-            HoldfastGrpcServer grpc = HoldfastGrpcServer.start(config.bindHost(), config.clientPort(), service);
+            HoldfastGrpcServer grpc = HoldfastGrpcServer.start(
+                    config.bindHost(), config.clientPort(), service, config.tls(), config.clientAuth());
             server.clientPort = grpc.port();
             server.addEndpoint(grpc);
         } catch (RuntimeException e) {
@@ -164,6 +176,27 @@ public final class HoldfastServer implements AutoCloseable {
         }
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
         return server;
+    }
+
+    /**
+     * With TLS on, every connection of the Raft port (peers, and Ratis's own client and admin
+     * services on the same port) is mutually authenticated TLS against the node's CA: a process
+     * without a certificate from that CA can neither join nor append to the log.
+     */
+    private static Parameters parameters(ServerConfig config) {
+        Parameters parameters = new Parameters();
+        TlsFiles tls = config.tls();
+        if (tls != null) {
+            GrpcTlsConfig peers = new GrpcTlsConfig(
+                    tls.privateKey().toFile(),
+                    tls.certificate().toFile(),
+                    tls.trustedCa().toFile(),
+                    true);
+            GrpcConfigKeys.Server.setTlsConf(parameters, peers);
+            GrpcConfigKeys.Admin.setTlsConf(parameters, peers);
+            GrpcConfigKeys.Client.setTlsConf(parameters, peers);
+        }
+        return parameters;
     }
 
     private static RaftProperties properties(ServerConfig config, Path raftDir) {

@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import io.holdfast.protocol.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -23,6 +24,10 @@ import java.util.regex.Pattern;
  * @param httpPort health port (0: any free port, -1: none)
  * @param fsync whether the log is flushed to disk before a write is acknowledged
  * @param electionTimeoutMin the shortest Raft election timeout
+ * @param tls the node's certificate, key and CA, or null for plaintext: with it, the client port
+ *     speaks only TLS and the Raft port only mutually authenticated TLS (every peer presents a
+ *     certificate signed by the same CA)
+ * @param clientAuth whether clients must present a certificate (with {@code tls} only)
  */
 public record ServerConfig(
         String nodeId,
@@ -32,7 +37,9 @@ public record ServerConfig(
         int clientPort,
         int httpPort,
         boolean fsync,
-        Duration electionTimeoutMin) {
+        Duration electionTimeoutMin,
+        TlsFiles tls,
+        TlsFiles.ClientAuth clientAuth) {
 
     /** One member's addresses. */
     public record Peer(String host, int raftPort, int clientPort) {
@@ -53,8 +60,40 @@ public record ServerConfig(
     private static final Pattern PEER =
             Pattern.compile("([A-Za-z0-9_-]{1,64})=([^:=,\\s]+):(\\d{1,5})(?::(\\d{1,5}))?");
 
+    /** A plaintext node. */
+    public ServerConfig(
+            String nodeId,
+            Map<String, Peer> peers,
+            Path dataDir,
+            String bindHost,
+            int clientPort,
+            int httpPort,
+            boolean fsync,
+            Duration electionTimeoutMin) {
+        this(
+                nodeId,
+                peers,
+                dataDir,
+                bindHost,
+                clientPort,
+                httpPort,
+                fsync,
+                electionTimeoutMin,
+                null,
+                TlsFiles.ClientAuth.NONE);
+    }
+
     public ServerConfig {
         Objects.requireNonNull(nodeId, "nodeId");
+        Objects.requireNonNull(clientAuth, "clientAuth");
+        if (tls != null && (tls.certificate() == null || tls.trustedCa() == null)) {
+            throw new IllegalArgumentException(
+                    "TLS on a node needs its certificate, its private key and the CA certificate that signed its"
+                            + " peers' (and clients') certificates");
+        }
+        if (tls == null && clientAuth != TlsFiles.ClientAuth.NONE) {
+            throw new IllegalArgumentException("client certificates can only be asked for with TLS on");
+        }
         Objects.requireNonNull(peers, "peers");
         Objects.requireNonNull(dataDir, "dataDir");
         peers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(peers));
@@ -85,6 +124,12 @@ public record ServerConfig(
                 httpPort,
                 true,
                 Duration.ofMillis(300));
+    }
+
+    /** This configuration with TLS on (see the record's parameters). */
+    public ServerConfig withTls(TlsFiles tls, TlsFiles.ClientAuth clientAuth) {
+        return new ServerConfig(
+                nodeId, peers, dataDir, bindHost, clientPort, httpPort, fsync, electionTimeoutMin, tls, clientAuth);
     }
 
     /** This node's own addresses. */

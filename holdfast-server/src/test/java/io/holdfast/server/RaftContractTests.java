@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Nested;
 
 /**
  * The provider contract suite against the replicated lock service through the {@code holdfast://}
- * provider over gRPC: one node, and a three-node cluster named whole in the URI.
+ * provider over gRPC: one node, a three-node cluster named whole in the URI, and that cluster over
+ * TLS with client certificates.
  */
 class RaftContractTests {
     static ProviderFixture fixtureFor(TestCluster[] cluster) {
@@ -99,6 +100,32 @@ class RaftContractTests {
         @BeforeAll
         static void start() throws Exception {
             CLUSTER[0] = new TestCluster(3);
+            CLUSTER[0].awaitLeader(Duration.ofSeconds(20));
+        }
+
+        @AfterAll
+        static void stop() throws Exception {
+            CLUSTER[0].close();
+        }
+
+        @Override
+        protected ProviderFixture fixture() {
+            return fixtureFor(CLUSTER);
+        }
+    }
+
+    /**
+     * Three nodes with TLS on: the client port asks every client for a certificate from the
+     * cluster's CA, peers replicate over mutual TLS, and the client names every member.
+     */
+    @Nested
+    class ThreeNodesOverTls extends LockProviderContract {
+        private static final TestCluster[] CLUSTER = new TestCluster[1];
+
+        @BeforeAll
+        static void start() throws Exception {
+            CLUSTER[0] = new TestCluster(
+                    3, java.util.Set.of(), new TestTls(io.holdfast.protocol.TlsFiles.ClientAuth.REQUIRE));
             CLUSTER[0].awaitLeader(Duration.ofSeconds(20));
         }
 

@@ -25,6 +25,7 @@ final class TestCluster implements AutoCloseable {
     private final HoldfastServer[] nodes;
     private final List<LockClient> clients = new ArrayList<>();
     private final Set<PlantedBug> bugs;
+    private final TestTls tls;
 
     TestCluster(int size) throws Exception {
         this(size, Set.of());
@@ -32,7 +33,17 @@ final class TestCluster implements AutoCloseable {
 
     /** A cluster whose every node runs with these planted bugs (verification only). */
     TestCluster(int size, Set<PlantedBug> bugs) throws Exception {
+        this(size, bugs, null);
+    }
+
+    /**
+     * A cluster over TLS when {@code tls} is given: every node with its certificate from it, the
+     * client port asking for client certificates as it says, and {@link #uri()} with the client's
+     * TLS files.
+     */
+    TestCluster(int size, Set<PlantedBug> bugs, TestTls tls) throws Exception {
         this.bugs = Set.copyOf(bugs);
+        this.tls = tls;
         root = Files.createTempDirectory("holdfast-cluster");
         nodes = new HoldfastServer[size];
         for (int i = 0; i < size; i++) {
@@ -59,8 +70,9 @@ final class TestCluster implements AutoCloseable {
 
     ServerConfig config(int i) {
         String id = "n" + (i + 1);
-        return new ServerConfig(
+        ServerConfig plain = new ServerConfig(
                 id, peers, root.resolve(id), "127.0.0.1", peers.get(id).clientPort(), -1, true, Duration.ofMillis(400));
+        return tls == null ? plain : plain.withTls(tls.node(id), tls.clientAuth());
     }
 
     void start(int i) throws Exception {
@@ -100,13 +112,13 @@ final class TestCluster implements AutoCloseable {
         return leaderIndex();
     }
 
-    /** The URI that names every member: {@code holdfast://host:port,…}. */
+    /** The URI that names every member: {@code holdfast://host:port,…} (with TLS: {@code ?ca=…}). */
     String uri() {
         StringBuilder b = new StringBuilder("holdfast://");
         for (ServerConfig.Peer p : peers.values()) {
             b.append(b.length() > "holdfast://".length() ? "," : "").append(p.clientAddress());
         }
-        return b.toString();
+        return tls == null ? b.toString() : b + tls.clientQuery();
     }
 
     /** A client over the network, as users have it. */

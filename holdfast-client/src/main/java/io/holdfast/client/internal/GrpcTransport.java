@@ -1,6 +1,7 @@
 package io.holdfast.client.internal;
 
 import io.grpc.CallOptions;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientCall;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
@@ -19,6 +20,7 @@ import io.holdfast.core.LockTable.RegisterValue;
 import io.holdfast.core.Reply;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.GrpcErrors;
+import io.holdfast.protocol.TlsFiles;
 import io.holdfast.protocol.v1.DescribeRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
 import io.holdfast.protocol.v1.IsCurrentHolderRequest;
@@ -41,7 +43,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The {@link LockService} of a Holdfast cluster, reached over gRPC (plaintext).
+ * The {@link LockService} of a Holdfast cluster, reached over gRPC (plaintext or TLS).
  *
  * <p><b>For maintainers.</b> The transport keeps one channel per member it knows (the addresses it
  * was given, plus leaders that members named) and a belief of which member leads. Every call goes
@@ -66,6 +68,7 @@ public final class GrpcTransport implements LockService {
 
     private final List<Member> members = new CopyOnWriteArrayList<>();
     private final Duration callTimeout;
+    private final ChannelCredentials credentials;
     private final ScheduledExecutorService scheduler;
     private final Map<String, EventStream> streams = new ConcurrentHashMap<>();
     private volatile Member leader;
@@ -76,13 +79,28 @@ public final class GrpcTransport implements LockService {
      * @param callTimeout the deadline of each call, redirects included
      */
     public GrpcTransport(List<MemberAddress> addresses, Duration callTimeout) {
+        this(addresses, callTimeout, null);
+    }
+
+    /**
+     * @param addresses the members to start from; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     * @param tls the TLS files to connect with (every member, learnt ones too), or null for plaintext
+     * @throws InvalidArgumentException if a TLS file is missing or is not PEM
+     */
+    public GrpcTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls) {
         if (addresses.isEmpty()) {
             throw new InvalidArgumentException("a Holdfast cluster needs at least one member address");
         }
         this.callTimeout = callTimeout;
+        try {
+            this.credentials = tls == null ? null : tls.channelCredentials();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidArgumentException(e.getMessage(), e);
+        }
         for (MemberAddress a : addresses) {
             if (members.stream().noneMatch(m -> m.address.equals(a))) {
-                members.add(new Member(a));
+                members.add(new Member(a, credentials));
             }
         }
         this.leader = members.get(0);
@@ -214,15 +232,18 @@ public final class GrpcTransport implements LockService {
         final MemberAddress address;
         final ManagedChannel channel;
 
-        Member(MemberAddress address) {
+        Member(MemberAddress address, ChannelCredentials credentials) {
             this.address = address;
-            this.channel = NettyChannelBuilder.forAddress(address.host(), address.port())
+            NettyChannelBuilder builder = credentials == null
+                    ? NettyChannelBuilder.forAddress(address.host(), address.port())
+                            .usePlaintext()
+                    : NettyChannelBuilder.forAddress(address.host(), address.port(), credentials);
+            this.channel = builder
                     // Answers are handled on the I/O thread that read them, not handed to a pool:
                     // a hop per call costs a context switch (measured: about a quarter of the
                     // client's CPU). What runs there only completes futures and updates state; the
                     // runtime hands everything that runs caller code to its callback threads.
                     .directExecutor()
-                    .usePlaintext()
                     .keepAliveTime(10, TimeUnit.SECONDS)
                     .keepAliveTimeout(5, TimeUnit.SECONDS)
                     .maxInboundMessageSize(MAX_INBOUND_BYTES)
@@ -291,7 +312,7 @@ public final class GrpcTransport implements LockService {
             if (closed || members.size() >= MAX_MEMBERS) {
                 return null;
             }
-            Member added = new Member(address);
+            Member added = new Member(address, credentials);
             members.add(added);
             return added;
         }

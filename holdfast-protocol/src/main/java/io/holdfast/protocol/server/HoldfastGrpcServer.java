@@ -3,6 +3,7 @@ package io.holdfast.protocol.server;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.holdfast.core.LockService;
+import io.holdfast.protocol.TlsFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -11,7 +12,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A gRPC server (Netty, plaintext) that serves one {@link HoldfastGrpcService} on one address.
+ * A gRPC server (Netty; plaintext, or TLS with {@link TlsFiles}) that serves one {@link HoldfastGrpcService} on one address.
  *
  * <pre>{@code
  * try (HoldfastGrpcServer server = HoldfastGrpcServer.start("0.0.0.0", 4653, lockService)) {
@@ -56,13 +57,30 @@ public final class HoldfastGrpcServer implements AutoCloseable {
      *     port is taken, its cause is the {@link BindException}
      */
     public static HoldfastGrpcServer start(String host, int port, LockService backend) {
+        return start(host, port, backend, null, TlsFiles.ClientAuth.NONE);
+    }
+
+    /**
+     * Starts serving, over TLS when {@code tls} is given: then plaintext connections are refused
+     * (their handshake fails), and clients present certificates signed by {@code tls}'s CA as
+     * {@code clientAuth} says.
+     *
+     * @param tls this server's certificate, key and trusted CA, or null for plaintext
+     * @throws IllegalArgumentException if a TLS file is missing or is not PEM
+     * @throws UncheckedIOException as {@link #start(String, int, LockService)}
+     */
+    public static HoldfastGrpcServer start(
+            String host, int port, LockService backend, TlsFiles tls, TlsFiles.ClientAuth clientAuth) {
         Objects.requireNonNull(host, "host");
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
         }
         HoldfastGrpcService service = new HoldfastGrpcService(backend);
-        Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .addService(service)
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        NettyServerBuilder builder = tls == null
+                ? NettyServerBuilder.forAddress(address)
+                : NettyServerBuilder.forAddress(address, tls.serverCredentials(clientAuth));
+        Server server = builder.addService(service)
                 // Calls run on the transport's I/O threads, not on a pool: the backend returns
                 // futures at once, and each hop to a pool thread costs a context switch per call
                 // (on 2 cores, the largest single CPU cost of a request; see docs/benchmarks-e2e.md).
@@ -75,6 +93,9 @@ public final class HoldfastGrpcServer implements AutoCloseable {
                 .build();
         try {
             server.start();
+        } catch (IllegalArgumentException e) {
+            server.shutdownNow();
+            throw new IllegalArgumentException("the TLS files " + tls + " are not usable: " + e.getMessage(), e);
         } catch (IOException e) {
             server.shutdownNow();
             BindException bind = bindException(e);

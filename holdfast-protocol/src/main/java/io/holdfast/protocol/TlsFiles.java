@@ -1,0 +1,182 @@
+package io.holdfast.protocol;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+
+/**
+ * The PEM files of one side of a TLS connection: its certificate chain and private key (PKCS#8,
+ * unencrypted), and the CA certificates it trusts to sign the other side's certificate.
+ *
+ * <p>On a server, the certificate is the node's, and the CA both signs the clients' certificates
+ * (when client certificates are asked for) and its peers' (Raft connections are always mutually
+ * authenticated). On a client, the certificate and key are optional, and the CA is optional too:
+ * without one, the JVM's default trust store decides.
+ *
+ * <p><b>Failure story.</b> An operator copies {@code n1.pem} but not {@code n1-key.pem} to a node:
+ * {@link #check()} says which file is missing before anything listens, and {@code holdfast server}
+ * prints that one line and exits.
+ *
+ * @param certificate the certificate chain, or null (a client without a certificate)
+ * @param privateKey the private key of {@code certificate}, or null exactly when it is null
+ * @param trustedCa the CA certificates to trust, or null (the JVM's defaults; clients only)
+ */
+public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
+    /** Whether a server asks its clients for certificates. */
+    public enum ClientAuth {
+        /** Clients are not asked for a certificate. */
+        NONE,
+        /** A client may present one; if it does, it must be signed by the trusted CA. */
+        OPTIONAL,
+        /** Every client must present a certificate signed by the trusted CA, or the handshake fails. */
+        REQUIRE
+    }
+
+    public TlsFiles {
+        if ((certificate == null) != (privateKey == null)) {
+            throw new IllegalArgumentException(
+                    "a TLS certificate and its private key go together: give both or neither");
+        }
+    }
+
+    /**
+     * Checks that every file named is readable and holds what it should: certificates in PEM form,
+     * and an unencrypted PKCS#8 private key ({@code BEGIN PRIVATE KEY}).
+     *
+     * @return this
+     * @throws IllegalArgumentException naming the first file that does not
+     */
+    public TlsFiles check() {
+        certificates("TLS certificate", certificate);
+        privateKey("TLS private key", privateKey);
+        certificates("TLS CA certificate", trustedCa);
+        return this;
+    }
+
+    private static void certificates(String what, Path file) {
+        if (file == null) {
+            return;
+        }
+        readable(what, file);
+        try (InputStream in = Files.newInputStream(file)) {
+            if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                throw new IllegalArgumentException(what + " " + file + " holds no certificate");
+            }
+        } catch (IOException | CertificateException e) {
+            throw new IllegalArgumentException(what + " " + file + " is not a PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
+    private static void privateKey(String what, Path file) {
+        if (file == null) {
+            return;
+        }
+        readable(what, file);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(what + " " + file + " cannot be read: " + e.getMessage(), e);
+        }
+        String begin = "-----BEGIN PRIVATE KEY-----";
+        int b = text.indexOf(begin);
+        int e = b < 0 ? -1 : text.indexOf("-----END PRIVATE KEY-----", b);
+        if (b < 0 || e < 0) {
+            throw new IllegalArgumentException(what + " " + file + " is not an unencrypted PKCS#8 PEM key ('" + begin
+                    + "'); convert it with: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pkcs8.pem");
+        }
+        byte[] der;
+        try {
+            der = Base64.getMimeDecoder().decode(text.substring(b + begin.length(), e));
+        } catch (IllegalArgumentException x) {
+            throw new IllegalArgumentException(what + " " + file + " has a damaged key block", x);
+        }
+        for (String algorithm : new String[] {"EC", "RSA", "Ed25519"}) {
+            try {
+                KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+                return;
+            } catch (GeneralSecurityException x) {
+                // try the next algorithm
+            }
+        }
+        throw new IllegalArgumentException(what + " " + file + " holds no EC, RSA or Ed25519 private key");
+    }
+
+    /**
+     * The credentials of a gRPC server: this certificate, and clients checked against the CA as
+     * {@code clientAuth} says.
+     *
+     * @throws IllegalArgumentException if a file is missing or cannot be read as PEM
+     */
+    public ServerCredentials serverCredentials(ClientAuth clientAuth) {
+        if (certificate == null) {
+            throw new IllegalArgumentException("a TLS server needs a certificate and its private key");
+        }
+        if (clientAuth != ClientAuth.NONE && trustedCa == null) {
+            throw new IllegalArgumentException("checking client certificates needs a trusted CA certificate");
+        }
+        check();
+        try {
+            TlsServerCredentials.Builder b =
+                    TlsServerCredentials.newBuilder().keyManager(certificate.toFile(), privateKey.toFile());
+            if (trustedCa != null) {
+                b.trustManager(trustedCa.toFile());
+            }
+            b.clientAuth(
+                    switch (clientAuth) {
+                        case NONE -> TlsServerCredentials.ClientAuth.NONE;
+                        case OPTIONAL -> TlsServerCredentials.ClientAuth.OPTIONAL;
+                        case REQUIRE -> TlsServerCredentials.ClientAuth.REQUIRE;
+                    });
+            return b.build();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read the TLS files " + this + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The credentials of a gRPC client: the server checked against the CA (or the JVM's defaults),
+     * and this certificate presented if there is one.
+     *
+     * @throws IllegalArgumentException if a file is missing or cannot be read as PEM
+     */
+    public ChannelCredentials channelCredentials() {
+        check();
+        try {
+            TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+            if (trustedCa != null) {
+                b.trustManager(trustedCa.toFile());
+            }
+            if (certificate != null) {
+                b.keyManager(certificate.toFile(), privateKey.toFile());
+            }
+            return b.build();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read the TLS files " + this + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void readable(String what, Path file) {
+        if (file != null && !(Files.isRegularFile(file) && Files.isReadable(file))) {
+            throw new IllegalArgumentException(
+                    what + " " + file + (Files.exists(file) ? " cannot be read" : " does not exist"));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "[certificate " + certificate + ", key " + privateKey + ", CA " + trustedCa + "]";
+    }
+}
