@@ -5,6 +5,7 @@ import io.holdfast.core.Command;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.Reply;
 import io.holdfast.core.SessionTracker;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -39,6 +40,8 @@ final class LeaderDuties implements AutoCloseable {
     private boolean active;
     private boolean closed;
     private boolean tickInFlight;
+    /** Set by {@link #wake()} and by answers to what was proposed: look again before waiting. */
+    private boolean woken;
     /** The cluster clock's origin: (table time, ticker reading) when this node became leader. */
     private volatile long[] clockBase = {0, 0};
 
@@ -72,6 +75,7 @@ final class LeaderDuties implements AutoCloseable {
         tickInFlight = false;
         active = true;
         LOG.info("Node {} leads: {} sessions get a fresh TTL", nodeId, ttls.size());
+        woken = true;
         notifyAll();
     }
 
@@ -116,54 +120,94 @@ final class LeaderDuties implements AutoCloseable {
 
     /** The table's deadlines may have changed. */
     synchronized void wake() {
+        woken = true;
         notifyAll();
     }
 
-    private synchronized void run() {
-        while (!closed) {
-            long park = MAX_PARK_MILLIS;
-            if (active) {
-                try {
-                    park = duties();
-                } catch (RuntimeException e) {
-                    LOG.warn("Leader duties failed; retrying", e);
+    /**
+     * The duties loop. It decides what is due under this object's monitor, and proposes it
+     * <b>after letting go</b>: proposing may enter Raft on this thread, and Ratis calls {@link
+     * #stop()} while holding its own server lock when this node steps down. Proposing under the
+     * monitor deadlocked a stepping-down leader (found by {@code holdfast verify}'s zombie-leader
+     * scenario: the node held Ratis's lock forever, answered no vote, and the cluster had no
+     * leader); {@code LeaderDutiesTest} reproduces it.
+     */
+    private void run() {
+        while (true) {
+            List<Command> due;
+            long park;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                due = new ArrayList<>();
+                park = MAX_PARK_MILLIS;
+                if (active) {
+                    try {
+                        park = due(due);
+                    } catch (RuntimeException e) {
+                        LOG.warn("Leader duties failed; retrying", e);
+                    }
                 }
             }
-            try {
-                wait(Math.max(1, Math.min(park, MAX_PARK_MILLIS)));
-            } catch (InterruptedException e) {
-                return;
+            for (Command c : due) {
+                propose(c);
+            }
+            synchronized (this) {
+                try {
+                    if (!woken && !closed) {
+                        wait(Math.max(1, Math.min(park, MAX_PARK_MILLIS)));
+                    }
+                    woken = false;
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
         }
     }
 
-    /** Proposes what is due; returns how long to wait for the next deadline, in milliseconds. */
-    private long duties() {
+    /** Proposes one due command, outside the monitor; its outcome is noted under it. */
+    private void propose(Command c) {
+        CompletableFuture<Reply> reply;
+        try {
+            reply = propose.apply(c);
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.failedFuture(e);
+        }
+        reply.whenComplete((r, e) -> {
+            synchronized (this) {
+                if (c instanceof Command.ExpireSession x) {
+                    expiring.remove(x.sessionId());
+                    if (e == null) {
+                        tracker.remove(x.sessionId());
+                    }
+                } else {
+                    tickInFlight = false;
+                    woken = true;
+                    notifyAll();
+                }
+            }
+        });
+    }
+
+    /**
+     * Collects what is due into {@code due} (under the monitor); returns how long to wait for the
+     * next deadline, in milliseconds.
+     */
+    private long due(List<Command> due) {
         long nowNanos = ticker.nanos();
         List<String> expired = tracker.expired(nowNanos);
         for (String id : expired) {
             if (expiring.add(id)) {
                 LOG.info("Session {} sent no heartbeat for its TTL; expiring it", id);
-                propose.apply(new Command.ExpireSession(clusterNow(), id)).whenComplete((r, e) -> {
-                    synchronized (this) {
-                        expiring.remove(id);
-                        if (e == null) {
-                            tracker.remove(id);
-                        }
-                    }
-                });
+                due.add(new Command.ExpireSession(clusterNow(), id));
             }
         }
         long now = clusterNow();
         long next = machine.read(LockTable::nextDeadline);
         if (next <= now && !tickInFlight) {
             tickInFlight = true;
-            propose.apply(new Command.Tick(now)).whenComplete((r, e) -> {
-                synchronized (this) {
-                    tickInFlight = false;
-                    notifyAll();
-                }
-            });
+            due.add(new Command.Tick(now));
         }
         long park = MAX_PARK_MILLIS;
         if (next != Long.MAX_VALUE && !tickInFlight) {
