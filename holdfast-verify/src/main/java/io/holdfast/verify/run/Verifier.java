@@ -144,13 +144,14 @@ public final class Verifier {
             } catch (IOException | RuntimeException e) {
                 failure = e.getMessage();
                 out.println("  the run broke off: " + failure);
+                files.addAll(recordsIn(dir)); // what the processes recorded until then
             }
         }
         List<Record> records =
-                History.readAll(files.stream().filter(Files::exists).toList());
+                History.readAll(files.stream().filter(Files::exists).distinct().toList());
         Path merged = dir.resolve("history.jsonl");
         History.write(merged, records);
-        boolean ok = report(records, s) && failure == null;
+        boolean ok = report(records, s, failure);
         out.println("  record: " + merged + "   (holdfast verify --check " + merged + ")");
         return ok;
     }
@@ -288,7 +289,22 @@ public final class Verifier {
         return new Nodes(specs, bug == null ? List.of() : List.of(bug), Duration.ofSeconds(1));
     }
 
+    /** The record files in a run's directory, but the merged history. */
+    private static List<Path> recordsIn(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jsonl"))
+                    .filter(f -> !f.getFileName().toString().equals("history.jsonl"))
+                    .sorted()
+                    .toList();
+        }
+    }
+
     private boolean report(List<Record> records, Scenario s) {
+        return report(records, s, null);
+    }
+
+    /** Prints the summary and every checker's result; a run that broke off fails whatever they say. */
+    private boolean report(List<Record> records, Scenario s, String brokeOff) {
         Summary summary = Summary.of(records);
         summary.print(out);
         List<CheckResult> results = Checkers.run(records);
@@ -305,6 +321,10 @@ public final class Verifier {
                 out.println("      … and " + (r.violations().size() - 10) + " more");
             }
             ok &= r.status() == CheckResult.Status.PASS || r.status() == CheckResult.Status.SKIPPED;
+        }
+        if (brokeOff != null) {
+            out.println("  verdict: FAIL (the run broke off: " + brokeOff + ")");
+            return false;
         }
         out.println("  verdict: " + (ok ? "PASS" : "FAIL"));
         return ok;
