@@ -40,12 +40,21 @@ public final class CommandCodec {
 
     private CommandCodec() {}
 
-    /** Encodes a command. */
+    /**
+     * Encodes a command.
+     *
+     * @throws io.holdfast.InvalidArgumentException if one of its strings is longer than 65,535
+     *     bytes of (modified) UTF-8, which this format cannot hold; every such string is far over
+     *     the table's own limits, so the command would be refused anyway
+     */
     public static byte[] encode(Command command) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeByte(FORMAT);
             write(command, out);
+        } catch (java.io.UTFDataFormatException e) {
+            throw new io.holdfast.InvalidArgumentException("a name, id or client name of the "
+                    + command.getClass().getSimpleName() + " command is longer than 65535 bytes of UTF-8");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -37,6 +37,18 @@ class CommandCodecTest {
     }
 
     @Test
+    void aStringTooLongForTheFormatIsATypedErrorNotAnIoFailure() {
+        // Found by HostileInputTest: a 70,000-character name reached the encoder before any check,
+        // and its UTFDataFormatException became an INTERNAL answer.
+        assertThatThrownBy(() -> CommandCodec.encode(new Command.Revoke(1, "x".repeat(70_000))))
+                .isInstanceOf(io.holdfast.InvalidArgumentException.class)
+                .hasMessageContaining("Revoke")
+                .hasMessageContaining("65535");
+        assertThat(CommandCodec.encode(new Command.Revoke(1, "x".repeat(65_535))))
+                .hasSizeGreaterThan(65_535);
+    }
+
+    @Test
     void truncatedExtendedOrUnknownBytesAreRefusedWithATypedError() {
         byte[] good = CommandCodec.encode(samples().get(4));
         for (int cut = 0; cut < good.length; cut++) {

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Nested;
 
 /**
  * The provider contract suite against the replicated lock service through the {@code holdfast://}
- * provider over gRPC: one node, a three-node cluster named whole in the URI, and that cluster over
- * TLS with client certificates.
+ * provider over gRPC: one node over plaintext, and a three-node cluster named whole in the URI
+ * over TLS with client certificates. (A plaintext three-node run was dropped for CI time: the
+ * two differ only in the channel's credentials, which the one-node run covers for plaintext.)
  */
 class RaftContractTests {
     static ProviderFixture fixtureFor(TestCluster[] cluster) {
@@ -92,31 +93,9 @@ class RaftContractTests {
         }
     }
 
-    /** Three nodes, reached over gRPC with every member named in the URI, as users do. */
-    @Nested
-    class ThreeNodesOverGrpc extends LockProviderContract {
-        private static final TestCluster[] CLUSTER = new TestCluster[1];
-
-        @BeforeAll
-        static void start() throws Exception {
-            CLUSTER[0] = new TestCluster(3);
-            CLUSTER[0].awaitLeader(Duration.ofSeconds(20));
-        }
-
-        @AfterAll
-        static void stop() throws Exception {
-            CLUSTER[0].close();
-        }
-
-        @Override
-        protected ProviderFixture fixture() {
-            return fixtureFor(CLUSTER);
-        }
-    }
-
     /**
-     * Three nodes with TLS on: the client port asks every client for a certificate from the
-     * cluster's CA, peers replicate over mutual TLS, and the client names every member.
+     * Three nodes with TLS on, named whole in the URI as users do: the client port asks every
+     * client for a certificate from the cluster's CA, and peers replicate over mutual TLS.
      */
     @Nested
     class ThreeNodesOverTls extends LockProviderContract {
