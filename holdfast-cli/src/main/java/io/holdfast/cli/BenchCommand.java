@@ -7,9 +7,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -34,15 +34,12 @@ import picocli.CommandLine.Spec;
             "Exit code: 0 without errors; 1 when some pairs failed (counted by type); 69 backend unavailable;"
                     + " 64 usage error."
         })
-final class BenchCommand implements Callable<Integer>, Main.NeedsEnvironment {
+final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(
-            names = "--backend",
-            paramLabel = "URI",
-            description = "Where the locks live (default: $HOLDFAST_BACKEND, else " + Backends.DEFAULT + ").")
-    String backend;
+    @Mixin
+    BackendOption backend;
 
     @Option(
             names = "--clients",
@@ -95,16 +92,9 @@ final class BenchCommand implements Callable<Integer>, Main.NeedsEnvironment {
             description = "A progress line on stderr (default: when it is a" + " terminal).")
     Boolean progress;
 
-    private Map<String, String> env = Map.of();
-
-    @Override
-    public void environment(Map<String, String> env) {
-        this.env = env;
-    }
-
     @Override
     public Integer call() throws InterruptedException {
-        String uri = Backends.resolve(backend, env);
+        String uri = backend.uri();
         LoadSettings settings;
         try {
             settings = new LoadSettings(uri, clients, locks == null ? clients : locks, duration, warmup, acquireWait);

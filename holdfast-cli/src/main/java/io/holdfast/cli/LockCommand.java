@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,7 +47,7 @@ import picocli.CommandLine.Spec;
                     + " was stopped); 69 backend unavailable; 64 usage error; 127/126 command not found/not"
                     + " runnable."
         })
-final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
+final class LockCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -87,22 +88,12 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
                     + " ${DEFAULT-VALUE}).")
     Duration grace;
 
-    @Option(
-            names = "--backend",
-            paramLabel = "URI",
-            description = "Where the locks live (default: $HOLDFAST_BACKEND, else " + Backends.DEFAULT + ").")
-    String backend;
-
-    private Map<String, String> env = Map.of();
-
-    @Override
-    public void environment(Map<String, String> env) {
-        this.env = env;
-    }
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() throws InterruptedException {
-        String uri = Backends.resolve(backend, env);
+        String uri = backend.uri();
         AcquireOptions options = acquireOptions();
         LockClient client = Backends.open(uri);
         AtomicReference<ChildProcess> child = new AtomicReference<>();

@@ -11,9 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
                     + " holders with their fencing tokens, and waiters in queue order.",
             "Exit code: 0; 69 backend unavailable; 64 usage error or a backend that cannot list locks."
         })
-final class LocksCommand implements Callable<Integer>, Main.NeedsEnvironment {
+final class LocksCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
@@ -55,25 +55,15 @@ final class LocksCommand implements Callable<Integer>, Main.NeedsEnvironment {
             description = "Print at most N locks (default: ${DEFAULT-VALUE}).")
     int limit;
 
-    @Option(
-            names = "--backend",
-            paramLabel = "URI",
-            description = "Where the locks live (default: $HOLDFAST_BACKEND, else " + Backends.DEFAULT + ").")
-    String backend;
-
-    private Map<String, String> env = Map.of();
-
-    @Override
-    public void environment(Map<String, String> env) {
-        this.env = env;
-    }
+    @Mixin
+    BackendOption backend;
 
     @Override
     public Integer call() {
         if (limit < 1 || limit > 100_000) {
             throw new CliFailure(ExitCodes.USAGE, "--limit must be between 1 and 100000, not " + limit);
         }
-        String uri = Backends.resolve(backend, env);
+        String uri = backend.uri();
         List<LockInfo> locks;
         try (LockClient client = Backends.open(uri)) {
             locks = client.admin().locks(prefix, limit);

@@ -65,6 +65,11 @@ public final class Main implements Callable<Integer> {
             if (sub.getCommand() instanceof NeedsEnvironment n) {
                 n.environment(env);
             }
+            for (CommandSpec mixin : sub.getCommandSpec().mixins().values()) {
+                if (mixin.userObject() instanceof NeedsEnvironment n) {
+                    n.environment(env);
+                }
+            }
         }
         return cl;
     }

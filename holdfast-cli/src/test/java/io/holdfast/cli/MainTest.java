@@ -117,6 +117,17 @@ class MainTest {
     }
 
     @Test
+    void commandsThatTalkToABackendReadItFromTheEnvironment() {
+        for (String[] args : new String[][] {{"locks"}, {"lock", "x", "--", "true"}, {"bench", "--duration", "1s"}}) {
+            err.getBuffer().setLength(0);
+            assertThat(run(Map.of(Backends.ENV, "nosuch://x"), args))
+                    .as(String.join(" ", args))
+                    .isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).as(String.join(" ", args)).contains("nosuch://x");
+        }
+    }
+
+    @Test
     void backendComesFromFlagThenEnvironmentThenDefault() {
         assertThat(Backends.resolve("mem:", Map.of(Backends.ENV, "redis://x"))).isEqualTo("mem:");
         assertThat(Backends.resolve(null, Map.of(Backends.ENV, "redis://x"))).isEqualTo("redis://x");
