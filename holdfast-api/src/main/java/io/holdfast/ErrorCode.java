@@ -23,7 +23,14 @@ public enum ErrorCode {
     /** A request was malformed or out of bounds: {@link InvalidArgumentException}. */
     INVALID_ARGUMENT,
     /** The provider cannot honour a feature: {@link UnsupportedFeatureException}. */
-    UNSUPPORTED;
+    UNSUPPORTED,
+    /**
+     * The caller is not authenticated, or its identity may not do this to this name, or the
+     * session belongs to another identity: {@link PermissionDeniedException}.
+     */
+    PERMISSION_DENIED,
+    /** A quota or size limit would be exceeded; nothing changed: {@link QuotaExceededException}. */
+    QUOTA_EXCEEDED;
 
     /**
      * Builds the exception type this code stands for.
@@ -42,6 +49,8 @@ public enum ErrorCode {
             case UNAVAILABLE -> new UnavailableException(message);
             case INVALID_ARGUMENT -> new InvalidArgumentException(message);
             case UNSUPPORTED -> new UnsupportedFeatureException(message);
+            case PERMISSION_DENIED -> new PermissionDeniedException(message);
+            case QUOTA_EXCEEDED -> new QuotaExceededException(message);
         };
     }
 }

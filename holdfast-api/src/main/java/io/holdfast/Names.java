@@ -5,7 +5,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * The rules for lock, semaphore and register names: 1 to {@value #MAX_NAME_BYTES} bytes of UTF-8,
  * no control characters, {@code /}-separated like paths so that permissions can be granted by
- * prefix. Every provider checks names with {@link #check(String)} before doing anything.
+ * prefix. A segment is never {@code .} or {@code ..}: a name like {@code a/../b} would look like
+ * {@code b} to anything that resolves paths while a permission on {@code a/*} matched it. Every
+ * provider checks names with {@link #check(String)} before doing anything.
  */
 public final class Names {
     /** The longest name, in UTF-8 bytes. */
@@ -17,7 +19,8 @@ public final class Names {
      * Returns the name if it is valid.
      *
      * @throws InvalidArgumentException naming what is wrong, if it is null, empty, too long, not
-     *     well-formed Unicode or contains a control character
+     *     well-formed Unicode, contains a control character, or has a {@code .} or {@code ..}
+     *     segment
      */
     public static String check(String name) {
         if (name == null) {
@@ -39,6 +42,11 @@ public final class Names {
                 i++;
             } else if (Character.isLowSurrogate(c)) {
                 throw new InvalidArgumentException("name is not well-formed UTF-16 (lone surrogate at " + i + ")");
+            }
+        }
+        for (String segment : name.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                throw new InvalidArgumentException("name must not have a '" + segment + "' segment: " + name);
             }
         }
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;

@@ -29,6 +29,9 @@ public final class ExitCodes {
     /** {@code holdfast lock}: the lock was not acquired within {@code --wait} ({@code EX_TEMPFAIL}). */
     public static final int NOT_ACQUIRED = 75;
 
+    /** The server refused the caller's identity or its permissions (sysexits' EX_NOPERM). */
+    public static final int NO_PERMISSION = 77;
+
     /** {@code holdfast lock}: the lock was lost while the child ran; the child was stopped. */
     public static final int LOCK_LOST = 76;
 
@@ -48,6 +51,8 @@ public final class ExitCodes {
             case UNAVAILABLE, SESSION_EXPIRED -> BACKEND_UNAVAILABLE;
             case INVALID_ARGUMENT, UNSUPPORTED -> USAGE;
             case NOT_OWNER -> SOFTWARE;
+            case PERMISSION_DENIED -> NO_PERMISSION;
+            case QUOTA_EXCEEDED -> NOT_ACQUIRED;
         };
     }
 }

@@ -31,6 +31,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
             LockCommand.class,
             LocksCommand.class,
             CertsCommand.class,
+            TokenCommand.class,
+            AuthCommand.class,
             DemoCommand.class,
             BenchCommand.class,
             VerifyCommand.class,

@@ -1,6 +1,9 @@
 package io.holdfast.cli;
 
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.core.AccessRules;
 import io.holdfast.protocol.TlsFiles;
+import io.holdfast.protocol.Tokens;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
 import java.nio.file.Path;
@@ -115,6 +118,24 @@ final class ServerCommand implements Callable<Integer> {
                     + " checked when presented).")
     String tlsClientAuth;
 
+    @Option(
+            names = "--auth-rules",
+            paramLabel = "FILE",
+            description = {
+                "Turn access control on (needs TLS): every client must authenticate with a client certificate"
+                        + " (its common name) or a bearer token, and may do only what these rules allow (users,"
+                        + " roles, per-prefix permissions, quotas; see docs/security.md). A new cluster starts with"
+                        + " these rules; afterwards they change through the log (holdfast auth set)."
+            })
+    Path authRules;
+
+    @Option(
+            names = "--token-secret",
+            paramLabel = "FILE",
+            description = "Accept bearer tokens signed with this secret (at least 32 bytes; the same file on every"
+                    + " node; needs TLS). Make tokens with holdfast token.")
+    Path tokenSecret;
+
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
@@ -140,7 +161,11 @@ final class ServerCommand implements Callable<Integer> {
                         config.nodeId(),
                         config.bindHost(),
                         server.clientPort(),
-                        config.tls() == null ? "" : " over TLS",
+                        config.tls() == null
+                                ? ""
+                                : config.auth() != null && config.auth().required()
+                                        ? " over TLS, access control on"
+                                        : " over TLS",
                         config.self().raftAddress(),
                         server.httpPort() < 0 ? "off" : String.valueOf(server.httpPort()),
                         config.dataDir(),
@@ -178,9 +203,36 @@ final class ServerCommand implements Callable<Integer> {
                     ? electionTimeout
                     : members.size() == 1 ? Duration.ofMillis(300) : Duration.ofSeconds(1);
             ServerConfig plain = new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election);
-            return withTls(plain);
+            return withAuth(withTls(plain));
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+    }
+
+    private ServerConfig withAuth(ServerConfig config) {
+        if (authRules == null && tokenSecret == null) {
+            return config;
+        }
+        if (config.tls() == null) {
+            throw new IllegalArgumentException((authRules != null ? "--auth-rules" : "--token-secret")
+                    + " needs TLS on (--tls-cert, --tls-key, --tls-ca): identities and tokens must not cross the"
+                    + " network in the clear");
+        }
+        try {
+            AccessRules rules = null;
+            if (authRules != null) {
+                String text;
+                try {
+                    text = java.nio.file.Files.readString(authRules);
+                } catch (java.io.IOException | RuntimeException e) {
+                    throw new InvalidArgumentException("cannot read the access rules " + authRules + ": " + e);
+                }
+                rules = AccessRules.parse(text);
+            }
+            Tokens tokens = tokenSecret == null ? null : Tokens.fromFile(tokenSecret);
+            return config.withAuth(new ServerConfig.Auth(rules, tokens));
+        } catch (InvalidArgumentException e) {
+            throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         }
     }
 

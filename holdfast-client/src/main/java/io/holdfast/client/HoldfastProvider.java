@@ -51,7 +51,7 @@ public final class HoldfastProvider implements LockProvider {
 
     @Override
     public LockClient open(String uri, ClientOptions options) {
-        GrpcTransport transport = new GrpcTransport(members(uri), options.requestTimeout(), tls(uri));
+        GrpcTransport transport = new GrpcTransport(members(uri), options.requestTimeout(), tls(uri), token(uri));
         try {
             return ClientRuntime.open("holdfast", transport, options, CAPABILITIES);
         } catch (RuntimeException | Error e) {
@@ -121,15 +121,17 @@ public final class HoldfastProvider implements LockProvider {
                 throw new InvalidArgumentException("a parameter of a holdfast URI is name=value, not '" + pair + "'");
             }
             String name = pair.substring(0, eq);
-            if (!TLS_PARAMETERS.contains(name)) {
+            if (!PARAMETERS.contains(name)) {
                 throw new InvalidArgumentException(
-                        "unknown parameter '" + name + "' in a holdfast URI; known: " + TLS_PARAMETERS);
+                        "unknown parameter '" + name + "' in a holdfast URI; known: " + PARAMETERS);
             }
             String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
             if (value.isEmpty() || params.put(name, value) != null) {
                 throw new InvalidArgumentException("parameter '" + name + "' of a holdfast URI is empty or repeated");
             }
         }
+        params.remove("token");
+        params.remove("token-file");
         String on = params.remove("tls");
         if (on != null && !on.equals("true") && !on.equals("false")) {
             throw new InvalidArgumentException("tls is true or false in a holdfast URI, not '" + on + "'");
@@ -150,7 +152,52 @@ public final class HoldfastProvider implements LockProvider {
         }
     }
 
-    private static final List<String> TLS_PARAMETERS = List.of("tls", "ca", "cert", "key");
+    private static final List<String> PARAMETERS = List.of("tls", "ca", "cert", "key", "token", "token-file");
+
+    /**
+     * The bearer token of a {@code holdfast://} URI, or null: {@code token=TOKEN}, or {@code
+     * token-file=FILE} (the file's content, trimmed; keeps the token out of process lists and
+     * shell history). Tokens are sent over TLS only.
+     *
+     * @throws InvalidArgumentException if both are given, the file cannot be read, or there is no
+     *     TLS beside the token
+     */
+    public static String token(String uri) {
+        TlsFiles tls = tls(uri); // checks every parameter
+        int query = uri.indexOf('?');
+        if (query < 0) {
+            return null;
+        }
+        String token = null;
+        String file = null;
+        for (String pair : uri.substring(query + 1).split("&", -1)) {
+            int eq = pair.indexOf('=');
+            String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            if (pair.startsWith("token=")) {
+                token = value;
+            } else if (pair.startsWith("token-file=")) {
+                file = value;
+            }
+        }
+        if (token != null && file != null) {
+            throw new InvalidArgumentException("a holdfast URI has token or token-file, not both");
+        }
+        if (file != null) {
+            try {
+                token = java.nio.file.Files.readString(Path.of(file)).strip();
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new InvalidArgumentException("cannot read the token file " + file + ": " + e, e);
+            }
+            if (token.isEmpty()) {
+                throw new InvalidArgumentException("the token file " + file + " is empty");
+            }
+        }
+        if (token != null && tls == null) {
+            throw new InvalidArgumentException(
+                    "a bearer token is only sent over TLS: add ca=FILE (or tls=true) to " + uri.substring(0, query));
+        }
+        return token;
+    }
 
     private static Path path(String value) {
         return value == null ? null : Path.of(value);

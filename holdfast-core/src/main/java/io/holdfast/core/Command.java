@@ -53,6 +53,8 @@ public sealed interface Command {
             return new Revoke(t, x.name());
         } else if (c instanceof Tick) {
             return new Tick(t);
+        } else if (c instanceof SetAccessRules x) {
+            return new SetAccessRules(t, x.text());
         }
         throw new IllegalArgumentException("unknown command " + c);
     }
@@ -172,4 +174,26 @@ public sealed interface Command {
 
     /** An operator takes every grant of {@code name} away; holders are told, waiters go next. */
     record Revoke(long time, String name) implements Command {}
+
+    /**
+     * Replaces the access rules ({@link AccessRules} text form); {@code null} turns access control
+     * off. Needs {@link AccessRules.Verb#ADMIN} while rules are on.
+     */
+    record SetAccessRules(long time, String text) implements Command {}
+
+    /**
+     * A command and the identity that sent it, as the leader authenticated it: what one log entry
+     * holds per command. The identity is null for commands of an unauthenticated client (access
+     * control off) and for the leader's own commands ({@link Tick}, {@link ExpireSession}).
+     */
+    record Authored(String identity, Command command) {
+        public Authored {
+            Objects.requireNonNull(command, "command");
+        }
+
+        /** A command without an identity. */
+        public static Authored anonymous(Command command) {
+            return new Authored(null, command);
+        }
+    }
 }

@@ -23,8 +23,8 @@ import java.io.UTFDataFormatException;
 import java.io.UncheckedIOException;
 
 /**
- * The binary form of a {@link Command}, as it is written to a replicated log: a format byte, a
- * type byte, then the fields in declaration order (numbers big-endian, strings as {@link
+ * The binary form of a {@link Command}, as it is written to a replicated log: a format byte
+ * ({@value #FORMAT}, or {@value #FORMAT_AUTHORED} followed by the sender's identity), a type byte, then the fields in declaration order (numbers big-endian, strings as {@link
  * DataOutputStream#writeUTF}, a nullable string as a presence byte and the string).
  *
  * <p>{@link #decode} is total over arbitrary bytes: anything that is not a well-formed command of a
@@ -33,10 +33,18 @@ import java.io.UncheckedIOException;
  * values (an empty name, a negative wait) decode fine and are refused by {@link LockTable}.
  */
 public final class CommandCodec {
-    /** The format byte this build writes and reads. */
+    /** The format byte of a command without an identity. */
     public static final int FORMAT = 1;
 
+    /** The format byte of a command with its sender's identity (a nullable string) before it. */
+    public static final int FORMAT_AUTHORED = 2;
+
+    /** The longest identity, in characters. */
+    public static final int MAX_IDENTITY = 256;
+
     private static final int MAX_VALUE = Limits.MAX_VALUE_BYTES;
+
+    private static final int MAX_RULES_BYTES = 4 * AccessRules.MAX_TEXT;
 
     private CommandCodec() {}
 
@@ -48,9 +56,30 @@ public final class CommandCodec {
      *     the table's own limits, so the command would be refused anyway
      */
     public static byte[] encode(Command command) {
+        return encode(Command.Authored.anonymous(command));
+    }
+
+    /**
+     * Encodes a command with its sender's identity: in format {@value #FORMAT_AUTHORED} when the
+     * identity is not null, else exactly as {@link #encode(Command)}.
+     *
+     * @throws io.holdfast.InvalidArgumentException as {@link #encode(Command)}, or if the identity
+     *     is longer than {@value #MAX_IDENTITY} characters
+     */
+    public static byte[] encode(Command.Authored authored) {
+        Command command = authored.command();
+        String identity = authored.identity();
+        if (identity != null && identity.length() > MAX_IDENTITY) {
+            throw new io.holdfast.InvalidArgumentException("an identity is at most " + MAX_IDENTITY + " characters");
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
+            if (identity == null) {
+                out.writeByte(FORMAT);
+            } else {
+                out.writeByte(FORMAT_AUTHORED);
+                out.writeUTF(identity);
+            }
             write(command, out);
         } catch (java.io.UTFDataFormatException e) {
             throw new io.holdfast.InvalidArgumentException("a name, id or client name of the "
@@ -128,6 +157,19 @@ public final class CommandCodec {
             out.writeByte(11);
             out.writeLong(x.time());
             out.writeUTF(x.name());
+        } else if (c instanceof Command.SetAccessRules x) {
+            out.writeByte(12);
+            out.writeLong(x.time());
+            out.writeBoolean(x.text() != null);
+            if (x.text() != null) {
+                byte[] text = x.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                if (text.length > MAX_RULES_BYTES) {
+                    throw new io.holdfast.InvalidArgumentException(
+                            "access rules are " + text.length + " bytes; the limit is " + MAX_RULES_BYTES);
+                }
+                out.writeInt(text.length);
+                out.write(text);
+            }
         } else {
             throw new IllegalArgumentException("unknown command " + c);
         }
@@ -152,20 +194,35 @@ public final class CommandCodec {
      * @throws CommandFormatException if the bytes are not exactly one well-formed command
      */
     public static Command decode(byte[] bytes) throws CommandFormatException {
+        return decodeAuthored(bytes).command();
+    }
+
+    /**
+     * Decodes a command and its sender's identity (null for format {@value #FORMAT}).
+     *
+     * @throws CommandFormatException if the bytes are not exactly one well-formed command
+     */
+    public static Command.Authored decodeAuthored(byte[] bytes) throws CommandFormatException {
         if (bytes == null || bytes.length == 0) {
             throw new CommandFormatException("empty command");
         }
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         try {
             int format = in.readUnsignedByte();
-            if (format != FORMAT) {
+            String identity = null;
+            if (format == FORMAT_AUTHORED) {
+                identity = in.readUTF();
+                if (identity.length() > MAX_IDENTITY) {
+                    throw new CommandFormatException("identity is longer than " + MAX_IDENTITY + " characters");
+                }
+            } else if (format != FORMAT) {
                 throw new CommandFormatException("unknown command format " + format);
             }
             Command c = read(in);
             if (in.available() != 0) {
                 throw new CommandFormatException(in.available() + " trailing bytes after the command");
             }
-            return c;
+            return new Command.Authored(identity, c);
         } catch (EOFException e) {
             throw new CommandFormatException("command is truncated");
         } catch (UTFDataFormatException e) {
@@ -203,8 +260,31 @@ public final class CommandCodec {
                 new RegisterSet(
                         time, invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
             case 11 -> new Revoke(time, in.readUTF());
+            case 12 -> new Command.SetAccessRules(time, rules(in));
             default -> throw new CommandFormatException("unknown command type " + type);
         };
+    }
+
+    private static String rules(DataInputStream in) throws IOException {
+        if (!bool(in.readUnsignedByte())) {
+            return null;
+        }
+        int length = in.readInt();
+        if (length < 0 || length > MAX_RULES_BYTES) {
+            throw new CommandFormatException("access rules length " + length + " is out of bounds");
+        }
+        byte[] text = in.readNBytes(length);
+        if (text.length != length) {
+            throw new EOFException();
+        }
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(text))
+                    .toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new CommandFormatException("access rules are not UTF-8");
+        }
     }
 
     private static Invocation invocation(DataInputStream in) throws IOException {

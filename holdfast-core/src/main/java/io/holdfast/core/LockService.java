@@ -25,6 +25,37 @@ public interface LockService extends AutoCloseable {
     /** Applies a command through the table's log. */
     CompletableFuture<Reply> submit(Command command);
 
+    /**
+     * Applies a command on behalf of an authenticated identity (see {@link
+     * LockTable#apply(Command.Authored, EventSink)}). A service that does not authenticate its
+     * callers accepts only a null identity, and refuses any other with {@link
+     * io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<Reply> submit(Command command, String identity) {
+        if (identity == null) {
+            return submit(command);
+        }
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service does not take identities"));
+    }
+
+    /**
+     * Whether the identity may read this name (describe, list, token checks, register reads) under
+     * the access rules the service has applied. Always true without access control.
+     */
+    default boolean mayRead(String identity, String name) {
+        return true;
+    }
+
+    /**
+     * False if the session exists and belongs to another identity than {@code identity}: its
+     * heartbeats and events are then refused. True for an unknown session (the service answers
+     * that itself) and without access control.
+     */
+    default boolean mayUseSession(String identity, String sessionId) {
+        return true;
+    }
+
     /** A heartbeat for the session: {@link Reply.Ok}, or a failure for an unknown session. */
     CompletableFuture<Reply> keepAlive(String sessionId);
 

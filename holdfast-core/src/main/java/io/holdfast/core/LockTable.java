@@ -82,6 +82,16 @@ public final class LockTable {
     private final Map<OwnerKey, Waiter> lockWaits = new HashMap<>();
     private final Timers timers = new Timers();
     private final Set<PlantedBug> bugs;
+    /** The access rules; null while access control is off. Replicated (in the snapshot). */
+    private AccessRules rules;
+    /** Open sessions per identity ("" for none), for the sessions quota (derived). */
+    private final Map<String, Integer> sessionsByIdentity = new HashMap<>();
+    /** Bytes of every register value together (derived). */
+    private long registerBytes;
+    /** Refusals per quota since this table was made; not replicated (a replica's own count). */
+    private final long[] quotaRefusals = new long[AccessRules.Quotas.NAMES.size()];
+
+    private long permissionRefusals;
     private long now;
     private long lastToken;
     /** The Raft term of the entry being applied; read only by the planted bug TOKEN_FROM_TERM. */
@@ -140,19 +150,54 @@ public final class LockTable {
         if (command == null) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, "command must not be null");
         }
+        return apply(Command.Authored.anonymous(command), events);
+    }
+
+    /**
+     * Applies one command on behalf of the identity that sent it. A session belongs to the
+     * identity that opened it: a client command naming another identity's session is refused with
+     * {@link ErrorCode#PERMISSION_DENIED}, whether access rules are on or not. While rules are on
+     * ({@link #accessRules()}), each command also needs its verb on its name.
+     *
+     * @param authored the command and its sender's identity (null: unauthenticated, or the leader)
+     * @param events receives the events the command causes, in order
+     * @return the reply; never null, never thrown
+     */
+    public Reply apply(Command.Authored authored, EventSink events) {
+        if (authored == null || authored.command() == null) {
+            return Failed.of(ErrorCode.INVALID_ARGUMENT, "command must not be null");
+        }
+        Command command = authored.command();
+        String identity = authored.identity();
         try {
             if (command.time() > now) {
                 now = command.time();
             }
             if (command instanceof ClientCommand cc) {
-                return applyClient(cc, events);
+                return applyClient(cc, identity, events);
+            }
+            if (command instanceof OpenSession c) {
+                return openSession(c, identity);
+            }
+            if (command instanceof Revoke c) {
+                Names.check(c.name());
+                if (rules != null && !rules.allows(identity, AccessRules.Verb.REVOKE, c.name())) {
+                    return denied(identity, "revoke", c.name());
+                }
+                return revoke(c, events);
+            }
+            if (command instanceof Command.SetAccessRules c) {
+                return setAccessRules(c, identity);
+            }
+            if (identity != null) {
+                permissionRefusals++;
+                return Failed.of(
+                        ErrorCode.PERMISSION_DENIED,
+                        command.getClass().getSimpleName() + " is proposed by the leader only");
             }
             if (command instanceof Tick) {
                 tick(events);
                 return Reply.Ok.INSTANCE;
-            }
-            if (command instanceof OpenSession c) {
-                return openSession(c);
             }
             if (command instanceof KeepAlive c) {
                 return sessions.containsKey(c.sessionId()) ? Reply.Ok.INSTANCE : unknownSession(c.sessionId());
@@ -164,9 +209,6 @@ public final class LockTable {
                 }
                 endSession(s, true, events);
                 return new Reply.Ok(1);
-            }
-            if (command instanceof Revoke c) {
-                return revoke(c, events);
             }
             return Failed.of(
                     ErrorCode.INVALID_ARGUMENT,
@@ -182,7 +224,7 @@ public final class LockTable {
         }
     }
 
-    private Reply applyClient(ClientCommand command, EventSink events) {
+    private Reply applyClient(ClientCommand command, String identity, EventSink events) {
         Invocation inv = command.invocation();
         if (inv == null) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, "client commands need an invocation id");
@@ -190,6 +232,13 @@ public final class LockTable {
         Session session = sessions.get(inv.sessionId());
         if (session == null) {
             return unknownSession(inv.sessionId());
+        }
+        if (!java.util.Objects.equals(session.identity, identity)) {
+            // Checked before the reply memory: another identity learns nothing from it.
+            permissionRefusals++;
+            return Failed.of(
+                    ErrorCode.PERMISSION_DENIED,
+                    "session " + inv.sessionId() + " belongs to another identity than " + describe(identity));
         }
         if (inv.seq() <= 0 || inv.ackedBelow() < 0 || inv.ackedBelow() > inv.seq()) {
             return Failed.of(
@@ -225,6 +274,10 @@ public final class LockTable {
     }
 
     private Reply applyFresh(ClientCommand command, Session session, EventSink events) {
+        Reply refused = checkPermission(command, session.identity);
+        if (refused != null) {
+            return refused;
+        }
         if (command instanceof Acquire c) {
             return acquire(c, session, events);
         }
@@ -251,7 +304,7 @@ public final class LockTable {
 
     // ---------------------------------------------------------------------------------- sessions
 
-    private Reply openSession(OpenSession c) {
+    private Reply openSession(OpenSession c, String identity) {
         String id = c.sessionId();
         checkSessionId(id);
         if (c.clientName() == null || c.clientName().isEmpty() || c.clientName().length() > Limits.MAX_CLIENT_NAME) {
@@ -264,12 +317,152 @@ public final class LockTable {
             boolean same = existing.ttlMillis == c.ttlMillis()
                     && existing.lockDelayMillis == c.lockDelayMillis()
                     && existing.clientName.equals(c.clientName());
+            same &= java.util.Objects.equals(existing.identity, identity);
             return same
                     ? Reply.Ok.INSTANCE
                     : Failed.of(ErrorCode.INVALID_ARGUMENT, "session id " + id + " is already in use");
         }
-        sessions.put(id, new Session(id, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), now));
+        if (rules != null && !rules.knows(identity)) {
+            permissionRefusals++;
+            return Failed.of(
+                    ErrorCode.PERMISSION_DENIED,
+                    identity == null
+                            ? "access control is on: the client must authenticate (client certificate or token)"
+                            : "identity " + identity + " is not in the access rules");
+        }
+        AccessRules.Quotas q = quotas();
+        String key = identity == null ? "" : identity;
+        int mine = sessionsByIdentity.getOrDefault(key, 0);
+        if (mine >= q.sessionsPerIdentity()) {
+            return quotaExceeded(0, describe(identity) + " has " + mine + " open sessions");
+        }
+        if (stateEntries() >= q.stateEntries()) {
+            return quotaExceeded(4, "the table holds " + stateEntries() + " sessions, locks and registers");
+        }
+        sessions.put(id, new Session(id, identity, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), now));
+        sessionsByIdentity.merge(key, 1, Integer::sum);
         return Reply.Ok.INSTANCE;
+    }
+
+    // ------------------------------------------------------------------------- access and quotas
+
+    private AccessRules.Quotas quotas() {
+        return rules == null ? AccessRules.Quotas.DEFAULTS : rules.quotas();
+    }
+
+    private int stateEntries() {
+        return sessions.size() + resources.size() + registers.size();
+    }
+
+    private Failed quotaExceeded(int quota, String detail) {
+        quotaRefusals[quota]++;
+        return Failed.of(
+                ErrorCode.QUOTA_EXCEEDED,
+                detail + "; the quota " + AccessRules.Quotas.NAMES.get(quota) + " is " + quotas().get(quota));
+    }
+
+    private Failed denied(String identity, String verb, String name) {
+        permissionRefusals++;
+        return Failed.of(
+                ErrorCode.PERMISSION_DENIED,
+                identity == null
+                        ? "access control is on: the client must authenticate (client certificate or token)"
+                        : "identity " + identity + " may not " + verb + " " + name);
+    }
+
+    private static String describe(String identity) {
+        return identity == null ? "an unauthenticated client" : "identity " + identity;
+    }
+
+    /** The refusal of a client command by the access rules, or null if they allow it (or are off). */
+    private Reply checkPermission(ClientCommand command, String identity) {
+        if (rules == null) {
+            return null;
+        }
+        if (command instanceof Acquire c) {
+            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
+                    ? null
+                    : denied(identity, "acquire", c.name());
+        }
+        if (command instanceof Renew c) {
+            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
+                    ? null
+                    : denied(identity, "renew", c.name());
+        }
+        if (command instanceof RegisterSet c) {
+            if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.key()))) {
+                return denied(identity, "write", c.key());
+            }
+            if (c.fenceName() != null && !rules.allows(identity, AccessRules.Verb.READ, Names.check(c.fenceName()))) {
+                return denied(identity, "read", c.fenceName());
+            }
+        }
+        // Release, CancelWait and CloseSession only give back what the session has.
+        return null;
+    }
+
+    private Reply setAccessRules(Command.SetAccessRules c, String identity) {
+        if (rules != null && !rules.allows(identity, AccessRules.Verb.ADMIN, "*")) {
+            return denied(identity, "change the access rules of", "this cluster");
+        }
+        if (c.text() == null) {
+            rules = null;
+            return Reply.Ok.INSTANCE;
+        }
+        AccessRules next = AccessRules.parse(c.text());
+        boolean anyAdmin = next.identities().stream().anyMatch(u -> next.allows(u, AccessRules.Verb.ADMIN, "*"));
+        if (!anyAdmin) {
+            throw new InvalidArgumentException(
+                    "the access rules must give some identity admin, or nobody could change them again");
+        }
+        if (identity != null && !next.allows(identity, AccessRules.Verb.ADMIN, "*")) {
+            throw new InvalidArgumentException(
+                    "the new access rules would take admin from " + identity + ", who is changing them");
+        }
+        rules = next;
+        return Reply.Ok.INSTANCE;
+    }
+
+    /** The access rules, or null while access control is off. */
+    public AccessRules accessRules() {
+        return rules;
+    }
+
+    /**
+     * Whether {@code identity} may read {@code name}: always while access rules are off, else as
+     * the rules say. For the reads that do not go through the log (describe, list, token checks,
+     * register reads), which the node answers from this table.
+     */
+    public boolean mayRead(String identity, String name) {
+        return rules == null || rules.allows(identity, AccessRules.Verb.READ, name);
+    }
+
+    /**
+     * Whether {@code identity} may use the session (keep it alive, receive its events): the
+     * session exists and was opened by the same identity.
+     */
+    public boolean ownsSession(String identity, String sessionId) {
+        Session s = sessions.get(sessionId);
+        return s != null && java.util.Objects.equals(s.identity, identity);
+    }
+
+    /** The identity that opened a session (null: none), or empty if there is no such session. */
+    public Optional<String> sessionIdentity(String sessionId) {
+        Session s = sessions.get(sessionId);
+        return s == null ? Optional.empty() : Optional.of(s.identity == null ? "" : s.identity);
+    }
+
+    /**
+     * Refusals since this table was made, by quota name, plus {@code permission-denied}. These
+     * counts belong to this replica (they are not replicated, and start at 0 after a restart).
+     */
+    public Map<String, Long> refusals() {
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < quotaRefusals.length; i++) {
+            out.put(AccessRules.Quotas.NAMES.get(i), quotaRefusals[i]);
+        }
+        out.put("permission-denied", permissionRefusals);
+        return out;
     }
 
     private static void checkSessionId(String id) {
@@ -302,6 +495,7 @@ public final class LockTable {
         boolean keepWaits = expired && s.waitsHead != null && bugs.contains(PlantedBug.GRANT_AFTER_EXPIRY);
         if (!keepWaits) {
             sessions.remove(s.id);
+            sessionsByIdentity.computeIfPresent(s.identity == null ? "" : s.identity, (k, n) -> n > 1 ? n - 1 : null);
         }
         List<Resource> touched = new ArrayList<>();
         for (Hold h = s.holdsHead; h != null; ) {
@@ -369,7 +563,11 @@ public final class LockTable {
                     "owner " + c.owner() + " already waits for " + session.findWaitOfOwner(c.owner()).resource.name
                             + "; one wait per owner at a time");
         }
+        AccessRules.Quotas q = quotas();
         if (r == null) {
+            if (stateEntries() >= q.stateEntries()) {
+                return quotaExceeded(4, "the table holds " + stateEntries() + " sessions, locks and registers");
+            }
             r = new Resource(name, semaphore, c.maxPermits());
             resources.put(name, r);
         }
@@ -380,6 +578,10 @@ public final class LockTable {
                 return new Reply.Granted(mine.token, mine.count);
             }
         }
+        if (session.holdCount >= q.holdsPerSession()) {
+            dropIfIdle(r);
+            return quotaExceeded(1, "session " + session.id + " holds " + session.holdCount + " grants");
+        }
         if (r.queueHead == null && r.blockedUntil <= now && r.compatible(mode, c.permits())) {
             Hold h = grant(session, r, c.owner(), mode, c.permits(), c.leaseMillis());
             return new Reply.Granted(h.token, 1);
@@ -387,6 +589,14 @@ public final class LockTable {
         if (c.waitMillis() == 0) {
             dropIfIdle(r);
             return Reply.Busy.INSTANCE;
+        }
+        if (session.waitCount >= q.waitsPerSession()) {
+            dropIfIdle(r);
+            return quotaExceeded(2, "session " + session.id + " waits for " + session.waitCount + " grants");
+        }
+        if (r.waiterCount >= q.waitersPerLock()) {
+            dropIfIdle(r);
+            return quotaExceeded(3, name + " has " + r.waiterCount + " waiters");
         }
         if (!semaphore) {
             List<String> cycle = findCycle(new OwnerKey(session.id, c.owner()), r, mode);
@@ -715,7 +925,16 @@ public final class LockTable {
                     List.of(),
                     version);
         }
+        AccessRules.Quotas q = quotas();
+        if (current == null && stateEntries() >= q.stateEntries()) {
+            return quotaExceeded(4, "the table holds " + stateEntries() + " sessions, locks and registers");
+        }
+        long bytes = registerBytes - (current == null ? 0 : current.value.length) + c.value().length;
+        if (bytes > q.registerBytes()) {
+            return quotaExceeded(5, "register values would take " + bytes + " bytes");
+        }
         registers.put(key, new Register(version + 1, c.value().clone()));
+        registerBytes = bytes;
         return new Reply.Written(version + 1);
     }
 
@@ -869,6 +1088,22 @@ public final class LockTable {
 
     Map<String, Register> registersMap() {
         return registers;
+    }
+
+    void restoreRules(AccessRules rules) {
+        this.rules = rules;
+    }
+
+    /** Rebuilds what is derived from the restored sessions and registers. */
+    void restoreDerived() {
+        sessionsByIdentity.clear();
+        for (Session s : sessions.values()) {
+            sessionsByIdentity.merge(s.identity == null ? "" : s.identity, 1, Integer::sum);
+        }
+        registerBytes = 0;
+        for (Register r : registers.values()) {
+            registerBytes += r.value.length;
+        }
     }
 
     void restoreClock(long now, long lastToken) {

@@ -14,6 +14,10 @@ final class Resource {
     Hold holdersHead;
     Hold holdersTail;
     int holderCount;
+
+    /** Length of the queue (derived, for quotas). */
+    int waiterCount;
+
     int permitsHeld;
     boolean exclusiveHeld;
 
@@ -113,6 +117,7 @@ final class Resource {
             queueTail.qNext = w;
         }
         queueTail = w;
+        waiterCount++;
     }
 
     void dequeue(Waiter w) {
@@ -128,5 +133,6 @@ final class Resource {
         }
         w.qPrev = null;
         w.qNext = null;
+        waiterCount--;
     }
 }

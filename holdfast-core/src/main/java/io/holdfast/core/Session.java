@@ -6,6 +6,9 @@ import java.util.Map;
 /** A session inside the table: its settings, what it holds and waits for, and its recent replies. */
 final class Session {
     final String id;
+    /** The authenticated identity that opened the session; null without authentication. */
+    final String identity;
+
     final String clientName;
     final long ttlMillis;
     final long lockDelayMillis;
@@ -27,8 +30,14 @@ final class Session {
     /** Every seq below this has been acknowledged by the client. */
     long ackedBelow;
 
-    Session(String id, String clientName, long ttlMillis, long lockDelayMillis, long openedAt) {
+    /** How many holds and waits the lists above have (derived, for quotas). */
+    int holdCount;
+
+    int waitCount;
+
+    Session(String id, String identity, String clientName, long ttlMillis, long lockDelayMillis, long openedAt) {
         this.id = id;
+        this.identity = identity;
         this.clientName = clientName;
         this.ttlMillis = ttlMillis;
         this.lockDelayMillis = lockDelayMillis;
@@ -75,6 +84,7 @@ final class Session {
             holdsTail.sNext = h;
         }
         holdsTail = h;
+        holdCount++;
     }
 
     void removeHold(Hold h) {
@@ -90,6 +100,7 @@ final class Session {
         }
         h.sPrev = null;
         h.sNext = null;
+        holdCount--;
     }
 
     void addWait(Waiter w) {
@@ -101,6 +112,7 @@ final class Session {
             waitsTail.sNext = w;
         }
         waitsTail = w;
+        waitCount++;
     }
 
     void removeWait(Waiter w) {
@@ -116,6 +128,7 @@ final class Session {
         }
         w.sPrev = null;
         w.sNext = null;
+        waitCount--;
     }
 
     Waiter findWait(long seq) {

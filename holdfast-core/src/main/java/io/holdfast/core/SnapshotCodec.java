@@ -19,13 +19,15 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The snapshot format of {@link LockTable}, version 1. All numbers big-endian; strings as {@link
+ * The snapshot format of {@link LockTable}, version 2 (version 1, without identities and access
+ * rules, is still read). All numbers big-endian; strings as {@link
  * DataOutputStream#writeUTF}.
  *
  * <pre>
  * magic "HFSN" (4 bytes), format version (int), body length (int), body, CRC32C of body (int)
  * body: now, lastToken (longs)
- *   sessions (int count, sorted by id): id, clientName, ttlMillis, lockDelayMillis, openedAt,
+ *   sessions (int count, sorted by id): id, identity (bool present, string; v2), clientName,
+ *     ttlMillis, lockDelayMillis, openedAt,
  *     ackedBelow, replies (int count, sorted by seq: seq, reply)
  *   resources (int count, sorted by name): name, semaphore (bool), maxPermits, blockedUntil,
  *     holders in token order (int count: sessionId, owner, token, mode, permits, grantedAt,
@@ -33,6 +35,7 @@ import java.util.zip.CRC32C;
  *     waiters in queue order (int count: sessionId, owner, seq, mode, permits, enqueuedAt,
  *       deadline, leaseMillis)
  *   registers (int count, sorted by key): key, version, value (int length, bytes)
+ *   access rules (v2): bool present, then int length and the UTF-8 of their canonical text
  * </pre>
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
@@ -40,7 +43,7 @@ import java.util.zip.CRC32C;
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     private static final int MAX_BODY = Integer.MAX_VALUE - 64;
 
     private SnapshotCodec() {}
@@ -70,6 +73,10 @@ final class SnapshotCodec {
         out.writeInt(sessions.size());
         for (Session s : sessions) {
             out.writeUTF(s.id);
+            out.writeBoolean(s.identity != null);
+            if (s.identity != null) {
+                out.writeUTF(s.identity);
+            }
             out.writeUTF(s.clientName);
             out.writeLong(s.ttlMillis);
             out.writeLong(s.lockDelayMillis);
@@ -130,20 +137,28 @@ final class SnapshotCodec {
             out.writeInt(reg.value.length);
             out.write(reg.value);
         }
+        AccessRules rules = table.accessRules();
+        out.writeBoolean(rules != null);
+        if (rules != null) {
+            byte[] text = rules.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeInt(text.length);
+            out.write(text);
+        }
     }
 
     static LockTable read(InputStream in, Set<PlantedBug> bugs) throws IOException {
         DataInputStream data = new DataInputStream(in);
         byte[] body;
+        int version;
         try {
             int magic = data.readInt();
             if (magic != MAGIC) {
                 throw new SnapshotFormatException("not a Holdfast snapshot (bad magic number)");
             }
-            int version = data.readInt();
-            if (version != VERSION) {
-                throw new SnapshotFormatException(
-                        "snapshot format version " + version + " is not supported (this build reads " + VERSION + ")");
+            version = data.readInt();
+            if (version != VERSION && version != 1) {
+                throw new SnapshotFormatException("snapshot format version " + version
+                        + " is not supported (this build reads 1 to " + VERSION + ")");
             }
             int length = data.readInt();
             if (length < 0 || length > MAX_BODY) {
@@ -164,7 +179,7 @@ final class SnapshotCodec {
         }
         try {
             DataInputStream din = new DataInputStream(new ByteArrayInputStream(body));
-            LockTable table = readBody(din, bugs);
+            LockTable table = readBody(din, bugs, version);
             if (din.available() != 0) {
                 throw new SnapshotFormatException(din.available() + " unexpected bytes after the snapshot body");
             }
@@ -176,7 +191,7 @@ final class SnapshotCodec {
         }
     }
 
-    private static LockTable readBody(DataInputStream in, Set<PlantedBug> bugs) throws IOException {
+    private static LockTable readBody(DataInputStream in, Set<PlantedBug> bugs, int format) throws IOException {
         LockTable table = new LockTable(bugs);
         long now = in.readLong();
         long lastToken = in.readLong();
@@ -186,7 +201,9 @@ final class SnapshotCodec {
         table.restoreClock(now, lastToken);
         int sessionCount = count(in, "sessions");
         for (int i = 0; i < sessionCount; i++) {
-            Session s = new Session(in.readUTF(), in.readUTF(), in.readLong(), in.readLong(), in.readLong());
+            String id = in.readUTF();
+            String identity = format >= 2 && in.readBoolean() ? in.readUTF() : null;
+            Session s = new Session(id, identity, in.readUTF(), in.readLong(), in.readLong(), in.readLong());
             s.ackedBelow = in.readLong();
             int replies = count(in, "replies");
             for (int j = 0; j < replies; j++) {
@@ -261,6 +278,19 @@ final class SnapshotCodec {
             }
             table.registersMap().put(key, new LockTable.Register(version, value));
         }
+        if (format >= 2 && in.readBoolean()) {
+            int length = in.readInt();
+            if (length < 0 || length > in.available()) {
+                throw new SnapshotFormatException("bad access rules length " + length);
+            }
+            byte[] text = in.readNBytes(length);
+            try {
+                table.restoreRules(AccessRules.parse(new String(text, java.nio.charset.StandardCharsets.UTF_8)));
+            } catch (io.holdfast.InvalidArgumentException e) {
+                throw new SnapshotFormatException("the snapshot's access rules do not parse: " + e.getMessage());
+            }
+        }
+        table.restoreDerived();
         return table;
     }
 

@@ -189,11 +189,11 @@ class SnapshotCodecTest {
     @Test
     void anUnknownFormatVersionIsNamed() {
         byte[] bytes = d.snapshot();
-        ByteBuffer.wrap(bytes).putInt(4, 2);
+        ByteBuffer.wrap(bytes).putInt(4, 3);
 
         assertThatThrownBy(() -> read(bytes))
                 .isInstanceOf(SnapshotFormatException.class)
-                .hasMessageContaining("version 2")
+                .hasMessageContaining("version 3")
                 .hasMessageContaining("not supported");
     }
 

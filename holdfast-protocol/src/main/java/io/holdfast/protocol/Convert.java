@@ -102,6 +102,12 @@ public final class Convert {
             b.setRegisterSet(r);
         } else if (command instanceof Command.Revoke x) {
             b.setRevoke(Revoke.newBuilder().setName(text(x.name(), "name")));
+        } else if (command instanceof Command.SetAccessRules x) {
+            io.holdfast.protocol.v1.SetAccessRules.Builder rules = io.holdfast.protocol.v1.SetAccessRules.newBuilder();
+            if (x.text() != null) {
+                rules.setText(x.text());
+            }
+            b.setSetAccessRules(rules);
         } else {
             throw new InvalidArgumentException("a client cannot send " + kindOf(command));
         }
@@ -168,6 +174,10 @@ public final class Convert {
                         x.getFenceToken());
             }
             case REVOKE -> new Command.Revoke(0, m.getRevoke().getName());
+            case SET_ACCESS_RULES ->
+                new Command.SetAccessRules(
+                        0,
+                        m.getSetAccessRules().hasText() ? m.getSetAccessRules().getText() : null);
             case KIND_NOT_SET -> throw new InvalidArgumentException("the command request has no command");
         };
     }

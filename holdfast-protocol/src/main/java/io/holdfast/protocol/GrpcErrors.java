@@ -23,6 +23,8 @@ import java.util.concurrent.TimeoutException;
  *       address in {@link #LEADER} when known.
  *   <li>any other {@link UnavailableException}, a timeout or a cancellation: {@code UNAVAILABLE}.
  *   <li>{@link InvalidArgumentException}: {@code INVALID_ARGUMENT} with its message.
+ *   <li>{@link io.holdfast.PermissionDeniedException}: {@code PERMISSION_DENIED}; {@link
+ *       io.holdfast.QuotaExceededException}: {@code RESOURCE_EXHAUSTED}.
  *   <li>any other Holdfast exception: {@code FAILED_PRECONDITION} with its message.
  *   <li>anything else: {@code INTERNAL}, naming the exception (a bug on the server).
  * </ul>
@@ -64,6 +66,8 @@ public final class GrpcErrors {
             Status status = switch (hf.code()) {
                 case UNAVAILABLE -> Status.UNAVAILABLE;
                 case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+                case PERMISSION_DENIED -> Status.PERMISSION_DENIED;
+                case QUOTA_EXCEEDED -> Status.RESOURCE_EXHAUSTED;
                 default -> Status.FAILED_PRECONDITION;
             };
             return status.withDescription(t.getMessage()).withCause(t).asRuntimeException(trailers);

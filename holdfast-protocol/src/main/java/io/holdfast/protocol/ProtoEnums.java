@@ -49,6 +49,8 @@ final class ProtoEnums {
             case UNAVAILABLE -> io.holdfast.protocol.v1.ErrorCode.UNAVAILABLE;
             case INVALID_ARGUMENT -> io.holdfast.protocol.v1.ErrorCode.INVALID_ARGUMENT;
             case UNSUPPORTED -> io.holdfast.protocol.v1.ErrorCode.UNSUPPORTED;
+            case PERMISSION_DENIED -> io.holdfast.protocol.v1.ErrorCode.PERMISSION_DENIED;
+            case QUOTA_EXCEEDED -> io.holdfast.protocol.v1.ErrorCode.QUOTA_EXCEEDED;
         };
     }
 
@@ -63,6 +65,8 @@ final class ProtoEnums {
             case UNAVAILABLE -> ErrorCode.UNAVAILABLE;
             case INVALID_ARGUMENT -> ErrorCode.INVALID_ARGUMENT;
             case UNSUPPORTED -> ErrorCode.UNSUPPORTED;
+            case PERMISSION_DENIED -> ErrorCode.PERMISSION_DENIED;
+            case QUOTA_EXCEEDED -> ErrorCode.QUOTA_EXCEEDED;
             case ERROR_CODE_UNSPECIFIED, UNRECOGNIZED ->
                 throw new InvalidArgumentException("failed.code is " + code + ", not a known error code");
         };

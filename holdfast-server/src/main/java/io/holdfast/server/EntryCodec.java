@@ -50,9 +50,12 @@ final class EntryCodec {
         return bytes.toByteArray();
     }
 
-    /** The commands of an entry; an element is null where a command could not be decoded. */
-    static List<Command> decodeCommands(byte[] entry) {
-        List<Command> out = new ArrayList<>();
+    /**
+     * The commands of an entry with their senders' identities; an element is null where a command
+     * could not be decoded.
+     */
+    static List<Command.Authored> decodeCommands(byte[] entry) {
+        List<Command.Authored> out = new ArrayList<>();
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
             int count = in.readInt();
             if (count < 0 || count > MAX_BATCH) {
@@ -66,7 +69,7 @@ final class EntryCodec {
                 }
                 byte[] command = in.readNBytes(length);
                 try {
-                    out.add(CommandCodec.decode(command));
+                    out.add(CommandCodec.decodeAuthored(command));
                 } catch (CommandFormatException e) {
                     out.add(null);
                 }

@@ -4,6 +4,7 @@ import io.holdfast.Ticker;
 import io.holdfast.core.LockService;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.protocol.TlsFiles;
+import io.holdfast.protocol.server.Authenticator;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.File;
 import java.io.IOException;
@@ -140,6 +141,9 @@ public final class HoldfastServer implements AutoCloseable {
         }
         RaftLockService service = new RaftLockService(
                 raft, GROUP_ID, RaftPeerId.valueOf(config.nodeId()), machine, clientAddresses, Ticker.system(), bugs);
+        if (config.auth() != null && config.auth().rules() != null) {
+            service.requireAccessRules(config.auth().rules());
+        }
         try {
             raft.start();
         } catch (IOException | RuntimeException e) {
@@ -153,7 +157,15 @@ public final class HoldfastServer implements AutoCloseable {
         HoldfastServer server = new HoldfastServer(config, raft, service);
         try {
             HoldfastGrpcServer grpc = HoldfastGrpcServer.start(
-                    config.bindHost(), config.clientPort(), service, config.tls(), config.clientAuth());
+                    config.bindHost(),
+                    config.clientPort(),
+                    service,
+                    config.tls(),
+                    config.clientAuth(),
+                    config.auth() == null
+                            ? null
+                            : new Authenticator(
+                                    config.auth().tokens(), config.auth().required()));
             server.clientPort = grpc.port();
             server.addEndpoint(grpc);
         } catch (RuntimeException e) {
@@ -327,6 +339,24 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /** The table in its canonical snapshot form, to compare replicas (tests, verification). */
+    /** The access rules this replica has applied; null while access control is off. */
+    public io.holdfast.core.AccessRules accessRules() {
+        return service.accessRules();
+    }
+
+    /** The latest revokes and access-rule changes this replica applied, oldest first. */
+    public List<AuditLog.Entry> audit() {
+        return service.audit();
+    }
+
+    /**
+     * Refusals on this replica since it started (or last loaded a snapshot): per quota, and
+     * {@code permission-denied}.
+     */
+    public Map<String, Long> refusals() {
+        return service.refusals();
+    }
+
     byte[] tableBytes() {
         return service.tableBytes();
     }

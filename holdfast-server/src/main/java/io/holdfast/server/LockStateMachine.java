@@ -55,7 +55,11 @@ final class LockStateMachine extends BaseStateMachine {
 
     /** What the node learns from the state machine: applied entries and leadership. */
     interface Hooks {
-        void applied(List<Command> commands, List<Reply> replies, List<Event> events);
+        /**
+         * An entry was applied: its commands (null where damaged), their replies, and the events
+         * each command caused, all in the same order.
+         */
+        void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events);
 
         void leaderReady();
 
@@ -177,19 +181,21 @@ final class LockStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
-        List<Command> commands = List.of();
+        List<Command.Authored> commands = List.of();
         List<Reply> replies = new ArrayList<>();
-        List<Event> events = new ArrayList<>();
+        List<List<Event>> events = new ArrayList<>();
         try {
             commands = EntryCodec.decodeCommands(
                     entry.getStateMachineLogEntry().getLogData().toByteArray());
             synchronized (lock) {
                 table.setTerm(entry.getTerm());
-                for (Command c : commands) {
+                for (Command.Authored c : commands) {
+                    List<Event> caused = new ArrayList<>(0);
                     replies.add(
                             c == null
                                     ? Reply.Failed.of(ErrorCode.INVALID_ARGUMENT, "the command was damaged in the log")
-                                    : table.apply(c, events::add));
+                                    : table.apply(c, caused::add));
+                    events.add(caused);
                 }
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
             }

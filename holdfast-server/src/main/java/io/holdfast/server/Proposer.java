@@ -52,8 +52,13 @@ final class Proposer implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Queues a command (already stamped with its time) for the log. */
+    /** Queues a command (already stamped with its time) for the log, with no identity. */
     CompletableFuture<Reply> propose(Command command) {
+        return propose(Command.Authored.anonymous(command));
+    }
+
+    /** Queues a command (already stamped with its time) and its sender's identity for the log. */
+    CompletableFuture<Reply> propose(Command.Authored command) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         if (closed) {
             reply.completeExceptionally(new UnavailableException("the server is shutting down"));

@@ -62,6 +62,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final ExecutorService dispatcher;
     private final Proposer proposer;
     private final LeaderDuties duties;
+    private final AuditLog audit;
+    /** The access rules this node requires (see {@link #requireAccessRules}); null if none. */
+    private volatile io.holdfast.core.AccessRules initialRules;
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
 
@@ -95,6 +98,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return t;
         });
         this.proposer = new Proposer(selfId.toString(), this::write);
+        this.audit = new AuditLog(selfId.toString());
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
         this.grantWithoutQuorum =
                 bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
@@ -105,13 +109,41 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public CompletableFuture<Reply> submit(Command command) {
+        return submit(command, null);
+    }
+
+    /**
+     * Proposes the command with the caller's identity: the table checks it at apply, on every
+     * replica, against the access rules in force at that point of the log.
+     */
+    @Override
+    public CompletableFuture<Reply> submit(Command command, String identity) {
         if (!duties.isActive()) {
             return CompletableFuture.failedFuture(notLeaderError());
         }
-        if (command instanceof Command.ClientCommand cc) {
+        UnavailableException pending = rulesPending();
+        if (pending != null) {
+            return CompletableFuture.failedFuture(pending);
+        }
+        if (command instanceof Command.SetAccessRules set && set.text() == null && initialRules != null) {
+            return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
+                    "this node requires access rules (--auth-rules): restart the nodes without it to turn access"
+                            + " control off"));
+        }
+        if (command instanceof Command.Tick
+                || command instanceof Command.ExpireSession
+                || command instanceof Command.KeepAlive) {
+            return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
+                    command.getClass().getSimpleName() + " is proposed by the leader only"));
+        }
+        if (command instanceof Command.ClientCommand cc
+                && mayUseSession(identity, cc.invocation().sessionId())) {
             duties.touch(cc.invocation().sessionId()); // any request is a heartbeat
         }
         Command stamped = Command.withTime(command, duties.clusterNow());
+        if (identity != null) {
+            return proposer.propose(new Command.Authored(identity, stamped));
+        }
         if (grantWithoutQuorum != null) {
             // PLANTED BUG (verification only): grant-without-quorum: a free-looking lock is
             // granted from the local table before the log commits the acquire.
@@ -143,6 +175,21 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         if (old != null && old != listener) {
             dispatcher.execute(() -> old.onEnd(new UnavailableException("replaced by a new subscription")));
         }
+    }
+
+    @Override
+    public boolean mayRead(String identity, String name) {
+        if (rulesPending() != null) {
+            return false;
+        }
+        return machine.read(t -> t.mayRead(identity, name));
+    }
+
+    @Override
+    public boolean mayUseSession(String identity, String sessionId) {
+        return machine.read(t -> t.sessionIdentity(sessionId)
+                .map(owner -> owner.equals(identity == null ? "" : identity))
+                .orElse(true));
     }
 
     @Override
@@ -187,30 +234,62 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     // ------------------------------------------------------------------ state machine hooks
 
     @Override
-    public void applied(List<Command> commands, List<Reply> replies, List<Event> events) {
+    public void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events) {
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
-            Command c = commands.get(i);
+            if (commands.get(i) == null) {
+                continue;
+            }
+            audit.applied(commands.get(i), replies.get(i), events.get(i));
+            Command c = commands.get(i).command();
             if (c instanceof Command.OpenSession open && replies.get(i) instanceof Reply.Ok) {
                 duties.opened(open.sessionId(), open.ttlMillis());
             } else if (c instanceof Command.CloseSession close && replies.get(i) instanceof Reply.Ok) {
                 duties.ended(close.invocation().sessionId());
             }
         }
-        for (Event e : events) {
-            if (e instanceof Event.SessionExpired expired) {
-                duties.ended(expired.sessionId());
-            }
-            Listener listener = listeners.get(e.sessionId());
-            if (listener != null) {
-                dispatcher.execute(() -> listener.onEvent(e));
+        for (List<Event> caused : events) {
+            for (Event e : caused) {
+                if (e instanceof Event.SessionExpired expired) {
+                    duties.ended(expired.sessionId());
+                }
+                Listener listener = listeners.get(e.sessionId());
+                if (listener != null) {
+                    dispatcher.execute(() -> listener.onEvent(e));
+                }
             }
         }
         duties.wake();
     }
 
+    /**
+     * Access control is required on this node: nothing is served until access rules are in force,
+     * and a leader that finds none proposes {@code initial}.
+     */
+    void requireAccessRules(io.holdfast.core.AccessRules initial) {
+        this.initialRules = initial;
+    }
+
+    /** Refuses while this node requires access rules and none are in force yet; else null. */
+    private UnavailableException rulesPending() {
+        if (initialRules == null || machine.read(t -> t.accessRules() != null)) {
+            return null;
+        }
+        return new UnavailableException("the access rules are not in force yet (a new leader proposes them); retry");
+    }
+
     @Override
     public void leaderReady() {
         duties.start();
+        io.holdfast.core.AccessRules initial = initialRules;
+        if (initial != null && machine.read(t -> t.accessRules() == null)) {
+            LOG.info("No access rules in force: proposing the {} this node started with", initial);
+            proposer.propose(new Command.SetAccessRules(duties.clusterNow(), initial.text()))
+                    .whenComplete((reply, error) -> {
+                        if (error != null || reply instanceof Reply.Failed) {
+                            LOG.warn("The initial access rules were not applied: {}", error != null ? error : reply);
+                        }
+                    });
+        }
     }
 
     @Override
@@ -244,6 +323,20 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             }
             return out.toByteArray();
         });
+    }
+
+    io.holdfast.core.AccessRules accessRules() {
+        return machine.read(t -> t.accessRules());
+    }
+
+    /** The audit trail this replica has applied (latest entries). */
+    List<AuditLog.Entry> audit() {
+        return audit.entries();
+    }
+
+    /** Refusals by quota and of permission, on this replica since it started. */
+    Map<String, Long> refusals() {
+        return machine.read(t -> t.refusals());
     }
 
     boolean isLeader() {

@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
  *     speaks only TLS and the Raft port only mutually authenticated TLS (every peer presents a
  *     certificate signed by the same CA)
  * @param clientAuth whether clients must present a certificate (with {@code tls} only)
+ * @param auth how clients prove who they are and the access rules to start with; null for none
+ *     (every client is served without an identity)
  */
 public record ServerConfig(
         String nodeId,
@@ -39,7 +41,23 @@ public record ServerConfig(
         boolean fsync,
         Duration electionTimeoutMin,
         TlsFiles tls,
-        TlsFiles.ClientAuth clientAuth) {
+        TlsFiles.ClientAuth clientAuth,
+        Auth auth) {
+
+    /**
+     * Client authentication.
+     *
+     * @param rules the access rules a new cluster starts with (proposed by the first leader that
+     *     finds none in force; later changes go through the log); when set, every client must
+     *     authenticate and nothing is served until rules are in force
+     * @param tokens verifies bearer tokens; null to accept client certificates only
+     */
+    public record Auth(io.holdfast.core.AccessRules rules, io.holdfast.protocol.Tokens tokens) {
+        /** Whether calls without an identity are refused. */
+        public boolean required() {
+            return rules != null;
+        }
+    }
 
     /** One member's addresses. */
     public record Peer(String host, int raftPort, int clientPort) {
@@ -80,7 +98,8 @@ public record ServerConfig(
                 fsync,
                 electionTimeoutMin,
                 null,
-                TlsFiles.ClientAuth.NONE);
+                TlsFiles.ClientAuth.NONE,
+                null);
     }
 
     public ServerConfig {
@@ -129,7 +148,33 @@ public record ServerConfig(
     /** This configuration with TLS on (see the record's parameters). */
     public ServerConfig withTls(TlsFiles tls, TlsFiles.ClientAuth clientAuth) {
         return new ServerConfig(
-                nodeId, peers, dataDir, bindHost, clientPort, httpPort, fsync, electionTimeoutMin, tls, clientAuth);
+                nodeId,
+                peers,
+                dataDir,
+                bindHost,
+                clientPort,
+                httpPort,
+                fsync,
+                electionTimeoutMin,
+                tls,
+                clientAuth,
+                auth);
+    }
+
+    /** This configuration with client authentication (see {@link Auth}). */
+    public ServerConfig withAuth(Auth auth) {
+        return new ServerConfig(
+                nodeId,
+                peers,
+                dataDir,
+                bindHost,
+                clientPort,
+                httpPort,
+                fsync,
+                electionTimeoutMin,
+                tls,
+                clientAuth,
+                auth);
     }
 
     /** This node's own addresses. */

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Nested;
 /**
  * The provider contract suite against the replicated lock service through the {@code holdfast://}
  * provider over gRPC: one node over plaintext, and a three-node cluster named whole in the URI
- * over TLS with client certificates. (A plaintext three-node run was dropped for CI time: the
+ * over TLS with client certificates and access control on. (A plaintext three-node run was dropped for CI time: the
  * two differ only in the channel's credentials, which the one-node run covers for plaintext.)
  */
 class RaftContractTests {
@@ -94,17 +94,29 @@ class RaftContractTests {
     }
 
     /**
-     * Three nodes with TLS on, named whole in the URI as users do: the client port asks every
-     * client for a certificate from the cluster's CA, and peers replicate over mutual TLS.
+     * Three nodes with TLS and access control on, named whole in the URI as users do: the client
+     * port asks every client for a certificate from the cluster's CA, peers replicate over mutual
+     * TLS, and the client (identity {@code client}, from its certificate) may acquire, read and
+     * revoke every name, as the access rules say, and nothing more (no admin).
      */
     @Nested
-    class ThreeNodesOverTls extends LockProviderContract {
+    class ThreeNodesOverTlsWithAccessControl extends LockProviderContract {
         private static final TestCluster[] CLUSTER = new TestCluster[1];
+
+        static final String RULES = """
+                user client app
+                user ops    root
+                role app    acquire * read * revoke *
+                role root   admin *
+                """;
 
         @BeforeAll
         static void start() throws Exception {
             CLUSTER[0] = new TestCluster(
-                    3, java.util.Set.of(), new TestTls(io.holdfast.protocol.TlsFiles.ClientAuth.REQUIRE));
+                    3,
+                    java.util.Set.of(),
+                    new TestTls(io.holdfast.protocol.TlsFiles.ClientAuth.REQUIRE),
+                    new ServerConfig.Auth(io.holdfast.core.AccessRules.parse(RULES), null));
             CLUSTER[0].awaitLeader(Duration.ofSeconds(20));
         }
 

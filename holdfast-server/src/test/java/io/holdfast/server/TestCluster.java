@@ -26,6 +26,7 @@ final class TestCluster implements AutoCloseable {
     private final List<LockClient> clients = new ArrayList<>();
     private final Set<PlantedBug> bugs;
     private final TestTls tls;
+    private final ServerConfig.Auth auth;
 
     TestCluster(int size) throws Exception {
         this(size, Set.of());
@@ -42,8 +43,14 @@ final class TestCluster implements AutoCloseable {
      * TLS files.
      */
     TestCluster(int size, Set<PlantedBug> bugs, TestTls tls) throws Exception {
+        this(size, bugs, tls, null);
+    }
+
+    /** A cluster over TLS whose nodes also authenticate clients as {@code auth} says. */
+    TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth) throws Exception {
         this.bugs = Set.copyOf(bugs);
         this.tls = tls;
+        this.auth = auth;
         root = Files.createTempDirectory("holdfast-cluster");
         nodes = new HoldfastServer[size];
         for (int i = 0; i < size; i++) {
@@ -72,7 +79,8 @@ final class TestCluster implements AutoCloseable {
         String id = "n" + (i + 1);
         ServerConfig plain = new ServerConfig(
                 id, peers, root.resolve(id), "127.0.0.1", peers.get(id).clientPort(), -1, true, Duration.ofMillis(400));
-        return tls == null ? plain : plain.withTls(tls.node(id), tls.clientAuth());
+        ServerConfig withTls = tls == null ? plain : plain.withTls(tls.node(id), tls.clientAuth());
+        return auth == null ? withTls : withTls.withAuth(auth);
     }
 
     void start(int i) throws Exception {
@@ -119,6 +127,13 @@ final class TestCluster implements AutoCloseable {
             b.append(b.length() > "holdfast://".length() ? "," : "").append(p.clientAddress());
         }
         return tls == null ? b.toString() : b + tls.clientQuery();
+    }
+
+    /** The members' URI with these parameters ({@code ?…}) instead of the cluster's own. */
+    String uri(String query) {
+        String plain = uri();
+        int q = plain.indexOf('?');
+        return (q < 0 ? plain : plain.substring(0, q)) + query;
     }
 
     /** A client over the network, as users have it. */

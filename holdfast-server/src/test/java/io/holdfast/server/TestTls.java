@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * A CA and its certificates in a temporary directory, for tests over TLS: node certificates for
- * {@code n1}…{@code n5} on 127.0.0.1, and a client certificate {@code client}.
+ * {@code n1}…{@code n5} on 127.0.0.1, and client certificates ({@link #CLIENTS}).
  */
 final class TestTls {
     private final Path dir;
@@ -25,8 +25,13 @@ final class TestTls {
             ca.issue("n" + i, List.of("127.0.0.1", "localhost"), Duration.ofDays(1))
                     .write(dir, "n" + i);
         }
-        ca.issue("client", List.of(), Duration.ofDays(1)).write(dir, "client");
+        for (String client : CLIENTS) {
+            ca.issue(client, List.of(), Duration.ofDays(1)).write(dir, client);
+        }
     }
+
+    /** The client certificates made: their common names, which are the clients' identities. */
+    static final List<String> CLIENTS = List.of("client", "alice", "bob", "ops");
 
     Path dir() {
         return dir;
@@ -46,7 +51,12 @@ final class TestTls {
 
     /** The URI parameters of a client with this CA and the client certificate. */
     String clientQuery() {
-        return "?ca=" + dir.resolve("ca.pem") + "&cert=" + dir.resolve("client.pem") + "&key="
-                + dir.resolve("client-key.pem");
+        return clientQuery("client");
+    }
+
+    /** The URI parameters of a client with this CA and the certificate of {@code name}. */
+    String clientQuery(String name) {
+        return "?ca=" + dir.resolve("ca.pem") + "&cert=" + dir.resolve(name + ".pem") + "&key="
+                + dir.resolve(name + "-key.pem");
     }
 }

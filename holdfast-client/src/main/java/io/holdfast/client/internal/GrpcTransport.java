@@ -89,12 +89,30 @@ public final class GrpcTransport implements LockService {
      * @throws InvalidArgumentException if a TLS file is missing or is not PEM
      */
     public GrpcTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls) {
+        this(addresses, callTimeout, tls, null);
+    }
+
+    /**
+     * @param addresses the members to start from; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     * @param tls the TLS files to connect with (every member, learnt ones too), or null for plaintext
+     * @param token a bearer token sent with every call (TLS only), or null
+     * @throws InvalidArgumentException if a TLS file is missing or is not PEM, or a token is given
+     *     without TLS (it would cross the network in the clear)
+     */
+    public GrpcTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls, String token) {
         if (addresses.isEmpty()) {
             throw new InvalidArgumentException("a Holdfast cluster needs at least one member address");
         }
+        if (token != null && tls == null) {
+            throw new InvalidArgumentException("a bearer token is only sent over TLS (add ca=FILE or tls=true)");
+        }
         this.callTimeout = callTimeout;
         try {
-            this.credentials = tls == null ? null : tls.channelCredentials();
+            ChannelCredentials channel = tls == null ? null : tls.channelCredentials();
+            this.credentials = token == null
+                    ? channel
+                    : io.grpc.CompositeChannelCredentials.create(channel, new BearerToken(token));
         } catch (IllegalArgumentException e) {
             throw new InvalidArgumentException(e.getMessage(), e);
         }
@@ -226,6 +244,33 @@ public final class GrpcTransport implements LockService {
     }
 
     // ------------------------------------------------------------------------------ members
+
+    /** Sends {@code authorization: Bearer TOKEN} with every call. */
+    static final class BearerToken extends io.grpc.CallCredentials {
+        private static final io.grpc.Metadata.Key<String> AUTHORIZATION =
+                io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+        private final String token;
+
+        BearerToken(String token) {
+            if (token.isBlank() || !token.chars().allMatch(c -> c > 32 && c < 127)) {
+                throw new InvalidArgumentException("a bearer token is printable ASCII without spaces");
+            }
+            this.token = token;
+        }
+
+        @Override
+        public void applyRequestMetadata(
+                RequestInfo info, java.util.concurrent.Executor executor, MetadataApplier applier) {
+            io.grpc.Metadata headers = new io.grpc.Metadata();
+            headers.put(AUTHORIZATION, "Bearer " + token);
+            applier.apply(headers);
+        }
+
+        @Override
+        public String toString() {
+            return "BearerToken[...]"; // never the token
+        }
+    }
 
     /** One server: its address and channel. */
     static final class Member {

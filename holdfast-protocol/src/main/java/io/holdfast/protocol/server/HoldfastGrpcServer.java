@@ -1,6 +1,7 @@
 package io.holdfast.protocol.server;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.holdfast.core.LockService;
 import io.holdfast.protocol.TlsFiles;
@@ -71,6 +72,21 @@ public final class HoldfastGrpcServer implements AutoCloseable {
      */
     public static HoldfastGrpcServer start(
             String host, int port, LockService backend, TlsFiles tls, TlsFiles.ClientAuth clientAuth) {
+        return start(host, port, backend, tls, clientAuth, null);
+    }
+
+    /**
+     * Starts serving as {@link #start(String, int, LockService, TlsFiles, TlsFiles.ClientAuth)},
+     * with every call passing {@code authenticator} first (null: no identities, every call
+     * anonymous).
+     */
+    public static HoldfastGrpcServer start(
+            String host,
+            int port,
+            LockService backend,
+            TlsFiles tls,
+            TlsFiles.ClientAuth clientAuth,
+            Authenticator authenticator) {
         Objects.requireNonNull(host, "host");
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
@@ -80,7 +96,10 @@ public final class HoldfastGrpcServer implements AutoCloseable {
         NettyServerBuilder builder = tls == null
                 ? NettyServerBuilder.forAddress(address)
                 : NettyServerBuilder.forAddress(address, tls.serverCredentials(clientAuth));
-        Server server = builder.addService(service)
+        Server server = builder.addService(
+                        authenticator == null
+                                ? service.bindService()
+                                : ServerInterceptors.intercept(service, authenticator))
                 // Calls run on the transport's I/O threads, not on a pool: the backend returns
                 // futures at once, and each hop to a pool thread costs a context switch per call
                 // (on 2 cores, the largest single CPU cost of a request; see docs/benchmarks-e2e.md).

@@ -3,6 +3,7 @@ package io.holdfast.protocol.server;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.holdfast.PermissionDeniedException;
 import io.holdfast.UnavailableException;
 import io.holdfast.core.LockService;
 import io.holdfast.protocol.Convert;
@@ -60,19 +61,42 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
 
     @Override
     public void submit(CommandRequest request, StreamObserver<ReplyMessage> out) {
-        unary(out, () -> backend.submit(Convert.fromProto(request)), Convert::toProto);
+        String identity = Authenticator.IDENTITY.get();
+        unary(out, () -> backend.submit(Convert.fromProto(request), identity), Convert::toProto);
     }
 
     @Override
     public void keepAlive(KeepAliveRequest request, StreamObserver<ReplyMessage> out) {
-        unary(out, () -> backend.keepAlive(request.getSessionId()), Convert::toProto);
+        unary(out, () -> ownSession(request.getSessionId()).thenCompose(backend::keepAlive), Convert::toProto);
+    }
+
+    /** The session id, or a failure if it belongs to another identity than the caller's. */
+    private CompletableFuture<String> ownSession(String sessionId) {
+        String identity = Authenticator.IDENTITY.get();
+        if (!backend.mayUseSession(identity, sessionId)) {
+            return CompletableFuture.failedFuture(
+                    new PermissionDeniedException("session " + sessionId + " belongs to another identity than "
+                            + (identity == null ? "an unauthenticated client" : identity)));
+        }
+        return CompletableFuture.completedFuture(sessionId);
+    }
+
+    /** The name, or a failure if the caller may not read it. */
+    private CompletableFuture<String> readable(String name) {
+        String identity = Authenticator.IDENTITY.get();
+        if (!backend.mayRead(identity, name)) {
+            return CompletableFuture.failedFuture(new PermissionDeniedException(
+                    (identity == null ? "an unauthenticated client" : "identity " + identity) + " may not read "
+                            + name));
+        }
+        return CompletableFuture.completedFuture(name);
     }
 
     @Override
     public void describe(DescribeRequest request, StreamObserver<DescribeResponse> out) {
         unary(
                 out,
-                () -> backend.describe(request.getName()),
+                () -> readable(request.getName()).thenCompose(backend::describe),
                 info -> info.map(i -> DescribeResponse.newBuilder()
                                 .setFound(true)
                                 .setLock(Convert.toProto(i))
@@ -82,9 +106,13 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
 
     @Override
     public void list(ListRequest request, StreamObserver<ListResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
         unary(out, () -> backend.list(request.getPrefix(), request.getLimit()), locks -> {
             ListResponse.Builder b = ListResponse.newBuilder();
-            locks.forEach(l -> b.addLocks(Convert.toProto(l)));
+            // Only what the caller may read: a list is never a way around describe's check.
+            locks.stream()
+                    .filter(l -> backend.mayRead(identity, l.name()))
+                    .forEach(l -> b.addLocks(Convert.toProto(l)));
             return b.build();
         });
     }
@@ -93,7 +121,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     public void isCurrentHolder(IsCurrentHolderRequest request, StreamObserver<IsCurrentHolderResponse> out) {
         unary(
                 out,
-                () -> backend.isCurrentHolder(request.getName(), request.getToken()),
+                () -> readable(request.getName()).thenCompose(n -> backend.isCurrentHolder(n, request.getToken())),
                 current -> IsCurrentHolderResponse.newBuilder()
                         .setCurrent(Boolean.TRUE.equals(current))
                         .build());
@@ -101,7 +129,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
 
     @Override
     public void readRegister(ReadRegisterRequest request, StreamObserver<ReadRegisterResponse> out) {
-        unary(out, () -> backend.readRegister(request.getKey()), Convert::toProto);
+        unary(out, () -> readable(request.getKey()).thenCompose(backend::readRegister), Convert::toProto);
     }
 
     /**
@@ -171,6 +199,13 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
             observer.onError(Status.INVALID_ARGUMENT
                     .withDescription("events need a session id")
                     .asRuntimeException());
+            return;
+        }
+        String identity = Authenticator.IDENTITY.get();
+        if (!backend.mayUseSession(identity, sessionId)) {
+            observer.onError(GrpcErrors.toStatus(
+                    new PermissionDeniedException("session " + sessionId + " belongs to another identity than "
+                            + (identity == null ? "an unauthenticated client" : identity))));
             return;
         }
         ServerCallStreamObserver<EventMessage> out = (ServerCallStreamObserver<EventMessage>) observer;

@@ -1,0 +1,103 @@
+package io.holdfast.cli;
+
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.core.AccessRules;
+import io.holdfast.core.Reply;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code holdfast auth FILE}: replaces the access rules of a running Holdfast cluster, through its
+ * log (so every node enforces the new rules from the same entry on). Needs the {@code admin} verb
+ * while rules are in force. The file is checked here first, so a typo is one line naming it.
+ */
+@Command(
+        name = "auth",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        description = {
+            "Replace the access rules of a running Holdfast cluster (needs admin), or turn access control off.",
+            "",
+            "Example:  holdfast auth rules.txt --backend 'holdfast://127.0.0.1:4653?ca=certs/ca.pem"
+                    + "&cert=certs/ops.pem&key=certs/ops-key.pem'",
+            "The rules' format is in docs/security.md."
+        })
+final class AuthCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    BackendOption backend;
+
+    @ArgGroup(multiplicity = "1")
+    What what;
+
+    static final class What {
+        @Parameters(paramLabel = "FILE", description = "The new access rules.")
+        Path file;
+
+        @Option(names = "--off", description = "Turn access control off (every client may do everything).")
+        boolean off;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        String uri = backend.uri();
+        if (!uri.startsWith("holdfast://")) {
+            throw new CliFailure(
+                    ExitCodes.USAGE, "access rules belong to a Holdfast server (holdfast://…), not " + uri);
+        }
+        String text = null;
+        if (what.file != null) {
+            try {
+                text = Files.readString(what.file);
+                text = AccessRules.parse(text).text();
+            } catch (IOException e) {
+                throw new CliFailure(ExitCodes.USAGE, "cannot read " + what.file + ": " + e.getMessage(), e);
+            } catch (InvalidArgumentException e) {
+                throw new CliFailure(ExitCodes.USAGE, what.file + ": " + e.getMessage(), e);
+            }
+        }
+        Reply reply;
+        try (GrpcTransport transport = new GrpcTransport(
+                HoldfastProvider.members(uri),
+                Duration.ofSeconds(10),
+                HoldfastProvider.tls(uri),
+                HoldfastProvider.token(uri))) {
+            reply = transport
+                    .submit(new io.holdfast.core.Command.SetAccessRules(0, text))
+                    .get(20, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        } catch (TimeoutException e) {
+            throw new CliFailure(ExitCodes.BACKEND_UNAVAILABLE, "the cluster did not answer within 20s");
+        }
+        if (reply instanceof Reply.Failed f) {
+            throw f.code().toException(f.message());
+        }
+        spec.commandLine()
+                .getOut()
+                .println(
+                        text == null
+                                ? "Access control is off."
+                                : "The access rules of " + what.file + " are in force.");
+        spec.commandLine().getOut().flush();
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,97 @@
+package io.holdfast.server;
+
+import io.holdfast.core.Command;
+import io.holdfast.core.Event;
+import io.holdfast.core.Reply;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The audit trail of operator actions: every revoke and every change of the access rules, allowed
+ * or refused, as the log applied it. Each is one line on the logger {@code holdfast.audit} and an
+ * entry in a bounded memory of the latest {@value #KEPT}. Every replica writes the same entries
+ * (they come from the applied log), so the trail survives the loss of any one node's log file.
+ */
+public final class AuditLog {
+    private static final Logger LOG = LoggerFactory.getLogger("holdfast.audit");
+    static final int KEPT = 1_000;
+
+    /**
+     * One audited action.
+     *
+     * @param clusterTime the command's cluster time, in milliseconds
+     * @param identity who asked; null for an unauthenticated client
+     * @param action {@code revoke} or {@code set-access-rules}
+     * @param name the lock revoked; null for rule changes
+     * @param outcome {@code ok}, or the refusal's code and message
+     * @param revokedTokens the tokens taken away
+     * @param grantedTokens the tokens granted to waiters as a result (the new holders)
+     */
+    public record Entry(
+            long clusterTime,
+            String identity,
+            String action,
+            String name,
+            String outcome,
+            List<Long> revokedTokens,
+            List<Long> grantedTokens) {}
+
+    private final String node;
+    private final ArrayDeque<Entry> kept = new ArrayDeque<>();
+
+    AuditLog(String node) {
+        this.node = node;
+    }
+
+    /** Records the command if it is audited. */
+    void applied(Command.Authored authored, Reply reply, List<Event> events) {
+        if (authored == null) {
+            return;
+        }
+        Command c = authored.command();
+        String outcome = reply instanceof Reply.Failed f ? f.code() + ": " + f.message() : "ok";
+        Entry entry;
+        if (c instanceof Command.Revoke r) {
+            List<Long> revoked = new ArrayList<>();
+            List<Long> granted = new ArrayList<>();
+            for (Event e : events) {
+                if (e instanceof Event.Lost lost && lost.reason() == Event.Reason.REVOKED) {
+                    revoked.add(lost.token());
+                } else if (e instanceof Event.Granted g && g.name().equals(r.name())) {
+                    granted.add(g.token());
+                }
+            }
+            entry = new Entry(c.time(), authored.identity(), "revoke", r.name(), outcome, revoked, granted);
+        } else if (c instanceof Command.SetAccessRules) {
+            entry = new Entry(c.time(), authored.identity(), "set-access-rules", null, outcome, List.of(), List.of());
+        } else {
+            return;
+        }
+        synchronized (kept) {
+            if (kept.size() == KEPT) {
+                kept.removeFirst();
+            }
+            kept.addLast(entry);
+        }
+        LOG.info(
+                "node={} action={} name={} by={} clusterTime={} outcome=\"{}\" revokedTokens={} newTokens={}",
+                node,
+                entry.action(),
+                entry.name(),
+                entry.identity() == null ? "(unauthenticated)" : entry.identity(),
+                entry.clusterTime(),
+                entry.outcome(),
+                entry.revokedTokens(),
+                entry.grantedTokens());
+    }
+
+    /** The latest entries, oldest first. */
+    List<Entry> entries() {
+        synchronized (kept) {
+            return List.copyOf(kept);
+        }
+    }
+}

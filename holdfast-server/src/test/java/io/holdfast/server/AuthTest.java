@@ -1,0 +1,352 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.DistributedLock;
+import io.holdfast.ErrorCode;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.LockMode;
+import io.holdfast.PermissionDeniedException;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.core.AccessRules;
+import io.holdfast.core.Command;
+import io.holdfast.core.Command.Invocation;
+import io.holdfast.core.LockService;
+import io.holdfast.core.Reply;
+import io.holdfast.protocol.TlsFiles;
+import io.holdfast.protocol.Tokens;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Attacks on a three-node cluster with TLS, client certificates and bearer tokens, and access
+ * rules on: each must fail while a legitimate client keeps being served. Identities: {@code
+ * alice} (acquire, read and revoke under {@code a/}), {@code bob} (read everything), {@code ops}
+ * (admin), {@code client} (acquire under {@code c/}); {@code mallory} has a valid token but no
+ * user line.
+ */
+class AuthTest {
+    static final String RULES = """
+            user alice  writer
+            user bob    reader
+            user ops    root
+            user client other
+            user carol  writer
+            role writer acquire a/* read a/* revoke a/*
+            role reader read *
+            role other  acquire c/* read c/*
+            role root   admin *
+            limit waiters-per-lock 3
+            """;
+
+    private static TestTls tls;
+    private static TestCluster cluster;
+    private static Tokens tokens;
+    private static Path tokenSecret;
+    private static final List<AutoCloseable> opened = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        tls = new TestTls(TlsFiles.ClientAuth.OPTIONAL);
+        byte[] secret = new byte[48];
+        new SecureRandom().nextBytes(secret);
+        String text = java.util.Base64.getEncoder().encodeToString(secret);
+        tokenSecret = tls.dir().resolve("token.secret");
+        Files.writeString(tokenSecret, text + "\n");
+        tokens = Tokens.fromFile(tokenSecret);
+        cluster = new TestCluster(3, java.util.Set.of(), tls, new ServerConfig.Auth(AccessRules.parse(RULES), tokens));
+        cluster.awaitLeader(Duration.ofSeconds(20));
+        Awaitility.await("the initial rules in force on every replica")
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> allReplicasHave(AccessRules.parse(RULES)));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (AutoCloseable c : opened) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // best effort
+            }
+        }
+        cluster.close();
+    }
+
+    private static boolean allReplicasHave(AccessRules rules) {
+        for (int i = 0; i < cluster.size(); i++) {
+            if (!rules.equals(cluster.node(i).accessRules())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static ClientOptions options() {
+        return ClientOptions.defaults();
+    }
+
+    /** A client with the certificate of {@code name}. */
+    private static LockClient certClient(String name) {
+        LockClient c = LockClient.open(cluster.uri(tls.clientQuery(name)), options());
+        opened.add(c);
+        return c;
+    }
+
+    /** A client with only the CA and a bearer token. */
+    private static LockClient tokenClient(String token) {
+        LockClient c = LockClient.open(cluster.uri("?ca=" + tls.file("ca.pem") + "&token=" + token), options());
+        opened.add(c);
+        return c;
+    }
+
+    /** A raw transport (no client library in between) with the certificate of {@code name}. */
+    private static GrpcTransport transport(String name) {
+        String uri = cluster.uri(tls.clientQuery(name));
+        GrpcTransport t = new GrpcTransport(
+                HoldfastProvider.members(uri), Duration.ofSeconds(5), HoldfastProvider.tls(uri), null);
+        opened.add(t);
+        return t;
+    }
+
+    private static <T> T get(CompletableFuture<T> f) throws Exception {
+        return f.get(20, TimeUnit.SECONDS);
+    }
+
+    private static Reply.Failed failed(Reply r, ErrorCode code) {
+        assertThat(r).isInstanceOf(Reply.Failed.class);
+        Reply.Failed f = (Reply.Failed) r;
+        assertThat(f.code()).as(f.message()).isEqualTo(code);
+        return f;
+    }
+
+    private static String openSession(LockService t, String id) throws Exception {
+        assertThat(get(t.submit(new Command.OpenSession(0, id, "raw-" + id, 10_000, 0))))
+                .isEqualTo(Reply.Ok.INSTANCE);
+        return id;
+    }
+
+    @Test
+    void anUnauthenticatedClientIsRefused() {
+        assertThatThrownBy(() -> LockClient.open(cluster.uri("?ca=" + tls.file("ca.pem")), options()))
+                .isInstanceOf(PermissionDeniedException.class)
+                .hasMessageContaining("requires authentication");
+        try (LockClient good = certClient("alice")) {
+            assertThat(good.lock("a/unauth").tryAcquire()).isPresent();
+        }
+    }
+
+    @Test
+    void aTokenForPrefixACannotTouchAnythingElse() throws Exception {
+        try (LockClient alice = tokenClient(tokens.issue("alice", Duration.ofMinutes(5)))) {
+            try (Lease lease = alice.lock("a/x").acquire(Duration.ofSeconds(5))) {
+                assertThat(lease.fencingToken()).isPositive();
+            }
+            assertThatThrownBy(() -> alice.lock("b/x").acquire(Duration.ofSeconds(5)))
+                    .isInstanceOf(PermissionDeniedException.class)
+                    .hasMessageContaining("may not acquire b/x");
+            assertThatThrownBy(() -> alice.lock("a").tryAcquire()).isInstanceOf(PermissionDeniedException.class);
+            assertThatThrownBy(() -> alice.lock("ab/x").tryAcquire()).isInstanceOf(PermissionDeniedException.class);
+            assertThatThrownBy(() -> alice.lock("a/../b").tryAcquire()).isInstanceOf(InvalidArgumentException.class);
+            assertThatThrownBy(() -> alice.admin().describe("b/x")).isInstanceOf(PermissionDeniedException.class);
+        }
+        // The server's own check, without the client library's name check in front of it.
+        GrpcTransport raw = transport("alice");
+        String s = openSession(raw, "alice-raw-session-0001");
+        failed(
+                get(raw.submit(new Command.Acquire(
+                        0, new Invocation(s, 1, 0), "a/../b", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
+                ErrorCode.INVALID_ARGUMENT);
+        failed(
+                get(raw.submit(new Command.Acquire(
+                        0, new Invocation(s, 2, 0), "b/x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
+                ErrorCode.PERMISSION_DENIED);
+    }
+
+    @Test
+    void anExpiredForgedOrUnknownTokenIsRefused() {
+        Tokens past =
+                Tokens.withSecret(secret(), Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC));
+        assertThatThrownBy(() -> tokenClient(past.issue("alice", Duration.ofHours(1))))
+                .isInstanceOf(PermissionDeniedException.class)
+                .hasMessageContaining("expired");
+
+        byte[] other = new byte[48];
+        new SecureRandom().nextBytes(other);
+        assertThatThrownBy(() -> tokenClient(Tokens.withSecret(other).issue("ops", Duration.ofHours(1))))
+                .isInstanceOf(PermissionDeniedException.class)
+                .hasMessageContaining("signature");
+
+        String token = tokens.issue("alice", Duration.ofHours(1));
+        String[] parts = token.split("\\.");
+        String noneAlg = java.util.Base64.getUrlEncoder()
+                        .withoutPadding()
+                        .encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8))
+                + "." + parts[1] + ".";
+        assertThatThrownBy(() -> tokenClient(noneAlg)).isInstanceOf(PermissionDeniedException.class);
+
+        assertThatThrownBy(() -> tokenClient(tokens.issue("mallory", Duration.ofHours(1))))
+                .as("a valid token of an identity the rules do not know")
+                .isInstanceOf(PermissionDeniedException.class)
+                .hasMessageContaining("not in the access rules");
+
+        assertThatThrownBy(() -> LockClient.open(cluster.uri("?token=" + token), options()))
+                .as("a token is never sent in the clear")
+                .isInstanceOf(InvalidArgumentException.class);
+    }
+
+    private static byte[] secret() {
+        try {
+            return Files.readString(tokenSecret).strip().getBytes(StandardCharsets.ISO_8859_1);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void anotherIdentityCannotUseASessionItLearnt() throws Exception {
+        GrpcTransport alice = transport("alice");
+        String s = openSession(alice, "alice-session-stolen1");
+        long token = ((Reply.Granted) get(alice.submit(new Command.Acquire(
+                        0, new Invocation(s, 1, 0), "a/stolen", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))))
+                .token();
+
+        GrpcTransport bob = transport("bob");
+        failed(
+                get(bob.submit(new Command.Release(0, new Invocation(s, 2, 0), "a/stolen", token))),
+                ErrorCode.PERMISSION_DENIED);
+        failed(get(bob.submit(new Command.CloseSession(0, new Invocation(s, 3, 0)))), ErrorCode.PERMISSION_DENIED);
+        assertThatThrownBy(() -> get(bob.keepAlive(s))).hasCauseInstanceOf(PermissionDeniedException.class);
+
+        GrpcTransport anonymousWithCa = transport("client");
+        failed(
+                get(anonymousWithCa.submit(new Command.Release(0, new Invocation(s, 4, 0), "a/stolen", token))),
+                ErrorCode.PERMISSION_DENIED);
+
+        LockClient reader = certClient("bob");
+        assertThat(reader.admin().isCurrentHolder("a/stolen", token))
+                .as("still held")
+                .isTrue();
+        assertThat(get(alice.submit(new Command.Release(0, new Invocation(s, 5, 0), "a/stolen", token))))
+                .isEqualTo(Reply.Ok.INSTANCE);
+    }
+
+    @Test
+    void aRevokedHolderIsFencedOutAndTheRevokeIsAudited() throws Exception {
+        LockClient holder = certClient("alice");
+        LockClient next = tokenClient(tokens.issue("carol", Duration.ofMinutes(5)));
+        DistributedLock lock = holder.lock("a/revoked");
+        Lease lease = lock.acquire(Duration.ofSeconds(5));
+        CompletableFuture<Lease> waiting = next.lock("a/revoked").acquireAsync(Duration.ofSeconds(30));
+        Awaitility.await("carol waits")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> holder.admin()
+                                .describe("a/revoked")
+                                .map(i -> i.waiters().size())
+                                .orElse(0)
+                        == 1);
+
+        assertThatThrownBy(() -> certClient("client").admin().revoke("a/revoked"))
+                .as("client has no revoke on a/")
+                .isInstanceOf(PermissionDeniedException.class);
+        assertThat(certClient("ops").admin().revoke("a/revoked")).isEqualTo(1);
+
+        Lease carols = waiting.get(10, TimeUnit.SECONDS);
+        assertThat(carols.fencingToken()).isGreaterThan(lease.fencingToken());
+        Awaitility.await("the holder is told").atMost(Duration.ofSeconds(10)).until(() -> !lease.isValid());
+        assertThat(holder.admin().isCurrentHolder("a/revoked", lease.fencingToken()))
+                .isFalse();
+        assertThatThrownBy(() -> holder.register("a/fenced").compareAndSet(0, new byte[] {1}, lease))
+                .as("a write fenced by the revoked token")
+                .isInstanceOf(io.holdfast.ConflictException.class);
+        assertThatThrownBy(lease::close)
+                .as("giving back what was revoked tells the holder")
+                .isInstanceOf(io.holdfast.LockLostException.class);
+
+        for (int i = 0; i < cluster.size(); i++) {
+            AuditLog.Entry entry = cluster.node(i).audit().stream()
+                    .filter(e -> "a/revoked".equals(e.name()) && e.outcome().equals("ok"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(entry.identity()).isEqualTo("ops");
+            assertThat(entry.action()).isEqualTo("revoke");
+            assertThat(entry.revokedTokens()).containsExactly(lease.fencingToken());
+            assertThat(entry.grantedTokens()).containsExactly(carols.fencingToken());
+            assertThat(entry.clusterTime()).isPositive();
+        }
+        assertThat(cluster.node(cluster.leaderIndex()).audit())
+                .anyMatch(e -> "a/revoked".equals(e.name())
+                        && "client".equals(e.identity())
+                        && e.outcome().startsWith("PERMISSION_DENIED"));
+        carols.close();
+    }
+
+    @Test
+    void aWaiterFloodIsRefusedWhileOthersAreServed() throws Exception {
+        LockClient holder = certClient("alice");
+        Lease held = holder.lock("a/flooded").acquire(Duration.ofSeconds(5));
+        GrpcTransport flood = transport("alice");
+        String s = openSession(flood, "alice-flood-session01");
+        List<Reply> replies = new ArrayList<>();
+        for (int owner = 1; owner <= 5; owner++) {
+            replies.add(get(flood.submit(new Command.Acquire(
+                    0, new Invocation(s, owner, 0), "a/flooded", LockMode.EXCLUSIVE, 1, 1, owner, 60_000, 0, false))));
+        }
+        assertThat(replies.subList(0, 3)).containsOnly(Reply.Queued.INSTANCE);
+        Reply.Failed refused = failed(replies.get(3), ErrorCode.QUOTA_EXCEEDED);
+        assertThat(refused.message()).contains("waiters-per-lock");
+        failed(replies.get(4), ErrorCode.QUOTA_EXCEEDED);
+        assertThat(cluster.node(cluster.leaderIndex()).refusals().get("waiters-per-lock"))
+                .isGreaterThanOrEqualTo(2);
+
+        try (LockClient other = certClient("client")) {
+            try (Lease l = other.lock("c/unaffected").acquire(Duration.ofSeconds(5))) {
+                assertThat(l.isValid()).isTrue();
+            }
+        }
+        get(flood.submit(new Command.CloseSession(0, new Invocation(s, 6, 0))));
+        held.close();
+    }
+
+    @Test
+    void rulesChangeAtRunTimeThroughTheLogOnEveryReplica() throws Exception {
+        GrpcTransport ops = transport("ops");
+        GrpcTransport alice = transport("alice");
+        failed(
+                get(alice.submit(new Command.SetAccessRules(0, "user alice r\nrole r admin *"))),
+                ErrorCode.PERMISSION_DENIED);
+
+        String changed = RULES.replace("user client other", "user client other writer");
+        assertThat(get(ops.submit(new Command.SetAccessRules(0, changed)))).isEqualTo(Reply.Ok.INSTANCE);
+        Awaitility.await("the new rules on every replica")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> allReplicasHave(AccessRules.parse(changed)));
+        try (LockClient client = certClient("client")) {
+            try (Lease l = client.lock("a/now-allowed").acquire(Duration.ofSeconds(5))) {
+                assertThat(l.isValid()).isTrue();
+            }
+        } finally {
+            assertThat(get(ops.submit(new Command.SetAccessRules(0, RULES)))).isEqualTo(Reply.Ok.INSTANCE);
+        }
+        assertThat(cluster.node(0).tableDigest().split(":")[0]).isNotEmpty();
+    }
+}
