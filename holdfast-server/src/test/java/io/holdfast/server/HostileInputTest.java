@@ -58,7 +58,7 @@ class HostileInputTest {
 
     @BeforeContainer
     static void start() throws Exception {
-        cluster = new TestCluster(3);
+        cluster = new TestCluster(3, java.util.Set.of(), null, null, true);
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
         channel = NettyChannelBuilder.forAddress(
                         "127.0.0.1", cluster.node(leader).clientPort())
@@ -141,6 +141,56 @@ class HostileInputTest {
             }
         } catch (IOException e) {
             // reset or timed out reading: the connection is this client's problem, not the server's
+        }
+    }
+
+    @Property(tries = 40, seed = "20261123")
+    void garbageOnTheHttpPortLeavesTheServerServing(
+            @ForAll @Size(min = 1, max = 2000) byte[] garbage, @ForAll boolean asRequestLine) {
+        int port = cluster.node(cluster.awaitLeader(Duration.ofSeconds(20))).httpPort();
+        byte[] sent = garbage;
+        if (asRequestLine) {
+            // Past the request line, into the parser of headers and paths.
+            byte[] head = "GET /status?".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            sent = java.util.Arrays.copyOf(head, head.length + garbage.length);
+            System.arraycopy(garbage, 0, sent, head.length, garbage.length);
+        }
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+            s.setSoTimeout(2_000);
+            s.getOutputStream().write(sent);
+            s.getOutputStream().flush();
+            s.shutdownOutput();
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[4096];
+            while (in.read(buf) >= 0) {
+                // answered (an error status) or closed
+            }
+        } catch (IOException e) {
+            // reset or timed out reading: this client's problem, not the server's
+        }
+        for (int i = 0; i < cluster.size(); i++) {
+            assertThat(httpStatus(cluster.node(i).httpPort(), "/health"))
+                    .as("node %d's /health after garbage", i)
+                    .isEqualTo(200);
+        }
+    }
+
+    private static int httpStatus(int port, String path) {
+        try {
+            var client = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(5))
+                    .build();
+            return client.send(request, java.net.http.HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
         }
     }
 

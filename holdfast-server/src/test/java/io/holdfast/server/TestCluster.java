@@ -27,6 +27,8 @@ final class TestCluster implements AutoCloseable {
     private final Set<PlantedBug> bugs;
     private final TestTls tls;
     private final ServerConfig.Auth auth;
+    /** Whether nodes serve their HTTP port (on any free port); tests mostly do without. */
+    private final boolean http;
 
     TestCluster(int size) throws Exception {
         this(size, Set.of());
@@ -48,6 +50,12 @@ final class TestCluster implements AutoCloseable {
 
     /** A cluster over TLS whose nodes also authenticate clients as {@code auth} says. */
     TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth) throws Exception {
+        this(size, bugs, tls, auth, false);
+    }
+
+    /** As above, and with {@code http}, every node serves its HTTP port ({@link HoldfastServer#httpPort()}). */
+    TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http) throws Exception {
+        this.http = http;
         this.bugs = Set.copyOf(bugs);
         this.tls = tls;
         this.auth = auth;
@@ -78,7 +86,14 @@ final class TestCluster implements AutoCloseable {
     ServerConfig config(int i) {
         String id = "n" + (i + 1);
         ServerConfig plain = new ServerConfig(
-                id, peers, root.resolve(id), "127.0.0.1", peers.get(id).clientPort(), -1, true, Duration.ofMillis(400));
+                id,
+                peers,
+                root.resolve(id),
+                "127.0.0.1",
+                peers.get(id).clientPort(),
+                http ? 0 : -1,
+                true,
+                Duration.ofMillis(400));
         ServerConfig withTls = tls == null ? plain : plain.withTls(tls.node(id), tls.clientAuth());
         return auth == null ? withTls : withTls.withAuth(auth);
     }
