@@ -338,7 +338,6 @@ public final class HoldfastServer implements AutoCloseable {
         }
     }
 
-    /** The table in its canonical snapshot form, to compare replicas (tests, verification). */
     /** The access rules this replica has applied; null while access control is off. */
     public io.holdfast.core.AccessRules accessRules() {
         return service.accessRules();
@@ -357,6 +356,7 @@ public final class HoldfastServer implements AutoCloseable {
         return service.refusals();
     }
 
+    /** The table in its canonical snapshot form, to compare replicas (tests, verification). */
     byte[] tableBytes() {
         return service.tableBytes();
     }
