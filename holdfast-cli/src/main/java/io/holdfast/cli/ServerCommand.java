@@ -78,7 +78,8 @@ final class ServerCommand implements Callable<Integer> {
     @Option(
             names = "--http-port",
             defaultValue = "4655",
-            description = "HTTP port for health and status (default: ${DEFAULT-VALUE}); -1 for none.")
+            description = "HTTP port for the dashboard, the JSON API (/api/v1), Prometheus metrics (/metrics) and"
+                    + " health probes (default: ${DEFAULT-VALUE}); -1 for none. HTTPS with TLS on.")
     int httpPort;
 
     @Option(
@@ -136,10 +137,24 @@ final class ServerCommand implements Callable<Integer> {
                     + " node; needs TLS). Make tokens with holdfast token.")
     Path tokenSecret;
 
+    @Option(
+            names = "--log-format",
+            paramLabel = "text|json",
+            defaultValue = "text",
+            description = "Log lines on stderr as text with key=value pairs at the end, or one JSON object per"
+                    + " line (default: ${DEFAULT-VALUE}). Leader changes, session expiries, revokes and rule"
+                    + " changes each get one line with event=… .")
+    String logFormat;
+
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
-        System.setProperty("holdfast.log.level", "INFO"); // before the server's loggers exist
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new CliFailure(ExitCodes.USAGE, "--log-format must be text or json, not '" + logFormat + "'");
+        }
+        // Both before the server's loggers exist: logback reads them when it configures itself.
+        System.setProperty("holdfast.log.level", "INFO");
+        System.setProperty("holdfast.log.format", logFormat);
         HoldfastServer server;
         try {
             server = HoldfastServer.start(config);
@@ -157,7 +172,8 @@ final class ServerCommand implements Callable<Integer> {
         spec.commandLine()
                 .getOut()
                 .printf(
-                        "Holdfast node %s serving clients on %s:%d%s (Raft %s, HTTP %s, data in %s%s). Ctrl-C stops it.%n",
+                        "Holdfast node %s serving clients on %s:%d%s (Raft %s, dashboard %s, data in %s%s). Ctrl-C stops"
+                                + " it.%n",
                         config.nodeId(),
                         config.bindHost(),
                         server.clientPort(),
@@ -167,7 +183,11 @@ final class ServerCommand implements Callable<Integer> {
                                         ? " over TLS, access control on"
                                         : " over TLS",
                         config.self().raftAddress(),
-                        server.httpPort() < 0 ? "off" : String.valueOf(server.httpPort()),
+                        server.httpPort() < 0
+                                ? "off"
+                                : (config.tls() == null ? "http://" : "https://")
+                                        + (config.bindHost().equals("0.0.0.0") ? "localhost" : config.bindHost())
+                                        + ":" + server.httpPort() + "/",
                         config.dataDir(),
                         config.fsync() ? "" : ", fsync OFF");
         spec.commandLine().getOut().flush();

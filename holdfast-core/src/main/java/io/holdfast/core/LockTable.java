@@ -1005,13 +1005,23 @@ public final class LockTable {
 
     /** Locks and semaphores whose names start with {@code prefix}, sorted by name, at most {@code limit}. */
     public List<LockInfo> list(String prefix, int limit, long nowMillis) {
+        return list(prefix, null, limit, nowMillis, name -> true);
+    }
+
+    /**
+     * One page of locks and semaphores: names that start with {@code prefix}, come after {@code
+     * after} (null: from the first) and pass {@code visible}, sorted by name, at most {@code limit}.
+     * The next page starts after the last name of this one.
+     */
+    public List<LockInfo> list(
+            String prefix, String after, int limit, long nowMillis, java.util.function.Predicate<String> visible) {
         if (prefix == null) {
             prefix = "";
         }
         long at = Math.max(now, nowMillis);
         List<String> names = new ArrayList<>();
         for (String name : resources.keySet()) {
-            if (name.startsWith(prefix)) {
+            if (name.startsWith(prefix) && (after == null || name.compareTo(after) > 0) && visible.test(name)) {
                 names.add(name);
             }
         }
@@ -1047,6 +1057,93 @@ public final class LockTable {
                     Duration.ofMillis(Math.max(0, w.deadline - at))));
         }
         return new LockInfo(r.name, r.semaphore, r.maxPermits, holders, waiters);
+    }
+
+    /**
+     * A session as operators see it.
+     *
+     * @param identity the authenticated identity that opened it, or null
+     * @param openedForMillis how long ago (cluster time) it was opened
+     * @param holds grants it holds
+     * @param waits requests it has queued
+     */
+    public record SessionView(
+            String id,
+            String identity,
+            String clientName,
+            long ttlMillis,
+            long lockDelayMillis,
+            long openedForMillis,
+            int holds,
+            int waits) {}
+
+    /**
+     * One page of sessions: ids after {@code after} (null: from the first) that {@code visible}
+     * accepts, sorted by id, at most {@code limit}.
+     */
+    public List<SessionView> sessions(
+            String after, int limit, long nowMillis, java.util.function.Predicate<SessionView> visible) {
+        long at = Math.max(now, nowMillis);
+        List<String> ids = new ArrayList<>();
+        for (String id : sessions.keySet()) {
+            if (after == null || id.compareTo(after) > 0) {
+                ids.add(id);
+            }
+        }
+        Collections.sort(ids);
+        List<SessionView> out = new ArrayList<>();
+        for (String id : ids) {
+            if (out.size() >= limit) {
+                break;
+            }
+            Session s = sessions.get(id);
+            SessionView v = new SessionView(
+                    s.id,
+                    s.identity,
+                    s.clientName,
+                    s.ttlMillis,
+                    s.lockDelayMillis,
+                    Math.max(0, at - s.openedAt),
+                    s.holdCount,
+                    s.waitCount);
+            if (visible.test(v)) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Whether {@code identity} may see every session and revoke anything: always while access
+     * rules are off, else only an admin.
+     */
+    public boolean isAdmin(String identity) {
+        return rules == null || rules.allows(identity, AccessRules.Verb.ADMIN, "");
+    }
+
+    /** Whether {@code identity} may revoke grants of {@code name} under the rules in force. */
+    public boolean mayRevoke(String identity, String name) {
+        return rules == null || rules.allows(identity, AccessRules.Verb.REVOKE, name);
+    }
+
+    /**
+     * Sizes of the table, for metrics.
+     *
+     * @param holds grants held, over all locks and semaphores
+     * @param waiters requests queued, over all locks and semaphores
+     */
+    public record Stats(
+            int sessions, int resources, long holds, long waiters, int registers, long registerBytes, long lastToken) {}
+
+    /** The table's sizes now; walks every lock (linear in their number). */
+    public Stats stats() {
+        long holds = 0;
+        long waiters = 0;
+        for (Resource r : resources.values()) {
+            holds += r.holderCount;
+            waiters += r.waiterCount;
+        }
+        return new Stats(sessions.size(), resources.size(), holds, waiters, registers.size(), registerBytes, lastToken);
     }
 
     // ---------------------------------------------------------------------------------- snapshots

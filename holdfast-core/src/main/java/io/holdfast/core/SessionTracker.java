@@ -71,6 +71,12 @@ public final class SessionTracker {
         return out;
     }
 
+    /** The session's deadline, or {@link Long#MIN_VALUE} if it is not tracked. */
+    public long deadline(String sessionId) {
+        long[] state = sessions.get(sessionId);
+        return state == null ? Long.MIN_VALUE : state[0];
+    }
+
     /** The earliest deadline of a tracked session, or {@link Long#MAX_VALUE}. */
     public long nextDeadline() {
         Entry e;

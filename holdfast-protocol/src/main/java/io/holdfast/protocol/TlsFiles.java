@@ -83,6 +83,10 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
         if (file == null) {
             return;
         }
+        readPrivateKey(what, file);
+    }
+
+    private static java.security.PrivateKey readPrivateKey(String what, Path file) {
         readable(what, file);
         String text;
         try {
@@ -105,8 +109,7 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
         }
         for (String algorithm : new String[] {"EC", "RSA", "Ed25519"}) {
             try {
-                KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-                return;
+                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
             } catch (GeneralSecurityException x) {
                 // try the next algorithm
             }
@@ -164,6 +167,55 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
             }
             return b.build();
         } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read the TLS files " + this + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A JDK {@link javax.net.ssl.SSLContext} that presents this certificate and key (if any) and
+     * trusts the CA (or the JVM's defaults without one): for the HTTP port, which the JDK's HTTPS
+     * server serves, and for HTTPS clients.
+     *
+     * @throws IllegalArgumentException if a file is missing or cannot be read as PEM
+     */
+    public javax.net.ssl.SSLContext sslContext() {
+        check();
+        try {
+            CertificateFactory x509 = CertificateFactory.getInstance("X.509");
+            javax.net.ssl.KeyManager[] keyManagers = null;
+            if (certificate != null) {
+                java.security.cert.Certificate[] chain;
+                try (InputStream in = Files.newInputStream(certificate)) {
+                    chain = x509.generateCertificates(in).toArray(new java.security.cert.Certificate[0]);
+                }
+                char[] password = new char[0];
+                java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+                keys.load(null, null);
+                keys.setKeyEntry("node", readPrivateKey("TLS private key", privateKey), password, chain);
+                javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(keys, password);
+                keyManagers = kmf.getKeyManagers();
+            }
+            javax.net.ssl.TrustManager[] trust = null;
+            if (trustedCa != null) {
+                java.security.KeyStore cas = java.security.KeyStore.getInstance("PKCS12");
+                cas.load(null, null);
+                int i = 0;
+                try (InputStream in = Files.newInputStream(trustedCa)) {
+                    for (java.security.cert.Certificate ca : x509.generateCertificates(in)) {
+                        cas.setCertificateEntry("ca" + i++, ca);
+                    }
+                }
+                javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(cas);
+                trust = tmf.getTrustManagers();
+            }
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(keyManagers, trust, null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot read the TLS files " + this + ": " + e.getMessage(), e);
         }
     }

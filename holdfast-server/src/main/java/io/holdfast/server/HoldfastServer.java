@@ -66,10 +66,13 @@ public final class HoldfastServer implements AutoCloseable {
     private volatile int httpPort = -1;
     private volatile int clientPort = -1;
 
-    private HoldfastServer(ServerConfig config, RaftServer raft, RaftLockService service) {
+    private final ServerMetrics metrics;
+
+    private HoldfastServer(ServerConfig config, RaftServer raft, RaftLockService service, ServerMetrics metrics) {
         this.config = config;
         this.raft = raft;
         this.service = service;
+        this.metrics = metrics;
     }
 
     /**
@@ -139,8 +142,16 @@ public final class HoldfastServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new StartupException("cannot set up the Raft server in " + raftDir + ": " + rootMessage(e), e);
         }
+        ServerMetrics metrics = new ServerMetrics(config.nodeId());
         RaftLockService service = new RaftLockService(
-                raft, GROUP_ID, RaftPeerId.valueOf(config.nodeId()), machine, clientAddresses, Ticker.system(), bugs);
+                raft,
+                GROUP_ID,
+                RaftPeerId.valueOf(config.nodeId()),
+                machine,
+                clientAddresses,
+                Ticker.system(),
+                bugs,
+                metrics);
         if (config.auth() != null && config.auth().rules() != null) {
             service.requireAccessRules(config.auth().rules());
         }
@@ -154,7 +165,7 @@ public final class HoldfastServer implements AutoCloseable {
                             + " (is the Raft log or snapshot damaged?): " + rootMessage(e),
                     e);
         }
-        HoldfastServer server = new HoldfastServer(config, raft, service);
+        HoldfastServer server = new HoldfastServer(config, raft, service, metrics);
         try {
             HoldfastGrpcServer grpc = HoldfastGrpcServer.start(
                     config.bindHost(),
@@ -176,7 +187,7 @@ public final class HoldfastServer implements AutoCloseable {
         }
         if (config.httpPort() >= 0) {
             try {
-                HealthEndpoint health = HealthEndpoint.start(server, config.bindHost(), config.httpPort());
+                HttpEndpoint health = HttpEndpoint.start(server, config.bindHost(), config.httpPort());
                 server.httpPort = health.port();
                 server.addEndpoint(health);
             } catch (IOException e) {
@@ -336,6 +347,65 @@ public final class HoldfastServer implements AutoCloseable {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /**
+     * One member of the cluster as this node sees it.
+     *
+     * @param role {@code leader}, {@code follower}, {@code candidate}, or {@code unknown}
+     * @param lastContactMillis for the leader's view of a follower: milliseconds since its last
+     *     answer; -1 where this node does not know
+     */
+    record Member(String id, String raftAddress, String clientAddress, String role, long lastContactMillis) {}
+
+    /**
+     * Every member, in configuration order. The leader knows when it last heard from each
+     * follower; a follower knows only itself and who leads.
+     */
+    List<Member> members() {
+        String self = config.nodeId();
+        String leader = leaderId();
+        Map<String, Long> contact = new HashMap<>();
+        String selfRole = "unknown";
+        try {
+            var info = raft.getDivision(GROUP_ID).getInfo();
+            selfRole = info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT);
+            var role = info.getRoleInfoProto();
+            if (role.hasLeaderInfo()) {
+                for (var f : role.getLeaderInfo().getFollowerInfoList()) {
+                    contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("No division info", e);
+        }
+        List<Member> out = new ArrayList<>();
+        for (Map.Entry<String, ServerConfig.Peer> e : config.peers().entrySet()) {
+            String id = e.getKey();
+            String role = id.equals(self)
+                    ? selfRole
+                    : id.equals(leader) ? "leader" : contact.containsKey(id) ? "follower" : "unknown";
+            long last = id.equals(self) ? 0 : contact.getOrDefault(id, -1L);
+            out.add(new Member(id, e.getValue().raftAddress(), e.getValue().clientAddress(), role, last));
+        }
+        return out;
+    }
+
+    /** The index up to which the log is committed, as this node knows it, or -1. */
+    long commitIndex() {
+        try {
+            return raft.getDivision(GROUP_ID).getRaftLog().getLastCommittedIndex();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    RaftLockService raftService() {
+        return service;
+    }
+
+    ServerMetrics metrics() {
+        return metrics;
     }
 
     /** The access rules this replica has applied; null while access control is off. */

@@ -108,6 +108,25 @@ final class LeaderDuties implements AutoCloseable {
         }
     }
 
+    /**
+     * Milliseconds before each session expires unless it sends a heartbeat, as this leader tracks
+     * them; sessions it does not track (or every one, when it does not lead) are left out.
+     */
+    synchronized Map<String, Long> ttlLeftMillis(java.util.Collection<String> sessionIds) {
+        Map<String, Long> out = new HashMap<>();
+        if (!active) {
+            return out;
+        }
+        long now = ticker.nanos();
+        for (String id : sessionIds) {
+            long deadline = tracker.deadline(id);
+            if (deadline != Long.MIN_VALUE) {
+                out.put(id, Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
+            }
+        }
+        return out;
+    }
+
     synchronized void opened(String sessionId, long ttlMillis) {
         if (active) {
             tracker.touch(sessionId, TimeUnit.MILLISECONDS.toNanos(ttlMillis), ticker.nanos());

@@ -64,6 +64,15 @@ final class LockStateMachine extends BaseStateMachine {
         void leaderReady();
 
         void notLeader();
+
+        /**
+         * This node learnt of a new leader (null: none known). Called from inside Ratis: must
+         * return at once and not call back into the Raft server.
+         */
+        default void leaderChanged(String leader) {}
+
+        /** A snapshot of {@code bytes} was written for log index {@code index}. */
+        default void snapshotTaken(long index, long bytes) {}
     }
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
@@ -240,6 +249,10 @@ final class LockStateMachine extends BaseStateMachine {
             Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
             var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
             storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+            Hooks h = hooks;
+            if (h != null) {
+                h.snapshotTaken(last.getIndex(), file.length());
+            }
             return last.getIndex();
         }
     }
@@ -255,9 +268,13 @@ final class LockStateMachine extends BaseStateMachine {
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
         Hooks h = hooks;
-        if (h != null && !member.getPeerId().equals(newLeader)) {
+        if (h == null) {
+            return;
+        }
+        if (!member.getPeerId().equals(newLeader)) {
             h.notLeader();
         }
+        h.leaderChanged(newLeader == null ? null : newLeader.toString());
     }
 
     @Override

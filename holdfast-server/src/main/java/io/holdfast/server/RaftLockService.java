@@ -68,6 +68,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
 
+    private final ServerMetrics metrics;
+
     RaftLockService(
             RaftServer server,
             RaftGroupId groupId,
@@ -75,7 +77,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             LockStateMachine machine,
             Map<RaftPeerId, String> clientAddresses,
             Ticker ticker) {
-        this(server, groupId, selfId, machine, clientAddresses, ticker, Set.of());
+        this(server, groupId, selfId, machine, clientAddresses, ticker, Set.of(), new ServerMetrics(selfId.toString()));
     }
 
     /** @param bugs planted bugs (verification only); only grant-without-quorum matters here */
@@ -86,8 +88,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             LockStateMachine machine,
             Map<RaftPeerId, String> clientAddresses,
             Ticker ticker,
-            Set<PlantedBug> bugs) {
+            Set<PlantedBug> bugs,
+            ServerMetrics metrics) {
         this.server = server;
+        this.metrics = metrics;
         this.groupId = groupId;
         this.selfId = selfId;
         this.machine = machine;
@@ -103,6 +107,15 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.grantWithoutQuorum =
                 bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
         machine.setHooks(this);
+        metrics.bind(
+                () -> machine.read(io.holdfast.core.LockTable::stats),
+                this::refusals,
+                duties::isActive,
+                this::term,
+                () -> {
+                    var last = machine.getLastAppliedTermIndex();
+                    return last == null ? -1L : last.getIndex();
+                });
     }
 
     // ------------------------------------------------------------------ LockService
@@ -118,6 +131,13 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
      */
     @Override
     public CompletableFuture<Reply> submit(Command command, String identity) {
+        long start = System.nanoTime();
+        CompletableFuture<Reply> reply = submitTimed(command, identity);
+        reply.whenComplete((r, e) -> metrics.request(command, r != null ? r : e, System.nanoTime() - start));
+        return reply;
+    }
+
+    private CompletableFuture<Reply> submitTimed(Command command, String identity) {
         if (!duties.isActive()) {
             return CompletableFuture.failedFuture(notLeaderError());
         }
@@ -235,6 +255,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events) {
+        metrics.applied(commands, replies, events);
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
             if (commands.get(i) == null) {
                 continue;
@@ -251,6 +272,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             for (Event e : caused) {
                 if (e instanceof Event.SessionExpired expired) {
                     duties.ended(expired.sessionId());
+                    logExpiry(expired.sessionId(), caused);
                 }
                 Listener listener = listeners.get(e.sessionId());
                 if (listener != null) {
@@ -290,6 +312,102 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                         }
                     });
         }
+    }
+
+    /** One line per expired session, with the grants it lost (they are in the same event list). */
+    private void logExpiry(String sessionId, List<Event> caused) {
+        StringBuilder lost = new StringBuilder();
+        for (Event e : caused) {
+            if (e instanceof Event.Lost l && l.sessionId().equals(sessionId)) {
+                lost.append(lost.length() == 0 ? "" : ", ")
+                        .append(l.name())
+                        .append(" (token ")
+                        .append(l.token())
+                        .append(')');
+            }
+        }
+        LOG.atInfo()
+                .addKeyValue("event", "session-expired")
+                .addKeyValue("node", selfId)
+                .addKeyValue("session", sessionId)
+                .log(
+                        "Session {} expired (no heartbeat within its TTL); {}",
+                        sessionId,
+                        lost.length() == 0 ? "it held nothing" : "it lost " + lost);
+    }
+
+    @Override
+    public void leaderChanged(String leader) {
+        metrics.leaderChanged();
+        dispatcher.execute(() -> LOG.atInfo()
+                .addKeyValue("event", "leader-changed")
+                .addKeyValue("node", selfId)
+                .addKeyValue("leader", leader)
+                .addKeyValue("term", term())
+                .log(
+                        leader == null
+                                ? "Node {} knows no leader (term {})"
+                                : selfId.toString().equals(leader)
+                                        ? "Node {} is now the leader (term {})"
+                                        : "Node {}" + " follows leader " + leader + " (term {})",
+                        selfId,
+                        term()));
+    }
+
+    @Override
+    public void snapshotTaken(long index, long bytes) {
+        metrics.snapshot(bytes);
+        LOG.atInfo()
+                .addKeyValue("event", "snapshot")
+                .addKeyValue("node", selfId)
+                .addKeyValue("index", index)
+                .addKeyValue("bytes", bytes)
+                .log("Node {} wrote a snapshot at log index {} ({} bytes)", selfId, index, bytes);
+    }
+
+    long term() {
+        try {
+            return server.getDivision(groupId).getInfo().getCurrentTerm();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Reads the table for operators (dashboard, JSON API): linearizable through a read barrier while
+     * this node leads; otherwise this replica's applied state, which may lag the leader's. The
+     * function gets the table and the cluster time to show durations against.
+     *
+     * @return the value, and whether it came through the leader's barrier
+     */
+    <T> CompletableFuture<Inspection<T>> inspect(
+            java.util.function.BiFunction<io.holdfast.core.LockTable, Long, T> read) {
+        if (duties.isActive()) {
+            CompletableFuture<Inspection<T>> leader = afterBarrier(() -> {
+                long now = duties.clusterNow();
+                return new Inspection<>(machine.read(t -> read.apply(t, now)), true);
+            });
+            return leader.exceptionally(e -> new Inspection<>(machine.read(t -> read.apply(t, t.now())), false));
+        }
+        return CompletableFuture.completedFuture(new Inspection<>(machine.read(t -> read.apply(t, t.now())), false));
+    }
+
+    /** A read for operators, and whether it is linearizable (see {@link #inspect}). */
+    record Inspection<T>(T value, boolean linearizable) {}
+
+    /** Milliseconds left of each session's TTL, as this node tracks them while it leads. */
+    Map<String, Long> ttlLeftMillis(java.util.Collection<String> sessionIds) {
+        return duties.ttlLeftMillis(sessionIds);
+    }
+
+    /** Whether the identity is an admin (or access control is off). */
+    boolean isAdmin(String identity) {
+        return rulesPending() == null && machine.read(t -> t.isAdmin(identity));
+    }
+
+    /** Whether the identity may revoke grants of the name (or access control is off). */
+    boolean mayRevoke(String identity, String name) {
+        return rulesPending() == null && machine.read(t -> t.mayRevoke(identity, name));
     }
 
     @Override
@@ -345,8 +463,11 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     /** Writes one entry through Raft; completes with the entry's reply bytes. */
     private CompletableFuture<byte[]> write(byte[] entry) {
-        return send(RaftClientRequest.writeRequestType(), entry)
-                .thenApply(reply -> reply.getMessage().getContent().toByteArray());
+        long start = System.nanoTime();
+        return send(RaftClientRequest.writeRequestType(), entry).thenApply(reply -> {
+            metrics.raftCommit(System.nanoTime() - start);
+            return reply.getMessage().getContent().toByteArray();
+        });
     }
 
     private <T> CompletableFuture<T> afterBarrier(Supplier<T> read) {

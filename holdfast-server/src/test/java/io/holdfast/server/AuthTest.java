@@ -73,7 +73,8 @@ class AuthTest {
         tokenSecret = tls.dir().resolve("token.secret");
         Files.writeString(tokenSecret, text + "\n");
         tokens = Tokens.fromFile(tokenSecret);
-        cluster = new TestCluster(3, java.util.Set.of(), tls, new ServerConfig.Auth(AccessRules.parse(RULES), tokens));
+        cluster = new TestCluster(
+                3, java.util.Set.of(), tls, new ServerConfig.Auth(AccessRules.parse(RULES), tokens), true);
         cluster.awaitLeader(Duration.ofSeconds(20));
         Awaitility.await("the initial rules in force on every replica")
                 .atMost(Duration.ofSeconds(20))
@@ -298,6 +299,109 @@ class AuthTest {
                         && "client".equals(e.identity())
                         && e.outcome().startsWith("PERMISSION_DENIED"));
         carols.close();
+    }
+
+    /** HTTPS to node {@code i}'s HTTP port with the certificate of {@code name} (null: only the CA). */
+    private static TestHttp https(int i, String name) {
+        TlsFiles files = name == null
+                ? new TlsFiles(null, null, tls.file("ca.pem"))
+                : new TlsFiles(tls.file(name + ".pem"), tls.file(name + "-key.pem"), tls.file("ca.pem"));
+        return TestHttp.https(cluster.node(i).httpPort(), files.sslContext());
+    }
+
+    private static void httpError(TestHttp.Answer a, int status, String code) {
+        assertThat(a.status()).as(a.body()).isEqualTo(status);
+        assertThat(a.json().get("error").get("code").asText()).isEqualTo(code);
+    }
+
+    private static List<String> lockNames(TestHttp.Answer a) {
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        List<String> names = new ArrayList<>();
+        a.json().get("locks").forEach(l -> names.add(l.get("name").asText()));
+        return names;
+    }
+
+    @Test
+    void theHttpApiHonoursTheSameIdentitiesAndRules() throws Exception {
+        int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+        Lease alices = certClient("alice").lock("a/http").acquire(Duration.ofSeconds(5));
+        LockClient clientC = certClient("client");
+        Lease clients = clientC.lock("c/http").acquire(Duration.ofSeconds(5));
+        CompletableFuture<io.holdfast.LockLostException> lost = new CompletableFuture<>();
+        clients.onLost(lost::complete);
+
+        int port = cluster.node(leader).httpPort();
+        assertThatThrownBy(() -> TestHttp.plain(port).get("/health"))
+                .as("plaintext HTTP to a TLS node")
+                .isInstanceOf(java.io.IOException.class);
+        TestHttp anonymous = https(leader, null);
+        assertThat(anonymous.get("/health").status()).isEqualTo(200);
+        httpError(anonymous.get("/api/v1/locks"), 401, "PERMISSION_DENIED");
+        httpError(anonymous.withToken("not-a-token").get("/api/v1/locks"), 401, "PERMISSION_DENIED");
+        assertThat(lockNames(anonymous
+                        .withToken(tokens.issue("mallory", Duration.ofMinutes(5)))
+                        .get("/api/v1/locks")))
+                .as("a valid token without a user line reads nothing")
+                .isEmpty();
+
+        // alice, with a token: reads and revokes only under a/
+        TestHttp alice = anonymous.withToken(tokens.issue("alice", Duration.ofMinutes(5)));
+        assertThat(alice.get("/api/v1/whoami").json().get("identity").asText()).isEqualTo("alice");
+        assertThat(alice.get("/api/v1/whoami").json().get("admin").asBoolean()).isFalse();
+        assertThat(lockNames(alice.get("/api/v1/locks"))).contains("a/http").doesNotContain("c/http");
+        assertThat(lockNames(alice.get("/api/v1/locks?prefix=c/"))).isEmpty();
+        httpError(alice.get("/api/v1/locks/c/http"), 403, "PERMISSION_DENIED");
+        httpError(alice.post("/api/v1/revoke", "{\"name\":\"c/http\"}"), 403, "PERMISSION_DENIED");
+        httpError(alice.post("/api/v1/revoke", "{\"name\":\"a/../c/http\"}"), 400, "INVALID_ARGUMENT");
+        TestHttp.Answer aliceSessions = alice.get("/api/v1/sessions");
+        assertThat(aliceSessions.json().get("sessions")).isNotEmpty();
+        aliceSessions
+                .json()
+                .get("sessions")
+                .forEach(x -> assertThat(x.get("identity").asText())
+                        .as("alice sees only her own sessions")
+                        .isEqualTo("alice"));
+        // bob reads everything but revokes nothing
+        TestHttp bob = https(leader, "bob");
+        assertThat(lockNames(bob.get("/api/v1/locks"))).contains("a/http", "c/http");
+        httpError(bob.post("/api/v1/revoke", "{\"name\":\"a/http\"}"), 403, "PERMISSION_DENIED");
+        assertThat(clients.isValid()).isTrue();
+        assertThat(alices.isValid()).isTrue();
+        assertThat(clientC.admin().isCurrentHolder("c/http", clients.fencingToken()))
+                .isTrue();
+
+        // ops, by client certificate: an admin sees every session and may revoke anything
+        TestHttp ops = https(leader, "ops");
+        assertThat(ops.get("/api/v1/whoami").json().get("identity").asText()).isEqualTo("ops");
+        assertThat(ops.get("/api/v1/whoami").json().get("admin").asBoolean()).isTrue();
+        List<String> owners = new ArrayList<>();
+        ops.get("/api/v1/sessions?limit=1000")
+                .json()
+                .get("sessions")
+                .forEach(x -> owners.add(x.get("identity").asText()));
+        assertThat(owners).contains("alice", "client");
+        TestHttp.Answer revoked = ops.post("/api/v1/revoke", "{\"name\":\"c/http\"}");
+        assertThat(revoked.status()).as(revoked.body()).isEqualTo(200);
+        assertThat(revoked.json().get("revoked").asLong()).isEqualTo(1);
+        assertThat(lost.get(10, TimeUnit.SECONDS)).hasMessageContaining("revoked");
+        assertThat(cluster.node(leader).audit())
+                .anyMatch(e -> "c/http".equals(e.name())
+                        && "ops".equals(e.identity())
+                        && e.outcome().equals("ok"));
+
+        // a follower answers reads from its replica and sends writes to the leader
+        int follower = (leader + 1) % cluster.size();
+        TestHttp opsAtFollower = https(follower, "ops");
+        Awaitility.await("the follower's replica shows a/http")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> lockNames(opsAtFollower.get("/api/v1/locks")).contains("a/http"));
+        assertThat(opsAtFollower.get("/api/v1/locks").json().get("linearizable").asBoolean())
+                .isFalse();
+        TestHttp.Answer notLeader = opsAtFollower.post("/api/v1/revoke", "{\"name\":\"a/http\"}");
+        httpError(notLeader, 503, "NOT_LEADER");
+        assertThat(notLeader.json().get("error").get("leader").asText()).isEqualTo("n" + (leader + 1));
+        assertThat(alices.isValid()).isTrue();
+        alices.close();
     }
 
     @Test

@@ -77,7 +77,24 @@ public final class Authenticator implements ServerInterceptor {
     }
 
     private String identify(ServerCall<?, ?> call, Metadata headers) {
-        String authorization = headers.get(AUTHORIZATION);
+        return identify(headers.get(AUTHORIZATION), call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    }
+
+    /** Whether requests without an identity are refused. */
+    public boolean required() {
+        return required;
+    }
+
+    /**
+     * The identity a request proves: its bearer token's subject if it has an {@code authorization}
+     * header, else its client certificate's common name, else null. Shared by every port that
+     * authenticates (gRPC here, the HTTP API).
+     *
+     * @param authorization the request's {@code authorization} header, or null
+     * @param session the request's TLS session, or null over plaintext
+     * @throws PermissionDeniedException for a header that is not a valid bearer token
+     */
+    public String identify(String authorization, SSLSession session) {
         if (authorization != null) {
             if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 throw new PermissionDeniedException("the authorization header is not 'Bearer TOKEN'");
@@ -87,7 +104,7 @@ public final class Authenticator implements ServerInterceptor {
             }
             return tokens.verify(authorization.substring(7).strip());
         }
-        return certificateName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        return certificateName(session);
     }
 
     /** The common name of the client certificate of a TLS session, or null if it has none. */

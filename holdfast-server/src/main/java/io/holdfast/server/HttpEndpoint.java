@@ -1,0 +1,643 @@
+package io.holdfast.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import io.holdfast.ErrorCode;
+import io.holdfast.HolderInfo;
+import io.holdfast.HoldfastException;
+import io.holdfast.LockInfo;
+import io.holdfast.PermissionDeniedException;
+import io.holdfast.WaiterInfo;
+import io.holdfast.core.Command;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.NotLeaderException;
+import io.holdfast.core.Reply;
+import io.holdfast.protocol.TlsFiles;
+import io.holdfast.protocol.server.Authenticator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP side port: the dashboard, the JSON API, Prometheus metrics, and the probes. See {@code
+ * docs/http-api.md} for every route with examples.
+ *
+ * <ul>
+ *   <li>Open to anyone who reaches the port: {@code /health} (the process serves), {@code /ready}
+ *       (a leader is known), {@code /status} (this node's role, leader, term, applied index),
+ *       {@code /digest} (to compare replicas), {@code /metrics} (Prometheus text), and the
+ *       dashboard's page and assets (which hold no data). None of them shows a lock name, a
+ *       session id or an identity.
+ *   <li>{@code /api/v1/…}: the JSON API, which the dashboard uses too. With access control on,
+ *       every call must prove an identity, as on the client port (a bearer token in {@code
+ *       Authorization}, or a client certificate over HTTPS), and sees and does only what the
+ *       access rules allow that identity: locks it may read, its own sessions (an admin sees all),
+ *       revokes of names it may revoke (checked again at apply, on every replica).
+ * </ul>
+ *
+ * <p>With TLS on the node, this port speaks only HTTPS with the node's certificate, and asks for
+ * client certificates as the client port does. Requests that change something must be {@code
+ * POST} with {@code Content-Type: application/json}: a cross-site form cannot send that without the
+ * browser asking first, and this port never allows cross-origin calls, so a page elsewhere cannot
+ * make a logged-in browser revoke a lock.
+ *
+ * <p>A follower answers reads from its own replica, which may lag the leader's by the time it takes
+ * to apply the last entries (each answer says {@code "linearizable": false}); writes on a follower
+ * are refused with {@code 503} naming the leader.
+ *
+ * <p>Failure story: a client sends garbage, a huge body, or a thousand requests at once. Each gets
+ * a JSON error ({@code 400}, {@code 413}, or waits its turn on the port's four threads); no request
+ * can stop the node serving others, and a slow read gives up after five seconds with {@code 504}.
+ */
+final class HttpEndpoint implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_BODY = 64 * 1024;
+    private static final int MAX_PAGE = 1_000;
+    private static final int DEFAULT_PAGE = 100;
+    private static final long READ_TIMEOUT_SECONDS = 5;
+    private static final String API = "/api/v1/";
+
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final HoldfastServer node;
+    private final Authenticator authenticator;
+
+    private HttpEndpoint(HttpServer http, ExecutorService executor, HoldfastServer node, Authenticator authenticator) {
+        this.http = http;
+        this.executor = executor;
+        this.node = node;
+        this.authenticator = authenticator;
+    }
+
+    static HttpEndpoint start(HoldfastServer node, String host, int port) throws IOException {
+        ServerConfig config = node.config();
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        HttpServer http;
+        if (config.tls() != null) {
+            HttpsServer https = HttpsServer.create(address, 64);
+            https.setHttpsConfigurator(new HttpsConfigurator(config.tls().sslContext()) {
+                @Override
+                public void configure(HttpsParameters params) {
+                    var ssl = getSSLContext().getDefaultSSLParameters();
+                    // Each of these two setters clears the other: call only the one that applies.
+                    if (config.clientAuth() == TlsFiles.ClientAuth.REQUIRE) {
+                        ssl.setNeedClientAuth(true);
+                    } else if (config.clientAuth() == TlsFiles.ClientAuth.OPTIONAL) {
+                        ssl.setWantClientAuth(true);
+                    }
+                    params.setSSLParameters(ssl);
+                }
+            });
+            http = https;
+        } else {
+            http = HttpServer.create(address, 64);
+        }
+        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "holdfast-http");
+            t.setDaemon(true);
+            return t;
+        });
+        http.setExecutor(executor);
+        Authenticator authenticator = config.auth() == null
+                ? new Authenticator(null, false)
+                : new Authenticator(config.auth().tokens(), config.auth().required());
+        HttpEndpoint endpoint = new HttpEndpoint(http, executor, node, authenticator);
+        http.createContext("/", endpoint::handle);
+        http.start();
+        return endpoint;
+    }
+
+    int port() {
+        return http.getAddress().getPort();
+    }
+
+    // ------------------------------------------------------------------------------ dispatch
+
+    /** An answer: status and JSON body (or raw bytes with a content type). */
+    private record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {
+        static Answer json(int status, JsonNode body) {
+            try {
+                return new Answer(status, "application/json", JSON.writeValueAsBytes(body), Map.of());
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static Answer text(int status, String contentType, String body) {
+            return new Answer(status, contentType, body.getBytes(StandardCharsets.UTF_8), Map.of());
+        }
+    }
+
+    /** A request refused with an HTTP status and an error code. */
+    private static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final String code;
+        final transient Map<String, Object> extra;
+
+        Refused(int status, String code, String message) {
+            this(status, code, message, Map.of());
+        }
+
+        Refused(int status, String code, String message, Map<String, Object> extra) {
+            super(message, null, false, false);
+            this.status = status;
+            this.code = code;
+            this.extra = extra;
+        }
+    }
+
+    private void handle(HttpExchange ex) {
+        Answer answer;
+        try {
+            answer = route(ex);
+        } catch (Refused r) {
+            answer = error(r.status, r.code, r.getMessage(), r.extra);
+        } catch (RuntimeException e) {
+            LOG.warn("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
+            answer = error(
+                    500,
+                    "INTERNAL",
+                    "the node could not answer: " + e.getClass().getSimpleName(),
+                    Map.of());
+        }
+        try {
+            send(ex, answer);
+        } catch (IOException e) {
+            LOG.debug("HTTP answer not sent", e);
+        } finally {
+            ex.close();
+        }
+    }
+
+    private Answer route(HttpExchange ex) {
+        String method = ex.getRequestMethod();
+        String path = ex.getRequestURI().getRawPath();
+        if (path == null) {
+            throw new Refused(400, "INVALID_ARGUMENT", "no path");
+        }
+        if (path.startsWith(API)) {
+            return api(ex, method, path.substring(API.length()));
+        }
+        requireRead(method);
+        return switch (path) {
+            case "/health" -> Answer.json(200, obj().put("status", "up"));
+            case "/ready" -> {
+                boolean ready = node.leaderId() != null;
+                yield Answer.json(ready ? 200 : 503, obj().put("ready", ready));
+            }
+            case "/status" -> Answer.json(200, nodeStatus());
+            case "/digest" -> Answer.json(200, obj().put("digest", node.tableDigest()));
+            case "/metrics" ->
+                Answer.text(
+                        200,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                        node.metrics().scrape());
+            default ->
+                Dashboard.asset(path)
+                        .map(a -> new Answer(200, a.contentType(), a.bytes(), Map.of("Cache-Control", "no-cache")))
+                        .orElseThrow(() -> new Refused(404, "NOT_FOUND", "no such page: " + path));
+        };
+    }
+
+    private Answer api(HttpExchange ex, String method, String route) {
+        String identity = identify(ex);
+        Map<String, String> query = query(ex);
+        if (route.equals("whoami")) {
+            requireRead(method);
+            return Answer.json(200, whoami(identity));
+        }
+        if (route.equals("status")) {
+            requireRead(method);
+            ObjectNode out = nodeStatus();
+            out.set("members", members());
+            return Answer.json(200, out);
+        }
+        if (route.equals("locks")) {
+            requireRead(method);
+            return locks(identity, query);
+        }
+        if (route.startsWith("locks/")) {
+            requireRead(method);
+            return lock(identity, decode(route.substring("locks/".length())));
+        }
+        if (route.equals("sessions")) {
+            requireRead(method);
+            return sessions(identity, query);
+        }
+        if (route.equals("revoke")) {
+            JsonNode body = jsonBody(ex, method);
+            return revoke(identity, text(body, "name", true));
+        }
+        throw new Refused(404, "NOT_FOUND", "no such API route: " + API + route);
+    }
+
+    // ------------------------------------------------------------------------------ routes
+
+    private ObjectNode nodeStatus() {
+        String leader = node.leaderId();
+        ObjectNode out = obj().put("id", node.config().nodeId())
+                .put("role", node.isLeader() ? "leader" : "follower")
+                .put("leader", leader)
+                .put("term", node.term())
+                .put("commitIndex", node.commitIndex())
+                .put("appliedIndex", node.lastAppliedIndex());
+        out.put("accessControl", node.accessRules() != null);
+        return out;
+    }
+
+    private ArrayNode members() {
+        ArrayNode out = JSON.createArrayNode();
+        for (HoldfastServer.Member m : node.members()) {
+            ObjectNode o = out.addObject()
+                    .put("id", m.id())
+                    .put("raftAddress", m.raftAddress())
+                    .put("clientAddress", m.clientAddress())
+                    .put("role", m.role())
+                    .put("self", m.id().equals(node.config().nodeId()));
+            if (m.lastContactMillis() >= 0) {
+                o.put("lastContactMillis", m.lastContactMillis());
+            } else {
+                o.putNull("lastContactMillis");
+            }
+        }
+        return out;
+    }
+
+    private ObjectNode whoami(String identity) {
+        ObjectNode out = obj().put("identity", identity).put("authRequired", authenticator.required());
+        out.put("admin", node.raftService().isAdmin(identity));
+        return out;
+    }
+
+    private Answer locks(String identity, Map<String, String> query) {
+        String prefix = query.getOrDefault("prefix", "");
+        String after = query.get("after");
+        int limit = page(query);
+        RaftLockService service = node.raftService();
+        var read = await(service.inspect((table, now) -> {
+            List<LockInfo> page = table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n));
+            return page;
+        }));
+        List<LockInfo> locks = read.value();
+        boolean more = locks.size() > limit;
+        if (more) {
+            locks = locks.subList(0, limit);
+        }
+        ObjectNode out = servedBy(read.linearizable());
+        ArrayNode items = out.putArray("locks");
+        for (LockInfo l : locks) {
+            items.add(lockJson(l));
+        }
+        out.put("next", more ? locks.get(locks.size() - 1).name() : null);
+        return Answer.json(200, out);
+    }
+
+    private Answer lock(String identity, String name) {
+        if (!node.raftService().mayRead(identity, name)) {
+            throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
+        }
+        var read = await(node.raftService().inspect((table, now) -> table.describe(name, now)));
+        Optional<LockInfo> lock = read.value();
+        if (lock.isEmpty()) {
+            throw new Refused(404, "NOT_FOUND", "no lock " + name + " is held or waited for");
+        }
+        ObjectNode out = servedBy(read.linearizable());
+        out.set("lock", lockJson(lock.get()));
+        return Answer.json(200, out);
+    }
+
+    private Answer sessions(String identity, Map<String, String> query) {
+        String after = query.get("after");
+        int limit = page(query);
+        RaftLockService service = node.raftService();
+        boolean admin = service.isAdmin(identity);
+        String owner = identity == null ? null : identity;
+        var read = await(service.inspect((table, now) ->
+                table.sessions(after, limit + 1, now, s -> admin || java.util.Objects.equals(s.identity(), owner))));
+        List<LockTable.SessionView> sessions = read.value();
+        boolean more = sessions.size() > limit;
+        if (more) {
+            sessions = sessions.subList(0, limit);
+        }
+        Map<String, Long> ttlLeft = service.ttlLeftMillis(
+                sessions.stream().map(LockTable.SessionView::id).toList());
+        ObjectNode out = servedBy(read.linearizable());
+        ArrayNode items = out.putArray("sessions");
+        for (LockTable.SessionView s : sessions) {
+            ObjectNode o = items.addObject()
+                    .put("id", s.id())
+                    .put("identity", s.identity())
+                    .put("clientName", s.clientName())
+                    .put("host", host(s.clientName()))
+                    .put("ttlMillis", s.ttlMillis())
+                    .put("lockDelayMillis", s.lockDelayMillis())
+                    .put("openForMillis", s.openedForMillis())
+                    .put("holds", s.holds())
+                    .put("waits", s.waits());
+            Long left = ttlLeft.get(s.id());
+            if (left == null) {
+                o.putNull("ttlLeftMillis");
+            } else {
+                o.put("ttlLeftMillis", left);
+            }
+        }
+        out.put("next", more ? sessions.get(sessions.size() - 1).id() : null);
+        return Answer.json(200, out);
+    }
+
+    private Answer revoke(String identity, String name) {
+        try {
+            io.holdfast.Names.check(name);
+        } catch (HoldfastException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", e.getMessage());
+        }
+        if (!node.raftService().mayRevoke(identity, name)) {
+            throw new Refused(403, "PERMISSION_DENIED", describe(identity) + " may not revoke " + name);
+        }
+        Reply reply = await(node.raftService().submit(new Command.Revoke(0, name), identity));
+        if (reply instanceof Reply.Failed f) {
+            throw refused(f.code(), f.message());
+        }
+        long revoked = reply instanceof Reply.Ok ok ? ok.value() : 0;
+        return Answer.json(200, obj().put("name", name).put("revoked", revoked));
+    }
+
+    // ------------------------------------------------------------------------------ JSON shapes
+
+    private static ObjectNode lockJson(LockInfo l) {
+        ObjectNode o =
+                obj().put("name", l.name()).put("semaphore", l.semaphore()).put("maxPermits", l.maxPermits());
+        ArrayNode holders = o.putArray("holders");
+        for (HolderInfo h : l.holders()) {
+            ObjectNode x = holders.addObject()
+                    .put("sessionId", h.sessionId())
+                    .put("clientName", h.clientName())
+                    .put("host", host(h.clientName()))
+                    .put("mode", h.mode().name().toLowerCase(Locale.ROOT))
+                    .put("permits", h.permits())
+                    .put("token", h.fencingToken())
+                    .put("holdCount", h.holdCount())
+                    .put("heldForMillis", h.heldFor().toMillis());
+            if (h.leaseLeft() == null) {
+                x.putNull("leaseLeftMillis");
+            } else {
+                x.put("leaseLeftMillis", h.leaseLeft().toMillis());
+            }
+        }
+        ArrayNode waiters = o.putArray("waiters");
+        for (WaiterInfo w : l.waiters()) {
+            waiters.addObject()
+                    .put("sessionId", w.sessionId())
+                    .put("clientName", w.clientName())
+                    .put("host", host(w.clientName()))
+                    .put("mode", w.mode().name().toLowerCase(Locale.ROOT))
+                    .put("permits", w.permits())
+                    .put("waitingForMillis", w.waitingFor().toMillis())
+                    .put("timeLeftMillis", w.timeLeft().toMillis());
+        }
+        return o;
+    }
+
+    /** The host part of a default client name ({@code user@host:pid}), or null. */
+    static String host(String clientName) {
+        int at = clientName == null ? -1 : clientName.lastIndexOf('@');
+        if (at < 0 || at == clientName.length() - 1) {
+            return null;
+        }
+        String host = clientName.substring(at + 1);
+        int colon = host.lastIndexOf(':');
+        if (colon > 0 && host.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+            host = host.substring(0, colon);
+        }
+        return host;
+    }
+
+    private ObjectNode servedBy(boolean linearizable) {
+        ObjectNode out = obj();
+        out.put("node", node.config().nodeId()).put("linearizable", linearizable);
+        return out;
+    }
+
+    private static ObjectNode obj() {
+        return JSON.createObjectNode();
+    }
+
+    private static Answer error(int status, String code, String message, Map<String, Object> extra) {
+        ObjectNode err = obj().put("code", code).put("message", message);
+        extra.forEach((k, v) -> err.set(k, JSON.valueToTree(v)));
+        ObjectNode out = obj();
+        out.set("error", err);
+        Map<String, String> headers =
+                status == 401 ? Map.of("WWW-Authenticate", "Bearer realm=\"holdfast\"") : Map.of();
+        try {
+            return new Answer(status, "application/json", JSON.writeValueAsBytes(out), headers);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------ request parts
+
+    private String identify(HttpExchange ex) {
+        String authorization = ex.getRequestHeaders().getFirst("Authorization");
+        SSLSession tls = ex instanceof HttpsExchange https ? https.getSSLSession() : null;
+        String identity;
+        try {
+            identity = authenticator.identify(authorization, tls);
+        } catch (PermissionDeniedException e) {
+            throw new Refused(401, "PERMISSION_DENIED", e.getMessage());
+        }
+        if (identity == null && authenticator.required()) {
+            throw new Refused(
+                    401,
+                    "PERMISSION_DENIED",
+                    "this server requires authentication: a bearer token (Authorization: Bearer TOKEN) or a"
+                            + " client certificate");
+        }
+        return identity;
+    }
+
+    private static void requireRead(String method) {
+        if (!"GET".equals(method) && !"HEAD".equals(method)) {
+            throw new Refused(405, "METHOD_NOT_ALLOWED", "use GET here, not " + method);
+        }
+    }
+
+    private static JsonNode jsonBody(HttpExchange ex, String method) {
+        if (!"POST".equals(method)) {
+            throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here, not " + method);
+        }
+        String type = ex.getRequestHeaders().getFirst("Content-Type");
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            throw new Refused(415, "INVALID_ARGUMENT", "send the body as Content-Type: application/json");
+        }
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY + 1);
+        } catch (IOException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "the body could not be read");
+        }
+        if (body.length > MAX_BODY) {
+            throw new Refused(413, "INVALID_ARGUMENT", "the body is larger than " + MAX_BODY + " bytes");
+        }
+        try {
+            JsonNode node = JSON.readTree(body);
+            if (node == null || !node.isObject()) {
+                throw new Refused(400, "INVALID_ARGUMENT", "the body must be a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "the body is not valid JSON");
+        }
+    }
+
+    private static String text(JsonNode body, String field, boolean required) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"" + field + "\"");
+            }
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"" + field + "\" must be a string");
+        }
+        return v.asText();
+    }
+
+    private static Map<String, String> query(HttpExchange ex) {
+        String raw = ex.getRequestURI().getRawQuery();
+        Map<String, String> out = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        if (raw.length() > 4096) {
+            throw new Refused(414, "INVALID_ARGUMENT", "the query is longer than 4096 characters");
+        }
+        for (String part : raw.split("&")) {
+            int eq = part.indexOf('=');
+            String key = decode(eq < 0 ? part : part.substring(0, eq));
+            String value = eq < 0 ? "" : decode(part.substring(eq + 1));
+            out.put(key, value);
+        }
+        return out;
+    }
+
+    private static String decode(String s) {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "bad percent-encoding in " + s);
+        }
+    }
+
+    private static int page(Map<String, String> query) {
+        String limit = query.get("limit");
+        if (limit == null) {
+            return DEFAULT_PAGE;
+        }
+        try {
+            int n = Integer.parseInt(limit);
+            if (n >= 1 && n <= MAX_PAGE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new Refused(400, "INVALID_ARGUMENT", "limit must be 1 to " + MAX_PAGE + ", not " + limit);
+    }
+
+    private static String describe(String identity) {
+        return identity == null ? "an unauthenticated caller" : identity;
+    }
+
+    private <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get(READ_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(false);
+            throw new Refused(504, "TIMEOUT", "the cluster did not answer within " + READ_TIMEOUT_SECONDS + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Refused(503, "UNAVAILABLE", "interrupted");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof NotLeaderException nle) {
+                Map<String, Object> extra = new HashMap<>();
+                extra.put("leader", node.leaderId());
+                extra.put("leaderClientAddress", nle.leaderAddress());
+                throw new Refused(503, "NOT_LEADER", nle.getMessage(), extra);
+            }
+            if (cause instanceof HoldfastException he) {
+                throw refused(he.code(), he.getMessage());
+            }
+            throw new Refused(503, "UNAVAILABLE", String.valueOf(cause));
+        }
+    }
+
+    private static Refused refused(ErrorCode code, String message) {
+        int status = switch (code) {
+            case INVALID_ARGUMENT, UNSUPPORTED -> 400;
+            case PERMISSION_DENIED -> 403;
+            case QUOTA_EXCEEDED -> 429;
+            case CONFLICT, NOT_OWNER, LOCK_LOST, DEADLOCK -> 409;
+            case SESSION_EXPIRED -> 410;
+            case TIMEOUT -> 504;
+            case UNAVAILABLE -> 503;
+        };
+        return new Refused(status, code.name(), message);
+    }
+
+    private static void send(HttpExchange ex, Answer a) throws IOException {
+        var headers = ex.getResponseHeaders();
+        headers.set("Content-Type", a.contentType());
+        headers.set("X-Content-Type-Options", "nosniff");
+        headers.set("X-Frame-Options", "DENY");
+        headers.set(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        a.headers().forEach(headers::set);
+        if ("HEAD".equals(ex.getRequestMethod())) {
+            ex.sendResponseHeaders(a.status(), -1);
+            return;
+        }
+        ex.sendResponseHeaders(a.status(), a.body().length == 0 ? -1 : a.body().length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(a.body());
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        executor.shutdownNow();
+    }
+}

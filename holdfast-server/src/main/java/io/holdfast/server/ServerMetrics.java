@@ -1,0 +1,268 @@
+package io.holdfast.server;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.core.Command;
+import io.holdfast.core.Event;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.NotLeaderException;
+import io.holdfast.core.Reply;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One node's metrics, in Prometheus's text format on {@code /metrics} (Micrometer). Every count is
+ * this node's own: what it applied as a replica (grants, releases, expiries, refusals: the same
+ * on every replica of a healthy cluster), what it served as leader (request latencies), and its
+ * Raft role. Gauges of the table's size are read when scraped, at most once a second.
+ *
+ * <p>Names (Prometheus form): {@code holdfast_requests_seconds{command,outcome}}, {@code
+ * holdfast_grants_total{waited}}, {@code holdfast_releases_total}, {@code
+ * holdfast_locks_lost_total{reason}}, {@code holdfast_waits_timed_out_total}, {@code
+ * holdfast_sessions_expired_total}, {@code holdfast_deadlocks_refused_total}, {@code
+ * holdfast_refusals_total{reason}}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
+ * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_registers}, {@code
+ * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
+ * holdfast_raft_leader_changes_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
+ * {@code holdfast_raft_applied_index}, {@code holdfast_snapshot_bytes}, and the JVM's.
+ */
+final class ServerMetrics {
+    private static final Duration[] SLOS = {
+        Duration.ofMillis(1),
+        Duration.ofMillis(2),
+        Duration.ofMillis(5),
+        Duration.ofMillis(10),
+        Duration.ofMillis(25),
+        Duration.ofMillis(50),
+        Duration.ofMillis(100),
+        Duration.ofMillis(250),
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(5),
+    };
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Timer raftCommit;
+    private final Counter leaderChanges;
+    private final DistributionSummary snapshotBytes;
+    private volatile LockTable.Stats stats;
+    private volatile long statsAt = Long.MIN_VALUE;
+
+    ServerMetrics(String nodeId) {
+        registry.config().commonTags("node", nodeId);
+        raftCommit = Timer.builder("holdfast.raft.commit")
+                .description("From handing a batch of commands to Raft to its reply: replicated, durable, applied")
+                .serviceLevelObjectives(SLOS)
+                .register(registry);
+        leaderChanges = Counter.builder("holdfast.raft.leader.changes")
+                .description("Times this node saw a new leader")
+                .register(registry);
+        snapshotBytes = DistributionSummary.builder("holdfast.snapshot")
+                .baseUnit("bytes")
+                .description("Size of each snapshot this node wrote")
+                .register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    /** Gauges over the table and the node; the suppliers are called when scraped. */
+    void bind(
+            Supplier<LockTable.Stats> tableStats,
+            Supplier<Map<String, Long>> refusals,
+            Supplier<Boolean> isLeader,
+            Supplier<Long> term,
+            Supplier<Long> appliedIndex) {
+        Supplier<LockTable.Stats> cached = () -> {
+            long now = System.nanoTime();
+            LockTable.Stats s = stats;
+            if (s == null || now - statsAt > TimeUnit.SECONDS.toNanos(1)) {
+                s = tableStats.get();
+                stats = s;
+                statsAt = now;
+            }
+            return s;
+        };
+        gauge("holdfast.sessions", "Open sessions", () -> cached.get().sessions());
+        gauge(
+                "holdfast.locks",
+                "Locks and semaphores held, waited for or lock-delayed",
+                () -> cached.get().resources());
+        gauge(
+                "holdfast.holds",
+                "Grants held, over all locks and semaphores",
+                () -> cached.get().holds());
+        gauge(
+                "holdfast.waiters",
+                "Requests queued, over all locks and semaphores",
+                () -> cached.get().waiters());
+        gauge("holdfast.registers", "Versioned registers", () -> cached.get().registers());
+        gauge(
+                "holdfast.register.bytes",
+                "Bytes of register values",
+                () -> cached.get().registerBytes());
+        gauge(
+                "holdfast.fencing.token",
+                "The last fencing token granted",
+                () -> cached.get().lastToken());
+        gauge("holdfast.raft.is.leader", "1 while this node leads", () -> isLeader.get() ? 1 : 0);
+        gauge("holdfast.raft.term", "The Raft term this node is in", term::get);
+        gauge("holdfast.raft.applied.index", "The last log index this node applied", appliedIndex::get);
+        for (String reason : refusals.get().keySet()) {
+            FunctionCounter.builder(
+                            "holdfast.refusals",
+                            refusals,
+                            r -> r.get().getOrDefault(reason, 0L).doubleValue())
+                    .description("Requests refused by a quota, or for want of permission")
+                    .tag("reason", reason)
+                    .register(registry);
+        }
+    }
+
+    private void gauge(String name, String description, Supplier<Number> value) {
+        Gauge.builder(name, value).description(description).register(registry);
+    }
+
+    /** A request this node served as leader, timed from arrival to reply. */
+    void request(Command command, Object replyOrError, long nanos) {
+        String key = commandName(command) + '|' + outcome(replyOrError);
+        requestTimers
+                .computeIfAbsent(key, k -> {
+                    int bar = k.indexOf('|');
+                    return Timer.builder("holdfast.requests")
+                            .description("Write requests served by this node as leader, by command and outcome")
+                            .tag("command", k.substring(0, bar))
+                            .tag("outcome", k.substring(bar + 1))
+                            .serviceLevelObjectives(SLOS)
+                            .register(registry);
+                })
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** What one applied log entry did on this replica. */
+    void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events) {
+        for (int i = 0; i < commands.size() && i < replies.size(); i++) {
+            Command.Authored c = commands.get(i);
+            Reply r = replies.get(i);
+            if (c == null) {
+                continue;
+            }
+            if (r instanceof Reply.Granted) {
+                count("holdfast.grants", "Grants applied", "waited", "false");
+            } else if (r instanceof Reply.Failed f && f.code() == ErrorCode.DEADLOCK) {
+                count("holdfast.deadlocks.refused", "Acquires refused because they would close a wait-for cycle");
+            } else if (c.command() instanceof Command.Release && r instanceof Reply.Ok) {
+                count("holdfast.releases", "Releases applied");
+            }
+        }
+        for (List<Event> caused : events) {
+            for (Event e : caused) {
+                if (e instanceof Event.Granted) {
+                    count("holdfast.grants", "Grants applied", "waited", "true");
+                } else if (e instanceof Event.WaitTimedOut) {
+                    count("holdfast.waits.timed.out", "Queued requests whose wait ran out");
+                } else if (e instanceof Event.Lost lost) {
+                    count(
+                            "holdfast.locks.lost",
+                            "Grants taken from their holders",
+                            "reason",
+                            lost.reason().name().toLowerCase(Locale.ROOT));
+                } else if (e instanceof Event.SessionExpired) {
+                    count("holdfast.sessions.expired", "Sessions whose heartbeats stopped");
+                }
+            }
+        }
+    }
+
+    void raftCommit(long nanos) {
+        raftCommit.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void leaderChanged() {
+        leaderChanges.increment();
+    }
+
+    void snapshot(long bytes) {
+        snapshotBytes.record(bytes);
+    }
+
+    /** The metrics in Prometheus's text exposition format. */
+    String scrape() {
+        return registry.scrape();
+    }
+
+    private void count(String name, String description, String... tags) {
+        String key = tags.length == 0 ? name : name + '|' + String.join("|", tags);
+        counters.computeIfAbsent(
+                        key,
+                        k -> Counter.builder(name)
+                                .description(description)
+                                .tags(tags)
+                                .register(registry))
+                .increment();
+    }
+
+    static String commandName(Command c) {
+        String simple = c.getClass().getSimpleName();
+        StringBuilder out = new StringBuilder(simple.length() + 4);
+        for (int i = 0; i < simple.length(); i++) {
+            char ch = simple.charAt(i);
+            if (Character.isUpperCase(ch) && i > 0) {
+                out.append('_');
+            }
+            out.append(Character.toLowerCase(ch));
+        }
+        return out.toString();
+    }
+
+    static String outcome(Object replyOrError) {
+        Object o =
+                replyOrError instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : replyOrError;
+        if (o instanceof Reply.Failed f) {
+            return f.code().name().toLowerCase(Locale.ROOT);
+        }
+        if (o instanceof Reply r) {
+            return replyName(r);
+        }
+        if (o instanceof NotLeaderException) {
+            return "not_leader";
+        }
+        return "unavailable";
+    }
+
+    private static String replyName(Reply r) {
+        if (r instanceof Reply.Ok) {
+            return "ok";
+        } else if (r instanceof Reply.Granted) {
+            return "granted";
+        } else if (r instanceof Reply.Queued) {
+            return "queued";
+        } else if (r instanceof Reply.Busy) {
+            return "busy";
+        } else if (r instanceof Reply.Written) {
+            return "written";
+        }
+        return "other";
+    }
+}

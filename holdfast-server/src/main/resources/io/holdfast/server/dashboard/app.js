@@ -1,0 +1,263 @@
+// Holdfast dashboard: reads the JSON API (/api/v1/...) every second and draws it. Every value from
+// the server is written with textContent, never as HTML. No libraries, nothing from the network.
+'use strict';
+
+const state = {
+  token: sessionStorage.getItem('holdfast.token'),
+  prefix: '',
+  locksAfter: null, locksNext: null,
+  sessionsAfter: null, sessionsNext: null,
+  admin: false,
+  leader: true,
+  armed: null,          // the lock name whose revoke button waits for a confirming click
+  busy: false,
+};
+
+const $ = (id) => document.getElementById(id);
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {});
+  if (state.token) headers['Authorization'] = 'Bearer ' + state.token;
+  const response = await fetch('/api/v1/' + path, Object.assign({}, options, { headers, cache: 'no-store' }));
+  let body = null;
+  try { body = await response.json(); } catch (e) { body = null; }
+  if (!response.ok) {
+    const err = new Error(body && body.error ? body.error.message : 'HTTP ' + response.status);
+    err.status = response.status;
+    err.code = body && body.error ? body.error.code : null;
+    throw err;
+  }
+  return body;
+}
+
+function duration(ms) {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return ms + ' ms';
+  const s = ms / 1000;
+  if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + ' s';
+  const m = Math.floor(s / 60);
+  if (m < 60) return m + ' min ' + Math.floor(s % 60) + ' s';
+  return Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
+}
+
+function cell(row, text, cls) {
+  const td = document.createElement('td');
+  if (cls) td.className = cls;
+  if (text instanceof Node) td.appendChild(text); else td.textContent = text === null || text === undefined ? '—' : String(text);
+  row.appendChild(td);
+  return td;
+}
+
+function badge(role) {
+  const b = document.createElement('span');
+  b.className = 'badge ' + role;
+  b.textContent = role;
+  return b;
+}
+
+function shortId(id) { return id && id.length > 12 ? id.slice(0, 8) + '…' : id; }
+
+function renderStatus(status) {
+  const node = $('node');
+  node.textContent = '';
+  node.append('node ' + status.id + ' ', badge(status.role),
+    ' leader ' + (status.leader || 'unknown') + ' · term ' + status.term +
+    ' · commit ' + status.commitIndex + ' · applied ' + status.appliedIndex);
+  state.leader = status.role === 'leader';
+  const banner = $('banner');
+  if (!status.leader) {
+    banner.textContent = 'No leader is known: the cluster cannot grant locks until a majority of members can talk.';
+    banner.className = 'banner bad';
+  } else if (!state.leader) {
+    const leader = status.members.find((m) => m.id === status.leader);
+    banner.textContent = 'This node (' + status.id + ') is a follower: what you see is its replica, which may lag by a few milliseconds. ' +
+      'To revoke, open the dashboard of the leader ' + status.leader + (leader ? ' (clients at ' + leader.clientAddress + ')' : '') + '.';
+    banner.className = 'banner';
+  } else {
+    banner.className = 'banner hidden';
+  }
+  const body = $('members').tBodies[0];
+  body.textContent = '';
+  for (const m of status.members) {
+    const tr = body.insertRow();
+    cell(tr, m.id + (m.self ? ' (this node)' : ''));
+    cell(tr, badge(m.role));
+    cell(tr, m.raftAddress, 'mono');
+    cell(tr, m.clientAddress, 'mono');
+    const late = m.lastContactMillis !== null && m.lastContactMillis > 2000;
+    cell(tr, m.self ? '—' : m.lastContactMillis === null ? 'unknown' : duration(m.lastContactMillis) + ' ago', late ? 'late' : '');
+  }
+}
+
+function revokeButton(name) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.dataset.lock = name;
+  if (state.armed === name) {
+    button.textContent = 'confirm revoke';
+    button.className = 'confirm';
+  } else {
+    button.textContent = 'revoke';
+    button.className = 'danger';
+  }
+  button.disabled = !state.leader;
+  button.title = state.leader ? 'take every grant of ' + name + ' away from its holders' : 'revoke on the leader';
+  button.addEventListener('click', () => onRevoke(name));
+  return button;
+}
+
+async function onRevoke(name) {
+  if (state.armed !== name) {
+    state.armed = name;
+    await refresh();
+    return;
+  }
+  state.armed = null;
+  try {
+    const r = await api('revoke', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name }) });
+    $('action-result').textContent = 'Revoked ' + r.revoked + ' grant(s) of ' + name + '.';
+    $('action-result').className = 'muted';
+  } catch (e) {
+    $('action-result').textContent = 'Revoke of ' + name + ' refused: ' + e.message;
+    $('action-result').className = 'error';
+  }
+  await refresh();
+}
+
+function renderLocks(page) {
+  const body = $('locks').tBodies[0];
+  body.textContent = '';
+  for (const lock of page.locks) {
+    const holders = lock.holders.length ? lock.holders : [null];
+    holders.forEach((h, i) => {
+      const tr = body.insertRow();
+      tr.dataset.lock = lock.name;
+      cell(tr, i === 0 ? lock.name + (lock.semaphore ? ' (semaphore of ' + lock.maxPermits + ')' : '') : '', 'name');
+      if (h) {
+        const who = document.createElement('span');
+        who.textContent = h.clientName + ' ';
+        const sid = document.createElement('span');
+        sid.className = 'muted mono';
+        sid.textContent = shortId(h.sessionId);
+        sid.title = h.sessionId;
+        who.appendChild(sid);
+        cell(tr, who, 'holder');
+        cell(tr, h.mode + (lock.semaphore ? ' ×' + h.permits : ''));
+        cell(tr, h.token, 'mono token');
+        cell(tr, duration(h.heldForMillis));
+        cell(tr, h.leaseLeftMillis === null ? 'no lease' : duration(h.leaseLeftMillis));
+      } else {
+        cell(tr, 'free (lock-delay or waiters only)', 'muted');
+        cell(tr, ''); cell(tr, ''); cell(tr, ''); cell(tr, '');
+      }
+      if (i === 0) {
+        const list = document.createElement('ol');
+        list.className = 'waiters';
+        for (const w of lock.waiters) {
+          const li = document.createElement('li');
+          li.textContent = w.clientName + ' (' + w.mode + ', waiting ' + duration(w.waitingForMillis) + ', ' + duration(w.timeLeftMillis) + ' left)';
+          li.title = w.sessionId;
+          list.appendChild(li);
+        }
+        cell(tr, lock.waiters.length ? list : 'none', 'waiters');
+        cell(tr, lock.holders.length && state.admin ? revokeButton(lock.name) : '');
+      } else {
+        cell(tr, ''); cell(tr, '');
+      }
+    });
+  }
+  if (!page.locks.length) {
+    const tr = body.insertRow();
+    cell(tr, state.prefix ? 'No lock starts with ' + state.prefix + '.' : 'No lock is held or waited for.', 'muted').colSpan = 8;
+  }
+  state.locksNext = page.next;
+  $('locks-next').disabled = !page.next;
+  $('locks-first').disabled = !state.locksAfter;
+  $('locks-count').textContent = page.locks.length + ' shown' + (page.linearizable ? '' : ' · from this replica');
+}
+
+function renderSessions(page) {
+  const body = $('sessions').tBodies[0];
+  body.textContent = '';
+  for (const s of page.sessions) {
+    const tr = body.insertRow();
+    const id = cell(tr, shortId(s.id), 'mono');
+    id.title = s.id;
+    cell(tr, s.clientName);
+    cell(tr, s.host);
+    cell(tr, s.identity);
+    cell(tr, duration(s.ttlMillis));
+    cell(tr, s.ttlLeftMillis === null ? (state.leader ? '—' : 'ask the leader') : duration(s.ttlLeftMillis));
+    cell(tr, s.holds);
+    cell(tr, s.waits);
+    cell(tr, duration(s.openForMillis));
+  }
+  if (!page.sessions.length) {
+    const tr = body.insertRow();
+    cell(tr, 'No session is open.', 'muted').colSpan = 9;
+  }
+  state.sessionsNext = page.next;
+  $('sessions-next').disabled = !page.next;
+  $('sessions-first').disabled = !state.sessionsAfter;
+}
+
+function showLogin(message) {
+  $('main').classList.add('hidden');
+  $('login').classList.remove('hidden');
+  $('login-error').textContent = message || '';
+}
+
+async function refresh() {
+  if (state.busy) return;
+  state.busy = true;
+  try {
+    const who = await api('whoami');
+    state.admin = who.admin;
+    $('identity').textContent = who.identity ? 'signed in as ' + who.identity + (who.admin ? ' (admin)' : '') : '';
+    $('login').classList.add('hidden');
+    $('main').classList.remove('hidden');
+    const q = (after) => 'limit=100' + (after ? '&after=' + encodeURIComponent(after) : '');
+    const [status, locks, sessions] = await Promise.all([
+      api('status'),
+      api('locks?prefix=' + encodeURIComponent(state.prefix) + '&' + q(state.locksAfter)),
+      api('sessions?' + q(state.sessionsAfter)),
+    ]);
+    renderStatus(status);
+    renderLocks(locks);
+    renderSessions(sessions);
+    $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+  } catch (e) {
+    if (e.status === 401) {
+      state.token = null;
+      sessionStorage.removeItem('holdfast.token');
+      showLogin(e.message);
+    } else {
+      $('banner').textContent = 'Cannot read the cluster state from this node: ' + e.message;
+      $('banner').className = 'banner bad';
+    }
+  } finally {
+    state.busy = false;
+  }
+}
+
+function init() {
+  $('login').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    state.token = $('token').value.trim();
+    sessionStorage.setItem('holdfast.token', state.token);
+    refresh();
+  });
+  $('prefix').addEventListener('input', () => {
+    state.prefix = $('prefix').value;
+    state.locksAfter = null;
+    refresh();
+  });
+  $('locks-next').addEventListener('click', () => { state.locksAfter = state.locksNext; refresh(); });
+  $('locks-first').addEventListener('click', () => { state.locksAfter = null; refresh(); });
+  $('sessions-next').addEventListener('click', () => { state.sessionsAfter = state.sessionsNext; refresh(); });
+  $('sessions-first').addEventListener('click', () => { state.sessionsAfter = null; refresh(); });
+  setInterval(() => { if ($('live').checked) refresh(); }, 1000);
+  refresh();
+}
+
+document.addEventListener('DOMContentLoaded', init);

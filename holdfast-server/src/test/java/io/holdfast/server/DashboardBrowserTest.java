@@ -1,0 +1,182 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.LockLostException;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver},
+ * driven by Selenium): a node serves it, real clients hold and wait for a lock over gRPC, the page
+ * must show the lock, its holder and its waiter, and revoking from the page must reach the holder
+ * as a lost-lock event. Screenshots are kept in {@code target/screenshots/}.
+ *
+ * <p>Without Chromium and its driver the test is skipped with that reason, unless {@code
+ * HOLDFAST_REQUIRE_BROWSER=true} (set by {@code .ci/run}, which installs them): then it fails.
+ */
+class DashboardBrowserTest {
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    private static TestCluster cluster;
+    private static WebDriver browser;
+
+    @BeforeAll
+    static void start() throws Exception {
+        File chromium = executable("chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser");
+        File driver = executable("chromedriver", "/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver");
+        if (chromium == null || driver == null) {
+            String why = "needs Chromium and its WebDriver (Debian packages chromium and chromium-driver)";
+            if (Boolean.parseBoolean(System.getenv("HOLDFAST_REQUIRE_BROWSER"))) {
+                throw new IllegalStateException("HOLDFAST_REQUIRE_BROWSER is set but this test " + why);
+            }
+            Assumptions.abort(why);
+        }
+        cluster = new TestCluster(1, Set.of(), null, null, true);
+        cluster.awaitLeader(Duration.ofSeconds(20));
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(chromium);
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--window-size=1400,900");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(driver)
+                .usingAnyFreePort()
+                .build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void theDashboardShowsHolderAndWaiterAndRevokesFromThePage() throws Exception {
+        LockClient holder = cluster.open(
+                ClientOptions.builder().clientName("nightly-runner@batch-1:101").build());
+        LockClient waiter = cluster.open(
+                ClientOptions.builder().clientName("standby@batch-2:202").build());
+        Lease lease = holder.lock("reports/daily").acquire(Duration.ofSeconds(5));
+        CompletableFuture<LockLostException> lost = new CompletableFuture<>();
+        lease.onLost(lost::complete);
+        CompletableFuture<Lease> next = waiter.lock("reports/daily").acquireAsync(Duration.ofSeconds(60));
+
+        browser.get("http://127.0.0.1:" + cluster.node(0).httpPort() + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        wait.withMessage("the lock, its holder and its waiter on the page").until(b -> {
+            String row = rowText(b, "reports/daily");
+            return row != null && row.contains("nightly-runner@batch-1:101") && row.contains("standby@batch-2:202");
+        });
+        String row = rowText(browser, "reports/daily");
+        assertThat(row).contains("exclusive").contains(Long.toString(lease.fencingToken()));
+        assertThat(browser.findElement(By.id("members")).getText())
+                .contains("n1")
+                .contains("leader");
+        assertThat(browser.findElement(By.id("sessions")).getText())
+                .contains("nightly-runner@batch-1:101")
+                .contains("batch-1");
+        screenshot("dashboard.png");
+
+        // The revoke button asks for a second click before it acts.
+        clickRevoke(wait, "revoke");
+        clickRevoke(wait, "confirm revoke");
+
+        assertThat(lost.get(15, TimeUnit.SECONDS).getMessage()).contains("revoked");
+        Lease taken = next.get(15, TimeUnit.SECONDS);
+        assertThat(taken.fencingToken()).isGreaterThan(lease.fencingToken());
+        wait.withMessage("the page shows the waiter as the new holder").until(b -> {
+            String r = rowText(b, "reports/daily");
+            return r != null && r.contains("standby@batch-2:202") && !r.contains("nightly-runner");
+        });
+        assertThat(browser.findElement(By.id("action-result")).getText()).contains("Revoked 1 grant");
+        screenshot("dashboard-after-revoke.png");
+        taken.release();
+    }
+
+    /** Clicks the lock's revoke button once it reads {@code label}; the page redraws every second. */
+    private static void clickRevoke(WebDriverWait wait, String label) {
+        wait.ignoring(StaleElementReferenceException.class)
+                .withMessage("a '" + label + "' button for reports/daily")
+                .until(b -> {
+                    WebElement button = b.findElement(By.cssSelector("button[data-lock='reports/daily']"));
+                    if (!button.getText().equals(label) || !button.isEnabled()) {
+                        return false;
+                    }
+                    button.click();
+                    return true;
+                });
+    }
+
+    /** The text of the lock's row in the locks table, or null. */
+    private static String rowText(WebDriver b, String name) {
+        try {
+            List<WebElement> rows = b.findElements(By.cssSelector("#locks tbody tr"));
+            for (WebElement r : rows) {
+                if (name.equals(r.getDomAttribute("data-lock"))) {
+                    return r.getText();
+                }
+            }
+        } catch (StaleElementReferenceException e) {
+            return null;
+        }
+        return null;
+    }
+
+    private static void screenshot(String file) throws IOException {
+        Files.createDirectories(SCREENSHOTS);
+        byte[] png = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+        Files.write(SCREENSHOTS.resolve(file), png);
+    }
+
+    private static File executable(String name, String... candidates) {
+        for (String c : candidates) {
+            File f = new File(c);
+            if (f.canExecute()) {
+                return f;
+            }
+        }
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(File.pathSeparator)) {
+                File f = new File(dir, name);
+                if (f.canExecute()) {
+                    return f;
+                }
+            }
+        }
+        return null;
+    }
+}

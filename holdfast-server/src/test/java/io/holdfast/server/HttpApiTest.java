@@ -1,0 +1,241 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.holdfast.ClientOptions;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.LockLostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JSON API and the metrics of one node, over real HTTP, with real clients holding and waiting
+ * for locks through the gRPC port. Each test uses its own lock names.
+ */
+class HttpApiTest {
+    private static TestCluster cluster;
+    private static TestHttp http;
+    private static LockClient holder;
+    private static LockClient waiter;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new TestCluster(1, Set.of(), null, null, true);
+        cluster.awaitLeader(Duration.ofSeconds(20));
+        http = TestHttp.plain(cluster.node(0).httpPort());
+        holder = cluster.open(
+                ClientOptions.builder().clientName("holder@host-a:11").build());
+        waiter = cluster.open(
+                ClientOptions.builder().clientName("waiter@host-b:22").build());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        cluster.close();
+    }
+
+    @Test
+    void statusNamesTheLeaderAndEveryMember() throws Exception {
+        JsonNode status = http.get("/api/v1/status").json();
+        assertThat(status.get("id").asText()).isEqualTo("n1");
+        assertThat(status.get("role").asText()).isEqualTo("leader");
+        assertThat(status.get("leader").asText()).isEqualTo("n1");
+        assertThat(status.get("term").asLong()).isPositive();
+        assertThat(status.get("commitIndex").asLong())
+                .isGreaterThanOrEqualTo(status.get("appliedIndex").asLong() - 1);
+        assertThat(status.get("members")).hasSize(1);
+        assertThat(status.get("members").get(0).get("role").asText()).isEqualTo("leader");
+        assertThat(status.get("members").get(0).get("clientAddress").asText())
+                .isEqualTo("127.0.0.1:" + cluster.node(0).clientPort());
+        assertThat(http.get("/ready").status()).isEqualTo(200);
+        assertThat(http.get("/health").json().get("status").asText()).isEqualTo("up");
+    }
+
+    @Test
+    void aLockShowsItsHolderAndItsWaitersInQueueOrder() throws Exception {
+        Lease lease = holder.lock("api/held").acquire(Duration.ofSeconds(5));
+        LockClient second = cluster.open(
+                ClientOptions.builder().clientName("second@host-c:33").build());
+        CompletableFuture<Lease> first = waiter.lock("api/held").acquireAsync(Duration.ofSeconds(30));
+        awaitWaiters("api/held", 1);
+        CompletableFuture<Lease> then = second.lock("api/held").acquireAsync(Duration.ofSeconds(30));
+        awaitWaiters("api/held", 2);
+
+        JsonNode lock = http.get("/api/v1/locks/api/held").json().get("lock");
+        assertThat(lock.get("name").asText()).isEqualTo("api/held");
+        JsonNode h = lock.get("holders").get(0);
+        assertThat(h.get("clientName").asText()).isEqualTo("holder@host-a:11");
+        assertThat(h.get("host").asText()).isEqualTo("host-a");
+        assertThat(h.get("sessionId").asText()).isEqualTo(holder.sessionId());
+        assertThat(h.get("token").asLong()).isEqualTo(lease.fencingToken());
+        assertThat(h.get("mode").asText()).isEqualTo("exclusive");
+        assertThat(lock.get("waiters").get(0).get("clientName").asText()).isEqualTo("waiter@host-b:22");
+        assertThat(lock.get("waiters").get(1).get("clientName").asText()).isEqualTo("second@host-c:33");
+        assertThat(lock.get("waiters").get(0).get("timeLeftMillis").asLong()).isBetween(1L, 30_000L);
+        // percent-encoded names work too
+        assertThat(http.get("/api/v1/locks/api%2Fheld")
+                        .json()
+                        .get("lock")
+                        .get("name")
+                        .asText())
+                .isEqualTo("api/held");
+
+        lease.release();
+        first.get(10, TimeUnit.SECONDS).release();
+        then.get(10, TimeUnit.SECONDS).release();
+        assertThat(http.get("/api/v1/locks/api/held").status()).isEqualTo(404);
+    }
+
+    @Test
+    void locksArePagedInNameOrderAndFilteredByPrefix() throws Exception {
+        List<Lease> leases = new ArrayList<>();
+        for (String n : List.of("page/e", "page/a", "page/d", "page/b", "page/c", "pager/x")) {
+            leases.add(holder.lock(n).acquire(Duration.ofSeconds(5)));
+        }
+        List<String> seen = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        do {
+            JsonNode page = http.get("/api/v1/locks?prefix=page/&limit=2" + (after == null ? "" : "&after=" + after))
+                    .json();
+            assertThat(page.get("linearizable").asBoolean()).isTrue();
+            page.get("locks").forEach(l -> seen.add(l.get("name").asText()));
+            after = page.get("next").isNull() ? null : page.get("next").asText();
+            pages++;
+        } while (after != null && pages < 10);
+        assertThat(seen).containsExactly("page/a", "page/b", "page/c", "page/d", "page/e");
+        assertThat(pages).isEqualTo(3);
+        for (Lease l : leases) {
+            l.release();
+        }
+    }
+
+    @Test
+    void sessionsShowTheirClientTtlAndWhatTheyHold() throws Exception {
+        Lease lease = holder.lock("api/session").acquire(Duration.ofSeconds(5));
+        JsonNode mine = null;
+        for (JsonNode s : http.get("/api/v1/sessions?limit=1000").json().get("sessions")) {
+            if (s.get("id").asText().equals(holder.sessionId())) {
+                mine = s;
+            }
+        }
+        assertThat(mine).as("the holder's session is listed").isNotNull();
+        assertThat(mine.get("clientName").asText()).isEqualTo("holder@host-a:11");
+        assertThat(mine.get("holds").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(mine.get("ttlMillis").asLong())
+                .isEqualTo(ClientOptions.defaults().sessionTtl().toMillis());
+        assertThat(mine.get("ttlLeftMillis").asLong())
+                .isBetween(1L, mine.get("ttlMillis").asLong());
+        lease.release();
+    }
+
+    @Test
+    void revokeTakesTheLockAwayAndTheNextWaiterGetsIt() throws Exception {
+        Lease lease = holder.lock("api/revoke").acquire(Duration.ofSeconds(5));
+        CompletableFuture<LockLostException> lost = new CompletableFuture<>();
+        lease.onLost(lost::complete);
+        CompletableFuture<Lease> next = waiter.lock("api/revoke").acquireAsync(Duration.ofSeconds(30));
+        awaitWaiters("api/revoke", 1);
+
+        TestHttp.Answer revoked = http.post("/api/v1/revoke", "{\"name\":\"api/revoke\"}");
+        assertThat(revoked.status()).as(revoked.body()).isEqualTo(200);
+        assertThat(revoked.json().get("revoked").asLong()).isEqualTo(1);
+
+        assertThat(lost.get(10, TimeUnit.SECONDS)).hasMessageContaining("revoked");
+        Lease taken = next.get(10, TimeUnit.SECONDS);
+        assertThat(taken.fencingToken()).isGreaterThan(lease.fencingToken());
+        assertThat(holder.admin().isCurrentHolder("api/revoke", lease.fencingToken()))
+                .isFalse();
+        taken.release();
+    }
+
+    @Test
+    void badRequestsGetTypedErrorsAndTheNodeServesOn() throws Exception {
+        assertError(http.post("/api/v1/revoke", "{not json"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/revoke", "[1,2]"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/revoke", "{}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/revoke", "{\"name\":42}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/revoke", "{\"name\":\"a/../b\"}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/revoke", "{\"name\":\"\"}"), 400, "INVALID_ARGUMENT");
+        assertError(http.send("POST", "/api/v1/revoke", "text/plain", "{\"name\":\"x\"}"), 415, "INVALID_ARGUMENT");
+        assertError(http.send("POST", "/api/v1/revoke", null, "{\"name\":\"x\"}"), 415, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/revoke", "{\"name\":\"" + "x".repeat(70_000) + "\"}"), 413, "INVALID_ARGUMENT");
+        assertError(http.get("/api/v1/revoke"), 405, "METHOD_NOT_ALLOWED");
+        assertError(http.send("DELETE", "/api/v1/locks", null, null), 405, "METHOD_NOT_ALLOWED");
+        assertError(http.get("/api/v1/locks?limit=0"), 400, "INVALID_ARGUMENT");
+        assertError(http.get("/api/v1/locks?limit=1001"), 400, "INVALID_ARGUMENT");
+        assertError(http.get("/api/v1/locks?limit=abc"), 400, "INVALID_ARGUMENT");
+        assertError(http.get("/api/v1/nothing"), 404, "NOT_FOUND");
+        assertError(http.get("/nothing"), 404, "NOT_FOUND");
+        assertError(http.get("/api/v1/locks/no/such/lock"), 404, "NOT_FOUND");
+
+        Lease lease = holder.lock("api/after-garbage").acquire(Duration.ofSeconds(5));
+        assertThat(http.get("/api/v1/locks/api/after-garbage").status()).isEqualTo(200);
+        lease.release();
+    }
+
+    @Test
+    void metricsCountGrantsReleasesAndRevokesAndShowTheTable() throws Exception {
+        double grants = metric("holdfast_grants_total{node=\"n1\",waited=\"false\"}");
+        double releases = metric("holdfast_releases_total{node=\"n1\"}");
+        for (int i = 0; i < 3; i++) {
+            holder.lock("api/metrics").acquire(Duration.ofSeconds(5)).release();
+        }
+        Lease held = holder.lock("api/metrics-held").acquire(Duration.ofSeconds(5));
+        String text = http.get("/metrics").body();
+        assertThat(metric(text, "holdfast_grants_total{node=\"n1\",waited=\"false\"}"))
+                .isEqualTo(grants + 4);
+        assertThat(metric(text, "holdfast_releases_total{node=\"n1\"}")).isEqualTo(releases + 3);
+        assertThat(metric(text, "holdfast_raft_is_leader{node=\"n1\"}")).isEqualTo(1);
+        // the table's gauges are read at most once a second
+        Awaitility.await("the gauges show the held lock and the sessions")
+                .atMost(Duration.ofSeconds(5))
+                .until(() ->
+                        metric("holdfast_holds{node=\"n1\"}") >= 1 && metric("holdfast_sessions{node=\"n1\"}") >= 2);
+        assertThat(text)
+                .contains("holdfast_requests_seconds_bucket{command=\"acquire\",node=\"n1\",outcome=\"granted\"")
+                .contains("holdfast_raft_commit_seconds_count")
+                .contains("holdfast_refusals_total{node=\"n1\",reason=\"waiters-per-lock\"}")
+                .contains("jvm_memory_used_bytes");
+        held.release();
+    }
+
+    private static double metric(String name) throws Exception {
+        return metric(http.get("/metrics").body(), name);
+    }
+
+    private static double metric(String text, String name) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        return 0;
+    }
+
+    private static void assertError(TestHttp.Answer a, int status, String code) {
+        assertThat(a.status()).as(a.body()).isEqualTo(status);
+        assertThat(a.json().get("error").get("code").asText()).isEqualTo(code);
+        assertThat(a.json().get("error").get("message").asText()).isNotBlank();
+    }
+
+    private static void awaitWaiters(String name, int n) {
+        Awaitility.await(n + " waiters on " + name)
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    JsonNode lock = http.get("/api/v1/locks/" + name).json().get("lock");
+                    return lock != null && lock.get("waiters").size() == n;
+                });
+    }
+}

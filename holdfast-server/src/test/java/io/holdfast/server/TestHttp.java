@@ -1,0 +1,91 @@
+package io.holdfast.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+
+/** Real HTTP calls to a node's HTTP port, answers parsed as JSON. */
+final class TestHttp {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** An answer: the status, the body as text, and as JSON when it is JSON (else null). */
+    record Answer(int status, String body, JsonNode json, HttpResponse<String> response) {}
+
+    private final HttpClient client;
+    private final String base;
+    private final String token;
+
+    private TestHttp(HttpClient client, String base, String token) {
+        this.client = client;
+        this.base = base;
+        this.token = token;
+    }
+
+    /** Plain HTTP to {@code 127.0.0.1:port}, without credentials. */
+    static TestHttp plain(int port) {
+        return new TestHttp(
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
+                "http://127.0.0.1:" + port,
+                null);
+    }
+
+    /** HTTPS to {@code 127.0.0.1:port} with this TLS context (trusting the test CA; maybe a client certificate). */
+    static TestHttp https(int port, SSLContext tls) {
+        return new TestHttp(
+                HttpClient.newBuilder()
+                        .sslContext(tls)
+                        .connectTimeout(Duration.ofSeconds(5))
+                        .build(),
+                "https://127.0.0.1:" + port,
+                null);
+    }
+
+    /** The same, sending {@code Authorization: Bearer token} with every request. */
+    TestHttp withToken(String token) {
+        return new TestHttp(client, base, token);
+    }
+
+    Answer get(String path) throws IOException, InterruptedException {
+        return send(request(path).GET());
+    }
+
+    Answer post(String path, String json) throws IOException, InterruptedException {
+        return send(request(path)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    Answer send(String method, String path, String contentType, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = request(path);
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        return send(b.method(
+                method,
+                body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return b;
+    }
+
+    private Answer send(HttpRequest.Builder b) throws IOException, InterruptedException {
+        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode json = null;
+        String type = r.headers().firstValue("Content-Type").orElse("");
+        if (type.startsWith("application/json")) {
+            json = JSON.readTree(r.body());
+        }
+        return new Answer(r.statusCode(), r.body(), json, r);
+    }
+}
