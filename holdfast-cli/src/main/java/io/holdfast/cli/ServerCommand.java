@@ -35,9 +35,30 @@ import picocli.CommandLine.Spec;
             "",
             "Exit code: 0 after a clean stop; 64 bad options; 71 the node could not start (the line says why)."
         })
-final class ServerCommand implements Callable<Integer> {
+final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Spec
     CommandSpec spec;
+
+    private Map<String, String> env = Map.of();
+    /** Set on the copy that {@link #call()} parses again with the environment and the file. */
+    private boolean configured;
+
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = {
+                "Read options from this properties file: one 'option = value' line per option, the long name"
+                        + " without its dashes (client-port = 4653, peers = n1=…, no-fsync = true)."
+                        + " Also from the environment: HOLDFAST_<OPTION> (HOLDFAST_CLIENT_PORT=4653;"
+                        + " HOLDFAST_CONFIG names the file). Precedence: command line, environment, file,"
+                        + " default."
+            })
+    Path configFile;
+
+    @Override
+    public void environment(Map<String, String> env) {
+        this.env = env;
+    }
 
     @Option(names = "--id", defaultValue = "n1", description = "This node's id (default: ${DEFAULT-VALUE}).")
     String id;
@@ -148,13 +169,18 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!configured) {
+            return reparsedWithDefaults().call();
+        }
         ServerConfig config = config();
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new CliFailure(ExitCodes.USAGE, "--log-format must be text or json, not '" + logFormat + "'");
         }
         // Both before the server's loggers exist: logback reads them when it configures itself.
         System.setProperty("holdfast.log.level", "INFO");
-        System.setProperty("holdfast.log.format", logFormat);
+        if (logFormat.equals("json")) {
+            System.setProperty("logback.configurationFile", "logback-json.xml");
+        }
         HoldfastServer server;
         try {
             server = HoldfastServer.start(config);
@@ -193,6 +219,37 @@ final class ServerCommand implements Callable<Integer> {
         spec.commandLine().getOut().flush();
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /**
+     * This command parsed again from the same arguments, with the environment and the configuration
+     * file as defaults: the file is known only once the command line is parsed, and values from
+     * either then go through the same converters and checks as the command line's.
+     */
+    private ServerCommand reparsedWithDefaults() {
+        Path file = configFile;
+        if (file == null && env.get(ConfigDefaults.CONFIG_VARIABLE) != null) {
+            file = Path.of(env.get(ConfigDefaults.CONFIG_VARIABLE));
+        }
+        ServerCommand copy = new ServerCommand();
+        copy.env = env;
+        copy.configured = true;
+        picocli.CommandLine cl = new picocli.CommandLine(copy);
+        cl.setOut(spec.commandLine().getOut());
+        cl.setErr(spec.commandLine().getErr());
+        cl.setDefaultValueProvider(ConfigDefaults.load(env, file, cl.getCommandSpec()));
+        // The original arguments are the whole command line's: this command's own follow its name.
+        java.util.List<String> args = spec.commandLine().getParseResult().originalArgs();
+        int start = args.indexOf(spec.name()) + 1;
+        try {
+            cl.parseArgs(args.subList(start, args.size()).toArray(new String[0]));
+        } catch (picocli.CommandLine.ParameterException e) {
+            throw new CliFailure(
+                    ExitCodes.USAGE,
+                    e.getMessage() + " (from the environment or " + (file == null ? "" : file) + ")",
+                    e);
+        }
+        return copy;
     }
 
     private ServerConfig config() {
