@@ -1,18 +1,12 @@
 package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
 import io.holdfast.core.AccessRules;
 import io.holdfast.core.Reply;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,10 +52,6 @@ final class AuthCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         String uri = backend.uri();
-        if (!uri.startsWith("holdfast://")) {
-            throw new CliFailure(
-                    ExitCodes.USAGE, "access rules belong to a Holdfast server (holdfast://…), not " + uri);
-        }
         String text = null;
         if (what.file != null) {
             try {
@@ -73,21 +63,9 @@ final class AuthCommand implements Callable<Integer> {
                 throw new CliFailure(ExitCodes.USAGE, what.file + ": " + e.getMessage(), e);
             }
         }
-        Reply reply;
-        try (GrpcTransport transport = new GrpcTransport(
-                HoldfastProvider.members(uri),
-                Duration.ofSeconds(10),
-                HoldfastProvider.tls(uri),
-                HoldfastProvider.token(uri))) {
-            reply = transport
-                    .submit(new io.holdfast.core.Command.SetAccessRules(0, text))
-                    .get(20, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
-        } catch (TimeoutException e) {
-            throw new CliFailure(ExitCodes.BACKEND_UNAVAILABLE, "the cluster did not answer within 20s");
-        }
+        String rules = text;
+        Reply reply = ServerCalls.call(
+                uri, "access rules", t -> t.submit(new io.holdfast.core.Command.SetAccessRules(0, rules)));
         if (reply instanceof Reply.Failed f) {
             throw f.code().toException(f.message());
         }

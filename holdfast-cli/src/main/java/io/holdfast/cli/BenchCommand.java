@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = {
             "Measure a backend end to end: N clients (threads, each with its own session) loop acquire+release on"
-                    + " M locks; prints pairs/s (handoffs/s on one lock) and latency percentiles.",
+                    + " M locks; prints pairs/s (handoffs/s on one lock) and latency percentiles, and writes a"
+                    + " latency plot (--plot).",
             "",
             "  holdfast bench --clients 1                        one client",
             "  holdfast bench --clients 64 --locks 64            64 clients on 64 locks",
@@ -87,6 +88,14 @@ final class BenchCommand implements Callable<Integer> {
     String label;
 
     @Option(
+            names = "--plot",
+            paramLabel = "FILE",
+            defaultValue = "holdfast-bench.html",
+            description = "Write the latency plot (percentiles of acquire, release and the pair; an HTML page with"
+                    + " an inline SVG) and the table to FILE (default: ${DEFAULT-VALUE}); 'none' for no plot.")
+    Path plot;
+
+    @Option(
             names = "--progress",
             negatable = true,
             description = "A progress line on stderr (default: when it is a" + " terminal).")
@@ -115,6 +124,15 @@ final class BenchCommand implements Callable<Integer> {
             err.println();
         }
         report.print(out);
+        if (!plot.toString().equals("none")) {
+            try {
+                io.holdfast.bench.load.LatencyPlot.write(plot, report);
+            } catch (IOException e) {
+                throw new CliFailure(ExitCodes.SOFTWARE, "cannot write " + plot + ": " + e.getMessage(), e);
+            }
+            out.println("  latency plot " + plot.toAbsolutePath());
+            out.flush();
+        }
         if (tsv != null) {
             try {
                 LoadGenerator.appendTsv(tsv, label == null ? settings.describe() : label, report);

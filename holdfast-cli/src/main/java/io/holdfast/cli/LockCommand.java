@@ -14,6 +14,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
@@ -47,7 +51,17 @@ import picocli.CommandLine.Spec;
                     + " was stopped); 69 backend unavailable; 64 usage error; 127/126 command not found/not"
                     + " runnable."
         })
-final class LockCommand implements Callable<Integer> {
+final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
+    /** Set to 1 to show the waiting line even when not on a terminal (tests, CI logs). */
+    static final String PROGRESS_VARIABLE = "HOLDFAST_PROGRESS";
+
+    private Map<String, String> env = Map.of();
+
+    @Override
+    public void environment(Map<String, String> env) {
+        this.env = env;
+    }
+
     @Spec
     CommandSpec spec;
 
@@ -110,7 +124,7 @@ final class LockCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
             DistributedLock lock = shared ? client.readWriteLock(name).readLock() : client.lock(name);
-            Lease lease = acquire(lock, options);
+            Lease lease = acquire(client, lock, options);
             return runHolding(lease, child);
         } finally {
             removeShutdownHook(onSignal);
@@ -128,15 +142,91 @@ final class LockCommand implements Callable<Integer> {
         }
     }
 
-    private Lease acquire(DistributedLock lock, AcquireOptions options) throws InterruptedException {
+    /**
+     * Waits for the lock. On a terminal (or with {@value #PROGRESS_VARIABLE}=1) a line on stderr
+     * says who holds it and for how long and how many wait ahead, redrawn every second and erased
+     * once the wait ends; elsewhere the wait is silent.
+     */
+    private Lease acquire(LockClient client, DistributedLock lock, AcquireOptions options) throws InterruptedException {
+        boolean progress = System.console() != null || "1".equals(env.get(PROGRESS_VARIABLE));
+        CompletableFuture<Lease> pending = lock.acquireAsync(options);
+        PrintWriter err = spec.commandLine().getErr();
+        int shown = 0;
         try {
-            return lock.acquire(options);
-        } catch (LockTimeoutException e) {
-            throw new CliFailure(
-                    ExitCodes.NOT_ACQUIRED,
-                    "'" + name + "' was not acquired within " + Durations.format(wait) + "; the command did not run",
-                    e);
+            if (progress) {
+                try {
+                    return pending.get(300, TimeUnit.MILLISECONDS); // a free lock: no line at all
+                } catch (TimeoutException busy) {
+                    // show who we wait for, below
+                }
+                while (true) {
+                    String line = waitingLine(client);
+                    if (line != null) {
+                        err.print("\r" + line + " ".repeat(Math.max(0, shown - line.length())));
+                        err.flush();
+                        shown = line.length();
+                    }
+                    try {
+                        return pending.get(1, TimeUnit.SECONDS);
+                    } catch (TimeoutException stillWaiting) {
+                        // redraw
+                    }
+                }
+            }
+            return pending.get();
+        } catch (InterruptedException e) {
+            pending.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof LockTimeoutException timeout) {
+                throw new CliFailure(
+                        ExitCodes.NOT_ACQUIRED,
+                        "'" + name + "' was not acquired within " + Durations.format(wait)
+                                + "; the command did not run",
+                        timeout);
+            }
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        } finally {
+            if (shown > 0) {
+                err.print("\r" + " ".repeat(shown) + "\r");
+                err.flush();
+            }
         }
+    }
+
+    /** "waiting for NAME (held by X for 12s, 3 ahead of you)", or null if the backend cannot say. */
+    private String waitingLine(LockClient client) {
+        io.holdfast.LockInfo info;
+        try {
+            info = client.admin().describe(name).orElse(null);
+        } catch (RuntimeException e) {
+            return null; // a backend that cannot describe locks: wait silently
+        }
+        if (info == null) {
+            return "waiting for " + name;
+        }
+        StringBuilder line = new StringBuilder("waiting for ").append(name).append(" (");
+        if (info.holders().isEmpty()) {
+            line.append("free, lock-delay");
+        } else {
+            io.holdfast.HolderInfo h = info.holders().get(0);
+            line.append("held by ").append(h.clientName()).append(" for ").append(LocksCommand.duration(h.heldFor()));
+            if (info.holders().size() > 1) {
+                line.append(" and ").append(info.holders().size() - 1).append(" more");
+            }
+        }
+        int ahead = -1;
+        for (int i = 0; i < info.waiters().size(); i++) {
+            if (info.waiters().get(i).sessionId().equals(client.sessionId())) {
+                ahead = i;
+                break;
+            }
+        }
+        if (ahead >= 0) {
+            line.append(", ").append(ahead == 0 ? "you are next" : ahead + " ahead of you");
+        }
+        return line.append(')').toString();
     }
 
     /** Runs the command under {@code lease} and gives the lease back. */

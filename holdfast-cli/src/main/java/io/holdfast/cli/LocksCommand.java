@@ -55,6 +55,9 @@ final class LocksCommand implements Callable<Integer> {
             description = "Print at most N locks (default: ${DEFAULT-VALUE}).")
     int limit;
 
+    @Option(names = "--json", description = "Print a JSON array (the HTTP API's shape, docs/http-api.md).")
+    boolean json;
+
     @Mixin
     BackendOption backend;
 
@@ -71,6 +74,13 @@ final class LocksCommand implements Callable<Integer> {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            var array = io.holdfast.server.JsonViews.JSON.createArrayNode();
+            locks.forEach(l -> array.add(io.holdfast.server.JsonViews.lock(l)));
+            out.println(array.toPrettyString());
+            out.flush();
+            return ExitCodes.OK;
+        }
         print(locks, out);
         if (locks.size() == limit) {
             out.println("(the first " + limit + "; --limit shows more)");
@@ -121,6 +131,11 @@ final class LocksCommand implements Callable<Integer> {
                 });
             }
         }
+        table(rows, out);
+    }
+
+    /** Prints rows as columns, each as wide as its widest cell; the first row is the header. */
+    static void table(List<String[]> rows, PrintWriter out) {
         int[] width = new int[rows.get(0).length];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {

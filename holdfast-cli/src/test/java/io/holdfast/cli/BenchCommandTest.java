@@ -39,7 +39,10 @@ class BenchCommandTest {
                 "--tsv",
                 tsv.toString(),
                 "--label",
-                "c");
+                "c",
+                "--plot",
+                dir.resolve("plot.html").toString(),
+                "--progress");
 
         assertThat(exit).as(err.toString()).isZero();
         assertThat(out.toString())
@@ -48,6 +51,14 @@ class BenchCommandTest {
                 .contains("p99.9")
                 .contains("errors       none");
         assertThat(Files.readAllLines(tsv)).hasSize(2).last().asString().startsWith("c\t4\t1\t");
+        String plot = Files.readString(dir.resolve("plot.html"));
+        assertThat(plot)
+                .startsWith("<!doctype html>")
+                .contains("<svg", "<path d=\"M", "acquire+release", "99.99%", "handoffs/s")
+                .doesNotContain("<script");
+        assertThat(out.toString())
+                .contains("latency plot " + dir.resolve("plot.html").toAbsolutePath());
+        assertThat(err.toString()).as("the progress bar").contains("[####").contains("measure");
     }
 
     @Test

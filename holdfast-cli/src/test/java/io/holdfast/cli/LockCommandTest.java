@@ -164,4 +164,49 @@ class LockCommandTest {
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString().lines()).hasSize(2).allMatch(line -> line.startsWith("holdfast lock: "));
     }
+
+    @Test
+    void whileWaitingOnATerminalALineSaysWhoHoldsTheLockAndTheLineIsErasedAfter() throws Exception {
+        String mem = "mem:progress-" + STORES.incrementAndGet();
+        try (io.holdfast.LockClient alice = io.holdfast.LockClient.open(
+                mem,
+                io.holdfast.ClientOptions.builder().clientName("alice@host-1:9").build())) {
+            io.holdfast.Lease held = alice.lock("jobs/busy").acquire(java.time.Duration.ofSeconds(5));
+            java.util.concurrent.CompletableFuture<Integer> exit =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> lock(
+                            Map.of(LockCommand.PROGRESS_VARIABLE, "1"),
+                            "jobs/busy",
+                            "--wait",
+                            "20s",
+                            "--backend",
+                            mem,
+                            "--",
+                            "true"));
+            org.awaitility.Awaitility.await("the waiting line")
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> err.toString().contains("you are next"));
+            held.release();
+            assertThat(exit.get(20, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        }
+        String shown = err.toString();
+        assertThat(shown)
+                .contains("\rwaiting for jobs/busy (held by alice@host-1:9 for ")
+                .contains(", you are next)");
+        assertThat(shown)
+                .as("the line is erased: it ends with spaces and a carriage return")
+                .endsWith("\r");
+    }
+
+    @Test
+    void notOnATerminalTheWaitIsSilent() throws Exception {
+        String mem = "mem:silent-" + STORES.incrementAndGet();
+        try (io.holdfast.LockClient alice = io.holdfast.LockClient.open(mem, io.holdfast.ClientOptions.defaults())) {
+            io.holdfast.Lease held = alice.lock("jobs/busy").acquire(java.time.Duration.ofSeconds(5));
+            assertThat(lock("jobs/busy", "--wait", "1500ms", "--backend", mem, "--", "true"))
+                    .isEqualTo(ExitCodes.NOT_ACQUIRED);
+            held.release();
+        }
+        assertThat(err.toString()).doesNotContain("waiting for");
+        assertThat(err.toString().lines()).singleElement().asString().contains("was not acquired within");
+    }
 }

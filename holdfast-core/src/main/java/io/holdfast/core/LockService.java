@@ -87,6 +87,28 @@ public interface LockService extends AutoCloseable {
 
     CompletableFuture<Optional<RegisterValue>> readRegister(String key);
 
+    /**
+     * One page of the sessions {@code identity} may see: its own, or every session for an admin
+     * (and for everyone without access control). Services that cannot list sessions fail with
+     * {@link io.holdfast.UnsupportedFeatureException}.
+     *
+     * @param after the id the previous page ended with, or null for the first page
+     * @param limit at most this many, 1 to 10,000
+     */
+    default CompletableFuture<SessionPage> sessions(String identity, String after, int limit) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service does not list its sessions"));
+    }
+
+    /**
+     * The cluster's members as the answering node sees them. Services that are no cluster fail
+     * with {@link io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<ClusterInfo> cluster() {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service is not a cluster of members"));
+    }
+
     @Override
     void close();
 

@@ -1060,29 +1060,12 @@ public final class LockTable {
     }
 
     /**
-     * A session as operators see it.
-     *
-     * @param identity the authenticated identity that opened it, or null
-     * @param openedForMillis how long ago (cluster time) it was opened
-     * @param holds grants it holds
-     * @param waits requests it has queued
-     */
-    public record SessionView(
-            String id,
-            String identity,
-            String clientName,
-            long ttlMillis,
-            long lockDelayMillis,
-            long openedForMillis,
-            int holds,
-            int waits) {}
-
-    /**
      * One page of sessions: ids after {@code after} (null: from the first) that {@code visible}
-     * accepts, sorted by id, at most {@code limit}.
+     * accepts, sorted by id, at most {@code limit}; without the TTL left (only the leader's tracker
+     * knows it).
      */
-    public List<SessionView> sessions(
-            String after, int limit, long nowMillis, java.util.function.Predicate<SessionView> visible) {
+    public List<SessionPage.Session> sessions(
+            String after, int limit, long nowMillis, java.util.function.Predicate<SessionPage.Session> visible) {
         long at = Math.max(now, nowMillis);
         List<String> ids = new ArrayList<>();
         for (String id : sessions.keySet()) {
@@ -1091,13 +1074,13 @@ public final class LockTable {
             }
         }
         Collections.sort(ids);
-        List<SessionView> out = new ArrayList<>();
+        List<SessionPage.Session> out = new ArrayList<>();
         for (String id : ids) {
             if (out.size() >= limit) {
                 break;
             }
             Session s = sessions.get(id);
-            SessionView v = new SessionView(
+            SessionPage.Session v = new SessionPage.Session(
                     s.id,
                     s.identity,
                     s.clientName,
@@ -1105,7 +1088,8 @@ public final class LockTable {
                     s.lockDelayMillis,
                     Math.max(0, at - s.openedAt),
                     s.holdCount,
-                    s.waitCount);
+                    s.waitCount,
+                    null);
             if (visible.test(v)) {
                 out.add(v);
             }

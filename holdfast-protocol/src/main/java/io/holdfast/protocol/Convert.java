@@ -422,4 +422,90 @@ public final class Convert {
     private static String kindOf(Command c) {
         return c == null ? "a null command" : c.getClass().getSimpleName();
     }
+
+    public static io.holdfast.protocol.v1.SessionsResponse toProto(io.holdfast.core.SessionPage page) {
+        var b = io.holdfast.protocol.v1.SessionsResponse.newBuilder()
+                .setNext(page.next() == null ? "" : page.next())
+                .setLinearizable(page.linearizable());
+        for (io.holdfast.core.SessionPage.Session s : page.sessions()) {
+            var x = io.holdfast.protocol.v1.SessionInfo.newBuilder()
+                    .setSessionId(s.id())
+                    .setClientName(s.clientName())
+                    .setTtlMillis(s.ttlMillis())
+                    .setLockDelayMillis(s.lockDelayMillis())
+                    .setOpenForMillis(s.openForMillis())
+                    .setHolds(s.holds())
+                    .setWaits(s.waits());
+            if (s.identity() != null) {
+                x.setIdentity(s.identity());
+            }
+            if (s.ttlLeftMillis() != null) {
+                x.setTtlLeftMillis(s.ttlLeftMillis());
+            }
+            b.addSessions(x);
+        }
+        return b.build();
+    }
+
+    public static io.holdfast.core.SessionPage fromProto(io.holdfast.protocol.v1.SessionsResponse m) {
+        List<io.holdfast.core.SessionPage.Session> sessions = new ArrayList<>(m.getSessionsCount());
+        for (var x : m.getSessionsList()) {
+            sessions.add(new io.holdfast.core.SessionPage.Session(
+                    x.getSessionId(),
+                    x.hasIdentity() ? x.getIdentity() : null,
+                    x.getClientName(),
+                    x.getTtlMillis(),
+                    x.getLockDelayMillis(),
+                    x.getOpenForMillis(),
+                    x.getHolds(),
+                    x.getWaits(),
+                    x.hasTtlLeftMillis() ? x.getTtlLeftMillis() : null));
+        }
+        return new io.holdfast.core.SessionPage(
+                sessions, m.getNext().isEmpty() ? null : m.getNext(), m.getLinearizable());
+    }
+
+    public static io.holdfast.protocol.v1.MembersResponse toProto(io.holdfast.core.ClusterInfo c) {
+        var b = io.holdfast.protocol.v1.MembersResponse.newBuilder()
+                .setAnsweredBy(c.answeredBy())
+                .setRole(c.role())
+                .setTerm(c.term())
+                .setCommitIndex(c.commitIndex())
+                .setAppliedIndex(c.appliedIndex());
+        if (c.leader() != null) {
+            b.setLeader(c.leader());
+        }
+        for (io.holdfast.core.ClusterInfo.Member m : c.members()) {
+            var x = io.holdfast.protocol.v1.MemberInfo.newBuilder()
+                    .setId(m.id())
+                    .setRaftAddress(m.raftAddress() == null ? "" : m.raftAddress())
+                    .setClientAddress(m.clientAddress() == null ? "" : m.clientAddress())
+                    .setRole(m.role());
+            if (m.lastContactMillis() != null) {
+                x.setLastContactMillis(m.lastContactMillis());
+            }
+            b.addMembers(x);
+        }
+        return b.build();
+    }
+
+    public static io.holdfast.core.ClusterInfo fromProto(io.holdfast.protocol.v1.MembersResponse m) {
+        List<io.holdfast.core.ClusterInfo.Member> members = new ArrayList<>(m.getMembersCount());
+        for (var x : m.getMembersList()) {
+            members.add(new io.holdfast.core.ClusterInfo.Member(
+                    x.getId(),
+                    x.getRaftAddress(),
+                    x.getClientAddress(),
+                    x.getRole(),
+                    x.hasLastContactMillis() ? x.getLastContactMillis() : null));
+        }
+        return new io.holdfast.core.ClusterInfo(
+                m.getAnsweredBy(),
+                m.getRole(),
+                m.hasLeader() ? m.getLeader() : null,
+                m.getTerm(),
+                m.getCommitIndex(),
+                m.getAppliedIndex(),
+                members);
+    }
 }

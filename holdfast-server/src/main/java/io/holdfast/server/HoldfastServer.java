@@ -349,57 +349,6 @@ public final class HoldfastServer implements AutoCloseable {
         }
     }
 
-    /**
-     * One member of the cluster as this node sees it.
-     *
-     * @param role {@code leader}, {@code follower}, {@code candidate}, or {@code unknown}
-     * @param lastContactMillis for the leader's view of a follower: milliseconds since its last
-     *     answer; -1 where this node does not know
-     */
-    record Member(String id, String raftAddress, String clientAddress, String role, long lastContactMillis) {}
-
-    /**
-     * Every member, in configuration order. The leader knows when it last heard from each
-     * follower; a follower knows only itself and who leads.
-     */
-    List<Member> members() {
-        String self = config.nodeId();
-        String leader = leaderId();
-        Map<String, Long> contact = new HashMap<>();
-        String selfRole = "unknown";
-        try {
-            var info = raft.getDivision(GROUP_ID).getInfo();
-            selfRole = info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT);
-            var role = info.getRoleInfoProto();
-            if (role.hasLeaderInfo()) {
-                for (var f : role.getLeaderInfo().getFollowerInfoList()) {
-                    contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("No division info", e);
-        }
-        List<Member> out = new ArrayList<>();
-        for (Map.Entry<String, ServerConfig.Peer> e : config.peers().entrySet()) {
-            String id = e.getKey();
-            String role = id.equals(self)
-                    ? selfRole
-                    : id.equals(leader) ? "leader" : contact.containsKey(id) ? "follower" : "unknown";
-            long last = id.equals(self) ? 0 : contact.getOrDefault(id, -1L);
-            out.add(new Member(id, e.getValue().raftAddress(), e.getValue().clientAddress(), role, last));
-        }
-        return out;
-    }
-
-    /** The index up to which the log is committed, as this node knows it, or -1. */
-    long commitIndex() {
-        try {
-            return raft.getDivision(GROUP_ID).getRaftLog().getLastCommittedIndex();
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
     RaftLockService raftService() {
         return service;
     }

@@ -12,15 +12,13 @@ import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.holdfast.ErrorCode;
-import io.holdfast.HolderInfo;
 import io.holdfast.HoldfastException;
 import io.holdfast.LockInfo;
 import io.holdfast.PermissionDeniedException;
-import io.holdfast.WaiterInfo;
 import io.holdfast.core.Command;
-import io.holdfast.core.LockTable;
 import io.holdfast.core.NotLeaderException;
 import io.holdfast.core.Reply;
+import io.holdfast.core.SessionPage;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.protocol.server.Authenticator;
 import java.io.IOException;
@@ -88,12 +86,14 @@ final class HttpEndpoint implements AutoCloseable {
     private final ExecutorService executor;
     private final HoldfastServer node;
     private final Authenticator authenticator;
+    private final HttpSessions sessions;
 
     private HttpEndpoint(HttpServer http, ExecutorService executor, HoldfastServer node, Authenticator authenticator) {
         this.http = http;
         this.executor = executor;
         this.node = node;
         this.authenticator = authenticator;
+        this.sessions = new HttpSessions(node.raftService());
     }
 
     static HttpEndpoint start(HoldfastServer node, String host, int port) throws IOException {
@@ -174,30 +174,58 @@ final class HttpEndpoint implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers one exchange. Most routes answer at once; a waiting acquire answers later, from
+     * whichever thread learns its outcome, without holding one of the port's threads meanwhile.
+     */
     private void handle(HttpExchange ex) {
-        Answer answer;
+        CompletableFuture<Answer> answer;
         try {
             answer = route(ex);
-        } catch (Refused r) {
-            answer = error(r.status, r.code, r.getMessage(), r.extra);
         } catch (RuntimeException e) {
-            LOG.warn("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-            answer = error(
-                    500,
-                    "INTERNAL",
-                    "the node could not answer: " + e.getClass().getSimpleName(),
-                    Map.of());
+            answer = CompletableFuture.failedFuture(e);
         }
-        try {
-            send(ex, answer);
-        } catch (IOException e) {
-            LOG.debug("HTTP answer not sent", e);
-        } finally {
-            ex.close();
-        }
+        answer.exceptionally(e -> failure(ex, e)).thenAccept(a -> {
+            try {
+                send(ex, a);
+            } catch (IOException e) {
+                LOG.debug("HTTP answer not sent", e);
+            } finally {
+                ex.close();
+            }
+        });
     }
 
-    private Answer route(HttpExchange ex) {
+    private Answer failure(HttpExchange ex, Throwable e) {
+        Throwable cause =
+                e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        Refused r = cause instanceof Refused refused ? refused : refusal(cause);
+        if (r == null) {
+            LOG.warn("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), cause);
+            return error(
+                    500,
+                    "INTERNAL",
+                    "the node could not answer: " + cause.getClass().getSimpleName(),
+                    Map.of());
+        }
+        return error(r.status, r.code, r.getMessage(), r.extra);
+    }
+
+    /** The HTTP refusal for a failure of the lock service, or null for a fault of the node. */
+    private Refused refusal(Throwable cause) {
+        if (cause instanceof NotLeaderException nle) {
+            Map<String, Object> extra = new HashMap<>();
+            extra.put("leader", node.leaderId());
+            extra.put("leaderClientAddress", nle.leaderAddress());
+            return new Refused(503, "NOT_LEADER", nle.getMessage(), extra);
+        }
+        if (cause instanceof HoldfastException he) {
+            return refused(he.code(), he.getMessage());
+        }
+        return null;
+    }
+
+    private CompletableFuture<Answer> route(HttpExchange ex) {
         String method = ex.getRequestMethod();
         String path = ex.getRequestURI().getRawPath();
         if (path == null) {
@@ -207,13 +235,17 @@ final class HttpEndpoint implements AutoCloseable {
             return api(ex, method, path.substring(API.length()));
         }
         requireRead(method);
+        return CompletableFuture.completedFuture(page(path));
+    }
+
+    private Answer page(String path) {
         return switch (path) {
             case "/health" -> Answer.json(200, obj().put("status", "up"));
             case "/ready" -> {
                 boolean ready = node.leaderId() != null;
                 yield Answer.json(ready ? 200 : 503, obj().put("ready", ready));
             }
-            case "/status" -> Answer.json(200, nodeStatus());
+            case "/status" -> Answer.json(200, nodeStatus(false));
             case "/digest" -> Answer.json(200, obj().put("digest", node.tableDigest()));
             case "/metrics" ->
                 Answer.text(
@@ -227,8 +259,108 @@ final class HttpEndpoint implements AutoCloseable {
         };
     }
 
-    private Answer api(HttpExchange ex, String method, String route) {
+    private CompletableFuture<Answer> api(HttpExchange ex, String method, String route) {
         String identity = identify(ex);
+        if ("POST".equals(method) || "DELETE".equals(method)) {
+            CompletableFuture<Answer> write = clientCall(ex, method, route, identity);
+            if (write != null) {
+                return write;
+            }
+        }
+        return CompletableFuture.completedFuture(read(ex, method, route, identity));
+    }
+
+    /** The calls of simple clients (sessions, acquire, release); null if the route is none of them. */
+    private CompletableFuture<Answer> clientCall(HttpExchange ex, String method, String route, String identity) {
+        if (route.equals("sessions") && method.equals("POST")) {
+            JsonNode body = jsonBody(ex, method);
+            String clientName = text(body, "clientName", false);
+            long ttl = number(body, "ttlMillis", 10_000);
+            if (clientName == null) {
+                clientName = "http@" + ex.getRemoteAddress().getAddress().getHostAddress();
+            }
+            return sessions.open(identity, clientName, ttl)
+                    .thenApply(id -> Answer.json(201, obj().put("sessionId", id).put("ttlMillis", ttl)));
+        }
+        if (route.startsWith("sessions/") && route.endsWith("/keepalive") && method.equals("POST")) {
+            String id = decode(route.substring("sessions/".length(), route.length() - "/keepalive".length()));
+            return sessions.keepAlive(identity, id).thenApply(r -> outcome(r, obj().put("sessionId", id)));
+        }
+        if (route.startsWith("sessions/") && method.equals("DELETE")) {
+            String id = decode(route.substring("sessions/".length()));
+            return sessions.close(identity, id).thenApply(r -> outcome(r, obj().put("closed", id)));
+        }
+        if (route.equals("acquire")) {
+            JsonNode body = jsonBody(ex, method);
+            String session = text(body, "session", true);
+            String name = checkedName(text(body, "name", true));
+            String modeText = text(body, "mode", false);
+            io.holdfast.LockMode mode;
+            if (modeText == null || modeText.equals("exclusive")) {
+                mode = io.holdfast.LockMode.EXCLUSIVE;
+            } else if (modeText.equals("shared")) {
+                mode = io.holdfast.LockMode.SHARED;
+            } else {
+                throw new Refused(400, "INVALID_ARGUMENT", "\"mode\" is exclusive or shared, not " + modeText);
+            }
+            long wait = number(body, "waitMillis", 0);
+            long lease = number(body, "leaseMillis", 0);
+            return sessions.acquire(identity, session, name, mode, wait, lease).thenApply(r -> {
+                if (r instanceof Reply.Granted g) {
+                    return Answer.json(
+                            200, obj().put("name", name).put("granted", true).put("token", g.token()));
+                }
+                if (r instanceof Reply.Busy) {
+                    throw new Refused(409, "TIMEOUT", name + " is held or waited for; it was not granted");
+                }
+                if (r instanceof Reply.Failed f && f.code() == ErrorCode.TIMEOUT) {
+                    throw new Refused(409, "TIMEOUT", f.message());
+                }
+                return outcome(r, obj());
+            });
+        }
+        if (route.equals("release")) {
+            JsonNode body = jsonBody(ex, method);
+            String session = text(body, "session", true);
+            String name = checkedName(text(body, "name", true));
+            long token = number(body, "token", -1);
+            return sessions.release(identity, session, name, token)
+                    .thenApply(r -> outcome(r, obj().put("name", name).put("released", true)));
+        }
+        return null;
+    }
+
+    /** {@code ok} as 200 with {@code body}; a failed reply as its refusal. */
+    private static Answer outcome(Reply r, ObjectNode body) {
+        if (r instanceof Reply.Failed f) {
+            throw refused(f.code(), f.message());
+        }
+        return Answer.json(200, body);
+    }
+
+    private static String checkedName(String name) {
+        try {
+            return io.holdfast.Names.check(name);
+        } catch (HoldfastException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", e.getMessage());
+        }
+    }
+
+    private static long number(JsonNode body, String field, long otherwise) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            if (otherwise < 0) {
+                throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"" + field + "\"");
+            }
+            return otherwise;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"" + field + "\" must be a whole number, 0 or more");
+        }
+        return v.asLong();
+    }
+
+    private Answer read(HttpExchange ex, String method, String route, String identity) {
         Map<String, String> query = query(ex);
         if (route.equals("whoami")) {
             requireRead(method);
@@ -236,9 +368,7 @@ final class HttpEndpoint implements AutoCloseable {
         }
         if (route.equals("status")) {
             requireRead(method);
-            ObjectNode out = nodeStatus();
-            out.set("members", members());
-            return Answer.json(200, out);
+            return Answer.json(200, nodeStatus(true));
         }
         if (route.equals("locks")) {
             requireRead(method);
@@ -256,38 +386,21 @@ final class HttpEndpoint implements AutoCloseable {
             JsonNode body = jsonBody(ex, method);
             return revoke(identity, text(body, "name", true));
         }
+        if (route.equals("acquire") || route.equals("release") || route.startsWith("sessions/")) {
+            throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here (DELETE to close a session), not " + method);
+        }
         throw new Refused(404, "NOT_FOUND", "no such API route: " + API + route);
     }
 
     // ------------------------------------------------------------------------------ routes
 
-    private ObjectNode nodeStatus() {
-        String leader = node.leaderId();
-        ObjectNode out = obj().put("id", node.config().nodeId())
-                .put("role", node.isLeader() ? "leader" : "follower")
-                .put("leader", leader)
-                .put("term", node.term())
-                .put("commitIndex", node.commitIndex())
-                .put("appliedIndex", node.lastAppliedIndex());
-        out.put("accessControl", node.accessRules() != null);
-        return out;
-    }
-
-    private ArrayNode members() {
-        ArrayNode out = JSON.createArrayNode();
-        for (HoldfastServer.Member m : node.members()) {
-            ObjectNode o = out.addObject()
-                    .put("id", m.id())
-                    .put("raftAddress", m.raftAddress())
-                    .put("clientAddress", m.clientAddress())
-                    .put("role", m.role())
-                    .put("self", m.id().equals(node.config().nodeId()));
-            if (m.lastContactMillis() >= 0) {
-                o.put("lastContactMillis", m.lastContactMillis());
-            } else {
-                o.putNull("lastContactMillis");
-            }
+    /** This node's Raft state; with {@code members}, every member too. */
+    private ObjectNode nodeStatus(boolean members) {
+        ObjectNode out = JsonViews.cluster(await(node.raftService().cluster()));
+        if (!members) {
+            out.remove("members");
         }
+        out.put("accessControl", node.accessRules() != null);
         return out;
     }
 
@@ -302,10 +415,8 @@ final class HttpEndpoint implements AutoCloseable {
         String after = query.get("after");
         int limit = page(query);
         RaftLockService service = node.raftService();
-        var read = await(service.inspect((table, now) -> {
-            List<LockInfo> page = table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n));
-            return page;
-        }));
+        var read = await(service.inspect(
+                (table, now) -> table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n))));
         List<LockInfo> locks = read.value();
         boolean more = locks.size() > limit;
         if (more) {
@@ -314,7 +425,7 @@ final class HttpEndpoint implements AutoCloseable {
         ObjectNode out = servedBy(read.linearizable());
         ArrayNode items = out.putArray("locks");
         for (LockInfo l : locks) {
-            items.add(lockJson(l));
+            items.add(JsonViews.lock(l));
         }
         out.put("next", more ? locks.get(locks.size() - 1).name() : null);
         return Answer.json(200, out);
@@ -330,46 +441,18 @@ final class HttpEndpoint implements AutoCloseable {
             throw new Refused(404, "NOT_FOUND", "no lock " + name + " is held or waited for");
         }
         ObjectNode out = servedBy(read.linearizable());
-        out.set("lock", lockJson(lock.get()));
+        out.set("lock", JsonViews.lock(lock.get()));
         return Answer.json(200, out);
     }
 
     private Answer sessions(String identity, Map<String, String> query) {
-        String after = query.get("after");
-        int limit = page(query);
-        RaftLockService service = node.raftService();
-        boolean admin = service.isAdmin(identity);
-        String owner = identity == null ? null : identity;
-        var read = await(service.inspect((table, now) ->
-                table.sessions(after, limit + 1, now, s -> admin || java.util.Objects.equals(s.identity(), owner))));
-        List<LockTable.SessionView> sessions = read.value();
-        boolean more = sessions.size() > limit;
-        if (more) {
-            sessions = sessions.subList(0, limit);
-        }
-        Map<String, Long> ttlLeft = service.ttlLeftMillis(
-                sessions.stream().map(LockTable.SessionView::id).toList());
-        ObjectNode out = servedBy(read.linearizable());
+        SessionPage page = await(node.raftService().inspectSessions(identity, query.get("after"), page(query)));
+        ObjectNode out = servedBy(page.linearizable());
         ArrayNode items = out.putArray("sessions");
-        for (LockTable.SessionView s : sessions) {
-            ObjectNode o = items.addObject()
-                    .put("id", s.id())
-                    .put("identity", s.identity())
-                    .put("clientName", s.clientName())
-                    .put("host", host(s.clientName()))
-                    .put("ttlMillis", s.ttlMillis())
-                    .put("lockDelayMillis", s.lockDelayMillis())
-                    .put("openForMillis", s.openedForMillis())
-                    .put("holds", s.holds())
-                    .put("waits", s.waits());
-            Long left = ttlLeft.get(s.id());
-            if (left == null) {
-                o.putNull("ttlLeftMillis");
-            } else {
-                o.put("ttlLeftMillis", left);
-            }
+        for (SessionPage.Session s : page.sessions()) {
+            items.add(JsonViews.session(s));
         }
-        out.put("next", more ? sessions.get(sessions.size() - 1).id() : null);
+        out.put("next", page.next());
         return Answer.json(200, out);
     }
 
@@ -391,54 +474,6 @@ final class HttpEndpoint implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------ JSON shapes
-
-    private static ObjectNode lockJson(LockInfo l) {
-        ObjectNode o =
-                obj().put("name", l.name()).put("semaphore", l.semaphore()).put("maxPermits", l.maxPermits());
-        ArrayNode holders = o.putArray("holders");
-        for (HolderInfo h : l.holders()) {
-            ObjectNode x = holders.addObject()
-                    .put("sessionId", h.sessionId())
-                    .put("clientName", h.clientName())
-                    .put("host", host(h.clientName()))
-                    .put("mode", h.mode().name().toLowerCase(Locale.ROOT))
-                    .put("permits", h.permits())
-                    .put("token", h.fencingToken())
-                    .put("holdCount", h.holdCount())
-                    .put("heldForMillis", h.heldFor().toMillis());
-            if (h.leaseLeft() == null) {
-                x.putNull("leaseLeftMillis");
-            } else {
-                x.put("leaseLeftMillis", h.leaseLeft().toMillis());
-            }
-        }
-        ArrayNode waiters = o.putArray("waiters");
-        for (WaiterInfo w : l.waiters()) {
-            waiters.addObject()
-                    .put("sessionId", w.sessionId())
-                    .put("clientName", w.clientName())
-                    .put("host", host(w.clientName()))
-                    .put("mode", w.mode().name().toLowerCase(Locale.ROOT))
-                    .put("permits", w.permits())
-                    .put("waitingForMillis", w.waitingFor().toMillis())
-                    .put("timeLeftMillis", w.timeLeft().toMillis());
-        }
-        return o;
-    }
-
-    /** The host part of a default client name ({@code user@host:pid}), or null. */
-    static String host(String clientName) {
-        int at = clientName == null ? -1 : clientName.lastIndexOf('@');
-        if (at < 0 || at == clientName.length() - 1) {
-            return null;
-        }
-        String host = clientName.substring(at + 1);
-        int colon = host.lastIndexOf(':');
-        if (colon > 0 && host.substring(colon + 1).chars().allMatch(Character::isDigit)) {
-            host = host.substring(0, colon);
-        }
-        return host;
-    }
 
     private ObjectNode servedBy(boolean linearizable) {
         ObjectNode out = obj();
@@ -589,17 +624,8 @@ final class HttpEndpoint implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new Refused(503, "UNAVAILABLE", "interrupted");
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof NotLeaderException nle) {
-                Map<String, Object> extra = new HashMap<>();
-                extra.put("leader", node.leaderId());
-                extra.put("leaderClientAddress", nle.leaderAddress());
-                throw new Refused(503, "NOT_LEADER", nle.getMessage(), extra);
-            }
-            if (cause instanceof HoldfastException he) {
-                throw refused(he.code(), he.getMessage());
-            }
-            throw new Refused(503, "UNAVAILABLE", String.valueOf(cause));
+            Refused r = refusal(e.getCause());
+            throw r != null ? r : new Refused(503, "UNAVAILABLE", String.valueOf(e.getCause()));
         }
     }
 
@@ -639,5 +665,6 @@ final class HttpEndpoint implements AutoCloseable {
     public void close() {
         http.stop(0);
         executor.shutdownNow();
+        sessions.close();
     }
 }

@@ -70,6 +70,13 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     private final ServerMetrics metrics;
 
+    /**
+     * (table time, local nanoTime) when this replica's table clock last moved: a follower shows
+     * durations against it plus the time elapsed since, since its table's clock moves only when
+     * the leader's commands arrive. For display only.
+     */
+    private volatile long[] replicaClock = {0, System.nanoTime()};
+
     RaftLockService(
             RaftServer server,
             RaftGroupId groupId,
@@ -256,6 +263,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events) {
         metrics.applied(commands, replies, events);
+        long tableNow = machine.read(io.holdfast.core.LockTable::now);
+        if (tableNow != replicaClock[0]) {
+            replicaClock = new long[] {tableNow, System.nanoTime()};
+        }
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
             if (commands.get(i) == null) {
                 continue;
@@ -387,9 +398,15 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                 long now = duties.clusterNow();
                 return new Inspection<>(machine.read(t -> read.apply(t, now)), true);
             });
-            return leader.exceptionally(e -> new Inspection<>(machine.read(t -> read.apply(t, t.now())), false));
+            return leader.exceptionally(e -> localInspection(read));
         }
-        return CompletableFuture.completedFuture(new Inspection<>(machine.read(t -> read.apply(t, t.now())), false));
+        return CompletableFuture.completedFuture(localInspection(read));
+    }
+
+    private <T> Inspection<T> localInspection(java.util.function.BiFunction<io.holdfast.core.LockTable, Long, T> read) {
+        long[] clock = replicaClock;
+        long estimate = clock[0] + (System.nanoTime() - clock[1]) / 1_000_000;
+        return new Inspection<>(machine.read(t -> read.apply(t, Math.max(t.now(), estimate))), false);
     }
 
     /** A read for operators, and whether it is linearizable (see {@link #inspect}). */
@@ -398,6 +415,108 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     /** Milliseconds left of each session's TTL, as this node tracks them while it leads. */
     Map<String, Long> ttlLeftMillis(java.util.Collection<String> sessionIds) {
         return duties.ttlLeftMillis(sessionIds);
+    }
+
+    /**
+     * Sessions through the client port: only the leader answers (a follower sends the client to
+     * it), so that the page is linearizable and has every session's TTL left.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.core.SessionPage> sessions(String identity, String after, int limit) {
+        if (!duties.isActive()) {
+            return CompletableFuture.failedFuture(notLeaderError());
+        }
+        return inspectSessions(identity, after, limit);
+    }
+
+    /** Sessions for the dashboard: from this replica when it does not lead (see {@link #inspect}). */
+    CompletableFuture<io.holdfast.core.SessionPage> inspectSessions(String identity, String after, int limit) {
+        if (limit < 1 || limit > 10_000) {
+            return CompletableFuture.failedFuture(
+                    new io.holdfast.InvalidArgumentException("limit must be 1 to 10000, not " + limit));
+        }
+        boolean admin = isAdmin(identity);
+        return inspect((table, now) -> table.sessions(
+                        after, limit + 1, now, s -> admin || java.util.Objects.equals(s.identity(), identity)))
+                .thenApply(read -> {
+                    List<io.holdfast.core.SessionPage.Session> page = read.value();
+                    boolean more = page.size() > limit;
+                    if (more) {
+                        page = page.subList(0, limit);
+                    }
+                    Map<String, Long> left = duties.ttlLeftMillis(page.stream()
+                            .map(io.holdfast.core.SessionPage.Session::id)
+                            .toList());
+                    List<io.holdfast.core.SessionPage.Session> out = new java.util.ArrayList<>(page.size());
+                    for (io.holdfast.core.SessionPage.Session x : page) {
+                        out.add(x.withTtlLeft(left.get(x.id())));
+                    }
+                    return new io.holdfast.core.SessionPage(
+                            out, more ? page.get(page.size() - 1).id() : null, read.linearizable());
+                });
+    }
+
+    /**
+     * The members as this node sees them: the leader knows when it last heard from each follower;
+     * a follower knows only itself and who leads.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.core.ClusterInfo> cluster() {
+        try {
+            RaftServer.Division division = server.getDivision(groupId);
+            var info = division.getInfo();
+            String self = selfId.toString();
+            // "leader" only once it serves (its state machine caught up as leader), as clients see it.
+            String role = duties.isActive()
+                    ? "leader"
+                    : info.isLeader()
+                            ? "leader-not-ready"
+                            : info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT);
+            RaftPeerId leaderId = info.getLeaderId();
+            String leader = leaderId == null ? null : leaderId.toString();
+            Map<String, Long> contact = new java.util.HashMap<>();
+            var roleInfo = info.getRoleInfoProto();
+            if (roleInfo.hasLeaderInfo()) {
+                for (var f : roleInfo.getLeaderInfo().getFollowerInfoList()) {
+                    contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+                }
+            }
+            List<io.holdfast.core.ClusterInfo.Member> members = new java.util.ArrayList<>();
+            List<org.apache.ratis.protocol.RaftPeer> peers =
+                    new java.util.ArrayList<>(division.getGroup().getPeers());
+            peers.sort(java.util.Comparator.comparing(p -> p.getId().toString()));
+            for (org.apache.ratis.protocol.RaftPeer p : peers) {
+                String id = p.getId().toString();
+                String memberRole = id.equals(self)
+                        ? role
+                        : id.equals(leader) ? "leader" : contact.containsKey(id) ? "follower" : "unknown";
+                Long last = id.equals(self) ? Long.valueOf(0) : contact.get(id);
+                members.add(new io.holdfast.core.ClusterInfo.Member(
+                        id, p.getAddress(), clientAddresses.get(p.getId()), memberRole, last));
+            }
+            var applied = machine.getLastAppliedTermIndex();
+            return CompletableFuture.completedFuture(new io.holdfast.core.ClusterInfo(
+                    self,
+                    role,
+                    leader,
+                    info.getCurrentTerm(),
+                    division.getRaftLog().getLastCommittedIndex(),
+                    applied == null ? -1 : applied.getIndex(),
+                    members));
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(
+                    new UnavailableException("this node's Raft state is not readable", e));
+        }
+    }
+
+    /** Whether this replica knows the session. */
+    boolean hasSession(String sessionId) {
+        return machine.read(t -> t.hasSession(sessionId));
+    }
+
+    /** Milliseconds of cluster time, as this node's clock has it. */
+    long clusterNowMillis() {
+        return duties.clusterNow();
     }
 
     /** Whether the identity is an admin (or access control is off). */

@@ -405,6 +405,39 @@ class AuthTest {
     }
 
     @Test
+    void anHttpSessionBelongsToItsIdentityAndFollowsTheRules() throws Exception {
+        int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+        TestHttp alice = https(leader, null).withToken(tokens.issue("alice", Duration.ofMinutes(5)));
+        TestHttp.Answer opened = alice.post("/api/v1/sessions", "{\"clientName\":\"alice-script\"}");
+        assertThat(opened.status()).as(opened.body()).isEqualTo(201);
+        String session = opened.json().get("sessionId").asText();
+
+        TestHttp.Answer granted =
+                alice.post("/api/v1/acquire", "{\"session\":\"" + session + "\",\"name\":\"a/http-session\"}");
+        assertThat(granted.status()).as(granted.body()).isEqualTo(200);
+        httpError(
+                alice.post("/api/v1/acquire", "{\"session\":\"" + session + "\",\"name\":\"c/not-alices\"}"),
+                403,
+                "PERMISSION_DENIED");
+        // bob learnt alice's session id: he can neither release with it nor keep it alive nor close it
+        TestHttp bob = https(leader, "bob");
+        long token = granted.json().get("token").asLong();
+        httpError(
+                bob.post(
+                        "/api/v1/release",
+                        "{\"session\":\"" + session + "\",\"name\":\"a/http-session\",\"token\":" + token + "}"),
+                403,
+                "PERMISSION_DENIED");
+        httpError(bob.post("/api/v1/sessions/" + session + "/keepalive", "{}"), 403, "PERMISSION_DENIED");
+        httpError(bob.send("DELETE", "/api/v1/sessions/" + session, null, null), 403, "PERMISSION_DENIED");
+        assertThat(certClient("ops").admin().isCurrentHolder("a/http-session", token))
+                .isTrue();
+        assertThat(alice.send("DELETE", "/api/v1/sessions/" + session, null, null)
+                        .status())
+                .isEqualTo(200);
+    }
+
+    @Test
     void aWaiterFloodIsRefusedWhileOthersAreServed() throws Exception {
         LockClient holder = certClient("alice");
         Lease held = holder.lock("a/flooded").acquire(Duration.ofSeconds(5));

@@ -210,6 +210,111 @@ class HttpApiTest {
         held.release();
     }
 
+    @Test
+    void aSimpleClientOpensASessionAcquiresWaitsAndReleasesOverHttp() throws Exception {
+        TestHttp.Answer opened =
+                http.post("/api/v1/sessions", "{\"clientName\":\"curl@script-host:7\",\"ttlMillis\":15000}");
+        assertThat(opened.status()).as(opened.body()).isEqualTo(201);
+        String first = opened.json().get("sessionId").asText();
+        String second =
+                http.post("/api/v1/sessions", "{}").json().get("sessionId").asText();
+        assertThat(first).hasSizeGreaterThanOrEqualTo(22).isNotEqualTo(second);
+
+        TestHttp.Answer granted =
+                http.post("/api/v1/acquire", "{\"session\":\"" + first + "\",\"name\":\"http/simple\"}");
+        assertThat(granted.status()).as(granted.body()).isEqualTo(200);
+        long token = granted.json().get("token").asLong();
+        assertThat(token).isPositive();
+        assertThat(holder.admin().isCurrentHolder("http/simple", token)).isTrue();
+        JsonNode lock = http.get("/api/v1/locks/http/simple").json().get("lock");
+        assertThat(lock.get("holders").get(0).get("clientName").asText()).isEqualTo("curl@script-host:7");
+
+        assertError(
+                http.post("/api/v1/acquire", "{\"session\":\"" + second + "\",\"name\":\"http/simple\"}"),
+                409,
+                "TIMEOUT");
+        CompletableFuture<TestHttp.Answer> waiting = http.postAsync(
+                "/api/v1/acquire", "{\"session\":\"" + second + "\",\"name\":\"http/simple\",\"waitMillis\":20000}");
+        awaitWaiters("http/simple", 1);
+        assertThat(waiting).isNotDone();
+        assertThat(http.post("/api/v1/sessions/" + first + "/keepalive", "{}").status())
+                .isEqualTo(200);
+
+        TestHttp.Answer released = http.post(
+                "/api/v1/release", "{\"session\":\"" + first + "\",\"name\":\"http/simple\",\"token\":" + token + "}");
+        assertThat(released.status()).as(released.body()).isEqualTo(200);
+        TestHttp.Answer handedOver = waiting.get(10, TimeUnit.SECONDS);
+        assertThat(handedOver.status()).as(handedOver.body()).isEqualTo(200);
+        assertThat(handedOver.json().get("token").asLong()).isGreaterThan(token);
+
+        assertError(
+                http.post(
+                        "/api/v1/release",
+                        "{\"session\":\"" + first + "\",\"name\":\"http/simple\",\"token\":" + token + "}"),
+                409,
+                "NOT_OWNER");
+        assertThat(http.send("DELETE", "/api/v1/sessions/" + second, null, null).status())
+                .isEqualTo(200);
+        assertThat(http.get("/api/v1/locks/http/simple").status())
+                .as("closing released it")
+                .isEqualTo(404);
+        assertThat(http.send("DELETE", "/api/v1/sessions/" + first, null, null).status())
+                .isEqualTo(200);
+        assertError(
+                http.post("/api/v1/acquire", "{\"session\":\"" + first + "\",\"name\":\"http/simple\"}"),
+                410,
+                "SESSION_EXPIRED");
+    }
+
+    @Test
+    void aWaitOverHttpThatRunsOutIsATimeout() throws Exception {
+        Lease lease = holder.lock("http/timeout").acquire(Duration.ofSeconds(5));
+        String session =
+                http.post("/api/v1/sessions", "{}").json().get("sessionId").asText();
+        long start = System.nanoTime();
+        TestHttp.Answer a = http.postAsync(
+                        "/api/v1/acquire",
+                        "{\"session\":\"" + session + "\",\"name\":\"http/timeout\",\"waitMillis\":700}")
+                .get(10, TimeUnit.SECONDS);
+        assertError(a, 409, "TIMEOUT");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(600));
+        lease.release();
+        http.send("DELETE", "/api/v1/sessions/" + session, null, null);
+    }
+
+    @Test
+    void badSimpleClientRequestsAreRefused() throws Exception {
+        String session =
+                http.post("/api/v1/sessions", "{}").json().get("sessionId").asText();
+        assertError(http.post("/api/v1/sessions", "{\"ttlMillis\":5}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/sessions", "{\"ttlMillis\":-1}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/acquire", "{\"name\":\"x\"}"), 400, "INVALID_ARGUMENT");
+        assertError(
+                http.post("/api/v1/acquire", "{\"session\":\"" + session + "\",\"name\":\"x\",\"mode\":\"sideways\"}"),
+                400,
+                "INVALID_ARGUMENT");
+        assertError(
+                http.post("/api/v1/acquire", "{\"session\":\"" + session + "\",\"name\":\"x\",\"waitMillis\":1.5}"),
+                400,
+                "INVALID_ARGUMENT");
+        assertError(
+                http.post("/api/v1/acquire", "{\"session\":\"" + session + "\",\"name\":\"a/../b\"}"),
+                400,
+                "INVALID_ARGUMENT");
+        assertError(
+                http.post("/api/v1/acquire", "{\"session\":\"no-such-session-0000000\",\"name\":\"x\"}"),
+                410,
+                "SESSION_EXPIRED");
+        assertError(
+                http.post("/api/v1/release", "{\"session\":\"" + session + "\",\"name\":\"x\"}"),
+                400,
+                "INVALID_ARGUMENT");
+        assertError(http.get("/api/v1/acquire"), 405, "METHOD_NOT_ALLOWED");
+        assertThat(http.send("DELETE", "/api/v1/sessions/" + session, null, null)
+                        .status())
+                .isEqualTo(200);
+    }
+
     private static double metric(String name) throws Exception {
         return metric(http.get("/metrics").body(), name);
     }

@@ -61,6 +61,22 @@ final class TestHttp {
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /** A POST whose answer may take a while (a waiting acquire). */
+    java.util.concurrent.CompletableFuture<Answer> postAsync(String path, String json) {
+        HttpRequest request = request(path)
+                .timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json))
+                .build();
+        return client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+            try {
+                return new Answer(r.statusCode(), r.body(), JSON.readTree(r.body()), r);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     Answer send(String method, String path, String contentType, String body) throws IOException, InterruptedException {
         HttpRequest.Builder b = request(path);
         if (contentType != null) {

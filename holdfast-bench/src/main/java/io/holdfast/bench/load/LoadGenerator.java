@@ -232,9 +232,15 @@ public final class LoadGenerator {
 
     /** A progress line: "[ 12s/25s] measure   21,345 pairs/s  p99   4.10 ms  errors 0". */
     public static String progressLine(Tick t, LoadSettings settings) {
+        int width = 20;
+        int filled = t.totalSeconds() <= 0
+                ? width
+                : (int) Math.min(width, Math.round(width * t.elapsedSeconds() / t.totalSeconds()));
         return String.format(
                 Locale.ROOT,
-                "[%3.0fs/%.0fs] %-7s %,9.0f %s  p99 %7s ms  errors %d",
+                "[%s%s] %3.0fs/%.0fs %-7s %,9.0f %s  p99 %7s ms  errors %d",
+                "#".repeat(filled),
+                ".".repeat(width - filled),
                 t.elapsedSeconds(),
                 t.totalSeconds(),
                 t.warmup() ? "warmup" : "measure",

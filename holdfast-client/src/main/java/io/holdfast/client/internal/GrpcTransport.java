@@ -175,6 +175,29 @@ public final class GrpcTransport implements LockService {
                 });
     }
 
+    /** The caller's sessions (the server knows who calls); {@code identity} is not sent. */
+    @Override
+    public CompletableFuture<io.holdfast.core.SessionPage> sessions(String identity, String after, int limit) {
+        return call(
+                HoldfastGrpc.getSessionsMethod(),
+                io.holdfast.protocol.v1.SessionsRequest.newBuilder()
+                        .setAfter(after == null ? "" : after)
+                        .setLimit(limit)
+                        .build(),
+                true,
+                Convert::fromProto);
+    }
+
+    /** The members as the member this client talks to (the leader, once it knows it) sees them. */
+    @Override
+    public CompletableFuture<io.holdfast.core.ClusterInfo> cluster() {
+        return call(
+                HoldfastGrpc.getMembersMethod(),
+                io.holdfast.protocol.v1.MembersRequest.getDefaultInstance(),
+                false,
+                Convert::fromProto);
+    }
+
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
         return call(

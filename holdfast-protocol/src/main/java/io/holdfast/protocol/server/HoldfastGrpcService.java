@@ -132,6 +132,22 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         unary(out, () -> readable(request.getKey()).thenCompose(backend::readRegister), Convert::toProto);
     }
 
+    @Override
+    public void sessions(
+            io.holdfast.protocol.v1.SessionsRequest request,
+            StreamObserver<io.holdfast.protocol.v1.SessionsResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
+        String after = request.getAfter().isEmpty() ? null : request.getAfter();
+        unary(out, () -> backend.sessions(identity, after, request.getLimit()), Convert::toProto);
+    }
+
+    @Override
+    public void members(
+            io.holdfast.protocol.v1.MembersRequest request,
+            StreamObserver<io.holdfast.protocol.v1.MembersResponse> out) {
+        unary(out, backend::cluster, Convert::toProto);
+    }
+
     /**
      * Calls the backend and answers with the converted outcome. Conversion errors, exceptions thrown
      * by the backend, a null future and failed futures all become a status, never an escaped

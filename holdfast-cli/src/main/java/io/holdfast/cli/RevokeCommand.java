@@ -1,0 +1,55 @@
+package io.holdfast.cli;
+
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code holdfast revoke NAME}: takes every grant of a lock away from its holders (an operator's
+ * last resort for a stuck holder). Each holder is told it lost the lock, its fencing token stops
+ * being current, and the next waiter is granted with a larger token. On the Holdfast server with
+ * access control, it needs the {@code revoke} verb on the name, and it is audited.
+ */
+@Command(
+        name = "revoke",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        description = {
+            "Take every grant of lock NAME away from its holders; they are told, and fenced out by their tokens.",
+            "Exit code: 0 (also when nothing was held); 69 backend unavailable; 64 usage error or a backend that"
+                    + " cannot revoke; 77 not allowed."
+        })
+final class RevokeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The lock or semaphore.")
+    String name;
+
+    @Mixin
+    BackendOption backend;
+
+    @Override
+    public Integer call() {
+        int revoked;
+        try (LockClient client = Backends.open(backend.uri())) {
+            revoked = client.admin().revoke(name);
+        } catch (InvalidArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+        spec.commandLine()
+                .getOut()
+                .println(
+                        revoked == 0
+                                ? name + " was not held: nothing revoked"
+                                : "Revoked " + revoked + " grant" + (revoked == 1 ? "" : "s") + " of " + name
+                                        + "; the holders are told and their tokens are no longer current.");
+        spec.commandLine().getOut().flush();
+        return ExitCodes.OK;
+    }
+}
