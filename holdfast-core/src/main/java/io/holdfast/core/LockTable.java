@@ -1115,19 +1115,30 @@ public final class LockTable {
      *
      * @param holds grants held, over all locks and semaphores
      * @param waiters requests queued, over all locks and semaphores
+     * @param longestQueue the most requests queued on one lock or semaphore
      */
     public record Stats(
-            int sessions, int resources, long holds, long waiters, int registers, long registerBytes, long lastToken) {}
+            int sessions,
+            int resources,
+            long holds,
+            long waiters,
+            int longestQueue,
+            int registers,
+            long registerBytes,
+            long lastToken) {}
 
     /** The table's sizes now; walks every lock (linear in their number). */
     public Stats stats() {
         long holds = 0;
         long waiters = 0;
+        int longest = 0;
         for (Resource r : resources.values()) {
             holds += r.holderCount;
             waiters += r.waiterCount;
+            longest = Math.max(longest, r.waiterCount);
         }
-        return new Stats(sessions.size(), resources.size(), holds, waiters, registers.size(), registerBytes, lastToken);
+        return new Stats(
+                sessions.size(), resources.size(), holds, waiters, longest, registers.size(), registerBytes, lastToken);
     }
 
     // ---------------------------------------------------------------------------------- snapshots

@@ -97,6 +97,7 @@ final class HttpEndpoint implements AutoCloseable {
     }
 
     static HttpEndpoint start(HoldfastServer node, String host, int port) throws IOException {
+        ServerJvm.prepare(); // TCP_NODELAY, in case the hosting process did not call it first
         ServerConfig config = node.config();
         InetSocketAddress address = new InetSocketAddress(host, port);
         HttpServer http;

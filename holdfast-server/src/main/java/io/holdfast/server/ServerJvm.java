@@ -14,14 +14,28 @@ package io.holdfast.server;
  * main} classes call it from their static initializers. An application that embeds the server can
  * pass {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism=2} instead. A value the
  * operator set is never changed.
+ *
+ * <p>It also turns on {@code TCP_NODELAY} for the JDK's HTTP server ({@code
+ * sun.net.httpserver.nodelay}), which serves the HTTP port: without it, an answer written as
+ * headers then body waits for the client's delayed ACK (Nagle's algorithm), and every small answer
+ * of a kept-alive connection took 44 ms (measured: 90 requests/s on 4 connections; see
+ * docs/benchmarks.md). The JDK reads it once, when its HTTP server is first used.
  */
 public final class ServerJvm {
     static final String PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
 
     private ServerJvm() {}
 
-    /** Sets the common pool's parallelism to max(2, CPUs - 1) unless it was set already. */
+    static final String HTTP_NODELAY = "sun.net.httpserver.nodelay";
+
+    /**
+     * Sets the common pool's parallelism to max(2, CPUs - 1), and TCP_NODELAY for the HTTP port,
+     * unless they were set already.
+     */
     public static void prepare() {
+        if (System.getProperty(HTTP_NODELAY) == null) {
+            System.setProperty(HTTP_NODELAY, "true");
+        }
         if (System.getProperty(PARALLELISM) == null) {
             int cpus = Runtime.getRuntime().availableProcessors();
             System.setProperty(PARALLELISM, Integer.toString(Math.max(2, cpus - 1)));

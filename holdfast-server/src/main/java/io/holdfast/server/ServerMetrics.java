@@ -38,7 +38,7 @@ import java.util.function.Supplier;
  * holdfast_locks_lost_total{reason}}, {@code holdfast_waits_timed_out_total}, {@code
  * holdfast_sessions_expired_total}, {@code holdfast_deadlocks_refused_total}, {@code
  * holdfast_refusals_total{reason}}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
- * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_registers}, {@code
+ * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_queue_longest}, {@code holdfast_registers}, {@code
  * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
  * holdfast_raft_leader_changes_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
  * {@code holdfast_raft_applied_index}, {@code holdfast_snapshot_bytes}, and the JVM's.
@@ -117,6 +117,10 @@ final class ServerMetrics {
                 "holdfast.waiters",
                 "Requests queued, over all locks and semaphores",
                 () -> cached.get().waiters());
+        gauge(
+                "holdfast.queue.longest",
+                "The most requests queued on one lock or semaphore",
+                () -> cached.get().longestQueue());
         gauge("holdfast.registers", "Versioned registers", () -> cached.get().registers());
         gauge(
                 "holdfast.register.bytes",

@@ -70,6 +70,9 @@ class HttpApiTest {
         awaitWaiters("api/held", 1);
         CompletableFuture<Lease> then = second.lock("api/held").acquireAsync(Duration.ofSeconds(30));
         awaitWaiters("api/held", 2);
+        Awaitility.await("the longest queue on /metrics")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> metric("holdfast_queue_longest{node=\"n1\"}") >= 2);
 
         JsonNode lock = http.get("/api/v1/locks/api/held").json().get("lock");
         assertThat(lock.get("name").asText()).isEqualTo("api/held");

@@ -29,6 +29,12 @@ class ServerJvmTest {
     }
 
     @Test
+    void theHttpPortGetsTcpNoDelay() {
+        ServerJvm.prepare();
+        assertThat(System.getProperty(ServerJvm.HTTP_NODELAY)).isEqualTo("true");
+    }
+
+    @Test
     void aValueTheOperatorSetIsKept() throws Exception {
         assertThat(parallelism(List.of("-D" + ServerJvm.PARALLELISM + "=7"), List.of("prepare")))
                 .isEqualTo(7);
