@@ -8,7 +8,8 @@ import java.util.Optional;
 
 /**
  * The dashboard's static files, packaged in the jar (no CDN, nothing fetched at run time): one
- * page, one script, one style sheet. The page holds no data; the script reads the JSON API every
+ * page, one script, one style sheet; and the JSON API's OpenAPI description ({@code
+ * /api/openapi.json}). The page holds no data; the script reads the JSON API every
  * second, with the bearer token the operator pastes (kept in the browser tab's session storage) or
  * the browser's client certificate.
  */
@@ -21,7 +22,8 @@ final class Dashboard {
             "/index.html", "index.html",
             "/assets/app.js", "app.js",
             "/assets/style.css", "style.css",
-            "/favicon.ico", "favicon.svg");
+            "/favicon.ico", "favicon.svg",
+            "/api/openapi.json", "openapi.json");
 
     private static final Map<String, Asset> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -54,6 +56,8 @@ final class Dashboard {
             return "text/javascript; charset=utf-8";
         } else if (file.endsWith(".css")) {
             return "text/css; charset=utf-8";
+        } else if (file.endsWith(".json")) {
+            return "application/json";
         }
         return "image/svg+xml";
     }

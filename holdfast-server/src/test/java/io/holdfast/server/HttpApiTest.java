@@ -318,6 +318,32 @@ class HttpApiTest {
                 .isEqualTo(200);
     }
 
+    @Test
+    void everyRouteOfTheOpenApiDescriptionExists() throws Exception {
+        JsonNode spec = http.get("/api/openapi.json").json();
+        assertThat(spec.get("openapi").asText()).startsWith("3.");
+        int checked = 0;
+        for (var p : spec.get("paths").properties()) {
+            String concrete = p.getKey().replace("{name}", "no/such/lock").replace("{id}", "x".repeat(22));
+            for (var op : p.getValue().properties()) {
+                String method = op.getKey().toUpperCase(java.util.Locale.ROOT);
+                TestHttp.Answer a = method.equals("GET")
+                        ? http.get(concrete)
+                        : http.send(method, concrete, "application/json", method.equals("DELETE") ? null : "{}");
+                assertThat(a.status())
+                        .as(method + " " + concrete + ": " + a.body())
+                        .isNotIn(405, 500);
+                if (a.status() == 404) {
+                    assertThat(a.json().get("error").get("message").asText())
+                            .as(method + " " + concrete)
+                            .doesNotStartWith("no such");
+                }
+                checked++;
+            }
+        }
+        assertThat(checked).isGreaterThanOrEqualTo(14);
+    }
+
     private static double metric(String name) throws Exception {
         return metric(http.get("/metrics").body(), name);
     }
