@@ -1105,11 +1105,6 @@ public final class LockTable {
         return rules == null || rules.allows(identity, AccessRules.Verb.ADMIN, "");
     }
 
-    /** Whether {@code identity} may revoke grants of {@code name} under the rules in force. */
-    public boolean mayRevoke(String identity, String name) {
-        return rules == null || rules.allows(identity, AccessRules.Verb.REVOKE, name);
-    }
-
     /**
      * Sizes of the table, for metrics.
      *

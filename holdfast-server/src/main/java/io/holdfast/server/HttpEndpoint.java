@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  *       every call must prove an identity, as on the client port (a bearer token in {@code
  *       Authorization}, or a client certificate over HTTPS), and sees and does only what the
  *       access rules allow that identity: locks it may read, its own sessions (an admin sees all),
- *       revokes of names it may revoke (checked again at apply, on every replica).
+ *       revokes of names it may revoke (checked at apply on every replica, and audited).
  * </ul>
  *
  * <p>With TLS on the node, this port speaks only HTTPS with the node's certificate, and asks for
@@ -457,15 +457,12 @@ final class HttpEndpoint implements AutoCloseable {
         return Answer.json(200, out);
     }
 
+    /**
+     * Revokes through the log like any other client's revoke: the table checks the {@code revoke}
+     * permission at apply on every replica, and audits the attempt whether allowed or refused.
+     */
     private Answer revoke(String identity, String name) {
-        try {
-            io.holdfast.Names.check(name);
-        } catch (HoldfastException e) {
-            throw new Refused(400, "INVALID_ARGUMENT", e.getMessage());
-        }
-        if (!node.raftService().mayRevoke(identity, name)) {
-            throw new Refused(403, "PERMISSION_DENIED", describe(identity) + " may not revoke " + name);
-        }
+        checkedName(name);
         Reply reply = await(node.raftService().submit(new Command.Revoke(0, name), identity));
         if (reply instanceof Reply.Failed f) {
             throw refused(f.code(), f.message());
@@ -609,10 +606,6 @@ final class HttpEndpoint implements AutoCloseable {
             // fall through
         }
         throw new Refused(400, "INVALID_ARGUMENT", "limit must be 1 to " + MAX_PAGE + ", not " + limit);
-    }
-
-    private static String describe(String identity) {
-        return identity == null ? "an unauthenticated caller" : identity;
     }
 
     private <T> T await(CompletableFuture<T> future) {

@@ -524,11 +524,6 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         return rulesPending() == null && machine.read(t -> t.isAdmin(identity));
     }
 
-    /** Whether the identity may revoke grants of the name (or access control is off). */
-    boolean mayRevoke(String identity, String name) {
-        return rulesPending() == null && machine.read(t -> t.mayRevoke(identity, name));
-    }
-
     @Override
     public void notLeader() {
         duties.stop();

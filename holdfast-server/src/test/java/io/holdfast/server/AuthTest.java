@@ -352,6 +352,11 @@ class AuthTest {
         assertThat(lockNames(alice.get("/api/v1/locks?prefix=c/"))).isEmpty();
         httpError(alice.get("/api/v1/locks/c/http"), 403, "PERMISSION_DENIED");
         httpError(alice.post("/api/v1/revoke", "{\"name\":\"c/http\"}"), 403, "PERMISSION_DENIED");
+        assertThat(cluster.node(leader).audit())
+                .as("a refused revoke over HTTP is audited like one over gRPC")
+                .anyMatch(e -> "c/http".equals(e.name())
+                        && "alice".equals(e.identity())
+                        && e.outcome().startsWith("PERMISSION_DENIED"));
         httpError(alice.post("/api/v1/revoke", "{\"name\":\"a/../c/http\"}"), 400, "INVALID_ARGUMENT");
         TestHttp.Answer aliceSessions = alice.get("/api/v1/sessions");
         assertThat(aliceSessions.json().get("sessions")).isNotEmpty();
