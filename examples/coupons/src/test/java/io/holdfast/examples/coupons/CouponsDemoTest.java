@@ -125,102 +125,48 @@ class CouponsDemoTest {
         assertThat(text.toString()).contains("VIOLATION");
     }
 
+    /** Defaults but for the fields a validation test changes. */
+    private CouponsDemo.Options options(
+            List<Strategy> strategies, int instances, int stock, int campaigns, boolean pause, String db) {
+        CouponsDemo.Options d = CouponsDemo.Options.defaults(dir);
+        return new CouponsDemo.Options(
+                strategies,
+                instances,
+                8,
+                10,
+                stock,
+                campaigns,
+                1,
+                d.work(),
+                pause,
+                true,
+                db,
+                null,
+                null,
+                null,
+                d.lease(),
+                d.sessionTtl(),
+                d.lockWait(),
+                10,
+                1,
+                dir);
+    }
+
     @Test
     void badOptionsAreRefusedBeforeAnythingStarts() {
-        CouponsDemo.Options d = CouponsDemo.Options.defaults(dir);
-        assertThatThrownBy(() -> new CouponsDemo.Options(
-                                List.of(),
-                                4,
-                                8,
-                                10,
-                                10,
-                                1,
-                                1,
-                                d.work(),
-                                false,
-                                true,
-                                null,
-                                null,
-                                null,
-                                null,
-                                d.lease(),
-                                d.sessionTtl(),
-                                d.lockWait(),
-                                10,
-                                1,
-                                dir)
-                        .validate())
+        List<Strategy> none = List.of(Strategy.NONE);
+        assertThatThrownBy(() -> options(List.of(), 4, 10, 1, false, null).validate())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--strategy");
-        assertThatThrownBy(() -> new CouponsDemo.Options(
-                                List.of(Strategy.NONE),
-                                1,
-                                8,
-                                10,
-                                10,
-                                1,
-                                1,
-                                d.work(),
-                                true,
-                                true,
-                                null,
-                                null,
-                                null,
-                                null,
-                                d.lease(),
-                                d.sessionTtl(),
-                                d.lockWait(),
-                                10,
-                                1,
-                                dir)
-                        .validate())
+        assertThatThrownBy(() -> options(none, 1, 10, 1, true, null).validate())
                 .hasMessage("--instances must be between 2 and 16, not 1");
-        assertThatThrownBy(() -> new CouponsDemo.Options(
-                                List.of(Strategy.NONE),
-                                4,
-                                8,
-                                10,
-                                1_000_000,
-                                10,
-                                1,
-                                d.work(),
-                                false,
-                                true,
-                                null,
-                                null,
-                                null,
-                                null,
-                                d.lease(),
-                                d.sessionTtl(),
-                                d.lockWait(),
-                                10,
-                                1,
-                                dir)
-                        .validate())
+        assertThatThrownBy(() -> options(none, 4, 1_000_000, 10, false, null).validate())
                 .hasMessageContaining("at most 2,000,000 coupons");
-        assertThatThrownBy(() -> new CouponsDemo.Options(
-                                List.of(Strategy.NONE),
-                                4,
-                                8,
-                                10,
-                                10,
-                                1,
-                                1,
-                                d.work(),
-                                false,
-                                true,
-                                "postgres://x",
-                                null,
-                                null,
-                                null,
-                                d.lease(),
-                                d.sessionTtl(),
-                                d.lockWait(),
-                                10,
-                                1,
-                                dir)
-                        .validate())
+        assertThatThrownBy(() -> options(none, 4, 10, 1, false, "postgres://x").validate())
                 .hasMessageContaining("--db must be a JDBC URL");
+        assertThat(options(none, 4, 10, 1, false, null))
+                .as("and a good one passes")
+                .satisfies(o -> o.validate());
         assertThatThrownBy(() -> Strategy.parse("pesimistic"))
                 .hasMessage("unknown strategy 'pesimistic': expected pessimistic, optimistic or none");
     }
