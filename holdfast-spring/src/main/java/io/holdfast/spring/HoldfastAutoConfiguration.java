@@ -4,6 +4,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
+import io.holdfast.RetryPolicy;
 import io.holdfast.spring.integration.HoldfastLockRegistry;
 import io.holdfast.spring.jobs.ClusterExclusiveAdvisor;
 import io.holdfast.spring.jobs.ClusterExclusiveInterceptor;
@@ -101,6 +102,24 @@ public class HoldfastAutoConfiguration {
                 b.requestTimeout(t);
             }
         });
+        set("holdfast.lock-delay", () -> {
+            if (p.getLockDelay() != null) {
+                b.lockDelay(p.getLockDelay());
+            }
+        });
+        HoldfastProperties.Retry r = p.getRetry();
+        if (r.isSet()) {
+            set("holdfast.retry", () -> {
+                RetryPolicy d = RetryPolicy.defaults();
+                b.retryPolicy(new RetryPolicy(
+                        r.getInitialDelay() != null ? r.getInitialDelay() : d.initialDelay(),
+                        r.getMaxDelay() != null ? r.getMaxDelay() : d.maxDelay(),
+                        r.getMultiplier() != null ? r.getMultiplier() : d.multiplier(),
+                        r.getJitter() != null ? r.getJitter() : d.jitter(),
+                        r.getMaxAttempts() != null ? r.getMaxAttempts() : d.maxAttempts(),
+                        r.getMaxElapsed() != null ? r.getMaxElapsed() : d.maxElapsed()));
+            });
+        }
         return b.build();
     }
 
@@ -152,8 +171,18 @@ public class HoldfastAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(name = "holdfastHealthIndicator")
         HoldfastHealthIndicator holdfastHealthIndicator(LockClient client, HoldfastProperties properties) {
+            Duration timeout = properties.getHealth().getTimeout();
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new HoldfastConfigurationException(
+                        "holdfast.health.timeout must be positive, not " + timeout,
+                        "Change holdfast.health.timeout (for example to 3s).",
+                        null);
+            }
             return new HoldfastHealthIndicator(
-                    client, properties.getUri(), properties.getHealth().getProbe());
+                    client,
+                    properties.getUri(),
+                    properties.getHealth().getProbe(),
+                    properties.getHealth().getTimeout());
         }
     }
 

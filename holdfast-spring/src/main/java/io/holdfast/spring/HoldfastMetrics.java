@@ -21,12 +21,15 @@ import org.springframework.beans.factory.ObjectProvider;
  *   <li>{@code holdfast.lock.acquire} (timer; tags {@code source} = job|registry, {@code outcome} =
  *       acquired|busy|error): every acquisition made by a job or the lock registry, waiting included;
  *   <li>{@code holdfast.lock.held} (gauge): holds taken through them and not yet given back;
- *   <li>{@code holdfast.lock.lost} (counter; tag {@code source}): holds lost while held;
+ *   <li>{@code holdfast.lock.lost} (counter; tag {@code source}): holds lost while held (a job's as soon as
+ *       the client learns of it; a registry lock's when its {@code unlock()} finds it, a {@code Lock} having
+ *       no loss callback);
  *   <li>{@code holdfast.job.runs} (counter; tags {@code job}, {@code result} = ran|skipped).
  * </ul>
  *
- * <p>Not measured: locks the application takes directly on the {@link LockClient}. The server's own metrics
- * (its {@code /metrics} port) cover every client.
+ * <p>Not measured: locks the application takes directly on the {@link LockClient}, and runs of {@link
+ * io.holdfast.spring.jobs.HoldfastJobs#runExclusively} unless this binder is passed to it. The server's own
+ * metrics (its {@code /metrics} port) cover every client.
  */
 public class HoldfastMetrics implements MeterBinder, LockObserver {
     private final ObjectProvider<LockClient> client;

@@ -25,9 +25,99 @@ public class HoldfastProperties {
     /** How long one call to the service may take (default 10s). */
     private Duration requestTimeout;
 
+    /**
+     * After this application's session expires (not when it releases), how long its locks stay ungrantable, for
+     * resources that cannot check fencing tokens (default 0, at most 60s; providers without it refuse it).
+     */
+    private Duration lockDelay;
+
+    private final Retry retry = new Retry();
+
     private final Jobs jobs = new Jobs();
     private final LockRegistry lockRegistry = new LockRegistry();
     private final Health health = new Health();
+
+    /**
+     * {@code holdfast.retry.*}: how a request that found the service unavailable is retried ({@link
+     * io.holdfast.RetryPolicy}); each unset value keeps {@link io.holdfast.RetryPolicy#defaults()}'s.
+     */
+    public static class Retry {
+        /** Delay before the first retry (default 50ms). */
+        private Duration initialDelay;
+
+        /** The largest delay (default 2s). */
+        private Duration maxDelay;
+
+        /** Growth per attempt, 1 to 10 (default 2). */
+        private Double multiplier;
+
+        /** Fraction of each delay that is random, 0 to 1 (default 0.5). */
+        private Double jitter;
+
+        /** Attempts in all, the first included, 1 to 1000 (default 25). */
+        private Integer maxAttempts;
+
+        /** Total time after which no new attempt starts (default 30s). */
+        private Duration maxElapsed;
+
+        /** Whether any value is set. */
+        boolean isSet() {
+            return initialDelay != null
+                    || maxDelay != null
+                    || multiplier != null
+                    || jitter != null
+                    || maxAttempts != null
+                    || maxElapsed != null;
+        }
+
+        public Duration getInitialDelay() {
+            return initialDelay;
+        }
+
+        public void setInitialDelay(Duration initialDelay) {
+            this.initialDelay = initialDelay;
+        }
+
+        public Duration getMaxDelay() {
+            return maxDelay;
+        }
+
+        public void setMaxDelay(Duration maxDelay) {
+            this.maxDelay = maxDelay;
+        }
+
+        public Double getMultiplier() {
+            return multiplier;
+        }
+
+        public void setMultiplier(Double multiplier) {
+            this.multiplier = multiplier;
+        }
+
+        public Double getJitter() {
+            return jitter;
+        }
+
+        public void setJitter(Double jitter) {
+            this.jitter = jitter;
+        }
+
+        public Integer getMaxAttempts() {
+            return maxAttempts;
+        }
+
+        public void setMaxAttempts(Integer maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
+        public Duration getMaxElapsed() {
+            return maxElapsed;
+        }
+
+        public void setMaxElapsed(Duration maxElapsed) {
+            this.maxElapsed = maxElapsed;
+        }
+    }
 
     /** {@code holdfast.jobs.*}: {@link io.holdfast.spring.jobs.ClusterExclusive} jobs. */
     public static class Jobs {
@@ -72,6 +162,17 @@ public class HoldfastProperties {
     public static class Health {
         /** The lock the health check looks up (read only: it is never taken). */
         private String probe = "holdfast/health";
+
+        /** How long the health check waits for the service's answer before it reports DOWN. */
+        private Duration timeout = Duration.ofSeconds(3);
+
+        public Duration getTimeout() {
+            return timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
+        }
 
         public String getProbe() {
             return probe;
@@ -120,6 +221,18 @@ public class HoldfastProperties {
 
     public void setRequestTimeout(Duration requestTimeout) {
         this.requestTimeout = requestTimeout;
+    }
+
+    public Duration getLockDelay() {
+        return lockDelay;
+    }
+
+    public void setLockDelay(Duration lockDelay) {
+        this.lockDelay = lockDelay;
+    }
+
+    public Retry getRetry() {
+        return retry;
     }
 
     public Jobs getJobs() {

@@ -66,6 +66,33 @@ class AutoConfigurationTest {
     }
 
     @Test
+    void theOtherClientOptionsAreCheckedAndNamed() {
+        runner.withPropertyValues("holdfast.uri=" + server.uri, "holdfast.lock-delay=2m")
+                .run(context -> assertThat(cause(context.getStartupFailure()).getMessage())
+                        .startsWith("holdfast.lock-delay: lockDelay must be between"));
+        runner.withPropertyValues("holdfast.uri=" + server.uri, "holdfast.retry.max-attempts=0")
+                .run(context -> assertThat(cause(context.getStartupFailure()).getMessage())
+                        .startsWith("holdfast.retry: maxAttempts must be between 1 and 1000"));
+        runner.withPropertyValues("holdfast.uri=" + server.uri, "holdfast.health.timeout=0s")
+                .run(context -> assertThat(cause(context.getStartupFailure()).getMessage())
+                        .startsWith("holdfast.health.timeout must be positive"));
+        runner.withPropertyValues(
+                        "holdfast.uri=" + server.uri,
+                        "holdfast.lock-delay=1s",
+                        "holdfast.retry.max-attempts=3",
+                        "holdfast.retry.max-elapsed=2s")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    try (Lease lease = context.getBean(LockClient.class)
+                            .lock("spring/options")
+                            .tryAcquire()
+                            .orElseThrow()) {
+                        assertThat(lease.isValid()).isTrue();
+                    }
+                });
+    }
+
+    @Test
     void aUriNoProviderTakesIsRefusedWithoutLeakingItsPassword() {
         runner.withPropertyValues("holdfast.uri=nosuch://user:secret@host/x?token=abc")
                 .run(context -> assertThat(cause(context.getStartupFailure()).getMessage())

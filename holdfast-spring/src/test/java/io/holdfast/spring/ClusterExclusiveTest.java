@@ -12,7 +12,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
@@ -33,6 +37,8 @@ class ClusterExclusiveTest {
     static final AtomicInteger running = new AtomicInteger();
     static final AtomicInteger mostAtOnce = new AtomicInteger();
     static final ConcurrentLinkedQueue<Long> tokens = new ConcurrentLinkedQueue<>();
+    static volatile CountDownLatch started;
+    static volatile CountDownLatch finish;
 
     /** The application's job, as its authors would write it. */
     public static class Jobs {
@@ -48,6 +54,13 @@ class ClusterExclusiveTest {
         @ClusterExclusive(value = "queued", waitFor = "PT10S")
         public String queued() {
             return "ran with " + HoldfastJobs.currentToken().orElseThrow();
+        }
+
+        @ClusterExclusive("revoked")
+        public Long revoked() throws InterruptedException {
+            started.countDown();
+            finish.await();
+            return HoldfastJobs.currentToken().orElseThrow();
         }
 
         @ClusterExclusive("counted")
@@ -77,6 +90,8 @@ class ClusterExclusiveTest {
         running.set(0);
         mostAtOnce.set(0);
         tokens.clear();
+        started = new CountDownLatch(1);
+        finish = new CountDownLatch(1);
     }
 
     @Test
@@ -156,6 +171,87 @@ class ClusterExclusiveTest {
                     .isTrue();
             assertThat(runs.get()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void theHelperIsMeasuredWhenGivenTheMetrics() {
+        node.run(a -> {
+            LockClient client = a.getBean(LockClient.class);
+            HoldfastMetrics metrics = a.getBean(HoldfastMetrics.class);
+            try (LockClient other = LockClient.open(server.uri)) {
+                try (Lease held = other.lock("jobs/measured").tryAcquire().orElseThrow()) {
+                    assertThat(held.isValid()).isTrue();
+                    assertThat(HoldfastJobs.runExclusively(client, "jobs/measured", Duration.ZERO, metrics, () -> {}))
+                            .isFalse();
+                }
+            }
+            assertThat(HoldfastJobs.runExclusively(client, "jobs/measured", Duration.ZERO, metrics, () -> {}))
+                    .isTrue();
+            MeterRegistry meters = a.getBean(MeterRegistry.class);
+            assertThat(meters.get("holdfast.job.runs")
+                            .tag("job", "jobs/measured")
+                            .tag("result", "skipped")
+                            .counter()
+                            .count())
+                    .isEqualTo(1.0);
+            assertThat(meters.get("holdfast.job.runs")
+                            .tag("job", "jobs/measured")
+                            .tag("result", "ran")
+                            .counter()
+                            .count())
+                    .isEqualTo(1.0);
+            assertThat(meters.get("holdfast.lock.acquire")
+                            .tag("source", "job")
+                            .tag("outcome", "busy")
+                            .timer()
+                            .count())
+                    .isEqualTo(1);
+        });
+    }
+
+    @Test
+    void aRunWhoseLockIsTakenAwayGoesOnWithItsTokenAndTheLossIsCounted() {
+        node.run(a -> {
+            MeterRegistry meters = a.getBean(MeterRegistry.class);
+            AtomicReference<Object> result = new AtomicReference<>();
+            Thread run = new Thread(() -> {
+                try {
+                    result.set(a.getBean(Jobs.class).revoked());
+                } catch (InterruptedException | RuntimeException e) {
+                    result.set(e);
+                }
+            });
+            run.start();
+            assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(meters.get("holdfast.lock.held").gauge().value()).isEqualTo(1.0);
+            long token;
+            try (LockClient operator = LockClient.open(server.uri)) {
+                token = operator.admin()
+                        .describe("jobs/revoked")
+                        .orElseThrow()
+                        .holders()
+                        .get(0)
+                        .fencingToken();
+                assertThat(operator.admin().revoke("jobs/revoked")).isEqualTo(1);
+            }
+            try {
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(10))
+                        .untilAsserted(() -> assertThat(lost(meters, "job")).isEqualTo(1.0));
+            } finally {
+                finish.countDown();
+                run.join();
+            }
+            assertThat(result.get())
+                    .as("the run cannot be stopped: it finished, with the token it started with")
+                    .isEqualTo(token);
+            assertThat(meters.get("holdfast.lock.held").gauge().value()).isZero();
+        });
+    }
+
+    static double lost(MeterRegistry meters, String source) {
+        var counter = meters.find("holdfast.lock.lost").tag("source", source).counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test

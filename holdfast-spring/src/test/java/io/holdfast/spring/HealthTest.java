@@ -2,6 +2,7 @@ package io.holdfast.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.LockClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import org.awaitility.Awaitility;
@@ -57,6 +58,41 @@ class HealthTest {
                                                 .value())
                                         .as("the session expired")
                                         .isZero());
+                    });
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
+    void downWithinTheHealthTimeoutWhileTheSessionStillLooksAlive() {
+        TestServer own = TestServer.own();
+        try {
+            new ApplicationContextRunner()
+                    .withConfiguration(AutoConfigurations.of(HoldfastAutoConfiguration.class))
+                    .withPropertyValues(
+                            "holdfast.uri=" + own.uri,
+                            "holdfast.session-ttl=60s",
+                            "holdfast.request-timeout=500ms",
+                            "holdfast.health.timeout=1s")
+                    .run(context -> {
+                        HoldfastHealthIndicator indicator = context.getBean(HoldfastHealthIndicator.class);
+                        assertThat(indicator.health().getStatus()).isEqualTo(Status.UP);
+                        own.close();
+                        for (int i = 0; i < 2; i++) { // the second finds the first read still retrying
+                            long t0 = System.nanoTime();
+                            Health down = indicator.health();
+                            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+                            assertThat(context.getBean(LockClient.class).isOpen())
+                                    .as("the session has not expired yet: only the probe can tell")
+                                    .isTrue();
+                            assertThat(down.getStatus()).isEqualTo(Status.DOWN);
+                            assertThat(down.getDetails())
+                                    .containsEntry("reason", "the service did not answer within PT1S");
+                            assertThat(took)
+                                    .as("bounded by holdfast.health.timeout, not by the client's retries")
+                                    .isLessThan(Duration.ofSeconds(3));
+                        }
                     });
         } finally {
             own.close();

@@ -3,6 +3,8 @@ package io.holdfast.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.holdfast.LockClient;
+import io.holdfast.LockLostException;
 import io.holdfast.spring.integration.HoldfastLockRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -99,6 +101,26 @@ class LockRegistryTest {
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("lock keys must be non-blank strings, not 42 (java.lang.Integer)");
             assertThatThrownBy(() -> registry.obtain(" ")).isInstanceOf(IllegalArgumentException.class);
+        });
+    }
+
+    @Test
+    void aLockTakenAwayFailsItsUnlockIsCountedAsLostAndIsNotHeldAnyMore() {
+        node.run(a -> {
+            LockRegistry registry = a.getBean(LockRegistry.class);
+            MeterRegistry meters = a.getBean(MeterRegistry.class);
+            Lock lock = registry.obtain("revoked");
+            lock.lock();
+            assertThat(held(a)).isEqualTo(1.0);
+            try (LockClient operator = LockClient.open(server.uri)) {
+                assertThat(operator.admin().revoke("orders/revoked")).isEqualTo(1);
+            }
+            assertThatThrownBy(lock::unlock).isInstanceOf(LockLostException.class);
+            assertThat(ClusterExclusiveTest.lost(meters, "registry")).isEqualTo(1.0);
+            assertThat(held(a)).as("the hold is gone with the lease").isZero();
+            assertThat(lock.tryLock()).as("and the lock can be taken again").isTrue();
+            lock.unlock();
+            assertThat(held(a)).isZero();
         });
     }
 

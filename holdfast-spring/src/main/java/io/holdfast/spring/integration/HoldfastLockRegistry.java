@@ -2,6 +2,8 @@ package io.holdfast.spring.integration;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
+import io.holdfast.LockLostException;
+import io.holdfast.NotOwnerException;
 import io.holdfast.spring.LockObserver;
 import java.util.Iterator;
 import java.util.Map;
@@ -25,8 +27,9 @@ import org.springframework.integration.support.locks.LockRegistry;
  *
  * <p><b>Not guaranteed.</b> {@link Lock} has no notion of loss: if the session expires while a thread holds
  * the lock (a long GC pause), another node may take it and this thread is not told until {@code unlock()}
- * throws {@link io.holdfast.LockLostException}. Use {@link LockClient#lock} with a fencing token when the
- * protected resource can check one. Conditions are not supported.
+ * throws {@link LockLostException} (the hold is gone all the same, and the loss is counted in
+ * {@code holdfast.lock.lost{source=registry}} then, not at the moment it happened). Use {@link LockClient#lock}
+ * with a fencing token when the protected resource can check one. Conditions are not supported.
  *
  * <p><b>Failure story.</b> Two nodes aggregate messages for order 42 through {@code obtain("orders/42")}.
  * Node A is partitioned away while holding it; after the session TTL node B gets the lock and completes the
@@ -144,7 +147,23 @@ public class HoldfastLockRegistry implements LockRegistry {
 
         @Override
         public void unlock() {
-            delegate.unlock();
+            try {
+                delegate.unlock();
+            } catch (LockLostException e) {
+                // The view has dropped this thread's hold although the lease could not be given back.
+                released();
+                observer.lost(LockObserver.Source.REGISTRY);
+                throw e;
+            } catch (NotOwnerException e) {
+                throw e; // this thread held nothing: no hold to count down
+            } catch (RuntimeException e) {
+                released(); // the hold is dropped; the release may still reach the service (or expire)
+                throw e;
+            }
+            released();
+        }
+
+        private void released() {
             holds.decrementAndGet();
             observer.released(LockObserver.Source.REGISTRY);
         }

@@ -44,9 +44,21 @@ public final class HoldfastJobs {
      * @throws RuntimeException whatever {@code job} throws (the lock is given back first)
      */
     public static boolean runExclusively(LockClient client, String lockName, Duration wait, Runnable job) {
+        return runExclusively(client, lockName, wait, LockObserver.NONE, job);
+    }
+
+    /**
+     * As {@link #runExclusively(LockClient, String, Duration, Runnable)}, reporting the acquisition, the run or
+     * skip, and a loss to {@code observer}: pass the application's {@link io.holdfast.spring.HoldfastMetrics}
+     * bean to have the run measured like a {@link ClusterExclusive} job (tag {@code job} = {@code lockName}).
+     * The overloads without an observer measure nothing.
+     */
+    public static boolean runExclusively(
+            LockClient client, String lockName, Duration wait, LockObserver observer, Runnable job) {
         Objects.requireNonNull(job, "job");
+        Objects.requireNonNull(observer, "observer");
         try {
-            return run(client, lockName, AcquireOptions.waitUpTo(wait), LockObserver.NONE, lockName, () -> {
+            return run(client, lockName, AcquireOptions.waitUpTo(wait), observer, lockName, () -> {
                         job.run();
                         return null;
                     })
