@@ -42,6 +42,11 @@ final class LeaderDuties implements AutoCloseable {
     private boolean tickInFlight;
     /** Set by {@link #wake()} and by answers to what was proposed: look again before waiting. */
     private boolean woken;
+    /**
+     * While the duties thread waits: the cluster time (ms) at which it looks again by itself;
+     * {@link Long#MIN_VALUE} while it works.
+     */
+    private long sleepingUntil = Long.MIN_VALUE;
     /** The cluster clock's origin: (table time, ticker reading) when this node became leader. */
     private volatile long[] clockBase = {0, 0};
 
@@ -137,10 +142,28 @@ final class LeaderDuties implements AutoCloseable {
         tracker.remove(sessionId);
     }
 
-    /** The table's deadlines may have changed. */
+    /** Look again now: the table's deadlines or the sessions' may have changed. */
     synchronized void wake() {
         woken = true;
         notifyAll();
+    }
+
+    /**
+     * An entry was applied and the table's earliest deadline is now {@code nextDeadline} (cluster
+     * ms, {@link Long#MAX_VALUE} for none). The duties thread is woken only if it sleeps past that
+     * deadline: an entry that adds no earlier deadline (almost every acquire and release) costs no
+     * thread wake-up. While the thread works, it is told to look again before it sleeps.
+     */
+    synchronized void applied(long nextDeadline) {
+        if (!active) {
+            return; // a follower proposes nothing; start() wakes the thread when it leads
+        }
+        if (sleepingUntil == Long.MIN_VALUE) {
+            woken = true;
+        } else if (nextDeadline < sleepingUntil) {
+            woken = true;
+            notifyAll();
+        }
     }
 
     /**
@@ -175,7 +198,13 @@ final class LeaderDuties implements AutoCloseable {
             synchronized (this) {
                 try {
                     if (!woken && !closed) {
-                        wait(Math.max(1, Math.min(park, MAX_PARK_MILLIS)));
+                        long millis = Math.max(1, Math.min(park, MAX_PARK_MILLIS));
+                        sleepingUntil = clusterNow() + millis;
+                        try {
+                            wait(millis);
+                        } finally {
+                            sleepingUntil = Long.MIN_VALUE;
+                        }
                     }
                     woken = false;
                 } catch (InterruptedException e) {
@@ -237,6 +266,11 @@ final class LeaderDuties implements AutoCloseable {
             park = Math.min(park, TimeUnit.NANOSECONDS.toMillis(sessionNext - nowNanos) + 1);
         }
         return park;
+    }
+
+    /** Whether the duties thread is waiting for its next deadline (for tests). */
+    synchronized boolean isSleeping() {
+        return sleepingUntil != Long.MIN_VALUE;
     }
 
     @Override

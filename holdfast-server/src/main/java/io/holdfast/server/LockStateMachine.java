@@ -57,9 +57,16 @@ final class LockStateMachine extends BaseStateMachine {
     interface Hooks {
         /**
          * An entry was applied: its commands (null where damaged), their replies, and the events
-         * each command caused, all in the same order.
+         * each command caused, all in the same order; then the table's clock and its earliest
+         * deadline ({@link LockTable#nextDeadline()}) right after the entry, read under the apply
+         * lock so that the hook need not take it again.
          */
-        void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events);
+        void applied(
+                List<Command.Authored> commands,
+                List<Reply> replies,
+                List<List<Event>> events,
+                long tableNow,
+                long nextDeadline);
 
         void leaderReady();
 
@@ -193,6 +200,8 @@ final class LockStateMachine extends BaseStateMachine {
         List<Command.Authored> commands = List.of();
         List<Reply> replies = new ArrayList<>();
         List<List<Event>> events = new ArrayList<>();
+        long tableNow = 0;
+        long nextDeadline = Long.MAX_VALUE;
         try {
             commands = EntryCodec.decodeCommands(
                     entry.getStateMachineLogEntry().getLogData().toByteArray());
@@ -207,17 +216,21 @@ final class LockStateMachine extends BaseStateMachine {
                     events.add(caused);
                 }
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+                tableNow = table.now();
+                nextDeadline = table.nextDeadline();
             }
         } catch (RuntimeException | Error e) {
             LOG.error("Applying entry {} failed; answering with an error", entry.getIndex(), e);
             synchronized (lock) {
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+                tableNow = table.now();
+                nextDeadline = table.nextDeadline();
             }
         }
         Hooks h = hooks;
         if (h != null) {
             try {
-                h.applied(commands, replies, events);
+                h.applied(commands, replies, events, tableNow, nextDeadline);
             } catch (RuntimeException e) {
                 LOG.warn("Delivering the events of entry {} failed", entry.getIndex(), e);
             }

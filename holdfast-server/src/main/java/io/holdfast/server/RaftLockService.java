@@ -261,9 +261,13 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     // ------------------------------------------------------------------ state machine hooks
 
     @Override
-    public void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events) {
+    public void applied(
+            List<Command.Authored> commands,
+            List<Reply> replies,
+            List<List<Event>> events,
+            long tableNow,
+            long nextDeadline) {
         metrics.applied(commands, replies, events);
-        long tableNow = machine.read(io.holdfast.core.LockTable::now);
         if (tableNow != replicaClock[0]) {
             replicaClock = new long[] {tableNow, System.nanoTime()};
         }
@@ -291,7 +295,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                 }
             }
         }
-        duties.wake();
+        duties.applied(nextDeadline);
     }
 
     /**

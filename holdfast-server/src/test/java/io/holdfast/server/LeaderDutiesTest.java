@@ -80,4 +80,71 @@ class LeaderDutiesTest {
             closer.start();
         }
     }
+
+    /**
+     * The leader's duties thread sleeps until the table's next deadline (at most a second) and is
+     * woken by an applied entry only when that entry brings an earlier deadline. A wait that must
+     * time out 50 ms from now, queued while the thread sleeps, must be timed out on time, not when
+     * the thread happens to wake up: without the wake-up in {@link LeaderDuties#applied(long)} the
+     * Tick below comes about a second late and the test fails.
+     */
+    @Test
+    void anEarlierDeadlineWakesTheSleepingDutiesAndALaterOneDoesNot() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        LockStateMachine machine = new LockStateMachine();
+        List<Command> proposed = new CopyOnWriteArrayList<>();
+        CountDownLatch ticked = new CountDownLatch(1);
+        LeaderDuties duties = new LeaderDuties("n1", now::get, machine, command -> {
+            proposed.add(command);
+            if (command instanceof Command.Tick) {
+                ticked.countDown();
+            }
+            return CompletableFuture.completedFuture((Reply) Reply.Ok.INSTANCE);
+        });
+        try {
+            duties.start();
+            long t0 = duties.clusterNow();
+            // Two sessions, one holding "x"; a wait of 50 ms that nothing wakes the duties for yet.
+            apply(machine, new Command.OpenSession(t0, "session-a-0123456789", "a", 60_000, 0));
+            apply(machine, new Command.OpenSession(t0, "session-b-0123456789", "b", 60_000, 0));
+            apply(machine, acquire(t0, "session-a-0123456789", 0));
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(duties::isSleeping);
+            duties.applied(Long.MAX_VALUE); // no deadline at all: nothing to do, keeps sleeping
+            assertThat(duties.isSleeping()).isTrue();
+
+            Reply queued = apply(machine, acquire(t0, "session-b-0123456789", 50));
+            assertThat(queued).isInstanceOf(Reply.Queued.class);
+            now.addAndGet(TimeUnit.MILLISECONDS.toNanos(60)); // the wait's deadline has passed
+            long woke = System.nanoTime();
+            duties.applied(machine.read(io.holdfast.core.LockTable::nextDeadline));
+
+            assertThat(ticked.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - woke))
+                    .as("the Tick follows the entry at once, not at the duties' next look (up to 1 s later)")
+                    .isLessThan(500);
+            assertThat(proposed).hasOnlyElementsOfType(Command.Tick.class);
+        } finally {
+            duties.close();
+        }
+    }
+
+    private static Reply apply(LockStateMachine machine, Command command) {
+        return machine.read(table -> table.apply(command, event -> {}));
+    }
+
+    private static Command.Acquire acquire(long time, String session, long waitMillis) {
+        return new Command.Acquire(
+                time,
+                new Command.Invocation(session, 1, 1),
+                "x",
+                io.holdfast.LockMode.EXCLUSIVE,
+                1,
+                1,
+                1,
+                waitMillis,
+                0,
+                false);
+    }
 }
