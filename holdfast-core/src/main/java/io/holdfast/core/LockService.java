@@ -112,6 +112,16 @@ public interface LockService extends AutoCloseable {
     @Override
     void close();
 
+    /**
+     * Whether every future this service returns fails by itself, with {@link
+     * io.holdfast.UnavailableException}, when no answer came within the request timeout it was
+     * made with. A client then need not set a timer of its own on each request (on a small machine
+     * such a timer costs a thread wake-up per request). False unless an implementation says so.
+     */
+    default boolean boundsCalls() {
+        return false;
+    }
+
     /** Receives a session's events. Called on one thread at a time, in order; must not block. */
     interface Listener {
         void onEvent(Event event);

@@ -108,8 +108,12 @@ public final class ClientRuntime implements LockClient {
         RANDOM.nextBytes(id);
         this.sessionId = Base64.getUrlEncoder().withoutPadding().encodeToString(id);
         this.ttlNanos = options.sessionTtl().toNanos();
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(
-                LocalNode.daemon("holdfast-client-" + sessionId.substring(0, 6)));
+        java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(
+                1, LocalNode.daemon("holdfast-client-" + sessionId.substring(0, 6)));
+        // Every acquire sets a timer that is cancelled when the answer comes: drop those at once
+        // instead of keeping them queued until they would have fired (a wait may last minutes).
+        timers.setRemoveOnCancelPolicy(true);
+        this.scheduler = timers;
         this.callbacks =
                 Executors.newCachedThreadPool(LocalNode.daemon("holdfast-callbacks-" + sessionId.substring(0, 6)));
     }
@@ -367,7 +371,10 @@ public final class ClientRuntime implements LockClient {
             sent = CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"));
         } else {
             try {
-                sent = request.get().orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                sent = request.get();
+                if (!transport.boundsCalls()) {
+                    sent = sent.orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                }
             } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
             }
@@ -430,7 +437,7 @@ public final class ClientRuntime implements LockClient {
         // enough for a leader election.
         long noAnswerMillis = (tryOnly ? options.requestTimeout().toMillis() : waitMillis)
                 + options.requestTimeout().toMillis();
-        schedule(
+        java.util.concurrent.ScheduledFuture<?> noAnswer = schedule(
                 () -> {
                     if (!answered.get()) {
                         p.cancel(new UnavailableException("the service did not answer within the wait of "
@@ -441,6 +448,9 @@ public final class ClientRuntime implements LockClient {
                 noAnswerMillis);
         call(command).whenComplete((reply, error) -> {
             answered.set(true);
+            if (noAnswer != null) {
+                noAnswer.cancel(false);
+            }
             try {
                 if (error != null) {
                     p.cancel(unwrap(error)); // it may have been queued, or granted: withdraw it
@@ -462,7 +472,7 @@ public final class ClientRuntime implements LockClient {
         } else if (reply instanceof Reply.Queued) {
             // The service times the wait out; this is only a backstop for a lost event.
             long backstop = waitMillis + Math.max(2_000, options.sessionTtl().toMillis());
-            schedule(() -> recheck(p, command), backstop);
+            p.backstop(schedule(() -> recheck(p, command), backstop));
         } else if (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE) {
             p.cancel(failure(reply)); // the reply was lost on the way: the outcome is unknown
         } else {
@@ -639,11 +649,19 @@ public final class ClientRuntime implements LockClient {
         }
     }
 
-    void schedule(Runnable task, long delayMillis) {
+    /** Timers waiting on the client's timer thread (for tests: they must not pile up). */
+    int pendingTimers() {
+        return ((java.util.concurrent.ScheduledThreadPoolExecutor) scheduler)
+                .getQueue()
+                .size();
+    }
+
+    /** Runs the task after the delay on the client's timer thread; null if the client is closed. */
+    java.util.concurrent.ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
         try {
-            scheduler.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+            return scheduler.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // the client is closed; nothing more to do
+            return null; // the client is closed; nothing more to do
         }
     }
 

@@ -138,6 +138,12 @@ public final class GrpcTransport implements LockService {
         return call(HoldfastGrpc.getSubmitMethod(), request, true, Convert::fromProto);
     }
 
+    /** Every call carries a gRPC deadline of at most the call timeout, redirects included. */
+    @Override
+    public boolean boundsCalls() {
+        return true;
+    }
+
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
         return keepAlive(sessionId, callTimeout);

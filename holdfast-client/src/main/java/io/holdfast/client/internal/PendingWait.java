@@ -32,6 +32,8 @@ final class PendingWait {
 
     private boolean settled;
     private long grantedToken;
+    /** The timer that asks for the outcome if no event comes; cancelled when the wait settles. */
+    private java.util.concurrent.ScheduledFuture<?> backstop;
 
     PendingWait(ClientRuntime rt, long seq, String name, LockMode mode, int permits, long leaseMillis) {
         this.rt = rt;
@@ -75,8 +77,25 @@ final class PendingWait {
             return false;
         }
         settled = true;
+        if (backstop != null) {
+            backstop.cancel(false);
+            backstop = null;
+        }
         rt.settled(this, withdrawing);
         return true;
+    }
+
+    /** Keeps the backstop timer of a queued wait, to cancel it when the wait settles. */
+    void backstop(java.util.concurrent.ScheduledFuture<?> timer) {
+        synchronized (this) {
+            if (!settled) {
+                backstop = timer;
+                return;
+            }
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
     }
 
     void grant(long token) {
