@@ -8,7 +8,8 @@
 # three processes) on loopback ports 24653-24655 (cluster: 34653-36655), 20 s of scenario (b) to warm it
 # up, then scenarios (a) 1 client/1 lock, (b) 64 clients/64 locks, (c) 64 clients/1 lock, each for $DUR
 # (default 10s) after 3 s of warmup. One line per scenario: pairs/s, p50 and p99 of a pair in ms, the
-# servers' CPU (user + system, from /proc) in ms per pair, and the load average.
+# servers' and the load generator's CPU (user + system) in ms per pair over the measured window (./holdfast
+# bench --server-pid), and the load average.
 #
 # Example (a build saved before a change against the current one):
 #   cp holdfast-cli/target/holdfast.jar /tmp/before.jar    # ... change, rebuild ...
@@ -35,16 +36,14 @@ for r in $(seq 1 $rounds); do
     pids=$!; be=holdfast://127.0.0.1:24653
     for i in $(seq 1 100); do curl -sf localhost:24655/ready >/dev/null && break; sleep 0.2; done
   fi
-  cpu() { local t=0; for p in $pids; do t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }
   java $COPTS $xc -jar $cjv bench --backend $be --clients 64 --locks 64 --duration 20s --warmup 1s >/dev/null 2>&1
   IFS=';' read -ra scs <<<"$SCEN"
   for sc in "${scs[@]}"; do
     read -r nc nl tag <<<"$sc"
-    c0=$(cpu)
-    out=$(java $COPTS $xc -jar $cjv bench --backend $be --clients $nc --locks $nl --duration $DUR --warmup 3s 2>&1)
-    c1=$(cpu)
-    pairs=$(echo "$out" | awk '/^  pairs/{gsub(",","",$2); print $2}')
-    echo -e "round $r\t$label\t($tag)\t$(echo "$out" | awk '/throughput/{print $2}')/s\tp50 $(echo "$out" | awk '/^  pair /{print $2}')\tp99 $(echo "$out" | awk '/^  pair /{print $4}')\tcpu_ms/pair $(awk -v c=$((c1-c0)) -v p=${pairs:-0} -v d=${DUR%s} 'BEGIN{if(p>0) printf "%.3f", c*10/(p*(d+3)/d); else print "-"}')\tload $(cut -d' ' -f1 /proc/loadavg)"
+    out=$(java $COPTS $xc -jar $cjv bench --backend $be --clients $nc --locks $nl --duration $DUR --warmup 3s --plot none \
+      --server-pid "$(echo $pids | tr ' ' ',')" 2>&1)
+    cpu=$(echo "$out" | awk '/cpu per pair/{print "server_ms/pair " $8 "\tclient_ms/pair " $5}')
+    echo -e "round $r\t$label\t($tag)\t$(echo "$out" | awk '/throughput/{print $2}')/s\tp50 $(echo "$out" | awk '/^  pair /{print $2}')\tp99 $(echo "$out" | awk '/^  pair /{print $4}')\t$cpu\tload $(cut -d' ' -f1 /proc/loadavg)"
   done
   kill $pids; wait $pids 2>/dev/null; rm -rf $d
  done

@@ -19,7 +19,8 @@
 #      same way, waits until every member knows a leader, runs (a)(b)(c) with a backend URI naming
 #      all three members, and stops it.
 #   5. Prints one summary table (also kept as TSV in --out, default holdfast-bench/target/e2e-results.tsv),
-#      the servers' CPU time per pair of each scenario with the load average when it started (TSV next
+#      the load generator's and the servers' CPU per pair of each scenario (measured by ./holdfast bench
+#      --server-pid over the measured window) with the load average when it started (TSV next
 #      to it, e2e-results-cpu.tsv: on a shared, noisy machine CPU per pair is steadier than the rate),
 #      and the goals of issue 3 next to the figures.
 # Every process it starts is stopped on exit, Ctrl-C included (trap); the temporary data is removed.
@@ -142,47 +143,20 @@ scenarios() {
       c) args=(--clients "$clients" --locks 1) ;;
     esac
     say "$setup ($s): ${args[*]}"
-    local load ticks
+    local load
     load=$(cut -d' ' -f1 /proc/loadavg)
-    ticks=$(server_ticks)
     HOLDFAST_SKIP_BUILD=1 HOLDFAST_JAVA_OPTS="$bench_opts" \
       ./holdfast bench --backend "$backend" "${args[@]}" --duration "$duration" --warmup "$warmup" \
-      --tsv "$out" --label "$setup ($s)" || echo "e2e.sh: ./holdfast bench exited $?" >&2
-    cpu_line "$setup ($s)" $(($(server_ticks) - ticks)) "$load"
+      --tsv "$out" --label "$setup ($s)" --server-pid "$(IFS=,; echo "${pids[*]}")" ||
+      echo "e2e.sh: ./holdfast bench exited $?" >&2
+    cpu_line "$load"
   done
 }
 
-# server_ticks: CPU time (user + system, in clock ticks) the running servers have used so far.
-server_ticks() {
-  local pid total=0 f
-  for pid in "${pids[@]}"; do
-    f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) || continue
-    total=$((total + ${f% *} + ${f#* }))
-  done
-  echo "$total"
-}
-
-# seconds DURATION: 250ms, 20s, 2m as seconds (a decimal).
-seconds() {
-  case $1 in
-    *ms) awk -v v="${1%ms}" 'BEGIN { print v / 1000 }' ;;
-    *s) echo "${1%s}" ;;
-    *m) awk -v v="${1%m}" 'BEGIN { print v * 60 }' ;;
-    *h) awk -v v="${1%h}" 'BEGIN { print v * 3600 }' ;;
-    *) echo "$1" ;;
-  esac
-}
-
-# cpu_line LABEL TICKS LOAD: the servers' CPU per pair of the last run into $cpu_out. The CPU window
-# includes the run's warm-up, so the pairs measured are scaled by (warmup + duration) / duration.
+# cpu_line LOAD: the last run's CPU per pair (measured by ./holdfast bench over the measured window
+# only: the load generator's own, and the servers' it was given with --server-pid) into $cpu_out.
 cpu_line() {
-  local pairs
-  pairs=$(tail -n 1 "$out" | cut -f5)
-  awk -v label="$1" -v ticks="$2" -v hz="$(getconf CLK_TCK)" -v pairs="$pairs" -v load="$3" \
-    -v d="$(seconds "$duration")" -v w="$(seconds "$warmup")" 'BEGIN {
-      ms = ticks * 1000 / hz; n = pairs * (d + w) / d
-      printf "%s\t%.1f\t%s\t%s\n", label, ms / 1000, (n > 0 ? sprintf("%.3f", ms / n) : "-"), load
-    }' >>"$cpu_out"
+  tail -n 1 "$out" | awk -F'\t' -v load="$1" '{ printf "%s\t%s\t%s\t%s\n", $1, $(NF - 1), $NF, load }' >>"$cpu_out"
 }
 
 say "building the CLI"
@@ -190,7 +164,7 @@ say "building the CLI"
 mkdir -p -- "$(dirname -- "$out")"
 rm -f -- "$out"
 cpu_out="${out%.tsv}-cpu.tsv"
-printf 'label\tserver_cpu_s\tserver_cpu_ms_per_pair\tload_at_start\n' >"$cpu_out"
+printf 'label\tclient_cpu_ms_per_pair\tserver_cpu_ms_per_pair\tload_at_start\n' >"$cpu_out"
 mode=fsync
 ((${#fsync_flag[@]} == 0)) || mode=no-fsync
 
@@ -217,7 +191,7 @@ fi
 
 say "summary ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), duration $duration after $warmup warmup, servers warmed $server_warmup; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 cut -f1,5-12,15 "$out" | column -t -s $'\t'
-printf '\nServer CPU (all server processes, user + system; per pair approximate, see cpu_line):\n' >&2
+printf '\nCPU per pair in the measured window (load generator; all server processes; user + system):\n' >&2
 column -t -s $'\t' "$cpu_out"
 cat >&2 <<EOF
 

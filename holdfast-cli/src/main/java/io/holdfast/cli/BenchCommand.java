@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -96,6 +98,14 @@ final class BenchCommand implements Callable<Integer> {
     Path plot;
 
     @Option(
+            names = "--server-pid",
+            paramLabel = "PID",
+            split = ",",
+            description = "Server processes on this machine whose CPU time to report per pair, next to this"
+                    + " command's own (repeat, or PID,PID,...).")
+    List<Long> serverPids = new ArrayList<>();
+
+    @Option(
             names = "--progress",
             negatable = true,
             description = "A progress line on stderr (default: when it is a" + " terminal).")
@@ -105,8 +115,10 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         String uri = backend.uri();
         LoadSettings settings;
+        io.holdfast.bench.load.CpuMeter meter;
         try {
             settings = new LoadSettings(uri, clients, locks == null ? clients : locks, duration, warmup, acquireWait);
+            meter = io.holdfast.bench.load.CpuMeter.of(serverPids);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
@@ -114,7 +126,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = progress != null ? progress : System.console() != null;
-        LoadReport report = new LoadGenerator(settings).run(t -> {
+        LoadReport report = new LoadGenerator(settings, meter).run(t -> {
             if (showProgress) {
                 err.print("\r" + LoadGenerator.progressLine(t, settings));
                 err.flush();

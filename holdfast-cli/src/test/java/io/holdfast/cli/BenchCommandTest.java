@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,5 +66,62 @@ class BenchCommandTest {
     void badCountsAreUsageErrors() {
         assertThat(bench("--backend", "mem:", "--clients", "2", "--locks", "3")).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("--locks must be between 1 and the number of clients (2)");
+    }
+
+    /**
+     * CPU per pair: this process's own, and the named server processes' (read from the operating system). A busy
+     * process shows CPU, an idle one none: the figure is that process's, not this one's.
+     */
+    @Test
+    void reportsTheCpuPerPairOfTheClientAndOfTheNamedServers(@TempDir Path dir) throws Exception {
+        Process busy = new ProcessBuilder("sh", "-c", "while :; do :; done").start();
+        Process idle = new ProcessBuilder("sleep", "60").start();
+        try {
+            Path tsv = dir.resolve("cpu.tsv");
+            for (Process server : List.of(busy, idle)) {
+                int exit = bench(
+                        "--backend",
+                        "mem:bench-cpu",
+                        "--clients",
+                        "2",
+                        "--duration",
+                        "1s",
+                        "--warmup",
+                        "0s",
+                        "--plot",
+                        "none",
+                        "--tsv",
+                        tsv.toString(),
+                        "--server-pid",
+                        Long.toString(server.pid()));
+                assertThat(exit).as(err.toString()).isZero();
+            }
+            assertThat(out.toString())
+                    .contains("cpu per pair")
+                    .contains("client ")
+                    .contains(" ms, servers ");
+            List<String> lines = Files.readAllLines(tsv);
+            assertThat(lines.get(0)).endsWith("\tclient_cpu_ms_per_pair\tserver_cpu_ms_per_pair");
+            String[] busyRow = lines.get(1).split("\t");
+            String[] idleRow = lines.get(2).split("\t");
+            assertThat(Double.parseDouble(busyRow[busyRow.length - 2]))
+                    .as("client CPU")
+                    .isPositive();
+            assertThat(Double.parseDouble(busyRow[busyRow.length - 1]))
+                    .as("a busy server's CPU")
+                    .isPositive();
+            assertThat(Double.parseDouble(idleRow[idleRow.length - 1]))
+                    .as("an idle server's CPU")
+                    .isZero();
+        } finally {
+            busy.destroyForcibly();
+            idle.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aServerPidThatIsNoProcessIsAUsageError() {
+        assertThat(bench("--backend", "mem:", "--server-pid", "999999999")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--server-pid 999999999 is no running process on this machine");
     }
 }

@@ -47,6 +47,7 @@ public final class LoadGenerator {
             double elapsedSeconds, double totalSeconds, boolean warmup, double rate, double p99Ms, long errors) {}
 
     private final LoadSettings settings;
+    private final CpuMeter cpu;
     private final String runId = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     private final Recorder pairs = new Recorder(3);
     private final Recorder acquires = new Recorder(3);
@@ -55,7 +56,13 @@ public final class LoadGenerator {
     private volatile boolean stopping;
 
     public LoadGenerator(LoadSettings settings) {
+        this(settings, CpuMeter.of(List.of()));
+    }
+
+    /** A load run that also reports the CPU per pair of this process and of the servers {@code cpu} measures. */
+    public LoadGenerator(LoadSettings settings, CpuMeter cpu) {
         this.settings = settings;
+        this.cpu = cpu;
     }
 
     /** Runs the load; {@code progress} is called from this thread about once a second. */
@@ -157,6 +164,7 @@ public final class LoadGenerator {
         long t0 = System.nanoTime();
         start.countDown();
         long measuredFrom = warmupNanos == 0 ? t0 : -1;
+        CpuMeter.Sample cpuFrom = cpu.sample();
         long lastTick = t0;
         long nextTick = t0 + TimeUnit.SECONDS.toNanos(1);
         while (true) {
@@ -190,13 +198,15 @@ public final class LoadGenerator {
             }
             if (inWarmup && now >= t0 + warmupNanos) {
                 measuredFrom = now;
+                cpuFrom = cpu.sample();
                 errors = new ConcurrentHashMap<>();
             } else if (!inWarmup && now >= t0 + endNanos) {
                 stopping = true;
+                CpuMeter.CpuUse used = CpuMeter.perPair(cpuFrom, cpu.sample(), pairTotal.getTotalCount());
                 Map<String, Long> seen = new TreeMap<>();
                 errors.forEach((k, v) -> seen.put(k, v.sum()));
                 return new LoadReport(
-                        settings, (now - measuredFrom) / 1e9, pairTotal, acquireTotal, releaseTotal, seen);
+                        settings, (now - measuredFrom) / 1e9, pairTotal, acquireTotal, releaseTotal, seen, used);
             }
         }
     }
@@ -250,6 +260,29 @@ public final class LoadGenerator {
                 t.errors());
     }
 
+    /**
+     * Reads {@code 123} or {@code 123,456}.
+     *
+     * @throws IllegalArgumentException for anything but positive process ids
+     */
+    public static List<Long> parsePids(String text) {
+        List<Long> pids = new ArrayList<>();
+        for (String part : text.split(",", -1)) {
+            long pid;
+            try {
+                pid = Long.parseLong(part.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        "--server-pid takes process ids such as 1234 or 1234,1240, not '" + text + "'");
+            }
+            if (pid <= 0) {
+                throw new IllegalArgumentException("--server-pid takes positive process ids, not " + pid);
+            }
+            pids.add(pid);
+        }
+        return pids;
+    }
+
     /** Appends {@code report} as one line to a TSV file, with a header if the file is new. */
     public static void appendTsv(Path file, String label, LoadReport report) throws IOException {
         StringBuilder text = new StringBuilder();
@@ -261,7 +294,7 @@ public final class LoadGenerator {
     }
 
     private static final String USAGE = "usage: LoadGenerator --backend URI [--clients N] [--locks M] [--duration 20s]"
-            + " [--warmup 5s] [--wait 30s] [--label NAME] [--tsv FILE]";
+            + " [--warmup 5s] [--wait 30s] [--label NAME] [--tsv FILE] [--server-pid PID[,PID...]]";
 
     /** Command-line entry point; see the class comment. Exit code 0, 1 on errors during the run, 64 bad usage. */
     public static void main(String[] args) throws Exception {
@@ -273,7 +306,9 @@ public final class LoadGenerator {
         Duration duration = Duration.ofSeconds(20);
         Duration warmup = Duration.ofSeconds(5);
         Duration wait = Duration.ofSeconds(30);
+        List<Long> serverPids = new ArrayList<>();
         LoadSettings settings;
+        CpuMeter meter;
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -294,10 +329,12 @@ public final class LoadGenerator {
                     case "--wait" -> wait = LoadSettings.parseDuration(v);
                     case "--label" -> label = v;
                     case "--tsv" -> tsv = Path.of(v);
+                    case "--server-pid" -> serverPids.addAll(parsePids(v));
                     default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
             settings = new LoadSettings(backend, clients, locks == null ? clients : locks, duration, warmup, wait);
+            meter = CpuMeter.of(serverPids);
         } catch (IllegalArgumentException e) {
             System.err.println("LoadGenerator: " + e.getMessage() + "\n" + USAGE);
             System.exit(64);
@@ -305,7 +342,7 @@ public final class LoadGenerator {
         }
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         boolean terminal = System.console() != null;
-        LoadReport report = new LoadGenerator(settings).run(t -> {
+        LoadReport report = new LoadGenerator(settings, meter).run(t -> {
             if (terminal) {
                 System.err.print("\r" + progressLine(t, settings));
                 System.err.flush();

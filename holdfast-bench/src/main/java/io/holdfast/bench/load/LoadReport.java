@@ -22,7 +22,8 @@ public record LoadReport(
         Histogram pair,
         Histogram acquire,
         Histogram release,
-        Map<String, Long> errors) {
+        Map<String, Long> errors,
+        CpuMeter.CpuUse cpu) {
 
     /** Pairs completed in the measured window. */
     public long pairs() {
@@ -72,6 +73,12 @@ public record LoadReport(
         row(out, "pair", pair);
         row(out, "  acquire", acquire);
         row(out, "  release", release);
+        out.printf(
+                Locale.ROOT,
+                "  %-12s client %s ms, servers %s ms%n",
+                "cpu per pair",
+                fmt(cpu.clientMsPerPair(), 3),
+                Double.isNaN(cpu.serverMsPerPair()) ? "- (give --server-pid)" : fmt(cpu.serverMsPerPair(), 3));
         if (errors.isEmpty()) {
             out.printf(Locale.ROOT, "  %-12s none%n", "errors");
         } else {
@@ -115,7 +122,9 @@ public record LoadReport(
                 "max_ms",
                 "acquire_p50_ms",
                 "release_p50_ms",
-                "errors");
+                "errors",
+                "client_cpu_ms_per_pair",
+                "server_cpu_ms_per_pair");
     }
 
     /** One tab-separated line for scripts. */
@@ -136,6 +145,8 @@ public record LoadReport(
                 fmt(maxMs(pair), 2),
                 fmt(ms(acquire, 50), 2),
                 fmt(ms(release, 50), 2),
-                errors.isEmpty() ? "0" : errorCount() + " " + errors);
+                errors.isEmpty() ? "0" : errorCount() + " " + errors,
+                fmt(cpu.clientMsPerPair(), 4),
+                fmt(cpu.serverMsPerPair(), 4));
     }
 }
