@@ -7,11 +7,17 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -22,17 +28,41 @@ import java.util.concurrent.TimeUnit;
  * <p>Signals go through {@code kill(1)}: SIGKILL ({@link #kill()}), SIGSTOP ({@link #pause()}),
  * SIGCONT ({@link #resume()}), SIGTERM ({@link #terminate(Duration)}). A paused process stays
  * paused until resumed; {@link #close()} resumes it first so that it can die.
+ *
+ * <p><b>Start-up.</b> A run starts ten JVMs or so, and a restart fault starts more; on two cores
+ * most of a start is loading and verifying the same few thousand classes (gRPC, Netty, Ratis).
+ * When {@link #useClassArchives(Path)} names a directory, children share an AppCDS archive per
+ * kind (main class and JVM options): the first child of a kind writes one when it exits cleanly
+ * ({@code -XX:ArchiveClassesAtExit}), later ones map it ({@code -XX:SharedArchiveFile}). The
+ * archive's name carries the JDK and the class path's files (size, time), so a rebuilt jar or
+ * another JDK never uses a stale one; a child killed while writing one leaves none. What the
+ * children run is the same either way: an archive only saves the class loading.
  */
 final class Child implements AutoCloseable {
+    /** The archive kinds some child is writing now (one writer per kind). */
+    private static final Set<String> WRITING = ConcurrentHashMap.newKeySet();
+
+    private static volatile Path archiveDir;
+
     private final String name;
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final PrintWriter stdin;
     private volatile boolean paused;
 
-    private Child(String name, Process process, Path log) {
+    /** The archive this child writes at exit (a temporary name, and the name it then gets), or null. */
+    private final Path archiveWritten;
+
+    private final Path archiveTarget;
+    private final String archiveKind;
+    private boolean archiveSettled;
+
+    private Child(String name, Process process, Path log, String archiveKind, Path written, Path target) {
         this.name = name;
         this.process = process;
+        this.archiveKind = archiveKind;
+        this.archiveWritten = written;
+        this.archiveTarget = target;
         this.stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
         Thread reader = new Thread(() -> pump(log), "verify-" + name + "-out");
         reader.setDaemon(true);
@@ -48,15 +78,134 @@ final class Child implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
+        String classPath = System.getProperty("java.class.path");
+        String kind = archiveKind(jvmArgs, mainClass, classPath);
+        Path written = null;
+        Path target = null;
+        if (kind != null) {
+            target = archiveDir.resolve(kind + ".jsa");
+            if (Files.isRegularFile(target)) {
+                cmd.add("-XX:SharedArchiveFile=" + target);
+            } else if (WRITING.add(kind)) {
+                Files.createDirectories(archiveDir);
+                written = archiveDir.resolve(
+                        kind + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
+                cmd.add("-XX:ArchiveClassesAtExit=" + written);
+            } else {
+                kind = null; // another child of this kind is writing it: start without
+                target = null;
+            }
+            // the JVM's own warnings (an archive it cannot use, say) go to the log, not the protocol
+            cmd.add("-Xlog:disable");
+            cmd.add("-Xlog:all=warning:stderr");
+        }
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath);
         cmd.add(mainClass);
         cmd.addAll(args);
         Files.createDirectories(log.getParent());
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
-        return new Child(name, pb.start(), log);
+        Process process;
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            if (written != null) {
+                WRITING.remove(kind);
+            }
+            throw e;
+        }
+        return new Child(name, process, log, written == null ? null : kind, written, target);
+    }
+
+    /**
+     * Children started from now on share class archives in {@code dir} (see the class comment);
+     * null: none.
+     */
+    static void useClassArchives(Path dir) {
+        archiveDir = dir;
+    }
+
+    /**
+     * The archive name for this kind of child, or null when archives are off or the class path has
+     * anything but jar files (the JVM archives classes from jars only): the main class, a digest of
+     * the JDK, the options that shape the archive (not the -D properties) and every jar's path, size
+     * and time.
+     */
+    private static String archiveKind(List<String> jvmArgs, String mainClass, String classPath) {
+        Path dir = archiveDir;
+        if (dir == null || classPath == null || classPath.isEmpty()) {
+            return null;
+        }
+        StringBuilder key = new StringBuilder()
+                .append(System.getProperty("java.home"))
+                .append('|')
+                .append(System.getProperty("java.vm.version"));
+        for (String a : jvmArgs) {
+            if (!a.startsWith("-D")) {
+                key.append('|').append(a);
+            }
+        }
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            Path jar = Path.of(entry);
+            try {
+                if (!entry.endsWith(".jar") || !Files.isRegularFile(jar)) {
+                    return null;
+                }
+                key.append('|')
+                        .append(jar.toAbsolutePath())
+                        .append(':')
+                        .append(Files.size(jar))
+                        .append(':')
+                        .append(Files.getLastModifiedTime(jar).toMillis());
+            } catch (IOException e) {
+                return null;
+            }
+        }
+        try {
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256").digest(key.toString().getBytes(StandardCharsets.UTF_8));
+            return mainClass.substring(mainClass.lastIndexOf('.') + 1) + "-"
+                    + HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Once the child is gone: the archive it wrote at a clean exit takes its name; one that a
+     * SIGKILL or a crash may have cut short is deleted, and the next child of its kind writes it
+     * again.
+     */
+    private synchronized void settleArchive(boolean killed) {
+        if (archiveWritten == null || archiveSettled || process.isAlive()) {
+            return;
+        }
+        archiveSettled = true;
+        try {
+            // exit codes above 128 are signals: 143 is the SIGTERM the JVM shut down on (it writes
+            // the archive on that way out); any other (SIGKILL, a crash) may have cut it short
+            int code = process.exitValue();
+            boolean clean = !killed && (code < 128 || code == 143);
+            if (clean && Files.isRegularFile(archiveWritten) && Files.size(archiveWritten) > 0) {
+                Files.move(
+                        archiveWritten,
+                        archiveTarget,
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.deleteIfExists(archiveWritten);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(archiveWritten);
+            } catch (IOException ignored) {
+                // a stray temporary file; never used
+            }
+        } finally {
+            WRITING.remove(archiveKind);
+        }
     }
 
     private void pump(Path log) {
@@ -138,6 +287,7 @@ final class Child implements AutoCloseable {
         }
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
+        settleArchive(true);
     }
 
     /** SIGSTOP: the process stops running until {@link #resume()}. */
@@ -168,6 +318,7 @@ final class Child implements AutoCloseable {
         if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
             kill();
         }
+        settleArchive(false);
     }
 
     private boolean signal(String sig) {
@@ -193,6 +344,8 @@ final class Child implements AutoCloseable {
         try {
             if (process.isAlive()) {
                 terminate(Duration.ofSeconds(5));
+            } else {
+                settleArchive(false); // it exited by itself (a worker after "close")
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

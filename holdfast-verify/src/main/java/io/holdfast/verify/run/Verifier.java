@@ -100,6 +100,12 @@ public final class Verifier {
                     .orElseThrow(() -> new IllegalArgumentException(
                             "unknown scenario '" + options.scenario() + "' (see --list-scenarios)")));
         }
+        // Child JVMs share class archives kept next to the run directories (see Child); off with
+        // -Dholdfast.verify.classArchives=false.
+        Child.useClassArchives(
+                Boolean.parseBoolean(System.getProperty("holdfast.verify.classArchives", "true"))
+                        ? options.outDir().resolve("cds")
+                        : null);
         int failed = 0;
         List<String> verdicts = new ArrayList<>();
         for (Scenario s : scenarios) {
