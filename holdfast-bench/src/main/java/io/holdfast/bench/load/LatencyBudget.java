@@ -253,22 +253,19 @@ public final class LatencyBudget {
         List<Long> pids = new ArrayList<>();
         CpuMeter meter;
         try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("-h") || a.equals("--help")) {
-                    System.out.println(USAGE);
-                    return;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(a + " needs a value");
-                }
-                String v = args[++i];
-                switch (a) {
+            List<String[]> options = OptionPairs.read(args);
+            if (options == null) {
+                System.out.println(USAGE);
+                return;
+            }
+            for (String[] option : options) {
+                String v = option[1];
+                switch (option[0]) {
                     case "--backend" -> backend = v;
                     case "--duration" -> duration = LoadSettings.parseDuration(v);
                     case "--warmup" -> warmup = LoadSettings.parseDuration(v);
                     case "--server-pid" -> pids.addAll(LoadGenerator.parsePids(v));
-                    default -> throw new IllegalArgumentException("unknown option " + a);
+                    default -> throw new IllegalArgumentException("unknown option " + option[0]);
                 }
             }
             if (backend == null || !backend.startsWith("holdfast://")) {

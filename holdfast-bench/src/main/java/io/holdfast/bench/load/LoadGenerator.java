@@ -310,17 +310,14 @@ public final class LoadGenerator {
         LoadSettings settings;
         CpuMeter meter;
         try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("-h") || a.equals("--help")) {
-                    System.out.println(USAGE);
-                    return;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(a + " needs a value");
-                }
-                String v = args[++i];
-                switch (a) {
+            List<String[]> options = OptionPairs.read(args);
+            if (options == null) {
+                System.out.println(USAGE);
+                return;
+            }
+            for (String[] option : options) {
+                String v = option[1];
+                switch (option[0]) {
                     case "--backend" -> backend = v;
                     case "--clients" -> clients = Integer.parseInt(v);
                     case "--locks" -> locks = Integer.parseInt(v);
@@ -330,7 +327,7 @@ public final class LoadGenerator {
                     case "--label" -> label = v;
                     case "--tsv" -> tsv = Path.of(v);
                     case "--server-pid" -> serverPids.addAll(parsePids(v));
-                    default -> throw new IllegalArgumentException("unknown option " + a);
+                    default -> throw new IllegalArgumentException("unknown option " + option[0]);
                 }
             }
             settings = new LoadSettings(backend, clients, locks == null ? clients : locks, duration, warmup, wait);
