@@ -32,6 +32,10 @@ import java.util.Set;
  * holdfast://10.0.0.1:4653?ca=certs/ca.pem&cert=certs/client.pem&key=certs/client-key.pem} checks
  * each server's certificate against the CA (and its host name against the certificate) and
  * presents this client's certificate; see {@link #tls(String)}.
+ *
+ * <p>With {@code transport=frames} the URI names the members' frame ports ({@code holdfast server
+ * --frame-port}), and the same calls go over plain frames instead of HTTP/2: plaintext only; see
+ * {@link #frames(String)}.
  */
 public final class HoldfastProvider implements LockProvider {
     private static final String SCHEME = "holdfast://";
@@ -51,7 +55,9 @@ public final class HoldfastProvider implements LockProvider {
 
     @Override
     public LockClient open(String uri, ClientOptions options) {
-        GrpcTransport transport = new GrpcTransport(members(uri), options.requestTimeout(), tls(uri), token(uri));
+        GrpcTransport transport = frames(uri)
+                ? GrpcTransport.overFrames(members(uri), options.requestTimeout())
+                : new GrpcTransport(members(uri), options.requestTimeout(), tls(uri), token(uri));
         try {
             return ClientRuntime.open("holdfast", transport, options, CAPABILITIES);
         } catch (RuntimeException | Error e) {
@@ -132,6 +138,7 @@ public final class HoldfastProvider implements LockProvider {
         }
         params.remove("token");
         params.remove("token-file");
+        params.remove("transport");
         String on = params.remove("tls");
         if (on != null && !on.equals("true") && !on.equals("false")) {
             throw new InvalidArgumentException("tls is true or false in a holdfast URI, not '" + on + "'");
@@ -152,7 +159,42 @@ public final class HoldfastProvider implements LockProvider {
         }
     }
 
-    private static final List<String> PARAMETERS = List.of("tls", "ca", "cert", "key", "token", "token-file");
+    private static final List<String> PARAMETERS =
+            List.of("tls", "ca", "cert", "key", "token", "token-file", "transport");
+
+    /**
+     * Whether a {@code holdfast://} URI asks for the framed transport: {@code transport=frames}
+     * (the members' addresses are then their frame ports, {@code --frame-port}); {@code
+     * transport=grpc}, the default, is gRPC over HTTP/2 on the client port. Frames are plaintext
+     * and carry no token.
+     *
+     * @throws InvalidArgumentException for another value, or frames beside TLS or a token
+     */
+    public static boolean frames(String uri) {
+        String token = token(uri); // checks every parameter
+        String transport = null;
+        int query = uri.indexOf('?');
+        if (query >= 0) {
+            for (String pair : uri.substring(query + 1).split("&", -1)) {
+                if (pair.startsWith("transport=")) {
+                    transport = pair.substring("transport=".length());
+                }
+            }
+        }
+        if (transport == null || transport.equals("grpc")) {
+            return false;
+        }
+        if (!transport.equals("frames")) {
+            throw new InvalidArgumentException(
+                    "transport is grpc or frames in a holdfast URI, not '" + transport + "'");
+        }
+        if (tls(uri) != null || token != null) {
+            throw new InvalidArgumentException(
+                    "transport=frames is plaintext only: leave out TLS and tokens, or use transport=grpc (" + uri
+                            + ")");
+        }
+        return true;
+    }
 
     /**
      * The bearer token of a {@code holdfast://} URI, or null: {@code token=TOKEN}, or {@code

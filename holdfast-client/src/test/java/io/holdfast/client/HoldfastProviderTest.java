@@ -14,6 +14,24 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class HoldfastProviderTest {
     @Test
+    void theTransportIsGrpcUnlessTheUriAsksForFramesWhichArePlaintextOnly() {
+        assertThat(HoldfastProvider.frames("holdfast://h:4656?transport=frames"))
+                .isTrue();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653")).isFalse();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653?transport=grpc&tls=true"))
+                .isFalse();
+        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4653?transport=quic"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("transport is grpc or frames");
+        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&tls=true"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("plaintext only");
+        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&transport=grpc"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("repeated");
+    }
+
+    @Test
     void aUriNamesTheMembersInOrderWithoutDuplicates() {
         assertThat(HoldfastProvider.members("holdfast://10.0.0.1:4653,db-2.example:5653,[::1]:6653,10.0.0.1:4653/"))
                 .containsExactly(

@@ -4,6 +4,7 @@ import io.holdfast.Ticker;
 import io.holdfast.core.LockService;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.protocol.TlsFiles;
+import io.holdfast.protocol.frame.FrameServer;
 import io.holdfast.protocol.server.Authenticator;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.File;
@@ -65,6 +66,7 @@ public final class HoldfastServer implements AutoCloseable {
     private final List<AutoCloseable> endpoints = new ArrayList<>();
     private volatile int httpPort = -1;
     private volatile int clientPort = -1;
+    private volatile int framePort = -1;
 
     private final ServerMetrics metrics;
 
@@ -115,6 +117,9 @@ public final class HoldfastServer implements AutoCloseable {
         }
         if (config.httpPort() > 0) {
             checkPortFree(config.bindHost(), config.httpPort(), "HTTP");
+        }
+        if (config.framePort() > 0) {
+            checkPortFree(config.bindHost(), config.framePort(), "frame");
         }
         List<RaftPeer> peers = new ArrayList<>();
         Map<RaftPeerId, String> clientAddresses = new HashMap<>();
@@ -179,6 +184,9 @@ public final class HoldfastServer implements AutoCloseable {
                                     config.auth().tokens(), config.auth().required()));
             server.clientPort = grpc.port();
             server.addEndpoint(grpc);
+            if (config.framePort() >= 0) {
+                server.startFrames(grpc);
+            }
         } catch (RuntimeException e) {
             server.close();
             throw new StartupException(
@@ -297,6 +305,38 @@ public final class HoldfastServer implements AutoCloseable {
                             + ")",
                     e);
         }
+    }
+
+    /**
+     * Serves the client port's calls over frames too (the same service: its event streams and
+     * interceptors). A leader hint there names the leader's client address shifted by this node's
+     * offset between the two ports; with either port chosen by the system there is no offset to
+     * apply, and hints are left out (a client then tries the next member it knows).
+     */
+    private void startFrames(HoldfastGrpcServer grpc) {
+        Integer shift =
+                config.framePort() == 0 || config.clientPort() == 0 ? null : config.framePort() - config.clientPort();
+        java.util.function.UnaryOperator<String> hint = shift == null ? null : address -> shifted(address, shift);
+        FrameServer frames = FrameServer.start(
+                config.bindHost(), config.framePort(), grpc.definition(), hint, HoldfastGrpcServer.MAX_INBOUND_BYTES);
+        framePort = frames.port();
+        addEndpoint(frames);
+    }
+
+    /** {@code host:port} with the port moved by {@code shift}, or null if it is not such an address. */
+    static String shifted(String address, int shift) {
+        int colon = address.lastIndexOf(':');
+        try {
+            int port = Integer.parseInt(address.substring(colon + 1)) + shift;
+            return colon > 0 && port > 0 && port <= 65_535 ? address.substring(0, colon + 1) + port : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The frame port actually bound, or -1 without one. */
+    public int framePort() {
+        return framePort;
     }
 
     /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */

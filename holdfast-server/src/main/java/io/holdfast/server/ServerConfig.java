@@ -30,6 +30,11 @@ import java.util.regex.Pattern;
  * @param clientAuth whether clients must present a certificate (with {@code tls} only)
  * @param auth how clients prove who they are and the access rules to start with; null for none
  *     (every client is served without an identity)
+ * @param framePort the port of the framed transport for clients ({@link
+ *     io.holdfast.protocol.frame.FrameServer}: the client port's calls without HTTP/2, plaintext
+ *     only), 0 for any free port, -1 for none (the default). Leader hints on it name the leader's
+ *     client address shifted by this node's {@code framePort - clientPort}, so members of a
+ *     cluster use the same offset.
  */
 public record ServerConfig(
         String nodeId,
@@ -42,7 +47,8 @@ public record ServerConfig(
         Duration electionTimeoutMin,
         TlsFiles tls,
         TlsFiles.ClientAuth clientAuth,
-        Auth auth) {
+        Auth auth,
+        int framePort) {
 
     /**
      * Client authentication.
@@ -99,7 +105,36 @@ public record ServerConfig(
                 electionTimeoutMin,
                 null,
                 TlsFiles.ClientAuth.NONE,
-                null);
+                null,
+                -1);
+    }
+
+    /** A node with TLS and authentication as given, and no frame port. */
+    public ServerConfig(
+            String nodeId,
+            Map<String, Peer> peers,
+            Path dataDir,
+            String bindHost,
+            int clientPort,
+            int httpPort,
+            boolean fsync,
+            Duration electionTimeoutMin,
+            TlsFiles tls,
+            TlsFiles.ClientAuth clientAuth,
+            Auth auth) {
+        this(
+                nodeId,
+                peers,
+                dataDir,
+                bindHost,
+                clientPort,
+                httpPort,
+                fsync,
+                electionTimeoutMin,
+                tls,
+                clientAuth,
+                auth,
+                -1);
     }
 
     public ServerConfig {
@@ -126,6 +161,14 @@ public record ServerConfig(
         checkPort("client port", clientPort, true);
         if (httpPort != -1) {
             checkPort("HTTP port", httpPort, true);
+        }
+        if (framePort != -1) {
+            checkPort("frame port", framePort, true);
+            if (tls != null) {
+                throw new IllegalArgumentException(
+                        "the frame port is plaintext only: leave it out on a node with TLS (its clients use the"
+                                + " client port)");
+            }
         }
         if (electionTimeoutMin == null || electionTimeoutMin.toMillis() < 50) {
             throw new IllegalArgumentException("election timeout must be at least 50ms");
@@ -158,7 +201,8 @@ public record ServerConfig(
                 electionTimeoutMin,
                 tls,
                 clientAuth,
-                auth);
+                auth,
+                framePort);
     }
 
     /** This configuration with client authentication (see {@link Auth}). */
@@ -174,7 +218,25 @@ public record ServerConfig(
                 electionTimeoutMin,
                 tls,
                 clientAuth,
-                auth);
+                auth,
+                framePort);
+    }
+
+    /** This configuration with a frame port (see the record's parameters; -1 for none). */
+    public ServerConfig withFramePort(int framePort) {
+        return new ServerConfig(
+                nodeId,
+                peers,
+                dataDir,
+                bindHost,
+                clientPort,
+                httpPort,
+                fsync,
+                electionTimeoutMin,
+                tls,
+                clientAuth,
+                auth,
+                framePort);
     }
 
     /** This node's own addresses. */

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Nested;
 
 /**
  * The provider contract suite against the replicated lock service through the {@code holdfast://}
- * provider over gRPC: one node over plaintext, and a three-node cluster named whole in the URI
+ * provider over gRPC: one node over plaintext (and the same node over frames), and a three-node cluster named whole in the URI
  * over TLS with client certificates and access control on. (A plaintext three-node run was dropped for CI time: the
  * two differ only in the channel's credentials, which the one-node run covers for plaintext.)
  */
@@ -79,6 +79,31 @@ class RaftContractTests {
         @BeforeAll
         static void start() throws Exception {
             CLUSTER[0] = new TestCluster(1);
+            CLUSTER[0].awaitLeader(Duration.ofSeconds(20));
+        }
+
+        @AfterAll
+        static void stop() throws Exception {
+            CLUSTER[0].close();
+        }
+
+        @Override
+        protected ProviderFixture fixture() {
+            return fixtureFor(CLUSTER);
+        }
+    }
+
+    /**
+     * One node, reached over frames ({@code transport=frames}): the same calls as over gRPC
+     * without HTTP/2, so the same contract.
+     */
+    @Nested
+    class OneNodeOverFrames extends LockProviderContract {
+        private static final TestCluster[] CLUSTER = new TestCluster[1];
+
+        @BeforeAll
+        static void start() throws Exception {
+            CLUSTER[0] = TestCluster.overFrames(1);
             CLUSTER[0].awaitLeader(Duration.ofSeconds(20));
         }
 

@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * The {@link LockService} of a Holdfast cluster, reached over gRPC (plaintext or TLS).
+ * The {@link LockService} of a Holdfast cluster, reached over gRPC (plaintext or TLS), or with the
+ * same calls over frames ({@link #overFrames}: {@link io.holdfast.protocol.frame.FrameChannel}).
  *
  * <p><b>For maintainers.</b> The transport keeps one channel per member it knows (the addresses it
  * was given, plus leaders that members named) and a belief of which member leads. Every call goes
@@ -68,7 +69,9 @@ public final class GrpcTransport implements LockService {
 
     private final List<Member> members = new CopyOnWriteArrayList<>();
     private final Duration callTimeout;
-    private final ChannelCredentials credentials;
+    /** Makes the channel to a member: gRPC over HTTP/2 (Netty), or over frames. */
+    private final Function<MemberAddress, ManagedChannel> channels;
+
     private final ScheduledExecutorService scheduler;
     private final Map<String, EventStream> streams = new ConcurrentHashMap<>();
     private volatile Member leader;
@@ -79,7 +82,7 @@ public final class GrpcTransport implements LockService {
      * @param callTimeout the deadline of each call, redirects included
      */
     public GrpcTransport(List<MemberAddress> addresses, Duration callTimeout) {
-        this(addresses, callTimeout, null);
+        this(addresses, callTimeout, (TlsFiles) null);
     }
 
     /**
@@ -101,28 +104,70 @@ public final class GrpcTransport implements LockService {
      *     without TLS (it would cross the network in the clear)
      */
     public GrpcTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls, String token) {
+        this(addresses, callTimeout, nettyChannels(tls, token));
+    }
+
+    /**
+     * The same calls carried over {@link io.holdfast.protocol.frame.Frames} (plaintext TCP, no
+     * HTTP/2) to each member's frame port, which the addresses name.
+     *
+     * @param addresses the members' frame addresses; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     */
+    public static GrpcTransport overFrames(List<MemberAddress> addresses, Duration callTimeout) {
+        return new GrpcTransport(
+                addresses,
+                callTimeout,
+                a -> new io.holdfast.protocol.frame.FrameChannel(a.host(), a.port(), MAX_INBOUND_BYTES));
+    }
+
+    private GrpcTransport(
+            List<MemberAddress> addresses, Duration callTimeout, Function<MemberAddress, ManagedChannel> channels) {
         if (addresses.isEmpty()) {
             throw new InvalidArgumentException("a Holdfast cluster needs at least one member address");
         }
+        this.callTimeout = callTimeout;
+        this.channels = channels;
+        for (MemberAddress a : addresses) {
+            if (members.stream().noneMatch(m -> m.address.equals(a))) {
+                members.add(new Member(a, channels.apply(a)));
+            }
+        }
+        this.leader = members.get(0);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(LocalNode.daemon("holdfast-grpc-events"));
+    }
+
+    /** Netty channels with these credentials; checks them first. */
+    private static Function<MemberAddress, ManagedChannel> nettyChannels(TlsFiles tls, String token) {
         if (token != null && tls == null) {
             throw new InvalidArgumentException("a bearer token is only sent over TLS (add ca=FILE or tls=true)");
         }
-        this.callTimeout = callTimeout;
+        ChannelCredentials credentials;
         try {
             ChannelCredentials channel = tls == null ? null : tls.channelCredentials();
-            this.credentials = token == null
+            credentials = token == null
                     ? channel
                     : io.grpc.CompositeChannelCredentials.create(channel, new BearerToken(token));
         } catch (IllegalArgumentException e) {
             throw new InvalidArgumentException(e.getMessage(), e);
         }
-        for (MemberAddress a : addresses) {
-            if (members.stream().noneMatch(m -> m.address.equals(a))) {
-                members.add(new Member(a, credentials));
-            }
-        }
-        this.leader = members.get(0);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(LocalNode.daemon("holdfast-grpc-events"));
+        return address -> nettyChannel(address, credentials);
+    }
+
+    private static ManagedChannel nettyChannel(MemberAddress address, ChannelCredentials credentials) {
+        NettyChannelBuilder builder = credentials == null
+                ? NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext()
+                : NettyChannelBuilder.forAddress(address.host(), address.port(), credentials);
+        return builder
+                // Answers are handled on the I/O thread that read them, not handed to a pool:
+                // a hop per call costs a context switch (measured: about a quarter of the
+                // client's CPU). What runs there only completes futures and updates state; the
+                // runtime hands everything that runs caller code to its callback threads.
+                .directExecutor()
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .maxInboundMessageSize(MAX_INBOUND_BYTES)
+                .build();
     }
 
     // ------------------------------------------------------------------------------ LockService
@@ -306,22 +351,9 @@ public final class GrpcTransport implements LockService {
         final MemberAddress address;
         final ManagedChannel channel;
 
-        Member(MemberAddress address, ChannelCredentials credentials) {
+        Member(MemberAddress address, ManagedChannel channel) {
             this.address = address;
-            NettyChannelBuilder builder = credentials == null
-                    ? NettyChannelBuilder.forAddress(address.host(), address.port())
-                            .usePlaintext()
-                    : NettyChannelBuilder.forAddress(address.host(), address.port(), credentials);
-            this.channel = builder
-                    // Answers are handled on the I/O thread that read them, not handed to a pool:
-                    // a hop per call costs a context switch (measured: about a quarter of the
-                    // client's CPU). What runs there only completes futures and updates state; the
-                    // runtime hands everything that runs caller code to its callback threads.
-                    .directExecutor()
-                    .keepAliveTime(10, TimeUnit.SECONDS)
-                    .keepAliveTimeout(5, TimeUnit.SECONDS)
-                    .maxInboundMessageSize(MAX_INBOUND_BYTES)
-                    .build();
+            this.channel = channel;
         }
 
         @Override
@@ -386,7 +418,7 @@ public final class GrpcTransport implements LockService {
             if (closed || members.size() >= MAX_MEMBERS) {
                 return null;
             }
-            Member added = new Member(address, credentials);
+            Member added = new Member(address, channels.apply(address));
             members.add(added);
             return added;
         }

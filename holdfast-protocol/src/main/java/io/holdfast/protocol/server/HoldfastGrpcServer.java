@@ -39,12 +39,15 @@ public final class HoldfastGrpcServer implements AutoCloseable {
 
     private final Server server;
     private final HoldfastGrpcService service;
+    private final io.grpc.ServerServiceDefinition definition;
     private final String host;
     private final int port;
 
-    private HoldfastGrpcServer(Server server, HoldfastGrpcService service, String host) {
+    private HoldfastGrpcServer(
+            Server server, HoldfastGrpcService service, io.grpc.ServerServiceDefinition definition, String host) {
         this.server = server;
         this.service = service;
+        this.definition = definition;
         this.host = host;
         this.port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
     }
@@ -96,10 +99,9 @@ public final class HoldfastGrpcServer implements AutoCloseable {
         NettyServerBuilder builder = tls == null
                 ? NettyServerBuilder.forAddress(address)
                 : NettyServerBuilder.forAddress(address, tls.serverCredentials(clientAuth));
-        Server server = builder.addService(
-                        authenticator == null
-                                ? service.bindService()
-                                : ServerInterceptors.intercept(service, authenticator))
+        io.grpc.ServerServiceDefinition definition =
+                authenticator == null ? service.bindService() : ServerInterceptors.intercept(service, authenticator);
+        Server server = builder.addService(definition)
                 // Calls run on the transport's I/O threads, not on a pool: the backend returns
                 // futures at once, and each hop to a pool thread costs a context switch per call
                 // (on 2 cores, the largest single CPU cost of a request; see docs/benchmarks-e2e.md).
@@ -124,7 +126,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
             }
             throw new UncheckedIOException("cannot listen on " + where + ": " + e.getMessage(), e);
         }
-        return new HoldfastGrpcServer(server, service, host);
+        return new HoldfastGrpcServer(server, service, definition, host);
     }
 
     /**
@@ -154,6 +156,15 @@ public final class HoldfastGrpcServer implements AutoCloseable {
     /** The address clients use, as {@code host:port}. */
     public String address() {
         return host + ":" + port();
+    }
+
+    /**
+     * The service as this server serves it, interceptors included: for another transport of the
+     * same calls ({@link io.holdfast.protocol.frame.FrameServer}), which then shares its event
+     * streams and its authentication.
+     */
+    public io.grpc.ServerServiceDefinition definition() {
+        return definition;
     }
 
     /** The service, for counters and tests. */

@@ -41,26 +41,41 @@ class HoldfastGrpcServiceTest {
             new Command.Release(0, new Command.Invocation("session-0123456789", 1, 1), "orders/42", 7);
     private static final String SESSION = "session-0123456789";
 
-    private final ScriptedLockService backend = new ScriptedLockService();
+    final ScriptedLockService backend = new ScriptedLockService();
     private HoldfastGrpcService service;
-    private Server server;
+    private AutoCloseable server;
     private ManagedChannel channel;
     private HoldfastGrpc.HoldfastBlockingStub stub;
 
     @BeforeEach
     void start() throws Exception {
-        String name = InProcessServerBuilder.generateName();
         service = new HoldfastGrpcService(backend);
-        server =
-                InProcessServerBuilder.forName(name).addService(service).build().start();
-        channel = InProcessChannelBuilder.forName(name).build();
+        channel = connect(service.bindService());
         stub = HoldfastGrpc.newBlockingStub(channel);
     }
 
+    /**
+     * Serves {@code service} and returns a channel to it; {@link #server} is closed after each
+     * test. Here gRPC in-process; {@code FramedServiceTest} runs every test over frames.
+     */
+    ManagedChannel connect(io.grpc.ServerServiceDefinition definition) throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        Server s = InProcessServerBuilder.forName(name)
+                .addService(definition)
+                .build()
+                .start();
+        server = s::shutdownNow;
+        return InProcessChannelBuilder.forName(name).build();
+    }
+
+    void serving(AutoCloseable server) {
+        this.server = server;
+    }
+
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         channel.shutdownNow();
-        server.shutdownNow();
+        server.close();
     }
 
     @Test

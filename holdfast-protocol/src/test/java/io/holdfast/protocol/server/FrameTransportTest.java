@@ -1,0 +1,244 @@
+package io.holdfast.protocol.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.holdfast.core.Command;
+import io.holdfast.core.NotLeaderException;
+import io.holdfast.core.Reply;
+import io.holdfast.protocol.Convert;
+import io.holdfast.protocol.GrpcErrors;
+import io.holdfast.protocol.frame.FrameChannel;
+import io.holdfast.protocol.frame.FrameServer;
+import io.holdfast.protocol.frame.Frames;
+import io.holdfast.protocol.v1.CommandRequest;
+import io.holdfast.protocol.v1.EventMessage;
+import io.holdfast.protocol.v1.EventsRequest;
+import io.holdfast.protocol.v1.HoldfastGrpc;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What the framed transport does beyond gRPC's calls: hostile bytes, deadlines, lost connections. */
+class FrameTransportTest {
+    private static final CommandRequest RELEASE =
+            Convert.toProto(new Command.Release(0, new Command.Invocation("session-0123456789", 1, 1), "orders/42", 7));
+
+    private final ScriptedLockService backend = new ScriptedLockService();
+    private final HoldfastGrpcService service = new HoldfastGrpcService(backend);
+    private FrameServer server;
+    private FrameChannel channel;
+
+    @BeforeEach
+    void start() {
+        server = FrameServer.start("127.0.0.1", 0, service.bindService(), a -> "frames-of-" + a, 1 << 20);
+        channel = new FrameChannel("127.0.0.1", server.port(), 16 << 20);
+    }
+
+    @AfterEach
+    void stop() {
+        channel.shutdownNow();
+        server.close();
+    }
+
+    private HoldfastGrpc.HoldfastBlockingStub stub() {
+        return HoldfastGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    }
+
+    private void answers() {
+        backend.submit = c -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        assertThat(Convert.fromProto(stub().submit(RELEASE))).isEqualTo(Reply.Ok.INSTANCE);
+    }
+
+    /** Sends raw bytes on a new connection; returns true if the server then closed it. */
+    private boolean closedAfter(byte[] bytes) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(bytes);
+            s.getOutputStream().flush();
+            return s.getInputStream().read() == -1;
+        }
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteBuffer b = ByteBuffer.allocate(
+                java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum());
+        for (byte[] p : parts) {
+            b.put(p);
+        }
+        return b.array();
+    }
+
+    @Test
+    void bytesThatAreNoFramesCloseThatConnectionAndTheServerGoesOnServing() throws IOException {
+        answers();
+        assertThat(closedAfter("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))
+                .isTrue();
+        assertThat(closedAfter(concat(
+                        Frames.PREFACE,
+                        ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array())))
+                .as("a frame larger than the limit")
+                .isTrue();
+        assertThat(closedAfter(
+                        concat(Frames.PREFACE, ByteBuffer.allocate(4).putInt(3).array())))
+                .as("a frame shorter than its header")
+                .isTrue();
+        assertThat(closedAfter(concat(
+                        Frames.PREFACE,
+                        ByteBuffer.allocate(13)
+                                .putInt(9)
+                                .put((byte) 99)
+                                .putLong(1)
+                                .array())))
+                .as("a frame of an unknown type")
+                .isTrue();
+        assertThat(closedAfter(concat(
+                        Frames.PREFACE,
+                        ByteBuffer.allocate(15)
+                                .putInt(11)
+                                .put(Frames.CALL)
+                                .putLong(1)
+                                .putShort((short) 500)
+                                .array())))
+                .as("a call whose method name runs past its frame")
+                .isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.connectionCount() == 1);
+        answers();
+    }
+
+    @Test
+    void anUnknownMethodOrABodyThatIsNoRequestIsAnsweredWithAStatusOnTheSameConnection() throws IOException {
+        MethodDescriptor<CommandRequest, ?> unknown = HoldfastGrpc.getSubmitMethod().toBuilder()
+                .setFullMethodName("holdfast.v1.Holdfast/NoSuchMethod")
+                .build();
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5_000);
+            OutputStream out = s.getOutputStream();
+            out.write(Frames.PREFACE);
+            write(out, Frames.call(7, unknown, RELEASE));
+            assertThat(readClose(s.getInputStream(), 7).getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+
+            ByteBuffer garbage = Frames.call(8, HoldfastGrpc.getSubmitMethod(), RELEASE);
+            garbage.put(garbage.limit() - 1, (byte) 0xff); // the request's last byte: no longer protobuf
+            write(out, garbage);
+            Status status = readClose(s.getInputStream(), 8);
+            assertThat(status.getCode()).isIn(Status.Code.INVALID_ARGUMENT);
+        }
+        answers();
+    }
+
+    private static void write(OutputStream out, ByteBuffer frame) throws IOException {
+        out.write(frame.array(), frame.position(), frame.remaining());
+        out.flush();
+    }
+
+    private static Status readClose(InputStream raw, long call) throws IOException {
+        DataInputStream in = new DataInputStream(raw);
+        int length = in.readInt();
+        assertThat(in.readByte()).isEqualTo(Frames.CLOSE);
+        assertThat(in.readLong()).isEqualTo(call);
+        byte[] body = new byte[length - 9];
+        in.readFully(body);
+        try {
+            return Frames.status(ByteBuffer.wrap(body));
+        } catch (Frames.FrameException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void aCallWithoutAnswerEndsAtItsDeadline() {
+        backend.submit = c -> new CompletableFuture<>(); // never answers
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> HoldfastGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(200, TimeUnit.MILLISECONDS)
+                        .submit(RELEASE))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        answers(); // the connection is still good
+    }
+
+    @Test
+    void leaderHintsAreRewrittenForThisTransport() {
+        backend.submit = c -> CompletableFuture.failedFuture(new NotLeaderException("follower", "10.0.0.2:4653"));
+        assertThatThrownBy(() -> stub().submit(RELEASE)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(e.getTrailers().get(GrpcErrors.LEADER)).isEqualTo("frames-of-10.0.0.2:4653");
+        });
+    }
+
+    @Test
+    void aClientThatGoesAwayHasItsEventStreamCancelledAndItsSubscriptionDropped() {
+        FrameChannel other = new FrameChannel("127.0.0.1", server.port(), 16 << 20);
+        java.util.List<EventMessage> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HoldfastGrpc.newStub(other)
+                .events(EventsRequest.newBuilder().setSessionId("s-1").build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(EventMessage value) {
+                        messages.add(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                });
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> messages.size() == 1 && messages.get(0).hasStarted());
+        assertThat(backend.listeners).containsKey("s-1");
+        other.shutdownNow(); // the connection closes without a cancel
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.log.contains("unsubscribe s-1"));
+        assertThat(service.streamCount()).isZero();
+    }
+
+    @Test
+    void callsInFlightFailUnavailableWhenTheServerGoesAndTheNextCallConnectsAgain() throws Exception {
+        answers();
+        int port = server.port();
+        backend.submit = c -> new CompletableFuture<>(); // never answers
+        CompletableFuture<Throwable> failure = new CompletableFuture<>();
+        HoldfastGrpc.newStub(channel).submit(RELEASE, new StreamObserver<>() {
+            @Override
+            public void onNext(io.holdfast.protocol.v1.ReplyMessage value) {}
+
+            @Override
+            public void onError(Throwable t) {
+                failure.complete(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                failure.complete(null);
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.connectionCount() == 1);
+        server.close();
+        Throwable t = failure.get(5, TimeUnit.SECONDS);
+        assertThat(Status.fromThrowable(t).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThatThrownBy(() -> stub().submit(RELEASE))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+
+        server = FrameServer.start("127.0.0.1", port, service.bindService(), null, 1 << 20);
+        answers();
+    }
+}
