@@ -40,7 +40,7 @@ import java.util.function.UnaryOperator;
  * state machine's, for a write), straight to the socket without blocking: what the socket does not
  * take at once is queued and written by the server thread when the socket drains. Nothing a client
  * sends stops the server: a connection that breaks the format, sends a frame larger than {@code
- * maxFrame}, or leaves more than {@value #MAX_QUEUED_BYTES} bytes of answers unread is closed, and
+ * maxFrame}, or leaves more answers unread than its limit is closed, and
  * its calls are cancelled (an event stream's subscription is dropped, as when a gRPC client
  * cancels).
  *
@@ -56,13 +56,14 @@ public final class FrameServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FrameServer.class.getName());
 
     /** Answers queued for one connection beyond what its socket takes, before it is closed. */
-    static final int MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+    public static final long MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
     private final ServerSocketChannel listener;
     private final Selector selector;
     private final ServerServiceDefinition service;
     private final UnaryOperator<String> leaderHint;
     private final int maxFrame;
+    private final long maxQueued;
     private final Thread thread;
     private final Map<Connection, Boolean> connections = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -72,12 +73,14 @@ public final class FrameServer implements AutoCloseable {
             Selector selector,
             ServerServiceDefinition service,
             UnaryOperator<String> leaderHint,
-            int maxFrame) {
+            int maxFrame,
+            long maxQueued) {
         this.listener = listener;
         this.selector = selector;
         this.service = service;
         this.leaderHint = leaderHint;
         this.maxFrame = maxFrame;
+        this.maxQueued = maxQueued;
         this.thread = new Thread(this::run, "holdfast-frames");
         this.thread.setDaemon(true);
     }
@@ -97,6 +100,20 @@ public final class FrameServer implements AutoCloseable {
      */
     public static FrameServer start(
             String host, int port, ServerServiceDefinition service, UnaryOperator<String> leaderHint, int maxFrame) {
+        return start(host, port, service, leaderHint, maxFrame, MAX_QUEUED_BYTES);
+    }
+
+    /**
+     * Starts serving as {@link #start(String, int, ServerServiceDefinition, UnaryOperator, int)},
+     * closing a connection that leaves more than {@code maxQueued} bytes of answers unread.
+     */
+    public static FrameServer start(
+            String host,
+            int port,
+            ServerServiceDefinition service,
+            UnaryOperator<String> leaderHint,
+            int maxFrame,
+            long maxQueued) {
         Objects.requireNonNull(service, "service");
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
@@ -109,7 +126,7 @@ public final class FrameServer implements AutoCloseable {
             listener.configureBlocking(false);
             Selector selector = Selector.open();
             listener.register(selector, SelectionKey.OP_ACCEPT);
-            FrameServer server = new FrameServer(listener, selector, service, leaderHint, maxFrame);
+            FrameServer server = new FrameServer(listener, selector, service, leaderHint, maxFrame, maxQueued);
             server.thread.start();
             return server;
         } catch (IOException e) {
@@ -365,8 +382,8 @@ public final class FrameServer implements AutoCloseable {
                 }
                 queued.add(frame);
                 queuedBytes += frame.remaining();
-                if (queuedBytes > MAX_QUEUED_BYTES) {
-                    closeLater("more than " + MAX_QUEUED_BYTES + " bytes of answers left unread");
+                if (queuedBytes > maxQueued) {
+                    closeLater("more than " + maxQueued + " bytes of answers left unread");
                     return;
                 }
                 key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);

@@ -210,6 +210,32 @@ class FrameTransportTest {
     }
 
     @Test
+    void aClientThatStopsReadingIsCutOffAtItsLimitAndItsSubscriptionDropped() throws Exception {
+        try (FrameServer small = FrameServer.start("127.0.0.1", 0, service.bindService(), null, 1 << 20, 64 * 1024);
+                Socket s = new Socket("127.0.0.1", small.port())) {
+            s.setReceiveBufferSize(4 * 1024);
+            OutputStream out = s.getOutputStream();
+            out.write(Frames.PREFACE);
+            write(
+                    out,
+                    Frames.call(
+                            1,
+                            HoldfastGrpc.getEventsMethod(),
+                            EventsRequest.newBuilder().setSessionId("s-slow").build()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> backend.listeners.containsKey("s-slow"));
+            // This client never reads: the socket's buffers fill, then the server's queue.
+            io.holdfast.core.LockService.Listener listener = backend.listeners.get("s-slow");
+            String name = "x".repeat(1_000);
+            for (int i = 0; i < 20_000 && small.connectionCount() > 0; i++) {
+                listener.onEvent(new io.holdfast.core.Event.WaitTimedOut("s-slow", i, name));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> small.connectionCount() == 0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> backend.log.contains("unsubscribe s-slow"));
+        }
+        answers(); // the other server, and this test's client, are untouched
+    }
+
+    @Test
     void callsInFlightFailUnavailableWhenTheServerGoesAndTheNextCallConnectsAgain() throws Exception {
         answers();
         int port = server.port();
