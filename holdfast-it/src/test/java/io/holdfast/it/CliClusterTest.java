@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,16 +59,34 @@ class CliClusterTest {
         }
     }
 
+    /** The lock processes' class archives, one per backend scheme (see {@link ClassArchive}). */
+    private static final Map<String, ClassArchive> ARCHIVES = new ConcurrentHashMap<>();
+
     private static List<String> java(String... args) {
+        return java(List.of(), args);
+    }
+
+    private static List<String> java(List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m",
                 "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-jar",
-                JAR));
+                "-XX:TieredStopAtLevel=1"));
+        cmd.addAll(jvmOptions);
+        cmd.add("-jar");
+        cmd.add(JAR);
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    private static ClassArchive archiveFor(String uri) {
+        return ARCHIVES.computeIfAbsent(uri.substring(0, uri.indexOf(':')), scheme -> {
+            try {
+                return new ClassArchive(Path.of("target", "cds"), "lock-" + scheme, Path.of(JAR));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     /** Starts three nodes; returns the client URI naming all of them. */
@@ -143,14 +163,28 @@ class CliClusterTest {
         List<Integer> codes = java.util.Collections.synchronizedList(new ArrayList<>());
         for (int p = 0; p < procs; p++) {
             Thread t = new Thread(() -> {
+                ClassArchive archive = archiveFor(uri);
                 for (int r = 0; r < rounds; r++) {
                     try {
-                        ProcessBuilder pb = new ProcessBuilder(
-                                java("lock", "it/counter", "--wait", "120s", "--backend", uri, "--", "sh", "-c", body));
+                        ClassArchive.Start start = archive.next();
+                        ProcessBuilder pb = new ProcessBuilder(java(
+                                start.jvmOptions(),
+                                "lock",
+                                "it/counter",
+                                "--wait",
+                                "120s",
+                                "--backend",
+                                uri,
+                                "--",
+                                "sh",
+                                "-c",
+                                body));
                         pb.environment().put("F", file.toString());
                         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
                         Process proc = pb.start();
-                        codes.add(proc.waitFor(180, TimeUnit.SECONDS) ? proc.exitValue() : -1);
+                        int code = proc.waitFor(180, TimeUnit.SECONDS) ? proc.exitValue() : -1;
+                        archive.exited(start, code);
+                        codes.add(code);
                     } catch (IOException | InterruptedException e) {
                         codes.add(-2);
                     }

@@ -52,9 +52,7 @@ class RaftContractTests {
 
             @Override
             public void stopStore() {
-                for (int i = 0; i < cluster[0].size(); i++) {
-                    cluster[0].stop(i);
-                }
+                cluster[0].stopAll();
             }
 
             @Override

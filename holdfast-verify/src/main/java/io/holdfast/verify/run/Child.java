@@ -42,6 +42,18 @@ final class Child implements AutoCloseable {
     /** The archive kinds some child is writing now (one writer per kind). */
     private static final Set<String> WRITING = ConcurrentHashMap.newKeySet();
 
+    /** How long a child asked to stop may take to exit before it is killed. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
+    /**
+     * How long a child that writes a class archive at its exit may take: dumping tens of megabytes
+     * of classes takes seconds on a busy machine, and a child killed while writing leaves none.
+     */
+    private static final Duration ARCHIVE_STOP_GRACE = Duration.ofSeconds(60);
+
+    /** Children asked to stop whose exit {@link #closeInBackground} waits for. */
+    private static final List<Thread> CLOSING = new ArrayList<>();
+
     private static volatile Path archiveDir;
 
     private final String name;
@@ -339,11 +351,41 @@ final class Child implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes these children ({@link #close()}: SIGTERM, SIGKILL after the grace) on a thread of
+     * their own, so that the caller can go on while they shut down. {@link #awaitBackgroundCloses()}
+     * waits for every one.
+     */
+    static void closeInBackground(List<Child> children) {
+        children.forEach(Child::requestStop); // all at once
+        List<Child> copy = List.copyOf(children);
+        Thread t = new Thread(
+                () -> copy.forEach(Child::close), "verify-close-" + (copy.isEmpty() ? "none" : copy.get(0).name));
+        synchronized (CLOSING) {
+            CLOSING.add(t);
+        }
+        t.start();
+    }
+
+    /** Waits until every {@link #closeInBackground} has closed its children. */
+    static void awaitBackgroundCloses() throws InterruptedException {
+        while (true) {
+            Thread t;
+            synchronized (CLOSING) {
+                if (CLOSING.isEmpty()) {
+                    return;
+                }
+                t = CLOSING.remove(0);
+            }
+            t.join();
+        }
+    }
+
     @Override
     public void close() {
         try {
             if (process.isAlive()) {
-                terminate(Duration.ofSeconds(5));
+                terminate(archiveWritten == null ? STOP_GRACE : ARCHIVE_STOP_GRACE);
             } else {
                 settleArchive(false); // it exited by itself (a worker after "close")
             }

@@ -7,6 +7,8 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What happens after the faults have healed: the workload stops and gives everything back, the
@@ -18,6 +20,12 @@ import java.util.List;
 final class FinalPhase {
     private static final Duration ASK = Duration.ofSeconds(30);
     private static final long PROBE_WAIT_MILLIS = 10_000;
+
+    /** How long the hand-off probe waits to see its waiter queued before releasing anyway. */
+    private static final Duration QUEUE_WAIT = Duration.ofSeconds(5);
+
+    /** The waiters in a {@code peek-state} answer ({@code name:holders/waiters}). */
+    private static final Pattern HOLDERS_WAITERS = Pattern.compile(":\\d+/(\\d+)");
 
     private final Workers workers;
     private final History.Writer harness;
@@ -101,12 +109,29 @@ final class FinalPhase {
             return;
         }
         workers.send(b, "final-acquire " + lock + " LOCK " + PROBE_WAIT_MILLIS);
-        Thread.sleep(500);
+        awaitQueued(a, lock);
         workers.ask(a, "final-release " + lock, ASK, "OK", "FAIL");
         String waited = workers.expect(b, ASK, "OK", "FAIL");
         if (waited.startsWith("OK")) {
             workers.ask(b, "final-release " + lock, ASK, "OK", "FAIL");
         }
+    }
+
+    /**
+     * Waits until the service shows a waiter queued on {@code lock} (asked through {@code who}), so
+     * that the release that follows is a hand-off; after {@link #QUEUE_WAIT} it goes on regardless
+     * (b is then granted when its request arrives, which the checker also sees).
+     */
+    private void awaitQueued(String who, String lock) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + QUEUE_WAIT.toNanos();
+        do {
+            String peek = workers.ask(who, "peek-state " + lock, ASK, "STATE-END");
+            Matcher m = HOLDERS_WAITERS.matcher(peek);
+            if (m.find() && Integer.parseInt(m.group(1)) > 0) {
+                return;
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
     }
 
     private void note(String what, String problem) {

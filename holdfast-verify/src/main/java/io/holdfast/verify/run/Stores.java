@@ -84,6 +84,8 @@ final class Stores implements AutoCloseable {
 
     @Override
     public void close() {
+        fenced.requestStop(); // both at once, then wait for each
+        unfenced.requestStop();
         fenced.close();
         unfenced.close();
     }

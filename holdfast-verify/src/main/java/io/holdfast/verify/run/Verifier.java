@@ -108,12 +108,16 @@ public final class Verifier {
                         : null);
         int failed = 0;
         List<String> verdicts = new ArrayList<>();
-        for (Scenario s : scenarios) {
-            boolean ok = runOne(s, options);
-            verdicts.add(String.format("  %-28s %s", s.name(), ok ? "PASS" : "FAIL"));
-            if (!ok) {
-                failed++;
+        try {
+            for (Scenario s : scenarios) {
+                boolean ok = runOne(s, options);
+                verdicts.add(String.format("  %-28s %s", s.name(), ok ? "PASS" : "FAIL"));
+                if (!ok) {
+                    failed++;
+                }
             }
+        } finally {
+            Child.awaitBackgroundCloses(); // the nodes of the last runs, still shutting down
         }
         if (scenarios.size() > 1) {
             out.println();
