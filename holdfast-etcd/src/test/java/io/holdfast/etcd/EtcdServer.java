@@ -1,9 +1,9 @@
 package io.holdfast.etcd;
 
+import io.holdfast.testkit.FreePorts;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -64,7 +64,8 @@ final class EtcdServer {
             List<EtcdServer> members = new ArrayList<>();
             for (int i = 0; i < size; i++) {
                 Path dir = Files.createTempDirectory(base.toAbsolutePath(), "data-");
-                members.add(new EtcdServer(binary, size == 1 ? "default" : "m" + i, dir, freePort(), freePort()));
+                members.add(new EtcdServer(
+                        binary, size == 1 ? "default" : "m" + i, dir, FreePorts.next(), FreePorts.next()));
             }
             String initial = String.join(
                     ",",
@@ -222,12 +223,5 @@ final class EtcdServer {
         }
         throw new IllegalStateException(
                 "etcd did not become healthy within " + atMost + " (last: " + last + "); see " + logFile);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
     }
 }

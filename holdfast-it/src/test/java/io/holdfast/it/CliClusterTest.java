@@ -3,8 +3,8 @@ package io.holdfast.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.holdfast.testkit.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -53,10 +53,9 @@ class CliClusterTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    /** A port for a server to bind later ({@link FreePorts}: no other socket is given it meanwhile). */
+    private static int freePort() {
+        return FreePorts.next();
     }
 
     /** The lock processes' class archives, one per backend scheme (see {@link ClassArchive}). */

@@ -1,9 +1,9 @@
 package io.holdfast.redis;
 
+import io.holdfast.testkit.FreePorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -92,11 +92,8 @@ final class EmbeddedRedis {
         throw new IllegalStateException("Redis on port " + port + " did not answer PING within " + atMost, last);
     }
 
+    /** A port for Redis to bind, and again after a restart ({@link FreePorts}). */
     private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.next();
     }
 }

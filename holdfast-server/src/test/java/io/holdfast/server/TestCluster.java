@@ -3,8 +3,8 @@ package io.holdfast.server;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.core.PlantedBug;
+import io.holdfast.testkit.FreePorts;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,41 +95,24 @@ final class TestCluster implements AutoCloseable {
             int offset = 1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2_000);
             boolean free = true;
             for (ServerConfig.Peer p : peers.values()) {
-                int port = p.clientPort() + offset;
-                if (port > 65_535 || GIVEN.contains(port) || !isFree(port)) {
+                if (!FreePorts.take(p.clientPort() + offset)) {
                     free = false;
                     break;
                 }
             }
             if (free) {
-                for (ServerConfig.Peer p : peers.values()) {
-                    GIVEN.add(p.clientPort() + offset);
-                }
                 return offset;
             }
         }
         throw new IOException("no free frame ports at one offset from the client ports");
     }
 
-    private static boolean isFree(int port) {
-        try (ServerSocket s = new ServerSocket(port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** Ports handed out in this JVM: two calls in a row can get the same free port from the OS. */
-    private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    static int freePort() throws IOException {
-        while (true) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                if (GIVEN.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            }
-        }
+    /**
+     * A port for a node to bind later, and again after a restart: below the kernel's range for
+     * automatic ports, so no other socket of the machine is given it meanwhile ({@link FreePorts}).
+     */
+    static int freePort() {
+        return FreePorts.next();
     }
 
     ServerConfig config(int i) {

@@ -54,6 +54,17 @@ class ZooKeeperEnsembleTest {
         }
         cluster = new TestingCluster(specs);
         cluster.start();
+        // The servers elect a leader after start() returns; on a loaded machine that has outlasted a
+        // client's 2 s connect timeout. The test is about losing servers once the ensemble serves.
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .ignoreException(UnavailableException.class)
+                .alias("the ensemble to serve a client")
+                .until(() -> {
+                    try (LockClient probe = open()) {
+                        return probe.isOpen();
+                    }
+                });
     }
 
     @AfterAll
