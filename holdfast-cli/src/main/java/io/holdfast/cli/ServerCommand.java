@@ -87,16 +87,8 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Option(
             names = "--client-port",
             defaultValue = "4653",
-            description = "gRPC port for clients (default: ${DEFAULT-VALUE}).")
+            description = "Port for clients: frames and gRPC, or gRPC over TLS (default: ${DEFAULT-VALUE}).")
     int clientPort;
-
-    @Option(
-            names = "--frame-port",
-            defaultValue = "-1",
-            description = "Also serve clients over frames on this port: the client port's calls without HTTP/2,"
-                    + " plaintext only (clients: holdfast://HOST:PORT?transport=frames). Default: off (-1). In a"
-                    + " cluster, give every member the same offset from its client port.")
-    int framePort;
 
     @Option(
             names = "--raft-port",
@@ -206,7 +198,7 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
         spec.commandLine()
                 .getOut()
                 .printf(
-                        "Holdfast node %s serving clients on %s:%d%s%s (Raft %s, dashboard %s, data in %s%s). Ctrl-C stops"
+                        "Holdfast node %s serving clients on %s:%d%s (Raft %s, dashboard %s, data in %s%s). Ctrl-C stops"
                                 + " it.%n",
                         config.nodeId(),
                         config.bindHost(),
@@ -216,7 +208,6 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                                 : config.auth() != null && config.auth().required()
                                         ? " over TLS, access control on"
                                         : " over TLS",
-                        server.framePort() < 0 ? "" : " and over frames on port " + server.framePort(),
                         config.self().raftAddress(),
                         server.httpPort() < 0
                                 ? "off"
@@ -288,8 +279,7 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             Duration election = electionTimeout != null
                     ? electionTimeout
                     : members.size() == 1 ? Duration.ofMillis(300) : Duration.ofSeconds(1);
-            ServerConfig plain = new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election)
-                    .withFramePort(framePort);
+            ServerConfig plain = new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election);
             return withAuth(withTls(plain));
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);

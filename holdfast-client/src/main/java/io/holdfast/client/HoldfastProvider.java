@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The {@code holdfast://} provider: a client of the Holdfast server over gRPC.
+ * The {@code holdfast://} provider: a client of the Holdfast server.
  *
  * <p>URIs name one or more members of the cluster, in any order; the client finds the leader by
  * itself and follows it when it moves: {@code holdfast://10.0.0.1:4653,10.0.0.2:4653,10.0.0.3:4653}.
@@ -33,9 +33,10 @@ import java.util.Set;
  * each server's certificate against the CA (and its host name against the certificate) and
  * presents this client's certificate; see {@link #tls(String)}.
  *
- * <p>With {@code transport=frames} the URI names the members' frame ports ({@code holdfast server
- * --frame-port}), and the same calls go over plain frames instead of HTTP/2: plaintext only; see
- * {@link #frames(String)}.
+ * <p>In plaintext the calls go over frames ({@link io.holdfast.protocol.frame.Frames}: the gRPC
+ * service's messages in length-prefixed frames over TCP, without HTTP/2), which a plaintext node's
+ * client port speaks beside gRPC; with TLS, or {@code transport=grpc}, over gRPC. See {@link
+ * #frames(String)}.
  */
 public final class HoldfastProvider implements LockProvider {
     private static final String SCHEME = "holdfast://";
@@ -55,15 +56,26 @@ public final class HoldfastProvider implements LockProvider {
 
     @Override
     public LockClient open(String uri, ClientOptions options) {
-        GrpcTransport transport = frames(uri)
-                ? GrpcTransport.overFrames(members(uri), options.requestTimeout())
-                : new GrpcTransport(members(uri), options.requestTimeout(), tls(uri), token(uri));
+        GrpcTransport transport = transport(uri, options.requestTimeout());
         try {
             return ClientRuntime.open("holdfast", transport, options, CAPABILITIES);
         } catch (RuntimeException | Error e) {
             transport.close();
             throw e;
         }
+    }
+
+    /**
+     * The transport to the members a {@code holdfast://} URI names, over frames or gRPC as {@link
+     * #frames(String)} decides, each call with the deadline {@code callTimeout}.
+     *
+     * @throws InvalidArgumentException as {@link #members}, {@link #tls}, {@link #token} and {@link
+     *     #frames}
+     */
+    public static GrpcTransport transport(String uri, java.time.Duration callTimeout) {
+        return frames(uri)
+                ? GrpcTransport.overFrames(members(uri), callTimeout)
+                : new GrpcTransport(members(uri), callTimeout, tls(uri), token(uri));
     }
 
     /**
@@ -163,10 +175,11 @@ public final class HoldfastProvider implements LockProvider {
             List.of("tls", "ca", "cert", "key", "token", "token-file", "transport");
 
     /**
-     * Whether a {@code holdfast://} URI asks for the framed transport: {@code transport=frames}
-     * (the members' addresses are then their frame ports, {@code --frame-port}); {@code
-     * transport=grpc}, the default, is gRPC over HTTP/2 on the client port. Frames are plaintext
-     * and carry no token.
+     * Whether a {@code holdfast://} URI's calls go over frames: by default in plaintext (no TLS
+     * files, no {@code tls=true}, no token), and over gRPC (HTTP/2) otherwise. {@code
+     * transport=grpc} asks for gRPC in plaintext too (through a proxy that speaks only HTTP/2, or
+     * to compare the two); {@code transport=frames} insists on frames. A plaintext node's client
+     * port speaks both; a node with TLS speaks gRPC only.
      *
      * @throws InvalidArgumentException for another value, or frames beside TLS or a token
      */
@@ -181,7 +194,10 @@ public final class HoldfastProvider implements LockProvider {
                 }
             }
         }
-        if (transport == null || transport.equals("grpc")) {
+        if (transport == null) {
+            return tls(uri) == null && token == null;
+        }
+        if (transport.equals("grpc")) {
             return false;
         }
         if (!transport.equals("frames")) {

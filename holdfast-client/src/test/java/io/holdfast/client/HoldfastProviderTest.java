@@ -14,10 +14,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class HoldfastProviderTest {
     @Test
-    void theTransportIsGrpcUnlessTheUriAsksForFramesWhichArePlaintextOnly() {
+    void plaintextGoesOverFramesUnlessTheUriAsksForGrpcAndTlsOverGrpc() {
+        assertThat(HoldfastProvider.frames("holdfast://h:4653")).isTrue();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653,g:4653?tls=false"))
+                .isTrue();
         assertThat(HoldfastProvider.frames("holdfast://h:4656?transport=frames"))
                 .isTrue();
-        assertThat(HoldfastProvider.frames("holdfast://h:4653")).isFalse();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653?transport=grpc")).isFalse();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653?tls=true")).isFalse();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653?ca=ca.pem")).isFalse();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653?token=abc")).isFalse();
         assertThat(HoldfastProvider.frames("holdfast://h:4653?transport=grpc&tls=true"))
                 .isFalse();
         assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4653?transport=quic"))

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -64,9 +65,11 @@ public final class HoldfastServer implements AutoCloseable {
     private final RaftServer raft;
     private final RaftLockService service;
     private final List<AutoCloseable> endpoints = new ArrayList<>();
+    /** Where a plaintext node's gRPC server listens, behind its client port. */
+    private static final String LOOPBACK = "127.0.0.1";
+
     private volatile int httpPort = -1;
     private volatile int clientPort = -1;
-    private volatile int framePort = -1;
 
     private final ServerMetrics metrics;
 
@@ -117,9 +120,6 @@ public final class HoldfastServer implements AutoCloseable {
         }
         if (config.httpPort() > 0) {
             checkPortFree(config.bindHost(), config.httpPort(), "HTTP");
-        }
-        if (config.framePort() > 0) {
-            checkPortFree(config.bindHost(), config.framePort(), "frame");
         }
         List<RaftPeer> peers = new ArrayList<>();
         Map<RaftPeerId, String> clientAddresses = new HashMap<>();
@@ -172,21 +172,7 @@ public final class HoldfastServer implements AutoCloseable {
         }
         HoldfastServer server = new HoldfastServer(config, raft, service, metrics);
         try {
-            HoldfastGrpcServer grpc = HoldfastGrpcServer.start(
-                    config.bindHost(),
-                    config.clientPort(),
-                    service,
-                    config.tls(),
-                    config.clientAuth(),
-                    config.auth() == null
-                            ? null
-                            : new Authenticator(
-                                    config.auth().tokens(), config.auth().required()));
-            server.clientPort = grpc.port();
-            server.addEndpoint(grpc);
-            if (config.framePort() >= 0) {
-                server.startFrames(grpc);
-            }
+            server.serveClients(service);
         } catch (RuntimeException e) {
             server.close();
             throw new StartupException(
@@ -308,35 +294,40 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /**
-     * Serves the client port's calls over frames too (the same service: its event streams and
-     * interceptors). A leader hint there names the leader's client address shifted by this node's
-     * offset between the two ports; with either port chosen by the system there is no offset to
-     * apply, and hints are left out (a client then tries the next member it knows).
+     * Opens the client port. With TLS it is the gRPC server's. In plaintext it is a {@link
+     * FrameServer}: it answers clients that speak frames (the default of {@code holdfast://}
+     * clients) itself, and splices every other connection (gRPC over HTTP/2: tools, clients with
+     * {@code transport=grpc}) to the gRPC server, which then listens on loopback only. Both serve
+     * the same service definition, interceptors included, and a leader hint names the leader's
+     * client port, which speaks both.
      */
-    private void startFrames(HoldfastGrpcServer grpc) {
-        Integer shift =
-                config.framePort() == 0 || config.clientPort() == 0 ? null : config.framePort() - config.clientPort();
-        java.util.function.UnaryOperator<String> hint = shift == null ? null : address -> shifted(address, shift);
-        FrameServer frames = FrameServer.start(
-                config.bindHost(), config.framePort(), grpc.definition(), hint, HoldfastGrpcServer.MAX_INBOUND_BYTES);
-        framePort = frames.port();
-        addEndpoint(frames);
-    }
-
-    /** {@code host:port} with the port moved by {@code shift}, or null if it is not such an address. */
-    static String shifted(String address, int shift) {
-        int colon = address.lastIndexOf(':');
-        try {
-            int port = Integer.parseInt(address.substring(colon + 1)) + shift;
-            return colon > 0 && port > 0 && port <= 65_535 ? address.substring(0, colon + 1) + port : null;
-        } catch (NumberFormatException e) {
-            return null;
+    private void serveClients(RaftLockService service) {
+        boolean plaintext = config.tls() == null;
+        HoldfastGrpcServer grpc = HoldfastGrpcServer.start(
+                plaintext ? LOOPBACK : config.bindHost(),
+                plaintext ? 0 : config.clientPort(),
+                service,
+                config.tls(),
+                config.clientAuth(),
+                config.auth() == null
+                        ? null
+                        : new Authenticator(
+                                config.auth().tokens(), config.auth().required()));
+        addEndpoint(grpc);
+        if (!plaintext) {
+            clientPort = grpc.port();
+            return;
         }
-    }
-
-    /** The frame port actually bound, or -1 without one. */
-    public int framePort() {
-        return framePort;
+        FrameServer frames = FrameServer.start(
+                config.bindHost(),
+                config.clientPort(),
+                grpc.definition(),
+                UnaryOperator.identity(),
+                HoldfastGrpcServer.MAX_INBOUND_BYTES,
+                FrameServer.MAX_QUEUED_BYTES,
+                new InetSocketAddress(LOOPBACK, grpc.port()));
+        clientPort = frames.port();
+        addEndpoint(frames);
     }
 
     /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */

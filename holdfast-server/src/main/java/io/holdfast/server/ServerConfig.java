@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * @param peers every member: id → address (in the order given)
  * @param dataDir where the Raft log and snapshots live
  * @param bindHost the address the ports listen on
- * @param clientPort gRPC port for clients (0: any free port)
+ * @param clientPort the port for clients (0: any free port): frames and gRPC on one port in
+ *     plaintext (see {@link io.holdfast.protocol.frame.FrameServer}), gRPC over TLS with {@code tls}
  * @param httpPort health port (0: any free port, -1: none)
  * @param fsync whether the log is flushed to disk before a write is acknowledged
  * @param electionTimeoutMin the shortest Raft election timeout
@@ -30,11 +31,6 @@ import java.util.regex.Pattern;
  * @param clientAuth whether clients must present a certificate (with {@code tls} only)
  * @param auth how clients prove who they are and the access rules to start with; null for none
  *     (every client is served without an identity)
- * @param framePort the port of the framed transport for clients ({@link
- *     io.holdfast.protocol.frame.FrameServer}: the client port's calls without HTTP/2, plaintext
- *     only), 0 for any free port, -1 for none (the default). Leader hints on it name the leader's
- *     client address shifted by this node's {@code framePort - clientPort}, so members of a
- *     cluster use the same offset.
  */
 public record ServerConfig(
         String nodeId,
@@ -47,8 +43,7 @@ public record ServerConfig(
         Duration electionTimeoutMin,
         TlsFiles tls,
         TlsFiles.ClientAuth clientAuth,
-        Auth auth,
-        int framePort) {
+        Auth auth) {
 
     /**
      * Client authentication.
@@ -105,36 +100,7 @@ public record ServerConfig(
                 electionTimeoutMin,
                 null,
                 TlsFiles.ClientAuth.NONE,
-                null,
-                -1);
-    }
-
-    /** A node with TLS and authentication as given, and no frame port. */
-    public ServerConfig(
-            String nodeId,
-            Map<String, Peer> peers,
-            Path dataDir,
-            String bindHost,
-            int clientPort,
-            int httpPort,
-            boolean fsync,
-            Duration electionTimeoutMin,
-            TlsFiles tls,
-            TlsFiles.ClientAuth clientAuth,
-            Auth auth) {
-        this(
-                nodeId,
-                peers,
-                dataDir,
-                bindHost,
-                clientPort,
-                httpPort,
-                fsync,
-                electionTimeoutMin,
-                tls,
-                clientAuth,
-                auth,
-                -1);
+                null);
     }
 
     public ServerConfig {
@@ -161,14 +127,6 @@ public record ServerConfig(
         checkPort("client port", clientPort, true);
         if (httpPort != -1) {
             checkPort("HTTP port", httpPort, true);
-        }
-        if (framePort != -1) {
-            checkPort("frame port", framePort, true);
-            if (tls != null) {
-                throw new IllegalArgumentException(
-                        "the frame port is plaintext only: leave it out on a node with TLS (its clients use the"
-                                + " client port)");
-            }
         }
         if (electionTimeoutMin == null || electionTimeoutMin.toMillis() < 50) {
             throw new IllegalArgumentException("election timeout must be at least 50ms");
@@ -201,8 +159,7 @@ public record ServerConfig(
                 electionTimeoutMin,
                 tls,
                 clientAuth,
-                auth,
-                framePort);
+                auth);
     }
 
     /** This configuration with client authentication (see {@link Auth}). */
@@ -218,25 +175,7 @@ public record ServerConfig(
                 electionTimeoutMin,
                 tls,
                 clientAuth,
-                auth,
-                framePort);
-    }
-
-    /** This configuration with a frame port (see the record's parameters; -1 for none). */
-    public ServerConfig withFramePort(int framePort) {
-        return new ServerConfig(
-                nodeId,
-                peers,
-                dataDir,
-                bindHost,
-                clientPort,
-                httpPort,
-                fsync,
-                electionTimeoutMin,
-                tls,
-                clientAuth,
-                auth,
-                framePort);
+                auth);
     }
 
     /** This node's own addresses. */

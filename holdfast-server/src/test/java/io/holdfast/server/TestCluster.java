@@ -55,21 +55,6 @@ final class TestCluster implements AutoCloseable {
 
     /** As above, and with {@code http}, every node serves its HTTP port ({@link HoldfastServer#httpPort()}). */
     TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http) throws Exception {
-        this(size, bugs, tls, auth, http, false);
-    }
-
-    /**
-     * A plaintext cluster whose nodes also serve frames, each on its client port plus one offset
-     * (as leader hints over frames need), and whose {@link #uri()} names the frame ports with
-     * {@code transport=frames}.
-     */
-    static TestCluster overFrames(int size) throws Exception {
-        return new TestCluster(size, Set.of(), null, null, false, true);
-    }
-
-    private TestCluster(
-            int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http, boolean frames)
-            throws Exception {
         this.http = http;
         this.bugs = Set.copyOf(bugs);
         this.tls = tls;
@@ -80,31 +65,9 @@ final class TestCluster implements AutoCloseable {
             int raft = freePort();
             peers.put("n" + (i + 1), new ServerConfig.Peer("127.0.0.1", raft, freePort()));
         }
-        frameOffset = frames ? freeOffset() : null;
         for (int i = 0; i < size; i++) {
             start(i);
         }
-    }
-
-    /** The frame ports' offset from the client ports, or null without frames. */
-    private final Integer frameOffset;
-
-    /** An offset that puts every member's frame port on a free port no one else was given. */
-    private Integer freeOffset() throws IOException {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int offset = 1 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2_000);
-            boolean free = true;
-            for (ServerConfig.Peer p : peers.values()) {
-                if (!FreePorts.take(p.clientPort() + offset)) {
-                    free = false;
-                    break;
-                }
-            }
-            if (free) {
-                return offset;
-            }
-        }
-        throw new IOException("no free frame ports at one offset from the client ports");
     }
 
     /**
@@ -126,9 +89,6 @@ final class TestCluster implements AutoCloseable {
                 http ? 0 : -1,
                 true,
                 Duration.ofMillis(400));
-        if (frameOffset != null) {
-            plain = plain.withFramePort(peers.get(id).clientPort() + frameOffset);
-        }
         ServerConfig withTls = tls == null ? plain : plain.withTls(tls.node(id), tls.clientAuth());
         return auth == null ? withTls : withTls.withAuth(auth);
     }
@@ -199,11 +159,7 @@ final class TestCluster implements AutoCloseable {
     String uri() {
         StringBuilder b = new StringBuilder("holdfast://");
         for (ServerConfig.Peer p : peers.values()) {
-            b.append(b.length() > "holdfast://".length() ? "," : "")
-                    .append(frameOffset == null ? p.clientAddress() : p.host() + ":" + (p.clientPort() + frameOffset));
-        }
-        if (frameOffset != null) {
-            return b + "?transport=frames";
+            b.append(b.length() > "holdfast://".length() ? "," : "").append(p.clientAddress());
         }
         return tls == null ? b.toString() : b + tls.clientQuery();
     }

@@ -64,9 +64,7 @@ public final class LatencyBudget {
 
     /** Warms all three up together (they share most code), then measures each in turn. */
     List<Step> run() throws InterruptedException {
-        GrpcTransport transport = HoldfastProvider.frames(backend)
-                ? GrpcTransport.overFrames(HoldfastProvider.members(backend), Duration.ofSeconds(10))
-                : new GrpcTransport(HoldfastProvider.members(backend), Duration.ofSeconds(10), null, null);
+        GrpcTransport transport = HoldfastProvider.transport(backend, Duration.ofSeconds(10));
         try (LockClient client = LockClient.open(backend)) {
             RawSession session = RawSession.open(transport);
             DistributedLock lock = client.lock(NAME_PREFIX + "api-" + Long.toString(RANDOM.nextLong() >>> 1, 36));

@@ -44,6 +44,13 @@ import java.util.function.UnaryOperator;
  * its calls are cancelled (an event stream's subscription is dropped, as when a gRPC client
  * cancels).
  *
+ * <p><b>One port, two protocols.</b> Given a server to splice to ({@code others}), a connection
+ * whose first bytes are not the frames preface is spliced to it byte for byte ({@link Pipe}) on
+ * the same thread: a Holdfast node's client port answers frames itself and passes gRPC (HTTP/2)
+ * clients, such as grpcurl or a client with {@code transport=grpc}, to its gRPC server on loopback.
+ * They then see that server exactly, one loopback hop further away. Without one, such a
+ * connection is closed.
+ *
  * <p><b>Not guaranteed.</b> No TLS and no credentials: a node with either serves clients over gRPC
  * only. No flow control beyond the socket's.
  *
@@ -64,6 +71,7 @@ public final class FrameServer implements AutoCloseable {
     private final UnaryOperator<String> leaderHint;
     private final int maxFrame;
     private final long maxQueued;
+    private final InetSocketAddress others;
     private final Thread thread;
     private final Map<Connection, Boolean> connections = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -74,13 +82,15 @@ public final class FrameServer implements AutoCloseable {
             ServerServiceDefinition service,
             UnaryOperator<String> leaderHint,
             int maxFrame,
-            long maxQueued) {
+            long maxQueued,
+            InetSocketAddress others) {
         this.listener = listener;
         this.selector = selector;
         this.service = service;
         this.leaderHint = leaderHint;
         this.maxFrame = maxFrame;
         this.maxQueued = maxQueued;
+        this.others = others;
         this.thread = new Thread(this::run, "holdfast-frames");
         this.thread.setDaemon(true);
     }
@@ -100,12 +110,14 @@ public final class FrameServer implements AutoCloseable {
      */
     public static FrameServer start(
             String host, int port, ServerServiceDefinition service, UnaryOperator<String> leaderHint, int maxFrame) {
-        return start(host, port, service, leaderHint, maxFrame, MAX_QUEUED_BYTES);
+        return start(host, port, service, leaderHint, maxFrame, MAX_QUEUED_BYTES, null);
     }
 
     /**
      * Starts serving as {@link #start(String, int, ServerServiceDefinition, UnaryOperator, int)},
-     * closing a connection that leaves more than {@code maxQueued} bytes of answers unread.
+     * closing a connection that leaves more than {@code maxQueued} bytes of answers unread, and
+     * splicing connections that do not start with the frames preface to {@code others} (null:
+     * closing them).
      */
     public static FrameServer start(
             String host,
@@ -113,7 +125,8 @@ public final class FrameServer implements AutoCloseable {
             ServerServiceDefinition service,
             UnaryOperator<String> leaderHint,
             int maxFrame,
-            long maxQueued) {
+            long maxQueued,
+            InetSocketAddress others) {
         Objects.requireNonNull(service, "service");
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
@@ -126,7 +139,7 @@ public final class FrameServer implements AutoCloseable {
             listener.configureBlocking(false);
             Selector selector = Selector.open();
             listener.register(selector, SelectionKey.OP_ACCEPT);
-            FrameServer server = new FrameServer(listener, selector, service, leaderHint, maxFrame, maxQueued);
+            FrameServer server = new FrameServer(listener, selector, service, leaderHint, maxFrame, maxQueued, others);
             server.thread.start();
             return server;
         } catch (IOException e) {
@@ -196,8 +209,14 @@ public final class FrameServer implements AutoCloseable {
                     }
                     if (key.isAcceptable()) {
                         accept();
+                    } else if (key.attachment() instanceof Pipe pipe) {
+                        pipe.ready(key);
                     } else {
                         Connection c = (Connection) key.attachment();
+                        if (c.pipe != null) {
+                            c.pipe.ready(key);
+                            continue;
+                        }
                         if (key.isWritable()) {
                             c.drain();
                         }
@@ -235,6 +254,7 @@ public final class FrameServer implements AutoCloseable {
         private SelectionKey key;
         private ByteBuffer in = ByteBuffer.allocate(16 * 1024);
         private boolean prefaceRead;
+        private Pipe pipe; // set when the connection is spliced to others
         // Guarded by this.
         private final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
         private long queuedBytes;
@@ -271,14 +291,20 @@ public final class FrameServer implements AutoCloseable {
         /** Handles the next whole frame in {@code in}, or returns false if there is none yet. */
         private boolean frame() throws Frames.FrameException {
             if (!prefaceRead) {
-                if (in.remaining() < Frames.PREFACE.length) {
+                int n = Math.min(in.remaining(), Frames.PREFACE.length);
+                for (int i = 0; i < n; i++) {
+                    if (in.get(in.position() + i) != Frames.PREFACE[i]) {
+                        if (others == null) {
+                            throw new Frames.FrameException("no HFRAMES1 preface");
+                        }
+                        splice();
+                        return false;
+                    }
+                }
+                if (n < Frames.PREFACE.length) {
                     return false;
                 }
-                byte[] preface = new byte[Frames.PREFACE.length];
-                in.get(preface);
-                if (!Arrays.equals(preface, Frames.PREFACE)) {
-                    throw new Frames.FrameException("no HFRAMES1 preface");
-                }
+                in.position(in.position() + n);
                 prefaceRead = true;
             }
             if (in.remaining() < 4) {
@@ -314,6 +340,16 @@ public final class FrameServer implements AutoCloseable {
                 default -> throw new Frames.FrameException("a frame of unknown type " + type);
             }
             return true;
+        }
+
+        /** Hands the connection, and the bytes read so far, to a {@link Pipe} to {@code others}. */
+        private void splice() throws Frames.FrameException {
+            try {
+                pipe = new Pipe(channel, key, in, others, selector, this::close);
+            } catch (IOException e) {
+                throw new Frames.FrameException(
+                        "cannot reach " + others + " for a connection that is not frames: " + e);
+            }
         }
 
         private void start(long id, ByteBuffer body) throws Frames.FrameException {
@@ -433,6 +469,9 @@ public final class FrameServer implements AutoCloseable {
                     Level.DEBUG,
                     "frame connection " + attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR) + " closed: " + why);
             key.cancel();
+            if (pipe != null) {
+                pipe.close();
+            }
             try {
                 channel.close();
             } catch (IOException e) {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -24,12 +27,16 @@ import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -211,7 +218,8 @@ class FrameTransportTest {
 
     @Test
     void aClientThatStopsReadingIsCutOffAtItsLimitAndItsSubscriptionDropped() throws Exception {
-        try (FrameServer small = FrameServer.start("127.0.0.1", 0, service.bindService(), null, 1 << 20, 64 * 1024);
+        try (FrameServer small =
+                        FrameServer.start("127.0.0.1", 0, service.bindService(), null, 1 << 20, 64 * 1024, null);
                 Socket s = new Socket("127.0.0.1", small.port())) {
             s.setReceiveBufferSize(4 * 1024);
             OutputStream out = s.getOutputStream();
@@ -266,5 +274,105 @@ class FrameTransportTest {
 
         server = FrameServer.start("127.0.0.1", port, service.bindService(), null, 1 << 20);
         answers();
+    }
+
+    // ------------------------------------------------------------ one port, two protocols
+
+    private FrameServer splicingTo(InetSocketAddress others) {
+        return FrameServer.start(
+                "127.0.0.1",
+                0,
+                service.bindService(),
+                UnaryOperator.identity(),
+                1 << 20,
+                FrameServer.MAX_QUEUED_BYTES,
+                others);
+    }
+
+    @Test
+    void aGrpcClientIsSplicedToTheGrpcServerWhileFramesAreAnsweredOnTheSamePort() throws Exception {
+        backend.submit = c -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        try (HoldfastGrpcServer grpc = HoldfastGrpcServer.start("127.0.0.1", 0, backend);
+                FrameServer both = splicingTo(new InetSocketAddress("127.0.0.1", grpc.port()))) {
+            ManagedChannel http2 = Grpc.newChannelBuilderForAddress(
+                            "127.0.0.1", both.port(), InsecureChannelCredentials.create())
+                    .build();
+            FrameChannel frames = new FrameChannel("127.0.0.1", both.port(), 16 << 20);
+            try {
+                for (io.grpc.Channel c : new io.grpc.Channel[] {http2, frames, http2, frames}) {
+                    assertThat(Convert.fromProto(HoldfastGrpc.newBlockingStub(c)
+                                    .withDeadlineAfter(5, TimeUnit.SECONDS)
+                                    .submit(RELEASE)))
+                            .isEqualTo(Reply.Ok.INSTANCE);
+                }
+                assertThat(both.connectionCount()).isEqualTo(2);
+            } finally {
+                http2.shutdownNow();
+                frames.shutdownNow();
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> both.connectionCount() == 0);
+        }
+    }
+
+    @Test
+    void theSpliceCarriesBytesBothWaysInOrderAndPassesOnTheEndOfInput() throws Exception {
+        try (ServerSocket echo = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread echoing = new Thread(() -> {
+                try (Socket s = echo.accept()) {
+                    s.getInputStream().transferTo(s.getOutputStream());
+                } catch (IOException e) {
+                    // the test fails on what it reads
+                }
+            });
+            echoing.start();
+            try (FrameServer spliced = splicingTo(new InetSocketAddress("127.0.0.1", echo.getLocalPort()));
+                    Socket s = new Socket("127.0.0.1", spliced.port())) {
+                s.setSoTimeout(10_000);
+                // More than every buffer on the way, so that the splice must hold back its reads.
+                byte[] sent = new byte[8 << 20];
+                new java.util.Random(7).nextBytes(sent);
+                sent[0] = 'P'; // not the start of the frames preface
+                CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
+                    try {
+                        s.getOutputStream().write(sent);
+                        s.shutdownOutput();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                byte[] received = s.getInputStream().readAllBytes(); // to the end the echo passes back
+                writing.get(10, TimeUnit.SECONDS);
+                assertThat(received).hasSize(sent.length);
+                assertThat(java.util.Arrays.equals(received, sent)).isTrue();
+                await().atMost(Duration.ofSeconds(5)).until(() -> spliced.connectionCount() == 0);
+            }
+            echoing.join(5_000);
+        }
+    }
+
+    @Test
+    void aConnectionThatCannotBeSplicedIsClosedAndFramesAreStillAnswered() throws Exception {
+        int nothing;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            nothing = s.getLocalPort();
+        }
+        server.close();
+        server = splicingTo(new InetSocketAddress("127.0.0.1", nothing));
+        channel.shutdownNow();
+        channel = new FrameChannel("127.0.0.1", server.port(), 16 << 20);
+        byte[] http2 = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(http2);
+            int read;
+            try {
+                read = s.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                read = -1;
+            }
+            assertThat(read).isEqualTo(-1);
+        }
+        answers();
+        await().atMost(Duration.ofSeconds(5)).until(() -> server.connectionCount() == 1);
     }
 }
