@@ -23,7 +23,10 @@ class HoldfastProviderTest {
         assertThat(HoldfastProvider.frames("holdfast://h:4653?transport=grpc")).isFalse();
         assertThat(HoldfastProvider.frames("holdfast://h:4653?tls=true")).isFalse();
         assertThat(HoldfastProvider.frames("holdfast://h:4653?ca=ca.pem")).isFalse();
-        assertThat(HoldfastProvider.frames("holdfast://h:4653?token=abc")).isFalse();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653?token=abc&tls=true")).isFalse();
+        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4653?token=abc"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("only sent over TLS");
         assertThat(HoldfastProvider.frames("holdfast://h:4653?transport=grpc&tls=true"))
                 .isFalse();
         assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4653?transport=quic"))

@@ -4,7 +4,6 @@ import io.holdfast.Ticker;
 import io.holdfast.core.LockService;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.protocol.TlsFiles;
-import io.holdfast.protocol.frame.FrameServer;
 import io.holdfast.protocol.server.Authenticator;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.File;
@@ -20,7 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
@@ -65,8 +63,6 @@ public final class HoldfastServer implements AutoCloseable {
     private final RaftServer raft;
     private final RaftLockService service;
     private final List<AutoCloseable> endpoints = new ArrayList<>();
-    /** Where a plaintext node's gRPC server listens, behind its client port. */
-    private static final String LOOPBACK = "127.0.0.1";
 
     private volatile int httpPort = -1;
     private volatile int clientPort = -1;
@@ -294,18 +290,13 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /**
-     * Opens the client port. With TLS it is the gRPC server's. In plaintext it is a {@link
-     * FrameServer}: it answers clients that speak frames (the default of {@code holdfast://}
-     * clients) itself, and splices every other connection (gRPC over HTTP/2: tools, clients with
-     * {@code transport=grpc}) to the gRPC server, which then listens on loopback only. Both serve
-     * the same service definition, interceptors included, and a leader hint names the leader's
-     * client port, which speaks both.
+     * Opens the client port: gRPC over TLS with TLS, else frames and gRPC on one port (see {@link
+     * HoldfastGrpcServer}). A leader hint names the leader's client port, which speaks the same.
      */
     private void serveClients(RaftLockService service) {
-        boolean plaintext = config.tls() == null;
         HoldfastGrpcServer grpc = HoldfastGrpcServer.start(
-                plaintext ? LOOPBACK : config.bindHost(),
-                plaintext ? 0 : config.clientPort(),
+                config.bindHost(),
+                config.clientPort(),
                 service,
                 config.tls(),
                 config.clientAuth(),
@@ -313,21 +304,8 @@ public final class HoldfastServer implements AutoCloseable {
                         ? null
                         : new Authenticator(
                                 config.auth().tokens(), config.auth().required()));
+        clientPort = grpc.port();
         addEndpoint(grpc);
-        if (!plaintext) {
-            clientPort = grpc.port();
-            return;
-        }
-        FrameServer frames = FrameServer.start(
-                config.bindHost(),
-                config.clientPort(),
-                grpc.definition(),
-                UnaryOperator.identity(),
-                HoldfastGrpcServer.MAX_INBOUND_BYTES,
-                FrameServer.MAX_QUEUED_BYTES,
-                new InetSocketAddress(LOOPBACK, grpc.port()));
-        clientPort = frames.port();
-        addEndpoint(frames);
     }
 
     /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */

@@ -163,6 +163,11 @@ public final class FrameServer implements AutoCloseable {
         return listener.socket().getLocalPort();
     }
 
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
     /** The connections open now (for tests). */
     public int connectionCount() {
         return connections.size();

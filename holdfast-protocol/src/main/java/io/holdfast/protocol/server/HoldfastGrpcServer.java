@@ -5,15 +5,25 @@ import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.holdfast.core.LockService;
 import io.holdfast.protocol.TlsFiles;
+import io.holdfast.protocol.frame.FrameServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
- * A gRPC server (Netty; plaintext, or TLS with {@link TlsFiles}) that serves one {@link HoldfastGrpcService} on one address.
+ * The client port: one {@link HoldfastGrpcService} served on one address, over gRPC (Netty) and, in
+ * plaintext, over frames too.
+ *
+ * <p>With TLS ({@link TlsFiles}) the port is the gRPC server's and speaks gRPC over TLS only. In
+ * plaintext it is a {@link FrameServer}'s: it answers connections that start with the frames
+ * preface (the default of {@code holdfast://} clients) itself, and splices every other connection,
+ * byte for byte, to the gRPC server, which then listens on an automatic loopback port. Both serve
+ * the same service definition, interceptors included, so a call, its status, its trailers and its
+ * event stream are the same over either.
  *
  * <pre>{@code
  * try (HoldfastGrpcServer server = HoldfastGrpcServer.start("0.0.0.0", 4653, lockService)) {
@@ -35,21 +45,34 @@ public final class HoldfastGrpcServer implements AutoCloseable {
     /** The largest request the server accepts. */
     public static final int MAX_INBOUND_BYTES = 1024 * 1024;
 
+    /** Where a plaintext port's gRPC server listens, behind the frames. */
+    private static final String LOOPBACK = "127.0.0.1";
+
     private static final long GRACE_MILLIS = 1_000;
 
     private final Server server;
+    private final FrameServer frames; // null with TLS
     private final HoldfastGrpcService service;
     private final io.grpc.ServerServiceDefinition definition;
     private final String host;
     private final int port;
 
     private HoldfastGrpcServer(
-            Server server, HoldfastGrpcService service, io.grpc.ServerServiceDefinition definition, String host) {
+            Server server,
+            FrameServer frames,
+            HoldfastGrpcService service,
+            io.grpc.ServerServiceDefinition definition,
+            String host) {
         this.server = server;
+        this.frames = frames;
         this.service = service;
         this.definition = definition;
         this.host = host;
-        this.port = ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+        this.port = frames != null ? frames.port() : grpcPort(server);
+    }
+
+    private static int grpcPort(Server server) {
+        return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
     }
 
     /**
@@ -95,7 +118,8 @@ public final class HoldfastGrpcServer implements AutoCloseable {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
         }
         HoldfastGrpcService service = new HoldfastGrpcService(backend);
-        InetSocketAddress address = new InetSocketAddress(host, port);
+        InetSocketAddress address =
+                tls == null ? new InetSocketAddress(LOOPBACK, 0) : new InetSocketAddress(host, port);
         NettyServerBuilder builder = tls == null
                 ? NettyServerBuilder.forAddress(address)
                 : NettyServerBuilder.forAddress(address, tls.serverCredentials(clientAuth));
@@ -126,7 +150,23 @@ public final class HoldfastGrpcServer implements AutoCloseable {
             }
             throw new UncheckedIOException("cannot listen on " + where + ": " + e.getMessage(), e);
         }
-        return new HoldfastGrpcServer(server, service, definition, host);
+        if (tls != null) {
+            return new HoldfastGrpcServer(server, null, service, definition, host);
+        }
+        try {
+            FrameServer frames = FrameServer.start(
+                    host,
+                    port,
+                    definition,
+                    UnaryOperator.identity(), // a leader's client port speaks frames too
+                    MAX_INBOUND_BYTES,
+                    FrameServer.MAX_QUEUED_BYTES,
+                    new InetSocketAddress(LOOPBACK, grpcPort(server)));
+            return new HoldfastGrpcServer(server, frames, service, definition, host);
+        } catch (RuntimeException e) {
+            server.shutdownNow();
+            throw e;
+        }
     }
 
     /**
@@ -158,11 +198,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
         return host + ":" + port();
     }
 
-    /**
-     * The service as this server serves it, interceptors included: for another transport of the
-     * same calls ({@link io.holdfast.protocol.frame.FrameServer}), which then shares its event
-     * streams and its authentication.
-     */
+    /** The service as this server serves it, interceptors included (over gRPC and frames alike). */
     public io.grpc.ServerServiceDefinition definition() {
         return definition;
     }
@@ -175,10 +211,14 @@ public final class HoldfastGrpcServer implements AutoCloseable {
     /** Stops serving; see the class comment. Idempotent; restores the interrupt flag if interrupted. */
     @Override
     public void close() {
-        if (server.isTerminated()) {
+        if (server.isTerminated() && (frames == null || frames.isClosed())) {
             return;
         }
-        server.shutdown(); // no new calls; then end the streams, which would otherwise never finish
+        // No new gRPC calls; then end the streams (over gRPC and frames alike), which would
+        // otherwise never finish. Spliced gRPC connections need the frame server's thread until
+        // gRPC has told them to go, so frames close last; their calls in flight are cancelled
+        // (their clients see UNAVAILABLE and send the same invocation again elsewhere).
+        server.shutdown();
         service.endAllStreams();
         try {
             if (!server.awaitTermination(GRACE_MILLIS, TimeUnit.MILLISECONDS)) {
@@ -188,6 +228,10 @@ public final class HoldfastGrpcServer implements AutoCloseable {
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();
+        } finally {
+            if (frames != null) {
+                frames.close();
+            }
         }
     }
 

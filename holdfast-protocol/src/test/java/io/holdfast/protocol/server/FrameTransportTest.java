@@ -290,10 +290,9 @@ class FrameTransportTest {
     }
 
     @Test
-    void aGrpcClientIsSplicedToTheGrpcServerWhileFramesAreAnsweredOnTheSamePort() throws Exception {
+    void aPlaintextClientPortAnswersGrpcAndFramesAlike() throws Exception {
         backend.submit = c -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
-        try (HoldfastGrpcServer grpc = HoldfastGrpcServer.start("127.0.0.1", 0, backend);
-                FrameServer both = splicingTo(new InetSocketAddress("127.0.0.1", grpc.port()))) {
+        try (HoldfastGrpcServer both = HoldfastGrpcServer.start("127.0.0.1", 0, backend)) {
             ManagedChannel http2 = Grpc.newChannelBuilderForAddress(
                             "127.0.0.1", both.port(), InsecureChannelCredentials.create())
                     .build();
@@ -305,12 +304,10 @@ class FrameTransportTest {
                                     .submit(RELEASE)))
                             .isEqualTo(Reply.Ok.INSTANCE);
                 }
-                assertThat(both.connectionCount()).isEqualTo(2);
             } finally {
                 http2.shutdownNow();
                 frames.shutdownNow();
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> both.connectionCount() == 0);
         }
     }
 
