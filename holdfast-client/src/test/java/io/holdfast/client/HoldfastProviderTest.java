@@ -23,7 +23,8 @@ class HoldfastProviderTest {
         assertThat(HoldfastProvider.frames("holdfast://h:4653?transport=grpc")).isFalse();
         assertThat(HoldfastProvider.frames("holdfast://h:4653?tls=true")).isFalse();
         assertThat(HoldfastProvider.frames("holdfast://h:4653?ca=ca.pem")).isFalse();
-        assertThat(HoldfastProvider.frames("holdfast://h:4653?token=abc&tls=true")).isFalse();
+        assertThat(HoldfastProvider.frames("holdfast://h:4653?token=abc&tls=true"))
+                .isFalse();
         assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4653?token=abc"))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("only sent over TLS");
