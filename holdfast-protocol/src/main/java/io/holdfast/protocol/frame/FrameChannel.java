@@ -41,7 +41,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><b>Failures.</b> When a connection cannot be made or breaks, every call on it ends with {@code
  * UNAVAILABLE} naming the cause, and the next call makes a new connection. A call whose deadline
- * passes ends with {@code DEADLINE_EXCEEDED}, and the server is told to forget it.
+ * passes ends with {@code DEADLINE_EXCEEDED}, and the server is told to forget it; if nothing at
+ * all came from the server since that call was sent, the connection is taken for dead (a peer that
+ * vanished without a reset, a black-holed route) and dropped, so the next call makes a new one.
+ * That is what gRPC's keep-alive pings found out; here the client's own calls (its session's
+ * heartbeats) are the probes.
  */
 public final class FrameChannel extends ManagedChannel {
     private static final System.Logger LOG = System.getLogger(FrameChannel.class.getName());
@@ -169,6 +173,8 @@ public final class FrameChannel extends ManagedChannel {
         private OutputStream out;
         private Socket socket;
         volatile boolean failed;
+        /** When the last frame came from the server (or the connection was begun). */
+        volatile long lastReadNanos = System.nanoTime();
 
         /** Writes a frame, or keeps it until the connection is up. */
         void write(ByteBuffer frame) throws IOException {
@@ -214,6 +220,7 @@ public final class FrameChannel extends ManagedChannel {
                     long id = in.readLong();
                     byte[] body = new byte[length - 9];
                     in.readFully(body);
+                    lastReadNanos = System.nanoTime();
                     deliver(type, id, ByteBuffer.wrap(body));
                 }
             } catch (IOException | Frames.FrameException e) {
@@ -277,8 +284,10 @@ public final class FrameChannel extends ManagedChannel {
         }
 
         void sweep() {
+            boolean silent = false;
             for (FrameCall<?, ?> call : calls.values()) {
                 if (call.deadline != null && call.deadline.isExpired() && calls.remove(call.id, call)) {
+                    silent |= lastReadNanos - call.sentNanos < 0;
                     try {
                         write(Frames.cancel(call.id));
                     } catch (IOException ignored) {
@@ -288,6 +297,13 @@ public final class FrameChannel extends ManagedChannel {
                             Status.DEADLINE_EXCEEDED.withDescription(address + " did not answer in time"),
                             new Metadata());
                 }
+            }
+            if (silent) {
+                fail(
+                        Status.UNAVAILABLE.withDescription(address
+                                + " sent nothing since a call that has now timed out: the connection is"
+                                + " dropped, the next call makes a new one"),
+                        null);
             }
         }
     }
@@ -305,6 +321,9 @@ public final class FrameChannel extends ManagedChannel {
         private final java.util.concurrent.atomic.AtomicBoolean draining =
                 new java.util.concurrent.atomic.AtomicBoolean();
         long id;
+        /** When the request was handed to the connection. */
+        volatile long sentNanos;
+
         private volatile Connection on;
         private Listener<A> listener;
         private boolean headersDelivered;
@@ -352,6 +371,7 @@ public final class FrameChannel extends ManagedChannel {
                 return;
             }
             on = c;
+            sentNanos = System.nanoTime();
             c.calls.put(id, this);
             try {
                 c.write(frame);

@@ -372,4 +372,94 @@ class FrameTransportTest {
         answers();
         await().atMost(Duration.ofSeconds(5)).until(() -> server.connectionCount() == 1);
     }
+
+    // ------------------------------------------------------------ a server that falls silent
+
+    @Test
+    void aConnectionThatSentNothingSinceACallTimedOutIsDroppedAndTheNextCallReconnects() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept()); // reads nothing, answers nothing, never closes
+                        accepted.incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            FrameChannel toSilent = new FrameChannel("127.0.0.1", silent.getLocalPort(), 16 << 20);
+            try {
+                for (int call = 1; call <= 2; call++) {
+                    assertThatThrownBy(() -> HoldfastGrpc.newBlockingStub(toSilent)
+                                    .withDeadlineAfter(200, TimeUnit.MILLISECONDS)
+                                    .submit(RELEASE))
+                            .isInstanceOfSatisfying(
+                                    StatusRuntimeException.class,
+                                    e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+                    int expected = call;
+                    await().atMost(Duration.ofSeconds(5)).until(() -> accepted.get() == expected);
+                }
+            } finally {
+                toSilent.shutdownNow();
+                for (Socket s : held) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCallThatTimesOutOnAConnectionThatStillAnswersKeepsTheConnection() {
+        backend.submit = c -> c instanceof Command.Release r && r.name().equals("slow/1")
+                ? new CompletableFuture<>() // never answers
+                : CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        java.util.List<Throwable> streamErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<EventMessage> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HoldfastGrpc.newStub(channel)
+                .events(EventsRequest.newBuilder().setSessionId("s-2").build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(EventMessage value) {
+                        messages.add(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        streamErrors.add(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                });
+        await().atMost(Duration.ofSeconds(5)).until(() -> messages.size() == 1);
+        CommandRequest slow = Convert.toProto(
+                new Command.Release(0, new Command.Invocation("session-0123456789", 2, 2), "slow/1", 7));
+        CompletableFuture<Throwable> timedOut = new CompletableFuture<>();
+        HoldfastGrpc.newStub(channel)
+                .withDeadlineAfter(500, TimeUnit.MILLISECONDS)
+                .submit(slow, new StreamObserver<>() {
+                    @Override
+                    public void onNext(io.holdfast.protocol.v1.ReplyMessage value) {}
+
+                    @Override
+                    public void onError(Throwable t) {
+                        timedOut.complete(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        timedOut.complete(null);
+                    }
+                });
+        // An answer arrives after the slow call was sent: the connection is alive.
+        assertThat(Convert.fromProto(stub().submit(RELEASE))).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(Status.fromThrowable(timedOut.join()).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(Convert.fromProto(stub().submit(RELEASE))).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(streamErrors).as("the event stream on the same connection").isEmpty();
+        assertThat(server.connectionCount()).isEqualTo(1);
+    }
 }
