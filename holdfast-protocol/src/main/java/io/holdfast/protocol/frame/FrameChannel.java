@@ -1,3 +1,5 @@
+// Over 450 lines, one idea: the client end of frames (a gRPC ManagedChannel: connecting, writing
+// calls, reading answers, deadlines). Its call adapter shares the connection's state.
 package io.holdfast.protocol.frame;
 
 import io.grpc.CallOptions;

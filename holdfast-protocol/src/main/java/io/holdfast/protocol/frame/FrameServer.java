@@ -1,3 +1,6 @@
+// Over 450 lines, one idea: the server end of frames (accepting, reading frames, starting calls,
+// writing answers without blocking). Its call adapter (FrameCall) shares the connection's state;
+// the splice to other protocols is already its own file (Pipe).
 package io.holdfast.protocol.frame;
 
 import io.grpc.Attributes;

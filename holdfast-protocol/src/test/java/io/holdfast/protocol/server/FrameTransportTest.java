@@ -249,20 +249,7 @@ class FrameTransportTest {
         int port = server.port();
         backend.submit = c -> new CompletableFuture<>(); // never answers
         CompletableFuture<Throwable> failure = new CompletableFuture<>();
-        HoldfastGrpc.newStub(channel).submit(RELEASE, new StreamObserver<>() {
-            @Override
-            public void onNext(io.holdfast.protocol.v1.ReplyMessage value) {}
-
-            @Override
-            public void onError(Throwable t) {
-                failure.complete(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                failure.complete(null);
-            }
-        });
+        HoldfastGrpc.newStub(channel).submit(RELEASE, endingIn(failure));
         await().atMost(Duration.ofSeconds(5)).until(() -> server.connectionCount() == 1);
         server.close();
         Throwable t = failure.get(5, TimeUnit.SECONDS);
@@ -441,25 +428,30 @@ class FrameTransportTest {
         CompletableFuture<Throwable> timedOut = new CompletableFuture<>();
         HoldfastGrpc.newStub(channel)
                 .withDeadlineAfter(500, TimeUnit.MILLISECONDS)
-                .submit(slow, new StreamObserver<>() {
-                    @Override
-                    public void onNext(io.holdfast.protocol.v1.ReplyMessage value) {}
-
-                    @Override
-                    public void onError(Throwable t) {
-                        timedOut.complete(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        timedOut.complete(null);
-                    }
-                });
+                .submit(slow, endingIn(timedOut));
         // An answer arrives after the slow call was sent: the connection is alive.
         assertThat(Convert.fromProto(stub().submit(RELEASE))).isEqualTo(Reply.Ok.INSTANCE);
         assertThat(Status.fromThrowable(timedOut.join()).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         assertThat(Convert.fromProto(stub().submit(RELEASE))).isEqualTo(Reply.Ok.INSTANCE);
         assertThat(streamErrors).as("the event stream on the same connection").isEmpty();
         assertThat(server.connectionCount()).isEqualTo(1);
+    }
+
+    /** An observer of a unary call that completes {@code end} with its error, or null on success. */
+    private static StreamObserver<io.holdfast.protocol.v1.ReplyMessage> endingIn(CompletableFuture<Throwable> end) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(io.holdfast.protocol.v1.ReplyMessage value) {}
+
+            @Override
+            public void onError(Throwable t) {
+                end.complete(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                end.complete(null);
+            }
+        };
     }
 }
