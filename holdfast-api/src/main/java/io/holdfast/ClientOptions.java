@@ -11,7 +11,7 @@ import java.util.Objects;
  *   <li>{@code clientName}: shown to operators beside every lock this client holds; defaults to
  *       {@code user@host:pid}.
  *   <li>{@code sessionTtl}: how long the service keeps the session without a heartbeat (1 s to 10
- *       min, default 10 s). Heartbeats go every third of it. A crashed client's locks come back
+ *       min, default 10 s). Heartbeats go every quarter of it. A crashed client's locks come back
  *       after at most this long.
  *   <li>{@code lockDelay}: after the session <em>expires</em> (not when it releases), its locks
  *       stay ungrantable this long, for resources that cannot check tokens (0 to 60 s, default 0).
