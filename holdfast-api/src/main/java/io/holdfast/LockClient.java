@@ -1,6 +1,7 @@
 package io.holdfast;
 
 import io.holdfast.spi.LockProvider;
+import io.holdfast.spi.Redaction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -52,8 +53,8 @@ public interface LockClient extends AutoCloseable {
             }
             known.add(provider.name());
         }
-        throw new InvalidArgumentException("no provider on the class path accepts '" + uri + "' (providers found: "
-                + (known.isEmpty() ? "none" : String.join(", ", known)) + ")");
+        throw new InvalidArgumentException("no provider on the class path accepts '" + Redaction.uri(uri)
+                + "' (providers found: " + (known.isEmpty() ? "none" : String.join(", ", known)) + ")");
     }
 
     /** The exclusive lock with this name. @throws InvalidArgumentException for a bad name */

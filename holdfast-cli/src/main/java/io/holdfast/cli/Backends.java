@@ -2,6 +2,7 @@ package io.holdfast.cli;
 
 import io.holdfast.LockClient;
 import io.holdfast.spi.LockProvider;
+import io.holdfast.spi.Redaction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +48,7 @@ final class Backends {
         if (!hasProvider(uri, names)) {
             throw new CliFailure(
                     ExitCodes.USAGE,
-                    "no backend in this build accepts '" + uri + "' (providers here: "
+                    "no backend in this build accepts '" + Redaction.uri(uri) + "' (providers here: "
                             + (names.isEmpty() ? "none" : String.join(", ", names)) + ")");
         }
         return LockClient.open(uri);

@@ -147,6 +147,18 @@ class LockCommandTest {
     }
 
     @Test
+    void theErrorNamesTheBackendWithoutItsSecrets() {
+        assertThat(lock("jobs/d", "--backend", "nope://app:s3cret@h:1/x?token=t0ken", "--", "true"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .contains("'nope://app:***@h:1/x?token=***'")
+                .doesNotContain("s3cret")
+                .doesNotContain("t0ken");
+    }
+
+    @Test
     void aMissingCommandIs127AndTheLockIsGivenBack() {
         assertThat(lock("jobs/e", "--backend", backend, "--", "no-such-command-holdfast"))
                 .isEqualTo(ExitCodes.COMMAND_NOT_FOUND);

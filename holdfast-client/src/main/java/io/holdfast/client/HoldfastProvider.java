@@ -9,6 +9,7 @@ import io.holdfast.client.internal.GrpcTransport;
 import io.holdfast.client.internal.MemberAddress;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.spi.LockProvider;
+import io.holdfast.spi.Redaction;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -85,7 +86,7 @@ public final class HoldfastProvider implements LockProvider {
      */
     public static List<MemberAddress> members(String uri) {
         if (uri == null || !uri.startsWith(SCHEME)) {
-            throw new InvalidArgumentException("holdfast URIs start with " + SCHEME + ", not " + uri);
+            throw new InvalidArgumentException("holdfast URIs start with " + SCHEME + ", not " + Redaction.uri(uri));
         }
         String rest = uri.substring(SCHEME.length());
         int query = rest.indexOf('?');
@@ -98,10 +99,11 @@ public final class HoldfastProvider implements LockProvider {
         if (rest.indexOf('#') >= 0 || rest.indexOf('/') >= 0) {
             throw new InvalidArgumentException(
                     "holdfast URIs look like holdfast://host:port[,host:port...][?ca=FILE&cert=FILE&key=FILE], not "
-                            + uri);
+                            + Redaction.uri(uri));
         }
         if (rest.isBlank()) {
-            throw new InvalidArgumentException("a holdfast URI names at least one member (host:port): " + uri);
+            throw new InvalidArgumentException(
+                    "a holdfast URI names at least one member (host:port): " + Redaction.uri(uri));
         }
         List<MemberAddress> members = new ArrayList<>();
         for (String part : rest.split(",", -1)) {
@@ -111,7 +113,7 @@ public final class HoldfastProvider implements LockProvider {
                     members.add(a);
                 }
             } catch (InvalidArgumentException e) {
-                throw new InvalidArgumentException("bad member in " + uri + ": " + e.getMessage(), e);
+                throw new InvalidArgumentException("bad member in " + Redaction.uri(uri) + ": " + e.getMessage(), e);
             }
         }
         return List.copyOf(members);
@@ -157,7 +159,8 @@ public final class HoldfastProvider implements LockProvider {
         }
         if ("false".equals(on)) {
             if (!params.isEmpty()) {
-                throw new InvalidArgumentException("tls=false with TLS files " + params.keySet() + " in " + uri);
+                throw new InvalidArgumentException(
+                        "tls=false with TLS files " + params.keySet() + " in " + Redaction.uri(uri));
             }
             return null;
         }
@@ -167,7 +170,7 @@ public final class HoldfastProvider implements LockProvider {
         try {
             return new TlsFiles(path(params.get("cert")), path(params.get("key")), path(params.get("ca")));
         } catch (IllegalArgumentException e) {
-            throw new InvalidArgumentException(e.getMessage() + " (" + uri + ")", e);
+            throw new InvalidArgumentException(e.getMessage() + " (" + Redaction.uri(uri) + ")", e);
         }
     }
 

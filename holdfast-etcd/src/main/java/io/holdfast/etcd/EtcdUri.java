@@ -2,6 +2,7 @@ package io.holdfast.etcd;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.spi.Redaction;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
                     + " (use etcd://host:port on a trusted network, or a TLS-terminating proxy)");
         }
         if (!lower.startsWith(SCHEME)) {
-            throw new InvalidArgumentException("an etcd URI starts with etcd://, not " + uri);
+            throw new InvalidArgumentException("an etcd URI starts with etcd://, not " + redacted(uri));
         }
         String rest = uri.substring(SCHEME.length());
         String query = "";
@@ -67,7 +68,7 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
         }
         if (rest.isEmpty()) {
             throw new InvalidArgumentException(
-                    "the etcd URI names no host: " + uri + " (etcd://host:port[,host:port...])");
+                    "the etcd URI names no host: " + redacted(uri) + " (etcd://host:port[,host:port...])");
         }
         if (rest.contains("/") || rest.contains("@")) {
             throw new InvalidArgumentException("the etcd URI has a path or user info, which it cannot use: " + uri
@@ -80,11 +81,11 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
         Map<String, String> options = options(query, uri);
         String namespace = options.getOrDefault("namespace", DEFAULT_NAMESPACE);
         if (namespace.isEmpty()) {
-            throw new InvalidArgumentException("namespace must not be empty in " + uri);
+            throw new InvalidArgumentException("namespace must not be empty in " + redacted(uri));
         }
         for (int i = 0; i < namespace.length(); i++) {
             if (Character.isISOControl(namespace.charAt(i))) {
-                throw new InvalidArgumentException("namespace must not contain control characters in " + uri);
+                throw new InvalidArgumentException("namespace must not contain control characters in " + redacted(uri));
             }
         }
         String user = options.get("user");
@@ -101,13 +102,13 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
         if (member.startsWith("[")) {
             int close = member.indexOf(']');
             if (close < 0) {
-                throw new InvalidArgumentException("unclosed [ in the etcd URI " + uri);
+                throw new InvalidArgumentException("unclosed [ in the etcd URI " + redacted(uri));
             }
             host = member.substring(0, close + 1);
             String tail = member.substring(close + 1);
             if (!tail.isEmpty()) {
                 if (!tail.startsWith(":")) {
-                    throw new InvalidArgumentException("expected :port after " + host + " in " + uri);
+                    throw new InvalidArgumentException("expected :port after " + host + " in " + redacted(uri));
                 }
                 port = port(tail.substring(1), uri);
             }
@@ -119,10 +120,10 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
             }
         }
         if (host.isEmpty()) {
-            throw new InvalidArgumentException("an empty host in the etcd URI " + uri);
+            throw new InvalidArgumentException("an empty host in the etcd URI " + redacted(uri));
         }
         if (!host.startsWith("[") && !host.matches("[A-Za-z0-9.\\-_]+")) {
-            throw new InvalidArgumentException("'" + host + "' is not a host name in the etcd URI " + uri);
+            throw new InvalidArgumentException("'" + host + "' is not a host name in the etcd URI " + redacted(uri));
         }
         return "http://" + host + ":" + port;
     }
@@ -135,7 +136,8 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
             }
             return port;
         } catch (NumberFormatException e) {
-            throw new InvalidArgumentException("'" + text + "' is not a port (1-65535) in the etcd URI " + uri);
+            throw new InvalidArgumentException(
+                    "'" + text + "' is not a port (1-65535) in the etcd URI " + redacted(uri));
         }
     }
 
@@ -164,6 +166,6 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
 
     /** The URI with any password replaced, for messages. */
     static String redacted(String uri) {
-        return uri == null ? null : uri.replaceAll("password=[^&]*", "password=***");
+        return Redaction.uri(uri);
     }
 }

@@ -1,6 +1,7 @@
 package io.holdfast.redis;
 
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.spi.Redaction;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
 import java.net.URI;
@@ -169,6 +170,6 @@ record RedisSettings(RedisURI redisUri, String prefix, String display) {
         if (text == null) {
             return "null";
         }
-        return text.replaceAll("(?<=://)([^@/]*)@", "***@");
+        return Redaction.uri(text);
     }
 }

@@ -1,6 +1,7 @@
 package io.holdfast.zookeeper;
 
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.spi.Redaction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,8 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
 
     static ZooKeeperUri parse(String uri) {
         if (uri == null || !uri.startsWith(SCHEME)) {
-            throw new InvalidArgumentException("a ZooKeeper URI starts with " + SCHEME + ", not '" + uri + "'");
+            throw new InvalidArgumentException(
+                    "a ZooKeeper URI starts with " + SCHEME + ", not '" + Redaction.uri(uri) + "'");
         }
         String rest = uri.substring(SCHEME.length());
         String query = null;
@@ -45,21 +47,21 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
     private static String hosts(String uri, String authority) {
         if (authority.isEmpty()) {
             throw new InvalidArgumentException(
-                    "the ZooKeeper URI '" + uri + "' names no host (zookeeper://host:port/...)");
+                    "the ZooKeeper URI '" + Redaction.uri(uri) + "' names no host (zookeeper://host:port/...)");
         }
         List<String> hosts = new ArrayList<>();
         for (String hostPort : authority.split(",", -1)) {
             Matcher m = HOST_PORT.matcher(hostPort);
             if (!m.matches()) {
                 throw new InvalidArgumentException(
-                        "the ZooKeeper URI '" + uri + "' has a malformed host:port '" + hostPort + "'");
+                        "the ZooKeeper URI '" + Redaction.uri(uri) + "' has a malformed host:port '" + hostPort + "'");
             }
             int port = 2181;
             if (m.group(2) != null) {
                 port = Integer.parseInt(m.group(2));
                 if (port < 1 || port > 65535) {
-                    throw new InvalidArgumentException(
-                            "the ZooKeeper URI '" + uri + "' has port " + port + ", not within 1..65535");
+                    throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri) + "' has port " + port
+                            + ", not within 1..65535");
                 }
             }
             hosts.add(m.group(1) + ":" + port);
@@ -74,8 +76,8 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
         String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         for (String segment : trimmed.substring(1).split("/", -1)) {
             if (!SEGMENT.matcher(segment).matches() || segment.equals(".") || segment.equals("..")) {
-                throw new InvalidArgumentException("the ZooKeeper URI '" + uri + "' has a bad chroot segment '"
-                        + segment + "' (letters, digits, '_', '-' and '.' only)");
+                throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri)
+                        + "' has a bad chroot segment '" + segment + "' (letters, digits, '_', '-' and '.' only)");
             }
             if (segment.equals("zookeeper") && trimmed.indexOf('/', 1) < 0) {
                 throw new InvalidArgumentException("the chroot /zookeeper is ZooKeeper's own");
@@ -96,8 +98,8 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
             if (key.equals("connectTimeout")) {
                 connectTimeout = duration(uri, key, value);
             } else {
-                throw new InvalidArgumentException(
-                        "the ZooKeeper URI '" + uri + "' has an unknown option '" + key + "' (known: connectTimeout)");
+                throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri)
+                        + "' has an unknown option '" + key + "' (known: connectTimeout)");
             }
         }
         return connectTimeout;
@@ -106,8 +108,8 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
     private static Duration duration(String uri, String key, String value) {
         Matcher m = DURATION.matcher(value);
         if (!m.matches()) {
-            throw new InvalidArgumentException("the ZooKeeper URI '" + uri + "' has " + key + "='" + value
-                    + "'; expected a duration such as 250ms, 10s, 2m or 1h");
+            throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri) + "' has " + key + "='"
+                    + value + "'; expected a duration such as 250ms, 10s, 2m or 1h");
         }
         long n = Long.parseLong(m.group(1));
         Duration d = switch (m.group(2)) {
@@ -117,8 +119,8 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
             default -> Duration.ofHours(n);
         };
         if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(10)) > 0) {
-            throw new InvalidArgumentException(
-                    "the ZooKeeper URI '" + uri + "' has " + key + "=" + value + ", not within 100ms..10m");
+            throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri) + "' has " + key + "=" + value
+                    + ", not within 100ms..10m");
         }
         return d;
     }

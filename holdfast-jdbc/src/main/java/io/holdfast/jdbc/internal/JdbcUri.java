@@ -1,6 +1,7 @@
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.spi.Redaction;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,7 +71,7 @@ public record JdbcUri(
         }
         String rest = url.substring(url.indexOf(':', 5) + 1);
         if (rest.isBlank()) {
-            throw new InvalidArgumentException("the JDBC URL names no database: " + uri);
+            throw new InvalidArgumentException("the JDBC URL names no database: " + Redaction.uri(uri));
         }
         Mode mode = Mode.TABLE;
         String prefix = "holdfast_";
@@ -115,11 +116,12 @@ public record JdbcUri(
         }
         int eq = part.indexOf('=');
         if (eq < 0) {
-            throw new InvalidArgumentException("option " + part + " has no value (holdfast.key=value) in " + uri);
+            throw new InvalidArgumentException(
+                    "option " + part + " has no value (holdfast.key=value) in " + Redaction.uri(uri));
         }
         String key = part.substring(OPTION.length(), eq);
         if (options.put(key, part.substring(eq + 1)) != null) {
-            throw new InvalidArgumentException("option holdfast." + key + " is given twice in " + uri);
+            throw new InvalidArgumentException("option holdfast." + key + " is given twice in " + Redaction.uri(uri));
         }
         return true;
     }
@@ -162,6 +164,6 @@ public record JdbcUri(
 
     /** The URL without password values, for messages. */
     public String redacted() {
-        return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1***");
+        return Redaction.uri(jdbcUrl);
     }
 }
