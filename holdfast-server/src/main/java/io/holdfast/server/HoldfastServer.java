@@ -305,6 +305,7 @@ public final class HoldfastServer implements AutoCloseable {
                         : new Authenticator(
                                 config.auth().tokens(), config.auth().required()));
         clientPort = grpc.port();
+        metrics.unparsableRequests(grpc::unparsableRequests);
         addEndpoint(grpc);
     }
 

@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  * holdfast_grants_total{waited}}, {@code holdfast_releases_total}, {@code
  * holdfast_locks_lost_total{reason}}, {@code holdfast_waits_timed_out_total}, {@code
  * holdfast_sessions_expired_total}, {@code holdfast_deadlocks_refused_total}, {@code
- * holdfast_refusals_total{reason}}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
+ * holdfast_refusals_total{reason}}, {@code holdfast_unparsable_requests_total}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
  * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_queue_longest}, {@code holdfast_registers}, {@code
  * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
  * holdfast_raft_leader_changes_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
@@ -142,6 +142,13 @@ final class ServerMetrics {
                     .tag("reason", reason)
                     .register(registry);
         }
+    }
+
+    /** The client port's count of requests whose body was not the method's message. */
+    void unparsableRequests(java.util.function.LongSupplier count) {
+        FunctionCounter.builder("holdfast.unparsable.requests", count, c -> (double) c.getAsLong())
+                .description("Client requests refused because their body was not the method's message")
+                .register(registry);
     }
 
     private void gauge(String name, String description, Supplier<Number> value) {

@@ -209,6 +209,7 @@ class HttpApiTest {
                 .contains("holdfast_requests_seconds_bucket{command=\"acquire\",node=\"n1\",outcome=\"granted\"")
                 .contains("holdfast_raft_commit_seconds_count")
                 .contains("holdfast_refusals_total{node=\"n1\",reason=\"waiters-per-lock\"}")
+                .contains("holdfast_unparsable_requests_total{node=\"n1\"}")
                 .contains("jvm_memory_used_bytes");
         held.release();
     }

@@ -77,6 +77,7 @@ public final class FrameServer implements AutoCloseable {
     private final InetSocketAddress others;
     private final Thread thread;
     private final Map<Connection, Boolean> connections = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.LongAdder unparsable = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean closed;
 
     private FrameServer(
@@ -167,6 +168,11 @@ public final class FrameServer implements AutoCloseable {
     }
 
     /** Whether {@link #close()} was called. */
+    /** Calls refused because their body was not the method's message (answered {@code INVALID_ARGUMENT}). */
+    public long unparsableRequests() {
+        return unparsable.sum();
+    }
+
     public boolean isClosed() {
         return closed;
     }
@@ -388,6 +394,7 @@ public final class FrameServer implements AutoCloseable {
             try {
                 request = Frames.parse(body, descriptor.getRequestMarshaller());
             } catch (RuntimeException e) {
+                unparsable.increment();
                 send(Frames.close(
                         id,
                         Status.INVALID_ARGUMENT.withDescription("the request is not a " + descriptor.getFullMethodName()

@@ -52,6 +52,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
 
     private final Server server;
     private final FrameServer frames; // null with TLS
+    private final UnparsableRequests unparsable;
     private final HoldfastGrpcService service;
     private final io.grpc.ServerServiceDefinition definition;
     private final String host;
@@ -62,8 +63,10 @@ public final class HoldfastGrpcServer implements AutoCloseable {
             FrameServer frames,
             HoldfastGrpcService service,
             io.grpc.ServerServiceDefinition definition,
-            String host) {
+            String host,
+            UnparsableRequests unparsable) {
         this.server = server;
+        this.unparsable = unparsable;
         this.frames = frames;
         this.service = service;
         this.definition = definition;
@@ -125,7 +128,8 @@ public final class HoldfastGrpcServer implements AutoCloseable {
                 : NettyServerBuilder.forAddress(address, tls.serverCredentials(clientAuth));
         io.grpc.ServerServiceDefinition definition =
                 authenticator == null ? service.bindService() : ServerInterceptors.intercept(service, authenticator);
-        Server server = builder.addService(definition)
+        UnparsableRequests unparsable = new UnparsableRequests(System::nanoTime, 1, TimeUnit.MINUTES);
+        Server server = builder.addService(unparsable.guard(definition))
                 // Calls run on the transport's I/O threads, not on a pool: the backend returns
                 // futures at once, and each hop to a pool thread costs a context switch per call
                 // (on 2 cores, the largest single CPU cost of a request; see docs/benchmarks-e2e.md).
@@ -151,7 +155,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on " + where + ": " + e.getMessage(), e);
         }
         if (tls != null) {
-            return new HoldfastGrpcServer(server, null, service, definition, host);
+            return new HoldfastGrpcServer(server, null, service, definition, host, unparsable);
         }
         try {
             FrameServer frames = FrameServer.start(
@@ -162,7 +166,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
                     MAX_INBOUND_BYTES,
                     FrameServer.MAX_QUEUED_BYTES,
                     new InetSocketAddress(LOOPBACK, grpcPort(server)));
-            return new HoldfastGrpcServer(server, frames, service, definition, host);
+            return new HoldfastGrpcServer(server, frames, service, definition, host, unparsable);
         } catch (RuntimeException e) {
             server.shutdownNow();
             throw e;
@@ -201,6 +205,15 @@ public final class HoldfastGrpcServer implements AutoCloseable {
     /** The service as this server serves it, interceptors included (over gRPC and frames alike). */
     public io.grpc.ServerServiceDefinition definition() {
         return definition;
+    }
+
+    /**
+     * Requests refused because their body was not the method's message, over gRPC and frames
+     * since this server started (each answered {@code INVALID_ARGUMENT}; see {@link
+     * UnparsableRequests}).
+     */
+    public long unparsableRequests() {
+        return unparsable.count() + (frames == null ? 0 : frames.unparsableRequests());
     }
 
     /** The service, for counters and tests. */
