@@ -271,7 +271,7 @@ final class HttpEndpoint implements AutoCloseable {
         return CompletableFuture.completedFuture(read(ex, method, route, identity));
     }
 
-    /** The calls of simple clients (sessions, acquire, release); null if the route is none of them. */
+    /** The calls of simple clients (sessions, acquire, renew, release); null if the route is none of them. */
     private CompletableFuture<Answer> clientCall(HttpExchange ex, String method, String route, String identity) {
         if (route.equals("sessions") && method.equals("POST")) {
             JsonNode body = jsonBody(ex, method);
@@ -327,6 +327,14 @@ final class HttpEndpoint implements AutoCloseable {
             long token = number(body, "token", -1);
             return sessions.release(identity, session, name, token)
                     .thenApply(r -> outcome(r, obj().put("name", name).put("released", true)));
+        }
+        if (route.equals("renew")) {
+            JsonNode body = jsonBody(ex, method);
+            String session = text(body, "session", true);
+            String name = checkedName(text(body, "name", true));
+            long token = number(body, "token", -1);
+            return sessions.renew(identity, session, name, token)
+                    .thenApply(r -> outcome(r, obj().put("name", name).put("renewed", true)));
         }
         return null;
     }
@@ -387,7 +395,10 @@ final class HttpEndpoint implements AutoCloseable {
             JsonNode body = jsonBody(ex, method);
             return revoke(identity, text(body, "name", true));
         }
-        if (route.equals("acquire") || route.equals("release") || route.startsWith("sessions/")) {
+        if (route.equals("acquire")
+                || route.equals("release")
+                || route.equals("renew")
+                || route.startsWith("sessions/")) {
             throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here (DELETE to close a session), not " + method);
         }
         throw new Refused(404, "NOT_FOUND", "no such API route: " + API + route);

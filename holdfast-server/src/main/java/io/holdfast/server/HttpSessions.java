@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
  * session's requests, waits for queued acquires, and answers each HTTP request once its outcome is
  * known, without holding an HTTP thread while a request waits.
  *
- * <p><b>What the HTTP client must do itself:</b> send {@code keepalive} more often than its TTL
- * (nothing does it for it), and treat a lost answer as "maybe": a request whose answer did not
+ * <p><b>What the HTTP client must do itself:</b> send {@code keepalive} more often than its TTL,
+ * and {@code renew} more often than the lease timeout of a grant acquired with one (nothing does
+ * either for it), and treat a lost answer as "maybe": a request whose answer did not
  * arrive may or may not have been applied (describe the lock to find out).
  *
  * <p>Request numbers: a session's requests through this node get increasing sequence numbers
@@ -119,6 +120,14 @@ final class HttpSessions implements AutoCloseable {
     /** Gives back the grant with this token. */
     CompletableFuture<Reply> release(String identity, String sessionId, String name, long token) {
         return call(identity, sessionId, inv -> new Command.Release(0, inv, name, token));
+    }
+
+    /**
+     * Renews the lease timeout of a grant acquired with {@code leaseMillis}: the grant is kept for
+     * another lease timeout from now. {@code NOT_OWNER} when the session no longer holds it.
+     */
+    CompletableFuture<Reply> renew(String identity, String sessionId, String name, long token) {
+        return call(identity, sessionId, inv -> new Command.Renew(0, inv, name, token));
     }
 
     private CompletableFuture<Reply> awaitOutcome(

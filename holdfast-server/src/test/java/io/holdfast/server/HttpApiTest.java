@@ -271,6 +271,75 @@ class HttpApiTest {
     }
 
     @Test
+    void anHttpClientKeepsALockForSeveralTtlsAndLeaseTimeoutsByKeepAliveAndRenew() throws Exception {
+        String session = http.post("/api/v1/sessions", "{\"clientName\":\"renewing.sh\",\"ttlMillis\":1000}")
+                .json()
+                .get("sessionId")
+                .asText();
+        TestHttp.Answer granted = http.post(
+                "/api/v1/acquire", "{\"session\":\"" + session + "\",\"name\":\"http/renewed\",\"leaseMillis\":1000}");
+        assertThat(granted.status()).as(granted.body()).isEqualTo(200);
+        long token = granted.json().get("token").asLong();
+        String grant = "{\"session\":\"" + session + "\",\"name\":\"http/renewed\",\"token\":" + token + "}";
+        java.util.concurrent.ScheduledExecutorService client =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        java.util.concurrent.atomic.AtomicInteger renewFailures = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            // What a script does: a heartbeat and a renewal every 250 ms, a quarter of both timeouts.
+            client.scheduleWithFixedDelay(
+                    () -> {
+                        try {
+                            http.post("/api/v1/sessions/" + session + "/keepalive", "{}");
+                            if (http.post("/api/v1/renew", grant).status() != 200) {
+                                renewFailures.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            renewFailures.incrementAndGet();
+                        }
+                    },
+                    0,
+                    250,
+                    TimeUnit.MILLISECONDS);
+            Awaitility.await("held through four session TTLs and four lease timeouts")
+                    .during(Duration.ofSeconds(4))
+                    .atMost(Duration.ofSeconds(8))
+                    .until(() -> holder.admin().isCurrentHolder("http/renewed", token));
+            assertThat(renewFailures.get()).isZero();
+        } finally {
+            client.shutdownNow();
+            client.awaitTermination(5, TimeUnit.SECONDS);
+        }
+
+        // Heartbeats alone keep the session but not a grant with a lease timeout.
+        client = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            client.scheduleWithFixedDelay(
+                    () -> {
+                        try {
+                            http.post("/api/v1/sessions/" + session + "/keepalive", "{}");
+                        } catch (Exception e) {
+                            // the assertions below fail if the session is lost
+                        }
+                    },
+                    0,
+                    250,
+                    TimeUnit.MILLISECONDS);
+            Awaitility.await("the lease ran out")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> !holder.admin().isCurrentHolder("http/renewed", token));
+            assertError(http.post("/api/v1/renew", grant), 409, "NOT_OWNER");
+            assertThat(http.post("/api/v1/sessions/" + session + "/keepalive", "{}")
+                            .status())
+                    .as("the session lives on")
+                    .isEqualTo(200);
+        } finally {
+            client.shutdownNow();
+            client.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        http.send("DELETE", "/api/v1/sessions/" + session, null, null);
+    }
+
+    @Test
     void aWaitOverHttpThatRunsOutIsATimeout() throws Exception {
         Lease lease = holder.lock("http/timeout").acquire(Duration.ofSeconds(5));
         String session =
