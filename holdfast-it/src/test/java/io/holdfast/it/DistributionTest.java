@@ -1,0 +1,160 @@
+package io.holdfast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.holdfast.testkit.FreePorts;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The distribution as an operator gets it: {@code holdfast-VERSION.tar.gz} unpacked into an empty
+ * directory runs a node and a {@code holdfast lock} with nothing but a JDK (no source tree, no
+ * Maven, an environment with only {@code PATH} and {@code JAVA_HOME}).
+ */
+class DistributionTest {
+    /** Set by this module's pom: holdfast-dist/target/holdfast-VERSION.tar.gz. */
+    private static final Path TARBALL = Path.of(System.getProperty("holdfast.dist", "holdfast.dist-is-not-set"));
+
+    @TempDir
+    Path dir;
+
+    private Process server;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (server != null) {
+            server.destroy(); // SIGTERM: the node stops cleanly
+            if (!server.waitFor(20, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void anUnpackedDistributionRunsANodeAndALockWithNothingButAJdk() throws Exception {
+        assertThat(TARBALL).as("built by holdfast-dist").isRegularFile();
+        Path installed = dir.resolve("opt");
+        Files.createDirectories(installed);
+        Process untar = new ProcessBuilder(
+                        "tar", "xzf", TARBALL.toAbsolutePath().toString(), "-C", installed.toString())
+                .inheritIO()
+                .start();
+        assertThat(untar.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(untar.exitValue()).isZero();
+        Path home;
+        try (var entries = Files.list(installed)) {
+            home = entries.collect(java.util.stream.Collectors.toList()).get(0);
+        }
+        for (String file : List.of(
+                "bin/holdfast",
+                "lib/holdfast.jar",
+                "LICENSE",
+                "README.md",
+                "conf/holdfast.properties.example",
+                "systemd/holdfast@.service")) {
+            assertThat(home.resolve(file)).as(file).isRegularFile();
+        }
+        assertThat(Files.isExecutable(home.resolve("bin/holdfast"))).isTrue();
+
+        int client = FreePorts.next();
+        int raft = FreePorts.next();
+        int http = FreePorts.next();
+        Path log = dir.resolve("server.log");
+        ProcessBuilder node = onlyAJdk(new ProcessBuilder(
+                home.resolve("bin/holdfast").toString(),
+                "server",
+                "--data-dir",
+                dir.resolve("data").toString(),
+                "--client-port",
+                String.valueOf(client),
+                "--raft-port",
+                String.valueOf(raft),
+                "--http-port",
+                String.valueOf(http)));
+        server = node.directory(dir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        HttpClient web = HttpClient.newHttpClient();
+        await("the node from the tarball is ready (its log: " + log + ")")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions()
+                .until(() -> web.send(
+                                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/ready"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200);
+
+        Process lock = onlyAJdk(new ProcessBuilder(
+                        home.resolve("bin/holdfast").toString(),
+                        "lock",
+                        "dist/check",
+                        "--backend",
+                        "holdfast://127.0.0.1:" + client,
+                        "--",
+                        "sh",
+                        "-c",
+                        "echo \"held with token $HOLDFAST_FENCING_TOKEN\""))
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(lock.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(lock.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(lock.exitValue()).as(out).isZero();
+        assertThat(out).containsPattern("held with token [1-9][0-9]*");
+    }
+
+    @Test
+    void withoutAJavaTheCommandSaysSoInOneLine() throws Exception {
+        assertThat(TARBALL).isRegularFile();
+        Process untar = new ProcessBuilder(
+                        "tar",
+                        "xzf",
+                        TARBALL.toAbsolutePath().toString(),
+                        "-C",
+                        dir.toString(),
+                        "--wildcards",
+                        "*/bin/holdfast")
+                .inheritIO()
+                .start();
+        assertThat(untar.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        Path bin;
+        try (var found = Files.find(dir, 3, (p, a) -> p.endsWith("bin/holdfast"))) {
+            bin = found.findFirst().orElseThrow();
+        }
+        ProcessBuilder pb = new ProcessBuilder("/bin/bash", bin.toString(), "--version");
+        pb.environment().clear();
+        pb.environment().put("PATH", "/nonexistent");
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(127);
+        assertThat(out.lines()).singleElement().asString().startsWith("holdfast: no Java found");
+    }
+
+    /** The environment of a fresh machine with a JDK: PATH (the JDK's bin and the system's) and JAVA_HOME. */
+    private static ProcessBuilder onlyAJdk(ProcessBuilder pb) {
+        String javaHome = System.getProperty("java.home");
+        Map<String, String> env = pb.environment();
+        env.clear();
+        env.put("PATH", javaHome + "/bin:/usr/bin:/bin");
+        env.put("JAVA_HOME", javaHome);
+        env.put("HOME", System.getProperty("java.io.tmpdir"));
+        return pb;
+    }
+}
