@@ -39,8 +39,11 @@ import java.util.function.Consumer;
  *   <li><b>Renewal period.</b> The watchdog ({@link #startRenewals}) renews every period the engine
  *       gives. The first renewal is due one period after the moment the grant is counted from (a
  *       moment known to precede the grant: the start of the acquire). A lease just granted is
- *       therefore not renewed at once; one whose acquire started more than a period ago is renewed
- *       at once, and that renewal's answer decides (a backend never revives a lapsed grant).
+ *       therefore not renewed at once. One whose acquire started a period or more ago is renewed at
+ *       once (a catch-up renewal), and that renewal's answer decides, since a backend never revives
+ *       a lapsed grant: acknowledged, the expiry counts from its sending; refused, the lease is lost;
+ *       unknown, the expiry still counts from the acquire's start. While it is unanswered the expiry
+ *       counts from its sending, so a lease is never held longer without an answer than an expiry.
  *   <li><b>Expiry.</b> The lease is declared lost once no renewal has been acknowledged for a
  *       whole expiry, measured from the moment the last acknowledged renewal was <em>sent</em> (or
  *       from the grant's count-from moment before the first): by then the backend may have given
@@ -88,6 +91,8 @@ public abstract class ManagedLease implements Lease {
     private long lastRenewedNanos;
     private long expiryNanos;
     private boolean catchUp;
+    private boolean catchUpPending;
+    private long catchUpSentNanos;
 
     /**
      * @param host the engine's services
@@ -320,34 +325,50 @@ public abstract class ManagedLease implements Lease {
 
     private void renewOnce() {
         long sent = host.nanos();
-        boolean checkExpiry;
-        long lastRenewed;
+        boolean catchUpRound;
+        long countFrom;
         synchronized (this) {
             if (state != State.HELD) {
                 return;
             }
-            checkExpiry = !catchUp;
+            catchUpRound = catchUp;
             catchUp = false;
-            lastRenewed = lastRenewedNanos;
+            countFrom = catchUpPending ? Math.max(lastRenewedNanos, catchUpSentNanos) : lastRenewedNanos;
+            if (catchUpRound) {
+                catchUpPending = true;
+                catchUpSentNanos = sent;
+            }
         }
-        if (checkExpiry && sent - lastRenewed >= expiryNanos) {
+        if (!catchUpRound && sent - countFrom >= expiryNanos) {
             markLost("no renewal was acknowledged within its expiry of " + TimeUnit.NANOSECONDS.toMillis(expiryNanos)
                     + " ms");
             return;
         }
-        renewInBackend().whenComplete((outcome, error) -> {
-            if (error != null) {
-                report(false, error);
-            } else if (outcome instanceof RenewOutcome.Renewed) {
-                synchronized (this) {
-                    lastRenewedNanos = Math.max(lastRenewedNanos, sent);
-                }
-            } else if (outcome instanceof RenewOutcome.Refused refused) {
-                markLost(refused.why());
-            } else if (outcome instanceof RenewOutcome.Unknown unknown) {
-                report(false, unknown.cause());
+        CompletableFuture<RenewOutcome> answer;
+        try {
+            answer = renewInBackend();
+        } catch (RuntimeException e) {
+            answered(catchUpRound, sent, RenewOutcome.unknown(e));
+            return;
+        }
+        answer.whenComplete((outcome, error) ->
+                answered(catchUpRound, sent, error != null ? RenewOutcome.unknown(error) : outcome));
+    }
+
+    private void answered(boolean catchUpRound, long sent, RenewOutcome outcome) {
+        synchronized (this) {
+            if (catchUpRound) {
+                catchUpPending = false;
             }
-        });
+            if (outcome instanceof RenewOutcome.Renewed) {
+                lastRenewedNanos = Math.max(lastRenewedNanos, sent);
+            }
+        }
+        if (outcome instanceof RenewOutcome.Refused refused) {
+            markLost(refused.why());
+        } else if (outcome instanceof RenewOutcome.Unknown unknown) {
+            report(false, unknown.cause());
+        }
     }
 
     private void tell(Consumer<? super LockLostException> listener, LockLostException e) {

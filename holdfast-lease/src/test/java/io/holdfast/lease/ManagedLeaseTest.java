@@ -158,6 +158,38 @@ class ManagedLeaseTest {
         assertThat(lease.isValid()).isTrue();
     }
 
+    @Test
+    void anUnansweredCatchUpRenewalHoldsTheLeaseForAtMostAnExpiryFromItsSending() {
+        long acquireStarted = host.nanos();
+        host.advanceMillis(1_000);
+        TestLease lease = new TestLease(host, acquireStarted);
+        lease.answers.add(new CompletableFuture<>()); // the catch-up renewal, never answered
+        lease.answers.add(new CompletableFuture<>());
+        lease.answers.add(new CompletableFuture<>());
+        lease.startRenewals(PERIOD, EXPIRY);
+
+        host.advanceMillis(299);
+        assertThat(lease.isValid()).isTrue();
+        host.advanceMillis(1);
+        assertThat(lease.isValid())
+                .as("an expiry after the unanswered catch-up renewal was sent")
+                .isFalse();
+    }
+
+    @Test
+    void aCatchUpRenewalWhoseOutcomeIsUnknownLeavesTheCountAtTheAcquiresStart() {
+        long acquireStarted = host.nanos();
+        host.advanceMillis(1_000);
+        TestLease lease = new TestLease(host, acquireStarted);
+        lease.answers.add(CompletableFuture.completedFuture(RenewOutcome.unknown(null)));
+        lease.startRenewals(PERIOD, EXPIRY);
+
+        host.advanceMillis(0);
+        assertThat(lease.isValid()).isTrue();
+        host.advanceMillis(100);
+        assertThat(lease.isValid()).isFalse();
+    }
+
     // ---- the watchdog rule
 
     @Test
