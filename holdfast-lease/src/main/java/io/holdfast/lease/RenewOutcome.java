@@ -11,6 +11,13 @@ package io.holdfast.lease;
  *   <li>{@link Unknown}: no answer (unreachable, a timeout). Nothing changes; the watchdog tries
  *       again next period, and the expiry rule decides if no renewal is ever acknowledged.
  * </ul>
+ *
+ * <p><b>What it does not say</b>: when the backend's own expiry now ends; the lease only ever counts
+ * from the sending of an acknowledged renewal, the earliest moment the backend can have renewed it.
+ *
+ * <p><b>Failure story.</b> A renewal's reply is lost on the way back. The engine reports {@link
+ * Unknown}, not {@link Refused}: the grant may well be renewed, and a lease must not be declared lost
+ * on a guess; if no later renewal is acknowledged either, the expiry rule declares it lost.
  */
 public sealed interface RenewOutcome {
     /** An acknowledged renewal. */
