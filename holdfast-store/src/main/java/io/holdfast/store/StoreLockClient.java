@@ -17,6 +17,11 @@ import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.VersionedRegister;
+import io.holdfast.lease.Acquirer;
+import io.holdfast.lease.Handles;
+import io.holdfast.lease.LeaseHost;
+import io.holdfast.lease.LeaseRequest;
+import io.holdfast.lease.ManagedLease;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,7 +36,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +71,10 @@ import org.slf4j.LoggerFactory;
  *       releases every lease it holds.
  * </ul>
  *
+ * <p>Leases and handles are the shared machinery of {@code holdfast-lease} ({@link ManagedLease},
+ * {@link Handles}), so their rules (loss listeners, the watchdog's period and expiry, when a
+ * capability is checked) are the same as the Holdfast server client's.
+ *
  * <p><b>What it does not guarantee</b>: fairness or mutual exclusion beyond what the store gives.
  * Those are the backend's, and {@link #capabilities()} says which.
  */
@@ -84,6 +92,8 @@ public final class StoreLockClient implements LockClient {
     private final Set<CompletableFuture<Lease>> asyncWaits = ConcurrentHashMap.newKeySet();
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeaseHost host = new Host();
+    private final Acquirer acquirer = new Engine();
     private volatile boolean crashed;
 
     /**
@@ -139,29 +149,19 @@ public final class StoreLockClient implements LockClient {
     @Override
     public DistributedLock lock(String name) {
         checkOpen();
-        return new StoreLock(this, Names.check(name), LockMode.EXCLUSIVE);
+        return Handles.lock(acquirer, name);
     }
 
     @Override
     public DistributedReadWriteLock readWriteLock(String name) {
         checkOpen();
-        require(Capability.READ_WRITE, "read-write locks");
-        String checked = Names.check(name);
-        return new StoreReadWriteLock(
-                checked,
-                new StoreLock(this, checked, LockMode.SHARED),
-                new StoreLock(this, checked, LockMode.EXCLUSIVE));
+        return Handles.readWriteLock(acquirer, name);
     }
 
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
         checkOpen();
-        require(Capability.SEMAPHORE, "semaphores");
-        if (permits < 1 || permits > DistributedSemaphore.MAX_PERMITS) {
-            throw new InvalidArgumentException(
-                    "a semaphore has 1 to " + DistributedSemaphore.MAX_PERMITS + " permits, not " + permits);
-        }
-        return new StoreSemaphore(this, Names.check(name), permits);
+        return Handles.semaphore(acquirer, name, permits);
     }
 
     @Override
@@ -211,7 +211,7 @@ public final class StoreLockClient implements LockClient {
         }
         awaitWaitsEnded();
         for (StoreLease lease : new ArrayList<>(leases.values())) {
-            lease.dropQuietly();
+            lease.markReleased();
             leases.remove(lease.grant());
             if (!crashed) {
                 try {
@@ -273,7 +273,7 @@ public final class StoreLockClient implements LockClient {
 
     // ---- acquiring
 
-    Lease acquire(String name, LockMode mode, int permits, int maxPermits, AcquireOptions options)
+    private Lease acquire(String name, LockMode mode, int permits, int maxPermits, AcquireOptions options)
             throws InterruptedException {
         LockRequest request = request(name, mode, permits, maxPermits, options);
         return acquire(
@@ -282,7 +282,7 @@ public final class StoreLockClient implements LockClient {
                 options.waitTime().isZero());
     }
 
-    CompletableFuture<Lease> acquireAsync(
+    private CompletableFuture<Lease> acquireAsync(
             String name, LockMode mode, int permits, int maxPermits, AcquireOptions options) {
         LockRequest request = request(name, mode, permits, maxPermits, options);
         CompletableFuture<Lease> result = new CompletableFuture<>();
@@ -317,7 +317,7 @@ public final class StoreLockClient implements LockClient {
         return result;
     }
 
-    Optional<Lease> tryAcquire(String name, LockMode mode, int permits, int maxPermits) {
+    private Optional<Lease> tryAcquire(String name, LockMode mode, int permits, int maxPermits) {
         try {
             return Optional.of(acquire(name, mode, permits, maxPermits, AcquireOptions.tryOnce()));
         } catch (LockTimeoutException busy) {
@@ -328,18 +328,10 @@ public final class StoreLockClient implements LockClient {
         }
     }
 
+    /** The handles ({@link Handles}) checked the options, permits and capabilities already. */
     private LockRequest request(String name, LockMode mode, int permits, int maxPermits, AcquireOptions options) {
         checkOpen();
-        if (options == null) {
-            throw new InvalidArgumentException("acquire options must not be null");
-        }
-        if (permits < 1 || permits > maxPermits) {
-            throw new InvalidArgumentException("permits must be between 1 and " + maxPermits + ", not " + permits);
-        }
         Duration leaseTimeout = options.leaseTimeout();
-        if (leaseTimeout != null) {
-            require(Capability.LEASE_TIMEOUT, "lease timeouts");
-        }
         String owner = backend.sessionId() + ":" + attempts.incrementAndGet();
         Duration expiry = leaseTimeout != null ? leaseTimeout : this.options.sessionTtl();
         return new LockRequest(name, mode, permits, maxPermits, owner, expiry, leaseTimeout != null);
@@ -402,34 +394,26 @@ public final class StoreLockClient implements LockClient {
     /**
      * Turns a grant into a lease, or gives it back if the client closed meanwhile. The watchdog
      * counts the expiry from the start of the acquire, the latest moment known to precede the
-     * grant; after a wait longer than a renewal period that start may lie a whole expiry back
-     * (the grant came at the end), so the grant is renewed at once and counted from that renewal.
+     * grant; after a wait longer than a renewal period that start may lie a whole expiry back (the
+     * grant came at the end), so the watchdog renews the grant at once and that answer decides
+     * ({@link ManagedLease#startRenewals}).
      */
     private Lease adopt(Grant grant, long startedNanos) {
         Duration every = backend.renewEvery(grant);
-        long countFrom = startedNanos;
-        long sent = options.ticker().nanos();
-        if (every != null && sent - startedNanos >= every.toNanos() && !crashed) {
-            try {
-                if (backend.renew(grant)) {
-                    countFrom = sent;
-                }
-            } catch (UnavailableException e) {
-                log.debug("{}: renewing a fresh grant failed; its watchdog retries", backend.provider(), e);
-            }
-        }
-        StoreLease lease = new StoreLease(this, grant, countFrom);
+        StoreLease lease = new StoreLease(this, host, grant, startedNanos);
         leases.put(grant, lease);
         if (closed.get()) {
             leases.remove(grant);
-            lease.dropQuietly();
+            lease.markReleased();
             if (!crashed) {
                 releaseQuietly(grant);
             }
             throw new SessionExpiredException(
                     "the client was closed while waiting for " + grant.request().describe());
         }
-        lease.startWatchdog(every);
+        if (every != null) {
+            lease.startRenewals(every, grant.request().expiry());
+        }
         return lease;
     }
 
@@ -495,58 +479,77 @@ public final class StoreLockClient implements LockClient {
         return backend.renew(grant);
     }
 
-    void forget(StoreLease lease) {
-        leases.remove(lease.grant(), lease);
-    }
-
     boolean crashed() {
         return crashed;
     }
 
-    long nanos() {
-        return options.ticker().nanos();
-    }
-
-    ScheduledFuture<?> schedule(Runnable task, long everyMillis) {
-        try {
-            return scheduler.scheduleWithFixedDelay(task, everyMillis, everyMillis, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-            return null;
+    /** What the leases of this client need from it. */
+    private final class Host implements LeaseHost {
+        @Override
+        public long nanos() {
+            return options.ticker().nanos();
         }
-    }
 
-    void runCallback(Runnable callback) {
-        Runnable safe = () -> {
+        @Override
+        public Future<?> scheduleRenewals(Runnable round, long initialDelayMillis, long periodMillis) {
             try {
-                callback.run();
-            } catch (RuntimeException e) {
-                log.warn("{}: a lost-lock callback threw", backend.provider(), e);
+                return scheduler.scheduleWithFixedDelay(round, initialDelayMillis, periodMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                return null;
             }
-        };
-        try {
-            executor.execute(safe);
-        } catch (RejectedExecutionException closed) {
-            safe.run();
         }
-    }
 
-    CompletableFuture<Void> runAsync(Runnable action) {
-        try {
-            return CompletableFuture.runAsync(action, executor);
-        } catch (RejectedExecutionException e) {
-            CompletableFuture<Void> f = new CompletableFuture<>();
+        @Override
+        public void runCallback(Runnable task) {
             try {
-                action.run();
-                f.complete(null);
-            } catch (RuntimeException failure) {
-                f.completeExceptionally(failure);
+                executor.execute(task);
+            } catch (RejectedExecutionException closed) {
+                task.run();
             }
-            return f;
+        }
+
+        @Override
+        public void forget(ManagedLease lease) {
+            leases.remove(((StoreLease) lease).grant(), lease);
+        }
+
+        @Override
+        public void callbackFailed(ManagedLease lease, Throwable error) {
+            log.warn("{}: a lost-lock callback of {} threw", backend.provider(), lease, error);
+        }
+
+        @Override
+        public void renewalFailed(ManagedLease lease, Throwable error) {
+            log.debug("{}: renewing {} failed; retrying until its expiry", backend.provider(), lease, error);
         }
     }
 
-    void logRenewFailure(StoreLease lease, RuntimeException e) {
-        log.debug("{}: renewing {} failed; retrying until its expiry", backend.provider(), lease.describe(), e);
+    /** How the handles acquire: over the backend, with retries and the client's waits. */
+    private final class Engine implements Acquirer {
+        @Override
+        public String provider() {
+            return backend.provider();
+        }
+
+        @Override
+        public Set<Capability> capabilities() {
+            return capabilities;
+        }
+
+        @Override
+        public Lease acquire(LeaseRequest r, AcquireOptions options) throws InterruptedException {
+            return StoreLockClient.this.acquire(r.name(), r.mode(), r.permits(), r.maxPermits(), options);
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(LeaseRequest r) {
+            return StoreLockClient.this.tryAcquire(r.name(), r.mode(), r.permits(), r.maxPermits());
+        }
+
+        @Override
+        public CompletableFuture<Lease> acquireAsync(LeaseRequest r, AcquireOptions options) {
+            return StoreLockClient.this.acquireAsync(r.name(), r.mode(), r.permits(), r.maxPermits(), options);
+        }
     }
 
     void checkOpen() {
@@ -556,9 +559,7 @@ public final class StoreLockClient implements LockClient {
     }
 
     void require(Capability capability, String feature) {
-        if (!capabilities.contains(capability)) {
-            throw unsupported(feature);
-        }
+        Handles.require(acquirer, capability, feature);
     }
 
     private UnsupportedFeatureException unsupported(String feature) {

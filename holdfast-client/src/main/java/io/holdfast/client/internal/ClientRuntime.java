@@ -10,7 +10,7 @@ import io.holdfast.DistributedLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.ErrorCode;
-import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
@@ -21,15 +21,20 @@ import io.holdfast.VersionedRegister;
 import io.holdfast.core.Command;
 import io.holdfast.core.Command.Invocation;
 import io.holdfast.core.Event;
-import io.holdfast.core.Limits;
 import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
+import io.holdfast.lease.Acquirer;
+import io.holdfast.lease.Handles;
+import io.holdfast.lease.LeaseHost;
+import io.holdfast.lease.LeaseRequest;
+import io.holdfast.lease.ManagedLease;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -95,6 +100,8 @@ public final class ClientRuntime implements LockClient {
     private final ScheduledExecutorService scheduler;
     private final ExecutorService callbacks;
     private final AdminHandle admin = new AdminHandle(this);
+    private final LeaseHost leaseHost = new LeaseHostOfRuntime();
+    private final Acquirer acquirer = new AcquirerOfRuntime();
     private volatile State state = State.OPEN;
     private volatile boolean severed;
     private volatile long lastAckNanos;
@@ -172,39 +179,17 @@ public final class ClientRuntime implements LockClient {
 
     @Override
     public DistributedLock lock(String name) {
-        return new LockHandle(this, Names.check(name), LockMode.EXCLUSIVE);
+        return Handles.lock(acquirer, name);
     }
 
     @Override
     public DistributedReadWriteLock readWriteLock(String name) {
-        String checked = Names.check(name);
-        LockHandle read = new LockHandle(this, checked, LockMode.SHARED);
-        LockHandle write = new LockHandle(this, checked, LockMode.EXCLUSIVE);
-        return new DistributedReadWriteLock() {
-            @Override
-            public String name() {
-                return checked;
-            }
-
-            @Override
-            public DistributedLock readLock() {
-                return read;
-            }
-
-            @Override
-            public DistributedLock writeLock() {
-                return write;
-            }
-        };
+        return Handles.readWriteLock(acquirer, name);
     }
 
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
-        if (permits < 1 || permits > Limits.MAX_PERMITS) {
-            throw new InvalidArgumentException(
-                    "a semaphore has 1 to " + Limits.MAX_PERMITS + " permits, not " + permits);
-        }
-        return new SemaphoreHandle(this, Names.check(name), permits);
+        return Handles.semaphore(acquirer, name, permits);
     }
 
     @Override
@@ -302,10 +287,7 @@ public final class ClientRuntime implements LockClient {
     }
 
     void requireCapability(Capability capability, String feature) {
-        if (!capabilities.contains(capability)) {
-            throw new io.holdfast.UnsupportedFeatureException(
-                    "the " + providerName + " provider does not support " + feature);
-        }
+        Handles.require(acquirer, capability, feature);
     }
 
     void ensureOpen() {
@@ -599,17 +581,87 @@ public final class ClientRuntime implements LockClient {
         }
     }
 
-    RuntimeLease newLease(String name, LockMode mode, int permits, long token, long leaseMillis) {
-        RuntimeLease lease = new RuntimeLease(this, name, mode, permits, token, leaseMillis);
+    /**
+     * @param countFromNanos when the acquire started: the watchdog counts the lease timeout from
+     *     there until a renewal is acknowledged ({@link ManagedLease})
+     */
+    RuntimeLease newLease(String name, LockMode mode, int permits, long token, long leaseMillis, long countFromNanos) {
+        RuntimeLease lease = new RuntimeLease(this, leaseHost, name, mode, permits, token, leaseMillis, countFromNanos);
         leases.put(token, lease);
-        if (leaseMillis > 0) {
-            lease.startWatchdog(scheduler);
-        }
+        lease.startWatchdog();
         return lease;
     }
 
-    void forget(RuntimeLease lease) {
-        leases.remove(lease.fencingToken(), lease);
+    /** What the leases of this runtime need from it. */
+    private final class LeaseHostOfRuntime implements LeaseHost {
+        @Override
+        public long nanos() {
+            return options.ticker().nanos();
+        }
+
+        @Override
+        public java.util.concurrent.Future<?> scheduleRenewals(
+                Runnable round, long initialDelayMillis, long periodMillis) {
+            try {
+                return scheduler.scheduleWithFixedDelay(round, initialDelayMillis, periodMillis, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                return null; // the client is closing; the lease goes with it
+            }
+        }
+
+        @Override
+        public void runCallback(Runnable task) {
+            ClientRuntime.this.runCallback(task);
+        }
+
+        @Override
+        public void forget(ManagedLease lease) {
+            leases.remove(lease.fencingToken(), lease);
+        }
+    }
+
+    /**
+     * How the handles acquire. A blocking acquire or try is made on behalf of the calling thread
+     * (one owner id per thread, for deadlock detection); an asynchronous one gets an owner of its own.
+     */
+    private final class AcquirerOfRuntime implements Acquirer {
+        @Override
+        public String provider() {
+            return providerName;
+        }
+
+        @Override
+        public Set<Capability> capabilities() {
+            return capabilities;
+        }
+
+        @Override
+        public Lease acquire(LeaseRequest r, AcquireOptions o) throws InterruptedException {
+            return ClientRuntime.this
+                    .acquire(r.name(), r.mode(), r.permits(), r.maxPermits(), o, threadOwner(), false)
+                    .await();
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(LeaseRequest r) {
+            return Optional.ofNullable(ClientRuntime.this
+                    .acquire(
+                            r.name(),
+                            r.mode(),
+                            r.permits(),
+                            r.maxPermits(),
+                            AcquireOptions.tryOnce(),
+                            threadOwner(),
+                            true)
+                    .awaitUninterruptibly());
+        }
+
+        @Override
+        public CompletableFuture<Lease> acquireAsync(LeaseRequest r, AcquireOptions o) {
+            return ClientRuntime.this
+                    .acquire(r.name(), r.mode(), r.permits(), r.maxPermits(), o, newOwner(), false)
+                    .forCaller();
+        }
     }
 
     /**

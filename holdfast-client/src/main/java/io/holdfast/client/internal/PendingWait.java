@@ -20,6 +20,9 @@ final class PendingWait {
     final LockMode mode;
     final int permits;
     final long leaseMillis;
+    /** On the client's ticker, before the acquire was sent: a moment known to precede any grant. */
+    final long startedNanos;
+
     final CompletableFuture<Lease> future = new CompletableFuture<>();
     /** The acquire as sent, to re-send for its outcome. */
     volatile io.holdfast.core.Command.Acquire command;
@@ -42,6 +45,7 @@ final class PendingWait {
         this.mode = mode;
         this.permits = permits;
         this.leaseMillis = leaseMillis;
+        this.startedNanos = rt.options().ticker().nanos();
         future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException && settle(true)) {
                 rt.withdraw(this); // the caller cancelled the future: take the wait off the queue
@@ -111,7 +115,7 @@ final class PendingWait {
             rt.giveBack(name, token); // granted after we gave up: give it back
             return;
         }
-        RuntimeLease lease = rt.newLease(name, mode, permits, token, leaseMillis);
+        RuntimeLease lease = rt.newLease(name, mode, permits, token, leaseMillis, startedNanos);
         complete(() -> {
             if (!future.complete(lease)) {
                 lease.releaseQuietly();

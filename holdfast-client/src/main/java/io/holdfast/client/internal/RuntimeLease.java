@@ -1,107 +1,71 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.Lease;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
-import io.holdfast.NotOwnerException;
 import io.holdfast.core.Command;
 import io.holdfast.core.Reply;
-import java.util.ArrayList;
-import java.util.List;
+import io.holdfast.lease.LeaseHost;
+import io.holdfast.lease.ManagedLease;
+import io.holdfast.lease.RenewOutcome;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
-/** A lease of the runtime: its state, its loss listeners and its renewal watchdog. */
-final class RuntimeLease implements Lease {
-    private enum State {
-        HELD,
-        RELEASED,
-        LOST
-    }
-
+/**
+ * A lease of the runtime. Its state, loss listeners and watchdog are {@link ManagedLease}'s; this
+ * class only renews and releases it with the service.
+ */
+final class RuntimeLease extends ManagedLease {
     private final ClientRuntime rt;
-    private final String name;
-    private final LockMode mode;
-    private final int permits;
-    private final long token;
     private final long leaseMillis;
-    private final List<Consumer<? super LockLostException>> listeners = new ArrayList<>();
-    private State state = State.HELD;
-    private String lostWhy;
-    private ScheduledFuture<?> watchdog;
-    private volatile long lastRenewedNanos;
 
-    RuntimeLease(ClientRuntime rt, String name, LockMode mode, int permits, long token, long leaseMillis) {
+    RuntimeLease(
+            ClientRuntime rt,
+            LeaseHost host,
+            String name,
+            LockMode mode,
+            int permits,
+            long token,
+            long leaseMillis,
+            long countFromNanos) {
+        super(host, name, mode, permits, token, countFromNanos);
         this.rt = rt;
-        this.name = name;
-        this.mode = mode;
-        this.permits = permits;
-        this.token = token;
         this.leaseMillis = leaseMillis;
-        this.lastRenewedNanos = rt.options().ticker().nanos();
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public LockMode mode() {
-        return mode;
-    }
-
-    @Override
-    public int permits() {
-        return permits;
-    }
-
-    @Override
-    public long fencingToken() {
-        return token;
-    }
-
-    @Override
-    public synchronized boolean isValid() {
-        return state == State.HELD;
-    }
-
-    @Override
-    public synchronized void checkValid() {
-        if (state == State.LOST) {
-            throw lost();
+    /** Renews a third of the lease timeout apart, if it has one; without one the session holds it. */
+    void startWatchdog() {
+        if (leaseMillis > 0) {
+            startRenewals(Duration.ofMillis(leaseMillis / 3), Duration.ofMillis(leaseMillis));
         }
-        if (state == State.RELEASED) {
-            throw new NotOwnerException(describe() + " was released");
+    }
+
+    /** Asynchronous: the reply completes on a transport thread. */
+    @Override
+    protected CompletableFuture<RenewOutcome> renewInBackend() {
+        try {
+            return rt.callOnce(seq -> new Command.Renew(0, rt.invocation(seq), name(), fencingToken()))
+                    .handle((reply, error) -> {
+                        if (reply instanceof Reply.Ok) {
+                            return RenewOutcome.renewed();
+                        }
+                        if (reply instanceof Reply.Failed f) {
+                            return RenewOutcome.refused("the service refused to renew it: " + f.message());
+                        }
+                        return RenewOutcome.unknown(error);
+                    });
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(RenewOutcome.refused("the session is gone: " + e.getMessage()));
         }
     }
 
     @Override
-    public void onLost(Consumer<? super LockLostException> listener) {
-        boolean now;
-        synchronized (this) {
-            now = state == State.LOST;
-            if (!now) {
-                listeners.add(listener);
-            }
-        }
-        if (now) {
-            LockLostException e = lost();
-            rt.runCallback(() -> listener.accept(e));
-        }
-    }
-
-    @Override
-    public void release() {
+    protected void releaseInBackend() {
         ClientRuntime.join(sendRelease());
     }
 
     @Override
-    public CompletableFuture<Void> releaseAsync() {
+    protected CompletableFuture<Void> releaseInBackendAsync() {
         return rt.toCaller(sendRelease());
     }
 
@@ -112,20 +76,9 @@ final class RuntimeLease implements Lease {
      * ClientRuntime#untilKnown}).
      */
     private CompletableFuture<Void> sendRelease() {
-        synchronized (this) {
-            if (state == State.RELEASED) {
-                return CompletableFuture.completedFuture(null);
-            }
-            if (state == State.LOST) {
-                return CompletableFuture.failedFuture(lost());
-            }
-            state = State.RELEASED;
-            stopWatchdog();
-        }
-        rt.forget(this);
         CompletableFuture<Reply> sent;
         try {
-            sent = rt.untilKnown(seq -> new Command.Release(0, rt.invocation(seq), name, token), null);
+            sent = rt.untilKnown(seq -> new Command.Release(0, rt.invocation(seq), name(), fencingToken()), null);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -140,97 +93,8 @@ final class RuntimeLease implements Lease {
         });
     }
 
-    @Override
-    public void close() {
-        release();
-    }
-
     /** Gives the lease back without reporting anything (a grant nobody wanted). */
     void releaseQuietly() {
-        sendRelease().exceptionally(e -> null);
-    }
-
-    void markReleased() {
-        synchronized (this) {
-            if (state != State.HELD) {
-                return;
-            }
-            state = State.RELEASED;
-            stopWatchdog();
-        }
-        rt.forget(this);
-    }
-
-    void markLost(String why) {
-        List<Consumer<? super LockLostException>> toCall;
-        synchronized (this) {
-            if (state != State.HELD) {
-                return;
-            }
-            state = State.LOST;
-            lostWhy = why;
-            stopWatchdog();
-            toCall = new ArrayList<>(listeners);
-            listeners.clear();
-        }
-        rt.forget(this);
-        LockLostException e = lost();
-        for (Consumer<? super LockLostException> listener : toCall) {
-            rt.runCallback(() -> listener.accept(e));
-        }
-    }
-
-    synchronized void startWatchdog(ScheduledExecutorService scheduler) {
-        long period = Math.max(10, leaseMillis / 3);
-        try {
-            watchdog = scheduler.scheduleWithFixedDelay(this::renew, 0, period, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // the client is closing; the lease goes with it
-        }
-    }
-
-    private void renew() {
-        long sent = rt.options().ticker().nanos();
-        if (!isValid()) {
-            return;
-        }
-        if (sent - lastRenewedNanos >= TimeUnit.MILLISECONDS.toNanos(leaseMillis)) {
-            markLost("no renewal was acknowledged within its lease timeout");
-            return;
-        }
-        try {
-            rt.callOnce(seq -> new Command.Renew(0, rt.invocation(seq), name, token))
-                    .whenComplete((reply, error) -> {
-                        if (reply instanceof Reply.Ok) {
-                            lastRenewedNanos = Math.max(lastRenewedNanos, sent);
-                        } else if (reply instanceof Reply.Failed f) {
-                            markLost("the service refused to renew it: " + f.message());
-                        }
-                    });
-        } catch (RuntimeException e) {
-            markLost("the session is gone: " + e.getMessage());
-        }
-    }
-
-    private void stopWatchdog() {
-        if (watchdog != null) {
-            watchdog.cancel(false);
-            watchdog = null;
-        }
-    }
-
-    private LockLostException lost() {
-        return new LockLostException(describe() + " was lost: " + lostWhy);
-    }
-
-    private String describe() {
-        return (mode == LockMode.PERMITS ? permits + " permits of " : "lock ") + name + " (token " + token + ")";
-    }
-
-    @Override
-    public String toString() {
-        synchronized (this) {
-            return "Lease[" + describe() + ", " + state + "]";
-        }
+        releaseAsync().exceptionally(e -> null);
     }
 }

@@ -1,0 +1,208 @@
+package io.holdfast.lease;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.Capability;
+import io.holdfast.DistributedLock;
+import io.holdfast.DistributedReadWriteLock;
+import io.holdfast.DistributedSemaphore;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockMode;
+import io.holdfast.Names;
+import io.holdfast.UnsupportedFeatureException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The lock, read-write lock and semaphore handles of every Holdfast engine, over an engine's
+ * {@link Acquirer}.
+ *
+ * <p><b>What it guarantees</b>: one place checks what the public API promises, the same way for
+ * every engine.
+ *
+ * <ul>
+ *   <li>A capability that a kind of handle needs is checked when the handle is created: {@link
+ *       #readWriteLock} needs {@link Capability#READ_WRITE}, {@link #semaphore} needs {@link
+ *       Capability#SEMAPHORE}, and an engine without it refuses the handle with {@link
+ *       UnsupportedFeatureException} (so a handle that exists can always be used).
+ *   <li>What depends on the call's arguments is checked on each acquire, before the acquirer is
+ *       called: {@code null} options and a permit count outside 1..maxPermits are refused with
+ *       {@link InvalidArgumentException}, a lease timeout without {@link Capability#LEASE_TIMEOUT}
+ *       with {@link UnsupportedFeatureException}.
+ * </ul>
+ *
+ * <p><b>What it does not do</b>: check that the engine is open (an engine does that in its own
+ * factory methods and acquirer), or wait for anything itself.
+ *
+ * <p><b>Failure story.</b> An application written against a provider with semaphores is pointed
+ * at one without: {@code client.semaphore("slots", 4)} throws {@link UnsupportedFeatureException}
+ * at start-up, where the handle is made, rather than at the first acquire under load.
+ */
+public final class Handles {
+    private Handles() {}
+
+    /** The exclusive lock with this name. @throws InvalidArgumentException for a bad name */
+    public static DistributedLock lock(Acquirer acquirer, String name) {
+        return new Lock(acquirer, Names.check(name), LockMode.EXCLUSIVE);
+    }
+
+    /**
+     * The read-write lock with this name.
+     *
+     * @throws UnsupportedFeatureException without {@link Capability#READ_WRITE}
+     * @throws InvalidArgumentException for a bad name
+     */
+    public static DistributedReadWriteLock readWriteLock(Acquirer acquirer, String name) {
+        require(acquirer, Capability.READ_WRITE, "read-write locks");
+        String checked = Names.check(name);
+        return new ReadWriteLock(
+                checked, new Lock(acquirer, checked, LockMode.SHARED), new Lock(acquirer, checked, LockMode.EXCLUSIVE));
+    }
+
+    /**
+     * The semaphore with this name and size.
+     *
+     * @throws UnsupportedFeatureException without {@link Capability#SEMAPHORE}
+     * @throws InvalidArgumentException for a bad name or a size outside 1..{@link
+     *     DistributedSemaphore#MAX_PERMITS}
+     */
+    public static DistributedSemaphore semaphore(Acquirer acquirer, String name, int maxPermits) {
+        require(acquirer, Capability.SEMAPHORE, "semaphores");
+        if (maxPermits < 1 || maxPermits > DistributedSemaphore.MAX_PERMITS) {
+            throw new InvalidArgumentException(
+                    "a semaphore has 1 to " + DistributedSemaphore.MAX_PERMITS + " permits, not " + maxPermits);
+        }
+        return new Semaphore(acquirer, Names.check(name), maxPermits);
+    }
+
+    /**
+     * Refuses a feature the engine does not declare.
+     *
+     * @throws UnsupportedFeatureException "the X provider does not support {@code feature}"
+     */
+    public static void require(Acquirer acquirer, Capability capability, String feature) {
+        if (!acquirer.capabilities().contains(capability)) {
+            throw new UnsupportedFeatureException(
+                    "the " + acquirer.provider() + " provider does not support " + feature);
+        }
+    }
+
+    private static void checkOptions(Acquirer acquirer, AcquireOptions options) {
+        notNull(options);
+        if (options.leaseTimeout() != null) {
+            require(acquirer, Capability.LEASE_TIMEOUT, "lease timeouts");
+        }
+    }
+
+    private static void notNull(AcquireOptions options) {
+        if (options == null) {
+            throw new InvalidArgumentException("acquire options must not be null");
+        }
+    }
+
+    private record ReadWriteLock(String name, DistributedLock readLock, DistributedLock writeLock)
+            implements DistributedReadWriteLock {
+        @Override
+        public String toString() {
+            return "ReadWriteLock[" + name + "]";
+        }
+    }
+
+    private static final class Lock implements DistributedLock {
+        private final Acquirer acquirer;
+        private final LeaseRequest request;
+
+        Lock(Acquirer acquirer, String name, LockMode mode) {
+            this.acquirer = acquirer;
+            this.request = new LeaseRequest(name, mode, 1, 1);
+        }
+
+        @Override
+        public String name() {
+            return request.name();
+        }
+
+        @Override
+        public LockMode mode() {
+            return request.mode();
+        }
+
+        @Override
+        public Lease acquire(AcquireOptions options) throws InterruptedException {
+            checkOptions(acquirer, options);
+            return acquirer.acquire(request, options);
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire() {
+            return acquirer.tryAcquire(request);
+        }
+
+        @Override
+        public CompletableFuture<Lease> acquireAsync(AcquireOptions options) {
+            checkOptions(acquirer, options);
+            return acquirer.acquireAsync(request, options);
+        }
+
+        @Override
+        public String toString() {
+            return (request.mode() == LockMode.SHARED ? "ReadLock[" : "Lock[") + request.name() + "]";
+        }
+    }
+
+    private static final class Semaphore implements DistributedSemaphore {
+        private final Acquirer acquirer;
+        private final String name;
+        private final int maxPermits;
+
+        Semaphore(Acquirer acquirer, String name, int maxPermits) {
+            this.acquirer = acquirer;
+            this.name = name;
+            this.maxPermits = maxPermits;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public int maxPermits() {
+            return maxPermits;
+        }
+
+        @Override
+        public Lease acquire(int permits, AcquireOptions options) throws InterruptedException {
+            notNull(options);
+            LeaseRequest request = request(permits);
+            checkOptions(acquirer, options);
+            return acquirer.acquire(request, options);
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(int permits) {
+            return acquirer.tryAcquire(request(permits));
+        }
+
+        @Override
+        public CompletableFuture<Lease> acquireAsync(int permits, AcquireOptions options) {
+            notNull(options);
+            LeaseRequest request = request(permits);
+            checkOptions(acquirer, options);
+            return acquirer.acquireAsync(request, options);
+        }
+
+        private LeaseRequest request(int permits) {
+            if (permits < 1 || permits > maxPermits) {
+                throw new InvalidArgumentException(
+                        "permits must be between 1 and " + maxPermits + " for semaphore " + name + ", not " + permits);
+            }
+            return new LeaseRequest(name, LockMode.PERMITS, permits, maxPermits);
+        }
+
+        @Override
+        public String toString() {
+            return "Semaphore[" + name + ", " + maxPermits + " permits]";
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.holdfast.lease;
+
+import java.util.concurrent.Future;
+
+/**
+ * What a {@link ManagedLease} needs from the engine that granted it: a clock, a timer, a thread
+ * for callbacks and a table to leave. One host serves every lease of one client.
+ *
+ * <p><b>What the lease guarantees a host</b>: {@link #runCallback} is only ever handed tasks that
+ * catch their own failures (a throwing loss listener is caught inside the lease and reported to
+ * {@link #callbackFailed}); a renewal round never lets an exception escape into the timer, so a
+ * host's scheduler never silently stops a watchdog; {@link #forget} is called exactly when the lease
+ * stops being held (released or lost).
+ *
+ * <p><b>What a host must guarantee</b>: {@link #nanos()} is monotonic and is the same clock the
+ * engine reads when it measures an acquire; {@link #runCallback} never runs the task on a thread
+ * the engine needs to make progress (an event or I/O thread), and runs it inline rather than drop
+ * it once the host is closed.
+ *
+ * <p><b>Failure story.</b> The client is closing while a lease's watchdog is due: {@link
+ * #scheduleRenewals} returns {@code null} because the timer is shut down; the lease then simply
+ * has no watchdog, and the engine's close marks it released ({@link ManagedLease#markReleased()}).
+ */
+public interface LeaseHost {
+    /** The engine's monotonic clock, in nanoseconds ({@link io.holdfast.Ticker}). */
+    long nanos();
+
+    /**
+     * Runs {@code round} after {@code initialDelayMillis}, then again {@code periodMillis} after
+     * each run ends (fixed delay), until the returned future is cancelled.
+     *
+     * @return the schedule, to cancel; {@code null} if the host is closed and schedules nothing
+     */
+    Future<?> scheduleRenewals(Runnable round, long initialDelayMillis, long periodMillis);
+
+    /**
+     * Runs a loss listener (already wrapped so that it cannot throw) on a client thread, never on
+     * the caller's; inline if the host is closed.
+     */
+    void runCallback(Runnable task);
+
+    /** The lease is no longer held (released or lost): drop it from the engine's tables. */
+    void forget(ManagedLease lease);
+
+    /**
+     * A loss listener threw. It was caught; the other listeners and the watchdog go on. The default
+     * logs a warning through {@link System.Logger}.
+     */
+    default void callbackFailed(ManagedLease lease, Throwable error) {
+        System.getLogger(LeaseHost.class.getName())
+                .log(System.Logger.Level.WARNING, "a lost-lock callback of " + lease + " threw", error);
+    }
+
+    /**
+     * A renewal's outcome is unknown (the backend could not be reached, or the renewal hook threw).
+     * The watchdog tries again next period, until the expiry rule declares the lease lost. The
+     * default logs at debug level through {@link System.Logger}.
+     *
+     * @param error the cause, or {@code null} if the engine gave none
+     */
+    default void renewalFailed(ManagedLease lease, Throwable error) {
+        System.getLogger(LeaseHost.class.getName())
+                .log(System.Logger.Level.DEBUG, "renewing " + lease + " failed; retrying until its expiry", error);
+    }
+}
