@@ -116,7 +116,18 @@ class DistributionTest {
         String out = new String(lock.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(lock.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(lock.exitValue()).as(out).isZero();
-        assertThat(out).containsPattern("held with token [1-9][0-9]*");
+        assertThat(out.lines())
+                .as("the command's output, and no JVM note about the class archive")
+                .singleElement()
+                .asString()
+                .matches("held with token [1-9][0-9]*");
+        try (var archives = Files.list(home.resolve("lib/cds"))) {
+            assertThat(archives.map(p -> p.getFileName().toString()))
+                    .as("the short command's class-data-sharing archive, made once")
+                    .singleElement()
+                    .asString()
+                    .matches("holdfast-[0-9]+\\.jsa");
+        }
     }
 
     @Test
