@@ -153,7 +153,7 @@ final class RaftLogCheck {
             }
             return null;
         }
-        String where = "at byte " + goodEnd + " (the entry after index " + lastIndex + ")";
+        String where = "at byte " + goodEnd + " (entry " + (lastIndex + 1) + ")";
         String reason = HoldfastServer.rootMessage(failure);
         if (!repairable) {
             throw damaged(
