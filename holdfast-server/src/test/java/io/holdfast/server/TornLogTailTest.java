@@ -161,7 +161,7 @@ class TornLogTailTest {
                     flip(segment, 0);
                     return segment;
                 },
-                "header");
+                "its header is not Ratis's log header");
     }
 
     @Test
