@@ -117,6 +117,70 @@ class MainTest {
     }
 
     @Test
+    void serverWithALogDamagedInTheMiddleSaysSoInOneLineWithoutAStackTraceAndFails(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int raftPort = freePort();
+        int clientPort = freePort();
+        java.nio.file.Path data = dir.resolve("data");
+        try (io.holdfast.server.HoldfastServer node = io.holdfast.server.HoldfastServer.start(
+                io.holdfast.server.ServerConfig.single(data, "127.0.0.1", clientPort, raftPort, -1))) {
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(20))
+                    .until(node::isLeader);
+        }
+        java.nio.file.Path segment;
+        try (var files = java.nio.file.Files.walk(data)) {
+            segment = files.filter(p -> p.getFileName().toString().startsWith("log_inprogress_"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        // A flipped bit inside the first entry (after the 8-byte header and its length prefix),
+        // with the node's later entries after it.
+        try (var f = new java.io.RandomAccessFile(segment.toFile(), "rw")) {
+            assertThat(f.length()).isGreaterThan(40);
+            f.seek(12);
+            int b = f.read();
+            f.seek(12);
+            f.write(b ^ 0x5A);
+        }
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new java.io.PrintStream(console, true));
+            System.setErr(new java.io.PrintStream(console, true));
+            code = run(
+                    "server",
+                    "--data-dir",
+                    data.toString(),
+                    "--raft-port",
+                    String.valueOf(raftPort),
+                    "--client-port",
+                    String.valueOf(clientPort),
+                    "--http-port",
+                    "-1");
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+        // Nothing else on the console: no stack trace from Ratis or the node.
+        assertThat(console.toString()).doesNotContain("\tat ").doesNotContain("Exception");
+        assertThat(code).isEqualTo(ExitCodes.SERVER_START_FAILED).isEqualTo(71);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast server: the Raft log is damaged and was left as it is: " + segment)
+                .contains("at byte 8");
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
     void commandsThatTalkToABackendReadItFromTheEnvironment() {
         for (String[] args : new String[][] {{"locks"}, {"lock", "x", "--", "true"}, {"bench", "--duration", "1s"}}) {
             err.getBuffer().setLength(0);

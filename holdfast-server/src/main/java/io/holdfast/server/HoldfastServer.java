@@ -130,20 +130,22 @@ public final class HoldfastServer implements AutoCloseable {
         }
         RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
         LockStateMachine machine = new LockStateMachine(bugs);
+        RaftProperties properties = properties(config, raftDir);
+        ServerMetrics metrics = new ServerMetrics(config.nodeId());
+        checkLog(raftDir, properties, metrics);
         RaftServer raft;
         try {
             raft = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(config.nodeId()))
                     .setGroup(group)
                     .setStateMachine(machine)
-                    .setProperties(properties(config, raftDir))
+                    .setProperties(properties)
                     .setParameters(parameters(config))
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
         } catch (IOException | RuntimeException e) {
             throw new StartupException("cannot set up the Raft server in " + raftDir + ": " + rootMessage(e), e);
         }
-        ServerMetrics metrics = new ServerMetrics(config.nodeId());
         RaftLockService service = new RaftLockService(
                 raft,
                 GROUP_ID,
@@ -189,6 +191,34 @@ public final class HoldfastServer implements AutoCloseable {
         }
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
         return server;
+    }
+
+    /**
+     * Reads the Raft log before Ratis does ({@link RaftLogCheck}): a write that the crash of this
+     * node interrupted at the very end of the log was never acknowledged, and is cut off (one log
+     * line, and {@code holdfast_log_tail_repairs_total}); any other damage stops the start with
+     * one line that names the file.
+     */
+    private static void checkLog(Path raftDir, RaftProperties properties, ServerMetrics metrics)
+            throws StartupException {
+        Path groupDir = raftDir.resolve(GROUP_ID.getUuid().toString());
+        try {
+            RaftLogCheck.checkAndRepair(groupDir, RaftServerConfigKeys.Log.Appender.bufferByteLimit(properties))
+                    .ifPresent(r -> {
+                        LOG.warn(
+                                "Repaired a torn write at the end of the Raft log: cut {} at byte {}, dropping {} bytes"
+                                        + " (the entry at index {} and anything after it; never acknowledged)",
+                                r.file(),
+                                r.offset(),
+                                r.bytesDropped(),
+                                r.index());
+                        metrics.logTailRepaired();
+                    });
+        } catch (RaftLogCheck.Damaged e) {
+            throw new StartupException(e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new StartupException("cannot read the Raft log in " + groupDir + ": " + rootMessage(e), e);
+        }
     }
 
     /**

@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  * holdfast_refusals_total{reason}}, {@code holdfast_unparsable_requests_total}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
  * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_queue_longest}, {@code holdfast_registers}, {@code
  * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
- * holdfast_raft_leader_changes_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
+ * holdfast_raft_leader_changes_total}, {@code holdfast_log_tail_repairs_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
  * {@code holdfast_raft_applied_index}, {@code holdfast_snapshot_bytes}, and the JVM's.
  */
 final class ServerMetrics {
@@ -63,6 +63,7 @@ final class ServerMetrics {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Timer raftCommit;
     private final Counter leaderChanges;
+    private final Counter logTailRepairs;
     private final DistributionSummary snapshotBytes;
     private volatile LockTable.Stats stats;
     private volatile long statsAt = Long.MIN_VALUE;
@@ -75,6 +76,9 @@ final class ServerMetrics {
                 .register(registry);
         leaderChanges = Counter.builder("holdfast.raft.leader.changes")
                 .description("Times this node saw a new leader")
+                .register(registry);
+        logTailRepairs = Counter.builder("holdfast.log.tail.repairs")
+                .description("Torn writes cut off the end of the Raft log when this node started (see RaftLogCheck)")
                 .register(registry);
         snapshotBytes = DistributionSummary.builder("holdfast.snapshot")
                 .baseUnit("bytes")
@@ -212,6 +216,10 @@ final class ServerMetrics {
 
     void leaderChanged() {
         leaderChanges.increment();
+    }
+
+    void logTailRepaired() {
+        logTailRepairs.increment();
     }
 
     void snapshot(long bytes) {
