@@ -17,7 +17,14 @@ import java.util.Objects;
  *       stay ungrantable this long, for resources that cannot check tokens (0 to 60 s, default 0).
  *   <li>{@code requestTimeout}: how long one request may take before it is retried (100 ms to 5
  *       min, default 10 s).
- *   <li>{@code retryPolicy}: see {@link RetryPolicy}.
+ *   <li>{@code connectTimeout}: how long {@link LockClient#open} may spend reaching the service and
+ *       opening the session before it fails with {@link UnavailableException} (100 ms to 10 min,
+ *       default 5 s). Members that refuse the connection are tried again, with the retry policy's
+ *       backoff, until it runs out; then the exception names them and the cause ("connection
+ *       refused"). The {@code holdfast://} provider honours it; store providers bound their first
+ *       contact with {@code requestTimeout} (or their URI's own option) instead.
+ *   <li>{@code retryPolicy}: see {@link RetryPolicy}. Once the client is open; at open, {@code
+ *       connectTimeout} bounds it too.
  *   <li>{@code ticker}: the monotonic clock for client-side deadlines and renewals.
  * </ul>
  */
@@ -30,6 +37,7 @@ public final class ClientOptions {
     private final Duration sessionTtl;
     private final Duration lockDelay;
     private final Duration requestTimeout;
+    private final Duration connectTimeout;
     private final RetryPolicy retryPolicy;
     private final Ticker ticker;
 
@@ -38,6 +46,7 @@ public final class ClientOptions {
         this.sessionTtl = b.sessionTtl;
         this.lockDelay = b.lockDelay;
         this.requestTimeout = b.requestTimeout;
+        this.connectTimeout = b.connectTimeout;
         this.retryPolicy = b.retryPolicy;
         this.ticker = b.ticker;
     }
@@ -67,6 +76,10 @@ public final class ClientOptions {
         return requestTimeout;
     }
 
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
     public RetryPolicy retryPolicy() {
         return retryPolicy;
     }
@@ -82,6 +95,7 @@ public final class ClientOptions {
         b.sessionTtl = sessionTtl;
         b.lockDelay = lockDelay;
         b.requestTimeout = requestTimeout;
+        b.connectTimeout = connectTimeout;
         b.retryPolicy = retryPolicy;
         b.ticker = ticker;
         return b;
@@ -90,7 +104,8 @@ public final class ClientOptions {
     @Override
     public String toString() {
         return "ClientOptions[clientName=" + clientName + ", sessionTtl=" + sessionTtl + ", lockDelay=" + lockDelay
-                + ", requestTimeout=" + requestTimeout + ", retryPolicy=" + retryPolicy + "]";
+                + ", requestTimeout=" + requestTimeout + ", connectTimeout=" + connectTimeout + ", retryPolicy="
+                + retryPolicy + "]";
     }
 
     /** Builds {@link ClientOptions}; every setter checks its bounds at once. */
@@ -99,6 +114,7 @@ public final class ClientOptions {
         private Duration sessionTtl = Duration.ofSeconds(10);
         private Duration lockDelay = Duration.ZERO;
         private Duration requestTimeout = Duration.ofSeconds(10);
+        private Duration connectTimeout = Duration.ofSeconds(5);
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Ticker ticker = Ticker.system();
 
@@ -124,6 +140,11 @@ public final class ClientOptions {
 
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = within("requestTimeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(5));
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = within("connectTimeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.holdfast.cli;
 
+import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.spi.LockProvider;
 import io.holdfast.spi.Redaction;
@@ -41,9 +42,15 @@ final class Backends {
 
     /**
      * Opens a client for {@code uri}. No provider for it is a usage error (one line naming the providers there
-     * are); an unreachable backend is {@link ExitCodes#BACKEND_UNAVAILABLE}, through {@link Main}'s handler.
+     * are); an unreachable backend is {@link ExitCodes#BACKEND_UNAVAILABLE}, through {@link Main}'s handler,
+     * within the default connect timeout ({@link ClientOptions#connectTimeout()}, 5 s) for {@code holdfast://}.
      */
     static LockClient open(String uri) {
+        return open(uri, ClientOptions.defaults());
+    }
+
+    /** As {@link #open(String)}, with these options. */
+    static LockClient open(String uri, ClientOptions options) {
         List<String> names = new ArrayList<>();
         if (!hasProvider(uri, names)) {
             throw new CliFailure(
@@ -51,6 +58,6 @@ final class Backends {
                     "no backend in this build accepts '" + Redaction.uri(uri) + "' (providers here: "
                             + (names.isEmpty() ? "none" : String.join(", ", names)) + ")");
         }
-        return LockClient.open(uri);
+        return LockClient.open(uri, options);
     }
 }

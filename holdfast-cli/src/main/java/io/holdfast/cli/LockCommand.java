@@ -1,6 +1,7 @@
 package io.holdfast.cli;
 
 import io.holdfast.AcquireOptions;
+import io.holdfast.ClientOptions;
 import io.holdfast.DistributedLock;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
@@ -34,7 +35,9 @@ import picocli.CommandLine.Spec;
  * <p>The exit code is COMMAND's own, except: {@value ExitCodes#NOT_ACQUIRED} when the lock was not acquired within
  * {@code --wait} (COMMAND did not run); {@value ExitCodes#LOCK_LOST} when the lock was lost while COMMAND ran
  * (COMMAND was stopped: SIGTERM, then SIGKILL after {@code --grace}) or before it could be released;
- * {@value ExitCodes#BACKEND_UNAVAILABLE} when the backend cannot be reached; {@value ExitCodes#USAGE} for bad
+ * {@value ExitCodes#BACKEND_UNAVAILABLE} when the backend cannot be reached (connecting spends {@code --wait} too:
+ * a {@code holdfast://} backend that nobody answers for fails after about {@code --wait}, at least 1 s and at most
+ * the 5 s connect timeout); {@value ExitCodes#USAGE} for bad
  * input; 127/126 when COMMAND cannot be found/started.
  *
  * <p>If this process is stopped by SIGTERM or SIGINT, COMMAND is stopped the same way and the lock released
@@ -80,7 +83,8 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             paramLabel = "DURATION",
             defaultValue = "30s",
             converter = DurationConverter.class,
-            description = "How long to wait for the lock (default: ${DEFAULT-VALUE}); 0s tries once.")
+            description = "How long to wait for the lock, connecting to the backend included (default:"
+                    + " ${DEFAULT-VALUE}); 0s tries once.")
     Duration wait;
 
     @Option(names = "--shared", description = "Take the lock in shared (read) mode.")
@@ -105,11 +109,26 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Mixin
     BackendOption backend;
 
+    /** The least time given to connecting, even with {@code --wait 0s}. */
+    static final Duration MIN_CONNECT = Duration.ofSeconds(1);
+
     @Override
     public Integer call() throws InterruptedException {
         String uri = backend.uri();
-        AcquireOptions options = acquireOptions();
-        LockClient client = Backends.open(uri);
+        acquireOptions(wait); // bad input is reported before anything is contacted
+        // --wait is a deadline for the whole thing: connecting spends it too, so a backend nobody
+        // answers for fails after about --wait (at most the default connect timeout), not the
+        // retry policy's 30 s.
+        long started = System.nanoTime();
+        ClientOptions defaults = ClientOptions.defaults();
+        Duration connect = wait.compareTo(MIN_CONNECT) < 0 ? MIN_CONNECT : wait;
+        if (connect.compareTo(defaults.connectTimeout()) > 0) {
+            connect = defaults.connectTimeout();
+        }
+        LockClient client =
+                Backends.open(uri, defaults.toBuilder().connectTimeout(connect).build());
+        Duration left = wait.minusNanos(System.nanoTime() - started);
+        AcquireOptions options = acquireOptions(left.isNegative() ? Duration.ZERO : left);
         AtomicReference<ChildProcess> child = new AtomicReference<>();
         // SIGTERM or SIGINT to this process: stop the child, then give the lock back.
         Thread onSignal = new Thread(
@@ -132,10 +151,10 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         }
     }
 
-    private AcquireOptions acquireOptions() {
+    private AcquireOptions acquireOptions(Duration waitTime) {
         try {
             Names.check(name);
-            AcquireOptions options = AcquireOptions.waitUpTo(wait);
+            AcquireOptions options = AcquireOptions.waitUpTo(waitTime);
             return leaseTimeout == null ? options : options.withLeaseTimeout(leaseTimeout);
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);

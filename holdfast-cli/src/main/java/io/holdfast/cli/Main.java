@@ -108,7 +108,8 @@ public final class Main implements Callable<Integer> {
             err.println(name + ": " + oneLine(f.getMessage()));
             code = f.exitCode();
         } else if (e instanceof HoldfastFailure f) {
-            err.println(name + ": " + oneLine(e.getMessage()) + " (" + f.code() + ")");
+            String message = f.code() == io.holdfast.ErrorCode.UNAVAILABLE ? withRootCause(e) : e.getMessage();
+            err.println(name + ": " + oneLine(message) + " (" + f.code() + ")");
             code = ExitCodes.of(f.code());
         } else {
             err.println(name + ": internal error: " + oneLine(String.valueOf(e))
@@ -120,6 +121,33 @@ public final class Main implements Callable<Integer> {
         }
         err.flush();
         return code;
+    }
+
+    /**
+     * The exception's message, followed by the deepest cause in its chain that has a message (gRPC's status
+     * exceptions aside: they repeat what the message says), unless the message already says it: a store's
+     * "timed out after 10000 ms" then also shows the driver's "Connection refused" underneath.
+     */
+    static String withRootCause(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Throwable deepest = null;
+        for (Throwable c = e.getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
+            boolean status = c.getClass().getName().startsWith("io.grpc.Status");
+            if (!status && c.getMessage() != null && !c.getMessage().isBlank()) {
+                deepest = c;
+            }
+        }
+        if (deepest == null) {
+            return message;
+        }
+        String cause = oneLine(deepest.getMessage());
+        String lower = message.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains(cause.toLowerCase(java.util.Locale.ROOT))
+                || (cause.toLowerCase(java.util.Locale.ROOT).contains("connection refused")
+                        && lower.contains("connection refused"))) {
+            return message;
+        }
+        return message + ": " + cause;
     }
 
     private static boolean debug(Map<String, String> env) {

@@ -137,6 +137,30 @@ class LockCommandTest {
     }
 
     @Test
+    void aHoldfastBackendWithNothingListeningIs69WithinTheWaitNamingTheAddressAndTheCause() throws IOException {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // released: nothing listens there any more
+        }
+        Path ran = dir.resolve("ran");
+        long start = System.nanoTime();
+
+        int exit = lock(
+                "jobs/x", "--wait", "2s", "--backend", "holdfast://127.0.0.1:" + port, "--", "touch", ran.toString());
+
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(exit).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
+        assertThat(took).as("about --wait, not the retry policy's 30 s").isLessThan(Duration.ofSeconds(2 + 3));
+        assertThat(ran).doesNotExist();
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast lock: ")
+                .contains("127.0.0.1:" + port)
+                .contains("connection refused");
+    }
+
+    @Test
     void aBackendNoProviderAcceptsIsAUsageError() {
         assertThat(lock("jobs/d", "--backend", "nope://x", "--", "true")).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString().lines())

@@ -21,6 +21,25 @@ class MainTest {
     }
 
     @Test
+    void anUnavailableBackendsLineEndsWithTheDeepestCauseUnlessItSaysItAlready() {
+        var driver = new java.sql.SQLException(
+                "Connection to db:5432 refused", new java.net.ConnectException("Connection refused"));
+        var pool = new java.sql.SQLTransientConnectionException("request timed out after 10000ms", driver);
+
+        assertThat(Main.withRootCause(new io.holdfast.UnavailableException("jdbc: open failed: timed out", pool)))
+                .isEqualTo("jdbc: open failed: timed out: Connection refused");
+        assertThat(Main.withRootCause(new io.holdfast.UnavailableException(
+                        "no member could serve the call (db:4653: connection refused)",
+                        new java.net.ConnectException("Connection refused"))))
+                .as("not said twice")
+                .isEqualTo("no member could serve the call (db:4653: connection refused)");
+        assertThat(Main.withRootCause(new io.holdfast.UnavailableException(
+                        "db:4653 did not answer", io.grpc.Status.UNAVAILABLE.asRuntimeException())))
+                .as("gRPC's status exceptions only repeat the message")
+                .isEqualTo("db:4653 did not answer");
+    }
+
+    @Test
     void helpListsTheSubcommands() {
         assertThat(run("--help")).isZero();
         assertThat(out.toString())

@@ -38,6 +38,12 @@ import java.util.Set;
  * service's messages in length-prefixed frames over TCP, without HTTP/2), which a plaintext node's
  * client port speaks beside gRPC; with TLS, or {@code transport=grpc}, over gRPC. See {@link
  * #frames(String)}.
+ *
+ * <p>{@link LockClient#open} returns once a member has opened the session, or fails with {@link
+ * io.holdfast.UnavailableException} within {@link ClientOptions#connectTimeout()}: members that
+ * refuse the connection or have no leader are tried again with the retry policy's backoff until
+ * then, and the message names each member and why it could not serve ("127.0.0.1:4653:
+ * connection refused").
  */
 public final class HoldfastProvider implements LockProvider {
     private static final String SCHEME = "holdfast://";
@@ -59,7 +65,9 @@ public final class HoldfastProvider implements LockProvider {
     public LockClient open(String uri, ClientOptions options) {
         GrpcTransport transport = transport(uri, options.requestTimeout());
         try {
-            return ClientRuntime.open("holdfast", transport, options, CAPABILITIES);
+            String target = String.join(
+                    ",", members(uri).stream().map(MemberAddress::toString).toList());
+            return ClientRuntime.open("holdfast", target, transport, options, CAPABILITIES);
         } catch (RuntimeException | Error e) {
             transport.close();
             throw e;

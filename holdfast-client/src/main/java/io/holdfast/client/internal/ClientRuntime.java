@@ -132,16 +132,37 @@ public final class ClientRuntime implements LockClient {
      */
     public static ClientRuntime open(
             String providerName, LockService transport, ClientOptions options, Set<Capability> capabilities) {
+        return open(providerName, "the " + providerName + " service", transport, options, capabilities);
+    }
+
+    /**
+     * Opens a session over the transport and starts its heartbeats, within the connect timeout
+     * ({@link ClientOptions#connectTimeout()}, counted from this call): the session is asked for
+     * again with the retry policy's backoff while the service cannot be reached, but never after
+     * the connect timeout has run out.
+     *
+     * @param target what the transport reaches, for messages (the members' addresses; never
+     *     secrets)
+     * @throws UnavailableException naming the target and the last failure if the session could not
+     *     be opened in time
+     */
+    public static ClientRuntime open(
+            String providerName,
+            String target,
+            LockService transport,
+            ClientOptions options,
+            Set<Capability> capabilities) {
         if (!options.lockDelay().isZero() && !capabilities.contains(Capability.LOCK_DELAY)) {
             throw new io.holdfast.UnsupportedFeatureException(
                     "the " + providerName + " provider does not support a lock-delay");
         }
         ClientRuntime rt = new ClientRuntime(providerName, transport, options, capabilities);
-        rt.start();
+        rt.start(target);
         return rt;
     }
 
-    private void start() {
+    private void start(String target) {
+        long begun = options.ticker().nanos();
         transport.subscribe(sessionId, new LockService.Listener() {
             @Override
             public void onEvent(Event event) {
@@ -154,14 +175,17 @@ public final class ClientRuntime implements LockClient {
             }
         });
         long sent = options.ticker().nanos();
+        Command open = new Command.OpenSession(
+                0,
+                sessionId,
+                options.clientName(),
+                options.sessionTtl().toMillis(),
+                options.lockDelay().toMillis());
         Reply reply;
         try {
-            reply = join(call(new Command.OpenSession(
-                    0,
-                    sessionId,
-                    options.clientName(),
-                    options.sessionTtl().toMillis(),
-                    options.lockDelay().toMillis())));
+            // The event stream's start counts against the connect timeout too: it is a deadline.
+            Budget budget = new Budget(target, options.connectTimeout(), begun);
+            reply = join(withRetries(() -> transport.submit(open), budget));
         } catch (RuntimeException e) {
             transport.unsubscribe(sessionId);
             shutdownThreads();
@@ -325,21 +349,64 @@ public final class ClientRuntime implements LockClient {
 
     /** Sends a command, retrying on unavailability with the retry policy; never retries a reply. */
     CompletableFuture<Reply> call(Command command) {
-        return withRetries(() -> transport.submit(command));
+        return withRetries(() -> transport.submit(command), null);
     }
 
     /** A read, retried on unavailability like a command (reads change nothing, so that is safe). */
     <T> CompletableFuture<T> query(java.util.function.Function<LockService, CompletableFuture<T>> read) {
         ensureOpen();
-        return withRetries(() -> read.apply(transport));
+        return withRetries(() -> read.apply(transport), null);
     }
 
-    /** Runs a request, retrying it on unavailability with the retry policy; never retries an answer. */
-    private <T> CompletableFuture<T> withRetries(java.util.function.Supplier<CompletableFuture<T>> request) {
+    /**
+     * The connect timeout of opening the session: no attempt starts after its deadline, and the
+     * request fails at the deadline even if an attempt is still under way (a member that drops
+     * packets answers nothing until the request timeout).
+     *
+     * @param target what is being reached, for the message
+     * @param timeout the connect timeout
+     * @param begunNanos when opening began, on the options' ticker
+     */
+    private record Budget(String target, Duration timeout, long begunNanos) {
+        long leftNanos(long nowNanos) {
+            return timeout.toNanos() - (nowNanos - begunNanos);
+        }
+    }
+
+    /**
+     * Runs a request, retrying it on unavailability with the retry policy (and within the budget,
+     * if there is one); never retries an answer.
+     */
+    private <T> CompletableFuture<T> withRetries(
+            java.util.function.Supplier<CompletableFuture<T>> request, Budget budget) {
         CompletableFuture<T> result = new CompletableFuture<>();
         inFlight.add(result);
         result.whenComplete((r, e) -> inFlight.remove(result));
-        attempt(request, 1, options.ticker().nanos(), result);
+        // The last failure, for the budget's message (no allocation for the calls without one).
+        java.util.concurrent.atomic.AtomicReference<Throwable> last =
+                budget == null ? null : new java.util.concurrent.atomic.AtomicReference<>();
+        long start = options.ticker().nanos();
+        if (budget != null) {
+            java.util.concurrent.ScheduledFuture<?> giveUp = schedule(
+                    () -> {
+                        Throwable lastFailure = last.get();
+                        result.completeExceptionally(new UnavailableException(
+                                "could not open a session with " + budget.target() + " within the connect timeout ("
+                                        + format(budget.timeout()) + ")"
+                                        + (lastFailure == null
+                                                ? ": no answer"
+                                                : "; last failure: " + lastFailure.getMessage()),
+                                lastFailure));
+                    },
+                    Math.max(
+                            0,
+                            TimeUnit.NANOSECONDS.toMillis(
+                                    budget.leftNanos(options.ticker().nanos()))));
+            if (giveUp != null) {
+                result.whenComplete((r, e) -> giveUp.cancel(false));
+            }
+        }
+        attempt(request, 1, start, result, budget, last);
         return result;
     }
 
@@ -347,7 +414,12 @@ public final class ClientRuntime implements LockClient {
             java.util.function.Supplier<CompletableFuture<T>> request,
             int attempt,
             long startNanos,
-            CompletableFuture<T> result) {
+            CompletableFuture<T> result,
+            Budget budget,
+            java.util.concurrent.atomic.AtomicReference<Throwable> last) {
+        if (result.isDone()) {
+            return; // given up on (the budget ran out)
+        }
         CompletableFuture<T> sent;
         if (severed) {
             sent = CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"));
@@ -368,26 +440,40 @@ public final class ClientRuntime implements LockClient {
             }
             Throwable cause = unwrap(error);
             boolean retryable = cause instanceof UnavailableException || cause instanceof TimeoutException;
-            Duration elapsed = Duration.ofNanos(options.ticker().nanos() - startNanos);
+            Throwable failure = cause instanceof TimeoutException
+                    ? new UnavailableException("no answer within " + options.requestTimeout(), cause)
+                    : cause;
+            if (retryable && last != null) {
+                last.set(failure);
+            }
+            long now = options.ticker().nanos();
+            Duration elapsed = Duration.ofNanos(now - startNanos);
+            long leftNanos = budget == null ? Long.MAX_VALUE : budget.leftNanos(now);
             if (retryable
                     && !severed
                     && state != State.CLOSED
+                    && !result.isDone()
+                    && leftNanos > 0
                     && options.retryPolicy().allowsAnother(attempt, elapsed)) {
                 Duration delay = options.retryPolicy().delayBefore(attempt, ThreadLocalRandom.current()::nextDouble);
                 try {
                     scheduler.schedule(
-                            () -> attempt(request, attempt + 1, startNanos, result),
-                            delay.toNanos(),
+                            () -> attempt(request, attempt + 1, startNanos, result, budget, last),
+                            Math.min(delay.toNanos(), leftNanos),
                             TimeUnit.NANOSECONDS);
                     return;
                 } catch (java.util.concurrent.RejectedExecutionException closed) {
                     // fall through: the client is shutting down
                 }
             }
-            result.completeExceptionally(
-                    cause instanceof TimeoutException
-                            ? new UnavailableException("no answer within " + options.requestTimeout(), cause)
-                            : cause);
+            if (retryable && budget != null) {
+                failure = new UnavailableException(
+                        "could not open a session with " + budget.target() + " (" + attempt
+                                + (attempt == 1 ? " attempt in " : " attempts in ") + format(elapsed) + "): "
+                                + failure.getMessage(),
+                        failure);
+            }
+            result.completeExceptionally(failure);
         });
     }
 
@@ -830,6 +916,12 @@ public final class ClientRuntime implements LockClient {
     }
 
     // ------------------------------------------------------------------------------ helpers
+
+    /** "5s", "1500ms": a duration for messages. */
+    static String format(Duration d) {
+        long millis = d.toMillis();
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+    }
 
     static long ceilMillis(Duration d) {
         long millis = d.toMillis();

@@ -60,7 +60,10 @@ final class EventStream {
     /**
      * Opens the stream and waits up to {@code waitMillis} for the server to start delivering, so
      * that the events of the requests that follow are not missed. If it does not start in time,
-     * the listener is told of a gap when it does.
+     * the listener is told of a gap when it does. The wait ends early when the stream has failed
+     * as many times in a row as there are members, none of them naming a leader (nothing listens
+     * at any address, say): waiting longer would only spend the caller's connect timeout, and the
+     * requests that follow report the failure themselves.
      */
     void start(long waitMillis) {
         open();
@@ -190,6 +193,12 @@ final class EventStream {
                     return;
                 }
                 hinted = ended(c, t);
+                if (!started
+                        && hinted == null
+                        && Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE
+                        && failures >= transport.addresses().size()) {
+                    firstStart.countDown();
+                }
             }
             if (hinted != null) {
                 transport.noteLeader(hinted);

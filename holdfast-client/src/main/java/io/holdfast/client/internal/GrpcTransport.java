@@ -454,6 +454,33 @@ public final class GrpcTransport implements LockService {
         });
     }
 
+    /**
+     * Why a member could not serve a call, from the deepest cause that says something: "connection
+     * refused" (nothing listens at its address), "unknown host …", "no route to host", or else the
+     * cause's own message, or the status the member answered with ("UNAVAILABLE no leader").
+     */
+    static String reason(Status status, Throwable failure) {
+        Throwable deepest = null;
+        for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            boolean grpc = c instanceof io.grpc.StatusRuntimeException || c instanceof io.grpc.StatusException;
+            if (!grpc && c.getMessage() != null && !c.getMessage().isBlank()) {
+                deepest = c;
+            }
+        }
+        if (deepest == null) {
+            return status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+        }
+        String message = deepest.getMessage().strip();
+        if (message.toLowerCase(java.util.Locale.ROOT).contains("connection refused")) {
+            return "connection refused";
+        } else if (deepest instanceof java.net.UnknownHostException) {
+            return "unknown host " + message;
+        } else if (deepest instanceof java.net.NoRouteToHostException) {
+            return "no route to host";
+        }
+        return message;
+    }
+
     /** One call and its redirects; each attempt starts when the previous one has failed. */
     private final class UnaryCall<Q, A> {
         final MethodDescriptor<Q, A> method;
@@ -463,6 +490,9 @@ public final class GrpcTransport implements LockService {
         final Duration timeout;
         final Deadline deadline;
         final Set<Member> tried = new HashSet<>();
+        /** Why each member tried could not serve the call ("connection refused"), in order. */
+        final Map<Member, String> reasons = new java.util.LinkedHashMap<>();
+
         final int maxRedirects = 2 * members.size();
         int redirects;
 
@@ -516,6 +546,7 @@ public final class GrpcTransport implements LockService {
                     return;
                 }
                 tried.add(m);
+                reasons.put(m, reason(status, t));
                 m.channel.resetConnectBackoff(); // we back off ourselves: the next try should connect
                 Member next = nextUntried(m);
                 if (next != null) {
@@ -523,10 +554,13 @@ public final class GrpcTransport implements LockService {
                     return;
                 }
                 moveOnFrom(m);
+                StringBuilder why = new StringBuilder();
+                reasons.forEach((member, reason) -> why.append(why.length() == 0 ? "" : "; ")
+                        .append(member)
+                        .append(": ")
+                        .append(reason));
                 result.completeExceptionally(new UnavailableException(
-                        "no member of " + addresses() + " could serve the call (last: " + m + ": " + status.getCode()
-                                + " " + status.getDescription() + ")",
-                        t));
+                        "no member of " + addresses() + " could serve the call (" + why + ")", t));
             } else if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
                 moveOnFrom(m);
                 result.completeExceptionally(new UnavailableException(m + " did not answer within " + timeout, t));

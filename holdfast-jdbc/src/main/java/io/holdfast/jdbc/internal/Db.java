@@ -213,7 +213,31 @@ final class Db implements AutoCloseable {
             return h; // a typed answer from inside the work (a semaphore of another size)
         }
         return new UnavailableException(
-                "jdbc (" + uri.dialect().resourceName() + "): " + what + " failed: " + e.getMessage(), e);
+                "jdbc (" + uri.dialect().resourceName() + "): " + what + " failed: " + withCause(e), e);
+    }
+
+    /**
+     * The exception's message and, if it does not say it already, the driver's reason underneath:
+     * the pool's "request timed out after 10000ms" hides the driver's "Connection to host:5432
+     * refused", which is what the reader needs.
+     */
+    static String withCause(Throwable e) {
+        String message = String.valueOf(e.getMessage());
+        Throwable driver = null;
+        Throwable deepest = null;
+        for (Throwable c = e.getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getMessage() != null && !c.getMessage().isBlank()) {
+                deepest = c;
+                if (c instanceof SQLException) {
+                    driver = c;
+                }
+            }
+        }
+        Throwable reason = driver != null ? driver : deepest;
+        if (reason == null || message.contains(reason.getMessage().strip())) {
+            return message;
+        }
+        return message + ": " + reason.getMessage().strip();
     }
 
     /** Stops every further statement at once; connections are dropped, nothing is released. */

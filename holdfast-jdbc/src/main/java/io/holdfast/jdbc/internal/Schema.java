@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code IF NOT EXISTS}; two processes racing on an empty database can still collide inside the
  * database's catalog (PostgreSQL reports a duplicate key in {@code pg_type}), so a failed statement
  * is tried again a few times: by then the other process has created the object and the statement
- * does nothing. Done once per store and JVM.
+ * does nothing. A database that cannot be reached is not tried again here: the pool has waited its
+ * timeout already. Done once per store and JVM.
  */
 final class Schema {
     private static final Set<String> CREATED = ConcurrentHashMap.newKeySet();
@@ -34,7 +35,11 @@ final class Schema {
                     });
                     break;
                 } catch (UnavailableException e) {
-                    if (attempt == ATTEMPTS || !(e.getCause() instanceof SQLException)) {
+                    // No connection at all (the pool's borrow timed out: the database is down or
+                    // refuses) is no catalog race: trying again would only multiply the wait.
+                    if (attempt == ATTEMPTS
+                            || !(e.getCause() instanceof SQLException)
+                            || e.getCause() instanceof java.sql.SQLTransientConnectionException) {
                         throw e;
                     }
                     try {

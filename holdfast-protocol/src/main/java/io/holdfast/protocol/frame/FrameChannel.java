@@ -175,6 +175,8 @@ public final class FrameChannel extends ManagedChannel {
         private OutputStream out;
         private Socket socket;
         volatile boolean failed;
+        /** Why the connection ended (set before {@code failed}), for calls that come too late to see it. */
+        volatile Status failure;
         /** When the last frame came from the server (or the connection was begun). */
         volatile long lastReadNanos = System.nanoTime();
 
@@ -261,7 +263,11 @@ public final class FrameChannel extends ManagedChannel {
 
         /** Ends the connection and every call on it. Idempotent. */
         void fail(Status status, Throwable cause) {
+            Status s = cause == null ? status : status.withCause(cause);
             synchronized (writeLock) {
+                if (!failed) {
+                    failure = s;
+                }
                 failed = true;
                 early.clear();
                 if (socket != null) {
@@ -277,7 +283,6 @@ public final class FrameChannel extends ManagedChannel {
                     connection = null;
                 }
             }
-            Status s = cause == null ? status : status.withCause(cause);
             for (FrameCall<?, ?> call : List.copyOf(calls.values())) {
                 if (calls.remove(call.id, call)) {
                     call.closed(s, new Metadata());
@@ -379,10 +384,14 @@ public final class FrameChannel extends ManagedChannel {
                 c.write(frame);
             } catch (IOException e) {
                 if (c.calls.remove(id, this)) {
+                    // A connection that failed before the write (refused, say) tells why, not just "closed".
+                    Status why = c.failure;
                     closed(
-                            Status.UNAVAILABLE
-                                    .withDescription(address + ": " + e.getMessage())
-                                    .withCause(e),
+                            why != null
+                                    ? why
+                                    : Status.UNAVAILABLE
+                                            .withDescription(address + ": " + e.getMessage())
+                                            .withCause(e),
                             new Metadata());
                 }
                 c.fail(Status.UNAVAILABLE.withDescription(address + ": " + e.getMessage()), e);
