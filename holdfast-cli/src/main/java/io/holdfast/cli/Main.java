@@ -39,7 +39,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
             DemoCommand.class,
             BenchCommand.class,
             VerifyCommand.class,
-            HelpCommand.class
+            HelpCommand.class,
+            CdsTrainingCommand.class
         })
 public final class Main implements Callable<Integer> {
     static {

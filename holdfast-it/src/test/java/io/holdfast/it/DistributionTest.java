@@ -126,7 +126,7 @@ class DistributionTest {
                     .as("the short command's class-data-sharing archive, made once")
                     .singleElement()
                     .asString()
-                    .matches("holdfast-[0-9]+\\.jsa");
+                    .matches("holdfast-[0-9]+-[0-9]+\\.jsa");
         }
     }
 
