@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 
 /**
@@ -77,7 +78,7 @@ public final class FrameServer implements AutoCloseable {
     private final InetSocketAddress others;
     private final Thread thread;
     private final Map<Connection, Boolean> connections = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.LongAdder unparsable = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder unparsable = new LongAdder();
     private volatile boolean closed;
 
     private FrameServer(
@@ -167,12 +168,12 @@ public final class FrameServer implements AutoCloseable {
         return listener.socket().getLocalPort();
     }
 
-    /** Whether {@link #close()} was called. */
     /** Calls refused because their body was not the method's message (answered {@code INVALID_ARGUMENT}). */
     public long unparsableRequests() {
         return unparsable.sum();
     }
 
+    /** Whether {@link #close()} was called. */
     public boolean isClosed() {
         return closed;
     }
