@@ -141,7 +141,7 @@ final class ZooKeeperBackend implements StoreBackend {
     }
 
     private void open() {
-        Duration wait = uri.connectTimeout() != null ? uri.connectTimeout() : options.requestTimeout();
+        Duration wait = uri.connectTimeout() != null ? uri.connectTimeout() : options.connectTimeout();
         curator.getConnectionStateListenable().addListener(holdings);
         curator.start();
         boolean connected;
