@@ -130,7 +130,7 @@ public final class HoldfastServer implements AutoCloseable {
         }
         RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
         LockStateMachine machine = new LockStateMachine(bugs);
-        RaftProperties properties = properties(config, raftDir);
+        RaftProperties properties = raftProperties(config, raftDir);
         ServerMetrics metrics = new ServerMetrics(config.nodeId());
         checkLog(raftDir, properties, metrics);
         RaftServer raft;
@@ -242,7 +242,12 @@ public final class HoldfastServer implements AutoCloseable {
         return parameters;
     }
 
-    private static RaftProperties properties(ServerConfig config, Path raftDir) {
+    /**
+     * The Ratis settings every node runs with, for the configuration {@code config} and the Raft
+     * directory {@code raftDir}. Public so that {@code holdfast-bench}'s Raft floor measures Ratis
+     * with exactly these settings; nothing else should build a Ratis server.
+     */
+    public static RaftProperties raftProperties(ServerConfig config, Path raftDir) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
         RaftServerConfigKeys.setStorageFreeSpaceMin(p, SizeInBytes.valueOf("16MB"));
