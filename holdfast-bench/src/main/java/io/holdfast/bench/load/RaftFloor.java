@@ -54,6 +54,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * java -cp holdfast-bench/target/benchmarks.jar io.holdfast.bench.load.RaftFloor \
  *     [--nodes 1|3] [--threads 1] [--no-fsync] [--payload 64] [--warmup 20s] [--duration 10s] [--dir DIR] \
  *     [--set RATIS_KEY=VALUE]...
+ * java -cp ... RaftFloor --disk | --disk-as-ratis [--dir DIR]    # the disk alone: write + fdatasync
  * </pre>
  */
 public final class RaftFloor {
@@ -80,6 +81,7 @@ public final class RaftFloor {
         Duration duration = Duration.ofSeconds(10);
         Path dir = null;
         Map<String, String> overrides = new LinkedHashMap<>();
+        String disk = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--nodes" -> nodes = Integer.parseInt(args[++i]);
@@ -89,6 +91,8 @@ public final class RaftFloor {
                 case "--warmup" -> warmup = LoadSettings.parseDuration(args[++i]);
                 case "--duration" -> duration = LoadSettings.parseDuration(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
+                case "--disk" -> disk = "plain";
+                case "--disk-as-ratis" -> disk = "as-ratis";
                 case "--set" -> {
                     String[] kv = args[++i].split("=", 2);
                     overrides.put(kv[0], kv[1]);
@@ -96,7 +100,8 @@ public final class RaftFloor {
                 default -> {
                     System.err.println("unknown option " + args[i]
                             + "; usage: RaftFloor [--nodes 1|3] [--threads N] [--no-fsync] [--payload BYTES]"
-                            + " [--warmup 20s] [--duration 10s] [--dir DIR] [--set RATIS_KEY=VALUE]...");
+                            + " [--warmup 20s] [--duration 10s] [--dir DIR] [--set RATIS_KEY=VALUE]..."
+                            + " | --disk | --disk-as-ratis");
                     System.exit(64);
                 }
             }
@@ -106,6 +111,10 @@ public final class RaftFloor {
             System.exit(64);
         }
         Path base = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("raft-floor");
+        if (disk != null) {
+            disk(base.resolve("disk-floor.bin"), disk.equals("as-ratis"), warmup, duration);
+            return;
+        }
         List<RaftServer> servers = start(nodes, fsync, base, overrides);
         try {
             RaftServer leader = awaitLeader(servers);
@@ -142,6 +151,57 @@ public final class RaftFloor {
         } finally {
             for (RaftServer s : servers) {
                 s.close();
+            }
+        }
+    }
+
+    /**
+     * The disk alone: a 101-byte write and {@code fdatasync} ({@code force(false)}), in a loop, into a file laid out
+     * as Ratis lays out an open log segment (a header, then 4 MB appended at the end of the file); {@code asRatis}
+     * also asks the channel for its position and size before each write, as Ratis's preallocation check does.
+     */
+    static void disk(Path file, boolean asRatis, Duration warmup, Duration duration) throws IOException {
+        Files.deleteIfExists(file);
+        try (java.nio.channels.FileChannel fc = java.nio.channels.FileChannel.open(
+                file, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            fc.write(java.nio.ByteBuffer.wrap(new byte[8]));
+            java.nio.ByteBuffer fill = java.nio.ByteBuffer.allocateDirect(4 << 20);
+            fc.write(fill.duplicate(), fc.size());
+            fc.position(8);
+            fc.force(false);
+            java.nio.ByteBuffer entry = java.nio.ByteBuffer.allocateDirect(101);
+            long position = 8;
+            long size = fc.size();
+            for (Duration phase : List.of(warmup, duration)) {
+                Histogram latency = new Histogram(3);
+                long start = System.nanoTime();
+                long end = start + phase.toNanos();
+                while (System.nanoTime() < end) {
+                    entry.clear();
+                    long t0 = System.nanoTime();
+                    if (asRatis) {
+                        position = fc.position();
+                        size = fc.size();
+                    }
+                    if (position + entry.capacity() > size) {
+                        fc.write(fill.duplicate(), size); // the next 4 MB, as Ratis preallocates
+                        size += fill.capacity();
+                    }
+                    fc.write(entry);
+                    fc.force(false);
+                    position += entry.capacity();
+                    latency.recordValue(System.nanoTime() - t0);
+                }
+                if (phase == duration) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "disk floor%s: %d write+fdatasync in %.1f s, p50 %.1f µs, p99 %.1f µs%n",
+                            asRatis ? " (position and size asked before each write, as Ratis does)" : "",
+                            latency.getTotalCount(),
+                            (System.nanoTime() - start) / 1e9,
+                            latency.getValueAtPercentile(50) / 1000.0,
+                            latency.getValueAtPercentile(99) / 1000.0);
+                }
             }
         }
     }
