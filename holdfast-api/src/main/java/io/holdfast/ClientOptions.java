@@ -21,8 +21,9 @@ import java.util.Objects;
  *       opening the session before it fails with {@link UnavailableException} (100 ms to 10 min,
  *       default 5 s). Members that refuse the connection are tried again, with the retry policy's
  *       backoff, until it runs out; then the exception names them and the cause ("connection
- *       refused"). The {@code holdfast://} provider honours it; store providers bound their first
- *       contact with {@code requestTimeout} (or their URI's own option) instead.
+ *       refused"). The {@code holdfast://}, {@code zookeeper:} and {@code jdbc:} (PostgreSQL,
+ *       MariaDB) providers honour it; the other store providers bound their first contact with
+ *       {@code requestTimeout} (or their URI's own option) instead.
  *   <li>{@code retryPolicy}: see {@link RetryPolicy}. Once the client is open; at open, {@code
  *       connectTimeout} bounds it too.
  *   <li>{@code ticker}: the monotonic clock for client-side deadlines and renewals.

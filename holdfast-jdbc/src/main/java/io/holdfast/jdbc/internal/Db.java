@@ -89,6 +89,30 @@ final class Db implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Opens one connection outside the pool and closes it, with the drivers' connect and login
+     * timeouts set to {@link ClientOptions#connectTimeout()}: a database nobody listens for, or
+     * that refuses the login, fails here at once with the driver's reason, instead of after the
+     * pool's borrow timeout (the request timeout, 10 s by default), which would keep retrying a
+     * refused port until then. Not for H2: its in-memory databases end with their last connection.
+     *
+     * @throws UnavailableException naming the database (redacted) and the driver's reason
+     */
+    static void probe(JdbcUri uri, ClientOptions options) {
+        if (uri.dialect() == Dialect.H2) {
+            return;
+        }
+        Properties timeouts =
+                driverProperties(uri.dialect(), options.connectTimeout().toMillis());
+        try (Connection c = DriverManager.getConnection(uri.jdbcUrl(), timeouts)) {
+            // reachable, and the login was accepted
+        } catch (SQLException | RuntimeException e) {
+            throw new UnavailableException(
+                    "jdbc (" + uri.dialect().resourceName() + "): cannot reach " + uri.redacted() + ": " + withCause(e),
+                    e);
+        }
+    }
+
     /** A connection outside the pool (PostgreSQL LISTEN, advisory locks), with the same timeouts. */
     static Connection dedicated(JdbcUri uri, ClientOptions options) throws SQLException {
         return DriverManager.getConnection(

@@ -65,6 +65,7 @@ public final class TableBackend implements StoreBackend {
         this.options = options;
         this.sql = uri.dialect().statements(uri.tablePrefix());
         this.wakeups = Wakeups.of(uri.storeKey());
+        Db.probe(uri, options); // first contact within the connect timeout, with the driver's reason
         this.db = new Db(uri, options);
         try {
             if (uri.createSchema()) {
