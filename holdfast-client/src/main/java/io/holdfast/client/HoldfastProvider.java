@@ -10,9 +10,11 @@ import io.holdfast.client.internal.MemberAddress;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.spi.LockProvider;
 import io.holdfast.spi.Redaction;
+import io.holdfast.spi.UriDurations;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -43,7 +45,8 @@ import java.util.Set;
  * io.holdfast.UnavailableException} within {@link ClientOptions#connectTimeout()}: members that
  * refuse the connection or have no leader are tried again with the retry policy's backoff until
  * then, and the message names each member and why it could not serve ("127.0.0.1:4653:
- * connection refused").
+ * connection refused"). {@code ?connectTimeout=2s} in the URI sets that bound for this client
+ * ({@link #connectTimeout(String)}).
  */
 public final class HoldfastProvider implements LockProvider {
     private static final String SCHEME = "holdfast://";
@@ -63,6 +66,10 @@ public final class HoldfastProvider implements LockProvider {
 
     @Override
     public LockClient open(String uri, ClientOptions options) {
+        Duration connectTimeout = connectTimeout(uri);
+        if (connectTimeout != null) {
+            options = options.toBuilder().connectTimeout(connectTimeout).build();
+        }
         GrpcTransport transport = transport(uri, options.requestTimeout());
         try {
             String target = String.join(
@@ -161,6 +168,7 @@ public final class HoldfastProvider implements LockProvider {
         params.remove("token");
         params.remove("token-file");
         params.remove("transport");
+        params.remove("connectTimeout");
         String on = params.remove("tls");
         if (on != null && !on.equals("true") && !on.equals("false")) {
             throw new InvalidArgumentException("tls is true or false in a holdfast URI, not '" + on + "'");
@@ -183,7 +191,35 @@ public final class HoldfastProvider implements LockProvider {
     }
 
     private static final List<String> PARAMETERS =
-            List.of("tls", "ca", "cert", "key", "token", "token-file", "transport");
+            List.of("tls", "ca", "cert", "key", "token", "token-file", "transport", "connectTimeout");
+
+    /**
+     * The {@code connectTimeout} of a {@code holdfast://} URI ({@code ?connectTimeout=2s}), or null
+     * when it has none: it takes the place of {@link ClientOptions#connectTimeout()} for this
+     * client, so that a configuration that holds only a URI can still bound how long opening may
+     * take. Between 100 ms and 10 min, as the option.
+     *
+     * @throws InvalidArgumentException for a value that is no duration or out of range, and as
+     *     {@link #token}
+     */
+    public static Duration connectTimeout(String uri) {
+        token(uri); // checks every parameter
+        int query = uri.indexOf('?');
+        if (query < 0) {
+            return null;
+        }
+        for (String pair : uri.substring(query + 1).split("&", -1)) {
+            if (pair.startsWith("connectTimeout=")) {
+                return UriDurations.parse(
+                        uri,
+                        "connectTimeout",
+                        pair.substring("connectTimeout=".length()),
+                        Duration.ofMillis(100),
+                        Duration.ofMinutes(10));
+            }
+        }
+        return null;
+    }
 
     /**
      * Whether a {@code holdfast://} URI's calls go over frames: by default in plaintext (no TLS
@@ -217,8 +253,8 @@ public final class HoldfastProvider implements LockProvider {
         }
         if (tls(uri) != null || token != null) {
             throw new InvalidArgumentException(
-                    "transport=frames is plaintext only: leave out TLS and tokens, or use transport=grpc (" + uri
-                            + ")");
+                    "transport=frames is plaintext only: leave out TLS and tokens, or use transport=grpc ("
+                            + Redaction.uri(uri) + ")");
         }
         return true;
     }

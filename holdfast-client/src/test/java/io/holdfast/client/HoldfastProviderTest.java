@@ -42,6 +42,29 @@ class HoldfastProviderTest {
     }
 
     @Test
+    void theUrisConnectTimeoutIsADurationWithinTheOptionsRangeAndSecretsStayOutOfMessages() {
+        assertThat(HoldfastProvider.connectTimeout("holdfast://h:4653")).isNull();
+        assertThat(HoldfastProvider.connectTimeout("holdfast://h:4653,g:4653?connectTimeout=2s&transport=grpc"))
+                .isEqualTo(java.time.Duration.ofSeconds(2));
+        assertThat(HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=250ms"))
+                .isEqualTo(java.time.Duration.ofMillis(250));
+        assertThatThrownBy(() -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=5"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("connectTimeout='5'; expected a duration");
+        assertThatThrownBy(() -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=50ms"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("not within 100ms..10m");
+        assertThatThrownBy(
+                        () -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=1s&connectTimeout=2s"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("repeated");
+        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&token=s3cr3t&tls=true"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("plaintext only")
+                .hasMessageNotContaining("s3cr3t");
+    }
+
+    @Test
     void aUriNamesTheMembersInOrderWithoutDuplicates() {
         assertThat(HoldfastProvider.members("holdfast://10.0.0.1:4653,db-2.example:5653,[::1]:6653,10.0.0.1:4653/"))
                 .containsExactly(

@@ -1,6 +1,7 @@
 package io.holdfast.file;
 
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.spi.UriDurations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -9,8 +10,6 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A parsed {@code file:} URI: {@code file:///absolute/dir[?option=value&...]}.
@@ -26,7 +25,6 @@ record FileStoreUri(Path directory, boolean create, boolean fsync, Duration maxP
     private static final Duration DEFAULT_MAX_POLL = Duration.ofMillis(100);
     private static final Duration MIN_POLL = Duration.ofMillis(1);
     private static final Duration MAX_POLL = Duration.ofSeconds(10);
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
 
     /** Whether the URI is one of ours: its scheme is {@code file}. No I/O. */
     static boolean accepts(String uri) {
@@ -86,7 +84,7 @@ record FileStoreUri(Path directory, boolean create, boolean fsync, Duration maxP
                 switch (key) {
                     case "create" -> create = bool(key, value);
                     case "fsync" -> fsync = bool(key, value);
-                    case "maxPoll" -> maxPoll = duration(key, value);
+                    case "maxPoll" -> maxPoll = UriDurations.parse(uri, key, value, MIN_POLL, MAX_POLL);
                     default ->
                         throw new InvalidArgumentException("unknown file URI option '" + key
                                 + "' (known: create=true|false, fsync=true|false, maxPoll=DURATION)");
@@ -108,24 +106,5 @@ record FileStoreUri(Path directory, boolean create, boolean fsync, Duration maxP
                 throw new InvalidArgumentException(
                         "file URI option " + key + " must be true or false, not '" + value + "'");
         };
-    }
-
-    private static Duration duration(String key, String value) {
-        Matcher m = DURATION.matcher(value);
-        if (!m.matches()) {
-            throw new InvalidArgumentException(
-                    "file URI option " + key + " must be a duration such as 100ms, 1s or 1m, not '" + value + "'");
-        }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            default -> Duration.ofMinutes(n);
-        };
-        if (d.compareTo(MIN_POLL) < 0 || d.compareTo(MAX_POLL) > 0) {
-            throw new InvalidArgumentException(
-                    "file URI option " + key + " must be between 1ms and 10s, not '" + value + "'");
-        }
-        return d;
     }
 }

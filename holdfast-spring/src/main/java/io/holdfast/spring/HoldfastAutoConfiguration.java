@@ -102,6 +102,11 @@ public class HoldfastAutoConfiguration {
                 b.requestTimeout(t);
             }
         });
+        set("holdfast.connect-timeout", () -> {
+            if (p.getConnectTimeout() != null) {
+                b.connectTimeout(p.getConnectTimeout());
+            }
+        });
         set("holdfast.lock-delay", () -> {
             if (p.getLockDelay() != null) {
                 b.lockDelay(p.getLockDelay());

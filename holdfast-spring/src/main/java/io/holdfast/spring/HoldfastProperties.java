@@ -26,6 +26,12 @@ public class HoldfastProperties {
     private Duration requestTimeout;
 
     /**
+     * How long opening the client may spend reaching the service (default 5s, 100ms to 10m): with the service down,
+     * the application's start fails after this, naming each address and why.
+     */
+    private Duration connectTimeout;
+
+    /**
      * After this application's session expires (not when it releases), how long its locks stay ungrantable, for
      * resources that cannot check fencing tokens (default 0, at most 60s; providers without it refuse it).
      */
@@ -221,6 +227,14 @@ public class HoldfastProperties {
 
     public void setRequestTimeout(Duration requestTimeout) {
         this.requestTimeout = requestTimeout;
+    }
+
+    public Duration getConnectTimeout() {
+        return connectTimeout;
+    }
+
+    public void setConnectTimeout(Duration connectTimeout) {
+        this.connectTimeout = connectTimeout;
     }
 
     public Duration getLockDelay() {

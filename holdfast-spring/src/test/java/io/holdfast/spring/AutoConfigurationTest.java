@@ -66,6 +66,27 @@ class AutoConfigurationTest {
     }
 
     @Test
+    void withTheServiceDownTheStartFailsWithinTheConnectTimeoutNamingTheAddress() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort(); // nothing listens there any more
+        }
+        int down = port;
+        long start = System.nanoTime();
+        runner.withPropertyValues("holdfast.uri=holdfast://127.0.0.1:" + down, "holdfast.connect-timeout=1s")
+                .run(context -> assertThat(cause(context.getStartupFailure()).getMessage())
+                        .contains("127.0.0.1:" + down)
+                        .contains("within the connect timeout (1s)")
+                        .contains("connection refused"));
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start))
+                .as("the 1 s asked for, not the default 5 s")
+                .isLessThan(java.time.Duration.ofSeconds(4));
+        runner.withPropertyValues("holdfast.uri=" + server.uri, "holdfast.connect-timeout=50ms")
+                .run(context -> assertThat(cause(context.getStartupFailure()).getMessage())
+                        .startsWith("holdfast.connect-timeout: connectTimeout must be between"));
+    }
+
+    @Test
     void theOtherClientOptionsAreCheckedAndNamed() {
         runner.withPropertyValues("holdfast.uri=" + server.uri, "holdfast.lock-delay=2m")
                 .run(context -> assertThat(cause(context.getStartupFailure()).getMessage())

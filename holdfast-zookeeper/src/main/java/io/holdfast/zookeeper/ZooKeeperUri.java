@@ -2,6 +2,7 @@ package io.holdfast.zookeeper;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.spi.Redaction;
+import io.holdfast.spi.UriDurations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,6 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
     static final String DEFAULT_CHROOT = "/holdfast";
     private static final Pattern HOST_PORT = Pattern.compile("([A-Za-z0-9.\\-]+|\\[[0-9A-Fa-f:.]+\\])(?::(\\d{1,5}))?");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_\\-.]+");
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
     static ZooKeeperUri parse(String uri) {
         if (uri == null || !uri.startsWith(SCHEME)) {
@@ -96,33 +96,13 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
             String key = eq < 0 ? pair : pair.substring(0, eq);
             String value = eq < 0 ? "" : pair.substring(eq + 1);
             if (key.equals("connectTimeout")) {
-                connectTimeout = duration(uri, key, value);
+                connectTimeout = UriDurations.parse(uri, key, value, Duration.ofMillis(100), Duration.ofMinutes(10));
             } else {
                 throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri)
                         + "' has an unknown option '" + key + "' (known: connectTimeout)");
             }
         }
         return connectTimeout;
-    }
-
-    private static Duration duration(String uri, String key, String value) {
-        Matcher m = DURATION.matcher(value);
-        if (!m.matches()) {
-            throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri) + "' has " + key + "='"
-                    + value + "'; expected a duration such as 250ms, 10s, 2m or 1h");
-        }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
-        if (d.compareTo(Duration.ofMillis(100)) < 0 || d.compareTo(Duration.ofMinutes(10)) > 0) {
-            throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri) + "' has " + key + "=" + value
-                    + ", not within 100ms..10m");
-        }
-        return d;
     }
 
     /** The URI again, for messages. */

@@ -51,6 +51,25 @@ class FirstContactTest {
     }
 
     @Test
+    void theUrisConnectTimeoutTakesThePlaceOfTheOptions() throws IOException {
+        int port = freePort();
+        long start = System.nanoTime();
+
+        Throwable failure = catchThrowable(
+                () -> LockClient.open("holdfast://127.0.0.1:" + port + "?connectTimeout=1s", ClientOptions.defaults())
+                        .close());
+
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(failure)
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("within the connect timeout (1s)")
+                .hasMessageContaining("connection refused");
+        assertThat(took)
+                .as("the URI's 1 s, not the default 5 s")
+                .isLessThan(Duration.ofSeconds(1).plus(SLACK));
+    }
+
+    @Test
     void byDefaultTheConnectTimeoutIsFiveSecondsNotTheRetryPolicysThirty() throws IOException {
         int a = freePort();
         int b = freePort();
