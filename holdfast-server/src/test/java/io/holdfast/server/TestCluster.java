@@ -29,6 +29,8 @@ final class TestCluster implements AutoCloseable {
     private final ServerConfig.Auth auth;
     /** Whether nodes serve their HTTP port (on any free port); tests mostly do without. */
     private final boolean http;
+    /** The shortest election timeout of every node. */
+    private final Duration electionTimeout;
 
     TestCluster(int size) throws Exception {
         this(size, Set.of());
@@ -55,7 +57,19 @@ final class TestCluster implements AutoCloseable {
 
     /** As above, and with {@code http}, every node serves its HTTP port ({@link HoldfastServer#httpPort()}). */
     TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http) throws Exception {
+        this(size, bugs, tls, auth, http, Duration.ofMillis(400));
+    }
+
+    /** Plaintext nodes whose shortest election timeout is {@code electionTimeout}. */
+    TestCluster(int size, Duration electionTimeout) throws Exception {
+        this(size, Set.of(), null, null, false, electionTimeout);
+    }
+
+    private TestCluster(
+            int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http, Duration electionTimeout)
+            throws Exception {
         this.http = http;
+        this.electionTimeout = electionTimeout;
         this.bugs = Set.copyOf(bugs);
         this.tls = tls;
         this.auth = auth;
@@ -88,7 +102,7 @@ final class TestCluster implements AutoCloseable {
                 peers.get(id).clientPort(),
                 http ? 0 : -1,
                 true,
-                Duration.ofMillis(400));
+                electionTimeout);
         ServerConfig withTls = tls == null ? plain : plain.withTls(tls.node(id), tls.clientAuth());
         return auth == null ? withTls : withTls.withAuth(auth);
     }
