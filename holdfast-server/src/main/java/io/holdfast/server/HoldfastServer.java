@@ -12,28 +12,22 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcTlsConfig;
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -453,67 +447,13 @@ public final class HoldfastServer implements AutoCloseable {
 
     @Override
     public void close() {
-        handOverLeadership();
+        LeaderHandOver.run(raft, GROUP_ID, config);
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             closeQuietly(endpoints.get(i));
         }
         service.close();
         closeQuietly(raft);
         LOG.info("Node {} stopped", config.nodeId());
-    }
-
-    /** How long a stopping leader spends handing over its leadership, at most. */
-    private static final Duration HAND_OVER_TIMEOUT = Duration.ofMillis(1500);
-
-    /**
-     * A leader that stops hands its leadership to a follower first, through Ratis's leadership
-     * transfer (the follower is brought up to date, then starts an election at once), so that the
-     * cluster serves again within milliseconds instead of after an election timeout. Followers are
-     * tried in turn, the one heard from last first, within {@link #HAND_OVER_TIMEOUT} in all; when
-     * none takes it (none running, none caught up in time), the node stops anyway and the others
-     * elect a leader as after a crash. Safety does not depend on it: the transferee wins an ordinary
-     * election, which needs an up-to-date log.
-     */
-    private void handOverLeadership() {
-        if (config.peers().size() < 2) {
-            return;
-        }
-        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
-        long deadline = System.nanoTime() + HAND_OVER_TIMEOUT.toNanos();
-        try {
-            RaftServer.Division division = raft.getDivision(GROUP_ID);
-            if (!division.getInfo().isLeader()) {
-                return;
-            }
-            List<RaftPeerId> followers = new ArrayList<>();
-            division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
-                    .sorted(java.util.Comparator.comparingLong(f -> f.getLastRpcElapsedTimeMs()))
-                    .forEach(f -> followers.add(RaftPeerId.valueOf(f.getId().getId())));
-            for (RaftPeerId follower : followers) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left < 50) {
-                    break;
-                }
-                TransferLeadershipRequest request =
-                        new TransferLeadershipRequest(ClientId.randomId(), self, GROUP_ID, 0, follower, left);
-                try {
-                    RaftClientReply reply =
-                            raft.transferLeadershipAsync(request).get(left + 200, TimeUnit.MILLISECONDS);
-                    if (reply.isSuccess()) {
-                        LOG.info("Node {} handed its leadership to {} before stopping", config.nodeId(), follower);
-                        return;
-                    }
-                    LOG.info("{} did not take the leadership: {}", follower, reply.getException());
-                } catch (ExecutionException | TimeoutException e) {
-                    LOG.info("{} did not take the leadership: {}", follower, rootMessage(e));
-                }
-            }
-            LOG.info("Node {} stops as leader: no follower took over; the others will elect one", config.nodeId());
-        } catch (IOException | RuntimeException e) {
-            LOG.info("Node {} could not hand over its leadership: {}", config.nodeId(), rootMessage(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static void closeQuietly(AutoCloseable c) {
