@@ -52,6 +52,16 @@ import org.slf4j.LoggerFactory;
  */
 final class LockStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(LockStateMachine.class);
+    /**
+     * Verification only ({@code -Dholdfast.raft.traceApplied=true}, set by {@code holdfast verify}):
+     * one line per applied entry with its index, term, a CRC of its bytes and of the table after
+     * it, so that replicas that disagree can be compared entry by entry: a different entry CRC at
+     * one index is a divergent log, the same entry with a different table is a non-deterministic
+     * apply.
+     */
+    private static final Logger TRACE = LoggerFactory.getLogger("io.holdfast.server.applied");
+
+    private static final boolean TRACE_APPLIED = Boolean.getBoolean("holdfast.raft.traceApplied");
 
     /** What the node learns from the state machine: applied entries and leadership. */
     interface Hooks {
@@ -116,16 +126,25 @@ final class LockStateMachine extends BaseStateMachine {
      */
     String digest() {
         synchronized (lock) {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            try {
-                table.writeSnapshot(out);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-            crc.update(out.toByteArray());
-            return getLastAppliedTermIndex().getIndex() + ":" + Long.toHexString(crc.getValue());
+            return getLastAppliedTermIndex().getIndex() + ":" + crc(snapshotBytes());
         }
+    }
+
+    /** The table's snapshot form; call under the apply lock. */
+    private byte[] snapshotBytes() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            table.writeSnapshot(out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static String crc(byte[] bytes) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes);
+        return Long.toHexString(crc.getValue());
     }
 
     @Override
@@ -181,6 +200,14 @@ final class LockStateMachine extends BaseStateMachine {
         synchronized (lock) {
             table = loaded;
             setLastAppliedTermIndex(snapshot.getTermIndex());
+            if (TRACE_APPLIED) {
+                TRACE.info(
+                        "loaded {} term {} snapshot table {} token {}",
+                        snapshot.getIndex(),
+                        snapshot.getTerm(),
+                        crc(snapshotBytes()),
+                        table.lastToken());
+            }
         }
         LOG.info(
                 "Loaded snapshot {} ({} sessions, {} locks)",
@@ -203,8 +230,8 @@ final class LockStateMachine extends BaseStateMachine {
         long tableNow = 0;
         long nextDeadline = Long.MAX_VALUE;
         try {
-            commands = EntryCodec.decodeCommands(
-                    entry.getStateMachineLogEntry().getLogData().toByteArray());
+            byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
+            commands = EntryCodec.decodeCommands(data);
             synchronized (lock) {
                 table.setTerm(entry.getTerm());
                 for (Command.Authored c : commands) {
@@ -218,6 +245,15 @@ final class LockStateMachine extends BaseStateMachine {
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
                 tableNow = table.now();
                 nextDeadline = table.nextDeadline();
+                if (TRACE_APPLIED) {
+                    TRACE.info(
+                            "applied {} term {} entry {} table {} token {}",
+                            entry.getIndex(),
+                            entry.getTerm(),
+                            crc(data),
+                            crc(snapshotBytes()),
+                            table.lastToken());
+                }
             }
         } catch (RuntimeException | Error e) {
             LOG.error("Applying entry {} failed; answering with an error", entry.getIndex(), e);

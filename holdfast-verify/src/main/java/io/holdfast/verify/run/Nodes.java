@@ -96,6 +96,9 @@ final class Nodes implements AutoCloseable {
                 // snapshots (and log purges) every few hundred entries, so restarts and lagging
                 // followers go through snapshots too
                 "-Dholdfast.raft.snapshotEvery=" + SNAPSHOT_EVERY,
+                // one line per applied entry (index, term, entry and table CRCs): replicas that
+                // end up different can be compared entry by entry
+                "-Dholdfast.raft.traceApplied=true",
                 "-Dholdfast.log.level=INFO");
         List<String> args = new ArrayList<>(List.of(
                 "--id", id,
