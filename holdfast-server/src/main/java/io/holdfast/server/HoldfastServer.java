@@ -258,6 +258,13 @@ public final class HoldfastServer implements AutoCloseable {
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
         RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
         RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
+        // A follower writes appends one after the other, never "composed". Ratis 3.3.0's compose
+        // path (on by default) remembers the appends still being written by their first index
+        // only, and drops an append whose first index is pending as a duplicate whatever its
+        // term: the new leader's entries are acknowledged but the old leader's stay in the log,
+        // and are applied once committed. Replicas diverge (holdfast verify's one-way scenario
+        // caught it; FollowerAppendTest fails with it on).
+        RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
         // No METADATAENTRY after every commit. By default the leader appends one log entry that
         // records the new commit index each time the commit index moves, and replicates it like any
         // other entry: every command then cost two log entries, two fsyncs on every member and two
