@@ -63,7 +63,12 @@ final class LeaderHandOver {
                         LOG.info("Node {} handed its leadership to {} before stopping", config.nodeId(), follower);
                         return;
                     }
-                    LOG.info("{} did not take the leadership: {}", follower, reply.getException());
+                    LOG.info(
+                            "{} did not take the leadership: {}",
+                            follower,
+                            reply.getException() == null
+                                    ? "no reason given"
+                                    : HoldfastServer.rootMessage(reply.getException()));
                 } catch (ExecutionException | TimeoutException e) {
                     LOG.info("{} did not take the leadership: {}", follower, HoldfastServer.rootMessage(e));
                 }

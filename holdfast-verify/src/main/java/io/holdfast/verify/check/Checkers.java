@@ -16,6 +16,7 @@ public final class Checkers {
                 new LivenessChecker(),
                 new DataChecker(),
                 new ReplicasChecker(),
+                new AppliedChecker(),
                 new CatchUpChecker());
     }
 

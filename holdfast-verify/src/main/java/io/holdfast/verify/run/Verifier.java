@@ -253,6 +253,12 @@ public final class Verifier {
             }
             recordReplicas(nodes, harness);
         }
+        // the nodes are stopped: their logs are complete
+        Map<String, Path> logs = new LinkedHashMap<>();
+        for (String n : nodeIds) {
+            logs.put(n, dir.resolve("logs").resolve(n + ".log"));
+        }
+        files.add(AppliedTrace.write(logs, dir.resolve("applied.jsonl")));
         return files;
     }
 

@@ -12,7 +12,7 @@ class CheckersTest {
     void allRunsEveryCheckerInOrder() {
         assertThat(Checkers.all())
                 .extracting(Checker::name)
-                .containsExactly("fencing", "linearizability", "liveness", "data", "replicas", "catch-up");
+                .containsExactly("fencing", "linearizability", "liveness", "data", "replicas", "applied", "catch-up");
         List<CheckResult> results =
                 Checkers.run(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records());
         assertThat(results)
@@ -23,6 +23,7 @@ class CheckersTest {
                         org.assertj.core.groups.Tuple.tuple("liveness", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("data", Status.PASS),
                         org.assertj.core.groups.Tuple.tuple("replicas", Status.SKIPPED),
+                        org.assertj.core.groups.Tuple.tuple("applied", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("catch-up", Status.SKIPPED));
     }
 
