@@ -131,24 +131,10 @@ public final class Main implements Callable<Integer> {
      */
     static String withRootCause(Throwable e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        Throwable deepest = null;
-        for (Throwable c = e.getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
-            boolean status = c.getClass().getName().startsWith("io.grpc.Status");
-            if (!status && c.getMessage() != null && !c.getMessage().isBlank()) {
-                deepest = c;
-            }
-        }
-        if (deepest == null) {
-            return message;
-        }
-        String cause = oneLine(deepest.getMessage());
-        String lower = message.toLowerCase(java.util.Locale.ROOT);
-        if (lower.contains(cause.toLowerCase(java.util.Locale.ROOT))
-                || (cause.toLowerCase(java.util.Locale.ROOT).contains("connection refused")
-                        && lower.contains("connection refused"))) {
-            return message;
-        }
-        return message + ": " + cause;
+        return io.holdfast.spi.Causes.append(
+                message,
+                io.holdfast.spi.Causes.deepest(
+                        e.getCause(), c -> c.getClass().getName().startsWith("io.grpc.Status")));
     }
 
     private static boolean debug(Map<String, String> env) {
@@ -157,7 +143,7 @@ public final class Main implements Callable<Integer> {
     }
 
     private static String oneLine(String s) {
-        return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
+        return io.holdfast.spi.Causes.oneLine(s);
     }
 
     /** Commands that read the environment get it from {@link Main}, so that tests can substitute it. */

@@ -113,6 +113,6 @@ final class Calls {
             return "unknown failure";
         }
         String message = e.getMessage();
-        return message == null ? e.getClass().getSimpleName() : message;
+        return io.holdfast.spi.Causes.withCause(message == null ? e.getClass().getSimpleName() : message, e.getCause());
     }
 }

@@ -10,6 +10,8 @@ import io.holdfast.UnavailableException;
 import io.holdfast.spi.LockProvider;
 import io.holdfast.store.StoreLockClient;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The {@code etcd://} provider: Holdfast locks over an etcd v3 cluster (3.4 or newer).
@@ -63,6 +65,7 @@ public final class EtcdProvider implements LockProvider {
             throw new InvalidArgumentException("options must not be null");
         }
         EtcdUri parsed = EtcdUri.parse(uri);
+        probe(parsed, uri, options.connectTimeout());
         ClientBuilder builder = Client.builder()
                 .endpoints(parsed.endpoints().toArray(String[]::new))
                 .connectTimeout(options.requestTimeout())
@@ -90,5 +93,30 @@ public final class EtcdProvider implements LockProvider {
             throw e;
         }
         return new StoreLockClient(backend, options);
+    }
+
+    /**
+     * Fails at once, naming why, when no member accepts a TCP connection: jetcd itself retries an
+     * unreachable endpoint until the call's deadline and then reports only a timeout, hiding the
+     * "connection refused" that the reader needs. One member that accepts is enough to go on.
+     */
+    private static void probe(EtcdUri parsed, String uri, java.time.Duration connectTimeout) {
+        List<String> reasons = new ArrayList<>();
+        for (String endpoint : parsed.endpoints()) {
+            java.net.URI u = java.net.URI.create(endpoint);
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(u.getHost(), u.getPort()), (int)
+                        Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis())));
+                return;
+            } catch (java.net.SocketTimeoutException e) {
+                reasons.add(u.getHost() + ":" + u.getPort() + " did not accept a connection within "
+                        + connectTimeout.toMillis() + " ms");
+            } catch (java.io.IOException e) {
+                reasons.add(io.holdfast.spi.Causes.withCause(u.getHost() + ":" + u.getPort(), e)
+                        .replace("Connection refused", "connection refused"));
+            }
+        }
+        throw new UnavailableException(
+                "cannot reach etcd at " + EtcdUri.redacted(uri) + ": " + String.join("; ", reasons));
     }
 }

@@ -134,7 +134,10 @@ final class RedisBackend implements StoreBackend {
             if (e instanceof UnavailableException) {
                 throw e;
             }
-            throw new UnavailableException("redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e);
+            throw new UnavailableException(
+                    io.holdfast.spi.Causes.withCause(
+                            "redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e.getCause()),
+                    e);
         }
     }
 

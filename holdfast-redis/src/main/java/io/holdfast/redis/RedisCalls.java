@@ -98,7 +98,11 @@ final class RedisCalls {
         if (cause instanceof RedisCommandExecutionException && message.startsWith("HOLDFAST_SIZE ")) {
             return new SizeConflict(message.substring("HOLDFAST_SIZE ".length()).trim());
         }
-        return new UnavailableException("redis: " + what + " failed at " + display + ": " + message, cause);
+        return new UnavailableException(
+                io.holdfast.spi.Causes.append(
+                        "redis: " + what + " failed at " + display + ": " + message,
+                        io.holdfast.spi.Causes.deepest(cause.getCause())),
+                cause);
     }
 
     /** Redis does not know a script's SHA-1 yet. */

@@ -472,12 +472,8 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        String m = t.getMessage();
-        return m == null ? t.getClass().getSimpleName() : m;
+        Throwable deepest = io.holdfast.spi.Causes.deepest(e);
+        return deepest == null ? e.getClass().getSimpleName() : io.holdfast.spi.Causes.oneLine(deepest.getMessage());
     }
 
     /** A node could not start; the message is one line that says why. */

@@ -462,13 +462,8 @@ public final class GrpcTransport implements LockService {
      * cause's own message, or the status the member answered with ("UNAVAILABLE no leader").
      */
     static String reason(Status status, Throwable failure) {
-        Throwable deepest = null;
-        for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            boolean grpc = c instanceof io.grpc.StatusRuntimeException || c instanceof io.grpc.StatusException;
-            if (!grpc && c.getMessage() != null && !c.getMessage().isBlank()) {
-                deepest = c;
-            }
-        }
+        Throwable deepest = io.holdfast.spi.Causes.deepest(
+                failure, c -> c instanceof io.grpc.StatusRuntimeException || c instanceof io.grpc.StatusException);
         if (deepest == null) {
             return status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
         }

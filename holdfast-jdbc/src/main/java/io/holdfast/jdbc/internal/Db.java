@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.holdfast.ClientOptions;
 import io.holdfast.UnavailableException;
+import io.holdfast.spi.Causes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -247,21 +248,8 @@ final class Db implements AutoCloseable {
      */
     static String withCause(Throwable e) {
         String message = String.valueOf(e.getMessage());
-        Throwable driver = null;
-        Throwable deepest = null;
-        for (Throwable c = e.getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
-            if (c.getMessage() != null && !c.getMessage().isBlank()) {
-                deepest = c;
-                if (c instanceof SQLException) {
-                    driver = c;
-                }
-            }
-        }
-        Throwable reason = driver != null ? driver : deepest;
-        if (reason == null || message.contains(reason.getMessage().strip())) {
-            return message;
-        }
-        return message + ": " + reason.getMessage().strip();
+        Throwable driver = Causes.deepest(e.getCause(), c -> !(c instanceof SQLException));
+        return Causes.append(message, driver != null ? driver : Causes.deepest(e.getCause()));
     }
 
     /** Stops every further statement at once; connections are dropped, nothing is released. */
