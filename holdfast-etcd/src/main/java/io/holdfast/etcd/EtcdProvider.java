@@ -101,22 +101,14 @@ public final class EtcdProvider implements LockProvider {
      * "connection refused" that the reader needs. One member that accepts is enough to go on.
      */
     private static void probe(EtcdUri parsed, String uri, java.time.Duration connectTimeout) {
-        List<String> reasons = new ArrayList<>();
+        List<String> hostPorts = new ArrayList<>();
         for (String endpoint : parsed.endpoints()) {
             java.net.URI u = java.net.URI.create(endpoint);
-            try (java.net.Socket s = new java.net.Socket()) {
-                s.connect(new java.net.InetSocketAddress(u.getHost(), u.getPort()), (int)
-                        Math.max(1, Math.min(Integer.MAX_VALUE, connectTimeout.toMillis())));
-                return;
-            } catch (java.net.SocketTimeoutException e) {
-                reasons.add(u.getHost() + ":" + u.getPort() + " did not accept a connection within "
-                        + connectTimeout.toMillis() + " ms");
-            } catch (java.io.IOException e) {
-                reasons.add(io.holdfast.spi.Causes.withCause(u.getHost() + ":" + u.getPort(), e)
-                        .replace("Connection refused", "connection refused"));
-            }
+            hostPorts.add(u.getHost() + ":" + u.getPort());
         }
-        throw new UnavailableException(
-                "cannot reach etcd at " + EtcdUri.redacted(uri) + ": " + String.join("; ", reasons));
+        String none = io.holdfast.spi.Reachability.noneAccepts(hostPorts, connectTimeout);
+        if (none != null) {
+            throw new UnavailableException("cannot reach etcd at " + EtcdUri.redacted(uri) + ": " + none);
+        }
     }
 }
