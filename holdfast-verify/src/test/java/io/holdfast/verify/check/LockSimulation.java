@@ -310,5 +310,12 @@ final class LockSimulation {
         for (String node : List.of("n1", "n2", "n3")) {
             out.add(new io.holdfast.verify.history.Replica(now += MS, node, 1000, "c0ffee", 1));
         }
+        // and the same entries, index by index (a short trace: what the applied checker reads)
+        for (String node : List.of("n1", "n2", "n3")) {
+            for (long index = 998; index <= 1000; index++) {
+                out.add(new io.holdfast.verify.history.Applied(
+                        0, node, index, 1, Long.toHexString(index * 31), Long.toHexString(index * 17)));
+            }
+        }
     }
 }
