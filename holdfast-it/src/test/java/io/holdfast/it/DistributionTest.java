@@ -121,13 +121,41 @@ class DistributionTest {
                 .singleElement()
                 .asString()
                 .matches("held with token [1-9][0-9]*");
-        try (var archives = Files.list(home.resolve("lib/cds"))) {
-            assertThat(archives.map(p -> p.getFileName().toString()))
-                    .as("the short command's class-data-sharing archive, made once")
-                    .singleElement()
-                    .asString()
-                    .matches("holdfast-[0-9]+-[0-9]+\\.jsa");
+        List<Path> archives;
+        try (var listed = Files.list(home.resolve("lib/cds"))) {
+            archives = listed.collect(java.util.stream.Collectors.toList());
         }
+        assertThat(archives)
+                .as("the short command's class-data-sharing archive, made once, and nothing else left of its making")
+                .singleElement()
+                .extracting(p -> p.getFileName().toString())
+                .asString()
+                .matches("holdfast-[0-9]+-[0-9]+-static\\.jsa");
+        Path archive = archives.get(0);
+        // The archive is static, so it holds picocli's classes (compiled for Java 5, which JDK 17's
+        // dynamic archive leaves out): the JVM maps them instead of parsing and verifying them.
+        Process shared = onlyAJdk(new ProcessBuilder(
+                        System.getProperty("java.home") + "/bin/java",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-XX:CICompilerCount=1",
+                        "-XX:-UsePerfData",
+                        "-XX:SharedArchiveFile=" + archive,
+                        "-Xshare:on",
+                        "-Xlog:class+load=info:stdout",
+                        "-jar",
+                        home.resolve("lib/holdfast.jar").toString(),
+                        "--version"))
+                .redirectErrorStream(true)
+                .start();
+        String loads = new String(shared.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(shared.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(shared.exitValue()).as(loads).isZero();
+        assertThat(loads.lines().filter(l -> l.contains(" picocli.CommandLine ")))
+                .as("how picocli's main class was loaded")
+                .singleElement()
+                .asString()
+                .contains("source: shared objects file");
     }
 
     @Test
