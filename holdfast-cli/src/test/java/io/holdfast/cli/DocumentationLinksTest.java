@@ -105,7 +105,7 @@ class DocumentationLinksTest {
     }
 
     /** The module's parent directory: the repository root (Maven runs tests in the module's directory). */
-    private static Path repositoryRoot() {
+    static Path repositoryRoot() {
         Path root = Path.of("").toAbsolutePath().getParent();
         assertThat(root.resolve("pom.xml")).as("the repository root").exists();
         return root;

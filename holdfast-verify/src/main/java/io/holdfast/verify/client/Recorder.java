@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * every event with {@link System#nanoTime()} when it is written.
  *
  * <p><b>Guarantees.</b> Sequence numbers are unique within the process and increase in the order
- * operations were invoked. Each {@link #invoke} is written before the call it describes starts,
- * and each completion after the call returned, so an operation's interval in the history contains
- * its real effect. Thread-safe: notices arrive on client threads while the workload runs.
+ * operations were invoked. Each invoke ({@link #write}) is written before the call it describes
+ * starts, and each completion after the call returned, so an operation's interval in the history
+ * contains its real effect. Thread-safe: notices arrive on client threads while the workload runs.
  *
  * <p><b>Not guaranteed.</b> That every invoke gets its completion: a process killed in between
  * leaves an invoke alone, which the checkers read as an operation of unknown outcome. Pairing
