@@ -21,9 +21,10 @@ import java.util.Objects;
  *       opening the session before it fails with {@link UnavailableException} (100 ms to 10 min,
  *       default 5 s). Members that refuse the connection are tried again, with the retry policy's
  *       backoff, until it runs out; then the exception names them and the cause ("connection
- *       refused"). The {@code holdfast://}, {@code zookeeper:} and {@code jdbc:} (PostgreSQL,
- *       MariaDB) providers honour it; the other store providers bound their first contact with
- *       {@code requestTimeout} (or their URI's own option) instead.
+ *       refused"). Every provider that connects to a service honours it ({@code holdfast://},
+ *       {@code jdbc:} PostgreSQL and MariaDB, {@code zookeeper:}, {@code redis:}, {@code etcd:}),
+ *       a service that accepts connections and never answers included; {@code mem:}, {@code
+ *       file:} and embedded H2 have nothing to reach.
  *   <li>{@code retryPolicy}: see {@link RetryPolicy}. Once the client is open; at open, {@code
  *       connectTimeout} bounds it too.
  *   <li>{@code ticker}: the monotonic clock for client-side deadlines and renewals.

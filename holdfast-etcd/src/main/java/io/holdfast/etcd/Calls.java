@@ -29,6 +29,11 @@ final class Calls {
         this.where = where;
     }
 
+    /** Calls to the same place with another timeout (opening uses the client's connect timeout). */
+    Calls within(Duration other) {
+        return new Calls(other, where);
+    }
+
     /** After this, every call fails at once without reaching the store (an abandoned client). */
     void stop() {
         stopped = true;

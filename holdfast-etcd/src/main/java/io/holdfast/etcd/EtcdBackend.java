@@ -110,7 +110,7 @@ final class EtcdBackend implements StoreBackend {
     /**
      * Connects: grants the session lease, which also proves that etcd answers.
      *
-     * @throws UnavailableException if etcd does not answer within the request timeout
+     * @throws UnavailableException if etcd does not answer within the connect timeout
      */
     EtcdBackend(Client client, EtcdUri uri, ClientOptions options) {
         this.client = client;

@@ -57,7 +57,7 @@ public final class EtcdProvider implements LockProvider {
      *
      * @throws InvalidArgumentException if the URI is malformed, naming what is wrong
      * @throws io.holdfast.UnsupportedFeatureException for {@code etcds://} or a lock-delay
-     * @throws UnavailableException if etcd does not answer within the request timeout
+     * @throws UnavailableException if etcd does not answer within the connect timeout
      */
     @Override
     public LockClient open(String uri, ClientOptions options) {
@@ -68,7 +68,7 @@ public final class EtcdProvider implements LockProvider {
         probe(parsed, uri, options.connectTimeout());
         ClientBuilder builder = Client.builder()
                 .endpoints(parsed.endpoints().toArray(String[]::new))
-                .connectTimeout(options.requestTimeout())
+                .connectTimeout(options.connectTimeout())
                 .waitForReady(false);
         if (parsed.user() != null) {
             builder.user(ByteSequence.from(parsed.user(), StandardCharsets.UTF_8))

@@ -65,7 +65,8 @@ final class EtcdSession {
             return t;
         });
         try {
-            current();
+            // The first grant is the client's first contact with etcd: the connect timeout bounds it.
+            grant(calls.within(options.connectTimeout()));
         } catch (RuntimeException e) {
             keeper.shutdownNow();
             throw e;
@@ -89,11 +90,17 @@ final class EtcdSession {
             if (s != null && !s.lost) {
                 return s;
             }
+            return grant(calls);
+        }
+    }
+
+    private Lease grant(Calls through) {
+        synchronized (lock) {
             long sent = options.ticker().nanos();
             long ttl = seconds(options.sessionTtl());
-            long id = calls.await("granting the session lease", () -> leases.grant(ttl))
+            long id = through.await("granting the session lease", () -> leases.grant(ttl))
                     .getID();
-            s = new Lease(id, sent);
+            Lease s = new Lease(id, sent);
             current = s;
             return s;
         }

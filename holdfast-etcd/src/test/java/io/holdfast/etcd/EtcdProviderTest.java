@@ -39,19 +39,41 @@ class EtcdProviderTest {
     }
 
     @Test
-    void anUnreachableEtcdIsUnavailableWithinTheRequestTimeout() throws Exception {
+    void anUnreachableEtcdIsUnavailableAtOnceNamingTheRefusal() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        ClientOptions options =
-                ClientOptions.builder().requestTimeout(Duration.ofSeconds(1)).build();
         long start = System.nanoTime();
-        assertThatThrownBy(() -> LockClient.open("etcd://127.0.0.1:" + port, options))
+        assertThatThrownBy(() -> LockClient.open("etcd://127.0.0.1:" + port, connectWithin1s()))
                 .isInstanceOf(UnavailableException.class)
                 .hasMessageContaining("127.0.0.1:" + port)
                 .hasMessageContaining("connection refused");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void anEtcdThatNeverAnswersIsUnavailableWithinTheConnectTimeout() throws Exception {
+        // Accepts connections (the kernel completes them) and never answers a byte.
+        try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String where = "127.0.0.1:" + silent.getLocalPort();
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> LockClient.open("etcd://" + where, connectWithin1s()))
+                    .isInstanceOf(UnavailableException.class)
+                    .hasMessageContaining(where)
+                    .hasMessageContaining("1000 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .as("the connect timeout (1 s) bounds opening, not the request timeout (20 s)")
+                    .isLessThan(Duration.ofSeconds(6));
+        }
+    }
+
+    /** A request timeout far above the connect timeout: opening must be bounded by the latter. */
+    private static ClientOptions connectWithin1s() {
+        return ClientOptions.builder()
+                .requestTimeout(Duration.ofSeconds(20))
+                .connectTimeout(Duration.ofSeconds(1))
+                .build();
     }
 
     @Test

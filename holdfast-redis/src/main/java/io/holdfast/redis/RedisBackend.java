@@ -122,7 +122,7 @@ final class RedisBackend implements StoreBackend {
      * Connects to Redis and subscribes to release messages.
      *
      * @throws UnavailableException if Redis cannot be reached (or refuses the credentials) within
-     *     the client's request timeout
+     *     the client's connect timeout
      */
     static RedisBackend connect(RedisSettings settings, ClientOptions options) {
         RedisBackend backend = new RedisBackend(settings, options);
@@ -143,7 +143,9 @@ final class RedisBackend implements StoreBackend {
 
     private void open() {
         RedisURI uri = settings.redisUri();
-        uri.setTimeout(options.requestTimeout());
+        // Opening (the TCP connect and Redis's handshake) is bounded by the connect timeout; the
+        // connections' commands afterwards by the request timeout (set below, once connected).
+        uri.setTimeout(options.connectTimeout());
         uri.setClientName(connectionName(clientName));
         client = RedisClient.create(SharedResources.acquire(), uri);
         client.setOptions(io.lettuce.core.ClientOptions.builder()
@@ -155,7 +157,7 @@ final class RedisBackend implements StoreBackend {
                 // for its owner and token, except that a repeated release finds nothing to release.
                 .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                 .socketOptions(SocketOptions.builder()
-                        .connectTimeout(options.requestTimeout())
+                        .connectTimeout(options.connectTimeout())
                         .keepAlive(true)
                         .build())
                 .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
@@ -167,8 +169,10 @@ final class RedisBackend implements StoreBackend {
             }
         });
         connection = client.connect(StringCodec.UTF8);
+        connection.setTimeout(options.requestTimeout());
         calls.connected(connection.async());
         pubsub = client.connectPubSub(StringCodec.UTF8);
+        pubsub.setTimeout(options.requestTimeout());
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String from, String message) {

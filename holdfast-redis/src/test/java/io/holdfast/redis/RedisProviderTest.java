@@ -177,15 +177,40 @@ class RedisProviderTest {
         assertThat(open().lock(name).tryAcquire()).isEmpty();
     }
 
+    /** A request timeout far above the connect timeout: opening must be bounded by the latter. */
+    private static ClientOptions connectWithin1s() {
+        return ClientOptions.builder()
+                .requestTimeout(Duration.ofSeconds(20))
+                .connectTimeout(Duration.ofSeconds(1))
+                .build();
+    }
+
     @Test
-    void anUnreachableRedisIsUnavailableWithinTheRequestTimeout() {
+    void anUnreachableRedisIsUnavailableAtOnceNamingTheRefusal() {
         long start = System.nanoTime();
-        assertThatThrownBy(() -> open("redis://127.0.0.1:1", quick()))
+        assertThatThrownBy(() -> open("redis://127.0.0.1:1", connectWithin1s()))
                 .isInstanceOf(UnavailableException.class)
                 .hasMessageContaining("127.0.0.1:1")
                 .message()
                 .containsIgnoringCase("connection refused");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aRedisThatNeverAnswersIsUnavailableWithinTheConnectTimeout() throws Exception {
+        // Accepts connections (the kernel completes them) and never answers a byte.
+        try (java.net.ServerSocket silent =
+                new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String where = "127.0.0.1:" + silent.getLocalPort();
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> open("redis://" + where, connectWithin1s()))
+                    .isInstanceOf(UnavailableException.class)
+                    .hasMessageContaining(where)
+                    .hasMessageContaining("timed out");
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .as("the connect timeout (1 s) bounds opening, not the request timeout (20 s)")
+                    .isLessThan(Duration.ofSeconds(6));
+        }
     }
 
     @Test
