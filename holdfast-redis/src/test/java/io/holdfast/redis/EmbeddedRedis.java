@@ -21,9 +21,13 @@ final class EmbeddedRedis {
     private final Path dir;
     private RedisServer server;
 
-    EmbeddedRedis() {
+    private final java.util.List<String> settings;
+
+    /** @param settings more lines of redis.conf, such as {@code requirepass SECRET} */
+    EmbeddedRedis(String... settings) {
         this.port = freePort();
         this.dir = Path.of("target", "redis-data-" + port).toAbsolutePath();
+        this.settings = java.util.List.of(settings);
     }
 
     int port() {
@@ -37,14 +41,15 @@ final class EmbeddedRedis {
     synchronized void start() {
         try {
             Files.createDirectories(dir);
-            server = RedisServer.newRedisServer()
+            var builder = RedisServer.newRedisServer()
                     .port(port)
                     .bind("127.0.0.1")
                     .setting("appendonly yes")
                     .setting("appendfsync always")
                     .setting("save \"\"")
-                    .setting("dir " + dir)
-                    .build();
+                    .setting("dir " + dir);
+            settings.forEach(builder::setting);
+            server = builder.build();
             server.start();
         } catch (IOException e) {
             throw new UncheckedIOException("starting Redis on port " + port, e);
@@ -76,7 +81,8 @@ final class EmbeddedRedis {
                 s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
                 byte[] reply = new byte[7];
                 int n = s.getInputStream().read(reply);
-                if (n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG")) {
+                String answer = n > 0 ? new String(reply, 0, n, StandardCharsets.US_ASCII) : "";
+                if (answer.startsWith("+PONG") || answer.startsWith("-NOAUTH")) { // up (with a password)
                     return;
                 }
             } catch (IOException e) {

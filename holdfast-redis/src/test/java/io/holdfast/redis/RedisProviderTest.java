@@ -197,6 +197,32 @@ class RedisProviderTest {
     }
 
     @Test
+    void aRefusedPasswordIsReportedAsRedisSaysItWithoutThePassword() {
+        EmbeddedRedis secured = new EmbeddedRedis("requirepass right-one");
+        secured.start();
+        try {
+            String where = "127.0.0.1:" + secured.port();
+            assertThatThrownBy(() -> open("redis://:wrong-one@" + where, connectWithin1s()))
+                    .isInstanceOf(UnavailableException.class)
+                    .hasMessageContaining(where)
+                    .hasMessageContaining("WRONGPASS")
+                    .message()
+                    .doesNotContain("wrong-one");
+            assertThatThrownBy(() -> open("redis://" + where, connectWithin1s()))
+                    .as("no password at all")
+                    .isInstanceOf(UnavailableException.class)
+                    .hasMessageContaining("NOAUTH");
+            try (LockClient right = LockClient.open("redis://:right-one@" + where, connectWithin1s())) {
+                assertThat(right.lock(name).tryAcquire())
+                        .as("the right password opens it")
+                        .isPresent();
+            }
+        } finally {
+            secured.stop();
+        }
+    }
+
+    @Test
     void aRedisThatNeverAnswersIsUnavailableWithinTheConnectTimeout() throws Exception {
         // Accepts connections (the kernel completes them) and never answers a byte.
         try (java.net.ServerSocket silent =
