@@ -129,6 +129,7 @@ public final class HoldfastServer implements AutoCloseable {
             clientAddresses.put(id, e.getValue().clientAddress());
         }
         RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
+        RejoinGuard.check(config, group, raftDir.resolve(GROUP_ID.getUuid().toString()), parameters(config));
         LockStateMachine machine = new LockStateMachine(bugs);
         RaftProperties properties = raftProperties(config, raftDir);
         ServerMetrics metrics = new ServerMetrics(config.nodeId());

@@ -62,11 +62,28 @@ final class TestCluster implements AutoCloseable {
 
     /** Plaintext nodes whose shortest election timeout is {@code electionTimeout}. */
     TestCluster(int size, Duration electionTimeout) throws Exception {
-        this(size, Set.of(), null, null, false, electionTimeout);
+        this(size, Set.of(), null, null, false, electionTimeout, size);
+    }
+
+    /** Plaintext nodes of which only the first {@code started} run yet; {@link #start} the others. */
+    TestCluster(int size, int started) throws Exception {
+        this(size, Set.of(), null, null, false, Duration.ofMillis(400), started);
     }
 
     private TestCluster(
             int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http, Duration electionTimeout)
+            throws Exception {
+        this(size, bugs, tls, auth, http, electionTimeout, size);
+    }
+
+    private TestCluster(
+            int size,
+            Set<PlantedBug> bugs,
+            TestTls tls,
+            ServerConfig.Auth auth,
+            boolean http,
+            Duration electionTimeout,
+            int started)
             throws Exception {
         this.http = http;
         this.electionTimeout = electionTimeout;
@@ -79,7 +96,7 @@ final class TestCluster implements AutoCloseable {
             int raft = freePort();
             peers.put("n" + (i + 1), new ServerConfig.Peer("127.0.0.1", raft, freePort()));
         }
-        for (int i = 0; i < size; i++) {
+        for (int i = 0; i < started; i++) {
             start(i);
         }
     }
@@ -109,6 +126,21 @@ final class TestCluster implements AutoCloseable {
 
     void start(int i) throws Exception {
         nodes[i] = bugs.isEmpty() ? HoldfastServer.start(config(i)) : HoldfastServer.start(config(i), bugs);
+    }
+
+    /** Deletes node {@code i}'s data directory (the node must be stopped): a lost disk. */
+    void wipe(int i) throws IOException {
+        if (nodes[i] != null) {
+            throw new IllegalStateException("n" + (i + 1) + " is running");
+        }
+        Path dir = root.resolve("n" + (i + 1));
+        if (Files.exists(dir)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     void stop(int i) {
