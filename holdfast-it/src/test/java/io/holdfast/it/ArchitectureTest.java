@@ -1,0 +1,177 @@
+package io.holdfast.it;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.EvaluationResult;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The direction of dependencies between Holdfast's packages, checked on every build over the
+ * main classes of every module (this module's test class path holds them all). Maven's module
+ * graph already refuses an import of a module one does not depend on; these rules refuse the wrong
+ * imports that the graph allows: the public API stays free of implementations, the lock table
+ * stays a pure state machine (no I/O, no clock, no threads of its own), store providers stay off
+ * the lock service's internals, and the client's internals gain no new users outside the client.
+ * Each rule is shown to fail on a class planted in this module's test sources (a {@code
+ * PlantedWrongDirection} in {@code io.holdfast}, {@code io.holdfast.core}, {@code
+ * io.holdfast.lease} and {@code io.holdfast.redis}).
+ */
+class ArchitectureTest {
+    /** The public API and the provider SPI: only the JDK and each other. */
+    static final ArchRule API_STANDS_ALONE = classes()
+            .that()
+            .resideInAnyPackage("io.holdfast", "io.holdfast.spi..")
+            .should()
+            .onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.holdfast", "io.holdfast.spi..")
+            .because("applications compile against the API alone; implementations plug in through the SPI");
+
+    /** LockTable and its parts: the deterministic state machine every replica applies. */
+    static final ArchRule LOCK_TABLE_IS_PURE = classes()
+            .that()
+            .resideInAPackage("io.holdfast.core..")
+            .should()
+            .onlyDependOnClassesThat()
+            .resideInAnyPackage(
+                    "java.lang..",
+                    "java.util",
+                    "java.util.function..",
+                    "java.util.stream..",
+                    "java.util.zip..", // the snapshot's checksum
+                    "java.util.concurrent", // CompletableFuture: the LockService interface's results
+                    "java.time..",
+                    "java.io..",
+                    "java.nio",
+                    "java.nio.charset..",
+                    "io.holdfast",
+                    "io.holdfast.spi..",
+                    "io.holdfast.core..")
+            .because("every replica must apply the same entries to the same state: no network, files,"
+                    + " threads or libraries in the lock table");
+
+    static final ArchRule LOCK_TABLE_READS_NO_CLOCK = noClasses()
+            .that()
+            .resideInAPackage("io.holdfast.core..")
+            .should()
+            .callMethod(System.class, "nanoTime")
+            .orShould()
+            .callMethod(System.class, "currentTimeMillis")
+            .orShould()
+            .dependOnClassesThat()
+            .areAssignableTo(Thread.class)
+            .orShould()
+            .dependOnClassesThat()
+            .areAssignableTo(java.util.concurrent.Executor.class)
+            .because("time enters the lock table only in the log entries, and nothing in it runs on its own,"
+                    + " so that replicas agree");
+
+    /** Store providers share the lease engine and the store support, not the lock service's parts. */
+    static final ArchRule STORE_PROVIDERS_STAY_OFF_THE_SERVICE = noClasses()
+            .that()
+            .resideInAnyPackage(
+                    "io.holdfast.store..",
+                    "io.holdfast.etcd..",
+                    "io.holdfast.redis..",
+                    "io.holdfast.jdbc..",
+                    "io.holdfast.zookeeper..",
+                    "io.holdfast.file..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.holdfast.core..", "io.holdfast.server..", "io.holdfast.protocol..", "io.holdfast.client..")
+            .because("a store provider is the API over its store; the lock service's internals are not its own");
+
+    /** The lease machinery is shared by both engines and knows neither. */
+    static final ArchRule LEASES_KNOW_NO_ENGINE = noClasses()
+            .that()
+            .resideInAPackage("io.holdfast.lease..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.holdfast.client..", "io.holdfast.store..", "io.holdfast.server..", "io.holdfast.core..")
+            .because("the client runtime and the store providers plug into it, not the reverse");
+
+    /**
+     * The client's internals: used today by the CLI, the verifier and the benchmarks (issue 19
+     * moves what they need behind the API or a test SPI); no one else may start.
+     */
+    static final ArchRule CLIENT_INTERNALS_GAIN_NO_USERS = noClasses()
+            .that()
+            .resideOutsideOfPackages(
+                    "io.holdfast.client..", "io.holdfast.cli..", "io.holdfast.verify..", "io.holdfast.bench..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAPackage("io.holdfast.client.internal..")
+            .because("io.holdfast.client.internal is not an API");
+
+    static final List<ArchRule> RULES = List.of(
+            API_STANDS_ALONE,
+            LOCK_TABLE_IS_PURE,
+            LOCK_TABLE_READS_NO_CLOCK,
+            STORE_PROVIDERS_STAY_OFF_THE_SERVICE,
+            LEASES_KNOW_NO_ENGINE,
+            CLIENT_INTERNALS_GAIN_NO_USERS);
+
+    private static JavaClasses main;
+
+    @BeforeAll
+    static void importMainClasses() {
+        main = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("io.holdfast");
+    }
+
+    @Test
+    void everyModuleKeepsTheDirection() {
+        assertThat(main.stream().map(c -> c.getPackageName()).distinct())
+                .as("the packages read (every module)")
+                .contains(
+                        "io.holdfast",
+                        "io.holdfast.core",
+                        "io.holdfast.client.internal",
+                        "io.holdfast.server",
+                        "io.holdfast.redis",
+                        "io.holdfast.spring",
+                        "io.holdfast.shedlock",
+                        "io.holdfast.cli");
+        for (ArchRule rule : RULES) {
+            rule.check(main);
+        }
+    }
+
+    @Test
+    void aWrongDirectionIsCaught() {
+        JavaClasses planted = new ClassFileImporter()
+                .importClasses(
+                        io.holdfast.PlantedWrongDirection.class,
+                        io.holdfast.core.PlantedWrongDirection.class,
+                        io.holdfast.lease.PlantedWrongDirection.class,
+                        io.holdfast.redis.PlantedWrongDirection.class);
+        Map<ArchRule, String> expected = Map.of(
+                API_STANDS_ALONE, "io.holdfast.core.LockTable",
+                LEASES_KNOW_NO_ENGINE, "io.holdfast.store.StoreLockClient",
+                LOCK_TABLE_IS_PURE, "io.holdfast.client.internal.ClientRuntime",
+                LOCK_TABLE_READS_NO_CLOCK, "System.nanoTime()",
+                CLIENT_INTERNALS_GAIN_NO_USERS, "io.holdfast.client.internal.ClientRuntime",
+                STORE_PROVIDERS_STAY_OFF_THE_SERVICE, "io.holdfast.server.HoldfastServer");
+        assertThat(expected.keySet())
+                .as("every rule has a planted violation")
+                .containsExactlyInAnyOrderElementsOf(RULES);
+        expected.forEach((rule, named) -> {
+            EvaluationResult result = rule.evaluate(planted);
+            assertThat(result.hasViolation()).as(rule.getDescription()).isTrue();
+            assertThat(result.getFailureReport().getDetails())
+                    .as(rule.getDescription())
+                    .anyMatch(line -> line.contains(named));
+        });
+    }
+}
