@@ -81,6 +81,12 @@ final class Zk {
                 return event;
             }
         }
+        if (code == Code.NOAUTH) {
+            // Not worth a retry: the node belongs to another ZooKeeper user (see ZooKeeperBackend's ACLs).
+            throw new io.holdfast.PermissionDeniedException("zookeeper: " + what + " failed: NOAUTH (the nodes"
+                    + " belong to another ZooKeeper user, or to clients that authenticate when this one does not;"
+                    + " give each user a chroot of its own)");
+        }
         throw new UnavailableException("zookeeper: " + what + " failed: " + code);
     }
 

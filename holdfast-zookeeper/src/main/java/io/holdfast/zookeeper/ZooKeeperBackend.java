@@ -10,6 +10,7 @@ import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import io.holdfast.store.LossSink;
 import io.holdfast.store.StoreBackend;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,8 +96,16 @@ final class ZooKeeperBackend implements StoreBackend {
         this.ensemble = new Ensemble(uri.connectString());
         int ttl = (int) options.sessionTtl().toMillis();
         int requestMillis = (int) options.requestTimeout().toMillis();
-        this.curator = CuratorFrameworkFactory.builder()
-                .ensembleProvider(ensemble)
+        CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder();
+        if (uri.authenticated()) {
+            // Digest authentication, and every node this client creates (the chroot, each lock's
+            // parent, the queue nodes) readable and writable only by that user: ZooKeeper checks a
+            // delete against the parent's ACL, so another user, or a client without credentials,
+            // can neither delete nor change a holder's node.
+            builder.authorization("digest", (uri.user() + ":" + uri.password()).getBytes(StandardCharsets.UTF_8))
+                    .aclProvider(new CreatorOnly());
+        }
+        this.curator = builder.ensembleProvider(ensemble)
                 .ensembleTracker(false)
                 .namespace(uri.chroot().substring(1))
                 .sessionTimeoutMs(ttl)
@@ -127,6 +136,29 @@ final class ZooKeeperBackend implements StoreBackend {
                 ZooKeeperBackend.this.removeQuietly(path);
             }
         });
+    }
+
+    /**
+     * Nodes that only the user who created them may read, change or delete under: ZooKeeper's
+     * {@code CREATOR_ALL_ACL} (all permissions for the "auth" scheme, which stands for the ids the
+     * creating session authenticated with), written out because {@code ZooDefs.Ids} carries
+     * annotations whose classes the build does not have.
+     */
+    private static final class CreatorOnly implements org.apache.curator.framework.api.ACLProvider {
+        // Not List.of: ZooKeeper's client asks the list whether it contains null, which List.of refuses.
+        private static final List<org.apache.zookeeper.data.ACL> CREATOR_ALL =
+                java.util.Collections.singletonList(new org.apache.zookeeper.data.ACL(
+                        org.apache.zookeeper.ZooDefs.Perms.ALL, new org.apache.zookeeper.data.Id("auth", "")));
+
+        @Override
+        public List<org.apache.zookeeper.data.ACL> getDefaultAcl() {
+            return CREATOR_ALL;
+        }
+
+        @Override
+        public List<org.apache.zookeeper.data.ACL> getAclForPath(String path) {
+            return CREATOR_ALL;
+        }
     }
 
     /**

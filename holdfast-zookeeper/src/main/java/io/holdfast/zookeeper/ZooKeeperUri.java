@@ -10,18 +10,22 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A parsed {@code zookeeper://host:port[,host:port...][/chroot][?connectTimeout=10s]} URI.
+ * A parsed {@code zookeeper://[user:password@]host:port[,host:port...][/chroot][?connectTimeout=10s]}
+ * URI.
  *
+ * @param user the digest user the client authenticates as, or null for none
+ * @param password that user's password (null without a user); never shown in messages
  * @param connectString ZooKeeper's connect string, {@code host:port,host:port}
  * @param chroot the path under which Holdfast keeps its nodes, {@code /holdfast} by default
  * @param connectTimeout how long opening a client waits for its first connection, or null for the
  *     client's request timeout
  */
-record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout) {
+record ZooKeeperUri(String user, String password, String connectString, String chroot, Duration connectTimeout) {
     static final String SCHEME = "zookeeper://";
     static final String DEFAULT_CHROOT = "/holdfast";
     private static final Pattern HOST_PORT = Pattern.compile("([A-Za-z0-9.\\-]+|\\[[0-9A-Fa-f:.]+\\])(?::(\\d{1,5}))?");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_\\-.]+");
+    private static final Pattern USER = Pattern.compile("[A-Za-z0-9_\\-.]{1,64}");
 
     static ZooKeeperUri parse(String uri) {
         if (uri == null || !uri.startsWith(SCHEME)) {
@@ -41,7 +45,33 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
             path = rest.substring(slash);
             rest = rest.substring(0, slash);
         }
-        return new ZooKeeperUri(hosts(uri, rest), chroot(uri, path), options(uri, query));
+        String user = null;
+        String password = null;
+        int at = rest.lastIndexOf('@');
+        if (at >= 0) {
+            String userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+            int colon = userInfo.indexOf(':');
+            user = colon < 0 ? userInfo : userInfo.substring(0, colon);
+            password = colon < 0 ? "" : userInfo.substring(colon + 1);
+            if (!USER.matcher(user).matches() || password.isEmpty()) {
+                throw new InvalidArgumentException("the ZooKeeper URI '" + Redaction.uri(uri)
+                        + "' has a malformed user: write zookeeper://user:password@host:port/... (a user of 1 to 64"
+                        + " letters, digits, '_', '-' or '.', and a password)");
+            }
+        }
+        return new ZooKeeperUri(user, password, hosts(uri, rest), chroot(uri, path), options(uri, query));
+    }
+
+    /** Whether the client authenticates (ZooKeeper's digest scheme). */
+    boolean authenticated() {
+        return user != null;
+    }
+
+    /** Never the password: records print their components. */
+    @Override
+    public String toString() {
+        return describe();
     }
 
     private static String hosts(String uri, String authority) {
@@ -107,6 +137,6 @@ record ZooKeeperUri(String connectString, String chroot, Duration connectTimeout
 
     /** The URI again, for messages. */
     String describe() {
-        return SCHEME + connectString + chroot;
+        return SCHEME + (user == null ? "" : user + ":***@") + connectString + chroot;
     }
 }
