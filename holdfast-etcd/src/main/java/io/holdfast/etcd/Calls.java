@@ -118,6 +118,11 @@ final class Calls {
             return "unknown failure";
         }
         String message = e.getMessage();
-        return io.holdfast.spi.Causes.withCause(message == null ? e.getClass().getSimpleName() : message, e.getCause());
+        // gRPC's descriptions go on over several lines (a TLS failure lists the channel's pipeline):
+        // the first line, then the deepest cause (the certificate problem), on one line.
+        String first = message == null || message.isBlank()
+                ? e.getClass().getSimpleName()
+                : message.strip().lines().findFirst().orElse("");
+        return io.holdfast.spi.Causes.withCause(first, e.getCause());
     }
 }

@@ -20,8 +20,10 @@ import java.util.List;
  * default. Every member listed is used by the driver (jetcd), which fails over between them.
  * {@code namespace} is the key prefix of every lock (default {@code holdfast/locks/}); clients
  * share locks only within one namespace. {@code user} and {@code password} authenticate when etcd
- * has authentication on. {@code etcds://} (TLS) is refused with {@link
- * io.holdfast.UnsupportedFeatureException}.
+ * has authentication on. {@code etcds://host:port?ca=FILE[&cert=FILE&key=FILE]} reaches the
+ * members over TLS: {@code ca} is the PEM file of the CA that signed their certificates (the JVM's
+ * trusted CAs without it), {@code cert} and {@code key} this client's certificate and PKCS#8 key
+ * when etcd asks for client certificates ({@code --client-cert-auth}).
  *
  * <p><b>What it guarantees.</b> Mutual exclusion as long as etcd is healthy: every grant is decided
  * from etcd's linearizable store, and the holder's key is attached to an etcd lease, so a crashed
@@ -56,7 +58,7 @@ public final class EtcdProvider implements LockProvider {
      * Connects to etcd and opens a session (an etcd lease with the session TTL).
      *
      * @throws InvalidArgumentException if the URI is malformed, naming what is wrong
-     * @throws io.holdfast.UnsupportedFeatureException for {@code etcds://} or a lock-delay
+     * @throws io.holdfast.UnsupportedFeatureException for a lock-delay
      * @throws UnavailableException if etcd does not answer within the connect timeout
      */
     @Override
@@ -65,11 +67,15 @@ public final class EtcdProvider implements LockProvider {
             throw new InvalidArgumentException("options must not be null");
         }
         EtcdUri parsed = EtcdUri.parse(uri);
+        io.netty.handler.ssl.SslContext ssl = parsed.tls() ? tls(parsed, uri) : null; // a bad file first
         probe(parsed, uri, options.connectTimeout());
         ClientBuilder builder = Client.builder()
                 .endpoints(parsed.endpoints().toArray(String[]::new))
                 .connectTimeout(options.connectTimeout())
                 .waitForReady(false);
+        if (ssl != null) {
+            builder.sslContext(ssl);
+        }
         if (parsed.user() != null) {
             builder.user(ByteSequence.from(parsed.user(), StandardCharsets.UTF_8))
                     .password(ByteSequence.from(parsed.password(), StandardCharsets.UTF_8));
@@ -93,6 +99,36 @@ public final class EtcdProvider implements LockProvider {
             throw e;
         }
         return new StoreLockClient(backend, options);
+    }
+
+    /** The client's TLS settings from the URI's files, each checked to exist and to parse. */
+    private static io.netty.handler.ssl.SslContext tls(EtcdUri parsed, String uri) {
+        for (String file : java.util.Arrays.asList(parsed.ca(), parsed.cert(), parsed.key())) {
+            if (file != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(file))) {
+                throw new InvalidArgumentException(
+                        "the TLS file " + file + " of " + EtcdUri.redacted(uri) + " does not exist or cannot be read");
+            }
+        }
+        try {
+            io.netty.handler.ssl.SslContextBuilder b = io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                            io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                            io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            "h2"));
+            if (parsed.ca() != null) {
+                b.trustManager(new java.io.File(parsed.ca()));
+            }
+            if (parsed.cert() != null) {
+                b.keyManager(new java.io.File(parsed.cert()), new java.io.File(parsed.key()));
+            }
+            return b.build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new InvalidArgumentException(
+                    "the TLS files of " + EtcdUri.redacted(uri) + " cannot be used: "
+                            + io.holdfast.spi.Causes.deepest(e).getMessage(),
+                    e);
+        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.holdfast.etcd;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.spi.Redaction;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -12,15 +11,30 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A parsed {@code etcd://host:port[,host:port...][?option=value&...]} URI.
+ * A parsed {@code etcd://host:port[,host:port...][?option=value&...]} URI, or {@code etcds://...}
+ * for TLS.
  *
- * @param endpoints {@code http://host:port} for each member, in the order given
+ * @param endpoints {@code http://host:port} (with TLS {@code https://host:port}) for each member,
+ *     in the order given
  * @param namespace the key prefix under which every lock lives (option {@code namespace}, default
  *     {@value #DEFAULT_NAMESPACE})
  * @param user the etcd user for authentication, or {@code null} (option {@code user})
  * @param password the user's password, or {@code null} (option {@code password})
+ * @param tls whether the members are reached over TLS ({@code etcds://})
+ * @param ca with TLS, the PEM file of the CA that signed the members' certificates (option {@code
+ *     ca}), or {@code null} for the JVM's trusted CAs
+ * @param cert with TLS, this client's certificate (PEM, option {@code cert}), or {@code null}
+ * @param key with TLS, the private key of {@code cert} (PEM, PKCS#8, option {@code key})
  */
-record EtcdUri(List<String> endpoints, String namespace, String user, String password) {
+record EtcdUri(
+        List<String> endpoints,
+        String namespace,
+        String user,
+        String password,
+        boolean tls,
+        String ca,
+        String cert,
+        String key) {
     static final String SCHEME = "etcd://";
     static final String TLS_SCHEME = "etcds://";
     static final String DEFAULT_NAMESPACE = "holdfast/locks/";
@@ -42,21 +56,17 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
      * Parses the URI.
      *
      * @throws InvalidArgumentException naming what is wrong
-     * @throws UnsupportedFeatureException for {@code etcds://}, which this version cannot back
      */
     static EtcdUri parse(String uri) {
         if (uri == null) {
             throw new InvalidArgumentException("the etcd URI must not be null");
         }
         String lower = uri.toLowerCase(Locale.ROOT);
-        if (lower.startsWith(TLS_SCHEME)) {
-            throw new UnsupportedFeatureException("the etcd provider does not support TLS (etcds://) yet: " + uri
-                    + " (use etcd://host:port on a trusted network, or a TLS-terminating proxy)");
+        boolean tls = lower.startsWith(TLS_SCHEME);
+        if (!tls && !lower.startsWith(SCHEME)) {
+            throw new InvalidArgumentException("an etcd URI starts with etcd:// or etcds://, not " + redacted(uri));
         }
-        if (!lower.startsWith(SCHEME)) {
-            throw new InvalidArgumentException("an etcd URI starts with etcd://, not " + redacted(uri));
-        }
-        String rest = uri.substring(SCHEME.length());
+        String rest = uri.substring(tls ? TLS_SCHEME.length() : SCHEME.length());
         String query = "";
         int q = rest.indexOf('?');
         if (q >= 0) {
@@ -71,12 +81,12 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
                     "the etcd URI names no host: " + redacted(uri) + " (etcd://host:port[,host:port...])");
         }
         if (rest.contains("/") || rest.contains("@")) {
-            throw new InvalidArgumentException("the etcd URI has a path or user info, which it cannot use: " + uri
-                    + " (etcd://host:port[,host:port...]?user=U&password=P&namespace=N)");
+            throw new InvalidArgumentException("the etcd URI has a path or user info, which it cannot use: "
+                    + redacted(uri) + " (etcd://host:port[,host:port...]?user=U&password=P&namespace=N)");
         }
         List<String> endpoints = new ArrayList<>();
         for (String member : rest.split(",", -1)) {
-            endpoints.add(endpoint(member, uri));
+            endpoints.add((tls ? "https://" : "http://") + endpoint(member, uri));
         }
         Map<String, String> options = options(query, uri);
         String namespace = options.getOrDefault("namespace", DEFAULT_NAMESPACE);
@@ -93,7 +103,17 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
         if ((user == null) != (password == null)) {
             throw new InvalidArgumentException("user and password go together in " + redacted(uri));
         }
-        return new EtcdUri(endpoints, namespace, user, password);
+        String ca = options.get("ca");
+        String cert = options.get("cert");
+        String key = options.get("key");
+        if (!tls && (ca != null || cert != null || key != null)) {
+            throw new InvalidArgumentException(
+                    "ca, cert and key are TLS options: write etcds://... to use them in " + redacted(uri));
+        }
+        if ((cert == null) != (key == null)) {
+            throw new InvalidArgumentException("cert and key go together in " + redacted(uri));
+        }
+        return new EtcdUri(endpoints, namespace, user, password, tls, ca, cert, key);
     }
 
     private static String endpoint(String member, String uri) {
@@ -125,7 +145,7 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
         if (!host.startsWith("[") && !host.matches("[A-Za-z0-9.\\-_]+")) {
             throw new InvalidArgumentException("'" + host + "' is not a host name in the etcd URI " + redacted(uri));
         }
-        return "http://" + host + ":" + port;
+        return host + ":" + port;
     }
 
     private static int port(String text, String uri) {
@@ -153,9 +173,9 @@ record EtcdUri(List<String> endpoints, String namespace, String user, String pas
             }
             String key = pair.substring(0, eq);
             String value = URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            if (!List.of("namespace", "user", "password").contains(key)) {
+            if (!List.of("namespace", "user", "password", "ca", "cert", "key").contains(key)) {
                 throw new InvalidArgumentException("unknown option '" + key
-                        + "' in the etcd URI (known: namespace, user, password): " + redacted(uri));
+                        + "' in the etcd URI (known: namespace, user, password, ca, cert, key): " + redacted(uri));
             }
             if (options.put(key, value) != null) {
                 throw new InvalidArgumentException("option '" + key + "' given twice in " + redacted(uri));

@@ -11,7 +11,6 @@ import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
 import io.holdfast.UnavailableException;
-import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import java.net.ServerSocket;
@@ -81,8 +80,9 @@ class EtcdProviderTest {
         assertThatThrownBy(() -> LockClient.open("etcd://127.0.0.1:99999", ClientOptions.defaults()))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("99999");
-        assertThatThrownBy(() -> LockClient.open("etcds://127.0.0.1:2379", ClientOptions.defaults()))
-                .isInstanceOf(UnsupportedFeatureException.class);
+        assertThatThrownBy(() -> LockClient.open("etcds://127.0.0.1:2379?ca=/no/such/ca.pem", ClientOptions.defaults()))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("/no/such/ca.pem");
     }
 
     /**

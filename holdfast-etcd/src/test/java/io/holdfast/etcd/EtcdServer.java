@@ -35,6 +35,12 @@ final class EtcdServer {
     private final int peerPort;
     private String initialCluster;
     private Process process;
+    /** With TLS: the server's certificate, key and the CA its clients' certificates must chain to. */
+    private Path tlsCert;
+
+    private Path tlsKey;
+    private Path tlsCa;
+    private int tlsPort;
 
     private EtcdServer(String binary, String name, Path dataDir, int clientPort, int peerPort) {
         this.binary = binary;
@@ -44,6 +50,37 @@ final class EtcdServer {
         this.clientPort = clientPort;
         this.peerPort = peerPort;
         this.initialCluster = name + "=http://127.0.0.1:" + peerPort;
+    }
+
+    /**
+     * Starts a fresh etcd that also serves TLS on {@link #tlsPort()} with this certificate and key,
+     * requiring client certificates signed by {@code ca} there (its plain port stays, for the health
+     * check).
+     */
+    static EtcdServer startTlsOrSkip(Path cert, Path key, Path ca) {
+        String binary = binaryOrSkip();
+        try {
+            Path base = Path.of("target", "etcd");
+            Files.createDirectories(base);
+            EtcdServer server = new EtcdServer(
+                    binary,
+                    "default",
+                    Files.createTempDirectory(base.toAbsolutePath(), "data-"),
+                    FreePorts.next(),
+                    FreePorts.next());
+            server.tlsCert = cert;
+            server.tlsKey = key;
+            server.tlsCa = ca;
+            server.tlsPort = FreePorts.next();
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    int tlsPort() {
+        return tlsPort;
     }
 
     /** Starts a fresh etcd, or skips (or fails, when etcd is required) if there is no binary. */
@@ -145,8 +182,11 @@ final class EtcdServer {
 
     private synchronized void launch() {
         String client = "http://127.0.0.1:" + clientPort;
+        if (tlsCert != null) {
+            client += ",https://127.0.0.1:" + tlsPort;
+        }
         String peer = "http://127.0.0.1:" + peerPort;
-        List<String> command = List.of(
+        List<String> command = new ArrayList<>(List.of(
                 binary,
                 "--name",
                 name,
@@ -163,7 +203,17 @@ final class EtcdServer {
                 "--initial-cluster",
                 initialCluster,
                 "--log-level",
-                "warn");
+                "warn"));
+        if (tlsCert != null) {
+            command.addAll(List.of(
+                    "--cert-file",
+                    tlsCert.toString(),
+                    "--key-file",
+                    tlsKey.toString(),
+                    "--trusted-ca-file",
+                    tlsCa.toString(),
+                    "--client-cert-auth"));
+        }
         try {
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.UnsupportedFeatureException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,10 +42,20 @@ class EtcdUriTest {
     }
 
     @Test
-    void tlsIsRefusedAsUnsupported() {
-        assertThatThrownBy(() -> EtcdUri.parse("etcds://h:2379"))
-                .isInstanceOf(UnsupportedFeatureException.class)
-                .hasMessageContaining("TLS");
+    void tlsTakesItsFilesAndOnlyWithEtcds() {
+        EtcdUri u = EtcdUri.parse("etcds://h:2379,g?ca=/c/ca.pem&cert=/c/me.pem&key=/c/me-key.pem");
+        assertThat(u.tls()).isTrue();
+        assertThat(u.endpoints()).containsExactly("https://h:2379", "https://g:2379");
+        assertThat(u.ca()).isEqualTo("/c/ca.pem");
+        assertThat(u.cert()).isEqualTo("/c/me.pem");
+        assertThat(u.key()).isEqualTo("/c/me-key.pem");
+        assertThat(EtcdUri.parse("etcd://h").endpoints()).containsExactly("http://h:2379");
+        assertThatThrownBy(() -> EtcdUri.parse("etcd://h:2379?ca=/c/ca.pem"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("etcds://");
+        assertThatThrownBy(() -> EtcdUri.parse("etcds://h:2379?cert=/c/me.pem"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("cert and key go together");
     }
 
     @ParameterizedTest
