@@ -161,6 +161,7 @@ final class RedisBackend implements StoreBackend {
                         .keepAlive(true)
                         .build())
                 .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
+                .sslOptions(sslOptions(settings.tls()))
                 .build());
         client.addListener(new RedisConnectionStateListener() {
             @Override
@@ -180,6 +181,19 @@ final class RedisBackend implements StoreBackend {
             }
         });
         calls.await("subscribe to " + channel, pubsub.async().subscribe(channel));
+    }
+
+    /** The TLS files of a rediss:// URI (checked to exist when it was parsed); none: the JVM's defaults. */
+    private static io.lettuce.core.SslOptions sslOptions(RedisSettings.Tls tls) {
+        io.lettuce.core.SslOptions.Builder b =
+                io.lettuce.core.SslOptions.builder().jdkSslProvider();
+        if (tls.ca() != null) {
+            b.trustManager(new java.io.File(tls.ca()));
+        }
+        if (tls.cert() != null) {
+            b.keyManager(new java.io.File(tls.cert()), new java.io.File(tls.key()), null);
+        }
+        return b.build();
     }
 
     /** Redis allows no spaces or control characters in connection names. */

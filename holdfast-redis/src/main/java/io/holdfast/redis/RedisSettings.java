@@ -9,6 +9,7 @@ import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -20,16 +21,24 @@ import java.util.Set;
  *
  * <p>Form: {@code redis[s]://[[user]:password@]host[:port][/database][?option=value&...]}; options:
  * {@code prefix} (key prefix, default {@value #DEFAULT_PREFIX}) and, for {@code rediss}, {@code
- * verifyPeer} ({@code full}, {@code ca} or {@code none}; default {@code full}).
+ * verifyPeer} ({@code full}, {@code ca} or {@code none}; default {@code full}), {@code ca} (the PEM
+ * file of the CA that signed the server's certificate; default the JVM's trusted CAs), {@code cert}
+ * and {@code key} (this client's certificate and PKCS#8 key, for a Redis with {@code
+ * tls-auth-clients yes}).
  *
  * @param redisUri what Lettuce connects to
  * @param prefix the prefix of every key and channel the provider uses
  * @param display the URI without credentials, for messages
  */
-record RedisSettings(RedisURI redisUri, String prefix, String display) {
+record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) {
+    /** The TLS files of a {@code rediss://} URI; each may be null. */
+    record Tls(String ca, String cert, String key) {
+        static final Tls NONE = new Tls(null, null, null);
+    }
+
     static final String DEFAULT_PREFIX = "holdfast:";
     static final int DEFAULT_PORT = 6379;
-    private static final Set<String> OPTIONS = Set.of("prefix", "verifyPeer");
+    private static final Set<String> OPTIONS = Set.of("prefix", "verifyPeer", "ca", "cert", "key");
     private static final int MAX_PREFIX = 256;
 
     /** Whether the URI is one of this provider's (by scheme only; no I/O, no validation). */
@@ -89,10 +98,24 @@ record RedisSettings(RedisURI redisUri, String prefix, String display) {
                 .withPort(port)
                 .withDatabase(database)
                 .withSsl(tls);
+        Tls files = Tls.NONE;
         if (tls) {
             builder.withVerifyPeer(verifyMode(text, options.getOrDefault("verifyPeer", "full")));
-        } else if (options.containsKey("verifyPeer")) {
-            throw invalid(text, "verifyPeer applies to rediss:// (TLS) only");
+            files = new Tls(options.get("ca"), options.get("cert"), options.get("key"));
+            if ((files.cert() == null) != (files.key() == null)) {
+                throw invalid(text, "cert and key go together");
+            }
+            for (String file : java.util.Arrays.asList(files.ca(), files.cert(), files.key())) {
+                if (file != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(file))) {
+                    throw invalid(text, "the TLS file " + file + " does not exist or cannot be read");
+                }
+            }
+        } else {
+            for (String option : List.of("verifyPeer", "ca", "cert", "key")) {
+                if (options.containsKey(option)) {
+                    throw invalid(text, option + " applies to rediss:// (TLS) only");
+                }
+            }
         }
         String userInfo = uri.getRawUserInfo();
         if (userInfo != null) {
@@ -107,7 +130,7 @@ record RedisSettings(RedisURI redisUri, String prefix, String display) {
         }
         String display = uri.getScheme().toLowerCase(Locale.ROOT) + "://"
                 + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + database;
-        return new RedisSettings(builder.build(), prefix, display);
+        return new RedisSettings(builder.build(), prefix, display, files);
     }
 
     private static int database(String text, String path) {
@@ -133,7 +156,7 @@ record RedisSettings(RedisURI redisUri, String prefix, String display) {
             }
             String key = decode(pair.substring(0, eq));
             if (!OPTIONS.contains(key)) {
-                throw invalid(text, "unknown option '" + key + "' (known: prefix, verifyPeer)");
+                throw invalid(text, "unknown option '" + key + "' (known: prefix, verifyPeer, ca, cert, key)");
             }
             if (options.put(key, decode(pair.substring(eq + 1))) != null) {
                 throw invalid(text, "option '" + key + "' is given twice");
