@@ -1,14 +1,11 @@
 package io.holdfast.etcd;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ClientOptions;
-import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.UnavailableException;
-import io.holdfast.tls.CertificateAuthority;
-import java.nio.file.Files;
+import io.holdfast.testkit.SecuredStoreChecks;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,18 +25,14 @@ class EtcdTlsTest {
             .requestTimeout(Duration.ofSeconds(5))
             .build();
 
-    private static Path dir;
+    private static SecuredStoreChecks.Certificates certs;
     private static EtcdServer etcd;
 
     @BeforeAll
-    static void start() throws Exception {
-        dir = Files.createDirectories(Path.of("target", "etcd-tls")).toAbsolutePath();
-        CertificateAuthority ca = CertificateAuthority.create("etcd-test-ca", Duration.ofDays(1));
-        ca.write(dir);
-        ca.issue("etcd", List.of("127.0.0.1", "localhost"), Duration.ofDays(1)).write(dir, "etcd");
-        ca.issue("app", List.of(), Duration.ofDays(1)).write(dir, "app");
-        CertificateAuthority.create("other-ca", Duration.ofDays(1)).write(dir.resolve("other"));
-        etcd = EtcdServer.startTlsOrSkip(dir.resolve("etcd.pem"), dir.resolve("etcd-key.pem"), dir.resolve("ca.pem"));
+    static void start() {
+        certs = SecuredStoreChecks.Certificates.write(
+                Path.of("target", "etcd-tls").toAbsolutePath(), List.of("127.0.0.1", "localhost"));
+        etcd = EtcdServer.startTlsOrSkip(certs.server(), certs.serverKey(), certs.ca());
     }
 
     @AfterAll
@@ -55,36 +48,22 @@ class EtcdTlsTest {
 
     @Test
     void aClientWithTheCaAndItsCertificateLocksOverTls() throws Exception {
-        String query = "ca=" + dir.resolve("ca.pem") + "&cert=" + dir.resolve("app.pem") + "&key="
-                + dir.resolve("app-key.pem");
-        try (LockClient a = LockClient.open(uri(query), OPTIONS);
-                LockClient b = LockClient.open(uri(query), OPTIONS)) {
-            Lease held = a.lock("tls/x").acquire(Duration.ofSeconds(5));
-            assertThat(held.fencingToken()).isPositive();
-            assertThat(b.lock("tls/x").tryAcquire()).isEmpty();
-            held.release();
-            assertThat(b.lock("tls/x").tryAcquire()).isPresent();
-        }
+        SecuredStoreChecks.twoClientsExcludeEachOther(uri(certs.clientQuery(certs.ca())), OPTIONS, "tls/x");
     }
 
     @Test
     void aServerSignedByAnotherCaIsRefused() {
-        String query = "ca=" + dir.resolve("other/ca.pem") + "&cert=" + dir.resolve("app.pem") + "&key="
-                + dir.resolve("app-key.pem");
-        assertThatThrownBy(() -> LockClient.open(uri(query), OPTIONS).close())
-                .isInstanceOf(UnavailableException.class)
-                .hasMessageContaining("127.0.0.1:" + etcd.tlsPort())
-                .hasMessageContaining("unable to find valid certification path")
-                .satisfies(e -> assertThat(e.getMessage()).as("one line").doesNotContain("\n"));
+        SecuredStoreChecks.openIsRefusedInOneLine(
+                uri(certs.clientQuery(certs.otherCa())),
+                OPTIONS,
+                "127.0.0.1:" + etcd.tlsPort(),
+                "unable to find valid certification path");
     }
 
     @Test
     void withoutAClientCertificateEtcdRefusesTheClient() {
-        assertThatThrownBy(() -> LockClient.open(uri("ca=" + dir.resolve("ca.pem")), OPTIONS)
-                        .close())
-                .isInstanceOf(UnavailableException.class)
-                .hasMessageContaining("127.0.0.1:" + etcd.tlsPort())
-                .hasMessageContaining("bad_certificate");
+        SecuredStoreChecks.openIsRefusedInOneLine(
+                uri("ca=" + certs.ca()), OPTIONS, "127.0.0.1:" + etcd.tlsPort(), "bad_certificate");
     }
 
     @Test

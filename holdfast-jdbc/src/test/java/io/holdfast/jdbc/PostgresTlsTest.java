@@ -1,14 +1,8 @@
 package io.holdfast.jdbc;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.holdfast.ClientOptions;
-import io.holdfast.Lease;
-import io.holdfast.LockClient;
-import io.holdfast.UnavailableException;
 import io.holdfast.testkit.FreePorts;
-import io.holdfast.tls.CertificateAuthority;
+import io.holdfast.testkit.SecuredStoreChecks;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,25 +22,22 @@ class PostgresTlsTest {
     private static final ClientOptions OPTIONS =
             ClientOptions.builder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private static Path dir;
+    private static SecuredStoreChecks.Certificates certs;
     private static EmbeddedPostgres pg;
     private static int port;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createDirectories(Path.of("target", "postgres-tls").toAbsolutePath());
-        CertificateAuthority ca = CertificateAuthority.create("pg-test-ca", Duration.ofDays(1));
-        ca.write(dir);
-        ca.issue("pg", List.of("127.0.0.1"), Duration.ofDays(1)).write(dir, "pg");
-        CertificateAuthority.create("other-ca", Duration.ofDays(1)).write(dir.resolve("other"));
+        Path dir = Files.createDirectories(Path.of("target", "postgres-tls").toAbsolutePath());
+        certs = SecuredStoreChecks.Certificates.write(dir, List.of("127.0.0.1"));
         port = FreePorts.next();
         pg = EmbeddedPostgres.builder()
                 .setPort(port)
                 .setDataDirectory(Files.createTempDirectory(dir, "data-"))
                 .setCleanDataDirectory(true)
                 .setServerConfig("ssl", "on")
-                .setServerConfig("ssl_cert_file", dir.resolve("pg.pem").toString())
-                .setServerConfig("ssl_key_file", dir.resolve("pg-key.pem").toString())
+                .setServerConfig("ssl_cert_file", certs.server().toString())
+                .setServerConfig("ssl_key_file", certs.serverKey().toString())
                 .setServerConfig("fsync", "off")
                 .setPGStartupWait(Duration.ofSeconds(60))
                 .start();
@@ -66,34 +57,25 @@ class PostgresTlsTest {
 
     @Test
     void verifyFullWithTheServersCaLocks() throws Exception {
-        String uri = uri("127.0.0.1", dir.resolve("ca.pem").toString());
-        try (LockClient a = LockClient.open(uri, OPTIONS);
-                LockClient b = LockClient.open(uri, OPTIONS)) {
-            Lease held = a.lock("tls/x").acquire(Duration.ofSeconds(5));
-            assertThat(held.fencingToken()).isPositive();
-            assertThat(b.lock("tls/x").tryAcquire()).isEmpty();
-            held.release();
-            assertThat(b.lock("tls/x").tryAcquire()).isPresent();
-        }
+        SecuredStoreChecks.twoClientsExcludeEachOther(
+                uri("127.0.0.1", certs.ca().toString()), OPTIONS, "tls/x");
     }
 
     @Test
     void aServerSignedByAnotherCaIsRefusedInOneLine() {
-        assertThatThrownBy(() -> LockClient.open(
-                                uri("127.0.0.1", dir.resolve("other/ca.pem").toString()), OPTIONS)
-                        .close())
-                .isInstanceOf(UnavailableException.class)
-                .hasMessageContaining("127.0.0.1:" + port)
-                .hasMessageContaining("unable to find valid certification path")
-                .satisfies(e -> assertThat(e.getMessage()).as("one line").doesNotContain("\n"));
+        SecuredStoreChecks.openIsRefusedInOneLine(
+                uri("127.0.0.1", certs.otherCa().toString()),
+                OPTIONS,
+                "127.0.0.1:" + port,
+                "unable to find valid certification path");
     }
 
     @Test
     void aNameTheCertificateDoesNotCarryIsRefused() {
-        assertThatThrownBy(() -> LockClient.open(
-                                uri("localhost", dir.resolve("ca.pem").toString()), OPTIONS)
-                        .close())
-                .isInstanceOf(UnavailableException.class)
-                .hasMessageContaining("hostname localhost could not be verified");
+        SecuredStoreChecks.openIsRefusedInOneLine(
+                uri("localhost", certs.ca().toString()),
+                OPTIONS,
+                "localhost:" + port,
+                "hostname localhost could not be verified");
     }
 }

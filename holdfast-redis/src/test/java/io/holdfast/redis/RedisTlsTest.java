@@ -1,14 +1,12 @@
 package io.holdfast.redis;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.UnavailableException;
-import io.holdfast.tls.CertificateAuthority;
+import io.holdfast.testkit.SecuredStoreChecks;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,18 +26,14 @@ class RedisTlsTest {
             .requestTimeout(Duration.ofSeconds(5))
             .build();
 
-    private static Path dir;
+    private static SecuredStoreChecks.Certificates certs;
     private static TlsRedis redis;
 
     @BeforeAll
     static void start() {
-        dir = Path.of("target", "redis-tls-certs").toAbsolutePath();
-        CertificateAuthority ca = CertificateAuthority.create("redis-test-ca", Duration.ofDays(1));
-        ca.write(dir);
-        ca.issue("redis", List.of("127.0.0.1", "localhost"), Duration.ofDays(1)).write(dir, "redis");
-        ca.issue("app", List.of(), Duration.ofDays(1)).write(dir, "app");
-        CertificateAuthority.create("other-ca", Duration.ofDays(1)).write(dir.resolve("other"));
-        redis = TlsRedis.startOrSkip(dir.resolve("redis.pem"), dir.resolve("redis-key.pem"), dir.resolve("ca.pem"));
+        certs = SecuredStoreChecks.Certificates.write(
+                Path.of("target", "redis-tls-certs").toAbsolutePath(), List.of("127.0.0.1", "localhost"));
+        redis = TlsRedis.startOrSkip(certs.server(), certs.serverKey(), certs.ca());
     }
 
     @AfterAll
@@ -53,40 +47,24 @@ class RedisTlsTest {
         return "rediss://127.0.0.1:" + redis.port() + "?" + query;
     }
 
-    private static String mine(String ca) {
-        return "ca=" + ca + "&cert=" + dir.resolve("app.pem") + "&key=" + dir.resolve("app-key.pem");
-    }
-
     @Test
     void aClientWithTheCaAndItsCertificateLocksOverTls() throws Exception {
-        try (LockClient a = LockClient.open(uri(mine(dir.resolve("ca.pem").toString())), OPTIONS);
-                LockClient b = LockClient.open(uri(mine(dir.resolve("ca.pem").toString())), OPTIONS)) {
-            Lease held = a.lock("tls/x").acquire(Duration.ofSeconds(5));
-            assertThat(held.fencingToken()).isPositive();
-            assertThat(b.lock("tls/x").tryAcquire()).isEmpty();
-            held.release();
-            assertThat(b.lock("tls/x").tryAcquire()).isPresent();
-        }
+        SecuredStoreChecks.twoClientsExcludeEachOther(uri(certs.clientQuery(certs.ca())), OPTIONS, "tls/x");
     }
 
     @Test
     void aServerSignedByAnotherCaIsRefusedInOneLine() {
-        assertThatThrownBy(() -> LockClient.open(
-                                uri(mine(dir.resolve("other/ca.pem").toString())), OPTIONS)
-                        .close())
-                .isInstanceOf(UnavailableException.class)
-                .hasMessageContaining("127.0.0.1:" + redis.port())
-                .hasMessageContaining("unable to find valid certification path")
-                .satisfies(e -> assertThat(e.getMessage()).as("one line").doesNotContain("\n"));
+        SecuredStoreChecks.openIsRefusedInOneLine(
+                uri(certs.clientQuery(certs.otherCa())),
+                OPTIONS,
+                "127.0.0.1:" + redis.port(),
+                "unable to find valid certification path");
     }
 
     @Test
     void withoutAClientCertificateRedisRefusesTheClient() {
-        assertThatThrownBy(() -> LockClient.open(uri("ca=" + dir.resolve("ca.pem")), OPTIONS)
-                        .close())
-                .isInstanceOf(UnavailableException.class)
-                .hasMessageContaining("127.0.0.1:" + redis.port())
-                .hasMessageContaining("certificate_required");
+        SecuredStoreChecks.openIsRefusedInOneLine(
+                uri("ca=" + certs.ca()), OPTIONS, "127.0.0.1:" + redis.port(), "certificate_required");
     }
 
     @Test
@@ -97,8 +75,7 @@ class RedisTlsTest {
         assertThatThrownBy(() -> LockClient.open(uri("ca=/no/such/ca.pem"), OPTIONS))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("/no/such/ca.pem");
-        assertThatThrownBy(() ->
-                        LockClient.open("redis://127.0.0.1:" + redis.port() + "?ca=" + dir.resolve("ca.pem"), OPTIONS))
+        assertThatThrownBy(() -> LockClient.open("redis://127.0.0.1:" + redis.port() + "?ca=" + certs.ca(), OPTIONS))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("rediss://");
     }
