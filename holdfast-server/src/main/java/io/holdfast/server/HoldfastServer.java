@@ -55,6 +55,19 @@ import org.slf4j.LoggerFactory;
 public final class HoldfastServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HoldfastServer.class);
 
+    /**
+     * Ratis's shaded gRPC writes "INFO: Epoll available during static init of TcpMetrics" through
+     * java.util.logging, on stderr, the first time a node opens a channel to a peer (the rejoin
+     * guard's question, the log appenders): before a refusal's one line, too. Held here so that the
+     * level sticks (java.util.logging keeps loggers weakly).
+     */
+    private static final java.util.logging.Logger QUIET_TCP_METRICS =
+            java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc.netty.TcpMetrics");
+
+    static {
+        QUIET_TCP_METRICS.setLevel(java.util.logging.Level.WARNING);
+    }
+
     /** The Raft group every Holdfast cluster uses; one cluster per set of data directories. */
     static final RaftGroupId GROUP_ID =
             RaftGroupId.valueOf(UUID.nameUUIDFromBytes("holdfast".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
