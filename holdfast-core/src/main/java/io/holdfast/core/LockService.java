@@ -109,6 +109,21 @@ public interface LockService extends AutoCloseable {
                 new io.holdfast.UnsupportedFeatureException("this lock service is not a cluster of members"));
     }
 
+    /**
+     * Changes the cluster's members, as {@code identity} asks (an admin, when access control is on),
+     * and answers with the members as the leader sees them once the change is committed. Only the
+     * leader does it (others fail with {@link NotLeaderException}); a change while another is in
+     * progress (or committed since the leader read the members) fails with {@link
+     * io.holdfast.ConflictException}; one that makes no sense for the members there are (adding an
+     * id that is a member, removing the last voter) with {@link io.holdfast.InvalidArgumentException};
+     * a change Ratis accepted and could not complete (a new member that never answered) also with
+     * {@link io.holdfast.ConflictException}, naming why; none of these changes anything. Services that are no cluster fail with {@link io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<ClusterInfo> changeMembers(String identity, MembershipChange change) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service is not a cluster of members"));
+    }
+
     @Override
     void close();
 

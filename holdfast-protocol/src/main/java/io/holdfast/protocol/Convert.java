@@ -508,4 +508,44 @@ public final class Convert {
                 m.getAppliedIndex(),
                 members);
     }
+
+    public static io.holdfast.protocol.v1.ChangeMembersRequest toProto(io.holdfast.core.MembershipChange change) {
+        var b = io.holdfast.protocol.v1.ChangeMembersRequest.newBuilder();
+        if (change instanceof io.holdfast.core.MembershipChange.Add a) {
+            b.setAdd(io.holdfast.protocol.v1.AddMember.newBuilder()
+                    .setId(a.id())
+                    .setRaftAddress(a.raftAddress())
+                    .setClientAddress(a.clientAddress())
+                    .setLearner(a.learner()));
+        } else if (change instanceof io.holdfast.core.MembershipChange.Remove r) {
+            b.setRemove(r.id());
+        } else if (change instanceof io.holdfast.core.MembershipChange.Promote p) {
+            b.setPromote(p.id());
+        } else if (change instanceof io.holdfast.core.MembershipChange.TransferLeader t) {
+            var t2 = io.holdfast.protocol.v1.TransferLeader.newBuilder();
+            if (t.id() != null) {
+                t2.setId(t.id());
+            }
+            b.setTransferLeader(t2);
+        }
+        return b.build();
+    }
+
+    /** @throws InvalidArgumentException for a request that names no change */
+    public static io.holdfast.core.MembershipChange fromProto(io.holdfast.protocol.v1.ChangeMembersRequest r) {
+        return switch (r.getChangeCase()) {
+            case ADD ->
+                new io.holdfast.core.MembershipChange.Add(
+                        r.getAdd().getId(),
+                        r.getAdd().getRaftAddress(),
+                        r.getAdd().getClientAddress(),
+                        r.getAdd().getLearner());
+            case REMOVE -> new io.holdfast.core.MembershipChange.Remove(r.getRemove());
+            case PROMOTE -> new io.holdfast.core.MembershipChange.Promote(r.getPromote());
+            case TRANSFER_LEADER ->
+                new io.holdfast.core.MembershipChange.TransferLeader(
+                        r.getTransferLeader().hasId() ? r.getTransferLeader().getId() : null);
+            case CHANGE_NOT_SET -> throw new InvalidArgumentException("the request names no change of the members");
+        };
+    }
 }

@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
  * or refused, as the log applied it. Each is one line on the logger {@code holdfast.audit} and an
  * entry in a bounded memory of the latest {@value #KEPT}. Every replica writes the same entries
  * (they come from the applied log), so the trail survives the loss of any one node's log file.
+ * Changes of the members ({@code change-members}) are the exception: Ratis, not the lock table,
+ * applies them, so only the leader that made one records it.
  */
 public final class AuditLog {
     private static final Logger LOG = LoggerFactory.getLogger("holdfast.audit");
@@ -24,8 +26,8 @@ public final class AuditLog {
      *
      * @param clusterTime the command's cluster time, in milliseconds
      * @param identity who asked; null for an unauthenticated client
-     * @param action {@code revoke} or {@code set-access-rules}
-     * @param name the lock revoked; null for rule changes
+     * @param action {@code revoke}, {@code set-access-rules} or {@code change-members}
+     * @param name the lock revoked; the change, for {@code change-members}; null for rule changes
      * @param outcome {@code ok}, or the refusal's code and message
      * @param revokedTokens the tokens taken away
      * @param grantedTokens the tokens granted to waiters as a result (the new holders)
@@ -70,6 +72,15 @@ public final class AuditLog {
         } else {
             return;
         }
+        record(entry);
+    }
+
+    /** Records a change of the members that this node, as leader, made or failed to make. */
+    void membersChanged(long clusterTime, String identity, String change, String outcome) {
+        record(new Entry(clusterTime, identity, "change-members", change, outcome, List.of(), List.of()));
+    }
+
+    private void record(Entry entry) {
         synchronized (kept) {
             if (kept.size() == KEPT) {
                 kept.removeFirst();

@@ -35,14 +35,17 @@ final class LeaderHandOver {
      * election, which needs an up-to-date log.
      */
     static void run(RaftServer raft, RaftGroupId group, ServerConfig config) {
-        if (config.peers().size() < 2) {
-            return;
-        }
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
         long deadline = System.nanoTime() + HAND_OVER_TIMEOUT.toNanos();
         try {
             RaftServer.Division division = raft.getDivision(group);
-            if (!division.getInfo().isLeader()) {
+            // The members as the log has them now, not as --peers had them at start: one node grown
+            // into three hands over; three shrunk into one has nobody to hand to.
+            if (!division.getInfo().isLeader()
+                    || division.getRaftConf()
+                                    .getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER)
+                                    .size()
+                            < 2) {
                 return;
             }
             List<RaftPeerId> followers = new ArrayList<>();

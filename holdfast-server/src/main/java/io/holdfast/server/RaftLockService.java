@@ -28,6 +28,7 @@ import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -52,7 +53,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final RaftGroupId groupId;
     private final RaftPeerId selfId;
     private final LockStateMachine machine;
+    /** The members' client addresses given at start; the Raft configuration's own come first. */
     private final Map<RaftPeerId, String> clientAddresses;
+
+    private final Membership membership;
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     /** See {@link #submitter()}; resolved on first use. */
@@ -103,6 +107,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.selfId = selfId;
         this.machine = machine;
         this.clientAddresses = Map.copyOf(clientAddresses);
+        this.membership = new Membership(server, groupId, selfId, this::notLeaderError);
         this.dispatcher = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "holdfast-events-" + selfId);
             t.setDaemon(true);
@@ -485,18 +490,25 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                     contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
                 }
             }
+            java.util.Set<RaftPeerId> learners = new java.util.HashSet<>();
+            division.getRaftConf()
+                    .getAllPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER)
+                    .forEach(p -> learners.add(p.getId()));
             List<io.holdfast.core.ClusterInfo.Member> members = new java.util.ArrayList<>();
             List<org.apache.ratis.protocol.RaftPeer> peers =
                     new java.util.ArrayList<>(division.getGroup().getPeers());
             peers.sort(java.util.Comparator.comparing(p -> p.getId().toString()));
             for (org.apache.ratis.protocol.RaftPeer p : peers) {
                 String id = p.getId().toString();
+                boolean learner = learners.contains(p.getId());
                 String memberRole = id.equals(self)
                         ? role
-                        : id.equals(leader) ? "leader" : contact.containsKey(id) ? "follower" : "unknown";
+                        : id.equals(leader)
+                                ? "leader"
+                                : learner ? "learner" : contact.containsKey(id) ? "follower" : "unknown";
                 Long last = id.equals(self) ? Long.valueOf(0) : contact.get(id);
                 members.add(new io.holdfast.core.ClusterInfo.Member(
-                        id, p.getAddress(), clientAddresses.get(p.getId()), memberRole, last));
+                        id, p.getAddress(), clientAddress(p), memberRole, last));
             }
             var applied = machine.getLastAppliedTermIndex();
             return CompletableFuture.completedFuture(new io.holdfast.core.ClusterInfo(
@@ -511,6 +523,42 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return CompletableFuture.failedFuture(
                     new UnavailableException("this node's Raft state is not readable", e));
         }
+    }
+
+    /**
+     * Changes the members through Ratis ({@link Membership}); an admin's call only, when access
+     * control is on. Answers with the members as this node (the leader) sees them afterwards.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.core.ClusterInfo> changeMembers(
+            String identity, io.holdfast.core.MembershipChange change) {
+        if (change == null) {
+            return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException("no change given"));
+        }
+        if (!duties.isActive()) {
+            return CompletableFuture.failedFuture(notLeaderError());
+        }
+        if (!isAdmin(identity)) {
+            return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
+                    (identity == null ? "an unauthenticated client" : "identity " + identity)
+                            + " may not change the members: that needs admin"));
+        }
+        return membership
+                .change(change)
+                .handle((done, error) -> {
+                    audit.membersChanged(
+                            duties.clusterNow(),
+                            identity,
+                            change.describe(),
+                            error == null ? "ok" : HoldfastServer.rootMessage(error));
+                    if (error != null) {
+                        throw error instanceof java.util.concurrent.CompletionException c
+                                ? c
+                                : new java.util.concurrent.CompletionException(error);
+                    }
+                    return done;
+                })
+                .thenCompose(done -> cluster());
     }
 
     /** Whether this replica knows the session. */
@@ -644,6 +692,15 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         return direct;
     }
 
+    /**
+     * A member's client address: the one its Raft configuration entry carries (members added while
+     * the cluster runs are known only there), else the one given at start.
+     */
+    private String clientAddress(RaftPeer peer) {
+        String address = peer.getClientAddress();
+        return address == null || address.isEmpty() ? clientAddresses.get(peer.getId()) : address;
+    }
+
     private NotLeaderException notLeaderError() {
         return notLeaderOr("this node is not the leader");
     }
@@ -655,7 +712,20 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         } catch (IOException | RuntimeException e) {
             LOG.debug("No division info", e);
         }
-        String address = leader == null || leader.equals(selfId) ? null : clientAddresses.get(leader);
+        String address = null;
+        if (leader != null && !leader.equals(selfId)) {
+            try {
+                RaftPeer peer = server.getDivision(groupId)
+                        .getRaftConf()
+                        .getPeer(
+                                leader,
+                                org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER,
+                                org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER);
+                address = peer == null ? clientAddresses.get(leader) : clientAddress(peer);
+            } catch (IOException | RuntimeException e) {
+                address = clientAddresses.get(leader);
+            }
+        }
         return new NotLeaderException(
                 why + (address == null ? "; the leader is not known yet" : "; the leader is at " + address), address);
     }

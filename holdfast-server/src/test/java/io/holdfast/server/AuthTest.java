@@ -470,6 +470,30 @@ class AuthTest {
     }
 
     @Test
+    void onlyAnAdminChangesTheMembers() throws Exception {
+        GrpcTransport alice = transport("alice");
+        var change = new io.holdfast.core.MembershipChange.Add("n9", "127.0.0.1:1", "127.0.0.1:2", true);
+        assertThatThrownBy(() -> get(alice.changeMembers(null, change)))
+                .hasCauseInstanceOf(PermissionDeniedException.class)
+                .hasMessageContaining("may not change the members");
+        assertThatThrownBy(() ->
+                        get(alice.changeMembers(null, new io.holdfast.core.MembershipChange.TransferLeader(null))))
+                .hasCauseInstanceOf(PermissionDeniedException.class);
+        assertThat(get(alice.cluster()).members()).extracting(m -> m.id()).containsExactly("n1", "n2", "n3");
+
+        // An admin is let through to the change itself: asking to remove a member there is not
+        // fails on the members, not on the rules.
+        GrpcTransport ops = transport("ops");
+        assertThatThrownBy(() -> get(ops.changeMembers(null, new io.holdfast.core.MembershipChange.Remove("n9"))))
+                .hasCauseInstanceOf(io.holdfast.InvalidArgumentException.class)
+                .hasMessageContaining("no member has the id 'n9'");
+        assertThat(cluster.node(cluster.leaderIndex()).audit().stream()
+                        .filter(e -> e.action().equals("change-members"))
+                        .map(e -> e.identity() + " " + e.name()))
+                .contains("ops remove n9");
+    }
+
+    @Test
     void rulesChangeAtRunTimeThroughTheLogOnEveryReplica() throws Exception {
         GrpcTransport ops = transport("ops");
         GrpcTransport alice = transport("alice");

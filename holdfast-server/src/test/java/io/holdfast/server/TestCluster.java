@@ -27,6 +27,8 @@ final class TestCluster implements AutoCloseable {
     private final Set<PlantedBug> bugs;
     private final TestTls tls;
     private final ServerConfig.Auth auth;
+    /** See {@link #withMembers}; 0 when every node is a member from the start. */
+    private int initialMembers;
     /** Whether nodes serve their HTTP port (on any free port); tests mostly do without. */
     private final boolean http;
     /** The shortest election timeout of every node. */
@@ -70,6 +72,27 @@ final class TestCluster implements AutoCloseable {
         this(size, Set.of(), null, null, false, Duration.ofMillis(400), started);
     }
 
+    /**
+     * Room for {@code size} nodes of which the first {@code members} form the cluster and run; the
+     * others are started later ({@link #start}) with those members and themselves as their peer
+     * list, to be added with a change of the members (with {@link #uri()} naming every node).
+     */
+    static TestCluster withMembers(int size, int members) throws Exception {
+        TestCluster c = new TestCluster(size, 0);
+        c.initialMembers = members;
+        for (int i = 0; i < members; i++) {
+            c.start(i);
+        }
+        return c;
+    }
+
+    /** The id, Raft address and client address of node {@code i}. */
+    io.holdfast.core.MembershipChange.Add addition(int i, boolean learner) {
+        String id = "n" + (i + 1);
+        ServerConfig.Peer p = peers.get(id);
+        return new io.holdfast.core.MembershipChange.Add(id, p.raftAddress(), p.clientAddress(), learner);
+    }
+
     private TestCluster(
             int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http, Duration electionTimeout)
             throws Exception {
@@ -111,9 +134,19 @@ final class TestCluster implements AutoCloseable {
 
     ServerConfig config(int i) {
         String id = "n" + (i + 1);
+        Map<String, ServerConfig.Peer> known = peers;
+        if (initialMembers > 0) {
+            known = new LinkedHashMap<>();
+            int n = 0;
+            for (Map.Entry<String, ServerConfig.Peer> e : peers.entrySet()) {
+                if (n++ < initialMembers || e.getKey().equals(id)) {
+                    known.put(e.getKey(), e.getValue());
+                }
+            }
+        }
         ServerConfig plain = new ServerConfig(
                 id,
-                peers,
+                known,
                 root.resolve(id),
                 "127.0.0.1",
                 peers.get(id).clientPort(),

@@ -251,6 +251,22 @@ public final class GrpcTransport implements LockService {
                 Convert::fromProto);
     }
 
+    /**
+     * Asks the leader to change the members (the server knows who calls; {@code identity} is not
+     * sent). A configuration change waits for a new member to catch up, so it may take as long as
+     * the server's staging timeout: this call waits up to {@code 30s}.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.core.ClusterInfo> changeMembers(
+            String identity, io.holdfast.core.MembershipChange change) {
+        return call(
+                HoldfastGrpc.getChangeMembersMethod(),
+                Convert.toProto(change),
+                true,
+                Convert::fromProto,
+                java.time.Duration.ofSeconds(30));
+    }
+
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
         return call(

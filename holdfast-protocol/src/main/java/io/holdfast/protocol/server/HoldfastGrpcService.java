@@ -148,6 +148,14 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         unary(out, backend::cluster, Convert::toProto);
     }
 
+    @Override
+    public void changeMembers(
+            io.holdfast.protocol.v1.ChangeMembersRequest request,
+            StreamObserver<io.holdfast.protocol.v1.MembersResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
+        unary(out, () -> backend.changeMembers(identity, Convert.fromProto(request)), Convert::toProto);
+    }
+
     /**
      * Calls the backend and answers with the converted outcome. Conversion errors, exceptions thrown
      * by the backend, a null future and failed futures all become a status, never an escaped

@@ -1,0 +1,219 @@
+package io.holdfast.server;
+
+import io.holdfast.ConflictException;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.UnavailableException;
+import io.holdfast.core.MembershipChange;
+import io.holdfast.core.NotLeaderException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.protocol.exceptions.SetConfigurationException;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Changes to the members of the Raft group, made on the leader through Ratis's own configuration
+ * change ({@code setConfiguration} in compare-and-set mode: the new member list is computed from the
+ * one read, and Ratis refuses it if the list changed meanwhile) and leadership transfer. Ratis
+ * brings a new voter up to date before the configuration that counts it is proposed, and commits a
+ * change through a joint configuration, so a quorum of the old and of the new members is needed
+ * while it is under way. This class only translates; it holds no state.
+ *
+ * <p>Failure story: {@code members add n4=…} for a node that is not running. Ratis waits for it to
+ * answer for its staging timeout (three Raft RPC timeouts), then fails the change with a
+ * reconfiguration timeout; the members stay as they were, and the caller gets a {@link
+ * ConflictException} that says so in one line (not an "unavailable", which clients retry).
+ */
+final class Membership {
+    private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final Pattern ADDRESS = Pattern.compile("[^:=,\\s]+:\\d{1,5}");
+    /** How long a leadership transfer may take before it is given up. */
+    private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(5);
+
+    private final RaftServer server;
+    private final RaftGroupId group;
+    private final RaftPeerId self;
+    private final Supplier<NotLeaderException> notLeader;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+
+    Membership(RaftServer server, RaftGroupId group, RaftPeerId self, Supplier<NotLeaderException> notLeader) {
+        this.server = server;
+        this.group = group;
+        this.self = self;
+        this.notLeader = notLeader;
+    }
+
+    /** Makes the change; completes once Ratis has committed it (or the transfer took place). */
+    CompletableFuture<Void> change(MembershipChange change) {
+        try {
+            RaftServer.Division division = server.getDivision(group);
+            if (!division.getInfo().isLeader()) {
+                return CompletableFuture.failedFuture(notLeader.get());
+            }
+            RaftConfiguration conf = division.getRaftConf();
+            List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.FOLLOWER));
+            List<RaftPeer> learners = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+            if (!conf.getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty()) {
+                return CompletableFuture.failedFuture(new ConflictException(
+                        "another change of the members is under way; try again when it is done", -1));
+            }
+            if (change instanceof MembershipChange.TransferLeader t) {
+                return transfer(division, voters, t.id());
+            }
+            List<RaftPeer> newVoters = new ArrayList<>(voters);
+            List<RaftPeer> newLearners = new ArrayList<>(learners);
+            if (change instanceof MembershipChange.Add a) {
+                RaftPeer peer = validNew(a, voters, learners);
+                (a.learner() ? newLearners : newVoters).add(peer);
+            } else if (change instanceof MembershipChange.Remove r) {
+                RaftPeer gone = find(r.id(), voters, learners);
+                newVoters.remove(gone);
+                newLearners.remove(gone);
+                if (newVoters.isEmpty()) {
+                    throw new InvalidArgumentException(
+                            "cannot remove " + r.id() + ": it is the last voter, and a cluster needs one");
+                }
+            } else if (change instanceof MembershipChange.Promote p) {
+                RaftPeer learner = find(p.id(), voters, learners);
+                if (!learners.contains(learner)) {
+                    throw new InvalidArgumentException(p.id() + " is a voter already");
+                }
+                newLearners.remove(learner);
+                newVoters.add(voterOf(learner));
+            }
+            SetConfigurationRequest request = new SetConfigurationRequest(
+                    clientId,
+                    self,
+                    group,
+                    callIds.incrementAndGet(),
+                    SetConfigurationRequest.Arguments.newBuilder()
+                            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                            .setServersInCurrentConf(voters)
+                            .setListenersInCurrentConf(learners)
+                            .setServersInNewConf(newVoters)
+                            .setListenersInNewConf(newLearners)
+                            .build());
+            LOG.info("Node {} changes the members: {}", self, change.describe());
+            return server.setConfigurationAsync(request)
+                    .handle((reply, error) -> outcome(change.describe(), reply, error));
+        } catch (InvalidArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        } catch (ReconfigurationInProgressException | SetConfigurationException e) {
+            return CompletableFuture.failedFuture(new ConflictException(
+                    "cannot " + change.describe() + ": another change of the members is under way or was just made ("
+                            + HoldfastServer.rootMessage(e) + "); read the members again and retry",
+                    -1));
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(
+                    new UnavailableException("cannot " + change.describe() + ": " + HoldfastServer.rootMessage(e), e));
+        }
+    }
+
+    private CompletableFuture<Void> transfer(RaftServer.Division division, List<RaftPeer> voters, String to)
+            throws IOException {
+        RaftPeerId target;
+        if (to == null) {
+            target = division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
+                    .filter(f -> voters.stream()
+                            .anyMatch(v ->
+                                    v.getId().toByteString().equals(f.getId().getId())))
+                    .min(java.util.Comparator.comparingLong(f -> f.getLastRpcElapsedTimeMs()))
+                    .map(f -> RaftPeerId.valueOf(f.getId().getId()))
+                    .orElseThrow(() -> new InvalidArgumentException("there is no other voter to take the leadership"));
+        } else {
+            RaftPeer peer = find(to, voters, List.of());
+            target = peer.getId();
+        }
+        if (target.equals(self)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        TransferLeadershipRequest request = new TransferLeadershipRequest(
+                clientId, self, group, callIds.incrementAndGet(), target, TRANSFER_TIMEOUT.toMillis());
+        LOG.info("Node {} hands its leadership to {} as asked", self, target);
+        return server.transferLeadershipAsync(request)
+                .handle((reply, error) -> outcome("transfer the leadership to " + target, reply, error));
+    }
+
+    private static Void outcome(String what, RaftClientReply reply, Throwable error) {
+        Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
+        if (failure == null && error == null && !reply.isSuccess()) {
+            failure = new IllegalStateException("no reason given");
+        }
+        if (failure == null) {
+            return null;
+        }
+        // Not "unavailable": a client would retry that on every member until its deadline and hide
+        // this reason behind its own; the change was refused, and nothing changed.
+        LOG.info("Could not {}", what, failure);
+        throw new CompletionException(new ConflictException(
+                "could not " + what + ": " + HoldfastServer.rootMessage(failure) + " (the members are as they were)",
+                -1));
+    }
+
+    private static RaftPeer validNew(
+            MembershipChange.Add a, Collection<RaftPeer> voters, Collection<RaftPeer> learners) {
+        if (!ID.matcher(a.id()).matches()) {
+            throw new InvalidArgumentException("member id must be 1 to 64 of [A-Za-z0-9_-], not '" + a.id() + "'");
+        }
+        for (String address : List.of(a.raftAddress(), a.clientAddress())) {
+            if (!ADDRESS.matcher(address).matches()) {
+                throw new InvalidArgumentException("bad address '" + address + "': write host:port");
+            }
+        }
+        for (RaftPeer p : concat(voters, learners)) {
+            if (p.getId().toString().equals(a.id())) {
+                throw new InvalidArgumentException(a.id() + " is a member already (" + p.getAddress() + ")");
+            }
+            if (p.getAddress().equals(a.raftAddress())) {
+                throw new InvalidArgumentException(
+                        "member " + p.getId() + " has the Raft address " + a.raftAddress() + " already");
+            }
+        }
+        return RaftPeer.newBuilder()
+                .setId(a.id())
+                .setAddress(a.raftAddress())
+                .setClientAddress(a.clientAddress())
+                .setStartupRole(a.learner() ? RaftPeerRole.LISTENER : RaftPeerRole.FOLLOWER)
+                .build();
+    }
+
+    private static RaftPeer voterOf(RaftPeer learner) {
+        return RaftPeer.newBuilder(learner)
+                .setStartupRole(RaftPeerRole.FOLLOWER)
+                .build();
+    }
+
+    private static RaftPeer find(String id, Collection<RaftPeer> voters, Collection<RaftPeer> learners) {
+        return concat(voters, learners).stream()
+                .filter(p -> p.getId().toString().equals(id))
+                .findFirst()
+                .orElseThrow(() -> new InvalidArgumentException("no member has the id '" + id + "'"));
+    }
+
+    private static List<RaftPeer> concat(Collection<RaftPeer> a, Collection<RaftPeer> b) {
+        List<RaftPeer> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+}

@@ -1,0 +1,325 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.ConflictException;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.core.ClusterInfo;
+import io.holdfast.core.MembershipChange;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Changing the members of a running cluster (real nodes on loopback, changes over the gRPC admin
+ * call as {@code holdfast members} makes them) while clients hold, wait and lock: no lock is ever
+ * held twice, tokens only rise, and waiters are served in the order they came.
+ */
+class MembershipTest {
+    private static final ClientOptions OPTIONS =
+            ClientOptions.builder().sessionTtl(Duration.ofSeconds(15)).build();
+
+    @Test
+    void growsFromThreeToFiveAndShrinksBackUnderLoad() throws Exception {
+        try (TestCluster cluster = TestCluster.withMembers(5, 3);
+                GrpcTransport admin = admin(cluster)) {
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            LockClient holder = cluster.open(OPTIONS);
+            Lease held = holder.lock("m/queue").acquire(Duration.ofSeconds(10));
+            List<CompletableFuture<Lease>> waiters = queueUp(cluster, holder, "m/queue", 3);
+            try (Load load = new Load(cluster, 3, 4)) {
+                for (int i = 3; i < 5; i++) {
+                    cluster.start(i);
+                    ClusterInfo after = get(admin.changeMembers(null, cluster.addition(i, false)));
+                    assertThat(after.members())
+                            .extracting(ClusterInfo.Member::id)
+                            .contains("n" + (i + 1));
+                }
+                assertThat(voters(get(admin.cluster()))).containsExactly("n1", "n2", "n3", "n4", "n5");
+                awaitCaughtUp(cluster, 3);
+                awaitCaughtUp(cluster, 4);
+                load.awaitProgress();
+
+                // Shrink by two of the first three, the leader among them if it is one of them.
+                int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+                List<Integer> leaving = new ArrayList<>();
+                if (leader < 3) {
+                    leaving.add(leader);
+                }
+                for (int i = 0; i < 3 && leaving.size() < 2; i++) {
+                    if (!leaving.contains(i)) {
+                        leaving.add(i);
+                    }
+                }
+                for (int i : leaving) {
+                    get(admin.changeMembers(null, new MembershipChange.Remove("n" + (i + 1))));
+                    cluster.stop(i);
+                }
+                assertThat(voters(get(admin.cluster()))).hasSize(3).doesNotContain("n" + (leaving.get(0) + 1));
+                load.awaitProgress();
+                load.assertSafe();
+            }
+            // The holder kept its lock through it all, and the waiters are served in their order.
+            assertThat(holder.admin().isCurrentHolder("m/queue", held.fencingToken()))
+                    .isTrue();
+            held.release();
+            assertServedInOrder(waiters, held.fencingToken());
+        }
+    }
+
+    @Test
+    void replacesAMemberWhoseDataDirectoryWasLost() throws Exception {
+        try (TestCluster cluster = TestCluster.withMembers(4, 3);
+                GrpcTransport admin = admin(cluster)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            int lost = (leader + 1) % 3;
+            String lostId = "n" + (lost + 1);
+            LockClient holder = cluster.open(OPTIONS);
+            Lease held = holder.lock("r/held").acquire(Duration.ofSeconds(10));
+            try (Load load = new Load(cluster, 2, 3)) {
+                cluster.stop(lost);
+                cluster.wipe(lost);
+                get(admin.changeMembers(null, new MembershipChange.Remove(lostId)));
+
+                // The replacement joins as a learner, catches up, and only then gets a vote.
+                cluster.start(3);
+                get(admin.changeMembers(null, cluster.addition(3, true)));
+                ClusterInfo withLearner = get(admin.cluster());
+                assertThat(withLearner.members())
+                        .filteredOn(m -> m.id().equals("n4"))
+                        .extracting(ClusterInfo.Member::role)
+                        .containsExactly("learner");
+                assertThat(voters(withLearner)).hasSize(2).doesNotContain("n4");
+                awaitCaughtUp(cluster, 3);
+                get(admin.changeMembers(null, new MembershipChange.Promote("n4")));
+                assertThat(voters(get(admin.cluster()))).hasSize(3).contains("n4");
+                load.awaitProgress();
+
+                // The replacement is a voter that counts: with one of the old two stopped, it and
+                // the other still make a majority, and the cluster serves.
+                int survivor = -1;
+                for (int i = 0; i < 3; i++) {
+                    if (i != lost && survivor < 0 && i != cluster.leaderIndex()) {
+                        survivor = i;
+                    }
+                }
+                cluster.stop(survivor);
+                cluster.awaitLeader(Duration.ofSeconds(30));
+                load.awaitProgress();
+                load.assertSafe();
+            }
+            assertThat(holder.admin().isCurrentHolder("r/held", held.fencingToken()))
+                    .isTrue();
+            Lease next = holder.lock("r/after").acquire(Duration.ofSeconds(10));
+            assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
+        }
+    }
+
+    @Test
+    void transfersTheLeadershipUnderLoadAndRefusesWhatMakesNoSense() throws Exception {
+        try (TestCluster cluster = new TestCluster(3);
+                GrpcTransport admin = admin(cluster)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            try (Load load = new Load(cluster, 3, 3)) {
+                load.awaitProgress();
+                int target = (leader + 1) % 3;
+                get(admin.changeMembers(null, new MembershipChange.TransferLeader("n" + (target + 1))));
+                await("n" + (target + 1) + " leads")
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> cluster.leaderIndex() == target);
+                load.awaitProgress();
+                get(admin.changeMembers(null, new MembershipChange.TransferLeader(null)));
+                await("another member leads")
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> cluster.leaderIndex() >= 0 && cluster.leaderIndex() != target);
+                load.awaitProgress();
+                load.assertSafe();
+            }
+            assertThatThrownBy(() -> get(admin.changeMembers(null, cluster.addition(0, false))))
+                    .hasCauseInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("n1 is a member already");
+            assertThatThrownBy(() -> get(admin.changeMembers(null, new MembershipChange.Promote("n2"))))
+                    .hasCauseInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("n2 is a voter already");
+            assertThatThrownBy(() -> get(admin.changeMembers(
+                            null, new MembershipChange.Add("n7", "127.0.0.1:1", "127.0.0.1:2", false))))
+                    .as("a member that never answers is not added")
+                    .hasCauseInstanceOf(ConflictException.class)
+                    .hasMessageContaining("could not add n7")
+                    .hasMessageContaining("the members are as they were");
+            assertThat(voters(get(admin.cluster()))).containsExactly("n1", "n2", "n3");
+        }
+    }
+
+    @Test
+    void theLastVoterCannotBeRemoved() throws Exception {
+        try (TestCluster cluster = new TestCluster(1);
+                GrpcTransport admin = admin(cluster)) {
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            assertThatThrownBy(() -> get(admin.changeMembers(null, new MembershipChange.Remove("n1"))))
+                    .hasCauseInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("last voter");
+        }
+    }
+
+    /** The load's check is not vacuous: with tokens taken from the term, it sees them not rise. */
+    @Test
+    void theLoadCheckFailsWhenTokensDoNotRise() throws Exception {
+        try (TestCluster cluster = new TestCluster(1, java.util.Set.of(io.holdfast.core.PlantedBug.TOKEN_FROM_TERM))) {
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            try (Load load = new Load(cluster, 2, 2)) {
+                load.awaitProgress();
+                assertThatThrownBy(load::assertSafe)
+                        .isInstanceOf(AssertionError.class)
+                        .hasMessageContaining("token");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ helpers
+
+    private static GrpcTransport admin(TestCluster cluster) {
+        return new GrpcTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
+    }
+
+    private static <T> T get(CompletableFuture<T> f) throws Exception {
+        return f.get(60, TimeUnit.SECONDS);
+    }
+
+    private static List<String> voters(ClusterInfo c) {
+        return c.members().stream()
+                .filter(m -> !m.role().equals("learner"))
+                .map(ClusterInfo.Member::id)
+                .sorted()
+                .toList();
+    }
+
+    private static void awaitCaughtUp(TestCluster cluster, int i) {
+        await("n" + (i + 1) + " caught up").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            int leader = cluster.leaderIndex();
+            assertThat(leader).isNotNegative();
+            assertThat(cluster.node(i).lastAppliedIndex())
+                    .isGreaterThanOrEqualTo(cluster.node(leader).lastAppliedIndex() - 50);
+        });
+    }
+
+    /** {@code n} waiters, each its own client, queued on {@code name} one after the other. */
+    private static List<CompletableFuture<Lease>> queueUp(
+            TestCluster cluster, LockClient observer, String name, int n) {
+        List<CompletableFuture<Lease>> waiters = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            waiters.add(cluster.open(OPTIONS).lock(name).acquireAsync(Duration.ofMinutes(2)));
+            int queued = i + 1;
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> observer.admin()
+                                    .describe(name)
+                                    .orElseThrow()
+                                    .waiters()
+                                    .size()
+                            == queued);
+        }
+        return waiters;
+    }
+
+    /** Each waiter is granted only after the one before it released, with a higher token. */
+    private static void assertServedInOrder(List<CompletableFuture<Lease>> waiters, long after) throws Exception {
+        long last = after;
+        for (int i = 0; i < waiters.size(); i++) {
+            Lease granted = waiters.get(i).get(30, TimeUnit.SECONDS);
+            for (int j = i + 1; j < waiters.size(); j++) {
+                assertThat(waiters.get(j))
+                        .as("waiter " + j + " before waiter " + i)
+                        .isNotDone();
+            }
+            assertThat(granted.fencingToken()).isGreaterThan(last);
+            last = granted.fencingToken();
+            granted.release();
+        }
+    }
+
+    /**
+     * Clients locking a few names in a loop, each holding briefly: a grant while another client
+     * holds the name is a double grant, and each name's tokens, taken in grant order, must rise.
+     * Calls that fail while the members change (no leader for a moment) are retried.
+     */
+    static final class Load implements AutoCloseable {
+        private final AtomicReferenceArray<String> holders;
+        private final Map<Integer, Long> lastToken = new HashMap<>();
+        private final List<String> violations = Collections.synchronizedList(new ArrayList<>());
+        private final AtomicLong done = new AtomicLong();
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final List<Thread> threads = new ArrayList<>();
+
+        Load(TestCluster cluster, int clients, int names) {
+            holders = new AtomicReferenceArray<>(names);
+            for (int c = 0; c < clients; c++) {
+                LockClient client = cluster.open(OPTIONS);
+                String who = "client" + c;
+                Thread t = new Thread(() -> run(client, who, names), "load-" + who);
+                t.setDaemon(true);
+                threads.add(t);
+                t.start();
+            }
+        }
+
+        private void run(LockClient client, String who, int names) {
+            int k = 0;
+            while (!stop.get()) {
+                int name = k++ % names;
+                try (Lease lease = client.lock("load/" + name).acquire(Duration.ofSeconds(10))) {
+                    String before = holders.getAndSet(name, who);
+                    if (before != null) {
+                        violations.add("load/" + name + " granted to " + who + " while " + before + " held it");
+                    }
+                    synchronized (lastToken) {
+                        Long previous = lastToken.put(name, lease.fencingToken());
+                        if (previous != null && previous >= lease.fencingToken()) {
+                            violations.add("load/" + name + " token " + lease.fencingToken() + " after " + previous);
+                        }
+                    }
+                    Thread.sleep(2);
+                    holders.compareAndSet(name, who, null);
+                    done.incrementAndGet();
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // unavailable for a moment while the members or the leader change: try again
+                }
+            }
+        }
+
+        /** Until 20 more locks were taken and released. */
+        void awaitProgress() {
+            long from = done.get();
+            await("the load makes progress").atMost(Duration.ofSeconds(30)).until(() -> done.get() >= from + 20);
+        }
+
+        void assertSafe() {
+            assertThat(violations).isEmpty();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join(15_000);
+            }
+        }
+    }
+}
