@@ -67,6 +67,12 @@ public final class Main implements Callable<Integer> {
         cl.setErr(err);
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> failure(e, cmd, env));
+        giveEnvironment(cl, env);
+        return cl;
+    }
+
+    /** Hands {@code env} to every command and mixin that needs it, nested subcommands too. */
+    private static void giveEnvironment(CommandLine cl, Map<String, String> env) {
         for (CommandLine sub : cl.getSubcommands().values()) {
             if (sub.getCommand() instanceof NeedsEnvironment n) {
                 n.environment(env);
@@ -76,8 +82,8 @@ public final class Main implements Callable<Integer> {
                     n.environment(env);
                 }
             }
+            giveEnvironment(sub, env);
         }
-        return cl;
     }
 
     /** No subcommand: show what there is, as a usage error. */

@@ -1,31 +1,46 @@
 package io.holdfast.cli;
 
 import io.holdfast.core.ClusterInfo;
+import io.holdfast.core.MembershipChange;
 import io.holdfast.server.JsonViews;
+import io.holdfast.server.ServerConfig;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code holdfast members}: the members of a Holdfast cluster with their roles, as the leader sees
  * them (when a leader can be found; else as the first member that answers), with the time since the
- * leader last heard from each.
+ * leader last heard from each; and its subcommands, which change them ({@code add}, {@code
+ * remove}, {@code promote}, {@code transfer-leader}) through the leader, each printing the members
+ * afterwards. The procedures (replace a member, grow, shrink) are in {@code docs/operations.md}.
  */
 @Command(
         name = "members",
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
+        subcommands = {
+            MembersCommand.Add.class,
+            MembersCommand.Remove.class,
+            MembersCommand.Promote.class,
+            MembersCommand.TransferLeader.class
+        },
         description = {
             "Print the members of a Holdfast cluster: role, addresses, and how long ago the leader last heard"
-                    + " from each.",
-            "Exit code: 0; 69 backend unavailable; 64 usage error or a backend that is no Holdfast server."
+                    + " from each. The subcommands change them (admin only when access control is on); see"
+                    + " docs/operations.md.",
+            "Exit code: 0; 69 backend unavailable; 64 usage error or a backend that is no Holdfast server;"
+                    + " 75 the change was refused (another under way, or a new member that does not answer);"
+                    + " 77 not allowed."
         })
 final class MembersCommand implements Callable<Integer> {
     @Spec
@@ -47,11 +62,16 @@ final class MembersCommand implements Callable<Integer> {
                         // Without a leader, any member's own view is still worth showing.
                         .handle((ignored, error) -> null)
                         .thenCompose(ignored -> t.cluster()));
-        PrintWriter out = spec.commandLine().getOut();
+        print(cluster, json, spec.commandLine().getOut());
+        return ExitCodes.OK;
+    }
+
+    /** The members as a table, or with {@code json} the HTTP API's shape. */
+    static void print(ClusterInfo cluster, boolean json, PrintWriter out) {
         if (json) {
             out.println(JsonViews.cluster(cluster).toPrettyString());
             out.flush();
-            return ExitCodes.OK;
+            return;
         }
         out.printf(
                 "answered by %s (%s), term %d, commit index %d, applied index %d; leader: %s%n",
@@ -78,6 +98,138 @@ final class MembersCommand implements Callable<Integer> {
         }
         LocksCommand.table(rows, out);
         out.flush();
+    }
+
+    /** Makes the change through the leader and prints the members as the leader has them after it. */
+    static int change(CommandSpec spec, BackendOption backend, MembershipChange change) throws InterruptedException {
+        ClusterInfo after = ServerCalls.call(backend.uri(), "members", t -> t.changeMembers(null, change));
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("Done: " + change.describe() + ".");
+        print(after, false, out);
         return ExitCodes.OK;
+    }
+
+    @Command(
+            name = "add",
+            mixinStandardHelpOptions = true,
+            usageHelpAutoWidth = true,
+            description = {
+                "Add a member to the cluster. Start the new node first (holdfast server --id ID --peers with the"
+                        + " members and itself, an empty --data-dir): the leader brings it up to date before the"
+                        + " change counts its vote, and gives up if it does not answer.",
+                "With --learner it joins without a vote; 'members promote ID' gives it one once it has caught up"
+                        + " (the careful way to replace a member).",
+                "Exit code: 0; 69 backend unavailable; 64 usage error; 75 refused; 77 not allowed."
+            })
+    static final class Add implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(
+                index = "0",
+                paramLabel = "ID=HOST:RAFTPORT[:CLIENTPORT]",
+                description = "The new member, written as in --peers (client port: Raft port - 1 if left out).")
+        String member;
+
+        @Option(names = "--learner", description = "Join without a vote, to be promoted later.")
+        boolean learner;
+
+        @Mixin
+        BackendOption backend;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Map<String, ServerConfig.Peer> parsed;
+            try {
+                parsed = ServerConfig.parsePeers(member);
+            } catch (IllegalArgumentException e) {
+                throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+            }
+            if (parsed.size() != 1) {
+                throw new CliFailure(ExitCodes.USAGE, "add one member at a time, not " + parsed.keySet());
+            }
+            Map.Entry<String, ServerConfig.Peer> e =
+                    parsed.entrySet().iterator().next();
+            return change(
+                    spec,
+                    backend,
+                    new MembershipChange.Add(
+                            e.getKey(), e.getValue().raftAddress(), e.getValue().clientAddress(), learner));
+        }
+    }
+
+    @Command(
+            name = "remove",
+            mixinStandardHelpOptions = true,
+            usageHelpAutoWidth = true,
+            description = {
+                "Remove a member (voter or learner) from the cluster; then stop that node. Removing the leader"
+                        + " makes another member lead.",
+                "Exit code: 0; 69 backend unavailable; 64 usage error (no such member, the last voter); 75 refused;"
+                        + " 77 not allowed."
+            })
+    static final class Remove implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "The member's id.")
+        String id;
+
+        @Mixin
+        BackendOption backend;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            return change(spec, backend, new MembershipChange.Remove(id));
+        }
+    }
+
+    @Command(
+            name = "promote",
+            mixinStandardHelpOptions = true,
+            usageHelpAutoWidth = true,
+            description = {
+                "Give a learner a vote.",
+                "Exit code: 0; 69 backend unavailable; 64 usage error; 75 refused; 77 not allowed."
+            })
+    static final class Promote implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "The learner's id.")
+        String id;
+
+        @Mixin
+        BackendOption backend;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            return change(spec, backend, new MembershipChange.Promote(id));
+        }
+    }
+
+    @Command(
+            name = "transfer-leader",
+            mixinStandardHelpOptions = true,
+            usageHelpAutoWidth = true,
+            description = {
+                "Hand the leadership to member ID, or to the most up-to-date voter: before stopping the leader"
+                        + " for maintenance (holdfast server does it by itself when it stops).",
+                "Exit code: 0; 69 backend unavailable; 64 usage error; 75 refused; 77 not allowed."
+            })
+    static final class TransferLeader implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "The voter to lead next.")
+        String id;
+
+        @Mixin
+        BackendOption backend;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            return change(spec, backend, new MembershipChange.TransferLeader(id));
+        }
     }
 }
