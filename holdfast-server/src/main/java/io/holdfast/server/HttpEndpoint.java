@@ -80,6 +80,9 @@ final class HttpEndpoint implements AutoCloseable {
     private static final int MAX_PAGE = 1_000;
     private static final int DEFAULT_PAGE = 100;
     private static final long READ_TIMEOUT_SECONDS = 5;
+    /** A change of the members waits for a new member to catch up (Ratis's staging timeout). */
+    private static final long CHANGE_TIMEOUT_SECONDS = 30;
+
     private static final String API = "/api/v1/";
 
     private final HttpServer http;
@@ -395,6 +398,10 @@ final class HttpEndpoint implements AutoCloseable {
             JsonNode body = jsonBody(ex, method);
             return revoke(identity, text(body, "name", true));
         }
+        if (route.startsWith("members/")) {
+            JsonNode body = jsonBody(ex, method);
+            return changeMembers(identity, route.substring("members/".length()), body);
+        }
         if (route.equals("acquire")
                 || route.equals("release")
                 || route.equals("renew")
@@ -480,6 +487,39 @@ final class HttpEndpoint implements AutoCloseable {
         }
         long revoked = reply instanceof Reply.Ok ok ? ok.value() : 0;
         return Answer.json(200, obj().put("name", name).put("revoked", revoked));
+    }
+
+    /**
+     * {@code POST /api/v1/members/add|remove|promote|transfer-leader}: a change of the members
+     * through the leader (admin only with access control on), answered with the members after it.
+     * A change waits for a new member to catch up, so it may take longer than a read.
+     */
+    private Answer changeMembers(String identity, String verb, JsonNode body) {
+        io.holdfast.core.MembershipChange change = switch (verb) {
+            case "add" -> {
+                JsonNode learner = body.get("learner");
+                if (learner != null && !learner.isBoolean()) {
+                    throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
+                }
+                yield new io.holdfast.core.MembershipChange.Add(
+                        text(body, "id", true),
+                        text(body, "raftAddress", true),
+                        text(body, "clientAddress", true),
+                        learner != null && learner.asBoolean());
+            }
+            case "remove" -> new io.holdfast.core.MembershipChange.Remove(text(body, "id", true));
+            case "promote" -> new io.holdfast.core.MembershipChange.Promote(text(body, "id", true));
+            case "transfer-leader" -> new io.holdfast.core.MembershipChange.TransferLeader(text(body, "id", false));
+            default ->
+                throw new Refused(
+                        404,
+                        "NOT_FOUND",
+                        "no such API route: " + API + "members/" + verb + " (add, remove, promote or"
+                                + " transfer-leader)");
+        };
+        return Answer.json(
+                200,
+                JsonViews.cluster(await(node.raftService().changeMembers(identity, change), CHANGE_TIMEOUT_SECONDS)));
     }
 
     // ------------------------------------------------------------------------------ JSON shapes
@@ -620,11 +660,15 @@ final class HttpEndpoint implements AutoCloseable {
     }
 
     private <T> T await(CompletableFuture<T> future) {
+        return await(future, READ_TIMEOUT_SECONDS);
+    }
+
+    private <T> T await(CompletableFuture<T> future, long seconds) {
         try {
-            return future.get(READ_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return future.get(seconds, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             future.cancel(false);
-            throw new Refused(504, "TIMEOUT", "the cluster did not answer within " + READ_TIMEOUT_SECONDS + " s");
+            throw new Refused(504, "TIMEOUT", "the cluster did not answer within " + seconds + " s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Refused(503, "UNAVAILABLE", "interrupted");

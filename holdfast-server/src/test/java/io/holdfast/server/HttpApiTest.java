@@ -427,6 +427,33 @@ class HttpApiTest {
         return 0;
     }
 
+    @Test
+    void membersChangeThroughTheLeaderAndWhatMakesNoSenseIsRefused() throws Exception {
+        TestHttp.Answer same = http.post("/api/v1/members/transfer-leader", "{\"id\":\"n1\"}");
+        assertThat(same.status()).as(same.body()).isEqualTo(200);
+        assertThat(same.json().get("members").get(0).get("id").asText()).isEqualTo("n1");
+
+        assertError(http.post("/api/v1/members/remove", "{\"id\":\"n1\"}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/members/remove", "{\"id\":\"n9\"}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/members/promote", "{\"id\":\"n1\"}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/members/transfer-leader", "{}"), 400, "INVALID_ARGUMENT");
+        assertError(http.post("/api/v1/members/add", "{\"id\":\"n2\"}"), 400, "INVALID_ARGUMENT");
+        assertError(
+                http.post(
+                        "/api/v1/members/add",
+                        "{\"id\":\"n2\",\"raftAddress\":\"127.0.0.1:1\",\"clientAddress\":\"127.0.0.1:2\","
+                                + "\"learner\":\"yes\"}"),
+                400,
+                "INVALID_ARGUMENT");
+        TestHttp.Answer nobody = http.post(
+                "/api/v1/members/add",
+                "{\"id\":\"n2\",\"raftAddress\":\"127.0.0.1:1\",\"clientAddress\":\"127.0.0.1:2\"}");
+        assertError(nobody, 409, "CONFLICT");
+        assertThat(nobody.json().get("error").get("message").asText()).contains("could not add n2");
+        assertError(http.post("/api/v1/members/shuffle", "{}"), 404, "NOT_FOUND");
+        assertThat(http.get("/api/v1/status").json().get("members")).hasSize(1);
+    }
+
     private static void assertError(TestHttp.Answer a, int status, String code) {
         assertThat(a.status()).as(a.body()).isEqualTo(status);
         assertThat(a.json().get("error").get("code").asText()).isEqualTo(code);
