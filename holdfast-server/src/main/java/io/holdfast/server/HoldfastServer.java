@@ -142,6 +142,8 @@ public final class HoldfastServer implements AutoCloseable {
             clientAddresses.put(id, e.getValue().clientAddress());
         }
         RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
+        RecordedMembers.check(config, raftDir.resolve(GROUP_ID.getUuid().toString()))
+                .ifPresent(LOG::warn);
         RejoinGuard.check(config, group, raftDir.resolve(GROUP_ID.getUuid().toString()), parameters(config));
         LockStateMachine machine = new LockStateMachine(bugs);
         RaftProperties properties = raftProperties(config, raftDir);

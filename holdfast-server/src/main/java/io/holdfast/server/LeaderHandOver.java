@@ -41,12 +41,12 @@ final class LeaderHandOver {
             RaftServer.Division division = raft.getDivision(group);
             // The members as the log has them now, not as --peers had them at start: one node grown
             // into three hands over; three shrunk into one has nobody to hand to.
+            var voters =
+                    division.getRaftConf().getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER);
             if (!division.getInfo().isLeader()
-                    || division.getRaftConf()
-                                    .getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER)
-                                    .size()
-                            < 2) {
-                return;
+                    || voters.size() < 2
+                    || voters.stream().noneMatch(p -> p.getId().equals(self))) {
+                return; // alone, or removed from the members: nobody to hand over to
             }
             List<RaftPeerId> followers = new ArrayList<>();
             division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
@@ -60,8 +60,8 @@ final class LeaderHandOver {
                 TransferLeadershipRequest request =
                         new TransferLeadershipRequest(ClientId.randomId(), self, group, 0, follower, left);
                 try {
-                    RaftClientReply reply =
-                            raft.transferLeadershipAsync(request).get(left + 200, TimeUnit.MILLISECONDS);
+                    RaftClientReply reply = Membership.offThread(() -> raft.transferLeadershipAsync(request))
+                            .get(left + 200, TimeUnit.MILLISECONDS);
                     if (reply.isSuccess()) {
                         LOG.info("Node {} handed its leadership to {} before stopping", config.nodeId(), follower);
                         return;

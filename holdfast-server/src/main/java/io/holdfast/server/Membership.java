@@ -49,6 +49,8 @@ final class Membership {
     private static final Pattern ADDRESS = Pattern.compile("[^:=,\\s]+:\\d{1,5}");
     /** How long a leadership transfer may take before it is given up. */
     private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(5);
+    /** How long a change may take, catching a new member up included, before it is reported failed. */
+    private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(25);
 
     private final RaftServer server;
     private final RaftGroupId group;
@@ -62,6 +64,35 @@ final class Membership {
         this.group = group;
         this.self = self;
         this.notLeader = notLeader;
+    }
+
+    /**
+     * Ratis's "async" admin calls ({@code setConfigurationAsync}, {@code transferLeadershipAsync})
+     * hand the request to the division's server executor and block the caller until it has been
+     * taken in; on a leader that has just removed itself that wait was seen never to end (a node's
+     * close hung in its hand-over). So they are made on a thread of their own, and the caller
+     * waits on the returned future, with its own bound.
+     */
+    static <T> CompletableFuture<T> offThread(java.util.concurrent.Callable<CompletableFuture<T>> call) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread t = new Thread(
+                () -> {
+                    try {
+                        call.call().whenComplete((v, e) -> {
+                            if (e != null) {
+                                result.completeExceptionally(e);
+                            } else {
+                                result.complete(v);
+                            }
+                        });
+                    } catch (Exception | Error e) {
+                        result.completeExceptionally(e);
+                    }
+                },
+                "holdfast-raft-admin");
+        t.setDaemon(true);
+        t.start();
+        return result;
     }
 
     /** Makes the change; completes once Ratis has committed it (or the transfer took place). */
@@ -115,7 +146,8 @@ final class Membership {
                             .setListenersInNewConf(newLearners)
                             .build());
             LOG.info("Node {} changes the members: {}", self, change.describe());
-            return server.setConfigurationAsync(request)
+            return offThread(() -> server.setConfigurationAsync(request))
+                    .orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                     .handle((reply, error) -> outcome(change.describe(), reply, error));
         } catch (InvalidArgumentException e) {
             return CompletableFuture.failedFuture(e);
@@ -151,7 +183,8 @@ final class Membership {
         TransferLeadershipRequest request = new TransferLeadershipRequest(
                 clientId, self, group, callIds.incrementAndGet(), target, TRANSFER_TIMEOUT.toMillis());
         LOG.info("Node {} hands its leadership to {} as asked", self, target);
-        return server.transferLeadershipAsync(request)
+        return offThread(() -> server.transferLeadershipAsync(request))
+                .orTimeout(TRANSFER_TIMEOUT.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS)
                 .handle((reply, error) -> outcome("transfer the leadership to " + target, reply, error));
     }
 
@@ -165,10 +198,25 @@ final class Membership {
         }
         // Not "unavailable": a client would retry that on every member until its deadline and hide
         // this reason behind its own; the change was refused, and nothing changed.
+        if (timedOut(failure)) {
+            throw new CompletionException(new ConflictException(
+                    "could not " + what + " within " + CHANGE_TIMEOUT.toSeconds()
+                            + "s; it may still take effect: see holdfast members before trying again",
+                    -1));
+        }
         LOG.info("Could not {}", what, failure);
         throw new CompletionException(new ConflictException(
                 "could not " + what + ": " + HoldfastServer.rootMessage(failure) + " (the members are as they were)",
                 -1));
+    }
+
+    private static boolean timedOut(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.util.concurrent.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static RaftPeer validNew(
