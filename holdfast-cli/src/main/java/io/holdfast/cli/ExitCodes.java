@@ -25,6 +25,8 @@ public final class ExitCodes {
 
     /** {@code holdfast server}: the node could not start (port in use, data directory, damaged log…). */
     public static final int SERVER_START_FAILED = 71;
+    /** A file the command was asked to write cannot be created (EX_CANTCREAT). */
+    public static final int CANNOT_CREATE = 73;
 
     /** {@code holdfast lock}: the lock was not acquired within {@code --wait} ({@code EX_TEMPFAIL}). */
     public static final int NOT_ACQUIRED = 75;

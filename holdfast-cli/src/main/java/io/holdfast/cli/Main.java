@@ -33,6 +33,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
             SessionsCommand.class,
             MembersCommand.class,
             RevokeCommand.class,
+            BackupCommand.class,
+            RestoreCommand.class,
             CertsCommand.class,
             TokenCommand.class,
             AuthCommand.class,

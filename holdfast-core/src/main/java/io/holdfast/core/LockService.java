@@ -124,6 +124,17 @@ public interface LockService extends AutoCloseable {
                 new io.holdfast.UnsupportedFeatureException("this lock service is not a cluster of members"));
     }
 
+    /**
+     * A consistent copy of the table ({@link TableCopy}), for {@code holdfast backup}: the leader's,
+     * after a read barrier; an admin's call when access control is on. Others fail with {@link
+     * NotLeaderException}; services that keep no table with {@link
+     * io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<TableCopy> backup(String identity) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service takes no backups"));
+    }
+
     @Override
     void close();
 

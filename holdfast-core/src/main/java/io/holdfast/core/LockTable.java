@@ -1163,6 +1163,34 @@ public final class LockTable {
         return SnapshotCodec.read(in, bugs);
     }
 
+    /**
+     * The table a cluster restored from a backup of this one starts with (see {@code holdfast
+     * restore}). It keeps what is data: the registers with their versions, the access rules, the
+     * cluster clock. It drops what belongs to clients of the old cluster: every session, and with
+     * them every hold and every wait, so that no lock is held by a client that cannot know the
+     * cluster it holds it in. The next fencing token it grants is above both this table's last
+     * token and {@code tokenFloor}: the restorer chooses the floor above whatever the old cluster
+     * may have granted after the backup was taken.
+     *
+     * @param tokenFloor the restored table's last token is at least this
+     */
+    public LockTable restored(long tokenFloor) {
+        if (tokenFloor < 0) {
+            throw new IllegalArgumentException("token floor must be 0 or more, not " + tokenFloor);
+        }
+        LockTable fresh = new LockTable(bugs);
+        for (Map.Entry<String, Register> e : registers.entrySet()) {
+            fresh.registers.put(
+                    e.getKey(),
+                    new Register(e.getValue().version, e.getValue().value.clone()));
+        }
+        fresh.rules = rules;
+        fresh.now = now;
+        fresh.lastToken = Math.max(lastToken, tokenFloor);
+        fresh.restoreDerived();
+        return fresh;
+    }
+
     // Package-private access for the snapshot codec.
 
     Map<String, Session> sessionsMap() {

@@ -130,6 +130,18 @@ final class LockStateMachine extends BaseStateMachine {
         }
     }
 
+    /** The table and the entry it applied last, taken together (a backup's contents). */
+    io.holdfast.core.TableCopy backup() {
+        synchronized (lock) {
+            TermIndex last = getLastAppliedTermIndex();
+            return new io.holdfast.core.TableCopy(
+                    last == null ? -1 : last.getIndex(),
+                    last == null ? 0 : last.getTerm(),
+                    System.currentTimeMillis(),
+                    snapshotBytes());
+        }
+    }
+
     /** The table's snapshot form; call under the apply lock. */
     private byte[] snapshotBytes() {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

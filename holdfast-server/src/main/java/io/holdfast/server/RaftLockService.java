@@ -561,6 +561,21 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                 .thenCompose(done -> cluster());
     }
 
+    /**
+     * A consistent copy of the table for {@code holdfast backup}: on the leader, after a read
+     * barrier, so it holds every write acknowledged before the call. Admin only when access control
+     * is on.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.core.TableCopy> backup(String identity) {
+        if (!isAdmin(identity)) {
+            return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
+                    (identity == null ? "an unauthenticated client" : "identity " + identity)
+                            + " may not take a backup: that needs admin"));
+        }
+        return afterBarrier(machine::backup);
+    }
+
     /** Whether this replica knows the session. */
     boolean hasSession(String sessionId) {
         return machine.read(t -> t.hasSession(sessionId));

@@ -267,6 +267,21 @@ public final class GrpcTransport implements LockService {
                 java.time.Duration.ofSeconds(30));
     }
 
+    /** A copy of the table from the leader ({@code identity} is not sent: the server knows who calls). */
+    @Override
+    public CompletableFuture<io.holdfast.core.TableCopy> backup(String identity) {
+        return call(
+                HoldfastGrpc.getBackupMethod(),
+                io.holdfast.protocol.v1.BackupRequest.getDefaultInstance(),
+                true,
+                r -> new io.holdfast.core.TableCopy(
+                        r.getIndex(),
+                        r.getTerm(),
+                        r.getTakenAtMillis(),
+                        r.getTable().toByteArray()),
+                java.time.Duration.ofSeconds(60));
+    }
+
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
         return call(

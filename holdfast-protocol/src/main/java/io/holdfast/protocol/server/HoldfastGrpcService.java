@@ -156,6 +156,21 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         unary(out, () -> backend.changeMembers(identity, Convert.fromProto(request)), Convert::toProto);
     }
 
+    @Override
+    public void backup(
+            io.holdfast.protocol.v1.BackupRequest request, StreamObserver<io.holdfast.protocol.v1.BackupResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
+        unary(
+                out,
+                () -> backend.backup(identity),
+                copy -> io.holdfast.protocol.v1.BackupResponse.newBuilder()
+                        .setIndex(copy.index())
+                        .setTerm(copy.term())
+                        .setTakenAtMillis(copy.takenAtMillis())
+                        .setTable(com.google.protobuf.ByteString.copyFrom(copy.table()))
+                        .build());
+    }
+
     /**
      * Calls the backend and answers with the converted outcome. Conversion errors, exceptions thrown
      * by the backend, a null future and failed futures all become a status, never an escaped

@@ -1,0 +1,115 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.core.TableCopy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A backup taken from a running three-node cluster under load, restored into a fresh three-node
+ * cluster: the registers are there, no session of the old cluster holds anything, and every token
+ * the new cluster grants is above every token the old one granted, after the backup too.
+ */
+class BackupRestoreTest {
+    private static final ClientOptions OPTIONS =
+            ClientOptions.builder().sessionTtl(Duration.ofSeconds(15)).build();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aBackupUnderLoadRestoresIntoAFreshClusterWithTokensAboveAndNoOldHolds() throws Exception {
+        Path file = dir.resolve("cluster.hfbk");
+        long lastOldToken;
+        Lease held;
+        try (TestCluster old = new TestCluster(3);
+                GrpcTransport admin = new GrpcTransport(HoldfastProvider.members(old.uri()), Duration.ofSeconds(10))) {
+            old.awaitLeader(Duration.ofSeconds(20));
+            LockClient client = old.open(OPTIONS);
+            held = client.lock("b/held").acquire(Duration.ofSeconds(10));
+            client.register("b/reg").compareAndSet(0, new byte[] {4, 2});
+            try (MembershipTest.Load load = new MembershipTest.Load(old, 2, 3)) {
+                load.awaitProgress();
+                TableCopy copy = admin.backup(null).get(30, TimeUnit.SECONDS);
+                BackupFile.write(copy, file);
+                load.awaitProgress(); // the old cluster grants more after the backup
+                load.assertSafe();
+            }
+            lastOldToken = client.lock("b/last").acquire(Duration.ofSeconds(10)).fencingToken();
+            assertThat(lastOldToken).isGreaterThan(held.fencingToken());
+        }
+
+        TableCopy read = BackupFile.read(file);
+        assertThat(read.index()).isPositive();
+        try (TestCluster fresh = new TestCluster(3, 0)) {
+            for (int i = 0; i < 3; i++) {
+                Restore.Seeded seeded = Restore.seed(read, fresh.config(i).dataDir(), 0);
+                assertThat(seeded.lastToken()).isGreaterThan(lastOldToken);
+            }
+            for (int i = 0; i < 3; i++) {
+                fresh.start(i);
+            }
+            fresh.awaitLeader(Duration.ofSeconds(30));
+            LockClient client = fresh.open(OPTIONS);
+            assertThat(client.register("b/reg").get().orElseThrow().value()).containsExactly(4, 2);
+            assertThat(client.admin().describe("b/held"))
+                    .as("no hold of the old cluster")
+                    .isEmpty();
+            Lease next = client.lock("b/held").acquire(Duration.ofSeconds(10));
+            assertThat(next.fencingToken())
+                    .isGreaterThan(lastOldToken)
+                    .isGreaterThan(held.fencingToken() + Restore.TOKEN_JUMP);
+            assertThat(fresh.node(0)
+                            .lockService()
+                            .sessions(null, null, 100)
+                            .get(10, TimeUnit.SECONDS)
+                            .sessions())
+                    .as("only the new client's session")
+                    .hasSize(1);
+            // The replicas agree: each was seeded with the same table.
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(20))
+                    .untilAsserted(() -> assertThat(fresh.node(1).tableDigest())
+                            .isEqualTo(fresh.node(0).tableDigest()));
+        }
+    }
+
+    @Test
+    void aDamagedOrForeignBackupIsRefusedInOneLineAndAUsedDataDirectoryToo() throws Exception {
+        Path file = dir.resolve("b.hfbk");
+        try (TestCluster c = new TestCluster(1);
+                GrpcTransport admin = new GrpcTransport(HoldfastProvider.members(c.uri()), Duration.ofSeconds(10))) {
+            c.awaitLeader(Duration.ofSeconds(20));
+            c.open(OPTIONS).lock("x").acquire(Duration.ofSeconds(10));
+            BackupFile.write(admin.backup(null).get(30, TimeUnit.SECONDS), file);
+            assertThatThrownBy(() ->
+                            Restore.seed(BackupFile.read(file), c.config(0).dataDir(), 0))
+                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .hasMessageContaining("holds Raft data already");
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(file, bytes);
+        assertThatThrownBy(() -> BackupFile.read(file))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("damaged or truncated");
+        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 10));
+        assertThatThrownBy(() -> BackupFile.read(file)).isInstanceOf(InvalidArgumentException.class);
+        Files.writeString(file, "not a backup at all, but long enough to be read as one");
+        assertThatThrownBy(() -> BackupFile.read(file))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("is no Holdfast backup");
+    }
+}
