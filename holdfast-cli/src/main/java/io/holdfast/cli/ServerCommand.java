@@ -217,7 +217,17 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                         config.dataDir(),
                         config.fsync() ? "" : ", fsync OFF");
         spec.commandLine().getOut().flush();
+        java.util.concurrent.atomic.AtomicReference<String> halted =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        server.halted().thenAccept(reason -> {
+            halted.set(reason);
+            stopped.countDown();
+        });
         stopped.await();
+        if (halted.get() != null) {
+            server.close();
+            throw new CliFailure(ExitCodes.SERVER_START_FAILED, halted.get());
+        }
         return ExitCodes.OK;
     }
 

@@ -216,13 +216,15 @@ public final class CommandCodec {
                     throw new CommandFormatException("identity is longer than " + MAX_IDENTITY + " characters");
                 }
             } else if (format != FORMAT) {
-                throw new CommandFormatException("unknown command format " + format);
+                throw new CommandFormatException("unknown command format " + format, true);
             }
             Command c = read(in);
             if (in.available() != 0) {
                 throw new CommandFormatException(in.available() + " trailing bytes after the command");
             }
             return new Command.Authored(identity, c);
+        } catch (CommandFormatException e) {
+            throw e;
         } catch (EOFException e) {
             throw new CommandFormatException("command is truncated");
         } catch (UTFDataFormatException e) {
@@ -230,6 +232,35 @@ public final class CommandCodec {
         } catch (IOException e) {
             throw new CommandFormatException("command cannot be read: " + e.getMessage());
         }
+    }
+
+    /** The highest command type this build reads; {@link #read} knows every type from 1 to it. */
+    static final int LAST_TYPE = 12;
+
+    /**
+     * Whether the command's format and type are ones this build reads, looking at those two fields
+     * only (cheap: the leader checks every entry with it before the entry is logged). False also
+     * for bytes too short to say.
+     */
+    public static boolean knownKind(byte[] bytes) {
+        if (bytes == null || bytes.length < 2) {
+            return false;
+        }
+        int format = bytes[0] & 0xff;
+        int at = 1;
+        if (format == FORMAT_AUTHORED) {
+            if (bytes.length < 3) {
+                return false;
+            }
+            at = 3 + (((bytes[1] & 0xff) << 8) | (bytes[2] & 0xff)); // skip the identity (writeUTF)
+        } else if (format != FORMAT) {
+            return false;
+        }
+        if (at >= bytes.length) {
+            return false;
+        }
+        int type = bytes[at] & 0xff;
+        return type >= 1 && type <= LAST_TYPE;
     }
 
     private static Command read(DataInputStream in) throws IOException {
@@ -261,7 +292,7 @@ public final class CommandCodec {
                         time, invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
             case 11 -> new Revoke(time, in.readUTF());
             case 12 -> new Command.SetAccessRules(time, rules(in));
-            default -> throw new CommandFormatException("unknown command type " + type);
+            default -> throw new CommandFormatException("unknown command type " + type, true);
         };
     }
 

@@ -24,8 +24,11 @@ import java.util.List;
  * reply: count (int), then per reply: {@link ReplyCodec} bytes
  * </pre>
  *
- * A damaged command inside an entry decodes to {@code null} (its reply is an error); a damaged
- * frame makes the whole entry decode to an empty list. Decoding never throws.
+ * A damaged command inside an entry decodes to {@code null} (its reply is an error, alike on every
+ * replica); a damaged frame makes the whole entry decode to an empty list. The one exception is a
+ * command of a kind this build does not know ({@link UnknownCommandKind}): a newer build can read
+ * it, so answering it with an error here would make replicas differ; the leader refuses to log
+ * such an entry ({@link #unknownKind}) and a replica that meets one stops.
  */
 final class EntryCodec {
     static final int MAX_BATCH = 100_000;
@@ -51,8 +54,51 @@ final class EntryCodec {
     }
 
     /**
+     * An entry holds a command of a kind this build does not know: one written by a newer build.
+     * Applying the entry without it would make this replica differ from those that know it, so the
+     * replica must not apply it at all.
+     */
+    static final class UnknownCommandKind extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownCommandKind(int position, String message) {
+            super("command " + position + " of the entry: " + message);
+        }
+    }
+
+    /**
+     * Why the entry must not be logged, or null: a command of a kind this build does not know
+     * (checked on the format and type fields only, so cheap enough for every entry the leader
+     * logs). A well-formed frame is not checked further; damage inside a known command is
+     * answered with an error at apply, alike on every replica.
+     */
+    static String unknownKind(byte[] entry) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
+            int count = in.readInt();
+            if (count < 0 || count > MAX_BATCH) {
+                return "the entry's command count " + count + " is out of bounds";
+            }
+            for (int i = 0; i < count; i++) {
+                int length = in.readInt();
+                if (length < 0 || length > in.available()) {
+                    return "command " + i + " of the entry is truncated";
+                }
+                byte[] command = in.readNBytes(length);
+                if (!CommandCodec.knownKind(command)) {
+                    return "command " + i + " of the entry is of a kind this build does not know";
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return "the entry is truncated";
+        }
+    }
+
+    /**
      * The commands of an entry with their senders' identities; an element is null where a command
      * could not be decoded.
+     *
+     * @throws UnknownCommandKind if a command is of a kind this build does not know
      */
     static List<Command.Authored> decodeCommands(byte[] entry) {
         List<Command.Authored> out = new ArrayList<>();
@@ -71,6 +117,9 @@ final class EntryCodec {
                 try {
                     out.add(CommandCodec.decodeAuthored(command));
                 } catch (CommandFormatException e) {
+                    if (e.unknownKind()) {
+                        throw new UnknownCommandKind(i, e.getMessage());
+                    }
                     out.add(null);
                 }
             }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.ratis.conf.Parameters;
@@ -438,6 +439,15 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /** The latest revokes and access-rule changes this replica applied, oldest first. */
+    /**
+     * Completes, with a one-line reason, if this node stopped applying the log because an entry
+     * holds a command its build cannot read (a newer build wrote it); the node then serves
+     * nothing, and {@code holdfast server} exits with 71.
+     */
+    public CompletableFuture<String> halted() {
+        return service.halt.copy();
+    }
+
     public List<AuditLog.Entry> audit() {
         return service.audit();
     }

@@ -90,7 +90,28 @@ final class LockStateMachine extends BaseStateMachine {
 
         /** A snapshot of {@code bytes} was written for log index {@code index}. */
         default void snapshotTaken(long index, long bytes) {}
+
+        /**
+         * This replica stopped applying the log, for {@code reason} (one line): an entry holds a
+         * command of a kind this build does not know. Ratis closes the division right after.
+         */
+        default void halted(String reason) {}
     }
+
+    /** Thrown out of {@link #applyTransaction} to stop this replica (see there). */
+    static final class Halt extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        Halt(String reason) {
+            super(reason);
+        }
+    }
+
+    /**
+     * Whether the leader checks entries for unknown command kinds before logging them; off only
+     * in tests, to play a newer build's leader that logs a command this build cannot read.
+     */
+    volatile boolean checkKinds = true;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final Object lock = new Object();
@@ -233,6 +254,32 @@ final class LockStateMachine extends BaseStateMachine {
         return storage;
     }
 
+    /**
+     * On the leader, before an entry is logged: an entry with a command of a kind this build does
+     * not know is refused, so that a client of the Raft port cannot log what no replica can apply
+     * (every replica would then stop; see {@link #applyTransaction}).
+     */
+    @Override
+    public TransactionContext startTransaction(org.apache.ratis.protocol.RaftClientRequest request) throws IOException {
+        TransactionContext trx = super.startTransaction(request);
+        if (!checkKinds) {
+            return trx;
+        }
+        String refused =
+                EntryCodec.unknownKind(request.getMessage().getContent().toByteArray());
+        if (refused != null) {
+            trx.setException(new IllegalArgumentException("not logged: " + refused));
+        }
+        return trx;
+    }
+
+    /**
+     * Applies an entry's commands. An entry that holds a command of a kind this build does not
+     * know (a newer build's leader wrote it) is not applied at all: the replica stops, with one
+     * line naming the entry, instead of applying the rest and differing from the replicas that
+     * know the command. It throws, so Ratis closes this replica's division and its applied index
+     * stays below the entry; the node's process exits (see {@link Hooks#halted}).
+     */
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
@@ -243,7 +290,20 @@ final class LockStateMachine extends BaseStateMachine {
         long nextDeadline = Long.MAX_VALUE;
         try {
             byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
-            commands = EntryCodec.decodeCommands(data);
+            try {
+                commands = EntryCodec.decodeCommands(data);
+            } catch (EntryCodec.UnknownCommandKind e) {
+                String reason = "entry " + entry.getIndex()
+                        + " of the Raft log holds a command this build cannot read ("
+                        + e.getMessage() + "), written by a newer build: this node stops instead of applying the log"
+                        + " differently from the others; upgrade it and start it again (docs/operations.md)";
+                LOG.error(reason);
+                Hooks h = hooks;
+                if (h != null) {
+                    h.halted(reason);
+                }
+                throw new Halt(reason);
+            }
             synchronized (lock) {
                 table.setTerm(entry.getTerm());
                 for (Command.Authored c : commands) {
@@ -267,6 +327,8 @@ final class LockStateMachine extends BaseStateMachine {
                             table.lastToken());
                 }
             }
+        } catch (Halt halt) {
+            throw halt;
         } catch (RuntimeException | Error e) {
             LOG.error("Applying entry {} failed; answering with an error", entry.getIndex(), e);
             synchronized (lock) {

@@ -374,6 +374,19 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                         term()));
     }
 
+    /** The state machine, for tests in this package. */
+    LockStateMachine machine() {
+        return machine;
+    }
+
+    /** Completes with the reason when this replica stopped applying the log ({@link #halted}). */
+    final CompletableFuture<String> halt = new CompletableFuture<>();
+
+    @Override
+    public void halted(String reason) {
+        halt.complete(reason);
+    }
+
     @Override
     public void snapshotTaken(long index, long bytes) {
         metrics.snapshot(bytes);

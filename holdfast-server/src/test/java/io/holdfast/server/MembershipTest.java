@@ -62,9 +62,12 @@ class MembershipTest {
                 await("n1 leads").atMost(Duration.ofSeconds(10)).until(() -> cluster.leaderIndex() == 0);
                 leaving.addAll(List.of(0, 1));
                 for (int i : leaving) {
+                    // After the leader removed itself, the others elect a new one first.
+                    cluster.awaitLeader(Duration.ofSeconds(20));
                     get(admin.changeMembers(null, new MembershipChange.Remove("n" + (i + 1))));
                     cluster.stop(i);
                 }
+                cluster.awaitLeader(Duration.ofSeconds(20));
                 assertThat(voters(get(admin.cluster()))).containsExactly("n3", "n4", "n5");
                 load.awaitProgress();
                 load.assertSafe();
