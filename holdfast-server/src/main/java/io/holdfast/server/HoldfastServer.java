@@ -438,7 +438,6 @@ public final class HoldfastServer implements AutoCloseable {
         return service.accessRules();
     }
 
-    /** The latest revokes and access-rule changes this replica applied, oldest first. */
     /**
      * Completes, with a one-line reason, if this node stopped applying the log because an entry
      * holds a command its build cannot read (a newer build wrote it); the node then serves
@@ -448,6 +447,10 @@ public final class HoldfastServer implements AutoCloseable {
         return service.halt.copy();
     }
 
+    /**
+     * The latest audited actions on this replica, oldest first: the revokes and access-rule
+     * changes it applied, and the changes of the members it made as leader.
+     */
     public List<AuditLog.Entry> audit() {
         return service.audit();
     }
