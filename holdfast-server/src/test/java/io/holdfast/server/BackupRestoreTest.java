@@ -71,13 +71,18 @@ class BackupRestoreTest {
             assertThat(next.fencingToken())
                     .isGreaterThan(lastOldToken)
                     .isGreaterThan(held.fencingToken() + Restore.TOKEN_JUMP);
-            assertThat(fresh.node(0)
-                            .lockService()
-                            .sessions(null, null, 100)
-                            .get(10, TimeUnit.SECONDS)
-                            .sessions())
-                    .as("only the new client's session")
-                    .hasSize(1);
+            // Sessions are answered by the leader only, and it may change (a member that starts
+            // late calls an election): ask whichever leads, until one answers.
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .ignoreExceptionsInstanceOf(java.util.concurrent.ExecutionException.class)
+                    .untilAsserted(() -> assertThat(fresh.node(fresh.awaitLeader(Duration.ofSeconds(30)))
+                                    .lockService()
+                                    .sessions(null, null, 100)
+                                    .get(10, TimeUnit.SECONDS)
+                                    .sessions())
+                            .as("only the new client's session")
+                            .hasSize(1));
             // The replicas agree: each was seeded with the same table.
             org.awaitility.Awaitility.await()
                     .atMost(Duration.ofSeconds(20))
