@@ -74,21 +74,23 @@ final class MembersCommand implements Callable<Integer> {
             return;
         }
         out.printf(
-                "answered by %s (%s), term %d, commit index %d, applied index %d; leader: %s%n",
+                "answered by %s (%s), term %d, commit index %d, applied index %d, protocol version %d; leader: %s%n",
                 cluster.answeredBy(),
                 cluster.role(),
                 cluster.term(),
                 cluster.commitIndex(),
                 cluster.appliedIndex(),
+                cluster.clusterVersion(),
                 cluster.leader() == null ? "none known" : cluster.leader());
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"ID", "ROLE", "RAFT ADDRESS", "CLIENT ADDRESS", "LAST CONTACT"});
+        rows.add(new String[] {"ID", "ROLE", "RAFT ADDRESS", "CLIENT ADDRESS", "VERSION", "LAST CONTACT"});
         for (ClusterInfo.Member m : cluster.members()) {
             rows.add(new String[] {
                 m.id() + (m.id().equals(cluster.answeredBy()) ? " *" : ""),
                 m.role(),
                 m.raftAddress(),
                 m.clientAddress(),
+                m.version() == null ? "not reported" : String.valueOf(m.version()),
                 m.id().equals(cluster.answeredBy())
                         ? "-"
                         : m.lastContactMillis() == null

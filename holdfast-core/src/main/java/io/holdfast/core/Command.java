@@ -55,6 +55,8 @@ public sealed interface Command {
             return new Tick(t);
         } else if (c instanceof SetAccessRules x) {
             return new SetAccessRules(t, x.text());
+        } else if (c instanceof ReportVersion x) {
+            return new ReportVersion(t, x.member(), x.version());
         }
         throw new IllegalArgumentException("unknown command " + c);
     }
@@ -180,6 +182,15 @@ public sealed interface Command {
      * off. Needs {@link AccessRules.Verb#ADMIN} while rules are on.
      */
     record SetAccessRules(long time, String text) implements Command {}
+
+    /**
+     * A member of the cluster says which protocol version its build speaks ({@link
+     * Vocabulary#version()}); the table keeps the last report of each member, and the cluster's
+     * version is the lowest among its members ({@link LockTable#memberVersions()}). Sent by the
+     * member itself through the Raft port, with no identity, and time 0 (it must not move the
+     * cluster clock: it comes from a node that may not lead).
+     */
+    record ReportVersion(long time, String member, int version) implements Command {}
 
     /**
      * A command and the identity that sent it, as the leader authenticated it: what one log entry

@@ -170,6 +170,11 @@ public final class CommandCodec {
                 out.writeInt(text.length);
                 out.write(text);
             }
+        } else if (c instanceof Command.ReportVersion x) {
+            out.writeByte(13);
+            out.writeLong(x.time());
+            out.writeUTF(x.member());
+            out.writeInt(x.version());
         } else {
             throw new IllegalArgumentException("unknown command " + c);
         }
@@ -235,7 +240,7 @@ public final class CommandCodec {
     }
 
     /** The highest command type this build reads; {@link #read} knows every type from 1 to it. */
-    static final int LAST_TYPE = 12;
+    static final int LAST_TYPE = 13;
 
     /**
      * Whether the command's format and type are ones this build reads, looking at those two fields
@@ -243,24 +248,32 @@ public final class CommandCodec {
      * for bytes too short to say.
      */
     public static boolean knownKind(byte[] bytes) {
+        int type = type(bytes);
+        return type >= 1 && type <= LAST_TYPE;
+    }
+
+    /**
+     * The command's type byte, read from its format and type fields only; -1 for an unknown
+     * format or bytes too short to say.
+     */
+    public static int type(byte[] bytes) {
         if (bytes == null || bytes.length < 2) {
-            return false;
+            return -1;
         }
         int format = bytes[0] & 0xff;
         int at = 1;
         if (format == FORMAT_AUTHORED) {
             if (bytes.length < 3) {
-                return false;
+                return -1;
             }
             at = 3 + (((bytes[1] & 0xff) << 8) | (bytes[2] & 0xff)); // skip the identity (writeUTF)
         } else if (format != FORMAT) {
-            return false;
+            return -1;
         }
         if (at >= bytes.length) {
-            return false;
+            return -1;
         }
-        int type = bytes[at] & 0xff;
-        return type >= 1 && type <= LAST_TYPE;
+        return bytes[at] & 0xff;
     }
 
     private static Command read(DataInputStream in) throws IOException {
@@ -292,6 +305,7 @@ public final class CommandCodec {
                         time, invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
             case 11 -> new Revoke(time, in.readUTF());
             case 12 -> new Command.SetAccessRules(time, rules(in));
+            case 13 -> new Command.ReportVersion(time, in.readUTF(), in.readInt());
             default -> throw new CommandFormatException("unknown command type " + type, true);
         };
     }

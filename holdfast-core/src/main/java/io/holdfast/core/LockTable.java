@@ -84,6 +84,8 @@ public final class LockTable {
     private final Set<PlantedBug> bugs;
     /** The access rules; null while access control is off. Replicated (in the snapshot). */
     private AccessRules rules;
+
+    private final MemberVersions memberVersions = new MemberVersions();
     /** Open sessions per identity ("" for none), for the sessions quota (derived). */
     private final Map<String, Integer> sessionsByIdentity = new HashMap<>();
     /** Bytes of every register value together (derived). */
@@ -194,6 +196,10 @@ public final class LockTable {
                 return Failed.of(
                         ErrorCode.PERMISSION_DENIED,
                         command.getClass().getSimpleName() + " is proposed by the leader only");
+            }
+            if (command instanceof Command.ReportVersion c) {
+                memberVersions.report(c.member(), c.version());
+                return Reply.Ok.INSTANCE;
             }
             if (command instanceof Tick) {
                 tick(events);
@@ -991,6 +997,22 @@ public final class LockTable {
         return r != null && r.findHolderByToken(token) != null;
     }
 
+    /**
+     * The protocol version each member last reported ({@link Command.ReportVersion}), sorted by
+     * member id; members that never reported are absent.
+     */
+    public Map<String, Integer> memberVersions() {
+        return memberVersions.all();
+    }
+
+    /**
+     * The protocol version a cluster of these members can apply: the lowest any of them reported,
+     * a member that has not reported counting as 1 (see {@link Vocabulary}).
+     */
+    public int clusterVersion(java.util.Collection<String> members) {
+        return memberVersions.clusterVersion(members);
+    }
+
     /** The register's value, or empty if it was never written. */
     public Optional<RegisterValue> register(String key) {
         Register reg = registers.get(key);
@@ -1168,7 +1190,8 @@ public final class LockTable {
      * restore}). It keeps what is data: the registers with their versions, the access rules, the
      * cluster clock. It drops what belongs to clients of the old cluster: every session, and with
      * them every hold and every wait, so that no lock is held by a client that cannot know the
-     * cluster it holds it in. The next fencing token it grants is above both this table's last
+     * cluster it holds it in; and the protocol versions the old members reported (the new
+     * cluster's members report their own). The next fencing token it grants is above both this table's last
      * token and {@code tokenFloor}: the restorer chooses the floor above whatever the old cluster
      * may have granted after the backup was taken.
      *
@@ -1203,6 +1226,10 @@ public final class LockTable {
 
     Map<String, Register> registersMap() {
         return registers;
+    }
+
+    boolean restoreMemberVersion(String member, int version) {
+        return memberVersions.restore(member, version);
     }
 
     void restoreRules(AccessRules rules) {

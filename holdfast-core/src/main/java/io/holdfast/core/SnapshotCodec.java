@@ -19,8 +19,8 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The snapshot format of {@link LockTable}, version 2 (version 1, without identities and access
- * rules, is still read). All numbers big-endian; strings as {@link
+ * The snapshot format of {@link LockTable}, version 3 (version 1, without identities and access
+ * rules, and version 2, without the members' protocol versions, are still read). All numbers big-endian; strings as {@link
  * DataOutputStream#writeUTF}.
  *
  * <pre>
@@ -36,6 +36,7 @@ import java.util.zip.CRC32C;
  *       deadline, leaseMillis)
  *   registers (int count, sorted by key): key, version, value (int length, bytes)
  *   access rules (v2): bool present, then int length and the UTF-8 of their canonical text
+ *   member versions (v3; int count, sorted by member id): member id, protocol version (int)
  * </pre>
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
@@ -43,7 +44,7 @@ import java.util.zip.CRC32C;
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     private static final int MAX_BODY = Integer.MAX_VALUE - 64;
 
     private SnapshotCodec() {}
@@ -144,6 +145,12 @@ final class SnapshotCodec {
             out.writeInt(text.length);
             out.write(text);
         }
+        Map<String, Integer> versions = table.memberVersions(); // sorted
+        out.writeInt(versions.size());
+        for (Map.Entry<String, Integer> e : versions.entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeInt(e.getValue());
+        }
     }
 
     static LockTable read(InputStream in, Set<PlantedBug> bugs) throws IOException {
@@ -156,7 +163,7 @@ final class SnapshotCodec {
                 throw new SnapshotFormatException("not a Holdfast snapshot (bad magic number)");
             }
             version = data.readInt();
-            if (version != VERSION && version != 1) {
+            if (version < 1 || version > VERSION) {
                 throw new SnapshotFormatException("snapshot format version " + version
                         + " is not supported (this build reads 1 to " + VERSION + ")");
             }
@@ -288,6 +295,16 @@ final class SnapshotCodec {
                 table.restoreRules(AccessRules.parse(new String(text, java.nio.charset.StandardCharsets.UTF_8)));
             } catch (io.holdfast.InvalidArgumentException e) {
                 throw new SnapshotFormatException("the snapshot's access rules do not parse: " + e.getMessage());
+            }
+        }
+        if (format >= 3) {
+            int members = count(in, "member versions");
+            for (int i = 0; i < members; i++) {
+                String member = in.readUTF();
+                int version = in.readInt();
+                if (version < 1 || !table.restoreMemberVersion(member, version)) {
+                    throw new SnapshotFormatException("bad member version " + member + "=" + version);
+                }
             }
         }
         table.restoreDerived();

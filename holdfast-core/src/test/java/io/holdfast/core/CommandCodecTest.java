@@ -26,7 +26,10 @@ class CommandCodecTest {
                 new Command.Tick(9),
                 new Command.RegisterSet(10, INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12),
                 new Command.RegisterSet(10, INV, "reg", 0, new byte[0], null, 0),
-                new Command.Revoke(11, "orders/42"));
+                new Command.Revoke(11, "orders/42"),
+                new Command.SetAccessRules(12, "user alice r\nrole r admin *"),
+                new Command.SetAccessRules(12, null),
+                new Command.ReportVersion(13, "n1", 1));
     }
 
     @Test
@@ -34,6 +37,25 @@ class CommandCodecTest {
         for (Command c : samples()) {
             assertThat(CommandCodec.decode(CommandCodec.encode(c))).isEqualTo(c);
         }
+    }
+
+    @Test
+    void theSamplesCoverEveryTypeAndTheTypeIsReadFromTheBytesAlone() {
+        java.util.Set<Integer> types = new java.util.TreeSet<>();
+        for (Command c : samples()) {
+            byte[] bytes = CommandCodec.encode(c);
+            types.add(CommandCodec.type(bytes));
+            assertThat(CommandCodec.type(CommandCodec.encode(new Command.Authored("someone", c))))
+                    .isEqualTo(CommandCodec.type(bytes));
+            assertThat(Vocabulary.CURRENT.knows(CommandCodec.type(bytes))).isTrue();
+        }
+        assertThat(types)
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, CommandCodec.LAST_TYPE)
+                        .boxed()
+                        .toList());
+        assertThat(CommandCodec.type(new byte[] {9, 1})).isEqualTo(-1);
+        assertThat(CommandCodec.type(new byte[] {1})).isEqualTo(-1);
+        assertThat(Vocabulary.CURRENT.knows(CommandCodec.LAST_TYPE + 1)).isFalse();
     }
 
     @Test

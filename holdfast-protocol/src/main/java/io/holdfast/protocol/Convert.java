@@ -471,7 +471,8 @@ public final class Convert {
                 .setRole(c.role())
                 .setTerm(c.term())
                 .setCommitIndex(c.commitIndex())
-                .setAppliedIndex(c.appliedIndex());
+                .setAppliedIndex(c.appliedIndex())
+                .setClusterVersion(c.clusterVersion());
         if (c.leader() != null) {
             b.setLeader(c.leader());
         }
@@ -483,6 +484,9 @@ public final class Convert {
                     .setRole(m.role());
             if (m.lastContactMillis() != null) {
                 x.setLastContactMillis(m.lastContactMillis());
+            }
+            if (m.version() != null) {
+                x.setVersion(m.version());
             }
             b.addMembers(x);
         }
@@ -497,7 +501,8 @@ public final class Convert {
                     x.getRaftAddress(),
                     x.getClientAddress(),
                     x.getRole(),
-                    x.hasLastContactMillis() ? x.getLastContactMillis() : null));
+                    x.hasLastContactMillis() ? x.getLastContactMillis() : null,
+                    x.hasVersion() ? x.getVersion() : null));
         }
         return new io.holdfast.core.ClusterInfo(
                 m.getAnsweredBy(),
@@ -506,6 +511,7 @@ public final class Convert {
                 m.getTerm(),
                 m.getCommitIndex(),
                 m.getAppliedIndex(),
+                Math.max(1, m.getClusterVersion()),
                 members);
     }
 

@@ -6,6 +6,7 @@ import io.holdfast.core.CommandCodec;
 import io.holdfast.core.CommandFormatException;
 import io.holdfast.core.Reply;
 import io.holdfast.core.ReplyCodec;
+import io.holdfast.core.Vocabulary;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * One Raft log entry holds a batch of commands (many clients' requests share one write and one
@@ -67,12 +69,15 @@ final class EntryCodec {
     }
 
     /**
-     * Why the entry must not be logged, or null: a command of a kind this build does not know
-     * (checked on the format and type fields only, so cheap enough for every entry the leader
-     * logs). A well-formed frame is not checked further; damage inside a known command is
-     * answered with an error at apply, alike on every replica.
+     * Why the entry must not be logged, or null: a command of a kind this build does not know, or
+     * one that {@code refusal} refuses by its type (the cluster's version). Checked on the format
+     * and type fields only, so cheap enough for every entry the leader logs. A well-formed frame
+     * is not checked further; damage inside a known command is answered with an error at apply,
+     * alike on every replica.
+     *
+     * @param refusal why a command of the given type must not be logged, or null
      */
-    static String unknownKind(byte[] entry) {
+    static String refusal(byte[] entry, IntFunction<String> refusal) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
             int count = in.readInt();
             if (count < 0 || count > MAX_BATCH) {
@@ -83,15 +88,24 @@ final class EntryCodec {
                 if (length < 0 || length > in.available()) {
                     return "command " + i + " of the entry is truncated";
                 }
-                byte[] command = in.readNBytes(length);
-                if (!CommandCodec.knownKind(command)) {
+                int type = CommandCodec.type(in.readNBytes(length));
+                if (type < 1) {
                     return "command " + i + " of the entry is of a kind this build does not know";
+                }
+                String why = refusal.apply(type);
+                if (why != null) {
+                    return "command " + i + " of the entry " + why;
                 }
             }
             return null;
         } catch (IOException e) {
             return "the entry is truncated";
         }
+    }
+
+    /** {@link #refusal} by this build's vocabulary alone: a kind it does not know. */
+    static String unknownKind(byte[] entry) {
+        return refusal(entry, type -> Vocabulary.CURRENT.knows(type) ? null : "is of a kind this build does not know");
     }
 
     /**
@@ -101,6 +115,14 @@ final class EntryCodec {
      * @throws UnknownCommandKind if a command is of a kind this build does not know
      */
     static List<Command.Authored> decodeCommands(byte[] entry) {
+        return decodeCommands(entry, Vocabulary.CURRENT);
+    }
+
+    /**
+     * As {@link #decodeCommands(byte[])}, for a build that speaks {@code vocabulary}: a command of
+     * a type it does not know is {@link UnknownCommandKind} even where the codec could read it.
+     */
+    static List<Command.Authored> decodeCommands(byte[] entry, Vocabulary vocabulary) {
         List<Command.Authored> out = new ArrayList<>();
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
             int count = in.readInt();
@@ -114,6 +136,10 @@ final class EntryCodec {
                     return out;
                 }
                 byte[] command = in.readNBytes(length);
+                int type = CommandCodec.type(command);
+                if (type > 0 && !vocabulary.knows(type)) {
+                    throw new UnknownCommandKind(i, "unknown command type " + type);
+                }
                 try {
                     out.add(CommandCodec.decodeAuthored(command));
                 } catch (CommandFormatException e) {

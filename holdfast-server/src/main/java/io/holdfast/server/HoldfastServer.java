@@ -3,6 +3,7 @@ package io.holdfast.server;
 import io.holdfast.Ticker;
 import io.holdfast.core.LockService;
 import io.holdfast.core.PlantedBug;
+import io.holdfast.core.Vocabulary;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.protocol.server.Authenticator;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
@@ -109,6 +110,15 @@ public final class HoldfastServer implements AutoCloseable {
      * @throws StartupException as {@link #start(ServerConfig)}
      */
     public static HoldfastServer start(ServerConfig config, Set<PlantedBug> bugs) throws StartupException {
+        return start(config, bugs, Vocabulary.CURRENT);
+    }
+
+    /**
+     * Starts a node whose build speaks {@code vocabulary}: tests play an older or newer build with
+     * it (an upgrade node by node in one JVM); every real node speaks {@link Vocabulary#CURRENT}.
+     */
+    static HoldfastServer start(ServerConfig config, Set<PlantedBug> bugs, Vocabulary vocabulary)
+            throws StartupException {
         if (!bugs.isEmpty()) {
             LOG.warn(
                     "Node {} runs with PLANTED BUGS (verification only; it is NOT a correct lock service): {}",
@@ -146,7 +156,7 @@ public final class HoldfastServer implements AutoCloseable {
         RecordedMembers.check(config, raftDir.resolve(GROUP_ID.getUuid().toString()))
                 .ifPresent(LOG::warn);
         RejoinGuard.check(config, group, raftDir.resolve(GROUP_ID.getUuid().toString()), parameters(config));
-        LockStateMachine machine = new LockStateMachine(bugs);
+        LockStateMachine machine = new LockStateMachine(bugs, vocabulary);
         RaftProperties properties = raftProperties(config, raftDir);
         ServerMetrics metrics = new ServerMetrics(config.nodeId());
         checkLog(raftDir, properties, metrics);
@@ -206,6 +216,7 @@ public final class HoldfastServer implements AutoCloseable {
                         e);
             }
         }
+        server.addEndpoint(new VersionReport(raft, GROUP_ID, config.nodeId(), machine, parameters(config)));
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
         return server;
     }

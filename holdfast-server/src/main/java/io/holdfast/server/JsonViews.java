@@ -80,7 +80,8 @@ public final class JsonViews {
                 .put("leader", c.leader())
                 .put("term", c.term())
                 .put("commitIndex", c.commitIndex())
-                .put("appliedIndex", c.appliedIndex());
+                .put("appliedIndex", c.appliedIndex())
+                .put("clusterVersion", c.clusterVersion());
         ArrayNode members = o.putArray("members");
         for (ClusterInfo.Member m : c.members()) {
             members.addObject()
@@ -89,7 +90,8 @@ public final class JsonViews {
                     .put("clientAddress", m.clientAddress())
                     .put("role", m.role())
                     .put("self", m.id().equals(c.answeredBy()))
-                    .put("lastContactMillis", m.lastContactMillis());
+                    .put("lastContactMillis", m.lastContactMillis())
+                    .put("version", m.version());
         }
         return o;
     }

@@ -6,6 +6,7 @@ import io.holdfast.core.Event;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Reply;
+import io.holdfast.core.Vocabulary;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.File;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -116,6 +118,9 @@ final class LockStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final Object lock = new Object();
     private final Set<PlantedBug> bugs;
+    /** What this build applies of the log; see {@link Vocabulary}. */
+    final Vocabulary vocabulary;
+
     private volatile LockTable table;
     private volatile Hooks hooks;
 
@@ -126,8 +131,74 @@ final class LockStateMachine extends BaseStateMachine {
 
     /** A state machine whose table has these planted bugs (verification only); see {@link PlantedBug}. */
     LockStateMachine(Set<PlantedBug> bugs) {
+        this(bugs, Vocabulary.CURRENT);
+    }
+
+    /**
+     * A state machine that applies what {@code vocabulary} knows; tests give it another one to play
+     * an older or newer build (see {@link Vocabulary}).
+     */
+    LockStateMachine(Set<PlantedBug> bugs, Vocabulary vocabulary) {
         this.bugs = Set.copyOf(bugs);
+        this.vocabulary = vocabulary;
         this.table = new LockTable(this.bugs);
+    }
+
+    /**
+     * The members whose builds must be able to apply what is logged now: every voter and learner
+     * of the current configuration and, during a change, of the previous one too.
+     */
+    Set<String> members() throws IOException {
+        var conf = getServer().join().getDivision(getGroupId()).getRaftConf();
+        Set<String> ids = new java.util.TreeSet<>();
+        for (var role : List.of(
+                org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER,
+                org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER)) {
+            conf.getAllPeers(role).forEach(p -> ids.add(p.getId().toString()));
+        }
+        return ids;
+    }
+
+    /** The protocol version the members speak: the lowest they reported ({@link LockTable#clusterVersion}). */
+    int clusterVersion() throws IOException {
+        Set<String> members = members();
+        return read(t -> t.clusterVersion(members));
+    }
+
+    /**
+     * Why a command of this type must not be logged now, or null: this build does not know it, or
+     * it is newer than the cluster's version, so a member could not apply it. The message says
+     * which members hold the cluster back. Commands of version 1 need no look-up.
+     */
+    String refusal(int type) {
+        if (!vocabulary.knows(type)) {
+            return "is of a kind this build does not know";
+        }
+        int since = vocabulary.since(type);
+        if (since <= 1) {
+            return null;
+        }
+        Set<String> members;
+        try {
+            members = members();
+        } catch (IOException | RuntimeException e) {
+            return "needs protocol version " + since + " and the members are not known yet";
+        }
+        Map<String, Integer> reported = read(LockTable::memberVersions);
+        List<String> behind = new ArrayList<>();
+        for (String m : members) {
+            Integer v = reported.get(m);
+            if (v == null) {
+                behind.add(m + " has not reported its version");
+            } else if (v < since) {
+                behind.add(m + " speaks " + v);
+            }
+        }
+        if (behind.isEmpty()) {
+            return null;
+        }
+        return "needs protocol version " + since + ", which not every member speaks (" + String.join(", ", behind)
+                + "): upgrade every member first (docs/operations.md)";
     }
 
     void setHooks(Hooks hooks) {
@@ -257,7 +328,10 @@ final class LockStateMachine extends BaseStateMachine {
     /**
      * On the leader, before an entry is logged: an entry with a command of a kind this build does
      * not know is refused, so that a client of the Raft port cannot log what no replica can apply
-     * (every replica would then stop; see {@link #applyTransaction}).
+     * (every replica would then stop; see {@link #applyTransaction}); so is one with a command
+     * newer than the cluster's version ({@link #refusal}), which a member of an older build could
+     * not apply. The leader's own service checks the second before proposing, with a typed error;
+     * this is what holds for every client of the Raft port.
      */
     @Override
     public TransactionContext startTransaction(org.apache.ratis.protocol.RaftClientRequest request) throws IOException {
@@ -265,8 +339,7 @@ final class LockStateMachine extends BaseStateMachine {
         if (!checkKinds) {
             return trx;
         }
-        String refused =
-                EntryCodec.unknownKind(request.getMessage().getContent().toByteArray());
+        String refused = EntryCodec.refusal(request.getMessage().getContent().toByteArray(), this::refusal);
         if (refused != null) {
             trx.setException(new IllegalArgumentException("not logged: " + refused));
         }
@@ -291,7 +364,7 @@ final class LockStateMachine extends BaseStateMachine {
         try {
             byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
             try {
-                commands = EntryCodec.decodeCommands(data);
+                commands = EntryCodec.decodeCommands(data, vocabulary);
             } catch (EntryCodec.UnknownCommandKind e) {
                 String reason = "entry " + entry.getIndex()
                         + " of the Raft log holds a command this build cannot read ("

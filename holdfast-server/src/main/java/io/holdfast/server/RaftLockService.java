@@ -5,6 +5,7 @@ import io.holdfast.LockInfo;
 import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import io.holdfast.core.Command;
+import io.holdfast.core.CommandCodec;
 import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable.RegisterValue;
@@ -164,9 +165,17 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         }
         if (command instanceof Command.Tick
                 || command instanceof Command.ExpireSession
-                || command instanceof Command.KeepAlive) {
+                || command instanceof Command.KeepAlive
+                || command instanceof Command.ReportVersion) {
             return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
-                    command.getClass().getSimpleName() + " is proposed by the leader only"));
+                    command.getClass().getSimpleName() + " is proposed by the members only"));
+        }
+        if (!machine.vocabulary.allInVersionOne()) {
+            String tooNew = machine.refusal(CommandCodec.type(CommandCodec.encode(command)));
+            if (tooNew != null) {
+                return CompletableFuture.failedFuture(new io.holdfast.UnsupportedFeatureException(
+                        "the cluster cannot take this " + command.getClass().getSimpleName() + " yet: it " + tooNew));
+            }
         }
         if (command instanceof Command.ClientCommand cc
                 && mayUseSession(identity, cc.invocation().sessionId())) {
@@ -507,6 +516,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             division.getRaftConf()
                     .getAllPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER)
                     .forEach(p -> learners.add(p.getId()));
+            Map<String, Integer> versions = machine.read(io.holdfast.core.LockTable::memberVersions);
             List<io.holdfast.core.ClusterInfo.Member> members = new java.util.ArrayList<>();
             List<org.apache.ratis.protocol.RaftPeer> peers =
                     new java.util.ArrayList<>(division.getGroup().getPeers());
@@ -521,7 +531,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                                 : learner ? "learner" : contact.containsKey(id) ? "follower" : "unknown";
                 Long last = id.equals(self) ? Long.valueOf(0) : contact.get(id);
                 members.add(new io.holdfast.core.ClusterInfo.Member(
-                        id, p.getAddress(), clientAddress(p), memberRole, last));
+                        id, p.getAddress(), clientAddress(p), memberRole, last, versions.get(id)));
             }
             var applied = machine.getLastAppliedTermIndex();
             return CompletableFuture.completedFuture(new io.holdfast.core.ClusterInfo(
@@ -531,6 +541,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                     info.getCurrentTerm(),
                     division.getRaftLog().getLastCommittedIndex(),
                     applied == null ? -1 : applied.getIndex(),
+                    machine.clusterVersion(),
                     members));
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(

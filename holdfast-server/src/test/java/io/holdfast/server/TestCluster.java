@@ -161,6 +161,11 @@ final class TestCluster implements AutoCloseable {
         nodes[i] = bugs.isEmpty() ? HoldfastServer.start(config(i)) : HoldfastServer.start(config(i), bugs);
     }
 
+    /** Starts node {@code i} as a build that speaks {@code vocabulary} (an older or newer build). */
+    void start(int i, io.holdfast.core.Vocabulary vocabulary) throws Exception {
+        nodes[i] = HoldfastServer.start(config(i), bugs, vocabulary);
+    }
+
     /** Deletes node {@code i}'s data directory (the node must be stopped): a lost disk. */
     void wipe(int i) throws IOException {
         if (nodes[i] != null) {

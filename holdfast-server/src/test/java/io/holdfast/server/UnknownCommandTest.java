@@ -92,7 +92,7 @@ class UnknownCommandTest {
     }
 
     /** Sends the entry through Ratis's own client, as any client of the Raft port can; the outcome. */
-    private static String send(TestCluster cluster, byte[] entry) throws Exception {
+    static String send(TestCluster cluster, byte[] entry) throws Exception {
         List<RaftPeer> peers = new ArrayList<>();
         cluster.config(0)
                 .peers()

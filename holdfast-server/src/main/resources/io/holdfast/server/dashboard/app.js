@@ -62,7 +62,8 @@ function renderStatus(status) {
   node.textContent = '';
   node.append('node ' + status.id + ' ', badge(status.role),
     ' leader ' + (status.leader || 'unknown') + ' · term ' + status.term +
-    ' · commit ' + status.commitIndex + ' · applied ' + status.appliedIndex);
+    ' · commit ' + status.commitIndex + ' · applied ' + status.appliedIndex +
+    ' · protocol v' + status.clusterVersion);
   state.leader = status.role === 'leader';
   const banner = $('banner');
   if (!status.leader) {

@@ -1,0 +1,92 @@
+package io.holdfast.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.holdfast.ErrorCode;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The members' protocol versions as the table keeps them: reported through the log by members
+ * only, the cluster's version the lowest of its members' (one that has not reported counting as
+ * 1), kept in snapshots, and dropped by a restore.
+ */
+class ClusterVersionTableTest {
+    private static Reply report(LockTable table, String identity, String member, int version) {
+        return table.apply(new Command.Authored(identity, new Command.ReportVersion(0, member, version)), e -> {});
+    }
+
+    @Test
+    void theClusterSpeaksTheLowestVersionItsMembersReported() {
+        LockTable table = new LockTable();
+        assertThat(table.clusterVersion(List.of("n1", "n2", "n3"))).isEqualTo(1);
+        assertThat(report(table, null, "n1", 3)).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(report(table, null, "n2", 2)).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(table.clusterVersion(List.of("n1", "n2", "n3")))
+                .as("n3 has not reported: it counts as 1")
+                .isEqualTo(1);
+        report(table, null, "n3", 2);
+        assertThat(table.clusterVersion(List.of("n1", "n2", "n3"))).isEqualTo(2);
+        assertThat(table.clusterVersion(List.of("n1"))).isEqualTo(3);
+        report(table, null, "n1", 1); // rolled back
+        assertThat(table.clusterVersion(List.of("n1", "n2", "n3"))).isEqualTo(1);
+        assertThat(table.memberVersions()).containsExactly(Map.entry("n1", 1), Map.entry("n2", 2), Map.entry("n3", 2));
+        assertThat(table.clusterVersion(List.of())).isEqualTo(1);
+    }
+
+    @Test
+    void onlyMembersReportAndNonsenseIsRefused() {
+        LockTable table = new LockTable();
+        Reply byClient = report(table, "alice", "n1", 2);
+        assertThat(byClient).isInstanceOf(Reply.Failed.class);
+        assertThat(((Reply.Failed) byClient).code()).isEqualTo(ErrorCode.PERMISSION_DENIED);
+        for (Reply bad : List.of(
+                report(table, null, "n1", 0),
+                report(table, null, "", 1),
+                report(table, null, "x".repeat(MemberVersions.MAX_ID_LENGTH + 1), 1))) {
+            assertThat(bad).isInstanceOf(Reply.Failed.class);
+            assertThat(((Reply.Failed) bad).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+        }
+        assertThat(table.memberVersions()).isEmpty();
+        assertThat(table.now()).as("a report does not move the clock").isZero();
+    }
+
+    @Test
+    void aSnapshotKeepsTheVersionsAndARestoreDropsThem() throws Exception {
+        LockTable table = new LockTable();
+        report(table, null, "n1", 2);
+        report(table, null, "n2", 1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        table.writeSnapshot(out);
+        LockTable read = LockTable.readSnapshot(new ByteArrayInputStream(out.toByteArray()));
+        assertThat(read.memberVersions()).isEqualTo(table.memberVersions());
+        ByteArrayOutputStream again = new ByteArrayOutputStream();
+        read.writeSnapshot(again);
+        assertThat(again.toByteArray()).as("canonical").isEqualTo(out.toByteArray());
+        assertThat(table.restored(0).memberVersions()).isEmpty();
+    }
+
+    @Test
+    void aVocabularyKnowsWhatItsVersionIncludes() {
+        Map<Integer, Integer> types = new TreeMap<>();
+        types.put(1, 1);
+        types.put(2, 2);
+        Vocabulary newer = new Vocabulary(2, types);
+        Vocabulary older = newer.atVersion(1);
+        assertThat(newer.knows(2)).isTrue();
+        assertThat(older.knows(2)).isFalse();
+        assertThat(older.knows(1)).isTrue();
+        assertThat(newer.since(2)).isEqualTo(2);
+        assertThat(newer.knows(3)).isFalse();
+        assertThat(newer.allInVersionOne()).isFalse();
+        assertThat(older.allInVersionOne()).isTrue();
+        assertThat(Vocabulary.CURRENT.allInVersionOne()).isTrue();
+        assertThat(Vocabulary.CURRENT.version()).isEqualTo(Vocabulary.VERSION);
+        assertThatThrownBy(() -> new Vocabulary(0, types)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

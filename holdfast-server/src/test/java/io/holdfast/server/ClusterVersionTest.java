@@ -1,0 +1,190 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.core.ClusterInfo;
+import io.holdfast.core.Command;
+import io.holdfast.core.CommandCodec;
+import io.holdfast.core.MembershipChange;
+import io.holdfast.core.Vocabulary;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An upgrade node by node, with two builds in one JVM: the newer one adds a command (protocol
+ * version 2), the older one cannot apply it. The newer command is refused, with a typed error that
+ * names the members holding the cluster back, until every member has reported version 2 through
+ * the log; then it is logged and every replica applies it. No replica stops on the way, and the
+ * locks stay safe while the nodes restart one after the other.
+ *
+ * <p>The two builds are this build's code with two {@link Vocabulary vocabularies}: in the newer,
+ * {@link Command.Revoke} plays the command the newer build adds; the older is the same table at
+ * version 1, which does not apply it (a replica of it that meets one stops, as {@link
+ * UnknownCommandTest} shows). With the gate removed, the revoke below is logged while two older
+ * members remain, and they stop: this test fails.
+ */
+class ClusterVersionTest {
+    private static final ClientOptions OPTIONS =
+            ClientOptions.builder().sessionTtl(Duration.ofSeconds(15)).build();
+    private static final int REVOKE = CommandCodec.type(CommandCodec.encode(new Command.Revoke(0, "x")));
+
+    /** The newer build: Revoke is its new command, of protocol version 2. */
+    static final Vocabulary NEWER = newer();
+
+    /** The older build: the same commands, at protocol version 1, so without the new one. */
+    static final Vocabulary OLDER = NEWER.atVersion(1);
+
+    private static Vocabulary newer() {
+        Map<Integer, Integer> types = new TreeMap<>();
+        for (int type = 1; type < 256; type++) {
+            if (Vocabulary.CURRENT.knows(type)) {
+                types.put(type, type == REVOKE ? 2 : 1);
+            }
+        }
+        return new Vocabulary(2, types);
+    }
+
+    @Test
+    void everyMemberReportsItsVersionThroughTheLog() throws Exception {
+        try (TestCluster cluster = new TestCluster(3);
+                GrpcTransport admin = admin(cluster)) {
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            ClusterInfo info = awaitVersions(admin, Map.of("n1", 1, "n2", 1, "n3", 1));
+            assertThat(info.clusterVersion()).isEqualTo(Vocabulary.VERSION);
+            // Every replica holds the reports: they are in the log, not in the leader's memory.
+            for (int i = 0; i < 3; i++) {
+                int n = i;
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> cluster.node(n)
+                                        .raftService()
+                                        .machine()
+                                        .read(t -> t.memberVersions().size())
+                                == 3);
+            }
+        }
+    }
+
+    @Test
+    void aNewCommandWaitsForEveryMemberToBeUpgradedNodeByNode() throws Exception {
+        try (TestCluster cluster = new TestCluster(3, 0)) {
+            for (int i = 0; i < 3; i++) {
+                cluster.start(i, OLDER);
+            }
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            try (GrpcTransport admin = admin(cluster);
+                    MembershipTest.Load load = new MembershipTest.Load(cluster, 2, 3)) {
+                awaitVersions(admin, Map.of("n1", 1, "n2", 1, "n3", 1));
+                LockClient client = cluster.open(OPTIONS);
+                Lease held = client.lock("v/held").acquire(Duration.ofSeconds(10));
+                load.awaitProgress();
+
+                // n1 is upgraded first and made to lead: it knows the new command, the others do not.
+                cluster.stop(0);
+                cluster.start(0, NEWER);
+                awaitVersions(admin, Map.of("n1", 2, "n2", 1, "n3", 1));
+                leadBy(cluster, admin, 0);
+                assertThatThrownBy(() -> client.admin().revoke("v/held"))
+                        .isInstanceOf(UnsupportedFeatureException.class)
+                        .hasMessageContaining("needs protocol version 2")
+                        .hasMessageContaining("n2 speaks 1")
+                        .hasMessageContaining("n3 speaks 1");
+                load.awaitProgress();
+
+                // Then the two others, one after the other; the cluster serves throughout.
+                for (int i = 1; i < 3; i++) {
+                    cluster.stop(i);
+                    cluster.start(i, NEWER);
+                    cluster.awaitLeader(Duration.ofSeconds(20));
+                    load.awaitProgress();
+                }
+                ClusterInfo upgraded = awaitVersions(admin, Map.of("n1", 2, "n2", 2, "n3", 2));
+                assertThat(upgraded.clusterVersion()).isEqualTo(2);
+                leadBy(cluster, admin, 0);
+                assertThat(client.admin().revoke("v/held")).isEqualTo(1);
+                await("the holder is told").atMost(Duration.ofSeconds(10)).until(() -> !held.isValid());
+                load.awaitProgress();
+                load.assertSafe();
+            }
+            // Every replica applied the new command, and none stopped.
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                assertThat(cluster.node(1).tableDigest())
+                        .isEqualTo(cluster.node(0).tableDigest());
+                assertThat(cluster.node(2).tableDigest())
+                        .isEqualTo(cluster.node(0).tableDigest());
+            });
+            for (int i = 0; i < 3; i++) {
+                assertThat(cluster.node(i).halted()).as("n" + (i + 1)).isNotDone();
+            }
+        }
+    }
+
+    @Test
+    void aClientOfTheRaftPortCannotLogANewCommandBeforeTheClusterSpeaksIt() throws Exception {
+        try (TestCluster cluster = new TestCluster(3, 0)) {
+            cluster.start(0, NEWER);
+            cluster.start(1, OLDER);
+            cluster.start(2, OLDER);
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            try (GrpcTransport admin = admin(cluster)) {
+                awaitVersions(admin, Map.of("n1", 2, "n2", 1, "n3", 1));
+                leadBy(cluster, admin, 0);
+                byte[] entry =
+                        EntryCodec.encodeCommands(List.of(CommandCodec.encode(new Command.Revoke(0, "v/anything"))));
+                assertThat(UnknownCommandTest.send(cluster, entry))
+                        .contains("not logged")
+                        .contains("needs protocol version 2");
+                LockClient client = cluster.open(OPTIONS);
+                client.lock("v/after").acquire(Duration.ofSeconds(10)).release();
+            }
+            for (int i = 0; i < 3; i++) {
+                assertThat(cluster.node(i).halted()).as("n" + (i + 1)).isNotDone();
+            }
+        }
+    }
+
+    /** Waits until the leader's view shows exactly these reported versions; returns that view. */
+    private static ClusterInfo awaitVersions(GrpcTransport admin, Map<String, Integer> expected) {
+        ClusterInfo[] last = new ClusterInfo[1];
+        await("versions " + expected)
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptions()
+                .until(() -> {
+                    ClusterInfo info = admin.cluster().get(10, TimeUnit.SECONDS);
+                    Map<String, Integer> seen = new TreeMap<>();
+                    info.members().forEach(m -> seen.put(m.id(), m.version()));
+                    last[0] = info;
+                    return seen.equals(new TreeMap<>(expected));
+                });
+        return last[0];
+    }
+
+    private static void leadBy(TestCluster cluster, GrpcTransport admin, int node) {
+        await("n" + (node + 1) + " leads")
+                .atMost(Duration.ofSeconds(30))
+                .ignoreExceptions()
+                .until(() -> {
+                    if (cluster.leaderIndex() != node) {
+                        admin.changeMembers(null, new MembershipChange.TransferLeader("n" + (node + 1)))
+                                .get(15, TimeUnit.SECONDS);
+                    }
+                    return cluster.leaderIndex() == node;
+                });
+    }
+
+    private static GrpcTransport admin(TestCluster cluster) {
+        return new GrpcTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
+    }
+}
