@@ -36,26 +36,11 @@ final class RecordedMembers {
      * @throws HoldfastServer.StartupException when the node must not start, in one line
      */
     static Optional<String> check(ServerConfig config, Path groupDir) throws HoldfastServer.StartupException {
-        Path file = groupDir.resolve("current").resolve("raft-meta.conf");
-        if (!Files.isRegularFile(file)) {
+        Optional<Recorded> read = read(groupDir);
+        if (read.isEmpty()) {
             return Optional.empty();
         }
-        Map<String, String> recorded = new LinkedHashMap<>();
-        try (InputStream in = Files.newInputStream(file)) {
-            LogEntryProto entry = LogEntryProto.parseFrom(in);
-            for (RaftPeerProto p : entry.getConfigurationEntry().getPeersList()) {
-                recorded.put(p.getId().toStringUtf8(), p.getAddress());
-            }
-            for (RaftPeerProto p : entry.getConfigurationEntry().getListenersList()) {
-                recorded.put(p.getId().toStringUtf8(), p.getAddress());
-            }
-        } catch (IOException | RuntimeException e) {
-            throw new HoldfastServer.StartupException(
-                    "cannot read the members recorded in " + file + ": " + HoldfastServer.rootMessage(e), e);
-        }
-        if (recorded.isEmpty()) {
-            return Optional.empty();
-        }
+        Map<String, String> recorded = read.get().members();
         if (!recorded.containsKey(config.nodeId())) {
             throw new HoldfastServer.StartupException(
                     "node " + config.nodeId() + " is no longer a member of its cluster (the members recorded in "
@@ -84,5 +69,39 @@ final class RecordedMembers {
                             + " (changed with holdfast members): the recorded members are used; update --peers to match");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The configuration recorded in a data directory: its log index and members (voters and
+     * learners, id to Raft address).
+     */
+    record Recorded(long index, Map<String, String> members) {}
+
+    /**
+     * @return the configuration {@code current/raft-meta.conf} records, or empty when there is none
+     *     yet (a first start) or it lists nobody
+     * @throws HoldfastServer.StartupException when the file cannot be read, in one line
+     */
+    static Optional<Recorded> read(Path groupDir) throws HoldfastServer.StartupException {
+        Path file = groupDir.resolve("current").resolve("raft-meta.conf");
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        Map<String, String> recorded = new LinkedHashMap<>();
+        long index;
+        try (InputStream in = Files.newInputStream(file)) {
+            LogEntryProto entry = LogEntryProto.parseFrom(in);
+            index = entry.getIndex();
+            for (RaftPeerProto p : entry.getConfigurationEntry().getPeersList()) {
+                recorded.put(p.getId().toStringUtf8(), p.getAddress());
+            }
+            for (RaftPeerProto p : entry.getConfigurationEntry().getListenersList()) {
+                recorded.put(p.getId().toStringUtf8(), p.getAddress());
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new HoldfastServer.StartupException(
+                    "cannot read the members recorded in " + file + ": " + HoldfastServer.rootMessage(e), e);
+        }
+        return recorded.isEmpty() ? Optional.empty() : Optional.of(new Recorded(index, recorded));
     }
 }

@@ -6,8 +6,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -15,6 +26,7 @@ import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -26,20 +38,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Refuses to start a member of a cluster whose data directory is empty while its peers know it as a
- * member that has run: one whose disk was lost or wiped and that is restarted under its old id.
+ * Keeps a node from joining its cluster as something the cluster does not take it for, by asking
+ * the other members before Ratis starts:
  *
- * <p><b>Why.</b> Such a node has forgotten every entry it acknowledged, and acknowledgements are
- * what made entries committed. As a voter with an empty log it votes for any candidate, including
- * one that lacks an entry the cluster committed with this node's help; that candidate wins, and the
- * committed entry (a grant, a fencing token) is gone: two holders of one lock. Raft's safety assumes
- * that a voter's log survives; this guard turns the broken assumption into a refusal.
+ * <ul>
+ *   <li>A node whose data directory is empty is refused while a peer's current members include its
+ *       id and that peer has heard a commit index from it: a member whose disk was lost or wiped,
+ *       restarted under its old id.
+ *   <li>A node whose data directory records it as a member is refused when a peer has committed
+ *       past that record and its current members no longer include the node: it was removed (and
+ *       may not have heard of it, having been stopped just then).
+ * </ul>
  *
- * <p><b>How.</b> Before Ratis starts, when this node's Raft storage for the group has no file yet
- * and the group has other members, each of them is asked for its group information (Ratis's
- * admin call on the Raft port, {@link #TIMEOUT} each). Ratis reports there the commit index it
- * last heard from every member; a commit index above 0 for this node's id means this node ran and
- * acknowledged entries before, so the start is refused with one line that says what to do.
+ * <p><b>Why the first.</b> Such a node has forgotten every entry it acknowledged, and
+ * acknowledgements are what made entries committed. As a voter with an empty log it votes for any
+ * candidate, including one that lacks an entry the cluster committed with this node's help; that
+ * candidate wins, and the committed entry (a grant, a fencing token) is gone: two holders of one
+ * lock. Raft's safety assumes that a voter's log survives; this guard turns the broken assumption
+ * into a refusal. Once the member is removed ({@code holdfast members remove}), its id is free: an
+ * empty node under it starts as a new member, to be added again.
+ *
+ * <p><b>Why the second.</b> A removed node that starts again would only ask the members for votes
+ * they refuse, forever, and an operator reading its log would not learn why; etcd stops such a
+ * member with "the member has been permanently removed from the cluster", and so does this guard.
+ *
+ * <p><b>How.</b> Each other member (those of {@code --peers} for an empty directory, those the
+ * data directory records otherwise) is asked, all at once, for its group information (Ratis's admin
+ * call on the Raft port, {@link #TIMEOUT} each): its current configuration, its commit index, and
+ * the commit index it last heard from every member.
  *
  * <p><b>Not guaranteed.</b> The peers' memory of commit indexes is Ratis's, not durable: a peer that
  * restarted since this node was last heard from does not remember it, and a peer that cannot be
@@ -48,15 +74,18 @@ import org.slf4j.LoggerFactory;
  * refused: no peer has heard a commit index from it.
  *
  * <p><b>No way around it.</b> There is no option to start such a node anyway: besides the risk
- * above, Ratis 3.3 does not bring it back. Its leader keeps the match index it had for the member
- * and does not go below it when the empty follower answers "inconsistent, next index 0", so the
- * node stays empty for as long as that leader leads (seen in this guard's test before the option
- * was dropped). A member whose data is lost is replaced, not restarted: see docs/server.md.
+ * above, Ratis 3.3 does not bring an emptied member back. Its leader keeps the match index it had
+ * for the member and does not go below it when the empty follower answers "inconsistent, next
+ * index 0", so the node stays empty for as long as that leader leads (seen in this guard's test
+ * before the option was dropped). A member whose data is lost is replaced, not restarted: see
+ * docs/operations.md.
  *
  * <p><b>One failure story.</b> A disk dies on n3 of a three-node cluster; the operator replaces it
  * and runs the same {@code holdfast server --id n3 ...}. n1 reports n3's commit index 1,204; n3
  * stops with exit 71 and one line: "node n3 has an empty data directory ... but n1 knows it as a
- * member that ran (commit index 1204) ...". The two others go on serving.
+ * member that ran (commit index 1204) ...". The two others go on serving. The operator runs
+ * {@code holdfast members remove n3}; the same command now starts n3 as a new member, and {@code
+ * holdfast members add --learner n3=...} brings it in.
  */
 final class RejoinGuard {
     private static final Logger LOG = LoggerFactory.getLogger(RejoinGuard.class);
@@ -67,43 +96,162 @@ final class RejoinGuard {
     private RejoinGuard() {}
 
     /**
+     * What one peer said: its current members (voters and learners, old and new during a change),
+     * its commit index, and the commit index it last heard from the node asking (-1: none).
+     */
+    record PeerView(String id, Set<String> members, long committed, long heardFromSelf) {}
+
+    /**
      * Checks this node before its Raft server is built.
      *
+     * @param group the group of {@code --peers}
      * @param groupDir this node's Ratis storage directory for the group
-     * @throws StartupException when a peer knows this node as one that ran
+     * @throws StartupException when the node must not start, in one line
      */
     static void check(ServerConfig config, RaftGroup group, Path groupDir, Parameters parameters)
             throws StartupException {
-        if (group.getPeers().size() < 2 || hasData(groupDir)) {
-            return;
+        if (hasData(groupDir)) {
+            Optional<RecordedMembers.Recorded> recorded = RecordedMembers.read(groupDir);
+            if (recorded.isPresent()) {
+                checkStillMember(config, recorded.get(), parameters);
+            }
+        } else if (group.getPeers().size() >= 2) {
+            checkNotLost(config, group, parameters);
         }
-        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
+    }
+
+    private static void checkNotLost(ServerConfig config, RaftGroup group, Parameters parameters)
+            throws StartupException {
         List<String> silent = new ArrayList<>();
-        for (RaftPeer peer : group.getPeers()) {
-            if (peer.getId().equals(self)) {
-                continue;
+        List<PeerView> views = new ArrayList<>();
+        for (Map.Entry<String, Object> answer :
+                askAll(config, group, parameters).entrySet()) {
+            if (answer.getValue() instanceof PeerView view) {
+                views.add(view);
+            } else {
+                silent.add(answer.getKey() + " (" + answer.getValue() + ")");
             }
-            Optional<Long> known;
-            try {
-                known = commitIndexKnownBy(peer, self, group, parameters);
-            } catch (IOException | RuntimeException e) {
-                silent.add(peer.getId() + " (" + HoldfastServer.rootMessage(e) + ")");
-                continue;
-            }
-            if (known.isPresent() && known.get() > 0) {
-                throw new StartupException(
-                        "node " + config.nodeId() + " has an empty data directory (" + config.dataDir() + ") but "
-                                + peer.getId() + " knows it as a member that ran (commit index " + known.get()
-                                + "): a member that lost its data must not rejoin under its old id (as a voter with"
-                                + " an empty log it could elect a leader that lacks entries it acknowledged); restore"
-                                + " its data directory, or replace the member (docs/server.md)",
-                        null);
-            }
+        }
+        Optional<String> refusal = lostDataRefusal(config.nodeId(), config.dataDir(), views);
+        if (refusal.isPresent()) {
+            throw new StartupException(refusal.get(), null);
         }
         LOG.info(
-                "Node {} has no data yet and no peer knows it as a member that ran{}: starting as a new member",
+                "Node {} has no data yet and no peer counts it as a member that ran{}: starting as a new member",
                 config.nodeId(),
                 silent.isEmpty() ? "" : " (not answering: " + String.join(", ", silent) + ")");
+    }
+
+    /**
+     * The refusal of a node with an empty data directory, if a peer still counts it among its
+     * members and has heard a commit index from it (a peer that does not report its members is
+     * taken to count it).
+     */
+    static Optional<String> lostDataRefusal(String nodeId, Path dataDir, List<PeerView> views) {
+        for (PeerView view : views) {
+            boolean counted = view.members() == null || view.members().contains(nodeId);
+            if (counted && view.heardFromSelf() > 0) {
+                return Optional.of("node " + nodeId + " has an empty data directory (" + dataDir + ") but "
+                        + view.id() + " knows it as a member that ran (commit index " + view.heardFromSelf()
+                        + "): a member that lost its data must not rejoin under its old id (as a voter with"
+                        + " an empty log it could elect a leader that lacks entries it acknowledged); restore"
+                        + " its data directory, or replace the member (docs/operations.md)");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static void checkStillMember(ServerConfig config, RecordedMembers.Recorded recorded, Parameters parameters)
+            throws StartupException {
+        List<RaftPeer> peers = new ArrayList<>();
+        recorded.members()
+                .forEach((id, address) -> peers.add(
+                        RaftPeer.newBuilder().setId(id).setAddress(address).build()));
+        if (peers.size() < 2) {
+            return;
+        }
+        RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
+        List<PeerView> views = new ArrayList<>();
+        for (Object answer : askAll(config, group, parameters).values()) {
+            if (answer instanceof PeerView view) {
+                views.add(view);
+            }
+        }
+        Optional<String> refusal = removedRefusal(config.nodeId(), config.dataDir(), recorded.index(), views);
+        if (refusal.isPresent()) {
+            throw new StartupException(refusal.get(), null);
+        }
+    }
+
+    /**
+     * The refusal of a node whose data directory records it as a member (at log index {@code
+     * recordedIndex}), if a peer has committed past that record and no longer counts it: a change
+     * of the members made after the record removed it.
+     */
+    static Optional<String> removedRefusal(String nodeId, Path dataDir, long recordedIndex, List<PeerView> views) {
+        for (PeerView view : views) {
+            if (view.members() != null
+                    && !view.members().isEmpty()
+                    && !view.members().contains(nodeId)
+                    && view.committed() > recordedIndex) {
+                return Optional.of("node " + nodeId + " was removed from its cluster: " + view.id()
+                        + " has committed past the members recorded in " + dataDir + " (index " + recordedIndex
+                        + ") and counts " + String.join(", ", new TreeSet<>(view.members())) + " (commit index "
+                        + view.committed() + "); leave it stopped, or empty its data directory and add it again"
+                        + " with holdfast members add (docs/operations.md)");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Asks every other member of {@code group} at once; each answer is a {@link PeerView} or, when
+     * the peer did not answer, the reason in a few words. Takes at most about {@link #TIMEOUT}.
+     */
+    private static Map<String, Object> askAll(ServerConfig config, RaftGroup group, Parameters parameters) {
+        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
+        Map<String, CompletableFuture<PeerView>> asked = new LinkedHashMap<>();
+        ExecutorService pool = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "holdfast-rejoin-guard");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (RaftPeer peer : group.getPeers()) {
+                if (!peer.getId().equals(self)) {
+                    asked.put(
+                            peer.getId().toString(),
+                            CompletableFuture.supplyAsync(
+                                    () -> {
+                                        try {
+                                            return ask(peer, self, group, parameters);
+                                        } catch (IOException e) {
+                                            throw new java.io.UncheckedIOException(e);
+                                        }
+                                    },
+                                    pool));
+                }
+            }
+            long deadline = System.nanoTime() + TIMEOUT.plusSeconds(1).toNanos();
+            Map<String, Object> answers = new LinkedHashMap<>();
+            for (Map.Entry<String, CompletableFuture<PeerView>> e : asked.entrySet()) {
+                try {
+                    answers.put(
+                            e.getKey(),
+                            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (ExecutionException | TimeoutException | RuntimeException ex) {
+                    answers.put(
+                            e.getKey(),
+                            ex instanceof TimeoutException ? "no answer in time" : HoldfastServer.rootMessage(ex));
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    answers.put(e.getKey(), "interrupted");
+                }
+            }
+            return answers;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Whether Ratis has written anything for the group here (its metadata, a log segment). */
@@ -123,6 +271,12 @@ final class RejoinGuard {
     /** The commit index {@code peer} last heard from {@code self}, if it heard any. */
     static Optional<Long> commitIndexKnownBy(RaftPeer peer, RaftPeerId self, RaftGroup group, Parameters parameters)
             throws IOException {
+        long heard = ask(peer, self, group, parameters).heardFromSelf();
+        return heard < 0 ? Optional.empty() : Optional.of(heard);
+    }
+
+    /** What {@code peer} says of the group and of {@code self}. */
+    static PeerView ask(RaftPeer peer, RaftPeerId self, RaftGroup group, Parameters parameters) throws IOException {
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(
                 properties, TimeDuration.valueOf(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
@@ -135,12 +289,29 @@ final class RejoinGuard {
                 .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
                 .build()) {
             GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(group.getGroupId());
+            long heard = -1;
             for (CommitInfoProto c : info.getCommitInfos()) {
                 if (RaftPeerId.valueOf(c.getServer().getId()).equals(self)) {
-                    return Optional.of(c.getCommitIndex());
+                    heard = c.getCommitIndex();
                 }
             }
-            return Optional.empty();
+            Set<String> members = info.getConf()
+                    .map(conf -> {
+                        Set<String> ids = new HashSet<>();
+                        for (List<RaftPeerProto> list : List.of(
+                                conf.getPeersList(),
+                                conf.getOldPeersList(),
+                                conf.getListenersList(),
+                                conf.getOldListenersList())) {
+                            list.forEach(p -> ids.add(p.getId().toStringUtf8()));
+                        }
+                        return ids;
+                    })
+                    .orElse(null);
+            long committed = info.getLogInfoProto() == null
+                    ? -1
+                    : info.getLogInfoProto().getCommitted().getIndex();
+            return new PeerView(peer.getId().toString(), members, committed, heard);
         }
     }
 }
