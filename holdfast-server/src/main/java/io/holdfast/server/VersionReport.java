@@ -17,6 +17,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -101,7 +102,14 @@ final class VersionReport implements AutoCloseable {
     /** Sends one report; null if the log took it, else why not (one line). */
     private String send(int version) {
         RaftGroup group;
+        RaftPeerId leader;
         try {
+            // Straight to the leader: Ratis's client logs an ERROR for every member it tries that
+            // does not lead, and each node sends a report when it starts.
+            leader = server.getDivision(groupId).getInfo().getLeaderId();
+            if (leader == null) {
+                return "no leader yet";
+            }
             // The Raft addresses only: a member's client address in the configuration is Holdfast's
             // own client port, which Ratis's client would otherwise use.
             group = RaftGroup.valueOf(
@@ -122,15 +130,16 @@ final class VersionReport implements AutoCloseable {
                 properties, TimeDuration.valueOf(REQUEST_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
         try (RaftClient client = RaftClient.newBuilder()
                 .setRaftGroup(group)
+                .setLeaderId(leader)
                 .setProperties(properties)
                 .setParameters(parameters)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                         group.getPeers().size() * 2, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
                 .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
                 .build()) {
-            RaftClientReply reply = client.async()
-                    .send(Message.valueOf(ByteString.copyFrom(entry)))
-                    .get(REQUEST_TIMEOUT_MILLIS * 3, TimeUnit.MILLISECONDS);
+            // The blocking API: the asynchronous one logs an ERROR with a stack trace for every
+            // attempt that fails (a leader stepping down, a member stopping).
+            RaftClientReply reply = client.io().send(Message.valueOf(ByteString.copyFrom(entry)));
             if (!reply.isSuccess()) {
                 return String.valueOf(reply.getException());
             }
@@ -138,7 +147,7 @@ final class VersionReport implements AutoCloseable {
                             reply.getMessage().getContent().toByteArray(), 1)
                     .get(0);
             return answer instanceof Reply.Failed f ? f.message() : null;
-        } catch (InterruptedException e) {
+        } catch (java.io.InterruptedIOException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
         } catch (Exception e) {
