@@ -96,6 +96,30 @@ final class Faults {
         nodes.kill(node);
     }
 
+    /**
+     * Has the leader hand its leadership to {@code target} (null: the most up-to-date voter) through
+     * the admin call; recorded with the node's answer. A refused or timed-out transfer is recorded,
+     * not thrown: the run goes on.
+     */
+    void transferLeader(String leader, String target) throws InterruptedException {
+        String answer;
+        try {
+            answer = nodes.transferLeader(leader, target).toLowerCase(java.util.Locale.ROOT);
+        } catch (IOException e) {
+            answer = "not asked: " + e.getMessage();
+        }
+        record(
+                "transfer-leader",
+                leader,
+                "to " + (target == null ? "the most up-to-date voter" : target) + ": " + answer);
+    }
+
+    /** SIGTERM, as an operator stops a node for maintenance (a leader hands over first). */
+    void stop(String node, String why) throws InterruptedException {
+        record("stop", node, leaderNote(why, node));
+        nodes.stop(node);
+    }
+
     void start(String node) throws IOException, InterruptedException {
         nodes.start(node, START_TIMEOUT);
         record("start", node, "");

@@ -18,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
  * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it.
  *
  * <p>On stdin it takes {@code snapshot}: take a Raft snapshot now (answers {@code SNAPSHOT
- * <index>}).
+ * <index>}); and {@code transfer-leader [ID]}: hand this node's leadership to ID, or to the most
+ * up-to-date voter (answers {@code TRANSFERRED}, or {@code TRANSFER-FAILED <why>}).
  *
  * <p>This is the only way to start a node with planted bugs ({@code --bugs}): {@code holdfast
  * server} has no such option, and no client request can switch one on.
@@ -70,6 +71,27 @@ public final class NodeMain {
                             new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
                         String line;
                         while ((line = in.readLine()) != null) {
+                            if (line.trim().startsWith("transfer-leader")) {
+                                String target = line.trim()
+                                        .substring("transfer-leader".length())
+                                        .trim();
+                                String answer;
+                                try {
+                                    server.lockService()
+                                            .changeMembers(
+                                                    null,
+                                                    new io.holdfast.core.MembershipChange.TransferLeader(
+                                                            target.isEmpty() ? null : target))
+                                            .get(30, java.util.concurrent.TimeUnit.SECONDS);
+                                    answer = "TRANSFERRED";
+                                } catch (Exception e) {
+                                    answer = "TRANSFER-FAILED "
+                                            + io.holdfast.spi.Causes.oneLine(
+                                                    String.valueOf(io.holdfast.spi.Causes.deepest(e)));
+                                }
+                                System.out.println(answer);
+                                System.out.flush();
+                            }
                             if (line.trim().equals("snapshot")) {
                                 String answer;
                                 try {

@@ -177,6 +177,33 @@ final class Nodes implements AutoCloseable {
         return c.expect(Duration.ofSeconds(30), "SNAPSHOT");
     }
 
+    /**
+     * Asks a running node that leads to hand its leadership to {@code target} (null: to the most
+     * up-to-date voter); its answer line ({@code TRANSFERRED} or {@code TRANSFER-FAILED <why>}).
+     */
+    String transferLeader(String id, String target) throws IOException, InterruptedException {
+        Child c;
+        synchronized (this) {
+            c = running.get(id);
+        }
+        if (c == null || !c.isAlive()) {
+            throw new IOException(id + " is not running");
+        }
+        c.send(target == null ? "transfer-leader" : "transfer-leader " + target);
+        return c.expect(Duration.ofSeconds(40), "TRANSFER");
+    }
+
+    /** SIGTERM, as an operator stops a node: it hands over its leadership first; waits for it to exit. */
+    void stop(String id) throws InterruptedException {
+        Child c;
+        synchronized (this) {
+            c = running.remove(id);
+        }
+        if (c != null) {
+            c.terminate(Duration.ofSeconds(20));
+        }
+    }
+
     /** Whether the node's log says it loaded a snapshot (at start, or sent by the leader). */
     boolean loadedSnapshot(String id) {
         try {

@@ -221,6 +221,24 @@ public final class Scenarios {
                         f.noteCatchUp(victim);
                     }
                 }));
+        add(new Scenario(
+                "leader-transfer",
+                "hand the leadership over again and again under load: to a chosen follower, to the most up-to-date"
+                        + " one, and by stopping the leader as an operator does (SIGTERM), then starting it again",
+                3,
+                (f, r) -> {
+                    while (f.sleep(between(r, 300, 1200))) {
+                        String leader = f.leader();
+                        int pick = r.nextInt(5);
+                        if (pick == 0) {
+                            f.stop(leader, "leader");
+                            f.start(leader);
+                        } else {
+                            List<String> followers = f.followers(leader);
+                            f.transferLeader(leader, pick == 1 ? null : followers.get(r.nextInt(followers.size())));
+                        }
+                    }
+                }));
         add(new Scenario("slow-links", "delay the links between nodes by tens of milliseconds", 3, (f, r) -> {
             while (f.sleep(between(r, 500, 1000))) {
                 for (String a : f.nodeIds()) {
