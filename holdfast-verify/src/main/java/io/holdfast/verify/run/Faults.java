@@ -114,6 +114,80 @@ final class Faults {
                 "to " + (target == null ? "the most up-to-date voter" : target) + ": " + answer);
     }
 
+    /** The node slots that are not members: spares to add. */
+    List<String> spares() {
+        return nodes.spares();
+    }
+
+    /**
+     * Starts a spare with an empty data directory (as a new machine) and has the leader add it,
+     * as a learner or a voter; recorded with the leader's answer. When the addition fails the
+     * spare is stopped again. Returns whether it is a member now.
+     */
+    boolean addMember(String spare, boolean learner) throws IOException, InterruptedException {
+        nodes.wipe(spare);
+        nodes.start(spare, START_TIMEOUT);
+        String leader = leader();
+        String answer =
+                nodes.changeMembers(leader, "add " + spare + "=" + nodes.address(spare) + (learner ? " learner" : ""));
+        record(
+                "add-member",
+                spare,
+                (learner ? "as a learner" : "as a voter") + " via " + leader + ": "
+                        + answer.toLowerCase(java.util.Locale.ROOT));
+        boolean member = nodes.ids().contains(spare);
+        if (!member) {
+            nodes.kill(spare);
+        }
+        return member;
+    }
+
+    /** Has the leader make a learner a voter; recorded with its answer. */
+    void promote(String learner) throws IOException, InterruptedException {
+        String[] via = new String[1];
+        String answer = change("promote " + learner, via);
+        String leader = via[0];
+        record("promote", learner, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * Has the leader remove a member (the leader itself, possibly); recorded with its answer. Once
+     * it is no member, the node is stopped and its data directory deleted: the slot is a spare
+     * again. Returns whether it was removed.
+     */
+    boolean removeMember(String member) throws IOException, InterruptedException {
+        String[] via = new String[1];
+        String answer = change("remove " + member, via);
+        String leader = via[0];
+        record("remove-member", member, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
+        if (member.equals(leader)) {
+            nodes.relearnMembers(leader()); // the one that leads now
+        }
+        boolean removed = !nodes.ids().contains(member);
+        if (removed) {
+            nodes.kill(member);
+            nodes.wipe(member);
+        }
+        return removed;
+    }
+
+    /**
+     * Asks the leader for a change of the members; asks the next leader again (three times at
+     * most) when the one asked no longer leads. {@code via[0]} is set to the node that answered.
+     */
+    private String change(String change, String[] via) throws IOException, InterruptedException {
+        String answer = "";
+        for (int attempt = 0; attempt < 3; attempt++) {
+            via[0] = leader();
+            answer = nodes.changeMembers(via[0], change);
+            if (!answer.contains("is not the leader") && !answer.contains("does not lead")) {
+                break;
+            }
+            Thread.sleep(300);
+        }
+        return answer;
+    }
+
     /** SIGTERM, as an operator stops a node for maintenance (a leader hands over first). */
     void stop(String node, String why) throws InterruptedException {
         record("stop", node, leaderNote(why, node));

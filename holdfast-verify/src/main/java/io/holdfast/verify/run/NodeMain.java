@@ -7,9 +7,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One Holdfast node as the verification harness runs it, in its own JVM: {@code --id n1 --peers
@@ -71,6 +73,14 @@ public final class NodeMain {
                             new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
                         String line;
                         while ((line = in.readLine()) != null) {
+                            if (line.trim().startsWith("members")) {
+                                System.out.println(members(
+                                        server,
+                                        line.trim()
+                                                .substring("members".length())
+                                                .trim()));
+                                System.out.flush();
+                            }
                             if (line.trim().startsWith("transfer-leader")) {
                                 String target = line.trim()
                                         .substring("transfer-leader".length())
@@ -111,6 +121,45 @@ public final class NodeMain {
         commands.setDaemon(true);
         commands.start();
         stopped.await();
+    }
+
+    /**
+     * A {@code members} command: alone, the members as this node knows them ({@code MEMBERS
+     * n1,n2,…}); {@code add ID=HOST:RAFT:CLIENT [learner]}, {@code remove ID} or {@code promote ID}: a
+     * change of the members through this node, which must lead ({@code CHANGED} or {@code
+     * CHANGE-FAILED <why>}).
+     */
+    private static String members(HoldfastServer server, String args) {
+        try {
+            if (args.isEmpty()) {
+                List<String> ids = new java.util.ArrayList<>();
+                for (io.holdfast.core.ClusterInfo.Member m :
+                        server.lockService().cluster().get(30, TimeUnit.SECONDS).members()) {
+                    ids.add(m.id());
+                }
+                return "MEMBERS " + String.join(",", ids);
+            }
+            String[] w = args.split("\\s+");
+            io.holdfast.core.MembershipChange change;
+            switch (w[0]) {
+                case "add" -> {
+                    String id = w[1].substring(0, w[1].indexOf('='));
+                    String[] hrc = w[1].substring(w[1].indexOf('=') + 1).split(":");
+                    change = new io.holdfast.core.MembershipChange.Add(
+                            id, hrc[0] + ":" + hrc[1], hrc[0] + ":" + hrc[2], w.length > 2 && w[2].equals("learner"));
+                }
+                case "remove" -> change = new io.holdfast.core.MembershipChange.Remove(w[1]);
+                case "promote" -> change = new io.holdfast.core.MembershipChange.Promote(w[1]);
+                default -> {
+                    return "CHANGE-FAILED unknown change '" + args + "'";
+                }
+            }
+            server.lockService().changeMembers(null, change).get(60, TimeUnit.SECONDS);
+            return "CHANGED " + args;
+        } catch (Exception e) {
+            return (args.isEmpty() ? "MEMBERS-FAILED " : "CHANGE-FAILED ")
+                    + io.holdfast.spi.Causes.oneLine(String.valueOf(io.holdfast.spi.Causes.deepest(e)));
+        }
     }
 
     private static Set<PlantedBug> bugs(String names) {

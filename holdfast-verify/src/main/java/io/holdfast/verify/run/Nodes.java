@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The server nodes of a run, each a {@link NodeMain} JVM: started, killed, paused and restarted by
@@ -31,25 +32,52 @@ final class Nodes implements AutoCloseable {
 
     private final Map<String, Spec> specs = new LinkedHashMap<>();
     private final Map<String, Child> running = new LinkedHashMap<>();
-    private final String peers;
+    /** The members of the cluster as the harness last learnt them from the leader; guarded by this. */
+    private final Set<String> members = new java.util.LinkedHashSet<>();
+
     private final List<String> bugs;
     private final Duration electionTimeout;
 
-    Nodes(List<Spec> nodes, List<String> bugs, Duration electionTimeout) {
+    /**
+     * @param nodes every node slot
+     * @param initialMembers how many of the first slots form the cluster at the start; the others
+     *     are spares, started only to be added
+     */
+    Nodes(List<Spec> nodes, int initialMembers, List<String> bugs, Duration electionTimeout) {
         for (Spec s : nodes) {
             specs.put(s.id(), s);
         }
-        List<String> parts = new ArrayList<>();
-        for (Spec s : nodes) {
-            parts.add(s.id() + "=" + s.id() + ".holdfast:" + s.raftPort() + ":" + s.clientPort());
+        for (Spec s : nodes.subList(0, initialMembers)) {
+            members.add(s.id());
         }
-        this.peers = String.join(",", parts);
         this.bugs = List.copyOf(bugs);
         this.electionTimeout = electionTimeout;
     }
 
-    List<String> ids() {
-        return List.copyOf(specs.keySet());
+    /** The current members (all slots, unless a scenario changes the members). */
+    synchronized List<String> ids() {
+        return List.copyOf(members);
+    }
+
+    /** The slots that are not members: spares a scenario may add. */
+    synchronized List<String> spares() {
+        List<String> out = new ArrayList<>(specs.keySet());
+        out.removeAll(members);
+        return out;
+    }
+
+    /**
+     * The {@code --peers} of a node's start: the current members and the node itself. After its
+     * first start a node uses the members its data directory records, so this only seeds a new one.
+     */
+    private synchronized String peersFor(String id) {
+        List<String> parts = new ArrayList<>();
+        for (Spec s : specs.values()) {
+            if (members.contains(s.id()) || s.id().equals(id)) {
+                parts.add(s.id() + "=" + s.id() + ".holdfast:" + s.raftPort() + ":" + s.clientPort());
+            }
+        }
+        return String.join(",", parts);
     }
 
     Spec spec(String id) {
@@ -65,14 +93,79 @@ final class Nodes implements AutoCloseable {
         return "holdfast://" + String.join(",", parts);
     }
 
-    /** Starts every node (in parallel) and waits until each says READY. */
+    /** Starts every member (in parallel) and waits until each says READY. */
     synchronized void startAll(Duration timeout) throws IOException, InterruptedException {
-        for (String id : specs.keySet()) {
+        for (String id : members) {
             launch(id);
         }
-        for (String id : specs.keySet()) {
+        for (String id : members) {
             awaitReady(id, timeout);
         }
+    }
+
+    /**
+     * Asks the node {@code via} (the leader) for a change of the members, {@code "add ID
+     * [learner]"}, {@code "remove ID"} or {@code "promote ID"}, then learns the members from it
+     * whatever the outcome (a change that timed out may still have happened). Returns the node's
+     * answer line: {@code CHANGED …} or {@code CHANGE-FAILED <why>}.
+     */
+    String changeMembers(String via, String change) throws IOException, InterruptedException {
+        Child c = child(via);
+        c.send("members " + change);
+        String answer = c.expect(Duration.ofSeconds(60), "CHANGE");
+        relearnMembers(via);
+        return answer;
+    }
+
+    /** Asks {@code via} for the current members and takes them as the truth. */
+    void relearnMembers(String via) throws IOException, InterruptedException {
+        Child c = child(via);
+        c.send("members");
+        String line = c.expect(Duration.ofSeconds(30), "MEMBERS");
+        if (line.startsWith("MEMBERS ")) {
+            List<String> ids = new ArrayList<>(
+                    List.of(line.substring("MEMBERS ".length()).trim().split(",")));
+            ids.removeIf(String::isBlank);
+            if (!ids.isEmpty()) {
+                synchronized (this) {
+                    members.clear();
+                    for (String id : specs.keySet()) { // slot order
+                        if (ids.contains(id)) {
+                            members.add(id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The Raft and client address of a slot as a change of the members names it. */
+    String address(String id) {
+        Spec s = specs.get(id);
+        return id + ".holdfast:" + s.raftPort() + ":" + s.clientPort();
+    }
+
+    /** Deletes a stopped node's data directory (its disk is lost, or it leaves for good). */
+    synchronized void wipe(String id) throws IOException {
+        if (isUp(id)) {
+            throw new IllegalStateException(id + " is running");
+        }
+        Path dir = specs.get(id).dataDir();
+        if (java.nio.file.Files.exists(dir)) {
+            try (var walk = java.nio.file.Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private synchronized Child child(String id) throws IOException {
+        Child c = running.get(id);
+        if (c == null || !c.isAlive()) {
+            throw new IOException(id + " is not running");
+        }
+        return c;
     }
 
     /** Starts a node that is down and waits until it serves. */
@@ -102,7 +195,7 @@ final class Nodes implements AutoCloseable {
                 "-Dholdfast.log.level=INFO");
         List<String> args = new ArrayList<>(List.of(
                 "--id", id,
-                "--peers", peers,
+                "--peers", peersFor(id),
                 "--data-dir", s.dataDir().toString(),
                 "--http-port", Integer.toString(s.httpPort()),
                 "--election-timeout", Long.toString(electionTimeout.toMillis())));

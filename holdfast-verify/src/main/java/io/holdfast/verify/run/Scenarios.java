@@ -239,6 +239,45 @@ public final class Scenarios {
                         }
                     }
                 }));
+        add(new Scenario(
+                "membership",
+                "five slots, three members: grow and shrink the cluster under load (a spare added as a voter, or as a"
+                        + " learner then promoted; a member removed, the leader too) while a follower is killed or cut off",
+                5,
+                3,
+                (f, r) -> {
+                    while (f.sleep(between(r, 500, 1500))) {
+                        List<String> members = f.nodeIds();
+                        String leader = f.leader();
+                        // A fault during the change: a follower killed, or cut off from everyone.
+                        List<String> others = f.followers(leader);
+                        String victim = others.get(r.nextInt(others.size()));
+                        boolean kill = r.nextBoolean();
+                        boolean grow = members.size() <= 3 || (members.size() < 5 && r.nextBoolean());
+                        if (members.size() >= 4) { // a majority stays up while one is down
+                            if (kill) {
+                                f.kill(victim, "follower");
+                            } else {
+                                f.partition(Set.of(victim), f.everyoneBut(Set.of(victim)));
+                            }
+                        }
+                        if (grow) {
+                            List<String> spares = f.spares();
+                            String spare = spares.get(r.nextInt(spares.size()));
+                            boolean learner = r.nextBoolean();
+                            if (f.addMember(spare, learner) && learner) {
+                                f.sleep(between(r, 500, 1500));
+                                f.promote(spare);
+                            }
+                        } else {
+                            List<String> candidates = new ArrayList<>(members);
+                            candidates.remove(victim);
+                            f.removeMember(candidates.get(r.nextInt(candidates.size())));
+                        }
+                        f.sleep(between(r, 500, 1500));
+                        f.healAll();
+                    }
+                }));
         add(new Scenario("slow-links", "delay the links between nodes by tens of milliseconds", 3, (f, r) -> {
             while (f.sleep(between(r, 500, 1000))) {
                 for (String a : f.nodeIds()) {

@@ -203,7 +203,7 @@ public final class Verifier {
         clientDialers.add("x1");
         try (Network network = Network.start(nodePorts, clientDialers, dir.resolve("hosts"));
                 Stores stores = Stores.start(dir);
-                Nodes nodes = nodes(nodeIds, ports, network, dir, o.bug())) {
+                Nodes nodes = nodes(nodeIds, s.members(), ports, network, dir, o.bug())) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
             nodes.startAll(Duration.ofSeconds(90));
@@ -289,7 +289,8 @@ public final class Verifier {
                 nodes.status(id).map(Nodes.Status::term).orElse(0L))));
     }
 
-    private static Nodes nodes(List<String> ids, Map<String, int[]> ports, Network network, Path dir, String bug) {
+    private static Nodes nodes(
+            List<String> ids, int members, Map<String, int[]> ports, Network network, Path dir, String bug) {
         List<Nodes.Spec> specs = new ArrayList<>();
         for (String id : ids) {
             int[] p = ports.get(id);
@@ -302,7 +303,7 @@ public final class Verifier {
                     network.hostsFile(id),
                     dir.resolve("logs").resolve(id + ".log")));
         }
-        return new Nodes(specs, bug == null ? List.of() : List.of(bug), Duration.ofSeconds(1));
+        return new Nodes(specs, members, bug == null ? List.of() : List.of(bug), Duration.ofSeconds(1));
     }
 
     /** The record files in a run's directory, but the merged history. */
