@@ -114,6 +114,26 @@ final class Faults {
                 "to " + (target == null ? "the most up-to-date voter" : target) + ": " + answer);
     }
 
+    /**
+     * A member's disk is lost: SIGKILL it, delete its data directory, and start it again under its
+     * old id, as an operator who does not know better would. A correct server refuses; returns
+     * whether it started anyway. Recorded with the node's answer.
+     */
+    boolean rejoinEmpty(String node) throws IOException, InterruptedException {
+        record("kill", node, leaderNote("disk lost", node));
+        nodes.kill(node);
+        nodes.wipe(node);
+        String line = nodes.startOrRefused(node, START_TIMEOUT);
+        boolean started = line.startsWith("READY");
+        record(
+                "rejoin-empty",
+                node,
+                started
+                        ? "started with an empty log"
+                        : "refused: " + line.substring(6).trim());
+        return started;
+    }
+
     /** The node slots that are not members: spares to add. */
     List<String> spares() {
         return nodes.spares();

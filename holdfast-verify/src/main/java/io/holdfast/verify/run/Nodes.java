@@ -206,6 +206,19 @@ final class Nodes implements AutoCloseable {
         running.put(id, Child.start(id, jvm, NodeMain.class.getName(), args, s.log()));
     }
 
+    /**
+     * Starts a node that is down and waits until it serves or refuses to start; returns the line it
+     * said ({@code READY …} or {@code FAILED <why>}: then it has exited).
+     */
+    synchronized String startOrRefused(String id, Duration timeout) throws IOException, InterruptedException {
+        launch(id);
+        String line = running.get(id).expect(timeout, "READY", "FAILED");
+        if (line.startsWith("FAILED")) {
+            running.remove(id);
+        }
+        return line;
+    }
+
     private void awaitReady(String id, Duration timeout) throws IOException, InterruptedException {
         String line = running.get(id).expect(timeout, "READY", "FAILED");
         if (line.startsWith("FAILED")) {

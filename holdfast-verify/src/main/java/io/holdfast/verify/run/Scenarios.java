@@ -241,11 +241,13 @@ public final class Scenarios {
                 }));
         add(new Scenario(
                 "membership",
-                "five slots, three members: grow and shrink the cluster under load (a spare added as a voter, or as a"
-                        + " learner then promoted; a member removed, the leader too) while a follower is killed or cut off",
+                "five slots, three members: a member loses its disk and is started again under its old id (refused,"
+                        + " then replaced); then the cluster grows and shrinks under load (a spare added as a voter, or as"
+                        + " a learner then promoted; a member removed, the leader too) while a follower is killed or cut off",
                 5,
                 3,
                 (f, r) -> {
+                    loseADisk(f, r);
                     while (f.sleep(between(r, 500, 1500))) {
                         List<String> members = f.nodeIds();
                         String leader = f.leader();
@@ -322,6 +324,36 @@ public final class Scenarios {
     }
 
     private Scenarios() {}
+
+    /**
+     * The first round of {@code membership}: a member loses its disk and is started again under its
+     * old id, at the moment that makes a guardless start lose committed entries. Of the members
+     * A (leading), B and C: C is cut off and falls behind while A and B commit; B is killed and its
+     * data deleted; A is cut off and C comes back; B is started empty. A correct server refuses B
+     * (exit 71), and the cluster waits for A; B is then replaced (removed, added back empty as a
+     * learner, promoted). Without the guard, B votes for C, whose log lacks what A and B committed:
+     * C leads, and grants tokens that were granted already.
+     */
+    private static void loseADisk(Faults f, Random r) throws java.io.IOException, InterruptedException {
+        String a = f.leader();
+        List<String> others = f.followers(a);
+        Collections.shuffle(others, r);
+        String b = others.get(0);
+        String c = others.get(1);
+        f.partition(Set.of(c), f.everyoneBut(Set.of(c)));
+        f.sleepFully(between(r, 1500, 2000));
+        f.healNetwork();
+        f.partition(Set.of(a), f.everyoneBut(Set.of(a)));
+        boolean started = f.rejoinEmpty(b);
+        f.sleepFully(Duration.ofSeconds(4)); // an election among B and C, if B votes
+        f.healNetwork();
+        // Refused, B is still a member that cannot start: replace it before anything restarts it.
+        if (!started && f.removeMember(b) && f.addMember(b, true)) {
+            f.sleepFully(Duration.ofSeconds(1));
+            f.promote(b);
+        }
+        f.healAll();
+    }
 
     private static void add(Scenario s) {
         ALL.put(s.name(), s);
