@@ -291,26 +291,36 @@ public final class FrameChannel extends ManagedChannel {
         }
 
         void sweep() {
+            List<FrameCall<?, ?>> expired = new ArrayList<>();
             boolean silent = false;
             for (FrameCall<?, ?> call : calls.values()) {
                 if (call.deadline != null && call.deadline.isExpired() && calls.remove(call.id, call)) {
+                    expired.add(call);
                     silent |= lastReadNanos - call.sentNanos < 0;
-                    try {
-                        write(Frames.cancel(call.id));
-                    } catch (IOException ignored) {
-                        // the connection is failing: the server forgets the call with it
-                    }
-                    call.closed(
-                            Status.DEADLINE_EXCEEDED.withDescription(address + " did not answer in time"),
-                            new Metadata());
                 }
             }
+            if (expired.isEmpty()) {
+                return;
+            }
             if (silent) {
+                // Dropped before the timed-out calls are answered: a caller that retries at once
+                // must get a new connection, not this one failing under its next call.
                 fail(
                         Status.UNAVAILABLE.withDescription(address
                                 + " sent nothing since a call that has now timed out: the connection is"
                                 + " dropped, the next call makes a new one"),
                         null);
+            }
+            for (FrameCall<?, ?> call : expired) {
+                if (!silent) {
+                    try {
+                        write(Frames.cancel(call.id));
+                    } catch (IOException ignored) {
+                        // the connection is failing: the server forgets the call with it
+                    }
+                }
+                call.closed(
+                        Status.DEADLINE_EXCEEDED.withDescription(address + " did not answer in time"), new Metadata());
             }
         }
     }

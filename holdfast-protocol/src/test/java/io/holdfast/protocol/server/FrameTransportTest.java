@@ -179,7 +179,39 @@ class FrameTransportTest {
                         StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
-        answers(); // the connection is still good
+        answers(); // the channel still serves (on a new connection: nothing came back on the old one)
+    }
+
+    @Test
+    void aCallStartedTheMomentAnotherTimesOutOnASilentConnectionGoesToANewConnection() throws Exception {
+        backend.submit = c -> new CompletableFuture<>(); // never answers
+        CompletableFuture<Throwable> retried = new CompletableFuture<>();
+        // The retry is started inside the timed-out call's listener, which runs on the thread that
+        // times it out: the narrowest window there is between the timeout and the drop.
+        HoldfastGrpc.newStub(channel)
+                .withDeadlineAfter(200, TimeUnit.MILLISECONDS)
+                .submit(RELEASE, new StreamObserver<>() {
+                    @Override
+                    public void onNext(io.holdfast.protocol.v1.ReplyMessage value) {}
+
+                    @Override
+                    public void onError(Throwable t) {
+                        if (Status.fromThrowable(t).getCode() != Status.Code.DEADLINE_EXCEEDED) {
+                            retried.complete(t);
+                            return;
+                        }
+                        backend.submit = c -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+                        HoldfastGrpc.newStub(channel)
+                                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                                .submit(RELEASE, endingIn(retried));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        retried.complete(new AssertionError("the call that should time out was answered"));
+                    }
+                });
+        assertThat(retried.get(10, TimeUnit.SECONDS)).as("the retry's error").isNull();
     }
 
     @Test
