@@ -26,6 +26,19 @@ public interface LeaseHost {
     long nanos();
 
     /**
+     * Until when, on {@link #nanos()}, the engine itself can vouch for its grants, whatever their
+     * own renewals say: for an engine whose grants belong to a session, the session's TTL counted
+     * from the sending of its last acknowledged heartbeat; past it, the backend may have ended the
+     * session and given its grants to others. {@link ManagedLease#isValid()} is false from then
+     * on. The default, {@link Long#MAX_VALUE}, is for engines whose grants live only by their own
+     * renewals. Called often, under the lease's lock: it must be cheap and take no lock of its own
+     * that an engine thread could hold while calling into a lease.
+     */
+    default long validUntilNanos() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * Runs {@code round} after {@code initialDelayMillis}, then again {@code periodMillis} after
      * each run ends (fixed delay), until the returned future is cancelled.
      *

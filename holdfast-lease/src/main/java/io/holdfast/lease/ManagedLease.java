@@ -92,6 +92,9 @@ public abstract class ManagedLease implements Lease {
     private long expiryNanos;
     private boolean catchUp;
     private boolean catchUpPending;
+    /** {@link #isValid()} once found the lease past its validity: it stays invalid. */
+    private boolean lapsed;
+
     private long catchUpSentNanos;
 
     /**
@@ -169,11 +172,25 @@ public abstract class ManagedLease implements Lease {
         return token;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Read against the clock, not only the state: false from the moment the expiry rule puts the
+     * lease out of the engine's hands ({@link #validUntilNanos()}), even if the watchdog or the
+     * engine's heartbeat that will declare the loss has not run yet (a late timer thread on a
+     * loaded machine, a process that was paused). Once false it stays false, even if an
+     * acknowledgement sent in time arrives later: the lease is then still held (release it as
+     * usual), but no longer vouched for.
+     */
     @Override
     public final synchronized boolean isValid() {
-        return state == State.HELD;
+        return state == State.HELD && !pastValidity();
     }
 
+    /**
+     * @throws LockLostException also while the lease is still held but past {@link
+     *     #validUntilNanos()}: its loss is about to be declared
+     */
     @Override
     public final synchronized void checkValid() {
         if (state == State.LOST) {
@@ -182,6 +199,41 @@ public abstract class ManagedLease implements Lease {
         if (state == State.RELEASED) {
             throw new NotOwnerException(describe() + " was released");
         }
+        if (pastValidity()) {
+            throw new LockLostException(describe() + " is no longer valid: nothing acknowledged it within its expiry");
+        }
+    }
+
+    /**
+     * The moment, on {@link LeaseHost#nanos()}, until which this client may count on the grant:
+     * the earlier of the engine's own limit ({@link LeaseHost#validUntilNanos()}: a session's TTL
+     * counted from its last acknowledged heartbeat) and, once renewals run, the expiry counted as
+     * the watchdog counts it (from the sending of the last acknowledged renewal; no limit while a
+     * catch-up renewal is due, since its answer decides).
+     */
+    private long validUntilNanos() {
+        long until = host.validUntilNanos();
+        if (expiryNanos > 0 && !catchUp) {
+            long countFrom = catchUpPending ? Math.max(lastRenewedNanos, catchUpSentNanos) : lastRenewedNanos;
+            long own = countFrom + expiryNanos;
+            if (until == Long.MAX_VALUE || own - until < 0) {
+                until = own;
+            }
+        }
+        return until;
+    }
+
+    /**
+     * Whether the clock has passed {@link #validUntilNanos()} (compared as nanoTime readings are).
+     * Once seen, for good: an acknowledgement that comes later does not make the lease valid again,
+     * so the moments at which {@link #isValid()} answers true form one interval from the grant.
+     */
+    private boolean pastValidity() {
+        if (!lapsed) {
+            long until = validUntilNanos();
+            lapsed = until != Long.MAX_VALUE && host.nanos() - until >= 0;
+        }
+        return lapsed;
     }
 
     /**

@@ -185,9 +185,12 @@ class ManagedLeaseTest {
         lease.startRenewals(PERIOD, EXPIRY);
 
         host.advanceMillis(0);
-        assertThat(lease.isValid()).isTrue();
+        assertThat(lease.isValid())
+                .as("counted from the acquire's start, 1000 ms ago, the expiry of 300 ms is over")
+                .isFalse();
+        assertThat(host.forgotten).isEmpty();
         host.advanceMillis(100);
-        assertThat(lease.isValid()).isFalse();
+        assertThat(host.forgotten).as("the next round declares the loss").containsExactly(lease);
     }
 
     // ---- the watchdog rule
@@ -215,6 +218,46 @@ class ManagedLeaseTest {
                 .satisfies(e ->
                         assertThat(e.getMessage()).contains("no renewal was acknowledged within its expiry of 300 ms"));
         assertThat(host.activeTimers()).as("the watchdog stops").isZero();
+    }
+
+    @Test
+    void aLeasePastItsExpiryIsNotValidEvenBeforeItsLateWatchdogDeclaresTheLoss() {
+        TestLease lease = grantedNow();
+        lease.startRenewals(PERIOD, EXPIRY);
+        CompletableFuture<RenewOutcome> never = new CompletableFuture<>();
+        lease.answers.add(never); // sent at 100, never answered
+        host.advanceMillis(100);
+        host.advanceMillisWithTimersLate(199);
+        assertThat(lease.isValid())
+                .as("at 299, less than an expiry after the grant")
+                .isTrue();
+        host.advanceMillisWithTimersLate(1);
+        assertThat(lease.isValid())
+                .as("at 300, a whole expiry after the grant, with no round run since 100")
+                .isFalse();
+        assertThatThrownBy(lease::checkValid)
+                .isInstanceOf(LockLostException.class)
+                .hasMessageContaining("is no longer valid");
+        assertThat(host.forgotten)
+                .as("the loss itself is the watchdog's to declare")
+                .isEmpty();
+    }
+
+    @Test
+    void aLeaseIsNotValidPastTheLimitItsEngineVouchesFor() {
+        TestLease lease = grantedNow();
+        host.validUntilNanos = host.nanos() + TimeUnit.MILLISECONDS.toNanos(500);
+        host.advanceMillisWithTimersLate(499);
+        assertThat(lease.isValid()).isTrue();
+        lease.checkValid();
+        host.advanceMillisWithTimersLate(1);
+        assertThat(lease.isValid())
+                .as("the session's TTL is over: others may hold it now")
+                .isFalse();
+        host.validUntilNanos = host.nanos() + 1_000_000; // a heartbeat sent in time is acknowledged late
+        assertThat(lease.isValid()).as("once invalid, for good").isFalse();
+        lease.release();
+        assertThat(lease.releases).as("still held, so given back").isEqualTo(1);
     }
 
     @Test

@@ -62,6 +62,22 @@ final class ManualHost implements LeaseHost {
         nowNanos = target;
     }
 
+    /**
+     * Moves the clock without running any timer: the watchdog's thread is late (a loaded machine,
+     * a paused process).
+     */
+    void advanceMillisWithTimersLate(long millis) {
+        nowNanos += TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    /** What {@link #validUntilNanos()} answers: the engine's own limit (a session's TTL). */
+    long validUntilNanos = Long.MAX_VALUE;
+
+    @Override
+    public long validUntilNanos() {
+        return validUntilNanos;
+    }
+
     long activeTimers() {
         return timers.stream().filter(t -> !t.handle.isDone()).count();
     }

@@ -688,6 +688,16 @@ public final class ClientRuntime implements LockClient {
             return options.ticker().nanos();
         }
 
+        /**
+         * The session's TTL from the sending of its last acknowledged heartbeat: the leader counts
+         * it from the heartbeat's arrival (later), and a new leader gives every session a fresh
+         * TTL, so until then no other client can be granted what this session holds.
+         */
+        @Override
+        public long validUntilNanos() {
+            return lastAckNanos + ttlNanos;
+        }
+
         @Override
         public java.util.concurrent.Future<?> scheduleRenewals(
                 Runnable round, long initialDelayMillis, long periodMillis) {
