@@ -8,11 +8,15 @@ import java.util.List;
 public final class Checkers {
     private Checkers() {}
 
-    /** Fencing, linearizability (default budget), liveness and data, in that order. */
+    /**
+     * Fencing, linearizability (default budget), leases, liveness, data, replicas, applied and
+     * catch-up, in that order.
+     */
     public static List<Checker> all() {
         return List.of(
                 new FencingChecker(),
                 new LinearizabilityChecker(),
+                new LeaseChecker(),
                 new LivenessChecker(),
                 new DataChecker(),
                 new ReplicasChecker(),

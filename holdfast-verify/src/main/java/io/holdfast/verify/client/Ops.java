@@ -151,11 +151,29 @@ final class Ops {
         } catch (RuntimeException e) {
             // the lease still has to be given back; its loss then shows as a release FAIL LOST
         }
-        return new Acquired(ok, new Held(ok, lease));
+        Held held = new Held(ok, lease);
+        if (lease.isValid()) {
+            probed(phase, held, Recorder.now()); // valid at some moment before this time
+        }
+        return new Acquired(ok, held);
     }
 
-    /** Releases a hold and records it with the hold's token. */
+    /** Records that a hold's lease answered {@code isValid()} true at {@code time}. */
+    private void probed(String phase, Held held, long time) {
+        Op g = held.granted();
+        rec.write(Op.valid(
+                rec.process(), rec.nextSeq(), time, phase, g.key(), g.kind(), g.permits(), g.limit(), g.token()));
+    }
+
+    /**
+     * Releases a hold and records it with the hold's token; first, if the lease still answers
+     * {@code isValid()} true, a VALID notice timed before that question.
+     */
     Op release(String phase, Held held) {
+        long asked = Recorder.now(); // valid at some moment after this time
+        if (held.lease().isValid()) {
+            probed(phase, held, asked);
+        }
         Op g = held.granted();
         Op invoke = rec.write(Op.release(
                 rec.process(),

@@ -19,6 +19,10 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *       back. OK: released. FAIL with error {@code LOST}: the client learnt the lease had been lost.
  *   <li>{@code LOST} (a NOTICE): the lease with {@code token} on {@code key} was lost; {@code error}
  *       says why as the client heard it.
+ *   <li>{@code VALID} (a NOTICE): the lease with {@code token} on {@code key} answered {@code
+ *       isValid() == true} at {@code time}. A hold is probed right after its grant (the time taken
+ *       after the call) and right before its release (the time taken before the call), so the
+ *       lease was valid for the whole time between two VALID notices of one hold.
  *   <li>{@code FOREIGN_RELEASE}: an intruder asked the service to release the lease with {@code token}
  *       on {@code key}, which it does not hold. A correct service always answers FAIL.
  *   <li>{@code REG_GET}: OK carries {@code version} and {@code value} (0/0 when the register is empty).
@@ -67,6 +71,7 @@ public record Op(
         ACQUIRE,
         RELEASE,
         LOST,
+        VALID,
         FOREIGN_RELEASE,
         REG_GET,
         REG_CAS
@@ -269,6 +274,37 @@ public record Op(
                 0,
                 0,
                 why);
+    }
+
+    /** A notice that the lease with {@code token} answered {@code isValid()} true at {@code time}. */
+    public static Op valid(
+            String process,
+            long seq,
+            long time,
+            String phase,
+            String key,
+            Kind kind,
+            int permits,
+            int limit,
+            long token) {
+        return new Op(
+                Type.NOTICE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.VALID,
+                key,
+                kind,
+                permits,
+                limit,
+                false,
+                0,
+                token,
+                0,
+                0,
+                0,
+                null);
     }
 
     /** An invocation of an intruder's release of someone else's lease. */

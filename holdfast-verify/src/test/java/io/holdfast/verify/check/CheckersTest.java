@@ -12,7 +12,8 @@ class CheckersTest {
     void allRunsEveryCheckerInOrder() {
         assertThat(Checkers.all())
                 .extracting(Checker::name)
-                .containsExactly("fencing", "linearizability", "liveness", "data", "replicas", "applied", "catch-up");
+                .containsExactly(
+                        "fencing", "linearizability", "leases", "liveness", "data", "replicas", "applied", "catch-up");
         List<CheckResult> results =
                 Checkers.run(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records());
         assertThat(results)
@@ -20,6 +21,7 @@ class CheckersTest {
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("fencing", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("linearizability", Status.PASS),
+                        org.assertj.core.groups.Tuple.tuple("leases", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("liveness", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("data", Status.PASS),
                         org.assertj.core.groups.Tuple.tuple("replicas", Status.SKIPPED),

@@ -54,6 +54,12 @@ final class H {
                 p, seq(p), ms(t), phase, acquire.key(), acquire.kind(), acquire.permits(), acquire.limit(), token));
     }
 
+    /** A VALID notice: the lease of {@code p} with {@code token} answered isValid() true at {@code t}. */
+    H valid(String p, double t, String key, Op.Kind kind, long token) {
+        add(Op.valid(p, seq(p), ms(t), phase, key, kind, 1, 0, token));
+        return this;
+    }
+
     Op foreignRelease(String p, double t, String key, long token) {
         return add(Op.foreignRelease(p, seq(p), ms(t), phase, key, token));
     }

@@ -231,6 +231,7 @@ final class LockSimulation {
         }
         at(h.replyAt, () -> {
             record(inv.complete(Op.Type.OK, now).withToken(h.token));
+            valid(r, h); // the client asks its lease right after the grant
             h.delivered = true;
             storeWrite(r, h, StoreWrite.ENTER);
             at(now + (1 + rnd.nextInt(4)) * MS, () -> release(r, h));
@@ -245,6 +246,7 @@ final class LockSimulation {
         }
         h.releasing = true;
         storeWrite(r, h, StoreWrite.EXIT);
+        valid(r, h); // and right before its release
         Proc p = h.proc;
         Op inv = record(
                 Op.release(p.name, ++p.seq, now, "workload", r.key, r.kind, h.acquire.permits(), r.limit, h.token));
@@ -253,6 +255,12 @@ final class LockSimulation {
             drain(r);
             reply(p, inv.complete(Op.Type.OK, 0), now + delay());
         });
+    }
+
+    /** A VALID notice: the client's lease of {@code h} answered isValid() true now. */
+    private void valid(Res r, Hold h) {
+        Proc p = h.proc;
+        record(Op.valid(p.name, ++p.seq, now, "workload", r.key, r.kind, h.acquire.permits(), r.limit, h.token));
     }
 
     private void drain(Res r) {

@@ -76,12 +76,14 @@ final class WellFormed {
                     }
                 }
                 case NOTICE -> {
-                    if (op.f() != Op.Fn.LOST || op.token() <= 0 || op.error() == null) {
-                        problems.add("a notice must be LOST with a token and a reason: " + id);
+                    boolean lost = op.f() == Op.Fn.LOST && op.error() != null;
+                    boolean valid = op.f() == Op.Fn.VALID && op.error() == null;
+                    if (!(lost || valid) || op.token() <= 0) {
+                        problems.add("a notice must be LOST with a reason or VALID, with a token: " + id);
                     } else {
                         Op grant = grants.get(op.process() + ":" + op.token());
                         if (grant == null || !grant.key().equals(op.key())) {
-                            problems.add("lost notice for a token not granted on " + op.key() + ": " + id);
+                            problems.add("notice for a token not granted on " + op.key() + ": " + id);
                         }
                     }
                     if (open.containsKey(id) || !done.add(id)) {

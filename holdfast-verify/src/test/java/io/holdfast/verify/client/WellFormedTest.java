@@ -75,7 +75,7 @@ class WellFormedTest {
         assertThat(WellFormed.ops(kept)).anyMatch(p -> p.startsWith("grant never given back"));
         List<Op> badNotice = good();
         badNotice.set(2, Op.lost("c1", 2, 25, P, "lock-1", Op.Kind.LOCK, 1, 0, 7, "x"));
-        assertThat(WellFormed.ops(badNotice)).anyMatch(p -> p.startsWith("lost notice for a token not granted"));
+        assertThat(WellFormed.ops(badNotice)).anyMatch(p -> p.startsWith("notice for a token not granted"));
     }
 
     @Test
