@@ -96,12 +96,15 @@ class DashboardBrowserTest {
 
         browser.get("http://127.0.0.1:" + cluster.node(0).httpPort() + "/");
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        // The row as the wait saw it: the page re-renders its tables as it polls, so reading the row
+        // again afterwards can fall between two renderings and find none.
+        java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
         wait.withMessage("the lock, its holder and its waiter on the page").until(b -> {
             String row = rowText(b, "reports/daily");
+            seen.set(row);
             return row != null && row.contains("nightly-runner@batch-1:101") && row.contains("standby@batch-2:202");
         });
-        String row = rowText(browser, "reports/daily");
-        assertThat(row).contains("exclusive").contains(Long.toString(lease.fencingToken()));
+        assertThat(seen.get()).contains("exclusive").contains(Long.toString(lease.fencingToken()));
         assertThat(browser.findElement(By.id("members")).getText())
                 .contains("n1")
                 .contains("leader");
