@@ -33,7 +33,21 @@ public enum PlantedBug {
      */
     GRANT_AFTER_EXPIRY("an expired session's queued waits stay queued and are granted to the dead session"),
     /** The table forgets invocation ids: a retried command is applied again. */
-    RETRY_APPLIED_TWICE("a retried command (same session and seq) is applied a second time");
+    RETRY_APPLIED_TWICE("a retried command (same session and seq) is applied a second time"),
+    /**
+     * A release that the leader could not replicate (it was stepping down or handing its
+     * leadership over) is answered as done. The lock stays with the session, whose client believes
+     * it gave it back and stops sending the release: nobody else gets the lock while the session
+     * lives.
+     */
+    RELEASE_LOST_ON_STEP_DOWN("a release refused because the leader steps down is answered as done"),
+    /**
+     * A member that catches up from a snapshot the leader sends it (a new member, or one too far
+     * behind a purged log) moves its applied index to the snapshot's but keeps its own table: a new
+     * member then applies the rest of the log to an empty table.
+     */
+    SENT_SNAPSHOT_IGNORED(
+            "a member that catches up from the leader's snapshot keeps its own table, not the snapshot's");
 
     private final String description;
 

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Each {@link PlantedBug} of the table changes what it does, and only with the bug: every test
  * runs one scenario on a correct table and on a table with that one bug, and shows where they part.
- * (Grant-without-quorum lives in the server's leader path: see the server's tests.)
+ * (Grant-without-quorum and release-lost-on-step-down live in the server's leader path,
+ * sent-snapshot-ignored in its state machine: {@code holdfast verify --bug} shows each caught.)
  */
 class PlantedBugTest {
     private static TableDriver with(PlantedBug... bugs) {
@@ -36,7 +37,9 @@ class PlantedBugTest {
                         "release-by-anyone",
                         "skipped-wakeup",
                         "grant-after-expiry",
-                        "retry-applied-twice");
+                        "retry-applied-twice",
+                        "release-lost-on-step-down",
+                        "sent-snapshot-ignored");
         for (PlantedBug b : PlantedBug.values()) {
             assertThat(PlantedBug.byName(b.cliName())).isSameAs(b);
             assertThat(b.description()).isNotBlank().doesNotContain("\n");

@@ -277,7 +277,15 @@ final class LockStateMachine extends BaseStateMachine {
     /** Loads the newest snapshot (after {@link #pause()}, one the leader sent) and runs again. */
     @Override
     public void reinitialize() throws IOException {
-        load(storage.loadLatestSnapshot());
+        SingleFileSnapshotInfo sent = storage.loadLatestSnapshot();
+        if (sent != null && bugs.contains(PlantedBug.SENT_SNAPSHOT_IGNORED)) {
+            // PLANTED BUG (verification only): sent-snapshot-ignored: the index moves, the table stays.
+            synchronized (lock) {
+                setLastAppliedTermIndex(sent.getTermIndex());
+            }
+        } else {
+            load(sent);
+        }
         if (getLifeCycle().getCurrentState() == LifeCycle.State.PAUSED) {
             getLifeCycle().transition(LifeCycle.State.STARTING);
             getLifeCycle().transition(LifeCycle.State.RUNNING);

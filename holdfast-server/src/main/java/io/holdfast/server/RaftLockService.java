@@ -72,6 +72,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private volatile io.holdfast.core.AccessRules initialRules;
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
+    /** Planted bug release-lost-on-step-down (verification only). */
+    private final boolean releaseLostOnStepDown;
 
     private final ServerMetrics metrics;
 
@@ -92,7 +94,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this(server, groupId, selfId, machine, clientAddresses, ticker, Set.of(), new ServerMetrics(selfId.toString()));
     }
 
-    /** @param bugs planted bugs (verification only); only grant-without-quorum matters here */
+    /**
+     * @param bugs planted bugs (verification only); grant-without-quorum and
+     *     release-lost-on-step-down matter here
+     */
     RaftLockService(
             RaftServer server,
             RaftGroupId groupId,
@@ -117,6 +122,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.proposer = new Proposer(selfId.toString(), this::write);
         this.audit = new AuditLog(selfId.toString());
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
+        this.releaseLostOnStepDown = bugs.contains(PlantedBug.RELEASE_LOST_ON_STEP_DOWN);
         this.grantWithoutQuorum =
                 bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
         machine.setHooks(this);
@@ -189,6 +195,11 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             // PLANTED BUG (verification only): grant-without-quorum: a free-looking lock is
             // granted from the local table before the log commits the acquire.
             return grantWithoutQuorum.submit(stamped, machine::read);
+        }
+        if (releaseLostOnStepDown && command instanceof Command.Release) {
+            // PLANTED BUG (verification only): release-lost-on-step-down: a release that could not
+            // be replicated is answered as done.
+            return proposer.propose(stamped).exceptionally(e -> Reply.Ok.INSTANCE);
         }
         return proposer.propose(stamped);
     }

@@ -192,7 +192,9 @@ final class Nodes implements AutoCloseable {
                 // one line per applied entry (index, term, entry and table CRCs): replicas that
                 // end up different can be compared entry by entry
                 "-Dholdfast.raft.traceApplied=true",
-                "-Dholdfast.log.level=INFO");
+                "-Dholdfast.log.level=INFO",
+                // Ratis's own elections and configuration changes, when a run is being studied
+                "-Dholdfast.ratis.log.level=" + System.getProperty("holdfast.ratis.log.level", "WARN"));
         List<String> args = new ArrayList<>(List.of(
                 "--id", id,
                 "--peers", peersFor(id),

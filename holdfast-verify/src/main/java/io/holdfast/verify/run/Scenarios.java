@@ -243,7 +243,8 @@ public final class Scenarios {
                 "membership",
                 "five slots, three members: a member loses its disk and is started again under its old id (refused,"
                         + " then replaced); then the cluster grows and shrinks under load (a spare added as a voter, or as"
-                        + " a learner then promoted; a member removed, the leader too) while a follower is killed or cut off",
+                        + " a learner then promoted; a member removed, the leader too) while a follower is killed or cut"
+                        + " off; new members catch up from the leader's snapshot",
                 5,
                 3,
                 (f, r) -> {
@@ -267,6 +268,9 @@ public final class Scenarios {
                             List<String> spares = f.spares();
                             String spare = spares.get(r.nextInt(spares.size()));
                             boolean learner = r.nextBoolean();
+                            // A cluster that has run a while has purged its log: the new member
+                            // catches up from the leader's snapshot.
+                            f.snapshot(f.leader());
                             if (f.addMember(spare, learner) && learner) {
                                 f.sleep(between(r, 500, 1500));
                                 f.promote(spare);
@@ -321,6 +325,8 @@ public final class Scenarios {
         EXPOSED_BY.put("skipped-wakeup", "baseline");
         EXPOSED_BY.put("grant-after-expiry", "client-paused");
         EXPOSED_BY.put("retry-applied-twice", "lost-replies");
+        EXPOSED_BY.put("release-lost-on-step-down", "leader-transfer");
+        EXPOSED_BY.put("sent-snapshot-ignored", "membership");
     }
 
     private Scenarios() {}
@@ -348,9 +354,12 @@ public final class Scenarios {
         f.sleepFully(Duration.ofSeconds(4)); // an election among B and C, if B votes
         f.healNetwork();
         // Refused, B is still a member that cannot start: replace it before anything restarts it.
-        if (!started && f.removeMember(b) && f.addMember(b, true)) {
-            f.sleepFully(Duration.ofSeconds(1));
-            f.promote(b);
+        if (!started && f.removeMember(b)) {
+            f.snapshot(f.leader()); // B comes back from the leader's snapshot, as after a long life
+            if (f.addMember(b, true)) {
+                f.sleepFully(Duration.ofSeconds(1));
+                f.promote(b);
+            }
         }
         f.healAll();
     }
