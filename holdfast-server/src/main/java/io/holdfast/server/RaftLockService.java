@@ -204,6 +204,20 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         return proposer.propose(stamped);
     }
 
+    /**
+     * A heartbeat is acknowledged only while this leader holds its lease: a majority of the voters
+     * (itself counted) answered it within {@link #leaseMillis()}, less than the shortest election
+     * timeout, so that no other leader can have been elected since.
+     *
+     * <p>Why: a client counts its leases valid for a TTL from the sending of its last acknowledged
+     * heartbeat, and a new leader gives every session a fresh TTL from its own start. A leader cut
+     * off from the others (or paused, then resumed) still takes itself for the leader until it
+     * notices, up to an election timeout later, while the others may have elected a new leader
+     * already. Heartbeats it acknowledged on its own say in that time would let its clients count
+     * on a TTL that ends after the new leader has expired them and handed their locks to others.
+     * (A Ratis read barrier does not help: it answers at once when nothing was committed since
+     * the last round that a majority acknowledged, which a deposed leader's last round was.)
+     */
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
         if (!duties.isActive()) {
@@ -213,8 +227,59 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return CompletableFuture.completedFuture(
                     Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
         }
+        if (!holdsLease()) {
+            return CompletableFuture.failedFuture(new UnavailableException("node " + selfId
+                    + " has not heard from a majority of its members within " + leaseMillis()
+                    + " ms, so it cannot vouch for sessions; try another member"));
+        }
         duties.touch(sessionId);
         return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+    }
+
+    /** 90% of the shortest election timeout, as Ratis's own leader lease. */
+    long leaseMillis() {
+        return org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties())
+                        .toLong(java.util.concurrent.TimeUnit.MILLISECONDS)
+                * 9
+                / 10;
+    }
+
+    /**
+     * Whether this node leads and a majority of the voters, in the current configuration and (while
+     * one changes) in the previous one, answered it within {@link #leaseMillis()}.
+     */
+    boolean holdsLease() {
+        try {
+            RaftServer.Division division = server.getDivision(groupId);
+            if (!division.getInfo().isLeader()) {
+                return false;
+            }
+            long lease = leaseMillis();
+            Set<String> fresh = new java.util.HashSet<>();
+            fresh.add(selfId.toString());
+            for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f :
+                    division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+                if (f.getLastRpcElapsedTimeMs() < lease) {
+                    fresh.add(f.getId().getId().toStringUtf8());
+                }
+            }
+            var conf = division.getRaftConf();
+            var voter = org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER;
+            return majority(conf.getCurrentPeers(voter), fresh) && majority(conf.getPreviousPeers(voter), fresh);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** True for an empty set of voters (no previous configuration). */
+    private static boolean majority(java.util.Collection<RaftPeer> voters, Set<String> fresh) {
+        if (voters.isEmpty()) {
+            return true;
+        }
+        long heard = voters.stream()
+                .filter(v -> fresh.contains(v.getId().toString()))
+                .count();
+        return heard * 2 > voters.size();
     }
 
     /** @throws NotLeaderException if this node does not lead: subscribe at the leader */

@@ -1,6 +1,7 @@
 package io.holdfast.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.holdfast.ClientOptions;
@@ -107,6 +108,45 @@ class FailoverTest {
             Lease next = a.lock("r/2").acquire(Duration.ofSeconds(5));
             assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
             assertThat(held.isValid()).isTrue();
+        }
+    }
+    /**
+     * A leader cut off from the others believes it leads for up to an election timeout, while the
+     * others may already have a new leader, whose fresh TTL starts when it does. Heartbeats it
+     * acknowledged on its own say would let its clients count on leases that the new leader ends
+     * sooner. So once a majority has not answered it for most of the shortest election timeout,
+     * it acknowledges no heartbeat, though it still takes itself for the leader.
+     */
+    @Test
+    void aLeaderThatLostItsMajorityAcknowledgesNoHeartbeat() throws Exception {
+        try (TestCluster cluster = new TestCluster(3, Duration.ofSeconds(3))) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(30));
+            LockClient client = cluster.open(OPTIONS);
+            String session = ((io.holdfast.client.internal.ClientRuntime) client).sessionId();
+            RaftLockService service = cluster.node(leader).raftService();
+            assertThat(service.keepAlive(session).get(10, TimeUnit.SECONDS))
+                    .as("with its followers")
+                    .isEqualTo(io.holdfast.core.Reply.Ok.INSTANCE);
+
+            List<Thread> stopping = new ArrayList<>();
+            for (int i = 0; i < cluster.size(); i++) {
+                if (i != leader) {
+                    int n = i;
+                    Thread t = new Thread(() -> cluster.stop(n));
+                    t.start();
+                    stopping.add(t);
+                }
+            }
+            await().atMost(Duration.ofSeconds(6)).until(() -> !service.holdsLease());
+            assertThat(service.isLeader())
+                    .as("within its election timeout (3 to 6 s) it still takes itself for the leader")
+                    .isTrue();
+            assertThatThrownBy(() -> service.keepAlive(session).get(5, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(io.holdfast.UnavailableException.class)
+                    .hasMessageContaining("has not heard from a majority of its members within 2700 ms");
+            for (Thread t : stopping) {
+                t.join();
+            }
         }
     }
 }
