@@ -751,11 +751,25 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         });
     }
 
+    /**
+     * A linearizable read: Ratis's read barrier, then this leader's lease checked. Ratis answers
+     * the barrier at once when nothing was committed since the last round a majority
+     * acknowledged; a leader deposed since (cut off, or paused) would then read a table that
+     * misses what a newer leader committed. Holding the lease after the barrier rules a newer
+     * leader out (see {@link #keepAlive}).
+     */
     private <T> CompletableFuture<T> afterBarrier(Supplier<T> read) {
         if (!duties.isActive()) {
             return CompletableFuture.failedFuture(notLeaderError());
         }
-        return send(RaftClientRequest.readRequestType(), new byte[0]).thenApply(reply -> read.get());
+        return send(RaftClientRequest.readRequestType(), new byte[0]).thenApply(reply -> {
+            if (!holdsLease()) {
+                throw new java.util.concurrent.CompletionException(new UnavailableException("node " + selfId
+                        + " has not heard from a majority of its members within " + leaseMillis()
+                        + " ms, so it cannot serve a read that must be current; try another member"));
+            }
+            return read.get();
+        });
     }
 
     private CompletableFuture<RaftClientReply> send(RaftClientRequest.Type type, byte[] payload) {
