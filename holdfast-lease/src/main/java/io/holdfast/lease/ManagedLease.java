@@ -1,3 +1,5 @@
+// Over 450 lines, one idea: the lease state machine every engine shares (states, listeners, the
+// watchdog rule, validity by the clock); most of its length is the contract its subclasses rely on.
 package io.holdfast.lease;
 
 import io.holdfast.InvalidArgumentException;

@@ -72,6 +72,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private volatile io.holdfast.core.AccessRules initialRules;
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
+    /** See {@link #leaseMillis()}. */
+    private final long leaseMillis;
     /** Planted bug release-lost-on-step-down (verification only). */
     private final boolean releaseLostOnStepDown;
 
@@ -123,6 +125,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.audit = new AuditLog(selfId.toString());
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
         this.releaseLostOnStepDown = bugs.contains(PlantedBug.RELEASE_LOST_ON_STEP_DOWN);
+        this.leaseMillis = org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties())
+                        .toLong(java.util.concurrent.TimeUnit.MILLISECONDS)
+                * 9
+                / 10;
         this.grantWithoutQuorum =
                 bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
         machine.setHooks(this);
@@ -228,9 +234,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                     Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
         }
         if (!holdsLease()) {
-            return CompletableFuture.failedFuture(new UnavailableException("node " + selfId
-                    + " has not heard from a majority of its members within " + leaseMillis()
-                    + " ms, so it cannot vouch for sessions; try another member"));
+            return CompletableFuture.failedFuture(noLease("vouch for sessions"));
         }
         duties.touch(sessionId);
         return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
@@ -238,10 +242,12 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     /** 90% of the shortest election timeout, as Ratis's own leader lease. */
     long leaseMillis() {
-        return org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties())
-                        .toLong(java.util.concurrent.TimeUnit.MILLISECONDS)
-                * 9
-                / 10;
+        return leaseMillis;
+    }
+
+    private UnavailableException noLease(String what) {
+        return new UnavailableException("node " + selfId + " has not heard from a majority of its members within "
+                + leaseMillis + " ms, so it cannot " + what + "; try another member");
     }
 
     /**
@@ -254,7 +260,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             if (!division.getInfo().isLeader()) {
                 return false;
             }
-            long lease = leaseMillis();
+            long lease = leaseMillis;
             Set<String> fresh = new java.util.HashSet<>();
             fresh.add(selfId.toString());
             for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f :
@@ -764,9 +770,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         }
         return send(RaftClientRequest.readRequestType(), new byte[0]).thenApply(reply -> {
             if (!holdsLease()) {
-                throw new java.util.concurrent.CompletionException(new UnavailableException("node " + selfId
-                        + " has not heard from a majority of its members within " + leaseMillis()
-                        + " ms, so it cannot serve a read that must be current; try another member"));
+                throw new java.util.concurrent.CompletionException(noLease("serve a read that must be current"));
             }
             return read.get();
         });
