@@ -18,7 +18,9 @@ final class JdbcFixture implements ProviderFixture {
             Capability.LEASE_TIMEOUT,
             Capability.CHECK_FENCE,
             Capability.INSPECT,
-            Capability.REVOKE);
+            Capability.REVOKE,
+            Capability.REGISTERS,
+            Capability.FENCED_REGISTERS);
 
     /** The advisory mode's. */
     static final Set<Capability> ADVISORY = Set.of(Capability.READ_WRITE);

@@ -2,7 +2,6 @@ package io.holdfast.store;
 
 import io.holdfast.Admin;
 import io.holdfast.Capability;
-import io.holdfast.VersionedRegister;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -149,10 +148,11 @@ public interface StoreBackend {
     }
 
     /**
-     * A register, if the backend declares {@link Capability#REGISTERS}. The client checks the
-     * capability (and {@link Capability#FENCED_REGISTERS} for fenced writes) before calling it.
+     * The store's registers, if the backend declares {@link Capability#REGISTERS}; the client checks
+     * the capability (and {@link Capability#FENCED_REGISTERS} for fenced writes) before calling
+     * them. Called once, when the client is built; the default has none.
      */
-    default VersionedRegister register(String key) {
+    default StoreRegisters registers() {
         return null;
     }
 

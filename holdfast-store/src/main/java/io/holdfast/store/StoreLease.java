@@ -26,6 +26,10 @@ final class StoreLease extends ManagedLease {
         this.grant = grant;
     }
 
+    StoreLockClient client() {
+        return client;
+    }
+
     Grant grant() {
         return grant;
     }

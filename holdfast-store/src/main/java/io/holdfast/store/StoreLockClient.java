@@ -85,6 +85,7 @@ public final class StoreLockClient implements LockClient {
     private final StoreBackend backend;
     private final ClientOptions options;
     private final Set<Capability> capabilities;
+    private final StoreRegisters registers;
     private final ExecutorService executor;
     private final ScheduledExecutorService scheduler;
     private final Map<Grant, StoreLease> leases = new ConcurrentHashMap<>();
@@ -112,6 +113,12 @@ public final class StoreLockClient implements LockClient {
         if (!options.lockDelay().isZero() && !capabilities.contains(Capability.LOCK_DELAY)) {
             backend.close();
             throw unsupported("lock-delay");
+        }
+        this.registers = capabilities.contains(Capability.REGISTERS) ? backend.registers() : null;
+        if (capabilities.contains(Capability.REGISTERS) && registers == null) {
+            backend.close();
+            throw new IllegalStateException(
+                    "the " + backend.provider() + " backend declares registers but has none: a bug in the provider");
         }
         int id = CLIENTS.incrementAndGet();
         this.executor = Executors.newCachedThreadPool(daemon("holdfast-" + backend.provider() + "-" + id + "-worker"));
@@ -168,8 +175,7 @@ public final class StoreLockClient implements LockClient {
     public VersionedRegister register(String key) {
         checkOpen();
         require(Capability.REGISTERS, "registers");
-        VersionedRegister register = backend.register(Names.check(key));
-        return capabilities.contains(Capability.FENCED_REGISTERS) ? register : new UnfencedRegister(this, register);
+        return new StoreRegister(this, registers, Names.check(key));
     }
 
     @Override
@@ -549,6 +555,31 @@ public final class StoreLockClient implements LockClient {
         @Override
         public CompletableFuture<Lease> acquireAsync(LeaseRequest r, AcquireOptions options) {
             return StoreLockClient.this.acquireAsync(r.name(), r.mode(), r.permits(), r.maxPermits(), options);
+        }
+    }
+
+    /**
+     * The grant behind a lease of this client, for a fenced register write. A released or lost
+     * lease still names its grant; the store then finds it no longer held.
+     */
+    Grant grantOf(Lease fence) {
+        if (fence instanceof StoreLease lease && lease.client() == this) {
+            return lease.grant();
+        }
+        throw new InvalidArgumentException(
+                fence == null
+                        ? "a fenced write needs a lease"
+                        : "a fenced write needs a lease of this client, not " + fence);
+    }
+
+    /** Runs a register call on the client's threads. */
+    <T> CompletableFuture<T> async(java.util.function.Supplier<T> call) {
+        try {
+            checkOpen();
+            return CompletableFuture.supplyAsync(call, executor);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(
+                    e instanceof RejectedExecutionException ? new SessionExpiredException("the client was closed") : e);
         }
     }
 

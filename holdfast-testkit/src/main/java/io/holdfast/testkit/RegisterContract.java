@@ -165,4 +165,36 @@ abstract class RegisterContract extends ContractSupport {
                         .version())
                 .isEqualTo(2);
     }
+
+    @Test
+    void aRegisterAndALockOfOneNameDoNotMeet() {
+        assumeCapability(Capability.REGISTERS);
+        String key = name("shared");
+        LockClient client = open();
+        Lease lease = take(client.lock(key));
+        Versioned v1 = client.register(key).compareAndSet(0, bytes("beside the lock"));
+        assertThat(v1.version()).isEqualTo(1);
+        assertThat(isFree(open().lock(key)))
+                .as("the lock after a write to the register of its name")
+                .isFalse();
+        lease.release();
+        assertThat(open().register(key).get())
+                .as("the register after the lock was released")
+                .contains(v1);
+        assertThat(isFree(open().lock(key))).as("the lock after its release").isTrue();
+    }
+
+    @Test
+    void aFencedWriteOfARevokedLeaseConflicts() {
+        assumeCapability(Capability.REGISTERS, Capability.FENCED_REGISTERS, Capability.REVOKE);
+        String fence = name("fence");
+        LockClient client = open();
+        VersionedRegister reg = client.register(name("reg"));
+        Lease lease = take(client.lock(fence));
+        assertThat(observer().admin().revoke(fence)).as("leases revoked").isEqualTo(1);
+        assertThatThrownBy(() -> reg.compareAndSet(0, bytes("revoked"), lease))
+                .as("a write fenced by a revoked lease")
+                .isInstanceOf(ConflictException.class);
+        assertThat(reg.get()).as("the register after the refused write").isEmpty();
+    }
 }

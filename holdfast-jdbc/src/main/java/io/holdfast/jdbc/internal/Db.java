@@ -140,6 +140,33 @@ final class Db implements AutoCloseable {
     }
 
     /**
+     * Runs {@code work} in one transaction and never again, for work that is not safe to repeat (a
+     * compare-and-set applied once fails as a conflict the second time): a connection that breaks
+     * is reported as {@link UnavailableException}, and the caller finds out by reading.
+     */
+    <T> T inTransactionOnce(String what, Work<T> work) {
+        checkUsable(what);
+        Connection c;
+        try {
+            c = pool.getConnection();
+        } catch (SQLException | RuntimeException e) {
+            throw unavailable(what, e);
+        }
+        try {
+            T result = inTransaction(c, work);
+            c.close();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            if (e instanceof SQLException sql && brokenConnection(sql)) {
+                pool.evictConnection(c);
+            } else {
+                closeQuietly(c, e);
+            }
+            throw unavailable(what, e);
+        }
+    }
+
+    /**
      * Runs the work; if the pooled connection turns out to be dead (the database restarted since it
      * was opened), evicts it and tries once more on a fresh one. Every piece of work is safe to
      * repeat: acquires are idempotent per owner; a release or renewal repeated after a reply lost

@@ -10,6 +10,7 @@ import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import io.holdfast.store.StoreBackend;
+import io.holdfast.store.StoreRegisters;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -91,7 +92,9 @@ public final class TableBackend implements StoreBackend {
                 Capability.LEASE_TIMEOUT,
                 Capability.CHECK_FENCE,
                 Capability.INSPECT,
-                Capability.REVOKE);
+                Capability.REVOKE,
+                Capability.REGISTERS,
+                Capability.FENCED_REGISTERS);
     }
 
     @Override
@@ -302,6 +305,13 @@ public final class TableBackend implements StoreBackend {
                 ps.execute();
             }
         }
+    }
+
+    // ---- registers
+
+    @Override
+    public StoreRegisters registers() {
+        return new TableRegisters(this);
     }
 
     // ---- operators

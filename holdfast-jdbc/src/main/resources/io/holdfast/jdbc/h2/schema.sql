@@ -45,3 +45,12 @@ CREATE TABLE IF NOT EXISTS ${p}waiters (
 -- Fencing tokens: one sequence for every name, so tokens grow across names too. NO CACHE, so that
 -- a crash never loses track of values already handed out.
 CREATE SEQUENCE IF NOT EXISTS ${p}tokens START WITH 1 NO CACHE;
+
+-- Versioned registers (VersionedRegister): one row per key, in a name space of their own (a
+-- register and a lock of one name do not meet). version is 1 after the first write and grows by one
+-- per write; a compare-and-set is one UPDATE ... WHERE version = the expected one.
+CREATE TABLE IF NOT EXISTS ${p}registers (
+    name VARCHAR(512) NOT NULL PRIMARY KEY,
+    version BIGINT NOT NULL,
+    data VARBINARY(65536) NOT NULL
+);

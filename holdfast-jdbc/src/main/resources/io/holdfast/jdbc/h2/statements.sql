@@ -58,3 +58,15 @@ DELETE FROM ${p}waiters WHERE name = ? AND owner = ?
 
 -- name: purgeWaiters
 DELETE FROM ${p}waiters WHERE until_ms <= ${now}
+
+-- name: readRegister
+SELECT version, data FROM ${p}registers WHERE name = ?
+
+-- name: updateRegister
+UPDATE ${p}registers SET version = version + 1, data = ? WHERE name = ? AND version = ?
+
+-- name: holdsFence
+SELECT 1 FROM ${p}holders WHERE name = ? AND owner = ? AND token = ? AND expires_ms > ${now} FOR UPDATE
+
+-- name: insertRegister
+INSERT INTO ${p}registers (name, version, data) VALUES (?, 1, ?)

@@ -45,3 +45,13 @@ CREATE TABLE IF NOT EXISTS ${p}waiters (
 -- Fencing tokens: one sequence for every name, so tokens grow across names too. NOCACHE, so that
 -- a restart never hands out a value below one already given.
 CREATE SEQUENCE IF NOT EXISTS ${p}tokens START WITH 1 INCREMENT BY 1 NOCACHE NOCYCLE;
+
+-- Versioned registers (VersionedRegister): one row per key, in a name space of their own (a
+-- register and a lock of one name do not meet). version is 1 after the first write and grows by one
+-- per write; a compare-and-set is one UPDATE ... WHERE version = the expected one. MEDIUMBLOB, since
+-- a BLOB stops one byte short of the 64 KiB a register may hold.
+CREATE TABLE IF NOT EXISTS ${p}registers (
+    name VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY,
+    version BIGINT NOT NULL,
+    data MEDIUMBLOB NOT NULL
+) ENGINE=InnoDB;

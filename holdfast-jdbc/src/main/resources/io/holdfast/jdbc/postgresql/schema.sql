@@ -44,3 +44,12 @@ CREATE TABLE IF NOT EXISTS ${p}waiters (
 -- Fencing tokens: one sequence for every name, so tokens grow across names too. NO CYCLE, and
 -- CACHE 1 (the default) so that values are handed out in order across sessions.
 CREATE SEQUENCE IF NOT EXISTS ${p}tokens CACHE 1 NO CYCLE;
+
+-- Versioned registers (VersionedRegister): one row per key, in a name space of their own (a
+-- register and a lock of one name do not meet). version is 1 after the first write and grows by one
+-- per write; a compare-and-set is one UPDATE ... WHERE version = the expected one.
+CREATE TABLE IF NOT EXISTS ${p}registers (
+    name VARCHAR(512) COLLATE "C" NOT NULL PRIMARY KEY,
+    version BIGINT NOT NULL,
+    data BYTEA NOT NULL                   -- at most 64 KiB
+);
