@@ -1,5 +1,6 @@
 package io.holdfast.examples.coupons;
 
+import io.holdfast.jdbc.VersionedRows;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,6 +23,9 @@ final class CouponDb {
     private CouponDb() {}
 
     /** A campaign row as read before a write. */
+    /** The campaigns, versioned for the optimistic strategy. */
+    static final VersionedRows CAMPAIGNS = VersionedRows.of("campaigns", "id", "version");
+
     record Campaign(int id, int stock, int redeemed, int perUser, long version, long fenceToken) {
         boolean soldOut() {
             return redeemed >= stock;
@@ -140,18 +144,6 @@ final class CouponDb {
             ps.setInt(1, redeemed);
             ps.setInt(2, campaign);
             ps.setLong(3, token);
-            return ps.executeUpdate() == 1;
-        }
-    }
-
-    /** Optimistic write: applies only if nobody wrote the campaign since {@code version} was read. */
-    static boolean writeVersioned(Connection c, int campaign, int redeemed, long version) throws SQLException {
-        try (PreparedStatement ps =
-                c.prepareStatement("UPDATE campaigns SET redeemed = ?, version = ? WHERE id = ? AND version = ?")) {
-            ps.setInt(1, redeemed);
-            ps.setLong(2, version + 1);
-            ps.setInt(3, campaign);
-            ps.setLong(4, version);
             return ps.executeUpdate() == 1;
         }
     }

@@ -1,19 +1,18 @@
 package io.holdfast.examples.coupons;
 
 import io.holdfast.AcquireOptions;
+import io.holdfast.ConflictException;
 import io.holdfast.HoldfastException;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.NotOwnerException;
+import io.holdfast.RetryPolicy;
 import io.holdfast.SessionExpiredException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,8 +50,6 @@ import org.slf4j.LoggerFactory;
  */
 final class CouponService {
     private static final Logger log = LoggerFactory.getLogger(CouponService.class);
-    private static final long BACKOFF_BASE_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
-    private static final long BACKOFF_CAP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     /** How the service runs; see {@link CouponsDemo.Options} for the meaning of each. */
     record Settings(
@@ -78,12 +75,16 @@ final class CouponService {
     private final Settings settings;
     private final PausePoint pause;
     private final Counters counters = new Counters();
+    private final RetryPolicy retries;
 
     CouponService(DataSource db, Clients clients, Settings settings, PausePoint pause) {
         this.db = db;
         this.clients = clients;
         this.settings = settings;
         this.pause = pause;
+        // Exponential backoff with full jitter, 1 ms to 50 ms, for at most maxAttempts attempts.
+        this.retries = new RetryPolicy(
+                Duration.ofMillis(1), Duration.ofMillis(50), 2.0, 1.0, settings.maxAttempts(), Duration.ofHours(1));
     }
 
     Counters counters() {
@@ -170,33 +171,33 @@ final class CouponService {
 
     private Outcome optimistic(long user, int campaign) throws InterruptedException, SQLException {
         try (Connection c = db.getConnection()) {
-            for (int attempt = 0; attempt < settings.maxAttempts(); attempt++) {
-                if (attempt > 0) {
-                    backoff(attempt);
-                }
-                // The version first: any write that commits after this read changes it, so the CAS below
-                // fails if anything read afterwards could be stale.
-                CouponDb.Campaign row = CouponDb.campaign(c, campaign);
-                String coupon = check(c, row, user);
-                if (coupon.isEmpty()) {
-                    return row.soldOut() ? Outcome.SOLD_OUT : Outcome.LIMIT_REACHED;
-                }
-                work();
-                pause.reached("campaign=" + campaign + " version=" + row.version() + " coupon=" + coupon);
-                Outcome outcome = inTransaction(c, () -> {
-                    if (!CouponDb.writeVersioned(c, campaign, row.redeemed() + 1, row.version())) {
-                        pause.wrote("conflict: the campaign's version is no longer " + row.version() + "; retrying");
-                        return null;
-                    }
-                    CouponDb.hand(c, campaign, coupon, user, settings.instance(), 0L);
-                    pause.wrote("written at version " + row.version());
-                    return Outcome.REDEEMED;
-                });
-                if (outcome != null) {
-                    return outcome;
-                }
-                counters.conflicts.incrementAndGet();
-            }
+            return CouponDb.CAMPAIGNS.inTransaction(
+                    c,
+                    retries,
+                    attempt -> {
+                        // The version first: any write that commits after this read changes it, so the
+                        // update below fails if anything read afterwards could be stale.
+                        CouponDb.Campaign row = CouponDb.campaign(c, campaign);
+                        String coupon = check(c, row, user);
+                        if (coupon.isEmpty()) {
+                            return row.soldOut() ? Outcome.SOLD_OUT : Outcome.LIMIT_REACHED;
+                        }
+                        work();
+                        pause.reached("campaign=" + campaign + " version=" + row.version() + " coupon=" + coupon);
+                        try {
+                            CouponDb.CAMPAIGNS.update(c, campaign, row.version(), "redeemed = ?", row.redeemed() + 1);
+                        } catch (ConflictException e) {
+                            pause.wrote(
+                                    "conflict: the campaign's version is no longer " + row.version() + "; retrying");
+                            throw e;
+                        }
+                        CouponDb.hand(c, campaign, coupon, user, settings.instance(), 0L);
+                        pause.wrote("written at version " + row.version());
+                        return Outcome.REDEEMED;
+                    },
+                    conflict -> counters.conflicts.incrementAndGet());
+        } catch (ConflictException gaveUp) {
+            counters.conflicts.incrementAndGet();
             return Outcome.GAVE_UP;
         }
     }
@@ -255,11 +256,6 @@ final class CouponService {
         if (nanos > 0) {
             Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
         }
-    }
-
-    private static void backoff(int attempt) {
-        long ceiling = Math.min(BACKOFF_CAP_NANOS, BACKOFF_BASE_NANOS << Math.min(attempt, 20));
-        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(ceiling + 1));
     }
 
     private void release(LockClient client, Lease lease) {

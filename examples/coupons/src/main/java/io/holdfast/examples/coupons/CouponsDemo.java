@@ -132,7 +132,7 @@ public final class CouponsDemo {
             range("--stock", stock, 1, 1_000_000);
             range("--campaigns", campaigns, 1, 10_000);
             range("--per-user", perUser, 1, 100);
-            range("--max-attempts", maxAttempts, 1, 10_000);
+            range("--max-attempts", maxAttempts, 1, 1000);
             if ((long) stock * campaigns > 2_000_000L) {
                 throw new IllegalArgumentException(
                         "--stock x --campaigns must be at most 2,000,000 coupons, not " + (long) stock * campaigns);
