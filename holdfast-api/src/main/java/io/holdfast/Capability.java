@@ -16,6 +16,8 @@ public enum Capability {
     LEASE_TIMEOUT,
     /** Waits that would close a cycle are refused with {@link DeadlockException}. */
     DEADLOCK_DETECTION,
+    /** {@link LockClient#multiLock}: several locks taken all or none, never in a cycle with one another. */
+    MULTI_LOCK,
     /** Versioned registers with compare-and-set. */
     REGISTERS,
     /** Register writes fenced by a lease. */

@@ -3,6 +3,7 @@ package io.holdfast;
 import io.holdfast.spi.LockProvider;
 import io.holdfast.spi.Redaction;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -69,6 +70,25 @@ public interface LockClient extends AutoCloseable {
      * @throws InvalidArgumentException for a bad name or a permit count outside 1..1,000,000
      */
     DistributedSemaphore semaphore(String name, int permits);
+
+    /**
+     * A handle on several locks taken all or none ({@link DistributedMultiLock}). Creating it does
+     * not touch the service.
+     *
+     * @param names 1 to {@value DistributedMultiLock#MAX_NAMES} distinct lock names, in any order
+     * @param mode {@link LockMode#EXCLUSIVE}, or {@link LockMode#SHARED} where {@link
+     *     Capability#READ_WRITE} is declared
+     * @throws InvalidArgumentException if a name is invalid or repeated, or there are none or too many
+     * @throws UnsupportedFeatureException if the provider does not offer multi-locks or the mode
+     */
+    default DistributedMultiLock multiLock(Collection<String> names, LockMode mode) {
+        throw new UnsupportedFeatureException("this provider does not support multi-locks");
+    }
+
+    /** {@link #multiLock(Collection, LockMode)} in {@link LockMode#EXCLUSIVE} mode. */
+    default DistributedMultiLock multiLock(Collection<String> names) {
+        return multiLock(names, LockMode.EXCLUSIVE);
+    }
 
     /** The versioned register with this key. @throws InvalidArgumentException for a bad key */
     VersionedRegister register(String key);

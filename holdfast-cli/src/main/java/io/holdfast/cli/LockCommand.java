@@ -3,11 +3,14 @@ package io.holdfast.cli;
 import io.holdfast.AcquireOptions;
 import io.holdfast.ClientOptions;
 import io.holdfast.DistributedLock;
+import io.holdfast.DistributedMultiLock;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
+import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
+import io.holdfast.MultiLease;
 import io.holdfast.Names;
 import io.holdfast.UnavailableException;
 import java.io.PrintWriter;
@@ -29,8 +32,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code holdfast lock NAME [options] -- COMMAND...}: runs COMMAND while holding the lock NAME, like
- * {@code flock(1)} across machines.
+ * {@code holdfast lock NAME... [options] -- COMMAND...}: runs COMMAND while holding the lock NAME, like
+ * {@code flock(1)} across machines; with several names, while holding all of them ({@link
+ * DistributedMultiLock}: taken all or none). One name gives the child {@code HOLDFAST_LOCK_NAME} and
+ * {@code HOLDFAST_FENCING_TOKEN}; several give {@code HOLDFAST_LOCK_NAMES} (one per line, in the order
+ * taken) and {@code HOLDFAST_FENCING_TOKENS} (one {@code NAME=TOKEN} per line, the token after the last
+ * {@code =}).
  *
  * <p>The exit code is COMMAND's own, except: {@value ExitCodes#NOT_ACQUIRED} when the lock was not acquired within
  * {@code --wait} (COMMAND did not run); {@value ExitCodes#LOCK_LOST} when the lock was lost while COMMAND ran
@@ -48,8 +55,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
         description = {
-            "Run COMMAND while holding the lock NAME.",
-            "The child gets HOLDFAST_LOCK_NAME and HOLDFAST_FENCING_TOKEN in its environment.",
+            "Run COMMAND while holding the lock NAME, or all of several NAMEs (taken all or none).",
+            "The child gets HOLDFAST_LOCK_NAME and HOLDFAST_FENCING_TOKEN in its environment; with several"
+                    + " names, HOLDFAST_LOCK_NAMES and HOLDFAST_FENCING_TOKENS (NAME=TOKEN), one per line.",
             "Exit code: the child's own; 75 not acquired in time; 76 lock lost while running (the child"
                     + " was stopped); 69 backend unavailable; 64 usage error; 127/126 command not found/not"
                     + " runnable."
@@ -68,15 +76,21 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "The lock's name, e.g. jobs/nightly.")
-    String name;
-
     @Parameters(
-            index = "1..*",
             arity = "1..*",
-            paramLabel = "COMMAND",
-            description = "The command to run and its arguments; put -- before it.")
-    List<String> command;
+            paramLabel = "NAME... -- COMMAND",
+            description = "The lock's name (e.g. jobs/nightly), or several names taken all or none, then --"
+                    + " and the command to run with its arguments. Without --, the first word is the name.")
+    List<String> positionals;
+
+    /** The lock names, given before {@code --}. */
+    private List<String> names;
+
+    /** The command and its arguments, after {@code --}. */
+    private List<String> command;
+
+    /** The names as one phrase for messages: {@code 'a'}, or {@code 'a', 'b'}. */
+    private String quoted;
 
     @Option(
             names = "--wait",
@@ -112,8 +126,23 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
     /** The least time given to connecting, even with {@code --wait 0s}. */
     static final Duration MIN_CONNECT = Duration.ofSeconds(1);
 
+    /** Splits the positionals at {@code --}: everything after it is the command, as picocli parsed it. */
+    private void splitPositionals() {
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        int dash = original.indexOf("--");
+        int commandWords = dash < 0 ? positionals.size() - 1 : original.size() - dash - 1;
+        int nameCount = positionals.size() - commandWords;
+        if (commandWords < 1 || nameCount < 1) {
+            throw new CliFailure(ExitCodes.USAGE, "give one or more lock names, then -- and the command to run", null);
+        }
+        names = List.copyOf(positionals.subList(0, nameCount));
+        command = List.copyOf(positionals.subList(nameCount, positionals.size()));
+        quoted = "'" + String.join("', '", names) + "'";
+    }
+
     @Override
     public Integer call() throws InterruptedException {
+        splitPositionals();
         String uri = backend.uri();
         acquireOptions(wait); // bad input is reported before anything is contacted
         // --wait is a deadline for the whole thing: connecting spends it too, so a backend nobody
@@ -142,18 +171,94 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
                 "holdfast-lock-shutdown");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try {
-            DistributedLock lock = shared ? client.readWriteLock(name).readLock() : client.lock(name);
-            Lease lease = acquire(client, lock, options);
-            return runHolding(lease, child);
+            return names.size() == 1
+                    ? runHolding(single(client, options), child)
+                    : runHolding(multi(client, options), child);
         } finally {
             removeShutdownHook(onSignal);
             client.close();
         }
     }
 
+    /** What the command runs under: one lease or a multi-lease, seen the same way. */
+    private interface Held {
+        void onLost(java.util.function.Consumer<LockLostException> listener);
+
+        void release();
+
+        Map<String, String> environment();
+    }
+
+    private Held single(LockClient client, AcquireOptions options) throws InterruptedException {
+        String name = names.get(0);
+        DistributedLock lock = shared ? client.readWriteLock(name).readLock() : client.lock(name);
+        Lease lease = acquire(client, lock.acquireAsync(options));
+        return new Held() {
+            @Override
+            public void onLost(java.util.function.Consumer<LockLostException> listener) {
+                lease.onLost(listener);
+            }
+
+            @Override
+            public void release() {
+                lease.release();
+            }
+
+            @Override
+            public Map<String, String> environment() {
+                return Map.of(
+                        "HOLDFAST_LOCK_NAME", name, "HOLDFAST_FENCING_TOKEN", Long.toString(lease.fencingToken()));
+            }
+        };
+    }
+
+    private Held multi(LockClient client, AcquireOptions options) throws InterruptedException {
+        MultiLease lease;
+        try {
+            lease = acquire(
+                    client,
+                    client.multiLock(names, shared ? LockMode.SHARED : LockMode.EXCLUSIVE)
+                            .acquireAsync(options));
+        } catch (InvalidArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+        return new Held() {
+            @Override
+            public void onLost(java.util.function.Consumer<LockLostException> listener) {
+                lease.onLost(listener);
+            }
+
+            @Override
+            public void release() {
+                lease.release();
+            }
+
+            @Override
+            public Map<String, String> environment() {
+                StringBuilder tokens = new StringBuilder();
+                lease.fencingTokens()
+                        .forEach(
+                                (n, t) -> tokens.append(n).append('=').append(t).append('\n'));
+                return Map.of(
+                        "HOLDFAST_LOCK_NAMES",
+                                String.join("\n", lease.fencingTokens().keySet()),
+                        "HOLDFAST_FENCING_TOKENS", tokens.toString().strip());
+            }
+        };
+    }
+
     private AcquireOptions acquireOptions(Duration waitTime) {
         try {
-            Names.check(name);
+            for (String name : names) {
+                Names.check(name);
+            }
+            if (names.size() != new java.util.HashSet<>(names).size()) {
+                throw new InvalidArgumentException("each lock name may be given once: " + quoted);
+            }
+            if (names.size() > DistributedMultiLock.MAX_NAMES) {
+                throw new InvalidArgumentException(
+                        "at most " + DistributedMultiLock.MAX_NAMES + " lock names, not " + names.size());
+            }
             AcquireOptions options = AcquireOptions.waitUpTo(waitTime);
             return leaseTimeout == null ? options : options.withLeaseTimeout(leaseTimeout);
         } catch (InvalidArgumentException e) {
@@ -166,9 +271,8 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
      * says who holds it and for how long and how many wait ahead, redrawn every second and erased
      * once the wait ends; elsewhere the wait is silent.
      */
-    private Lease acquire(LockClient client, DistributedLock lock, AcquireOptions options) throws InterruptedException {
+    private <T> T acquire(LockClient client, CompletableFuture<T> pending) throws InterruptedException {
         boolean progress = System.console() != null || "1".equals(env.get(PROGRESS_VARIABLE));
-        CompletableFuture<Lease> pending = lock.acquireAsync(options);
         PrintWriter err = spec.commandLine().getErr();
         int shown = 0;
         try {
@@ -201,8 +305,8 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             if (cause instanceof LockTimeoutException timeout) {
                 throw new CliFailure(
                         ExitCodes.NOT_ACQUIRED,
-                        "'" + name + "' was not acquired within " + Durations.format(wait)
-                                + "; the command did not run",
+                        quoted + (names.size() == 1 ? " was" : " were") + " not acquired within "
+                                + Durations.format(wait) + "; the command did not run",
                         timeout);
             }
             throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
@@ -214,8 +318,31 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         }
     }
 
-    /** "waiting for NAME (held by X for 12s, 3 ahead of you)", or null if the backend cannot say. */
+    /**
+     * "waiting for NAME (held by X for 12s, 3 ahead of you)", or null if the backend cannot say; for
+     * several names, the first one that is held.
+     */
     private String waitingLine(LockClient client) {
+        String name = names.get(0);
+        if (names.size() > 1) {
+            name = null;
+            for (String n : names) {
+                try {
+                    if (client.admin()
+                            .describe(n)
+                            .map(i -> !i.holders().isEmpty())
+                            .orElse(false)) {
+                        name = n;
+                        break;
+                    }
+                } catch (RuntimeException e) {
+                    return "waiting for " + quoted;
+                }
+            }
+            if (name == null) {
+                return "waiting for " + quoted;
+            }
+        }
         io.holdfast.LockInfo info;
         try {
             info = client.admin().describe(name).orElse(null);
@@ -249,13 +376,11 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
     }
 
     /** Runs the command under {@code lease} and gives the lease back. */
-    private int runHolding(Lease lease, AtomicReference<ChildProcess> child) throws InterruptedException {
+    private int runHolding(Held lease, AtomicReference<ChildProcess> child) throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
         ChildProcess running;
         try {
-            running = ChildProcess.start(
-                    command,
-                    Map.of("HOLDFAST_LOCK_NAME", name, "HOLDFAST_FENCING_TOKEN", Long.toString(lease.fencingToken())));
+            running = ChildProcess.start(command, lease.environment());
         } catch (CliFailure e) {
             try {
                 lease.release();
@@ -268,7 +393,7 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         AtomicBoolean lost = new AtomicBoolean();
         lease.onLost(e -> {
             if (lost.compareAndSet(false, true)) {
-                err.println("holdfast lock: lost '" + name + "' while the command ran (" + e.getMessage()
+                err.println("holdfast lock: lost " + quoted + " while the command ran (" + e.getMessage()
                         + "); stopping it");
                 err.flush();
                 running.stopInBackground(grace);
@@ -281,11 +406,12 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         try {
             lease.release();
         } catch (LockLostException e) {
-            err.println("holdfast lock: '" + name + "' was lost before it could be released (" + e.getMessage()
+            err.println("holdfast lock: " + quoted + (names.size() == 1 ? " was" : " were")
+                    + " lost before " + (names.size() == 1 ? "it" : "they") + " could be released (" + e.getMessage()
                     + "); the command may have overlapped another holder");
             return ExitCodes.LOCK_LOST;
         } catch (UnavailableException e) {
-            err.println("holdfast lock: could not release '" + name + "' (" + e.getMessage()
+            err.println("holdfast lock: could not release " + quoted + " (" + e.getMessage()
                     + "); the backend frees it when this session expires");
         }
         return exit;

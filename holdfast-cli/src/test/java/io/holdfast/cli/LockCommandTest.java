@@ -245,4 +245,46 @@ class LockCommandTest {
         assertThat(err.toString()).doesNotContain("waiting for");
         assertThat(err.toString().lines()).singleElement().asString().contains("was not acquired within");
     }
+
+    @Test
+    void severalNamesAreTakenAllOrNoneAndTheChildGetsEachToken() throws Exception {
+        String mem = "mem:lock-multi-" + STORES.incrementAndGet();
+        Path seen = dir.resolve("seen");
+        int exit = lock(
+                "jobs/b",
+                "jobs/a",
+                "--backend",
+                mem,
+                "--",
+                "sh",
+                "-c",
+                "printf '%s|%s' \"$HOLDFAST_LOCK_NAMES\" \"$HOLDFAST_FENCING_TOKENS\" > \"$0\"",
+                seen.toString());
+        assertThat(exit).as(err.toString()).isZero();
+        assertThat(Files.readString(seen)).matches("jobs/a\njobs/b\\|jobs/a=[1-9][0-9]*\njobs/b=[1-9][0-9]*");
+
+        try (LockClient other = LockClient.open(mem);
+                Lease held = other.lock("jobs/b").acquire(Duration.ZERO)) {
+            Path ran = dir.resolve("ran");
+            assertThat(lock("jobs/a", "jobs/b", "--wait", "200ms", "--backend", mem, "--", "touch", ran.toString()))
+                    .isEqualTo(ExitCodes.NOT_ACQUIRED);
+            assertThat(ran).doesNotExist();
+            assertThat(err.toString().strip())
+                    .isEqualTo(
+                            "holdfast lock: 'jobs/a', 'jobs/b' were not acquired within 200ms; the command did not run");
+            assertThat(other.lock("jobs/a").tryAcquire())
+                    .as("jobs/a, taken before the wait for jobs/b ran out, was given back")
+                    .hasValueSatisfying(Lease::release);
+        }
+    }
+
+    @Test
+    void aRepeatedNameOrAMissingCommandIsAUsageError() {
+        assertThat(lock("jobs/a", "jobs/a", "--backend", backend, "--", "true")).isEqualTo(ExitCodes.USAGE);
+        assertThat(lock("jobs/a", "jobs/b", "--backend", backend, "--")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .hasSize(2)
+                .allMatch(line -> line.startsWith("holdfast lock: "))
+                .anyMatch(line -> line.contains("given once"));
+    }
 }

@@ -19,11 +19,12 @@ final class JdbcFixture implements ProviderFixture {
             Capability.CHECK_FENCE,
             Capability.INSPECT,
             Capability.REVOKE,
+            Capability.MULTI_LOCK,
             Capability.REGISTERS,
             Capability.FENCED_REGISTERS);
 
     /** The advisory mode's. */
-    static final Set<Capability> ADVISORY = Set.of(Capability.READ_WRITE);
+    static final Set<Capability> ADVISORY = Set.of(Capability.READ_WRITE, Capability.MULTI_LOCK);
 
     private final Stores.Store store;
     private final String uri;

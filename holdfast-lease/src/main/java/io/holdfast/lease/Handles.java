@@ -3,14 +3,19 @@ package io.holdfast.lease;
 import io.holdfast.AcquireOptions;
 import io.holdfast.Capability;
 import io.holdfast.DistributedLock;
+import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.LockMode;
 import io.holdfast.Names;
+import io.holdfast.Ticker;
 import io.holdfast.UnsupportedFeatureException;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -87,7 +92,38 @@ public final class Handles {
         }
     }
 
-    private static void checkOptions(Acquirer acquirer, AcquireOptions options) {
+    /**
+     * Several locks taken all or none, in sorted order ({@link DistributedMultiLock}).
+     *
+     * @param ticker the engine's clock, for what is left of the one wait time
+     * @throws InvalidArgumentException for no names, too many, a bad or repeated name, or a mode
+     *     other than exclusive or shared
+     * @throws UnsupportedFeatureException without {@link Capability#MULTI_LOCK}, or for shared mode
+     *     without {@link Capability#READ_WRITE}
+     */
+    public static DistributedMultiLock multiLock(
+            Acquirer acquirer, Ticker ticker, Collection<String> names, LockMode mode) {
+        require(acquirer, Capability.MULTI_LOCK, "multi-locks");
+        if (names == null || names.isEmpty() || names.size() > DistributedMultiLock.MAX_NAMES) {
+            throw new InvalidArgumentException("a multi-lock takes 1 to " + DistributedMultiLock.MAX_NAMES
+                    + " names, not " + (names == null ? "null" : names.size()));
+        }
+        if (mode != LockMode.EXCLUSIVE && mode != LockMode.SHARED) {
+            throw new InvalidArgumentException("a multi-lock is exclusive or shared, not " + mode);
+        }
+        if (mode == LockMode.SHARED) {
+            require(acquirer, Capability.READ_WRITE, "shared locks");
+        }
+        TreeSet<String> sorted = new TreeSet<>();
+        for (String name : names) {
+            if (!sorted.add(Names.check(name))) {
+                throw new InvalidArgumentException("a multi-lock names each lock once; " + name + " is repeated");
+            }
+        }
+        return new MultiLocks(acquirer, ticker, new ArrayList<>(sorted), mode);
+    }
+
+    static void checkOptions(Acquirer acquirer, AcquireOptions options) {
         notNull(options);
         if (options.leaseTimeout() != null) {
             require(acquirer, Capability.LEASE_TIMEOUT, "lease timeouts");

@@ -5,6 +5,7 @@ import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.DistributedLock;
+import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.InvalidArgumentException;
@@ -24,6 +25,7 @@ import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Map;
@@ -109,7 +111,10 @@ public final class StoreLockClient implements LockClient {
         }
         this.backend = backend;
         this.options = options;
-        this.capabilities = Collections.unmodifiableSet(EnumSet.copyOf(backend.capabilities()));
+        // Multi-locks are this client's own (names taken one by one in sorted order): every store has them.
+        EnumSet<Capability> declared = EnumSet.copyOf(backend.capabilities());
+        declared.add(Capability.MULTI_LOCK);
+        this.capabilities = Collections.unmodifiableSet(declared);
         if (!options.lockDelay().isZero() && !capabilities.contains(Capability.LOCK_DELAY)) {
             backend.close();
             throw unsupported("lock-delay");
@@ -169,6 +174,12 @@ public final class StoreLockClient implements LockClient {
     public DistributedSemaphore semaphore(String name, int permits) {
         checkOpen();
         return Handles.semaphore(acquirer, name, permits);
+    }
+
+    @Override
+    public DistributedMultiLock multiLock(Collection<String> names, LockMode mode) {
+        checkOpen();
+        return Handles.multiLock(acquirer, options.ticker(), names, mode);
     }
 
     @Override

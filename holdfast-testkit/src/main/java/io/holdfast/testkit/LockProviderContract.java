@@ -119,6 +119,13 @@ public abstract class LockProviderContract {
     }
 
     @Nested
+    class MultiLocks extends MultiLockContract {
+        MultiLocks() {
+            super(LockProviderContract.this);
+        }
+    }
+
+    @Nested
     class AdminCalls extends AdminContract {
         AdminCalls() {
             super(LockProviderContract.this);

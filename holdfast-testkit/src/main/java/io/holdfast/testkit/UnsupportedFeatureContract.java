@@ -29,6 +29,7 @@ abstract class UnsupportedFeatureContract extends ContractSupport {
             names = {
                 "READ_WRITE",
                 "SEMAPHORE",
+                "MULTI_LOCK",
                 "REGISTERS",
                 "FENCED_REGISTERS",
                 "REVOKE",
@@ -49,6 +50,7 @@ abstract class UnsupportedFeatureContract extends ContractSupport {
         ThrowingCallable call = switch (capability) {
             case READ_WRITE -> () -> client.readWriteLock(n).readLock().tryAcquire();
             case SEMAPHORE -> () -> client.semaphore(n, 2).tryAcquire(1);
+            case MULTI_LOCK -> () -> client.multiLock(java.util.List.of(n)).tryAcquire();
             case REGISTERS -> () -> client.register(n).compareAndSet(0, value);
             case FENCED_REGISTERS -> () -> client.register(n).compareAndSet(0, value, take(client.lock(name("fence"))));
             case REVOKE -> () -> client.admin().revoke(n);

@@ -10,6 +10,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.ConflictException;
 import io.holdfast.DeadlockException;
 import io.holdfast.DistributedLock;
+import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.ErrorCode;
@@ -35,6 +36,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Optional;
@@ -217,6 +219,11 @@ public final class ClientRuntime implements LockClient {
     @Override
     public DistributedSemaphore semaphore(String name, int permits) {
         return Handles.semaphore(acquirer, name, permits);
+    }
+
+    @Override
+    public DistributedMultiLock multiLock(Collection<String> names, LockMode mode) {
+        return Handles.multiLock(acquirer, options.ticker(), names, mode);
     }
 
     @Override

@@ -1,0 +1,293 @@
+package io.holdfast.lease;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.DistributedMultiLock;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
+import io.holdfast.LockLostException;
+import io.holdfast.LockMode;
+import io.holdfast.MultiLease;
+import io.holdfast.NotOwnerException;
+import io.holdfast.Ticker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * The multi-lock of an engine that grants one name at a time: the names are taken in their sorted
+ * order, each within what is left of the one wait time, and whatever was taken is given back when a
+ * later name cannot be. One global order means two multi-locks never wait for each other in a
+ * cycle. The handle is built by {@link Handles#multiLock}, which has checked the names and mode.
+ */
+final class MultiLocks implements DistributedMultiLock {
+    private final Acquirer acquirer;
+    private final Ticker ticker;
+    private final List<String> names;
+    private final LockMode mode;
+
+    MultiLocks(Acquirer acquirer, Ticker ticker, List<String> sortedNames, LockMode mode) {
+        this.acquirer = acquirer;
+        this.ticker = ticker;
+        this.names = List.copyOf(sortedNames);
+        this.mode = mode;
+    }
+
+    @Override
+    public List<String> names() {
+        return names;
+    }
+
+    @Override
+    public LockMode mode() {
+        return mode;
+    }
+
+    private LeaseRequest request(String name) {
+        return new LeaseRequest(name, mode, 1, 1);
+    }
+
+    /** The options for the next name: what is left of the wait, the same lease timeout. */
+    private AcquireOptions remaining(AcquireOptions options, long startNanos) {
+        Duration left = options.waitTime().minusNanos(ticker.nanos() - startNanos);
+        AcquireOptions next = AcquireOptions.waitUpTo(left.isNegative() ? Duration.ZERO : left);
+        return options.leaseTimeout() == null ? next : next.withLeaseTimeout(options.leaseTimeout());
+    }
+
+    @Override
+    public MultiLease acquire(AcquireOptions options) throws InterruptedException {
+        Handles.checkOptions(acquirer, options);
+        long start = ticker.nanos();
+        List<Lease> taken = new ArrayList<>(names.size());
+        try {
+            for (String name : names) {
+                taken.add(acquirer.acquire(request(name), remaining(options, start)));
+            }
+        } catch (InterruptedException | RuntimeException | Error e) {
+            giveBack(taken);
+            throw e;
+        }
+        return new Unit(taken);
+    }
+
+    @Override
+    public Optional<MultiLease> tryAcquire() {
+        List<Lease> taken = new ArrayList<>(names.size());
+        try {
+            for (String name : names) {
+                Optional<Lease> lease = acquirer.tryAcquire(request(name));
+                if (lease.isEmpty()) {
+                    giveBack(taken);
+                    return Optional.empty();
+                }
+                taken.add(lease.get());
+            }
+        } catch (RuntimeException | Error e) {
+            giveBack(taken);
+            throw e;
+        }
+        return Optional.of(new Unit(taken));
+    }
+
+    @Override
+    public CompletableFuture<MultiLease> acquireAsync(AcquireOptions options) {
+        Handles.checkOptions(acquirer, options);
+        CompletableFuture<MultiLease> result = new CompletableFuture<>();
+        AtomicReference<CompletableFuture<Lease>> current = new AtomicReference<>();
+        result.whenComplete((unit, error) -> {
+            CompletableFuture<Lease> waiting = current.get();
+            if (result.isCancelled() && waiting != null) {
+                waiting.cancel(true);
+            }
+        });
+        next(0, new ArrayList<>(names.size()), options, ticker.nanos(), current, result);
+        return result;
+    }
+
+    private void next(
+            int index,
+            List<Lease> taken,
+            AcquireOptions options,
+            long start,
+            AtomicReference<CompletableFuture<Lease>> current,
+            CompletableFuture<MultiLease> result) {
+        if (result.isDone()) {
+            giveBack(taken);
+            return;
+        }
+        if (index == names.size()) {
+            if (!result.complete(new Unit(taken))) {
+                giveBack(taken);
+            }
+            return;
+        }
+        CompletableFuture<Lease> step;
+        try {
+            step = acquirer.acquireAsync(request(names.get(index)), remaining(options, start));
+        } catch (RuntimeException e) {
+            giveBack(taken);
+            result.completeExceptionally(e);
+            return;
+        }
+        current.set(step);
+        if (result.isDone()) {
+            step.cancel(true);
+        }
+        step.whenComplete((lease, error) -> {
+            if (error != null) {
+                giveBack(taken);
+                result.completeExceptionally(error);
+            } else {
+                taken.add(lease);
+                next(index + 1, taken, options, start, current, result);
+            }
+        });
+    }
+
+    /** Gives back, newest first, what a failed acquire had taken; failures only end in the leases' expiry. */
+    private static void giveBack(List<Lease> taken) {
+        for (int i = taken.size() - 1; i >= 0; i--) {
+            try {
+                taken.get(i).release();
+            } catch (RuntimeException ignored) {
+                // lost or unreachable: the store frees it at its expiry; nothing was handed to the caller
+            }
+        }
+        taken.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "MultiLock" + (mode == LockMode.SHARED ? "(shared)" : "") + names;
+    }
+
+    /** The leases of one multi-lock, held and given back as a unit. */
+    private static final class Unit implements MultiLease {
+        private final List<Lease> leases;
+        private final Map<String, Long> tokens;
+        private final AtomicBoolean released = new AtomicBoolean();
+
+        Unit(List<Lease> leases) {
+            this.leases = List.copyOf(leases);
+            Map<String, Long> t = new LinkedHashMap<>();
+            for (Lease lease : leases) {
+                t.put(lease.name(), lease.fencingToken());
+            }
+            this.tokens = Collections.unmodifiableMap(t);
+        }
+
+        @Override
+        public List<Lease> leases() {
+            return leases;
+        }
+
+        @Override
+        public Map<String, Long> fencingTokens() {
+            return tokens;
+        }
+
+        @Override
+        public boolean isValid() {
+            for (Lease lease : leases) {
+                if (!lease.isValid()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void checkValid() {
+            if (released.get()) {
+                throw new NotOwnerException("the multi-lease of " + tokens.keySet() + " was released");
+            }
+            for (Lease lease : leases) {
+                lease.checkValid();
+            }
+        }
+
+        @Override
+        public void onLost(Consumer<? super LockLostException> listener) {
+            if (listener == null) {
+                throw new InvalidArgumentException("a loss listener must not be null");
+            }
+            AtomicBoolean told = new AtomicBoolean();
+            for (Lease lease : leases) {
+                lease.onLost(lost -> {
+                    if (told.compareAndSet(false, true)) {
+                        listener.accept(lost);
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void release() {
+            if (!released.compareAndSet(false, true)) {
+                return;
+            }
+            RuntimeException first = null;
+            for (Lease lease : leases) {
+                try {
+                    lease.release();
+                } catch (RuntimeException e) {
+                    if (first == null || (e instanceof LockLostException && !(first instanceof LockLostException))) {
+                        first = e;
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+
+        @Override
+        public CompletableFuture<Void> releaseAsync() {
+            if (!released.compareAndSet(false, true)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            List<CompletableFuture<Void>> each = new ArrayList<>(leases.size());
+            for (Lease lease : leases) {
+                each.add(lease.releaseAsync());
+            }
+            return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                    .handle((done, error) -> {
+                        if (error == null) {
+                            return null;
+                        }
+                        Throwable first = null;
+                        for (CompletableFuture<Void> f : each) {
+                            Throwable cause = f.handle((v, e) -> e).join();
+                            if (cause instanceof CompletionException c && c.getCause() != null) {
+                                cause = c.getCause();
+                            }
+                            if (cause != null
+                                    && (first == null
+                                            || (cause instanceof LockLostException
+                                                    && !(first instanceof LockLostException)))) {
+                                first = cause;
+                            }
+                        }
+                        throw new CompletionException(first);
+                    });
+        }
+
+        @Override
+        public void close() {
+            release();
+        }
+
+        @Override
+        public String toString() {
+            return "MultiLease" + tokens;
+        }
+    }
+}
