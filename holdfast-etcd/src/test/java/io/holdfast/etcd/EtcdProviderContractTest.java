@@ -29,7 +29,8 @@ class EtcdProviderContractTest extends LockProviderContract {
             Capability.SEMAPHORE,
             Capability.LEASE_TIMEOUT,
             Capability.CHECK_FENCE,
-            Capability.INSPECT);
+            Capability.INSPECT,
+            Capability.MULTI_LOCK);
 
     private static EtcdServer etcd;
 

@@ -47,7 +47,7 @@ class FileProviderContractTest extends LockProviderContract {
 
             @Override
             public Set<Capability> capabilities() {
-                return EnumSet.of(Capability.READ_WRITE, Capability.CHECK_FENCE);
+                return EnumSet.of(Capability.READ_WRITE, Capability.CHECK_FENCE, Capability.MULTI_LOCK);
             }
 
             @Override

@@ -67,7 +67,8 @@ class RedisProviderContractTest extends LockProviderContract {
                         Capability.SEMAPHORE,
                         Capability.LEASE_TIMEOUT,
                         Capability.CHECK_FENCE,
-                        Capability.REVOKE);
+                        Capability.REVOKE,
+                        Capability.MULTI_LOCK);
             }
 
             @Override

@@ -49,6 +49,7 @@ class ZooKeeperProviderContractTest extends LockProviderContract {
                         Capability.INSPECT,
                         Capability.CHECK_FENCE,
                         Capability.REVOKE,
+                        Capability.MULTI_LOCK,
                         Capability.SURVIVES_NODE_FAILURE);
             }
 
