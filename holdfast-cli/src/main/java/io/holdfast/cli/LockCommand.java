@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -180,36 +181,18 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         }
     }
 
-    /** What the command runs under: one lease or a multi-lease, seen the same way. */
-    private interface Held {
-        void onLost(java.util.function.Consumer<LockLostException> listener);
-
-        void release();
-
-        Map<String, String> environment();
-    }
+    /** What the command runs under, one lease or a multi-lease: its variables, its release, its loss. */
+    private record Held(
+            Map<String, String> environment, Runnable release, Consumer<Consumer<? super LockLostException>> onLost) {}
 
     private Held single(LockClient client, AcquireOptions options) throws InterruptedException {
         String name = names.get(0);
         DistributedLock lock = shared ? client.readWriteLock(name).readLock() : client.lock(name);
         Lease lease = acquire(client, lock.acquireAsync(options));
-        return new Held() {
-            @Override
-            public void onLost(java.util.function.Consumer<LockLostException> listener) {
-                lease.onLost(listener);
-            }
-
-            @Override
-            public void release() {
-                lease.release();
-            }
-
-            @Override
-            public Map<String, String> environment() {
-                return Map.of(
-                        "HOLDFAST_LOCK_NAME", name, "HOLDFAST_FENCING_TOKEN", Long.toString(lease.fencingToken()));
-            }
-        };
+        return new Held(
+                Map.of("HOLDFAST_LOCK_NAME", name, "HOLDFAST_FENCING_TOKEN", Long.toString(lease.fencingToken())),
+                lease::release,
+                lease::onLost);
     }
 
     private Held multi(LockClient client, AcquireOptions options) throws InterruptedException {
@@ -222,29 +205,16 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
-        return new Held() {
-            @Override
-            public void onLost(java.util.function.Consumer<LockLostException> listener) {
-                lease.onLost(listener);
-            }
-
-            @Override
-            public void release() {
-                lease.release();
-            }
-
-            @Override
-            public Map<String, String> environment() {
-                StringBuilder tokens = new StringBuilder();
-                lease.fencingTokens()
-                        .forEach(
-                                (n, t) -> tokens.append(n).append('=').append(t).append('\n'));
-                return Map.of(
+        StringBuilder tokens = new StringBuilder();
+        lease.fencingTokens()
+                .forEach((n, t) -> tokens.append(n).append('=').append(t).append('\n'));
+        return new Held(
+                Map.of(
                         "HOLDFAST_LOCK_NAMES",
                                 String.join("\n", lease.fencingTokens().keySet()),
-                        "HOLDFAST_FENCING_TOKENS", tokens.toString().strip());
-            }
-        };
+                        "HOLDFAST_FENCING_TOKENS", tokens.toString().strip()),
+                lease::release,
+                lease::onLost);
     }
 
     private AcquireOptions acquireOptions(Duration waitTime) {
@@ -383,7 +353,7 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             running = ChildProcess.start(command, lease.environment());
         } catch (CliFailure e) {
             try {
-                lease.release();
+                lease.release().run();
             } catch (RuntimeException releaseFailure) {
                 e.addSuppressed(releaseFailure);
             }
@@ -391,7 +361,7 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         }
         child.set(running);
         AtomicBoolean lost = new AtomicBoolean();
-        lease.onLost(e -> {
+        lease.onLost().accept(e -> {
             if (lost.compareAndSet(false, true)) {
                 err.println("holdfast lock: lost " + quoted + " while the command ran (" + e.getMessage()
                         + "); stopping it");
@@ -404,7 +374,7 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             return ExitCodes.LOCK_LOST;
         }
         try {
-            lease.release();
+            lease.release().run();
         } catch (LockLostException e) {
             err.println("holdfast lock: " + quoted + (names.size() == 1 ? " was" : " were")
                     + " lost before " + (names.size() == 1 ? "it" : "they") + " could be released (" + e.getMessage()

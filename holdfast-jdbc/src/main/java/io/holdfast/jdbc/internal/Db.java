@@ -131,12 +131,12 @@ final class Db implements AutoCloseable {
 
     /** Runs {@code work} on a pooled connection in auto-commit mode. */
     <T> T call(String what, Work<T> work) {
-        return withRetry(what, false, work);
+        return run(what, false, work, true);
     }
 
     /** Runs {@code work} in one transaction, committed if it returns and rolled back if it throws. */
     <T> T inTransaction(String what, Work<T> work) {
-        return withRetry(what, true, work);
+        return run(what, true, work, true);
     }
 
     /**
@@ -145,34 +145,16 @@ final class Db implements AutoCloseable {
      * is reported as {@link UnavailableException}, and the caller finds out by reading.
      */
     <T> T inTransactionOnce(String what, Work<T> work) {
-        checkUsable(what);
-        Connection c;
-        try {
-            c = pool.getConnection();
-        } catch (SQLException | RuntimeException e) {
-            throw unavailable(what, e);
-        }
-        try {
-            T result = inTransaction(c, work);
-            c.close();
-            return result;
-        } catch (SQLException | RuntimeException e) {
-            if (e instanceof SQLException sql && brokenConnection(sql)) {
-                pool.evictConnection(c);
-            } else {
-                closeQuietly(c, e);
-            }
-            throw unavailable(what, e);
-        }
+        return run(what, true, work, false);
     }
 
     /**
      * Runs the work; if the pooled connection turns out to be dead (the database restarted since it
-     * was opened), evicts it and tries once more on a fresh one. Every piece of work is safe to
-     * repeat: acquires are idempotent per owner; a release or renewal repeated after a reply lost
-     * with the connection answers "no longer held", which the client reports as a loss.
+     * was opened), evicts it and, if {@code againIfDead}, tries once more on a fresh one. The locks'
+     * work is safe to repeat: acquires are idempotent per owner; a release or renewal repeated after
+     * a reply lost with the connection answers "no longer held", which the client reports as a loss.
      */
-    private <T> T withRetry(String what, boolean transaction, Work<T> work) {
+    private <T> T run(String what, boolean transaction, Work<T> work, boolean againIfDead) {
         checkUsable(what);
         for (int attempt = 1; ; attempt++) {
             Connection c;
@@ -192,7 +174,7 @@ final class Db implements AutoCloseable {
                 } else {
                     closeQuietly(c, e);
                 }
-                if (!dead || attempt > 1) {
+                if (!dead || !againIfDead || attempt > 1) {
                     throw unavailable(what, e);
                 }
             }
