@@ -66,7 +66,9 @@ final class RedisBackend implements StoreBackend {
             Capability.SEMAPHORE,
             Capability.LEASE_TIMEOUT,
             Capability.CHECK_FENCE,
-            Capability.REVOKE));
+            Capability.REVOKE,
+            Capability.REGISTERS,
+            Capability.FENCED_REGISTERS));
 
     private static final String QUEUE_LIBRARY = "queue";
     private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
@@ -528,6 +530,11 @@ final class RedisBackend implements StoreBackend {
 
     private static long millis(LockRequest request) {
         return Math.max(1, request.expiry().toMillis());
+    }
+
+    @Override
+    public io.holdfast.store.StoreRegisters registers() {
+        return new RedisRegisters(this);
     }
 
     <T> T run(LuaScript script, String what, String[] keys, String... args) {

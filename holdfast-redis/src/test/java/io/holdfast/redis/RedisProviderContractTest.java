@@ -68,7 +68,9 @@ class RedisProviderContractTest extends LockProviderContract {
                         Capability.LEASE_TIMEOUT,
                         Capability.CHECK_FENCE,
                         Capability.REVOKE,
-                        Capability.MULTI_LOCK);
+                        Capability.MULTI_LOCK,
+                        Capability.REGISTERS,
+                        Capability.FENCED_REGISTERS);
             }
 
             @Override
