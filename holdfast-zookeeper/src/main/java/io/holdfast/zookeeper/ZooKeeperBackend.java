@@ -237,7 +237,14 @@ final class ZooKeeperBackend implements StoreBackend {
                 Capability.INSPECT,
                 Capability.CHECK_FENCE,
                 Capability.REVOKE,
+                Capability.REGISTERS,
+                Capability.FENCED_REGISTERS,
                 Capability.SURVIVES_NODE_FAILURE);
+    }
+
+    @Override
+    public io.holdfast.store.StoreRegisters registers() {
+        return new ZooKeeperRegisters(curator, zk);
     }
 
     @Override

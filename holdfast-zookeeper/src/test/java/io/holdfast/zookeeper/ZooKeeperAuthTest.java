@@ -111,6 +111,23 @@ class ZooKeeperAuthTest {
     }
 
     @Test
+    void anotherUserCannotOverwriteOrDeleteARegister() throws Exception {
+        LockClient alice = open("alice:alice-secret@");
+        alice.register("acl/reg").compareAndSet(0, new byte[] {7});
+        String node = CHROOT + ZooKeeperRegisters.REGISTERS + "/acl%2freg";
+        CuratorFramework asAlice = raw("alice:alice-secret");
+        assertThat(asAlice.getData().forPath(node))
+                .as("the register's node, read by its owner")
+                .containsExactly(7);
+
+        CuratorFramework mallory = raw("mallory:mallory-secret");
+        assertThatThrownBy(() -> mallory.setData().forPath(node, new byte[] {6}))
+                .isInstanceOf(KeeperException.NoAuthException.class);
+        assertThatThrownBy(() -> mallory.delete().forPath(node)).isInstanceOf(KeeperException.NoAuthException.class);
+        assertThat(alice.register("acl/reg").get().orElseThrow().value()).containsExactly(7);
+    }
+
+    @Test
     void clientsOfOneUserShareLocks() throws Exception {
         LockClient first = open("alice:alice-secret@");
         LockClient second = open("alice:alice-secret@");

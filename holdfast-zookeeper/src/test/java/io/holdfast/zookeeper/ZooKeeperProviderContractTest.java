@@ -50,6 +50,8 @@ class ZooKeeperProviderContractTest extends LockProviderContract {
                         Capability.CHECK_FENCE,
                         Capability.REVOKE,
                         Capability.MULTI_LOCK,
+                        Capability.REGISTERS,
+                        Capability.FENCED_REGISTERS,
                         Capability.SURVIVES_NODE_FAILURE);
             }
 
