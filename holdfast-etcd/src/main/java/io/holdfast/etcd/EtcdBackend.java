@@ -75,7 +75,9 @@ final class EtcdBackend implements StoreBackend {
             Capability.SEMAPHORE,
             Capability.LEASE_TIMEOUT,
             Capability.CHECK_FENCE,
-            Capability.INSPECT));
+            Capability.INSPECT,
+            Capability.REGISTERS,
+            Capability.FENCED_REGISTERS));
 
     /** The longest a waiter trusts its watch without reading the queue again. */
     private static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -443,6 +445,11 @@ final class EtcdBackend implements StoreBackend {
                 log.debug("closing an etcd watcher failed", e);
             }
         }
+    }
+
+    @Override
+    public io.holdfast.store.StoreRegisters registers() {
+        return new EtcdRegisters(kv, calls, namespace);
     }
 
     // ------------------------------------------------------------------ renew and release

@@ -30,7 +30,9 @@ class EtcdProviderContractTest extends LockProviderContract {
             Capability.LEASE_TIMEOUT,
             Capability.CHECK_FENCE,
             Capability.INSPECT,
-            Capability.MULTI_LOCK);
+            Capability.MULTI_LOCK,
+            Capability.REGISTERS,
+            Capability.FENCED_REGISTERS);
 
     private static EtcdServer etcd;
 
