@@ -119,7 +119,7 @@ final class Directory {
         }
     }
 
-    private static void syncDirectory(Path dir) {
+    static void syncDirectory(Path dir) {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         } catch (IOException | UnsupportedOperationException e) {
@@ -187,6 +187,14 @@ final class Directory {
                 }
             }
         });
+    }
+
+    /**
+     * Runs {@code body} under the counter file's lock: the one mutex of every grant in every process.
+     * On the I/O thread only.
+     */
+    <T> T exclusively(Deadline deadline, IoLane.Task<T> body) throws IOException {
+        return TokenCounter.withLock(counter, false, deadline, tokens -> body.run());
     }
 
     /** Whether this JVM still has the grant with its OS lock in place. */

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class FileBackend implements StoreBackend {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.READ_WRITE, Capability.CHECK_FENCE);
+    private static final Set<Capability> CAPABILITIES = EnumSet.of(
+            Capability.READ_WRITE, Capability.CHECK_FENCE, Capability.REGISTERS, Capability.FENCED_REGISTERS);
 
     private final Directory directory;
     private final FileStoreUri uri;
@@ -69,6 +70,11 @@ final class FileBackend implements StoreBackend {
     @Override
     public void start(LossSink sink) {
         this.sink = sink;
+    }
+
+    @Override
+    public io.holdfast.store.StoreRegisters registers() {
+        return new FileRegisters(directory, uri.fsync(), this::requestDeadline);
     }
 
     private Deadline requestDeadline() {

@@ -13,6 +13,9 @@ import java.util.Optional;
  *   <li>{@code hold URI NAME read|write}: takes the lock, prints {@code HELD TOKEN}, then waits to be
  *       killed.
  *   <li>{@code try URI NAME read|write}: prints {@code FREE TOKEN} (and releases) or {@code BUSY}.
+ *   <li>{@code increment URI KEY N GO}: prints {@code READY}, waits for the file GO to exist, then adds 1
+ *       to the register KEY (an 8-byte counter) N times with compare-and-set, retrying conflicts;
+ *       prints {@code DONE}.
  * </ul>
  */
 public final class FileChild {
@@ -20,6 +23,18 @@ public final class FileChild {
 
     public static void main(String[] args) throws Exception {
         LockClient client = LockClient.open(args[1]);
+        if (args[0].equals("increment")) {
+            java.nio.file.Path go = java.nio.file.Path.of(args[4]);
+            System.out.println("READY");
+            System.out.flush();
+            while (!java.nio.file.Files.exists(go)) {
+                Thread.sleep(1);
+            }
+            increment(client.register(args[2]), Integer.parseInt(args[3]));
+            System.out.println("DONE");
+            client.close();
+            System.exit(0);
+        }
         DistributedLock lock = args[3].equals("read")
                 ? client.readWriteLock(args[2]).readLock()
                 : client.readWriteLock(args[2]).writeLock();
@@ -39,5 +54,25 @@ public final class FileChild {
         }
         client.close();
         System.exit(0);
+    }
+
+    /** Adds 1 to the register {@code times} times, re-reading after each conflict. */
+    static void increment(io.holdfast.VersionedRegister register, int times) {
+        for (int i = 0; i < times; i++) {
+            while (true) {
+                Optional<io.holdfast.Versioned> current = register.get();
+                long value = current.map(
+                                v -> java.nio.ByteBuffer.wrap(v.value()).getLong())
+                        .orElse(0L);
+                try {
+                    register.compareAndSet(
+                            current.map(io.holdfast.Versioned::version).orElse(0L),
+                            java.nio.ByteBuffer.allocate(8).putLong(value + 1).array());
+                    break;
+                } catch (io.holdfast.ConflictException e) {
+                    // another process wrote in between: read again
+                }
+            }
+        }
     }
 }

@@ -47,7 +47,12 @@ class FileProviderContractTest extends LockProviderContract {
 
             @Override
             public Set<Capability> capabilities() {
-                return EnumSet.of(Capability.READ_WRITE, Capability.CHECK_FENCE, Capability.MULTI_LOCK);
+                return EnumSet.of(
+                        Capability.READ_WRITE,
+                        Capability.CHECK_FENCE,
+                        Capability.MULTI_LOCK,
+                        Capability.REGISTERS,
+                        Capability.FENCED_REGISTERS);
             }
 
             @Override

@@ -208,6 +208,55 @@ class FileProviderTest {
     }
 
     @Test
+    void processesIncrementingOneRegisterLoseNoIncrement() throws Exception {
+        Path go = dir.resolveSibling("go");
+        List<Process> workers = new ArrayList<>();
+        List<BufferedReader> outs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Process p = child("increment", uri, "reg/counter", "100", go.toString());
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).as("child %d", i).isEqualTo("READY");
+            workers.add(p);
+            outs.add(out);
+        }
+        Files.createFile(go); // all three start together
+        for (int i = 0; i < workers.size(); i++) {
+            assertThat(workers.get(i).waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(outs.get(i).readLine()).as("child %d", i).isEqualTo("DONE");
+        }
+        io.holdfast.Versioned last = open().register("reg/counter").get().orElseThrow();
+        assertThat(java.nio.ByteBuffer.wrap(last.value()).getLong())
+                .as("3 processes x 100 increments")
+                .isEqualTo(300);
+        assertThat(last.version()).isEqualTo(300);
+    }
+
+    @Test
+    void aDamagedRegisterFileIsReportedNotReadAndACrashedWriteLeavesTheOldValue() throws IOException {
+        LockClient client = open();
+        client.register("reg/a").compareAndSet(0, new byte[] {1, 2, 3});
+        Path registers = dir.resolve(FileRegisters.REGISTERS);
+        Path file;
+        try (var files = Files.list(registers)) {
+            file = files.filter(f -> f.toString().endsWith(".reg")).findFirst().orElseThrow();
+        }
+        // A write that died after writing its temporary file, before the rename: the old value stands.
+        Files.write(file.resolveSibling(file.getFileName() + ".tmp"), new byte[] {9, 9});
+        assertThat(client.register("reg/a").get().orElseThrow().value()).containsExactly(1, 2, 3);
+        assertThat(client.register("reg/a").compareAndSet(1, new byte[] {4}).version())
+                .isEqualTo(2);
+
+        byte[] whole = Files.readAllBytes(file);
+        Files.write(file, java.util.Arrays.copyOf(whole, whole.length - 2));
+        assertThatThrownBy(() -> client.register("reg/a").get())
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("damaged");
+        assertThatThrownBy(() -> client.register("reg/a").compareAndSet(2, new byte[] {5}))
+                .as("a write over a damaged register")
+                .isInstanceOf(UnavailableException.class);
+    }
+
+    @Test
     void createFalseRefusesAMissingDirectory() {
         assertThatThrownBy(() -> LockClient.open(uri + "?create=false"))
                 .isInstanceOf(UnavailableException.class)
