@@ -70,7 +70,7 @@ class JdbcUriTest {
         for (Dialect d : Dialect.values()) {
             assertThat(d.schema("holdfast_"))
                     .as(d + " schema")
-                    .hasSize(4)
+                    .hasSize(5)
                     .allSatisfy(s -> assertThat(s).doesNotContain("${"));
             assertThat(d.statements("holdfast_"))
                     .as(d + " statements")
@@ -88,6 +88,10 @@ class JdbcUriTest {
                             "describeHolders",
                             "describeWaiters",
                             "listNames",
+                            "readRegister",
+                            "insertRegister",
+                            "updateRegister",
+                            "holdsFence",
                             "insertWaiter",
                             "deleteWaiter",
                             "purgeWaiters")
