@@ -134,7 +134,11 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         int commandWords = dash < 0 ? positionals.size() - 1 : original.size() - dash - 1;
         int nameCount = positionals.size() - commandWords;
         if (commandWords < 1 || nameCount < 1) {
-            throw new CliFailure(ExitCodes.USAGE, "give one or more lock names, then -- and the command to run", null);
+            throw new CliFailure(
+                    ExitCodes.USAGE,
+                    "missing COMMAND: give the lock name (or names), then -- and the command to run,"
+                            + " e.g. holdfast lock jobs/nightly -- ./nightly.sh",
+                    null);
         }
         names = List.copyOf(positionals.subList(0, nameCount));
         command = List.copyOf(positionals.subList(nameCount, positionals.size()));
