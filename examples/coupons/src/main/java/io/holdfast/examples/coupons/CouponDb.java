@@ -22,10 +22,10 @@ import java.sql.Statement;
 final class CouponDb {
     private CouponDb() {}
 
-    /** A campaign row as read before a write. */
     /** The campaigns, versioned for the optimistic strategy. */
     static final VersionedRows CAMPAIGNS = VersionedRows.of("campaigns", "id", "version");
 
+    /** A campaign row as read before a write. */
     record Campaign(int id, int stock, int redeemed, int perUser, long version, long fenceToken) {
         boolean soldOut() {
             return redeemed >= stock;
