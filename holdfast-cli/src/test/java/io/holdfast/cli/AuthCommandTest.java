@@ -9,7 +9,6 @@ import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,9 +54,7 @@ class AuthCommandTest {
         Path rules = dir.resolve("rules.txt");
         Files.writeString(rules, RULES);
         int raftPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            raftPort = s.getLocalPort();
-        }
+        raftPort = io.holdfast.testkit.FreePorts.next(); // below the kernel's range for automatic ports
         ServerConfig config = ServerConfig.single(dir.resolve("data"), "127.0.0.1", 0, raftPort, -1)
                 .withTls(
                         new TlsFiles(dir.resolve("n1.pem"), dir.resolve("n1-key.pem"), dir.resolve("ca.pem")),

@@ -8,7 +8,6 @@ import io.holdfast.server.ServerConfig;
 import io.holdfast.tls.CertificateAuthority;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -74,9 +73,7 @@ class CertsCommandTest {
         assertThat(run("certs", "--out", dir.toString())).isZero();
         Files.delete(dir.resolve("n1-key.pem"));
         int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        port = io.holdfast.testkit.FreePorts.next(); // below the kernel's range for automatic ports
         assertThat(run(
                         "server",
                         "--data-dir",
@@ -105,9 +102,7 @@ class CertsCommandTest {
     void holdfastLockRunsOverTlsWithTheFiles() throws Exception {
         assertThat(run("certs", "--out", dir.toString(), "--clients", "app")).isZero();
         int raftPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            raftPort = s.getLocalPort();
-        }
+        raftPort = io.holdfast.testkit.FreePorts.next(); // below the kernel's range for automatic ports
         ServerConfig config = ServerConfig.single(dir.resolve("data"), "127.0.0.1", 0, raftPort, -1)
                 .withTls(
                         new TlsFiles(dir.resolve("n1.pem"), dir.resolve("n1-key.pem"), dir.resolve("ca.pem")),

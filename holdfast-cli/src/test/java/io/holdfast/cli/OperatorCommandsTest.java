@@ -12,7 +12,6 @@ import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,9 +62,7 @@ class OperatorCommandsTest {
     }
 
     private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return io.holdfast.testkit.FreePorts.next(); // below the kernel's range for automatic ports
     }
 
     private int run(String... args) {

@@ -2,7 +2,6 @@ package io.holdfast.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,8 +155,6 @@ class FollowerAppendTest {
     }
 
     private static int freePort() throws java.io.IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return io.holdfast.testkit.FreePorts.next(); // below the kernel's range for automatic ports
     }
 }

@@ -6,7 +6,6 @@ import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,9 +92,7 @@ class ShedLockSpringTest {
     }
 
     private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return io.holdfast.testkit.FreePorts.next(); // below the kernel's range for automatic ports
     }
 
     @Test
