@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * change is one Lua script ({@code *.lua} beside this class, with the shared functions of {@code
  * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
  * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
- * taking tokens from the one counter {@code <prefix>token} that every name shares, and publishes
+ * taking tokens from the one counter {@code <prefix>token} that every name shares (it jumps by 2^32
+ * when another Redis process than the last, recorded in {@code <prefix>token-server}, takes from
+ * it: a restart or a failover may have lost its last increments), and publishes
  * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
  * waiter ({@link Wakeups}), which returns without another round trip. Waiters also poll (at most
  * every second, or a quarter of their expiry), which keeps their queue entry alive, lets a grant
@@ -90,6 +92,7 @@ final class RedisBackend implements StoreBackend {
     private final String session = UUID.randomUUID().toString();
     private final String clientName;
     private final String counterKey;
+    private final String counterServerKey;
     private final String arrivalKey;
     private final String channel;
     private final Wakeups wakeups = new Wakeups();
@@ -115,6 +118,7 @@ final class RedisBackend implements StoreBackend {
         this.options = options;
         this.clientName = options.clientName();
         this.counterKey = settings.prefix() + "token";
+        this.counterServerKey = settings.prefix() + "token-server";
         this.arrivalKey = settings.prefix() + "seq";
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
@@ -316,7 +320,15 @@ final class RedisBackend implements StoreBackend {
         if (token == 0) {
             return Optional.empty();
         }
-        if ((Long) reply.get(1) == 1) {
+        long raised = (Long) reply.get(1);
+        if (raised == 2) {
+            log.info(
+                    "redis: another Redis process than the last one serves {} (a restart or a failover);"
+                            + " the token counter {} jumped by 2^32 so no token is given twice (token {})",
+                    settings.display(),
+                    counterKey,
+                    token);
+        } else if (raised == 1) {
             log.warn(
                     "redis: the token counter {} at {} was below the highest token this client had seen ({});"
                             + " raised it (did Redis restart without persistence?)",
@@ -505,11 +517,15 @@ final class RedisBackend implements StoreBackend {
         return settings.prefix();
     }
 
-    /** The keys of the queue scripts: holders, queue, waiters, token counter, and one more if given. */
+    /**
+     * The keys of the queue scripts: holders, queue, waiters, token counter, the run_id of the Redis
+     * process that last took a token (see {@code queue.lua}), and one more if given.
+     */
     String[] queueKeys(String name, String extra) {
         return extra == null
-                ? new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey}
-                : new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, extra};
+                ? new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, counterServerKey}
+                : new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, counterServerKey, extra
+                };
     }
 
     String channel() {

@@ -5,9 +5,17 @@
 -- t token, e expiry, s granted at, l lease timeout 0/1, id session, c client name}); Q, a sorted set
 -- of waiting owners scored by arrival; W, a hash of waiters (owner -> JSON {m, p, x, ex expiry
 -- the grant will get, e liveness: the waiter is dropped unless it polls before this, d its
--- deadline, s arrival time, l, id, c}). C is the one token counter of every name.
+-- deadline, s arrival time, l, id, c}). C is the one token counter of every name; KEYS[5], in
+-- every script that includes this library, holds the run_id of the Redis process that last took a
+-- token from C.
 
 local raised = 0
+local COUNTER_SERVER = KEYS[5]
+
+-- How far the counter jumps when another Redis process takes the next token: more tokens than a
+-- lost tail of writes can hold (a restart that lost the last second, or a failover that lost what
+-- the replica had not received), so no token is ever given twice; 2^32 jumps still fit below 2^53.
+local JUMP = 4294967296
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -42,9 +50,25 @@ local function fits(live, m, p, x)
   return m ~= 'P' or used + p <= x
 end
 
--- The next fencing token. If the counter is below floor (the highest token the calling client has
--- seen: Redis lost its data), it is lifted to floor first.
+-- The next fencing token. If the counter was last taken from by another Redis process (a restart,
+-- or a replica promoted by a failover: either may have lost the last increments), it first jumps
+-- by JUMP, so every token from here on is above every token the lost writes gave out. If it is
+-- below floor (the highest token the calling client has seen: Redis lost its data), it is lifted
+-- to floor. raised: 1 lifted to floor, 2 jumped.
+local server_checked = false
 local function next_token(C, floor)
+  if not server_checked then
+    server_checked = true
+    local me = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+    local last = redis.call('GET', COUNTER_SERVER)
+    if last ~= me then
+      if last or redis.call('EXISTS', C) == 1 then -- a counter of unknown origin jumps too
+        redis.call('INCRBY', C, JUMP)
+        raised = 2
+      end
+      redis.call('SET', COUNTER_SERVER, me)
+    end
+  end
   if tonumber(redis.call('GET', C) or '0') < tonumber(floor) then
     redis.call('SET', C, floor)
     raised = 1

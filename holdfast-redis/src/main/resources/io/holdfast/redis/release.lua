@@ -1,6 +1,6 @@
 -- Gives one grant back and grants the next waiters in the same step.
 --
--- KEYS     H, Q, W, C (see queue.lua)
+-- KEYS     H, Q, W, C, the counter's server (see queue.lua)
 -- ARGV     owner, token, tokenFloor, channel
 -- Returns  1 if the grant was still live; 0 if the store no longer had it (expired or revoked).
 --          A grant of another token is not touched.
