@@ -19,6 +19,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.masterreplica.MasterReplica;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.net.SocketAddress;
@@ -46,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * change is one Lua script ({@code *.lua} beside this class, with the shared functions of {@code
  * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
  * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
- * taking tokens from the one counter {@code <prefix>token} that every name shares (it jumps by 2^32
- * when another Redis process than the last, recorded in {@code <prefix>token-server}, takes from
- * it: a restart or a failover may have lost its last increments), and publishes
+ * taking tokens from the one counter {@code <prefix>token} that every name shares (it never falls
+ * below Redis's clock, 16 per millisecond since 1970, and jumps by 2^16 when another Redis process
+ * than the last, recorded in {@code <prefix>token-server}, takes from it: a restart or a failover
+ * may have lost its last increments or all of it), and publishes
  * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
  * waiter ({@link Wakeups}), which returns without another round trip. Waiters also poll (at most
  * every second, or a quarter of their expiry), which keeps their queue entry alive, lets a grant
@@ -175,7 +177,13 @@ final class RedisBackend implements StoreBackend {
                 wakeups.changedAll(); // messages may have been missed while it was down
             }
         });
-        connection = client.connect(StringCodec.UTF8);
+        // Through Sentinels, commands go to the current primary: Lettuce follows the Sentinels'
+        // announcements of a failover and sends later commands to the promoted replica. The
+        // subscription below needs no primary (a replica relays what the primary publishes) and
+        // asks the Sentinels again whenever it reconnects.
+        connection = settings.sentinel()
+                ? MasterReplica.connect(client, StringCodec.UTF8, uri)
+                : client.connect(StringCodec.UTF8);
         connection.setTimeout(options.requestTimeout());
         calls.connected(connection.async());
         pubsub = client.connectPubSub(StringCodec.UTF8);
@@ -324,7 +332,7 @@ final class RedisBackend implements StoreBackend {
         if (raised == 2) {
             log.info(
                     "redis: another Redis process than the last one serves {} (a restart or a failover);"
-                            + " the token counter {} jumped by 2^32 so no token is given twice (token {})",
+                            + " the token counter {} jumped by 2^16 so no token is given twice (token {})",
                     settings.display(),
                     counterKey,
                     token);

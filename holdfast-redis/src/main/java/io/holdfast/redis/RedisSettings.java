@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A parsed {@code redis://} or {@code rediss://} URI: where Redis is (as Lettuce's {@link RedisURI})
- * and the provider's own options. Everything wrong with it is reported as {@link
+ * A parsed {@code redis://}, {@code rediss://} or {@code redis-sentinel://} URI: where Redis is (as
+ * Lettuce's {@link RedisURI}) and the provider's own options. Everything wrong with it is reported as {@link
  * InvalidArgumentException} naming the part, before any connection is tried.
  *
  * <p>Form: {@code redis[s]://[[user]:password@]host[:port][/database][?option=value&...]}; options:
@@ -25,6 +25,12 @@ import java.util.Set;
  * file of the CA that signed the server's certificate; default the JVM's trusted CAs), {@code cert}
  * and {@code key} (this client's certificate and PKCS#8 key, for a Redis with {@code
  * tls-auth-clients yes}).
+ *
+ * <p>Sentinel form: {@code
+ * redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/database]?master=NAME[&...]}: the
+ * hosts are Sentinels (default port {@value #DEFAULT_SENTINEL_PORT}), {@code master} the name they
+ * monitor (required), the credentials those of the Redis servers; {@code sentinelPassword} is the
+ * Sentinels' own, if they ask for one. No TLS: Sentinel over TLS is refused as not supported.
  *
  * @param redisUri what Lettuce connects to
  * @param prefix the prefix of every key and channel the provider uses
@@ -38,7 +44,11 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
 
     static final String DEFAULT_PREFIX = "holdfast:";
     static final int DEFAULT_PORT = 6379;
+    static final int DEFAULT_SENTINEL_PORT = 26379;
     private static final Set<String> OPTIONS = Set.of("prefix", "verifyPeer", "ca", "cert", "key");
+    private static final Set<String> SENTINEL_OPTIONS = Set.of("prefix", "master", "sentinelPassword");
+    private static final String SENTINEL = "redis-sentinel://";
+    private static final int MAX_SENTINELS = 16;
     private static final int MAX_PREFIX = 256;
 
     /** Whether the URI is one of this provider's (by scheme only; no I/O, no validation). */
@@ -47,7 +57,12 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
             return false;
         }
         String lower = uri.strip().toLowerCase(Locale.ROOT);
-        return lower.startsWith("redis://") || lower.startsWith("rediss://");
+        return lower.startsWith("redis://") || lower.startsWith("rediss://") || lower.startsWith(SENTINEL);
+    }
+
+    /** Whether Redis is found through Sentinels (its primary can change under the client). */
+    boolean sentinel() {
+        return redisUri.getSentinelMasterId() != null;
     }
 
     static RedisSettings parse(String text) {
@@ -62,7 +77,10 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
 
     private static RedisSettings parseChecked(String text) {
         if (!accepts(text)) {
-            throw invalid(text, "it must start with redis:// or rediss://");
+            throw invalid(text, "it must start with redis://, rediss:// or redis-sentinel://");
+        }
+        if (text.strip().toLowerCase(Locale.ROOT).startsWith(SENTINEL)) {
+            return parseSentinel(text);
         }
         String rest = text.strip().substring(text.strip().indexOf("://") + 3);
         if (rest.isEmpty() || "/?#".indexOf(rest.charAt(0)) >= 0) {
@@ -87,11 +105,8 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
             throw invalid(text, "a fragment (#...) means nothing here");
         }
         int database = database(text, uri.getPath());
-        Map<String, String> options = options(text, uri.getRawQuery());
-        String prefix = options.getOrDefault("prefix", DEFAULT_PREFIX);
-        if (prefix.isEmpty() || prefix.length() > MAX_PREFIX) {
-            throw invalid(text, "prefix must be 1 to " + MAX_PREFIX + " characters");
-        }
+        Map<String, String> options = options(text, uri.getRawQuery(), OPTIONS);
+        String prefix = prefix(text, options);
 
         RedisURI.Builder builder = RedisURI.builder()
                 .withHost(host)
@@ -117,20 +132,118 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
                 }
             }
         }
-        String userInfo = uri.getRawUserInfo();
-        if (userInfo != null) {
-            int colon = userInfo.indexOf(':');
-            String password = decode(colon < 0 ? userInfo : userInfo.substring(colon + 1));
-            String user = colon < 0 ? "" : decode(userInfo.substring(0, colon));
-            if (user.isEmpty()) {
-                builder.withPassword(password.toCharArray());
-            } else {
-                builder.withAuthentication(user, password.toCharArray());
-            }
-        }
+        credentials(builder, uri.getRawUserInfo());
         String display = uri.getScheme().toLowerCase(Locale.ROOT) + "://"
                 + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + database;
         return new RedisSettings(builder.build(), prefix, display, files);
+    }
+
+    /**
+     * {@code redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/database]?master=NAME}:
+     * parsed by hand, since a list of hosts is no URI authority {@link URI} can read.
+     */
+    private static RedisSettings parseSentinel(String text) {
+        String rest = text.strip().substring(SENTINEL.length());
+        int end = rest.length();
+        for (char c : new char[] {'/', '?', '#'}) {
+            int at = rest.indexOf(c);
+            if (at >= 0 && at < end) {
+                end = at;
+            }
+        }
+        String authority = rest.substring(0, end);
+        String tail = rest.substring(end);
+        if (tail.contains("#")) {
+            throw invalid(text, "a fragment (#...) means nothing here; name the master with ?master=NAME");
+        }
+        int at = authority.lastIndexOf('@');
+        String userInfo = at < 0 ? null : authority.substring(0, at);
+        String hosts = authority.substring(at + 1);
+        if (hosts.isEmpty()) {
+            throw invalid(text, "it names no Sentinel host");
+        }
+        int question = tail.indexOf('?');
+        String path = question < 0 ? tail : tail.substring(0, question);
+        Map<String, String> options =
+                options(text, question < 0 ? null : tail.substring(question + 1), SENTINEL_OPTIONS);
+        String master = options.get("master");
+        if (master == null || master.isBlank()) {
+            throw invalid(text, "it names no master: add ?master=NAME, the name the Sentinels monitor");
+        }
+        String sentinelPassword = options.get("sentinelPassword");
+        String[] list = hosts.split(",", -1);
+        if (list.length > MAX_SENTINELS) {
+            throw invalid(text, "more than " + MAX_SENTINELS + " Sentinels");
+        }
+        RedisURI.Builder builder = null;
+        StringBuilder shown = new StringBuilder(SENTINEL);
+        for (String entry : list) {
+            if (entry.isBlank()) {
+                throw invalid(text, "'' is not a Sentinel host[:port]");
+            }
+            URI one;
+            try {
+                one = new URI("redis://" + entry);
+            } catch (URISyntaxException e) {
+                throw invalid(text, "Sentinel '" + entry + "': " + e.getMessage());
+            }
+            String host = bare(one.getHost());
+            if (host == null
+                    || host.isEmpty()
+                    || one.getRawUserInfo() != null
+                    || !one.getRawPath().isEmpty()) {
+                throw invalid(text, "'" + entry + "' is not a Sentinel host[:port]");
+            }
+            int port = one.getPort() == -1 ? DEFAULT_SENTINEL_PORT : one.getPort();
+            if (port < 1 || port > 65535) {
+                throw invalid(text, "port " + port + " is not between 1 and 65535");
+            }
+            if (builder == null) {
+                builder = sentinelPassword == null
+                        ? RedisURI.Builder.sentinel(host, port, master)
+                        : RedisURI.Builder.sentinel(host, port, master, sentinelPassword);
+            } else if (sentinelPassword == null) {
+                builder.withSentinel(host, port);
+            } else {
+                builder.withSentinel(host, port, sentinelPassword);
+            }
+            shown.append(shown.length() == SENTINEL.length() ? "" : ",")
+                    .append(host.contains(":") ? "[" + host + "]" : host)
+                    .append(':')
+                    .append(port);
+        }
+        int database = database(text, path);
+        builder.withDatabase(database);
+        credentials(builder, userInfo);
+        shown.append('/').append(database).append("?master=").append(master);
+        return new RedisSettings(builder.build(), prefix(text, options), shown.toString(), Tls.NONE);
+    }
+
+    /** A host as Lettuce takes it: an IPv6 literal without the brackets a URI puts around it. */
+    private static String bare(String host) {
+        return host != null && host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    private static void credentials(RedisURI.Builder builder, String userInfo) {
+        if (userInfo == null) {
+            return;
+        }
+        int colon = userInfo.indexOf(':');
+        String password = decode(colon < 0 ? userInfo : userInfo.substring(colon + 1));
+        String user = colon < 0 ? "" : decode(userInfo.substring(0, colon));
+        if (user.isEmpty()) {
+            builder.withPassword(password.toCharArray());
+        } else {
+            builder.withAuthentication(user, password.toCharArray());
+        }
+    }
+
+    private static String prefix(String text, Map<String, String> options) {
+        String prefix = options.getOrDefault("prefix", DEFAULT_PREFIX);
+        if (prefix.isEmpty() || prefix.length() > MAX_PREFIX) {
+            throw invalid(text, "prefix must be 1 to " + MAX_PREFIX + " characters");
+        }
+        return prefix;
     }
 
     private static int database(String text, String path) {
@@ -144,7 +257,7 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
         return Integer.parseInt(digits);
     }
 
-    private static Map<String, String> options(String text, String query) {
+    private static Map<String, String> options(String text, String query, Set<String> known) {
         Map<String, String> options = new LinkedHashMap<>();
         if (query == null || query.isEmpty()) {
             return options;
@@ -155,8 +268,11 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
                 throw invalid(text, "option '" + pair + "' is not name=value");
             }
             String key = decode(pair.substring(0, eq));
-            if (!OPTIONS.contains(key)) {
-                throw invalid(text, "unknown option '" + key + "' (known: prefix, verifyPeer, ca, cert, key)");
+            if (!known.contains(key)) {
+                throw invalid(
+                        text,
+                        "unknown option '" + key + "' (known: " + String.join(", ", new java.util.TreeSet<>(known))
+                                + ")");
             }
             if (options.put(key, decode(pair.substring(eq + 1))) != null) {
                 throw invalid(text, "option '" + key + "' is given twice");

@@ -12,10 +12,16 @@
 local raised = 0
 local COUNTER_SERVER = KEYS[5]
 
--- How far the counter jumps when another Redis process takes the next token: more tokens than a
--- lost tail of writes can hold (a restart that lost the last second, or a failover that lost what
--- the replica had not received), so no token is ever given twice; 2^32 jumps still fit below 2^53.
-local JUMP = 4294967296
+-- Tokens follow Redis's clock: at least PER_MS per millisecond since 1970, so a counter Redis lost
+-- entirely starts again above every token it gave out, unless it had run ahead of the clock (more
+-- than 16,000 grants a second, or a jump less than 4 s ago). When another Redis process takes
+-- the next token (a restart that lost the last second, a failover that lost what the replica had
+-- not received), the counter first jumps by JUMP, more tokens than such a lost tail holds beyond
+-- the clock line. Tokens
+-- must stay below 10^14: Lua prints numbers, and cjson encodes them, with 14 significant digits;
+-- 16 * the clock in ms is near 3 * 10^13 in 2026 and reaches 10^14 in the year 2168.
+local JUMP = 65536 -- 2^16: 4 s of the clock line
+local PER_MS = 16
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -50,13 +56,11 @@ local function fits(live, m, p, x)
   return m ~= 'P' or used + p <= x
 end
 
--- The next fencing token. If the counter was last taken from by another Redis process (a restart,
--- or a replica promoted by a failover: either may have lost the last increments), it first jumps
--- by JUMP, so every token from here on is above every token the lost writes gave out. If it is
--- below floor (the highest token the calling client has seen: Redis lost its data), it is lifted
--- to floor. raised: 1 lifted to floor, 2 jumped.
+-- The next fencing token: one above the counter, the clock line (now * PER_MS) and floor (the
+-- highest token the calling client has seen), whichever is highest; the counter first jumps by JUMP
+-- if another Redis process took the last token. raised: 1 lifted to floor, 2 jumped.
 local server_checked = false
-local function next_token(C, floor)
+local function next_token(C, floor, now)
   if not server_checked then
     server_checked = true
     local me = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
@@ -69,16 +73,21 @@ local function next_token(C, floor)
       redis.call('SET', COUNTER_SERVER, me)
     end
   end
-  if tonumber(redis.call('GET', C) or '0') < tonumber(floor) then
-    redis.call('SET', C, floor)
+  local current = tonumber(redis.call('GET', C) or '0')
+  local target = math.max(current, now * PER_MS)
+  if target < tonumber(floor) then
+    target = tonumber(floor)
     raised = 1
+  end
+  if target > current then
+    redis.call('SET', C, string.format('%d', target))
   end
   return redis.call('INCR', C)
 end
 
 -- Records the grant of r (a waiter record or a new request) to owner; returns its token.
 local function grant(H, C, floor, now, owner, r, live)
-  local token = next_token(C, floor)
+  local token = next_token(C, floor, now)
   local h = {m = r.m, p = r.p, x = r.x, t = token, e = now + r.ex, s = now, l = r.l, id = r.id, c = r.c}
   redis.call('HSET', H, owner, cjson.encode(h))
   if redis.call('PTTL', H) < r.ex then

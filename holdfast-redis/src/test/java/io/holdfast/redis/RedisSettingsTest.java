@@ -69,7 +69,8 @@ class RedisSettingsTest {
         assertThat(RedisSettings.accepts("redis://h")).isTrue();
         assertThat(RedisSettings.accepts("REDISS://h")).isTrue();
         assertThat(RedisSettings.accepts("holdfast://h")).isFalse();
-        assertThat(RedisSettings.accepts("redis-sentinel://h")).isFalse();
+        assertThat(RedisSettings.accepts("redis-sentinel://h")).isTrue();
+        assertThat(RedisSettings.accepts("redis-cluster://h")).isFalse();
         assertThat(RedisSettings.accepts(null)).isFalse();
     }
 
@@ -104,5 +105,63 @@ class RedisSettingsTest {
         assertThatThrownBy(() -> RedisSettings.parse("redis://user:topsecret@host/x"))
                 .isInstanceOf(InvalidArgumentException.class)
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("topsecret"));
+    }
+
+    @Test
+    void aSentinelUriNamesEverySentinelTheMasterAndTheDatabase() {
+        RedisSettings s = RedisSettings.parse(
+                "redis-sentinel://app:s%40cret@10.0.0.1,10.0.0.2:26380,[::1]:26381/2?master=orders&prefix=o%3A");
+        RedisURI uri = s.redisUri();
+        assertThat(s.sentinel()).isTrue();
+        assertThat(uri.getSentinelMasterId()).isEqualTo("orders");
+        assertThat(uri.getSentinels())
+                .extracting(RedisURI::getHost, RedisURI::getPort)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("10.0.0.1", 26379),
+                        org.assertj.core.groups.Tuple.tuple("10.0.0.2", 26380),
+                        org.assertj.core.groups.Tuple.tuple("::1", 26381));
+        assertThat(uri.getDatabase()).isEqualTo(2);
+        assertThat(new String(credentials(uri).getPassword())).isEqualTo("s@cret");
+        assertThat(s.prefix()).isEqualTo("o:");
+        assertThat(s.display())
+                .as("no credentials in messages")
+                .isEqualTo("redis-sentinel://10.0.0.1:26379,10.0.0.2:26380,[::1]:26381/2?master=orders");
+        assertThat(RedisSettings.parse("redis://h").sentinel()).isFalse();
+    }
+
+    @Test
+    void theSentinelsOwnPasswordIsKeptApartFromRedissOwn() {
+        RedisURI uri = RedisSettings.parse("redis-sentinel://:data@h1,h2?master=m&sentinelPassword=guard")
+                .redisUri();
+        assertThat(new String(credentials(uri).getPassword())).isEqualTo("data");
+        for (RedisURI sentinel : uri.getSentinels()) {
+            assertThat(new String(credentials(sentinel).getPassword())).isEqualTo("guard");
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "redis-sentinel://h1,h2                        | it names no master",
+                "redis-sentinel://h1?master=                   | it names no master",
+                "redis-sentinel://?master=m                    | it names no Sentinel host",
+                "redis-sentinel://h1,,h2?master=m              | '' is not a Sentinel host",
+                "redis-sentinel://h1:99999?master=m            | port 99999",
+                "redis-sentinel://h1/x?master=m                | must be a database number",
+                "redis-sentinel://h1?master=m&verifyPeer=full  | unknown option 'verifyPeer'",
+                "redis-sentinel://h1#m                         | name the master with ?master=NAME",
+            })
+    void aBadSentinelUriNamesWhatIsWrong(String uri, String why) {
+        assertThatThrownBy(() -> RedisSettings.parse(uri))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining(why.strip());
+    }
+
+    @Test
+    void aSentinelUriWithAPasswordNeverShowsIt() {
+        assertThatThrownBy(() -> RedisSettings.parse("redis-sentinel://:hunter2@h1?master=m&bogus=1"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageNotContaining("hunter2");
     }
 }
