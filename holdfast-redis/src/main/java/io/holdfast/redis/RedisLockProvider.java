@@ -7,14 +7,18 @@ import io.holdfast.spi.LockProvider;
 import io.holdfast.store.StoreLockClient;
 
 /**
- * The Holdfast lock API over one Redis server: {@code redis://host:port[/db]} or {@code
- * rediss://...} for TLS, found by {@link java.util.ServiceLoader} through {@link
+ * The Holdfast lock API over one Redis primary: {@code redis://host:port[/db]}, {@code
+ * rediss://...} for TLS, or {@code redis-sentinel://s1,s2,s3?master=NAME} to find the primary
+ * through Sentinels and follow it through failovers; found by {@link java.util.ServiceLoader} through {@link
  * LockClient#open(String, ClientOptions)}.
  *
  * <p><b>URI.</b> {@code redis[s]://[[user]:password@]host[:port][/database][?prefix=P&verifyPeer=V]}.
  * {@code prefix} (default {@code holdfast:}) starts every key and channel the provider uses, so
  * several applications can share one Redis without meeting; {@code verifyPeer} ({@code full},
- * {@code ca}, {@code none}) applies to {@code rediss} only. Anything else in the query is refused.
+ * {@code ca}, {@code none}) applies to {@code rediss} only. {@code
+ * redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/database]?master=NAME} names the
+ * Sentinels and the primary's name ({@code sentinelPassword} for the Sentinels' own). Anything else
+ * in the query is refused.
  *
  * <p><b>What it guarantees</b>, with one healthy Redis master: at most one exclusive holder of a
  * name at a time (or readers together, or at most N permits); a fencing token on every grant that
@@ -24,12 +28,14 @@ import io.holdfast.store.StoreLockClient;
  * timeout if one was asked for); a live holder keeps it through the client's watchdog; operator
  * calls to list, describe and revoke locks and to ask "is token T still the holder of L?".
  *
- * <p><b>What it does not guarantee</b>: anything across a failover. Redis replicates
- * asynchronously, so a replica promoted after its master died may not have the latest grants and
- * can grant a lock a second time; and a Redis without persistence that restarts has forgotten
- * every grant and the token counter. Fencing tokens are the defence: a resource that refuses
- * writes with a token lower than the highest it has seen stays safe. There is no deadlock
- * detection, lock-delay or register. See {@code docs/providers/redis.md}.
+ * <p><b>What it does not guarantee</b>: mutual exclusion across a failover or a restart that lost
+ * writes. Redis replicates asynchronously, so a replica promoted after its primary died may not
+ * have the latest grants and can grant a lock a second time; a Redis without persistence that
+ * restarts has forgotten every grant. Fencing tokens are the defence, and they survive both: the
+ * counter never falls below 16 × Redis's clock in milliseconds and jumps when another Redis process
+ * serves it, so the tokens after the loss are above the lost ones (unless Redis had been granting
+ * more than 16,000 a second). There is no deadlock detection or lock-delay. See {@code
+ * docs/providers/redis.md}.
  *
  * <p><b>A failure story.</b> A holder's host freezes for longer than its session TTL. Its grant
  * expires in Redis; a waiter takes the lock with a larger token and writes. When the frozen host
@@ -64,6 +70,6 @@ public final class RedisLockProvider implements LockProvider {
 
     @Override
     public String toString() {
-        return "RedisLockProvider[redis://, rediss://]";
+        return "RedisLockProvider[redis://, rediss://, redis-sentinel://]";
     }
 }
