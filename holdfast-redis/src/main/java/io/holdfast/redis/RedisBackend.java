@@ -89,6 +89,9 @@ final class RedisBackend implements StoreBackend {
     /** The longest pause between two polls, unless a quarter of the request's expiry is shorter. */
     private static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    /** The longest {@code WAIT} for replicas (see {@link #awaitReplicas}). */
+    private static final long MAX_REPLICA_WAIT_MILLIS = 2_000;
+
     private final RedisSettings settings;
     private final ClientOptions options;
     private final String session = UUID.randomUUID().toString();
@@ -268,7 +271,9 @@ final class RedisBackend implements StoreBackend {
                     throw new InterruptedException("the wait for " + request.describe() + " was called off");
                 }
                 long seen = signal.version();
-                Optional<Grant> grant = signal.token() > 0
+                // With replicas to wait for, a grant announced by another client's step is confirmed
+                // by a poll of this connection, so that its WAIT covers it.
+                Optional<Grant> grant = signal.token() > 0 && settings.replicas() == 0
                         ? Optional.of(adopt(request, signal.token()))
                         : poll(request, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
                 if (grant.isPresent()) {
@@ -328,6 +333,14 @@ final class RedisBackend implements StoreBackend {
         if (token == 0) {
             return Optional.empty();
         }
+        if (settings.replicas() > 0) {
+            try {
+                awaitReplicas("the grant of " + request.describe());
+            } catch (RuntimeException e) {
+                giveBackQuietly(request, token);
+                throw e;
+            }
+        }
         long raised = (Long) reply.get(1);
         if (raised == 2) {
             log.info(
@@ -356,6 +369,46 @@ final class RedisBackend implements StoreBackend {
             return set;
         });
         return grant;
+    }
+
+    /**
+     * Waits until {@code settings.replicas()} replicas have every write of this connection so far
+     * (Redis {@code WAIT}, for at most half the request timeout and never more than 2 s: the
+     * connection is blocked meanwhile).
+     *
+     * @throws UnavailableException if fewer replicas have it by then; the write stays on the
+     *     primary, and a failover may or may not keep it
+     */
+    void awaitReplicas(String what) {
+        int wanted = settings.replicas();
+        if (wanted == 0) {
+            return;
+        }
+        long waitMillis = Math.max(1, Math.min(options.requestTimeout().toMillis() / 2, MAX_REPLICA_WAIT_MILLIS));
+        long got = calls.await(
+                "wait until " + wanted + " replica(s) have " + what,
+                calls.commands().waitForReplication(wanted, waitMillis));
+        if (got < wanted) {
+            throw new UnavailableException("redis: " + what + " reached " + got + " of the " + wanted
+                    + " replica(s) it needs (replicas=" + wanted + ") within " + waitMillis + " ms at "
+                    + settings.display() + "; not acknowledged");
+        }
+    }
+
+    /** Gives back a grant that was not acknowledged; failures only logged (it then expires). */
+    private void giveBackQuietly(LockRequest request, long token) {
+        try {
+            run(
+                    RELEASE,
+                    "give back " + request.describe(),
+                    queueKeys(request.name(), null),
+                    request.owner(),
+                    Long.toString(token),
+                    floor(),
+                    channel);
+        } catch (RuntimeException e) {
+            log.debug("redis: could not give back the unacknowledged grant of {}; it expires", request.describe(), e);
+        }
     }
 
     /** Takes a wait off the queue (and gives back a grant that raced it); failures only logged. */
@@ -390,6 +443,8 @@ final class RedisBackend implements StoreBackend {
                 Long.toString(millis(request)));
         if (renewed == 0) {
             forget(grant);
+        } else if (renewed == 1) {
+            awaitReplicas("the renewal of " + request.describe());
         }
         return renewed == 1;
     }

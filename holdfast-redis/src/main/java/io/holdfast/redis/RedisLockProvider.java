@@ -17,8 +17,10 @@ import io.holdfast.store.StoreLockClient;
  * several applications can share one Redis without meeting; {@code verifyPeer} ({@code full},
  * {@code ca}, {@code none}) applies to {@code rediss} only. {@code
  * redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/database]?master=NAME} names the
- * Sentinels and the primary's name ({@code sentinelPassword} for the Sentinels' own). Anything else
- * in the query is refused.
+ * Sentinels and the primary's name ({@code sentinelPassword} for the Sentinels' own). {@code
+ * replicas=N} (default 1 through Sentinels, else 0) makes every grant, renewal and register write
+ * wait until N replicas have it ({@code WAIT}) before it counts. Anything else in the query is
+ * refused.
  *
  * <p><b>What it guarantees</b>, with one healthy Redis master: at most one exclusive holder of a
  * name at a time (or readers together, or at most N permits); a fencing token on every grant that
@@ -30,7 +32,8 @@ import io.holdfast.store.StoreLockClient;
  *
  * <p><b>What it does not guarantee</b>: mutual exclusion across a failover or a restart that lost
  * writes. Redis replicates asynchronously, so a replica promoted after its primary died may not
- * have the latest grants and can grant a lock a second time; a Redis without persistence that
+ * have the latest grants (with {@code replicas=N}, only if it is not one of the N that had them)
+ * and can grant a lock a second time; a Redis without persistence that
  * restarts has forgotten every grant. Fencing tokens are the defence, and they survive both: the
  * counter never falls below 16 × Redis's clock in milliseconds and jumps when another Redis process
  * serves it, so the tokens after the loss are above the lost ones (unless Redis had been granting

@@ -68,6 +68,7 @@ final class RedisRegisters implements StoreRegisters {
         long status = answer.get(0);
         long version = answer.get(1);
         if (status == 1) {
+            backend.awaitReplicas("the write of register " + name);
             return new Versioned(name, version, value);
         }
         if (status == -1) {

@@ -24,7 +24,9 @@ import java.util.Set;
  * verifyPeer} ({@code full}, {@code ca} or {@code none}; default {@code full}), {@code ca} (the PEM
  * file of the CA that signed the server's certificate; default the JVM's trusted CAs), {@code cert}
  * and {@code key} (this client's certificate and PKCS#8 key, for a Redis with {@code
- * tls-auth-clients yes}).
+ * tls-auth-clients yes}); {@code replicas} (how many replicas must have a grant, a renewal or a
+ * register write before it is acknowledged: 0 to {@value #MAX_REPLICAS}; default 0, and 1 through
+ * Sentinels).
  *
  * <p>Sentinel form: {@code
  * redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/database]?master=NAME[&...]}: the
@@ -35,8 +37,10 @@ import java.util.Set;
  * @param redisUri what Lettuce connects to
  * @param prefix the prefix of every key and channel the provider uses
  * @param display the URI without credentials, for messages
+ * @param replicas how many replicas must have a grant, a renewal or a register write before it is
+ *     acknowledged (Redis {@code WAIT}); 0: the primary alone
  */
-record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) {
+record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, int replicas) {
     /** The TLS files of a {@code rediss://} URI; each may be null. */
     record Tls(String ca, String cert, String key) {
         static final Tls NONE = new Tls(null, null, null);
@@ -45,8 +49,9 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
     static final String DEFAULT_PREFIX = "holdfast:";
     static final int DEFAULT_PORT = 6379;
     static final int DEFAULT_SENTINEL_PORT = 26379;
-    private static final Set<String> OPTIONS = Set.of("prefix", "verifyPeer", "ca", "cert", "key");
-    private static final Set<String> SENTINEL_OPTIONS = Set.of("prefix", "master", "sentinelPassword");
+    private static final Set<String> OPTIONS = Set.of("prefix", "verifyPeer", "ca", "cert", "key", "replicas");
+    private static final Set<String> SENTINEL_OPTIONS = Set.of("prefix", "master", "sentinelPassword", "replicas");
+    static final int MAX_REPLICAS = 16;
     private static final String SENTINEL = "redis-sentinel://";
     private static final int MAX_SENTINELS = 16;
     private static final int MAX_PREFIX = 256;
@@ -135,7 +140,7 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
         credentials(builder, uri.getRawUserInfo());
         String display = uri.getScheme().toLowerCase(Locale.ROOT) + "://"
                 + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + database;
-        return new RedisSettings(builder.build(), prefix, display, files);
+        return new RedisSettings(builder.build(), prefix, display, files, replicas(text, options, 0));
     }
 
     /**
@@ -216,7 +221,8 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
         builder.withDatabase(database);
         credentials(builder, userInfo);
         shown.append('/').append(database).append("?master=").append(master);
-        return new RedisSettings(builder.build(), prefix(text, options), shown.toString(), Tls.NONE);
+        return new RedisSettings(
+                builder.build(), prefix(text, options), shown.toString(), Tls.NONE, replicas(text, options, 1));
     }
 
     /** A host as Lettuce takes it: an IPv6 literal without the brackets a URI puts around it. */
@@ -236,6 +242,17 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls) 
         } else {
             builder.withAuthentication(user, password.toCharArray());
         }
+    }
+
+    private static int replicas(String text, Map<String, String> options, int byDefault) {
+        String value = options.get("replicas");
+        if (value == null) {
+            return byDefault;
+        }
+        if (!value.matches("[0-9]{1,2}") || Integer.parseInt(value) > MAX_REPLICAS) {
+            throw invalid(text, "replicas must be a number from 0 to " + MAX_REPLICAS + ", not '" + value + "'");
+        }
+        return Integer.parseInt(value);
     }
 
     private static String prefix(String text, Map<String, String> options) {

@@ -16,7 +16,10 @@ local now = now_ms()
 local live = live_holders(H, now)
 for _, h in ipairs(live) do
   if h.o == owner then
-    return {h.t, 0} -- granted already (a retry after a lost reply, or granted while queued)
+    -- Granted already (a retry after a lost reply, or granted while queued): written again, so
+    -- that a WAIT of this client's connection covers it.
+    redis.call('HSET', H, owner, redis.call('HGET', H, owner))
+    return {h.t, 0}
   end
 end
 local queued = redis.call('HGET', W, owner)

@@ -164,4 +164,19 @@ class RedisSettingsTest {
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageNotContaining("hunter2");
     }
+
+    @Test
+    void grantsWaitForOneReplicaThroughSentinelsAndForNoneOtherwiseUnlessTold() {
+        assertThat(RedisSettings.parse("redis-sentinel://h?master=m").replicas())
+                .isEqualTo(1);
+        assertThat(RedisSettings.parse("redis-sentinel://h?master=m&replicas=0").replicas())
+                .isZero();
+        assertThat(RedisSettings.parse("redis://h").replicas()).isZero();
+        assertThat(RedisSettings.parse("rediss://h?replicas=2").replicas()).isEqualTo(2);
+        for (String bad : new String[] {"-1", "17", "x", "", "1.5"}) {
+            assertThatThrownBy(() -> RedisSettings.parse("redis://h?replicas=" + bad))
+                    .isInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("replicas must be a number from 0 to 16");
+        }
+    }
 }

@@ -1,11 +1,13 @@
 package io.holdfast.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.RetryPolicy;
+import io.holdfast.UnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,8 +52,12 @@ class SentinelFailoverTest {
     }
 
     private LockClient open(String clientName, Duration sessionTtl) {
+        return open(clientName, sessionTtl, "");
+    }
+
+    private LockClient open(String clientName, Duration sessionTtl, String options) {
         LockClient client = LockClient.open(
-                redis.uri(),
+                redis.uri() + options,
                 ClientOptions.builder()
                         .clientName(clientName)
                         .sessionTtl(sessionTtl)
@@ -83,13 +89,14 @@ class SentinelFailoverTest {
     void aGrantTheReplicaHadSurvivesTheFailoverAndTheClientsFollowTheNewPrimary() throws Exception {
         LockClient a = open("a", Duration.ofSeconds(20)); // outlives the failover without a renewal
         LockClient b = open("b");
-        Lease held = a.lock(name).acquire(Duration.ofSeconds(5));
-        redis.awaitReplicated(Duration.ofSeconds(10));
+        Lease held = a.lock(name).acquire(Duration.ofSeconds(5)); // acknowledged: the replica has it
         RedisProcess old = redis.primary();
-        RedisProcess promoted = redis.replica();
 
         old.freeze(); // a paused host: no answer, no closed connection
-        redis.awaitPrimary(promoted, FAILOVER);
+        RedisProcess promoted = redis.awaitFailover(old, FAILOVER);
+        // Grants need a replica (replicas=1): the other replica follows the new primary.
+        redis.awaitReplicating(
+                redis.replicas().stream().filter(r -> r != old).findFirst().orElseThrow(), promoted, FAILOVER);
 
         Lease other = b.lock(name + "/other").acquire(Duration.ofSeconds(10));
         assertThat(other.fencingToken())
@@ -107,21 +114,40 @@ class SentinelFailoverTest {
     }
 
     @Test
-    void aGrantTheFailoverLostIsNeverGivenTheSameTokenAndItsHolderIsRefused() throws Exception {
+    void aGrantNoReplicaHasIsNotAcknowledgedAndIsGivenBack() throws Exception {
         LockClient a = open("a");
         LockClient b = open("b");
+        List<RedisProcess> replicas = redis.replicas();
+        replicas.forEach(RedisProcess::freeze);
+        try {
+            assertThatThrownBy(() -> a.lock(name).tryAcquire())
+                    .isInstanceOf(UnavailableException.class)
+                    .hasMessageContaining("reached 0 of the 1 replica(s) it needs (replicas=1)");
+        } finally {
+            replicas.forEach(RedisProcess::thaw);
+        }
+        assertThat(b.lock(name).tryAcquire())
+                .as("the lock after a's unacknowledged grant was given back")
+                .isPresent();
+    }
+
+    @Test
+    void aGrantTheFailoverLostIsNeverGivenTheSameTokenAndItsHolderIsRefused() throws Exception {
+        // replicas=0: a grant is acknowledged by the primary alone, so a failover can lose it.
+        LockClient a = open("a", Duration.ofSeconds(3), "&replicas=0");
+        LockClient b = open("b", Duration.ofSeconds(3), "&replicas=0");
         FencedResource coupons = new FencedResource();
         RedisProcess old = redis.primary();
-        RedisProcess promoted = redis.replica();
+        List<RedisProcess> replicas = redis.replicas();
 
-        // The replica stops hearing the primary: what a lagging replica is when its primary dies.
-        promoted.freeze();
+        // The replicas stop hearing the primary: what lagging replicas are when their primary dies.
+        replicas.forEach(RedisProcess::freeze);
         SentinelRedis.onServer(old, c -> c.sync().clientKill(io.lettuce.core.KillArgs.Builder.typeSlave()));
-        Lease lost = a.lock(name).acquire(Duration.ofSeconds(5));
+        Lease lost = a.lock(name).acquire(Duration.ofSeconds(5)); // only the primary has it
         assertThat(coupons.write(lost.fencingToken())).isTrue();
         old.kill();
-        promoted.thaw();
-        redis.awaitPrimary(promoted, FAILOVER);
+        replicas.forEach(RedisProcess::thaw);
+        redis.awaitFailover(old, FAILOVER);
 
         Lease taken = b.lock(name).acquire(Duration.ofSeconds(20));
         assertThat(taken.fencingToken())

@@ -19,12 +19,13 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Redis with failover as most people run it: a primary, one replica and three Sentinels (quorum
+ * Redis with failover as most people run it: a primary, two replicas and three Sentinels (quorum
  * two), all Debian {@code redis-server} processes on loopback. The Sentinels call a primary down
  * after one second without an answer, so a failover takes a few seconds.
  */
 final class SentinelRedis implements AutoCloseable {
     static final String MASTER = "holdfast-test";
+    static final int REPLICAS = 2;
     private static final Duration READY = Duration.ofSeconds(30);
 
     private final List<RedisProcess> servers = new ArrayList<>();
@@ -40,10 +41,14 @@ final class SentinelRedis implements AutoCloseable {
             Path base = Path.of("target", "redis-sentinel-" + FreePorts.next()).toAbsolutePath();
             RedisProcess primary = server(base.resolve("primary"), List.of());
             group.servers.add(primary);
-            group.servers.add(server(
-                    base.resolve("replica"), List.of("--replicaof", "127.0.0.1", String.valueOf(primary.port()))));
-            for (int i = 1; i <= 3; i++) {
-                group.sentinels.add(sentinel(base.resolve("sentinel-" + i), primary.port()));
+            for (int i = 1; i <= REPLICAS; i++) {
+                group.servers.add(server(
+                        base.resolve("replica-" + i),
+                        List.of("--replicaof", "127.0.0.1", String.valueOf(primary.port()))));
+            }
+            int[] ports = {FreePorts.next(), FreePorts.next(), FreePorts.next()};
+            for (int i = 0; i < ports.length; i++) {
+                group.sentinels.add(group.sentinel(base.resolve("sentinel-" + (i + 1)), ports, i));
             }
             group.awaitReady();
             return group;
@@ -60,32 +65,51 @@ final class SentinelRedis implements AutoCloseable {
                 "--bind", "127.0.0.1",
                 "--save", "",
                 "--appendonly", "no",
+                // Replicas sync at once (Redis 7 waits 5 s for more replicas before a diskless sync).
+                "--repl-diskless-sync-delay", "0",
                 "--dir", dir.toString()));
         args.addAll(more);
         return RedisProcess.start(dir, port, Optional.empty(), args);
     }
 
-    private static RedisProcess sentinel(Path dir, int primaryPort) {
-        int port = FreePorts.next();
+    /**
+     * Sentinel {@code me} of {@code ports}, told at once of the other Sentinels and the replicas (as
+     * its own rewritten configuration would be), so it need not learn them from hello messages
+     * every two seconds.
+     */
+    private RedisProcess sentinel(Path dir, int[] ports, int me) {
+        int primaryPort = servers.get(0).port();
+        List<String> lines = new ArrayList<>(List.of(
+                "port " + ports[me],
+                "bind 127.0.0.1",
+                "dir " + dir,
+                "sentinel myid " + sentinelId(ports[me]),
+                "sentinel monitor " + MASTER + " 127.0.0.1 " + primaryPort + " 2",
+                "sentinel down-after-milliseconds " + MASTER + " 1000",
+                "sentinel failover-timeout " + MASTER + " 3000",
+                "sentinel parallel-syncs " + MASTER + " " + REPLICAS));
+        for (int port : ports) {
+            if (port != ports[me]) {
+                lines.add("sentinel known-sentinel " + MASTER + " 127.0.0.1 " + port + " " + sentinelId(port));
+            }
+        }
+        for (RedisProcess replica : servers.subList(1, servers.size())) {
+            lines.add("sentinel known-replica " + MASTER + " 127.0.0.1 " + replica.port());
+        }
+        lines.add("");
         try {
             Files.createDirectories(dir);
             Path config = dir.resolve("sentinel.conf"); // Sentinel rewrites it: its own file
-            Files.writeString(
-                    config,
-                    String.join(
-                            "\n",
-                            "port " + port,
-                            "bind 127.0.0.1",
-                            "dir " + dir,
-                            "sentinel monitor " + MASTER + " 127.0.0.1 " + primaryPort + " 2",
-                            "sentinel down-after-milliseconds " + MASTER + " 1000",
-                            "sentinel failover-timeout " + MASTER + " 3000",
-                            "sentinel parallel-syncs " + MASTER + " 1",
-                            ""));
-            return RedisProcess.start(dir, port, Optional.of(config), List.of("--sentinel"));
+            Files.writeString(config, String.join("\n", lines));
+            return RedisProcess.start(dir, ports[me], Optional.of(config), List.of("--sentinel"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A Sentinel's 40-hex-digit id, made from its port. */
+    private static String sentinelId(int port) {
+        return String.format("%040x", port);
     }
 
     /** The URI a Holdfast client uses: every Sentinel, and the name they monitor. */
@@ -101,17 +125,13 @@ final class SentinelRedis implements AutoCloseable {
 
     /** The server the Sentinels call the primary now (asking the first that answers). */
     RedisProcess primary() {
-        int port = primaryPort();
-        return servers.stream()
-                .filter(s -> s.port() == port)
-                .findFirst()
-                .orElseThrow(() -> new IllegalStateException("the Sentinels name an unknown primary :" + port));
+        return server(primaryPort());
     }
 
-    /** The server that is not the primary now. */
-    RedisProcess replica() {
+    /** The servers that are not the primary now. */
+    List<RedisProcess> replicas() {
         int port = primaryPort();
-        return servers.stream().filter(s -> s.port() != port).findFirst().orElseThrow();
+        return servers.stream().filter(s -> s.port() != port).toList();
     }
 
     private int primaryPort() {
@@ -126,15 +146,33 @@ final class SentinelRedis implements AutoCloseable {
         throw new IllegalStateException("no Sentinel answers", last);
     }
 
-    /** Waits until every Sentinel names {@code server} the primary (after a failover). */
-    void awaitPrimary(RedisProcess server, Duration atMost) {
-        await(
-                "every Sentinel names :" + server.port() + " the primary",
-                atMost,
-                () -> sentinels.stream().allMatch(s -> {
-                    SocketAddress a = onSentinel(s, c -> c.sync().getMasterAddrByName(MASTER));
-                    return a instanceof InetSocketAddress i && i.getPort() == server.port();
-                }));
+    /**
+     * Waits until every Sentinel names the same primary other than {@code old}, and that server
+     * says it is a primary; returns it.
+     */
+    RedisProcess awaitFailover(RedisProcess old, Duration atMost) {
+        int[] port = {0};
+        await("the Sentinels agree on a primary other than :" + old.port(), atMost, () -> {
+            java.util.Set<Integer> named = new java.util.HashSet<>();
+            for (RedisProcess s : sentinels) {
+                SocketAddress a = onSentinel(s, c -> c.sync().getMasterAddrByName(MASTER));
+                named.add(a instanceof InetSocketAddress i ? i.getPort() : -1);
+            }
+            if (named.size() != 1 || named.contains(old.port()) || named.contains(-1)) {
+                return false;
+            }
+            port[0] = named.iterator().next();
+            RedisProcess chosen = server(port[0]);
+            return onServer(chosen, c -> c.sync().info("replication")).contains("role:master");
+        });
+        return server(port[0]);
+    }
+
+    private RedisProcess server(int port) {
+        return servers.stream()
+                .filter(s -> s.port() == port)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("the Sentinels name an unknown server :" + port));
     }
 
     /** Raw commands on one server, as an operator with redis-cli would. */
@@ -148,34 +186,31 @@ final class SentinelRedis implements AutoCloseable {
         }
     }
 
-    /** Waits until the replica has received everything the primary wrote so far. */
-    void awaitReplicated(Duration atMost) {
-        RedisProcess primary = primary();
-        RedisProcess replica = replica();
-        long target = offset(primary, "master_repl_offset");
-        await("the replica reaches offset " + target, atMost, () -> offset(replica, "slave_repl_offset") >= target);
-    }
-
-    private static long offset(RedisProcess server, String field) {
-        String info = onServer(server, c -> c.sync().info("replication"));
-        for (String line : info.split("\r?\n")) {
-            if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).strip());
-            }
-        }
-        return -1;
+    /** Waits until {@code replica} replicates from {@code primary} with its link up. */
+    void awaitReplicating(RedisProcess replica, RedisProcess primary, Duration atMost) {
+        await(":" + replica.port() + " replicates from :" + primary.port(), atMost, () -> {
+            String info = onServer(replica, c -> c.sync().info("replication"));
+            return info.contains("role:slave")
+                    && info.contains("master_port:" + primary.port() + "\r")
+                    && info.contains("master_link_status:up");
+        });
     }
 
     private void awaitReady() {
-        await("the Sentinels know each other and the replica, and the replica is in sync", READY, () -> {
+        await("the Sentinels know each other and the replicas, and the replicas are in sync", READY, () -> {
             for (RedisProcess s : sentinels) {
                 Map<String, String> m = onSentinel(s, c -> c.sync().master(MASTER));
-                if (!"2".equals(m.get("num-other-sentinels")) || !"1".equals(m.get("num-slaves"))) {
+                if (!"2".equals(m.get("num-other-sentinels"))
+                        || !String.valueOf(REPLICAS).equals(m.get("num-slaves"))) {
                     return false;
                 }
             }
-            String info = onServer(servers.get(1), c -> c.sync().info("replication"));
-            return info.contains("master_link_status:up");
+            for (RedisProcess replica : servers.subList(1, servers.size())) {
+                if (!onServer(replica, c -> c.sync().info("replication")).contains("master_link_status:up")) {
+                    return false;
+                }
+            }
+            return true;
         });
     }
 
