@@ -48,9 +48,8 @@ import org.slf4j.LoggerFactory;
  * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
  * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
  * taking tokens from the one counter {@code <prefix>token} that every name shares (it never falls
- * below Redis's clock, 16 per millisecond since 1970, and jumps by 2^16 when another Redis process
- * than the last, recorded in {@code <prefix>token-server}, takes from it: a restart or a failover
- * may have lost its last increments or all of it), and publishes
+ * below Redis's clock, 1024 per millisecond since 1970, so a restart or a failover that lost its
+ * last increments, or all of it, does not give a token twice), and publishes
  * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
  * waiter ({@link Wakeups}), which returns without another round trip. Waiters also poll (at most
  * every second, or a quarter of their expiry), which keeps their queue entry alive, lets a grant
@@ -97,7 +96,6 @@ final class RedisBackend implements StoreBackend {
     private final String session = UUID.randomUUID().toString();
     private final String clientName;
     private final String counterKey;
-    private final String counterServerKey;
     private final String arrivalKey;
     private final String channel;
     private final Wakeups wakeups = new Wakeups();
@@ -123,7 +121,6 @@ final class RedisBackend implements StoreBackend {
         this.options = options;
         this.clientName = options.clientName();
         this.counterKey = settings.prefix() + "token";
-        this.counterServerKey = settings.prefix() + "token-server";
         this.arrivalKey = settings.prefix() + "seq";
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
@@ -341,15 +338,7 @@ final class RedisBackend implements StoreBackend {
                 throw e;
             }
         }
-        long raised = (Long) reply.get(1);
-        if (raised == 2) {
-            log.info(
-                    "redis: another Redis process than the last one serves {} (a restart or a failover);"
-                            + " the token counter {} jumped by 2^16 so no token is given twice (token {})",
-                    settings.display(),
-                    counterKey,
-                    token);
-        } else if (raised == 1) {
+        if ((Long) reply.get(1) == 1) {
             log.warn(
                     "redis: the token counter {} at {} was below the highest token this client had seen ({});"
                             + " raised it (did Redis restart without persistence?)",
@@ -580,15 +569,11 @@ final class RedisBackend implements StoreBackend {
         return settings.prefix();
     }
 
-    /**
-     * The keys of the queue scripts: holders, queue, waiters, token counter, the run_id of the Redis
-     * process that last took a token (see {@code queue.lua}), and one more if given.
-     */
+    /** The keys of the queue scripts: holders, queue, waiters, token counter, and one more if given. */
     String[] queueKeys(String name, String extra) {
         return extra == null
-                ? new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, counterServerKey}
-                : new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, counterServerKey, extra
-                };
+                ? new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey}
+                : new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, extra};
     }
 
     String channel() {

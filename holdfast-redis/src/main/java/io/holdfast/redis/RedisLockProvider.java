@@ -35,9 +35,8 @@ import io.holdfast.store.StoreLockClient;
  * have the latest grants (with {@code replicas=N}, only if it is not one of the N that had them)
  * and can grant a lock a second time; a Redis without persistence that
  * restarts has forgotten every grant. Fencing tokens are the defence, and they survive both: the
- * counter never falls below 16 × Redis's clock in milliseconds and jumps when another Redis process
- * serves it, so the tokens after the loss are above the lost ones (unless Redis had been granting
- * more than 16,000 a second). There is no deadlock detection or lock-delay. See {@code
+ * counter never falls below 1024 × Redis's clock in milliseconds, so the tokens after the loss are
+ * above the lost ones (unless Redis's clock went back by more than the outage lasted). There is no deadlock detection or lock-delay. See {@code
  * docs/providers/redis.md}.
  *
  * <p><b>A failure story.</b> A holder's host freezes for longer than its session TTL. Its grant

@@ -1,13 +1,13 @@
 -- One try of a request, or one poll of a queued waiter, in one atomic step: purge expired holders,
 -- grant from the head of the queue, then answer for this owner.
 --
--- KEYS     H, Q, W, C, the counter's server (see queue.lua), S (the arrival counter)
+-- KEYS     H, Q, W, C (see queue.lua), S (the arrival counter)
 -- ARGV     owner, mode (E, S or P), permits, maxPermits, expiryMs, tokenFloor, sessionId,
 --          clientName, leaseTimeout (0/1), waitMs (0: try once, never queue), channel
 -- Returns  {token, raised}: token 0 if not granted (queued, or busy for a try); raised 1 if the
---          counter had to be lifted to tokenFloor, 2 if it jumped (another Redis process: see queue.lua).
+--          counter had to be lifted to tokenFloor.
 -- Errors   HOLDFAST_SIZE n: the name is in use with n permits, not maxPermits.
-local H, Q, W, C, S = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6]
+local H, Q, W, C, S = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local owner, mode = ARGV[1], ARGV[2]
 local permits, max, expiry = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local floor, wait, channel = ARGV[6], tonumber(ARGV[10]), ARGV[11]
@@ -19,7 +19,7 @@ for _, h in ipairs(live) do
     -- Granted already (a retry after a lost reply, or granted while queued): written again, so
     -- that a WAIT of this client's connection covers it.
     redis.call('HSET', H, owner, redis.call('HGET', H, owner))
-    return {h.t, 0}
+    return {tonumber(h.t), 0}
   end
 end
 local queued = redis.call('HGET', W, owner)

@@ -1,7 +1,7 @@
 -- A wait ends without a grant (deadline, interrupt, cancel, close): the owner leaves the queue, and
 -- a grant it may have received meanwhile is given back; the waiters behind it move up.
 --
--- KEYS     H, Q, W, C, the counter's server (see queue.lua)
+-- KEYS     H, Q, W, C (see queue.lua)
 -- ARGV     owner, tokenFloor, channel
 -- Returns  1 if a grant was given back, else 0.
 local H, Q, W, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4]

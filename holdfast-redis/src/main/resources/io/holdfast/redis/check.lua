@@ -9,7 +9,7 @@ local token = tonumber(ARGV[1])
 local fields = redis.call('HGETALL', KEYS[1])
 for i = 2, #fields, 2 do
   local h = cjson.decode(fields[i])
-  if h.t == token and h.e > now then
+  if tonumber(h.t) == token and h.e > now then
     return 1
   end
 end

@@ -11,7 +11,7 @@ local fields = redis.call('HGETALL', KEYS[1])
 for i = 2, #fields, 2 do
   local h = cjson.decode(fields[i])
   if h.e > now then
-    holders[#holders + 1] = {h.id, h.c, h.m, h.p, h.x, h.t, h.s, h.e, h.l}
+    holders[#holders + 1] = {h.id, h.c, h.m, h.p, h.x, tonumber(h.t), h.s, h.e, h.l}
   end
 end
 for _, owner in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do

@@ -5,23 +5,20 @@
 -- t token, e expiry, s granted at, l lease timeout 0/1, id session, c client name}); Q, a sorted set
 -- of waiting owners scored by arrival; W, a hash of waiters (owner -> JSON {m, p, x, ex expiry
 -- the grant will get, e liveness: the waiter is dropped unless it polls before this, d its
--- deadline, s arrival time, l, id, c}). C is the one token counter of every name; KEYS[5], in
--- every script that includes this library, holds the run_id of the Redis process that last took a
--- token from C.
+-- deadline, s arrival time, l, id, c}). C is the one token counter of every name.
+--
+-- A token is written as a string (string.format '%d', and t in the JSON records): Lua prints
+-- numbers, and cjson encodes them, with 14 significant digits, and tokens are near 2 * 10^15.
 
 local raised = 0
-local COUNTER_SERVER = KEYS[5]
 
--- Tokens follow Redis's clock: at least PER_MS per millisecond since 1970, so a counter Redis lost
--- entirely starts again above every token it gave out, unless it had run ahead of the clock (more
--- than 16,000 grants a second, or a jump less than 4 s ago). When another Redis process takes
--- the next token (a restart that lost the last second, a failover that lost what the replica had
--- not received), the counter first jumps by JUMP, more tokens than such a lost tail holds beyond
--- the clock line. Tokens
--- must stay below 10^14: Lua prints numbers, and cjson encodes them, with 14 significant digits;
--- 16 * the clock in ms is near 3 * 10^13 in 2026 and reaches 10^14 in the year 2168.
-local JUMP = 65536 -- 2^16: 4 s of the clock line
-local PER_MS = 16
+-- Tokens follow Redis's clock: the counter never falls below PER_MS per millisecond since 1970 (the
+-- clock line), so a counter that lost its last increments, or all of them (a restart without the
+-- last writes, a failover to a replica that had not received them), goes on above every token it
+-- gave out: that would take more than a million grants a second, or a clock that went back by
+-- more than the restart or failover took. 1024 * the clock in ms is near 1.8 * 10^15 in 2026 and
+-- reaches 2^53, where Lua's numbers end, in the year 2248.
+local PER_MS = 1024
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -57,22 +54,8 @@ local function fits(live, m, p, x)
 end
 
 -- The next fencing token: one above the counter, the clock line (now * PER_MS) and floor (the
--- highest token the calling client has seen), whichever is highest; the counter first jumps by JUMP
--- if another Redis process took the last token. raised: 1 lifted to floor, 2 jumped.
-local server_checked = false
+-- highest token the calling client has seen), whichever is highest. raised: 1 lifted to floor.
 local function next_token(C, floor, now)
-  if not server_checked then
-    server_checked = true
-    local me = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-    local last = redis.call('GET', COUNTER_SERVER)
-    if last ~= me then
-      if last or redis.call('EXISTS', C) == 1 then -- a counter of unknown origin jumps too
-        redis.call('INCRBY', C, JUMP)
-        raised = 2
-      end
-      redis.call('SET', COUNTER_SERVER, me)
-    end
-  end
   local current = tonumber(redis.call('GET', C) or '0')
   local target = math.max(current, now * PER_MS)
   if target < tonumber(floor) then
@@ -80,7 +63,7 @@ local function next_token(C, floor, now)
     raised = 1
   end
   if target > current then
-    redis.call('SET', C, string.format('%d', target))
+    return redis.call('INCRBY', C, string.format('%d', target - current + 1))
   end
   return redis.call('INCR', C)
 end
@@ -88,7 +71,7 @@ end
 -- Records the grant of r (a waiter record or a new request) to owner; returns its token.
 local function grant(H, C, floor, now, owner, r, live)
   local token = next_token(C, floor, now)
-  local h = {m = r.m, p = r.p, x = r.x, t = token, e = now + r.ex, s = now, l = r.l, id = r.id, c = r.c}
+  local h = {m = r.m, p = r.p, x = r.x, t = string.format('%d', token), e = now + r.ex, s = now, l = r.l, id = r.id, c = r.c}
   redis.call('HSET', H, owner, cjson.encode(h))
   if redis.call('PTTL', H) < r.ex then
     redis.call('PEXPIRE', H, r.ex) -- the hash outlives its longest-lived holder, and no more
@@ -128,7 +111,7 @@ end
 -- Tells the clients of granted waiters: G<token>:<owner> on the channel.
 local function announce(channel, granted)
   for _, g in ipairs(granted) do
-    redis.call('PUBLISH', channel, 'G' .. g[2] .. ':' .. g[1])
+    redis.call('PUBLISH', channel, 'G' .. string.format('%d', g[2]) .. ':' .. g[1])
   end
 end
 

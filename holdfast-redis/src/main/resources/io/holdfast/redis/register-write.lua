@@ -19,7 +19,7 @@ if ARGV[4] ~= '' then
   local live = false
   if raw then
     local h = cjson.decode(raw)
-    live = h.t == tonumber(ARGV[5]) and h.e > now
+    live = tonumber(h.t) == tonumber(ARGV[5]) and h.e > now
   end
   if not live then
     return {-1, version}

@@ -1,6 +1,6 @@
 -- Gives one grant back and grants the next waiters in the same step.
 --
--- KEYS     H, Q, W, C, the counter's server (see queue.lua)
+-- KEYS     H, Q, W, C (see queue.lua)
 -- ARGV     owner, token, tokenFloor, channel
 -- Returns  1 if the grant was still live; 0 if the store no longer had it (expired or revoked).
 --          A grant of another token is not touched.
@@ -11,7 +11,7 @@ if not raw then
   return 0
 end
 local h = cjson.decode(raw)
-if h.t ~= tonumber(ARGV[2]) then
+if tonumber(h.t) ~= tonumber(ARGV[2]) then
   return 0
 end
 redis.call('HDEL', H, ARGV[1])

@@ -10,7 +10,7 @@ if not raw then
   return 0
 end
 local h = cjson.decode(raw)
-if h.t ~= tonumber(ARGV[2]) then
+if tonumber(h.t) ~= tonumber(ARGV[2]) then
   return 0
 end
 if h.e <= now then

@@ -1,7 +1,7 @@
 -- An operator takes a name back from all its holders, and the waiters are granted. The message
 -- V<highest token>:<name> tells the holders' clients at once.
 --
--- KEYS     H, Q, W, C, the counter's server (see queue.lua)
+-- KEYS     H, Q, W, C (see queue.lua)
 -- ARGV     channel, name, tokenFloor
 -- Returns  the number of live grants revoked.
 local H, Q, W, C = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
