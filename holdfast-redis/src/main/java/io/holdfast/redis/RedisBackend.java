@@ -127,26 +127,67 @@ final class RedisBackend implements StoreBackend {
     }
 
     /**
-     * Connects to Redis and subscribes to release messages.
+     * Connects to Redis and subscribes to release messages. Through Sentinels, a refused connection
+     * (a primary that died, with a failover under way) is tried again, with the client's retry
+     * policy's delays, until the connect timeout is spent.
      *
      * @throws UnavailableException if Redis cannot be reached (or refuses the credentials) within
      *     the client's connect timeout
      */
     static RedisBackend connect(RedisSettings settings, ClientOptions options) {
-        RedisBackend backend = new RedisBackend(settings, options);
-        try {
-            backend.open();
-            return backend;
-        } catch (RuntimeException e) {
-            backend.close();
-            if (e instanceof UnavailableException) {
-                throw e;
+        long start = options.ticker().nanos();
+        long budget = options.connectTimeout().toNanos();
+        for (int attempt = 1; ; attempt++) {
+            RedisBackend backend = new RedisBackend(settings, options);
+            try {
+                backend.open();
+                return backend;
+            } catch (RuntimeException e) {
+                backend.close();
+                // Through Sentinels, a refused connection is most often a primary that died and a
+                // failover under way: ask the Sentinels again until the connect timeout is spent.
+                long delay = options.retryPolicy()
+                        .delayBefore(attempt, java.util.concurrent.ThreadLocalRandom.current()::nextDouble)
+                        .toNanos();
+                if (!settings.sentinel()
+                        || !refused(e)
+                        || options.ticker().nanos() - start + delay >= budget
+                        || !pause(delay)) {
+                    throw unavailable(settings, e);
+                }
+                log.debug("redis: {} refused a connection; asking the Sentinels again", settings.display(), e);
             }
-            throw new UnavailableException(
-                    io.holdfast.spi.Causes.withCause(
-                            "redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e.getCause()),
-                    e);
         }
+    }
+
+    private static boolean refused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.ConnectException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Sleeps between two connection attempts; false if interrupted (the interrupt is kept). */
+    private static boolean pause(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+            return true;
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static UnavailableException unavailable(RedisSettings settings, RuntimeException e) {
+        if (e instanceof UnavailableException u) {
+            return u;
+        }
+        return new UnavailableException(
+                io.holdfast.spi.Causes.withCause(
+                        "redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e.getCause()),
+                e);
     }
 
     private void open() {
