@@ -37,10 +37,9 @@ final class RedisAdmin implements Admin {
                     ScanArgs.Builder.matches(glob(keyPrefix + prefix) + "*").limit(SCAN_BATCH);
             ScanCursor cursor = ScanCursor.INITIAL;
             do {
-                KeyScanCursor<String> page = backend.calls()
-                        .await(
-                                "list locks under " + prefix,
-                                backend.calls().commands().scan(cursor, args));
+                ScanCursor from = cursor;
+                KeyScanCursor<String> page =
+                        backend.calls().call("list locks under " + prefix, c -> c.scan(from, args));
                 for (String key : page.getKeys()) {
                     names.add(key.substring(keyPrefix.length()));
                 }

@@ -160,14 +160,19 @@ final class RedisBackend implements StoreBackend {
         }
     }
 
+    /** A refused connection, or a topology without a primary: what a failover under way looks like. */
     private static boolean refused(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.net.ConnectException) {
+            if (t instanceof java.net.ConnectException
+                    || String.valueOf(t.getMessage()).contains(NO_PRIMARY)) {
                 return true;
             }
         }
         return false;
     }
+
+    /** Lettuce's words for a master-replica connection that knows no primary. */
+    private static final String NO_PRIMARY = "Master is currently unknown";
 
     /** Sleeps between two connection attempts; false if interrupted (the interrupt is kept). */
     private static boolean pause(long nanos) {
@@ -227,6 +232,11 @@ final class RedisBackend implements StoreBackend {
                 : client.connect(StringCodec.UTF8);
         connection.setTimeout(options.requestTimeout());
         calls.connected(connection.async());
+        if (settings.sentinel()) {
+            // Connected while a failover is under way, Lettuce may know no primary yet ("Master is
+            // currently unknown"): fail the open here, where connect() asks the Sentinels again.
+            calls.call("reach the primary", c -> c.ping());
+        }
         pubsub = client.connectPubSub(StringCodec.UTF8);
         pubsub.setTimeout(options.requestTimeout());
         pubsub.addListener(new RedisPubSubAdapter<>() {
@@ -415,9 +425,8 @@ final class RedisBackend implements StoreBackend {
             return;
         }
         long waitMillis = Math.max(1, Math.min(options.requestTimeout().toMillis() / 2, MAX_REPLICA_WAIT_MILLIS));
-        long got = calls.await(
-                "wait until " + wanted + " replica(s) have " + what,
-                calls.commands().waitForReplication(wanted, waitMillis));
+        long got = calls.call(
+                "wait until " + wanted + " replica(s) have " + what, c -> c.waitForReplication(wanted, waitMillis));
         if (got < wanted) {
             throw new UnavailableException("redis: " + what + " reached " + got + " of the " + wanted
                     + " replica(s) it needs (replicas=" + wanted + ") within " + waitMillis + " ms at "

@@ -3,12 +3,14 @@ package io.holdfast.redis;
 import io.holdfast.ClientOptions;
 import io.holdfast.UnavailableException;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * How the provider talks to Redis: every call is asynchronous under the hood and awaited for at
@@ -38,24 +40,31 @@ final class RedisCalls {
         stopped = why;
     }
 
-    RedisAsyncCommands<String, String> commands() {
+    /**
+     * Sends one command and awaits its reply (see {@link #await}). A command Lettuce refuses to send
+     * (through Sentinels, "Master is currently unknown" while a failover is under way) is {@link
+     * UnavailableException} too, as a failed reply is.
+     */
+    <T> T call(String what, Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command) {
         String why = stopped;
         if (why != null) {
             throw new UnavailableException(why);
         }
-        return commands;
+        RedisFuture<T> future;
+        try {
+            future = command.apply(commands);
+        } catch (RedisException e) {
+            throw translate(what, e);
+        }
+        return await(what, future);
     }
 
     /** Runs a script by its SHA-1, sending its text if Redis does not have it (after a restart). */
     <T> T run(LuaScript script, String what, String[] keys, String... args) {
-        String why = stopped;
-        if (why != null) {
-            throw new UnavailableException(why);
-        }
         try {
-            return await(what, script.<T>evalsha(commands, keys, args));
+            return call(what, c -> script.<T>evalsha(c, keys, args));
         } catch (NoScript e) {
-            return await(what, script.<T>eval(commands, keys, args));
+            return call(what, c -> script.<T>eval(c, keys, args));
         }
     }
 

@@ -38,8 +38,8 @@ final class RedisRegisters implements StoreRegisters {
 
     @Override
     public Optional<Versioned> read(String name) {
-        List<KeyValue<String, String>> fields = backend.calls()
-                .await("read register " + name, backend.calls().commands().hmget(key(name), "v", "d"));
+        List<KeyValue<String, String>> fields =
+                backend.calls().call("read register " + name, c -> c.hmget(key(name), "v", "d"));
         if (fields.size() < 2 || !fields.get(0).hasValue()) {
             return Optional.empty();
         }

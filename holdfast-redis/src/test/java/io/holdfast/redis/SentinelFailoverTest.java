@@ -130,6 +130,7 @@ class SentinelFailoverTest {
         } finally {
             replicas.forEach(RedisProcess::thaw);
         }
+        redis.awaitReplicasInSync(Duration.ofSeconds(20));
         assertThat(b.lock(name).tryAcquire())
                 .as("the lock after a's unacknowledged grant was given back")
                 .isPresent();

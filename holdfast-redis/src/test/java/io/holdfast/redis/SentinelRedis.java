@@ -186,6 +186,30 @@ final class SentinelRedis implements AutoCloseable {
         }
     }
 
+    /** Waits until every replica has everything the primary wrote so far, its link up. */
+    void awaitReplicasInSync(Duration atMost) {
+        RedisProcess primary = primary();
+        await("the replicas catch up with :" + primary.port(), atMost, () -> {
+            long target = offset(onServer(primary, c -> c.sync().info("replication")), "master_repl_offset");
+            for (RedisProcess replica : replicas()) {
+                String info = onServer(replica, c -> c.sync().info("replication"));
+                if (!info.contains("master_link_status:up") || offset(info, "slave_repl_offset") < target) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private static long offset(String info, String field) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1).strip());
+            }
+        }
+        return -1;
+    }
+
     /** Waits until {@code replica} replicates from {@code primary} with its link up. */
     void awaitReplicating(RedisProcess replica, RedisProcess primary, Duration atMost) {
         await(":" + replica.port() + " replicates from :" + primary.port(), atMost, () -> {
