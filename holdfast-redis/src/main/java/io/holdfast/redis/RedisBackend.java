@@ -1,3 +1,6 @@
+// Over 450 lines, one idea: the StoreBackend primitives on Redis (try, queued wait with wake-ups
+// and polls, renew, release, close), which share the wake-ups, the held set and the close gate. How
+// it connects is RedisLink, how calls are bounded RedisCalls, the atomic steps the *.lua scripts.
 package io.holdfast.redis;
 
 import io.holdfast.Admin;
@@ -11,18 +14,7 @@ import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import io.holdfast.store.LossSink;
 import io.holdfast.store.StoreBackend;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.masterreplica.MasterReplica;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import java.net.SocketAddress;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -112,9 +104,7 @@ final class RedisBackend implements StoreBackend {
     private volatile boolean abandoned;
     private volatile LossSink sink;
 
-    private RedisClient client;
-    private StatefulRedisConnection<String, String> connection;
-    private StatefulRedisPubSubConnection<String, String> pubsub;
+    private RedisLink link;
 
     private RedisBackend(RedisSettings settings, ClientOptions options) {
         this.settings = settings;
@@ -127,148 +117,21 @@ final class RedisBackend implements StoreBackend {
     }
 
     /**
-     * Connects to Redis and subscribes to release messages. Through Sentinels, a refused connection
-     * (a primary that died, with a failover under way) is tried again, with the client's retry
-     * policy's delays, until the connect timeout is spent.
+     * Connects to Redis and subscribes to release messages (see {@link RedisLink}).
      *
      * @throws UnavailableException if Redis cannot be reached (or refuses the credentials) within
      *     the client's connect timeout
      */
     static RedisBackend connect(RedisSettings settings, ClientOptions options) {
-        long start = options.ticker().nanos();
-        long budget = options.connectTimeout().toNanos();
-        for (int attempt = 1; ; attempt++) {
-            RedisBackend backend = new RedisBackend(settings, options);
-            try {
-                backend.open();
-                return backend;
-            } catch (RuntimeException e) {
-                backend.close();
-                // Through Sentinels, a refused connection is most often a primary that died and a
-                // failover under way: ask the Sentinels again until the connect timeout is spent.
-                long delay = options.retryPolicy()
-                        .delayBefore(attempt, java.util.concurrent.ThreadLocalRandom.current()::nextDouble)
-                        .toNanos();
-                if (!settings.sentinel()
-                        || !refused(e)
-                        || options.ticker().nanos() - start + delay >= budget
-                        || !pause(delay)) {
-                    throw unavailable(settings, e);
-                }
-                log.debug("redis: {} refused a connection; asking the Sentinels again", settings.display(), e);
-            }
-        }
-    }
-
-    /** A refused connection, or a topology without a primary: what a failover under way looks like. */
-    private static boolean refused(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.net.ConnectException
-                    || String.valueOf(t.getMessage()).contains(NO_PRIMARY)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Lettuce's words for a master-replica connection that knows no primary. */
-    private static final String NO_PRIMARY = "Master is currently unknown";
-
-    /** Sleeps between two connection attempts; false if interrupted (the interrupt is kept). */
-    private static boolean pause(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-            return true;
-        } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    private static UnavailableException unavailable(RedisSettings settings, RuntimeException e) {
-        if (e instanceof UnavailableException u) {
-            return u;
-        }
-        return new UnavailableException(
-                io.holdfast.spi.Causes.withCause(
-                        "redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e.getCause()),
-                e);
-    }
-
-    private void open() {
-        RedisURI uri = settings.redisUri();
-        // Opening (the TCP connect and Redis's handshake) is bounded by the connect timeout; the
-        // connections' commands afterwards by the request timeout (set below, once connected).
-        uri.setTimeout(options.connectTimeout());
-        uri.setClientName(connectionName(clientName));
-        client = RedisClient.create(SharedResources.acquire(), uri);
-        client.setOptions(io.lettuce.core.ClientOptions.builder()
-                .autoReconnect(true)
-                // While the connection is down, a command waits (up to the request timeout) for the
-                // reconnect: a Redis restart is a pause, not a failure. A command that timed out is
-                // never sent later (Lettuce skips completed commands). A command in flight when the
-                // connection broke is sent again after the reconnect: every script is idempotent
-                // for its owner and token, except that a repeated release finds nothing to release.
-                .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(options.connectTimeout())
-                        .keepAlive(true)
-                        .build())
-                .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
-                .sslOptions(sslOptions(settings.tls()))
-                .build());
-        client.addListener(new RedisConnectionStateListener() {
-            @Override
-            public void onRedisConnected(io.lettuce.core.RedisChannelHandler<?, ?> handler, SocketAddress address) {
-                wakeups.changedAll(); // messages may have been missed while it was down
-            }
-        });
-        // Through Sentinels, commands go to the current primary: Lettuce follows the Sentinels'
-        // announcements of a failover and sends later commands to the promoted replica. The
-        // subscription below needs no primary (a replica relays what the primary publishes) and
-        // asks the Sentinels again whenever it reconnects.
-        connection = settings.sentinel()
-                ? MasterReplica.connect(client, StringCodec.UTF8, uri)
-                : client.connect(StringCodec.UTF8);
-        connection.setTimeout(options.requestTimeout());
-        calls.connected(connection.async());
-        if (settings.sentinel()) {
-            // Connected while a failover is under way, Lettuce may know no primary yet ("Master is
-            // currently unknown"): fail the open here, where connect() asks the Sentinels again.
-            calls.call("reach the primary", c -> c.ping());
-        }
-        pubsub = client.connectPubSub(StringCodec.UTF8);
-        pubsub.setTimeout(options.requestTimeout());
-        pubsub.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String from, String message) {
-                onMessage(message);
-            }
-        });
-        calls.await("subscribe to " + channel, pubsub.async().subscribe(channel));
-    }
-
-    /** The TLS files of a rediss:// URI (checked to exist when it was parsed); none: the JVM's defaults. */
-    private static io.lettuce.core.SslOptions sslOptions(RedisSettings.Tls tls) {
-        io.lettuce.core.SslOptions.Builder b =
-                io.lettuce.core.SslOptions.builder().jdkSslProvider();
-        if (tls.ca() != null) {
-            b.trustManager(new java.io.File(tls.ca()));
-        }
-        if (tls.cert() != null) {
-            b.keyManager(new java.io.File(tls.cert()), new java.io.File(tls.key()), null);
-        }
-        return b.build();
-    }
-
-    /** Redis allows no spaces or control characters in connection names. */
-    private static String connectionName(String name) {
-        StringBuilder b = new StringBuilder(Math.min(name.length(), 128));
-        for (int i = 0; i < name.length() && b.length() < 128; i++) {
-            char c = name.charAt(i);
-            b.append(c > ' ' && c < 127 ? c : '_');
-        }
-        return b.toString();
+        RedisBackend backend = new RedisBackend(settings, options);
+        backend.link = RedisLink.open(
+                settings,
+                options,
+                backend.calls,
+                backend.channel,
+                backend.wakeups::changedAll, // messages may have been missed while it was down
+                backend::onMessage);
+        return backend;
     }
 
     // ---- StoreBackend
@@ -385,7 +248,7 @@ final class RedisBackend implements StoreBackend {
             try {
                 awaitReplicas("the grant of " + request.describe());
             } catch (RuntimeException e) {
-                giveBackQuietly(request, token);
+                cancelQuietly(request); // gives back the grant the replicas did not confirm
                 throw e;
             }
         }
@@ -434,25 +297,9 @@ final class RedisBackend implements StoreBackend {
         }
     }
 
-    /** Gives back a grant that was not acknowledged; failures only logged (it then expires). */
-    private void giveBackQuietly(LockRequest request, long token) {
-        try {
-            run(
-                    RELEASE,
-                    "give back " + request.describe(),
-                    queueKeys(request.name(), null),
-                    request.owner(),
-                    Long.toString(token),
-                    floor(),
-                    channel);
-        } catch (RuntimeException e) {
-            log.debug("redis: could not give back the unacknowledged grant of {}; it expires", request.describe(), e);
-        }
-    }
-
     /** Takes a wait off the queue (and gives back a grant that raced it); failures only logged. */
     private void cancelQuietly(LockRequest request) {
-        if (abandoned || closed.get() || !connection.isOpen()) {
+        if (abandoned || closed.get() || !link.isOpen()) {
             // Its queue entry lapses once it has not been polled for the request's expiry; while
             // Redis is unreachable, a cancel would only wait out another request timeout.
             return;
@@ -515,12 +362,7 @@ final class RedisBackend implements StoreBackend {
     public void abandon() {
         abandoned = true;
         calls.stop("redis: the client has crashed (test); nothing reaches the store");
-        if (pubsub != null) {
-            pubsub.closeAsync();
-        }
-        if (connection != null) {
-            connection.closeAsync();
-        }
+        link.abandon();
     }
 
     @Override
@@ -540,23 +382,7 @@ final class RedisBackend implements StoreBackend {
             return;
         }
         calls.stop("redis: the client is closed");
-        try {
-            if (!abandoned && pubsub != null) {
-                pubsub.close();
-            }
-            if (!abandoned && connection != null) {
-                connection.close();
-            }
-            if (client != null) {
-                client.shutdown(0, 2, TimeUnit.SECONDS);
-            }
-        } catch (RuntimeException e) {
-            log.warn("redis: closing the connection to {} failed", settings.display(), e);
-        } finally {
-            if (client != null) {
-                SharedResources.release();
-            }
-        }
+        link.close(abandoned);
     }
 
     // ---- pub/sub

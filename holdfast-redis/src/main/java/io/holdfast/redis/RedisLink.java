@@ -1,0 +1,237 @@
+package io.holdfast.redis;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.UnavailableException;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.masterreplica.MasterReplica;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.net.SocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The provider's way to Redis, whatever the URI's kind (plain, TLS, Sentinels): one Lettuce client
+ * on the shared event loops, a connection for commands and one subscribed to the events channel.
+ *
+ * <p>Opening is bounded by the connect timeout, the commands afterwards by the request timeout.
+ * Through Sentinels, commands go to the current primary: Lettuce follows the Sentinels'
+ * announcements of a failover and sends later commands to the promoted replica; the subscription
+ * needs no primary (a replica relays what the primary publishes) and asks the Sentinels again
+ * whenever it reconnects. An open that meets a failover under way (the primary the Sentinels name
+ * refuses connections, or Lettuce knows no primary yet) asks them again, with the client's retry
+ * policy's delays, until the connect timeout is spent.
+ */
+final class RedisLink {
+    private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
+
+    /** Lettuce's words for a master-replica connection that knows no primary. */
+    private static final String NO_PRIMARY = "Master is currently unknown";
+
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> commands;
+    private final StatefulRedisPubSubConnection<String, String> subscription;
+
+    private RedisLink(
+            RedisClient client,
+            StatefulRedisConnection<String, String> commands,
+            StatefulRedisPubSubConnection<String, String> subscription) {
+        this.client = client;
+        this.commands = commands;
+        this.subscription = subscription;
+    }
+
+    /**
+     * Connects, hands the command connection to {@code calls}, and subscribes to {@code channel}.
+     *
+     * @param reconnected run whenever a connection comes back (messages may have been missed)
+     * @param onMessage every message on the channel
+     * @throws UnavailableException if Redis cannot be reached (or refuses the credentials) within
+     *     the client's connect timeout
+     */
+    static RedisLink open(
+            RedisSettings settings,
+            ClientOptions options,
+            RedisCalls calls,
+            String channel,
+            Runnable reconnected,
+            Consumer<String> onMessage) {
+        long start = options.ticker().nanos();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return openOnce(settings, options, calls, channel, reconnected, onMessage);
+            } catch (RuntimeException e) {
+                long delay = options.retryPolicy()
+                        .delayBefore(attempt, ThreadLocalRandom.current()::nextDouble)
+                        .toNanos();
+                if (!settings.sentinel()
+                        || !failoverUnderWay(e)
+                        || options.ticker().nanos() - start + delay
+                                >= options.connectTimeout().toNanos()
+                        || !pause(delay)) {
+                    throw unavailable(settings, e);
+                }
+                log.debug(
+                        "redis: no primary to reach through {} yet; asking the Sentinels again", settings.display(), e);
+            }
+        }
+    }
+
+    private static RedisLink openOnce(
+            RedisSettings settings,
+            ClientOptions options,
+            RedisCalls calls,
+            String channel,
+            Runnable reconnected,
+            Consumer<String> onMessage) {
+        RedisURI uri = settings.redisUri();
+        uri.setTimeout(options.connectTimeout());
+        uri.setClientName(connectionName(options.clientName()));
+        RedisClient client = RedisClient.create(SharedResources.acquire(), uri);
+        StatefulRedisConnection<String, String> commands = null;
+        StatefulRedisPubSubConnection<String, String> subscription = null;
+        try {
+            client.setOptions(io.lettuce.core.ClientOptions.builder()
+                    .autoReconnect(true)
+                    // While the connection is down, a command waits (up to the request timeout) for
+                    // the reconnect: a Redis restart is a pause, not a failure. A command that timed
+                    // out is never sent later (Lettuce skips completed commands). A command in flight
+                    // when the connection broke is sent again after the reconnect: every script is
+                    // idempotent for its owner and token, except that a repeated release finds
+                    // nothing to release.
+                    .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                    .socketOptions(SocketOptions.builder()
+                            .connectTimeout(options.connectTimeout())
+                            .keepAlive(true)
+                            .build())
+                    .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
+                    .sslOptions(sslOptions(settings.tls()))
+                    .build());
+            client.addListener(new RedisConnectionStateListener() {
+                @Override
+                public void onRedisConnected(io.lettuce.core.RedisChannelHandler<?, ?> handler, SocketAddress address) {
+                    reconnected.run();
+                }
+            });
+            commands = settings.sentinel()
+                    ? MasterReplica.connect(client, StringCodec.UTF8, uri)
+                    : client.connect(StringCodec.UTF8);
+            commands.setTimeout(options.requestTimeout());
+            calls.connected(commands.async());
+            if (settings.sentinel()) {
+                // Connected while a failover is under way, Lettuce may know no primary yet: fail
+                // this attempt here rather than the first command.
+                calls.call("reach the primary", c -> c.ping());
+            }
+            subscription = client.connectPubSub(StringCodec.UTF8);
+            subscription.setTimeout(options.requestTimeout());
+            subscription.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String from, String message) {
+                    onMessage.accept(message);
+                }
+            });
+            calls.await("subscribe to " + channel, subscription.async().subscribe(channel));
+            return new RedisLink(client, commands, subscription);
+        } catch (RuntimeException e) {
+            new RedisLink(client, commands, subscription).close(false);
+            throw e;
+        }
+    }
+
+    /** A refused connection, or a topology without a primary: what a failover under way looks like. */
+    private static boolean failoverUnderWay(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.ConnectException
+                    || String.valueOf(t.getMessage()).contains(NO_PRIMARY)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Sleeps between two attempts; false if interrupted (the interrupt is kept). */
+    private static boolean pause(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+            return true;
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static UnavailableException unavailable(RedisSettings settings, RuntimeException e) {
+        if (e instanceof UnavailableException u) {
+            return u;
+        }
+        return new UnavailableException(
+                io.holdfast.spi.Causes.withCause(
+                        "redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e.getCause()),
+                e);
+    }
+
+    /** The TLS files of a rediss:// URI (checked to exist when it was parsed); none: the JVM's defaults. */
+    private static io.lettuce.core.SslOptions sslOptions(RedisSettings.Tls tls) {
+        io.lettuce.core.SslOptions.Builder b =
+                io.lettuce.core.SslOptions.builder().jdkSslProvider();
+        if (tls.ca() != null) {
+            b.trustManager(new java.io.File(tls.ca()));
+        }
+        if (tls.cert() != null) {
+            b.keyManager(new java.io.File(tls.cert()), new java.io.File(tls.key()), null);
+        }
+        return b.build();
+    }
+
+    /** Redis allows no spaces or control characters in connection names. */
+    private static String connectionName(String name) {
+        StringBuilder b = new StringBuilder(Math.min(name.length(), 128));
+        for (int i = 0; i < name.length() && b.length() < 128; i++) {
+            char c = name.charAt(i);
+            b.append(c > ' ' && c < 127 ? c : '_');
+        }
+        return b.toString();
+    }
+
+    /** Whether the command connection is open (it may be reconnecting). */
+    boolean isOpen() {
+        return commands.isOpen();
+    }
+
+    /** Drops both connections at once, without a word to Redis (a crash, for tests). */
+    void abandon() {
+        if (subscription != null) {
+            subscription.closeAsync();
+        }
+        if (commands != null) {
+            commands.closeAsync();
+        }
+    }
+
+    /** Closes both connections (unless already abandoned) and gives back the event loops. */
+    void close(boolean abandoned) {
+        try {
+            if (!abandoned && subscription != null) {
+                subscription.close();
+            }
+            if (!abandoned && commands != null) {
+                commands.close();
+            }
+            client.shutdown(0, 2, TimeUnit.SECONDS);
+        } catch (RuntimeException e) {
+            log.warn("redis: closing the connection to Redis failed", e);
+        } finally {
+            SharedResources.release();
+        }
+    }
+}
