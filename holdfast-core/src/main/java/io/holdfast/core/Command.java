@@ -32,6 +32,8 @@ public sealed interface Command {
                     x.waitMillis(),
                     x.leaseMillis(),
                     x.reentrant());
+        } else if (c instanceof AcquireAll x) {
+            return new AcquireAll(t, x.invocation(), x.names(), x.mode(), x.owner(), x.waitMillis(), x.leaseMillis());
         } else if (c instanceof Release x) {
             return new Release(t, x.invocation(), x.name(), x.token());
         } else if (c instanceof Renew x) {
@@ -123,6 +125,34 @@ public sealed interface Command {
             long leaseMillis,
             boolean reentrant)
             implements ClientCommand {}
+
+    /**
+     * Asks for several locks at once, all or none (protocol version 2): granted in one step when
+     * every name can be granted in that step, else queued as one wait with a place in the FIFO
+     * queue of every name, granted when it heads all of them and every name fits. Each name gets a
+     * grant of its own (its own fencing token, released and renewed by name), made in one step.
+     *
+     * @param names the lock names, 1 to {@link Limits#MAX_MULTI_NAMES}, strictly ascending (sorted
+     *     and distinct), none of them a semaphore
+     * @param mode {@link LockMode#EXCLUSIVE} or {@link LockMode#SHARED}, for every name
+     * @param owner as for {@link Acquire}; a multi-lock is not reentrant: an owner that holds one
+     *     of the names is refused
+     * @param waitMillis how long it may queue; 0 to try once
+     * @param leaseMillis lease timeout of every grant; 0 for none
+     */
+    record AcquireAll(
+            long time,
+            Invocation invocation,
+            java.util.List<String> names,
+            LockMode mode,
+            long owner,
+            long waitMillis,
+            long leaseMillis)
+            implements ClientCommand {
+        public AcquireAll {
+            names = names == null ? null : java.util.List.copyOf(names);
+        }
+    }
 
     /** Gives back one hold count of the grant with this token. */
     record Release(long time, Invocation invocation, String name, long token) implements ClientCommand {}

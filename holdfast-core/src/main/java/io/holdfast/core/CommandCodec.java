@@ -175,6 +175,22 @@ public final class CommandCodec {
             out.writeLong(x.time());
             out.writeUTF(x.member());
             out.writeInt(x.version());
+        } else if (c instanceof Command.AcquireAll x) {
+            out.writeByte(14);
+            out.writeLong(x.time());
+            invocation(x.invocation(), out);
+            if (x.names().size() > MAX_NAMES) {
+                throw new io.holdfast.InvalidArgumentException("a multi-lock takes at most " + Limits.MAX_MULTI_NAMES
+                        + " names, not " + x.names().size());
+            }
+            out.writeShort(x.names().size());
+            for (String name : x.names()) {
+                out.writeUTF(name);
+            }
+            out.writeByte(x.mode().ordinal());
+            out.writeLong(x.owner());
+            out.writeLong(x.waitMillis());
+            out.writeLong(x.leaseMillis());
         } else {
             throw new IllegalArgumentException("unknown command " + c);
         }
@@ -240,7 +256,17 @@ public final class CommandCodec {
     }
 
     /** The highest command type this build reads; {@link #read} knows every type from 1 to it. */
-    static final int LAST_TYPE = 13;
+    static final int LAST_TYPE = 14;
+
+    /** The type byte of {@link Command.AcquireAll}, the first command of protocol version 2. */
+    static final int ACQUIRE_ALL = 14;
+
+    /**
+     * The most names an {@link Command.AcquireAll} entry may carry: a bound on what a damaged or
+     * hostile entry makes a replica allocate, above the table's own limit so that the table, not
+     * the codec, refuses a long list with its usual message.
+     */
+    private static final int MAX_NAMES = 4 * Limits.MAX_MULTI_NAMES;
 
     /**
      * Whether the command's format and type are ones this build reads, looking at those two fields
@@ -250,6 +276,23 @@ public final class CommandCodec {
     public static boolean knownKind(byte[] bytes) {
         int type = type(bytes);
         return type >= 1 && type <= LAST_TYPE;
+    }
+
+    /**
+     * The type byte {@link #encode} writes for this command, without encoding it (the leader looks
+     * it up for every command it is asked to log).
+     */
+    public static int typeOf(Command c) {
+        if (c instanceof Acquire) {
+            return 5;
+        } else if (c instanceof Release) {
+            return 6;
+        } else if (c instanceof Renew) {
+            return 7;
+        } else if (c instanceof Command.AcquireAll) {
+            return ACQUIRE_ALL;
+        }
+        return type(encode(c));
     }
 
     /**
@@ -306,6 +349,15 @@ public final class CommandCodec {
             case 11 -> new Revoke(time, in.readUTF());
             case 12 -> new Command.SetAccessRules(time, rules(in));
             case 13 -> new Command.ReportVersion(time, in.readUTF(), in.readInt());
+            case 14 ->
+                new Command.AcquireAll(
+                        time,
+                        invocation(in),
+                        names(in),
+                        mode(in.readUnsignedByte()),
+                        in.readLong(),
+                        in.readLong(),
+                        in.readLong());
             default -> throw new CommandFormatException("unknown command type " + type, true);
         };
     }
@@ -330,6 +382,18 @@ public final class CommandCodec {
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new CommandFormatException("access rules are not UTF-8");
         }
+    }
+
+    private static java.util.List<String> names(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        if (n > MAX_NAMES) {
+            throw new CommandFormatException("a multi-lock of " + n + " names is out of bounds");
+        }
+        java.util.List<String> names = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            names.add(in.readUTF());
+        }
+        return names;
     }
 
     private static Invocation invocation(DataInputStream in) throws IOException {

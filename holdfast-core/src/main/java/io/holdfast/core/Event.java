@@ -9,10 +9,17 @@ public sealed interface Event {
     /** The session the event is for. */
     String sessionId();
 
-    /** A queued acquire (the one with sequence number {@code seq}) was granted. */
+    /**
+     * A queued acquire (the one with sequence number {@code seq}) was granted. A queued multi-lock
+     * is granted in one step and told by one such event per name, in name order, one after the
+     * other, all with its seq.
+     */
     record Granted(String sessionId, long seq, String name, long token) implements Event {}
 
-    /** A queued acquire reached its deadline; its queue entry is gone. */
+    /**
+     * A queued acquire reached its deadline; its queue entry is gone. For a multi-lock, one event
+     * naming its first name.
+     */
     record WaitTimedOut(String sessionId, long seq, String name) implements Event {}
 
     /** A grant was taken away. */

@@ -19,6 +19,9 @@ public final class Limits {
     /** Most permits a semaphore may have. */
     public static final int MAX_PERMITS = io.holdfast.DistributedSemaphore.MAX_PERMITS;
 
+    /** Most names one multi-lock ({@link Command.AcquireAll}) may take. */
+    public static final int MAX_MULTI_NAMES = io.holdfast.DistributedMultiLock.MAX_NAMES;
+
     /** Largest register value, in bytes. */
     public static final int MAX_VALUE_BYTES = io.holdfast.VersionedRegister.MAX_VALUE_BYTES;
 

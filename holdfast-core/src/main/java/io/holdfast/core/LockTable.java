@@ -8,6 +8,7 @@ import io.holdfast.LockMode;
 import io.holdfast.Names;
 import io.holdfast.WaiterInfo;
 import io.holdfast.core.Command.Acquire;
+import io.holdfast.core.Command.AcquireAll;
 import io.holdfast.core.Command.CancelWait;
 import io.holdfast.core.Command.ClientCommand;
 import io.holdfast.core.Command.CloseSession;
@@ -21,10 +22,12 @@ import io.holdfast.core.Command.Renew;
 import io.holdfast.core.Command.Revoke;
 import io.holdfast.core.Command.Tick;
 import io.holdfast.core.Reply.Failed;
+import io.holdfast.core.WaitForGraph.OwnerKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -74,12 +77,12 @@ import java.util.Set;
  */
 public final class LockTable {
     /** The most lock names a deadlock reply lists. */
-    static final int MAX_CYCLE_NAMES = 64;
+    static final int MAX_CYCLE_NAMES = WaitForGraph.MAX_CYCLE_NAMES;
 
     private final Map<String, Session> sessions = new HashMap<>();
     private final Map<String, Resource> resources = new HashMap<>();
     private final Map<String, Register> registers = new HashMap<>();
-    private final Map<OwnerKey, Waiter> lockWaits = new HashMap<>();
+    private final WaitForGraph waitsFor = new WaitForGraph();
     private final Timers timers = new Timers();
     private final Set<PlantedBug> bugs;
     /** The access rules; null while access control is off. Replicated (in the snapshot). */
@@ -98,8 +101,6 @@ public final class LockTable {
     private long lastToken;
     /** The Raft term of the entry being applied; read only by the planted bug TOKEN_FROM_TERM. */
     private long term;
-
-    record OwnerKey(String sessionId, long owner) {}
 
     static final class Register {
         final long version;
@@ -290,6 +291,9 @@ public final class LockTable {
         if (command instanceof Release c) {
             return release(c, session, events);
         }
+        if (command instanceof AcquireAll c) {
+            return acquireAll(c, session, events);
+        }
         if (command instanceof Renew c) {
             return renew(c, session);
         }
@@ -389,6 +393,14 @@ public final class LockTable {
             return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
                     ? null
                     : denied(identity, "acquire", c.name());
+        }
+        if (command instanceof AcquireAll c && c.names() != null) {
+            for (String name : c.names()) {
+                if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(name))) {
+                    return denied(identity, "acquire", name);
+                }
+            }
+            return null;
         }
         if (command instanceof Renew c) {
             return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
@@ -605,7 +617,7 @@ public final class LockTable {
             return quotaExceeded(3, name + " has " + r.waiterCount + " waiters");
         }
         if (!semaphore) {
-            List<String> cycle = findCycle(new OwnerKey(session.id, c.owner()), r, mode);
+            List<String> cycle = waitsFor.findCycle(new OwnerKey(session.id, c.owner()), List.of(r), mode);
             if (cycle != null) {
                 dropIfIdle(r);
                 return new Failed(
@@ -627,11 +639,192 @@ public final class LockTable {
                 c.leaseMillis());
         r.enqueue(w);
         session.addWait(w);
-        if (!semaphore) {
-            lockWaits.put(new OwnerKey(session.id, w.owner), w);
-        }
+        waitsFor.add(w);
         timers.wait(w);
         return Reply.Queued.INSTANCE;
+    }
+
+    // ---------------------------------------------------------------------------------- multi-locks
+
+    /**
+     * A multi-lock: every name granted in this step, or one wait with a place in each name's queue.
+     * Everything is checked before anything changes, so a refusal leaves the table as it was.
+     */
+    private Reply acquireAll(AcquireAll c, Session session, EventSink events) {
+        List<String> names = c.names();
+        if (names == null || names.isEmpty() || names.size() > Limits.MAX_MULTI_NAMES) {
+            throw new InvalidArgumentException("a multi-lock takes 1 to " + Limits.MAX_MULTI_NAMES + " names, not "
+                    + (names == null ? "null" : names.size()));
+        }
+        for (int i = 0; i < names.size(); i++) {
+            Names.check(names.get(i));
+            if (i > 0 && names.get(i - 1).compareTo(names.get(i)) >= 0) {
+                throw new InvalidArgumentException("a multi-lock's names must be sorted and distinct: "
+                        + names.get(i - 1) + " comes before " + names.get(i));
+            }
+        }
+        LockMode mode = c.mode();
+        if (mode != LockMode.EXCLUSIVE && mode != LockMode.SHARED) {
+            throw new InvalidArgumentException("a multi-lock is exclusive or shared, not " + mode);
+        }
+        checkRange("wait", c.waitMillis(), 0, Limits.MAX_WAIT_MILLIS);
+        if (c.leaseMillis() != 0) {
+            checkRange("lease timeout", c.leaseMillis(), Limits.MIN_LEASE_MILLIS, Limits.MAX_WAIT_MILLIS);
+        }
+        Waiter waiting = session.findWaitOfOwner(c.owner());
+        if (waiting != null) {
+            return Failed.of(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "owner " + c.owner() + " already waits for " + waiting.resource.name
+                            + "; one wait per owner at a time");
+        }
+        List<Resource> existing = new ArrayList<>(names.size());
+        boolean free = true;
+        for (String name : names) {
+            Resource r = resources.get(name);
+            if (r == null) {
+                continue;
+            }
+            if (r.semaphore) {
+                return Failed.of(ErrorCode.INVALID_ARGUMENT, name + " is a semaphore, not a lock");
+            }
+            if (r.findHolderOfOwner(session, c.owner()) != null) {
+                return Failed.of(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "owner " + c.owner() + " holds " + name + " already; a multi-lock is not reentrant");
+            }
+            existing.add(r);
+            free &= r.queueHead == null && r.blockedUntil <= now && r.compatible(mode, 1);
+        }
+        AccessRules.Quotas q = quotas();
+        int created = names.size() - existing.size();
+        if (stateEntries() + created > q.stateEntries()) {
+            return quotaExceeded(
+                    4,
+                    "the table holds " + stateEntries() + " sessions, locks and registers, and " + created
+                            + " more are asked for");
+        }
+        if (session.holdCount + names.size() > q.holdsPerSession()) {
+            return quotaExceeded(
+                    1,
+                    "session " + session.id + " holds " + session.holdCount + " grants, and " + names.size()
+                            + " more are asked for");
+        }
+        if (free) {
+            List<Long> tokens = new ArrayList<>(names.size());
+            for (String name : names) {
+                tokens.add(grant(session, resource(name), c.owner(), mode, 1, c.leaseMillis()).token);
+            }
+            return new Reply.GrantedAll(tokens);
+        }
+        if (c.waitMillis() == 0) {
+            return Reply.Busy.INSTANCE;
+        }
+        if (session.waitCount + names.size() > q.waitsPerSession()) {
+            return quotaExceeded(
+                    2,
+                    "session " + session.id + " waits for " + session.waitCount + " grants, and " + names.size()
+                            + " more are asked for");
+        }
+        for (Resource r : existing) {
+            if (r.waiterCount >= q.waitersPerLock()) {
+                return quotaExceeded(3, r.name + " has " + r.waiterCount + " waiters");
+            }
+        }
+        List<String> cycle = waitsFor.findCycle(new OwnerKey(session.id, c.owner()), existing, mode);
+        if (cycle != null) {
+            return new Failed(
+                    ErrorCode.DEADLOCK,
+                    "waiting for " + String.join(", ", names) + " would deadlock: " + String.join(" -> ", cycle)
+                            + " -> " + cycle.get(0),
+                    cycle,
+                    -1);
+        }
+        Waiter[] group = new Waiter[names.size()];
+        for (int i = 0; i < group.length; i++) {
+            group[i] = new Waiter(
+                    session,
+                    resource(names.get(i)),
+                    c.owner(),
+                    c.invocation().seq(),
+                    mode,
+                    1,
+                    now,
+                    now + c.waitMillis(),
+                    c.leaseMillis());
+            group[i].group = group;
+            group[i].resource.enqueue(group[i]);
+            session.addWait(group[i]);
+        }
+        waitsFor.add(group[0]);
+        timers.wait(group[0]);
+        return Reply.Queued.INSTANCE;
+    }
+
+    /** The lock of this name, made if it does not exist (its quota was checked by the caller). */
+    private Resource resource(String name) {
+        return resources.computeIfAbsent(name, n -> new Resource(n, false, 1));
+    }
+
+    /**
+     * Whether a multi-lock whose member heads {@code r}'s queue can be granted now: every member
+     * heads its queue, and every lock is free of lock-delay and has room for its mode. Checked
+     * whenever one of its queues moves (see {@link #grantWaiters}), which is when the answer can
+     * change from no to yes.
+     */
+    private boolean groupFits(Waiter[] group, Resource r) {
+        // PLANTED BUG (verification only): multi-lock-partial-grant: the multi-lock is granted as
+        // soon as the queue that moved has room for it, whatever holds its other names.
+        if (bugs.contains(PlantedBug.MULTI_LOCK_PARTIAL_GRANT)) {
+            return r.compatible(group[0].mode, 1);
+        }
+        for (Waiter m : group) {
+            Resource mr = m.resource;
+            if (mr.queueHead != m || mr.blockedUntil > now || !mr.compatible(m.mode, 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Grants every member of a fitting multi-lock in one step; its other queues go on the work list. */
+    private ArrayDeque<Resource> grantGroup(Waiter[] group, Resource r, EventSink events, ArrayDeque<Resource> more) {
+        List<Long> tokens = new ArrayList<>(group.length);
+        for (Waiter m : group) {
+            detach(m);
+            tokens.add(grant(m.session, m.resource, m.owner, m.mode, 1, m.leaseMillis).token);
+        }
+        Waiter first = group[0];
+        first.session.updateRemembered(first.seq, new Reply.GrantedAll(tokens));
+        for (int i = 0; i < group.length; i++) {
+            events.accept(new Event.Granted(first.session.id, first.seq, group[i].resource.name, tokens.get(i)));
+        }
+        return others(group, r, more);
+    }
+
+    /** Adds the queues of a group other than {@code r} to the work list, in name order. */
+    private static ArrayDeque<Resource> others(Waiter[] group, Resource r, ArrayDeque<Resource> more) {
+        for (Waiter m : group) {
+            if (m.resource != r) {
+                if (more == null) {
+                    more = new ArrayDeque<>();
+                }
+                more.add(m.resource);
+            }
+        }
+        return more;
+    }
+
+    /** Names of a multi-lock, for messages. */
+    private static String names(Waiter w) {
+        if (w.group == null) {
+            return w.resource.name;
+        }
+        StringBuilder b = new StringBuilder();
+        for (Waiter m : w.group) {
+            b.append(b.length() == 0 ? "" : ", ").append(m.resource.name);
+        }
+        return b.toString();
     }
 
     private Hold grant(Session session, Resource r, long owner, LockMode mode, int permits, long leaseMillis) {
@@ -651,37 +844,71 @@ public final class LockTable {
         return h;
     }
 
-    /** Grants waiters from the head of the queue while they fit; expires those past deadline. */
+    /**
+     * Grants waiters from the head of the queue while they fit; expires those past deadline. A
+     * multi-lock that leaves its queues (granted or timed out) lets the other queues it stood in
+     * move too: they are worked through the same way, in the order they were reached, which is
+     * the same on every replica.
+     */
     private void grantWaiters(Resource r, EventSink events) {
+        ArrayDeque<Resource> more = grantQueue(r, events, null);
+        while (more != null && !more.isEmpty()) {
+            grantQueue(more.poll(), events, more);
+        }
+    }
+
+    /** One queue's part of {@link #grantWaiters}; returns the work list (null while empty). */
+    private ArrayDeque<Resource> grantQueue(Resource r, EventSink events, ArrayDeque<Resource> more) {
         while (r.queueHead != null && r.blockedUntil <= now) {
             Waiter w = r.queueHead;
             if (w.deadline <= now) {
-                timeOut(w, events);
+                more = timeOut(w, events, more);
+                continue;
+            }
+            if (w.group != null) {
+                if (!groupFits(w.group, r)) {
+                    return more; // it keeps its place: those behind it wait, so it is not starved
+                }
+                more = grantGroup(w.group, r, events, more);
                 continue;
             }
             if (!r.compatible(w.mode, w.permits)) {
-                return;
+                return more;
             }
             detach(w);
             Hold h = grant(w.session, r, w.owner, w.mode, w.permits, w.leaseMillis);
             w.session.updateRemembered(w.seq, new Reply.Granted(h.token, 1));
             events.accept(new Event.Granted(w.session.id, w.seq, r.name, h.token));
         }
+        return more;
     }
 
-    private void timeOut(Waiter w, EventSink events) {
-        detach(w);
-        w.session.updateRemembered(w.seq, Failed.of(ErrorCode.TIMEOUT, "timed out waiting for " + w.resource.name));
-        events.accept(new Event.WaitTimedOut(w.session.id, w.seq, w.resource.name));
+    /** Ends a wait at its deadline (all members of a multi-lock); returns their other queues. */
+    private ArrayDeque<Resource> timeOut(Waiter w, EventSink events, ArrayDeque<Resource> more) {
+        Waiter first = w.group == null ? w : w.group[0];
+        detachWait(w);
+        first.session.updateRemembered(first.seq, Failed.of(ErrorCode.TIMEOUT, "timed out waiting for " + names(w)));
+        events.accept(new Event.WaitTimedOut(first.session.id, first.seq, first.resource.name));
+        return w.group == null ? more : others(w.group, w.resource, more);
     }
 
+    /** Takes a wait off its queue: every member of a multi-lock's wait. */
+    private void detachWait(Waiter w) {
+        if (w.group == null) {
+            detach(w);
+        } else {
+            for (Waiter m : w.group) {
+                detach(m);
+            }
+        }
+    }
+
+    /** Takes one waiter off its queue and its session's list (one member of a multi-lock). */
     private void detach(Waiter w) {
         w.attached = false;
         w.resource.dequeue(w);
         w.session.removeWait(w);
-        if (w.mode != LockMode.PERMITS) {
-            lockWaits.remove(new OwnerKey(w.session.id, w.owner));
-        }
+        waitsFor.remove(w);
     }
 
     private void detach(Hold h) {
@@ -694,88 +921,6 @@ public final class LockTable {
         if (r.isIdle(now) && resources.get(r.name) == r) {
             resources.remove(r.name);
         }
-    }
-
-    // ---------------------------------------------------------------------------------- deadlocks
-
-    /**
-     * Searches the wait-for graph for a path from the blockers of a new wait by {@code me} on
-     * {@code r} back to {@code me}: depth-first, each owner visited once. Returns the lock names
-     * along the cycle, starting with {@code r}, or null if there is none.
-     */
-    private List<String> findCycle(OwnerKey me, Resource r, LockMode mode) {
-        // queuedUnder: the mode of the wait whose blockers included this owner as a waiter
-        // ahead in via's queue (null if it was found as a holder).
-        record Step(OwnerKey prev, Resource via, LockMode queuedUnder) {}
-        Map<OwnerKey, Step> reached = new HashMap<>();
-        List<OwnerKey> stack = new ArrayList<>();
-        List<OwnerKey> blockers = new ArrayList<>();
-        OwnerKey node = me;
-        Resource waitsOn = r;
-        LockMode waitMode = mode;
-        Waiter self = null;
-        while (true) {
-            blockers.clear();
-            int holders = collectBlockers(waitsOn, waitMode, self, blockers);
-            for (int i = 0; i < blockers.size(); i++) {
-                OwnerKey b = blockers.get(i);
-                if (b.equals(me)) {
-                    List<String> names = new ArrayList<>();
-                    names.add(waitsOn.name);
-                    for (OwnerKey k = node; !k.equals(me); ) {
-                        Step step = reached.get(k);
-                        names.add(step.via().name);
-                        k = step.prev();
-                    }
-                    Collections.reverse(names);
-                    // Bounded so that a remembered reply always fits the snapshot format.
-                    return names.size() <= MAX_CYCLE_NAMES ? names : names.subList(0, MAX_CYCLE_NAMES);
-                }
-                if (!reached.containsKey(b)) {
-                    reached.put(b, new Step(node, waitsOn, i >= holders ? waitMode : null));
-                    stack.add(b);
-                }
-            }
-            Waiter next = null;
-            while (next == null && !stack.isEmpty()) {
-                node = stack.remove(stack.size() - 1);
-                Waiter w = lockWaits.get(node);
-                Step step = reached.get(node);
-                // A waiter found in the queue it waits in, under a wait that conflicts with at
-                // least the holders it conflicts with, adds nothing: its blockers (those holders
-                // and the waiters ahead of it) were all reached in that same step.
-                boolean covered = w != null
-                        && step.queuedUnder() != null
-                        && step.via() == w.resource
-                        && (step.queuedUnder() == LockMode.EXCLUSIVE || w.mode == LockMode.SHARED);
-                if (!covered) {
-                    next = w;
-                }
-            }
-            if (next == null) {
-                return null;
-            }
-            waitsOn = next.resource;
-            waitMode = next.mode;
-            self = next;
-        }
-    }
-
-    /**
-     * The owners a waiter for {@code mode} on {@code r} waits for: the holders whose mode conflicts
-     * with it and the waiters ahead of {@code self} (null for a new wait: all of them).
-     */
-    private static int collectBlockers(Resource r, LockMode mode, Waiter self, List<OwnerKey> out) {
-        for (Hold h = r.holdersHead; h != null; h = h.rNext) {
-            if (mode == LockMode.EXCLUSIVE || h.mode == LockMode.EXCLUSIVE) {
-                out.add(new OwnerKey(h.session.id, h.owner));
-            }
-        }
-        int holders = out.size();
-        for (Waiter w = r.queueHead; w != null && w != self; w = w.qNext) {
-            out.add(new OwnerKey(w.session.id, w.owner));
-        }
-        return holders;
     }
 
     // ---------------------------------------------------------------------------------- release etc.
@@ -832,17 +977,16 @@ public final class LockTable {
     private Reply cancelWait(CancelWait c, Session session, EventSink events) {
         Names.check(c.name());
         Waiter w = session.findWait(c.waitSeq());
-        if (w != null && w.resource.name.equals(c.name())) {
-            Resource r = w.resource;
-            detach(w);
-            session.updateRemembered(w.seq, Failed.of(ErrorCode.TIMEOUT, "wait for " + r.name + " was cancelled"));
-            grantWaiters(r, events);
-            dropIfIdle(r);
+        Waiter first = w == null || w.group == null ? w : w.group[0];
+        if (first != null && first.resource.name.equals(c.name())) {
+            detachWait(w);
+            session.updateRemembered(w.seq, Failed.of(ErrorCode.TIMEOUT, "wait for " + names(w) + " was cancelled"));
+            settleQueues(w, events);
             return new Reply.Ok(1);
         }
         // Already decided: tell the caller how (a grant it must now release, or a timeout).
         Reply outcome = session.cachedReply(c.waitSeq());
-        return outcome instanceof Reply.Granted ? outcome : new Reply.Ok(0);
+        return outcome instanceof Reply.Granted || outcome instanceof Reply.GrantedAll ? outcome : new Reply.Ok(0);
     }
 
     private Reply revoke(Revoke c, EventSink events) {
@@ -877,12 +1021,17 @@ public final class LockTable {
                 case Timers.WAIT -> {
                     Waiter w = (Waiter) e.target();
                     Resource r = w.resource;
-                    boolean wasHead = r.queueHead == w;
-                    timeOut(w, events);
-                    if (wasHead) {
-                        grantWaiters(r, events);
+                    if (w.group != null) {
+                        timeOut(w, events, null);
+                        settleQueues(w, events);
+                    } else {
+                        boolean wasHead = r.queueHead == w;
+                        timeOut(w, events, null);
+                        if (wasHead) {
+                            grantWaiters(r, events);
+                        }
+                        dropIfIdle(r);
                     }
-                    dropIfIdle(r);
                 }
                 default -> {
                     Resource r = (Resource) e.target();
@@ -895,6 +1044,17 @@ public final class LockTable {
                     }
                 }
             }
+        }
+    }
+
+    /** After a wait left its queues: lets each of them move, in name order, and drops idle locks. */
+    private void settleQueues(Waiter w, EventSink events) {
+        Waiter[] members = w.group == null ? new Waiter[] {w} : w.group;
+        for (Waiter m : members) {
+            grantWaiters(m.resource, events);
+        }
+        for (Waiter m : members) {
+            dropIfIdle(m.resource);
         }
     }
 
@@ -1264,10 +1424,10 @@ public final class LockTable {
     void restoreWaiter(Waiter w) {
         w.resource.enqueue(w);
         w.session.addWait(w);
-        if (w.mode != LockMode.PERMITS) {
-            lockWaits.put(new OwnerKey(w.session.id, w.owner), w);
+        if (w.group == null || w.group[0] == w) {
+            waitsFor.add(w);
+            timers.wait(w);
         }
-        timers.wait(w);
     }
 
     void restoreBlocked(Resource r) {

@@ -47,7 +47,12 @@ public enum PlantedBug {
      * member then applies the rest of the log to an empty table.
      */
     SENT_SNAPSHOT_IGNORED(
-            "a member that catches up from the leader's snapshot keeps its own table, not the snapshot's");
+            "a member that catches up from the leader's snapshot keeps its own table, not the snapshot's"),
+    /**
+     * A queued multi-lock is granted as soon as one of its queues has room for it, whatever holds
+     * its other names: it gets locks that others hold.
+     */
+    MULTI_LOCK_PARTIAL_GRANT("a queued multi-lock is granted when one of its locks is free, not all of them");
 
     private final String description;
 

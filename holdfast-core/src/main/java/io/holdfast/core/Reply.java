@@ -17,7 +17,20 @@ public sealed interface Reply {
      */
     record Granted(long token, int holdCount) implements Reply {}
 
-    /** Queued; a {@link Event.Granted} or {@link Event.WaitTimedOut} event follows. */
+    /**
+     * A multi-lock ({@link Command.AcquireAll}) granted now: the fencing token of each name's
+     * grant, in the order of the names.
+     */
+    record GrantedAll(List<Long> tokens) implements Reply {
+        public GrantedAll {
+            tokens = List.copyOf(tokens);
+        }
+    }
+
+    /**
+     * Queued; a {@link Event.Granted} (for a multi-lock: one per name, in name order, one after the
+     * other) or a {@link Event.WaitTimedOut} event follows.
+     */
     record Queued() implements Reply {
         public static final Queued INSTANCE = new Queued();
     }

@@ -37,6 +37,12 @@ public final class ReplyCodec {
                 out.writeUTF(name);
             }
             out.writeLong(f.currentVersion());
+        } else if (reply instanceof Reply.GrantedAll g) {
+            out.writeByte(6);
+            out.writeShort(g.tokens().size());
+            for (long token : g.tokens()) {
+                out.writeLong(token);
+            }
         } else {
             throw new IllegalArgumentException("unknown reply " + reply);
         }
@@ -71,6 +77,16 @@ public final class ReplyCodec {
                     cycle.add(in.readUTF());
                 }
                 return new Reply.Failed(ErrorCode.values()[code], message, cycle, in.readLong());
+            case 6:
+                int tokens = in.readUnsignedShort();
+                if (tokens > Limits.MAX_MULTI_NAMES) {
+                    throw new SnapshotFormatException("a multi-lock grant of " + tokens + " tokens");
+                }
+                List<Long> list = new ArrayList<>(tokens);
+                for (int i = 0; i < tokens; i++) {
+                    list.add(in.readLong());
+                }
+                return new Reply.GrantedAll(list);
             default:
                 throw new SnapshotFormatException("unknown reply type " + type);
         }

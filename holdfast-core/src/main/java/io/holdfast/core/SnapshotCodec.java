@@ -19,8 +19,11 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The snapshot format of {@link LockTable}, version 3 (version 1, without identities and access
- * rules, and version 2, without the members' protocol versions, are still read). All numbers big-endian; strings as {@link
+ * The snapshot format of {@link LockTable}, version 4 (version 1, without identities and access
+ * rules, version 2, without the members' protocol versions, and version 3, without multi-locks,
+ * are still read). A table that holds no multi-lock's wait and remembers no multi-lock's grant is
+ * written in version 3, byte for byte as before, so that a build of protocol version 1 can still
+ * read the snapshots of a cluster that has not used multi-locks ({@link Vocabulary}). All numbers big-endian; strings as {@link
  * DataOutputStream#writeUTF}.
  *
  * <pre>
@@ -33,7 +36,9 @@ import java.util.zip.CRC32C;
  *     holders in token order (int count: sessionId, owner, token, mode, permits, grantedAt,
  *       leaseMillis, leaseDeadline, count),
  *     waiters in queue order (int count: sessionId, owner, seq, mode, permits, enqueuedAt,
- *       deadline, leaseMillis)
+ *       deadline, leaseMillis, and in v4 members: 0 for an acquire's wait, else the number of
+ *       names of the multi-lock it belongs to (1 or more), whose other members are the waiters of
+ *       the same session and seq in the other queues)
  *   registers (int count, sorted by key): key, version, value (int length, bytes)
  *   access rules (v2): bool present, then int length and the UTF-8 of their canonical text
  *   member versions (v3; int count, sorted by member id): member id, protocol version (int)
@@ -44,7 +49,11 @@ import java.util.zip.CRC32C;
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
-    static final int VERSION = 3;
+    static final int VERSION = 4;
+
+    /** The version written while the table uses nothing of version 4. */
+    static final int VERSION_WITHOUT_MULTI_LOCKS = 3;
+
     private static final int MAX_BODY = Integer.MAX_VALUE - 64;
 
     private SnapshotCodec() {}
@@ -52,21 +61,41 @@ final class SnapshotCodec {
     static void write(LockTable table, OutputStream out) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
-        writeBody(table, body);
+        int version = usesMultiLocks(table) ? VERSION : VERSION_WITHOUT_MULTI_LOCKS;
+        writeBody(table, body, version);
         body.flush();
         byte[] bytes = buffer.toByteArray();
         CRC32C crc = new CRC32C();
         crc.update(bytes);
         DataOutputStream data = new DataOutputStream(out);
         data.writeInt(MAGIC);
-        data.writeInt(VERSION);
+        data.writeInt(version);
         data.writeInt(bytes.length);
         data.write(bytes);
         data.writeInt((int) crc.getValue());
         data.flush();
     }
 
-    private static void writeBody(LockTable table, DataOutputStream out) throws IOException {
+    /** Whether the table holds a multi-lock's wait or remembers a multi-lock's grant. */
+    private static boolean usesMultiLocks(LockTable table) {
+        for (Session s : table.sessionsMap().values()) {
+            for (Waiter w = s.waitsHead; w != null; w = w.sNext) {
+                if (w.group != null) {
+                    return true;
+                }
+            }
+            if (s.replies != null) {
+                for (Reply reply : s.replies.values()) {
+                    if (reply instanceof Reply.GrantedAll) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void writeBody(LockTable table, DataOutputStream out, int version) throws IOException {
         out.writeLong(table.now());
         out.writeLong(table.lastToken());
         List<Session> sessions = new ArrayList<>(table.sessionsMap().values());
@@ -126,6 +155,9 @@ final class SnapshotCodec {
                 out.writeLong(w.enqueuedAt);
                 out.writeLong(w.deadline);
                 out.writeLong(w.leaseMillis);
+                if (version >= 4) {
+                    out.writeInt(w.group == null ? 0 : w.group.length);
+                }
             }
         }
         List<String> keys = new ArrayList<>(table.registersMap().keySet());
@@ -221,6 +253,8 @@ final class SnapshotCodec {
             }
         }
         List<Hold> holds = new ArrayList<>();
+        List<Waiter> waiting = new ArrayList<>();
+        Map<String, List<Waiter>> groups = new java.util.TreeMap<>();
         int resourceCount = count(in, "resources");
         for (int i = 0; i < resourceCount; i++) {
             String name = Names.check(in.readUTF());
@@ -262,9 +296,36 @@ final class SnapshotCodec {
                         in.readLong(),
                         in.readLong(),
                         in.readLong());
-                table.restoreWaiter(w);
+                int members = format >= 4 ? in.readInt() : 0;
+                if (members < 0 || members > Limits.MAX_MULTI_NAMES || (members > 0 && w.mode == LockMode.PERMITS)) {
+                    throw new SnapshotFormatException(
+                            "bad multi-lock of " + members + " names in the queue of " + name);
+                }
+                if (members > 0) {
+                    List<Waiter> group = groups.computeIfAbsent(s.id + " " + w.seq, k -> new ArrayList<>());
+                    group.add(w);
+                    if (group.size() > members) {
+                        throw new SnapshotFormatException("the multi-lock of session " + s.id + " and seq " + w.seq
+                                + " has more than its " + members + " names");
+                    }
+                    if (group.size() == members) {
+                        linkGroup(group);
+                    }
+                }
+                waiting.add(w);
             }
             table.restoreBlocked(r);
+        }
+        for (Map.Entry<String, List<Waiter>> g : groups.entrySet()) {
+            if (g.getValue().get(0).group == null) {
+                throw new SnapshotFormatException(
+                        "the multi-lock of session and seq " + g.getKey() + " is missing some of its names");
+            }
+        }
+        // Queues go back in their order, after their multi-locks are linked (a group's first
+        // member carries its timer and its place in the wait-for graph).
+        for (Waiter w : waiting) {
+            table.restoreWaiter(w);
         }
         // Holders go back in token order, which is grant order, into both their lists.
         holds.sort(Comparator.comparingLong(h -> h.token));
@@ -309,6 +370,25 @@ final class SnapshotCodec {
         }
         table.restoreDerived();
         return table;
+    }
+
+    /** Links the members of one multi-lock's wait, read from the queues of its names. */
+    private static void linkGroup(List<Waiter> members) throws SnapshotFormatException {
+        members.sort(Comparator.comparing(w -> w.resource.name));
+        Waiter first = members.get(0);
+        Waiter[] group = members.toArray(new Waiter[0]);
+        for (Waiter m : group) {
+            if (m.owner != first.owner
+                    || m.mode != first.mode
+                    || m.deadline != first.deadline
+                    || m.leaseMillis != first.leaseMillis
+                    || m.enqueuedAt != first.enqueuedAt
+                    || m.permits != 1) {
+                throw new SnapshotFormatException(
+                        "the members of a multi-lock of session " + first.session.id + " disagree");
+            }
+            m.group = group;
+        }
     }
 
     private static int count(DataInputStream in, String what) throws IOException {

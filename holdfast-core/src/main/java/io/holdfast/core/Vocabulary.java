@@ -17,14 +17,17 @@ import java.util.TreeMap;
  * version includes it.
  *
  * <p>Version history: 1, the first build that reports its version (command types 1 to 13,
- * snapshot format 3). Builds before it did not report and were never released.
+ * snapshot format 3). Builds before it did not report and were never released. 2, the multi-lock:
+ * command type 14 ({@link Command.AcquireAll}), the reply it remembers, and snapshot format 4
+ * (written only while the table holds a multi-lock's wait or remembered reply, which it can only
+ * once the cluster speaks 2; otherwise a version-2 build still writes format 3).
  *
  * <p>What it does not do: it does not stop an operator from starting an older build; that build
  * stops at the first entry it cannot read (one line, exit 71), which is safe but not available.
  */
 public final class Vocabulary {
     /** The protocol version this build speaks. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /** This build's vocabulary: every command type {@link CommandCodec} reads. */
     public static final Vocabulary CURRENT = new Vocabulary(VERSION, currentTypes());
@@ -69,7 +72,7 @@ public final class Vocabulary {
     private static Map<Integer, Integer> currentTypes() {
         Map<Integer, Integer> types = new TreeMap<>();
         for (int type = 1; type <= CommandCodec.LAST_TYPE; type++) {
-            types.put(type, 1);
+            types.put(type, type == CommandCodec.ACQUIRE_ALL ? 2 : 1);
         }
         return types;
     }

@@ -2,7 +2,10 @@ package io.holdfast.core;
 
 import io.holdfast.LockMode;
 
-/** One queued request: linked into its resource's FIFO queue and its session's list of waits. */
+/**
+ * One queued request: linked into its resource's FIFO queue and its session's list of waits. A
+ * multi-lock's wait is one waiter per name, linked as a {@link #group}.
+ */
 final class Waiter {
     final Session session;
     final Resource resource;
@@ -14,6 +17,12 @@ final class Waiter {
     final long deadline;
     final long leaseMillis;
     boolean attached = true;
+    /**
+     * The members of the multi-lock this waiter is part of, one per name in name order (this one
+     * among them); null for a wait on one name. The members share session, owner, seq, mode and
+     * deadline, and leave their queues together.
+     */
+    Waiter[] group;
 
     Waiter sPrev;
     Waiter sNext;

@@ -85,7 +85,11 @@ class ClusterVersionTableTest {
         assertThat(newer.knows(3)).isFalse();
         assertThat(newer.allInVersionOne()).isFalse();
         assertThat(older.allInVersionOne()).isTrue();
-        assertThat(Vocabulary.CURRENT.allInVersionOne()).isTrue();
+        // The multi-lock (AcquireAll) is of version 2: this build looks the cluster's version up.
+        assertThat(Vocabulary.CURRENT.allInVersionOne()).isFalse();
+        assertThat(Vocabulary.CURRENT.since(CommandCodec.ACQUIRE_ALL)).isEqualTo(2);
+        assertThat(Vocabulary.CURRENT.atVersion(1).knows(CommandCodec.ACQUIRE_ALL))
+                .isFalse();
         assertThat(Vocabulary.CURRENT.version()).isEqualTo(Vocabulary.VERSION);
         assertThatThrownBy(() -> new Vocabulary(0, types)).isInstanceOf(IllegalArgumentException.class);
     }

@@ -29,7 +29,9 @@ class CommandCodecTest {
                 new Command.Revoke(11, "orders/42"),
                 new Command.SetAccessRules(12, "user alice r\nrole r admin *"),
                 new Command.SetAccessRules(12, null),
-                new Command.ReportVersion(13, "n1", 1));
+                new Command.ReportVersion(13, "n1", 1),
+                new Command.AcquireAll(
+                        14, INV, java.util.List.of("orders/1", "orders/2"), LockMode.SHARED, 7, 1_000, 30_000));
     }
 
     @Test
@@ -48,6 +50,7 @@ class CommandCodecTest {
             assertThat(CommandCodec.type(CommandCodec.encode(new Command.Authored("someone", c))))
                     .isEqualTo(CommandCodec.type(bytes));
             assertThat(Vocabulary.CURRENT.knows(CommandCodec.type(bytes))).isTrue();
+            assertThat(CommandCodec.typeOf(c)).isEqualTo(CommandCodec.type(bytes));
         }
         assertThat(types)
                 .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, CommandCodec.LAST_TYPE)

@@ -39,7 +39,8 @@ class PlantedBugTest {
                         "grant-after-expiry",
                         "retry-applied-twice",
                         "release-lost-on-step-down",
-                        "sent-snapshot-ignored");
+                        "sent-snapshot-ignored",
+                        "multi-lock-partial-grant");
         for (PlantedBug b : PlantedBug.values()) {
             assertThat(PlantedBug.byName(b.cliName())).isSameAs(b);
             assertThat(b.description()).isNotBlank().doesNotContain("\n");

@@ -241,6 +241,16 @@ final class TableDriver {
             return apply(new Command.Release(time, next(), name, token));
         }
 
+        /** A multi-lock by {@code owner}: {@code names} as given (the table wants them sorted). */
+        Command.AcquireAll acquireAllCommand(
+                LockMode mode, long owner, long waitMillis, long leaseMillis, String... names) {
+            return new Command.AcquireAll(time, next(), java.util.List.of(names), mode, owner, waitMillis, leaseMillis);
+        }
+
+        Reply acquireAll(LockMode mode, long owner, long waitMillis, String... names) {
+            return apply(acquireAllCommand(mode, owner, waitMillis, 0, names));
+        }
+
         Reply renew(String name, long token) {
             return apply(new Command.Renew(time, next(), name, token));
         }

@@ -9,6 +9,7 @@ import io.holdfast.LockMode;
 import io.holdfast.MultiLease;
 import io.holdfast.NotOwnerException;
 import io.holdfast.Ticker;
+import io.holdfast.UnsupportedFeatureException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,9 +24,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * The multi-lock of an engine that grants one name at a time: the names are taken in their sorted
+ * The multi-lock handle. With an engine that takes every name in one step ({@link GroupAcquirer},
+ * the Holdfast server) it asks for them all at once. Otherwise the names are taken in their sorted
  * order, each within what is left of the one wait time, and whatever was taken is given back when a
- * later name cannot be. One global order means two multi-locks never wait for each other in a
+ * later name cannot be; one global order means two multi-locks never wait for each other in a
  * cycle. The handle is built by {@link Handles#multiLock}, which has checked the names and mode.
  */
 final class MultiLocks implements DistributedMultiLock {
@@ -66,6 +68,15 @@ final class MultiLocks implements DistributedMultiLock {
     public MultiLease acquire(AcquireOptions options) throws InterruptedException {
         Handles.checkOptions(acquirer, options);
         long start = ticker.nanos();
+        if (acquirer instanceof GroupAcquirer group) {
+            try {
+                return new Unit(group.acquireAll(names, mode, options));
+            } catch (UnsupportedFeatureException notYet) {
+                // The cluster does not take the one-step command yet: name by name, as below.
+                options = remaining(options, start);
+            }
+        }
+        start = ticker.nanos();
         List<Lease> taken = new ArrayList<>(names.size());
         try {
             for (String name : names) {
@@ -80,6 +91,13 @@ final class MultiLocks implements DistributedMultiLock {
 
     @Override
     public Optional<MultiLease> tryAcquire() {
+        if (acquirer instanceof GroupAcquirer group) {
+            try {
+                return group.tryAcquireAll(names, mode).map(leases -> (MultiLease) new Unit(leases));
+            } catch (UnsupportedFeatureException notYet) {
+                // The cluster does not take the one-step command yet: name by name, as below.
+            }
+        }
         List<Lease> taken = new ArrayList<>(names.size());
         try {
             for (String name : names) {
@@ -100,6 +118,14 @@ final class MultiLocks implements DistributedMultiLock {
     @Override
     public CompletableFuture<MultiLease> acquireAsync(AcquireOptions options) {
         Handles.checkOptions(acquirer, options);
+        if (acquirer instanceof GroupAcquirer group) {
+            long start = ticker.nanos();
+            return inOneStep(group.acquireAllAsync(names, mode, options), () -> nameByName(remaining(options, start)));
+        }
+        return nameByName(options);
+    }
+
+    private CompletableFuture<MultiLease> nameByName(AcquireOptions options) {
         CompletableFuture<MultiLease> result = new CompletableFuture<>();
         AtomicReference<CompletableFuture<Lease>> current = new AtomicReference<>();
         result.whenComplete((unit, error) -> {
@@ -150,6 +176,46 @@ final class MultiLocks implements DistributedMultiLock {
                 next(index + 1, taken, options, start, current, result);
             }
         });
+    }
+
+    /**
+     * The caller's future of an all-at-once wait: cancelling it withdraws the wait. If the cluster
+     * does not take the one-step command yet, the names are taken one by one instead.
+     */
+    private static CompletableFuture<MultiLease> inOneStep(
+            CompletableFuture<List<Lease>> waiting,
+            java.util.function.Supplier<CompletableFuture<MultiLease>> fallback) {
+        CompletableFuture<MultiLease> result = new CompletableFuture<>();
+        AtomicReference<CompletableFuture<?>> current = new AtomicReference<>(waiting);
+        result.whenComplete((unit, error) -> {
+            if (result.isCancelled()) {
+                current.get().cancel(true);
+            }
+        });
+        waiting.whenComplete((leases, error) -> {
+            Throwable cause =
+                    error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof UnsupportedFeatureException && !result.isDone()) {
+                CompletableFuture<MultiLease> again = fallback.get();
+                current.set(again);
+                again.whenComplete((unit, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(
+                                e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                    } else if (!result.complete(unit)) {
+                        unit.release();
+                    }
+                });
+                if (result.isCancelled()) {
+                    again.cancel(true);
+                }
+            } else if (cause != null) {
+                result.completeExceptionally(cause);
+            } else if (!result.complete(new Unit(leases))) {
+                giveBack(new ArrayList<>(leases));
+            }
+        });
+        return result;
     }
 
     /** Gives back, newest first, what a failed acquire had taken; failures only end in the leases' expiry. */

@@ -71,6 +71,17 @@ public final class Convert {
                     .setWaitMillis(x.waitMillis())
                     .setLeaseMillis(x.leaseMillis())
                     .setReentrant(x.reentrant()));
+        } else if (command instanceof Command.AcquireAll x) {
+            io.holdfast.protocol.v1.AcquireAll.Builder all = io.holdfast.protocol.v1.AcquireAll.newBuilder()
+                    .setInvocation(toProto(x.invocation()))
+                    .setMode(ProtoEnums.toProto(x.mode()))
+                    .setOwner(x.owner())
+                    .setWaitMillis(x.waitMillis())
+                    .setLeaseMillis(x.leaseMillis());
+            for (String name : x.names()) {
+                all.addNames(text(name, "names"));
+            }
+            b.setAcquireAll(all);
         } else if (command instanceof Command.Release x) {
             b.setRelease(Release.newBuilder()
                     .setInvocation(toProto(x.invocation()))
@@ -144,6 +155,17 @@ public final class Convert {
                         x.getLeaseMillis(),
                         x.getReentrant());
             }
+            case ACQUIRE_ALL -> {
+                io.holdfast.protocol.v1.AcquireAll x = m.getAcquireAll();
+                yield new Command.AcquireAll(
+                        0,
+                        invocation(x.hasInvocation(), x.getInvocation(), "acquire_all"),
+                        x.getNamesList(),
+                        ProtoEnums.fromProto(x.getMode(), "acquire_all.mode"),
+                        x.getOwner(),
+                        x.getWaitMillis(),
+                        x.getLeaseMillis());
+            }
             case RELEASE -> {
                 Release x = m.getRelease();
                 yield new Command.Release(
@@ -206,6 +228,8 @@ public final class Convert {
             b.setOk(ReplyMessage.Ok.newBuilder().setValue(x.value()));
         } else if (reply instanceof Reply.Granted x) {
             b.setGranted(ReplyMessage.Granted.newBuilder().setToken(x.token()).setHoldCount(x.holdCount()));
+        } else if (reply instanceof Reply.GrantedAll x) {
+            b.setGrantedAll(ReplyMessage.GrantedAll.newBuilder().addAllTokens(x.tokens()));
         } else if (reply instanceof Reply.Queued) {
             b.setQueued(ReplyMessage.Queued.getDefaultInstance());
         } else if (reply instanceof Reply.Busy) {
@@ -237,6 +261,7 @@ public final class Convert {
                         : new Reply.Ok(m.getOk().getValue());
             case GRANTED ->
                 new Reply.Granted(m.getGranted().getToken(), m.getGranted().getHoldCount());
+            case GRANTED_ALL -> new Reply.GrantedAll(m.getGrantedAll().getTokensList());
             case QUEUED -> Reply.Queued.INSTANCE;
             case BUSY -> Reply.Busy.INSTANCE;
             case WRITTEN -> new Reply.Written(m.getWritten().getVersion());

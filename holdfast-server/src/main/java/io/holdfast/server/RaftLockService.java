@@ -182,8 +182,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
                     command.getClass().getSimpleName() + " is proposed by the members only"));
         }
-        if (!machine.vocabulary.allInVersionOne()) {
-            String tooNew = machine.refusal(CommandCodec.type(CommandCodec.encode(command)));
+        int type = CommandCodec.typeOf(command);
+        if (!machine.vocabulary.allInVersionOne() || !machine.vocabulary.knows(type)) {
+            String tooNew = machine.refusal(type);
             if (tooNew != null) {
                 return CompletableFuture.failedFuture(new io.holdfast.UnsupportedFeatureException(
                         "the cluster cannot take this " + command.getClass().getSimpleName() + " yet: it " + tooNew));

@@ -61,7 +61,8 @@ class ClusterVersionTest {
         try (TestCluster cluster = new TestCluster(3);
                 GrpcTransport admin = admin(cluster)) {
             cluster.awaitLeader(Duration.ofSeconds(20));
-            ClusterInfo info = awaitVersions(admin, Map.of("n1", 1, "n2", 1, "n3", 1));
+            int v = Vocabulary.VERSION;
+            ClusterInfo info = awaitVersions(admin, Map.of("n1", v, "n2", v, "n3", v));
             assertThat(info.clusterVersion()).isEqualTo(Vocabulary.VERSION);
             // Every replica holds the reports: they are in the log, not in the leader's memory.
             for (int i = 0; i < 3; i++) {

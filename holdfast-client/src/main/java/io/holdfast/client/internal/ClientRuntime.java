@@ -28,6 +28,7 @@ import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
 import io.holdfast.lease.Acquirer;
+import io.holdfast.lease.GroupAcquirer;
 import io.holdfast.lease.Handles;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.LeaseRequest;
@@ -38,6 +39,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -97,7 +99,7 @@ public final class ClientRuntime implements LockClient {
     private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
     private final AtomicLong owners = new AtomicLong();
     private final ThreadLocal<Long> threadOwner = ThreadLocal.withInitial(owners::incrementAndGet);
-    private final Map<Long, PendingWait> pending = new ConcurrentHashMap<>();
+    private final Map<Long, PendingWait<?>> pending = new ConcurrentHashMap<>();
     private final Map<Long, RuntimeLease> leases = new ConcurrentHashMap<>();
     /** Requests not answered yet; failed on close, when their retries can no longer run. */
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
@@ -497,16 +499,47 @@ public final class ClientRuntime implements LockClient {
     // ------------------------------------------------------------------------------ acquire
 
     /** Starts an acquire; the wait's future completes with a lease, or null for a busy try. */
-    PendingWait acquire(
+    PendingWait<Lease> acquire(
             String name, LockMode mode, int permits, int maxPermits, AcquireOptions o, long owner, boolean tryOnly) {
         ensureOpen();
         long waitMillis = tryOnly ? 0 : ceilMillis(o.waitTime());
         long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
         long seq = beginSeq();
-        PendingWait p = new PendingWait(this, seq, name, mode, permits, leaseMillis);
-        pending.put(seq, p);
-        Command.Acquire command = new Command.Acquire(
-                0, invocation(seq), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false);
+        PendingWait<Lease> p =
+                new PendingWait<>(this, seq, List.of(name), mode, permits, leaseMillis, leases -> leases.get(0));
+        send(
+                p,
+                new Command.Acquire(
+                        0, invocation(seq), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false),
+                waitMillis,
+                tryOnly);
+        return p;
+    }
+
+    /**
+     * Starts a multi-lock: one command for every name, granted all at once by the service; the
+     * wait's future completes with a lease per name (in the order of the sorted names), or null
+     * for a busy try.
+     */
+    PendingWait<List<Lease>> acquireAll(
+            List<String> sortedNames, LockMode mode, AcquireOptions o, long owner, boolean tryOnly) {
+        ensureOpen();
+        long waitMillis = tryOnly ? 0 : ceilMillis(o.waitTime());
+        long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
+        long seq = beginSeq();
+        PendingWait<List<Lease>> p =
+                new PendingWait<>(this, seq, sortedNames, mode, 1, leaseMillis, leases -> List.copyOf(leases));
+        send(
+                p,
+                new Command.AcquireAll(0, invocation(seq), sortedNames, mode, owner, waitMillis, leaseMillis),
+                waitMillis,
+                tryOnly);
+        return p;
+    }
+
+    /** Sends an acquire's command for its wait, which is settled by the reply, an event or a backstop. */
+    private void send(PendingWait<?> p, Command command, long waitMillis, boolean tryOnly) {
+        pending.put(p.seq, p);
         p.command = command;
         java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
         // While the service cannot be reached the send is retried, but never past the wait:
@@ -539,12 +572,13 @@ public final class ClientRuntime implements LockClient {
                 p.cancel(e); // never leave a caller waiting on a wait nobody will settle
             }
         });
-        return p;
     }
 
-    private void onAcquireReply(PendingWait p, Command.Acquire command, Reply reply, long waitMillis) {
+    private void onAcquireReply(PendingWait<?> p, Command command, Reply reply, long waitMillis) {
         if (reply instanceof Reply.Granted g) {
             p.grant(g.token());
+        } else if (reply instanceof Reply.GrantedAll g) {
+            p.grant(g.tokens());
         } else if (reply instanceof Reply.Busy) {
             p.busy();
         } else if (reply instanceof Reply.Queued) {
@@ -559,7 +593,7 @@ public final class ClientRuntime implements LockClient {
     }
 
     /** Re-sends a queued acquire's invocation: the table answers with its outcome so far. */
-    private void recheckNow(PendingWait p) {
+    private void recheckNow(PendingWait<?> p) {
         if (p.isSettled() || state != State.OPEN) {
             return;
         }
@@ -567,17 +601,33 @@ public final class ClientRuntime implements LockClient {
             if (error != null || reply instanceof Reply.Queued) {
                 return;
             }
-            if (reply instanceof Reply.Granted g) {
-                // The table remembers the grant even if the hold was lost since (revoked, timed
-                // out) while events were not reaching us: make sure it is still current.
-                transport.isCurrentHolder(p.name, g.token()).whenComplete((current, e) -> {
-                    if (Boolean.TRUE.equals(current)) {
-                        p.grant(g.token());
-                    } else if (Boolean.FALSE.equals(current)) {
-                        p.fail(new io.holdfast.LockLostException(
-                                "lock " + p.name + " was granted and lost again while this client was disconnected"));
-                    }
-                });
+            List<Long> tokens = reply instanceof Reply.Granted g
+                    ? List.of(g.token())
+                    : reply instanceof Reply.GrantedAll g ? g.tokens() : null;
+            if (tokens != null) {
+                // The table remembers the grant even if a hold was lost since (revoked, timed
+                // out) while events were not reaching us: make sure every one is still current.
+                List<CompletableFuture<Boolean>> checks = new ArrayList<>(tokens.size());
+                for (int i = 0; i < tokens.size(); i++) {
+                    checks.add(transport.isCurrentHolder(p.names.get(i), tokens.get(i)));
+                }
+                CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
+                        .whenComplete((done, e) -> {
+                            if (e != null) {
+                                return; // unknown: the backstop asks again
+                            }
+                            if (checks.stream().allMatch(c -> Boolean.TRUE.equals(c.join()))) {
+                                p.grant(tokens);
+                                return;
+                            }
+                            p.fail(new io.holdfast.LockLostException("lock " + p.name
+                                    + " was granted and lost again while this client was disconnected"));
+                            for (int i = 0; i < tokens.size(); i++) {
+                                if (Boolean.TRUE.equals(checks.get(i).join())) {
+                                    giveBack(p.names.get(i), tokens.get(i)); // a multi-lock is held whole or not at all
+                                }
+                            }
+                        });
             } else {
                 onAcquireReply(p, p.command, reply, 0);
             }
@@ -585,13 +635,13 @@ public final class ClientRuntime implements LockClient {
     }
 
     /** No grant or timeout arrived in time: ask the table for the outcome of the same invocation. */
-    private void recheck(PendingWait p, Command.Acquire command) {
+    private void recheck(PendingWait<?> p, Command command) {
         if (p.isSettled() || state != State.OPEN) {
             return;
         }
         call(command).whenComplete((reply, error) -> {
             if (error == null && reply instanceof Reply.Queued) {
-                p.cancel(new LockTimeoutException("timed out waiting for " + p.name));
+                p.cancel(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names)));
             } else if (error == null) {
                 onAcquireReply(p, command, reply, 0);
             } else {
@@ -608,7 +658,7 @@ public final class ClientRuntime implements LockClient {
      *
      * @return the first attempt's outcome
      */
-    CompletableFuture<Reply> withdraw(PendingWait p) {
+    CompletableFuture<Reply> withdraw(PendingWait<?> p) {
         if (state != State.OPEN || severed) {
             endSeq(p.seq); // the session's end takes the wait off the queue
             return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
@@ -617,6 +667,10 @@ public final class ClientRuntime implements LockClient {
             endSeq(p.seq);
             if (reply instanceof Reply.Granted g) {
                 giveBack(p.name, g.token());
+            } else if (reply instanceof Reply.GrantedAll g) {
+                for (int i = 0; i < g.tokens().size(); i++) {
+                    giveBack(p.names.get(i), g.tokens().get(i));
+                }
             }
         });
     }
@@ -730,7 +784,12 @@ public final class ClientRuntime implements LockClient {
      * How the handles acquire. A blocking acquire or try is made on behalf of the calling thread
      * (one owner id per thread, for deadlock detection); an asynchronous one gets an owner of its own.
      */
-    private final class AcquirerOfRuntime implements Acquirer {
+    /**
+     * The engine side of the handles: a blocking acquire is made on behalf of the calling thread, an
+     * asynchronous one on behalf of an owner of its own. A multi-lock is one command for all its
+     * names (the service grants them together), not one acquire per name.
+     */
+    private final class AcquirerOfRuntime implements Acquirer, GroupAcquirer {
         @Override
         public String provider() {
             return providerName;
@@ -768,13 +827,34 @@ public final class ClientRuntime implements LockClient {
                     .acquire(r.name(), r.mode(), r.permits(), r.maxPermits(), o, newOwner(), false)
                     .forCaller();
         }
+
+        @Override
+        public List<Lease> acquireAll(List<String> names, LockMode mode, AcquireOptions o) throws InterruptedException {
+            return ClientRuntime.this
+                    .acquireAll(names, mode, o, threadOwner(), false)
+                    .await();
+        }
+
+        @Override
+        public Optional<List<Lease>> tryAcquireAll(List<String> names, LockMode mode) {
+            return Optional.ofNullable(ClientRuntime.this
+                    .acquireAll(names, mode, AcquireOptions.tryOnce(), threadOwner(), true)
+                    .awaitUninterruptibly());
+        }
+
+        @Override
+        public CompletableFuture<List<Lease>> acquireAllAsync(List<String> names, LockMode mode, AcquireOptions o) {
+            return ClientRuntime.this
+                    .acquireAll(names, mode, o, newOwner(), false)
+                    .forCaller();
+        }
     }
 
     /**
      * The wait is over for its caller. Its seq ends here unless it is being withdrawn: then the
      * withdrawal ends it when the service has answered ({@link #withdraw}).
      */
-    void settled(PendingWait p, boolean withdrawing) {
+    void settled(PendingWait<?> p, boolean withdrawing) {
         pending.remove(p.seq, p);
         if (!withdrawing) {
             endSeq(p.seq);
@@ -827,16 +907,16 @@ public final class ClientRuntime implements LockClient {
 
     private void onEvent(Event event) {
         if (event instanceof Event.Granted g) {
-            PendingWait p = pending.get(g.seq());
+            PendingWait<?> p = pending.get(g.seq());
             if (p != null) {
-                p.grant(g.token());
+                p.granted(g.name(), g.token());
             } else if (!leases.containsKey(g.token())) {
                 giveBack(g.name(), g.token()); // a wait we already gave up on
             }
         } else if (event instanceof Event.WaitTimedOut t) {
-            PendingWait p = pending.get(t.seq());
+            PendingWait<?> p = pending.get(t.seq());
             if (p != null) {
-                p.fail(new LockTimeoutException("timed out waiting for " + t.name()));
+                p.fail(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names)));
             }
         } else if (event instanceof Event.Lost l) {
             RuntimeLease lease = leases.get(l.token());
@@ -861,7 +941,7 @@ public final class ClientRuntime implements LockClient {
         if (state != State.OPEN) {
             return;
         }
-        for (PendingWait p : new ArrayList<>(pending.values())) {
+        for (PendingWait<?> p : new ArrayList<>(pending.values())) {
             if (p.command != null) {
                 recheckNow(p);
             }
@@ -889,7 +969,7 @@ public final class ClientRuntime implements LockClient {
     }
 
     private void failPending(RuntimeException cause) {
-        for (PendingWait p : new ArrayList<>(pending.values())) {
+        for (PendingWait<?> p : new ArrayList<>(pending.values())) {
             p.fail(cause);
         }
     }

@@ -2,6 +2,8 @@ package io.holdfast.client.internal;
 
 import io.holdfast.Lease;
 import io.holdfast.LockMode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -12,10 +14,17 @@ import java.util.concurrent.TimeoutException;
  * One acquire in flight, from the moment it is sent until it is granted, refused, timed out or
  * cancelled. It settles exactly once; a grant that arrives after it settled otherwise is released,
  * so a lease nobody will use never lingers.
+ *
+ * <p>A multi-lock's wait is one of these for all its names: it is granted when the grant of every
+ * name is known (one reply with every token, or one event per name), and its caller gets the
+ * leases as one value ({@code T} is {@link Lease} for one name, a list of leases for a multi-lock).
  */
-final class PendingWait {
+final class PendingWait<T> {
     final ClientRuntime rt;
     final long seq;
+    /** The names, in the order the service grants them; the first names the wait in messages. */
+    final List<String> names;
+
     final String name;
     final LockMode mode;
     final int permits;
@@ -23,9 +32,11 @@ final class PendingWait {
     /** On the client's ticker, before the acquire was sent: a moment known to precede any grant. */
     final long startedNanos;
 
-    final CompletableFuture<Lease> future = new CompletableFuture<>();
+    final CompletableFuture<T> future = new CompletableFuture<>();
     /** The acquire as sent, to re-send for its outcome. */
-    volatile io.holdfast.core.Command.Acquire command;
+    volatile io.holdfast.core.Command command;
+
+    private final java.util.function.Function<List<RuntimeLease>, T> shape;
     /**
      * Whether {@link #future} was given to a caller of the async API. Only then is it completed on
      * a callback thread, where the caller's continuations may block; a blocking acquire is woken by
@@ -34,14 +45,28 @@ final class PendingWait {
     private volatile boolean forCaller;
 
     private boolean settled;
-    private long grantedToken;
+    private List<Long> grantedTokens = List.of();
+    /** Tokens told by events so far, by the index of their name (a multi-lock's grant). */
+    private long[] toldTokens;
     /** The timer that asks for the outcome if no event comes; cancelled when the wait settles. */
     private java.util.concurrent.ScheduledFuture<?> backstop;
 
-    PendingWait(ClientRuntime rt, long seq, String name, LockMode mode, int permits, long leaseMillis) {
+    /**
+     * @param shape the caller's value from the leases of the grant, one per name in order
+     */
+    PendingWait(
+            ClientRuntime rt,
+            long seq,
+            List<String> names,
+            LockMode mode,
+            int permits,
+            long leaseMillis,
+            java.util.function.Function<List<RuntimeLease>, T> shape) {
         this.rt = rt;
         this.seq = seq;
-        this.name = name;
+        this.names = List.copyOf(names);
+        this.name = names.get(0);
+        this.shape = shape;
         this.mode = mode;
         this.permits = permits;
         this.leaseMillis = leaseMillis;
@@ -54,7 +79,7 @@ final class PendingWait {
     }
 
     /** The future for a caller of the async API: completed on a callback thread. */
-    CompletableFuture<Lease> forCaller() {
+    CompletableFuture<T> forCaller() {
         forCaller = true;
         return future;
     }
@@ -102,25 +127,71 @@ final class PendingWait {
         }
     }
 
-    void grant(long token) {
+    /** The grant of every name, told by a reply: the tokens in the order of the names. */
+    void grant(List<Long> tokens) {
         synchronized (this) {
-            if (settled && grantedToken == token) {
+            if (settled && grantedTokens.equals(tokens)) {
                 return; // the same grant reported twice (reply and event)
             }
             if (!settled) {
-                grantedToken = token;
+                grantedTokens = List.copyOf(tokens);
             }
         }
         if (!settle()) {
-            rt.giveBack(name, token); // granted after we gave up: give it back
+            for (int i = 0; i < names.size(); i++) {
+                rt.giveBack(names.get(i), tokens.get(i)); // granted after we gave up: give it back
+            }
             return;
         }
-        RuntimeLease lease = rt.newLease(name, mode, permits, token, leaseMillis, startedNanos);
+        List<RuntimeLease> leases = new ArrayList<>(names.size());
+        for (int i = 0; i < names.size(); i++) {
+            leases.add(rt.newLease(names.get(i), mode, permits, tokens.get(i), leaseMillis, startedNanos));
+        }
+        T value = shape.apply(leases);
         complete(() -> {
-            if (!future.complete(lease)) {
-                lease.releaseQuietly();
+            if (!future.complete(value)) {
+                for (RuntimeLease lease : leases) {
+                    lease.releaseQuietly();
+                }
             }
         });
+    }
+
+    void grant(long token) {
+        grant(List.of(token));
+    }
+
+    /**
+     * The grant of one name, told by an event. A multi-lock's grant is complete when every name's
+     * event has come (they come together, in name order); one that comes after the wait settled
+     * otherwise is given back, unless it is part of the grant already taken.
+     */
+    void granted(String grantedName, long token) {
+        int index = names.indexOf(grantedName);
+        List<Long> all = null;
+        synchronized (this) {
+            if (settled && grantedTokens.contains(token)) {
+                return;
+            }
+            if (!settled && index >= 0) {
+                if (toldTokens == null) {
+                    toldTokens = new long[names.size()];
+                }
+                toldTokens[index] = token;
+                all = new ArrayList<>(names.size());
+                for (long t : toldTokens) {
+                    if (t == 0) {
+                        return; // more to come
+                    }
+                    all.add(t);
+                }
+            }
+        }
+        if (all != null) {
+            grant(all);
+        } else {
+            rt.giveBack(grantedName, token);
+        }
     }
 
     void busy() {
@@ -148,7 +219,7 @@ final class PendingWait {
     }
 
     /** Blocks for the outcome; on interrupt the wait is withdrawn from the queue before returning. */
-    Lease await() throws InterruptedException {
+    T await() throws InterruptedException {
         try {
             return future.get();
         } catch (InterruptedException e) {
@@ -164,7 +235,7 @@ final class PendingWait {
      * interrupts. Bounded by the retry policy, so that a lost answer cannot block the caller
      * forever.
      */
-    Lease awaitUninterruptibly() {
+    T awaitUninterruptibly() {
         long bound = rt.options().retryPolicy().maxElapsed().toMillis()
                 + 2 * rt.options().requestTimeout().toMillis();
         boolean interrupted = false;
@@ -200,9 +271,12 @@ final class PendingWait {
             }
             future.cancel(false);
         } else if (!future.cancel(false) && !future.isCompletedExceptionally()) {
-            Lease lease = future.getNow(null);
-            if (lease instanceof RuntimeLease rl) {
-                rl.releaseQuietly();
+            T value = future.getNow(null);
+            List<?> leases = value instanceof List<?> list ? list : java.util.Collections.singletonList(value);
+            for (Object lease : leases) {
+                if (lease instanceof RuntimeLease rl) {
+                    rl.releaseQuietly();
+                }
             }
         }
     }
