@@ -1,11 +1,13 @@
 package io.holdfast.lease;
 
 import io.holdfast.AcquireOptions;
+import io.holdfast.DeadlockException;
 import io.holdfast.DistributedMultiLock;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
+import io.holdfast.LockTimeoutException;
 import io.holdfast.MultiLease;
 import io.holdfast.NotOwnerException;
 import io.holdfast.Ticker;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -67,16 +70,39 @@ final class MultiLocks implements DistributedMultiLock {
     @Override
     public MultiLease acquire(AcquireOptions options) throws InterruptedException {
         Handles.checkOptions(acquirer, options);
+        if (!(acquirer instanceof GroupAcquirer group)) {
+            return nameByName(options);
+        }
         long start = ticker.nanos();
-        if (acquirer instanceof GroupAcquirer group) {
+        while (true) {
             try {
-                return new Unit(group.acquireAll(names, mode, options));
+                List<Lease> leases = group.acquireAll(names, mode, remaining(options, start));
+                if (leases == null) {
+                    throw new LockTimeoutException("timed out waiting for " + String.join(", ", names));
+                }
+                return new Unit(leases);
             } catch (UnsupportedFeatureException notYet) {
-                // The cluster does not take the one-step command yet: name by name, as below.
-                options = remaining(options, start);
+                // The cluster does not take the one-step command yet: name by name.
+            }
+            try {
+                return nameByName(remaining(options, start));
+            } catch (DeadlockException mixed) {
+                // Taken name by name while others' multi-locks wait in one step, it can meet one
+                // of them in a cycle (it holds a name the other waits for, and waits behind it):
+                // it gave everything back; try again, the cluster may take the one step by now.
+                if (remaining(options, start).waitTime().isZero()) {
+                    throw mixed;
+                }
+                Thread.sleep(RETRY_AFTER_DEADLOCK_MILLIS);
             }
         }
-        start = ticker.nanos();
+    }
+
+    /** The pause before a multi-lock taken name by name tries again after a deadlock. */
+    private static final long RETRY_AFTER_DEADLOCK_MILLIS = 20;
+
+    private MultiLease nameByName(AcquireOptions options) throws InterruptedException {
+        long start = ticker.nanos();
         List<Lease> taken = new ArrayList<>(names.size());
         try {
             for (String name : names) {
@@ -119,13 +145,21 @@ final class MultiLocks implements DistributedMultiLock {
     public CompletableFuture<MultiLease> acquireAsync(AcquireOptions options) {
         Handles.checkOptions(acquirer, options);
         if (acquirer instanceof GroupAcquirer group) {
-            long start = ticker.nanos();
-            return inOneStep(group.acquireAllAsync(names, mode, options), () -> nameByName(remaining(options, start)));
+            CompletableFuture<MultiLease> result = new CompletableFuture<>();
+            AtomicReference<CompletableFuture<?>> current = new AtomicReference<>();
+            result.whenComplete((unit, error) -> {
+                CompletableFuture<?> waiting = current.get();
+                if (result.isCancelled() && waiting != null) {
+                    waiting.cancel(true);
+                }
+            });
+            inOneStep(group, options, ticker.nanos(), result, current);
+            return result;
         }
-        return nameByName(options);
+        return nameByNameAsync(options);
     }
 
-    private CompletableFuture<MultiLease> nameByName(AcquireOptions options) {
+    private CompletableFuture<MultiLease> nameByNameAsync(AcquireOptions options) {
         CompletableFuture<MultiLease> result = new CompletableFuture<>();
         AtomicReference<CompletableFuture<Lease>> current = new AtomicReference<>();
         result.whenComplete((unit, error) -> {
@@ -179,43 +213,62 @@ final class MultiLocks implements DistributedMultiLock {
     }
 
     /**
-     * The caller's future of an all-at-once wait: cancelling it withdraws the wait. If the cluster
-     * does not take the one-step command yet, the names are taken one by one instead.
+     * One attempt of an asynchronous multi-lock with an engine that takes every name in one step;
+     * {@code current} is the future being waited for, which a cancellation of {@code result}
+     * cancels. If the cluster does not take the one-step command yet, the names are taken one by
+     * one instead, and tried again after a deadlock with the one-step waits of others (as in {@link
+     * #acquire(AcquireOptions)}).
      */
-    private static CompletableFuture<MultiLease> inOneStep(
-            CompletableFuture<List<Lease>> waiting,
-            java.util.function.Supplier<CompletableFuture<MultiLease>> fallback) {
-        CompletableFuture<MultiLease> result = new CompletableFuture<>();
-        AtomicReference<CompletableFuture<?>> current = new AtomicReference<>(waiting);
-        result.whenComplete((unit, error) -> {
-            if (result.isCancelled()) {
-                current.get().cancel(true);
-            }
-        });
+    private void inOneStep(
+            GroupAcquirer group,
+            AcquireOptions options,
+            long start,
+            CompletableFuture<MultiLease> result,
+            AtomicReference<CompletableFuture<?>> current) {
+        if (result.isDone()) {
+            return;
+        }
+        CompletableFuture<List<Lease>> waiting = group.acquireAllAsync(names, mode, remaining(options, start));
+        track(current, waiting, result);
         waiting.whenComplete((leases, error) -> {
-            Throwable cause =
-                    error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = unwrap(error);
             if (cause instanceof UnsupportedFeatureException && !result.isDone()) {
-                CompletableFuture<MultiLease> again = fallback.get();
-                current.set(again);
-                again.whenComplete((unit, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(
-                                e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                CompletableFuture<MultiLease> one = nameByNameAsync(remaining(options, start));
+                track(current, one, result);
+                one.whenComplete((unit, e) -> {
+                    Throwable failure = unwrap(e);
+                    if (failure instanceof DeadlockException
+                            && !result.isDone()
+                            && !remaining(options, start).waitTime().isZero()) {
+                        CompletableFuture.delayedExecutor(RETRY_AFTER_DEADLOCK_MILLIS, TimeUnit.MILLISECONDS)
+                                .execute(() -> inOneStep(group, options, start, result, current));
+                    } else if (failure != null) {
+                        result.completeExceptionally(failure);
                     } else if (!result.complete(unit)) {
                         unit.release();
                     }
                 });
-                if (result.isCancelled()) {
-                    again.cancel(true);
-                }
             } else if (cause != null) {
                 result.completeExceptionally(cause);
+            } else if (leases == null) {
+                result.completeExceptionally(
+                        new LockTimeoutException("timed out waiting for " + String.join(", ", names)));
             } else if (!result.complete(new Unit(leases))) {
                 giveBack(new ArrayList<>(leases));
             }
         });
-        return result;
+    }
+
+    private static void track(
+            AtomicReference<CompletableFuture<?>> current, CompletableFuture<?> future, CompletableFuture<?> result) {
+        current.set(future);
+        if (result.isCancelled()) {
+            future.cancel(true);
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     /** Gives back, newest first, what a failed acquire had taken; failures only end in the leases' expiry. */

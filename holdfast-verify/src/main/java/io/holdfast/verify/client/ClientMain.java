@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * java … io.holdfast.verify.client.ClientMain --id c1 --uri holdfast://h:p,… --history FILE
  *     --fenced HOST:PORT --unfenced HOST:PORT --seed N --ttl 3s [--request-timeout 2s] [--intruder]
+ *     [--multi-locks]
  * </pre>
  *
  * <p><b>Protocol.</b> Once its client is open it prints {@code READY <sessionId>}. Then it reads one
@@ -99,6 +100,7 @@ public final class ClientMain {
      * @param opener opens a new client (at start, and again after a session expired)
      * @param bound how long past its wait a call may take: the request timeout plus a margin
      * @param intruderService the protocol connection of an intruder, or null for a workload worker
+     * @param multiLocks whether the workload takes multi-locks too ({@code --multi-locks})
      */
     public record Setup(
             String id,
@@ -108,7 +110,8 @@ public final class ClientMain {
             long seed,
             Duration ttl,
             Duration bound,
-            Supplier<LockService> intruderService) {}
+            Supplier<LockService> intruderService,
+            boolean multiLocks) {}
 
     private final Setup setup;
     private final Recorder rec;
@@ -290,6 +293,9 @@ public final class ClientMain {
             intruder.start();
         } else {
             workload = new Workload(rec, this::client, setup.fenced(), setup.unfenced(), setup.seed(), setup.bound());
+            if (setup.multiLocks()) {
+                workload.takeMultiLocks();
+            }
             workload.start();
         }
         return null;
@@ -420,14 +426,15 @@ public final class ClientMain {
                     Long.parseLong(o.get("seed")),
                     ttl,
                     bound,
-                    isIntruder ? () -> Intruder.serviceFor(uri, options.requestTimeout()) : null);
+                    isIntruder ? () -> Intruder.serviceFor(uri, options.requestTimeout()) : null,
+                    o.containsKey("multi-locks"));
             code = new ClientMain(setup, new Recorder(id, history))
                     .serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), protocol);
         }
         System.exit(code);
     }
 
-    /** The options as name → value ("" for the flag --intruder). */
+    /** The options as name → value ("" for the flags --intruder and --multi-locks). */
     static Map<String, String> parse(String[] args) {
         Map<String, String> o = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -436,7 +443,7 @@ public final class ClientMain {
                 throw new IllegalArgumentException("unexpected argument: " + a);
             }
             String name = a.substring(2);
-            if (name.equals("intruder")) {
+            if (name.equals("intruder") || name.equals("multi-locks")) {
                 o.put(name, "");
             } else if (i + 1 < args.length) {
                 o.put(name, args[++i]);

@@ -3,10 +3,13 @@ package io.holdfast.verify.client;
 import io.holdfast.AcquireOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.MultiLease;
 import io.holdfast.Versioned;
 import io.holdfast.verify.history.Op;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -135,6 +138,61 @@ final class Ops {
         if (lease == null) { // a busy try
             return new Acquired(rec.complete(invoke, Op.Type.FAIL, "TIMEOUT"), null);
         }
+        return granted(phase, invoke, lease, key, kind, permits);
+    }
+
+    /**
+     * A multi-lock of exclusive locks, recorded as one acquire of {@link Op.Kind#LOCK} per key
+     * (all invoked before the call, all completed after it, with the same outcome): the service
+     * grants the keys together, so each key's grant lies within its operation's interval, as for
+     * an acquire of that key alone.
+     *
+     * @param keys sorted, distinct
+     * @return one acquire per key, in the order of the keys
+     */
+    List<Acquired> acquireAll(
+            String phase, LockClient client, List<String> keys, long waitMillis, Duration leaseTimeout) {
+        List<Op> invokes = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            invokes.add(rec.write(Op.acquire(
+                    rec.process(), rec.nextSeq(), Recorder.now(), phase, key, Op.Kind.LOCK, 1, 0, false, waitMillis)));
+        }
+        CompletableFuture<MultiLease> future = null;
+        MultiLease lease;
+        String error;
+        Op.Type outcome;
+        try {
+            AcquireOptions options = AcquireOptions.waitUpTo(Duration.ofMillis(waitMillis));
+            if (leaseTimeout != null) {
+                options = options.withLeaseTimeout(leaseTimeout);
+            }
+            future = client.multiLock(keys).acquireAsync(options);
+            lease = await(future, waitMillis);
+            List<Acquired> out = new ArrayList<>(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                out.add(granted(phase, invokes.get(i), lease.leases().get(i), keys.get(i), Op.Kind.LOCK, 1));
+            }
+            return out;
+        } catch (InterruptedException e) {
+            cancel(future);
+            Thread.currentThread().interrupt();
+            outcome = Op.Type.UNKNOWN;
+            error = "INTERRUPTED";
+        } catch (Exception e) {
+            cancel(future);
+            Outcomes.Outcome o = Outcomes.ofAcquire(e);
+            outcome = o.type();
+            error = o.error();
+        }
+        List<Acquired> out = new ArrayList<>(keys.size());
+        for (Op invoke : invokes) {
+            out.add(new Acquired(rec.complete(invoke, outcome, error), null));
+        }
+        return out;
+    }
+
+    /** Records a grant, its loss listener and its first validity probe. */
+    private Acquired granted(String phase, Op invoke, Lease lease, String key, Op.Kind kind, int permits) {
         Op ok = rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now()).withToken(lease.fencingToken()));
         try {
             lease.onLost(lost -> rec.write(Op.lost(

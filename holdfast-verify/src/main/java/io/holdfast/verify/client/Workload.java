@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  *       seven 100 to 500 ms (to build queues), then released. Exclusive holds ({@code lock-*} and
  *       the write half of {@code rw-0}) are critical sections: ENTER to the fenced store and to the
  *       unfenced one, the hold, EXIT to both, each with the grant's token and the acquire's seq.
+ *   <li>With multi-locks on ({@link #takeMultiLocks}), 15 of the 40% on {@code lock-*} are
+ *       multi-locks of two of them, waiting 100 ms to 2 s, recorded as one acquire per lock
+ *       (see {@code Ops#acquireAll}), each of whose grants is a critical section as above.
  *   <li>25%: {@code reg-0} or {@code reg-1}: REG_GET, then, if it answered, REG_CAS from the version
  *       read to the value read plus one.
  * </ul>
@@ -71,6 +74,7 @@ public final class Workload {
     private final AtomicLong storeFailures = new AtomicLong();
     private final AtomicLong operations = new AtomicLong();
     private volatile boolean stopping;
+    private volatile boolean multiLocks;
     private final java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<String>> lingerNext =
             new java.util.concurrent.atomic.AtomicReference<>();
     private Thread thread;
@@ -184,6 +188,14 @@ public final class Workload {
         waitNext.set(new QueueOn(key, announce));
     }
 
+    /**
+     * From now on, part of the exclusive-lock operations are multi-locks of two locks (changes the
+     * choices a seed makes; call before {@link #start}).
+     */
+    public void takeMultiLocks() {
+        multiLocks = true;
+    }
+
     /** Store writes that failed (could not reach the store) so far. */
     public long storeFailures() {
         return storeFailures.get();
@@ -202,7 +214,9 @@ public final class Workload {
             return queueOn(c, queueOn);
         }
         int r = random.nextInt(100);
-        if (r < 40) {
+        if (multiLocks && r < 15) {
+            return holdAll(c);
+        } else if (r < 40) {
             return hold(c, LOCKS.get(random.nextInt(LOCKS.size())), Op.Kind.LOCK, 0);
         } else if (r < 60) {
             return hold(c, RW_LOCK, random.nextInt(5) < 3 ? Op.Kind.READ : Op.Kind.WRITE, 0);
@@ -250,6 +264,40 @@ public final class Workload {
         } finally {
             if (held.remove(h)) {
                 ops.release(PHASE, h);
+            }
+        }
+        return false;
+    }
+
+    /** A multi-lock of two exclusive locks, each of whose grants is a critical section. */
+    private boolean holdAll(LockClient c) {
+        int first = random.nextInt(LOCKS.size());
+        int second = (first + 1 + random.nextInt(LOCKS.size() - 1)) % LOCKS.size();
+        List<String> keys = List.of(LOCKS.get(Math.min(first, second)), LOCKS.get(Math.max(first, second)));
+        long waitMillis = 100 + random.nextInt(1901);
+        Duration leaseTimeout = random.nextInt(10) < 3 ? Duration.ofMillis(300 + random.nextInt(1201)) : null;
+        long holdMillis = random.nextInt(7) == 0 ? 100 + random.nextInt(401) : 1 + random.nextInt(30);
+        List<Ops.Acquired> all = ops.acquireAll(PHASE, c, keys, waitMillis, leaseTimeout);
+        if (all.get(0).held() == null) {
+            return all.get(0).completion().type() == Op.Type.UNKNOWN;
+        }
+        List<Ops.Held> hs = all.stream().map(Ops.Acquired::held).toList();
+        held.addAll(hs);
+        try {
+            for (Ops.Held h : hs) {
+                writeBoth(h, StoreWrite.ENTER);
+            }
+            pause(holdMillis);
+            for (Ops.Held h : hs) {
+                writeBoth(h, StoreWrite.EXIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            for (Ops.Held h : hs) {
+                if (held.remove(h)) {
+                    ops.release(PHASE, h);
+                }
             }
         }
         return false;

@@ -306,6 +306,18 @@ public final class Scenarios {
                 f.healNetwork();
             }
         }));
+        add(new Scenario(
+                "multi-lock",
+                "the workload also takes multi-locks of two locks; the leader is SIGKILLed and restarted",
+                3,
+                (f, r) -> {
+                    while (f.sleep(between(r, 2000, 3500))) {
+                        String leader = f.leader();
+                        f.kill(leader, "leader");
+                        f.sleep(between(r, 1000, 2500));
+                        f.start(leader);
+                    }
+                }));
         add(new Scenario("ring", "five nodes that each reach only their two neighbours", 5, (f, r) -> {
             while (f.sleep(between(r, 1000, 2000))) {
                 List<String> ids = new ArrayList<>(f.nodeIds());
@@ -327,6 +339,7 @@ public final class Scenarios {
         EXPOSED_BY.put("retry-applied-twice", "lost-replies");
         EXPOSED_BY.put("release-lost-on-step-down", "leader-transfer");
         EXPOSED_BY.put("sent-snapshot-ignored", "membership");
+        EXPOSED_BY.put("multi-lock-partial-grant", "multi-lock");
     }
 
     private Scenarios() {}
@@ -381,6 +394,14 @@ public final class Scenarios {
     static Optional<Scenario> exposing(String bug) {
         String name = EXPOSED_BY.get(bug);
         return name == null ? Optional.empty() : byName(name);
+    }
+
+    /** The scenarios whose workload takes multi-locks beside single locks. */
+    private static final Set<String> MULTI_LOCKS = Set.of("multi-lock");
+
+    /** Whether the workload of this scenario takes multi-locks too. */
+    static boolean takesMultiLocks(String scenario) {
+        return MULTI_LOCKS.contains(scenario);
     }
 
     /** The planted bugs that have an exposing scenario, in order. */

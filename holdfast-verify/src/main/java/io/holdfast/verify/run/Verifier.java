@@ -225,8 +225,13 @@ public final class Verifier {
                     dir.resolve("x1.jsonl"),
                     dir.resolve("logs").resolve("x1.log"),
                     random.nextLong()));
-            try (Workers workers =
-                    new Workers(specs, nodes.uri(), stores.fencedAddress(), stores.unfencedAddress(), Scenarios.TTL)) {
+            try (Workers workers = new Workers(
+                    specs,
+                    nodes.uri(),
+                    stores.fencedAddress(),
+                    stores.unfencedAddress(),
+                    Scenarios.TTL,
+                    Scenarios.takesMultiLocks(s.name()))) {
                 for (Workers.Spec w : specs) {
                     files.add(w.history());
                 }

@@ -27,8 +27,10 @@ final class Workers implements AutoCloseable {
     private final String fenced;
     private final String unfenced;
     private final Duration ttl;
+    private final boolean multiLocks;
 
-    Workers(List<Spec> workers, String uri, String fenced, String unfenced, Duration ttl) {
+    /** @param multiLocks whether the workload workers take multi-locks too */
+    Workers(List<Spec> workers, String uri, String fenced, String unfenced, Duration ttl, boolean multiLocks) {
         for (Spec s : workers) {
             specs.put(s.id(), s);
         }
@@ -36,6 +38,7 @@ final class Workers implements AutoCloseable {
         this.fenced = fenced;
         this.unfenced = unfenced;
         this.ttl = ttl;
+        this.multiLocks = multiLocks;
     }
 
     /** The ordinary clients (the intruder is not among them: faults leave it alone). */
@@ -81,6 +84,8 @@ final class Workers implements AutoCloseable {
                     REQUEST_TIMEOUT.toMillis() + "ms"));
             if (s.intruder()) {
                 args.add("--intruder");
+            } else if (multiLocks) {
+                args.add("--multi-locks");
             }
             List<String> jvm = List.of(
                     "-Xmx128m",

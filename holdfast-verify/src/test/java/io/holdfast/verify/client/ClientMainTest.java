@@ -57,7 +57,8 @@ class ClientMainTest {
                     5,
                     Duration.ofSeconds(3),
                     Duration.ofMillis(2500),
-                    null);
+                    null,
+                    false);
             ClientMain main = new ClientMain(setup, new Recorder("c1", w));
             exit = CompletableFuture.supplyAsync(() -> {
                 try {

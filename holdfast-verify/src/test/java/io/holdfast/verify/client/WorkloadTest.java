@@ -27,7 +27,7 @@ class WorkloadTest {
 
     @Test
     void threeWorkersLeaveAWellFormedHistoryAndMatchedStoreWrites() throws Exception {
-        List<Op> ops = runWorkers(3, 25, () -> {});
+        List<Op> ops = runWorkers(3, 25, false, () -> {});
 
         assertThat(WellFormed.ops(ops)).isEmpty();
         assertThat(WellFormed.store(fenced.writes(), ops)).isEmpty();
@@ -53,7 +53,10 @@ class WorkloadTest {
     void revokedLeasesShowAsLostNoticesAndLostReleases() throws Exception {
         try (LockClient operator = LockClient.open(uri)) {
             List<Op> ops = runWorkers(
-                    2, 30, () -> Workload.LOCKS.forEach(l -> operator.admin().revoke(l)));
+                    2,
+                    30,
+                    false,
+                    () -> Workload.LOCKS.forEach(l -> operator.admin().revoke(l)));
 
             assertThat(WellFormed.ops(ops)).isEmpty();
             assertThat(ops).anyMatch(op -> op.type() == Op.Type.NOTICE && op.f() == Op.Fn.LOST);
@@ -64,8 +67,50 @@ class WorkloadTest {
         }
     }
 
+    @Test
+    void multiLocksAreRecordedAsOneAcquirePerLockInvokedTogether() throws Exception {
+        List<Op> ops = runWorkers(3, 40, true, () -> {});
+
+        assertThat(WellFormed.ops(ops)).isEmpty();
+        assertThat(WellFormed.store(fenced.writes(), ops)).isEmpty();
+        assertThat(fenced.writes()).allMatch(StoreWrite::accepted);
+        // A multi-lock: two LOCK acquires of one process invoked one after the other, before
+        // either completes, and granted with consecutive tokens (one step of the lock table).
+        int together = 0;
+        for (int i = 0; i + 1 < ops.size(); i++) {
+            Op a = ops.get(i);
+            Op b = ops.get(i + 1);
+            if (a.f() == Op.Fn.ACQUIRE
+                    && b.f() == Op.Fn.ACQUIRE
+                    && a.type() == Op.Type.INVOKE
+                    && b.type() == Op.Type.INVOKE
+                    && a.process().equals(b.process())) {
+                assertThat(a.key()).isLessThan(b.key());
+                Op doneA = completion(ops, a);
+                Op doneB = completion(ops, b);
+                assertThat(doneA.type()).isEqualTo(doneB.type());
+                if (doneA.type() == Op.Type.OK) {
+                    assertThat(doneB.token()).isEqualTo(doneA.token() + 1);
+                    together++;
+                }
+            }
+        }
+        assertThat(together).as("granted multi-locks").isPositive();
+        assertThat(ops).noneMatch(op -> op.type() == Op.Type.UNKNOWN);
+    }
+
+    private static Op completion(List<Op> ops, Op invoke) {
+        return ops.stream()
+                .filter(op -> op.process().equals(invoke.process())
+                        && op.seq() == invoke.seq()
+                        && op.type() != Op.Type.INVOKE
+                        && op.f() == invoke.f())
+                .findFirst()
+                .orElseThrow();
+    }
+
     /** Runs workers until each did {@code minOps} operations (calling {@code meanwhile} in between). */
-    private List<Op> runWorkers(int n, int minOps, Runnable meanwhile) throws Exception {
+    private List<Op> runWorkers(int n, int minOps, boolean multiLocks, Runnable meanwhile) throws Exception {
         List<LockClient> clients = new ArrayList<>();
         List<History.Writer> writers = new ArrayList<>();
         List<Workload> workloads = new ArrayList<>();
@@ -84,8 +129,12 @@ class WorkloadTest {
                 files.add(file);
                 History.Writer w = new History.Writer(file);
                 writers.add(w);
-                workloads.add(new Workload(
-                        new Recorder("c" + i, w), () -> client, fenced, unfenced, 1000 + i, Duration.ofSeconds(3)));
+                Workload wl = new Workload(
+                        new Recorder("c" + i, w), () -> client, fenced, unfenced, 1000 + i, Duration.ofSeconds(3));
+                if (multiLocks) {
+                    wl.takeMultiLocks();
+                }
+                workloads.add(wl);
             }
             workloads.forEach(Workload::start);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
