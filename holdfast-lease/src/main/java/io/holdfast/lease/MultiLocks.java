@@ -288,11 +288,16 @@ final class MultiLocks implements DistributedMultiLock {
         return "MultiLock" + (mode == LockMode.SHARED ? "(shared)" : "") + names;
     }
 
-    /** The leases of one multi-lock, held and given back as a unit. */
+    /**
+     * The leases of one multi-lock, held and given back as a unit: when one of them is lost
+     * (revoked, its lease timeout passed, its session ended), the others are given back at once,
+     * and the unit reports itself lost.
+     */
     private static final class Unit implements MultiLease {
         private final List<Lease> leases;
         private final Map<String, Long> tokens;
         private final AtomicBoolean released = new AtomicBoolean();
+        private final AtomicBoolean lost = new AtomicBoolean();
 
         Unit(List<Lease> leases) {
             this.leases = List.copyOf(leases);
@@ -301,6 +306,21 @@ final class MultiLocks implements DistributedMultiLock {
                 t.put(lease.name(), lease.fencingToken());
             }
             this.tokens = Collections.unmodifiableMap(t);
+            for (Lease lease : this.leases) {
+                lease.onLost(lost -> giveBackTheRest());
+            }
+        }
+
+        /** One lease was lost: the others are of no use alone. Failures end in their expiry. */
+        private void giveBackTheRest() {
+            if (released.get() || !lost.compareAndSet(false, true)) {
+                return;
+            }
+            for (Lease lease : leases) {
+                if (lease.isValid()) {
+                    lease.releaseAsync().exceptionally(e -> null);
+                }
+            }
         }
 
         @Override
@@ -328,8 +348,18 @@ final class MultiLocks implements DistributedMultiLock {
             if (released.get()) {
                 throw new NotOwnerException("the multi-lease of " + tokens.keySet() + " was released");
             }
+            RuntimeException first = null;
             for (Lease lease : leases) {
-                lease.checkValid();
+                try {
+                    lease.checkValid();
+                } catch (LockLostException e) {
+                    throw e; // before "released": the others were given back because of it
+                } catch (RuntimeException e) {
+                    first = first == null ? e : first;
+                }
+            }
+            if (first != null) {
+                throw first;
             }
         }
 

@@ -177,6 +177,9 @@ abstract class MultiLockContract extends ContractSupport {
         lease.onLost(e -> told.incrementAndGet());
         assertThat(observer().admin().revoke(all.get(0))).isEqualTo(1);
         eventually(PROMPTLY).alias("the multi-lease to learn of the loss").until(() -> !lease.isValid());
+        eventually(PROMPTLY)
+                .alias("the other name, given back at once")
+                .until(() -> isFree(observer().lock(all.get(1))));
         assertThatThrownBy(lease::checkValid).isInstanceOf(LockLostException.class);
         assertThatThrownBy(lease::release)
                 .as("releasing a unit with a lost lease")

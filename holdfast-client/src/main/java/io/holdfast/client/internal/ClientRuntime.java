@@ -782,12 +782,9 @@ public final class ClientRuntime implements LockClient {
 
     /**
      * How the handles acquire. A blocking acquire or try is made on behalf of the calling thread
-     * (one owner id per thread, for deadlock detection); an asynchronous one gets an owner of its own.
-     */
-    /**
-     * The engine side of the handles: a blocking acquire is made on behalf of the calling thread, an
-     * asynchronous one on behalf of an owner of its own. A multi-lock is one command for all its
-     * names (the service grants them together), not one acquire per name.
+     * (one owner id per thread, for deadlock detection); an asynchronous one gets an owner of its
+     * own. A multi-lock is one command for all its names (the service grants them together), not
+     * one acquire per name.
      */
     private final class AcquirerOfRuntime implements Acquirer, GroupAcquirer {
         @Override

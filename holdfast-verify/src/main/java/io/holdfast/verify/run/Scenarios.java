@@ -36,14 +36,7 @@ public final class Scenarios {
                 // nothing to do
             }
         }));
-        add(new Scenario("leader-kill", "SIGKILL the leader during acquires, restart it", 3, (f, r) -> {
-            while (f.sleep(between(r, 1500, 3000))) {
-                String leader = f.leader();
-                f.kill(leader, "leader");
-                f.sleep(between(r, 1000, 2500));
-                f.start(leader);
-            }
-        }));
+        add(new Scenario("leader-kill", "SIGKILL the leader during acquires, restart it", 3, leaderKills(1500, 3000)));
         add(new Scenario("minority-kill", "SIGKILL one follower of three, restart it", 3, (f, r) -> {
             while (f.sleep(between(r, 1000, 2500))) {
                 List<String> followers = f.followers(f.leader());
@@ -310,14 +303,7 @@ public final class Scenarios {
                 "multi-lock",
                 "the workload also takes multi-locks of two locks; the leader is SIGKILLed and restarted",
                 3,
-                (f, r) -> {
-                    while (f.sleep(between(r, 2000, 3500))) {
-                        String leader = f.leader();
-                        f.kill(leader, "leader");
-                        f.sleep(between(r, 1000, 2500));
-                        f.start(leader);
-                    }
-                }));
+                leaderKills(2000, 3500)));
         add(new Scenario("ring", "five nodes that each reach only their two neighbours", 5, (f, r) -> {
             while (f.sleep(between(r, 1000, 2000))) {
                 List<String> ids = new ArrayList<>(f.nodeIds());
@@ -407,6 +393,18 @@ public final class Scenarios {
     /** The planted bugs that have an exposing scenario, in order. */
     static List<String> bugs() {
         return List.copyOf(EXPOSED_BY.keySet());
+    }
+
+    /** SIGKILLs the leader every {@code minMillis} to {@code maxMillis}, and starts it again. */
+    private static Scenario.Nemesis leaderKills(long minMillis, long maxMillis) {
+        return (f, r) -> {
+            while (f.sleep(between(r, minMillis, maxMillis))) {
+                String leader = f.leader();
+                f.kill(leader, "leader");
+                f.sleep(between(r, 1000, 2500));
+                f.start(leader);
+            }
+        };
     }
 
     private static Duration between(Random r, long minMillis, long maxMillis) {
