@@ -4,12 +4,12 @@ import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
 import io.holdfast.core.Command;
 import io.holdfast.core.Event;
+import io.holdfast.core.InvocationLedger;
 import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * starting above the cluster time in microseconds when the node first sees the session, so that a
  * new leader never reuses a number an older one gave (cluster time never goes back across
  * leaders), and every number below the lowest one still in flight is acknowledged, so the table
- * forgets those replies.
+ * forgets those replies: the client runtime's rule, from the same {@link InvocationLedger}.
  *
  * <p>Waiting: an acquire that queues is answered when its grant or its timeout arrives as an event
  * of the session (this node subscribes to the events of sessions opened through it), and, should
@@ -49,22 +49,12 @@ final class HttpSessions implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final Map<String, Numbers> numbers = new ConcurrentHashMap<>();
+    private final Map<String, InvocationLedger> numbers = new ConcurrentHashMap<>();
     /** Queued acquires waiting for their outcome: session id + seq. */
     private final Map<String, CompletableFuture<Reply>> waiting = new ConcurrentHashMap<>();
 
     HttpSessions(RaftLockService service) {
         this.service = service;
-    }
-
-    /** One session's request numbers. */
-    private static final class Numbers {
-        long next;
-        final TreeSet<Long> inFlight = new TreeSet<>();
-
-        Numbers(long start) {
-            this.next = start;
-        }
     }
 
     /** Opens a session for {@code identity}; completes with its id. */
@@ -202,20 +192,12 @@ final class HttpSessions implements AutoCloseable {
             return CompletableFuture.completedFuture(
                     Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
         }
-        Numbers n = numbers.computeIfAbsent(sessionId, id -> new Numbers(service.clusterNowMillis() * 1000 + 1));
-        Command.Invocation inv;
-        synchronized (n) {
-            long seq = n.next++;
-            n.inFlight.add(seq);
-            inv = new Command.Invocation(sessionId, seq, n.inFlight.first());
-        }
+        InvocationLedger ledger = numbers.computeIfAbsent(
+                sessionId, id -> new InvocationLedger(id, service.clusterNowMillis() * 1000 + 1));
+        Command.Invocation inv = ledger.begin();
         return service.submit(command.apply(inv), identity)
                 .thenCompose(reply -> then.apply(inv, reply))
-                .whenComplete((r, e) -> {
-                    synchronized (n) {
-                        n.inFlight.remove(inv.seq());
-                    }
-                });
+                .whenComplete((r, e) -> ledger.end(inv.seq()));
     }
 
     @Override

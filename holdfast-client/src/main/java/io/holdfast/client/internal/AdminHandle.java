@@ -29,14 +29,14 @@ final class AdminHandle implements Admin {
         if (limit < 1 || limit > MAX_LIMIT) {
             throw new InvalidArgumentException("limit must be between 1 and " + MAX_LIMIT + ", not " + limit);
         }
-        return ClientRuntime.join(rt.query(t -> t.list(prefix, limit)));
+        return Replies.join(rt.query(t -> t.list(prefix, limit)));
     }
 
     @Override
     public Optional<LockInfo> describe(String name) {
         rt.requireCapability(Capability.INSPECT, "describing locks");
         Names.check(name);
-        return ClientRuntime.join(rt.query(t -> t.describe(name)));
+        return Replies.join(rt.query(t -> t.describe(name)));
     }
 
     @Override
@@ -44,17 +44,17 @@ final class AdminHandle implements Admin {
         rt.requireCapability(Capability.REVOKE, "revoking locks");
         Names.check(name);
         rt.ensureOpen();
-        Reply reply = ClientRuntime.join(rt.call(new Command.Revoke(0, name)));
+        Reply reply = Replies.join(rt.call(new Command.Revoke(0, name)));
         if (reply instanceof Reply.Ok ok) {
             return (int) ok.value();
         }
-        throw ClientRuntime.failure(reply);
+        throw Replies.failure(reply);
     }
 
     @Override
     public boolean isCurrentHolder(String name, long fencingToken) {
         rt.requireCapability(Capability.CHECK_FENCE, "fence checks");
         Names.check(name);
-        return ClientRuntime.join(rt.query(t -> t.isCurrentHolder(name, fencingToken)));
+        return Replies.join(rt.query(t -> t.isCurrentHolder(name, fencingToken)));
     }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeoutException;
  * leases as one value ({@code T} is {@link Lease} for one name, a list of leases for a multi-lock).
  */
 final class PendingWait<T> {
-    final ClientRuntime rt;
+    private final Waits waits;
     final long seq;
     /** The names, in the order the service grants them; the first names the wait in messages. */
     final List<String> names;
@@ -55,14 +55,14 @@ final class PendingWait<T> {
      * @param shape the caller's value from the leases of the grant, one per name in order
      */
     PendingWait(
-            ClientRuntime rt,
+            Waits waits,
             long seq,
             List<String> names,
             LockMode mode,
             int permits,
             long leaseMillis,
             java.util.function.Function<List<RuntimeLease>, T> shape) {
-        this.rt = rt;
+        this.waits = waits;
         this.seq = seq;
         this.names = List.copyOf(names);
         this.name = names.get(0);
@@ -70,10 +70,10 @@ final class PendingWait<T> {
         this.mode = mode;
         this.permits = permits;
         this.leaseMillis = leaseMillis;
-        this.startedNanos = rt.options().ticker().nanos();
+        this.startedNanos = waits.options().ticker().nanos();
         future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException && settle(true)) {
-                rt.withdraw(this); // the caller cancelled the future: take the wait off the queue
+                waits.withdraw(this); // the caller cancelled the future: take the wait off the queue
             }
         });
     }
@@ -86,7 +86,7 @@ final class PendingWait<T> {
 
     private void complete(Runnable completion) {
         if (forCaller) {
-            rt.runCallback(completion);
+            waits.threads().runCallback(completion);
         } else {
             completion.run();
         }
@@ -110,7 +110,7 @@ final class PendingWait<T> {
             backstop.cancel(false);
             backstop = null;
         }
-        rt.settled(this, withdrawing);
+        waits.settled(this, withdrawing);
         return true;
     }
 
@@ -139,13 +139,13 @@ final class PendingWait<T> {
         }
         if (!settle()) {
             for (int i = 0; i < names.size(); i++) {
-                rt.giveBack(names.get(i), tokens.get(i)); // granted after we gave up: give it back
+                waits.leases().giveBack(names.get(i), tokens.get(i)); // granted after we gave up: give it back
             }
             return;
         }
         List<RuntimeLease> leases = new ArrayList<>(names.size());
         for (int i = 0; i < names.size(); i++) {
-            leases.add(rt.newLease(names.get(i), mode, permits, tokens.get(i), leaseMillis, startedNanos));
+            leases.add(waits.leases().newLease(names.get(i), mode, permits, tokens.get(i), leaseMillis, startedNanos));
         }
         T value = shape.apply(leases);
         complete(() -> {
@@ -190,7 +190,7 @@ final class PendingWait<T> {
         if (all != null) {
             grant(all);
         } else {
-            rt.giveBack(grantedName, token);
+            waits.leases().giveBack(grantedName, token);
         }
     }
 
@@ -213,7 +213,7 @@ final class PendingWait<T> {
      */
     void cancel(Throwable cause) {
         if (settle(true)) {
-            rt.withdraw(this);
+            waits.withdraw(this);
             complete(() -> future.completeExceptionally(cause));
         }
     }
@@ -226,7 +226,7 @@ final class PendingWait<T> {
             abandon();
             throw e;
         } catch (ExecutionException e) {
-            throw ClientRuntime.rethrow(ClientRuntime.unwrap(e));
+            throw Replies.rethrow(Replies.unwrap(e));
         }
     }
 
@@ -236,8 +236,8 @@ final class PendingWait<T> {
      * forever.
      */
     T awaitUninterruptibly() {
-        long bound = rt.options().retryPolicy().maxElapsed().toMillis()
-                + 2 * rt.options().requestTimeout().toMillis();
+        long bound = waits.options().retryPolicy().maxElapsed().toMillis()
+                + 2 * waits.options().requestTimeout().toMillis();
         boolean interrupted = false;
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(bound);
@@ -247,10 +247,10 @@ final class PendingWait<T> {
                 } catch (InterruptedException e) {
                     interrupted = true;
                 } catch (ExecutionException e) {
-                    throw ClientRuntime.rethrow(ClientRuntime.unwrap(e));
+                    throw Replies.rethrow(Replies.unwrap(e));
                 } catch (TimeoutException e) {
                     cancel(new io.holdfast.UnavailableException("no answer to the try within " + bound + " ms"));
-                    return ClientRuntime.join(future);
+                    return Replies.join(future);
                 }
             }
         } finally {
@@ -263,7 +263,7 @@ final class PendingWait<T> {
     private void abandon() {
         if (settle(true)) {
             try {
-                rt.withdraw(this).get(rt.options().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                waits.withdraw(this).get(waits.options().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException again) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {

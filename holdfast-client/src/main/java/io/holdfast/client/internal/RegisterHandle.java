@@ -27,7 +27,7 @@ final class RegisterHandle implements VersionedRegister {
 
     @Override
     public Optional<Versioned> get() {
-        return ClientRuntime.join(read());
+        return Replies.join(read());
     }
 
     @Override
@@ -43,7 +43,7 @@ final class RegisterHandle implements VersionedRegister {
 
     @Override
     public Versioned compareAndSet(long expectedVersion, byte[] value) {
-        return ClientRuntime.join(write(expectedVersion, value, null, 0));
+        return Replies.join(write(expectedVersion, value, null, 0));
     }
 
     @Override
@@ -52,7 +52,7 @@ final class RegisterHandle implements VersionedRegister {
         if (fence == null) {
             throw new InvalidArgumentException("fence must not be null");
         }
-        return ClientRuntime.join(write(expectedVersion, value, fence.name(), fence.fencingToken()));
+        return Replies.join(write(expectedVersion, value, fence.name(), fence.fencingToken()));
     }
 
     @Override
@@ -72,13 +72,12 @@ final class RegisterHandle implements VersionedRegister {
             throw new InvalidArgumentException("expected version must not be negative, not " + expectedVersion);
         }
         byte[] copy = value.clone();
-        return rt.callOnce(seq ->
-                        new Command.RegisterSet(0, rt.invocation(seq), key, expectedVersion, copy, fenceName, token))
+        return rt.callOnce(inv -> new Command.RegisterSet(0, inv, key, expectedVersion, copy, fenceName, token))
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Written w) {
                         return new Versioned(key, w.version(), copy);
                     }
-                    throw ClientRuntime.failure(reply);
+                    throw Replies.failure(reply);
                 });
     }
 

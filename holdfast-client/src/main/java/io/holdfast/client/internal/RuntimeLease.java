@@ -16,11 +16,13 @@ import java.util.concurrent.CompletableFuture;
  * class only renews and releases it with the service.
  */
 final class RuntimeLease extends ManagedLease {
-    private final ClientRuntime rt;
+    private final Requests requests;
+    private final ClientThreads threads;
     private final long leaseMillis;
 
     RuntimeLease(
-            ClientRuntime rt,
+            Requests requests,
+            ClientThreads threads,
             LeaseHost host,
             String name,
             LockMode mode,
@@ -29,7 +31,8 @@ final class RuntimeLease extends ManagedLease {
             long leaseMillis,
             long countFromNanos) {
         super(host, name, mode, permits, token, countFromNanos);
-        this.rt = rt;
+        this.requests = requests;
+        this.threads = threads;
         this.leaseMillis = leaseMillis;
     }
 
@@ -44,7 +47,7 @@ final class RuntimeLease extends ManagedLease {
     @Override
     protected CompletableFuture<RenewOutcome> renewInBackend() {
         try {
-            return rt.callOnce(seq -> new Command.Renew(0, rt.invocation(seq), name(), fencingToken()))
+            return requests.callOnce(inv -> new Command.Renew(0, inv, name(), fencingToken()))
                     .handle((reply, error) -> {
                         if (reply instanceof Reply.Ok) {
                             return RenewOutcome.renewed();
@@ -61,24 +64,24 @@ final class RuntimeLease extends ManagedLease {
 
     @Override
     protected void releaseInBackend() {
-        ClientRuntime.join(sendRelease());
+        Replies.join(sendRelease());
     }
 
     @Override
     protected CompletableFuture<Void> releaseInBackendAsync() {
-        return rt.toCaller(sendRelease());
+        return threads.toCaller(sendRelease());
     }
 
     /**
      * The release; its future completes on a transport thread, so never hand it to a caller. When
      * its outcome stays unknown, the caller hears {@link io.holdfast.UnavailableException} and the
      * release is sent again in the background until the service answers ({@link
-     * ClientRuntime#untilKnown}).
+     * Requests#untilKnown}).
      */
     private CompletableFuture<Void> sendRelease() {
         CompletableFuture<Reply> sent;
         try {
-            sent = rt.untilKnown(seq -> new Command.Release(0, rt.invocation(seq), name(), fencingToken()), null);
+            sent = requests.untilKnown(inv -> new Command.Release(0, inv, name(), fencingToken()), null);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -87,7 +90,7 @@ final class RuntimeLease extends ManagedLease {
                 if (f.code() == ErrorCode.NOT_OWNER || f.code() == ErrorCode.SESSION_EXPIRED) {
                     throw new LockLostException(describe() + " was lost before it was released: " + f.message());
                 }
-                throw ClientRuntime.failure(reply);
+                throw Replies.failure(reply);
             }
             return null;
         });

@@ -1,0 +1,182 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.ErrorCode;
+import io.holdfast.SessionExpiredException;
+import io.holdfast.UnavailableException;
+import io.holdfast.core.LockService;
+import io.holdfast.core.Reply;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One client session as the client sees it: its id, whether it is open, and its heartbeats.
+ *
+ * <p><b>Guarantees.</b> The session is open until it is {@linkplain #close closed} or it expires,
+ * and it expires at most once. It expires when the service says it no longer knows it, or when no
+ * heartbeat has been acknowledged for a whole TTL, measured from the <em>sending</em> of the last
+ * acknowledged one: that is no later than the service's own measure (it counts from the
+ * heartbeat's arrival), so {@link #validUntilNanos} never promises a moment the service has
+ * already let go of. A heartbeat that a member does not answer within two intervals is given up
+ * on, so the next one can go to another member.
+ *
+ * <p><b>Does not</b> open or close the session with the service: the runtime sends those
+ * commands. It starts beating once {@linkplain #opened opened}.
+ *
+ * <p><b>A failure it handles.</b> A leader cut off without a reset keeps accepting connections and
+ * answers nothing: heartbeats to it time out after two intervals each, the runtime's transport
+ * moves to another member, and the session expires here only if no member acknowledged one for a
+ * whole TTL, which is the moment the service itself may expire it.
+ */
+final class ClientSession {
+    private enum State {
+        OPEN,
+        EXPIRED,
+        CLOSED
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final String id;
+    private final LockService transport;
+    private final ClientOptions options;
+    private final ClientThreads threads;
+    private final long ttlNanos;
+    private final Consumer<String> onExpiry;
+    private volatile State state = State.OPEN;
+    private volatile boolean severed;
+    private volatile long lastAckNanos;
+
+    /**
+     * @param id the session's id, from {@link #newId}
+     * @param onExpiry told once, with the reason, when the session expires here
+     */
+    ClientSession(
+            String id, LockService transport, ClientOptions options, ClientThreads threads, Consumer<String> onExpiry) {
+        this.id = id;
+        this.transport = transport;
+        this.options = options;
+        this.threads = threads;
+        this.ttlNanos = options.sessionTtl().toNanos();
+        this.onExpiry = onExpiry;
+    }
+
+    /**
+     * A new session id: 128 random bits, so that every replica creates the same session from the
+     * opening command and no two clients choose the same one.
+     */
+    static String newId() {
+        byte[] raw = new byte[16];
+        RANDOM.nextBytes(raw);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    }
+
+    String id() {
+        return id;
+    }
+
+    boolean isOpen() {
+        return state == State.OPEN;
+    }
+
+    boolean isClosed() {
+        return state == State.CLOSED;
+    }
+
+    /** Cut off as if the process had died (a test hook): nothing more is sent. */
+    boolean isSevered() {
+        return severed;
+    }
+
+    void sever() {
+        severed = true;
+    }
+
+    /** @throws SessionExpiredException if the session is closed or expired */
+    void ensureOpen() {
+        if (state != State.OPEN) {
+            throw new SessionExpiredException(
+                    state == State.CLOSED ? "the client was closed" : "the session " + id + " expired");
+        }
+    }
+
+    /**
+     * The service acknowledged the opening, sent at {@code sentNanos}: heartbeats start.
+     */
+    void opened(long sentNanos) {
+        lastAckNanos = sentNanos;
+        scheduleHeartbeat(heartbeatInterval());
+    }
+
+    /**
+     * The moment until which the service keeps the session at least: its TTL from the sending of
+     * the last acknowledged heartbeat. A new leader gives every session a fresh TTL, so until then
+     * no other client can be granted what this session holds.
+     */
+    long validUntilNanos() {
+        return lastAckNanos + ttlNanos;
+    }
+
+    /** Marks the session closed; true if it was open (then the runtime tells the service). */
+    boolean close() {
+        boolean wasOpen = state == State.OPEN;
+        state = State.CLOSED;
+        return wasOpen;
+    }
+
+    /** Ends the session here, once; tells the runtime why. */
+    void expire(String why) {
+        synchronized (this) {
+            if (state != State.OPEN) {
+                return;
+            }
+            state = State.EXPIRED;
+        }
+        onExpiry.accept(why);
+    }
+
+    private long heartbeatInterval() {
+        return Math.max(50, options.sessionTtl().toMillis() / 4);
+    }
+
+    private void scheduleHeartbeat(long delayMillis) {
+        if (state == State.OPEN) {
+            threads.schedule(this::heartbeat, delayMillis);
+        }
+    }
+
+    private void heartbeat() {
+        if (state != State.OPEN) {
+            return;
+        }
+        long sent = options.ticker().nanos();
+        CompletableFuture<Reply> beat = severed
+                ? CompletableFuture.failedFuture(new UnavailableException("cut off"))
+                : transport
+                        .keepAlive(id, Duration.ofMillis(heartbeatInterval() * 2))
+                        .orTimeout(heartbeatInterval() * 2 + 100, TimeUnit.MILLISECONDS);
+        beat.whenComplete((reply, error) -> {
+            if (error == null && reply instanceof Reply.Ok) {
+                lastAckNanos = Math.max(lastAckNanos, sent);
+                scheduleHeartbeat(heartbeatInterval());
+            } else if (error == null && reply instanceof Reply.Failed f && f.code() == ErrorCode.SESSION_EXPIRED) {
+                expire("the service no longer knows the session");
+            } else if (options.ticker().nanos() - lastAckNanos >= ttlNanos) {
+                expire("no heartbeat was acknowledged for a whole TTL (" + options.sessionTtl() + ")");
+            } else {
+                long left = TimeUnit.NANOSECONDS.toMillis(
+                        ttlNanos - (options.ticker().nanos() - lastAckNanos));
+                scheduleHeartbeat(Math.max(1, Math.min(100, left)));
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return id + ", " + state;
+    }
+}

@@ -1,0 +1,103 @@
+package io.holdfast.client.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The threads of one client: a timer thread (retries, backstops of waits, heartbeats, lease
+ * renewals) and a pool for what callers see (completions of async calls, loss listeners).
+ *
+ * <p><b>Guarantees.</b> A caller's continuation never runs on a transport thread (gRPC's I/O
+ * threads) or on the timer thread: {@link #toCaller} and {@link #runCallback} hand it to the
+ * callback pool, so user code that blocks cannot stall event delivery or timers. Scheduling after
+ * {@link #shutdown} is not an error: it returns null and nothing runs, because every timer of a
+ * closed client is moot.
+ *
+ * <p><b>Does not guarantee</b> the order in which callbacks run, or that a timer cancelled while
+ * it fires does not run.
+ */
+final class ClientThreads {
+    private final ScheduledThreadPoolExecutor timers;
+    private final ExecutorService callbacks;
+
+    /** @param tag a short name for the threads (a prefix of the session id) */
+    ClientThreads(String tag) {
+        timers = new ScheduledThreadPoolExecutor(1, LocalNode.daemon("holdfast-client-" + tag));
+        // Every acquire sets a timer that is cancelled when the answer comes: drop those at once
+        // instead of keeping them queued until they would have fired (a wait may last minutes).
+        timers.setRemoveOnCancelPolicy(true);
+        callbacks = Executors.newCachedThreadPool(LocalNode.daemon("holdfast-callbacks-" + tag));
+    }
+
+    /** Runs the task after the delay on the timer thread; null if the client is closed. */
+    ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
+        return scheduleNanos(task, TimeUnit.MILLISECONDS.toNanos(delayMillis));
+    }
+
+    /** Runs the task after the delay on the timer thread; null if the client is closed. */
+    ScheduledFuture<?> scheduleNanos(Runnable task, long delayNanos) {
+        try {
+            return timers.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closed) {
+            return null;
+        }
+    }
+
+    /** Runs the task again and again with this delay between runs; null if the client is closed. */
+    Future<?> scheduleWithFixedDelay(Runnable task, long initialDelayMillis, long delayMillis) {
+        try {
+            return timers.scheduleWithFixedDelay(task, initialDelayMillis, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closed) {
+            return null;
+        }
+    }
+
+    /** Runs a caller's code on the callback pool (on this thread once the pool is shut down). */
+    void runCallback(Runnable task) {
+        try {
+            callbacks.execute(task);
+        } catch (RejectedExecutionException closed) {
+            task.run();
+        }
+    }
+
+    /**
+     * The future to give a caller of an async method: it completes as {@code internal} does, but
+     * on a callback thread, and with the cause itself rather than a {@link CompletionException}.
+     */
+    <T> CompletableFuture<T> toCaller(CompletableFuture<T> internal) {
+        CompletableFuture<T> caller = new CompletableFuture<>();
+        internal.whenComplete((value, error) -> runCallback(() -> {
+            if (error == null) {
+                caller.complete(value);
+            } else {
+                caller.completeExceptionally(
+                        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+            }
+        }));
+        return caller;
+    }
+
+    /** Timers waiting on the timer thread (for tests: they must not pile up). */
+    int pendingTimers() {
+        return timers.getQueue().size();
+    }
+
+    /** No timer runs any more (the session expired); callbacks still do. */
+    void stopTimers() {
+        timers.shutdown();
+    }
+
+    /** Stops both: the client is closed. */
+    void shutdown() {
+        timers.shutdownNow();
+        callbacks.shutdown();
+    }
+}

@@ -1,0 +1,149 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.LockMode;
+import io.holdfast.core.Command;
+import io.holdfast.core.Event;
+import io.holdfast.core.LockService;
+import io.holdfast.lease.LeaseHost;
+import io.holdfast.lease.ManagedLease;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+
+/**
+ * The leases a client holds, by fencing token, and what they need from the client ({@link
+ * LeaseHost}): the clock, the session's validity, renewal timers and callback threads.
+ *
+ * <p><b>Guarantees.</b> A lease is here from its grant until it is released, lost or given back;
+ * a lease the service says is lost (an event, or a check after events may have been missed) is
+ * marked lost and its listeners are told, once ({@link ManagedLease}). A grant nobody will use is
+ * {@linkplain #giveBack given back} until the service has it, so a lock the client no longer wants
+ * never stays held by a session that lives on.
+ *
+ * <p><b>Does not</b> decide validity itself: {@link ManagedLease} does, from {@link
+ * #validUntilNanos} and its own renewals.
+ */
+final class LeaseRegistry {
+    private final LockService transport;
+    private final ClientOptions options;
+    private final ClientThreads threads;
+    private final ClientSession session;
+    private final Requests requests;
+    private final Map<Long, RuntimeLease> leases = new ConcurrentHashMap<>();
+    private final LeaseHost host = new Host();
+
+    LeaseRegistry(
+            LockService transport,
+            ClientOptions options,
+            ClientThreads threads,
+            ClientSession session,
+            Requests requests) {
+        this.transport = transport;
+        this.options = options;
+        this.threads = threads;
+        this.session = session;
+        this.requests = requests;
+    }
+
+    /**
+     * A lease for a grant, its watchdog started.
+     *
+     * @param countFromNanos when the acquire started: the watchdog counts the lease timeout from
+     *     there until a renewal is acknowledged ({@link ManagedLease})
+     */
+    RuntimeLease newLease(String name, LockMode mode, int permits, long token, long leaseMillis, long countFromNanos) {
+        RuntimeLease lease =
+                new RuntimeLease(requests, threads, host, name, mode, permits, token, leaseMillis, countFromNanos);
+        leases.put(token, lease);
+        lease.startWatchdog();
+        return lease;
+    }
+
+    /** Whether a lease of this token is held here. */
+    boolean holds(long token) {
+        return leases.containsKey(token);
+    }
+
+    /**
+     * Releases a grant nobody will use (a wait given up on, a lease released quietly), until the
+     * service answers ({@link Requests#untilKnown}).
+     */
+    void giveBack(String name, long token) {
+        RuntimeLease lease = leases.get(token);
+        if (lease != null) {
+            lease.markReleased();
+        }
+        if (session.isOpen() && !session.isSevered()) {
+            requests.untilKnown(inv -> new Command.Release(0, inv, name, token), null);
+        }
+    }
+
+    /** The service says a lease was lost. */
+    void onLost(Event.Lost lost) {
+        RuntimeLease lease = leases.get(lost.token());
+        if (lease != null) {
+            lease.markLost(
+                    switch (lost.reason()) {
+                        case SESSION_EXPIRED -> "the session expired";
+                        case LEASE_TIMEOUT -> "its lease timeout passed without renewal";
+                        case REVOKED -> "an operator revoked it";
+                    });
+        }
+    }
+
+    /** Events may have been lost: checks with the service that every lease is still current. */
+    void checkAll() {
+        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
+            transport.isCurrentHolder(lease.name(), lease.fencingToken()).whenComplete((current, error) -> {
+                if (Boolean.FALSE.equals(current)) {
+                    lease.markLost("it was taken away while this client was disconnected");
+                }
+            });
+        }
+    }
+
+    /** The session is gone: every lease is lost. */
+    void loseAll(String why) {
+        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
+            lease.markLost(why);
+        }
+    }
+
+    /** The client is closing (its session's end releases them): every lease is released. */
+    void releaseAll() {
+        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
+            lease.markReleased();
+        }
+        leases.clear();
+    }
+
+    /** What the leases need from the client. */
+    private final class Host implements LeaseHost {
+        @Override
+        public long nanos() {
+            return options.ticker().nanos();
+        }
+
+        @Override
+        public long validUntilNanos() {
+            return session.validUntilNanos();
+        }
+
+        @Override
+        public Future<?> scheduleRenewals(Runnable round, long initialDelayMillis, long periodMillis) {
+            return threads.scheduleWithFixedDelay(round, initialDelayMillis, periodMillis);
+        }
+
+        @Override
+        public void runCallback(Runnable task) {
+            threads.runCallback(task);
+        }
+
+        @Override
+        public void forget(ManagedLease lease) {
+            leases.remove(lease.fencingToken(), lease);
+        }
+    }
+}

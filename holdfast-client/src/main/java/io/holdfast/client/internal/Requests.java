@@ -1,0 +1,249 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.ClientOptions;
+import io.holdfast.ErrorCode;
+import io.holdfast.SessionExpiredException;
+import io.holdfast.UnavailableException;
+import io.holdfast.core.Command;
+import io.holdfast.core.InvocationLedger;
+import io.holdfast.core.LockService;
+import io.holdfast.core.Reply;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * How the client sends: every changing request numbered by the session's {@link
+ * InvocationLedger}, every request retried on unavailability with the retry policy.
+ *
+ * <p><b>Guarantees.</b> A retry re-sends the same command, with the same invocation, so the
+ * table answers it from its memory if the first one was applied: no request takes effect twice.
+ * An answer is never retried, only its absence ({@link UnavailableException}, or no answer within
+ * the request timeout). A request whose outcome the client must know (a release, the withdrawal
+ * of a wait: {@link #untilKnown}) keeps its number outstanding and is sent again in the
+ * background until the service answers or the session ends. When the client closes, every request
+ * not answered yet fails with {@link SessionExpiredException}.
+ *
+ * <p><b>Does not guarantee</b> an answer: a request whose attempts all went unanswered fails with
+ * {@link UnavailableException}, and it may or may not have been applied.
+ */
+final class Requests {
+    private final LockService transport;
+    private final ClientOptions options;
+    private final ClientThreads threads;
+    private final ClientSession session;
+    private final InvocationLedger ledger;
+    /** Requests not answered yet; failed on close, when their retries can no longer run. */
+    private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+
+    Requests(LockService transport, ClientOptions options, ClientThreads threads, ClientSession session) {
+        this.transport = transport;
+        this.options = options;
+        this.threads = threads;
+        this.session = session;
+        this.ledger = new InvocationLedger(session.id(), 1);
+    }
+
+    /** A new number, outstanding until {@link #end}. */
+    Command.Invocation begin() {
+        return ledger.begin();
+    }
+
+    void end(long seq) {
+        ledger.end(seq);
+    }
+
+    /** Sends a command, retrying on unavailability with the retry policy; never retries a reply. */
+    CompletableFuture<Reply> call(Command command) {
+        return withRetries(() -> transport.submit(command), null);
+    }
+
+    /** Sends a command that needs an invocation; its number ends with the reply. */
+    CompletableFuture<Reply> callOnce(Function<Command.Invocation, Command> build) {
+        session.ensureOpen();
+        Command.Invocation inv = begin();
+        return call(build.apply(inv)).whenComplete((r, e) -> end(inv.seq()));
+    }
+
+    /** A read, retried on unavailability like a command (reads change nothing, so that is safe). */
+    <T> CompletableFuture<T> query(Function<LockService, CompletableFuture<T>> read) {
+        session.ensureOpen();
+        return withRetries(() -> read.apply(transport), null);
+    }
+
+    /**
+     * Opens the session with the service within the connect timeout ({@link
+     * ClientOptions#connectTimeout()}, counted from {@code begunNanos}): asked for again with the
+     * retry policy's backoff while the service cannot be reached, never after the deadline, and
+     * failed at the deadline even if an attempt is still under way (a member that drops packets
+     * answers nothing until the request timeout).
+     *
+     * @param target what is being reached, for the message
+     */
+    CompletableFuture<Reply> open(Command open, String target, long begunNanos) {
+        return withRetries(() -> transport.submit(open), new Budget(target, options.connectTimeout(), begunNanos));
+    }
+
+    /**
+     * Sends a command whose effect the client must be sure of: a release, or the withdrawal of a
+     * wait. Without that, a lock the client no longer wants would stay held by its session, which
+     * lives on and keeps sending heartbeats: nobody would ever free it. The first attempt runs with
+     * the retry policy like any call; while the outcome stays unknown (no answer, or a reply lost
+     * on the way) the same invocation is sent again in the background, with a growing delay of up
+     * to 5 s, until the service answers or the session ends (its end frees everything anyway). The
+     * number stays outstanding until then, so a late retry gets the original answer.
+     *
+     * @param onKnown called with the service's answer, if not null
+     * @return the first attempt's outcome; failed with {@link SessionExpiredException} at once if
+     *     the session is over
+     */
+    CompletableFuture<Reply> untilKnown(Function<Command.Invocation, Command> build, Consumer<Reply> onKnown) {
+        try {
+            session.ensureOpen();
+        } catch (SessionExpiredException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Command.Invocation inv = begin();
+        Command command = build.apply(inv);
+        CompletableFuture<Reply> first = call(command);
+        first.whenComplete((reply, error) -> knownOrAgain(command, inv.seq(), reply, error, onKnown, 1));
+        return first;
+    }
+
+    private void knownOrAgain(
+            Command command, long seq, Reply reply, Throwable error, Consumer<Reply> onKnown, int round) {
+        boolean unknown = error != null || (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE);
+        if (unknown && session.isOpen() && !session.isSevered()) {
+            long delay = Math.min(5_000, 100L << Math.min(round, 6));
+            threads.schedule(
+                    () -> call(command).whenComplete((r, e) -> knownOrAgain(command, seq, r, e, onKnown, round + 1)),
+                    delay);
+            return;
+        }
+        end(seq);
+        if (!unknown && onKnown != null) {
+            onKnown.accept(reply);
+        }
+    }
+
+    /** Fails every request not answered yet: the client is closed. */
+    void failInFlight(RuntimeException cause) {
+        for (CompletableFuture<?> request : new ArrayList<>(inFlight)) {
+            request.completeExceptionally(cause);
+        }
+    }
+
+    /** The connect timeout of opening the session, counted from {@code begunNanos}. */
+    private record Budget(String target, Duration timeout, long begunNanos) {
+        long leftNanos(long nowNanos) {
+            return timeout.toNanos() - (nowNanos - begunNanos);
+        }
+    }
+
+    /**
+     * Runs a request, retrying it on unavailability with the retry policy (and within the budget,
+     * if there is one); never retries an answer.
+     */
+    private <T> CompletableFuture<T> withRetries(Supplier<CompletableFuture<T>> request, Budget budget) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        inFlight.add(result);
+        result.whenComplete((r, e) -> inFlight.remove(result));
+        // The last failure, for the budget's message (no allocation for the calls without one).
+        AtomicReference<Throwable> last = budget == null ? null : new AtomicReference<>();
+        long start = options.ticker().nanos();
+        if (budget != null) {
+            ScheduledFuture<?> giveUp = threads.scheduleNanos(
+                    () -> {
+                        Throwable lastFailure = last.get();
+                        result.completeExceptionally(new UnavailableException(
+                                "could not open a session with " + budget.target() + " within the connect timeout ("
+                                        + Replies.format(budget.timeout()) + ")"
+                                        + (lastFailure == null
+                                                ? ": no answer"
+                                                : "; last failure: " + lastFailure.getMessage()),
+                                lastFailure));
+                    },
+                    Math.max(0, budget.leftNanos(options.ticker().nanos())));
+            if (giveUp != null) {
+                result.whenComplete((r, e) -> giveUp.cancel(false));
+            }
+        }
+        attempt(request, 1, start, result, budget, last);
+        return result;
+    }
+
+    private <T> void attempt(
+            Supplier<CompletableFuture<T>> request,
+            int attempt,
+            long startNanos,
+            CompletableFuture<T> result,
+            Budget budget,
+            AtomicReference<Throwable> last) {
+        if (result.isDone()) {
+            return; // given up on (the budget ran out)
+        }
+        CompletableFuture<T> sent;
+        if (session.isSevered()) {
+            sent = CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"));
+        } else {
+            try {
+                sent = request.get();
+                if (!transport.boundsCalls()) {
+                    sent = sent.orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                }
+            } catch (RuntimeException e) {
+                sent = CompletableFuture.failedFuture(e);
+            }
+        }
+        sent.whenComplete((reply, error) -> {
+            if (error == null) {
+                result.complete(reply);
+                return;
+            }
+            Throwable cause = Replies.unwrap(error);
+            boolean retryable = cause instanceof UnavailableException || cause instanceof TimeoutException;
+            Throwable failure = cause instanceof TimeoutException
+                    ? new UnavailableException("no answer within " + options.requestTimeout(), cause)
+                    : cause;
+            if (retryable && last != null) {
+                last.set(failure);
+            }
+            long now = options.ticker().nanos();
+            Duration elapsed = Duration.ofNanos(now - startNanos);
+            long leftNanos = budget == null ? Long.MAX_VALUE : budget.leftNanos(now);
+            if (retryable
+                    && !session.isSevered()
+                    && !session.isClosed()
+                    && !result.isDone()
+                    && leftNanos > 0
+                    && options.retryPolicy().allowsAnother(attempt, elapsed)) {
+                Duration delay = options.retryPolicy().delayBefore(attempt, ThreadLocalRandom.current()::nextDouble);
+                if (threads.scheduleNanos(
+                                () -> attempt(request, attempt + 1, startNanos, result, budget, last),
+                                Math.min(delay.toNanos(), leftNanos))
+                        != null) {
+                    return;
+                }
+                // the client is shutting down: fail now
+            }
+            if (retryable && budget != null) {
+                failure = new UnavailableException(
+                        "could not open a session with " + budget.target() + " (" + attempt
+                                + (attempt == 1 ? " attempt in " : " attempts in ") + Replies.format(elapsed) + "): "
+                                + failure.getMessage(),
+                        failure);
+            }
+            result.completeExceptionally(failure);
+        });
+    }
+}

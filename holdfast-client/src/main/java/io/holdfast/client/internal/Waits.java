@@ -1,0 +1,285 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.ClientOptions;
+import io.holdfast.ErrorCode;
+import io.holdfast.Lease;
+import io.holdfast.LockLostException;
+import io.holdfast.LockMode;
+import io.holdfast.LockTimeoutException;
+import io.holdfast.UnavailableException;
+import io.holdfast.core.Command;
+import io.holdfast.core.Event;
+import io.holdfast.core.LockService;
+import io.holdfast.core.Reply;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The acquires a client has sent and not settled yet ({@link PendingWait}), by sequence number:
+ * how each is sent, answered, told its grant by an event, asked about again, and withdrawn.
+ *
+ * <p><b>Guarantees.</b> A wait is registered before its command is sent, because the grant event
+ * can arrive before the "queued" reply. Every wait settles: by its reply (granted, busy, refused),
+ * by an event (granted, timed out), by a backstop that asks the table for the outcome of the same
+ * invocation when no event came, or by a withdrawal when the client gave up without knowing the
+ * outcome (then a grant made meanwhile is given back). A caller who asked to wait 3 s hears
+ * "unavailable" about a request timeout after 3 s, not after the retry policy's 30 s.
+ *
+ * <p><b>Does not</b> time waits out itself: the service does, and tells it; the backstop only
+ * covers a lost event.
+ */
+final class Waits {
+    private final LockService transport;
+    private final ClientOptions options;
+    private final ClientThreads threads;
+    private final ClientSession session;
+    private final Requests requests;
+    private final LeaseRegistry leases;
+    private final Map<Long, PendingWait<?>> pending = new ConcurrentHashMap<>();
+
+    Waits(
+            LockService transport,
+            ClientOptions options,
+            ClientThreads threads,
+            ClientSession session,
+            Requests requests,
+            LeaseRegistry leases) {
+        this.transport = transport;
+        this.options = options;
+        this.threads = threads;
+        this.session = session;
+        this.requests = requests;
+        this.leases = leases;
+    }
+
+    ClientOptions options() {
+        return options;
+    }
+
+    ClientThreads threads() {
+        return threads;
+    }
+
+    LeaseRegistry leases() {
+        return leases;
+    }
+
+    /** Starts an acquire; the wait's future completes with a lease, or null for a busy try. */
+    PendingWait<Lease> acquire(
+            String name, LockMode mode, int permits, int maxPermits, AcquireOptions o, long owner, boolean tryOnly) {
+        session.ensureOpen();
+        long waitMillis = tryOnly ? 0 : Replies.ceilMillis(o.waitTime());
+        long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
+        Command.Invocation inv = requests.begin();
+        PendingWait<Lease> p = new PendingWait<>(
+                this, inv.seq(), List.of(name), mode, permits, leaseMillis, granted -> granted.get(0));
+        send(
+                p,
+                new Command.Acquire(0, inv, name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false),
+                waitMillis,
+                tryOnly);
+        return p;
+    }
+
+    /**
+     * Starts a multi-lock: one command for every name, granted all at once by the service; the
+     * wait's future completes with a lease per name (in the order of the sorted names), or null
+     * for a busy try.
+     */
+    PendingWait<List<Lease>> acquireAll(
+            List<String> sortedNames, LockMode mode, AcquireOptions o, long owner, boolean tryOnly) {
+        session.ensureOpen();
+        long waitMillis = tryOnly ? 0 : Replies.ceilMillis(o.waitTime());
+        long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
+        Command.Invocation inv = requests.begin();
+        PendingWait<List<Lease>> p =
+                new PendingWait<>(this, inv.seq(), sortedNames, mode, 1, leaseMillis, List::copyOf);
+        send(p, new Command.AcquireAll(0, inv, sortedNames, mode, owner, waitMillis, leaseMillis), waitMillis, tryOnly);
+        return p;
+    }
+
+    /** Sends an acquire's command for its wait, which is settled by the reply, an event or a backstop. */
+    private void send(PendingWait<?> p, Command command, long waitMillis, boolean tryOnly) {
+        pending.put(p.seq, p);
+        p.command = command;
+        AtomicBoolean answered = new AtomicBoolean();
+        // While the service cannot be reached the send is retried, but never past the wait. A try
+        // rides out two request timeouts, enough for a leader election.
+        long noAnswerMillis = (tryOnly ? options.requestTimeout().toMillis() : waitMillis)
+                + options.requestTimeout().toMillis();
+        ScheduledFuture<?> noAnswer = threads.schedule(
+                () -> {
+                    if (!answered.get()) {
+                        p.cancel(new UnavailableException("the service did not answer within the wait of "
+                                + waitMillis + " ms (and a request timeout of "
+                                + options.requestTimeout().toMillis() + " ms)"));
+                    }
+                },
+                noAnswerMillis);
+        requests.call(command).whenComplete((reply, error) -> {
+            answered.set(true);
+            if (noAnswer != null) {
+                noAnswer.cancel(false);
+            }
+            try {
+                if (error != null) {
+                    p.cancel(Replies.unwrap(error)); // it may have been queued, or granted: withdraw it
+                } else {
+                    onReply(p, command, reply, waitMillis);
+                }
+            } catch (RuntimeException | Error e) {
+                p.cancel(e); // never leave a caller waiting on a wait nobody will settle
+            }
+        });
+    }
+
+    private void onReply(PendingWait<?> p, Command command, Reply reply, long waitMillis) {
+        if (reply instanceof Reply.Granted g) {
+            p.grant(g.token());
+        } else if (reply instanceof Reply.GrantedAll g) {
+            p.grant(g.tokens());
+        } else if (reply instanceof Reply.Busy) {
+            p.busy();
+        } else if (reply instanceof Reply.Queued) {
+            // The service times the wait out; this is only a backstop for a lost event.
+            long backstop = waitMillis + Math.max(2_000, options.sessionTtl().toMillis());
+            p.backstop(threads.schedule(() -> recheck(p, command), backstop));
+        } else if (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE) {
+            p.cancel(Replies.failure(reply)); // the reply was lost on the way: the outcome is unknown
+        } else {
+            p.fail(Replies.failure(reply));
+        }
+    }
+
+    /** No grant or timeout arrived in time: ask the table for the outcome of the same invocation. */
+    private void recheck(PendingWait<?> p, Command command) {
+        if (p.isSettled() || !session.isOpen()) {
+            return;
+        }
+        requests.call(command).whenComplete((reply, error) -> {
+            if (error == null && reply instanceof Reply.Queued) {
+                p.cancel(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names)));
+            } else if (error == null) {
+                onReply(p, command, reply, 0);
+            } else {
+                p.cancel(Replies.unwrap(error));
+            }
+        });
+    }
+
+    /** Events may have been lost: asks for the outcome of every wait. */
+    void recheckAll() {
+        for (PendingWait<?> p : new ArrayList<>(pending.values())) {
+            if (p.command != null) {
+                recheckNow(p);
+            }
+        }
+    }
+
+    /** Re-sends a queued acquire's invocation: the table answers with its outcome so far. */
+    private void recheckNow(PendingWait<?> p) {
+        if (p.isSettled() || !session.isOpen()) {
+            return;
+        }
+        requests.call(p.command).whenComplete((reply, error) -> {
+            if (error != null || reply instanceof Reply.Queued) {
+                return;
+            }
+            List<Long> tokens = reply instanceof Reply.Granted g
+                    ? List.of(g.token())
+                    : reply instanceof Reply.GrantedAll g ? g.tokens() : null;
+            if (tokens == null) {
+                onReply(p, p.command, reply, 0);
+                return;
+            }
+            // The table remembers the grant even if a hold was lost since (revoked, timed out)
+            // while events were not reaching us: make sure every one is still current.
+            List<CompletableFuture<Boolean>> checks = new ArrayList<>(tokens.size());
+            for (int i = 0; i < tokens.size(); i++) {
+                checks.add(transport.isCurrentHolder(p.names.get(i), tokens.get(i)));
+            }
+            CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).whenComplete((done, e) -> {
+                if (e != null) {
+                    return; // unknown: the backstop asks again
+                }
+                if (checks.stream().allMatch(c -> Boolean.TRUE.equals(c.join()))) {
+                    p.grant(tokens);
+                    return;
+                }
+                p.fail(new LockLostException(
+                        "lock " + p.name + " was granted and lost again while this client was disconnected"));
+                for (int i = 0; i < tokens.size(); i++) {
+                    if (Boolean.TRUE.equals(checks.get(i).join())) {
+                        leases.giveBack(p.names.get(i), tokens.get(i)); // a multi-lock is held whole or not at all
+                    }
+                }
+            });
+        });
+    }
+
+    /** A grant told by an event: to its wait, or given back if nobody waits for it any more. */
+    void onGranted(Event.Granted g) {
+        PendingWait<?> p = pending.get(g.seq());
+        if (p != null) {
+            p.granted(g.name(), g.token());
+        } else if (!leases.holds(g.token())) {
+            leases.giveBack(g.name(), g.token()); // a wait we already gave up on
+        }
+    }
+
+    void onTimedOut(Event.WaitTimedOut t) {
+        PendingWait<?> p = pending.get(t.seq());
+        if (p != null) {
+            p.fail(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names)));
+        }
+    }
+
+    /**
+     * Withdraws a wait the client gave up on without knowing its outcome (cancelled, no answer, a
+     * lost reply). The wait's number stays outstanding until the service answers, so that the
+     * table still remembers a grant that was made meanwhile and reports it; that grant is then
+     * given back. Sent again in the background until the service answers.
+     *
+     * @return the first attempt's outcome
+     */
+    CompletableFuture<Reply> withdraw(PendingWait<?> p) {
+        if (!session.isOpen() || session.isSevered()) {
+            requests.end(p.seq); // the session's end takes the wait off the queue
+            return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        }
+        return requests.untilKnown(inv -> new Command.CancelWait(0, inv, p.name, p.seq), reply -> {
+            requests.end(p.seq);
+            if (reply instanceof Reply.Granted g) {
+                leases.giveBack(p.name, g.token());
+            } else if (reply instanceof Reply.GrantedAll g) {
+                for (int i = 0; i < g.tokens().size(); i++) {
+                    leases.giveBack(p.names.get(i), g.tokens().get(i));
+                }
+            }
+        });
+    }
+
+    /**
+     * The wait is over for its caller. Its number ends here unless it is being withdrawn: then the
+     * withdrawal ends it when the service has answered ({@link #withdraw}).
+     */
+    void settled(PendingWait<?> p, boolean withdrawing) {
+        pending.remove(p.seq, p);
+        if (!withdrawing) {
+            requests.end(p.seq);
+        }
+    }
+
+    /** Fails every wait (the session is gone or the client closed). */
+    void failAll(RuntimeException cause) {
+        for (PendingWait<?> p : new ArrayList<>(pending.values())) {
+            p.fail(cause);
+        }
+    }
+}
