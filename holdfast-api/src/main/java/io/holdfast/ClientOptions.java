@@ -2,6 +2,8 @@ package io.holdfast;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Settings of a {@link LockClient} that do not depend on the provider. Provider-specific settings
@@ -28,6 +30,14 @@ import java.util.Objects;
  *   <li>{@code retryPolicy}: see {@link RetryPolicy}. Once the client is open; at open, {@code
  *       connectTimeout} bounds it too.
  *   <li>{@code ticker}: the monotonic clock for client-side deadlines and renewals.
+ *   <li>{@code scheduler}: where the client's timers run (retries, heartbeats, lease renewals,
+ *       backstops of waits, the store providers' watchdogs), read with {@code ticker}'s time.
+ *       By default each client has a daemon timer thread of its own, stopped by {@link
+ *       LockClient#close()}; a scheduler given here is shared and is <em>not</em> shut down by the
+ *       client (a closed client's timers that are still queued find it closed and do nothing).
+ *       Together with {@code ticker} it lets tests move time instead of sleeping (the testkit's
+ *       {@code ManualScheduler}). Its tasks must not run on a thread that the client's caller
+ *       blocks.
  * </ul>
  */
 public final class ClientOptions {
@@ -42,6 +52,7 @@ public final class ClientOptions {
     private final Duration connectTimeout;
     private final RetryPolicy retryPolicy;
     private final Ticker ticker;
+    private final ScheduledExecutorService scheduler;
 
     private ClientOptions(Builder b) {
         this.clientName = b.clientName;
@@ -51,6 +62,7 @@ public final class ClientOptions {
         this.connectTimeout = b.connectTimeout;
         this.retryPolicy = b.retryPolicy;
         this.ticker = b.ticker;
+        this.scheduler = b.scheduler;
     }
 
     /** The defaults described above. */
@@ -90,6 +102,11 @@ public final class ClientOptions {
         return ticker;
     }
 
+    /** The scheduler given for the client's timers; empty: each client runs a timer thread of its own. */
+    public Optional<ScheduledExecutorService> scheduler() {
+        return Optional.ofNullable(scheduler);
+    }
+
     /** A builder that starts from these options. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -100,6 +117,7 @@ public final class ClientOptions {
         b.connectTimeout = connectTimeout;
         b.retryPolicy = retryPolicy;
         b.ticker = ticker;
+        b.scheduler = scheduler;
         return b;
     }
 
@@ -119,6 +137,7 @@ public final class ClientOptions {
         private Duration connectTimeout = Duration.ofSeconds(5);
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Ticker ticker = Ticker.system();
+        private ScheduledExecutorService scheduler;
 
         private Builder() {}
 
@@ -157,6 +176,18 @@ public final class ClientOptions {
 
         public Builder ticker(Ticker ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Runs the client's timers on this scheduler instead of a thread of the client's own; see
+         * the class description. The client never shuts it down.
+         */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            if (scheduler == null) {
+                throw new InvalidArgumentException("scheduler must not be null (leave it unset for the client's own)");
+            }
+            this.scheduler = scheduler;
             return this;
         }
 

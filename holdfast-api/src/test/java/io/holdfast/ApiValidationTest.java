@@ -60,9 +60,21 @@ class ApiValidationTest {
         assertThatThrownBy(() -> ClientOptions.builder().clientName(" ")).isInstanceOf(InvalidArgumentException.class);
         assertThatThrownBy(() -> ClientOptions.builder().requestTimeout(Duration.ZERO))
                 .isInstanceOf(InvalidArgumentException.class);
-        ClientOptions changed = d.toBuilder().clientName("me").build();
-        assertThat(changed.clientName()).isEqualTo("me");
-        assertThat(changed.sessionTtl()).isEqualTo(d.sessionTtl());
+        assertThatThrownBy(() -> ClientOptions.builder().scheduler(null))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("scheduler");
+        assertThat(d.scheduler()).isEmpty();
+        java.util.concurrent.ScheduledExecutorService timers =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            ClientOptions changed = d.toBuilder().clientName("me").scheduler(timers).build().toBuilder()
+                    .build();
+            assertThat(changed.clientName()).isEqualTo("me");
+            assertThat(changed.sessionTtl()).isEqualTo(d.sessionTtl());
+            assertThat(changed.scheduler()).containsSame(timers);
+        } finally {
+            timers.shutdown();
+        }
     }
 
     @Test

@@ -90,6 +90,7 @@ public final class StoreLockClient implements LockClient {
     private final StoreRegisters registers;
     private final ExecutorService executor;
     private final ScheduledExecutorService scheduler;
+    private final boolean ownScheduler;
     private final Map<Grant, StoreLease> leases = new ConcurrentHashMap<>();
     private final Set<Thread> waiting = ConcurrentHashMap.newKeySet();
     private final Set<CompletableFuture<Lease>> asyncWaits = ConcurrentHashMap.newKeySet();
@@ -127,8 +128,12 @@ public final class StoreLockClient implements LockClient {
         }
         int id = CLIENTS.incrementAndGet();
         this.executor = Executors.newCachedThreadPool(daemon("holdfast-" + backend.provider() + "-" + id + "-worker"));
-        this.scheduler =
-                Executors.newScheduledThreadPool(2, daemon("holdfast-" + backend.provider() + "-" + id + "-watchdog"));
+        // The watchdogs' renewals run on the scheduler of the options when one is given (shared,
+        // never shut down here), else on threads of this client's own.
+        this.ownScheduler = options.scheduler().isEmpty();
+        this.scheduler = options.scheduler()
+                .orElseGet(() -> Executors.newScheduledThreadPool(
+                        2, daemon("holdfast-" + backend.provider() + "-" + id + "-watchdog")));
         backend.start(new LossSink() {
             @Override
             public void lost(Grant grant, String why) {
@@ -242,7 +247,9 @@ public final class StoreLockClient implements LockClient {
                 }
             }
         }
-        scheduler.shutdownNow();
+        if (ownScheduler) {
+            scheduler.shutdownNow();
+        }
         executor.shutdown();
         try {
             backend.close();

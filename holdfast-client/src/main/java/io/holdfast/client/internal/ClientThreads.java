@@ -1,11 +1,13 @@
 package io.holdfast.client.internal;
 
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -20,19 +22,39 @@ import java.util.concurrent.TimeUnit;
  * {@link #shutdown} is not an error: it returns null and nothing runs, because every timer of a
  * closed client is moot.
  *
+ * <p>The timers run on the scheduler of {@link io.holdfast.ClientOptions#scheduler()} when one is
+ * given (a test's manual scheduler, or an application's shared one, which is never shut down here),
+ * else on a daemon thread of this client's own.
+ *
  * <p><b>Does not guarantee</b> the order in which callbacks run, or that a timer cancelled while
- * it fires does not run.
+ * it fires does not run; with a given scheduler, timers still queued when the client closes run
+ * later and find the client closed.
  */
 final class ClientThreads {
-    private final ScheduledThreadPoolExecutor timers;
+    private final ScheduledExecutorService timers;
+    /** Whether {@link #timers} is the client's own (stopped with it) or given in the options. */
+    private final boolean ownTimers;
+
     private final ExecutorService callbacks;
 
-    /** @param tag a short name for the threads (a prefix of the session id) */
-    ClientThreads(String tag) {
-        timers = new ScheduledThreadPoolExecutor(1, LocalNode.daemon("holdfast-client-" + tag));
-        // Every acquire sets a timer that is cancelled when the answer comes: drop those at once
-        // instead of keeping them queued until they would have fired (a wait may last minutes).
-        timers.setRemoveOnCancelPolicy(true);
+    /**
+     * @param tag a short name for the threads (a prefix of the session id)
+     * @param given the scheduler of the options, if one was given (never shut down here)
+     */
+    ClientThreads(String tag, Optional<ScheduledExecutorService> given) {
+        if (given.isPresent()) {
+            timers = given.get();
+            ownTimers = false;
+        } else {
+            ScheduledThreadPoolExecutor own =
+                    new ScheduledThreadPoolExecutor(1, LocalNode.daemon("holdfast-client-" + tag));
+            // Every acquire sets a timer that is cancelled when the answer comes: drop those at
+            // once instead of keeping them queued until they would have fired (a wait may last
+            // minutes).
+            own.setRemoveOnCancelPolicy(true);
+            timers = own;
+            ownTimers = true;
+        }
         callbacks = Executors.newCachedThreadPool(LocalNode.daemon("holdfast-callbacks-" + tag));
     }
 
@@ -85,19 +107,25 @@ final class ClientThreads {
         return caller;
     }
 
-    /** Timers waiting on the timer thread (for tests: they must not pile up). */
+    /** Timers waiting on the client's own timer thread (for tests: they must not pile up). */
     int pendingTimers() {
-        return timers.getQueue().size();
+        return timers instanceof ScheduledThreadPoolExecutor own
+                ? own.getQueue().size()
+                : -1;
     }
 
-    /** No timer runs any more (the session expired); callbacks still do. */
+    /** No new timer runs any more (the session expired); callbacks still do. */
     void stopTimers() {
-        timers.shutdown();
+        if (ownTimers) {
+            timers.shutdown();
+        }
     }
 
-    /** Stops both: the client is closed. */
+    /** Stops both, but not a scheduler given in the options: the client is closed. */
     void shutdown() {
-        timers.shutdownNow();
+        if (ownTimers) {
+            timers.shutdownNow();
+        }
         callbacks.shutdown();
     }
 }

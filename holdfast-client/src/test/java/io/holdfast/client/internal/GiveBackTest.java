@@ -13,6 +13,8 @@ import io.holdfast.client.MemProvider;
 import io.holdfast.core.Command;
 import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
+import io.holdfast.testkit.FakeTicker;
+import io.holdfast.testkit.ManualScheduler;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
@@ -38,6 +40,10 @@ class GiveBackTest {
     private Flaky flaky;
     private ClientRuntime client;
     private ClientRuntime other;
+    /** The flaky client's clock and timers: its background re-sends run when the test moves time. */
+    private final FakeTicker ticker = new FakeTicker();
+
+    private final ManualScheduler timers = new ManualScheduler(ticker);
 
     @BeforeEach
     void start() {
@@ -48,6 +54,8 @@ class GiveBackTest {
                 .sessionTtl(Duration.ofSeconds(10))
                 .requestTimeout(Duration.ofMillis(200))
                 .retryPolicy(RetryPolicy.none())
+                .ticker(ticker)
+                .scheduler(timers)
                 .build();
         client = ClientRuntime.open("mem", flaky, options, MemProvider.CAPABILITIES);
         other = ClientRuntime.open(
@@ -62,6 +70,7 @@ class GiveBackTest {
         flaky.heal();
         client.close();
         other.close();
+        timers.shutdownNow();
     }
 
     @Test
@@ -113,6 +122,7 @@ class GiveBackTest {
         flaky.loseAnswers(c -> c instanceof Command.Acquire); // applied, but the answer is lost
         flaky.failCommands(c -> c instanceof Command.CancelWait || c instanceof Command.Release);
         CompletableFuture<Lease> acquiring = client.lock("jobs/d").acquireAsync(Duration.ofSeconds(1));
+        timers.advance(Duration.ofMillis(1_200)); // the wait and a request timeout: nobody answered
         assertThatThrownBy(() -> acquiring.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(UnavailableException.class);
         assertThat(heldBy("jobs/d")).as("the service granted it").isEqualTo(1);
 
@@ -120,11 +130,12 @@ class GiveBackTest {
         awaitFree("jobs/d");
     }
 
-    private void awaitFree(String name) {
-        await().atMost(10, TimeUnit.SECONDS)
-                .untilAsserted(() -> assertThat(heldBy(name))
-                        .as("holders of %s while the session that gave it up lives", name)
-                        .isZero());
+    /** Moves the flaky client's time on, so its re-sends run; the lock must be free by then. */
+    private void awaitFree(String name) throws Exception {
+        timers.advance(Duration.ofSeconds(10));
+        assertThat(heldBy(name))
+                .as("holders of %s while the session that gave it up lives", name)
+                .isZero();
         assertThat(other.lock(name).tryAcquire()).isPresent();
     }
 
