@@ -1,3 +1,5 @@
+// Over 400 lines: the whole LockService surface a node serves (14 calls) and the state machine's
+// hooks; what each call needs lives in RaftGateway, EventRouter, NodeInspector and LeaderDuties.
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
@@ -18,21 +20,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.Message;
-import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
-import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,25 +36,22 @@ import org.slf4j.LoggerFactory;
  * apply. Reads wait for a linearizable read barrier, then read the local table. Events emitted by
  * the apply are delivered, in order, to the subscriber of their session on this node; when this
  * node stops leading, every subscription is ended so that clients go to the new leader.
+ *
+ * <p>This class is the gate (who may submit what, when) and the state machine's hooks; its parts
+ * have their own contracts: {@link RaftGateway} (writes, read barriers, the leader's lease, who
+ * leads), {@link EventRouter} (events to subscribers, in order), {@link NodeInspector} (what
+ * operators read), {@link LeaderDuties} (cluster time, session TTLs, ticks), {@link Proposer}
+ * (batching) and {@link Membership} (member changes).
  */
 final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private static final Logger LOG = LoggerFactory.getLogger(RaftLockService.class);
 
-    private final RaftServer server;
-    private final RaftGroupId groupId;
     private final RaftPeerId selfId;
     private final LockStateMachine machine;
-    /** The members' client addresses given at start; the Raft configuration's own come first. */
-    private final Map<RaftPeerId, String> clientAddresses;
-
+    private final RaftGateway raft;
     private final Membership membership;
-    private final ClientId clientId = ClientId.randomId();
-    private final AtomicLong callIds = new AtomicLong();
-    /** See {@link #submitter()}; resolved on first use. */
-    private volatile RaftClientAsynchronousProtocol division;
-
-    private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
-    private final ExecutorService dispatcher;
+    private final EventRouter events;
+    private final NodeInspector inspector;
     private final Proposer proposer;
     private final LeaderDuties duties;
     private final AuditLog audit;
@@ -72,19 +59,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private volatile io.holdfast.core.AccessRules initialRules;
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
-    /** See {@link #leaseMillis()}. */
-    private final long leaseMillis;
     /** Planted bug release-lost-on-step-down (verification only). */
     private final boolean releaseLostOnStepDown;
 
     private final ServerMetrics metrics;
-
-    /**
-     * (table time, local nanoTime) when this replica's table clock last moved: a follower shows
-     * durations against it plus the time elapsed since, since its table's clock moves only when
-     * the leader's commands arrive. For display only.
-     */
-    private volatile long[] replicaClock = {0, System.nanoTime()};
 
     RaftLockService(
             RaftServer server,
@@ -109,26 +87,17 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             Ticker ticker,
             Set<PlantedBug> bugs,
             ServerMetrics metrics) {
-        this.server = server;
         this.metrics = metrics;
-        this.groupId = groupId;
         this.selfId = selfId;
         this.machine = machine;
-        this.clientAddresses = Map.copyOf(clientAddresses);
-        this.membership = new Membership(server, groupId, selfId, this::notLeaderError);
-        this.dispatcher = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "holdfast-events-" + selfId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.raft = new RaftGateway(server, groupId, selfId, clientAddresses, this::isLeader);
+        this.membership = new Membership(server, groupId, selfId, raft::notLeader);
+        this.events = new EventRouter(selfId.toString());
         this.proposer = new Proposer(selfId.toString(), this::write);
         this.audit = new AuditLog(selfId.toString());
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
+        this.inspector = new NodeInspector(raft, machine, duties, this::isAdmin);
         this.releaseLostOnStepDown = bugs.contains(PlantedBug.RELEASE_LOST_ON_STEP_DOWN);
-        this.leaseMillis = org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties())
-                        .toLong(java.util.concurrent.TimeUnit.MILLISECONDS)
-                * 9
-                / 10;
         this.grantWithoutQuorum =
                 bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
         machine.setHooks(this);
@@ -136,7 +105,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                 () -> machine.read(io.holdfast.core.LockTable::stats),
                 this::refusals,
                 duties::isActive,
-                this::term,
+                raft::term,
                 () -> {
                     var last = machine.getLastAppliedTermIndex();
                     return last == null ? -1L : last.getIndex();
@@ -164,7 +133,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     private CompletableFuture<Reply> submitTimed(Command command, String identity) {
         if (!duties.isActive()) {
-            return CompletableFuture.failedFuture(notLeaderError());
+            return CompletableFuture.failedFuture(raft.notLeader());
         }
         UnavailableException pending = rulesPending();
         if (pending != null) {
@@ -228,14 +197,14 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
         if (!duties.isActive()) {
-            return CompletableFuture.failedFuture(notLeaderError());
+            return CompletableFuture.failedFuture(raft.notLeader());
         }
         if (!machine.read(table -> table.hasSession(sessionId))) {
             return CompletableFuture.completedFuture(
                     Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
         }
         if (!holdsLease()) {
-            return CompletableFuture.failedFuture(noLease("vouch for sessions"));
+            return CompletableFuture.failedFuture(raft.noLease("vouch for sessions"));
         }
         duties.touch(sessionId);
         return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
@@ -243,62 +212,21 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     /** 90% of the shortest election timeout, as Ratis's own leader lease. */
     long leaseMillis() {
-        return leaseMillis;
+        return raft.leaseMillis();
     }
 
-    private UnavailableException noLease(String what) {
-        return new UnavailableException("node " + selfId + " has not heard from a majority of its members within "
-                + leaseMillis + " ms, so it cannot " + what + "; try another member");
-    }
-
-    /**
-     * Whether this node leads and a majority of the voters, in the current configuration and (while
-     * one changes) in the previous one, answered it within {@link #leaseMillis()}.
-     */
+    /** Whether this node leads and holds its leader's lease ({@link RaftGateway#holdsLease}). */
     boolean holdsLease() {
-        try {
-            RaftServer.Division division = server.getDivision(groupId);
-            if (!division.getInfo().isLeader()) {
-                return false;
-            }
-            long lease = leaseMillis;
-            Set<String> fresh = new java.util.HashSet<>();
-            fresh.add(selfId.toString());
-            for (org.apache.ratis.proto.RaftProtos.ServerRpcProto f :
-                    division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
-                if (f.getLastRpcElapsedTimeMs() < lease) {
-                    fresh.add(f.getId().getId().toStringUtf8());
-                }
-            }
-            var conf = division.getRaftConf();
-            var voter = org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER;
-            return majority(conf.getCurrentPeers(voter), fresh) && majority(conf.getPreviousPeers(voter), fresh);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /** True for an empty set of voters (no previous configuration). */
-    private static boolean majority(java.util.Collection<RaftPeer> voters, Set<String> fresh) {
-        if (voters.isEmpty()) {
-            return true;
-        }
-        long heard = voters.stream()
-                .filter(v -> fresh.contains(v.getId().toString()))
-                .count();
-        return heard * 2 > voters.size();
+        return raft.holdsLease();
     }
 
     /** @throws NotLeaderException if this node does not lead: subscribe at the leader */
     @Override
     public void subscribe(String sessionId, Listener listener) {
         if (!duties.isActive()) {
-            throw notLeaderError();
+            throw raft.notLeader();
         }
-        Listener old = listeners.put(sessionId, listener);
-        if (old != null && old != listener) {
-            dispatcher.execute(() -> old.onEnd(new UnavailableException("replaced by a new subscription")));
-        }
+        events.subscribe(sessionId, listener);
     }
 
     @Override
@@ -318,12 +246,12 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public void unsubscribe(String sessionId) {
-        listeners.remove(sessionId);
+        events.unsubscribe(sessionId);
     }
 
     @Override
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
-        return afterBarrier(() -> {
+        return raft.afterBarrier(() -> {
             long now = duties.clusterNow(); // outside the machine's lock: duties lock before machine lock
             return machine.read(t -> t.describe(name, now));
         });
@@ -331,7 +259,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-        return afterBarrier(() -> {
+        return raft.afterBarrier(() -> {
             long now = duties.clusterNow();
             return machine.read(t -> t.list(prefix, limit, now));
         });
@@ -339,12 +267,12 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-        return afterBarrier(() -> machine.read(t -> t.isCurrentHolder(name, token)));
+        return raft.afterBarrier(() -> machine.read(t -> t.isCurrentHolder(name, token)));
     }
 
     @Override
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-        return afterBarrier(() -> machine.read(t -> t.register(key)));
+        return raft.afterBarrier(() -> machine.read(t -> t.register(key)));
     }
 
     @Override
@@ -352,7 +280,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         duties.close();
         proposer.close();
         endSubscriptions("the server is shutting down");
-        dispatcher.shutdown();
+        events.close();
     }
 
     // ------------------------------------------------------------------ state machine hooks
@@ -365,9 +293,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             long tableNow,
             long nextDeadline) {
         metrics.applied(commands, replies, events);
-        if (tableNow != replicaClock[0]) {
-            replicaClock = new long[] {tableNow, System.nanoTime()};
-        }
+        inspector.tableClock(tableNow);
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
             if (commands.get(i) == null) {
                 continue;
@@ -386,11 +312,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                     duties.ended(expired.sessionId());
                     logExpiry(expired.sessionId(), caused);
                 }
-                Listener listener = listeners.get(e.sessionId());
-                if (listener != null) {
-                    dispatcher.execute(() -> listener.onEvent(e));
-                }
             }
+            this.events.deliver(caused);
         }
         duties.applied(nextDeadline);
     }
@@ -451,11 +374,11 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public void leaderChanged(String leader) {
         metrics.leaderChanged();
-        dispatcher.execute(() -> LOG.atInfo()
+        events.runInOrder(() -> LOG.atInfo()
                 .addKeyValue("event", "leader-changed")
                 .addKeyValue("node", selfId)
                 .addKeyValue("leader", leader)
-                .addKeyValue("term", term())
+                .addKeyValue("term", raft.term())
                 .log(
                         leader == null
                                 ? "Node {} knows no leader (term {})"
@@ -463,7 +386,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                                         ? "Node {} is now the leader (term {})"
                                         : "Node {}" + " follows leader " + leader + " (term {})",
                         selfId,
-                        term()));
+                        raft.term()));
     }
 
     /** The state machine, for tests in this package. */
@@ -491,44 +414,13 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     }
 
     long term() {
-        try {
-            return server.getDivision(groupId).getInfo().getCurrentTerm();
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        return raft.term();
     }
 
-    /**
-     * Reads the table for operators (dashboard, JSON API): linearizable through a read barrier while
-     * this node leads; otherwise this replica's applied state, which may lag the leader's. The
-     * function gets the table and the cluster time to show durations against.
-     *
-     * @return the value, and whether it came through the leader's barrier
-     */
-    <T> CompletableFuture<Inspection<T>> inspect(
+    /** Reads for operators ({@link NodeInspector#inspect}). */
+    <T> CompletableFuture<NodeInspector.Inspection<T>> inspect(
             java.util.function.BiFunction<io.holdfast.core.LockTable, Long, T> read) {
-        if (duties.isActive()) {
-            CompletableFuture<Inspection<T>> leader = afterBarrier(() -> {
-                long now = duties.clusterNow();
-                return new Inspection<>(machine.read(t -> read.apply(t, now)), true);
-            });
-            return leader.exceptionally(e -> localInspection(read));
-        }
-        return CompletableFuture.completedFuture(localInspection(read));
-    }
-
-    private <T> Inspection<T> localInspection(java.util.function.BiFunction<io.holdfast.core.LockTable, Long, T> read) {
-        long[] clock = replicaClock;
-        long estimate = clock[0] + (System.nanoTime() - clock[1]) / 1_000_000;
-        return new Inspection<>(machine.read(t -> read.apply(t, Math.max(t.now(), estimate))), false);
-    }
-
-    /** A read for operators, and whether it is linearizable (see {@link #inspect}). */
-    record Inspection<T>(T value, boolean linearizable) {}
-
-    /** Milliseconds left of each session's TTL, as this node tracks them while it leads. */
-    Map<String, Long> ttlLeftMillis(java.util.Collection<String> sessionIds) {
-        return duties.ttlLeftMillis(sessionIds);
+        return inspector.inspect(read);
     }
 
     /**
@@ -538,98 +430,20 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public CompletableFuture<io.holdfast.core.SessionPage> sessions(String identity, String after, int limit) {
         if (!duties.isActive()) {
-            return CompletableFuture.failedFuture(notLeaderError());
+            return CompletableFuture.failedFuture(raft.notLeader());
         }
-        return inspectSessions(identity, after, limit);
+        return inspector.sessions(identity, after, limit);
     }
 
     /** Sessions for the dashboard: from this replica when it does not lead (see {@link #inspect}). */
     CompletableFuture<io.holdfast.core.SessionPage> inspectSessions(String identity, String after, int limit) {
-        if (limit < 1 || limit > 10_000) {
-            return CompletableFuture.failedFuture(
-                    new io.holdfast.InvalidArgumentException("limit must be 1 to 10000, not " + limit));
-        }
-        boolean admin = isAdmin(identity);
-        return inspect((table, now) -> table.sessions(
-                        after, limit + 1, now, s -> admin || java.util.Objects.equals(s.identity(), identity)))
-                .thenApply(read -> {
-                    List<io.holdfast.core.SessionPage.Session> page = read.value();
-                    boolean more = page.size() > limit;
-                    if (more) {
-                        page = page.subList(0, limit);
-                    }
-                    Map<String, Long> left = duties.ttlLeftMillis(page.stream()
-                            .map(io.holdfast.core.SessionPage.Session::id)
-                            .toList());
-                    List<io.holdfast.core.SessionPage.Session> out = new java.util.ArrayList<>(page.size());
-                    for (io.holdfast.core.SessionPage.Session x : page) {
-                        out.add(x.withTtlLeft(left.get(x.id())));
-                    }
-                    return new io.holdfast.core.SessionPage(
-                            out, more ? page.get(page.size() - 1).id() : null, read.linearizable());
-                });
+        return inspector.sessions(identity, after, limit);
     }
 
-    /**
-     * The members as this node sees them: the leader knows when it last heard from each follower;
-     * a follower knows only itself and who leads.
-     */
+    /** The members as this node sees them ({@link NodeInspector#cluster}). */
     @Override
     public CompletableFuture<io.holdfast.core.ClusterInfo> cluster() {
-        try {
-            RaftServer.Division division = server.getDivision(groupId);
-            var info = division.getInfo();
-            String self = selfId.toString();
-            // "leader" only once it serves (its state machine caught up as leader), as clients see it.
-            String role = duties.isActive()
-                    ? "leader"
-                    : info.isLeader()
-                            ? "leader-not-ready"
-                            : info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT);
-            RaftPeerId leaderId = info.getLeaderId();
-            String leader = leaderId == null ? null : leaderId.toString();
-            Map<String, Long> contact = new java.util.HashMap<>();
-            var roleInfo = info.getRoleInfoProto();
-            if (roleInfo.hasLeaderInfo()) {
-                for (var f : roleInfo.getLeaderInfo().getFollowerInfoList()) {
-                    contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
-                }
-            }
-            java.util.Set<RaftPeerId> learners = new java.util.HashSet<>();
-            division.getRaftConf()
-                    .getAllPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER)
-                    .forEach(p -> learners.add(p.getId()));
-            Map<String, Integer> versions = machine.read(io.holdfast.core.LockTable::memberVersions);
-            List<io.holdfast.core.ClusterInfo.Member> members = new java.util.ArrayList<>();
-            List<org.apache.ratis.protocol.RaftPeer> peers =
-                    new java.util.ArrayList<>(division.getGroup().getPeers());
-            peers.sort(java.util.Comparator.comparing(p -> p.getId().toString()));
-            for (org.apache.ratis.protocol.RaftPeer p : peers) {
-                String id = p.getId().toString();
-                boolean learner = learners.contains(p.getId());
-                String memberRole = id.equals(self)
-                        ? role
-                        : id.equals(leader)
-                                ? "leader"
-                                : learner ? "learner" : contact.containsKey(id) ? "follower" : "unknown";
-                Long last = id.equals(self) ? Long.valueOf(0) : contact.get(id);
-                members.add(new io.holdfast.core.ClusterInfo.Member(
-                        id, p.getAddress(), clientAddress(p), memberRole, last, versions.get(id)));
-            }
-            var applied = machine.getLastAppliedTermIndex();
-            return CompletableFuture.completedFuture(new io.holdfast.core.ClusterInfo(
-                    self,
-                    role,
-                    leader,
-                    info.getCurrentTerm(),
-                    division.getRaftLog().getLastCommittedIndex(),
-                    applied == null ? -1 : applied.getIndex(),
-                    machine.clusterVersion(),
-                    members));
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(
-                    new UnavailableException("this node's Raft state is not readable", e));
-        }
+        return inspector.cluster();
     }
 
     /**
@@ -643,7 +457,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException("no change given"));
         }
         if (!duties.isActive()) {
-            return CompletableFuture.failedFuture(notLeaderError());
+            return CompletableFuture.failedFuture(raft.notLeader());
         }
         if (!isAdmin(identity)) {
             return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
@@ -680,7 +494,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                     (identity == null ? "an unauthenticated client" : "identity " + identity)
                             + " may not take a backup: that needs admin"));
         }
-        return afterBarrier(machine::backup);
+        return raft.afterBarrier(machine::backup);
     }
 
     /** Whether this replica knows the session. */
@@ -705,12 +519,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     }
 
     private void endSubscriptions(String why) {
-        for (Map.Entry<String, Listener> e : listeners.entrySet()) {
-            if (listeners.remove(e.getKey(), e.getValue())) {
-                Listener l = e.getValue();
-                dispatcher.execute(() -> l.onEnd(notLeaderOr(why)));
-            }
-        }
+        events.endAll(() -> raft.notLeader(why));
     }
 
     // ------------------------------------------------------------------ Ratis plumbing
@@ -752,115 +561,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     /** Writes one entry through Raft; completes with the entry's reply bytes. */
     private CompletableFuture<byte[]> write(byte[] entry) {
         long start = System.nanoTime();
-        return send(RaftClientRequest.writeRequestType(), entry).thenApply(reply -> {
+        return raft.write(entry).thenApply(reply -> {
             metrics.raftCommit(System.nanoTime() - start);
             return reply.getMessage().getContent().toByteArray();
         });
-    }
-
-    /**
-     * A linearizable read: Ratis's read barrier, then this leader's lease checked. Ratis answers
-     * the barrier at once when nothing was committed since the last round a majority
-     * acknowledged; a leader deposed since (cut off, or paused) would then read a table that
-     * misses what a newer leader committed. Holding the lease after the barrier rules a newer
-     * leader out (see {@link #keepAlive}).
-     */
-    private <T> CompletableFuture<T> afterBarrier(Supplier<T> read) {
-        if (!duties.isActive()) {
-            return CompletableFuture.failedFuture(notLeaderError());
-        }
-        return send(RaftClientRequest.readRequestType(), new byte[0]).thenApply(reply -> {
-            if (!holdsLease()) {
-                throw new java.util.concurrent.CompletionException(noLease("serve a read that must be current"));
-            }
-            return read.get();
-        });
-    }
-
-    private CompletableFuture<RaftClientReply> send(RaftClientRequest.Type type, byte[] payload) {
-        RaftClientRequest request = RaftClientRequest.newBuilder()
-                .setClientId(clientId)
-                .setServerId(selfId)
-                .setGroupId(groupId)
-                .setCallId(callIds.incrementAndGet())
-                .setMessage(Message.valueOf(ByteString.copyFrom(payload)))
-                .setType(type)
-                .build();
-        CompletableFuture<RaftClientReply> sent;
-        try {
-            sent = submitter().submitClientRequestAsync(request);
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(new UnavailableException("the Raft server refused the request", e));
-        }
-        return sent.handle((reply, error) -> {
-            if (error != null) {
-                throw new java.util.concurrent.CompletionException(
-                        new UnavailableException("replication failed: " + error.getMessage(), error));
-            }
-            if (!reply.isSuccess()) {
-                if (reply.getNotLeaderException() != null || reply.getLeaderNotReadyException() != null) {
-                    throw new java.util.concurrent.CompletionException(notLeaderError());
-                }
-                throw new java.util.concurrent.CompletionException(
-                        new UnavailableException("replication failed: " + reply.getException(), reply.getException()));
-            }
-            return reply;
-        });
-    }
-
-    /**
-     * Where requests enter Raft: the division of our group itself. {@code
-     * RaftServer.submitClientRequestAsync} would hand each request to Ratis's client thread pool
-     * and block the caller until that thread has appended it (two context switches per request,
-     * measured as the largest cost of a lone request); the division appends on the caller's
-     * thread. Its class implements the async client protocol; should a Ratis version not, the
-     * server's method is used.
-     */
-    private RaftClientAsynchronousProtocol submitter() throws IOException {
-        RaftClientAsynchronousProtocol direct = division;
-        if (direct == null) {
-            RaftServer.Division d = server.getDivision(groupId);
-            direct = d instanceof RaftClientAsynchronousProtocol p ? p : server;
-            division = direct;
-        }
-        return direct;
-    }
-
-    /**
-     * A member's client address: the one its Raft configuration entry carries (members added while
-     * the cluster runs are known only there), else the one given at start.
-     */
-    private String clientAddress(RaftPeer peer) {
-        String address = peer.getClientAddress();
-        return address == null || address.isEmpty() ? clientAddresses.get(peer.getId()) : address;
-    }
-
-    private NotLeaderException notLeaderError() {
-        return notLeaderOr("this node is not the leader");
-    }
-
-    private NotLeaderException notLeaderOr(String why) {
-        RaftPeerId leader = null;
-        try {
-            leader = server.getDivision(groupId).getInfo().getLeaderId();
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("No division info", e);
-        }
-        String address = null;
-        if (leader != null && !leader.equals(selfId)) {
-            try {
-                RaftPeer peer = server.getDivision(groupId)
-                        .getRaftConf()
-                        .getPeer(
-                                leader,
-                                org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER,
-                                org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER);
-                address = peer == null ? clientAddresses.get(leader) : clientAddress(peer);
-            } catch (IOException | RuntimeException e) {
-                address = clientAddresses.get(leader);
-            }
-        }
-        return new NotLeaderException(
-                why + (address == null ? "; the leader is not known yet" : "; the leader is at " + address), address);
     }
 }
