@@ -1,0 +1,262 @@
+package io.holdfast.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import io.holdfast.ErrorCode;
+import io.holdfast.HoldfastException;
+import io.holdfast.core.NotLeaderException;
+import io.holdfast.core.Reply;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The parts of the HTTP port's requests and answers that every route shares: reading a request
+ * (method, JSON body, query, names, numbers), the answer and the refusal types, and how a failure
+ * of the lock service becomes a status and an error body.
+ *
+ * <p><b>Guarantees.</b> Every malformed part of a request is refused with a {@link Refused}: a
+ * status, an error code and a message naming the part ({@code 400}, {@code 405}, {@code 413},
+ * {@code 414}, {@code 415}); a body is read up to {@value #MAX_BODY} bytes and no further. Every
+ * answer carries headers that keep a browser from sniffing, framing or running foreign scripts.
+ */
+final class HttpMessages {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final int MAX_BODY = 64 * 1024;
+    static final int MAX_PAGE = 1_000;
+    static final int DEFAULT_PAGE = 100;
+    static final String API = "/api/v1/";
+
+    private HttpMessages() {}
+
+    /** An answer: status and JSON body (or raw bytes with a content type). */
+    record Answer(int status, String contentType, byte[] body, Map<String, String> headers) {
+        static Answer json(int status, JsonNode body) {
+            try {
+                return new Answer(status, "application/json", JSON.writeValueAsBytes(body), Map.of());
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static Answer text(int status, String contentType, String body) {
+            return new Answer(status, contentType, body.getBytes(StandardCharsets.UTF_8), Map.of());
+        }
+    }
+
+    /** A request refused with an HTTP status and an error code. */
+    static final class Refused extends RuntimeException {
+        static final long serialVersionUID = 1L;
+        final int status;
+        final String code;
+        final transient Map<String, Object> extra;
+
+        Refused(int status, String code, String message) {
+            this(status, code, message, Map.of());
+        }
+
+        Refused(int status, String code, String message, Map<String, Object> extra) {
+            super(message, null, false, false);
+            this.status = status;
+            this.code = code;
+            this.extra = extra;
+        }
+    }
+
+    /** {@code ok} as 200 with {@code body}; a failed reply as its refusal. */
+    static Answer outcome(Reply r, ObjectNode body) {
+        if (r instanceof Reply.Failed f) {
+            throw refused(f.code(), f.message());
+        }
+        return Answer.json(200, body);
+    }
+
+    static String checkedName(String name) {
+        try {
+            return io.holdfast.Names.check(name);
+        } catch (HoldfastException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", e.getMessage());
+        }
+    }
+
+    static long number(JsonNode body, String field, long otherwise) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            if (otherwise < 0) {
+                throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"" + field + "\"");
+            }
+            return otherwise;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"" + field + "\" must be a whole number, 0 or more");
+        }
+        return v.asLong();
+    }
+
+    static ObjectNode obj() {
+        return JSON.createObjectNode();
+    }
+
+    static Answer error(int status, String code, String message, Map<String, Object> extra) {
+        ObjectNode err = obj().put("code", code).put("message", message);
+        extra.forEach((k, v) -> err.set(k, JSON.valueToTree(v)));
+        ObjectNode out = obj();
+        out.set("error", err);
+        Map<String, String> headers =
+                status == 401 ? Map.of("WWW-Authenticate", "Bearer realm=\"holdfast\"") : Map.of();
+        try {
+            return new Answer(status, "application/json", JSON.writeValueAsBytes(out), headers);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void requireRead(String method) {
+        if (!"GET".equals(method) && !"HEAD".equals(method)) {
+            throw new Refused(405, "METHOD_NOT_ALLOWED", "use GET here, not " + method);
+        }
+    }
+
+    static JsonNode jsonBody(HttpExchange ex, String method) {
+        if (!"POST".equals(method)) {
+            throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here, not " + method);
+        }
+        String type = ex.getRequestHeaders().getFirst("Content-Type");
+        if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            throw new Refused(415, "INVALID_ARGUMENT", "send the body as Content-Type: application/json");
+        }
+        byte[] body;
+        try (InputStream in = ex.getRequestBody()) {
+            body = in.readNBytes(MAX_BODY + 1);
+        } catch (IOException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "the body could not be read");
+        }
+        if (body.length > MAX_BODY) {
+            throw new Refused(413, "INVALID_ARGUMENT", "the body is larger than " + MAX_BODY + " bytes");
+        }
+        try {
+            JsonNode node = JSON.readTree(body);
+            if (node == null || !node.isObject()) {
+                throw new Refused(400, "INVALID_ARGUMENT", "the body must be a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "the body is not valid JSON");
+        }
+    }
+
+    static String text(JsonNode body, String field, boolean required) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"" + field + "\"");
+            }
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"" + field + "\" must be a string");
+        }
+        return v.asText();
+    }
+
+    static Map<String, String> query(HttpExchange ex) {
+        String raw = ex.getRequestURI().getRawQuery();
+        Map<String, String> out = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        if (raw.length() > 4096) {
+            throw new Refused(414, "INVALID_ARGUMENT", "the query is longer than 4096 characters");
+        }
+        for (String part : raw.split("&")) {
+            int eq = part.indexOf('=');
+            String key = decode(eq < 0 ? part : part.substring(0, eq));
+            String value = eq < 0 ? "" : decode(part.substring(eq + 1));
+            out.put(key, value);
+        }
+        return out;
+    }
+
+    static String decode(String s) {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "bad percent-encoding in " + s);
+        }
+    }
+
+    static int page(Map<String, String> query) {
+        String limit = query.get("limit");
+        if (limit == null) {
+            return DEFAULT_PAGE;
+        }
+        try {
+            int n = Integer.parseInt(limit);
+            if (n >= 1 && n <= MAX_PAGE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new Refused(400, "INVALID_ARGUMENT", "limit must be 1 to " + MAX_PAGE + ", not " + limit);
+    }
+
+    /**
+     * The HTTP refusal for a failure of the lock service, or null for a fault of the node.
+     *
+     * @param leaderId the leader's member id, for a node that does not lead
+     */
+    static Refused refusal(Throwable cause, Supplier<String> leaderId) {
+        if (cause instanceof NotLeaderException nle) {
+            Map<String, Object> extra = new HashMap<>();
+            extra.put("leader", leaderId.get());
+            extra.put("leaderClientAddress", nle.leaderAddress());
+            return new Refused(503, "NOT_LEADER", nle.getMessage(), extra);
+        }
+        if (cause instanceof HoldfastException he) {
+            return refused(he.code(), he.getMessage());
+        }
+        return null;
+    }
+
+    static Refused refused(ErrorCode code, String message) {
+        int status = switch (code) {
+            case INVALID_ARGUMENT, UNSUPPORTED -> 400;
+            case PERMISSION_DENIED -> 403;
+            case QUOTA_EXCEEDED -> 429;
+            case CONFLICT, NOT_OWNER, LOCK_LOST, DEADLOCK -> 409;
+            case SESSION_EXPIRED -> 410;
+            case TIMEOUT -> 504;
+            case UNAVAILABLE -> 503;
+        };
+        return new Refused(status, code.name(), message);
+    }
+
+    static void send(HttpExchange ex, Answer a) throws IOException {
+        var headers = ex.getResponseHeaders();
+        headers.set("Content-Type", a.contentType());
+        headers.set("X-Content-Type-Options", "nosniff");
+        headers.set("X-Frame-Options", "DENY");
+        headers.set(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        a.headers().forEach(headers::set);
+        if ("HEAD".equals(ex.getRequestMethod())) {
+            ex.sendResponseHeaders(a.status(), -1);
+            return;
+        }
+        ex.sendResponseHeaders(a.status(), a.body().length == 0 ? -1 : a.body().length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(a.body());
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.holdfast.server;
+
+import static io.holdfast.server.HttpMessages.API;
+import static io.holdfast.server.HttpMessages.checkedName;
+import static io.holdfast.server.HttpMessages.decode;
+import static io.holdfast.server.HttpMessages.jsonBody;
+import static io.holdfast.server.HttpMessages.obj;
+import static io.holdfast.server.HttpMessages.page;
+import static io.holdfast.server.HttpMessages.query;
+import static io.holdfast.server.HttpMessages.refused;
+import static io.holdfast.server.HttpMessages.requireRead;
+import static io.holdfast.server.HttpMessages.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import io.holdfast.LockInfo;
+import io.holdfast.core.Command;
+import io.holdfast.core.Reply;
+import io.holdfast.core.SessionPage;
+import io.holdfast.protocol.server.Authenticator;
+import io.holdfast.server.HttpMessages.Answer;
+import io.holdfast.server.HttpMessages.Refused;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The routes of operators and the dashboard under {@code /api/v1/}: who am I, the node's and the
+ * members' status, locks and sessions (what the identity may see), revoke, and member changes.
+ *
+ * <p><b>Guarantees.</b> Reads say whether they are linearizable (the leader's, through its read
+ * barrier) or a replica's own; a read gives up after {@value #READ_TIMEOUT_SECONDS} s with {@code
+ * 504}, a member change after {@value #CHANGE_TIMEOUT_SECONDS} s. Revokes and member changes go
+ * through the log like any client's, checked and audited at apply.
+ */
+final class HttpOperatorRoutes {
+    static final long READ_TIMEOUT_SECONDS = 5;
+    /** A change of the members waits for a new member to catch up (Ratis's staging timeout). */
+    static final long CHANGE_TIMEOUT_SECONDS = 30;
+
+    private final HoldfastServer node;
+    private final Authenticator authenticator;
+
+    HttpOperatorRoutes(HoldfastServer node, Authenticator authenticator) {
+        this.node = node;
+        this.authenticator = authenticator;
+    }
+
+    Answer read(HttpExchange ex, String method, String route, String identity) {
+        Map<String, String> query = query(ex);
+        if (route.equals("whoami")) {
+            requireRead(method);
+            return Answer.json(200, whoami(identity));
+        }
+        if (route.equals("status")) {
+            requireRead(method);
+            return Answer.json(200, nodeStatus(true));
+        }
+        if (route.equals("locks")) {
+            requireRead(method);
+            return locks(identity, query);
+        }
+        if (route.startsWith("locks/")) {
+            requireRead(method);
+            return lock(identity, decode(route.substring("locks/".length())));
+        }
+        if (route.equals("sessions")) {
+            requireRead(method);
+            return sessions(identity, query);
+        }
+        if (route.equals("revoke")) {
+            JsonNode body = jsonBody(ex, method);
+            return revoke(identity, text(body, "name", true));
+        }
+        if (route.startsWith("members/")) {
+            JsonNode body = jsonBody(ex, method);
+            return changeMembers(identity, route.substring("members/".length()), body);
+        }
+        if (route.equals("acquire")
+                || route.equals("release")
+                || route.equals("renew")
+                || route.startsWith("sessions/")) {
+            throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here (DELETE to close a session), not " + method);
+        }
+        throw new Refused(404, "NOT_FOUND", "no such API route: " + API + route);
+    }
+
+    /** This node's Raft state; with {@code members}, every member too. */
+    ObjectNode nodeStatus(boolean members) {
+        ObjectNode out = JsonViews.cluster(await(node.raftService().cluster()));
+        if (!members) {
+            out.remove("members");
+        }
+        out.put("accessControl", node.accessRules() != null);
+        return out;
+    }
+
+    private ObjectNode whoami(String identity) {
+        ObjectNode out = obj().put("identity", identity).put("authRequired", authenticator.required());
+        out.put("admin", node.raftService().isAdmin(identity));
+        return out;
+    }
+
+    private Answer locks(String identity, Map<String, String> query) {
+        String prefix = query.getOrDefault("prefix", "");
+        String after = query.get("after");
+        int limit = page(query);
+        RaftLockService service = node.raftService();
+        var read = await(service.inspect(
+                (table, now) -> table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n))));
+        List<LockInfo> locks = read.value();
+        boolean more = locks.size() > limit;
+        if (more) {
+            locks = locks.subList(0, limit);
+        }
+        ObjectNode out = servedBy(read.linearizable());
+        ArrayNode items = out.putArray("locks");
+        for (LockInfo l : locks) {
+            items.add(JsonViews.lock(l));
+        }
+        out.put("next", more ? locks.get(locks.size() - 1).name() : null);
+        return Answer.json(200, out);
+    }
+
+    private Answer lock(String identity, String name) {
+        if (!node.raftService().mayRead(identity, name)) {
+            throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
+        }
+        var read = await(node.raftService().inspect((table, now) -> table.describe(name, now)));
+        Optional<LockInfo> lock = read.value();
+        if (lock.isEmpty()) {
+            throw new Refused(404, "NOT_FOUND", "no lock " + name + " is held or waited for");
+        }
+        ObjectNode out = servedBy(read.linearizable());
+        out.set("lock", JsonViews.lock(lock.get()));
+        return Answer.json(200, out);
+    }
+
+    private Answer sessions(String identity, Map<String, String> query) {
+        SessionPage page = await(node.raftService().inspectSessions(identity, query.get("after"), page(query)));
+        ObjectNode out = servedBy(page.linearizable());
+        ArrayNode items = out.putArray("sessions");
+        for (SessionPage.Session s : page.sessions()) {
+            items.add(JsonViews.session(s));
+        }
+        out.put("next", page.next());
+        return Answer.json(200, out);
+    }
+
+    /**
+     * Revokes through the log like any other client's revoke: the table checks the {@code revoke}
+     * permission at apply on every replica, and audits the attempt whether allowed or refused.
+     */
+    private Answer revoke(String identity, String name) {
+        checkedName(name);
+        Reply reply = await(node.raftService().submit(new Command.Revoke(0, name), identity));
+        if (reply instanceof Reply.Failed f) {
+            throw refused(f.code(), f.message());
+        }
+        long revoked = reply instanceof Reply.Ok ok ? ok.value() : 0;
+        return Answer.json(200, obj().put("name", name).put("revoked", revoked));
+    }
+
+    /**
+     * {@code POST /api/v1/members/add|remove|promote|transfer-leader}: a change of the members
+     * through the leader (admin only with access control on), answered with the members after it.
+     * A change waits for a new member to catch up, so it may take longer than a read.
+     */
+    private Answer changeMembers(String identity, String verb, JsonNode body) {
+        io.holdfast.core.MembershipChange change = switch (verb) {
+            case "add" -> {
+                JsonNode learner = body.get("learner");
+                if (learner != null && !learner.isBoolean()) {
+                    throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
+                }
+                yield new io.holdfast.core.MembershipChange.Add(
+                        text(body, "id", true),
+                        text(body, "raftAddress", true),
+                        text(body, "clientAddress", true),
+                        learner != null && learner.asBoolean());
+            }
+            case "remove" -> new io.holdfast.core.MembershipChange.Remove(text(body, "id", true));
+            case "promote" -> new io.holdfast.core.MembershipChange.Promote(text(body, "id", true));
+            case "transfer-leader" -> new io.holdfast.core.MembershipChange.TransferLeader(text(body, "id", false));
+            default ->
+                throw new Refused(
+                        404,
+                        "NOT_FOUND",
+                        "no such API route: " + API + "members/" + verb + " (add, remove, promote or"
+                                + " transfer-leader)");
+        };
+        return Answer.json(
+                200,
+                JsonViews.cluster(await(node.raftService().changeMembers(identity, change), CHANGE_TIMEOUT_SECONDS)));
+    }
+
+    private ObjectNode servedBy(boolean linearizable) {
+        ObjectNode out = obj();
+        out.put("node", node.config().nodeId()).put("linearizable", linearizable);
+        return out;
+    }
+
+    private <T> T await(CompletableFuture<T> future) {
+        return await(future, READ_TIMEOUT_SECONDS);
+    }
+
+    private <T> T await(CompletableFuture<T> future, long seconds) {
+        try {
+            return future.get(seconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(false);
+            throw new Refused(504, "TIMEOUT", "the cluster did not answer within " + seconds + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Refused(503, "UNAVAILABLE", "interrupted");
+        } catch (ExecutionException e) {
+            Refused r = HttpMessages.refusal(e.getCause(), node::leaderId);
+            throw r != null ? r : new Refused(503, "UNAVAILABLE", String.valueOf(e.getCause()));
+        }
+    }
+}
