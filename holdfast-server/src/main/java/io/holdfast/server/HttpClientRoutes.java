@@ -81,21 +81,17 @@ final class HttpClientRoutes implements AutoCloseable {
                 return outcome(r, obj());
             });
         }
-        if (route.equals("release")) {
+        if (route.equals("release") || route.equals("renew")) {
+            // A grant named by session, name and token: given back, or its lease timeout renewed.
             JsonNode body = jsonBody(ex, method);
             String session = text(body, "session", true);
             String name = checkedName(text(body, "name", true));
             long token = number(body, "token", -1);
-            return sessions.release(identity, session, name, token)
-                    .thenApply(r -> outcome(r, obj().put("name", name).put("released", true)));
-        }
-        if (route.equals("renew")) {
-            JsonNode body = jsonBody(ex, method);
-            String session = text(body, "session", true);
-            String name = checkedName(text(body, "name", true));
-            long token = number(body, "token", -1);
-            return sessions.renew(identity, session, name, token)
-                    .thenApply(r -> outcome(r, obj().put("name", name).put("renewed", true)));
+            boolean release = route.equals("release");
+            CompletableFuture<Reply> done = release
+                    ? sessions.release(identity, session, name, token)
+                    : sessions.renew(identity, session, name, token);
+            return done.thenApply(r -> outcome(r, obj().put("name", name).put(release ? "released" : "renewed", true)));
         }
         return null;
     }
