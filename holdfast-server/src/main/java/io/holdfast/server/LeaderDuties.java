@@ -2,15 +2,14 @@ package io.holdfast.server;
 
 import io.holdfast.Ticker;
 import io.holdfast.core.Command;
+import io.holdfast.core.DueCommands;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.Reply;
 import io.holdfast.core.SessionTracker;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -28,18 +27,18 @@ import org.slf4j.LoggerFactory;
  */
 final class LeaderDuties implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderDuties.class);
-    private static final long MAX_PARK_MILLIS = 1_000;
 
     private final String nodeId;
     private final Ticker ticker;
     private final LockStateMachine machine;
     private final Function<Command, CompletableFuture<Reply>> propose;
     private final SessionTracker tracker = new SessionTracker();
-    private final Set<String> expiring = new HashSet<>();
+    /** What is due, shared with the in-process node: expiries and ticks, each once in flight. */
+    private final DueCommands dues = new DueCommands(tracker);
+
     private final Thread thread;
     private boolean active;
     private boolean closed;
-    private boolean tickInFlight;
     /** Set by {@link #wake()} and by answers to what was proposed: look again before waiting. */
     private boolean woken;
     /**
@@ -76,8 +75,7 @@ final class LeaderDuties implements AutoCloseable {
         long nanos = ticker.nanos();
         clockBase = new long[] {now, nanos};
         tracker.reset(ttls, nanos);
-        expiring.clear();
-        tickInFlight = false;
+        dues.clear();
         active = true;
         LOG.info("Node {} leads: {} sessions get a fresh TTL", nodeId, ttls.size());
         woken = true;
@@ -183,10 +181,13 @@ final class LeaderDuties implements AutoCloseable {
                     return;
                 }
                 due = new ArrayList<>();
-                park = MAX_PARK_MILLIS;
+                park = DueCommands.MAX_PARK_MILLIS;
                 if (active) {
                     try {
-                        park = due(due);
+                        DueCommands.Due d =
+                                dues.due(ticker.nanos(), clusterNow(), machine.read(LockTable::nextDeadline));
+                        due.addAll(d.commands());
+                        park = d.parkMillis();
                     } catch (RuntimeException e) {
                         LOG.warn("Leader duties failed; retrying", e);
                     }
@@ -198,7 +199,7 @@ final class LeaderDuties implements AutoCloseable {
             synchronized (this) {
                 try {
                     if (!woken && !closed) {
-                        long millis = Math.max(1, Math.min(park, MAX_PARK_MILLIS));
+                        long millis = Math.max(1, Math.min(park, DueCommands.MAX_PARK_MILLIS));
                         sleepingUntil = clusterNow() + millis;
                         try {
                             wait(millis);
@@ -216,6 +217,9 @@ final class LeaderDuties implements AutoCloseable {
 
     /** Proposes one due command, outside the monitor; its outcome is noted under it. */
     private void propose(Command c) {
+        if (c instanceof Command.ExpireSession x) {
+            LOG.info("Session {} sent no heartbeat for its TTL; expiring it", x.sessionId());
+        }
         CompletableFuture<Reply> reply;
         try {
             reply = propose.apply(c);
@@ -224,48 +228,13 @@ final class LeaderDuties implements AutoCloseable {
         }
         reply.whenComplete((r, e) -> {
             synchronized (this) {
-                if (c instanceof Command.ExpireSession x) {
-                    expiring.remove(x.sessionId());
-                    if (e == null) {
-                        tracker.remove(x.sessionId());
-                    }
-                } else {
-                    tickInFlight = false;
+                dues.done(c, e == null);
+                if (!(c instanceof Command.ExpireSession)) {
                     woken = true;
                     notifyAll();
                 }
             }
         });
-    }
-
-    /**
-     * Collects what is due into {@code due} (under the monitor); returns how long to wait for the
-     * next deadline, in milliseconds.
-     */
-    private long due(List<Command> due) {
-        long nowNanos = ticker.nanos();
-        List<String> expired = tracker.expired(nowNanos);
-        for (String id : expired) {
-            if (expiring.add(id)) {
-                LOG.info("Session {} sent no heartbeat for its TTL; expiring it", id);
-                due.add(new Command.ExpireSession(clusterNow(), id));
-            }
-        }
-        long now = clusterNow();
-        long next = machine.read(LockTable::nextDeadline);
-        if (next <= now && !tickInFlight) {
-            tickInFlight = true;
-            due.add(new Command.Tick(now));
-        }
-        long park = MAX_PARK_MILLIS;
-        if (next != Long.MAX_VALUE && !tickInFlight) {
-            park = Math.min(park, next - now + 1);
-        }
-        long sessionNext = tracker.nextDeadline();
-        if (sessionNext != Long.MAX_VALUE) {
-            park = Math.min(park, TimeUnit.NANOSECONDS.toMillis(sessionNext - nowNanos) + 1);
-        }
-        return park;
     }
 
     /** Whether the duties thread is waiting for its next deadline (for tests). */

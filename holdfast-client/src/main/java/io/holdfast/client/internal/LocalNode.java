@@ -3,6 +3,7 @@ package io.holdfast.client.internal;
 import io.holdfast.LockInfo;
 import io.holdfast.Ticker;
 import io.holdfast.core.Command;
+import io.holdfast.core.DueCommands;
 import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable;
@@ -21,20 +22,23 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A lock service inside one JVM: a {@link LockTable} behind a lock, with the duties the server's
- * leader has: stamping commands with cluster time, tracking session heartbeats, proposing {@link
- * Command.ExpireSession} and {@link Command.Tick} when deadlines pass, and delivering events to
- * sessions in the order the table emitted them.
+ * leader has: stamping commands with cluster time, tracking session heartbeats, applying {@link
+ * Command.ExpireSession} and {@link Command.Tick} when deadlines pass (what is due comes from
+ * {@link DueCommands}, the server leader's own engine), and delivering events to sessions in the
+ * order the table emitted them.
  *
  * <p>Nodes are shared per name within the JVM ({@code mem:} is the node named "default", {@code
  * mem:orders} the node "orders") and live until the JVM exits; their threads are daemons.
  */
 public final class LocalNode {
     private static final Map<String, LocalNode> NODES = new ConcurrentHashMap<>();
-    private static final long MAX_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String name;
     private final LockTable table = new LockTable();
     private final SessionTracker tracker = new SessionTracker();
+    /** What is due: the server leader's engine, applied here directly. */
+    private final DueCommands dues = new DueCommands(tracker);
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Ticker ticker;
@@ -160,22 +164,13 @@ public final class LocalNode {
         lock.lock();
         try {
             while (true) {
-                long now = ticker.nanos();
-                for (String id : tracker.expired(now)) {
-                    applyLocked(new Command.ExpireSession(clusterMillis(), id));
-                    tracker.remove(id);
+                DueCommands.Due due = dues.due(ticker.nanos(), clusterMillis(), table.nextDeadline());
+                for (Command c : due.commands()) {
+                    applyLocked(c);
+                    dues.done(c, true);
                 }
-                long nowMillis = clusterMillis();
-                if (table.nextDeadline() <= nowMillis) {
-                    applyLocked(new Command.Tick(nowMillis));
-                }
-                long park = Math.min(MAX_PARK_NANOS, tracker.nextDeadline() - ticker.nanos());
-                long nextTable = table.nextDeadline();
-                if (nextTable != Long.MAX_VALUE) {
-                    park = Math.min(park, TimeUnit.MILLISECONDS.toNanos(nextTable - clusterMillis() + 1));
-                }
-                if (park > 0) {
-                    changed.awaitNanos(park);
+                if (due.commands().isEmpty()) {
+                    changed.awaitNanos(TimeUnit.MILLISECONDS.toNanos(due.parkMillis()));
                 }
             }
         } catch (InterruptedException e) {

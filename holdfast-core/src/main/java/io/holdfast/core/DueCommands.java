@@ -1,0 +1,96 @@
+package io.holdfast.core;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a leader must propose for deadlines to pass: an {@link Command.ExpireSession} for every
+ * session whose heartbeats stopped for its TTL, and a {@link Command.Tick} when the table's
+ * earliest deadline (a wait's, a lease timeout's, a lock-delay's) has come. One engine for the
+ * server's leader and the in-process {@code mem:} node, which differ only in how they apply what
+ * is due (through Raft, or directly) and in their threads.
+ *
+ * <p><b>Guarantees.</b> A session is proposed for expiry once until the proposal's outcome is
+ * {@linkplain #done noted}, and a tick is not proposed again while one is in flight, so a slow
+ * log never fills with copies. Every due command carries the cluster time of the moment it was
+ * found due. {@link Due#parkMillis()} is how long nothing more can fall due (at most {@value
+ * #MAX_PARK_MILLIS} ms, so a caller looks again now and then even if it missed a wake-up).
+ *
+ * <p><b>Does not</b> keep time, lock, or apply anything: the caller passes its ticker's reading
+ * and the table's clock and deadline, and serializes the calls (it is not thread-safe).
+ *
+ * <p><b>A failure it prevents.</b> A leader that proposed an expiry which the log did not take
+ * (a full queue, a lost write) must not forget the session: it stays tracked, and is proposed
+ * again when the tracker reports it again (a TTL later), until an expiry is applied.
+ */
+public final class DueCommands {
+    /** The longest a caller waits before it looks again by itself. */
+    public static final long MAX_PARK_MILLIS = 1_000;
+
+    private final SessionTracker tracker;
+    private final Set<String> expiring = new HashSet<>();
+    private boolean tickInFlight;
+
+    /** @param tracker the sessions' heartbeat deadlines, on the caller's ticker */
+    public DueCommands(SessionTracker tracker) {
+        this.tracker = tracker;
+    }
+
+    /** What is due now, and how long the caller may wait before it asks again. */
+    public record Due(List<Command> commands, long parkMillis) {}
+
+    /**
+     * Collects what is due.
+     *
+     * @param nowNanos the caller's ticker, the one the tracker's deadlines are on
+     * @param clusterNowMillis the cluster time now (the commands' time)
+     * @param nextDeadline the table's earliest deadline, in cluster ms ({@link Long#MAX_VALUE}:
+     *     none)
+     */
+    public Due due(long nowNanos, long clusterNowMillis, long nextDeadline) {
+        List<Command> due = new ArrayList<>(2);
+        for (String id : tracker.expired(nowNanos)) {
+            if (expiring.add(id)) {
+                due.add(new Command.ExpireSession(clusterNowMillis, id));
+            }
+        }
+        if (nextDeadline <= clusterNowMillis && !tickInFlight) {
+            tickInFlight = true;
+            due.add(new Command.Tick(clusterNowMillis));
+        }
+        long park = MAX_PARK_MILLIS;
+        if (nextDeadline != Long.MAX_VALUE && !tickInFlight) {
+            park = Math.min(park, nextDeadline - clusterNowMillis + 1);
+        }
+        long sessionNext = tracker.nextDeadline();
+        if (sessionNext != Long.MAX_VALUE) {
+            park = Math.min(park, TimeUnit.NANOSECONDS.toMillis(sessionNext - nowNanos) + 1);
+        }
+        return new Due(due, park);
+    }
+
+    /**
+     * The outcome of a due command is known.
+     *
+     * @param applied whether the log took it (an expiry that was not applied is proposed again)
+     */
+    public void done(Command command, boolean applied) {
+        if (command instanceof Command.ExpireSession x) {
+            expiring.remove(x.sessionId());
+            if (applied) {
+                tracker.remove(x.sessionId());
+            }
+        } else if (command instanceof Command.Tick) {
+            tickInFlight = false;
+        }
+    }
+
+    /** Nothing is in flight any more (a new term of leadership begins). */
+    public void clear() {
+        expiring.clear();
+        tickInFlight = false;
+    }
+}

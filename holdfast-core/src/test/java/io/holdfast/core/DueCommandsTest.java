@@ -1,0 +1,58 @@
+package io.holdfast.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** What a leader (or the in-process node) must propose for deadlines to pass, in virtual time. */
+class DueCommandsTest {
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final SessionTracker tracker = new SessionTracker();
+    private final DueCommands dues = new DueCommands(tracker);
+
+    @Test
+    void aSilentSessionIsExpiredOnceUntilTheLogTakesTheExpiry() {
+        tracker.touch("s1", 3_000 * MS, 0);
+        assertThat(dues.due(2_999 * MS, 50, Long.MAX_VALUE).commands()).isEmpty();
+
+        DueCommands.Due due = dues.due(3_000 * MS, 51, Long.MAX_VALUE);
+        assertThat(due.commands()).containsExactly(new Command.ExpireSession(51, "s1"));
+        assertThat(dues.due(3_100 * MS, 52, Long.MAX_VALUE).commands())
+                .as("in flight: not proposed again")
+                .isEmpty();
+
+        dues.done(due.commands().get(0), false); // the log did not take it (a step-down)
+        assertThat(dues.due(3_200 * MS, 53, Long.MAX_VALUE).commands())
+                .as("the tracker asks again a TTL after it first reported the session")
+                .isEmpty();
+        assertThat(dues.due(6_000 * MS, 53, Long.MAX_VALUE).commands())
+                .containsExactly(new Command.ExpireSession(53, "s1"));
+        dues.done(new Command.ExpireSession(53, "s1"), true);
+        assertThat(dues.due(9_000 * MS, 54, Long.MAX_VALUE).commands()).isEmpty();
+        assertThat(tracker.contains("s1")).isFalse();
+    }
+
+    @Test
+    void aTickWhenTheTablesDeadlineHasComeAndOneAtATime() {
+        assertThat(dues.due(0, 99, 100).commands()).isEmpty();
+        assertThat(dues.due(0, 100, 100).commands()).containsExactly(new Command.Tick(100));
+        assertThat(dues.due(0, 101, 100).commands()).as("one tick in flight").isEmpty();
+        dues.done(new Command.Tick(100), true);
+        assertThat(dues.due(0, 102, 100).commands()).containsExactly(new Command.Tick(102));
+        dues.clear();
+        assertThat(dues.due(0, 103, 100).commands())
+                .as("a new leader starts afresh")
+                .containsExactly(new Command.Tick(103));
+    }
+
+    @Test
+    void theCallerMayWaitUntilTheNextDeadlineAndNeverLongerThanASecond() {
+        assertThat(dues.due(0, 0, Long.MAX_VALUE).parkMillis()).isEqualTo(DueCommands.MAX_PARK_MILLIS);
+        assertThat(dues.due(0, 0, 250).parkMillis()).isEqualTo(251);
+        tracker.touch("s1", 40 * MS, 0);
+        assertThat(dues.due(0, 0, 250).parkMillis()).isEqualTo(41);
+        assertThat(dues.due(0, 0, 20_000).parkMillis()).isEqualTo(41);
+    }
+}
