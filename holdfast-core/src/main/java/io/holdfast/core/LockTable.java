@@ -85,18 +85,14 @@ public final class LockTable {
     private final WaitForGraph waitsFor = new WaitForGraph();
     private final Timers timers = new Timers();
     private final Set<PlantedBug> bugs;
-    /** The access rules; null while access control is off. Replicated (in the snapshot). */
-    private AccessRules rules;
+    private final Admission admission = new Admission();
 
     private final MemberVersions memberVersions = new MemberVersions();
     /** Open sessions per identity ("" for none), for the sessions quota (derived). */
     private final Map<String, Integer> sessionsByIdentity = new HashMap<>();
     /** Bytes of every register value together (derived). */
     private long registerBytes;
-    /** Refusals per quota since this table was made; not replicated (a replica's own count). */
-    private final long[] quotaRefusals = new long[AccessRules.Quotas.NAMES.size()];
 
-    private long permissionRefusals;
     private long now;
     private long lastToken;
     /** The Raft term of the entry being applied; read only by the planted bug TOKEN_FROM_TERM. */
@@ -184,19 +180,14 @@ public final class LockTable {
             }
             if (command instanceof Revoke c) {
                 Names.check(c.name());
-                if (rules != null && !rules.allows(identity, AccessRules.Verb.REVOKE, c.name())) {
-                    return denied(identity, "revoke", c.name());
-                }
-                return revoke(c, events);
+                Failed refused = admission.checkRevoke(identity, c.name());
+                return refused != null ? refused : revoke(c, events);
             }
             if (command instanceof Command.SetAccessRules c) {
-                return setAccessRules(c, identity);
+                return admission.setAccessRules(c, identity);
             }
             if (identity != null) {
-                permissionRefusals++;
-                return Failed.of(
-                        ErrorCode.PERMISSION_DENIED,
-                        command.getClass().getSimpleName() + " is proposed by the leader only");
+                return admission.refuse(command.getClass().getSimpleName() + " is proposed by the leader only");
             }
             if (command instanceof Command.ReportVersion c) {
                 memberVersions.report(c.member(), c.version());
@@ -242,10 +233,8 @@ public final class LockTable {
         }
         if (!java.util.Objects.equals(session.identity, identity)) {
             // Checked before the reply memory: another identity learns nothing from it.
-            permissionRefusals++;
-            return Failed.of(
-                    ErrorCode.PERMISSION_DENIED,
-                    "session " + inv.sessionId() + " belongs to another identity than " + describe(identity));
+            return admission.refuse(
+                    "session " + inv.sessionId() + " belongs to another identity than " + Admission.describe(identity));
         }
         if (inv.seq() <= 0 || inv.ackedBelow() < 0 || inv.ackedBelow() > inv.seq()) {
             return Failed.of(
@@ -281,7 +270,7 @@ public final class LockTable {
     }
 
     private Reply applyFresh(ClientCommand command, Session session, EventSink events) {
-        Reply refused = checkPermission(command, session.identity);
+        Reply refused = admission.checkPermission(command, session.identity);
         if (refused != null) {
             return refused;
         }
@@ -332,22 +321,19 @@ public final class LockTable {
                     ? Reply.Ok.INSTANCE
                     : Failed.of(ErrorCode.INVALID_ARGUMENT, "session id " + id + " is already in use");
         }
-        if (rules != null && !rules.knows(identity)) {
-            permissionRefusals++;
-            return Failed.of(
-                    ErrorCode.PERMISSION_DENIED,
-                    identity == null
-                            ? "access control is on: the client must authenticate (client certificate or token)"
-                            : "identity " + identity + " is not in the access rules");
+        Failed refused = admission.checkOpen(identity);
+        if (refused != null) {
+            return refused;
         }
-        AccessRules.Quotas q = quotas();
+        AccessRules.Quotas q = admission.quotas();
         String key = identity == null ? "" : identity;
         int mine = sessionsByIdentity.getOrDefault(key, 0);
         if (mine >= q.sessionsPerIdentity()) {
-            return quotaExceeded(0, describe(identity) + " has " + mine + " open sessions");
+            return admission.quotaExceeded(
+                    Admission.SESSIONS_PER_IDENTITY, Admission.describe(identity) + " has " + mine + " open sessions");
         }
         if (stateEntries() >= q.stateEntries()) {
-            return quotaExceeded(4, "the table holds " + stateEntries() + " sessions, locks and registers");
+            return admission.stateEntriesExceeded(stateEntries());
         }
         sessions.put(id, new Session(id, identity, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), now));
         sessionsByIdentity.merge(key, 1, Integer::sum);
@@ -356,94 +342,13 @@ public final class LockTable {
 
     // ------------------------------------------------------------------------- access and quotas
 
-    private AccessRules.Quotas quotas() {
-        return rules == null ? AccessRules.Quotas.DEFAULTS : rules.quotas();
-    }
-
     private int stateEntries() {
         return sessions.size() + resources.size() + registers.size();
     }
 
-    private Failed quotaExceeded(int quota, String detail) {
-        quotaRefusals[quota]++;
-        return Failed.of(
-                ErrorCode.QUOTA_EXCEEDED,
-                detail + "; the quota " + AccessRules.Quotas.NAMES.get(quota) + " is " + quotas().get(quota));
-    }
-
-    private Failed denied(String identity, String verb, String name) {
-        permissionRefusals++;
-        return Failed.of(
-                ErrorCode.PERMISSION_DENIED,
-                identity == null
-                        ? "access control is on: the client must authenticate (client certificate or token)"
-                        : "identity " + identity + " may not " + verb + " " + name);
-    }
-
-    private static String describe(String identity) {
-        return identity == null ? "an unauthenticated client" : "identity " + identity;
-    }
-
-    /** The refusal of a client command by the access rules, or null if they allow it (or are off). */
-    private Reply checkPermission(ClientCommand command, String identity) {
-        if (rules == null) {
-            return null;
-        }
-        if (command instanceof Acquire c) {
-            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
-                    ? null
-                    : denied(identity, "acquire", c.name());
-        }
-        if (command instanceof AcquireAll c && c.names() != null) {
-            for (String name : c.names()) {
-                if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(name))) {
-                    return denied(identity, "acquire", name);
-                }
-            }
-            return null;
-        }
-        if (command instanceof Renew c) {
-            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
-                    ? null
-                    : denied(identity, "renew", c.name());
-        }
-        if (command instanceof RegisterSet c) {
-            if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.key()))) {
-                return denied(identity, "write", c.key());
-            }
-            if (c.fenceName() != null && !rules.allows(identity, AccessRules.Verb.READ, Names.check(c.fenceName()))) {
-                return denied(identity, "read", c.fenceName());
-            }
-        }
-        // Release, CancelWait and CloseSession only give back what the session has.
-        return null;
-    }
-
-    private Reply setAccessRules(Command.SetAccessRules c, String identity) {
-        if (rules != null && !rules.allows(identity, AccessRules.Verb.ADMIN, "*")) {
-            return denied(identity, "change the access rules of", "this cluster");
-        }
-        if (c.text() == null) {
-            rules = null;
-            return Reply.Ok.INSTANCE;
-        }
-        AccessRules next = AccessRules.parse(c.text());
-        boolean anyAdmin = next.identities().stream().anyMatch(u -> next.allows(u, AccessRules.Verb.ADMIN, "*"));
-        if (!anyAdmin) {
-            throw new InvalidArgumentException(
-                    "the access rules must give some identity admin, or nobody could change them again");
-        }
-        if (identity != null && !next.allows(identity, AccessRules.Verb.ADMIN, "*")) {
-            throw new InvalidArgumentException(
-                    "the new access rules would take admin from " + identity + ", who is changing them");
-        }
-        rules = next;
-        return Reply.Ok.INSTANCE;
-    }
-
     /** The access rules, or null while access control is off. */
     public AccessRules accessRules() {
-        return rules;
+        return admission.rules();
     }
 
     /**
@@ -452,7 +357,7 @@ public final class LockTable {
      * register reads), which the node answers from this table.
      */
     public boolean mayRead(String identity, String name) {
-        return rules == null || rules.allows(identity, AccessRules.Verb.READ, name);
+        return admission.mayRead(identity, name);
     }
 
     /**
@@ -475,12 +380,7 @@ public final class LockTable {
      * counts belong to this replica (they are not replicated, and start at 0 after a restart).
      */
     public Map<String, Long> refusals() {
-        Map<String, Long> out = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < quotaRefusals.length; i++) {
-            out.put(AccessRules.Quotas.NAMES.get(i), quotaRefusals[i]);
-        }
-        out.put("permission-denied", permissionRefusals);
-        return out;
+        return admission.refusals();
     }
 
     private static void checkSessionId(String id) {
@@ -581,10 +481,10 @@ public final class LockTable {
                     "owner " + c.owner() + " already waits for " + session.findWaitOfOwner(c.owner()).resource.name
                             + "; one wait per owner at a time");
         }
-        AccessRules.Quotas q = quotas();
+        AccessRules.Quotas q = admission.quotas();
         if (r == null) {
             if (stateEntries() >= q.stateEntries()) {
-                return quotaExceeded(4, "the table holds " + stateEntries() + " sessions, locks and registers");
+                return admission.stateEntriesExceeded(stateEntries());
             }
             r = new Resource(name, semaphore, c.maxPermits());
             resources.put(name, r);
@@ -598,7 +498,8 @@ public final class LockTable {
         }
         if (session.holdCount >= q.holdsPerSession()) {
             dropIfIdle(r);
-            return quotaExceeded(1, "session " + session.id + " holds " + session.holdCount + " grants");
+            return admission.quotaExceeded(
+                    Admission.HOLDS_PER_SESSION, "session " + session.id + " holds " + session.holdCount + " grants");
         }
         if (r.queueHead == null && r.blockedUntil <= now && r.compatible(mode, c.permits())) {
             Hold h = grant(session, r, c.owner(), mode, c.permits(), c.leaseMillis());
@@ -610,11 +511,13 @@ public final class LockTable {
         }
         if (session.waitCount >= q.waitsPerSession()) {
             dropIfIdle(r);
-            return quotaExceeded(2, "session " + session.id + " waits for " + session.waitCount + " grants");
+            return admission.quotaExceeded(
+                    Admission.WAITS_PER_SESSION,
+                    "session " + session.id + " waits for " + session.waitCount + " grants");
         }
         if (r.waiterCount >= q.waitersPerLock()) {
             dropIfIdle(r);
-            return quotaExceeded(3, name + " has " + r.waiterCount + " waiters");
+            return admission.quotaExceeded(Admission.WAITERS_PER_LOCK, name + " has " + r.waiterCount + " waiters");
         }
         if (!semaphore) {
             List<String> cycle = waitsFor.findCycle(new OwnerKey(session.id, c.owner()), List.of(r), mode);
@@ -696,17 +599,17 @@ public final class LockTable {
             existing.add(r);
             free &= r.queueHead == null && r.blockedUntil <= now && r.compatible(mode, 1);
         }
-        AccessRules.Quotas q = quotas();
+        AccessRules.Quotas q = admission.quotas();
         int created = names.size() - existing.size();
         if (stateEntries() + created > q.stateEntries()) {
-            return quotaExceeded(
-                    4,
+            return admission.quotaExceeded(
+                    Admission.STATE_ENTRIES,
                     "the table holds " + stateEntries() + " sessions, locks and registers, and " + created
                             + " more are asked for");
         }
         if (session.holdCount + names.size() > q.holdsPerSession()) {
-            return quotaExceeded(
-                    1,
+            return admission.quotaExceeded(
+                    Admission.HOLDS_PER_SESSION,
                     "session " + session.id + " holds " + session.holdCount + " grants, and " + names.size()
                             + " more are asked for");
         }
@@ -721,14 +624,15 @@ public final class LockTable {
             return Reply.Busy.INSTANCE;
         }
         if (session.waitCount + names.size() > q.waitsPerSession()) {
-            return quotaExceeded(
-                    2,
+            return admission.quotaExceeded(
+                    Admission.WAITS_PER_SESSION,
                     "session " + session.id + " waits for " + session.waitCount + " grants, and " + names.size()
                             + " more are asked for");
         }
         for (Resource r : existing) {
             if (r.waiterCount >= q.waitersPerLock()) {
-                return quotaExceeded(3, r.name + " has " + r.waiterCount + " waiters");
+                return admission.quotaExceeded(
+                        Admission.WAITERS_PER_LOCK, r.name + " has " + r.waiterCount + " waiters");
             }
         }
         List<String> cycle = waitsFor.findCycle(new OwnerKey(session.id, c.owner()), existing, mode);
@@ -1091,13 +995,13 @@ public final class LockTable {
                     List.of(),
                     version);
         }
-        AccessRules.Quotas q = quotas();
+        AccessRules.Quotas q = admission.quotas();
         if (current == null && stateEntries() >= q.stateEntries()) {
-            return quotaExceeded(4, "the table holds " + stateEntries() + " sessions, locks and registers");
+            return admission.stateEntriesExceeded(stateEntries());
         }
         long bytes = registerBytes - (current == null ? 0 : current.value.length) + c.value().length;
         if (bytes > q.registerBytes()) {
-            return quotaExceeded(5, "register values would take " + bytes + " bytes");
+            return admission.quotaExceeded(Admission.REGISTER_BYTES, "register values would take " + bytes + " bytes");
         }
         registers.put(key, new Register(version + 1, c.value().clone()));
         registerBytes = bytes;
@@ -1284,7 +1188,7 @@ public final class LockTable {
      * rules are off, else only an admin.
      */
     public boolean isAdmin(String identity) {
-        return rules == null || rules.allows(identity, AccessRules.Verb.ADMIN, "");
+        return admission.isAdmin(identity);
     }
 
     /**
@@ -1367,7 +1271,7 @@ public final class LockTable {
                     e.getKey(),
                     new Register(e.getValue().version, e.getValue().value.clone()));
         }
-        fresh.rules = rules;
+        fresh.admission.restoreRules(admission.rules());
         fresh.now = now;
         fresh.lastToken = Math.max(lastToken, tokenFloor);
         fresh.restoreDerived();
@@ -1393,7 +1297,7 @@ public final class LockTable {
     }
 
     void restoreRules(AccessRules rules) {
-        this.rules = rules;
+        admission.restoreRules(rules);
     }
 
     /** Rebuilds what is derived from the restored sessions and registers. */

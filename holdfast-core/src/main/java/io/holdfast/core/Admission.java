@@ -1,0 +1,179 @@
+package io.holdfast.core;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Names;
+import io.holdfast.core.Command.Acquire;
+import io.holdfast.core.Command.AcquireAll;
+import io.holdfast.core.Command.ClientCommand;
+import io.holdfast.core.Command.RegisterSet;
+import io.holdfast.core.Command.Renew;
+import io.holdfast.core.Reply.Failed;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Who may do what in {@link LockTable}, and how much: the replicated access rules (null while
+ * access control is off), the quotas they set (the defaults while off), and this replica's count
+ * of refusals by quota and by permission.
+ *
+ * <p>Guarantees: every refusal it hands out is counted exactly once, in the counter its reply
+ * names; a refusal is a {@link Failed} reply, never an exception (only malformed input, such as a
+ * bad name or rules text, throws {@link InvalidArgumentException}, before anything changes). The
+ * rules can never be set to a text that leaves no admin, or that takes admin from the identity
+ * setting them. It does not count what is used (the table and its parts pass the counts in), and
+ * its refusal counters are not replicated: they start at 0 with every table.
+ */
+final class Admission {
+    // Indexes of AccessRules.Quotas.NAMES.
+    static final int SESSIONS_PER_IDENTITY = 0;
+    static final int HOLDS_PER_SESSION = 1;
+    static final int WAITS_PER_SESSION = 2;
+    static final int WAITERS_PER_LOCK = 3;
+    static final int STATE_ENTRIES = 4;
+    static final int REGISTER_BYTES = 5;
+
+    private static final String MUST_AUTHENTICATE =
+            "access control is on: the client must authenticate (client certificate or token)";
+
+    /** The access rules; null while access control is off. Replicated (in the snapshot). */
+    private AccessRules rules;
+    /** Refusals per quota since this table was made; not replicated (a replica's own count). */
+    private final long[] quotaRefusals = new long[AccessRules.Quotas.NAMES.size()];
+
+    private long permissionRefusals;
+
+    /** The access rules, or null while access control is off. */
+    AccessRules rules() {
+        return rules;
+    }
+
+    /** Sets the rules without any check: for a snapshot or a restored table. */
+    void restoreRules(AccessRules rules) {
+        this.rules = rules;
+    }
+
+    AccessRules.Quotas quotas() {
+        return rules == null ? AccessRules.Quotas.DEFAULTS : rules.quotas();
+    }
+
+    /** Counts and returns a refusal by the quota of index {@code quota}. */
+    Failed quotaExceeded(int quota, String detail) {
+        quotaRefusals[quota]++;
+        return Failed.of(
+                ErrorCode.QUOTA_EXCEEDED,
+                detail + "; the quota " + AccessRules.Quotas.NAMES.get(quota) + " is " + quotas().get(quota));
+    }
+
+    /** The refusal of one more entry when the table holds {@code entries} (the caller compared). */
+    Failed stateEntriesExceeded(int entries) {
+        return quotaExceeded(STATE_ENTRIES, "the table holds " + entries + " sessions, locks and registers");
+    }
+
+    /** Counts and returns a permission refusal with this message. */
+    Failed refuse(String message) {
+        permissionRefusals++;
+        return Failed.of(ErrorCode.PERMISSION_DENIED, message);
+    }
+
+    Failed denied(String identity, String verb, String name) {
+        return refuse(identity == null ? MUST_AUTHENTICATE : "identity " + identity + " may not " + verb + " " + name);
+    }
+
+    /** The refusal of a session for an identity the rules do not know, or null if it may open one. */
+    Failed checkOpen(String identity) {
+        if (rules == null || rules.knows(identity)) {
+            return null;
+        }
+        return refuse(identity == null ? MUST_AUTHENTICATE : "identity " + identity + " is not in the access rules");
+    }
+
+    /** The refusal of a revoke of {@code name}, or null if the rules allow it (or are off). */
+    Failed checkRevoke(String identity, String name) {
+        return rules != null && !rules.allows(identity, AccessRules.Verb.REVOKE, name)
+                ? denied(identity, "revoke", name)
+                : null;
+    }
+
+    static String describe(String identity) {
+        return identity == null ? "an unauthenticated client" : "identity " + identity;
+    }
+
+    /** The refusal of a client command by the access rules, or null if they allow it (or are off). */
+    Reply checkPermission(ClientCommand command, String identity) {
+        if (rules == null) {
+            return null;
+        }
+        if (command instanceof Acquire c) {
+            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
+                    ? null
+                    : denied(identity, "acquire", c.name());
+        }
+        if (command instanceof AcquireAll c && c.names() != null) {
+            for (String name : c.names()) {
+                if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(name))) {
+                    return denied(identity, "acquire", name);
+                }
+            }
+            return null;
+        }
+        if (command instanceof Renew c) {
+            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
+                    ? null
+                    : denied(identity, "renew", c.name());
+        }
+        if (command instanceof RegisterSet c) {
+            if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.key()))) {
+                return denied(identity, "write", c.key());
+            }
+            if (c.fenceName() != null && !rules.allows(identity, AccessRules.Verb.READ, Names.check(c.fenceName()))) {
+                return denied(identity, "read", c.fenceName());
+            }
+        }
+        // Release, CancelWait and CloseSession only give back what the session has.
+        return null;
+    }
+
+    /** Applies {@link Command.SetAccessRules} sent by {@code identity}. */
+    Reply setAccessRules(Command.SetAccessRules c, String identity) {
+        if (rules != null && !rules.allows(identity, AccessRules.Verb.ADMIN, "*")) {
+            return denied(identity, "change the access rules of", "this cluster");
+        }
+        if (c.text() == null) {
+            rules = null;
+            return Reply.Ok.INSTANCE;
+        }
+        AccessRules next = AccessRules.parse(c.text());
+        boolean anyAdmin = next.identities().stream().anyMatch(u -> next.allows(u, AccessRules.Verb.ADMIN, "*"));
+        if (!anyAdmin) {
+            throw new InvalidArgumentException(
+                    "the access rules must give some identity admin, or nobody could change them again");
+        }
+        if (identity != null && !next.allows(identity, AccessRules.Verb.ADMIN, "*")) {
+            throw new InvalidArgumentException(
+                    "the new access rules would take admin from " + identity + ", who is changing them");
+        }
+        rules = next;
+        return Reply.Ok.INSTANCE;
+    }
+
+    /** Whether {@code identity} may read {@code name}: always while access rules are off. */
+    boolean mayRead(String identity, String name) {
+        return rules == null || rules.allows(identity, AccessRules.Verb.READ, name);
+    }
+
+    /** Whether {@code identity} may see every session and revoke anything: always while rules are off. */
+    boolean isAdmin(String identity) {
+        return rules == null || rules.allows(identity, AccessRules.Verb.ADMIN, "");
+    }
+
+    /** Refusals by quota name, plus {@code permission-denied}. */
+    Map<String, Long> refusals() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (int i = 0; i < quotaRefusals.length; i++) {
+            out.put(AccessRules.Quotas.NAMES.get(i), quotaRefusals[i]);
+        }
+        out.put("permission-denied", permissionRefusals);
+        return out;
+    }
+}
