@@ -81,7 +81,7 @@ public final class LockTable {
 
     private final Map<String, Session> sessions = new HashMap<>();
     private final Map<String, Resource> resources = new HashMap<>();
-    private final Map<String, Register> registers = new HashMap<>();
+    private final Registers registers = new Registers();
     private final WaitForGraph waitsFor = new WaitForGraph();
     private final Timers timers = new Timers();
     private final Set<PlantedBug> bugs;
@@ -90,23 +90,11 @@ public final class LockTable {
     private final MemberVersions memberVersions = new MemberVersions();
     /** Open sessions per identity ("" for none), for the sessions quota (derived). */
     private final Map<String, Integer> sessionsByIdentity = new HashMap<>();
-    /** Bytes of every register value together (derived). */
-    private long registerBytes;
 
     private long now;
     private long lastToken;
     /** The Raft term of the entry being applied; read only by the planted bug TOKEN_FROM_TERM. */
     private long term;
-
-    static final class Register {
-        final long version;
-        final byte[] value;
-
-        Register(long version, byte[] value) {
-            this.version = version;
-            this.value = value;
-        }
-    }
 
     /** A value read from a register: its version and a copy of its bytes. */
     public record RegisterValue(long version, byte[] value) {}
@@ -290,7 +278,7 @@ public final class LockTable {
             return cancelWait(c, session, events);
         }
         if (command instanceof RegisterSet c) {
-            return registerSet(c);
+            return registers.set(c, this::isCurrentHolder, admission, stateEntries());
         }
         if (command instanceof CloseSession) {
             endSession(session, false, events);
@@ -962,52 +950,6 @@ public final class LockTable {
         }
     }
 
-    // ---------------------------------------------------------------------------------- registers
-
-    private Reply registerSet(RegisterSet c) {
-        String key = Names.check(c.key());
-        if (c.value() == null) {
-            throw new InvalidArgumentException("value must not be null");
-        }
-        if (c.value().length > Limits.MAX_VALUE_BYTES) {
-            throw new InvalidArgumentException(
-                    "value is " + c.value().length + " bytes; the limit is " + Limits.MAX_VALUE_BYTES);
-        }
-        if (c.expectedVersion() < 0) {
-            throw new InvalidArgumentException("expected version must not be negative");
-        }
-        Register current = registers.get(key);
-        long version = current == null ? 0 : current.version;
-        if (c.fenceName() != null) {
-            Resource r = resources.get(Names.check(c.fenceName()));
-            if (r == null || r.findHolderByToken(c.fenceToken()) == null) {
-                return new Failed(
-                        ErrorCode.CONFLICT,
-                        "fencing token " + c.fenceToken() + " is no longer a current grant of " + c.fenceName(),
-                        List.of(),
-                        version);
-            }
-        }
-        if (version != c.expectedVersion()) {
-            return new Failed(
-                    ErrorCode.CONFLICT,
-                    key + " is at version " + version + ", not " + c.expectedVersion(),
-                    List.of(),
-                    version);
-        }
-        AccessRules.Quotas q = admission.quotas();
-        if (current == null && stateEntries() >= q.stateEntries()) {
-            return admission.stateEntriesExceeded(stateEntries());
-        }
-        long bytes = registerBytes - (current == null ? 0 : current.value.length) + c.value().length;
-        if (bytes > q.registerBytes()) {
-            return admission.quotaExceeded(Admission.REGISTER_BYTES, "register values would take " + bytes + " bytes");
-        }
-        registers.put(key, new Register(version + 1, c.value().clone()));
-        registerBytes = bytes;
-        return new Reply.Written(version + 1);
-    }
-
     // ---------------------------------------------------------------------------------- queries
 
     /** The table's clock: the largest command time applied so far. */
@@ -1079,8 +1021,7 @@ public final class LockTable {
 
     /** The register's value, or empty if it was never written. */
     public Optional<RegisterValue> register(String key) {
-        Register reg = registers.get(key);
-        return reg == null ? Optional.empty() : Optional.of(new RegisterValue(reg.version, reg.value.clone()));
+        return registers.get(key);
     }
 
     /** One lock or semaphore as operators see it, timed by {@code nowMillis} (or the table's clock). */
@@ -1219,7 +1160,14 @@ public final class LockTable {
             longest = Math.max(longest, r.waiterCount);
         }
         return new Stats(
-                sessions.size(), resources.size(), holds, waiters, longest, registers.size(), registerBytes, lastToken);
+                sessions.size(),
+                resources.size(),
+                holds,
+                waiters,
+                longest,
+                registers.size(),
+                registers.bytes(),
+                lastToken);
     }
 
     // ---------------------------------------------------------------------------------- snapshots
@@ -1266,11 +1214,7 @@ public final class LockTable {
             throw new IllegalArgumentException("token floor must be 0 or more, not " + tokenFloor);
         }
         LockTable fresh = new LockTable(bugs);
-        for (Map.Entry<String, Register> e : registers.entrySet()) {
-            fresh.registers.put(
-                    e.getKey(),
-                    new Register(e.getValue().version, e.getValue().value.clone()));
-        }
+        registers.copyInto(fresh.registers);
         fresh.admission.restoreRules(admission.rules());
         fresh.now = now;
         fresh.lastToken = Math.max(lastToken, tokenFloor);
@@ -1288,8 +1232,8 @@ public final class LockTable {
         return resources;
     }
 
-    Map<String, Register> registersMap() {
-        return registers;
+    Map<String, Registers.Register> registersMap() {
+        return registers.map();
     }
 
     boolean restoreMemberVersion(String member, int version) {
@@ -1306,10 +1250,7 @@ public final class LockTable {
         for (Session s : sessions.values()) {
             sessionsByIdentity.merge(s.identity == null ? "" : s.identity, 1, Integer::sum);
         }
-        registerBytes = 0;
-        for (Register r : registers.values()) {
-            registerBytes += r.value.length;
-        }
+        registers.recount();
     }
 
     void restoreClock(long now, long lastToken) {

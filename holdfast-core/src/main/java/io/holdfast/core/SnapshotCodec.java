@@ -164,7 +164,7 @@ final class SnapshotCodec {
         keys.sort(Comparator.naturalOrder());
         out.writeInt(keys.size());
         for (String key : keys) {
-            LockTable.Register reg = table.registersMap().get(key);
+            Registers.Register reg = table.registersMap().get(key);
             out.writeUTF(key);
             out.writeLong(reg.version);
             out.writeInt(reg.value.length);
@@ -344,7 +344,7 @@ final class SnapshotCodec {
             if (value.length != length) {
                 throw new EOFException();
             }
-            table.registersMap().put(key, new LockTable.Register(version, value));
+            table.registersMap().put(key, new Registers.Register(version, value));
         }
         if (format >= 2 && in.readBoolean()) {
             int length = in.readInt();
