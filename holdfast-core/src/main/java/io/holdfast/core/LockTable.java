@@ -1,12 +1,10 @@
 package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
 import io.holdfast.Names;
-import io.holdfast.WaiterInfo;
 import io.holdfast.core.Command.Acquire;
 import io.holdfast.core.Command.AcquireAll;
 import io.holdfast.core.Command.CancelWait;
@@ -26,7 +24,6 @@ import io.holdfast.core.WaitForGraph.OwnerKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -1026,8 +1023,7 @@ public final class LockTable {
 
     /** One lock or semaphore as operators see it, timed by {@code nowMillis} (or the table's clock). */
     public Optional<LockInfo> describe(String name, long nowMillis) {
-        Resource r = resources.get(name);
-        return r == null ? Optional.empty() : Optional.of(info(r, Math.max(now, nowMillis)));
+        return TableViews.describe(resources, name, Math.max(now, nowMillis));
     }
 
     /** Locks and semaphores whose names start with {@code prefix}, sorted by name, at most {@code limit}. */
@@ -1042,48 +1038,7 @@ public final class LockTable {
      */
     public List<LockInfo> list(
             String prefix, String after, int limit, long nowMillis, java.util.function.Predicate<String> visible) {
-        if (prefix == null) {
-            prefix = "";
-        }
-        long at = Math.max(now, nowMillis);
-        List<String> names = new ArrayList<>();
-        for (String name : resources.keySet()) {
-            if (name.startsWith(prefix) && (after == null || name.compareTo(after) > 0) && visible.test(name)) {
-                names.add(name);
-            }
-        }
-        Collections.sort(names);
-        List<LockInfo> out = new ArrayList<>();
-        for (String name : names.subList(0, Math.min(names.size(), Math.max(0, limit)))) {
-            out.add(info(resources.get(name), at));
-        }
-        return out;
-    }
-
-    private static LockInfo info(Resource r, long at) {
-        List<HolderInfo> holders = new ArrayList<>();
-        for (Hold h = r.holdersHead; h != null; h = h.rNext) {
-            holders.add(new HolderInfo(
-                    h.session.id,
-                    h.session.clientName,
-                    h.mode,
-                    h.permits,
-                    h.token,
-                    h.count,
-                    Duration.ofMillis(Math.max(0, at - h.grantedAt)),
-                    h.leaseMillis == 0 ? null : Duration.ofMillis(Math.max(0, h.leaseDeadline - at))));
-        }
-        List<WaiterInfo> waiters = new ArrayList<>();
-        for (Waiter w = r.queueHead; w != null; w = w.qNext) {
-            waiters.add(new WaiterInfo(
-                    w.session.id,
-                    w.session.clientName,
-                    w.mode,
-                    w.permits,
-                    Duration.ofMillis(Math.max(0, at - w.enqueuedAt)),
-                    Duration.ofMillis(Math.max(0, w.deadline - at))));
-        }
-        return new LockInfo(r.name, r.semaphore, r.maxPermits, holders, waiters);
+        return TableViews.list(resources, prefix, after, limit, Math.max(now, nowMillis), visible);
     }
 
     /**
@@ -1093,35 +1048,7 @@ public final class LockTable {
      */
     public List<SessionPage.Session> sessions(
             String after, int limit, long nowMillis, java.util.function.Predicate<SessionPage.Session> visible) {
-        long at = Math.max(now, nowMillis);
-        List<String> ids = new ArrayList<>();
-        for (String id : sessions.keySet()) {
-            if (after == null || id.compareTo(after) > 0) {
-                ids.add(id);
-            }
-        }
-        Collections.sort(ids);
-        List<SessionPage.Session> out = new ArrayList<>();
-        for (String id : ids) {
-            if (out.size() >= limit) {
-                break;
-            }
-            Session s = sessions.get(id);
-            SessionPage.Session v = new SessionPage.Session(
-                    s.id,
-                    s.identity,
-                    s.clientName,
-                    s.ttlMillis,
-                    s.lockDelayMillis,
-                    Math.max(0, at - s.openedAt),
-                    s.holdCount,
-                    s.waitCount,
-                    null);
-            if (visible.test(v)) {
-                out.add(v);
-            }
-        }
-        return out;
+        return TableViews.sessions(sessions, after, limit, Math.max(now, nowMillis), visible);
     }
 
     /**
@@ -1151,23 +1078,7 @@ public final class LockTable {
 
     /** The table's sizes now; walks every lock (linear in their number). */
     public Stats stats() {
-        long holds = 0;
-        long waiters = 0;
-        int longest = 0;
-        for (Resource r : resources.values()) {
-            holds += r.holderCount;
-            waiters += r.waiterCount;
-            longest = Math.max(longest, r.waiterCount);
-        }
-        return new Stats(
-                sessions.size(),
-                resources.size(),
-                holds,
-                waiters,
-                longest,
-                registers.size(),
-                registers.bytes(),
-                lastToken);
+        return TableViews.stats(sessions, resources, registers, lastToken);
     }
 
     // ---------------------------------------------------------------------------------- snapshots
