@@ -3,7 +3,6 @@ package io.holdfast.core;
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockInfo;
-import io.holdfast.LockMode;
 import io.holdfast.Names;
 import io.holdfast.core.Command.Acquire;
 import io.holdfast.core.Command.AcquireAll;
@@ -20,11 +19,9 @@ import io.holdfast.core.Command.Renew;
 import io.holdfast.core.Command.Revoke;
 import io.holdfast.core.Command.Tick;
 import io.holdfast.core.Reply.Failed;
-import io.holdfast.core.WaitForGraph.OwnerKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -77,21 +74,16 @@ public final class LockTable {
     static final int MAX_CYCLE_NAMES = WaitForGraph.MAX_CYCLE_NAMES;
 
     private final Map<String, Session> sessions = new HashMap<>();
-    private final Map<String, Resource> resources = new HashMap<>();
     private final Registers registers = new Registers();
-    private final WaitForGraph waitsFor = new WaitForGraph();
-    private final Timers timers = new Timers();
     private final Set<PlantedBug> bugs;
     private final Admission admission = new Admission();
+    private final Queues queues;
+    private final Acquisitions acquisitions;
+    private final Releases releases;
 
     private final MemberVersions memberVersions = new MemberVersions();
     /** Open sessions per identity ("" for none), for the sessions quota (derived). */
     private final Map<String, Integer> sessionsByIdentity = new HashMap<>();
-
-    private long now;
-    private long lastToken;
-    /** The Raft term of the entry being applied; read only by the planted bug TOKEN_FROM_TERM. */
-    private long term;
 
     /** A value read from a register: its version and a copy of its bytes. */
     public record RegisterValue(long version, byte[] value) {}
@@ -107,6 +99,9 @@ public final class LockTable {
      */
     public LockTable(Set<PlantedBug> bugs) {
         this.bugs = bugs.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(EnumSet.copyOf(bugs));
+        this.queues = new Queues(this.bugs);
+        this.acquisitions = new Acquisitions(queues, admission, this::stateEntries);
+        this.releases = new Releases(queues, this.bugs);
     }
 
     /** The planted bugs of this table; empty for a correct table. */
@@ -120,7 +115,7 @@ public final class LockTable {
      * uses it. It is not part of the snapshot.
      */
     public void setTerm(long term) {
-        this.term = term;
+        queues.setTerm(term);
     }
 
     /**
@@ -154,9 +149,7 @@ public final class LockTable {
         Command command = authored.command();
         String identity = authored.identity();
         try {
-            if (command.time() > now) {
-                now = command.time();
-            }
+            queues.advance(command.time());
             if (command instanceof ClientCommand cc) {
                 return applyClient(cc, identity, events);
             }
@@ -166,7 +159,7 @@ public final class LockTable {
             if (command instanceof Revoke c) {
                 Names.check(c.name());
                 Failed refused = admission.checkRevoke(identity, c.name());
-                return refused != null ? refused : revoke(c, events);
+                return refused != null ? refused : releases.revoke(c, events);
             }
             if (command instanceof Command.SetAccessRules c) {
                 return admission.setAccessRules(c, identity);
@@ -179,7 +172,7 @@ public final class LockTable {
                 return Reply.Ok.INSTANCE;
             }
             if (command instanceof Tick) {
-                tick(events);
+                releases.tick(events);
                 return Reply.Ok.INSTANCE;
             }
             if (command instanceof KeepAlive c) {
@@ -260,19 +253,19 @@ public final class LockTable {
             return refused;
         }
         if (command instanceof Acquire c) {
-            return acquire(c, session, events);
+            return acquisitions.acquire(c, session);
         }
         if (command instanceof Release c) {
-            return release(c, session, events);
+            return releases.release(c, session, events);
         }
         if (command instanceof AcquireAll c) {
-            return acquireAll(c, session, events);
+            return acquisitions.acquireAll(c, session);
         }
         if (command instanceof Renew c) {
-            return renew(c, session);
+            return releases.renew(c, session);
         }
         if (command instanceof CancelWait c) {
-            return cancelWait(c, session, events);
+            return releases.cancelWait(c, session, events);
         }
         if (command instanceof RegisterSet c) {
             return registers.set(c, this::isCurrentHolder, admission, stateEntries());
@@ -294,8 +287,8 @@ public final class LockTable {
         if (c.clientName() == null || c.clientName().isEmpty() || c.clientName().length() > Limits.MAX_CLIENT_NAME) {
             throw new InvalidArgumentException("client name must be 1 to " + Limits.MAX_CLIENT_NAME + " characters");
         }
-        checkRange("session TTL", c.ttlMillis(), Limits.MIN_TTL_MILLIS, Limits.MAX_TTL_MILLIS);
-        checkRange("lock-delay", c.lockDelayMillis(), 0, Limits.MAX_LOCK_DELAY_MILLIS);
+        Acquisitions.checkRange("session TTL", c.ttlMillis(), Limits.MIN_TTL_MILLIS, Limits.MAX_TTL_MILLIS);
+        Acquisitions.checkRange("lock-delay", c.lockDelayMillis(), 0, Limits.MAX_LOCK_DELAY_MILLIS);
         Session existing = sessions.get(id);
         if (existing != null) {
             boolean same = existing.ttlMillis == c.ttlMillis()
@@ -320,7 +313,7 @@ public final class LockTable {
         if (stateEntries() >= q.stateEntries()) {
             return admission.stateEntriesExceeded(stateEntries());
         }
-        sessions.put(id, new Session(id, identity, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), now));
+        sessions.put(id, new Session(id, identity, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), queues.now()));
         sessionsByIdentity.merge(key, 1, Integer::sum);
         return Reply.Ok.INSTANCE;
     }
@@ -328,7 +321,7 @@ public final class LockTable {
     // ------------------------------------------------------------------------- access and quotas
 
     private int stateEntries() {
-        return sessions.size() + resources.size() + registers.size();
+        return sessions.size() + queues.size() + registers.size();
     }
 
     /** The access rules, or null while access control is off. */
@@ -400,563 +393,19 @@ public final class LockTable {
             sessions.remove(s.id);
             sessionsByIdentity.computeIfPresent(s.identity == null ? "" : s.identity, (k, n) -> n > 1 ? n - 1 : null);
         }
-        List<Resource> touched = new ArrayList<>();
-        for (Hold h = s.holdsHead; h != null; ) {
-            Hold next = h.sNext;
-            detach(h);
-            Resource r = h.resource;
-            if (expired) {
-                events.accept(new Event.Lost(s.id, r.name, h.token, Event.Reason.SESSION_EXPIRED));
-                if (s.lockDelayMillis > 0 && r.blockedUntil < now + s.lockDelayMillis) {
-                    r.blockedUntil = now + s.lockDelayMillis;
-                    timers.unblock(r);
-                }
-            }
-            touched.add(r);
-            h = next;
-        }
-        for (Waiter w = keepWaits ? null : s.waitsHead; w != null; ) {
-            Waiter next = w.sNext;
-            detach(w);
-            touched.add(w.resource);
-            w = next;
-        }
-        if (expired) {
-            events.accept(new Event.SessionExpired(s.id));
-        }
-        // Grant in name order: the same on every replica, however the lists were built.
-        touched.sort(java.util.Comparator.comparing(r -> r.name));
-        for (Resource r : touched) {
-            grantWaiters(r, events);
-            dropIfIdle(r);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------- acquire
-
-    private Reply acquire(Acquire c, Session session, EventSink events) {
-        String name = Names.check(c.name());
-        LockMode mode = c.mode();
-        if (mode == null) {
-            throw new InvalidArgumentException("mode must not be null");
-        }
-        boolean semaphore = mode == LockMode.PERMITS;
-        if (semaphore) {
-            checkRange("semaphore size", c.maxPermits(), 1, Limits.MAX_PERMITS);
-            checkRange("permits", c.permits(), 1, c.maxPermits());
-        } else if (c.permits() != 1 || c.maxPermits() != 1) {
-            throw new InvalidArgumentException("a lock is acquired with 1 permit of 1");
-        }
-        checkRange("wait", c.waitMillis(), 0, Limits.MAX_WAIT_MILLIS);
-        if (c.leaseMillis() != 0) {
-            checkRange("lease timeout", c.leaseMillis(), Limits.MIN_LEASE_MILLIS, Limits.MAX_WAIT_MILLIS);
-        }
-        Resource r = resources.get(name);
-        if (r != null && (r.semaphore != semaphore || r.maxPermits != c.maxPermits())) {
-            return Failed.of(
-                    ErrorCode.INVALID_ARGUMENT,
-                    r.semaphore
-                            ? name + " is a semaphore with " + r.maxPermits + " permits"
-                                    + (semaphore ? ", not " + c.maxPermits() : ", not a lock")
-                            : name + " is a lock, not a semaphore");
-        }
-        if (session.findWaitOfOwner(c.owner()) != null) {
-            return Failed.of(
-                    ErrorCode.INVALID_ARGUMENT,
-                    "owner " + c.owner() + " already waits for " + session.findWaitOfOwner(c.owner()).resource.name
-                            + "; one wait per owner at a time");
-        }
-        AccessRules.Quotas q = admission.quotas();
-        if (r == null) {
-            if (stateEntries() >= q.stateEntries()) {
-                return admission.stateEntriesExceeded(stateEntries());
-            }
-            r = new Resource(name, semaphore, c.maxPermits());
-            resources.put(name, r);
-        }
-        if (!semaphore && c.reentrant()) {
-            Hold mine = r.findHolderOfOwner(session, c.owner());
-            if (mine != null && (mine.mode == LockMode.EXCLUSIVE || mode == LockMode.SHARED)) {
-                mine.count++;
-                return new Reply.Granted(mine.token, mine.count);
-            }
-        }
-        if (session.holdCount >= q.holdsPerSession()) {
-            dropIfIdle(r);
-            return admission.quotaExceeded(
-                    Admission.HOLDS_PER_SESSION, "session " + session.id + " holds " + session.holdCount + " grants");
-        }
-        if (r.queueHead == null && r.blockedUntil <= now && r.compatible(mode, c.permits())) {
-            Hold h = grant(session, r, c.owner(), mode, c.permits(), c.leaseMillis());
-            return new Reply.Granted(h.token, 1);
-        }
-        if (c.waitMillis() == 0) {
-            dropIfIdle(r);
-            return Reply.Busy.INSTANCE;
-        }
-        if (session.waitCount >= q.waitsPerSession()) {
-            dropIfIdle(r);
-            return admission.quotaExceeded(
-                    Admission.WAITS_PER_SESSION,
-                    "session " + session.id + " waits for " + session.waitCount + " grants");
-        }
-        if (r.waiterCount >= q.waitersPerLock()) {
-            dropIfIdle(r);
-            return admission.quotaExceeded(Admission.WAITERS_PER_LOCK, name + " has " + r.waiterCount + " waiters");
-        }
-        if (!semaphore) {
-            List<String> cycle = waitsFor.findCycle(new OwnerKey(session.id, c.owner()), List.of(r), mode);
-            if (cycle != null) {
-                dropIfIdle(r);
-                return new Failed(
-                        ErrorCode.DEADLOCK,
-                        "waiting for " + name + " would deadlock: " + String.join(" -> ", cycle) + " -> " + name,
-                        cycle,
-                        -1);
-            }
-        }
-        Waiter w = new Waiter(
-                session,
-                r,
-                c.owner(),
-                c.invocation().seq(),
-                mode,
-                c.permits(),
-                now,
-                now + c.waitMillis(),
-                c.leaseMillis());
-        r.enqueue(w);
-        session.addWait(w);
-        waitsFor.add(w);
-        timers.wait(w);
-        return Reply.Queued.INSTANCE;
-    }
-
-    // ---------------------------------------------------------------------------------- multi-locks
-
-    /**
-     * A multi-lock: every name granted in this step, or one wait with a place in each name's queue.
-     * Everything is checked before anything changes, so a refusal leaves the table as it was.
-     */
-    private Reply acquireAll(AcquireAll c, Session session, EventSink events) {
-        List<String> names = c.names();
-        if (names == null || names.isEmpty() || names.size() > Limits.MAX_MULTI_NAMES) {
-            throw new InvalidArgumentException("a multi-lock takes 1 to " + Limits.MAX_MULTI_NAMES + " names, not "
-                    + (names == null ? "null" : names.size()));
-        }
-        for (int i = 0; i < names.size(); i++) {
-            Names.check(names.get(i));
-            if (i > 0 && names.get(i - 1).compareTo(names.get(i)) >= 0) {
-                throw new InvalidArgumentException("a multi-lock's names must be sorted and distinct: "
-                        + names.get(i - 1) + " comes before " + names.get(i));
-            }
-        }
-        LockMode mode = c.mode();
-        if (mode != LockMode.EXCLUSIVE && mode != LockMode.SHARED) {
-            throw new InvalidArgumentException("a multi-lock is exclusive or shared, not " + mode);
-        }
-        checkRange("wait", c.waitMillis(), 0, Limits.MAX_WAIT_MILLIS);
-        if (c.leaseMillis() != 0) {
-            checkRange("lease timeout", c.leaseMillis(), Limits.MIN_LEASE_MILLIS, Limits.MAX_WAIT_MILLIS);
-        }
-        Waiter waiting = session.findWaitOfOwner(c.owner());
-        if (waiting != null) {
-            return Failed.of(
-                    ErrorCode.INVALID_ARGUMENT,
-                    "owner " + c.owner() + " already waits for " + waiting.resource.name
-                            + "; one wait per owner at a time");
-        }
-        List<Resource> existing = new ArrayList<>(names.size());
-        boolean free = true;
-        for (String name : names) {
-            Resource r = resources.get(name);
-            if (r == null) {
-                continue;
-            }
-            if (r.semaphore) {
-                return Failed.of(ErrorCode.INVALID_ARGUMENT, name + " is a semaphore, not a lock");
-            }
-            if (r.findHolderOfOwner(session, c.owner()) != null) {
-                return Failed.of(
-                        ErrorCode.INVALID_ARGUMENT,
-                        "owner " + c.owner() + " holds " + name + " already; a multi-lock is not reentrant");
-            }
-            existing.add(r);
-            free &= r.queueHead == null && r.blockedUntil <= now && r.compatible(mode, 1);
-        }
-        AccessRules.Quotas q = admission.quotas();
-        int created = names.size() - existing.size();
-        if (stateEntries() + created > q.stateEntries()) {
-            return admission.quotaExceeded(
-                    Admission.STATE_ENTRIES,
-                    "the table holds " + stateEntries() + " sessions, locks and registers, and " + created
-                            + " more are asked for");
-        }
-        if (session.holdCount + names.size() > q.holdsPerSession()) {
-            return admission.quotaExceeded(
-                    Admission.HOLDS_PER_SESSION,
-                    "session " + session.id + " holds " + session.holdCount + " grants, and " + names.size()
-                            + " more are asked for");
-        }
-        if (free) {
-            List<Long> tokens = new ArrayList<>(names.size());
-            for (String name : names) {
-                tokens.add(grant(session, resource(name), c.owner(), mode, 1, c.leaseMillis()).token);
-            }
-            return new Reply.GrantedAll(tokens);
-        }
-        if (c.waitMillis() == 0) {
-            return Reply.Busy.INSTANCE;
-        }
-        if (session.waitCount + names.size() > q.waitsPerSession()) {
-            return admission.quotaExceeded(
-                    Admission.WAITS_PER_SESSION,
-                    "session " + session.id + " waits for " + session.waitCount + " grants, and " + names.size()
-                            + " more are asked for");
-        }
-        for (Resource r : existing) {
-            if (r.waiterCount >= q.waitersPerLock()) {
-                return admission.quotaExceeded(
-                        Admission.WAITERS_PER_LOCK, r.name + " has " + r.waiterCount + " waiters");
-            }
-        }
-        List<String> cycle = waitsFor.findCycle(new OwnerKey(session.id, c.owner()), existing, mode);
-        if (cycle != null) {
-            return new Failed(
-                    ErrorCode.DEADLOCK,
-                    "waiting for " + String.join(", ", names) + " would deadlock: " + String.join(" -> ", cycle)
-                            + " -> " + cycle.get(0),
-                    cycle,
-                    -1);
-        }
-        Waiter[] group = new Waiter[names.size()];
-        for (int i = 0; i < group.length; i++) {
-            group[i] = new Waiter(
-                    session,
-                    resource(names.get(i)),
-                    c.owner(),
-                    c.invocation().seq(),
-                    mode,
-                    1,
-                    now,
-                    now + c.waitMillis(),
-                    c.leaseMillis());
-            group[i].group = group;
-            group[i].resource.enqueue(group[i]);
-            session.addWait(group[i]);
-        }
-        waitsFor.add(group[0]);
-        timers.wait(group[0]);
-        return Reply.Queued.INSTANCE;
-    }
-
-    /** The lock of this name, made if it does not exist (its quota was checked by the caller). */
-    private Resource resource(String name) {
-        return resources.computeIfAbsent(name, n -> new Resource(n, false, 1));
-    }
-
-    /**
-     * Whether a multi-lock whose member heads {@code r}'s queue can be granted now: every member
-     * heads its queue, and every lock is free of lock-delay and has room for its mode. Checked
-     * whenever one of its queues moves (see {@link #grantWaiters}), which is when the answer can
-     * change from no to yes.
-     */
-    private boolean groupFits(Waiter[] group, Resource r) {
-        // PLANTED BUG (verification only): multi-lock-partial-grant: the multi-lock is granted as
-        // soon as the queue that moved has room for it, whatever holds its other names.
-        if (bugs.contains(PlantedBug.MULTI_LOCK_PARTIAL_GRANT)) {
-            return r.compatible(group[0].mode, 1);
-        }
-        for (Waiter m : group) {
-            Resource mr = m.resource;
-            if (mr.queueHead != m || mr.blockedUntil > now || !mr.compatible(m.mode, 1)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Grants every member of a fitting multi-lock in one step; its other queues go on the work list. */
-    private ArrayDeque<Resource> grantGroup(Waiter[] group, Resource r, EventSink events, ArrayDeque<Resource> more) {
-        List<Long> tokens = new ArrayList<>(group.length);
-        for (Waiter m : group) {
-            detach(m);
-            tokens.add(grant(m.session, m.resource, m.owner, m.mode, 1, m.leaseMillis).token);
-        }
-        Waiter first = group[0];
-        first.session.updateRemembered(first.seq, new Reply.GrantedAll(tokens));
-        for (int i = 0; i < group.length; i++) {
-            events.accept(new Event.Granted(first.session.id, first.seq, group[i].resource.name, tokens.get(i)));
-        }
-        return others(group, r, more);
-    }
-
-    /** Adds the queues of a group other than {@code r} to the work list, in name order. */
-    private static ArrayDeque<Resource> others(Waiter[] group, Resource r, ArrayDeque<Resource> more) {
-        for (Waiter m : group) {
-            if (m.resource != r) {
-                if (more == null) {
-                    more = new ArrayDeque<>();
-                }
-                more.add(m.resource);
-            }
-        }
-        return more;
-    }
-
-    /** Names of a multi-lock, for messages. */
-    private static String names(Waiter w) {
-        if (w.group == null) {
-            return w.resource.name;
-        }
-        StringBuilder b = new StringBuilder();
-        for (Waiter m : w.group) {
-            b.append(b.length() == 0 ? "" : ", ").append(m.resource.name);
-        }
-        return b.toString();
-    }
-
-    private Hold grant(Session session, Resource r, long owner, LockMode mode, int permits, long leaseMillis) {
-        long token;
-        if (bugs.contains(PlantedBug.TOKEN_FROM_TERM)) {
-            // PLANTED BUG (verification only): token-from-term: the token is the Raft term, so
-            // grants in one term share it (the counter only keeps the snapshot's bound).
-            token = Math.max(1, term);
-            lastToken = Math.max(lastToken, token);
-        } else {
-            token = ++lastToken;
-        }
-        Hold h = new Hold(session, r, owner, token, mode, permits, now, leaseMillis);
-        r.addHolder(h);
-        session.addHold(h);
-        timers.lease(h);
-        return h;
-    }
-
-    /**
-     * Grants waiters from the head of the queue while they fit; expires those past deadline. A
-     * multi-lock that leaves its queues (granted or timed out) lets the other queues it stood in
-     * move too: they are worked through the same way, in the order they were reached, which is
-     * the same on every replica.
-     */
-    private void grantWaiters(Resource r, EventSink events) {
-        ArrayDeque<Resource> more = grantQueue(r, events, null);
-        while (more != null && !more.isEmpty()) {
-            grantQueue(more.poll(), events, more);
-        }
-    }
-
-    /** One queue's part of {@link #grantWaiters}; returns the work list (null while empty). */
-    private ArrayDeque<Resource> grantQueue(Resource r, EventSink events, ArrayDeque<Resource> more) {
-        while (r.queueHead != null && r.blockedUntil <= now) {
-            Waiter w = r.queueHead;
-            if (w.deadline <= now) {
-                more = timeOut(w, events, more);
-                continue;
-            }
-            if (w.group != null) {
-                if (!groupFits(w.group, r)) {
-                    return more; // it keeps its place: those behind it wait, so it is not starved
-                }
-                more = grantGroup(w.group, r, events, more);
-                continue;
-            }
-            if (!r.compatible(w.mode, w.permits)) {
-                return more;
-            }
-            detach(w);
-            Hold h = grant(w.session, r, w.owner, w.mode, w.permits, w.leaseMillis);
-            w.session.updateRemembered(w.seq, new Reply.Granted(h.token, 1));
-            events.accept(new Event.Granted(w.session.id, w.seq, r.name, h.token));
-        }
-        return more;
-    }
-
-    /** Ends a wait at its deadline (all members of a multi-lock); returns their other queues. */
-    private ArrayDeque<Resource> timeOut(Waiter w, EventSink events, ArrayDeque<Resource> more) {
-        Waiter first = w.group == null ? w : w.group[0];
-        detachWait(w);
-        first.session.updateRemembered(first.seq, Failed.of(ErrorCode.TIMEOUT, "timed out waiting for " + names(w)));
-        events.accept(new Event.WaitTimedOut(first.session.id, first.seq, first.resource.name));
-        return w.group == null ? more : others(w.group, w.resource, more);
-    }
-
-    /** Takes a wait off its queue: every member of a multi-lock's wait. */
-    private void detachWait(Waiter w) {
-        if (w.group == null) {
-            detach(w);
-        } else {
-            for (Waiter m : w.group) {
-                detach(m);
-            }
-        }
-    }
-
-    /** Takes one waiter off its queue and its session's list (one member of a multi-lock). */
-    private void detach(Waiter w) {
-        w.attached = false;
-        w.resource.dequeue(w);
-        w.session.removeWait(w);
-        waitsFor.remove(w);
-    }
-
-    private void detach(Hold h) {
-        h.attached = false;
-        h.resource.removeHolder(h);
-        h.session.removeHold(h);
-    }
-
-    private void dropIfIdle(Resource r) {
-        if (r.isIdle(now) && resources.get(r.name) == r) {
-            resources.remove(r.name);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------- release etc.
-
-    private Reply release(Release c, Session session, EventSink events) {
-        Resource r = resources.get(Names.check(c.name()));
-        Hold h = r == null ? null : r.findHolder(session, c.token());
-        if (h == null && r != null && bugs.contains(PlantedBug.RELEASE_BY_ANYONE)) {
-            // PLANTED BUG (verification only): release-by-anyone: the holder with that token, or
-            // else the first holder, is released whoever asks.
-            h = r.findHolderByToken(c.token()) != null ? r.findHolderByToken(c.token()) : r.holdersHead;
-        }
-        if (h == null) {
-            return Failed.of(
-                    ErrorCode.NOT_OWNER,
-                    "session " + session.id + " does not hold " + c.name() + " with token " + c.token());
-        }
-        if (--h.count > 0) {
-            return new Reply.Ok(h.count);
-        }
-        detach(h);
-        // PLANTED BUG (verification only): skipped-wakeup: the freed lock is not handed to its
-        // head waiter (it waits until its deadline or some later event).
-        if (!bugs.contains(PlantedBug.SKIPPED_WAKEUP)) {
-            grantWaiters(r, events);
-        }
-        dropIfIdle(r);
-        return Reply.Ok.INSTANCE;
-    }
-
-    private Reply renew(Renew c, Session session) {
-        Resource r = resources.get(Names.check(c.name()));
-        Hold h = r == null ? null : r.findHolder(session, c.token());
-        if (h == null) {
-            return Failed.of(
-                    ErrorCode.NOT_OWNER,
-                    "session " + session.id + " does not hold " + c.name() + " with token " + c.token());
-        }
-        if (h.leaseMillis == 0) {
-            return new Reply.Ok(0);
-        }
-        if (h.leaseDeadline <= now) {
-            // Due already: the next Tick takes it back. Renewing it here would make the outcome
-            // depend on whether the renew or the Tick reached the log first.
-            return Failed.of(
-                    ErrorCode.NOT_OWNER,
-                    "the lease of " + c.name() + " (token " + c.token() + ") ran out before this renewal");
-        }
-        h.leaseDeadline = now + h.leaseMillis;
-        timers.lease(h);
-        return new Reply.Ok(h.leaseDeadline);
-    }
-
-    private Reply cancelWait(CancelWait c, Session session, EventSink events) {
-        Names.check(c.name());
-        Waiter w = session.findWait(c.waitSeq());
-        Waiter first = w == null || w.group == null ? w : w.group[0];
-        if (first != null && first.resource.name.equals(c.name())) {
-            detachWait(w);
-            session.updateRemembered(w.seq, Failed.of(ErrorCode.TIMEOUT, "wait for " + names(w) + " was cancelled"));
-            settleQueues(w, events);
-            return new Reply.Ok(1);
-        }
-        // Already decided: tell the caller how (a grant it must now release, or a timeout).
-        Reply outcome = session.cachedReply(c.waitSeq());
-        return outcome instanceof Reply.Granted || outcome instanceof Reply.GrantedAll ? outcome : new Reply.Ok(0);
-    }
-
-    private Reply revoke(Revoke c, EventSink events) {
-        Resource r = resources.get(Names.check(c.name()));
-        if (r == null) {
-            return new Reply.Ok(0);
-        }
-        int revoked = 0;
-        for (Hold h = r.holdersHead; h != null; ) {
-            Hold next = h.rNext;
-            detach(h);
-            events.accept(new Event.Lost(h.session.id, r.name, h.token, Event.Reason.REVOKED));
-            revoked++;
-            h = next;
-        }
-        grantWaiters(r, events);
-        dropIfIdle(r);
-        return new Reply.Ok(revoked);
-    }
-
-    private void tick(EventSink events) {
-        Timers.Entry e;
-        while ((e = timers.pollDue(now)) != null) {
-            switch (e.kind()) {
-                case Timers.LEASE -> {
-                    Hold h = (Hold) e.target();
-                    detach(h);
-                    events.accept(new Event.Lost(h.session.id, h.resource.name, h.token, Event.Reason.LEASE_TIMEOUT));
-                    grantWaiters(h.resource, events);
-                    dropIfIdle(h.resource);
-                }
-                case Timers.WAIT -> {
-                    Waiter w = (Waiter) e.target();
-                    Resource r = w.resource;
-                    if (w.group != null) {
-                        timeOut(w, events, null);
-                        settleQueues(w, events);
-                    } else {
-                        boolean wasHead = r.queueHead == w;
-                        timeOut(w, events, null);
-                        if (wasHead) {
-                            grantWaiters(r, events);
-                        }
-                        dropIfIdle(r);
-                    }
-                }
-                default -> {
-                    Resource r = (Resource) e.target();
-                    if (resources.get(r.name) == r) {
-                        // Handled: a snapshot must not carry it, or a replica restored from that
-                        // snapshot would run it again at its next tick, in another order.
-                        r.blockedUntil = 0;
-                        grantWaiters(r, events);
-                        dropIfIdle(r);
-                    }
-                }
-            }
-        }
-    }
-
-    /** After a wait left its queues: lets each of them move, in name order, and drops idle locks. */
-    private void settleQueues(Waiter w, EventSink events) {
-        Waiter[] members = w.group == null ? new Waiter[] {w} : w.group;
-        for (Waiter m : members) {
-            grantWaiters(m.resource, events);
-        }
-        for (Waiter m : members) {
-            dropIfIdle(m.resource);
-        }
+        releases.endSession(s, expired, keepWaits, events);
     }
 
     // ---------------------------------------------------------------------------------- queries
 
     /** The table's clock: the largest command time applied so far. */
     public long now() {
-        return now;
+        return queues.now();
     }
 
     /** The last fencing token granted (0 before the first grant). */
     public long lastToken() {
-        return lastToken;
+        return queues.lastToken();
     }
 
     /**
@@ -964,7 +413,7 @@ public final class LockTable {
      * Long#MAX_VALUE} if nothing is pending.
      */
     public long nextDeadline() {
-        return timers.next();
+        return queues.nextDeadline();
     }
 
     /** Whether the session exists. */
@@ -991,13 +440,12 @@ public final class LockTable {
 
     /** Locks and semaphores that are held, waited for or lock-delayed. */
     public int resourceCount() {
-        return resources.size();
+        return queues.size();
     }
 
     /** Whether {@code token} is the token of a current grant of {@code name}. */
     public boolean isCurrentHolder(String name, long token) {
-        Resource r = resources.get(name);
-        return r != null && r.findHolderByToken(token) != null;
+        return queues.isCurrentHolder(name, token);
     }
 
     /**
@@ -1023,7 +471,7 @@ public final class LockTable {
 
     /** One lock or semaphore as operators see it, timed by {@code nowMillis} (or the table's clock). */
     public Optional<LockInfo> describe(String name, long nowMillis) {
-        return TableViews.describe(resources, name, Math.max(now, nowMillis));
+        return TableViews.describe(queues.map(), name, Math.max(now(), nowMillis));
     }
 
     /** Locks and semaphores whose names start with {@code prefix}, sorted by name, at most {@code limit}. */
@@ -1038,7 +486,7 @@ public final class LockTable {
      */
     public List<LockInfo> list(
             String prefix, String after, int limit, long nowMillis, java.util.function.Predicate<String> visible) {
-        return TableViews.list(resources, prefix, after, limit, Math.max(now, nowMillis), visible);
+        return TableViews.list(queues.map(), prefix, after, limit, Math.max(now(), nowMillis), visible);
     }
 
     /**
@@ -1048,7 +496,7 @@ public final class LockTable {
      */
     public List<SessionPage.Session> sessions(
             String after, int limit, long nowMillis, java.util.function.Predicate<SessionPage.Session> visible) {
-        return TableViews.sessions(sessions, after, limit, Math.max(now, nowMillis), visible);
+        return TableViews.sessions(sessions, after, limit, Math.max(now(), nowMillis), visible);
     }
 
     /**
@@ -1078,7 +526,7 @@ public final class LockTable {
 
     /** The table's sizes now; walks every lock (linear in their number). */
     public Stats stats() {
-        return TableViews.stats(sessions, resources, registers, lastToken);
+        return TableViews.stats(sessions, queues.map(), registers, queues.lastToken());
     }
 
     // ---------------------------------------------------------------------------------- snapshots
@@ -1127,8 +575,7 @@ public final class LockTable {
         LockTable fresh = new LockTable(bugs);
         registers.copyInto(fresh.registers);
         fresh.admission.restoreRules(admission.rules());
-        fresh.now = now;
-        fresh.lastToken = Math.max(lastToken, tokenFloor);
+        fresh.queues.restoreClock(now(), Math.max(lastToken(), tokenFloor));
         fresh.restoreDerived();
         return fresh;
     }
@@ -1140,7 +587,7 @@ public final class LockTable {
     }
 
     Map<String, Resource> resourcesMap() {
-        return resources;
+        return queues.map();
     }
 
     Map<String, Registers.Register> registersMap() {
@@ -1165,36 +612,20 @@ public final class LockTable {
     }
 
     void restoreClock(long now, long lastToken) {
-        this.now = now;
-        this.lastToken = lastToken;
+        queues.restoreClock(now, lastToken);
     }
 
     /** Re-links a restored hold and rebuilds its derived state (timers). */
     void restoreHold(Hold h) {
-        h.resource.addHolder(h);
-        h.session.addHold(h);
-        timers.lease(h);
+        queues.restoreHold(h);
     }
 
     /** Re-links a restored waiter and rebuilds its derived state (timers, wait-for index). */
     void restoreWaiter(Waiter w) {
-        w.resource.enqueue(w);
-        w.session.addWait(w);
-        if (w.group == null || w.group[0] == w) {
-            waitsFor.add(w);
-            timers.wait(w);
-        }
+        queues.restoreWaiter(w);
     }
 
     void restoreBlocked(Resource r) {
-        if (r.blockedUntil > 0) {
-            timers.unblock(r);
-        }
-    }
-
-    private static void checkRange(String what, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw new InvalidArgumentException(what + " must be between " + min + " and " + max + ", not " + value);
-        }
+        queues.restoreBlocked(r);
     }
 }

@@ -210,11 +210,13 @@ class PropertyPlantedBugTest {
         public PropertySubject restore(byte[] snapshot) {
             LockTable copy = read(snapshot);
             try {
-                Field timers = LockTable.class.getDeclaredField("timers");
+                Field queues = LockTable.class.getDeclaredField("queues");
+                queues.setAccessible(true);
+                Field timers = Queues.class.getDeclaredField("timers");
                 timers.setAccessible(true);
                 Field queue = Timers.class.getDeclaredField("queue");
                 queue.setAccessible(true);
-                ((Collection<?>) queue.get(timers.get(copy))).clear();
+                ((Collection<?>) queue.get(timers.get(queues.get(copy)))).clear();
             } catch (ReflectiveOperationException e) {
                 throw new AssertionError(e);
             }
