@@ -46,8 +46,8 @@ final class Acquisitions {
         }
         boolean semaphore = mode == LockMode.PERMITS;
         if (semaphore) {
-            checkRange("semaphore size", c.maxPermits(), 1, Limits.MAX_PERMITS);
-            checkRange("permits", c.permits(), 1, c.maxPermits());
+            Limits.checkRange("semaphore size", c.maxPermits(), 1, Limits.MAX_PERMITS);
+            Limits.checkRange("permits", c.permits(), 1, c.maxPermits());
         } else if (c.permits() != 1 || c.maxPermits() != 1) {
             throw new InvalidArgumentException("a lock is acquired with 1 permit of 1");
         }
@@ -255,15 +255,9 @@ final class Acquisitions {
     }
 
     private static void checkTimes(long waitMillis, long leaseMillis) {
-        checkRange("wait", waitMillis, 0, Limits.MAX_WAIT_MILLIS);
+        Limits.checkRange("wait", waitMillis, 0, Limits.MAX_WAIT_MILLIS);
         if (leaseMillis != 0) {
-            checkRange("lease timeout", leaseMillis, Limits.MIN_LEASE_MILLIS, Limits.MAX_WAIT_MILLIS);
-        }
-    }
-
-    static void checkRange(String what, long value, long min, long max) {
-        if (value < min || value > max) {
-            throw new InvalidArgumentException(what + " must be between " + min + " and " + max + ", not " + value);
+            Limits.checkRange("lease timeout", leaseMillis, Limits.MIN_LEASE_MILLIS, Limits.MAX_WAIT_MILLIS);
         }
     }
 }

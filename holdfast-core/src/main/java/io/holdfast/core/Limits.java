@@ -34,4 +34,12 @@ public final class Limits {
     public static final int MAX_SESSION_ID = 128;
 
     private Limits() {}
+
+    /** Refuses {@code value} outside {@code min..max} with an {@link io.holdfast.InvalidArgumentException}. */
+    static void checkRange(String what, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new io.holdfast.InvalidArgumentException(
+                    what + " must be between " + min + " and " + max + ", not " + value);
+        }
+    }
 }

@@ -22,10 +22,8 @@ import io.holdfast.core.Reply.Failed;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -73,7 +71,7 @@ public final class LockTable {
     /** The most lock names a deadlock reply lists. */
     static final int MAX_CYCLE_NAMES = WaitForGraph.MAX_CYCLE_NAMES;
 
-    private final Map<String, Session> sessions = new HashMap<>();
+    private final Sessions sessions;
     private final Registers registers = new Registers();
     private final Set<PlantedBug> bugs;
     private final Admission admission = new Admission();
@@ -82,8 +80,6 @@ public final class LockTable {
     private final Releases releases;
 
     private final MemberVersions memberVersions = new MemberVersions();
-    /** Open sessions per identity ("" for none), for the sessions quota (derived). */
-    private final Map<String, Integer> sessionsByIdentity = new HashMap<>();
 
     /** A value read from a register: its version and a copy of its bytes. */
     public record RegisterValue(long version, byte[] value) {}
@@ -99,6 +95,7 @@ public final class LockTable {
      */
     public LockTable(Set<PlantedBug> bugs) {
         this.bugs = bugs.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(EnumSet.copyOf(bugs));
+        this.sessions = new Sessions(admission, this::stateEntries);
         this.queues = new Queues(this.bugs);
         this.acquisitions = new Acquisitions(queues, admission, this::stateEntries);
         this.releases = new Releases(queues, this.bugs);
@@ -154,7 +151,7 @@ public final class LockTable {
                 return applyClient(cc, identity, events);
             }
             if (command instanceof OpenSession c) {
-                return openSession(c, identity);
+                return sessions.open(c, identity, queues.now());
             }
             if (command instanceof Revoke c) {
                 Names.check(c.name());
@@ -176,7 +173,7 @@ public final class LockTable {
                 return Reply.Ok.INSTANCE;
             }
             if (command instanceof KeepAlive c) {
-                return sessions.containsKey(c.sessionId()) ? Reply.Ok.INSTANCE : unknownSession(c.sessionId());
+                return sessions.contains(c.sessionId()) ? Reply.Ok.INSTANCE : Sessions.unknown(c.sessionId());
             }
             if (command instanceof ExpireSession c) {
                 Session s = sessions.get(c.sessionId());
@@ -207,7 +204,7 @@ public final class LockTable {
         }
         Session session = sessions.get(inv.sessionId());
         if (session == null) {
-            return unknownSession(inv.sessionId());
+            return Sessions.unknown(inv.sessionId());
         }
         if (!java.util.Objects.equals(session.identity, identity)) {
             // Checked before the reply memory: another identity learns nothing from it.
@@ -281,43 +278,6 @@ public final class LockTable {
 
     // ---------------------------------------------------------------------------------- sessions
 
-    private Reply openSession(OpenSession c, String identity) {
-        String id = c.sessionId();
-        checkSessionId(id);
-        if (c.clientName() == null || c.clientName().isEmpty() || c.clientName().length() > Limits.MAX_CLIENT_NAME) {
-            throw new InvalidArgumentException("client name must be 1 to " + Limits.MAX_CLIENT_NAME + " characters");
-        }
-        Acquisitions.checkRange("session TTL", c.ttlMillis(), Limits.MIN_TTL_MILLIS, Limits.MAX_TTL_MILLIS);
-        Acquisitions.checkRange("lock-delay", c.lockDelayMillis(), 0, Limits.MAX_LOCK_DELAY_MILLIS);
-        Session existing = sessions.get(id);
-        if (existing != null) {
-            boolean same = existing.ttlMillis == c.ttlMillis()
-                    && existing.lockDelayMillis == c.lockDelayMillis()
-                    && existing.clientName.equals(c.clientName());
-            same &= java.util.Objects.equals(existing.identity, identity);
-            return same
-                    ? Reply.Ok.INSTANCE
-                    : Failed.of(ErrorCode.INVALID_ARGUMENT, "session id " + id + " is already in use");
-        }
-        Failed refused = admission.checkOpen(identity);
-        if (refused != null) {
-            return refused;
-        }
-        AccessRules.Quotas q = admission.quotas();
-        String key = identity == null ? "" : identity;
-        int mine = sessionsByIdentity.getOrDefault(key, 0);
-        if (mine >= q.sessionsPerIdentity()) {
-            return admission.quotaExceeded(
-                    Admission.SESSIONS_PER_IDENTITY, Admission.describe(identity) + " has " + mine + " open sessions");
-        }
-        if (stateEntries() >= q.stateEntries()) {
-            return admission.stateEntriesExceeded(stateEntries());
-        }
-        sessions.put(id, new Session(id, identity, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), queues.now()));
-        sessionsByIdentity.merge(key, 1, Integer::sum);
-        return Reply.Ok.INSTANCE;
-    }
-
     // ------------------------------------------------------------------------- access and quotas
 
     private int stateEntries() {
@@ -343,14 +303,12 @@ public final class LockTable {
      * session exists and was opened by the same identity.
      */
     public boolean ownsSession(String identity, String sessionId) {
-        Session s = sessions.get(sessionId);
-        return s != null && java.util.Objects.equals(s.identity, identity);
+        return sessions.owns(identity, sessionId);
     }
 
     /** The identity that opened a session (null: none), or empty if there is no such session. */
     public Optional<String> sessionIdentity(String sessionId) {
-        Session s = sessions.get(sessionId);
-        return s == null ? Optional.empty() : Optional.of(s.identity == null ? "" : s.identity);
+        return sessions.identityOf(sessionId);
     }
 
     /**
@@ -361,28 +319,6 @@ public final class LockTable {
         return admission.refusals();
     }
 
-    private static void checkSessionId(String id) {
-        if (id == null || id.length() < Limits.MIN_SESSION_ID || id.length() > Limits.MAX_SESSION_ID) {
-            throw new InvalidArgumentException(
-                    "session id must be " + Limits.MIN_SESSION_ID + " to " + Limits.MAX_SESSION_ID + " characters");
-        }
-        for (int i = 0; i < id.length(); i++) {
-            char ch = id.charAt(i);
-            boolean ok = (ch >= 'a' && ch <= 'z')
-                    || (ch >= 'A' && ch <= 'Z')
-                    || (ch >= '0' && ch <= '9')
-                    || ch == '-'
-                    || ch == '_';
-            if (!ok) {
-                throw new InvalidArgumentException("session id may only contain A-Z a-z 0-9 - _");
-            }
-        }
-    }
-
-    private static Failed unknownSession(String id) {
-        return Failed.of(ErrorCode.SESSION_EXPIRED, "session " + id + " is unknown or expired");
-    }
-
     /** Ends a session: releases its holds, cancels its waits, grants what that frees. */
     private void endSession(Session s, boolean expired, EventSink events) {
         // PLANTED BUG (verification only): grant-after-expiry: an expired session that waits stays
@@ -390,8 +326,7 @@ public final class LockTable {
         // granted later, though its client was told that the session expired.
         boolean keepWaits = expired && s.waitsHead != null && bugs.contains(PlantedBug.GRANT_AFTER_EXPIRY);
         if (!keepWaits) {
-            sessions.remove(s.id);
-            sessionsByIdentity.computeIfPresent(s.identity == null ? "" : s.identity, (k, n) -> n > 1 ? n - 1 : null);
+            sessions.remove(s);
         }
         releases.endSession(s, expired, keepWaits, events);
     }
@@ -418,20 +353,17 @@ public final class LockTable {
 
     /** Whether the session exists. */
     public boolean hasSession(String sessionId) {
-        return sessions.containsKey(sessionId);
+        return sessions.contains(sessionId);
     }
 
     /** The session's TTL in milliseconds, or -1 if it does not exist. */
     public long sessionTtlMillis(String sessionId) {
-        Session s = sessions.get(sessionId);
-        return s == null ? -1 : s.ttlMillis;
+        return sessions.ttlMillis(sessionId);
     }
 
     /** The ids of all sessions, sorted. */
     public List<String> sessionIds() {
-        List<String> ids = new ArrayList<>(sessions.keySet());
-        Collections.sort(ids);
-        return ids;
+        return sessions.ids();
     }
 
     public int sessionCount() {
@@ -496,7 +428,7 @@ public final class LockTable {
      */
     public List<SessionPage.Session> sessions(
             String after, int limit, long nowMillis, java.util.function.Predicate<SessionPage.Session> visible) {
-        return TableViews.sessions(sessions, after, limit, Math.max(now(), nowMillis), visible);
+        return TableViews.sessions(sessions.map(), after, limit, Math.max(now(), nowMillis), visible);
     }
 
     /**
@@ -526,7 +458,7 @@ public final class LockTable {
 
     /** The table's sizes now; walks every lock (linear in their number). */
     public Stats stats() {
-        return TableViews.stats(sessions, queues.map(), registers, queues.lastToken());
+        return TableViews.stats(sessions.map(), queues.map(), registers, queues.lastToken());
     }
 
     // ---------------------------------------------------------------------------------- snapshots
@@ -583,7 +515,7 @@ public final class LockTable {
     // Package-private access for the snapshot codec.
 
     Map<String, Session> sessionsMap() {
-        return sessions;
+        return sessions.map();
     }
 
     Map<String, Resource> resourcesMap() {
@@ -604,10 +536,7 @@ public final class LockTable {
 
     /** Rebuilds what is derived from the restored sessions and registers. */
     void restoreDerived() {
-        sessionsByIdentity.clear();
-        for (Session s : sessions.values()) {
-            sessionsByIdentity.merge(s.identity == null ? "" : s.identity, 1, Integer::sum);
-        }
+        sessions.recount();
         registers.recount();
     }
 
