@@ -1,3 +1,5 @@
+// Over 500 lines, one idea: the table's public face (apply with exactly-once replies, queries,
+// snapshots) over the parts that hold its rules; most of its length is the contract other modules use.
 package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
@@ -41,6 +43,11 @@ import java.util.Set;
  * ExpireSession} when a session's heartbeats stop. Every replica that applies the same commands in
  * the same order reaches the same state, replies and events; {@link #apply} never throws for a
  * command, whatever its content: bad input becomes a {@link Failed} reply and changes nothing.
+ *
+ * <p>Its parts, one rule each: {@link Sessions} (open sessions), {@link Admission} (access rules,
+ * quotas, refusal counts), {@link Queues} (locks, queues, the clock and tokens; the one place that
+ * grants) driven by {@link Acquisitions} and {@link Releases}, {@link Registers}, and the read-only
+ * {@link TableViews}. The table routes each command to one of them and keeps exactly-once replies.
  *
  * <p>Fencing tokens come from one counter for the whole table: every grant takes the next value,
  * so tokens grow across all names, leader changes and restarts (the counter is in the snapshot).
@@ -276,13 +283,24 @@ public final class LockTable {
                 "unknown command " + command.getClass().getSimpleName());
     }
 
-    // ---------------------------------------------------------------------------------- sessions
-
-    // ------------------------------------------------------------------------- access and quotas
-
+    /** Sessions, locks and registers together, for the state-entries quota. */
     private int stateEntries() {
         return sessions.size() + queues.size() + registers.size();
     }
+
+    /** Ends a session: releases its holds, cancels its waits, grants what that frees. */
+    private void endSession(Session s, boolean expired, EventSink events) {
+        // PLANTED BUG (verification only): grant-after-expiry: an expired session that waits stays
+        // in the table with its waits queued (so that snapshots can still name it); they can be
+        // granted later, though its client was told that the session expired.
+        boolean keepWaits = expired && s.waitsHead != null && bugs.contains(PlantedBug.GRANT_AFTER_EXPIRY);
+        if (!keepWaits) {
+            sessions.remove(s);
+        }
+        releases.endSession(s, expired, keepWaits, events);
+    }
+
+    // ---------------------------------------------------------------------------------- access
 
     /** The access rules, or null while access control is off. */
     public AccessRules accessRules() {
@@ -317,18 +335,6 @@ public final class LockTable {
      */
     public Map<String, Long> refusals() {
         return admission.refusals();
-    }
-
-    /** Ends a session: releases its holds, cancels its waits, grants what that frees. */
-    private void endSession(Session s, boolean expired, EventSink events) {
-        // PLANTED BUG (verification only): grant-after-expiry: an expired session that waits stays
-        // in the table with its waits queued (so that snapshots can still name it); they can be
-        // granted later, though its client was told that the session expired.
-        boolean keepWaits = expired && s.waitsHead != null && bugs.contains(PlantedBug.GRANT_AFTER_EXPIRY);
-        if (!keepWaits) {
-            sessions.remove(s);
-        }
-        releases.endSession(s, expired, keepWaits, events);
     }
 
     // ---------------------------------------------------------------------------------- queries
