@@ -22,15 +22,8 @@ import org.junit.jupiter.api.Test;
  * asks which check, in which order) is {@link AccessControlTest}.
  */
 class AdmissionTest {
-    static final String RULES = """
-            user alice  writer
-            user bob    reader
-            user ops    root
-            role writer acquire a/* read a/* revoke a/*
-            role reader read *
-            role root   admin *
-            limit holds-per-session 2
-            """;
+    /** The rules of {@link AccessControlTest}, with a small quota. */
+    static final String RULES = AccessControlTest.RULES + "limit holds-per-session 2\n";
 
     private static final Invocation INV = new Invocation("session-0000000000", 1, 0);
 

@@ -1,5 +1,6 @@
 package io.holdfast.core;
 
+import static io.holdfast.core.TableDriver.failed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -26,13 +27,6 @@ class RegistersTest {
     private Reply set(String key, long expected, byte[] value) {
         return registers.set(
                 new RegisterSet(0, INV, key, expected, value, null, 0), NO_GRANTS, admission, registers.size());
-    }
-
-    private static Reply.Failed failed(Reply r, ErrorCode code) {
-        assertThat(r).isInstanceOf(Reply.Failed.class);
-        Reply.Failed f = (Reply.Failed) r;
-        assertThat(f.code()).as(f.message()).isEqualTo(code);
-        return f;
     }
 
     @Test

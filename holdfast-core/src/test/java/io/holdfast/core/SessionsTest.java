@@ -1,5 +1,6 @@
 package io.holdfast.core;
 
+import static io.holdfast.core.TableDriver.failed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -28,13 +29,6 @@ class SessionsTest {
 
     private Reply open(String id, String identity) {
         return sessions.open(new OpenSession(0, id, "client", 10_000, 0), identity, 123);
-    }
-
-    private static Reply.Failed failed(Reply r, ErrorCode code) {
-        assertThat(r).isInstanceOf(Reply.Failed.class);
-        Reply.Failed f = (Reply.Failed) r;
-        assertThat(f.code()).as(f.message()).isEqualTo(code);
-        return f;
     }
 
     @Test
