@@ -1,0 +1,198 @@
+package io.holdfast.protocol;
+
+import com.google.protobuf.ByteString;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.core.Command;
+import io.holdfast.protocol.v1.Acquire;
+import io.holdfast.protocol.v1.CancelWait;
+import io.holdfast.protocol.v1.CloseSession;
+import io.holdfast.protocol.v1.CommandRequest;
+import io.holdfast.protocol.v1.Invocation;
+import io.holdfast.protocol.v1.OpenSession;
+import io.holdfast.protocol.v1.RegisterSet;
+import io.holdfast.protocol.v1.Release;
+import io.holdfast.protocol.v1.Renew;
+import io.holdfast.protocol.v1.Revoke;
+
+/**
+ * Commands to and from their {@code CommandRequest} messages: only the commands a client may send
+ * have one. Commands travel without their time (the proposer stamps it), so one read from a
+ * message has time 0. See {@link Convert} for the rules every conversion keeps.
+ */
+final class CommandMessages {
+    private CommandMessages() {}
+
+    /**
+     * The message for a command a client sends.
+     *
+     * @throws InvalidArgumentException for a command no client may send, or one with a null field
+     */
+    static CommandRequest toProto(Command command) {
+        CommandRequest.Builder b = CommandRequest.newBuilder();
+        if (command instanceof Command.OpenSession x) {
+            b.setOpenSession(OpenSession.newBuilder()
+                    .setSessionId(Fields.text(x.sessionId(), "sessionId"))
+                    .setClientName(Fields.text(x.clientName(), "clientName"))
+                    .setTtlMillis(x.ttlMillis())
+                    .setLockDelayMillis(x.lockDelayMillis()));
+        } else if (command instanceof Command.CloseSession x) {
+            b.setCloseSession(CloseSession.newBuilder().setInvocation(toProto(x.invocation())));
+        } else if (command instanceof Command.Acquire x) {
+            b.setAcquire(Acquire.newBuilder()
+                    .setInvocation(toProto(x.invocation()))
+                    .setName(Fields.text(x.name(), "name"))
+                    .setMode(ProtoEnums.toProto(x.mode()))
+                    .setPermits(x.permits())
+                    .setMaxPermits(x.maxPermits())
+                    .setOwner(x.owner())
+                    .setWaitMillis(x.waitMillis())
+                    .setLeaseMillis(x.leaseMillis())
+                    .setReentrant(x.reentrant()));
+        } else if (command instanceof Command.AcquireAll x) {
+            io.holdfast.protocol.v1.AcquireAll.Builder all = io.holdfast.protocol.v1.AcquireAll.newBuilder()
+                    .setInvocation(toProto(x.invocation()))
+                    .setMode(ProtoEnums.toProto(x.mode()))
+                    .setOwner(x.owner())
+                    .setWaitMillis(x.waitMillis())
+                    .setLeaseMillis(x.leaseMillis());
+            for (String name : x.names()) {
+                all.addNames(Fields.text(name, "names"));
+            }
+            b.setAcquireAll(all);
+        } else if (command instanceof Command.Release x) {
+            b.setRelease(Release.newBuilder()
+                    .setInvocation(toProto(x.invocation()))
+                    .setName(Fields.text(x.name(), "name"))
+                    .setToken(x.token()));
+        } else if (command instanceof Command.Renew x) {
+            b.setRenew(Renew.newBuilder()
+                    .setInvocation(toProto(x.invocation()))
+                    .setName(Fields.text(x.name(), "name"))
+                    .setToken(x.token()));
+        } else if (command instanceof Command.CancelWait x) {
+            b.setCancelWait(CancelWait.newBuilder()
+                    .setInvocation(toProto(x.invocation()))
+                    .setName(Fields.text(x.name(), "name"))
+                    .setWaitSeq(x.waitSeq()));
+        } else if (command instanceof Command.RegisterSet x) {
+            if (x.value() == null) {
+                throw new InvalidArgumentException("a register value must not be null");
+            }
+            RegisterSet.Builder r = RegisterSet.newBuilder()
+                    .setInvocation(toProto(x.invocation()))
+                    .setKey(Fields.text(x.key(), "key"))
+                    .setExpectedVersion(x.expectedVersion())
+                    .setValue(ByteString.copyFrom(x.value()))
+                    .setFenceToken(x.fenceToken());
+            if (x.fenceName() != null) {
+                r.setFenceName(x.fenceName());
+            }
+            b.setRegisterSet(r);
+        } else if (command instanceof Command.Revoke x) {
+            b.setRevoke(Revoke.newBuilder().setName(Fields.text(x.name(), "name")));
+        } else if (command instanceof Command.SetAccessRules x) {
+            io.holdfast.protocol.v1.SetAccessRules.Builder rules = io.holdfast.protocol.v1.SetAccessRules.newBuilder();
+            if (x.text() != null) {
+                rules.setText(x.text());
+            }
+            b.setSetAccessRules(rules);
+        } else {
+            throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(command));
+        }
+        return b.build();
+    }
+
+    /**
+     * The command a message stands for, with time 0.
+     *
+     * @throws InvalidArgumentException if the message is malformed
+     */
+    static Command fromProto(CommandRequest m) {
+        return switch (m.getKindCase()) {
+            case OPEN_SESSION -> {
+                OpenSession x = m.getOpenSession();
+                yield new Command.OpenSession(
+                        0, x.getSessionId(), x.getClientName(), x.getTtlMillis(), x.getLockDelayMillis());
+            }
+            case CLOSE_SESSION -> {
+                CloseSession x = m.getCloseSession();
+                yield new Command.CloseSession(0, invocation(x.hasInvocation(), x.getInvocation(), "close_session"));
+            }
+            case ACQUIRE -> {
+                Acquire x = m.getAcquire();
+                yield new Command.Acquire(
+                        0,
+                        invocation(x.hasInvocation(), x.getInvocation(), "acquire"),
+                        x.getName(),
+                        ProtoEnums.fromProto(x.getMode(), "acquire.mode"),
+                        x.getPermits(),
+                        x.getMaxPermits(),
+                        x.getOwner(),
+                        x.getWaitMillis(),
+                        x.getLeaseMillis(),
+                        x.getReentrant());
+            }
+            case ACQUIRE_ALL -> {
+                io.holdfast.protocol.v1.AcquireAll x = m.getAcquireAll();
+                yield new Command.AcquireAll(
+                        0,
+                        invocation(x.hasInvocation(), x.getInvocation(), "acquire_all"),
+                        x.getNamesList(),
+                        ProtoEnums.fromProto(x.getMode(), "acquire_all.mode"),
+                        x.getOwner(),
+                        x.getWaitMillis(),
+                        x.getLeaseMillis());
+            }
+            case RELEASE -> {
+                Release x = m.getRelease();
+                yield new Command.Release(
+                        0, invocation(x.hasInvocation(), x.getInvocation(), "release"), x.getName(), x.getToken());
+            }
+            case RENEW -> {
+                Renew x = m.getRenew();
+                yield new Command.Renew(
+                        0, invocation(x.hasInvocation(), x.getInvocation(), "renew"), x.getName(), x.getToken());
+            }
+            case CANCEL_WAIT -> {
+                CancelWait x = m.getCancelWait();
+                yield new Command.CancelWait(
+                        0,
+                        invocation(x.hasInvocation(), x.getInvocation(), "cancel_wait"),
+                        x.getName(),
+                        x.getWaitSeq());
+            }
+            case REGISTER_SET -> {
+                RegisterSet x = m.getRegisterSet();
+                yield new Command.RegisterSet(
+                        0,
+                        invocation(x.hasInvocation(), x.getInvocation(), "register_set"),
+                        x.getKey(),
+                        x.getExpectedVersion(),
+                        x.getValue().toByteArray(),
+                        x.hasFenceName() ? x.getFenceName() : null,
+                        x.getFenceToken());
+            }
+            case REVOKE -> new Command.Revoke(0, m.getRevoke().getName());
+            case SET_ACCESS_RULES ->
+                new Command.SetAccessRules(
+                        0,
+                        m.getSetAccessRules().hasText() ? m.getSetAccessRules().getText() : null);
+            case KIND_NOT_SET -> throw new InvalidArgumentException("the command request has no command");
+        };
+    }
+
+    private static Invocation toProto(Command.Invocation inv) {
+        return Invocation.newBuilder()
+                .setSessionId(inv.sessionId())
+                .setSeq(inv.seq())
+                .setAckedBelow(inv.ackedBelow())
+                .build();
+    }
+
+    private static Command.Invocation invocation(boolean present, Invocation inv, String command) {
+        if (!present) {
+            throw new InvalidArgumentException("the " + command + " command has no invocation");
+        }
+        return new Command.Invocation(inv.getSessionId(), inv.getSeq(), inv.getAckedBelow());
+    }
+}
