@@ -78,6 +78,13 @@ class ApiValidationTest {
     }
 
     @Test
+    void aClientThatCannotSimulateACrashSaysSo() {
+        assertThatThrownBy(() -> io.holdfast.spi.CrashSimulation.crash(null))
+                .isInstanceOf(UnsupportedFeatureException.class)
+                .hasMessageContaining("cannot simulate a crash");
+    }
+
+    @Test
     void retryBackoffGrowsIsCappedAndJittered() {
         RetryPolicy p =
                 new RetryPolicy(Duration.ofMillis(100), Duration.ofSeconds(1), 2.0, 0.5, 5, Duration.ofSeconds(10));

@@ -3,7 +3,6 @@ package io.holdfast.client;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.client.internal.ClientRuntime;
 import io.holdfast.client.internal.LocalNode;
 import io.holdfast.client.internal.LocalTransport;
 import io.holdfast.protocol.server.HoldfastGrpcServer;
@@ -48,7 +47,7 @@ class GrpcOverLocalNodeContractTest extends LockProviderContract {
 
         @Override
         public void crash(LockClient client) {
-            ((ClientRuntime) client).simulateCrash();
+            io.holdfast.spi.CrashSimulation.crash(client);
         }
 
         @Override

@@ -10,7 +10,6 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
 import io.holdfast.LockTimeoutException;
-import io.holdfast.client.internal.ClientRuntime;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -105,7 +104,7 @@ class MemClientTest {
         Lease held = victim.lock("c/1").acquire(Duration.ofSeconds(1));
         AtomicReference<LockLostException> lost = new AtomicReference<>();
         held.onLost(lost::set);
-        ((ClientRuntime) victim).simulateCrash();
+        io.holdfast.spi.CrashSimulation.crash(victim);
         Lease next = other.lock("c/1").acquire(Duration.ofSeconds(10));
         assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
         await().atMost(Duration.ofSeconds(5))

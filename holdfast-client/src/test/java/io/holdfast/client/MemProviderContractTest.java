@@ -3,7 +3,6 @@ package io.holdfast.client;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.client.internal.ClientRuntime;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
 import java.time.Duration;
@@ -27,7 +26,7 @@ class MemProviderContractTest extends LockProviderContract {
 
         @Override
         public void crash(LockClient client) {
-            ((ClientRuntime) client).simulateCrash();
+            io.holdfast.spi.CrashSimulation.crash(client);
         }
 
         @Override

@@ -9,7 +9,6 @@ import static org.junit.platform.testkit.engine.TestExecutionResultConditions.me
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.client.internal.ClientRuntime;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
 import java.time.Duration;
@@ -42,7 +41,7 @@ class MultiProcessCheckCanFailTest {
 
                 @Override
                 public void crash(LockClient client) {
-                    ((ClientRuntime) client).simulateCrash();
+                    io.holdfast.spi.CrashSimulation.crash(client);
                 }
 
                 @Override

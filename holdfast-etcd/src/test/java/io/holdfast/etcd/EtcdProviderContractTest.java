@@ -3,7 +3,6 @@ package io.holdfast.etcd;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.store.StoreLockClient;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
 import java.time.Duration;
@@ -63,7 +62,7 @@ class EtcdProviderContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                ((StoreLockClient) client).crashForTest();
+                io.holdfast.spi.CrashSimulation.crash(client);
             }
 
             /** etcd's shortest lease TTL with its default 100 ms heartbeat is 1.5 s, rounded up to 2 s. */

@@ -1,5 +1,9 @@
 package io.holdfast.it;
 
+import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
+import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,6 +13,8 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
+import io.holdfast.LockClient;
+import io.holdfast.spi.CrashSimulation;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,13 +119,28 @@ class ArchitectureTest {
             .resideInAPackage("io.holdfast.client.internal..")
             .because("io.holdfast.client.internal is not an API");
 
+    /**
+     * A simulated crash ({@link CrashSimulation}) leaves a client's locks held until the service
+     * expires them: only tests may cause one, so no main class calls the hook (its implementations
+     * only define it).
+     */
+    static final ArchRule TEST_HOOKS_STAY_IN_TESTS = noClasses()
+            .that()
+            .doNotHaveFullyQualifiedName(CrashSimulation.class.getName())
+            .should()
+            .callMethodWhere(target(name("simulateCrash")).and(target(owner(assignableTo(CrashSimulation.class)))))
+            .orShould()
+            .callMethod(CrashSimulation.class, "crash", LockClient.class)
+            .because("a simulated crash is a test's tool: in an application it would strand the locks it holds");
+
     static final List<ArchRule> RULES = List.of(
             API_STANDS_ALONE,
             LOCK_TABLE_IS_PURE,
             LOCK_TABLE_READS_NO_CLOCK,
             STORE_PROVIDERS_STAY_OFF_THE_SERVICE,
             LEASES_KNOW_NO_ENGINE,
-            CLIENT_INTERNALS_GAIN_NO_USERS);
+            CLIENT_INTERNALS_GAIN_NO_USERS,
+            TEST_HOOKS_STAY_IN_TESTS);
 
     private static JavaClasses main;
 
@@ -162,7 +183,8 @@ class ArchitectureTest {
                 LOCK_TABLE_IS_PURE, "io.holdfast.client.internal.ClientRuntime",
                 LOCK_TABLE_READS_NO_CLOCK, "System.nanoTime()",
                 CLIENT_INTERNALS_GAIN_NO_USERS, "io.holdfast.client.internal.ClientRuntime",
-                STORE_PROVIDERS_STAY_OFF_THE_SERVICE, "io.holdfast.server.HoldfastServer");
+                STORE_PROVIDERS_STAY_OFF_THE_SERVICE, "io.holdfast.server.HoldfastServer",
+                TEST_HOOKS_STAY_IN_TESTS, "CrashSimulation.crash(");
         assertThat(expected.keySet())
                 .as("every rule has a planted violation")
                 .containsExactlyInAnyOrderElementsOf(RULES);

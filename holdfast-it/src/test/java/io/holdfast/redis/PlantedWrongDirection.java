@@ -12,4 +12,9 @@ public final class PlantedWrongDirection {
     Object table() {
         return io.holdfast.core.LockTable.class;
     }
+
+    /** Planted for the rule that keeps test hooks in tests: a main class simulating a crash. */
+    void strandsItsLocks(io.holdfast.LockClient client) {
+        io.holdfast.spi.CrashSimulation.crash(client);
+    }
 }

@@ -3,7 +3,6 @@ package io.holdfast.jdbc;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.store.StoreLockClient;
 import io.holdfast.testkit.ProviderFixture;
 import java.time.Duration;
 import java.util.Optional;
@@ -60,7 +59,7 @@ final class JdbcFixture implements ProviderFixture {
                     "advisory mode has no session TTL: a dead process's connection "
                             + "closes and PostgreSQL releases its locks at once; a hung one keeps them while its connection lives");
         }
-        ((StoreLockClient) client).crashForTest();
+        io.holdfast.spi.CrashSimulation.crash(client);
     }
 
     @Override

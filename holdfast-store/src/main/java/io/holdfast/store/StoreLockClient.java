@@ -23,6 +23,7 @@ import io.holdfast.lease.Handles;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
+import io.holdfast.spi.CrashSimulation;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -80,7 +81,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>What it does not guarantee</b>: fairness or mutual exclusion beyond what the store gives.
  * Those are the backend's, and {@link #capabilities()} says which.
  */
-public final class StoreLockClient implements LockClient {
+public final class StoreLockClient implements LockClient, CrashSimulation {
     private static final Logger log = LoggerFactory.getLogger(StoreLockClient.class);
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
@@ -216,7 +217,7 @@ public final class StoreLockClient implements LockClient {
     }
 
     /**
-     * Ends every wait, releases every lease (unless the client {@linkplain #crashForTest()
+     * Ends every wait, releases every lease (unless the client {@linkplain #simulateCrash()
      * crashed}), and closes the backend. Idempotent.
      */
     @Override
@@ -286,11 +287,12 @@ public final class StoreLockClient implements LockClient {
     }
 
     /**
-     * Simulates the death of this client's process, for tests: all traffic to the store stops at
-     * once and nothing is released; the store must find out by itself. Afterwards only {@link
-     * #close()} is useful, and it releases nothing either.
+     * Simulates the death of this client's process, for tests only ({@link CrashSimulation}): all
+     * traffic to the store stops at once and nothing is released; the store must find out by
+     * itself. Afterwards only {@link #close()} is useful, and it releases nothing either.
      */
-    public void crashForTest() {
+    @Override
+    public void simulateCrash() {
         crashed = true;
         backend.abandon();
     }

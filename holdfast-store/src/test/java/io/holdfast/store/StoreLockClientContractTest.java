@@ -35,7 +35,7 @@ class StoreLockClientContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                ((StoreLockClient) client).crashForTest();
+                io.holdfast.spi.CrashSimulation.crash(client);
             }
 
             @Override

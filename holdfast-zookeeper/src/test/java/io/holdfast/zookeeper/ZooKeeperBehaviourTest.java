@@ -9,7 +9,6 @@ import io.holdfast.DistributedSemaphore;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockTimeoutException;
-import io.holdfast.store.StoreLockClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -165,7 +164,7 @@ class ZooKeeperBehaviourTest {
         awaitWaiters(doomed, n, 1);
 
         long cutAt = System.nanoTime();
-        ((StoreLockClient) doomed).crashForTest(); // the connection is cut without closing the session
+        io.holdfast.spi.CrashSimulation.crash(doomed); // the connection is cut without closing the session
 
         Lease granted = next.join();
         long grantedAt = System.nanoTime();

@@ -3,7 +3,6 @@ package io.holdfast.zookeeper;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.store.StoreLockClient;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
 import java.time.Duration;
@@ -57,7 +56,7 @@ class ZooKeeperProviderContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                ((StoreLockClient) client).crashForTest();
+                io.holdfast.spi.CrashSimulation.crash(client);
             }
 
             @Override

@@ -23,6 +23,7 @@ import io.holdfast.lease.Acquirer;
 import io.holdfast.lease.GroupAcquirer;
 import io.holdfast.lease.Handles;
 import io.holdfast.lease.LeaseRequest;
+import io.holdfast.spi.CrashSimulation;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
@@ -58,7 +59,7 @@ import java.util.function.Function;
  * thread (one owner id per thread), so the service's deadlock detection sees what each thread
  * holds; an asynchronous acquire gets an owner id of its own.
  */
-public final class ClientRuntime implements LockClient {
+public final class ClientRuntime implements LockClient, CrashSimulation {
     private final String providerName;
     private final LockService transport;
     private final ClientOptions options;
@@ -233,10 +234,11 @@ public final class ClientRuntime implements LockClient {
     }
 
     /**
-     * For tests of failure handling: behave as if this process had died. Nothing more is sent, so
-     * the service expires the session after its TTL; the client notices on its own and reports
-     * its leases lost.
+     * For tests of failure handling only ({@link CrashSimulation}): behave as if this process had
+     * died. Nothing more is sent, so the service expires the session after its TTL; the client
+     * notices on its own and reports its leases lost.
      */
+    @Override
     public void simulateCrash() {
         session.sever();
     }
