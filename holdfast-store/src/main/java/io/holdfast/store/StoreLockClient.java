@@ -586,10 +586,7 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
         if (fence instanceof StoreLease lease && lease.client() == this) {
             return lease.grant();
         }
-        throw new InvalidArgumentException(
-                fence == null
-                        ? "a fenced write needs a lease"
-                        : "a fenced write needs a lease of this client, not " + fence);
+        throw io.holdfast.lease.RegisterArguments.foreignFence(fence);
     }
 
     /** Runs a register call on the client's threads. */

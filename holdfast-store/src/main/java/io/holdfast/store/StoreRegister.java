@@ -1,10 +1,10 @@
 package io.holdfast.store;
 
 import io.holdfast.Capability;
-import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.Versioned;
 import io.holdfast.VersionedRegister;
+import io.holdfast.lease.RegisterArguments;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -72,18 +72,8 @@ final class StoreRegister implements VersionedRegister {
     }
 
     /** The value, copied so that the caller's later changes cannot reach the store. */
-    private byte[] check(long expectedVersion, byte[] value) {
-        if (value == null) {
-            throw new InvalidArgumentException("a register's value must not be null");
-        }
-        if (value.length > MAX_VALUE_BYTES) {
-            throw new InvalidArgumentException(
-                    "the value is " + value.length + " bytes; the limit is " + MAX_VALUE_BYTES);
-        }
-        if (expectedVersion < 0) {
-            throw new InvalidArgumentException("the expected version must not be negative: " + expectedVersion);
-        }
-        return value.clone();
+    private static byte[] check(long expectedVersion, byte[] value) {
+        return RegisterArguments.checkedCopy(expectedVersion, value);
     }
 
     @Override

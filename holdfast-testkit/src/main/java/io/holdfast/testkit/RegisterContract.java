@@ -143,6 +143,48 @@ abstract class RegisterContract extends ContractSupport {
     }
 
     @Test
+    void badWritesAreRefusedAlikeByTheBlockingAndTheAsyncCalls() {
+        assumeCapability(Capability.REGISTERS);
+        VersionedRegister reg = open().register(name("reg"));
+        byte[] tooLarge = new byte[VersionedRegister.MAX_VALUE_BYTES + 1];
+        assertThatThrownBy(() -> reg.compareAndSet(0, null))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("must not be null");
+        assertThat(failureOf(() -> reg.compareAndSetAsync(0, null)))
+                .as("a null value, thrown or in the future")
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("must not be null");
+        assertThat(failureOf(() -> reg.compareAndSetAsync(0, tooLarge)))
+                .as("an oversized value, thrown or in the future")
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("limit is " + VersionedRegister.MAX_VALUE_BYTES);
+        assertThat(failureOf(() -> reg.compareAndSetAsync(-1, bytes("x"))))
+                .as("a negative version, thrown or in the future")
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("negative");
+        assertThat(reg.get()).as("the register after refused writes").isEmpty();
+    }
+
+    @Test
+    void aFencedWriteNeedsALeaseOfTheWritingClient() {
+        assumeCapability(Capability.REGISTERS, Capability.FENCED_REGISTERS);
+        String fence = name("fence");
+        LockClient holder = open();
+        LockClient other = open();
+        Lease held = take(holder.lock(fence));
+        VersionedRegister reg = other.register(name("reg"));
+        assertThatThrownBy(() -> reg.compareAndSet(0, bytes("borrowed"), held))
+                .as("a write fenced by another client's lease: the writer does not hold the lock")
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("a lease of this client");
+        assertThatThrownBy(() -> reg.compareAndSet(0, bytes("unfenced"), null))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("needs a lease");
+        assertThat(reg.get()).as("the register after refused writes").isEmpty();
+        held.release();
+    }
+
+    @Test
     void aFencedWriteSucceedsOnlyWhileItsLeaseIsHeld() {
         assumeCapability(Capability.REGISTERS, Capability.FENCED_REGISTERS);
         String fence = name("fence");

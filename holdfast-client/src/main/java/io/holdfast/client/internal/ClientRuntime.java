@@ -278,6 +278,11 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
         return threads.toCaller(internal);
     }
 
+    /** Whether the lease is one of this client's (held or not any more). */
+    boolean isOwnLease(Lease lease) {
+        return leases.issued(lease);
+    }
+
     /** Timers waiting on the client's timer thread (for tests: they must not pile up). */
     int pendingTimers() {
         return threads.pendingTimers();

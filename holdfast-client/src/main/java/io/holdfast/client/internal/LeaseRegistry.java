@@ -54,11 +54,16 @@ final class LeaseRegistry {
      *     there until a renewal is acknowledged ({@link ManagedLease})
      */
     RuntimeLease newLease(String name, LockMode mode, int permits, long token, long leaseMillis, long countFromNanos) {
-        RuntimeLease lease =
-                new RuntimeLease(requests, threads, host, name, mode, permits, token, leaseMillis, countFromNanos);
+        RuntimeLease lease = new RuntimeLease(
+                this, requests, threads, host, name, mode, permits, token, leaseMillis, countFromNanos);
         leases.put(token, lease);
         lease.startWatchdog();
         return lease;
+    }
+
+    /** Whether this registry made the lease (it may have been released or lost since). */
+    boolean issued(io.holdfast.Lease lease) {
+        return lease instanceof RuntimeLease rl && rl.registry() == this;
     }
 
     /** Whether a lease of this token is held here. */

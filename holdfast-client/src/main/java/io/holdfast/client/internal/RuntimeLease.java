@@ -16,11 +16,13 @@ import java.util.concurrent.CompletableFuture;
  * class only renews and releases it with the service.
  */
 final class RuntimeLease extends ManagedLease {
+    private final LeaseRegistry registry;
     private final Requests requests;
     private final ClientThreads threads;
     private final long leaseMillis;
 
     RuntimeLease(
+            LeaseRegistry registry,
             Requests requests,
             ClientThreads threads,
             LeaseHost host,
@@ -31,6 +33,7 @@ final class RuntimeLease extends ManagedLease {
             long leaseMillis,
             long countFromNanos) {
         super(host, name, mode, permits, token, countFromNanos);
+        this.registry = registry;
         this.requests = requests;
         this.threads = threads;
         this.leaseMillis = leaseMillis;
@@ -94,6 +97,11 @@ final class RuntimeLease extends ManagedLease {
             }
             return null;
         });
+    }
+
+    /** The registry that made this lease: its client's. */
+    LeaseRegistry registry() {
+        return registry;
     }
 
     /** Gives the lease back without reporting anything (a grant nobody wanted). */
