@@ -1,12 +1,12 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.Capability;
-import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.Versioned;
 import io.holdfast.VersionedRegister;
 import io.holdfast.core.Command;
 import io.holdfast.core.Reply;
+import io.holdfast.lease.RegisterArguments;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -49,8 +49,10 @@ final class RegisterHandle implements VersionedRegister {
     @Override
     public Versioned compareAndSet(long expectedVersion, byte[] value, Lease fence) {
         rt.requireCapability(Capability.FENCED_REGISTERS, "register writes fenced by a lease");
-        if (fence == null) {
-            throw new InvalidArgumentException("fence must not be null");
+        if (!rt.isOwnLease(fence)) {
+            // A write is fenced by the writer's own lock: a lease of another client would let this
+            // client write while another holds the lock. Refused here, as the store providers do.
+            throw RegisterArguments.foreignFence(fence);
         }
         return Replies.join(write(expectedVersion, value, fence.name(), fence.fencingToken()));
     }
@@ -62,16 +64,7 @@ final class RegisterHandle implements VersionedRegister {
 
     private CompletableFuture<Versioned> write(long expectedVersion, byte[] value, String fenceName, long token) {
         rt.requireCapability(Capability.REGISTERS, "versioned registers");
-        if (value == null) {
-            throw new InvalidArgumentException("value must not be null");
-        }
-        if (value.length > MAX_VALUE_BYTES) {
-            throw new InvalidArgumentException("value is " + value.length + " bytes; the limit is " + MAX_VALUE_BYTES);
-        }
-        if (expectedVersion < 0) {
-            throw new InvalidArgumentException("expected version must not be negative, not " + expectedVersion);
-        }
-        byte[] copy = value.clone();
+        byte[] copy = RegisterArguments.checkedCopy(expectedVersion, value);
         return rt.callOnce(inv -> new Command.RegisterSet(0, inv, key, expectedVersion, copy, fenceName, token))
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Written w) {
