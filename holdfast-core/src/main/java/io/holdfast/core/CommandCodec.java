@@ -1,3 +1,5 @@
+// Over 400 lines: the log format of every command (encode, a decode total over any bytes, the
+// versions); issue 19 item 3 reshapes the commands and this with them.
 package io.holdfast.core;
 
 import io.holdfast.LockMode;

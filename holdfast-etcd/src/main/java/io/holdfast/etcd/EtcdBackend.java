@@ -1,3 +1,5 @@
+// Over 400 lines: every etcd primitive of the store SPI (acquire, wake-ups, renew, release, revoke,
+// registers) over one jetcd client; its session is EtcdSession. Not split further yet (issue 19).
 package io.holdfast.etcd;
 
 import io.etcd.jetcd.ByteSequence;

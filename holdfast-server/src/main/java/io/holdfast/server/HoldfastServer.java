@@ -1,3 +1,5 @@
+// Over 400 lines: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
+// authentication) in the order they happen.
 package io.holdfast.server;
 
 import io.holdfast.Ticker;

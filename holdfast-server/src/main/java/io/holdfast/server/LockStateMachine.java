@@ -1,3 +1,5 @@
+// Over 400 lines: Ratis's state machine contract for the lock table (apply, snapshots, reads,
+// leadership hooks); the table and its codecs live in holdfast-core.
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;

@@ -1,3 +1,5 @@
+// Over 400 lines: the store engine's whole surface (handles, waits, the watchdog's host, registers,
+// close); the lease machinery is holdfast-lease's. Not split further yet (issue 19 item 4).
 package io.holdfast.store;
 
 import io.holdfast.AcquireOptions;

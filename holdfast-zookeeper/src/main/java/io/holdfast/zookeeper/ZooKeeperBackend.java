@@ -1,3 +1,5 @@
+// Over 400 lines: every ZooKeeper primitive of the store SPI over one Curator client; the queue rule
+// is Queue, the node names QueueNode, the holdings Holdings. Not split further yet (issue 19).
 package io.holdfast.zookeeper;
 
 import io.holdfast.Admin;

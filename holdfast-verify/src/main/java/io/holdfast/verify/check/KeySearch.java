@@ -1,3 +1,5 @@
+// Over 400 lines: one algorithm (the linearizability search for one key, with its memo), kept whole
+// so that it can be read against the papers it follows.
 package io.holdfast.verify.check;
 
 import io.holdfast.verify.history.Op;

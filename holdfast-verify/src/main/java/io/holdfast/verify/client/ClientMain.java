@@ -1,3 +1,5 @@
+// Over 400 lines: a verify client process's command loop and the operations it runs, one protocol
+// with the orchestrator.
 package io.holdfast.verify.client;
 
 import io.holdfast.ClientOptions;

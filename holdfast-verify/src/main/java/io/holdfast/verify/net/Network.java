@@ -1,3 +1,5 @@
+// Over 400 lines: the harness's one model of the network (every directed link, partitions, delays,
+// isolation) that the faults act on.
 package io.holdfast.verify.net;
 
 import java.io.Closeable;

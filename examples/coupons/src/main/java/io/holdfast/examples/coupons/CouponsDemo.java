@@ -1,3 +1,5 @@
+// Over 400 lines: the whole demo run (start the database and the service, run each strategy, audit,
+// print) in the order it happens, so that a reader follows it top to bottom.
 package io.holdfast.examples.coupons;
 
 import io.holdfast.server.HoldfastServer;
