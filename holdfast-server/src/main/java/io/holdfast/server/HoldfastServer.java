@@ -496,7 +496,21 @@ public final class HoldfastServer implements AutoCloseable {
 
     @Override
     public void close() {
-        LeaderHandOver.run(raft, GROUP_ID, config);
+        close(true);
+    }
+
+    /**
+     * Stops the node without first handing its leadership to a follower: for a whole cluster
+     * stopping at once, where every follower is stopping too and the hand-over could only time out.
+     */
+    void closeWithoutHandOver() {
+        close(false);
+    }
+
+    private void close(boolean handOver) {
+        if (handOver) {
+            LeaderHandOver.run(raft, GROUP_ID, config);
+        }
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             closeQuietly(endpoints.get(i));
         }

@@ -198,7 +198,13 @@ final class TestCluster implements AutoCloseable {
         for (int i = 0; i < nodes.length; i++) {
             if (nodes[i] != null) {
                 int n = i;
-                Thread t = new Thread(() -> stop(n), "stop-n" + (i + 1));
+                Thread t = new Thread(
+                        () -> {
+                            // every member stops: nobody would stay to take the leadership
+                            nodes[n].closeWithoutHandOver();
+                            nodes[n] = null;
+                        },
+                        "stop-n" + (i + 1));
                 t.start();
                 stopping.add(t);
             }

@@ -88,7 +88,9 @@ final class TestHttp {
     }
 
     private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+        // Generous: a write waits for fsyncs on a majority, and CI runs two modules' tests at once,
+        // with databases fsyncing beside us (a 10 s bound once timed out on a session close).
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
