@@ -104,34 +104,62 @@ final class Admission {
         if (rules == null) {
             return null;
         }
-        if (command instanceof Acquire c) {
-            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
-                    ? null
-                    : denied(identity, "acquire", c.name());
-        }
-        if (command instanceof AcquireAll c && c.names() != null) {
-            for (String name : c.names()) {
-                if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(name))) {
-                    return denied(identity, "acquire", name);
+        return command.accept(new Command.ClientVisitor<Reply>() {
+            @Override
+            public Reply acquire(Acquire c) {
+                return allowed(identity, AccessRules.Verb.ACQUIRE, "acquire", c.name());
+            }
+
+            @Override
+            public Reply acquireAll(AcquireAll c) {
+                if (c.names() == null) {
+                    return null; // refused by the table as malformed
                 }
+                for (String name : c.names()) {
+                    Reply refused = allowed(identity, AccessRules.Verb.ACQUIRE, "acquire", name);
+                    if (refused != null) {
+                        return refused;
+                    }
+                }
+                return null;
             }
-            return null;
-        }
-        if (command instanceof Renew c) {
-            return rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.name()))
-                    ? null
-                    : denied(identity, "renew", c.name());
-        }
-        if (command instanceof RegisterSet c) {
-            if (!rules.allows(identity, AccessRules.Verb.ACQUIRE, Names.check(c.key()))) {
-                return denied(identity, "write", c.key());
+
+            @Override
+            public Reply renew(Renew c) {
+                return allowed(identity, AccessRules.Verb.ACQUIRE, "renew", c.name());
             }
-            if (c.fenceName() != null && !rules.allows(identity, AccessRules.Verb.READ, Names.check(c.fenceName()))) {
-                return denied(identity, "read", c.fenceName());
+
+            @Override
+            public Reply registerSet(RegisterSet c) {
+                Reply refused = allowed(identity, AccessRules.Verb.ACQUIRE, "write", c.key());
+                if (refused == null && c.fenceName() != null) {
+                    refused = allowed(identity, AccessRules.Verb.READ, "read", c.fenceName());
+                }
+                return refused;
             }
-        }
-        // Release, CancelWait and CloseSession only give back what the session has.
-        return null;
+
+            // Release, CancelWait and CloseSession only give back what the session has.
+
+            @Override
+            public Reply release(Command.Release c) {
+                return null;
+            }
+
+            @Override
+            public Reply cancelWait(Command.CancelWait c) {
+                return null;
+            }
+
+            @Override
+            public Reply closeSession(Command.CloseSession c) {
+                return null;
+            }
+        });
+    }
+
+    /** Null if the rules let {@code identity} do {@code verb} on {@code name}, else the refusal. */
+    private Reply allowed(String identity, AccessRules.Verb verb, String action, String name) {
+        return rules.allows(identity, verb, Names.check(name)) ? null : denied(identity, action, name);
     }
 
     /** Applies {@link Command.SetAccessRules} sent by {@code identity}. */

@@ -16,6 +16,55 @@ public sealed interface Command {
     long time();
 
     /**
+     * Calls the visitor's method for this command's type. Every place that must treat every
+     * command (the table's dispatch, the log codec, the wire conversion, the access check) is a
+     * visitor, so a new command does not compile until each of them says what it does with it.
+     */
+    <R> R accept(Visitor<R> visitor);
+
+    /**
+     * One method per command that a client sends with an invocation ({@link ClientCommand}).
+     *
+     * @param <R> what the visit gives back
+     */
+    interface ClientVisitor<R> {
+        R closeSession(CloseSession c);
+
+        R acquire(Acquire c);
+
+        R acquireAll(AcquireAll c);
+
+        R release(Release c);
+
+        R renew(Renew c);
+
+        R cancelWait(CancelWait c);
+
+        R registerSet(RegisterSet c);
+    }
+
+    /**
+     * One method per command: those of {@link ClientVisitor} and the ones without an invocation.
+     *
+     * @param <R> what the visit gives back
+     */
+    interface Visitor<R> extends ClientVisitor<R> {
+        R openSession(OpenSession c);
+
+        R keepAlive(KeepAlive c);
+
+        R expireSession(ExpireSession c);
+
+        R tick(Tick c);
+
+        R revoke(Revoke c);
+
+        R setAccessRules(SetAccessRules c);
+
+        R reportVersion(ReportVersion c);
+    }
+
+    /**
      * The same command stamped with another time: clients send commands with time 0 and the
      * proposer (the leader, or the in-process node) stamps its cluster time.
      */
@@ -80,6 +129,14 @@ public sealed interface Command {
     /** Commands sent by a client with an invocation id. */
     sealed interface ClientCommand extends Command {
         Invocation invocation();
+
+        /** Calls the visitor's method for this command's type. */
+        <R> R accept(ClientVisitor<R> visitor);
+
+        @Override
+        default <R> R accept(Visitor<R> visitor) {
+            return accept((ClientVisitor<R>) visitor);
+        }
     }
 
     /**
@@ -88,16 +145,36 @@ public sealed interface Command {
      * as a success (a retry).
      */
     record OpenSession(long time, String sessionId, String clientName, long ttlMillis, long lockDelayMillis)
-            implements Command {}
+            implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.openSession(this);
+        }
+    }
 
     /** Checks that the session is alive. Liveness itself is tracked outside the table. */
-    record KeepAlive(long time, String sessionId) implements Command {}
+    record KeepAlive(long time, String sessionId) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.keepAlive(this);
+        }
+    }
 
     /** Ends a session on its client's request: everything it holds is released, no lock-delay. */
-    record CloseSession(long time, Invocation invocation) implements ClientCommand {}
+    record CloseSession(long time, Invocation invocation) implements ClientCommand {
+        @Override
+        public <R> R accept(ClientVisitor<R> visitor) {
+            return visitor.closeSession(this);
+        }
+    }
 
     /** Ends a session whose heartbeats stopped: its holders are told, lock-delay applies. */
-    record ExpireSession(long time, String sessionId) implements Command {}
+    record ExpireSession(long time, String sessionId) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.expireSession(this);
+        }
+    }
 
     /**
      * Asks for a lock, a read lock, or semaphore permits.
@@ -124,7 +201,12 @@ public sealed interface Command {
             long waitMillis,
             long leaseMillis,
             boolean reentrant)
-            implements ClientCommand {}
+            implements ClientCommand {
+        @Override
+        public <R> R accept(ClientVisitor<R> visitor) {
+            return visitor.acquire(this);
+        }
+    }
 
     /**
      * Asks for several locks at once, all or none (protocol version 2): granted in one step when
@@ -149,22 +231,47 @@ public sealed interface Command {
             long waitMillis,
             long leaseMillis)
             implements ClientCommand {
+        @Override
+        public <R> R accept(ClientVisitor<R> visitor) {
+            return visitor.acquireAll(this);
+        }
+
         public AcquireAll {
             names = names == null ? null : java.util.List.copyOf(names);
         }
     }
 
     /** Gives back one hold count of the grant with this token. */
-    record Release(long time, Invocation invocation, String name, long token) implements ClientCommand {}
+    record Release(long time, Invocation invocation, String name, long token) implements ClientCommand {
+        @Override
+        public <R> R accept(ClientVisitor<R> visitor) {
+            return visitor.release(this);
+        }
+    }
 
     /** Extends the lease timeout of the grant with this token by its lease time from now. */
-    record Renew(long time, Invocation invocation, String name, long token) implements ClientCommand {}
+    record Renew(long time, Invocation invocation, String name, long token) implements ClientCommand {
+        @Override
+        public <R> R accept(ClientVisitor<R> visitor) {
+            return visitor.renew(this);
+        }
+    }
 
     /** Withdraws the waiter that the acquire with sequence number {@code waitSeq} queued. */
-    record CancelWait(long time, Invocation invocation, String name, long waitSeq) implements ClientCommand {}
+    record CancelWait(long time, Invocation invocation, String name, long waitSeq) implements ClientCommand {
+        @Override
+        public <R> R accept(ClientVisitor<R> visitor) {
+            return visitor.cancelWait(this);
+        }
+    }
 
     /** Moves cluster time forward: waits past their deadline fail, leases past their timeout are lost. */
-    record Tick(long time) implements Command {}
+    record Tick(long time) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.tick(this);
+        }
+    }
 
     /**
      * Writes a register if its version is {@code expectedVersion} (0: absent) and, when {@code
@@ -179,6 +286,11 @@ public sealed interface Command {
             String fenceName,
             long fenceToken)
             implements ClientCommand {
+        @Override
+        public <R> R accept(ClientVisitor<R> visitor) {
+            return visitor.registerSet(this);
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof RegisterSet r
@@ -205,13 +317,23 @@ public sealed interface Command {
     }
 
     /** An operator takes every grant of {@code name} away; holders are told, waiters go next. */
-    record Revoke(long time, String name) implements Command {}
+    record Revoke(long time, String name) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.revoke(this);
+        }
+    }
 
     /**
      * Replaces the access rules ({@link AccessRules} text form); {@code null} turns access control
      * off. Needs {@link AccessRules.Verb#ADMIN} while rules are on.
      */
-    record SetAccessRules(long time, String text) implements Command {}
+    record SetAccessRules(long time, String text) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.setAccessRules(this);
+        }
+    }
 
     /**
      * A member of the cluster says which protocol version its build speaks ({@link
@@ -220,7 +342,12 @@ public sealed interface Command {
      * member itself through the Raft port, with no identity, and time 0 (it must not move the
      * cluster clock: it comes from a node that may not lead).
      */
-    record ReportVersion(long time, String member, int version) implements Command {}
+    record ReportVersion(long time, String member, int version) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.reportVersion(this);
+        }
+    }
 
     /**
      * A command and the identity that sent it, as the leader authenticated it: what one log entry

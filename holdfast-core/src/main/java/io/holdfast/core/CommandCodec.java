@@ -82,7 +82,13 @@ public final class CommandCodec {
                 out.writeByte(FORMAT_AUTHORED);
                 out.writeUTF(identity);
             }
-            write(command, out);
+            command.accept(new Writer(out));
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof UTFDataFormatException) {
+                throw new io.holdfast.InvalidArgumentException("a name, id or client name of the "
+                        + command.getClass().getSimpleName() + " command is longer than 65535 bytes of UTF-8");
+            }
+            throw e;
         } catch (java.io.UTFDataFormatException e) {
             throw new io.holdfast.InvalidArgumentException("a name, id or client name of the "
                     + command.getClass().getSimpleName() + " command is longer than 65535 bytes of UTF-8");
@@ -92,111 +98,261 @@ public final class CommandCodec {
         return bytes.toByteArray();
     }
 
-    private static void write(Command c, DataOutputStream out) throws IOException {
-        if (c instanceof OpenSession x) {
-            out.writeByte(1);
-            out.writeLong(x.time());
-            out.writeUTF(x.sessionId());
-            out.writeUTF(x.clientName());
-            out.writeLong(x.ttlMillis());
-            out.writeLong(x.lockDelayMillis());
-        } else if (c instanceof KeepAlive x) {
-            out.writeByte(2);
-            out.writeLong(x.time());
-            out.writeUTF(x.sessionId());
-        } else if (c instanceof CloseSession x) {
-            out.writeByte(3);
-            out.writeLong(x.time());
-            invocation(x.invocation(), out);
-        } else if (c instanceof ExpireSession x) {
-            out.writeByte(4);
-            out.writeLong(x.time());
-            out.writeUTF(x.sessionId());
-        } else if (c instanceof Acquire x) {
-            out.writeByte(5);
-            out.writeLong(x.time());
-            invocation(x.invocation(), out);
-            out.writeUTF(x.name());
-            out.writeByte(x.mode().ordinal());
-            out.writeInt(x.permits());
-            out.writeInt(x.maxPermits());
-            out.writeLong(x.owner());
-            out.writeLong(x.waitMillis());
-            out.writeLong(x.leaseMillis());
-            out.writeBoolean(x.reentrant());
-        } else if (c instanceof Release x) {
-            out.writeByte(6);
-            out.writeLong(x.time());
-            invocation(x.invocation(), out);
-            out.writeUTF(x.name());
-            out.writeLong(x.token());
-        } else if (c instanceof Renew x) {
-            out.writeByte(7);
-            out.writeLong(x.time());
-            invocation(x.invocation(), out);
-            out.writeUTF(x.name());
-            out.writeLong(x.token());
-        } else if (c instanceof CancelWait x) {
-            out.writeByte(8);
-            out.writeLong(x.time());
-            invocation(x.invocation(), out);
-            out.writeUTF(x.name());
-            out.writeLong(x.waitSeq());
-        } else if (c instanceof Tick x) {
-            out.writeByte(9);
-            out.writeLong(x.time());
-        } else if (c instanceof RegisterSet x) {
-            out.writeByte(10);
-            out.writeLong(x.time());
-            invocation(x.invocation(), out);
-            out.writeUTF(x.key());
-            out.writeLong(x.expectedVersion());
-            out.writeInt(x.value().length);
-            out.write(x.value());
-            nullable(x.fenceName(), out);
-            out.writeLong(x.fenceToken());
-        } else if (c instanceof Revoke x) {
-            out.writeByte(11);
-            out.writeLong(x.time());
-            out.writeUTF(x.name());
-        } else if (c instanceof Command.SetAccessRules x) {
-            out.writeByte(12);
-            out.writeLong(x.time());
-            out.writeBoolean(x.text() != null);
-            if (x.text() != null) {
-                byte[] text = x.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                if (text.length > MAX_RULES_BYTES) {
-                    throw new io.holdfast.InvalidArgumentException(
-                            "access rules are " + text.length + " bytes; the limit is " + MAX_RULES_BYTES);
+    /** Something written to the stream; the codec's visitor methods wrap it. */
+    private interface Writing {
+        void write() throws IOException;
+    }
+
+    /** Writes a command's type byte, time and fields; total over the commands by construction. */
+    private static final class Writer implements Command.Visitor<Void> {
+        private final DataOutputStream out;
+
+        Writer(DataOutputStream out) {
+            this.out = out;
+        }
+
+        private Void io(Writing w) {
+            try {
+                w.write();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return null;
+        }
+
+        private void head(int type, long time) throws IOException {
+            out.writeByte(type);
+            out.writeLong(time);
+        }
+
+        @Override
+        public Void openSession(OpenSession x) {
+            return io(() -> {
+                head(OPEN_SESSION, x.time());
+                out.writeUTF(x.sessionId());
+                out.writeUTF(x.clientName());
+                out.writeLong(x.ttlMillis());
+                out.writeLong(x.lockDelayMillis());
+            });
+        }
+
+        @Override
+        public Void keepAlive(KeepAlive x) {
+            return io(() -> {
+                head(KEEP_ALIVE, x.time());
+                out.writeUTF(x.sessionId());
+            });
+        }
+
+        @Override
+        public Void closeSession(CloseSession x) {
+            return io(() -> {
+                head(CLOSE_SESSION, x.time());
+                invocation(x.invocation(), out);
+            });
+        }
+
+        @Override
+        public Void expireSession(ExpireSession x) {
+            return io(() -> {
+                head(EXPIRE_SESSION, x.time());
+                out.writeUTF(x.sessionId());
+            });
+        }
+
+        @Override
+        public Void acquire(Acquire x) {
+            return io(() -> {
+                head(ACQUIRE, x.time());
+                invocation(x.invocation(), out);
+                out.writeUTF(x.name());
+                out.writeByte(x.mode().ordinal());
+                out.writeInt(x.permits());
+                out.writeInt(x.maxPermits());
+                out.writeLong(x.owner());
+                out.writeLong(x.waitMillis());
+                out.writeLong(x.leaseMillis());
+                out.writeBoolean(x.reentrant());
+            });
+        }
+
+        @Override
+        public Void release(Release x) {
+            return io(() -> {
+                head(RELEASE, x.time());
+                invocation(x.invocation(), out);
+                out.writeUTF(x.name());
+                out.writeLong(x.token());
+            });
+        }
+
+        @Override
+        public Void renew(Renew x) {
+            return io(() -> {
+                head(RENEW, x.time());
+                invocation(x.invocation(), out);
+                out.writeUTF(x.name());
+                out.writeLong(x.token());
+            });
+        }
+
+        @Override
+        public Void cancelWait(CancelWait x) {
+            return io(() -> {
+                head(CANCEL_WAIT, x.time());
+                invocation(x.invocation(), out);
+                out.writeUTF(x.name());
+                out.writeLong(x.waitSeq());
+            });
+        }
+
+        @Override
+        public Void tick(Tick x) {
+            return io(() -> head(TICK, x.time()));
+        }
+
+        @Override
+        public Void registerSet(RegisterSet x) {
+            return io(() -> {
+                head(REGISTER_SET, x.time());
+                invocation(x.invocation(), out);
+                out.writeUTF(x.key());
+                out.writeLong(x.expectedVersion());
+                out.writeInt(x.value().length);
+                out.write(x.value());
+                nullable(x.fenceName(), out);
+                out.writeLong(x.fenceToken());
+            });
+        }
+
+        @Override
+        public Void revoke(Revoke x) {
+            return io(() -> {
+                head(REVOKE, x.time());
+                out.writeUTF(x.name());
+            });
+        }
+
+        @Override
+        public Void setAccessRules(Command.SetAccessRules x) {
+            return io(() -> {
+                head(SET_ACCESS_RULES, x.time());
+                out.writeBoolean(x.text() != null);
+                if (x.text() != null) {
+                    byte[] text = x.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    if (text.length > MAX_RULES_BYTES) {
+                        throw new io.holdfast.InvalidArgumentException(
+                                "access rules are " + text.length + " bytes; the limit is " + MAX_RULES_BYTES);
+                    }
+                    out.writeInt(text.length);
+                    out.write(text);
                 }
-                out.writeInt(text.length);
-                out.write(text);
-            }
-        } else if (c instanceof Command.ReportVersion x) {
-            out.writeByte(13);
-            out.writeLong(x.time());
-            out.writeUTF(x.member());
-            out.writeInt(x.version());
-        } else if (c instanceof Command.AcquireAll x) {
-            out.writeByte(14);
-            out.writeLong(x.time());
-            invocation(x.invocation(), out);
-            if (x.names().size() > MAX_NAMES) {
-                throw new io.holdfast.InvalidArgumentException("a multi-lock takes at most " + Limits.MAX_MULTI_NAMES
-                        + " names, not " + x.names().size());
-            }
-            out.writeShort(x.names().size());
-            for (String name : x.names()) {
-                out.writeUTF(name);
-            }
-            out.writeByte(x.mode().ordinal());
-            out.writeLong(x.owner());
-            out.writeLong(x.waitMillis());
-            out.writeLong(x.leaseMillis());
-        } else {
-            throw new IllegalArgumentException("unknown command " + c);
+            });
+        }
+
+        @Override
+        public Void reportVersion(Command.ReportVersion x) {
+            return io(() -> {
+                head(REPORT_VERSION, x.time());
+                out.writeUTF(x.member());
+                out.writeInt(x.version());
+            });
+        }
+
+        @Override
+        public Void acquireAll(Command.AcquireAll x) {
+            return io(() -> {
+                head(ACQUIRE_ALL, x.time());
+                invocation(x.invocation(), out);
+                if (x.names().size() > MAX_NAMES) {
+                    throw new io.holdfast.InvalidArgumentException(
+                            "a multi-lock takes at most " + Limits.MAX_MULTI_NAMES + " names, not "
+                                    + x.names().size());
+                }
+                out.writeShort(x.names().size());
+                for (String name : x.names()) {
+                    out.writeUTF(name);
+                }
+                out.writeByte(x.mode().ordinal());
+                out.writeLong(x.owner());
+                out.writeLong(x.waitMillis());
+                out.writeLong(x.leaseMillis());
+            });
         }
     }
+
+    /** The type byte of each command, as {@link Writer} writes it. */
+    private static final Command.Visitor<Integer> TYPE = new Command.Visitor<>() {
+        @Override
+        public Integer openSession(OpenSession c) {
+            return OPEN_SESSION;
+        }
+
+        @Override
+        public Integer keepAlive(KeepAlive c) {
+            return KEEP_ALIVE;
+        }
+
+        @Override
+        public Integer closeSession(CloseSession c) {
+            return CLOSE_SESSION;
+        }
+
+        @Override
+        public Integer expireSession(ExpireSession c) {
+            return EXPIRE_SESSION;
+        }
+
+        @Override
+        public Integer acquire(Acquire c) {
+            return ACQUIRE;
+        }
+
+        @Override
+        public Integer release(Release c) {
+            return RELEASE;
+        }
+
+        @Override
+        public Integer renew(Renew c) {
+            return RENEW;
+        }
+
+        @Override
+        public Integer cancelWait(CancelWait c) {
+            return CANCEL_WAIT;
+        }
+
+        @Override
+        public Integer tick(Tick c) {
+            return TICK;
+        }
+
+        @Override
+        public Integer registerSet(RegisterSet c) {
+            return REGISTER_SET;
+        }
+
+        @Override
+        public Integer revoke(Revoke c) {
+            return REVOKE;
+        }
+
+        @Override
+        public Integer setAccessRules(Command.SetAccessRules c) {
+            return SET_ACCESS_RULES;
+        }
+
+        @Override
+        public Integer reportVersion(Command.ReportVersion c) {
+            return REPORT_VERSION;
+        }
+
+        @Override
+        public Integer acquireAll(Command.AcquireAll c) {
+            return ACQUIRE_ALL;
+        }
+    };
 
     private static void invocation(Invocation inv, DataOutputStream out) throws IOException {
         out.writeUTF(inv.sessionId());
@@ -260,6 +416,20 @@ public final class CommandCodec {
     /** The highest command type this build reads; {@link #read} knows every type from 1 to it. */
     static final int LAST_TYPE = 14;
 
+    private static final int OPEN_SESSION = 1;
+    private static final int KEEP_ALIVE = 2;
+    private static final int CLOSE_SESSION = 3;
+    private static final int EXPIRE_SESSION = 4;
+    private static final int ACQUIRE = 5;
+    private static final int RELEASE = 6;
+    private static final int RENEW = 7;
+    private static final int CANCEL_WAIT = 8;
+    private static final int TICK = 9;
+    private static final int REGISTER_SET = 10;
+    private static final int REVOKE = 11;
+    private static final int SET_ACCESS_RULES = 12;
+    private static final int REPORT_VERSION = 13;
+
     /** The type byte of {@link Command.AcquireAll}, the first command of protocol version 2. */
     static final int ACQUIRE_ALL = 14;
 
@@ -285,16 +455,7 @@ public final class CommandCodec {
      * it up for every command it is asked to log).
      */
     public static int typeOf(Command c) {
-        if (c instanceof Acquire) {
-            return 5;
-        } else if (c instanceof Release) {
-            return 6;
-        } else if (c instanceof Renew) {
-            return 7;
-        } else if (c instanceof Command.AcquireAll) {
-            return ACQUIRE_ALL;
-        }
-        return type(encode(c));
+        return c.accept(TYPE);
     }
 
     /**
@@ -325,11 +486,11 @@ public final class CommandCodec {
         int type = in.readUnsignedByte();
         long time = in.readLong();
         return switch (type) {
-            case 1 -> new OpenSession(time, in.readUTF(), in.readUTF(), in.readLong(), in.readLong());
-            case 2 -> new KeepAlive(time, in.readUTF());
-            case 3 -> new CloseSession(time, invocation(in));
-            case 4 -> new ExpireSession(time, in.readUTF());
-            case 5 ->
+            case OPEN_SESSION -> new OpenSession(time, in.readUTF(), in.readUTF(), in.readLong(), in.readLong());
+            case KEEP_ALIVE -> new KeepAlive(time, in.readUTF());
+            case CLOSE_SESSION -> new CloseSession(time, invocation(in));
+            case EXPIRE_SESSION -> new ExpireSession(time, in.readUTF());
+            case ACQUIRE ->
                 new Acquire(
                         time,
                         invocation(in),
@@ -341,17 +502,17 @@ public final class CommandCodec {
                         in.readLong(),
                         in.readLong(),
                         bool(in.readUnsignedByte()));
-            case 6 -> new Release(time, invocation(in), in.readUTF(), in.readLong());
-            case 7 -> new Renew(time, invocation(in), in.readUTF(), in.readLong());
-            case 8 -> new CancelWait(time, invocation(in), in.readUTF(), in.readLong());
-            case 9 -> new Tick(time);
-            case 10 ->
+            case RELEASE -> new Release(time, invocation(in), in.readUTF(), in.readLong());
+            case RENEW -> new Renew(time, invocation(in), in.readUTF(), in.readLong());
+            case CANCEL_WAIT -> new CancelWait(time, invocation(in), in.readUTF(), in.readLong());
+            case TICK -> new Tick(time);
+            case REGISTER_SET ->
                 new RegisterSet(
                         time, invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
-            case 11 -> new Revoke(time, in.readUTF());
-            case 12 -> new Command.SetAccessRules(time, rules(in));
-            case 13 -> new Command.ReportVersion(time, in.readUTF(), in.readInt());
-            case 14 ->
+            case REVOKE -> new Revoke(time, in.readUTF());
+            case SET_ACCESS_RULES -> new Command.SetAccessRules(time, rules(in));
+            case REPORT_VERSION -> new Command.ReportVersion(time, in.readUTF(), in.readInt());
+            case ACQUIRE_ALL ->
                 new Command.AcquireAll(
                         time,
                         invocation(in),

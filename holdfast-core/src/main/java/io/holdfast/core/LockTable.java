@@ -154,45 +154,7 @@ public final class LockTable {
         String identity = authored.identity();
         try {
             queues.advance(command.time());
-            if (command instanceof ClientCommand cc) {
-                return applyClient(cc, identity, events);
-            }
-            if (command instanceof OpenSession c) {
-                return sessions.open(c, identity, queues.now());
-            }
-            if (command instanceof Revoke c) {
-                Names.check(c.name());
-                Failed refused = admission.checkRevoke(identity, c.name());
-                return refused != null ? refused : releases.revoke(c, events);
-            }
-            if (command instanceof Command.SetAccessRules c) {
-                return admission.setAccessRules(c, identity);
-            }
-            if (identity != null) {
-                return admission.refuse(command.getClass().getSimpleName() + " is proposed by the leader only");
-            }
-            if (command instanceof Command.ReportVersion c) {
-                memberVersions.report(c.member(), c.version());
-                return Reply.Ok.INSTANCE;
-            }
-            if (command instanceof Tick) {
-                releases.tick(events);
-                return Reply.Ok.INSTANCE;
-            }
-            if (command instanceof KeepAlive c) {
-                return sessions.contains(c.sessionId()) ? Reply.Ok.INSTANCE : Sessions.unknown(c.sessionId());
-            }
-            if (command instanceof ExpireSession c) {
-                Session s = sessions.get(c.sessionId());
-                if (s == null) {
-                    return new Reply.Ok(0);
-                }
-                endSession(s, true, events);
-                return new Reply.Ok(1);
-            }
-            return Failed.of(
-                    ErrorCode.INVALID_ARGUMENT,
-                    "unknown command " + command.getClass().getSimpleName());
+            return command.accept(new Dispatch(identity, events));
         } catch (InvalidArgumentException e) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
         } catch (RuntimeException e) {
@@ -256,31 +218,167 @@ public final class LockTable {
         if (refused != null) {
             return refused;
         }
-        if (command instanceof Acquire c) {
+        return command.accept(new Fresh(session, events));
+    }
+
+    /** Where each command goes, for a sender's identity; client commands through their session's memory. */
+    private final class Dispatch implements Command.Visitor<Reply> {
+        private final String identity;
+        private final EventSink events;
+
+        Dispatch(String identity, EventSink events) {
+            this.identity = identity;
+            this.events = events;
+        }
+
+        @Override
+        public Reply closeSession(CloseSession c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
+        public Reply acquire(Acquire c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
+        public Reply acquireAll(AcquireAll c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
+        public Reply release(Release c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
+        public Reply renew(Renew c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
+        public Reply cancelWait(CancelWait c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
+        public Reply registerSet(RegisterSet c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
+        public Reply openSession(OpenSession c) {
+            return sessions.open(c, identity, queues.now());
+        }
+
+        @Override
+        public Reply revoke(Revoke c) {
+            Names.check(c.name());
+            Failed refused = admission.checkRevoke(identity, c.name());
+            return refused != null ? refused : releases.revoke(c, events);
+        }
+
+        @Override
+        public Reply setAccessRules(Command.SetAccessRules c) {
+            return admission.setAccessRules(c, identity);
+        }
+
+        @Override
+        public Reply reportVersion(Command.ReportVersion c) {
+            Reply refused = membersOnly(c);
+            if (refused != null) {
+                return refused;
+            }
+            memberVersions.report(c.member(), c.version());
+            return Reply.Ok.INSTANCE;
+        }
+
+        @Override
+        public Reply tick(Tick c) {
+            Reply refused = membersOnly(c);
+            if (refused != null) {
+                return refused;
+            }
+            releases.tick(events);
+            return Reply.Ok.INSTANCE;
+        }
+
+        @Override
+        public Reply keepAlive(KeepAlive c) {
+            Reply refused = membersOnly(c);
+            if (refused != null) {
+                return refused;
+            }
+            return sessions.contains(c.sessionId()) ? Reply.Ok.INSTANCE : Sessions.unknown(c.sessionId());
+        }
+
+        @Override
+        public Reply expireSession(ExpireSession c) {
+            Reply refused = membersOnly(c);
+            if (refused != null) {
+                return refused;
+            }
+            Session s = sessions.get(c.sessionId());
+            if (s == null) {
+                return new Reply.Ok(0);
+            }
+            endSession(s, true, events);
+            return new Reply.Ok(1);
+        }
+
+        /** The members' own commands carry no identity; one that does was sent by someone else. */
+        private Reply membersOnly(Command c) {
+            return identity == null || !CommandKinds.membersOnly(c)
+                    ? null
+                    : admission.refuse(c.getClass().getSimpleName() + " is proposed by the leader only");
+        }
+    }
+
+    /** A client command that passed its session's memory and the access rules: applied. */
+    private final class Fresh implements Command.ClientVisitor<Reply> {
+        private final Session session;
+        private final EventSink events;
+
+        Fresh(Session session, EventSink events) {
+            this.session = session;
+            this.events = events;
+        }
+
+        @Override
+        public Reply acquire(Acquire c) {
             return acquisitions.acquire(c, session);
         }
-        if (command instanceof Release c) {
-            return releases.release(c, session, events);
-        }
-        if (command instanceof AcquireAll c) {
+
+        @Override
+        public Reply acquireAll(AcquireAll c) {
             return acquisitions.acquireAll(c, session);
         }
-        if (command instanceof Renew c) {
+
+        @Override
+        public Reply release(Release c) {
+            return releases.release(c, session, events);
+        }
+
+        @Override
+        public Reply renew(Renew c) {
             return releases.renew(c, session);
         }
-        if (command instanceof CancelWait c) {
+
+        @Override
+        public Reply cancelWait(CancelWait c) {
             return releases.cancelWait(c, session, events);
         }
-        if (command instanceof RegisterSet c) {
-            return registers.set(c, this::isCurrentHolder, admission, stateEntries());
+
+        @Override
+        public Reply registerSet(RegisterSet c) {
+            return registers.set(c, LockTable.this::isCurrentHolder, admission, stateEntries());
         }
-        if (command instanceof CloseSession) {
+
+        @Override
+        public Reply closeSession(CloseSession c) {
             endSession(session, false, events);
             return Reply.Ok.INSTANCE;
         }
-        return Failed.of(
-                ErrorCode.INVALID_ARGUMENT,
-                "unknown command " + command.getClass().getSimpleName());
     }
 
     /** Sessions, locks and registers together, for the state-entries quota. */

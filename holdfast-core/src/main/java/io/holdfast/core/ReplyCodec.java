@@ -13,38 +13,85 @@ public final class ReplyCodec {
 
     private ReplyCodec() {}
 
+    /** Something written to the output; the visitor wraps it. */
+    private interface Writing {
+        void write() throws IOException;
+    }
+
+    private static Void io(Writing w) {
+        try {
+            w.write();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return null;
+    }
+
     public static void write(Reply reply, DataOutput out) throws IOException {
-        if (reply instanceof Reply.Ok ok) {
-            out.writeByte(0);
-            out.writeLong(ok.value());
-        } else if (reply instanceof Reply.Granted g) {
-            out.writeByte(1);
-            out.writeLong(g.token());
-            out.writeInt(g.holdCount());
-        } else if (reply instanceof Reply.Queued) {
-            out.writeByte(2);
-        } else if (reply instanceof Reply.Busy) {
-            out.writeByte(3);
-        } else if (reply instanceof Reply.Written w) {
-            out.writeByte(4);
-            out.writeLong(w.version());
-        } else if (reply instanceof Reply.Failed f) {
-            out.writeByte(5);
-            out.writeByte(f.code().ordinal());
-            out.writeUTF(truncate(f.message()));
-            out.writeInt(f.cycle().size());
-            for (String name : f.cycle()) {
-                out.writeUTF(name);
-            }
-            out.writeLong(f.currentVersion());
-        } else if (reply instanceof Reply.GrantedAll g) {
-            out.writeByte(6);
-            out.writeShort(g.tokens().size());
-            for (long token : g.tokens()) {
-                out.writeLong(token);
-            }
-        } else {
-            throw new IllegalArgumentException("unknown reply " + reply);
+        try {
+            reply.accept(new Reply.Visitor<Void>() {
+                @Override
+                public Void ok(Reply.Ok ok) {
+                    return io(() -> {
+                        out.writeByte(0);
+                        out.writeLong(ok.value());
+                    });
+                }
+
+                @Override
+                public Void granted(Reply.Granted g) {
+                    return io(() -> {
+                        out.writeByte(1);
+                        out.writeLong(g.token());
+                        out.writeInt(g.holdCount());
+                    });
+                }
+
+                @Override
+                public Void queued(Reply.Queued q) {
+                    return io(() -> out.writeByte(2));
+                }
+
+                @Override
+                public Void busy(Reply.Busy b) {
+                    return io(() -> out.writeByte(3));
+                }
+
+                @Override
+                public Void written(Reply.Written w) {
+                    return io(() -> {
+                        out.writeByte(4);
+                        out.writeLong(w.version());
+                    });
+                }
+
+                @Override
+                public Void failed(Reply.Failed f) {
+                    return io(() -> {
+                        out.writeByte(5);
+                        out.writeByte(f.code().ordinal());
+                        out.writeUTF(truncate(f.message()));
+                        out.writeInt(f.cycle().size());
+                        for (String name : f.cycle()) {
+                            out.writeUTF(name);
+                        }
+                        out.writeLong(f.currentVersion());
+                    });
+                }
+
+                @Override
+                public Void grantedAll(Reply.GrantedAll g) {
+                    return io(() -> {
+                        out.writeByte(6);
+                        out.writeShort(g.tokens().size());
+                        for (long token : g.tokens()) {
+                            out.writeLong(token);
+                        }
+                    });
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 

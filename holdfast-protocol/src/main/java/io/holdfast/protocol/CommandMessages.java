@@ -28,77 +28,139 @@ final class CommandMessages {
      * @throws InvalidArgumentException for a command no client may send, or one with a null field
      */
     static CommandRequest toProto(Command command) {
-        CommandRequest.Builder b = CommandRequest.newBuilder();
-        if (command instanceof Command.OpenSession x) {
-            b.setOpenSession(OpenSession.newBuilder()
-                    .setSessionId(Fields.text(x.sessionId(), "sessionId"))
-                    .setClientName(Fields.text(x.clientName(), "clientName"))
-                    .setTtlMillis(x.ttlMillis())
-                    .setLockDelayMillis(x.lockDelayMillis()));
-        } else if (command instanceof Command.CloseSession x) {
-            b.setCloseSession(CloseSession.newBuilder().setInvocation(toProto(x.invocation())));
-        } else if (command instanceof Command.Acquire x) {
-            b.setAcquire(Acquire.newBuilder()
-                    .setInvocation(toProto(x.invocation()))
-                    .setName(Fields.text(x.name(), "name"))
-                    .setMode(ProtoEnums.toProto(x.mode()))
-                    .setPermits(x.permits())
-                    .setMaxPermits(x.maxPermits())
-                    .setOwner(x.owner())
-                    .setWaitMillis(x.waitMillis())
-                    .setLeaseMillis(x.leaseMillis())
-                    .setReentrant(x.reentrant()));
-        } else if (command instanceof Command.AcquireAll x) {
-            io.holdfast.protocol.v1.AcquireAll.Builder all = io.holdfast.protocol.v1.AcquireAll.newBuilder()
-                    .setInvocation(toProto(x.invocation()))
-                    .setMode(ProtoEnums.toProto(x.mode()))
-                    .setOwner(x.owner())
-                    .setWaitMillis(x.waitMillis())
-                    .setLeaseMillis(x.leaseMillis());
-            for (String name : x.names()) {
-                all.addNames(Fields.text(name, "names"));
-            }
-            b.setAcquireAll(all);
-        } else if (command instanceof Command.Release x) {
-            b.setRelease(Release.newBuilder()
-                    .setInvocation(toProto(x.invocation()))
-                    .setName(Fields.text(x.name(), "name"))
-                    .setToken(x.token()));
-        } else if (command instanceof Command.Renew x) {
-            b.setRenew(Renew.newBuilder()
-                    .setInvocation(toProto(x.invocation()))
-                    .setName(Fields.text(x.name(), "name"))
-                    .setToken(x.token()));
-        } else if (command instanceof Command.CancelWait x) {
-            b.setCancelWait(CancelWait.newBuilder()
-                    .setInvocation(toProto(x.invocation()))
-                    .setName(Fields.text(x.name(), "name"))
-                    .setWaitSeq(x.waitSeq()));
-        } else if (command instanceof Command.RegisterSet x) {
-            if (x.value() == null) {
-                throw new InvalidArgumentException("a register value must not be null");
-            }
-            RegisterSet.Builder r = RegisterSet.newBuilder()
-                    .setInvocation(toProto(x.invocation()))
-                    .setKey(Fields.text(x.key(), "key"))
-                    .setExpectedVersion(x.expectedVersion())
-                    .setValue(ByteString.copyFrom(x.value()))
-                    .setFenceToken(x.fenceToken());
-            if (x.fenceName() != null) {
-                r.setFenceName(x.fenceName());
-            }
-            b.setRegisterSet(r);
-        } else if (command instanceof Command.Revoke x) {
-            b.setRevoke(Revoke.newBuilder().setName(Fields.text(x.name(), "name")));
-        } else if (command instanceof Command.SetAccessRules x) {
-            io.holdfast.protocol.v1.SetAccessRules.Builder rules = io.holdfast.protocol.v1.SetAccessRules.newBuilder();
-            if (x.text() != null) {
-                rules.setText(x.text());
-            }
-            b.setSetAccessRules(rules);
-        } else {
-            throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(command));
+        if (command == null) {
+            throw new InvalidArgumentException("a client cannot send a null command");
         }
+        CommandRequest.Builder b = CommandRequest.newBuilder();
+        command.accept(new Command.Visitor<Void>() {
+            @Override
+            public Void openSession(Command.OpenSession x) {
+                b.setOpenSession(OpenSession.newBuilder()
+                        .setSessionId(Fields.text(x.sessionId(), "sessionId"))
+                        .setClientName(Fields.text(x.clientName(), "clientName"))
+                        .setTtlMillis(x.ttlMillis())
+                        .setLockDelayMillis(x.lockDelayMillis()));
+                return null;
+            }
+
+            @Override
+            public Void closeSession(Command.CloseSession x) {
+                b.setCloseSession(CloseSession.newBuilder().setInvocation(toProto(x.invocation())));
+                return null;
+            }
+
+            @Override
+            public Void acquire(Command.Acquire x) {
+                b.setAcquire(Acquire.newBuilder()
+                        .setInvocation(toProto(x.invocation()))
+                        .setName(Fields.text(x.name(), "name"))
+                        .setMode(ProtoEnums.toProto(x.mode()))
+                        .setPermits(x.permits())
+                        .setMaxPermits(x.maxPermits())
+                        .setOwner(x.owner())
+                        .setWaitMillis(x.waitMillis())
+                        .setLeaseMillis(x.leaseMillis())
+                        .setReentrant(x.reentrant()));
+                return null;
+            }
+
+            @Override
+            public Void acquireAll(Command.AcquireAll x) {
+                io.holdfast.protocol.v1.AcquireAll.Builder all = io.holdfast.protocol.v1.AcquireAll.newBuilder()
+                        .setInvocation(toProto(x.invocation()))
+                        .setMode(ProtoEnums.toProto(x.mode()))
+                        .setOwner(x.owner())
+                        .setWaitMillis(x.waitMillis())
+                        .setLeaseMillis(x.leaseMillis());
+                for (String name : x.names()) {
+                    all.addNames(Fields.text(name, "names"));
+                }
+                b.setAcquireAll(all);
+                return null;
+            }
+
+            @Override
+            public Void release(Command.Release x) {
+                b.setRelease(Release.newBuilder()
+                        .setInvocation(toProto(x.invocation()))
+                        .setName(Fields.text(x.name(), "name"))
+                        .setToken(x.token()));
+                return null;
+            }
+
+            @Override
+            public Void renew(Command.Renew x) {
+                b.setRenew(Renew.newBuilder()
+                        .setInvocation(toProto(x.invocation()))
+                        .setName(Fields.text(x.name(), "name"))
+                        .setToken(x.token()));
+                return null;
+            }
+
+            @Override
+            public Void cancelWait(Command.CancelWait x) {
+                b.setCancelWait(CancelWait.newBuilder()
+                        .setInvocation(toProto(x.invocation()))
+                        .setName(Fields.text(x.name(), "name"))
+                        .setWaitSeq(x.waitSeq()));
+                return null;
+            }
+
+            @Override
+            public Void registerSet(Command.RegisterSet x) {
+                if (x.value() == null) {
+                    throw new InvalidArgumentException("a register value must not be null");
+                }
+                RegisterSet.Builder r = RegisterSet.newBuilder()
+                        .setInvocation(toProto(x.invocation()))
+                        .setKey(Fields.text(x.key(), "key"))
+                        .setExpectedVersion(x.expectedVersion())
+                        .setValue(ByteString.copyFrom(x.value()))
+                        .setFenceToken(x.fenceToken());
+                if (x.fenceName() != null) {
+                    r.setFenceName(x.fenceName());
+                }
+                b.setRegisterSet(r);
+                return null;
+            }
+
+            @Override
+            public Void revoke(Command.Revoke x) {
+                b.setRevoke(Revoke.newBuilder().setName(Fields.text(x.name(), "name")));
+                return null;
+            }
+
+            @Override
+            public Void setAccessRules(Command.SetAccessRules x) {
+                io.holdfast.protocol.v1.SetAccessRules.Builder rules =
+                        io.holdfast.protocol.v1.SetAccessRules.newBuilder();
+                if (x.text() != null) {
+                    rules.setText(x.text());
+                }
+                b.setSetAccessRules(rules);
+                return null;
+            }
+
+            @Override
+            public Void keepAlive(Command.KeepAlive x) {
+                throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(x));
+            }
+
+            @Override
+            public Void expireSession(Command.ExpireSession x) {
+                throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(x));
+            }
+
+            @Override
+            public Void tick(Command.Tick x) {
+                throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(x));
+            }
+
+            @Override
+            public Void reportVersion(Command.ReportVersion x) {
+                throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(x));
+            }
+        });
         return b.build();
     }
 

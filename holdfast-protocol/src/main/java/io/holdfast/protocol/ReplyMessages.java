@@ -10,29 +10,54 @@ final class ReplyMessages {
 
     /** The message for a reply. */
     static ReplyMessage toProto(Reply reply) {
-        ReplyMessage.Builder b = ReplyMessage.newBuilder();
-        if (reply instanceof Reply.Ok x) {
-            b.setOk(ReplyMessage.Ok.newBuilder().setValue(x.value()));
-        } else if (reply instanceof Reply.Granted x) {
-            b.setGranted(ReplyMessage.Granted.newBuilder().setToken(x.token()).setHoldCount(x.holdCount()));
-        } else if (reply instanceof Reply.GrantedAll x) {
-            b.setGrantedAll(ReplyMessage.GrantedAll.newBuilder().addAllTokens(x.tokens()));
-        } else if (reply instanceof Reply.Queued) {
-            b.setQueued(ReplyMessage.Queued.getDefaultInstance());
-        } else if (reply instanceof Reply.Busy) {
-            b.setBusy(ReplyMessage.Busy.getDefaultInstance());
-        } else if (reply instanceof Reply.Written x) {
-            b.setWritten(ReplyMessage.Written.newBuilder().setVersion(x.version()));
-        } else if (reply instanceof Reply.Failed x) {
-            b.setFailed(ReplyMessage.Failed.newBuilder()
-                    .setCode(ProtoEnums.toProto(x.code()))
-                    .setMessage(x.message() == null ? "" : x.message())
-                    .addAllCycle(x.cycle())
-                    .setCurrentVersion(x.currentVersion()));
-        } else {
-            throw new InvalidArgumentException("unknown reply " + reply);
+        if (reply == null) {
+            throw new InvalidArgumentException("a null reply has no message");
         }
-        return b.build();
+        ReplyMessage.Builder b = ReplyMessage.newBuilder();
+        return reply.accept(new Reply.Visitor<ReplyMessage.Builder>() {
+                    @Override
+                    public ReplyMessage.Builder ok(Reply.Ok x) {
+                        return b.setOk(ReplyMessage.Ok.newBuilder().setValue(x.value()));
+                    }
+
+                    @Override
+                    public ReplyMessage.Builder granted(Reply.Granted x) {
+                        return b.setGranted(ReplyMessage.Granted.newBuilder()
+                                .setToken(x.token())
+                                .setHoldCount(x.holdCount()));
+                    }
+
+                    @Override
+                    public ReplyMessage.Builder grantedAll(Reply.GrantedAll x) {
+                        return b.setGrantedAll(
+                                ReplyMessage.GrantedAll.newBuilder().addAllTokens(x.tokens()));
+                    }
+
+                    @Override
+                    public ReplyMessage.Builder queued(Reply.Queued x) {
+                        return b.setQueued(ReplyMessage.Queued.getDefaultInstance());
+                    }
+
+                    @Override
+                    public ReplyMessage.Builder busy(Reply.Busy x) {
+                        return b.setBusy(ReplyMessage.Busy.getDefaultInstance());
+                    }
+
+                    @Override
+                    public ReplyMessage.Builder written(Reply.Written x) {
+                        return b.setWritten(ReplyMessage.Written.newBuilder().setVersion(x.version()));
+                    }
+
+                    @Override
+                    public ReplyMessage.Builder failed(Reply.Failed x) {
+                        return b.setFailed(ReplyMessage.Failed.newBuilder()
+                                .setCode(ProtoEnums.toProto(x.code()))
+                                .setMessage(x.message() == null ? "" : x.message())
+                                .addAllCycle(x.cycle())
+                                .setCurrentVersion(x.currentVersion()));
+                    }
+                })
+                .build();
     }
 
     /**

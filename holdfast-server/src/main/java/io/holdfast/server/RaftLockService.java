@@ -144,10 +144,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                     "this node requires access rules (--auth-rules): restart the nodes without it to turn access"
                             + " control off"));
         }
-        if (command instanceof Command.Tick
-                || command instanceof Command.ExpireSession
-                || command instanceof Command.KeepAlive
-                || command instanceof Command.ReportVersion) {
+        if (io.holdfast.core.CommandKinds.membersOnly(command)) {
             return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
                     command.getClass().getSimpleName() + " is proposed by the members only"));
         }
