@@ -33,7 +33,7 @@ final class BenchClient {
     static BenchClient open(LockTable table, String sessionId, long time) {
         expect(
                 Reply.Ok.class,
-                table.apply(new Command.OpenSession(time, sessionId, "bench", TTL_MILLIS, 0), EventSink.NONE));
+                table.apply(time, new Command.OpenSession(sessionId, "bench", TTL_MILLIS, 0), EventSink.NONE));
         return new BenchClient(sessionId);
     }
 
@@ -47,13 +47,14 @@ final class BenchClient {
         return seq;
     }
 
-    /** An exclusive, non-reentrant acquire without lease timeout. */
-    Acquire acquire(long time, String name, long owner, long waitMillis) {
-        return new Acquire(time, next(), name, LockMode.EXCLUSIVE, 1, 1, owner, waitMillis, 0, false);
+    /** An exclusive, non-reentrant acquire without lease timeout, at {@code time}. */
+    Command.Envelope acquire(long time, String name, long owner, long waitMillis) {
+        return Command.Envelope.of(
+                time, new Acquire(next(), name, LockMode.EXCLUSIVE, 1, 1, owner, waitMillis, 0, false));
     }
 
-    Command.Release release(long time, String name, long token) {
-        return new Command.Release(time, next(), name, token);
+    Command.Envelope release(long time, String name, long token) {
+        return Command.Envelope.of(time, new Command.Release(next(), name, token));
     }
 
     /**
@@ -63,12 +64,12 @@ final class BenchClient {
      */
     static Reply allocPair(LockTable table, long time, String sessionId, long seq, String name, long owner) {
         Reply granted = table.apply(
-                new Acquire(
-                        time, new Invocation(sessionId, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, 0, false),
+                time,
+                new Acquire(new Invocation(sessionId, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, 0, false),
                 EventSink.NONE);
         long token = ((Reply.Granted) granted).token();
         return table.apply(
-                new Command.Release(time, new Invocation(sessionId, seq + 1, seq + 1), name, token), EventSink.NONE);
+                time, new Command.Release(new Invocation(sessionId, seq + 1, seq + 1), name, token), EventSink.NONE);
     }
 
     /** Casts a reply to the expected type, or throws with the reply in the message. */

@@ -114,7 +114,7 @@ public class DeadlockBench {
         long t = tick();
         bh.consume(table.apply(outsider.acquire(t, name, OWNER, OUTSIDER_WAIT_MILLIS), EventSink.NONE));
         long waitSeq = outsider.lastSeq();
-        Reply cancelled = table.apply(new CancelWait(t, outsider.next(), name, waitSeq), EventSink.NONE);
+        Reply cancelled = table.apply(t, new CancelWait(outsider.next(), name, waitSeq), EventSink.NONE);
         bh.consume(table.nextDeadline());
         return cancelled;
     }

@@ -59,7 +59,8 @@ final class Population {
         Random ids = new Random(42);
         for (int s = 0; s < sessions; s++) {
             Reply reply = table.apply(
-                    new Command.OpenSession(TIME, randomSessionId(ids), "client-" + s, BenchClient.TTL_MILLIS, 0),
+                    TIME,
+                    new Command.OpenSession(randomSessionId(ids), "client-" + s, BenchClient.TTL_MILLIS, 0),
                     EventSink.NONE);
             BenchClient.expect(Reply.Ok.class, reply);
         }
@@ -75,11 +76,11 @@ final class Population {
         for (int s = 0; s < sessions; s++) {
             String id = randomSessionId(ids);
             Reply.Granted g = BenchClient.expect(
-                    Reply.Granted.class, table.apply(acquire(s, id, "scratch/lock", 1), EventSink.NONE));
+                    Reply.Granted.class, table.apply(TIME, acquire(s, id, "scratch/lock", 1), EventSink.NONE));
             Invocation inv = next(s, id);
             BenchClient.expect(
                     Reply.Ok.class,
-                    table.apply(new Command.Release(TIME, inv, "scratch/lock", g.token()), EventSink.NONE));
+                    table.apply(TIME, new Command.Release(inv, "scratch/lock", g.token()), EventSink.NONE));
         }
     }
 
@@ -94,7 +95,9 @@ final class Population {
                 Reply.Granted g = BenchClient.expect(
                         Reply.Granted.class,
                         table.apply(
-                                acquire(s, id, lockName(s * locksPerSession + j), 1 + j, leaseMillis), EventSink.NONE));
+                                TIME,
+                                acquire(s, id, lockName(s * locksPerSession + j), 1 + j, leaseMillis),
+                                EventSink.NONE));
                 if (j == 0) {
                     firstTokens[s] = g.token();
                 } else if (g.token() != firstTokens[s] + j) {
@@ -116,7 +119,8 @@ final class Population {
             String id = randomSessionId(ids);
             for (int j = 0; j < locksPerSession; j++) {
                 Reply reply = table.apply(
-                        new Command.Renew(time, next(s, id), lockName(s * locksPerSession + j), firstTokens[s] + j),
+                        time,
+                        new Command.Renew(next(s, id), lockName(s * locksPerSession + j), firstTokens[s] + j),
                         EventSink.NONE);
                 BenchClient.expect(Reply.Ok.class, reply);
             }
@@ -129,7 +133,7 @@ final class Population {
     }
 
     private Command.Acquire acquire(int s, String id, String name, long owner, long lease) {
-        return new Command.Acquire(TIME, next(s, id), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, lease, false);
+        return new Command.Acquire(next(s, id), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, lease, false);
     }
 
     private Invocation next(int s, String id) {

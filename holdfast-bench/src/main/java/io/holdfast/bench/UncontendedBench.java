@@ -93,15 +93,15 @@ public class UncontendedBench {
         for (int i = 0; i < RING; i++) {
             String name = nameSet[i & nameMask];
             long s = 2L * i + 1;
-            acquires[i] = new Acquire(
-                    TIME, new Invocation(sessionId, s, s), name, LockMode.EXCLUSIVE, 1, 1, OWNER, 0, 0, false);
-            releases[i] = new Release(TIME, new Invocation(sessionId, s + 1, s + 1), name, i + 1);
+            acquires[i] =
+                    new Acquire(new Invocation(sessionId, s, s), name, LockMode.EXCLUSIVE, 1, 1, OWNER, 0, 0, false);
+            releases[i] = new Release(new Invocation(sessionId, s + 1, s + 1), name, i + 1);
         }
         encodedAcquires = new byte[RING][];
         encodedReleases = new byte[RING][];
         for (int i = 0; i < RING; i++) {
-            encodedAcquires[i] = CommandCodec.encode(acquires[i]);
-            encodedReleases[i] = CommandCodec.encode(releases[i]);
+            encodedAcquires[i] = CommandCodec.encode(TIME, acquires[i]);
+            encodedReleases[i] = CommandCodec.encode(TIME, releases[i]);
         }
         newRing();
         newCodecRing();
@@ -125,8 +125,8 @@ public class UncontendedBench {
             newRing();
         }
         int i = k++;
-        bh.consume(ringTable.apply(acquires[i], EventSink.NONE));
-        bh.consume(ringTable.apply(releases[i], EventSink.NONE));
+        bh.consume(ringTable.apply(TIME, acquires[i], EventSink.NONE));
+        bh.consume(ringTable.apply(TIME, releases[i], EventSink.NONE));
     }
 
     @Benchmark
@@ -142,8 +142,8 @@ public class UncontendedBench {
             newCodecRing();
         }
         int i = c++;
-        bh.consume(codecTable.apply(CommandCodec.decode(encodedAcquires[i]), EventSink.NONE));
-        bh.consume(codecTable.apply(CommandCodec.decode(encodedReleases[i]), EventSink.NONE));
+        bh.consume(codecTable.apply(CommandCodec.decodeEnvelope(encodedAcquires[i]), EventSink.NONE));
+        bh.consume(codecTable.apply(CommandCodec.decodeEnvelope(encodedReleases[i]), EventSink.NONE));
     }
 
     /** For tests: the tables the variants use. */

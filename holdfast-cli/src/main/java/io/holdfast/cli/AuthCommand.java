@@ -65,7 +65,7 @@ final class AuthCommand implements Callable<Integer> {
         }
         String rules = text;
         Reply reply = ServerCalls.call(
-                uri, "access rules", t -> t.submit(new io.holdfast.core.Command.SetAccessRules(0, rules)));
+                uri, "access rules", t -> t.submit(new io.holdfast.core.Command.SetAccessRules(rules)));
         if (reply instanceof Reply.Failed f) {
             throw f.code().toException(f.message());
         }

@@ -5,16 +5,14 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The commands {@link LockTable} applies. Every command carries {@code time}: the proposer's clock
- * in milliseconds of cluster time (the table never reads a clock). Commands that a client sends
+ * The commands {@link LockTable} applies. A command says what is asked, not when or by whom: the
+ * log carries each in an {@link Envelope} with the proposer's cluster time (the table never reads
+ * a clock) and the sender's identity. Commands that a client sends
  * carry an {@link Invocation} so that a retry after a lost reply is answered from the table's
  * memory instead of applied twice. Commands that only the leader proposes ({@link Tick}, {@link
  * ExpireSession}) and operator commands ({@link Revoke}) have none.
  */
 public sealed interface Command {
-    /** Cluster time in milliseconds at which the proposer issued the command. */
-    long time();
-
     /**
      * Calls the visitor's method for this command's type. Every place that must treat every
      * command (the table's dispatch, the log codec, the wire conversion, the access check) is a
@@ -65,54 +63,6 @@ public sealed interface Command {
     }
 
     /**
-     * The same command stamped with another time: clients send commands with time 0 and the
-     * proposer (the leader, or the in-process node) stamps its cluster time.
-     */
-    static Command withTime(Command c, long t) {
-        if (c instanceof Acquire x) {
-            return new Acquire(
-                    t,
-                    x.invocation(),
-                    x.name(),
-                    x.mode(),
-                    x.permits(),
-                    x.maxPermits(),
-                    x.owner(),
-                    x.waitMillis(),
-                    x.leaseMillis(),
-                    x.reentrant());
-        } else if (c instanceof AcquireAll x) {
-            return new AcquireAll(t, x.invocation(), x.names(), x.mode(), x.owner(), x.waitMillis(), x.leaseMillis());
-        } else if (c instanceof Release x) {
-            return new Release(t, x.invocation(), x.name(), x.token());
-        } else if (c instanceof Renew x) {
-            return new Renew(t, x.invocation(), x.name(), x.token());
-        } else if (c instanceof CancelWait x) {
-            return new CancelWait(t, x.invocation(), x.name(), x.waitSeq());
-        } else if (c instanceof RegisterSet x) {
-            return new RegisterSet(
-                    t, x.invocation(), x.key(), x.expectedVersion(), x.value(), x.fenceName(), x.fenceToken());
-        } else if (c instanceof CloseSession x) {
-            return new CloseSession(t, x.invocation());
-        } else if (c instanceof OpenSession x) {
-            return new OpenSession(t, x.sessionId(), x.clientName(), x.ttlMillis(), x.lockDelayMillis());
-        } else if (c instanceof KeepAlive x) {
-            return new KeepAlive(t, x.sessionId());
-        } else if (c instanceof ExpireSession x) {
-            return new ExpireSession(t, x.sessionId());
-        } else if (c instanceof Revoke x) {
-            return new Revoke(t, x.name());
-        } else if (c instanceof Tick) {
-            return new Tick(t);
-        } else if (c instanceof SetAccessRules x) {
-            return new SetAccessRules(t, x.text());
-        } else if (c instanceof ReportVersion x) {
-            return new ReportVersion(t, x.member(), x.version());
-        }
-        throw new IllegalArgumentException("unknown command " + c);
-    }
-
-    /**
      * Who sent a changing command, and which of its requests it is.
      *
      * @param sessionId the sending session
@@ -144,8 +94,7 @@ public sealed interface Command {
      * replica creates the same one; opening an id that exists with the same settings is answered
      * as a success (a retry).
      */
-    record OpenSession(long time, String sessionId, String clientName, long ttlMillis, long lockDelayMillis)
-            implements Command {
+    record OpenSession(String sessionId, String clientName, long ttlMillis, long lockDelayMillis) implements Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.openSession(this);
@@ -153,7 +102,7 @@ public sealed interface Command {
     }
 
     /** Checks that the session is alive. Liveness itself is tracked outside the table. */
-    record KeepAlive(long time, String sessionId) implements Command {
+    record KeepAlive(String sessionId) implements Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.keepAlive(this);
@@ -161,7 +110,7 @@ public sealed interface Command {
     }
 
     /** Ends a session on its client's request: everything it holds is released, no lock-delay. */
-    record CloseSession(long time, Invocation invocation) implements ClientCommand {
+    record CloseSession(Invocation invocation) implements ClientCommand {
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {
             return visitor.closeSession(this);
@@ -169,7 +118,7 @@ public sealed interface Command {
     }
 
     /** Ends a session whose heartbeats stopped: its holders are told, lock-delay applies. */
-    record ExpireSession(long time, String sessionId) implements Command {
+    record ExpireSession(String sessionId) implements Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.expireSession(this);
@@ -191,7 +140,6 @@ public sealed interface Command {
      *     another hold count on the same grant (otherwise such a request is a self-deadlock)
      */
     record Acquire(
-            long time,
             Invocation invocation,
             String name,
             LockMode mode,
@@ -223,7 +171,6 @@ public sealed interface Command {
      * @param leaseMillis lease timeout of every grant; 0 for none
      */
     record AcquireAll(
-            long time,
             Invocation invocation,
             java.util.List<String> names,
             LockMode mode,
@@ -242,7 +189,7 @@ public sealed interface Command {
     }
 
     /** Gives back one hold count of the grant with this token. */
-    record Release(long time, Invocation invocation, String name, long token) implements ClientCommand {
+    record Release(Invocation invocation, String name, long token) implements ClientCommand {
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {
             return visitor.release(this);
@@ -250,7 +197,7 @@ public sealed interface Command {
     }
 
     /** Extends the lease timeout of the grant with this token by its lease time from now. */
-    record Renew(long time, Invocation invocation, String name, long token) implements ClientCommand {
+    record Renew(Invocation invocation, String name, long token) implements ClientCommand {
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {
             return visitor.renew(this);
@@ -258,7 +205,7 @@ public sealed interface Command {
     }
 
     /** Withdraws the waiter that the acquire with sequence number {@code waitSeq} queued. */
-    record CancelWait(long time, Invocation invocation, String name, long waitSeq) implements ClientCommand {
+    record CancelWait(Invocation invocation, String name, long waitSeq) implements ClientCommand {
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {
             return visitor.cancelWait(this);
@@ -266,7 +213,7 @@ public sealed interface Command {
     }
 
     /** Moves cluster time forward: waits past their deadline fail, leases past their timeout are lost. */
-    record Tick(long time) implements Command {
+    record Tick() implements Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.tick(this);
@@ -278,13 +225,7 @@ public sealed interface Command {
      * fenceName} is not null, only while {@code fenceToken} is a current grant of that lock.
      */
     record RegisterSet(
-            long time,
-            Invocation invocation,
-            String key,
-            long expectedVersion,
-            byte[] value,
-            String fenceName,
-            long fenceToken)
+            Invocation invocation, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken)
             implements ClientCommand {
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {
@@ -294,7 +235,6 @@ public sealed interface Command {
         @Override
         public boolean equals(Object o) {
             return o instanceof RegisterSet r
-                    && time == r.time
                     && invocation.equals(r.invocation)
                     && key.equals(r.key)
                     && expectedVersion == r.expectedVersion
@@ -305,19 +245,19 @@ public sealed interface Command {
 
         @Override
         public int hashCode() {
-            return Objects.hash(time, invocation, key, expectedVersion, Arrays.hashCode(value), fenceName, fenceToken);
+            return Objects.hash(invocation, key, expectedVersion, Arrays.hashCode(value), fenceName, fenceToken);
         }
 
         @Override
         public String toString() {
-            return "RegisterSet[time=" + time + ", invocation=" + invocation + ", key=" + key + ", expectedVersion="
+            return "RegisterSet[invocation=" + invocation + ", key=" + key + ", expectedVersion="
                     + expectedVersion + ", value=" + (value == null ? "null" : value.length + " bytes")
                     + ", fenceName=" + fenceName + ", fenceToken=" + fenceToken + "]";
         }
     }
 
     /** An operator takes every grant of {@code name} away; holders are told, waiters go next. */
-    record Revoke(long time, String name) implements Command {
+    record Revoke(String name) implements Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.revoke(this);
@@ -328,7 +268,7 @@ public sealed interface Command {
      * Replaces the access rules ({@link AccessRules} text form); {@code null} turns access control
      * off. Needs {@link AccessRules.Verb#ADMIN} while rules are on.
      */
-    record SetAccessRules(long time, String text) implements Command {
+    record SetAccessRules(String text) implements Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.setAccessRules(this);
@@ -339,10 +279,10 @@ public sealed interface Command {
      * A member of the cluster says which protocol version its build speaks ({@link
      * Vocabulary#version()}); the table keeps the last report of each member, and the cluster's
      * version is the lowest among its members ({@link LockTable#memberVersions()}). Sent by the
-     * member itself through the Raft port, with no identity, and time 0 (it must not move the
-     * cluster clock: it comes from a node that may not lead).
+     * member itself through the Raft port, in an envelope with no identity and time 0 (it must not
+     * move the cluster clock: it comes from a node that may not lead).
      */
-    record ReportVersion(long time, String member, int version) implements Command {
+    record ReportVersion(String member, int version) implements Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.reportVersion(this);
@@ -350,18 +290,22 @@ public sealed interface Command {
     }
 
     /**
-     * A command and the identity that sent it, as the leader authenticated it: what one log entry
-     * holds per command. The identity is null for commands of an unauthenticated client (access
-     * control off) and for the leader's own commands ({@link Tick}, {@link ExpireSession}).
+     * What the log holds for each command: the command, the cluster time in milliseconds at which
+     * the proposer (the leader, or the in-process node) stamped it, and the identity that sent it
+     * as the leader authenticated it. The identity is null for commands of an unauthenticated
+     * client (access control off) and for the members' own commands ({@link Tick}, {@link
+     * ExpireSession}). Clients send commands without a time; the proposer wraps each in its
+     * envelope, once. Time 0 does not move the table's clock ({@link ReportVersion} is sent so by
+     * members that may not lead).
      */
-    record Authored(String identity, Command command) {
-        public Authored {
+    record Envelope(long time, String identity, Command command) {
+        public Envelope {
             Objects.requireNonNull(command, "command");
         }
 
-        /** A command without an identity. */
-        public static Authored anonymous(Command command) {
-            return new Authored(null, command);
+        /** A command at {@code time} without an identity. */
+        public static Envelope of(long time, Command command) {
+            return new Envelope(time, null, command);
         }
     }
 }

@@ -25,9 +25,13 @@ import java.io.UTFDataFormatException;
 import java.io.UncheckedIOException;
 
 /**
- * The binary form of a {@link Command}, as it is written to a replicated log: a format byte
- * ({@value #FORMAT}, or {@value #FORMAT_AUTHORED} followed by the sender's identity), a type byte, then the fields in declaration order (numbers big-endian, strings as {@link
- * DataOutputStream#writeUTF}, a nullable string as a presence byte and the string).
+ * The binary form of a {@link Command.Envelope}, as it is written to a replicated log: a format
+ * byte ({@value #FORMAT}, or {@value #FORMAT_AUTHORED} followed by the sender's identity), the
+ * command's type byte, the envelope's time, then the command's fields in declaration order
+ * (numbers big-endian, strings as {@link DataOutputStream#writeUTF}, a nullable string as a
+ * presence byte and the string). The bytes are those of the builds whose commands carried their
+ * own time: the time moved into the envelope in memory only, so old logs and snapshots read
+ * unchanged and members of both builds read each other's entries.
  *
  * <p>{@link #decode} is total over arbitrary bytes: anything that is not a well-formed command of a
  * known format raises {@link CommandFormatException} and nothing else, so a replica that applies a
@@ -51,26 +55,27 @@ public final class CommandCodec {
     private CommandCodec() {}
 
     /**
-     * Encodes a command.
+     * Encodes a command at {@code time} without an identity.
      *
      * @throws io.holdfast.InvalidArgumentException if one of its strings is longer than 65,535
      *     bytes of (modified) UTF-8, which this format cannot hold; every such string is far over
      *     the table's own limits, so the command would be refused anyway
      */
-    public static byte[] encode(Command command) {
-        return encode(Command.Authored.anonymous(command));
+    public static byte[] encode(long time, Command command) {
+        return encode(Command.Envelope.of(time, command));
     }
 
     /**
-     * Encodes a command with its sender's identity: in format {@value #FORMAT_AUTHORED} when the
-     * identity is not null, else exactly as {@link #encode(Command)}.
+     * Encodes a command in its envelope: in format {@value #FORMAT_AUTHORED} when the identity is
+     * not null, else in format {@value #FORMAT}. The envelope's time is written where every format
+     * has had it, after the type byte.
      *
-     * @throws io.holdfast.InvalidArgumentException as {@link #encode(Command)}, or if the identity
-     *     is longer than {@value #MAX_IDENTITY} characters
+     * @throws io.holdfast.InvalidArgumentException as {@link #encode(long, Command)}, or if the
+     *     identity is longer than {@value #MAX_IDENTITY} characters
      */
-    public static byte[] encode(Command.Authored authored) {
-        Command command = authored.command();
-        String identity = authored.identity();
+    public static byte[] encode(Command.Envelope envelope) {
+        Command command = envelope.command();
+        String identity = envelope.identity();
         if (identity != null && identity.length() > MAX_IDENTITY) {
             throw new io.holdfast.InvalidArgumentException("an identity is at most " + MAX_IDENTITY + " characters");
         }
@@ -82,7 +87,7 @@ public final class CommandCodec {
                 out.writeByte(FORMAT_AUTHORED);
                 out.writeUTF(identity);
             }
-            command.accept(new Writer(out));
+            command.accept(new Writer(out, envelope.time()));
         } catch (UncheckedIOException e) {
             if (e.getCause() instanceof UTFDataFormatException) {
                 throw new io.holdfast.InvalidArgumentException("a name, id or client name of the "
@@ -106,9 +111,11 @@ public final class CommandCodec {
     /** Writes a command's type byte, time and fields; total over the commands by construction. */
     private static final class Writer implements Command.Visitor<Void> {
         private final DataOutputStream out;
+        private final long time;
 
-        Writer(DataOutputStream out) {
+        Writer(DataOutputStream out, long time) {
             this.out = out;
+            this.time = time;
         }
 
         private Void io(Writing w) {
@@ -120,7 +127,7 @@ public final class CommandCodec {
             return null;
         }
 
-        private void head(int type, long time) throws IOException {
+        private void head(int type) throws IOException {
             out.writeByte(type);
             out.writeLong(time);
         }
@@ -128,7 +135,7 @@ public final class CommandCodec {
         @Override
         public Void openSession(OpenSession x) {
             return io(() -> {
-                head(OPEN_SESSION, x.time());
+                head(OPEN_SESSION);
                 out.writeUTF(x.sessionId());
                 out.writeUTF(x.clientName());
                 out.writeLong(x.ttlMillis());
@@ -139,7 +146,7 @@ public final class CommandCodec {
         @Override
         public Void keepAlive(KeepAlive x) {
             return io(() -> {
-                head(KEEP_ALIVE, x.time());
+                head(KEEP_ALIVE);
                 out.writeUTF(x.sessionId());
             });
         }
@@ -147,7 +154,7 @@ public final class CommandCodec {
         @Override
         public Void closeSession(CloseSession x) {
             return io(() -> {
-                head(CLOSE_SESSION, x.time());
+                head(CLOSE_SESSION);
                 invocation(x.invocation(), out);
             });
         }
@@ -155,7 +162,7 @@ public final class CommandCodec {
         @Override
         public Void expireSession(ExpireSession x) {
             return io(() -> {
-                head(EXPIRE_SESSION, x.time());
+                head(EXPIRE_SESSION);
                 out.writeUTF(x.sessionId());
             });
         }
@@ -163,7 +170,7 @@ public final class CommandCodec {
         @Override
         public Void acquire(Acquire x) {
             return io(() -> {
-                head(ACQUIRE, x.time());
+                head(ACQUIRE);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeByte(x.mode().ordinal());
@@ -179,7 +186,7 @@ public final class CommandCodec {
         @Override
         public Void release(Release x) {
             return io(() -> {
-                head(RELEASE, x.time());
+                head(RELEASE);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeLong(x.token());
@@ -189,7 +196,7 @@ public final class CommandCodec {
         @Override
         public Void renew(Renew x) {
             return io(() -> {
-                head(RENEW, x.time());
+                head(RENEW);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeLong(x.token());
@@ -199,7 +206,7 @@ public final class CommandCodec {
         @Override
         public Void cancelWait(CancelWait x) {
             return io(() -> {
-                head(CANCEL_WAIT, x.time());
+                head(CANCEL_WAIT);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeLong(x.waitSeq());
@@ -208,13 +215,13 @@ public final class CommandCodec {
 
         @Override
         public Void tick(Tick x) {
-            return io(() -> head(TICK, x.time()));
+            return io(() -> head(TICK));
         }
 
         @Override
         public Void registerSet(RegisterSet x) {
             return io(() -> {
-                head(REGISTER_SET, x.time());
+                head(REGISTER_SET);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.key());
                 out.writeLong(x.expectedVersion());
@@ -228,7 +235,7 @@ public final class CommandCodec {
         @Override
         public Void revoke(Revoke x) {
             return io(() -> {
-                head(REVOKE, x.time());
+                head(REVOKE);
                 out.writeUTF(x.name());
             });
         }
@@ -236,7 +243,7 @@ public final class CommandCodec {
         @Override
         public Void setAccessRules(Command.SetAccessRules x) {
             return io(() -> {
-                head(SET_ACCESS_RULES, x.time());
+                head(SET_ACCESS_RULES);
                 out.writeBoolean(x.text() != null);
                 if (x.text() != null) {
                     byte[] text = x.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -253,7 +260,7 @@ public final class CommandCodec {
         @Override
         public Void reportVersion(Command.ReportVersion x) {
             return io(() -> {
-                head(REPORT_VERSION, x.time());
+                head(REPORT_VERSION);
                 out.writeUTF(x.member());
                 out.writeInt(x.version());
             });
@@ -262,7 +269,7 @@ public final class CommandCodec {
         @Override
         public Void acquireAll(Command.AcquireAll x) {
             return io(() -> {
-                head(ACQUIRE_ALL, x.time());
+                head(ACQUIRE_ALL);
                 invocation(x.invocation(), out);
                 if (x.names().size() > MAX_NAMES) {
                     throw new io.holdfast.InvalidArgumentException(
@@ -373,7 +380,7 @@ public final class CommandCodec {
      * @throws CommandFormatException if the bytes are not exactly one well-formed command
      */
     public static Command decode(byte[] bytes) throws CommandFormatException {
-        return decodeAuthored(bytes).command();
+        return decodeEnvelope(bytes).command();
     }
 
     /**
@@ -381,7 +388,7 @@ public final class CommandCodec {
      *
      * @throws CommandFormatException if the bytes are not exactly one well-formed command
      */
-    public static Command.Authored decodeAuthored(byte[] bytes) throws CommandFormatException {
+    public static Command.Envelope decodeEnvelope(byte[] bytes) throws CommandFormatException {
         if (bytes == null || bytes.length == 0) {
             throw new CommandFormatException("empty command");
         }
@@ -397,11 +404,13 @@ public final class CommandCodec {
             } else if (format != FORMAT) {
                 throw new CommandFormatException("unknown command format " + format, true);
             }
-            Command c = read(in);
+            int type = in.readUnsignedByte();
+            long time = in.readLong();
+            Command c = read(type, in);
             if (in.available() != 0) {
                 throw new CommandFormatException(in.available() + " trailing bytes after the command");
             }
-            return new Command.Authored(identity, c);
+            return new Command.Envelope(time, identity, c);
         } catch (CommandFormatException e) {
             throw e;
         } catch (EOFException e) {
@@ -482,17 +491,14 @@ public final class CommandCodec {
         return bytes[at] & 0xff;
     }
 
-    private static Command read(DataInputStream in) throws IOException {
-        int type = in.readUnsignedByte();
-        long time = in.readLong();
+    private static Command read(int type, DataInputStream in) throws IOException {
         return switch (type) {
-            case OPEN_SESSION -> new OpenSession(time, in.readUTF(), in.readUTF(), in.readLong(), in.readLong());
-            case KEEP_ALIVE -> new KeepAlive(time, in.readUTF());
-            case CLOSE_SESSION -> new CloseSession(time, invocation(in));
-            case EXPIRE_SESSION -> new ExpireSession(time, in.readUTF());
+            case OPEN_SESSION -> new OpenSession(in.readUTF(), in.readUTF(), in.readLong(), in.readLong());
+            case KEEP_ALIVE -> new KeepAlive(in.readUTF());
+            case CLOSE_SESSION -> new CloseSession(invocation(in));
+            case EXPIRE_SESSION -> new ExpireSession(in.readUTF());
             case ACQUIRE ->
                 new Acquire(
-                        time,
                         invocation(in),
                         in.readUTF(),
                         mode(in.readUnsignedByte()),
@@ -502,19 +508,17 @@ public final class CommandCodec {
                         in.readLong(),
                         in.readLong(),
                         bool(in.readUnsignedByte()));
-            case RELEASE -> new Release(time, invocation(in), in.readUTF(), in.readLong());
-            case RENEW -> new Renew(time, invocation(in), in.readUTF(), in.readLong());
-            case CANCEL_WAIT -> new CancelWait(time, invocation(in), in.readUTF(), in.readLong());
-            case TICK -> new Tick(time);
+            case RELEASE -> new Release(invocation(in), in.readUTF(), in.readLong());
+            case RENEW -> new Renew(invocation(in), in.readUTF(), in.readLong());
+            case CANCEL_WAIT -> new CancelWait(invocation(in), in.readUTF(), in.readLong());
+            case TICK -> new Tick();
             case REGISTER_SET ->
-                new RegisterSet(
-                        time, invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
-            case REVOKE -> new Revoke(time, in.readUTF());
-            case SET_ACCESS_RULES -> new Command.SetAccessRules(time, rules(in));
-            case REPORT_VERSION -> new Command.ReportVersion(time, in.readUTF(), in.readInt());
+                new RegisterSet(invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
+            case REVOKE -> new Revoke(in.readUTF());
+            case SET_ACCESS_RULES -> new Command.SetAccessRules(rules(in));
+            case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
             case ACQUIRE_ALL ->
                 new Command.AcquireAll(
-                        time,
                         invocation(in),
                         names(in),
                         mode(in.readUnsignedByte()),

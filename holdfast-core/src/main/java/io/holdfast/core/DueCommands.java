@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>Guarantees.</b> A session is proposed for expiry once until the proposal's outcome is
  * {@linkplain #done noted}, and a tick is not proposed again while one is in flight, so a slow
- * log never fills with copies. Every due command carries the cluster time of the moment it was
- * found due. {@link Due#parkMillis()} is how long nothing more can fall due (at most {@value
+ * log never fills with copies. Due commands come with the cluster time of the moment they were
+ * found due, the time of their envelopes. {@link Due#parkMillis()} is how long nothing more can fall due (at most {@value
  * #MAX_PARK_MILLIS} ms, so a caller looks again now and then even if it missed a wake-up).
  *
  * <p><b>Does not</b> keep time, lock, or apply anything: the caller passes its ticker's reading
@@ -39,14 +39,20 @@ public final class DueCommands {
         this.tracker = tracker;
     }
 
-    /** What is due now, and how long the caller may wait before it asks again. */
-    public record Due(List<Command> commands, long parkMillis) {}
+    /**
+     * What is due now, and how long the caller may wait before it asks again.
+     *
+     * @param time the cluster time at which the commands fell due: the time of their envelopes
+     * @param commands the commands to propose, each at {@code time}
+     * @param parkMillis how long nothing more can fall due
+     */
+    public record Due(long time, List<Command> commands, long parkMillis) {}
 
     /**
      * Collects what is due.
      *
      * @param nowNanos the caller's ticker, the one the tracker's deadlines are on
-     * @param clusterNowMillis the cluster time now (the commands' time)
+     * @param clusterNowMillis the cluster time now (the time of the commands' envelopes)
      * @param nextDeadline the table's earliest deadline, in cluster ms ({@link Long#MAX_VALUE}:
      *     none)
      */
@@ -54,12 +60,12 @@ public final class DueCommands {
         List<Command> due = new ArrayList<>(2);
         for (String id : tracker.expired(nowNanos)) {
             if (expiring.add(id)) {
-                due.add(new Command.ExpireSession(clusterNowMillis, id));
+                due.add(new Command.ExpireSession(id));
             }
         }
         if (nextDeadline <= clusterNowMillis && !tickInFlight) {
             tickInFlight = true;
-            due.add(new Command.Tick(clusterNowMillis));
+            due.add(new Command.Tick());
         }
         long park = MAX_PARK_MILLIS;
         if (nextDeadline != Long.MAX_VALUE && !tickInFlight) {
@@ -69,7 +75,7 @@ public final class DueCommands {
         if (sessionNext != Long.MAX_VALUE) {
             park = Math.min(park, TimeUnit.NANOSECONDS.toMillis(sessionNext - nowNanos) + 1);
         }
-        return new Due(due, park);
+        return new Due(clusterNowMillis, due, park);
     }
 
     /**

@@ -9,7 +9,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * What a lock service offers a client, whatever stands between them: the in-process node of
  * {@code mem:}, a gRPC connection to the Holdfast server, or the server's own Raft node behind its
- * gRPC endpoint. Commands are sent with time 0; the service stamps its cluster time. A failure to
+ * gRPC endpoint. Commands carry no time; the service puts each in its envelope with its cluster
+ * time. A failure to
  * reach the table completes the future exceptionally with {@link io.holdfast.UnavailableException};
  * every other outcome, refusals included, is a {@link Reply}.
  *
@@ -27,7 +28,7 @@ public interface LockService extends AutoCloseable {
 
     /**
      * Applies a command on behalf of an authenticated identity (see {@link
-     * LockTable#apply(Command.Authored, EventSink)}). A service that does not authenticate its
+     * LockTable#apply(Command.Envelope, EventSink)}). A service that does not authenticate its
      * callers accepts only a null identity, and refuses any other with {@link
      * io.holdfast.UnsupportedFeatureException}.
      */

@@ -123,37 +123,40 @@ public final class LockTable {
     }
 
     /**
-     * Applies one command.
+     * Applies one command at {@code time}, without an identity.
      *
+     * @param time the cluster time the proposer stamped, in milliseconds; 0 leaves the clock
      * @param command the command, in log order
      * @param events receives the events the command causes, in order
      * @return the reply; never null, never thrown
      */
-    public Reply apply(Command command, EventSink events) {
+    public Reply apply(long time, Command command, EventSink events) {
         if (command == null) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, "command must not be null");
         }
-        return apply(Command.Authored.anonymous(command), events);
+        return apply(Command.Envelope.of(time, command), events);
     }
 
     /**
-     * Applies one command on behalf of the identity that sent it. A session belongs to the
+     * Applies one command in its envelope: its clock moves to the envelope's time (never back),
+     * and the command is applied on behalf of the identity that sent it. A session belongs to the
      * identity that opened it: a client command naming another identity's session is refused with
      * {@link ErrorCode#PERMISSION_DENIED}, whether access rules are on or not. While rules are on
      * ({@link #accessRules()}), each command also needs its verb on its name.
      *
-     * @param authored the command and its sender's identity (null: unauthenticated, or the leader)
+     * @param envelope the command, its time and its sender's identity (null: unauthenticated, or
+     *     the members' own commands)
      * @param events receives the events the command causes, in order
      * @return the reply; never null, never thrown
      */
-    public Reply apply(Command.Authored authored, EventSink events) {
-        if (authored == null || authored.command() == null) {
+    public Reply apply(Command.Envelope envelope, EventSink events) {
+        if (envelope == null) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, "command must not be null");
         }
-        Command command = authored.command();
-        String identity = authored.identity();
+        Command command = envelope.command();
+        String identity = envelope.identity();
         try {
-            queues.advance(command.time());
+            queues.advance(envelope.time());
             return command.accept(new Dispatch(identity, events));
         } catch (InvalidArgumentException e) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());

@@ -8,7 +8,6 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockMode;
 import io.holdfast.core.AccessRules.Verb;
 import io.holdfast.core.Command.Acquire;
-import io.holdfast.core.Command.Authored;
 import io.holdfast.core.Command.Invocation;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -38,18 +37,18 @@ class AccessControlTest {
     private long seq;
 
     private Reply as(String identity, Command c) {
-        return table.apply(new Authored(identity, c), events::add);
+        return table.apply(new Command.Envelope(1_000, identity, c), events::add);
     }
 
     private String open(String identity, String id) {
-        Reply r = as(identity, new Command.OpenSession(1_000, id, "client-" + id, 10_000, 0));
+        Reply r = as(identity, new Command.OpenSession(id, "client-" + id, 10_000, 0));
         assertThat(r).as("open %s as %s", id, identity).isEqualTo(Reply.Ok.INSTANCE);
         return id;
     }
 
     private Acquire acquire(String session, String name, long waitMillis) {
         return new Acquire(
-                1_000, new Invocation(session, ++seq, 0), name, LockMode.EXCLUSIVE, 1, 1, seq, waitMillis, 0, false);
+                new Invocation(session, ++seq, 0), name, LockMode.EXCLUSIVE, 1, 1, seq, waitMillis, 0, false);
     }
 
     private static Reply.Failed failed(Reply r, ErrorCode code) {
@@ -60,7 +59,7 @@ class AccessControlTest {
     }
 
     private void turnOn(String rules) {
-        assertThat(as(null, new Command.SetAccessRules(1_000, rules))).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(as(null, new Command.SetAccessRules(rules))).isEqualTo(Reply.Ok.INSTANCE);
     }
 
     @Nested
@@ -146,18 +145,18 @@ class AccessControlTest {
             long token = ((Reply.Granted) as("alice", acquire(s, "a/x", 0))).token();
 
             Reply.Failed stolen = failed(
-                    as("mallory", new Command.Release(1_000, new Invocation(s, ++seq, 0), "a/x", token)),
+                    as("mallory", new Command.Release(new Invocation(s, ++seq, 0), "a/x", token)),
                     ErrorCode.PERMISSION_DENIED);
             assertThat(stolen.message()).contains("belongs to another identity");
             failed(
-                    as(null, new Command.Release(1_000, new Invocation(s, ++seq, 0), "a/x", token)),
+                    as(null, new Command.Release(new Invocation(s, ++seq, 0), "a/x", token)),
                     ErrorCode.PERMISSION_DENIED);
-            failed(as(null, new Command.CloseSession(1_000, new Invocation(s, ++seq, 0))), ErrorCode.PERMISSION_DENIED);
+            failed(as(null, new Command.CloseSession(new Invocation(s, ++seq, 0))), ErrorCode.PERMISSION_DENIED);
             assertThat(table.isCurrentHolder("a/x", token))
                     .as("the lock is still held")
                     .isTrue();
 
-            assertThat(as("alice", new Command.Release(1_000, new Invocation(s, ++seq, 0), "a/x", token)))
+            assertThat(as("alice", new Command.Release(new Invocation(s, ++seq, 0), "a/x", token)))
                     .isEqualTo(Reply.Ok.INSTANCE);
             assertThat(table.ownsSession("alice", s)).isTrue();
             assertThat(table.ownsSession("mallory", s)).isFalse();
@@ -166,9 +165,7 @@ class AccessControlTest {
         @Test
         void reopeningAnIdUnderAnotherIdentityIsRefused() {
             String s = open("alice", "alice-session-0002");
-            failed(
-                    as("mallory", new Command.OpenSession(1_000, s, "client-" + s, 10_000, 0)),
-                    ErrorCode.INVALID_ARGUMENT);
+            failed(as("mallory", new Command.OpenSession(s, "client-" + s, 10_000, 0)), ErrorCode.INVALID_ARGUMENT);
         }
 
         @Test
@@ -201,20 +198,16 @@ class AccessControlTest {
             failed(as("alice", acquire(a, "a/../b", 0)), ErrorCode.INVALID_ARGUMENT);
             failed(as("bob", acquire(b, "a/y", 0)), ErrorCode.PERMISSION_DENIED);
             failed(
-                    as(
-                            "alice",
-                            new Command.RegisterSet(
-                                    1_000, new Invocation(a, ++seq, 0), "b/k", 0, new byte[1], null, 0)),
+                    as("alice", new Command.RegisterSet(new Invocation(a, ++seq, 0), "b/k", 0, new byte[1], null, 0)),
                     ErrorCode.PERMISSION_DENIED);
             assertThat(as(
                             "alice",
-                            new Command.RegisterSet(
-                                    1_000, new Invocation(a, ++seq, 0), "a/k", 0, new byte[1], null, 0)))
+                            new Command.RegisterSet(new Invocation(a, ++seq, 0), "a/k", 0, new byte[1], null, 0)))
                     .isInstanceOf(Reply.Written.class);
 
-            failed(as("bob", new Command.Revoke(1_000, "a/x")), ErrorCode.PERMISSION_DENIED);
-            failed(as(null, new Command.Revoke(1_000, "a/x")), ErrorCode.PERMISSION_DENIED);
-            assertThat(as("alice", new Command.Revoke(1_000, "a/x"))).isEqualTo(new Reply.Ok(1));
+            failed(as("bob", new Command.Revoke("a/x")), ErrorCode.PERMISSION_DENIED);
+            failed(as(null, new Command.Revoke("a/x")), ErrorCode.PERMISSION_DENIED);
+            assertThat(as("alice", new Command.Revoke("a/x"))).isEqualTo(new Reply.Ok(1));
 
             assertThat(table.mayRead("bob", "a/x")).isTrue();
             assertThat(table.mayRead("alice", "b/x")).isFalse();
@@ -225,10 +218,10 @@ class AccessControlTest {
         void onlyKnownIdentitiesOpenSessions() {
             turnOn(RULES);
             failed(
-                    as("mallory", new Command.OpenSession(1_000, "mallory-session-01", "m", 10_000, 0)),
+                    as("mallory", new Command.OpenSession("mallory-session-01", "m", 10_000, 0)),
                     ErrorCode.PERMISSION_DENIED);
             failed(
-                    as(null, new Command.OpenSession(1_000, "anonymous-session-1", "m", 10_000, 0)),
+                    as(null, new Command.OpenSession("anonymous-session-1", "m", 10_000, 0)),
                     ErrorCode.PERMISSION_DENIED);
         }
 
@@ -236,35 +229,28 @@ class AccessControlTest {
         void onlyAnAdminChangesTheRulesAndNobodyLocksAdminsOut() {
             turnOn(RULES);
             failed(
-                    as("alice", new Command.SetAccessRules(1_000, "user alice r\nrole r admin *")),
+                    as("alice", new Command.SetAccessRules("user alice r\nrole r admin *")),
                     ErrorCode.PERMISSION_DENIED);
-            failed(as(null, new Command.SetAccessRules(1_000, null)), ErrorCode.PERMISSION_DENIED);
+            failed(as(null, new Command.SetAccessRules(null)), ErrorCode.PERMISSION_DENIED);
+            failed(as("ops", new Command.SetAccessRules("user alice r\nrole r read *")), ErrorCode.INVALID_ARGUMENT);
             failed(
-                    as("ops", new Command.SetAccessRules(1_000, "user alice r\nrole r read *")),
+                    as("ops", new Command.SetAccessRules("user alice r\nuser ops x\nrole r admin *\nrole x read *")),
                     ErrorCode.INVALID_ARGUMENT);
-            failed(
-                    as(
-                            "ops",
-                            new Command.SetAccessRules(
-                                    1_000, "user alice r\nuser ops x\nrole r admin *\nrole x read *")),
-                    ErrorCode.INVALID_ARGUMENT);
-            failed(
-                    as("ops", new Command.SetAccessRules(1_000, "user ops r\nrole r fly *")),
-                    ErrorCode.INVALID_ARGUMENT);
+            failed(as("ops", new Command.SetAccessRules("user ops r\nrole r fly *")), ErrorCode.INVALID_ARGUMENT);
             assertThat(table.accessRules()).isEqualTo(AccessRules.parse(RULES));
 
-            assertThat(as("ops", new Command.SetAccessRules(1_000, RULES.replace("revoke a/*", ""))))
+            assertThat(as("ops", new Command.SetAccessRules(RULES.replace("revoke a/*", ""))))
                     .isEqualTo(Reply.Ok.INSTANCE);
             assertThat(table.accessRules().allows("alice", Verb.REVOKE, "a/x")).isFalse();
-            assertThat(as("ops", new Command.SetAccessRules(1_000, null))).isEqualTo(Reply.Ok.INSTANCE);
+            assertThat(as("ops", new Command.SetAccessRules(null))).isEqualTo(Reply.Ok.INSTANCE);
             assertThat(table.accessRules()).isNull();
         }
 
         @Test
         void onlyTheLeaderProposesExpiriesAndTicks() {
             String s = open(null, "anonymous-session-2");
-            failed(as("alice", new Command.ExpireSession(1_000, s)), ErrorCode.PERMISSION_DENIED);
-            failed(as("alice", new Command.Tick(1_000)), ErrorCode.PERMISSION_DENIED);
+            failed(as("alice", new Command.ExpireSession(s)), ErrorCode.PERMISSION_DENIED);
+            failed(as("alice", new Command.Tick()), ErrorCode.PERMISSION_DENIED);
             assertThat(table.hasSession(s)).isTrue();
         }
     }
@@ -305,10 +291,10 @@ class AccessControlTest {
             open("alice", "alice-session-0100");
             open("alice", "alice-session-0101");
             failed(
-                    as("alice", new Command.OpenSession(1_000, "alice-session-0102", "c", 10_000, 0)),
+                    as("alice", new Command.OpenSession("alice-session-0102", "c", 10_000, 0)),
                     ErrorCode.QUOTA_EXCEEDED);
             open("bob", "bob-session-000100");
-            assertThat(as("alice", new Command.CloseSession(1_000, new Invocation("alice-session-0100", ++seq, 0))))
+            assertThat(as("alice", new Command.CloseSession(new Invocation("alice-session-0100", ++seq, 0))))
                     .isEqualTo(Reply.Ok.INSTANCE);
             open("alice", "alice-session-0102");
         }
@@ -326,32 +312,24 @@ class AccessControlTest {
 
             assertThat(as(
                             "alice",
-                            new Command.RegisterSet(
-                                    1_000, new Invocation(s, ++seq, 0), "a/k", 0, new byte[8], null, 0)))
+                            new Command.RegisterSet(new Invocation(s, ++seq, 0), "a/k", 0, new byte[8], null, 0)))
                     .isInstanceOf(Reply.Written.class);
             failed(
-                    as(
-                            "alice",
-                            new Command.RegisterSet(
-                                    1_000, new Invocation(s, ++seq, 0), "a/j", 0, new byte[3], null, 0)),
+                    as("alice", new Command.RegisterSet(new Invocation(s, ++seq, 0), "a/j", 0, new byte[3], null, 0)),
                     ErrorCode.QUOTA_EXCEEDED);
             assertThat(as(
                             "alice",
-                            new Command.RegisterSet(
-                                    1_000, new Invocation(s, ++seq, 0), "a/k", 1, new byte[10], null, 0)))
+                            new Command.RegisterSet(new Invocation(s, ++seq, 0), "a/k", 1, new byte[10], null, 0)))
                     .as("replacing a value counts only the difference")
                     .isInstanceOf(Reply.Written.class);
 
             turnOn2("limit state-entries 4\n");
             // alice's session, a/1, a/2, a/k: four entries.
-            failed(
-                    as("ops", new Command.OpenSession(1_000, "ops-session-000001", "c", 10_000, 0)),
-                    ErrorCode.QUOTA_EXCEEDED);
+            failed(as("ops", new Command.OpenSession("ops-session-000001", "c", 10_000, 0)), ErrorCode.QUOTA_EXCEEDED);
         }
 
         private void turnOn2(String extra) {
-            assertThat(as("ops", new Command.SetAccessRules(1_000, RULES + extra)))
-                    .isEqualTo(Reply.Ok.INSTANCE);
+            assertThat(as("ops", new Command.SetAccessRules(RULES + extra))).isEqualTo(Reply.Ok.INSTANCE);
         }
 
         @Test
@@ -359,12 +337,10 @@ class AccessControlTest {
             assertThat(table.accessRules()).isNull();
             int quota = AccessRules.Quotas.DEFAULTS.sessionsPerIdentity();
             for (int i = 0; i < quota; i++) {
-                as(null, new Command.OpenSession(1_000, "anonymous-session-" + (100_000 + i), "c", 10_000, 0));
+                as(null, new Command.OpenSession("anonymous-session-" + (100_000 + i), "c", 10_000, 0));
             }
             assertThat(table.sessionCount()).isEqualTo(quota);
-            failed(
-                    as(null, new Command.OpenSession(1_000, "anonymous-session-x", "c", 10_000, 0)),
-                    ErrorCode.QUOTA_EXCEEDED);
+            failed(as(null, new Command.OpenSession("anonymous-session-x", "c", 10_000, 0)), ErrorCode.QUOTA_EXCEEDED);
             open("alice", "alice-session-0300"); // another identity has its own count
         }
     }

@@ -30,11 +30,11 @@ class AdmissionTest {
     private final Admission admission = new Admission();
 
     private void rulesOn() {
-        assertThat(admission.setAccessRules(new SetAccessRules(0, RULES), null)).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(admission.setAccessRules(new SetAccessRules(RULES), null)).isEqualTo(Reply.Ok.INSTANCE);
     }
 
     private static Acquire acquire(String name) {
-        return new Acquire(0, INV, name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
+        return new Acquire(INV, name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
     }
 
     private static ErrorCode code(Reply r) {
@@ -59,17 +59,16 @@ class AdmissionTest {
         assertThat(admission.checkPermission(acquire("a/x"), "alice")).isNull();
         assertThat(((Reply.Failed) admission.checkPermission(acquire("b/x"), "alice")).message())
                 .isEqualTo("identity alice may not acquire b/x");
-        AcquireAll all = new AcquireAll(0, INV, List.of("a/x", "b/y"), LockMode.EXCLUSIVE, 1, 0, 0);
+        AcquireAll all = new AcquireAll(INV, List.of("a/x", "b/y"), LockMode.EXCLUSIVE, 1, 0, 0);
         assertThat(((Reply.Failed) admission.checkPermission(all, "alice")).message())
                 .isEqualTo("identity alice may not acquire b/y");
-        assertThat(((Reply.Failed) admission.checkPermission(new Renew(0, INV, "a/x", 1), "bob")).message())
+        assertThat(((Reply.Failed) admission.checkPermission(new Renew(INV, "a/x", 1), "bob")).message())
                 .isEqualTo("identity bob may not renew a/x");
-        RegisterSet fenced = new RegisterSet(0, INV, "a/r", 0, new byte[1], "b/lock", 1);
+        RegisterSet fenced = new RegisterSet(INV, "a/r", 0, new byte[1], "b/lock", 1);
         assertThat(((Reply.Failed) admission.checkPermission(fenced, "alice")).message())
                 .isEqualTo("identity alice may not read b/lock");
         // Giving back needs no permission: it only returns what the session has.
-        assertThat(admission.checkPermission(new Release(0, INV, "b/x", 1), "bob"))
-                .isNull();
+        assertThat(admission.checkPermission(new Release(INV, "b/x", 1), "bob")).isNull();
         assertThat(code(admission.checkPermission(acquire("a/x"), null))).isEqualTo(ErrorCode.PERMISSION_DENIED);
         assertThat(admission.refusals()).containsEntry("permission-denied", 5L);
     }
@@ -93,17 +92,17 @@ class AdmissionTest {
     @Test
     void rulesCannotLockOutEveryAdminNorTheOneChangingThem() {
         rulesOn();
-        assertThatThrownBy(() -> admission.setAccessRules(new SetAccessRules(0, "user a r\nrole r read *\n"), "ops"))
+        assertThatThrownBy(() -> admission.setAccessRules(new SetAccessRules("user a r\nrole r read *\n"), "ops"))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("must give some identity admin");
         assertThatThrownBy(() ->
-                        admission.setAccessRules(new SetAccessRules(0, "user other root\nrole root admin *\n"), "ops"))
+                        admission.setAccessRules(new SetAccessRules("user other root\nrole root admin *\n"), "ops"))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("would take admin from ops");
-        assertThat(code(admission.setAccessRules(new SetAccessRules(0, null), "alice")))
+        assertThat(code(admission.setAccessRules(new SetAccessRules(null), "alice")))
                 .isEqualTo(ErrorCode.PERMISSION_DENIED);
         assertThat(admission.rules()).isNotNull();
-        assertThat(admission.setAccessRules(new SetAccessRules(0, null), "ops")).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(admission.setAccessRules(new SetAccessRules(null), "ops")).isEqualTo(Reply.Ok.INSTANCE);
         assertThat(admission.rules()).isNull();
     }
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterVersionTableTest {
     private static Reply report(LockTable table, String identity, String member, int version) {
-        return table.apply(new Command.Authored(identity, new Command.ReportVersion(0, member, version)), e -> {});
+        return table.apply(new Command.Envelope(0, identity, new Command.ReportVersion(member, version)), e -> {});
     }
 
     @Test

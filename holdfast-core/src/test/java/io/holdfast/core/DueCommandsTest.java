@@ -18,7 +18,10 @@ class DueCommandsTest {
         assertThat(dues.due(2_999 * MS, 50, Long.MAX_VALUE).commands()).isEmpty();
 
         DueCommands.Due due = dues.due(3_000 * MS, 51, Long.MAX_VALUE);
-        assertThat(due.commands()).containsExactly(new Command.ExpireSession(51, "s1"));
+        assertThat(due.commands()).containsExactly(new Command.ExpireSession("s1"));
+        assertThat(due.time())
+                .as("the cluster time it fell due at, for its envelope")
+                .isEqualTo(51);
         assertThat(dues.due(3_100 * MS, 52, Long.MAX_VALUE).commands())
                 .as("in flight: not proposed again")
                 .isEmpty();
@@ -28,8 +31,8 @@ class DueCommandsTest {
                 .as("the tracker asks again a TTL after it first reported the session")
                 .isEmpty();
         assertThat(dues.due(6_000 * MS, 53, Long.MAX_VALUE).commands())
-                .containsExactly(new Command.ExpireSession(53, "s1"));
-        dues.done(new Command.ExpireSession(53, "s1"), true);
+                .containsExactly(new Command.ExpireSession("s1"));
+        dues.done(new Command.ExpireSession("s1"), true);
         assertThat(dues.due(9_000 * MS, 54, Long.MAX_VALUE).commands()).isEmpty();
         assertThat(tracker.contains("s1")).isFalse();
     }
@@ -37,14 +40,16 @@ class DueCommandsTest {
     @Test
     void aTickWhenTheTablesDeadlineHasComeAndOneAtATime() {
         assertThat(dues.due(0, 99, 100).commands()).isEmpty();
-        assertThat(dues.due(0, 100, 100).commands()).containsExactly(new Command.Tick(100));
+        DueCommands.Due tick = dues.due(0, 100, 100);
+        assertThat(tick.commands()).containsExactly(new Command.Tick());
+        assertThat(tick.time()).isEqualTo(100);
         assertThat(dues.due(0, 101, 100).commands()).as("one tick in flight").isEmpty();
-        dues.done(new Command.Tick(100), true);
-        assertThat(dues.due(0, 102, 100).commands()).containsExactly(new Command.Tick(102));
+        dues.done(new Command.Tick(), true);
+        assertThat(dues.due(0, 102, 100).commands()).containsExactly(new Command.Tick());
         dues.clear();
         assertThat(dues.due(0, 103, 100).commands())
                 .as("a new leader starts afresh")
-                .containsExactly(new Command.Tick(103));
+                .containsExactly(new Command.Tick());
     }
 
     @Test

@@ -33,7 +33,7 @@ class IdempotenceTest {
     void aDuplicatedReleaseReleasesOnce() {
         long t = token(a.acquire("x").reentrant().apply());
         token(a.acquire("x").reentrant().apply());
-        Command.Release release = new Command.Release(d.time(), a.next(), "x", t);
+        Command.Release release = new Command.Release(a.next(), "x", t);
 
         assertThat(d.apply(release)).isEqualTo(new Reply.Ok(1));
         assertThat(d.apply(release)).isEqualTo(new Reply.Ok(1));
@@ -43,7 +43,7 @@ class IdempotenceTest {
 
     @Test
     void aDuplicatedWriteWritesOnce() {
-        Command.RegisterSet set = new Command.RegisterSet(d.time(), a.next(), "k", 0, new byte[] {1}, null, 0);
+        Command.RegisterSet set = new Command.RegisterSet(a.next(), "k", 0, new byte[] {1}, null, 0);
 
         assertThat(d.apply(set)).isEqualTo(new Reply.Written(1));
         assertThat(d.apply(set)).isEqualTo(new Reply.Written(1));

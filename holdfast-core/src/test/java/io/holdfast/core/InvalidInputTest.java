@@ -69,29 +69,29 @@ class InvalidInputTest {
                         "0 permits of a semaphore",
                         d -> acquire(d, "s").permits(0, 3).command()),
                 bad("semaphore of 0 permits", d -> acquire(d, "t").permits(1, 0).command()),
-                bad("release of an empty name", d -> new Command.Release(d.time(), inv(d), "", 1)),
-                bad("renew of a long name", d -> new Command.Renew(d.time(), inv(d), "x".repeat(513), 1)),
-                bad("cancel wait on a control name", d -> new Command.CancelWait(d.time(), inv(d), "\n", 2)),
+                bad("release of an empty name", d -> new Command.Release(inv(d), "", 1)),
+                bad("renew of a long name", d -> new Command.Renew(inv(d), "x".repeat(513), 1)),
+                bad("cancel wait on a control name", d -> new Command.CancelWait(inv(d), "\n", 2)),
                 bad("value over 64 KiB", d -> set(d, "k", 1, new byte[Limits.MAX_VALUE_BYTES + 1], null)),
                 bad("null value", d -> set(d, "k", 1, null, null)),
                 bad("negative expected version", d -> set(d, "k", -1, new byte[1], null)),
                 bad("empty register key", d -> set(d, "", 0, new byte[1], null)),
                 bad("fence on an empty name", d -> set(d, "k", 1, new byte[1], "")),
-                bad("revoke of an empty name", d -> new Command.Revoke(d.time(), "")),
+                bad("revoke of an empty name", d -> new Command.Revoke("")),
                 bad("session TTL too short", d -> open(d, Limits.MIN_TTL_MILLIS - 1, 0)),
                 bad("lock-delay too long", d -> open(d, 5_000, Limits.MAX_LOCK_DELAY_MILLIS + 1)),
                 bad("negative lock-delay", d -> open(d, 5_000, -1)),
-                bad("null client name", d -> new Command.OpenSession(d.time(), "abcdefghijklmnopq", null, 5_000, 0)),
-                bad("seq 0", d -> new Command.CloseSession(d.time(), new Invocation(d.client("a").id, 0, 0))),
+                bad("null client name", d -> new Command.OpenSession("abcdefghijklmnopq", null, 5_000, 0)),
+                bad("seq 0", d -> new Command.CloseSession(new Invocation(d.client("a").id, 0, 0))),
                 bad(
                         "acknowledged above the seq",
-                        d -> new Command.CloseSession(d.time(), new Invocation(d.client("a").id, 9, 10))),
-                bad("no invocation", d -> new Command.Release(d.time(), null, "x", 1)),
+                        d -> new Command.CloseSession(new Invocation(d.client("a").id, 9, 10))),
+                bad("no invocation", d -> new Command.Release(null, "x", 1)),
                 bad("null command", d -> null),
                 Arguments.of(
                         "unknown session",
-                        (Function<TableDriver, Command>) d -> new Command.CloseSession(
-                                d.time(), new Invocation(TableDriver.sessionId("nobody"), 1, 0)),
+                        (Function<TableDriver, Command>)
+                                d -> new Command.CloseSession(new Invocation(TableDriver.sessionId("nobody"), 1, 0)),
                         ErrorCode.SESSION_EXPIRED));
     }
 
@@ -123,10 +123,10 @@ class InvalidInputTest {
     }
 
     private static Command set(TableDriver d, String key, long expected, byte[] value, String fence) {
-        return new Command.RegisterSet(d.time(), inv(d), key, expected, value, fence, 1);
+        return new Command.RegisterSet(inv(d), key, expected, value, fence, 1);
     }
 
     private static Command open(TableDriver d, long ttl, long lockDelay) {
-        return new Command.OpenSession(d.time(), "abcdefghijklmnopq", "c", ttl, lockDelay);
+        return new Command.OpenSession("abcdefghijklmnopq", "c", ttl, lockDelay);
     }
 }

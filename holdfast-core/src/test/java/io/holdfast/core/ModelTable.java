@@ -135,11 +135,11 @@ final class ModelTable {
 
     // ------------------------------------------------------------------------------- commands
 
-    Reply apply(Command command, List<Event> events) {
+    Reply apply(long time, Command command, List<Event> events) {
         if (command == null) {
             return invalid();
         }
-        now = Math.max(now, command.time());
+        now = Math.max(now, time);
         if (command instanceof Command.ClientCommand c) {
             return client(c, events);
         }

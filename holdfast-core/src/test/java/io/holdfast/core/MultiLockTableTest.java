@@ -81,13 +81,7 @@ class MultiLockTableTest {
         assertThat(holderTokens("m/b")).containsExactly(gb.token());
         // A retry of the same invocation learns the whole grant.
         Command.AcquireAll retry = new Command.AcquireAll(
-                t.time(),
-                new Command.Invocation(a.id, seq, 0),
-                List.of("m/a", "m/b"),
-                LockMode.EXCLUSIVE,
-                1,
-                10_000,
-                0);
+                new Command.Invocation(a.id, seq, 0), List.of("m/a", "m/b"), LockMode.EXCLUSIVE, 1, 10_000, 0);
         assertThat(tokens(t.apply(retry))).containsExactly(ga.token(), gb.token());
     }
 
@@ -228,7 +222,7 @@ class MultiLockTableTest {
     void malformedRequestsAreRefusedAndChangeNothing() {
         Client a = t.open("a");
         token(a.acquire("m/held").apply());
-        t.apply(new Command.Acquire(t.time(), a.next(), "m/sem", LockMode.PERMITS, 1, 2, 1, 0, 0, false));
+        t.apply(new Command.Acquire(a.next(), "m/sem", LockMode.PERMITS, 1, 2, 1, 0, 0, false));
         LockTable.Stats before = t.table().stats();
         failed(a.acquireAll(LockMode.EXCLUSIVE, 1, 0, "m/b", "m/a"), ErrorCode.INVALID_ARGUMENT);
         failed(a.acquireAll(LockMode.EXCLUSIVE, 1, 0, "m/a", "m/a"), ErrorCode.INVALID_ARGUMENT);
@@ -246,7 +240,7 @@ class MultiLockTableTest {
         }
         failed(a.acquireAll(LockMode.EXCLUSIVE, 1, 0, tooMany), ErrorCode.INVALID_ARGUMENT);
         failed(
-                t.apply(new Command.AcquireAll(t.time(), a.next(), null, LockMode.EXCLUSIVE, 1, 0, 0)),
+                t.apply(new Command.AcquireAll(a.next(), null, LockMode.EXCLUSIVE, 1, 0, 0)),
                 ErrorCode.INVALID_ARGUMENT);
         assertThat(t.table().stats()).isEqualTo(before);
         assertThat(t.table().describe("m/a", t.time())).isEmpty();

@@ -190,13 +190,13 @@ class PlantedBugTest {
     void retryAppliedTwiceAppliesARetriedCommandAgain() {
         TableDriver ok = new TableDriver();
         Client oa = ok.open("a");
-        Command.RegisterSet set = new Command.RegisterSet(ok.time(), oa.next(), "k", 0, new byte[] {1}, null, 0);
+        Command.RegisterSet set = new Command.RegisterSet(oa.next(), "k", 0, new byte[] {1}, null, 0);
         assertThat(ok.apply(set)).isEqualTo(new Reply.Written(1));
         assertThat(ok.apply(set)).isEqualTo(new Reply.Written(1));
 
         TableDriver d = with(PlantedBug.RETRY_APPLIED_TWICE);
         Client a = d.open("a");
-        Command.RegisterSet again = new Command.RegisterSet(d.time(), a.next(), "k", 0, new byte[] {1}, null, 0);
+        Command.RegisterSet again = new Command.RegisterSet(a.next(), "k", 0, new byte[] {1}, null, 0);
         assertThat(d.apply(again)).isEqualTo(new Reply.Written(1));
         failed(d.apply(again), ErrorCode.CONFLICT);
 

@@ -48,10 +48,11 @@ final class PropertyChecker {
     private static final int TRACE = 16;
 
     /** One applied step, formatted only if something fails. */
-    private record Traced(String where, Command command, Reply reply, List<Event> events) {
+    private record Traced(String where, long time, Command command, Reply reply, List<Event> events) {
         @Override
         public String toString() {
-            return where + "\n        " + command + "\n        -> " + reply + (events.isEmpty() ? "" : " " + events);
+            return where + "\n        at " + time + ": " + command + "\n        -> " + reply
+                    + (events.isEmpty() ? "" : " " + events);
         }
     }
 
@@ -121,13 +122,14 @@ final class PropertyChecker {
     }
 
     private ModelView apply(PropertyClients.Resolved step, ModelView before) {
+        long time = step.time();
         Command command = step.command();
         List<Event> events = new ArrayList<>();
-        Reply reply = applySafely(table, command, events, "table");
+        Reply reply = applySafely(table, time, command, events, "table");
         ModelView after = table.view();
-        trace(new Traced(where, command, reply, events));
+        trace(new Traced(where, time, command, reply, events));
         if (options.compareWithModel()) {
-            compareWithModel(command, reply, events, after);
+            compareWithModel(time, command, reply, events, after);
         }
         if (options.checkInvariants()) {
             try {
@@ -139,26 +141,26 @@ final class PropertyChecker {
         if (options.snapshotEveryStep()) {
             byte[] snapshot = table.snapshot();
             if (shadow != null) {
-                stepAlongside(shadow, "table restored after the previous step", command, reply, events, after);
+                stepAlongside(shadow, "table restored after the previous step", time, command, reply, events, after);
             }
             if (copy != null) {
-                stepAlongside(copy, "table restored earlier", command, reply, events, after);
+                stepAlongside(copy, "table restored earlier", time, command, reply, events, after);
             }
             shadow = table.restore(snapshot);
             if (!Arrays.equals(snapshot, shadow.snapshot())) {
                 throw failure("snapshot: writing a restored table gives other bytes");
             }
         } else if (copy != null) {
-            stepAlongside(copy, "table restored earlier", command, reply, events, after);
+            stepAlongside(copy, "table restored earlier", time, command, reply, events, after);
         }
         coverage.note(step, before, reply, events);
         clients.observe(step, reply, events);
         return after;
     }
 
-    private void compareWithModel(Command command, Reply reply, List<Event> events, ModelView after) {
+    private void compareWithModel(long time, Command command, Reply reply, List<Event> events, ModelView after) {
         List<Event> expectedEvents = new ArrayList<>();
-        Reply expected = model.apply(command, expectedEvents);
+        Reply expected = model.apply(time, command, expectedEvents);
         if (!ModelView.norm(reply).equals(ModelView.norm(expected))) {
             throw failure("model: the table answered " + reply + ", the model " + expected);
         }
@@ -189,9 +191,15 @@ final class PropertyChecker {
     }
 
     private void stepAlongside(
-            PropertySubject other, String who, Command command, Reply reply, List<Event> events, ModelView after) {
+            PropertySubject other,
+            String who,
+            long time,
+            Command command,
+            Reply reply,
+            List<Event> events,
+            ModelView after) {
         List<Event> otherEvents = new ArrayList<>();
-        Reply otherReply = applySafely(other, command, otherEvents, who);
+        Reply otherReply = applySafely(other, time, command, otherEvents, who);
         if (!otherReply.equals(reply)) {
             throw failure("restored: the " + who + " answered " + otherReply + ", the table " + reply);
         }
@@ -210,9 +218,9 @@ final class PropertyChecker {
         }
     }
 
-    private Reply applySafely(PropertySubject subject, Command command, List<Event> events, String who) {
+    private Reply applySafely(PropertySubject subject, long time, Command command, List<Event> events, String who) {
         try {
-            Reply reply = subject.apply(command, events::add);
+            Reply reply = subject.apply(time, command, events::add);
             if (reply == null) {
                 throw failure("apply: the " + who + " answered null to " + command);
             }

@@ -25,7 +25,7 @@ final class PropertyClients {
     static final String[] KEYS = {"reg/x", "reg/y", ""};
 
     /** A command ready to apply, and what the clients know about it. */
-    record Resolved(Command command, int session, boolean retry) {
+    record Resolved(long time, Command command, int session, boolean retry) {
         /** The invocation of a client command, or null. */
         Command.Invocation invocation() {
             return command instanceof Command.ClientCommand c ? c.invocation() : null;
@@ -56,7 +56,7 @@ final class PropertyClients {
     List<Resolved> prelude() {
         List<Resolved> out = new ArrayList<>();
         for (int s = 0; s < 4; s++) {
-            out.add(new Resolved(open(s, 0, clock), s, false));
+            out.add(new Resolved(clock, open(s, 0), s, false));
         }
         return out;
     }
@@ -64,10 +64,10 @@ final class PropertyClients {
     Resolved resolve(PropertyStep step, ModelView view) {
         long time = time(step.dt());
         if (step instanceof PropertyStep.Open o) {
-            return new Resolved(open(o.session(), o.variant(), time), o.session(), false);
+            return new Resolved(time, open(o.session(), o.variant()), o.session(), false);
         }
         if (step instanceof PropertyStep.KeepAlive k) {
-            return new Resolved(new Command.KeepAlive(time, SESSION_IDS[k.session()]), k.session(), false);
+            return new Resolved(time, new Command.KeepAlive(SESSION_IDS[k.session()]), k.session(), false);
         }
         if (step instanceof PropertyStep.Acquire a) {
             return acquire(a, time);
@@ -75,40 +75,40 @@ final class PropertyClients {
         if (step instanceof PropertyStep.Release r) {
             TokenSeen t = token(r.pick(), r.otherName(), r.session(), view);
             Command.Invocation inv = invocation(t.session, r.ack());
-            return sent(new Command.Release(time, inv, t.name, t.token), t.session);
+            return sent(time, new Command.Release(inv, t.name, t.token), t.session);
         }
         if (step instanceof PropertyStep.Renew r) {
             TokenSeen t = token(r.pick(), r.otherName(), r.session(), view);
             Command.Invocation inv = invocation(t.session, r.ack());
-            return sent(new Command.Renew(time, inv, t.name, t.token), t.session);
+            return sent(time, new Command.Renew(inv, t.name, t.token), t.session);
         }
         if (step instanceof PropertyStep.Cancel c) {
             QueuedSeen q = queuedWait(c.pick(), view);
             int session = c.session() < 0 ? q.session : c.session();
             String name = c.otherName() ? otherName(q.name) : q.name;
-            return sent(new Command.CancelWait(time, invocation(session, c.ack()), name, q.seq), session);
+            return sent(time, new Command.CancelWait(invocation(session, c.ack()), name, q.seq), session);
         }
         if (step instanceof PropertyStep.Tick) {
-            return new Resolved(new Command.Tick(time), -1, false);
+            return new Resolved(time, new Command.Tick(), -1, false);
         }
         if (step instanceof PropertyStep.Expire e) {
-            return new Resolved(new Command.ExpireSession(time, SESSION_IDS[e.session()]), e.session(), false);
+            return new Resolved(time, new Command.ExpireSession(SESSION_IDS[e.session()]), e.session(), false);
         }
         if (step instanceof PropertyStep.Close c) {
-            return sent(new Command.CloseSession(time, invocation(c.session(), c.ack())), c.session());
+            return sent(time, new Command.CloseSession(invocation(c.session(), c.ack())), c.session());
         }
         if (step instanceof PropertyStep.Revoke r) {
-            return new Resolved(new Command.Revoke(time, NAMES[r.name()]), -1, false);
+            return new Resolved(time, new Command.Revoke(NAMES[r.name()]), -1, false);
         }
         if (step instanceof PropertyStep.SetRegister s) {
             return setRegister(s, time, view);
         }
         if (step instanceof PropertyStep.Retry r) {
             if (sent.isEmpty()) {
-                return new Resolved(new Command.KeepAlive(time, SESSION_IDS[0]), 0, false);
+                return new Resolved(time, new Command.KeepAlive(SESSION_IDS[0]), 0, false);
             }
             Sent earlier = sent.get(sent.size() - 1 - r.pick() % sent.size());
-            return new Resolved(withTime(earlier.command, time), earlier.session, true);
+            return new Resolved(time, earlier.command, earlier.session, true);
         }
         return malformed((PropertyStep.Malformed) step, time);
     }
@@ -158,11 +158,11 @@ final class PropertyClients {
         return Math.max(0, clock + dt);
     }
 
-    private Command open(int s, int variant, long time) {
+    private Command open(int s, int variant) {
         String id = variant == 2 ? "short" : SESSION_IDS[s];
         String client = variant == 4 ? "" : "client-" + s;
         long ttl = variant == 1 ? 2 * TTL : variant == 3 ? 10 : TTL;
-        return new Command.OpenSession(time, id, client, ttl, LOCK_DELAY[s]);
+        return new Command.OpenSession(id, client, ttl, LOCK_DELAY[s]);
     }
 
     private Resolved acquire(PropertyStep.Acquire a, long time) {
@@ -176,17 +176,8 @@ final class PropertyClients {
         int max = mode == LockMode.PERMITS ? a.semSize() : 1;
         Command.Invocation inv = invocation(a.session(), a.ack());
         Command command = new Command.Acquire(
-                time,
-                inv,
-                NAMES[a.name()],
-                mode,
-                permits,
-                max,
-                a.owner(),
-                a.waitMillis(),
-                a.leaseMillis(),
-                a.reentrant());
-        return sent(command, a.session());
+                inv, NAMES[a.name()], mode, permits, max, a.owner(), a.waitMillis(), a.leaseMillis(), a.reentrant());
+        return sent(time, command, a.session());
     }
 
     private Resolved setRegister(PropertyStep.SetRegister s, long time, ModelView view) {
@@ -207,7 +198,7 @@ final class PropertyClients {
         }
         byte[] value = ("v" + time).getBytes(StandardCharsets.UTF_8);
         Command.Invocation inv = invocation(s.session(), s.ack());
-        return sent(new Command.RegisterSet(time, inv, key, expected, value, fenceName, fenceToken), s.session());
+        return sent(time, new Command.RegisterSet(inv, key, expected, value, fenceName, fenceToken), s.session());
     }
 
     private Resolved malformed(PropertyStep.Malformed m, long time) {
@@ -221,12 +212,12 @@ final class PropertyClients {
         };
         Command command = switch (m.kind()) {
             case 4 -> null;
-            case 5 -> new Command.ExpireSession(time, null);
-            case 6 -> new Command.Revoke(time, null);
-            case 7 -> new Command.OpenSession(time, null, "client", TTL, 0);
-            default -> new Command.Acquire(time, inv, NAMES[0], LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
+            case 5 -> new Command.ExpireSession(null);
+            case 6 -> new Command.Revoke(null);
+            case 7 -> new Command.OpenSession(null, "client", TTL, 0);
+            default -> new Command.Acquire(inv, NAMES[0], LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
         };
-        return new Resolved(command, m.session(), false);
+        return new Resolved(time, command, m.session(), false);
     }
 
     /**
@@ -297,9 +288,9 @@ final class PropertyClients {
         return new Command.Invocation(SESSION_IDS[s], seq, ackedBelow);
     }
 
-    private Resolved sent(Command command, int session) {
+    private Resolved sent(long time, Command command, int session) {
         sent.add(new Sent(command, session));
-        return new Resolved(command, session, false);
+        return new Resolved(time, command, session, false);
     }
 
     static int sessionIndex(String id) {
@@ -309,37 +300,5 @@ final class PropertyClients {
             }
         }
         throw new AssertionError("event for a session no client opened: " + id);
-    }
-
-    /** The same command at another time (a retry carries the same invocation). */
-    static Command withTime(Command c, long time) {
-        if (c instanceof Command.Acquire a) {
-            return new Command.Acquire(
-                    time,
-                    a.invocation(),
-                    a.name(),
-                    a.mode(),
-                    a.permits(),
-                    a.maxPermits(),
-                    a.owner(),
-                    a.waitMillis(),
-                    a.leaseMillis(),
-                    a.reentrant());
-        }
-        if (c instanceof Command.Release r) {
-            return new Command.Release(time, r.invocation(), r.name(), r.token());
-        }
-        if (c instanceof Command.Renew r) {
-            return new Command.Renew(time, r.invocation(), r.name(), r.token());
-        }
-        if (c instanceof Command.CancelWait w) {
-            return new Command.CancelWait(time, w.invocation(), w.name(), w.waitSeq());
-        }
-        if (c instanceof Command.CloseSession s) {
-            return new Command.CloseSession(time, s.invocation());
-        }
-        Command.RegisterSet s = (Command.RegisterSet) c;
-        return new Command.RegisterSet(
-                time, s.invocation(), s.key(), s.expectedVersion(), s.value(), s.fenceName(), s.fenceToken());
     }
 }

@@ -36,7 +36,7 @@ final class PropertyCoverage {
         if (events.stream().filter(e -> e instanceof Event.Granted).count() > 1) {
             features.add("several grants in one step");
         }
-        if (command != null && command.time() < before.now()) {
+        if (command != null && step.time() < before.now()) {
             features.add("time sent late");
         }
         if (reply instanceof Reply.Busy) {
@@ -87,7 +87,7 @@ final class PropertyCoverage {
                     }
                 }
             }
-            lastTick = Math.max(before.now(), command.time());
+            lastTick = Math.max(before.now(), step.time());
         }
         if (command instanceof Command.OpenSession o
                 && reply.equals(new Reply.Ok(0))

@@ -68,7 +68,7 @@ final class PropertyInvariants {
         Command command = step.command();
         Command.Invocation inv = step.invocation();
         boolean retry = inv != null && isRetry(inv, before);
-        checkClock(command, before, after);
+        checkClock(step.time(), command, before, after);
         checkExclusion(after);
         checkEvents(command, before, after, events);
         checkTokens(command, retry, after, reply, events);
@@ -105,11 +105,11 @@ final class PropertyInvariants {
         return by != null && by == inc(inv.sessionId()) && before.session(inv.sessionId()) != null;
     }
 
-    private void checkClock(Command command, ModelView before, ModelView after) {
+    private void checkClock(long time, Command command, ModelView before, ModelView after) {
         if (command != null) {
-            maxTime = Math.max(maxTime, command.time());
+            maxTime = Math.max(maxTime, time);
         }
-        long expected = Math.max(before.now(), command == null ? before.now() : command.time());
+        long expected = Math.max(before.now(), command == null ? before.now() : time);
         if (after.now() != expected || (maxTime >= 0 && after.now() != Math.max(maxTime, 0))) {
             throw fail(
                     "clock",

@@ -192,23 +192,14 @@ class PropertyMultiLockTest {
             long lease = random.nextInt(4) == 0 ? 1_000 : 0;
             if (kind < 30) {
                 apply(new Command.Acquire(
-                        t.time(),
-                        c.next(),
-                        NAMES[random.nextInt(NAMES.length)],
-                        mode,
-                        1,
-                        1,
-                        owner,
-                        wait,
-                        lease,
-                        false));
+                        c.next(), NAMES[random.nextInt(NAMES.length)], mode, 1, 1, owner, wait, lease, false));
             } else if (kind < 55) {
                 TreeSet<String> names = new TreeSet<>();
                 int n = 1 + random.nextInt(3);
                 while (names.size() < n) {
                     names.add(NAMES[random.nextInt(NAMES.length)]);
                 }
-                apply(new Command.AcquireAll(t.time(), c.next(), List.copyOf(names), mode, owner, wait, lease));
+                apply(new Command.AcquireAll(c.next(), List.copyOf(names), mode, owner, wait, lease));
             } else if (kind < 75) {
                 List<String> mine = new ArrayList<>();
                 for (Map.Entry<String, String> e : held.entrySet()) {
@@ -220,7 +211,7 @@ class PropertyMultiLockTest {
                     mine.sort(null);
                     String key = mine.get(random.nextInt(mine.size()));
                     long token = Long.parseLong(key.substring(key.indexOf(' ') + 1));
-                    apply(new Command.Release(t.time(), c.next(), held.get(key), token));
+                    apply(new Command.Release(c.next(), held.get(key), token));
                 }
             } else if (kind < 82) {
                 List<String> waits = new ArrayList<>();
@@ -233,18 +224,17 @@ class PropertyMultiLockTest {
                     waits.sort(null);
                     String key = waits.get(random.nextInt(waits.size()));
                     long seq = Long.parseLong(key.substring(key.indexOf(' ') + 1));
-                    apply(new Command.CancelWait(
-                            t.time(), c.next(), multi.get(key).get(0), seq));
+                    apply(new Command.CancelWait(c.next(), multi.get(key).get(0), seq));
                 }
             } else if (kind < 96) {
                 t.advance(new long[] {0, 300, 1_000}[random.nextInt(3)]);
                 if (copy != null) {
                     copy.at(t.time());
                 }
-                apply(new Command.Tick(t.time()));
+                apply(new Command.Tick());
             } else {
                 int i = Arrays.asList(clients).indexOf(c);
-                apply(new Command.ExpireSession(t.time(), c.id));
+                apply(new Command.ExpireSession(c.id));
                 clients[i] = t.open("s" + i + "g" + (++generation));
                 if (copy != null) {
                     copy.at(t.time()).open("s" + i + "g" + generation);
@@ -352,7 +342,7 @@ class PropertyMultiLockTest {
                     String session = key.substring(0, key.indexOf(' '));
                     TableDriver.Client c = clientOf(session);
                     apply(new Command.Release(
-                            t.time(), c.next(), held.get(key), Long.parseLong(key.substring(key.indexOf(' ') + 1))));
+                            c.next(), held.get(key), Long.parseLong(key.substring(key.indexOf(' ') + 1))));
                 }
             }
             long waiting = t.table().stats().waiters();

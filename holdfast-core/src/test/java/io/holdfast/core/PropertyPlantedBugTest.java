@@ -52,9 +52,9 @@ class PropertyPlantedBugTest {
         }
 
         @Override
-        public final Reply apply(Command command, EventSink sink) {
+        public final Reply apply(long time, Command command, EventSink sink) {
             List<Event> events = new ArrayList<>();
-            Reply reply = plant(command, table.apply(command, events::add), events);
+            Reply reply = plant(command, table.apply(time, command, events::add), events);
             events.forEach(sink::accept);
             return reply;
         }

@@ -12,7 +12,8 @@ import java.util.List;
  * with a planted bug (to prove that the checker notices).
  */
 interface PropertySubject {
-    Reply apply(Command command, EventSink events);
+    /** Applies {@code command} at cluster time {@code time}, as {@link LockTable#apply(long, Command, EventSink)}. */
+    Reply apply(long time, Command command, EventSink events);
 
     /** The whole state, for comparison and invariants. */
     ModelView view();
@@ -38,8 +39,8 @@ interface PropertySubject {
     /** The real table. */
     record Table(LockTable table) implements PropertySubject {
         @Override
-        public Reply apply(Command command, EventSink events) {
-            return table.apply(command, events);
+        public Reply apply(long time, Command command, EventSink events) {
+            return table.apply(time, command, events);
         }
 
         @Override

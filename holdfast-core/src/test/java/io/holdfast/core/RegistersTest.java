@@ -26,7 +26,7 @@ class RegistersTest {
 
     private Reply set(String key, long expected, byte[] value) {
         return registers.set(
-                new RegisterSet(0, INV, key, expected, value, null, 0), NO_GRANTS, admission, registers.size());
+                new RegisterSet(INV, key, expected, value, null, 0), NO_GRANTS, admission, registers.size());
     }
 
     @Test
@@ -53,7 +53,7 @@ class RegistersTest {
 
     @Test
     void aFencedWriteNeedsACurrentGrant() {
-        RegisterSet fenced = new RegisterSet(0, INV, "k", 0, new byte[] {1}, "locks/a", 5);
+        RegisterSet fenced = new RegisterSet(INV, "k", 0, new byte[] {1}, "locks/a", 5);
         Reply.Failed f = failed(registers.set(fenced, NO_GRANTS, admission, 0), ErrorCode.CONFLICT);
         assertThat(f.message()).isEqualTo("fencing token 5 is no longer a current grant of locks/a");
         assertThat(registers.size()).isZero();
@@ -74,14 +74,14 @@ class RegistersTest {
     @Test
     void quotasCountBytesAndEntries() {
         admission.setAccessRules(
-                new SetAccessRules(0, "user ops root\nrole root admin *\nlimit register-bytes 4\n"), null);
+                new SetAccessRules("user ops root\nrole root admin *\nlimit register-bytes 4\n"), null);
         assertThat(set("a", 0, new byte[3])).isEqualTo(new Reply.Written(1));
         Reply.Failed f = failed(set("b", 0, new byte[2]), ErrorCode.QUOTA_EXCEEDED);
         assertThat(f.message()).isEqualTo("register values would take 5 bytes; the quota register-bytes is 4");
         // Overwriting gives the old value's bytes back first.
         assertThat(set("a", 1, new byte[4])).isEqualTo(new Reply.Written(2));
         assertThat(registers.bytes()).isEqualTo(4);
-        RegisterSet fresh = new RegisterSet(0, INV, "c", 0, new byte[0], null, 0);
+        RegisterSet fresh = new RegisterSet(INV, "c", 0, new byte[0], null, 0);
         failed(registers.set(fresh, NO_GRANTS, admission, 1_000_000), ErrorCode.QUOTA_EXCEEDED);
         assertThat(admission.refusals()).containsEntry("register-bytes", 1L).containsEntry("state-entries", 1L);
     }

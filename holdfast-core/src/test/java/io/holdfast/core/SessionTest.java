@@ -16,7 +16,7 @@ class SessionTest {
     private final TableDriver d = new TableDriver();
 
     private Reply open(String id) {
-        return d.apply(new Command.OpenSession(d.time(), id, "client", TableDriver.TTL, 0));
+        return d.apply(new Command.OpenSession(id, "client", TableDriver.TTL, 0));
     }
 
     @ParameterizedTest
@@ -62,7 +62,7 @@ class SessionTest {
     @Test
     void reopeningWithTheSameSettingsIsARetry() {
         String id = TableDriver.sessionId("a");
-        Command open = new Command.OpenSession(d.time(), id, "a", 5_000, 100);
+        Command open = new Command.OpenSession(id, "a", 5_000, 100);
         assertThat(d.apply(open)).isEqualTo(Reply.Ok.INSTANCE);
         d.advance(1_000);
         assertThat(d.apply(open)).isEqualTo(Reply.Ok.INSTANCE);
@@ -72,12 +72,12 @@ class SessionTest {
     @Test
     void reopeningWithOtherSettingsIsRefusedAndKeepsTheSession() {
         String id = TableDriver.sessionId("a");
-        d.apply(new Command.OpenSession(d.time(), id, "a", 5_000, 100));
+        d.apply(new Command.OpenSession(id, "a", 5_000, 100));
         byte[] before = d.snapshot();
 
-        failed(d.apply(new Command.OpenSession(d.time(), id, "a", 6_000, 100)), ErrorCode.INVALID_ARGUMENT);
-        failed(d.apply(new Command.OpenSession(d.time(), id, "a", 5_000, 0)), ErrorCode.INVALID_ARGUMENT);
-        failed(d.apply(new Command.OpenSession(d.time(), id, "b", 5_000, 100)), ErrorCode.INVALID_ARGUMENT);
+        failed(d.apply(new Command.OpenSession(id, "a", 6_000, 100)), ErrorCode.INVALID_ARGUMENT);
+        failed(d.apply(new Command.OpenSession(id, "a", 5_000, 0)), ErrorCode.INVALID_ARGUMENT);
+        failed(d.apply(new Command.OpenSession(id, "b", 5_000, 100)), ErrorCode.INVALID_ARGUMENT);
 
         assertThat(d.table().sessionTtlMillis(id)).isEqualTo(5_000);
         d.assertUnchangedSince(before, "after the refused reopen");
@@ -87,7 +87,7 @@ class SessionTest {
     void keepAliveAnswersWhetherTheSessionLives() {
         Client a = d.open("a");
         assertThat(a.keepAlive()).isEqualTo(Reply.Ok.INSTANCE);
-        failed(d.apply(new Command.KeepAlive(d.time(), TableDriver.sessionId("nobody"))), ErrorCode.SESSION_EXPIRED);
+        failed(d.apply(new Command.KeepAlive(TableDriver.sessionId("nobody"))), ErrorCode.SESSION_EXPIRED);
     }
 
     @Test

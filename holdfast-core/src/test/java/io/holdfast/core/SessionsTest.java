@@ -28,7 +28,7 @@ class SessionsTest {
     }
 
     private Reply open(String id, String identity) {
-        return sessions.open(new OpenSession(0, id, "client", 10_000, 0), identity, 123);
+        return sessions.open(new OpenSession(id, "client", 10_000, 0), identity, 123);
     }
 
     @Test
@@ -39,7 +39,7 @@ class SessionsTest {
         assertThat(sessions.get(A).openedAt).isEqualTo(123);
         assertThat(failed(open(A, "bob"), ErrorCode.INVALID_ARGUMENT).message())
                 .isEqualTo("session id " + A + " is already in use");
-        Reply otherTtl = sessions.open(new OpenSession(0, A, "client", 20_000, 0), "alice", 0);
+        Reply otherTtl = sessions.open(new OpenSession(A, "client", 20_000, 0), "alice", 0);
         failed(otherTtl, ErrorCode.INVALID_ARGUMENT);
     }
 
@@ -62,9 +62,9 @@ class SessionsTest {
     void malformedOpensThrowAndChangeNothing() {
         assertThatThrownBy(() -> open("short", null)).isInstanceOf(InvalidArgumentException.class);
         assertThatThrownBy(() -> open("session-with-a-dot.", null)).isInstanceOf(InvalidArgumentException.class);
-        assertThatThrownBy(() -> sessions.open(new OpenSession(0, A, "", 10_000, 0), null, 0))
+        assertThatThrownBy(() -> sessions.open(new OpenSession(A, "", 10_000, 0), null, 0))
                 .isInstanceOf(InvalidArgumentException.class);
-        assertThatThrownBy(() -> sessions.open(new OpenSession(0, A, "c", 1, 0), null, 0))
+        assertThatThrownBy(() -> sessions.open(new OpenSession(A, "c", 1, 0), null, 0))
                 .hasMessage("session TTL must be between 1000 and 600000, not 1");
         assertThat(sessions.size()).isZero();
     }
@@ -72,10 +72,8 @@ class SessionsTest {
     @Test
     void quotasCountOpenSessionsPerIdentity() {
         admission.setAccessRules(
-                new SetAccessRules(
-                        0,
-                        "user alice w\nuser ops root\nrole w read *\nrole root admin *\n"
-                                + "limit sessions-per-identity 1\nlimit state-entries 3\n"),
+                new SetAccessRules("user alice w\nuser ops root\nrole w read *\nrole root admin *\n"
+                        + "limit sessions-per-identity 1\nlimit state-entries 3\n"),
                 null);
         assertThat(failed(open(A, "mallory"), ErrorCode.PERMISSION_DENIED).message())
                 .isEqualTo("identity mallory is not in the access rules");
@@ -96,7 +94,7 @@ class SessionsTest {
     @Test
     void recountRebuildsTheCountsFromTheSessions() {
         admission.setAccessRules(
-                new SetAccessRules(0, "user ops root\nrole root admin *\nlimit sessions-per-identity 1\n"), null);
+                new SetAccessRules("user ops root\nrole root admin *\nlimit sessions-per-identity 1\n"), null);
         sessions.map().put(A, new Session(A, "ops", "client", 10_000, 0, 0));
         sessions.recount();
         failed(open(B, "ops"), ErrorCode.QUOTA_EXCEEDED);

@@ -69,10 +69,10 @@ final class TableDriver {
         return this;
     }
 
-    /** Applies a command (null too) and records its events; {@link #events()} returns them. */
+    /** Applies a command (null too) at the driver's time and records its events; {@link #events()} returns them. */
     Reply apply(Command command) {
         lastEvents.clear();
-        Reply reply = table.apply(command, e -> {
+        Reply reply = table.apply(time, command, e -> {
             lastEvents.add(e);
             allEvents.add(e);
         });
@@ -100,7 +100,7 @@ final class TableDriver {
     /** Opens a session with the given lock-delay and asserts that it opened. */
     Client open(String name, long lockDelayMillis) {
         Client c = new Client(name, sessionId(name));
-        assertThat(apply(new Command.OpenSession(time, c.id, name, TTL, lockDelayMillis)))
+        assertThat(apply(new Command.OpenSession(c.id, name, TTL, lockDelayMillis)))
                 .isEqualTo(Reply.Ok.INSTANCE);
         clients.put(name, c);
         return c;
@@ -119,11 +119,11 @@ final class TableDriver {
     }
 
     Reply expire(Client c) {
-        return apply(new Command.ExpireSession(time, c.id));
+        return apply(new Command.ExpireSession(c.id));
     }
 
     Reply tick() {
-        return apply(new Command.Tick(time));
+        return apply(new Command.Tick());
     }
 
     /** Moves the clock to {@code time} and ticks. */
@@ -132,7 +132,7 @@ final class TableDriver {
     }
 
     Reply revoke(String name) {
-        return apply(new Command.Revoke(time, name));
+        return apply(new Command.Revoke(name));
     }
 
     LockInfo describe(String name) {
@@ -238,13 +238,13 @@ final class TableDriver {
         }
 
         Reply release(String name, long token) {
-            return apply(new Command.Release(time, next(), name, token));
+            return apply(new Command.Release(next(), name, token));
         }
 
         /** A multi-lock by {@code owner}: {@code names} as given (the table wants them sorted). */
         Command.AcquireAll acquireAllCommand(
                 LockMode mode, long owner, long waitMillis, long leaseMillis, String... names) {
-            return new Command.AcquireAll(time, next(), java.util.List.of(names), mode, owner, waitMillis, leaseMillis);
+            return new Command.AcquireAll(next(), java.util.List.of(names), mode, owner, waitMillis, leaseMillis);
         }
 
         Reply acquireAll(LockMode mode, long owner, long waitMillis, String... names) {
@@ -252,27 +252,27 @@ final class TableDriver {
         }
 
         Reply renew(String name, long token) {
-            return apply(new Command.Renew(time, next(), name, token));
+            return apply(new Command.Renew(next(), name, token));
         }
 
         Reply cancelWait(String name, long waitSeq) {
-            return apply(new Command.CancelWait(time, next(), name, waitSeq));
+            return apply(new Command.CancelWait(next(), name, waitSeq));
         }
 
         Reply close() {
-            return apply(new Command.CloseSession(time, next()));
+            return apply(new Command.CloseSession(next()));
         }
 
         Reply keepAlive() {
-            return apply(new Command.KeepAlive(time, id));
+            return apply(new Command.KeepAlive(id));
         }
 
         Reply set(String key, long expectedVersion, byte[] value) {
-            return apply(new Command.RegisterSet(time, next(), key, expectedVersion, value, null, 0));
+            return apply(new Command.RegisterSet(next(), key, expectedVersion, value, null, 0));
         }
 
         Reply setFenced(String key, long expectedVersion, byte[] value, String lock, long token) {
-            return apply(new Command.RegisterSet(time, next(), key, expectedVersion, value, lock, token));
+            return apply(new Command.RegisterSet(next(), key, expectedVersion, value, lock, token));
         }
     }
 
@@ -333,7 +333,7 @@ final class TableDriver {
         /** Builds the command with the client's next sequence number, without applying it. */
         Command.Acquire command() {
             return new Command.Acquire(
-                    time, client.next(), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, reentrant);
+                    client.next(), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, reentrant);
         }
 
         Reply apply() {

@@ -16,8 +16,8 @@ import io.holdfast.protocol.v1.Revoke;
 
 /**
  * Commands to and from their {@code CommandRequest} messages: only the commands a client may send
- * have one. Commands travel without their time (the proposer stamps it), so one read from a
- * message has time 0. See {@link Convert} for the rules every conversion keeps.
+ * have one. Commands carry no time: the proposer puts each in its envelope with the cluster
+ * time. See {@link Convert} for the rules every conversion keeps.
  */
 final class CommandMessages {
     private CommandMessages() {}
@@ -165,7 +165,7 @@ final class CommandMessages {
     }
 
     /**
-     * The command a message stands for, with time 0.
+     * The command a message stands for.
      *
      * @throws InvalidArgumentException if the message is malformed
      */
@@ -174,16 +174,15 @@ final class CommandMessages {
             case OPEN_SESSION -> {
                 OpenSession x = m.getOpenSession();
                 yield new Command.OpenSession(
-                        0, x.getSessionId(), x.getClientName(), x.getTtlMillis(), x.getLockDelayMillis());
+                        x.getSessionId(), x.getClientName(), x.getTtlMillis(), x.getLockDelayMillis());
             }
             case CLOSE_SESSION -> {
                 CloseSession x = m.getCloseSession();
-                yield new Command.CloseSession(0, invocation(x.hasInvocation(), x.getInvocation(), "close_session"));
+                yield new Command.CloseSession(invocation(x.hasInvocation(), x.getInvocation(), "close_session"));
             }
             case ACQUIRE -> {
                 Acquire x = m.getAcquire();
                 yield new Command.Acquire(
-                        0,
                         invocation(x.hasInvocation(), x.getInvocation(), "acquire"),
                         x.getName(),
                         ProtoEnums.fromProto(x.getMode(), "acquire.mode"),
@@ -197,7 +196,6 @@ final class CommandMessages {
             case ACQUIRE_ALL -> {
                 io.holdfast.protocol.v1.AcquireAll x = m.getAcquireAll();
                 yield new Command.AcquireAll(
-                        0,
                         invocation(x.hasInvocation(), x.getInvocation(), "acquire_all"),
                         x.getNamesList(),
                         ProtoEnums.fromProto(x.getMode(), "acquire_all.mode"),
@@ -208,25 +206,21 @@ final class CommandMessages {
             case RELEASE -> {
                 Release x = m.getRelease();
                 yield new Command.Release(
-                        0, invocation(x.hasInvocation(), x.getInvocation(), "release"), x.getName(), x.getToken());
+                        invocation(x.hasInvocation(), x.getInvocation(), "release"), x.getName(), x.getToken());
             }
             case RENEW -> {
                 Renew x = m.getRenew();
                 yield new Command.Renew(
-                        0, invocation(x.hasInvocation(), x.getInvocation(), "renew"), x.getName(), x.getToken());
+                        invocation(x.hasInvocation(), x.getInvocation(), "renew"), x.getName(), x.getToken());
             }
             case CANCEL_WAIT -> {
                 CancelWait x = m.getCancelWait();
                 yield new Command.CancelWait(
-                        0,
-                        invocation(x.hasInvocation(), x.getInvocation(), "cancel_wait"),
-                        x.getName(),
-                        x.getWaitSeq());
+                        invocation(x.hasInvocation(), x.getInvocation(), "cancel_wait"), x.getName(), x.getWaitSeq());
             }
             case REGISTER_SET -> {
                 RegisterSet x = m.getRegisterSet();
                 yield new Command.RegisterSet(
-                        0,
                         invocation(x.hasInvocation(), x.getInvocation(), "register_set"),
                         x.getKey(),
                         x.getExpectedVersion(),
@@ -234,10 +228,9 @@ final class CommandMessages {
                         x.hasFenceName() ? x.getFenceName() : null,
                         x.getFenceToken());
             }
-            case REVOKE -> new Command.Revoke(0, m.getRevoke().getName());
+            case REVOKE -> new Command.Revoke(m.getRevoke().getName());
             case SET_ACCESS_RULES ->
                 new Command.SetAccessRules(
-                        0,
                         m.getSetAccessRules().hasText() ? m.getSetAccessRules().getText() : null);
             case KIND_NOT_SET -> throw new InvalidArgumentException("the command request has no command");
         };

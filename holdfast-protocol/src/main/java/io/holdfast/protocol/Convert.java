@@ -26,8 +26,8 @@ import java.util.Optional;
  * Field values are not range-checked here: the lock table refuses out-of-range values with a
  * reply, as it does for every transport.
  *
- * <p>Commands travel without their time (the proposer stamps it), so a command read from a message
- * has time 0. Only the commands a client may send have a message: {@link Command.Tick} and {@link
+ * <p>Commands carry no time: the proposer puts each in its {@link Command.Envelope} with the
+ * cluster time. Only the commands a client may send have a message: {@link Command.Tick} and {@link
  * Command.ExpireSession} are the leader's own, and {@link Command.KeepAlive} has its own call.
  *
  * <p>This class is the one entry point (overloaded by type); each family of messages lives in a
@@ -48,7 +48,7 @@ public final class Convert {
         return CommandMessages.toProto(command);
     }
 
-    /** The command of a message, with time 0. */
+    /** The command of a message. */
     public static Command fromProto(CommandRequest m) {
         return CommandMessages.fromProto(m);
     }

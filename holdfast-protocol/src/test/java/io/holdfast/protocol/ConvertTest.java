@@ -28,21 +28,21 @@ import org.junit.jupiter.api.Test;
 class ConvertTest {
     private static final Invocation INV = new Invocation("session-0123456789", 7, 5);
 
-    /** Every command a client may send, each kind at least once, with time 0 (commands travel without it). */
+    /** Every command a client may send, each kind at least once. */
     static List<Command> clientCommands() {
         return List.of(
-                new Command.OpenSession(0, "session-0123456789", "me@host:1", 10_000, 500),
-                new Command.CloseSession(0, INV),
-                new Command.Acquire(0, INV, "orders/42", LockMode.EXCLUSIVE, 1, 1, 99, 3000, 0, true),
-                new Command.Acquire(0, INV, "orders/42", LockMode.SHARED, 1, 1, Long.MIN_VALUE, 0, 250, false),
-                new Command.Acquire(0, INV, "slots", LockMode.PERMITS, 2, 4, -1, Long.MAX_VALUE, 0, false),
-                new Command.Release(0, INV, "orders/42", 12),
-                new Command.Renew(0, INV, "orders/42", 12),
-                new Command.CancelWait(0, INV, "orders/42", 6),
-                new Command.RegisterSet(0, INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12),
-                new Command.RegisterSet(0, INV, "reg", 0, new byte[0], null, 0),
-                new Command.RegisterSet(0, INV, "reg", 1, new byte[0], "", 0),
-                new Command.Revoke(0, "orders/42"));
+                new Command.OpenSession("session-0123456789", "me@host:1", 10_000, 500),
+                new Command.CloseSession(INV),
+                new Command.Acquire(INV, "orders/42", LockMode.EXCLUSIVE, 1, 1, 99, 3000, 0, true),
+                new Command.Acquire(INV, "orders/42", LockMode.SHARED, 1, 1, Long.MIN_VALUE, 0, 250, false),
+                new Command.Acquire(INV, "slots", LockMode.PERMITS, 2, 4, -1, Long.MAX_VALUE, 0, false),
+                new Command.Release(INV, "orders/42", 12),
+                new Command.Renew(INV, "orders/42", 12),
+                new Command.CancelWait(INV, "orders/42", 6),
+                new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12),
+                new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0),
+                new Command.RegisterSet(INV, "reg", 1, new byte[0], "", 0),
+                new Command.Revoke("orders/42"));
     }
 
     static List<Reply> replies() {
@@ -80,17 +80,11 @@ class ConvertTest {
     }
 
     @Test
-    void commandsArriveWithoutTheSendersTime() {
-        Command stamped = new Command.Release(123_456, INV, "x", 1);
-        assertThat(Convert.fromProto(Convert.toProto(stamped))).isEqualTo(new Command.Release(0, INV, "x", 1));
-    }
-
-    @Test
     void theLeadersOwnCommandsHaveNoMessage() {
         for (Command c : List.of(
-                new Command.Tick(1),
-                new Command.ExpireSession(1, "session-0123456789"),
-                new Command.KeepAlive(1, "session-0123456789"))) {
+                new Command.Tick(),
+                new Command.ExpireSession("session-0123456789"),
+                new Command.KeepAlive("session-0123456789"))) {
             assertThatThrownBy(() -> Convert.toProto(c))
                     .isInstanceOf(InvalidArgumentException.class)
                     .hasMessageContaining(c.getClass().getSimpleName());
@@ -104,7 +98,7 @@ class ConvertTest {
             assertThat(Convert.fromProto(Convert.toProto(r))).isEqualTo(r);
         }
         for (LockMode mode : LockMode.values()) {
-            Command c = new Command.Acquire(0, INV, "n", mode, 1, 1, 1, 0, 0, false);
+            Command c = new Command.Acquire(INV, "n", mode, 1, 1, 1, 0, 0, false);
             assertThat(Convert.fromProto(Convert.toProto(c))).isEqualTo(c);
         }
     }
@@ -217,9 +211,9 @@ class ConvertTest {
 
     @Test
     void nullFieldsOfACoreValueAreRefusedNotThrownAsNullPointers() {
-        assertRefused(() -> Convert.toProto(new Command.Revoke(0, null)), "name");
-        assertRefused(() -> Convert.toProto(new Command.RegisterSet(0, INV, "k", 0, null, null, 0)), "value");
-        assertRefused(() -> Convert.toProto(new Command.Acquire(0, INV, "n", null, 1, 1, 0, 0, 0, false)), "lock mode");
+        assertRefused(() -> Convert.toProto(new Command.Revoke(null)), "name");
+        assertRefused(() -> Convert.toProto(new Command.RegisterSet(INV, "k", 0, null, null, 0)), "value");
+        assertRefused(() -> Convert.toProto(new Command.Acquire(INV, "n", null, 1, 1, 0, 0, 0, false)), "lock mode");
         assertRefused(() -> Convert.toProto((Command) null), "null command");
     }
 

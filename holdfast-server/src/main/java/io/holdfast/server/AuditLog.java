@@ -49,11 +49,11 @@ public final class AuditLog {
     }
 
     /** Records the command if it is audited. */
-    void applied(Command.Authored authored, Reply reply, List<Event> events) {
-        if (authored == null) {
+    void applied(Command.Envelope envelope, Reply reply, List<Event> events) {
+        if (envelope == null) {
             return;
         }
-        Command c = authored.command();
+        Command c = envelope.command();
         String outcome = reply instanceof Reply.Failed f ? f.code() + ": " + f.message() : "ok";
         Entry entry;
         if (c instanceof Command.Revoke r) {
@@ -66,9 +66,10 @@ public final class AuditLog {
                     granted.add(g.token());
                 }
             }
-            entry = new Entry(c.time(), authored.identity(), "revoke", r.name(), outcome, revoked, granted);
+            entry = new Entry(envelope.time(), envelope.identity(), "revoke", r.name(), outcome, revoked, granted);
         } else if (c instanceof Command.SetAccessRules) {
-            entry = new Entry(c.time(), authored.identity(), "set-access-rules", null, outcome, List.of(), List.of());
+            entry = new Entry(
+                    envelope.time(), envelope.identity(), "set-access-rules", null, outcome, List.of(), List.of());
         } else {
             return;
         }

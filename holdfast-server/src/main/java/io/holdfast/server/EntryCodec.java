@@ -114,7 +114,7 @@ final class EntryCodec {
      *
      * @throws UnknownCommandKind if a command is of a kind this build does not know
      */
-    static List<Command.Authored> decodeCommands(byte[] entry) {
+    static List<Command.Envelope> decodeCommands(byte[] entry) {
         return decodeCommands(entry, Vocabulary.CURRENT);
     }
 
@@ -122,8 +122,8 @@ final class EntryCodec {
      * As {@link #decodeCommands(byte[])}, for a build that speaks {@code vocabulary}: a command of
      * a type it does not know is {@link UnknownCommandKind} even where the codec could read it.
      */
-    static List<Command.Authored> decodeCommands(byte[] entry, Vocabulary vocabulary) {
-        List<Command.Authored> out = new ArrayList<>();
+    static List<Command.Envelope> decodeCommands(byte[] entry, Vocabulary vocabulary) {
+        List<Command.Envelope> out = new ArrayList<>();
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(entry))) {
             int count = in.readInt();
             if (count < 0 || count > MAX_BATCH) {
@@ -141,7 +141,7 @@ final class EntryCodec {
                     throw new UnknownCommandKind(i, "unknown command type " + type);
                 }
                 try {
-                    out.add(CommandCodec.decodeAuthored(command));
+                    out.add(CommandCodec.decodeEnvelope(command));
                 } catch (CommandFormatException e) {
                     if (e.unknownKind()) {
                         throw new UnknownCommandKind(i, e.getMessage());

@@ -27,11 +27,11 @@ import org.slf4j.LoggerFactory;
 final class GrantWithoutQuorum {
     private static final Logger LOG = LoggerFactory.getLogger(GrantWithoutQuorum.class);
 
-    private final Function<Command, CompletableFuture<Reply>> propose;
+    private final Function<Command.Envelope, CompletableFuture<Reply>> propose;
     private final AtomicLong lastMadeUp = new AtomicLong();
 
-    /** @param propose sends a command (stamped with its time) through the log */
-    GrantWithoutQuorum(Function<Command, CompletableFuture<Reply>> propose) {
+    /** @param propose sends a command in its envelope through the log */
+    GrantWithoutQuorum(Function<Command.Envelope, CompletableFuture<Reply>> propose) {
         this.propose = propose;
     }
 
@@ -40,8 +40,8 @@ final class GrantWithoutQuorum {
      *
      * @param read runs a function on the local table under the state machine's lock
      */
-    CompletableFuture<Reply> submit(Command stamped, Function<Function<LockTable, Reply>, Reply> read) {
-        if (stamped instanceof Command.Acquire acquire) {
+    CompletableFuture<Reply> submit(Command.Envelope stamped, Function<Function<LockTable, Reply>, Reply> read) {
+        if (stamped.command() instanceof Command.Acquire acquire) {
             Reply local = read.apply(table -> looksFree(acquire, table)
                     ? new Reply.Granted(lastMadeUp.updateAndGet(t -> Math.max(t, table.lastToken()) + 1), 1)
                     : null);

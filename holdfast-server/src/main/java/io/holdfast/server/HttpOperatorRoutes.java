@@ -159,7 +159,7 @@ final class HttpOperatorRoutes {
      */
     private Answer revoke(String identity, String name) {
         checkedName(name);
-        Reply reply = await(node.raftService().submit(new Command.Revoke(0, name), identity));
+        Reply reply = await(node.raftService().submit(new Command.Revoke(name), identity));
         if (reply instanceof Reply.Failed f) {
             throw refused(f.code(), f.message());
         }

@@ -62,7 +62,7 @@ final class HttpSessions implements AutoCloseable {
         byte[] raw = new byte[16];
         RANDOM.nextBytes(raw);
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        return service.submit(new Command.OpenSession(0, id, clientName, ttlMillis, 0), identity)
+        return service.submit(new Command.OpenSession(id, clientName, ttlMillis, 0), identity)
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Failed f) {
                         throw f.code().toException(f.message());
@@ -83,13 +83,12 @@ final class HttpSessions implements AutoCloseable {
 
     /** Closes the session: everything it holds is released. */
     CompletableFuture<Reply> close(String identity, String sessionId) {
-        return call(identity, sessionId, inv -> new Command.CloseSession(0, inv))
-                .whenComplete((r, e) -> {
-                    if (r instanceof Reply.Ok) {
-                        numbers.remove(sessionId);
-                        service.unsubscribe(sessionId);
-                    }
-                });
+        return call(identity, sessionId, inv -> new Command.CloseSession(inv)).whenComplete((r, e) -> {
+            if (r instanceof Reply.Ok) {
+                numbers.remove(sessionId);
+                service.unsubscribe(sessionId);
+            }
+        });
     }
 
     /**
@@ -101,7 +100,7 @@ final class HttpSessions implements AutoCloseable {
         return call(
                 identity,
                 sessionId,
-                inv -> new Command.Acquire(0, inv, name, mode, 1, 1, 0, waitMillis, leaseMillis, false),
+                inv -> new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis, false),
                 (inv, reply) -> reply instanceof Reply.Queued
                         ? awaitOutcome(identity, inv, name, mode, waitMillis, leaseMillis)
                         : CompletableFuture.completedFuture(reply));
@@ -109,7 +108,7 @@ final class HttpSessions implements AutoCloseable {
 
     /** Gives back the grant with this token. */
     CompletableFuture<Reply> release(String identity, String sessionId, String name, long token) {
-        return call(identity, sessionId, inv -> new Command.Release(0, inv, name, token));
+        return call(identity, sessionId, inv -> new Command.Release(inv, name, token));
     }
 
     /**
@@ -117,7 +116,7 @@ final class HttpSessions implements AutoCloseable {
      * another lease timeout from now. {@code NOT_OWNER} when the session no longer holds it.
      */
     CompletableFuture<Reply> renew(String identity, String sessionId, String name, long token) {
-        return call(identity, sessionId, inv -> new Command.Renew(0, inv, name, token));
+        return call(identity, sessionId, inv -> new Command.Renew(inv, name, token));
     }
 
     private CompletableFuture<Reply> awaitOutcome(
@@ -128,8 +127,7 @@ final class HttpSessions implements AutoCloseable {
         // If no event tells us first (a new leader, a lost event), ask the table for what it remembered.
         var check = timer.schedule(
                 () -> service.submit(
-                                new Command.Acquire(0, inv, name, mode, 1, 1, 0, waitMillis, leaseMillis, false),
-                                identity)
+                                new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis, false), identity)
                         .whenComplete((reply, error) -> {
                             if (error != null) {
                                 outcome.completeExceptionally(error);

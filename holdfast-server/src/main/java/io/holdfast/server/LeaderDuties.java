@@ -31,7 +31,7 @@ final class LeaderDuties implements AutoCloseable {
     private final String nodeId;
     private final Ticker ticker;
     private final LockStateMachine machine;
-    private final Function<Command, CompletableFuture<Reply>> propose;
+    private final Function<Command.Envelope, CompletableFuture<Reply>> propose;
     private final SessionTracker tracker = new SessionTracker();
     /** What is due, shared with the in-process node: expiries and ticks, each once in flight. */
     private final DueCommands dues = new DueCommands(tracker);
@@ -53,7 +53,7 @@ final class LeaderDuties implements AutoCloseable {
             String nodeId,
             Ticker ticker,
             LockStateMachine machine,
-            Function<Command, CompletableFuture<Reply>> propose) {
+            Function<Command.Envelope, CompletableFuture<Reply>> propose) {
         this.nodeId = nodeId;
         this.ticker = ticker;
         this.machine = machine;
@@ -175,6 +175,7 @@ final class LeaderDuties implements AutoCloseable {
     private void run() {
         while (true) {
             List<Command> due;
+            long at = 0;
             long park;
             synchronized (this) {
                 if (closed) {
@@ -187,6 +188,7 @@ final class LeaderDuties implements AutoCloseable {
                         DueCommands.Due d =
                                 dues.due(ticker.nanos(), clusterNow(), machine.read(LockTable::nextDeadline));
                         due.addAll(d.commands());
+                        at = d.time();
                         park = d.parkMillis();
                     } catch (RuntimeException e) {
                         LOG.warn("Leader duties failed; retrying", e);
@@ -194,7 +196,7 @@ final class LeaderDuties implements AutoCloseable {
                 }
             }
             for (Command c : due) {
-                propose(c);
+                propose(at, c);
             }
             synchronized (this) {
                 try {
@@ -216,13 +218,13 @@ final class LeaderDuties implements AutoCloseable {
     }
 
     /** Proposes one due command, outside the monitor; its outcome is noted under it. */
-    private void propose(Command c) {
+    private void propose(long at, Command c) {
         if (c instanceof Command.ExpireSession x) {
             LOG.info("Session {} sent no heartbeat for its TTL; expiring it", x.sessionId());
         }
         CompletableFuture<Reply> reply;
         try {
-            reply = propose.apply(c);
+            reply = propose.apply(Command.Envelope.of(at, c));
         } catch (RuntimeException e) {
             reply = CompletableFuture.failedFuture(e);
         }

@@ -76,7 +76,7 @@ final class LockStateMachine extends BaseStateMachine {
          * lock so that the hook need not take it again.
          */
         void applied(
-                List<Command.Authored> commands,
+                List<Command.Envelope> commands,
                 List<Reply> replies,
                 List<List<Event>> events,
                 long tableNow,
@@ -369,7 +369,7 @@ final class LockStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
-        List<Command.Authored> commands = List.of();
+        List<Command.Envelope> commands = List.of();
         List<Reply> replies = new ArrayList<>();
         List<List<Event>> events = new ArrayList<>();
         long tableNow = 0;
@@ -392,7 +392,7 @@ final class LockStateMachine extends BaseStateMachine {
             }
             synchronized (lock) {
                 table.setTerm(entry.getTerm());
-                for (Command.Authored c : commands) {
+                for (Command.Envelope c : commands) {
                     List<Event> caused = new ArrayList<>(0);
                     replies.add(
                             c == null

@@ -52,13 +52,8 @@ final class Proposer implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Queues a command (already stamped with its time) for the log, with no identity. */
-    CompletableFuture<Reply> propose(Command command) {
-        return propose(Command.Authored.anonymous(command));
-    }
-
-    /** Queues a command (already stamped with its time) and its sender's identity for the log. */
-    CompletableFuture<Reply> propose(Command.Authored command) {
+    /** Queues a command in its envelope (its time and its sender's identity) for the log. */
+    CompletableFuture<Reply> propose(Command.Envelope command) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         if (closed) {
             reply.completeExceptionally(new UnavailableException("the server is shutting down"));

@@ -160,9 +160,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                 && mayUseSession(identity, cc.invocation().sessionId())) {
             duties.touch(cc.invocation().sessionId()); // any request is a heartbeat
         }
-        Command stamped = Command.withTime(command, duties.clusterNow());
+        Command.Envelope stamped = new Command.Envelope(duties.clusterNow(), identity, command);
         if (identity != null) {
-            return proposer.propose(new Command.Authored(identity, stamped));
+            return proposer.propose(stamped);
         }
         if (grantWithoutQuorum != null) {
             // PLANTED BUG (verification only): grant-without-quorum: a free-looking lock is
@@ -284,7 +284,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public void applied(
-            List<Command.Authored> commands,
+            List<Command.Envelope> commands,
             List<Reply> replies,
             List<List<Event>> events,
             long tableNow,
@@ -337,7 +337,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         io.holdfast.core.AccessRules initial = initialRules;
         if (initial != null && machine.read(t -> t.accessRules() == null)) {
             LOG.info("No access rules in force: proposing the {} this node started with", initial);
-            proposer.propose(new Command.SetAccessRules(duties.clusterNow(), initial.text()))
+            proposer.propose(Command.Envelope.of(duties.clusterNow(), new Command.SetAccessRules(initial.text())))
                     .whenComplete((reply, error) -> {
                         if (error != null || reply instanceof Reply.Failed) {
                             LOG.warn("The initial access rules were not applied: {}", error != null ? error : reply);

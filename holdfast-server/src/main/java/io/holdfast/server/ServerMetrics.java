@@ -176,9 +176,9 @@ final class ServerMetrics {
     }
 
     /** What one applied log entry did on this replica. */
-    void applied(List<Command.Authored> commands, List<Reply> replies, List<List<Event>> events) {
+    void applied(List<Command.Envelope> commands, List<Reply> replies, List<List<Event>> events) {
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
-            Command.Authored c = commands.get(i);
+            Command.Envelope c = commands.get(i);
             Reply r = replies.get(i);
             if (c == null) {
                 continue;

@@ -124,7 +124,7 @@ final class VersionReport implements AutoCloseable {
             return "the Raft group is not readable: " + HoldfastServer.rootMessage(e);
         }
         byte[] entry =
-                EntryCodec.encodeCommands(List.of(CommandCodec.encode(new Command.ReportVersion(0, self, version))));
+                EntryCodec.encodeCommands(List.of(CommandCodec.encode(0, new Command.ReportVersion(self, version))));
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(
                 properties, TimeDuration.valueOf(REQUEST_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));

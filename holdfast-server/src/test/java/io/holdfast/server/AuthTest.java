@@ -141,7 +141,7 @@ class AuthTest {
     }
 
     private static String openSession(LockService t, String id) throws Exception {
-        assertThat(get(t.submit(new Command.OpenSession(0, id, "raw-" + id, 10_000, 0))))
+        assertThat(get(t.submit(new Command.OpenSession(id, "raw-" + id, 10_000, 0))))
                 .isEqualTo(Reply.Ok.INSTANCE);
         return id;
     }
@@ -175,11 +175,11 @@ class AuthTest {
         String s = openSession(raw, "alice-raw-session-0001");
         failed(
                 get(raw.submit(new Command.Acquire(
-                        0, new Invocation(s, 1, 0), "a/../b", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
+                        new Invocation(s, 1, 0), "a/../b", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
                 ErrorCode.INVALID_ARGUMENT);
         failed(
-                get(raw.submit(new Command.Acquire(
-                        0, new Invocation(s, 2, 0), "b/x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
+                get(raw.submit(
+                        new Command.Acquire(new Invocation(s, 2, 0), "b/x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
                 ErrorCode.PERMISSION_DENIED);
     }
 
@@ -228,26 +228,26 @@ class AuthTest {
         GrpcTransport alice = transport("alice");
         String s = openSession(alice, "alice-session-stolen1");
         long token = ((Reply.Granted) get(alice.submit(new Command.Acquire(
-                        0, new Invocation(s, 1, 0), "a/stolen", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))))
+                        new Invocation(s, 1, 0), "a/stolen", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))))
                 .token();
 
         GrpcTransport bob = transport("bob");
         failed(
-                get(bob.submit(new Command.Release(0, new Invocation(s, 2, 0), "a/stolen", token))),
+                get(bob.submit(new Command.Release(new Invocation(s, 2, 0), "a/stolen", token))),
                 ErrorCode.PERMISSION_DENIED);
-        failed(get(bob.submit(new Command.CloseSession(0, new Invocation(s, 3, 0)))), ErrorCode.PERMISSION_DENIED);
+        failed(get(bob.submit(new Command.CloseSession(new Invocation(s, 3, 0)))), ErrorCode.PERMISSION_DENIED);
         assertThatThrownBy(() -> get(bob.keepAlive(s))).hasCauseInstanceOf(PermissionDeniedException.class);
 
         GrpcTransport anonymousWithCa = transport("client");
         failed(
-                get(anonymousWithCa.submit(new Command.Release(0, new Invocation(s, 4, 0), "a/stolen", token))),
+                get(anonymousWithCa.submit(new Command.Release(new Invocation(s, 4, 0), "a/stolen", token))),
                 ErrorCode.PERMISSION_DENIED);
 
         LockClient reader = certClient("bob");
         assertThat(reader.admin().isCurrentHolder("a/stolen", token))
                 .as("still held")
                 .isTrue();
-        assertThat(get(alice.submit(new Command.Release(0, new Invocation(s, 5, 0), "a/stolen", token))))
+        assertThat(get(alice.submit(new Command.Release(new Invocation(s, 5, 0), "a/stolen", token))))
                 .isEqualTo(Reply.Ok.INSTANCE);
     }
 
@@ -451,7 +451,7 @@ class AuthTest {
         List<Reply> replies = new ArrayList<>();
         for (int owner = 1; owner <= 5; owner++) {
             replies.add(get(flood.submit(new Command.Acquire(
-                    0, new Invocation(s, owner, 0), "a/flooded", LockMode.EXCLUSIVE, 1, 1, owner, 60_000, 0, false))));
+                    new Invocation(s, owner, 0), "a/flooded", LockMode.EXCLUSIVE, 1, 1, owner, 60_000, 0, false))));
         }
         assertThat(replies.subList(0, 3)).containsOnly(Reply.Queued.INSTANCE);
         Reply.Failed refused = failed(replies.get(3), ErrorCode.QUOTA_EXCEEDED);
@@ -465,7 +465,7 @@ class AuthTest {
                 assertThat(l.isValid()).isTrue();
             }
         }
-        get(flood.submit(new Command.CloseSession(0, new Invocation(s, 6, 0))));
+        get(flood.submit(new Command.CloseSession(new Invocation(s, 6, 0))));
         held.close();
     }
 
@@ -498,11 +498,11 @@ class AuthTest {
         GrpcTransport ops = transport("ops");
         GrpcTransport alice = transport("alice");
         failed(
-                get(alice.submit(new Command.SetAccessRules(0, "user alice r\nrole r admin *"))),
+                get(alice.submit(new Command.SetAccessRules("user alice r\nrole r admin *"))),
                 ErrorCode.PERMISSION_DENIED);
 
         String changed = RULES.replace("user client other", "user client other writer");
-        assertThat(get(ops.submit(new Command.SetAccessRules(0, changed)))).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(get(ops.submit(new Command.SetAccessRules(changed)))).isEqualTo(Reply.Ok.INSTANCE);
         Awaitility.await("the new rules on every replica")
                 .atMost(Duration.ofSeconds(10))
                 .until(() -> allReplicasHave(AccessRules.parse(changed)));
@@ -511,7 +511,7 @@ class AuthTest {
                 assertThat(l.isValid()).isTrue();
             }
         } finally {
-            assertThat(get(ops.submit(new Command.SetAccessRules(0, RULES)))).isEqualTo(Reply.Ok.INSTANCE);
+            assertThat(get(ops.submit(new Command.SetAccessRules(RULES)))).isEqualTo(Reply.Ok.INSTANCE);
         }
         assertThat(cluster.node(0).tableDigest().split(":")[0]).isNotEmpty();
     }

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 class ClusterVersionTest {
     private static final ClientOptions OPTIONS =
             ClientOptions.builder().sessionTtl(Duration.ofSeconds(15)).build();
-    private static final int REVOKE = CommandCodec.type(CommandCodec.encode(new Command.Revoke(0, "x")));
+    private static final int REVOKE = CommandCodec.type(CommandCodec.encode(0, new Command.Revoke("x")));
 
     /** The newer build: Revoke is its new command, of protocol version 2. */
     static final Vocabulary NEWER = newer();
@@ -142,7 +142,7 @@ class ClusterVersionTest {
                 awaitVersions(admin, Map.of("n1", 2, "n2", 1, "n3", 1));
                 leadBy(cluster, admin, 0);
                 byte[] entry =
-                        EntryCodec.encodeCommands(List.of(CommandCodec.encode(new Command.Revoke(0, "v/anything"))));
+                        EntryCodec.encodeCommands(List.of(CommandCodec.encode(0, new Command.Revoke("v/anything"))));
                 assertThat(UnknownCommandTest.send(cluster, entry))
                         .contains("not logged")
                         .contains("needs protocol version 2");

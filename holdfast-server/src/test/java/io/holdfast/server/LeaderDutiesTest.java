@@ -26,7 +26,7 @@ class LeaderDutiesTest {
         Object raftLock = new Object();
         AtomicLong now = new AtomicLong(1_000_000_000L);
         CountDownLatch proposing = new CountDownLatch(1);
-        List<Command> proposed = new CopyOnWriteArrayList<>();
+        List<Command.Envelope> proposed = new CopyOnWriteArrayList<>();
         LeaderDuties duties = new LeaderDuties("n1", now::get, new LockStateMachine(), command -> {
             proposing.countDown();
             synchronized (raftLock) { // as Ratis's appendTransaction does
@@ -72,7 +72,10 @@ class LeaderDutiesTest {
             org.awaitility.Awaitility.await()
                     .atMost(java.time.Duration.ofSeconds(10))
                     .until(() -> !proposed.isEmpty());
-            assertThat(proposed).singleElement().isInstanceOf(Command.ExpireSession.class);
+            assertThat(proposed)
+                    .singleElement()
+                    .extracting(Command.Envelope::command)
+                    .isInstanceOf(Command.ExpireSession.class);
             assertThat(duties.isActive()).isFalse();
         } finally {
             Thread closer = new Thread(duties::close, "close-duties"); // blocks forever if deadlocked
@@ -92,11 +95,11 @@ class LeaderDutiesTest {
     void anEarlierDeadlineWakesTheSleepingDutiesAndALaterOneDoesNot() throws Exception {
         AtomicLong now = new AtomicLong(1_000_000_000L);
         LockStateMachine machine = new LockStateMachine();
-        List<Command> proposed = new CopyOnWriteArrayList<>();
+        List<Command.Envelope> proposed = new CopyOnWriteArrayList<>();
         CountDownLatch ticked = new CountDownLatch(1);
         LeaderDuties duties = new LeaderDuties("n1", now::get, machine, command -> {
             proposed.add(command);
-            if (command instanceof Command.Tick) {
+            if (command.command() instanceof Command.Tick) {
                 ticked.countDown();
             }
             return CompletableFuture.completedFuture((Reply) Reply.Ok.INSTANCE);
@@ -105,16 +108,16 @@ class LeaderDutiesTest {
             duties.start();
             long t0 = duties.clusterNow();
             // Two sessions, one holding "x"; a wait of 50 ms that nothing wakes the duties for yet.
-            apply(machine, new Command.OpenSession(t0, "session-a-0123456789", "a", 60_000, 0));
-            apply(machine, new Command.OpenSession(t0, "session-b-0123456789", "b", 60_000, 0));
-            apply(machine, acquire(t0, "session-a-0123456789", 0));
+            apply(machine, t0, new Command.OpenSession("session-a-0123456789", "a", 60_000, 0));
+            apply(machine, t0, new Command.OpenSession("session-b-0123456789", "b", 60_000, 0));
+            apply(machine, t0, acquire("session-a-0123456789", 0));
             org.awaitility.Awaitility.await()
                     .atMost(java.time.Duration.ofSeconds(10))
                     .until(duties::isSleeping);
             duties.applied(Long.MAX_VALUE); // no deadline at all: nothing to do, keeps sleeping
             assertThat(duties.isSleeping()).isTrue();
 
-            Reply queued = apply(machine, acquire(t0, "session-b-0123456789", 50));
+            Reply queued = apply(machine, t0, acquire("session-b-0123456789", 50));
             assertThat(queued).isInstanceOf(Reply.Queued.class);
             now.addAndGet(TimeUnit.MILLISECONDS.toNanos(60)); // the wait's deadline has passed
             long woke = System.nanoTime();
@@ -124,19 +127,18 @@ class LeaderDutiesTest {
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - woke))
                     .as("the Tick follows the entry at once, not at the duties' next look (up to 1 s later)")
                     .isLessThan(500);
-            assertThat(proposed).hasOnlyElementsOfType(Command.Tick.class);
+            assertThat(proposed).extracting(Command.Envelope::command).hasOnlyElementsOfType(Command.Tick.class);
         } finally {
             duties.close();
         }
     }
 
-    private static Reply apply(LockStateMachine machine, Command command) {
-        return machine.read(table -> table.apply(command, event -> {}));
+    private static Reply apply(LockStateMachine machine, long time, Command command) {
+        return machine.read(table -> table.apply(time, command, event -> {}));
     }
 
-    private static Command.Acquire acquire(long time, String session, long waitMillis) {
+    private static Command.Acquire acquire(String session, long waitMillis) {
         return new Command.Acquire(
-                time,
                 new Command.Invocation(session, 1, 1),
                 "x",
                 io.holdfast.LockMode.EXCLUSIVE,

@@ -30,17 +30,22 @@ class PlantedBugServerTest {
     private static final String S2 = "session-two-0123456789";
 
     private static Command.Acquire acquire(String session, long seq, String name) {
-        return new Command.Acquire(0, new Invocation(session, seq, 0), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
+        return new Command.Acquire(new Invocation(session, seq, 0), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
+    }
+
+    /** As the leader proposes it: in its envelope. */
+    private static Command.Envelope stamped(Command command) {
+        return Command.Envelope.of(0, command);
     }
 
     // ------------------------------------------------------------------ grant-without-quorum, focused
 
     /** A leader whose log never commits (cut off from the majority): proposals stay pending. */
-    private static final class IsolatedLog implements Function<Command, CompletableFuture<Reply>> {
-        final List<Command> proposed = new ArrayList<>();
+    private static final class IsolatedLog implements Function<Command.Envelope, CompletableFuture<Reply>> {
+        final List<Command.Envelope> proposed = new ArrayList<>();
 
         @Override
-        public CompletableFuture<Reply> apply(Command c) {
+        public CompletableFuture<Reply> apply(Command.Envelope c) {
             proposed.add(c);
             return new CompletableFuture<>();
         }
@@ -49,7 +54,7 @@ class PlantedBugServerTest {
     private static LockTable tableWithTwoSessions() {
         LockTable table = new LockTable();
         for (String s : List.of(S1, S2)) {
-            assertThat(table.apply(new Command.OpenSession(1_000, s, "c", 10_000, 0), e -> {}))
+            assertThat(table.apply(1_000, new Command.OpenSession(s, "c", 10_000, 0), e -> {}))
                     .isEqualTo(Reply.Ok.INSTANCE);
         }
         return table;
@@ -62,12 +67,12 @@ class PlantedBugServerTest {
         Function<Function<LockTable, Reply>, Reply> read = f -> f.apply(table);
 
         // The correct path: the acquire waits for the log, which never commits.
-        CompletableFuture<Reply> correct = log.apply(acquire(S1, 1, "x"));
+        CompletableFuture<Reply> correct = log.apply(stamped(acquire(S1, 1, "x")));
         assertThat(correct).isNotDone();
 
         GrantWithoutQuorum planted = new GrantWithoutQuorum(log);
-        CompletableFuture<Reply> first = planted.submit(acquire(S1, 2, "x"), read);
-        CompletableFuture<Reply> second = planted.submit(acquire(S2, 1, "x"), read);
+        CompletableFuture<Reply> first = planted.submit(stamped(acquire(S1, 2, "x")), read);
+        CompletableFuture<Reply> second = planted.submit(stamped(acquire(S2, 1, "x")), read);
 
         assertThat(first).isCompletedWithValue(new Reply.Granted(1, 1));
         assertThat(second).as("a second session gets the same lock").isCompletedWithValue(new Reply.Granted(2, 1));
@@ -80,17 +85,18 @@ class PlantedBugServerTest {
     void withoutQuorumALockThatLooksHeldOrAnUnknownSessionGoesThroughTheLog() {
         LockTable table = tableWithTwoSessions();
         Reply held = table.apply(
-                new Command.Acquire(1_000, new Invocation(S1, 1, 0), "x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false),
+                1_000,
+                new Command.Acquire(new Invocation(S1, 1, 0), "x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false),
                 e -> {});
         assertThat(held).isInstanceOf(Reply.Granted.class);
         IsolatedLog log = new IsolatedLog();
         GrantWithoutQuorum planted = new GrantWithoutQuorum(log);
         Function<Function<LockTable, Reply>, Reply> read = f -> f.apply(table);
 
-        assertThat(planted.submit(acquire(S2, 1, "x"), read)).isNotDone();
-        assertThat(planted.submit(acquire("session-unknown-012345", 1, "y"), read))
+        assertThat(planted.submit(stamped(acquire(S2, 1, "x")), read)).isNotDone();
+        assertThat(planted.submit(stamped(acquire("session-unknown-012345", 1, "y")), read))
                 .isNotDone();
-        assertThat(planted.submit(new Command.Release(0, new Invocation(S1, 2, 0), "x", 1), read))
+        assertThat(planted.submit(stamped(new Command.Release(new Invocation(S1, 2, 0), "x", 1)), read))
                 .isNotDone();
         assertThat(log.proposed).hasSize(3);
     }
@@ -105,7 +111,7 @@ class PlantedBugServerTest {
         LockService service =
                 cluster.node(cluster.awaitLeader(Duration.ofSeconds(20))).lockService();
         for (String s : List.of(S1, S2)) {
-            assertThat(call(service, new Command.OpenSession(0, s, "c", 30_000, 0)))
+            assertThat(call(service, new Command.OpenSession(s, "c", 30_000, 0)))
                     .isEqualTo(Reply.Ok.INSTANCE);
         }
         return service;
@@ -117,7 +123,7 @@ class PlantedBugServerTest {
             LockService service = openTwoSessions(cluster);
             Reply.Granted g = (Reply.Granted) call(service, acquire(S1, 1, "x"));
 
-            Reply other = call(service, new Command.Release(0, new Invocation(S2, 1, 0), "x", g.token()));
+            Reply other = call(service, new Command.Release(new Invocation(S2, 1, 0), "x", g.token()));
 
             assertThat(other)
                     .isInstanceOfSatisfying(
@@ -134,7 +140,7 @@ class PlantedBugServerTest {
             Reply.Granted x = (Reply.Granted) call(service, acquire(S1, 1, "x"));
             Reply.Granted y = (Reply.Granted) call(service, acquire(S2, 1, "y"));
             assertThat(x.token()).as("token-from-term").isEqualTo(term).isEqualTo(y.token());
-            assertThat(call(service, new Command.Release(0, new Invocation(S2, 2, 0), "x", x.token())))
+            assertThat(call(service, new Command.Release(new Invocation(S2, 2, 0), "x", x.token())))
                     .as("release-by-anyone")
                     .isEqualTo(new Reply.Ok(0));
 
@@ -143,7 +149,7 @@ class PlantedBugServerTest {
             cluster.start(0);
             service = cluster.node(cluster.awaitLeader(Duration.ofSeconds(20))).lockService();
 
-            assertThat(call(service, new Command.Release(0, new Invocation(S1, 2, 0), "y", y.token())))
+            assertThat(call(service, new Command.Release(new Invocation(S1, 2, 0), "y", y.token())))
                     .as("release-by-anyone after the restart")
                     .isEqualTo(new Reply.Ok(0));
         }

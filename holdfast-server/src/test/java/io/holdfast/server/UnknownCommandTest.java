@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class UnknownCommandTest {
     /** A well-formed entry of one command whose type byte no build knows yet. */
     private static byte[] entryWithUnknownCommand() {
-        byte[] known = CommandCodec.encode(new Command.Tick(1));
+        byte[] known = CommandCodec.encode(1, new Command.Tick());
         byte[] unknown = known.clone();
         unknown[1] = (byte) 200; // format byte, then the type byte
         assertThat(CommandCodec.knownKind(known)).isTrue();

@@ -202,7 +202,7 @@ public final class LatencyBudget {
             RANDOM.nextBytes(bytes);
             RawSession s = new RawSession(
                     transport, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
-            s.expect(Reply.Ok.class, transport.submit(new Command.OpenSession(0, s.id, "latency-budget", 30_000, 0)));
+            s.expect(Reply.Ok.class, transport.submit(new Command.OpenSession(s.id, "latency-budget", 30_000, 0)));
             return s;
         }
 
@@ -213,12 +213,12 @@ public final class LatencyBudget {
         void acquireAndRelease() throws InterruptedException {
             Reply.Granted granted = expect(
                     Reply.Granted.class,
-                    transport.submit(new Command.Acquire(0, next(), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false)));
-            expect(Reply.Ok.class, transport.submit(new Command.Release(0, next(), name, granted.token())));
+                    transport.submit(new Command.Acquire(next(), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false)));
+            expect(Reply.Ok.class, transport.submit(new Command.Release(next(), name, granted.token())));
         }
 
         void close() throws InterruptedException {
-            expect(Reply.Ok.class, transport.submit(new Command.CloseSession(0, next())));
+            expect(Reply.Ok.class, transport.submit(new Command.CloseSession(next())));
         }
 
         private Command.Invocation next() {

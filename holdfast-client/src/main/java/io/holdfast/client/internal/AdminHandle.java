@@ -44,7 +44,7 @@ final class AdminHandle implements Admin {
         rt.requireCapability(Capability.REVOKE, "revoking locks");
         Names.check(name);
         rt.ensureOpen();
-        Reply reply = Replies.join(rt.call(new Command.Revoke(0, name)));
+        Reply reply = Replies.join(rt.call(new Command.Revoke(name)));
         if (reply instanceof Reply.Ok ok) {
             return (int) ok.value();
         }

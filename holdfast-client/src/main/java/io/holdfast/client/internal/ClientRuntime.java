@@ -139,7 +139,6 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
         });
         long sent = options.ticker().nanos();
         Command open = new Command.OpenSession(
-                0,
                 session.id(),
                 options.clientName(),
                 options.sessionTtl().toMillis(),
@@ -219,7 +218,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
             Command.Invocation inv = requests.begin();
             try {
                 transport
-                        .submit(new Command.CloseSession(0, inv))
+                        .submit(new Command.CloseSession(inv))
                         .get(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

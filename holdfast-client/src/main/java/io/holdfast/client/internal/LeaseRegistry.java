@@ -81,7 +81,7 @@ final class LeaseRegistry {
             lease.markReleased();
         }
         if (session.isOpen() && !session.isSevered()) {
-            requests.untilKnown(inv -> new Command.Release(0, inv, name, token), null);
+            requests.untilKnown(inv -> new Command.Release(inv, name, token), null);
         }
     }
 

@@ -69,11 +69,11 @@ public final class LocalNode {
         return (ticker.nanos() - origin) / 1_000_000 + 1;
     }
 
-    /** Applies a command, stamped with the node's time, and queues its events for delivery. */
+    /** Applies a command in its envelope at the node's time, and queues its events for delivery. */
     public Reply apply(Command command) {
         lock.lock();
         try {
-            Reply reply = applyLocked(Command.withTime(command, clusterMillis()));
+            Reply reply = applyLocked(Command.Envelope.of(clusterMillis(), command));
             changed.signalAll();
             return reply;
         } finally {
@@ -81,9 +81,10 @@ public final class LocalNode {
         }
     }
 
-    private Reply applyLocked(Command command) {
+    private Reply applyLocked(Command.Envelope envelope) {
+        Command command = envelope.command();
         List<Event> events = new ArrayList<>(2);
-        Reply reply = table.apply(command, events::add);
+        Reply reply = table.apply(envelope, events::add);
         long now = ticker.nanos();
         if (command instanceof Command.OpenSession open && reply instanceof Reply.Ok) {
             tracker.touch(open.sessionId(), TimeUnit.MILLISECONDS.toNanos(open.ttlMillis()), now);
@@ -105,7 +106,7 @@ public final class LocalNode {
     public Reply keepAlive(String sessionId) {
         lock.lock();
         try {
-            Reply reply = table.apply(new Command.KeepAlive(clusterMillis(), sessionId), e -> {});
+            Reply reply = table.apply(clusterMillis(), new Command.KeepAlive(sessionId), e -> {});
             if (reply instanceof Reply.Ok) {
                 tracker.touch(sessionId, ticker.nanos());
             }
@@ -166,7 +167,7 @@ public final class LocalNode {
             while (true) {
                 DueCommands.Due due = dues.due(ticker.nanos(), clusterMillis(), table.nextDeadline());
                 for (Command c : due.commands()) {
-                    applyLocked(c);
+                    applyLocked(Command.Envelope.of(due.time(), c));
                     dues.done(c, true);
                 }
                 if (due.commands().isEmpty()) {

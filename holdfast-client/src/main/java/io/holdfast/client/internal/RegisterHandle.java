@@ -65,7 +65,7 @@ final class RegisterHandle implements VersionedRegister {
     private CompletableFuture<Versioned> write(long expectedVersion, byte[] value, String fenceName, long token) {
         rt.requireCapability(Capability.REGISTERS, "versioned registers");
         byte[] copy = RegisterArguments.checkedCopy(expectedVersion, value);
-        return rt.callOnce(inv -> new Command.RegisterSet(0, inv, key, expectedVersion, copy, fenceName, token))
+        return rt.callOnce(inv -> new Command.RegisterSet(inv, key, expectedVersion, copy, fenceName, token))
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Written w) {
                         return new Versioned(key, w.version(), copy);

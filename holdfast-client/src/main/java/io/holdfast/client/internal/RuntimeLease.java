@@ -50,7 +50,7 @@ final class RuntimeLease extends ManagedLease {
     @Override
     protected CompletableFuture<RenewOutcome> renewInBackend() {
         try {
-            return requests.callOnce(inv -> new Command.Renew(0, inv, name(), fencingToken()))
+            return requests.callOnce(inv -> new Command.Renew(inv, name(), fencingToken()))
                     .handle((reply, error) -> {
                         if (reply instanceof Reply.Ok) {
                             return RenewOutcome.renewed();
@@ -84,7 +84,7 @@ final class RuntimeLease extends ManagedLease {
     private CompletableFuture<Void> sendRelease() {
         CompletableFuture<Reply> sent;
         try {
-            sent = requests.untilKnown(inv -> new Command.Release(0, inv, name(), fencingToken()), null);
+            sent = requests.untilKnown(inv -> new Command.Release(inv, name(), fencingToken()), null);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -81,7 +81,7 @@ final class Waits {
                 this, inv.seq(), List.of(name), mode, permits, leaseMillis, granted -> granted.get(0));
         send(
                 p,
-                new Command.Acquire(0, inv, name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false),
+                new Command.Acquire(inv, name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false),
                 waitMillis,
                 tryOnly);
         return p;
@@ -100,7 +100,7 @@ final class Waits {
         Command.Invocation inv = requests.begin();
         PendingWait<List<Lease>> p =
                 new PendingWait<>(this, inv.seq(), sortedNames, mode, 1, leaseMillis, List::copyOf);
-        send(p, new Command.AcquireAll(0, inv, sortedNames, mode, owner, waitMillis, leaseMillis), waitMillis, tryOnly);
+        send(p, new Command.AcquireAll(inv, sortedNames, mode, owner, waitMillis, leaseMillis), waitMillis, tryOnly);
         return p;
     }
 
@@ -253,7 +253,7 @@ final class Waits {
             requests.end(p.seq); // the session's end takes the wait off the queue
             return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
         }
-        return requests.untilKnown(inv -> new Command.CancelWait(0, inv, p.name, p.seq), reply -> {
+        return requests.untilKnown(inv -> new Command.CancelWait(inv, p.name, p.seq), reply -> {
             requests.end(p.seq);
             if (reply instanceof Reply.Granted g) {
                 leases.giveBack(p.name, g.token());

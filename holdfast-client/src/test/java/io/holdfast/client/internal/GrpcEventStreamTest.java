@@ -98,7 +98,7 @@ class GrpcEventStreamTest {
                     .isZero();
             long first = grant(transport, session, "a", 1);
 
-            node.apply(new Command.Revoke(0, "a"));
+            node.apply(new Command.Revoke("a"));
             await().atMost(PROMPTLY).until(() -> listener.events.size() == 1);
             assertThat(listener.events.get(0)).isEqualTo(new Event.Lost(session, "a", first, Event.Reason.REVOKED));
             assertThat(listener.gaps.get())
@@ -109,7 +109,7 @@ class GrpcEventStreamTest {
             await().atMost(PROMPTLY).until(() -> listener.gaps.get() == 1);
 
             long second = grant(transport, session, "b", 3);
-            node.apply(new Command.Revoke(0, "b"));
+            node.apply(new Command.Revoke("b"));
             await().atMost(PROMPTLY).until(() -> listener.events.size() == 2);
             assertThat(listener.events.get(1)).isEqualTo(new Event.Lost(session, "b", second, Event.Reason.REVOKED));
             assertThat(listener.gaps.get()).isEqualTo(1);
@@ -121,7 +121,7 @@ class GrpcEventStreamTest {
 
     private static void open(LockService transport, String session) throws Exception {
         Reply r = transport
-                .submit(new Command.OpenSession(0, session, "test", 30_000, 0))
+                .submit(new Command.OpenSession(session, "test", 30_000, 0))
                 .get(5, TimeUnit.SECONDS);
         assertThat(r).isEqualTo(Reply.Ok.INSTANCE);
     }
@@ -129,7 +129,7 @@ class GrpcEventStreamTest {
     private static long grant(LockService transport, String session, String name, long seq) throws Exception {
         Reply r = transport
                 .submit(new Command.Acquire(
-                        0, new Command.Invocation(session, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))
+                        new Command.Invocation(session, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))
                 .get(5, TimeUnit.SECONDS);
         assertThat(r).isInstanceOf(Reply.Granted.class);
         return ((Reply.Granted) r).token();

@@ -99,7 +99,7 @@ class GrpcFailoverTest {
                 List.of(new MemberAddress("127.0.0.1", serverA.port()), new MemberAddress("127.0.0.1", serverB.port())),
                 Duration.ofSeconds(5)));
 
-        var reply = transport.submit(new Command.Revoke(0, "x"));
+        var reply = transport.submit(new Command.Revoke("x"));
 
         assertThatThrownBy(() -> reply.get(5, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)

@@ -56,7 +56,7 @@ class SilentLeaderTest {
         toClose.add(transport);
         String session = UUID.randomUUID().toString();
         assertThat(transport
-                        .submit(new Command.OpenSession(0, session, "test", 30_000, 0))
+                        .submit(new Command.OpenSession(session, "test", 30_000, 0))
                         .get(10, TimeUnit.SECONDS))
                 .isInstanceOf(Reply.Ok.class);
         assertThat(transport.keepAlive(session, Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS))

@@ -44,7 +44,7 @@ import org.junit.jupiter.api.Test;
 /** What the framed transport does beyond gRPC's calls: hostile bytes, deadlines, lost connections. */
 class FrameTransportTest {
     private static final CommandRequest RELEASE =
-            Convert.toProto(new Command.Release(0, new Command.Invocation("session-0123456789", 1, 1), "orders/42", 7));
+            Convert.toProto(new Command.Release(new Command.Invocation("session-0123456789", 1, 1), "orders/42", 7));
 
     private final ScriptedLockService backend = new ScriptedLockService();
     private final HoldfastGrpcService service = new HoldfastGrpcService(backend);
@@ -455,8 +455,8 @@ class FrameTransportTest {
                     public void onCompleted() {}
                 });
         await().atMost(Duration.ofSeconds(5)).until(() -> messages.size() == 1);
-        CommandRequest slow = Convert.toProto(
-                new Command.Release(0, new Command.Invocation("session-0123456789", 2, 2), "slow/1", 7));
+        CommandRequest slow =
+                Convert.toProto(new Command.Release(new Command.Invocation("session-0123456789", 2, 2), "slow/1", 7));
         CompletableFuture<Throwable> timedOut = new CompletableFuture<>();
         HoldfastGrpc.newStub(channel)
                 .withDeadlineAfter(500, TimeUnit.MILLISECONDS)

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 
 class HoldfastGrpcServiceTest {
     private static final Command RELEASE =
-            new Command.Release(0, new Command.Invocation("session-0123456789", 1, 1), "orders/42", 7);
+            new Command.Release(new Command.Invocation("session-0123456789", 1, 1), "orders/42", 7);
     private static final String SESSION = "session-0123456789";
 
     final ScriptedLockService backend = new ScriptedLockService();

@@ -191,7 +191,7 @@ public final class Intruder {
         Reply reply;
         try {
             long seq = protocolSeq.incrementAndGet();
-            reply = service.submit(new Command.Release(0, new Command.Invocation(sid, seq, seq), name, token))
+            reply = service.submit(new Command.Release(new Command.Invocation(sid, seq, seq), name, token))
                     .get(bound.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -220,7 +220,7 @@ public final class Intruder {
         IDS.nextBytes(raw);
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         try {
-            Reply r = service.submit(new Command.OpenSession(0, id, rec.process() + "-intruder", ttl.toMillis(), 0))
+            Reply r = service.submit(new Command.OpenSession(id, rec.process() + "-intruder", ttl.toMillis(), 0))
                     .get(bound.toMillis(), TimeUnit.MILLISECONDS);
             if (!(r instanceof Reply.Ok)) {
                 LOG.warn("the service refused the intruder's session: {}", r);
@@ -263,7 +263,7 @@ public final class Intruder {
         if (sid != null) {
             try {
                 long seq = protocolSeq.incrementAndGet();
-                service.submit(new Command.CloseSession(0, new Command.Invocation(sid, seq, seq)))
+                service.submit(new Command.CloseSession(new Command.Invocation(sid, seq, seq)))
                         .get(bound.toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
