@@ -10,7 +10,8 @@ import java.time.Duration;
  * @param mode how it holds
  * @param permits permits held (1 for locks)
  * @param fencingToken the token of its grant
- * @param holdCount reentrant hold count
+ * @param holdCount always 1: no backend has reentrant grants (reentrancy is the client's {@code
+ *     asLock()} view); kept so that code and JSON that read it keep working
  * @param heldFor how long it has held, by the service's clock
  * @param leaseLeft time left before its lease timeout, or null without one
  */

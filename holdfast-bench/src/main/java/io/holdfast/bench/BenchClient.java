@@ -49,8 +49,7 @@ final class BenchClient {
 
     /** An exclusive, non-reentrant acquire without lease timeout, at {@code time}. */
     Command.Envelope acquire(long time, String name, long owner, long waitMillis) {
-        return Command.Envelope.of(
-                time, new Acquire(next(), name, LockMode.EXCLUSIVE, 1, 1, owner, waitMillis, 0, false));
+        return Command.Envelope.of(time, new Acquire(next(), name, LockMode.EXCLUSIVE, 1, 1, owner, waitMillis, 0));
     }
 
     Command.Envelope release(long time, String name, long token) {
@@ -65,7 +64,7 @@ final class BenchClient {
     static Reply allocPair(LockTable table, long time, String sessionId, long seq, String name, long owner) {
         Reply granted = table.apply(
                 time,
-                new Acquire(new Invocation(sessionId, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, 0, false),
+                new Acquire(new Invocation(sessionId, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, 0),
                 EventSink.NONE);
         long token = ((Reply.Granted) granted).token();
         return table.apply(

@@ -133,7 +133,7 @@ final class Population {
     }
 
     private Command.Acquire acquire(int s, String id, String name, long owner, long lease) {
-        return new Command.Acquire(next(s, id), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, lease, false);
+        return new Command.Acquire(next(s, id), name, LockMode.EXCLUSIVE, 1, 1, owner, 0, lease);
     }
 
     private Invocation next(int s, String id) {

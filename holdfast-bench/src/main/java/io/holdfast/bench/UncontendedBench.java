@@ -93,8 +93,7 @@ public class UncontendedBench {
         for (int i = 0; i < RING; i++) {
             String name = nameSet[i & nameMask];
             long s = 2L * i + 1;
-            acquires[i] =
-                    new Acquire(new Invocation(sessionId, s, s), name, LockMode.EXCLUSIVE, 1, 1, OWNER, 0, 0, false);
+            acquires[i] = new Acquire(new Invocation(sessionId, s, s), name, LockMode.EXCLUSIVE, 1, 1, OWNER, 0, 0);
             releases[i] = new Release(new Invocation(sessionId, s + 1, s + 1), name, i + 1);
         }
         encodedAcquires = new byte[RING][];

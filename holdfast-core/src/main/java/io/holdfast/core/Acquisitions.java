@@ -73,13 +73,6 @@ final class Acquisitions {
             }
             r = queues.create(name, semaphore, c.maxPermits());
         }
-        if (!semaphore && c.reentrant()) {
-            Hold mine = r.findHolderOfOwner(session, c.owner());
-            if (mine != null && (mine.mode == LockMode.EXCLUSIVE || mode == LockMode.SHARED)) {
-                mine.count++;
-                return new Reply.Granted(mine.token, mine.count);
-            }
-        }
         Reply answer = grantOrQueue(c, session, r, q);
         if (!(answer instanceof Reply.Granted) && !(answer instanceof Reply.Queued)) {
             queues.dropIfIdle(r);
@@ -96,7 +89,7 @@ final class Acquisitions {
         }
         if (queues.free(r, mode, c.permits())) {
             Hold h = queues.grant(session, r, c.owner(), mode, c.permits(), c.leaseMillis());
-            return new Reply.Granted(h.token, 1);
+            return new Reply.Granted(h.token);
         }
         if (c.waitMillis() == 0) {
             return Reply.Busy.INSTANCE;

@@ -136,8 +136,6 @@ public sealed interface Command {
      *     wait-for graph for deadlock detection
      * @param waitMillis how long it may queue; 0 to try once
      * @param leaseMillis lease timeout; 0 for none
-     * @param reentrant whether an owner that already holds the lock in a compatible mode gets
-     *     another hold count on the same grant (otherwise such a request is a self-deadlock)
      */
     record Acquire(
             Invocation invocation,
@@ -147,8 +145,7 @@ public sealed interface Command {
             int maxPermits,
             long owner,
             long waitMillis,
-            long leaseMillis,
-            boolean reentrant)
+            long leaseMillis)
             implements ClientCommand {
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {
@@ -188,7 +185,7 @@ public sealed interface Command {
         }
     }
 
-    /** Gives back one hold count of the grant with this token. */
+    /** Gives back the grant with this token. */
     record Release(Invocation invocation, String name, long token) implements ClientCommand {
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {

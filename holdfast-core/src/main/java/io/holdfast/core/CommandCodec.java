@@ -179,7 +179,7 @@ public final class CommandCodec {
                 out.writeLong(x.owner());
                 out.writeLong(x.waitMillis());
                 out.writeLong(x.leaseMillis());
-                out.writeBoolean(x.reentrant());
+                out.writeBoolean(false); // reentrant: only older builds applied true
             });
         }
 
@@ -497,17 +497,7 @@ public final class CommandCodec {
             case KEEP_ALIVE -> new KeepAlive(in.readUTF());
             case CLOSE_SESSION -> new CloseSession(invocation(in));
             case EXPIRE_SESSION -> new ExpireSession(in.readUTF());
-            case ACQUIRE ->
-                new Acquire(
-                        invocation(in),
-                        in.readUTF(),
-                        mode(in.readUnsignedByte()),
-                        in.readInt(),
-                        in.readInt(),
-                        in.readLong(),
-                        in.readLong(),
-                        in.readLong(),
-                        bool(in.readUnsignedByte()));
+            case ACQUIRE -> acquire(in);
             case RELEASE -> new Release(invocation(in), in.readUTF(), in.readLong());
             case RENEW -> new Renew(invocation(in), in.readUTF(), in.readLong());
             case CANCEL_WAIT -> new CancelWait(invocation(in), in.readUTF(), in.readLong());
@@ -527,6 +517,27 @@ public final class CommandCodec {
                         in.readLong());
             default -> throw new CommandFormatException("unknown command type " + type, true);
         };
+    }
+
+    private static Acquire acquire(DataInputStream in) throws IOException {
+        Acquire a = new Acquire(
+                invocation(in),
+                in.readUTF(),
+                mode(in.readUnsignedByte()),
+                in.readInt(),
+                in.readInt(),
+                in.readLong(),
+                in.readLong(),
+                in.readLong());
+        if (bool(in.readUnsignedByte())) {
+            // Older builds gave an owner that held the lock another hold count on its grant. This
+            // build has no such grants (reentrancy is the client's LeaseLock view): applying the
+            // entry otherwise would leave this replica's table unlike theirs, so the replica stops
+            // on it as on a command it does not know. No Holdfast client ever sent one.
+            throw new CommandFormatException(
+                    "a reentrant acquire, which builds before this one applied and this one does not", true);
+        }
+        return a;
     }
 
     private static String rules(DataInputStream in) throws IOException {

@@ -13,7 +13,6 @@ final class Hold {
     final long grantedAt;
     final long leaseMillis;
     long leaseDeadline;
-    int count = 1;
     boolean attached = true;
 
     Hold sPrev;

@@ -32,12 +32,12 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The deterministic lock state machine: sessions, locks (exclusive and shared, reentrant per
- * owner), semaphores, FIFO wait queues with deadlines, fencing tokens, lease timeouts, lock-delay,
+ * The deterministic lock state machine: sessions, locks (exclusive and shared; reentrancy is the
+ * client's {@code LeaseLock} view, not the table's), semaphores, FIFO wait queues with deadlines, fencing tokens, lease timeouts, lock-delay,
  * deadlock detection, versioned registers and admin revoke.
  *
  * <p><b>For maintainers.</b> The table has no I/O, no threads and no clock. Time enters only as the
- * {@code time} of each command; the table's clock is the largest time seen so far, so it never goes
+ * time of each command's {@link Command.Envelope}; the table's clock is the largest time seen so far, so it never goes
  * backwards even if a new leader's clock is behind. Deadlines pass only when a command says so:
  * the leader proposes a {@link Tick} when {@link #nextDeadline()} is due and an {@link
  * ExpireSession} when a session's heartbeats stop. Every replica that applies the same commands in
@@ -51,7 +51,6 @@ import java.util.Set;
  *
  * <p>Fencing tokens come from one counter for the whole table: every grant takes the next value,
  * so tokens grow across all names, leader changes and restarts (the counter is in the snapshot).
- * A reentrant grant keeps the token of the first grant.
  *
  * <p>Exactly-once: every client command carries an {@link Invocation}; the table remembers the
  * reply of each invocation until the client acknowledges it, and answers a retry from that memory

@@ -219,7 +219,7 @@ final class Queues {
             }
             detach(w);
             Hold h = grant(w.session, r, w.owner, w.mode, w.permits, w.leaseMillis);
-            w.session.updateRemembered(w.seq, new Reply.Granted(h.token, 1));
+            w.session.updateRemembered(w.seq, new Reply.Granted(h.token));
             events.accept(new Event.Granted(w.session.id, w.seq, r.name, h.token));
         }
         return more;

@@ -45,9 +45,6 @@ final class Releases {
         if (h == null) {
             return notOwner(session, c.name(), c.token());
         }
-        if (--h.count > 0) {
-            return new Reply.Ok(h.count);
-        }
         queues.detach(h);
         // PLANTED BUG (verification only): skipped-wakeup: the freed lock is not handed to its
         // head waiter (it waits until its deadline or some later event).

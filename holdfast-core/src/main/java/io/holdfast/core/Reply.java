@@ -42,12 +42,8 @@ public sealed interface Reply {
         public static final Ok INSTANCE = new Ok(0);
     }
 
-    /**
-     * Granted now, with the fencing token of the grant.
-     *
-     * @param holdCount the hold count after this grant (above 1 only for reentrant grants)
-     */
-    record Granted(long token, int holdCount) implements Reply {
+    /** Granted now, with the fencing token of the grant. */
+    record Granted(long token) implements Reply {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.granted(this);

@@ -43,7 +43,7 @@ public final class ReplyCodec {
                     return io(() -> {
                         out.writeByte(1);
                         out.writeLong(g.token());
-                        out.writeInt(g.holdCount());
+                        out.writeInt(1); // the hold count of builds that had reentrant grants
                     });
                 }
 
@@ -101,8 +101,11 @@ public final class ReplyCodec {
         switch (type) {
             case 0:
                 return new Reply.Ok(in.readLong());
-            case 1:
-                return new Reply.Granted(in.readLong(), in.readInt());
+            case 1: {
+                long token = in.readLong();
+                in.readInt(); // a hold count, of builds that had reentrant grants: not kept
+                return new Reply.Granted(token);
+            }
             case 2:
                 return Reply.Queued.INSTANCE;
             case 3:

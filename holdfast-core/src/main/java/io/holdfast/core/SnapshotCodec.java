@@ -139,7 +139,7 @@ final class SnapshotCodec {
                 out.writeLong(h.grantedAt);
                 out.writeLong(h.leaseMillis);
                 out.writeLong(h.leaseDeadline);
-                out.writeInt(h.count);
+                out.writeInt(1); // the hold count of builds that had reentrant grants
             }
             int waiters = 0;
             for (Waiter w = r.queueHead; w != null; w = w.qNext) {
@@ -277,8 +277,13 @@ final class SnapshotCodec {
                 long leaseMillis = in.readLong();
                 Hold h = new Hold(s, r, owner, token, mode, permits, grantedAt, leaseMillis);
                 h.leaseDeadline = in.readLong();
-                h.count = in.readInt();
-                if (token <= 0 || token > lastToken || h.count < 1 || permits < 1) {
+                int holdCount = in.readInt();
+                if (holdCount > 1) {
+                    throw new SnapshotFormatException("a grant of " + name + " has a hold count of " + holdCount
+                            + ": a reentrant grant, which this build does not have (reentrancy is the client's"
+                            + " LeaseLock view)");
+                }
+                if (token <= 0 || token > lastToken || holdCount < 1 || permits < 1) {
                     throw new SnapshotFormatException("inconsistent holder of " + name);
                 }
                 holds.add(h);

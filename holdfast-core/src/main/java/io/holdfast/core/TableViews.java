@@ -63,7 +63,7 @@ final class TableViews {
                     h.mode,
                     h.permits,
                     h.token,
-                    h.count,
+                    1, // the server has no reentrant grants: reentrancy is the client's LeaseLock view
                     Duration.ofMillis(Math.max(0, at - h.grantedAt)),
                     h.leaseMillis == 0 ? null : Duration.ofMillis(Math.max(0, h.leaseDeadline - at))));
         }

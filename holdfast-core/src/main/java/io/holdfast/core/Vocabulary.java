@@ -22,6 +22,12 @@ import java.util.TreeMap;
  * (written only while the table holds a multi-lock's wait or remembered reply, which it can only
  * once the cluster speaks 2; otherwise a version-2 build still writes format 3).
  *
+ * <p>Reentrant grants are gone without a version step: no Holdfast client ever asked for one, so
+ * logs and snapshots of every version hold none, and the bytes stay the same (the flag and the hold
+ * count are written as false and 1). A replica that still meets an entry with the flag set (sent by
+ * some other gRPC client to an older build) stops on it as on an unknown command type, and a
+ * snapshot with a hold count above 1 is refused, rather than applying them differently.
+ *
  * <p>What it does not do: it does not stop an operator from starting an older build; that build
  * stops at the first entry it cannot read (one line, exit 71), which is safe but not available.
  */

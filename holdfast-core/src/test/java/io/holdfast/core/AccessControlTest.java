@@ -47,8 +47,7 @@ class AccessControlTest {
     }
 
     private Acquire acquire(String session, String name, long waitMillis) {
-        return new Acquire(
-                new Invocation(session, ++seq, 0), name, LockMode.EXCLUSIVE, 1, 1, seq, waitMillis, 0, false);
+        return new Acquire(new Invocation(session, ++seq, 0), name, LockMode.EXCLUSIVE, 1, 1, seq, waitMillis, 0);
     }
 
     private static Reply.Failed failed(Reply r, ErrorCode code) {

@@ -34,7 +34,7 @@ class AdmissionTest {
     }
 
     private static Acquire acquire(String name) {
-        return new Acquire(INV, name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
+        return new Acquire(INV, name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0);
     }
 
     private static ErrorCode code(Reply r) {

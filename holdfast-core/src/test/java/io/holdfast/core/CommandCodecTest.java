@@ -19,8 +19,8 @@ class CommandCodecTest {
                 Command.Envelope.of(2, new Command.KeepAlive("session-0123456789")),
                 Command.Envelope.of(3, new Command.CloseSession(INV)),
                 Command.Envelope.of(4, new Command.ExpireSession("session-0123456789")),
-                Command.Envelope.of(5, new Command.Acquire(INV, "orders/42", LockMode.SHARED, 1, 1, 99, 3000, 0, true)),
-                Command.Envelope.of(5, new Command.Acquire(INV, "slots", LockMode.PERMITS, 2, 4, -1, 0, 250, false)),
+                Command.Envelope.of(5, new Command.Acquire(INV, "orders/42", LockMode.SHARED, 1, 1, 99, 3000, 0)),
+                Command.Envelope.of(5, new Command.Acquire(INV, "slots", LockMode.PERMITS, 2, 4, -1, 0, 250)),
                 Command.Envelope.of(6, new Command.Release(INV, "orders/42", 12)),
                 Command.Envelope.of(7, new Command.Renew(INV, "orders/42", 12)),
                 Command.Envelope.of(8, new Command.CancelWait(INV, "orders/42", 6)),
@@ -39,7 +39,8 @@ class CommandCodecTest {
 
     /**
      * What the builds whose commands carried their own time wrote for {@link #samples()}, printed
-     * by that build's codec (without and with the identity "someone"). Time moved into the
+     * by that build's codec (without and with the identity "someone"; the fifth sample's last
+     * byte, {@code reentrant}, is 0 as those builds wrote it for every Holdfast client). Time moved into the
      * envelope in memory only: not a byte of the log format changed, so old logs and snapshots
      * read unchanged and members of both builds read each other's entries.
      */
@@ -48,7 +49,7 @@ class CommandCodecTest {
             "01020000000000000002001273657373696f6e2d30313233343536373839",
             "01030000000000000003001273657373696f6e2d3031323334353637383900000000000000070000000000000005",
             "01040000000000000004001273657373696f6e2d30313233343536373839",
-            "01050000000000000005001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f343201000000010000000100000000000000630000000000000bb8000000000000000001",
+            "01050000000000000005001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f343201000000010000000100000000000000630000000000000bb8000000000000000000",
             "01050000000000000005001273657373696f6e2d30313233343536373839000000000000000700000000000000050005736c6f7473020000000200000004ffffffffffffffff000000000000000000000000000000fa00",
             "01060000000000000006001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f3432000000000000000c",
             "01070000000000000007001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f3432000000000000000c",
@@ -67,7 +68,7 @@ class CommandCodecTest {
             "020007736f6d656f6e65020000000000000002001273657373696f6e2d30313233343536373839",
             "020007736f6d656f6e65030000000000000003001273657373696f6e2d3031323334353637383900000000000000070000000000000005",
             "020007736f6d656f6e65040000000000000004001273657373696f6e2d30313233343536373839",
-            "020007736f6d656f6e65050000000000000005001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f343201000000010000000100000000000000630000000000000bb8000000000000000001",
+            "020007736f6d656f6e65050000000000000005001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f343201000000010000000100000000000000630000000000000bb8000000000000000000",
             "020007736f6d656f6e65050000000000000005001273657373696f6e2d30313233343536373839000000000000000700000000000000050005736c6f7473020000000200000004ffffffffffffffff000000000000000000000000000000fa00",
             "020007736f6d656f6e65060000000000000006001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f3432000000000000000c",
             "020007736f6d656f6e65070000000000000007001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f3432000000000000000c",
@@ -94,6 +95,26 @@ class CommandCodecTest {
                     .isEqualTo(e);
             assertThat(CommandCodec.decodeEnvelope(hex.parseHex(SIGNED_BYTES_BEFORE_THE_ENVELOPE.get(i))))
                     .isEqualTo(signed);
+        }
+    }
+
+    /**
+     * An acquire that older builds applied as reentrant (the last byte set): those builds gave the
+     * owner another hold count on its grant, which this build does not have, so the entry is a
+     * kind this build does not know and the replica stops on it instead of diverging. The bytes
+     * are the older build's, for the fifth sample with {@code reentrant = true}.
+     */
+    @Test
+    void aReentrantAcquireOfAnOlderBuildIsAKindThisBuildDoesNotApply() {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        for (String old : List.of(
+                "01050000000000000005001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f343201000000010000000100000000000000630000000000000bb8000000000000000001",
+                "020007736f6d656f6e65050000000000000005001273657373696f6e2d303132333435363738390000000000000007000000000000000500096f72646572732f343201000000010000000100000000000000630000000000000bb8000000000000000001")) {
+            assertThatThrownBy(() -> CommandCodec.decodeEnvelope(hex.parseHex(old)))
+                    .isInstanceOfSatisfying(
+                            CommandFormatException.class,
+                            e -> assertThat(e.unknownKind()).isTrue())
+                    .hasMessageContaining("reentrant");
         }
     }
 

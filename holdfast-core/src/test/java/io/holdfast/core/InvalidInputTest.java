@@ -32,8 +32,7 @@ class InvalidInputTest {
         token(a.acquire("s").permits(2, 3).owner(2).apply());
         a.set("k", 0, new byte[] {1, 2, 3});
         d.advance(100);
-        token(b.acquire("y").reentrant().owner(2).apply());
-        token(b.acquire("y").reentrant().owner(2).apply());
+        token(b.acquire("y").owner(2).apply());
     }
 
     static Stream<Arguments> badCommands() {

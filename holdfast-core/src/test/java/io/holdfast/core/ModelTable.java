@@ -95,7 +95,6 @@ final class ModelTable {
         final long grantedAt;
         final long leaseMillis;
         long leaseDeadline;
-        int count = 1;
 
         MHold(String session, String name, long owner, long token, LockMode mode, int permits, long at, long lease) {
             this.session = session;
@@ -281,20 +280,9 @@ final class ModelTable {
             r = new MResource(name, semaphore, c.maxPermits());
             resources.put(name, r);
         }
-        if (!semaphore && c.reentrant()) {
-            for (MHold h : holdsOn(name)) {
-                if (h.session.equals(s.id) && h.owner == c.owner()) {
-                    if (h.mode == LockMode.EXCLUSIVE || mode == LockMode.SHARED) {
-                        h.count++;
-                        return new Reply.Granted(h.token, h.count);
-                    }
-                    break; // only the owner's first hold counts
-                }
-            }
-        }
         if (queueOf(name).isEmpty() && r.blockedUntil <= now && fits(r, mode, c.permits())) {
             MHold h = grant(s.id, name, c.owner(), mode, c.permits(), c.leaseMillis());
-            return new Reply.Granted(h.token, 1);
+            return new Reply.Granted(h.token);
         }
         if (c.waitMillis() == 0) {
             dropIfIdle(name);
@@ -324,10 +312,6 @@ final class ModelTable {
         MHold h = holdOf(s.id, c.name(), c.token());
         if (h == null) {
             return Reply.Failed.of(ErrorCode.NOT_OWNER, "model");
-        }
-        h.count--;
-        if (h.count > 0) {
-            return new Reply.Ok(h.count);
         }
         holds.remove(h);
         serve(c.name(), events);
@@ -512,7 +496,7 @@ final class ModelTable {
             }
             waits.remove(head);
             MHold h = grant(head.session, name, head.owner, head.mode, head.permits, head.leaseMillis);
-            sessions.get(head.session).replies.replace(head.seq, new Reply.Granted(h.token, 1));
+            sessions.get(head.session).replies.replace(head.seq, new Reply.Granted(h.token));
             events.add(new Event.Granted(head.session, head.seq, name, h.token));
         }
     }
@@ -630,15 +614,7 @@ final class ModelTable {
             List<ModelView.VHold> hs = new ArrayList<>();
             for (MHold h : holdsOn(r.name)) {
                 hs.add(new ModelView.VHold(
-                        h.session,
-                        h.owner,
-                        h.token,
-                        h.mode,
-                        h.permits,
-                        h.count,
-                        h.grantedAt,
-                        h.leaseMillis,
-                        h.leaseDeadline));
+                        h.session, h.owner, h.token, h.mode, h.permits, h.grantedAt, h.leaseMillis, h.leaseDeadline));
             }
             List<ModelView.VWait> q = new ArrayList<>();
             for (MWait w : queueOf(r.name)) {

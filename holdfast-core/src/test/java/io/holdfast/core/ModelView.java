@@ -35,7 +35,6 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
             long token,
             LockMode mode,
             int permits,
-            int count,
             long grantedAt,
             long leaseMillis,
             long leaseDeadline) {}
@@ -98,7 +97,6 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
                         h.token,
                         h.mode,
                         h.permits,
-                        h.count,
                         h.grantedAt,
                         h.leaseMillis,
                         h.leaseDeadline));
@@ -235,7 +233,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
                         h.mode(),
                         h.permits(),
                         h.token(),
-                        h.count(),
+                        1,
                         Duration.ofMillis(Math.max(0, now - h.grantedAt())),
                         h.leaseMillis() == 0 ? null : Duration.ofMillis(Math.max(0, h.leaseDeadline() - now))));
             }
@@ -296,7 +294,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
             return "Ok(" + ok.value() + ")";
         }
         if (reply instanceof Reply.Granted g) {
-            return "Granted(token=" + g.token() + ", holds=" + g.holdCount() + ")";
+            return "Granted(token=" + g.token() + ")";
         }
         if (reply instanceof Reply.Queued) {
             return "Queued";

@@ -222,7 +222,7 @@ class MultiLockTableTest {
     void malformedRequestsAreRefusedAndChangeNothing() {
         Client a = t.open("a");
         token(a.acquire("m/held").apply());
-        t.apply(new Command.Acquire(a.next(), "m/sem", LockMode.PERMITS, 1, 2, 1, 0, 0, false));
+        t.apply(new Command.Acquire(a.next(), "m/sem", LockMode.PERMITS, 1, 2, 1, 0, 0));
         LockTable.Stats before = t.table().stats();
         failed(a.acquireAll(LockMode.EXCLUSIVE, 1, 0, "m/b", "m/a"), ErrorCode.INVALID_ARGUMENT);
         failed(a.acquireAll(LockMode.EXCLUSIVE, 1, 0, "m/a", "m/a"), ErrorCode.INVALID_ARGUMENT);

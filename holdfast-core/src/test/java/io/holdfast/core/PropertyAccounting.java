@@ -6,8 +6,8 @@ import java.util.List;
  * The {@code explained} rule of {@link PropertyInvariants}: every holder and waiter that appears,
  * disappears or changes in a step is accounted for by the step's command, reply or events. A
  * holder appears only by a grant (a reply to a new acquire, or an event), vanishes only by a
- * release to zero, a loss event or the end of its session, and changes only its hold count (by a
- * reentrant grant or a release) or its lease deadline (by a renew). A waiter appears only by a
+ * release, a loss event or the end of its session, and changes only its lease deadline (by a
+ * renew). A waiter appears only by a
  * queued reply and vanishes only by a grant, a timeout, a cancel or the end of its session.
  * Sessions that ended hold and wait for nothing.
  */
@@ -81,9 +81,8 @@ final class PropertyAccounting {
                 if (before.holder(h.token()) == null) {
                     boolean granted =
                             events.stream().anyMatch(e -> e instanceof Event.Granted g && g.token() == h.token());
-                    boolean replied = command instanceof Command.Acquire
-                            && !retry
-                            && reply.equals(new Reply.Granted(h.token(), 1));
+                    boolean replied =
+                            command instanceof Command.Acquire && !retry && reply.equals(new Reply.Granted(h.token()));
                     if (!granted && !replied) {
                         throw PropertyInvariants.fail(
                                 "explained", "holder " + h + " of " + r.name() + " appeared unannounced");
@@ -107,14 +106,6 @@ final class PropertyAccounting {
 
     private static void checkHoldChange(
             Command command, boolean retry, ModelView.VHold was, ModelView.VHold now, Reply reply) {
-        boolean reentered = command instanceof Command.Acquire
-                && !retry
-                && reply.equals(new Reply.Granted(was.token(), was.count() + 1));
-        boolean released = command instanceof Command.Release r
-                && !retry
-                && r.token() == was.token()
-                && reply.equals(new Reply.Ok(was.count() - 1));
-        int count = reentered ? was.count() + 1 : released ? was.count() - 1 : was.count();
         boolean renewed = command instanceof Command.Renew r
                 && !retry
                 && r.token() == was.token()
@@ -126,7 +117,6 @@ final class PropertyAccounting {
                 was.token(),
                 was.mode(),
                 was.permits(),
-                count,
                 was.grantedAt(),
                 was.leaseMillis(),
                 deadline);

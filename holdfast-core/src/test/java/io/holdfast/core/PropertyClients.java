@@ -176,7 +176,7 @@ final class PropertyClients {
         int max = mode == LockMode.PERMITS ? a.semSize() : 1;
         Command.Invocation inv = invocation(a.session(), a.ack());
         Command command = new Command.Acquire(
-                inv, NAMES[a.name()], mode, permits, max, a.owner(), a.waitMillis(), a.leaseMillis(), a.reentrant());
+                inv, NAMES[a.name()], mode, permits, max, a.owner(), a.waitMillis(), a.leaseMillis());
         return sent(time, command, a.session());
     }
 
@@ -215,7 +215,7 @@ final class PropertyClients {
             case 5 -> new Command.ExpireSession(null);
             case 6 -> new Command.Revoke(null);
             case 7 -> new Command.OpenSession(null, "client", TTL, 0);
-            default -> new Command.Acquire(inv, NAMES[0], LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
+            default -> new Command.Acquire(inv, NAMES[0], LockMode.EXCLUSIVE, 1, 1, 1, 0, 0);
         };
         return new Resolved(time, command, m.session(), false);
     }

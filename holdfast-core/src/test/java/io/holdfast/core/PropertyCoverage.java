@@ -45,9 +45,6 @@ final class PropertyCoverage {
         if (reply instanceof Reply.Failed f && f.code() == ErrorCode.DEADLOCK) {
             features.add("deadlock");
         }
-        if (reply instanceof Reply.Granted g && g.holdCount() > 1 && !step.retry()) {
-            features.add("reentrant");
-        }
         if (command instanceof Command.CancelWait && reply.equals(new Reply.Ok(1))) {
             features.add("cancelled");
         }

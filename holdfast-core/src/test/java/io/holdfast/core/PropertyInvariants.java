@@ -22,7 +22,7 @@ import java.util.Set;
  *   <li>{@code exclusion}: never two exclusive holders, never an exclusive beside other holders,
  *       never more permits held than a semaphore has; tokens of current grants are distinct.
  *   <li>{@code tokens}: every new grant (reply or event) has a token above every earlier one; a
- *       reentrant grant or a retried reply repeats a token of the same session.
+ *       retried reply repeats a token of the same session.
  *   <li>{@code fifo}: grants on one name follow its queue: a waiter is granted only if every waiter
  *       ahead of it is gone, and a new request is granted at once only if nobody waits.
  *   <li>{@code deadlock}: only a lock wait is refused as a deadlock, naming a cycle that starts
@@ -126,7 +126,7 @@ final class PropertyInvariants {
                 if (!tokens.add(h.token()) || h.token() <= 0 || h.token() > after.lastToken()) {
                     throw fail("exclusion", "token " + h.token() + " of " + r.name() + " is repeated or out of range");
                 }
-                if (h.count() < 1 || h.permits() < 1) {
+                if (h.permits() < 1) {
                     throw fail("exclusion", "holder " + h + " of " + r.name() + " has no count or permits");
                 }
                 if (r.semaphore() != (h.mode() == LockMode.PERMITS)) {
@@ -238,21 +238,11 @@ final class PropertyInvariants {
                 maxToken = g.token();
             }
         }
-        if (command instanceof Command.Acquire a && reply instanceof Reply.Granted g && !retry) {
-            if (g.holdCount() == 1) {
-                if (g.token() <= maxToken) {
-                    throw fail("tokens", "new grant " + g + " is not above the last token granted, " + maxToken);
-                }
-                maxToken = g.token();
-            } else {
-                ModelView.VHold h = after.holder(g.token());
-                if (h == null
-                        || !h.session().equals(a.invocation().sessionId())
-                        || h.owner() != a.owner()
-                        || h.count() != g.holdCount()) {
-                    throw fail("tokens", "reentrant " + g + " does not match a holder of the owner: " + h);
-                }
+        if (command instanceof Command.Acquire && reply instanceof Reply.Granted g && !retry) {
+            if (g.token() <= maxToken) {
+                throw fail("tokens", "new grant " + g + " is not above the last token granted, " + maxToken);
             }
+            maxToken = g.token();
         }
         if (after.lastToken() != maxToken) {
             throw fail("tokens", "the table's last token is " + after.lastToken() + ", the last granted " + maxToken);
@@ -280,7 +270,7 @@ final class PropertyInvariants {
             }
             checkNotDelayed(g.name(), after);
         }
-        if (command instanceof Command.Acquire a && reply instanceof Reply.Granted g && g.holdCount() == 1 && !retry) {
+        if (command instanceof Command.Acquire a && reply instanceof Reply.Granted && !retry) {
             ModelView.VRes r = before.resource(a.name());
             if (r != null && !r.queue().isEmpty()) {
                 throw fail("fifo", "acquire " + a.name() + " granted at once although " + r.queue() + " wait");
@@ -340,7 +330,7 @@ final class PropertyInvariants {
         // Decisions on queued acquires update what a retry must hear.
         for (Event e : events) {
             if (e instanceof Event.Granted g) {
-                outcome.replace(key(g.sessionId(), g.seq()), ModelView.norm(new Reply.Granted(g.token(), 1)));
+                outcome.replace(key(g.sessionId(), g.seq()), ModelView.norm(new Reply.Granted(g.token())));
             } else if (e instanceof Event.WaitTimedOut t) {
                 outcome.replace(key(t.sessionId(), t.seq()), TIMEOUT);
             }

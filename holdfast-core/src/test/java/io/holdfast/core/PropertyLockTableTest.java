@@ -71,7 +71,7 @@ class PropertyLockTableTest {
     }
 
     private static PropertyStep.Acquire acquire(int session, int owner, int name, int mode, long wait, long lease) {
-        return new PropertyStep.Acquire(session, owner, name, mode, 1, 3, wait, lease, false, 0, 0);
+        return new PropertyStep.Acquire(session, owner, name, mode, 1, 3, wait, lease, 0, 0);
     }
 
     /** Fails the property if its scripts stopped reaching what it is meant to test. */
@@ -92,7 +92,6 @@ class PropertyLockTableTest {
                 "lost: session_expired",
                 "queued grant",
                 "readers together",
-                "reentrant",
                 "retry answered from memory",
                 "retry learns a decided wait",
                 "semaphore shared",

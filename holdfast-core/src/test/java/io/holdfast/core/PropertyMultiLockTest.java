@@ -192,7 +192,7 @@ class PropertyMultiLockTest {
             long lease = random.nextInt(4) == 0 ? 1_000 : 0;
             if (kind < 30) {
                 apply(new Command.Acquire(
-                        c.next(), NAMES[random.nextInt(NAMES.length)], mode, 1, 1, owner, wait, lease, false));
+                        c.next(), NAMES[random.nextInt(NAMES.length)], mode, 1, 1, owner, wait, lease));
             } else if (kind < 55) {
                 TreeSet<String> names = new TreeSet<>();
                 int n = 1 + random.nextInt(3);

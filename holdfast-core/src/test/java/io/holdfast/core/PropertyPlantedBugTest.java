@@ -105,7 +105,7 @@ class PropertyPlantedBugTest {
             long token = table.lastToken() + 1;
             table.restoreClock(table.now(), token);
             table.restoreHold(new Hold(s, r, a.owner(), token, a.mode(), a.permits(), table.now(), a.leaseMillis()));
-            Reply granted = new Reply.Granted(token, 1);
+            Reply granted = new Reply.Granted(token);
             s.remember(a.invocation().seq(), granted);
             return granted;
         }
@@ -227,7 +227,7 @@ class PropertyPlantedBugTest {
     // ------------------------------------------------------------------------------- fixed scripts
 
     private static PropertyStep.Acquire acquire(int session, int name, int mode, long wait, long lease) {
-        return new PropertyStep.Acquire(session, 1, name, mode, 1, 3, wait, lease, false, 0, 0);
+        return new PropertyStep.Acquire(session, 1, name, mode, 1, 3, wait, lease, 0, 0);
     }
 
     private static final List<PropertyStep> TWO_READERS_WAKE = List.of(

@@ -117,13 +117,12 @@ final class PropertyScripts {
         Arbitrary<Integer> permits = Arbitraries.frequency(
                 Tuple.of(50, 1), Tuple.of(30, 2), Tuple.of(18, 3), Tuple.of(1, 4), Tuple.of(1, 0));
         Arbitrary<Integer> semSize = Arbitraries.frequency(Tuple.of(96, PropertyClients.SEM_SIZE), Tuple.of(4, 2));
-        Arbitrary<Boolean> reentrant = Arbitraries.of(true, false);
         Arbitrary<Integer> owner = Arbitraries.integers().between(1, 2);
         Arbitrary<Tuple4<Integer, Integer, Integer, Integer>> who =
                 Combinators.combine(session(), owner, name, mode).as(Tuple::of);
-        return Combinators.combine(who, permits, semSize, waitMillis(p), leaseMillis(), reentrant, ack(), dt())
-                .as((x, n, size, w, l, re, a, dt) ->
-                        new PropertyStep.Acquire(x.get1(), x.get2(), x.get3(), x.get4(), n, size, w, l, re, a, dt));
+        return Combinators.combine(who, permits, semSize, waitMillis(p), leaseMillis(), ack(), dt())
+                .as((x, n, size, w, l, a, dt) ->
+                        new PropertyStep.Acquire(x.get1(), x.get2(), x.get3(), x.get4(), n, size, w, l, a, dt));
     }
 
     /** Contended scripts tick in smaller steps, so that waiters live to see the holder go. */

@@ -42,7 +42,6 @@ sealed interface PropertyStep {
             int semSize,
             long waitMillis,
             long leaseMillis,
-            boolean reentrant,
             int ack,
             int dt)
             implements PropertyStep {
@@ -52,7 +51,7 @@ sealed interface PropertyStep {
                     + (name == PropertyClients.SEMAPHORE || mode == 2 ? " p" + permits + "/" + semSize : "")
                     + (waitMillis == 0 ? " try" : " wait=" + waitMillis)
                     + (leaseMillis == 0 ? "" : " lease=" + leaseMillis)
-                    + (reentrant ? " re" : "") + a(ack) + t(dt);
+                    + a(ack) + t(dt);
         }
     }
 

@@ -232,7 +232,7 @@ final class TableDriver {
             ackedBelow = seq;
         }
 
-        /** An exclusive, non-reentrant try by owner 1; refine it before {@link AcquireRequest#apply()}. */
+        /** An exclusive try by owner 1; refine it before {@link AcquireRequest#apply()}. */
         AcquireRequest acquire(String name) {
             return new AcquireRequest(this, name);
         }
@@ -286,7 +286,6 @@ final class TableDriver {
         private long owner = 1;
         private long waitMillis;
         private long leaseMillis;
-        private boolean reentrant;
 
         private AcquireRequest(Client client, String name) {
             this.client = client;
@@ -325,15 +324,9 @@ final class TableDriver {
             return this;
         }
 
-        AcquireRequest reentrant() {
-            this.reentrant = true;
-            return this;
-        }
-
         /** Builds the command with the client's next sequence number, without applying it. */
         Command.Acquire command() {
-            return new Command.Acquire(
-                    client.next(), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, reentrant);
+            return new Command.Acquire(client.next(), name, mode, permits, maxPermits, owner, waitMillis, leaseMillis);
         }
 
         Reply apply() {

@@ -59,8 +59,7 @@ final class CommandMessages {
                         .setMaxPermits(x.maxPermits())
                         .setOwner(x.owner())
                         .setWaitMillis(x.waitMillis())
-                        .setLeaseMillis(x.leaseMillis())
-                        .setReentrant(x.reentrant()));
+                        .setLeaseMillis(x.leaseMillis()));
                 return null;
             }
 
@@ -190,8 +189,7 @@ final class CommandMessages {
                         x.getMaxPermits(),
                         x.getOwner(),
                         x.getWaitMillis(),
-                        x.getLeaseMillis(),
-                        x.getReentrant());
+                        x.getLeaseMillis());
             }
             case ACQUIRE_ALL -> {
                 io.holdfast.protocol.v1.AcquireAll x = m.getAcquireAll();

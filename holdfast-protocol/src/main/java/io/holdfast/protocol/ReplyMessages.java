@@ -22,9 +22,7 @@ final class ReplyMessages {
 
                     @Override
                     public ReplyMessage.Builder granted(Reply.Granted x) {
-                        return b.setGranted(ReplyMessage.Granted.newBuilder()
-                                .setToken(x.token())
-                                .setHoldCount(x.holdCount()));
+                        return b.setGranted(ReplyMessage.Granted.newBuilder().setToken(x.token()));
                     }
 
                     @Override
@@ -71,8 +69,7 @@ final class ReplyMessages {
                 m.getOk().getValue() == 0
                         ? Reply.Ok.INSTANCE
                         : new Reply.Ok(m.getOk().getValue());
-            case GRANTED ->
-                new Reply.Granted(m.getGranted().getToken(), m.getGranted().getHoldCount());
+            case GRANTED -> new Reply.Granted(m.getGranted().getToken());
             case GRANTED_ALL -> new Reply.GrantedAll(m.getGrantedAll().getTokensList());
             case QUEUED -> Reply.Queued.INSTANCE;
             case BUSY -> Reply.Busy.INSTANCE;

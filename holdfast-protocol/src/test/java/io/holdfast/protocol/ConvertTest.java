@@ -33,9 +33,9 @@ class ConvertTest {
         return List.of(
                 new Command.OpenSession("session-0123456789", "me@host:1", 10_000, 500),
                 new Command.CloseSession(INV),
-                new Command.Acquire(INV, "orders/42", LockMode.EXCLUSIVE, 1, 1, 99, 3000, 0, true),
-                new Command.Acquire(INV, "orders/42", LockMode.SHARED, 1, 1, Long.MIN_VALUE, 0, 250, false),
-                new Command.Acquire(INV, "slots", LockMode.PERMITS, 2, 4, -1, Long.MAX_VALUE, 0, false),
+                new Command.Acquire(INV, "orders/42", LockMode.EXCLUSIVE, 1, 1, 99, 3000, 0),
+                new Command.Acquire(INV, "orders/42", LockMode.SHARED, 1, 1, Long.MIN_VALUE, 0, 250),
+                new Command.Acquire(INV, "slots", LockMode.PERMITS, 2, 4, -1, Long.MAX_VALUE, 0),
                 new Command.Release(INV, "orders/42", 12),
                 new Command.Renew(INV, "orders/42", 12),
                 new Command.CancelWait(INV, "orders/42", 6),
@@ -49,7 +49,7 @@ class ConvertTest {
         return List.of(
                 Reply.Ok.INSTANCE,
                 new Reply.Ok(3),
-                new Reply.Granted(Long.MAX_VALUE, 2),
+                new Reply.Granted(Long.MAX_VALUE),
                 Reply.Queued.INSTANCE,
                 Reply.Busy.INSTANCE,
                 new Reply.Written(9),
@@ -98,7 +98,7 @@ class ConvertTest {
             assertThat(Convert.fromProto(Convert.toProto(r))).isEqualTo(r);
         }
         for (LockMode mode : LockMode.values()) {
-            Command c = new Command.Acquire(INV, "n", mode, 1, 1, 1, 0, 0, false);
+            Command c = new Command.Acquire(INV, "n", mode, 1, 1, 1, 0, 0);
             assertThat(Convert.fromProto(Convert.toProto(c))).isEqualTo(c);
         }
     }
@@ -213,7 +213,7 @@ class ConvertTest {
     void nullFieldsOfACoreValueAreRefusedNotThrownAsNullPointers() {
         assertRefused(() -> Convert.toProto(new Command.Revoke(null)), "name");
         assertRefused(() -> Convert.toProto(new Command.RegisterSet(INV, "k", 0, null, null, 0)), "value");
-        assertRefused(() -> Convert.toProto(new Command.Acquire(INV, "n", null, 1, 1, 0, 0, 0, false)), "lock mode");
+        assertRefused(() -> Convert.toProto(new Command.Acquire(INV, "n", null, 1, 1, 0, 0, 0)), "lock mode");
         assertRefused(() -> Convert.toProto((Command) null), "null command");
     }
 

@@ -43,7 +43,7 @@ final class GrantWithoutQuorum {
     CompletableFuture<Reply> submit(Command.Envelope stamped, Function<Function<LockTable, Reply>, Reply> read) {
         if (stamped.command() instanceof Command.Acquire acquire) {
             Reply local = read.apply(table -> looksFree(acquire, table)
-                    ? new Reply.Granted(lastMadeUp.updateAndGet(t -> Math.max(t, table.lastToken()) + 1), 1)
+                    ? new Reply.Granted(lastMadeUp.updateAndGet(t -> Math.max(t, table.lastToken()) + 1))
                     : null);
             if (local != null) {
                 propose.apply(stamped)

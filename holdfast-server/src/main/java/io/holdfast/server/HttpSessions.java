@@ -100,7 +100,7 @@ final class HttpSessions implements AutoCloseable {
         return call(
                 identity,
                 sessionId,
-                inv -> new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis, false),
+                inv -> new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis),
                 (inv, reply) -> reply instanceof Reply.Queued
                         ? awaitOutcome(identity, inv, name, mode, waitMillis, leaseMillis)
                         : CompletableFuture.completedFuture(reply));
@@ -126,8 +126,7 @@ final class HttpSessions implements AutoCloseable {
         waiting.put(key, outcome);
         // If no event tells us first (a new leader, a lost event), ask the table for what it remembered.
         var check = timer.schedule(
-                () -> service.submit(
-                                new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis, false), identity)
+                () -> service.submit(new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis), identity)
                         .whenComplete((reply, error) -> {
                             if (error != null) {
                                 outcome.completeExceptionally(error);
@@ -156,7 +155,7 @@ final class HttpSessions implements AutoCloseable {
                     Reply reply = null;
                     if (event instanceof Event.Granted g) {
                         pending = waiting.get(g.sessionId() + '/' + g.seq());
-                        reply = new Reply.Granted(g.token(), 1);
+                        reply = new Reply.Granted(g.token());
                     } else if (event instanceof Event.WaitTimedOut t) {
                         pending = waiting.get(t.sessionId() + '/' + t.seq());
                         reply = Reply.Failed.of(ErrorCode.TIMEOUT, t.name() + " was not granted within the wait");

@@ -174,12 +174,11 @@ class AuthTest {
         GrpcTransport raw = transport("alice");
         String s = openSession(raw, "alice-raw-session-0001");
         failed(
-                get(raw.submit(new Command.Acquire(
-                        new Invocation(s, 1, 0), "a/../b", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
+                get(raw.submit(
+                        new Command.Acquire(new Invocation(s, 1, 0), "a/../b", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0))),
                 ErrorCode.INVALID_ARGUMENT);
         failed(
-                get(raw.submit(
-                        new Command.Acquire(new Invocation(s, 2, 0), "b/x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))),
+                get(raw.submit(new Command.Acquire(new Invocation(s, 2, 0), "b/x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0))),
                 ErrorCode.PERMISSION_DENIED);
     }
 
@@ -227,8 +226,8 @@ class AuthTest {
     void anotherIdentityCannotUseASessionItLearnt() throws Exception {
         GrpcTransport alice = transport("alice");
         String s = openSession(alice, "alice-session-stolen1");
-        long token = ((Reply.Granted) get(alice.submit(new Command.Acquire(
-                        new Invocation(s, 1, 0), "a/stolen", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))))
+        long token = ((Reply.Granted) get(alice.submit(
+                        new Command.Acquire(new Invocation(s, 1, 0), "a/stolen", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0))))
                 .token();
 
         GrpcTransport bob = transport("bob");
@@ -451,7 +450,7 @@ class AuthTest {
         List<Reply> replies = new ArrayList<>();
         for (int owner = 1; owner <= 5; owner++) {
             replies.add(get(flood.submit(new Command.Acquire(
-                    new Invocation(s, owner, 0), "a/flooded", LockMode.EXCLUSIVE, 1, 1, owner, 60_000, 0, false))));
+                    new Invocation(s, owner, 0), "a/flooded", LockMode.EXCLUSIVE, 1, 1, owner, 60_000, 0))));
         }
         assertThat(replies.subList(0, 3)).containsOnly(Reply.Queued.INSTANCE);
         Reply.Failed refused = failed(replies.get(3), ErrorCode.QUOTA_EXCEEDED);

@@ -139,14 +139,6 @@ class LeaderDutiesTest {
 
     private static Command.Acquire acquire(String session, long waitMillis) {
         return new Command.Acquire(
-                new Command.Invocation(session, 1, 1),
-                "x",
-                io.holdfast.LockMode.EXCLUSIVE,
-                1,
-                1,
-                1,
-                waitMillis,
-                0,
-                false);
+                new Command.Invocation(session, 1, 1), "x", io.holdfast.LockMode.EXCLUSIVE, 1, 1, 1, waitMillis, 0);
     }
 }

@@ -30,7 +30,7 @@ class PlantedBugServerTest {
     private static final String S2 = "session-two-0123456789";
 
     private static Command.Acquire acquire(String session, long seq, String name) {
-        return new Command.Acquire(new Invocation(session, seq, 0), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false);
+        return new Command.Acquire(new Invocation(session, seq, 0), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0);
     }
 
     /** As the leader proposes it: in its envelope. */
@@ -74,8 +74,8 @@ class PlantedBugServerTest {
         CompletableFuture<Reply> first = planted.submit(stamped(acquire(S1, 2, "x")), read);
         CompletableFuture<Reply> second = planted.submit(stamped(acquire(S2, 1, "x")), read);
 
-        assertThat(first).isCompletedWithValue(new Reply.Granted(1, 1));
-        assertThat(second).as("a second session gets the same lock").isCompletedWithValue(new Reply.Granted(2, 1));
+        assertThat(first).isCompletedWithValue(new Reply.Granted(1));
+        assertThat(second).as("a second session gets the same lock").isCompletedWithValue(new Reply.Granted(2));
         assertThat(log.proposed)
                 .as("both still went to the log, in the background")
                 .hasSize(3);
@@ -85,9 +85,7 @@ class PlantedBugServerTest {
     void withoutQuorumALockThatLooksHeldOrAnUnknownSessionGoesThroughTheLog() {
         LockTable table = tableWithTwoSessions();
         Reply held = table.apply(
-                1_000,
-                new Command.Acquire(new Invocation(S1, 1, 0), "x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false),
-                e -> {});
+                1_000, new Command.Acquire(new Invocation(S1, 1, 0), "x", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0), e -> {});
         assertThat(held).isInstanceOf(Reply.Granted.class);
         IsolatedLog log = new IsolatedLog();
         GrantWithoutQuorum planted = new GrantWithoutQuorum(log);

@@ -213,7 +213,7 @@ public final class LatencyBudget {
         void acquireAndRelease() throws InterruptedException {
             Reply.Granted granted = expect(
                     Reply.Granted.class,
-                    transport.submit(new Command.Acquire(next(), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false)));
+                    transport.submit(new Command.Acquire(next(), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0)));
             expect(Reply.Ok.class, transport.submit(new Command.Release(next(), name, granted.token())));
         }
 

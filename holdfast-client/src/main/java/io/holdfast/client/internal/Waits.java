@@ -81,7 +81,7 @@ final class Waits {
                 this, inv.seq(), List.of(name), mode, permits, leaseMillis, granted -> granted.get(0));
         send(
                 p,
-                new Command.Acquire(inv, name, mode, permits, maxPermits, owner, waitMillis, leaseMillis, false),
+                new Command.Acquire(inv, name, mode, permits, maxPermits, owner, waitMillis, leaseMillis),
                 waitMillis,
                 tryOnly);
         return p;

@@ -129,7 +129,7 @@ class GrpcEventStreamTest {
     private static long grant(LockService transport, String session, String name, long seq) throws Exception {
         Reply r = transport
                 .submit(new Command.Acquire(
-                        new Command.Invocation(session, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0, false))
+                        new Command.Invocation(session, seq, seq), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0))
                 .get(5, TimeUnit.SECONDS);
         assertThat(r).isInstanceOf(Reply.Granted.class);
         return ((Reply.Granted) r).token();

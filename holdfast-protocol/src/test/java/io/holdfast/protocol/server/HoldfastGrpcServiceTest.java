@@ -83,9 +83,9 @@ class HoldfastGrpcServiceTest {
         List<Command> seen = new CopyOnWriteArrayList<>();
         backend.submit = c -> {
             seen.add(c);
-            return CompletableFuture.completedFuture(new Reply.Granted(9, 1));
+            return CompletableFuture.completedFuture(new Reply.Granted(9));
         };
-        assertThat(Convert.fromProto(stub.submit(Convert.toProto(RELEASE)))).isEqualTo(new Reply.Granted(9, 1));
+        assertThat(Convert.fromProto(stub.submit(Convert.toProto(RELEASE)))).isEqualTo(new Reply.Granted(9));
         assertThat(seen).containsExactly(RELEASE);
     }
 
