@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Guarantees.</b> A session is proposed for expiry once until the proposal's outcome is
  * {@linkplain #done noted}, and a tick is not proposed again while one is in flight, so a slow
  * log never fills with copies. Due commands come with the cluster time of the moment they were
- * found due, the time of their envelopes. {@link Due#parkMillis()} is how long nothing more can fall due (at most {@value
- * #MAX_PARK_MILLIS} ms, so a caller looks again now and then even if it missed a wake-up).
+ * found due, the time of their envelopes. {@link Due#parkMillis()} is how long nothing more can
+ * fall due (at most {@value #MAX_PARK_MILLIS} ms, so a caller looks again now and then even if it
+ * missed a wake-up).
  *
  * <p><b>Does not</b> keep time, lock, or apply anything: the caller passes its ticker's reading
  * and the table's clock and deadline, and serializes the calls (it is not thread-safe).

@@ -33,8 +33,9 @@ import java.util.Set;
 
 /**
  * The deterministic lock state machine: sessions, locks (exclusive and shared; reentrancy is the
- * client's {@code LeaseLock} view, not the table's), semaphores, FIFO wait queues with deadlines, fencing tokens, lease timeouts, lock-delay,
- * deadlock detection, versioned registers and admin revoke.
+ * client's {@code LeaseLock} view, not the table's), semaphores, FIFO wait queues with deadlines,
+ * fencing tokens, lease timeouts, lock-delay, deadlock detection, versioned registers and admin
+ * revoke.
  *
  * <p><b>For maintainers.</b> The table has no I/O, no threads and no clock. Time enters only as the
  * time of each command's {@link Command.Envelope}; the table's clock is the largest time seen so far, so it never goes
