@@ -53,28 +53,118 @@ public final class AuditLog {
         if (envelope == null) {
             return;
         }
-        Command c = envelope.command();
-        String outcome = reply instanceof Reply.Failed f ? f.code() + ": " + f.message() : "ok";
-        Entry entry;
-        if (c instanceof Command.Revoke r) {
-            List<Long> revoked = new ArrayList<>();
-            List<Long> granted = new ArrayList<>();
-            for (Event e : events) {
-                if (e instanceof Event.Lost lost && lost.reason() == Event.Reason.REVOKED) {
-                    revoked.add(lost.token());
-                } else if (e instanceof Event.Granted g && g.name().equals(r.name())) {
-                    granted.add(g.token());
-                }
-            }
-            entry = new Entry(envelope.time(), envelope.identity(), "revoke", r.name(), outcome, revoked, granted);
-        } else if (c instanceof Command.SetAccessRules) {
-            entry = new Entry(
-                    envelope.time(), envelope.identity(), "set-access-rules", null, outcome, List.of(), List.of());
-        } else {
-            return;
+        Audited kind = envelope.command().accept(AUDITED);
+        if (kind != null) {
+            String outcome = reply instanceof Reply.Failed f ? f.code() + ": " + f.message() : "ok";
+            record(kind.entry(envelope, outcome, events));
         }
-        record(entry);
     }
+
+    /** The operator actions, each with what its entry says. */
+    private enum Audited {
+        REVOKE {
+            @Override
+            Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
+                String name = ((Command.Revoke) envelope.command()).name();
+                List<Long> revoked = new ArrayList<>();
+                List<Long> granted = new ArrayList<>();
+                for (Event e : events) {
+                    if (e instanceof Event.Lost lost && lost.reason() == Event.Reason.REVOKED) {
+                        revoked.add(lost.token());
+                    } else if (e instanceof Event.Granted g && g.name().equals(name)) {
+                        granted.add(g.token());
+                    }
+                }
+                return new Entry(envelope.time(), envelope.identity(), "revoke", name, outcome, revoked, granted);
+            }
+        },
+        SET_ACCESS_RULES {
+            @Override
+            Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
+                return new Entry(
+                        envelope.time(), envelope.identity(), "set-access-rules", null, outcome, List.of(), List.of());
+            }
+        };
+
+        abstract Entry entry(Command.Envelope envelope, String outcome, List<Event> events);
+    }
+
+    /** Which commands are audited: a visitor, so a new command does not compile until it says. */
+    private static final Command.Visitor<Audited> AUDITED = new Command.Visitor<>() {
+        @Override
+        public Audited revoke(Command.Revoke c) {
+            return Audited.REVOKE;
+        }
+
+        @Override
+        public Audited setAccessRules(Command.SetAccessRules c) {
+            return Audited.SET_ACCESS_RULES;
+        }
+
+        // Sessions, locks and registers: the everyday commands, not audited.
+
+        @Override
+        public Audited openSession(Command.OpenSession c) {
+            return null;
+        }
+
+        @Override
+        public Audited closeSession(Command.CloseSession c) {
+            return null;
+        }
+
+        @Override
+        public Audited acquire(Command.Acquire c) {
+            return null;
+        }
+
+        @Override
+        public Audited acquireAll(Command.AcquireAll c) {
+            return null;
+        }
+
+        @Override
+        public Audited release(Command.Release c) {
+            return null;
+        }
+
+        @Override
+        public Audited renew(Command.Renew c) {
+            return null;
+        }
+
+        @Override
+        public Audited cancelWait(Command.CancelWait c) {
+            return null;
+        }
+
+        @Override
+        public Audited registerSet(Command.RegisterSet c) {
+            return null;
+        }
+
+        // The members' own commands.
+
+        @Override
+        public Audited keepAlive(Command.KeepAlive c) {
+            return null;
+        }
+
+        @Override
+        public Audited expireSession(Command.ExpireSession c) {
+            return null;
+        }
+
+        @Override
+        public Audited tick(Command.Tick c) {
+            return null;
+        }
+
+        @Override
+        public Audited reportVersion(Command.ReportVersion c) {
+            return null;
+        }
+    };
 
     /** Records a change of the members that this node, as leader, made or failed to make. */
     void membersChanged(long clusterTime, String identity, String change, String outcome) {
