@@ -127,15 +127,15 @@ public final class CommandCodec {
             return null;
         }
 
-        private void head(int type) throws IOException {
-            out.writeByte(type);
+        private void head(Type type) throws IOException {
+            out.writeByte(type.code);
             out.writeLong(time);
         }
 
         @Override
         public Void openSession(OpenSession x) {
             return io(() -> {
-                head(OPEN_SESSION);
+                head(Type.OPEN_SESSION);
                 out.writeUTF(x.sessionId());
                 out.writeUTF(x.clientName());
                 out.writeLong(x.ttlMillis());
@@ -146,7 +146,7 @@ public final class CommandCodec {
         @Override
         public Void keepAlive(KeepAlive x) {
             return io(() -> {
-                head(KEEP_ALIVE);
+                head(Type.KEEP_ALIVE);
                 out.writeUTF(x.sessionId());
             });
         }
@@ -154,7 +154,7 @@ public final class CommandCodec {
         @Override
         public Void closeSession(CloseSession x) {
             return io(() -> {
-                head(CLOSE_SESSION);
+                head(Type.CLOSE_SESSION);
                 invocation(x.invocation(), out);
             });
         }
@@ -162,7 +162,7 @@ public final class CommandCodec {
         @Override
         public Void expireSession(ExpireSession x) {
             return io(() -> {
-                head(EXPIRE_SESSION);
+                head(Type.EXPIRE_SESSION);
                 out.writeUTF(x.sessionId());
             });
         }
@@ -170,7 +170,7 @@ public final class CommandCodec {
         @Override
         public Void acquire(Acquire x) {
             return io(() -> {
-                head(ACQUIRE);
+                head(Type.ACQUIRE);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeByte(x.mode().ordinal());
@@ -186,7 +186,7 @@ public final class CommandCodec {
         @Override
         public Void release(Release x) {
             return io(() -> {
-                head(RELEASE);
+                head(Type.RELEASE);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeLong(x.token());
@@ -196,7 +196,7 @@ public final class CommandCodec {
         @Override
         public Void renew(Renew x) {
             return io(() -> {
-                head(RENEW);
+                head(Type.RENEW);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeLong(x.token());
@@ -206,7 +206,7 @@ public final class CommandCodec {
         @Override
         public Void cancelWait(CancelWait x) {
             return io(() -> {
-                head(CANCEL_WAIT);
+                head(Type.CANCEL_WAIT);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.name());
                 out.writeLong(x.waitSeq());
@@ -215,13 +215,13 @@ public final class CommandCodec {
 
         @Override
         public Void tick(Tick x) {
-            return io(() -> head(TICK));
+            return io(() -> head(Type.TICK));
         }
 
         @Override
         public Void registerSet(RegisterSet x) {
             return io(() -> {
-                head(REGISTER_SET);
+                head(Type.REGISTER_SET);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.key());
                 out.writeLong(x.expectedVersion());
@@ -235,7 +235,7 @@ public final class CommandCodec {
         @Override
         public Void revoke(Revoke x) {
             return io(() -> {
-                head(REVOKE);
+                head(Type.REVOKE);
                 out.writeUTF(x.name());
             });
         }
@@ -243,7 +243,7 @@ public final class CommandCodec {
         @Override
         public Void setAccessRules(Command.SetAccessRules x) {
             return io(() -> {
-                head(SET_ACCESS_RULES);
+                head(Type.SET_ACCESS_RULES);
                 out.writeBoolean(x.text() != null);
                 if (x.text() != null) {
                     byte[] text = x.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -260,7 +260,7 @@ public final class CommandCodec {
         @Override
         public Void reportVersion(Command.ReportVersion x) {
             return io(() -> {
-                head(REPORT_VERSION);
+                head(Type.REPORT_VERSION);
                 out.writeUTF(x.member());
                 out.writeInt(x.version());
             });
@@ -269,7 +269,7 @@ public final class CommandCodec {
         @Override
         public Void acquireAll(Command.AcquireAll x) {
             return io(() -> {
-                head(ACQUIRE_ALL);
+                head(Type.ACQUIRE_ALL);
                 invocation(x.invocation(), out);
                 if (x.names().size() > MAX_NAMES) {
                     throw new io.holdfast.InvalidArgumentException(
@@ -288,76 +288,76 @@ public final class CommandCodec {
         }
     }
 
-    /** The type byte of each command, as {@link Writer} writes it. */
-    private static final Command.Visitor<Integer> TYPE = new Command.Visitor<>() {
+    /** The type of each command, as {@link Writer} writes it. */
+    private static final Command.Visitor<Type> TYPE = new Command.Visitor<>() {
         @Override
-        public Integer openSession(OpenSession c) {
-            return OPEN_SESSION;
+        public Type openSession(OpenSession c) {
+            return Type.OPEN_SESSION;
         }
 
         @Override
-        public Integer keepAlive(KeepAlive c) {
-            return KEEP_ALIVE;
+        public Type keepAlive(KeepAlive c) {
+            return Type.KEEP_ALIVE;
         }
 
         @Override
-        public Integer closeSession(CloseSession c) {
-            return CLOSE_SESSION;
+        public Type closeSession(CloseSession c) {
+            return Type.CLOSE_SESSION;
         }
 
         @Override
-        public Integer expireSession(ExpireSession c) {
-            return EXPIRE_SESSION;
+        public Type expireSession(ExpireSession c) {
+            return Type.EXPIRE_SESSION;
         }
 
         @Override
-        public Integer acquire(Acquire c) {
-            return ACQUIRE;
+        public Type acquire(Acquire c) {
+            return Type.ACQUIRE;
         }
 
         @Override
-        public Integer release(Release c) {
-            return RELEASE;
+        public Type release(Release c) {
+            return Type.RELEASE;
         }
 
         @Override
-        public Integer renew(Renew c) {
-            return RENEW;
+        public Type renew(Renew c) {
+            return Type.RENEW;
         }
 
         @Override
-        public Integer cancelWait(CancelWait c) {
-            return CANCEL_WAIT;
+        public Type cancelWait(CancelWait c) {
+            return Type.CANCEL_WAIT;
         }
 
         @Override
-        public Integer tick(Tick c) {
-            return TICK;
+        public Type tick(Tick c) {
+            return Type.TICK;
         }
 
         @Override
-        public Integer registerSet(RegisterSet c) {
-            return REGISTER_SET;
+        public Type registerSet(RegisterSet c) {
+            return Type.REGISTER_SET;
         }
 
         @Override
-        public Integer revoke(Revoke c) {
-            return REVOKE;
+        public Type revoke(Revoke c) {
+            return Type.REVOKE;
         }
 
         @Override
-        public Integer setAccessRules(Command.SetAccessRules c) {
-            return SET_ACCESS_RULES;
+        public Type setAccessRules(Command.SetAccessRules c) {
+            return Type.SET_ACCESS_RULES;
         }
 
         @Override
-        public Integer reportVersion(Command.ReportVersion c) {
-            return REPORT_VERSION;
+        public Type reportVersion(Command.ReportVersion c) {
+            return Type.REPORT_VERSION;
         }
 
         @Override
-        public Integer acquireAll(Command.AcquireAll c) {
-            return ACQUIRE_ALL;
+        public Type acquireAll(Command.AcquireAll c) {
+            return Type.ACQUIRE_ALL;
         }
     };
 
@@ -422,25 +422,67 @@ public final class CommandCodec {
         }
     }
 
+    /**
+     * Every command type: its byte in the log and the protocol version that introduced it ({@link
+     * Vocabulary}: a command of version N is logged only once every member speaks N). A new command
+     * gets a constant here, with the next byte and the version it needs, because {@link #TYPE} does
+     * not compile without one and {@link #read}'s switch does not compile until it reads it.
+     *
+     * <p>Version history: 1, the first build that reports its version (command types 1 to 13,
+     * snapshot format 3). Builds before it did not report and were never released. 2, the multi-lock:
+     * command type 14 ({@link Command.AcquireAll}), the reply it remembers, and snapshot format 4
+     * (written only while the table holds a multi-lock's wait or remembered reply, which it can only
+     * once the cluster speaks 2; otherwise a version-2 build still writes format 3).
+     */
+    enum Type {
+        OPEN_SESSION(1, 1),
+        KEEP_ALIVE(2, 1),
+        CLOSE_SESSION(3, 1),
+        EXPIRE_SESSION(4, 1),
+        ACQUIRE(5, 1),
+        RELEASE(6, 1),
+        RENEW(7, 1),
+        CANCEL_WAIT(8, 1),
+        TICK(9, 1),
+        REGISTER_SET(10, 1),
+        REVOKE(11, 1),
+        SET_ACCESS_RULES(12, 1),
+        REPORT_VERSION(13, 1),
+        /** The multi-lock, the first command of protocol version 2. */
+        ACQUIRE_ALL(14, 2);
+
+        /** The type byte. */
+        final int code;
+        /** The protocol version that introduced it. */
+        final int since;
+
+        private static final Type[] BY_CODE = byCode();
+
+        Type(int code, int since) {
+            this.code = code;
+            this.since = since;
+        }
+
+        /** The type of this byte, or null for one this build does not know. */
+        static Type of(int code) {
+            return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+        }
+
+        private static Type[] byCode() {
+            Type[] all = values();
+            Type[] by = new Type[all[all.length - 1].code + 1];
+            for (Type t : all) {
+                if (t.code < 1 || t.code > 255 || by[t.code] != null || t.since < 1) {
+                    throw new IllegalStateException("command type " + t + " has a bad or repeated byte or version");
+                }
+                by[t.code] = t;
+            }
+            return by;
+        }
+    }
+
     /** The highest command type this build reads; {@link #read} knows every type from 1 to it. */
-    static final int LAST_TYPE = 14;
-
-    private static final int OPEN_SESSION = 1;
-    private static final int KEEP_ALIVE = 2;
-    private static final int CLOSE_SESSION = 3;
-    private static final int EXPIRE_SESSION = 4;
-    private static final int ACQUIRE = 5;
-    private static final int RELEASE = 6;
-    private static final int RENEW = 7;
-    private static final int CANCEL_WAIT = 8;
-    private static final int TICK = 9;
-    private static final int REGISTER_SET = 10;
-    private static final int REVOKE = 11;
-    private static final int SET_ACCESS_RULES = 12;
-    private static final int REPORT_VERSION = 13;
-
-    /** The type byte of {@link Command.AcquireAll}, the first command of protocol version 2. */
-    static final int ACQUIRE_ALL = 14;
+    static final int LAST_TYPE = Type.values()[Type.values().length - 1].code;
 
     /**
      * The most names an {@link Command.AcquireAll} entry may carry: a bound on what a damaged or
@@ -464,7 +506,7 @@ public final class CommandCodec {
      * it up for every command it is asked to log).
      */
     public static int typeOf(Command c) {
-        return c.accept(TYPE);
+        return c.accept(TYPE).code;
     }
 
     /**
@@ -491,7 +533,11 @@ public final class CommandCodec {
         return bytes[at] & 0xff;
     }
 
-    private static Command read(int type, DataInputStream in) throws IOException {
+    private static Command read(int code, DataInputStream in) throws IOException {
+        Type type = Type.of(code);
+        if (type == null) {
+            throw new CommandFormatException("unknown command type " + code, true);
+        }
         return switch (type) {
             case OPEN_SESSION -> new OpenSession(in.readUTF(), in.readUTF(), in.readLong(), in.readLong());
             case KEEP_ALIVE -> new KeepAlive(in.readUTF());
@@ -515,7 +561,6 @@ public final class CommandCodec {
                         in.readLong(),
                         in.readLong(),
                         in.readLong());
-            default -> throw new CommandFormatException("unknown command type " + type, true);
         };
     }
 

@@ -16,11 +16,8 @@ import java.util.TreeMap;
  * diverging. A new snapshot format follows the same rule: it is written only once the cluster's
  * version includes it.
  *
- * <p>Version history: 1, the first build that reports its version (command types 1 to 13,
- * snapshot format 3). Builds before it did not report and were never released. 2, the multi-lock:
- * command type 14 ({@link Command.AcquireAll}), the reply it remembers, and snapshot format 4
- * (written only while the table holds a multi-lock's wait or remembered reply, which it can only
- * once the cluster speaks 2; otherwise a version-2 build still writes format 3).
+ * <p>Each command type's version is beside its type byte ({@code CommandCodec.Type}), with the
+ * history of the versions; the version a build speaks is the newest among them.
  *
  * <p>Reentrant grants are gone without a version step: no Holdfast client ever asked for one, so
  * logs and snapshots of every version hold none, and the bytes stay the same (the flag and the hold
@@ -32,8 +29,8 @@ import java.util.TreeMap;
  * stops at the first entry it cannot read (one line, exit 71), which is safe but not available.
  */
 public final class Vocabulary {
-    /** The protocol version this build speaks. */
-    public static final int VERSION = 2;
+    /** The protocol version this build speaks: the newest among its command types ({@code CommandCodec.Type}). */
+    public static final int VERSION = newestType();
 
     /** This build's vocabulary: every command type {@link CommandCodec} reads. */
     public static final Vocabulary CURRENT = new Vocabulary(VERSION, currentTypes());
@@ -77,10 +74,19 @@ public final class Vocabulary {
 
     private static Map<Integer, Integer> currentTypes() {
         Map<Integer, Integer> types = new TreeMap<>();
-        for (int type = 1; type <= CommandCodec.LAST_TYPE; type++) {
-            types.put(type, type == CommandCodec.ACQUIRE_ALL ? 2 : 1);
+        for (CommandCodec.Type type : CommandCodec.Type.values()) {
+            types.put(type.code, type.since);
         }
         return types;
+    }
+
+    /** The newest protocol version among the command types: the one this build speaks. */
+    private static int newestType() {
+        int newest = 1;
+        for (CommandCodec.Type type : CommandCodec.Type.values()) {
+            newest = Math.max(newest, type.since);
+        }
+        return newest;
     }
 
     /** The protocol version this build speaks: what it reports. */

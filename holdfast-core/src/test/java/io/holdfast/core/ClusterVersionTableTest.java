@@ -87,8 +87,8 @@ class ClusterVersionTableTest {
         assertThat(older.allInVersionOne()).isTrue();
         // The multi-lock (AcquireAll) is of version 2: this build looks the cluster's version up.
         assertThat(Vocabulary.CURRENT.allInVersionOne()).isFalse();
-        assertThat(Vocabulary.CURRENT.since(CommandCodec.ACQUIRE_ALL)).isEqualTo(2);
-        assertThat(Vocabulary.CURRENT.atVersion(1).knows(CommandCodec.ACQUIRE_ALL))
+        assertThat(Vocabulary.CURRENT.since(CommandCodec.Type.ACQUIRE_ALL.code)).isEqualTo(2);
+        assertThat(Vocabulary.CURRENT.atVersion(1).knows(CommandCodec.Type.ACQUIRE_ALL.code))
                 .isFalse();
         assertThat(Vocabulary.CURRENT.version()).isEqualTo(Vocabulary.VERSION);
         assertThatThrownBy(() -> new Vocabulary(0, types)).isInstanceOf(IllegalArgumentException.class);
