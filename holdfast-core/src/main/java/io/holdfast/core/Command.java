@@ -57,6 +57,8 @@ public sealed interface Command {
 
         R revoke(Revoke c);
 
+        R endSession(EndSession c);
+
         R setAccessRules(SetAccessRules c);
 
         R reportVersion(ReportVersion c);
@@ -258,6 +260,19 @@ public sealed interface Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.revoke(this);
+        }
+    }
+
+    /**
+     * An operator ends a session now, as if its heartbeats had stopped (etcd's {@code lease
+     * revoke}): its holders are told they lost their grants, lock-delay applies, its waits are
+     * dropped, and its client learns that the session expired. Allowed to an admin and to the
+     * session's own identity. Protocol version 3.
+     */
+    record EndSession(String sessionId) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.endSession(this);
         }
     }
 

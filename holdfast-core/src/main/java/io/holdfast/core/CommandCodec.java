@@ -241,6 +241,14 @@ public final class CommandCodec {
         }
 
         @Override
+        public Void endSession(Command.EndSession x) {
+            return io(() -> {
+                head(Type.END_SESSION);
+                out.writeUTF(x.sessionId());
+            });
+        }
+
+        @Override
         public Void setAccessRules(Command.SetAccessRules x) {
             return io(() -> {
                 head(Type.SET_ACCESS_RULES);
@@ -346,6 +354,11 @@ public final class CommandCodec {
         }
 
         @Override
+        public Type endSession(Command.EndSession c) {
+            return Type.END_SESSION;
+        }
+
+        @Override
         public Type setAccessRules(Command.SetAccessRules c) {
             return Type.SET_ACCESS_RULES;
         }
@@ -432,7 +445,9 @@ public final class CommandCodec {
      * snapshot format 3). Builds before it did not report and were never released. 2, the multi-lock:
      * command type 14 ({@link Command.AcquireAll}), the reply it remembers, and snapshot format 4
      * (written only while the table holds a multi-lock's wait or remembered reply, which it can only
-     * once the cluster speaks 2; otherwise a version-2 build still writes format 3).
+     * once the cluster speaks 2; otherwise a version-2 build still writes format 3). 3, an
+     * operator's end of a session: command type 15 ({@link Command.EndSession}), no new snapshot
+     * format.
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -449,7 +464,9 @@ public final class CommandCodec {
         SET_ACCESS_RULES(12, 1),
         REPORT_VERSION(13, 1),
         /** The multi-lock, the first command of protocol version 2. */
-        ACQUIRE_ALL(14, 2);
+        ACQUIRE_ALL(14, 2),
+        /** An operator's end of a session, the command of protocol version 3. */
+        END_SESSION(15, 3);
 
         /** The type byte. */
         final int code;
@@ -553,6 +570,7 @@ public final class CommandCodec {
             case REVOKE -> new Revoke(in.readUTF());
             case SET_ACCESS_RULES -> new Command.SetAccessRules(rules(in));
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
+            case END_SESSION -> new Command.EndSession(in.readUTF());
             case ACQUIRE_ALL ->
                 new Command.AcquireAll(
                         invocation(in),

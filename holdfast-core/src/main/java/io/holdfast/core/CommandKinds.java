@@ -49,6 +49,11 @@ public final class CommandKinds {
         }
 
         @Override
+        public Boolean endSession(Command.EndSession c) {
+            return false;
+        }
+
+        @Override
         public Boolean setAccessRules(Command.SetAccessRules c) {
             return false;
         }

@@ -282,6 +282,22 @@ public final class LockTable {
         }
 
         @Override
+        public Reply endSession(Command.EndSession c) {
+            Session s = sessions.get(c.sessionId());
+            boolean own = s != null && identity != null && identity.equals(s.identity);
+            if (!own && !admission.isAdmin(identity)) {
+                // The same answer whether or not the session exists: ids are not probed this way.
+                return admission.denied(identity, "end", "session " + c.sessionId());
+            }
+            if (s == null) {
+                return Sessions.unknown(c.sessionId());
+            }
+            int holds = s.holdCount;
+            LockTable.this.endSession(s, true, events);
+            return new Reply.Ok(holds);
+        }
+
+        @Override
         public Reply setAccessRules(Command.SetAccessRules c) {
             return admission.setAccessRules(c, identity);
         }
@@ -325,7 +341,7 @@ public final class LockTable {
             if (s == null) {
                 return new Reply.Ok(0);
             }
-            endSession(s, true, events);
+            LockTable.this.endSession(s, true, events);
             return new Reply.Ok(1);
         }
 

@@ -214,6 +214,33 @@ class AccessControlTest {
         }
 
         @Test
+        void anIdentityEndsItsOwnSessionsAndAnAdminEndsAny() {
+            turnOn(RULES);
+            String alice1 = open("alice", "alice-session-0011");
+            String alice2 = open("alice", "alice-session-0012");
+            String bob = open("bob", "bob-session-00011");
+            long refusedBefore = table.refusals().get("permission-denied");
+
+            failed(as("bob", new Command.EndSession(alice1)), ErrorCode.PERMISSION_DENIED);
+            Reply probe = as("bob", new Command.EndSession("no-such-session-00"));
+            failed(probe, ErrorCode.PERMISSION_DENIED);
+            assertThat(((Reply.Failed) probe).message())
+                    .as("an unknown id is refused as a foreign one: ids cannot be probed")
+                    .isEqualTo("identity bob may not end session no-such-session-00");
+            failed(as(null, new Command.EndSession(bob)), ErrorCode.PERMISSION_DENIED);
+            assertThat(table.hasSession(alice1)).isTrue();
+            assertThat(table.hasSession(bob)).isTrue();
+
+            assertThat(as("alice", new Command.EndSession(alice1))).isEqualTo(new Reply.Ok(0));
+            assertThat(as("ops", new Command.EndSession(alice2))).isEqualTo(new Reply.Ok(0));
+            assertThat(as("ops", new Command.EndSession(bob))).isEqualTo(new Reply.Ok(0));
+            assertThat(table.hasSession(alice1) || table.hasSession(alice2) || table.hasSession(bob))
+                    .isFalse();
+            failed(as("ops", new Command.EndSession(bob)), ErrorCode.SESSION_EXPIRED);
+            assertThat(table.refusals().get("permission-denied")).isEqualTo(refusedBefore + 3);
+        }
+
+        @Test
         void onlyKnownIdentitiesOpenSessions() {
             turnOn(RULES);
             failed(

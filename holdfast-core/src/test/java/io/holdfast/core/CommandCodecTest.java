@@ -34,7 +34,8 @@ class CommandCodecTest {
                 Command.Envelope.of(
                         14,
                         new Command.AcquireAll(
-                                INV, java.util.List.of("orders/1", "orders/2"), LockMode.SHARED, 7, 1_000, 30_000)));
+                                INV, java.util.List.of("orders/1", "orders/2"), LockMode.SHARED, 7, 1_000, 30_000)),
+                Command.Envelope.of(15, new Command.EndSession("session-0123456789")));
     }
 
     /**
@@ -86,7 +87,7 @@ class CommandCodecTest {
     void theBytesAreThoseOfTheBuildsWhoseCommandsCarriedTheirTime() throws Exception {
         List<Command.Envelope> samples = samples();
         java.util.HexFormat hex = java.util.HexFormat.of();
-        for (int i = 0; i < samples.size(); i++) {
+        for (int i = 0; i < BYTES_BEFORE_THE_ENVELOPE.size(); i++) { // the commands those builds had
             Command.Envelope e = samples.get(i);
             Command.Envelope signed = new Command.Envelope(e.time(), "someone", e.command());
             assertThat(hex.formatHex(CommandCodec.encode(e))).isEqualTo(BYTES_BEFORE_THE_ENVELOPE.get(i));
@@ -96,6 +97,22 @@ class CommandCodecTest {
             assertThat(CommandCodec.decodeEnvelope(hex.parseHex(SIGNED_BYTES_BEFORE_THE_ENVELOPE.get(i))))
                     .isEqualTo(signed);
         }
+    }
+
+    /**
+     * The bytes of protocol version 3's command, pinned: a later build must read what this one
+     * logged. The type byte is 15; the rest is the session id.
+     */
+    @Test
+    void anEndSessionHasTheBytesOfItsVersion() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        Command.Envelope end = Command.Envelope.of(15, new Command.EndSession("session-0123456789"));
+        String bytes = "010f000000000000000f001273657373696f6e2d30313233343536373839";
+        assertThat(hex.formatHex(CommandCodec.encode(end))).isEqualTo(bytes);
+        assertThat(CommandCodec.decodeEnvelope(hex.parseHex(bytes))).isEqualTo(end);
+        assertThat(Vocabulary.CURRENT.since(CommandCodec.Type.END_SESSION.code)).isEqualTo(3);
+        assertThat(Vocabulary.CURRENT.atVersion(2).knows(CommandCodec.Type.END_SESSION.code))
+                .isFalse();
     }
 
     /**

@@ -130,6 +130,13 @@ final class CommandMessages {
             }
 
             @Override
+            public Void endSession(Command.EndSession x) {
+                b.setEndSession(io.holdfast.protocol.v1.EndSession.newBuilder()
+                        .setSessionId(Fields.text(x.sessionId(), "session_id")));
+                return null;
+            }
+
+            @Override
             public Void setAccessRules(Command.SetAccessRules x) {
                 io.holdfast.protocol.v1.SetAccessRules.Builder rules =
                         io.holdfast.protocol.v1.SetAccessRules.newBuilder();
@@ -227,6 +234,7 @@ final class CommandMessages {
                         x.getFenceToken());
             }
             case REVOKE -> new Command.Revoke(m.getRevoke().getName());
+            case END_SESSION -> new Command.EndSession(m.getEndSession().getSessionId());
             case SET_ACCESS_RULES ->
                 new Command.SetAccessRules(
                         m.getSetAccessRules().hasText() ? m.getSetAccessRules().getText() : null);

@@ -42,7 +42,8 @@ class ConvertTest {
                 new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12),
                 new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0),
                 new Command.RegisterSet(INV, "reg", 1, new byte[0], "", 0),
-                new Command.Revoke("orders/42"));
+                new Command.Revoke("orders/42"),
+                new Command.EndSession("session-0123456789"));
     }
 
     static List<Reply> replies() {
@@ -212,6 +213,7 @@ class ConvertTest {
     @Test
     void nullFieldsOfACoreValueAreRefusedNotThrownAsNullPointers() {
         assertRefused(() -> Convert.toProto(new Command.Revoke(null)), "name");
+        assertRefused(() -> Convert.toProto(new Command.EndSession(null)), "session_id");
         assertRefused(() -> Convert.toProto(new Command.RegisterSet(INV, "k", 0, null, null, 0)), "value");
         assertRefused(() -> Convert.toProto(new Command.Acquire(INV, "n", null, 1, 1, 0, 0, 0)), "lock mode");
         assertRefused(() -> Convert.toProto((Command) null), "null command");

@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The audit trail of operator actions: every revoke and every change of the access rules, allowed
+ * The audit trail of operator actions: every revoke, every end of a session by an operator and every change of the access rules, allowed
  * or refused, as the log applied it. Each is one line on the logger {@code holdfast.audit} and an
  * entry in a bounded memory of the latest {@value #KEPT}. Every replica writes the same entries
  * (they come from the applied log), so the trail survives the loss of any one node's log file.
@@ -26,8 +26,10 @@ public final class AuditLog {
      *
      * @param clusterTime the command's cluster time, in milliseconds
      * @param identity who asked; null for an unauthenticated client
-     * @param action {@code revoke}, {@code set-access-rules} or {@code change-members}
-     * @param name the lock revoked; the change, for {@code change-members}; null for rule changes
+     * @param action {@code revoke}, {@code end-session}, {@code set-access-rules} or {@code
+     *     change-members}
+     * @param name the lock revoked; the session ended; the change, for {@code change-members}; null
+     *     for rule changes
      * @param outcome {@code ok}, or the refusal's code and message
      * @param revokedTokens the tokens taken away
      * @param grantedTokens the tokens granted to waiters as a result (the new holders)
@@ -78,6 +80,22 @@ public final class AuditLog {
                 return new Entry(envelope.time(), envelope.identity(), "revoke", name, outcome, revoked, granted);
             }
         },
+        END_SESSION {
+            @Override
+            Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
+                List<Long> taken = new ArrayList<>();
+                List<Long> granted = new ArrayList<>();
+                for (Event e : events) {
+                    if (e instanceof Event.Lost lost) {
+                        taken.add(lost.token());
+                    } else if (e instanceof Event.Granted g) {
+                        granted.add(g.token());
+                    }
+                }
+                String session = ((Command.EndSession) envelope.command()).sessionId();
+                return new Entry(envelope.time(), envelope.identity(), "end-session", session, outcome, taken, granted);
+            }
+        },
         SET_ACCESS_RULES {
             @Override
             Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
@@ -94,6 +112,11 @@ public final class AuditLog {
         @Override
         public Audited revoke(Command.Revoke c) {
             return Audited.REVOKE;
+        }
+
+        @Override
+        public Audited endSession(Command.EndSession c) {
+            return Audited.END_SESSION;
         }
 
         @Override
