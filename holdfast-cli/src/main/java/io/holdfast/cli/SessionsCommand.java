@@ -1,5 +1,7 @@
 package io.holdfast.cli;
 
+import io.holdfast.ErrorCode;
+import io.holdfast.core.Reply;
 import io.holdfast.core.SessionPage;
 import io.holdfast.server.JsonViews;
 import java.io.PrintWriter;
@@ -11,17 +13,19 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code holdfast sessions}: the open sessions of a Holdfast server, as the leader sees them: client,
  * host, identity, TTL and TTL left, what each holds and waits for. With access control, the caller's
- * own sessions (an admin's: all).
+ * own sessions (an admin's: all). {@code holdfast sessions end ID} ends one.
  */
 @Command(
         name = "sessions",
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
+        subcommands = SessionsCommand.End.class,
         description = {
             "Print the open sessions of a Holdfast server: client, host, identity, TTL, TTL left, holds and waits.",
             "Exit code: 0; 69 backend unavailable; 64 usage error or a backend that is no Holdfast server;"
@@ -88,6 +92,51 @@ final class SessionsCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * {@code holdfast sessions end ID}: ends a session now, as if its heartbeats had stopped (a stuck
+     * or partitioned client whose locks must go before its TTL runs out). Its holders are told,
+     * lock-delay applies, its waits are dropped; its client learns that its session expired. With
+     * access control, an admin may end any session, an identity its own; it is audited.
+     */
+    @Command(
+            name = "end",
+            mixinStandardHelpOptions = true,
+            usageHelpAutoWidth = true,
+            description = {
+                "End session ID now, as if its heartbeats had stopped: its grants are taken back (lock-delay"
+                        + " applies), its waits dropped, its client told that its session expired.",
+                "Exit code: 0; 64 usage error, no such session, or a backend that is no Holdfast server;"
+                        + " 69 backend unavailable; 77 not allowed."
+            })
+    static final class End implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "The session, as holdfast sessions prints it.")
+        String id;
+
+        @Mixin
+        BackendOption backend;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Reply reply = ServerCalls.call(
+                    backend.uri(), "sessions", t -> t.submit(new io.holdfast.core.Command.EndSession(id)));
+            if (reply instanceof Reply.Failed f) {
+                if (f.code() == ErrorCode.SESSION_EXPIRED) {
+                    throw new CliFailure(ExitCodes.USAGE, "no open session has the id " + id);
+                }
+                throw f.code().toException(f.message());
+            }
+            long taken = reply instanceof Reply.Ok ok ? ok.value() : 0;
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("Ended session " + id + ": " + taken + " grant" + (taken == 1 ? "" : "s")
+                    + " taken back; its client is told that its session expired.");
+            out.flush();
+            return ExitCodes.OK;
+        }
     }
 
     /** Reads pages until the limit or the last page; completes with whether more remain. */

@@ -151,6 +151,37 @@ class OperatorCommandsTest {
     }
 
     @Test
+    void sessionsEndTakesTheSessionsGrantsAndTellsItsClient() throws Exception {
+        try (LockClient cat = LockClient.open(
+                uri, ClientOptions.builder().clientName("cat@host-c:3").build())) {
+            Lease held = cat.lock("ops/end").acquire(Duration.ofSeconds(5));
+            CompletableFuture<LockLostException> lost = new CompletableFuture<>();
+            held.onLost(lost::complete);
+            assertThat(run("sessions", "--json")).as(err::toString).isZero();
+            String id = null;
+            for (JsonNode s : JSON.readTree(out.toString())) {
+                if (s.get("clientName").asText().equals("cat@host-c:3")) {
+                    id = s.get("id").asText();
+                }
+            }
+            assertThat(id).as("cat's session is listed").isNotNull();
+
+            assertThat(run("sessions", "end", id)).as(err::toString).isZero();
+            assertThat(out.toString()).startsWith("Ended session " + id + ": 1 grant taken back");
+            assertThat(lost.get(10, TimeUnit.SECONDS)).isNotNull();
+            assertThat(held.isValid()).isFalse();
+
+            assertThat(run("sessions", "end", id)).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString().lines())
+                    .singleElement()
+                    .asString()
+                    .isEqualTo("holdfast sessions end: no open session has the id " + id);
+            assertThat(run("sessions", "end", "x", "--backend", "mem:nothing")).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).contains("belong to a Holdfast server");
+        }
+    }
+
+    @Test
     void sessionsAndMembersNeedAHoldfastServer() {
         assertThat(run("sessions", "--backend", "mem:nothing")).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("belong to a Holdfast server");
