@@ -3,6 +3,7 @@ package io.holdfast.store;
 import io.holdfast.Capability;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockMode;
+import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -15,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A store in this JVM's memory with expiring grants, used to test {@link StoreLockClient} on its
  * own: the smallest honest store (mutual exclusion, shared mode, semaphores, expiry by the store's
- * clock, idempotent retries, wake-ups on release), not fair.
+ * clock, idempotent retries, wake-ups on release), not fair. Its clock is a {@link Ticker}: the
+ * system's, or a test's fake one, so that grants expire in virtual time.
  */
 final class SharedMemoryStore {
     private record Hold(LockMode mode, int permits, long token, long expiresAtNanos) {}
@@ -30,14 +32,29 @@ final class SharedMemoryStore {
     }
 
     private final Map<String, Entry> locks = new HashMap<>();
+    private final Ticker clock;
     private long lastToken;
+    private int waiting;
+
+    SharedMemoryStore() {
+        this(Ticker.system());
+    }
+
+    SharedMemoryStore(Ticker clock) {
+        this.clock = clock;
+    }
+
+    /** How many callers wait for a change right now. */
+    synchronized int waiting() {
+        return waiting;
+    }
 
     StoreBackend connect() {
         return new Backend();
     }
 
     private synchronized Optional<Grant> tryAcquire(LockRequest r) {
-        long now = System.nanoTime();
+        long now = clock.nanos();
         Entry e = locks.get(r.name());
         if (e != null) {
             e.holds.values().removeIf(h -> h.expiresAtNanos - now <= 0);
@@ -76,7 +93,7 @@ final class SharedMemoryStore {
     private synchronized boolean renew(Grant g) {
         Entry e = locks.get(g.request().name());
         Hold h = e == null ? null : e.holds.get(g.request().owner());
-        long now = System.nanoTime();
+        long now = clock.nanos();
         if (h == null || h.token != g.token() || h.expiresAtNanos - now <= 0) {
             return false;
         }
@@ -89,7 +106,7 @@ final class SharedMemoryStore {
     private synchronized boolean release(Grant g) {
         Entry e = locks.get(g.request().name());
         Hold h = e == null ? null : e.holds.get(g.request().owner());
-        boolean had = h != null && h.token == g.token() && h.expiresAtNanos - System.nanoTime() > 0;
+        boolean had = h != null && h.token == g.token() && h.expiresAtNanos - clock.nanos() > 0;
         if (h != null && h.token == g.token()) {
             e.holds.remove(g.request().owner());
         }
@@ -98,7 +115,12 @@ final class SharedMemoryStore {
     }
 
     private synchronized void await(long nanos) throws InterruptedException {
-        TimeUnit.NANOSECONDS.timedWait(this, nanos);
+        waiting++;
+        try {
+            TimeUnit.NANOSECONDS.timedWait(this, nanos);
+        } finally {
+            waiting--;
+        }
     }
 
     private final class Backend implements StoreBackend {
