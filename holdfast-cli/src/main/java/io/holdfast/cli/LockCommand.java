@@ -1,3 +1,5 @@
+// Over 400 lines, one idea: flock(1) across machines (options, taking the locks, running the child,
+// stopping it when a lock is lost, its exit code); most of its length is the options' help text.
 package io.holdfast.cli;
 
 import io.holdfast.AcquireOptions;

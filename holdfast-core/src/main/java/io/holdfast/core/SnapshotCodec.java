@@ -1,3 +1,5 @@
+// Over 400 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 4)
+// is read and written in one place; its javadoc is the format's specification.
 package io.holdfast.core;
 
 import io.holdfast.LockMode;

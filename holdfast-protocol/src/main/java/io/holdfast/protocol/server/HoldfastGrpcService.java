@@ -1,3 +1,5 @@
+// Over 400 lines, one idea: the gRPC face of a LockService, one short method per call of
+// holdfast.proto and the event streams; the conversions are the *Messages classes.
 package io.holdfast.protocol.server;
 
 import io.grpc.Status;

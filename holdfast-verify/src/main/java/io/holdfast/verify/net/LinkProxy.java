@@ -1,3 +1,5 @@
+// Over 400 lines, one idea: one directed TCP link and every fault it can play (pass, blackhole,
+// one-way drops, delay, cut), which share the connections' state.
 package io.holdfast.verify.net;
 
 import java.io.Closeable;

@@ -1,3 +1,5 @@
+// Over 400 lines, one idea: a JVM the harness started (signals, its line protocol, its log, its
+// class-data archive); the parts share the process handle.
 package io.holdfast.verify.run;
 
 import java.io.BufferedReader;

@@ -1,3 +1,5 @@
+// Over 400 lines, one idea: what a nemesis can do to a run, each action and its undoing side by
+// side so that healAll stays the exact inverse.
 package io.holdfast.verify.run;
 
 import io.holdfast.verify.history.Fault;
