@@ -12,6 +12,8 @@ import io.holdfast.LockMode;
 import io.holdfast.Names;
 import io.holdfast.Ticker;
 import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Versioned;
+import io.holdfast.VersionedRegister;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Optional;
@@ -19,8 +21,8 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The lock, read-write lock and semaphore handles of every Holdfast engine, over an engine's
- * {@link Acquirer}.
+ * The lock, read-write lock, semaphore and register handles of every Holdfast engine, over an
+ * engine's {@link Acquirer} (and {@link Registrar}).
  *
  * <p><b>What it guarantees</b>: one place checks what the public API promises, the same way for
  * every engine.
@@ -90,6 +92,17 @@ public final class Handles {
             throw new UnsupportedFeatureException(
                     "the " + acquirer.provider() + " provider does not support " + feature);
         }
+    }
+
+    /**
+     * The versioned register with this key.
+     *
+     * @throws UnsupportedFeatureException without {@link Capability#REGISTERS}
+     * @throws InvalidArgumentException for a bad key
+     */
+    public static VersionedRegister register(Acquirer engine, Registrar registrar, String key) {
+        require(engine, Capability.REGISTERS, "versioned registers");
+        return new Register(engine, registrar, Names.check(key));
     }
 
     /**
@@ -183,6 +196,66 @@ public final class Handles {
         @Override
         public String toString() {
             return (request.mode() == LockMode.SHARED ? "ReadLock[" : "Lock[") + request.name() + "]";
+        }
+    }
+
+    private static final class Register implements VersionedRegister {
+        private final Acquirer engine;
+        private final Registrar registrar;
+        private final String key;
+
+        Register(Acquirer engine, Registrar registrar, String key) {
+            this.engine = engine;
+            this.registrar = registrar;
+            this.key = key;
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public Optional<Versioned> get() {
+            return registrar.read(key);
+        }
+
+        @Override
+        public CompletableFuture<Optional<Versioned>> getAsync() {
+            return registrar.readAsync(key);
+        }
+
+        @Override
+        public Versioned compareAndSet(long expectedVersion, byte[] value) {
+            return registrar.write(key, expectedVersion, RegisterArguments.checkedCopy(expectedVersion, value), null);
+        }
+
+        @Override
+        public Versioned compareAndSet(long expectedVersion, byte[] value, Lease fence) {
+            require(engine, Capability.FENCED_REGISTERS, "register writes fenced by a lease");
+            byte[] copy = RegisterArguments.checkedCopy(expectedVersion, value);
+            if (fence == null || !registrar.isOwn(fence)) {
+                // A write is fenced by the writer's own lock: a lease of another client would let
+                // this client write while another holds the lock.
+                throw RegisterArguments.foreignFence(fence);
+            }
+            return registrar.write(key, expectedVersion, copy, fence);
+        }
+
+        @Override
+        public CompletableFuture<Versioned> compareAndSetAsync(long expectedVersion, byte[] value) {
+            byte[] copy;
+            try {
+                copy = RegisterArguments.checkedCopy(expectedVersion, value);
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            return registrar.writeAsync(key, expectedVersion, copy);
+        }
+
+        @Override
+        public String toString() {
+            return "VersionedRegister[" + key + "]";
         }
     }
 

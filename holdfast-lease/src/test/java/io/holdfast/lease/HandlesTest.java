@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The handles' checks, the same for every engine, run on the shared code over a recording acquirer. */
 class HandlesTest {
     /** An engine that grants everything at once and records what it was asked. */
-    private static final class RecordingAcquirer implements Acquirer {
+    static final class RecordingAcquirer implements Acquirer {
         final Set<Capability> capabilities;
         final List<String> calls = new ArrayList<>();
         final ManualHost host = new ManualHost();

@@ -15,7 +15,6 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
-import io.holdfast.Names;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
@@ -193,8 +192,7 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
     @Override
     public VersionedRegister register(String key) {
         checkOpen();
-        require(Capability.REGISTERS, "registers");
-        return new StoreRegister(this, registers, Names.check(key));
+        return Handles.register(acquirer, new StoreRegistrar(this, registers), key);
     }
 
     @Override
@@ -584,9 +582,15 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
      * The grant behind a lease of this client, for a fenced register write. A released or lost
      * lease still names its grant; the store then finds it no longer held.
      */
+    /** Whether the lease is one of this client's. */
+    boolean owns(Lease lease) {
+        return lease instanceof StoreLease l && l.client() == this;
+    }
+
+    /** The grant of one of this client's leases. */
     Grant grantOf(Lease fence) {
-        if (fence instanceof StoreLease lease && lease.client() == this) {
-            return lease.grant();
+        if (owns(fence)) {
+            return ((StoreLease) fence).grant();
         }
         throw io.holdfast.lease.RegisterArguments.foreignFence(fence);
     }

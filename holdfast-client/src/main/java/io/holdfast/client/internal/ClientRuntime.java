@@ -11,7 +11,6 @@ import io.holdfast.DistributedSemaphore;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockMode;
-import io.holdfast.Names;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.VersionedRegister;
@@ -74,6 +73,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
     private final Waits waits;
     private final AdminHandle admin = new AdminHandle(this);
     private final Acquirer acquirer = new AcquirerOfRuntime();
+    private final RuntimeRegistrar registrar;
 
     private ClientRuntime(String providerName, LockService transport, ClientOptions options, Set<Capability> caps) {
         this.providerName = providerName;
@@ -86,6 +86,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
         this.requests = new Requests(transport, options, threads, session);
         this.leases = new LeaseRegistry(transport, options, threads, session, requests);
         this.waits = new Waits(transport, options, threads, session, requests, leases);
+        this.registrar = new RuntimeRegistrar(this);
     }
 
     /**
@@ -183,7 +184,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
 
     @Override
     public VersionedRegister register(String key) {
-        return new RegisterHandle(this, Names.check(key));
+        return Handles.register(acquirer, registrar, key);
     }
 
     @Override
