@@ -201,28 +201,6 @@ class RedisProviderTest {
         assertThat(ttl[0]).as("PTTL of the name's hash, ms").isBetween(1L, 1000L);
     }
 
-    @Test
-    void aLeaseGrantedAfterAWaitLongerThanItsExpiryIsNotReportedLost() throws InterruptedException {
-        Lease held = open().lock(name).acquire(Duration.ofSeconds(5));
-        LockClient waiter = open(
-                redis.uri(),
-                quick().toBuilder().sessionTtl(Duration.ofSeconds(1)).build());
-        Thread releaser = new Thread(() -> {
-            try {
-                Thread.sleep(2_500); // longer than the waiter's 1 s expiry
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            held.release();
-        });
-        releaser.start();
-        Lease lease = waiter.lock(name).acquire(Duration.ofSeconds(10));
-        releaser.join();
-        Thread.sleep(1_500); // several watchdog rounds, more than the expiry
-        assertThat(lease.isValid()).as("a lease its watchdog renews").isTrue();
-        assertThat(open().lock(name).tryAcquire()).isEmpty();
-    }
-
     /** A request timeout far above the connect timeout: opening must be bounded by the latter. */
     private static ClientOptions unhurried() {
         return ClientOptions.builder()
