@@ -113,19 +113,4 @@ class MemClientTest {
         assertThatThrownBy(held::release).isInstanceOf(LockLostException.class);
         next.release();
     }
-
-    @Test
-    void leaseWithTimeoutStaysValidWhileTheClientLives() throws Exception {
-        LockClient c = open(Duration.ofSeconds(10));
-        Lease lease = c.lock("w/1")
-                .acquire(io.holdfast.AcquireOptions.waitUpTo(Duration.ofSeconds(1))
-                        .withLeaseTimeout(Duration.ofMillis(300)));
-        // Five lease timeouts long, the watchdog must keep it current.
-        await().during(Duration.ofMillis(1500))
-                .atMost(Duration.ofSeconds(3))
-                .until(() -> c.admin().isCurrentHolder("w/1", lease.fencingToken()));
-        assertThat(lease.isValid()).isTrue();
-        lease.release();
-        assertThat(c.admin().isCurrentHolder("w/1", lease.fencingToken())).isFalse();
-    }
 }

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -46,18 +47,32 @@ public final class LocalNode {
     private final Map<String, LockService.Listener> listeners = new ConcurrentHashMap<>();
     private final ExecutorService dispatcher;
 
-    private LocalNode(String name, Ticker ticker) {
+    private LocalNode(String name, Ticker ticker, ScheduledExecutorService timers) {
         this.name = name;
         this.ticker = ticker;
         this.origin = ticker.nanos();
         this.dispatcher = Executors.newSingleThreadExecutor(daemon("holdfast-mem-" + name + "-events"));
-        Thread maintenance = daemon("holdfast-mem-" + name + "-timers").newThread(this::maintain);
-        maintenance.start();
+        if (timers == null) {
+            Thread maintenance = daemon("holdfast-mem-" + name + "-timers").newThread(this::maintain);
+            maintenance.start();
+        } else {
+            timers.scheduleWithFixedDelay(this::maintainNow, 0, 1, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** The node with this name, created on first use. */
     public static LocalNode named(String name) {
-        return NODES.computeIfAbsent(name, n -> new LocalNode(n, Ticker.system()));
+        return NODES.computeIfAbsent(name, n -> new LocalNode(n, Ticker.system(), null));
+    }
+
+    /**
+     * A node of its own (not shared by name) whose clock is {@code ticker} and whose timers (session
+     * expiry, lease timeouts, wait deadlines) run on {@code timers}, every millisecond of their time:
+     * with the testkit's fake ticker and manual scheduler, a test moves the node's time as it moves
+     * its clients'.
+     */
+    static LocalNode inVirtualTime(String name, Ticker ticker, ScheduledExecutorService timers) {
+        return new LocalNode(name, ticker, timers);
     }
 
     public String name() {
@@ -165,13 +180,9 @@ public final class LocalNode {
         lock.lock();
         try {
             while (true) {
-                DueCommands.Due due = dues.due(ticker.nanos(), clusterMillis(), table.nextDeadline());
-                for (Command c : due.commands()) {
-                    applyLocked(Command.Envelope.of(due.time(), c));
-                    dues.done(c, true);
-                }
-                if (due.commands().isEmpty()) {
-                    changed.awaitNanos(TimeUnit.MILLISECONDS.toNanos(due.parkMillis()));
+                long park = applyDue();
+                if (park >= 0) {
+                    changed.awaitNanos(TimeUnit.MILLISECONDS.toNanos(park));
                 }
             }
         } catch (InterruptedException e) {
@@ -179,6 +190,31 @@ public final class LocalNode {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** One turn of the timers, for a node in virtual time: applies all that is due now. */
+    private void maintainNow() {
+        lock.lock();
+        try {
+            while (applyDue() < 0) {
+                // applied something: look again, as the loop does
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Applies the commands due now (the lock is held); -1 if there were any, else how long, in
+     * milliseconds, nothing more can fall due.
+     */
+    private long applyDue() {
+        DueCommands.Due due = dues.due(ticker.nanos(), clusterMillis(), table.nextDeadline());
+        for (Command c : due.commands()) {
+            applyLocked(Command.Envelope.of(due.time(), c));
+            dues.done(c, true);
+        }
+        return due.commands().isEmpty() ? due.parkMillis() : -1;
     }
 
     static java.util.concurrent.ThreadFactory daemon(String threadName) {
