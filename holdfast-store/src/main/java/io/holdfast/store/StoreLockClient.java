@@ -578,16 +578,15 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
         }
     }
 
-    /**
-     * The grant behind a lease of this client, for a fenced register write. A released or lost
-     * lease still names its grant; the store then finds it no longer held.
-     */
     /** Whether the lease is one of this client's. */
     boolean owns(Lease lease) {
         return lease instanceof StoreLease l && l.client() == this;
     }
 
-    /** The grant of one of this client's leases. */
+    /**
+     * The grant behind a lease of this client, for a fenced register write. A released or lost
+     * lease still names its grant; the store then finds it no longer held.
+     */
     Grant grantOf(Lease fence) {
         if (owns(fence)) {
             return ((StoreLease) fence).grant();
