@@ -1,5 +1,5 @@
-// Over 400 lines: the log format of every command (encode, a decode total over any bytes, the
-// versions); issue 19 item 3 reshapes the commands and this with them.
+// Over 450 lines, one idea: the log format of every command (the type table with each command's
+// protocol version, encode, a decode total over any bytes), kept whole so the format reads in one place.
 package io.holdfast.core;
 
 import io.holdfast.LockMode;
