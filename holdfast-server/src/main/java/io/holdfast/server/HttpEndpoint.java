@@ -127,12 +127,14 @@ final class HttpEndpoint implements AutoCloseable {
     // ------------------------------------------------------------------------------ dispatch
 
     /**
-     * Answers one exchange. Most routes answer at once; a waiting acquire answers later, from
-     * whichever thread learns its outcome, without holding one of the port's threads meanwhile.
+     * Answers one exchange. Its body is read first, whole, on this thread ({@link
+     * HttpMessages#readWholeBody}). Most routes answer at once; a waiting acquire answers later,
+     * from whichever thread learns its outcome, without holding one of the port's threads meanwhile.
      */
     private void handle(HttpExchange ex) {
         CompletableFuture<Answer> answer;
         try {
+            HttpMessages.readWholeBody(ex);
             answer = route(ex);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);

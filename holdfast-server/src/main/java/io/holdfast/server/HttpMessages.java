@@ -9,6 +9,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.HoldfastException;
 import io.holdfast.core.NotLeaderException;
 import io.holdfast.core.Reply;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -126,6 +127,37 @@ final class HttpMessages {
         }
     }
 
+    /**
+     * Reads the request's whole body, on the port's thread and before any route looks at the
+     * request, and puts it back as the exchange's body (so routes read it from memory). Every
+     * request is read to its end, whether its route wants the body or not: the JDK's HTTPS server
+     * left a keep-alive connection stalled when an answer went out with the request's body unread
+     * (a {@code keepalive} POST with {@code {}}), until the client gave up on the next request.
+     *
+     * @throws Refused {@code 413} for a body over {@value #MAX_BODY} bytes (the rest stays unread and
+     *     the connection is closed after the answer), {@code 400} if it cannot be read
+     */
+    static void readWholeBody(HttpExchange ex) {
+        byte[] body;
+        InputStream in = ex.getRequestBody();
+        try {
+            body = in.readNBytes(MAX_BODY + 1);
+        } catch (IOException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "the body could not be read");
+        }
+        if (body.length > MAX_BODY) {
+            ex.getResponseHeaders().set("Connection", "close");
+            throw new Refused(413, "INVALID_ARGUMENT", "the body is larger than " + MAX_BODY + " bytes");
+        }
+        try {
+            in.close(); // at its end already: nothing left for the server to drain
+        } catch (IOException e) {
+            throw new Refused(400, "INVALID_ARGUMENT", "the body could not be read");
+        }
+        ex.setStreams(new ByteArrayInputStream(body), null);
+    }
+
+    /** The body as a JSON object; {@link #readWholeBody} has read it (so it is at most {@value #MAX_BODY} bytes). */
     static JsonNode jsonBody(HttpExchange ex, String method) {
         if (!"POST".equals(method)) {
             throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here, not " + method);
@@ -136,12 +168,9 @@ final class HttpMessages {
         }
         byte[] body;
         try (InputStream in = ex.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY + 1);
+            body = in.readAllBytes();
         } catch (IOException e) {
             throw new Refused(400, "INVALID_ARGUMENT", "the body could not be read");
-        }
-        if (body.length > MAX_BODY) {
-            throw new Refused(413, "INVALID_ARGUMENT", "the body is larger than " + MAX_BODY + " bytes");
         }
         try {
             JsonNode node = JSON.readTree(body);

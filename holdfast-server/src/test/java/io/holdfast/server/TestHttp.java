@@ -17,14 +17,22 @@ final class TestHttp {
     /** An answer: the status, the body as text, and as JSON when it is JSON (else null). */
     record Answer(int status, String body, JsonNode json, HttpResponse<String> response) {}
 
+    /**
+     * Generous: a write waits for fsyncs on a majority, and CI runs two modules' tests at once, with
+     * databases fsyncing beside us.
+     */
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
     private final HttpClient client;
     private final String base;
     private final String token;
+    private final Duration timeout;
 
-    private TestHttp(HttpClient client, String base, String token) {
+    private TestHttp(HttpClient client, String base, String token, Duration timeout) {
         this.client = client;
         this.base = base;
         this.token = token;
+        this.timeout = timeout;
     }
 
     /** Plain HTTP to {@code 127.0.0.1:port}, without credentials. */
@@ -32,7 +40,8 @@ final class TestHttp {
         return new TestHttp(
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
                 "http://127.0.0.1:" + port,
-                null);
+                null,
+                TIMEOUT);
     }
 
     /** HTTPS to {@code 127.0.0.1:port} with this TLS context (trusting the test CA; maybe a client certificate). */
@@ -43,12 +52,18 @@ final class TestHttp {
                         .connectTimeout(Duration.ofSeconds(5))
                         .build(),
                 "https://127.0.0.1:" + port,
-                null);
+                null,
+                TIMEOUT);
     }
 
     /** The same, sending {@code Authorization: Bearer token} with every request. */
     TestHttp withToken(String token) {
-        return new TestHttp(client, base, token);
+        return new TestHttp(client, base, token, timeout);
+    }
+
+    /** The same, giving up on an answer after {@code timeout} (same connections). */
+    TestHttp withTimeout(Duration timeout) {
+        return new TestHttp(client, base, token, timeout);
     }
 
     Answer get(String path) throws IOException, InterruptedException {
@@ -88,9 +103,7 @@ final class TestHttp {
     }
 
     private HttpRequest.Builder request(String path) {
-        // Generous: a write waits for fsyncs on a majority, and CI runs two modules' tests at once,
-        // with databases fsyncing beside us (a 10 s bound once timed out on a session close).
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout);
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
