@@ -120,8 +120,10 @@ class StoreServerTest {
     void theClientFailsWithAnIoExceptionAndReconnectsOnTheNextWrite() throws Exception {
         try (StoreServer server = StoreServer.start(StoreServer.Mode.FENCED, LOOPBACK, 0, dir.resolve("f.jsonl"));
                 LinkProxy proxy = new LinkProxy("store", LOOPBACK, 0, "127.0.0.1", server.port());
+                // The read timeout bounds the writes that must succeed too: 300 ms timed out on one
+                // through the proxy in a CI run with the planted bugs and a build beside it.
                 TcpProtectedStore store = new TcpProtectedStore(
-                        "127.0.0.1", proxy.port(), Duration.ofSeconds(2), Duration.ofMillis(300))) {
+                        "127.0.0.1", proxy.port(), Duration.ofSeconds(2), Duration.ofSeconds(2))) {
             assertThat(store.write("lock-0", 1, "c1", 1, StoreWrite.ENTER)).isTrue();
             proxy.blackhole();
             assertThatThrownBy(() -> store.write("lock-0", 2, "c1", 2, StoreWrite.ENTER))
