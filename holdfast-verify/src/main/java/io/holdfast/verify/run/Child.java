@@ -24,7 +24,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A JVM the harness started (a server node, a client worker, a store): its PID for signals, a line
+ * A JVM the harness started (a server node or a client worker): its PID for signals, a line
  * protocol over its stdin/stdout, and its stderr in a log file.
  *
  * <p>Signals go through {@code kill(1)}: SIGKILL ({@link #kill()}), SIGSTOP ({@link #pause()}),
