@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,14 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * java … io.holdfast.verify.client.ClientMain --id c1 --uri holdfast://h:p,… --history FILE
- *     --fenced HOST:PORT --unfenced HOST:PORT --seed N --ttl 3s [--request-timeout 2s]
- *     [--start-timeout 60s] [--intruder] [--multi-locks]
+ *     --fenced HOST:PORT --unfenced HOST:PORT --seed N --ttl 3s [--request-timeout 2s] [--intruder]
+ *     [--multi-locks]
  * </pre>
- *
- * <p>{@code --start-timeout} bounds the first open only (the client's {@code connectTimeout} then):
- * the harness starts the clients while the nodes are still electing their first leader, so that
- * open waits for one. A session opened later, after one expired, has the default bound, as any
- * client's.
  *
  * <p><b>Protocol.</b> Once its client is open it prints {@code READY <sessionId>}. Then it reads one
  * command per line and answers with one line where stated (every line flushed at once; stdout
@@ -408,8 +402,7 @@ public final class ClientMain {
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.println("usage: ClientMain --id ID --uri URI --history FILE --fenced HOST:PORT"
-                    + " --unfenced HOST:PORT --seed N --ttl DURATION [--request-timeout DURATION]"
-                    + " [--start-timeout DURATION] [--intruder] [--multi-locks]");
+                    + " --unfenced HOST:PORT --seed N --ttl DURATION [--request-timeout DURATION] [--intruder]");
             System.exit(2);
             return;
         }
@@ -421,11 +414,6 @@ public final class ClientMain {
             b.requestTimeout(duration(o.get("request-timeout")));
         }
         ClientOptions options = b.build();
-        // the first open waits longer when asked to (the nodes may still be starting); a reopen
-        // after a lost session does not
-        ClientOptions firstOptions = o.containsKey("start-timeout")
-                ? b.connectTimeout(duration(o.get("start-timeout"))).build()
-                : options;
         Duration bound = options.requestTimeout().plusMillis(500);
         boolean isIntruder = o.containsKey("intruder");
         int code;
@@ -434,7 +422,7 @@ public final class ClientMain {
                 ProtectedStore unfenced = openStore(o.get("unfenced"))) {
             Setup setup = new Setup(
                     id,
-                    opener(uri, firstOptions, options),
+                    () -> LockClient.open(uri, options),
                     fenced,
                     unfenced,
                     Long.parseLong(o.get("seed")),
@@ -446,12 +434,6 @@ public final class ClientMain {
                     .serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), protocol);
         }
         System.exit(code);
-    }
-
-    /** Opens a client per call: the first with {@code first}'s options, every later one with {@code later}'s. */
-    static Supplier<LockClient> opener(String uri, ClientOptions first, ClientOptions later) {
-        AtomicBoolean opened = new AtomicBoolean();
-        return () -> LockClient.open(uri, opened.getAndSet(true) ? later : first);
     }
 
     /** The options as name → value ("" for the flags --intruder and --multi-locks). */

@@ -93,15 +93,11 @@ final class Nodes implements AutoCloseable {
         return "holdfast://" + String.join(",", parts);
     }
 
-    /** Starts every member's JVM (in parallel), without waiting: {@link #awaitAllReady} does. */
-    synchronized void launchAll() throws IOException {
+    /** Starts every member (in parallel) and waits until each says READY. */
+    synchronized void startAll(Duration timeout) throws IOException, InterruptedException {
         for (String id : members) {
             launch(id);
         }
-    }
-
-    /** Waits until every member {@link #launchAll() launched} says READY. */
-    synchronized void awaitAllReady(Duration timeout) throws IOException, InterruptedException {
         for (String id : members) {
             awaitReady(id, timeout);
         }

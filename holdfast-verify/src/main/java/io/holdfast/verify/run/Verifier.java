@@ -206,7 +206,8 @@ public final class Verifier {
                 Nodes nodes = nodes(nodeIds, s.members(), ports, network, dir, o.bug())) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
-            nodes.launchAll();
+            nodes.startAll(Duration.ofSeconds(90));
+            nodes.awaitLeader(Duration.ofSeconds(60));
             List<Workers.Spec> specs = new ArrayList<>();
             for (String c : clientIds) {
                 specs.add(new Workers.Spec(
@@ -234,14 +235,7 @@ public final class Verifier {
                 for (Workers.Spec w : specs) {
                     files.add(w.history());
                 }
-                nodes.awaitAllReady(Duration.ofSeconds(90));
-                // The clients' JVMs start while the nodes wait out their first election timeout
-                // (about 1 s of idle cores otherwise); each opens its session once there is a
-                // leader (Workers.launchAll). Launched with the nodes instead, they slowed the
-                // nodes' own start more than they gained.
-                workers.launchAll();
-                nodes.awaitLeader(Duration.ofSeconds(60));
-                workers.awaitReady();
+                workers.startAll();
                 workers.broadcast("start");
                 Faults faults = new Faults(
                         nodes,

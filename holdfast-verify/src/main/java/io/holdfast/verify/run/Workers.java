@@ -60,12 +60,8 @@ final class Workers implements AutoCloseable {
         return h;
     }
 
-    /**
-     * Starts every worker's JVM without waiting: each opens its session as soon as the service has
-     * a leader, waiting up to {@link #READY_TIMEOUT} for one (so workers may start beside the
-     * nodes). {@link #awaitReady()} waits for the sessions.
-     */
-    void launchAll() throws IOException {
+    /** Starts every worker and waits until each has a session. */
+    void startAll() throws IOException, InterruptedException {
         for (Spec s : specs.values()) {
             List<String> args = new ArrayList<>(List.of(
                     "--id",
@@ -85,10 +81,7 @@ final class Workers implements AutoCloseable {
                     // a call to a member cut off without a reset gives up after this long, so
                     // operations stay short and the client tries the next member
                     "--request-timeout",
-                    REQUEST_TIMEOUT.toMillis() + "ms",
-                    // the first open may come before the nodes have started and elected a leader
-                    "--start-timeout",
-                    READY_TIMEOUT.toMillis() + "ms"));
+                    REQUEST_TIMEOUT.toMillis() + "ms"));
             if (s.intruder()) {
                 args.add("--intruder");
             } else if (multiLocks) {
@@ -102,10 +95,6 @@ final class Workers implements AutoCloseable {
                     "-Djdk.net.hosts.file=" + s.hostsFile());
             running.put(s.id(), Child.start(s.id(), jvm, MAIN, args, s.log()));
         }
-    }
-
-    /** Waits until every worker {@link #launchAll() launched} says it has a session. */
-    void awaitReady() throws IOException, InterruptedException {
         for (Map.Entry<String, Child> e : running.entrySet()) {
             String line = e.getValue().expect(READY_TIMEOUT, "READY");
             sessions.put(e.getKey(), line.substring(5).trim());

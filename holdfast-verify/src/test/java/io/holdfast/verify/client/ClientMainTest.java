@@ -35,33 +35,6 @@ class ClientMainTest {
     private final String uri = "mem:main-" + UUID.randomUUID().toString().substring(0, 8);
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
 
-    /**
-     * The harness starts clients while the nodes elect their first leader: --start-timeout bounds
-     * the first open only, and a reopen after a lost session keeps the ordinary bound. Against a
-     * port nobody listens on, each open fails when its own bound runs out.
-     */
-    @Test
-    void theStartTimeoutBoundsOnlyTheFirstOpen() throws Exception {
-        int port;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        java.util.function.Supplier<LockClient> opener = ClientMain.opener(
-                "holdfast://127.0.0.1:" + port,
-                ClientOptions.builder().connectTimeout(Duration.ofMillis(1500)).build(),
-                ClientOptions.builder().connectTimeout(Duration.ofMillis(200)).build());
-
-        long t0 = System.nanoTime();
-        assertThatThrownBy(opener::get).isInstanceOf(io.holdfast.UnavailableException.class);
-        long first = System.nanoTime() - t0;
-        t0 = System.nanoTime();
-        assertThatThrownBy(opener::get).isInstanceOf(io.holdfast.UnavailableException.class);
-        long later = System.nanoTime() - t0;
-
-        assertThat(Duration.ofNanos(first)).isGreaterThanOrEqualTo(Duration.ofMillis(1400));
-        assertThat(Duration.ofNanos(later)).isLessThan(Duration.ofMillis(1200));
-    }
-
     @Test
     void theStdinProtocolDrivesProbesAndTheWorkload() throws Exception {
         Path file = dir.resolve("c1.jsonl");
