@@ -29,13 +29,20 @@ import org.slf4j.LoggerFactory;
  * needs no primary (a replica relays what the primary publishes) and asks the Sentinels again
  * whenever it reconnects. An open that meets a failover under way (the primary the Sentinels name
  * refuses connections, or Lettuce knows no primary yet) asks them again, with the client's retry
- * policy's delays, until the connect timeout is spent.
+ * policy's delays, until the connect timeout is spent. So does an open whose connection closed
+ * during its handshake ("Connection closed prematurely"): Lettuce reports that when the channel
+ * closes before the handshake's outcome is recorded, which its own failed handshake can cause (it
+ * closes the channel first and records why after), so a refused password once surfaced as that
+ * instead of Redis's WRONGPASS; the next attempt names the real cause.
  */
 final class RedisLink {
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
 
     /** Lettuce's words for a master-replica connection that knows no primary. */
     private static final String NO_PRIMARY = "Master is currently unknown";
+
+    /** Lettuce's words for a connection that closed before its handshake had an outcome. */
+    private static final String HANDSHAKE_CUT_SHORT = "Connection closed prematurely";
 
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> commands;
@@ -73,15 +80,24 @@ final class RedisLink {
                 long delay = options.retryPolicy()
                         .delayBefore(attempt, ThreadLocalRandom.current()::nextDouble)
                         .toNanos();
-                if (!settings.sentinel()
-                        || !failoverUnderWay(e)
+                boolean cutShort = handshakeCutShort(e);
+                if (!(cutShort || (settings.sentinel() && failoverUnderWay(e)))
                         || options.ticker().nanos() - start + delay
                                 >= options.connectTimeout().toNanos()
                         || !pause(delay)) {
                     throw unavailable(settings, e);
                 }
-                log.debug(
-                        "redis: no primary to reach through {} yet; asking the Sentinels again", settings.display(), e);
+                if (cutShort) {
+                    log.debug(
+                            "redis: the connection to {} closed during its handshake; trying again",
+                            settings.display(),
+                            e);
+                } else {
+                    log.debug(
+                            "redis: no primary to reach through {} yet; asking the Sentinels again",
+                            settings.display(),
+                            e);
+                }
             }
         }
     }
@@ -153,6 +169,17 @@ final class RedisLink {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof java.net.ConnectException
                     || String.valueOf(t.getMessage()).contains(NO_PRIMARY)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A connection that closed before its handshake had an outcome (see the class comment). */
+    private static boolean handshakeCutShort(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.lettuce.core.RedisConnectionException
+                    && String.valueOf(t.getMessage()).equals(HANDSHAKE_CUT_SHORT)) {
                 return true;
             }
         }
