@@ -166,20 +166,24 @@ final class RedisLink {
 
     /** A refused connection, or a topology without a primary: what a failover under way looks like. */
     private static boolean failoverUnderWay(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.net.ConnectException
-                    || String.valueOf(t.getMessage()).contains(NO_PRIMARY)) {
-                return true;
-            }
-        }
-        return false;
+        return anyCause(
+                e,
+                t -> t instanceof java.net.ConnectException
+                        || String.valueOf(t.getMessage()).contains(NO_PRIMARY));
     }
 
     /** A connection that closed before its handshake had an outcome (see the class comment). */
     private static boolean handshakeCutShort(Throwable e) {
+        return anyCause(
+                e,
+                t -> t instanceof io.lettuce.core.RedisConnectionException
+                        && HANDSHAKE_CUT_SHORT.equals(t.getMessage()));
+    }
+
+    /** Whether {@code e} or any of its causes is {@code what}. */
+    private static boolean anyCause(Throwable e, java.util.function.Predicate<Throwable> what) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof io.lettuce.core.RedisConnectionException
-                    && String.valueOf(t.getMessage()).equals(HANDSHAKE_CUT_SHORT)) {
+            if (what.test(t)) {
                 return true;
             }
         }
