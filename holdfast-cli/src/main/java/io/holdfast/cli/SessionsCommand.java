@@ -114,7 +114,10 @@ final class SessionsCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Parameters(index = "0", paramLabel = "ID", description = "The session, as holdfast sessions prints it.")
+        @Parameters(
+                index = "0",
+                paramLabel = "ID",
+                description = "The session, as holdfast sessions prints it (an id that begins with '-' goes after --).")
         String id;
 
         @Mixin

@@ -176,6 +176,13 @@ class OperatorCommandsTest {
                     .singleElement()
                     .asString()
                     .isEqualTo("holdfast sessions end: no open session has the id " + id);
+            // an id that begins with '-' (none this client makes) reaches the server after --
+            assertThat(run("sessions", "end", "--backend", uri, "--", "-" + id.substring(1)))
+                    .isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString().lines())
+                    .singleElement()
+                    .asString()
+                    .isEqualTo("holdfast sessions end: no open session has the id -" + id.substring(1));
             assertThat(run("sessions", "end", "x", "--backend", "mem:nothing")).isEqualTo(ExitCodes.USAGE);
             assertThat(err.toString()).contains("belong to a Holdfast server");
         }

@@ -66,12 +66,16 @@ final class ClientSession {
     }
 
     /**
-     * A new session id: 128 random bits, so that every replica creates the same session from the
-     * opening command and no two clients choose the same one.
+     * A new session id: 127 random bits in URL-safe Base64 (22 characters), so that every replica
+     * creates the same session from the opening command and no two clients choose the same one. The
+     * first byte's top bit is clear, so that the first character is one of {@code A-Za-f}: an id
+     * that began with '-' (one in 64 did) read as an option on a command line ({@code holdfast
+     * sessions end -x…} said "Missing required parameter: 'ID'").
      */
     static String newId() {
         byte[] raw = new byte[16];
         RANDOM.nextBytes(raw);
+        raw[0] &= 0x7f;
         return Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
     }
 
