@@ -146,6 +146,10 @@ public final class ClientMain {
             return 1;
         }
         this.out = out;
+        if (setup.intruderService() != null) {
+            intruder = newIntruder();
+            intruder.warmUp(); // its connection and session open before READY, not in the workload
+        }
         say(out, "READY " + first.sessionId());
         String line;
         while ((line = in.readLine()) != null) {
@@ -286,12 +290,13 @@ public final class ClientMain {
     }
 
     private String start() {
-        if (workload != null || intruder != null) {
+        if (workload != null || (intruder != null && intruder.started())) {
             return "ERROR already started";
         }
         if (setup.intruderService() != null) {
-            intruder = new Intruder(
-                    rec, this::client, setup.intruderService().get(), setup.ttl(), setup.seed(), setup.bound());
+            if (intruder == null) {
+                intruder = newIntruder(); // after a stop: a new one
+            }
             intruder.start();
         } else {
             workload = new Workload(rec, this::client, setup.fenced(), setup.unfenced(), setup.seed(), setup.bound());
@@ -301,6 +306,10 @@ public final class ClientMain {
             workload.start();
         }
         return null;
+    }
+
+    private Intruder newIntruder() {
+        return new Intruder(rec, this::client, setup.intruderService().get(), setup.ttl(), setup.seed(), setup.bound());
     }
 
     /** Stops the workload or intruder, if one runs; a later {@code start} starts a new one. */
