@@ -80,7 +80,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
         this.transport = transport;
         this.options = options;
         this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
-        String id = ClientSession.newId();
+        String id = SessionIds.newId();
         this.threads = new ClientThreads(id.substring(0, 6), options.scheduler());
         this.session = new ClientSession(id, transport, options, threads, this::expired);
         this.requests = new Requests(transport, options, threads, session);

@@ -6,9 +6,7 @@ import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -39,8 +37,6 @@ final class ClientSession {
         CLOSED
     }
 
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private final String id;
     private final LockService transport;
     private final ClientOptions options;
@@ -52,7 +48,7 @@ final class ClientSession {
     private volatile long lastAckNanos;
 
     /**
-     * @param id the session's id, from {@link #newId}
+     * @param id the session's id, from {@link SessionIds#newId}
      * @param onExpiry told once, with the reason, when the session expires here
      */
     ClientSession(
@@ -63,20 +59,6 @@ final class ClientSession {
         this.threads = threads;
         this.ttlNanos = options.sessionTtl().toNanos();
         this.onExpiry = onExpiry;
-    }
-
-    /**
-     * A new session id: 127 random bits in URL-safe Base64 (22 characters), so that every replica
-     * creates the same session from the opening command and no two clients choose the same one. The
-     * first byte's top bit is clear, so that the first character is one of {@code A-Za-f}: an id
-     * that began with '-' (one in 64 did) read as an option on a command line ({@code holdfast
-     * sessions end -x…} said "Missing required parameter: 'ID'").
-     */
-    static String newId() {
-        byte[] raw = new byte[16];
-        RANDOM.nextBytes(raw);
-        raw[0] &= 0x7f;
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
     }
 
     String id() {

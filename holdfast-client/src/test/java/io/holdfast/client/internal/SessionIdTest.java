@@ -16,7 +16,7 @@ class SessionIdTest {
     void noIdBeginsWithADashOrAnUnderscore() {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < 20_000; i++) {
-            String id = ClientSession.newId();
+            String id = SessionIds.newId();
             assertThat(id).hasSize(22).matches("[A-Za-f][A-Za-z0-9_-]{21}");
             seen.add(id);
         }

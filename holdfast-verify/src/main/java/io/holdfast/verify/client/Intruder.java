@@ -8,13 +8,12 @@ import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.GrpcTransport;
 import io.holdfast.client.internal.LocalNode;
 import io.holdfast.client.internal.LocalTransport;
+import io.holdfast.client.internal.SessionIds;
 import io.holdfast.core.Command;
 import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
 import io.holdfast.verify.history.Op;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -52,7 +51,6 @@ public final class Intruder {
     public static final List<String> TARGETS = List.of("lock-0", "lock-1", "lock-2", "rw-0", "sem-0");
 
     private static final Logger LOG = LoggerFactory.getLogger(Intruder.class);
-    private static final SecureRandom IDS = new SecureRandom();
 
     private final Recorder rec;
     private final Supplier<LockClient> client;
@@ -237,9 +235,7 @@ public final class Intruder {
         if (sessionId != null) {
             return sessionId;
         }
-        byte[] raw = new byte[16];
-        IDS.nextBytes(raw);
-        String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        String id = SessionIds.newId();
         try {
             Reply r = service.submit(new Command.OpenSession(id, rec.process() + "-intruder", ttl.toMillis(), 0))
                     .get(bound.toMillis(), TimeUnit.MILLISECONDS);
