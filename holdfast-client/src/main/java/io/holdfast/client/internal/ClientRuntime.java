@@ -18,6 +18,7 @@ import io.holdfast.core.Command;
 import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
+import io.holdfast.protocol.SessionIds;
 import io.holdfast.lease.Acquirer;
 import io.holdfast.lease.GroupAcquirer;
 import io.holdfast.lease.Handles;

@@ -48,7 +48,7 @@ final class ClientSession {
     private volatile long lastAckNanos;
 
     /**
-     * @param id the session's id, from {@link SessionIds#newId}
+     * @param id the session's id, from {@link io.holdfast.protocol.SessionIds#newId}
      * @param onExpiry told once, with the reason, when the session expires here
      */
     ClientSession(

@@ -1,10 +1,10 @@
-package io.holdfast.client.internal;
+package io.holdfast.protocol;
 
 import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * New session ids, for every opener of a session: the client's own ({@link ClientSession}) and a
+ * New session ids, for every opener of a session: the Java client's own, the HTTP front of a node for the clients that speak only HTTP, and a
  * protocol-level one (the verifier's intruder).
  *
  * <p><b>Guarantees.</b> 127 random bits from a {@link SecureRandom} in URL-safe Base64, 22
