@@ -489,6 +489,11 @@ public final class LockTable {
         return sessions.ids();
     }
 
+    /** What the session holds and waits for now ({@link SessionState}); empty if it does not exist. */
+    public Optional<SessionState> sessionState(String sessionId) {
+        return SessionState.of(sessions.get(sessionId));
+    }
+
     public int sessionCount() {
         return sessions.size();
     }

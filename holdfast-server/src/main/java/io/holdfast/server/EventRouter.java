@@ -27,11 +27,7 @@ final class EventRouter {
     private final ExecutorService dispatcher;
 
     EventRouter(String selfId) {
-        this.dispatcher = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "holdfast-events-" + selfId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.dispatcher = Executors.newSingleThreadExecutor(ServerThreads.daemon("holdfast-events-" + selfId));
     }
 
     /** Listens for the session's events here; a listener it had before is ended. */

@@ -105,11 +105,7 @@ final class HttpEndpoint implements AutoCloseable {
         } else {
             http = HttpServer.create(address, 64);
         }
-        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "holdfast-http");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService executor = Executors.newFixedThreadPool(4, ServerThreads.daemon("holdfast-http"));
         http.setExecutor(executor);
         Authenticator authenticator = config.auth() == null
                 ? new Authenticator(null, false)
@@ -201,11 +197,9 @@ final class HttpEndpoint implements AutoCloseable {
 
     private CompletableFuture<Answer> api(HttpExchange ex, String method, String route) {
         String identity = identify(ex);
-        if ("POST".equals(method) || "DELETE".equals(method)) {
-            CompletableFuture<Answer> write = clients.clientCall(ex, method, route, identity);
-            if (write != null) {
-                return write;
-            }
+        CompletableFuture<Answer> call = clients.clientCall(ex, method, route, identity);
+        if (call != null) {
+            return call;
         }
         return CompletableFuture.completedFuture(operators.read(ex, method, route, identity));
     }

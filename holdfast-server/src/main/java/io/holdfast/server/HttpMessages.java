@@ -215,6 +215,31 @@ final class HttpMessages {
         return out;
     }
 
+    static String required(Map<String, String> q, String key) {
+        String v = q.get(key);
+        if (v == null || v.isEmpty()) {
+            throw new Refused(400, "INVALID_ARGUMENT", "the query needs \"" + key + "\"");
+        }
+        return v;
+    }
+
+    /** A whole number, 0 or more, from the query; null if absent. */
+    static Long longQuery(Map<String, String> q, String key) {
+        String v = q.get(key);
+        if (v == null) {
+            return null;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new Refused(400, "INVALID_ARGUMENT", "\"" + key + "\" must be a whole number, 0 or more, not " + v);
+    }
+
     static String decode(String s) {
         try {
             return URLDecoder.decode(s, StandardCharsets.UTF_8);

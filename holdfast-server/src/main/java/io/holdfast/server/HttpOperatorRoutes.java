@@ -82,12 +82,6 @@ final class HttpOperatorRoutes {
             JsonNode body = jsonBody(ex, method);
             return changeMembers(identity, route.substring("members/".length()), body);
         }
-        if (route.equals("acquire")
-                || route.equals("release")
-                || route.equals("renew")
-                || route.startsWith("sessions/")) {
-            throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here (DELETE to close a session), not " + method);
-        }
         throw new Refused(404, "NOT_FOUND", "no such API route: " + API + route);
     }
 

@@ -1,73 +1,93 @@
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.LockMode;
 import io.holdfast.core.Command;
 import io.holdfast.core.Event;
 import io.holdfast.core.InvocationLedger;
-import io.holdfast.core.LockService;
 import io.holdfast.core.Reply;
-import java.security.SecureRandom;
-import java.util.Base64;
+import io.holdfast.protocol.SessionIds;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
- * Sessions and locks for clients that speak only HTTP (a shell script with curl, a language without
- * a Holdfast client): the node plays the part of the client runtime for them. It numbers each
- * session's requests, waits for queued acquires, and answers each HTTP request once its outcome is
- * known, without holding an HTTP thread while a request waits.
+ * Sessions and locks for clients that speak only HTTP (another language's client, a script with
+ * curl): the node sends their commands to the table and answers each HTTP request once its outcome
+ * is known, without holding an HTTP thread while a request waits. {@code docs/protocol.md} is the
+ * contract as clients see it.
+ *
+ * <p><b>Guarantees.</b>
+ *
+ * <ul>
+ *   <li><b>A retried request is answered with its first answer.</b> A request that carries the
+ *       client's {@code requestId} is sent with it as the invocation's sequence number (and the
+ *       client's {@code ackedBelow}), so a retry, at this member or another, is answered from the
+ *       table's memory: the same token, never a second effect. A request without one is numbered
+ *       here ({@link InvocationLedger}, starting above the cluster time in microseconds, so no
+ *       new leader reuses a number) and a retry of it is a new request.
+ *   <li><b>A wait survives a leader change.</b> A queued acquire is answered from {@link
+ *       SessionEvents}: by the event of the entry that decides it, applied on this replica. When
+ *       this node stops leading, its waiting acquires are answered {@code NOT_LEADER} at once; the
+ *       client sends the same request to the new leader, where the table answers from its memory
+ *       (granted meanwhile) or the wait goes on (still queued, with its place and deadline).
+ *   <li><b>A lost grant is never handed out.</b> A grant (a fresh one, or one the table
+ *       remembered for a retry) is answered only if it is still current on this replica when the
+ *       answer is made; else {@code LOCK_LOST}: its lease ran out or it was revoked before the
+ *       client could know of it.
+ * </ul>
  *
  * <p><b>What the HTTP client must do itself:</b> send {@code keepalive} more often than its TTL,
- * and {@code renew} more often than the lease timeout of a grant acquired with one (nothing does
- * either for it), and treat a lost answer as "maybe": a request whose answer did not
- * arrive may or may not have been applied (describe the lock to find out).
+ * renew a grant taken with a lease timeout, read its event stream to learn of losses, and re-send
+ * a request whose answer it lost with the same {@code requestId}.
  *
- * <p>Request numbers: a session's requests through this node get increasing sequence numbers
- * starting above the cluster time in microseconds when the node first sees the session, so that a
- * new leader never reuses a number an older one gave (cluster time never goes back across
- * leaders), and every number below the lowest one still in flight is acknowledged, so the table
- * forgets those replies: the client runtime's rule, from the same {@link InvocationLedger}.
- *
- * <p>Waiting: an acquire that queues is answered when its grant or its timeout arrives as an event
- * of the session (this node subscribes to the events of sessions opened through it), and, should
- * the event be lost (a leader change), when the invocation re-sent after the wait's deadline
- * returns the outcome the table remembered.
+ * <p><b>Does not</b> wait forever for a lost event: a queued acquire whose deadline passed without
+ * an event (a replica cut off) asks the table for the outcome again, and answers {@code
+ * UNAVAILABLE} if the table still has it queued after a few more seconds.
  */
 final class HttpSessions implements AutoCloseable {
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** How long after a wait's deadline the outcome is asked for again, if no event came. */
     private static final long DEADLINE_SLACK_MILLIS = 500;
+    /** How many times the outcome is asked for again, a second apart, while the table still has it queued. */
+    private static final int RECHECKS = 5;
+
+    /**
+     * Who sends a request, for which session, and which request it is.
+     *
+     * @param requestId the client's sequence number of the request, or null: the node numbers it
+     * @param ackedBelow with a {@code requestId}: every lower number of the session has its answer
+     */
+    record Caller(String identity, String sessionId, Long requestId, long ackedBelow) {}
 
     private final RaftLockService service;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "holdfast-http-sessions");
-        t.setDaemon(true);
-        return t;
-    });
+    private final SessionEvents events;
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(ServerThreads.daemon("holdfast-http-sessions"));
     private final Map<String, InvocationLedger> numbers = new ConcurrentHashMap<>();
-    /** Queued acquires waiting for their outcome: session id + seq. */
-    private final Map<String, CompletableFuture<Reply>> waiting = new ConcurrentHashMap<>();
 
     HttpSessions(RaftLockService service) {
         this.service = service;
+        this.events = service.sessionEvents();
     }
 
-    /** Opens a session for {@code identity}; completes with its id. */
-    CompletableFuture<String> open(String identity, String clientName, long ttlMillis) {
-        byte[] raw = new byte[16];
-        RANDOM.nextBytes(raw);
-        String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        return service.submit(new Command.OpenSession(id, clientName, ttlMillis, 0), identity)
+    /**
+     * Opens a session for {@code identity}; completes with its id: {@code requestedId} if given
+     * (opening it again with the same settings answers the same), else a new one.
+     */
+    CompletableFuture<String> open(
+            String identity, String clientName, long ttlMillis, long lockDelayMillis, String requestedId) {
+        String id = requestedId != null ? requestedId : SessionIds.newId();
+        return service.submit(new Command.OpenSession(id, clientName, ttlMillis, lockDelayMillis), identity)
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Failed f) {
                         throw f.code().toException(f.message());
                     }
-                    subscribe(id);
                     return id;
                 });
     }
@@ -81,120 +101,223 @@ final class HttpSessions implements AutoCloseable {
         return service.keepAlive(sessionId);
     }
 
-    /** Closes the session: everything it holds is released. */
-    CompletableFuture<Reply> close(String identity, String sessionId) {
-        return call(identity, sessionId, inv -> new Command.CloseSession(inv)).whenComplete((r, e) -> {
+    /** Closes the session at its client's request: everything it holds is released. */
+    CompletableFuture<Reply> close(Caller c) {
+        return call(c, Command.CloseSession::new).whenComplete((r, e) -> {
             if (r instanceof Reply.Ok) {
-                numbers.remove(sessionId);
-                service.unsubscribe(sessionId);
+                numbers.remove(c.sessionId());
             }
         });
     }
 
     /**
-     * Acquires a lock; completes with {@link Reply.Granted}, or {@link Reply.Busy} if it was not free
-     * (no wait), or a failure ({@code TIMEOUT} when the wait ran out).
+     * Ends the session as if its heartbeats had stopped (its holders are told, lock-delay
+     * applies): the session's own identity or an admin may.
+     */
+    CompletableFuture<Reply> end(String identity, String sessionId) {
+        return service.submit(new Command.EndSession(sessionId), identity);
+    }
+
+    /**
+     * Acquires a lock, a read lock or semaphore permits; completes with {@link Reply.Granted}, or
+     * {@link Reply.Busy} if it was not free (no wait), or a failure ({@code TIMEOUT} when the wait
+     * ran out, {@code LOCK_LOST} when the grant was lost before this answer).
      */
     CompletableFuture<Reply> acquire(
-            String identity, String sessionId, String name, LockMode mode, long waitMillis, long leaseMillis) {
-        return call(
-                identity,
-                sessionId,
-                inv -> new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis),
-                (inv, reply) -> reply instanceof Reply.Queued
-                        ? awaitOutcome(identity, inv, name, mode, waitMillis, leaseMillis)
-                        : CompletableFuture.completedFuture(reply));
+            Caller c,
+            String name,
+            io.holdfast.LockMode mode,
+            int permits,
+            int maxPermits,
+            long owner,
+            long waitMillis,
+            long leaseMillis) {
+        return waitable(
+                c, inv -> new Command.Acquire(inv, name, mode, permits, maxPermits, owner, waitMillis, leaseMillis));
+    }
+
+    /** Acquires every name or none ({@link Command.AcquireAll}); see {@link #acquire}. */
+    CompletableFuture<Reply> acquireAll(
+            Caller c, List<String> names, io.holdfast.LockMode mode, long owner, long waitMillis, long leaseMillis) {
+        return waitable(c, inv -> new Command.AcquireAll(inv, names, mode, owner, waitMillis, leaseMillis));
     }
 
     /** Gives back the grant with this token. */
-    CompletableFuture<Reply> release(String identity, String sessionId, String name, long token) {
-        return call(identity, sessionId, inv -> new Command.Release(inv, name, token));
+    CompletableFuture<Reply> release(Caller c, String name, long token) {
+        return call(c, inv -> new Command.Release(inv, name, token));
     }
 
     /**
      * Renews the lease timeout of a grant acquired with {@code leaseMillis}: the grant is kept for
      * another lease timeout from now. {@code NOT_OWNER} when the session no longer holds it.
      */
-    CompletableFuture<Reply> renew(String identity, String sessionId, String name, long token) {
-        return call(identity, sessionId, inv -> new Command.Renew(inv, name, token));
+    CompletableFuture<Reply> renew(Caller c, String name, long token) {
+        return call(c, inv -> new Command.Renew(inv, name, token));
     }
 
-    private CompletableFuture<Reply> awaitOutcome(
-            String identity, Command.Invocation inv, String name, LockMode mode, long waitMillis, long leaseMillis) {
-        String key = inv.sessionId() + '/' + inv.seq();
-        CompletableFuture<Reply> outcome = new CompletableFuture<>();
-        waiting.put(key, outcome);
-        // If no event tells us first (a new leader, a lost event), ask the table for what it remembered.
-        var check = timer.schedule(
-                () -> service.submit(new Command.Acquire(inv, name, mode, 1, 1, 0, waitMillis, leaseMillis), identity)
-                        .whenComplete((reply, error) -> {
-                            if (error != null) {
-                                outcome.completeExceptionally(error);
-                            } else if (reply instanceof Reply.Queued) {
-                                outcome.complete(Reply.Failed.of(
-                                        ErrorCode.UNAVAILABLE,
-                                        "the wait's outcome is not known yet; describe the lock"));
-                            } else {
-                                outcome.complete(reply);
-                            }
-                        }),
-                waitMillis + DEADLINE_SLACK_MILLIS,
-                TimeUnit.MILLISECONDS);
-        return outcome.whenComplete((r, e) -> {
-            waiting.remove(key);
-            check.cancel(false);
+    /**
+     * Withdraws the wait of the session's acquire {@code waitSeq}: {@code Ok(1)} if it was queued,
+     * {@code Ok(0)} if it had already timed out, the grant if it had been granted.
+     */
+    CompletableFuture<Reply> cancel(Caller c, String name, long waitSeq) {
+        return call(c, inv -> new Command.CancelWait(inv, name, waitSeq)).whenComplete((r, e) -> {
+            if (r instanceof Reply.Ok ok && ok.value() > 0) {
+                events.withdrawn(c.sessionId(), waitSeq, name); // answers the wait's request, if it waits here
+            }
         });
     }
 
-    private void subscribe(String sessionId) {
-        try {
-            service.subscribe(sessionId, new LockService.Listener() {
-                @Override
-                public void onEvent(Event event) {
-                    CompletableFuture<Reply> pending = null;
-                    Reply reply = null;
-                    if (event instanceof Event.Granted g) {
-                        pending = waiting.get(g.sessionId() + '/' + g.seq());
-                        reply = new Reply.Granted(g.token());
-                    } else if (event instanceof Event.WaitTimedOut t) {
-                        pending = waiting.get(t.sessionId() + '/' + t.seq());
-                        reply = Reply.Failed.of(ErrorCode.TIMEOUT, t.name() + " was not granted within the wait");
-                    } else if (event instanceof Event.SessionExpired) {
-                        numbers.remove(sessionId);
+    /** Writes a register if its version is {@code expectedVersion}, and, with a fence, while the grant is current. */
+    CompletableFuture<Reply> registerSet(
+            Caller c, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken) {
+        return call(c, inv -> new Command.RegisterSet(inv, key, expectedVersion, value, fenceName, fenceToken));
+    }
+
+    /**
+     * An acquire that may queue: its outcome is awaited from the session's events (registered
+     * before it is sent, so that an event that comes before the reply is not missed), and a grant
+     * is answered only while it is current. A number of the node's stays outstanding until the
+     * outcome is known, since the outcome may be asked for again with it.
+     */
+    private CompletableFuture<Reply> waitable(Caller c, Function<Command.Invocation, Command.ClientCommand> build) {
+        return call(
+                c,
+                inv -> {
+                    events.outcome(inv.sessionId(), inv.seq());
+                    return build.apply(inv);
+                },
+                (command, reply) -> {
+                    Command.ClientCommand sent = (Command.ClientCommand) command;
+                    if (reply instanceof Reply.Queued) {
+                        return awaitOutcome(c.identity(), sent).thenApply(r -> unlessLost(sent, r));
                     }
-                    if (pending != null) {
-                        pending.complete(reply);
-                    }
-                }
-            });
-        } catch (RuntimeException e) {
-            // Not the leader any more: waits are answered by re-sending after their deadline.
+                    events.forget(
+                            sent.invocation().sessionId(), sent.invocation().seq());
+                    return completed(unlessLost(sent, reply));
+                },
+                command -> {
+                    Command.Invocation inv = ((Command.ClientCommand) command).invocation();
+                    events.forget(inv.sessionId(), inv.seq());
+                });
+    }
+
+    private CompletableFuture<Reply> awaitOutcome(String identity, Command.ClientCommand command) {
+        Command.Invocation inv = command.invocation();
+        CompletableFuture<Reply> out =
+                events.outcome(inv.sessionId(), inv.seq()).thenApply(decided -> outcomeOf(command, decided));
+        long wait = command instanceof Command.Acquire a ? a.waitMillis() : ((Command.AcquireAll) command).waitMillis();
+        ScheduledFuture<?> backstop = timer.schedule(
+                () -> recheck(identity, command, out, RECHECKS), wait + DEADLINE_SLACK_MILLIS, TimeUnit.MILLISECONDS);
+        return out.whenComplete((r, e) -> {
+            backstop.cancel(false);
+            events.forget(inv.sessionId(), inv.seq());
+        });
+    }
+
+    /** No event decided the wait by its deadline: ask the table, which remembers the outcome. */
+    private void recheck(String identity, Command command, CompletableFuture<Reply> out, int left) {
+        if (out.isDone()) {
+            return;
         }
+        service.submit(command, identity).whenComplete((reply, error) -> {
+            if (error != null) {
+                out.completeExceptionally(error);
+            } else if (!(reply instanceof Reply.Queued)) {
+                out.complete(reply);
+            } else if (left > 0) {
+                timer.schedule(() -> recheck(identity, command, out, left - 1), 1, TimeUnit.SECONDS);
+            } else {
+                out.complete(Reply.Failed.of(
+                        ErrorCode.UNAVAILABLE,
+                        "the wait's deadline passed and the cluster has not decided it yet; send the same request"
+                                + " again"));
+            }
+        });
     }
 
-    private CompletableFuture<Reply> call(
-            String identity, String sessionId, java.util.function.Function<Command.Invocation, Command> command) {
-        return call(identity, sessionId, command, (inv, reply) -> CompletableFuture.completedFuture(reply));
+    /** The reply the events that decided a queued acquire stand for. */
+    private static Reply outcomeOf(Command command, List<Event> decided) {
+        List<Long> tokens = new ArrayList<>(decided.size());
+        for (Event e : decided) {
+            if (e instanceof Event.WaitTimedOut t) {
+                return Reply.Failed.of(ErrorCode.TIMEOUT, t.name() + " was not granted within the wait");
+            }
+            tokens.add(((Event.Granted) e).token());
+        }
+        return command instanceof Command.AcquireAll ? new Reply.GrantedAll(tokens) : new Reply.Granted(tokens.get(0));
     }
 
-    /** Numbers a request of the session, sends it, and lets {@code then} finish it. */
+    /**
+     * A grant as the answer, if this replica still has it current; else {@code LOCK_LOST}: the
+     * grant was taken away (lease timeout, revoke, session end) before the client could know of
+     * it, which a retried request learns from the table's memory of the grant.
+     */
+    private Reply unlessLost(Command.ClientCommand command, Reply reply) {
+        List<String> names =
+                command instanceof Command.AcquireAll all ? all.names() : List.of(((Command.Acquire) command).name());
+        List<Long> tokens = reply instanceof Reply.Granted g
+                ? List.of(g.token())
+                : reply instanceof Reply.GrantedAll all ? all.tokens() : List.of();
+        for (int i = 0; i < tokens.size() && i < names.size(); i++) {
+            if (!service.isCurrentHolderHere(names.get(i), tokens.get(i))) {
+                return Reply.Failed.of(
+                        ErrorCode.LOCK_LOST,
+                        names.get(i) + " was granted (token " + tokens.get(i)
+                                + ") and lost again (lease timeout, revoke or session end) before this answer");
+            }
+        }
+        return reply;
+    }
+
+    private static CompletableFuture<Reply> completed(Reply reply) {
+        return CompletableFuture.completedFuture(reply);
+    }
+
+    /** Numbers a request of the session (the client's number, or one of the node's), and sends it. */
+    private CompletableFuture<Reply> call(Caller c, Function<Command.Invocation, Command> command) {
+        return call(c, command, (sent, reply) -> completed(reply), sent -> {});
+    }
+
+    /**
+     * Numbers a request of the session, sends it, and lets {@code then} finish it; {@code failed}
+     * is told of a command whose sending failed. A number of the node's stays outstanding until
+     * {@code then} has finished.
+     */
     private CompletableFuture<Reply> call(
-            String identity,
-            String sessionId,
-            java.util.function.Function<Command.Invocation, Command> command,
-            java.util.function.BiFunction<Command.Invocation, Reply, CompletableFuture<Reply>> then) {
-        if (!service.hasSession(sessionId)) {
+            Caller c,
+            Function<Command.Invocation, Command> command,
+            java.util.function.BiFunction<Command, Reply, CompletableFuture<Reply>> then,
+            java.util.function.Consumer<Command> failed) {
+        String sessionId = c.sessionId();
+        if (service.isLeader() && !service.hasSession(sessionId)) {
             // Checked before anything is remembered for it: made-up ids cost nothing here.
             numbers.remove(sessionId);
-            return CompletableFuture.completedFuture(
+            return completed(
                     Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
         }
-        InvocationLedger ledger = numbers.computeIfAbsent(
-                sessionId, id -> new InvocationLedger(id, service.clusterNowMillis() * 1000 + 1));
-        Command.Invocation inv = ledger.begin();
-        return service.submit(command.apply(inv), identity)
-                .thenCompose(reply -> then.apply(inv, reply))
-                .whenComplete((r, e) -> ledger.end(inv.seq()));
+        Command.Invocation inv;
+        InvocationLedger ledger = null;
+        if (c.requestId() != null) {
+            inv = new Command.Invocation(sessionId, c.requestId(), c.ackedBelow());
+        } else {
+            ledger = numbers.computeIfAbsent(
+                    sessionId, id -> new InvocationLedger(id, service.clusterNowMillis() * 1000 + 1));
+            inv = ledger.begin();
+        }
+        InvocationLedger numbered = ledger;
+        Command sent = command.apply(inv);
+        return service.submit(sent, c.identity())
+                .whenComplete((r, e) -> {
+                    if (e != null) {
+                        failed.accept(sent);
+                    }
+                })
+                .thenCompose(reply -> then.apply(sent, reply))
+                .whenComplete((r, e) -> {
+                    if (numbered != null) {
+                        numbered.end(inv.seq());
+                    }
+                });
     }
 
     @Override

@@ -70,12 +70,13 @@ final class LockStateMachine extends BaseStateMachine {
     /** What the node learns from the state machine: applied entries and leadership. */
     interface Hooks {
         /**
-         * An entry was applied: its commands (null where damaged), their replies, and the events
-         * each command caused, all in the same order; then the table's clock and its earliest
-         * deadline ({@link LockTable#nextDeadline()}) right after the entry, read under the apply
-         * lock so that the hook need not take it again.
+         * An entry was applied: its log index, its commands (null where damaged), their replies,
+         * and the events each command caused, all in the same order; then the table's clock and
+         * its earliest deadline ({@link LockTable#nextDeadline()}) right after the entry, read
+         * under the apply lock so that the hook need not take it again.
          */
         void applied(
+                long index,
                 List<Command.Envelope> commands,
                 List<Reply> replies,
                 List<List<Event>> events,
@@ -91,6 +92,12 @@ final class LockStateMachine extends BaseStateMachine {
          * return at once and not call back into the Raft server.
          */
         default void leaderChanged(String leader) {}
+
+        /**
+         * The table was replaced by a snapshot taken at log index {@code index} (at start, or one
+         * the leader sent): the entries up to it will not be applied here.
+         */
+        default void tableLoaded(long index) {}
 
         /** A snapshot of {@code bytes} was written for log index {@code index}. */
         default void snapshotTaken(long index, long bytes) {}
@@ -326,6 +333,10 @@ final class LockStateMachine extends BaseStateMachine {
                         table.lastToken());
             }
         }
+        Hooks h = hooks;
+        if (h != null) {
+            h.tableLoaded(snapshot.getIndex());
+        }
         LOG.info(
                 "Loaded snapshot {} ({} sessions, {} locks)",
                 file.getName(),
@@ -426,7 +437,7 @@ final class LockStateMachine extends BaseStateMachine {
         Hooks h = hooks;
         if (h != null) {
             try {
-                h.applied(commands, replies, events, tableNow, nextDeadline);
+                h.applied(entry.getIndex(), commands, replies, events, tableNow, nextDeadline);
             } catch (RuntimeException e) {
                 LOG.warn("Delivering the events of entry {} failed", entry.getIndex(), e);
             }

@@ -51,6 +51,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final RaftGateway raft;
     private final Membership membership;
     private final EventRouter events;
+    private final SessionEvents sessionEvents;
     private final NodeInspector inspector;
     private final Proposer proposer;
     private final LeaderDuties duties;
@@ -93,6 +94,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.raft = new RaftGateway(server, groupId, selfId, clientAddresses, this::isLeader);
         this.membership = new Membership(server, groupId, selfId, raft::notLeader);
         this.events = new EventRouter(selfId.toString());
+        this.sessionEvents = new SessionEvents(selfId.toString());
         this.proposer = new Proposer(selfId.toString(), this::write);
         this.audit = new AuditLog(selfId.toString());
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
@@ -101,6 +103,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.grantWithoutQuorum =
                 bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
         machine.setHooks(this);
+        var loaded = machine.getLastAppliedTermIndex();
+        if (loaded != null && loaded.getIndex() > 0) {
+            sessionEvents.loaded(loaded.getIndex()); // a snapshot loaded before the hooks were set
+        }
         metrics.bind(
                 () -> machine.read(io.holdfast.core.LockTable::stats),
                 this::refusals,
@@ -278,12 +284,14 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         proposer.close();
         endSubscriptions("the server is shutting down");
         events.close();
+        sessionEvents.close();
     }
 
     // ------------------------------------------------------------------ state machine hooks
 
     @Override
     public void applied(
+            long index,
             List<Command.Envelope> commands,
             List<Reply> replies,
             List<List<Event>> events,
@@ -291,6 +299,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             long nextDeadline) {
         metrics.applied(commands, replies, events);
         inspector.tableClock(tableNow);
+        List<String> closed = List.of();
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
             if (commands.get(i) == null) {
                 continue;
@@ -299,10 +308,14 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             Command c = commands.get(i).command();
             if (c instanceof Command.OpenSession open && replies.get(i) instanceof Reply.Ok) {
                 duties.opened(open.sessionId(), open.ttlMillis());
+                sessionEvents.opened(open.sessionId());
             } else if (c instanceof Command.CloseSession close && replies.get(i) instanceof Reply.Ok) {
                 duties.ended(close.invocation().sessionId());
+                closed = closed.isEmpty() ? new java.util.ArrayList<>(1) : closed;
+                closed.add(close.invocation().sessionId());
             }
         }
+        sessionEvents.append(index, events, closed);
         for (List<Event> caused : events) {
             for (Event e : caused) {
                 if (e instanceof Event.SessionExpired expired) {
@@ -329,6 +342,16 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return null;
         }
         return new UnavailableException("the access rules are not in force yet (a new leader proposes them); retry");
+    }
+
+    @Override
+    public void tableLoaded(long index) {
+        sessionEvents.loaded(index);
+    }
+
+    /** The recent events of every session, for clients that read them over HTTP. */
+    SessionEvents sessionEvents() {
+        return sessionEvents;
     }
 
     @Override
@@ -495,6 +518,24 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     }
 
     /** Whether this replica knows the session. */
+    /**
+     * Whether {@code token} is a current grant of {@code name} in this replica's table, without a
+     * read barrier: for an answer made right after this replica applied the grant.
+     */
+    boolean isCurrentHolderHere(String name, long token) {
+        return machine.read(t -> t.isCurrentHolder(name, token));
+    }
+
+    /** A refusal that names the leader, for a call only the leader answers. */
+    io.holdfast.core.NotLeaderException notLeaderException(String why) {
+        return raft.notLeader(why);
+    }
+
+    /** What the session holds and waits for in this replica's table, and the log index it is at. */
+    java.util.Optional<io.holdfast.core.SessionState> sessionStateHere(String sessionId) {
+        return machine.read(t -> t.sessionState(sessionId));
+    }
+
     boolean hasSession(String sessionId) {
         return machine.read(t -> t.hasSession(sessionId));
     }
@@ -517,6 +558,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     private void endSubscriptions(String why) {
         events.endAll(() -> raft.notLeader(why));
+        sessionEvents.failOutcomes(() -> raft.notLeader(why));
     }
 
     // ------------------------------------------------------------------ Ratis plumbing

@@ -76,6 +76,19 @@ final class TestHttp {
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /** A GET whose answer may take a while (a long poll). */
+    java.util.concurrent.CompletableFuture<Answer> getAsync(String path) {
+        HttpRequest request =
+                request(path).timeout(Duration.ofSeconds(60)).GET().build();
+        return client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+            try {
+                return new Answer(r.statusCode(), r.body(), JSON.readTree(r.body()), r);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     /** A POST whose answer may take a while (a waiting acquire). */
     java.util.concurrent.CompletableFuture<Answer> postAsync(String path, String json) {
         HttpRequest request = request(path)

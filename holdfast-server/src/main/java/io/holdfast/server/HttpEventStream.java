@@ -1,0 +1,168 @@
+package io.holdfast.server;
+
+import static io.holdfast.server.HttpMessages.obj;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.holdfast.core.Event;
+import io.holdfast.core.SessionState;
+import io.holdfast.server.HttpMessages.Answer;
+import io.holdfast.server.HttpMessages.Refused;
+import io.holdfast.server.SessionEvents.Item;
+import io.holdfast.server.SessionEvents.Page;
+import io.holdfast.server.SessionEvents.Position;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A session's event stream over HTTP, as a long poll ({@code GET
+ * /api/v1/sessions/{id}/events?after=POSITION&waitMillis=N}): grants, wait timeouts, losses and the
+ * session's end, from {@link SessionEvents}, at any member.
+ *
+ * <p><b>Guarantees.</b> An answer holds the session's events after {@code after} in log order and
+ * the position to ask from next, or, when this replica cannot prove it has all of them, {@code
+ * "gap": true} with the session's state (what it holds and waits for) read after that position:
+ * a client that compares that state with what it believes misses no loss. A poll holds no thread
+ * while it waits.
+ *
+ * <p><b>Does not</b> answer for a session this member has not heard of unless it leads: a follower
+ * that has not applied the session's opening yet says {@code NOT_LEADER}, so a client never takes
+ * a lagging replica's ignorance for the session's end.
+ */
+final class HttpEventStream implements AutoCloseable {
+    static final long DEFAULT_WAIT_MILLIS = 20_000;
+    static final long MAX_WAIT_MILLIS = 30_000;
+
+    private final RaftLockService service;
+    private final SessionEvents events;
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(ServerThreads.daemon("holdfast-http-events"));
+
+    HttpEventStream(RaftLockService service) {
+        this.service = service;
+        this.events = service.sessionEvents();
+    }
+
+    /** One long poll: answers at once if there is something to say, else at the first event or after the wait. */
+    CompletableFuture<Answer> poll(String identity, String sessionId, Map<String, String> query) {
+        if (!service.mayUseSession(identity, sessionId)) {
+            throw new Refused(403, "PERMISSION_DENIED", "session " + sessionId + " belongs to another identity");
+        }
+        String afterText = query.get("after");
+        Position after = null;
+        if (afterText != null && !afterText.isEmpty()) {
+            after = Position.parse(afterText);
+            if (after == null) {
+                throw new Refused(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "\"after\" is a position from an earlier answer's \"next\", not " + afterText);
+            }
+        }
+        Long asked = HttpMessages.longQuery(query, "waitMillis");
+        long wait = asked == null ? DEFAULT_WAIT_MILLIS : asked;
+        if (wait > MAX_WAIT_MILLIS) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"waitMillis\" is at most " + MAX_WAIT_MILLIS);
+        }
+        Position from = after;
+        if (!service.hasSession(sessionId)
+                && events.read(sessionId, after).items().isEmpty()) {
+            if (!service.isLeader()) {
+                throw service.notLeaderException(
+                        "this member does not know session " + sessionId + " (yet): ask the leader");
+            }
+            return CompletableFuture.completedFuture(answer(sessionId, from)); // gone: say so at once
+        }
+        CompletableFuture<Void> next = events.nextEvent(sessionId, from);
+        if (!next.isDone()) {
+            var timeout = timer.schedule(() -> next.complete(null), wait, TimeUnit.MILLISECONDS);
+            next.whenComplete((v, e) -> {
+                timeout.cancel(false);
+                events.forgetPoll(sessionId, next);
+            });
+        }
+        return next.thenApply(v -> answer(sessionId, from));
+    }
+
+    private Answer answer(String sessionId, Position after) {
+        Page page = events.read(sessionId, after);
+        ObjectNode json = obj().put("sessionId", sessionId);
+        ArrayNode list = json.putArray("events");
+        // Read after the page, so the state is at least as new as the page's end: at worst a client
+        // is told again of an event whose effect the state already shows.
+        Optional<SessionState> state =
+                page.gap() || page.items().isEmpty() ? service.sessionStateHere(sessionId) : Optional.empty();
+        if (!page.gap() && page.items().isEmpty() && state.isEmpty() && service.isLeader()) {
+            // Nothing to tell and the session is gone (its last events left the buffer): say so.
+            return gap(json, sessionId, page.next(), state);
+        }
+        if (page.gap()) {
+            return gap(json, sessionId, page.next(), state);
+        }
+        for (Item i : page.items()) {
+            list.add(eventJson(i));
+        }
+        json.put("next", page.next().toString()).put("gap", false);
+        return Answer.json(200, json);
+    }
+
+    private static Answer gap(ObjectNode json, String sessionId, Position next, Optional<SessionState> state) {
+        json.put("next", next.toString()).put("gap", true);
+        ObjectNode s = json.putObject("state").put("exists", state.isPresent());
+        ArrayNode holds = s.putArray("holds");
+        ArrayNode waits = s.putArray("waits");
+        state.ifPresent(st -> {
+            st.holds()
+                    .forEach(h -> holds.addObject()
+                            .put("name", h.name())
+                            .put("token", h.token())
+                            .put("mode", h.mode().name().toLowerCase(Locale.ROOT))
+                            .put("permits", h.permits()));
+            st.waits().forEach(w -> waits.addObject().put("name", w.name()).put("requestId", w.seq()));
+        });
+        return Answer.json(200, json);
+    }
+
+    /** One event as the protocol writes it. */
+    static ObjectNode eventJson(Item i) {
+        ObjectNode json = obj().put("position", i.next().toString());
+        Event e = i.event();
+        if (e == null) {
+            return json.put("type", "sessionClosed");
+        }
+        if (e instanceof Event.Granted g) {
+            return json.put("type", "granted")
+                    .put("name", g.name())
+                    .put("token", g.token())
+                    .put("requestId", g.seq());
+        }
+        if (e instanceof Event.WaitTimedOut t) {
+            return json.put("type", "waitTimedOut").put("name", t.name()).put("requestId", t.seq());
+        }
+        if (e instanceof Event.Lost l) {
+            return json.put("type", "lost")
+                    .put("name", l.name())
+                    .put("token", l.token())
+                    .put("reason", reason(l.reason()));
+        }
+        return json.put("type", "sessionExpired");
+    }
+
+    private static String reason(Event.Reason r) {
+        return switch (r) {
+            case REVOKED -> "revoked";
+            case LEASE_TIMEOUT -> "leaseTimeout";
+            case SESSION_EXPIRED -> "sessionExpired";
+        };
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
