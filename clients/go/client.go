@@ -1,0 +1,660 @@
+package holdfast
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a Client. Only Members is required.
+type Config struct {
+	// Members are the HTTP base URLs of every member, e.g.
+	// "http://10.0.0.1:4655". A comma-separated list in one string works too.
+	Members []string
+	// SessionTTL is the session's time to live: it expires when no heartbeat
+	// is acknowledged for this long. Default 10 s; the server allows 1 s to 10 min.
+	SessionTTL time.Duration
+	// ClientName is shown to operators. Default "holdfast-go@HOSTNAME".
+	ClientName string
+	// RequestTimeout bounds each HTTP attempt (an acquire's attempt gets its
+	// wait on top). Default 5 s. A call other than an acquire retries for
+	// about 3× this long before it returns ErrUnavailable.
+	RequestTimeout time.Duration
+	// Token, if set, is sent as "Authorization: Bearer TOKEN".
+	Token string
+	// LockDelay, if set, keeps the session's locks ungrantable this long
+	// after it expires (0 to 60 s).
+	LockDelay time.Duration
+	// Logf, if set, receives the library's diagnostics (retries, losses).
+	Logf func(format string, args ...any)
+}
+
+const (
+	defaultTTL            = 10 * time.Second
+	defaultRequestTimeout = 5 * time.Second
+	// acquireSlack is added to an acquire's wait and request timeout to
+	// make its deadline: the time a retry may still take.
+	acquireSlack = 3 * time.Second
+	// eventWait is the long poll's waitMillis.
+	eventWait = 20 * time.Second
+)
+
+type clientState int
+
+const (
+	stateOpen clientState = iota
+	stateExpired
+	stateClosed
+)
+
+// Client is one session with a Holdfast cluster. It keeps the session alive,
+// renews leases taken with a lease timeout, and listens for losses, each in a
+// background goroutine that stops on Close (or when the session expires).
+// A Client is safe for concurrent use.
+type Client struct {
+	tr         *transport
+	ledger     *ledger
+	sessionID  string
+	ttl        time.Duration
+	reqTimeout time.Duration
+	logFn      func(string, ...any)
+
+	ctx    context.Context // the session's life: ends on Close or expiry
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the background goroutines
+
+	mu         sync.Mutex
+	state      clientState
+	expiredErr *Error
+	leases     map[leaseKey]*Lease
+	lostSeen   map[leaseKey]LossReason // losses reported before their grant's answer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens a session on the leader and starts its heartbeats and its event
+// stream. ctx bounds the opening only (retried at other members for about
+// 3× the request timeout); the session lives until Close or expiry.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sentAt, err := c.open(ctx, cfg)
+	if err != nil {
+		c.cancel()
+		c.tr.close()
+		return nil, err
+	}
+	c.wg.Add(2)
+	go c.heartbeatLoop(sentAt)
+	go c.eventLoop()
+	return c, nil
+}
+
+// newClient checks the configuration and builds a client without a session.
+func newClient(cfg Config) (*Client, error) {
+	members, err := normalizeMembers(cfg.Members)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = defaultTTL
+	}
+	if cfg.SessionTTL < time.Second {
+		return nil, invalidArgument("the session TTL must be at least 1s, not %v", cfg.SessionTTL)
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.RequestTimeout < 0 {
+		return nil, invalidArgument("the request timeout is negative (%v)", cfg.RequestTimeout)
+	}
+	if cfg.LockDelay < 0 {
+		return nil, invalidArgument("the lock delay is negative (%v)", cfg.LockDelay)
+	}
+	c := &Client{
+		tr:         newTransport(members, cfg.Token, cfg.Logf),
+		ledger:     newLedger(),
+		ttl:        cfg.SessionTTL,
+		reqTimeout: cfg.RequestTimeout,
+		logFn:      cfg.Logf,
+		leases:     make(map[leaseKey]*Lease),
+		lostSeen:   make(map[leaseKey]LossReason),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// SessionID is the session's id.
+func (c *Client) SessionID() string { return c.sessionID }
+
+// Err is nil while the session is open, and the reason otherwise
+// (ErrSessionExpired after an expiry or Close).
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stateErrLocked()
+}
+
+// Close stops the background goroutines, closes the session (DELETE
+// /api/v1/sessions/{id}: the cluster releases every grant at once) and marks
+// every lease released. It is idempotent; it returns the close's error, if
+// the close could not be confirmed (the session then expires after its TTL).
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		wasOpen := c.state == stateOpen
+		c.state = stateClosed
+		leases := c.takeLeasesLocked()
+		c.mu.Unlock()
+		c.cancel()
+		c.wg.Wait()
+		for _, l := range leases {
+			l.markReleased()
+		}
+		if wasOpen {
+			c.closeErr = c.closeSession()
+		}
+		c.tr.close()
+	})
+	return c.closeErr
+}
+
+// closeSession sends DELETE /api/v1/sessions/{id}, numbered like every change.
+func (c *Client) closeSession() error {
+	id := c.ledger.begin()
+	a, err := c.tr.call(context.Background(), request{
+		method: "DELETE",
+		path:   "/api/v1/sessions/" + url.PathEscape(c.sessionID),
+		body: func() any {
+			return map[string]any{"requestId": id, "ackedBelow": c.ledger.ackedBelow()}
+		},
+		attemptTimeout: c.reqTimeout,
+		deadline:       time.Now().Add(3 * c.reqTimeout),
+		member:         -1,
+	})
+	if err != nil {
+		return err
+	}
+	c.ledger.end(id)
+	if a.status >= 300 && a.status != 410 && a.status != 404 {
+		e, _ := parseError(a.status, a.body)
+		return e
+	}
+	return nil
+}
+
+// Lock acquires name: exclusive unless Shared or Semaphore says otherwise,
+// trying once unless Wait says how long it may queue. Errors:
+// ErrLockTimeout (not granted within the wait), ErrDeadlock, ErrLockLost
+// (granted and lost before the answer), ErrInvalidArgument,
+// ErrSessionExpired, ErrUnavailable (no answer in time; the wait is then
+// withdrawn in the background), ErrPermissionDenied, ErrQuotaExceeded.
+//
+// Cancelling ctx aborts the wait: the library withdraws it (POST
+// /api/v1/cancel), releases a grant the cancel reports as already made, and
+// returns an error wrapping ctx.Err() once the withdrawal is answered.
+func (c *Client) Lock(ctx context.Context, name string, opts ...LockOption) (*Lease, error) {
+	o := buildOptions(opts)
+	if err := o.validate(name); err != nil {
+		return nil, err
+	}
+	fields := map[string]any{
+		"name":        name,
+		"mode":        o.mode,
+		"owner":       o.owner,
+		"waitMillis":  millis(o.wait),
+		"leaseMillis": millis(o.lease),
+	}
+	if o.mode == "permits" {
+		fields["permits"] = o.permits
+		fields["maxPermits"] = o.maxPermits
+	}
+	a, err := c.acquire(ctx, "/api/v1/acquire", fields, o.wait, []string{name})
+	if err != nil {
+		return nil, err
+	}
+	g, err := decodeGrant(a.body)
+	if err != nil {
+		return nil, err
+	}
+	if g.Granted != nil && !*g.Granted {
+		return nil, &Error{Code: CodeTimeout, Status: a.status, Message: name + " was not granted"}
+	}
+	return c.adopt(name, g.Token, o, a), nil
+}
+
+// Semaphore acquires permits permits of the semaphore name of maxPermits:
+// Lock with the Semaphore option.
+func (c *Client) Semaphore(ctx context.Context, name string, permits, maxPermits int, opts ...LockOption) (*Lease, error) {
+	return c.Lock(ctx, name, append(append([]LockOption(nil), opts...), Semaphore(permits, maxPermits))...)
+}
+
+// LockAll acquires every name, all or none, with one fencing token per name;
+// the leases come in byte order of the names. The options and errors are
+// Lock's (Semaphore does not apply).
+func (c *Client) LockAll(ctx context.Context, names []string, opts ...LockOption) (Leases, error) {
+	o := buildOptions(opts)
+	if err := validateNames(names); err != nil {
+		return nil, err
+	}
+	if err := o.validate(names...); err != nil {
+		return nil, err
+	}
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	fields := map[string]any{
+		"names":       sorted,
+		"mode":        o.mode,
+		"owner":       o.owner,
+		"waitMillis":  millis(o.wait),
+		"leaseMillis": millis(o.lease),
+	}
+	a, err := c.acquire(ctx, "/api/v1/acquire-all", fields, o.wait, sorted)
+	if err != nil {
+		return nil, err
+	}
+	g, err := decodeGrant(a.body)
+	if err != nil {
+		return nil, err
+	}
+	if g.Granted != nil && !*g.Granted {
+		return nil, &Error{Code: CodeTimeout, Status: a.status, Message: "the locks were not granted"}
+	}
+	out := make(Leases, 0, len(g.Locks))
+	for _, lk := range g.Locks {
+		out = append(out, c.adopt(lk.Name, lk.Token, o, a))
+	}
+	return out, nil
+}
+
+// adopt makes the lease of a grant, registers it (a loss already reported
+// for it marks it lost at once) and starts its renewals.
+func (c *Client) adopt(name string, token int64, o *lockOptions, a answer) *Lease {
+	l := newLease(c, name, token, o, time.Now())
+	key := leaseKey{name, token}
+	c.mu.Lock()
+	if st := c.state; st != stateOpen {
+		c.mu.Unlock()
+		if st == stateExpired {
+			l.markLost(LossSessionExpired)
+		} else {
+			l.markReleased()
+		}
+		return l
+	}
+	if reason, ok := c.lostSeen[key]; ok {
+		delete(c.lostSeen, key)
+		c.mu.Unlock()
+		l.markLost(reason)
+		return l
+	}
+	c.leases[key] = l
+	if o.lease > 0 {
+		c.wg.Add(1)
+		go l.renewLoop(a.sentAt)
+	}
+	c.mu.Unlock()
+	return l
+}
+
+// acquire sends an acquire or acquire-all and handles its wait: retries
+// with the same request id until wait + request timeout + a few seconds,
+// and withdraws the wait when ctx ends first.
+func (c *Client) acquire(ctx context.Context, path string, fields map[string]any, wait time.Duration, names []string) (answer, error) {
+	if err := c.Err(); err != nil {
+		return answer{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return answer{}, err // nothing sent, nothing to withdraw
+	}
+	id := c.ledger.begin()
+	cctx, stop := context.WithCancel(c.ctx)
+	defer stop()
+	req := c.numberedRequest(path, fields, id, wait+c.reqTimeout, time.Now().Add(wait+c.reqTimeout+acquireSlack))
+	done := make(chan struct{})
+	var a answer
+	var err error
+	go func() {
+		defer close(done)
+		a, err = c.tr.call(cctx, req)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		stop()
+		<-done
+		if err != nil { // aborted before its answer: withdraw the wait
+			c.withdraw(names, id)
+			return answer{}, &withdrawnError{name: strings.Join(names, ", "), cause: ctx.Err()}
+		}
+	}
+	if err != nil {
+		if c.ctx.Err() != nil {
+			return answer{}, c.stateErr(err)
+		}
+		if isCode(err, CodeUnavailable) {
+			// The outcome is unknown: withdraw the wait (and release a grant)
+			// in the background, so that nothing stays held unknown to us.
+			if c.track() {
+				go func() {
+					defer c.wg.Done()
+					c.withdraw(names, id)
+				}()
+			}
+		}
+		return answer{}, err
+	}
+	c.ledger.end(id)
+	if a.status != 200 {
+		return answer{}, c.answerError(a)
+	}
+	return a, nil
+}
+
+// withdrawnError is returned by a wait that ctx ended: it wraps ctx.Err().
+type withdrawnError struct {
+	name  string
+	cause error
+}
+
+func (e *withdrawnError) Error() string {
+	return "holdfast: the wait for " + e.name + " was withdrawn: " + e.cause.Error()
+}
+
+func (e *withdrawnError) Unwrap() error { return e.cause }
+
+// withdraw cancels the wait of request waitID (POST /api/v1/cancel); the
+// acquire's number stays outstanding until the cancel is answered, and a
+// grant the cancel reports as made is released. An acquire-all's wait is
+// queued on one of its names, not known here: each name is tried in byte
+// order until one cancel withdraws the wait or reports the grant.
+func (c *Client) withdraw(names []string, waitID int64) {
+	ctx := c.ctx
+	for _, name := range names {
+		a, err := c.numberedCall(ctx, "/api/v1/cancel", map[string]any{"name": name, "waitRequestId": waitID},
+			c.reqTimeout, time.Now().Add(3*c.reqTimeout))
+		if err != nil {
+			c.logf("holdfast: withdrawing the wait for %s (request %d): %v", name, waitID, err)
+			return // the acquire stays outstanding: its outcome is not known
+		}
+		if a.status != 200 {
+			c.logf("holdfast: withdrawing the wait for %s (request %d): %v", name, waitID, c.answerError(a))
+			break
+		}
+		var ans cancelAnswer
+		if json.Unmarshal(a.body, &ans) != nil {
+			break
+		}
+		if ans.Cancelled {
+			break
+		}
+		if grants := ans.grants(name, names); len(grants) > 0 {
+			c.ledger.end(waitID)
+			for _, g := range grants {
+				if err := c.release(ctx, g.name, g.token); err != nil {
+					c.logf("holdfast: releasing %s token %d granted to a withdrawn wait: %v", g.name, g.token, err)
+				}
+			}
+			return
+		}
+		// cancelled:false without a grant: timed out already, or queued on another name.
+	}
+	c.ledger.end(waitID)
+}
+
+// cancelAnswer is the answer of POST /api/v1/cancel.
+type cancelAnswer struct {
+	Cancelled bool    `json:"cancelled"`
+	Token     *int64  `json:"token"`
+	Tokens    []int64 `json:"tokens"` // an acquire-all's grant, in byte order of its names
+	Locks     []struct {
+		Name  string `json:"name"`
+		Token int64  `json:"token"`
+	} `json:"locks"`
+}
+
+// grants lists the grants a cancel reports as made: "token" for an acquire
+// (of name), "tokens" (in byte order of names) or "locks" for an acquire-all.
+func (ans *cancelAnswer) grants(name string, names []string) []leaseKey {
+	var out []leaseKey
+	for _, lk := range ans.Locks {
+		out = append(out, leaseKey{lk.Name, lk.Token})
+	}
+	if len(out) == 0 && len(ans.Tokens) > 0 && len(ans.Tokens) == len(names) {
+		for i, tok := range ans.Tokens {
+			out = append(out, leaseKey{names[i], tok})
+		}
+	}
+	if len(out) == 0 && ans.Token != nil {
+		n := name
+		if len(names) == 1 {
+			n = names[0]
+		}
+		out = append(out, leaseKey{n, *ans.Token})
+	}
+	return out
+}
+
+// release gives back a grant.
+func (c *Client) release(ctx context.Context, name string, token int64) error {
+	a, err := c.numbered(ctx, "/api/v1/release", map[string]any{"name": name, "token": token})
+	if err != nil {
+		return err
+	}
+	if a.status != 200 {
+		return c.answerError(a)
+	}
+	return nil
+}
+
+// IsCurrent reports whether token is still a current grant of name (asked
+// of the leader; linearizable).
+func (c *Client) IsCurrent(ctx context.Context, name string, token int64) (bool, error) {
+	if name == "" {
+		return false, invalidArgument("the lock name is empty")
+	}
+	q := url.Values{"name": {name}, "token": {strconv.FormatInt(token, 10)}}
+	a, err := c.get(ctx, "/api/v1/fence?"+q.Encode())
+	if err != nil {
+		return false, err
+	}
+	if a.status != 200 {
+		return false, c.answerError(a)
+	}
+	var ans struct {
+		Current bool `json:"current"`
+	}
+	if err := json.Unmarshal(a.body, &ans); err != nil {
+		return false, unavailable("the fence answer is not JSON: %v", err)
+	}
+	return ans.Current, nil
+}
+
+// get sends a read to the leader, retried for about 3× the request timeout.
+func (c *Client) get(ctx context.Context, path string) (answer, error) {
+	a, err := c.tr.call(ctx, request{
+		method:         "GET",
+		path:           path,
+		attemptTimeout: c.reqTimeout,
+		deadline:       time.Now().Add(3 * c.reqTimeout),
+		member:         -1,
+	})
+	if err != nil {
+		return a, c.stateErr(err)
+	}
+	return a, nil
+}
+
+// numbered sends a numbered change and returns its final answer. If ctx ends
+// first it returns ctx.Err(), and the request goes on in the background until
+// its answer is known (so that its number can be acknowledged).
+func (c *Client) numbered(ctx context.Context, path string, fields map[string]any) (answer, error) {
+	if err := c.Err(); err != nil {
+		return answer{}, err
+	}
+	if !c.track() {
+		return answer{}, c.Err()
+	}
+	type result struct {
+		a   answer
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer c.wg.Done()
+		a, err := c.numberedCall(c.ctx, path, fields, c.reqTimeout, time.Now().Add(3*c.reqTimeout))
+		ch <- result{a, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return r.a, c.stateErr(r.err)
+		}
+		return r.a, nil
+	case <-ctx.Done():
+		return answer{}, ctx.Err()
+	}
+}
+
+// numberedCall takes a number, sends the request until its final answer or
+// the deadline, and ends the number once the answer is known.
+func (c *Client) numberedCall(ctx context.Context, path string, fields map[string]any, attempt time.Duration, deadline time.Time) (answer, error) {
+	id := c.ledger.begin()
+	a, err := c.tr.call(ctx, c.numberedRequest(path, fields, id, attempt, deadline))
+	if err == nil {
+		c.ledger.end(id)
+	}
+	return a, err
+}
+
+// numberedRequest is a POST carrying the session, requestId and a fresh
+// ackedBelow on each attempt.
+func (c *Client) numberedRequest(path string, fields map[string]any, id int64, attempt time.Duration, deadline time.Time) request {
+	return request{
+		method: "POST",
+		path:   path,
+		body: func() any {
+			m := make(map[string]any, len(fields)+3)
+			for k, v := range fields {
+				m[k] = v
+			}
+			m["session"] = c.sessionID
+			m["requestId"] = id
+			m["ackedBelow"] = c.ledger.ackedBelow()
+			return m
+		},
+		attemptTimeout: attempt,
+		deadline:       deadline,
+		member:         -1,
+	}
+}
+
+// answerError makes the *Error of an error answer; a 410 also expires the
+// session locally.
+func (c *Client) answerError(a answer) error {
+	e, _ := parseError(a.status, a.body)
+	if a.status == 410 || e.Code == CodeSessionExpired {
+		c.expire(e.Message)
+		return c.Err()
+	}
+	return e
+}
+
+// track adds a background goroutine to the wait group, unless the client is
+// closed (whose Close may already be waiting).
+func (c *Client) track() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateClosed {
+		return false
+	}
+	c.wg.Add(1)
+	return true
+}
+
+// expire ends the session locally: every lease is lost (sessionExpired),
+// the background goroutines stop, and later calls return ErrSessionExpired.
+func (c *Client) expire(cause string) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateExpired
+	c.expiredErr = &Error{Code: CodeSessionExpired, Message: "session " + c.sessionID + " expired: " + cause}
+	leases := c.takeLeasesLocked()
+	c.mu.Unlock()
+	c.logf("holdfast: %s", c.expiredErr.Message)
+	c.cancel()
+	for _, l := range leases {
+		l.markLost(LossSessionExpired)
+	}
+}
+
+func (c *Client) takeLeasesLocked() []*Lease {
+	out := make([]*Lease, 0, len(c.leases))
+	for _, l := range c.leases {
+		out = append(out, l)
+	}
+	c.leases = make(map[leaseKey]*Lease)
+	return out
+}
+
+// forget drops a lease that ended from the held set.
+func (c *Client) forget(l *Lease) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := leaseKey{l.name, l.token}
+	if c.leases[key] == l {
+		delete(c.leases, key)
+	}
+}
+
+// stateErr replaces an error caused by the session's end with the reason.
+func (c *Client) stateErr(err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if se := c.stateErrLocked(); se != nil {
+		return se
+	}
+	return err
+}
+
+func (c *Client) stateErrLocked() error {
+	switch c.state {
+	case stateExpired:
+		return c.expiredErr
+	case stateClosed:
+		return &Error{Code: CodeSessionExpired, Message: "the client is closed"}
+	}
+	return nil
+}
+
+func (c *Client) logf(format string, args ...any) {
+	if c.logFn != nil {
+		c.logFn(format, args...)
+	}
+}
+
+func isCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+func defaultClientName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return "holdfast-go@" + host
+}

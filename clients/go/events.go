@@ -1,0 +1,219 @@
+package holdfast
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// eventPage is one answer of GET /api/v1/sessions/{id}/events.
+type eventPage struct {
+	SessionID string         `json:"sessionId"`
+	Events    []sessionEvent `json:"events"`
+	Next      string         `json:"next"`
+	Gap       bool           `json:"gap"`
+	State     *sessionState  `json:"state"`
+}
+
+type sessionEvent struct {
+	Type      string `json:"type"`
+	Position  string `json:"position"`
+	Name      string `json:"name"`
+	Token     int64  `json:"token"`
+	Reason    string `json:"reason"`
+	RequestID int64  `json:"requestId"`
+}
+
+// sessionState is the session's state sent with a gap.
+type sessionState struct {
+	Exists bool `json:"exists"`
+	Holds  []struct {
+		Name    string `json:"name"`
+		Token   int64  `json:"token"`
+		Mode    string `json:"mode"`
+		Permits int64  `json:"permits"`
+	} `json:"holds"`
+	Waits []struct {
+		Name      string `json:"name"`
+		RequestID int64  `json:"requestId"`
+	} `json:"waits"`
+}
+
+// maxLostSeen bounds the losses remembered for grants not adopted yet.
+const maxLostSeen = 4096
+
+// eventLoop long-polls the session's event stream, at the leader when it
+// can (any member serves it), resuming from the last "next", rotating with
+// backoff on errors. It reports losses to the leases and expires the
+// session when the stream says so.
+func (c *Client) eventLoop() {
+	defer c.wg.Done()
+	after := ""
+	m := c.tr.current()
+	backoff := backoffStart
+	base := "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/events?waitMillis=" + strconv.FormatInt(millis(eventWait), 10)
+	for c.ctx.Err() == nil {
+		path := base
+		if after != "" {
+			path += "&after=" + url.QueryEscape(after)
+		}
+		sent := time.Now()
+		a, err := c.tr.send(c.ctx, m, "GET", path, nil, eventWait+c.reqTimeout)
+		if err == nil && a.status == 200 {
+			var page eventPage
+			if err := json.Unmarshal(a.body, &page); err != nil {
+				c.logf("holdfast: event stream at %s: the answer is not JSON: %v", c.tr.members[m], err)
+			} else {
+				if !c.handlePage(&page, sent) {
+					return
+				}
+				if page.Next != "" {
+					after = page.Next
+				}
+				backoff = backoffStart
+				continue
+			}
+		} else if err == nil {
+			e, leader := parseError(a.status, a.body)
+			if a.status == 410 || e.Code == CodeSessionExpired {
+				c.expire(e.Message)
+				return
+			}
+			c.logf("holdfast: event stream at %s: %d %s: %s", c.tr.members[m], a.status, e.Code, e.Message)
+			if e.Code == CodeNotLeader && leader != "" {
+				if idx := c.tr.lookup(c.ctx, leader); idx >= 0 && idx != m {
+					m = idx
+					continue
+				}
+			}
+		} else if c.ctx.Err() == nil {
+			c.logf("holdfast: event stream at %s: %v", c.tr.members[m], err)
+		}
+		// Next: the leader if we were elsewhere, else the next address.
+		if cur := c.tr.current(); cur != m {
+			m = cur
+		} else {
+			m = (m + 1) % len(c.tr.members)
+		}
+		if !sleep(c.ctx, jitter(backoff), time.Now().Add(backoffMax)) {
+			return
+		}
+		backoff = grow(backoff)
+	}
+}
+
+// handlePage applies one page of the stream; false when the session ended.
+// pollSent is when the poll was sent: a gap's state only judges leases whose
+// grant was answered before it.
+func (c *Client) handlePage(page *eventPage, pollSent time.Time) bool {
+	if page.Gap {
+		return c.handleGap(page.State, pollSent)
+	}
+	for _, ev := range page.Events {
+		switch ev.Type {
+		case "lost":
+			c.lostEvent(ev.Name, ev.Token, parseReason(ev.Reason))
+		case "sessionExpired":
+			c.expire("the cluster reports the session expired")
+			return false
+		case "sessionClosed":
+			c.expire("the cluster reports the session closed")
+			return false
+		}
+		// granted and waitTimedOut: the acquire's own answer says the same.
+	}
+	return true
+}
+
+// lostEvent marks the lease (name, token) lost; a loss of a grant whose
+// answer has not been adopted yet is remembered for it.
+func (c *Client) lostEvent(name string, token int64, reason LossReason) {
+	key := leaseKey{name, token}
+	c.mu.Lock()
+	l := c.leases[key]
+	if l == nil && c.state == stateOpen {
+		if len(c.lostSeen) >= maxLostSeen {
+			c.lostSeen = make(map[leaseKey]LossReason)
+		}
+		c.lostSeen[key] = reason
+	}
+	c.mu.Unlock()
+	if l != nil {
+		l.markLost(reason)
+	}
+}
+
+// handleGap treats every lease the state does not list as lost (after
+// checking with the leader that its token is not current: a lagging member
+// may not list a grant made just before), and a session that does not exist
+// as expired.
+func (c *Client) handleGap(st *sessionState, pollSent time.Time) bool {
+	if st == nil {
+		c.logf("holdfast: event stream gap without a state")
+		return true
+	}
+	if !st.Exists {
+		// A member that has not applied the session's opening yet says the
+		// same: the leader decides (410), and the heartbeats' TTL covers the
+		// case where it cannot be asked.
+		if c.leaderSaysGone() {
+			c.expire("the cluster no longer has the session (event stream gap)")
+			return false
+		}
+		c.logf("holdfast: an event stream gap said the session does not exist; the leader still has it")
+		return true
+	}
+	c.mu.Lock()
+	held := make([]*Lease, 0, len(c.leases))
+	for _, l := range c.leases {
+		held = append(held, l)
+	}
+	c.mu.Unlock()
+	for _, l := range missingFromState(held, st, pollSent) {
+		ctx, cancel := context.WithTimeout(c.ctx, c.reqTimeout)
+		current, err := c.IsCurrent(ctx, l.name, l.token)
+		cancel()
+		if c.ctx.Err() != nil {
+			return false
+		}
+		if err == nil && current {
+			continue
+		}
+		l.markLost(LossUnknown)
+	}
+	return true
+}
+
+// missingFromState lists the leases whose grant was answered before
+// pollSent and that the state's holds do not list (same name and token).
+func missingFromState(held []*Lease, st *sessionState, pollSent time.Time) []*Lease {
+	listed := make(map[leaseKey]bool, len(st.Holds))
+	for _, h := range st.Holds {
+		listed[leaseKey{h.Name, h.Token}] = true
+	}
+	var out []*Lease
+	for _, l := range held {
+		if !l.receivedAt.Before(pollSent) {
+			continue
+		}
+		if !listed[leaseKey{l.name, l.token}] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// leaderSaysGone sends a heartbeat to the leader: true if it answers 410.
+func (c *Client) leaderSaysGone() bool {
+	a, err := c.tr.call(c.ctx, request{
+		method:         "POST",
+		path:           "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/keepalive",
+		body:           func() any { return struct{}{} },
+		attemptTimeout: c.reqTimeout,
+		deadline:       time.Now().Add(c.reqTimeout),
+		member:         -1,
+	})
+	return err == nil && a.status == 410
+}

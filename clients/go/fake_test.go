@@ -1,0 +1,412 @@
+package holdfast
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeCluster is an in-process stand-in for a Holdfast cluster speaking
+// docs/protocol.md, just enough to test the library's side of it: leader
+// following, request ids and their remembered answers, waits that outlive a
+// dropped connection, cancel, the event stream, registers. Exclusive locks only.
+type fakeCluster struct {
+	t       *testing.T
+	mu      sync.Mutex
+	servers []*httptest.Server
+	ids     []string
+	leader  int
+
+	sessions  map[string]*fakeSession
+	holders   map[string]fakeGrant
+	nextToken int64
+	registers map[string]fakeRegister
+	requests  []fakeRequest  // every numbered request, as it arrived
+	drop      map[string]int // path -> answers to drop (applied, then the connection closed)
+	keepalive int            // status to answer keepalives with; 0: 200
+	changed   chan struct{}  // closed and replaced on every change
+}
+
+type fakeSession struct {
+	id       string
+	ttl      int64
+	outcomes map[int64]*fakeOutcome
+	events   []map[string]any
+	closed   bool
+}
+
+type fakeOutcome struct {
+	done      chan struct{}
+	cancelled chan struct{}
+	status    int
+	body      map[string]any
+}
+
+type fakeGrant struct {
+	session string
+	token   int64
+}
+
+type fakeRegister struct {
+	version int64
+	value   string
+}
+
+type fakeRequest struct {
+	node       int
+	path       string
+	requestID  int64
+	ackedBelow int64
+	body       map[string]any
+}
+
+func newFakeCluster(t *testing.T, nodes, leader int) *fakeCluster {
+	f := &fakeCluster{
+		t: t, leader: leader, sessions: map[string]*fakeSession{}, holders: map[string]fakeGrant{},
+		nextToken: 100, registers: map[string]fakeRegister{}, drop: map[string]int{}, changed: make(chan struct{}),
+	}
+	for i := 0; i < nodes; i++ {
+		i := i
+		f.ids = append(f.ids, fmt.Sprintf("n%d", i+1))
+		f.servers = append(f.servers, httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f.serve(i, w, r)
+		})))
+	}
+	t.Cleanup(func() {
+		for _, s := range f.servers {
+			s.CloseClientConnections()
+			s.Close()
+		}
+	})
+	return f
+}
+
+func (f *fakeCluster) urls() []string {
+	var out []string
+	for _, s := range f.servers {
+		out = append(out, s.URL)
+	}
+	return out
+}
+
+// changedLocked wakes the long polls and waits.
+func (f *fakeCluster) changedLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+func (f *fakeCluster) eventLocked(sid string, ev map[string]any) {
+	s := f.sessions[sid]
+	if s == nil {
+		return
+	}
+	ev["position"] = strconv.Itoa(len(s.events) + 1)
+	s.events = append(s.events, ev)
+	f.changedLocked()
+}
+
+// revoke takes the lock away from its holder and tells it.
+func (f *fakeCluster) revoke(name string, withEvent bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g, ok := f.holders[name]
+	if !ok {
+		return
+	}
+	delete(f.holders, name)
+	if withEvent {
+		f.eventLocked(g.session, map[string]any{"type": "lost", "name": name, "token": g.token, "reason": "revoked"})
+	}
+	f.changedLocked()
+}
+
+// hold grants name to a session that is not the client's.
+func (f *fakeCluster) hold(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextToken++
+	f.holders[name] = fakeGrant{session: "other", token: f.nextToken}
+}
+
+func (f *fakeCluster) free(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.holders, name)
+	f.changedLocked()
+}
+
+func (f *fakeCluster) seen(path string) []fakeRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []fakeRequest
+	for _, r := range f.requests {
+		if r.path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (f *fakeCluster) allRequests() []fakeRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeRequest(nil), f.requests...)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func errBody(code, msg string) map[string]any {
+	return map[string]any{"error": map[string]any{"code": code, "message": msg}}
+}
+
+func num(m map[string]any, k string) int64 {
+	v, _ := m[k].(float64)
+	return int64(v)
+}
+
+func str(m map[string]any, k string) string {
+	v, _ := m[k].(string)
+	return v
+}
+
+func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if path == "/status" {
+		writeJSON(w, 200, map[string]any{"id": f.ids[node]})
+		return
+	}
+	var body map[string]any
+	if r.Body != nil {
+		_ = json.NewDecoder(r.Body).Decode(&body)
+	}
+	if strings.HasSuffix(path, "/events") {
+		f.events(w, r)
+		return
+	}
+	f.mu.Lock()
+	if node != f.leader {
+		var leader any
+		if f.leader >= 0 {
+			leader = f.ids[f.leader]
+		}
+		f.mu.Unlock()
+		e := errBody("NOT_LEADER", f.ids[node]+" does not lead")
+		e["error"].(map[string]any)["leader"] = leader
+		writeJSON(w, 503, e)
+		return
+	}
+	if _, ok := body["requestId"]; ok {
+		f.requests = append(f.requests, fakeRequest{node, path, num(body, "requestId"), num(body, "ackedBelow"), body})
+	}
+	f.mu.Unlock()
+
+	switch {
+	case path == "/api/v1/sessions" && r.Method == "POST":
+		f.mu.Lock()
+		id := str(body, "sessionId")
+		if f.sessions[id] == nil {
+			f.sessions[id] = &fakeSession{id: id, ttl: num(body, "ttlMillis"), outcomes: map[int64]*fakeOutcome{}}
+		}
+		f.mu.Unlock()
+		writeJSON(w, 201, map[string]any{"sessionId": id, "ttlMillis": num(body, "ttlMillis")})
+	case strings.HasSuffix(path, "/keepalive"):
+		f.mu.Lock()
+		status := f.keepalive
+		f.mu.Unlock()
+		if status == 0 || status == 200 {
+			writeJSON(w, 200, map[string]any{})
+		} else {
+			writeJSON(w, status, errBody(codeForStatus(status), "keepalive refused"))
+		}
+	case r.Method == "DELETE" && strings.HasPrefix(path, "/api/v1/sessions/"):
+		id := strings.TrimPrefix(path, "/api/v1/sessions/")
+		f.mu.Lock()
+		if s := f.sessions[id]; s != nil {
+			s.closed = true
+		}
+		for name, g := range f.holders {
+			if g.session == id {
+				delete(f.holders, name)
+			}
+		}
+		f.changedLocked()
+		f.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"closed": id})
+	case path == "/api/v1/fence":
+		tok, _ := strconv.ParseInt(r.URL.Query().Get("token"), 10, 64)
+		name := r.URL.Query().Get("name")
+		f.mu.Lock()
+		g, ok := f.holders[name]
+		f.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"name": name, "token": tok, "current": ok && g.token == tok})
+	case strings.HasPrefix(path, "/api/v1/registers/") && r.Method == "GET":
+		key := strings.TrimPrefix(path, "/api/v1/registers/")
+		f.mu.Lock()
+		reg, ok := f.registers[key]
+		f.mu.Unlock()
+		if !ok {
+			writeJSON(w, 404, errBody("NOT_FOUND", key+" was never written"))
+			return
+		}
+		writeJSON(w, 200, map[string]any{"key": key, "version": reg.version, "value": reg.value})
+	default:
+		f.numbered(w, r, path, body)
+	}
+}
+
+// numbered answers a numbered request from its remembered outcome, making
+// it on first sight.
+func (f *fakeCluster) numbered(w http.ResponseWriter, r *http.Request, path string, body map[string]any) {
+	sid := str(body, "session")
+	id := num(body, "requestId")
+	f.mu.Lock()
+	s := f.sessions[sid]
+	if s == nil || s.closed {
+		f.mu.Unlock()
+		writeJSON(w, 410, errBody("SESSION_EXPIRED", "session "+sid+" is unknown"))
+		return
+	}
+	o := s.outcomes[id]
+	if o == nil {
+		o = &fakeOutcome{done: make(chan struct{}), cancelled: make(chan struct{})}
+		s.outcomes[id] = o
+		go f.decide(sid, id, path, body, o)
+	}
+	drop := f.drop[path] > 0
+	if drop {
+		f.drop[path]--
+	}
+	f.mu.Unlock()
+	select {
+	case <-o.done:
+	case <-r.Context().Done():
+		return
+	}
+	if drop {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return
+	}
+	writeJSON(w, o.status, o.body)
+}
+
+func (f *fakeCluster) decide(sid string, id int64, path string, body map[string]any, o *fakeOutcome) {
+	defer close(o.done)
+	name := str(body, "name")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch path {
+	case "/api/v1/acquire":
+		deadline := time.Now().Add(time.Duration(num(body, "waitMillis")) * time.Millisecond)
+		for {
+			if _, held := f.holders[name]; !held {
+				f.nextToken++
+				f.holders[name] = fakeGrant{session: sid, token: f.nextToken}
+				o.status, o.body = 200, map[string]any{"name": name, "granted": true, "token": f.nextToken, "requestId": id}
+				return
+			}
+			left := time.Until(deadline)
+			if left <= 0 {
+				o.status, o.body = 409, errBody("TIMEOUT", name+" was not granted within the wait")
+				return
+			}
+			changed := f.changed
+			f.mu.Unlock()
+			select {
+			case <-changed:
+			case <-time.After(left):
+			case <-o.cancelled:
+				f.mu.Lock()
+				o.status, o.body = 409, errBody("TIMEOUT", name+": the wait was cancelled")
+				return
+			}
+			f.mu.Lock()
+		}
+	case "/api/v1/release", "/api/v1/renew":
+		g, ok := f.holders[name]
+		if !ok || g.session != sid || g.token != num(body, "token") {
+			o.status, o.body = 409, errBody("NOT_OWNER", name+" is not held with that token")
+			return
+		}
+		if path == "/api/v1/release" {
+			delete(f.holders, name)
+			f.changedLocked()
+			o.status, o.body = 200, map[string]any{"name": name, "released": true}
+		} else {
+			o.status, o.body = 200, map[string]any{"name": name, "renewed": true}
+		}
+	case "/api/v1/cancel":
+		w := f.sessions[sid].outcomes[num(body, "waitRequestId")]
+		o.status = 200
+		if w == nil {
+			o.body = map[string]any{"name": name, "cancelled": false}
+			return
+		}
+		select {
+		case <-w.done:
+			if w.status == 200 {
+				o.body = map[string]any{"name": name, "cancelled": false, "token": w.body["token"]}
+			} else {
+				o.body = map[string]any{"name": name, "cancelled": false}
+			}
+		default:
+			close(w.cancelled)
+			o.body = map[string]any{"name": name, "cancelled": true}
+		}
+	case "/api/v1/registers/set":
+		key := str(body, "key")
+		reg := f.registers[key]
+		if reg.version != num(body, "expectedVersion") {
+			e := errBody("CONFLICT", fmt.Sprintf("%s is at version %d", key, reg.version))
+			e["error"].(map[string]any)["currentVersion"] = reg.version
+			o.status, o.body = 409, e
+			return
+		}
+		f.registers[key] = fakeRegister{reg.version + 1, str(body, "value")}
+		o.status, o.body = 200, map[string]any{"key": key, "version": reg.version + 1}
+	default:
+		o.status, o.body = 404, errBody("NOT_FOUND", "no route "+path)
+	}
+}
+
+func (f *fakeCluster) events(w http.ResponseWriter, r *http.Request) {
+	sid := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/sessions/"), "/events")
+	after, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	waitMillis, _ := strconv.Atoi(r.URL.Query().Get("waitMillis"))
+	deadline := time.Now().Add(time.Duration(waitMillis) * time.Millisecond)
+	for {
+		f.mu.Lock()
+		s := f.sessions[sid]
+		if s == nil {
+			f.mu.Unlock()
+			writeJSON(w, 404, errBody("NOT_FOUND", "no session "+sid))
+			return
+		}
+		if len(s.events) > after || time.Now().After(deadline) {
+			evs := append([]map[string]any{}, s.events[after:]...)
+			f.mu.Unlock()
+			writeJSON(w, 200, map[string]any{"sessionId": sid, "events": evs, "next": strconv.Itoa(after + len(evs)), "gap": false})
+			return
+		}
+		changed := f.changed
+		f.mu.Unlock()
+		select {
+		case <-changed:
+		case <-time.After(time.Until(deadline)):
+		case <-r.Context().Done():
+			return
+		}
+	}
+}

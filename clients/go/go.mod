@@ -1,0 +1,3 @@
+module github.com/holdfast-io/holdfast/clients/go
+
+go 1.19

@@ -1,0 +1,154 @@
+package holdfast
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"time"
+)
+
+// newSessionID makes a session id the client chooses, so that an open whose
+// answer was lost can be sent again: 32 characters of A-Za-z0-9_- (192
+// random bits), never starting with '-'.
+func newSessionID() (string, error) {
+	for {
+		raw := make([]byte, 24)
+		if _, err := rand.Read(raw); err != nil {
+			return "", err
+		}
+		id := base64.RawURLEncoding.EncodeToString(raw)
+		if id[0] != '-' {
+			return id, nil
+		}
+	}
+}
+
+// open opens the session on the leader (POST /api/v1/sessions), retried with
+// the same session id until about 3× the request timeout; it returns when
+// the successful attempt was sent, which counts as the first heartbeat.
+func (c *Client) open(ctx context.Context, cfg Config) (time.Time, error) {
+	id, err := newSessionID()
+	if err != nil {
+		return time.Time{}, unavailable("cannot make a session id: %v", err)
+	}
+	name := cfg.ClientName
+	if name == "" {
+		name = defaultClientName()
+	}
+	body := map[string]any{
+		"clientName": name,
+		"ttlMillis":  millis(c.ttl),
+		"sessionId":  id,
+	}
+	if cfg.LockDelay > 0 {
+		body["lockDelayMillis"] = millis(cfg.LockDelay)
+	}
+	a, err := c.tr.call(ctx, request{
+		method:         "POST",
+		path:           "/api/v1/sessions",
+		body:           func() any { return body },
+		attemptTimeout: c.reqTimeout,
+		deadline:       time.Now().Add(3 * c.reqTimeout),
+		member:         -1,
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	if a.status != 200 && a.status != 201 {
+		e, _ := parseError(a.status, a.body)
+		return time.Time{}, e
+	}
+	var ans struct {
+		SessionID string `json:"sessionId"`
+		TTLMillis int64  `json:"ttlMillis"`
+	}
+	if err := json.Unmarshal(a.body, &ans); err != nil || ans.SessionID == "" {
+		return time.Time{}, unavailable("the session's answer has no sessionId: %s", oneLine(string(a.body)))
+	}
+	c.sessionID = ans.SessionID
+	if ans.TTLMillis > 0 {
+		c.ttl = time.Duration(ans.TTLMillis) * time.Millisecond
+	}
+	return a.sentAt, nil
+}
+
+// heartbeatLoop sends POST /api/v1/sessions/{id}/keepalive every TTL/3 to
+// the leader, retrying a failed heartbeat at other members. When no
+// heartbeat has been acknowledged for a whole TTL, counted from the sending
+// of the last acknowledged one, or the server answers 410, the session is
+// expired locally.
+func (c *Client) heartbeatLoop(lastAck time.Time) {
+	defer c.wg.Done()
+	path := "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/keepalive"
+	next := lastAck.Add(c.ttl / 3)
+	backoff := backoffStart
+	attempt := c.reqTimeout
+	if attempt > c.ttl/3 {
+		attempt = c.ttl / 3
+	}
+	for {
+		if !sleepUntil(c.ctx, next) {
+			return
+		}
+		deadline := lastAck.Add(c.ttl)
+		a, err := c.tr.call(c.ctx, request{
+			method:         "POST",
+			path:           path,
+			body:           func() any { return struct{}{} },
+			attemptTimeout: attempt,
+			deadline:       deadline,
+			member:         -1,
+		})
+		if err != nil {
+			if c.ctx.Err() != nil {
+				return
+			}
+			c.expire("no heartbeat was acknowledged for " + c.ttl.String() + ": " + trimPrefix(err))
+			return
+		}
+		switch {
+		case a.status == 200 || a.status == 204:
+			lastAck = a.sentAt
+			next = lastAck.Add(c.ttl / 3)
+			backoff = backoffStart
+		case a.status == 410:
+			e, _ := parseError(a.status, a.body)
+			c.expire(e.Message)
+			return
+		default:
+			e, _ := parseError(a.status, a.body)
+			c.logf("holdfast: heartbeat refused: %v", e)
+			if !time.Now().Before(deadline) {
+				c.expire("no heartbeat was acknowledged for " + c.ttl.String() + ": " + e.Message)
+				return
+			}
+			next = time.Now().Add(jitter(backoff))
+			backoff = grow(backoff)
+		}
+	}
+}
+
+// sleepUntil waits until t; false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func trimPrefix(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Message
+	}
+	return err.Error()
+}

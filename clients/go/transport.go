@@ -1,0 +1,366 @@
+package holdfast
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	backoffStart = 50 * time.Millisecond
+	backoffMax   = time.Second
+	// maxAnswerBytes bounds what is read of one answer.
+	maxAnswerBytes = 8 << 20
+)
+
+// transport sends requests to the members and follows the leader: it learns
+// member ids from each address's GET /status, goes to the member a 503
+// NOT_LEADER names, and rotates to the next address with backoff (50 ms
+// doubling to 1 s, with jitter) on a broken connection, a timeout, or while
+// no leader is known.
+type transport struct {
+	members []string
+	bearer  string
+	http    *http.Client
+	logf    func(string, ...any)
+
+	mu     sync.Mutex
+	leader int            // index of the member believed to lead
+	ids    map[string]int // member id -> index, from GET /status
+}
+
+func newTransport(members []string, bearer string, logf func(string, ...any)) *transport {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     60 * time.Second,
+	}
+	return &transport{
+		members: members,
+		bearer:  bearer,
+		http:    &http.Client{Transport: tr},
+		logf:    logf,
+		ids:     make(map[string]int),
+	}
+}
+
+func (t *transport) close() {
+	t.http.CloseIdleConnections()
+}
+
+// current is the member believed to lead.
+func (t *transport) current() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.leader
+}
+
+// rotate moves the leader guess past member m (if it still points at m).
+func (t *transport) rotate(m int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.leader == m {
+		t.leader = (m + 1) % len(t.members)
+	}
+}
+
+func (t *transport) setLeader(m int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.leader = m
+}
+
+// answer is one HTTP answer.
+type answer struct {
+	status int
+	body   []byte
+	sentAt time.Time // when the attempt that got this answer was sent
+	member int
+}
+
+// send makes one attempt at member m, with a timeout.
+func (t *transport) send(ctx context.Context, m int, method, path string, body []byte, timeout time.Duration) (answer, error) {
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, t.members[m]+path, rd)
+	if err != nil {
+		return answer{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if t.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+t.bearer)
+	}
+	sent := time.Now()
+	resp, err := t.http.Do(req)
+	if err != nil {
+		return answer{}, describeNetError(err, timeout)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return answer{}, describeNetError(err, timeout)
+	}
+	return answer{status: resp.StatusCode, body: data, sentAt: sent, member: m}, nil
+}
+
+// describeNetError shortens a transport error to its cause:
+// "connection refused", "no answer within 5s", "connection closed", …
+func describeNetError(err error, timeout time.Duration) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("no answer within %v", timeout)
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return errors.New("connection refused")
+	case errors.Is(err, syscall.ECONNRESET):
+		return errors.New("connection reset")
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("connection closed before the answer")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return errors.New(oneLine(err.Error()))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// request describes a call to retry until its deadline.
+type request struct {
+	method string
+	path   string
+	// body builds the JSON body for each attempt (so that ackedBelow is
+	// fresh); nil for none.
+	body func() any
+	// attemptTimeout bounds each HTTP attempt.
+	attemptTimeout time.Duration
+	// deadline bounds the whole call (all attempts and backoffs).
+	deadline time.Time
+	// member, when >= 0, is where to send instead of the leader; the call
+	// still moves on to other members after a failure.
+	member int
+}
+
+// call sends req to the leader until a final answer comes (anything but a
+// broken connection, a timeout, 503 or 504) or the deadline passes. It
+// returns the final answer (which may be an error status), an *Error of code
+// UNAVAILABLE naming the last cause when the deadline passed, or ctx.Err()
+// when ctx ended.
+func (t *transport) call(ctx context.Context, req request) (answer, error) {
+	backoff := backoffStart
+	lastCause := "no attempt was made"
+	redirects := 0
+	m := req.member
+	if m < 0 {
+		m = t.current()
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return answer{}, err
+		}
+		remaining := time.Until(req.deadline)
+		if remaining <= 0 {
+			return answer{}, unavailable("cannot reach any member (%s)", lastCause)
+		}
+		timeout := req.attemptTimeout
+		if timeout > remaining {
+			timeout = remaining
+		}
+		var body []byte
+		if req.body != nil {
+			var err error
+			if body, err = json.Marshal(req.body()); err != nil {
+				return answer{}, invalidArgument("cannot encode the request: %v", err)
+			}
+		}
+		a, err := t.send(ctx, m, req.method, req.path, body, timeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				return answer{}, ctx.Err()
+			}
+			lastCause = t.members[m] + ": " + err.Error()
+			t.debug("%s %s: %s", req.method, req.path, lastCause)
+			t.rotate(m)
+			m = (m + 1) % len(t.members)
+			redirects = 0
+			if !sleep(ctx, jitter(backoff), req.deadline) {
+				continue
+			}
+			backoff = grow(backoff)
+			continue
+		}
+		if !retryable(a.status) {
+			if a.status < 300 {
+				t.setLeader(m)
+			}
+			return a, nil
+		}
+		e, leader := parseError(a.status, a.body)
+		lastCause = fmt.Sprintf("%s: %d %s: %s", t.members[m], a.status, e.Code, e.Message)
+		t.debug("%s %s: %s", req.method, req.path, lastCause)
+		if a.status == 503 && e.Code == CodeNotLeader {
+			if leader != "" {
+				if idx := t.lookup(ctx, leader); idx >= 0 && idx != m {
+					t.setLeader(idx)
+					m = idx
+					redirects++
+					if redirects <= len(t.members) {
+						continue // straight to the leader
+					}
+					sleep(ctx, jitter(backoff), req.deadline)
+					backoff = grow(backoff)
+					continue
+				}
+			}
+			// No leader known (an election), or one we cannot place: next address.
+			t.rotate(m)
+			m = (m + 1) % len(t.members)
+		}
+		// 503 UNAVAILABLE, 504 TIMEOUT, or no leader: the same request again, after a pause.
+		redirects = 0
+		sleep(ctx, jitter(backoff), req.deadline)
+		backoff = grow(backoff)
+	}
+}
+
+// lookup returns the index of the member with this id, asking every
+// address's GET /status when the id is not known yet; -1 if none says it.
+func (t *transport) lookup(ctx context.Context, id string) int {
+	t.mu.Lock()
+	idx, ok := t.ids[id]
+	t.mu.Unlock()
+	if ok {
+		return idx
+	}
+	t.learnIDs(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if idx, ok := t.ids[id]; ok {
+		return idx
+	}
+	return -1
+}
+
+// learnIDs asks every address for its member id, at once.
+func (t *transport) learnIDs(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := range t.members {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			a, err := t.send(ctx, i, "GET", "/status", nil, time.Second)
+			if err != nil || a.status != 200 {
+				return
+			}
+			var st struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(a.body, &st) == nil && st.ID != "" {
+				t.mu.Lock()
+				t.ids[st.ID] = i
+				t.mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+}
+
+func (t *transport) debug(format string, args ...any) {
+	if t.logf != nil {
+		t.logf(format, args...)
+	}
+}
+
+// sleep waits d (cut short by the deadline); false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration, deadline time.Time) bool {
+	if left := time.Until(deadline); left < d {
+		d = left
+	}
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// jitter picks a duration in [d/2, d].
+func jitter(d time.Duration) time.Duration {
+	half := int64(d / 2)
+	if half <= 0 {
+		return d
+	}
+	return time.Duration(half + rand.Int63n(half+1))
+}
+
+func grow(d time.Duration) time.Duration {
+	d *= 2
+	if d > backoffMax {
+		d = backoffMax
+	}
+	return d
+}
+
+// normalizeMembers trims the addresses, adds http:// when no scheme is
+// given, and drops trailing slashes.
+func normalizeMembers(in []string) ([]string, error) {
+	var out []string
+	for _, m := range in {
+		for _, part := range strings.Split(m, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			if !strings.Contains(part, "://") {
+				part = "http://" + part
+			}
+			u, err := url.Parse(part)
+			if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				return nil, invalidArgument("member address %q is not an http(s) base URL", part)
+			}
+			out = append(out, strings.TrimRight(part, "/"))
+		}
+	}
+	if len(out) == 0 {
+		return nil, invalidArgument("no member addresses given")
+	}
+	return out, nil
+}
+
+// escapePath escapes each /-separated segment of a name for a URL path.
+func escapePath(name string) string {
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}

@@ -1,0 +1,282 @@
+/**
+ * The client: one session at a Holdfast cluster, over the members' HTTP ports.
+ *
+ * ```ts
+ * const client = await Client.connect({ members: ["http://127.0.0.1:4655"] });
+ * const lease = await client.acquire("jobs/nightly", { waitMs: 30_000 });
+ * try { … lease.fencingToken … } finally { await lease.release(); await client.close(); }
+ * ```
+ *
+ * Guaranteed (with a server that keeps protocol.md):
+ * - a call whose answer was lost (connection error, timeout, `503`, `504`) is re-sent with the
+ *   same request id, so the cluster applies it once and answers it with its first answer;
+ * - a wait survives a leader change: the same request is sent to the new leader;
+ * - every loss the cluster reports (revoke, lease timeout, session expiry) reaches the lease's
+ *   callback, also across a reconnect (the event stream resumes; a gap is resolved from state).
+ * Not guaranteed: that a lease is still held at the instant `valid` is read; fence what the lock
+ * protects with its token.
+ */
+import { HoldfastError, InvalidArgumentError, LockTimeoutError, SessionExpiredError } from "./errors";
+import { Lease, LeaseSet } from "./lease";
+import { Register } from "./register";
+import { Session } from "./session";
+import { Answer, FetchLike, Transport } from "./transport";
+import { LockMode, checkMode, checkName, checkNames, checkNonNegative, checkPermits, checkPositive } from "./validate";
+
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
+
+export interface ClientOptions {
+  /** HTTP base URLs of the members, e.g. `["http://10.0.0.1:4655", "http://10.0.0.2:4655"]`. */
+  members: string[];
+  /** Session TTL in ms (1,000 to 600,000); default 10,000. */
+  ttlMs?: number;
+  /** Shown to operators; default `node@<pid>`. */
+  clientName?: string;
+  /** Timeout of one HTTP exchange in ms; default 5,000. Acquires add their wait to it. */
+  requestTimeoutMs?: number;
+  /** Sent as `Authorization: Bearer <token>`. */
+  bearerToken?: string;
+  /** After the session expires, its locks stay ungrantable this long (0 to 60,000 ms). */
+  lockDelayMs?: number;
+  /** Receives one-line diagnostics (retries, leader changes, losses); default: none. */
+  log?: (message: string) => void;
+  /** Replaces the global fetch (tests). */
+  fetch?: FetchLike;
+}
+
+export interface AcquireOptions {
+  /** `exclusive` (default), `shared` (a read lock), or `permits` (a semaphore). */
+  mode?: LockMode;
+  /** For `permits`: how many (default 1). */
+  permits?: number;
+  /** For `permits`: the semaphore's size (default: `permits`). */
+  maxPermits?: number;
+  /** Who inside the session asks (a non-negative integer; default 0); deadlock detection follows owners. */
+  owner?: number;
+  /** How long to queue, in ms; 0 (default): try once. */
+  waitMs?: number;
+  /** A lease timeout in ms: renewed by the library every leaseMs/3 while held; 0 (default): none. */
+  leaseMs?: number;
+  /**
+   * Gives up the wait: the acquire rejects with the signal's reason, the wait is withdrawn from the
+   * queue (`POST /api/v1/cancel`), and a grant the cancel reports as already made is released.
+   */
+  signal?: AbortSignal;
+}
+
+export type AcquireAllOptions = Omit<AcquireOptions, "permits" | "maxPermits">;
+
+/** Slack added to an acquire's wait for its overall deadline. */
+const ACQUIRE_SLACK_MS = 3000;
+
+export class Client {
+  private readonly transport: Transport;
+  private readonly session: Session;
+  private closing: Promise<void> | undefined;
+
+  private constructor(transport: Transport, session: Session) {
+    this.transport = transport;
+    this.session = session;
+  }
+
+  /**
+   * Opens a session at the cluster's leader (learning the members' ids from their `/status`,
+   * following `NOT_LEADER`, rotating with backoff on errors). Rejects with {@link UnavailableError}
+   * naming the last cause when no leader answered within 3× the request timeout.
+   */
+  static async connect(options: ClientOptions): Promise<Client> {
+    if (!options || !Array.isArray(options.members) || options.members.length === 0) {
+      throw new InvalidArgumentError("holdfast: members must list at least one HTTP base URL");
+    }
+    const ttlMs = options.ttlMs ?? 10_000;
+    checkPositive(ttlMs, "ttlMs");
+    const requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    checkPositive(requestTimeoutMs, "requestTimeoutMs");
+    if (options.lockDelayMs !== undefined) checkNonNegative(options.lockDelayMs, "lockDelayMs");
+    const log = options.log ?? (() => {});
+    const transport = new Transport({
+      members: options.members,
+      requestTimeoutMs,
+      bearerToken: options.bearerToken,
+      fetch: options.fetch,
+      log,
+    });
+    await transport.learnMembers();
+    try {
+      const session = await Session.open(transport, {
+        ttlMs,
+        clientName: options.clientName ?? `node@${typeof process !== "undefined" ? process.pid : "client"}`,
+        requestTimeoutMs,
+        lockDelayMs: options.lockDelayMs,
+        log,
+      });
+      return new Client(transport, session);
+    } catch (e) {
+      transport.close();
+      throw e;
+    }
+  }
+
+  /** The session's id. */
+  get sessionId(): string {
+    return this.session.id;
+  }
+
+  /** The session's TTL in ms, as the server granted it. */
+  get ttlMs(): number {
+    return this.session.ttlMs;
+  }
+
+  /** Whether the session expired (then every call fails with {@link SessionExpiredError}). */
+  get expired(): boolean {
+    return this.session.expired;
+  }
+
+  /** Calls the listener once when the session expires (not when it is closed). */
+  onExpired(listener: (error: SessionExpiredError) => void): this {
+    this.session.onExpired(listener);
+    return this;
+  }
+
+  /**
+   * Acquires a lock: exclusive by default, or shared, or `permits` of a semaphore. Resolves with
+   * the {@link Lease}; rejects with {@link LockTimeoutError} when not granted within `waitMs`
+   * (0: at once), {@link DeadlockError}, {@link LockLostError} (granted and lost before the answer),
+   * {@link SessionExpiredError}, {@link InvalidArgumentError}, {@link UnavailableError}, or the
+   * signal's reason when aborted.
+   */
+  async acquire(name: string, options: AcquireOptions = {}): Promise<Lease> {
+    checkName(name);
+    const mode = checkMode(options.mode ?? "exclusive");
+    const waitMs = checkNonNegative(options.waitMs ?? 0, "waitMs");
+    const leaseMs = checkNonNegative(options.leaseMs ?? 0, "leaseMs");
+    const owner = checkNonNegative(options.owner ?? 0, "owner");
+    const fields: Record<string, unknown> = { name, mode, owner, waitMillis: waitMs, leaseMillis: leaseMs };
+    let permits = 1;
+    if (mode === "permits") {
+      const p = checkPermits(options.permits ?? 1, options.maxPermits ?? options.permits ?? 1);
+      permits = p.permits;
+      fields.permits = p.permits;
+      fields.maxPermits = p.maxPermits;
+    } else if (options.permits !== undefined && options.permits !== 1) {
+      throw new InvalidArgumentError(`holdfast: permits apply to mode permits, not ${mode}`);
+    }
+    const answer = await this.waitFor("/api/v1/acquire", name, fields, waitMs, options.signal);
+    if (answer.body?.granted === false || typeof answer.body?.token !== "number") {
+      throw new LockTimeoutError(`holdfast: ${name} was not granted (answer without a token)`, answer.status);
+    }
+    const lease = new Lease(this.session, name, answer.body.token, mode, permits, leaseMs);
+    this.session.adopt(lease);
+    this.session.checkUsable(); // closed or expired while the answer was on its way
+    return lease;
+  }
+
+  /** Acquires `permits` of the semaphore `name` of `maxPermits` (mode `permits`). */
+  async semaphore(name: string, permits: number, maxPermits: number, options: Omit<AcquireOptions, "mode" | "permits" | "maxPermits"> = {}): Promise<Lease> {
+    checkPermits(permits, maxPermits);
+    return this.acquire(name, { ...options, mode: "permits", permits, maxPermits });
+  }
+
+  /**
+   * Acquires every lock of `names` at once, or none (1 to 64 names, no repeats); one lease (and
+   * fencing token) per name. Same errors as {@link acquire}.
+   */
+  async acquireAll(names: string[], options: AcquireAllOptions = {}): Promise<LeaseSet> {
+    const list = checkNames(names);
+    const mode = checkMode(options.mode ?? "exclusive");
+    if (mode === "permits") throw new InvalidArgumentError("holdfast: acquireAll takes exclusive or shared locks");
+    const waitMs = checkNonNegative(options.waitMs ?? 0, "waitMs");
+    const leaseMs = checkNonNegative(options.leaseMs ?? 0, "leaseMs");
+    const owner = checkNonNegative(options.owner ?? 0, "owner");
+    const fields = { names: list, mode, owner, waitMillis: waitMs, leaseMillis: leaseMs };
+    const answer = await this.waitFor("/api/v1/acquire-all", list[0], fields, waitMs, options.signal);
+    const locks: any[] = Array.isArray(answer.body?.locks) ? answer.body.locks : [];
+    if (answer.body?.granted === false || locks.length === 0) {
+      throw new LockTimeoutError(`holdfast: ${list.join(", ")} were not granted (answer without locks)`, answer.status);
+    }
+    const leases = locks.map((l) => new Lease(this.session, String(l.name), Number(l.token), mode, 1, leaseMs));
+    for (const lease of leases) this.session.adopt(lease);
+    this.session.checkUsable();
+    return new LeaseSet(leases);
+  }
+
+  /** A register of this cluster (no request is sent until get or compareAndSet). */
+  register(key: string): Register {
+    return new Register(this.session, key);
+  }
+
+  /** Whether `token` is the current grant of lock `name` (linearizable, at the leader). */
+  async isCurrent(name: string, token: number, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    checkName(name);
+    checkNonNegative(token, "token");
+    const query = `name=${encodeURIComponent(name)}&token=${token}`;
+    const answer = await this.session.read(`/api/v1/fence?${query}`, options.signal);
+    return answer.body?.current === true;
+  }
+
+  /**
+   * Stops the background loops, closes the session at the cluster and ends every lease (without a
+   * loss report). Idempotent; resolves once the cluster answered (or could not be reached: then it
+   * rejects with {@link UnavailableError}, and the session ends by itself after its TTL).
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = this.session.close().finally(() => this.transport.close());
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * An acquire or acquire-all: sent with a new number, re-sent with it until the final answer or
+   * the deadline (wait + request timeout + slack); on abort, the wait is withdrawn.
+   */
+  private async waitFor(path: string, name: string, fields: Record<string, unknown>, waitMs: number, signal?: AbortSignal): Promise<Answer> {
+    this.session.checkUsable();
+    if (signal?.aborted) throw signal.reason;
+    const requestId = this.session.ledger.begin();
+    const timeoutMs = this.session.requestTimeoutMs;
+    try {
+      return await this.session.writeNumbered(requestId, path, fields, {
+        attemptTimeoutMs: waitMs + timeoutMs,
+        deadline: Date.now() + waitMs + timeoutMs + ACQUIRE_SLACK_MS,
+        signal,
+      });
+    } catch (e) {
+      if (signal?.aborted && e === signal.reason && this.session.ledger.isOutstanding(requestId)) {
+        await this.withdraw(name, requestId);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Withdraws an abandoned wait (`POST /api/v1/cancel`), settles the wait's number once the
+   * cancel is answered, and releases a grant the cancel reports as already made. If the cancel gets no answer the number stays
+   * outstanding (the wait may still be granted; the grant then ends with the session).
+   */
+  private async withdraw(name: string, waitRequestId: number): Promise<void> {
+    try {
+      const answer = await this.session.write("/api/v1/cancel", { name, waitRequestId });
+      this.session.ledger.settle(waitRequestId);
+      const body = answer.body ?? {};
+      const grants: Array<{ name: string; token: number }> = [];
+      if (body.cancelled === false) {
+        if (typeof body.token === "number") grants.push({ name: typeof body.name === "string" ? body.name : name, token: body.token });
+        if (Array.isArray(body.locks)) for (const l of body.locks) grants.push({ name: String(l.name), token: Number(l.token) });
+      }
+      for (const g of grants) {
+        try {
+          await this.session.write("/api/v1/release", { name: g.name, token: g.token });
+        } catch (e) {
+          this.session.log(`release of ${g.name} (token ${g.token}) after a cancel: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      if (e instanceof HoldfastError && e.status !== 0) this.session.ledger.settle(waitRequestId);
+      this.session.log(`cancel of the wait for ${name}: ${(e as Error).message}`);
+    }
+  }
+}

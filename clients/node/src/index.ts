@@ -1,0 +1,29 @@
+/**
+ * Holdfast client for Node.js: distributed locks, read-write locks, semaphores and fenced
+ * registers over the members' HTTP JSON protocol (docs/protocol.md). No runtime dependencies.
+ *
+ * Start with {@link Client.connect}.
+ */
+export { Client } from "./client";
+export type { ClientOptions, AcquireOptions, AcquireAllOptions } from "./client";
+export { Lease, LeaseSet } from "./lease";
+export type { LossCallback } from "./lease";
+export type { LossReason } from "./events";
+export { Register } from "./register";
+export type { RegisterValue, CompareAndSetOptions } from "./register";
+export type { LockMode } from "./validate";
+export {
+  HoldfastError,
+  LockTimeoutError,
+  InvalidArgumentError,
+  LockLostError,
+  NotOwnerError,
+  ConflictError,
+  DeadlockError,
+  SessionExpiredError,
+  UnavailableError,
+  PermissionDeniedError,
+  QuotaExceededError,
+  NotFoundError,
+} from "./errors";
+export type { ErrorCode } from "./errors";

@@ -1,0 +1,279 @@
+/**
+ * HTTP transport: sends JSON to the members, follows the leader, and re-sends a request whose
+ * answer was lost (protocol.md, "Members and the leader").
+ *
+ * - Learns each address's member id from its `GET /status` (`"id"`), once, and again when a
+ *   `NOT_LEADER` answer names a leader it cannot place.
+ * - `503 NOT_LEADER` naming a known leader: the same request goes to that leader at once.
+ * - A connection error, a timeout, `503` without a known leader, `503 UNAVAILABLE` or `504`: the
+ *   same request goes to the next address after a backoff (50 ms doubling to 1 s, with jitter).
+ * - Any other answer is final: a `2xx` is returned, anything else is raised as a typed error.
+ * - Past the call's deadline it gives up with {@link UnavailableError} naming the last cause.
+ *
+ * The request body is serialized once, so a re-sent request is byte for byte the first one (the
+ * same `requestId`, the same `ackedBelow`).
+ */
+import { Backoff, anySignal, sleep } from "./backoff";
+import { InvalidArgumentError, UnavailableError, describeNetworkError, errorFromAnswer, isRetryable, ErrorBody } from "./errors";
+
+/** The parts of the global `fetch` the transport uses (replaceable in tests). */
+export type FetchLike = (url: string, init: {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}) => Promise<{ status: number; text(): Promise<string> }>;
+
+export interface TransportOptions {
+  /** HTTP base URLs of the members, e.g. `http://127.0.0.1:4655`. */
+  members: string[];
+  /** Timeout of one HTTP exchange (acquires add their wait to it). */
+  requestTimeoutMs: number;
+  /** Sent as `Authorization: Bearer …` when set. */
+  bearerToken?: string;
+  /** Replaces the global fetch (tests). */
+  fetch?: FetchLike;
+  /** Receives one-line diagnostics (retries, leader changes). */
+  log?: (message: string) => void;
+}
+
+/** One call: the same request is sent until its final answer or its deadline. */
+export interface CallOptions {
+  method: "GET" | "POST" | "DELETE";
+  /** Path and query, e.g. `/api/v1/acquire`. */
+  path: string;
+  /** The JSON body, serialized once before the first send. */
+  body?: unknown;
+  /** Timeout of each HTTP exchange. */
+  attemptTimeoutMs: number;
+  /** `Date.now()` after which no further try is started. */
+  deadline: number;
+  /** Aborting it rejects the call with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** A final, successful answer. */
+export interface Answer {
+  status: number;
+  body: any;
+  /** When the try that got this answer was sent (`Date.now()`). */
+  sentAt: number;
+  /** The address that answered. */
+  member: string;
+}
+
+/** An answer of any status from one exchange. */
+export interface RawAnswer {
+  status: number;
+  body: any;
+}
+
+/** A try that got no answer (connection error, timeout); `description` says why, in a few words. */
+export class NetworkFailure extends Error {
+  constructor(readonly description: string) {
+    super(description);
+  }
+}
+
+export class Transport {
+  readonly members: string[];
+  private readonly requestTimeoutMs: number;
+  private readonly headers: Record<string, string>;
+  private readonly fetchImpl: FetchLike;
+  private readonly log: (message: string) => void;
+  private readonly closeController = new AbortController();
+  /** Index of the address believed to lead (or the next one to try). */
+  private current = 0;
+  /** Member id -> index of its address. */
+  private readonly ids = new Map<string, number>();
+  private learning: Promise<void> | undefined;
+  private lastLearned = 0;
+
+  constructor(options: TransportOptions) {
+    if (!Array.isArray(options.members) || options.members.length === 0) {
+      throw new InvalidArgumentError("holdfast: members must list at least one HTTP base URL");
+    }
+    this.members = options.members.map((m) => String(m).replace(/\/+$/, ""));
+    this.requestTimeoutMs = options.requestTimeoutMs;
+    this.headers = { accept: "application/json" };
+    if (options.bearerToken) this.headers["authorization"] = `Bearer ${options.bearerToken}`;
+    this.fetchImpl = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+    this.log = options.log ?? (() => {});
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.closeController.signal.aborted;
+  }
+
+  /** The address the transport currently sends leader requests to. */
+  get leaderAddress(): string {
+    return this.members[this.current];
+  }
+
+  /** The index of {@link leaderAddress}. */
+  get leaderIndex(): number {
+    return this.current;
+  }
+
+  /** Ends every exchange in flight; later calls fail with {@link UnavailableError}. */
+  close(): void {
+    if (!this.closed) this.closeController.abort(new UnavailableError("holdfast: the client is closed"));
+  }
+
+  /**
+   * Asks every address's `GET /status` for its member id (and, where it says, the leader), in
+   * parallel. Addresses that do not answer stay unknown. At most one round runs at a time.
+   */
+  learnMembers(): Promise<void> {
+    if (this.learning) return this.learning;
+    this.learning = (async () => {
+      const timeout = Math.min(this.requestTimeoutMs, 2000);
+      const answers = await Promise.all(
+        this.members.map((url) => this.exchange(url, "GET", "/status", undefined, timeout).catch(() => undefined)),
+      );
+      let leaderId: string | undefined;
+      // Fill in member order, so that an id answered by two addresses maps to the first one.
+      answers.forEach((a, i) => {
+        const id = a && a.status === 200 && a.body && typeof a.body.id === "string" ? a.body.id : undefined;
+        if (id !== undefined && !this.ids.has(id)) this.ids.set(id, i);
+        const leader = a?.body?.leader ?? a?.body?.leaderId;
+        if (typeof leader === "string" && leader) leaderId = leader;
+      });
+      if (leaderId !== undefined && this.ids.has(leaderId)) this.current = this.ids.get(leaderId)!;
+      this.lastLearned = Date.now();
+    })().finally(() => {
+      this.learning = undefined;
+    });
+    return this.learning;
+  }
+
+  /** The address index of a member id, learning the ids again (at most twice a second) if unknown. */
+  private async indexOf(id: string): Promise<number | undefined> {
+    if (!this.ids.has(id) && Date.now() - this.lastLearned > 500) await this.learnMembers();
+    return this.ids.get(id);
+  }
+
+  /** Moves on to the next address, unless another call already moved away from `from`. */
+  rotateFrom(from: number): void {
+    if (this.current === from) this.current = (from + 1) % this.members.length;
+  }
+
+  /**
+   * Sends the request to the leader until a final answer or the deadline (see the file comment).
+   * Resolves with a `2xx` answer; rejects with a typed error for a final error answer, with
+   * {@link UnavailableError} at the deadline, or with the signal's reason when it aborts.
+   */
+  async call(options: CallOptions): Promise<Answer> {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const backoff = new Backoff();
+    let lastCause = "";
+    let followedLeader = false;
+    for (;;) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (this.closed) throw new UnavailableError("holdfast: the client is closed");
+      const now = Date.now();
+      if (now >= options.deadline) {
+        throw new UnavailableError(
+          lastCause
+            ? `holdfast: cannot reach any member (${lastCause})`
+            : `holdfast: no time left for ${options.method} ${options.path}`,
+        );
+      }
+      const index = this.current;
+      const url = this.members[index];
+      const timeout = Math.max(1, Math.min(options.attemptTimeoutMs, options.deadline - now));
+      const sentAt = Date.now();
+      let answer: RawAnswer;
+      try {
+        answer = await this.exchange(url, options.method, options.path, body, timeout, options.signal);
+      } catch (e) {
+        if (!(e instanceof NetworkFailure)) throw e;
+        lastCause = `${url}: ${e.description}`;
+        this.log(`${options.method} ${options.path}: ${lastCause}; trying the next member`);
+        this.rotateFrom(index);
+        followedLeader = false;
+        await this.pause(backoff.next(), options);
+        continue;
+      }
+      if (answer.status >= 200 && answer.status < 300) {
+        return { status: answer.status, body: answer.body, sentAt, member: url };
+      }
+      const error: ErrorBody | undefined = answer.body?.error;
+      if (!isRetryable(answer.status, error?.code)) throw errorFromAnswer(answer.status, error);
+      lastCause = `${url}: ${answer.status} ${error?.code ?? ""}${error?.message ? ": " + error.message : ""}`.trim();
+      if (error?.code === "NOT_LEADER" && typeof error.leader === "string" && error.leader) {
+        const leaderIndex = await this.indexOf(error.leader);
+        if (leaderIndex !== undefined && leaderIndex !== index) {
+          this.log(`${options.method} ${options.path}: leader is ${error.leader} at ${this.members[leaderIndex]}`);
+          this.current = leaderIndex;
+          // The first jump to a named leader is immediate; repeated jumps back off.
+          if (!followedLeader) {
+            followedLeader = true;
+            continue;
+          }
+          await this.pause(backoff.next(), options);
+          continue;
+        }
+      }
+      this.log(`${options.method} ${options.path}: ${lastCause}; trying again`);
+      this.rotateFrom(index);
+      followedLeader = false;
+      await this.pause(backoff.next(), options);
+    }
+  }
+
+  private async pause(ms: number, options: CallOptions): Promise<void> {
+    const left = options.deadline - Date.now();
+    if (left <= 0) return;
+    const { signal, dispose } = anySignal([options.signal, this.closeController.signal]);
+    try {
+      await sleep(Math.min(ms, left), signal);
+    } finally {
+      dispose();
+    }
+  }
+
+  /**
+   * One HTTP exchange with one address. Resolves with the answer of any status (the body parsed as
+   * JSON where it is JSON); rejects with {@link NetworkFailure} when no answer came, with the
+   * signal's reason when it aborted, or with {@link UnavailableError} once the transport is closed.
+   */
+  async exchange(
+    url: string,
+    method: string,
+    path: string,
+    body: string | undefined,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<RawAnswer> {
+    const timeoutController = new AbortController();
+    const timer = setTimeout(() => timeoutController.abort(), timeoutMs);
+    const combined = anySignal([signal, timeoutController.signal, this.closeController.signal]);
+    const headers = body === undefined ? this.headers : { ...this.headers, "content-type": "application/json" };
+    try {
+      const res = await this.fetchImpl(url + path, { method, headers, body, signal: combined.signal });
+      const text = await res.text();
+      return { status: res.status, body: parseBody(res.status, text) };
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      if (this.closed) throw new UnavailableError("holdfast: the client is closed");
+      if (timeoutController.signal.aborted) throw new NetworkFailure(`no answer within ${timeoutMs} ms`);
+      throw new NetworkFailure(describeNetworkError(e));
+    } finally {
+      clearTimeout(timer);
+      combined.dispose();
+    }
+  }
+}
+
+/** Parses a JSON body; a non-JSON error body becomes `{"error":{"message":<text>}}`. */
+export function parseBody(status: number, text: string): any {
+  if (text.length === 0) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (status >= 200 && status < 300) return {};
+    return { error: { message: text.slice(0, 300) } };
+  }
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Conformance driver for the Python client (clients/CONFORMANCE.md).
+
+Reads one JSON command per line on standard input, runs each on its own thread (a waiting
+acquire never holds up the commands after it), and writes one JSON line per answer, plus a
+``{"event":"lost",...}`` line whenever a lease's loss callback fires. Standard output carries
+nothing else and is flushed after every line; logs go to standard error.
+"""
+
+import json
+import logging
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import holdfast  # noqa: E402
+from holdfast.errors import HoldfastError  # noqa: E402
+
+_out_lock = threading.Lock()
+_state_lock = threading.Lock()
+_clients = {}  # driver client name -> holdfast.Client
+_handles = {}  # handle -> Lease or LeaseSet
+
+
+def emit(obj):
+    line = json.dumps(obj, separators=(",", ":")) + "\n"
+    with _out_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+class BadCommand(Exception):
+    pass
+
+
+def need(cmd, field):
+    if field not in cmd or cmd[field] is None:
+        raise BadCommand("missing field %r" % field)
+    return cmd[field]
+
+
+def client_of(cmd):
+    name = need(cmd, "client")
+    with _state_lock:
+        c = _clients.get(name)
+    if c is None:
+        raise BadCommand("no open client %r" % name)
+    return c
+
+
+def handle_of(cmd, field="handle"):
+    h = need(cmd, field)
+    with _state_lock:
+        lease = _handles.get(h)
+    if lease is None:
+        raise BadCommand("no lease handle %r" % h)
+    return lease
+
+
+def on_lost_line(handle):
+    def callback(lease, reason):
+        emit({"event": "lost", "handle": handle, "token": lease.fencing_token, "reason": reason})
+    return callback
+
+
+def op_open(cmd):
+    kwargs = {}
+    if cmd.get("ttlMillis"):
+        kwargs["ttl"] = cmd["ttlMillis"] / 1000.0
+    if cmd.get("clientName"):
+        kwargs["client_name"] = cmd["clientName"]
+    if cmd.get("requestTimeoutMillis"):
+        kwargs["request_timeout"] = cmd["requestTimeoutMillis"] / 1000.0
+    if cmd.get("token"):
+        kwargs["token"] = cmd["token"]
+    name = need(cmd, "client")
+    c = holdfast.Client(need(cmd, "members"), **kwargs)
+    with _state_lock:
+        old = _clients.get(name)
+        _clients[name] = c
+    if old is not None:
+        old.close()
+    return {"sessionId": c.session_id}
+
+
+def op_acquire(cmd):
+    c = client_of(cmd)
+    handle = need(cmd, "handle")
+    mode = cmd.get("mode") or "exclusive"
+    kwargs = {"wait": (cmd.get("waitMillis") or 0) / 1000.0,
+              "lease_timeout": (cmd.get("leaseMillis") or 0) / 1000.0 or None,
+              "mode": mode}
+    if mode == "permits":
+        kwargs["permits"] = cmd.get("permits") if cmd.get("permits") is not None else 1
+        kwargs["max_permits"] = cmd.get("maxPermits")
+    lease = c.acquire(need(cmd, "name"), **kwargs)
+    with _state_lock:
+        _handles[handle] = lease
+    lease.on_lost(on_lost_line(handle))
+    return {"token": lease.fencing_token}
+
+
+def op_acquire_all(cmd):
+    c = client_of(cmd)
+    handle = need(cmd, "handle")
+    mode = cmd.get("mode") or "exclusive"
+    if mode not in ("exclusive", "shared"):
+        raise holdfast.InvalidArgument("holdfast: acquire_all takes exclusive or shared, not %r" % mode)
+    leases = c.acquire_all(need(cmd, "names"), wait=(cmd.get("waitMillis") or 0) / 1000.0,
+                           lease_timeout=(cmd.get("leaseMillis") or 0) / 1000.0 or None,
+                           shared=(mode == "shared"))
+    with _state_lock:
+        _handles[handle] = leases
+    leases.on_lost(on_lost_line(handle))
+    return {"tokens": leases.tokens}
+
+
+def op_release(cmd):
+    handle_of(cmd).release()
+    return {}
+
+
+def op_is_valid(cmd):
+    return {"valid": handle_of(cmd).valid}
+
+
+def op_register_get(cmd):
+    version, value = client_of(cmd).register(need(cmd, "key")).get()
+    return {"version": version,
+            "value": value.decode("utf-8", "replace") if value is not None else None}
+
+
+def op_register_set(cmd):
+    c = client_of(cmd)
+    fence = None
+    if cmd.get("fenceHandle"):
+        fence = handle_of(cmd, "fenceHandle")
+        if isinstance(fence, holdfast.LeaseSet):
+            if len(fence) != 1:
+                raise BadCommand("fenceHandle %r names several leases" % cmd["fenceHandle"])
+            fence = next(iter(fence))
+    value = cmd.get("value")
+    version = c.register(need(cmd, "key")).compare_and_set(
+        need(cmd, "expectedVersion"), value if value is not None else "", fence=fence)
+    return {"version": version}
+
+
+def op_fence_check(cmd):
+    return {"current": client_of(cmd).is_current(need(cmd, "name"), need(cmd, "token"))}
+
+
+def op_close(cmd):
+    client_of(cmd).close()
+    return {}
+
+
+OPS = {
+    "open": op_open,
+    "acquire": op_acquire,
+    "acquireAll": op_acquire_all,
+    "release": op_release,
+    "isValid": op_is_valid,
+    "registerGet": op_register_get,
+    "registerSet": op_register_set,
+    "fenceCheck": op_fence_check,
+    "close": op_close,
+}
+
+
+def run(cmd):
+    cid = cmd.get("id")
+    try:
+        fn = OPS.get(cmd.get("op"))
+        if fn is None:
+            raise BadCommand("unknown op %r" % cmd.get("op"))
+        answer = {"id": cid, "ok": True}
+        answer.update(fn(cmd))
+    except HoldfastError as e:
+        answer = {"id": cid, "ok": False, "error": e.code, "message": e.message}
+    except (BadCommand, TypeError, ValueError, KeyError) as e:
+        answer = {"id": cid, "ok": False, "error": "INVALID_ARGUMENT",
+                  "message": "driver: %s" % (" ".join(str(e).split()) or type(e).__name__)}
+    except Exception as e:  # never die on one command
+        logging.exception("driver: command %r failed", cmd)
+        answer = {"id": cid, "ok": False, "error": "UNAVAILABLE",
+                  "message": "driver: %s: %s" % (type(e).__name__, " ".join(str(e).split()))}
+    emit(answer)
+
+
+def close_all():
+    with _state_lock:
+        clients = list(_clients.values())
+    threads = [threading.Thread(target=c.close, daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(15)
+
+
+def main():
+    logging.basicConfig(stream=sys.stderr, level=os.environ.get("HOLDFAST_LOG", "WARNING"),
+                        format="%(asctime)s %(threadName)s %(message)s")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            cmd = json.loads(line)
+            if not isinstance(cmd, dict):
+                raise ValueError("a command is a JSON object")
+        except ValueError as e:
+            emit({"id": None, "ok": False, "error": "INVALID_ARGUMENT",
+                  "message": "driver: cannot read the line: %s" % " ".join(str(e).split())})
+            continue
+        if cmd.get("op") == "exit":
+            close_all()
+            emit({"id": cmd.get("id"), "ok": True})
+            os._exit(0)
+        threading.Thread(target=run, args=(cmd,), daemon=True, name="cmd-%s" % cmd.get("id")).start()
+    close_all()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The session's event stream (protocol.md, "The event stream").
+
+:func:`parse_poll` turns one long-poll answer into a :class:`PollResult` (pure, tested with
+canned JSON); :func:`lost_in_gap` says which held leases a gap's state no longer lists;
+:class:`EventPoller` is the daemon thread that long-polls ``GET /api/v1/sessions/{id}/events``
+at the leader (any member will do), resumes from the last ``next``, and rotates with backoff on
+errors.
+"""
+
+import logging
+import threading
+import time
+import urllib.parse
+from typing import Any, Callable, Iterable, List, Optional, Set, Tuple
+
+from ._transport import Backoff, Transport
+
+log = logging.getLogger("holdfast")
+
+POLL_WAIT_MILLIS = 20000
+
+
+class PollResult:
+    """What one answer of the event stream says."""
+
+    def __init__(self) -> None:
+        self.next: Optional[str] = None
+        #: (name, token, reason) of every ``lost`` event, in order
+        self.lost: List[Tuple[str, int, str]] = []
+        #: the session ended: ``sessionExpired`` event, or a gap whose state does not exist
+        self.expired = False
+        #: ``sessionClosed`` event
+        self.closed = False
+        self.gap = False
+        #: for a gap: the (name, token) of every grant the session holds at ``next``
+        self.holds: Optional[Set[Tuple[str, int]]] = None
+
+
+def parse_poll(body: Any) -> PollResult:
+    """Reads a 200 answer of the event stream. Unknown event types are ignored."""
+    r = PollResult()
+    if not isinstance(body, dict):
+        raise ValueError("the event stream answered something that is not a JSON object")
+    nxt = body.get("next")
+    if nxt is not None:
+        r.next = str(nxt)
+    if body.get("gap"):
+        r.gap = True
+        state = body.get("state") if isinstance(body.get("state"), dict) else {}
+        if state.get("exists") is False:
+            r.expired = True
+        holds = set()
+        for h in state.get("holds") or []:
+            if isinstance(h, dict) and "name" in h and h.get("token") is not None:
+                holds.add((str(h["name"]), int(h["token"])))
+        r.holds = holds
+    for ev in body.get("events") or []:
+        if not isinstance(ev, dict):
+            continue
+        t = ev.get("type")
+        if t == "lost" and "name" in ev and ev.get("token") is not None:
+            reason = ev.get("reason")
+            if reason not in ("revoked", "leaseTimeout", "sessionExpired"):
+                reason = "unknown"
+            r.lost.append((str(ev["name"]), int(ev["token"]), reason))
+        elif t == "sessionExpired":
+            r.expired = True
+        elif t == "sessionClosed":
+            r.closed = True
+    return r
+
+
+def lost_in_gap(holds: Set[Tuple[str, int]], leases: Iterable[Any]) -> List[Any]:
+    """The leases (objects with ``name`` and ``fencing_token``) that ``holds`` does not list."""
+    return [l for l in leases if (l.name, l.fencing_token) not in holds]
+
+
+class EventPoller:
+    """Long-polls the event stream until ``stop`` is set; hands each answer to ``on_result``.
+
+    ``on_result(result, sent_at)`` gets the parsed answer and the ``time.monotonic()`` at which
+    its poll was sent; ``on_gone()`` is called when the stream answers ``410``.
+    """
+
+    def __init__(self, transport: Transport, session_id: str, stop: threading.Event,
+                 on_result: Callable[[PollResult, float], None], on_gone: Callable[[], None],
+                 wait_millis: int = POLL_WAIT_MILLIS) -> None:
+        self._transport = transport
+        self._session_id = session_id
+        self._stop = stop
+        self._on_result = on_result
+        self._on_gone = on_gone
+        self._wait_millis = wait_millis
+        self.position: Optional[str] = None
+        self._thread = threading.Thread(target=self._run, name="holdfast-events", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def _path(self) -> str:
+        q = {"waitMillis": str(self._wait_millis)}
+        if self.position is not None:
+            q["after"] = self.position
+        return "/api/v1/sessions/%s/events?%s" % (
+            urllib.parse.quote(self._session_id, safe=""), urllib.parse.urlencode(q))
+
+    def _run(self) -> None:
+        backoff = Backoff()
+        t = self._transport
+        timeout = self._wait_millis / 1000.0 + t.request_timeout
+        while not self._stop.is_set():
+            index = t.current()
+            sent_at = time.monotonic()
+            try:
+                a = t.exchange(index, "GET", self._path(), None, timeout)
+            except OSError as e:
+                if self._stop.is_set():
+                    return
+                log.debug("holdfast: event stream at %s: %s", t.members[index], e)
+                t.rotate(index)
+                self._stop.wait(backoff.next_delay())
+                continue
+            if self._stop.is_set():
+                return
+            if a.status == 200:
+                try:
+                    result = parse_poll(a.body)
+                except (ValueError, TypeError) as e:
+                    log.warning("holdfast: event stream at %s: %s", a.member, e)
+                    t.rotate(index)
+                    self._stop.wait(backoff.next_delay())
+                    continue
+                backoff.reset()
+                if result.gap:
+                    log.info("holdfast: event stream at %s answered a gap at %s", a.member,
+                             result.next)
+                try:
+                    self._on_result(result, sent_at)
+                except Exception:
+                    log.exception("holdfast: handling the event stream failed")
+                if result.next is not None:
+                    self.position = result.next
+                if result.expired or result.closed:
+                    return
+                continue
+            if a.status == 410:
+                self._on_gone()
+                return
+            if a.status == 400 and self.position is not None:
+                # The position is refused: start again from the session's beginning, which
+                # answers with the session's state (a gap) if events were dropped meanwhile.
+                log.warning("holdfast: event stream at %s refused position %s: %s", a.member,
+                            self.position, a.error_field("message"))
+                self.position = None
+                continue
+            log.warning("holdfast: event stream at %s answered %d %s", a.member, a.status,
+                        a.error_code() or "")
+            t.rotate(index)
+            self._stop.wait(backoff.next_delay())

@@ -1,0 +1,260 @@
+"""HTTP exchanges with the members, and leader following (protocol.md, "Members and the leader").
+
+One :class:`Transport` per client. :meth:`Transport.call` sends a request to the member believed
+to lead and keeps re-sending *the same request* until a final answer comes back or the deadline
+passes: after a broken connection, a timeout, ``502``/``503``/``504``, it follows the ``leader``
+named by ``NOT_LEADER`` (member ids are learnt from every address's ``GET /status``), or tries the
+next address after a backoff of 50 ms doubling to 1 s, with jitter.
+"""
+
+import http.client
+import json
+import random
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from typing import Any, Dict, List, Optional, Set
+
+from .errors import SessionExpired, Unavailable
+
+RETRYABLE_STATUSES = (502, 503, 504)
+
+
+class Answer:
+    """A final HTTP answer: status, parsed body (dict, text or None) and the member's URL."""
+
+    __slots__ = ("status", "body", "member")
+
+    def __init__(self, status: int, body: Any, member: str) -> None:
+        self.status = status
+        self.body = body
+        self.member = member
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def error_code(self) -> Optional[str]:
+        if isinstance(self.body, dict) and isinstance(self.body.get("error"), dict):
+            code = self.body["error"].get("code")
+            return code if isinstance(code, str) else None
+        return None
+
+    def error_field(self, field: str) -> Any:
+        if isinstance(self.body, dict) and isinstance(self.body.get("error"), dict):
+            return self.body["error"].get(field)
+        return None
+
+
+class Closed(SessionExpired):
+    """The client was closed: its session is gone (a :class:`SessionExpired`)."""
+
+    code = "SESSION_EXPIRED"
+
+
+def describe_network_error(e: BaseException, timeout: float) -> str:
+    """A short, one-line reason for a failed exchange."""
+    if isinstance(e, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(e, (socket.timeout, TimeoutError)):
+        return "no answer within %.1f s" % timeout
+    if isinstance(e, ConnectionResetError):
+        return "connection reset"
+    if isinstance(e, http.client.RemoteDisconnected):
+        return "connection closed without an answer"
+    if isinstance(e, BrokenPipeError):
+        return "connection broken"
+    if isinstance(e, socket.gaierror):
+        return "unknown host"
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text
+
+
+class Backoff:
+    """50 ms doubling to 1 s, each delay drawn between half and all of it (jitter)."""
+
+    def __init__(self, first: float = 0.05, cap: float = 1.0) -> None:
+        self.first = first
+        self.cap = cap
+        self.current = first
+
+    def next_delay(self) -> float:
+        d = self.current
+        self.current = min(self.cap, self.current * 2)
+        return d / 2 + random.random() * d / 2
+
+    def reset(self) -> None:
+        self.current = self.first
+
+
+def normalize_member(url: str) -> str:
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an HTTP base URL: %r" % url)
+    return url.rstrip("/")
+
+
+class Transport:
+    """Sends requests to the members; thread-safe."""
+
+    def __init__(self, members: List[str], request_timeout: float, token: Optional[str] = None,
+                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
+        if not members:
+            raise ValueError("at least one member address is needed")
+        self.members = [normalize_member(m) for m in members]
+        self.request_timeout = request_timeout
+        self._token = token
+        self._ssl_context = ssl_context
+        self._lock = threading.Lock()
+        self._current = 0
+        self._ids: Dict[str, int] = {}
+        self._open: Set[http.client.HTTPConnection] = set()
+
+    # ---------------------------------------------------------------- single exchanges
+
+    def exchange(self, index: int, method: str, path: str, body: Any, timeout: float) -> Answer:
+        """One HTTP exchange with member ``index``; network errors are raised as ``OSError``."""
+        base = self.members[index]
+        parts = urllib.parse.urlsplit(base)
+        if parts.scheme == "https":
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=timeout, context=self._ssl_context)
+        else:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        headers = {"Accept": "application/json", "Connection": "close"}
+        data = None
+        if body is not None:
+            data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if self._token:
+            headers["Authorization"] = "Bearer " + self._token
+        with self._lock:
+            self._open.add(conn)
+        try:
+            conn.request(method, parts.path + path, body=data, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+            status = resp.status
+        except http.client.HTTPException as e:
+            raise ConnectionError(describe_network_error(e, timeout)) from e
+        finally:
+            with self._lock:
+                self._open.discard(conn)
+            conn.close()
+        text = raw.decode("utf-8", "replace")
+        parsed: Any
+        try:
+            parsed = json.loads(text) if text.strip() else None
+        except ValueError:
+            parsed = text
+        return Answer(status, parsed, base)
+
+    def abort_all(self) -> None:
+        """Breaks every exchange under way (used by close to stop the waits and the long poll)."""
+        with self._lock:
+            conns = list(self._open)
+        for c in conns:
+            sock = getattr(c, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    # ---------------------------------------------------------------- leader following
+
+    def current(self) -> int:
+        with self._lock:
+            return self._current
+
+    def _set_current(self, index: int) -> None:
+        with self._lock:
+            self._current = index
+
+    def rotate(self, from_index: int) -> int:
+        with self._lock:
+            if self._current == from_index:
+                self._current = (from_index + 1) % len(self.members)
+            return self._current
+
+    def learn_ids(self) -> None:
+        """Asks every address's ``GET /status`` for its member id."""
+        timeout = min(1.0, self.request_timeout)
+        for i in range(len(self.members)):
+            try:
+                a = self.exchange(i, "GET", "/status", None, timeout)
+            except OSError:
+                continue
+            if a.ok and isinstance(a.body, dict) and isinstance(a.body.get("id"), str):
+                with self._lock:
+                    self._ids[a.body["id"]] = i
+
+    def index_of(self, member_id: str) -> Optional[int]:
+        with self._lock:
+            if member_id in self._ids:
+                return self._ids[member_id]
+        self.learn_ids()
+        with self._lock:
+            return self._ids.get(member_id)
+
+    def call(self, method: str, path: str, body: Any = None, *, http_timeout: float,
+             deadline: float, leader: bool = True, stop: Optional[threading.Event] = None) -> Answer:
+        """Sends the request until a final answer (anything but a network error, 502/503/504).
+
+        The same ``body`` is re-sent on every attempt. Raises :class:`Unavailable` naming the last
+        cause when ``deadline`` (a ``time.monotonic()`` value) passes first, and :class:`Closed`
+        when the client is closing (``stop`` or the transport's own flag).
+        """
+        backoff = Backoff()
+        last_cause = None
+        last_network = True
+        index = self.current()
+        while True:
+            if stop is not None and stop.is_set():
+                raise Closed("holdfast: the client is closed")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and last_cause is not None:
+                if last_network:
+                    raise Unavailable("holdfast: cannot reach any member (%s)" % last_cause)
+                raise Unavailable("holdfast: no member answered in time (%s)" % last_cause)
+            timeout = max(0.05, min(http_timeout, remaining))
+            try:
+                a = self.exchange(index, method, path, body, timeout)
+            except OSError as e:
+                last_cause = "%s: %s" % (self.members[index], describe_network_error(e, timeout))
+                last_network = True
+                index = self.rotate(index)
+                self._pause(backoff, deadline, stop)
+                continue
+            if a.status not in RETRYABLE_STATUSES:
+                if leader:
+                    self._set_current(index)
+                return a
+            code = a.error_code() or "HTTP %d" % a.status
+            msg = a.error_field("message")
+            last_cause = "%s: %s%s" % (self.members[index], code,
+                                       (" " + " ".join(str(msg).split())) if msg else "")
+            last_network = False
+            hint = a.error_field("leader") if a.status == 503 and code == "NOT_LEADER" else None
+            if isinstance(hint, str) and hint:
+                target = self.index_of(hint)
+                if target is not None and target != index:
+                    self._set_current(target)
+                    index = target
+                    continue
+            index = self.rotate(index)
+            self._pause(backoff, deadline, stop)
+
+    def _pause(self, backoff: Backoff, deadline: float, stop: Optional[threading.Event]) -> None:
+        delay = min(backoff.next_delay(), max(0.0, deadline - time.monotonic()))
+        if delay <= 0:
+            return
+        if stop is not None:
+            stop.wait(delay)
+        else:
+            time.sleep(delay)

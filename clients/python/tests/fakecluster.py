@@ -1,0 +1,233 @@
+"""A small in-process imitation of a Holdfast cluster's HTTP protocol, for the unit tests.
+
+Only what the tests need: /status, sessions (open, keepalive, close), acquire (exclusive, with
+waits), release, renew, cancel, fence, registers, and the event stream. Each "node" is an HTTP
+server on a free port; one of them leads, the others answer 503 NOT_LEADER. Requests are
+remembered by (session, requestId) so that a retry gets the first answer. ``drop`` makes a node
+process a request and close the connection without answering.
+"""
+
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Cluster:
+    def __init__(self, nodes=3):
+        self.cond = threading.Condition()
+        self.leader = "n1"
+        self.sessions = {}  # id -> {"events": [...], "alive": bool, "memory": {}}
+        self.holders = {}  # name -> (session, token)
+        self.registers = {}  # key -> (version, value)
+        self.next_token = 100
+        self.log = []  # (node, method, path, body)
+        self.headers = []  # the headers of each request, in the order of log
+        self.drop = {}  # path -> count of answers to drop
+        self.gap_next = set()  # session ids whose next poll answers a gap
+        self.servers = {}
+        for i in range(1, nodes + 1):
+            nid = "n%d" % i
+            srv = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(nid))
+            srv.daemon_threads = True
+            threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
+            self.servers[nid] = srv
+
+    def url(self, nid):
+        return "http://127.0.0.1:%d" % self.servers[nid].server_address[1]
+
+    def urls(self):
+        return [self.url(n) for n in sorted(self.servers)]
+
+    def stop(self):
+        for s in self.servers.values():
+            s.shutdown()
+            s.server_close()
+
+    def requests(self, path):
+        return [e for e in self.log if e[2] == path]
+
+    def revoke(self, name):
+        with self.cond:
+            h = self.holders.pop(name, None)
+            if h:
+                self._event(h[0], {"type": "lost", "name": name, "token": h[1], "reason": "revoked"})
+            self.cond.notify_all()
+
+    def _event(self, sid, ev):
+        s = self.sessions.get(sid)
+        if s is not None:
+            ev = dict(ev, position=str(len(s["events"]) + 1))
+            s["events"].append(ev)
+
+    # ------------------------------------------------------------ handling
+
+    def _handler(self, nid):
+        cluster = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _do(self, method):
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                body = json.loads(raw) if raw else None
+                parts = urllib.parse.urlsplit(self.path)
+                path, query = parts.path, dict(urllib.parse.parse_qsl(parts.query))
+                cluster.log.append((nid, method, path, body))
+                cluster.headers.append(dict(self.headers))
+                status, answer = cluster.handle(nid, method, path, query, body)
+                with cluster.cond:
+                    drop = cluster.drop.get(path, 0)
+                    if drop:
+                        cluster.drop[path] = drop - 1
+                if drop:
+                    self.close_connection = True
+                    return
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client went away (close aborts its long polls)
+
+            def do_GET(self):
+                self._do("GET")
+
+            def do_POST(self):
+                self._do("POST")
+
+            def do_DELETE(self):
+                self._do("DELETE")
+
+        return H
+
+    @staticmethod
+    def _err(status, code, message, **extra):
+        e = {"code": code, "message": message}
+        e.update(extra)
+        return status, {"error": e}
+
+    def handle(self, nid, method, path, query, body):
+        if path == "/status":
+            return 200, {"id": nid, "leader": self.leader}
+        if path.startswith("/api/v1/sessions/") and path.endswith("/events"):
+            return self._events(path.split("/")[4], query)
+        if nid != self.leader:
+            return self._err(503, "NOT_LEADER", "%s does not lead" % nid, leader=self.leader)
+        with self.cond:
+            if path == "/api/v1/sessions" and method == "POST":
+                sid = body.get("sessionId") or "fake%d" % len(self.sessions)
+                self.sessions.setdefault(sid, {"events": [], "alive": True, "memory": {},
+                                               "ttl": body.get("ttlMillis")})
+                return 201, {"sessionId": sid, "ttlMillis": body.get("ttlMillis")}
+            if path.endswith("/keepalive"):
+                s = self.sessions.get(path.split("/")[4])
+                if not s or not s["alive"]:
+                    return self._err(410, "SESSION_EXPIRED", "no such session")
+                return 200, {}
+            if method == "DELETE":
+                s = self.sessions.get(path.split("/")[4])
+                if s:
+                    s["alive"] = False
+                    for name, h in list(self.holders.items()):
+                        if h[0] == path.split("/")[4]:
+                            del self.holders[name]
+                    self._event(path.split("/")[4], {"type": "sessionClosed"})
+                    self.cond.notify_all()
+                return 200, {}
+            if path == "/api/v1/fence":
+                h = self.holders.get(query["name"])
+                return 200, {"name": query["name"], "token": int(query["token"]),
+                             "current": bool(h and h[1] == int(query["token"]))}
+            if path.startswith("/api/v1/registers/") and method == "GET":
+                key = urllib.parse.unquote(path[len("/api/v1/registers/"):])
+                if key not in self.registers:
+                    return self._err(404, "NOT_FOUND", "no register %s" % key)
+                v, val = self.registers[key]
+                return 200, {"key": key, "version": v, "value": val}
+            sid = body.get("session") if isinstance(body, dict) else None
+            s = self.sessions.get(sid)
+            if s is None or not s["alive"]:
+                return self._err(410, "SESSION_EXPIRED", "session %s is gone" % sid)
+            rid = body.get("requestId")
+            if rid in s["memory"]:
+                return s["memory"][rid]
+        answer = self._write(nid, path, body, s)
+        if answer[0] != 503:
+            with self.cond:
+                s["memory"][rid] = answer
+        return answer
+
+    def _write(self, nid, path, body, s):
+        sid = body["session"]
+        with self.cond:
+            if path == "/api/v1/acquire":
+                name = body["name"]
+                if not name or "//" in name:
+                    return self._err(400, "INVALID_ARGUMENT", "bad name %r" % name)
+                end = time.monotonic() + body.get("waitMillis", 0) / 1000.0
+                while name in self.holders:
+                    if self.leader != nid:  # stopped leading while the request waited
+                        return self._err(503, "NOT_LEADER", "%s no longer leads" % nid,
+                                         leader=self.leader)
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        return self._err(409, "TIMEOUT", "%s was not granted" % name)
+                    self.cond.wait(left)
+                self.next_token += 1
+                self.holders[name] = (sid, self.next_token)
+                return 200, {"name": name, "granted": True, "token": self.next_token,
+                             "requestId": body["requestId"]}
+            if path in ("/api/v1/release", "/api/v1/renew"):
+                h = self.holders.get(body["name"])
+                if h != (sid, body["token"]):
+                    return self._err(409, "NOT_OWNER", "not held")
+                if path == "/api/v1/release":
+                    del self.holders[body["name"]]
+                    self.cond.notify_all()
+                    return 200, {"name": body["name"], "released": True}
+                return 200, {"name": body["name"], "renewed": True}
+            if path == "/api/v1/registers/set":
+                v, _ = self.registers.get(body["key"], (0, None))
+                if v != body["expectedVersion"]:
+                    return self._err(409, "CONFLICT", "version is %d" % v, currentVersion=v)
+                if "fenceName" in body:
+                    h = self.holders.get(body["fenceName"])
+                    if h != (sid, body["fenceToken"]):
+                        return self._err(409, "NOT_OWNER", "fence is not current")
+                self.registers[body["key"]] = (v + 1, body["value"])
+                return 200, {"key": body["key"], "version": v + 1}
+            if path == "/api/v1/cancel":
+                return 200, {"name": body["name"], "cancelled": True}
+        return self._err(404, "NOT_FOUND", "no route %s" % path)
+
+    def _events(self, sid, query):
+        wait = int(query.get("waitMillis", "20000")) / 1000.0
+        after = int(query.get("after", "0"))
+        end = time.monotonic() + wait
+        with self.cond:
+            while True:
+                s = self.sessions.get(sid)
+                if s is None:
+                    return self._err(410, "SESSION_EXPIRED", "no session")
+                if sid in self.gap_next:
+                    self.gap_next.discard(sid)
+                    holds = [{"name": n, "token": h[1], "mode": "exclusive", "permits": 1}
+                             for n, h in self.holders.items() if h[0] == sid]
+                    return 200, {"sessionId": sid, "gap": True, "events": [],
+                                 "next": str(len(s["events"])),
+                                 "state": {"exists": s["alive"], "holds": holds, "waits": []}}
+                evs = s["events"][after:]
+                left = end - time.monotonic()
+                if evs or left <= 0:
+                    return 200, {"sessionId": sid, "events": evs,
+                                 "next": str(len(s["events"])), "gap": False}
+                self.cond.wait(min(left, 0.2))
