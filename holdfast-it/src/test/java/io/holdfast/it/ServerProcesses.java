@@ -1,0 +1,189 @@
+package io.holdfast.it;
+
+import static org.awaitility.Awaitility.await;
+
+import io.holdfast.testkit.FreePorts;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A cluster of {@code holdfast server} processes on loopback, started from the CLI jar as users
+ * start them: each with its Raft, client and HTTP ports and its data directory under {@code dir},
+ * its output in {@code dir/nI.log}. A node can be killed (SIGKILL) and started again from its data.
+ */
+public final class ServerProcesses implements AutoCloseable {
+    static final String JAR = System.getProperty("holdfast.jar", "../holdfast-cli/target/holdfast.jar");
+
+    private final Path dir;
+    private final int size;
+    private final int[] raft;
+    private final int[] client;
+    private final int[] http;
+    private final Process[] nodes;
+    private final String peers;
+    private final HttpClient httpClient = HttpClient.newHttpClient();
+
+    /** Starts {@code size} nodes and waits until one leads. */
+    public ServerProcesses(Path dir, int size) throws IOException {
+        this.dir = dir;
+        this.size = size;
+        this.raft = new int[size];
+        this.client = new int[size];
+        this.http = new int[size];
+        this.nodes = new Process[size];
+        StringBuilder p = new StringBuilder();
+        for (int i = 0; i < size; i++) {
+            raft[i] = FreePorts.next();
+            client[i] = FreePorts.next();
+            http[i] = FreePorts.next();
+            p.append(i == 0 ? "" : ",")
+                    .append("n")
+                    .append(i + 1)
+                    .append("=127.0.0.1:")
+                    .append(raft[i])
+                    .append(':')
+                    .append(client[i]);
+        }
+        this.peers = p.toString();
+        for (int i = 0; i < size; i++) {
+            start(i);
+        }
+        awaitLeader(Duration.ofSeconds(60));
+    }
+
+    /** The JVM's command line for the CLI with these arguments (small heap, serial GC, C1 only). */
+    public static List<String> java(List<String> jvmOptions, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1"));
+        cmd.addAll(jvmOptions);
+        cmd.add("-jar");
+        cmd.add(JAR);
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Starts node {@code i} (again, from its data directory if it ran before). */
+    public void start(int i) throws IOException {
+        Path log = dir.resolve("n" + (i + 1) + ".log");
+        nodes[i] = new ProcessBuilder(java(
+                        List.of(),
+                        "server",
+                        "--id",
+                        "n" + (i + 1),
+                        "--peers",
+                        peers,
+                        "--client-port",
+                        String.valueOf(client[i]),
+                        "--http-port",
+                        String.valueOf(http[i]),
+                        "--data-dir",
+                        dir.resolve("n" + (i + 1)).toString()))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+    }
+
+    /** Kills node {@code i} with SIGKILL and waits for it to be gone. */
+    public void kill(int i) throws InterruptedException {
+        nodes[i].destroyForcibly();
+        nodes[i].waitFor();
+    }
+
+    public boolean isAlive(int i) {
+        return nodes[i] != null && nodes[i].isAlive();
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** {@code http://127.0.0.1:PORT} of node {@code i}'s HTTP port. */
+    public String httpUrl(int i) {
+        return "http://127.0.0.1:" + http[i];
+    }
+
+    /** Every node's HTTP URL, in node order. */
+    public List<String> httpUrls() {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            out.add(httpUrl(i));
+        }
+        return out;
+    }
+
+    /** {@code holdfast://} naming every node's client port. */
+    public String clientUri() {
+        StringBuilder uri = new StringBuilder("holdfast://");
+        for (int i = 0; i < size; i++) {
+            uri.append(i == 0 ? "" : ",").append("127.0.0.1:").append(client[i]);
+        }
+        return uri.toString();
+    }
+
+    /** The index of the live node whose {@code /status} says it leads, or -1. */
+    public int leader() {
+        for (int i = 0; i < size; i++) {
+            if (!isAlive(i)) {
+                continue;
+            }
+            try {
+                String body = httpClient
+                        .send(
+                                HttpRequest.newBuilder(URI.create(httpUrl(i) + "/status"))
+                                        .timeout(Duration.ofSeconds(2))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
+                if (body.contains("\"role\":\"leader\"")) {
+                    return i;
+                }
+            } catch (IOException e) {
+                // not up yet, or gone
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** Waits until a live node leads; returns its index. */
+    public int awaitLeader(Duration within) {
+        int[] found = {-1};
+        await().atMost(within).pollInterval(Duration.ofMillis(100)).until(() -> (found[0] = leader()) >= 0);
+        return found[0];
+    }
+
+    /** Copies the nodes' logs to {@code target/it-logs/NAME/} (the first thing to read after a failure). */
+    public void keepLogs(String name) throws IOException {
+        for (int i = 1; i <= size; i++) {
+            Path log = dir.resolve("n" + i + ".log");
+            if (Files.exists(log)) {
+                Path kept = Path.of("target", "it-logs", name.replaceAll("\\W", "_"), "n" + i + ".log");
+                Files.createDirectories(kept.getParent());
+                Files.copy(log, kept, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Process p : nodes) {
+            if (p != null) {
+                p.destroyForcibly();
+            }
+        }
+    }
+}
