@@ -123,6 +123,11 @@ public final class ServerProcesses implements AutoCloseable {
         return out;
     }
 
+    /** Node {@code i}'s client port (gRPC and frames). */
+    public int clientPort(int i) {
+        return client[i];
+    }
+
     /** {@code holdfast://} naming every node's client port. */
     public String clientUri() {
         StringBuilder uri = new StringBuilder("holdfast://");
