@@ -3,12 +3,7 @@ package io.holdfast.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.holdfast.testkit.FreePorts;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,54 +23,27 @@ import org.junit.jupiter.api.io.TempDir;
  * leader is killed with SIGKILL mid-run and the same holds.
  */
 class CliClusterTest {
-    private static final String JAR = System.getProperty("holdfast.jar", "../holdfast-cli/target/holdfast.jar");
+    private static final String JAR = ServerProcesses.JAR;
 
     @TempDir
     Path dir;
 
-    private final List<Process> servers = new ArrayList<>();
-    private final List<Integer> httpPorts = new ArrayList<>();
+    private ServerProcesses cluster;
 
     @AfterEach
     void stopServers(org.junit.jupiter.api.TestInfo test) throws IOException {
-        for (Process p : servers) {
-            p.destroyForcibly();
+        if (cluster != null) {
+            cluster.close();
+            // Keep the servers' logs where CI shows them: the first thing to read when this fails.
+            cluster.keepLogs(test.getDisplayName());
         }
-        // Keep the servers' logs where CI shows them: the first thing to read when this fails.
-        for (int i = 1; i <= servers.size(); i++) {
-            Path log = dir.resolve("n" + i + ".log");
-            if (Files.exists(log)) {
-                Path kept =
-                        Path.of("target", "it-logs", test.getDisplayName().replaceAll("\\W", "_"), "n" + i + ".log");
-                Files.createDirectories(kept.getParent());
-                Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-    }
-
-    /** A port for a server to bind later ({@link FreePorts}: no other socket is given it meanwhile). */
-    private static int freePort() {
-        return FreePorts.next();
     }
 
     /** The lock processes' class archives, one per backend scheme (see {@link ClassArchive}). */
     private static final Map<String, ClassArchive> ARCHIVES = new ConcurrentHashMap<>();
 
-    private static List<String> java(String... args) {
-        return java(List.of(), args);
-    }
-
     private static List<String> java(List<String> jvmOptions, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1"));
-        cmd.addAll(jvmOptions);
-        cmd.add("-jar");
-        cmd.add(JAR);
-        cmd.addAll(List.of(args));
-        return cmd;
+        return ServerProcesses.java(jvmOptions, args);
     }
 
     private static ClassArchive archiveFor(String uri) {
@@ -90,68 +58,8 @@ class CliClusterTest {
 
     /** Starts three nodes; returns the client URI naming all of them. */
     private String startCluster() throws Exception {
-        int[] raft = {freePort(), freePort(), freePort()};
-        int[] client = {freePort(), freePort(), freePort()};
-        StringBuilder peers = new StringBuilder();
-        StringBuilder uri = new StringBuilder("holdfast://");
-        for (int i = 0; i < 3; i++) {
-            peers.append(i == 0 ? "" : ",")
-                    .append("n")
-                    .append(i + 1)
-                    .append("=127.0.0.1:")
-                    .append(raft[i])
-                    .append(':')
-                    .append(client[i]);
-            uri.append(i == 0 ? "" : ",").append("127.0.0.1:").append(client[i]);
-        }
-        for (int i = 0; i < 3; i++) {
-            int http = freePort();
-            httpPorts.add(http);
-            Path log = dir.resolve("n" + (i + 1) + ".log");
-            servers.add(new ProcessBuilder(java(
-                            "server",
-                            "--id",
-                            "n" + (i + 1),
-                            "--peers",
-                            peers.toString(),
-                            "--client-port",
-                            String.valueOf(client[i]),
-                            "--http-port",
-                            String.valueOf(http),
-                            "--data-dir",
-                            dir.resolve("n" + (i + 1)).toString()))
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start());
-        }
-        await().atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(200))
-                .until(() -> leader() >= 0);
-        return uri.toString();
-    }
-
-    /** The index of the node whose /status says it leads, or -1. */
-    private int leader() {
-        HttpClient http = HttpClient.newHttpClient();
-        for (int i = 0; i < httpPorts.size(); i++) {
-            if (!servers.get(i).isAlive()) {
-                continue;
-            }
-            try {
-                String body = http.send(
-                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts.get(i) + "/status"))
-                                        .timeout(Duration.ofSeconds(2))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body();
-                if (body.contains("\"role\":\"leader\"")) {
-                    return i;
-                }
-            } catch (IOException | InterruptedException e) {
-                // not up yet
-            }
-        }
-        return -1;
+        cluster = new ServerProcesses(dir, 3);
+        return cluster.clientUri();
     }
 
     /** Runs PROCS lock processes of ROUNDS critical sections each; returns their exit codes. */
@@ -245,8 +153,11 @@ class CliClusterTest {
         Path file = dir.resolve("sections.txt");
         List<Integer> codes = contend(uri, file, 3, 5, () -> {
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(file) && Files.size(file) > 0);
-            int leader = leader();
-            servers.get(leader).destroyForcibly(); // SIGKILL
+            try {
+                cluster.kill(cluster.leader()); // SIGKILL
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         });
         // Failover is invisible to the processes but for latency: sessions outlive the election,
         // so every run completes under the lock, alone, with a higher token than the one before.

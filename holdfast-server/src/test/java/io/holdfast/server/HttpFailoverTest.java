@@ -69,6 +69,23 @@ class HttpFailoverTest {
         });
     }
 
+    /** A lock held by one session at the leader and waited for by another. */
+    private record Contest(String holder, long token, String waitBody, CompletableFuture<TestHttp.Answer> waiting) {}
+
+    private Contest holdAndWait(int leader, String name, long waitMillis) throws Exception {
+        String holder = open(leader);
+        String waiter = open(leader);
+        long token = http(leader)
+                .post("/api/v1/acquire", acquireBody(holder, 1, name, 0))
+                .json()
+                .get("token")
+                .asLong();
+        String waitBody = acquireBody(waiter, 1, name, waitMillis);
+        CompletableFuture<TestHttp.Answer> waiting = http(leader).postAsync("/api/v1/acquire", waitBody);
+        awaitOneWaiter(leader, name);
+        return new Contest(holder, token, waitBody, waiting);
+    }
+
     /**
      * What the waiter's client does: take the answer of its request; if the node could not answer
      * it (not the leader, or gone), send the same request to the leader.
@@ -89,16 +106,11 @@ class HttpFailoverTest {
     @Test
     void aWaitTakenAtTheLeaderIsGrantedAfterTheLeadershipMoves() throws Exception {
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
-        String holder = open(leader);
-        String waiter = open(leader);
-        long token = http(leader)
-                .post("/api/v1/acquire", acquireBody(holder, 1, "fo/transfer", 0))
-                .json()
-                .get("token")
-                .asLong();
-        String waitBody = acquireBody(waiter, 1, "fo/transfer", 20_000);
-        CompletableFuture<TestHttp.Answer> waiting = http(leader).postAsync("/api/v1/acquire", waitBody);
-        awaitOneWaiter(leader, "fo/transfer");
+        Contest c = holdAndWait(leader, "fo/transfer", 20_000);
+        String holder = c.holder();
+        long token = c.token();
+        String waitBody = c.waitBody();
+        CompletableFuture<TestHttp.Answer> waiting = c.waiting();
 
         int target = (leader + 1) % 3;
         TestHttp.Answer moved =
@@ -137,16 +149,11 @@ class HttpFailoverTest {
     @Test
     void aWaitOutlivesTheLeadersDeathAndIsGrantedByTheNewLeader() throws Exception {
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
-        String holder = open(leader);
-        String waiter = open(leader);
-        long token = http(leader)
-                .post("/api/v1/acquire", acquireBody(holder, 1, "fo/death", 0))
-                .json()
-                .get("token")
-                .asLong();
-        String waitBody = acquireBody(waiter, 1, "fo/death", 30_000);
-        CompletableFuture<TestHttp.Answer> waiting = http(leader).postAsync("/api/v1/acquire", waitBody);
-        awaitOneWaiter(leader, "fo/death");
+        Contest c = holdAndWait(leader, "fo/death", 30_000);
+        String holder = c.holder();
+        long token = c.token();
+        String waitBody = c.waitBody();
+        CompletableFuture<TestHttp.Answer> waiting = c.waiting();
 
         cluster.stop(leader);
         // The client's request went with the node; it sends it again, to the new leader, where
