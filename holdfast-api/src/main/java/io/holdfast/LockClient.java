@@ -93,6 +93,17 @@ public interface LockClient extends AutoCloseable {
     /** The versioned register with this key. @throws InvalidArgumentException for a bad key */
     VersionedRegister register(String key);
 
+    /**
+     * The leader election of this name ({@link Election}): campaign, see who leads, step down.
+     * Creating it does not touch the service; it needs {@link Capability#FENCED_REGISTERS} and
+     * {@link Capability#INSPECT}.
+     *
+     * @throws InvalidArgumentException for a bad name
+     */
+    default Election election(String name) {
+        return new LockElection(this, name);
+    }
+
     /** Operator calls. */
     Admin admin();
 

@@ -517,7 +517,6 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         return raft.afterBarrier(machine::backup);
     }
 
-    /** Whether this replica knows the session. */
     /**
      * Whether {@code token} is a current grant of {@code name} in this replica's table, without a
      * read barrier: for an answer made right after this replica applied the grant.
@@ -536,6 +535,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         return machine.read(t -> t.sessionState(sessionId));
     }
 
+    /** Whether this replica knows the session. */
     boolean hasSession(String sessionId) {
         return machine.read(t -> t.hasSession(sessionId));
     }

@@ -1,0 +1,65 @@
+package io.holdfast;
+
+import java.util.Optional;
+
+/**
+ * Leader election over one name: candidates {@linkplain #campaign campaign}, one at a time leads,
+ * and every leadership has an <em>epoch</em>, the fencing token of its grant, which only grows: a
+ * store that remembers the highest epoch it has seen refuses a deposed leader's writes (what
+ * Curator's and etcd's elections leave to the application).
+ *
+ * <p>Built from the provider's own primitives, so it works wherever they do ({@link
+ * Capability#FENCED_REGISTERS} and {@link Capability#INSPECT}): who leads is the holder of the lock
+ * {@link #name()}, and what the leader proclaims (its value, with its epoch) is the register of the
+ * same name, written fenced by the leadership. Where the provider has {@link Capability#FAIR_QUEUE},
+ * candidates win in the order they campaigned.
+ *
+ * <p><b>Guarantees.</b> At most one leadership of a name is valid at any moment, as for the lock it
+ * stands on; each new one has a higher epoch than every earlier one; a leadership is lost (its
+ * {@link Leadership#onLost} listeners told) when its session expires, an operator revokes the lock,
+ * or it resigns. {@link #leader()} names the leader's epoch and, once it has proclaimed it, its
+ * value.
+ *
+ * <p><b>Not guaranteed.</b> That a leader knows of its loss before another is elected: a leader
+ * paused past its session TTL acts on until it runs again. Its epoch is what protects storage then:
+ * write with {@link VersionedRegister#compareAndSet(long, byte[], Lease)} fenced by {@link
+ * Leadership#lease()}, or check the epoch in the store.
+ *
+ * <p><b>Failure story.</b> The leader's process freezes in a long GC pause. Its session expires;
+ * the next candidate is elected with a higher epoch and proclaims its value. The old leader wakes
+ * and writes its report fenced by its leadership: the store refuses it ({@link ConflictException}),
+ * and its {@link Leadership#onLost} listener has been told.
+ */
+public interface Election {
+    /** The name: of the lock that decides who leads, and of the register that holds the leader's value. */
+    String name();
+
+    /**
+     * Campaigns until elected or the options' wait runs out, then proclaims {@code value}.
+     *
+     * @param value what the leader tells observers (an address, a host name); at most 32 KiB of UTF-8
+     * @throws LockTimeoutException if not elected within the wait (the candidacy is withdrawn)
+     * @throws UnsupportedFeatureException if the provider lacks registers fenced by leases or
+     *     inspection
+     * @throws InterruptedException if interrupted while waiting (the candidacy is withdrawn)
+     */
+    Leadership campaign(String value, AcquireOptions options) throws InterruptedException;
+
+    /**
+     * Who leads now: the epoch of the current leadership and its value, or empty when nobody leads.
+     * The value is null for a leader elected a moment ago that has not proclaimed it yet.
+     *
+     * @throws UnsupportedFeatureException if the provider lacks registers fenced by leases or
+     *     inspection
+     */
+    Optional<Leader> leader();
+
+    /**
+     * Who leads an election.
+     *
+     * @param election the election's name
+     * @param epoch the leadership's epoch: the fencing token of its grant
+     * @param value what it proclaimed, or null if it has not yet
+     */
+    record Leader(String election, long epoch, String value) {}
+}

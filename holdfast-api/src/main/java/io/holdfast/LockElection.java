@@ -1,0 +1,136 @@
+package io.holdfast;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * {@link Election} over any {@link LockClient}: the lock of the name says who leads, the register
+ * of the name holds {@code "<epoch>:<value>"} written fenced by the leader's lease.
+ */
+final class LockElection implements Election {
+    /** The most bytes of value: a register holds 64 KiB, and the epoch goes in front. */
+    static final int MAX_VALUE_BYTES = 32 * 1024;
+
+    private final LockClient client;
+    private final String name;
+
+    LockElection(LockClient client, String name) {
+        this.client = client;
+        this.name = Names.check(name);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    private void requireCapabilities() {
+        for (Capability needed : List.of(Capability.FENCED_REGISTERS, Capability.INSPECT)) {
+            if (!client.capabilities().contains(needed)) {
+                throw new UnsupportedFeatureException("elections need " + needed
+                        + ", which this provider does not offer (" + client.capabilities() + ")");
+            }
+        }
+    }
+
+    @Override
+    public Leadership campaign(String value, AcquireOptions options) throws InterruptedException {
+        if (value == null) {
+            throw new InvalidArgumentException("the value must not be null (use \"\" for none)");
+        }
+        if (value.getBytes(StandardCharsets.UTF_8).length > MAX_VALUE_BYTES) {
+            throw new InvalidArgumentException("the value is over " + MAX_VALUE_BYTES + " bytes of UTF-8");
+        }
+        requireCapabilities();
+        Lease lease = client.lock(name).acquire(options);
+        try {
+            VersionedRegister register = client.register(name);
+            long version = register.get().map(Versioned::version).orElse(0L);
+            register.compareAndSet(version, encode(lease.fencingToken(), value), lease);
+        } catch (RuntimeException e) {
+            lease.release(); // not proclaimed: the candidacy ends here
+            throw e;
+        }
+        return new Held(lease, value);
+    }
+
+    @Override
+    public Optional<Leader> leader() {
+        requireCapabilities();
+        Optional<LockInfo> lock = client.admin().describe(name);
+        if (lock.isEmpty() || lock.get().holders().isEmpty()) {
+            return Optional.empty();
+        }
+        long epoch = lock.get().holders().get(0).fencingToken();
+        String value = client.register(name)
+                .get()
+                .map(v -> new String(v.value(), StandardCharsets.UTF_8))
+                .filter(text -> text.startsWith(epoch + ":"))
+                .map(text -> text.substring(text.indexOf(':') + 1))
+                .orElse(null);
+        return Optional.of(new Leader(name, epoch, value));
+    }
+
+    private static byte[] encode(long epoch, String value) {
+        return (epoch + ":" + value).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A leadership: a lease and what it proclaimed. */
+    private final class Held implements Leadership {
+        private final Lease lease;
+        private final String value;
+
+        Held(Lease lease, String value) {
+            this.lease = lease;
+            this.value = Objects.requireNonNull(value);
+        }
+
+        @Override
+        public String election() {
+            return name;
+        }
+
+        @Override
+        public String value() {
+            return value;
+        }
+
+        @Override
+        public long epoch() {
+            return lease.fencingToken();
+        }
+
+        @Override
+        public Lease lease() {
+            return lease;
+        }
+
+        @Override
+        public boolean isValid() {
+            return lease.isValid();
+        }
+
+        @Override
+        public void onLost(Consumer<? super LockLostException> listener) {
+            lease.onLost(listener);
+        }
+
+        @Override
+        public void resign() {
+            lease.release();
+        }
+
+        @Override
+        public void close() {
+            resign();
+        }
+
+        @Override
+        public String toString() {
+            return "Leadership[" + name + ", epoch " + epoch() + ", " + (isValid() ? "valid" : "over") + "]";
+        }
+    }
+}
