@@ -14,7 +14,6 @@ import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.MultiLease;
 import io.holdfast.Names;
-import io.holdfast.UnavailableException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
@@ -353,44 +351,18 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
 
     /** Runs the command under {@code lease} and gives the lease back. */
     private int runHolding(Held lease, AtomicReference<ChildProcess> child) throws InterruptedException {
-        PrintWriter err = spec.commandLine().getErr();
-        ChildProcess running;
-        try {
-            running = ChildProcess.start(command, lease.environment());
-        } catch (CliFailure e) {
-            try {
-                lease.release().run();
-            } catch (RuntimeException releaseFailure) {
-                e.addSuppressed(releaseFailure);
-            }
-            throw e;
-        }
-        child.set(running);
-        AtomicBoolean lost = new AtomicBoolean();
-        lease.onLost().accept(e -> {
-            if (lost.compareAndSet(false, true)) {
-                err.println("holdfast lock: lost " + quoted + " while the command ran (" + e.getMessage()
-                        + "); stopping it");
-                err.flush();
-                running.stopInBackground(grace);
-            }
-        });
-        int exit = running.waitFor();
-        if (lost.get()) {
-            return ExitCodes.LOCK_LOST;
-        }
-        try {
-            lease.release().run();
-        } catch (LockLostException e) {
-            err.println("holdfast lock: " + quoted + (names.size() == 1 ? " was" : " were")
-                    + " lost before " + (names.size() == 1 ? "it" : "they") + " could be released (" + e.getMessage()
-                    + "); the command may have overlapped another holder");
-            return ExitCodes.LOCK_LOST;
-        } catch (UnavailableException e) {
-            err.println("holdfast lock: could not release " + quoted + " (" + e.getMessage()
-                    + "); the backend frees it when this session expires");
-        }
-        return exit;
+        return HeldChild.run(
+                new HeldChild.Holding(
+                        "holdfast lock",
+                        quoted,
+                        names.size() > 1,
+                        lease.environment(),
+                        lease.release(),
+                        lease.onLost()),
+                command,
+                child,
+                grace,
+                spec.commandLine().getErr());
     }
 
     private static void removeShutdownHook(Thread hook) {

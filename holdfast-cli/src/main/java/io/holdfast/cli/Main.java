@@ -29,6 +29,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         subcommands = {
             ServerCommand.class,
             LockCommand.class,
+            ElectCommand.class,
             LocksCommand.class,
             SessionsCommand.class,
             MembersCommand.class,
