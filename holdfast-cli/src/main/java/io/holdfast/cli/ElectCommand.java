@@ -105,16 +105,7 @@ final class ElectCommand implements Callable<Integer> {
         }
         LockClient client = Backends.open(backend.uri(), ClientOptions.defaults());
         AtomicReference<ChildProcess> child = new AtomicReference<>();
-        Thread onSignal = new Thread(
-                () -> {
-                    ChildProcess running = child.get();
-                    if (running != null && running.isAlive()) {
-                        running.stop(grace);
-                    }
-                    client.close();
-                },
-                "holdfast-elect-shutdown");
-        Runtime.getRuntime().addShutdownHook(onSignal);
+        Thread onSignal = HeldChild.onSignal("holdfast-elect-shutdown", client, child, grace);
         try {
             Leadership leading = campaign(client, name, options);
             return HeldChild.run(
@@ -134,11 +125,7 @@ final class ElectCommand implements Callable<Integer> {
                     grace,
                     spec.commandLine().getErr());
         } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(onSignal);
-            } catch (IllegalStateException e) {
-                // The JVM is already shutting down: the hook runs, which is what we want.
-            }
+            HeldChild.removeOnSignal(onSignal);
             client.close();
         }
     }

@@ -1,5 +1,6 @@
 package io.holdfast.cli;
 
+import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
 import io.holdfast.UnavailableException;
 import java.io.PrintWriter;
@@ -36,6 +37,34 @@ final class HeldChild {
             Map<String, String> environment,
             Runnable release,
             Consumer<Consumer<? super LockLostException>> onLost) {}
+
+    /**
+     * Registers what SIGTERM or SIGINT to this process does while a command runs under a lease:
+     * stop the command (SIGTERM, then SIGKILL after {@code grace}), then close the client, which
+     * gives the lease back. Remove it with {@link #removeOnSignal} once the command is done.
+     */
+    static Thread onSignal(String name, LockClient client, AtomicReference<ChildProcess> child, Duration grace) {
+        Thread hook = new Thread(
+                () -> {
+                    ChildProcess running = child.get();
+                    if (running != null && running.isAlive()) {
+                        running.stop(grace);
+                    }
+                    client.close();
+                },
+                name);
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    /** Removes a hook of {@link #onSignal}. */
+    static void removeOnSignal(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down: the hook runs, which is what we want.
+        }
+    }
 
     /** Runs {@code command} under {@code held}; {@code child} is set to it once started. */
     static int run(

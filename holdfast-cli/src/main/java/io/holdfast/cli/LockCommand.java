@@ -1,5 +1,3 @@
-// Over 400 lines, one idea: flock(1) across machines (options, taking the locks, running the child,
-// stopping it when a lock is lost, its exit code); most of its length is the options' help text.
 package io.holdfast.cli;
 
 import io.holdfast.AcquireOptions;
@@ -165,22 +163,13 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         AcquireOptions options = acquireOptions(left.isNegative() ? Duration.ZERO : left);
         AtomicReference<ChildProcess> child = new AtomicReference<>();
         // SIGTERM or SIGINT to this process: stop the child, then give the lock back.
-        Thread onSignal = new Thread(
-                () -> {
-                    ChildProcess running = child.get();
-                    if (running != null && running.isAlive()) {
-                        running.stop(grace);
-                    }
-                    client.close();
-                },
-                "holdfast-lock-shutdown");
-        Runtime.getRuntime().addShutdownHook(onSignal);
+        Thread onSignal = HeldChild.onSignal("holdfast-lock-shutdown", client, child, grace);
         try {
             return names.size() == 1
                     ? runHolding(single(client, options), child)
                     : runHolding(multi(client, options), child);
         } finally {
-            removeShutdownHook(onSignal);
+            HeldChild.removeOnSignal(onSignal);
             client.close();
         }
     }
@@ -363,13 +352,5 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
                 child,
                 grace,
                 spec.commandLine().getErr());
-    }
-
-    private static void removeShutdownHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // The JVM is already shutting down: the hook runs, which is what we want.
-        }
     }
 }
