@@ -223,12 +223,9 @@ func (c *Client) Lock(ctx context.Context, name string, opts ...LockOption) (*Le
 	if err != nil {
 		return nil, err
 	}
-	g, err := decodeGrant(a.body)
+	g, err := grantIn(a, name+" was not granted")
 	if err != nil {
 		return nil, err
-	}
-	if g.Granted != nil && !*g.Granted {
-		return nil, &Error{Code: CodeTimeout, Status: a.status, Message: name + " was not granted"}
 	}
 	return c.adopt(name, g.Token, o, a), nil
 }
@@ -263,12 +260,9 @@ func (c *Client) LockAll(ctx context.Context, names []string, opts ...LockOption
 	if err != nil {
 		return nil, err
 	}
-	g, err := decodeGrant(a.body)
+	g, err := grantIn(a, "the locks were not granted")
 	if err != nil {
 		return nil, err
-	}
-	if g.Granted != nil && !*g.Granted {
-		return nil, &Error{Code: CodeTimeout, Status: a.status, Message: "the locks were not granted"}
 	}
 	out := make(Leases, 0, len(g.Locks))
 	for _, lk := range g.Locks {

@@ -349,3 +349,16 @@ func decodeGrant(body []byte) (grantAnswer, error) {
 	}
 	return g, nil
 }
+
+// grantIn reads an acquire's answer: the grant, or a timeout with the
+// message notGranted.
+func grantIn(a answer, notGranted string) (grantAnswer, error) {
+	g, err := decodeGrant(a.body)
+	if err != nil {
+		return g, err
+	}
+	if g.Granted != nil && !*g.Granted {
+		return g, &Error{Code: CodeTimeout, Status: a.status, Message: notGranted}
+	}
+	return g, nil
+}

@@ -132,18 +132,7 @@ func (c *Client) heartbeatLoop(lastAck time.Time) {
 
 // sleepUntil waits until t; false if ctx ended first.
 func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleep(ctx, time.Until(t), t)
 }
 
 func trimPrefix(err error) string {
