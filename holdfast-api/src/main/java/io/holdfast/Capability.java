@@ -28,6 +28,11 @@ public enum Capability {
     INSPECT,
     /** {@link Admin#isCurrentHolder(String, long)}. */
     CHECK_FENCE,
+    /**
+     * Watches report every change, in the service's order, from its record of changes ({@link
+     * LockClient#watch(WatchTarget, WatchListener)}); without it they poll.
+     */
+    WATCH,
     /** Locks of an expired session stay ungrantable for a lock-delay. */
     LOCK_DELAY,
     /** The lock state survives the loss of a store node (replication). */

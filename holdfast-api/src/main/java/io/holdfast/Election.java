@@ -55,6 +55,21 @@ public interface Election {
     Optional<Leader> leader();
 
     /**
+     * Follows who leads: the listener is told who leads now (empty: nobody), then each change, in
+     * epoch order: a new leader (its value null until it proclaims it, then told again with the
+     * value), or nobody once the leader is gone. Runs until the returned watch is closed.
+     *
+     * <p>It stands on two watches ({@link LockClient#watch(WatchTarget, WatchListener)}): of the
+     * lock, and of the register. Where the provider records its changes ({@link Capability#WATCH})
+     * every leadership is told, even across reconnections; where watches poll, a leadership that
+     * begins and ends between two reads is not.
+     *
+     * @throws UnsupportedFeatureException if the provider lacks registers fenced by leases or
+     *     inspection
+     */
+    LockWatch observe(java.util.function.Consumer<Optional<Leader>> listener);
+
+    /**
      * Who leads an election.
      *
      * @param election the election's name

@@ -104,6 +104,51 @@ public interface LockClient extends AutoCloseable {
         return new LockElection(this, name);
     }
 
+    /**
+     * Watches locks or a register ({@link WatchTarget}): the listener is given their complete state
+     * ({@link WatchEvent.Type#STATE}), then every change (acquired, released and why, queued, wait
+     * ended, register written), in order, on a thread of the watch's own, until the watch or this
+     * client is closed.
+     *
+     * <p>Where {@link Capability#WATCH} is declared, the service keeps a record of its changes and
+     * the watch reports each one, in the service's order, resuming from its last position after a
+     * reconnection or a leader change; if the service no longer has the changes since that position
+     * it says so with a fresh {@code STATE}. Elsewhere the watch polls the state ({@link
+     * Capability#INSPECT}; {@link Capability#REGISTERS} for a register) every 100 ms and reports the
+     * differences: a lock taken and given back between two reads is not seen, and why a holder left
+     * is {@link WatchEvent.Cause#UNKNOWN}.
+     *
+     * @throws UnsupportedFeatureException if the provider can neither record nor inspect its state
+     * @throws InvalidArgumentException if the target or the listener is null
+     */
+    default LockWatch watch(WatchTarget target, WatchListener listener) {
+        if (target == null) {
+            throw new InvalidArgumentException("the watch target must not be null");
+        }
+        Capability needed = target.kind() == WatchTarget.Kind.REGISTER ? Capability.REGISTERS : Capability.INSPECT;
+        if (!capabilities().contains(needed)) {
+            throw new UnsupportedFeatureException(
+                    "watching " + target + " needs " + needed + ", which this provider does not offer");
+        }
+        return io.holdfast.spi.WatchRunner.start(new PollingFeed(this), target, listener, this::isOpen);
+    }
+
+    /** {@link #watch(WatchTarget, WatchListener)} of one lock. */
+    default LockWatch watch(String name, WatchListener listener) {
+        return watch(WatchTarget.lock(name), listener);
+    }
+
+    /**
+     * Waits until nobody holds the lock {@code name} (it may be taken again at once: this is no
+     * grant), or the timeout passes. Uses a watch: see {@link #watch(WatchTarget, WatchListener)}.
+     *
+     * @return true if the lock was free, false if the timeout passed first
+     * @throws InterruptedException if interrupted while waiting
+     */
+    default boolean awaitFree(String name, java.time.Duration timeout) throws InterruptedException {
+        return FreeWait.await(this, name, timeout);
+    }
+
     /** Operator calls. */
     Admin admin();
 

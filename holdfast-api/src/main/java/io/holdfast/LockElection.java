@@ -67,11 +67,66 @@ final class LockElection implements Election {
         long epoch = lock.get().holders().get(0).fencingToken();
         String value = client.register(name)
                 .get()
-                .map(v -> new String(v.value(), StandardCharsets.UTF_8))
-                .filter(text -> text.startsWith(epoch + ":"))
-                .map(text -> text.substring(text.indexOf(':') + 1))
+                .map(v -> decode(name, v.value()))
+                .filter(proclaimed -> proclaimed.epoch() == epoch)
+                .map(Leader::value)
                 .orElse(null);
         return Optional.of(new Leader(name, epoch, value));
+    }
+
+    @Override
+    public LockWatch observe(Consumer<Optional<Leader>> listener) {
+        if (listener == null) {
+            throw new InvalidArgumentException("the listener must not be null");
+        }
+        requireCapabilities();
+        LeaderObserver observer = new LeaderObserver(name, listener);
+        LockWatch lock = client.watch(WatchTarget.lock(name), observer.ofLock());
+        LockWatch register;
+        try {
+            register = client.watch(WatchTarget.register(name), observer.ofRegister());
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+        return new LockWatch() {
+            @Override
+            public WatchTarget target() {
+                return lock.target();
+            }
+
+            @Override
+            public String position() {
+                return lock.position();
+            }
+
+            @Override
+            public boolean isOpen() {
+                return lock.isOpen() && register.isOpen();
+            }
+
+            @Override
+            public void close() {
+                lock.close();
+                register.close();
+            }
+        };
+    }
+
+    /** Reads {@code "<epoch>:<value>"}; null if the text is not one. */
+    static Leader decode(String election, byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        int colon = text.indexOf(':');
+        try {
+            return colon <= 0
+                    ? null
+                    : new Leader(election, Long.parseLong(text.substring(0, colon)), text.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     private static byte[] encode(long epoch, String value) {

@@ -136,6 +136,19 @@ public interface LockService extends AutoCloseable {
                 new io.holdfast.UnsupportedFeatureException("this lock service takes no backups"));
     }
 
+    /**
+     * The changes of {@code target} from {@code from} on ({@link ChangeLog}), as {@code identity}
+     * may read them: at once if there are some, or a gap; else when one comes, or an empty page
+     * after {@code waitMillis}. A null {@code from} is answered with a gap: the reader starts from
+     * the state. Services that record no changes fail with {@link
+     * io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<ChangeLog.Page> changes(
+            String identity, io.holdfast.WatchTarget target, ChangeLog.Position from, long waitMillis) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service records no changes"));
+    }
+
     @Override
     void close();
 

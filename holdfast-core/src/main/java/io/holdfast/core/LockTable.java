@@ -6,6 +6,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockInfo;
 import io.holdfast.Names;
+import io.holdfast.WatchEvent;
 import io.holdfast.core.Command.Acquire;
 import io.holdfast.core.Command.AcquireAll;
 import io.holdfast.core.Command.CancelWait;
@@ -150,6 +151,24 @@ public final class LockTable {
      * @return the reply; never null, never thrown
      */
     public Reply apply(Command.Envelope envelope, EventSink events) {
+        return apply(envelope, events, null);
+    }
+
+    /**
+     * {@link #apply(Command.Envelope, EventSink)}, telling {@code changes} of every change it makes
+     * to holders, queues and registers, in the order it makes them (what watches report): every
+     * replica tells the same changes for the same log. Null tells nobody.
+     */
+    public Reply apply(Command.Envelope envelope, EventSink events, java.util.function.Consumer<WatchEvent> changes) {
+        queues.changes = changes;
+        try {
+            return applyEnvelope(envelope, events);
+        } finally {
+            queues.changes = null;
+        }
+    }
+
+    private Reply applyEnvelope(Command.Envelope envelope, EventSink events) {
         if (envelope == null) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, "command must not be null");
         }
@@ -390,7 +409,11 @@ public final class LockTable {
 
         @Override
         public Reply registerSet(RegisterSet c) {
-            return registers.set(c, LockTable.this::isCurrentHolder, admission, stateEntries());
+            Reply reply = registers.set(c, LockTable.this::isCurrentHolder, admission, stateEntries());
+            if (queues.changes != null && reply instanceof Reply.Written written) {
+                queues.changes.accept(WatchEvent.registerSet(c.key(), session.id, written.version(), c.value()));
+            }
+            return reply;
         }
 
         @Override

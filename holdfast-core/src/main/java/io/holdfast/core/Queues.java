@@ -2,6 +2,7 @@ package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
+import io.holdfast.WatchEvent;
 import io.holdfast.core.Reply.Failed;
 import io.holdfast.core.WaitForGraph.OwnerKey;
 import java.util.ArrayDeque;
@@ -15,7 +16,7 @@ import java.util.Set;
  * The locks and semaphores of {@link LockTable} with their holders and FIFO wait queues, the
  * table's clock and its fencing-token counter, and the derived indexes that go with them (the
  * deadline {@link Timers} and the {@link WaitForGraph}). It is the one place that grants: every
- * grant takes the next token, every waiter leaves its queue through {@link #detach(Waiter)}, and
+ * grant takes the next token, every waiter leaves its queue through {@link #detach(Waiter, WatchEvent.Cause)}, and
  * every queue that may move is worked through {@link #grantWaiters}.
  *
  * <p>Guarantees: a queue never lets a waiter barge ahead of an earlier one; a multi-lock is
@@ -30,6 +31,14 @@ final class Queues {
     private final WaitForGraph waitsFor = new WaitForGraph();
     private final Timers timers = new Timers();
     private final Set<PlantedBug> bugs;
+
+    /**
+     * Where the changes to holders and queues go while a command is applied ({@link
+     * LockTable#apply(Command.Envelope, EventSink, java.util.function.Consumer)}); null when nobody
+     * records them.
+     */
+    java.util.function.Consumer<WatchEvent> changes;
+
     private long now;
     private long lastToken;
     /** The Raft term of the entry being applied; read only by the planted bug TOKEN_FROM_TERM. */
@@ -153,6 +162,9 @@ final class Queues {
         r.addHolder(h);
         session.addHold(h);
         timers.lease(h);
+        if (changes != null) {
+            changes.accept(WatchEvent.acquired(r.name, session.id, token, mode));
+        }
         return h;
     }
 
@@ -167,8 +179,15 @@ final class Queues {
         return waitsFor.findCycle(me, wanted, mode);
     }
 
+    private void queued(Waiter w) {
+        if (changes != null) {
+            changes.accept(WatchEvent.queued(w.resource.name, w.session.id, w.mode));
+        }
+    }
+
     /** Queues one waiter at the end of its lock's queue. */
     void enqueue(Waiter w) {
+        queued(w);
         w.resource.enqueue(w);
         w.session.addWait(w);
         waitsFor.add(w);
@@ -179,6 +198,7 @@ final class Queues {
     void enqueueGroup(Waiter[] group) {
         for (Waiter m : group) {
             m.group = group;
+            queued(m);
             m.resource.enqueue(m);
             m.session.addWait(m);
         }
@@ -217,7 +237,7 @@ final class Queues {
             if (!r.compatible(w.mode, w.permits)) {
                 return more;
             }
-            detach(w);
+            detach(w, null);
             Hold h = grant(w.session, r, w.owner, w.mode, w.permits, w.leaseMillis);
             w.session.updateRemembered(w.seq, new Reply.Granted(h.token));
             events.accept(new Event.Granted(w.session.id, w.seq, r.name, h.token));
@@ -250,7 +270,7 @@ final class Queues {
     private ArrayDeque<Resource> grantGroup(Waiter[] group, Resource r, EventSink events, ArrayDeque<Resource> more) {
         List<Long> tokens = new ArrayList<>(group.length);
         for (Waiter m : group) {
-            detach(m);
+            detach(m, null);
             tokens.add(grant(m.session, m.resource, m.owner, m.mode, 1, m.leaseMillis).token);
         }
         Waiter first = group[0];
@@ -289,7 +309,7 @@ final class Queues {
     /** Ends a wait at its deadline (all members of a multi-lock); returns their other queues. */
     ArrayDeque<Resource> timeOut(Waiter w, EventSink events, ArrayDeque<Resource> more) {
         Waiter first = w.group == null ? w : w.group[0];
-        detachWait(w);
+        detachWait(w, WatchEvent.Cause.TIMED_OUT);
         first.session.updateRemembered(first.seq, Failed.of(ErrorCode.TIMEOUT, "timed out waiting for " + names(w)));
         events.accept(new Event.WaitTimedOut(first.session.id, first.seq, first.resource.name));
         return w.group == null ? more : others(w.group, w.resource, more);
@@ -307,25 +327,35 @@ final class Queues {
     }
 
     /** Takes a wait off its queue: every member of a multi-lock's wait. */
-    void detachWait(Waiter w) {
+    void detachWait(Waiter w, WatchEvent.Cause cause) {
         if (w.group == null) {
-            detach(w);
+            detach(w, cause);
         } else {
             for (Waiter m : w.group) {
-                detach(m);
+                detach(m, cause);
             }
         }
     }
 
-    /** Takes one waiter off its queue and its session's list (one member of a multi-lock). */
-    void detach(Waiter w) {
+    /**
+     * Takes one waiter off its queue and its session's list (one member of a multi-lock): {@code
+     * cause} says why its wait ended, null when it is being granted.
+     */
+    void detach(Waiter w, WatchEvent.Cause cause) {
+        if (changes != null && cause != null) {
+            changes.accept(WatchEvent.waitEnded(w.resource.name, w.session.id, w.mode, cause));
+        }
         w.attached = false;
         w.resource.dequeue(w);
         w.session.removeWait(w);
         waitsFor.remove(w);
     }
 
-    void detach(Hold h) {
+    /** Takes a grant away: {@code cause} says why. */
+    void detach(Hold h, WatchEvent.Cause cause) {
+        if (changes != null) {
+            changes.accept(WatchEvent.released(h.resource.name, h.session.id, h.token, h.mode, cause));
+        }
         h.attached = false;
         h.resource.removeHolder(h);
         h.session.removeHold(h);

@@ -2,6 +2,7 @@ package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.Names;
+import io.holdfast.WatchEvent;
 import io.holdfast.core.Command.CancelWait;
 import io.holdfast.core.Command.Release;
 import io.holdfast.core.Command.Renew;
@@ -45,7 +46,7 @@ final class Releases {
         if (h == null) {
             return notOwner(session, c.name(), c.token());
         }
-        queues.detach(h);
+        queues.detach(h, WatchEvent.Cause.RELEASED);
         // PLANTED BUG (verification only): skipped-wakeup: the freed lock is not handed to its
         // head waiter (it waits until its deadline or some later event).
         if (!bugs.contains(PlantedBug.SKIPPED_WAKEUP)) {
@@ -85,7 +86,7 @@ final class Releases {
         Waiter w = session.findWait(c.waitSeq());
         Waiter first = w == null || w.group == null ? w : w.group[0];
         if (first != null && first.resource.name.equals(c.name())) {
-            queues.detachWait(w);
+            queues.detachWait(w, WatchEvent.Cause.CANCELLED);
             session.updateRemembered(
                     w.seq, Failed.of(ErrorCode.TIMEOUT, "wait for " + Queues.names(w) + " was cancelled"));
             queues.settleQueues(w, events);
@@ -105,7 +106,7 @@ final class Releases {
         int revoked = 0;
         for (Hold h = r.holdersHead; h != null; ) {
             Hold next = h.rNext;
-            queues.detach(h);
+            queues.detach(h, WatchEvent.Cause.REVOKED);
             events.accept(new Event.Lost(h.session.id, r.name, h.token, Event.Reason.REVOKED));
             revoked++;
             h = next;
@@ -122,7 +123,7 @@ final class Releases {
             switch (e.kind()) {
                 case Timers.LEASE -> {
                     Hold h = (Hold) e.target();
-                    queues.detach(h);
+                    queues.detach(h, WatchEvent.Cause.LEASE_TIMEOUT);
                     events.accept(new Event.Lost(h.session.id, h.resource.name, h.token, Event.Reason.LEASE_TIMEOUT));
                     queues.grantWaiters(h.resource, events);
                     queues.dropIfIdle(h.resource);
@@ -154,9 +155,10 @@ final class Releases {
     void endSession(Session s, boolean expired, boolean keepWaits, EventSink events) {
         long now = queues.now();
         List<Resource> touched = new ArrayList<>();
+        WatchEvent.Cause cause = expired ? WatchEvent.Cause.SESSION_EXPIRED : WatchEvent.Cause.SESSION_CLOSED;
         for (Hold h = s.holdsHead; h != null; ) {
             Hold next = h.sNext;
-            queues.detach(h);
+            queues.detach(h, cause);
             Resource r = h.resource;
             if (expired) {
                 events.accept(new Event.Lost(s.id, r.name, h.token, Event.Reason.SESSION_EXPIRED));
@@ -169,7 +171,7 @@ final class Releases {
         }
         for (Waiter w = keepWaits ? null : s.waitsHead; w != null; ) {
             Waiter next = w.sNext;
-            queues.detach(w);
+            queues.detach(w, cause);
             touched.add(w.resource);
             w = next;
         }

@@ -43,11 +43,11 @@ class QueuesTest {
         queues.enqueue(waiter(s2, r, 7, LockMode.EXCLUSIVE, 5_000));
         queues.enqueue(waiter(s3, r, 8, LockMode.SHARED, 5_000));
         assertThat(queues.free(r, LockMode.SHARED, 1)).isFalse();
-        queues.detach(h);
+        queues.detach(h, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(r, events::add);
         assertThat(events).containsExactly(new Event.Granted(s2.id, 7, "a", 2));
         assertThat(r.waiterCount).isEqualTo(1);
-        queues.detach(r.holdersHead);
+        queues.detach(r.holdersHead, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(r, events::add);
         assertThat(events).endsWith(new Event.Granted(s3.id, 8, "a", 3));
         assertThat(r.queueHead).isNull();
@@ -63,7 +63,7 @@ class QueuesTest {
         queues.grantWaiters(a, events::add);
         assertThat(events).isEmpty();
         assertThat(a.holdersHead).isNull();
-        queues.detach(onB);
+        queues.detach(onB, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(b, events::add);
         assertThat(events).containsExactly(new Event.Granted(s2.id, 4, "a", 2), new Event.Granted(s2.id, 4, "b", 3));
         assertThat(Queues.names(group[1])).isEqualTo("a, b");
@@ -78,7 +78,7 @@ class QueuesTest {
         queues.advance(1_000);
         queues.advance(500); // the clock never goes back
         assertThat(queues.now()).isEqualTo(1_000);
-        queues.detach(h);
+        queues.detach(h, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(r, events::add);
         assertThat(events).containsExactly(new Event.WaitTimedOut(s2.id, 9, "a"));
         queues.dropIfIdle(r);

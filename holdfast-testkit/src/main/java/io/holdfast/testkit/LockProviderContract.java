@@ -126,6 +126,13 @@ public abstract class LockProviderContract {
     }
 
     @Nested
+    class Watches extends WatchContract {
+        Watches() {
+            super(LockProviderContract.this);
+        }
+    }
+
+    @Nested
     class MultiLocks extends MultiLockContract {
         MultiLocks() {
             super(LockProviderContract.this);

@@ -11,9 +11,12 @@ import io.holdfast.DistributedSemaphore;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockMode;
+import io.holdfast.LockWatch;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.VersionedRegister;
+import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
 import io.holdfast.core.Command;
 import io.holdfast.core.Event;
 import io.holdfast.core.LockService;
@@ -24,6 +27,8 @@ import io.holdfast.lease.Handles;
 import io.holdfast.lease.LeaseRequest;
 import io.holdfast.protocol.SessionIds;
 import io.holdfast.spi.CrashSimulation;
+import io.holdfast.spi.WatchRunner;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
@@ -186,6 +191,20 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
     @Override
     public VersionedRegister register(String key) {
         return Handles.register(acquirer, registrar, key);
+    }
+
+    /**
+     * Where the service records its changes ({@link Capability#WATCH}), a watch long-polls that
+     * record; elsewhere it polls the state (the interface's default).
+     */
+    @Override
+    public LockWatch watch(WatchTarget target, WatchListener listener) {
+        if (target == null || !capabilities.contains(Capability.WATCH)) {
+            return LockClient.super.watch(target, listener);
+        }
+        session.ensureOpen();
+        Duration maxWait = options.requestTimeout().dividedBy(2);
+        return WatchRunner.start(new ServiceFeed(this::query, maxWait), target, listener, this::isOpen);
     }
 
     @Override

@@ -2,6 +2,9 @@ package io.holdfast.client.internal;
 
 import io.holdfast.LockInfo;
 import io.holdfast.Ticker;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchTarget;
+import io.holdfast.core.ChangeLog;
 import io.holdfast.core.Command;
 import io.holdfast.core.DueCommands;
 import io.holdfast.core.Event;
@@ -13,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,12 +50,17 @@ public final class LocalNode {
     private final long origin;
     private final Map<String, LockService.Listener> listeners = new ConcurrentHashMap<>();
     private final ExecutorService dispatcher;
+    /** The table's recent changes, for watches; positions count the commands applied. */
+    private final ChangeLog changes;
+
+    private long applied;
 
     private LocalNode(String name, Ticker ticker, ScheduledExecutorService timers) {
         this.name = name;
         this.ticker = ticker;
         this.origin = ticker.nanos();
         this.dispatcher = Executors.newSingleThreadExecutor(daemon("holdfast-mem-" + name + "-events"));
+        this.changes = new ChangeLog(dispatcher);
         if (timers == null) {
             Thread maintenance = daemon("holdfast-mem-" + name + "-timers").newThread(this::maintain);
             maintenance.start();
@@ -99,7 +108,9 @@ public final class LocalNode {
     private Reply applyLocked(Command.Envelope envelope) {
         Command command = envelope.command();
         List<Event> events = new ArrayList<>(2);
-        Reply reply = table.apply(envelope, events::add);
+        List<WatchEvent> changed = new ArrayList<>(2);
+        Reply reply = table.apply(envelope, events::add, changed::add);
+        changes.append(++applied, changed);
         long now = ticker.nanos();
         if (command instanceof Command.OpenSession open && reply instanceof Reply.Ok) {
             tracker.touch(open.sessionId(), TimeUnit.MILLISECONDS.toNanos(open.ttlMillis()), now);
@@ -137,6 +148,11 @@ public final class LocalNode {
 
     public void unsubscribe(String sessionId) {
         listeners.remove(sessionId);
+    }
+
+    /** The changes of a target from a position on: see {@link LockService#changes}. */
+    public CompletableFuture<ChangeLog.Page> changes(WatchTarget target, ChangeLog.Position from, long waitMillis) {
+        return changes.poll(target, from, waitMillis);
     }
 
     public Optional<LockInfo> describe(String lockName) {

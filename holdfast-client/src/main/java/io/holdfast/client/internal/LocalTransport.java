@@ -38,6 +38,15 @@ public final class LocalTransport implements LockService {
     }
 
     @Override
+    public CompletableFuture<io.holdfast.core.ChangeLog.Page> changes(
+            String identity,
+            io.holdfast.WatchTarget target,
+            io.holdfast.core.ChangeLog.Position from,
+            long waitMillis) {
+        return node.changes(target, from, waitMillis);
+    }
+
+    @Override
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
         return CompletableFuture.completedFuture(node.describe(name));
     }

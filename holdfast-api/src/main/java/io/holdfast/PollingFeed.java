@@ -1,0 +1,177 @@
+package io.holdfast;
+
+import io.holdfast.spi.ChangeFeed;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A {@link ChangeFeed} for providers without a record of their changes: it reads the watched state
+ * every {@link #INTERVAL} ({@link Admin#describe}, {@link Admin#locks}, {@link
+ * VersionedRegister#get}) and reports the differences.
+ *
+ * <p>What it sees is what was there at two reads: a lock taken and given back between them is not
+ * reported, a register written twice shows its second version only, and it cannot tell why a
+ * holder left or a wait ended ({@link WatchEvent.Cause#UNKNOWN}). Positions are its own count of
+ * reads, meaningful only to this watch. One per watch; not thread-safe (its runner's thread).
+ */
+final class PollingFeed implements ChangeFeed {
+    /** How often it reads. */
+    static final Duration INTERVAL = Duration.ofMillis(100);
+    /** The most locks a prefix watch follows. */
+    static final int MAX_LOCKS = 10_000;
+
+    private final LockClient client;
+    private long reads;
+    private Map<String, LockInfo> locks = Map.of();
+    private long version;
+    private byte[] value;
+    /** The position of the last event given (or of the state); null before the first read. */
+    private String last;
+
+    PollingFeed(LockClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public Page read(WatchTarget target, String after, Duration wait) throws InterruptedException {
+        if (after == null || !after.equals(last)) {
+            reads++;
+            WatchEvent state;
+            if (target.kind() == WatchTarget.Kind.REGISTER) {
+                readRegister(target);
+                state = WatchEvent.registerState(target.name(), version, value);
+            } else {
+                locks = readLocks(target);
+                state = WatchEvent.lockState(target.name(), List.copyOf(locks.values()));
+            }
+            last = reads + ".0";
+            return new Page(List.of(state.at(last)), last);
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            reads++;
+            List<WatchEvent> changes = new ArrayList<>();
+            if (target.kind() == WatchTarget.Kind.REGISTER) {
+                if (readRegister(target)) {
+                    changes.add(WatchEvent.registerSet(target.name(), null, version, value));
+                }
+            } else {
+                Map<String, LockInfo> now = readLocks(target);
+                diff(locks, now, changes);
+                locks = now;
+            }
+            if (!changes.isEmpty()) {
+                List<WatchEvent> placed = new ArrayList<>(changes.size());
+                for (int i = 0; i < changes.size(); i++) {
+                    last = reads + "." + i;
+                    placed.add(changes.get(i).at(last));
+                }
+                return new Page(placed, last);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return new Page(List.of(), last);
+            }
+            Thread.sleep(Math.max(1, Math.min(INTERVAL.toMillis(), left / 1_000_000)));
+        }
+    }
+
+    /** Reads the register; true if its version moved since the last read. */
+    private boolean readRegister(WatchTarget target) {
+        Optional<Versioned> now = client.register(target.name()).get();
+        long v = now.map(Versioned::version).orElse(0L);
+        if (v == version) {
+            return false;
+        }
+        version = v;
+        value = now.map(Versioned::value).orElse(null);
+        return true;
+    }
+
+    private Map<String, LockInfo> readLocks(WatchTarget target) {
+        Map<String, LockInfo> now = new TreeMap<>();
+        if (target.kind() == WatchTarget.Kind.LOCK) {
+            client.admin().describe(target.name()).ifPresent(info -> now.put(info.name(), info));
+        } else {
+            for (LockInfo info : client.admin().locks(target.name(), MAX_LOCKS)) {
+                if (target.coversLock(info.name())) {
+                    now.put(info.name(), info);
+                }
+            }
+        }
+        now.values().removeIf(info -> info.holders().isEmpty() && info.waiters().isEmpty());
+        return now;
+    }
+
+    /** The changes from {@code before} to {@code after}, lock by lock in name order. */
+    static void diff(Map<String, LockInfo> before, Map<String, LockInfo> after, List<WatchEvent> out) {
+        TreeSet<String> names = new TreeSet<>(before.keySet());
+        names.addAll(after.keySet());
+        for (String name : names) {
+            LockInfo was = before.get(name);
+            LockInfo is = after.get(name);
+            Map<String, HolderInfo> heldBefore = holders(was);
+            Map<String, HolderInfo> heldAfter = holders(is);
+            List<String> newHolders = new ArrayList<>();
+            heldBefore.forEach((key, h) -> {
+                if (!heldAfter.containsKey(key)) {
+                    out.add(WatchEvent.released(
+                            name, h.sessionId(), h.fencingToken(), h.mode(), WatchEvent.Cause.UNKNOWN));
+                }
+            });
+            heldAfter.forEach((key, h) -> {
+                if (!heldBefore.containsKey(key)) {
+                    newHolders.add(h.sessionId());
+                }
+            });
+            Map<String, Integer> waitingAfter = waiters(is);
+            Map<String, Integer> waitingBefore = waiters(was);
+            for (WaiterInfo w : was == null ? List.<WaiterInfo>of() : was.waiters()) {
+                String key = waiterKey(w);
+                if (waitingAfter.merge(key, -1, Integer::sum) < 0 && !newHolders.remove(w.sessionId())) {
+                    out.add(WatchEvent.waitEnded(name, w.sessionId(), w.mode(), WatchEvent.Cause.UNKNOWN));
+                }
+            }
+            heldAfter.forEach((key, h) -> {
+                if (!heldBefore.containsKey(key)) {
+                    out.add(WatchEvent.acquired(name, h.sessionId(), h.fencingToken(), h.mode()));
+                }
+            });
+            for (WaiterInfo w : is == null ? List.<WaiterInfo>of() : is.waiters()) {
+                if (waitingBefore.merge(waiterKey(w), -1, Integer::sum) < 0) {
+                    out.add(WatchEvent.queued(name, w.sessionId(), w.mode()));
+                }
+            }
+        }
+    }
+
+    private static Map<String, HolderInfo> holders(LockInfo info) {
+        Map<String, HolderInfo> map = new java.util.LinkedHashMap<>();
+        if (info != null) {
+            for (HolderInfo h : info.holders()) {
+                map.put(h.sessionId() + "#" + h.fencingToken(), h);
+            }
+        }
+        return map;
+    }
+
+    private static Map<String, Integer> waiters(LockInfo info) {
+        Map<String, Integer> counts = new HashMap<>();
+        if (info != null) {
+            for (WaiterInfo w : info.waiters()) {
+                counts.merge(waiterKey(w), 1, Integer::sum);
+            }
+        }
+        return counts;
+    }
+
+    private static String waiterKey(WaiterInfo w) {
+        return w.sessionId() + "|" + w.mode() + "|" + w.permits();
+    }
+}

@@ -1,0 +1,19 @@
+package io.holdfast;
+
+/**
+ * Receives a watch's events ({@link LockClient#watch(WatchTarget, WatchListener)}). Called on the
+ * watch's own thread, one event at a time, in order; a listener that blocks holds back the events
+ * after it, and one that throws is logged and goes on receiving.
+ */
+@FunctionalInterface
+public interface WatchListener {
+    /** One event: a change, or the complete state ({@link WatchEvent.Type#STATE}). */
+    void onEvent(WatchEvent event);
+
+    /**
+     * The watch has stopped for good: closed ({@code cause} null), its client closed, or refused
+     * by the service ({@code cause} says why: {@link UnsupportedFeatureException}, {@link
+     * PermissionDeniedException}). Called once, after the last event.
+     */
+    default void onEnd(HoldfastException cause) {}
+}

@@ -1,0 +1,68 @@
+package io.holdfast;
+
+/**
+ * What a watch follows: one lock, every lock whose name starts with a prefix, or one register.
+ *
+ * @param kind which of the three
+ * @param name the lock's name, the prefix (empty: every lock), or the register's key
+ */
+public record WatchTarget(Kind kind, String name) {
+    /** What a watch follows. */
+    public enum Kind {
+        /** One lock, read-write lock or semaphore. */
+        LOCK,
+        /** Every lock whose name starts with the prefix. */
+        PREFIX,
+        /** One versioned register. */
+        REGISTER
+    }
+
+    public WatchTarget {
+        if (kind == null) {
+            throw new InvalidArgumentException("the watch's kind must not be null");
+        }
+        if (kind == Kind.PREFIX) {
+            if (name == null) {
+                throw new InvalidArgumentException("the prefix must not be null (\"\" watches every lock)");
+            }
+            if (!name.isEmpty()) {
+                Names.check(name);
+            }
+        } else {
+            Names.check(name);
+        }
+    }
+
+    /** One lock. @throws InvalidArgumentException for a bad name */
+    public static WatchTarget lock(String name) {
+        return new WatchTarget(Kind.LOCK, name);
+    }
+
+    /** Every lock whose name starts with {@code prefix} ("" for all). */
+    public static WatchTarget prefix(String prefix) {
+        return new WatchTarget(Kind.PREFIX, prefix);
+    }
+
+    /** One register. @throws InvalidArgumentException for a bad key */
+    public static WatchTarget register(String key) {
+        return new WatchTarget(Kind.REGISTER, key);
+    }
+
+    /** Whether a lock of this name is watched (never for a register watch). */
+    public boolean coversLock(String lockName) {
+        return switch (kind) {
+            case LOCK -> name.equals(lockName);
+            case PREFIX -> lockName.startsWith(name);
+            case REGISTER -> false;
+        };
+    }
+
+    @Override
+    public String toString() {
+        return switch (kind) {
+            case LOCK -> name;
+            case PREFIX -> name + "*";
+            case REGISTER -> "register " + name;
+        };
+    }
+}

@@ -1,0 +1,77 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.LockInfo;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchTarget;
+import io.holdfast.core.ChangeLog;
+import io.holdfast.core.LockService;
+import io.holdfast.spi.ChangeFeed;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The {@link ChangeFeed} of a lock service that records its changes ({@link LockService#changes}):
+ * long polls from the last position, at whichever member the transport reaches. On a gap (the
+ * start, or changes the service no longer has) it reads the state and hands it on as a {@code
+ * STATE} at the position the service gave: changes made while the state was read come after it
+ * again, so a listener may see a change the state already showed, never miss one.
+ */
+final class ServiceFeed implements ChangeFeed {
+    private static final int MAX_LOCKS = 10_000;
+
+    /** Sends a read to the service, with the client's retries. */
+    interface Reads {
+        <T> CompletableFuture<T> query(Function<LockService, CompletableFuture<T>> read);
+    }
+
+    private final Reads reads;
+    private final Duration maxWait;
+
+    /**
+     * @param reads sends reads to the service
+     * @param maxWait the longest long poll: below the request timeout, so a quiet watch is no
+     *     failed call
+     */
+    ServiceFeed(Reads reads, Duration maxWait) {
+        this.reads = reads;
+        this.maxWait = maxWait;
+    }
+
+    @Override
+    public Page read(WatchTarget target, String after, Duration wait) {
+        ChangeLog.Position from = after == null ? null : ChangeLog.Position.parse(after);
+        long waitMillis = Math.max(0, Math.min(wait.toMillis(), maxWait.toMillis()));
+        ChangeLog.Page page = ask(t -> t.changes(null, target, from, waitMillis));
+        if (!page.gap()) {
+            return new Page(page.events(), page.next().toString());
+        }
+        String at = page.next().toString();
+        WatchEvent state;
+        if (target.kind() == WatchTarget.Kind.REGISTER) {
+            var value = ask(t -> t.readRegister(target.name()));
+            state = WatchEvent.registerState(
+                    target.name(),
+                    value.map(v -> v.version()).orElse(0L),
+                    value.map(v -> v.value()).orElse(null));
+        } else if (target.kind() == WatchTarget.Kind.LOCK) {
+            state = WatchEvent.lockState(
+                    target.name(), ask(t -> t.describe(target.name())).stream().toList());
+        } else {
+            List<LockInfo> locks = new ArrayList<>();
+            for (LockInfo info : ask(t -> t.list(target.name(), MAX_LOCKS))) {
+                if (target.coversLock(info.name())) {
+                    locks.add(info);
+                }
+            }
+            state = WatchEvent.lockState(target.name(), locks);
+        }
+        return new Page(List.of(state.at(at)), at);
+    }
+
+    private <T> T ask(Function<LockService, CompletableFuture<T>> read) {
+        return Replies.join(reads.query(read));
+    }
+}

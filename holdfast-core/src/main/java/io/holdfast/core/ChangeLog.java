@@ -1,0 +1,269 @@
+package io.holdfast.core;
+
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchTarget;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * The recent changes of a lock table, as this replica applied them: what watches read ({@link
+ * io.holdfast.LockClient#watch(WatchTarget, io.holdfast.WatchListener)}).
+ *
+ * <p>Every replica applies the same log, and the table tells the same changes for each entry
+ * ({@link LockTable#apply(Command.Envelope, EventSink, java.util.function.Consumer)}); each change
+ * is kept at its {@link Position}: the index of its entry and its place among that entry's
+ * changes. So a watcher can read at any member and resume at another, from the position it
+ * reached.
+ *
+ * <p><b>Guarantees.</b> {@link #read} returns the changes of a target at or after a position, in
+ * log order, each once; or says it cannot ({@link Page#gap}) when this replica does not have them
+ * all: it started from a snapshot (or installed one) after that position, or let the oldest
+ * changes go to keep at most {@value #CAPACITY} changes and {@value #MAX_VALUE_BYTES} bytes of
+ * register values. A gap is never hidden; the reader then reads the state afresh.
+ *
+ * <p><b>Does not</b> keep changes across a restart, nor store anything in the log.
+ *
+ * <p><b>A failure it prevents.</b> A watcher of {@code jobs/} loses its connection while a holder
+ * expires and another is granted, then reconnects to another member. It asks from its position
+ * and is told both changes, in order; or, if that member no longer has them, a gap, so it reads
+ * the state rather than believe the old holder still holds.
+ *
+ * <p>Thread-safe: the apply thread appends, readers read from theirs. Futures complete on the
+ * executor given, never on the apply thread.
+ */
+public final class ChangeLog {
+    /** The most changes kept: the newest. */
+    public static final int CAPACITY = 65_536;
+    /** The most bytes of register values kept with them. */
+    public static final int MAX_VALUE_BYTES = 16 * 1024 * 1024;
+    /** The most changes one read returns. */
+    public static final int PAGE = 1_000;
+
+    /**
+     * A place in the order of changes: before the {@code ordinal}-th change (from 0) of the log
+     * entry at {@code index}, after every change of earlier entries. Written {@code
+     * "index.ordinal"}; a change's {@link WatchEvent#position()} is the position right after it,
+     * where its reader resumes.
+     */
+    public record Position(long index, int ordinal) implements Comparable<Position> {
+        public static final Position START = new Position(0, 0);
+
+        @Override
+        public int compareTo(Position o) {
+            return index != o.index ? Long.compare(index, o.index) : Integer.compare(ordinal, o.ordinal);
+        }
+
+        /** Reads {@code "index.ordinal"}; null if it is not one. */
+        public static Position parse(String text) {
+            int dot = text == null ? -1 : text.indexOf('.');
+            if (dot <= 0 || dot == text.length() - 1 || text.length() > 40) {
+                return null;
+            }
+            try {
+                long index = Long.parseLong(text.substring(0, dot));
+                int ordinal = Integer.parseInt(text.substring(dot + 1));
+                return index < 0 || ordinal < 0 ? null : new Position(index, ordinal);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return index + "." + ordinal;
+        }
+    }
+
+    /**
+     * What a read found: the target's changes (each at the position after it) and the position to
+     * read from next; or a gap, when this replica cannot prove it has every change since.
+     */
+    public record Page(List<WatchEvent> events, Position next, boolean gap) {}
+
+    private record Item(Position at, WatchEvent event, int valueBytes) {}
+
+    private final Executor executor;
+    private final Item[] ring = new Item[CAPACITY];
+    private int head;
+    private int size;
+    private long valueBytes;
+    /** Every change from here on is kept (or was, until evicted: see {@link #complete}). */
+    private Position complete = Position.START;
+    /** The position right after the last entry appended. */
+    private Position appended = Position.START;
+
+    private final List<Poll> polls = new ArrayList<>();
+
+    private record Poll(WatchTarget target, Position from, CompletableFuture<Void> future) {}
+
+    /** @param executor where the futures of {@link #changed} complete (never the apply thread) */
+    public ChangeLog(Executor executor) {
+        this.executor = executor;
+    }
+
+    /**
+     * The table was loaded from a snapshot at {@code index}: changes before it were never applied
+     * here. Wakes every reader (each will find its gap).
+     */
+    public void loaded(long index) {
+        List<CompletableFuture<Void>> wake;
+        synchronized (this) {
+            head = 0;
+            size = 0;
+            valueBytes = 0;
+            java.util.Arrays.fill(ring, null);
+            complete = new Position(index + 1, 0);
+            appended = complete;
+            wake = takeAll();
+        }
+        wake.forEach(f -> executor.execute(() -> f.complete(null)));
+    }
+
+    /** Appends the changes of the entry at {@code index}, in order, and wakes the readers they concern. */
+    public void append(long index, List<WatchEvent> changes) {
+        List<CompletableFuture<Void>> wake = new ArrayList<>(0);
+        synchronized (this) {
+            Position after = new Position(index + 1, 0);
+            if (after.compareTo(appended) <= 0) {
+                return; // applied before (a replay): kept already, or gone
+            }
+            for (int i = 0; i < changes.size(); i++) {
+                WatchEvent e = changes.get(i);
+                add(new Item(
+                        new Position(index, i),
+                        e,
+                        e.type() == WatchEvent.Type.REGISTER_SET && e.value() != null ? e.value().length : 0));
+            }
+            appended = after;
+            if (!changes.isEmpty() && !polls.isEmpty()) {
+                for (Iterator<Poll> it = polls.iterator(); it.hasNext(); ) {
+                    Poll p = it.next();
+                    if (p.future.isDone() || changes.stream().anyMatch(e -> concerns(p.target, e))) {
+                        it.remove();
+                        wake.add(p.future);
+                    }
+                }
+            }
+        }
+        wake.forEach(f -> executor.execute(() -> f.complete(null)));
+    }
+
+    private void add(Item item) {
+        if (size == CAPACITY) {
+            evict();
+        }
+        ring[(head + size) % CAPACITY] = item;
+        size++;
+        valueBytes += item.valueBytes;
+        while (valueBytes > MAX_VALUE_BYTES && size > 1) {
+            evict();
+        }
+    }
+
+    private void evict() {
+        Item gone = ring[head];
+        ring[head] = null;
+        head = (head + 1) % CAPACITY;
+        size--;
+        valueBytes -= gone.valueBytes;
+        Position after = new Position(gone.at.index, gone.at.ordinal + 1);
+        if (complete.compareTo(after) < 0) {
+            complete = after;
+        }
+    }
+
+    /**
+     * The changes of {@code target} at or after {@code from} (at most {@value #PAGE}), or a gap
+     * if some of them are no longer here (or never were). A null {@code from} is a gap: the
+     * reader starts from the state.
+     */
+    public synchronized Page read(WatchTarget target, Position from) {
+        if (from == null || from.compareTo(complete) < 0) {
+            return new Page(List.of(), appended, true);
+        }
+        List<WatchEvent> found = new ArrayList<>();
+        Position next = from.compareTo(appended) > 0 ? from : appended;
+        for (int i = firstAtOrAfter(from); i < size; i++) {
+            Item item = ring[(head + i) % CAPACITY];
+            if (concerns(target, item.event)) {
+                Position resume = new Position(item.at.index, item.at.ordinal + 1);
+                found.add(item.event.at(resume.toString()));
+                if (found.size() == PAGE) {
+                    next = resume;
+                    break;
+                }
+            }
+        }
+        return new Page(found, next, false);
+    }
+
+    /**
+     * A future that completes when a change of {@code target} at or after {@code from} is
+     * appended, or a snapshot is loaded; at once if either happened already. The caller bounds
+     * the wait (and may complete it itself).
+     */
+    public CompletableFuture<Void> changed(WatchTarget target, Position from) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        synchronized (this) {
+            Page now = read(target, from);
+            if (now.gap() || !now.events().isEmpty()) {
+                future.complete(null);
+            } else {
+                polls.removeIf(p -> p.future.isDone());
+                polls.add(new Poll(target, from, future));
+            }
+        }
+        return future;
+    }
+
+    /**
+     * A long poll: the changes of {@code target} from {@code from} on if there are some (or a
+     * gap), else those that come within {@code waitMillis} (an empty page if none do).
+     */
+    public CompletableFuture<Page> poll(WatchTarget target, Position from, long waitMillis) {
+        Page now = read(target, from);
+        if (now.gap() || !now.events().isEmpty() || waitMillis <= 0) {
+            return CompletableFuture.completedFuture(now);
+        }
+        return changed(target, from)
+                .completeOnTimeout(null, waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .thenApplyAsync(ignored -> read(target, from), executor);
+    }
+
+    /** The position right after the last entry this replica applied. */
+    public synchronized Position appended() {
+        return appended;
+    }
+
+    private int firstAtOrAfter(Position from) {
+        int lo = 0;
+        int hi = size;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (ring[(head + mid) % CAPACITY].at.compareTo(from) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private List<CompletableFuture<Void>> takeAll() {
+        List<CompletableFuture<Void>> all = new ArrayList<>(polls.size());
+        polls.forEach(p -> all.add(p.future));
+        polls.clear();
+        return all;
+    }
+
+    /** Whether a change belongs to a target: a lock change to a lock or prefix watch, a write to its register's. */
+    static boolean concerns(WatchTarget target, WatchEvent e) {
+        if (e.type() == WatchEvent.Type.REGISTER_SET) {
+            return target.kind() == WatchTarget.Kind.REGISTER && target.name().equals(e.name());
+        }
+        return target.coversLock(e.name());
+    }
+}

@@ -1,0 +1,224 @@
+package io.holdfast.core;
+
+import static io.holdfast.LockMode.EXCLUSIVE;
+import static io.holdfast.WatchEvent.Cause.RELEASED;
+import static io.holdfast.WatchEvent.acquired;
+import static io.holdfast.WatchEvent.registerSet;
+import static io.holdfast.WatchEvent.released;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchTarget;
+import io.holdfast.core.ChangeLog.Page;
+import io.holdfast.core.ChangeLog.Position;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link ChangeLog}: changes kept by log position, read from a position in order and by target,
+ * and every way it cannot answer (no position, a snapshot, eviction by count or by value bytes)
+ * reported as a gap, never as fewer changes.
+ */
+class ChangeLogTest {
+    private static final String S = "session-a-0123456789";
+    private static final WatchTarget X = WatchTarget.lock("jobs/x");
+    private static final WatchTarget JOBS = WatchTarget.prefix("jobs/");
+
+    private final ChangeLog log = new ChangeLog(Runnable::run);
+
+    private static WatchEvent got(String name, long token) {
+        return acquired(name, S, token, EXCLUSIVE);
+    }
+
+    private static Position at(long index, int ordinal) {
+        return new Position(index, ordinal);
+    }
+
+    @Test
+    void eachChangeStandsAtThePositionRightAfterIt() {
+        log.append(1, List.of(got("jobs/x", 1), released("jobs/x", S, 1, EXCLUSIVE, RELEASED)));
+        log.append(2, List.of());
+        log.append(3, List.of(got("jobs/x", 2)));
+
+        Page page = log.read(X, Position.START);
+
+        assertThat(page.gap()).isFalse();
+        assertThat(page.events())
+                .containsExactly(
+                        got("jobs/x", 1).at("1.1"),
+                        released("jobs/x", S, 1, EXCLUSIVE, RELEASED).at("1.2"),
+                        got("jobs/x", 2).at("3.1"));
+        assertThat(page.next()).isEqualTo(at(4, 0)).isEqualTo(log.appended());
+        assertThat(Position.parse("3.1")).isEqualTo(at(3, 1));
+        assertThat(at(3, 1).toString()).isEqualTo("3.1");
+        assertThat(at(3, 1)).isLessThan(at(4, 0)).isGreaterThan(at(2, 7));
+        assertThat(List.of("", "3", ".1", "3.", "-1.0", "1.-1", "a.b"))
+                .allSatisfy(t -> assertThat(Position.parse(t)).as(t).isNull());
+        assertThat(Position.parse(null)).isNull();
+    }
+
+    @Test
+    void aReadFromAPositionReturnsOnlyLaterChangesOfItsTarget() {
+        log.append(1, List.of(got("jobs/x", 1), got("jobs/y", 2), got("other", 3)));
+        log.append(
+                2, List.of(registerSet("jobs/x", S, 1, new byte[] {1}), released("jobs/x", S, 1, EXCLUSIVE, RELEASED)));
+
+        assertThat(log.read(X, at(1, 1)).events())
+                .as("after the first change")
+                .containsExactly(released("jobs/x", S, 1, EXCLUSIVE, RELEASED).at("2.2"));
+        assertThat(log.read(JOBS, at(1, 1)).events())
+                .as("a prefix: its locks, not the register of the same name")
+                .containsExactly(
+                        got("jobs/y", 2).at("1.2"),
+                        released("jobs/x", S, 1, EXCLUSIVE, RELEASED).at("2.2"));
+        assertThat(log.read(WatchTarget.prefix(""), Position.START).events()).hasSize(4);
+        assertThat(log.read(WatchTarget.register("jobs/x"), Position.START).events())
+                .as("a register: only its writes")
+                .containsExactly(registerSet("jobs/x", S, 1, new byte[] {1}).at("2.1"));
+        assertThat(log.read(WatchTarget.register("jobs/y"), Position.START).events())
+                .isEmpty();
+
+        Page caughtUp = log.read(X, at(2, 2));
+        assertThat(caughtUp.events()).isEmpty();
+        assertThat(caughtUp.gap()).isFalse();
+        assertThat(caughtUp.next()).isEqualTo(at(3, 0));
+        Page ahead = log.read(X, at(9, 0));
+        assertThat(ahead.gap()).isFalse();
+        assertThat(ahead.next())
+                .as("a reader ahead of this replica keeps its position")
+                .isEqualTo(at(9, 0));
+    }
+
+    @Test
+    void noPositionIsAGap() {
+        log.append(1, List.of(got("jobs/x", 1)));
+
+        Page page = log.read(X, null);
+
+        assertThat(page.gap()).isTrue();
+        assertThat(page.events()).isEmpty();
+        assertThat(page.next()).isEqualTo(at(2, 0));
+    }
+
+    @Test
+    void aLoadedSnapshotMakesEveryEarlierPositionAGap() {
+        log.append(1, List.of(got("jobs/x", 1)));
+        log.loaded(10);
+
+        assertThat(log.read(X, Position.START).gap()).isTrue();
+        assertThat(log.read(X, at(10, 5)).gap()).as("the snapshot's own entry").isTrue();
+        Page fromSnapshot = log.read(X, at(11, 0));
+        assertThat(fromSnapshot.gap()).isFalse();
+        assertThat(fromSnapshot.events()).isEmpty();
+        assertThat(fromSnapshot.next()).isEqualTo(at(11, 0));
+
+        log.append(7, List.of(got("jobs/x", 2)));
+        log.append(11, List.of(got("jobs/x", 3)));
+        assertThat(log.read(X, at(11, 0)).events())
+                .containsExactly(got("jobs/x", 3).at("11.1"));
+    }
+
+    @Test
+    void reAppendingAnOldIndexIsIgnored() {
+        log.append(1, List.of(got("jobs/x", 1)));
+        log.append(2, List.of(got("jobs/x", 2)));
+
+        log.append(2, List.of(got("jobs/x", 99)));
+        log.append(1, List.of(got("jobs/x", 98)));
+        log.append(0, List.of(got("jobs/x", 97)));
+
+        assertThat(log.read(X, Position.START).events())
+                .containsExactly(got("jobs/x", 1).at("1.1"), got("jobs/x", 2).at("2.1"));
+        assertThat(log.appended()).isEqualTo(at(3, 0));
+    }
+
+    @Test
+    void theOldestChangesBeyondCapacityBecomeAGapAndPagesAreBounded() {
+        List<WatchEvent> one = List.of(got("jobs/x", 1));
+        for (int i = 1; i <= ChangeLog.CAPACITY + 1; i++) {
+            log.append(i, one);
+        }
+
+        assertThat(log.read(X, Position.START).gap()).isTrue();
+        assertThat(log.read(X, at(1, 0)).gap()).as("the evicted change").isTrue();
+        Page first = log.read(X, at(1, 1));
+        assertThat(first.gap())
+                .as("everything after the evicted change is here")
+                .isFalse();
+        assertThat(first.events()).hasSize(ChangeLog.PAGE);
+        assertThat(first.events().get(0).position()).isEqualTo("2.1");
+        assertThat(first.next()).isEqualTo(at(ChangeLog.PAGE + 1, 1));
+
+        Page second = log.read(X, first.next());
+        assertThat(second.events().get(0).position()).isEqualTo((ChangeLog.PAGE + 2) + ".1");
+        Page last = log.read(X, at(ChangeLog.CAPACITY + 1, 0));
+        assertThat(last.events()).containsExactly(one.get(0).at((ChangeLog.CAPACITY + 1) + ".1"));
+        assertThat(last.next()).isEqualTo(at(ChangeLog.CAPACITY + 2, 0));
+    }
+
+    @Test
+    void registerValuesBeyondTheByteCapEvictTheOldestChanges() {
+        WatchTarget k = WatchTarget.register("k");
+        byte[] quarter = new byte[ChangeLog.MAX_VALUE_BYTES / 4];
+        log.append(1, List.of(got("jobs/x", 1)));
+        for (int i = 2; i <= 5; i++) {
+            log.append(i, List.of(registerSet("k", S, i - 1, quarter)));
+        }
+        assertThat(log.read(X, Position.START).gap())
+                .as("exactly at the cap: all kept")
+                .isFalse();
+
+        log.append(6, List.of(registerSet("k", S, 5, quarter)));
+
+        assertThat(log.read(X, Position.START).gap()).isTrue();
+        assertThat(log.read(k, at(2, 0)).gap())
+                .as("the first write is gone too")
+                .isTrue();
+        Page kept = log.read(k, at(2, 1));
+        assertThat(kept.gap()).isFalse();
+        assertThat(kept.events()).extracting(WatchEvent::version).containsExactly(2L, 3L, 4L, 5L);
+    }
+
+    @Test
+    void changedCompletesOnAMatchingChangeOnly() {
+        log.append(1, List.of(got("jobs/x", 1)));
+        Position from = log.appended();
+        CompletableFuture<Void> lock = log.changed(X, from);
+        CompletableFuture<Void> prefix = log.changed(JOBS, from);
+        CompletableFuture<Void> register = log.changed(WatchTarget.register("jobs/x"), from);
+
+        log.append(2, List.of(got("other", 2)));
+        log.append(3, List.of());
+        assertThat(List.of(lock, prefix, register)).noneMatch(CompletableFuture::isDone);
+
+        log.append(4, List.of(got("jobs/y", 3)));
+        assertThat(prefix).isDone();
+        assertThat(lock).isNotDone();
+
+        log.append(5, List.of(released("jobs/x", S, 1, EXCLUSIVE, RELEASED)));
+        assertThat(lock).isDone();
+        assertThat(register).as("a lock change is not a register change").isNotDone();
+
+        log.append(6, List.of(registerSet("jobs/x", S, 1, new byte[] {1})));
+        assertThat(register).isDone();
+    }
+
+    @Test
+    void changedCompletesAtOnceWhenThereIsSomethingToReadAndOnALoad() {
+        log.append(1, List.of(got("jobs/x", 1)));
+
+        assertThat(log.changed(X, Position.START))
+                .as("a change is there to read")
+                .isDone();
+        assertThat(log.changed(X, null)).as("a gap is there to read").isDone();
+
+        List<CompletableFuture<Void>> waiting = new ArrayList<>();
+        waiting.add(log.changed(X, log.appended()));
+        waiting.add(log.changed(WatchTarget.register("k"), log.appended()));
+        assertThat(waiting).noneMatch(CompletableFuture::isDone);
+        log.loaded(5);
+        assertThat(waiting).allMatch(CompletableFuture::isDone);
+    }
+}
