@@ -79,6 +79,28 @@ public final class Convert {
         return EventMessages.fromProto(m);
     }
 
+    public static io.holdfast.protocol.v1.WatchRequest toProto(
+            io.holdfast.WatchTarget target, io.holdfast.core.ChangeLog.Position from, long waitMillis) {
+        return WatchMessages.request(target, from, waitMillis);
+    }
+
+    public static io.holdfast.WatchTarget target(io.holdfast.protocol.v1.WatchRequest r) {
+        return WatchMessages.target(r);
+    }
+
+    /** The request's position; null to start. */
+    public static io.holdfast.core.ChangeLog.Position from(io.holdfast.protocol.v1.WatchRequest r) {
+        return WatchMessages.from(r);
+    }
+
+    public static io.holdfast.protocol.v1.WatchResponse toProto(io.holdfast.core.ChangeLog.Page page) {
+        return WatchMessages.toProto(page);
+    }
+
+    public static io.holdfast.core.ChangeLog.Page fromProto(io.holdfast.protocol.v1.WatchResponse m) {
+        return WatchMessages.fromProto(m);
+    }
+
     public static io.holdfast.protocol.v1.LockInfo toProto(io.holdfast.LockInfo info) {
         return InspectionMessages.toProto(info);
     }

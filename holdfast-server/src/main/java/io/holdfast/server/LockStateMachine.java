@@ -71,7 +71,8 @@ final class LockStateMachine extends BaseStateMachine {
     interface Hooks {
         /**
          * An entry was applied: its log index, its commands (null where damaged), their replies,
-         * and the events each command caused, all in the same order; then the table's clock and
+         * and the events each command caused, all in the same order; the changes the entry made to
+         * holders, queues and registers, in order (for watches); then the table's clock and
          * its earliest deadline ({@link LockTable#nextDeadline()}) right after the entry, read
          * under the apply lock so that the hook need not take it again.
          */
@@ -80,6 +81,7 @@ final class LockStateMachine extends BaseStateMachine {
                 List<Command.Envelope> commands,
                 List<Reply> replies,
                 List<List<Event>> events,
+                List<io.holdfast.WatchEvent> changes,
                 long tableNow,
                 long nextDeadline);
 
@@ -383,6 +385,7 @@ final class LockStateMachine extends BaseStateMachine {
         List<Command.Envelope> commands = List.of();
         List<Reply> replies = new ArrayList<>();
         List<List<Event>> events = new ArrayList<>();
+        List<io.holdfast.WatchEvent> changes = new ArrayList<>(0);
         long tableNow = 0;
         long nextDeadline = Long.MAX_VALUE;
         try {
@@ -408,7 +411,7 @@ final class LockStateMachine extends BaseStateMachine {
                     replies.add(
                             c == null
                                     ? Reply.Failed.of(ErrorCode.INVALID_ARGUMENT, "the command was damaged in the log")
-                                    : table.apply(c, caused::add));
+                                    : table.apply(c, caused::add, changes::add));
                     events.add(caused);
                 }
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
@@ -437,7 +440,7 @@ final class LockStateMachine extends BaseStateMachine {
         Hooks h = hooks;
         if (h != null) {
             try {
-                h.applied(entry.getIndex(), commands, replies, events, tableNow, nextDeadline);
+                h.applied(entry.getIndex(), commands, replies, events, changes, tableNow, nextDeadline);
             } catch (RuntimeException e) {
                 LOG.warn("Delivering the events of entry {} failed", entry.getIndex(), e);
             }

@@ -6,6 +6,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.LockInfo;
 import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
+import io.holdfast.core.ChangeLog;
 import io.holdfast.core.Command;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.Event;
@@ -52,6 +53,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final Membership membership;
     private final EventRouter events;
     private final SessionEvents sessionEvents;
+    /** The recent changes of the table, for watches. */
+    private final ChangeLog changeLog;
+
+    private final java.util.concurrent.ExecutorService changeWakeups;
     private final NodeInspector inspector;
     private final Proposer proposer;
     private final LeaderDuties duties;
@@ -95,6 +100,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.membership = new Membership(server, groupId, selfId, raft::notLeader);
         this.events = new EventRouter(selfId.toString());
         this.sessionEvents = new SessionEvents(selfId.toString());
+        this.changeWakeups = java.util.concurrent.Executors.newSingleThreadExecutor(
+                ServerThreads.daemon("holdfast-watches-" + selfId));
+        this.changeLog = new ChangeLog(changeWakeups);
         this.proposer = new Proposer(selfId.toString(), this::write);
         this.audit = new AuditLog(selfId.toString());
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
@@ -106,6 +114,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         var loaded = machine.getLastAppliedTermIndex();
         if (loaded != null && loaded.getIndex() > 0) {
             sessionEvents.loaded(loaded.getIndex()); // a snapshot loaded before the hooks were set
+            changeLog.loaded(loaded.getIndex());
         }
         metrics.bind(
                 () -> machine.read(io.holdfast.core.LockTable::stats),
@@ -285,6 +294,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         endSubscriptions("the server is shutting down");
         events.close();
         sessionEvents.close();
+        changeWakeups.shutdown();
     }
 
     // ------------------------------------------------------------------ state machine hooks
@@ -295,9 +305,11 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             List<Command.Envelope> commands,
             List<Reply> replies,
             List<List<Event>> events,
+            List<io.holdfast.WatchEvent> changes,
             long tableNow,
             long nextDeadline) {
         metrics.applied(commands, replies, events);
+        changeLog.append(index, changes);
         inspector.tableClock(tableNow);
         List<String> closed = List.of();
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
@@ -347,6 +359,17 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public void tableLoaded(long index) {
         sessionEvents.loaded(index);
+        changeLog.loaded(index);
+    }
+
+    /**
+     * Watches: answered by any member from the changes it applied (a follower's may lag the
+     * leader's by the entries it has not applied yet; positions are the same everywhere).
+     */
+    @Override
+    public CompletableFuture<ChangeLog.Page> changes(
+            String identity, io.holdfast.WatchTarget target, ChangeLog.Position from, long waitMillis) {
+        return changeLog.poll(target, from, waitMillis);
     }
 
     /** The recent events of every session, for clients that read them over HTTP. */

@@ -303,6 +303,21 @@ public final class GrpcTransport implements LockService {
                 Convert::fromProto);
     }
 
+    /** A long poll: its deadline is the call timeout beyond the wait. */
+    @Override
+    public CompletableFuture<io.holdfast.core.ChangeLog.Page> changes(
+            String identity,
+            io.holdfast.WatchTarget target,
+            io.holdfast.core.ChangeLog.Position from,
+            long waitMillis) {
+        return call(
+                HoldfastGrpc.getWatchMethod(),
+                Convert.toProto(target, from, waitMillis),
+                false,
+                Convert::fromProto,
+                callTimeout.plusMillis(waitMillis));
+    }
+
     @Override
     public void subscribe(String sessionId, Listener listener) {
         EventStream stream = new EventStream(this, sessionId, listener);

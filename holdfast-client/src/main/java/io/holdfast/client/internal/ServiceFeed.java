@@ -41,7 +41,7 @@ final class ServiceFeed implements ChangeFeed {
     }
 
     @Override
-    public Page read(WatchTarget target, String after, Duration wait) {
+    public Page read(WatchTarget target, String after, Duration wait) throws InterruptedException {
         ChangeLog.Position from = after == null ? null : ChangeLog.Position.parse(after);
         long waitMillis = Math.max(0, Math.min(wait.toMillis(), maxWait.toMillis()));
         ChangeLog.Page page = ask(t -> t.changes(null, target, from, waitMillis));
@@ -71,7 +71,16 @@ final class ServiceFeed implements ChangeFeed {
         return new Page(List.of(state.at(at)), at);
     }
 
-    private <T> T ask(Function<LockService, CompletableFuture<T>> read) {
-        return Replies.join(reads.query(read));
+    /** Waits for a read, interruptibly: closing the watch interrupts its long poll. */
+    private <T> T ask(Function<LockService, CompletableFuture<T>> read) throws InterruptedException {
+        CompletableFuture<T> future = reads.query(read);
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(false);
+            throw e;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw Replies.rethrow(Replies.unwrap(e));
+        }
     }
 }

@@ -173,6 +173,37 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                         .build());
     }
 
+    /** The longest long poll a watch may ask for. */
+    static final long MAX_WATCH_WAIT_MILLIS = 60_000;
+
+    @Override
+    public void watch(
+            io.holdfast.protocol.v1.WatchRequest request, StreamObserver<io.holdfast.protocol.v1.WatchResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
+        unary(
+                out,
+                () -> {
+                    io.holdfast.WatchTarget target = Convert.target(request);
+                    io.holdfast.core.ChangeLog.Position from = Convert.from(request);
+                    long wait = request.getWaitMillis();
+                    if (wait < 0 || wait > MAX_WATCH_WAIT_MILLIS) {
+                        throw new io.holdfast.InvalidArgumentException(
+                                "watch.wait_millis must be 0 to " + MAX_WATCH_WAIT_MILLIS + ", not " + wait);
+                    }
+                    CompletableFuture<String> allowed = target.kind() == io.holdfast.WatchTarget.Kind.PREFIX
+                            ? CompletableFuture.completedFuture(target.name())
+                            : readable(target.name());
+                    return allowed.thenCompose(n -> backend.changes(identity, target, from, wait));
+                },
+                page -> {
+                    // Only what the caller may read: a prefix watch is never a way around describe's check.
+                    var events = page.events().stream()
+                            .filter(e -> backend.mayRead(identity, e.name()))
+                            .toList();
+                    return Convert.toProto(new io.holdfast.core.ChangeLog.Page(events, page.next(), page.gap()));
+                });
+    }
+
     /**
      * Calls the backend and answers with the converted outcome. Conversion errors, exceptions thrown
      * by the backend, a null future and failed futures all become a status, never an escaped
