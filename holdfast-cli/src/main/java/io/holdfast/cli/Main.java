@@ -30,6 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             ServerCommand.class,
             LockCommand.class,
             ElectCommand.class,
+            WatchCommand.class,
             LocksCommand.class,
             SessionsCommand.class,
             MembersCommand.class,
