@@ -122,15 +122,7 @@ public interface LockClient extends AutoCloseable {
      * @throws InvalidArgumentException if the target or the listener is null
      */
     default LockWatch watch(WatchTarget target, WatchListener listener) {
-        if (target == null) {
-            throw new InvalidArgumentException("the watch target must not be null");
-        }
-        Capability needed = target.kind() == WatchTarget.Kind.REGISTER ? Capability.REGISTERS : Capability.INSPECT;
-        if (!capabilities().contains(needed)) {
-            throw new UnsupportedFeatureException(
-                    "watching " + target + " needs " + needed + ", which this provider does not offer");
-        }
-        return io.holdfast.spi.WatchRunner.start(new PollingFeed(this), target, listener, this::isOpen);
+        return io.holdfast.spi.PollingFeed.watch(this, target, listener, io.holdfast.spi.PollingFeed.Wakeup.SLEEP);
     }
 
     /** {@link #watch(WatchTarget, WatchListener)} of one lock. */

@@ -114,6 +114,15 @@ public interface StoreBackend {
     }
 
     /**
+     * Blocks up to {@code maxNanos}, or less if what {@code target} watches may have changed (a
+     * notification from the store): what wakes a watch's next read ({@link
+     * io.holdfast.spi.PollingFeed}). Spurious returns are fine. The default sleeps: watches poll.
+     */
+    default void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
+        TimeUnit.NANOSECONDS.sleep(maxNanos);
+    }
+
+    /**
      * How often the client's watchdog must call {@link #renew} for this grant, or {@code null} if
      * the store keeps it alive by other means (an ephemeral node of a session the backend keeps
      * alive itself). The default is a third of the request's expiry.

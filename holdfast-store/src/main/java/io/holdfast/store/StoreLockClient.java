@@ -195,6 +195,12 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
         return Handles.register(acquirer, new StoreRegistrar(this, registers), key);
     }
 
+    /** Polls, woken by the store's notifications where the backend has them ({@link StoreBackend#awaitWatched}). */
+    @Override
+    public io.holdfast.LockWatch watch(io.holdfast.WatchTarget target, io.holdfast.WatchListener listener) {
+        return io.holdfast.spi.PollingFeed.watch(this, target, listener, backend::awaitWatched);
+    }
+
     @Override
     public Admin admin() {
         checkOpen();

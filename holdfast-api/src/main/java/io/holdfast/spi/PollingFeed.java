@@ -1,6 +1,16 @@
-package io.holdfast;
+package io.holdfast.spi;
 
-import io.holdfast.spi.ChangeFeed;
+import io.holdfast.Capability;
+import io.holdfast.HolderInfo;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Versioned;
+import io.holdfast.VersionedRegister;
+import io.holdfast.WaiterInfo;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchTarget;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,21 +22,38 @@ import java.util.TreeSet;
 
 /**
  * A {@link ChangeFeed} for providers without a record of their changes: it reads the watched state
- * every {@link #INTERVAL} ({@link Admin#describe}, {@link Admin#locks}, {@link
- * VersionedRegister#get}) and reports the differences.
+ * ({@link io.holdfast.Admin#describe}, {@link io.holdfast.Admin#locks}, {@link
+ * VersionedRegister#get}) when its {@link Wakeup} says it may have changed, at least every {@link
+ * #INTERVAL}, and reports the differences. A store that can tell of changes (ZooKeeper watches,
+ * etcd watch, PostgreSQL LISTEN/NOTIFY, Redis pub/sub) gives a wakeup that returns at once then;
+ * the default sleeps.
  *
  * <p>What it sees is what was there at two reads: a lock taken and given back between them is not
  * reported, a register written twice shows its second version only, and it cannot tell why a
  * holder left or a wait ended ({@link WatchEvent.Cause#UNKNOWN}). Positions are its own count of
  * reads, meaningful only to this watch. One per watch; not thread-safe (its runner's thread).
  */
-final class PollingFeed implements ChangeFeed {
-    /** How often it reads. */
-    static final Duration INTERVAL = Duration.ofMillis(100);
+public final class PollingFeed implements ChangeFeed {
+    /** The longest time between two reads. */
+    public static final Duration INTERVAL = Duration.ofMillis(100);
     /** The most locks a prefix watch follows. */
     static final int MAX_LOCKS = 10_000;
 
+    /**
+     * Blocks until what a target watches may have changed, or {@code maxNanos} passed. Spurious
+     * returns are fine (the feed reads and finds nothing new); a missed notification costs at most
+     * one {@link #INTERVAL}.
+     */
+    @FunctionalInterface
+    public interface Wakeup {
+        void await(WatchTarget target, long maxNanos) throws InterruptedException;
+
+        /** Sleeps the whole time: plain polling. */
+        Wakeup SLEEP = (target, maxNanos) -> java.util.concurrent.TimeUnit.NANOSECONDS.sleep(maxNanos);
+    }
+
     private final LockClient client;
+    private final Wakeup wakeup;
     private long reads;
     private Map<String, LockInfo> locks = Map.of();
     private long version;
@@ -34,8 +61,30 @@ final class PollingFeed implements ChangeFeed {
     /** The position of the last event given (or of the state); null before the first read. */
     private String last;
 
-    PollingFeed(LockClient client) {
+    /**
+     * Starts a polling watch through {@code client} ({@link LockClient#watch(WatchTarget,
+     * io.holdfast.WatchListener)}'s default), woken by {@code wakeup}.
+     *
+     * @throws io.holdfast.UnsupportedFeatureException without {@link Capability#INSPECT} ({@link
+     *     Capability#REGISTERS} for a register)
+     */
+    public static io.holdfast.LockWatch watch(
+            LockClient client, WatchTarget target, io.holdfast.WatchListener listener, Wakeup wakeup) {
+        if (target == null) {
+            throw new InvalidArgumentException("the watch target must not be null");
+        }
+        Capability needed = target.kind() == WatchTarget.Kind.REGISTER ? Capability.REGISTERS : Capability.INSPECT;
+        if (!client.capabilities().contains(needed)) {
+            throw new UnsupportedFeatureException(
+                    "watching " + target + " needs " + needed + ", which this provider does not offer");
+        }
+        return WatchRunner.start(new PollingFeed(client, wakeup), target, listener, client::isOpen);
+    }
+
+    /** Polls through {@code client}, woken by {@code wakeup} between reads. */
+    public PollingFeed(LockClient client, Wakeup wakeup) {
         this.client = client;
+        this.wakeup = wakeup;
     }
 
     @Override
@@ -78,7 +127,7 @@ final class PollingFeed implements ChangeFeed {
             if (left <= 0) {
                 return new Page(List.of(), last);
             }
-            Thread.sleep(Math.max(1, Math.min(INTERVAL.toMillis(), left / 1_000_000)));
+            wakeup.await(target, Math.max(1_000_000, Math.min(INTERVAL.toNanos(), left)));
         }
     }
 
@@ -110,7 +159,7 @@ final class PollingFeed implements ChangeFeed {
     }
 
     /** The changes from {@code before} to {@code after}, lock by lock in name order. */
-    static void diff(Map<String, LockInfo> before, Map<String, LockInfo> after, List<WatchEvent> out) {
+    public static void diff(Map<String, LockInfo> before, Map<String, LockInfo> after, List<WatchEvent> out) {
         TreeSet<String> names = new TreeSet<>(before.keySet());
         names.addAll(after.keySet());
         for (String name : names) {
