@@ -47,8 +47,10 @@ final class HttpClientRoutes implements AutoCloseable {
     private final HttpSessions sessions;
     private final HttpEventStream stream;
     private final HttpRegisterRoutes registers;
+    private final HttpWatchRoute watches;
 
     HttpClientRoutes(RaftLockService service) {
+        this.watches = new HttpWatchRoute(service);
         this.sessions = new HttpSessions(service);
         this.stream = new HttpEventStream(service);
         this.registers = new HttpRegisterRoutes(service, sessions);
@@ -71,6 +73,9 @@ final class HttpClientRoutes implements AutoCloseable {
             case "fence":
                 requireRead(method);
                 return registers.fence(query(ex), identity);
+            case "watch":
+                requireRead(method);
+                return watches.poll(identity, query(ex));
             case "registers/set":
                 JsonNode body = jsonBody(ex, method);
                 return registers.set(body, caller(body, identity));
