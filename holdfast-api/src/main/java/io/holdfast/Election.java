@@ -76,5 +76,29 @@ public interface Election {
      * @param epoch the leadership's epoch: the fencing token of its grant
      * @param value what it proclaimed, or null if it has not yet
      */
-    record Leader(String election, long epoch, String value) {}
+    record Leader(String election, long epoch, String value) {
+        /**
+         * What a leader proclaimed, read from the register of the election's name, which holds
+         * {@code "<epoch>:<value>"} in UTF-8 (written fenced by the leadership, so never by a
+         * deposed leader after its successor). Empty if the bytes are not one. The leader now is
+         * the one whose epoch is the lock's current fencing token: an older proclamation stays in
+         * the register until the next leader writes its own.
+         */
+        public static Optional<Leader> proclaimed(String election, byte[] register) {
+            if (register == null) {
+                return Optional.empty();
+            }
+            String text = new String(register, java.nio.charset.StandardCharsets.UTF_8);
+            int colon = text.indexOf(':');
+            if (colon <= 0) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(
+                        new Leader(election, Long.parseLong(text.substring(0, colon)), text.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+    }
 }

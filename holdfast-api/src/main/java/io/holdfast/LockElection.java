@@ -115,18 +115,7 @@ final class LockElection implements Election {
 
     /** Reads {@code "<epoch>:<value>"}; null if the text is not one. */
     static Leader decode(String election, byte[] bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        String text = new String(bytes, StandardCharsets.UTF_8);
-        int colon = text.indexOf(':');
-        try {
-            return colon <= 0
-                    ? null
-                    : new Leader(election, Long.parseLong(text.substring(0, colon)), text.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        return Leader.proclaimed(election, bytes).orElse(null);
     }
 
     private static byte[] encode(long epoch, String value) {

@@ -74,6 +74,14 @@ final class HttpOperatorRoutes {
             requireRead(method);
             return sessions(identity, query);
         }
+        if (route.equals("elections")) {
+            requireRead(method);
+            return elections(identity, query);
+        }
+        if (route.startsWith("elections/")) {
+            requireRead(method);
+            return election(identity, decode(route.substring("elections/".length())));
+        }
         if (route.equals("revoke")) {
             JsonNode body = jsonBody(ex, method);
             return revoke(identity, text(body, "name", true));
@@ -134,6 +142,65 @@ final class HttpOperatorRoutes {
         ObjectNode out = servedBy(read.linearizable());
         out.set("lock", JsonViews.lock(lock.get()));
         return Answer.json(200, out);
+    }
+
+    /**
+     * The elections among a page of locks ({@link io.holdfast.Election}): each held lock whose
+     * register of the same name proclaims its holder's token as the epoch. {@code next} pages over
+     * lock names, so a page may hold fewer elections than the limit.
+     */
+    private Answer elections(String identity, Map<String, String> query) {
+        String prefix = query.getOrDefault("prefix", "");
+        String after = query.get("after");
+        int limit = page(query);
+        RaftLockService service = node.raftService();
+        var read = await(service.inspect((table, now) -> {
+            List<LockInfo> locks = table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n));
+            List<ObjectNode> found = new java.util.ArrayList<>();
+            for (LockInfo l : locks.subList(0, Math.min(limit, locks.size()))) {
+                electionOf(table, l).ifPresent(found::add);
+            }
+            return Map.entry(found, locks.size() > limit ? locks.get(limit - 1).name() : "");
+        }));
+        ObjectNode out = servedBy(read.linearizable());
+        ArrayNode items = out.putArray("elections");
+        read.value().getKey().forEach(items::add);
+        out.put("next", read.value().getValue().isEmpty() ? null : read.value().getValue());
+        return Answer.json(200, out);
+    }
+
+    /** One election: its leader now (epoch, value, holder), or 404 when nobody leads it. */
+    private Answer election(String identity, String name) {
+        if (!node.raftService().mayRead(identity, name)) {
+            throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
+        }
+        var read = await(node.raftService()
+                .inspect((table, now) -> table.describe(name, now).flatMap(l -> electionOf(table, l))));
+        if (read.value().isEmpty()) {
+            throw new Refused(404, "NOT_FOUND", "nobody leads the election " + name + " now");
+        }
+        ObjectNode out = servedBy(read.linearizable());
+        out.set("election", read.value().get());
+        return Answer.json(200, out);
+    }
+
+    /** The election a lock stands for, if its register proclaims its holder's token. */
+    private static Optional<ObjectNode> electionOf(io.holdfast.core.LockTable table, LockInfo lock) {
+        if (lock.semaphore() || lock.holders().size() != 1) {
+            return Optional.empty();
+        }
+        io.holdfast.HolderInfo holder = lock.holders().get(0);
+        return table.register(lock.name())
+                .flatMap(r -> io.holdfast.Election.Leader.proclaimed(lock.name(), r.value()))
+                .filter(leader -> leader.epoch() == holder.fencingToken())
+                .map(leader -> obj().put("name", lock.name())
+                        .put("epoch", leader.epoch())
+                        .put("value", leader.value())
+                        .put("sessionId", holder.sessionId())
+                        .put("clientName", holder.clientName())
+                        .put("host", JsonViews.host(holder.clientName()))
+                        .put("leadingForMillis", holder.heldFor().toMillis())
+                        .put("candidates", lock.waiters().size()));
     }
 
     private Answer sessions(String identity, Map<String, String> query) {

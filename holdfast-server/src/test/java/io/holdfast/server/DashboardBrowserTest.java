@@ -129,6 +129,57 @@ class DashboardBrowserTest {
         taken.release();
     }
 
+    @Test
+    void theDashboardShowsEachElectionsLeaderValueAndEpoch() throws Exception {
+        LockClient leader = cluster.open(
+                ClientOptions.builder().clientName("scheduler@batch-3:303").build());
+        LockClient standby = cluster.open(
+                ClientOptions.builder().clientName("scheduler@batch-4:404").build());
+        io.holdfast.Leadership leading = leader.election("jobs/scheduler")
+                .campaign("10.0.0.3:8080", io.holdfast.AcquireOptions.waitUpTo(Duration.ofSeconds(5)));
+        CompletableFuture<io.holdfast.Leadership> second = CompletableFuture.supplyAsync(() -> {
+            try {
+                return standby.election("jobs/scheduler")
+                        .campaign("10.0.0.4:8080", io.holdfast.AcquireOptions.waitUpTo(Duration.ofSeconds(60)));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        browser.get("http://127.0.0.1:" + cluster.node(0).httpPort() + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        wait.withMessage("the election, its leader, value and epoch on the page")
+                .until(b -> {
+                    String row = electionRow(b, "jobs/scheduler");
+                    seen.set(row);
+                    return row != null && row.contains("scheduler@batch-3:303") && row.endsWith(" 1");
+                });
+        assertThat(seen.get()).contains("10.0.0.3:8080").contains(Long.toString(leading.epoch()));
+        screenshot("dashboard-elections.png");
+
+        leading.resign();
+        io.holdfast.Leadership next = second.get(15, TimeUnit.SECONDS);
+        wait.withMessage("the page shows the next leader with its higher epoch").until(b -> {
+            String row = electionRow(b, "jobs/scheduler");
+            return row != null && row.contains("10.0.0.4:8080") && row.contains(Long.toString(next.epoch()));
+        });
+        next.resign();
+    }
+
+    /** The text of the election's row in the elections table, or null. */
+    private static String electionRow(WebDriver b, String name) {
+        try {
+            for (WebElement r : b.findElements(By.cssSelector("#elections tbody tr"))) {
+                if (name.equals(r.getDomAttribute("data-election"))) {
+                    return r.getText();
+                }
+            }
+        } catch (StaleElementReferenceException e) {
+            return null;
+        }
+        return null;
+    }
+
     /** Clicks the lock's revoke button once it reads {@code label}; the page redraws every second. */
     private static void clickRevoke(WebDriverWait wait, String label) {
         wait.ignoring(StaleElementReferenceException.class)

@@ -112,6 +112,28 @@ class HttpWatchTest {
     }
 
     @Test
+    void theElectionsRouteNamesEachLeaderWithItsEpochAndValue() throws Exception {
+        try (io.holdfast.LockClient client = cluster.open(io.holdfast.ClientOptions.defaults())) {
+            io.holdfast.Leadership leading = client.election("hw/elections/a")
+                    .campaign("host-a:1", io.holdfast.AcquireOptions.waitUpTo(Duration.ofSeconds(5)));
+            client.lock("hw/elections/plain").acquire(Duration.ofSeconds(5)); // a lock, no election
+            JsonNode list = http.get("/api/v1/elections?prefix=hw/elections/").json();
+            assertThat(list.get("elections")).hasSize(1);
+            JsonNode e = list.get("elections").get(0);
+            assertThat(e.get("name").asText()).isEqualTo("hw/elections/a");
+            assertThat(e.get("epoch").asLong()).isEqualTo(leading.epoch());
+            assertThat(e.get("value").asText()).isEqualTo("host-a:1");
+            assertThat(e.get("sessionId").asText()).isEqualTo(client.sessionId());
+            JsonNode one = http.get("/api/v1/elections/hw%2Felections%2Fa").json();
+            assertThat(one.get("election").get("epoch").asLong()).isEqualTo(leading.epoch());
+            leading.resign();
+            assertThat(http.get("/api/v1/elections/hw%2Felections%2Fa").status())
+                    .as("nobody leads once it resigned")
+                    .isEqualTo(404);
+        }
+    }
+
+    @Test
     void badWatchesAreRefusedWithTheirReason() throws Exception {
         for (String query :
                 new String[] {"", "lock=a&register=b", "lock=", "lock=a&after=x", "lock=a&waitMillis=99999"}) {

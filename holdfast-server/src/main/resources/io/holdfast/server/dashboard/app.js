@@ -177,6 +177,33 @@ function renderLocks(page) {
   $('locks-count').textContent = page.locks.length + ' shown' + (page.linearizable ? '' : ' · from this replica');
 }
 
+// An election is a lock whose register of the same name proclaims its holder's token as the epoch.
+function renderElections(page) {
+  const body = $('elections').tBodies[0];
+  body.textContent = '';
+  for (const e of page.elections) {
+    const tr = body.insertRow();
+    tr.dataset.election = e.name;
+    cell(tr, e.name, 'name');
+    const who = document.createElement('span');
+    who.textContent = e.clientName + ' ';
+    const sid = document.createElement('span');
+    sid.className = 'muted mono';
+    sid.textContent = shortId(e.sessionId);
+    sid.title = e.sessionId;
+    who.appendChild(sid);
+    cell(tr, who, 'holder');
+    cell(tr, e.value, 'mono value');
+    cell(tr, e.epoch, 'mono epoch');
+    cell(tr, duration(e.leadingForMillis));
+    cell(tr, e.candidates);
+  }
+  if (!page.elections.length) {
+    const tr = body.insertRow();
+    cell(tr, state.prefix ? 'No election starts with ' + state.prefix + '.' : 'Nobody leads an election.', 'muted').colSpan = 6;
+  }
+}
+
 function renderSessions(page) {
   const body = $('sessions').tBodies[0];
   body.textContent = '';
@@ -218,13 +245,15 @@ async function refresh() {
     $('login').classList.add('hidden');
     $('main').classList.remove('hidden');
     const q = (after) => 'limit=100' + (after ? '&after=' + encodeURIComponent(after) : '');
-    const [status, locks, sessions] = await Promise.all([
+    const [status, locks, sessions, elections] = await Promise.all([
       api('status'),
       api('locks?prefix=' + encodeURIComponent(state.prefix) + '&' + q(state.locksAfter)),
       api('sessions?' + q(state.sessionsAfter)),
+      api('elections?prefix=' + encodeURIComponent(state.prefix) + '&' + q(state.locksAfter)),
     ]);
     renderStatus(status);
     renderLocks(locks);
+    renderElections(elections);
     renderSessions(sessions);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (e) {
