@@ -10,6 +10,13 @@ import java.util.concurrent.locks.Lock;
 /**
  * The {@link Lock} adapter over a {@link DistributedLock}: one lease per thread, counted for
  * reentrancy. Works over every provider because it only uses the lease API.
+ *
+ * <p>A thread whose lease was lost (its session expired, an operator revoked it) is told at its next
+ * reentrant acquisition: {@code tryLock} answers false and {@code lock} throws {@link
+ * LockLostException}; both forget the lost hold, so that the thread can take the lock afresh, and
+ * its later {@code unlock()} calls throw {@link NotOwnerException}. Before, a reentrant call
+ * answered true from the count alone, and a thread that checked its leadership with {@code
+ * tryLock} (Spring Integration's leader initiator does) went on believing it led.
  */
 final class LeaseLock implements Lock {
     private static final class Hold {
@@ -28,10 +35,21 @@ final class LeaseLock implements Lock {
         this.lock = lock;
     }
 
+    /**
+     * Enters again if this thread holds the lock: true; false if it holds nothing.
+     *
+     * @throws LockLostException if its hold was lost (the hold is forgotten)
+     */
     private boolean reenter() {
-        Hold hold = holds.get(Thread.currentThread());
+        Thread me = Thread.currentThread();
+        Hold hold = holds.get(me);
         if (hold == null) {
             return false;
+        }
+        if (!hold.lease.isValid()) {
+            holds.remove(me);
+            throw new LockLostException("this thread's hold of " + lock.name()
+                    + " was lost (its session expired, or it was revoked); it can lock it afresh");
         }
         hold.count++;
         return true;
@@ -70,8 +88,12 @@ final class LeaseLock implements Lock {
 
     @Override
     public boolean tryLock() {
-        if (reenter()) {
-            return true;
+        try {
+            if (reenter()) {
+                return true;
+            }
+        } catch (LockLostException lost) {
+            return false; // told by the answer; the next tryLock starts afresh
         }
         return lock.tryAcquire()
                 .map(lease -> holds.put(Thread.currentThread(), new Hold(lease)) == null)
@@ -83,8 +105,12 @@ final class LeaseLock implements Lock {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        if (reenter()) {
-            return true;
+        try {
+            if (reenter()) {
+                return true;
+            }
+        } catch (LockLostException lost) {
+            return false;
         }
         Duration wait = Duration.ofNanos(Math.max(0, unit.toNanos(time)));
         if (wait.compareTo(AcquireOptions.MAX_DURATION) > 0) {

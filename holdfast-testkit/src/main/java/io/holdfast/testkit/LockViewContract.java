@@ -43,6 +43,53 @@ abstract class LockViewContract extends ContractSupport {
         assertThat(isFree(observer().lock(n))).as("after 3 of 3 unlocks").isTrue();
     }
 
+    /**
+     * Before, a reentrant call answered from the count alone: a thread that checked its hold with
+     * {@code tryLock} (Spring Integration's leader initiator does) went on believing it held a
+     * revoked lock while another held it.
+     */
+    @Test
+    void aThreadWhoseHoldWasLostIsToldAtItsNextReentrantCall() throws Exception {
+        assumeCapability(io.holdfast.Capability.REVOKE);
+        String n = name("lost");
+        Lock view = open().lock(n).asLock();
+        view.lock();
+        assertThat(observer().admin().revoke(n)).isEqualTo(1);
+        // Polled on this thread: the view's holds are per thread.
+        eventually(PROMPTLY)
+                .pollInSameThread()
+                .alias("the view's reentrant tryLock to say the hold is gone")
+                .until(() -> {
+                    if (view.tryLock()) {
+                        view.unlock(); // still valid: undo the reentry and look again
+                        return false;
+                    }
+                    return true;
+                });
+        assertThatThrownBy(view::unlock)
+                .as("the lost hold was forgotten")
+                .isInstanceOf(io.holdfast.NotOwnerException.class);
+        view.lock();
+        assertThat(isFree(observer().lock(n))).as("locked afresh").isFalse();
+        view.unlock();
+
+        view.lock();
+        observer().admin().revoke(n);
+        eventually(PROMPTLY)
+                .pollInSameThread()
+                .alias("the view's reentrant lock() to throw")
+                .until(() -> {
+                    try {
+                        view.lock();
+                        view.unlock(); // still valid: undo the reentry and look again
+                        return false;
+                    } catch (io.holdfast.LockLostException lost) {
+                        return true;
+                    }
+                });
+        assertThatThrownBy(view::unlock).isInstanceOf(io.holdfast.NotOwnerException.class);
+    }
+
     @Test
     void unlockByAThreadThatDoesNotHoldIsIllegal() throws InterruptedException {
         String n = name("a");
