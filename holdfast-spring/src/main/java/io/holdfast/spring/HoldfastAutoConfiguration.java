@@ -5,9 +5,12 @@ import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.RetryPolicy;
+import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.spring.integration.HoldfastLockRegistry;
 import io.holdfast.spring.jobs.ClusterExclusiveAdvisor;
 import io.holdfast.spring.jobs.ClusterExclusiveInterceptor;
+import io.holdfast.spring.leader.ClusterLeaderBeans;
+import io.holdfast.spring.leader.HoldfastLeaderInitiator;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import org.springframework.aop.config.AopConfigUtils;
@@ -35,6 +38,8 @@ import org.springframework.integration.support.locks.LockRegistry;
  *   <li>a {@link LockClient} bean (unless the application defines one), opened at startup and closed at
  *       shutdown, so that the application's locks are given back at once rather than after the session TTL;
  *   <li>{@link io.holdfast.spring.jobs.ClusterExclusive} on any bean method;
+ *   <li>with {@code holdfast.leader.election} set: a {@link HoldfastLeaderInitiator} that campaigns on it and runs
+ *       the {@link io.holdfast.spring.leader.ClusterLeader} beans while this node leads;
  *   <li>with the actuator: the {@code holdfast} {@link HoldfastHealthIndicator};
  *   <li>with Micrometer: {@link HoldfastMetrics};
  *   <li>with Spring Integration: a {@link HoldfastLockRegistry} (unless the application defines a registry).
@@ -145,6 +150,34 @@ public class HoldfastAutoConfiguration {
             ObjectProvider<HoldfastProperties> properties,
             ObjectProvider<LockObserver> observer) {
         return new ClusterExclusiveAdvisor(new ClusterExclusiveInterceptor(client, properties, observer));
+    }
+
+    /** The initiator of {@code holdfast.leader.election}, unless the application defines one of this name. */
+    @Bean
+    @ConditionalOnProperty(prefix = "holdfast.leader", name = "election")
+    @ConditionalOnMissingBean(name = "holdfastLeaderInitiator")
+    public HoldfastLeaderInitiator holdfastLeaderInitiator(LockClient client, HoldfastProperties properties) {
+        HoldfastProperties.Leader leader = properties.getLeader();
+        String election = leader.getElection().strip();
+        HoldfastLeaderInitiator initiator;
+        try {
+            initiator = new HoldfastLeaderInitiator(client, election, leader.getValue());
+        } catch (InvalidArgumentException | UnsupportedFeatureException e) {
+            throw new HoldfastConfigurationException(
+                    "holdfast.leader.election '" + election + "' cannot be campaigned on: " + e.getMessage(),
+                    e instanceof UnsupportedFeatureException
+                            ? "Use a backend that offers FENCED_REGISTERS and INSPECT (see docs/elections.md)."
+                            : "Change holdfast.leader.election or holdfast.leader.value.",
+                    e);
+        }
+        set("holdfast.leader.retry-delay", () -> initiator.setRetryDelay(leader.getRetryDelay()));
+        return initiator;
+    }
+
+    /** Hands each {@code @ClusterLeader} bean to the initiator of its election, or stops the start saying why. */
+    @Bean
+    public ClusterLeaderBeans holdfastClusterLeaderBeans(HoldfastProperties properties) {
+        return new ClusterLeaderBeans(properties.getLeader().getElection());
     }
 
     /** Makes sure an auto-proxy creator exists (as {@code @EnableTransactionManagement} does), with class proxies. */

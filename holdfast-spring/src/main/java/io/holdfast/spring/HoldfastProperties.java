@@ -42,6 +42,7 @@ public class HoldfastProperties {
     private final Jobs jobs = new Jobs();
     private final LockRegistry lockRegistry = new LockRegistry();
     private final Health health = new Health();
+    private final Leader leader = new Leader();
 
     /**
      * {@code holdfast.retry.*}: how a request that found the service unavailable is retried ({@link
@@ -164,6 +165,42 @@ public class HoldfastProperties {
         }
     }
 
+    /** {@code holdfast.leader.*}: the election of {@link io.holdfast.spring.leader.ClusterLeader} beans. */
+    public static class Leader {
+        /** The election this node campaigns on while the context runs; unset, no initiator is configured. */
+        private String election;
+
+        /** What this node proclaims as leader, for observers of Election.leader() (default: the host name). */
+        private String value;
+
+        /** How long to wait after a failed campaign, or a leader bean that failed to start (default 1s). */
+        private Duration retryDelay = Duration.ofSeconds(1);
+
+        public String getElection() {
+            return election;
+        }
+
+        public void setElection(String election) {
+            this.election = election;
+        }
+
+        public String getValue() {
+            return value;
+        }
+
+        public void setValue(String value) {
+            this.value = value;
+        }
+
+        public Duration getRetryDelay() {
+            return retryDelay;
+        }
+
+        public void setRetryDelay(Duration retryDelay) {
+            this.retryDelay = retryDelay;
+        }
+    }
+
     /** {@code holdfast.health.*}: the actuator health indicator. */
     public static class Health {
         /** The lock the health check looks up (read only: it is never taken). */
@@ -259,5 +296,9 @@ public class HoldfastProperties {
 
     public Health getHealth() {
         return health;
+    }
+
+    public Leader getLeader() {
+        return leader;
     }
 }

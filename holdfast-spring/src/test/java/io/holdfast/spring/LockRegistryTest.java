@@ -5,13 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
+import io.holdfast.NotOwnerException;
 import io.holdfast.spring.integration.HoldfastLockRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
@@ -119,6 +122,40 @@ class LockRegistryTest {
             assertThat(ClusterExclusiveTest.lost(meters, "registry")).isEqualTo(1.0);
             assertThat(held(a)).as("the hold is gone with the lease").isZero();
             assertThat(lock.tryLock()).as("and the lock can be taken again").isTrue();
+            lock.unlock();
+            assertThat(held(a)).isZero();
+        });
+    }
+
+    @Test
+    void aThreadWhoseHoldWasLostIsToldByItsNextReentrantAcquisitionAndCanLockAfresh() {
+        node.run(a -> {
+            LockRegistry registry = a.getBean(LockRegistry.class);
+            MeterRegistry meters = a.getBean(MeterRegistry.class);
+            Lock lock = registry.obtain("reentered");
+            lock.lock();
+            lock.lock();
+            assertThat(held(a)).isEqualTo(2.0);
+            try (LockClient operator = LockClient.open(server.uri)) {
+                assertThat(operator.admin().revoke("orders/reentered")).isEqualTo(1);
+            }
+            // The loss reaches the client a moment later; until then a reentrant tryLock still succeeds.
+            // (Polled on this thread: the hold is this thread's.)
+            Awaitility.await().pollInSameThread().atMost(Duration.ofSeconds(10)).until(() -> {
+                if (lock.tryLock()) {
+                    lock.unlock();
+                    return false;
+                }
+                return true;
+            });
+            assertThat(ClusterExclusiveTest.lost(meters, "registry")).isEqualTo(1.0);
+            assertThat(held(a)).as("the lost hold is forgotten").isZero();
+            assertThatThrownBy(lock::unlock)
+                    .as("this thread holds nothing now")
+                    .isInstanceOf(NotOwnerException.class)
+                    .isNotInstanceOf(LockLostException.class);
+            lock.lock();
+            assertThat(held(a)).as("locked afresh").isEqualTo(1.0);
             lock.unlock();
             assertThat(held(a)).isZero();
         });

@@ -1,13 +1,19 @@
 package io.holdfast.spring.integration;
 
+import io.holdfast.AcquireOptions;
+import io.holdfast.DistributedLock;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
+import io.holdfast.LockTimeoutException;
 import io.holdfast.NotOwnerException;
 import io.holdfast.spring.LockObserver;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,10 +32,14 @@ import org.springframework.integration.support.locks.LockRegistry;
  * are fair: waiters are served in the order they asked (the Holdfast server's FIFO queue).
  *
  * <p><b>Not guaranteed.</b> {@link Lock} has no notion of loss: if the session expires while a thread holds
- * the lock (a long GC pause), another node may take it and this thread is not told until {@code unlock()}
- * throws {@link LockLostException} (the hold is gone all the same, and the loss is counted in
- * {@code holdfast.lock.lost{source=registry}} then, not at the moment it happened). Use {@link LockClient#lock}
- * with a fencing token when the protected resource can check one. Conditions are not supported.
+ * the lock (a long GC pause), another node may take it and this thread is not told until it touches the lock
+ * again: {@code unlock()} throws {@link LockLostException}, and so does a reentrant {@code lock()}, while a
+ * reentrant {@code tryLock} returns false (both forget the lost hold, so that the thread can lock afresh and
+ * its later {@code unlock()} calls throw {@link NotOwnerException}). The loss is counted in {@code
+ * holdfast.lock.lost{source=registry}} then, not at the moment it happened. This is how Spring Integration's
+ * {@code LockRegistryLeaderInitiator}, whose heartbeat is a reentrant {@code tryLock}, learns that its
+ * leadership is gone. Use {@link LockClient#lock} with a fencing token when the protected resource can check
+ * one. Conditions are not supported.
  *
  * <p><b>Failure story.</b> Two nodes aggregate messages for order 42 through {@code obtain("orders/42")}.
  * Node A is partitioned away while holding it; after the session TTL node B gets the lock and completes the
@@ -73,8 +83,7 @@ public class HoldfastLockRegistry implements LockRegistry {
             return lock;
         }
         try {
-            lock = locks.computeIfAbsent(
-                    name, n -> new ObservedLock(client.lock(n).asLock(), observer));
+            lock = locks.computeIfAbsent(name, n -> new ObservedLock(client.lock(n), observer));
         } catch (InvalidArgumentException e) {
             throw new IllegalArgumentException("'" + key + "' does not make a valid lock name: " + e.getMessage(), e);
         }
@@ -98,34 +107,89 @@ public class HoldfastLockRegistry implements LockRegistry {
         }
     }
 
-    /** The Holdfast {@link Lock} view, with its holds counted for eviction and metrics. */
+    /**
+     * The Holdfast {@link Lock} view: one lease per thread, counted for reentrancy (as {@link
+     * io.holdfast.DistributedLock#asLock()}), and for eviction and metrics. A thread whose lease was lost is told
+     * at its next reentrant acquisition ({@code tryLock} false, {@code lock} throws), which forgets the hold so
+     * that the thread can take the lock afresh: {@code LockRegistryLeaderInitiator}'s heartbeat, a reentrant
+     * {@code tryLock}, thus notices a revoked or expired leadership.
+     */
     private static final class ObservedLock implements Lock {
-        private final Lock delegate;
+        /** One thread's hold. */
+        private static final class Hold {
+            final Lease lease;
+            int count = 1;
+
+            Hold(Lease lease) {
+                this.lease = lease;
+            }
+        }
+
+        private final DistributedLock lock;
         private final LockObserver observer;
+        private final Map<Thread, Hold> threads = new ConcurrentHashMap<>();
         final AtomicInteger holds = new AtomicInteger();
 
-        ObservedLock(Lock delegate, LockObserver observer) {
-            this.delegate = delegate;
+        ObservedLock(DistributedLock lock, LockObserver observer) {
+            this.lock = lock;
             this.observer = observer;
+        }
+
+        /**
+         * Enters again if this thread holds the lock: true; false if it does not.
+         *
+         * @throws LockLostException if its hold was lost (the hold is forgotten, and counted as lost)
+         */
+        private boolean reenter() {
+            Thread me = Thread.currentThread();
+            Hold hold = threads.get(me);
+            if (hold == null) {
+                return false;
+            }
+            if (!hold.lease.isValid()) {
+                threads.remove(me);
+                for (int i = 0; i < hold.count; i++) {
+                    released();
+                }
+                observer.lost(LockObserver.Source.REGISTRY);
+                throw new LockLostException("this thread's hold of " + lock.name() + " was lost (its session"
+                        + " expired or it was revoked); it can lock it afresh");
+            }
+            hold.count++;
+            return true;
         }
 
         @Override
         public void lock() {
-            long t0 = System.nanoTime();
+            boolean interrupted = false;
             try {
-                delegate.lock();
-            } catch (RuntimeException e) {
-                observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ERROR, System.nanoTime() - t0);
-                throw e;
+                while (true) {
+                    try {
+                        lockInterruptibly();
+                        return;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    } catch (LockTimeoutException e) {
+                        // AcquireOptions.MAX_DURATION passed: keep waiting, as Lock.lock() promises
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
-            granted(t0);
         }
 
         @Override
         public void lockInterruptibly() throws InterruptedException {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
             long t0 = System.nanoTime();
             try {
-                delegate.lockInterruptibly();
+                if (!reenter()) {
+                    threads.put(Thread.currentThread(), new Hold(lock.acquire(AcquireOptions.MAX_DURATION)));
+                }
             } catch (RuntimeException | InterruptedException e) {
                 observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ERROR, System.nanoTime() - t0);
                 throw e;
@@ -136,26 +200,62 @@ public class HoldfastLockRegistry implements LockRegistry {
         @Override
         public boolean tryLock() {
             long t0 = System.nanoTime();
-            return outcome(t0, delegate.tryLock());
+            try {
+                return outcome(t0, reenter() || fresh(lock.tryAcquire()));
+            } catch (LockLostException e) {
+                return outcome(t0, false);
+            }
         }
 
         @Override
         public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
             long t0 = System.nanoTime();
-            return outcome(t0, delegate.tryLock(time, unit));
+            try {
+                if (reenter()) {
+                    return outcome(t0, true);
+                }
+            } catch (LockLostException e) {
+                return outcome(t0, false);
+            }
+            Duration wait = Duration.ofNanos(Math.max(0, unit.toNanos(time)));
+            try {
+                return outcome(t0, fresh(Optional.of(lock.acquire(min(wait, AcquireOptions.MAX_DURATION)))));
+            } catch (LockTimeoutException e) {
+                return outcome(t0, false);
+            }
+        }
+
+        private boolean fresh(Optional<Lease> lease) {
+            lease.ifPresent(l -> threads.put(Thread.currentThread(), new Hold(l)));
+            return lease.isPresent();
+        }
+
+        private static Duration min(Duration a, Duration b) {
+            return a.compareTo(b) <= 0 ? a : b;
         }
 
         @Override
         public void unlock() {
+            Thread me = Thread.currentThread();
+            Hold hold = threads.get(me);
+            if (hold == null) {
+                throw new NotOwnerException("the current thread does not hold " + lock.name()); // no hold to count
+            }
+            if (--hold.count > 0) {
+                released();
+                return;
+            }
+            threads.remove(me);
             try {
-                delegate.unlock();
+                hold.lease.release();
             } catch (LockLostException e) {
-                // The view has dropped this thread's hold although the lease could not be given back.
+                // This thread's hold is dropped although the lease could not be given back.
                 released();
                 observer.lost(LockObserver.Source.REGISTRY);
                 throw e;
-            } catch (NotOwnerException e) {
-                throw e; // this thread held nothing: no hold to count down
             } catch (RuntimeException e) {
                 released(); // the hold is dropped; the release may still reach the service (or expire)
                 throw e;
@@ -168,9 +268,10 @@ public class HoldfastLockRegistry implements LockRegistry {
             observer.released(LockObserver.Source.REGISTRY);
         }
 
+        /** Not supported: a distributed condition would need its own wait queue on the service. */
         @Override
         public Condition newCondition() {
-            return delegate.newCondition();
+            throw new UnsupportedOperationException("conditions are not supported on distributed locks");
         }
 
         private boolean outcome(long t0, boolean got) {
@@ -189,7 +290,7 @@ public class HoldfastLockRegistry implements LockRegistry {
 
         @Override
         public String toString() {
-            return delegate.toString();
+            return "HoldfastLockRegistry.Lock[" + lock.name() + "]";
         }
     }
 }
