@@ -20,6 +20,8 @@ final class LeaderObserver {
     private Leader proclaimed;
     /** What the listener was told last; null before the first. */
     private Optional<Leader> told;
+    /** Whether the lock's state has arrived: nothing is told before it (nobody may seem to lead). */
+    private boolean lockKnown;
 
     LeaderObserver(String election, Consumer<Optional<Leader>> listener) {
         this.election = election;
@@ -51,6 +53,7 @@ final class LeaderObserver {
                 return;
             }
         }
+        lockKnown = true;
         tell();
     }
 
@@ -58,7 +61,9 @@ final class LeaderObserver {
         Leader decoded = LockElection.decode(election, event.value());
         if (decoded != null && (proclaimed == null || decoded.epoch() >= proclaimed.epoch())) {
             proclaimed = decoded;
-            tell();
+            if (lockKnown) {
+                tell();
+            }
         }
     }
 
