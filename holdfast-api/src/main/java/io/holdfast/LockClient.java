@@ -105,6 +105,30 @@ public interface LockClient extends AutoCloseable {
     }
 
     /**
+     * The count-down latch of this name ({@link DistributedLatch}): set a count, count it down from
+     * any client, wait for zero. Built from the register of the name and a watch of it; creating it
+     * does not touch the service, using it needs {@link Capability#REGISTERS}.
+     *
+     * @throws InvalidArgumentException for a bad name
+     */
+    default DistributedLatch latch(String name) {
+        return new RegisterLatch(this, name);
+    }
+
+    /**
+     * The cyclic barrier of this name for {@code parties} parties ({@link DistributedBarrier}):
+     * each waits until all have arrived, then all pass. Built from the register of the name and a
+     * watch of it; creating it does not touch the service, using it needs {@link
+     * Capability#REGISTERS}.
+     *
+     * @throws InvalidArgumentException for a bad name, or parties outside 1..{@value
+     *     DistributedBarrier#MAX_PARTIES}
+     */
+    default DistributedBarrier barrier(String name, int parties) {
+        return new RegisterBarrier(this, name, parties);
+    }
+
+    /**
      * Watches locks or a register ({@link WatchTarget}): the listener is given their complete state
      * ({@link WatchEvent.Type#STATE}), then every change (acquired, released and why, queued, wait
      * ended, register written), in order, on a thread of the watch's own, until the watch or this
