@@ -62,8 +62,9 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(
             names = "--bug",
             paramLabel = "NAME",
-            description = "Plant this bug in the server processes the harness starts and run the scenario that"
-                    + " must expose it; a correct harness exits 1 and names the violation.")
+            description = "Plant this bug (in the server processes the harness starts, or in its clients for"
+                    + " leader-ignores-loss) and run the scenario that must expose it; a correct harness exits 1"
+                    + " and names the violation.")
     String bug;
 
     @Option(

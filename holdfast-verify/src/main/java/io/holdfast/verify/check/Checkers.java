@@ -9,14 +9,15 @@ public final class Checkers {
     private Checkers() {}
 
     /**
-     * Fencing, linearizability (default budget), leases, liveness, data, replicas, applied and
-     * catch-up, in that order.
+     * Fencing, linearizability (default budget), leases, elections, liveness, data, replicas,
+     * applied and catch-up, in that order.
      */
     public static List<Checker> all() {
         return List.of(
                 new FencingChecker(),
                 new LinearizabilityChecker(),
                 new LeaseChecker(),
+                new ElectionChecker(),
                 new LivenessChecker(),
                 new DataChecker(),
                 new ReplicasChecker(),

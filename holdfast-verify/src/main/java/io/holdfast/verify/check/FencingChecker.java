@@ -23,14 +23,16 @@ import java.util.TreeMap;
  *   <li>an overlap: between an accepted ENTER of one (process, seq) and its accepted EXIT, an
  *       accepted write of another (process, seq) on the same key. A section whose EXIT was refused
  *       was fenced off, which is what fencing is for, and is no overlap;
- *   <li>one (process, seq, phase) accepted twice on a key (a write applied twice).
+ *   <li>one (process, seq) ENTER or EXIT accepted twice on a key (a write applied twice; a leader's
+ *       WORK writes repeat by design).
  * </ul>
  *
  * <p>Also over every store and the ACQUIRE OKs: one token used by two different acquires (process,
  * seq), on any keys (tokens are unique).
  *
- * <p>Counts: "accepted", "stale writes refused" (fenced store), and "unfenced overlaps": ENTERs in the
- * unfenced twin while another acquire's ENTER on the key had no EXIT yet. The unfenced overlaps show
+ * <p>Counts: "accepted", "stale writes refused" (fenced store), and "unfenced overlaps": ENTERs and WORK
+ * writes in the unfenced twin while another acquire's ENTER on the key had no EXIT yet (a section
+ * stops counting as open once an ENTER with a higher token has counted the overlap with it). The unfenced overlaps show
  * what fencing prevented and are not violations.
  *
  * <p>The overlap rule assumes one section at a time per key, so only exclusive locks' critical
@@ -42,10 +44,10 @@ import java.util.TreeMap;
  */
 public final class FencingChecker implements Checker {
     /**
-     * Scenarios that pause a holder inside its critical section past its lease, so that a stale
-     * write must reach the fenced store.
+     * Scenarios that pause a holder inside its critical section (or a leader inside its work) past
+     * its lease, so that a stale write must reach the fenced store.
      */
-    public static final Set<String> STALE_WRITE_SCENARIOS = Set.of("client-paused");
+    public static final Set<String> STALE_WRITE_SCENARIOS = Set.of("client-paused", "election");
 
     @Override
     public String name() {
@@ -88,12 +90,19 @@ public final class FencingChecker implements Checker {
                         .putIfAbsent(id, w);
                 if (StoreWrite.UNFENCED.equals(w.store())) {
                     Map<String, StoreWrite> open = openUnfenced.computeIfAbsent(w.key(), k -> new HashMap<>());
+                    boolean other = open.keySet().stream().anyMatch(o -> !o.equals(id));
                     if (StoreWrite.ENTER.equals(w.phase())) {
-                        boolean other = open.keySet().stream().anyMatch(o -> !o.equals(id));
                         if (other) {
                             unfencedOverlaps++;
                         }
+                        // a section entered with an older token is superseded: counted once, here
+                        // (a leader told of its loss never writes its exit)
+                        open.values().removeIf(o -> o.token() < w.token());
                         open.put(id, w);
+                    } else if (StoreWrite.WORK.equals(w.phase())) {
+                        if (other) {
+                            unfencedOverlaps++; // a deposed leader's step inside its successor's section
+                        }
                     } else {
                         open.remove(id);
                     }
@@ -114,7 +123,7 @@ public final class FencingChecker implements Checker {
                             + ") after token " + last.token() + " (" + describe(last, origin) + ")");
                 }
                 lastAccepted.put(w.key(), w);
-                if (!acceptedPhases.add(w.key() + "|" + id + "|" + w.phase())) {
+                if (!StoreWrite.WORK.equals(w.phase()) && !acceptedPhases.add(w.key() + "|" + id + "|" + w.phase())) {
                     violations.add(w.key() + ": " + id + " " + w.phase() + " (token " + w.token()
                             + ") accepted twice, again at " + Times.at(w.time(), origin));
                 }

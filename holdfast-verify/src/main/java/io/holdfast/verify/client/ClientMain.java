@@ -41,8 +41,12 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * java … io.holdfast.verify.client.ClientMain --id c1 --uri holdfast://h:p,… --history FILE
  *     --fenced HOST:PORT --unfenced HOST:PORT --seed N --ttl 3s [--request-timeout 2s] [--intruder]
- *     [--multi-locks]
+ *     [--multi-locks] [--elections [--observe ELECTION,...] [--bug leader-ignores-loss]]
  * </pre>
+ *
+ * <p>With {@code --elections} the workload is {@link ElectionWorkload} (a candidate in leader
+ * elections, with the planted client bug {@code --bug}, if named) and an {@link ElectionObserver}
+ * follows each election named by {@code --observe}.
  *
  * <p><b>Protocol.</b> Once its client is open it prints {@code READY <sessionId>}. Then it reads one
  * command per line and answers with one line where stated (every line flushed at once; stdout
@@ -69,6 +73,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code wait-next KEY}: the next operation is a blocking acquire of KEY that waits {@link
  *       Workload#LONG_WAIT} and announces {@code IN-WAIT <KEY>} once queued (the harness pauses the
  *       process there, so that its session expires with a queued waiter).
+ *   <li>{@code lead-next NONCE} (with {@code --elections}): the next step of leader work lingers for
+ *       {@link ElectionWorkload#LINGER} after deciding to act, before its writes, and announces
+ *       {@code IN-LEAD NONCE <election> <epoch>} first (the harness pauses the process there). A
+ *       request that finds no leadership within 3 s is dropped. {@code lead-cancel} drops a request
+ *       and ends a linger under way. No answer to either.
  *   <li>{@code contend NAME HOLD_MS}: in the background, a try of the exclusive lock NAME (phase
  *       {@value Workload#PHASE}, recorded like the workload's); answers {@code CONTENDED OK <token>}
  *       or {@code CONTENDED FAIL <error>} as soon as the try has an outcome, holds a grant for
@@ -91,6 +100,9 @@ import org.slf4j.LoggerFactory;
  * tells its id), so the workload goes on after the heal instead of failing until the end.
  */
 public final class ClientMain {
+    /** The planted bugs a worker knows (client-side; the server's are {@code PlantedBug}). */
+    public static final List<String> BUGS = List.of(ElectionWorkload.LEADER_IGNORES_LOSS);
+
     /** The phase of the probe operations. */
     public static final String FINAL = "final";
 
@@ -103,6 +115,9 @@ public final class ClientMain {
      * @param bound how long past its wait a call may take: the request timeout plus a margin
      * @param intruderService the protocol connection of an intruder, or null for a workload worker
      * @param multiLocks whether the workload takes multi-locks too ({@code --multi-locks})
+     * @param elections whether the workload is {@link ElectionWorkload} ({@code --elections})
+     * @param observe the elections to follow with an {@link ElectionObserver} ({@code --observe})
+     * @param bug a planted client bug of {@link #BUGS} ({@code --bug}), or null
      */
     public record Setup(
             String id,
@@ -113,7 +128,14 @@ public final class ClientMain {
             Duration ttl,
             Duration bound,
             Supplier<LockService> intruderService,
-            boolean multiLocks) {}
+            boolean multiLocks,
+            boolean elections,
+            List<String> observe,
+            String bug) {
+        public Setup {
+            observe = observe == null ? List.of() : List.copyOf(observe);
+        }
+    }
 
     private final Setup setup;
     private final Recorder rec;
@@ -122,6 +144,8 @@ public final class ClientMain {
     private LockClient client;
     private boolean closing;
     private Workload workload;
+    private ElectionWorkload elections;
+    private final List<ElectionObserver> observers = new ArrayList<>();
     private Intruder intruder;
     private PrintStream out = System.out;
 
@@ -236,6 +260,21 @@ public final class ClientMain {
                 workload.announceNextQueuedWait(w[1], what -> say(o, "IN-WAIT " + what));
                 return null;
             }
+            case "lead-next" -> {
+                need(w, 2, "lead-next NONCE");
+                if (elections == null) {
+                    return "ERROR no election workload is running";
+                }
+                PrintStream o = out;
+                elections.lingerInNextStep(what -> say(o, "IN-LEAD " + w[1] + " " + what));
+                return null;
+            }
+            case "lead-cancel" -> {
+                if (elections != null) {
+                    elections.cancelLinger();
+                }
+                return null;
+            }
             case "contend" -> {
                 need(w, 3, "contend NAME HOLD_MS");
                 contend(w[1], Long.parseLong(w[2]));
@@ -290,7 +329,7 @@ public final class ClientMain {
     }
 
     private String start() {
-        if (workload != null || (intruder != null && intruder.started())) {
+        if (workload != null || elections != null || (intruder != null && intruder.started())) {
             return "ERROR already started";
         }
         if (setup.intruderService() != null) {
@@ -298,6 +337,21 @@ public final class ClientMain {
                 intruder = newIntruder(); // after a stop: a new one
             }
             intruder.start();
+        } else if (setup.elections()) {
+            elections = new ElectionWorkload(
+                    rec,
+                    this::client,
+                    setup.fenced(),
+                    setup.unfenced(),
+                    setup.seed(),
+                    setup.bound(),
+                    ElectionWorkload.LEADER_IGNORES_LOSS.equals(setup.bug()));
+            elections.start();
+            for (String e : setup.observe()) {
+                ElectionObserver observer = new ElectionObserver(rec, this::client, e);
+                observers.add(observer);
+                observer.start();
+            }
         } else {
             workload = new Workload(rec, this::client, setup.fenced(), setup.unfenced(), setup.seed(), setup.bound());
             if (setup.multiLocks()) {
@@ -321,6 +375,19 @@ public final class ClientMain {
                     workload.operations(),
                     workload.storeFailures());
             workload = null;
+        }
+        if (elections != null) {
+            elections.stop();
+            for (ElectionObserver o : observers) {
+                o.stop();
+            }
+            observers.clear();
+            LOG.info(
+                    "election workload stopped after {} campaigns, {} leaderships, {} failed store writes",
+                    elections.operations(),
+                    elections.leaderships(),
+                    elections.storeFailures());
+            elections = null;
         }
         if (intruder != null) {
             intruder.stop();
@@ -411,7 +478,8 @@ public final class ClientMain {
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.println("usage: ClientMain --id ID --uri URI --history FILE --fenced HOST:PORT"
-                    + " --unfenced HOST:PORT --seed N --ttl DURATION [--request-timeout DURATION] [--intruder]");
+                    + " --unfenced HOST:PORT --seed N --ttl DURATION [--request-timeout DURATION] [--intruder]"
+                    + " [--multi-locks] [--elections [--observe ELECTION,...] [--bug NAME]]");
             System.exit(2);
             return;
         }
@@ -438,14 +506,17 @@ public final class ClientMain {
                     ttl,
                     bound,
                     isIntruder ? () -> Intruder.serviceFor(uri, options.requestTimeout()) : null,
-                    o.containsKey("multi-locks"));
+                    o.containsKey("multi-locks"),
+                    o.containsKey("elections"),
+                    o.containsKey("observe") ? List.of(o.get("observe").split(",")) : List.of(),
+                    o.get("bug"));
             code = new ClientMain(setup, new Recorder(id, history))
                     .serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), protocol);
         }
         System.exit(code);
     }
 
-    /** The options as name → value ("" for the flags --intruder and --multi-locks). */
+    /** The options as name → value ("" for the flags --intruder, --multi-locks and --elections). */
     static Map<String, String> parse(String[] args) {
         Map<String, String> o = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -454,7 +525,7 @@ public final class ClientMain {
                 throw new IllegalArgumentException("unexpected argument: " + a);
             }
             String name = a.substring(2);
-            if (name.equals("intruder") || name.equals("multi-locks")) {
+            if (name.equals("intruder") || name.equals("multi-locks") || name.equals("elections")) {
                 o.put(name, "");
             } else if (i + 1 < args.length) {
                 o.put(name, args[++i]);
@@ -466,6 +537,10 @@ public final class ClientMain {
             if (!o.containsKey(required)) {
                 throw new IllegalArgumentException("missing --" + required);
             }
+        }
+        if (o.containsKey("bug") && !BUGS.contains(o.get("bug"))) {
+            throw new IllegalArgumentException(
+                    "unknown client bug '" + o.get("bug") + "' (known: " + String.join(", ", BUGS) + ")");
         }
         return o;
     }

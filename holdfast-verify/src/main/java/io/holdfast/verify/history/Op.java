@@ -1,3 +1,5 @@
+// Over 400 lines, one idea: the record of a client event, whose long canonical constructor every
+// factory and copy spells out (a record has no named arguments).
 package io.holdfast.verify.history;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
@@ -28,13 +30,23 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *   <li>{@code REG_GET}: OK carries {@code version} and {@code value} (0/0 when the register is empty).
  *   <li>{@code REG_CAS}: {@code version} expected and {@code value} to write; OK carries the new
  *       version in {@code newVersion}; FAIL with error {@code CONFLICT} means the version did not match.
+ *   <li>{@code WORK} (a NOTICE): a leader of the election {@code key} begins one step of its leader
+ *       work for the leadership with epoch {@code token}, at {@code time}, taken before it decided to
+ *       act (before it looked whether it had been told of a loss). The store writes of the step follow.
+ *   <li>{@code OBSERVED} (a NOTICE): what {@code Election.observe} told an observer of the election
+ *       {@code key}: the leader's epoch in {@code token} (0: nobody leads) and the value it
+ *       proclaimed in {@code text} (null: not yet).
  * </ul>
+ *
+ * <p>A campaign of an election is recorded as the ACQUIRE (kind LOCK) of the election's lock, which
+ * is what it is: its token is the leadership's epoch; a resignation is that lock's RELEASE.
  *
  * @param type what kind of event
  * @param process the client process ("c1", "probe", …)
  * @param seq the operation's number within its process; invoke and completion share it
  * @param time {@link System#nanoTime()} when the event happened (see {@link Record})
  * @param phase "workload" for the faulted part of a run, "final" for the checks after healing
+ * @param text free text of a notice: for OBSERVED the value the leader proclaimed; null elsewhere
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record Op(
@@ -54,7 +66,8 @@ public record Op(
         long version,
         long value,
         long newVersion,
-        String error)
+        String error,
+        String text)
         implements Record {
 
     /** An event's place in its operation. */
@@ -74,7 +87,9 @@ public record Op(
         VALID,
         FOREIGN_RELEASE,
         REG_GET,
-        REG_CAS
+        REG_CAS,
+        WORK,
+        OBSERVED
     }
 
     /** What is locked. */
@@ -115,7 +130,8 @@ public record Op(
                 version,
                 value,
                 newVersion,
-                error);
+                error,
+                text);
     }
 
     public Op withToken(long t) {
@@ -136,7 +152,8 @@ public record Op(
                 version,
                 value,
                 newVersion,
-                error);
+                error,
+                text);
     }
 
     public Op withError(String e) {
@@ -157,7 +174,8 @@ public record Op(
                 version,
                 value,
                 newVersion,
-                e);
+                e,
+                text);
     }
 
     public Op withRegister(long v, long val, long newV) {
@@ -178,7 +196,8 @@ public record Op(
                 v,
                 val,
                 newV,
-                error);
+                error,
+                text);
     }
 
     /** An invocation of an acquire. */
@@ -210,6 +229,7 @@ public record Op(
                 0,
                 0,
                 0,
+                null,
                 null);
     }
 
@@ -241,6 +261,7 @@ public record Op(
                 0,
                 0,
                 0,
+                null,
                 null);
     }
 
@@ -273,7 +294,8 @@ public record Op(
                 0,
                 0,
                 0,
-                why);
+                why,
+                null);
     }
 
     /** A notice that the lease with {@code token} answered {@code isValid()} true at {@code time}. */
@@ -304,6 +326,7 @@ public record Op(
                 0,
                 0,
                 0,
+                null,
                 null);
     }
 
@@ -326,6 +349,7 @@ public record Op(
                 0,
                 0,
                 0,
+                null,
                 null);
     }
 
@@ -348,6 +372,7 @@ public record Op(
                 0,
                 0,
                 0,
+                null,
                 null);
     }
 
@@ -370,6 +395,57 @@ public record Op(
                 expect,
                 value,
                 0,
+                null,
                 null);
+    }
+
+    /** A notice that a leader begins a step of its work for the leadership with epoch {@code epoch}. */
+    public static Op work(String process, long seq, long time, String phase, String election, long epoch) {
+        return new Op(
+                Type.NOTICE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.WORK,
+                election,
+                Kind.LOCK,
+                1,
+                0,
+                false,
+                0,
+                epoch,
+                0,
+                0,
+                0,
+                null,
+                null);
+    }
+
+    /**
+     * A notice of what an observer was told: the leader's epoch (0 when nobody leads) and its
+     * proclaimed value (null when not proclaimed yet).
+     */
+    public static Op observed(
+            String process, long seq, long time, String phase, String election, long epoch, String value) {
+        return new Op(
+                Type.NOTICE,
+                process,
+                seq,
+                time,
+                phase,
+                Fn.OBSERVED,
+                election,
+                Kind.LOCK,
+                0,
+                0,
+                false,
+                0,
+                epoch,
+                0,
+                0,
+                0,
+                null,
+                value);
     }
 }

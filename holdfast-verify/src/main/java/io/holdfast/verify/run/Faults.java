@@ -326,6 +326,56 @@ final class Faults {
         return answer;
     }
 
+    private int leadRequests;
+
+    /**
+     * Asks every client to linger in its next step of leader work (after deciding to act, before
+     * its writes; see ClientMain's {@code lead-next}) and returns {client, election, epoch} of the
+     * first that gets there within {@code timeout}, or null. The others are told to go on ({@code
+     * lead-cancel}); the one returned lingers until it is paused, or until {@link #letLead}.
+     */
+    String[] clientLeading(Duration timeout) throws InterruptedException {
+        String nonce = Integer.toString(++leadRequests);
+        List<String> asked = new ArrayList<>();
+        for (String c : workers.ids()) {
+            try {
+                workers.send(c, "lead-next " + nonce);
+                asked.add(c);
+            } catch (IOException notRunning) {
+                // not asked
+            }
+        }
+        String[] found = null;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (found == null && !asked.isEmpty() && System.nanoTime() < deadline) {
+            for (String c : asked) {
+                try {
+                    String[] w = workers.expect(c, Duration.ofMillis(20), "IN-LEAD " + nonce + " ")
+                            .split("\\s+");
+                    found = new String[] {c, w[2], w[3]};
+                    break;
+                } catch (IOException notYet) {
+                    // the next one
+                }
+            }
+        }
+        for (String c : asked) {
+            if (found == null || !c.equals(found[0])) {
+                letLead(c);
+            }
+        }
+        return found;
+    }
+
+    /** Lets a client that lingers in its leader work (or was asked to) go on at once. */
+    void letLead(String client) {
+        try {
+            workers.send(client, "lead-cancel");
+        } catch (IOException notRunning) {
+            // nothing lingers there
+        }
+    }
+
     void resumeClient(String client) {
         workers.resume(client);
         record("resume", client, "");

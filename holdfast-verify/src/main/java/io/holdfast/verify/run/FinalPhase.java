@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * service's view of every name is recorded ({@code FinalLock}), and probes check that every name
  * can be taken, that a release hands a lock to the waiter at once, and that the registers kept
  * their acknowledged writes. All of it is recorded (phase "final") for the liveness and data
- * checkers; this class judges nothing itself.
+ * checkers; this class judges nothing itself. A scenario's own names (an election's lock) are
+ * recorded and probed as exclusive locks too.
  */
 final class FinalPhase {
     private static final Duration ASK = Duration.ofSeconds(30);
@@ -30,11 +31,14 @@ final class FinalPhase {
     private final Workers workers;
     private final History.Writer harness;
     private final PrintStream out;
+    private final List<String> extraLocks;
 
-    FinalPhase(Workers workers, History.Writer harness, PrintStream out) {
+    /** @param extraLocks the scenario's own exclusive locks, recorded and probed like {@code lock-*} */
+    FinalPhase(Workers workers, History.Writer harness, PrintStream out, List<String> extraLocks) {
         this.workers = workers;
         this.harness = harness;
         this.out = out;
+        this.extraLocks = List.copyOf(extraLocks);
     }
 
     void run() throws InterruptedException {
@@ -65,6 +69,7 @@ final class FinalPhase {
         List<String> names = new ArrayList<>(Verifier.LOCKS);
         names.add(Verifier.RW);
         names.add(Verifier.SEMAPHORE);
+        names.addAll(extraLocks);
         try {
             // Holds of sessions that expired go away within a TTL: wait up to that long (and a bit)
             // for every name to be free, then record what the service says.
@@ -81,6 +86,9 @@ final class FinalPhase {
             out.println(
                     "  final state: " + state.substring("STATE-END".length()).trim());
             for (String lock : Verifier.LOCKS) {
+                probe(a, lock, "LOCK");
+            }
+            for (String lock : extraLocks) {
                 probe(a, lock, "LOCK");
             }
             probe(a, Verifier.RW, "WRITE");

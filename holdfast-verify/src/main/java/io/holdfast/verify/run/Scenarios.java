@@ -27,6 +27,14 @@ public final class Scenarios {
     /** How long a fault that must cost a client its session lasts: the TTL and 4 s to act on it. */
     private static final Duration PAST_TTL = TTL.plusSeconds(4);
 
+    /**
+     * The planted bug of the client workers (the election workload's leader ignores the end of its
+     * leadership): not the nodes' ({@code PlantedBug}), so it goes to the workers.
+     */
+    static final String LEADER_IGNORES_LOSS = "leader-ignores-loss";
+
+    private static final Set<String> CLIENT_BUGS = Set.of(LEADER_IGNORES_LOSS);
+
     private static final Map<String, Scenario> ALL = new LinkedHashMap<>();
 
     /** Planted bug → the scenario that must turn red with it. */
@@ -306,6 +314,13 @@ public final class Scenarios {
                 "the workload also takes multi-locks of two locks; the leader is SIGKILLed and restarted",
                 3,
                 leaderKills(2000, 3500)));
+        add(new Scenario(
+                "election",
+                "candidates campaign in two elections and leaders write fenced by their epoch, observers follow;"
+                        + " a leader is SIGSTOPped inside its work past its TTL, or cut off from the nodes, or the"
+                        + " Raft leader is killed or hands over",
+                3,
+                Scenarios::elections));
         add(new Scenario("ring", "five nodes that each reach only their two neighbours", 5, (f, r) -> {
             while (f.sleep(between(r, 1000, 2000))) {
                 List<String> ids = new ArrayList<>(f.nodeIds());
@@ -328,6 +343,7 @@ public final class Scenarios {
         EXPOSED_BY.put("release-lost-on-step-down", "leader-transfer");
         EXPOSED_BY.put("sent-snapshot-ignored", "membership");
         EXPOSED_BY.put("multi-lock-partial-grant", "multi-lock");
+        EXPOSED_BY.put(LEADER_IGNORES_LOSS, "election");
     }
 
     private Scenarios() {}
@@ -384,12 +400,77 @@ public final class Scenarios {
         return name == null ? Optional.empty() : byName(name);
     }
 
-    /** The scenarios whose workload takes multi-locks beside single locks. */
-    private static final Set<String> MULTI_LOCKS = Set.of("multi-lock");
+    /** Whether a planted bug lives in the client workers rather than in the nodes. */
+    static boolean isClientBug(String bug) {
+        return bug != null && CLIENT_BUGS.contains(bug);
+    }
 
-    /** Whether the workload of this scenario takes multi-locks too. */
-    static boolean takesMultiLocks(String scenario) {
-        return MULTI_LOCKS.contains(scenario);
+    /**
+     * What a scenario adds to the options of the workload worker with index {@code client} (from
+     * 0): {@code --multi-locks} in {@code multi-lock}; in {@code election}, {@code --elections},
+     * the election it observes (one observer per election, on the first clients) and a client bug.
+     */
+    static List<String> workerArgs(String scenario, String bug, int client) {
+        List<String> args = new ArrayList<>();
+        if ("multi-lock".equals(scenario)) {
+            args.add("--multi-locks");
+        } else if ("election".equals(scenario)) {
+            args.add("--elections");
+            if (client < Verifier.ELECTIONS.size()) {
+                args.add("--observe");
+                args.add(Verifier.ELECTIONS.get(client));
+            }
+            if (isClientBug(bug)) {
+                args.add("--bug");
+                args.add(bug);
+            }
+        }
+        return args;
+    }
+
+    /** The scenario's own exclusive locks that the final phase records and probes as well. */
+    static List<String> probedNames(String scenario) {
+        return "election".equals(scenario) ? Verifier.ELECTIONS : List.of();
+    }
+
+    /**
+     * The faults of {@code election}. Each round, after 0.5 to 1.5 s: half the time (and always
+     * first, so that a short run bites) a client is SIGSTOPped inside a step of its leader work,
+     * past its TTL (a candidate is elected meanwhile; on waking the old leader's write is refused);
+     * a fifth, a leader is cut off from every node past its TTL while it goes on working (it must
+     * stop by itself when its leadership is no longer valid); a fifth, the Raft leader is SIGKILLed
+     * and restarted; a tenth, it hands its leadership over.
+     */
+    private static void elections(Faults f, Random r) throws java.io.IOException, InterruptedException {
+        boolean first = true;
+        while (f.sleep(between(r, 500, 1500))) {
+            int pick = first ? 0 : r.nextInt(10);
+            first = false;
+            if (pick < 7) {
+                String[] leading = f.clientLeading(Duration.ofSeconds(3)); // {client, election, epoch}
+                if (leading == null) {
+                    continue;
+                }
+                String what = leading[1] + " with epoch " + leading[2];
+                if (pick < 5) {
+                    f.pauseClient(leading[0], "leading " + what + ", inside a step of its work");
+                    f.sleepFully(PAST_TTL);
+                    f.resumeClient(leading[0]);
+                } else {
+                    f.partition(Set.of(leading[0]), new LinkedHashSet<>(f.nodeIds()));
+                    f.letLead(leading[0]);
+                    f.sleepFully(PAST_TTL);
+                    f.healNetwork();
+                }
+            } else if (pick < 9) {
+                String leader = f.leader();
+                f.kill(leader, "leader");
+                f.sleep(between(r, 1000, 2500));
+                f.start(leader);
+            } else {
+                f.transferLeader(f.leader(), null);
+            }
+        }
     }
 
     /** The planted bugs that have an exposing scenario, in order. */

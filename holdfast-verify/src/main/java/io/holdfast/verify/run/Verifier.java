@@ -44,12 +44,15 @@ public final class Verifier {
     static final String SEMAPHORE = "sem-0";
     static final List<String> REGISTERS = List.of("reg-0", "reg-1");
 
+    /** The elections of the {@code election} scenario (ElectionWorkload's names). */
+    static final List<String> ELECTIONS = List.of("election-0", "election-1");
+
     /**
      * What to run.
      *
      * @param scenario a scenario name, or "all"
-     * @param bug a planted bug to switch on in the nodes (then the scenario is the one exposing it),
-     *     or null
+     * @param bug a planted bug to switch on in the nodes, or in the client workers for a client bug
+     *     ({@link Scenarios#isClientBug}); then the scenario is the one exposing it. Or null
      * @param clients ordinary client processes (an intruder comes on top)
      * @param outDir where the run directories go
      */
@@ -203,20 +206,23 @@ public final class Verifier {
         clientDialers.add("x1");
         try (Network network = Network.start(nodePorts, clientDialers, dir.resolve("hosts"));
                 Stores stores = Stores.start(dir);
-                Nodes nodes = nodes(nodeIds, s.members(), ports, network, dir, o.bug())) {
+                Nodes nodes = nodes(
+                        nodeIds, s.members(), ports, network, dir, Scenarios.isClientBug(o.bug()) ? null : o.bug())) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
             nodes.startAll(Duration.ofSeconds(90));
             nodes.awaitLeader(Duration.ofSeconds(60));
             List<Workers.Spec> specs = new ArrayList<>();
-            for (String c : clientIds) {
+            for (int i = 0; i < clientIds.size(); i++) {
+                String c = clientIds.get(i);
                 specs.add(new Workers.Spec(
                         c,
                         false,
                         network.hostsFile(c),
                         dir.resolve(c + ".jsonl"),
                         dir.resolve("logs").resolve(c + ".log"),
-                        random.nextLong()));
+                        random.nextLong(),
+                        Scenarios.workerArgs(s.name(), o.bug(), i)));
             }
             specs.add(new Workers.Spec(
                     "x1",
@@ -224,14 +230,10 @@ public final class Verifier {
                     network.hostsFile("x1"),
                     dir.resolve("x1.jsonl"),
                     dir.resolve("logs").resolve("x1.log"),
-                    random.nextLong()));
-            try (Workers workers = new Workers(
-                    specs,
-                    nodes.uri(),
-                    stores.fencedAddress(),
-                    stores.unfencedAddress(),
-                    Scenarios.TTL,
-                    Scenarios.takesMultiLocks(s.name()))) {
+                    random.nextLong(),
+                    List.of()));
+            try (Workers workers =
+                    new Workers(specs, nodes.uri(), stores.fencedAddress(), stores.unfencedAddress(), Scenarios.TTL)) {
                 for (Workers.Spec w : specs) {
                     files.add(w.history());
                 }
@@ -253,7 +255,7 @@ public final class Verifier {
                 faults.healAll();
                 nodes.awaitLeader(Duration.ofSeconds(60));
                 out.printf("  faults: %d; healed; final phase%n", faults.count());
-                new FinalPhase(workers, harness, out).run();
+                new FinalPhase(workers, harness, out, Scenarios.probedNames(s.name())).run();
                 workers.closeAll(Duration.ofSeconds(20));
             }
             recordReplicas(nodes, harness);

@@ -17,8 +17,17 @@ final class Workers implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
 
-    /** One worker's launch settings. */
-    record Spec(String id, boolean intruder, Path hostsFile, Path history, Path log, long seed) {}
+    /**
+     * One worker's launch settings.
+     *
+     * @param args what the scenario adds to a workload worker's options ({@code --multi-locks},
+     *     {@code --elections}, …; see {@link Scenarios#workerArgs}); ignored for the intruder
+     */
+    record Spec(String id, boolean intruder, Path hostsFile, Path history, Path log, long seed, List<String> args) {
+        Spec {
+            args = List.copyOf(args);
+        }
+    }
 
     private final Map<String, Spec> specs = new LinkedHashMap<>();
     private final Map<String, Child> running = new LinkedHashMap<>();
@@ -27,10 +36,8 @@ final class Workers implements AutoCloseable {
     private final String fenced;
     private final String unfenced;
     private final Duration ttl;
-    private final boolean multiLocks;
 
-    /** @param multiLocks whether the workload workers take multi-locks too */
-    Workers(List<Spec> workers, String uri, String fenced, String unfenced, Duration ttl, boolean multiLocks) {
+    Workers(List<Spec> workers, String uri, String fenced, String unfenced, Duration ttl) {
         for (Spec s : workers) {
             specs.put(s.id(), s);
         }
@@ -38,7 +45,6 @@ final class Workers implements AutoCloseable {
         this.fenced = fenced;
         this.unfenced = unfenced;
         this.ttl = ttl;
-        this.multiLocks = multiLocks;
     }
 
     /** The ordinary clients (the intruder is not among them: faults leave it alone). */
@@ -84,8 +90,8 @@ final class Workers implements AutoCloseable {
                     REQUEST_TIMEOUT.toMillis() + "ms"));
             if (s.intruder()) {
                 args.add("--intruder");
-            } else if (multiLocks) {
-                args.add("--multi-locks");
+            } else {
+                args.addAll(s.args());
             }
             List<String> jvm = List.of(
                     "-Xmx128m",

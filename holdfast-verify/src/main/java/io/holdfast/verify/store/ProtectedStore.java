@@ -16,7 +16,7 @@ public interface ProtectedStore extends AutoCloseable {
      * @param token the writer's fencing token
      * @param process the writing client's id
      * @param seq the writer's acquire operation
-     * @param phase {@link io.holdfast.verify.history.StoreWrite#ENTER} or {@code EXIT}
+     * @param phase {@link io.holdfast.verify.history.StoreWrite#ENTER}, {@code WORK} or {@code EXIT}
      * @return true if the store accepted the write, false if it refused it as stale
      * @throws IOException if the store could not be reached (the write may or may not have landed)
      */

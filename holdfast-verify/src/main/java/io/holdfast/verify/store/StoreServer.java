@@ -35,7 +35,7 @@ import java.util.concurrent.CountDownLatch;
  * anything else                                →   ERR &lt;reason&gt;
  * </pre>
  *
- * {@code token} and {@code seq} are decimal longs, {@code phase} is {@code enter} or {@code exit},
+ * {@code token} and {@code seq} are decimal longs, {@code phase} is {@code enter}, {@code work} or {@code exit},
  * {@code key} and {@code process} contain no whitespace. {@code highestBefore} is the highest token
  * the store had seen for the key before this write, 0 if none (fencing tokens are positive).
  *
@@ -168,8 +168,8 @@ public final class StoreServer implements Closeable {
             return "ERR bad seq '" + abbreviate(f[4]) + "'";
         }
         String phase = f[5];
-        if (!phase.equals(StoreWrite.ENTER) && !phase.equals(StoreWrite.EXIT)) {
-            return "ERR bad phase '" + abbreviate(phase) + "' (enter or exit)";
+        if (!phase.equals(StoreWrite.ENTER) && !phase.equals(StoreWrite.EXIT) && !phase.equals(StoreWrite.WORK)) {
+            return "ERR bad phase '" + abbreviate(phase) + "' (enter, work or exit)";
         }
         String key = f[1];
         String process = f[3];

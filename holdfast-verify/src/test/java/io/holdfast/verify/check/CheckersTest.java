@@ -13,7 +13,15 @@ class CheckersTest {
         assertThat(Checkers.all())
                 .extracting(Checker::name)
                 .containsExactly(
-                        "fencing", "linearizability", "leases", "liveness", "data", "replicas", "applied", "catch-up");
+                        "fencing",
+                        "linearizability",
+                        "leases",
+                        "elections",
+                        "liveness",
+                        "data",
+                        "replicas",
+                        "applied",
+                        "catch-up");
         List<CheckResult> results =
                 Checkers.run(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records());
         assertThat(results)
@@ -22,6 +30,7 @@ class CheckersTest {
                         org.assertj.core.groups.Tuple.tuple("fencing", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("linearizability", Status.PASS),
                         org.assertj.core.groups.Tuple.tuple("leases", Status.SKIPPED),
+                        org.assertj.core.groups.Tuple.tuple("elections", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("liveness", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("data", Status.PASS),
                         org.assertj.core.groups.Tuple.tuple("replicas", Status.SKIPPED),

@@ -123,6 +123,33 @@ class FencingCheckerTest {
     }
 
     @Test
+    void aLeadersRepeatedWorkWritesAreNoDuplicatesAndItsLateOnesCountAsUnfencedOverlaps() {
+        String work = StoreWrite.WORK;
+        H h = new H()
+                .write(1, F, "election-0", 5, "c1", 1, IN, true)
+                .write(2, F, "election-0", 5, "c1", 1, work, true)
+                .write(3, F, "election-0", 5, "c1", 1, work, true)
+                .write(4, U, "election-0", 7, "c2", 1, IN, true)
+                .write(5, F, "election-0", 7, "c2", 1, IN, true)
+                .write(6, U, "election-0", 5, "c1", 1, work, true) // c1 paused, wakes: late
+                .write(7, F, "election-0", 5, "c1", 1, work, false)
+                .write(8, F, "election-0", 7, "c2", 1, work, true)
+                .write(9, F, "election-0", 7, "c2", 1, OUT, true);
+        CheckResult r = check(h);
+        assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
+        assertThat(r.counts())
+                .containsEntry("accepted", 6L)
+                .containsEntry("stale writes refused", 1L)
+                .containsEntry("unfenced overlaps", 1L);
+        // a work write of another leader accepted inside a section is an overlap, as any write is
+        H inside = new H()
+                .write(1, F, "election-0", 5, "c1", 1, IN, true)
+                .write(2, F, "election-0", 7, "c2", 1, work, true)
+                .write(3, F, "election-0", 7, "c1", 1, OUT, true);
+        assertThat(check(inside).violations()).anySatisfy(v -> assertThat(v).contains("overlap in the fenced store"));
+    }
+
+    @Test
     void pauseScenarioWithoutRefusedWriteIsInconclusive() {
         H h = new H()
                 .meta("client-paused")

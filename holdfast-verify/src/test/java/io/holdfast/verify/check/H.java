@@ -109,6 +109,39 @@ final class H {
         return this;
     }
 
+    /** A store write that saw {@code highest} as the key's highest token before it. */
+    H write(
+            double t,
+            String store,
+            String key,
+            long token,
+            String p,
+            long seq,
+            String phase,
+            boolean accepted,
+            long highest) {
+        records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, highest));
+        return this;
+    }
+
+    /** A LOST notice: the lease of {@code p} with {@code token} was lost, as {@code why} says. */
+    H lost(String p, double t, String key, long token, String why) {
+        add(Op.lost(p, seq(p), ms(t), phase, key, Op.Kind.LOCK, 1, 0, token, why));
+        return this;
+    }
+
+    /** A WORK notice: the leader {@code p} of {@code election} begins a step with {@code epoch}. */
+    H work(String p, double t, String election, long epoch) {
+        add(Op.work(p, seq(p), ms(t), phase, election, epoch));
+        return this;
+    }
+
+    /** An OBSERVED notice: observer {@code p} was told {@code epoch} (0: nobody) and {@code value}. */
+    H observed(String p, double t, String election, long epoch, String value) {
+        add(Op.observed(p, seq(p), ms(t), phase, election, epoch, value));
+        return this;
+    }
+
     H finalLock(double t, String key, List<String> holders, List<Long> tokens, int waiters, List<String> live) {
         records.add(new FinalLock(ms(t), key, holders, tokens, waiters, live));
         return this;

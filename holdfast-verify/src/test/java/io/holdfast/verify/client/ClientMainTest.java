@@ -58,7 +58,10 @@ class ClientMainTest {
                     Duration.ofSeconds(3),
                     Duration.ofMillis(2500),
                     null,
-                    false);
+                    false,
+                    false,
+                    List.of(),
+                    null);
             ClientMain main = new ClientMain(setup, new Recorder("c1", w));
             exit = CompletableFuture.supplyAsync(() -> {
                 try {

@@ -78,8 +78,13 @@ final class WellFormed {
                 case NOTICE -> {
                     boolean lost = op.f() == Op.Fn.LOST && op.error() != null;
                     boolean valid = op.f() == Op.Fn.VALID && op.error() == null;
-                    if (!(lost || valid) || op.token() <= 0) {
-                        problems.add("a notice must be LOST with a reason or VALID, with a token: " + id);
+                    boolean work = op.f() == Op.Fn.WORK && op.error() == null;
+                    if (op.f() == Op.Fn.OBSERVED) {
+                        if (op.token() < 0 || (op.token() == 0 && op.text() != null)) {
+                            problems.add("an observation names an epoch, and a value only with one: " + id);
+                        }
+                    } else if (!(lost || valid || work) || op.token() <= 0) {
+                        problems.add("a notice must be LOST with a reason, VALID or WORK, with a token: " + id);
                     } else {
                         Op grant = grants.get(op.process() + ":" + op.token());
                         if (grant == null || !grant.key().equals(op.key())) {
