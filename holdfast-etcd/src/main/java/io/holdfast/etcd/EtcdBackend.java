@@ -1,5 +1,6 @@
 // Over 400 lines: every etcd primitive of the store SPI (acquire, wake-ups, renew, release, revoke,
-// registers) over one jetcd client; its session is EtcdSession. Not split further yet (issue 19).
+// registers) over one jetcd client; its session is EtcdSession, its watches' wake-ups EtcdWatches.
+// Not split further yet (issue 19).
 package io.holdfast.etcd;
 
 import io.etcd.jetcd.ByteSequence;
@@ -98,6 +99,7 @@ final class EtcdBackend implements StoreBackend {
     private final AbandonedWaits abandoned;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<Capability> capabilities;
+    private final EtcdWatches watches;
 
     /** What a grant needs to be renewed and released. */
     record Held(ByteSequence key, long createRevision, long leaseId, boolean ownLease, EtcdSession.Lease session) {}
@@ -131,6 +133,7 @@ final class EtcdBackend implements StoreBackend {
         this.sessions = new EtcdSession(leases, options, calls, "holdfast-etcd-keepalive-" + tag);
         this.abandoned = new AbandonedWaits(kv, calls, "holdfast-etcd-cleanup-" + tag);
         this.capabilities = membersAtOpen(client) >= 3 ? withNodeFailure() : CAPABILITIES;
+        this.watches = new EtcdWatches(watch, this::watchedKey, options.ticker());
     }
 
     /**
@@ -449,6 +452,25 @@ final class EtcdBackend implements StoreBackend {
         }
     }
 
+    /** Sleeps until an etcd watch of what {@code target} follows has an event ({@link EtcdWatches}). */
+    @Override
+    public void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
+        watches.await(target, maxNanos);
+    }
+
+    EtcdWatches watches() {
+        return watches;
+    }
+
+    /** The key of a lock's entries (a prefix), of every lock under a prefix, or of a register. */
+    private ByteSequence watchedKey(io.holdfast.WatchTarget target) {
+        return switch (target.kind()) {
+            case LOCK -> prefix(target.name());
+            case PREFIX -> ByteSequence.from(concat(namespace, target.name().getBytes(StandardCharsets.UTF_8)));
+            case REGISTER -> EtcdRegisters.key(namespace, target.name());
+        };
+    }
+
     @Override
     public io.holdfast.store.StoreRegisters registers() {
         return new EtcdRegisters(kv, calls, namespace);
@@ -594,6 +616,7 @@ final class EtcdBackend implements StoreBackend {
 
     @Override
     public void abandon() {
+        watches.close();
         calls.stop();
         sessions.abandon();
         abandoned.close();
@@ -607,6 +630,7 @@ final class EtcdBackend implements StoreBackend {
         }
         abandoned.close();
         sessions.close();
+        watches.close();
         calls.stop();
         closeClient();
     }

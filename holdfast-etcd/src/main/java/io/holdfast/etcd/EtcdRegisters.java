@@ -42,14 +42,28 @@ final class EtcdRegisters implements StoreRegisters {
     EtcdRegisters(KV kv, Calls calls, byte[] namespace) {
         this.kv = kv;
         this.calls = calls;
+        this.prefix = prefix(namespace);
+    }
+
+    private static byte[] prefix(byte[] namespace) {
         byte[] head = "\u0001registers\u0000".getBytes(StandardCharsets.UTF_8);
-        this.prefix = new byte[head.length + namespace.length + 1];
+        byte[] prefix = new byte[head.length + namespace.length + 1];
         System.arraycopy(head, 0, prefix, 0, head.length);
         System.arraycopy(namespace, 0, prefix, head.length, namespace.length);
+        return prefix;
     }
 
     private ByteSequence key(String name) {
+        return under(prefix, name);
+    }
+
+    private static ByteSequence under(byte[] prefix, String name) {
         return ByteSequence.from(prefix).concat(ByteSequence.from(name, StandardCharsets.UTF_8));
+    }
+
+    /** The key of register {@code name} under {@code namespace} (what a watch of it follows). */
+    static ByteSequence key(byte[] namespace, String name) {
+        return under(prefix(namespace), name);
     }
 
     @Override

@@ -14,8 +14,10 @@ import io.holdfast.store.StoreBackend;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,6 +43,8 @@ final class FileBackend implements StoreBackend {
     private final AtomicBoolean abandoned = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile LossSink sink;
+    /** Per watching thread (one per watch): the signal count of each register when it last woke. */
+    private final ThreadLocal<Map<String, Long>> seen = ThreadLocal.withInitial(HashMap::new);
 
     FileBackend(FileStoreUri uri, ClientOptions options) {
         this.uri = uri;
@@ -129,6 +133,29 @@ final class FileBackend implements StoreBackend {
             signals.await(request.name(), seen, Math.min(pauseNanos, remaining));
             pauseNanos = Math.min(maxPauseNanos, pauseNanos * 2);
         }
+    }
+
+    /**
+     * A register watch sleeps until a write of the register in this JVM ({@link Signals}) or the
+     * pause ends: writes by other processes are seen by polling. Locks cannot be watched here (no
+     * {@link Capability#INSPECT}), so other targets never come; they would sleep the pause.
+     */
+    @Override
+    public void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
+        if (target.kind() != io.holdfast.WatchTarget.Kind.REGISTER) {
+            StoreBackend.super.awaitWatched(target, maxNanos);
+            return;
+        }
+        String key = Signals.register(target.name());
+        Signals signals = directory.signals();
+        Map<String, Long> mine = seen.get();
+        Long last = mine.get(key);
+        long now = signals.version(key);
+        if (last != null && last == now) {
+            // Nothing since this thread's previous sleep ended: a write while it read would show.
+            signals.await(key, now, maxNanos);
+        }
+        mine.put(key, signals.version(key));
     }
 
     @Override

@@ -27,7 +27,8 @@ import java.util.zip.CRC32C;
  * nobody else can be granted while it is held, since grants take the same mutex) and replaces the
  * file. The new content goes to {@code NAME.tmp} first, is forced to disk (unless the URI says {@code
  * fsync=false}), then renamed over the register and the directory forced: a crash leaves the old or
- * the new register, never a torn one. Each file carries a checksum (CRC32C); a damaged one is
+ * the new register, never a torn one. A write wakes this JVM's watches of the register ({@link
+ * Signals}); watches in other processes see it at their next poll. Each file carries a checksum (CRC32C); a damaged one is
  * reported as {@link UnavailableException}, never read as a value.
  *
  * <p><b>What it does not guarantee.</b> More than the file system gives: on a network file system
@@ -65,7 +66,7 @@ final class FileRegisters implements StoreRegisters {
     public Versioned write(String key, long expectedVersion, byte[] value, Grant fence) {
         Path file = file(key);
         Deadline by = deadline.get();
-        return directory.call(
+        Versioned written = directory.call(
                 "writing register " + key,
                 by,
                 () -> directory.exclusively(by, () -> {
@@ -84,6 +85,8 @@ final class FileRegisters implements StoreRegisters {
                     return new Versioned(key, expectedVersion + 1, value);
                 }),
                 orphan -> {});
+        directory.signals().signal(Signals.register(key)); // this JVM's watches of it read at once
+        return written;
     }
 
     /** The register in {@code file}, or empty if there is none. */

@@ -3,10 +3,11 @@ package io.holdfast.file;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Wakes this JVM's waiters when a lock of the directory is released here. Names share a fixed set
- * of stripes, so a wake-up may be for another name (spurious, which waiters tolerate); each stripe
- * counts its signals so that a waiter that read the count before its last attempt never misses
- * one. Waiters in other processes are not reached: they poll.
+ * Wakes this JVM's waiters when a lock of the directory is released here, and its register
+ * watches when a register is written here ({@link #register}). Names share a fixed set of stripes,
+ * so a wake-up may be for another name (spurious, which waiters tolerate); each stripe counts its
+ * signals so that a waiter that read the count before its last attempt never misses one. Waiters
+ * and watches in other processes are not reached: they poll.
  */
 final class Signals {
     private static final int STRIPES = 64;
@@ -17,6 +18,11 @@ final class Signals {
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new Stripe();
         }
+    }
+
+    /** What register {@code key} is signalled as: no lock name has a control character. */
+    static String register(String key) {
+        return "\u0001" + key;
     }
 
     /** The signal count of {@code name}'s stripe, to pass to {@link #await} after an attempt. */
@@ -38,7 +44,12 @@ final class Signals {
     }
 
     private Stripe stripe(String name) {
-        return stripes[Math.floorMod(name.hashCode(), STRIPES)];
+        return stripes[stripeOf(name)];
+    }
+
+    /** Which stripe {@code name} shares (for tests that need two names apart). */
+    static int stripeOf(String name) {
+        return Math.floorMod(name.hashCode(), STRIPES);
     }
 
     private static final class Stripe {

@@ -110,7 +110,8 @@ final class RedisAdmin implements Admin {
                 backend.queueKeys(name, null),
                 backend.channel(),
                 name,
-                backend.floor());
+                backend.floor(),
+                backend.watchChannel(name));
         return (int) revoked;
     }
 

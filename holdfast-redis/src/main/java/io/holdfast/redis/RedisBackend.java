@@ -1,4 +1,4 @@
-// Over 450 lines, one idea: the StoreBackend primitives on Redis (try, queued wait with wake-ups
+// Over 500 lines, one idea: the StoreBackend primitives on Redis (try, queued wait with wake-ups
 // and polls, renew, release, close), which share the wake-ups, the held set and the close gate. How
 // it connects is RedisLink, how calls are bounded RedisCalls, the atomic steps the *.lua scripts.
 package io.holdfast.redis;
@@ -105,6 +105,7 @@ final class RedisBackend implements StoreBackend {
     private volatile LossSink sink;
 
     private RedisLink link;
+    private volatile RedisWatches watches;
 
     private RedisBackend(RedisSettings settings, ClientOptions options) {
         this.settings = settings;
@@ -130,7 +131,9 @@ final class RedisBackend implements StoreBackend {
                 backend.calls,
                 backend.channel,
                 backend.wakeups::changedAll, // messages may have been missed while it was down
-                backend::onMessage);
+                backend::onMessage,
+                backend::onWatchMessage);
+        backend.watches = new RedisWatches(backend.link, backend.wakeups, settings.prefix(), options.ticker());
         return backend;
     }
 
@@ -233,7 +236,8 @@ final class RedisBackend implements StoreBackend {
                     clientName,
                     request.leaseTimeout() ? "1" : "0",
                     Long.toString(waitMillis),
-                    channel);
+                    channel,
+                    watchChannel(name));
         } catch (RedisCalls.SizeConflict e) {
             throw new InvalidArgumentException(
                     name + " is in use with " + e.permits() + " permits; this request says " + request.maxPermits());
@@ -311,7 +315,8 @@ final class RedisBackend implements StoreBackend {
                     queueKeys(request.name(), null),
                     request.owner(),
                     floor(),
-                    channel);
+                    channel,
+                    watchChannel(request.name()));
         } catch (RuntimeException e) {
             log.debug("redis: could not take a wait for {} off the queue; it lapses by itself", request.describe(), e);
         }
@@ -346,11 +351,18 @@ final class RedisBackend implements StoreBackend {
                     request.owner(),
                     Long.toString(grant.token()),
                     floor(),
-                    channel);
+                    channel,
+                    watchChannel(request.name()));
             return released == 1;
         } finally {
             forget(grant);
         }
+    }
+
+    /** Sleeps until a message on the target's watch channel, or {@code maxNanos} ({@link RedisWatches}). */
+    @Override
+    public void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
+        watches.await(target, maxNanos);
     }
 
     @Override
@@ -383,6 +395,7 @@ final class RedisBackend implements StoreBackend {
         }
         calls.stop("redis: the client is closed");
         link.close(abandoned);
+        wakeups.changedAll(); // watches asleep end their pause and find the client closed
     }
 
     // ---- pub/sub
@@ -404,6 +417,13 @@ final class RedisBackend implements StoreBackend {
             wakeups.granted(message.substring(colon + 1), token);
         } else if (message.charAt(0) == 'V') {
             revoked(message.substring(colon + 1), token);
+        }
+    }
+
+    private void onWatchMessage(String channelOrPattern, boolean pattern) {
+        RedisWatches to = watches;
+        if (to != null) {
+            to.told(channelOrPattern, pattern);
         }
     }
 
@@ -454,6 +474,15 @@ final class RedisBackend implements StoreBackend {
 
     String channel() {
         return channel;
+    }
+
+    /** Where the scripts tell the watches of {@code name} that it changed ({@link RedisWatches}). */
+    String watchChannel(String name) {
+        return RedisWatches.lockChannel(settings.prefix(), name);
+    }
+
+    RedisWatches watches() {
+        return watches;
     }
 
     String floor() {

@@ -4,6 +4,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.UnavailableException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
@@ -12,6 +13,7 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.masterreplica.MasterReplica;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.pubsub.api.async.RedisPubSubAsyncCommands;
 import java.net.SocketAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The provider's way to Redis, whatever the URI's kind (plain, TLS, Sentinels): one Lettuce client
- * on the shared event loops, a connection for commands and one subscribed to the events channel.
+ * on the shared event loops, a connection for commands and one subscribed to the events channel
+ * (and to the channels of the client's watches, {@link RedisWatches}).
  *
  * <p>Opening is bounded by the connect timeout, the commands afterwards by the request timeout.
  * Through Sentinels, commands go to the current primary: Lettuce follows the Sentinels'
@@ -57,11 +60,18 @@ final class RedisLink {
         this.subscription = subscription;
     }
 
+    /** Told of a message for the watches: on a channel, or on one that matched a pattern. */
+    @FunctionalInterface
+    interface WatchMessages {
+        void told(String channelOrPattern, boolean pattern);
+    }
+
     /**
      * Connects, hands the command connection to {@code calls}, and subscribes to {@code channel}.
      *
      * @param reconnected run whenever a connection comes back (messages may have been missed)
      * @param onMessage every message on the channel
+     * @param onWatched every message on the channels and patterns of {@link #subscribe}
      * @throws UnavailableException if Redis cannot be reached (or refuses the credentials) within
      *     the client's connect timeout
      */
@@ -71,11 +81,12 @@ final class RedisLink {
             RedisCalls calls,
             String channel,
             Runnable reconnected,
-            Consumer<String> onMessage) {
+            Consumer<String> onMessage,
+            WatchMessages onWatched) {
         long start = options.ticker().nanos();
         for (int attempt = 1; ; attempt++) {
             try {
-                return openOnce(settings, options, calls, channel, reconnected, onMessage);
+                return openOnce(settings, options, calls, channel, reconnected, onMessage, onWatched);
             } catch (RuntimeException e) {
                 long delay = options.retryPolicy()
                         .delayBefore(attempt, ThreadLocalRandom.current()::nextDouble)
@@ -108,7 +119,8 @@ final class RedisLink {
             RedisCalls calls,
             String channel,
             Runnable reconnected,
-            Consumer<String> onMessage) {
+            Consumer<String> onMessage,
+            WatchMessages onWatched) {
         RedisURI uri = settings.redisUri();
         uri.setTimeout(options.connectTimeout());
         uri.setClientName(connectionName(options.clientName()));
@@ -153,7 +165,16 @@ final class RedisLink {
             subscription.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String from, String message) {
-                    onMessage.accept(message);
+                    if (from.equals(channel)) {
+                        onMessage.accept(message);
+                    } else {
+                        onWatched.told(from, false);
+                    }
+                }
+
+                @Override
+                public void message(String pattern, String from, String message) {
+                    onWatched.told(pattern, true);
                 }
             });
             calls.await("subscribe to " + channel, subscription.async().subscribe(channel));
@@ -232,6 +253,25 @@ final class RedisLink {
             b.append(c > ' ' && c < 127 ? c : '_');
         }
         return b.toString();
+    }
+
+    /**
+     * Subscribes the pub/sub connection to one more channel, or pattern; Lettuce subscribes again
+     * to all of them after a reconnect.
+     */
+    RedisFuture<Void> subscribe(String channelOrPattern, boolean pattern) {
+        RedisPubSubAsyncCommands<String, String> async = subscription.async();
+        return pattern ? async.psubscribe(channelOrPattern) : async.subscribe(channelOrPattern);
+    }
+
+    /** Undoes a {@link #subscribe}, without waiting for Redis's answer. */
+    void unsubscribe(String channelOrPattern, boolean pattern) {
+        RedisPubSubAsyncCommands<String, String> async = subscription.async();
+        if (pattern) {
+            async.punsubscribe(channelOrPattern);
+        } else {
+            async.unsubscribe(channelOrPattern);
+        }
     }
 
     /** Whether the command connection is open (it may be reconnecting). */

@@ -16,7 +16,8 @@ import java.util.UUID;
  *
  * <p><b>What it guarantees.</b> A write is one Lua script ({@code register-write.lua}), so Redis
  * compares the version, checks the fence (the grant's entry in the lock's holders hash, live by
- * Redis's {@code TIME}) and writes in one step. Each write carries an id of its own: sent again
+ * Redis's {@code TIME}) and writes in one step, then publishes on the register's watch channel
+ * ({@link RedisWatches}). Each write carries an id of its own: sent again
  * after a reconnect, it is answered as written rather than as a conflict with itself.
  *
  * <p><b>What it does not guarantee.</b> Redis replication is asynchronous: a write acknowledged by
@@ -64,7 +65,8 @@ final class RedisRegisters implements StoreRegisters {
                 Base64.getEncoder().encodeToString(value),
                 UUID.randomUUID().toString(),
                 fence == null ? "" : fence.request().owner(),
-                fence == null ? "0" : Long.toString(fence.token()));
+                fence == null ? "0" : Long.toString(fence.token()),
+                RedisWatches.registerChannel(backend.prefix(), name));
         long status = answer.get(0);
         long version = answer.get(1);
         if (status == 1) {

@@ -3,14 +3,15 @@
 --
 -- KEYS     H, Q, W, C (see queue.lua), S (the arrival counter)
 -- ARGV     owner, mode (E, S or P), permits, maxPermits, expiryMs, tokenFloor, sessionId,
---          clientName, leaseTimeout (0/1), waitMs (0: try once, never queue), channel
+--          clientName, leaseTimeout (0/1), waitMs (0: try once, never queue), channel, the name's
+--          watch channel (told if the step changed the name)
 -- Returns  {token, raised}: token 0 if not granted (queued, or busy for a try); raised 1 if the
 --          counter had to be lifted to tokenFloor.
 -- Errors   HOLDFAST_SIZE n: the name is in use with n permits, not maxPermits.
 local H, Q, W, C, S = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local owner, mode = ARGV[1], ARGV[2]
 local permits, max, expiry = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local floor, wait, channel = ARGV[6], tonumber(ARGV[10]), ARGV[11]
+local floor, wait, channel, watch_channel = ARGV[6], tonumber(ARGV[10]), ARGV[11], ARGV[12]
 local now = now_ms()
 
 local live = live_holders(H, now)
@@ -19,6 +20,7 @@ for _, h in ipairs(live) do
     -- Granted already (a retry after a lost reply, or granted while queued): written again, so
     -- that a WAIT of this client's connection covers it.
     redis.call('HSET', H, owner, redis.call('HGET', H, owner))
+    tell_watchers(watch_channel)
     return {tonumber(h.t), 0}
   end
 end
@@ -26,12 +28,14 @@ local queued = redis.call('HGET', W, owner)
 if not queued then
   for _, h in ipairs(live) do
     if h.x ~= max then
+      tell_watchers(watch_channel)
       return redis.error_reply('HOLDFAST_SIZE ' .. h.x)
     end
   end
   for _, raw in ipairs(redis.call('HVALS', W)) do
     local w = cjson.decode(raw)
     if w.x ~= max and w.e > now and w.d > now then
+      tell_watchers(watch_channel)
       return redis.error_reply('HOLDFAST_SIZE ' .. w.x)
     end
   end
@@ -41,6 +45,7 @@ local granted = settle(H, Q, W, C, floor, now, live)
 announce(channel, granted)
 local mine = token_of(granted, owner)
 if mine then
+  tell_watchers(watch_channel)
   return {mine, raised}
 end
 
@@ -52,11 +57,15 @@ if queued then
   w.d = now + wait
   record = w
 elseif redis.call('ZCARD', Q) == 0 and fits(live, mode, permits, max) then
-  return {grant(H, C, floor, now, owner, record, live), raised}
+  local token = grant(H, C, floor, now, owner, record, live)
+  tell_watchers(watch_channel)
+  return {token, raised}
 elseif wait <= 0 then
+  tell_watchers(watch_channel) -- settle may have cleared expired entries away
   return {0, 0}
 else
   redis.call('ZADD', Q, redis.call('INCR', S), owner)
+  changed = true
 end
 redis.call('HSET', W, owner, cjson.encode(record))
 for _, key in ipairs({Q, W}) do
@@ -64,4 +73,5 @@ for _, key in ipairs({Q, W}) do
     redis.call('PEXPIRE', key, expiry + wait)
   end
 end
+tell_watchers(watch_channel)
 return {0, 0}

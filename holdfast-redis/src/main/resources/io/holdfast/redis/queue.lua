@@ -12,6 +12,10 @@
 
 local raised = 0
 
+-- Whether this step changed the name (a holder or waiter came or went, or an expired one was cleared
+-- away): then tell_watchers publishes on the name's watch channel, and its watches read at once.
+local changed = false
+
 -- Tokens follow Redis's clock: the counter never falls below PER_MS per millisecond since 1970 (the
 -- clock line), so a counter that lost its last increments, or all of them (a restart without the
 -- last writes, a failover to a replica that had not received them), goes on above every token it
@@ -33,6 +37,7 @@ local function live_holders(H, now)
     local h = cjson.decode(fields[i + 1])
     if h.e <= now then
       redis.call('HDEL', H, fields[i])
+      changed = true
     else
       h.o = fields[i]
       live[#live + 1] = h
@@ -73,6 +78,7 @@ local function grant(H, C, floor, now, owner, r, live)
   local token = next_token(C, floor, now)
   local h = {m = r.m, p = r.p, x = r.x, t = string.format('%d', token), e = now + r.ex, s = now, l = r.l, id = r.id, c = r.c}
   redis.call('HSET', H, owner, cjson.encode(h))
+  changed = true
   if redis.call('PTTL', H) < r.ex then
     redis.call('PEXPIRE', H, r.ex) -- the hash outlives its longest-lived holder, and no more
   end
@@ -97,6 +103,7 @@ local function settle(H, Q, W, C, floor, now, live)
     if not w or w.e <= now or w.d <= now then
       redis.call('ZREM', Q, owner)
       redis.call('HDEL', W, owner)
+      changed = true
     elseif fits(live, w.m, w.p, w.x) then
       redis.call('ZREM', Q, owner)
       redis.call('HDEL', W, owner)
@@ -112,6 +119,15 @@ end
 local function announce(channel, granted)
   for _, g in ipairs(granted) do
     redis.call('PUBLISH', channel, 'G' .. string.format('%d', g[2]) .. ':' .. g[1])
+  end
+end
+
+-- Tells the watches of the name (an empty message on its watch channel) if this step changed it.
+-- A grant that lapses by itself publishes nothing until a later step finds it expired: watches see
+-- that by their own reads.
+local function tell_watchers(watch_channel)
+  if changed then
+    redis.call('PUBLISH', watch_channel, '')
   end
 end
 

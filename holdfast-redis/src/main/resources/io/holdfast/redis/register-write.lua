@@ -2,7 +2,8 @@
 --
 -- KEYS[1]  the register's hash: v (version), d (value, base64), w (id of the write that made it)
 -- KEYS[2]  the fence's holders hash (the register's own key when not fenced)
--- ARGV     expectedVersion, value (base64), writeId, fenceOwner ('' if not fenced), fenceToken
+-- ARGV     expectedVersion, value (base64), writeId, fenceOwner ('' if not fenced), fenceToken,
+--          the register's watch channel (optional: told of a write)
 -- Returns  {1, newVersion} written; {0, version} the version differs; {-1, version} the fence is
 --          no longer a live holder (expired, released or revoked, by Redis's clock).
 -- The same write sent again (Lettuce re-sends a command after a reconnect) finds its own id and
@@ -29,4 +30,7 @@ if version ~= expected then
   return {0, version}
 end
 redis.call('HSET', KEYS[1], 'v', tostring(version + 1), 'd', ARGV[2], 'w', ARGV[3])
+if ARGV[6] then
+  redis.call('PUBLISH', ARGV[6], '')
+end
 return {1, version + 1}

@@ -1,5 +1,6 @@
 // Over 400 lines: every ZooKeeper primitive of the store SPI over one Curator client; the queue rule
-// is Queue, the node names QueueNode, the holdings Holdings. Not split further yet (issue 19).
+// is Queue, the node names QueueNode, the holdings Holdings, the watches' wake-ups ZooKeeperWatches.
+// Not split further yet (issue 19).
 package io.holdfast.zookeeper;
 
 import io.holdfast.Admin;
@@ -86,6 +87,7 @@ final class ZooKeeperBackend implements StoreBackend {
     private final Set<Attempt> waiting = ConcurrentHashMap.newKeySet();
     private final Holdings holdings;
     private final Orphans orphans;
+    private final ZooKeeperWatches watches;
     private volatile boolean abandoned;
 
     private ZooKeeperBackend(ZooKeeperUri uri, ClientOptions options) {
@@ -127,6 +129,7 @@ final class ZooKeeperBackend implements StoreBackend {
             return t;
         });
         this.holdings = new Holdings(curator, zk, timers, ttl / 4, this::wakeAll);
+        this.watches = new ZooKeeperWatches(curator, options.ticker());
         this.orphans = new Orphans(options.ticker(), new Orphans.Store() {
             @Override
             public String findOwned(String parent, String owner) {
@@ -557,6 +560,16 @@ final class ZooKeeperBackend implements StoreBackend {
         return new ZooKeeperAdmin(this);
     }
 
+    /** Sleeps until a persistent ZooKeeper watch of what {@code target} follows fires ({@link ZooKeeperWatches}). */
+    @Override
+    public void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
+        watches.await(target, maxNanos);
+    }
+
+    ZooKeeperWatches watches() {
+        return watches;
+    }
+
     // ------------------------------------------------------------------------------ the session
 
     private void wakeAll() {
@@ -601,11 +614,13 @@ final class ZooKeeperBackend implements StoreBackend {
             }
         }
         wakeAll();
+        watches.close();
     }
 
     /** Closes the session: unless the client crashed, ZooKeeper deletes its nodes at once. */
     @Override
     public void close() {
+        watches.close();
         timers.shutdownNow();
         try {
             curator.close();

@@ -40,7 +40,8 @@ final class ZooKeeperRegisters implements StoreRegisters {
         this.zk = zk;
     }
 
-    private static String path(String key) {
+    /** The node of register {@code key}. */
+    static String path(String key) {
         return REGISTERS + "/" + QueueNode.encode(key);
     }
 

@@ -1,3 +1,6 @@
+// Over 400 lines, one idea: the StoreBackend primitives of the lock-table mode (acquire under the
+// name's row lock, waiter records, renew, release, notifications), which share one pool, one set of
+// statements and one Wakeups. Its registers are TableRegisters, its operator calls TableAdmin.
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.Admin;
@@ -47,6 +50,13 @@ import org.slf4j.LoggerFactory;
  * <p>Waiting polls {@link #tryAcquire} with backoff. On PostgreSQL a release also sends {@code
  * pg_notify}, which wakes waiters in every process early; within one JVM a release wakes local
  * waiters directly on every database.
+ *
+ * <p>Watches poll too, sleeping in the same {@link Wakeups} between reads ({@link #awaitWatched}).
+ * On PostgreSQL every change a watch follows sends a notification at its commit (a grant, a
+ * release, a revoke, a wait that began or ended, expired holders purged, a register written), so
+ * a watch reads within a round trip of it. MariaDB and H2 have no notifications: only changes made
+ * in this JVM wake a watch early, and the rest are seen at its next poll. A grant that lapses by
+ * itself is seen at the next poll on every database.
  */
 public final class TableBackend implements StoreBackend {
     private static final Logger log = LoggerFactory.getLogger(TableBackend.class);
@@ -106,14 +116,20 @@ public final class TableBackend implements StoreBackend {
 
     @Override
     public Optional<Grant> tryAcquire(LockRequest r) {
-        return db.inTransaction("acquiring " + r.describe(), c -> grant(c, r));
+        Optional<Grant> grant = db.inTransaction("acquiring " + r.describe(), c -> grant(c, r));
+        if (grant.isPresent()) {
+            wakeups.changed(r.name());
+        }
+        return grant;
     }
 
     private record Holder(String owner, LockMode mode, int permits, int maxPermits, long token) {}
 
     private Optional<Grant> grant(Connection c, LockRequest r) throws SQLException {
         lockName(c, r.name());
-        update(c, "deleteExpired", r.name());
+        if (update(c, "deleteExpired", r.name()) > 0) {
+            announce(c, PgNotifier.changedPayload(r.name())); // sent at commit, once per payload
+        }
         List<Holder> holders = new ArrayList<>();
         try (PreparedStatement ps = db.prepare(c, sql.get("holders"))) {
             ps.setString(1, r.name());
@@ -147,12 +163,15 @@ public final class TableBackend implements StoreBackend {
             ps.setInt(++i, r.maxPermits());
             ps.setLong(++i, r.expiry().toMillis());
             ps.setBoolean(++i, r.leaseTimeout());
+            long token;
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     throw new SQLException("inserting the holder returned no token");
                 }
-                return Optional.of(new Grant(r, rs.getLong(1)));
+                token = rs.getLong(1);
             }
+            announce(c, PgNotifier.changedPayload(r.name()));
+            return Optional.of(new Grant(r, token));
         }
     }
 
@@ -226,17 +245,24 @@ public final class TableBackend implements StoreBackend {
                 ps.setInt(++i, r.permits());
                 ps.setInt(++i, r.maxPermits());
                 ps.setLong(++i, waitMillis);
-                return ps.executeUpdate();
+                ps.executeUpdate();
             }
+            announce(c, PgNotifier.changedPayload(r.name()));
+            return null;
         });
+        wakeups.changed(r.name());
         try {
             return StoreBackend.super.acquire(r, deadline);
         } finally {
             if (!abandoned) {
                 try {
-                    db.call(
-                            "removing a waiter of " + r.describe(),
-                            c -> update(c, "deleteWaiter", r.name(), r.owner()));
+                    db.call("removing a waiter of " + r.describe(), c -> {
+                        if (update(c, "deleteWaiter", r.name(), r.owner()) > 0) {
+                            announce(c, PgNotifier.changedPayload(r.name()));
+                        }
+                        return null;
+                    });
+                    wakeups.changed(r.name());
                 } catch (UnavailableException e) {
                     log.debug(
                             "jdbc: could not remove the waiter record of {}; it lapses at its deadline",
@@ -254,13 +280,7 @@ public final class TableBackend implements StoreBackend {
 
     @Override
     public void awaitChange(String name, long maxNanos) throws InterruptedException {
-        if (uri.dialect() == Dialect.POSTGRESQL) {
-            synchronized (this) {
-                if (notifier == null && !abandoned) {
-                    notifier = PgNotifier.use(uri, options, wakeups);
-                }
-            }
-        }
+        listen();
         wakeups.await(name, maxNanos);
     }
 
@@ -289,22 +309,55 @@ public final class TableBackend implements StoreBackend {
             if (live == 0) {
                 update(c, "releaseAny", r.name(), r.owner(), g.token()); // its lapsed row, if still there
             }
-            announce(c, r.name());
+            announce(c, r.name()); // a released name wakes its waiters and its watches
             return live == 1;
         });
         wakeups.signal(r.name());
         return had;
     }
 
-    /** Tells waiters in other processes (PostgreSQL only) that {@code name} may be free. */
-    private void announce(Connection c, String name) throws SQLException {
+    /**
+     * Tells other processes (PostgreSQL only) of a change when {@code c} commits: a name alone says
+     * that it may be free (its waiters and watches wake), the payloads of {@link PgNotifier} that
+     * something else changed (watches wake).
+     */
+    void announce(Connection c, String payload) throws SQLException {
         if (uri.dialect() == Dialect.POSTGRESQL) {
             try (PreparedStatement ps = db.prepare(c, sql.get("notify"))) {
                 ps.setString(1, uri.channel());
-                ps.setString(2, name);
+                ps.setString(2, payload);
                 ps.execute();
             }
         }
+    }
+
+    /** The changes a watch follows; on PostgreSQL by NOTIFY, elsewhere only those of this JVM. */
+    @Override
+    public void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
+        PgNotifier listener = listen();
+        long start = System.nanoTime();
+        if (listener != null && !listener.awaitListening(maxNanos)) {
+            return; // not listening yet: this was a pause of plain polling
+        }
+        wakeups.awaitWatched(target, Math.max(0, maxNanos - (System.nanoTime() - start)));
+    }
+
+    /** Starts this store's listener (PostgreSQL only) if it is not running yet; null if none. */
+    private PgNotifier listen() {
+        if (uri.dialect() != Dialect.POSTGRESQL) {
+            return null;
+        }
+        synchronized (this) {
+            if (notifier == null && !abandoned) {
+                notifier = PgNotifier.use(uri, options, wakeups);
+            }
+            return notifier;
+        }
+    }
+
+    /** Register {@code key} was written by this client: wakes this JVM's watches of it. */
+    void written(String key) {
+        wakeups.written(key);
     }
 
     // ---- registers

@@ -19,7 +19,8 @@ import java.util.Optional;
  * expired grant waits for the write to commit and then happens after it. The version is then
  * compared by the write itself: the first write inserts version 1 if no row exists (a duplicate is
  * ignored, not an error), later ones update {@code WHERE version = expected}. Zero rows written is
- * a conflict, and nothing of the transaction stays. Locks are taken in one order (the holder's
+ * a conflict, and nothing of the transaction stays. A write tells the register's watches (on
+ * PostgreSQL with a NOTIFY sent at commit). Locks are taken in one order (the holder's
  * row, then the register's), so two fenced writes cannot deadlock each other.
  *
  * <p><b>What it does not do:</b> retry. A connection lost during the commit leaves the outcome
@@ -48,7 +49,7 @@ final class TableRegisters implements StoreRegisters {
 
     @Override
     public Versioned write(String key, long expectedVersion, byte[] value, Grant fence) {
-        return backend.db().inTransactionOnce("writing register " + key, c -> {
+        Versioned written = backend.db().inTransactionOnce("writing register " + key, c -> {
             if (fence != null && !holds(c, fence)) {
                 throw new ConflictException(
                         "fencing token " + fence.token() + " is no longer a current grant of "
@@ -59,8 +60,11 @@ final class TableRegisters implements StoreRegisters {
                 long found = version(c, key);
                 throw new ConflictException(key + " is at version " + found + ", not " + expectedVersion, found);
             }
+            backend.announce(c, PgNotifier.writtenPayload(key));
             return new Versioned(key, expectedVersion + 1, value);
         });
+        backend.written(key);
+        return written;
     }
 
     /** Locks the grant's row if it is still live; its revocation or purge waits for this transaction. */
