@@ -4,8 +4,10 @@
 //
 // A Client is one session: New opens it on the leader and keeps it alive;
 // Lock, Semaphore and LockAll acquire grants, each a Lease with a fencing
-// token; Register reads and compare-and-sets small versioned values; Close
-// ends the session and releases everything.
+// token; Register reads and compare-and-sets small versioned values; Watch
+// follows locks or a register (the state, then every change); Election
+// campaigns and tells who leads; Close ends the session and releases
+// everything.
 //
 //	c, err := holdfast.New(ctx, holdfast.Config{Members: []string{"http://127.0.0.1:4655"}})
 //	if err != nil { … }

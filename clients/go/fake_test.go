@@ -1,6 +1,7 @@
 package holdfast
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 // fakeCluster is an in-process stand-in for a Holdfast cluster speaking
 // docs/protocol.md, just enough to test the library's side of it: leader
 // following, request ids and their remembered answers, waits that outlive a
-// dropped connection, cancel, the event stream, registers. Exclusive locks only.
+// dropped connection, cancel, the event stream, registers, watches (at every
+// member, from one record of changes) and the reads elections use (locks/{name},
+// elections/{name}). Exclusive locks only.
 type fakeCluster struct {
 	t       *testing.T
 	mu      sync.Mutex
@@ -31,6 +34,11 @@ type fakeCluster struct {
 	drop      map[string]int // path -> answers to drop (applied, then the connection closed)
 	keepalive int            // status to answer keepalives with; 0: 200
 	changed   chan struct{}  // closed and replaced on every change
+
+	changes     []map[string]any // watch events; the position after changes[i] is "<i+1>.0"
+	changesFrom int              // positions before this index are forgotten: they gap
+	down        map[int]bool     // nodes whose watch polls end without an answer
+	refuseKeys  map[string]bool  // register keys whose writes are refused CONFLICT
 }
 
 type fakeSession struct {
@@ -70,6 +78,7 @@ func newFakeCluster(t *testing.T, nodes, leader int) *fakeCluster {
 	f := &fakeCluster{
 		t: t, leader: leader, sessions: map[string]*fakeSession{}, holders: map[string]fakeGrant{},
 		nextToken: 100, registers: map[string]fakeRegister{}, drop: map[string]int{}, changed: make(chan struct{}),
+		down: map[int]bool{}, refuseKeys: map[string]bool{},
 	}
 	for i := 0; i < nodes; i++ {
 		i := i
@@ -101,6 +110,30 @@ func (f *fakeCluster) changedLocked() {
 	f.changed = make(chan struct{})
 }
 
+// changeLocked records a change for the watches.
+func (f *fakeCluster) changeLocked(ev map[string]any) {
+	ev["position"] = strconv.Itoa(len(f.changes)+1) + ".0"
+	f.changes = append(f.changes, ev)
+	f.changedLocked()
+}
+
+// forgetChanges makes every older position a gap, as a member that restarted.
+func (f *fakeCluster) forgetChanges() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.changeLocked(map[string]any{"type": "_snapshot", "name": ""})
+	f.changesFrom = len(f.changes)
+}
+
+func (f *fakeCluster) lockViewLocked(name string) map[string]any {
+	g, ok := f.holders[name]
+	if !ok {
+		return nil
+	}
+	return map[string]any{"name": name, "semaphore": false, "maxPermits": 1, "waiters": []any{},
+		"holders": []any{map[string]any{"sessionId": g.session, "token": g.token, "mode": "exclusive", "permits": 1}}}
+}
+
 func (f *fakeCluster) eventLocked(sid string, ev map[string]any) {
 	s := f.sessions[sid]
 	if s == nil {
@@ -120,6 +153,7 @@ func (f *fakeCluster) revoke(name string, withEvent bool) {
 		return
 	}
 	delete(f.holders, name)
+	f.changeLocked(map[string]any{"type": "released", "name": name, "sessionId": g.session, "token": g.token, "mode": "exclusive", "cause": "revoked"})
 	if withEvent {
 		f.eventLocked(g.session, map[string]any{"type": "lost", "name": name, "token": g.token, "reason": "revoked"})
 	}
@@ -193,6 +227,10 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 		f.events(w, r)
 		return
 	}
+	if path == "/api/v1/watch" {
+		f.watch(node, w, r)
+		return
+	}
 	f.mu.Lock()
 	if node != f.leader {
 		var leader any
@@ -237,6 +275,7 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 		for name, g := range f.holders {
 			if g.session == id {
 				delete(f.holders, name)
+				f.changeLocked(map[string]any{"type": "released", "name": name, "sessionId": id, "token": g.token, "mode": "exclusive", "cause": "sessionClosed"})
 			}
 		}
 		f.changedLocked()
@@ -249,6 +288,28 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 		g, ok := f.holders[name]
 		f.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"name": name, "token": tok, "current": ok && g.token == tok})
+	case strings.HasPrefix(path, "/api/v1/locks/"):
+		f.mu.Lock()
+		view := f.lockViewLocked(strings.TrimPrefix(path, "/api/v1/locks/"))
+		f.mu.Unlock()
+		if view == nil {
+			writeJSON(w, 404, errBody("NOT_FOUND", "no such lock is held or waited for"))
+			return
+		}
+		writeJSON(w, 200, map[string]any{"lock": view})
+	case strings.HasPrefix(path, "/api/v1/elections/"):
+		name := strings.TrimPrefix(path, "/api/v1/elections/")
+		f.mu.Lock()
+		g, held := f.holders[name]
+		reg := f.registers[name]
+		f.mu.Unlock()
+		raw, _ := base64.StdEncoding.DecodeString(reg.value)
+		prefix := strconv.FormatInt(g.token, 10) + ":"
+		if !held || !strings.HasPrefix(string(raw), prefix) {
+			writeJSON(w, 404, errBody("NOT_FOUND", "nobody leads the election "+name+" now"))
+			return
+		}
+		writeJSON(w, 200, map[string]any{"election": map[string]any{"name": name, "epoch": g.token, "sessionId": g.session, "value": strings.TrimPrefix(string(raw), prefix)}})
 	case strings.HasPrefix(path, "/api/v1/registers/") && r.Method == "GET":
 		key := strings.TrimPrefix(path, "/api/v1/registers/")
 		f.mu.Lock()
@@ -310,17 +371,26 @@ func (f *fakeCluster) decide(sid string, id int64, path string, body map[string]
 	switch path {
 	case "/api/v1/acquire":
 		deadline := time.Now().Add(time.Duration(num(body, "waitMillis")) * time.Millisecond)
+		queued := false
 		for {
 			if _, held := f.holders[name]; !held {
 				f.nextToken++
 				f.holders[name] = fakeGrant{session: sid, token: f.nextToken}
+				f.changeLocked(map[string]any{"type": "acquired", "name": name, "sessionId": sid, "token": f.nextToken, "mode": "exclusive"})
 				o.status, o.body = 200, map[string]any{"name": name, "granted": true, "token": f.nextToken, "requestId": id}
 				return
 			}
 			left := time.Until(deadline)
 			if left <= 0 {
+				if queued {
+					f.changeLocked(map[string]any{"type": "waitEnded", "name": name, "sessionId": sid, "mode": "exclusive", "cause": "timedOut"})
+				}
 				o.status, o.body = 409, errBody("TIMEOUT", name+" was not granted within the wait")
 				return
+			}
+			if !queued {
+				queued = true
+				f.changeLocked(map[string]any{"type": "queued", "name": name, "sessionId": sid, "mode": "exclusive"})
 			}
 			changed := f.changed
 			f.mu.Unlock()
@@ -342,7 +412,7 @@ func (f *fakeCluster) decide(sid string, id int64, path string, body map[string]
 		}
 		if path == "/api/v1/release" {
 			delete(f.holders, name)
-			f.changedLocked()
+			f.changeLocked(map[string]any{"type": "released", "name": name, "sessionId": sid, "token": g.token, "mode": "exclusive", "cause": "released"})
 			o.status, o.body = 200, map[string]any{"name": name, "released": true}
 		} else {
 			o.status, o.body = 200, map[string]any{"name": name, "renewed": true}
@@ -368,13 +438,20 @@ func (f *fakeCluster) decide(sid string, id int64, path string, body map[string]
 	case "/api/v1/registers/set":
 		key := str(body, "key")
 		reg := f.registers[key]
-		if reg.version != num(body, "expectedVersion") {
+		if reg.version != num(body, "expectedVersion") || f.refuseKeys[key] {
 			e := errBody("CONFLICT", fmt.Sprintf("%s is at version %d", key, reg.version))
 			e["error"].(map[string]any)["currentVersion"] = reg.version
 			o.status, o.body = 409, e
 			return
 		}
+		if fence := str(body, "fenceName"); fence != "" {
+			if g, ok := f.holders[fence]; !ok || g.token != num(body, "fenceToken") {
+				o.status, o.body = 409, errBody("CONFLICT", "the fence "+fence+" is not current")
+				return
+			}
+		}
 		f.registers[key] = fakeRegister{reg.version + 1, str(body, "value")}
+		f.changeLocked(map[string]any{"type": "registerSet", "name": key, "sessionId": sid, "version": reg.version + 1, "value": str(body, "value")})
 		o.status, o.body = 200, map[string]any{"key": key, "version": reg.version + 1}
 	default:
 		o.status, o.body = 404, errBody("NOT_FOUND", "no route "+path)
@@ -405,6 +482,107 @@ func (f *fakeCluster) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-changed:
 		case <-time.After(time.Until(deadline)):
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// watch answers GET /api/v1/watch from the record of changes, at any node.
+func (f *fakeCluster) watch(node int, w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	kind := ""
+	for _, k := range []string{"lock", "prefix", "register"} {
+		if q.Has(k) {
+			if kind != "" {
+				writeJSON(w, 400, errBody("INVALID_ARGUMENT", "one of lock, prefix, register"))
+				return
+			}
+			kind = k
+		}
+	}
+	name := q.Get(kind)
+	if kind == "" || (kind != "prefix" && name == "") {
+		writeJSON(w, 400, errBody("INVALID_ARGUMENT", "one of lock, prefix, register"))
+		return
+	}
+	if strings.HasPrefix(name, "secret/") {
+		writeJSON(w, 403, errBody("PERMISSION_DENIED", "may not read "+name))
+		return
+	}
+	concerns := func(ev map[string]any) bool {
+		t, n := str(ev, "type"), str(ev, "name")
+		switch {
+		case t == "_snapshot":
+			return false
+		case kind == "register":
+			return t == "registerSet" && n == name
+		case t == "registerSet":
+			return false
+		case kind == "lock":
+			return n == name
+		}
+		return strings.HasPrefix(n, name)
+	}
+	after := -1
+	if a := q.Get("after"); a != "" {
+		n, err := strconv.Atoi(strings.TrimSuffix(a, ".0"))
+		if err != nil {
+			writeJSON(w, 400, errBody("INVALID_ARGUMENT", "bad position "+a))
+			return
+		}
+		after = n
+	}
+	waitMillis, _ := strconv.Atoi(q.Get("waitMillis"))
+	deadline := time.Now().Add(time.Duration(waitMillis) * time.Millisecond)
+	for {
+		f.mu.Lock()
+		if f.down[node] {
+			f.mu.Unlock()
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
+		next := strconv.Itoa(len(f.changes)) + ".0"
+		if after < f.changesFrom {
+			answer := map[string]any{"watch": kind, "name": name, "gap": true, "next": next, "events": []any{}}
+			if kind == "register" {
+				reg, ok := f.registers[name]
+				var value any
+				if ok {
+					value = reg.value
+				}
+				answer["register"] = map[string]any{"key": name, "version": reg.version, "value": value}
+			} else {
+				locks := []any{}
+				for n := range f.holders {
+					if n == name || (kind == "prefix" && strings.HasPrefix(n, name)) {
+						locks = append(locks, f.lockViewLocked(n))
+					}
+				}
+				answer["locks"] = locks
+			}
+			f.mu.Unlock()
+			writeJSON(w, 200, answer)
+			return
+		}
+		var evs []map[string]any
+		for _, ev := range f.changes[after:] {
+			if concerns(ev) {
+				evs = append(evs, ev)
+			}
+		}
+		if len(evs) > 0 || time.Now().After(deadline) {
+			f.mu.Unlock()
+			writeJSON(w, 200, map[string]any{"watch": kind, "name": name, "gap": false, "next": next, "events": evs})
+			return
+		}
+		changed := f.changed
+		f.mu.Unlock()
+		select {
+		case <-changed:
+		case <-time.After(50 * time.Millisecond): // to see a node go down
 		case <-r.Context().Done():
 			return
 		}

@@ -4,7 +4,9 @@ package holdfast
 // server jar (java must be on the PATH). It starts one node on ports
 // 23011-23013 with a data directory under the test's temporary directory,
 // waits for GET /ready, runs its checks and kills the node. Without
-// HOLDFAST_JAR it is skipped.
+// HOLDFAST_JAR it is skipped. Besides locks, waits, revokes, retries, leases
+// and registers it covers watches (each change with its cause, AwaitFree)
+// and elections.
 //
 //	HOLDFAST_JAR=/path/to/holdfast.jar go test -run Integration -v .
 
@@ -353,6 +355,134 @@ func TestIntegration(t *testing.T) {
 			t.Fatal("a write fenced by a released lease was accepted")
 		} else {
 			t.Logf("fenced write after release: %v", err)
+		}
+	})
+
+	t.Run("watch-each-change-with-its-cause", func(t *testing.T) {
+		w, a, b := itClient(t), itClient(t), itClient(t)
+		watch, err := w.Watch(ctx, WatchLock("it/watched"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer watch.Close()
+		reg, err := w.Watch(ctx, WatchRegister("it/watched-reg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reg.Close()
+		if st := nextEvent(t, watch); st.Type != WatchState || len(st.Holders()) != 0 {
+			t.Fatalf("state %+v", st)
+		}
+		if st := nextEvent(t, reg); st.Type != WatchState || st.Version != 0 {
+			t.Fatalf("register state %+v", st)
+		}
+		held, err := a.Lock(ctx, "it/watched")
+		if err != nil {
+			t.Fatal(err)
+		}
+		granted := make(chan *Lease, 1)
+		go func() {
+			l, err := b.Lock(ctx, "it/watched", Wait(10*time.Second))
+			if err != nil {
+				t.Error(err)
+			}
+			granted <- l
+		}()
+		events := []WatchEvent{nextEvent(t, watch), nextEvent(t, watch)}
+		_ = held.Release()
+		second := <-granted
+		resp, err := http.Post(itBase+"/api/v1/revoke", "application/json", bytes.NewBufferString(`{"name":"it/watched"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		events = append(events, nextEvent(t, watch), nextEvent(t, watch), nextEvent(t, watch))
+		want := []WatchEvent{
+			{Type: WatchAcquired, Token: held.FencingToken(), SessionID: a.SessionID()},
+			{Type: WatchQueued, SessionID: b.SessionID()},
+			{Type: WatchReleased, Token: held.FencingToken(), SessionID: a.SessionID(), Cause: "released"},
+			{Type: WatchAcquired, Token: second.FencingToken(), SessionID: b.SessionID()},
+			{Type: WatchReleased, Token: second.FencingToken(), SessionID: b.SessionID(), Cause: "revoked"},
+		}
+		for i, e := range events {
+			if e.Type != want[i].Type || e.Token != want[i].Token || e.SessionID != want[i].SessionID || e.Cause != want[i].Cause || e.Name != "it/watched" {
+				t.Fatalf("event %d: %+v, want %+v", i, e, want[i])
+			}
+		}
+		if _, err := a.Register("it/watched-reg").CompareAndSet(ctx, 0, []byte("one")); err != nil {
+			t.Fatal(err)
+		}
+		if e := nextEvent(t, reg); e.Type != WatchRegisterSet || e.Version != 1 || string(e.Value) != "one" {
+			t.Fatalf("register event %+v", e)
+		}
+		if free, err := w.AwaitFree(ctx, "it/watched", 0); err != nil || !free {
+			t.Fatalf("free: %v %v", free, err)
+		}
+		again, err := a.Lock(ctx, "it/watched")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if free, err := w.AwaitFree(ctx, "it/watched", 200*time.Millisecond); err != nil || free {
+			t.Fatalf("held: %v %v", free, err)
+		}
+		time.AfterFunc(300*time.Millisecond, func() { _ = again.Release() })
+		if free, err := w.AwaitFree(ctx, "it/watched", 10*time.Second); err != nil || !free {
+			t.Fatalf("released: %v %v", free, err)
+		}
+	})
+
+	t.Run("election", func(t *testing.T) {
+		a, b := itClient(t), itClient(t)
+		if l, err := b.Election("it/elect").Leader(ctx); err != nil || l != nil {
+			t.Fatalf("nobody leads yet: %+v %v", l, err)
+		}
+		first, err := a.Election("it/elect").Campaign(ctx, "A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, err := b.Election("it/elect").Leader(ctx); err != nil || *l != (Leader{"it/elect", first.Epoch(), "A", true}) {
+			t.Fatalf("leader %+v %v", l, err)
+		}
+		resp, err := http.Get(itBase + "/api/v1/elections/it/elect")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var view struct {
+			Election struct {
+				Epoch int64  `json:"epoch"`
+				Value string `json:"value"`
+			} `json:"election"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&view)
+		resp.Body.Close()
+		if view.Election.Epoch != first.Epoch() || view.Election.Value != "A" {
+			t.Fatalf("the node's view %+v", view)
+		}
+		won := make(chan *Leadership, 1)
+		go func() {
+			l, err := b.Election("it/elect").Campaign(ctx, "B", Wait(10*time.Second))
+			if err != nil {
+				t.Error(err)
+			}
+			won <- l
+		}()
+		waitFor(t, "the second candidate to queue", func() bool { return len(describeLock(t, "it/elect").Lock.Waiters) == 1 })
+		if err := first.Resign(); err != nil {
+			t.Fatal(err)
+		}
+		second := <-won
+		if second == nil || second.Epoch() <= first.Epoch() {
+			t.Fatalf("second leadership %v after epoch %d", second, first.Epoch())
+		}
+		if l, err := a.Election("it/elect").Leader(ctx); err != nil || *l != (Leader{"it/elect", second.Epoch(), "B", true}) {
+			t.Fatalf("leader %+v %v", l, err)
+		}
+		if _, err := a.Register("it/elect").CompareAndSet(ctx, 2, []byte("x"), FencedBy(first.Lease())); !errors.Is(err, ErrConflict) {
+			t.Fatalf("the deposed leader's fenced write: %v", err)
+		}
+		_ = second.Resign()
+		if l, err := a.Election("it/elect").Leader(ctx); err != nil || l != nil {
+			t.Fatalf("after both resigned: %+v %v", l, err)
 		}
 	})
 

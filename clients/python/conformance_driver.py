@@ -3,8 +3,9 @@
 
 Reads one JSON command per line on standard input, runs each on its own thread (a waiting
 acquire never holds up the commands after it), and writes one JSON line per answer, plus a
-``{"event":"lost",...}`` line whenever a lease's loss callback fires. Standard output carries
-nothing else and is flushed after every line; logs go to standard error.
+``{"event":"lost",...}`` line whenever a lease's loss callback fires and a
+``{"event":"watch",...}`` line per event of a watch it runs. Standard output carries nothing else
+and is flushed after every line; logs go to standard error.
 """
 
 import json
@@ -22,6 +23,8 @@ _out_lock = threading.Lock()
 _state_lock = threading.Lock()
 _clients = {}  # driver client name -> holdfast.Client
 _handles = {}  # handle -> Lease or LeaseSet
+_leaderships = {}  # handle -> Leadership
+_watches = {}  # watch name -> (Watch, kind)
 
 
 def emit(obj):
@@ -151,6 +154,92 @@ def op_fence_check(cmd):
     return {"current": client_of(cmd).is_current(need(cmd, "name"), need(cmd, "token"))}
 
 
+def watch_line(watch, kind, e):
+    line = {"event": "watch", "watch": watch, "type": e.type, "name": e.name,
+            "position": e.position}
+    for field, value in (("sessionId", e.session_id), ("token", e.token), ("mode", e.mode),
+                         ("cause", e.cause)):
+        if value:
+            line[field] = value
+    if e.type == "registerSet" or (e.type == "state" and kind == "register"):
+        line["version"] = e.version
+        line["value"] = e.value.decode("utf-8", "replace") if e.value is not None else None
+    elif e.type == "state":
+        line["locks"] = [{"name": l.name, "holders": [h.token for h in l.holders],
+                          "waiters": len(l.waiters)} for l in e.locks]
+    return line
+
+
+def op_watch(cmd):
+    c = client_of(cmd)
+    name = need(cmd, "watch")
+    kinds = [k for k in ("lock", "prefix", "register") if cmd.get(k) is not None]
+    if len(kinds) != 1:
+        raise BadCommand("a watch names exactly one of lock, prefix, register")
+    kind = kinds[0]
+    w = c.watch(**{kind: cmd[kind]})
+    first = w.next_event(30.0)  # raises the error of a refused watch
+    if first is None:
+        w.close()
+        raise holdfast.Unavailable("holdfast: the watch told no state within 30 s")
+    emit(watch_line(name, kind, first))
+    with _state_lock:
+        old = _watches.get(name)
+        _watches[name] = w
+    if old is not None:
+        old.close()
+
+    def follow():
+        try:
+            for e in w:
+                emit(watch_line(name, kind, e))
+        except HoldfastError as e:
+            emit({"event": "watchEnded", "watch": name, "error": e.code, "message": e.message})
+
+    threading.Thread(target=follow, daemon=True, name="watch-%s" % name).start()
+    return {}
+
+
+def op_unwatch(cmd):
+    with _state_lock:
+        w = _watches.pop(need(cmd, "watch"), None)
+    if w is None:
+        raise BadCommand("no watch %r" % cmd["watch"])
+    w.close()
+    return {}
+
+
+def op_campaign(cmd):
+    c = client_of(cmd)
+    handle = need(cmd, "handle")
+    leading = c.election(need(cmd, "name")).campaign(
+        cmd.get("value") if cmd.get("value") is not None else "",
+        wait=(cmd.get("waitMillis") or 0) / 1000.0,
+        lease_timeout=(cmd.get("leaseMillis") or 0) / 1000.0 or None)
+    with _state_lock:
+        _handles[handle] = leading.lease
+        _leaderships[handle] = leading
+    leading.lease.on_lost(on_lost_line(handle))
+    return {"epoch": leading.epoch}
+
+
+def op_resign(cmd):
+    h = need(cmd, "handle")
+    with _state_lock:
+        leading = _leaderships.get(h)
+    if leading is None:
+        raise BadCommand("no leadership %r" % h)
+    leading.resign()
+    return {}
+
+
+def op_leader(cmd):
+    leader = client_of(cmd).election(need(cmd, "name")).leader()
+    if leader is None:
+        return {"epoch": 0, "value": None}
+    return {"epoch": leader.epoch, "value": leader.value}
+
+
 def op_close(cmd):
     client_of(cmd).close()
     return {}
@@ -166,6 +255,11 @@ OPS = {
     "registerSet": op_register_set,
     "fenceCheck": op_fence_check,
     "close": op_close,
+    "watch": op_watch,
+    "unwatch": op_unwatch,
+    "campaign": op_campaign,
+    "resign": op_resign,
+    "leader": op_leader,
 }
 
 
@@ -192,6 +286,10 @@ def run(cmd):
 def close_all():
     with _state_lock:
         clients = list(_clients.values())
+        watches = list(_watches.values())
+        _watches.clear()
+    for w in watches:
+        w.close()
     threads = [threading.Thread(target=c.close, daemon=True) for c in clients]
     for t in threads:
         t.start()

@@ -17,11 +17,13 @@
  * protects with its token.
  */
 import { HoldfastError, InvalidArgumentError, LockTimeoutError, SessionExpiredError } from "./errors";
+import { Election } from "./election";
 import { Lease, LeaseSet } from "./lease";
 import { Register } from "./register";
 import { Session } from "./session";
 import { Answer, FetchLike, Transport } from "./transport";
 import { LockMode, checkMode, checkName, checkNames, checkNonNegative, checkPermits, checkPositive } from "./validate";
+import { Watch, WatchOptions, WatchTarget, awaitFree } from "./watch";
 
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
 
@@ -212,6 +214,45 @@ export class Client {
     const query = `name=${encodeURIComponent(name)}&token=${token}`;
     const answer = await this.session.read(`/api/v1/fence?${query}`, options.signal);
     return answer.body?.current === true;
+  }
+
+  /**
+   * Follows a lock (`"jobs/a"` or `{ lock }`), the locks under a prefix (`{ prefix: "jobs/" }`,
+   * `""` for all) or a register (`{ register: "config/x" }`): an async iterator of
+   * {@link WatchEvent}s, the complete state (`state`) first, then every change in the cluster's
+   * order, until closed (see src/watch.ts for what it guarantees). Throws
+   * {@link InvalidArgumentError} for a bad target; a target the server refuses rejects the iteration.
+   */
+  watch(target: WatchTarget, options: WatchOptions = {}): Watch {
+    this.session.checkUsable();
+    const session = this.session;
+    return new Watch(
+      {
+        transport: this.transport,
+        requestTimeoutMs: session.requestTimeoutMs,
+        lifeSignal: session.lifeSignal,
+        endedError: () => session.endedError(),
+        log: session.log,
+      },
+      target,
+      options,
+    );
+  }
+
+  /**
+   * Resolves true once nobody holds lock `name`, false when `timeoutMs` passes first (through a
+   * watch). No grant: the lock may be taken again at once.
+   */
+  async awaitFree(name: string, timeoutMs: number): Promise<boolean> {
+    checkName(name);
+    checkNonNegative(timeoutMs, "timeoutMs");
+    this.session.checkUsable();
+    return awaitFree(() => this.watch(name), name, timeoutMs, 3 * this.session.requestTimeoutMs);
+  }
+
+  /** The leader election of `name` (its lock and its register): campaign, leader. */
+  election(name: string): Election {
+    return new Election(this, this.session, name);
   }
 
   /**

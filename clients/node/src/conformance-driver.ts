@@ -1,15 +1,18 @@
 /**
  * The conformance driver (clients/CONFORMANCE.md): reads JSON commands, one per line, on standard
  * input, runs each concurrently with this library, and writes one JSON line per answer (and one
- * `{"event":"lost",…}` line per loss callback) on standard output. Logs go to standard error.
+ * `{"event":"lost",…}` line per loss callback, one `{"event":"watch",…}` line per event of a watch)
+ * on standard output. Logs go to standard error.
  *
  *   node clients/node/dist/conformance-driver.js
  */
 import { createInterface } from "node:readline";
-import { Client, HoldfastError, Lease, LeaseSet, LockMode } from "./index";
+import { Client, HoldfastError, Leadership, Lease, LeaseSet, LockMode, Watch, WatchEvent } from "./index";
 
 const clients = new Map<string, Client>();
 const handles = new Map<string, Lease | LeaseSet>();
+const leaderships = new Map<string, Leadership>();
+const watches = new Map<string, Watch>();
 // Logs on standard error only when asked (HOLDFAST_DRIVER_LOG=1): a parent that never reads the
 // pipe must not be able to block the driver.
 const verbose = process.env.HOLDFAST_DRIVER_LOG === "1";
@@ -43,7 +46,7 @@ class HoldfastDriverError extends Error {
   }
 }
 
-function watch(name: string, lease: Lease): void {
+function reportLosses(name: string, lease: Lease): void {
   lease.onLost((reason, l) => {
     emit({ event: "lost", handle: name, token: l.fencingToken, reason });
   });
@@ -76,7 +79,7 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
       });
       const name = String(cmd.handle);
       handles.set(name, lease);
-      watch(name, lease);
+      reportLosses(name, lease);
       return { token: lease.fencingToken };
     }
     case "acquireAll": {
@@ -88,7 +91,7 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
       });
       const name = String(cmd.handle);
       handles.set(name, set);
-      for (const l of set.leases) watch(name, l);
+      for (const l of set.leases) reportLosses(name, l);
       return { tokens: set.tokens };
     }
     case "release": {
@@ -112,6 +115,55 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
     }
     case "fenceCheck":
       return { current: await client(cmd).isCurrent(cmd.name, cmd.token) };
+    case "watch": {
+      const c = client(cmd);
+      const name = String(cmd.watch);
+      const kinds = ["lock", "prefix", "register"].filter((k) => cmd[k] !== undefined && cmd[k] !== null);
+      if (kinds.length !== 1) throw new HoldfastDriverError("INVALID_ARGUMENT", "a watch names exactly one of lock, prefix, register");
+      const w = c.watch({ [kinds[0]]: cmd[kinds[0]] } as any);
+      const first = await w.next(); // rejects with the error of a refused watch
+      if (first.done) throw new HoldfastDriverError("UNAVAILABLE", "the watch ended before its state");
+      emit(watchLine(name, w, first.value));
+      watches.get(name)?.close();
+      watches.set(name, w);
+      void (async () => {
+        try {
+          for await (const e of w) emit(watchLine(name, w, e));
+        } catch (e) {
+          const err = errorLine(null, e);
+          emit({ event: "watchEnded", watch: name, error: err.error, message: err.message });
+        }
+      })();
+      return {};
+    }
+    case "unwatch": {
+      const w = watches.get(String(cmd.watch));
+      if (!w) throw new HoldfastDriverError("INVALID_ARGUMENT", `no watch named ${String(cmd.watch)}`);
+      watches.delete(String(cmd.watch));
+      w.close();
+      return {};
+    }
+    case "campaign": {
+      const leading = await client(cmd).election(cmd.name).campaign(String(cmd.value ?? ""), {
+        waitMs: cmd.waitMillis ?? 0,
+        leaseMs: cmd.leaseMillis ?? 0,
+      });
+      const name = String(cmd.handle);
+      handles.set(name, leading.lease);
+      leaderships.set(name, leading);
+      reportLosses(name, leading.lease);
+      return { epoch: leading.epoch };
+    }
+    case "resign": {
+      const leading = leaderships.get(String(cmd.handle));
+      if (!leading) throw new HoldfastDriverError("INVALID_ARGUMENT", `no leadership named ${String(cmd.handle)}`);
+      await leading.resign();
+      return {};
+    }
+    case "leader": {
+      const leader = await client(cmd).election(cmd.name).leader();
+      return leader ? { epoch: leader.epoch, value: leader.value } : { epoch: 0, value: null };
+    }
     case "close": {
       const name = String(cmd.client);
       const c = client(cmd);
@@ -124,6 +176,21 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
   }
 }
 
+function watchLine(name: string, w: Watch, e: WatchEvent): Record<string, unknown> {
+  const line: Record<string, unknown> = { event: "watch", watch: name, type: e.type, name: e.name, position: e.position };
+  if (e.sessionId) line.sessionId = e.sessionId;
+  if (e.token) line.token = e.token;
+  if (e.mode) line.mode = e.mode;
+  if (e.cause) line.cause = e.cause;
+  if (e.type === "registerSet" || (e.type === "state" && w.kind === "register")) {
+    line.version = e.version;
+    line.value = e.value === null ? null : new TextDecoder().decode(e.value);
+  } else if (e.type === "state") {
+    line.locks = e.locks.map((l) => ({ name: l.name, holders: l.holders.map((h) => h.token), waiters: l.waiters.length }));
+  }
+  return line;
+}
+
 function errorLine(id: number | null, e: unknown): Record<string, unknown> {
   if (e instanceof HoldfastError) return { id, ok: false, error: e.code, message: e.message };
   if (e instanceof HoldfastDriverError) return { id, ok: false, error: e.code, message: e.message };
@@ -132,6 +199,8 @@ function errorLine(id: number | null, e: unknown): Record<string, unknown> {
 }
 
 async function closeAll(): Promise<void> {
+  for (const w of watches.values()) w.close();
+  watches.clear();
   const all = [...clients.values()];
   clients.clear();
   await Promise.allSettled(all.map((c) => c.close()));

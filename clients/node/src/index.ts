@@ -1,6 +1,7 @@
 /**
- * Holdfast client for Node.js: distributed locks, read-write locks, semaphores and fenced
- * registers over the members' HTTP JSON protocol (docs/protocol.md). No runtime dependencies.
+ * Holdfast client for Node.js: distributed locks, read-write locks, semaphores, fenced
+ * registers, watches and leader elections over the members' HTTP JSON protocol
+ * (docs/protocol.md). No runtime dependencies.
  *
  * Start with {@link Client.connect}.
  */
@@ -10,6 +11,10 @@ export { Lease, LeaseSet } from "./lease";
 export type { LossCallback } from "./lease";
 export type { LossReason } from "./events";
 export { Register } from "./register";
+export { Watch } from "./watch";
+export type { WatchTarget, WatchOptions, WatchEvent, WatchEventType, LockInfo, LockHolder, LockWaiter } from "./watch";
+export { Election, Leadership } from "./election";
+export type { Leader, CampaignOptions } from "./election";
 export type { RegisterValue, CompareAndSetOptions } from "./register";
 export type { LockMode } from "./validate";
 export {

@@ -136,8 +136,20 @@ export class Session implements LeaseHost {
 
   /** Throws if the session can no longer be used. */
   checkUsable(): void {
-    if (this.expiredError) throw this.expiredError;
-    if (this.closing) throw new UnavailableError("holdfast: the client is closed");
+    const ended = this.endedError();
+    if (ended) throw ended;
+  }
+
+  /** Why the session can no longer be used (expired, or closed), if it cannot. */
+  endedError(): HoldfastError | undefined {
+    if (this.expiredError) return this.expiredError;
+    if (this.closing) return new UnavailableError("holdfast: the client is closed");
+    return undefined;
+  }
+
+  /** Aborted when the session expires or is closed: what the client's watches stop on. */
+  get lifeSignal(): AbortSignal {
+    return this.background.signal;
   }
 
   /** The default timing of a write: 3 tries' worth of the request timeout. */

@@ -5,6 +5,10 @@ export interface Sent {
   url: string;
   method: string;
   path: string;
+  /** The query string, with its "?" (or ""). */
+  search: string;
+  /** The request's signal: a long poll a handler answers ends when it aborts. */
+  signal?: AbortSignal;
   body: any;
   raw: string | undefined;
 }
@@ -60,6 +64,8 @@ export class FakeCluster {
       url,
       method: init.method,
       path,
+      search: u.search,
+      signal: init.signal,
       body: init.body === undefined ? undefined : JSON.parse(init.body),
       raw: init.body,
     };
@@ -67,7 +73,7 @@ export class FakeCluster {
     let reply: Reply | Promise<Reply | undefined> | undefined;
     for (const h of this.handlers) {
       reply = h(sent);
-      if (reply instanceof Promise) reply = await reply;
+      if (reply instanceof Promise) reply = await abortable(reply, init.signal); // a long poll ends on abort
       if (reply !== undefined) break;
     }
     if (reply === undefined) reply = this.defaults(sent, u);
@@ -113,4 +119,22 @@ export class FakeCluster {
     if (path === "/api/v1/renew") return { status: 200, body: { name: req.body.name, renewed: true } };
     return { status: 404, body: { error: { code: "NOT_FOUND", message: `no route ${path}` } } };
   }
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(Object.assign(new Error("This operation was aborted"), { name: "AbortError" }));
+    if (signal.aborted) return abort();
+    signal.addEventListener("abort", abort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", abort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", abort);
+        reject(e);
+      },
+    );
+  });
 }

@@ -1,6 +1,7 @@
 // Against a real server: runs when HOLDFAST_JAR names the server jar, skipped (with the reason
 // printed) otherwise. Starts one node on ports HOLDFAST_IT_PORT..+2 (default 22100..22102) with a
-// fresh data directory, and kills it at the end.
+// fresh data directory, and kills it at the end. Covers locks, waits, revokes, retries, leases,
+// registers, semaphores, watches (each change with its cause, awaitFree) and elections.
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn, ChildProcess } from "node:child_process";
@@ -213,6 +214,69 @@ describe("integration against a real server", { skip }, () => {
     assert.deepEqual(Object.keys(set.tokens).sort(), ["it/m/a", "it/m/b"]);
     await set.release();
     await p1.release();
+  });
+
+  test("a watch tells the state, then each change with its cause; awaitFree", async () => {
+    const w = await connect();
+    const a = await connect();
+    const b = await connect();
+    const watch = w.watch("it/watched");
+    const reg = w.watch({ register: "it/watched-reg" });
+    const next = async (x: typeof watch) => {
+      const r = await x.next();
+      assert.equal(r.done, false);
+      return r.value!;
+    };
+    const state = await next(watch);
+    assert.deepEqual([state.type, state.locks], ["state", []]);
+    assert.equal((await next(reg)).version, 0);
+    const held = await a.acquire("it/watched");
+    const waiting = b.acquire("it/watched", { waitMs: 10_000 });
+    const events = [await next(watch), await next(watch)];
+    await held.release();
+    const granted = await waiting;
+    const res = await fetch(`${http}/api/v1/revoke`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "it/watched" }) });
+    assert.equal(res.status, 200);
+    events.push(await next(watch), await next(watch), await next(watch));
+    assert.deepEqual(
+      events.map((e) => [e.type, e.token, e.cause, e.sessionId]),
+      [
+        ["acquired", held.fencingToken, undefined, a.sessionId],
+        ["queued", 0, undefined, b.sessionId],
+        ["released", held.fencingToken, "released", a.sessionId],
+        ["acquired", granted.fencingToken, undefined, b.sessionId],
+        ["released", granted.fencingToken, "revoked", b.sessionId],
+      ],
+    );
+    assert.equal(await a.register("it/watched-reg").compareAndSet(0, "one"), 1);
+    const set = await next(reg);
+    assert.deepEqual([set.type, set.version, new TextDecoder().decode(set.value!)], ["registerSet", 1, "one"]);
+    watch.close();
+    reg.close();
+    assert.equal(await w.awaitFree("it/watched", 0), true);
+    const again = await a.acquire("it/watched");
+    assert.equal(await w.awaitFree("it/watched", 200), false);
+    setTimeout(() => void again.release(), 300);
+    assert.equal(await w.awaitFree("it/watched", 10_000), true);
+  });
+
+  test("an election: one leads with its token as epoch, the next with a higher one", async () => {
+    const a = await connect();
+    const b = await connect();
+    assert.equal(await b.election("it/elect").leader(), null);
+    const first = await a.election("it/elect").campaign("A");
+    assert.deepEqual(await b.election("it/elect").leader(), { election: "it/elect", epoch: first.epoch, value: "A" });
+    const view = await (await fetch(`${http}/api/v1/elections/it/elect`)).json();
+    assert.deepEqual([view.election.epoch, view.election.value], [first.epoch, "A"]);
+    const second = b.election("it/elect").campaign("B", { waitMs: 10_000 });
+    await waitUntil("the second candidate to queue", async () => (await lockView("it/elect")).waiters.length === 1, 3000);
+    await first.resign();
+    const leading = await second;
+    assert.ok(leading.epoch > first.epoch);
+    assert.deepEqual(await a.election("it/elect").leader(), { election: "it/elect", epoch: leading.epoch, value: "B" });
+    await assert.rejects(a.register("it/elect").compareAndSet(2, "x", { fence: first.lease }), ConflictError);
+    await leading.resign();
+    assert.equal(await a.election("it/elect").leader(), null);
   });
 
   test("close ends the session at the server", async () => {

@@ -15,7 +15,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from .errors import SessionExpired, Unavailable
 
@@ -117,8 +117,12 @@ class Transport:
 
     # ---------------------------------------------------------------- single exchanges
 
-    def exchange(self, index: int, method: str, path: str, body: Any, timeout: float) -> Answer:
-        """One HTTP exchange with member ``index``; network errors are raised as ``OSError``."""
+    def exchange(self, index: int, method: str, path: str, body: Any, timeout: float,
+                 on_open: Optional[Callable[[http.client.HTTPConnection], None]] = None) -> Answer:
+        """One HTTP exchange with member ``index``; network errors are raised as ``OSError``.
+
+        ``on_open(connection)`` is called before it connects, so that its caller can break it
+        (a watch being closed); it may raise ``OSError`` to give up at once."""
         base = self.members[index]
         parts = urllib.parse.urlsplit(base)
         if parts.scheme == "https":
@@ -136,6 +140,8 @@ class Transport:
         with self._lock:
             self._open.add(conn)
         try:
+            if on_open is not None:
+                on_open(conn)
             conn.request(method, parts.path + path, body=data, headers=headers)
             resp = conn.getresponse()
             raw = resp.read()

@@ -17,7 +17,9 @@ from ._ledger import Ledger
 from ._session import Heartbeat, open_session
 from ._transport import Answer, Closed, Transport
 from .errors import HoldfastError, LockTimeout, SessionExpired, Unavailable, error_for
+from .election import Election
 from .lease import Lease, LeaseSet
+from .watch import Watch, await_free, target_query
 
 log = logging.getLogger("holdfast")
 
@@ -401,6 +403,28 @@ class Client:
         if not a.ok:
             self._raise(a)
         return int(a.body.get("version")) if isinstance(a.body, dict) else 0
+
+    # ---------------------------------------------------------------- watches and elections
+
+    def watch(self, lock: Optional[str] = None, *, prefix: Optional[str] = None,
+              register: Optional[str] = None) -> Watch:
+        """Follows a lock (``watch("jobs/a")``), every lock under a prefix (``prefix="jobs/"``,
+        ``""`` for all) or a register (``register="config/x"``): a :class:`~holdfast.watch.Watch`
+        that yields the complete state first (``state``), then every change in the cluster's
+        order, until closed. See :mod:`holdfast.watch` for what it guarantees."""
+        self._check_open()
+        kind, name = target_query(lock, prefix, register)
+        return Watch(self, kind, name)
+
+    def await_free(self, name: str, timeout: float) -> bool:
+        """Waits until nobody holds lock ``name`` (True), or ``timeout`` seconds pass (False),
+        through a watch. No grant: the lock may be taken again at once."""
+        self._check_open()
+        return await_free(self, name, timeout)
+
+    def election(self, name: str) -> Election:
+        """The leader election of ``name`` (its lock and its register): campaign, leader."""
+        return Election(self, name)
 
     # ---------------------------------------------------------------- requests
 

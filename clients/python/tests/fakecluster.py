@@ -1,12 +1,16 @@
 """A small in-process imitation of a Holdfast cluster's HTTP protocol, for the unit tests.
 
 Only what the tests need: /status, sessions (open, keepalive, close), acquire (exclusive, with
-waits), release, renew, cancel, fence, registers, and the event stream. Each "node" is an HTTP
-server on a free port; one of them leads, the others answer 503 NOT_LEADER. Requests are
-remembered by (session, requestId) so that a retry gets the first answer. ``drop`` makes a node
-process a request and close the connection without answering.
+waits), release, renew, cancel, fence, registers, the event stream, watches (every member, from
+one record of changes; ``forget_changes`` makes older positions a gap), and the reads elections
+use (locks/{name}, elections/{name}). Each "node" is an HTTP server on a free port; one of them
+leads, the others answer 503 NOT_LEADER. Requests are remembered by (session, requestId) so that
+a retry gets the first answer. ``drop`` makes a node process a request and close the connection
+without answering; a node in ``down`` closes every connection without an answer (its long polls
+too).
 """
 
+import base64
 import json
 import threading
 import time
@@ -26,6 +30,10 @@ class Cluster:
         self.headers = []  # the headers of each request, in the order of log
         self.drop = {}  # path -> count of answers to drop
         self.gap_next = set()  # session ids whose next poll answers a gap
+        self.down = set()  # node ids that answer nothing
+        self.refuse_keys = set()  # register keys whose writes are refused CONFLICT
+        self.changes = []  # watch events; the position after changes[i] is "<i+1>.0"
+        self.changes_from = 0  # changes before this index are forgotten: older positions gap
         self.servers = {}
         for i in range(1, nodes + 1):
             nid = "n%d" % i
@@ -53,7 +61,20 @@ class Cluster:
             h = self.holders.pop(name, None)
             if h:
                 self._event(h[0], {"type": "lost", "name": name, "token": h[1], "reason": "revoked"})
+                self._change({"type": "released", "name": name, "sessionId": h[0], "token": h[1],
+                              "mode": "exclusive", "cause": "revoked"})
             self.cond.notify_all()
+
+    def _change(self, ev):
+        ev = dict(ev, position="%d.0" % (len(self.changes) + 1))
+        self.changes.append(ev)
+        self.cond.notify_all()
+
+    def forget_changes(self):
+        """The next watch poll from an older position answers a gap (as after a restart)."""
+        with self.cond:
+            self._change({"type": "_snapshot", "name": ""})  # concerns no watch
+            self.changes_from = len(self.changes)
 
     def _event(self, sid, ev):
         s = self.sessions.get(sid)
@@ -80,7 +101,11 @@ class Cluster:
                 path, query = parts.path, dict(urllib.parse.parse_qsl(parts.query))
                 cluster.log.append((nid, method, path, body))
                 cluster.headers.append(dict(self.headers))
-                status, answer = cluster.handle(nid, method, path, query, body)
+                status, answer = (None, None) if nid in cluster.down else \
+                    cluster.handle(nid, method, path, query, body)
+                if status is None:  # a dead node
+                    self.close_connection = True
+                    return
                 with cluster.cond:
                     drop = cluster.drop.get(path, 0)
                     if drop:
@@ -120,6 +145,8 @@ class Cluster:
             return 200, {"id": nid, "leader": self.leader}
         if path.startswith("/api/v1/sessions/") and path.endswith("/events"):
             return self._events(path.split("/")[4], query)
+        if path == "/api/v1/watch":
+            return self._watch(nid, query)
         if nid != self.leader:
             return self._err(503, "NOT_LEADER", "%s does not lead" % nid, leader=self.leader)
         with self.cond:
@@ -140,6 +167,9 @@ class Cluster:
                     for name, h in list(self.holders.items()):
                         if h[0] == path.split("/")[4]:
                             del self.holders[name]
+                            self._change({"type": "released", "name": name, "sessionId": h[0],
+                                          "token": h[1], "mode": "exclusive",
+                                          "cause": "sessionClosed"})
                     self._event(path.split("/")[4], {"type": "sessionClosed"})
                     self.cond.notify_all()
                 return 200, {}
@@ -147,6 +177,20 @@ class Cluster:
                 h = self.holders.get(query["name"])
                 return 200, {"name": query["name"], "token": int(query["token"]),
                              "current": bool(h and h[1] == int(query["token"]))}
+            if path.startswith("/api/v1/locks/"):
+                info = self._lock_info(urllib.parse.unquote(path[len("/api/v1/locks/"):]))
+                if info is None:
+                    return self._err(404, "NOT_FOUND", "no lock is held or waited for")
+                return 200, {"lock": info}
+            if path.startswith("/api/v1/elections/"):
+                name = urllib.parse.unquote(path[len("/api/v1/elections/"):])
+                h = self.holders.get(name)
+                _, raw = self.registers.get(name, (0, None))
+                text = base64.b64decode(raw).decode() if raw else ""
+                if h is None or not text.startswith("%d:" % h[1]):
+                    return self._err(404, "NOT_FOUND", "nobody leads the election %s now" % name)
+                return 200, {"election": {"name": name, "epoch": h[1], "sessionId": h[0],
+                                          "value": text.partition(":")[2]}}
             if path.startswith("/api/v1/registers/") and method == "GET":
                 key = urllib.parse.unquote(path[len("/api/v1/registers/"):])
                 if key not in self.registers:
@@ -174,16 +218,26 @@ class Cluster:
                 if not name or "//" in name:
                     return self._err(400, "INVALID_ARGUMENT", "bad name %r" % name)
                 end = time.monotonic() + body.get("waitMillis", 0) / 1000.0
+                queued = False
                 while name in self.holders:
                     if self.leader != nid:  # stopped leading while the request waited
                         return self._err(503, "NOT_LEADER", "%s no longer leads" % nid,
                                          leader=self.leader)
                     left = end - time.monotonic()
                     if left <= 0:
+                        if queued:
+                            self._change({"type": "waitEnded", "name": name, "sessionId": sid,
+                                          "mode": "exclusive", "cause": "timedOut"})
                         return self._err(409, "TIMEOUT", "%s was not granted" % name)
+                    if not queued:
+                        queued = True
+                        self._change({"type": "queued", "name": name, "sessionId": sid,
+                                      "mode": "exclusive"})
                     self.cond.wait(left)
                 self.next_token += 1
                 self.holders[name] = (sid, self.next_token)
+                self._change({"type": "acquired", "name": name, "sessionId": sid,
+                              "token": self.next_token, "mode": "exclusive"})
                 return 200, {"name": name, "granted": True, "token": self.next_token,
                              "requestId": body["requestId"]}
             if path in ("/api/v1/release", "/api/v1/renew"):
@@ -192,22 +246,82 @@ class Cluster:
                     return self._err(409, "NOT_OWNER", "not held")
                 if path == "/api/v1/release":
                     del self.holders[body["name"]]
+                    self._change({"type": "released", "name": body["name"], "sessionId": sid,
+                                  "token": body["token"], "mode": "exclusive",
+                                  "cause": "released"})
                     self.cond.notify_all()
                     return 200, {"name": body["name"], "released": True}
                 return 200, {"name": body["name"], "renewed": True}
             if path == "/api/v1/registers/set":
                 v, _ = self.registers.get(body["key"], (0, None))
-                if v != body["expectedVersion"]:
+                if v != body["expectedVersion"] or body["key"] in self.refuse_keys:
                     return self._err(409, "CONFLICT", "version is %d" % v, currentVersion=v)
                 if "fenceName" in body:
                     h = self.holders.get(body["fenceName"])
                     if h != (sid, body["fenceToken"]):
                         return self._err(409, "NOT_OWNER", "fence is not current")
                 self.registers[body["key"]] = (v + 1, body["value"])
+                self._change({"type": "registerSet", "name": body["key"], "sessionId": sid,
+                              "version": v + 1, "value": body["value"]})
                 return 200, {"key": body["key"], "version": v + 1}
             if path == "/api/v1/cancel":
                 return 200, {"name": body["name"], "cancelled": True}
         return self._err(404, "NOT_FOUND", "no route %s" % path)
+
+    def _lock_info(self, name):
+        h = self.holders.get(name)
+        if h is None:
+            return None
+        return {"name": name, "semaphore": False, "maxPermits": 1, "waiters": [],
+                "holders": [{"sessionId": h[0], "clientName": "fake", "mode": "exclusive",
+                             "permits": 1, "token": h[1], "holdCount": 1}]}
+
+    def _watch(self, nid, query):
+        kinds = [k for k in ("lock", "prefix", "register") if k in query]
+        if len(kinds) != 1:
+            return self._err(400, "INVALID_ARGUMENT", "exactly one of lock, prefix, register")
+        kind, name = kinds[0], query[kinds[0]]
+        if kind != "prefix" and (not name or ".." in name.split("/")):
+            return self._err(400, "INVALID_ARGUMENT", "bad name %r" % name)
+        if kind == "lock" and name.startswith("secret/"):
+            return self._err(403, "PERMISSION_DENIED", "may not read %s" % name)
+
+        def concerns(ev):
+            if ev["type"] == "_snapshot":
+                return False
+            if kind == "register":
+                return ev["type"] == "registerSet" and ev["name"] == name
+            if ev["type"] == "registerSet":
+                return False
+            return ev["name"] == name if kind == "lock" else ev["name"].startswith(name)
+
+        wait = int(query.get("waitMillis", "20000")) / 1000.0
+        end = time.monotonic() + wait
+        with self.cond:
+            after = query.get("after")
+            if after is not None:
+                if not after.endswith(".0") or not after[:-2].isdigit():
+                    return self._err(400, "INVALID_ARGUMENT", "bad position %r" % after)
+                after = int(after[:-2])
+            while True:
+                nxt = "%d.0" % len(self.changes)
+                if after is None or after < self.changes_from:
+                    answer = {"watch": kind, "name": name, "gap": True, "next": nxt, "events": []}
+                    if kind == "register":
+                        v, val = self.registers.get(name, (0, None))
+                        answer["register"] = {"key": name, "version": v, "value": val}
+                    else:
+                        answer["locks"] = [self._lock_info(n) for n in sorted(self.holders)
+                                           if (n == name if kind == "lock" else n.startswith(name))]
+                    return 200, answer
+                if nid in self.down:
+                    return None, None
+                evs = [e for e in self.changes[after:] if concerns(e)]
+                left = end - time.monotonic()
+                if evs or left <= 0:
+                    return 200, {"watch": kind, "name": name, "gap": False, "next": nxt,
+                                 "events": evs}
+                self.cond.wait(min(left, 0.2))
 
     def _events(self, sid, query):
         wait = int(query.get("waitMillis", "20000")) / 1000.0

@@ -96,6 +96,46 @@ class DriverTest(unittest.TestCase):
         self.assertEqual(self.answer(id=15, op="exit"), {"id": 15, "ok": True})
         self.assertEqual(self.proc.wait(5), 0)
 
+    def collect(self, n):
+        """The next n lines, in either order: answers by id, and the watch lines in order."""
+        lines = [self.next_line() for _ in range(n)]
+        return ({l["id"]: l for l in lines if "id" in l},
+                [(l["type"], l.get("token")) for l in lines if l.get("event") == "watch"])
+
+    def test_watch_and_election(self):
+        m = self.cluster.urls()
+        for i, c in enumerate(("w", "a", "b")):
+            self.assertTrue(self.answer(id=i + 1, op="open", client=c, members=m, ttlMillis=5000,
+                                        clientName=c)["ok"])
+        self.send(id=4, op="watch", client="w", watch="w1", lock="svc/x")
+        state = self.next_line()  # before the answer
+        self.assertEqual(state, {"event": "watch", "watch": "w1", "type": "state", "name": "svc/x",
+                                 "position": state["position"], "locks": []})
+        self.assertEqual(self.next_line(), {"id": 4, "ok": True})
+        self.assertEqual(self.answer(id=5, op="leader", client="w", name="svc/x"),
+                         {"id": 5, "ok": True, "epoch": 0, "value": None})
+        self.send(id=6, op="campaign", client="a", handle="l1", name="svc/x", value="A",
+                  waitMillis=0)
+        answers, events = self.collect(2)
+        epoch = answers[6]["epoch"]
+        self.assertEqual(events, [("acquired", epoch)])
+        self.assertEqual(self.answer(id=7, op="leader", client="b", name="svc/x"),
+                         {"id": 7, "ok": True, "epoch": epoch, "value": "A"})
+        self.send(id=8, op="campaign", client="b", handle="l2", name="svc/x", value="B",
+                  waitMillis=5000)
+        self.assertEqual(self.next_line()["type"], "queued")
+        self.send(id=9, op="resign", handle="l1")
+        answers, events = self.collect(4)
+        self.assertEqual(answers[9], {"id": 9, "ok": True})
+        self.assertGreater(answers[8]["epoch"], epoch)
+        self.assertEqual(events, [("released", epoch), ("acquired", answers[8]["epoch"])])
+        self.assertEqual(self.answer(id=10, op="isValid", handle="l1")["valid"], False)
+        self.assertEqual(self.answer(id=11, op="unwatch", watch="w1"), {"id": 11, "ok": True})
+        a = self.answer(id=12, op="watch", client="w", watch="w2", register="k", lock="k")
+        self.assertEqual((a["ok"], a["error"]), (False, "INVALID_ARGUMENT"))
+        self.send(id=13, op="watch", client="w", watch="w3", lock="secret/x")
+        self.assertEqual(self.next_line()["error"], "PERMISSION_DENIED")
+
     def test_exits_at_end_of_input(self):
         self.answer(id=1, op="open", client="c", members=self.cluster.urls(), ttlMillis=5000,
                     clientName="t")

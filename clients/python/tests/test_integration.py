@@ -2,8 +2,9 @@
 
 Starts one node (``java -jar $HOLDFAST_JAR server`` on ports 21011-21013, or from
 HOLDFAST_IT_PORT), waits for ``GET /ready``, and checks open, acquire, wait, release, lease
-renewal, revoke reporting, session end, registers, bad input, and a retry with the same request
-id through a proxy that drops one acquire's answer. The node is killed at the end.
+renewal, revoke reporting, session end, registers, bad input, a retry with the same request
+id through a proxy that drops one acquire's answer, watches (each change with its cause,
+await_free) and elections. The node is killed at the end.
 """
 
 import http.client
@@ -228,6 +229,70 @@ class RealServerTest(unittest.TestCase):
         with c.semaphore("it/sem", 2, permits=2):
             with self.assertRaises(errors.LockTimeout):
                 c.semaphore("it/sem", 2, permits=1).acquire()
+
+    def test_watch_tells_each_change_with_its_cause(self):
+        w, a, b = self.client(), self.client(), self.client()
+        with w.watch("it/watched") as watch, w.watch(register="it/watched-reg") as reg:
+            first = watch.next_event(5)
+            self.assertEqual((first.type, first.holders), ("state", []))
+            self.assertEqual(reg.next_event(5).version, 0)
+            held = a.acquire("it/watched")
+            waiter = {}
+            t = threading.Thread(target=lambda: waiter.update(l=b.acquire("it/watched", wait=10)))
+            t.start()
+            events = [watch.next_event(5) for _ in range(2)]
+            held.release()
+            t.join(5)
+            status, _ = http_json("POST", self.url + "/api/v1/revoke", {"name": "it/watched"})
+            self.assertEqual(status, 200)
+            events += [watch.next_event(5) for _ in range(3)]
+            token = waiter["l"].fencing_token
+            self.assertEqual([(e.type, e.token, e.cause) for e in events], [
+                ("acquired", held.fencing_token, None), ("queued", 0, None),
+                ("released", held.fencing_token, "released"), ("acquired", token, None),
+                ("released", token, "revoked")])
+            self.assertEqual([e.session_id for e in events],
+                             [a.session_id, b.session_id, a.session_id, b.session_id, b.session_id])
+            self.assertEqual(a.register("it/watched-reg").compare_and_set(0, "one"), 1)
+            e = reg.next_event(5)
+            self.assertEqual((e.type, e.version, e.value), ("registerSet", 1, b"one"))
+        self.assertTrue(w.await_free("it/watched", 0))
+        held = a.acquire("it/watched")
+        self.assertFalse(w.await_free("it/watched", 0.2))
+        threading.Timer(0.3, held.release).start()
+        self.assertTrue(w.await_free("it/watched", 10))
+
+    def test_election(self):
+        a, b = self.client(), self.client()
+        self.assertIsNone(b.election("it/elect").leader())
+        first = a.election("it/elect").campaign("A")
+        self.assertEqual(b.election("it/elect").leader(),
+                         holdfast.Leader("it/elect", first.epoch, "A"))
+        status, view = http_json("GET", self.url + "/api/v1/elections/it/elect")
+        self.assertEqual((status, view["election"]["epoch"], view["election"]["value"]),
+                         (200, first.epoch, "A"))
+        won = {}
+        t = threading.Thread(target=lambda: won.update(
+            l=b.election("it/elect").campaign("B", wait=10)))
+        t.start()
+        deadline = time.monotonic() + 5
+        while True:
+            status, view = http_json("GET", self.url + "/api/v1/locks/it/elect")
+            if len(view["lock"]["waiters"]) == 1:
+                break
+            self.assertLess(time.monotonic(), deadline, "the second candidate did not queue")
+            time.sleep(0.02)
+        self.assertFalse(won, "the second candidate waits while the first leads")
+        first.resign()
+        t.join(5)
+        second = won["l"]
+        self.assertGreater(second.epoch, first.epoch)
+        self.assertEqual(a.election("it/elect").leader(),
+                         holdfast.Leader("it/elect", second.epoch, "B"))
+        with self.assertRaises(errors.Conflict):  # the deposed leader's fenced write
+            a.register("it/elect").compare_and_set(2, "x", fence=first.lease)
+        second.resign()
+        self.assertIsNone(a.election("it/elect").leader())
 
     def test_acquire_all_and_close(self):
         c = holdfast.Client([self.url])

@@ -1,8 +1,8 @@
 // Command conformance-driver is the Go client's driver for the conformance
 // suite (clients/CONFORMANCE.md): it reads JSON commands, one per line, on
 // standard input, performs each concurrently with the holdfast library, and
-// writes one JSON line per answer, plus a line per lost lease, on standard
-// output. Logs go to standard error.
+// writes one JSON line per answer, plus a line per lost lease and per event
+// of a watch, on standard output. Logs go to standard error.
 package main
 
 import (
@@ -41,6 +41,10 @@ type command struct {
 	Value           *string         `json:"value"`
 	FenceHandle     string          `json:"fenceHandle"`
 	Token           int64           `json:"token"`
+	Watch           string          `json:"watch"`
+	Lock            *string         `json:"lock"`
+	Prefix          *string         `json:"prefix"`
+	Register        *string         `json:"register"`
 }
 
 // driver holds the clients and leases named by the suite.
@@ -48,16 +52,19 @@ type driver struct {
 	outMu sync.Mutex
 	out   *os.File
 
-	mu      sync.Mutex
-	clients map[string]*holdfast.Client
-	handles map[string]holdfast.Leases
-	wg      sync.WaitGroup
+	mu          sync.Mutex
+	clients     map[string]*holdfast.Client
+	handles     map[string]holdfast.Leases
+	leaderships map[string]*holdfast.Leadership
+	watches     map[string]*holdfast.Watch
+	wg          sync.WaitGroup
 }
 
 func main() {
 	log.SetFlags(log.Lmicroseconds)
 	log.SetPrefix("go-driver ")
-	d := &driver{out: os.Stdout, clients: map[string]*holdfast.Client{}, handles: map[string]holdfast.Leases{}}
+	d := &driver{out: os.Stdout, clients: map[string]*holdfast.Client{}, handles: map[string]holdfast.Leases{},
+		leaderships: map[string]*holdfast.Leadership{}, watches: map[string]*holdfast.Watch{}}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	for in.Scan() {
@@ -292,6 +299,75 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		}
 		return map[string]any{"current": current}, nil
 
+	case "watch":
+		return d.watch(cmd)
+
+	case "unwatch":
+		d.mu.Lock()
+		w := d.watches[cmd.Watch]
+		delete(d.watches, cmd.Watch)
+		d.mu.Unlock()
+		if w == nil {
+			return nil, invalid("no watch %q", cmd.Watch)
+		}
+		w.Close()
+		return map[string]any{}, nil
+
+	case "campaign":
+		c, err := d.client(cmd.Client)
+		if err != nil {
+			return nil, err
+		}
+		handle := cmd.Handle
+		value := ""
+		if cmd.Value != nil {
+			value = *cmd.Value
+		}
+		l, err := c.Election(cmd.Name).Campaign(ctx, value,
+			holdfast.Wait(time.Duration(cmd.WaitMillis)*time.Millisecond),
+			holdfast.LeaseTimeout(time.Duration(cmd.LeaseMillis)*time.Millisecond),
+			holdfast.OnLost(func(l *holdfast.Lease, reason holdfast.LossReason) {
+				d.write(map[string]any{"event": "lost", "handle": handle, "token": l.FencingToken(), "reason": string(reason)})
+			}))
+		if err != nil {
+			return nil, err
+		}
+		d.mu.Lock()
+		d.handles[handle] = holdfast.Leases{l.Lease()}
+		d.leaderships[handle] = l
+		d.mu.Unlock()
+		return map[string]any{"epoch": l.Epoch()}, nil
+
+	case "resign":
+		d.mu.Lock()
+		l := d.leaderships[cmd.Handle]
+		d.mu.Unlock()
+		if l == nil {
+			return nil, invalid("no leadership %q", cmd.Handle)
+		}
+		if err := l.Resign(); err != nil {
+			return nil, err
+		}
+		return map[string]any{}, nil
+
+	case "leader":
+		c, err := d.client(cmd.Client)
+		if err != nil {
+			return nil, err
+		}
+		l, err := c.Election(cmd.Name).Leader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			return map[string]any{"epoch": 0, "value": nil}, nil
+		}
+		var value any
+		if l.Proclaimed {
+			value = l.Value
+		}
+		return map[string]any{"epoch": l.Epoch, "value": value}, nil
+
 	case "close":
 		d.mu.Lock()
 		c := d.clients[cmd.Client]
@@ -306,6 +382,101 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		return map[string]any{}, nil
 	}
 	return nil, invalid("unknown op %q", cmd.Op)
+}
+
+// watch starts a watch, writes its state line, answers, and then writes a
+// line per event until the watch ends.
+func (d *driver) watch(cmd command) (map[string]any, error) {
+	c, err := d.client(cmd.Client)
+	if err != nil {
+		return nil, err
+	}
+	var targets []holdfast.WatchTarget
+	if cmd.Lock != nil {
+		targets = append(targets, holdfast.WatchLock(*cmd.Lock))
+	}
+	if cmd.Prefix != nil {
+		targets = append(targets, holdfast.WatchPrefix(*cmd.Prefix))
+	}
+	if cmd.Register != nil {
+		targets = append(targets, holdfast.WatchRegister(*cmd.Register))
+	}
+	if len(targets) != 1 {
+		return nil, invalid("a watch names exactly one of lock, prefix, register")
+	}
+	w, err := c.Watch(context.Background(), targets[0])
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case first, ok := <-w.Events():
+		if !ok {
+			if err := w.Err(); err != nil {
+				return nil, err
+			}
+			return nil, invalid("the watch ended before its state")
+		}
+		d.write(watchLine(cmd.Watch, w, first))
+	case <-time.After(30 * time.Second):
+		w.Close()
+		return nil, &holdfast.Error{Code: holdfast.CodeUnavailable, Message: "the watch told no state within 30 s"}
+	}
+	d.mu.Lock()
+	if old := d.watches[cmd.Watch]; old != nil {
+		old.Close()
+	}
+	d.watches[cmd.Watch] = w
+	d.mu.Unlock()
+	go func() {
+		for ev := range w.Events() {
+			d.write(watchLine(cmd.Watch, w, ev))
+		}
+		if err := w.Err(); err != nil {
+			code := holdfast.CodeUnavailable
+			var he *holdfast.Error
+			if errors.As(err, &he) {
+				code = he.Code
+			}
+			d.write(map[string]any{"event": "watchEnded", "watch": cmd.Watch, "error": code, "message": err.Error()})
+		}
+	}()
+	return map[string]any{}, nil
+}
+
+func watchLine(name string, w *holdfast.Watch, e holdfast.WatchEvent) map[string]any {
+	line := map[string]any{"event": "watch", "watch": name, "type": string(e.Type), "name": e.Name, "position": e.Position}
+	if e.SessionID != "" {
+		line["sessionId"] = e.SessionID
+	}
+	if e.Token != 0 {
+		line["token"] = e.Token
+	}
+	if e.Mode != "" {
+		line["mode"] = e.Mode
+	}
+	if e.Cause != "" {
+		line["cause"] = e.Cause
+	}
+	switch {
+	case e.Type == holdfast.WatchRegisterSet || (e.Type == holdfast.WatchState && w.Target().Kind() == "register"):
+		line["version"] = e.Version
+		if e.Value != nil {
+			line["value"] = string(e.Value)
+		} else {
+			line["value"] = nil
+		}
+	case e.Type == holdfast.WatchState:
+		locks := []any{}
+		for _, l := range e.Locks {
+			holders := []int64{}
+			for _, h := range l.Holders {
+				holders = append(holders, h.Token)
+			}
+			locks = append(locks, map[string]any{"name": l.Name, "holders": holders, "waiters": len(l.Waiters)})
+		}
+		line["locks"] = locks
+	}
+	return line
 }
 
 func (d *driver) setHandle(h string, ls holdfast.Leases) {
@@ -342,6 +513,10 @@ func (d *driver) closeAll() {
 	d.mu.Lock()
 	clients := d.clients
 	d.clients = map[string]*holdfast.Client{}
+	for _, w := range d.watches {
+		w.Close()
+	}
+	d.watches = map[string]*holdfast.Watch{}
 	d.mu.Unlock()
 	var wg sync.WaitGroup
 	for name, c := range clients {

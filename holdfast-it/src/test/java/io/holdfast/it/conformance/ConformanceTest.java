@@ -41,6 +41,10 @@ class ConformanceTest {
             List.of(System.getProperty("holdfast.conformance.clients", "java,python,node,go")
                     .split(","));
 
+    /** The scenarios to run: all of them, or those {@code -Dholdfast.conformance.scenarios=mutex,election} names. */
+    private static final List<String> SCENARIOS =
+            List.of(System.getProperty("holdfast.conformance.scenarios", "").split(","));
+
     private static final Duration SLOW = Duration.ofSeconds(30);
 
     private ServerProcesses cluster;
@@ -63,11 +67,17 @@ class ConformanceTest {
                 .map(client -> DynamicContainer.dynamicContainer(
                         client,
                         Stream.of(
-                                scenario(client, "mutex", () -> mutex(client)),
-                                scenario(client, "wait-outlives-leader", () -> waitOutlivesLeader(client)),
-                                scenario(client, "retry-once", () -> retryOnce(client)),
-                                scenario(client, "revoke-reported", () -> revokeReported(client)),
-                                scenario(client, "bad-input", () -> badInput(client)))));
+                                        scenario(client, "mutex", () -> mutex(client)),
+                                        scenario(client, "wait-outlives-leader", () -> waitOutlivesLeader(client)),
+                                        scenario(client, "retry-once", () -> retryOnce(client)),
+                                        scenario(client, "revoke-reported", () -> revokeReported(client)),
+                                        scenario(client, "bad-input", () -> badInput(client)),
+                                        scenario(
+                                                client,
+                                                "watch-across-leader-change",
+                                                () -> watchAcrossLeaderChange(client)),
+                                        scenario(client, "election", () -> election(client)))
+                                .filter(t -> SCENARIOS.equals(List.of("")) || SCENARIOS.contains(t.getDisplayName()))));
     }
 
     private static DynamicTest scenario(String client, String name, Executable body) {
@@ -334,6 +344,153 @@ class ConformanceTest {
         }
     }
 
+    /**
+     * A watcher follows a lock that two sessions take in turns, six times, and the leader is killed
+     * (SIGKILL) after the third: the watcher is told the state, then every grant and its release in
+     * token order, each once, and no new state: it resumed from its position at another member.
+     */
+    void watchAcrossLeaderChange(String client) throws Exception {
+        String name = "conf/" + client + "/watched";
+        int killed = -1;
+        try (Driver d = driver(client)) {
+            for (String c : List.of("watcher", "a", "b")) {
+                open(d, c, cluster.httpUrls());
+            }
+            ok(d.call(
+                    Driver.op("watch")
+                            .put("client", "watcher")
+                            .put("watch", "w1")
+                            .put("lock", name),
+                    60));
+            JsonNode state = watchLines(d, "w1", 1).get(0);
+            assertThat(state.path("type").asText()).as(state.toString()).isEqualTo("state");
+            assertThat(state.path("locks")).as("nobody holds it yet").isEmpty();
+            List<Long> granted = new ArrayList<>();
+            for (int round = 0; round < 6; round++) {
+                if (round == 3) {
+                    killed = cluster.awaitLeader(SLOW);
+                    cluster.kill(killed);
+                    cluster.awaitLeader(SLOW);
+                }
+                String holder = round % 2 == 0 ? "a" : "b";
+                granted.add(ok(d.call(acquire(holder, "h" + round, name, 30_000), 90))
+                        .get("token")
+                        .asLong());
+                ok(d.call(Driver.op("release").put("handle", "h" + round), 90));
+            }
+            List<String> told = new ArrayList<>();
+            for (JsonNode line : watchLines(d, "w1", 2 * granted.size())) {
+                told.add(line.path("type").asText() + " " + line.path("token").asLong() + " "
+                        + line.path("cause").asText("-"));
+            }
+            List<String> expected = new ArrayList<>();
+            granted.forEach(t -> expected.addAll(List.of("acquired " + t + " -", "released " + t + " released")));
+            assertThat(told)
+                    .as("each holder in token order, once, without a new state")
+                    .containsExactlyElementsOf(expected);
+            assertThat(granted).isSorted();
+            ok(d.call(Driver.op("unwatch").put("watch", "w1"), 30));
+        } finally {
+            if (killed >= 0) { // back to three members for the scenarios that follow
+                cluster.start(killed);
+                int node = killed;
+                await().atMost(Duration.ofSeconds(60)).until(() -> ready(node));
+            }
+        }
+    }
+
+    /**
+     * Two candidates: the first leads with its grant's token as epoch and everyone (the other
+     * candidate, the node's elections view) sees its value; the second waits; when the first
+     * resigns, the second leads with a higher epoch, and the first's epoch is no longer current.
+     */
+    void election(String client) throws Exception {
+        String name = "conf/" + client + "/election";
+        try (Driver d = driver(client)) {
+            open(d, "one", cluster.httpUrls());
+            open(d, "two", cluster.httpUrls());
+            assertLeader(d, name, 0, null);
+            long first = ok(d.call(campaign("one", "l1", name, "first", 0), 30))
+                    .get("epoch")
+                    .asLong();
+            int leader = cluster.awaitLeader(SLOW);
+            assertThat(lock(leader, name).get("holders").get(0).get("token").asLong())
+                    .as("the epoch is the grant's token")
+                    .isEqualTo(first);
+            assertLeader(d, name, first, "first");
+            assertThat(electionView(leader, name).path("epoch").asLong()).isEqualTo(first);
+            assertThat(electionView(leader, name).path("value").asText()).isEqualTo("first");
+
+            CompletableFuture<JsonNode> second = d.send(campaign("two", "l2", name, "second", 30_000));
+            await().atMost(SLOW).until(() -> waiters(leader, name) == 1);
+            assertThat(second).as("the second waits while the first leads").isNotDone();
+            ok(d.call(Driver.op("resign").put("handle", "l1"), 30));
+            long next = ok(second.get(30, TimeUnit.SECONDS)).get("epoch").asLong();
+
+            assertThat(next).as("a higher epoch").isGreaterThan(first);
+            assertLeader(d, name, next, "second");
+            assertThat(electionView(cluster.awaitLeader(SLOW), name)
+                            .path("epoch")
+                            .asLong())
+                    .isEqualTo(next);
+            assertThat(ok(d.call(
+                                    Driver.op("fenceCheck")
+                                            .put("client", "two")
+                                            .put("name", name)
+                                            .put("token", first),
+                                    30))
+                            .get("current")
+                            .asBoolean())
+                    .as("the first epoch is over")
+                    .isFalse();
+            assertThat(ok(d.call(Driver.op("isValid").put("handle", "l1"), 30))
+                            .get("valid")
+                            .asBoolean())
+                    .isFalse();
+            ok(d.call(Driver.op("resign").put("handle", "l2"), 30));
+            assertLeader(d, name, 0, null);
+        }
+    }
+
+    private static ObjectNode campaign(String client, String handle, String name, String value, long waitMillis) {
+        return Driver.op("campaign")
+                .put("client", client)
+                .put("handle", handle)
+                .put("name", name)
+                .put("value", value)
+                .put("waitMillis", waitMillis)
+                .put("leaseMillis", 0);
+    }
+
+    /** The driver's {@code leader} answer, asked by the candidate {@code two}. */
+    private static void assertLeader(Driver d, String name, long epoch, String value) throws Exception {
+        JsonNode answer = ok(d.call(Driver.op("leader").put("client", "two").put("name", name), 30));
+        assertThat(answer.path("epoch").asLong()).as(answer.toString()).isEqualTo(epoch);
+        assertThat(answer.path("value").isNull() ? null : answer.path("value").asText())
+                .as(answer.toString())
+                .isEqualTo(value);
+    }
+
+    /**
+     * The next {@code count} lines of watch {@code watch}, in the order the driver wrote them. A
+     * line that ends the watch, or any other report, fails.
+     */
+    private static List<JsonNode> watchLines(Driver d, String watch, int count) throws InterruptedException {
+        List<JsonNode> lines = new ArrayList<>();
+        long deadline = System.nanoTime() + SLOW.toNanos();
+        while (lines.size() < count) {
+            Driver.Report report = d.reports().poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            assertThat(report)
+                    .as("watch line %d of %d (so far %s)", lines.size() + 1, count, lines)
+                    .isNotNull();
+            JsonNode line = report.line();
+            assertThat(line.path("event").asText()).as(line.toString()).isEqualTo("watch");
+            assertThat(line.path("watch").asText()).as(line.toString()).isEqualTo(watch);
+            lines.add(line);
+        }
+        return lines;
+    }
+
     private static void assertError(JsonNode answer, String code) {
         assertThat(answer.path("ok").asBoolean()).as(answer.toString()).isFalse();
         assertThat(answer.path("error").asText()).as(answer.toString()).isEqualTo(code);
@@ -348,6 +505,16 @@ class ConformanceTest {
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
         return Driver.JSON.readTree(r.body()).path("lock");
+    }
+
+    /** The node's own view of an election ({@code GET /api/v1/elections/{name}}). */
+    private JsonNode electionView(int node, String name) throws Exception {
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/elections/" + name))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Driver.JSON.readTree(r.body()).path("election");
     }
 
     /** Acquires the node answered "queued" as leader, from its metrics. */

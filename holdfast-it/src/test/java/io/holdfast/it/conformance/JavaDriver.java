@@ -4,29 +4,44 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.AcquireOptions;
 import io.holdfast.ClientOptions;
+import io.holdfast.Election;
+import io.holdfast.HoldfastException;
 import io.holdfast.HoldfastFailure;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Leadership;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
+import io.holdfast.LockWatch;
+import io.holdfast.UnavailableException;
 import io.holdfast.Versioned;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
  * The Java client's driver, in the suite's JVM: the same commands as the other languages' drivers,
- * done with {@link LockClient} over {@code holdfast://} (gRPC), each on a thread of its own.
+ * done with {@link LockClient} over {@code holdfast://} (gRPC), each on a thread of its own. Watch
+ * lines, like lost lines, go to {@link #reports()} as the watch's listener is told.
  */
 final class JavaDriver implements Driver {
     private final Function<List<String>, String> uriOf;
@@ -37,6 +52,8 @@ final class JavaDriver implements Driver {
     });
     private final Map<String, LockClient> clients = new ConcurrentHashMap<>();
     private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+    private final Map<String, Leadership> leaderships = new ConcurrentHashMap<>();
+    private final Map<String, LockWatch> watches = new ConcurrentHashMap<>();
     private final BlockingQueue<Report> reports = Driver.queue();
     private final AtomicLong ids = new AtomicLong();
 
@@ -146,10 +163,140 @@ final class JavaDriver implements Driver {
                                 .admin()
                                 .isCurrentHolder(
                                         c.get("name").asText(), c.get("token").asLong()));
+            case "watch" -> watch(c);
+            case "unwatch" -> {
+                LockWatch watch = watches.remove(c.get("watch").asText());
+                if (watch == null) {
+                    throw new InvalidArgumentException("no watch " + c.get("watch"));
+                }
+                watch.close();
+            }
+            case "campaign" -> {
+                Leadership leading = client(c)
+                        .election(c.get("name").asText())
+                        .campaign(c.path("value").asText(""), options(c));
+                String handle = c.get("handle").asText();
+                hold(handle, leading.lease());
+                leaderships.put(handle, leading);
+                answer.put("epoch", leading.epoch());
+            }
+            case "resign" -> leaderships.remove(c.get("handle").asText()).resign();
+            case "leader" -> {
+                Optional<Election.Leader> leader =
+                        client(c).election(c.get("name").asText()).leader();
+                answer.put("epoch", leader.map(Election.Leader::epoch).orElse(0L));
+                answer.put("value", leader.map(Election.Leader::value).orElse(null));
+            }
             case "close" -> clients.remove(c.get("client").asText()).close();
             case "exit" -> clients.values().forEach(LockClient::close);
             default -> throw new io.holdfast.InvalidArgumentException("no such op: " + c.get("op"));
         }
+    }
+
+    /** Starts a watch; answers once its state is reported (the state line comes first). */
+    private void watch(JsonNode c) throws InterruptedException {
+        String name = c.get("watch").asText();
+        List<WatchTarget> given = new ArrayList<>();
+        if (c.hasNonNull("lock")) {
+            given.add(WatchTarget.lock(c.get("lock").asText()));
+        }
+        if (c.hasNonNull("prefix")) {
+            given.add(WatchTarget.prefix(c.get("prefix").asText()));
+        }
+        if (c.hasNonNull("register")) {
+            given.add(WatchTarget.register(c.get("register").asText()));
+        }
+        if (given.size() != 1) {
+            throw new InvalidArgumentException("a watch names exactly one of lock, prefix, register");
+        }
+        WatchTarget target = given.get(0);
+        CountDownLatch stated = new CountDownLatch(1);
+        AtomicReference<HoldfastException> refused = new AtomicReference<>();
+        LockWatch watch = client(c).watch(target, new WatchListener() {
+            @Override
+            public void onEvent(WatchEvent event) {
+                reports.add(new Report(watchLine(name, target, event), System.nanoTime()));
+                stated.countDown();
+            }
+
+            @Override
+            public void onEnd(HoldfastException cause) {
+                if (cause != null && stated.getCount() > 0) {
+                    refused.set(cause); // before its state: the command's error
+                } else if (cause != null) {
+                    reports.add(new Report(
+                            JSON.createObjectNode()
+                                    .put("event", "watchEnded")
+                                    .put("watch", name)
+                                    .put("error", cause.code().name())
+                                    .put("message", cause.getMessage()),
+                            System.nanoTime()));
+                }
+                stated.countDown();
+            }
+        });
+        if (!stated.await(30, TimeUnit.SECONDS)) {
+            watch.close();
+            throw new UnavailableException("the watch of " + target + " told no state within 30 s");
+        }
+        if (refused.get() != null) {
+            throw refused.get();
+        }
+        LockWatch old = watches.put(name, watch);
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** A watch event in the protocol's words (clients/CONFORMANCE.md). */
+    private static ObjectNode watchLine(String watch, WatchTarget target, WatchEvent e) {
+        ObjectNode line = JSON.createObjectNode()
+                .put("event", "watch")
+                .put("watch", watch)
+                .put("type", camel(e.type().name()))
+                .put("name", e.name())
+                .put("position", e.position());
+        if (e.sessionId() != null) {
+            line.put("sessionId", e.sessionId());
+        }
+        if (e.fencingToken() != 0) {
+            line.put("token", e.fencingToken());
+        }
+        if (e.mode() != null) {
+            line.put("mode", e.mode().name().toLowerCase(Locale.ROOT));
+        }
+        if (e.cause() != null) {
+            line.put("cause", camel(e.cause().name()));
+        }
+        if (e.type() == WatchEvent.Type.REGISTER_SET
+                || (e.type() == WatchEvent.Type.STATE && target.kind() == WatchTarget.Kind.REGISTER)) {
+            line.put("version", e.version());
+            line.put("value", e.value() == null ? null : new String(e.value(), StandardCharsets.UTF_8));
+        } else if (e.type() == WatchEvent.Type.STATE) {
+            var locks = line.putArray("locks");
+            for (LockInfo info : e.locks()) {
+                ObjectNode lock = locks.addObject().put("name", info.name());
+                var holders = lock.putArray("holders");
+                info.holders().forEach(h -> holders.add(h.fencingToken()));
+                lock.put("waiters", info.waiters().size());
+            }
+        }
+        return line;
+    }
+
+    /** {@code WAIT_ENDED} -> {@code waitEnded}. */
+    private static String camel(String constant) {
+        StringBuilder b = new StringBuilder();
+        boolean upper = false;
+        for (char ch : constant.toLowerCase(Locale.ROOT).toCharArray()) {
+            if (ch == '_') {
+                upper = true;
+            } else {
+                b.append(upper ? Character.toUpperCase(ch) : ch);
+                upper = false;
+            }
+        }
+        return b.toString();
     }
 
     private LockClient client(JsonNode c) {
@@ -184,6 +331,7 @@ final class JavaDriver implements Driver {
 
     @Override
     public void close() {
+        watches.values().forEach(LockWatch::close);
         clients.values().forEach(LockClient::close);
         threads.shutdownNow();
     }

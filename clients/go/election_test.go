@@ -1,0 +1,168 @@
+package holdfast
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestProclaimed(t *testing.T) {
+	for in, want := range map[string]string{"42:10.0.0.7:8080": "42 10.0.0.7:8080", "7:": "7 "} {
+		epoch, value, ok := proclaimed([]byte(in))
+		if !ok || strconv.FormatInt(epoch, 10)+" "+value != want {
+			t.Fatalf("%q: %d %q %v", in, epoch, value, ok)
+		}
+	}
+	for _, bad := range []string{"", "42", ":x", "x:y", "-1:y", "+1:y", "99999999999999999999:y"} {
+		if _, _, ok := proclaimed([]byte(bad)); ok {
+			t.Fatalf("%q was read as a proclamation", bad)
+		}
+	}
+	if _, _, ok := proclaimed(nil); ok {
+		t.Fatal("nil was read as a proclamation")
+	}
+}
+
+func TestElectionOneLeadsThenTheNextWithAHigherEpoch(t *testing.T) {
+	f := newFakeCluster(t, 1, 0)
+	a, b := watchClients(t, f)
+	ctx := context.Background()
+	if l, err := a.Election("svc/indexer").Leader(ctx); err != nil || l != nil {
+		t.Fatalf("nobody leads yet: %+v %v", l, err)
+	}
+	first, err := a.Election("svc/indexer").Campaign(ctx, "a:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := b.Election("svc/indexer").Leader(ctx); err != nil || *l != (Leader{"svc/indexer", first.Epoch(), "a:8080", true}) {
+		t.Fatalf("leader %+v %v", l, err)
+	}
+	writes := f.seen("/api/v1/registers/set")
+	w := writes[len(writes)-1].body
+	raw, _ := base64.StdEncoding.DecodeString(str(w, "value"))
+	if str(w, "fenceName") != "svc/indexer" || num(w, "fenceToken") != first.Epoch() || string(raw) != strconv.FormatInt(first.Epoch(), 10)+":a:8080" {
+		t.Fatalf("the proclamation %v (%q)", w, raw)
+	}
+	if _, err := b.Election("svc/indexer").Campaign(ctx, "b:8080"); !errors.Is(err, ErrLockTimeout) {
+		t.Fatalf("a second candidate without a wait: %v", err)
+	}
+	type result struct {
+		l   *Leadership
+		err error
+	}
+	won := make(chan result, 1)
+	go func() {
+		l, err := b.Election("svc/indexer").Campaign(ctx, "b:8080", Wait(5*time.Second))
+		won <- result{l, err}
+	}()
+	waitFor(t, "the second candidate to queue", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.changes {
+			if c["type"] == "queued" && c["name"] == "svc/indexer" {
+				return true
+			}
+		}
+		return false
+	})
+	select {
+	case r := <-won:
+		t.Fatalf("the second candidate won while the first led: %+v", r)
+	default:
+	}
+	if err := first.Resign(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-won
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.l.Epoch() <= first.Epoch() || first.Valid() || !r.l.Valid() {
+		t.Fatalf("epochs %d then %d; first valid %v", first.Epoch(), r.l.Epoch(), first.Valid())
+	}
+	select {
+	case <-first.Lost():
+		t.Fatal("a resignation was told as a loss")
+	default:
+	}
+	if l, err := a.Election("svc/indexer").Leader(ctx); err != nil || *l != (Leader{"svc/indexer", r.l.Epoch(), "b:8080", true}) {
+		t.Fatalf("leader %+v %v", l, err)
+	}
+	_ = r.l.Resign()
+	if l, err := a.Election("svc/indexer").Leader(ctx); err != nil || l != nil {
+		t.Fatalf("after both resigned: %+v %v", l, err)
+	}
+}
+
+func TestElectionUnproclaimedLostAndFailedProclamation(t *testing.T) {
+	f := newFakeCluster(t, 1, 0)
+	a, b := watchClients(t, f)
+	ctx := context.Background()
+	lease, err := a.Lock(ctx, "svc/quiet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := b.Election("svc/quiet").Leader(ctx); err != nil || *l != (Leader{"svc/quiet", lease.FencingToken(), "", false}) {
+		t.Fatalf("unproclaimed: %+v %v", l, err)
+	}
+	old := strconv.FormatInt(lease.FencingToken()-1, 10) + ":old"
+	if _, err := a.Register("svc/quiet").CompareAndSet(ctx, 0, []byte(old)); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := b.Election("svc/quiet").Leader(ctx); l == nil || l.Proclaimed {
+		t.Fatalf("an older leadership's value was taken for the leader's: %+v", l)
+	}
+
+	lost := make(chan LossReason, 1)
+	leading, err := a.Election("svc/lost").Campaign(ctx, "a", OnLost(func(_ *Lease, r LossReason) { lost <- r }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.revoke("svc/lost", true)
+	select {
+	case r := <-lost:
+		if r != LossRevoked || leading.Valid() {
+			t.Fatalf("reason %s, valid %v", r, leading.Valid())
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the loss was not told")
+	}
+
+	f.mu.Lock()
+	f.refuseKeys["svc/taken"] = true
+	f.mu.Unlock()
+	if _, err := b.Election("svc/taken").Campaign(ctx, "b"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a refused proclamation: %v", err)
+	}
+	f.mu.Lock()
+	_, held := f.holders["svc/taken"]
+	f.mu.Unlock()
+	if held {
+		t.Fatal("the candidacy was not ended")
+	}
+	sent := len(f.seen("/api/v1/acquire"))
+	if _, err := b.Election("svc/x").Campaign(ctx, strings.Repeat("x", MaxLeaderValueBytes+1)); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("a value too long: %v", err)
+	}
+	if _, err := b.Election("").Leader(ctx); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("no name: %v", err)
+	}
+	if len(f.seen("/api/v1/acquire")) != sent {
+		t.Fatal("bad input was sent")
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

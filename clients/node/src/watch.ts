@@ -1,0 +1,404 @@
+/**
+ * Watches (protocol.md, "Watches"): follow a lock, the locks under a prefix, or a register.
+ *
+ * A {@link Watch} long-polls `GET /api/v1/watch` at the member the client believes leads (any
+ * member serves it), resuming from the position of the last change it received and moving on to
+ * the next member with backoff after an error, like the session's event stream. It is an async
+ * iterator: a `state` event first (the complete state, sent when a poll has no position or its
+ * member no longer has the changes since it), then one event per change, in the cluster's order;
+ * after such a gap, a fresh `state` again.
+ *
+ * Guaranteed: positions are the same at every member, so a watch that moves to another member (a
+ * broken connection, the leader's death) is told every change it had not been told, none twice,
+ * or, where that member cannot, a `state` that replaces everything known before. Not guaranteed:
+ * that a change is told once only across a gap (the state may already show a change told again
+ * after it). A watch is no lock: {@link awaitFree} resolving true means nobody held the lock then.
+ *
+ * {@link parseWatchPage} is the pure part (canned JSON in, events out); {@link Watch} is the loop.
+ */
+import { Backoff, anySignal, sleep } from "./backoff";
+import { HoldfastError, InvalidArgumentError, UnavailableError, errorFromAnswer } from "./errors";
+import { fromBase64 } from "./register";
+import { NetworkFailure, Transport } from "./transport";
+import { checkName } from "./validate";
+
+(Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
+
+/** What to watch: a lock's name (a string), or one of lock, prefix (`""`: every lock), register. */
+export type WatchTarget = string | { lock: string } | { prefix: string } | { register: string };
+
+/** `state` first (and after a gap), then one per change: the protocol's names. */
+export type WatchEventType = "state" | "acquired" | "released" | "queued" | "waitEnded" | "registerSet";
+
+export interface LockHolder {
+  sessionId: string;
+  token: number;
+  mode: string;
+  permits: number;
+  clientName?: string;
+}
+
+export interface LockWaiter {
+  sessionId: string;
+  mode: string;
+  permits: number;
+  clientName?: string;
+}
+
+/** A lock that is held or waited for, as a lock watch's `state` lists it. */
+export interface LockInfo {
+  name: string;
+  semaphore: boolean;
+  maxPermits: number;
+  holders: LockHolder[];
+  waiters: LockWaiter[];
+}
+
+export interface WatchEvent {
+  type: WatchEventType;
+  /** The lock or register; for `state`, what is watched. */
+  name: string;
+  /** Who acquired, released, waited or wrote (absent for `state`). */
+  sessionId?: string;
+  /** The grant's fencing token (`acquired`, `released`); else 0. */
+  token: number;
+  mode?: string;
+  /** Why a holder left or a wait ended: `released`, `leaseTimeout`, `sessionExpired`, `sessionClosed`, `revoked`, `timedOut`, `cancelled`. */
+  cause?: string;
+  /** A register's version after a write, or in its `state` (0: never written); else 0. */
+  version: number;
+  /** A register's value at that version (null: none). */
+  value: Uint8Array | null;
+  /** For a lock `state`: every watched lock that is held or waited for. */
+  locks: LockInfo[];
+  /** Where the event stands in the cluster's order of changes. */
+  position: string;
+}
+
+export interface WatchPage {
+  events: WatchEvent[];
+  next: string | undefined;
+  gap: boolean;
+}
+
+const TYPES: readonly string[] = ["acquired", "released", "queued", "waitEnded", "registerSet"];
+
+/** Reads a 200 answer of `GET /api/v1/watch`; unknown event types are left out. */
+export function parseWatchPage(body: any): WatchPage {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new TypeError("the watch answered something that is not a JSON object");
+  }
+  const next = body.next === undefined || body.next === null ? undefined : String(body.next);
+  const page: WatchPage = { events: [], next, gap: body.gap === true };
+  if (page.gap) {
+    const state: WatchEvent = { type: "state", name: String(body.name ?? ""), token: 0, version: 0, value: null, locks: [], position: next ?? "" };
+    if (body.register && typeof body.register === "object") {
+      state.version = Number(body.register.version ?? 0);
+      state.value = state.version > 0 ? bytes(body.register.value) : null;
+    } else {
+      state.locks = (Array.isArray(body.locks) ? body.locks : []).map(lockInfo);
+    }
+    page.events.push(state);
+  }
+  for (const e of Array.isArray(body.events) ? body.events : []) {
+    if (!e || !TYPES.includes(e.type)) continue;
+    const event: WatchEvent = {
+      type: e.type,
+      name: String(e.name),
+      token: Number(e.token ?? 0),
+      version: Number(e.version ?? 0),
+      value: bytes(e.value),
+      locks: [],
+      position: String(e.position ?? ""),
+    };
+    if (typeof e.sessionId === "string") event.sessionId = e.sessionId;
+    if (typeof e.mode === "string") event.mode = e.mode;
+    if (typeof e.cause === "string") event.cause = e.cause;
+    page.events.push(event);
+  }
+  return page;
+}
+
+function bytes(raw: unknown): Uint8Array | null {
+  return typeof raw === "string" ? fromBase64(raw) : null;
+}
+
+function lockInfo(l: any): LockInfo {
+  const person = (p: any) => ({
+    sessionId: String(p?.sessionId),
+    mode: String(p?.mode),
+    permits: Number(p?.permits ?? 1),
+    ...(typeof p?.clientName === "string" ? { clientName: p.clientName } : {}),
+  });
+  return {
+    name: String(l?.name),
+    semaphore: l?.semaphore === true,
+    maxPermits: Number(l?.maxPermits ?? 1),
+    holders: (Array.isArray(l?.holders) ? l.holders : []).map((h: any) => ({ ...person(h), token: Number(h?.token) })),
+    waiters: (Array.isArray(l?.waiters) ? l.waiters : []).map(person),
+  };
+}
+
+/** The tokens of every holder a lock `state` lists. */
+export function holdersOf(event: WatchEvent): number[] {
+  return event.locks.flatMap((l) => l.holders.map((h) => h.token));
+}
+
+/** The target as the route's query parameter; InvalidArgumentError unless it is one target. */
+export function checkTarget(target: WatchTarget): { kind: "lock" | "prefix" | "register"; name: string } {
+  if (typeof target === "string") return { kind: "lock", name: checkName(target) };
+  const given = target && typeof target === "object" ? (["lock", "prefix", "register"] as const).filter((k) => k in target) : [];
+  if (given.length !== 1) throw new InvalidArgumentError("holdfast: a watch takes exactly one of lock, prefix or register");
+  const kind = given[0];
+  const name = (target as Record<string, unknown>)[kind];
+  if (kind === "prefix") {
+    if (typeof name !== "string") throw new InvalidArgumentError("holdfast: a prefix is a string");
+    return { kind, name };
+  }
+  return { kind, name: checkName(name, kind === "lock" ? "lock name" : "register key") };
+}
+
+/** What a watch needs from its client (internal). */
+export interface WatchHost {
+  readonly transport: Transport;
+  readonly requestTimeoutMs: number;
+  /** Aborted when the client closes or its session expires. */
+  readonly lifeSignal: AbortSignal;
+  /** Why the client can no longer be used, if it cannot. */
+  endedError(): HoldfastError | undefined;
+  log(message: string): void;
+}
+
+export interface WatchOptions {
+  /** Aborting it closes the watch. */
+  signal?: AbortSignal;
+}
+
+/** Events a watch reads ahead of its reader before its long poll waits for the reader. */
+const READ_AHEAD = 10_000;
+const WAIT_MILLIS = 20_000;
+
+type Pending = { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void };
+
+/**
+ * What {@link Client.watch} returns: `for await (const event of watch)` until it is closed
+ * ({@link close}, `break`, the options' signal), or rejects with the error that ended it
+ * ({@link PermissionDeniedError} for a name the caller may not read, {@link InvalidArgumentError},
+ * {@link SessionExpiredError} or {@link UnavailableError} when its client ended). Events come in
+ * order; the watch reads up to 10,000 ahead of its reader, then waits for it.
+ */
+export class Watch implements AsyncIterableIterator<WatchEvent> {
+  readonly kind: "lock" | "prefix" | "register";
+  readonly name: string;
+  private readonly stopper = new AbortController();
+  private readonly buffer: WatchEvent[] = [];
+  private readonly pending: Pending[] = [];
+  private room: (() => void) | undefined;
+  private lastPosition = "";
+  private done = false;
+  private error: unknown;
+  private after: string | undefined;
+
+  /** @internal Made by {@link Client.watch}. */
+  constructor(
+    private readonly host: WatchHost,
+    target: WatchTarget,
+    options: WatchOptions = {},
+    private readonly waitMillis = WAIT_MILLIS,
+  ) {
+    const { kind, name } = checkTarget(target);
+    this.kind = kind;
+    this.name = name;
+    if (options.signal) {
+      if (options.signal.aborted) this.close();
+      else options.signal.addEventListener("abort", () => this.close(), { once: true });
+    }
+    void this.run();
+  }
+
+  /** The position of the last event handed out; "" before the first. */
+  get position(): string {
+    return this.lastPosition;
+  }
+
+  /** True once closed or ended. */
+  get closed(): boolean {
+    return this.done;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<WatchEvent>> {
+    const event = this.buffer.shift();
+    if (event !== undefined) {
+      this.lastPosition = event.position;
+      this.room?.();
+      return Promise.resolve({ value: event, done: false });
+    }
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+
+  /** `break` in a `for await` loop closes the watch. */
+  return(): Promise<IteratorResult<WatchEvent>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Stops the watch: iteration ends (events not yet read are dropped), the long poll is aborted. Idempotent. */
+  close(): void {
+    if (!this.stopper.signal.aborted) this.stopper.abort();
+    this.end(undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  private end(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.room?.();
+    if (error === undefined) this.buffer.length = 0;
+    else this.error = error;
+    for (const p of this.pending.splice(0)) {
+      if (error === undefined) p.resolve({ value: undefined, done: true });
+      else p.reject(error);
+    }
+  }
+
+  private async deliver(event: WatchEvent): Promise<void> {
+    const waiting = this.pending.shift();
+    if (waiting) {
+      this.lastPosition = event.position;
+      waiting.resolve({ value: event, done: false });
+      return;
+    }
+    this.buffer.push(event);
+    while (this.buffer.length >= READ_AHEAD && !this.done) {
+      await new Promise<void>((resolve) => (this.room = resolve));
+      this.room = undefined;
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { transport } = this.host;
+    const backoff = new Backoff();
+    const signals = anySignal([this.stopper.signal, this.host.lifeSignal]);
+    const pause = async (): Promise<boolean> => {
+      try {
+        await sleep(backoff.next(), signals.signal);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let index = transport.leaderIndex;
+    try {
+      while (!this.done) {
+        const ended = this.host.endedError();
+        if (ended) return this.end(ended);
+        const url = transport.members[index];
+        const query = `${this.kind}=${encodeURIComponent(this.name)}&waitMillis=${this.waitMillis}` + (this.after !== undefined ? `&after=${encodeURIComponent(this.after)}` : "");
+        let status: number;
+        let body: any;
+        try {
+          ({ status, body } = await transport.exchange(url, "GET", `/api/v1/watch?${query}`, undefined, this.waitMillis + this.host.requestTimeoutMs, signals.signal));
+        } catch (e) {
+          if (this.done) return;
+          if (!(e instanceof NetworkFailure)) return this.end(this.host.endedError() ?? e); // the client closed
+          this.host.log(`watch of ${this.name}: ${url}: ${e.description}; trying the next member`);
+          index = (index + 1) % transport.members.length;
+          if (!(await pause())) return this.end(this.host.endedError());
+          continue;
+        }
+        if (this.done) return;
+        if (status === 200) {
+          let page: WatchPage;
+          try {
+            page = parseWatchPage(body);
+          } catch (e) {
+            this.host.log(`watch of ${this.name}: ${url}: ${(e as Error).message}`);
+            index = (index + 1) % transport.members.length;
+            if (!(await pause())) return this.end(this.host.endedError());
+            continue;
+          }
+          backoff.reset();
+          for (const event of page.events) {
+            if (this.done) return;
+            await this.deliver(event);
+          }
+          if (page.next !== undefined) this.after = page.next;
+          index = transport.leaderIndex;
+          continue;
+        }
+        const error = body?.error ?? {};
+        if (status === 400 && this.after !== undefined) {
+          this.host.log(`watch of ${this.name}: ${url} refused position ${this.after}: ${error.message ?? ""}; reading the state`);
+          this.after = undefined;
+          continue;
+        }
+        if (status >= 400 && status < 500 && status !== 408 && status !== 429) return this.end(errorFromAnswer(status, error));
+        this.host.log(`watch of ${this.name}: ${url}: ${status} ${error.code ?? ""} ${error.message ?? ""}`.trim());
+        index = (index + 1) % transport.members.length;
+        if (!(await pause())) return this.end(this.host.endedError());
+      }
+    } catch (e) {
+      this.end(e instanceof HoldfastError ? e : new UnavailableError(`holdfast: the watch of ${this.name} failed: ${(e as Error)?.message ?? String(e)}`));
+    } finally {
+      signals.dispose();
+    }
+  }
+}
+
+/**
+ * Waits until nobody holds lock `name` (true) or `timeoutMs` passes (false), through a watch
+ * made by `open`. The lock's state is needed once even for a timeout of 0: it waits up to
+ * `graceMs` more for it, then rejects with {@link UnavailableError}.
+ */
+export async function awaitFree(open: () => Watch, name: string, timeoutMs: number, graceMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  const watch = open();
+  const holders = new Set<number>();
+  let stated = false;
+  try {
+    for (;;) {
+      const limit = stated ? deadline : deadline + graceMs;
+      const r = await nextWithin(watch, limit - Date.now());
+      if (r === "timeout") {
+        if (!stated) throw new UnavailableError(`holdfast: could not read the state of ${name} within ${timeoutMs + graceMs} ms`);
+        return false;
+      }
+      if (r.done) throw new UnavailableError(`holdfast: the watch of ${name} was closed`);
+      const event = r.value;
+      if (event.type === "state") {
+        holders.clear();
+        for (const t of holdersOf(event)) holders.add(t);
+        stated = true;
+      } else if (event.type === "acquired") {
+        holders.add(event.token);
+      } else if (event.type === "released") {
+        holders.delete(event.token);
+      } else {
+        continue;
+      }
+      if (stated && holders.size === 0) return true;
+    }
+  } finally {
+    watch.close();
+  }
+}
+
+async function nextWithin(watch: Watch, ms: number): Promise<IteratorResult<WatchEvent> | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, ms))));
+  try {
+    return await Promise.race([watch.next(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

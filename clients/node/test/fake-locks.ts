@@ -1,0 +1,157 @@
+// Exclusive locks, registers and their record of changes on top of the scripted FakeCluster: what
+// watches and elections need (acquire with waits, release, registers, GET locks/{name} and
+// elections/{name}, and GET /api/v1/watch served at every member from one record of changes).
+import type { FakeCluster, Reply, Sent } from "./fake";
+
+type Change = Record<string, unknown> & { type: string; name: string; position: string };
+
+export class FakeLocks {
+  readonly holders = new Map<string, { session: string; token: number }>();
+  readonly registers = new Map<string, { version: number; value: string }>();
+  /** The record of changes; the position after changes[i] is `${i + 1}.0`. */
+  readonly changes: Change[] = [];
+  /** Positions before this index are forgotten: a poll from one answers a gap. */
+  private changesFrom = 0;
+  private token = 100;
+  private wakers: Array<() => void> = [];
+  /** Register keys whose writes are refused CONFLICT. */
+  readonly refuseKeys = new Set<string>();
+  /** Members (by URL) whose watch polls are answered with a dropped connection. */
+  readonly down = new Set<string>();
+
+  constructor(private readonly cluster: FakeCluster) {
+    cluster.on((req) => this.handle(req));
+  }
+
+  revoke(name: string): void {
+    const h = this.holders.get(name);
+    if (!h) return;
+    this.holders.delete(name);
+    this.change({ type: "released", name, sessionId: h.session, token: h.token, mode: "exclusive", cause: "revoked" });
+  }
+
+  /** Forgets the record (as a member that restarted): the next poll from an older position gaps. */
+  forgetChanges(): void {
+    this.change({ type: "_snapshot", name: "" });
+    this.changesFrom = this.changes.length;
+  }
+
+  private change(c: Record<string, unknown> & { type: string; name: string }): void {
+    this.changes.push({ ...c, position: `${this.changes.length + 1}.0` });
+    for (const w of this.wakers.splice(0)) w();
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.wakers.push(resolve));
+  }
+
+  private lockView(name: string): unknown {
+    const h = this.holders.get(name);
+    if (!h) return undefined;
+    return { name, semaphore: false, maxPermits: 1, waiters: [], holders: [{ sessionId: h.session, token: h.token, mode: "exclusive", permits: 1, clientName: "fake" }] };
+  }
+
+  private handle(req: Sent): Reply | Promise<Reply> | undefined {
+    const path = req.path;
+    const body = req.body;
+    if (path === "/api/v1/watch") return this.watch(req);
+    if (this.cluster.ids[req.url] !== this.cluster.leader) return undefined; // NOT_LEADER by default
+    if (path === "/api/v1/acquire") return this.acquire(body, req.signal);
+    if (path === "/api/v1/release") {
+      const h = this.holders.get(body.name);
+      if (!h || h.session !== body.session || h.token !== body.token) return { status: 409, body: { error: { code: "NOT_OWNER", message: "not held" } } };
+      this.holders.delete(body.name);
+      this.change({ type: "released", name: body.name, sessionId: body.session, token: body.token, mode: "exclusive", cause: "released" });
+      return { status: 200, body: { name: body.name, released: true } };
+    }
+    if (path === "/api/v1/registers/set") {
+      const r = this.registers.get(body.key) ?? { version: 0, value: "" };
+      if (r.version !== body.expectedVersion || this.refuseKeys.has(body.key)) return { status: 409, body: { error: { code: "CONFLICT", message: `version ${r.version}`, currentVersion: r.version } } };
+      if (body.fenceName !== undefined) {
+        const h = this.holders.get(body.fenceName);
+        if (!h || h.token !== body.fenceToken) return { status: 409, body: { error: { code: "CONFLICT", message: "the fence is not current" } } };
+      }
+      this.registers.set(body.key, { version: r.version + 1, value: body.value });
+      this.change({ type: "registerSet", name: body.key, sessionId: body.session, version: r.version + 1, value: body.value });
+      return { status: 200, body: { key: body.key, version: r.version + 1 } };
+    }
+    if (path.startsWith("/api/v1/registers/")) {
+      const key = decodeURIComponent(path.slice("/api/v1/registers/".length));
+      const r = this.registers.get(key);
+      if (!r) return { status: 404, body: { error: { code: "NOT_FOUND", message: `no register ${key}` } } };
+      return { status: 200, body: { key, version: r.version, value: r.value } };
+    }
+    if (path.startsWith("/api/v1/locks/")) {
+      const view = this.lockView(decodeURIComponent(path.slice("/api/v1/locks/".length)));
+      return view ? { status: 200, body: { lock: view } } : { status: 404, body: { error: { code: "NOT_FOUND", message: "no such lock" } } };
+    }
+    if (path.startsWith("/api/v1/elections/")) {
+      const name = decodeURIComponent(path.slice("/api/v1/elections/".length));
+      const h = this.holders.get(name);
+      const r = this.registers.get(name);
+      const text = r ? atob(r.value) : "";
+      if (!h || !text.startsWith(`${h.token}:`)) return { status: 404, body: { error: { code: "NOT_FOUND", message: `nobody leads ${name}` } } };
+      return { status: 200, body: { election: { name, epoch: h.token, value: text.slice(text.indexOf(":") + 1), sessionId: h.session } } };
+    }
+    return undefined;
+  }
+
+  private async acquire(body: any, signal: AbortSignal | undefined): Promise<Reply> {
+    const end = Date.now() + (body.waitMillis ?? 0);
+    let queued = false;
+    while (this.holders.has(body.name)) {
+      if (signal?.aborted) return "drop";
+      const left = end - Date.now();
+      if (left <= 0) {
+        if (queued) this.change({ type: "waitEnded", name: body.name, sessionId: body.session, mode: "exclusive", cause: "timedOut" });
+        return { status: 409, body: { error: { code: "TIMEOUT", message: `${body.name} was not granted` } } };
+      }
+      if (!queued) {
+        queued = true;
+        this.change({ type: "queued", name: body.name, sessionId: body.session, mode: "exclusive" });
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.changed(), new Promise((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+    }
+    const token = ++this.token;
+    this.holders.set(body.name, { session: body.session, token });
+    this.change({ type: "acquired", name: body.name, sessionId: body.session, token, mode: "exclusive" });
+    return { status: 200, body: { name: body.name, granted: true, token, requestId: body.requestId } };
+  }
+
+  private async watch(req: Sent): Promise<Reply> {
+    const q = new URLSearchParams(req.search);
+    const kinds = ["lock", "prefix", "register"].filter((k) => q.has(k));
+    if (kinds.length !== 1) return { status: 400, body: { error: { code: "INVALID_ARGUMENT", message: "one target" } } };
+    const kind = kinds[0];
+    const name = q.get(kind)!;
+    if (name.startsWith("secret/")) return { status: 403, body: { error: { code: "PERMISSION_DENIED", message: `may not read ${name}` } } };
+    const concerns = (c: Change) =>
+      c.type !== "_snapshot" &&
+      (kind === "register" ? c.type === "registerSet" && c.name === name : c.type !== "registerSet" && (kind === "lock" ? c.name === name : c.name.startsWith(name)));
+    const afterText = q.get("after");
+    const after = afterText === null ? undefined : Number(afterText.split(".")[0]);
+    const end = Date.now() + Number(q.get("waitMillis") ?? 20000);
+    for (;;) {
+      if (this.down.has(req.url) || req.signal?.aborted) return "drop";
+      const next = `${this.changes.length}.0`;
+      if (after === undefined || after < this.changesFrom) {
+        const answer: Record<string, unknown> = { watch: kind, name, gap: true, next, events: [] };
+        if (kind === "register") {
+          const r = this.registers.get(name);
+          answer.register = { key: name, version: r?.version ?? 0, value: r?.value ?? null };
+        } else {
+          answer.locks = [...this.holders.keys()].filter((n) => (kind === "lock" ? n === name : n.startsWith(name))).map((n) => this.lockView(n));
+        }
+        return { status: 200, body: answer };
+      }
+      const events = this.changes.slice(after).filter(concerns);
+      const left = end - Date.now();
+      if (events.length > 0 || left <= 0) return { status: 200, body: { watch: kind, name, gap: false, next, events } };
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.changed(), new Promise((r) => (timer = setTimeout(r, Math.min(left, 200))))]);
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+"""Leader election (docs/elections.md), composed from locks and registers like the Java client's.
+
+Who leads is the holder of the lock of the election's name; what the leader proclaims is the
+register of the same name, holding ``"<epoch>:<value>"`` (UTF-8), written by compare-and-set
+fenced by the leadership's grant. The epoch is the grant's fencing token.
+
+Guaranteed: at most one valid leadership of a name at a time (the lock's guarantee); every new
+leadership has a higher epoch than the ones before; a deposed leader's fenced writes are refused
+(fence with ``leadership.lease``). Not guaranteed: that a leader learns of its loss before the next
+one is elected (a process paused past its session TTL acts on until it runs again): fence the
+writes that matter.
+
+A failure it handles: a candidate is elected but its proclamation fails (the cluster is
+unreachable, or its grant is revoked meanwhile); the campaign then releases the lock, so that no
+silent leader is left behind, and raises.
+"""
+
+import logging
+import urllib.parse
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Tuple
+
+from . import _validate as v
+from .errors import HoldfastError
+from .lease import Lease
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client
+
+log = logging.getLogger("holdfast")
+
+#: The most bytes of UTF-8 a leader may proclaim (a register holds 64 KiB; the epoch goes first).
+MAX_VALUE_BYTES = 32 * 1024
+
+
+class Leader(NamedTuple):
+    """Who leads an election: the epoch of the leadership and what it proclaimed (None for a
+    leader elected a moment ago that has not written its value yet)."""
+
+    election: str
+    epoch: int
+    value: Optional[str]
+
+
+def proclaimed(raw: Optional[bytes]) -> Optional[Tuple[int, str]]:
+    """Reads ``"<epoch>:<value>"``; None if the bytes are not one."""
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", "replace")
+    epoch, colon, value = text.partition(":")
+    if not colon or not (epoch.isascii() and epoch.isdigit()):
+        return None
+    return int(epoch), value
+
+
+class Leadership:
+    """A won campaign: ``epoch`` (the grant's fencing token), ``value``, ``lease`` (to fence
+    writes with), ``valid``, :meth:`on_lost`, :meth:`resign`. A context manager that resigns."""
+
+    def __init__(self, election: str, value: str, lease: Lease) -> None:
+        self.election = election
+        self.value = value
+        self.lease = lease
+
+    @property
+    def epoch(self) -> int:
+        return self.lease.fencing_token
+
+    @property
+    def valid(self) -> bool:
+        """True until resigned or lost (session expired, revoked: see :meth:`on_lost`)."""
+        return self.lease.valid
+
+    def on_lost(self, callback: Callable[["Leadership", str], Any]) -> "Leadership":
+        """Calls ``callback(leadership, reason)`` once if the leadership is lost (not when it
+        resigns); at once if it already is. Reasons are the lease's."""
+        self.lease.on_lost(lambda _lease, reason: callback(self, reason))
+        return self
+
+    def resign(self) -> None:
+        """Gives the leadership up (releases the lock): the next candidate leads. Idempotent."""
+        self.lease.release()
+
+    def __enter__(self) -> "Leadership":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.resign()
+
+    def __repr__(self) -> str:
+        return "Leadership(%r, epoch=%d, %s)" % (self.election, self.epoch,
+                                                 "valid" if self.valid else "over")
+
+
+class Election:
+    """The election of one name (:meth:`Client.election`); nothing is sent until used."""
+
+    def __init__(self, client: "Client", name: str) -> None:
+        v.check_name(name, "election name")
+        self._client = client
+        self.name = name
+
+    def campaign(self, value: str, *, wait: float = 0.0,
+                 lease_timeout: Optional[float] = None) -> Leadership:
+        """Campaigns until elected (``wait`` seconds at most; 0 tries once), then proclaims
+        ``value``. Raises LockTimeout when not elected in time (the candidacy is withdrawn), and
+        the errors of acquire and of a register write (the lock is then released)."""
+        v.check(isinstance(value, str), "the value is a string (\"\" for none), not %s"
+                % type(value).__name__)
+        v.check(len(value.encode("utf-8")) <= MAX_VALUE_BYTES,
+                "the value is over %d bytes of UTF-8" % MAX_VALUE_BYTES)
+        lease = self._client.acquire(self.name, wait=wait, lease_timeout=lease_timeout)
+        try:
+            register = self._client.register(self.name)
+            version, _ = register.get()
+            register.compare_and_set(version, "%d:%s" % (lease.fencing_token, value), fence=lease)
+        except BaseException:
+            try:
+                lease.release()  # not proclaimed: the candidacy ends here
+            except HoldfastError as e:
+                log.warning("holdfast: releasing %s after a failed proclamation: %s", self.name, e)
+            raise
+        return Leadership(self.name, value, lease)
+
+    def leader(self) -> Optional[Leader]:
+        """Who leads now, or None. Read at the leader: ``GET /api/v1/elections/{name}``, and when
+        that finds no proclaimed leader, the lock's holder and the register's value if its epoch
+        is the holder's token."""
+        c = self._client
+        path = urllib.parse.quote(self.name, safe="/")
+        a = c._plain("GET", "/api/v1/elections/" + path)
+        if a.ok and isinstance(a.body, dict) and isinstance(a.body.get("election"), dict):
+            e = a.body["election"]
+            return Leader(self.name, int(e["epoch"]), e.get("value"))
+        if a.status != 404:
+            c._raise(a)
+        a = c._plain("GET", "/api/v1/locks/" + path)
+        if a.status == 404:
+            return None
+        if not a.ok:
+            c._raise(a)
+        lock = a.body.get("lock") if isinstance(a.body, dict) else None
+        holders = lock.get("holders") if isinstance(lock, dict) else None
+        if not holders:
+            return None
+        epoch = int(holders[0]["token"])
+        found = proclaimed(c.register(self.name).get()[1])
+        return Leader(self.name, epoch, found[1] if found and found[0] == epoch else None)
+
+    def __repr__(self) -> str:
+        return "Election(%r)" % self.name

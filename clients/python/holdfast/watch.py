@@ -1,0 +1,415 @@
+"""Watches (protocol.md, "Watches"): follow a lock, the locks under a prefix, or a register.
+
+A :class:`Watch` long-polls ``GET /api/v1/watch`` on a daemon thread of its own, at the member
+the client believes leads (any member serves it), resuming from the position of the last change
+it received and moving on to the next member with backoff when one fails, like the session's
+event stream. It yields a ``state`` event first (the complete state, from the answer to a poll
+that has no position or whose changes the member no longer has), then one event per change, in
+the order the cluster made them; after such a gap, a fresh ``state`` again.
+
+Guaranteed: positions are the same at every member, so a watch that moves to another member
+(a broken connection, the leader's death) is told every change it had not been told, none twice,
+or, where that member cannot, a ``state`` that replaces everything known before. Not guaranteed:
+that a change is told once only across a gap (the state may already show a change told again
+after it), nor anything about names the caller may not read (left out of a prefix watch). A watch
+is no lock: :func:`await_free` returning True means nobody held the lock at that moment.
+"""
+
+import base64
+import logging
+import queue
+import socket
+import threading
+import time
+import urllib.parse
+from typing import TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional
+
+from . import _validate as v
+from ._transport import Backoff, Closed
+from .errors import HoldfastError, SessionExpired, Unavailable, error_for
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client
+
+log = logging.getLogger("holdfast")
+
+WATCH_WAIT_MILLIS = 20000
+#: Events a watch reads ahead of its reader before its long poll waits for the reader.
+READ_AHEAD = 10000
+
+#: Event types: the complete state, then one per change (the protocol's names).
+STATE = "state"
+ACQUIRED = "acquired"
+RELEASED = "released"
+QUEUED = "queued"
+WAIT_ENDED = "waitEnded"
+REGISTER_SET = "registerSet"
+TYPES = (STATE, ACQUIRED, RELEASED, QUEUED, WAIT_ENDED, REGISTER_SET)
+
+
+class Holder(NamedTuple):
+    session_id: str
+    token: int
+    mode: str
+    permits: int
+    client_name: Optional[str]
+
+
+class Waiter(NamedTuple):
+    session_id: str
+    mode: str
+    permits: int
+    client_name: Optional[str]
+
+
+class LockInfo(NamedTuple):
+    """A lock that is held or waited for, as a lock watch's ``state`` lists it."""
+
+    name: str
+    holders: List[Holder]
+    waiters: List[Waiter]
+    semaphore: bool
+    max_permits: int
+
+
+class WatchEvent:
+    """One event of a watch.
+
+    ``type``: ``state``, ``acquired``, ``released``, ``queued``, ``waitEnded``, ``registerSet``.
+    ``name``: the lock or register (for ``state``, what is watched). ``token``: the grant's
+    fencing token (``acquired``, ``released``; else 0). ``cause``: why a holder left or a wait
+    ended (``released``, ``leaseTimeout``, ``sessionExpired``, ``sessionClosed``, ``revoked``,
+    ``timedOut``, ``cancelled``). ``version``/``value`` (bytes or None): a register's, after a
+    write or in its ``state`` (version 0: never written). ``locks``: a lock watch's ``state``.
+    ``position``: where the event stands in the cluster's order of changes.
+    """
+
+    __slots__ = ("type", "name", "session_id", "token", "mode", "cause", "version", "value",
+                 "locks", "position")
+
+    def __init__(self, type: str, name: str, session_id: Optional[str] = None, token: int = 0,
+                 mode: Optional[str] = None, cause: Optional[str] = None, version: int = 0,
+                 value: Optional[bytes] = None, locks: Optional[List[LockInfo]] = None,
+                 position: str = "") -> None:
+        self.type = type
+        self.name = name
+        self.session_id = session_id
+        self.token = token
+        self.mode = mode
+        self.cause = cause
+        self.version = version
+        self.value = value
+        self.locks = locks if locks is not None else []
+        self.position = position
+
+    @property
+    def holders(self) -> List[int]:
+        """For a lock ``state``: the tokens of every holder of the watched locks."""
+        return [h.token for l in self.locks for h in l.holders]
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, WatchEvent) and all(
+            getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    def __repr__(self) -> str:
+        parts = [self.type, self.name]
+        if self.session_id:
+            parts.append("session=%s" % self.session_id)
+        if self.token:
+            parts.append("token=%d" % self.token)
+        if self.cause:
+            parts.append("cause=%s" % self.cause)
+        if self.type == REGISTER_SET or (self.type == STATE and self.version):
+            parts.append("version=%d" % self.version)
+        if self.type == STATE and self.locks:
+            parts.append("holders=%r" % self.holders)
+        return "WatchEvent(%s at %s)" % (" ".join(parts), self.position or "-")
+
+
+class WatchPage(NamedTuple):
+    """One answer of the watch route: its events (a ``state`` first after a gap) and where to go on."""
+
+    events: List[WatchEvent]
+    next: Optional[str]
+    gap: bool
+
+
+def _int(x: Any) -> int:
+    return int(x) if x is not None else 0
+
+
+def _bytes(raw: Any) -> Optional[bytes]:
+    return base64.b64decode(raw) if isinstance(raw, str) else None
+
+
+def _lock_info(l: Any) -> LockInfo:
+    holders = [Holder(str(h.get("sessionId")), _int(h.get("token")), str(h.get("mode")),
+                      _int(h.get("permits")), h.get("clientName"))
+               for h in l.get("holders") or [] if isinstance(h, dict)]
+    waiters = [Waiter(str(w.get("sessionId")), str(w.get("mode")), _int(w.get("permits")),
+                      w.get("clientName"))
+               for w in l.get("waiters") or [] if isinstance(w, dict)]
+    return LockInfo(str(l.get("name")), holders, waiters, bool(l.get("semaphore")),
+                    _int(l.get("maxPermits")))
+
+
+def parse_watch_page(body: Any) -> WatchPage:
+    """Reads a 200 answer of ``GET /api/v1/watch``. Unknown event types are left out."""
+    if not isinstance(body, dict):
+        raise ValueError("the watch answered something that is not a JSON object")
+    nxt = body.get("next")
+    nxt = str(nxt) if nxt is not None else None
+    events: List[WatchEvent] = []
+    gap = bool(body.get("gap"))
+    if gap:
+        name = str(body.get("name") or "")
+        reg = body.get("register")
+        if isinstance(reg, dict):
+            version = _int(reg.get("version"))
+            events.append(WatchEvent(STATE, name, version=version,
+                                     value=_bytes(reg.get("value")) if version else None,
+                                     position=nxt or ""))
+        else:
+            locks = [_lock_info(l) for l in body.get("locks") or [] if isinstance(l, dict)]
+            events.append(WatchEvent(STATE, name, locks=locks, position=nxt or ""))
+    for e in body.get("events") or []:
+        if not isinstance(e, dict) or e.get("type") not in TYPES or e.get("type") == STATE:
+            continue
+        events.append(WatchEvent(e["type"], str(e.get("name")), session_id=e.get("sessionId"),
+                                 token=_int(e.get("token")), mode=e.get("mode"),
+                                 cause=e.get("cause"), version=_int(e.get("version")),
+                                 value=_bytes(e.get("value")),
+                                 position=str(e.get("position") or "")))
+    return WatchPage(events, nxt, gap)
+
+
+def target_query(lock: Optional[str], prefix: Optional[str], register: Optional[str]):
+    """The one target given, as (kind, name); InvalidArgument unless exactly one is."""
+    given = [(k, n) for k, n in (("lock", lock), ("prefix", prefix), ("register", register))
+             if n is not None]
+    v.check(len(given) == 1, "a watch takes exactly one of lock, prefix or register")
+    kind, name = given[0]
+    if kind == "prefix":
+        v.check(isinstance(name, str), "a prefix is a string, not %s" % type(name).__name__)
+    else:
+        v.check_name(name, "lock name" if kind == "lock" else "key")
+    return kind, name
+
+
+class _End:
+    def __init__(self, error: Optional[HoldfastError]) -> None:
+        self.error = error
+
+
+class Watch:
+    """What :meth:`Client.watch` returns: an iterator of :class:`WatchEvent`, until closed.
+
+    ``for event in watch:`` blocks for each event; it stops once :meth:`close` is called and
+    raises the error that ended the watch otherwise (``PermissionDenied`` for a name the caller
+    may not read, ``InvalidArgument``, ``Closed``/``SessionExpired`` when the client ended).
+    :meth:`next_event` waits at most a timeout. A context manager: ``with client.watch(...) as w``.
+    The watch reads ahead of its reader up to 10,000 events, then waits for it.
+    """
+
+    def __init__(self, client: "Client", kind: str, name: str,
+                 wait_millis: int = WATCH_WAIT_MILLIS) -> None:
+        self.kind = kind
+        self.name = name
+        self._client = client
+        self._transport = client._transport
+        self._wait_millis = wait_millis
+        self._after: Optional[str] = None
+        self._stop = threading.Event()
+        self._queue: "queue.Queue[Any]" = queue.Queue()
+        self._room = threading.Semaphore(READ_AHEAD)  # events the reader may be behind
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._end: Optional[_End] = None
+        #: the position of the last event handed out; "" before the first
+        self.position = ""
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="holdfast-watch-%s" % (name or "*"))
+        self._thread.start()
+
+    @property
+    def closed(self) -> bool:
+        """True once closed, or ended (its error is then raised by the iteration)."""
+        return self._stop.is_set() or self._end is not None
+
+    def close(self) -> None:
+        """Stops the watch: iteration ends; the long poll under way is broken. Idempotent."""
+        self._stop.set()
+        with self._lock:
+            conn = self._conn
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._queue.put(_End(None))  # wakes a reader blocked on an empty queue
+
+    def __enter__(self) -> "Watch":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[WatchEvent]:
+        return self
+
+    def __next__(self) -> WatchEvent:
+        event = self.next_event(None)
+        if event is None:
+            raise StopIteration
+        return event
+
+    def next_event(self, timeout: Optional[float] = None) -> Optional[WatchEvent]:
+        """The next event; None after ``timeout`` seconds without one, or once closed. Raises
+        the error that ended the watch."""
+        while True:
+            if self._end is not None:
+                if self._end.error is not None:
+                    raise self._end.error
+                return None
+            if self._stop.is_set():
+                return None
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                return None
+            if isinstance(item, _End):
+                if item.error is not None or not self._stop.is_set():
+                    self._end = item
+                continue
+            self._room.release()
+            self.position = item.position
+            return item
+
+    def __repr__(self) -> str:
+        return "Watch(%s=%r, %s)" % (self.kind, self.name, "closed" if self.closed else "open")
+
+    # ---------------------------------------------------------------- the long poll
+
+    def _path(self) -> str:
+        q = {self.kind: self.name, "waitMillis": str(self._wait_millis)}
+        if self._after is not None:
+            q["after"] = self._after
+        return "/api/v1/watch?" + urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
+
+    def _opened(self, conn: Any) -> None:
+        with self._lock:
+            self._conn = conn
+        if self._stop.is_set():
+            raise ConnectionAbortedError("the watch is closed")
+
+    def _ended_by_client(self) -> Optional[HoldfastError]:
+        if self._client.closed:
+            return Closed("holdfast: the watch of %s ended: its client was closed" % self.name)
+        if self._client.expired:
+            return SessionExpired("holdfast: the watch of %s ended: session %s expired"
+                                  % (self.name, self._client.session_id))
+        return None
+
+    def _run(self) -> None:
+        error: Optional[HoldfastError] = None
+        try:
+            error = self._poll()
+        except Exception as e:  # never die silently
+            log.exception("holdfast: the watch of %s failed", self.name)
+            error = Unavailable("holdfast: the watch of %s failed: %s" % (self.name, e))
+        finally:
+            if not self._stop.is_set():
+                self._queue.put(_End(error))
+
+    def _poll(self) -> Optional[HoldfastError]:
+        backoff = Backoff()
+        t = self._transport
+        timeout = self._wait_millis / 1000.0 + t.request_timeout
+        while not self._stop.is_set():
+            ended = self._ended_by_client()
+            if ended is not None:
+                return ended
+            index = t.current()
+            try:
+                a = t.exchange(index, "GET", self._path(), None, timeout, on_open=self._opened)
+            except OSError as e:
+                if self._stop.is_set():
+                    return None
+                log.debug("holdfast: watch of %s at %s: %s", self.name, t.members[index], e)
+                t.rotate(index)
+                self._stop.wait(backoff.next_delay())
+                continue
+            if self._stop.is_set():
+                return None
+            if a.status == 200:
+                try:
+                    page = parse_watch_page(a.body)
+                except (ValueError, TypeError) as e:
+                    log.warning("holdfast: watch of %s at %s: %s", self.name, a.member, e)
+                    t.rotate(index)
+                    self._stop.wait(backoff.next_delay())
+                    continue
+                backoff.reset()
+                for event in page.events:
+                    if not self._put(event):
+                        return self._ended_by_client()
+                if page.next is not None:
+                    self._after = page.next
+                continue
+            if a.status == 400 and self._after is not None:
+                # The position is refused: start again from the state.
+                log.warning("holdfast: watch of %s at %s refused position %s: %s", self.name,
+                            a.member, self._after, a.error_field("message"))
+                self._after = None
+                continue
+            if 400 <= a.status < 500 and a.status not in (408, 429):
+                return error_for(a.status, a.body, a.member)
+            log.info("holdfast: watch of %s at %s answered %d %s", self.name, a.member, a.status,
+                     a.error_code() or "")
+            t.rotate(index)
+            self._stop.wait(backoff.next_delay())
+        return None
+
+    def _put(self, event: WatchEvent) -> bool:
+        """Hands an event to the reader, waiting while it is READ_AHEAD events behind; False
+        once the watch or its client is closed."""
+        while not self._room.acquire(timeout=0.2):
+            if self._stop.is_set() or self._ended_by_client() is not None:
+                return False
+        if self._stop.is_set():
+            return False
+        self._queue.put(event)
+        return True
+
+
+def await_free(client: "Client", name: str, timeout: float) -> bool:
+    """Waits until nobody holds lock ``name``, at most ``timeout`` seconds; see
+    :meth:`Client.await_free`."""
+    v.check_name(name)
+    v.check(isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout >= 0,
+            "timeout is a non-negative number of seconds, not %r" % (timeout,))
+    deadline = time.monotonic() + timeout
+    grace = 3 * client.request_timeout  # the state is needed once, even for a timeout of 0
+    holders = set()
+    stated = False
+    with Watch(client, "lock", name) as watch:
+        while True:
+            limit = deadline if stated else deadline + grace
+            event = watch.next_event(max(0.0, limit - time.monotonic()))
+            if event is None:
+                if not stated:
+                    raise Unavailable("holdfast: could not read the state of %s within %.0f s"
+                                      % (name, timeout + grace))
+                return False
+            if event.type == STATE:
+                holders = set(event.holders)
+                stated = True
+            elif event.type == ACQUIRED:
+                holders.add(event.token)
+            elif event.type == RELEASED:
+                holders.discard(event.token)
+            else:
+                continue
+            if stated and not holders:
+                return True

@@ -1,0 +1,114 @@
+"""Elections against the in-process imitation of the protocol (tests/fakecluster.py)."""
+
+import base64
+import threading
+import time
+import unittest
+
+import holdfast
+from holdfast import errors
+from holdfast.election import Leader, proclaimed
+
+from .fakecluster import Cluster
+
+
+class ProclaimedTest(unittest.TestCase):
+    def test_reads_epoch_and_value(self):
+        self.assertEqual(proclaimed(b"42:10.0.0.7:8080"), (42, "10.0.0.7:8080"))
+        self.assertEqual(proclaimed("7:".encode()), (7, ""))
+        self.assertEqual(proclaimed("9:héllo".encode()), (9, "héllo"))
+        for bad in (None, b"", b"42", b":x", b"x:y", b"-1:y", "²:y".encode()):
+            self.assertIsNone(proclaimed(bad), bad)
+
+
+class ElectionAgainstFakeTest(unittest.TestCase):
+    def setUp(self):
+        self.cluster = Cluster(1)
+        self.a = self.new_client()
+        self.b = self.new_client()
+
+    def tearDown(self):
+        self.a.close()
+        self.b.close()
+        self.cluster.stop()
+
+    def new_client(self):
+        return holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
+
+    def test_one_leads_with_its_token_as_epoch_then_the_next_with_a_higher_one(self):
+        election = self.a.election("svc/indexer")
+        self.assertIsNone(election.leader())
+        first = election.campaign("a:8080")
+        self.assertTrue(first.valid)
+        self.assertEqual(self.b.election("svc/indexer").leader(),
+                         Leader("svc/indexer", first.epoch, "a:8080"))
+        self.assertEqual(self.cluster.holders["svc/indexer"], (self.a.session_id, first.epoch))
+        write = self.cluster.requests("/api/v1/registers/set")[-1][3]
+        self.assertEqual((write["fenceName"], write["fenceToken"]), ("svc/indexer", first.epoch))
+        self.assertEqual(base64.b64decode(write["value"]), b"%d:a:8080" % first.epoch)
+
+        with self.assertRaises(errors.LockTimeout):
+            self.b.election("svc/indexer").campaign("b:8080")
+        won = {}
+        t = threading.Thread(target=lambda: won.update(
+            l=self.b.election("svc/indexer").campaign("b:8080", wait=5)))
+        t.start()
+        deadline = time.monotonic() + 3
+        while not any(c["type"] == "queued" and c["name"] == "svc/indexer"
+                      for c in self.cluster.changes):
+            self.assertLess(time.monotonic(), deadline, "the second candidate did not queue")
+            time.sleep(0.01)
+        self.assertFalse(won, "the second candidate waits while the first leads")
+        lost = []
+        first.on_lost(lambda l, reason: lost.append(reason))
+        first.resign()
+        t.join(5)
+        second = won["l"]
+        self.assertGreater(second.epoch, first.epoch)
+        self.assertFalse(first.valid)
+        self.assertEqual(lost, [], "a resignation is no loss")
+        self.assertEqual(election.leader(), Leader("svc/indexer", second.epoch, "b:8080"))
+        self.assertFalse(self.a.is_current("svc/indexer", first.epoch))
+        with second:
+            pass  # resigns
+        self.assertIsNone(election.leader())
+
+    def test_a_leader_that_has_not_proclaimed_yet_shows_no_value(self):
+        lease = self.a.acquire("svc/quiet")
+        self.assertEqual(self.b.election("svc/quiet").leader(),
+                         Leader("svc/quiet", lease.fencing_token, None))
+        # An older leadership's proclamation is not the current leader's value.
+        self.a.register("svc/quiet").compare_and_set(0, "%d:old" % (lease.fencing_token - 1))
+        self.assertEqual(self.b.election("svc/quiet").leader().value, None)
+
+    def test_a_lost_leadership_is_told(self):
+        leading = self.a.election("svc/lost").campaign("a")
+        reasons = []
+        done = threading.Event()
+        leading.on_lost(lambda l, reason: (reasons.append((l.epoch, reason)), done.set()))
+        self.cluster.revoke("svc/lost")
+        self.assertTrue(done.wait(2.0))
+        self.assertEqual(reasons, [(leading.epoch, "revoked")])
+        self.assertFalse(leading.valid)
+
+    def test_a_failed_proclamation_releases_the_lock(self):
+        self.b.register("svc/taken").compare_and_set(0, "not an election")
+        with self.cluster.cond:  # every write of this key is refused from now on
+            self.cluster.refuse_keys.add("svc/taken")
+        with self.assertRaises(errors.Conflict):
+            self.a.election("svc/taken").campaign("a")
+        self.assertNotIn("svc/taken", self.cluster.holders, "the candidacy ended")
+
+    def test_bad_values_are_refused_before_anything_is_sent(self):
+        sent = len(self.cluster.log)
+        with self.assertRaises(errors.InvalidArgument):
+            self.a.election("svc/x").campaign(None)
+        with self.assertRaises(errors.InvalidArgument):
+            self.a.election("svc/x").campaign("x" * (32 * 1024 + 1))
+        with self.assertRaises(errors.InvalidArgument):
+            self.a.election("")
+        self.assertEqual(len(self.cluster.log), sent)
+
+
+if __name__ == "__main__":
+    unittest.main()
