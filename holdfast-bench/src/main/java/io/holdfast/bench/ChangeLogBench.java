@@ -62,7 +62,7 @@ public class ChangeLogBench {
                     TIME, new Acquire(new Invocation(sessionId, s, s), name, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0));
             releases[i] = Command.Envelope.of(TIME, new Release(new Invocation(sessionId, s + 1, s + 1), name, i + 1));
         }
-        log = new ChangeLog(Runnable::run);
+        log = new ChangeLog();
         newRing();
     }
 

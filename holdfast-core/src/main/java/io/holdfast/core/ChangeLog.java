@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 
 /**
  * The recent changes of a lock table, as this replica applied them: what watches read ({@link
@@ -31,8 +30,9 @@ import java.util.concurrent.Executor;
  * and is told both changes, in order; or, if that member no longer has them, a gap, so it reads
  * the state rather than believe the old holder still holds.
  *
- * <p>Thread-safe: the apply thread appends, readers read from theirs. Futures complete on the
- * executor given, never on the apply thread.
+ * <p>Thread-safe: the apply thread appends, readers read from theirs. The futures of {@link
+ * #changed} complete on the thread that appends (the apply thread): attach only asynchronous
+ * stages to them ({@code io.holdfast.protocol.ChangePolls} does), never work of your own.
  */
 public final class ChangeLog {
     /** The most changes kept: the newest. */
@@ -85,7 +85,6 @@ public final class ChangeLog {
 
     private record Item(Position at, WatchEvent event, int valueBytes) {}
 
-    private final Executor executor;
     private final Item[] ring = new Item[CAPACITY];
     private int head;
     private int size;
@@ -99,10 +98,7 @@ public final class ChangeLog {
 
     private record Poll(WatchTarget target, Position from, CompletableFuture<Void> future) {}
 
-    /** @param executor where the futures of {@link #changed} complete (never the apply thread) */
-    public ChangeLog(Executor executor) {
-        this.executor = executor;
-    }
+    public ChangeLog() {}
 
     /**
      * The table was loaded from a snapshot at {@code index}: changes before it were never applied
@@ -119,7 +115,7 @@ public final class ChangeLog {
             appended = complete;
             wake = takeAll();
         }
-        wake.forEach(f -> executor.execute(() -> f.complete(null)));
+        wake.forEach(f -> f.complete(null));
     }
 
     /** Appends the changes of the entry at {@code index}, in order, and wakes the readers they concern. */
@@ -148,7 +144,7 @@ public final class ChangeLog {
                 }
             }
         }
-        wake.forEach(f -> executor.execute(() -> f.complete(null)));
+        wake.forEach(f -> f.complete(null));
     }
 
     private void add(Item item) {
@@ -217,20 +213,6 @@ public final class ChangeLog {
             }
         }
         return future;
-    }
-
-    /**
-     * A long poll: the changes of {@code target} from {@code from} on if there are some (or a
-     * gap), else those that come within {@code waitMillis} (an empty page if none do).
-     */
-    public CompletableFuture<Page> poll(WatchTarget target, Position from, long waitMillis) {
-        Page now = read(target, from);
-        if (now.gap() || !now.events().isEmpty() || waitMillis <= 0) {
-            return CompletableFuture.completedFuture(now);
-        }
-        return changed(target, from)
-                .completeOnTimeout(null, waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS)
-                .thenApplyAsync(ignored -> read(target, from), executor);
     }
 
     /** The position right after the last entry this replica applied. */

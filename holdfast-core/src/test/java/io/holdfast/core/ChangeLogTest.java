@@ -26,7 +26,7 @@ class ChangeLogTest {
     private static final WatchTarget X = WatchTarget.lock("jobs/x");
     private static final WatchTarget JOBS = WatchTarget.prefix("jobs/");
 
-    private final ChangeLog log = new ChangeLog(Runnable::run);
+    private final ChangeLog log = new ChangeLog();
 
     private static WatchEvent got(String name, long token) {
         return acquired(name, S, token, EXCLUSIVE);

@@ -102,7 +102,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.sessionEvents = new SessionEvents(selfId.toString());
         this.changeWakeups = java.util.concurrent.Executors.newSingleThreadExecutor(
                 ServerThreads.daemon("holdfast-watches-" + selfId));
-        this.changeLog = new ChangeLog(changeWakeups);
+        this.changeLog = new ChangeLog();
         this.proposer = new Proposer(selfId.toString(), this::write);
         this.audit = new AuditLog(selfId.toString());
         this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
@@ -369,7 +369,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public CompletableFuture<ChangeLog.Page> changes(
             String identity, io.holdfast.WatchTarget target, ChangeLog.Position from, long waitMillis) {
-        return changeLog.poll(target, from, waitMillis);
+        return io.holdfast.protocol.ChangePolls.poll(changeLog, target, from, waitMillis, changeWakeups);
     }
 
     /** The recent events of every session, for clients that read them over HTTP. */

@@ -28,7 +28,6 @@ import io.holdfast.lease.LeaseRequest;
 import io.holdfast.protocol.SessionIds;
 import io.holdfast.spi.CrashSimulation;
 import io.holdfast.spi.WatchRunner;
-import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
@@ -193,18 +192,15 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
         return Handles.register(acquirer, registrar, key);
     }
 
-    /**
-     * Where the service records its changes ({@link Capability#WATCH}), a watch long-polls that
-     * record; elsewhere it polls the state (the interface's default).
-     */
+    /** Long-polls the service's record of changes where it keeps one ({@link Capability#WATCH}); else polls. */
     @Override
     public LockWatch watch(WatchTarget target, WatchListener listener) {
         if (target == null || !capabilities.contains(Capability.WATCH)) {
             return LockClient.super.watch(target, listener);
         }
         session.ensureOpen();
-        Duration maxWait = options.requestTimeout().dividedBy(2);
-        return WatchRunner.start(new ServiceFeed(this::query, maxWait), target, listener, this::isOpen);
+        var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2));
+        return WatchRunner.start(feed, target, listener, this::isOpen);
     }
 
     @Override

@@ -60,7 +60,7 @@ public final class LocalNode {
         this.ticker = ticker;
         this.origin = ticker.nanos();
         this.dispatcher = Executors.newSingleThreadExecutor(daemon("holdfast-mem-" + name + "-events"));
-        this.changes = new ChangeLog(dispatcher);
+        this.changes = new ChangeLog();
         if (timers == null) {
             Thread maintenance = daemon("holdfast-mem-" + name + "-timers").newThread(this::maintain);
             maintenance.start();
@@ -152,7 +152,7 @@ public final class LocalNode {
 
     /** The changes of a target from a position on: see {@link LockService#changes}. */
     public CompletableFuture<ChangeLog.Page> changes(WatchTarget target, ChangeLog.Position from, long waitMillis) {
-        return changes.poll(target, from, waitMillis);
+        return io.holdfast.protocol.ChangePolls.poll(changes, target, from, waitMillis, dispatcher);
     }
 
     public Optional<LockInfo> describe(String lockName) {
