@@ -93,6 +93,11 @@ public record WatchEvent(
         return value == null ? null : value.clone();
     }
 
+    /** The length of the register's value in bytes, without copying it; 0 when it has none. */
+    public int valueLength() {
+        return value == null ? 0 : value.length;
+    }
+
     /** The same event at a position in the service's order of changes. */
     public WatchEvent at(String newPosition) {
         return new WatchEvent(type, name, sessionId, fencingToken, mode, cause, version, value, locks, newPosition);

@@ -83,7 +83,12 @@ public final class ChangeLog {
      */
     public record Page(List<WatchEvent> events, Position next, boolean gap) {}
 
-    private record Item(Position at, WatchEvent event, int valueBytes) {}
+    /** One change at (index, ordinal); kept flat, so that appending allocates one object per change. */
+    private record Item(long index, int ordinal, WatchEvent event, int valueBytes) {
+        int compareTo(Position p) {
+            return index != p.index ? Long.compare(index, p.index) : Integer.compare(ordinal, p.ordinal);
+        }
+    }
 
     private final Item[] ring = new Item[CAPACITY];
     private int head;
@@ -128,10 +133,7 @@ public final class ChangeLog {
             }
             for (int i = 0; i < changes.size(); i++) {
                 WatchEvent e = changes.get(i);
-                add(new Item(
-                        new Position(index, i),
-                        e,
-                        e.type() == WatchEvent.Type.REGISTER_SET && e.value() != null ? e.value().length : 0));
+                add(new Item(index, i, e, e.valueLength()));
             }
             appended = after;
             if (!changes.isEmpty() && !polls.isEmpty()) {
@@ -165,7 +167,7 @@ public final class ChangeLog {
         head = (head + 1) % CAPACITY;
         size--;
         valueBytes -= gone.valueBytes;
-        Position after = new Position(gone.at.index, gone.at.ordinal + 1);
+        Position after = new Position(gone.index, gone.ordinal + 1);
         if (complete.compareTo(after) < 0) {
             complete = after;
         }
@@ -185,7 +187,7 @@ public final class ChangeLog {
         for (int i = firstAtOrAfter(from); i < size; i++) {
             Item item = ring[(head + i) % CAPACITY];
             if (concerns(target, item.event)) {
-                Position resume = new Position(item.at.index, item.at.ordinal + 1);
+                Position resume = new Position(item.index, item.ordinal + 1);
                 found.add(item.event.at(resume.toString()));
                 if (found.size() == PAGE) {
                     next = resume;
@@ -225,7 +227,7 @@ public final class ChangeLog {
         int hi = size;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (ring[(head + mid) % CAPACITY].at.compareTo(from) < 0) {
+            if (ring[(head + mid) % CAPACITY].compareTo(from) < 0) {
                 lo = mid + 1;
             } else {
                 hi = mid;
