@@ -1,12 +1,12 @@
 package io.holdfast.bench;
 
 import io.holdfast.LockMode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Command.Acquire;
-import io.holdfast.core.Command.Invocation;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Acquire;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.Reply;
 
 /**
  * One session's client as a real one behaves towards the table: every request gets the next

@@ -1,7 +1,7 @@
 package io.holdfast.bench;
 
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Reply;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,9 +1,9 @@
 package io.holdfast.bench;
 
-import io.holdfast.core.Event;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,11 +1,11 @@
 package io.holdfast.bench;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Command.CancelWait;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.Limits;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command.CancelWait;
+import io.holdfast.model.Reply;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

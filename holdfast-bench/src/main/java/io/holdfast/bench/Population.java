@@ -1,11 +1,11 @@
 package io.holdfast.bench;
 
 import io.holdfast.LockMode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Command.Invocation;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.Reply;
 import java.util.Base64;
 import java.util.Random;
 

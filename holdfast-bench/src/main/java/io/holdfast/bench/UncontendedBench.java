@@ -1,14 +1,14 @@
 package io.holdfast.bench;
 
 import io.holdfast.LockMode;
-import io.holdfast.core.Command.Acquire;
-import io.holdfast.core.Command.Invocation;
-import io.holdfast.core.Command.Release;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.CommandFormatException;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command.Acquire;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.Command.Release;
+import io.holdfast.model.Reply;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

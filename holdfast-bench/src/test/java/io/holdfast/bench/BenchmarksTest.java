@@ -3,7 +3,7 @@ package io.holdfast.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -2,7 +2,7 @@ package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.AccessRules;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Reply;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +65,7 @@ final class AuthCommand implements Callable<Integer> {
         }
         String rules = text;
         Reply reply = ServerCalls.call(
-                uri, "access rules", t -> t.submit(new io.holdfast.core.Command.SetAccessRules(rules)));
+                uri, "access rules", t -> t.submit(new io.holdfast.model.Command.SetAccessRules(rules)));
         if (reply instanceof Reply.Failed f) {
             throw f.code().toException(f.message());
         }

@@ -1,6 +1,6 @@
 package io.holdfast.cli;
 
-import io.holdfast.core.TableCopy;
+import io.holdfast.model.TableCopy;
 import io.holdfast.server.BackupFile;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,8 +1,8 @@
 package io.holdfast.cli;
 
-import io.holdfast.client.internal.LocalNode;
-import io.holdfast.client.internal.LocalTransport;
-import io.holdfast.protocol.server.HoldfastGrpcServer;
+import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.node.LocalNode;
+import io.holdfast.node.LocalTransport;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,7 +1,7 @@
 package io.holdfast.cli;
 
-import io.holdfast.core.ClusterInfo;
-import io.holdfast.core.MembershipChange;
+import io.holdfast.model.ClusterInfo;
+import io.holdfast.model.MembershipChange;
 import io.holdfast.server.JsonViews;
 import io.holdfast.server.ServerConfig;
 import java.io.PrintWriter;

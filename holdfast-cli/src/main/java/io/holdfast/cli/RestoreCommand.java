@@ -1,7 +1,7 @@
 package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.TableCopy;
+import io.holdfast.model.TableCopy;
 import io.holdfast.server.BackupFile;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.Restore;

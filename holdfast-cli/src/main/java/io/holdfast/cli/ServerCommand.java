@@ -2,8 +2,8 @@ package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.AccessRules;
+import io.holdfast.endpoint.Tokens;
 import io.holdfast.protocol.TlsFiles;
-import io.holdfast.protocol.Tokens;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.holdfast.cli;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Reply;
-import io.holdfast.core.SessionPage;
+import io.holdfast.model.Reply;
+import io.holdfast.model.SessionPage;
 import io.holdfast.server.JsonViews;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -126,7 +126,7 @@ final class SessionsCommand implements Callable<Integer> {
         @Override
         public Integer call() throws InterruptedException {
             Reply reply = ServerCalls.call(
-                    backend.uri(), "sessions", t -> t.submit(new io.holdfast.core.Command.EndSession(id)));
+                    backend.uri(), "sessions", t -> t.submit(new io.holdfast.model.Command.EndSession(id)));
             if (reply instanceof Reply.Failed f) {
                 if (f.code() == ErrorCode.SESSION_EXPIRED) {
                     throw new CliFailure(ExitCodes.USAGE, "no open session has the id " + id);

@@ -1,7 +1,7 @@
 package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.protocol.Tokens;
+import io.holdfast.endpoint.Tokens;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;

@@ -3,8 +3,8 @@ package io.holdfast.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.core.AccessRules;
+import io.holdfast.endpoint.Tokens;
 import io.holdfast.protocol.TlsFiles;
-import io.holdfast.protocol.Tokens;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
 import java.io.PrintWriter;

@@ -2,6 +2,7 @@ package io.holdfast.core;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
+import io.holdfast.model.Command;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;

@@ -2,6 +2,9 @@ package io.holdfast.core;
 
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
+import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
+import io.holdfast.model.Command;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -13,12 +16,12 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Every replica applies the same log, and the table tells the same changes for each entry
  * ({@link LockTable#apply(Command.Envelope, EventSink, java.util.function.Consumer)}); each change
- * is kept at its {@link Position}: the index of its entry and its place among that entry's
+ * is kept at its {@link ChangePosition}: the index of its entry and its place among that entry's
  * changes. So a watcher can read at any member and resume at another, from the position it
  * reached.
  *
  * <p><b>Guarantees.</b> {@link #read} returns the changes of a target at or after a position, in
- * log order, each once; or says it cannot ({@link Page#gap}) when this replica does not have them
+ * log order, each once; or says it cannot ({@link ChangePage#gap}) when this replica does not have them
  * all: it started from a snapshot (or installed one) after that position, or let the oldest
  * changes go to keep at most {@value #CAPACITY} changes and {@value #MAX_VALUE_BYTES} bytes of
  * register values. A gap is never hidden; the reader then reads the state afresh.
@@ -32,7 +35,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Thread-safe: the apply thread appends, readers read from theirs. The futures of {@link
  * #changed} complete on the thread that appends (the apply thread): attach only asynchronous
- * stages to them ({@code io.holdfast.protocol.ChangePolls} does), never work of your own.
+ * stages to them ({@code io.holdfast.node.ChangePolls} does), never work of your own.
  */
 public final class ChangeLog {
     /** The most changes kept: the newest. */
@@ -42,51 +45,10 @@ public final class ChangeLog {
     /** The most changes one read returns. */
     public static final int PAGE = 1_000;
 
-    /**
-     * A place in the order of changes: before the {@code ordinal}-th change (from 0) of the log
-     * entry at {@code index}, after every change of earlier entries. Written {@code
-     * "index.ordinal"}; a change's {@link WatchEvent#position()} is the position right after it,
-     * where its reader resumes.
-     */
-    public record Position(long index, int ordinal) implements Comparable<Position> {
-        public static final Position START = new Position(0, 0);
-
-        @Override
-        public int compareTo(Position o) {
-            return index != o.index ? Long.compare(index, o.index) : Integer.compare(ordinal, o.ordinal);
-        }
-
-        /** Reads {@code "index.ordinal"}; null if it is not one. */
-        public static Position parse(String text) {
-            int dot = text == null ? -1 : text.indexOf('.');
-            if (dot <= 0 || dot == text.length() - 1 || text.length() > 40) {
-                return null;
-            }
-            try {
-                long index = Long.parseLong(text.substring(0, dot));
-                int ordinal = Integer.parseInt(text.substring(dot + 1));
-                return index < 0 || ordinal < 0 ? null : new Position(index, ordinal);
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return index + "." + ordinal;
-        }
-    }
-
-    /**
-     * What a read found: the target's changes (each at the position after it) and the position to
-     * read from next; or a gap, when this replica cannot prove it has every change since.
-     */
-    public record Page(List<WatchEvent> events, Position next, boolean gap) {}
-
     /** One change at (index, ordinal); kept flat, so that appending allocates one object per change. */
     private record Item(long index, int ordinal, WatchEvent event, int valueBytes) {
-        int compareTo(Position p) {
-            return index != p.index ? Long.compare(index, p.index) : Integer.compare(ordinal, p.ordinal);
+        int compareTo(ChangePosition p) {
+            return index != p.index() ? Long.compare(index, p.index()) : Integer.compare(ordinal, p.ordinal());
         }
     }
 
@@ -95,13 +57,13 @@ public final class ChangeLog {
     private int size;
     private long valueBytes;
     /** Every change from here on is kept (or was, until evicted: see {@link #complete}). */
-    private Position complete = Position.START;
+    private ChangePosition complete = ChangePosition.START;
     /** The position right after the last entry appended. */
-    private Position appended = Position.START;
+    private ChangePosition appended = ChangePosition.START;
 
     private final List<Poll> polls = new ArrayList<>();
 
-    private record Poll(WatchTarget target, Position from, CompletableFuture<Void> future) {}
+    private record Poll(WatchTarget target, ChangePosition from, CompletableFuture<Void> future) {}
 
     public ChangeLog() {}
 
@@ -116,7 +78,7 @@ public final class ChangeLog {
             size = 0;
             valueBytes = 0;
             java.util.Arrays.fill(ring, null);
-            complete = new Position(index + 1, 0);
+            complete = new ChangePosition(index + 1, 0);
             appended = complete;
             wake = takeAll();
         }
@@ -127,7 +89,7 @@ public final class ChangeLog {
     public void append(long index, List<WatchEvent> changes) {
         List<CompletableFuture<Void>> wake = new ArrayList<>(0);
         synchronized (this) {
-            Position after = new Position(index + 1, 0);
+            ChangePosition after = new ChangePosition(index + 1, 0);
             if (after.compareTo(appended) <= 0) {
                 return; // applied before (a replay): kept already, or gone
             }
@@ -167,7 +129,7 @@ public final class ChangeLog {
         head = (head + 1) % CAPACITY;
         size--;
         valueBytes -= gone.valueBytes;
-        Position after = new Position(gone.index, gone.ordinal + 1);
+        ChangePosition after = new ChangePosition(gone.index, gone.ordinal + 1);
         if (complete.compareTo(after) < 0) {
             complete = after;
         }
@@ -178,16 +140,16 @@ public final class ChangeLog {
      * if some of them are no longer here (or never were). A null {@code from} is a gap: the
      * reader starts from the state.
      */
-    public synchronized Page read(WatchTarget target, Position from) {
+    public synchronized ChangePage read(WatchTarget target, ChangePosition from) {
         if (from == null || from.compareTo(complete) < 0) {
-            return new Page(List.of(), appended, true);
+            return new ChangePage(List.of(), appended, true);
         }
         List<WatchEvent> found = new ArrayList<>();
-        Position next = from.compareTo(appended) > 0 ? from : appended;
+        ChangePosition next = from.compareTo(appended) > 0 ? from : appended;
         for (int i = firstAtOrAfter(from); i < size; i++) {
             Item item = ring[(head + i) % CAPACITY];
             if (concerns(target, item.event)) {
-                Position resume = new Position(item.index, item.ordinal + 1);
+                ChangePosition resume = new ChangePosition(item.index, item.ordinal + 1);
                 found.add(item.event.at(resume.toString()));
                 if (found.size() == PAGE) {
                     next = resume;
@@ -195,7 +157,7 @@ public final class ChangeLog {
                 }
             }
         }
-        return new Page(found, next, false);
+        return new ChangePage(found, next, false);
     }
 
     /**
@@ -203,10 +165,10 @@ public final class ChangeLog {
      * appended, or a snapshot is loaded; at once if either happened already. The caller bounds
      * the wait (and may complete it itself).
      */
-    public CompletableFuture<Void> changed(WatchTarget target, Position from) {
+    public CompletableFuture<Void> changed(WatchTarget target, ChangePosition from) {
         CompletableFuture<Void> future = new CompletableFuture<>();
         synchronized (this) {
-            Page now = read(target, from);
+            ChangePage now = read(target, from);
             if (now.gap() || !now.events().isEmpty()) {
                 future.complete(null);
             } else {
@@ -218,11 +180,11 @@ public final class ChangeLog {
     }
 
     /** The position right after the last entry this replica applied. */
-    public synchronized Position appended() {
+    public synchronized ChangePosition appended() {
         return appended;
     }
 
-    private int firstAtOrAfter(Position from) {
+    private int firstAtOrAfter(ChangePosition from) {
         int lo = 0;
         int hi = size;
         while (lo < hi) {

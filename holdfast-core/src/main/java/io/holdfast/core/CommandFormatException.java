@@ -1,5 +1,6 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Command;
 import java.io.IOException;
 
 /** Bytes that are not a well-formed {@link Command} of a known format. */

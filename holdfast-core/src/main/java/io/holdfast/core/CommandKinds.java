@@ -1,5 +1,7 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Command;
+
 /**
  * Which commands only the members of a cluster propose: a visitor, so a new command does not
  * compile until it is placed on one side or the other.

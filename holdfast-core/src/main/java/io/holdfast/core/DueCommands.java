@@ -1,5 +1,6 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Command;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

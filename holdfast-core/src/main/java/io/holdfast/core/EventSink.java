@@ -1,5 +1,7 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Event;
+
 /** Receives the events of one {@link LockTable#apply} call, in order. */
 @FunctionalInterface
 public interface EventSink {

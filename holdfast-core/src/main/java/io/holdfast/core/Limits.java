@@ -1,5 +1,7 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Command;
+
 /** The bounds that {@link LockTable} enforces on every command. */
 public final class Limits {
     /** Shortest and longest session TTL, in milliseconds. */

@@ -7,21 +7,25 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockInfo;
 import io.holdfast.Names;
 import io.holdfast.WatchEvent;
-import io.holdfast.core.Command.Acquire;
-import io.holdfast.core.Command.AcquireAll;
-import io.holdfast.core.Command.CancelWait;
-import io.holdfast.core.Command.ClientCommand;
-import io.holdfast.core.Command.CloseSession;
-import io.holdfast.core.Command.ExpireSession;
-import io.holdfast.core.Command.Invocation;
-import io.holdfast.core.Command.KeepAlive;
-import io.holdfast.core.Command.OpenSession;
-import io.holdfast.core.Command.RegisterSet;
-import io.holdfast.core.Command.Release;
-import io.holdfast.core.Command.Renew;
-import io.holdfast.core.Command.Revoke;
-import io.holdfast.core.Command.Tick;
-import io.holdfast.core.Reply.Failed;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Acquire;
+import io.holdfast.model.Command.AcquireAll;
+import io.holdfast.model.Command.CancelWait;
+import io.holdfast.model.Command.ClientCommand;
+import io.holdfast.model.Command.CloseSession;
+import io.holdfast.model.Command.ExpireSession;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.Command.KeepAlive;
+import io.holdfast.model.Command.OpenSession;
+import io.holdfast.model.Command.RegisterSet;
+import io.holdfast.model.Command.Release;
+import io.holdfast.model.Command.Renew;
+import io.holdfast.model.Command.Revoke;
+import io.holdfast.model.Command.Tick;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
+import io.holdfast.model.Reply.Failed;
+import io.holdfast.model.SessionPage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -88,9 +92,6 @@ public final class LockTable {
     private final Releases releases;
 
     private final MemberVersions memberVersions = new MemberVersions();
-
-    /** A value read from a register: its version and a copy of its bytes. */
-    public record RegisterValue(long version, byte[] value) {}
 
     /** A correct table: no planted bugs. */
     public LockTable() {

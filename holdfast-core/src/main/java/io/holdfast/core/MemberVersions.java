@@ -1,6 +1,7 @@
 package io.holdfast.core;
 
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.model.Command;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;

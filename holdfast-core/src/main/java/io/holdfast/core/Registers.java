@@ -3,8 +3,10 @@ package io.holdfast.core;
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
-import io.holdfast.core.Command.RegisterSet;
-import io.holdfast.core.Reply.Failed;
+import io.holdfast.model.Command.RegisterSet;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
+import io.holdfast.model.Reply.Failed;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,11 +87,9 @@ final class Registers {
     }
 
     /** The register's value, or empty if it was never written. */
-    Optional<LockTable.RegisterValue> get(String key) {
+    Optional<RegisterValue> get(String key) {
         Register reg = registers.get(key);
-        return reg == null
-                ? Optional.empty()
-                : Optional.of(new LockTable.RegisterValue(reg.version, reg.value.clone()));
+        return reg == null ? Optional.empty() : Optional.of(new RegisterValue(reg.version, reg.value.clone()));
     }
 
     int size() {

@@ -1,6 +1,7 @@
 package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
+import io.holdfast.model.Reply;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;

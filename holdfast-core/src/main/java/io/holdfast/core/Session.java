@@ -1,5 +1,6 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Reply;
 import java.util.HashMap;
 import java.util.Map;
 

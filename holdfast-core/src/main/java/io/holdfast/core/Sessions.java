@@ -2,8 +2,9 @@ package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.Command.OpenSession;
-import io.holdfast.core.Reply.Failed;
+import io.holdfast.model.Command.OpenSession;
+import io.holdfast.model.Reply;
+import io.holdfast.model.Reply.Failed;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;

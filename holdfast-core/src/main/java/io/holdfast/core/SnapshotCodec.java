@@ -4,6 +4,7 @@ package io.holdfast.core;
 
 import io.holdfast.LockMode;
 import io.holdfast.Names;
+import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

@@ -3,6 +3,7 @@ package io.holdfast.core;
 import io.holdfast.HolderInfo;
 import io.holdfast.LockInfo;
 import io.holdfast.WaiterInfo;
+import io.holdfast.model.SessionPage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

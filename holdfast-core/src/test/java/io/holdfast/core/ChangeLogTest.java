@@ -9,8 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
-import io.holdfast.core.ChangeLog.Page;
-import io.holdfast.core.ChangeLog.Position;
+import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,8 +32,8 @@ class ChangeLogTest {
         return acquired(name, S, token, EXCLUSIVE);
     }
 
-    private static Position at(long index, int ordinal) {
-        return new Position(index, ordinal);
+    private static ChangePosition at(long index, int ordinal) {
+        return new ChangePosition(index, ordinal);
     }
 
     @Test
@@ -42,7 +42,7 @@ class ChangeLogTest {
         log.append(2, List.of());
         log.append(3, List.of(got("jobs/x", 2)));
 
-        Page page = log.read(X, Position.START);
+        ChangePage page = log.read(X, ChangePosition.START);
 
         assertThat(page.gap()).isFalse();
         assertThat(page.events())
@@ -51,12 +51,12 @@ class ChangeLogTest {
                         released("jobs/x", S, 1, EXCLUSIVE, RELEASED).at("1.2"),
                         got("jobs/x", 2).at("3.1"));
         assertThat(page.next()).isEqualTo(at(4, 0)).isEqualTo(log.appended());
-        assertThat(Position.parse("3.1")).isEqualTo(at(3, 1));
+        assertThat(ChangePosition.parse("3.1")).isEqualTo(at(3, 1));
         assertThat(at(3, 1).toString()).isEqualTo("3.1");
         assertThat(at(3, 1)).isLessThan(at(4, 0)).isGreaterThan(at(2, 7));
         assertThat(List.of("", "3", ".1", "3.", "-1.0", "1.-1", "a.b"))
-                .allSatisfy(t -> assertThat(Position.parse(t)).as(t).isNull());
-        assertThat(Position.parse(null)).isNull();
+                .allSatisfy(t -> assertThat(ChangePosition.parse(t)).as(t).isNull());
+        assertThat(ChangePosition.parse(null)).isNull();
     }
 
     @Test
@@ -73,18 +73,21 @@ class ChangeLogTest {
                 .containsExactly(
                         got("jobs/y", 2).at("1.2"),
                         released("jobs/x", S, 1, EXCLUSIVE, RELEASED).at("2.2"));
-        assertThat(log.read(WatchTarget.prefix(""), Position.START).events()).hasSize(4);
-        assertThat(log.read(WatchTarget.register("jobs/x"), Position.START).events())
+        assertThat(log.read(WatchTarget.prefix(""), ChangePosition.START).events())
+                .hasSize(4);
+        assertThat(log.read(WatchTarget.register("jobs/x"), ChangePosition.START)
+                        .events())
                 .as("a register: only its writes")
                 .containsExactly(registerSet("jobs/x", S, 1, new byte[] {1}).at("2.1"));
-        assertThat(log.read(WatchTarget.register("jobs/y"), Position.START).events())
+        assertThat(log.read(WatchTarget.register("jobs/y"), ChangePosition.START)
+                        .events())
                 .isEmpty();
 
-        Page caughtUp = log.read(X, at(2, 2));
+        ChangePage caughtUp = log.read(X, at(2, 2));
         assertThat(caughtUp.events()).isEmpty();
         assertThat(caughtUp.gap()).isFalse();
         assertThat(caughtUp.next()).isEqualTo(at(3, 0));
-        Page ahead = log.read(X, at(9, 0));
+        ChangePage ahead = log.read(X, at(9, 0));
         assertThat(ahead.gap()).isFalse();
         assertThat(ahead.next())
                 .as("a reader ahead of this replica keeps its position")
@@ -95,7 +98,7 @@ class ChangeLogTest {
     void noPositionIsAGap() {
         log.append(1, List.of(got("jobs/x", 1)));
 
-        Page page = log.read(X, null);
+        ChangePage page = log.read(X, null);
 
         assertThat(page.gap()).isTrue();
         assertThat(page.events()).isEmpty();
@@ -107,9 +110,9 @@ class ChangeLogTest {
         log.append(1, List.of(got("jobs/x", 1)));
         log.loaded(10);
 
-        assertThat(log.read(X, Position.START).gap()).isTrue();
+        assertThat(log.read(X, ChangePosition.START).gap()).isTrue();
         assertThat(log.read(X, at(10, 5)).gap()).as("the snapshot's own entry").isTrue();
-        Page fromSnapshot = log.read(X, at(11, 0));
+        ChangePage fromSnapshot = log.read(X, at(11, 0));
         assertThat(fromSnapshot.gap()).isFalse();
         assertThat(fromSnapshot.events()).isEmpty();
         assertThat(fromSnapshot.next()).isEqualTo(at(11, 0));
@@ -129,7 +132,7 @@ class ChangeLogTest {
         log.append(1, List.of(got("jobs/x", 98)));
         log.append(0, List.of(got("jobs/x", 97)));
 
-        assertThat(log.read(X, Position.START).events())
+        assertThat(log.read(X, ChangePosition.START).events())
                 .containsExactly(got("jobs/x", 1).at("1.1"), got("jobs/x", 2).at("2.1"));
         assertThat(log.appended()).isEqualTo(at(3, 0));
     }
@@ -141,9 +144,9 @@ class ChangeLogTest {
             log.append(i, one);
         }
 
-        assertThat(log.read(X, Position.START).gap()).isTrue();
+        assertThat(log.read(X, ChangePosition.START).gap()).isTrue();
         assertThat(log.read(X, at(1, 0)).gap()).as("the evicted change").isTrue();
-        Page first = log.read(X, at(1, 1));
+        ChangePage first = log.read(X, at(1, 1));
         assertThat(first.gap())
                 .as("everything after the evicted change is here")
                 .isFalse();
@@ -151,9 +154,9 @@ class ChangeLogTest {
         assertThat(first.events().get(0).position()).isEqualTo("2.1");
         assertThat(first.next()).isEqualTo(at(ChangeLog.PAGE + 1, 1));
 
-        Page second = log.read(X, first.next());
+        ChangePage second = log.read(X, first.next());
         assertThat(second.events().get(0).position()).isEqualTo((ChangeLog.PAGE + 2) + ".1");
-        Page last = log.read(X, at(ChangeLog.CAPACITY + 1, 0));
+        ChangePage last = log.read(X, at(ChangeLog.CAPACITY + 1, 0));
         assertThat(last.events()).containsExactly(one.get(0).at((ChangeLog.CAPACITY + 1) + ".1"));
         assertThat(last.next()).isEqualTo(at(ChangeLog.CAPACITY + 2, 0));
     }
@@ -166,17 +169,17 @@ class ChangeLogTest {
         for (int i = 2; i <= 5; i++) {
             log.append(i, List.of(registerSet("k", S, i - 1, quarter)));
         }
-        assertThat(log.read(X, Position.START).gap())
+        assertThat(log.read(X, ChangePosition.START).gap())
                 .as("exactly at the cap: all kept")
                 .isFalse();
 
         log.append(6, List.of(registerSet("k", S, 5, quarter)));
 
-        assertThat(log.read(X, Position.START).gap()).isTrue();
+        assertThat(log.read(X, ChangePosition.START).gap()).isTrue();
         assertThat(log.read(k, at(2, 0)).gap())
                 .as("the first write is gone too")
                 .isTrue();
-        Page kept = log.read(k, at(2, 1));
+        ChangePage kept = log.read(k, at(2, 1));
         assertThat(kept.gap()).isFalse();
         assertThat(kept.events()).extracting(WatchEvent::version).containsExactly(2L, 3L, 4L, 5L);
     }
@@ -184,7 +187,7 @@ class ChangeLogTest {
     @Test
     void changedCompletesOnAMatchingChangeOnly() {
         log.append(1, List.of(got("jobs/x", 1)));
-        Position from = log.appended();
+        ChangePosition from = log.appended();
         CompletableFuture<Void> lock = log.changed(X, from);
         CompletableFuture<Void> prefix = log.changed(JOBS, from);
         CompletableFuture<Void> register = log.changed(WatchTarget.register("jobs/x"), from);
@@ -209,7 +212,7 @@ class ChangeLogTest {
     void changedCompletesAtOnceWhenThereIsSomethingToReadAndOnALoad() {
         log.append(1, List.of(got("jobs/x", 1)));
 
-        assertThat(log.changed(X, Position.START))
+        assertThat(log.changed(X, ChangePosition.START))
                 .as("a change is there to read")
                 .isDone();
         assertThat(log.changed(X, null)).as("a gap is there to read").isDone();

@@ -4,6 +4,8 @@ import static io.holdfast.core.TableDriver.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

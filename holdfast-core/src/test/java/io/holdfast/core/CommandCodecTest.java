@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.LockMode;
-import io.holdfast.core.Command.Invocation;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Invocation;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

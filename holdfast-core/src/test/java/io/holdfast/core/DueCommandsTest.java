@@ -2,6 +2,7 @@ package io.holdfast.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.model.Command;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 

@@ -8,6 +8,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.ErrorCode;
 import io.holdfast.HolderInfo;
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 
 class IdempotenceTest {

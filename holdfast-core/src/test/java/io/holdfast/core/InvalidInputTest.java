@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
-import io.holdfast.core.Command.Invocation;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.Reply;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;

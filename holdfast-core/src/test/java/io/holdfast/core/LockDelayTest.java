@@ -4,8 +4,10 @@ import static io.holdfast.core.TableDriver.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.WaiterInfo;
-import io.holdfast.core.Event.Reason;
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.Event;
+import io.holdfast.model.Event.Reason;
+import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 
 class LockDelayTest {

@@ -4,6 +4,7 @@ import io.holdfast.HolderInfo;
 import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
 import io.holdfast.WaiterInfo;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

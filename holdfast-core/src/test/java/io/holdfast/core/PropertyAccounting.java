@@ -1,5 +1,8 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.util.List;
 
 /**

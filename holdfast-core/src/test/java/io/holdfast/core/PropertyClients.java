@@ -1,6 +1,9 @@
 package io.holdfast.core;
 
 import io.holdfast.LockMode;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,6 +2,9 @@ package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

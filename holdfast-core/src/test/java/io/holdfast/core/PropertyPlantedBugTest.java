@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

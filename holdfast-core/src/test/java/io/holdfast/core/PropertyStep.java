@@ -1,5 +1,7 @@
 package io.holdfast.core;
 
+import io.holdfast.model.Command;
+
 /**
  * One step of a generated script, in symbolic form. A step names sessions, owners, locks and
  * earlier tokens or waits by small indexes; {@link PropertyClients} turns it into a {@link Command}

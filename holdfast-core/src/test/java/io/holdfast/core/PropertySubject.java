@@ -1,6 +1,8 @@
 package io.holdfast.core;
 
 import io.holdfast.LockInfo;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -3,6 +3,7 @@ package io.holdfast.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.LockMode;
+import io.holdfast.model.Event;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

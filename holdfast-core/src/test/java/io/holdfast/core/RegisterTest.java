@@ -5,8 +5,9 @@ import static io.holdfast.core.TableDriver.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.LockTable.RegisterValue;
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,9 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.Command.Invocation;
-import io.holdfast.core.Command.RegisterSet;
-import io.holdfast.core.Command.SetAccessRules;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.Command.RegisterSet;
+import io.holdfast.model.Command.SetAccessRules;
+import io.holdfast.model.Reply;
 import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.ErrorCode;
 import io.holdfast.HolderInfo;
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 
 /**

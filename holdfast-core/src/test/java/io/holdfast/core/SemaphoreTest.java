@@ -8,6 +8,8 @@ import io.holdfast.ErrorCode;
 import io.holdfast.HolderInfo;
 import io.holdfast.WaiterInfo;
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 
 class SemaphoreTest {

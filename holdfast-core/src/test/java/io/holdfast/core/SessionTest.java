@@ -5,8 +5,11 @@ import static io.holdfast.core.TableDriver.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Event.Reason;
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Event.Reason;
+import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.NullSource;

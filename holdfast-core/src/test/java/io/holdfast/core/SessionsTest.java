@@ -6,8 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.Command.OpenSession;
-import io.holdfast.core.Command.SetAccessRules;
+import io.holdfast.model.Command.OpenSession;
+import io.holdfast.model.Command.SetAccessRules;
+import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -22,6 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.ErrorCode;
 import io.holdfast.WatchEvent;
 import io.holdfast.core.TableDriver.Client;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,6 +6,7 @@ import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nam
 import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -27,9 +28,14 @@ import org.junit.jupiter.api.Test;
  * imports that the graph allows: the public API stays free of implementations, the lock table
  * stays a pure state machine (no I/O, no clock, no threads of its own), store providers stay off
  * the lock service's internals, and the client's internals gain no new users outside the client.
- * Each rule is shown to fail on a class planted in this module's test sources (a {@code
+ * The client carries none of the server's side, the shared model and the wire know neither the
+ * table nor the serving side, planted bugs stay with the table, the server and the verifier, and
+ * no two packages depend on each other. Maven's module graph enforces the client's closure too
+ * (holdfast-client's enforcer rule); these rules also hold inside a module, where the graph cannot
+ * see. Each rule is shown to fail on a class planted in this module's test sources (a {@code
  * PlantedWrongDirection} in {@code io.holdfast}, {@code io.holdfast.core}, {@code
- * io.holdfast.lease} and {@code io.holdfast.redis}).
+ * io.holdfast.lease}, {@code io.holdfast.redis}, {@code io.holdfast.client}, {@code
+ * io.holdfast.model} and {@code io.holdfast.protocol}).
  */
 class ArchitectureTest {
     /** The public API and the provider SPI: only the JDK and each other. */
@@ -60,6 +66,7 @@ class ArchitectureTest {
                     "java.nio.charset..",
                     "io.holdfast",
                     "io.holdfast.spi..",
+                    "io.holdfast.model..",
                     "io.holdfast.core..")
             .because("every replica must apply the same entries to the same state: no network, files,"
                     + " threads or libraries in the lock table");
@@ -93,7 +100,13 @@ class ArchitectureTest {
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage(
-                    "io.holdfast.core..", "io.holdfast.server..", "io.holdfast.protocol..", "io.holdfast.client..")
+                    "io.holdfast.core..",
+                    "io.holdfast.model..",
+                    "io.holdfast.node..",
+                    "io.holdfast.endpoint..",
+                    "io.holdfast.server..",
+                    "io.holdfast.protocol..",
+                    "io.holdfast.client..")
             .because("a store provider is the API over its store; the lock service's internals are not its own");
 
     /** The lease machinery is shared by both engines and knows neither. */
@@ -107,8 +120,8 @@ class ArchitectureTest {
             .because("the client runtime and the store providers plug into it, not the reverse");
 
     /**
-     * The client's internals: used today by the CLI, the verifier and the benchmarks (issue 19
-     * moves what they need behind the API or a test SPI); no one else may start.
+     * The client's internals: used today by the CLI, the verifier and the benchmarks (what they
+     * need should move behind the API or a test SPI); no one else may start.
      */
     static final ArchRule CLIENT_INTERNALS_GAIN_NO_USERS = noClasses()
             .that()
@@ -133,7 +146,67 @@ class ArchitectureTest {
             .callMethod(CrashSimulation.class, "crash", LockClient.class)
             .because("a simulated crash is a test's tool: in an application it would strand the locks it holds");
 
+    /** An application that only locks gets no lock table, no serving side of the wire, no JWT. */
+    static final ArchRule CLIENT_CARRIES_NO_SERVER = noClasses()
+            .that()
+            .resideInAPackage("io.holdfast.client..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.holdfast.core..",
+                    "io.holdfast.node..",
+                    "io.holdfast.endpoint..",
+                    "io.holdfast.server..",
+                    "com.nimbusds..")
+            .because("the client speaks the model over the wire; the table and the serving side are the server's");
+
+    /** What both sides speak: the API and the JDK only. */
+    static final ArchRule MODEL_IS_SHARED = classes()
+            .that()
+            .resideInAPackage("io.holdfast.model..")
+            .should()
+            .onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.holdfast", "io.holdfast.spi..", "io.holdfast.model..")
+            .because("clients and servers both depend on the model, so it may depend on neither side");
+
+    /** The wire that clients carry: the model and gRPC, never the serving side or the table. */
+    static final ArchRule WIRE_DOES_NOT_SERVE = noClasses()
+            .that()
+            .resideInAPackage("io.holdfast.protocol..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.holdfast.core..",
+                    "io.holdfast.node..",
+                    "io.holdfast.endpoint..",
+                    "io.holdfast.server..",
+                    "com.nimbusds..")
+            .because("holdfast-protocol is in every client's closure");
+
+    /**
+     * Planted bugs (see {@code docs/verification.md}) are switched on only by the verifier, and live
+     * only where they are planted: the table and the server.
+     */
+    static final ArchRule PLANTED_BUGS_STAY_IN_THE_LAB = noClasses()
+            .that()
+            .resideOutsideOfPackages("io.holdfast.core..", "io.holdfast.server..", "io.holdfast.verify..")
+            .should()
+            .dependOnClassesThat()
+            .haveFullyQualifiedName("io.holdfast.core.PlantedBug")
+            .because("a planted bug breaks safety on purpose: only the verifier may ask for one");
+
+    /** No two packages depend on each other, directly or around a loop. */
+    static final ArchRule NO_PACKAGE_CYCLES = slices().matching("io.holdfast.(**)")
+            .should()
+            .beFreeOfCycles()
+            .because("a cycle makes two packages one idea that cannot be split, tested or read apart");
+
     static final List<ArchRule> RULES = List.of(
+            CLIENT_CARRIES_NO_SERVER,
+            MODEL_IS_SHARED,
+            WIRE_DOES_NOT_SERVE,
+            PLANTED_BUGS_STAY_IN_THE_LAB,
+            NO_PACKAGE_CYCLES,
             API_STANDS_ALONE,
             LOCK_TABLE_IS_PURE,
             LOCK_TABLE_READS_NO_CLOCK,
@@ -176,15 +249,23 @@ class ArchitectureTest {
                         io.holdfast.PlantedWrongDirection.class,
                         io.holdfast.core.PlantedWrongDirection.class,
                         io.holdfast.lease.PlantedWrongDirection.class,
-                        io.holdfast.redis.PlantedWrongDirection.class);
-        Map<ArchRule, String> expected = Map.of(
-                API_STANDS_ALONE, "io.holdfast.core.LockTable",
-                LEASES_KNOW_NO_ENGINE, "io.holdfast.store.StoreLockClient",
-                LOCK_TABLE_IS_PURE, "io.holdfast.client.internal.ClientRuntime",
-                LOCK_TABLE_READS_NO_CLOCK, "System.nanoTime()",
-                CLIENT_INTERNALS_GAIN_NO_USERS, "io.holdfast.client.internal.ClientRuntime",
-                STORE_PROVIDERS_STAY_OFF_THE_SERVICE, "io.holdfast.server.HoldfastServer",
-                TEST_HOOKS_STAY_IN_TESTS, "CrashSimulation.crash(");
+                        io.holdfast.redis.PlantedWrongDirection.class,
+                        io.holdfast.client.PlantedWrongDirection.class,
+                        io.holdfast.model.PlantedWrongDirection.class,
+                        io.holdfast.protocol.PlantedWrongDirection.class);
+        Map<ArchRule, String> expected = Map.ofEntries(
+                Map.entry(API_STANDS_ALONE, "io.holdfast.core.LockTable"),
+                Map.entry(LEASES_KNOW_NO_ENGINE, "io.holdfast.store.StoreLockClient"),
+                Map.entry(LOCK_TABLE_IS_PURE, "io.holdfast.client.internal.ClientRuntime"),
+                Map.entry(LOCK_TABLE_READS_NO_CLOCK, "System.nanoTime()"),
+                Map.entry(CLIENT_INTERNALS_GAIN_NO_USERS, "io.holdfast.client.internal.ClientRuntime"),
+                Map.entry(STORE_PROVIDERS_STAY_OFF_THE_SERVICE, "io.holdfast.server.HoldfastServer"),
+                Map.entry(TEST_HOOKS_STAY_IN_TESTS, "CrashSimulation.crash("),
+                Map.entry(CLIENT_CARRIES_NO_SERVER, "io.holdfast.endpoint.Tokens"),
+                Map.entry(MODEL_IS_SHARED, "io.holdfast.core.LockTable"),
+                Map.entry(WIRE_DOES_NOT_SERVE, "io.holdfast.endpoint.HoldfastGrpcService"),
+                Map.entry(PLANTED_BUGS_STAY_IN_THE_LAB, "io.holdfast.client.PlantedWrongDirection"),
+                Map.entry(NO_PACKAGE_CYCLES, "io.holdfast.model.PlantedWrongDirection"));
         assertThat(expected.keySet())
                 .as("every rule has a planted violation")
                 .containsExactlyInAnyOrderElementsOf(RULES);

@@ -8,7 +8,7 @@ import java.util.List;
 final class ClusterMessages {
     private ClusterMessages() {}
 
-    static io.holdfast.protocol.v1.MembersResponse toProto(io.holdfast.core.ClusterInfo c) {
+    static io.holdfast.protocol.v1.MembersResponse toProto(io.holdfast.model.ClusterInfo c) {
         var b = io.holdfast.protocol.v1.MembersResponse.newBuilder()
                 .setAnsweredBy(c.answeredBy())
                 .setRole(c.role())
@@ -19,7 +19,7 @@ final class ClusterMessages {
         if (c.leader() != null) {
             b.setLeader(c.leader());
         }
-        for (io.holdfast.core.ClusterInfo.Member m : c.members()) {
+        for (io.holdfast.model.ClusterInfo.Member m : c.members()) {
             var x = io.holdfast.protocol.v1.MemberInfo.newBuilder()
                     .setId(m.id())
                     .setRaftAddress(m.raftAddress() == null ? "" : m.raftAddress())
@@ -36,10 +36,10 @@ final class ClusterMessages {
         return b.build();
     }
 
-    static io.holdfast.core.ClusterInfo fromProto(io.holdfast.protocol.v1.MembersResponse m) {
-        List<io.holdfast.core.ClusterInfo.Member> members = new ArrayList<>(m.getMembersCount());
+    static io.holdfast.model.ClusterInfo fromProto(io.holdfast.protocol.v1.MembersResponse m) {
+        List<io.holdfast.model.ClusterInfo.Member> members = new ArrayList<>(m.getMembersCount());
         for (var x : m.getMembersList()) {
-            members.add(new io.holdfast.core.ClusterInfo.Member(
+            members.add(new io.holdfast.model.ClusterInfo.Member(
                     x.getId(),
                     x.getRaftAddress(),
                     x.getClientAddress(),
@@ -47,7 +47,7 @@ final class ClusterMessages {
                     x.hasLastContactMillis() ? x.getLastContactMillis() : null,
                     x.hasVersion() ? x.getVersion() : null));
         }
-        return new io.holdfast.core.ClusterInfo(
+        return new io.holdfast.model.ClusterInfo(
                 m.getAnsweredBy(),
                 m.getRole(),
                 m.hasLeader() ? m.getLeader() : null,
@@ -58,19 +58,19 @@ final class ClusterMessages {
                 members);
     }
 
-    static io.holdfast.protocol.v1.ChangeMembersRequest toProto(io.holdfast.core.MembershipChange change) {
+    static io.holdfast.protocol.v1.ChangeMembersRequest toProto(io.holdfast.model.MembershipChange change) {
         var b = io.holdfast.protocol.v1.ChangeMembersRequest.newBuilder();
-        if (change instanceof io.holdfast.core.MembershipChange.Add a) {
+        if (change instanceof io.holdfast.model.MembershipChange.Add a) {
             b.setAdd(io.holdfast.protocol.v1.AddMember.newBuilder()
                     .setId(a.id())
                     .setRaftAddress(a.raftAddress())
                     .setClientAddress(a.clientAddress())
                     .setLearner(a.learner()));
-        } else if (change instanceof io.holdfast.core.MembershipChange.Remove r) {
+        } else if (change instanceof io.holdfast.model.MembershipChange.Remove r) {
             b.setRemove(r.id());
-        } else if (change instanceof io.holdfast.core.MembershipChange.Promote p) {
+        } else if (change instanceof io.holdfast.model.MembershipChange.Promote p) {
             b.setPromote(p.id());
-        } else if (change instanceof io.holdfast.core.MembershipChange.TransferLeader t) {
+        } else if (change instanceof io.holdfast.model.MembershipChange.TransferLeader t) {
             var t2 = io.holdfast.protocol.v1.TransferLeader.newBuilder();
             if (t.id() != null) {
                 t2.setId(t.id());
@@ -81,18 +81,18 @@ final class ClusterMessages {
     }
 
     /** @throws InvalidArgumentException for a request that names no change */
-    static io.holdfast.core.MembershipChange fromProto(io.holdfast.protocol.v1.ChangeMembersRequest r) {
+    static io.holdfast.model.MembershipChange fromProto(io.holdfast.protocol.v1.ChangeMembersRequest r) {
         return switch (r.getChangeCase()) {
             case ADD ->
-                new io.holdfast.core.MembershipChange.Add(
+                new io.holdfast.model.MembershipChange.Add(
                         r.getAdd().getId(),
                         r.getAdd().getRaftAddress(),
                         r.getAdd().getClientAddress(),
                         r.getAdd().getLearner());
-            case REMOVE -> new io.holdfast.core.MembershipChange.Remove(r.getRemove());
-            case PROMOTE -> new io.holdfast.core.MembershipChange.Promote(r.getPromote());
+            case REMOVE -> new io.holdfast.model.MembershipChange.Remove(r.getRemove());
+            case PROMOTE -> new io.holdfast.model.MembershipChange.Promote(r.getPromote());
             case TRANSFER_LEADER ->
-                new io.holdfast.core.MembershipChange.TransferLeader(
+                new io.holdfast.model.MembershipChange.TransferLeader(
                         r.getTransferLeader().hasId() ? r.getTransferLeader().getId() : null);
             case CHANGE_NOT_SET -> throw new InvalidArgumentException("the request names no change of the members");
         };

@@ -2,7 +2,7 @@ package io.holdfast.protocol;
 
 import com.google.protobuf.ByteString;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.Command;
+import io.holdfast.model.Command;
 import io.holdfast.protocol.v1.Acquire;
 import io.holdfast.protocol.v1.CancelWait;
 import io.holdfast.protocol.v1.CloseSession;

@@ -1,12 +1,12 @@
 package io.holdfast.protocol;
 
-import io.holdfast.core.ClusterInfo;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
-import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.MembershipChange;
-import io.holdfast.core.Reply;
-import io.holdfast.core.SessionPage;
+import io.holdfast.model.ClusterInfo;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.MembershipChange;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
+import io.holdfast.model.SessionPage;
 import io.holdfast.protocol.v1.ChangeMembersRequest;
 import io.holdfast.protocol.v1.CommandRequest;
 import io.holdfast.protocol.v1.EventMessage;
@@ -17,10 +17,10 @@ import io.holdfast.protocol.v1.SessionsResponse;
 import java.util.Optional;
 
 /**
- * Conversions between the core types ({@link Command}, {@link Reply}, {@link Event}, {@link
+ * Conversions between the model types ({@link Command}, {@link Reply}, {@link Event}, {@link
  * io.holdfast.LockInfo}) and their messages in {@code holdfast/v1/holdfast.proto}.
  *
- * <p>Reading is total: a message that does not stand for a core value (no kind set, an enum value
+ * <p>Reading is total: a message that does not stand for a model value (no kind set, an enum value
  * that is unspecified or unknown to this build, a changing command without its invocation) raises
  * {@link io.holdfast.InvalidArgumentException} naming what is wrong, never a {@code NullPointerException}.
  * Field values are not range-checked here: the lock table refuses out-of-range values with a
@@ -80,7 +80,7 @@ public final class Convert {
     }
 
     public static io.holdfast.protocol.v1.WatchRequest toProto(
-            io.holdfast.WatchTarget target, io.holdfast.core.ChangeLog.Position from, long waitMillis) {
+            io.holdfast.WatchTarget target, io.holdfast.model.ChangePosition from, long waitMillis) {
         return WatchMessages.request(target, from, waitMillis);
     }
 
@@ -89,15 +89,15 @@ public final class Convert {
     }
 
     /** The request's position; null to start. */
-    public static io.holdfast.core.ChangeLog.Position from(io.holdfast.protocol.v1.WatchRequest r) {
+    public static io.holdfast.model.ChangePosition from(io.holdfast.protocol.v1.WatchRequest r) {
         return WatchMessages.from(r);
     }
 
-    public static io.holdfast.protocol.v1.WatchResponse toProto(io.holdfast.core.ChangeLog.Page page) {
+    public static io.holdfast.protocol.v1.WatchResponse toProto(io.holdfast.model.ChangePage page) {
         return WatchMessages.toProto(page);
     }
 
-    public static io.holdfast.core.ChangeLog.Page fromProto(io.holdfast.protocol.v1.WatchResponse m) {
+    public static io.holdfast.model.ChangePage fromProto(io.holdfast.protocol.v1.WatchResponse m) {
         return WatchMessages.fromProto(m);
     }
 

@@ -1,7 +1,7 @@
 package io.holdfast.protocol;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.Event;
+import io.holdfast.model.Event;
 import io.holdfast.protocol.v1.EventMessage;
 
 /** Events to and from their {@code EventMessage}, and the stream's start and gap messages. See {@link Convert}. */

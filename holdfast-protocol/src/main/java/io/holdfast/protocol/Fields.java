@@ -1,7 +1,7 @@
 package io.holdfast.protocol;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.Command;
+import io.holdfast.model.Command;
 import java.time.Duration;
 
 /** Checks of fields shared by the conversions: a null text is refused with the field named. */

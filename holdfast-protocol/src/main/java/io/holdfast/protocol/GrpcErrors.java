@@ -8,7 +8,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.HoldfastFailure;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.UnavailableException;
-import io.holdfast.core.NotLeaderException;
+import io.holdfast.model.NotLeaderException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;

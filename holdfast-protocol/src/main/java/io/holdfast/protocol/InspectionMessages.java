@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.WaiterInfo;
-import io.holdfast.core.LockTable.RegisterValue;
+import io.holdfast.model.RegisterValue;
 import io.holdfast.protocol.v1.ReadRegisterResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -98,11 +98,11 @@ final class InspectionMessages {
                 : Optional.empty();
     }
 
-    static io.holdfast.protocol.v1.SessionsResponse toProto(io.holdfast.core.SessionPage page) {
+    static io.holdfast.protocol.v1.SessionsResponse toProto(io.holdfast.model.SessionPage page) {
         var b = io.holdfast.protocol.v1.SessionsResponse.newBuilder()
                 .setNext(page.next() == null ? "" : page.next())
                 .setLinearizable(page.linearizable());
-        for (io.holdfast.core.SessionPage.Session s : page.sessions()) {
+        for (io.holdfast.model.SessionPage.Session s : page.sessions()) {
             var x = io.holdfast.protocol.v1.SessionInfo.newBuilder()
                     .setSessionId(s.id())
                     .setClientName(s.clientName())
@@ -122,10 +122,10 @@ final class InspectionMessages {
         return b.build();
     }
 
-    static io.holdfast.core.SessionPage fromProto(io.holdfast.protocol.v1.SessionsResponse m) {
-        List<io.holdfast.core.SessionPage.Session> sessions = new ArrayList<>(m.getSessionsCount());
+    static io.holdfast.model.SessionPage fromProto(io.holdfast.protocol.v1.SessionsResponse m) {
+        List<io.holdfast.model.SessionPage.Session> sessions = new ArrayList<>(m.getSessionsCount());
         for (var x : m.getSessionsList()) {
-            sessions.add(new io.holdfast.core.SessionPage.Session(
+            sessions.add(new io.holdfast.model.SessionPage.Session(
                     x.getSessionId(),
                     x.hasIdentity() ? x.getIdentity() : null,
                     x.getClientName(),
@@ -136,7 +136,7 @@ final class InspectionMessages {
                     x.getWaits(),
                     x.hasTtlLeftMillis() ? x.getTtlLeftMillis() : null));
         }
-        return new io.holdfast.core.SessionPage(
+        return new io.holdfast.model.SessionPage(
                 sessions, m.getNext().isEmpty() ? null : m.getNext(), m.getLinearizable());
     }
 }

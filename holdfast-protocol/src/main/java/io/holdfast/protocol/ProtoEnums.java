@@ -3,12 +3,12 @@ package io.holdfast.protocol;
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockMode;
-import io.holdfast.core.Event;
+import io.holdfast.model.Event;
 import io.holdfast.protocol.v1.LostReason;
 
 /**
- * The enums of the protocol and their core twins. Each switch is exhaustive over the core enum, so
- * a value added in core fails to compile here until the protocol has it too; reading refuses the
+ * The enums of the protocol and their model twins. Each switch is exhaustive over the core enum, so
+ * a value added in the model fails to compile here until the protocol has it too; reading refuses the
  * unspecified value and values this build does not know.
  */
 final class ProtoEnums {

@@ -1,7 +1,7 @@
 package io.holdfast.protocol;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Reply;
 import io.holdfast.protocol.v1.ReplyMessage;
 
 /** Replies to and from their {@code ReplyMessage}. See {@link Convert}. */

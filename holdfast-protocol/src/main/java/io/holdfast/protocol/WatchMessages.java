@@ -4,7 +4,8 @@ import com.google.protobuf.ByteString;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
-import io.holdfast.core.ChangeLog;
+import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.protocol.v1.WatchCause;
 import io.holdfast.protocol.v1.WatchEventMessage;
 import io.holdfast.protocol.v1.WatchEventType;
@@ -14,11 +15,11 @@ import io.holdfast.protocol.v1.WatchResponse;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Watches on the wire: {@link WatchTarget} and {@link ChangeLog.Page}, both ways. */
+/** Watches on the wire: {@link WatchTarget} and {@link ChangePage}, both ways. */
 final class WatchMessages {
     private WatchMessages() {}
 
-    static WatchRequest request(WatchTarget target, ChangeLog.Position from, long waitMillis) {
+    static WatchRequest request(WatchTarget target, ChangePosition from, long waitMillis) {
         return WatchRequest.newBuilder()
                 .setKind(
                         switch (target.kind()) {
@@ -44,18 +45,18 @@ final class WatchMessages {
     }
 
     /** The request's position; null for "" (start). */
-    static ChangeLog.Position from(WatchRequest r) {
+    static ChangePosition from(WatchRequest r) {
         if (r.getAfter().isEmpty()) {
             return null;
         }
-        ChangeLog.Position p = ChangeLog.Position.parse(r.getAfter());
+        ChangePosition p = ChangePosition.parse(r.getAfter());
         if (p == null) {
             throw new InvalidArgumentException("watch.after is '" + r.getAfter() + "', not a position (index.ordinal)");
         }
         return p;
     }
 
-    static WatchResponse toProto(ChangeLog.Page page) {
+    static WatchResponse toProto(ChangePage page) {
         WatchResponse.Builder b =
                 WatchResponse.newBuilder().setNext(page.next().toString()).setGap(page.gap());
         for (WatchEvent e : page.events()) {
@@ -64,8 +65,8 @@ final class WatchMessages {
         return b.build();
     }
 
-    static ChangeLog.Page fromProto(WatchResponse m) {
-        ChangeLog.Position next = ChangeLog.Position.parse(m.getNext());
+    static ChangePage fromProto(WatchResponse m) {
+        ChangePosition next = ChangePosition.parse(m.getNext());
         if (next == null) {
             throw new InvalidArgumentException("watch.next is '" + m.getNext() + "', not a position");
         }
@@ -73,7 +74,7 @@ final class WatchMessages {
         for (WatchEventMessage e : m.getEventsList()) {
             events.add(fromProto(e));
         }
-        return new ChangeLog.Page(events, next, m.getGap());
+        return new ChangePage(events, next, m.getGap());
     }
 
     static WatchEventMessage toProto(WatchEvent e) {

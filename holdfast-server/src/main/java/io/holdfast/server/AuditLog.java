@@ -1,8 +1,8 @@
 package io.holdfast.server;
 
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package io.holdfast.server;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.TableCopy;
+import io.holdfast.model.TableCopy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

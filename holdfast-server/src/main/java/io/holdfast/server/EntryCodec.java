@@ -1,12 +1,12 @@
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Command;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.CommandFormatException;
-import io.holdfast.core.Reply;
 import io.holdfast.core.ReplyCodec;
 import io.holdfast.core.Vocabulary;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;

@@ -1,8 +1,9 @@
 package io.holdfast.server;
 
 import io.holdfast.UnavailableException;
-import io.holdfast.core.Event;
-import io.holdfast.core.LockService.Listener;
+import io.holdfast.model.Event;
+import io.holdfast.model.LockService.Listener;
+import io.holdfast.spi.DaemonThreads;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +28,7 @@ final class EventRouter {
     private final ExecutorService dispatcher;
 
     EventRouter(String selfId) {
-        this.dispatcher = Executors.newSingleThreadExecutor(ServerThreads.daemon("holdfast-events-" + selfId));
+        this.dispatcher = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-events-" + selfId));
     }
 
     /** Listens for the session's events here; a listener it had before is ended. */

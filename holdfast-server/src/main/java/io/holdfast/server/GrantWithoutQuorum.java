@@ -2,10 +2,10 @@ package io.holdfast.server;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
-import io.holdfast.core.Command;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;

@@ -3,12 +3,12 @@
 package io.holdfast.server;
 
 import io.holdfast.Ticker;
-import io.holdfast.core.LockService;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Vocabulary;
+import io.holdfast.endpoint.Authenticator;
+import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.model.LockService;
 import io.holdfast.protocol.TlsFiles;
-import io.holdfast.protocol.server.Authenticator;
-import io.holdfast.protocol.server.HoldfastGrpcServer;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;

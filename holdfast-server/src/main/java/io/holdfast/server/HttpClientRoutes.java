@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Reply;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpSessions.Caller;
@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  * HttpSessions}.
  */
 final class HttpClientRoutes implements AutoCloseable {
-    /** A session id a client may choose: what {@link io.holdfast.protocol.SessionIds} makes, and longer. */
+    /** A session id a client may choose: what {@link io.holdfast.model.SessionIds} makes, and longer. */
     private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_-]{21,127}");
 
     private final HttpSessions sessions;

@@ -13,10 +13,11 @@ import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.holdfast.PermissionDeniedException;
+import io.holdfast.endpoint.Authenticator;
 import io.holdfast.protocol.TlsFiles;
-import io.holdfast.protocol.server.Authenticator;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
+import io.holdfast.spi.DaemonThreads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -105,7 +106,7 @@ final class HttpEndpoint implements AutoCloseable {
         } else {
             http = HttpServer.create(address, 64);
         }
-        ExecutorService executor = Executors.newFixedThreadPool(4, ServerThreads.daemon("holdfast-http"));
+        ExecutorService executor = Executors.newFixedThreadPool(4, DaemonThreads.named("holdfast-http"));
         http.setExecutor(executor);
         Authenticator authenticator = config.auth() == null
                 ? new Authenticator(null, false)

@@ -4,13 +4,14 @@ import static io.holdfast.server.HttpMessages.obj;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.holdfast.core.Event;
 import io.holdfast.core.SessionState;
+import io.holdfast.model.Event;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.SessionEvents.Item;
 import io.holdfast.server.SessionEvents.Page;
 import io.holdfast.server.SessionEvents.Position;
+import io.holdfast.spi.DaemonThreads;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +42,7 @@ final class HttpEventStream implements AutoCloseable {
     private final RaftLockService service;
     private final SessionEvents events;
     private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(ServerThreads.daemon("holdfast-http-events"));
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-http-events"));
 
     HttpEventStream(RaftLockService service) {
         this.service = service;

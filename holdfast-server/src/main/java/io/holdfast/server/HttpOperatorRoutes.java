@@ -16,10 +16,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import io.holdfast.LockInfo;
-import io.holdfast.core.Command;
-import io.holdfast.core.Reply;
-import io.holdfast.core.SessionPage;
-import io.holdfast.protocol.server.Authenticator;
+import io.holdfast.endpoint.Authenticator;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
+import io.holdfast.model.SessionPage;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import java.util.List;
@@ -234,21 +234,21 @@ final class HttpOperatorRoutes {
      * A change waits for a new member to catch up, so it may take longer than a read.
      */
     private Answer changeMembers(String identity, String verb, JsonNode body) {
-        io.holdfast.core.MembershipChange change = switch (verb) {
+        io.holdfast.model.MembershipChange change = switch (verb) {
             case "add" -> {
                 JsonNode learner = body.get("learner");
                 if (learner != null && !learner.isBoolean()) {
                     throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
                 }
-                yield new io.holdfast.core.MembershipChange.Add(
+                yield new io.holdfast.model.MembershipChange.Add(
                         text(body, "id", true),
                         text(body, "raftAddress", true),
                         text(body, "clientAddress", true),
                         learner != null && learner.asBoolean());
             }
-            case "remove" -> new io.holdfast.core.MembershipChange.Remove(text(body, "id", true));
-            case "promote" -> new io.holdfast.core.MembershipChange.Promote(text(body, "id", true));
-            case "transfer-leader" -> new io.holdfast.core.MembershipChange.TransferLeader(text(body, "id", false));
+            case "remove" -> new io.holdfast.model.MembershipChange.Remove(text(body, "id", true));
+            case "promote" -> new io.holdfast.model.MembershipChange.Promote(text(body, "id", true));
+            case "transfer-leader" -> new io.holdfast.model.MembershipChange.TransferLeader(text(body, "id", false));
             default ->
                 throw new Refused(
                         404,

@@ -6,7 +6,7 @@ import static io.holdfast.server.HttpMessages.obj;
 import static io.holdfast.server.HttpMessages.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Reply;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpSessions.Caller;

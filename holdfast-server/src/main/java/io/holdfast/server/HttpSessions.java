@@ -1,11 +1,12 @@
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
-import io.holdfast.core.InvocationLedger;
-import io.holdfast.core.Reply;
-import io.holdfast.protocol.SessionIds;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.InvocationLedger;
+import io.holdfast.model.Reply;
+import io.holdfast.model.SessionIds;
+import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +69,7 @@ final class HttpSessions implements AutoCloseable {
     private final RaftLockService service;
     private final SessionEvents events;
     private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(ServerThreads.daemon("holdfast-http-sessions"));
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-http-sessions"));
     private final Map<String, InvocationLedger> numbers = new ConcurrentHashMap<>();
 
     HttpSessions(RaftLockService service) {

@@ -9,6 +9,8 @@ import io.holdfast.LockInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
 import io.holdfast.core.ChangeLog;
+import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import java.util.Base64;
@@ -51,9 +53,9 @@ final class HttpWatchRoute {
                     (identity == null ? "an anonymous client" : identity) + " may not read " + target.name());
         }
         String afterText = query.getOrDefault("after", "");
-        ChangeLog.Position after = null;
+        ChangePosition after = null;
         if (!afterText.isEmpty()) {
-            after = ChangeLog.Position.parse(afterText);
+            after = ChangePosition.parse(afterText);
             if (after == null) {
                 throw new Refused(
                         400,
@@ -90,7 +92,7 @@ final class HttpWatchRoute {
         }
     }
 
-    private CompletableFuture<Answer> answer(String identity, WatchTarget target, ChangeLog.Page page) {
+    private CompletableFuture<Answer> answer(String identity, WatchTarget target, ChangePage page) {
         ObjectNode json = obj().put("watch", target.kind().name().toLowerCase(Locale.ROOT))
                 .put("name", target.name())
                 .put("next", page.next().toString())

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.HolderInfo;
 import io.holdfast.LockInfo;
 import io.holdfast.WaiterInfo;
-import io.holdfast.core.ClusterInfo;
-import io.holdfast.core.SessionPage;
+import io.holdfast.model.ClusterInfo;
+import io.holdfast.model.SessionPage;
 import java.util.Locale;
 
 /**

@@ -1,11 +1,11 @@
 package io.holdfast.server;
 
 import io.holdfast.Ticker;
-import io.holdfast.core.Command;
 import io.holdfast.core.DueCommands;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
 import io.holdfast.core.SessionTracker;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

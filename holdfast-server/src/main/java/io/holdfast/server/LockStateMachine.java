@@ -3,12 +3,12 @@
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
-import io.holdfast.core.Reply;
 import io.holdfast.core.Vocabulary;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.File;
@@ -237,10 +237,10 @@ final class LockStateMachine extends BaseStateMachine {
     }
 
     /** The table and the entry it applied last, taken together (a backup's contents). */
-    io.holdfast.core.TableCopy backup() {
+    io.holdfast.model.TableCopy backup() {
         synchronized (lock) {
             TermIndex last = getLastAppliedTermIndex();
-            return new io.holdfast.core.TableCopy(
+            return new io.holdfast.model.TableCopy(
                     last == null ? -1 : last.getIndex(),
                     last == null ? 0 : last.getTerm(),
                     System.currentTimeMillis(),

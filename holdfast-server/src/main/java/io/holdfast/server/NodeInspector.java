@@ -2,9 +2,9 @@ package io.holdfast.server;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.UnavailableException;
-import io.holdfast.core.ClusterInfo;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.SessionPage;
+import io.holdfast.model.ClusterInfo;
+import io.holdfast.model.SessionPage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,7 +1,7 @@
 package io.holdfast.server;
 
 import io.holdfast.UnavailableException;
-import io.holdfast.core.NotLeaderException;
+import io.holdfast.model.NotLeaderException;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.HashSet;

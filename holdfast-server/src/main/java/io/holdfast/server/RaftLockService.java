@@ -7,14 +7,17 @@ import io.holdfast.LockInfo;
 import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import io.holdfast.core.ChangeLog;
-import io.holdfast.core.Command;
 import io.holdfast.core.CommandCodec;
-import io.holdfast.core.Event;
-import io.holdfast.core.LockService;
-import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.NotLeaderException;
 import io.holdfast.core.PlantedBug;
-import io.holdfast.core.Reply;
+import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.LockService;
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
+import io.holdfast.spi.DaemonThreads;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +104,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.events = new EventRouter(selfId.toString());
         this.sessionEvents = new SessionEvents(selfId.toString());
         this.changeWakeups = java.util.concurrent.Executors.newSingleThreadExecutor(
-                ServerThreads.daemon("holdfast-watches-" + selfId));
+                DaemonThreads.named("holdfast-watches-" + selfId));
         this.changeLog = new ChangeLog();
         this.proposer = new Proposer(selfId.toString(), this::write);
         this.audit = new AuditLog(selfId.toString());
@@ -367,9 +370,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
      * leader's by the entries it has not applied yet; positions are the same everywhere).
      */
     @Override
-    public CompletableFuture<ChangeLog.Page> changes(
-            String identity, io.holdfast.WatchTarget target, ChangeLog.Position from, long waitMillis) {
-        return io.holdfast.protocol.ChangePolls.poll(changeLog, target, from, waitMillis, changeWakeups);
+    public CompletableFuture<ChangePage> changes(
+            String identity, io.holdfast.WatchTarget target, ChangePosition from, long waitMillis) {
+        return io.holdfast.node.ChangePolls.poll(changeLog, target, from, waitMillis, changeWakeups);
     }
 
     /** The recent events of every session, for clients that read them over HTTP. */
@@ -471,7 +474,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
      * it), so that the page is linearizable and has every session's TTL left.
      */
     @Override
-    public CompletableFuture<io.holdfast.core.SessionPage> sessions(String identity, String after, int limit) {
+    public CompletableFuture<io.holdfast.model.SessionPage> sessions(String identity, String after, int limit) {
         if (!duties.isActive()) {
             return CompletableFuture.failedFuture(raft.notLeader());
         }
@@ -479,13 +482,13 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     }
 
     /** Sessions for the dashboard: from this replica when it does not lead (see {@link #inspect}). */
-    CompletableFuture<io.holdfast.core.SessionPage> inspectSessions(String identity, String after, int limit) {
+    CompletableFuture<io.holdfast.model.SessionPage> inspectSessions(String identity, String after, int limit) {
         return inspector.sessions(identity, after, limit);
     }
 
     /** The members as this node sees them ({@link NodeInspector#cluster}). */
     @Override
-    public CompletableFuture<io.holdfast.core.ClusterInfo> cluster() {
+    public CompletableFuture<io.holdfast.model.ClusterInfo> cluster() {
         return inspector.cluster();
     }
 
@@ -494,8 +497,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
      * control is on. Answers with the members as this node (the leader) sees them afterwards.
      */
     @Override
-    public CompletableFuture<io.holdfast.core.ClusterInfo> changeMembers(
-            String identity, io.holdfast.core.MembershipChange change) {
+    public CompletableFuture<io.holdfast.model.ClusterInfo> changeMembers(
+            String identity, io.holdfast.model.MembershipChange change) {
         if (change == null) {
             return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException("no change given"));
         }
@@ -531,7 +534,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
      * is on.
      */
     @Override
-    public CompletableFuture<io.holdfast.core.TableCopy> backup(String identity) {
+    public CompletableFuture<io.holdfast.model.TableCopy> backup(String identity) {
         if (!isAdmin(identity)) {
             return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
                     (identity == null ? "an unauthenticated client" : "identity " + identity)
@@ -549,7 +552,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     }
 
     /** A refusal that names the leader, for a call only the leader answers. */
-    io.holdfast.core.NotLeaderException notLeaderException(String why) {
+    io.holdfast.model.NotLeaderException notLeaderException(String why) {
         return raft.notLeader(why);
     }
 

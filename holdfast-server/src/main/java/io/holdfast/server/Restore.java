@@ -1,7 +1,7 @@
 package io.holdfast.server;
 
 import io.holdfast.core.LockTable;
-import io.holdfast.core.TableCopy;
+import io.holdfast.model.TableCopy;
 import java.io.BufferedOutputStream;
 import java.io.File;
 import java.io.FileOutputStream;

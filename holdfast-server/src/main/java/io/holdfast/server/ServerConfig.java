@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * @param dataDir where the Raft log and snapshots live
  * @param bindHost the address the ports listen on
  * @param clientPort the port for clients (0: any free port): frames and gRPC on one port in
- *     plaintext (see {@link io.holdfast.protocol.frame.FrameServer}), gRPC over TLS with {@code tls}
+ *     plaintext (see {@link io.holdfast.endpoint.frame.FrameServer}), gRPC over TLS with {@code tls}
  * @param httpPort health port (0: any free port, -1: none)
  * @param fsync whether the log is flushed to disk before a write is acknowledged
  * @param electionTimeoutMin the shortest Raft election timeout
@@ -53,7 +53,7 @@ public record ServerConfig(
      *     authenticate and nothing is served until rules are in force
      * @param tokens verifies bearer tokens; null to accept client certificates only
      */
-    public record Auth(io.holdfast.core.AccessRules rules, io.holdfast.protocol.Tokens tokens) {
+    public record Auth(io.holdfast.core.AccessRules rules, io.holdfast.endpoint.Tokens tokens) {
         /** Whether calls without an identity are refused. */
         public boolean required() {
             return rules != null;

@@ -1,11 +1,11 @@
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.NotLeaderException;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.model.Reply;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;

@@ -1,7 +1,8 @@
 package io.holdfast.server;
 
 import io.holdfast.SessionExpiredException;
-import io.holdfast.core.Event;
+import io.holdfast.model.Event;
+import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -138,7 +139,7 @@ final class SessionEvents {
     /** Completes futures on a thread of its own, named for the node. */
     SessionEvents(String selfId) {
         this(java.util.concurrent.Executors.newSingleThreadExecutor(
-                ServerThreads.daemon("holdfast-session-events-" + selfId)));
+                DaemonThreads.named("holdfast-session-events-" + selfId)));
     }
 
     /** @param executor where futures complete (never the apply thread) */

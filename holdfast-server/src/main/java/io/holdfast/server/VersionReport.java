@@ -1,9 +1,9 @@
 package io.holdfast.server;
 
-import io.holdfast.core.Command;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.LockTable;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;

@@ -3,9 +3,9 @@ package io.holdfast.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -14,12 +14,12 @@ import io.holdfast.PermissionDeniedException;
 import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.GrpcTransport;
 import io.holdfast.core.AccessRules;
-import io.holdfast.core.Command;
-import io.holdfast.core.Command.Invocation;
-import io.holdfast.core.LockService;
-import io.holdfast.core.Reply;
+import io.holdfast.endpoint.Tokens;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.LockService;
+import io.holdfast.model.Reply;
 import io.holdfast.protocol.TlsFiles;
-import io.holdfast.protocol.Tokens;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -498,19 +498,19 @@ class AuthTest {
     @Test
     void onlyAnAdminChangesTheMembers() throws Exception {
         GrpcTransport alice = transport("alice");
-        var change = new io.holdfast.core.MembershipChange.Add("n9", "127.0.0.1:1", "127.0.0.1:2", true);
+        var change = new io.holdfast.model.MembershipChange.Add("n9", "127.0.0.1:1", "127.0.0.1:2", true);
         assertThatThrownBy(() -> get(alice.changeMembers(null, change)))
                 .hasCauseInstanceOf(PermissionDeniedException.class)
                 .hasMessageContaining("may not change the members");
         assertThatThrownBy(() ->
-                        get(alice.changeMembers(null, new io.holdfast.core.MembershipChange.TransferLeader(null))))
+                        get(alice.changeMembers(null, new io.holdfast.model.MembershipChange.TransferLeader(null))))
                 .hasCauseInstanceOf(PermissionDeniedException.class);
         assertThat(get(alice.cluster()).members()).extracting(m -> m.id()).containsExactly("n1", "n2", "n3");
 
         // An admin is let through to the change itself: asking to remove a member there is not
         // fails on the members, not on the rules.
         GrpcTransport ops = transport("ops");
-        assertThatThrownBy(() -> get(ops.changeMembers(null, new io.holdfast.core.MembershipChange.Remove("n9"))))
+        assertThatThrownBy(() -> get(ops.changeMembers(null, new io.holdfast.model.MembershipChange.Remove("n9"))))
                 .hasCauseInstanceOf(io.holdfast.InvalidArgumentException.class)
                 .hasMessageContaining("no member has the id 'n9'");
         assertThat(cluster.node(cluster.leaderIndex()).audit().stream()

@@ -9,7 +9,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.GrpcTransport;
-import io.holdfast.core.TableCopy;
+import io.holdfast.model.TableCopy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

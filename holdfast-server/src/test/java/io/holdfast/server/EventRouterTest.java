@@ -3,9 +3,9 @@ package io.holdfast.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.holdfast.core.Event;
-import io.holdfast.core.LockService;
-import io.holdfast.core.NotLeaderException;
+import io.holdfast.model.Event;
+import io.holdfast.model.LockService;
+import io.holdfast.model.NotLeaderException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

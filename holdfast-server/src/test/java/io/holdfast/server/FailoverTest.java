@@ -127,7 +127,7 @@ class FailoverTest {
             RaftLockService service = cluster.node(leader).raftService();
             assertThat(service.keepAlive(session).get(10, TimeUnit.SECONDS))
                     .as("with its followers")
-                    .isEqualTo(io.holdfast.core.Reply.Ok.INSTANCE);
+                    .isEqualTo(io.holdfast.model.Reply.Ok.INSTANCE);
             assertThat(service.readRegister("config/x").get(10, TimeUnit.SECONDS))
                     .as("a read, whose barrier round the followers acknowledge")
                     .isEmpty();

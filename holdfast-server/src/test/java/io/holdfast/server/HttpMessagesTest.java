@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockTimeoutException;
-import io.holdfast.core.NotLeaderException;
+import io.holdfast.model.NotLeaderException;
 import io.holdfast.server.HttpMessages.Refused;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

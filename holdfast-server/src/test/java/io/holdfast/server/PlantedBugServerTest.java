@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Command.Invocation;
-import io.holdfast.core.LockService;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.LockService;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;

@@ -9,7 +9,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.GrpcTransport;
-import io.holdfast.core.MembershipChange;
+import io.holdfast.model.MembershipChange;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.holdfast.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.SessionExpiredException;
-import io.holdfast.core.Event;
+import io.holdfast.model.Event;
 import io.holdfast.server.SessionEvents.Page;
 import io.holdfast.server.SessionEvents.Position;
 import java.util.ArrayList;

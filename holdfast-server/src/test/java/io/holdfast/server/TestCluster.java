@@ -87,10 +87,10 @@ final class TestCluster implements AutoCloseable {
     }
 
     /** The id, Raft address and client address of node {@code i}. */
-    io.holdfast.core.MembershipChange.Add addition(int i, boolean learner) {
+    io.holdfast.model.MembershipChange.Add addition(int i, boolean learner) {
         String id = "n" + (i + 1);
         ServerConfig.Peer p = peers.get(id);
-        return new io.holdfast.core.MembershipChange.Add(id, p.raftAddress(), p.clientAddress(), learner);
+        return new io.holdfast.model.MembershipChange.Add(id, p.raftAddress(), p.clientAddress(), learner);
     }
 
     private TestCluster(

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.core.Command;
 import io.holdfast.core.CommandCodec;
+import io.holdfast.model.Command;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -81,7 +81,7 @@ public class HoldfastHealthIndicator extends AbstractHealthIndicator {
     }
 
     /** scheme://hosts/path: no user:password@, no ?query (tokens, passwords). */
-    static String redact(String uri) {
+    public static String redact(String uri) {
         if (uri == null) {
             return "";
         }

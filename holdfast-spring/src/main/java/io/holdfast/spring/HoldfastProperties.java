@@ -68,7 +68,7 @@ public class HoldfastProperties {
         private Duration maxElapsed;
 
         /** Whether any value is set. */
-        boolean isSet() {
+        public boolean anySet() {
             return initialDelay != null
                     || maxDelay != null
                     || multiplier != null

@@ -6,6 +6,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.HolderInfo;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.spring.autoconfigure.HoldfastAutoConfiguration;
 import io.holdfast.spring.jobs.ClusterExclusiveAdvisor;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;

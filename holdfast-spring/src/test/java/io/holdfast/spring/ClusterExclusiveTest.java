@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.spring.autoconfigure.HoldfastAutoConfiguration;
 import io.holdfast.spring.jobs.ClusterExclusive;
 import io.holdfast.spring.jobs.HoldfastJobs;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.Election;
 import io.holdfast.LockClient;
-import io.holdfast.core.Command;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
+import io.holdfast.spring.autoconfigure.HoldfastAutoConfiguration;
 import io.holdfast.spring.leader.ClusterLeader;
 import io.holdfast.spring.leader.HoldfastLeaderInitiator;
 import io.holdfast.spring.leader.LeadershipEvent;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
 import io.holdfast.NotOwnerException;
+import io.holdfast.spring.autoconfigure.HoldfastAutoConfiguration;
 import io.holdfast.spring.integration.HoldfastLockRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

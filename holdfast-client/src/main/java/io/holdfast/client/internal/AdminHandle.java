@@ -5,8 +5,8 @@ import io.holdfast.Capability;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockInfo;
 import io.holdfast.Names;
-import io.holdfast.core.Command;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.util.List;
 import java.util.Optional;
 

@@ -4,8 +4,8 @@ import io.holdfast.ClientOptions;
 import io.holdfast.ErrorCode;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
-import io.holdfast.core.LockService;
-import io.holdfast.core.Reply;
+import io.holdfast.model.LockService;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +48,7 @@ final class ClientSession {
     private volatile long lastAckNanos;
 
     /**
-     * @param id the session's id, from {@link io.holdfast.protocol.SessionIds#newId}
+     * @param id the session's id, from {@link io.holdfast.model.SessionIds#newId}
      * @param onExpiry told once, with the reason, when the session expires here
      */
     ClientSession(

@@ -1,5 +1,6 @@
 package io.holdfast.client.internal;
 
+import io.holdfast.spi.DaemonThreads;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -47,7 +48,7 @@ final class ClientThreads {
             ownTimers = false;
         } else {
             ScheduledThreadPoolExecutor own =
-                    new ScheduledThreadPoolExecutor(1, LocalNode.daemon("holdfast-client-" + tag));
+                    new ScheduledThreadPoolExecutor(1, DaemonThreads.named("holdfast-client-" + tag));
             // Every acquire sets a timer that is cancelled when the answer comes: drop those at
             // once instead of keeping them queued until they would have fired (a wait may last
             // minutes).
@@ -55,7 +56,7 @@ final class ClientThreads {
             timers = own;
             ownTimers = true;
         }
-        callbacks = Executors.newCachedThreadPool(LocalNode.daemon("holdfast-callbacks-" + tag));
+        callbacks = Executors.newCachedThreadPool(DaemonThreads.named("holdfast-callbacks-" + tag));
     }
 
     /** Runs the task after the delay on the timer thread; null if the client is closed. */

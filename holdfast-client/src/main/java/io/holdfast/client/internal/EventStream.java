@@ -6,7 +6,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.LockService;
+import io.holdfast.model.LockService;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.v1.EventMessage;
 import io.holdfast.protocol.v1.EventsRequest;

@@ -16,10 +16,10 @@ import io.grpc.stub.StreamObserver;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockInfo;
 import io.holdfast.UnavailableException;
-import io.holdfast.core.Command;
-import io.holdfast.core.LockService;
-import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.LockService;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.TlsFiles;
@@ -29,6 +29,7 @@ import io.holdfast.protocol.v1.IsCurrentHolderRequest;
 import io.holdfast.protocol.v1.KeepAliveRequest;
 import io.holdfast.protocol.v1.ListRequest;
 import io.holdfast.protocol.v1.ReadRegisterRequest;
+import io.holdfast.spi.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -136,7 +137,7 @@ public final class GrpcTransport implements LockService {
             }
         }
         this.leader = members.get(0);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(LocalNode.daemon("holdfast-grpc-events"));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-grpc-events"));
     }
 
     /** Netty channels with these credentials; checks them first. */
@@ -230,7 +231,7 @@ public final class GrpcTransport implements LockService {
 
     /** The caller's sessions (the server knows who calls); {@code identity} is not sent. */
     @Override
-    public CompletableFuture<io.holdfast.core.SessionPage> sessions(String identity, String after, int limit) {
+    public CompletableFuture<io.holdfast.model.SessionPage> sessions(String identity, String after, int limit) {
         return call(
                 HoldfastGrpc.getSessionsMethod(),
                 io.holdfast.protocol.v1.SessionsRequest.newBuilder()
@@ -243,7 +244,7 @@ public final class GrpcTransport implements LockService {
 
     /** The members as the member this client talks to (the leader, once it knows it) sees them. */
     @Override
-    public CompletableFuture<io.holdfast.core.ClusterInfo> cluster() {
+    public CompletableFuture<io.holdfast.model.ClusterInfo> cluster() {
         return call(
                 HoldfastGrpc.getMembersMethod(),
                 io.holdfast.protocol.v1.MembersRequest.getDefaultInstance(),
@@ -257,8 +258,8 @@ public final class GrpcTransport implements LockService {
      * the server's staging timeout: this call waits up to {@code 30s}.
      */
     @Override
-    public CompletableFuture<io.holdfast.core.ClusterInfo> changeMembers(
-            String identity, io.holdfast.core.MembershipChange change) {
+    public CompletableFuture<io.holdfast.model.ClusterInfo> changeMembers(
+            String identity, io.holdfast.model.MembershipChange change) {
         return call(
                 HoldfastGrpc.getChangeMembersMethod(),
                 Convert.toProto(change),
@@ -269,12 +270,12 @@ public final class GrpcTransport implements LockService {
 
     /** A copy of the table from the leader ({@code identity} is not sent: the server knows who calls). */
     @Override
-    public CompletableFuture<io.holdfast.core.TableCopy> backup(String identity) {
+    public CompletableFuture<io.holdfast.model.TableCopy> backup(String identity) {
         return call(
                 HoldfastGrpc.getBackupMethod(),
                 io.holdfast.protocol.v1.BackupRequest.getDefaultInstance(),
                 true,
-                r -> new io.holdfast.core.TableCopy(
+                r -> new io.holdfast.model.TableCopy(
                         r.getIndex(),
                         r.getTerm(),
                         r.getTakenAtMillis(),
@@ -305,11 +306,8 @@ public final class GrpcTransport implements LockService {
 
     /** A long poll: its deadline is the call timeout beyond the wait. */
     @Override
-    public CompletableFuture<io.holdfast.core.ChangeLog.Page> changes(
-            String identity,
-            io.holdfast.WatchTarget target,
-            io.holdfast.core.ChangeLog.Position from,
-            long waitMillis) {
+    public CompletableFuture<io.holdfast.model.ChangePage> changes(
+            String identity, io.holdfast.WatchTarget target, io.holdfast.model.ChangePosition from, long waitMillis) {
         return call(
                 HoldfastGrpc.getWatchMethod(),
                 Convert.toProto(target, from, waitMillis),

@@ -2,11 +2,11 @@ package io.holdfast.client.internal;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockMode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
-import io.holdfast.core.LockService;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.ManagedLease;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.LockService;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

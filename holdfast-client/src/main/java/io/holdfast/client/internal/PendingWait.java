@@ -34,7 +34,7 @@ final class PendingWait<T> {
 
     final CompletableFuture<T> future = new CompletableFuture<>();
     /** The acquire as sent, to re-send for its outcome. */
-    volatile io.holdfast.core.Command command;
+    volatile io.holdfast.model.Command command;
 
     private final java.util.function.Function<List<RuntimeLease>, T> shape;
     /**

@@ -3,7 +3,7 @@ package io.holdfast.client.internal;
 import io.holdfast.ConflictException;
 import io.holdfast.DeadlockException;
 import io.holdfast.UnavailableException;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;

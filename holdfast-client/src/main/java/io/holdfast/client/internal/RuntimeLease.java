@@ -3,11 +3,11 @@ package io.holdfast.client.internal;
 import io.holdfast.ErrorCode;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
-import io.holdfast.core.Command;
-import io.holdfast.core.Reply;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.ManagedLease;
 import io.holdfast.lease.RenewOutcome;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 

@@ -2,9 +2,9 @@ package io.holdfast.client.internal;
 
 import io.holdfast.Lease;
 import io.holdfast.Versioned;
-import io.holdfast.core.Command;
-import io.holdfast.core.Reply;
 import io.holdfast.lease.Registrar;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 

@@ -3,8 +3,9 @@ package io.holdfast.client.internal;
 import io.holdfast.LockInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
-import io.holdfast.core.ChangeLog;
-import io.holdfast.core.LockService;
+import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
+import io.holdfast.model.LockService;
 import io.holdfast.spi.ChangeFeed;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,9 +43,9 @@ final class ServiceFeed implements ChangeFeed {
 
     @Override
     public Page read(WatchTarget target, String after, Duration wait) throws InterruptedException {
-        ChangeLog.Position from = after == null ? null : ChangeLog.Position.parse(after);
+        ChangePosition from = after == null ? null : ChangePosition.parse(after);
         long waitMillis = Math.max(0, Math.min(wait.toMillis(), maxWait.toMillis()));
-        ChangeLog.Page page = ask(t -> t.changes(null, target, from, waitMillis));
+        ChangePage page = ask(t -> t.changes(null, target, from, waitMillis));
         if (!page.gap()) {
             return new Page(page.events(), page.next().toString());
         }

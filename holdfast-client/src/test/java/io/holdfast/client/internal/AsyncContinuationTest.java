@@ -3,11 +3,13 @@ package io.holdfast.client.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.LockClient;
-import io.holdfast.core.Command;
-import io.holdfast.core.LockService;
-import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.Reply;
-import io.holdfast.protocol.server.HoldfastGrpcServer;
+import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.model.Command;
+import io.holdfast.model.LockService;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
+import io.holdfast.node.LocalNode;
+import io.holdfast.node.LocalTransport;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;

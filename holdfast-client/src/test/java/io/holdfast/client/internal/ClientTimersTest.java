@@ -7,6 +7,8 @@ import io.holdfast.ClientOptions;
 import io.holdfast.DistributedLock;
 import io.holdfast.Lease;
 import io.holdfast.client.MemProvider;
+import io.holdfast.node.LocalNode;
+import io.holdfast.node.LocalTransport;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;

@@ -1,10 +1,10 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.LockInfo;
-import io.holdfast.core.Command;
-import io.holdfast.core.LockService;
-import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.LockService;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

@@ -10,9 +10,11 @@ import io.holdfast.LockInfo;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.client.MemProvider;
-import io.holdfast.core.Command;
-import io.holdfast.core.Event;
-import io.holdfast.core.LockService;
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.LockService;
+import io.holdfast.node.LocalNode;
+import io.holdfast.node.LocalTransport;
 import io.holdfast.testkit.FakeTicker;
 import io.holdfast.testkit.ManualScheduler;
 import java.time.Duration;
@@ -178,12 +180,12 @@ class GiveBackTest {
         }
 
         @Override
-        public CompletableFuture<io.holdfast.core.Reply> submit(Command command) {
+        public CompletableFuture<io.holdfast.model.Reply> submit(Command command) {
             if (fail.test(command)) {
                 failed.incrementAndGet();
                 return CompletableFuture.failedFuture(new UnavailableException("cut off (test)"));
             }
-            CompletableFuture<io.holdfast.core.Reply> reply = delegate.submit(command);
+            CompletableFuture<io.holdfast.model.Reply> reply = delegate.submit(command);
             if (loseAnswer.test(command)) {
                 return reply.thenCompose(r -> CompletableFuture.failedFuture(new UnavailableException("lost (test)")));
             }

@@ -1,11 +1,11 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.LockInfo;
-import io.holdfast.core.Command;
-import io.holdfast.core.LockService;
-import io.holdfast.core.LockTable.RegisterValue;
-import io.holdfast.core.NotLeaderException;
-import io.holdfast.core.Reply;
+import io.holdfast.model.Command;
+import io.holdfast.model.LockService;
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.UnavailableException;
-import io.holdfast.core.Command;
-import io.holdfast.core.Reply;
-import io.holdfast.protocol.server.HoldfastGrpcServer;
+import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
+import io.holdfast.node.LocalNode;
+import io.holdfast.node.LocalTransport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -6,6 +6,8 @@ import io.holdfast.AcquireOptions;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.client.MemProvider;
+import io.holdfast.node.LocalNode;
+import io.holdfast.node.LocalTransport;
 import io.holdfast.spi.CrashSimulation;
 import io.holdfast.testkit.FakeTicker;
 import io.holdfast.testkit.ManualScheduler;

@@ -7,7 +7,7 @@ import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
-import io.holdfast.core.LockService;
+import io.holdfast.model.LockService;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;

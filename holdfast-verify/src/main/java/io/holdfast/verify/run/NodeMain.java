@@ -90,7 +90,7 @@ public final class NodeMain {
                                     server.lockService()
                                             .changeMembers(
                                                     null,
-                                                    new io.holdfast.core.MembershipChange.TransferLeader(
+                                                    new io.holdfast.model.MembershipChange.TransferLeader(
                                                             target.isEmpty() ? null : target))
                                             .get(30, java.util.concurrent.TimeUnit.SECONDS);
                                     answer = "TRANSFERRED";
@@ -133,23 +133,23 @@ public final class NodeMain {
         try {
             if (args.isEmpty()) {
                 List<String> ids = new java.util.ArrayList<>();
-                for (io.holdfast.core.ClusterInfo.Member m :
+                for (io.holdfast.model.ClusterInfo.Member m :
                         server.lockService().cluster().get(30, TimeUnit.SECONDS).members()) {
                     ids.add(m.id());
                 }
                 return "MEMBERS " + String.join(",", ids);
             }
             String[] w = args.split("\\s+");
-            io.holdfast.core.MembershipChange change;
+            io.holdfast.model.MembershipChange change;
             switch (w[0]) {
                 case "add" -> {
                     String id = w[1].substring(0, w[1].indexOf('='));
                     String[] hrc = w[1].substring(w[1].indexOf('=') + 1).split(":");
-                    change = new io.holdfast.core.MembershipChange.Add(
+                    change = new io.holdfast.model.MembershipChange.Add(
                             id, hrc[0] + ":" + hrc[1], hrc[0] + ":" + hrc[2], w.length > 2 && w[2].equals("learner"));
                 }
-                case "remove" -> change = new io.holdfast.core.MembershipChange.Remove(w[1]);
-                case "promote" -> change = new io.holdfast.core.MembershipChange.Promote(w[1]);
+                case "remove" -> change = new io.holdfast.model.MembershipChange.Remove(w[1]);
+                case "promote" -> change = new io.holdfast.model.MembershipChange.Promote(w[1]);
                 default -> {
                     return "CHANGE-FAILED unknown change '" + args + "'";
                 }

@@ -1,0 +1,141 @@
+package io.holdfast.endpoint;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.holdfast.ErrorCode;
+import io.holdfast.PermissionDeniedException;
+import io.holdfast.protocol.GrpcErrors;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Who is calling: a gRPC interceptor that gives every call the identity its client proved, before
+ * the service sees it.
+ *
+ * <ul>
+ *   <li>A call with {@code authorization: Bearer TOKEN} is the token's subject, if {@link Tokens}
+ *       accepts it; a bad or expired token ends the call with {@code UNAUTHENTICATED} at once,
+ *       even if the connection also has a client certificate.
+ *   <li>Otherwise, on a TLS connection whose client presented a certificate (the TLS handshake
+ *       already checked that the server's CA signed it), the certificate's subject common name.
+ *   <li>Otherwise the call is unauthenticated: refused with {@code UNAUTHENTICATED} when
+ *       authentication is required, else served with no identity.
+ * </ul>
+ *
+ * The identity reaches the service through {@link #IDENTITY}. Refusals carry the error code
+ * {@code PERMISSION_DENIED}, so that clients raise {@link PermissionDeniedException}.
+ */
+public final class Authenticator implements ServerInterceptor {
+    /** The identity of the current call; null when unauthenticated. */
+    public static final Context.Key<String> IDENTITY = Context.key("holdfast-identity");
+
+    static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    private static final ServerCall.Listener<Object> NOTHING = new ServerCall.Listener<>() {};
+
+    private final Tokens tokens;
+    private final boolean required;
+
+    /**
+     * @param tokens verifies bearer tokens; null to refuse every token
+     * @param required whether calls without an identity are refused
+     */
+    public Authenticator(Tokens tokens, boolean required) {
+        this.tokens = tokens;
+        this.required = required;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <Q, A> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+        String identity;
+        try {
+            identity = identify(call, headers);
+        } catch (PermissionDeniedException e) {
+            refuse(call, e.getMessage());
+            return (ServerCall.Listener<Q>) NOTHING;
+        }
+        if (identity == null && required) {
+            refuse(call, "this server requires authentication: a client certificate or a bearer token");
+            return (ServerCall.Listener<Q>) NOTHING;
+        }
+        return Contexts.interceptCall(Context.current().withValue(IDENTITY, identity), call, headers, next);
+    }
+
+    private String identify(ServerCall<?, ?> call, Metadata headers) {
+        return identify(headers.get(AUTHORIZATION), call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    }
+
+    /** Whether requests without an identity are refused. */
+    public boolean required() {
+        return required;
+    }
+
+    /**
+     * The identity a request proves: its bearer token's subject if it has an {@code authorization}
+     * header, else its client certificate's common name, else null. Shared by every port that
+     * authenticates (gRPC here, the HTTP API).
+     *
+     * @param authorization the request's {@code authorization} header, or null
+     * @param session the request's TLS session, or null over plaintext
+     * @throws PermissionDeniedException for a header that is not a valid bearer token
+     */
+    public String identify(String authorization, SSLSession session) {
+        if (authorization != null) {
+            if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                throw new PermissionDeniedException("the authorization header is not 'Bearer TOKEN'");
+            }
+            if (tokens == null) {
+                throw new PermissionDeniedException("this server accepts no bearer tokens (it has no token secret)");
+            }
+            return tokens.verify(authorization.substring(7).strip());
+        }
+        return certificateName(session);
+    }
+
+    /** The common name of the client certificate of a TLS session, or null if it has none. */
+    static String certificateName(SSLSession session) {
+        if (session == null) {
+            return null;
+        }
+        Certificate[] chain;
+        try {
+            chain = session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException none) {
+            return null;
+        }
+        if (chain.length == 0 || !(chain[0] instanceof X509Certificate cert)) {
+            return null;
+        }
+        try {
+            for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    String cn = rdn.getValue().toString();
+                    return cn.isEmpty() || cn.length() > 256 ? null : cn;
+                }
+            }
+        } catch (InvalidNameException e) {
+            return null;
+        }
+        return null;
+    }
+
+    private static void refuse(ServerCall<?, ?> call, String why) {
+        Metadata trailers = new Metadata();
+        trailers.put(GrpcErrors.ERROR_CODE, ErrorCode.PERMISSION_DENIED.name());
+        call.close(Status.UNAUTHENTICATED.withDescription(why), trailers);
+    }
+}

@@ -1,0 +1,177 @@
+package io.holdfast.model;
+
+import io.holdfast.LockInfo;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a lock service offers a client, whatever stands between them: the in-process node of
+ * {@code mem:}, a gRPC connection to the Holdfast server, or the server's own Raft node behind its
+ * gRPC endpoint. Commands carry no time; the service puts each in its envelope with its cluster
+ * time. A failure to
+ * reach the table completes the future exceptionally with {@link io.holdfast.UnavailableException};
+ * every other outcome, refusals included, is a {@link Reply}.
+ *
+ * <p>Events of a session are delivered to its subscriber in the order the table emitted them. A
+ * service may lose events (a connection breaks, the leader changes): clients must not depend on
+ * them alone, and re-send an acquire's invocation to learn its outcome.
+ *
+ * <p>Every method returns at once and never blocks its caller: the work is done when the future
+ * completes. The gRPC endpoint calls a service from its network I/O threads, so a service that
+ * blocked there would stall every connection those threads serve.
+ */
+public interface LockService extends AutoCloseable {
+    /** Applies a command through the table's log. */
+    CompletableFuture<Reply> submit(Command command);
+
+    /**
+     * Applies a command on behalf of an authenticated identity (see {@link
+     * LockTable#apply(Command.Envelope, EventSink)}). A service that does not authenticate its
+     * callers accepts only a null identity, and refuses any other with {@link
+     * io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<Reply> submit(Command command, String identity) {
+        if (identity == null) {
+            return submit(command);
+        }
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service does not take identities"));
+    }
+
+    /**
+     * Whether the identity may read this name (describe, list, token checks, register reads) under
+     * the access rules the service has applied. Always true without access control.
+     */
+    default boolean mayRead(String identity, String name) {
+        return true;
+    }
+
+    /**
+     * False if the session exists and belongs to another identity than {@code identity}: its
+     * heartbeats and events are then refused. True for an unknown session (the service answers
+     * that itself) and without access control.
+     */
+    default boolean mayUseSession(String identity, String sessionId) {
+        return true;
+    }
+
+    /** A heartbeat for the session: {@link Reply.Ok}, or a failure for an unknown session. */
+    CompletableFuture<Reply> keepAlive(String sessionId);
+
+    /**
+     * A heartbeat that gives up after {@code timeout}. A networked service treats a member that
+     * did not answer in time as unreachable and sends the next heartbeat elsewhere: a leader cut
+     * off without a reset (packets silently dropped) must not hold the session's heartbeats until
+     * the TTL runs out. By default the same as {@link #keepAlive(String)}.
+     */
+    default CompletableFuture<Reply> keepAlive(String sessionId, java.time.Duration timeout) {
+        return keepAlive(sessionId);
+    }
+
+    /**
+     * Delivers the session's events, in the order the table emitted them, to the listener; and
+     * tells it through {@link Listener#onGap()} when events may have been missed (a reconnection,
+     * a new leader), so that it can ask for the outcomes it waits for.
+     */
+    void subscribe(String sessionId, Listener listener);
+
+    /** Stops delivering the session's events. */
+    void unsubscribe(String sessionId);
+
+    CompletableFuture<Optional<LockInfo>> describe(String name);
+
+    CompletableFuture<List<LockInfo>> list(String prefix, int limit);
+
+    CompletableFuture<Boolean> isCurrentHolder(String name, long token);
+
+    CompletableFuture<Optional<RegisterValue>> readRegister(String key);
+
+    /**
+     * One page of the sessions {@code identity} may see: its own, or every session for an admin
+     * (and for everyone without access control). Services that cannot list sessions fail with
+     * {@link io.holdfast.UnsupportedFeatureException}.
+     *
+     * @param after the id the previous page ended with, or null for the first page
+     * @param limit at most this many, 1 to 10,000
+     */
+    default CompletableFuture<SessionPage> sessions(String identity, String after, int limit) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service does not list its sessions"));
+    }
+
+    /**
+     * The cluster's members as the answering node sees them. Services that are no cluster fail
+     * with {@link io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<ClusterInfo> cluster() {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service is not a cluster of members"));
+    }
+
+    /**
+     * Changes the cluster's members, as {@code identity} asks (an admin, when access control is on),
+     * and answers with the members as the leader sees them once the change is committed. Only the
+     * leader does it (others fail with {@link NotLeaderException}); a change while another is in
+     * progress (or committed since the leader read the members) fails with {@link
+     * io.holdfast.ConflictException}; one that makes no sense for the members there are (adding an
+     * id that is a member, removing the last voter) with {@link io.holdfast.InvalidArgumentException};
+     * a change Ratis accepted and could not complete (a new member that never answered) also with
+     * {@link io.holdfast.ConflictException}, naming why; none of these changes anything. Services that are no cluster fail with {@link io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<ClusterInfo> changeMembers(String identity, MembershipChange change) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service is not a cluster of members"));
+    }
+
+    /**
+     * A consistent copy of the table ({@link TableCopy}), for {@code holdfast backup}: the leader's,
+     * after a read barrier; an admin's call when access control is on. Others fail with {@link
+     * NotLeaderException}; services that keep no table with {@link
+     * io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<TableCopy> backup(String identity) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service takes no backups"));
+    }
+
+    /**
+     * The changes of {@code target} from {@code from} on ({@link ChangeLog}), as {@code identity}
+     * may read them: at once if there are some, or a gap; else when one comes, or an empty page
+     * after {@code waitMillis}. A null {@code from} is answered with a gap: the reader starts from
+     * the state. Services that record no changes fail with {@link
+     * io.holdfast.UnsupportedFeatureException}.
+     */
+    default CompletableFuture<ChangePage> changes(
+            String identity, io.holdfast.WatchTarget target, ChangePosition from, long waitMillis) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service records no changes"));
+    }
+
+    @Override
+    void close();
+
+    /**
+     * Whether every future this service returns fails by itself, with {@link
+     * io.holdfast.UnavailableException}, when no answer came within the request timeout it was
+     * made with. A client then need not set a timer of its own on each request (on a small machine
+     * such a timer costs a thread wake-up per request). False unless an implementation says so.
+     */
+    default boolean boundsCalls() {
+        return false;
+    }
+
+    /** Receives a session's events. Called on one thread at a time, in order; must not block. */
+    interface Listener {
+        void onEvent(Event event);
+
+        /** Events may have been lost since the last one delivered. */
+        default void onGap() {}
+
+        /**
+         * The service ended the subscription (it is no longer the leader, or it is shutting
+         * down); no more events come through it. Subscribe again, elsewhere.
+         */
+        default void onEnd(Throwable cause) {}
+    }
+}

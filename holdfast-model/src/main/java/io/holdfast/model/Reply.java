@@ -1,0 +1,119 @@
+package io.holdfast.model;
+
+import io.holdfast.ErrorCode;
+import java.util.List;
+
+/** What {@link LockTable#apply} answers. Normal outcomes are replies, never exceptions. */
+public sealed interface Reply {
+    /**
+     * Calls the visitor's method for this reply's type. The places that must treat every reply
+     * (the log codec, the wire conversion) are visitors, so a new reply does not compile until
+     * each says what it does with it.
+     */
+    <R> R accept(Visitor<R> visitor);
+
+    /**
+     * One method per reply.
+     *
+     * @param <R> what the visit gives back
+     */
+    interface Visitor<R> {
+        R ok(Ok r);
+
+        R granted(Granted r);
+
+        R grantedAll(GrantedAll r);
+
+        R queued(Queued r);
+
+        R busy(Busy r);
+
+        R written(Written r);
+
+        R failed(Failed r);
+    }
+    /** Done; {@code value} is a count where one makes sense (holds revoked), else 0. */
+    record Ok(long value) implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.ok(this);
+        }
+
+        public static final Ok INSTANCE = new Ok(0);
+    }
+
+    /** Granted now, with the fencing token of the grant. */
+    record Granted(long token) implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.granted(this);
+        }
+    }
+
+    /**
+     * A multi-lock ({@link Command.AcquireAll}) granted now: the fencing token of each name's
+     * grant, in the order of the names.
+     */
+    record GrantedAll(List<Long> tokens) implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.grantedAll(this);
+        }
+
+        public GrantedAll {
+            tokens = List.copyOf(tokens);
+        }
+    }
+
+    /**
+     * Queued; a {@link Event.Granted} (for a multi-lock: one per name, in name order, one after the
+     * other) or a {@link Event.WaitTimedOut} event follows.
+     */
+    record Queued() implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.queued(this);
+        }
+
+        public static final Queued INSTANCE = new Queued();
+    }
+
+    /** A try found the lock busy. */
+    record Busy() implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.busy(this);
+        }
+
+        public static final Busy INSTANCE = new Busy();
+    }
+
+    /** A register was written; this is its new version. */
+    record Written(long version) implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.written(this);
+        }
+    }
+
+    /**
+     * Refused, and nothing changed.
+     *
+     * @param cycle for {@link ErrorCode#DEADLOCK}: the lock names along the cycle
+     * @param currentVersion for {@link ErrorCode#CONFLICT}: the register's version, or -1
+     */
+    record Failed(ErrorCode code, String message, List<String> cycle, long currentVersion) implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.failed(this);
+        }
+
+        public Failed {
+            cycle = List.copyOf(cycle);
+        }
+
+        public static Failed of(ErrorCode code, String message) {
+            return new Failed(code, message, List.of(), -1);
+        }
+    }
+}
