@@ -3,7 +3,8 @@ package io.holdfast;
 /**
  * Receives a watch's events ({@link LockClient#watch(WatchTarget, WatchListener)}). Called on the
  * watch's own thread, one event at a time, in order; a listener that blocks holds back the events
- * after it, and one that throws is logged and goes on receiving.
+ * after it, and one that throws goes on receiving (the exception goes to the watch thread's
+ * uncaught-exception handler).
  */
 @FunctionalInterface
 public interface WatchListener {

@@ -17,11 +17,10 @@ import java.util.function.BooleanSupplier;
  * <p>An {@link UnavailableException} from the feed is retried from the same position, after a
  * pause that doubles from 50 ms to 2 s: a leader change or a broken connection delays events,
  * never loses them (the feed says {@code STATE} when it cannot fill the gap). Any other failure
- * ends the watch and is given to {@link WatchListener#onEnd}. A listener that throws is logged; the
- * watch goes on.
+ * ends the watch and is given to {@link WatchListener#onEnd}. A listener that throws is reported to the watch
+ * thread's uncaught-exception handler; the watch goes on.
  */
 public final class WatchRunner implements LockWatch {
-    private static final System.Logger LOG = System.getLogger(WatchRunner.class.getName());
     private static final Duration READ_WAIT = Duration.ofSeconds(5);
     private static final long MIN_PAUSE_MILLIS = 50;
     private static final long MAX_PAUSE_MILLIS = 2_000;
@@ -103,10 +102,7 @@ public final class WatchRunner implements LockWatch {
             try {
                 listener.onEnd(cause);
             } catch (RuntimeException e) {
-                LOG.log(
-                        System.Logger.Level.WARNING,
-                        "the listener of the watch of " + target + " failed at its end",
-                        e);
+                listenerFailed(e);
             }
         }
     }
@@ -115,8 +111,18 @@ public final class WatchRunner implements LockWatch {
         try {
             listener.onEvent(event);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "the listener of the watch of " + target + " failed on " + event, e);
+            listenerFailed(e);
         }
+    }
+
+    /**
+     * A listener threw: a bug of the application's, reported to the watch thread's
+     * uncaught-exception handler (the application's own if it set one, else the JDK's, which
+     * prints it), so that the API needs no logging library. The watch goes on.
+     */
+    private void listenerFailed(RuntimeException e) {
+        Thread self = Thread.currentThread();
+        self.getUncaughtExceptionHandler().uncaughtException(self, e);
     }
 
     @Override

@@ -1,4 +1,4 @@
-// Over 450 lines, one idea: the log format of every command (the type table with each command's
+// Ceiling 690 lines, one idea: the log format of every command (the type table with each command's
 // protocol version, encode, a decode total over any bytes), kept whole so the format reads in one place.
 package io.holdfast.core;
 

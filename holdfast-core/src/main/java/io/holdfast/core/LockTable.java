@@ -1,4 +1,4 @@
-// Over 500 lines, one idea: the table's public face (apply with exactly-once replies, queries,
+// Ceiling 730 lines, one idea: the table's public face (apply with exactly-once replies, queries,
 // snapshots) over the parts that hold its rules; most of its length is the contract other modules use.
 package io.holdfast.core;
 

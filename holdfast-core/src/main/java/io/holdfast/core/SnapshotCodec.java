@@ -1,4 +1,4 @@
-// Over 400 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 4)
+// Ceiling 440 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 4)
 // is read and written in one place; its javadoc is the format's specification.
 package io.holdfast.core;
 

@@ -2,6 +2,7 @@ package io.holdfast.lease;
 
 import io.holdfast.AcquireOptions;
 import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
 import io.holdfast.DistributedLock;
 import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
@@ -17,6 +18,7 @@ import io.holdfast.VersionedRegister;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 
@@ -91,6 +93,19 @@ public final class Handles {
         if (!acquirer.capabilities().contains(capability)) {
             throw new UnsupportedFeatureException(
                     "the " + acquirer.provider() + " provider does not support " + feature);
+        }
+    }
+
+    /**
+     * Refuses client options that the engine's capabilities cannot honour: a lock-delay needs
+     * {@link Capability#LOCK_DELAY}. Every engine calls it when a client opens, beside the
+     * capability checks of the handles above, so that no provider forgets one.
+     *
+     * @throws UnsupportedFeatureException naming the provider and the option
+     */
+    public static void requireOptions(String provider, Set<Capability> capabilities, ClientOptions options) {
+        if (!options.lockDelay().isZero() && !capabilities.contains(Capability.LOCK_DELAY)) {
+            throw new UnsupportedFeatureException("the " + provider + " provider does not support a lock-delay");
         }
     }
 

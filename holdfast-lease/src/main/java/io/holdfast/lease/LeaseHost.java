@@ -1,6 +1,7 @@
 package io.holdfast.lease;
 
 import java.util.concurrent.Future;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a {@link ManagedLease} needs from the engine that granted it: a clock, a timer, a thread
@@ -57,22 +58,20 @@ public interface LeaseHost {
 
     /**
      * A loss listener threw. It was caught; the other listeners and the watchdog go on. The default
-     * logs a warning through {@link System.Logger}.
+     * logs a warning through SLF4J.
      */
     default void callbackFailed(ManagedLease lease, Throwable error) {
-        System.getLogger(LeaseHost.class.getName())
-                .log(System.Logger.Level.WARNING, "a lost-lock callback of " + lease + " threw", error);
+        LoggerFactory.getLogger(LeaseHost.class).warn("a lost-lock callback of {} threw", lease, error);
     }
 
     /**
      * A renewal's outcome is unknown (the backend could not be reached, or the renewal hook threw).
      * The watchdog tries again next period, until the expiry rule declares the lease lost. The
-     * default logs at debug level through {@link System.Logger}.
+     * default logs at debug level through SLF4J.
      *
      * @param error the cause, or {@code null} if the engine gave none
      */
     default void renewalFailed(ManagedLease lease, Throwable error) {
-        System.getLogger(LeaseHost.class.getName())
-                .log(System.Logger.Level.DEBUG, "renewing " + lease + " failed; retrying until its expiry", error);
+        LoggerFactory.getLogger(LeaseHost.class).debug("renewing {} failed; retrying until its expiry", lease, error);
     }
 }

@@ -1,4 +1,4 @@
-// Over 450 lines, one idea: the lease state machine every engine shares (states, listeners, the
+// Ceiling 490 lines, one idea: the lease state machine every engine shares (states, listeners, the
 // watchdog rule, validity by the clock); most of its length is the contract its subclasses rely on.
 package io.holdfast.lease;
 
@@ -82,9 +82,9 @@ public abstract class ManagedLease implements Lease {
     }
 
     private final LeaseHost host;
-    private final String name;
-    private final LockMode mode;
-    private final int permits;
+    /** What the handle asked for, by reference: the lease's name, mode and permits. */
+    private final LeaseRequest request;
+
     private final long token;
     private final List<Consumer<? super LockLostException>> listeners = new ArrayList<>();
     private State state = State.HELD;
@@ -101,18 +101,14 @@ public abstract class ManagedLease implements Lease {
 
     /**
      * @param host the engine's services
-     * @param name the lock or semaphore name
-     * @param mode its mode
-     * @param permits 1 for locks
+     * @param request what the handle asked for ({@link Handles} made it): name, mode and permits
      * @param token the fencing token
      * @param countFromNanos on {@link LeaseHost#nanos()}: a moment known to precede the grant (the
      *     start of the acquire), from which the expiry is counted until a renewal is acknowledged
      */
-    protected ManagedLease(LeaseHost host, String name, LockMode mode, int permits, long token, long countFromNanos) {
+    protected ManagedLease(LeaseHost host, LeaseRequest request, long token, long countFromNanos) {
         this.host = host;
-        this.name = name;
-        this.mode = mode;
-        this.permits = permits;
+        this.request = request;
         this.token = token;
         this.lastRenewedNanos = countFromNanos;
     }
@@ -149,24 +145,25 @@ public abstract class ManagedLease implements Lease {
 
     /** Hook: "lock orders/42 (token 7)", for messages. */
     protected String describe() {
-        return (mode == LockMode.PERMITS ? permits + " permits of " : "lock ") + name + " (token " + token + ")";
+        return (request.mode() == LockMode.PERMITS ? request.permits() + " permits of " : "lock ") + request.name()
+                + " (token " + token + ")";
     }
 
     // ------------------------------------------------------------------------------ Lease
 
     @Override
     public final String name() {
-        return name;
+        return request.name();
     }
 
     @Override
     public final LockMode mode() {
-        return mode;
+        return request.mode();
     }
 
     @Override
     public final int permits() {
-        return permits;
+        return request.permits();
     }
 
     @Override

@@ -1,4 +1,4 @@
-// Over 400 lines: the multi-lock handle's two paths (one step, or sorted with give-back) for the
+// Ceiling 460 lines, one idea: the multi-lock handle's two paths (one step, or sorted with give-back) for the
 // blocking, try and async calls, and the unit lease they return.
 package io.holdfast.lease;
 

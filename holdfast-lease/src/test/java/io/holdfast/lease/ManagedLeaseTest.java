@@ -85,20 +85,21 @@ class ManagedLeaseTest {
 
     @Test
     void aThrowingRenewalHookIsAnUnknownOutcomeAndTheWatchdogGoesOn() {
-        ManagedLease lease = new ManagedLease(host, "x", io.holdfast.LockMode.EXCLUSIVE, 1, 1, host.nanos()) {
-            int calls;
+        ManagedLease lease =
+                new ManagedLease(host, new LeaseRequest("x", io.holdfast.LockMode.EXCLUSIVE, 1, 1), 1, host.nanos()) {
+                    int calls;
 
-            @Override
-            protected CompletableFuture<RenewOutcome> renewInBackend() {
-                if (calls++ == 0) {
-                    throw new IllegalStateException("driver bug");
-                }
-                return CompletableFuture.completedFuture(RenewOutcome.renewed());
-            }
+                    @Override
+                    protected CompletableFuture<RenewOutcome> renewInBackend() {
+                        if (calls++ == 0) {
+                            throw new IllegalStateException("driver bug");
+                        }
+                        return CompletableFuture.completedFuture(RenewOutcome.renewed());
+                    }
 
-            @Override
-            protected void releaseInBackend() {}
-        };
+                    @Override
+                    protected void releaseInBackend() {}
+                };
         lease.startRenewals(PERIOD, EXPIRY);
 
         host.advanceMillis(250);

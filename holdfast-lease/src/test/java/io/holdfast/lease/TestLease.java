@@ -18,7 +18,7 @@ final class TestLease extends ManagedLease {
     int releases;
 
     TestLease(ManualHost host, long countFromNanos) {
-        super(host, "orders/42", LockMode.EXCLUSIVE, 1, 7, countFromNanos);
+        super(host, new LeaseRequest("orders/42", LockMode.EXCLUSIVE, 1, 1), 7, countFromNanos);
         this.host = host;
     }
 

@@ -121,10 +121,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
             LockService transport,
             ClientOptions options,
             Set<Capability> capabilities) {
-        if (!options.lockDelay().isZero() && !capabilities.contains(Capability.LOCK_DELAY)) {
-            throw new io.holdfast.UnsupportedFeatureException(
-                    "the " + providerName + " provider does not support a lock-delay");
-        }
+        Handles.requireOptions(providerName, capabilities, options);
         ClientRuntime rt = new ClientRuntime(providerName, transport, options, capabilities);
         rt.start(target);
         return rt;
@@ -323,27 +320,18 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
 
         @Override
         public Lease acquire(LeaseRequest r, AcquireOptions o) throws InterruptedException {
-            return waits.acquire(r.name(), r.mode(), r.permits(), r.maxPermits(), o, threadOwner.get(), false)
-                    .await();
+            return waits.acquire(r, o, threadOwner.get(), false).await();
         }
 
         @Override
         public Optional<Lease> tryAcquire(LeaseRequest r) {
-            return Optional.ofNullable(waits.acquire(
-                            r.name(),
-                            r.mode(),
-                            r.permits(),
-                            r.maxPermits(),
-                            AcquireOptions.tryOnce(),
-                            threadOwner.get(),
-                            true)
+            return Optional.ofNullable(waits.acquire(r, AcquireOptions.tryOnce(), threadOwner.get(), true)
                     .awaitUninterruptibly());
         }
 
         @Override
         public CompletableFuture<Lease> acquireAsync(LeaseRequest r, AcquireOptions o) {
-            return waits.acquire(r.name(), r.mode(), r.permits(), r.maxPermits(), o, owners.incrementAndGet(), false)
-                    .forCaller();
+            return waits.acquire(r, o, owners.incrementAndGet(), false).forCaller();
         }
 
         @Override

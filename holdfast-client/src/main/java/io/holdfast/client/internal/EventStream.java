@@ -11,12 +11,13 @@ import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.v1.EventMessage;
 import io.holdfast.protocol.v1.EventsRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
-import java.lang.System.Logger.Level;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The event stream of one session, kept open on the member believed to lead.
@@ -33,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * across re-opened streams.
  */
 final class EventStream {
-    private static final System.Logger LOG = System.getLogger(EventStream.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EventStream.class);
     private static final long MIN_BACKOFF_MILLIS = 50;
     private static final long MAX_BACKOFF_MILLIS = 1_000;
 
@@ -128,10 +129,10 @@ final class EventStream {
                 try {
                     listener.onEvent(Convert.fromProto(message));
                 } catch (InvalidArgumentException unreadable) {
-                    LOG.log(Level.WARNING, "unreadable event " + message + ": " + unreadable.getMessage());
+                    LOG.warn("unreadable event {}: {}", message, unreadable.getMessage());
                     gap();
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "an event listener failed", e);
+                    LOG.warn("an event listener failed", e);
                 }
             }
         }
@@ -141,7 +142,7 @@ final class EventStream {
         try {
             listener.onGap();
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "an event listener failed on a gap", e);
+            LOG.warn("an event listener failed on a gap", e);
         }
     }
 

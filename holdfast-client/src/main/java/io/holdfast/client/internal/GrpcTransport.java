@@ -1,4 +1,4 @@
-// Over 450 lines, one idea: the gRPC transport to a set of members (channels, leader tracking,
+// Ceiling 640 lines, one idea: the gRPC transport to a set of members (channels, leader tracking,
 // failover, per-member failure reasons); its event streams are their own file (EventStream).
 package io.holdfast.client.internal;
 

@@ -1,8 +1,8 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.ClientOptions;
-import io.holdfast.LockMode;
 import io.holdfast.lease.LeaseHost;
+import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
@@ -53,9 +53,9 @@ final class LeaseRegistry {
      * @param countFromNanos when the acquire started: the watchdog counts the lease timeout from
      *     there until a renewal is acknowledged ({@link ManagedLease})
      */
-    RuntimeLease newLease(String name, LockMode mode, int permits, long token, long leaseMillis, long countFromNanos) {
-        RuntimeLease lease = new RuntimeLease(
-                this, requests, threads, host, name, mode, permits, token, leaseMillis, countFromNanos);
+    RuntimeLease newLease(LeaseRequest request, long token, long leaseMillis, long countFromNanos) {
+        RuntimeLease lease =
+                new RuntimeLease(this, requests, threads, host, request, token, leaseMillis, countFromNanos);
         leases.put(token, lease);
         lease.startWatchdog();
         return lease;

@@ -1,7 +1,7 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.Lease;
-import io.holdfast.LockMode;
+import io.holdfast.lease.LeaseRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -22,12 +22,12 @@ import java.util.concurrent.TimeoutException;
 final class PendingWait<T> {
     private final Waits waits;
     final long seq;
-    /** The names, in the order the service grants them; the first names the wait in messages. */
-    final List<String> names;
+    /**
+     * What the handles asked for, by reference, in the order the service grants them (one for a
+     * lock or semaphore, one per name for a multi-lock); the first names the wait in messages.
+     */
+    final List<LeaseRequest> requests;
 
-    final String name;
-    final LockMode mode;
-    final int permits;
     final long leaseMillis;
     /** On the client's ticker, before the acquire was sent: a moment known to precede any grant. */
     final long startedNanos;
@@ -57,18 +57,13 @@ final class PendingWait<T> {
     PendingWait(
             Waits waits,
             long seq,
-            List<String> names,
-            LockMode mode,
-            int permits,
+            List<LeaseRequest> requests,
             long leaseMillis,
             java.util.function.Function<List<RuntimeLease>, T> shape) {
         this.waits = waits;
         this.seq = seq;
-        this.names = List.copyOf(names);
-        this.name = names.get(0);
+        this.requests = List.copyOf(requests);
         this.shape = shape;
-        this.mode = mode;
-        this.permits = permits;
         this.leaseMillis = leaseMillis;
         this.startedNanos = waits.options().ticker().nanos();
         future.whenComplete((lease, error) -> {
@@ -76,6 +71,25 @@ final class PendingWait<T> {
                 waits.withdraw(this); // the caller cancelled the future: take the wait off the queue
             }
         });
+    }
+
+    /** The name that names the wait in messages: the first. */
+    String name() {
+        return requests.get(0).name();
+    }
+
+    /** The names, in the order the service grants them. */
+    List<String> names() {
+        return requests.stream().map(LeaseRequest::name).toList();
+    }
+
+    private int indexOf(String name) {
+        for (int i = 0; i < requests.size(); i++) {
+            if (requests.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The future for a caller of the async API: completed on a callback thread. */
@@ -138,14 +152,15 @@ final class PendingWait<T> {
             }
         }
         if (!settle()) {
-            for (int i = 0; i < names.size(); i++) {
-                waits.leases().giveBack(names.get(i), tokens.get(i)); // granted after we gave up: give it back
+            for (int i = 0; i < requests.size(); i++) {
+                waits.leases()
+                        .giveBack(requests.get(i).name(), tokens.get(i)); // granted after we gave up: give it back
             }
             return;
         }
-        List<RuntimeLease> leases = new ArrayList<>(names.size());
-        for (int i = 0; i < names.size(); i++) {
-            leases.add(waits.leases().newLease(names.get(i), mode, permits, tokens.get(i), leaseMillis, startedNanos));
+        List<RuntimeLease> leases = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            leases.add(waits.leases().newLease(requests.get(i), tokens.get(i), leaseMillis, startedNanos));
         }
         T value = shape.apply(leases);
         complete(() -> {
@@ -167,7 +182,7 @@ final class PendingWait<T> {
      * otherwise is given back, unless it is part of the grant already taken.
      */
     void granted(String grantedName, long token) {
-        int index = names.indexOf(grantedName);
+        int index = indexOf(grantedName);
         List<Long> all = null;
         synchronized (this) {
             if (settled && grantedTokens.contains(token)) {
@@ -175,10 +190,10 @@ final class PendingWait<T> {
             }
             if (!settled && index >= 0) {
                 if (toldTokens == null) {
-                    toldTokens = new long[names.size()];
+                    toldTokens = new long[requests.size()];
                 }
                 toldTokens[index] = token;
-                all = new ArrayList<>(names.size());
+                all = new ArrayList<>(requests.size());
                 for (long t : toldTokens) {
                     if (t == 0) {
                         return; // more to come

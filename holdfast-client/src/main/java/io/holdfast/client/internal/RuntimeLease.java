@@ -2,8 +2,8 @@ package io.holdfast.client.internal;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockLostException;
-import io.holdfast.LockMode;
 import io.holdfast.lease.LeaseHost;
+import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
 import io.holdfast.lease.RenewOutcome;
 import io.holdfast.model.Command;
@@ -26,13 +26,11 @@ final class RuntimeLease extends ManagedLease {
             Requests requests,
             ClientThreads threads,
             LeaseHost host,
-            String name,
-            LockMode mode,
-            int permits,
+            LeaseRequest request,
             long token,
             long leaseMillis,
             long countFromNanos) {
-        super(host, name, mode, permits, token, countFromNanos);
+        super(host, request, token, countFromNanos);
         this.registry = registry;
         this.requests = requests;
         this.threads = threads;

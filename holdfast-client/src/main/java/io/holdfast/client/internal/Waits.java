@@ -8,6 +8,7 @@ import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.UnavailableException;
+import io.holdfast.lease.LeaseRequest;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
@@ -71,17 +72,16 @@ final class Waits {
     }
 
     /** Starts an acquire; the wait's future completes with a lease, or null for a busy try. */
-    PendingWait<Lease> acquire(
-            String name, LockMode mode, int permits, int maxPermits, AcquireOptions o, long owner, boolean tryOnly) {
+    PendingWait<Lease> acquire(LeaseRequest r, AcquireOptions o, long owner, boolean tryOnly) {
         session.ensureOpen();
         long waitMillis = tryOnly ? 0 : Replies.ceilMillis(o.waitTime());
         long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
         Command.Invocation inv = requests.begin();
-        PendingWait<Lease> p = new PendingWait<>(
-                this, inv.seq(), List.of(name), mode, permits, leaseMillis, granted -> granted.get(0));
+        PendingWait<Lease> p = new PendingWait<>(this, inv.seq(), List.of(r), leaseMillis, granted -> granted.get(0));
         send(
                 p,
-                new Command.Acquire(inv, name, mode, permits, maxPermits, owner, waitMillis, leaseMillis),
+                new Command.Acquire(
+                        inv, r.name(), r.mode(), r.permits(), r.maxPermits(), owner, waitMillis, leaseMillis),
                 waitMillis,
                 tryOnly);
         return p;
@@ -98,8 +98,10 @@ final class Waits {
         long waitMillis = tryOnly ? 0 : Replies.ceilMillis(o.waitTime());
         long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
         Command.Invocation inv = requests.begin();
-        PendingWait<List<Lease>> p =
-                new PendingWait<>(this, inv.seq(), sortedNames, mode, 1, leaseMillis, List::copyOf);
+        List<LeaseRequest> each = sortedNames.stream()
+                .map(name -> new LeaseRequest(name, mode, 1, 1))
+                .toList();
+        PendingWait<List<Lease>> p = new PendingWait<>(this, inv.seq(), each, leaseMillis, List::copyOf);
         send(p, new Command.AcquireAll(inv, sortedNames, mode, owner, waitMillis, leaseMillis), waitMillis, tryOnly);
         return p;
     }
@@ -164,7 +166,7 @@ final class Waits {
         }
         requests.call(command).whenComplete((reply, error) -> {
             if (error == null && reply instanceof Reply.Queued) {
-                p.cancel(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names)));
+                p.cancel(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names())));
             } else if (error == null) {
                 onReply(p, command, reply, 0);
             } else {
@@ -202,7 +204,7 @@ final class Waits {
             // while events were not reaching us: make sure every one is still current.
             List<CompletableFuture<Boolean>> checks = new ArrayList<>(tokens.size());
             for (int i = 0; i < tokens.size(); i++) {
-                checks.add(transport.isCurrentHolder(p.names.get(i), tokens.get(i)));
+                checks.add(transport.isCurrentHolder(p.requests.get(i).name(), tokens.get(i)));
             }
             CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).whenComplete((done, e) -> {
                 if (e != null) {
@@ -213,10 +215,11 @@ final class Waits {
                     return;
                 }
                 p.fail(new LockLostException(
-                        "lock " + p.name + " was granted and lost again while this client was disconnected"));
+                        "lock " + p.name() + " was granted and lost again while this client was disconnected"));
                 for (int i = 0; i < tokens.size(); i++) {
                     if (Boolean.TRUE.equals(checks.get(i).join())) {
-                        leases.giveBack(p.names.get(i), tokens.get(i)); // a multi-lock is held whole or not at all
+                        leases.giveBack(
+                                p.requests.get(i).name(), tokens.get(i)); // a multi-lock is held whole or not at all
                     }
                 }
             });
@@ -236,7 +239,7 @@ final class Waits {
     void onTimedOut(Event.WaitTimedOut t) {
         PendingWait<?> p = pending.get(t.seq());
         if (p != null) {
-            p.fail(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names)));
+            p.fail(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names())));
         }
     }
 
@@ -253,13 +256,13 @@ final class Waits {
             requests.end(p.seq); // the session's end takes the wait off the queue
             return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
         }
-        return requests.untilKnown(inv -> new Command.CancelWait(inv, p.name, p.seq), reply -> {
+        return requests.untilKnown(inv -> new Command.CancelWait(inv, p.name(), p.seq), reply -> {
             requests.end(p.seq);
             if (reply instanceof Reply.Granted g) {
-                leases.giveBack(p.name, g.token());
+                leases.giveBack(p.name(), g.token());
             } else if (reply instanceof Reply.GrantedAll g) {
                 for (int i = 0; i < g.tokens().size(); i++) {
-                    leases.giveBack(p.names.get(i), g.tokens().get(i));
+                    leases.giveBack(p.requests.get(i).name(), g.tokens().get(i));
                 }
             }
         });

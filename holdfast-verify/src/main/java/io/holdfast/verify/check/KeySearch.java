@@ -1,4 +1,4 @@
-// Over 400 lines: one algorithm (the linearizability search for one key, with its memo), kept whole
+// Ceiling 580 lines, one idea: one algorithm (the linearizability search for one key, with its memo), kept whole
 // so that it can be read against the papers it follows.
 package io.holdfast.verify.check;
 

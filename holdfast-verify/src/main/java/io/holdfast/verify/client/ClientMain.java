@@ -1,4 +1,4 @@
-// Over 400 lines: a verify client process's command loop and the operations it runs, one protocol
+// Ceiling 590 lines, one idea: a verify client process's command loop and the operations it runs, one protocol
 // with the orchestrator.
 package io.holdfast.verify.client;
 

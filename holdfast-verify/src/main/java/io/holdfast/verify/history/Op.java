@@ -1,4 +1,4 @@
-// Over 400 lines, one idea: the record of a client event, whose long canonical constructor every
+// Ceiling 470 lines, one idea: the record of a client event, whose long canonical constructor every
 // factory and copy spells out (a record has no named arguments).
 package io.holdfast.verify.history;
 

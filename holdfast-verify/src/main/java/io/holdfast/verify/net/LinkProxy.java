@@ -1,4 +1,4 @@
-// Over 400 lines, one idea: one directed TCP link and every fault it can play (pass, blackhole,
+// Ceiling 450 lines, one idea: one directed TCP link and every fault it can play (pass, blackhole,
 // one-way drops, delay, cut), which share the connections' state.
 package io.holdfast.verify.net;
 

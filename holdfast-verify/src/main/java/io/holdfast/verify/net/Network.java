@@ -1,4 +1,4 @@
-// Over 400 lines: the harness's one model of the network (every directed link, partitions, delays,
+// Ceiling 500 lines, one idea: the harness's one model of the network (every directed link, partitions, delays,
 // isolation) that the faults act on.
 package io.holdfast.verify.net;
 

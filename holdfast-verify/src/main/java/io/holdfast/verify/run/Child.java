@@ -1,4 +1,4 @@
-// Over 400 lines, one idea: a JVM the harness started (signals, its line protocol, its log, its
+// Ceiling 420 lines, one idea: a JVM the harness started (signals, its line protocol, its log, its
 // class-data archive); the parts share the process handle.
 package io.holdfast.verify.run;
 

@@ -1,4 +1,4 @@
-// Over 400 lines, one idea: what a nemesis can do to a run, each action and its undoing side by
+// Ceiling 490 lines, one idea: what a nemesis can do to a run, each action and its undoing side by
 // side so that healAll stays the exact inverse.
 package io.holdfast.verify.run;
 
