@@ -5,7 +5,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.client.internal.ClientRuntime;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.client.internal.MemberAddress;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.spi.LockProvider;
@@ -70,7 +70,7 @@ public final class HoldfastProvider implements LockProvider {
         if (connectTimeout != null) {
             options = options.toBuilder().connectTimeout(connectTimeout).build();
         }
-        GrpcTransport transport = transport(uri, options.requestTimeout());
+        ClusterTransport transport = transport(uri, options.requestTimeout());
         try {
             String target = String.join(
                     ",", members(uri).stream().map(MemberAddress::toString).toList());
@@ -88,10 +88,10 @@ public final class HoldfastProvider implements LockProvider {
      * @throws InvalidArgumentException as {@link #members}, {@link #tls}, {@link #token} and {@link
      *     #frames}
      */
-    public static GrpcTransport transport(String uri, java.time.Duration callTimeout) {
+    public static ClusterTransport transport(String uri, java.time.Duration callTimeout) {
         return frames(uri)
-                ? GrpcTransport.overFrames(members(uri), callTimeout)
-                : new GrpcTransport(members(uri), callTimeout, tls(uri), token(uri));
+                ? ClusterTransport.overFrames(members(uri), callTimeout)
+                : new ClusterTransport(members(uri), callTimeout, tls(uri), token(uri));
     }
 
     /**

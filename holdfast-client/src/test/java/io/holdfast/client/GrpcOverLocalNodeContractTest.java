@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The provider contract suite through the whole network path: {@code holdfast://} clients,
- * GrpcTransport, a real gRPC server on loopback, HoldfastGrpcService, and an in-process lock table
+ * ClusterTransport, a real gRPC server on loopback, HoldfastGrpcService, and an in-process lock table
  * (a {@link LocalNode}: the real table, not replicated) behind it. The Raft-backed service runs the
  * same suite in holdfast-server.
  */

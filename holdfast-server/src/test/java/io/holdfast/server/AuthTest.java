@@ -12,7 +12,7 @@ import io.holdfast.LockClient;
 import io.holdfast.LockMode;
 import io.holdfast.PermissionDeniedException;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.core.AccessRules;
 import io.holdfast.endpoint.Tokens;
 import io.holdfast.model.Command;
@@ -121,9 +121,9 @@ class AuthTest {
     }
 
     /** A raw transport (no client library in between) with the certificate of {@code name}. */
-    private static GrpcTransport transport(String name) {
+    private static ClusterTransport transport(String name) {
         String uri = cluster.uri(tls.clientQuery(name));
-        GrpcTransport t = new GrpcTransport(
+        ClusterTransport t = new ClusterTransport(
                 HoldfastProvider.members(uri), Duration.ofSeconds(5), HoldfastProvider.tls(uri), null);
         opened.add(t);
         return t;
@@ -171,7 +171,7 @@ class AuthTest {
             assertThatThrownBy(() -> alice.admin().describe("b/x")).isInstanceOf(PermissionDeniedException.class);
         }
         // The server's own check, without the client library's name check in front of it.
-        GrpcTransport raw = transport("alice");
+        ClusterTransport raw = transport("alice");
         String s = openSession(raw, "alice-raw-session-0001");
         failed(
                 get(raw.submit(
@@ -224,20 +224,20 @@ class AuthTest {
 
     @Test
     void anotherIdentityCannotUseASessionItLearnt() throws Exception {
-        GrpcTransport alice = transport("alice");
+        ClusterTransport alice = transport("alice");
         String s = openSession(alice, "alice-session-stolen1");
         long token = ((Reply.Granted) get(alice.submit(
                         new Command.Acquire(new Invocation(s, 1, 0), "a/stolen", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0))))
                 .token();
 
-        GrpcTransport bob = transport("bob");
+        ClusterTransport bob = transport("bob");
         failed(
                 get(bob.submit(new Command.Release(new Invocation(s, 2, 0), "a/stolen", token))),
                 ErrorCode.PERMISSION_DENIED);
         failed(get(bob.submit(new Command.CloseSession(new Invocation(s, 3, 0)))), ErrorCode.PERMISSION_DENIED);
         assertThatThrownBy(() -> get(bob.keepAlive(s))).hasCauseInstanceOf(PermissionDeniedException.class);
 
-        GrpcTransport anonymousWithCa = transport("client");
+        ClusterTransport anonymousWithCa = transport("client");
         failed(
                 get(anonymousWithCa.submit(new Command.Release(new Invocation(s, 4, 0), "a/stolen", token))),
                 ErrorCode.PERMISSION_DENIED);
@@ -472,7 +472,7 @@ class AuthTest {
     void aWaiterFloodIsRefusedWhileOthersAreServed() throws Exception {
         LockClient holder = certClient("alice");
         Lease held = holder.lock("a/flooded").acquire(Duration.ofSeconds(5));
-        GrpcTransport flood = transport("alice");
+        ClusterTransport flood = transport("alice");
         String s = openSession(flood, "alice-flood-session01");
         List<Reply> replies = new ArrayList<>();
         for (int owner = 1; owner <= 5; owner++) {
@@ -497,7 +497,7 @@ class AuthTest {
 
     @Test
     void onlyAnAdminChangesTheMembers() throws Exception {
-        GrpcTransport alice = transport("alice");
+        ClusterTransport alice = transport("alice");
         var change = new io.holdfast.model.MembershipChange.Add("n9", "127.0.0.1:1", "127.0.0.1:2", true);
         assertThatThrownBy(() -> get(alice.changeMembers(null, change)))
                 .hasCauseInstanceOf(PermissionDeniedException.class)
@@ -509,7 +509,7 @@ class AuthTest {
 
         // An admin is let through to the change itself: asking to remove a member there is not
         // fails on the members, not on the rules.
-        GrpcTransport ops = transport("ops");
+        ClusterTransport ops = transport("ops");
         assertThatThrownBy(() -> get(ops.changeMembers(null, new io.holdfast.model.MembershipChange.Remove("n9"))))
                 .hasCauseInstanceOf(io.holdfast.InvalidArgumentException.class)
                 .hasMessageContaining("no member has the id 'n9'");
@@ -521,8 +521,8 @@ class AuthTest {
 
     @Test
     void rulesChangeAtRunTimeThroughTheLogOnEveryReplica() throws Exception {
-        GrpcTransport ops = transport("ops");
-        GrpcTransport alice = transport("alice");
+        ClusterTransport ops = transport("ops");
+        ClusterTransport alice = transport("alice");
         failed(
                 get(alice.submit(new Command.SetAccessRules("user alice r\nrole r admin *"))),
                 ErrorCode.PERMISSION_DENIED);

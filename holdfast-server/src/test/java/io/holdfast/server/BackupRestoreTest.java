@@ -8,7 +8,7 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.TableCopy;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +35,8 @@ class BackupRestoreTest {
         long lastOldToken;
         Lease held;
         try (TestCluster old = new TestCluster(3);
-                GrpcTransport admin = new GrpcTransport(HoldfastProvider.members(old.uri()), Duration.ofSeconds(10))) {
+                ClusterTransport admin =
+                        new ClusterTransport(HoldfastProvider.members(old.uri()), Duration.ofSeconds(10))) {
             old.awaitLeader(Duration.ofSeconds(20));
             LockClient client = old.open(OPTIONS);
             held = client.lock("b/held").acquire(Duration.ofSeconds(10));
@@ -95,7 +96,8 @@ class BackupRestoreTest {
     void aDamagedOrForeignBackupIsRefusedInOneLineAndAUsedDataDirectoryToo() throws Exception {
         Path file = dir.resolve("b.hfbk");
         try (TestCluster c = new TestCluster(1);
-                GrpcTransport admin = new GrpcTransport(HoldfastProvider.members(c.uri()), Duration.ofSeconds(10))) {
+                ClusterTransport admin =
+                        new ClusterTransport(HoldfastProvider.members(c.uri()), Duration.ofSeconds(10))) {
             c.awaitLeader(Duration.ofSeconds(20));
             c.open(OPTIONS).lock("x").acquire(Duration.ofSeconds(10));
             BackupFile.write(admin.backup(null).get(30, TimeUnit.SECONDS), file);

@@ -9,7 +9,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.Vocabulary;
 import io.holdfast.model.ClusterInfo;
@@ -59,7 +59,7 @@ class ClusterVersionTest {
     @Test
     void everyMemberReportsItsVersionThroughTheLog() throws Exception {
         try (TestCluster cluster = new TestCluster(3);
-                GrpcTransport admin = admin(cluster)) {
+                ClusterTransport admin = admin(cluster)) {
             cluster.awaitLeader(Duration.ofSeconds(20));
             int v = Vocabulary.VERSION;
             ClusterInfo info = awaitVersions(admin, Map.of("n1", v, "n2", v, "n3", v));
@@ -84,7 +84,7 @@ class ClusterVersionTest {
                 cluster.start(i, OLDER);
             }
             cluster.awaitLeader(Duration.ofSeconds(20));
-            try (GrpcTransport admin = admin(cluster);
+            try (ClusterTransport admin = admin(cluster);
                     MembershipTest.Load load = new MembershipTest.Load(cluster, 2, 3)) {
                 awaitVersions(admin, Map.of("n1", 1, "n2", 1, "n3", 1));
                 LockClient client = cluster.open(OPTIONS);
@@ -138,7 +138,7 @@ class ClusterVersionTest {
             cluster.start(1, OLDER);
             cluster.start(2, OLDER);
             cluster.awaitLeader(Duration.ofSeconds(20));
-            try (GrpcTransport admin = admin(cluster)) {
+            try (ClusterTransport admin = admin(cluster)) {
                 awaitVersions(admin, Map.of("n1", 2, "n2", 1, "n3", 1));
                 leadBy(cluster, admin, 0);
                 byte[] entry =
@@ -156,7 +156,7 @@ class ClusterVersionTest {
     }
 
     /** Waits until the leader's view shows exactly these reported versions; returns that view. */
-    private static ClusterInfo awaitVersions(GrpcTransport admin, Map<String, Integer> expected) {
+    private static ClusterInfo awaitVersions(ClusterTransport admin, Map<String, Integer> expected) {
         ClusterInfo[] last = new ClusterInfo[1];
         await("versions " + expected)
                 .atMost(Duration.ofSeconds(30))
@@ -172,7 +172,7 @@ class ClusterVersionTest {
         return last[0];
     }
 
-    private static void leadBy(TestCluster cluster, GrpcTransport admin, int node) {
+    private static void leadBy(TestCluster cluster, ClusterTransport admin, int node) {
         await("n" + (node + 1) + " leads")
                 .atMost(Duration.ofSeconds(30))
                 .ignoreExceptions()
@@ -185,7 +185,7 @@ class ClusterVersionTest {
                 });
     }
 
-    private static GrpcTransport admin(TestCluster cluster) {
-        return new GrpcTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
+    private static ClusterTransport admin(TestCluster cluster) {
+        return new ClusterTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
     }
 }

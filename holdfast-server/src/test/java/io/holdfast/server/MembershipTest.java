@@ -10,7 +10,7 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.ClusterInfo;
 import io.holdfast.model.MembershipChange;
 import java.time.Duration;
@@ -38,7 +38,7 @@ class MembershipTest {
     @Test
     void growsFromThreeToFiveAndShrinksBackUnderLoad() throws Exception {
         try (TestCluster cluster = TestCluster.withMembers(5, 3);
-                GrpcTransport admin = admin(cluster)) {
+                ClusterTransport admin = admin(cluster)) {
             cluster.awaitLeader(Duration.ofSeconds(20));
             LockClient holder = cluster.open(OPTIONS);
             Lease held = holder.lock("m/queue").acquire(Duration.ofSeconds(10));
@@ -91,7 +91,7 @@ class MembershipTest {
     @Test
     void replacesAMemberWhoseDataDirectoryWasLost() throws Exception {
         try (TestCluster cluster = TestCluster.withMembers(4, 3);
-                GrpcTransport admin = admin(cluster)) {
+                ClusterTransport admin = admin(cluster)) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(20));
             int lost = (leader + 1) % 3;
             String lostId = "n" + (lost + 1);
@@ -146,7 +146,7 @@ class MembershipTest {
     @Test
     void transfersTheLeadershipUnderLoadAndRefusesWhatMakesNoSense() throws Exception {
         try (TestCluster cluster = new TestCluster(3);
-                GrpcTransport admin = admin(cluster)) {
+                ClusterTransport admin = admin(cluster)) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(20));
             try (Load load = new Load(cluster, 3, 3)) {
                 load.awaitProgress();
@@ -182,7 +182,7 @@ class MembershipTest {
     @Test
     void theLastVoterCannotBeRemoved() throws Exception {
         try (TestCluster cluster = new TestCluster(1);
-                GrpcTransport admin = admin(cluster)) {
+                ClusterTransport admin = admin(cluster)) {
             cluster.awaitLeader(Duration.ofSeconds(20));
             assertThatThrownBy(() -> get(admin.changeMembers(null, new MembershipChange.Remove("n1"))))
                     .hasCauseInstanceOf(InvalidArgumentException.class)
@@ -259,8 +259,8 @@ class MembershipTest {
 
     // ------------------------------------------------------------------------------------ helpers
 
-    private static GrpcTransport admin(TestCluster cluster) {
-        return new GrpcTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
+    private static ClusterTransport admin(TestCluster cluster) {
+        return new ClusterTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {

@@ -8,7 +8,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.MembershipChange;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,7 +83,7 @@ class RejoinGuardTest {
     @Test
     void aRemovedMemberStartsAgainEmptyUnderItsOldIdAndIsAddedBack() throws Exception {
         try (TestCluster cluster = new TestCluster(3);
-                GrpcTransport admin = admin(cluster)) {
+                ClusterTransport admin = admin(cluster)) {
             // The lost member is the leader: its followers heard its commit index.
             int lost = cluster.awaitLeader(Duration.ofSeconds(20));
             String lostId = "n" + (lost + 1);
@@ -115,7 +115,7 @@ class RejoinGuardTest {
     @Test
     void aMemberRemovedWhileStoppedIsRefusedWhenStartedWithItsData() throws Exception {
         try (TestCluster cluster = new TestCluster(3);
-                GrpcTransport admin = admin(cluster)) {
+                ClusterTransport admin = admin(cluster)) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(20));
             int removed = (leader + 1) % 3;
             String removedId = "n" + (removed + 1);
@@ -166,8 +166,8 @@ class RejoinGuardTest {
                 .isEmpty();
     }
 
-    private static GrpcTransport admin(TestCluster cluster) {
-        return new GrpcTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
+    private static ClusterTransport admin(TestCluster cluster) {
+        return new ClusterTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {

@@ -73,6 +73,14 @@ final class ClientThreads {
         }
     }
 
+    /**
+     * The timer thread's scheduler itself, for code that schedules on its own ({@link
+     * io.holdfast.lease.Retries}): it refuses tasks once the client is closed.
+     */
+    ScheduledExecutorService timers() {
+        return timers;
+    }
+
     /** Runs the task again and again with this delay between runs; null if the client is closed. */
     Future<?> scheduleWithFixedDelay(Runnable task, long initialDelayMillis, long delayMillis) {
         try {

@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.client.internal.Members.Member;
 import io.holdfast.model.LockService;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.v1.EventMessage;
@@ -13,6 +14,7 @@ import io.holdfast.protocol.v1.EventsRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * this build cannot read become {@link LockService.Listener#onGap()}, so that the runtime asks for
  * the outcomes it waits for. When the stream ends (the member died, shut down, or handed the
  * session to a newer stream) it is re-opened after a short backoff (50 ms doubling to about a
- * second), on the leader a refusal named, else on the believed leader. When the transport comes to
- * believe in another leader, the stream moves there at once.
+ * second), on the leader a refusal named, else on the believed leader. When the {@link
+ * ClusterTransport} comes to believe in another leader ({@link Members#noteLeader}), the stream
+ * moves there at once. It ends for good when it is closed or the members are; it never gives up
+ * by itself.
  *
  * <p>The listener is called with this object's lock held, so calls are one at a time and in order
  * across re-opened streams.
@@ -38,22 +42,25 @@ final class EventStream {
     private static final long MIN_BACKOFF_MILLIS = 50;
     private static final long MAX_BACKOFF_MILLIS = 1_000;
 
-    private final GrpcTransport transport;
+    private final Members members;
+    private final ScheduledExecutorService scheduler;
     private final String sessionId;
     private final LockService.Listener listener;
     private final CountDownLatch firstStart = new CountDownLatch(1);
 
     // Guarded by this.
     private ClientCall<EventsRequest, EventMessage> call;
-    private GrpcTransport.Member on;
+    private Member on;
     private ScheduledFuture<?> reopen;
     private boolean closed;
     private boolean started;
     private boolean subscribeReturned;
     private int failures;
 
-    EventStream(GrpcTransport transport, String sessionId, LockService.Listener listener) {
-        this.transport = transport;
+    /** @param scheduler runs the re-opens; once it is shut down, an ended stream stays ended */
+    EventStream(Members members, ScheduledExecutorService scheduler, String sessionId, LockService.Listener listener) {
+        this.members = members;
+        this.scheduler = scheduler;
         this.sessionId = sessionId;
         this.listener = listener;
     }
@@ -91,9 +98,9 @@ final class EventStream {
         firstStart.countDown();
     }
 
-    /** The transport believes in another leader: move there unless already there or on the way. */
+    /** The members' leader belief changed: move there unless already there or on the way. */
     synchronized void leaderChanged() {
-        if (!closed && call != null && on != transport.leader()) {
+        if (!closed && call != null && on != members.leader()) {
             call.cancel("the leader moved", null);
             call = null;
             open();
@@ -102,10 +109,10 @@ final class EventStream {
 
     private synchronized void open() {
         reopen = null;
-        if (closed || transport.isClosed()) {
+        if (closed || members.isClosed()) {
             return;
         }
-        GrpcTransport.Member m = transport.leader();
+        Member m = members.leader();
         ClientCall<EventsRequest, EventMessage> c =
                 m.channel.newCall(HoldfastGrpc.getEventsMethod(), CallOptions.DEFAULT);
         call = c;
@@ -151,7 +158,7 @@ final class EventStream {
      * to announce once it has let go of this lock (announcing moves other streams, whose locks must
      * not be taken while this one is held).
      */
-    private GrpcTransport.Member ended(ClientCall<EventsRequest, EventMessage> c, Throwable error) {
+    private Member ended(ClientCall<EventsRequest, EventMessage> c, Throwable error) {
         if (closed || call != c) {
             return null;
         }
@@ -160,19 +167,19 @@ final class EventStream {
         failures++;
         long delay = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
         try {
-            reopen = transport.scheduler().schedule(this::open, delay, TimeUnit.MILLISECONDS);
+            reopen = scheduler.schedule(this::open, delay, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException transportClosed) {
             return null; // nothing more to deliver
         }
-        return error == null ? null : transport.hintedLeader(error);
+        return error == null ? null : members.hintedLeader(error);
     }
 
     /** Receives one call's messages; ignores them once the call is no longer the current one. */
     private final class Observer implements StreamObserver<EventMessage> {
         private final ClientCall<EventsRequest, EventMessage> c;
-        private final GrpcTransport.Member m;
+        private final Member m;
 
-        Observer(ClientCall<EventsRequest, EventMessage> c, GrpcTransport.Member m) {
+        Observer(ClientCall<EventsRequest, EventMessage> c, Member m) {
             this.c = c;
             this.m = m;
         }
@@ -188,7 +195,7 @@ final class EventStream {
 
         @Override
         public void onError(Throwable t) {
-            GrpcTransport.Member hinted;
+            Member hinted;
             synchronized (EventStream.this) {
                 if (closed || call != c) {
                     return;
@@ -197,15 +204,15 @@ final class EventStream {
                 if (!started
                         && hinted == null
                         && Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE
-                        && failures >= transport.addresses().size()) {
+                        && failures >= members.size()) {
                     firstStart.countDown();
                 }
             }
             if (hinted != null) {
-                transport.noteLeader(hinted);
+                members.noteLeader(hinted);
             } else if (Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE) {
                 m.channel.resetConnectBackoff(); // we back off ourselves: the next try should connect
-                transport.moveOnFrom(m);
+                members.moveOnFrom(m);
             }
         }
 

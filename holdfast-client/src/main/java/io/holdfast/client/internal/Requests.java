@@ -4,6 +4,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.ErrorCode;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
+import io.holdfast.lease.Retries;
 import io.holdfast.model.Command;
 import io.holdfast.model.InvocationLedger;
 import io.holdfast.model.LockService;
@@ -14,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -45,6 +45,8 @@ final class Requests {
     private final InvocationLedger ledger;
     /** Requests not answered yet; failed on close, when their retries can no longer run. */
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+    /** The retry policy over the client's ticker; no retry once the client is cut off or closed. */
+    private final Retries retries;
 
     Requests(LockService transport, ClientOptions options, ClientThreads threads, ClientSession session) {
         this.transport = transport;
@@ -52,6 +54,7 @@ final class Requests {
         this.threads = threads;
         this.session = session;
         this.ledger = new InvocationLedger(session.id(), 1);
+        this.retries = Retries.of(options.retryPolicy(), options.ticker()).stopWhen(this::stopped);
     }
 
     /** A new number, outstanding until {@link #end}. */
@@ -155,12 +158,12 @@ final class Requests {
      * if there is one); never retries an answer.
      */
     private <T> CompletableFuture<T> withRetries(Supplier<CompletableFuture<T>> request, Budget budget) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        inFlight.add(result);
-        result.whenComplete((r, e) -> inFlight.remove(result));
         // The last failure, for the budget's message (no allocation for the calls without one).
         AtomicReference<Throwable> last = budget == null ? null : new AtomicReference<>();
-        long start = options.ticker().nanos();
+        CompletableFuture<T> result = (budget == null ? retries : budgeted(budget, last))
+                .callAsync(attempt -> send(request), Requests::retryable, threads.timers());
+        inFlight.add(result);
+        result.whenComplete((r, e) -> inFlight.remove(result));
         if (budget != null) {
             ScheduledFuture<?> giveUp = threads.scheduleNanos(
                     () -> {
@@ -178,72 +181,51 @@ final class Requests {
                 result.whenComplete((r, e) -> giveUp.cancel(false));
             }
         }
-        attempt(request, 1, start, result, budget, last);
         return result;
     }
 
-    private <T> void attempt(
-            Supplier<CompletableFuture<T>> request,
-            int attempt,
-            long startNanos,
-            CompletableFuture<T> result,
-            Budget budget,
-            AtomicReference<Throwable> last) {
-        if (result.isDone()) {
-            return; // given up on (the budget ran out)
-        }
-        CompletableFuture<T> sent;
-        if (session.isSevered()) {
-            sent = CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"));
-        } else {
-            try {
-                sent = request.get();
-                if (!transport.boundsCalls()) {
-                    sent = sent.orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                }
-            } catch (RuntimeException e) {
-                sent = CompletableFuture.failedFuture(e);
-            }
-        }
-        sent.whenComplete((reply, error) -> {
-            if (error == null) {
-                result.complete(reply);
-                return;
-            }
-            Throwable cause = Replies.unwrap(error);
-            boolean retryable = cause instanceof UnavailableException || cause instanceof TimeoutException;
-            Throwable failure = cause instanceof TimeoutException
-                    ? new UnavailableException("no answer within " + options.requestTimeout(), cause)
-                    : cause;
-            if (retryable && last != null) {
-                last.set(failure);
-            }
-            long now = options.ticker().nanos();
-            Duration elapsed = Duration.ofNanos(now - startNanos);
-            long leftNanos = budget == null ? Long.MAX_VALUE : budget.leftNanos(now);
-            if (retryable
-                    && !session.isSevered()
-                    && !session.isClosed()
-                    && !result.isDone()
-                    && leftNanos > 0
-                    && options.retryPolicy().allowsAnother(attempt, elapsed)) {
-                Duration delay = options.retryPolicy().delayBefore(attempt, ThreadLocalRandom.current()::nextDouble);
-                if (threads.scheduleNanos(
-                                () -> attempt(request, attempt + 1, startNanos, result, budget, last),
-                                Math.min(delay.toNanos(), leftNanos))
-                        != null) {
-                    return;
-                }
-                // the client is shutting down: fail now
-            }
-            if (retryable && budget != null) {
-                failure = new UnavailableException(
-                        "could not open a session with " + budget.target() + " (" + attempt
-                                + (attempt == 1 ? " attempt in " : " attempts in ") + Replies.format(elapsed) + "): "
+    /**
+     * The retries of opening the session: none once the budget is spent (its timer fails the
+     * request at the deadline, even while an attempt is under way); a request that runs out of
+     * attempts says how many it made.
+     */
+    private Retries budgeted(Budget budget, AtomicReference<Throwable> last) {
+        return retries.stopWhen(
+                        () -> stopped() || budget.leftNanos(options.ticker().nanos()) <= 0)
+                .onRetry((failure, attempt, pause) -> last.set(failure))
+                .onGiveUp((failure, attempts, elapsed) -> new UnavailableException(
+                        "could not open a session with " + budget.target() + " (" + attempts
+                                + (attempts == 1 ? " attempt in " : " attempts in ") + Replies.format(elapsed) + "): "
                                 + failure.getMessage(),
-                        failure);
-            }
-            result.completeExceptionally(failure);
-        });
+                        failure));
+    }
+
+    /** No request is retried once the client is cut off or closed. */
+    private boolean stopped() {
+        return session.isSevered() || session.isClosed();
+    }
+
+    /** Only unavailability is retried (a timeout is reported as one): never an answer. */
+    private static boolean retryable(RuntimeException failure) {
+        return failure instanceof UnavailableException;
+    }
+
+    /** One attempt: the request sent, with a timer of its own if the transport does not bound calls. */
+    private <T> CompletableFuture<T> send(Supplier<CompletableFuture<T>> request) {
+        if (session.isSevered()) {
+            return CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"));
+        }
+        CompletableFuture<T> sent = request.get();
+        if (transport.boundsCalls()) {
+            return sent; // its calls fail with UnavailableException when no answer comes in time
+        }
+        return sent.orTimeout(options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionallyCompose(error -> {
+                    Throwable cause = Replies.unwrap(error);
+                    return CompletableFuture.failedFuture(
+                            cause instanceof TimeoutException
+                                    ? new UnavailableException("no answer within " + options.requestTimeout(), cause)
+                                    : cause);
+                });
     }
 }

@@ -88,8 +88,8 @@ class GrpcEventStreamTest {
     void theTransportReportsOneGapPerReopenAndDeliversAgainAfterIt() throws Exception {
         String session = "events-" + UUID.randomUUID().toString().replace("-", "");
         RecordingListener listener = new RecordingListener();
-        try (GrpcTransport transport =
-                new GrpcTransport(List.of(new MemberAddress("127.0.0.1", port)), Duration.ofSeconds(5))) {
+        try (ClusterTransport transport =
+                new ClusterTransport(List.of(new MemberAddress("127.0.0.1", port)), Duration.ofSeconds(5))) {
             // Open the session first: its call connects the channel and loads the classes, so that
             // the stream below starts within subscribe's wait even on a loaded machine (a stream
             // that starts late is rightly a gap, which would be counted with the restart's).

@@ -97,7 +97,7 @@ class GrpcFailoverTest {
         HoldfastGrpcServer serverB = closing(HoldfastGrpcServer.start("127.0.0.1", 0, b));
         a.leader = "127.0.0.1:" + serverB.port();
         b.leader = "127.0.0.1:" + serverA.port();
-        GrpcTransport transport = closing(new GrpcTransport(
+        ClusterTransport transport = closing(new ClusterTransport(
                 List.of(new MemberAddress("127.0.0.1", serverA.port()), new MemberAddress("127.0.0.1", serverB.port())),
                 Duration.ofSeconds(5)));
 

@@ -61,15 +61,15 @@ class SilentLeaderSessionTest {
                 LocalNode.named("silent-session-" + UUID.randomUUID().toString().substring(0, 8));
         HoldfastGrpcServer live = closing(HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node)));
         // Member 1 is the black hole, member 2 the live server; the default 10 s request timeout.
-        GrpcTransport transport = new GrpcTransport(
+        ClusterTransport transport = new ClusterTransport(
                 HoldfastProvider.members("holdfast://127.0.0.1:" + silent.port() + ",127.0.0.1:" + live.port()),
                 ClientOptions.builder().build().requestTimeout());
-        GrpcTransport.Member first = transport.memberFor("127.0.0.1:" + silent.port());
-        GrpcTransport.Member second = transport.memberFor("127.0.0.1:" + live.port());
-        assertThat(transport.leader()).isSameAs(first);
+        Members.Member first = transport.members().memberFor("127.0.0.1:" + silent.port());
+        Members.Member second = transport.members().memberFor("127.0.0.1:" + live.port());
+        assertThat(transport.members().leader()).isSameAs(first);
         // The session is opened on member 2 (opening it on the black hole would take the 10 s
         // request timeout); the runtime owns the transport and closes it.
-        transport.noteLeader(second);
+        transport.members().noteLeader(second);
         DivertingService service = new DivertingService(transport);
         ClientRuntime client = closing(ClientRuntime.open(
                 "holdfast", service, ClientOptions.builder().sessionTtl(TTL).build(), HoldfastProvider.CAPABILITIES));
@@ -101,7 +101,7 @@ class SilentLeaderSessionTest {
         assertThat(service.heartbeatsTo(second) - answeredBefore)
                 .as("heartbeats that started at member 2 in two TTLs")
                 .isGreaterThanOrEqualTo(3);
-        assertThat(transport.leader()).isSameAs(second);
+        assertThat(transport.members().leader()).isSameAs(second);
         lease.release();
     }
 
@@ -115,30 +115,30 @@ class SilentLeaderSessionTest {
      * the leader back when the next one is diverted.)
      */
     private static final class DivertingService extends ForwardingLockService {
-        private final GrpcTransport transport;
-        private final List<GrpcTransport.Member> heartbeats = new CopyOnWriteArrayList<>();
-        private volatile GrpcTransport.Member divert;
+        private final ClusterTransport transport;
+        private final List<Members.Member> heartbeats = new CopyOnWriteArrayList<>();
+        private volatile Members.Member divert;
 
-        DivertingService(GrpcTransport transport) {
+        DivertingService(ClusterTransport transport) {
             super(transport);
             this.transport = transport;
         }
 
-        void divertNextHeartbeatTo(GrpcTransport.Member m) {
+        void divertNextHeartbeatTo(Members.Member m) {
             divert = m;
         }
 
-        long heartbeatsTo(GrpcTransport.Member m) {
+        long heartbeatsTo(Members.Member m) {
             return heartbeats.stream().filter(h -> h == m).count();
         }
 
         private void beforeHeartbeat() {
-            GrpcTransport.Member m = divert;
+            Members.Member m = divert;
             if (m != null) {
                 divert = null;
-                transport.noteLeader(m);
+                transport.members().noteLeader(m);
             }
-            heartbeats.add(transport.leader());
+            heartbeats.add(transport.members().leader());
         }
 
         @Override

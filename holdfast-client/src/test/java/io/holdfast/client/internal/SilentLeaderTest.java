@@ -52,7 +52,7 @@ class SilentLeaderTest {
         toClose.add(first);
         SilenceableProxy second = new SilenceableProxy(server.port());
         toClose.add(second);
-        GrpcTransport transport = new GrpcTransport(
+        ClusterTransport transport = new ClusterTransport(
                 List.of(new MemberAddress("127.0.0.1", first.port()), new MemberAddress("127.0.0.1", second.port())),
                 Duration.ofSeconds(10));
         toClose.add(transport);

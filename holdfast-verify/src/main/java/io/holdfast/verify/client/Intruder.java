@@ -5,7 +5,7 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>How it reaches the service.</b> The public API can only release leases the caller holds,
  * so the intruder speaks the client protocol itself through the {@link LockService} that {@code
- * holdfast-client} uses underneath ({@link GrpcTransport} for {@code holdfast://}, following the
+ * holdfast-client} uses underneath ({@link ClusterTransport} for {@code holdfast://}, following the
  * leader like the real client; {@link LocalTransport} for {@code mem:}). The protocol's Release
  * carries an invocation (session id, seq), so the intruder opens a session of its own ({@link
  * Command.OpenSession} with a random id, TTL as given), keeps it alive with heartbeats every third
@@ -96,7 +96,7 @@ public final class Intruder {
      */
     public static LockService serviceFor(String uri, Duration requestTimeout) {
         if (uri.startsWith("holdfast://")) {
-            return new GrpcTransport(HoldfastProvider.members(uri), requestTimeout);
+            return new ClusterTransport(HoldfastProvider.members(uri), requestTimeout);
         }
         if (uri.startsWith("mem:")) {
             String name = uri.substring("mem:".length());

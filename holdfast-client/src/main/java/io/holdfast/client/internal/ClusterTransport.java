@@ -1,0 +1,316 @@
+package io.holdfast.client.internal;
+
+import io.grpc.MethodDescriptor;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockInfo;
+import io.holdfast.UnavailableException;
+import io.holdfast.model.Command;
+import io.holdfast.model.LockService;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
+import io.holdfast.protocol.Convert;
+import io.holdfast.protocol.TlsFiles;
+import io.holdfast.protocol.v1.DescribeRequest;
+import io.holdfast.protocol.v1.HoldfastGrpc;
+import io.holdfast.protocol.v1.IsCurrentHolderRequest;
+import io.holdfast.protocol.v1.KeepAliveRequest;
+import io.holdfast.protocol.v1.ListRequest;
+import io.holdfast.protocol.v1.ReadRegisterRequest;
+import io.holdfast.spi.DaemonThreads;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+
+/**
+ * The {@link LockService} of a remote Holdfast cluster: the calls of the {@code
+ * holdfast.v1.Holdfast} service sent to a set of members, over frames ({@link #overFrames}: {@link
+ * io.holdfast.protocol.frame.FrameChannel}, plaintext TCP, what plaintext {@code holdfast://}
+ * clients use by default) or over gRPC (HTTP/2, plaintext or TLS, optionally with a bearer token).
+ *
+ * <p><b>Guarantees.</b> Every call goes to the member believed to lead and follows the cluster's
+ * redirects ({@link RedirectingCall}); a whole call, redirects included, ends within its deadline
+ * (the call timeout, unless a method says otherwise), so {@link #boundsCalls()} is true. A call
+ * fails with {@link UnavailableException} when no member could serve it, naming each member and
+ * why ("127.0.0.1:4653: connection refused"); it is never retried here: the runtime's retry policy
+ * decides when to try again (re-sending the same invocation, which is safe). Each subscribed
+ * session has one event stream ({@link EventStream}), kept on the believed leader. After {@link
+ * #close()} every call fails with {@link UnavailableException} ("the client is closed").
+ *
+ * <p><b>Does not guarantee</b> that an unanswered call did not take effect: a member may apply a
+ * command and fail before it answers; the invocation id carried by every changing command makes
+ * the retry safe.
+ *
+ * <p><b>For maintainers.</b> The transport is three parts: {@link MemberChannels} makes a member's
+ * channel (Netty with TLS and a token, or frames), {@link Members} keeps one channel per member it
+ * knows (the addresses it was given, plus leaders that members named) and the belief of which
+ * member leads, and {@link RedirectingCall} is one unary call and its redirects. Only an answer
+ * to a call that the leader alone serves ({@code Submit}, {@code KeepAlive}, and the sessions,
+ * membership and backup calls) proves that the member leads (reads may be answered by followers);
+ * the leader named in a trailer is believed at once. When the belief changes, event streams move
+ * to the new leader.
+ */
+public final class ClusterTransport implements LockService {
+    private final Duration callTimeout;
+    private final Map<String, EventStream> streams = new ConcurrentHashMap<>();
+    private final Members members;
+    private final ScheduledExecutorService scheduler;
+
+    /**
+     * gRPC in plaintext.
+     *
+     * @param addresses the members to start from; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     */
+    public ClusterTransport(List<MemberAddress> addresses, Duration callTimeout) {
+        this(addresses, callTimeout, (TlsFiles) null);
+    }
+
+    /**
+     * gRPC, over TLS if {@code tls} is given.
+     *
+     * @param addresses the members to start from; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     * @param tls the TLS files to connect with (every member, learnt ones too), or null for plaintext
+     * @throws InvalidArgumentException if a TLS file is missing or is not PEM
+     */
+    public ClusterTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls) {
+        this(addresses, callTimeout, tls, null);
+    }
+
+    /**
+     * gRPC, over TLS if {@code tls} is given, with a bearer token if one is given.
+     *
+     * @param addresses the members to start from; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     * @param tls the TLS files to connect with (every member, learnt ones too), or null for plaintext
+     * @param token a bearer token sent with every call (TLS only), or null
+     * @throws InvalidArgumentException if a TLS file is missing or is not PEM, or a token is given
+     *     without TLS (it would cross the network in the clear)
+     */
+    public ClusterTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls, String token) {
+        this(addresses, callTimeout, MemberChannels.netty(tls, token));
+    }
+
+    /**
+     * The same calls carried over {@link io.holdfast.protocol.frame.Frames} (plaintext TCP, no
+     * HTTP/2) to each member's frame port, which the addresses name.
+     *
+     * @param addresses the members' frame addresses; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     */
+    public static ClusterTransport overFrames(List<MemberAddress> addresses, Duration callTimeout) {
+        return new ClusterTransport(addresses, callTimeout, MemberChannels.frames());
+    }
+
+    private ClusterTransport(List<MemberAddress> addresses, Duration callTimeout, MemberChannels channels) {
+        this.callTimeout = callTimeout;
+        this.members = new Members(addresses, channels, this::leaderMoved);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-grpc-events"));
+    }
+
+    @Override
+    public CompletableFuture<Reply> submit(Command command) {
+        final io.holdfast.protocol.v1.CommandRequest request;
+        try {
+            request = Convert.toProto(command);
+        } catch (InvalidArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return call(HoldfastGrpc.getSubmitMethod(), request, true, Convert::fromProto);
+    }
+
+    /** Every call carries a gRPC deadline of at most the call timeout, redirects included. */
+    @Override
+    public boolean boundsCalls() {
+        return true;
+    }
+
+    @Override
+    public CompletableFuture<Reply> keepAlive(String sessionId) {
+        return keepAlive(sessionId, callTimeout);
+    }
+
+    @Override
+    public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
+        return call(
+                HoldfastGrpc.getKeepAliveMethod(),
+                KeepAliveRequest.newBuilder().setSessionId(sessionId).build(),
+                true,
+                Convert::fromProto,
+                timeout.compareTo(callTimeout) < 0 ? timeout : callTimeout);
+    }
+
+    @Override
+    public CompletableFuture<Optional<LockInfo>> describe(String name) {
+        return call(
+                HoldfastGrpc.getDescribeMethod(),
+                DescribeRequest.newBuilder().setName(name).build(),
+                false,
+                r -> r.getFound() ? Optional.of(Convert.fromProto(r.getLock())) : Optional.empty());
+    }
+
+    @Override
+    public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
+        return call(
+                HoldfastGrpc.getListMethod(),
+                ListRequest.newBuilder().setPrefix(prefix).setLimit(limit).build(),
+                false,
+                r -> {
+                    List<LockInfo> locks = new ArrayList<>(r.getLocksCount());
+                    r.getLocksList().forEach(l -> locks.add(Convert.fromProto(l)));
+                    return List.copyOf(locks);
+                });
+    }
+
+    /** The caller's sessions (the server knows who calls); {@code identity} is not sent. */
+    @Override
+    public CompletableFuture<io.holdfast.model.SessionPage> sessions(String identity, String after, int limit) {
+        return call(
+                HoldfastGrpc.getSessionsMethod(),
+                io.holdfast.protocol.v1.SessionsRequest.newBuilder()
+                        .setAfter(after == null ? "" : after)
+                        .setLimit(limit)
+                        .build(),
+                true,
+                Convert::fromProto);
+    }
+
+    /** The members as the member this client talks to (the leader, once it knows it) sees them. */
+    @Override
+    public CompletableFuture<io.holdfast.model.ClusterInfo> cluster() {
+        return call(
+                HoldfastGrpc.getMembersMethod(),
+                io.holdfast.protocol.v1.MembersRequest.getDefaultInstance(),
+                false,
+                Convert::fromProto);
+    }
+
+    /**
+     * Asks the leader to change the members (the server knows who calls; {@code identity} is not
+     * sent). A configuration change waits for a new member to catch up, so it may take as long as
+     * the server's staging timeout: this call waits up to {@code 30s}.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.model.ClusterInfo> changeMembers(
+            String identity, io.holdfast.model.MembershipChange change) {
+        return call(
+                HoldfastGrpc.getChangeMembersMethod(),
+                Convert.toProto(change),
+                true,
+                Convert::fromProto,
+                java.time.Duration.ofSeconds(30));
+    }
+
+    /** A copy of the table from the leader ({@code identity} is not sent: the server knows who calls). */
+    @Override
+    public CompletableFuture<io.holdfast.model.TableCopy> backup(String identity) {
+        return call(
+                HoldfastGrpc.getBackupMethod(),
+                io.holdfast.protocol.v1.BackupRequest.getDefaultInstance(),
+                true,
+                r -> new io.holdfast.model.TableCopy(
+                        r.getIndex(),
+                        r.getTerm(),
+                        r.getTakenAtMillis(),
+                        r.getTable().toByteArray()),
+                java.time.Duration.ofSeconds(60));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
+        return call(
+                HoldfastGrpc.getIsCurrentHolderMethod(),
+                IsCurrentHolderRequest.newBuilder()
+                        .setName(name)
+                        .setToken(token)
+                        .build(),
+                false,
+                r -> r.getCurrent());
+    }
+
+    @Override
+    public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
+        return call(
+                HoldfastGrpc.getReadRegisterMethod(),
+                ReadRegisterRequest.newBuilder().setKey(key).build(),
+                false,
+                Convert::fromProto);
+    }
+
+    /** A long poll: its deadline is the call timeout beyond the wait. */
+    @Override
+    public CompletableFuture<io.holdfast.model.ChangePage> changes(
+            String identity, io.holdfast.WatchTarget target, io.holdfast.model.ChangePosition from, long waitMillis) {
+        return call(
+                HoldfastGrpc.getWatchMethod(),
+                Convert.toProto(target, from, waitMillis),
+                false,
+                Convert::fromProto,
+                callTimeout.plusMillis(waitMillis));
+    }
+
+    @Override
+    public void subscribe(String sessionId, Listener listener) {
+        EventStream stream = new EventStream(members, scheduler, sessionId, listener);
+        EventStream old = streams.put(sessionId, stream);
+        if (old != null) {
+            old.close();
+        }
+        stream.start(Math.min(callTimeout.toMillis(), 3_000));
+    }
+
+    @Override
+    public void unsubscribe(String sessionId) {
+        EventStream stream = streams.remove(sessionId);
+        if (stream != null) {
+            stream.close();
+        }
+    }
+
+    /** Ends the event streams, lets calls in flight finish for up to a second, then cuts them. */
+    @Override
+    public void close() {
+        members.markClosed();
+        for (EventStream s : streams.values()) {
+            s.close();
+        }
+        streams.clear();
+        scheduler.shutdownNow();
+        members.closeChannels();
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterTransport" + members.addresses() + ", leader " + members.leader().address;
+    }
+
+    /** The members and the leader belief (the event streams and tests look at them). */
+    Members members() {
+        return members;
+    }
+
+    /** The leader belief changed: every event stream moves there. */
+    private void leaderMoved() {
+        for (EventStream s : streams.values()) {
+            s.leaderChanged();
+        }
+    }
+
+    private <Q, A, T> CompletableFuture<T> call(
+            MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Function<A, T> decode) {
+        return call(method, request, provesLeader, decode, callTimeout);
+    }
+
+    /** A call whose attempts, redirects included, must all end within {@code timeout}. */
+    private <Q, A, T> CompletableFuture<T> call(
+            MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Function<A, T> decode, Duration timeout) {
+        return RedirectingCall.send(members, method, request, provesLeader, decode, timeout);
+    }
+}

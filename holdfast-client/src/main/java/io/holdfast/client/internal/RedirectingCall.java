@@ -1,0 +1,189 @@
+package io.holdfast.client.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Deadline;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.UnavailableException;
+import io.holdfast.client.internal.Members.Member;
+import io.holdfast.protocol.GrpcErrors;
+import io.holdfast.spi.Causes;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * One unary call of a {@link ClusterTransport} and its redirects, from the believed leader on;
+ * each attempt starts when the previous one has failed.
+ *
+ * <p><b>Guarantees.</b> A member that answers {@code UNAVAILABLE} naming the leader (the {@code
+ * holdfast-leader} trailer) is left for that leader at once, at most twice the number of members
+ * per call; a member that answers {@code UNAVAILABLE} without a name, or cannot be reached, is left
+ * for the next member not yet tried in this call. The whole call, redirects included, has one
+ * deadline. An answer from a member proves that it leads only for calls made with {@code
+ * provesLeader} (those the leader alone serves, such as {@code Submit} and {@code KeepAlive}:
+ * reads may be answered by followers).
+ *
+ * <p><b>Does not guarantee</b> an answer, nor retries: when every member has been tried, the call
+ * fails with one {@link UnavailableException} naming each member and why it could not serve
+ * ("127.0.0.1:4653: connection refused; 127.0.0.1:4654: UNAVAILABLE no leader"), and the next call
+ * starts at the next member; when the deadline passes, it fails with {@link UnavailableException}
+ * too. The runtime's retry policy decides when to try again (re-sending the same invocation, which
+ * is safe). Any other status becomes the typed exception it stands for ({@link GrpcErrors}).
+ */
+final class RedirectingCall<Q, A> {
+    private final Members members;
+    private final MethodDescriptor<Q, A> method;
+    private final Q request;
+    private final boolean provesLeader;
+    private final CompletableFuture<A> result = new CompletableFuture<>();
+    private final Duration timeout;
+    private final Deadline deadline;
+    private final Set<Member> tried = new HashSet<>();
+    /** Why each member tried could not serve the call ("connection refused"), in order. */
+    private final Map<Member, String> reasons = new LinkedHashMap<>();
+
+    private final int maxRedirects;
+    private int redirects;
+
+    private RedirectingCall(
+            Members members, MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Duration timeout) {
+        this.members = members;
+        this.method = method;
+        this.request = request;
+        this.provesLeader = provesLeader;
+        this.timeout = timeout;
+        this.deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        this.maxRedirects = 2 * members.size();
+    }
+
+    /**
+     * Sends a call to the believed leader, following redirects, and decodes its answer.
+     *
+     * @param provesLeader whether an answer proves that the member answering leads
+     * @param decode reads the answer; an {@link InvalidArgumentException} it throws fails the call
+     *     with {@link UnavailableException} ("cannot read the server's answer")
+     * @param timeout the deadline of every attempt together, redirects included
+     */
+    static <Q, A, T> CompletableFuture<T> send(
+            Members members,
+            MethodDescriptor<Q, A> method,
+            Q request,
+            boolean provesLeader,
+            Function<A, T> decode,
+            Duration timeout) {
+        if (members.isClosed()) {
+            return CompletableFuture.failedFuture(new UnavailableException("the client is closed"));
+        }
+        RedirectingCall<Q, A> call = new RedirectingCall<>(members, method, request, provesLeader, timeout);
+        call.sendTo(members.leader());
+        return call.result.thenApply(answer -> {
+            try {
+                return decode.apply(answer);
+            } catch (InvalidArgumentException e) {
+                throw new UnavailableException("cannot read the server's answer: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /**
+     * Why a member could not serve a call, from the deepest cause that says something: "connection
+     * refused" (nothing listens at its address), "unknown host …", "no route to host", or else the
+     * cause's own message, or the status the member answered with ("UNAVAILABLE no leader").
+     */
+    static String reason(Status status, Throwable failure) {
+        Throwable deepest =
+                Causes.deepest(failure, c -> c instanceof StatusRuntimeException || c instanceof StatusException);
+        if (deepest == null) {
+            return status.getCode() + (status.getDescription() == null ? "" : " " + status.getDescription());
+        }
+        String message = deepest.getMessage().strip();
+        if (message.toLowerCase(Locale.ROOT).contains("connection refused")) {
+            return "connection refused";
+        } else if (deepest instanceof UnknownHostException) {
+            return "unknown host " + message;
+        } else if (deepest instanceof NoRouteToHostException) {
+            return "no route to host";
+        }
+        return message;
+    }
+
+    private void sendTo(Member m) {
+        if (members.isClosed()) {
+            result.completeExceptionally(new UnavailableException("the client is closed"));
+            return;
+        }
+        ClientCall<Q, A> call = m.channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
+        ClientCalls.asyncUnaryCall(call, request, new StreamObserver<A>() {
+            private A answer;
+
+            @Override
+            public void onNext(A value) {
+                answer = value;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                failed(m, t);
+            }
+
+            @Override
+            public void onCompleted() {
+                if (provesLeader) {
+                    members.noteLeader(m);
+                }
+                result.complete(answer);
+            }
+        });
+    }
+
+    private void failed(Member m, Throwable t) {
+        Status status = Status.fromThrowable(t);
+        if (members.isClosed()) {
+            result.completeExceptionally(new UnavailableException("the client is closed", t));
+        } else if (status.getCode() == Status.Code.UNAVAILABLE) {
+            Member hinted = members.hintedLeader(t);
+            if (hinted != null && hinted != m && redirects < maxRedirects) {
+                redirects++;
+                members.noteLeader(hinted);
+                sendTo(hinted);
+                return;
+            }
+            tried.add(m);
+            reasons.put(m, reason(status, t));
+            m.channel.resetConnectBackoff(); // we back off ourselves: the next try should connect
+            Member next = members.nextUntried(m, tried);
+            if (next != null) {
+                sendTo(next);
+                return;
+            }
+            members.moveOnFrom(m);
+            StringBuilder why = new StringBuilder();
+            reasons.forEach((member, reason) -> why.append(why.length() == 0 ? "" : "; ")
+                    .append(member)
+                    .append(": ")
+                    .append(reason));
+            result.completeExceptionally(new UnavailableException(
+                    "no member of " + members.addresses() + " could serve the call (" + why + ")", t));
+        } else if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+            members.moveOnFrom(m);
+            result.completeExceptionally(new UnavailableException(m + " did not answer within " + timeout, t));
+        } else {
+            result.completeExceptionally(GrpcErrors.toException(t, m.toString()));
+        }
+    }
+}
