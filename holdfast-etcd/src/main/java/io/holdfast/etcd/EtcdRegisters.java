@@ -86,7 +86,7 @@ final class EtcdRegisters implements StoreRegisters {
         conditions.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(expectedVersion)));
         otherwise.add(Op.get(key, GetOption.DEFAULT));
         if (fence != null) {
-            EtcdBackend.Held held = (EtcdBackend.Held) fence.handle();
+            Grants.Held held = (Grants.Held) fence.handle();
             conditions.add(new Cmp(held.key(), Cmp.Op.EQUAL, CmpTarget.createRevision(held.createRevision())));
             otherwise.add(Op.get(held.key(), GetOption.DEFAULT));
         }
@@ -105,7 +105,7 @@ final class EtcdRegisters implements StoreRegisters {
                 ? 0
                 : reads.get(0).getKvs().get(0).getVersion();
         if (fence != null) {
-            EtcdBackend.Held held = (EtcdBackend.Held) fence.handle();
+            Grants.Held held = (Grants.Held) fence.handle();
             List<KeyValue> grant = reads.get(1).getKvs();
             if (grant.isEmpty() || grant.get(0).getCreateRevision() != held.createRevision()) {
                 throw new ConflictException(

@@ -130,10 +130,10 @@ final class RedisBackend implements StoreBackend {
                 options,
                 backend.calls,
                 backend.channel,
-                backend.wakeups::changedAll, // messages may have been missed while it was down
+                backend::wakeAll, // messages may have been missed while it was down
                 backend::onMessage,
                 backend::onWatchMessage);
-        backend.watches = new RedisWatches(backend.link, backend.wakeups, settings.prefix(), options.ticker());
+        backend.watches = new RedisWatches(backend.link, settings.prefix(), options.ticker());
         return backend;
     }
 
@@ -395,7 +395,16 @@ final class RedisBackend implements StoreBackend {
         }
         calls.stop("redis: the client is closed");
         link.close(abandoned);
-        wakeups.changedAll(); // watches asleep end their pause and find the client closed
+        wakeAll(); // watches asleep end their pause and find the client closed
+    }
+
+    /** Wakes every waiter and watch: messages may have been missed, or the client closed. */
+    private void wakeAll() {
+        wakeups.changedAll();
+        RedisWatches to = watches;
+        if (to != null) {
+            to.wakeAll();
+        }
     }
 
     // ---- pub/sub

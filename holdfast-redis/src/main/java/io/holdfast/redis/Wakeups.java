@@ -5,9 +5,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Where the waiting threads of one client sleep until a pub/sub message wakes them: waits for a
- * lock until a message says that Redis granted their request (the message carries the token), and
- * watches ({@link RedisWatches}) until a message on their watch channel says that what they watch
- * changed. A waiter {@linkplain #register registers} under its owner id before it first asks the
+ * lock until a message says that Redis granted their request (the message carries the token); the
+ * watches sleep in {@link RedisWatches}. A waiter {@linkplain #register registers} under its owner id before it first asks the
  * store and reads the signal's version before each poll, so a message that arrives between a poll
  * and its sleep is not lost: the version has moved and it looks again at once. What pub/sub never
  * says (a holder's grant expiring) or drops (a reconnect) is covered by the waiter's own polling:
@@ -64,45 +63,18 @@ final class Wakeups {
 
     /** The waits, by owner id. */
     private final ConcurrentHashMap<String, Signal> signals = new ConcurrentHashMap<>();
-    /** The watches' subscriptions, by {@link RedisWatches} key (channel or pattern). */
-    private final ConcurrentHashMap<String, Signal> watched = new ConcurrentHashMap<>();
 
     /** The signal of {@code name} (an owner id), kept until every {@link #register} is matched by {@link #unregister}. */
     Signal register(String name) {
-        return register(signals, name);
-    }
-
-    void unregister(Signal signal) {
-        unregister(signals, signal);
-    }
-
-    /** The signal of a watch subscription, kept until every {@link #watch} is matched by {@link #unwatch}. */
-    Signal watch(String key) {
-        return register(watched, key);
-    }
-
-    void unwatch(Signal signal) {
-        unregister(watched, signal);
-    }
-
-    private static Signal register(ConcurrentHashMap<String, Signal> map, String name) {
-        return map.compute(name, (n, s) -> {
+        return signals.compute(name, (n, s) -> {
             Signal signal = s == null ? new Signal(n) : s;
             signal.users++;
             return signal;
         });
     }
 
-    private static void unregister(ConcurrentHashMap<String, Signal> map, Signal signal) {
-        map.computeIfPresent(signal.name, (n, s) -> --s.users == 0 ? null : s);
-    }
-
-    /** Wakes the watches of the subscription {@code key}, if it is one of ours. */
-    void changed(String key) {
-        Signal signal = watched.get(key);
-        if (signal != null) {
-            signal.bump();
-        }
+    void unregister(Signal signal) {
+        signals.computeIfPresent(signal.name, (n, s) -> --s.users == 0 ? null : s);
     }
 
     /** Wakes the wait of {@code owner}, if it is one of ours, with the token it was granted. */
@@ -113,9 +85,8 @@ final class Wakeups {
         }
     }
 
-    /** Wakes every waiter and watch (the subscription was re-established: messages may have been missed). */
+    /** Wakes every waiter (the subscription was re-established: messages may have been missed). */
     void changedAll() {
         signals.values().forEach(Signal::bump);
-        watched.values().forEach(Signal::bump);
     }
 }

@@ -1,52 +1,24 @@
 package io.holdfast.redis;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import io.holdfast.ClientOptions;
-import io.holdfast.Lease;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
-import io.holdfast.WatchEvent;
-import io.holdfast.WatchTarget;
-import io.holdfast.testkit.FakeTicker;
+import io.holdfast.store.WatchSubscriptions;
+import io.holdfast.testkit.WatchWakeupContract;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.EnumSet;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
 /**
- * Watches of Redis are woken by pub/sub ({@link RedisWatches}), not by their pause: a sleep in
- * {@code awaitWatched} ends within a few milliseconds of a change by another client, and lasts out
- * its time while only other names change. Plain polling (the default {@code awaitWatched}) fails
- * every one of these: it never ends a sleep early.
+ * Watches of Redis are woken by pub/sub ({@link RedisWatches}), against an embedded Redis. A grant
+ * that lapses publishes nothing, so a session's expiry is seen by polling only; an idle
+ * subscription is dropped in Redis too, as Redis counts a channel's subscribers.
  */
-@Timeout(60)
-class RedisWatchWakeupTest {
-    /** Far below the 100 ms of plain polling. */
-    private static final long PROMPT_MILLIS = 50;
-    /** The median wait of a watch's events, far below the tens of ms of a poll every 100 ms. */
-    private static final long MEDIAN_MILLIS = 20;
-
+class RedisWatchWakeupTest extends WatchWakeupContract {
     private static EmbeddedRedis redis;
-    private final List<AutoCloseable> opened = new ArrayList<>();
-    private final String base = "wake/" + UUID.randomUUID() + "/";
 
     @BeforeAll
     static void startRedis() {
@@ -59,227 +31,35 @@ class RedisWatchWakeupTest {
         redis.stop();
     }
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (AutoCloseable c : opened) {
-            c.close();
-        }
-    }
-
-    private RedisBackend backend(ClientOptions options) {
+    @Override
+    protected Watcher watcher(ClientOptions options) {
         RedisBackend backend = RedisBackend.connect(RedisSettings.parse(redis.uri()), options);
-        opened.add(backend::close);
-        return backend;
+        return new Watcher(backend::awaitWatched, () -> backend.watches().subscriptions(), backend::close);
     }
 
-    private LockClient client() {
-        LockClient client = LockClient.open(redis.uri(), ClientOptions.defaults());
-        opened.add(client);
-        return client;
+    @Override
+    protected LockClient other(ClientOptions options) {
+        return LockClient.open(redis.uri(), options);
     }
 
-    /**
-     * A thread asleep in {@code awaitWatched(target, max)}, after a first call that returns at once
-     * (a fresh subscription has heard nothing yet); tells when the second sleep ended.
-     */
-    @FunctionalInterface
-    private interface Change {
-        void run() throws Exception;
+    @Override
+    protected Set<Wakes> wakes() {
+        return EnumSet.of(Wakes.LOCKS, Wakes.IDLE_SUBSCRIPTIONS);
     }
 
-    private static final class Sleeper {
-        final CompletableFuture<Long> wokeAt = new CompletableFuture<>();
-        volatile long sleptAt;
-
-        Sleeper(RedisBackend backend, WatchTarget target, Duration max) {
-            Thread thread = new Thread(
-                    () -> {
-                        try {
-                            backend.awaitWatched(target, TimeUnit.SECONDS.toNanos(1));
-                            sleptAt = System.nanoTime();
-                            backend.awaitWatched(target, max.toNanos());
-                            wokeAt.complete(System.nanoTime());
-                        } catch (Throwable e) {
-                            wokeAt.completeExceptionally(e);
-                        }
-                    },
-                    "sleeper " + target);
-            thread.setDaemon(true);
-            thread.start();
-            await().atMost(Duration.ofSeconds(5))
-                    .until(() -> sleptAt != 0 && thread.getState() == Thread.State.TIMED_WAITING);
-        }
-
-        /**
-         * Asserts that the sleep ended after {@code change} began and within {@link #PROMPT_MILLIS}
-         * of its end.
-         */
-        long wokenPromptlyBy(Change change) throws Exception {
-            long before = System.nanoTime();
-            change.run();
-            long after = System.nanoTime();
-            long woke = wokeAt.get(5, TimeUnit.SECONDS);
-            assertThat(woke).as("the sleep did not end before the change").isGreaterThan(before);
-            long millis = TimeUnit.NANOSECONDS.toMillis(Math.max(0, woke - after));
-            assertThat(millis).as("ms from the change to the wake-up").isLessThan(PROMPT_MILLIS);
-            return millis;
-        }
-
-        /** The length of the sleep, once it ended. */
-        long sleptMillis() throws Exception {
-            return TimeUnit.NANOSECONDS.toMillis(wokeAt.get(10, TimeUnit.SECONDS) - sleptAt);
-        }
+    @Override
+    protected Duration idle() {
+        return WatchSubscriptions.IDLE;
     }
 
-    @Test
-    void aGrantAReleaseAndAQueuedWaitEachWakeTheWatchOfTheirLock() throws Exception {
-        RedisBackend watcher = backend(ClientOptions.defaults());
-        LockClient other = client();
-        String n = base + "lock";
-        WatchTarget target = WatchTarget.lock(n);
-        Lease[] held = new Lease[1];
-        new Sleeper(watcher, target, Duration.ofSeconds(5))
-                .wokenPromptlyBy(() -> held[0] = other.lock(n).acquire(Duration.ofSeconds(5)));
-        LockClient waiter = client();
-        CompletableFuture<Lease> waiting = new CompletableFuture<>();
-        new Sleeper(watcher, target, Duration.ofSeconds(5))
-                .wokenPromptlyBy(() -> waiting.completeAsync(() -> {
-                    try {
-                        return waiter.lock(n).acquire(Duration.ofSeconds(10));
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }));
-        assertThat(waiting).as("queued, not granted").isNotDone();
-        new Sleeper(watcher, target, Duration.ofSeconds(5)).wokenPromptlyBy(() -> held[0].release());
-        waiting.get(5, TimeUnit.SECONDS).release();
-    }
-
-    @Test
-    void aWriteWakesTheWatchOfItsRegister() throws Exception {
-        RedisBackend watcher = backend(ClientOptions.defaults());
-        String key = base + "config";
-        new Sleeper(watcher, WatchTarget.register(key), Duration.ofSeconds(5))
-                .wokenPromptlyBy(() -> client().register(key).compareAndSet(0, bytes("one")));
-    }
-
-    @Test
-    void aPrefixWatchWakesForANameUnderItsPrefixWhoseCharactersAreNotAPattern() throws Exception {
-        RedisBackend watcher = backend(ClientOptions.defaults());
-        LockClient other = client();
-        String prefix = base + "j[o]bs/"; // as a glob it would match jobs/
-        Sleeper sleeper = new Sleeper(watcher, WatchTarget.prefix(prefix), Duration.ofSeconds(5));
-        other.lock(base + "jobs/x").acquire(Duration.ofSeconds(5)).release();
-        other.lock(base + "j[o]bs").acquire(Duration.ofSeconds(5)).release();
-        assertThat(sleeper.wokeAt).as("woken by names outside the prefix").isNotDone();
-        sleeper.wokenPromptlyBy(() -> other.lock(prefix + "x").acquire(Duration.ofSeconds(5)));
-    }
-
-    @Test
-    void aSleepLastsItsTimeWhileOnlyOtherNamesAndKeysChange() throws Exception {
-        RedisBackend watcher = backend(ClientOptions.defaults());
-        LockClient other = client();
-        String n = base + "quiet";
-        Sleeper lock = new Sleeper(watcher, WatchTarget.lock(n), Duration.ofSeconds(2));
-        Sleeper register = new Sleeper(watcher, WatchTarget.register(n), Duration.ofSeconds(2));
-        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
-        for (int i = 0; System.nanoTime() < end; i++) {
-            other.lock(n + "x").acquire(Duration.ofSeconds(5)).release(); // a longer name: not a prefix watch
-            other.lock(base + "other").acquire(Duration.ofSeconds(5)).release();
-            other.register(n + "x").compareAndSet(i, bytes("v" + i));
-        }
-        assertThat(lock.sleptMillis()).as("the lock's sleep of 2 s").isGreaterThanOrEqualTo(1900);
-        assertThat(register.sleptMillis()).as("the register's sleep of 2 s").isGreaterThanOrEqualTo(1900);
-    }
-
-    /** Through the public API: each change is seen far sooner than a poll every 100 ms would. */
-    @Test
-    void aWatchSeesEveryChangeWithinAFewMilliseconds() throws Exception {
-        LockClient observer = client();
-        LockClient other = client();
-        String n = base + "watched";
-        BlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
-        List<WatchEvent> events = new CopyOnWriteArrayList<>();
-        CountDownLatch state = new CountDownLatch(1);
-        try (LockWatch watch = observer.watch(WatchTarget.lock(n), e -> {
-            if (e.type() == WatchEvent.Type.STATE) {
-                state.countDown();
-            } else {
-                events.add(e);
-                arrivals.add(System.nanoTime());
-            }
-        })) {
-            assertThat(state.await(5, TimeUnit.SECONDS)).as("the state first").isTrue();
-            List<Long> millis = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                awaitAsleep(WatchTarget.lock(n));
-                Lease lease = other.lock(n).acquire(Duration.ofSeconds(5));
-                millis.add(millisUntilArrival(System.nanoTime(), arrivals));
-                awaitAsleep(WatchTarget.lock(n));
-                lease.release();
-                millis.add(millisUntilArrival(System.nanoTime(), arrivals));
-            }
-            Collections.sort(millis);
-            System.out.println("redis: 20 changes reached a watch in " + millis + " ms");
-            // A poll every 100 ms would see each change only at its next read, tens of ms later.
-            assertThat(millis.get(millis.size() / 2))
-                    .as("the median of " + millis + " ms")
-                    .isLessThan(MEDIAN_MILLIS);
-        }
-        assertThat(events).hasSize(20);
-    }
-
-    /**
-     * Waits until the watch's thread ({@code WatchRunner}'s, named after its target) sleeps in
-     * {@code awaitWatched} between two reads, so that the next change comes while it sleeps: a poll
-     * would see it only at its next read, tens of ms later.
-     */
-    private static void awaitAsleep(WatchTarget target) {
-        String thread = "holdfast-watch " + target;
-        await().pollDelay(Duration.ZERO)
-                .pollInterval(Duration.ofMillis(1))
-                .atMost(Duration.ofSeconds(5))
-                .until(() -> Thread.getAllStackTraces().entrySet().stream()
-                        .anyMatch(e -> e.getKey().getName().equals(thread)
-                                && e.getKey().getState() == Thread.State.TIMED_WAITING
-                                && java.util.Arrays.stream(e.getValue())
-                                        .anyMatch(frame -> frame.getMethodName().equals("awaitWatched"))));
-    }
-
-    private static long millisUntilArrival(long changed, BlockingQueue<Long> arrivals) throws InterruptedException {
-        Long at = arrivals.poll(5, TimeUnit.SECONDS);
-        assertThat(at).as("the change reached the watch").isNotNull();
-        return TimeUnit.NANOSECONDS.toMillis(Math.max(0, at - changed));
-    }
-
-    @Test
-    void aSubscriptionNoSleepUsedForTheIdleTimeIsDropped() throws Exception {
-        FakeTicker ticker = new FakeTicker();
-        RedisBackend watcher = backend(ClientOptions.builder().ticker(ticker).build());
-        String a = base + "a";
-        String b = base + "b";
-        watcher.awaitWatched(WatchTarget.lock(a), TimeUnit.SECONDS.toNanos(5)); // fresh: at once
-        String channelA = RedisWatches.lockChannel("holdfast:", a);
-        String channelB = RedisWatches.lockChannel("holdfast:", b);
-        assertThat(subscribers(channelA)).isEqualTo(1);
-        ticker.advance(RedisWatches.IDLE.plusSeconds(1));
-        watcher.awaitWatched(WatchTarget.lock(b), TimeUnit.SECONDS.toNanos(5)); // sweeps a's away
-        await().atMost(Duration.ofSeconds(5)).until(() -> subscribers(channelA) == 0);
-        assertThat(subscribers(channelB)).isEqualTo(1);
-        assertThat(watcher.watches().subscriptions()).isEqualTo(1);
-    }
-
-    private static long subscribers(String channel) {
+    @Override
+    protected long storeSubscribers(String name) {
+        String channel = RedisWatches.lockChannel("holdfast:", name);
         RedisClient client = RedisClient.create(redis.uri());
         try (StatefulRedisConnection<String, String> c = client.connect()) {
-            Map<String, Long> counts = c.sync().pubsubNumsub(channel);
-            return counts.getOrDefault(channel, 0L);
+            return c.sync().pubsubNumsub(channel).getOrDefault(channel, 0L);
         } finally {
             client.shutdown();
         }
-    }
-
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -2,6 +2,7 @@ package io.holdfast.store;
 
 import io.holdfast.LockLostException;
 import io.holdfast.lease.LeaseHost;
+import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
 import io.holdfast.lease.RenewOutcome;
 import java.util.concurrent.CompletableFuture;
@@ -17,9 +18,11 @@ final class StoreLease extends ManagedLease {
     StoreLease(StoreLockClient client, LeaseHost host, Grant grant, long countFromNanos) {
         super(
                 host,
-                grant.request().name(),
-                grant.request().mode(),
-                grant.request().permits(),
+                new LeaseRequest(
+                        grant.request().name(),
+                        grant.request().mode(),
+                        grant.request().permits(),
+                        grant.request().maxPermits()),
                 grant.token(),
                 countFromNanos);
         this.client = client;

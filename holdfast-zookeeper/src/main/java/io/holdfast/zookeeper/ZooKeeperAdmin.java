@@ -22,14 +22,14 @@ import org.apache.zookeeper.data.Stat;
  * clock: they are for display and are as good as the clocks agree. Nothing decides on them.
  */
 final class ZooKeeperAdmin implements Admin {
-    private final ZooKeeperBackend backend;
     private final CuratorFramework curator;
     private final Zk zk;
+    private final LockNodes nodes;
 
-    ZooKeeperAdmin(ZooKeeperBackend backend) {
-        this.backend = backend;
-        this.curator = backend.curator();
-        this.zk = backend.zk();
+    ZooKeeperAdmin(CuratorFramework curator, Zk zk, LockNodes nodes) {
+        this.curator = curator;
+        this.zk = zk;
+        this.nodes = nodes;
     }
 
     @Override
@@ -64,8 +64,8 @@ final class ZooKeeperAdmin implements Admin {
 
     @Override
     public Optional<LockInfo> describe(String name) {
-        String parent = backend.parent(name);
-        List<QueueNode> queue = backend.queue(parent);
+        String parent = LockNodes.parent(name);
+        List<QueueNode> queue = nodes.queue(parent);
         if (queue.isEmpty()) {
             return Optional.empty();
         }
@@ -118,9 +118,9 @@ final class ZooKeeperAdmin implements Admin {
     /** Deletes the holders' nodes; their owners see the deletion through their watches. */
     @Override
     public int revoke(String name) {
-        String parent = backend.parent(name);
+        String parent = LockNodes.parent(name);
         int revoked = 0;
-        for (QueueNode n : Queue.holders(name, backend.queue(parent))) {
+        for (QueueNode n : Queue.holders(name, nodes.queue(parent))) {
             String path = parent + "/" + n.name();
             CuratorEvent ev = zk.call(
                     "revoking " + path, cb -> curator.delete().inBackground(cb).forPath(path), Code.NONODE);
@@ -134,8 +134,8 @@ final class ZooKeeperAdmin implements Admin {
     /** Whether a node holding {@code name} now has this token (the zxid of its grant). */
     @Override
     public boolean isCurrentHolder(String name, long fencingToken) {
-        String parent = backend.parent(name);
-        for (QueueNode n : Queue.holders(name, backend.queue(parent))) {
+        String parent = LockNodes.parent(name);
+        for (QueueNode n : Queue.holders(name, nodes.queue(parent))) {
             String path = parent + "/" + n.name();
             CuratorEvent ev = zk.call(
                     "reading " + path,

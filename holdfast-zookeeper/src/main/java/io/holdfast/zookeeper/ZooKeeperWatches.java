@@ -2,14 +2,7 @@ package io.holdfast.zookeeper;
 
 import io.holdfast.Ticker;
 import io.holdfast.WatchTarget;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import io.holdfast.store.WatchSubscriptions;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.KeeperException.Code;
@@ -24,59 +17,51 @@ import org.slf4j.LoggerFactory;
  * recursive on its queue's parent node, so a node that joins or leaves the queue (a grant, a wait,
  * a release, a revoke, a session that expires and takes its ephemeral nodes) or is written (the
  * write that gives a waiter its token) fires it; a prefix's is recursive on the parent of every
- * queue and fires for the names under the prefix; a register's is on its node.
+ * queue and fires for the names under the prefix; a register's is on its node. The bookkeeping of
+ * who sleeps on which ZooKeeper watch, and for how long it is kept, is {@link WatchSubscriptions}'.
  *
  * <p><b>What it guarantees.</b> Every change a watch follows fires the ZooKeeper watch, and a sleep
- * ends within a round trip of it. A change that comes while the watch reads is not lost: each
- * watching thread remembers how many events it had seen when it last woke, and its next sleep
- * returns at once if there were more. So does the first sleep on a new ZooKeeper watch (once it is
- * added: a change before then was not seen), and every sleep after a reconnect (ZooKeeper sets the
- * watch again, but changes meanwhile fire nothing).
+ * ends within a round trip of it. The first sleep on a new ZooKeeper watch returns once it is
+ * added (a change before then was not seen), and every sleep after a reconnect returns at once
+ * (ZooKeeper sets the watch again, but changes meanwhile fire nothing).
  *
  * <p><b>What it does not.</b> A prefix watch is told of every lock's changes and keeps those under
  * its prefix, since queue nodes are not nested by name. The ZooKeeper watch is added on a target's
- * first sleep and removed once no sleep has used it for {@link #IDLE} (noticed by a later sleep of
- * any watch), since a watch does not tell its wakeup that it ended.
+ * first sleep and removed once no sleep has used it for {@link WatchSubscriptions#IDLE}, since a
+ * watch does not tell its wakeup that it ended.
  *
  * <p><b>A failure story.</b> The client's session expires while a watch sleeps. The ZooKeeper watch
  * goes with it (the event says so, and wakes the sleepers); Curator opens a new session, the watch
  * reads again, and its next sleep adds a new ZooKeeper watch, on the new session, and returns at
  * once.
  */
-final class ZooKeeperWatches {
+final class ZooKeeperWatches implements WatchSubscriptions.Store<ZooKeeperWatches.Persistent> {
     private static final Logger log = LoggerFactory.getLogger(ZooKeeperWatches.class);
 
-    /** How long a ZooKeeper watch no sleep uses is kept, for the next sleep of its watch. */
-    static final Duration IDLE = Duration.ofSeconds(10);
-
-    /** The ZooKeeper watch of one target and the count of its events. */
-    private static final class Subscription implements Watcher {
-        final String key;
+    /** The persistent ZooKeeper watch of one target. */
+    static final class Persistent implements Watcher {
         final String path;
         /** For a prefix: the names it covers; null for a lock or a register. */
         final String prefix;
 
-        final CompletableFuture<Void> added = new CompletableFuture<>();
-        long events; // guarded by this
-        volatile boolean ended;
-        int users; // guarded by the map's compute on key, like lastUsed
-        long lastUsed;
+        final WatchSubscriptions.Subscription subscription;
 
-        Subscription(String key, String path, String prefix) {
-            this.key = key;
+        Persistent(String path, String prefix, WatchSubscriptions.Subscription subscription) {
             this.path = path;
             this.prefix = prefix;
+            this.subscription = subscription;
         }
 
         @Override
         public void process(WatchedEvent event) {
             if (event.getType() == Event.EventType.None) {
                 if (event.getState() == Event.KeeperState.Expired || event.getState() == Event.KeeperState.Closed) {
-                    ended = true; // the watch went with the session
+                    subscription.ended(new IllegalStateException("the watch of " + path + " went with the session"));
+                } else {
+                    subscription.changed(); // disconnected or back: what changed meanwhile fired nothing
                 }
-                bump(); // disconnected or back: what changed meanwhile fired nothing
             } else if (prefix == null || covers(event.getPath())) {
-                bump();
+                subscription.changed();
             }
         }
 
@@ -94,38 +79,14 @@ final class ZooKeeperWatches {
                 return false;
             }
         }
-
-        synchronized void bump() {
-            events++;
-            notifyAll();
-        }
-
-        synchronized long events() {
-            return events;
-        }
-
-        /** Sleeps until the count differs from {@code seen} or {@code nanos} pass. */
-        synchronized void await(long seen, long nanos) throws InterruptedException {
-            long end = System.nanoTime() + nanos;
-            for (long left = nanos; events == seen && left > 0; left = end - System.nanoTime()) {
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            }
-        }
     }
 
-    /** What a thread last saw of a subscription. */
-    private record Seen(Subscription subscription, long events) {}
-
     private final CuratorFramework curator;
-    private final Ticker ticker;
-    private final ConcurrentHashMap<String, Subscription> subscriptions = new ConcurrentHashMap<>();
-    private final ThreadLocal<Map<String, Seen>> seen = ThreadLocal.withInitial(HashMap::new);
-    private volatile long lastSweep;
+    private final WatchSubscriptions<Persistent> subscriptions;
 
     ZooKeeperWatches(CuratorFramework curator, Ticker ticker) {
         this.curator = curator;
-        this.ticker = ticker;
-        this.lastSweep = ticker.nanos();
+        this.subscriptions = new WatchSubscriptions<>("zookeeper", this, ticker);
     }
 
     /**
@@ -134,129 +95,53 @@ final class ZooKeeperWatches {
      * @throws InterruptedException if the thread is interrupted
      */
     void await(WatchTarget target, long maxNanos) throws InterruptedException {
-        long start = System.nanoTime();
-        Subscription s = use(target);
-        try {
-            if (!s.added.isDone()) {
-                try {
-                    s.added.get(maxNanos, TimeUnit.NANOSECONDS);
-                } catch (TimeoutException e) {
-                    return; // not in place yet: this was a pause of plain polling
-                } catch (ExecutionException e) {
-                    // not added: made again by the next sleep
-                }
-            }
-            long left = maxNanos - (System.nanoTime() - start);
-            if (s.ended) {
-                TimeUnit.NANOSECONDS.sleep(Math.max(0, left)); // polls until the next sleep adds a new one
-                return;
-            }
-            Map<String, Seen> mine = seen.get();
-            Seen last = mine.get(s.key);
-            long events = s.events();
-            if (last != null && last.subscription() == s && last.events() == events) {
-                s.await(events, left);
-                events = s.events();
-            }
-            mine.put(s.key, new Seen(s, events));
-        } finally {
-            done(s);
-        }
+        subscriptions.await(target, maxNanos);
     }
 
-    private Subscription use(WatchTarget target) {
-        String key = target.kind().name().charAt(0) + target.name();
-        return subscriptions.compute(key, (k, s) -> {
-            if (s == null || s.ended) {
-                if (s != null) {
-                    remove(s);
-                }
-                s = add(k, target);
-            }
-            s.users++;
-            return s;
-        });
-    }
-
-    private Subscription add(String key, WatchTarget target) {
-        Subscription s = switch (target.kind()) {
-            case LOCK -> new Subscription(key, ZooKeeperBackend.LOCKS + "/" + QueueNode.encode(target.name()), null);
-            case PREFIX -> new Subscription(key, ZooKeeperBackend.LOCKS, target.name());
-            case REGISTER -> new Subscription(key, ZooKeeperRegisters.path(target.name()), null);
+    @Override
+    public Persistent open(WatchTarget target, WatchSubscriptions.Subscription s) throws Exception {
+        Persistent p = switch (target.kind()) {
+            case LOCK -> new Persistent(LockNodes.parent(target.name()), null, s);
+            case PREFIX -> new Persistent(ZooKeeperBackend.LOCKS, target.name(), s);
+            case REGISTER -> new Persistent(ZooKeeperRegisters.path(target.name()), null, s);
         };
         AddWatchMode mode = target.kind() == WatchTarget.Kind.REGISTER
                 ? AddWatchMode.PERSISTENT
                 : AddWatchMode.PERSISTENT_RECURSIVE;
+        curator.watchers()
+                .add()
+                .withMode(mode)
+                .inBackground((client, event) -> {
+                    if (Code.get(event.getResultCode()) == Code.OK) {
+                        s.ready();
+                    } else {
+                        s.ended(new IllegalStateException(
+                                "adding a watch of " + p.path + " failed: " + Code.get(event.getResultCode())));
+                    }
+                })
+                .usingWatcher(p)
+                .forPath(p.path);
+        return p;
+    }
+
+    /** Removes the ZooKeeper watch, in the background; a failure leaves it to the session's end. */
+    @Override
+    public void close(Persistent p) {
         try {
             curator.watchers()
-                    .add()
-                    .withMode(mode)
-                    .inBackground((client, event) -> {
-                        if (Code.get(event.getResultCode()) == Code.OK) {
-                            s.added.complete(null);
-                        } else {
-                            end(s, "adding a watch of " + s.path + " failed: " + Code.get(event.getResultCode()));
-                        }
-                    })
-                    .usingWatcher(s)
-                    .forPath(s.path);
-        } catch (Exception e) { // the client is closed
-            end(s, "adding a watch of " + s.path + " failed: " + e);
-        }
-        return s;
-    }
-
-    private static void end(Subscription s, String why) {
-        s.ended = true;
-        s.added.completeExceptionally(new IllegalStateException(why));
-        s.bump();
-    }
-
-    /** Ends one sleep on {@code s}; removes the ZooKeeper watches nothing used for {@link #IDLE}. */
-    private void done(Subscription s) {
-        long now = ticker.nanos();
-        subscriptions.computeIfPresent(s.key, (key, sub) -> {
-            sub.users--;
-            sub.lastUsed = now;
-            return sub;
-        });
-        long idle = IDLE.toNanos();
-        if (now - lastSweep < idle / 2) {
-            return;
-        }
-        lastSweep = now;
-        for (String key : subscriptions.keySet()) {
-            subscriptions.computeIfPresent(key, (k, sub) -> {
-                if (sub.users > 0 || now - sub.lastUsed < idle) {
-                    return sub;
-                }
-                remove(sub);
-                return null;
-            });
-        }
-    }
-
-    /** Removes the ZooKeeper watch of {@code s}, in the background; a failure leaves it to the session's end. */
-    private void remove(Subscription s) {
-        try {
-            curator.watchers()
-                    .remove(s)
+                    .remove(p)
                     .ofType(Watcher.WatcherType.Any)
                     .quietly()
                     .inBackground()
-                    .forPath(s.path);
+                    .forPath(p.path);
         } catch (Exception e) {
-            log.debug("zookeeper: removing the watch of {} failed", s.path, e);
+            log.debug("zookeeper: removing the watch of {} failed", p.path, e);
         }
     }
 
     /** Wakes every sleeper (the client closes); the session's end takes the ZooKeeper watches. */
     void close() {
-        subscriptions.values().forEach(s -> {
-            s.ended = true;
-            s.bump();
-        });
-        subscriptions.clear();
+        subscriptions.endAll();
     }
 
     /** How many ZooKeeper watches are set for watches (for tests). */

@@ -1,9 +1,9 @@
 package io.holdfast.jdbc.internal;
 
+import io.holdfast.Ticker;
 import io.holdfast.WatchTarget;
-import java.util.ArrayList;
+import io.holdfast.store.WatchSubscriptions;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -16,10 +16,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Watches sleep here too ({@link #awaitWatched}): a watch of a lock wakes on any change of it
  * ({@link #changed}, and every {@link #signal}), a watch of a prefix on a change of any name under
- * it, a watch of a register on a write of it ({@link #written}). A watch misses nothing that comes
- * while it reads: its sleeps share a record of the target's changes, kept for {@link #IDLE_NANOS}
- * after the last sleep on it, and a sleep returns at once if the target changed since the same
- * thread's previous sleep (or if that thread has no previous sleep on it).
+ * it, a watch of a register on a write of it ({@link #written}). Nothing is subscribed to per
+ * target (the notifications come for every name): {@link WatchSubscriptions} keeps a record of each
+ * target's changes, for {@link WatchSubscriptions#IDLE} after the last sleep on it, so a watch
+ * misses nothing that comes while it reads: a sleep returns at once if the target changed since
+ * the same thread's previous sleep (or if that thread has no previous sleep on it).
  */
 final class Wakeups {
     private static final Map<String, Wakeups> STORES = new ConcurrentHashMap<>();
@@ -31,24 +32,20 @@ final class Wakeups {
 
     private final Map<String, Signal> signals = new HashMap<>();
 
-    /** How long the record of a watched target outlives its last sleep. */
-    static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** The watched targets' records; shared by clients with their own tickers, so on the JVM's clock. */
+    private final WatchSubscriptions<WatchTarget> watched = new WatchSubscriptions<>(
+            "jdbc",
+            new WatchSubscriptions.Store<>() {
+                @Override
+                public WatchTarget open(WatchTarget target, WatchSubscriptions.Subscription subscription) {
+                    subscription.ready(); // the notifications come for every name already
+                    return target;
+                }
 
-    /** The changes of one watched target. */
-    private static final class Watched {
-        long generation;
-        int sleepers; // guarded by the Wakeups, like lastUsed
-        long lastUsed;
-    }
-
-    /** What a watching thread last saw of a target's record. */
-    private record Seen(Watched watched, long generation) {}
-
-    /** By {@link #key}; guarded by this. */
-    private final Map<String, Watched> watched = new HashMap<>();
-
-    private final ThreadLocal<Map<String, Seen>> seen = ThreadLocal.withInitial(HashMap::new);
-    private long lastSweep = System.nanoTime(); // guarded by this
+                @Override
+                public void close(WatchTarget target) {}
+            },
+            Ticker.system());
 
     static Wakeups of(String storeKey) {
         return STORES.computeIfAbsent(storeKey, k -> new Wakeups());
@@ -95,17 +92,13 @@ final class Wakeups {
     /** Wakes every waiter and watch (notifications may have been missed). */
     void signalAll() {
         Signal[] all;
-        Watched[] watches;
         synchronized (this) {
             all = signals.values().toArray(new Signal[0]);
-            watches = watched.values().toArray(new Watched[0]);
         }
         for (Signal s : all) {
             wake(s);
         }
-        for (Watched w : watches) {
-            wake(w);
-        }
+        watched.wakeAll();
     }
 
     private static void wake(Signal s) {
@@ -117,38 +110,16 @@ final class Wakeups {
 
     /** Lock {@code name} changed without being freed (a grant, a wait that began or ended): wakes its watches. */
     void changed(String name) {
-        List<Watched> woken = new ArrayList<>();
-        synchronized (this) {
-            Watched lock = watched.get(key(WatchTarget.Kind.LOCK, name));
-            if (lock != null) {
-                woken.add(lock);
-            }
-            for (Map.Entry<String, Watched> e : watched.entrySet()) {
-                String key = e.getKey();
-                if (key.charAt(0) == 'P' && name.regionMatches(0, key, 1, key.length() - 1)) {
-                    woken.add(e.getValue());
-                }
-            }
-        }
-        woken.forEach(Wakeups::wake);
+        watched.changed(t -> switch (t.kind()) {
+            case LOCK -> t.name().equals(name);
+            case PREFIX -> name.startsWith(t.name());
+            case REGISTER -> false;
+        });
     }
 
     /** Register {@code key} was written: wakes its watches. */
     void written(String key) {
-        Watched w;
-        synchronized (this) {
-            w = watched.get(key(WatchTarget.Kind.REGISTER, key));
-        }
-        if (w != null) {
-            wake(w);
-        }
-    }
-
-    private static void wake(Watched w) {
-        synchronized (w) {
-            w.generation++;
-            w.notifyAll();
-        }
+        watched.changed(t -> t.kind() == WatchTarget.Kind.REGISTER && t.name().equals(key));
     }
 
     /**
@@ -156,47 +127,6 @@ final class Wakeups {
      * thread's previous call for it (at once if it already has, or if there was none).
      */
     void awaitWatched(WatchTarget target, long nanos) throws InterruptedException {
-        String key = key(target.kind(), target.name());
-        Watched w;
-        synchronized (this) {
-            w = watched.computeIfAbsent(key, k -> new Watched());
-            w.sleepers++;
-        }
-        try {
-            Map<String, Seen> mine = seen.get();
-            Seen last = mine.get(key);
-            synchronized (w) {
-                long generation = w.generation;
-                if (last != null && last.watched() == w && last.generation() == generation) {
-                    long end = System.nanoTime() + nanos;
-                    long left = nanos;
-                    while (w.generation == generation && left > 0) {
-                        TimeUnit.NANOSECONDS.timedWait(w, left);
-                        left = end - System.nanoTime();
-                    }
-                }
-                mine.put(key, new Seen(w, w.generation));
-            }
-        } finally {
-            synchronized (this) {
-                long now = System.nanoTime();
-                w.sleepers--;
-                w.lastUsed = now;
-                if (now - lastSweep > IDLE_NANOS / 2) {
-                    lastSweep = now;
-                    watched.values().removeIf(x -> x.sleepers == 0 && now - x.lastUsed > IDLE_NANOS);
-                }
-            }
-        }
-    }
-
-    /** How many watched targets have a record (for tests). */
-    synchronized int watchedTargets() {
-        return watched.size();
-    }
-
-    /** A lock, a prefix and a register may be spelled alike: keys tell them apart. */
-    private static String key(WatchTarget.Kind kind, String name) {
-        return kind.name().charAt(0) + name;
+        watched.await(target, nanos);
     }
 }
