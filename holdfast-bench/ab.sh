@@ -15,8 +15,12 @@
 #   cp holdfast-cli/target/holdfast.jar /tmp/before.jar    # ... change, rebuild ...
 #   holdfast-bench/ab.sh 2 /tmp/before.jar before=/tmp/before.jar after=holdfast-cli/target/holdfast.jar@holdfast-cli/target/holdfast.jar
 # Environment: SOPTS / COPTS (server / load generator JVM options), DUR, SCEN ("1 1 a;64 64 b"), CLUSTER.
+# The load generator runs on CLIENT_JAR with holdfast-bench/target/cli-commands.jar after it (`bench` is not in
+# holdfast.jar itself: ./holdfast builds that jar); a client jar built before the two were apart has its own.
 set -u
 rounds=$1; cj=$2; shift 2
+lab=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)/target/cli-commands.jar
+[[ -f $lab ]] || echo "ab.sh: no $lab (./holdfast --help builds it); only a client jar with its own bench will run" >&2
 COPTS=${COPTS:--Xmx1g -XX:+UseSerialGC}
 DUR=${DUR:-10s}
 SCEN=${SCEN:-"1 1 a;64 64 b;64 1 c"}
@@ -36,11 +40,11 @@ for r in $(seq 1 $rounds); do
     pids=$!; be=holdfast://127.0.0.1:24653
     for i in $(seq 1 100); do curl -sf localhost:24655/ready >/dev/null && break; sleep 0.2; done
   fi
-  java $COPTS $xc -jar $cjv bench --backend $be --clients 64 --locks 64 --duration 20s --warmup 1s >/dev/null 2>&1
+  java $COPTS $xc -cp "$cjv:$lab" io.holdfast.cli.Main bench --backend $be --clients 64 --locks 64 --duration 20s --warmup 1s >/dev/null 2>&1
   IFS=';' read -ra scs <<<"$SCEN"
   for sc in "${scs[@]}"; do
     read -r nc nl tag <<<"$sc"
-    out=$(java $COPTS $xc -jar $cjv bench --backend $be --clients $nc --locks $nl --duration $DUR --warmup 3s --plot none \
+    out=$(java $COPTS $xc -cp "$cjv:$lab" io.holdfast.cli.Main bench --backend $be --clients $nc --locks $nl --duration $DUR --warmup 3s --plot none \
       --server-pid "$(echo $pids | tr ' ' ',')" 2>&1)
     cpu=$(echo "$out" | awk '/cpu per pair/{print "server_ms/pair " $8 "\tclient_ms/pair " $5}')
     echo -e "round $r\t$label\t($tag)\t$(echo "$out" | awk '/throughput/{print $2}')/s\tp50 $(echo "$out" | awk '/^  pair /{print $2}')\tp99 $(echo "$out" | awk '/^  pair /{print $4}')\t$cpu\tload $(cut -d' ' -f1 /proc/loadavg)"

@@ -12,7 +12,7 @@
 #   3. Warms the servers up: --server-warmup of scenario (b), not measured, so that the servers' JIT has
 #      compiled the request path before anything is measured (on 2 busy cores the C2 compiler of a fresh
 #      server was still busy for a minute; a fresh cluster at 30 pairs/s spent most of its CPU in it).
-#      Then runs `./holdfast bench` for the three scenarios of issue 3, one after the other:
+#      Then runs `./holdfast bench` for the three end-to-end scenarios, one after the other:
 #        (a) 1 client on 1 lock, (b) N clients on N locks, (c) N clients on one lock (handoffs)
 #      each with --warmup then --duration; then stops the node.
 #   4. Starts a 3-node cluster (three processes; ports 14653-14655, 15653-15655, 16653-16655) the
@@ -22,7 +22,7 @@
 #      the load generator's and the servers' CPU per pair of each scenario (measured by ./holdfast bench
 #      --server-pid over the measured window) with the load average when it started (TSV next
 #      to it, e2e-results-cpu.tsv: on a shared, noisy machine CPU per pair is steadier than the rate),
-#      and the goals of issue 3 next to the figures.
+#      and the end-to-end goals next to the figures.
 # Every process it starts is stopped on exit, Ctrl-C included (trap); the temporary data is removed.
 #
 # Environment:
@@ -195,7 +195,7 @@ printf '\nCPU per pair in the measured window (load generator; all server proces
 column -t -s $'\t' "$cpu_out"
 cat >&2 <<EOF
 
-Goals (issue 3), single durable node: (a) >= 3,000 pairs/s; (b) >= 20,000 pairs/s with p99 < 10 ms;
+End-to-end goals, single durable node: (a) >= 3,000 pairs/s; (b) >= 20,000 pairs/s with p99 < 10 ms;
 (c) >= 5,000 handoffs/s; a 3-node cluster within 60% of that (>= 1,800 / 12,000 / 3,000).
 TSV: $out
 EOF

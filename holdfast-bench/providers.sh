@@ -11,7 +11,8 @@
 # stops the store, and prints one table (TSV in holdfast-bench/target/providers-results.tsv).
 # Durability as each store ships, stated in the table: the Holdfast node, PostgreSQL, ZooKeeper,
 # etcd and the file provider flush to disk before they answer; Redis runs without persistence (as
-# it is usually run for locks, and as the Redisson comparison in issue 3 was run).
+# it is usually run for locks, and as it was run for the Redisson figures that the end-to-end goals
+# were set against).
 # A backend whose store is not installed is reported as skipped, not measured.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -30,12 +30,12 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
-        subcommands = CouponsCommand.class,
         usageHelpAutoWidth = true,
         description = {
             "Show locks at work: threads compete for a few locks and print each grant with its fencing token,",
             "then check the counters they protect. Runs in-process (mem:) unless --backend says otherwise.",
-            "'holdfast demo coupons' runs the coupon service: pessimistic, optimistic and no locking compared."
+            "'holdfast demo coupons' runs the coupon service: pessimistic, optimistic and no locking compared"
+                    + " (in a repository checkout)."
         })
 final class DemoCommand implements Callable<Integer> {
     private static final String MEM = "mem:";

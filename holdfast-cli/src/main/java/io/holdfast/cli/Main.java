@@ -3,6 +3,7 @@ package io.holdfast.cli;
 import io.holdfast.HoldfastFailure;
 import java.io.PrintWriter;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,11 +41,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
             CertsCommand.class,
             TokenCommand.class,
             AuthCommand.class,
-            DemoCommand.class,
-            BenchCommand.class,
-            VerifyCommand.class,
-            HelpCommand.class,
-            CdsTrainingCommand.class
+            DemoCommand.class
+            // then, added by commandLine() in this order: the commands found at run time (bench), verify, help
+            // and cds-training
         })
 public final class Main implements Callable<Integer> {
     static {
@@ -54,19 +53,48 @@ public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Runs the command line and exits the JVM with its code. */
+    /**
+     * Runs the command line and exits the JVM with its code. A command on the class path that cannot be loaded
+     * ({@link CliCommand}) is one line on stderr and {@link ExitCodes#SOFTWARE}, whatever was asked.
+     */
     public static void main(String[] args) {
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        System.exit(commandLine(out, err, System.getenv()).execute(args));
+        CommandLine cl;
+        try {
+            cl = commandLine(out, err, System.getenv());
+        } catch (ServiceConfigurationError | IllegalStateException e) {
+            err.println("holdfast: a command on the class path cannot be loaded: " + oneLine(e.getMessage()));
+            if (debug(System.getenv())) {
+                e.printStackTrace(err);
+            }
+            System.exit(ExitCodes.SOFTWARE);
+            return;
+        }
+        System.exit(cl.execute(args));
     }
 
     /**
-     * The configured command line, writing to {@code out} and {@code err}; {@code env} stands for the process
-     * environment (tests pass their own).
+     * The configured command line with every command, those found on the class path ({@link CliCommand})
+     * included, writing to {@code out} and {@code err}; {@code env} stands for the process environment (tests
+     * pass their own). Each call builds new command objects and looks for the commands on the class path anew.
+     *
+     * @throws java.util.ServiceConfigurationError when a command on the class path cannot be loaded
+     * @throws IllegalStateException when a command on the class path goes under no command or takes a name taken
+     *     already
      */
-    static CommandLine commandLine(PrintWriter out, PrintWriter err, Map<String, String> env) {
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err, Map<String, String> env) {
+        return commandLine(out, err, env, Plugins.onClassPath());
+    }
+
+    /** As {@link #commandLine(PrintWriter, PrintWriter, Map)}, with {@code found} for the commands found at run time. */
+    static CommandLine commandLine(
+            PrintWriter out, PrintWriter err, Map<String, String> env, Iterable<CliCommand> found) {
         CommandLine cl = new CommandLine(new Main());
+        Plugins.attach(cl, found);
+        cl.addSubcommand(new VerifyCommand());
+        cl.addSubcommand(new HelpCommand());
+        cl.addSubcommand(new CdsTrainingCommand());
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler(Main::usageError);

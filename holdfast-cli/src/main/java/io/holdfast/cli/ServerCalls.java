@@ -1,7 +1,7 @@
 package io.holdfast.cli;
 
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -25,12 +25,12 @@ final class ServerCalls {
      * @throws CliFailure ({@value ExitCodes#USAGE}) for a backend that is no Holdfast server, and
      *     ({@value ExitCodes#BACKEND_UNAVAILABLE}) when the cluster does not answer in time
      */
-    static <T> T call(String uri, String what, Function<GrpcTransport, CompletableFuture<T>> call)
+    static <T> T call(String uri, String what, Function<ClusterTransport, CompletableFuture<T>> call)
             throws InterruptedException {
         if (!uri.startsWith("holdfast://")) {
             throw new CliFailure(ExitCodes.USAGE, what + " belong to a Holdfast server (holdfast://…), not " + uri);
         }
-        try (GrpcTransport transport = new GrpcTransport(
+        try (ClusterTransport transport = new ClusterTransport(
                 HoldfastProvider.members(uri),
                 Duration.ofSeconds(10),
                 HoldfastProvider.tls(uri),

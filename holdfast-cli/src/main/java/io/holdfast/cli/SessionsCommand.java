@@ -144,7 +144,7 @@ final class SessionsCommand implements Callable<Integer> {
 
     /** Reads pages until the limit or the last page; completes with whether more remain. */
     private void fetch(
-            io.holdfast.client.internal.GrpcTransport t,
+            io.holdfast.client.internal.ClusterTransport t,
             String after,
             List<SessionPage.Session> into,
             java.util.concurrent.CompletableFuture<Boolean> done) {

@@ -199,7 +199,7 @@ class MainTest {
 
     @Test
     void commandsThatTalkToABackendReadItFromTheEnvironment() {
-        for (String[] args : new String[][] {{"locks"}, {"lock", "x", "--", "true"}, {"bench", "--duration", "1s"}}) {
+        for (String[] args : new String[][] {{"locks"}, {"lock", "x", "--", "true"}}) {
             err.getBuffer().setLength(0);
             assertThat(run(Map.of(Backends.ENV, "nosuch://x"), args))
                     .as(String.join(" ", args))

@@ -63,12 +63,18 @@ class PublicationTest {
                 text.replace(entry, "<artifactId>holdfast-gone</artifactId>")
                         .replace("<tag>HEAD</tag>", "<tag>HEAD</tag><!-- changed -->")
                         .replace("<name>Apache-2.0</name>", "<name>MIT</name>"));
+        Path client = copy.resolve("holdfast-client/pom.xml");
+        String clientPom = Files.readString(client);
+        String moduleName = "<holdfast.module>io.holdfast.client</holdfast.module>";
+        assertThat(clientPom).contains(moduleName);
+        Files.writeString(client, clientPom.replace(moduleName, "<holdfast.module>holdfast</holdfast.module>"));
 
         assertThat(problems(copy))
                 .containsExactlyInAnyOrder(
                         "holdfast-bom does not list the published module holdfast-redis",
                         "holdfast-bom lists holdfast-gone, which is not a published module",
-                        "holdfast-bom's <licenses> differs from the parent's");
+                        "holdfast-bom's <licenses> differs from the parent's",
+                        "holdfast-client names its module 'holdfast', not io.holdfast.client (property holdfast.module)");
     }
 
     /** What is wrong with the publication metadata of the reactor under {@code root}; empty if nothing. */
@@ -120,6 +126,19 @@ class PublicationTest {
             if (published.contains(text(pom, "artifactId"))
                     && (text(pom, "name").isBlank() || text(pom, "description").isBlank())) {
                 problems.add(module + " has no <name> or no <description>");
+            }
+            if (published.contains(text(pom, "artifactId"))) {
+                // The jar's Automatic-Module-Name (the parent's jar plugin writes holdfast.module): the
+                // module's root package, so that module-path users get stable names.
+                Element properties = child(pom, "properties");
+                String name = properties == null ? "" : text(properties, "holdfast.module");
+                String expected = text(pom, "artifactId").equals("holdfast-api")
+                        ? "io.holdfast"
+                        : "io.holdfast." + text(pom, "artifactId").substring("holdfast-".length());
+                if (!name.equals(expected)) {
+                    problems.add(module + " names its module '" + name + "', not " + expected
+                            + " (property holdfast.module)");
+                }
             }
         }
         return problems;

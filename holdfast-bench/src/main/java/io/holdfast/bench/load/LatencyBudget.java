@@ -5,7 +5,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockMode;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.client.internal.GrpcTransport;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import java.io.PrintWriter;
@@ -64,7 +64,7 @@ public final class LatencyBudget {
 
     /** Warms all three up together (they share most code), then measures each in turn. */
     List<Step> run() throws InterruptedException {
-        GrpcTransport transport = HoldfastProvider.transport(backend, Duration.ofSeconds(10));
+        ClusterTransport transport = HoldfastProvider.transport(backend, Duration.ofSeconds(10));
         try (LockClient client = LockClient.open(backend)) {
             RawSession session = RawSession.open(transport);
             DistributedLock lock = client.lock(NAME_PREFIX + "api-" + Long.toString(RANDOM.nextLong() >>> 1, 36));
@@ -186,18 +186,18 @@ public final class LatencyBudget {
 
     /** A session driven by hand over the transport: each command with its own, acknowledged invocation. */
     private static final class RawSession {
-        private final GrpcTransport transport;
+        private final ClusterTransport transport;
         private final String id;
         private final String name;
         private long seq;
 
-        private RawSession(GrpcTransport transport, String id) {
+        private RawSession(ClusterTransport transport, String id) {
             this.transport = transport;
             this.id = id;
             this.name = NAME_PREFIX + "raw-" + id.substring(0, 8);
         }
 
-        static RawSession open(GrpcTransport transport) throws InterruptedException {
+        static RawSession open(ClusterTransport transport) throws InterruptedException {
             byte[] bytes = new byte[16];
             RANDOM.nextBytes(bytes);
             RawSession s = new RawSession(

@@ -1,7 +1,9 @@
-package io.holdfast.cli;
+package io.holdfast.examples.coupons.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.cli.ExitCodes;
+import io.holdfast.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -11,8 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code holdfast demo coupons}: option mapping and exit codes. The engine, and that a broken fencing check
- * fails the run, are tested in examples/coupons (CouponsDemoTest).
+ * {@code holdfast demo coupons} as the CLI runs it (found through this module's {@code META-INF/services}, under
+ * {@code holdfast demo}): option mapping and exit codes. The engine, and that a broken fencing check fails the
+ * run, are tested in CouponsDemoTest.
  */
 class CouponsCommandTest {
     private final StringWriter out = new StringWriter();
@@ -57,6 +60,18 @@ class CouponsCommandTest {
         assertThat(Files.exists(logs.resolve("pessimistic/instance-1.log")))
                 .as("--logs keeps the logs")
                 .isTrue();
+    }
+
+    @Test
+    void demoListsCouponsAndItsHelpIsItsOwn() {
+        assertThat(Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
+                        .execute("demo", "--help"))
+                .isZero();
+        assertThat(out.toString()).contains("  coupons ");
+        out.getBuffer().setLength(0);
+        assertThat(coupons("--help")).isZero();
+        assertThat(out.toString()).startsWith("Usage: holdfast demo coupons").contains("--pause-holder");
+        assertThat(err.toString()).isEmpty();
     }
 
     @Test

@@ -1,8 +1,15 @@
-package io.holdfast.cli;
+package io.holdfast.bench.cli;
 
+import io.holdfast.bench.load.CpuMeter;
+import io.holdfast.bench.load.LatencyPlot;
 import io.holdfast.bench.load.LoadGenerator;
 import io.holdfast.bench.load.LoadReport;
 import io.holdfast.bench.load.LoadSettings;
+import io.holdfast.cli.BackendOption;
+import io.holdfast.cli.CliCommand;
+import io.holdfast.cli.CliFailure;
+import io.holdfast.cli.DurationConverter;
+import io.holdfast.cli.ExitCodes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -20,6 +27,15 @@ import picocli.CommandLine.Spec;
  * {@code holdfast bench}: an end-to-end load run against a backend ({@link LoadGenerator}): N clients, each with
  * its own session, doing acquire+release pairs on M locks; prints throughput and latency percentiles. It stops by
  * itself after {@code --warmup} plus {@code --duration}.
+ *
+ * <p>A command of the repository's lab, not of the product: holdfast-cli finds it at run time ({@link CliCommand},
+ * named in this module's {@code META-INF/services}) when {@code holdfast-bench/target/cli-commands.jar} is on the
+ * class path, as the repository's {@code ./holdfast} puts it; the distribution leaves it out and says so.
+ *
+ * <p>Guaranteed: a backend that no provider accepts, or that cannot be reached, fails before any client thread
+ * starts (exit 64 or 69); exit 0 only when no pair failed. Not guaranteed: steady figures on a busy machine (the
+ * load generator shares the CPU with whatever else runs). Failure story: the backend goes away mid-run; the pairs
+ * that fail are counted by type, the run goes on to its end, and it exits 1.
  */
 @Command(
         name = "bench",
@@ -37,7 +53,7 @@ import picocli.CommandLine.Spec;
             "Exit code: 0 without errors; 1 when some pairs failed (counted by type); 69 backend unavailable;"
                     + " 64 usage error."
         })
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer>, CliCommand {
     @Spec
     CommandSpec spec;
 
@@ -115,14 +131,14 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         String uri = backend.uri();
         LoadSettings settings;
-        io.holdfast.bench.load.CpuMeter meter;
+        CpuMeter meter;
         try {
             settings = new LoadSettings(uri, clients, locks == null ? clients : locks, duration, warmup, acquireWait);
-            meter = io.holdfast.bench.load.CpuMeter.of(serverPids);
+            meter = CpuMeter.of(serverPids);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
-        Backends.open(uri).close(); // no provider: a usage error; unreachable: 69, before any thread starts
+        backend.open().close(); // no provider: a usage error; unreachable: 69, before any thread starts
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = progress != null ? progress : System.console() != null;
@@ -138,7 +154,7 @@ final class BenchCommand implements Callable<Integer> {
         report.print(out);
         if (!plot.toString().equals("none")) {
             try {
-                io.holdfast.bench.load.LatencyPlot.write(plot, report);
+                LatencyPlot.write(plot, report);
             } catch (IOException e) {
                 throw new CliFailure(ExitCodes.SOFTWARE, "cannot write " + plot + ": " + e.getMessage(), e);
             }

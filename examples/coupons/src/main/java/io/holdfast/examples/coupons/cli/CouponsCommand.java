@@ -1,5 +1,9 @@
-package io.holdfast.cli;
+package io.holdfast.examples.coupons.cli;
 
+import io.holdfast.cli.CliCommand;
+import io.holdfast.cli.CliFailure;
+import io.holdfast.cli.DurationConverter;
+import io.holdfast.cli.ExitCodes;
 import io.holdfast.examples.coupons.CouponsDemo;
 import io.holdfast.examples.coupons.Strategy;
 import java.io.IOException;
@@ -24,6 +28,16 @@ import picocli.CommandLine.Spec;
  * database, once per strategy on the same workload; prints what each let through and what it cost. Exit 0
  * when pessimistic and optimistic (whichever ran) handed no coupon out twice, sold no campaign over its stock,
  * let no user over the limit, and (with --pause-holder) refused the paused holder's stale write; 1 otherwise.
+ *
+ * <p>A command of the repository's lab, not of the product: holdfast-cli finds it at run time ({@link CliCommand},
+ * named in this module's {@code META-INF/services}) under {@code holdfast demo} when
+ * {@code examples/coupons/target/cli-commands.jar} is on the class path, as the repository's {@code ./holdfast}
+ * puts it; the distribution leaves it out and says so. The instances are started with this process's class path,
+ * so they find the example's classes too.
+ *
+ * <p>Not guaranteed: that a broken strategy shows in a given run (none may get lucky on a quiet machine).
+ * Failure story: an instance process dies or the database refuses it; the run stops, exits 70 and names the
+ * directory with the instances' logs, which is kept.
  */
 @Command(
         name = "coupons",
@@ -45,7 +59,7 @@ import picocli.CommandLine.Spec;
             "  HOLDFAST_DB_PASSWORD=... holdfast demo coupons --db jdbc:postgresql://127.0.0.1/shop --db-user shop",
             "More: examples/coupons/README.md"
         })
-final class CouponsCommand implements Callable<Integer> {
+public final class CouponsCommand implements Callable<Integer>, CliCommand {
     @Spec
     CommandSpec spec;
 
@@ -160,6 +174,12 @@ final class CouponsCommand implements Callable<Integer> {
             paramLabel = "DIR",
             description = "Keep the instances' logs here (default: a temporary directory, removed after a clean run).")
     Path logs;
+
+    /** Under {@code holdfast demo}. */
+    @Override
+    public List<String> parent() {
+        return List.of("demo");
+    }
 
     @Override
     public Integer call() throws IOException, InterruptedException {

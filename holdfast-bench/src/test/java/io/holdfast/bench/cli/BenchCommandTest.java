@@ -1,7 +1,9 @@
-package io.holdfast.cli;
+package io.holdfast.bench.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.cli.ExitCodes;
+import io.holdfast.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -11,16 +13,46 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * {@code holdfast bench} as the CLI runs it: found on the class path through this module's
+ * {@code META-INF/services}, under the CLI's {@link Main}, with its exit codes and one-line errors.
+ */
 class BenchCommandTest {
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
 
     private int bench(String... args) {
+        return bench(Map.of(), args);
+    }
+
+    private int bench(Map<String, String> env, String... args) {
         String[] all = new String[args.length + 1];
         all[0] = "bench";
         System.arraycopy(args, 0, all, 1, args.length);
-        return Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
+        return Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), env)
                 .execute(all);
+    }
+
+    @Test
+    void theCliListsBenchAndItsHelpIsItsOwn() {
+        assertThat(Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
+                        .execute("--help"))
+                .isZero();
+        assertThat(out.toString()).contains("  bench ");
+        out.getBuffer().setLength(0);
+        assertThat(bench("--help")).isZero();
+        assertThat(out.toString()).startsWith("Usage: holdfast bench").contains("--clients", "--server-pid");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void theBackendComesFromTheEnvironmentWithoutTheFlag() {
+        assertThat(bench(Map.of("HOLDFAST_BACKEND", "nosuch://x"), "--duration", "1s"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast bench: no backend in this build accepts 'nosuch://x'");
     }
 
     @Test
