@@ -236,7 +236,9 @@ class ArchitectureTest {
                         "io.holdfast.redis",
                         "io.holdfast.spring",
                         "io.holdfast.shedlock",
-                        "io.holdfast.cli");
+                        "io.holdfast.cli",
+                        "io.holdfast.bench",
+                        "io.holdfast.examples.coupons");
         for (ArchRule rule : RULES) {
             rule.check(main);
         }

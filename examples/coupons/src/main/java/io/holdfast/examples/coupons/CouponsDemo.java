@@ -1,4 +1,4 @@
-// Over 400 lines: the whole demo run (start the database and the service, run each strategy, audit,
+// Ceiling 880 lines, one idea: the whole demo run (start the database and the service, run each strategy, audit,
 // print) in the order it happens, so that a reader follows it top to bottom.
 package io.holdfast.examples.coupons;
 
