@@ -3,12 +3,12 @@ package io.holdfast.model;
 import io.holdfast.ErrorCode;
 import java.util.List;
 
-/** What {@link LockTable#apply} answers. Normal outcomes are replies, never exceptions. */
+/** What the lock table answers to a command. Normal outcomes are replies, never exceptions. */
 public sealed interface Reply {
     /**
      * Calls the visitor's method for this reply's type. The places that must treat every reply
-     * (the log codec, the wire conversion) are visitors, so a new reply does not compile until
-     * each says what it does with it.
+     * (the log codec, the wire conversion, the metrics, the HTTP answers) are visitors, so a new
+     * reply does not compile until each says what it does with it.
      */
     <R> R accept(Visitor<R> visitor);
 
@@ -32,6 +32,7 @@ public sealed interface Reply {
 
         R failed(Failed r);
     }
+
     /** Done; {@code value} is a count where one makes sense (holds revoked), else 0. */
     record Ok(long value) implements Reply {
         @Override

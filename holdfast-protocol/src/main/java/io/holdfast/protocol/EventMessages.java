@@ -11,25 +11,36 @@ final class EventMessages {
     /** The message for an event. */
     static EventMessage toProto(Event event) {
         EventMessage.Builder b = EventMessage.newBuilder().setSessionId(Fields.text(event.sessionId(), "sessionId"));
-        if (event instanceof Event.Granted x) {
-            b.setGranted(EventMessage.Granted.newBuilder()
-                    .setSeq(x.seq())
-                    .setName(Fields.text(x.name(), "name"))
-                    .setToken(x.token()));
-        } else if (event instanceof Event.WaitTimedOut x) {
-            b.setWaitTimedOut(
-                    EventMessage.WaitTimedOut.newBuilder().setSeq(x.seq()).setName(Fields.text(x.name(), "name")));
-        } else if (event instanceof Event.Lost x) {
-            b.setLost(EventMessage.Lost.newBuilder()
-                    .setName(Fields.text(x.name(), "name"))
-                    .setToken(x.token())
-                    .setReason(ProtoEnums.toProto(x.reason())));
-        } else if (event instanceof Event.SessionExpired) {
-            b.setSessionExpired(EventMessage.SessionExpired.getDefaultInstance());
-        } else {
-            throw new InvalidArgumentException("unknown event " + event);
-        }
-        return b.build();
+        return event.accept(new Event.Visitor<EventMessage.Builder>() {
+                    @Override
+                    public EventMessage.Builder granted(Event.Granted x) {
+                        return b.setGranted(EventMessage.Granted.newBuilder()
+                                .setSeq(x.seq())
+                                .setName(Fields.text(x.name(), "name"))
+                                .setToken(x.token()));
+                    }
+
+                    @Override
+                    public EventMessage.Builder waitTimedOut(Event.WaitTimedOut x) {
+                        return b.setWaitTimedOut(EventMessage.WaitTimedOut.newBuilder()
+                                .setSeq(x.seq())
+                                .setName(Fields.text(x.name(), "name")));
+                    }
+
+                    @Override
+                    public EventMessage.Builder lost(Event.Lost x) {
+                        return b.setLost(EventMessage.Lost.newBuilder()
+                                .setName(Fields.text(x.name(), "name"))
+                                .setToken(x.token())
+                                .setReason(ProtoEnums.toProto(x.reason())));
+                    }
+
+                    @Override
+                    public EventMessage.Builder sessionExpired(Event.SessionExpired x) {
+                        return b.setSessionExpired(EventMessage.SessionExpired.getDefaultInstance());
+                    }
+                })
+                .build();
     }
 
     /** The message that opens an event stream: the server delivers from now on. */

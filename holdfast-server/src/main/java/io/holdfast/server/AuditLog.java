@@ -6,6 +6,7 @@ import io.holdfast.model.Reply;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,32 +69,20 @@ public final class AuditLog {
             @Override
             Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
                 String name = ((Command.Revoke) envelope.command()).name();
-                List<Long> revoked = new ArrayList<>();
-                List<Long> granted = new ArrayList<>();
-                for (Event e : events) {
-                    if (e instanceof Event.Lost lost && lost.reason() == Event.Reason.REVOKED) {
-                        revoked.add(lost.token());
-                    } else if (e instanceof Event.Granted g && g.name().equals(name)) {
-                        granted.add(g.token());
-                    }
-                }
-                return new Entry(envelope.time(), envelope.identity(), "revoke", name, outcome, revoked, granted);
+                Tokens t = Tokens.of(
+                        events,
+                        lost -> lost.reason() == Event.Reason.REVOKED,
+                        g -> g.name().equals(name));
+                return new Entry(envelope.time(), envelope.identity(), "revoke", name, outcome, t.taken, t.granted);
             }
         },
         END_SESSION {
             @Override
             Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
-                List<Long> taken = new ArrayList<>();
-                List<Long> granted = new ArrayList<>();
-                for (Event e : events) {
-                    if (e instanceof Event.Lost lost) {
-                        taken.add(lost.token());
-                    } else if (e instanceof Event.Granted g) {
-                        granted.add(g.token());
-                    }
-                }
+                Tokens t = Tokens.of(events, lost -> true, g -> true);
                 String session = ((Command.EndSession) envelope.command()).sessionId();
-                return new Entry(envelope.time(), envelope.identity(), "end-session", session, outcome, taken, granted);
+                return new Entry(
+                        envelope.time(), envelope.identity(), "end-session", session, outcome, t.taken, t.granted);
             }
         },
         SET_ACCESS_RULES {
@@ -105,6 +94,54 @@ public final class AuditLog {
         };
 
         abstract Entry entry(Command.Envelope envelope, String outcome, List<Event> events);
+    }
+
+    /**
+     * The tokens an action's events took away (the losses it caused) and handed out (the grants to
+     * waiters that followed), each as far as the action's own filter says it caused them.
+     */
+    private static final class Tokens implements Event.Visitor<Void> {
+        final List<Long> taken = new ArrayList<>();
+        final List<Long> granted = new ArrayList<>();
+        private final Predicate<Event.Lost> takes;
+        private final Predicate<Event.Granted> gives;
+
+        private Tokens(Predicate<Event.Lost> takes, Predicate<Event.Granted> gives) {
+            this.takes = takes;
+            this.gives = gives;
+        }
+
+        static Tokens of(List<Event> events, Predicate<Event.Lost> takes, Predicate<Event.Granted> gives) {
+            Tokens t = new Tokens(takes, gives);
+            events.forEach(e -> e.accept(t));
+            return t;
+        }
+
+        @Override
+        public Void lost(Event.Lost e) {
+            if (takes.test(e)) {
+                taken.add(e.token());
+            }
+            return null;
+        }
+
+        @Override
+        public Void granted(Event.Granted e) {
+            if (gives.test(e)) {
+                granted.add(e.token());
+            }
+            return null;
+        }
+
+        @Override
+        public Void waitTimedOut(Event.WaitTimedOut e) {
+            return null; // a wait ended, no token moved
+        }
+
+        @Override
+        public Void sessionExpired(Event.SessionExpired e) {
+            return null; // its losses are events of their own
+        }
     }
 
     /** Which commands are audited: a visitor, so a new command does not compile until it says. */

@@ -8,6 +8,8 @@ import static io.holdfast.server.HttpMessages.obj;
 import static io.holdfast.server.HttpMessages.query;
 import static io.holdfast.server.HttpMessages.requireRead;
 import static io.holdfast.server.HttpMessages.text;
+import static io.holdfast.server.HttpReplies.outcome;
+import static io.holdfast.server.HttpReplies.refused;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -18,12 +20,16 @@ import io.holdfast.LockMode;
 import io.holdfast.model.Reply;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
+import io.holdfast.server.HttpReplies.ReplyAnswer;
 import io.holdfast.server.HttpSessions.Caller;
+import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.regex.Pattern;
 
 /**
@@ -44,6 +50,10 @@ final class HttpClientRoutes implements AutoCloseable {
     /** A session id a client may choose: what {@link io.holdfast.model.SessionIds} makes, and longer. */
     private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_-]{21,127}");
 
+    /** The timers of waits (an acquire's backstop, a long poll's end): short tasks, one thread. */
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-http-timer"));
+
     private final HttpSessions sessions;
     private final HttpEventStream stream;
     private final HttpRegisterRoutes registers;
@@ -51,8 +61,8 @@ final class HttpClientRoutes implements AutoCloseable {
 
     HttpClientRoutes(RaftLockService service) {
         this.watches = new HttpWatchRoute(service);
-        this.sessions = new HttpSessions(service);
-        this.stream = new HttpEventStream(service);
+        this.sessions = new HttpSessions(service, timer);
+        this.stream = new HttpEventStream(service, timer);
         this.registers = new HttpRegisterRoutes(service, sessions);
     }
 
@@ -164,13 +174,12 @@ final class HttpClientRoutes implements AutoCloseable {
         long wait = number(body, "waitMillis", 0);
         long lease = number(body, "leaseMillis", 0);
         return sessions.acquire(c, name, mode, (int) permits, (int) maxPermits, owner, wait, lease)
-                .thenApply(r -> {
-                    if (r instanceof Reply.Granted g) {
-                        return granted(c).put("name", name).put("token", g.token());
+                .thenApply(r -> r.accept(new AcquireAnswer(name) {
+                    @Override
+                    public Answer granted(Reply.Granted g) {
+                        return Answer.json(200, grantJson(c).put("name", name).put("token", g.token()));
                     }
-                    throw refusal(r, name);
-                })
-                .thenApply(json -> Answer.json(200, json));
+                }));
     }
 
     private CompletableFuture<Answer> acquireAll(JsonNode body, String identity) {
@@ -193,22 +202,23 @@ final class HttpClientRoutes implements AutoCloseable {
         long owner = number(body, "owner", 0);
         long wait = number(body, "waitMillis", 0);
         long lease = number(body, "leaseMillis", 0);
-        return sessions.acquireAll(c, names, mode, owner, wait, lease).thenApply(r -> {
-            if (r instanceof Reply.GrantedAll g) {
-                ObjectNode json = granted(c);
-                ArrayNode locks = json.putArray("locks");
-                for (int i = 0; i < names.size(); i++) {
-                    locks.addObject()
-                            .put("name", names.get(i))
-                            .put("token", g.tokens().get(i));
-                }
-                return Answer.json(200, json);
-            }
-            throw refusal(r, String.join(", ", names));
-        });
+        return sessions.acquireAll(c, names, mode, owner, wait, lease)
+                .thenApply(r -> r.accept(new AcquireAnswer(String.join(", ", names)) {
+                    @Override
+                    public Answer grantedAll(Reply.GrantedAll g) {
+                        ObjectNode json = grantJson(c);
+                        ArrayNode locks = json.putArray("locks");
+                        for (int i = 0; i < names.size(); i++) {
+                            locks.addObject()
+                                    .put("name", names.get(i))
+                                    .put("token", g.tokens().get(i));
+                        }
+                        return Answer.json(200, json);
+                    }
+                }));
     }
 
-    private static ObjectNode granted(Caller c) {
+    private static ObjectNode grantJson(Caller c) {
         ObjectNode json = obj().put("granted", true);
         if (c.requestId() != null) {
             json.put("requestId", c.requestId());
@@ -216,39 +226,26 @@ final class HttpClientRoutes implements AutoCloseable {
         return json;
     }
 
-    /** Not granted: busy or timed out (409 TIMEOUT), or the failure the table or the node gave. */
-    private static Refused refusal(Reply r, String what) {
-        if (r instanceof Reply.Busy) {
-            return new Refused(409, "TIMEOUT", what + " is held or waited for; it was not granted");
-        }
-        if (r instanceof Reply.Failed f && f.code() == ErrorCode.TIMEOUT) {
-            return new Refused(409, "TIMEOUT", f.message());
-        }
-        if (r instanceof Reply.Failed f) {
-            return failed(f);
-        }
-        return new Refused(500, "INTERNAL", "unexpected reply " + r);
-    }
+    /**
+     * An acquire's answer: its grant, which each acquire route writes, or why there is none: busy
+     * or timed out (409 TIMEOUT), or the failure the table or the node gave.
+     */
+    private abstract static class AcquireAnswer extends ReplyAnswer<Answer> {
+        private final String what;
 
-    /** A refusal of the table as an HTTP one, with the cycle of a deadlock and the version of a conflict. */
-    private static Refused failed(Reply.Failed f) {
-        Refused plain = HttpMessages.refused(f.code(), f.message());
-        if (f.code() == ErrorCode.DEADLOCK) {
-            return new Refused(plain.status, plain.code, plain.getMessage(), Map.of("cycle", f.cycle()));
+        AcquireAnswer(String what) {
+            this.what = what;
         }
-        if (f.code() == ErrorCode.CONFLICT && f.currentVersion() >= 0) {
-            return new Refused(
-                    plain.status, plain.code, plain.getMessage(), Map.of("currentVersion", f.currentVersion()));
-        }
-        return plain;
-    }
 
-    /** {@code ok} as 200 with {@code body}; a failed reply as its refusal. */
-    static Answer outcome(Reply r, ObjectNode body) {
-        if (r instanceof Reply.Failed f) {
-            throw failed(f);
+        @Override
+        public Answer busy(Reply.Busy r) {
+            throw new Refused(409, "TIMEOUT", what + " is held or waited for; it was not granted");
         }
-        return Answer.json(200, body);
+
+        @Override
+        public Answer failed(Reply.Failed f) {
+            throw f.code() == ErrorCode.TIMEOUT ? new Refused(409, "TIMEOUT", f.message()) : refused(f);
+        }
     }
 
     private CompletableFuture<Answer> releaseOrRenew(String route, JsonNode body, String identity) {
@@ -265,22 +262,28 @@ final class HttpClientRoutes implements AutoCloseable {
         Caller c = caller(body, identity);
         String name = checkedName(text(body, "name", true));
         long waitSeq = number(body, "waitRequestId", -1);
-        return sessions.cancel(c, name, waitSeq).thenApply(r -> {
-            ObjectNode json = obj().put("name", name);
-            if (r instanceof Reply.Ok ok) {
-                return Answer.json(200, json.put("cancelled", ok.value() > 0));
-            }
-            if (r instanceof Reply.Granted g) {
-                return Answer.json(200, json.put("cancelled", false).put("token", g.token()));
-            }
-            if (r instanceof Reply.GrantedAll g) {
-                json.put("cancelled", false);
-                ArrayNode tokens = json.putArray("tokens");
-                g.tokens().forEach(tokens::add);
-                return Answer.json(200, json);
-            }
-            return outcome(r, json);
-        });
+        ObjectNode json = obj().put("name", name);
+        return sessions.cancel(c, name, waitSeq)
+                .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
+                    @Override
+                    public Answer ok(Reply.Ok ok) {
+                        return Answer.json(200, json.put("cancelled", ok.value() > 0));
+                    }
+
+                    // Granted before the cancel came: the client holds it now.
+                    @Override
+                    public Answer granted(Reply.Granted g) {
+                        return Answer.json(200, json.put("cancelled", false).put("token", g.token()));
+                    }
+
+                    @Override
+                    public Answer grantedAll(Reply.GrantedAll g) {
+                        json.put("cancelled", false);
+                        ArrayNode tokens = json.putArray("tokens");
+                        g.tokens().forEach(tokens::add);
+                        return Answer.json(200, json);
+                    }
+                }));
     }
 
     /** Whether the request came with a body (read whole already, see {@link HttpMessages#readWholeBody}). */
@@ -338,7 +341,6 @@ final class HttpClientRoutes implements AutoCloseable {
 
     @Override
     public void close() {
-        sessions.close();
-        stream.close();
+        timer.shutdownNow();
     }
 }

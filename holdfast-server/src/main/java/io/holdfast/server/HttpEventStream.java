@@ -5,18 +5,16 @@ import static io.holdfast.server.HttpMessages.obj;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.core.SessionState;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Event;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.SessionEvents.Item;
 import io.holdfast.server.SessionEvents.Page;
-import io.holdfast.server.SessionEvents.Position;
-import io.holdfast.spi.DaemonThreads;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -35,18 +33,16 @@ import java.util.concurrent.TimeUnit;
  * that has not applied the session's opening yet says {@code NOT_LEADER}, so a client never takes
  * a lagging replica's ignorance for the session's end.
  */
-final class HttpEventStream implements AutoCloseable {
-    static final long DEFAULT_WAIT_MILLIS = 20_000;
-    static final long MAX_WAIT_MILLIS = 30_000;
-
+final class HttpEventStream {
     private final RaftLockService service;
     private final SessionEvents events;
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-http-events"));
+    private final ScheduledExecutorService timer;
 
-    HttpEventStream(RaftLockService service) {
+    /** @param timer where a long poll's wait ends (shared with the other HTTP routes, which close it) */
+    HttpEventStream(RaftLockService service, ScheduledExecutorService timer) {
         this.service = service;
         this.events = service.sessionEvents();
+        this.timer = timer;
     }
 
     /** One long poll: answers at once if there is something to say, else at the first event or after the wait. */
@@ -54,23 +50,9 @@ final class HttpEventStream implements AutoCloseable {
         if (!service.mayUseSession(identity, sessionId)) {
             throw new Refused(403, "PERMISSION_DENIED", "session " + sessionId + " belongs to another identity");
         }
-        String afterText = query.get("after");
-        Position after = null;
-        if (afterText != null && !afterText.isEmpty()) {
-            after = Position.parse(afterText);
-            if (after == null) {
-                throw new Refused(
-                        400,
-                        "INVALID_ARGUMENT",
-                        "\"after\" is a position from an earlier answer's \"next\", not " + afterText);
-            }
-        }
-        Long asked = HttpMessages.longQuery(query, "waitMillis");
-        long wait = asked == null ? DEFAULT_WAIT_MILLIS : asked;
-        if (wait > MAX_WAIT_MILLIS) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"waitMillis\" is at most " + MAX_WAIT_MILLIS);
-        }
-        Position from = after;
+        ChangePosition after = HttpMessages.after(query);
+        long wait = HttpMessages.pollMillis(query);
+        ChangePosition from = after;
         if (!service.hasSession(sessionId)
                 && events.read(sessionId, after).items().isEmpty()) {
             if (!service.isLeader()) {
@@ -90,7 +72,7 @@ final class HttpEventStream implements AutoCloseable {
         return next.thenApply(v -> answer(sessionId, from));
     }
 
-    private Answer answer(String sessionId, Position after) {
+    private Answer answer(String sessionId, ChangePosition after) {
         Page page = events.read(sessionId, after);
         ObjectNode json = obj().put("sessionId", sessionId);
         ArrayNode list = json.putArray("events");
@@ -112,7 +94,7 @@ final class HttpEventStream implements AutoCloseable {
         return Answer.json(200, json);
     }
 
-    private static Answer gap(ObjectNode json, String sessionId, Position next, Optional<SessionState> state) {
+    private static Answer gap(ObjectNode json, String sessionId, ChangePosition next, Optional<SessionState> state) {
         json.put("next", next.toString()).put("gap", true);
         ObjectNode s = json.putObject("state").put("exists", state.isPresent());
         ArrayNode holds = s.putArray("holds");
@@ -136,22 +118,33 @@ final class HttpEventStream implements AutoCloseable {
         if (e == null) {
             return json.put("type", "sessionClosed");
         }
-        if (e instanceof Event.Granted g) {
-            return json.put("type", "granted")
-                    .put("name", g.name())
-                    .put("token", g.token())
-                    .put("requestId", g.seq());
-        }
-        if (e instanceof Event.WaitTimedOut t) {
-            return json.put("type", "waitTimedOut").put("name", t.name()).put("requestId", t.seq());
-        }
-        if (e instanceof Event.Lost l) {
-            return json.put("type", "lost")
-                    .put("name", l.name())
-                    .put("token", l.token())
-                    .put("reason", reason(l.reason()));
-        }
-        return json.put("type", "sessionExpired");
+        return e.accept(new Event.Visitor<ObjectNode>() {
+            @Override
+            public ObjectNode granted(Event.Granted g) {
+                return json.put("type", "granted")
+                        .put("name", g.name())
+                        .put("token", g.token())
+                        .put("requestId", g.seq());
+            }
+
+            @Override
+            public ObjectNode waitTimedOut(Event.WaitTimedOut t) {
+                return json.put("type", "waitTimedOut").put("name", t.name()).put("requestId", t.seq());
+            }
+
+            @Override
+            public ObjectNode lost(Event.Lost l) {
+                return json.put("type", "lost")
+                        .put("name", l.name())
+                        .put("token", l.token())
+                        .put("reason", reason(l.reason()));
+            }
+
+            @Override
+            public ObjectNode sessionExpired(Event.SessionExpired x) {
+                return json.put("type", "sessionExpired");
+            }
+        });
     }
 
     private static String reason(Event.Reason r) {
@@ -160,10 +153,5 @@ final class HttpEventStream implements AutoCloseable {
             case LEASE_TIMEOUT -> "leaseTimeout";
             case SESSION_EXPIRED -> "sessionExpired";
         };
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import io.holdfast.ErrorCode;
 import io.holdfast.HoldfastException;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.model.NotLeaderException;
-import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,14 +71,6 @@ final class HttpMessages {
             this.code = code;
             this.extra = extra;
         }
-    }
-
-    /** {@code ok} as 200 with {@code body}; a failed reply as its refusal. */
-    static Answer outcome(Reply r, ObjectNode body) {
-        if (r instanceof Reply.Failed f) {
-            throw refused(f.code(), f.message());
-        }
-        return Answer.json(200, body);
     }
 
     static String checkedName(String name) {
@@ -221,6 +213,35 @@ final class HttpMessages {
             throw new Refused(400, "INVALID_ARGUMENT", "the query needs \"" + key + "\"");
         }
         return v;
+    }
+
+    /** How long a long poll (the event stream, a watch) waits when its query does not say. */
+    static final long DEFAULT_POLL_MILLIS = 20_000;
+    /** The longest a long poll may wait: well within the HTTP timeouts clients and proxies use. */
+    static final long MAX_POLL_MILLIS = 30_000;
+
+    /** A long poll's position ({@code after}: an earlier answer's {@code next}); null without one. */
+    static ChangePosition after(Map<String, String> q) {
+        String text = q.getOrDefault("after", "");
+        if (text.isEmpty()) {
+            return null;
+        }
+        ChangePosition after = ChangePosition.parse(text);
+        if (after == null) {
+            throw new Refused(
+                    400, "INVALID_ARGUMENT", "\"after\" is a position from an earlier answer's \"next\", not " + text);
+        }
+        return after;
+    }
+
+    /** A long poll's wait ({@code waitMillis}): 0 to {@value #MAX_POLL_MILLIS}, {@value #DEFAULT_POLL_MILLIS} if not given. */
+    static long pollMillis(Map<String, String> q) {
+        Long asked = longQuery(q, "waitMillis");
+        long wait = asked == null ? DEFAULT_POLL_MILLIS : asked;
+        if (wait > MAX_POLL_MILLIS) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"waitMillis\" is 0 to " + MAX_POLL_MILLIS);
+        }
+        return wait;
     }
 
     /** A whole number, 0 or more, from the query; null if absent. */

@@ -7,7 +7,6 @@ import static io.holdfast.server.HttpMessages.jsonBody;
 import static io.holdfast.server.HttpMessages.obj;
 import static io.holdfast.server.HttpMessages.page;
 import static io.holdfast.server.HttpMessages.query;
-import static io.holdfast.server.HttpMessages.refused;
 import static io.holdfast.server.HttpMessages.requireRead;
 import static io.holdfast.server.HttpMessages.text;
 
@@ -221,12 +220,17 @@ final class HttpOperatorRoutes {
     private Answer revoke(String identity, String name) {
         checkedName(name);
         Reply reply = await(node.raftService().submit(new Command.Revoke(name), identity));
-        if (reply instanceof Reply.Failed f) {
-            throw refused(f.code(), f.message());
-        }
-        long revoked = reply instanceof Reply.Ok ok ? ok.value() : 0;
+        long revoked = reply.accept(REVOKED);
         return Answer.json(200, obj().put("name", name).put("revoked", revoked));
     }
+
+    /** How many holds a revoke took; its refusal if it failed. */
+    private static final Reply.Visitor<Long> REVOKED = new HttpReplies.ReplyAnswer<>() {
+        @Override
+        public Long ok(Reply.Ok r) {
+            return r.value();
+        }
+    };
 
     /**
      * {@code POST /api/v1/members/add|remove|promote|transfer-leader}: a change of the members

@@ -76,12 +76,12 @@ final class HttpRegisterRoutes {
             fenceToken = number(body, "fenceToken", -1);
         }
         return sessions.registerSet(c, key, expected, value, fenceName, fenceToken)
-                .thenApply(r -> {
-                    if (r instanceof Reply.Written w) {
+                .thenApply(r -> r.accept(new HttpReplies.ReplyAnswer<Answer>() {
+                    @Override
+                    public Answer written(Reply.Written w) {
                         return Answer.json(200, obj().put("key", key).put("version", w.version()));
                     }
-                    return HttpClientRoutes.outcome(r, obj());
-                });
+                }));
     }
 
     private void readable(String identity, String name) {

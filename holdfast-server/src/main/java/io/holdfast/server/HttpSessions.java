@@ -6,13 +6,11 @@ import io.holdfast.model.Event;
 import io.holdfast.model.InvocationLedger;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
-import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +50,7 @@ import java.util.function.Function;
  * an event (a replica cut off) asks the table for the outcome again, and answers {@code
  * UNAVAILABLE} if the table still has it queued after a few more seconds.
  */
-final class HttpSessions implements AutoCloseable {
+final class HttpSessions {
     /** How long after a wait's deadline the outcome is asked for again, if no event came. */
     private static final long DEADLINE_SLACK_MILLIS = 500;
     /** How many times the outcome is asked for again, a second apart, while the table still has it queued. */
@@ -68,13 +66,14 @@ final class HttpSessions implements AutoCloseable {
 
     private final RaftLockService service;
     private final SessionEvents events;
-    private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-http-sessions"));
+    private final ScheduledExecutorService timer;
     private final Map<String, InvocationLedger> numbers = new ConcurrentHashMap<>();
 
-    HttpSessions(RaftLockService service) {
+    /** @param timer where a queued acquire's backstop runs (shared with the other HTTP routes, which close it) */
+    HttpSessions(RaftLockService service, ScheduledExecutorService timer) {
         this.service = service;
         this.events = service.sessionEvents();
+        this.timer = timer;
     }
 
     /**
@@ -239,11 +238,33 @@ final class HttpSessions implements AutoCloseable {
     /** The reply the events that decided a queued acquire stand for. */
     private static Reply outcomeOf(Command command, List<Event> decided) {
         List<Long> tokens = new ArrayList<>(decided.size());
-        for (Event e : decided) {
-            if (e instanceof Event.WaitTimedOut t) {
-                return Reply.Failed.of(ErrorCode.TIMEOUT, t.name() + " was not granted within the wait");
+        Event.Visitor<Reply> decide = new Event.Visitor<>() {
+            @Override
+            public Reply granted(Event.Granted e) {
+                tokens.add(e.token());
+                return null; // one name's grant: the others follow
             }
-            tokens.add(((Event.Granted) e).token());
+
+            @Override
+            public Reply waitTimedOut(Event.WaitTimedOut e) {
+                return Reply.Failed.of(ErrorCode.TIMEOUT, e.name() + " was not granted within the wait");
+            }
+
+            @Override
+            public Reply lost(Event.Lost e) {
+                throw new IllegalStateException("a loss decides no wait: " + e);
+            }
+
+            @Override
+            public Reply sessionExpired(Event.SessionExpired e) {
+                throw new IllegalStateException("a session's end fails its waits, it does not decide one: " + e);
+            }
+        };
+        for (Event e : decided) {
+            Reply timedOut = e.accept(decide);
+            if (timedOut != null) {
+                return timedOut;
+            }
         }
         return command instanceof Command.AcquireAll ? new Reply.GrantedAll(tokens) : new Reply.Granted(tokens.get(0));
     }
@@ -256,9 +277,7 @@ final class HttpSessions implements AutoCloseable {
     private Reply unlessLost(Command.ClientCommand command, Reply reply) {
         List<String> names =
                 command instanceof Command.AcquireAll all ? all.names() : List.of(((Command.Acquire) command).name());
-        List<Long> tokens = reply instanceof Reply.Granted g
-                ? List.of(g.token())
-                : reply instanceof Reply.GrantedAll all ? all.tokens() : List.of();
+        List<Long> tokens = reply.accept(GRANTED_TOKENS);
         for (int i = 0; i < tokens.size() && i < names.size(); i++) {
             if (!service.isCurrentHolderHere(names.get(i), tokens.get(i))) {
                 return Reply.Failed.of(
@@ -269,6 +288,44 @@ final class HttpSessions implements AutoCloseable {
         }
         return reply;
     }
+
+    /** The fencing tokens a reply grants, in the order of the names; none if it grants nothing. */
+    private static final Reply.Visitor<List<Long>> GRANTED_TOKENS = new Reply.Visitor<>() {
+        @Override
+        public List<Long> granted(Reply.Granted r) {
+            return List.of(r.token());
+        }
+
+        @Override
+        public List<Long> grantedAll(Reply.GrantedAll r) {
+            return r.tokens();
+        }
+
+        @Override
+        public List<Long> ok(Reply.Ok r) {
+            return List.of();
+        }
+
+        @Override
+        public List<Long> queued(Reply.Queued r) {
+            return List.of();
+        }
+
+        @Override
+        public List<Long> busy(Reply.Busy r) {
+            return List.of();
+        }
+
+        @Override
+        public List<Long> written(Reply.Written r) {
+            return List.of();
+        }
+
+        @Override
+        public List<Long> failed(Reply.Failed r) {
+            return List.of();
+        }
+    };
 
     private static CompletableFuture<Reply> completed(Reply reply) {
         return CompletableFuture.completedFuture(reply);
@@ -319,10 +376,5 @@ final class HttpSessions implements AutoCloseable {
                         numbered.end(inv.seq());
                     }
                 });
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

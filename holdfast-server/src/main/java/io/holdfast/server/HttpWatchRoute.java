@@ -34,8 +34,6 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Does not</b> hold a thread while it waits, nor keep anything for a watcher between polls.
  */
 final class HttpWatchRoute {
-    static final long DEFAULT_WAIT_MILLIS = 20_000;
-    static final long MAX_WAIT_MILLIS = 30_000;
     private static final int MAX_LOCKS = 10_000;
 
     private final RaftLockService service;
@@ -52,22 +50,8 @@ final class HttpWatchRoute {
                     "PERMISSION_DENIED",
                     (identity == null ? "an anonymous client" : identity) + " may not read " + target.name());
         }
-        String afterText = query.getOrDefault("after", "");
-        ChangePosition after = null;
-        if (!afterText.isEmpty()) {
-            after = ChangePosition.parse(afterText);
-            if (after == null) {
-                throw new Refused(
-                        400,
-                        "INVALID_ARGUMENT",
-                        "\"after\" is a position from an earlier answer's \"next\", not " + afterText);
-            }
-        }
-        Long asked = HttpMessages.longQuery(query, "waitMillis");
-        long wait = asked == null ? DEFAULT_WAIT_MILLIS : asked;
-        if (wait < 0 || wait > MAX_WAIT_MILLIS) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"waitMillis\" is 0 to " + MAX_WAIT_MILLIS);
-        }
+        ChangePosition after = HttpMessages.after(query);
+        long wait = HttpMessages.pollMillis(query);
         return service.changes(identity, target, after, wait).thenCompose(page -> answer(identity, target, page));
     }
 

@@ -179,36 +179,101 @@ final class ServerMetrics {
     void applied(List<Command.Envelope> commands, List<Reply> replies, List<List<Event>> events) {
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
             Command.Envelope c = commands.get(i);
-            Reply r = replies.get(i);
-            if (c == null) {
-                continue;
-            }
-            if (r instanceof Reply.Granted) {
-                count("holdfast.grants", "Grants applied", "waited", "false");
-            } else if (r instanceof Reply.Failed f && f.code() == ErrorCode.DEADLOCK) {
-                count("holdfast.deadlocks.refused", "Acquires refused because they would close a wait-for cycle");
-            } else if (c.command() instanceof Command.Release && r instanceof Reply.Ok) {
-                count("holdfast.releases", "Releases applied");
+            if (c != null) {
+                replies.get(i).accept(new AppliedReply(c.command()));
             }
         }
         for (List<Event> caused : events) {
             for (Event e : caused) {
-                if (e instanceof Event.Granted) {
-                    count("holdfast.grants", "Grants applied", "waited", "true");
-                } else if (e instanceof Event.WaitTimedOut) {
-                    count("holdfast.waits.timed.out", "Queued requests whose wait ran out");
-                } else if (e instanceof Event.Lost lost) {
-                    count(
-                            "holdfast.locks.lost",
-                            "Grants taken from their holders",
-                            "reason",
-                            lost.reason().name().toLowerCase(Locale.ROOT));
-                } else if (e instanceof Event.SessionExpired) {
-                    count("holdfast.sessions.expired", "Sessions whose heartbeats stopped");
-                }
+                e.accept(appliedEvent);
             }
         }
     }
+
+    /** What an applied command's reply counts: grants made at once, releases, deadlocks refused. */
+    private final class AppliedReply implements Reply.Visitor<Void> {
+        private final Command command;
+
+        AppliedReply(Command command) {
+            this.command = command;
+        }
+
+        @Override
+        public Void granted(Reply.Granted r) {
+            count(1, "holdfast.grants", "Grants applied", "waited", "false");
+            return null;
+        }
+
+        /** One grant per name, as a queued multi-lock's grant is counted (one event per name). */
+        @Override
+        public Void grantedAll(Reply.GrantedAll r) {
+            count(r.tokens().size(), "holdfast.grants", "Grants applied", "waited", "false");
+            return null;
+        }
+
+        @Override
+        public Void ok(Reply.Ok r) {
+            if (command instanceof Command.Release) {
+                count(1, "holdfast.releases", "Releases applied");
+            }
+            return null;
+        }
+
+        @Override
+        public Void failed(Reply.Failed r) {
+            if (r.code() == ErrorCode.DEADLOCK) {
+                count(1, "holdfast.deadlocks.refused", "Acquires refused because they would close a wait-for cycle");
+            }
+            return null;
+        }
+
+        @Override
+        public Void queued(Reply.Queued r) {
+            return null; // counted when its event comes
+        }
+
+        @Override
+        public Void busy(Reply.Busy r) {
+            return null;
+        }
+
+        @Override
+        public Void written(Reply.Written r) {
+            return null;
+        }
+    }
+
+    /** What an applied event counts. */
+    private final Event.Visitor<Void> appliedEvent = new Event.Visitor<>() {
+        @Override
+        public Void granted(Event.Granted e) {
+            count(1, "holdfast.grants", "Grants applied", "waited", "true");
+            return null;
+        }
+
+        @Override
+        public Void waitTimedOut(Event.WaitTimedOut e) {
+            count(1, "holdfast.waits.timed.out", "Queued requests whose wait ran out");
+            return null;
+        }
+
+        @Override
+        public Void lost(Event.Lost e) {
+            count(
+                    1,
+                    "holdfast.locks.lost",
+                    "Grants taken from their holders",
+                    "reason",
+                    e.reason().name().toLowerCase(Locale.ROOT));
+            return null;
+        }
+
+        @Override
+        public Void sessionExpired(Event.SessionExpired e) {
+            count(1, "holdfast.sessions.expired", "Sessions whose heartbeats stopped");
+            return null;
+        }
+    };
 
     void raftCommit(long nanos) {
         raftCommit.record(nanos, TimeUnit.NANOSECONDS);
@@ -231,7 +296,7 @@ final class ServerMetrics {
         return registry.scrape();
     }
 
-    private void count(String name, String description, String... tags) {
+    private void count(double amount, String name, String description, String... tags) {
         String key = tags.length == 0 ? name : name + '|' + String.join("|", tags);
         counters.computeIfAbsent(
                         key,
@@ -239,7 +304,7 @@ final class ServerMetrics {
                                 .description(description)
                                 .tags(tags)
                                 .register(registry))
-                .increment();
+                .increment(amount);
     }
 
     static String commandName(Command c) {
@@ -258,11 +323,8 @@ final class ServerMetrics {
     static String outcome(Object replyOrError) {
         Object o =
                 replyOrError instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : replyOrError;
-        if (o instanceof Reply.Failed f) {
-            return f.code().name().toLowerCase(Locale.ROOT);
-        }
         if (o instanceof Reply r) {
-            return replyName(r);
+            return r.accept(OUTCOME);
         }
         if (o instanceof NotLeaderException) {
             return "not_leader";
@@ -270,18 +332,41 @@ final class ServerMetrics {
         return "unavailable";
     }
 
-    private static String replyName(Reply r) {
-        if (r instanceof Reply.Ok) {
+    /** A reply's name as a request's outcome: its type, or for a refusal its error code. */
+    private static final Reply.Visitor<String> OUTCOME = new Reply.Visitor<>() {
+        @Override
+        public String ok(Reply.Ok r) {
             return "ok";
-        } else if (r instanceof Reply.Granted) {
+        }
+
+        @Override
+        public String granted(Reply.Granted r) {
             return "granted";
-        } else if (r instanceof Reply.Queued) {
+        }
+
+        @Override
+        public String grantedAll(Reply.GrantedAll r) {
+            return "granted_all";
+        }
+
+        @Override
+        public String queued(Reply.Queued r) {
             return "queued";
-        } else if (r instanceof Reply.Busy) {
+        }
+
+        @Override
+        public String busy(Reply.Busy r) {
             return "busy";
-        } else if (r instanceof Reply.Written) {
+        }
+
+        @Override
+        public String written(Reply.Written r) {
             return "written";
         }
-        return "other";
-    }
+
+        @Override
+        public String failed(Reply.Failed r) {
+            return r.code().name().toLowerCase(Locale.ROOT);
+        }
+    };
 }

@@ -1,6 +1,7 @@
 package io.holdfast.server;
 
 import io.holdfast.SessionExpiredException;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Event;
 import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayDeque;
@@ -17,8 +18,9 @@ import java.util.function.Supplier;
  * The recent events of every session, as this replica applied them: what clients that speak only
  * HTTP read as their event stream, and what their waiting acquires are answered from.
  *
- * <p>Every replica applies the same log and so emits the same events, each at the same {@link
- * Position} (the log index of its entry and its place among that entry's events). So a client can
+ * <p>Every replica applies the same log and so emits the same events, each at the same position
+ * (a {@link ChangePosition}: the log index of its entry and its place among that entry's events,
+ * as for the changes watches read). So a client can
  * read its stream at any member and resume at another after a reconnection or a leader change,
  * from the position it had reached, and a wait taken at one member is answered by whichever
  * member it waits at when its entry is applied there.
@@ -49,50 +51,13 @@ final class SessionEvents {
     static final int MAX_SESSIONS = 100_000;
 
     /**
-     * A place in the stream of events: before the {@code ordinal}-th event (from 0) of the log
-     * entry at {@code index}, after every event of earlier entries. Written {@code "index.ordinal"}.
-     */
-    record Position(long index, int ordinal) implements Comparable<Position> {
-        static final Position START = new Position(0, 0);
-
-        @Override
-        public int compareTo(Position o) {
-            return index != o.index ? Long.compare(index, o.index) : Integer.compare(ordinal, o.ordinal);
-        }
-
-        boolean before(Position o) {
-            return compareTo(o) < 0;
-        }
-
-        /** Reads {@code "index.ordinal"}; null if it is not one. */
-        static Position parse(String text) {
-            int dot = text.indexOf('.');
-            if (dot <= 0 || dot == text.length() - 1 || text.length() > 40) {
-                return null;
-            }
-            try {
-                long index = Long.parseLong(text.substring(0, dot));
-                int ordinal = Integer.parseInt(text.substring(dot + 1));
-                return index < 0 || ordinal < 0 ? null : new Position(index, ordinal);
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
-
-        @Override
-        public String toString() {
-            return index + "." + ordinal;
-        }
-    }
-
-    /**
      * One event of a session at its position; {@code event} is null for the close of the session
      * by its client (which the table answers without an event).
      */
-    record Item(Position at, String sessionId, Event event) {
+    record Item(ChangePosition at, String sessionId, Event event) {
         /** The position right after this event. */
-        Position next() {
-            return new Position(at.index, at.ordinal + 1);
+        ChangePosition next() {
+            return new ChangePosition(at.index(), at.ordinal() + 1);
         }
     }
 
@@ -100,18 +65,18 @@ final class SessionEvents {
      * What a read found: the events after the position asked for and the position to ask from
      * next; or a gap, when this replica cannot prove it has every such event.
      */
-    record Page(List<Item> items, Position next, boolean gap) {}
+    record Page(List<Item> items, ChangePosition next, boolean gap) {}
 
     /** The events kept for one session. */
     private static final class Buffer {
         final ArrayDeque<Item> items = new ArrayDeque<>();
         /**
-         * Events before this position are not (all) here; {@link Position#START} for a session
+         * Events before this position are not (all) here; {@link ChangePosition#START} for a session
          * whose opening this replica applied, as long as none of its events was dropped.
          */
-        Position complete;
+        ChangePosition complete;
 
-        Buffer(Position complete) {
+        Buffer(ChangePosition complete) {
             this.complete = complete;
         }
     }
@@ -124,11 +89,11 @@ final class SessionEvents {
     /** Acquires waiting for their outcome, by session id and the acquire's seq. */
     private final Map<String, Map<Long, Outcome>> outcomes = new java.util.HashMap<>();
     /** This replica has applied every entry from here on (since it started or loaded a snapshot). */
-    private Position coveredFrom = Position.START;
+    private ChangePosition coveredFrom = ChangePosition.START;
     /** Sessions without a buffer may have had events before this (their buffers were dropped). */
-    private Position droppedUpTo = Position.START;
+    private ChangePosition droppedUpTo = ChangePosition.START;
     /** The position right after the last entry appended. */
-    private Position appended = Position.START;
+    private ChangePosition appended = ChangePosition.START;
 
     /** The outcome of one waiting acquire: every event of its seq in one entry (a multi-lock has one per name). */
     private static final class Outcome {
@@ -160,7 +125,7 @@ final class SessionEvents {
      */
     synchronized void loaded(long index) {
         buffers.clear();
-        coveredFrom = new Position(index + 1, 0);
+        coveredFrom = new ChangePosition(index + 1, 0);
         droppedUpTo = coveredFrom;
         appended = coveredFrom;
     }
@@ -172,7 +137,7 @@ final class SessionEvents {
     synchronized void opened(String sessionId) {
         if (!buffers.containsKey(sessionId)) {
             // A retried open of a session whose events were dropped must not claim them all.
-            put(sessionId, new Buffer(droppedUpTo.equals(coveredFrom) ? Position.START : droppedUpTo));
+            put(sessionId, new Buffer(droppedUpTo.equals(coveredFrom) ? ChangePosition.START : droppedUpTo));
         }
     }
 
@@ -185,29 +150,28 @@ final class SessionEvents {
         List<Runnable> wake = new ArrayList<>();
         synchronized (this) {
             int ordinal = 0;
-            List<Event> decided = new ArrayList<>(0);
+            List<Decided> decided = new ArrayList<>(0);
             for (List<Event> caused : events) {
                 for (Event e : caused) {
-                    add(new Item(new Position(index, ordinal++), e.sessionId(), e), wake, decided);
+                    add(new Item(new ChangePosition(index, ordinal++), e.sessionId(), e), wake, decided);
                 }
             }
             for (String id : closed) {
-                add(new Item(new Position(index, ordinal++), id, null), wake, decided);
+                add(new Item(new ChangePosition(index, ordinal++), id, null), wake, decided);
             }
-            Position after = new Position(index + 1, 0);
-            if (appended.before(after)) {
+            ChangePosition after = new ChangePosition(index + 1, 0);
+            if (before(appended, after)) {
                 appended = after;
             }
             // Every event of a seq is in this entry (a multi-lock's grants come together): answer now.
-            for (Event e : decided) {
-                long seq = e instanceof Event.Granted g ? g.seq() : ((Event.WaitTimedOut) e).seq();
-                Map<Long, Outcome> bySeq = outcomes.get(e.sessionId());
-                Outcome o = bySeq == null ? null : bySeq.remove(seq);
+            for (Decided d : decided) {
+                Map<Long, Outcome> bySeq = outcomes.get(d.sessionId());
+                Outcome o = bySeq == null ? null : bySeq.remove(d.seq());
                 if (o != null) {
                     List<Event> all = List.copyOf(o.events);
                     wake.add(() -> o.future.complete(all));
                     if (bySeq.isEmpty()) {
-                        outcomes.remove(e.sessionId());
+                        outcomes.remove(d.sessionId());
                     }
                 }
             }
@@ -217,11 +181,14 @@ final class SessionEvents {
         }
     }
 
-    private void add(Item item, List<Runnable> wake, List<Event> decided) {
+    /** A wait of the session that an event of the entry being appended decided. */
+    private record Decided(String sessionId, long seq) {}
+
+    private void add(Item item, List<Runnable> wake, List<Decided> decided) {
         String id = item.sessionId();
         Buffer b = buffers.remove(id);
         if (b == null) {
-            b = new Buffer(droppedUpTo.before(coveredFrom) ? coveredFrom : droppedUpTo);
+            b = new Buffer(before(droppedUpTo, coveredFrom) ? coveredFrom : droppedUpTo);
         }
         b.items.addLast(item);
         if (b.items.size() > PER_SESSION) {
@@ -236,20 +203,50 @@ final class SessionEvents {
         if (bySeq == null) {
             return;
         }
-        Event e = item.event();
-        if (e instanceof Event.Granted g && bySeq.containsKey(g.seq())) {
-            bySeq.get(g.seq()).events.add(e);
-            decided.add(e);
-        } else if (e instanceof Event.WaitTimedOut t && bySeq.containsKey(t.seq())) {
-            bySeq.get(t.seq()).events.add(e);
-            decided.add(e);
-        } else if (e == null || e instanceof Event.SessionExpired) {
-            outcomes.remove(id);
-            String why = e == null ? "was closed" : "expired";
-            bySeq.values()
-                    .forEach(o -> wake.add(() -> o.future.completeExceptionally(
-                            new SessionExpiredException("session " + id + " " + why + " while the request waited"))));
+        Event event = item.event();
+        if (event == null) {
+            endWaits(id, bySeq, "was closed", wake);
+            return;
         }
+        event.accept(new Event.Visitor<Void>() {
+            @Override
+            public Void granted(Event.Granted e) {
+                return decides(e.seq(), e);
+            }
+
+            @Override
+            public Void waitTimedOut(Event.WaitTimedOut e) {
+                return decides(e.seq(), e);
+            }
+
+            @Override
+            public Void lost(Event.Lost e) {
+                return null; // a hold, not a wait
+            }
+
+            @Override
+            public Void sessionExpired(Event.SessionExpired e) {
+                endWaits(id, bySeq, "expired", wake);
+                return null;
+            }
+
+            private Void decides(long seq, Event e) {
+                Outcome o = bySeq.get(seq);
+                if (o != null) {
+                    o.events.add(e);
+                    decided.add(new Decided(id, seq));
+                }
+                return null;
+            }
+        });
+    }
+
+    /** The session ended: every wait of it awaited here fails. */
+    private void endWaits(String id, Map<Long, Outcome> bySeq, String why, List<Runnable> wake) {
+        outcomes.remove(id);
+        bySeq.values()
+                .forEach(o -> wake.add(() -> o.future.completeExceptionally(
+                        new SessionExpiredException("session " + id + " " + why + " while the request waited"))));
     }
 
     private void put(String id, Buffer b) {
@@ -258,10 +255,10 @@ final class SessionEvents {
             Iterator<Map.Entry<String, Buffer>> eldest = buffers.entrySet().iterator();
             Buffer dropped = eldest.next().getValue();
             eldest.remove();
-            Position end = dropped.items.isEmpty()
+            ChangePosition end = dropped.items.isEmpty()
                     ? dropped.complete
                     : dropped.items.getLast().next();
-            if (droppedUpTo.before(end)) {
+            if (before(droppedUpTo, end)) {
                 droppedUpTo = end;
             }
         }
@@ -271,15 +268,15 @@ final class SessionEvents {
      * The session's events at or after {@code after} (null: from the session's beginning), or a
      * gap; see the class comment.
      */
-    synchronized Page read(String sessionId, Position after) {
+    synchronized Page read(String sessionId, ChangePosition after) {
         Buffer b = buffers.get(sessionId);
-        Position from = after == null ? Position.START : after;
+        ChangePosition from = after == null ? ChangePosition.START : after;
         boolean complete;
         if (b != null) {
             // A buffer is made after this replica's coverage began: its own mark says it all.
-            complete = !from.before(b.complete);
+            complete = !before(from, b.complete);
         } else {
-            complete = after != null && !from.before(coveredFrom) && !from.before(droppedUpTo);
+            complete = after != null && !before(from, coveredFrom) && !before(from, droppedUpTo);
         }
         if (!complete) {
             return new Page(List.of(), appended, true);
@@ -287,25 +284,29 @@ final class SessionEvents {
         List<Item> out = new ArrayList<>();
         if (b != null) {
             for (Item i : b.items) {
-                if (!i.at().before(from)) {
+                if (!before(i.at(), from)) {
                     out.add(i);
                 }
             }
         }
-        Position next =
+        ChangePosition next =
                 out.isEmpty() ? max(from, appended) : out.get(out.size() - 1).next();
         return new Page(out, next, false);
     }
 
-    private static Position max(Position a, Position b) {
-        return a.before(b) ? b : a;
+    private static ChangePosition max(ChangePosition a, ChangePosition b) {
+        return before(a, b) ? b : a;
+    }
+
+    private static boolean before(ChangePosition a, ChangePosition b) {
+        return a.compareTo(b) < 0;
     }
 
     /**
      * Completes when the session has an event at or after {@code after} (at once if it has one), or
      * never: the caller times it out. The future is dropped here once completed.
      */
-    synchronized CompletableFuture<Void> nextEvent(String sessionId, Position after) {
+    synchronized CompletableFuture<Void> nextEvent(String sessionId, ChangePosition after) {
         Page p = read(sessionId, after);
         if (p.gap() || !p.items().isEmpty()) {
             return CompletableFuture.completedFuture(null);

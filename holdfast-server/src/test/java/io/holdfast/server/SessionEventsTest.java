@@ -3,9 +3,9 @@ package io.holdfast.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.SessionExpiredException;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Event;
 import io.holdfast.server.SessionEvents.Page;
-import io.holdfast.server.SessionEvents.Position;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,14 +35,14 @@ class SessionEventsTest {
         Page all = events.read("s1", null);
         assertThat(all.gap()).isFalse();
         assertThat(all.items()).extracting(i -> i.at().toString()).containsExactly("5.0", "5.2", "7.0");
-        assertThat(all.next()).isEqualTo(new Position(7, 1));
+        assertThat(all.next()).isEqualTo(new ChangePosition(7, 1));
 
         Page rest = events.read("s1", all.items().get(0).next());
         assertThat(rest.items()).extracting(i -> i.at().toString()).containsExactly("5.2", "7.0");
         Page none = events.read("s1", all.next());
         assertThat(none.items()).isEmpty();
         assertThat(none.gap()).isFalse();
-        assertThat(none.next()).as("past the last entry appended").isEqualTo(new Position(8, 0));
+        assertThat(none.next()).as("past the last entry appended").isEqualTo(new ChangePosition(8, 0));
     }
 
     @Test
@@ -50,26 +50,26 @@ class SessionEventsTest {
         events.opened("s1");
         append(3, lost("s1", "a", 1));
         events.loaded(10);
-        assertThat(events.read("s1", new Position(3, 1)).gap())
+        assertThat(events.read("s1", new ChangePosition(3, 1)).gap())
                 .as("entries 4 to 10 were never applied here")
                 .isTrue();
         assertThat(events.read("s1", null).gap()).isTrue();
-        assertThat(events.read("s1", new Position(11, 0)).gap()).isFalse();
+        assertThat(events.read("s1", new ChangePosition(11, 0)).gap()).isFalse();
         append(12, lost("s1", "b", 2));
-        assertThat(events.read("s1", new Position(11, 0)).items()).hasSize(1);
-        assertThat(events.read("s1", new Position(9, 0)).gap()).isTrue();
+        assertThat(events.read("s1", new ChangePosition(11, 0)).items()).hasSize(1);
+        assertThat(events.read("s1", new ChangePosition(9, 0)).gap()).isTrue();
     }
 
     @Test
-    void aBusySessionKeepsItsNewestEventsAndSaysGapForOlderPositions() {
+    void aBusySessionKeepsItsNewestEventsAndSaysGapForOlderChangePositions() {
         events.opened("s1");
         for (int i = 1; i <= SessionEvents.PER_SESSION + 10; i++) {
             append(i, lost("s1", "n" + i, i));
         }
         assertThat(events.read("s1", null).gap()).isTrue();
-        assertThat(events.read("s1", new Position(10, 0)).gap()).isTrue();
-        assertThat(events.read("s1", new Position(10, 1)).gap()).isFalse();
-        Page newest = events.read("s1", new Position(11, 0));
+        assertThat(events.read("s1", new ChangePosition(10, 0)).gap()).isTrue();
+        assertThat(events.read("s1", new ChangePosition(10, 1)).gap()).isFalse();
+        Page newest = events.read("s1", new ChangePosition(11, 0));
         assertThat(newest.gap()).isFalse();
         assertThat(newest.items()).hasSize(SessionEvents.PER_SESSION);
     }
@@ -79,6 +79,9 @@ class SessionEventsTest {
         CompletableFuture<List<Event>> mine = events.outcome("s1", 7);
         CompletableFuture<List<Event>> other = events.outcome("s1", 8);
         CompletableFuture<List<Event>> ended = events.outcome("s2", 1);
+        CompletableFuture<List<Event>> expired = events.outcome("s3", 1);
+        append(3, lost("s3", "a", 9));
+        assertThat(expired).as("a loss decides no wait").isNotDone();
         append(4, new Event.Granted("s1", 6, "a", 10), new Event.Granted("s1", 7, "a", 11));
         assertThat(mine).isCompletedWithValue(List.of(new Event.Granted("s1", 7, "a", 11)));
         assertThat(other).isNotDone();
@@ -87,6 +90,10 @@ class SessionEventsTest {
         events.append(6, List.of(), List.of("s2"));
         assertThat(ended).isCompletedExceptionally();
         assertThat(ended.handle((v, e) -> e)).isCompletedWithValueMatching(e -> e instanceof SessionExpiredException);
+        append(7, new Event.SessionExpired("s3"));
+        assertThat(expired.handle((v, e) -> e))
+                .isCompletedWithValueMatching(e ->
+                        e instanceof SessionExpiredException && e.getMessage().contains("expired"));
     }
 
     @Test
@@ -122,9 +129,9 @@ class SessionEventsTest {
             append(index++, lost(id, "a", index));
         }
         assertThat(events.sessionsKept()).isEqualTo(SessionEvents.MAX_SESSIONS);
-        assertThat(events.read("s0", new Position(1, 0)).gap())
+        assertThat(events.read("s0", new ChangePosition(1, 0)).gap())
                 .as("its buffer was dropped")
                 .isTrue();
-        assertThat(events.read("s0", new Position(index, 0)).gap()).isFalse();
+        assertThat(events.read("s0", new ChangePosition(index, 0)).gap()).isFalse();
     }
 }
