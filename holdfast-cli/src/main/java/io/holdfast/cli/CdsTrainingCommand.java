@@ -1,6 +1,6 @@
 package io.holdfast.cli;
 
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.util.concurrent.Callable;
@@ -25,7 +25,7 @@ final class CdsTrainingCommand implements Callable<Integer> {
     public Integer call() {
         LocalNode node =
                 LocalNode.named("cds-training-" + ProcessHandle.current().pid());
-        try (HoldfastGrpcServer port = HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node))) {
+        try (ClientPort port = ClientPort.start("127.0.0.1", 0, new LocalTransport(node))) {
             return spec.root()
                     .commandLine()
                     .execute(

@@ -3,7 +3,7 @@ package io.holdfast.client;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import io.holdfast.testkit.LockProviderContract;
@@ -20,12 +20,12 @@ import org.junit.jupiter.api.BeforeAll;
  * same suite in holdfast-server.
  */
 class GrpcOverLocalNodeContractTest extends LockProviderContract {
-    private static HoldfastGrpcServer server;
+    private static ClientPort server;
     private static String uri;
 
     @BeforeAll
     static void startServer() {
-        server = HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(LocalNode.named("grpc-test")));
+        server = ClientPort.start("127.0.0.1", 0, new LocalTransport(LocalNode.named("grpc-test")));
         uri = "holdfast://127.0.0.1:" + server.port();
     }
 

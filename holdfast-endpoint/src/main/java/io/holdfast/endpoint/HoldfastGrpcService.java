@@ -1,4 +1,4 @@
-// Over 400 lines, one idea: the gRPC face of a LockService, one short method per call of
+// Ceiling 450 lines, one idea: the gRPC face of a LockService, one short method per call of
 // holdfast.proto and the event streams; the conversions are the *Messages classes.
 package io.holdfast.endpoint;
 
@@ -24,7 +24,6 @@ import io.holdfast.protocol.v1.ListResponse;
 import io.holdfast.protocol.v1.ReadRegisterRequest;
 import io.holdfast.protocol.v1.ReadRegisterResponse;
 import io.holdfast.protocol.v1.ReplyMessage;
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,6 +32,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC face of any {@link LockService}: each call is handed to the backend and its outcome sent
@@ -51,7 +52,7 @@ import java.util.function.Supplier;
  * status of that exception, so the client goes to the leader it names.
  */
 public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
-    private static final System.Logger LOG = System.getLogger(HoldfastGrpcService.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(HoldfastGrpcService.class);
 
     private final LockService backend;
     /** The current stream of each session; guarded by itself, which also orders (un)subscribing. */
@@ -239,7 +240,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 out.onNext(message);
                 out.onCompleted();
             } catch (RuntimeException callGone) {
-                LOG.log(Level.DEBUG, "could not answer a call that ended meanwhile", callGone);
+                LOG.debug("could not answer a call that ended meanwhile", callGone);
             }
         });
     }
@@ -247,12 +248,12 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     private static void fail(StreamObserver<?> out, Throwable error) {
         var status = GrpcErrors.toStatus(error);
         if (status.getStatus().getCode() == Status.Code.INTERNAL) {
-            LOG.log(Level.WARNING, "a call failed unexpectedly; answered INTERNAL", GrpcErrors.unwrap(error));
+            LOG.warn("a call failed unexpectedly; answered INTERNAL", GrpcErrors.unwrap(error));
         }
         try {
             out.onError(status);
         } catch (RuntimeException callGone) {
-            LOG.log(Level.DEBUG, "could not fail a call that ended meanwhile", callGone);
+            LOG.debug("could not fail a call that ended meanwhile", callGone);
         }
     }
 
@@ -311,7 +312,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 try {
                     backend.unsubscribe(sub.sessionId);
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "unsubscribing session " + sub.sessionId + " failed", e);
+                    LOG.warn("unsubscribing session " + sub.sessionId + " failed", e);
                 }
             }
         }
@@ -330,7 +331,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 try {
                     backend.unsubscribe(sub.sessionId);
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "unsubscribing session " + sub.sessionId + " failed", e);
+                    LOG.warn("unsubscribing session " + sub.sessionId + " failed", e);
                 }
             }
         }
@@ -368,7 +369,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
             try {
                 message = Convert.toProto(event);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "cannot encode event " + event + "; the client is told of a gap", e);
+                LOG.warn("cannot encode event " + event + "; the client is told of a gap", e);
                 message = Convert.gap(sessionId);
             }
             send(message);
@@ -400,7 +401,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 out.onNext(message);
             } catch (RuntimeException callGone) {
                 closed = true;
-                LOG.log(Level.DEBUG, "event stream of a session ended while sending", callGone);
+                LOG.debug("event stream of a session ended while sending", callGone);
             }
         }
 
@@ -411,7 +412,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 try {
                     out.onCompleted();
                 } catch (RuntimeException callGone) {
-                    LOG.log(Level.DEBUG, "event stream ended before completion", callGone);
+                    LOG.debug("event stream ended before completion", callGone);
                 }
             }
         }
@@ -422,7 +423,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 try {
                     out.onError(GrpcErrors.toStatus(why));
                 } catch (RuntimeException callGone) {
-                    LOG.log(Level.DEBUG, "event stream ended before its error", callGone);
+                    LOG.debug("event stream ended before its error", callGone);
                 }
             }
         }

@@ -10,13 +10,14 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import java.io.InputStream;
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers a gRPC request whose body is not the method's message with {@code INVALID_ARGUMENT},
@@ -36,7 +37,7 @@ import java.util.function.LongSupplier;
  * failures ({@code FrameServer}) and counts them there.
  */
 final class UnparsableRequests {
-    private static final System.Logger LOG = System.getLogger(UnparsableRequests.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(UnparsableRequests.class);
 
     private final LongAdder count = new LongAdder();
     private final LongSupplier nanoTime;
@@ -139,10 +140,8 @@ final class UnparsableRequests {
         long next = nextLogNanos.get();
         if (now - next >= 0 && nextLogNanos.compareAndSet(next, now + intervalNanos)) {
             long n = unlogged.getAndSet(0);
-            LOG.log(
-                    Level.WARNING,
-                    n + " gRPC request(s) refused since the last such line: the body was not the method's"
-                            + " message (latest: " + method + ", " + e.getMessage() + ")");
+            LOG.warn(n + " gRPC request(s) refused since the last such line: the body was not the method's"
+                    + " message (latest: " + method + ", " + e.getMessage() + ")");
         }
     }
 }

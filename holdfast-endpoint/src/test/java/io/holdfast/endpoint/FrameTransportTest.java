@@ -311,7 +311,7 @@ class FrameTransportTest {
     @Test
     void aPlaintextClientPortAnswersGrpcAndFramesAlike() throws Exception {
         backend.submit = c -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
-        try (HoldfastGrpcServer both = HoldfastGrpcServer.start("127.0.0.1", 0, backend)) {
+        try (ClientPort both = ClientPort.start("127.0.0.1", 0, backend)) {
             ManagedChannel http2 = Grpc.newChannelBuilderForAddress(
                             "127.0.0.1", both.port(), InsecureChannelCredentials.create())
                     .build();

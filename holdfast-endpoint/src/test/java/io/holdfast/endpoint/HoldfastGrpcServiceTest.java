@@ -274,10 +274,10 @@ class HoldfastGrpcServiceTest {
 
     @Test
     void aTakenPortIsNamedInTheError() {
-        try (HoldfastGrpcServer first = HoldfastGrpcServer.start("127.0.0.1", 0, backend)) {
+        try (ClientPort first = ClientPort.start("127.0.0.1", 0, backend)) {
             int port = first.port();
             assertThat(port).isPositive();
-            assertThatThrownBy(() -> HoldfastGrpcServer.start("127.0.0.1", port, backend))
+            assertThatThrownBy(() -> ClientPort.start("127.0.0.1", port, backend))
                     .isInstanceOf(java.io.UncheckedIOException.class)
                     .hasMessageContaining("port " + port + " is in use")
                     .hasCauseInstanceOf(java.net.BindException.class);

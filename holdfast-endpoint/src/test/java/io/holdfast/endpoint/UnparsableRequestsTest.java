@@ -90,7 +90,7 @@ class UnparsableRequestsTest {
                 .setRequestMarshaller(BYTES)
                 .setResponseMarshaller(BYTES)
                 .build();
-        try (HoldfastGrpcServer server = HoldfastGrpcServer.start("127.0.0.1", 0, backend)) {
+        try (ClientPort server = ClientPort.start("127.0.0.1", 0, backend)) {
             ManagedChannel grpc = Grpc.newChannelBuilderForAddress(
                             "127.0.0.1", server.port(), InsecureChannelCredentials.create())
                     .build();

@@ -12,7 +12,7 @@ import java.util.List;
  * @param commitIndex the log index it knows to be committed
  * @param appliedIndex the last log index it applied
  * @param clusterVersion the protocol version the cluster speaks: the lowest its members reported
- *     (one that has not reported counts as 1); see {@link Vocabulary}
+ *     (one that has not reported counts as 1); see {@code io.holdfast.core.Vocabulary}
  * @param members every member, in configuration order
  */
 public record ClusterInfo(

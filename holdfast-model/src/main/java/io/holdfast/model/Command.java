@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The commands {@link LockTable} applies. A command says what is asked, not when or by whom: the
+ * The commands {@code io.holdfast.core.LockTable} applies. A command says what is asked, not when or by whom: the
  * log carries each in an {@link Envelope} with the proposer's cluster time (the table never reads
  * a clock) and the sender's identity. Commands that a client sends
  * carry an {@link Invocation} so that a retry after a lost reply is answered from the table's
@@ -161,7 +161,7 @@ public sealed interface Command {
      * queue of every name, granted when it heads all of them and every name fits. Each name gets a
      * grant of its own (its own fencing token, released and renewed by name), made in one step.
      *
-     * @param names the lock names, 1 to {@link Limits#MAX_MULTI_NAMES}, strictly ascending (sorted
+     * @param names the lock names, 1 to {@code io.holdfast.core.Limits#MAX_MULTI_NAMES}, strictly ascending (sorted
      *     and distinct), none of them a semaphore
      * @param mode {@link LockMode#EXCLUSIVE} or {@link LockMode#SHARED}, for every name
      * @param owner as for {@link Acquire}; a multi-lock is not reentrant: an owner that holds one
@@ -277,8 +277,8 @@ public sealed interface Command {
     }
 
     /**
-     * Replaces the access rules ({@link AccessRules} text form); {@code null} turns access control
-     * off. Needs {@link AccessRules.Verb#ADMIN} while rules are on.
+     * Replaces the access rules ({@code io.holdfast.core.AccessRules} text form); {@code null} turns access control
+     * off. Needs {@code io.holdfast.core.AccessRules.Verb#ADMIN} while rules are on.
      */
     record SetAccessRules(String text) implements Command {
         @Override
@@ -290,7 +290,7 @@ public sealed interface Command {
     /**
      * A member of the cluster says which protocol version its build speaks ({@link
      * Vocabulary#version()}); the table keeps the last report of each member, and the cluster's
-     * version is the lowest among its members ({@link LockTable#memberVersions()}). Sent by the
+     * version is the lowest among its members ({@code io.holdfast.core.LockTable#memberVersions()}). Sent by the
      * member itself through the Raft port, in an envelope with no identity and time 0 (it must not
      * move the cluster clock: it comes from a node that may not lead).
      */

@@ -136,7 +136,7 @@ public interface LockService extends AutoCloseable {
     }
 
     /**
-     * The changes of {@code target} from {@code from} on ({@link ChangeLog}), as {@code identity}
+     * The changes of {@code target} from {@code from} on ({@code io.holdfast.core.ChangeLog}), as {@code identity}
      * may read them: at once if there are some, or a gap; else when one comes, or an empty page
      * after {@code waitMillis}. A null {@code from} is answered with a gap: the reader starts from
      * the state. Services that record no changes fail with {@link

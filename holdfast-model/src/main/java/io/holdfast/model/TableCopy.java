@@ -8,7 +8,7 @@ package io.holdfast.model;
  * @param index the log index of the last entry the table applied
  * @param term that entry's Raft term
  * @param takenAtMillis when it was taken, by the leader's wall clock (for people only)
- * @param table the table in its snapshot form ({@link LockTable#writeSnapshot})
+ * @param table the table in its snapshot form ({@code io.holdfast.core.LockTable#writeSnapshot})
  */
 public record TableCopy(long index, long term, long takenAtMillis, byte[] table) {
     public TableCopy {

@@ -1,4 +1,4 @@
-// Over 400 lines: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
+// Ceiling 560 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
 // authentication) in the order they happen.
 package io.holdfast.server;
 
@@ -6,7 +6,7 @@ import io.holdfast.Ticker;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Vocabulary;
 import io.holdfast.endpoint.Authenticator;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.LockService;
 import io.holdfast.protocol.TlsFiles;
 import java.io.File;
@@ -363,10 +363,10 @@ public final class HoldfastServer implements AutoCloseable {
 
     /**
      * Opens the client port: gRPC over TLS with TLS, else frames and gRPC on one port (see {@link
-     * HoldfastGrpcServer}). A leader hint names the leader's client port, which speaks the same.
+     * ClientPort}). A leader hint names the leader's client port, which speaks the same.
      */
     private void serveClients(RaftLockService service) {
-        HoldfastGrpcServer grpc = HoldfastGrpcServer.start(
+        ClientPort grpc = ClientPort.start(
                 config.bindHost(),
                 config.clientPort(),
                 service,

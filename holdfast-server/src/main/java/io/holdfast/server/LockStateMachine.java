@@ -1,4 +1,4 @@
-// Over 400 lines: Ratis's state machine contract for the lock table (apply, snapshots, reads,
+// Ceiling 520 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
 // leadership hooks); the table and its codecs live in holdfast-core.
 package io.holdfast.server;
 

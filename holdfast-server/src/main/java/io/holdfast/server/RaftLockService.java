@@ -1,4 +1,4 @@
-// Over 400 lines: the whole LockService surface a node serves (14 calls) and the state machine's
+// Ceiling 650 lines, one idea: the whole LockService surface a node serves (14 calls) and the state machine's
 // hooks; what each call needs lives in RaftGateway, EventRouter, NodeInspector and LeaderDuties.
 package io.holdfast.server;
 

@@ -355,15 +355,31 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
     // ------------------------------------------------------------------------------ events
 
     private void onEvent(Event event) {
-        if (event instanceof Event.Granted g) {
-            waits.onGranted(g);
-        } else if (event instanceof Event.WaitTimedOut t) {
-            waits.onTimedOut(t);
-        } else if (event instanceof Event.Lost l) {
-            leases.onLost(l);
-        } else if (event instanceof Event.SessionExpired) {
-            session.expire("the service expired the session");
-        }
+        event.accept(new Event.Visitor<Void>() {
+            @Override
+            public Void granted(Event.Granted e) {
+                waits.onGranted(e);
+                return null;
+            }
+
+            @Override
+            public Void waitTimedOut(Event.WaitTimedOut e) {
+                waits.onTimedOut(e);
+                return null;
+            }
+
+            @Override
+            public Void lost(Event.Lost e) {
+                leases.onLost(e);
+                return null;
+            }
+
+            @Override
+            public Void sessionExpired(Event.SessionExpired e) {
+                session.expire("the service expired the session");
+                return null;
+            }
+        });
     }
 
     /**

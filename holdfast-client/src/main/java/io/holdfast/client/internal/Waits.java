@@ -142,21 +142,59 @@ final class Waits {
     }
 
     private void onReply(PendingWait<?> p, Command command, Reply reply, long waitMillis) {
-        if (reply instanceof Reply.Granted g) {
-            p.grant(g.token());
-        } else if (reply instanceof Reply.GrantedAll g) {
-            p.grant(g.tokens());
-        } else if (reply instanceof Reply.Busy) {
-            p.busy();
-        } else if (reply instanceof Reply.Queued) {
-            // The service times the wait out; this is only a backstop for a lost event.
-            long backstop = waitMillis + Math.max(2_000, options.sessionTtl().toMillis());
-            p.backstop(threads.schedule(() -> recheck(p, command), backstop));
-        } else if (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE) {
-            p.cancel(Replies.failure(reply)); // the reply was lost on the way: the outcome is unknown
-        } else {
-            p.fail(Replies.failure(reply));
-        }
+        reply.accept(new Reply.Visitor<Void>() {
+            @Override
+            public Void granted(Reply.Granted r) {
+                p.grant(r.token());
+                return null;
+            }
+
+            @Override
+            public Void grantedAll(Reply.GrantedAll r) {
+                p.grant(r.tokens());
+                return null;
+            }
+
+            @Override
+            public Void busy(Reply.Busy r) {
+                p.busy();
+                return null;
+            }
+
+            @Override
+            public Void queued(Reply.Queued r) {
+                // The service times the wait out; this is only a backstop for a lost event.
+                long backstop =
+                        waitMillis + Math.max(2_000, options.sessionTtl().toMillis());
+                p.backstop(threads.schedule(() -> recheck(p, command), backstop));
+                return null;
+            }
+
+            @Override
+            public Void failed(Reply.Failed r) {
+                if (r.code() == ErrorCode.UNAVAILABLE) {
+                    p.cancel(Replies.failure(r)); // the reply was lost on the way: the outcome is unknown
+                } else {
+                    p.fail(Replies.failure(r));
+                }
+                return null;
+            }
+
+            @Override
+            public Void ok(Reply.Ok r) {
+                return unexpected(r);
+            }
+
+            @Override
+            public Void written(Reply.Written r) {
+                return unexpected(r);
+            }
+
+            private Void unexpected(Reply r) {
+                p.fail(Replies.failure(r)); // an acquire is never answered so: a fault, told to the caller
+                return null;
+            }
+        });
     }
 
     /** No grant or timeout arrived in time: ask the table for the outcome of the same invocation. */
@@ -193,10 +231,8 @@ final class Waits {
             if (error != null || reply instanceof Reply.Queued) {
                 return;
             }
-            List<Long> tokens = reply instanceof Reply.Granted g
-                    ? List.of(g.token())
-                    : reply instanceof Reply.GrantedAll g ? g.tokens() : null;
-            if (tokens == null) {
+            List<Long> tokens = Replies.grantedTokens(reply);
+            if (tokens.isEmpty()) {
                 onReply(p, p.command, reply, 0);
                 return;
             }
@@ -258,12 +294,9 @@ final class Waits {
         }
         return requests.untilKnown(inv -> new Command.CancelWait(inv, p.name(), p.seq), reply -> {
             requests.end(p.seq);
-            if (reply instanceof Reply.Granted g) {
-                leases.giveBack(p.name(), g.token());
-            } else if (reply instanceof Reply.GrantedAll g) {
-                for (int i = 0; i < g.tokens().size(); i++) {
-                    leases.giveBack(p.requests.get(i).name(), g.tokens().get(i));
-                }
+            List<Long> tokens = Replies.grantedTokens(reply);
+            for (int i = 0; i < tokens.size(); i++) {
+                leases.giveBack(p.requests.get(i).name(), tokens.get(i));
             }
         });
     }

@@ -3,7 +3,7 @@ package io.holdfast.client.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.LockClient;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.model.RegisterValue;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class AsyncContinuationTest {
     private LocalNode node;
     private Gate gate;
-    private HoldfastGrpcServer server;
+    private ClientPort server;
     private LockClient client;
 
     @BeforeEach
@@ -40,7 +40,7 @@ class AsyncContinuationTest {
         node = LocalNode.named(
                 "async-continuation-" + UUID.randomUUID().toString().substring(0, 8));
         gate = new Gate(new LocalTransport(node));
-        server = HoldfastGrpcServer.start("127.0.0.1", 0, gate);
+        server = ClientPort.start("127.0.0.1", 0, gate);
         client = LockClient.open("holdfast://127.0.0.1:" + server.port());
     }
 

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.UnavailableException;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.io.IOException;
@@ -104,7 +104,7 @@ class FirstContactTest {
                     .until(() -> !opening.isDone());
 
             LocalNode node = LocalNode.named("first-contact-" + UUID.randomUUID());
-            try (HoldfastGrpcServer server = HoldfastGrpcServer.start("127.0.0.1", port, new LocalTransport(node))) {
+            try (ClientPort server = ClientPort.start("127.0.0.1", port, new LocalTransport(node))) {
                 try (LockClient client = opening.get(15, TimeUnit.SECONDS)) {
                     assertThat(client.lock("jobs/1")
                                     .acquire(Duration.ofSeconds(5))

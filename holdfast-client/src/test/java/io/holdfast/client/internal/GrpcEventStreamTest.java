@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
@@ -35,12 +35,12 @@ class GrpcEventStreamTest {
     private final String nodeName =
             "grpc-events-" + UUID.randomUUID().toString().substring(0, 8);
     private final LocalNode node = LocalNode.named(nodeName);
-    private HoldfastGrpcServer server;
+    private ClientPort server;
     private int port;
 
     @BeforeEach
     void start() {
-        server = HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node));
+        server = ClientPort.start("127.0.0.1", 0, new LocalTransport(node));
         port = server.port();
     }
 
@@ -53,7 +53,7 @@ class GrpcEventStreamTest {
     private void restartServer(Runnable meanwhile) {
         server.close();
         meanwhile.run();
-        server = HoldfastGrpcServer.start("127.0.0.1", port, new LocalTransport(node));
+        server = ClientPort.start("127.0.0.1", port, new LocalTransport(node));
     }
 
     @Test

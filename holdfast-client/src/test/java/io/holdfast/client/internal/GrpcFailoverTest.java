@@ -10,7 +10,7 @@ import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
@@ -47,9 +47,9 @@ class GrpcFailoverTest {
     void aClientGivenOnlyAFollowerEndsUpOnTheLeaderForCallsAndEvents() throws Exception {
         String nodeName = uniqueName();
         LocalNode node = LocalNode.named(nodeName);
-        HoldfastGrpcServer leader = closing(HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node)));
+        ClientPort leader = closing(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
         NotLeaderService followerBackend = new NotLeaderService("127.0.0.1:" + leader.port());
-        HoldfastGrpcServer follower = closing(HoldfastGrpcServer.start("127.0.0.1", 0, followerBackend));
+        ClientPort follower = closing(ClientPort.start("127.0.0.1", 0, followerBackend));
 
         LockClient client = closing(LockClient.open("holdfast://127.0.0.1:" + follower.port()));
         long token = client.lock("orders/1").acquire(Duration.ofSeconds(5)).fencingToken();
@@ -79,7 +79,7 @@ class GrpcFailoverTest {
     void aMemberThatCannotBeReachedIsSkipped() throws Exception {
         int dead = deadPort();
         LocalNode node = LocalNode.named(uniqueName());
-        HoldfastGrpcServer live = closing(HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node)));
+        ClientPort live = closing(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
 
         LockClient client = closing(LockClient.open("holdfast://127.0.0.1:" + dead + ",127.0.0.1:" + live.port()));
         long token = client.lock("jobs/1").acquire(Duration.ofSeconds(5)).fencingToken();
@@ -93,8 +93,8 @@ class GrpcFailoverTest {
     void membersThatNameEachOtherDoNotLoopTheCallFailsAfterBoundedRedirects() throws Exception {
         NotLeaderService a = new NotLeaderService(null);
         NotLeaderService b = new NotLeaderService(null);
-        HoldfastGrpcServer serverA = closing(HoldfastGrpcServer.start("127.0.0.1", 0, a));
-        HoldfastGrpcServer serverB = closing(HoldfastGrpcServer.start("127.0.0.1", 0, b));
+        ClientPort serverA = closing(ClientPort.start("127.0.0.1", 0, a));
+        ClientPort serverB = closing(ClientPort.start("127.0.0.1", 0, b));
         a.leader = "127.0.0.1:" + serverB.port();
         b.leader = "127.0.0.1:" + serverA.port();
         ClusterTransport transport = closing(new ClusterTransport(
@@ -135,7 +135,7 @@ class GrpcFailoverTest {
 
     /** A loopback port nobody listens on (just released by a server). */
     private static int deadPort() {
-        try (HoldfastGrpcServer s = HoldfastGrpcServer.start("127.0.0.1", 0, new NotLeaderService(null))) {
+        try (ClientPort s = ClientPort.start("127.0.0.1", 0, new NotLeaderService(null))) {
             return s.port();
         }
     }

@@ -8,7 +8,7 @@ import io.holdfast.HolderInfo;
 import io.holdfast.Lease;
 import io.holdfast.LockInfo;
 import io.holdfast.client.HoldfastProvider;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Reply;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
@@ -59,7 +59,7 @@ class SilentLeaderSessionTest {
         BlackHole silent = closing(new BlackHole());
         LocalNode node =
                 LocalNode.named("silent-session-" + UUID.randomUUID().toString().substring(0, 8));
-        HoldfastGrpcServer live = closing(HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node)));
+        ClientPort live = closing(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
         // Member 1 is the black hole, member 2 the live server; the default 10 s request timeout.
         ClusterTransport transport = new ClusterTransport(
                 HoldfastProvider.members("holdfast://127.0.0.1:" + silent.port() + ",127.0.0.1:" + live.port()),

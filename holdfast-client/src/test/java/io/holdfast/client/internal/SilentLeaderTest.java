@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.UnavailableException;
-import io.holdfast.endpoint.HoldfastGrpcServer;
+import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import io.holdfast.node.LocalNode;
@@ -45,7 +45,7 @@ class SilentLeaderTest {
     void aHeartbeatGivesUpOnASilentMemberInItsOwnTimeAndTheNextOneGoesElsewhere() throws Exception {
         LocalNode node =
                 LocalNode.named("silent-" + UUID.randomUUID().toString().substring(0, 8));
-        HoldfastGrpcServer server = HoldfastGrpcServer.start("127.0.0.1", 0, new LocalTransport(node));
+        ClientPort server = ClientPort.start("127.0.0.1", 0, new LocalTransport(node));
         toClose.add(server);
         // Two members, both the same server behind proxies; the first one will go silent.
         SilenceableProxy first = new SilenceableProxy(server.port());

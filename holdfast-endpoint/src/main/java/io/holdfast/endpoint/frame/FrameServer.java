@@ -1,4 +1,4 @@
-// Over 450 lines, one idea: the server end of frames (accepting, reading frames, starting calls,
+// Ceiling 630 lines, one idea: the server end of frames (accepting, reading frames, starting calls,
 // writing answers without blocking). Its call adapter (FrameCall) shares the connection's state;
 // the splice to other protocols is already its own file (Pipe).
 package io.holdfast.endpoint.frame;
@@ -15,7 +15,6 @@ import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.frame.Frames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.System.Logger.Level;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -34,6 +33,8 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves a gRPC service's unary and server-streaming methods over {@link Frames} on one TCP port:
@@ -65,7 +66,7 @@ import java.util.function.UnaryOperator;
  * reconnects and re-subscribes, and is told of a gap, so it asks for the outcomes it waits for.
  */
 public final class FrameServer implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(FrameServer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(FrameServer.class);
 
     /** Answers queued for one connection beyond what its socket takes, before it is closed. */
     public static final long MAX_QUEUED_BYTES = 32 * 1024 * 1024;
@@ -204,7 +205,7 @@ public final class FrameServer implements AutoCloseable {
             listener.close();
             selector.close();
         } catch (IOException e) {
-            LOG.log(Level.DEBUG, "closing the frame port", e);
+            LOG.debug("closing the frame port", e);
         }
     }
 
@@ -246,7 +247,7 @@ public final class FrameServer implements AutoCloseable {
                 return;
             } catch (IOException | RuntimeException e) {
                 // A fault of one step must not stop the port: log it and go on.
-                LOG.log(Level.WARNING, "the frame server's loop failed; it goes on", e);
+                LOG.warn("the frame server's loop failed; it goes on", e);
             }
         }
     }
@@ -413,7 +414,7 @@ public final class FrameServer implements AutoCloseable {
                 listener.onHalfClose();
                 listener.onReady();
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "a call on the frame port failed unexpectedly; answered INTERNAL", e);
+                LOG.warn("a call on the frame port failed unexpectedly; answered INTERNAL", e);
                 call.close(Status.INTERNAL.withDescription("the server failed: " + e), new Metadata());
             }
         }
@@ -482,9 +483,7 @@ public final class FrameServer implements AutoCloseable {
             if (connections.remove(this) == null) {
                 return;
             }
-            LOG.log(
-                    Level.DEBUG,
-                    "frame connection " + attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR) + " closed: " + why);
+            LOG.debug("frame connection " + attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR) + " closed: " + why);
             key.cancel();
             if (pipe != null) {
                 pipe.close();
@@ -492,7 +491,7 @@ public final class FrameServer implements AutoCloseable {
             try {
                 channel.close();
             } catch (IOException e) {
-                LOG.log(Level.DEBUG, "closing a frame connection", e);
+                LOG.debug("closing a frame connection", e);
             }
             List<FrameCall<?, ?>> open = new ArrayList<>(calls.values());
             calls.clear();
@@ -549,7 +548,7 @@ public final class FrameServer implements AutoCloseable {
                 try {
                     l.onComplete();
                 } catch (RuntimeException e) {
-                    LOG.log(Level.DEBUG, "a call's completion failed", e);
+                    LOG.debug("a call's completion failed", e);
                 }
             }
         }
@@ -565,7 +564,7 @@ public final class FrameServer implements AutoCloseable {
                 try {
                     l.onCancel();
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "a call's cancellation failed", e);
+                    LOG.warn("a call's cancellation failed", e);
                 }
             }
         }

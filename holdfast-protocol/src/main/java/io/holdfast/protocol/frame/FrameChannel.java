@@ -1,4 +1,4 @@
-// Over 450 lines, one idea: the client end of frames (a gRPC ManagedChannel: connecting, writing
+// Ceiling 510 lines, one idea: the client end of frames (a gRPC ManagedChannel: connecting, writing
 // calls, reading answers, deadlines). Its call adapter shares the connection's state.
 package io.holdfast.protocol.frame;
 
@@ -14,7 +14,6 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -27,6 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A gRPC channel to one server that carries its calls over {@link Frames} instead of HTTP/2: the
@@ -50,7 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * heartbeats) are the probes.
  */
 public final class FrameChannel extends ManagedChannel {
-    private static final System.Logger LOG = System.getLogger(FrameChannel.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(FrameChannel.class);
     static final long SWEEP_MILLIS = 20;
     private static final int CONNECT_TIMEOUT_MILLIS = 3_000;
     private static final Set<FrameChannel> LIVE = ConcurrentHashMap.newKeySet();
@@ -231,7 +232,7 @@ public final class FrameChannel extends ManagedChannel {
                 String why = e instanceof EOFException ? "the server closed the connection" : e.getMessage();
                 fail(Status.UNAVAILABLE.withDescription(address + ": " + why), e);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "reading from " + address + " failed", e);
+                LOG.warn("reading from " + address + " failed", e);
                 fail(Status.UNAVAILABLE.withDescription(address + ": " + e), e);
             } finally {
                 try {

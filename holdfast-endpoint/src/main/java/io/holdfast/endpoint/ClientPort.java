@@ -26,7 +26,7 @@ import java.util.function.UnaryOperator;
  * event stream are the same over either.
  *
  * <pre>{@code
- * try (HoldfastGrpcServer server = HoldfastGrpcServer.start("0.0.0.0", 4653, lockService)) {
+ * try (ClientPort server = ClientPort.start("0.0.0.0", 4653, lockService)) {
  *     ...                                          // server.port() is the bound port (for port 0)
  * }
  * }</pre>
@@ -41,7 +41,7 @@ import java.util.function.UnaryOperator;
  * once), lets unary calls in flight finish for up to a second, then cuts the rest. It does not close
  * the lock service.
  */
-public final class HoldfastGrpcServer implements AutoCloseable {
+public final class ClientPort implements AutoCloseable {
     /** The largest request the server accepts. */
     public static final int MAX_INBOUND_BYTES = 1024 * 1024;
 
@@ -58,7 +58,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
     private final String host;
     private final int port;
 
-    private HoldfastGrpcServer(
+    private ClientPort(
             Server server,
             FrameServer frames,
             HoldfastGrpcService service,
@@ -86,7 +86,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
      * @throws UncheckedIOException naming the address if the server cannot listen there; when the
      *     port is taken, its cause is the {@link BindException}
      */
-    public static HoldfastGrpcServer start(String host, int port, LockService backend) {
+    public static ClientPort start(String host, int port, LockService backend) {
         return start(host, port, backend, null, TlsFiles.ClientAuth.NONE);
     }
 
@@ -99,7 +99,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
      * @throws IllegalArgumentException if a TLS file is missing or is not PEM
      * @throws UncheckedIOException as {@link #start(String, int, LockService)}
      */
-    public static HoldfastGrpcServer start(
+    public static ClientPort start(
             String host, int port, LockService backend, TlsFiles tls, TlsFiles.ClientAuth clientAuth) {
         return start(host, port, backend, tls, clientAuth, null);
     }
@@ -109,7 +109,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
      * with every call passing {@code authenticator} first (null: no identities, every call
      * anonymous).
      */
-    public static HoldfastGrpcServer start(
+    public static ClientPort start(
             String host,
             int port,
             LockService backend,
@@ -155,7 +155,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
             throw new UncheckedIOException("cannot listen on " + where + ": " + e.getMessage(), e);
         }
         if (tls != null) {
-            return new HoldfastGrpcServer(server, null, service, definition, host, unparsable);
+            return new ClientPort(server, null, service, definition, host, unparsable);
         }
         try {
             FrameServer frames = FrameServer.start(
@@ -166,7 +166,7 @@ public final class HoldfastGrpcServer implements AutoCloseable {
                     MAX_INBOUND_BYTES,
                     FrameServer.MAX_QUEUED_BYTES,
                     new InetSocketAddress(LOOPBACK, grpcPort(server)));
-            return new HoldfastGrpcServer(server, frames, service, definition, host, unparsable);
+            return new ClientPort(server, frames, service, definition, host, unparsable);
         } catch (RuntimeException e) {
             server.shutdownNow();
             throw e;
@@ -250,6 +250,6 @@ public final class HoldfastGrpcServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "HoldfastGrpcServer[" + address() + (server.isShutdown() ? ", closed]" : "]");
+        return "ClientPort[" + address() + (server.isShutdown() ? ", closed]" : "]");
     }
 }
