@@ -31,9 +31,9 @@ public final class Limits {
     public static final int MAX_CLIENT_NAME = 256;
 
     /** Session ids: this many characters at least and at most, from [A-Za-z0-9_-]. */
-    public static final int MIN_SESSION_ID = 16;
+    public static final int MIN_SESSION_ID = io.holdfast.model.SessionIds.MIN_LENGTH;
 
-    public static final int MAX_SESSION_ID = 128;
+    public static final int MAX_SESSION_ID = io.holdfast.model.SessionIds.MAX_LENGTH;
 
     private Limits() {}
 

@@ -5,6 +5,7 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.model.Command.OpenSession;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
+import io.holdfast.model.SessionIds;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -145,20 +146,9 @@ final class Sessions {
     }
 
     static void checkId(String id) {
-        if (id == null || id.length() < Limits.MIN_SESSION_ID || id.length() > Limits.MAX_SESSION_ID) {
-            throw new InvalidArgumentException(
-                    "session id must be " + Limits.MIN_SESSION_ID + " to " + Limits.MAX_SESSION_ID + " characters");
-        }
-        for (int i = 0; i < id.length(); i++) {
-            char ch = id.charAt(i);
-            boolean ok = (ch >= 'a' && ch <= 'z')
-                    || (ch >= 'A' && ch <= 'Z')
-                    || (ch >= '0' && ch <= '9')
-                    || ch == '-'
-                    || ch == '_';
-            if (!ok) {
-                throw new InvalidArgumentException("session id may only contain A-Z a-z 0-9 - _");
-            }
+        String problem = SessionIds.problem(id);
+        if (problem != null) {
+            throw new InvalidArgumentException(problem);
         }
     }
 }

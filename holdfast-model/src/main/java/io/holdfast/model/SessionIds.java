@@ -4,7 +4,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * New session ids, for every opener of a session: the Java client's own, the HTTP front of a node for the clients that speak only HTTP, and a
+ * Session ids: the one rule for them and new ones, for every opener of a session: the Java client's own, the HTTP front of a node for the clients that speak only HTTP, and a
  * protocol-level one (the verifier's intruder).
  *
  * <p><b>Guarantees.</b> 127 random bits from a {@link SecureRandom} in URL-safe Base64, 22
@@ -16,9 +16,48 @@ import java.util.Base64;
  * 'ID'", seen in a build).
  */
 public final class SessionIds {
+    /** The shortest id the table accepts. */
+    public static final int MIN_LENGTH = 16;
+    /** The longest id the table accepts. */
+    public static final int MAX_LENGTH = 128;
+    /** The length of a {@link #newId()}: 128 bits in Base64. */
+    public static final int NEW_LENGTH = 22;
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private SessionIds() {}
+
+    /**
+     * What is wrong with {@code id} as a session id, or null if nothing: the rule every replica's
+     * table applies when a session opens ({@value #MIN_LENGTH} to {@value #MAX_LENGTH} characters of
+     * {@code A-Z a-z 0-9 - _}). The texts are the table's replies, so they never change.
+     */
+    public static String problem(String id) {
+        if (id == null || id.length() < MIN_LENGTH || id.length() > MAX_LENGTH) {
+            return "session id must be " + MIN_LENGTH + " to " + MAX_LENGTH + " characters";
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char ch = id.charAt(i);
+            boolean ok = (ch >= 'a' && ch <= 'z')
+                    || (ch >= 'A' && ch <= 'Z')
+                    || (ch >= '0' && ch <= '9')
+                    || ch == '-'
+                    || ch == '_';
+            if (!ok) {
+                return "session id may only contain A-Z a-z 0-9 - _";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether an opener may choose {@code id} for itself: the table's rule ({@link #problem}), at
+     * least as long as a {@link #newId()} (so it can hold as many random bits) and not beginning
+     * with {@code '-'} (which command lines read as an option). Every {@link #newId()} is one.
+     */
+    public static boolean isWellFormedChoice(String id) {
+        return problem(id) == null && id.length() >= NEW_LENGTH && id.charAt(0) != '-';
+    }
 
     /** A new id; see the class comment. */
     public static String newId() {

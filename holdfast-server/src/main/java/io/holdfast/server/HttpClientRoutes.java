@@ -18,6 +18,7 @@ import com.sun.net.httpserver.HttpExchange;
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
 import io.holdfast.model.Reply;
+import io.holdfast.model.SessionIds;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpReplies.ReplyAnswer;
@@ -30,7 +31,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.regex.Pattern;
 
 /**
  * The routes of clients that speak only HTTP ({@code docs/protocol.md}): sessions (open, keep
@@ -48,7 +48,6 @@ import java.util.regex.Pattern;
  */
 final class HttpClientRoutes implements AutoCloseable {
     /** A session id a client may choose: what {@link io.holdfast.model.SessionIds} makes, and longer. */
-    private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_-]{21,127}");
 
     /** The timers of waits (an acquire's backstop, a long poll's end): short tasks, one thread. */
     private final ScheduledExecutorService timer =
@@ -143,7 +142,7 @@ final class HttpClientRoutes implements AutoCloseable {
         long ttl = number(body, "ttlMillis", 10_000);
         long lockDelay = number(body, "lockDelayMillis", 0);
         String id = text(body, "sessionId", false);
-        if (id != null && !SESSION_ID.matcher(id).matches()) {
+        if (id != null && !SessionIds.isWellFormedChoice(id)) {
             throw new Refused(
                     400,
                     "INVALID_ARGUMENT",

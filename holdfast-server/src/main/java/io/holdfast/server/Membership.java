@@ -45,7 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Membership {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern ADDRESS = Pattern.compile("[^:=,\\s]+:\\d{1,5}");
     /** How long a leadership transfer may take before it is given up. */
     private static final Duration TRANSFER_TIMEOUT = Duration.ofSeconds(5);
@@ -221,7 +220,7 @@ final class Membership {
 
     private static RaftPeer validNew(
             MembershipChange.Add a, Collection<RaftPeer> voters, Collection<RaftPeer> learners) {
-        if (!ID.matcher(a.id()).matches()) {
+        if (!ServerConfig.ID.matcher(a.id()).matches()) {
             throw new InvalidArgumentException("member id must be 1 to 64 of [A-Za-z0-9_-], not '" + a.id() + "'");
         }
         for (String address : List.of(a.raftAddress(), a.clientAddress())) {

@@ -75,7 +75,9 @@ public record ServerConfig(
     public static final int DEFAULT_RAFT_PORT = 4654;
     public static final int DEFAULT_HTTP_PORT = 4655;
 
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    /** A node id: what a member is called in the Raft group, on the command line and in the membership. */
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
     private static final Pattern PEER =
             Pattern.compile("([A-Za-z0-9_-]{1,64})=([^:=,\\s]+):(\\d{1,5})(?::(\\d{1,5}))?");
 
