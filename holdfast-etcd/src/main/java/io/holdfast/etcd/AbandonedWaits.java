@@ -3,6 +3,7 @@ package io.holdfast.etcd;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.holdfast.UnavailableException;
+import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,11 +28,7 @@ final class AbandonedWaits {
     AbandonedWaits(KV kv, Calls calls, String threadName) {
         this.kv = kv;
         this.calls = calls;
-        this.cleaner = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        });
+        this.cleaner = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(threadName));
         cleaner.scheduleWithFixedDelay(this::deleteAll, 1, 1, TimeUnit.SECONDS);
     }
 

@@ -2,6 +2,7 @@ package io.holdfast.etcd;
 
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.holdfast.ClientOptions;
+import io.holdfast.spi.DaemonThreads;
 import io.holdfast.store.LossSink;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -59,11 +60,7 @@ final class EtcdSession {
         this.leases = leases;
         this.options = options;
         this.calls = calls;
-        this.keeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        });
+        this.keeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(threadName));
         try {
             // The first grant is the client's first contact with etcd: the connect timeout bounds it.
             grant(calls.within(options.connectTimeout()));

@@ -11,6 +11,7 @@ import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
 import io.holdfast.UnavailableException;
+import io.holdfast.lease.LeaseRequest;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import java.net.ServerSocket;
@@ -97,7 +98,10 @@ class EtcdProviderTest {
         try (LockClient observer = LockClient.open(etcd.uri(), options)) {
             String name = "provider-test/retry";
             LockRequest request = new LockRequest(
-                    name, LockMode.EXCLUSIVE, 1, 1, backend.sessionId() + ":1", Duration.ofSeconds(10), false);
+                    new LeaseRequest(name, LockMode.EXCLUSIVE, 1, 1),
+                    backend.sessionId() + ":1",
+                    Duration.ofSeconds(10),
+                    false);
             Grant first = backend.tryAcquire(request).orElseThrow();
             Grant again = backend.tryAcquire(request).orElseThrow();
             assertThat(again.token()).isGreaterThanOrEqualTo(first.token());

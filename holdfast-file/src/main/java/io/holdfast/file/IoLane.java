@@ -2,6 +2,7 @@ package io.holdfast.file;
 
 import io.holdfast.HoldfastException;
 import io.holdfast.UnavailableException;
+import io.holdfast.spi.DaemonThreads;
 import io.holdfast.store.Deadline;
 import java.io.IOException;
 import java.nio.channels.OverlappingFileLockException;
@@ -38,11 +39,8 @@ final class IoLane {
     private final ThreadPoolExecutor executor;
 
     IoLane(String threadName) {
-        this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        });
+        this.executor = new ThreadPoolExecutor(
+                1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), DaemonThreads.named(threadName));
     }
 
     /**

@@ -4,12 +4,12 @@ import io.holdfast.ConflictException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.RetryPolicy;
 import io.holdfast.Ticker;
+import io.holdfast.lease.Retries;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -178,26 +178,25 @@ public final class VersionedRows {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
-            for (int n = 1; ; n++) {
-                try {
-                    T result = attempt.run(n);
-                    c.commit();
-                    return result;
-                } catch (ConflictException conflict) {
-                    c.rollback();
-                    Duration pause = policy.delayBefore(n, ThreadLocalRandom.current()::nextDouble);
-                    Duration nextStart =
-                            Duration.ofNanos(ticker.nanos() - started).plus(pause);
-                    if (!policy.allowsAnother(n, nextStart)) {
-                        throw conflict;
-                    }
-                    onConflict.accept(conflict);
-                    sleeper.sleep(pause);
-                } catch (SQLException | RuntimeException | InterruptedException | Error e) {
-                    rollbackQuietly(c, e);
-                    throw e;
-                }
-            }
+            return Retries.of(policy, ticker)
+                    .pause(sleeper::sleep)
+                    .within(() -> policy.maxElapsed().toNanos() - (ticker.nanos() - started))
+                    .onRetry((e, n, pause) -> onConflict.accept((ConflictException) e))
+                    .call(
+                            n -> {
+                                try {
+                                    T result = attempt.run(n);
+                                    c.commit();
+                                    return result;
+                                } catch (ConflictException conflict) {
+                                    c.rollback();
+                                    throw conflict;
+                                } catch (SQLException | RuntimeException | InterruptedException | Error e) {
+                                    rollbackQuietly(c, e);
+                                    throw e;
+                                }
+                            },
+                            e -> e instanceof ConflictException);
         } finally {
             c.setAutoCommit(autoCommit);
         }

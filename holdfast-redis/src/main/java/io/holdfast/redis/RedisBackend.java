@@ -1,4 +1,4 @@
-// Over 500 lines, one idea: the StoreBackend primitives on Redis (try, queued wait with wake-ups
+// Ceiling 540 lines, one idea: the StoreBackend primitives on Redis (try, queued wait with wake-ups
 // and polls, renew, release, close), which share the wake-ups, the held set and the close gate. How
 // it connects is RedisLink, how calls are bounded RedisCalls, the atomic steps the *.lua scripts.
 package io.holdfast.redis;

@@ -1,7 +1,9 @@
 package io.holdfast.redis;
 
 import io.holdfast.ClientOptions;
+import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
+import io.holdfast.lease.Retries;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
@@ -15,7 +17,6 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.pubsub.api.async.RedisPubSubAsyncCommands;
 import java.net.SocketAddress;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -84,32 +85,40 @@ final class RedisLink {
             Consumer<String> onMessage,
             WatchMessages onWatched) {
         long start = options.ticker().nanos();
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return openOnce(settings, options, calls, channel, reconnected, onMessage, onWatched);
-            } catch (RuntimeException e) {
-                long delay = options.retryPolicy()
-                        .delayBefore(attempt, ThreadLocalRandom.current()::nextDouble)
-                        .toNanos();
-                boolean cutShort = handshakeCutShort(e);
-                if (!(cutShort || (settings.sentinel() && failoverUnderWay(e)))
-                        || options.ticker().nanos() - start + delay
-                                >= options.connectTimeout().toNanos()
-                        || !pause(delay)) {
-                    throw unavailable(settings, e);
-                }
-                if (cutShort) {
-                    log.debug(
-                            "redis: the connection to {} closed during its handshake; trying again",
-                            settings.display(),
-                            e);
-                } else {
-                    log.debug(
-                            "redis: no primary to reach through {} yet; asking the Sentinels again",
-                            settings.display(),
-                            e);
-                }
-            }
+        long connectTimeout = options.connectTimeout().toNanos();
+        // Only the connect timeout bounds an open, not the policy's attempts or elapsed time.
+        RetryPolicy delays = options.retryPolicy();
+        RetryPolicy untilConnectTimeout = new RetryPolicy(
+                delays.initialDelay(),
+                delays.maxDelay(),
+                delays.multiplier(),
+                delays.jitter(),
+                1000,
+                options.connectTimeout());
+        try {
+            return Retries.of(untilConnectTimeout, options.ticker())
+                    .within(() -> connectTimeout - (options.ticker().nanos() - start))
+                    .onRetry((e, attempt, pause) -> {
+                        if (handshakeCutShort(e)) {
+                            log.debug(
+                                    "redis: the connection to {} closed during its handshake; trying again",
+                                    settings.display(),
+                                    e);
+                        } else {
+                            log.debug(
+                                    "redis: no primary to reach through {} yet; asking the Sentinels again",
+                                    settings.display(),
+                                    e);
+                        }
+                    })
+                    .call(
+                            attempt -> openOnce(settings, options, calls, channel, reconnected, onMessage, onWatched),
+                            e -> handshakeCutShort(e) || (settings.sentinel() && failoverUnderWay(e)));
+        } catch (RuntimeException e) {
+            throw unavailable(settings, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable(settings, (RuntimeException) e.getCause());
         }
     }
 
@@ -209,17 +218,6 @@ final class RedisLink {
             }
         }
         return false;
-    }
-
-    /** Sleeps between two attempts; false if interrupted (the interrupt is kept). */
-    private static boolean pause(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-            return true;
-        } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     private static UnavailableException unavailable(RedisSettings settings, RuntimeException e) {

@@ -3,6 +3,7 @@ package io.holdfast.shedlock;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.Names;
+import io.holdfast.spi.DaemonThreads;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -44,11 +45,8 @@ public final class HoldfastLockProvider implements LockProvider, AutoCloseable {
 
     private final LockClient client;
     private final String prefix;
-    private final ScheduledExecutorService releaseLater = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "holdfast-shedlock-release");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService releaseLater =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-shedlock-release"));
 
     /** Locks named {@code shedlock/JOB}. */
     public HoldfastLockProvider(LockClient client) {

@@ -2,6 +2,7 @@ package io.holdfast.spring;
 
 import io.holdfast.LockClient;
 import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.spi.DaemonThreads;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -71,11 +72,9 @@ public class HoldfastHealthIndicator extends AbstractHealthIndicator {
     /** The read in progress, or a new one: at most one at a time. */
     private synchronized CompletableFuture<Void> read() {
         if (inFlight == null || inFlight.isDone()) {
-            inFlight = CompletableFuture.runAsync(() -> client.admin().describe(probe), task -> {
-                Thread t = new Thread(task, "holdfast-health-probe");
-                t.setDaemon(true);
-                t.start();
-            });
+            inFlight = CompletableFuture.runAsync(
+                    () -> client.admin().describe(probe),
+                    task -> DaemonThreads.thread(task, "holdfast-health-probe").start());
         }
         return inFlight;
     }

@@ -4,6 +4,7 @@ import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.UnavailableException;
+import io.holdfast.spi.DaemonThreads;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
@@ -105,11 +106,8 @@ final class ZooKeeperBackend implements StoreBackend {
                     return new ZooKeeper(connectString, sessionTimeout, watcher, canBeReadOnly, config);
                 })
                 .build();
-        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "holdfast-zookeeper-" + sessionId.substring(0, 8));
-            t.setDaemon(true);
-            return t;
-        });
+        this.timers = Executors.newSingleThreadScheduledExecutor(
+                DaemonThreads.named("holdfast-zookeeper-" + sessionId.substring(0, 8)));
         this.holdings = new Holdings(curator, zk, timers, ttl / 4, this::wakeWaiters);
         this.watches = new ZooKeeperWatches(curator, options.ticker());
         this.nodes = new LockNodes(curator, zk, () -> abandoned);
@@ -174,9 +172,7 @@ final class ZooKeeperBackend implements StoreBackend {
             // Closed in the background: a server that took the connection but never answered makes
             // ZooKeeper's close wait for the reply to its close-session request, seconds past the
             // connect timeout that bounds this open (measured: 10 s with a 1 s connect timeout).
-            Thread closer = new Thread(this::close, "holdfast-zookeeper-close");
-            closer.setDaemon(true);
-            closer.start();
+            DaemonThreads.thread(this::close, "holdfast-zookeeper-close").start();
             throw new UnavailableException(
                     "zookeeper: could not connect to " + uri.describe() + " within " + wait.toMillis() + " ms");
         }

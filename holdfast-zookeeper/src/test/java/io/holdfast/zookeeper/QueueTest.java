@@ -70,7 +70,10 @@ class QueueTest {
     @Test
     void nodeNamesRoundTripAndForeignNamesAreIgnored() {
         String prefix = QueueNode.prefix(new io.holdfast.store.LockRequest(
-                "a/b", LockMode.PERMITS, 2, 4, "ab12:7", java.time.Duration.ofSeconds(1), false));
+                new io.holdfast.lease.LeaseRequest("a/b", LockMode.PERMITS, 2, 4),
+                "ab12:7",
+                java.time.Duration.ofSeconds(1),
+                false));
         QueueNode n = QueueNode.parse(prefix + "0000000042").orElseThrow();
         assertThat(n.owner()).isEqualTo("ab12:7");
         assertThat(n.sequence()).isEqualTo(42);

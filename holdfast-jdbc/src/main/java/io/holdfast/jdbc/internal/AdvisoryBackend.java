@@ -4,6 +4,7 @@ import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockMode;
 import io.holdfast.UnavailableException;
+import io.holdfast.spi.DaemonThreads;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import io.holdfast.store.LossSink;
@@ -93,11 +94,7 @@ public final class AdvisoryBackend implements StoreBackend {
         synchronized (this) {
             connection("connecting");
         }
-        this.health = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "holdfast-jdbc-advisory-health");
-            t.setDaemon(true);
-            return t;
-        });
+        this.health = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-jdbc-advisory-health"));
         long every = Math.max(500, options.sessionTtl().toMillis() / 3);
         health.scheduleWithFixedDelay(this::checkHealth, every, every, TimeUnit.MILLISECONDS);
     }

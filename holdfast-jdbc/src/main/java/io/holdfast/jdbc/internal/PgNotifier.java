@@ -1,6 +1,7 @@
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.ClientOptions;
+import io.holdfast.spi.DaemonThreads;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -44,8 +45,7 @@ final class PgNotifier {
         this.uri = uri;
         this.options = options;
         this.wakeups = wakeups;
-        this.thread = new Thread(this::run, "holdfast-jdbc-listen-" + uri.channel());
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-jdbc-listen-" + uri.channel());
     }
 
     /** The store's notifier, started if needed; give it back with {@link #release}. */

@@ -1,4 +1,4 @@
-// Over 400 lines, one idea: the StoreBackend primitives of the lock-table mode (acquire under the
+// Ceiling 440 lines, one idea: the StoreBackend primitives of the lock-table mode (acquire under the
 // name's row lock, waiter records, renew, release, notifications), which share one pool, one set of
 // statements and one Wakeups. Its registers are TableRegisters, its operator calls TableAdmin.
 package io.holdfast.jdbc.internal;

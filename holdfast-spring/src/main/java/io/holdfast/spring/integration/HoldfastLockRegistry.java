@@ -1,19 +1,15 @@
 package io.holdfast.spring.integration;
 
-import io.holdfast.AcquireOptions;
 import io.holdfast.DistributedLock;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.NotOwnerException;
 import io.holdfast.spring.LockObserver;
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -108,55 +104,27 @@ public class HoldfastLockRegistry implements LockRegistry {
     }
 
     /**
-     * The Holdfast {@link Lock} view: one lease per thread, counted for reentrancy (as {@link
-     * io.holdfast.DistributedLock#asLock()}), and for eviction and metrics. A thread whose lease was lost is told
-     * at its next reentrant acquisition ({@code tryLock} false, {@code lock} throws), which forgets the hold so
-     * that the thread can take the lock afresh: {@code LockRegistryLeaderInitiator}'s heartbeat, a reentrant
-     * {@code tryLock}, thus notices a revoked or expired leadership.
+     * The Holdfast {@link Lock} view ({@link DistributedLock#asLock()}: one lease per thread, counted for
+     * reentrancy, a lost hold told at the thread's next reentrant acquisition and then forgotten), observed for
+     * eviction and metrics. The view keeps the holds; this keeps only how many each thread has, which is what a
+     * hold the view found lost was worth to the {@code held} gauge. {@code LockRegistryLeaderInitiator}'s
+     * heartbeat, a reentrant {@code tryLock}, thus notices a revoked or expired leadership.
      */
     private static final class ObservedLock implements Lock {
-        /** One thread's hold. */
-        private static final class Hold {
-            final Lease lease;
-            int count = 1;
-
-            Hold(Lease lease) {
-                this.lease = lease;
-            }
-        }
-
         private final DistributedLock lock;
+        /** This registry's own view of {@link #lock}: no one else takes or gives back its holds. */
+        private final Lock view;
+
         private final LockObserver observer;
-        private final Map<Thread, Hold> threads = new ConcurrentHashMap<>();
+        /** Per thread, the holds it has of the view, as the view counts them. */
+        private final Map<Thread, Integer> counts = new ConcurrentHashMap<>();
+
         final AtomicInteger holds = new AtomicInteger();
 
         ObservedLock(DistributedLock lock, LockObserver observer) {
             this.lock = lock;
+            this.view = lock.asLock();
             this.observer = observer;
-        }
-
-        /**
-         * Enters again if this thread holds the lock: true; false if it does not.
-         *
-         * @throws LockLostException if its hold was lost (the hold is forgotten, and counted as lost)
-         */
-        private boolean reenter() {
-            Thread me = Thread.currentThread();
-            Hold hold = threads.get(me);
-            if (hold == null) {
-                return false;
-            }
-            if (!hold.lease.isValid()) {
-                threads.remove(me);
-                for (int i = 0; i < hold.count; i++) {
-                    released();
-                }
-                observer.lost(LockObserver.Source.REGISTRY);
-                throw new LockLostException("this thread's hold of " + lock.name() + " was lost (its session"
-                        + " expired or it was revoked); it can lock it afresh");
-            }
-            hold.count++;
-            return true;
         }
 
         @Override
@@ -187,24 +155,22 @@ public class HoldfastLockRegistry implements LockRegistry {
             }
             long t0 = System.nanoTime();
             try {
-                if (!reenter()) {
-                    threads.put(Thread.currentThread(), new Hold(lock.acquire(AcquireOptions.MAX_DURATION)));
-                }
+                view.lockInterruptibly();
+            } catch (LockLostException e) {
+                forgetLostHold(); // a reentrant acquisition found this thread's hold lost
+                observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ERROR, System.nanoTime() - t0);
+                throw e;
             } catch (RuntimeException | InterruptedException e) {
                 observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ERROR, System.nanoTime() - t0);
                 throw e;
             }
-            granted(t0);
+            entered(t0);
         }
 
         @Override
         public boolean tryLock() {
             long t0 = System.nanoTime();
-            try {
-                return outcome(t0, reenter() || fresh(lock.tryAcquire()));
-            } catch (LockLostException e) {
-                return outcome(t0, false);
-            }
+            return outcome(t0, view.tryLock());
         }
 
         @Override
@@ -213,44 +179,23 @@ public class HoldfastLockRegistry implements LockRegistry {
                 throw new InterruptedException();
             }
             long t0 = System.nanoTime();
-            try {
-                if (reenter()) {
-                    return outcome(t0, true);
-                }
-            } catch (LockLostException e) {
-                return outcome(t0, false);
-            }
-            Duration wait = Duration.ofNanos(Math.max(0, unit.toNanos(time)));
-            try {
-                return outcome(t0, fresh(Optional.of(lock.acquire(min(wait, AcquireOptions.MAX_DURATION)))));
-            } catch (LockTimeoutException e) {
-                return outcome(t0, false);
-            }
-        }
-
-        private boolean fresh(Optional<Lease> lease) {
-            lease.ifPresent(l -> threads.put(Thread.currentThread(), new Hold(l)));
-            return lease.isPresent();
-        }
-
-        private static Duration min(Duration a, Duration b) {
-            return a.compareTo(b) <= 0 ? a : b;
+            return outcome(t0, view.tryLock(time, unit));
         }
 
         @Override
         public void unlock() {
             Thread me = Thread.currentThread();
-            Hold hold = threads.get(me);
-            if (hold == null) {
+            Integer count = counts.get(me);
+            if (count == null) {
                 throw new NotOwnerException("the current thread does not hold " + lock.name()); // no hold to count
             }
-            if (--hold.count > 0) {
-                released();
-                return;
+            if (count > 1) {
+                counts.put(me, count - 1);
+            } else {
+                counts.remove(me);
             }
-            threads.remove(me);
             try {
-                hold.lease.release();
+                view.unlock();
             } catch (LockLostException e) {
                 // This thread's hold is dropped although the lease could not be given back.
                 released();
@@ -263,27 +208,49 @@ public class HoldfastLockRegistry implements LockRegistry {
             released();
         }
 
+        /**
+         * The view forgot this thread's hold, found lost, if it had one: every entry of it is counted as
+         * released, and the hold as lost.
+         */
+        private void forgetLostHold() {
+            Integer count = counts.remove(Thread.currentThread());
+            if (count == null) {
+                return; // it had none: a refusal, not a loss
+            }
+            for (int i = 0; i < count; i++) {
+                released();
+            }
+            observer.lost(LockObserver.Source.REGISTRY);
+        }
+
         private void released() {
             holds.decrementAndGet();
             observer.released(LockObserver.Source.REGISTRY);
         }
 
-        /** Not supported: a distributed condition would need its own wait queue on the service. */
+        /** Not supported: the view refuses it (a distributed condition would need a wait queue of its own). */
         @Override
         public Condition newCondition() {
-            throw new UnsupportedOperationException("conditions are not supported on distributed locks");
+            return view.newCondition();
         }
 
+        /**
+         * Counts a {@code tryLock}'s answer. A thread that had holds and is refused was told that its hold was
+         * lost (the view answers a reentrant {@code tryLock} from its count otherwise).
+         */
         private boolean outcome(long t0, boolean got) {
             if (got) {
-                granted(t0);
+                entered(t0);
             } else {
+                forgetLostHold();
                 observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.BUSY, System.nanoTime() - t0);
             }
             return got;
         }
 
-        private void granted(long t0) {
+        /** The view granted this thread a hold, new or reentrant. */
+        private void entered(long t0) {
+            counts.merge(Thread.currentThread(), 1, Integer::sum);
             holds.incrementAndGet();
             observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ACQUIRED, System.nanoTime() - t0);
         }

@@ -8,6 +8,7 @@ import io.holdfast.Leadership;
 import io.holdfast.LockClient;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.spi.DaemonThreads;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -225,17 +226,13 @@ public class HoldfastLeaderInitiator implements SmartLifecycle, ApplicationEvent
 
     /** One campaign, from {@link #start()} to {@link #stop()}: its thread and what stops it. */
     private final class Run implements Runnable {
-        final Thread thread = new Thread(this, "holdfast-leader-" + getElection());
+        final Thread thread = DaemonThreads.thread(this, "holdfast-leader-" + getElection());
         /** Counted down when the current leadership ends: lost, or stop(). */
         volatile CountDownLatch term = new CountDownLatch(1);
         /** Guarded by the monitor: set by stop(). */
         boolean stopped;
         /** Guarded by the monitor: the thread waits only for the service or the retry delay, and may be interrupted. */
         boolean campaigning;
-
-        Run() {
-            thread.setDaemon(true);
-        }
 
         @Override
         public void run() {
