@@ -13,6 +13,14 @@ public sealed interface Reply {
     <R> R accept(Visitor<R> visitor);
 
     /**
+     * The fencing tokens this reply grants, in the order of its names: one for {@link Granted},
+     * every name's for {@link GrantedAll}, none for any other reply.
+     */
+    default List<Long> grantedTokens() {
+        return List.of();
+    }
+
+    /**
      * One method per reply.
      *
      * @param <R> what the visit gives back
@@ -49,6 +57,11 @@ public sealed interface Reply {
         public <R> R accept(Visitor<R> visitor) {
             return visitor.granted(this);
         }
+
+        @Override
+        public List<Long> grantedTokens() {
+            return List.of(token);
+        }
     }
 
     /**
@@ -59,6 +72,11 @@ public sealed interface Reply {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.grantedAll(this);
+        }
+
+        @Override
+        public List<Long> grantedTokens() {
+            return tokens;
         }
 
         public GrantedAll {

@@ -277,7 +277,7 @@ final class HttpSessions {
     private Reply unlessLost(Command.ClientCommand command, Reply reply) {
         List<String> names =
                 command instanceof Command.AcquireAll all ? all.names() : List.of(((Command.Acquire) command).name());
-        List<Long> tokens = reply.accept(GRANTED_TOKENS);
+        List<Long> tokens = reply.grantedTokens();
         for (int i = 0; i < tokens.size() && i < names.size(); i++) {
             if (!service.isCurrentHolderHere(names.get(i), tokens.get(i))) {
                 return Reply.Failed.of(
@@ -288,44 +288,6 @@ final class HttpSessions {
         }
         return reply;
     }
-
-    /** The fencing tokens a reply grants, in the order of the names; none if it grants nothing. */
-    private static final Reply.Visitor<List<Long>> GRANTED_TOKENS = new Reply.Visitor<>() {
-        @Override
-        public List<Long> granted(Reply.Granted r) {
-            return List.of(r.token());
-        }
-
-        @Override
-        public List<Long> grantedAll(Reply.GrantedAll r) {
-            return r.tokens();
-        }
-
-        @Override
-        public List<Long> ok(Reply.Ok r) {
-            return List.of();
-        }
-
-        @Override
-        public List<Long> queued(Reply.Queued r) {
-            return List.of();
-        }
-
-        @Override
-        public List<Long> busy(Reply.Busy r) {
-            return List.of();
-        }
-
-        @Override
-        public List<Long> written(Reply.Written r) {
-            return List.of();
-        }
-
-        @Override
-        public List<Long> failed(Reply.Failed r) {
-            return List.of();
-        }
-    };
 
     private static CompletableFuture<Reply> completed(Reply reply) {
         return CompletableFuture.completedFuture(reply);

@@ -355,31 +355,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
     // ------------------------------------------------------------------------------ events
 
     private void onEvent(Event event) {
-        event.accept(new Event.Visitor<Void>() {
-            @Override
-            public Void granted(Event.Granted e) {
-                waits.onGranted(e);
-                return null;
-            }
-
-            @Override
-            public Void waitTimedOut(Event.WaitTimedOut e) {
-                waits.onTimedOut(e);
-                return null;
-            }
-
-            @Override
-            public Void lost(Event.Lost e) {
-                leases.onLost(e);
-                return null;
-            }
-
-            @Override
-            public Void sessionExpired(Event.SessionExpired e) {
-                session.expire("the service expired the session");
-                return null;
-            }
-        });
+        event.accept(new EventDispatch(waits, leases, session));
     }
 
     /**

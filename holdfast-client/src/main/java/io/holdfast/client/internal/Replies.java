@@ -5,7 +5,6 @@ import io.holdfast.DeadlockException;
 import io.holdfast.UnavailableException;
 import io.holdfast.model.Reply;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -25,49 +24,6 @@ final class Replies {
             };
         }
         return new UnavailableException("unexpected reply " + reply);
-    }
-
-    /**
-     * The tokens a reply grants, in the order of its names: one for {@link Reply.Granted}, every
-     * name's for {@link Reply.GrantedAll}, none for any other reply.
-     */
-    static List<Long> grantedTokens(Reply reply) {
-        return reply.accept(new Reply.Visitor<List<Long>>() {
-            @Override
-            public List<Long> granted(Reply.Granted r) {
-                return List.of(r.token());
-            }
-
-            @Override
-            public List<Long> grantedAll(Reply.GrantedAll r) {
-                return r.tokens();
-            }
-
-            @Override
-            public List<Long> ok(Reply.Ok r) {
-                return List.of();
-            }
-
-            @Override
-            public List<Long> queued(Reply.Queued r) {
-                return List.of();
-            }
-
-            @Override
-            public List<Long> busy(Reply.Busy r) {
-                return List.of();
-            }
-
-            @Override
-            public List<Long> written(Reply.Written r) {
-                return List.of();
-            }
-
-            @Override
-            public List<Long> failed(Reply.Failed r) {
-                return List.of();
-            }
-        });
     }
 
     /** The cause under the wrappers a future adds. */

@@ -231,7 +231,7 @@ final class Waits {
             if (error != null || reply instanceof Reply.Queued) {
                 return;
             }
-            List<Long> tokens = Replies.grantedTokens(reply);
+            List<Long> tokens = reply.grantedTokens();
             if (tokens.isEmpty()) {
                 onReply(p, p.command, reply, 0);
                 return;
@@ -294,7 +294,7 @@ final class Waits {
         }
         return requests.untilKnown(inv -> new Command.CancelWait(inv, p.name(), p.seq), reply -> {
             requests.end(p.seq);
-            List<Long> tokens = Replies.grantedTokens(reply);
+            List<Long> tokens = reply.grantedTokens();
             for (int i = 0; i < tokens.size(); i++) {
                 leases.giveBack(p.requests.get(i).name(), tokens.get(i));
             }
