@@ -288,8 +288,8 @@ public sealed interface Command {
     }
 
     /**
-     * A member of the cluster says which protocol version its build speaks ({@link
-     * Vocabulary#version()}); the table keeps the last report of each member, and the cluster's
+     * A member of the cluster says which protocol version its build speaks ({@code
+     * io.holdfast.core.Vocabulary#version()}); the table keeps the last report of each member, and the cluster's
      * version is the lowest among its members ({@code io.holdfast.core.LockTable#memberVersions()}). Sent by the
      * member itself through the Raft port, in an envelope with no identity and time 0 (it must not
      * move the cluster clock: it comes from a node that may not lead).

@@ -26,8 +26,8 @@ public interface LockService extends AutoCloseable {
     CompletableFuture<Reply> submit(Command command);
 
     /**
-     * Applies a command on behalf of an authenticated identity (see {@link
-     * LockTable#apply(Command.Envelope, EventSink)}). A service that does not authenticate its
+     * Applies a command on behalf of an authenticated identity (see {@code
+     * io.holdfast.core.LockTable#apply}). A service that does not authenticate its
      * callers accepts only a null identity, and refuses any other with {@link
      * io.holdfast.UnsupportedFeatureException}.
      */

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * A gRPC channel to one server that carries its calls over {@link Frames} instead of HTTP/2: the
  * same messages, statuses and trailers, so that code written against gRPC's {@code Channel} (the
  * client's transport, its event streams, generated stubs) works over it unchanged. The server end
- * is {@link FrameServer}. Unary and server-streaming calls only; plaintext only.
+ * is {@code io.holdfast.endpoint.frame.FrameServer}. Unary and server-streaming calls only; plaintext only.
  *
  * <p><b>Threads.</b> A call's request is written by the thread that starts it (one write to the
  * socket). One reader thread per connection reads answers and calls the calls' listeners, as a
