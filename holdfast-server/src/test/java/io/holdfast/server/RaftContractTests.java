@@ -45,7 +45,7 @@ class RaftContractTests {
 
             // No uri(): the multi-process group is skipped here. Child JVMs against this in-JVM
             // cluster passed on JDK 17 but got no answer to their session open within 10 s on
-            // Temurin 25 in CI (not understood yet; see issue 3's note). Separate processes against
+            // Temurin 25 in CI (the cause is not understood). Separate processes against
             // the server are tested by holdfast-it's CliClusterTest: three server processes and
             // `holdfast lock` processes, with the leader killed mid-run.
 
