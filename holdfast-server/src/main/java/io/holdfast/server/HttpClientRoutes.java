@@ -47,7 +47,6 @@ import java.util.concurrent.ScheduledExecutorService;
  * HttpSessions}.
  */
 final class HttpClientRoutes implements AutoCloseable {
-    /** A session id a client may choose: what {@link io.holdfast.model.SessionIds} makes, and longer. */
 
     /** The timers of waits (an acquire's backstop, a long poll's end): short tasks, one thread. */
     private final ScheduledExecutorService timer =
