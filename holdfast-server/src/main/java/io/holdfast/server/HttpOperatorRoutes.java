@@ -92,13 +92,18 @@ final class HttpOperatorRoutes {
         throw new Refused(404, "NOT_FOUND", "no such API route: " + API + route);
     }
 
-    /** This node's Raft state; with {@code members}, every member too. */
+    /**
+     * This node's Raft state and its lease check's refusals by what was refused; with {@code
+     * members}, every member too.
+     */
     ObjectNode nodeStatus(boolean members) {
         ObjectNode out = JsonViews.cluster(await(node.raftService().cluster()));
         if (!members) {
             out.remove("members");
         }
         out.put("accessControl", node.accessRules() != null);
+        ObjectNode refusals = out.putObject("leaseCheckRefusals");
+        node.raftService().leaseCheckRefusals().forEach(refusals::put);
         return out;
     }
 

@@ -4,15 +4,16 @@ import io.holdfast.UnavailableException;
 import io.holdfast.model.NotLeaderException;
 import java.io.IOException;
 import java.util.Collection;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
@@ -46,6 +47,7 @@ import org.slf4j.LoggerFactory;
  * leader until it notices, up to an election timeout later; Ratis answers its read barrier at once
  * when nothing was committed since the last round a majority acknowledged. Checked after the
  * barrier, {@link #holdsLease} is false for it, so it serves neither stale reads nor heartbeats.
+ * Each such refusal is counted and logged ({@link LeaseRefusals}).
  */
 final class RaftGateway {
     private static final Logger LOG = LoggerFactory.getLogger(RaftGateway.class);
@@ -64,23 +66,35 @@ final class RaftGateway {
     private final long leaseMillis;
     /** Whether this node serves as the leader now (its leader duties run). */
     private final BooleanSupplier serving;
+    /** Where the lease check's refusals are counted and logged. */
+    private final LeaseRefusals refusals;
 
     /**
      * @param serving whether this node serves as the leader now: reads are refused otherwise
+     * @param refusals counts and logs each refusal of the lease check
      */
     RaftGateway(
             RaftServer server,
             RaftGroupId groupId,
             RaftPeerId selfId,
             Map<RaftPeerId, String> clientAddresses,
-            BooleanSupplier serving) {
+            BooleanSupplier serving,
+            LeaseRefusals refusals) {
         this.server = server;
         this.serving = serving;
         this.groupId = groupId;
         this.selfId = selfId;
         this.clientAddresses = Map.copyOf(clientAddresses);
-        this.leaseMillis =
-                RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties()).toLong(TimeUnit.MILLISECONDS) * 9 / 10;
+        this.refusals = refusals;
+        this.leaseMillis = leaseMillis(server.getProperties());
+    }
+
+    /**
+     * The leader's lease under these Raft properties: 90% of the shortest election timeout, as
+     * Ratis's own leader lease. The one place that says so.
+     */
+    static long leaseMillis(RaftProperties properties) {
+        return RaftServerConfigKeys.Rpc.timeoutMin(properties).toLong(TimeUnit.MILLISECONDS) * 9 / 10;
     }
 
     RaftServer server() {
@@ -117,8 +131,9 @@ final class RaftGateway {
             return CompletableFuture.failedFuture(notLeader());
         }
         return send(RaftClientRequest.readRequestType(), new byte[0]).thenApply(reply -> {
-            if (!holdsLease()) {
-                throw new CompletionException(noLease("serve a read that must be current"));
+            Optional<UnavailableException> refused = leaseRefusal(LeaseRefusals.Refused.READ);
+            if (refused.isPresent()) {
+                throw new CompletionException(refused.get());
             }
             return read.get();
         });
@@ -173,15 +188,24 @@ final class RaftGateway {
         return direct;
     }
 
-    /** 90% of the shortest election timeout, as Ratis's own leader lease. */
+    /** See {@link #leaseMillis(RaftProperties)}. */
     long leaseMillis() {
         return leaseMillis;
     }
 
-    /** Why this node cannot act as a leader that holds its lease now. */
-    UnavailableException noLease(String what) {
-        return new UnavailableException("node " + selfId + " has not heard from a majority of its members within "
-                + leaseMillis + " ms, so it cannot " + what + "; try another member");
+    /**
+     * Empty while this node holds its lease; otherwise why it cannot do {@code what} now, the
+     * refusal counted and logged.
+     */
+    Optional<UnavailableException> leaseRefusal(LeaseRefusals.Refused what) {
+        long since = sinceMajorityAnswered();
+        if (holds(since)) {
+            return Optional.empty();
+        }
+        refusals.refused(what, since, leaseMillis);
+        return Optional.of(new UnavailableException("node " + selfId
+                + " has not heard from a majority of its members within " + leaseMillis + " ms, so it cannot "
+                + what.cannot + "; try another member"));
     }
 
     /**
@@ -189,36 +213,52 @@ final class RaftGateway {
      * one changes) in the previous one, answered it within {@link #leaseMillis()}.
      */
     boolean holdsLease() {
+        return holds(sinceMajorityAnswered());
+    }
+
+    private boolean holds(long sinceMajorityMillis) {
+        return sinceMajorityMillis >= 0 && sinceMajorityMillis < leaseMillis;
+    }
+
+    /**
+     * How long ago a majority of the voters, of the current configuration and (while one changes)
+     * of the previous one, had all answered this leader (itself counted, at 0): {@link
+     * Long#MAX_VALUE} if a majority never did, -1 if this node does not lead.
+     */
+    long sinceMajorityAnswered() {
         try {
             RaftServer.Division d = server.getDivision(groupId);
             if (!d.getInfo().isLeader()) {
-                return false;
+                return -1;
             }
-            Set<String> fresh = new HashSet<>();
-            fresh.add(selfId.toString());
+            Map<String, Long> elapsed = new HashMap<>();
             for (ServerRpcProto f :
                     d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
-                if (f.getLastRpcElapsedTimeMs() < leaseMillis) {
-                    fresh.add(f.getId().getId().toStringUtf8());
-                }
+                elapsed.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
             }
+            elapsed.put(selfId.toString(), 0L);
             var conf = d.getRaftConf();
-            return majority(conf.getCurrentPeers(RaftPeerRole.FOLLOWER), fresh)
-                    && majority(conf.getPreviousPeers(RaftPeerRole.FOLLOWER), fresh);
+            return Math.max(
+                    majorityAnswered(conf.getCurrentPeers(RaftPeerRole.FOLLOWER), elapsed),
+                    majorityAnswered(conf.getPreviousPeers(RaftPeerRole.FOLLOWER), elapsed));
         } catch (IOException e) {
-            return false;
+            return -1;
         }
     }
 
-    /** True for an empty set of voters (no previous configuration). */
-    private static boolean majority(Collection<RaftPeer> voters, Set<String> fresh) {
+    /**
+     * How long ago a majority of these voters had all answered: the age of the answer that makes
+     * the majority, oldest last. 0 for an empty set of voters (no previous configuration).
+     */
+    private static long majorityAnswered(Collection<RaftPeer> voters, Map<String, Long> elapsed) {
         if (voters.isEmpty()) {
-            return true;
+            return 0;
         }
-        long heard = voters.stream()
-                .filter(v -> fresh.contains(v.getId().toString()))
-                .count();
-        return heard * 2 > voters.size();
+        long[] ages = voters.stream()
+                .mapToLong(v -> elapsed.getOrDefault(v.getId().toString(), Long.MAX_VALUE))
+                .sorted()
+                .toArray();
+        return ages[ages.length / 2];
     }
 
     /** The current Raft term, or -1 if it cannot be read. */

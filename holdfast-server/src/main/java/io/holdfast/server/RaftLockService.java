@@ -72,6 +72,8 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final boolean releaseLostOnStepDown;
 
     private final ServerMetrics metrics;
+    /** The lease check's refusals, counted and logged. */
+    private final LeaseRefusals leaseRefusals;
 
     RaftLockService(
             RaftServer server,
@@ -99,7 +101,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.metrics = metrics;
         this.selfId = selfId;
         this.machine = machine;
-        this.raft = new RaftGateway(server, groupId, selfId, clientAddresses, this::isLeader);
+        this.leaseRefusals = new LeaseRefusals(selfId.toString(), ticker);
+        metrics.leaseCheckRefusals(leaseRefusals);
+        this.raft = new RaftGateway(server, groupId, selfId, clientAddresses, this::isLeader, leaseRefusals);
         this.membership = new Membership(server, groupId, selfId, raft::notLeader);
         this.events = new EventRouter(selfId.toString());
         this.sessionEvents = new SessionEvents(selfId.toString());
@@ -197,8 +201,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     /**
      * A heartbeat is acknowledged only while this leader holds its lease: a majority of the voters
-     * (itself counted) answered it within {@link #leaseMillis()}, less than the shortest election
-     * timeout, so that no other leader can have been elected since.
+     * (itself counted) answered it within {@link RaftGateway#leaseMillis()}, less than the shortest
+     * election timeout, so that no other leader can have been elected since. A refusal is counted
+     * and logged ({@link LeaseRefusals}).
      *
      * <p>Why: a client counts its leases valid for a TTL from the sending of its last acknowledged
      * heartbeat, and a new leader gives every session a fresh TTL from its own start. A leader cut
@@ -218,16 +223,12 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return CompletableFuture.completedFuture(
                     Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
         }
-        if (!holdsLease()) {
-            return CompletableFuture.failedFuture(raft.noLease("vouch for sessions"));
+        Optional<UnavailableException> refused = raft.leaseRefusal(LeaseRefusals.Refused.HEARTBEAT);
+        if (refused.isPresent()) {
+            return CompletableFuture.failedFuture(refused.get());
         }
         duties.touch(sessionId);
         return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
-    }
-
-    /** 90% of the shortest election timeout, as Ratis's own leader lease. */
-    long leaseMillis() {
-        return raft.leaseMillis();
     }
 
     /** Whether this node leads and holds its leader's lease ({@link RaftGateway#holdsLease}). */
@@ -612,6 +613,11 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     /** The audit trail this replica has applied (latest entries). */
     List<AuditLog.Entry> audit() {
         return audit.entries();
+    }
+
+    /** The lease check's refusals on this node since it started, by what was refused. */
+    Map<String, Long> leaseCheckRefusals() {
+        return leaseRefusals.counts();
     }
 
     /** Refusals by quota and of permission, on this replica since it started. */

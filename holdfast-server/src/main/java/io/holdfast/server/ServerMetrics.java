@@ -40,10 +40,14 @@ import java.util.function.Supplier;
  * holdfast_refusals_total{reason}}, {@code holdfast_unparsable_requests_total}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
  * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_queue_longest}, {@code holdfast_registers}, {@code
  * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
- * holdfast_raft_leader_changes_total}, {@code holdfast_log_tail_repairs_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
+ * holdfast_raft_leader_changes_total}, {@code holdfast_lease_check_refusals_total{request}}, {@code
+ * holdfast_log_tail_repairs_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
  * {@code holdfast_raft_applied_index}, {@code holdfast_snapshot_bytes}, and the JVM's.
  */
 final class ServerMetrics {
+    /** What the function counters read, kept here; see {@link #keep}. */
+    private final java.util.List<Object> readFromStrongly = new java.util.ArrayList<>();
+
     private static final Duration[] SLOS = {
         Duration.ofMillis(1),
         Duration.ofMillis(2),
@@ -137,6 +141,7 @@ final class ServerMetrics {
         gauge("holdfast.raft.is.leader", "1 while this node leads", () -> isLeader.get() ? 1 : 0);
         gauge("holdfast.raft.term", "The Raft term this node is in", term::get);
         gauge("holdfast.raft.applied.index", "The last log index this node applied", appliedIndex::get);
+        keep(refusals);
         for (String reason : refusals.get().keySet()) {
             FunctionCounter.builder(
                             "holdfast.refusals",
@@ -148,11 +153,35 @@ final class ServerMetrics {
         }
     }
 
+    /**
+     * The leader's lease check's refusals, by what was refused ({@code request}: {@code read},
+     * {@code heartbeat}), every kind from zero.
+     */
+    void leaseCheckRefusals(LeaseRefusals refusals) {
+        keep(refusals);
+        for (LeaseRefusals.Refused what : LeaseRefusals.Refused.values()) {
+            FunctionCounter.builder("holdfast.lease.check.refusals", refusals, r -> (double) r.count(what))
+                    .description("Requests this node refused as leader because a majority of the voters had not"
+                            + " answered it within its lease")
+                    .tag("request", what.label())
+                    .register(registry);
+        }
+    }
+
     /** The client port's count of requests whose body was not the method's message. */
     void unparsableRequests(java.util.function.LongSupplier count) {
+        keep(count);
         FunctionCounter.builder("holdfast.unparsable.requests", count, c -> (double) c.getAsLong())
                 .description("Client requests refused because their body was not the method's message")
                 .register(registry);
+    }
+
+    /**
+     * Keeps what a function counter reads: Micrometer holds it weakly, so a method reference that
+     * nothing else keeps would be collected and its counter would read 0 from then on.
+     */
+    private synchronized void keep(Object readFrom) {
+        readFromStrongly.add(readFrom);
     }
 
     private void gauge(String name, String description, Supplier<Number> value) {

@@ -108,6 +108,9 @@ class DashboardBrowserTest {
         assertThat(browser.findElement(By.id("members")).getText())
                 .contains("n1")
                 .contains("leader");
+        assertThat(browser.findElement(By.id("node")).getText())
+                .as("the lease check's refusals beside the term")
+                .contains("lease check refused 0 reads, 0 heartbeats");
         assertThat(browser.findElement(By.id("sessions")).getText())
                 .contains("nightly-runner@batch-1:101")
                 .contains("batch-1");

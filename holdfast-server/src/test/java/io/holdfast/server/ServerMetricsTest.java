@@ -47,6 +47,22 @@ class ServerMetricsTest {
                 .isEqualTo(2);
     }
 
+    /**
+     * Micrometer's function counters hold what they read weakly: a method reference that nothing
+     * else keeps would be collected and the counter would read 0 from then on.
+     */
+    @Test
+    void aCounterReadThroughAFunctionSurvivesAGarbageCollection() {
+        ServerMetrics metrics = new ServerMetrics("n1");
+        java.util.concurrent.atomic.AtomicLong unparsable = new java.util.concurrent.atomic.AtomicLong(5);
+        metrics.unparsableRequests(unparsable::get);
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+        }
+        assertThat(metric(metrics.scrape(), "holdfast_unparsable_requests_total{node=\"n1\"}"))
+                .isEqualTo(5);
+    }
+
     @Test
     void everyReplyHasAnOutcomeOfItsOwn() {
         List<Reply> replies = List.of(

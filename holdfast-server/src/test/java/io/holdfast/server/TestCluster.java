@@ -67,6 +67,11 @@ final class TestCluster implements AutoCloseable {
         this(size, Set.of(), null, null, false, electionTimeout, size);
     }
 
+    /** Plaintext nodes that serve their HTTP port, with this shortest election timeout. */
+    static TestCluster withHttp(int size, Duration electionTimeout) throws Exception {
+        return new TestCluster(size, Set.of(), null, null, true, electionTimeout);
+    }
+
     /** Plaintext nodes of which only the first {@code started} run yet; {@link #start} the others. */
     TestCluster(int size, int started) throws Exception {
         this(size, Set.of(), null, null, false, Duration.ofMillis(400), started);

@@ -57,13 +57,26 @@ function badge(role) {
 
 function shortId(id) { return id && id.length > 12 ? id.slice(0, 8) + '…' : id; }
 
+// Requests this node refused as leader because a majority had not answered it within its lease:
+// late followers or a starved machine. Marked when any.
+function leaseRefusals(counts) {
+  const span = document.createElement('span');
+  span.id = 'lease-refusals';
+  const parts = Object.keys(counts).map((k) => counts[k] + ' ' + k + (counts[k] === 1 ? '' : 's'));
+  const total = Object.keys(counts).reduce((sum, k) => sum + counts[k], 0);
+  span.textContent = 'lease check refused ' + (parts.length ? parts.join(', ') : 'none');
+  span.title = 'requests refused as leader because a majority of the members had not answered within the lease';
+  if (total > 0) span.className = 'late';
+  return span;
+}
+
 function renderStatus(status) {
   const node = $('node');
   node.textContent = '';
   node.append('node ' + status.id + ' ', badge(status.role),
     ' leader ' + (status.leader || 'unknown') + ' · term ' + status.term +
     ' · commit ' + status.commitIndex + ' · applied ' + status.appliedIndex +
-    ' · protocol v' + status.clusterVersion);
+    ' · protocol v' + status.clusterVersion + ' · ', leaseRefusals(status.leaseCheckRefusals || {}));
   state.leader = status.role === 'leader';
   const banner = $('banner');
   if (!status.leader) {
