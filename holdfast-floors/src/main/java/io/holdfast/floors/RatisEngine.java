@@ -1,0 +1,172 @@
+package io.holdfast.floors;
+
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.ServerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+
+/**
+ * Apache Ratis with the settings every Holdfast node runs with ({@link HoldfastServer#raftProperties}), members
+ * talking gRPC (Holdfast's transport) or Netty; requests enter the leader's division in this process.
+ */
+final class RatisEngine implements Engine {
+    static final RaftGroupId GROUP = RaftGroupId.valueOf(UUID.fromString("6b1e5c2a-0000-4000-8000-00000000f100"));
+
+    /** Answers every entry with its own data; the least a state machine can do. */
+    static final class EchoMachine extends BaseStateMachine {
+        @Override
+        public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+            LogEntryProto entry = trx.getLogEntry();
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+            return CompletableFuture.completedFuture(
+                    Message.valueOf(entry.getStateMachineLogEntry().getLogData()));
+        }
+    }
+
+    private final boolean netty;
+    private final List<RaftServer> servers = new ArrayList<>();
+    private final ClientId client = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private RaftServer leader;
+    private RaftServer.Division division;
+    private RaftClientAsynchronousProtocol submit;
+    private long appliedAtStart;
+    private boolean durable;
+
+    /** {@code ratis-grpc} (Holdfast's transport) or {@code ratis-netty}. */
+    RatisEngine(String name) {
+        this.netty = name.equals("ratis-netty");
+    }
+
+    @Override
+    public String name() {
+        return netty ? "ratis-netty" : "ratis-grpc";
+    }
+
+    @Override
+    public void start(int nodes, Path dir, boolean fsync, Map<String, String> settings) throws Exception {
+        Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
+        for (int i = 1; i <= nodes; i++) {
+            peers.put("n" + i, new ServerConfig.Peer("127.0.0.1", Ports.free(), Ports.free()));
+        }
+        List<RaftPeer> raftPeers = new ArrayList<>();
+        peers.forEach((id, p) -> raftPeers.add(
+                RaftPeer.newBuilder().setId(id).setAddress(p.raftAddress()).build()));
+        RaftGroup group = RaftGroup.valueOf(GROUP, raftPeers);
+        durable = true;
+        for (String id : peers.keySet()) {
+            Path data = dir.resolve(id);
+            ServerConfig config = new ServerConfig(
+                    id,
+                    peers,
+                    data,
+                    "127.0.0.1",
+                    peers.get(id).clientPort(),
+                    -1,
+                    fsync,
+                    Duration.ofMillis(nodes == 1 ? 300 : 1000));
+            RaftProperties properties =
+                    HoldfastServer.raftProperties(config, Files.createDirectories(data.resolve("raft")));
+            settings.forEach(properties::set);
+            if (netty) {
+                properties.set("raft.rpc.type", "NETTY");
+                properties.set(
+                        "raft.netty.server.port", Integer.toString(peers.get(id).raftPort()));
+            }
+            durable &= !RaftServerConfigKeys.Log.unsafeFlushEnabled(properties)
+                    && !RaftServerConfigKeys.Log.asyncFlushEnabled(properties);
+            RaftServer server = RaftServer.newBuilder()
+                    .setServerId(RaftPeerId.valueOf(id))
+                    .setGroup(group)
+                    .setStateMachine(new EchoMachine())
+                    .setProperties(properties)
+                    .setOption(RaftStorage.StartupOption.RECOVER)
+                    .build();
+            server.start();
+            servers.add(server);
+        }
+        leader = awaitLeader();
+        division = leader.getDivision(GROUP);
+        submit = (RaftClientAsynchronousProtocol) division;
+        appliedAtStart = division.getInfo().getLastAppliedIndex();
+    }
+
+    private RaftServer awaitLeader() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            for (RaftServer s : servers) {
+                RaftServer.Division d = s.getDivision(GROUP);
+                if (d.getInfo().isLeader() && d.getInfo().isLeaderReady()) {
+                    return s;
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("Ratis: no leader after 30 s");
+    }
+
+    @Override
+    public CompletableFuture<byte[]> write(byte[] entry) {
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(client)
+                .setServerId(leader.getId())
+                .setGroupId(GROUP)
+                .setCallId(callIds.incrementAndGet())
+                .setMessage(Message.valueOf(ByteString.copyFrom(entry)))
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        try {
+            return submit.submitClientRequestAsync(request).thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    throw new IllegalStateException("Ratis refused the write: " + reply.getException());
+                }
+                return reply.getMessage().getContent().toByteArray();
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public long applied() {
+        return division.getInfo().getLastAppliedIndex() - appliedAtStart;
+    }
+
+    @Override
+    public boolean durable() {
+        return durable;
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (RaftServer s : servers) {
+            s.close();
+        }
+    }
+}

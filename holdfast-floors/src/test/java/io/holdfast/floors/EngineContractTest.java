@@ -1,0 +1,77 @@
+package io.holdfast.floors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every engine's floor measures real consensus writes: each write counted was committed and applied by the
+ * leader's state machine, answered with its own bytes, with fsync before acknowledging.
+ */
+class EngineContractTest {
+    @ParameterizedTest(name = "{0}, {1} member(s)")
+    @CsvSource({"ratis-grpc, 1", "ratis-grpc, 3", "ratis-netty, 3", "zookeeper, 1", "zookeeper, 3"})
+    void everyWriteCountedWasAppliedAndDurable(String name, int nodes, @TempDir Path dir) throws Exception {
+        try (Engine engine = Engines.kind(name).create()) {
+            engine.start(nodes, dir, true, Map.of());
+            assertThat(engine.durable()).as("fsync before acknowledging").isTrue();
+            Floor.Result r = Floor.measure(engine, 2, new byte[64], Duration.ofMillis(400));
+            assertThat(r.writes()).isPositive();
+            assertThat(r.latency().getTotalCount()).isEqualTo(r.writes());
+            assertThat(engine.applied()).isGreaterThanOrEqualTo(r.writes());
+            assertThat(r.cpuByGroup()).containsKey("submitting threads");
+        }
+    }
+
+    @Test
+    void aWrongAnswerEndsTheMeasurementInsteadOfCountingIt() {
+        Engine liar = new Engine() {
+            @Override
+            public String name() {
+                return "liar";
+            }
+
+            @Override
+            public void start(int nodes, Path dir, boolean fsync, Map<String, String> settings) {}
+
+            @Override
+            public CompletableFuture<byte[]> write(byte[] entry) {
+                return CompletableFuture.completedFuture(new byte[entry.length + 1]);
+            }
+
+            @Override
+            public long applied() {
+                return 0;
+            }
+
+            @Override
+            public boolean durable() {
+                return true;
+            }
+
+            @Override
+            public void close() {}
+        };
+        assertThatThrownBy(() -> Floor.measure(liar, 1, new byte[64], Duration.ofMillis(50)))
+                .hasMessageContaining("not the entry written");
+    }
+
+    @Test
+    void optionsAreCheckedWithOneLineErrors() {
+        assertThatThrownBy(() -> Floors.parse(new String[] {"--engines", "paxos"}))
+                .hasMessageStartingWith("unknown engine paxos; known: ratis-grpc");
+        assertThatThrownBy(() -> Floors.parse(new String[] {"--nodes", "2"}))
+                .hasMessage("--nodes takes 1 and/or 3, not 2");
+        assertThatThrownBy(() -> Floors.parse(new String[] {"--prime", "1h"}))
+                .hasMessage("a duration is a number and ms, s or m, not 1h");
+        assertThat(Floors.parse(new String[] {"--prime", "90s"}).prime()).isEqualTo(Duration.ofSeconds(90));
+    }
+}
