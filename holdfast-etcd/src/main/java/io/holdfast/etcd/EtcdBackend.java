@@ -138,6 +138,18 @@ final class EtcdBackend implements StoreBackend {
         sessions.reportTo(sink);
     }
 
+    /**
+     * Until when, on the client's clock, etcd cannot have expired this client's session lease, and
+     * with it the grants on it ({@link EtcdSession#validUntilNanos()}): the sending of the latest
+     * keep-alive (or grant) etcd acknowledged plus the TTL it reported, less a margin for clock rate
+     * drift. The keep-alive thread reports every grant lost once it has passed. Cheap, and takes no
+     * lock: the moment for a lease's {@code isValid()} to read.
+     */
+    @Override
+    public long validUntilNanos() {
+        return sessions.validUntilNanos();
+    }
+
     // ------------------------------------------------------------------ locks
 
     @Override

@@ -32,16 +32,25 @@ import java.util.List;
  * revisions: they grow with every grant across all names and survive restarts of etcd. Read-write
  * locks, semaphores, lease timeouts, inspection and fencing checks are supported.
  *
- * <p><b>What it does not.</b> No lock-delay, no deadlock detection, no revoke, no registers. Like
- * any lease-based lock, a holder that pauses (GC, SIGSTOP) past its TTL can still believe it
- * holds: use the fencing token with the resource.
+ * <p><b>Validity.</b> A lease on the client's session is valid only while etcd cannot have
+ * expired the client's etcd lease: the TTL etcd reported, counted from the sending of the latest
+ * keep-alive (or the grant) it acknowledged, less a margin of a tenth of the TTL for clock rate
+ * drift, on the client's injected {@link io.holdfast.Ticker}. Once that moment passes, every lease
+ * of the client is reported lost ({@code isValid()} reads false, callbacks run), before etcd can
+ * expire the etcd lease and grant its locks to others. A lease with a lease timeout lives on its
+ * own etcd lease, renewed by the client's watchdog, and is bounded by that expiry as well.
  *
- * <p><b>A failure story.</b> etcd's only member is restarted while a client holds {@code jobs/a}.
- * Requests fail with {@link UnavailableException} until it is back; the keep-alive keeps trying.
- * If etcd is back within the session TTL, the lease (which etcd persists and refreshes after a
- * restart) and the lock are still there and nothing is lost. If not, the client reports the lease
- * lost once a whole TTL passed without an acknowledged keep-alive, and another client may take the
- * lock with a larger token.
+ * <p><b>What it does not.</b> No lock-delay, no deadlock detection, no revoke. Like any lease-based
+ * lock, a holder that pauses (GC, SIGSTOP) past its TTL is told only when it runs again: use the
+ * fencing token with the resource.
+ *
+ * <p><b>A failure story.</b> etcd's only member is paused (SIGSTOP, a stalled disk) while a client
+ * holds {@code jobs/a}. No keep-alive is answered; a tenth of the TTL before etcd could expire the
+ * client's etcd lease, the lease reads invalid, its callbacks run, and the client asks etcd to
+ * revoke the etcd lease. When etcd runs again it expires the lease (or takes the revoke), and only
+ * then is a waiter granted, with a larger token. If etcd is restarted instead and is back within
+ * the TTL, the lease (which etcd persists and refreshes after a restart) and the lock are still
+ * there and nothing is lost.
  */
 public final class EtcdProvider implements LockProvider {
     @Override

@@ -16,30 +16,63 @@ import org.slf4j.LoggerFactory;
 /**
  * A client's session with etcd: one etcd lease with the session TTL, kept alive from a thread of
  * its own every third of the TTL, and reported lost (every lease of the client, through {@link
- * LossSink#allLost}) when etcd says it is gone or when no keep-alive was acknowledged for a whole
- * TTL, measured from the sending of the last acknowledged one. A lost lease is not reused: the next
- * {@link #current()} grants a new one.
+ * LossSink#allLost}) when etcd says it is gone or when its validity ends. A lost lease is not
+ * reused: the next {@link #current()} grants a new one.
  *
- * <p>The loss check is local and runs every 50 to 250 ms, so the client gives its leases up at
- * most that long after the TTL has passed since its last acknowledged keep-alive was sent; etcd
- * cannot expire the lease before a TTL after it received that keep-alive.
+ * <p><b>Validity.</b> etcd expires a lease once a whole TTL has passed since it last received a
+ * keep-alive (or the grant), so the lease lives at least the TTL etcd reported past the
+ * <em>sending</em> of the latest keep-alive (or grant) it acknowledged. {@link #validUntilNanos()}
+ * is that moment less a margin (a tenth of the TTL, at least 50 ms) for clock rate drift (etcd
+ * counts the TTL on its clock, this on the client's injected ticker) and for the check's own delay.
+ * The check runs several times per margin (at most every 250 ms), so the client gives its leases
+ * up before etcd can expire the lease and grant its locks to others.
+ *
+ * <p><b>A failure story.</b> etcd is paused (SIGSTOP, a stalled disk) right after the client's
+ * lease was granted: no keep-alive is answered, the check finds the validity over a margin before
+ * the TTL has passed since the grant was sent, and every lease of the client is reported lost; when
+ * etcd resumes, it expires the lease (or the client's revoke reaches it first), and only then can a
+ * waiter be granted.
  */
 final class EtcdSession {
     private static final Logger log = LoggerFactory.getLogger(EtcdSession.class);
     private static final int MAX_KEEPALIVES_IN_FLIGHT = 3;
+    /** The margin is a tenth of the TTL, and at least this. */
+    private static final long MIN_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     /** One etcd lease and what is known about its liveness. */
     static final class Lease {
         final long leaseId;
+        /** The sending of the latest keep-alive (or the grant) etcd acknowledged. */
         volatile long lastAckNanos;
+
         volatile long lastSentNanos;
         volatile boolean lost;
+        /** {@link #lastAckNanos} plus the TTL etcd reported with it, less the margin. */
+        volatile long validUntilNanos;
+        /** When it was found lost. */
+        volatile long lostAtNanos;
+
         final AtomicInteger keepAlivesInFlight = new AtomicInteger();
 
-        Lease(long leaseId, long grantedAtNanos) {
+        /** @param ttlSeconds the TTL etcd reported with the grant */
+        Lease(long leaseId, long grantedAtNanos, long ttlSeconds) {
             this.leaseId = leaseId;
             this.lastAckNanos = grantedAtNanos;
             this.lastSentNanos = grantedAtNanos;
+            this.validUntilNanos = validUntil(grantedAtNanos, ttlSeconds);
+        }
+
+        /** etcd acknowledged a keep-alive sent at {@code sentNanos}, reporting {@code ttlSeconds}. */
+        synchronized void acknowledged(long sentNanos, long ttlSeconds) {
+            if (sentNanos - lastAckNanos > 0) {
+                lastAckNanos = sentNanos;
+                validUntilNanos = validUntil(sentNanos, ttlSeconds);
+            }
+        }
+
+        private static long validUntil(long sentNanos, long ttlSeconds) {
+            long ttl = TimeUnit.SECONDS.toNanos(ttlSeconds);
+            return sentNanos + ttl - marginNanos(ttl);
         }
     }
 
@@ -49,6 +82,9 @@ final class EtcdSession {
     private final ScheduledExecutorService keeper;
     private final Object lock = new Object();
     private volatile Lease current;
+    /** The lease granted last, live or lost. */
+    private volatile Lease latest;
+
     private volatile LossSink sink;
 
     /**
@@ -68,7 +104,13 @@ final class EtcdSession {
             keeper.shutdownNow();
             throw e;
         }
-        long check = Math.max(50, Math.min(250, options.sessionTtl().toMillis() / 10));
+        long check = Math.max(
+                10,
+                Math.min(
+                        250,
+                        TimeUnit.NANOSECONDS.toMillis(
+                                        marginNanos(options.sessionTtl().toNanos()))
+                                / 4));
         keeper.scheduleWithFixedDelay(this::tick, check, check, TimeUnit.MILLISECONDS);
     }
 
@@ -95,10 +137,11 @@ final class EtcdSession {
         synchronized (lock) {
             long sent = options.ticker().nanos();
             long ttl = seconds(options.sessionTtl());
-            long id = through.await("granting the session lease", () -> leases.grant(ttl))
-                    .getID();
-            Lease s = new Lease(id, sent);
+            io.etcd.jetcd.lease.LeaseGrantResponse granted =
+                    through.await("granting the session lease", () -> leases.grant(ttl));
+            Lease s = new Lease(granted.getID(), sent, granted.getTTL());
             current = s;
+            latest = s;
             return s;
         }
     }
@@ -116,11 +159,12 @@ final class EtcdSession {
 
     private void keepAlive(Lease s) {
         long now = options.ticker().nanos();
-        if (now - s.lastAckNanos >= options.sessionTtl().toNanos()) {
+        if (now - s.validUntilNanos >= 0) {
             lose(
                     s,
-                    "no keep-alive of its etcd session lease was acknowledged within the session TTL of "
-                            + options.sessionTtl().toMillis() + " ms");
+                    "no keep-alive of its etcd session lease was acknowledged for "
+                            + TimeUnit.NANOSECONDS.toMillis(now - s.lastAckNanos)
+                            + " ms, and etcd may expire the lease a TTL after it last heard from the client");
             return;
         }
         // A slow answer must not hold back the next keep-alive (a loaded machine, a slow member):
@@ -144,9 +188,7 @@ final class EtcdSession {
         f.orTimeout(options.sessionTtl().toNanos(), TimeUnit.NANOSECONDS).whenComplete((r, e) -> {
             s.keepAlivesInFlight.decrementAndGet();
             if (e == null && r.getTTL() > 0) {
-                synchronized (s) {
-                    s.lastAckNanos = Math.max(s.lastAckNanos, now);
-                }
+                s.acknowledged(now, r.getTTL());
             } else if ((e == null && r.getTTL() <= 0) || Calls.leaseNotFound(e)) {
                 lose(s, "etcd no longer has its session lease (it expired)");
             } else {
@@ -160,6 +202,7 @@ final class EtcdSession {
             if (s.lost) {
                 return;
             }
+            s.lostAtNanos = options.ticker().nanos();
             s.lost = true;
             if (current == s) {
                 current = null;
@@ -178,6 +221,28 @@ final class EtcdSession {
         if (target != null) {
             target.allLost(why);
         }
+    }
+
+    /**
+     * Until when, on the client's ticker, etcd cannot have expired the session lease, and with it
+     * the grants on it: see the class comment. Once the lease is lost, the moment it was found lost
+     * at the latest. Cheap: volatile reads only.
+     */
+    long validUntilNanos() {
+        Lease s = latest;
+        if (s == null) {
+            return options.ticker().nanos();
+        }
+        long until = s.validUntilNanos;
+        if (s.lost && s.lostAtNanos - until < 0) {
+            until = s.lostAtNanos;
+        }
+        return until;
+    }
+
+    /** The margin taken off a TTL: a tenth of it, at least 50 ms. */
+    static long marginNanos(long ttlNanos) {
+        return Math.max(MIN_MARGIN_NANOS, ttlNanos / 10);
     }
 
     /** Stops the keep-alive at once, sending nothing more (a simulated crash). */

@@ -224,9 +224,41 @@ final class EtcdServer {
         }
     }
 
+    /** Freezes the process (SIGSTOP): it keeps its connections and answers nothing until {@link #resume()}. */
+    synchronized void pause() {
+        signal("-STOP");
+    }
+
+    /** Lets a {@linkplain #pause() paused} process run again (SIGCONT). */
+    synchronized void resume() {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) {
+        if (process == null) {
+            throw new IllegalStateException("etcd is not running");
+        }
+        try {
+            Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid()))
+                    .redirectErrorStream(true)
+                    .start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not run kill " + signal, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling etcd", e);
+        }
+    }
+
     synchronized void stop() {
         if (process == null) {
             return;
+        }
+        if (process.isAlive()) {
+            signal("-CONT"); // a paused etcd would not act on the TERM until it runs again
         }
         process.destroy();
         try {

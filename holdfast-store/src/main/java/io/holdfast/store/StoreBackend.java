@@ -57,6 +57,19 @@ public interface StoreBackend {
     default void start(LossSink sink) {}
 
     /**
+     * Until when, on the client's ticker ({@code ClientOptions.ticker()}), the store cannot have
+     * ended this client's session, and with it the grants on it, whatever the grants' own renewals
+     * say ({@link io.holdfast.lease.LeaseHost#validUntilNanos()}): for ZooKeeper, the last answered
+     * request's sending plus the session timeout; for etcd, the last acknowledged keep-alive's
+     * sending plus the lease's TTL; each less a margin. Every lease of this client reads invalid
+     * from then on. The default, {@link Long#MAX_VALUE}, is for stores whose grants live only by
+     * their own renewals. Called often, under a lease's lock: cheap, and no lock of its own.
+     */
+    default long validUntilNanos() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * Takes the lock now if it is free for this request, without waiting.
      *
      * @return the grant, or empty if the lock is held in a conflicting way

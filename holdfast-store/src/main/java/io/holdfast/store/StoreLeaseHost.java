@@ -46,13 +46,21 @@ final class StoreLeaseHost implements LeaseHost, LossSink {
     private final ScheduledExecutorService scheduler;
     private final boolean ownScheduler;
     private final Map<Grant, StoreLease> leases = new ConcurrentHashMap<>();
+    /** The store's own session's limit ({@link StoreBackend#validUntilNanos()}). */
+    private final java.util.function.LongSupplier sessionValidUntil;
 
     /**
      * @param threads the prefix of the names of the watchdog's own threads, if it needs any
      * @param callbacks the client's executor, which runs loss callbacks
      */
-    StoreLeaseHost(String provider, String threads, ClientOptions options, ExecutorService callbacks) {
+    StoreLeaseHost(
+            String provider,
+            String threads,
+            ClientOptions options,
+            ExecutorService callbacks,
+            java.util.function.LongSupplier sessionValidUntil) {
         this.provider = provider;
+        this.sessionValidUntil = sessionValidUntil;
         this.options = options;
         this.callbacks = callbacks;
         this.ownScheduler = options.scheduler().isEmpty();
@@ -104,6 +112,11 @@ final class StoreLeaseHost implements LeaseHost, LossSink {
     @Override
     public long nanos() {
         return options.ticker().nanos();
+    }
+
+    @Override
+    public long validUntilNanos() {
+        return sessionValidUntil.getAsLong();
     }
 
     @Override

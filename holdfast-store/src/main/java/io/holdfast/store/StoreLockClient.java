@@ -124,7 +124,7 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
         }
         String threads = "holdfast-" + backend.provider() + "-" + CLIENTS.incrementAndGet();
         this.executor = Executors.newCachedThreadPool(DaemonThreads.numbered(threads + "-worker"));
-        this.host = new StoreLeaseHost(backend.provider(), threads, options, executor);
+        this.host = new StoreLeaseHost(backend.provider(), threads, options, executor, backend::validUntilNanos);
         this.releases = new StoreReleases(backend, options, () -> crashed);
         this.acquirer = new StoreAcquirer(this, backend, options, executor, host, releases);
         backend.start(host);

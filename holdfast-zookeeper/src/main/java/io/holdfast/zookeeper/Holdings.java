@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * The grants a client holds, and how it finds out it lost them: a watch on each held node (someone
  * deleted it: an operator's revoke), Curator's LOST state or a new session after a reconnection,
  * and a timer that gives the leases up once the connection has been down for a quarter of the
- * session timeout, before the server can have expired the session (see {@link ZooKeeperBackend}).
- * When the session turns out to have survived, the nodes of the leases given up are deleted.
+ * session timeout, before the server can have expired the session (see {@link ZooKeeperBackend});
+ * {@link SessionWatch} calls {@link #allLost} too, once the session's contact has lapsed. When the
+ * session turns out to have survived, the nodes of the leases given up are deleted.
  */
 final class Holdings implements ConnectionStateListener {
     private static final Logger log = LoggerFactory.getLogger(Holdings.class);
@@ -179,7 +180,7 @@ final class Holdings implements ConnectionStateListener {
     }
 
     /** Reports every grant lost and, in case the session lives on after all, deletes their nodes. */
-    private void allLost(String why) {
+    void allLost(String why) {
         List<String> paths = new ArrayList<>(held.keySet());
         held.clear();
         if (sink != null) {

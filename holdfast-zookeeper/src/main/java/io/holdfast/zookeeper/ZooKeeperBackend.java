@@ -48,9 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Losses.</b> The grant lives as long as the node, that is the session: {@link #renewEvery}
  * is null. A lease is reported lost when its node is deleted (an operator revoked it), when Curator
- * reports the session LOST, and already when the connection has been down for a quarter of the
- * session timeout: ZooKeeper notices a silent server after two thirds of the timeout, and the server
- * may expire the session one timeout after it last heard from the client, so the holder is told
+ * reports the session LOST, when the connection has been down for a quarter of the session
+ * timeout, and in any case once the session's contact lapses ({@link SessionContact}, checked by
+ * {@link SessionWatch}): the server may expire the session one timeout after it last heard from the
+ * client, and the contact ends a margin before the earliest such moment, so the holder is told
  * before anybody else can be granted. If the session survives after all, the backend deletes those
  * nodes itself.
  */
@@ -71,6 +72,8 @@ final class ZooKeeperBackend implements StoreBackend {
     private final Orphans orphans;
     private final Locks locks;
     private final ZooKeeperWatches watches;
+    private final SessionContact contact;
+    private final SessionWatch sessionWatch;
     private volatile boolean abandoned;
 
     private ZooKeeperBackend(ZooKeeperUri uri, ClientOptions options) {
@@ -113,6 +116,14 @@ final class ZooKeeperBackend implements StoreBackend {
         this.nodes = new LockNodes(curator, zk, () -> abandoned);
         this.orphans = new Orphans(options.ticker(), nodes);
         this.locks = new Locks(options, sessionId, zk, curator, nodes, holdings, orphans);
+        this.contact = new SessionContact(options.ticker());
+        this.sessionWatch = new SessionWatch(
+                curator,
+                options.ticker(),
+                contact,
+                holdings::allLost,
+                () -> abandoned,
+                "holdfast-zookeeper-session-" + sessionId.substring(0, 8));
     }
 
     /**
@@ -160,6 +171,9 @@ final class ZooKeeperBackend implements StoreBackend {
             throw new UnavailableException("zookeeper: cannot reach " + uri.describe() + ": " + none);
         }
         curator.getConnectionStateListenable().addListener(holdings);
+        curator.getConnectionStateListenable().addListener(sessionWatch);
+        // Before the session is asked for: the server makes it after this moment.
+        long startedNanos = options.ticker().nanos();
         curator.start();
         boolean connected;
         try {
@@ -182,6 +196,8 @@ final class ZooKeeperBackend implements StoreBackend {
             int negotiated = handle.getSessionTimeout();
             long timeout = negotiated > 0 ? Math.min(negotiated, ttl) : ttl;
             holdings.connected(handle.getSessionId(), timeout / 4);
+            contact.begin(handle.getSessionId(), negotiated > 0 ? negotiated : ttl, startedNanos);
+            sessionWatch.start(negotiated > 0 ? negotiated : ttl);
             if (negotiated > 0 && negotiated != ttl) {
                 log.warn(
                         "zookeeper: asked for a session timeout of {} ms, the server granted {} ms"
@@ -230,6 +246,19 @@ final class ZooKeeperBackend implements StoreBackend {
     @Override
     public void start(LossSink sink) {
         holdings.start(sink);
+    }
+
+    /**
+     * Until when, on the client's clock, the ZooKeeper session is sure to live, and with it every
+     * grant of this client ({@link SessionContact}): the sending of the latest request the server
+     * answered plus the negotiated session timeout, less a margin for clock rate drift. Past it the
+     * server may expire the session and give its locks to others; {@link SessionWatch} reports every
+     * grant lost by then. Cheap, and takes no lock an engine thread could hold: the moment for a
+     * lease's {@code isValid()} to read.
+     */
+    @Override
+    public long validUntilNanos() {
+        return contact.validUntilNanos();
     }
 
     // ------------------------------------------------------------------------------ locks
@@ -330,6 +359,7 @@ final class ZooKeeperBackend implements StoreBackend {
     @Override
     public void close() {
         watches.close();
+        sessionWatch.close();
         timers.shutdownNow();
         try {
             curator.close();
