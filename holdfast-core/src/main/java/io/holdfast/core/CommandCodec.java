@@ -1,4 +1,4 @@
-// Ceiling 690 lines, one idea: the log format of every command (the type table with each command's
+// Ceiling 710 lines, one idea: the log format of every command (the type table with each command's
 // protocol version, encode, a decode total over any bytes), kept whole so the format reads in one place.
 package io.holdfast.core;
 
@@ -222,7 +222,7 @@ public final class CommandCodec {
         @Override
         public Void registerSet(RegisterSet x) {
             return io(() -> {
-                head(Type.REGISTER_SET);
+                head(x.ownFence() ? Type.REGISTER_SET_OWN_FENCE : Type.REGISTER_SET);
                 invocation(x.invocation(), out);
                 out.writeUTF(x.key());
                 out.writeLong(x.expectedVersion());
@@ -346,7 +346,7 @@ public final class CommandCodec {
 
         @Override
         public Type registerSet(RegisterSet c) {
-            return Type.REGISTER_SET;
+            return c.ownFence() ? Type.REGISTER_SET_OWN_FENCE : Type.REGISTER_SET;
         }
 
         @Override
@@ -448,7 +448,11 @@ public final class CommandCodec {
      * (written only while the table holds a multi-lock's wait or remembered reply, which it can only
      * once the cluster speaks 2; otherwise a version-2 build still writes format 3). 3, an
      * operator's end of a session: command type 15 ({@link Command.EndSession}), no new snapshot
-     * format.
+     * format. 4, a fenced register write whose fence must be the writing session's own grant:
+     * command type 16, the fields of type 10 unchanged, decoded to a {@link RegisterSet} with
+     * {@code ownFence} set; type 10 keeps its meaning (any current grant) for ever, so old entries
+     * replay the same. No new snapshot format: a snapshot holds registers and grants, not the
+     * commands that wrote them.
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -467,7 +471,12 @@ public final class CommandCodec {
         /** The multi-lock, the first command of protocol version 2. */
         ACQUIRE_ALL(14, 2),
         /** An operator's end of a session, the command of protocol version 3. */
-        END_SESSION(15, 3);
+        END_SESSION(15, 3),
+        /**
+         * A register write fenced by the writing session's own grant, the command of protocol
+         * version 4; its bytes are those of {@link #REGISTER_SET} after the type byte.
+         */
+        REGISTER_SET_OWN_FENCE(16, 4);
 
         /** The type byte. */
         final int code;
@@ -566,8 +575,8 @@ public final class CommandCodec {
             case RENEW -> new Renew(invocation(in), in.readUTF(), in.readLong());
             case CANCEL_WAIT -> new CancelWait(invocation(in), in.readUTF(), in.readLong());
             case TICK -> new Tick();
-            case REGISTER_SET ->
-                new RegisterSet(invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong());
+            case REGISTER_SET -> registerSet(in, false);
+            case REGISTER_SET_OWN_FENCE -> registerSet(in, true);
             case REVOKE -> new Revoke(in.readUTF());
             case SET_ACCESS_RULES -> new Command.SetAccessRules(rules(in));
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
@@ -581,6 +590,11 @@ public final class CommandCodec {
                         in.readLong(),
                         in.readLong());
         };
+    }
+
+    private static RegisterSet registerSet(DataInputStream in, boolean ownFence) throws IOException {
+        return new RegisterSet(
+                invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong(), ownFence);
     }
 
     private static Acquire acquire(DataInputStream in) throws IOException {

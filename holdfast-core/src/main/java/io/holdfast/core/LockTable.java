@@ -410,7 +410,7 @@ public final class LockTable {
 
         @Override
         public Reply registerSet(RegisterSet c) {
-            Reply reply = registers.set(c, LockTable.this::isCurrentHolder, admission, stateEntries());
+            Reply reply = registers.set(c, queues::holderOf, admission, stateEntries());
             if (queues.changes != null && reply instanceof Reply.Written written) {
                 queues.changes.accept(WatchEvent.registerSet(c.key(), session.id, written.version(), c.value()));
             }

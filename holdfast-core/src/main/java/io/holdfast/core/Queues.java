@@ -103,8 +103,14 @@ final class Queues {
     }
 
     boolean isCurrentHolder(String name, long token) {
+        return holderOf(name, token) != null;
+    }
+
+    /** The id of the session holding the current grant of {@code name} with {@code token}, or null. */
+    String holderOf(String name, long token) {
         Resource r = resources.get(name);
-        return r != null && r.findHolderByToken(token) != null;
+        Hold h = r == null ? null : r.findHolderByToken(token);
+        return h == null ? null : h.session.id;
     }
 
     /** A new lock or semaphore of this name (its quota was checked by the caller). */

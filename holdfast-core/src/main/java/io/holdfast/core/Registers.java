@@ -11,20 +11,30 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BiPredicate;
 
 /**
  * The versioned registers of {@link LockTable}: small values whose version only grows, written by
- * compare-and-set ({@link RegisterSet}), optionally only while a fencing token is a current grant.
- * Keeps the sum of every value's bytes for the {@code register-bytes} quota.
+ * compare-and-set ({@link RegisterSet}), optionally only while a fencing token is a current grant
+ * and, for a write that says so ({@link RegisterSet#ownFence()}, every write since protocol version
+ * 4), a grant held by the writing session. Keeps the sum of every value's bytes for the {@code
+ * register-bytes} quota.
  *
  * <p>Guarantees: a write that is refused (conflict, quota) changes nothing; a written value is a
  * copy of the command's bytes and a read returns a copy, so no caller can change a stored value.
  * Malformed input is thrown as {@link InvalidArgumentException} before anything changes. It does
  * not check access rules (the table does that before it calls {@link #set}) and does not know the
- * locks: the fence is checked through the predicate it is given.
+ * locks: the fence is checked through the {@link Fences} it is given. A write of type 10 ({@code
+ * ownFence} false) still takes another session's current grant as its fence: that is the meaning
+ * those log entries had, and replaying them otherwise would make replicas differ.
  */
 final class Registers {
+    /** Who holds a fence, as the table knows it. */
+    @FunctionalInterface
+    interface Fences {
+        /** The id of the session holding the current grant of {@code name} with {@code token}, or null if none does. */
+        String holder(String name, long token);
+    }
+
     static final class Register {
         final long version;
         final byte[] value;
@@ -42,11 +52,11 @@ final class Registers {
     /**
      * Applies a compare-and-set.
      *
-     * @param currentGrant whether (name, token) is a current grant, for a fenced write
+     * @param fences who holds (name, token), for a fenced write
      * @param admission the quotas, and where a refusal is counted
      * @param stateEntries the sessions, locks and registers the table holds now
      */
-    Reply set(RegisterSet c, BiPredicate<String, Long> currentGrant, Admission admission, int stateEntries) {
+    Reply set(RegisterSet c, Fences fences, Admission admission, int stateEntries) {
         String key = Names.check(c.key());
         if (c.value() == null) {
             throw new InvalidArgumentException("value must not be null");
@@ -60,12 +70,23 @@ final class Registers {
         }
         Register current = registers.get(key);
         long version = current == null ? 0 : current.version;
-        if (c.fenceName() != null && !currentGrant.test(Names.check(c.fenceName()), c.fenceToken())) {
-            return new Failed(
-                    ErrorCode.CONFLICT,
-                    "fencing token " + c.fenceToken() + " is no longer a current grant of " + c.fenceName(),
-                    List.of(),
-                    version);
+        if (c.fenceName() != null) {
+            String holder = fences.holder(Names.check(c.fenceName()), c.fenceToken());
+            if (holder == null) {
+                return new Failed(
+                        ErrorCode.CONFLICT,
+                        "fencing token " + c.fenceToken() + " is no longer a current grant of " + c.fenceName(),
+                        List.of(),
+                        version);
+            }
+            if (c.ownFence() && !holder.equals(c.invocation().sessionId())) {
+                return new Failed(
+                        ErrorCode.CONFLICT,
+                        "fencing token " + c.fenceToken() + " of " + c.fenceName()
+                                + " belongs to another session, not to the writing one",
+                        List.of(),
+                        version);
+            }
         }
         if (version != c.expectedVersion()) {
             return new Failed(

@@ -26,8 +26,10 @@ class CommandCodecTest {
                 Command.Envelope.of(7, new Command.Renew(INV, "orders/42", 12)),
                 Command.Envelope.of(8, new Command.CancelWait(INV, "orders/42", 6)),
                 Command.Envelope.of(9, new Command.Tick()),
-                Command.Envelope.of(10, new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12)),
-                Command.Envelope.of(10, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0)),
+                Command.Envelope.of(
+                        10,
+                        new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12).withAnyFence()),
+                Command.Envelope.of(10, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0).withAnyFence()),
                 Command.Envelope.of(11, new Command.Revoke("orders/42")),
                 Command.Envelope.of(12, new Command.SetAccessRules("user alice r\nrole r admin *")),
                 Command.Envelope.of(12, new Command.SetAccessRules(null)),
@@ -36,7 +38,9 @@ class CommandCodecTest {
                         14,
                         new Command.AcquireAll(
                                 INV, java.util.List.of("orders/1", "orders/2"), LockMode.SHARED, 7, 1_000, 30_000)),
-                Command.Envelope.of(15, new Command.EndSession("session-0123456789")));
+                Command.Envelope.of(15, new Command.EndSession("session-0123456789")),
+                Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12)),
+                Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0)));
     }
 
     /**
@@ -114,6 +118,40 @@ class CommandCodecTest {
         assertThat(Vocabulary.CURRENT.since(CommandCodec.Type.END_SESSION.code)).isEqualTo(3);
         assertThat(Vocabulary.CURRENT.atVersion(2).knows(CommandCodec.Type.END_SESSION.code))
                 .isFalse();
+    }
+
+    /**
+     * The bytes of protocol version 4's command, pinned: a register write whose fence must be the
+     * writer's own is type 16 with exactly the fields of type 10, and decodes with {@code
+     * ownFence} set; the same write as type 10 decodes without it, as every older entry does.
+     */
+    @Test
+    void aRegisterWriteOfTheWritersOwnFenceHasTheBytesOfItsVersion() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        Command.RegisterSet own = new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12);
+        assertThat(own.ownFence()).isTrue();
+        Command.Envelope e = Command.Envelope.of(16, own);
+        String fields =
+                "001273657373696f6e2d303132333435363738390000000000000007000000000000000500037265670000000000000003"
+                        + "000000030102030100096f72646572732f3432000000000000000c";
+        String bytes = "0110" + "0000000000000010" + fields;
+        assertThat(hex.formatHex(CommandCodec.encode(e))).isEqualTo(bytes);
+        assertThat(CommandCodec.decodeEnvelope(hex.parseHex(bytes))).isEqualTo(e);
+        assertThat(CommandCodec.typeOf(own)).isEqualTo(16);
+
+        String typeTen = "010a" + "0000000000000010" + fields;
+        Command.RegisterSet old = (Command.RegisterSet) CommandCodec.decode(hex.parseHex(typeTen));
+        assertThat(old.ownFence()).isFalse();
+        assertThat(old).isEqualTo(own.withAnyFence()).isNotEqualTo(own);
+        assertThat(hex.formatHex(CommandCodec.encode(Command.Envelope.of(16, own.withAnyFence()))))
+                .isEqualTo(typeTen);
+
+        assertThat(Vocabulary.VERSION).isEqualTo(4);
+        assertThat(Vocabulary.CURRENT.since(CommandCodec.Type.REGISTER_SET_OWN_FENCE.code))
+                .isEqualTo(4);
+        assertThat(Vocabulary.CURRENT.since(CommandCodec.Type.REGISTER_SET.code))
+                .isEqualTo(1);
+        assertThat(Vocabulary.CURRENT.atVersion(3).knows(16)).isFalse();
     }
 
     /**

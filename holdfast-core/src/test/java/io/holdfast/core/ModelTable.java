@@ -387,7 +387,10 @@ final class ModelTable {
             if (!validName(c.fenceName())) {
                 return MALFORMED;
             }
-            boolean held = holds.stream().anyMatch(h -> h.name.equals(c.fenceName()) && h.token == c.fenceToken());
+            boolean held = holds.stream()
+                    .anyMatch(h -> h.name.equals(c.fenceName())
+                            && h.token == c.fenceToken()
+                            && (!c.ownFence() || h.session.equals(c.invocation().sessionId())));
             if (!held) {
                 return new Reply.Failed(ErrorCode.CONFLICT, "model", List.of(), version);
             }

@@ -59,8 +59,32 @@ class RegisterTest {
         long t = token(a.acquire("l").apply());
 
         assertThat(a.setFenced("k", 0, bytes("v"), "l", t)).isEqualTo(new Reply.Written(1));
-        // The fence checks the token, not the session: a store cannot tell sessions apart either.
-        assertThat(b.setFenced("k", 1, bytes("w"), "l", t)).isEqualTo(new Reply.Written(2));
+        assertThat(read("k").version()).isEqualTo(1);
+    }
+
+    @Test
+    void aFenceCopiedFromAnotherSessionIsRefusedAndTheHoldersOwnWriteIsNot() {
+        long t = token(a.acquire("l").apply());
+
+        Reply.Failed forged = failed(b.setFenced("k", 0, bytes("forged"), "l", t), ErrorCode.CONFLICT);
+
+        assertThat(forged.message())
+                .isEqualTo("fencing token " + t + " of l belongs to another session, not to the writing one");
+        assertThat(forged.currentVersion()).isZero();
+        assertThat(d.table().register("k")).isEmpty();
+        assertThat(a.setFenced("k", 0, bytes("own"), "l", t)).isEqualTo(new Reply.Written(1));
+        assertThat(read("k").value()).isEqualTo(bytes("own"));
+    }
+
+    @Test
+    void aWriteLoggedAsTypeTenStillTakesAnySessionsCurrentGrant() {
+        // What a cluster still speaking protocol version 3 logs, and what old log entries replay.
+        long t = token(a.acquire("l").apply());
+
+        assertThat(b.setFencedAnySession("k", 0, bytes("w"), "l", t)).isEqualTo(new Reply.Written(1));
+        a.release("l", t);
+        failed(b.setFencedAnySession("k", 1, bytes("x"), "l", t), ErrorCode.CONFLICT);
+        assertThat(read("k").value()).isEqualTo(bytes("w"));
     }
 
     @Test

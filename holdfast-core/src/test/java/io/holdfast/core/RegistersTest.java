@@ -10,7 +10,6 @@ import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.Command.RegisterSet;
 import io.holdfast.model.Command.SetAccessRules;
 import io.holdfast.model.Reply;
-import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class RegistersTest {
     private static final Invocation INV = new Invocation("session-0000000000", 1, 0);
-    private static final BiPredicate<String, Long> NO_GRANTS = (name, token) -> false;
+    private static final Registers.Fences NO_GRANTS = (name, token) -> null;
 
     private final Registers registers = new Registers();
     private final Admission admission = new Admission();
@@ -58,8 +57,19 @@ class RegistersTest {
         Reply.Failed f = failed(registers.set(fenced, NO_GRANTS, admission, 0), ErrorCode.CONFLICT);
         assertThat(f.message()).isEqualTo("fencing token 5 is no longer a current grant of locks/a");
         assertThat(registers.size()).isZero();
-        BiPredicate<String, Long> granted = (name, token) -> name.equals("locks/a") && token == 5;
+        Registers.Fences granted = (name, token) -> name.equals("locks/a") && token == 5 ? INV.sessionId() : null;
         assertThat(registers.set(fenced, granted, admission, 0)).isEqualTo(new Reply.Written(1));
+    }
+
+    @Test
+    void aFenceHeldByAnotherSessionIsRefusedUnlessTheWriteIsOfTypeTen() {
+        RegisterSet fenced = new RegisterSet(INV, "k", 0, new byte[] {1}, "locks/a", 5);
+        Registers.Fences another = (name, token) -> "session-1111111111";
+        Reply.Failed f = failed(registers.set(fenced, another, admission, 0), ErrorCode.CONFLICT);
+        assertThat(f.message())
+                .isEqualTo("fencing token 5 of locks/a belongs to another session, not to the writing one");
+        assertThat(registers.size()).isZero();
+        assertThat(registers.set(fenced.withAnyFence(), another, admission, 0)).isEqualTo(new Reply.Written(1));
     }
 
     @Test

@@ -277,6 +277,11 @@ final class TableDriver {
         Reply setFenced(String key, long expectedVersion, byte[] value, String lock, long token) {
             return apply(new Command.RegisterSet(next(), key, expectedVersion, value, lock, token));
         }
+
+        /** A fenced write as type 10 logs it: the fence may be any session's current grant. */
+        Reply setFencedAnySession(String key, long expectedVersion, byte[] value, String lock, long token) {
+            return apply(new Command.RegisterSet(next(), key, expectedVersion, value, lock, token).withAnyFence());
+        }
     }
 
     /** An acquire request under construction; defaults: exclusive, owner 1, try, no lease. */

@@ -222,10 +222,46 @@ public sealed interface Command {
     /**
      * Writes a register if its version is {@code expectedVersion} (0: absent) and, when {@code
      * fenceName} is not null, only while {@code fenceToken} is a current grant of that lock.
+     *
+     * <p>{@code ownFence} says whose grant the fence may be. True (what the six-argument
+     * constructor makes, so every client's write and every {@code mem:} write): the grant must be
+     * held by the writing session, the invocation's; a fence copied or forged from another session
+     * is refused as a conflict. False: any current grant will do, as the table checked before
+     * protocol version 4. False comes only from the log: entries of type 10 (written by older
+     * builds, or by this one while a member of the cluster still speaks 3 or less) keep that
+     * meaning for ever, so replicas of every build apply them alike. The wire carries no flag: a
+     * client cannot ask for the weaker check.
+     *
+     * <p>A flag rather than a second record: the two writes have the same fields, the same access
+     * check, the same reply and the same path through every visitor; only the log's type byte and
+     * the table's fence check tell them apart, and a new record would make every visitor (the wire,
+     * the audit log, the access check) say the same thing twice.
      */
     record RegisterSet(
-            Invocation invocation, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken)
+            Invocation invocation,
+            String key,
+            long expectedVersion,
+            byte[] value,
+            String fenceName,
+            long fenceToken,
+            boolean ownFence)
             implements ClientCommand {
+        /** A write whose fence, if any, must be the writing session's own grant. */
+        public RegisterSet(
+                Invocation invocation,
+                String key,
+                long expectedVersion,
+                byte[] value,
+                String fenceName,
+                long fenceToken) {
+            this(invocation, key, expectedVersion, value, fenceName, fenceToken, true);
+        }
+
+        /** The same write with the check of type 10: the fence may be any session's current grant. */
+        public RegisterSet withAnyFence() {
+            return new RegisterSet(invocation, key, expectedVersion, value, fenceName, fenceToken, false);
+        }
+
         @Override
         public <R> R accept(ClientVisitor<R> visitor) {
             return visitor.registerSet(this);
@@ -239,19 +275,21 @@ public sealed interface Command {
                     && expectedVersion == r.expectedVersion
                     && Arrays.equals(value, r.value)
                     && Objects.equals(fenceName, r.fenceName)
-                    && fenceToken == r.fenceToken;
+                    && fenceToken == r.fenceToken
+                    && ownFence == r.ownFence;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(invocation, key, expectedVersion, Arrays.hashCode(value), fenceName, fenceToken);
+            return Objects.hash(
+                    invocation, key, expectedVersion, Arrays.hashCode(value), fenceName, fenceToken, ownFence);
         }
 
         @Override
         public String toString() {
             return "RegisterSet[invocation=" + invocation + ", key=" + key + ", expectedVersion="
                     + expectedVersion + ", value=" + (value == null ? "null" : value.length + " bytes")
-                    + ", fenceName=" + fenceName + ", fenceToken=" + fenceToken + "]";
+                    + ", fenceName=" + fenceName + ", fenceToken=" + fenceToken + ", ownFence=" + ownFence + "]";
         }
     }
 

@@ -1,8 +1,9 @@
-// Ceiling 520 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
+// Ceiling 545 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
 // leadership hooks); the table and its codecs live in holdfast-core.
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
+import io.holdfast.core.CommandCodec;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Vocabulary;
@@ -213,6 +214,22 @@ final class LockStateMachine extends BaseStateMachine {
         }
         return "needs protocol version " + since + ", which not every member speaks (" + String.join(", ", behind)
                 + "): upgrade every member first (docs/operations.md)";
+    }
+
+    /**
+     * The command as the leader logs it now. A register write whose fence must be the writer's own
+     * grant ({@link Command.RegisterSet#ownFence()}, command type 16, protocol version 4) is logged
+     * as type 10 instead, whose fence may be any session's current grant, while {@link #refusal}
+     * refuses type 16: a member still speaks 3 or less, the members are not known yet, or this
+     * build plays an older one. Type 10 is what every build reads, so a rolling upgrade keeps
+     * taking register writes, with the older check until the last member reports 4. Every other
+     * command is returned as it is.
+     */
+    Command loggable(Command command) {
+        if (command instanceof Command.RegisterSet set && set.ownFence() && refusal(CommandCodec.typeOf(set)) != null) {
+            return set.withAnyFence();
+        }
+        return command;
     }
 
     void setHooks(Hooks hooks) {

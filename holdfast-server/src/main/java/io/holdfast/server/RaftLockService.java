@@ -170,6 +170,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
                     command.getClass().getSimpleName() + " is proposed by the members only"));
         }
+        command = machine.loggable(command); // a fenced register write as the cluster's version can log it
         int type = CommandCodec.typeOf(command);
         if (!machine.vocabulary.allInVersionOne() || !machine.vocabulary.knows(type)) {
             String tooNew = machine.refusal(type);

@@ -156,7 +156,7 @@ class ClusterVersionTest {
     }
 
     /** Waits until the leader's view shows exactly these reported versions; returns that view. */
-    private static ClusterInfo awaitVersions(ClusterTransport admin, Map<String, Integer> expected) {
+    static ClusterInfo awaitVersions(ClusterTransport admin, Map<String, Integer> expected) {
         ClusterInfo[] last = new ClusterInfo[1];
         await("versions " + expected)
                 .atMost(Duration.ofSeconds(30))
@@ -172,7 +172,7 @@ class ClusterVersionTest {
         return last[0];
     }
 
-    private static void leadBy(TestCluster cluster, ClusterTransport admin, int node) {
+    static void leadBy(TestCluster cluster, ClusterTransport admin, int node) {
         await("n" + (node + 1) + " leads")
                 .atMost(Duration.ofSeconds(30))
                 .ignoreExceptions()
@@ -185,7 +185,7 @@ class ClusterVersionTest {
                 });
     }
 
-    private static ClusterTransport admin(TestCluster cluster) {
+    static ClusterTransport admin(TestCluster cluster) {
         return new ClusterTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
     }
 }
