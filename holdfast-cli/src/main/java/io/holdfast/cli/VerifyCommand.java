@@ -1,11 +1,14 @@
 package io.holdfast.cli;
 
+import io.holdfast.verify.run.Soak;
 import io.holdfast.verify.run.Verifier;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,7 +18,14 @@ import picocli.CommandLine.Spec;
 /**
  * {@code holdfast verify}: Jepsen-style verification ({@link Verifier}). Starts a cluster of server
  * processes, client processes and fenced stores on loopback, injects the scenario's faults, records
- * the history and checks it. Exit 0 only when every checker passed.
+ * the history and checks it. Exit 0 only when every checker passed. With {@code --soak} it runs
+ * rounds of random scenarios with random seeds ({@link Soak}) until the soak's duration has passed;
+ * Ctrl-C (SIGINT) ends a soak early, after printing the totals of the rounds so far.
+ *
+ * <p>Not checked here: whether a combination of options makes sense beyond the ones refused below
+ * ({@code --soak} with {@code --scenario}, {@code --bug}, {@code --check} or {@code --duration};
+ * {@code --round-duration} without {@code --soak}). Failure story: a soak stopped with SIGKILL
+ * prints no totals, and nothing stops the processes of its round under way but their own end.
  */
 @Command(
         name = "verify",
@@ -28,12 +38,16 @@ import picocli.CommandLine.Spec;
             "  holdfast verify --scenario leader-kill --duration 60s --seed 7",
             "  holdfast verify --scenario all --duration 60s",
             "  holdfast verify --bug release-by-anyone        (must fail: the checkers catch a planted bug)",
+            "  holdfast verify --soak 8h --round-duration 60s (random scenarios and seeds; Ctrl-C prints totals)",
             "  holdfast verify --check verify-runs/<run>/history.jsonl",
             "",
             "Exit code: 0 every checker passed; 1 a violation or an inconclusive check; 64 usage error.",
             "Details: docs/verification.md."
         })
 final class VerifyCommand implements Callable<Integer> {
+    /** How long a soak stopped by SIGINT may take to end its round and print its totals. */
+    private static final Duration SOAK_STOP_GRACE = Duration.ofMinutes(2);
+
     @Spec
     CommandSpec spec;
 
@@ -73,6 +87,21 @@ final class VerifyCommand implements Callable<Integer> {
             description = "Where each run's directory goes: history, logs, data (default: ./${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(
+            names = "--soak",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Run rounds until DURATION has passed, each a random scenario with a random seed drawn"
+                    + " from --seed (the master seed); keep only the failed rounds' directories in --out.")
+    Duration soak;
+
+    @Option(
+            names = "--round-duration",
+            defaultValue = "60s",
+            converter = DurationConverter.class,
+            description = "With --soak: how long faults run in each round (default: ${DEFAULT-VALUE}).")
+    Duration roundDuration;
+
     @Option(names = "--check", paramLabel = "FILE", description = "Only check a recorded history again.")
     Path check;
 
@@ -95,6 +124,12 @@ final class VerifyCommand implements Callable<Integer> {
             Verifier.bugLines().forEach(listing::println);
             listing.flush();
             return ExitCodes.OK;
+        }
+        if (soak != null) {
+            return soak(listing);
+        }
+        if (given("--round-duration")) {
+            throw new CliFailure(ExitCodes.USAGE, "--round-duration goes with --soak", null);
         }
         Verifier verifier = new Verifier(stdout);
         if (check != null) {
@@ -119,5 +154,56 @@ final class VerifyCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
+    }
+
+    /** {@code --soak}: rounds until the duration has passed; SIGINT ends it after the totals so far. */
+    private int soak(PrintWriter lines) throws Exception {
+        for (String option : List.of("--scenario", "--bug", "--check", "--duration")) {
+            if (given(option)) {
+                throw new CliFailure(
+                        ExitCodes.USAGE,
+                        "--soak picks the scenario and seed of every round itself: it does not take " + option
+                                + (option.equals("--duration") ? " (a round's length is --round-duration)" : ""),
+                        null);
+            }
+        }
+        if (soak.isNegative() || soak.isZero()) {
+            throw new CliFailure(ExitCodes.USAGE, "--soak must be positive", null);
+        }
+        if (roundDuration.isNegative() || roundDuration.isZero()) {
+            throw new CliFailure(ExitCodes.USAGE, "--round-duration must be positive", null);
+        }
+        if (clients < 2 || clients > 16) {
+            throw new CliFailure(ExitCodes.USAGE, "--clients must be between 2 and 16", null);
+        }
+        long master = seed != null ? seed : System.nanoTime() & 0xFFFFFFL;
+        Soak run = new Soak(lines, new Soak.Options(soak, roundDuration, master, clients, out));
+        // On SIGINT the JVM runs its shutdown hooks: this one stops the soak and holds the exit until
+        // the totals are printed (the round under way is interrupted, its processes closed).
+        Thread onSignal = new Thread(
+                () -> {
+                    run.stop();
+                    try {
+                        run.awaitEnd(SOAK_STOP_GRACE);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "holdfast-verify-soak-stop");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try {
+            return run.run();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it waits for the totals printed above
+            }
+        }
+    }
+
+    /** Whether the command line named {@code option} (not its default). */
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 }

@@ -11,26 +11,38 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The figures a run prints: operations by outcome, faults by kind, stale writes refused by the
  * fenced store, and how long the service was unavailable after each loss of its leader (from the
  * fault to the next operation that succeeded).
+ *
+ * @param completed the operations that completed (ok, fail or unknown), notices left out
+ * @param injected the faults injected: every fault record but those that undo one ({@link
+ *     #RECOVERIES}) and the nemesis's own errors
  */
 record Summary(
         Meta meta,
         Map<String, Integer> operations,
+        long completed,
         Map<String, Integer> faults,
+        long injected,
         long staleWritesRefused,
         long fencedWritesAccepted,
         List<Long> unavailableMillis,
         long finalTerm) {
 
+    /** The fault records that end a fault rather than inject one, and a nemesis that broke off. */
+    static final Set<String> RECOVERIES = Set.of("start", "resume", "heal", "catch-up", "nemesis-error");
+
     static Summary of(List<Record> records) {
         Meta meta = null;
         Map<String, Integer> ops = new TreeMap<>();
         Map<String, Integer> faults = new TreeMap<>();
+        long completed = 0;
+        long injected = 0;
         long refused = 0;
         long accepted = 0;
         List<Long> leaderLosses = new ArrayList<>();
@@ -41,6 +53,9 @@ record Summary(
                 meta = m;
             } else if (r instanceof Op op && (op.isCompletion() || op.type() == Op.Type.NOTICE)) {
                 ops.merge(op.f() + " " + op.type(), 1, Integer::sum);
+                if (op.isCompletion()) {
+                    completed++;
+                }
                 if (op.type() == Op.Type.OK && !"final".equals(op.phase())) {
                     successes.add(op.time());
                 }
@@ -48,6 +63,9 @@ record Summary(
                 term = Math.max(term, rep.term());
             } else if (r instanceof Fault f) {
                 faults.merge(f.action(), 1, Integer::sum);
+                if (!RECOVERIES.contains(f.action())) {
+                    injected++;
+                }
                 if (f.detail() != null && f.detail().contains("leader")) {
                     leaderLosses.add(f.time());
                 }
@@ -69,7 +87,7 @@ record Summary(
             }
         }
         Collections.sort(gaps);
-        return new Summary(meta, ops, faults, refused, accepted, gaps, term);
+        return new Summary(meta, ops, completed, faults, injected, refused, accepted, gaps, term);
     }
 
     void print(PrintStream out) {

@@ -103,12 +103,7 @@ public final class Verifier {
                     .orElseThrow(() -> new IllegalArgumentException(
                             "unknown scenario '" + options.scenario() + "' (see --list-scenarios)")));
         }
-        // Child JVMs share class archives kept next to the run directories (see Child); off with
-        // -Dholdfast.verify.classArchives=false.
-        Child.useClassArchives(
-                Boolean.parseBoolean(System.getProperty("holdfast.verify.classArchives", "true"))
-                        ? options.outDir().resolve("cds")
-                        : null);
+        useClassArchives(options.outDir());
         int failed = 0;
         List<String> verdicts = new ArrayList<>();
         try {
@@ -130,15 +125,39 @@ public final class Verifier {
         return failed == 0 ? 0 : 1;
     }
 
+    /** Child JVMs share class archives in {@code outDir/cds} (Child); off with -Dholdfast.verify.classArchives=false. */
+    static void useClassArchives(Path outDir) {
+        Child.useClassArchives(
+                Boolean.parseBoolean(System.getProperty("holdfast.verify.classArchives", "true"))
+                        ? outDir.resolve("cds")
+                        : null);
+    }
+
     /** Checks a saved record file again. @return 0 if every checker passed */
     public int check(Path file) throws IOException {
         List<Record> records = History.readAll(List.of(file));
-        return report(records, null) ? 0 : 1;
+        return report(records, null, null).passed() ? 0 : 1;
     }
+
+    /**
+     * What one run showed.
+     *
+     * @param passed every checker passed (or had nothing to read) and the run did not break off
+     * @param brokeOff why the run broke off before its end (a process would not start, say), or null
+     * @param operations the completed operations of the history ({@link Summary#completed()})
+     * @param faults the faults injected ({@link Summary#injected()})
+     * @param violations the violations of every checker together
+     */
+    record Outcome(boolean passed, String brokeOff, long operations, long faults, long violations) {}
 
     private boolean runOne(Scenario s, Options o) throws IOException, InterruptedException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path dir = o.outDir().resolve(s.name() + (o.bug() == null ? "" : "-" + o.bug()) + "-" + o.seed() + "-" + stamp);
+        return runIn(s, o, dir).passed();
+    }
+
+    /** Runs {@code s} (not {@code o.scenario()}) in {@code dir}, prints its report and says what it showed. */
+    Outcome runIn(Scenario s, Options o, Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         out.printf(
                 "%n== %s (seed %d, %s%s): %s%n",
@@ -155,7 +174,7 @@ public final class Verifier {
             try {
                 files.addAll(execute(s, o, dir, harness));
             } catch (IOException | RuntimeException e) {
-                failure = e.getMessage();
+                failure = e.getMessage() != null ? e.getMessage() : e.toString(); // never null: null is a pass
                 out.println("  the run broke off: " + failure);
                 files.addAll(recordsIn(dir)); // what the processes recorded until then
             }
@@ -164,9 +183,9 @@ public final class Verifier {
                 History.readAll(files.stream().filter(Files::exists).distinct().toList());
         Path merged = dir.resolve("history.jsonl");
         History.write(merged, records);
-        boolean ok = report(records, s, failure);
+        Outcome outcome = report(records, s, failure);
         out.println("  record: " + merged + "   (holdfast verify --check " + merged + ")");
-        return ok;
+        return outcome;
     }
 
     /** Steps 1-6 of a run; returns the record files the processes wrote. */
@@ -323,17 +342,15 @@ public final class Verifier {
         }
     }
 
-    private boolean report(List<Record> records, Scenario s) {
-        return report(records, s, null);
-    }
-
     /** Prints the summary and every checker's result; a run that broke off fails whatever they say. */
-    private boolean report(List<Record> records, Scenario s, String brokeOff) {
+    private Outcome report(List<Record> records, Scenario s, String brokeOff) {
         Summary summary = Summary.of(records);
         summary.print(out);
         List<CheckResult> results = Checkers.run(records);
         boolean ok = true;
+        long violations = 0;
         for (CheckResult r : results) {
+            violations += r.violations().size();
             String counts = r.counts().isEmpty() ? "" : "  " + new java.util.TreeMap<>(r.counts());
             String detail = r.detail() == null || r.detail().isEmpty() ? "" : "  (" + r.detail() + ")";
             out.printf("  %-16s %s%s%s%n", r.checker(), r.status(), counts, detail);
@@ -348,10 +365,10 @@ public final class Verifier {
         }
         if (brokeOff != null) {
             out.println("  verdict: FAIL (the run broke off: " + brokeOff + ")");
-            return false;
+        } else {
+            out.println("  verdict: " + (ok ? "PASS" : "FAIL"));
         }
-        out.println("  verdict: " + (ok ? "PASS" : "FAIL"));
-        return ok;
+        return new Outcome(ok && brokeOff == null, brokeOff, summary.completed(), summary.injected(), violations);
     }
 
     /**
