@@ -57,6 +57,23 @@ public final class Floor {
 
     private Floor() {}
 
+    /**
+     * {@link #measure}, then the engine's contract checked on what was measured: at least one write,
+     * every write timed, and the leader's state machine applied at least as many entries as were
+     * counted; a figure that breaks it is thrown away with an {@link IllegalStateException} in one line.
+     */
+    public static Result measureAndCheck(Engine engine, int threads, byte[] body, Duration d)
+            throws InterruptedException {
+        long appliedBefore = engine.applied();
+        Result r = measure(engine, threads, body, d);
+        long applied = engine.applied() - appliedBefore;
+        if (r.writes() == 0 || r.latency().getTotalCount() != r.writes() || applied < r.writes()) {
+            throw new IllegalStateException(engine.name() + ": " + r.writes() + " writes counted, "
+                    + r.latency().getTotalCount() + " timed, " + applied + " applied by the leader's state machine");
+        }
+        return r;
+    }
+
     public static Result measure(Engine engine, int threads, byte[] body, Duration d) throws InterruptedException {
         AtomicLong writes = new AtomicLong();
         AtomicLong submitterCpu = new AtomicLong();

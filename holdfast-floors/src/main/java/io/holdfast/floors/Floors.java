@@ -163,11 +163,11 @@ public final class Floors {
             if (o.fsync() && !engine.durable()) {
                 throw new IllegalStateException(engine.name() + " does not fsync before acknowledging as started");
             }
-            report(engine.name(), nodes, "cold", Floor.measure(engine, o.threads(), body, o.cold()));
+            report(engine.name(), nodes, "cold", Floor.measureAndCheck(engine, o.threads(), body, o.cold()));
             if (!o.prime().isZero()) {
                 Floor.measure(engine, o.threads(), body, o.prime());
             }
-            report(engine.name(), nodes, "primed", Floor.measure(engine, o.threads(), body, o.duration()));
+            report(engine.name(), nodes, "primed", Floor.measureAndCheck(engine, o.threads(), body, o.duration()));
         }
     }
 

@@ -23,45 +23,50 @@ class EngineContractTest {
         try (Engine engine = Engines.kind(name).create()) {
             engine.start(nodes, dir, true, Map.of());
             assertThat(engine.durable()).as("fsync before acknowledging").isTrue();
-            Floor.Result r = Floor.measure(engine, 2, new byte[64], Duration.ofMillis(400));
-            assertThat(r.writes()).isPositive();
-            assertThat(r.latency().getTotalCount()).isEqualTo(r.writes());
-            assertThat(engine.applied()).isGreaterThanOrEqualTo(r.writes());
+            Floor.Result r = Floor.measureAndCheck(engine, 2, new byte[64], Duration.ofMillis(400));
             assertThat(r.cpuByGroup()).containsKey("submitting threads");
         }
     }
 
     @Test
     void aWrongAnswerEndsTheMeasurementInsteadOfCountingIt() {
-        Engine liar = new Engine() {
-            @Override
-            public String name() {
-                return "liar";
-            }
-
-            @Override
-            public void start(int nodes, Path dir, boolean fsync, Map<String, String> settings) {}
-
-            @Override
-            public CompletableFuture<byte[]> write(byte[] entry) {
-                return CompletableFuture.completedFuture(new byte[entry.length + 1]);
-            }
-
-            @Override
-            public long applied() {
-                return 0;
-            }
-
-            @Override
-            public boolean durable() {
-                return true;
-            }
-
-            @Override
-            public void close() {}
-        };
-        assertThatThrownBy(() -> Floor.measure(liar, 1, new byte[64], Duration.ofMillis(50)))
+        assertThatThrownBy(() -> Floor.measure(new Liar(true, 0), 1, new byte[64], Duration.ofMillis(50)))
                 .hasMessageContaining("not the entry written");
+    }
+
+    @Test
+    void writesAnsweredButNotAppliedAreNotAFloor() {
+        assertThatThrownBy(() -> Floor.measureAndCheck(new Liar(false, 0), 1, new byte[64], Duration.ofMillis(50)))
+                .hasMessageMatching("liar: \\d+ writes counted, \\d+ timed, 0 applied by the leader's state machine");
+    }
+
+    /** Answers at once without consensus: with a wrong answer, or the right one but nothing applied. */
+    private record Liar(boolean wrongAnswer, long applied) implements Engine {
+        @Override
+        public String name() {
+            return "liar";
+        }
+
+        @Override
+        public void start(int nodes, Path dir, boolean fsync, Map<String, String> settings) {}
+
+        @Override
+        public CompletableFuture<byte[]> write(byte[] entry) {
+            return CompletableFuture.completedFuture(wrongAnswer ? new byte[entry.length + 1] : entry);
+        }
+
+        @Override
+        public long applied() {
+            return applied;
+        }
+
+        @Override
+        public boolean durable() {
+            return true;
+        }
+
+        @Override
+        public void close() {}
     }
 
     @Test
