@@ -1,11 +1,17 @@
 package io.holdfast.cli;
 
-import io.holdfast.model.TableCopy;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.protocol.TlsFiles;
+import io.holdfast.server.BackupDownload;
 import io.holdfast.server.BackupFile;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,8 +21,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code holdfast backup --out FILE}: a consistent copy of a running cluster's lock table, taken by
- * its leader after a read barrier, written to FILE with its log index, format version and checksum
- * ({@link BackupFile}). {@code holdfast restore} seeds a new cluster from it.
+ * its leader after a read barrier and streamed from its HTTP port ({@code GET /api/v1/backup}) into
+ * FILE as it arrives, whatever its size; FILE appears only once its SHA-256 checks ({@link
+ * BackupDownload}, {@link BackupFile}). {@code holdfast restore} seeds a new cluster from it.
  */
 @Command(
         name = "backup",
@@ -24,32 +31,74 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = {
             "Save a consistent copy of a running cluster's lock table (registers, access rules, holds) to FILE,"
-                    + " taken by the leader; admin only when access control is on. See docs/operations.md.",
-            "Exit code: 0; 69 backend unavailable; 64 usage error or a backend that is no Holdfast server;"
-                    + " 73 the file cannot be written; 77 not allowed."
+                    + " taken by the leader and streamed from its HTTP port; admin only when access control is on."
+                    + " See docs/operations.md.",
+            "Exit code: 0; 69 backend unavailable; 64 usage error, a backend that is no Holdfast server, or a"
+                    + " backup damaged on the way; 73 the file cannot be written; 77 not allowed."
         })
 final class BackupCommand implements Callable<Integer> {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
     @Spec
     CommandSpec spec;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "Where to write the backup.")
     Path out;
 
+    @Option(
+            names = "--http",
+            paramLabel = "URL",
+            description = "A member's HTTP port (http://host:4655; https with TLS). Default: every member of"
+                    + " --backend at its client port + 2, the ports' default layout.")
+    List<URI> http;
+
     @Mixin
     BackendOption backend;
 
     @Override
     public Integer call() throws InterruptedException {
-        TableCopy copy = ServerCalls.call(backend.uri(), "backups", t -> t.backup(null));
+        String uri = backend.uri();
+        if (!uri.startsWith("holdfast://")) {
+            throw new CliFailure(ExitCodes.USAGE, "backups belong to a Holdfast server (holdfast://…), not " + uri);
+        }
+        TlsFiles tls;
+        List<URI> members;
         try {
-            BackupFile.write(copy, out);
+            tls = HoldfastProvider.tls(uri);
+            String scheme = tls == null ? "http://" : "https://";
+            members = http != null && !http.isEmpty()
+                    ? http
+                    : HoldfastProvider.members(uri).stream()
+                            .map(m -> URI.create(scheme + m.host() + ":" + (m.port() + 2)))
+                            .toList();
+        } catch (InvalidArgumentException | IllegalArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+        BackupDownload.Saved saved;
+        try {
+            saved = BackupDownload.fetch(
+                    members, tls == null ? null : tls.sslContext(), HoldfastProvider.token(uri), out, TIMEOUT);
+        } catch (BackupDownload.Failed e) {
+            int code = e.status() == 401 || e.status() == 403
+                    ? ExitCodes.NO_PERMISSION
+                    : e.status() == 0 || e.status() >= 500 ? ExitCodes.BACKEND_UNAVAILABLE : ExitCodes.USAGE;
+            throw new CliFailure(code, e.getMessage(), e);
+        } catch (InvalidArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         } catch (IOException e) {
             throw new CliFailure(ExitCodes.CANNOT_CREATE, "cannot write " + out + ": " + Main.withRootCause(e), e);
         }
+        BackupFile.Header h = saved.header();
         PrintWriter w = spec.commandLine().getOut();
         w.printf(
-                "Saved the lock table at log index %d (term %d, taken %s), %d bytes, to %s%n",
-                copy.index(), copy.term(), Instant.ofEpochMilli(copy.takenAtMillis()), copy.table().length, out);
+                "Saved the lock table of cluster %s at log index %d (term %d, taken %s), %d bytes, SHA-256 checked,"
+                        + " to %s%n",
+                h.clusterId() == null ? "(no id yet)" : h.clusterId(),
+                h.index(),
+                h.term(),
+                Instant.ofEpochMilli(h.takenAtMillis()),
+                saved.bytes(),
+                out);
         w.flush();
         return ExitCodes.OK;
     }

@@ -1,7 +1,6 @@
 package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.model.TableCopy;
 import io.holdfast.server.BackupFile;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.Restore;
@@ -29,8 +28,8 @@ import picocli.CommandLine.Spec;
                     + " with the same FILE, then start them. The new cluster has the backup's registers and access"
                     + " rules, no session and no hold, and fencing tokens above every token of the old cluster"
                     + " (its last token + 2^40, or --token-floor). See docs/operations.md.",
-            "Exit code: 0; 64 usage error or a damaged backup; 71 the data directory holds Raft data already or"
-                    + " cannot be written."
+            "Exit code: 0; 64 usage error or a damaged backup; 71 the data directory holds a cluster's data (its"
+                    + " id or Raft data) already or cannot be written."
         })
 final class RestoreCommand implements Callable<Integer> {
     @Spec
@@ -54,9 +53,10 @@ final class RestoreCommand implements Callable<Integer> {
             throw new CliFailure(ExitCodes.USAGE, "--token-floor must be 0 or more, not " + tokenFloor);
         }
         Restore.Seeded seeded;
+        BackupFile.Verified backup;
         try {
-            TableCopy copy = BackupFile.read(file);
-            seeded = Restore.seed(copy, dataDir, tokenFloor);
+            backup = BackupFile.read(file);
+            seeded = Restore.seed(backup, dataDir, tokenFloor);
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         } catch (HoldfastServer.StartupException e) {
@@ -67,9 +67,18 @@ final class RestoreCommand implements Callable<Integer> {
         }
         PrintWriter w = spec.commandLine().getOut();
         w.printf(
-                "Seeded %s from %s: log index %d, %d registers, no sessions; the next fencing token is above %d.%n"
-                        + "Seed every member from the same file, then start them with holdfast server.%n",
-                dataDir, file, seeded.index(), seeded.registers(), seeded.lastToken());
+                "Seeded %s from %s (SHA-256 checked; a backup of cluster %s): log index %d, %d registers, no sessions;"
+                        + " the next fencing token is above %d.%n"
+                        + "Seed every member from the same file, then start them with holdfast server: the restored"
+                        + " cluster is a new cluster, and its first leader gives it a new id.%n",
+                dataDir,
+                file,
+                backup.header().clusterId() == null
+                        ? "(no id)"
+                        : backup.header().clusterId(),
+                seeded.index(),
+                seeded.registers(),
+                seeded.lastToken());
         w.flush();
         return ExitCodes.OK;
     }

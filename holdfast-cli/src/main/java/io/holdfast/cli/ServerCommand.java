@@ -167,12 +167,48 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                     + " changes each get one line with event=… .")
     String logFormat;
 
+    @Option(
+            names = "--backup-every",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Write a backup of the lock table every DURATION into --backup-dir, from whichever member"
+                    + " leads then (give every member the same options); a failure is logged and counted, never"
+                    + " fatal. See docs/operations.md.")
+    Duration backupEvery;
+
+    @Option(
+            names = "--backup-dir",
+            paramLabel = "DIR",
+            description = "Where scheduled backups go, named holdfast-<cluster id>-<UTC time>.hfbk.")
+    Path backupDir;
+
+    @Option(
+            names = "--backup-keep",
+            paramLabel = "N",
+            defaultValue = "7",
+            description =
+                    "How many of the newest scheduled backups to keep in --backup-dir (default: ${DEFAULT-VALUE}).")
+    int backupKeep;
+
     @Override
     public Integer call() throws Exception {
         if (!configured) {
             return reparsedWithDefaults().call();
         }
         ServerConfig config = config();
+        if (backupEvery == null && backupDir != null) {
+            throw new CliFailure(ExitCodes.USAGE, "--backup-dir needs --backup-every DURATION");
+        }
+        if (backupEvery != null && backupDir == null) {
+            throw new CliFailure(ExitCodes.USAGE, "--backup-every needs --backup-dir DIR");
+        }
+        if (backupEvery != null && (backupEvery.isZero() || backupEvery.isNegative() || backupKeep < 1)) {
+            throw new CliFailure(
+                    ExitCodes.USAGE,
+                    backupKeep < 1
+                            ? "--backup-keep must be 1 or more, not " + backupKeep
+                            : "--backup-every must be more than 0, not " + backupEvery);
+        }
         if (!logFormat.equals("text") && !logFormat.equals("json")) {
             throw new CliFailure(ExitCodes.USAGE, "--log-format must be text or json, not '" + logFormat + "'");
         }
@@ -186,6 +222,17 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             server = HoldfastServer.start(config);
         } catch (HoldfastServer.StartupException e) {
             throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
+        }
+        if (backupEvery != null) {
+            try {
+                io.holdfast.server.BackupSchedule.start(server, backupEvery, backupDir, backupKeep);
+            } catch (java.io.IOException e) {
+                server.close();
+                throw new CliFailure(
+                        ExitCodes.SERVER_START_FAILED,
+                        "cannot create the backup directory " + backupDir + ": " + Main.withRootCause(e),
+                        e);
+            }
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

@@ -43,7 +43,8 @@ class BackupRestoreCommandTest {
     void backUpANodeAndStartANewOneFromIt() throws Exception {
         Path file = dir.resolve("backup.hfbk");
         long oldToken;
-        ServerConfig first = ServerConfig.single(dir.resolve("old"), "127.0.0.1", freePort(), freePort(), -1);
+        int httpPort = freePort();
+        ServerConfig first = ServerConfig.single(dir.resolve("old"), "127.0.0.1", freePort(), freePort(), httpPort);
         try (HoldfastServer node = HoldfastServer.start(first);
                 LockClient client = LockClient.open("holdfast://127.0.0.1:" + node.clientPort())) {
             Awaitility.await().atMost(Duration.ofSeconds(20)).until(node::isLeader);
@@ -54,11 +55,14 @@ class BackupRestoreCommandTest {
                             "--out",
                             file.toString(),
                             "--backend",
-                            "holdfast://127.0.0.1:" + node.clientPort()))
+                            "holdfast://127.0.0.1:" + node.clientPort(),
+                            "--http",
+                            "http://127.0.0.1:" + httpPort))
                     .as(err::toString)
                     .isZero();
             assertThat(out.toString())
-                    .contains("Saved the lock table at log index")
+                    .contains("Saved the lock table of cluster " + node.clusterId() + " at log index")
+                    .contains("SHA-256 checked")
                     .contains(file.toString());
         }
 
@@ -66,7 +70,10 @@ class BackupRestoreCommandTest {
         assertThat(run("restore", file.toString(), "--data-dir", fresh.toString()))
                 .as(err::toString)
                 .isZero();
-        assertThat(out.toString()).contains("no sessions").contains("above " + (oldToken + Restore.TOKEN_JUMP));
+        assertThat(out.toString())
+                .contains("no sessions")
+                .contains("above " + (oldToken + Restore.TOKEN_JUMP))
+                .contains("new id");
         assertThat(run("restore", file.toString(), "--data-dir", fresh.toString()))
                 .isEqualTo(ExitCodes.SERVER_START_FAILED);
         assertThat(err.toString()).contains("holds Raft data already").hasLineCount(1);
@@ -93,5 +100,28 @@ class BackupRestoreCommandTest {
         assertThat(run("backup", "--out", file.toString(), "--backend", "mem:x"))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("belong to a Holdfast server").hasLineCount(1);
+        // Nobody listens: one line naming each address tried, and no file.
+        Path none = dir.resolve("none.hfbk");
+        assertThat(run(
+                        "backup",
+                        "--out",
+                        none.toString(),
+                        "--backend",
+                        "holdfast://127.0.0.1:" + freePort(),
+                        "--http",
+                        "http://127.0.0.1:" + freePort()))
+                .isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
+        assertThat(err.toString()).contains("no member sent a backup").hasLineCount(1);
+        assertThat(none).doesNotExist();
+        assertThat(run(
+                        "server",
+                        "--backup-every",
+                        "1h",
+                        "--data-dir",
+                        dir.resolve("s").toString()))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString())
+                .contains("--backup-every needs --backup-dir DIR")
+                .hasLineCount(1);
     }
 }

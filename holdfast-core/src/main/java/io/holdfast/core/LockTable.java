@@ -534,9 +534,21 @@ public final class LockTable {
 
     /**
      * The protocol version each member last reported ({@link Command.ReportVersion}), sorted by
-     * member id; members that never reported are absent.
+     * member id; members that never reported are absent. Reports under a name with a colon, which
+     * no member id holds, are not members' versions and are left out: the server records its
+     * cluster's identity so ({@link #versionReports()}).
      */
     public Map<String, Integer> memberVersions() {
+        Map<String, Integer> members = new java.util.TreeMap<>(memberVersions.all());
+        members.keySet().removeIf(name -> name.indexOf(':') >= 0);
+        return members;
+    }
+
+    /**
+     * Every report the table holds, those under reserved names (with a colon) included, sorted by
+     * name: what a snapshot keeps.
+     */
+    public Map<String, Integer> versionReports() {
         return memberVersions.all();
     }
 

@@ -180,7 +180,7 @@ final class SnapshotCodec {
             out.writeInt(text.length);
             out.write(text);
         }
-        Map<String, Integer> versions = table.memberVersions(); // sorted
+        Map<String, Integer> versions = table.versionReports(); // sorted, reserved names too
         out.writeInt(versions.size());
         for (Map.Entry<String, Integer> e : versions.entrySet()) {
             out.writeUTF(e.getKey());

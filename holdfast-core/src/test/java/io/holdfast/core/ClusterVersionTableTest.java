@@ -73,6 +73,25 @@ class ClusterVersionTableTest {
         assertThat(table.restored(0).memberVersions()).isEmpty();
     }
 
+    /**
+     * A report under a name no member can have (a colon in it) is how the server records its
+     * cluster's identity: kept by snapshots, but no member's version.
+     */
+    @Test
+    void aReportUnderAReservedNameIsKeptButIsNoMembersVersion() throws Exception {
+        LockTable table = new LockTable();
+        report(table, null, "n1", 4);
+        report(table, null, "cluster-id:5f0c2a6e-0000-4000-8000-000000000001", 1);
+        assertThat(table.memberVersions()).containsExactly(Map.entry("n1", 4));
+        assertThat(table.versionReports()).containsKey("cluster-id:5f0c2a6e-0000-4000-8000-000000000001");
+        assertThat(table.clusterVersion(List.of("n1"))).isEqualTo(4);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        table.writeSnapshot(out);
+        LockTable read = LockTable.readSnapshot(new ByteArrayInputStream(out.toByteArray()));
+        assertThat(read.versionReports()).isEqualTo(table.versionReports());
+        assertThat(read.memberVersions()).containsExactly(Map.entry("n1", 4));
+    }
+
     @Test
     void aVocabularyKnowsWhatItsVersionIncludes() {
         Map<Integer, Integer> types = new TreeMap<>();

@@ -1,4 +1,4 @@
-// Ceiling 560 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
+// Ceiling 585 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
 // authentication) in the order they happen.
 package io.holdfast.server;
 
@@ -157,7 +157,18 @@ public final class HoldfastServer implements AutoCloseable {
         RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
         RecordedMembers.check(config, raftDir.resolve(GROUP_ID.getUuid().toString()))
                 .ifPresent(LOG::warn);
-        RejoinGuard.check(config, group, raftDir.resolve(GROUP_ID.getUuid().toString()), parameters(config));
+        // A new member not added yet starts knowing no members: it stands for no election (RejoinGuard).
+        RaftGroup startGroup = RejoinGuard.check(
+                config, group, raftDir.resolve(GROUP_ID.getUuid().toString()), parameters(config));
+        ClusterIdentity.checkPeers(
+                config.nodeId(),
+                config.dataDir(),
+                ClusterIdentity.read(config.dataDir()).orElse(null),
+                peers.stream()
+                        .map(p -> p.getId().toString())
+                        .filter(id -> !id.equals(config.nodeId()))
+                        .toList(),
+                id -> ClusterIdentity.ask(group.getPeer(RaftPeerId.valueOf(id)), group, parameters(config)));
         LockStateMachine machine = new LockStateMachine(bugs, vocabulary);
         RaftProperties properties = raftProperties(config, raftDir);
         ServerMetrics metrics = new ServerMetrics(config.nodeId());
@@ -166,7 +177,7 @@ public final class HoldfastServer implements AutoCloseable {
         try {
             raft = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(config.nodeId()))
-                    .setGroup(group)
+                    .setGroup(startGroup)
                     .setStateMachine(machine)
                     .setProperties(properties)
                     .setParameters(parameters(config))
@@ -187,6 +198,7 @@ public final class HoldfastServer implements AutoCloseable {
         if (config.auth() != null && config.auth().rules() != null) {
             service.requireAccessRules(config.auth().rules());
         }
+        service.keepIdentity(new ClusterIdentity(config.dataDir(), config.nodeId(), service::halted));
         try {
             raft.start();
         } catch (IOException | RuntimeException e) {
@@ -219,6 +231,8 @@ public final class HoldfastServer implements AutoCloseable {
             }
         }
         server.addEndpoint(new VersionReport(raft, GROUP_ID, config.nodeId(), machine, parameters(config)));
+        // Last added, first closed: a stop is never taken for Ratis closing the division by itself.
+        server.addEndpoint(DivisionWatch.start(raft, GROUP_ID, config.nodeId(), service::halted, service.halt::isDone));
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
         return server;
     }
@@ -391,6 +405,14 @@ public final class HoldfastServer implements AutoCloseable {
         return service;
     }
 
+    /**
+     * The cluster's identity ({@code ClusterIdentity}) as this node knows it: from its data
+     * directory, or from the table once the first leader recorded it; null until then.
+     */
+    public UUID clusterId() {
+        return service.clusterId();
+    }
+
     /** The client (gRPC) port actually bound. */
     public int clientPort() {
         return clientPort;
@@ -442,6 +464,10 @@ public final class HoldfastServer implements AutoCloseable {
         return service;
     }
 
+    RaftServer.Division division() throws IOException {
+        return raft.getDivision(GROUP_ID);
+    }
+
     ServerMetrics metrics() {
         return metrics;
     }
@@ -453,8 +479,8 @@ public final class HoldfastServer implements AutoCloseable {
 
     /**
      * Completes, with a one-line reason, if this node stopped applying the log because an entry
-     * holds a command its build cannot read (a newer build wrote it); the node then serves
-     * nothing, and {@code holdfast server} exits with 71.
+     * holds a command its build cannot read (a newer build wrote it), or Ratis closed its division
+     * ({@code DivisionWatch}); the node then serves nothing, and {@code holdfast server} exits with 71.
      */
     public CompletableFuture<String> halted() {
         return service.halt.copy();

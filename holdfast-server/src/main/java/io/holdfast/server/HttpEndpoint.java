@@ -129,6 +129,10 @@ final class HttpEndpoint implements AutoCloseable {
      * from whichever thread learns its outcome, without holding one of the port's threads meanwhile.
      */
     private void handle(HttpExchange ex) {
+        if (HttpBackupRoute.PATH.equals(ex.getRequestURI().getRawPath())) {
+            backup(ex);
+            return;
+        }
         CompletableFuture<Answer> answer;
         try {
             HttpMessages.readWholeBody(ex);
@@ -145,6 +149,28 @@ final class HttpEndpoint implements AutoCloseable {
                 ex.close();
             }
         });
+    }
+
+    /**
+     * {@code GET /api/v1/backup} ({@link HttpBackupRoute}): streamed on this thread, so one
+     * backup takes one of the port's threads while it is sent.
+     */
+    private void backup(HttpExchange ex) {
+        try {
+            HttpMessages.readWholeBody(ex);
+            if (!"GET".equals(ex.getRequestMethod())) {
+                throw new Refused(405, "METHOD_NOT_ALLOWED", "use GET here, not " + ex.getRequestMethod());
+            }
+            HttpBackupRoute.serve(node, identify(ex), ex);
+        } catch (IOException | RuntimeException e) {
+            try {
+                send(ex, failure(ex, e));
+            } catch (IOException | RuntimeException notSent) {
+                LOG.debug("HTTP answer not sent", notSent);
+            }
+        } finally {
+            ex.close();
+        }
     }
 
     private Answer failure(HttpExchange ex, Throwable e) {

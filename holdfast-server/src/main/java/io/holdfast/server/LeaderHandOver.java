@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -16,7 +17,13 @@ import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What a stopping leader does first: hand its leadership to a follower ({@link #run}). */
+/**
+ * Hands a leader's leadership to a follower: what a stopping leader does first ({@link #run}), and
+ * what a leader whose Ratis leader state is stuck does to clear it ({@link #handOver}, used by
+ * {@link StuckLeader}). It guarantees nothing beyond trying: a follower that is down or behind does
+ * not take it, and the caller then goes on without. Failure story: the only other voter is cut
+ * off; both transfers time out within the bound, and the stopping node stops as leader anyway.
+ */
 final class LeaderHandOver {
     private static final Logger LOG = LoggerFactory.getLogger(HoldfastServer.class);
 
@@ -36,7 +43,6 @@ final class LeaderHandOver {
      */
     static void run(RaftServer raft, RaftGroupId group, ServerConfig config) {
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
-        long deadline = System.nanoTime() + HAND_OVER_TIMEOUT.toNanos();
         try {
             RaftServer.Division division = raft.getDivision(group);
             // The members as the log has them now, not as --peers had them at start: one node grown
@@ -48,10 +54,40 @@ final class LeaderHandOver {
                     || voters.stream().noneMatch(p -> p.getId().equals(self))) {
                 return; // alone, or removed from the members: nobody to hand over to
             }
+            Optional<RaftPeerId> to = handOver(raft, group, self, HAND_OVER_TIMEOUT);
+            if (to.isPresent()) {
+                LOG.info("Node {} handed its leadership to {} before stopping", config.nodeId(), to.get());
+            } else {
+                LOG.info("Node {} stops as leader: no follower took over; the others will elect one", config.nodeId());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.info("Node {} could not hand over its leadership: {}", config.nodeId(), HoldfastServer.rootMessage(e));
+        }
+    }
+
+    /**
+     * Hands this leader's leadership to one of the voters it replicates to, trying them in turn (the
+     * one heard from last first) within {@code within} in all.
+     *
+     * @return the member that took the leadership; empty when none did in time, or this node does
+     *     not lead (each refusal is logged at INFO)
+     */
+    static Optional<RaftPeerId> handOver(RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            RaftServer.Division division = raft.getDivision(group);
+            if (!division.getInfo().isLeader()) {
+                return Optional.empty();
+            }
+            var voters =
+                    division.getRaftConf().getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER);
             List<RaftPeerId> followers = new ArrayList<>();
             division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
                     .sorted(java.util.Comparator.comparingLong(f -> f.getLastRpcElapsedTimeMs()))
-                    .forEach(f -> followers.add(RaftPeerId.valueOf(f.getId().getId())));
+                    .map(f -> RaftPeerId.valueOf(f.getId().getId()))
+                    .filter(id -> !id.equals(self)
+                            && voters.stream().anyMatch(v -> v.getId().equals(id)))
+                    .forEach(followers::add);
             for (RaftPeerId follower : followers) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left < 50) {
@@ -63,8 +99,7 @@ final class LeaderHandOver {
                     RaftClientReply reply = Membership.offThread(() -> raft.transferLeadershipAsync(request))
                             .get(left + 200, TimeUnit.MILLISECONDS);
                     if (reply.isSuccess()) {
-                        LOG.info("Node {} handed its leadership to {} before stopping", config.nodeId(), follower);
-                        return;
+                        return Optional.of(follower);
                     }
                     LOG.info(
                             "{} did not take the leadership: {}",
@@ -76,11 +111,11 @@ final class LeaderHandOver {
                     LOG.info("{} did not take the leadership: {}", follower, HoldfastServer.rootMessage(e));
                 }
             }
-            LOG.info("Node {} stops as leader: no follower took over; the others will elect one", config.nodeId());
         } catch (IOException | RuntimeException e) {
-            LOG.info("Node {} could not hand over its leadership: {}", config.nodeId(), HoldfastServer.rootMessage(e));
+            LOG.info("Node {} could not hand over its leadership: {}", self, HoldfastServer.rootMessage(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return Optional.empty();
     }
 }

@@ -1,4 +1,4 @@
-// Ceiling 545 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
+// Ceiling 570 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
 // leadership hooks); the table and its codecs live in holdfast-core.
 package io.holdfast.server;
 
@@ -16,6 +16,7 @@ import java.io.File;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
@@ -265,6 +266,25 @@ final class LockStateMachine extends BaseStateMachine {
         }
     }
 
+    /**
+     * Writes the table's snapshot form to {@code file} with the entry it applied last, taken
+     * together: a backup's contents, on disk rather than in memory, whatever the table's size.
+     */
+    BackupFile.Header backupTo(java.nio.file.Path file, long nowMillis) throws IOException {
+        synchronized (lock) {
+            TermIndex last = getLastAppliedTermIndex();
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+                table.writeSnapshot(out);
+            }
+            return new BackupFile.Header(
+                    last == null ? -1 : last.getIndex(),
+                    last == null ? 0 : last.getTerm(),
+                    nowMillis,
+                    ClusterIdentity.inTable(table).orElse(null),
+                    Files.size(file));
+        }
+    }
+
     /** The table's snapshot form; call under the apply lock. */
     private byte[] snapshotBytes() {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
@@ -468,6 +488,12 @@ final class LockStateMachine extends BaseStateMachine {
 
     @Override
     public CompletableFuture<Message> query(Message request) {
+        if (!request.getContent().isEmpty()
+                && ClusterIdentity.QUERY.equals(request.getContent().toStringUtf8())) {
+            String id =
+                    read(ClusterIdentity::inTable).map(java.util.UUID::toString).orElse("");
+            return CompletableFuture.completedFuture(Message.valueOf(id));
+        }
         return CompletableFuture.completedFuture(Message.EMPTY);
     }
 

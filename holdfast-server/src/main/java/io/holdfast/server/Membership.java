@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * change through a joint configuration, so a quorum of the old and of the new members is needed
  * while it is under way. This class only translates; it holds no state.
  *
+ * <p>A change that Ratis's leader state refuses with an internal error (after a change of leader
+ * interrupted a removal, see {@link StuckLeader}) is made once more on another voter after this
+ * leader hands its leadership over, instead of failing on this leader until the leadership moves.
+ *
  * <p>Failure story: {@code members add n4=…} for a node that is not running. Ratis waits for it to
  * answer for its staging timeout (three Raft RPC timeouts), then fails the change with a
  * reconfiguration timeout; the members stay as they were, and the caller gets a {@link
@@ -58,11 +62,14 @@ final class Membership {
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
 
+    private final StuckLeader stuck;
+
     Membership(RaftServer server, RaftGroupId group, RaftPeerId self, Supplier<NotLeaderException> notLeader) {
         this.server = server;
         this.group = group;
         this.self = self;
         this.notLeader = notLeader;
+        this.stuck = new StuckLeader(server, group, self);
     }
 
     /**
@@ -94,7 +101,11 @@ final class Membership {
         return result;
     }
 
-    /** Makes the change; completes once Ratis has committed it (or the transfer took place). */
+    /**
+     * Makes the change; completes once Ratis has committed it (or the transfer took place). A change
+     * that this leader's Ratis state refuses is retried once on the voter it hands its leadership
+     * to ({@link StuckLeader}).
+     */
     CompletableFuture<Void> change(MembershipChange change) {
         try {
             RaftServer.Division division = server.getDivision(group);
@@ -147,7 +158,21 @@ final class Membership {
             LOG.info("Node {} changes the members: {}", self, change.describe());
             return offThread(() -> server.setConfigurationAsync(request))
                     .orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                    .handle((reply, error) -> outcome(change.describe(), reply, error));
+                    .handle((reply, error) -> failure(reply, error))
+                    .thenCompose(refused -> {
+                        if (refused == null || !StuckLeader.isStuck(refused)) {
+                            return CompletableFuture.completedFuture(outcome(change.describe(), refused));
+                        }
+                        // Once: the new leader's state is built afresh; a second refusal is reported.
+                        return stuck.handOverAndRetry(
+                                        change.describe(), request.getArguments(), refused, CHANGE_TIMEOUT)
+                                .orTimeout(
+                                        CHANGE_TIMEOUT
+                                                .plus(StuckLeader.HAND_OVER_TIMEOUT)
+                                                .toMillis(),
+                                        java.util.concurrent.TimeUnit.MILLISECONDS)
+                                .handle((reply, error) -> outcome(change.describe(), failure(reply, error)));
+                    });
         } catch (InvalidArgumentException e) {
             return CompletableFuture.failedFuture(e);
         } catch (ReconfigurationInProgressException | SetConfigurationException e) {
@@ -184,14 +209,21 @@ final class Membership {
         LOG.info("Node {} hands its leadership to {} as asked", self, target);
         return offThread(() -> server.transferLeadershipAsync(request))
                 .orTimeout(TRANSFER_TIMEOUT.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS)
-                .handle((reply, error) -> outcome("transfer the leadership to " + target, reply, error));
+                .handle((reply, error) -> outcome("transfer the leadership to " + target, failure(reply, error)));
     }
 
-    private static Void outcome(String what, RaftClientReply reply, Throwable error) {
-        Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
-        if (failure == null && error == null && !reply.isSuccess()) {
-            failure = new IllegalStateException("no reason given");
+    /** Why a Ratis call failed, or null when it succeeded. */
+    private static Throwable failure(RaftClientReply reply, Throwable error) {
+        if (error != null) {
+            return error;
         }
+        if (reply.isSuccess()) {
+            return null;
+        }
+        return reply.getException() != null ? reply.getException() : new IOException("Ratis gave no reason");
+    }
+
+    private static Void outcome(String what, Throwable failure) {
         if (failure == null) {
             return null;
         }

@@ -1,4 +1,4 @@
-// Ceiling 650 lines, one idea: the whole LockService surface a node serves (14 calls) and the state machine's
+// Ceiling 710 lines, one idea: the whole LockService surface a node serves (14 calls) and the state machine's
 // hooks; what each call needs lives in RaftGateway, EventRouter, NodeInspector and LeaderDuties.
 package io.holdfast.server;
 
@@ -74,6 +74,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final ServerMetrics metrics;
     /** The lease check's refusals, counted and logged. */
     private final LeaseRefusals leaseRefusals;
+
+    /** The cluster's identity as this node keeps it; null in tests that run a bare service. */
+    private volatile ClusterIdentity identity;
 
     RaftLockService(
             RaftServer server,
@@ -314,6 +317,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             long tableNow,
             long nextDeadline) {
         metrics.applied(commands, replies, events);
+        ClusterIdentity id = identity;
+        if (id != null) {
+            id.applied(commands);
+        }
         changeLog.append(index, changes);
         inspector.tableClock(tableNow);
         List<String> closed = List.of();
@@ -363,6 +370,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public void tableLoaded(long index) {
+        ClusterIdentity id = identity;
+        if (id != null) {
+            machine.read(ClusterIdentity::inTable).ifPresent(id::seen);
+        }
         sessionEvents.loaded(index);
         changeLog.loaded(index);
     }
@@ -385,6 +396,10 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public void leaderReady() {
         duties.start();
+        ClusterIdentity id = identity;
+        if (id != null) {
+            id.leaderReady(machine.read(ClusterIdentity::inTable), proposer::propose);
+        }
         io.holdfast.core.AccessRules initial = initialRules;
         if (initial != null && machine.read(t -> t.accessRules() == null)) {
             LOG.info("No access rules in force: proposing the {} this node started with", initial);
@@ -546,11 +561,44 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     }
 
     /**
+     * A consistent copy of the table written to {@code file}, for a streamed or scheduled backup:
+     * on the leader, after a read barrier, so it holds every write acknowledged before the call;
+     * the copy is made on the calling thread, not on Ratis's. Who may ask is the caller's check.
+     *
+     * @throws java.util.concurrent.ExecutionException as the barrier fails (not the leader, no quorum)
+     * @throws java.util.concurrent.TimeoutException when the barrier takes longer than {@code timeout}
+     */
+    BackupFile.Header backupTo(java.nio.file.Path file, long nowMillis, java.time.Duration timeout)
+            throws IOException, InterruptedException, java.util.concurrent.ExecutionException,
+                    java.util.concurrent.TimeoutException {
+        raft.afterBarrier(() -> Boolean.TRUE).get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return machine.backupTo(file, nowMillis);
+    }
+
+    /**
      * Whether {@code token} is a current grant of {@code name} in this replica's table, without a
      * read barrier: for an answer made right after this replica applied the grant.
      */
     boolean isCurrentHolderHere(String name, long token) {
         return machine.read(t -> t.isCurrentHolder(name, token));
+    }
+
+    /**
+     * Keeps the cluster's identity from now on: records the id the table holds (a snapshot loaded
+     * before this call included), proposes one when this node leads a table without one.
+     */
+    void keepIdentity(ClusterIdentity identity) {
+        this.identity = identity;
+        machine.read(ClusterIdentity::inTable).ifPresent(identity::seen);
+        if (duties.isActive()) {
+            identity.leaderReady(machine.read(ClusterIdentity::inTable), proposer::propose);
+        }
+    }
+
+    /** The cluster id this node knows, or null while it knows none. */
+    java.util.UUID clusterId() {
+        ClusterIdentity id = identity;
+        return id == null ? null : id.current();
     }
 
     /** A refusal that names the leader, for a call only the leader answers. */

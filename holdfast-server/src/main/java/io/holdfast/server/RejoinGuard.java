@@ -50,6 +50,10 @@ import org.slf4j.LoggerFactory;
  *       may not have heard of it, having been stopped just then).
  * </ul>
  *
+ * <p>It also tells a new member from a member of a cluster being formed: a node with an empty data
+ * directory that the members answering run without starts with no members of its own, so that it stands
+ * for no election before it is added ({@link #check}).
+ *
  * <p><b>Why the first.</b> Such a node has forgotten every entry it acknowledged, and
  * acknowledgements are what made entries committed. As a voter with an empty log it votes for any
  * candidate, including one that lacks an entry the cluster committed with this node's help; that
@@ -102,13 +106,25 @@ final class RejoinGuard {
     record PeerView(String id, Set<String> members, long committed, long heardFromSelf) {}
 
     /**
-     * Checks this node before its Raft server is built.
+     * Checks this node before its Raft server is built, and says which group Ratis starts with.
+     *
+     * <p>That is {@code group}, except for a node with an empty data directory that the members
+     * answering run without (a new member, started before {@code holdfast members add}): it starts
+     * with the group and no members (Ratis refuses a list without itself), which the leader's log
+     * fills in. Ratis then starts it "initializing": it takes appends and a
+     * snapshot from a leader, but runs no election timer until a leader replicates to it as a
+     * member. Started with itself in its group, it would time out waiting for a leader (before the
+     * add, or when the leader that was bringing it in stops), stand for election, find that the log
+     * it received does not count it, and close its Raft division for good: Ratis's {@code
+     * LeaderElection} shuts a candidate down on {@code NOT_IN_CONF}, and a leader tells a candidate
+     * it does not count to shut down. Every later add of it then fails with NOPROGRESS.
      *
      * @param group the group of {@code --peers}
      * @param groupDir this node's Ratis storage directory for the group
+     * @return the group to build the Raft server with
      * @throws StartupException when the node must not start, in one line
      */
-    static void check(ServerConfig config, RaftGroup group, Path groupDir, Parameters parameters)
+    static RaftGroup check(ServerConfig config, RaftGroup group, Path groupDir, Parameters parameters)
             throws StartupException {
         if (hasData(groupDir)) {
             Optional<RecordedMembers.Recorded> recorded = RecordedMembers.read(groupDir);
@@ -116,11 +132,12 @@ final class RejoinGuard {
                 checkStillMember(config, recorded.get(), parameters);
             }
         } else if (group.getPeers().size() >= 2) {
-            checkNotLost(config, group, parameters);
+            return checkNotLost(config, group, parameters);
         }
+        return group;
     }
 
-    private static void checkNotLost(ServerConfig config, RaftGroup group, Parameters parameters)
+    private static RaftGroup checkNotLost(ServerConfig config, RaftGroup group, Parameters parameters)
             throws StartupException {
         List<String> silent = new ArrayList<>();
         List<PeerView> views = new ArrayList<>();
@@ -136,10 +153,41 @@ final class RejoinGuard {
         if (refusal.isPresent()) {
             throw new StartupException(refusal.get(), null);
         }
+        Optional<PeerView> runsWithout = awaitsAddition(config.nodeId(), views);
+        if (runsWithout.isPresent()) {
+            LOG.info(
+                    "Node {} has no data yet and {} counts the members {} without it: it starts as a new member that"
+                            + " waits for holdfast members add, and stands for no election until it is added",
+                    config.nodeId(),
+                    runsWithout.get().id(),
+                    String.join(", ", new TreeSet<>(runsWithout.get().members())));
+            return RaftGroup.valueOf(group.getGroupId());
+        }
         LOG.info(
                 "Node {} has no data yet and no peer counts it as a member that ran{}: starting as a new member",
                 config.nodeId(),
                 silent.isEmpty() ? "" : " (not answering: " + String.join(", ", silent) + ")");
+        return group;
+    }
+
+    /**
+     * The answer that shows a node with an empty data directory to be a new member not added yet:
+     * some peer reports its members and none of the peers reporting members counts the node.
+     */
+    static Optional<PeerView> awaitsAddition(String nodeId, List<PeerView> views) {
+        Optional<PeerView> without = Optional.empty();
+        for (PeerView view : views) {
+            if (view.members() == null || view.members().isEmpty()) {
+                continue;
+            }
+            if (view.members().contains(nodeId)) {
+                return Optional.empty();
+            }
+            if (without.isEmpty()) {
+                without = Optional.of(view);
+            }
+        }
+        return without;
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.holdfast.server;
 
 import io.holdfast.core.LockTable;
-import io.holdfast.model.TableCopy;
 import java.io.BufferedOutputStream;
 import java.io.File;
 import java.io.FileOutputStream;
@@ -30,8 +29,13 @@ import org.apache.ratis.util.MD5FileUtil;
  * A resource fenced by tokens therefore refuses the old cluster's holders once a new holder has
  * written.
  *
- * <p>Failure story: restoring into a data directory that already holds Raft data would mix two
- * histories; it is refused with one line, and nothing is written.
+ * <p>The restored cluster is a new cluster: the seed holds no cluster id ({@code
+ * ClusterIdentity}), so its first leader creates a new one, and the nodes of the old cluster,
+ * whose data holds the old id, refuse to join it.
+ *
+ * <p>Failure story: restoring into a data directory that already holds a cluster's data (its id,
+ * or Raft data: a member's directory, running or not) would mix two histories; it is refused with
+ * one line, and nothing is written.
  */
 public final class Restore {
     /** How far above the backup's last token the restored cluster's tokens start, at least. */
@@ -47,14 +51,33 @@ public final class Restore {
      *
      * @param tokenFloor the operator's floor for the new tokens (0: the backup's last token plus
      *     {@link #TOKEN_JUMP})
-     * @throws HoldfastServer.StartupException when the directory holds Raft data already, or cannot
-     *     be written, in one line
+     * @throws HoldfastServer.StartupException when the directory holds a cluster's data already
+     *     (its id, Raft data), or cannot be written, in one line
      */
-    public static Seeded seed(TableCopy copy, Path dataDir, long tokenFloor)
+    public static Seeded seed(BackupFile.Verified backup, Path dataDir, long tokenFloor)
             throws IOException, HoldfastServer.StartupException {
-        LockTable backup = BackupFile.lockTable(copy);
-        long floor = Math.max(Math.addExact(backup.lastToken(), TOKEN_JUMP), tokenFloor);
-        LockTable restored = backup.restored(floor);
+        LockTable table = backup.table();
+        long floor = Math.max(Math.addExact(table.lastToken(), TOKEN_JUMP), tokenFloor);
+        LockTable restored = table.restored(floor);
+        long index = Math.max(backup.header().index(), 0);
+        seedTable(restored, index, dataDir);
+        return new Seeded(index, restored.lastToken(), restored.stats().registers());
+    }
+
+    /**
+     * Writes {@code table} into the empty data directory {@code dataDir} as a Ratis snapshot at log
+     * index {@code index}: the node started there begins with it.
+     */
+    static void seedTable(LockTable table, long index, Path dataDir)
+            throws IOException, HoldfastServer.StartupException {
+        java.util.Optional<java.util.UUID> id = ClusterIdentity.read(dataDir);
+        if (id.isPresent()) {
+            throw new HoldfastServer.StartupException(
+                    "the data directory " + dataDir + " belongs to cluster " + id.get()
+                            + " (a member's data): restore into an empty one (every member of the new cluster"
+                            + " from the same backup)",
+                    null);
+        }
         Path groupDir = dataDir.resolve("raft")
                 .resolve(HoldfastServer.GROUP_ID.getUuid().toString());
         if (Files.exists(groupDir)) {
@@ -68,7 +91,6 @@ public final class Restore {
             }
         }
         Files.createDirectories(groupDir);
-        long index = Math.max(copy.index(), 0);
         RaftStorage storage = RaftStorage.newBuilder()
                 .setDirectory(groupDir.toFile())
                 .setOption(RaftStorage.StartupOption.FORMAT)
@@ -83,7 +105,7 @@ public final class Restore {
             File file = sm.getSnapshotFile(1, index);
             try (FileOutputStream fos = new FileOutputStream(file);
                     BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
-                restored.writeSnapshot(out);
+                table.writeSnapshot(out);
                 out.flush();
                 fos.getFD().sync();
             }
@@ -91,6 +113,5 @@ public final class Restore {
         } finally {
             storage.close();
         }
-        return new Seeded(index, restored.lastToken(), restored.stats().registers());
     }
 }

@@ -41,7 +41,7 @@ import java.util.function.Supplier;
  * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_queue_longest}, {@code holdfast_registers}, {@code
  * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
  * holdfast_raft_leader_changes_total}, {@code holdfast_lease_check_refusals_total{request}}, {@code
- * holdfast_log_tail_repairs_total}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
+ * holdfast_log_tail_repairs_total}, {@code holdfast_backups_total{outcome}}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
  * {@code holdfast_raft_applied_index}, {@code holdfast_snapshot_bytes}, and the JVM's.
  */
 final class ServerMetrics {
@@ -166,6 +166,22 @@ final class ServerMetrics {
                     .tag("request", what.label())
                     .register(registry);
         }
+    }
+
+    /**
+     * The scheduled backups of this node: {@code holdfast_backups_total{outcome}}, written or
+     * failed (a failure is also logged; it never stops the node).
+     */
+    void backups(BackupSchedule schedule) {
+        keep(schedule);
+        FunctionCounter.builder("holdfast.backups", schedule, s -> (double) s.taken())
+                .description("Scheduled backups this node wrote or failed to write as leader")
+                .tag("outcome", "written")
+                .register(registry);
+        FunctionCounter.builder("holdfast.backups", schedule, s -> (double) s.failures())
+                .description("Scheduled backups this node wrote or failed to write as leader")
+                .tag("outcome", "failed")
+                .register(registry);
     }
 
     /** The client port's count of requests whose body was not the method's message. */

@@ -288,4 +288,23 @@ final class TestCluster implements AutoCloseable {
                     .forEach(p -> p.toFile().delete());
         }
     }
+
+    /**
+     * Stops node {@code i} as a crash would: its Raft division at once (it neither replicates nor
+     * answers from then on), then the rest without a hand-over; its data is kept.
+     */
+    void crash(int i) throws IOException {
+        if (nodes[i] != null) {
+            nodes[i].division().close();
+            kill(i);
+        }
+    }
+
+    /** Stops node {@code i} without handing its leadership over, as a kill does; its data is kept. */
+    void kill(int i) {
+        if (nodes[i] != null) {
+            nodes[i].closeWithoutHandOver();
+            nodes[i] = null;
+        }
+    }
 }

@@ -1,0 +1,59 @@
+package io.holdfast.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Takes one backup of a node's lock table and writes it to a stream in {@link BackupFile}'s
+ * format: what {@code GET /api/v1/backup} sends and what a scheduled backup saves.
+ *
+ * <p><b>Guarantees.</b> Only the leader takes one, after a read barrier, so the copy holds every
+ * write acknowledged before it was asked for, at one log index. The table is written first to a
+ * file under the data directory ({@code backup-in-progress/}), with the table locked only while
+ * that file is written (as for a Ratis snapshot), then copied to the stream: a slow reader never
+ * holds the table, and the node's memory does not grow with it. The file is deleted afterwards,
+ * whatever happens.
+ *
+ * <p><b>Not guaranteed.</b> That the stream's reader got it all: the caller learns of its own write
+ * errors; a reader learns of a cut by the missing checksum.
+ *
+ * <p>Failure story: the leader's disk fills while the copy is written. The call fails with the
+ * disk's error before a byte reaches the stream, and the partial file is deleted.
+ */
+final class Backups {
+    /** How long the read barrier before the copy may take. */
+    static final Duration BARRIER_TIMEOUT = Duration.ofSeconds(30);
+
+    private Backups() {}
+
+    /**
+     * Takes a backup of {@code node} and writes it to {@code out}, calling {@code beforeFirstByte}
+     * once the copy is taken and before anything is written. Does not close {@code out}.
+     *
+     * @param nowMillis when it is taken, by the wall clock (for people: the file's header)
+     * @throws ExecutionException as the read barrier fails (not the leader, no quorum)
+     * @throws TimeoutException when the barrier takes longer than {@link #BARRIER_TIMEOUT}
+     */
+    static BackupFile.Header take(HoldfastServer node, long nowMillis, OutputStream out, Runnable beforeFirstByte)
+            throws IOException, InterruptedException, ExecutionException, TimeoutException {
+        Path dir = node.config().dataDir().resolve("backup-in-progress");
+        Files.createDirectories(dir);
+        Path table = Files.createTempFile(dir, "table-", ".tmp");
+        try {
+            BackupFile.Header header = node.raftService().backupTo(table, nowMillis, BARRIER_TIMEOUT);
+            beforeFirstByte.run();
+            try (InputStream in = Files.newInputStream(table)) {
+                BackupFile.write(header, in, out);
+            }
+            return header;
+        } finally {
+            Files.deleteIfExists(table);
+        }
+    }
+}

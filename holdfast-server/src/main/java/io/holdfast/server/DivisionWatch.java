@@ -1,0 +1,127 @@
+package io.holdfast.server;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stops a node whose Raft division Ratis closed while the node runs on. Ratis closes a division by
+ * itself in a few cases: a candidate that finds itself outside the configuration its log holds, or
+ * that a leader tells to shut down ({@code LeaderElection}: {@code NOT_IN_CONF}, {@code
+ * SHUTDOWN}); a leader that committed its own removal; a state machine that threw. The process
+ * then still serves its ports, but every append to it fails with "current state is CLOSED", and
+ * nothing in its log says why: a zombie that a change of the members keeps failing to bring in.
+ *
+ * <p><b>Guarantees.</b> Within about {@link #EVERY} of the division closing, while the node has not
+ * begun to stop, this logs one ERROR line that says why (from the members the division's log
+ * records) and hands the same line to the node's fatal path, which {@code holdfast server} ends
+ * with exit code 71. It fires once. A node that is stopping closes this first, so an ordinary stop
+ * is never taken for a failure.
+ *
+ * <p><b>Does not guarantee</b> the exact cause: Ratis does not report it, so the line names what
+ * the members recorded show (not among them: removed, or an addition that did not take) and
+ * otherwise points at Ratis's own log. It does not reopen the division.
+ *
+ * <p>Failure story: n4 is being added when the leader is killed; n4's log, received from that
+ * leader, does not count it yet; n4 stands for election and Ratis closes its division. Within a
+ * fifth of a second n4 logs "node n4 stops: Ratis closed its Raft division because the log it
+ * holds does not count it among the members (n1, n2, n3) ..." and the process exits 71; its
+ * supervisor restarts it, and the operator empties its data directory and adds it again.
+ */
+final class DivisionWatch implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DivisionWatch.class);
+    /** How often the division's state is read. */
+    static final Duration EVERY = Duration.ofMillis(200);
+
+    private final RaftServer raft;
+    private final RaftGroupId group;
+    private final String nodeId;
+    private final Consumer<String> stop;
+    private final BooleanSupplier stopping;
+    private final AtomicBoolean fired = new AtomicBoolean();
+    private final ScheduledExecutorService timer;
+
+    private DivisionWatch(
+            RaftServer raft, RaftGroupId group, String nodeId, Consumer<String> stop, BooleanSupplier stopping) {
+        this.raft = raft;
+        this.group = group;
+        this.nodeId = nodeId;
+        this.stop = stop;
+        this.stopping = stopping;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "holdfast-division-watch-" + nodeId);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Starts watching the division of {@code group}.
+     *
+     * @param stop the node's fatal path, given the one-line reason
+     * @param stopping whether the node already stops for a reason of its own (then nothing is said)
+     */
+    static DivisionWatch start(
+            RaftServer raft, RaftGroupId group, String nodeId, Consumer<String> stop, BooleanSupplier stopping) {
+        DivisionWatch watch = new DivisionWatch(raft, group, nodeId, stop, stopping);
+        watch.timer.scheduleWithFixedDelay(watch::check, EVERY.toMillis(), EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        return watch;
+    }
+
+    private void check() {
+        String reason;
+        try {
+            RaftServer.Division division = raft.getDivision(group);
+            LifeCycle.State state = division.getInfo().getLifeCycleState();
+            if (!state.isClosingOrClosed() && state != LifeCycle.State.EXCEPTION) {
+                return;
+            }
+            reason = reason(nodeId, state, division.getRaftConf());
+        } catch (IOException | RuntimeException e) {
+            reason = "node " + nodeId + " stops: its Raft division is gone (" + HoldfastServer.rootMessage(e)
+                    + "); start it again";
+        }
+        if (stopping.getAsBoolean() || timer.isShutdown() || !fired.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.error(reason);
+        stop.accept(reason);
+        timer.shutdown();
+    }
+
+    /** The one line for a division found in {@code state}, from the members its log records. */
+    static String reason(String nodeId, LifeCycle.State state, RaftConfiguration conf) {
+        TreeSet<String> members = new TreeSet<>();
+        for (RaftPeerRole role : List.of(RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER)) {
+            conf.getAllPeers(role).forEach(p -> members.add(p.getId().toString()));
+        }
+        if (!members.contains(nodeId)) {
+            return "node " + nodeId + " stops: Ratis closed its Raft division because the log it holds does not count"
+                    + " it among the members (" + String.join(", ", members) + "): it was removed, or was being added"
+                    + " when the leader changed and the addition did not take; empty its data directory, start it"
+                    + " and add it again with holdfast members add (docs/operations.md)";
+        }
+        return "node " + nodeId + " stops: Ratis closed its Raft division (state " + state + ") though its log counts"
+                + " it among the members (" + String.join(", ", members) + "); Ratis's log says why; start it"
+                + " again (docs/operations.md)";
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}
