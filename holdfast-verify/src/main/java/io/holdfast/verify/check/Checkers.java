@@ -10,7 +10,7 @@ public final class Checkers {
 
     /**
      * Fencing, linearizability (default budget), leases, elections, liveness, data, replicas,
-     * applied and catch-up, in that order.
+     * applied, catch-up and heal-catch-up, in that order.
      */
     public static List<Checker> all() {
         return List.of(
@@ -22,7 +22,8 @@ public final class Checkers {
                 new DataChecker(),
                 new ReplicasChecker(),
                 new AppliedChecker(),
-                new CatchUpChecker());
+                new CatchUpChecker(),
+                new HealCatchUpChecker());
     }
 
     /**

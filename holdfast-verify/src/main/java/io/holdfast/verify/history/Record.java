@@ -6,7 +6,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 /**
  * One line of a run's record file (JSON lines): what a client did ({@link Op}), what a store saw
  * ({@link StoreWrite}), what the harness did to the system ({@link Fault}), what the system looked
- * like at the end ({@link FinalLock}, {@link Replica}), what each node applied ({@link Applied}), and how the run was set up ({@link Meta}). The checkers read
+ * like at the end ({@link FinalLock}, {@link Replica}), what each node applied ({@link Applied}), how
+ * long each replica took to catch up after a heal ({@link CaughtUp}), and how the run was set up
+ * ({@link Meta}). The checkers read
  * nothing else, so a saved file can be checked again later ({@code holdfast verify --check FILE}).
  *
  * <p>Every {@code time} is {@link System#nanoTime()} of the process that wrote the line. On Linux
@@ -21,9 +23,10 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = FinalLock.class, name = "final"),
     @JsonSubTypes.Type(value = Meta.class, name = "meta"),
     @JsonSubTypes.Type(value = Replica.class, name = "replica"),
-    @JsonSubTypes.Type(value = Applied.class, name = "applied")
+    @JsonSubTypes.Type(value = Applied.class, name = "applied"),
+    @JsonSubTypes.Type(value = CaughtUp.class, name = "caught-up")
 })
-public sealed interface Record permits Op, StoreWrite, Fault, FinalLock, Meta, Replica, Applied {
+public sealed interface Record permits Op, StoreWrite, Fault, FinalLock, Meta, Replica, Applied, CaughtUp {
     /** When it happened: {@link System#nanoTime()} of the writing process (see above). */
     long time();
 }

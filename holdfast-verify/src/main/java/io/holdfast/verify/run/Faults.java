@@ -69,9 +69,12 @@ final class Faults {
         return count;
     }
 
-    void record(String action, String target, String detail) {
+    /** Records a fault now; returns its time. */
+    long record(String action, String target, String detail) {
         count++;
-        out.append(new Fault(System.nanoTime(), action, target, detail));
+        long now = System.nanoTime();
+        out.append(new Fault(now, action, target, detail));
+        return now;
     }
 
     List<String> nodeIds() {
@@ -413,6 +416,16 @@ final class Faults {
     void healNetwork() {
         network.heal();
         record("heal", "network", "");
+    }
+
+    /**
+     * Heals the network, then measures how long every replica takes to reach the leader's commit
+     * index as of the heal ({@link HealCatchUp}, for the {@code heal-catch-up} checker); returns
+     * once all have, or {@link HealCatchUp#WAIT} after the heal. No fault is injected meanwhile.
+     */
+    void healNetworkAndAwaitCatchUp() throws InterruptedException {
+        network.heal();
+        new HealCatchUp(nodes, out).measure(record("heal", "network", ""));
     }
 
     /**

@@ -28,7 +28,7 @@ final class Nodes implements AutoCloseable {
     record Spec(String id, int raftPort, int clientPort, int httpPort, Path dataDir, Path hostsFile, Path log) {}
 
     /** What a node said about itself. */
-    record Status(String id, String role, String leader, long term, long appliedIndex) {}
+    record Status(String id, String role, String leader, long term, long appliedIndex, long commitIndex) {}
 
     private final Map<String, Spec> specs = new LinkedHashMap<>();
     private final Map<String, Child> running = new LinkedHashMap<>();
@@ -269,7 +269,8 @@ final class Nodes implements AutoCloseable {
                         n.path("role").asText(),
                         n.path("leader").isNull() ? null : n.path("leader").asText(),
                         n.path("term").asLong(),
-                        n.path("appliedIndex").asLong()));
+                        n.path("appliedIndex").asLong(),
+                        n.path("commitIndex").asLong()));
     }
 
     /** Asks a running node to take a snapshot now; its answer line. */

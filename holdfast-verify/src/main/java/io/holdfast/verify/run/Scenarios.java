@@ -106,7 +106,8 @@ public final class Scenarios {
                 }));
         add(new Scenario(
                 "partition",
-                "a random minority/majority split of nodes and clients, healed after a while",
+                "a random minority/majority split of nodes and clients, healed after a while; every replica must"
+                        + " catch up within 5 s of the heal",
                 3,
                 (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
@@ -115,7 +116,7 @@ public final class Scenarios {
                         Set<String> minority = f.withSomeClients(Set.of(ids.get(0)), r);
                         f.partition(minority, f.everyoneBut(minority));
                         f.sleep(between(r, 2000, 4500));
-                        f.healNetwork();
+                        f.healNetworkAndAwaitCatchUp();
                     }
                 }));
         add(new Scenario(
@@ -321,18 +322,23 @@ public final class Scenarios {
                         + " Raft leader is killed or hands over",
                 3,
                 Scenarios::elections));
-        add(new Scenario("ring", "five nodes that each reach only their two neighbours", 5, (f, r) -> {
-            while (f.sleep(between(r, 1000, 2000))) {
-                List<String> ids = new ArrayList<>(f.nodeIds());
-                Collections.shuffle(ids, r);
-                for (int i = 0; i < 5; i++) {
-                    // i reaches i±1 only: cut it from i+2 (and so, going round, from i-2)
-                    f.partition(Set.of(ids.get(i)), Set.of(ids.get((i + 2) % 5)));
-                }
-                f.sleep(between(r, 2500, 4000));
-                f.healNetwork();
-            }
-        }));
+        add(new Scenario(
+                "ring",
+                "five nodes that each reach only their two neighbours; every replica must catch up within 5 s of"
+                        + " the heal",
+                5,
+                (f, r) -> {
+                    while (f.sleep(between(r, 1000, 2000))) {
+                        List<String> ids = new ArrayList<>(f.nodeIds());
+                        Collections.shuffle(ids, r);
+                        for (int i = 0; i < 5; i++) {
+                            // i reaches i±1 only: cut it from i+2 (and so, going round, from i-2)
+                            f.partition(Set.of(ids.get(i)), Set.of(ids.get((i + 2) % 5)));
+                        }
+                        f.sleep(between(r, 2500, 4000));
+                        f.healNetworkAndAwaitCatchUp();
+                    }
+                }));
 
         EXPOSED_BY.put("grant-without-quorum", "leader-isolated-with-holder");
         EXPOSED_BY.put("token-from-term", "baseline");

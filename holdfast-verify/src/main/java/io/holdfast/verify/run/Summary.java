@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.history.CaughtUp;
 import io.holdfast.verify.history.Fault;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
@@ -9,6 +10,7 @@ import io.holdfast.verify.history.StoreWrite;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,11 +19,14 @@ import java.util.TreeMap;
 /**
  * The figures a run prints: operations by outcome, faults by kind, stale writes refused by the
  * fenced store, and how long the service was unavailable after each loss of its leader (from the
- * fault to the next operation that succeeded).
+ * fault to the next operation that succeeded), and the slowest catch-up of a replica after a heal
+ * (in the scenarios that measure it).
  *
  * @param completed the operations that completed (ok, fail or unknown), notices left out
  * @param injected the faults injected: every fault record but those that undo one ({@link
  *     #RECOVERIES}) and the nemesis's own errors
+ * @param slowestCatchUp the {@link CaughtUp} record that took longest from its heal, or null
+ * @param measuredHeals how many heals were measured
  */
 record Summary(
         Meta meta,
@@ -32,7 +37,9 @@ record Summary(
         long staleWritesRefused,
         long fencedWritesAccepted,
         List<Long> unavailableMillis,
-        long finalTerm) {
+        long finalTerm,
+        CaughtUp slowestCatchUp,
+        int measuredHeals) {
 
     /** The fault records that end a fault rather than inject one, and a nemesis that broke off. */
     static final Set<String> RECOVERIES = Set.of("start", "resume", "heal", "catch-up", "nemesis-error");
@@ -48,6 +55,8 @@ record Summary(
         List<Long> leaderLosses = new ArrayList<>();
         List<Long> successes = new ArrayList<>();
         long term = 0;
+        CaughtUp slowest = null;
+        Set<Long> heals = new HashSet<>();
         for (Record r : records) {
             if (r instanceof Meta m && meta == null) {
                 meta = m;
@@ -61,6 +70,11 @@ record Summary(
                 }
             } else if (r instanceof Replica rep) {
                 term = Math.max(term, rep.term());
+            } else if (r instanceof CaughtUp c) {
+                heals.add(c.healed());
+                if (slowest == null || c.millis() > slowest.millis()) {
+                    slowest = c;
+                }
             } else if (r instanceof Fault f) {
                 faults.merge(f.action(), 1, Integer::sum);
                 if (!RECOVERIES.contains(f.action())) {
@@ -87,7 +101,8 @@ record Summary(
             }
         }
         Collections.sort(gaps);
-        return new Summary(meta, ops, completed, faults, injected, refused, accepted, gaps, term);
+        return new Summary(
+                meta, ops, completed, faults, injected, refused, accepted, gaps, term, slowest, heals.size());
     }
 
     void print(PrintStream out) {
@@ -114,6 +129,16 @@ record Summary(
                     unavailableMillis.get(unavailableMillis.size() / 2),
                     unavailableMillis.get(unavailableMillis.size() - 1),
                     unavailableMillis.size());
+        }
+        if (slowestCatchUp != null) {
+            out.printf(
+                    "  heal to caught up: %s ms (replica %s), the slowest replica over %d heal%s%n",
+                    slowestCatchUp.caughtUp()
+                            ? Long.toString(slowestCatchUp.millis())
+                            : "over " + slowestCatchUp.millis(),
+                    slowestCatchUp.node(),
+                    measuredHeals,
+                    measuredHeals == 1 ? "" : "s");
         }
     }
 }

@@ -21,7 +21,8 @@ class CheckersTest {
                         "data",
                         "replicas",
                         "applied",
-                        "catch-up");
+                        "catch-up",
+                        "heal-catch-up");
         List<CheckResult> results =
                 Checkers.run(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records());
         assertThat(results)
@@ -35,7 +36,8 @@ class CheckersTest {
                         org.assertj.core.groups.Tuple.tuple("data", Status.PASS),
                         org.assertj.core.groups.Tuple.tuple("replicas", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("applied", Status.SKIPPED),
-                        org.assertj.core.groups.Tuple.tuple("catch-up", Status.SKIPPED));
+                        org.assertj.core.groups.Tuple.tuple("catch-up", Status.SKIPPED),
+                        org.assertj.core.groups.Tuple.tuple("heal-catch-up", Status.SKIPPED));
     }
 
     @Test

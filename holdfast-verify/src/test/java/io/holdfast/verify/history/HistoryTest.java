@@ -24,7 +24,8 @@ class HistoryTest {
                 Op.lost("c1", 8, 250, "workload", "lock-0", Op.Kind.LOCK, 1, 0, 12, "SESSION_EXPIRED"),
                 new StoreWrite(300, StoreWrite.FENCED, "lock-0", 12, "c1", 7, StoreWrite.ENTER, true, 11),
                 new Fault(400, "kill", "n1", "leader"),
-                new FinalLock(500, "lock-0", List.of("s1"), List.of(12L), 0, List.of("s1", "s2")));
+                new FinalLock(500, "lock-0", List.of("s1"), List.of(12L), 0, List.of("s1", "s2")),
+                new CaughtUp(600, "n3", 450, "n1", 77, 78, true));
         Path file = dir.resolve("h.jsonl");
         History.write(file, records);
 

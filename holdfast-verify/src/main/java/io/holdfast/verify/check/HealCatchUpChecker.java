@@ -1,0 +1,101 @@
+package io.holdfast.verify.check;
+
+import io.holdfast.verify.history.CaughtUp;
+import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.Meta;
+import io.holdfast.verify.history.Record;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code heal-catch-up}: in the {@code ring} and {@code partition} scenarios, every replica reaches
+ * the leader's commit index as of each heal within {@link #LIMIT_MILLIS} of it (read from the
+ * {@link CaughtUp} records the harness writes after each heal). Fails on a replica that took
+ * longer or never caught up while the harness waited, or on a heal after which no node led;
+ * inconclusive when the network was healed but nothing was measured; skipped for a run that
+ * ended before its first heal, and for every other scenario.
+ *
+ * <p>It says nothing about what the replicas hold once caught up (the {@code replicas} and {@code
+ * applied} checkers do). The failure it catches: a leader whose appenders wait seconds between
+ * retries after a long outage (Ratis's default retry policy ends at 5 s waits), so a healed
+ * follower stays behind, and one more failure loses the majority.
+ */
+final class HealCatchUpChecker implements Checker {
+    /** The scenarios whose heals are measured. */
+    static final Set<String> SCENARIOS = Set.of("ring", "partition");
+
+    /** The longest a replica may take from a heal to the leader's commit index as of the heal. */
+    static final long LIMIT_MILLIS = 5_000;
+
+    @Override
+    public String name() {
+        return "heal-catch-up";
+    }
+
+    @Override
+    public CheckResult check(List<Record> records) {
+        String scenario = null;
+        List<CaughtUp> measured = new ArrayList<>();
+        long networkHeals = 0;
+        for (Record r : records) {
+            if (r instanceof Meta m && scenario == null) {
+                scenario = m.scenario();
+            } else if (r instanceof CaughtUp c) {
+                measured.add(c);
+            } else if (r instanceof Fault f && "heal".equals(f.action()) && "network".equals(f.target())) {
+                networkHeals++;
+            }
+        }
+        if (scenario == null || !SCENARIOS.contains(scenario)) {
+            return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), Map.of(), "");
+        }
+        if (measured.isEmpty()) {
+            return networkHeals == 0
+                    ? new CheckResult(
+                            name(),
+                            CheckResult.Status.SKIPPED,
+                            List.of(),
+                            Map.of(),
+                            "the run ended before its first heal")
+                    : new CheckResult(
+                            name(),
+                            CheckResult.Status.INCONCLUSIVE,
+                            List.of(),
+                            Map.of("heals", networkHeals),
+                            "the network was healed but no catch-up was measured");
+        }
+        long origin = Times.origin(records);
+        List<String> violations = new ArrayList<>();
+        Set<Long> heals = new HashSet<>();
+        CaughtUp slowest = null;
+        for (CaughtUp c : measured) {
+            heals.add(c.healed());
+            if (slowest == null || c.millis() > slowest.millis()) {
+                slowest = c;
+            }
+            String heal = "the heal at " + Times.at(c.healed(), origin);
+            if (c.leader() == null) {
+                violations.add(c.node() + ": no node led within " + c.millis() + " ms of " + heal);
+            } else if (!c.caughtUp()) {
+                violations.add(c.node() + ": not caught up " + c.millis() + " ms after " + heal + " (applied "
+                        + c.reached() + ", leader " + c.leader() + "'s commit index at the heal " + c.target()
+                        + ")");
+            } else if (c.millis() > LIMIT_MILLIS) {
+                violations.add(c.node() + ": caught up " + c.millis() + " ms after " + heal + ", more than "
+                        + LIMIT_MILLIS + " ms (leader " + c.leader() + "'s commit index at the heal " + c.target()
+                        + ")");
+            }
+        }
+        Map<String, Long> counts = Map.of("heals", (long) heals.size(), "slowest ms", slowest.millis());
+        String detail = "slowest: " + slowest.node() + " after the heal at " + Times.at(slowest.healed(), origin);
+        return new CheckResult(
+                name(),
+                violations.isEmpty() ? CheckResult.Status.PASS : CheckResult.Status.FAIL,
+                violations,
+                counts,
+                detail);
+    }
+}
