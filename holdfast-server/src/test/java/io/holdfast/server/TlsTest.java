@@ -160,6 +160,14 @@ class TlsTest {
     void aPlaintextRaftClientCannotWriteToTheLog() throws Exception {
         TestCluster c = cluster(1, TlsFiles.ClientAuth.REQUIRE);
         HoldfastServer node = c.node(0);
+        // The node's own entries of its first term (its version report, the cluster's id) are in
+        // before the digest is taken: only the plaintext client could change the table after it.
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> node.clusterId() != null
+                        && node.raftService()
+                                .machine()
+                                .read(t -> t.memberVersions().containsKey("n1")));
         String digest = node.tableDigest();
         ServerConfig.Peer self = node.config().self();
         RaftGroup group = RaftGroup.valueOf(
