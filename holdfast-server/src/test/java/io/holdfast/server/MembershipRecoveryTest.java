@@ -1,11 +1,14 @@
 package io.holdfast.server;
 
+import static io.holdfast.server.MembershipTest.admin;
+import static io.holdfast.server.MembershipTest.awaitCaughtUp;
+import static io.holdfast.server.MembershipTest.get;
+import static io.holdfast.server.MembershipTest.voters;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.ClusterInfo;
 import io.holdfast.model.MembershipChange;
@@ -247,30 +250,5 @@ class MembershipRecoveryTest {
 
     private static LifeCycle.State divisionState(TestCluster cluster, int i) throws Exception {
         return cluster.node(i).division().getInfo().getLifeCycleState();
-    }
-
-    private static ClusterTransport admin(TestCluster cluster) {
-        return new ClusterTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
-    }
-
-    private static <T> T get(CompletableFuture<T> f) throws Exception {
-        return f.get(60, TimeUnit.SECONDS);
-    }
-
-    private static List<String> voters(ClusterInfo c) {
-        return c.members().stream()
-                .filter(m -> !m.role().equals("learner"))
-                .map(ClusterInfo.Member::id)
-                .sorted()
-                .toList();
-    }
-
-    private static void awaitCaughtUp(TestCluster cluster, int i) {
-        await("n" + (i + 1) + " caught up").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-            int leader = cluster.leaderIndex();
-            assertThat(leader).isNotNegative();
-            assertThat(cluster.node(i).lastAppliedIndex())
-                    .isGreaterThanOrEqualTo(cluster.node(leader).lastAppliedIndex() - 50);
-        });
     }
 }

@@ -259,15 +259,15 @@ class MembershipTest {
 
     // ------------------------------------------------------------------------------------ helpers
 
-    private static ClusterTransport admin(TestCluster cluster) {
+    static ClusterTransport admin(TestCluster cluster) {
         return new ClusterTransport(HoldfastProvider.members(cluster.uri()), Duration.ofSeconds(10));
     }
 
-    private static <T> T get(CompletableFuture<T> f) throws Exception {
+    static <T> T get(CompletableFuture<T> f) throws Exception {
         return f.get(60, TimeUnit.SECONDS);
     }
 
-    private static List<String> voters(ClusterInfo c) {
+    static List<String> voters(ClusterInfo c) {
         return c.members().stream()
                 .filter(m -> !m.role().equals("learner"))
                 .map(ClusterInfo.Member::id)
@@ -275,7 +275,7 @@ class MembershipTest {
                 .toList();
     }
 
-    private static void awaitCaughtUp(TestCluster cluster, int i) {
+    static void awaitCaughtUp(TestCluster cluster, int i) {
         await("n" + (i + 1) + " caught up").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             int leader = cluster.leaderIndex();
             assertThat(leader).isNotNegative();
