@@ -73,6 +73,15 @@ final class LeaderHandOver {
      *     not lead (each refusal is logged at INFO)
      */
     static Optional<RaftPeerId> handOver(RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within) {
+        return handOver(raft, group, self, within, self);
+    }
+
+    /**
+     * As {@link #handOver(RaftServer, RaftGroupId, RaftPeerId, Duration)}, never to {@code skip}
+     * (a voter known not to be able to take it).
+     */
+    static Optional<RaftPeerId> handOver(
+            RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within, RaftPeerId skip) {
         long deadline = System.nanoTime() + within.toNanos();
         try {
             RaftServer.Division division = raft.getDivision(group);
@@ -86,6 +95,7 @@ final class LeaderHandOver {
                     .sorted(java.util.Comparator.comparingLong(f -> f.getLastRpcElapsedTimeMs()))
                     .map(f -> RaftPeerId.valueOf(f.getId().getId()))
                     .filter(id -> !id.equals(self)
+                            && !id.equals(skip)
                             && voters.stream().anyMatch(v -> v.getId().equals(id)))
                     .forEach(followers::add);
             for (RaftPeerId follower : followers) {

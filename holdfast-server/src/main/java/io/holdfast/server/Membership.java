@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -160,6 +161,9 @@ final class Membership {
                     .orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                     .handle((reply, error) -> failure(reply, error))
                     .thenCompose(refused -> {
+                        if (refused == null && change instanceof MembershipChange.Promote p) {
+                            return offThread(() -> CompletableFuture.completedFuture(handOverAfterPromoting(p.id())));
+                        }
                         if (refused == null || !StuckLeader.isStuck(refused)) {
                             return CompletableFuture.completedFuture(outcome(change.describe(), refused));
                         }
@@ -184,6 +188,38 @@ final class Membership {
             return CompletableFuture.failedFuture(
                     new UnavailableException("cannot " + change.describe() + ": " + HoldfastServer.rootMessage(e), e));
         }
+    }
+
+    /**
+     * Hands the leadership over once a learner was promoted. Ratis 3.3's leader never marks a member
+     * added as a learner as caught up ({@code LeaderStateImpl.checkStaging} marks only those its
+     * configuration counts as voters), so every append it sends that member says "initializing"; a
+     * member started with no members (a new one, {@link RejoinGuard#check}) then stays in Ratis's
+     * STARTING state, and once promoted it neither votes nor stands for election: with three voters,
+     * the death of this leader would leave the third unable to win. A new leader's appenders start
+     * caught up, and the promoted member starts running at its first append. Trying is all this
+     * does: when no voter takes the leadership the promotion stands, and the member runs from the
+     * next change of leader on (one WARN line says so).
+     */
+    private Void handOverAfterPromoting(String promoted) {
+        RaftPeerId id = RaftPeerId.valueOf(promoted);
+        Optional<RaftPeerId> to = LeaderHandOver.handOver(server, group, self, TRANSFER_TIMEOUT, id);
+        if (to.isPresent()) {
+            LOG.info(
+                    "Node {} handed its leadership to {} after promoting {}, so that {} takes part in elections"
+                            + " (Ratis treats a promoted learner as catching up until the leader changes)",
+                    self,
+                    to.get(),
+                    promoted,
+                    promoted);
+        } else {
+            LOG.warn(
+                    "Node {} promoted {} but no voter took its leadership: {} may not vote until the leader changes",
+                    self,
+                    promoted,
+                    promoted);
+        }
+        return null;
     }
 
     private CompletableFuture<Void> transfer(RaftServer.Division division, List<RaftPeer> voters, String to)
