@@ -10,7 +10,7 @@ public final class Checkers {
 
     /**
      * Fencing, linearizability (default budget), leases, elections, liveness, data, replicas,
-     * applied, catch-up and heal-catch-up, in that order.
+     * applied, catch-up, heal-catch-up and interrupted-add, in that order.
      */
     public static List<Checker> all() {
         return List.of(
@@ -23,7 +23,8 @@ public final class Checkers {
                 new ReplicasChecker(),
                 new AppliedChecker(),
                 new CatchUpChecker(),
-                new HealCatchUpChecker());
+                new HealCatchUpChecker(),
+                new InterruptedAddChecker());
     }
 
     /**

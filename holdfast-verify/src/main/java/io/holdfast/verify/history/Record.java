@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
  * One line of a run's record file (JSON lines): what a client did ({@link Op}), what a store saw
  * ({@link StoreWrite}), what the harness did to the system ({@link Fault}), what the system looked
  * like at the end ({@link FinalLock}, {@link Replica}), what each node applied ({@link Applied}), how
- * long each replica took to catch up after a heal ({@link CaughtUp}), and how the run was set up
+ * long each replica took to catch up after a heal ({@link CaughtUp}), how an interrupted addition of a
+ * member ended ({@link AddRetried}), and how the run was set up
  * ({@link Meta}). The checkers read
  * nothing else, so a saved file can be checked again later ({@code holdfast verify --check FILE}).
  *
@@ -24,9 +25,10 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = Meta.class, name = "meta"),
     @JsonSubTypes.Type(value = Replica.class, name = "replica"),
     @JsonSubTypes.Type(value = Applied.class, name = "applied"),
-    @JsonSubTypes.Type(value = CaughtUp.class, name = "caught-up")
+    @JsonSubTypes.Type(value = CaughtUp.class, name = "caught-up"),
+    @JsonSubTypes.Type(value = AddRetried.class, name = "add-retried")
 })
-public sealed interface Record permits Op, StoreWrite, Fault, FinalLock, Meta, Replica, Applied, CaughtUp {
+public sealed interface Record permits Op, StoreWrite, Fault, FinalLock, Meta, Replica, Applied, CaughtUp, AddRetried {
     /** When it happened: {@link System#nanoTime()} of the writing process (see above). */
     long time();
 }

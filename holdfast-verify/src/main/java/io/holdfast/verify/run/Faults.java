@@ -167,6 +167,16 @@ final class Faults {
         return member;
     }
 
+    /**
+     * Adds a spare through the leader and SIGKILLs the leader {@code delay} after asking, then
+     * retries through the next leader with no other step ({@link InterruptedAdd}); the old leader is
+     * started again before the retries or after them. Returns whether the spare is a member now.
+     */
+    boolean interruptAdd(String spare, boolean learner, Duration delay, boolean restartFirst)
+            throws IOException, InterruptedException {
+        return new InterruptedAdd(nodes, this, out).run(spare, learner, delay, restartFirst);
+    }
+
     /** Has the leader make a learner a voter; recorded with its answer. */
     void promote(String learner) throws IOException, InterruptedException {
         String[] via = new String[1];

@@ -117,6 +117,15 @@ final class Nodes implements AutoCloseable {
         return answer;
     }
 
+    /**
+     * Asks the node {@code via} for a change of the members as {@link #changeMembers} does, without
+     * waiting for its answer: for a change the harness interrupts by killing {@code via}, whose
+     * answer is never read.
+     */
+    void requestChange(String via, String change) throws IOException {
+        child(via).send("members " + change);
+    }
+
     /** Asks {@code via} for the current members and takes them as the truth. */
     void relearnMembers(String via) throws IOException, InterruptedException {
         Child c = child(via);

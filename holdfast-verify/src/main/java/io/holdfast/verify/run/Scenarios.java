@@ -246,13 +246,15 @@ public final class Scenarios {
         add(new Scenario(
                 "membership",
                 "five slots, three members: a member loses its disk and is started again under its old id (refused,"
-                        + " then replaced); then the cluster grows and shrinks under load (a spare added as a voter, or as"
+                        + " then replaced); an addition is interrupted by the leader's death and retried through the"
+                        + " next leader; then the cluster grows and shrinks under load (a spare added as a voter, or as"
                         + " a learner then promoted; a member removed, the leader too) while a follower is killed or cut"
                         + " off; new members catch up from the leader's snapshot",
                 5,
                 3,
                 (f, r) -> {
                     loseADisk(f, r);
+                    interruptAnAdd(f, r);
                     while (f.sleep(between(r, 500, 1500))) {
                         List<String> members = f.nodeIds();
                         String leader = f.leader();
@@ -261,6 +263,10 @@ public final class Scenarios {
                         String victim = others.get(r.nextInt(others.size()));
                         boolean kill = r.nextBoolean();
                         boolean grow = members.size() <= 3 || (members.size() < 5 && r.nextBoolean());
+                        if (grow && r.nextInt(3) == 0) { // the leader dies instead
+                            interruptAnAdd(f, r);
+                            continue;
+                        }
                         if (members.size() >= 4) { // a majority stays up while one is down
                             if (kill) {
                                 f.kill(victim, "follower");
@@ -383,6 +389,26 @@ public final class Scenarios {
                 f.sleepFully(Duration.ofSeconds(1));
                 f.promote(b);
             }
+        }
+        f.healAll();
+    }
+
+    /**
+     * A round of {@code membership}: a spare is added (as a learner or a voter) and the leader is
+     * SIGKILLed 0 to 2 s after it was asked, which hits every phase of the change over runs (the
+     * spare not yet told, being staged, counted in the joint configuration, done); the addition is
+     * then retried through the next leader until the spare is a member ({@code interrupted-add}
+     * checks that it is, within a minute of the election). A learner is then promoted.
+     */
+    private static void interruptAnAdd(Faults f, Random r) throws java.io.IOException, InterruptedException {
+        List<String> spares = f.spares();
+        if (spares.isEmpty()) {
+            return;
+        }
+        String spare = spares.get(r.nextInt(spares.size()));
+        boolean learner = r.nextBoolean();
+        if (f.interruptAdd(spare, learner, between(r, 0, 2000), r.nextBoolean()) && learner) {
+            f.promote(spare);
         }
         f.healAll();
     }

@@ -22,7 +22,8 @@ class CheckersTest {
                         "replicas",
                         "applied",
                         "catch-up",
-                        "heal-catch-up");
+                        "heal-catch-up",
+                        "interrupted-add");
         List<CheckResult> results =
                 Checkers.run(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records());
         assertThat(results)
@@ -37,7 +38,8 @@ class CheckersTest {
                         org.assertj.core.groups.Tuple.tuple("replicas", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("applied", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("catch-up", Status.SKIPPED),
-                        org.assertj.core.groups.Tuple.tuple("heal-catch-up", Status.SKIPPED));
+                        org.assertj.core.groups.Tuple.tuple("heal-catch-up", Status.SKIPPED),
+                        org.assertj.core.groups.Tuple.tuple("interrupted-add", Status.SKIPPED));
     }
 
     @Test
