@@ -2,8 +2,16 @@ package io.holdfast.testkit;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -15,7 +23,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * any socket of the machine meanwhile: another test JVM's server, or the source port of any
  * outgoing connection. The ports here are random ones below that range, checked free by binding
  * them: only a test that names ports can take one, and within one JVM none is handed out twice.
- * Two JVMs picking ports at the same time meet only if they draw the same port of 12,000.
+ * Across JVMs (parallel modules, forked test JVMs) each port handed out is also locked, for the life
+ * of the JVM, through a file lock on {@code <java.io.tmpdir>/holdfast-test-ports/<port>}: another
+ * JVM that draws the same port before either has bound it is refused it and draws again. (Before,
+ * two JVMs drawing one port of 12,000 at the same time both got it; it happened in CI.)
  */
 public final class FreePorts {
     private static final int LOWEST = 20_000;
@@ -23,6 +34,11 @@ public final class FreePorts {
 
     /** Ports handed out in this JVM. */
     private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
+
+    /** The locks on the ports handed out, held until the JVM exits (the kernel then drops them). */
+    private static final List<FileLock> HELD = new CopyOnWriteArrayList<>();
+
+    private static final Path LOCKS = Path.of(System.getProperty("java.io.tmpdir"), "holdfast-test-ports");
 
     private FreePorts() {}
 
@@ -47,13 +63,36 @@ public final class FreePorts {
      * before; it is then handed out. A port refused once is never handed out later.
      */
     public static boolean take(int port) {
-        if (port < LOWEST || port >= ABOVE_HIGHEST || !GIVEN.add(port)) {
+        if (port < LOWEST || port >= ABOVE_HIGHEST || !GIVEN.add(port) || !lock(port)) {
             return false;
         }
         try (ServerSocket s = new ServerSocket(port)) {
             return true;
         } catch (IOException inUse) {
             return false;
+        }
+    }
+
+    /** Locks the port for this JVM's life; false if another JVM holds it. */
+    private static boolean lock(int port) {
+        try {
+            Files.createDirectories(LOCKS);
+            FileChannel channel = FileChannel.open(
+                    LOCKS.resolve(Integer.toString(port)), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                channel.close();
+                return false;
+            }
+            HELD.add(lock);
+            return true;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot lock test port " + port + " under " + LOCKS + ": " + e, e);
         }
     }
 }
