@@ -66,7 +66,29 @@ sleep 3
 expect 0 $H members
 expect 0 $H members promote n3
 expect 0 $H members
+grep -a -h "after promoting n3" $D/*.log | sed 's/^/  log: /'
 echo "token after replace: $(token rb/x)"
+
+step "A change of the members that will not stick: an add interrupted by the leader's death"
+leader() { $H members 2>/dev/null | head -1 | sed 's/.*leader: //'; }
+rm -rf $D/n4
+start n4 7653 $P3,n4=127.0.0.1:7654:7653 $D/n4
+sleep 8
+L=$(leader); echo "leader: $L"
+($H members add n4=127.0.0.1:7654:7653 > $D/add-interrupted.out 2>&1; echo "  (exit $?)" >> $D/add-interrupted.out) &
+ADD=$!
+# kill the leader as soon as n4 has heard from it (it is being staged: sent the log or a snapshot)
+for i in $(seq 1 400); do curl -s http://127.0.0.1:7655/status | grep -qE '"leader" ?: ?"n' && break; sleep 0.05; done
+kill -KILL ${PID[$L]}; echo "SIGKILLed the leader $L as soon as n4 heard from it ($(curl -s http://127.0.0.1:7655/status | grep -oE '"appliedIndex" ?: ?[0-9-]+'))"
+until_ok sh -c "$H members | head -1 | grep -v 'leader: none' | grep -qv 'leader: $L'"
+echo "new leader: $(leader)"; T0=$(date +%s)
+start $L $(( ${L#n} + 3 ))653 $P3 $D/$L
+# the same command again until n4 is a member (it may be already, if the kill came late)
+until_ok sh -c "$H members | grep -qE '^n4 ' || $H members add n4=127.0.0.1:7654:7653"
+wait $ADD
+echo "the first add said:"; sed 's/^/  /' $D/add-interrupted.out
+echo "n4 a member $(( $(date +%s) - T0 )) s after the new leader was seen"
+expect 0 $H members
 
 step "Back up"
 LAST=$(token rb/x); echo "last token of the old cluster: $LAST"
@@ -95,5 +117,22 @@ grep -a -h "handed its leadership\|reported protocol version" $D/*.log | sed 's/
 echo "token after upgrade: $(token rb/x)"
 
 step "Stop"
-for n in 1 2 3; do stop n$n; done
+for n in 1 2 3 4; do stop n$n; done
+
+step "Backups on a schedule, and a node of another cluster refused (cluster identity)"
+expect 64 timeout 60 $H server --id n9 --peers n9=127.0.0.1:19654:19653 --data-dir $D/n9 --backup-every 1h
+for n in 1 2; do expect 0 $H restore $D/b.hfbk --data-dir $D/s$n; done
+for n in 1 2; do
+  $H server --id n$n --peers $P3 --client-port $((n+3))653 --http-port $((n+3))655 --data-dir $D/s$n \
+      --backup-every 2s --backup-dir $D/sched --backup-keep 2 > $D/s$n.log 2>&1 &
+  PID[s$n]=$!
+done
+until_ok $H members --backend holdfast://127.0.0.1:4653,127.0.0.1:5653
+sleep 8
+ls $D/sched | sed 's/^/  /'
+[ "$(ls $D/sched | wc -l)" = 2 ] && echo "  -> 2 kept" || { echo "  -> NOT 2 KEPT"; FAIL=1; }
+grep -a -h "Scheduled backup" $D/s1.log $D/s2.log | tail -2 | sed 's/^/  log: /'
+echo "the old cluster's n3 (its data holds the old id) started with the same --peers:"
+expect 71 timeout 60 $H server --id n3 --peers $P3 --client-port 6653 --http-port 6655 --data-dir $D/n3
+for n in 1 2; do stop s$n; done
 echo; [ $FAIL = 0 ] && echo "RUNBOOK: every step as expected" || echo "RUNBOOK: SOME STEP FAILED"

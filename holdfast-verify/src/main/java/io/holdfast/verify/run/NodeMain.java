@@ -66,6 +66,14 @@ public final class NodeMain {
                         "node-shutdown"));
         System.out.println("READY " + server.clientPort() + " " + server.httpPort());
         System.out.flush();
+        // As holdfast server does: a node that halts (its Raft division closed, another cluster's
+        // id applied) says why and exits 71 instead of serving its ports as a zombie.
+        server.halted().thenAccept(reason -> {
+            System.out.println("HALTED " + reason);
+            System.out.flush();
+            server.close();
+            Runtime.getRuntime().halt(71);
+        });
         // Commands from the harness on stdin: "snapshot" takes one now (answers SNAPSHOT <index>).
         Thread commands = new Thread(
                 () -> {
