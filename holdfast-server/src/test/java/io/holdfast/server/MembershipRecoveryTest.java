@@ -222,40 +222,6 @@ class MembershipRecoveryTest {
         }
     }
 
-    /**
-     * The runbook's replacement: a new node (started empty, so with no members of its own) joins as
-     * a learner and is promoted. Ratis 3.3's leader never marks a learner as caught up, so it kept
-     * telling n4 "initializing", and n4 stayed in Ratis's STARTING state: a voter that refuses every
-     * vote request. With the old leader dead, the third voter could not win until it came back
-     * (found by the {@code membership} scenario: 65 s without a leader). Fails without the hand-over
-     * after a promotion ({@code Membership.handOverAfterPromoting}) at "n4 runs as a voter".
-     */
-    @Test
-    void aLearnerStartedEmptyAndPromotedVotesOnceTheLeaderDies() throws Exception {
-        try (TestCluster cluster = TestCluster.withMembers(4, 3);
-                ClusterTransport admin = admin(cluster)) {
-            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
-            writeSome(cluster, 5);
-            int gone = (leader + 1) % 3;
-            cluster.stop(gone);
-            cluster.wipe(gone);
-            get(admin.changeMembers(null, new MembershipChange.Remove("n" + (gone + 1))));
-            cluster.start(3);
-            get(admin.changeMembers(null, cluster.addition(3, true)));
-            awaitCaughtUp(cluster, 3);
-            get(admin.changeMembers(null, new MembershipChange.Promote("n4")));
-            await("n4 runs as a voter")
-                    .atMost(Duration.ofSeconds(10))
-                    .until(() -> divisionState(cluster, 3) == LifeCycle.State.RUNNING);
-
-            int now = cluster.awaitLeader(Duration.ofSeconds(20));
-            cluster.crash(now);
-            int next = cluster.awaitLeader(Duration.ofSeconds(30));
-            assertThat(next).isNotEqualTo(now);
-            writeSome(cluster, 1);
-        }
-    }
-
     /** Which answers make an empty node a new member that waits: only those where nobody counts it. */
     @Test
     void aNewMemberIsOneThatNoAnsweringPeerCounts() {
