@@ -5,36 +5,44 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The command that {@code holdfast lock} runs: it shares this process's stdin, stdout and stderr, and its exit
- * code is reported the way a shell does (128 + N when killed by signal N).
+ * The command that {@code holdfast lock} and {@code holdfast elect} run: it shares this process's stdin, stdout
+ * and stderr, and its exit code is reported the way a shell does (128 + N when killed by signal N). On Linux a
+ * {@link ChildGuard} stops it if this process dies without stopping it first.
  */
 final class ChildProcess {
     private static final Pattern ERRNO = Pattern.compile("error[=:]\\s*(\\d+),?\\s*\\(?([^()]*?)\\)?\\s*$");
 
     private final Process process;
+    private final Optional<ChildGuard> guard;
 
-    private ChildProcess(Process process) {
+    private ChildProcess(Process process, Optional<ChildGuard> guard) {
         this.process = process;
+        this.guard = guard;
     }
 
     /**
-     * Starts {@code command} with this process's environment plus {@code extraEnv}.
+     * Starts {@code command} with this process's environment plus {@code extraEnv}, and its guard: should this
+     * process die while the command runs, the guard stops the command (SIGTERM, then SIGKILL after {@code grace}).
      *
+     * @param who the CLI's name in the guard's message ({@code holdfast lock})
      * @throws CliFailure with exit code 127 if the program is not found, 126 if it cannot be started
      */
-    static ChildProcess start(List<String> command, Map<String, String> extraEnv) {
+    static ChildProcess start(List<String> command, Map<String, String> extraEnv, Duration grace, String who) {
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().putAll(extraEnv);
+        Process process;
         try {
-            return new ChildProcess(builder.start());
+            process = builder.start();
         } catch (IOException e) {
             throw cannotRun(command.get(0), e);
         }
+        return new ChildProcess(process, ChildGuard.start(process, grace, who));
     }
 
     /**
@@ -54,9 +62,11 @@ final class ChildProcess {
                 e);
     }
 
-    /** Waits for the command to end and returns its exit code. */
+    /** Waits for the command to end, dismisses its guard and returns its exit code. */
     int waitFor() throws InterruptedException {
-        return process.waitFor();
+        int exit = process.waitFor();
+        guard.ifPresent(ChildGuard::dismiss);
+        return exit;
     }
 
     boolean isAlive() {
@@ -78,6 +88,7 @@ final class ChildProcess {
             Thread.currentThread().interrupt();
         }
         tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        guard.ifPresent(ChildGuard::dismiss);
     }
 
     /** {@link #stop(Duration)} on a thread of its own, for callers that must not block. */

@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  * Runs a command while something is held (a lock, several, a leadership) and gives it back: what
  * {@code holdfast lock} and {@code holdfast elect} share. The exit code is the command's own, or
  * {@value ExitCodes#LOCK_LOST} when what was held was lost while the command ran (the command is
- * stopped: SIGTERM, then SIGKILL after the grace) or before it could be given back.
+ * stopped: SIGTERM, then SIGKILL after the grace) or before it could be given back. Should this process die
+ * without stopping the command (SIGKILL, the OOM killer), the command's {@link ChildGuard} stops it the same way,
+ * on Linux, before what was held can expire and go to another holder.
  */
 final class HeldChild {
     private HeldChild() {}
@@ -72,7 +74,7 @@ final class HeldChild {
             throws InterruptedException {
         ChildProcess running;
         try {
-            running = ChildProcess.start(command, held.environment());
+            running = ChildProcess.start(command, held.environment(), grace, held.who());
         } catch (CliFailure e) {
             try {
                 held.release().run();
