@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
  * The {@code --connect-timeout DURATION} option of {@code lock} and {@code elect} (a picocli {@code @Mixin}): how
  * long opening a session with the backend may take, apart from {@code --wait}, which counts from the session.
  * Within it, a backend that refuses the connection or answers that it cannot serve yet (a node still starting,
- * no leader elected yet) is asked again with the client's backoff.
+ * no leader elected yet) is asked again with the client's backoff. A {@code holdfast://} URI's own {@code
+ * ?connectTimeout=} takes its place, as it does over any client options.
  *
  * <p>Not guaranteed: that the session opens; a backend that does not serve within the timeout fails the command
  * with {@link ExitCodes#BACKEND_UNAVAILABLE}, one line naming the address and the last failure.
