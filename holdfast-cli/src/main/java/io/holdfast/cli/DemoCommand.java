@@ -32,8 +32,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
         description = {
-            "Show locks at work: threads compete for a few locks and print each grant with its fencing token,",
-            "then check the counters they protect. Runs in-process (mem:) unless --backend says otherwise.",
+            "Show locks at work: threads compete for a few locks, print each grant with its fencing token, then"
+                    + " check the counters they protect.",
+            "Runs in-process (mem:) unless --backend says otherwise.",
             "'holdfast demo coupons' runs the coupon service: pessimistic, optimistic and no locking compared"
                     + " (in a repository checkout)."
         })

@@ -1,7 +1,6 @@
 package io.holdfast.cli;
 
 import io.holdfast.AcquireOptions;
-import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Leadership;
 import io.holdfast.LockClient;
@@ -26,11 +25,15 @@ import picocli.CommandLine.Spec;
  * gets {@code HOLDFAST_ELECTION}, {@code HOLDFAST_EPOCH} (also as {@code HOLDFAST_FENCING_TOKEN}) and
  * {@code HOLDFAST_LEADER_VALUE}.
  *
+ * <p>Connecting and campaigning are timed apart, as for {@code holdfast lock}: opening a session may take up to
+ * {@code --connect-timeout} (a node still starting is asked again within it), and {@code --wait} counts from the
+ * open session, so {@code --wait 0s} tries once.
+ *
  * <p>The exit code is COMMAND's own, except: {@value ExitCodes#NOT_ACQUIRED} when not elected within
- * {@code --wait} (COMMAND did not run); {@value ExitCodes#LOCK_LOST} when the leadership was lost
+ * {@code --wait} (COMMAND did not run; the line names who leads); {@value ExitCodes#LOCK_LOST} when the leadership was lost
  * while COMMAND ran (its session expired, or an operator revoked it: COMMAND was stopped, SIGTERM
  * then SIGKILL after {@code --grace}); {@value ExitCodes#BACKEND_UNAVAILABLE} when the backend cannot
- * be reached; {@value ExitCodes#USAGE} for bad input or a backend without elections; 127/126 when
+ * be reached within {@code --connect-timeout}; {@value ExitCodes#USAGE} for bad input or a backend without elections; 127/126 when
  * COMMAND cannot be found/started. SIGTERM or SIGINT stop COMMAND the same way and resign.
  */
 @Command(
@@ -41,7 +44,7 @@ import picocli.CommandLine.Spec;
             "Campaign in the election NAME and run COMMAND while this process leads.",
             "The child gets HOLDFAST_ELECTION, HOLDFAST_EPOCH (= HOLDFAST_FENCING_TOKEN: fence your writes with it)"
                     + " and HOLDFAST_LEADER_VALUE.",
-            "Exit code: the child's own; 75 not elected in time; 76 leadership lost while running (the child"
+            "Exit code: the child's own; 75 not elected in time (the leader is named); 76 leadership lost while running (the child"
                     + " was stopped); 69 backend unavailable; 64 usage error; 127/126 command not found/not"
                     + " runnable."
         })
@@ -67,7 +70,8 @@ final class ElectCommand implements Callable<Integer> {
             paramLabel = "DURATION",
             defaultValue = "24h",
             converter = DurationConverter.class,
-            description = "How long to campaign before giving up (default: ${DEFAULT-VALUE}).")
+            description = "How long to campaign before giving up, counted once connected (default:"
+                    + " ${DEFAULT-VALUE}); 0s tries once. Connecting has its own --connect-timeout.")
     Duration wait;
 
     @Option(
@@ -75,12 +79,15 @@ final class ElectCommand implements Callable<Integer> {
             paramLabel = "DURATION",
             defaultValue = "5s",
             converter = DurationConverter.class,
-            description = "When the leadership is lost: SIGKILL the command this long after SIGTERM (default:"
+            description = "When the leadership is lost, or this CLI dies: SIGKILL the command this long after SIGTERM (default:"
                     + " ${DEFAULT-VALUE}).")
     Duration grace;
 
     @Mixin
     BackendOption backend;
+
+    @Mixin
+    ConnectOption connect;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -103,7 +110,7 @@ final class ElectCommand implements Callable<Integer> {
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
-        LockClient client = Backends.open(backend.uri(), ClientOptions.defaults());
+        LockClient client = Backends.open(backend.uri(), connect.clientOptions());
         AtomicReference<ChildProcess> child = new AtomicReference<>();
         Thread onSignal = HeldChild.onSignal("holdfast-elect-shutdown", client, child, grace);
         try {
@@ -134,9 +141,11 @@ final class ElectCommand implements Callable<Integer> {
         try {
             return client.election(name).campaign(value, options);
         } catch (LockTimeoutException e) {
+            String leader = Holders.ledBy(client, name);
             throw new CliFailure(
                     ExitCodes.NOT_ACQUIRED,
-                    "not elected in '" + name + "' within " + Durations.format(wait) + "; the command did not run",
+                    (leader == null ? "" : leader + "; ") + "not elected in '" + name + "' within "
+                            + Durations.format(wait) + "; the command did not run",
                     e);
         } catch (UnsupportedFeatureException | InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);

@@ -38,13 +38,16 @@ import picocli.CommandLine.Spec;
  * taken) and {@code HOLDFAST_FENCING_TOKENS} (one {@code NAME=TOKEN} per line, the token after the last
  * {@code =}).
  *
+ * <p>Connecting and waiting are timed apart: opening a session with the backend may take up to {@code
+ * --connect-timeout} (default 10 s; a node that is still starting, or has no leader yet, is asked again within
+ * it), and {@code --wait} counts from the open session, so {@code --wait 0s} tries once however long connecting
+ * took.
+ *
  * <p>The exit code is COMMAND's own, except: {@value ExitCodes#NOT_ACQUIRED} when the lock was not acquired within
- * {@code --wait} (COMMAND did not run); {@value ExitCodes#LOCK_LOST} when the lock was lost while COMMAND ran
- * (COMMAND was stopped: SIGTERM, then SIGKILL after {@code --grace}) or before it could be released;
- * {@value ExitCodes#BACKEND_UNAVAILABLE} when the backend cannot be reached (connecting spends {@code --wait} too:
- * a {@code holdfast://} backend that nobody answers for fails after about {@code --wait}, at least 1 s and at most
- * the 5 s connect timeout); {@value ExitCodes#USAGE} for bad
- * input; 127/126 when COMMAND cannot be found/started.
+ * {@code --wait} (COMMAND did not run; the line names who holds it); {@value ExitCodes#LOCK_LOST} when the lock was
+ * lost while COMMAND ran (COMMAND was stopped: SIGTERM, then SIGKILL after {@code --grace}) or before it could be
+ * released; {@value ExitCodes#BACKEND_UNAVAILABLE} when the backend cannot be reached within {@code
+ * --connect-timeout}; {@value ExitCodes#USAGE} for bad input; 127/126 when COMMAND cannot be found/started.
  *
  * <p>If this process is stopped by SIGTERM or SIGINT, COMMAND is stopped the same way and the lock released
  * before it exits.
@@ -57,7 +60,7 @@ import picocli.CommandLine.Spec;
             "Run COMMAND while holding the lock NAME, or all of several NAMEs (taken all or none).",
             "The child gets HOLDFAST_LOCK_NAME and HOLDFAST_FENCING_TOKEN in its environment; with several"
                     + " names, HOLDFAST_LOCK_NAMES and HOLDFAST_FENCING_TOKENS (NAME=TOKEN), one per line.",
-            "Exit code: the child's own; 75 not acquired in time; 76 lock lost while running (the child"
+            "Exit code: the child's own; 75 not acquired in time (the holder is named); 76 lock lost while running (the child"
                     + " was stopped); 69 backend unavailable; 64 usage error; 127/126 command not found/not"
                     + " runnable."
         })
@@ -96,8 +99,8 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             paramLabel = "DURATION",
             defaultValue = "30s",
             converter = DurationConverter.class,
-            description = "How long to wait for the lock, connecting to the backend included (default:"
-                    + " ${DEFAULT-VALUE}); 0s tries once.")
+            description = "How long to wait for the lock, counted once connected (default: ${DEFAULT-VALUE});"
+                    + " 0s tries once. Connecting has its own --connect-timeout.")
     Duration wait;
 
     @Option(names = "--shared", description = "Take the lock in shared (read) mode.")
@@ -115,15 +118,15 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             paramLabel = "DURATION",
             defaultValue = "5s",
             converter = DurationConverter.class,
-            description = "When the lock is lost: SIGKILL the command this long after SIGTERM (default:"
+            description = "When the lock is lost, or this CLI dies: SIGKILL the command this long after SIGTERM (default:"
                     + " ${DEFAULT-VALUE}).")
     Duration grace;
 
     @Mixin
     BackendOption backend;
 
-    /** The least time given to connecting, even with {@code --wait 0s}. */
-    static final Duration MIN_CONNECT = Duration.ofSeconds(1);
+    @Mixin
+    ConnectOption connect;
 
     /** Splits the positionals at {@code --}: everything after it is the command, as picocli parsed it. */
     private void splitPositionals() {
@@ -147,20 +150,12 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
     public Integer call() throws InterruptedException {
         splitPositionals();
         String uri = backend.uri();
-        acquireOptions(wait); // bad input is reported before anything is contacted
-        // --wait is a deadline for the whole thing: connecting spends it too, so a backend nobody
-        // answers for fails after about --wait (at most the default connect timeout), not the
-        // retry policy's 30 s.
-        long started = System.nanoTime();
-        ClientOptions defaults = ClientOptions.defaults();
-        Duration connect = wait.compareTo(MIN_CONNECT) < 0 ? MIN_CONNECT : wait;
-        if (connect.compareTo(defaults.connectTimeout()) > 0) {
-            connect = defaults.connectTimeout();
-        }
-        LockClient client =
-                Backends.open(uri, defaults.toBuilder().connectTimeout(connect).build());
-        Duration left = wait.minusNanos(System.nanoTime() - started);
-        AcquireOptions options = acquireOptions(left.isNegative() ? Duration.ZERO : left);
+        // Bad input is reported before anything is contacted.
+        AcquireOptions options = acquireOptions(wait);
+        ClientOptions clientOptions = connect.clientOptions();
+        // Connecting has its own timeout: --wait counts from the open session, so that a try-once
+        // is a try however long connecting took.
+        LockClient client = Backends.open(uri, clientOptions);
         AtomicReference<ChildProcess> child = new AtomicReference<>();
         // SIGTERM or SIGINT to this process: stop the child, then give the lock back.
         Thread onSignal = HeldChild.onSignal("holdfast-lock-shutdown", client, child, grace);
@@ -266,10 +261,11 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof LockTimeoutException timeout) {
+                String holder = Holders.heldBy(client, names);
                 throw new CliFailure(
                         ExitCodes.NOT_ACQUIRED,
-                        quoted + (names.size() == 1 ? " was" : " were") + " not acquired within "
-                                + Durations.format(wait) + "; the command did not run",
+                        (holder == null ? "" : holder + "; ") + quoted + (names.size() == 1 ? " was" : " were")
+                                + " not acquired within " + Durations.format(wait) + "; the command did not run",
                         timeout);
             }
             throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);

@@ -113,4 +113,36 @@ class MemClientTest {
         assertThatThrownBy(held::release).isInstanceOf(LockLostException.class);
         next.release();
     }
+
+    /**
+     * A wait of zero on a busy lock is a wait, not a try: the service answers "busy" at once, and the
+     * caller hears a {@link LockTimeoutException}, never a null lease (issue 51: {@code holdfast lock
+     * --wait 0s} crashed on one). A try still answers empty.
+     */
+    @Test
+    void aZeroWaitOnABusyLockTimesOutInsteadOfGrantingNull() throws Exception {
+        LockClient a = open(Duration.ofSeconds(10));
+        LockClient b = open(Duration.ofSeconds(10));
+        try (Lease held = a.lock("zero/1").acquire(Duration.ofSeconds(1));
+                Lease reader = a.readWriteLock("zero/rw").writeLock().acquire(Duration.ofSeconds(1))) {
+            CompletableFuture<Lease> async = b.lock("zero/1").acquireAsync(Duration.ZERO);
+            assertThatThrownBy(() -> async.get(5, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(LockTimeoutException.class)
+                    .hasMessageContaining("zero/1");
+            assertThatThrownBy(() -> b.lock("zero/1").acquire(Duration.ZERO)).isInstanceOf(LockTimeoutException.class);
+            CompletableFuture<Lease> shared =
+                    b.readWriteLock("zero/rw").readLock().acquireAsync(Duration.ZERO);
+            assertThatThrownBy(() -> shared.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(LockTimeoutException.class);
+            CompletableFuture<io.holdfast.MultiLease> both = b.multiLock(
+                            java.util.List.of("zero/0", "zero/1"), io.holdfast.LockMode.EXCLUSIVE)
+                    .acquireAsync(io.holdfast.AcquireOptions.waitUpTo(Duration.ZERO));
+            assertThatThrownBy(() -> both.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(LockTimeoutException.class);
+            assertThat(b.lock("zero/1").tryAcquire())
+                    .as("a try is still an empty answer")
+                    .isEmpty();
+        }
+        assertThat(a.admin().describe("zero/1").map(i -> i.waiters().size()).orElse(0))
+                .as("no queue entry left behind")
+                .isZero();
+    }
 }

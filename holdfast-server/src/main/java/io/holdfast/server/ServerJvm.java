@@ -1,5 +1,10 @@
 package io.holdfast.server;
 
+import java.util.List;
+import java.util.Locale;
+import java.util.StringJoiner;
+import java.util.concurrent.ThreadLocalRandom;
+
 /**
  * JVM settings a process that hosts a {@link HoldfastServer} should make before anything else runs.
  *
@@ -20,6 +25,14 @@ package io.holdfast.server;
  * headers then body waits for the client's delayed ACK (Nagle's algorithm), and every small answer
  * of a kept-alive connection took 44 ms (measured: 90 requests/s on 4 connections; see
  * docs/benchmarks.md). The JDK reads it once, when its HTTP server is first used.
+ *
+ * <p>And it gives each of the three Netty copies on the class path (gRPC's shaded one, Ratis's
+ * shaded one, and plain Netty) a machine id of random bytes ({@code io.netty.machineId} under each
+ * copy's prefix), which Netty only puts in its channel ids. Without one, Netty looks for a hardware
+ * address among the network interfaces, and where there is none (a container or network namespace
+ * with only loopback) every process logged {@code MacAddressUtil - Failed to find a usable hardware
+ * address ... using random bytes}: the same random bytes, as a WARN (issue 51). Netty reads it once,
+ * when its first channel id is made.
  */
 public final class ServerJvm {
     static final String PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
@@ -28,11 +41,24 @@ public final class ServerJvm {
 
     static final String HTTP_NODELAY = "sun.net.httpserver.nodelay";
 
+    /** The machine id property of each Netty the server and the CLI load, as each copy spells it. */
+    static final List<String> NETTY_MACHINE_IDS = List.of(
+            "io.grpc.netty.shaded.io.netty.machineId",
+            "org.apache.ratis.thirdparty.io.netty.machineId",
+            "io.netty.machineId");
+
     /**
-     * Sets the common pool's parallelism to max(2, CPUs - 1), and TCP_NODELAY for the HTTP port,
-     * unless they were set already.
+     * Sets the common pool's parallelism to max(2, CPUs - 1), TCP_NODELAY for the HTTP port and
+     * Netty's machine ids, unless they were set already.
      */
     public static void prepare() {
+        String machineId = null;
+        for (String property : NETTY_MACHINE_IDS) {
+            if (System.getProperty(property) == null) {
+                machineId = machineId == null ? randomMachineId() : machineId;
+                System.setProperty(property, machineId);
+            }
+        }
         if (System.getProperty(HTTP_NODELAY) == null) {
             System.setProperty(HTTP_NODELAY, "true");
         }
@@ -40,5 +66,16 @@ public final class ServerJvm {
             int cpus = Runtime.getRuntime().availableProcessors();
             System.setProperty(PARALLELISM, Integer.toString(Math.max(2, cpus - 1)));
         }
+    }
+
+    /** Eight random bytes as Netty writes a machine id: {@code 0a:1b:...}. */
+    private static String randomMachineId() {
+        byte[] bytes = new byte[8];
+        ThreadLocalRandom.current().nextBytes(bytes);
+        StringJoiner id = new StringJoiner(":");
+        for (byte b : bytes) {
+            id.add(String.format(Locale.ROOT, "%02x", b & 0xff));
+        }
+        return id.toString();
     }
 }

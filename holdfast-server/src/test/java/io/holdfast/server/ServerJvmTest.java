@@ -34,6 +34,22 @@ class ServerJvmTest {
         assertThat(System.getProperty(ServerJvm.HTTP_NODELAY)).isEqualTo("true");
     }
 
+    /**
+     * Netty's machine id is set for every Netty copy on the class path, so that none looks for a hardware
+     * address (in a loopback-only network namespace each logged a WARN that it found none).
+     */
+    @Test
+    void everyNettyGetsAMachineIdItAccepts() {
+        ServerJvm.prepare();
+        for (String property : ServerJvm.NETTY_MACHINE_IDS) {
+            assertThat(System.getProperty(property)).as(property).matches("([0-9a-f]{2}:){7}[0-9a-f]{2}");
+        }
+        // Netty's own check of the value: it logs "(malformed)" and ignores an id it cannot parse.
+        assertThat(org.apache.ratis.thirdparty.io.netty.util.internal.MacAddressUtil.parseMAC(
+                        System.getProperty("org.apache.ratis.thirdparty.io.netty.machineId")))
+                .hasSize(8);
+    }
+
     @Test
     void aValueTheOperatorSetIsKept() throws Exception {
         assertThat(parallelism(List.of("-D" + ServerJvm.PARALLELISM + "=7"), List.of("prepare")))

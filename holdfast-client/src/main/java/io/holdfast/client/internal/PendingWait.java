@@ -1,6 +1,7 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.Lease;
+import io.holdfast.LockTimeoutException;
 import io.holdfast.lease.LeaseRequest;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,12 @@ final class PendingWait<T> {
     final List<LeaseRequest> requests;
 
     final long leaseMillis;
+    /**
+     * Whether the caller asked to try once ({@code tryAcquire}): then "busy" is an answer, an empty
+     * result. Any other wait that ends without a grant ends with a {@link LockTimeoutException},
+     * even a wait of zero, which the service answers as a try.
+     */
+    final boolean tryOnly;
     /** On the client's ticker, before the acquire was sent: a moment known to precede any grant. */
     final long startedNanos;
 
@@ -59,8 +66,10 @@ final class PendingWait<T> {
             long seq,
             List<LeaseRequest> requests,
             long leaseMillis,
+            boolean tryOnly,
             java.util.function.Function<List<RuntimeLease>, T> shape) {
         this.waits = waits;
+        this.tryOnly = tryOnly;
         this.seq = seq;
         this.requests = List.copyOf(requests);
         this.shape = shape;
@@ -209,9 +218,21 @@ final class PendingWait<T> {
         }
     }
 
+    /**
+     * The service found the lock busy and did not queue the request: an empty result for a try, a
+     * {@link LockTimeoutException} for a wait (one of zero, or one whose time ran out before the
+     * service saw it), never a null lease.
+     */
     void busy() {
-        if (settle()) {
+        if (!settle()) {
+            return;
+        }
+        if (tryOnly) {
             complete(() -> future.complete(null));
+        } else {
+            LockTimeoutException timeout = new LockTimeoutException(
+                    String.join(", ", names()) + (requests.size() == 1 ? " is" : " are") + " not free");
+            complete(() -> future.completeExceptionally(timeout));
         }
     }
 

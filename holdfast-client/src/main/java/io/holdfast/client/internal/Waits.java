@@ -71,13 +71,18 @@ final class Waits {
         return leases;
     }
 
-    /** Starts an acquire; the wait's future completes with a lease, or null for a busy try. */
+    /**
+     * Starts an acquire; the wait's future completes with a lease, or null for a busy try. A wait
+     * (not a try) that ends without a grant fails with {@link LockTimeoutException}, a wait of
+     * zero on a busy lock included.
+     */
     PendingWait<Lease> acquire(LeaseRequest r, AcquireOptions o, long owner, boolean tryOnly) {
         session.ensureOpen();
         long waitMillis = tryOnly ? 0 : Replies.ceilMillis(o.waitTime());
         long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
         Command.Invocation inv = requests.begin();
-        PendingWait<Lease> p = new PendingWait<>(this, inv.seq(), List.of(r), leaseMillis, granted -> granted.get(0));
+        PendingWait<Lease> p =
+                new PendingWait<>(this, inv.seq(), List.of(r), leaseMillis, tryOnly, granted -> granted.get(0));
         send(
                 p,
                 new Command.Acquire(
@@ -90,7 +95,7 @@ final class Waits {
     /**
      * Starts a multi-lock: one command for every name, granted all at once by the service; the
      * wait's future completes with a lease per name (in the order of the sorted names), or null
-     * for a busy try.
+     * for a busy try (a wait fails with {@link LockTimeoutException}).
      */
     PendingWait<List<Lease>> acquireAll(
             List<String> sortedNames, LockMode mode, AcquireOptions o, long owner, boolean tryOnly) {
@@ -101,7 +106,7 @@ final class Waits {
         List<LeaseRequest> each = sortedNames.stream()
                 .map(name -> new LeaseRequest(name, mode, 1, 1))
                 .toList();
-        PendingWait<List<Lease>> p = new PendingWait<>(this, inv.seq(), each, leaseMillis, List::copyOf);
+        PendingWait<List<Lease>> p = new PendingWait<>(this, inv.seq(), each, leaseMillis, tryOnly, List::copyOf);
         send(p, new Command.AcquireAll(inv, sortedNames, mode, owner, waitMillis, leaseMillis), waitMillis, tryOnly);
         return p;
     }
