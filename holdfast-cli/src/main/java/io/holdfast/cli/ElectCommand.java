@@ -79,8 +79,9 @@ final class ElectCommand implements Callable<Integer> {
             paramLabel = "DURATION",
             defaultValue = "5s",
             converter = DurationConverter.class,
-            description = "When the leadership is lost, or this CLI dies: SIGKILL the command this long after SIGTERM (default:"
-                    + " ${DEFAULT-VALUE}).")
+            description =
+                    "When the leadership is lost, or this CLI dies: SIGKILL the command this long after SIGTERM (default:"
+                            + " ${DEFAULT-VALUE}).")
     Duration grace;
 
     @Mixin

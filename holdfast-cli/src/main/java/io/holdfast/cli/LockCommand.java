@@ -118,8 +118,9 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             paramLabel = "DURATION",
             defaultValue = "5s",
             converter = DurationConverter.class,
-            description = "When the lock is lost, or this CLI dies: SIGKILL the command this long after SIGTERM (default:"
-                    + " ${DEFAULT-VALUE}).")
+            description =
+                    "When the lock is lost, or this CLI dies: SIGKILL the command this long after SIGTERM (default:"
+                            + " ${DEFAULT-VALUE}).")
     Duration grace;
 
     @Mixin
