@@ -113,7 +113,7 @@ final class ElectCommand implements Callable<Integer> {
         }
         LockClient client = Backends.open(backend.uri(), connect.clientOptions());
         AtomicReference<ChildProcess> child = new AtomicReference<>();
-        Thread onSignal = HeldChild.onSignal("holdfast-elect-shutdown", client, child, grace);
+        HeldChild.SignalHook onSignal = HeldChild.onSignal("holdfast-elect-shutdown", client, child, grace);
         try {
             Leadership leading = campaign(client, name, options);
             return HeldChild.run(
@@ -133,7 +133,7 @@ final class ElectCommand implements Callable<Integer> {
                     grace,
                     spec.commandLine().getErr());
         } finally {
-            HeldChild.removeOnSignal(onSignal);
+            onSignal.remove();
             client.close();
         }
     }

@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -41,31 +43,74 @@ final class HeldChild {
             Consumer<Consumer<? super LockLostException>> onLost) {}
 
     /**
-     * Registers what SIGTERM or SIGINT to this process does while a command runs under a lease:
-     * stop the command (SIGTERM, then SIGKILL after {@code grace}), then close the client, which
-     * gives the lease back. Remove it with {@link #removeOnSignal} once the command is done.
+     * What SIGTERM or SIGINT to this process does while something is held or awaited: a JVM shutdown
+     * hook, registered by {@link #onSignal} and removed with {@link #remove} once the command's thread
+     * is done with the client.
+     *
+     * <p>If a command runs, the hook stops it (SIGTERM, then SIGKILL after the grace); the command's
+     * thread then sees it end and gives back what it held, and only after that (or after {@value
+     * #GIVE_BACK_SECONDS} s) does the hook close the client. Closing it at once raced with that give-back,
+     * which then failed with "the client was closed" on some Ctrl-Cs. If no command runs yet (still
+     * waiting), the hook closes the client at once, which cancels the wait.
      */
-    static Thread onSignal(String name, LockClient client, AtomicReference<ChildProcess> child, Duration grace) {
-        Thread hook = new Thread(
-                () -> {
-                    ChildProcess running = child.get();
-                    if (running != null && running.isAlive()) {
-                        running.stop(grace);
-                    }
-                    client.close();
-                },
-                name);
-        Runtime.getRuntime().addShutdownHook(hook);
-        return hook;
+    static final class SignalHook {
+        /** How long the hook waits for the command's thread to give back what it held. */
+        static final long GIVE_BACK_SECONDS = 5;
+
+        private final Thread thread;
+        private final CountDownLatch done = new CountDownLatch(1);
+
+        private SignalHook(String name, LockClient client, AtomicReference<ChildProcess> child, Duration grace) {
+            this.thread = new Thread(() -> onSignal(client, child, grace), name);
+        }
+
+        private void onSignal(LockClient client, AtomicReference<ChildProcess> child, Duration grace) {
+            ChildProcess running = child.get();
+            if (running != null) {
+                if (running.isAlive()) {
+                    running.stop(grace);
+                }
+                try {
+                    done.await(GIVE_BACK_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            client.close();
+        }
+
+        /** Runs the hook on the calling thread, as the JVM would on a signal (for tests). */
+        void runNow() {
+            thread.run();
+        }
+
+        /**
+         * The command's thread is done with the client (given back, or failed): lets a running hook
+         * close it, and unregisters the hook if the JVM is not already shutting down.
+         */
+        void remove() {
+            done.countDown();
+            removeOnSignal(thread);
+        }
     }
 
-    /** Removes a hook of {@link #onSignal}. */
+    /** Removes a shutdown hook unless the JVM is already shutting down (then the hook runs, as wanted). */
     static void removeOnSignal(Thread hook) {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {
             // The JVM is already shutting down: the hook runs, which is what we want.
         }
+    }
+
+    /**
+     * Registers what SIGTERM or SIGINT to this process does while a command runs under a lease (see
+     * {@link SignalHook}). Remove it with {@link SignalHook#remove} once the command's thread is done.
+     */
+    static SignalHook onSignal(String name, LockClient client, AtomicReference<ChildProcess> child, Duration grace) {
+        SignalHook hook = new SignalHook(name, client, child, grace);
+        Runtime.getRuntime().addShutdownHook(hook.thread);
+        return hook;
     }
 
     /** Runs {@code command} under {@code held}; {@code child} is set to it once started. */

@@ -159,13 +159,13 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
         LockClient client = Backends.open(uri, clientOptions);
         AtomicReference<ChildProcess> child = new AtomicReference<>();
         // SIGTERM or SIGINT to this process: stop the child, then give the lock back.
-        Thread onSignal = HeldChild.onSignal("holdfast-lock-shutdown", client, child, grace);
+        HeldChild.SignalHook onSignal = HeldChild.onSignal("holdfast-lock-shutdown", client, child, grace);
         try {
             return names.size() == 1
                     ? runHolding(single(client, options), child)
                     : runHolding(multi(client, options), child);
         } finally {
-            HeldChild.removeOnSignal(onSignal);
+            onSignal.remove();
             client.close();
         }
     }
