@@ -132,6 +132,11 @@ final class ElectCommand implements Callable<Integer> {
                     child,
                     grace,
                     spec.commandLine().getErr());
+        } catch (RuntimeException e) {
+            if (onSignal.fired()) {
+                return ExitCodes.NOT_ACQUIRED; // stopped while campaigning: the JVM exits with the signal's code
+            }
+            throw e;
         } finally {
             onSignal.remove();
             client.close();

@@ -51,7 +51,8 @@ final class HeldChild {
      * thread then sees it end and gives back what it held, and only after that (or after {@value
      * #GIVE_BACK_SECONDS} s) does the hook close the client. Closing it at once raced with that give-back,
      * which then failed with "the client was closed" on some Ctrl-Cs. If no command runs yet (still
-     * waiting), the hook closes the client at once, which cancels the wait.
+     * waiting), the hook closes the client at once, which cancels the wait; the command then ends without a line of its own ({@link #fired}), with
+     * the signal's exit code (130 or 143), as {@code flock(1)} does.
      */
     static final class SignalHook {
         /** How long the hook waits for the command's thread to give back what it held. */
@@ -59,12 +60,14 @@ final class HeldChild {
 
         private final Thread thread;
         private final CountDownLatch done = new CountDownLatch(1);
+        private volatile boolean fired;
 
         private SignalHook(String name, LockClient client, AtomicReference<ChildProcess> child, Duration grace) {
             this.thread = new Thread(() -> onSignal(client, child, grace), name);
         }
 
         private void onSignal(LockClient client, AtomicReference<ChildProcess> child, Duration grace) {
+            fired = true;
             ChildProcess running = child.get();
             if (running != null) {
                 if (running.isAlive()) {
@@ -77,6 +80,14 @@ final class HeldChild {
                 }
             }
             client.close();
+        }
+
+        /**
+         * Whether a signal ran the hook: a failure the command's thread sees afterwards (its wait
+         * cancelled by the closed client) is the signal's doing, not an error to report.
+         */
+        boolean fired() {
+            return fired;
         }
 
         /** Runs the hook on the calling thread, as the JVM would on a signal (for tests). */

@@ -164,6 +164,11 @@ final class LockCommand implements Callable<Integer>, Main.NeedsEnvironment {
             return names.size() == 1
                     ? runHolding(single(client, options), child)
                     : runHolding(multi(client, options), child);
+        } catch (RuntimeException e) {
+            if (onSignal.fired()) {
+                return ExitCodes.NOT_ACQUIRED; // stopped while waiting: the JVM exits with the signal's code
+            }
+            throw e;
         } finally {
             onSignal.remove();
             client.close();

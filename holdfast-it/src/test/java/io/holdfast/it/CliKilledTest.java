@@ -173,6 +173,35 @@ class CliKilledTest {
         assertThat(took).isGreaterThanOrEqualTo(1000);
     }
 
+    /**
+     * SIGTERM to a CLI that is still waiting (for a lock, or to be elected): it ends with the
+     * signal's code, without a line of its own (it said "the client was closed (SESSION_EXPIRED)",
+     * as if something had gone wrong), and leaves no wait behind.
+     */
+    @Test
+    void aSigtermWhileWaitingEndsQuietlyWithTheSignalsCode() throws Exception {
+        holding("lock", "it/waited");
+        Process lockWaiter =
+                cli("lock-waiter", "lock", "it/waited", "--wait", "60s", "--backend", server.clientUri(), "--", "true");
+        try (io.holdfast.LockClient observer = io.holdfast.LockClient.open(server.clientUri())) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> observer.admin()
+                                    .describe("it/waited")
+                                    .map(i -> i.waiters().size())
+                                    .orElse(0)
+                            == 1);
+            lockWaiter.destroy(); // SIGTERM
+            assertThat(lockWaiter.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(lockWaiter.exitValue()).isEqualTo(143);
+            assertThat(output("lock-waiter")).as("what the waiter printed").isEmpty();
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> observer.admin()
+                            .describe("it/waited")
+                            .map(i -> i.waiters().isEmpty())
+                            .orElse(true));
+        }
+    }
+
     /** Gone: no such process, or a zombie that nobody has reaped yet (it runs no more). */
     private static boolean gone(long pid) {
         try {
