@@ -27,7 +27,8 @@ final class Netns implements AutoCloseable {
     private final List<Background> background = new ArrayList<>();
 
     Netns() throws IOException {
-        holder = new ProcessBuilder("unshare", "-n", "sh", "-c", "ip link set lo up && echo up && exec sleep 86400")
+        // The holder keeps the namespace; it reads its stdin, a pipe from this JVM, so it ends with it.
+        holder = new ProcessBuilder("unshare", "-n", "sh", "-c", "ip link set lo up && echo up && exec cat >/dev/null")
                 .redirectErrorStream(true)
                 .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
