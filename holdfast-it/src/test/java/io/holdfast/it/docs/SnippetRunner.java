@@ -312,5 +312,23 @@ final class SnippetRunner implements AutoCloseable {
         if (shared != null) {
             shared.close();
         }
+        // The links back into the repository go once the servers are stopped (their data and the logs
+        // stay): nothing that follows links walks into the repository from target/.
+        List<Path> linked = new ArrayList<>(List.of(out.resolve("node")));
+        for (int i = 1; i <= dirs; i++) {
+            linked.add(out.resolve("dir-" + i));
+        }
+        for (Path dir : linked) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> entries = Files.list(dir)) {
+                for (Path e : entries.filter(Files::isSymbolicLink).toList()) {
+                    Files.delete(e);
+                }
+            } catch (IOException e) {
+                // left as it is: the next run deletes the whole directory
+            }
+        }
     }
 }
