@@ -5,7 +5,7 @@ const { Client, LockTimeoutError } = require("../dist");
 
 async function main() {
   const client = await Client.connect({
-    members: [process.env.HOLDFAST_URL ?? "http://127.0.0.1:4655"],
+    members: (process.env.HOLDFAST_MEMBERS ?? "http://127.0.0.1:4655").split(","),
     clientName: "example",
   });
   try {

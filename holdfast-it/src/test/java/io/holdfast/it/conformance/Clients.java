@@ -14,19 +14,19 @@ import java.util.concurrent.TimeUnit;
  * build is missing, the Go driver with {@code go build}). A client whose toolchain is missing is
  * skipped with that reason, unless {@code HOLDFAST_REQUIRE_CLIENTS=true} (as in CI): then it fails.
  */
-final class Clients {
-    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    static final boolean REQUIRED = "true".equals(System.getenv("HOLDFAST_REQUIRE_CLIENTS"));
+public final class Clients {
+    public static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    public static final boolean REQUIRED = "true".equals(System.getenv("HOLDFAST_REQUIRE_CLIENTS"));
 
     /** How to start a driver, or why it cannot be. */
-    record Start(List<String> command, String missing) {}
+    public record Start(List<String> command, String missing) {}
 
     private static final Map<String, Start> STARTS = new ConcurrentHashMap<>();
 
     private Clients() {}
 
     /** The driver's command of {@code name} (python, node, go), built if need be. */
-    static Start start(String name) {
+    public static Start start(String name) {
         return STARTS.computeIfAbsent(name, Clients::prepare);
     }
 
