@@ -11,8 +11,9 @@ import java.util.List;
  * @param term its current Raft term
  * @param commitIndex the log index it knows to be committed
  * @param appliedIndex the last log index it applied
- * @param clusterVersion the protocol version the cluster speaks: the lowest its members reported
- *     (one that has not reported counts as 1); see {@code io.holdfast.core.Vocabulary}
+ * @param clusterVersion the protocol version the cluster speaks: the lowest its members reported,
+ *     never below the version recorded once they all had (before that, one that has not reported
+ *     counts as 1); see {@code io.holdfast.core.Vocabulary}
  * @param members every member, in configuration order
  */
 public record ClusterInfo(
