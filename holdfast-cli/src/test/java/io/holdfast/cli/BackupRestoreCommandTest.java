@@ -124,4 +124,91 @@ class BackupRestoreCommandTest {
                 .contains("--backup-every needs --backup-dir DIR")
                 .hasLineCount(1);
     }
+    /**
+     * A follower asked for a backup names the leader's HTTP address (the members report theirs
+     * through the log), and the command asks the leader next: three nodes, {@code --http} naming
+     * only a follower.
+     */
+    @Test
+    void aBackupAskedOfAFollowerComesFromTheLeader() throws Exception {
+        Map<String, ServerConfig.Peer> peers = new java.util.LinkedHashMap<>();
+        Map<String, Integer> httpPorts = new java.util.HashMap<>();
+        for (String id : java.util.List.of("n1", "n2", "n3")) {
+            peers.put(id, new ServerConfig.Peer("127.0.0.1", freePort(), freePort()));
+            httpPorts.put(id, freePort());
+        }
+        java.util.List<HoldfastServer> nodes = new java.util.ArrayList<>();
+        try {
+            for (String id : peers.keySet()) {
+                nodes.add(HoldfastServer.start(new ServerConfig(
+                        id,
+                        peers,
+                        dir.resolve(id),
+                        "127.0.0.1",
+                        peers.get(id).clientPort(),
+                        httpPorts.get(id),
+                        true,
+                        Duration.ofMillis(300))));
+            }
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> nodes.stream().anyMatch(HoldfastServer::isLeader));
+            HoldfastServer follower =
+                    nodes.stream().filter(n -> !n.isLeader()).findFirst().orElseThrow();
+            String backend = "holdfast://" + peers.get("n1").clientAddress();
+            Path file = dir.resolve("from-follower.hfbk");
+            // The members report their HTTP ports within seconds of their start.
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> run(
+                                    "backup",
+                                    "--out",
+                                    file.toString(),
+                                    "--backend",
+                                    backend,
+                                    "--http",
+                                    "http://127.0.0.1:" + follower.httpPort())
+                            == 0);
+            assertThat(out.toString())
+                    .contains("Saved the lock table of cluster")
+                    .contains(file.toString());
+            assertThat(file).exists();
+        } finally {
+            nodes.forEach(HoldfastServer::close);
+        }
+    }
+
+    /** A file that cannot be written is named as the user gave it, with the cause, before any call. */
+    @Test
+    void aMissingDirectoryIsNamedWithTheUsersPath() throws Exception {
+        Path missing = dir.resolve("no-such-dir").resolve("b.hfbk");
+        assertThat(run(
+                        "backup",
+                        "--out",
+                        missing.toString(),
+                        "--backend",
+                        "holdfast://127.0.0.1:" + freePortUnchecked(),
+                        "--http",
+                        "http://127.0.0.1:" + freePortUnchecked()))
+                .isEqualTo(ExitCodes.CANNOT_CREATE);
+        assertThat(err.toString())
+                .isEqualTo("holdfast backup: cannot write " + missing + ": directory " + missing.getParent()
+                        + " does not exist" + System.lineSeparator());
+        Path notADir = Files.writeString(dir.resolve("a-file"), "not a directory");
+        assertThat(run(
+                        "backup",
+                        "--out",
+                        notADir.resolve("b.hfbk").toString(),
+                        "--backend",
+                        "holdfast://127.0.0.1:" + freePortUnchecked()))
+                .isEqualTo(ExitCodes.CANNOT_CREATE);
+        assertThat(err.toString())
+                .contains("cannot write " + notADir.resolve("b.hfbk") + ": " + notADir + " is not a directory")
+                .hasLineCount(1);
+    }
+
+    private static int freePortUnchecked() {
+        return io.holdfast.testkit.FreePorts.next();
+    }
 }
