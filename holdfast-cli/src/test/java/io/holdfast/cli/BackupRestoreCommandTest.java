@@ -85,8 +85,28 @@ class BackupRestoreCommandTest {
             assertThat(client.admin().describe("cli/backup"))
                     .as("the old holder's grant is gone")
                     .isEmpty();
-            assertThat(client.lock("cli/backup").acquire(Duration.ofSeconds(5)).fencingToken())
-                    .isGreaterThan(oldToken + Restore.TOKEN_JUMP);
+            long newToken =
+                    client.lock("cli/backup").acquire(Duration.ofSeconds(5)).fencingToken();
+            assertThat(newToken).isGreaterThan(oldToken + Restore.TOKEN_JUMP);
+            // Above 2^40: the metric's gauge prints 1.099511627779E12; members prints it exactly.
+            assertThat(run("members", "--backend", "holdfast://127.0.0.1:" + node.clientPort()))
+                    .as(err::toString)
+                    .isZero();
+            java.util.regex.Matcher printed =
+                    java.util.regex.Pattern.compile("last fencing token (\\d+)").matcher(out.toString());
+            assertThat(printed.find()).as(out::toString).isTrue();
+            assertThat(printed.group(1)).isEqualTo(Long.toString(newToken));
+            // ... and that is what --token-floor takes.
+            assertThat(run(
+                            "restore",
+                            file.toString(),
+                            "--data-dir",
+                            dir.resolve("floored").toString(),
+                            "--token-floor",
+                            printed.group(1)))
+                    .as(err::toString)
+                    .isZero();
+            assertThat(out.toString()).contains("above " + newToken);
         }
 
         Files.writeString(dir.resolve("junk"), "this is not a backup, though it is long enough to be read");
