@@ -17,6 +17,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Waits up to {@link #WAIT} for the report (a node started a moment before the command has not
  * reported yet), then refuses with a {@link ConflictException}; the members stay as they were.
+ *
+ * <p>Not guaranteed: reports are kept after a member is removed, so a node added again under the
+ * id of a removed member is judged by that member's last report until its own arrives. A node of
+ * an older build let in so still does no harm to the others: it stops at the first entry it cannot
+ * read (docs/operations.md), and the cluster's version does not drop.
  */
 final class VersionAdmission {
     /** How long the leader waits for the node's report. */

@@ -184,7 +184,8 @@ final class VersionReport implements AutoCloseable {
      */
     private void recordClusterVersion() {
         try {
-            if (!server.getDivision(groupId).getInfo().isLeader()) {
+            // Ready: it has applied every entry of the terms before its own, so its table is current.
+            if (!server.getDivision(groupId).getInfo().isLeaderReady()) {
                 return;
             }
             java.util.Set<String> members = machine.members();
