@@ -75,6 +75,8 @@ final class VersionReport implements AutoCloseable {
 
     private final Thread thread;
     private volatile boolean closed;
+    /** The version this leader last failed to record (its failures are logged once per version). */
+    private int unrecorded;
 
     VersionReport(
             RaftServer server,
@@ -205,7 +207,8 @@ final class VersionReport implements AutoCloseable {
                             "Node {} recorded the cluster's protocol version {}: every member reported it",
                             self,
                             lowest);
-                } else {
+                } else if (unrecorded != lowest) { // once per version: it is tried again every second
+                    unrecorded = lowest;
                     LOG.info(
                             "Node {} could not record the cluster's protocol version {} yet: {}",
                             self,
