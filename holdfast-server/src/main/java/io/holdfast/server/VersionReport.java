@@ -102,10 +102,12 @@ final class VersionReport implements AutoCloseable {
         boolean warned = false;
         long waited = 0; // since the last report was sent, or failed
         long pause = 0; // how long to wait then before sending another
+        boolean reportedAsNew = false; // reported while no member yet: once is enough until added
         while (!closed) {
             recordClusterVersion();
             java.util.Map<String, Integer> due = due();
-            if (!due.isEmpty() && waited >= pause) {
+            boolean added = knowsMembers();
+            if (!due.isEmpty() && waited >= pause && (added || !reportedAsNew)) {
                 waited = 0;
                 String failure = null;
                 for (var report : due.entrySet()) {
@@ -113,6 +115,7 @@ final class VersionReport implements AutoCloseable {
                 }
                 if (failure == null) {
                     LOG.info("Node {} reported {} to the cluster", self, describe(due));
+                    reportedAsNew = !added;
                     backoff = CHECK_MILLIS;
                     warned = false;
                     // The leader applied it; this replica may be behind (a node that just started
@@ -133,6 +136,20 @@ final class VersionReport implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    /**
+     * Whether this node knows members besides itself; a new member, started before {@code holdfast
+     * members add}, knows none until the leader sends it the log. Its table is empty until then, so
+     * its report seems missing: it is sent once, not again every {@link #MAX_BACKOFF_MILLIS} ms.
+     */
+    private boolean knowsMembers() {
+        try {
+            return server.getDivision(groupId).getGroup().getPeers().stream()
+                    .anyMatch(p -> !p.getId().toString().equals(self));
+        } catch (java.io.IOException | RuntimeException e) {
+            return true;
         }
     }
 
