@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code holdfast backup --out FILE}: a consistent copy of a running cluster's lock table, taken by
  * its leader after a read barrier and streamed from its HTTP port ({@code GET /api/v1/backup}) into
- * FILE as it arrives, whatever its size; FILE appears only once its SHA-256 checks ({@link
+ * FILE as it arrives (a follower names the leader's HTTP port, which is asked next), whatever its size; FILE appears only once its SHA-256 checks ({@link
  * BackupDownload}, {@link BackupFile}). {@code holdfast restore} seeds a new cluster from it.
  */
 @Command(
@@ -31,10 +31,11 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = {
             "Save a consistent copy of a running cluster's lock table (registers, access rules, holds) to FILE,"
-                    + " taken by the leader and streamed from its HTTP port; admin only when access control is on."
-                    + " See docs/operations.md.",
+                    + " taken by the leader and streamed from its HTTP port (a follower asked names the leader's,"
+                    + " which is asked next); admin only when access control is on. See docs/operations.md.",
             "Exit code: 0; 69 backend unavailable; 64 usage error, a backend that is no Holdfast server, or a"
-                    + " backup damaged on the way; 73 the file cannot be written; 77 not allowed."
+                    + " backup damaged on the way; 73 the file cannot be written (its directory missing, permission"
+                    + " denied, the disk full: the line says which); 77 not allowed."
         })
 final class BackupCommand implements Callable<Integer> {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -85,6 +86,8 @@ final class BackupCommand implements Callable<Integer> {
             throw new CliFailure(code, e.getMessage(), e);
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        } catch (BackupDownload.Unwritable e) {
+            throw new CliFailure(ExitCodes.CANNOT_CREATE, e.getMessage(), e);
         } catch (IOException e) {
             throw new CliFailure(ExitCodes.CANNOT_CREATE, "cannot write " + out + ": " + Main.withRootCause(e), e);
         }

@@ -74,13 +74,15 @@ final class MembersCommand implements Callable<Integer> {
             return;
         }
         out.printf(
-                "answered by %s (%s), term %d, commit index %d, applied index %d, protocol version %d; leader: %s%n",
+                "answered by %s (%s), term %d, commit index %d, applied index %d, protocol version %d,"
+                        + " last fencing token %d; leader: %s%n",
                 cluster.answeredBy(),
                 cluster.role(),
                 cluster.term(),
                 cluster.commitIndex(),
                 cluster.appliedIndex(),
                 cluster.clusterVersion(),
+                cluster.lastToken(),
                 cluster.leader() == null ? "none known" : cluster.leader());
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"ID", "ROLE", "RAFT ADDRESS", "CLIENT ADDRESS", "VERSION", "LAST CONTACT"});

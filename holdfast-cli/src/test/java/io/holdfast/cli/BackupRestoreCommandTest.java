@@ -85,8 +85,28 @@ class BackupRestoreCommandTest {
             assertThat(client.admin().describe("cli/backup"))
                     .as("the old holder's grant is gone")
                     .isEmpty();
-            assertThat(client.lock("cli/backup").acquire(Duration.ofSeconds(5)).fencingToken())
-                    .isGreaterThan(oldToken + Restore.TOKEN_JUMP);
+            long newToken =
+                    client.lock("cli/backup").acquire(Duration.ofSeconds(5)).fencingToken();
+            assertThat(newToken).isGreaterThan(oldToken + Restore.TOKEN_JUMP);
+            // Above 2^40: the metric's gauge prints 1.099511627779E12; members prints it exactly.
+            assertThat(run("members", "--backend", "holdfast://127.0.0.1:" + node.clientPort()))
+                    .as(err::toString)
+                    .isZero();
+            java.util.regex.Matcher printed =
+                    java.util.regex.Pattern.compile("last fencing token (\\d+)").matcher(out.toString());
+            assertThat(printed.find()).as(out::toString).isTrue();
+            assertThat(printed.group(1)).isEqualTo(Long.toString(newToken));
+            // ... and that is what --token-floor takes.
+            assertThat(run(
+                            "restore",
+                            file.toString(),
+                            "--data-dir",
+                            dir.resolve("floored").toString(),
+                            "--token-floor",
+                            printed.group(1)))
+                    .as(err::toString)
+                    .isZero();
+            assertThat(out.toString()).contains("above " + newToken);
         }
 
         Files.writeString(dir.resolve("junk"), "this is not a backup, though it is long enough to be read");
@@ -123,5 +143,92 @@ class BackupRestoreCommandTest {
         assertThat(err.toString())
                 .contains("--backup-every needs --backup-dir DIR")
                 .hasLineCount(1);
+    }
+    /**
+     * A follower asked for a backup names the leader's HTTP address (the members report theirs
+     * through the log), and the command asks the leader next: three nodes, {@code --http} naming
+     * only a follower.
+     */
+    @Test
+    void aBackupAskedOfAFollowerComesFromTheLeader() throws Exception {
+        Map<String, ServerConfig.Peer> peers = new java.util.LinkedHashMap<>();
+        Map<String, Integer> httpPorts = new java.util.HashMap<>();
+        for (String id : java.util.List.of("n1", "n2", "n3")) {
+            peers.put(id, new ServerConfig.Peer("127.0.0.1", freePort(), freePort()));
+            httpPorts.put(id, freePort());
+        }
+        java.util.List<HoldfastServer> nodes = new java.util.ArrayList<>();
+        try {
+            for (String id : peers.keySet()) {
+                nodes.add(HoldfastServer.start(new ServerConfig(
+                        id,
+                        peers,
+                        dir.resolve(id),
+                        "127.0.0.1",
+                        peers.get(id).clientPort(),
+                        httpPorts.get(id),
+                        true,
+                        Duration.ofMillis(300))));
+            }
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> nodes.stream().anyMatch(HoldfastServer::isLeader));
+            HoldfastServer follower =
+                    nodes.stream().filter(n -> !n.isLeader()).findFirst().orElseThrow();
+            String backend = "holdfast://" + peers.get("n1").clientAddress();
+            Path file = dir.resolve("from-follower.hfbk");
+            // The members report their HTTP ports within seconds of their start.
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> run(
+                                    "backup",
+                                    "--out",
+                                    file.toString(),
+                                    "--backend",
+                                    backend,
+                                    "--http",
+                                    "http://127.0.0.1:" + follower.httpPort())
+                            == 0);
+            assertThat(out.toString())
+                    .contains("Saved the lock table of cluster")
+                    .contains(file.toString());
+            assertThat(file).exists();
+        } finally {
+            nodes.forEach(HoldfastServer::close);
+        }
+    }
+
+    /** A file that cannot be written is named as the user gave it, with the cause, before any call. */
+    @Test
+    void aMissingDirectoryIsNamedWithTheUsersPath() throws Exception {
+        Path missing = dir.resolve("no-such-dir").resolve("b.hfbk");
+        assertThat(run(
+                        "backup",
+                        "--out",
+                        missing.toString(),
+                        "--backend",
+                        "holdfast://127.0.0.1:" + freePortUnchecked(),
+                        "--http",
+                        "http://127.0.0.1:" + freePortUnchecked()))
+                .isEqualTo(ExitCodes.CANNOT_CREATE);
+        assertThat(err.toString())
+                .isEqualTo("holdfast backup: cannot write " + missing + ": directory " + missing.getParent()
+                        + " does not exist" + System.lineSeparator());
+        Path notADir = Files.writeString(dir.resolve("a-file"), "not a directory");
+        assertThat(run(
+                        "backup",
+                        "--out",
+                        notADir.resolve("b.hfbk").toString(),
+                        "--backend",
+                        "holdfast://127.0.0.1:" + freePortUnchecked()))
+                .isEqualTo(ExitCodes.CANNOT_CREATE);
+        assertThat(err.toString())
+                .contains("cannot write " + notADir.resolve("b.hfbk") + ": " + notADir + " is not a directory")
+                .hasLineCount(1);
+    }
+
+    private static int freePortUnchecked() {
+        return io.holdfast.testkit.FreePorts.next();
     }
 }

@@ -1,4 +1,4 @@
-// Ceiling 730 lines, one idea: the table's public face (apply with exactly-once replies, queries,
+// Ceiling 740 lines, one idea: the table's public face (apply with exactly-once replies, queries,
 // snapshots) over the parts that hold its rules; most of its length is the contract other modules use.
 package io.holdfast.core;
 
@@ -554,10 +554,19 @@ public final class LockTable {
 
     /**
      * The protocol version a cluster of these members can apply: the lowest any of them reported,
-     * a member that has not reported counting as 1 (see {@link Vocabulary}).
+     * a member that has not reported counting as 1, but never below the {@link #versionFloor()
+     * floor} (see {@link Vocabulary}).
      */
     public int clusterVersion(java.util.Collection<String> members) {
         return memberVersions.clusterVersion(members);
+    }
+
+    /** The name under which the leader reports the cluster's version, a floor that only rises. */
+    public static final String VERSION_FLOOR = MemberVersions.FLOOR;
+
+    /** The cluster's version as last recorded ({@link #VERSION_FLOOR}); 0 while none is. */
+    public int versionFloor() {
+        return memberVersions.floor();
     }
 
     /** The register's value, or empty if it was never written. */
@@ -658,8 +667,8 @@ public final class LockTable {
      * cluster clock. It drops what belongs to clients of the old cluster: every session, and with
      * them every hold and every wait, so that no lock is held by a client that cannot know the
      * cluster it holds it in; and the protocol versions the old members reported (the new
-     * cluster's members report their own). The next fencing token it grants is above both this table's last
-     * token and {@code tokenFloor}: the restorer chooses the floor above whatever the old cluster
+     * cluster's members report their own), but not the cluster's version ({@link #versionFloor()}).
+     * The next fencing token it grants is above both this table's last token and {@code tokenFloor}: the restorer chooses the floor above whatever the old cluster
      * may have granted after the backup was taken.
      *
      * @param tokenFloor the restored table's last token is at least this
@@ -672,6 +681,9 @@ public final class LockTable {
         registers.copyInto(fresh.registers);
         fresh.admission.restoreRules(admission.rules());
         fresh.queues.restoreClock(now(), Math.max(lastToken(), tokenFloor));
+        if (versionFloor() > 0) {
+            fresh.memberVersions.report(MemberVersions.FLOOR, versionFloor());
+        }
         fresh.restoreDerived();
         return fresh;
     }

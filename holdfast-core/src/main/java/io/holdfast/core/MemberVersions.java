@@ -20,6 +20,14 @@ final class MemberVersions {
 
     static final int MAX_VERSION = 1_000_000;
 
+    /**
+     * The reserved name (a colon in it: no member's id) under which the leader records the cluster's
+     * version once every member reported it: the floor below which the cluster's version never
+     * drops by itself, whoever joins or has not reported yet. A report under it only ever raises
+     * it.
+     */
+    static final String FLOOR = "cluster-version:";
+
     private final TreeMap<String, Integer> versions = new TreeMap<>();
 
     /**
@@ -33,7 +41,16 @@ final class MemberVersions {
         if (!versions.containsKey(member) && versions.size() >= MAX_MEMBERS) {
             throw new InvalidArgumentException("the table already holds the versions of " + MAX_MEMBERS + " members");
         }
-        versions.put(member, version);
+        if (FLOOR.equals(member)) {
+            versions.merge(member, version, Math::max);
+        } else {
+            versions.put(member, version);
+        }
+    }
+
+    /** The cluster's recorded version ({@link #FLOOR}); 0 while none is recorded. */
+    int floor() {
+        return versions.getOrDefault(FLOOR, 0);
     }
 
     /** Restores one entry of a snapshot; false if it is not valid. */
@@ -61,14 +78,16 @@ final class MemberVersions {
     }
 
     /**
-     * The version a cluster of these members speaks: the lowest any of them reported; a member
-     * that has not reported counts as 1, and so does a cluster of no members.
+     * The version a cluster of these members speaks: the lowest any of them reported, a member
+     * that has not reported counting as 1 (and a cluster of no members speaking 1); but never
+     * below the {@link #floor() recorded floor}, so that a member that has not reported yet (one
+     * just added, or every member of a cluster just restored) does not lower it.
      */
     int clusterVersion(Collection<String> members) {
         int lowest = Integer.MAX_VALUE;
         for (String m : members) {
             lowest = Math.min(lowest, versions.getOrDefault(m, 1));
         }
-        return lowest == Integer.MAX_VALUE ? 1 : lowest;
+        return Math.max(floor(), lowest == Integer.MAX_VALUE ? 1 : lowest);
     }
 }

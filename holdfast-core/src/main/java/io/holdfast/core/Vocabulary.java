@@ -11,7 +11,10 @@ import java.util.TreeMap;
  * <p>The rule that keeps replicas of different builds equal during an upgrade node by node: a
  * command of protocol version N is logged only once every member of the cluster has reported a
  * version of N or more ({@link Command.ReportVersion}); the cluster's version is the lowest
- * reported, and a member that has not reported counts as version 1. A replica that still meets a
+ * reported, and a member that has not reported counts as version 1, until the leader records the
+ * version that every member reported ({@link LockTable#VERSION_FLOOR}): from then on the cluster's
+ * version never drops below it by itself (a member being added, or one of a restored cluster, has
+ * not reported yet; the leader admits a voter only once it reported). A replica that still meets a
  * command type it does not know (a member of an older build added after the command was logged, or
  * a build rolled back) stops before applying that entry instead of applying the rest and
  * diverging. A new snapshot format follows the same rule: it is written only once the cluster's

@@ -41,6 +41,50 @@ class ClusterVersionTableTest {
         assertThat(table.clusterVersion(List.of())).isEqualTo(1);
     }
 
+    /**
+     * Once the leader recorded the cluster's version (a report under {@link LockTable#VERSION_FLOOR}),
+     * a member that has not reported (one just added) or that reports less does not lower it, and
+     * a report under that name only ever raises it.
+     */
+    @Test
+    void theRecordedVersionIsAFloorThatOnlyRises() {
+        LockTable table = new LockTable();
+        for (String m : List.of("n1", "n2", "n3")) {
+            report(table, null, m, 4);
+        }
+        assertThat(table.versionFloor()).isZero();
+        assertThat(table.clusterVersion(List.of("n1", "n2", "n3", "n4")))
+                .as("without a floor, n4 (not reported) counts as 1")
+                .isEqualTo(1);
+        assertThat(report(table, null, LockTable.VERSION_FLOOR, 4)).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(table.versionFloor()).isEqualTo(4);
+        assertThat(table.clusterVersion(List.of("n1", "n2", "n3", "n4"))).isEqualTo(4);
+        report(table, null, "n2", 3); // an older build started under n2's id
+        assertThat(table.clusterVersion(List.of("n1", "n2", "n3"))).isEqualTo(4);
+        report(table, null, LockTable.VERSION_FLOOR, 2);
+        assertThat(table.versionFloor()).as("never lowered by a report").isEqualTo(4);
+        report(table, null, LockTable.VERSION_FLOOR, 5);
+        assertThat(table.clusterVersion(List.of("n1"))).isEqualTo(5);
+        assertThat(table.memberVersions()).doesNotContainKey(LockTable.VERSION_FLOOR);
+    }
+
+    @Test
+    void aSnapshotAndARestoreKeepTheFloor() throws Exception {
+        LockTable table = new LockTable();
+        report(table, null, "n1", 4);
+        report(table, null, LockTable.VERSION_FLOOR, 4);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        table.writeSnapshot(out);
+        LockTable read = LockTable.readSnapshot(new ByteArrayInputStream(out.toByteArray()));
+        assertThat(read.versionFloor()).isEqualTo(4);
+        LockTable restored = read.restored(0);
+        assertThat(restored.memberVersions()).isEmpty();
+        assertThat(restored.versionFloor()).isEqualTo(4);
+        assertThat(restored.clusterVersion(List.of("n1", "n2", "n3")))
+                .as("a restored cluster's members have not reported yet")
+                .isEqualTo(4);
+    }
+
     @Test
     void onlyMembersReportAndNonsenseIsRefused() {
         LockTable table = new LockTable();

@@ -11,8 +11,12 @@ import java.util.List;
  * @param term its current Raft term
  * @param commitIndex the log index it knows to be committed
  * @param appliedIndex the last log index it applied
- * @param clusterVersion the protocol version the cluster speaks: the lowest its members reported
- *     (one that has not reported counts as 1); see {@code io.holdfast.core.Vocabulary}
+ * @param clusterVersion the protocol version the cluster speaks: the lowest its members reported,
+ *     never below the version recorded once they all had (before that, one that has not reported
+ *     counts as 1); see {@code io.holdfast.core.Vocabulary}
+ * @param lastToken the last fencing token the cluster granted, exactly, as the answering node's
+ *     applied table holds it (a follower's may lag the leader's by a few milliseconds): what {@code
+ *     holdfast restore --token-floor} takes
  * @param members every member, in configuration order
  */
 public record ClusterInfo(
@@ -23,6 +27,7 @@ public record ClusterInfo(
         long commitIndex,
         long appliedIndex,
         int clusterVersion,
+        long lastToken,
         List<Member> members) {
     public ClusterInfo {
         members = List.copyOf(members);

@@ -15,7 +15,8 @@ final class ClusterMessages {
                 .setTerm(c.term())
                 .setCommitIndex(c.commitIndex())
                 .setAppliedIndex(c.appliedIndex())
-                .setClusterVersion(c.clusterVersion());
+                .setClusterVersion(c.clusterVersion())
+                .setLastToken(c.lastToken());
         if (c.leader() != null) {
             b.setLeader(c.leader());
         }
@@ -55,6 +56,7 @@ final class ClusterMessages {
                 m.getCommitIndex(),
                 m.getAppliedIndex(),
                 Math.max(1, m.getClusterVersion()),
+                m.getLastToken(),
                 members);
     }
 

@@ -1,4 +1,4 @@
-// Ceiling 585 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
+// Ceiling 595 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
 // authentication) in the order they happen.
 package io.holdfast.server;
 
@@ -112,14 +112,17 @@ public final class HoldfastServer implements AutoCloseable {
      * @throws StartupException as {@link #start(ServerConfig)}
      */
     public static HoldfastServer start(ServerConfig config, Set<PlantedBug> bugs) throws StartupException {
-        return start(config, bugs, Vocabulary.CURRENT);
+        return start(config, bugs, Vocabulary.CURRENT, true);
     }
 
     /**
      * Starts a node whose build speaks {@code vocabulary}: tests play an older or newer build with
-     * it (an upgrade node by node in one JVM); every real node speaks {@link Vocabulary#CURRENT}.
+     * it (an upgrade node by node in one JVM), and with {@code reportsVersion} false a member that
+     * has not reported its version ({@link VersionReport}); real nodes speak {@link
+     * Vocabulary#CURRENT} and report.
      */
-    static HoldfastServer start(ServerConfig config, Set<PlantedBug> bugs, Vocabulary vocabulary)
+    static HoldfastServer start(
+            ServerConfig config, Set<PlantedBug> bugs, Vocabulary vocabulary, boolean reportsVersion)
             throws StartupException {
         if (!bugs.isEmpty()) {
             LOG.warn(
@@ -230,7 +233,10 @@ public final class HoldfastServer implements AutoCloseable {
                         e);
             }
         }
-        server.addEndpoint(new VersionReport(raft, GROUP_ID, config.nodeId(), machine, parameters(config)));
+        if (reportsVersion) {
+            server.addEndpoint(
+                    new VersionReport(raft, group, config.nodeId(), machine, parameters(config), server.httpPort));
+        }
         // Last added, first closed: a stop is never taken for Ratis closing the division by itself.
         server.addEndpoint(DivisionWatch.start(raft, GROUP_ID, config.nodeId(), service::halted, service.halt::isDone));
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
@@ -452,6 +458,11 @@ public final class HoldfastServer implements AutoCloseable {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** The leader's HTTP address ({@code host:port}) as the members reported it, or null. */
+    String leaderHttpAddress() {
+        return VersionReport.leaderHttpAddress(raft, GROUP_ID, service.machine());
     }
 
     /** The current Raft term, or -1 if unknown. */

@@ -81,7 +81,7 @@ final class HttpBackupRoute {
         try {
             return Backups.take(node, nowMillis, out, beforeFirstByte);
         } catch (ExecutionException e) {
-            Refused r = HttpMessages.refusal(e.getCause(), node::leaderId);
+            Refused r = HttpMessages.refusal(e.getCause(), node::leaderId, node::leaderHttpAddress);
             throw r != null ? r : new Refused(503, "UNAVAILABLE", HoldfastServer.rootMessage(e));
         } catch (TimeoutException e) {
             throw new Refused(

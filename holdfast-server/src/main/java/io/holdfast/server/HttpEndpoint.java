@@ -176,7 +176,9 @@ final class HttpEndpoint implements AutoCloseable {
     private Answer failure(HttpExchange ex, Throwable e) {
         Throwable cause =
                 e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-        Refused r = cause instanceof Refused refused ? refused : HttpMessages.refusal(cause, node::leaderId);
+        Refused r = cause instanceof Refused refused
+                ? refused
+                : HttpMessages.refusal(cause, node::leaderId, node::leaderHttpAddress);
         if (r == null) {
             LOG.warn("HTTP {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), cause);
             return error(

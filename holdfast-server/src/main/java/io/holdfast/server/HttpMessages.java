@@ -291,10 +291,19 @@ final class HttpMessages {
      * @param leaderId the leader's member id, for a node that does not lead
      */
     static Refused refusal(Throwable cause, Supplier<String> leaderId) {
+        return refusal(cause, leaderId, () -> null);
+    }
+
+    /**
+     * As {@link #refusal(Throwable, Supplier)}; a "not the leader" also names the leader's HTTP
+     * address ({@code leaderHttpAddress}, {@code host:port}) when {@code leaderHttp} knows it.
+     */
+    static Refused refusal(Throwable cause, Supplier<String> leaderId, Supplier<String> leaderHttp) {
         if (cause instanceof NotLeaderException nle) {
             Map<String, Object> extra = new HashMap<>();
             extra.put("leader", leaderId.get());
             extra.put("leaderClientAddress", nle.leaderAddress());
+            extra.put("leaderHttpAddress", leaderHttp.get());
             return new Refused(503, "NOT_LEADER", nle.getMessage(), extra);
         }
         if (cause instanceof HoldfastException he) {

@@ -290,7 +290,7 @@ final class HttpOperatorRoutes {
             Thread.currentThread().interrupt();
             throw new Refused(503, "UNAVAILABLE", "interrupted");
         } catch (ExecutionException e) {
-            Refused r = HttpMessages.refusal(e.getCause(), node::leaderId);
+            Refused r = HttpMessages.refusal(e.getCause(), node::leaderId, node::leaderHttpAddress);
             throw r != null ? r : new Refused(503, "UNAVAILABLE", String.valueOf(e.getCause()));
         }
     }

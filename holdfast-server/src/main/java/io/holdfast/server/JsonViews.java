@@ -81,7 +81,8 @@ public final class JsonViews {
                 .put("term", c.term())
                 .put("commitIndex", c.commitIndex())
                 .put("appliedIndex", c.appliedIndex())
-                .put("clusterVersion", c.clusterVersion());
+                .put("clusterVersion", c.clusterVersion())
+                .put("lastToken", c.lastToken());
         ArrayNode members = o.putArray("members");
         for (ClusterInfo.Member m : c.members()) {
             members.addObject()

@@ -172,7 +172,10 @@ final class LockStateMachine extends BaseStateMachine {
         return ids;
     }
 
-    /** The protocol version the members speak: the lowest they reported ({@link LockTable#clusterVersion}). */
+    /**
+     * The protocol version the members speak: the lowest they reported, never below the version
+     * the leader recorded ({@link LockTable#clusterVersion}).
+     */
     int clusterVersion() throws IOException {
         Set<String> members = members();
         return read(t -> t.clusterVersion(members));
@@ -191,16 +194,21 @@ final class LockStateMachine extends BaseStateMachine {
         if (since <= 1) {
             return null;
         }
+        // The cluster's recorded version is a floor: a member that has not reported (one just
+        // added, every member of a cluster just restored) or that reports less does not lower it.
+        if (since <= read(LockTable::versionFloor)) {
+            return null;
+        }
         Set<String> members;
         try {
             members = members();
         } catch (IOException | RuntimeException e) {
             return "needs protocol version " + since + " and the members are not known yet";
         }
-        Map<String, Integer> reported = read(LockTable::memberVersions);
         // This member runs this build: it speaks its version even before its report is logged (a
         // single node takes new commands from its start, not a report's round trip later).
         String self = getId() == null ? null : getId().toString();
+        Map<String, Integer> reported = read(LockTable::memberVersions);
         List<String> behind = new ArrayList<>();
         for (String m : members) {
             Integer v = m.equals(self) ? Integer.valueOf(vocabulary.version()) : reported.get(m);

@@ -64,13 +64,20 @@ final class Membership {
     private final AtomicLong callIds = new AtomicLong();
 
     private final StuckLeader stuck;
+    private final VersionAdmission admission;
 
-    Membership(RaftServer server, RaftGroupId group, RaftPeerId self, Supplier<NotLeaderException> notLeader) {
+    Membership(
+            RaftServer server,
+            RaftGroupId group,
+            RaftPeerId self,
+            Supplier<NotLeaderException> notLeader,
+            VersionAdmission admission) {
         this.server = server;
         this.group = group;
         this.self = self;
         this.notLeader = notLeader;
         this.stuck = new StuckLeader(server, group, self);
+        this.admission = admission;
     }
 
     /**
@@ -125,9 +132,12 @@ final class Membership {
             }
             List<RaftPeer> newVoters = new ArrayList<>(voters);
             List<RaftPeer> newLearners = new ArrayList<>(learners);
+            // A new voter must have reported a version at least the cluster's (VersionAdmission).
+            RaftPeer voter = null;
             if (change instanceof MembershipChange.Add a) {
                 RaftPeer peer = validNew(a, voters, learners);
                 (a.learner() ? newLearners : newVoters).add(peer);
+                voter = a.learner() ? null : peer;
             } else if (change instanceof MembershipChange.Remove r) {
                 RaftPeer gone = find(r.id(), voters, learners);
                 newVoters.remove(gone);
@@ -143,6 +153,7 @@ final class Membership {
                 }
                 newLearners.remove(learner);
                 newVoters.add(voterOf(learner));
+                voter = learner;
             }
             SetConfigurationRequest request = new SetConfigurationRequest(
                     clientId,
@@ -156,8 +167,13 @@ final class Membership {
                             .setServersInNewConf(newVoters)
                             .setListenersInNewConf(newLearners)
                             .build());
-            LOG.info("Node {} changes the members: {}", self, change.describe());
-            return offThread(() -> server.setConfigurationAsync(request))
+            CompletableFuture<Void> admitted = voter == null
+                    ? CompletableFuture.completedFuture(null)
+                    : admission.admit(voter.getId().toString(), change.describe());
+            return admitted.thenCompose(v -> {
+                        LOG.info("Node {} changes the members: {}", self, change.describe());
+                        return offThread(() -> server.setConfigurationAsync(request));
+                    })
                     .orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                     .handle((reply, error) -> failure(reply, error))
                     .thenCompose(refused -> {

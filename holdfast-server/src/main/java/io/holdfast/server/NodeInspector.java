@@ -163,6 +163,7 @@ final class NodeInspector {
                     division.getRaftLog().getLastCommittedIndex(),
                     applied == null ? -1 : applied.getIndex(),
                     machine.clusterVersion(),
+                    machine.read(LockTable::lastToken),
                     members));
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(

@@ -107,7 +107,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         this.leaseRefusals = new LeaseRefusals(selfId.toString(), ticker);
         metrics.leaseCheckRefusals(leaseRefusals);
         this.raft = new RaftGateway(server, groupId, selfId, clientAddresses, this::isLeader, leaseRefusals);
-        this.membership = new Membership(server, groupId, selfId, raft::notLeader);
+        this.membership = new Membership(server, groupId, selfId, raft::notLeader, new VersionAdmission(machine));
         this.events = new EventRouter(selfId.toString());
         this.sessionEvents = new SessionEvents(selfId.toString());
         this.changeWakeups = java.util.concurrent.Executors.newSingleThreadExecutor(

@@ -138,7 +138,8 @@ final class ServerMetrics {
                 () -> cached.get().registerBytes());
         gauge(
                 "holdfast.fencing.token",
-                "The last fencing token granted",
+                "The last fencing token granted, approximately (a gauge is a double);"
+                        + " the exact token is lastToken in /api/v1/status",
                 () -> cached.get().lastToken());
         gauge("holdfast.raft.is.leader", "1 while this node leads", () -> isLeader.get() ? 1 : 0);
         gauge("holdfast.raft.term", "The Raft term this node is in", term::get);

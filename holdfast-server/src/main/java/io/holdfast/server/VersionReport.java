@@ -11,6 +11,8 @@ import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -37,12 +39,27 @@ import org.slf4j.LoggerFactory;
  * first starts, and one after each upgrade; a table restored from a backup holds no reports, and
  * every member reports again.
  *
+ * <p>A new member, started before {@code holdfast members add} and knowing no members yet, asks
+ * the members of its {@code --peers} which of them leads and reports to that one: the leader
+ * admits a voter only once it reported ({@link VersionAdmission}).
+ *
+ * <p>On the leader, the same thread records the cluster's version ({@link LockTable#VERSION_FLOOR})
+ * once every member reported a version above the one recorded: the cluster's version never drops
+ * below it by itself (a member not reported yet, or reporting less, does not lower it).
+ *
  * <p>Not guaranteed: a node whose report cannot reach a leader (a partition, no quorum) counts as
- * version 1 in the meantime, which only holds new commands back.
+ * version 1 in the meantime where no version is recorded yet, which only holds new commands back.
  */
 final class VersionReport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VersionReport.class);
     static final long CHECK_MILLIS = 1_000;
+    /**
+     * The reserved name prefix (a colon: no member's id) under which a member reports its HTTP port
+     * as the "version" of a {@link Command.ReportVersion}: a command every build reads, so that
+     * the members know each other's HTTP address without a new kind of entry.
+     */
+    static final String HTTP_PORT = "http-port:";
+
     static final long MAX_BACKOFF_MILLIS = 15_000;
     private static final long REQUEST_TIMEOUT_MILLIS = 5_000;
 
@@ -51,13 +68,27 @@ final class VersionReport implements AutoCloseable {
     private final String self;
     private final LockStateMachine machine;
     private final Parameters parameters;
+    /** The members of {@code --peers}: where a new member, which knows no members yet, finds the leader. */
+    private final RaftGroup configured;
+    /** This node's HTTP port, reported beside its version so that the others can name it; -1 without one. */
+    private final int httpPort;
+
     private final Thread thread;
     private volatile boolean closed;
+    /** The version this leader last failed to record (its failures are logged once per version). */
+    private int unrecorded;
 
     VersionReport(
-            RaftServer server, RaftGroupId groupId, String self, LockStateMachine machine, Parameters parameters) {
+            RaftServer server,
+            RaftGroup configured,
+            String self,
+            LockStateMachine machine,
+            Parameters parameters,
+            int httpPort) {
         this.server = server;
-        this.groupId = groupId;
+        this.httpPort = httpPort;
+        this.groupId = configured.getGroupId();
+        this.configured = configured;
         this.self = self;
         this.machine = machine;
         this.parameters = parameters;
@@ -69,14 +100,22 @@ final class VersionReport implements AutoCloseable {
     private void run() {
         long backoff = CHECK_MILLIS;
         boolean warned = false;
+        long waited = 0; // since the last report was sent, or failed
+        long pause = 0; // how long to wait then before sending another
+        boolean reportedAsNew = false; // reported while no member yet: once is enough until added
         while (!closed) {
-            int version = machine.vocabulary.version();
-            Integer recorded = machine.read(t -> t.memberVersions().get(self));
-            long pause = CHECK_MILLIS;
-            if (recorded == null || recorded != version) {
-                String failure = send(version);
+            recordClusterVersion();
+            java.util.Map<String, Integer> due = due();
+            boolean added = knowsMembers();
+            if (!due.isEmpty() && waited >= pause && (added || !reportedAsNew)) {
+                waited = 0;
+                String failure = null;
+                for (var report : due.entrySet()) {
+                    failure = failure != null ? failure : send(report.getKey(), report.getValue());
+                }
                 if (failure == null) {
-                    LOG.info("Node {} reported protocol version {} to the cluster", self, version);
+                    LOG.info("Node {} reported {} to the cluster", self, describe(due));
+                    reportedAsNew = !added;
                     backoff = CHECK_MILLIS;
                     warned = false;
                     // The leader applied it; this replica may be behind (a node that just started
@@ -92,39 +131,148 @@ final class VersionReport implements AutoCloseable {
                 }
             }
             try {
-                Thread.sleep(pause);
+                Thread.sleep(CHECK_MILLIS);
+                waited += CHECK_MILLIS;
             } catch (InterruptedException e) {
                 return;
             }
         }
     }
 
-    /** Sends one report; null if the log took it, else why not (one line). */
-    private String send(int version) {
+    /**
+     * Whether this node knows members besides itself; a new member, started before {@code holdfast
+     * members add}, knows none until the leader sends it the log. Its table is empty until then, so
+     * its report seems missing: it is sent once, not again every {@link #MAX_BACKOFF_MILLIS} ms.
+     */
+    private boolean knowsMembers() {
+        try {
+            return server.getDivision(groupId).getGroup().getPeers().stream()
+                    .anyMatch(p -> !p.getId().toString().equals(self));
+        } catch (java.io.IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    /** The reports the applied table does not hold yet: this node's version, and its HTTP port. */
+    private java.util.Map<String, Integer> due() {
+        java.util.Map<String, Integer> wanted = new java.util.LinkedHashMap<>();
+        wanted.put(self, machine.vocabulary.version());
+        if (httpPort > 0) {
+            wanted.put(HTTP_PORT + self, httpPort);
+        }
+        java.util.Map<String, Integer> held = machine.read(LockTable::versionReports);
+        wanted.entrySet().removeIf(e -> e.getValue().equals(held.get(e.getKey())));
+        return wanted;
+    }
+
+    private String describe(java.util.Map<String, Integer> reports) {
+        List<String> parts = new java.util.ArrayList<>();
+        reports.forEach(
+                (name, value) -> parts.add(name.equals(self) ? "protocol version " + value : "HTTP port " + value));
+        return String.join(" and ", parts);
+    }
+
+    /**
+     * The HTTP address ({@code host:port}) of member {@code id}, whose Raft address is {@code
+     * raftAddress}: the host of its Raft address and the HTTP port it reported; null while it has
+     * not reported one (a member of an older build, or one without an HTTP port).
+     */
+    static String httpAddress(LockStateMachine machine, String id, String raftAddress) {
+        Integer port = machine.read(t -> t.versionReports().get(HTTP_PORT + id));
+        int colon = raftAddress == null ? -1 : raftAddress.lastIndexOf(':');
+        return port == null || colon < 0 ? null : raftAddress.substring(0, colon) + ":" + port;
+    }
+
+    /** The leader's HTTP address as the members reported it ({@link #httpAddress}), or null. */
+    static String leaderHttpAddress(RaftServer server, RaftGroupId groupId, LockStateMachine machine) {
+        try {
+            RaftServer.Division division = server.getDivision(groupId);
+            RaftPeerId id = division.getInfo().getLeaderId();
+            RaftPeer peer = id == null
+                    ? null
+                    : division.getRaftConf().getPeer(id, RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER);
+            return peer == null ? null : httpAddress(machine, id.toString(), peer.getAddress());
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * On the leader: records the cluster's version once every member (voters and learners, old and
+     * new during a change) reported one above the version recorded. Only ever raises it.
+     */
+    private void recordClusterVersion() {
+        try {
+            // Ready: it has applied every entry of the terms before its own, so its table is current.
+            if (!server.getDivision(groupId).getInfo().isLeaderReady()) {
+                return;
+            }
+            java.util.Set<String> members = machine.members();
+            if (members.isEmpty()) {
+                return;
+            }
+            java.util.Map<String, Integer> reported = machine.read(LockTable::memberVersions);
+            if (!reported.keySet().containsAll(members)) {
+                return; // not every member reported yet
+            }
+            int floor = machine.read(LockTable::versionFloor);
+            int lowest = members.stream().mapToInt(reported::get).min().orElse(0);
+            if (lowest > floor) {
+                String failure = send(LockTable.VERSION_FLOOR, lowest);
+                if (failure == null) {
+                    LOG.info(
+                            "Node {} recorded the cluster's protocol version {}: every member reported it",
+                            self,
+                            lowest);
+                } else if (unrecorded != lowest) { // once per version: it is tried again every second
+                    unrecorded = lowest;
+                    LOG.info(
+                            "Node {} could not record the cluster's protocol version {} yet: {}",
+                            self,
+                            lowest,
+                            failure);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.debug("Node {} could not read the members to record the cluster's version", self, e);
+        }
+    }
+
+    /** Sends one report of {@code member}; null if the log took it, else why not (one line). */
+    private String send(String member, int version) {
         RaftGroup group;
         RaftPeerId leader;
         try {
-            // Straight to the leader: Ratis's client logs an ERROR for every member it tries that
-            // does not lead, and each node sends a report when it starts.
-            leader = server.getDivision(groupId).getInfo().getLeaderId();
-            if (leader == null) {
-                return "no leader yet";
+            RaftServer.Division division = server.getDivision(groupId);
+            // The members it knows; a new member, not added yet, knows none: those of --peers.
+            List<RaftPeer> peers = new java.util.ArrayList<>(division.getGroup().getPeers());
+            if (peers.stream().noneMatch(p -> !p.getId().toString().equals(self))) {
+                peers = new java.util.ArrayList<>(configured.getPeers());
             }
             // The Raft addresses only: a member's client address in the configuration is Holdfast's
             // own client port, which Ratis's client would otherwise use.
             group = RaftGroup.valueOf(
                     groupId,
-                    server.getDivision(groupId).getGroup().getPeers().stream()
+                    peers.stream()
                             .map(p -> RaftPeer.newBuilder()
                                     .setId(p.getId())
                                     .setAddress(p.getAddress())
                                     .build())
                             .toList());
+            // Straight to the leader: Ratis's client logs an ERROR for every member it tries that
+            // does not lead, and each node sends a report when it starts.
+            leader = division.getInfo().getLeaderId();
+            if (leader == null) {
+                leader = askLeader(group);
+            }
+            if (leader == null) {
+                return "no leader yet";
+            }
         } catch (java.io.IOException | RuntimeException e) {
             return "the Raft group is not readable: " + HoldfastServer.rootMessage(e);
         }
         byte[] entry =
-                EntryCodec.encodeCommands(List.of(CommandCodec.encode(0, new Command.ReportVersion(self, version))));
+                EntryCodec.encodeCommands(List.of(CommandCodec.encode(0, new Command.ReportVersion(member, version))));
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(
                 properties, TimeDuration.valueOf(REQUEST_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
@@ -153,6 +301,44 @@ final class VersionReport implements AutoCloseable {
         } catch (Exception e) {
             return HoldfastServer.rootMessage(e);
         }
+    }
+
+    /**
+     * The leader as the other members of {@code group} name it (each asked for its group's
+     * information in turn), or null if none names one: how a new member that no leader has
+     * contacted yet finds where to report.
+     */
+    private RaftPeerId askLeader(RaftGroup group) {
+        RaftProperties properties = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(
+                properties, TimeDuration.valueOf(RejoinGuard.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+        for (RaftPeer peer : group.getPeers()) {
+            if (closed || peer.getId().toString().equals(self)) {
+                continue;
+            }
+            try (RaftClient client = RaftClient.newBuilder()
+                    .setRaftGroup(group)
+                    .setProperties(properties)
+                    .setParameters(parameters)
+                    .setRetryPolicy(RetryPolicies.noRetry())
+                    .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
+                    .build()) {
+                RoleInfoProto role =
+                        client.getGroupManagementApi(peer.getId()).info(groupId).getRoleInfoProto();
+                if (role.getRole() == RaftPeerRole.LEADER) {
+                    return peer.getId();
+                }
+                if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+                    var id = role.getFollowerInfo().getLeaderInfo().getId().getId();
+                    if (!id.isEmpty()) {
+                        return RaftPeerId.valueOf(id);
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.debug("Node {} could not ask {} for the leader", self, peer.getId(), e);
+            }
+        }
+        return null;
     }
 
     /** The version the applied table holds for this node, or null (for tests). */

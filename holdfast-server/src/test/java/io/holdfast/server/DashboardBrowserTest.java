@@ -110,7 +110,9 @@ class DashboardBrowserTest {
                 .contains("leader");
         assertThat(browser.findElement(By.id("node")).getText())
                 .as("the lease check's refusals beside the term")
-                .contains("lease check refused 0 reads, 0 heartbeats");
+                .contains("lease check refused 0 reads, 0 heartbeats")
+                .as("the last fencing token, exact, beside the protocol version")
+                .containsPattern("last fencing token \\d+");
         assertThat(browser.findElement(By.id("sessions")).getText())
                 .contains("nightly-runner@batch-1:101")
                 .contains("batch-1");

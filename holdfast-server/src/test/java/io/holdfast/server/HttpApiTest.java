@@ -62,6 +62,16 @@ class HttpApiTest {
     }
 
     @Test
+    void statusShowsTheLastFencingTokenAsAnExactInteger() throws Exception {
+        Lease lease = holder.lock("api/token").acquire(Duration.ofSeconds(5));
+        TestHttp.Answer status = http.get("/api/v1/status");
+        assertThat(status.json().get("lastToken").isIntegralNumber()).isTrue();
+        assertThat(status.json().get("lastToken").asLong()).isGreaterThanOrEqualTo(lease.fencingToken());
+        assertThat(status.body()).containsPattern("\"lastToken\":\\d+[,}]");
+        lease.release();
+    }
+
+    @Test
     void aLockShowsItsHolderAndItsWaitersInQueueOrder() throws Exception {
         Lease lease = holder.lock("api/held").acquire(Duration.ofSeconds(5));
         LockClient second = cluster.open(

@@ -42,6 +42,9 @@ class HttpMessagesTest {
         assertThat(r.status).isEqualTo(503);
         assertThat(r.code).isEqualTo("NOT_LEADER");
         assertThat(r.extra).containsEntry("leader", "n2").containsEntry("leaderClientAddress", "10.0.0.2:7100");
+        Refused withHttp = HttpMessages.refusal(
+                new NotLeaderException("not the leader", "10.0.0.2:7100"), () -> "n2", () -> "10.0.0.2:7102");
+        assertThat(withHttp.extra).containsEntry("leaderHttpAddress", "10.0.0.2:7102");
         assertThat(HttpMessages.refusal(new LockTimeoutException("slow"), () -> "n2").status)
                 .isEqualTo(504);
         assertThat(HttpMessages.refusal(new IllegalStateException("a bug"), () -> "n2"))

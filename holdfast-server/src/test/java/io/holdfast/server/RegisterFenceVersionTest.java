@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 class RegisterFenceVersionTest {
     private static final Vocabulary THREE = Vocabulary.CURRENT.atVersion(3);
     private static final byte[] VALUE = {4, 2};
-    private static final String HOLDER = "fence-holder-session-01";
-    private static final String FORGER = "fence-forger-session-01";
+    static final String HOLDER = "fence-holder-session-01";
+    static final String FORGER = "fence-forger-session-01";
 
     @Test
     void inAClusterOfVersionFourAFenceOfAnotherSessionIsRefused() throws Exception {
@@ -81,7 +81,7 @@ class RegisterFenceVersionTest {
     }
 
     /** Opens both sessions and has the holder take {@code fence/l}; returns its token. */
-    private static long holdLock(ClusterTransport wire) throws Exception {
+    static long holdLock(ClusterTransport wire) throws Exception {
         for (String id : new String[] {HOLDER, FORGER}) {
             assertThat(get(wire.submit(new Command.OpenSession(id, "raw-" + id, 30_000, 0))))
                     .isEqualTo(Reply.Ok.INSTANCE);
@@ -93,12 +93,12 @@ class RegisterFenceVersionTest {
     }
 
     /** A write of {@code key} by {@code session}, fenced by the holder's grant of {@code fence/l}. */
-    private static Command.RegisterSet write(String session, String key, long token) {
+    static Command.RegisterSet write(String session, String key, long token) {
         return new Command.RegisterSet(new Invocation(session, 2, 0), key, 0, VALUE, "fence/l", token);
     }
 
     /** The type byte the leader would log this command with now. */
-    private static int loggedType(TestCluster cluster, Command command) {
+    static int loggedType(TestCluster cluster, Command command) {
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
         return CommandCodec.typeOf(cluster.node(leader).raftService().machine().loggable(command));
     }

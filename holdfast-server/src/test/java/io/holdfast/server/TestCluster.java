@@ -168,7 +168,12 @@ final class TestCluster implements AutoCloseable {
 
     /** Starts node {@code i} as a build that speaks {@code vocabulary} (an older or newer build). */
     void start(int i, io.holdfast.core.Vocabulary vocabulary) throws Exception {
-        nodes[i] = HoldfastServer.start(config(i), bugs, vocabulary);
+        nodes[i] = HoldfastServer.start(config(i), bugs, vocabulary, true);
+    }
+
+    /** Starts node {@code i} so that it never reports its protocol version: a member that has not reported yet. */
+    void startUnreported(int i) throws Exception {
+        nodes[i] = HoldfastServer.start(config(i), bugs, io.holdfast.core.Vocabulary.CURRENT, false);
     }
 
     /** Deletes node {@code i}'s data directory (the node must be stopped): a lost disk. */

@@ -20,7 +20,11 @@ async function api(path, options = {}) {
   if (state.token) headers['Authorization'] = 'Bearer ' + state.token;
   const response = await fetch('/api/v1/' + path, Object.assign({}, options, { headers, cache: 'no-store' }));
   let body = null;
-  try { body = await response.json(); } catch (e) { body = null; }
+  let text = '';
+  try { text = await response.text(); body = JSON.parse(text); } catch (e) { body = null; }
+  // Fencing tokens are exact 64-bit integers; a JavaScript number is exact only up to 2^53.
+  const token = path === 'status' ? /"lastToken":\s*(\d+)/.exec(text) : null;
+  if (body && token) body.lastToken = token[1];
   if (!response.ok) {
     const err = new Error(body && body.error ? body.error.message : 'HTTP ' + response.status);
     err.status = response.status;
@@ -76,7 +80,8 @@ function renderStatus(status) {
   node.append('node ' + status.id + ' ', badge(status.role),
     ' leader ' + (status.leader || 'unknown') + ' · term ' + status.term +
     ' · commit ' + status.commitIndex + ' · applied ' + status.appliedIndex +
-    ' · protocol v' + status.clusterVersion + ' · ', leaseRefusals(status.leaseCheckRefusals || {}));
+    ' · protocol v' + status.clusterVersion + ' · last fencing token ' + status.lastToken + ' · ',
+    leaseRefusals(status.leaseCheckRefusals || {}));
   state.leader = status.role === 'leader';
   const banner = $('banner');
   if (!status.leader) {
