@@ -1,4 +1,4 @@
-// Ceiling 585 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
+// Ceiling 595 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
 // authentication) in the order they happen.
 package io.holdfast.server;
 
@@ -232,7 +232,14 @@ public final class HoldfastServer implements AutoCloseable {
         }
         server.addEndpoint(new VersionReport(raft, GROUP_ID, config.nodeId(), machine, parameters(config)));
         // Last added, first closed: a stop is never taken for Ratis closing the division by itself.
-        server.addEndpoint(DivisionWatch.start(raft, GROUP_ID, config.nodeId(), service::halted, service.halt::isDone));
+        server.addEndpoint(DivisionWatch.start(
+                raft,
+                GROUP_ID,
+                config.nodeId(),
+                parameters(config),
+                service::halted,
+                service.removal::complete,
+                service.halt::isDone));
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
         return server;
     }
@@ -496,6 +503,11 @@ public final class HoldfastServer implements AutoCloseable {
      */
     public CompletableFuture<String> halted() {
         return service.halt.copy();
+    }
+
+    /** Completes with its one INFO line when this node was removed from the members; it then serves nothing. */
+    public CompletableFuture<String> removed() {
+        return service.removal.copy();
     }
 
     /**
