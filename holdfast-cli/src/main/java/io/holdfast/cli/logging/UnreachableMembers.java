@@ -6,7 +6,9 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
@@ -95,6 +97,9 @@ public final class UnreachableMembers extends TurboFilter {
             return FilterReply.NEUTRAL;
         }
         Throwable thrown = t != null ? t : formatted.getThrowable();
+        if (closedHere(what, thrown)) {
+            return FilterReply.DENY; // this node's own division is closing (it stops, or was removed): no outage
+        }
         failed(m.group(1), m.group(2), repeats(what), reason(what, thrown));
         return FilterReply.DENY;
     }
@@ -136,17 +141,47 @@ public final class UnreachableMembers extends TurboFilter {
         return r.find() ? Long.parseLong(r.group(1)) : 1;
     }
 
-    /** The deepest cause's message ("Connection refused: /127.0.0.1:5031"), else Ratis's own words. */
-    private static String reason(String what, Throwable thrown) {
-        Throwable deepest = null;
+    /**
+     * The deepest cause's message ("Connection refused"), from the exception or, when Ratis wrote
+     * the causes into its message, from its "Caused by:" parts, without Java class names; a cause
+     * above it that says the same and more ("Connection refused: /127.0.0.1:5031") is taken
+     * instead. Without a cause, Ratis's own words.
+     */
+    static String reason(String what, Throwable thrown) {
+        List<String> causes = new ArrayList<>();
         int depth = 0;
         for (Throwable c = thrown; c != null && depth < 20; c = c.getCause(), depth++) {
             if (c.getMessage() != null) {
-                deepest = c;
+                causes.add(withoutClassNames(c.getMessage()));
             }
         }
-        String text = deepest != null ? deepest.getMessage() : what;
-        text = OneLineMessage.flatten(text);
+        if (causes.isEmpty()) {
+            for (String part : OneLineMessage.flatten(what).split("Caused by: ")) {
+                causes.add(withoutClassNames(part.replaceFirst("^Failed appendEntries[^:]*: ", "")));
+            }
+        }
+        int pick = causes.size() - 1;
+        while (pick > 0 && causes.get(pick - 1).contains(causes.get(pick))) {
+            pick--;
+        }
+        String text = causes.get(pick);
         return text.length() > 200 ? text.substring(0, 200) + "…" : text;
+    }
+
+    private static String withoutClassNames(String text) {
+        return OneLineMessage.flatten(text)
+                .replaceAll("\\b(?:[a-z_][\\w$]*\\.)+[A-Z][\\w$]*(?:Exception|Error): ", "")
+                .strip();
+    }
+
+    /** Whether the failure is this node's own division closing (Ratis's AlreadyClosedException). */
+    private static boolean closedHere(String what, Throwable thrown) {
+        for (Throwable c = thrown; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getClass().getSimpleName().equals("AlreadyClosedException")
+                    || String.valueOf(c.getMessage()).contains("is already CLOSED")) {
+                return true;
+            }
+        }
+        return what.contains("AlreadyClosedException") || what.contains("is already CLOSED");
     }
 }

@@ -89,6 +89,29 @@ class UnreachableMembersTest {
     }
 
     @Test
+    void theReasonIsTheCauseThatNamesTheAddressWithoutClassNames() {
+        String ratisText = "Failed appendEntries: org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException:"
+                + " UNAVAILABLE: io exception\n  Caused by: org.apache.ratis.thirdparty.io.netty.channel"
+                + ".AbstractChannel$AnnotatedConnectException: finishConnect(..) failed with error(-111): Connection"
+                + " refused: /127.0.0.1:5031\n  Caused by: java.net.ConnectException: finishConnect(..) failed with"
+                + " error(-111): Connection refused";
+        assertThat(UnreachableMembers.reason(ratisText, null))
+                .isEqualTo("finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:5031");
+        assertThat(UnreachableMembers.reason("Follower failed (request=null, errorCount=3); retry.", null))
+                .isEqualTo("Follower failed (request=null, errorCount=3); retry.");
+    }
+
+    @Test
+    void aNodeWhoseOwnDivisionClosesSaysNothing() {
+        context.getLogger(UnreachableMembers.APPENDER)
+                .warn(
+                        "{}: Failed to resetClient for n2",
+                        "n1@group-FE5A32FDA9F7->n2-GrpcLogAppender",
+                        new IllegalStateException("n1 is already CLOSED"));
+        assertThat(written.list).isEmpty();
+    }
+
+    @Test
     void otherWarningsPassAndOtherLoggersAreLeftAlone() {
         context.getLogger(UnreachableMembers.APPENDER)
                 .warn(
