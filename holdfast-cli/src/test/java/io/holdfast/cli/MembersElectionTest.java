@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -84,6 +85,62 @@ class MembersElectionTest {
                 .hasLineCount(1);
     }
 
+    /**
+     * Two of three members down, the leader among them: no quorum, so no leader serves. Each command started then waits,
+     * and answers once a member is back and a leader serves again, with its own outcome.
+     */
+    @Test
+    void commandsStartedWithoutAQuorumAnswerOnceItIsBack() throws Exception {
+        String uri = startThree();
+        String leader = awaitLeader();
+        List<String> http = new ArrayList<>();
+        nodes.forEach(n -> http.add("http://127.0.0.1:" + n.httpPort()));
+        List<String> backup =
+                new ArrayList<>(List.of("backup", "--out", dir.resolve("b.hfbk").toString()));
+        http.forEach(h -> backup.addAll(List.of("--http", h)));
+        // The leader and one follower go: the member left follows nobody, and no member serves.
+        int gone = nodes.indexOf(nodes.stream()
+                .filter(n -> n.config().nodeId().equals(leader))
+                .findFirst()
+                .orElseThrow());
+        int alsoGone = (gone + 1) % 3;
+        ServerConfig back = nodes.get(alsoGone).config();
+        nodes.get(gone).close();
+        nodes.get(alsoGone).close();
+
+        List<CompletableFuture<String>> answers = new ArrayList<>();
+        for (List<String> command : List.of(
+                List.of("members"),
+                List.of("sessions"),
+                List.of("sessions", "end", "NoSuchSessionAtAll0000"),
+                List.of("revoke", "jobs/nightly"),
+                backup)) {
+            List<String> args = new ArrayList<>(command);
+            args.addAll(List.of("--backend", uri)); // and the default --timeout, 30s
+            answers.add(CompletableFuture.supplyAsync(() -> {
+                StringWriter e = new StringWriter();
+                int code = Main.commandLine(
+                                new PrintWriter(new StringWriter(), true), new PrintWriter(e, true), Map.of())
+                        .execute(args.toArray(new String[0]));
+                return (command.get(0).equals("backup") ? "backup" : String.join(" ", command)) + " " + code
+                        + (code == 0 ? "" : ": " + e.toString().strip());
+            }));
+        }
+        Thread.sleep(2_000); // the outage: every command has found no leader by now
+        assertThat(answers).noneMatch(CompletableFuture::isDone);
+        nodes.set(alsoGone, HoldfastServer.start(back));
+
+        List<String> got = answers.stream().map(CompletableFuture::join).toList();
+        assertThat(got)
+                .as("exit codes")
+                .containsAll(List.of("members 0", "sessions 0", "revoke jobs/nightly 0", "backup 0"))
+                .anySatisfy(a -> assertThat(a).startsWith("sessions end NoSuchSessionAtAll0000 64: "));
+
+        assertThat(run("members", "transfer-leader", "--backend", uri, "--timeout", "0s"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--timeout must be more than 0").hasLineCount(1);
+    }
+
     /** Starts n1, n2 and n3; returns the URI that names their client ports. */
     private String startThree() throws Exception {
         Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
@@ -101,7 +158,7 @@ class MembersElectionTest {
                     dir.resolve(id),
                     "127.0.0.1",
                     peers.get(id).clientPort(),
-                    -1,
+                    FreePorts.next(),
                     true,
                     Duration.ofMillis(300))));
         }
