@@ -22,10 +22,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code holdfast members}: the members of a Holdfast cluster with their roles, as the leader sees
- * them (when a leader can be found; else as the first member that answers), with the time since the
- * leader last heard from each; and its subcommands, which change them ({@code add}, {@code
- * remove}, {@code promote}, {@code transfer-leader}) through the leader, each printing the members
- * afterwards. The procedures (replace a member, grow, shrink) are in {@code docs/operations.md}.
+ * them, with the time since the leader last heard from each; and its subcommands, which change them
+ * ({@code add}, {@code remove}, {@code promote}, {@code transfer-leader}) through the leader, each
+ * printing the members afterwards as the leader has them (after a transfer or the leader's removal:
+ * the new leader). Each waits through an election for up to {@code --timeout} ({@link
+ * ServerCalls}); without a leader by then, {@code members} prints one member's own view and exits
+ * {@value ExitCodes#BACKEND_UNAVAILABLE}. The procedures (replace a member, grow, shrink) are in
+ * {@code docs/operations.md}.
  */
 @Command(
         name = "members",

@@ -27,7 +27,8 @@ import java.util.function.Predicate;
  * <p><b>Guarantees.</b> A call that fails because no member could serve it ({@link
  * UnavailableException}: no leader yet, an election under way, a member that refuses connections
  * while another may lead) is made again, with the client's backoff ({@link RetryPolicy#defaults()}:
- * 50 ms doubling up to 2 s), until the command's {@code --timeout} has passed; then the command
+ * 50 ms doubling up to 2 s), each attempt starting from the next member of the URI and bounded by
+ * what is left of the timeout, until the command's {@code --timeout} has passed; then the command
  * fails with one line that names the last reason and exit code {@value ExitCodes#BACKEND_UNAVAILABLE}.
  * Any other answer (an unknown id, a refusal, a permission) ends the command at once, with its own
  * exit code.
