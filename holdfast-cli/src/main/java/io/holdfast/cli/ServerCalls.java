@@ -96,7 +96,8 @@ final class ServerCalls {
                         ? last
                         : new CliFailure(
                                 ExitCodes.BACKEND_UNAVAILABLE,
-                                Main.withRootCause(last) + " (still so after " + attempts + " attempts in "
+                                Main.withRootCause(last) + " (still so after " + attempts
+                                        + (attempts == 1 ? " attempt in " : " attempts in ")
                                         + Durations.format(elapsed.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
                                         + ", --timeout " + Durations.format(timeout) + ")",
                                 last))

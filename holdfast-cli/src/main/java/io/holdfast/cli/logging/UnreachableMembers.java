@@ -64,6 +64,8 @@ public final class UnreachableMembers extends TurboFilter {
         long lastLine;
         long lastFailure;
         long failures;
+        /** The last reason that said why (an exception's cause), else Ratis's words. */
+        String reason;
     }
 
     /** For tests: the clock, in monotonic nanoseconds. */
@@ -120,7 +122,7 @@ public final class UnreachableMembers extends TurboFilter {
                 line = "Node " + self + " still cannot reach member " + member + ": " + (o.failures + count)
                         + " failed sends in the last "
                         + Duration.ofNanos(now - o.lastLine).toSeconds()
-                        + "s (last: " + reason + ")";
+                        + "s (last: " + (reason.startsWith("Follower failed") ? o.reason : reason) + ")";
                 o.lastLine = now;
                 o.failures = 0;
                 count = 0;
@@ -129,6 +131,9 @@ public final class UnreachableMembers extends TurboFilter {
             }
             o.failures += count;
             o.lastFailure = now;
+            if (o.reason == null || !reason.startsWith("Follower failed")) {
+                o.reason = reason;
+            }
         }
         if (line != null && getContext() instanceof LoggerContext c) {
             c.getLogger(LOGGER).warn(line);
@@ -164,7 +169,7 @@ public final class UnreachableMembers extends TurboFilter {
         while (pick > 0 && causes.get(pick - 1).contains(causes.get(pick))) {
             pick--;
         }
-        String text = causes.get(pick);
+        String text = causes.get(pick).replaceAll("\\s*\\(Repeated \\d+ times in the last [^)]*\\)", "");
         return text.length() > 200 ? text.substring(0, 200) + "…" : text;
     }
 

@@ -86,6 +86,19 @@ class UnreachableMembersTest {
                         "n2@group-FE5A32FDA9F7->n4-GrpcLogAppender");
         failedSend("n2", "n4", 61);
         assertThat(lines()).last().asString().startsWith("Node n2 still cannot reach member n4: 33 failed sends");
+        // Ratis's words without a cause do not hide the last cause seen.
+        for (int s : new int[] {90, 121}) {
+            now = Duration.ofSeconds(s).toNanos();
+            context.getLogger(UnreachableMembers.APPENDER)
+                    .warn(
+                            "{}: Follower failed (request=null, errorCount=99); keep nextIndex (5) unchanged and"
+                                    + " retry. (Repeated 7 times in the last 5.000s)",
+                            "n2@group-FE5A32FDA9F7->n4-GrpcLogAppender");
+        }
+        assertThat(lines())
+                .last()
+                .isEqualTo("Node n2 still cannot reach member n4: 14 failed sends in the last 60s (last: Connection"
+                        + " refused: /10.0.0.4:4654)");
     }
 
     @Test
