@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Guarantees.</b> Within about {@link #EVERY} of the division closing, while the node has not
  * begun to stop, this logs one line that says why (from the members the division's log records)
  * and hands it on. A node that this watch saw among the members and whose log no longer counts it
- * was removed ({@code holdfast members remove}): one INFO line, handed to the node's removal path,
+ * (or, for a follower removed while behind, whom another member no longer counts) was removed ({@code holdfast members remove}): one INFO line, handed to the node's removal path,
  * which {@code holdfast server} ends with exit code 0 (a supervisor must not restart it: it would
  * be refused). Otherwise one ERROR line, handed to the node's fatal path, which {@code holdfast
  * server} ends with exit code 71. It fires once. A node that is stopping closes this first, so an

@@ -499,7 +499,8 @@ public final class HoldfastServer implements AutoCloseable {
     /**
      * Completes, with a one-line reason, if this node stopped applying the log because an entry
      * holds a command its build cannot read (a newer build wrote it), or Ratis closed its division
-     * ({@code DivisionWatch}); the node then serves nothing, and {@code holdfast server} exits with 71.
+     * ({@code DivisionWatch}) but not because it was removed ({@link #removed()}); the node then serves
+     * nothing, and {@code holdfast server} exits with 71.
      */
     public CompletableFuture<String> halted() {
         return service.halt.copy();
