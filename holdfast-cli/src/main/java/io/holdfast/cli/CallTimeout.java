@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 /**
  * The {@code --timeout DURATION} option of the commands that an operator runs against a cluster's
  * leader ({@code members} and its subcommands, {@code sessions}, {@code sessions end}, {@code
- * revoke}, {@code backup}); a picocli {@code @Mixin}. Within it, {@link ServerCalls} tries again
+ * revoke}, {@code backup}); a picocli {@code @Mixin}. Within it, {@code ServerCalls} tries again
  * while no member can serve the call: no leader yet, an election under way, the member asked
  * refusing the connection while another may lead.
  *

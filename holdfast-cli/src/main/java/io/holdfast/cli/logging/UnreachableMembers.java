@@ -42,7 +42,7 @@ import org.slf4j.helpers.MessageFormatter;
  *
  * <p>Does not guarantee a line when the member is back: Ratis does not warn about success, so the
  * end of an outage shows as the end of the lines. Failures in the minute before it came back are
- * not counted anywhere. Time comes from an injected clock ({@link #clock}), monotonic.
+ * not counted anywhere. Time comes from an injected clock (monotonic nanoseconds; a test sets its own).
  */
 public final class UnreachableMembers extends TurboFilter {
     /** The Ratis logger whose warnings this filter summarizes. */
