@@ -33,9 +33,9 @@ import picocli.CommandLine.Spec;
             "Save a consistent copy of a running cluster's lock table (registers, access rules, holds) to FILE,"
                     + " taken by the leader and streamed from its HTTP port (a follower asked names the leader's,"
                     + " which is asked next); admin only when access control is on. See docs/operations.md.",
-            "Exit code: 0; 69 backend unavailable; 64 usage error, a backend that is no Holdfast server, or a"
-                    + " backup damaged on the way; 73 the file cannot be written (its directory missing, permission"
-                    + " denied, the disk full: the line says which); 77 not allowed."
+            "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error, a backend that is"
+                    + " no Holdfast server, or a backup damaged on the way; 73 the file cannot be written (its"
+                    + " directory missing, permission denied, the disk full: the line says which); 77 not allowed."
         })
 final class BackupCommand implements Callable<Integer> {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -55,6 +55,9 @@ final class BackupCommand implements Callable<Integer> {
 
     @Mixin
     BackendOption backend;
+
+    @Mixin
+    CallTimeout timeout;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -77,8 +80,12 @@ final class BackupCommand implements Callable<Integer> {
         }
         BackupDownload.Saved saved;
         try {
-            saved = BackupDownload.fetch(
-                    members, tls == null ? null : tls.sslContext(), HoldfastProvider.token(uri), out, TIMEOUT);
+            javax.net.ssl.SSLContext ssl = tls == null ? null : tls.sslContext();
+            // No member answered, or none could serve it (503: no leader yet): again, within --timeout.
+            saved = ServerCalls.retrying(
+                    timeout.get(),
+                    e -> e instanceof BackupDownload.Failed f && (f.status() == 0 || f.status() >= 500),
+                    attempt -> BackupDownload.fetch(members, ssl, HoldfastProvider.token(uri), out, TIMEOUT));
         } catch (BackupDownload.Failed e) {
             int code = e.status() == 401 || e.status() == 403
                     ? ExitCodes.NO_PERMISSION

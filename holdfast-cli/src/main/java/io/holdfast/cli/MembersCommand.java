@@ -1,5 +1,7 @@
 package io.holdfast.cli;
 
+import io.holdfast.UnavailableException;
+import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.ClusterInfo;
 import io.holdfast.model.MembershipChange;
 import io.holdfast.server.JsonViews;
@@ -10,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,10 +22,13 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code holdfast members}: the members of a Holdfast cluster with their roles, as the leader sees
- * them (when a leader can be found; else as the first member that answers), with the time since the
- * leader last heard from each; and its subcommands, which change them ({@code add}, {@code
- * remove}, {@code promote}, {@code transfer-leader}) through the leader, each printing the members
- * afterwards. The procedures (replace a member, grow, shrink) are in {@code docs/operations.md}.
+ * them, with the time since the leader last heard from each; and its subcommands, which change them
+ * ({@code add}, {@code remove}, {@code promote}, {@code transfer-leader}) through the leader, each
+ * printing the members afterwards as the leader has them (after a transfer or the leader's removal:
+ * the new leader). Each waits through an election for up to {@code --timeout} ({@link
+ * ServerCalls}); without a leader by then, {@code members} prints one member's own view and exits
+ * {@value ExitCodes#BACKEND_UNAVAILABLE}. The procedures (replace a member, grow, shrink) are in
+ * {@code docs/operations.md}.
  */
 @Command(
         name = "members",
@@ -38,7 +44,7 @@ import picocli.CommandLine.Spec;
             "Print the members of a Holdfast cluster: role, addresses, and how long ago the leader last heard"
                     + " from each. The subcommands change them (admin only when access control is on); see"
                     + " docs/operations.md.",
-            "Exit code: 0; 69 backend unavailable; 64 usage error or a backend that is no Holdfast server;"
+            "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error or a backend that is no Holdfast server;"
                     + " 75 the change was refused (another under way, or a new member that does not answer);"
                     + " 77 not allowed."
         })
@@ -52,18 +58,51 @@ final class MembersCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    CallTimeout timeout;
+
+    /**
+     * The members as the leader sees them, waiting through an election for up to {@code --timeout}.
+     * When no leader answers in that time, one member's own view is still worth showing: it is
+     * printed, and the command fails with the reason ({@value ExitCodes#BACKEND_UNAVAILABLE}).
+     */
     @Override
     public Integer call() throws InterruptedException {
-        ClusterInfo cluster = ServerCalls.call(
-                backend.uri(),
-                "members",
-                t -> t.list("", 1)
-                        // A list is served by the leader only: it takes the connection there if there is one.
-                        // Without a leader, any member's own view is still worth showing.
-                        .handle((ignored, error) -> null)
-                        .thenCompose(ignored -> t.cluster()));
+        ClusterInfo cluster;
+        try {
+            cluster = ServerCalls.call(backend.uri(), "members", timeout.get(), t -> leaderView(t, null));
+        } catch (CliFailure noLeader) {
+            if (noLeader.exitCode() != ExitCodes.BACKEND_UNAVAILABLE) {
+                throw noLeader;
+            }
+            try {
+                print(
+                        ServerCalls.call(backend.uri(), "members", Duration.ofSeconds(3), ClusterTransport::cluster),
+                        json,
+                        spec.commandLine().getOut());
+            } catch (CliFailure | io.holdfast.HoldfastException none) {
+                // nothing to show: the line says why
+            }
+            throw noLeader;
+        }
         print(cluster, json, spec.commandLine().getOut());
         return ExitCodes.OK;
+    }
+
+    /**
+     * The members as a leader has them: a list, which only the leader serves, takes the connection
+     * there; the members are then asked of that member. An answer from a member that does not lead
+     * (the leadership moved in between), or from {@code notFrom} (the leader that just handed its
+     * leadership over), fails with {@link UnavailableException}, which {@link ServerCalls} retries.
+     */
+    static CompletableFuture<ClusterInfo> leaderView(ClusterTransport t, String notFrom) {
+        return t.list("", 1).thenCompose(ignored -> t.cluster()).thenApply(c -> {
+            if (!"leader".equals(c.role()) || c.answeredBy().equals(notFrom)) {
+                throw new UnavailableException(c.answeredBy() + " answered as " + c.role() + " (leader: "
+                        + (c.leader() == null ? "none known" : c.leader()) + ")");
+            }
+            return c;
+        });
     }
 
     /** The members as a table, or with {@code json} the HTTP API's shape. */
@@ -104,9 +143,30 @@ final class MembersCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** Makes the change through the leader and prints the members as the leader has them after it. */
-    static int change(CommandSpec spec, BackendOption backend, MembershipChange change) throws InterruptedException {
-        ClusterInfo after = ServerCalls.call(backend.uri(), "members", t -> t.changeMembers(null, change));
+    /**
+     * Makes the change through the leader, waiting through an election for up to {@code --timeout},
+     * and prints the members as the leader has them after it. After a transfer, or the removal of the
+     * member that answered, that is the new leader: it is asked, within the same timeout.
+     */
+    static int change(CommandSpec spec, BackendOption backend, CallTimeout timeout, MembershipChange change)
+            throws InterruptedException {
+        Duration within = timeout.get();
+        long deadline = System.nanoTime() + within.toNanos();
+        ClusterInfo answer = ServerCalls.call(backend.uri(), "members", within, t -> t.changeMembers(null, change));
+        ClusterInfo after = answer;
+        boolean leftOrHandedOver = (change instanceof MembershipChange.TransferLeader t
+                        && !answer.answeredBy().equals(t.id()))
+                || !"leader".equals(answer.role())
+                || answer.members().stream().noneMatch(m -> m.id().equals(answer.answeredBy()));
+        if (leftOrHandedOver) {
+            String old = answer.answeredBy();
+            Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000_000L));
+            try {
+                after = ServerCalls.call(backend.uri(), "members", left, t -> leaderView(t, old));
+            } catch (CliFailure noNewLeaderYet) {
+                // The change is made: say so, with the members as the member that made it has them.
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.println("Done: " + change.describe() + ".");
         print(after, false, out);
@@ -123,7 +183,7 @@ final class MembersCommand implements Callable<Integer> {
                         + " change counts its vote, and gives up if it does not answer.",
                 "With --learner it joins without a vote; 'members promote ID' gives it one once it has caught up"
                         + " (the careful way to replace a member).",
-                "Exit code: 0; 69 backend unavailable; 64 usage error; 75 refused; 77 not allowed."
+                "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
     static final class Add implements Callable<Integer> {
         @Spec
@@ -141,6 +201,9 @@ final class MembersCommand implements Callable<Integer> {
         @Mixin
         BackendOption backend;
 
+        @Mixin
+        CallTimeout timeout;
+
         @Override
         public Integer call() throws InterruptedException {
             Map<String, ServerConfig.Peer> parsed;
@@ -157,6 +220,7 @@ final class MembersCommand implements Callable<Integer> {
             return change(
                     spec,
                     backend,
+                    timeout,
                     new MembershipChange.Add(
                             e.getKey(), e.getValue().raftAddress(), e.getValue().clientAddress(), learner));
         }
@@ -169,7 +233,7 @@ final class MembersCommand implements Callable<Integer> {
             description = {
                 "Remove a member (voter or learner) from the cluster; then stop that node. Removing the leader"
                         + " makes another member lead.",
-                "Exit code: 0; 69 backend unavailable; 64 usage error (no such member, the last voter); 75 refused;"
+                "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error (no such member, the last voter); 75 refused;"
                         + " 77 not allowed."
             })
     static final class Remove implements Callable<Integer> {
@@ -182,9 +246,12 @@ final class MembersCommand implements Callable<Integer> {
         @Mixin
         BackendOption backend;
 
+        @Mixin
+        CallTimeout timeout;
+
         @Override
         public Integer call() throws InterruptedException {
-            return change(spec, backend, new MembershipChange.Remove(id));
+            return change(spec, backend, timeout, new MembershipChange.Remove(id));
         }
     }
 
@@ -194,7 +261,7 @@ final class MembersCommand implements Callable<Integer> {
             usageHelpAutoWidth = true,
             description = {
                 "Give a learner a vote.",
-                "Exit code: 0; 69 backend unavailable; 64 usage error; 75 refused; 77 not allowed."
+                "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
     static final class Promote implements Callable<Integer> {
         @Spec
@@ -206,9 +273,12 @@ final class MembersCommand implements Callable<Integer> {
         @Mixin
         BackendOption backend;
 
+        @Mixin
+        CallTimeout timeout;
+
         @Override
         public Integer call() throws InterruptedException {
-            return change(spec, backend, new MembershipChange.Promote(id));
+            return change(spec, backend, timeout, new MembershipChange.Promote(id));
         }
     }
 
@@ -219,7 +289,7 @@ final class MembersCommand implements Callable<Integer> {
             description = {
                 "Hand the leadership to member ID, or to the most up-to-date voter: before stopping the leader"
                         + " for maintenance (holdfast server does it by itself when it stops).",
-                "Exit code: 0; 69 backend unavailable; 64 usage error; 75 refused; 77 not allowed."
+                "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
     static final class TransferLeader implements Callable<Integer> {
         @Spec
@@ -231,9 +301,12 @@ final class MembersCommand implements Callable<Integer> {
         @Mixin
         BackendOption backend;
 
+        @Mixin
+        CallTimeout timeout;
+
         @Override
         public Integer call() throws InterruptedException {
-            return change(spec, backend, new MembershipChange.TransferLeader(id));
+            return change(spec, backend, timeout, new MembershipChange.TransferLeader(id));
         }
     }
 }

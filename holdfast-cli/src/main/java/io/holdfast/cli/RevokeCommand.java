@@ -1,7 +1,10 @@
 package io.holdfast.cli;
 
+import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
+import io.holdfast.RetryPolicy;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +24,7 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = {
             "Take every grant of lock NAME away from its holders; they are told, and fenced out by their tokens.",
-            "Exit code: 0 (also when nothing was held); 69 backend unavailable; 64 usage error or a backend that"
+            "Exit code: 0 (also when nothing was held); 69 backend unavailable (no leader within --timeout); 64 usage error or a backend that"
                     + " cannot revoke; 77 not allowed."
         })
 final class RevokeCommand implements Callable<Integer> {
@@ -34,11 +37,25 @@ final class RevokeCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    CallTimeout timeout;
+
+    /** Opens a client and revokes, again while no member can serve it, for up to {@code --timeout}. */
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
+        Duration within = timeout.get();
+        RetryPolicy d = RetryPolicy.defaults();
+        ClientOptions options = ClientOptions.builder()
+                .retryPolicy(new RetryPolicy(
+                        d.initialDelay(), d.maxDelay(), d.multiplier(), d.jitter(), d.maxAttempts(), within))
+                .build();
         int revoked;
-        try (LockClient client = Backends.open(backend.uri())) {
-            revoked = client.admin().revoke(name);
+        try {
+            revoked = ServerCalls.retrying(within, ServerCalls::noLeader, attempt -> {
+                try (LockClient client = Backends.open(backend.uri(), options)) {
+                    return client.admin().revoke(name);
+                }
+            });
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code holdfast server}: runs one Holdfast node until it is stopped (Ctrl-C, SIGTERM). Alone by
  * default; with {@code --peers}, one member of a cluster. A node that cannot start prints one line
- * naming the problem and exits {@value ExitCodes#SERVER_START_FAILED}.
+ * naming the problem and exits {@value ExitCodes#SERVER_START_FAILED}. A node removed from the members
+ * ({@code holdfast members remove}) logs one INFO line saying so and how to take it back, and exits 0.
  */
 @Command(
         name = "server",
@@ -33,7 +34,9 @@ import picocli.CommandLine.Spec;
             "A cluster:  holdfast server --id n1 --peers n1=127.0.0.1:4654,n2=127.0.0.1:5654,n3=127.0.0.1:6654 \\",
             "                --client-port 4653 --http-port 4655 --data-dir data/n1   (and likewise n2, n3)",
             "",
-            "Exit code: 0 after a clean stop; 64 bad options; 71 the node could not start (the line says why)."
+            "Exit code: 0 after a clean stop, or once removed from the members (holdfast members remove); 64 bad"
+                    + " options; 71 the node could not start or cannot go on (the line says why; a restart does"
+                    + " not cure it)."
         })
 final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Spec
@@ -270,6 +273,8 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             halted.set(reason);
             stopped.countDown();
         });
+        // Removed from the members: the node logged one INFO line saying so; a clean stop, exit 0.
+        server.removed().thenAccept(line -> stopped.countDown());
         stopped.await();
         if (halted.get() != null) {
             server.close();

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         subcommands = SessionsCommand.End.class,
         description = {
             "Print the open sessions of a Holdfast server: client, host, identity, TTL, TTL left, holds and waits.",
-            "Exit code: 0; 69 backend unavailable; 64 usage error or a backend that is no Holdfast server;"
+            "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error or a backend that is no Holdfast server;"
                     + " 77 not allowed."
         })
 final class SessionsCommand implements Callable<Integer> {
@@ -48,13 +48,17 @@ final class SessionsCommand implements Callable<Integer> {
     @Mixin
     BackendOption backend;
 
+    @Mixin
+    CallTimeout timeout;
+
     @Override
     public Integer call() throws InterruptedException {
         if (limit < 1 || limit > 100_000) {
             throw new CliFailure(ExitCodes.USAGE, "--limit must be between 1 and 100000, not " + limit);
         }
         List<SessionPage.Session> sessions = new ArrayList<>();
-        boolean more = ServerCalls.call(backend.uri(), "sessions", t -> {
+        boolean more = ServerCalls.call(backend.uri(), "sessions", timeout.get(), t -> {
+            sessions.clear(); // a retried attempt reads from the first page again
             java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
             fetch(t, null, sessions, done);
             return done;
@@ -108,7 +112,7 @@ final class SessionsCommand implements Callable<Integer> {
                 "End session ID now, as if its heartbeats had stopped: its grants are taken back (lock-delay"
                         + " applies), its waits dropped, its client told that its session expired.",
                 "Exit code: 0; 64 usage error, no such session, or a backend that is no Holdfast server;"
-                        + " 69 backend unavailable; 77 not allowed."
+                        + " 69 backend unavailable (no leader within --timeout); 77 not allowed."
             })
     static final class End implements Callable<Integer> {
         @Spec
@@ -123,10 +127,16 @@ final class SessionsCommand implements Callable<Integer> {
         @Mixin
         BackendOption backend;
 
+        @Mixin
+        CallTimeout timeout;
+
         @Override
         public Integer call() throws InterruptedException {
             Reply reply = ServerCalls.call(
-                    backend.uri(), "sessions", t -> t.submit(new io.holdfast.model.Command.EndSession(id)));
+                    backend.uri(),
+                    "sessions",
+                    timeout.get(),
+                    t -> t.submit(new io.holdfast.model.Command.EndSession(id)));
             if (reply instanceof Reply.Failed f) {
                 if (f.code() == ErrorCode.SESSION_EXPIRED) {
                     throw new CliFailure(ExitCodes.USAGE, "no open session has the id " + id);

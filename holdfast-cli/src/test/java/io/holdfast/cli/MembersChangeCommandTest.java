@@ -79,13 +79,47 @@ class MembersChangeCommandTest {
             assertThat(err.toString()).contains("no member has the id 'n9'").hasLineCount(1);
             assertThat(run("members", "remove", "n2", "--backend", uri)).isEqualTo(ExitCodes.USAGE);
             assertThat(err.toString()).contains("last voter").hasLineCount(1);
+            // A new member that does not answer: one line naming its address, no Ratis internals; the
+            // leader logs one line for it, without a stack trace.
             int silent = freePort();
-            assertThat(run("members", "add", "n7=127.0.0.1:" + silent, "--backend", uri))
-                    .isEqualTo(ExitCodes.NOT_ACQUIRED);
-            assertThat(err.toString())
+            ch.qos.logback.classic.Logger membership =
+                    (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.holdfast.server.Membership");
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                    new ch.qos.logback.core.read.ListAppender<>();
+            logged.start();
+            membership.addAppender(logged);
+            ch.qos.logback.classic.Level was = membership.getLevel();
+            membership.setLevel(ch.qos.logback.classic.Level.INFO);
+            String voterError;
+            try {
+                // As a learner, the leader stages it at once (a learner is version-checked when promoted).
+                assertThat(run("members", "add", "n7=127.0.0.1:" + silent, "--learner", "--backend", uri))
+                        .isEqualTo(ExitCodes.NOT_ACQUIRED);
+                assertThat(err.toString())
+                        .contains("could not add n7: no answer from 127.0.0.1:" + silent)
+                        .contains("the members are as they were")
+                        .doesNotContain("NOPROGRESS")
+                        .doesNotContain("ConfigurationStagingState")
+                        .hasLineCount(1);
+                // As a voter, the leader first waits for its version report (VersionAdmission).
+                assertThat(run("members", "add", "n7=127.0.0.1:" + silent, "--backend", uri))
+                        .isEqualTo(ExitCodes.NOT_ACQUIRED);
+                voterError = err.toString();
+            } finally {
+                membership.detachAppender(logged);
+                membership.setLevel(was);
+            }
+            assertThat(voterError)
                     .contains("could not add n7")
+                    .contains("127.0.0.1:" + silent)
+                    .contains("n7 has not answered within")
                     .contains("the members are as they were")
                     .hasLineCount(1);
+            assertThat(logged.list)
+                    .filteredOn(e -> e.getFormattedMessage().startsWith("Could not add n7"))
+                    .hasSize(2)
+                    .allSatisfy(e -> assertThat(e.getThrowableProxy()).isNull())
+                    .allSatisfy(e -> assertThat(e.getFormattedMessage()).contains("127.0.0.1:" + silent));
         }
     }
 

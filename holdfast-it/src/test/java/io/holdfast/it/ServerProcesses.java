@@ -105,6 +105,11 @@ public final class ServerProcesses implements AutoCloseable {
         return nodes[i] != null && nodes[i].isAlive();
     }
 
+    /** Node {@code i}'s process (its exit code, once it has stopped by itself). */
+    public Process process(int i) {
+        return nodes[i];
+    }
+
     public int size() {
         return size;
     }

@@ -238,7 +238,14 @@ public final class HoldfastServer implements AutoCloseable {
                     new VersionReport(raft, group, config.nodeId(), machine, parameters(config), server.httpPort));
         }
         // Last added, first closed: a stop is never taken for Ratis closing the division by itself.
-        server.addEndpoint(DivisionWatch.start(raft, GROUP_ID, config.nodeId(), service::halted, service.halt::isDone));
+        server.addEndpoint(DivisionWatch.start(
+                raft,
+                GROUP_ID,
+                config.nodeId(),
+                parameters(config),
+                service::halted,
+                service.removal::complete,
+                service.halt::isDone));
         LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
         return server;
     }
@@ -503,10 +510,16 @@ public final class HoldfastServer implements AutoCloseable {
     /**
      * Completes, with a one-line reason, if this node stopped applying the log because an entry
      * holds a command its build cannot read (a newer build wrote it), or Ratis closed its division
-     * ({@code DivisionWatch}); the node then serves nothing, and {@code holdfast server} exits with 71.
+     * ({@code DivisionWatch}) but not because it was removed ({@link #removed()}); the node then serves
+     * nothing, and {@code holdfast server} exits with 71.
      */
     public CompletableFuture<String> halted() {
         return service.halt.copy();
+    }
+
+    /** Completes with its one INFO line when this node was removed from the members; it then serves nothing. */
+    public CompletableFuture<String> removed() {
+        return service.removal.copy();
     }
 
     /**

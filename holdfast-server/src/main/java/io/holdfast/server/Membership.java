@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>Failure story: {@code members add n4=…} for a node that is not running. Ratis waits for it to
  * answer for its staging timeout (three Raft RPC timeouts), then fails the change with a
  * reconfiguration timeout; the members stay as they were, and the caller gets a {@link
- * ConflictException} that says so in one line (not an "unavailable", which clients retry).
+ * ConflictException} that says so in one line naming the address that did not answer (not an
+ * "unavailable", which clients retry), and the leader logs one line.
  */
 final class Membership {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
@@ -181,7 +182,7 @@ final class Membership {
                             return offThread(() -> CompletableFuture.completedFuture(handOverAfterPromoting(p.id())));
                         }
                         if (refused == null || !StuckLeader.isStuck(refused)) {
-                            return CompletableFuture.completedFuture(outcome(change.describe(), refused));
+                            return CompletableFuture.completedFuture(outcome(change, refused));
                         }
                         // Once: the new leader's state is built afresh; a second refusal is reported.
                         return stuck.handOverAndRetry(
@@ -191,7 +192,7 @@ final class Membership {
                                                 .plus(StuckLeader.HAND_OVER_TIMEOUT)
                                                 .toMillis(),
                                         java.util.concurrent.TimeUnit.MILLISECONDS)
-                                .handle((reply, error) -> outcome(change.describe(), failure(reply, error)));
+                                .handle((reply, error) -> outcome(change, failure(reply, error)));
                     });
         } catch (InvalidArgumentException e) {
             return CompletableFuture.failedFuture(e);
@@ -287,10 +288,41 @@ final class Membership {
                             + "s; it may still take effect: see holdfast members before trying again",
                     -1));
         }
-        LOG.info("Could not {}", what, failure);
-        throw new CompletionException(new ConflictException(
-                "could not " + what + ": " + HoldfastServer.rootMessage(failure) + " (the members are as they were)",
-                -1));
+        String why = HoldfastServer.rootMessage(failure);
+        LOG.info("Could not {}: {} (the members are as they were)", what, why);
+        LOG.debug("Could not {}", what, failure);
+        throw new CompletionException(
+                new ConflictException("could not " + what + ": " + why + " (the members are as they were)", -1));
+    }
+
+    /**
+     * As {@link #outcome(String, Throwable)}; a new member that made no progress while Ratis staged
+     * it (its {@code ReconfigurationTimeoutException}, "NOPROGRESS") did not answer at its Raft
+     * address, which the line names instead of Ratis's internal state.
+     */
+    private static Void outcome(MembershipChange change, Throwable failure) {
+        if (change instanceof MembershipChange.Add a && noProgress(failure)) {
+            String line = "could not add " + a.id() + ": no answer from " + a.raftAddress()
+                    + " (its Raft address) while the leader sent it the log; start the node first (an empty"
+                    + " --data-dir, " + a.id() + " in its --peers) and check that the leader reaches that port; the"
+                    + " members are as they were";
+            LOG.info(
+                    "Could not {}: no answer from {} while this leader sent it the log", a.describe(), a.raftAddress());
+            LOG.debug("Could not {}", a.describe(), failure);
+            throw new CompletionException(new ConflictException(line, -1));
+        }
+        return outcome(change.describe(), failure);
+    }
+
+    /** Whether Ratis gave up staging a new member because it made no progress (it did not answer). */
+    private static boolean noProgress(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException
+                    && String.valueOf(t.getMessage()).contains("NOPROGRESS")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean timedOut(Throwable failure) {

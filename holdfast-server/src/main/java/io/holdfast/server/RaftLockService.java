@@ -460,6 +460,9 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     /** Completes with the reason when this replica stopped applying the log ({@link #halted}). */
     final CompletableFuture<String> halt = new CompletableFuture<>();
 
+    /** Completes with the line saying so when this node was removed from the members ({@code DivisionWatch}). */
+    final CompletableFuture<String> removal = new CompletableFuture<>();
+
     @Override
     public void halted(String reason) {
         halt.complete(reason);

@@ -65,10 +65,10 @@ final class VersionAdmission {
             }
             if (System.nanoTime() - deadline >= 0) {
                 admitted.completeExceptionally(new ConflictException(
-                        "could not " + what + ": " + id + " has not reported its protocol version within "
-                                + WAIT.toSeconds()
-                                + "s: start it with --peers naming the members and itself, then try again"
-                                + " (the members are as they were)",
+                        "could not " + what + ": " + id + " has not answered within " + WAIT.toSeconds()
+                                + "s (a new member reports its protocol version as it starts): start it with"
+                                + " --peers naming the members and itself, check that it reaches the leader,"
+                                + " then try again (the members are as they were)",
                         -1));
                 return;
             }

@@ -1,0 +1,192 @@
+package io.holdfast.cli.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.turbo.TurboFilter;
+import ch.qos.logback.core.spi.FilterReply;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Marker;
+import org.slf4j.helpers.MessageFormatter;
+
+/**
+ * A logback turbo filter that turns Ratis's warnings about a member the leader cannot reach into
+ * one line when it starts and one line a minute while it lasts, with a count.
+ *
+ * <p>While a member is down, the leader's Ratis appender for it warns at every failed send: a few
+ * times a second ({@code n2@group-…->n4-GrpcLogAppender: Follower failed (request=null,
+ * errorCount=34); keep nextIndex (5) unchanged and retry.}, {@code …->n4-AppendLogResponseHandler:
+ * Failed appendEntries: …}, with the exception's causes on lines of their own), and its own
+ * throttle still lets through several lines every five seconds: 27 lines from one node in one
+ * short outage. This filter takes those warnings (logger {@value #APPENDER}, WARN and above) away
+ * and logs instead, at WARN on logger {@value #LOGGER}:
+ *
+ * <ul>
+ *   <li>at the first failure: {@code Node n2 cannot reach member n4: Connection refused:
+ *       /127.0.0.1:5031 (said again once a minute while it lasts)};
+ *   <li>at the first failure a minute or more after the last line: {@code Node n2 still cannot
+ *       reach member n4: 240 failed sends in the last 60s (last: Connection refused: …)}.
+ * </ul>
+ *
+ * <p>A failure after a minute without any starts again with the first line. The appender's
+ * warnings that it was interrupted (it stops when the leadership moves or the member is removed;
+ * the node logs that itself) are dropped. Its other warnings (an INCONSISTENCY reply while a
+ * follower catches up) pass unchanged.
+ *
+ * <p>Does not guarantee a line when the member is back: Ratis does not warn about success, so the
+ * end of an outage shows as the end of the lines. Failures in the minute before it came back are
+ * not counted anywhere. Time comes from an injected clock (monotonic nanoseconds; a test sets its own).
+ */
+public final class UnreachableMembers extends TurboFilter {
+    /** The Ratis logger whose warnings this filter summarizes. */
+    public static final String APPENDER = "org.apache.ratis.grpc.server.GrpcLogAppender";
+    /** The logger of the lines this filter writes instead. */
+    public static final String LOGGER = "io.holdfast.server.UnreachableMembers";
+
+    private static final Pattern SHAPE = Pattern.compile(
+            "(?s)([^@\\s]+)@group-\\w+->(\\S+)-(?:GrpcLogAppender|AppendLogResponseHandler|InstallSnapshotResponseHandler)"
+                    + "\\b:?\\s*(.*)");
+    private static final Pattern REPEATED = Pattern.compile("Repeated (\\d+) times");
+
+    private LongSupplier clock = System::nanoTime;
+    private Duration every = Duration.ofMinutes(1);
+    private final Map<String, Outage> outages = new HashMap<>();
+
+    /** The failures of sends to one member since the last line about it. */
+    private static final class Outage {
+        long lastLine;
+        long lastFailure;
+        long failures;
+        /** The last reason that said why (an exception's cause), else Ratis's words. */
+        String reason;
+    }
+
+    /** For tests: the clock, in monotonic nanoseconds. */
+    void clock(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    /** How often a lasting outage is reported (default one minute); for tests, and logback's {@code <every>}. */
+    public void setEvery(String every) {
+        this.every = Duration.parse(every);
+    }
+
+    @Override
+    public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+        if (format == null
+                || level == null
+                || !level.isGreaterOrEqual(Level.WARN)
+                || !APPENDER.equals(logger.getName())) {
+            return FilterReply.NEUTRAL;
+        }
+        var formatted = MessageFormatter.arrayFormat(format, params);
+        Matcher m = SHAPE.matcher(formatted.getMessage());
+        if (!m.matches()) {
+            return FilterReply.NEUTRAL;
+        }
+        String what = m.group(3);
+        if (what.contains("is interrupted")) {
+            return FilterReply.DENY;
+        }
+        if (what.contains("INCONSISTENCY")) {
+            return FilterReply.NEUTRAL;
+        }
+        Throwable thrown = t != null ? t : formatted.getThrowable();
+        if (closedHere(what, thrown)) {
+            return FilterReply.DENY; // this node's own division is closing (it stops, or was removed): no outage
+        }
+        failed(m.group(1), m.group(2), repeats(what), reason(what, thrown));
+        return FilterReply.DENY;
+    }
+
+    private void failed(String self, String member, long count, String reason) {
+        long now = clock.getAsLong();
+        String line;
+        synchronized (outages) {
+            Outage o = outages.get(self + "->" + member);
+            if (o == null || now - o.lastFailure >= every.toNanos()) {
+                o = new Outage();
+                o.lastLine = now;
+                outages.put(self + "->" + member, o);
+                line = "Node " + self + " cannot reach member " + member + ": " + reason
+                        + " (said again once a minute while it lasts)";
+                count = 0; // this line reports it
+            } else if (now - o.lastLine >= every.toNanos()) {
+                line = "Node " + self + " still cannot reach member " + member + ": " + (o.failures + count)
+                        + " failed sends in the last "
+                        + Duration.ofNanos(now - o.lastLine).toSeconds()
+                        + "s (last: " + (reason.startsWith("Follower failed") ? o.reason : reason) + ")";
+                o.lastLine = now;
+                o.failures = 0;
+                count = 0;
+            } else {
+                line = null;
+            }
+            o.failures += count;
+            o.lastFailure = now;
+            if (o.reason == null || !reason.startsWith("Follower failed")) {
+                o.reason = reason;
+            }
+        }
+        if (line != null && getContext() instanceof LoggerContext c) {
+            c.getLogger(LOGGER).warn(line);
+        }
+    }
+
+    /** How many failures one warning stands for: Ratis's own throttle says "Repeated N times". */
+    private static long repeats(String what) {
+        Matcher r = REPEATED.matcher(what);
+        return r.find() ? Long.parseLong(r.group(1)) : 1;
+    }
+
+    /**
+     * The deepest cause's message ("Connection refused"), from the exception or, when Ratis wrote
+     * the causes into its message, from its "Caused by:" parts, without Java class names; a cause
+     * above it that says the same and more ("Connection refused: /127.0.0.1:5031") is taken
+     * instead. Without a cause, Ratis's own words.
+     */
+    static String reason(String what, Throwable thrown) {
+        List<String> causes = new ArrayList<>();
+        int depth = 0;
+        for (Throwable c = thrown; c != null && depth < 20; c = c.getCause(), depth++) {
+            if (c.getMessage() != null) {
+                causes.add(withoutClassNames(c.getMessage()));
+            }
+        }
+        if (causes.isEmpty()) {
+            for (String part : OneLineMessage.flatten(what).split("Caused by: ")) {
+                causes.add(withoutClassNames(part.replaceFirst("^Failed appendEntries[^:]*: ", "")));
+            }
+        }
+        int pick = causes.size() - 1;
+        while (pick > 0 && causes.get(pick - 1).contains(causes.get(pick))) {
+            pick--;
+        }
+        String text = causes.get(pick).replaceAll("\\s*\\(Repeated \\d+ times in the last [^)]*\\)", "");
+        return text.length() > 200 ? text.substring(0, 200) + "…" : text;
+    }
+
+    private static String withoutClassNames(String text) {
+        return OneLineMessage.flatten(text)
+                .replaceAll("\\b(?:[a-z_][\\w$]*\\.)+[A-Z][\\w$]*(?:Exception|Error): ", "")
+                .strip();
+    }
+
+    /** Whether the failure is this node's own division closing (Ratis's AlreadyClosedException). */
+    private static boolean closedHere(String what, Throwable thrown) {
+        for (Throwable c = thrown; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getClass().getSimpleName().equals("AlreadyClosedException")
+                    || String.valueOf(c.getMessage()).contains("is already CLOSED")) {
+                return true;
+            }
+        }
+        return what.contains("AlreadyClosedException") || what.contains("is already CLOSED");
+    }
+}

@@ -1,0 +1,63 @@
+package io.holdfast.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * While a member is down, the leader's log says so in one line (then once a minute, with a count),
+ * and every line is one event: no {@code Caused by:} or stack-trace lines. Before issue 51 the
+ * leader logged Ratis's {@code GrpcLogAppender … Follower failed} and {@code Failed appendEntries}
+ * warnings, with their causes on lines of their own, several every five seconds.
+ */
+class UnreachableMemberLogTest {
+    @TempDir
+    Path dir;
+
+    private ServerProcesses cluster;
+
+    @AfterEach
+    void stopServers(org.junit.jupiter.api.TestInfo test) throws IOException {
+        if (cluster != null) {
+            cluster.close();
+            cluster.keepLogs(test.getDisplayName());
+        }
+    }
+
+    @Test
+    void aMemberThatStaysDownIsOneLineInTheLeadersLog() throws Exception {
+        cluster = new ServerProcesses(dir, 3);
+        int leader = cluster.awaitLeader(Duration.ofSeconds(60));
+        int down = (leader + 1) % 3;
+        String id = "n" + (down + 1);
+        Path log = dir.resolve("n" + (leader + 1) + ".log");
+
+        cluster.kill(down);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> Files.readString(log).contains("cannot reach member " + id));
+        // The outage goes on: Ratis's own throttle let several lines through every 5 s.
+        Thread.sleep(8_000);
+
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines)
+                .filteredOn(l -> l.contains("->" + id + "-"))
+                .as("Ratis's appender lines")
+                .isEmpty();
+        assertThat(lines)
+                .filteredOn(l -> l.contains("cannot reach member " + id))
+                .singleElement()
+                .satisfies(l -> assertThat(l).contains(" WARN ").contains("Node n" + (leader + 1) + " cannot reach"));
+        assertThat(lines)
+                .as("one line per event")
+                .noneMatch(l -> l.startsWith("\t") || l.startsWith("  Caused by") || l.startsWith("Caused by"));
+    }
+}
