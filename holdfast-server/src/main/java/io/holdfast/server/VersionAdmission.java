@@ -57,18 +57,17 @@ final class VersionAdmission {
             }
             if (reported != null) {
                 admitted.completeExceptionally(new ConflictException(
-                        "could not " + what + ": " + id + " speaks protocol version " + reported
-                                + " and the cluster speaks " + cluster + "; start it with a build of version "
-                                + cluster + " or newer (docs/operations.md) (the members are as they were)",
+                        id + " speaks protocol version " + reported + " and the cluster speaks " + cluster
+                                + "; start it with a build of version " + cluster + " or newer (docs/operations.md)",
                         -1));
                 return;
             }
             if (System.nanoTime() - deadline >= 0) {
                 admitted.completeExceptionally(new ConflictException(
-                        "could not " + what + ": " + id + " has not answered within " + WAIT.toSeconds()
+                        id + " has not answered within " + WAIT.toSeconds()
                                 + "s (a new member reports its protocol version as it starts): start it with"
                                 + " --peers naming the members and itself, check that it reaches the leader,"
-                                + " then try again (the members are as they were)",
+                                + " then try again",
                         -1));
                 return;
             }

@@ -249,24 +249,19 @@ final class VersionReport implements AutoCloseable {
             if (peers.stream().noneMatch(p -> !p.getId().toString().equals(self))) {
                 peers = new java.util.ArrayList<>(configured.getPeers());
             }
-            // The Raft addresses only: a member's client address in the configuration is Holdfast's
-            // own client port, which Ratis's client would otherwise use.
-            group = RaftGroup.valueOf(
-                    groupId,
-                    peers.stream()
-                            .map(p -> RaftPeer.newBuilder()
-                                    .setId(p.getId())
-                                    .setAddress(p.getAddress())
-                                    .build())
-                            .toList());
+            group = raftAddressesOnly(RaftGroup.valueOf(groupId, peers));
             // Straight to the leader: Ratis's client logs an ERROR for every member it tries that
             // does not lead, and each node sends a report when it starts.
             leader = division.getInfo().getLeaderId();
             if (leader == null) {
-                leader = askLeader(group);
-            }
-            if (leader == null) {
-                return "no leader yet";
+                Found found = askLeader(group);
+                if (found == null) {
+                    return "no leader yet";
+                }
+                // The members as the answering member knows them: the leader may be one that joined
+                // after --peers was written, whose address only they know.
+                leader = found.leader();
+                group = found.group();
             }
         } catch (java.io.IOException | RuntimeException e) {
             return "the Raft group is not readable: " + HoldfastServer.rootMessage(e);
@@ -303,12 +298,16 @@ final class VersionReport implements AutoCloseable {
         }
     }
 
+    /** The leader a member named, and the members (with their Raft addresses) as that member knows them. */
+    private record Found(RaftPeerId leader, RaftGroup group) {}
+
     /**
      * The leader as the other members of {@code group} name it (each asked for its group's
-     * information in turn), or null if none names one: how a new member that no leader has
-     * contacted yet finds where to report.
+     * information in turn), with the members as the one that answered knows them, or null if none
+     * names one: how a new member that no leader has contacted yet finds where to report, even when
+     * the leader is a member its {@code --peers} does not name.
      */
-    private RaftPeerId askLeader(RaftGroup group) {
+    private Found askLeader(RaftGroup group) {
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(
                 properties, TimeDuration.valueOf(RejoinGuard.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
@@ -323,22 +322,40 @@ final class VersionReport implements AutoCloseable {
                     .setRetryPolicy(RetryPolicies.noRetry())
                     .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
                     .build()) {
-                RoleInfoProto role =
-                        client.getGroupManagementApi(peer.getId()).info(groupId).getRoleInfoProto();
+                var info = client.getGroupManagementApi(peer.getId()).info(groupId);
+                RoleInfoProto role = info.getRoleInfoProto();
+                RaftPeerId leader = null;
                 if (role.getRole() == RaftPeerRole.LEADER) {
-                    return peer.getId();
-                }
-                if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
+                    leader = peer.getId();
+                } else if (role.hasFollowerInfo() && role.getFollowerInfo().hasLeaderInfo()) {
                     var id = role.getFollowerInfo().getLeaderInfo().getId().getId();
                     if (!id.isEmpty()) {
-                        return RaftPeerId.valueOf(id);
+                        leader = RaftPeerId.valueOf(id);
                     }
+                }
+                if (leader != null) {
+                    return new Found(leader, raftAddressesOnly(info.getGroup()));
                 }
             } catch (java.io.IOException | RuntimeException e) {
                 LOG.debug("Node {} could not ask {} for the leader", self, peer.getId(), e);
             }
         }
         return null;
+    }
+
+    /**
+     * {@code group} with each member's Raft address only: a member's client address in the
+     * configuration is Holdfast's own client port, which Ratis's client would otherwise use.
+     */
+    private static RaftGroup raftAddressesOnly(RaftGroup group) {
+        return RaftGroup.valueOf(
+                group.getGroupId(),
+                group.getPeers().stream()
+                        .map(p -> RaftPeer.newBuilder()
+                                .setId(p.getId())
+                                .setAddress(p.getAddress())
+                                .build())
+                        .toList());
     }
 
     /** The version the applied table holds for this node, or null (for tests). */

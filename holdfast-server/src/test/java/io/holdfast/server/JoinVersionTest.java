@@ -87,6 +87,29 @@ class JoinVersionTest {
         }
     }
 
+    /**
+     * A new member whose {@code --peers} does not name the leader (one that joined later, then took
+     * over) still reports to it and is admitted: the member it asks names the leader and gives the
+     * members with their addresses. Before, its report went to "Server n4 not found" until the
+     * leader gave up on it.
+     */
+    @Test
+    void aNewMemberReportsToALeaderItsPeersDoNotName() throws Exception {
+        try (TestCluster cluster = TestCluster.withMembers(5, 3);
+                ClusterTransport wire = ClusterVersionTest.admin(cluster)) {
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            ClusterVersionTest.awaitVersions(wire, Map.of("n1", V, "n2", V, "n3", V));
+            cluster.start(3);
+            get(wire.changeMembers(null, cluster.addition(3, false)));
+            get(wire.changeMembers(null, new io.holdfast.model.MembershipChange.TransferLeader("n4")));
+            await("n4 leads").atMost(Duration.ofSeconds(20)).until(() -> cluster.leaderIndex() == 3);
+
+            cluster.start(4); // its --peers: n1, n2, n3 and itself
+            ClusterInfo after = get(wire.changeMembers(null, cluster.addition(4, false)));
+            assertThat(MembershipTest.voters(after)).containsExactly("n1", "n2", "n3", "n4", "n5");
+        }
+    }
+
     /** Waits until every running node's table holds the cluster's version {@code v} as recorded. */
     private static void awaitFloor(TestCluster cluster, int v) {
         await("the cluster's version recorded")
