@@ -1,4 +1,4 @@
-// Ceiling 595 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
+// Ceiling 605 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
 // authentication) in the order they happen.
 package io.holdfast.server;
 
