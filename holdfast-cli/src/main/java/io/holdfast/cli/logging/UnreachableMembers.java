@@ -23,7 +23,8 @@ import org.slf4j.helpers.MessageFormatter;
  * <p>While a member is down, the leader's Ratis appender for it warns at every failed send: a few
  * times a second ({@code n2@group-…->n4-GrpcLogAppender: Follower failed (request=null,
  * errorCount=34); keep nextIndex (5) unchanged and retry.}, {@code …->n4-AppendLogResponseHandler:
- * Failed appendEntries: …}, with the exception's causes on lines of their own), and its own
+ * Failed appendEntries: …}, and for a new member that does not answer, {@code …->n6-InstallSnapshot:
+ * Failed InstallSnapshot: …}, with the exception's causes on lines of their own), and its own
  * throttle still lets through several lines every five seconds: 27 lines from one node in one
  * short outage. This filter takes those warnings (logger {@value #APPENDER}, WARN and above) away
  * and logs instead, at WARN on logger {@value #LOGGER}:
@@ -51,7 +52,7 @@ public final class UnreachableMembers extends TurboFilter {
     public static final String LOGGER = "io.holdfast.server.UnreachableMembers";
 
     private static final Pattern SHAPE = Pattern.compile(
-            "(?s)([^@\\s]+)@group-\\w+->(\\S+)-(?:GrpcLogAppender|AppendLogResponseHandler|InstallSnapshotResponseHandler)"
+            "(?s)([^@\\s]+)@group-\\w+->(\\S+)-(?:GrpcLogAppender|AppendLogResponseHandler|InstallSnapshot(?:ResponseHandler)?)"
                     + "\\b:?\\s*(.*)");
     private static final Pattern REPEATED = Pattern.compile("Repeated (\\d+) times");
 
@@ -162,7 +163,8 @@ public final class UnreachableMembers extends TurboFilter {
         }
         if (causes.isEmpty()) {
             for (String part : OneLineMessage.flatten(what).split("Caused by: ")) {
-                causes.add(withoutClassNames(part.replaceFirst("^Failed appendEntries[^:]*: ", "")));
+                causes.add(
+                        withoutClassNames(part.replaceFirst("^Failed (?:appendEntries|InstallSnapshot)[^:]*: ", "")));
             }
         }
         int pick = causes.size() - 1;

@@ -114,6 +114,26 @@ class UnreachableMembersTest {
                 .isEqualTo("Follower failed (request=null, errorCount=3); retry.");
     }
 
+    /**
+     * A new member that does not answer (a learner added before it was started): the leader sends it
+     * a snapshot and Ratis warns at every failed try, a few times a second; one line here.
+     */
+    @Test
+    void failedSnapshotSendsToANewMemberAreOneLine() {
+        for (int i = 0; i < 30; i++) {
+            context.getLogger(UnreachableMembers.APPENDER)
+                    .warn("n5@group-FE5A32FDA9F7->n6-InstallSnapshot: Failed InstallSnapshot:"
+                            + " org.apache.ratis.thirdparty.io.grpc.StatusRuntimeException: UNAVAILABLE: io exception"
+                            + " Caused by: org.apache.ratis.thirdparty.io.netty.channel.AbstractChannel"
+                            + "$AnnotatedConnectException: finishConnect(..) failed with error(-111): Connection"
+                            + " refused: /127.0.0.1:9654 Caused by: java.net.ConnectException: finishConnect(..)"
+                            + " failed with error(-111): Connection refused");
+        }
+        assertThat(lines())
+                .containsExactly("Node n5 cannot reach member n6: finishConnect(..) failed with error(-111): Connection"
+                        + " refused: /127.0.0.1:9654 (said again once a minute while it lasts)");
+    }
+
     @Test
     void aNodeWhoseOwnDivisionClosesSaysNothing() {
         context.getLogger(UnreachableMembers.APPENDER)
