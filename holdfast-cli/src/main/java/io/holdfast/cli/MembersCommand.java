@@ -41,9 +41,9 @@ import picocli.CommandLine.Spec;
             MembersCommand.TransferLeader.class
         },
         description = {
-            "Print the members of a Holdfast cluster: role, addresses, and how long ago the leader last heard"
-                    + " from each. The subcommands change them (admin only when access control is on); see"
-                    + " docs/operations.md.",
+            "Print the members of a Holdfast cluster (docs/operations.md): role, addresses, and how long ago the"
+                    + " leader last heard from each. The subcommands change them (admin only when access control"
+                    + " is on).",
             "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error or a backend that is no Holdfast server;"
                     + " 75 the change was refused (another under way, or a new member that does not answer);"
                     + " 77 not allowed."
