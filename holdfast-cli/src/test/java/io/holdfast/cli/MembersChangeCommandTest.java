@@ -109,6 +109,10 @@ class MembersChangeCommandTest {
                 membership.detachAppender(logged);
                 membership.setLevel(was);
             }
+            assertThat(voterError.split("could not add n7", -1))
+                    .as("the change named once: %s", voterError)
+                    .hasSize(2);
+            assertThat(voterError.split("the members are as they were", -1)).hasSize(2);
             assertThat(voterError)
                     .contains("could not add n7")
                     .contains("127.0.0.1:" + silent)
