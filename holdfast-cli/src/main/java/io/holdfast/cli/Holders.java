@@ -16,8 +16,15 @@ import java.util.Optional;
 final class Holders {
     private Holders() {}
 
-    /** The first of {@code names} that is held, and by whom; null if none is or the backend cannot say. */
+    /** How many held names the line names; the rest are counted. */
+    static final int NAMED = 3;
+
+    /**
+     * Each of {@code names} that is held, and by whom ("'a' is held by …; 'b' is held by …"), the first
+     * {@value #NAMED} named and the rest counted; null if none is or the backend cannot say.
+     */
     static String heldBy(LockClient client, List<String> names) {
+        List<String> held = new java.util.ArrayList<>();
         for (String name : names) {
             Optional<LockInfo> info;
             try {
@@ -26,10 +33,14 @@ final class Holders {
                 return null;
             }
             if (info.isPresent() && !info.get().holders().isEmpty()) {
-                return "'" + name + "' is held by " + who(info.get().holders());
+                held.add("'" + name + "' is held by " + who(info.get().holders()));
             }
         }
-        return null;
+        if (held.isEmpty()) {
+            return null;
+        }
+        String line = String.join("; ", held.subList(0, Math.min(NAMED, held.size())));
+        return held.size() > NAMED ? line + "; " + (held.size() - NAMED) + " more names are held" : line;
     }
 
     /** "'svc/x' is led by ann@host-a:1 (session ...) for 12.0s, value 'host-a'"; null if nobody leads or unknown. */

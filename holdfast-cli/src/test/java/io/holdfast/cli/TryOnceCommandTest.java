@@ -124,6 +124,25 @@ class TryOnceCommandTest {
                 .isZero();
     }
 
+    /** Several names held: each held one is named with its holder, not only the first. */
+    @Test
+    void aMultiNameTryNamesEachNameThatIsHeld() throws Exception {
+        Path ran = dir.resolve("ran-multi-held");
+        try (LockClient bob = LockClient.open(
+                        uri, ClientOptions.builder().clientName("bob@host-b:2").build());
+                Lease other = bob.lock("jobs/other").acquire(Duration.ofSeconds(10))) {
+            int exit = run(
+                    "lock", "jobs/nightly", "jobs/free", "jobs/other", "--wait", "0s", "--", "touch", ran.toString());
+
+            assertThat(exit).as(err.toString()).isEqualTo(ExitCodes.NOT_ACQUIRED);
+            assertThat(ran).doesNotExist();
+            assertThat(line())
+                    .startsWith("holdfast lock: 'jobs/nightly' is held by ann@host-a:1 (session " + ann.sessionId())
+                    .contains("; 'jobs/other' is held by bob@host-b:2 (session " + bob.sessionId() + ") for ")
+                    .doesNotContain("'jobs/free' is held");
+        }
+    }
+
     @Test
     void anElectionTryWhileAnotherLeadsIs75NamingTheLeader() {
         Path ran = dir.resolve("ran-elect");
