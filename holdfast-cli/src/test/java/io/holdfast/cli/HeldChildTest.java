@@ -62,11 +62,9 @@ class HeldChildTest {
                     hook.remove();
                 }
             });
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (child.get() == null && System.nanoTime() < deadline) {
-                pause(10);
-            }
-            assertThat(child.get()).as("the command started").isNotNull();
+            Awaitility.await("the command started")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> child.get() != null);
 
             hook.runNow(); // what the JVM does on SIGTERM
 
