@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * whenever it reconnects. An open that meets a failover under way (the primary the Sentinels name
  * refuses connections, or Lettuce knows no primary yet) asks them again, with the client's retry
  * policy's delays, until the connect timeout is spent. So does an open whose connection closed
- * during its handshake ("Connection closed prematurely"): Lettuce reports that when the channel
+ * during its handshake ("Connection closed prematurely", or "RedisHandshakeHandler not registered"
+ * when the closed channel's pipeline is already empty): Lettuce reports that when the channel
  * closes before the handshake's outcome is recorded, which its own failed handshake can cause (it
  * closes the channel first and records why after), so a refused password once surfaced as that
  * instead of Redis's WRONGPASS; the next attempt names the real cause.
@@ -47,6 +48,12 @@ final class RedisLink {
 
     /** Lettuce's words for a connection that closed before its handshake had an outcome. */
     private static final String HANDSHAKE_CUT_SHORT = "Connection closed prematurely";
+
+    /**
+     * Lettuce's words for the same race seen from the other side: the channel connected, but by the
+     * time Lettuce looked for its handshake handler the closed channel's pipeline had dropped it.
+     */
+    private static final String HANDSHAKE_HANDLER_GONE = "RedisHandshakeHandler not registered";
 
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> commands;
@@ -206,8 +213,9 @@ final class RedisLink {
     private static boolean handshakeCutShort(Throwable e) {
         return anyCause(
                 e,
-                t -> t instanceof io.lettuce.core.RedisConnectionException
-                        && HANDSHAKE_CUT_SHORT.equals(t.getMessage()));
+                t -> (t instanceof io.lettuce.core.RedisConnectionException
+                                && HANDSHAKE_CUT_SHORT.equals(t.getMessage()))
+                        || (t instanceof IllegalStateException && HANDSHAKE_HANDLER_GONE.equals(t.getMessage())));
     }
 
     /** Whether {@code e} or any of its causes is {@code what}. */

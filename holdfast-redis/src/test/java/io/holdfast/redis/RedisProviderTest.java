@@ -262,7 +262,8 @@ class RedisProviderTest {
         // Not about time: the connection and its handshake get ten seconds. Two CI runs got
         // "Connection closed prematurely" instead of Redis's WRONGPASS, the second after 0.2 s:
         // Lettuce's failed handshake closes the channel before it records why, and the closed
-        // channel can win; RedisLink now opens again on that (see its class comment).
+        // channel can win; RedisLink now opens again on that (see its class comment). A third run got
+        // "RedisHandshakeHandler not registered", the same race (2 of 300 opens under load).
         EmbeddedRedis secured = new EmbeddedRedis("requirepass right-one");
         secured.start();
         try {
