@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * operators read), {@link LeaderDuties} (cluster time, session TTLs, ticks), {@link Proposer}
  * (batching) and {@link Membership} (member changes).
  */
-final class RaftLockService implements LockService, LockStateMachine.Hooks {
+final class RaftLockService implements LockService, StateMachineHooks {
     private static final Logger LOG = LoggerFactory.getLogger(RaftLockService.class);
 
     private final RaftPeerId selfId;
@@ -308,21 +308,18 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     // ------------------------------------------------------------------ state machine hooks
 
     @Override
-    public void applied(
-            long index,
-            List<Command.Envelope> commands,
-            List<Reply> replies,
-            List<List<Event>> events,
-            List<io.holdfast.WatchEvent> changes,
-            long tableNow,
-            long nextDeadline) {
+    public void applied(Applied entry) {
+        long index = entry.index();
+        List<Command.Envelope> commands = entry.commands();
+        List<Reply> replies = entry.replies();
+        List<List<Event>> events = entry.events();
         metrics.applied(commands, replies, events);
         ClusterIdentity id = identity;
         if (id != null) {
             id.applied(commands);
         }
-        changeLog.append(index, changes);
-        inspector.tableClock(tableNow);
+        changeLog.append(index, entry.changes());
+        inspector.tableClock(entry.tableNow());
         List<String> closed = List.of();
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
             if (commands.get(i) == null) {
@@ -349,7 +346,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             }
             this.events.deliver(caused);
         }
-        duties.applied(nextDeadline);
+        duties.applied(entry.nextDeadline());
     }
 
     /**
