@@ -230,6 +230,13 @@ final class LockStateMachine extends BaseStateMachine {
         }
     }
 
+    /** The table in its snapshot form, taken under the apply lock (to compare replicas). */
+    byte[] tableBytes() {
+        synchronized (lock) {
+            return snapshotBytes();
+        }
+    }
+
     /** The table and the entry it applied last, taken together (a backup's contents). */
     io.holdfast.model.TableCopy backup() {
         synchronized (lock) {
