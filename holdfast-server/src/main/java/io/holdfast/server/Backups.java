@@ -46,7 +46,13 @@ final class Backups {
         Files.createDirectories(dir);
         Path table = Files.createTempFile(dir, "table-", ".tmp");
         try {
-            BackupFile.Header header = node.raftService().backupTo(table, nowMillis, BARRIER_TIMEOUT);
+            // On the leader, after a read barrier: the copy holds every write acknowledged before
+            // the call. It is made on this thread, not on Ratis's.
+            node.parts()
+                    .gateway
+                    .afterBarrier(() -> Boolean.TRUE)
+                    .get(BARRIER_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            BackupFile.Header header = node.parts().machine.backupTo(table, nowMillis);
             beforeFirstByte.run();
             try (InputStream in = Files.newInputStream(table)) {
                 BackupFile.write(header, in, out);

@@ -71,9 +71,6 @@ final class ClusterIdentity {
     /** The prefix of the reserved member name under which the table records the id. */
     static final String REPORT_PREFIX = "cluster-id:";
 
-    /** What a peer is asked over the Raft port (a read of its state machine). */
-    static final String QUERY = "holdfast/cluster-id";
-
     private final Path dataDir;
     private final String nodeId;
     private final Consumer<String> halt;
@@ -244,7 +241,7 @@ final class ClusterIdentity {
                         .newRaftClientRpc(org.apache.ratis.protocol.ClientId.randomId(), properties))
                 .build()) {
             String answer = client.io()
-                    .sendStaleRead(org.apache.ratis.protocol.Message.valueOf(QUERY), 0, peer.getId())
+                    .sendStaleRead(TableQuery.CLUSTER_ID.message(), 0, peer.getId())
                     .getMessage()
                     .getContent()
                     .toStringUtf8();

@@ -1,5 +1,5 @@
-// Ceiling 605 lines, one idea: a node's start and stop (storage, Ratis properties, the service, endpoints, TLS,
-// authentication) in the order they happen.
+// Ceiling 585 lines, one idea: a node's start, as named steps in the order they happen (storage, peers, the Raft
+// log and server, the service's parts, endpoints), and its stop.
 package io.holdfast.server;
 
 import io.holdfast.Ticker;
@@ -8,7 +8,6 @@ import io.holdfast.core.Vocabulary;
 import io.holdfast.endpoint.Authenticator;
 import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.LockService;
-import io.holdfast.protocol.TlsFiles;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,12 +21,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -35,8 +30,6 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
-import org.apache.ratis.util.SizeInBytes;
-import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,19 +71,16 @@ public final class HoldfastServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final RaftServer raft;
-    private final RaftLockService service;
+    private final NodeParts parts;
     private final List<AutoCloseable> endpoints = new ArrayList<>();
 
     private volatile int httpPort = -1;
     private volatile int clientPort = -1;
 
-    private final ServerMetrics metrics;
-
-    private HoldfastServer(ServerConfig config, RaftServer raft, RaftLockService service, ServerMetrics metrics) {
+    private HoldfastServer(ServerConfig config, RaftServer raft, NodeParts parts) {
         this.config = config;
         this.raft = raft;
-        this.service = service;
-        this.metrics = metrics;
+        this.parts = parts;
     }
 
     /**
@@ -124,13 +114,46 @@ public final class HoldfastServer implements AutoCloseable {
     static HoldfastServer start(
             ServerConfig config, Set<PlantedBug> bugs, Vocabulary vocabulary, boolean reportsVersion)
             throws StartupException {
+        warnOfPlantedBugs(config, bugs);
+        checkTlsFiles(config);
+        Path raftDir = openStorage(config.dataDir());
+        checkPortsFree(config);
+        Members members = Members.of(config);
+        RaftGroup startGroup = startGroup(config, members.group(), raftDir);
+        checkPeersClusterId(config, members);
+        LockStateMachine machine = new LockStateMachine(bugs, vocabulary);
+        RaftProperties properties = raftProperties(config, raftDir);
+        ServerMetrics metrics = new ServerMetrics(config.nodeId());
+        checkLog(raftDir, properties, metrics);
+        RaftServer raft = buildRaft(config, startGroup, machine, properties, raftDir);
+        NodeParts parts =
+                new NodeParts(config, raft, machine, members.clientAddresses(), Ticker.system(), bugs, metrics);
+        startRaft(config, raft, parts, raftDir);
+        HoldfastServer server = new HoldfastServer(config, raft, parts);
+        server.serveClients();
+        server.serveHttp();
+        if (reportsVersion) {
+            server.reportVersion(members.group());
+        }
+        server.watchDivision();
+        LOG.info(
+                "Node {} started: Raft on {}, data in {}",
+                config.nodeId(),
+                config.self().raftAddress(),
+                config.dataDir());
+        return server;
+    }
+
+    private static void warnOfPlantedBugs(ServerConfig config, Set<PlantedBug> bugs) {
         if (!bugs.isEmpty()) {
             LOG.warn(
                     "Node {} runs with PLANTED BUGS (verification only; it is NOT a correct lock service): {}",
                     config.nodeId(),
                     bugs.stream().map(PlantedBug::cliName).sorted().collect(Collectors.joining(", ")));
         }
-        ServerConfig.Peer self = config.self();
+    }
+
+    private static void checkTlsFiles(ServerConfig config) throws StartupException {
         if (config.tls() != null) {
             try {
                 config.tls().check();
@@ -138,116 +161,98 @@ public final class HoldfastServer implements AutoCloseable {
                 throw new StartupException(e.getMessage(), e);
             }
         }
-        Path raftDir = prepareDataDir(config.dataDir());
-        checkPortFree(config.bindHost(), self.raftPort(), "Raft");
+    }
+
+    /** The ports this node binds are free now: the Raft port, and the client and HTTP ports if fixed. */
+    private static void checkPortsFree(ServerConfig config) throws StartupException {
+        checkPortFree(config.bindHost(), config.self().raftPort(), "Raft");
         if (config.clientPort() != 0) {
             checkPortFree(config.bindHost(), config.clientPort(), "client");
         }
         if (config.httpPort() > 0) {
             checkPortFree(config.bindHost(), config.httpPort(), "HTTP");
         }
-        List<RaftPeer> peers = new ArrayList<>();
-        Map<RaftPeerId, String> clientAddresses = new HashMap<>();
-        for (Map.Entry<String, ServerConfig.Peer> e : config.peers().entrySet()) {
-            RaftPeerId id = RaftPeerId.valueOf(e.getKey());
-            peers.add(RaftPeer.newBuilder()
-                    .setId(id)
-                    .setAddress(e.getValue().raftAddress())
-                    .setClientAddress(e.getValue().clientAddress())
-                    .build());
-            clientAddresses.put(id, e.getValue().clientAddress());
+    }
+
+    /** The members given at start ({@code --peers}): as Raft peers, their client addresses, their group. */
+    private record Members(List<RaftPeer> peers, Map<RaftPeerId, String> clientAddresses, RaftGroup group) {
+        static Members of(ServerConfig config) {
+            List<RaftPeer> peers = new ArrayList<>();
+            Map<RaftPeerId, String> clientAddresses = new HashMap<>();
+            for (Map.Entry<String, ServerConfig.Peer> e : config.peers().entrySet()) {
+                RaftPeerId id = RaftPeerId.valueOf(e.getKey());
+                peers.add(RaftPeer.newBuilder()
+                        .setId(id)
+                        .setAddress(e.getValue().raftAddress())
+                        .setClientAddress(e.getValue().clientAddress())
+                        .build());
+                clientAddresses.put(id, e.getValue().clientAddress());
+            }
+            return new Members(peers, clientAddresses, RaftGroup.valueOf(GROUP_ID, peers));
         }
-        RaftGroup group = RaftGroup.valueOf(GROUP_ID, peers);
-        RecordedMembers.check(config, raftDir.resolve(GROUP_ID.getUuid().toString()))
-                .ifPresent(LOG::warn);
-        // A new member not added yet starts knowing no members: it stands for no election (RejoinGuard).
-        RaftGroup startGroup = RejoinGuard.check(
-                config, group, raftDir.resolve(GROUP_ID.getUuid().toString()), parameters(config));
+    }
+
+    /**
+     * The group Ratis starts with: the members given, unless {@link RejoinGuard} finds this a new
+     * member not added yet, which starts knowing no members and stands for no election. Warns first
+     * when the members given differ from those the log recorded ({@link RecordedMembers}).
+     */
+    private static RaftGroup startGroup(ServerConfig config, RaftGroup group, Path raftDir) throws StartupException {
+        Path groupDir = raftDir.resolve(GROUP_ID.getUuid().toString());
+        RecordedMembers.check(config, groupDir).ifPresent(LOG::warn);
+        return RejoinGuard.check(config, group, groupDir, RaftSettings.parameters(config));
+    }
+
+    /** Refuses to start when a peer belongs to another cluster than this data directory ({@link ClusterIdentity}). */
+    private static void checkPeersClusterId(ServerConfig config, Members members) throws StartupException {
         ClusterIdentity.checkPeers(
                 config.nodeId(),
                 config.dataDir(),
                 ClusterIdentity.read(config.dataDir()).orElse(null),
-                peers.stream()
+                members.peers().stream()
                         .map(p -> p.getId().toString())
                         .filter(id -> !id.equals(config.nodeId()))
                         .toList(),
-                id -> ClusterIdentity.ask(group.getPeer(RaftPeerId.valueOf(id)), group, parameters(config)));
-        LockStateMachine machine = new LockStateMachine(bugs, vocabulary);
-        RaftProperties properties = raftProperties(config, raftDir);
-        ServerMetrics metrics = new ServerMetrics(config.nodeId());
-        checkLog(raftDir, properties, metrics);
-        RaftServer raft;
+                id -> ClusterIdentity.ask(
+                        members.group().getPeer(RaftPeerId.valueOf(id)),
+                        members.group(),
+                        RaftSettings.parameters(config)));
+    }
+
+    private static RaftServer buildRaft(
+            ServerConfig config,
+            RaftGroup startGroup,
+            LockStateMachine machine,
+            RaftProperties properties,
+            Path raftDir)
+            throws StartupException {
         try {
-            raft = RaftServer.newBuilder()
+            return RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(config.nodeId()))
                     .setGroup(startGroup)
                     .setStateMachine(machine)
                     .setProperties(properties)
-                    .setParameters(parameters(config))
+                    .setParameters(RaftSettings.parameters(config))
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
         } catch (IOException | RuntimeException e) {
             throw new StartupException("cannot set up the Raft server in " + raftDir + ": " + rootMessage(e), e);
         }
-        RaftLockService service = new RaftLockService(
-                raft,
-                GROUP_ID,
-                RaftPeerId.valueOf(config.nodeId()),
-                machine,
-                clientAddresses,
-                Ticker.system(),
-                bugs,
-                metrics);
-        if (config.auth() != null && config.auth().rules() != null) {
-            service.requireAccessRules(config.auth().rules());
-        }
-        service.keepIdentity(new ClusterIdentity(config.dataDir(), config.nodeId(), service::halted));
+    }
+
+    /** Starts Ratis; on failure closes the service and the Raft server before it says why. */
+    private static void startRaft(ServerConfig config, RaftServer raft, NodeParts parts, Path raftDir)
+            throws StartupException {
         try {
             raft.start();
         } catch (IOException | RuntimeException e) {
-            service.close();
+            parts.service.close();
             closeQuietly(raft);
             throw new StartupException(
                     "cannot start node " + config.nodeId() + " with the data in " + raftDir
                             + " (is the Raft log or snapshot damaged?): " + rootMessage(e),
                     e);
         }
-        HoldfastServer server = new HoldfastServer(config, raft, service, metrics);
-        try {
-            server.serveClients(service);
-        } catch (RuntimeException e) {
-            server.close();
-            throw new StartupException(
-                    "cannot serve clients on " + config.bindHost() + ":" + config.clientPort() + ": " + rootMessage(e),
-                    e);
-        }
-        if (config.httpPort() >= 0) {
-            try {
-                HttpEndpoint health = HttpEndpoint.start(server, config.bindHost(), config.httpPort());
-                server.httpPort = health.port();
-                server.addEndpoint(health);
-            } catch (IOException e) {
-                server.close();
-                throw new StartupException(
-                        "cannot serve HTTP on " + config.bindHost() + ":" + config.httpPort() + ": " + rootMessage(e),
-                        e);
-            }
-        }
-        if (reportsVersion) {
-            server.addEndpoint(
-                    new VersionReport(raft, group, config.nodeId(), machine, parameters(config), server.httpPort));
-        }
-        // Last added, first closed: a stop is never taken for Ratis closing the division by itself.
-        server.addEndpoint(DivisionWatch.start(
-                raft,
-                GROUP_ID,
-                config.nodeId(),
-                parameters(config),
-                service::halted,
-                service.removal::complete,
-                service.halt::isDone));
-        LOG.info("Node {} started: Raft on {}, data in {}", config.nodeId(), self.raftAddress(), config.dataDir());
-        return server;
     }
 
     /**
@@ -279,99 +284,16 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /**
-     * With TLS on, every connection of the Raft port (peers, and Ratis's own client and admin
-     * services on the same port) is mutually authenticated TLS against the node's CA: a process
-     * without a certificate from that CA can neither join nor append to the log.
-     */
-    private static Parameters parameters(ServerConfig config) {
-        Parameters parameters = new Parameters();
-        TlsFiles tls = config.tls();
-        if (tls != null) {
-            GrpcTlsConfig peers = new GrpcTlsConfig(
-                    tls.privateKey().toFile(),
-                    tls.certificate().toFile(),
-                    tls.trustedCa().toFile(),
-                    true);
-            GrpcConfigKeys.Server.setTlsConf(parameters, peers);
-            GrpcConfigKeys.Admin.setTlsConf(parameters, peers);
-            GrpcConfigKeys.Client.setTlsConf(parameters, peers);
-        }
-        return parameters;
-    }
-
-    /**
      * The Ratis settings every node runs with, for the configuration {@code config} and the Raft
-     * directory {@code raftDir}. Public so that {@code holdfast-bench}'s Raft floor measures Ratis
-     * with exactly these settings; nothing else should build a Ratis server.
+     * directory {@code raftDir} ({@link RaftSettings}). Public so that {@code holdfast-bench}'s Raft
+     * floor measures Ratis with exactly these settings; nothing else should build a Ratis server.
      */
     public static RaftProperties raftProperties(ServerConfig config, Path raftDir) {
-        RaftProperties p = new RaftProperties();
-        RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
-        RaftServerConfigKeys.setStorageFreeSpaceMin(p, SizeInBytes.valueOf("16MB"));
-        GrpcConfigKeys.Server.setHost(p, config.bindHost());
-        GrpcConfigKeys.Server.setPort(p, config.self().raftPort());
-        // Correctness settings (see VERIFICATION.md): linearizable reads, durable appends, loud corruption.
-        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());
-        RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
-        RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION);
-        // A follower writes appends one after the other, never "composed". Ratis 3.3.0's compose
-        // path (on by default) remembers the appends still being written by their first index
-        // only, and drops an append whose first index is pending as a duplicate whatever its
-        // term: the new leader's entries are acknowledged but the old leader's stay in the log,
-        // and are applied once committed. Replicas diverge (holdfast verify's one-way scenario
-        // caught it; FollowerAppendTest fails with it on).
-        RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
-        // No METADATAENTRY after every commit. By default the leader appends one log entry that
-        // records the new commit index each time the commit index moves, and replicates it like any
-        // other entry: every command then cost two log entries, two fsyncs on every member and two
-        // replication rounds (measured: 4.00 entries per acquire+release pair with it, 2.00 without,
-        // and twice the log syncs, on one node and on three). The next command's write queues
-        // behind that extra fsync on the leader and on each follower. Raft does not need the commit
-        // index on disk: after a restart it is learnt again from the leader (or, alone, from the
-        // first entry of the new term), and every acknowledged command is already in the log
-        // of a majority and fsynced, so durability is unchanged.
-        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-        // No pause between two appendEntries to a follower. Ratis's default (1 ms) makes the log
-        // appender sleep until 1 ms has passed since its last send: the append that carries the
-        // commit index of one command, sent right after the majority answered, then waits, and the
-        // next command's entries wait behind it. For one client that is up to a millisecond per
-        // write on a cluster; batching comes from the appender being busy, not from sleeping.
-        // Apache Ozone's SCM sets the same (ozone.scm.ha.raft.server.log.appender.wait-time.min).
-        RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
-        // The leader's appender to a follower waits between failures by this policy (each wait
-        // random in half to one and a half times its stage's), and an INCONSISTENCY reply, the
-        // first answer of a follower that fell behind, is a failure too. Ratis's default, "1ms,10,
-        // 1s,20, 5s,1000", waits 5 s from the 31st failure in a row (a follower down for 15 s, or
-        // cut off for a few: each request that times out counts): a healed follower then waited out
-        // the wait under way and one more after its first answer, and stayed 7 to 13 s behind
-        // (holdfast verify's ring and partition scenarios, and HealCatchUpTest, measured it). Here
-        // no wait is longer than 300 ms (200 on average) for as long as the failures last, so a
-        // healed follower is tried again within 300 ms. The cost: the leader tries a dead follower
-        // (a refused connect, a log line batched every 5 s) several times a second instead of
-        // every 5 s, until it is back or removed.
-        RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 200ms," + Integer.MAX_VALUE);
-        long min = config.electionTimeoutMin().toMillis();
-        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(min * 2, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(min / 2, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
-        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-        // holdfast.raft.snapshotEvery (entries, default 20,000) is for verification only: its
-        // snapshot-catch-up scenario needs a leader that snapshots and purges its log after a few
-        // hundred entries, so that a follower that was down must be sent a snapshot.
-        long snapshotEvery = Long.getLong("holdfast.raft.snapshotEvery", 20_000);
-        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotEvery);
-        if (snapshotEvery < 20_000) {
-            RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8KB"));
-            RaftServerConfigKeys.Log.setPurgeGap(p, 1);
-        }
-        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-        return p;
+        return RaftSettings.properties(config, raftDir);
     }
 
-    private static Path prepareDataDir(Path dataDir) throws StartupException {
+    /** Creates the data directory's Raft directory and checks that it is writable. */
+    private static Path openStorage(Path dataDir) throws StartupException {
         Path raftDir = dataDir.resolve("raft");
         try {
             Files.createDirectories(raftDir);
@@ -402,22 +324,67 @@ public final class HoldfastServer implements AutoCloseable {
 
     /**
      * Opens the client port: gRPC over TLS with TLS, else frames and gRPC on one port (see {@link
-     * ClientPort}). A leader hint names the leader's client port, which speaks the same.
+     * ClientPort}). A leader hint names the leader's client port, which speaks the same. On failure
+     * closes the node before it says why.
      */
-    private void serveClients(RaftLockService service) {
-        ClientPort grpc = ClientPort.start(
-                config.bindHost(),
-                config.clientPort(),
-                service,
-                config.tls(),
-                config.clientAuth(),
-                config.auth() == null
-                        ? null
-                        : new Authenticator(
-                                config.auth().tokens(), config.auth().required()));
-        clientPort = grpc.port();
-        metrics.unparsableRequests(grpc::unparsableRequests);
-        addEndpoint(grpc);
+    private void serveClients() throws StartupException {
+        try {
+            ClientPort grpc = ClientPort.start(
+                    config.bindHost(),
+                    config.clientPort(),
+                    parts.service,
+                    config.tls(),
+                    config.clientAuth(),
+                    config.auth() == null
+                            ? null
+                            : new Authenticator(
+                                    config.auth().tokens(), config.auth().required()));
+            clientPort = grpc.port();
+            parts.metrics.unparsableRequests(grpc::unparsableRequests);
+            addEndpoint(grpc);
+        } catch (RuntimeException e) {
+            close();
+            throw new StartupException(
+                    "cannot serve clients on " + config.bindHost() + ":" + config.clientPort() + ": " + rootMessage(e),
+                    e);
+        }
+    }
+
+    /** Opens the HTTP port, unless it is off (negative); on failure closes the node before it says why. */
+    private void serveHttp() throws StartupException {
+        if (config.httpPort() < 0) {
+            return;
+        }
+        try {
+            HttpEndpoint health = HttpEndpoint.start(this, config.bindHost(), config.httpPort());
+            httpPort = health.port();
+            addEndpoint(health);
+        } catch (IOException e) {
+            close();
+            throw new StartupException(
+                    "cannot serve HTTP on " + config.bindHost() + ":" + config.httpPort() + ": " + rootMessage(e), e);
+        }
+    }
+
+    /** Reports this member's protocol version and HTTP address to the others ({@link VersionReport}). */
+    private void reportVersion(RaftGroup group) {
+        addEndpoint(new VersionReport(
+                raft, group, config.nodeId(), parts.machine, RaftSettings.parameters(config), httpPort));
+    }
+
+    /**
+     * Watches for Ratis closing the division ({@link DivisionWatch}). Last added, first closed: a
+     * stop is never taken for Ratis closing the division by itself.
+     */
+    private void watchDivision() {
+        addEndpoint(DivisionWatch.start(
+                raft,
+                GROUP_ID,
+                config.nodeId(),
+                RaftSettings.parameters(config),
+                parts.halt::complete,
+                parts.removal::complete,
+                parts.halt::isDone));
     }
 
     /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */
@@ -427,7 +394,7 @@ public final class HoldfastServer implements AutoCloseable {
 
     /** The node's lock service: what its client endpoint serves. */
     public LockService lockService() {
-        return service;
+        return parts.service;
     }
 
     /**
@@ -435,7 +402,7 @@ public final class HoldfastServer implements AutoCloseable {
      * directory, or from the table once the first leader recorded it; null until then.
      */
     public UUID clusterId() {
-        return service.clusterId();
+        return parts.identity.current();
     }
 
     /** The client (gRPC) port actually bound. */
@@ -454,7 +421,7 @@ public final class HoldfastServer implements AutoCloseable {
 
     /** Whether this node currently leads (and has caught up as leader). */
     public boolean isLeader() {
-        return service.isLeader();
+        return parts.duties.isActive();
     }
 
     /** The id of the leader this node knows of, or null. */
@@ -469,7 +436,7 @@ public final class HoldfastServer implements AutoCloseable {
 
     /** The leader's HTTP address ({@code host:port}) as the members reported it, or null. */
     String leaderHttpAddress() {
-        return VersionReport.leaderHttpAddress(raft, GROUP_ID, service.machine());
+        return VersionReport.leaderHttpAddress(raft, GROUP_ID, parts.machine);
     }
 
     /** The current Raft term, or -1 if unknown. */
@@ -490,8 +457,14 @@ public final class HoldfastServer implements AutoCloseable {
         }
     }
 
+    /** The lock service, for the HTTP endpoint. */
     RaftLockService raftService() {
-        return service;
+        return parts.service;
+    }
+
+    /** The parts of this node's service ({@link NodeParts}), for its other users in this package. */
+    NodeParts parts() {
+        return parts;
     }
 
     RaftServer.Division division() throws IOException {
@@ -499,12 +472,12 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     ServerMetrics metrics() {
-        return metrics;
+        return parts.metrics;
     }
 
     /** The access rules this replica has applied; null while access control is off. */
     public io.holdfast.core.AccessRules accessRules() {
-        return service.accessRules();
+        return parts.machine.read(io.holdfast.core.LockTable::accessRules);
     }
 
     /**
@@ -514,12 +487,12 @@ public final class HoldfastServer implements AutoCloseable {
      * nothing, and {@code holdfast server} exits with 71.
      */
     public CompletableFuture<String> halted() {
-        return service.halt.copy();
+        return parts.halt.copy();
     }
 
     /** Completes with its one INFO line when this node was removed from the members; it then serves nothing. */
     public CompletableFuture<String> removed() {
-        return service.removal.copy();
+        return parts.removal.copy();
     }
 
     /**
@@ -527,7 +500,7 @@ public final class HoldfastServer implements AutoCloseable {
      * changes it applied, and the changes of the members it made as leader.
      */
     public List<AuditLog.Entry> audit() {
-        return service.audit();
+        return parts.audit.entries();
     }
 
     /**
@@ -535,12 +508,12 @@ public final class HoldfastServer implements AutoCloseable {
      * {@code permission-denied}.
      */
     public Map<String, Long> refusals() {
-        return service.refusals();
+        return parts.machine.read(io.holdfast.core.LockTable::refusals);
     }
 
     /** The table in its canonical snapshot form, to compare replicas (tests, verification). */
     byte[] tableBytes() {
-        return service.tableBytes();
+        return parts.machine.tableBytes();
     }
 
     /**
@@ -548,7 +521,7 @@ public final class HoldfastServer implements AutoCloseable {
      * replicas that show the same index must show the same checksum (verification compares them).
      */
     public String tableDigest() {
-        return service.tableDigest();
+        return parts.machine.digest();
     }
 
     /** Takes a snapshot now (for tests and operators); returns its log index. */
@@ -576,7 +549,7 @@ public final class HoldfastServer implements AutoCloseable {
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             closeQuietly(endpoints.get(i));
         }
-        service.close();
+        parts.service.close();
         closeQuietly(raft);
         LOG.info("Node {} stopped", config.nodeId());
     }

@@ -1,4 +1,4 @@
-// Ceiling 570 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
+// Ceiling 550 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
 // leadership hooks); the table and its codecs live in holdfast-core.
 package io.holdfast.server;
 
@@ -46,12 +46,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Ratis adapter around {@link LockTable}: decode an entry, apply its commands, encode the
- * replies. Nothing else happens here; in particular no exception leaves {@link #applyTransaction}
- * (Ratis would shut the server down, and every replica would do the same on the same entry).
+ * replies. Nothing else happens here.
+ *
+ * <p><b>Apply never fails, but may stop.</b> Ratis shuts a replica's division down when {@link
+ * #applyTransaction} throws, and every replica would do the same on the same entry. So a command
+ * that fails while applied (a damaged one, a bug in the table) becomes an error reply, and the log
+ * moves on. The one exception that leaves {@link #applyTransaction} is {@link Halt}, thrown on
+ * purpose: the entry holds a command of a kind this build cannot read (a newer build's leader
+ * logged it), and applying the rest of the entry would make this replica differ from those that
+ * can; it stops instead, with its applied index below the entry, and says why ({@link
+ * StateMachineHooks#halted}).
  *
  * <p>Reads are linearizable through a barrier: a read-only Ratis request with the LINEARIZABLE
  * read option makes Ratis wait until this replica has applied the leader's commit index, then
- * {@link #query} answers nothing and the caller reads the table under its lock.
+ * {@link #query} answers the {@link TableQuery} the request holds (for the barrier, nothing) and
+ * the caller reads the table under its lock.
  *
  * <p>Snapshots serialize the table under the apply lock into Ratis's snapshot directory; a damaged
  * snapshot stops the server at startup with a clear error rather than being half-loaded.
@@ -69,51 +78,10 @@ final class LockStateMachine extends BaseStateMachine {
 
     private static final boolean TRACE_APPLIED = Boolean.getBoolean("holdfast.raft.traceApplied");
 
-    /** What the node learns from the state machine: applied entries and leadership. */
-    interface Hooks {
-        /**
-         * An entry was applied: its log index, its commands (null where damaged), their replies,
-         * and the events each command caused, all in the same order; the changes the entry made to
-         * holders, queues and registers, in order (for watches); then the table's clock and
-         * its earliest deadline ({@link LockTable#nextDeadline()}) right after the entry, read
-         * under the apply lock so that the hook need not take it again.
-         */
-        void applied(
-                long index,
-                List<Command.Envelope> commands,
-                List<Reply> replies,
-                List<List<Event>> events,
-                List<io.holdfast.WatchEvent> changes,
-                long tableNow,
-                long nextDeadline);
-
-        void leaderReady();
-
-        void notLeader();
-
-        /**
-         * This node learnt of a new leader (null: none known). Called from inside Ratis: must
-         * return at once and not call back into the Raft server.
-         */
-        default void leaderChanged(String leader) {}
-
-        /**
-         * The table was replaced by a snapshot taken at log index {@code index} (at start, or one
-         * the leader sent): the entries up to it will not be applied here.
-         */
-        default void tableLoaded(long index) {}
-
-        /** A snapshot of {@code bytes} was written for log index {@code index}. */
-        default void snapshotTaken(long index, long bytes) {}
-
-        /**
-         * This replica stopped applying the log, for {@code reason} (one line): an entry holds a
-         * command of a kind this build does not know. Ratis closes the division right after.
-         */
-        default void halted(String reason) {}
-    }
-
-    /** Thrown out of {@link #applyTransaction} to stop this replica (see there). */
+    /**
+     * Thrown out of {@link #applyTransaction} to stop this replica: the only exception that leaves
+     * it (see the class comment).
+     */
     static final class Halt extends IllegalStateException {
         private static final long serialVersionUID = 1L;
 
@@ -135,7 +103,7 @@ final class LockStateMachine extends BaseStateMachine {
     final Vocabulary vocabulary;
 
     private volatile LockTable table;
-    private volatile Hooks hooks;
+    private volatile StateMachineHooks hooks;
 
     /** A state machine over a correct table. */
     LockStateMachine() {
@@ -241,7 +209,7 @@ final class LockStateMachine extends BaseStateMachine {
         return command;
     }
 
-    void setHooks(Hooks hooks) {
+    void setHooks(StateMachineHooks hooks) {
         this.hooks = hooks;
     }
 
@@ -259,6 +227,13 @@ final class LockStateMachine extends BaseStateMachine {
     String digest() {
         synchronized (lock) {
             return getLastAppliedTermIndex().getIndex() + ":" + crc(snapshotBytes());
+        }
+    }
+
+    /** The table in its snapshot form, taken under the apply lock (to compare replicas). */
+    byte[] tableBytes() {
+        synchronized (lock) {
+            return snapshotBytes();
         }
     }
 
@@ -380,7 +355,7 @@ final class LockStateMachine extends BaseStateMachine {
                         table.lastToken());
             }
         }
-        Hooks h = hooks;
+        StateMachineHooks h = hooks;
         if (h != null) {
             h.tableLoaded(snapshot.getIndex());
         }
@@ -421,8 +396,11 @@ final class LockStateMachine extends BaseStateMachine {
      * Applies an entry's commands. An entry that holds a command of a kind this build does not
      * know (a newer build's leader wrote it) is not applied at all: the replica stops, with one
      * line naming the entry, instead of applying the rest and differing from the replicas that
-     * know the command. It throws, so Ratis closes this replica's division and its applied index
-     * stays below the entry; the node's process exits (see {@link Hooks#halted}).
+     * know the command. It throws {@link Halt}, so Ratis closes this replica's division and its
+     * applied index stays below the entry; the node's process exits (see {@link StateMachineHooks#halted}).
+     * Any other failure while applying is answered with an error reply and never thrown.
+     *
+     * @throws Halt when the entry holds a command of a kind this build does not know
      */
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
@@ -443,7 +421,7 @@ final class LockStateMachine extends BaseStateMachine {
                         + e.getMessage() + "), written by a newer build: this node stops instead of applying the log"
                         + " differently from the others; upgrade it and start it again (docs/operations.md)";
                 LOG.error(reason);
-                Hooks h = hooks;
+                StateMachineHooks h = hooks;
                 if (h != null) {
                     h.halted(reason);
                 }
@@ -482,10 +460,11 @@ final class LockStateMachine extends BaseStateMachine {
                 nextDeadline = table.nextDeadline();
             }
         }
-        Hooks h = hooks;
+        StateMachineHooks h = hooks;
         if (h != null) {
             try {
-                h.applied(entry.getIndex(), commands, replies, events, changes, tableNow, nextDeadline);
+                h.applied(new StateMachineHooks.Applied(
+                        entry.getIndex(), commands, replies, events, changes, tableNow, nextDeadline));
             } catch (RuntimeException e) {
                 LOG.warn("Delivering the events of entry {} failed", entry.getIndex(), e);
             }
@@ -494,15 +473,18 @@ final class LockStateMachine extends BaseStateMachine {
                 Message.valueOf(ByteString.copyFrom(EntryCodec.encodeReplies(replies))));
     }
 
+    /** Answers the {@link TableQuery} the request holds, once Ratis let it through. */
     @Override
     public CompletableFuture<Message> query(Message request) {
-        if (!request.getContent().isEmpty()
-                && ClusterIdentity.QUERY.equals(request.getContent().toStringUtf8())) {
-            String id =
-                    read(ClusterIdentity::inTable).map(java.util.UUID::toString).orElse("");
-            return CompletableFuture.completedFuture(Message.valueOf(id));
+        return CompletableFuture.completedFuture(answer(TableQuery.of(request)));
+    }
+
+    private Message answer(TableQuery query) {
+        if (query instanceof TableQuery.ClusterId) {
+            return Message.valueOf(
+                    read(ClusterIdentity::inTable).map(java.util.UUID::toString).orElse(""));
         }
-        return CompletableFuture.completedFuture(Message.EMPTY);
+        return Message.EMPTY; // the barrier, and a query this build does not know (see TableQuery)
     }
 
     @Override
@@ -523,7 +505,7 @@ final class LockStateMachine extends BaseStateMachine {
             Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
             var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
             storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
-            Hooks h = hooks;
+            StateMachineHooks h = hooks;
             if (h != null) {
                 h.snapshotTaken(last.getIndex(), file.length());
             }
@@ -533,7 +515,7 @@ final class LockStateMachine extends BaseStateMachine {
 
     @Override
     public void notifyLeaderReady() {
-        Hooks h = hooks;
+        StateMachineHooks h = hooks;
         if (h != null) {
             h.leaderReady();
         }
@@ -541,7 +523,7 @@ final class LockStateMachine extends BaseStateMachine {
 
     @Override
     public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeader) {
-        Hooks h = hooks;
+        StateMachineHooks h = hooks;
         if (h == null) {
             return;
         }
@@ -553,7 +535,7 @@ final class LockStateMachine extends BaseStateMachine {
 
     @Override
     public void notifyNotLeader(java.util.Collection<TransactionContext> pending) {
-        Hooks h = hooks;
+        StateMachineHooks h = hooks;
         if (h != null) {
             h.notLeader();
         }

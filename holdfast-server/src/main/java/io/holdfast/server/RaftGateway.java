@@ -116,7 +116,7 @@ final class RaftGateway {
 
     /** Writes one entry through Raft; completes with the entry's reply. */
     CompletableFuture<RaftClientReply> write(byte[] entry) {
-        return send(RaftClientRequest.writeRequestType(), entry);
+        return send(RaftClientRequest.writeRequestType(), Message.valueOf(ByteString.copyFrom(entry)));
     }
 
     /**
@@ -130,22 +130,23 @@ final class RaftGateway {
         if (!serving.getAsBoolean()) {
             return CompletableFuture.failedFuture(notLeader());
         }
-        return send(RaftClientRequest.readRequestType(), new byte[0]).thenApply(reply -> {
-            Optional<UnavailableException> refused = leaseRefusal(LeaseRefusals.Refused.READ);
-            if (refused.isPresent()) {
-                throw new CompletionException(refused.get());
-            }
-            return read.get();
-        });
+        return send(RaftClientRequest.readRequestType(), TableQuery.BARRIER.message())
+                .thenApply(reply -> {
+                    Optional<UnavailableException> refused = leaseRefusal(LeaseRefusals.Refused.READ);
+                    if (refused.isPresent()) {
+                        throw new CompletionException(refused.get());
+                    }
+                    return read.get();
+                });
     }
 
-    private CompletableFuture<RaftClientReply> send(RaftClientRequest.Type type, byte[] payload) {
+    private CompletableFuture<RaftClientReply> send(RaftClientRequest.Type type, Message message) {
         RaftClientRequest request = RaftClientRequest.newBuilder()
                 .setClientId(clientId)
                 .setServerId(selfId)
                 .setGroupId(groupId)
                 .setCallId(callIds.incrementAndGet())
-                .setMessage(Message.valueOf(ByteString.copyFrom(payload)))
+                .setMessage(message)
                 .setType(type)
                 .build();
         CompletableFuture<RaftClientReply> sent;

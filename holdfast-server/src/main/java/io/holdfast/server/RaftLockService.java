@@ -1,14 +1,12 @@
-// Ceiling 710 lines, one idea: the whole LockService surface a node serves (14 calls) and the state machine's
-// hooks; what each call needs lives in RaftGateway, EventRouter, NodeInspector and LeaderDuties.
+// Ceiling 540 lines, one idea: the whole LockService surface a node serves (14 calls) and the state machine's
+// hooks; the parts each call needs (RaftGateway, EventRouter, NodeInspector, LeaderDuties) come from NodeParts.
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockInfo;
-import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import io.holdfast.core.ChangeLog;
 import io.holdfast.core.CommandCodec;
-import io.holdfast.core.PlantedBug;
 import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Command;
@@ -17,16 +15,11 @@ import io.holdfast.model.LockService;
 import io.holdfast.model.NotLeaderException;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
-import io.holdfast.spi.DaemonThreads;
-import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * have their own contracts: {@link RaftGateway} (writes, read barriers, the leader's lease, who
  * leads), {@link EventRouter} (events to subscribers, in order), {@link NodeInspector} (what
  * operators read), {@link LeaderDuties} (cluster time, session TTLs, ticks), {@link Proposer}
- * (batching) and {@link Membership} (member changes).
+ * (batching) and {@link Membership} (member changes). {@link NodeParts} builds them and hands them
+ * in; the node's other users take them from there.
  */
-final class RaftLockService implements LockService, LockStateMachine.Hooks {
+final class RaftLockService implements LockService, StateMachineHooks {
     private static final Logger LOG = LoggerFactory.getLogger(RaftLockService.class);
 
     private final RaftPeerId selfId;
@@ -56,16 +50,15 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final Membership membership;
     private final EventRouter events;
     private final SessionEvents sessionEvents;
-    /** The recent changes of the table, for watches. */
     private final ChangeLog changeLog;
-
     private final java.util.concurrent.ExecutorService changeWakeups;
     private final NodeInspector inspector;
     private final Proposer proposer;
     private final LeaderDuties duties;
     private final AuditLog audit;
-    /** The access rules this node requires (see {@link #requireAccessRules}); null if none. */
-    private volatile io.holdfast.core.AccessRules initialRules;
+    private final ClusterIdentity identity;
+    /** The access rules this node requires (see {@link #rulesPending}); null if none. */
+    private final io.holdfast.core.AccessRules initialRules;
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
     /** Planted bug release-lost-on-step-down (verification only). */
@@ -74,67 +67,30 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     private final ServerMetrics metrics;
     /** The lease check's refusals, counted and logged. */
     private final LeaseRefusals leaseRefusals;
+    /** Completed when this replica stops applying the log ({@link #halted}). */
+    private final CompletableFuture<String> halt;
 
-    /** The cluster's identity as this node keeps it; null in tests that run a bare service. */
-    private volatile ClusterIdentity identity;
-
-    RaftLockService(
-            RaftServer server,
-            RaftGroupId groupId,
-            RaftPeerId selfId,
-            LockStateMachine machine,
-            Map<RaftPeerId, String> clientAddresses,
-            Ticker ticker) {
-        this(server, groupId, selfId, machine, clientAddresses, ticker, Set.of(), new ServerMetrics(selfId.toString()));
-    }
-
-    /**
-     * @param bugs planted bugs (verification only); grant-without-quorum and
-     *     release-lost-on-step-down matter here
-     */
-    RaftLockService(
-            RaftServer server,
-            RaftGroupId groupId,
-            RaftPeerId selfId,
-            LockStateMachine machine,
-            Map<RaftPeerId, String> clientAddresses,
-            Ticker ticker,
-            Set<PlantedBug> bugs,
-            ServerMetrics metrics) {
-        this.metrics = metrics;
-        this.selfId = selfId;
-        this.machine = machine;
-        this.leaseRefusals = new LeaseRefusals(selfId.toString(), ticker);
-        metrics.leaseCheckRefusals(leaseRefusals);
-        this.raft = new RaftGateway(server, groupId, selfId, clientAddresses, this::isLeader, leaseRefusals);
-        this.membership = new Membership(server, groupId, selfId, raft::notLeader, new VersionAdmission(machine));
-        this.events = new EventRouter(selfId.toString());
-        this.sessionEvents = new SessionEvents(selfId.toString());
-        this.changeWakeups = java.util.concurrent.Executors.newSingleThreadExecutor(
-                DaemonThreads.named("holdfast-watches-" + selfId));
-        this.changeLog = new ChangeLog();
-        this.proposer = new Proposer(selfId.toString(), this::write);
-        this.audit = new AuditLog(selfId.toString());
-        this.duties = new LeaderDuties(selfId.toString(), ticker, machine, proposer::propose);
-        this.inspector = new NodeInspector(raft, machine, duties, this::isAdmin);
-        this.releaseLostOnStepDown = bugs.contains(PlantedBug.RELEASE_LOST_ON_STEP_DOWN);
-        this.grantWithoutQuorum =
-                bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
-        machine.setHooks(this);
-        var loaded = machine.getLastAppliedTermIndex();
-        if (loaded != null && loaded.getIndex() > 0) {
-            sessionEvents.loaded(loaded.getIndex()); // a snapshot loaded before the hooks were set
-            changeLog.loaded(loaded.getIndex());
-        }
-        metrics.bind(
-                () -> machine.read(io.holdfast.core.LockTable::stats),
-                this::refusals,
-                duties::isActive,
-                raft::term,
-                () -> {
-                    var last = machine.getLastAppliedTermIndex();
-                    return last == null ? -1L : last.getIndex();
-                });
+    /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
+    RaftLockService(NodeParts parts) {
+        this.selfId = parts.selfId;
+        this.machine = parts.machine;
+        this.raft = parts.gateway;
+        this.membership = parts.membership;
+        this.events = parts.events;
+        this.sessionEvents = parts.sessionEvents;
+        this.changeLog = parts.changeLog;
+        this.changeWakeups = parts.changeWakeups;
+        this.inspector = parts.inspector;
+        this.proposer = parts.proposer;
+        this.duties = parts.duties;
+        this.audit = parts.audit;
+        this.identity = parts.identity;
+        this.initialRules = parts.initialRules;
+        this.grantWithoutQuorum = parts.grantWithoutQuorum;
+        this.releaseLostOnStepDown = parts.releaseLostOnStepDown;
+        this.metrics = parts.metrics;
+        this.leaseRefusals = parts.leaseRefusals;
+        this.halt = parts.halt;
     }
 
     // ------------------------------------------------------------------ LockService
@@ -235,11 +191,6 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
     }
 
-    /** Whether this node leads and holds its leader's lease ({@link RaftGateway#holdsLease}). */
-    boolean holdsLease() {
-        return raft.holdsLease();
-    }
-
     /** @throws NotLeaderException if this node does not lead: subscribe at the leader */
     @Override
     public void subscribe(String sessionId, Listener listener) {
@@ -308,21 +259,15 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     // ------------------------------------------------------------------ state machine hooks
 
     @Override
-    public void applied(
-            long index,
-            List<Command.Envelope> commands,
-            List<Reply> replies,
-            List<List<Event>> events,
-            List<io.holdfast.WatchEvent> changes,
-            long tableNow,
-            long nextDeadline) {
+    public void applied(Applied entry) {
+        long index = entry.index();
+        List<Command.Envelope> commands = entry.commands();
+        List<Reply> replies = entry.replies();
+        List<List<Event>> events = entry.events();
         metrics.applied(commands, replies, events);
-        ClusterIdentity id = identity;
-        if (id != null) {
-            id.applied(commands);
-        }
-        changeLog.append(index, changes);
-        inspector.tableClock(tableNow);
+        identity.applied(commands);
+        changeLog.append(index, entry.changes());
+        inspector.tableClock(entry.tableNow());
         List<String> closed = List.of();
         for (int i = 0; i < commands.size() && i < replies.size(); i++) {
             if (commands.get(i) == null) {
@@ -349,15 +294,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
             }
             this.events.deliver(caused);
         }
-        duties.applied(nextDeadline);
-    }
-
-    /**
-     * Access control is required on this node: nothing is served until access rules are in force,
-     * and a leader that finds none proposes {@code initial}.
-     */
-    void requireAccessRules(io.holdfast.core.AccessRules initial) {
-        this.initialRules = initial;
+        duties.applied(entry.nextDeadline());
     }
 
     /** Refuses while this node requires access rules and none are in force yet; else null. */
@@ -370,10 +307,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
 
     @Override
     public void tableLoaded(long index) {
-        ClusterIdentity id = identity;
-        if (id != null) {
-            machine.read(ClusterIdentity::inTable).ifPresent(id::seen);
-        }
+        machine.read(ClusterIdentity::inTable).ifPresent(identity::seen);
         sessionEvents.loaded(index);
         changeLog.loaded(index);
     }
@@ -396,10 +330,7 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     @Override
     public void leaderReady() {
         duties.start();
-        ClusterIdentity id = identity;
-        if (id != null) {
-            id.leaderReady(machine.read(ClusterIdentity::inTable), proposer::propose);
-        }
+        identity.leaderReady(machine.read(ClusterIdentity::inTable), proposer::propose);
         io.holdfast.core.AccessRules initial = initialRules;
         if (initial != null && machine.read(t -> t.accessRules() == null)) {
             LOG.info("No access rules in force: proposing the {} this node started with", initial);
@@ -452,17 +383,6 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                         raft.term()));
     }
 
-    /** The state machine, for tests in this package. */
-    LockStateMachine machine() {
-        return machine;
-    }
-
-    /** Completes with the reason when this replica stopped applying the log ({@link #halted}). */
-    final CompletableFuture<String> halt = new CompletableFuture<>();
-
-    /** Completes with the line saying so when this node was removed from the members ({@code DivisionWatch}). */
-    final CompletableFuture<String> removal = new CompletableFuture<>();
-
     @Override
     public void halted(String reason) {
         halt.complete(reason);
@@ -477,10 +397,6 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
                 .addKeyValue("index", index)
                 .addKeyValue("bytes", bytes)
                 .log("Node {} wrote a snapshot at log index {} ({} bytes)", selfId, index, bytes);
-    }
-
-    long term() {
-        return raft.term();
     }
 
     /** Reads for operators ({@link NodeInspector#inspect}). */
@@ -564,44 +480,11 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
     }
 
     /**
-     * A consistent copy of the table written to {@code file}, for a streamed or scheduled backup:
-     * on the leader, after a read barrier, so it holds every write acknowledged before the call;
-     * the copy is made on the calling thread, not on Ratis's. Who may ask is the caller's check.
-     *
-     * @throws java.util.concurrent.ExecutionException as the barrier fails (not the leader, no quorum)
-     * @throws java.util.concurrent.TimeoutException when the barrier takes longer than {@code timeout}
-     */
-    BackupFile.Header backupTo(java.nio.file.Path file, long nowMillis, java.time.Duration timeout)
-            throws IOException, InterruptedException, java.util.concurrent.ExecutionException,
-                    java.util.concurrent.TimeoutException {
-        raft.afterBarrier(() -> Boolean.TRUE).get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        return machine.backupTo(file, nowMillis);
-    }
-
-    /**
      * Whether {@code token} is a current grant of {@code name} in this replica's table, without a
      * read barrier: for an answer made right after this replica applied the grant.
      */
     boolean isCurrentHolderHere(String name, long token) {
         return machine.read(t -> t.isCurrentHolder(name, token));
-    }
-
-    /**
-     * Keeps the cluster's identity from now on: records the id the table holds (a snapshot loaded
-     * before this call included), proposes one when this node leads a table without one.
-     */
-    void keepIdentity(ClusterIdentity identity) {
-        this.identity = identity;
-        machine.read(ClusterIdentity::inTable).ifPresent(identity::seen);
-        if (duties.isActive()) {
-            identity.leaderReady(machine.read(ClusterIdentity::inTable), proposer::propose);
-        }
-    }
-
-    /** The cluster id this node knows, or null while it knows none. */
-    java.util.UUID clusterId() {
-        ClusterIdentity id = identity;
-        return id == null ? null : id.current();
     }
 
     /** A refusal that names the leader, for a call only the leader answers. */
@@ -640,53 +523,12 @@ final class RaftLockService implements LockService, LockStateMachine.Hooks {
         sessionEvents.failOutcomes(() -> raft.notLeader(why));
     }
 
-    // ------------------------------------------------------------------ Ratis plumbing
-
-    String tableDigest() {
-        return machine.digest();
-    }
-
-    byte[] tableBytes() {
-        return machine.read(t -> {
-            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-            try {
-                t.writeSnapshot(out);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            return out.toByteArray();
-        });
-    }
-
-    io.holdfast.core.AccessRules accessRules() {
-        return machine.read(t -> t.accessRules());
-    }
-
-    /** The audit trail this replica has applied (latest entries). */
-    List<AuditLog.Entry> audit() {
-        return audit.entries();
-    }
-
     /** The lease check's refusals on this node since it started, by what was refused. */
     Map<String, Long> leaseCheckRefusals() {
         return leaseRefusals.counts();
     }
 
-    /** Refusals by quota and of permission, on this replica since it started. */
-    Map<String, Long> refusals() {
-        return machine.read(t -> t.refusals());
-    }
-
     boolean isLeader() {
         return duties.isActive();
-    }
-
-    /** Writes one entry through Raft; completes with the entry's reply bytes. */
-    private CompletableFuture<byte[]> write(byte[] entry) {
-        long start = System.nanoTime();
-        return raft.write(entry).thenApply(reply -> {
-            metrics.raftCommit(System.nanoTime() - start);
-            return reply.getMessage().getContent().toByteArray();
-        });
     }
 }

@@ -69,8 +69,8 @@ class ClusterVersionTest {
                 int n = i;
                 await().atMost(Duration.ofSeconds(10))
                         .until(() -> cluster.node(n)
-                                        .raftService()
-                                        .machine()
+                                        .parts()
+                                        .machine
                                         .read(t -> t.memberVersions().size())
                                 == 3);
             }

@@ -141,7 +141,8 @@ class FailoverTest {
                     stopping.add(t);
                 }
             }
-            await().atMost(Duration.ofSeconds(6)).until(() -> !service.holdsLease());
+            await().atMost(Duration.ofSeconds(6))
+                    .until(() -> !cluster.node(leader).parts().gateway.holdsLease());
             assertThat(service.isLeader())
                     .as("within its election timeout (3 to 6 s) it still takes itself for the leader")
                     .isTrue();

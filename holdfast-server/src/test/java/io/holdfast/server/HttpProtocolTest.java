@@ -124,7 +124,7 @@ class HttpProtocolTest {
 
         CompletableFuture<TestHttp.Answer> poll =
                 http.getAsync("/api/v1/sessions/" + s + "/events?waitMillis=20000&after=" + next);
-        SessionEvents events = cluster.node(0).raftService().sessionEvents();
+        SessionEvents events = cluster.node(0).parts().sessionEvents;
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> events.pollsWaiting(s) == 1);
         assertThat(poll).isNotDone();
         long revoked = System.nanoTime();

@@ -115,8 +115,8 @@ class JoinVersionTest {
         await("the cluster's version recorded")
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> cluster.node(cluster.awaitLeader(Duration.ofSeconds(20)))
-                                .raftService()
-                                .machine()
+                                .parts()
+                                .machine
                                 .read(LockTable::versionFloor)
                         == v);
     }

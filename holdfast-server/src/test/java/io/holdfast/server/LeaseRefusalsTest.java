@@ -80,7 +80,8 @@ class LeaseRefusalsTest {
                     stopping.add(t);
                 }
             }
-            await().atMost(Duration.ofSeconds(6)).until(() -> !service.holdsLease());
+            await().atMost(Duration.ofSeconds(6))
+                    .until(() -> !cluster.node(leader).parts().gateway.holdsLease());
             assertThatThrownBy(() -> service.keepAlive(session).get(5, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(UnavailableException.class)
                     .hasMessageContaining("has not heard from a majority of its members within 2700 ms");

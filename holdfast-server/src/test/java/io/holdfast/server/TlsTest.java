@@ -165,9 +165,7 @@ class TlsTest {
         org.awaitility.Awaitility.await()
                 .atMost(java.time.Duration.ofSeconds(30))
                 .until(() -> node.clusterId() != null
-                        && node.raftService()
-                                .machine()
-                                .read(t -> t.memberVersions().containsKey("n1")));
+                        && node.parts().machine.read(t -> t.memberVersions().containsKey("n1")));
         String digest = node.tableDigest();
         ServerConfig.Peer self = node.config().self();
         RaftGroup group = RaftGroup.valueOf(

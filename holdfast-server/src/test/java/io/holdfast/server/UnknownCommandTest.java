@@ -67,7 +67,7 @@ class UnknownCommandTest {
                 client.lock("u/before").acquire(Duration.ofSeconds(10)).release();
             }
             // Play a newer build's leader: it logs what this build cannot read.
-            cluster.node(leader).raftService().machine().checkKinds = false;
+            cluster.node(leader).parts().machine.checkKinds = false;
             send(cluster, entryWithUnknownCommand());
 
             String reason = cluster.node(leader).halted().get(20, TimeUnit.SECONDS);
