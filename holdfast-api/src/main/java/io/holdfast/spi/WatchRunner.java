@@ -38,8 +38,7 @@ public final class WatchRunner implements LockWatch {
         this.target = target;
         this.listener = listener;
         this.clientOpen = clientOpen;
-        this.thread = new Thread(this::run, "holdfast-watch " + target);
-        thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-watch " + target);
     }
 
     /**
