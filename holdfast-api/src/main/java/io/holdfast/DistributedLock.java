@@ -74,6 +74,36 @@ public interface DistributedLock {
      * new view; reentrancy is counted per view, so keep one view per lock and share it.
      */
     default Lock asLock() {
-        return new LeaseLock(this);
+        return new LeaseLock(this, null);
+    }
+
+    /**
+     * An {@link #asLock()} view that tells {@code listener} of each change of its holds, on the
+     * thread that makes it: for code that counts holds (metrics, or whether a view is in use)
+     * without keeping a count of its own.
+     */
+    default Lock asLock(HoldListener listener) {
+        if (listener == null) {
+            throw new InvalidArgumentException("the hold listener must not be null");
+        }
+        return new LeaseLock(this, listener);
+    }
+
+    /**
+     * What an {@link #asLock(HoldListener)} view tells of its holds, on the thread whose holds
+     * change. A listener must not throw, nor lock or unlock the view.
+     */
+    interface HoldListener {
+        /** The thread entered the view: took the lock, or entered it again. */
+        void entered();
+
+        /** The thread left the view once ({@code unlock}), whether or not its lease could be given back. */
+        void left();
+
+        /**
+         * The thread's hold was found lost (its session expired, or it was revoked) and is
+         * forgotten: it had entered {@code entries} times more than it left.
+         */
+        void lost(int entries);
     }
 }

@@ -14,9 +14,13 @@ import java.util.concurrent.locks.Lock;
  * <p>A thread whose lease was lost (its session expired, an operator revoked it) is told at its next
  * reentrant acquisition: {@code tryLock} answers false and {@code lock} throws {@link
  * LockLostException}; both forget the lost hold, so that the thread can take the lock afresh, and
- * its later {@code unlock()} calls throw {@link NotOwnerException}. Before, a reentrant call
- * answered true from the count alone, and a thread that checked its leadership with {@code
- * tryLock} (Spring Integration's leader initiator does) went on believing it led.
+ * its later {@code unlock()} calls throw {@link NotOwnerException}. So a thread that checks its
+ * leadership with {@code tryLock} (Spring Integration's leader initiator does) learns that it no
+ * longer leads.
+ *
+ * <p>The one {@link Lock} adapter of Holdfast: code that observes a view (Spring's lock registry)
+ * wraps one made with a {@link DistributedLock.HoldListener}, which it tells of every change of
+ * the holds.
  */
 final class LeaseLock implements Lock {
     private static final class Hold {
@@ -28,11 +32,25 @@ final class LeaseLock implements Lock {
         }
     }
 
+    private static final DistributedLock.HoldListener NOBODY = new DistributedLock.HoldListener() {
+        @Override
+        public void entered() {}
+
+        @Override
+        public void left() {}
+
+        @Override
+        public void lost(int entries) {}
+    };
+
     private final DistributedLock lock;
+    private final DistributedLock.HoldListener listener;
     private final Map<Thread, Hold> holds = new ConcurrentHashMap<>();
 
-    LeaseLock(DistributedLock lock) {
+    /** @param listener told of each change of the holds, or null */
+    LeaseLock(DistributedLock lock, DistributedLock.HoldListener listener) {
         this.lock = lock;
+        this.listener = listener == null ? NOBODY : listener;
     }
 
     /**
@@ -48,11 +66,19 @@ final class LeaseLock implements Lock {
         }
         if (!hold.lease.isValid()) {
             holds.remove(me);
+            listener.lost(hold.count);
             throw new LockLostException("this thread's hold of " + lock.name()
                     + " was lost (its session expired, or it was revoked); it can lock it afresh");
         }
         hold.count++;
+        listener.entered();
         return true;
+    }
+
+    /** The thread took the lock: its hold of {@code lease}, entered once. */
+    private void hold(Lease lease) {
+        holds.put(Thread.currentThread(), new Hold(lease));
+        listener.entered();
     }
 
     @Override
@@ -82,7 +108,7 @@ final class LeaseLock implements Lock {
             throw new InterruptedException();
         }
         if (!reenter()) {
-            holds.put(Thread.currentThread(), new Hold(lock.acquire(AcquireOptions.MAX_DURATION)));
+            hold(lock.acquire(AcquireOptions.MAX_DURATION));
         }
     }
 
@@ -96,7 +122,10 @@ final class LeaseLock implements Lock {
             return false; // told by the answer; the next tryLock starts afresh
         }
         return lock.tryAcquire()
-                .map(lease -> holds.put(Thread.currentThread(), new Hold(lease)) == null)
+                .map(lease -> {
+                    hold(lease);
+                    return true;
+                })
                 .orElse(false);
     }
 
@@ -117,7 +146,7 @@ final class LeaseLock implements Lock {
             wait = AcquireOptions.MAX_DURATION;
         }
         try {
-            holds.put(Thread.currentThread(), new Hold(lock.acquire(wait)));
+            hold(lock.acquire(wait));
             return true;
         } catch (LockTimeoutException e) {
             return false;
@@ -131,8 +160,12 @@ final class LeaseLock implements Lock {
         if (hold == null) {
             throw new NotOwnerException("the current thread does not hold " + lock.name());
         }
-        if (--hold.count == 0) {
+        boolean last = --hold.count == 0;
+        if (last) {
             holds.remove(me);
+        }
+        listener.left();
+        if (last) {
             hold.lease.release();
         }
     }

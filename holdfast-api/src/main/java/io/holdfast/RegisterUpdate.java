@@ -3,7 +3,6 @@ package io.holdfast;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
@@ -11,12 +10,12 @@ import java.util.function.Function;
  * The compare-and-set loop the register recipes ({@link RegisterLatch}, {@link RegisterBarrier})
  * share: read the register, decide, write at the version read, and on {@link ConflictException}
  * (someone else wrote first) read again and decide again. Every retry follows someone else's
- * success, so the loop always makes progress; a short random pause after each conflict keeps many
- * writers (a barrier of thousands of parties arriving together) from retrying in lock step.
+ * success, so the loop always makes progress; a short random pause after each conflict ({@link
+ * RetryPolicy#registerConflict()}) keeps many writers from retrying in lock step.
  */
 final class RegisterUpdate {
-    /** The longest pause after a conflict; the pause doubles from 1 ms up to it, all of it random. */
-    private static final long MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(64);
+    /** The pause after a conflict. */
+    private static final RetryPolicy PAUSES = RetryPolicy.registerConflict();
 
     private RegisterUpdate() {}
 
@@ -43,7 +42,7 @@ final class RegisterUpdate {
      * @throws RuntimeException what the step or the register threw, {@link ConflictException} aside
      */
     static <R> R apply(VersionedRegister register, Function<Optional<Versioned>, Decision<R>> step) {
-        long pause = TimeUnit.MILLISECONDS.toNanos(1);
+        int conflicts = 0;
         while (true) {
             Optional<Versioned> now = register.get();
             Decision<R> decision = step.apply(now);
@@ -54,8 +53,9 @@ final class RegisterUpdate {
                 register.compareAndSet(now.map(Versioned::version).orElse(0L), decision.value());
                 return decision.result();
             } catch (ConflictException e) {
-                LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(pause + 1));
-                pause = Math.min(MAX_PAUSE_NANOS, pause * 2);
+                conflicts = Math.min(conflicts + 1, 64);
+                LockSupport.parkNanos(PAUSES.delayBefore(conflicts, ThreadLocalRandom.current()::nextDouble)
+                        .toNanos());
             }
         }
     }

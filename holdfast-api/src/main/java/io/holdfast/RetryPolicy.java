@@ -14,6 +14,11 @@ import java.util.function.DoubleSupplier;
  * for jitter 0.5, none for 0, "full jitter" for 1), so that clients that failed together do not
  * retry together.
  *
+ * <p>Every backoff of Holdfast's is a policy of this kind: {@link #defaults()} for a client's
+ * requests, and a named preset for each loop that retries without end ({@link #untilKnown()},
+ * {@link #watchReconnect()}, {@link #eventStreamReconnect()}, {@link #registerConflict()}), whose delays alone are used:
+ * such a loop never asks {@link #allowsAnother}.
+ *
  * @param initialDelay delay before the first retry, at least 1 ms
  * @param maxDelay the largest delay, at least {@code initialDelay}
  * @param multiplier growth per attempt, 1 to 10
@@ -56,6 +61,48 @@ public record RetryPolicy(
      */
     public static RetryPolicy defaults() {
         return new RetryPolicy(Duration.ofMillis(50), Duration.ofSeconds(2), 2.0, 0.5, 25, Duration.ofSeconds(30));
+    }
+
+    /**
+     * A request whose effect the client must be sure of (a release, the withdrawal of a wait) and
+     * whose outcome is unknown is sent again after 200 ms doubling up to 5 s, without jitter, until
+     * the service answers or the session ends. Only its delays are used.
+     */
+    public static RetryPolicy untilKnown() {
+        return endless(Duration.ofMillis(200), Duration.ofSeconds(5), 0.0);
+    }
+
+    /**
+     * A watch whose feed is unavailable reads it again from the same position after 50 ms doubling
+     * up to 2 s, without jitter: a leader change or a broken connection delays events, never loses
+     * them. Only its delays are used.
+     */
+    public static RetryPolicy watchReconnect() {
+        return endless(Duration.ofMillis(50), Duration.ofSeconds(2), 0.0);
+    }
+
+    /**
+     * A client's event stream that ended is opened again after 50 ms doubling up to 1 s, half of it
+     * random, so that the streams of clients cut off together do not come back together. Only its
+     * delays are used.
+     */
+    public static RetryPolicy eventStreamReconnect() {
+        return endless(Duration.ofMillis(50), Duration.ofSeconds(1), 0.5);
+    }
+
+    /**
+     * A register recipe whose write lost to another's (a {@link ConflictException}) reads and
+     * writes again after 1 ms doubling up to 64 ms, all of it random (and at least 1 ms), so that many writers (a
+     * barrier of thousands of parties arriving together) do not retry in lock step. Only its delays
+     * are used.
+     */
+    public static RetryPolicy registerConflict() {
+        return endless(Duration.ofMillis(1), Duration.ofMillis(64), 1.0);
+    }
+
+    /** A doubling policy for a loop that retries without end: its bounds are the largest allowed. */
+    private static RetryPolicy endless(Duration initialDelay, Duration maxDelay, double jitter) {
+        return new RetryPolicy(initialDelay, maxDelay, 2.0, jitter, 1000, Duration.ofSeconds(Long.MAX_VALUE));
     }
 
     /** One attempt, no retries. */

@@ -7,6 +7,12 @@ package io.holdfast;
  * @param name the lock's name, the prefix (empty: every lock), or the register's key
  */
 public record WatchTarget(Kind kind, String name) {
+    /**
+     * The most locks a prefix watch follows: the state it starts from (and restarts from after a
+     * gap) lists at most this many locks under the prefix, in name order.
+     */
+    public static final int MAX_PREFIX_LOCKS = 10_000;
+
     /** What a watch follows. */
     public enum Kind {
         /** One lock, read-write lock or semaphore. */

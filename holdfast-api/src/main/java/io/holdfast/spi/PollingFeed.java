@@ -36,8 +36,6 @@ import java.util.TreeSet;
 public final class PollingFeed implements ChangeFeed {
     /** The longest time between two reads. */
     public static final Duration INTERVAL = Duration.ofMillis(100);
-    /** The most locks a prefix watch follows. */
-    static final int MAX_LOCKS = 10_000;
 
     /**
      * Blocks until what a target watches may have changed, or {@code maxNanos} passed. Spurious
@@ -148,7 +146,7 @@ public final class PollingFeed implements ChangeFeed {
         if (target.kind() == WatchTarget.Kind.LOCK) {
             client.admin().describe(target.name()).ifPresent(info -> now.put(info.name(), info));
         } else {
-            for (LockInfo info : client.admin().locks(target.name(), MAX_LOCKS)) {
+            for (LockInfo info : client.admin().locks(target.name(), WatchTarget.MAX_PREFIX_LOCKS)) {
                 if (target.coversLock(info.name())) {
                     now.put(info.name(), info);
                 }

@@ -2,6 +2,7 @@ package io.holdfast.spi;
 
 import io.holdfast.HoldfastException;
 import io.holdfast.LockWatch;
+import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
@@ -15,15 +16,14 @@ import java.util.function.BooleanSupplier;
  * and the listener's thread behave the same everywhere.
  *
  * <p>An {@link UnavailableException} from the feed is retried from the same position, after a
- * pause that doubles from 50 ms to 2 s: a leader change or a broken connection delays events,
+ * pause of {@link RetryPolicy#watchReconnect()}: a leader change or a broken connection delays events,
  * never loses them (the feed says {@code STATE} when it cannot fill the gap). Any other failure
  * ends the watch and is given to {@link WatchListener#onEnd}. A listener that throws is reported to the watch
  * thread's uncaught-exception handler; the watch goes on.
  */
 public final class WatchRunner implements LockWatch {
     private static final Duration READ_WAIT = Duration.ofSeconds(5);
-    private static final long MIN_PAUSE_MILLIS = 50;
-    private static final long MAX_PAUSE_MILLIS = 2_000;
+    private static final RetryPolicy PAUSES = RetryPolicy.watchReconnect();
 
     private final ChangeFeed feed;
     private final WatchTarget target;
@@ -38,8 +38,7 @@ public final class WatchRunner implements LockWatch {
         this.target = target;
         this.listener = listener;
         this.clientOpen = clientOpen;
-        this.thread = new Thread(this::run, "holdfast-watch " + target);
-        thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-watch " + target);
     }
 
     /**
@@ -64,7 +63,7 @@ public final class WatchRunner implements LockWatch {
     private void run() {
         HoldfastException cause = null;
         String after = null;
-        long pause = MIN_PAUSE_MILLIS;
+        int failures = 0;
         try {
             while (open) {
                 if (!clientOpen.getAsBoolean()) {
@@ -74,10 +73,10 @@ public final class WatchRunner implements LockWatch {
                 ChangeFeed.Page page;
                 try {
                     page = feed.read(target, after, READ_WAIT);
-                    pause = MIN_PAUSE_MILLIS;
+                    failures = 0;
                 } catch (UnavailableException e) {
-                    Thread.sleep(pause);
-                    pause = Math.min(MAX_PAUSE_MILLIS, pause * 2);
+                    failures = Math.min(failures + 1, 64);
+                    Thread.sleep(PAUSES.delayBefore(failures, () -> 0.0).toMillis());
                     continue;
                 }
                 for (WatchEvent event : page.events()) {

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
  * reached.
  *
  * <p><b>Guarantees.</b> {@link #read} returns the changes of a target at or after a position, in
- * log order, each once; or says it cannot ({@link ChangePage#gap}) when this replica does not have them
+ * log order, each once (kept in a {@link PositionedLog}); or says it cannot ({@link ChangePage#gap}) when this replica does not have them
  * all: it started from a snapshot (or installed one) after that position, or let the oldest
  * changes go to keep at most {@value #CAPACITY} changes and {@value #MAX_VALUE_BYTES} bytes of
  * register values. A gap is never hidden; the reader then reads the state afresh.
@@ -45,19 +45,8 @@ public final class ChangeLog {
     /** The most changes one read returns. */
     public static final int PAGE = 1_000;
 
-    /** One change at (index, ordinal); kept flat, so that appending allocates one object per change. */
-    private record Item(long index, int ordinal, WatchEvent event, int valueBytes) {
-        int compareTo(ChangePosition p) {
-            return index != p.index() ? Long.compare(index, p.index()) : Integer.compare(ordinal, p.ordinal());
-        }
-    }
-
-    private final Item[] ring = new Item[CAPACITY];
-    private int head;
-    private int size;
-    private long valueBytes;
-    /** Every change from here on is kept (or was, until evicted: see {@link #complete}). */
-    private ChangePosition complete = ChangePosition.START;
+    private final PositionedLog<WatchEvent> changes =
+            new PositionedLog<>(CAPACITY, MAX_VALUE_BYTES, WatchEvent::valueLength, ChangePosition.START);
     /** The position right after the last entry appended. */
     private ChangePosition appended = ChangePosition.START;
 
@@ -74,34 +63,29 @@ public final class ChangeLog {
     public void loaded(long index) {
         List<CompletableFuture<Void>> wake;
         synchronized (this) {
-            head = 0;
-            size = 0;
-            valueBytes = 0;
-            java.util.Arrays.fill(ring, null);
-            complete = new ChangePosition(index + 1, 0);
-            appended = complete;
+            appended = new ChangePosition(index + 1, 0);
+            changes.clear(appended);
             wake = takeAll();
         }
         wake.forEach(f -> f.complete(null));
     }
 
     /** Appends the changes of the entry at {@code index}, in order, and wakes the readers they concern. */
-    public void append(long index, List<WatchEvent> changes) {
+    public void append(long index, List<WatchEvent> made) {
         List<CompletableFuture<Void>> wake = new ArrayList<>(0);
         synchronized (this) {
             ChangePosition after = new ChangePosition(index + 1, 0);
             if (after.compareTo(appended) <= 0) {
                 return; // applied before (a replay): kept already, or gone
             }
-            for (int i = 0; i < changes.size(); i++) {
-                WatchEvent e = changes.get(i);
-                add(new Item(index, i, e, e.valueLength()));
+            for (int i = 0; i < made.size(); i++) {
+                changes.add(index, i, made.get(i));
             }
             appended = after;
-            if (!changes.isEmpty() && !polls.isEmpty()) {
+            if (!made.isEmpty() && !polls.isEmpty()) {
                 for (Iterator<Poll> it = polls.iterator(); it.hasNext(); ) {
                     Poll p = it.next();
-                    if (p.future.isDone() || changes.stream().anyMatch(e -> concerns(p.target, e))) {
+                    if (p.future.isDone() || made.stream().anyMatch(e -> concerns(p.target, e))) {
                         it.remove();
                         wake.add(p.future);
                     }
@@ -111,53 +95,24 @@ public final class ChangeLog {
         wake.forEach(f -> f.complete(null));
     }
 
-    private void add(Item item) {
-        if (size == CAPACITY) {
-            evict();
-        }
-        ring[(head + size) % CAPACITY] = item;
-        size++;
-        valueBytes += item.valueBytes;
-        while (valueBytes > MAX_VALUE_BYTES && size > 1) {
-            evict();
-        }
-    }
-
-    private void evict() {
-        Item gone = ring[head];
-        ring[head] = null;
-        head = (head + 1) % CAPACITY;
-        size--;
-        valueBytes -= gone.valueBytes;
-        ChangePosition after = new ChangePosition(gone.index, gone.ordinal + 1);
-        if (complete.compareTo(after) < 0) {
-            complete = after;
-        }
-    }
-
     /**
      * The changes of {@code target} at or after {@code from} (at most {@value #PAGE}), or a gap
      * if some of them are no longer here (or never were). A null {@code from} is a gap: the
      * reader starts from the state.
      */
     public synchronized ChangePage read(WatchTarget target, ChangePosition from) {
-        if (from == null || from.compareTo(complete) < 0) {
+        List<PositionedLog.Positioned<WatchEvent>> found =
+                from == null ? null : changes.after(from, e -> concerns(target, e), PAGE);
+        if (found == null) {
             return new ChangePage(List.of(), appended, true);
         }
-        List<WatchEvent> found = new ArrayList<>();
-        ChangePosition next = from.compareTo(appended) > 0 ? from : appended;
-        for (int i = firstAtOrAfter(from); i < size; i++) {
-            Item item = ring[(head + i) % CAPACITY];
-            if (concerns(target, item.event)) {
-                ChangePosition resume = new ChangePosition(item.index, item.ordinal + 1);
-                found.add(item.event.at(resume.toString()));
-                if (found.size() == PAGE) {
-                    next = resume;
-                    break;
-                }
-            }
+        List<WatchEvent> events = new ArrayList<>(found.size());
+        for (PositionedLog.Positioned<WatchEvent> p : found) {
+            events.add(p.value().at(p.next().toString()));
         }
-        return new ChangePage(found, next, false);
+        ChangePosition next =
+                found.size() == PAGE ? found.get(PAGE - 1).next() : from.compareTo(appended) > 0 ? from : appended;
+        return new ChangePage(events, next, false);
     }
 
     /**
@@ -182,20 +137,6 @@ public final class ChangeLog {
     /** The position right after the last entry this replica applied. */
     public synchronized ChangePosition appended() {
         return appended;
-    }
-
-    private int firstAtOrAfter(ChangePosition from) {
-        int lo = 0;
-        int hi = size;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (ring[(head + mid) % CAPACITY].compareTo(from) < 0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
     }
 
     private List<CompletableFuture<Void>> takeAll() {

@@ -6,6 +6,7 @@ import io.holdfast.model.Event;
 import io.holdfast.model.InvocationLedger;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
+import io.holdfast.model.WaitBackstop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,16 +47,11 @@ import java.util.function.Function;
  * renew a grant taken with a lease timeout, read its event stream to learn of losses, and re-send
  * a request whose answer it lost with the same {@code requestId}.
  *
- * <p><b>Does not</b> wait forever for a lost event: a queued acquire whose deadline passed without
- * an event (a replica cut off) asks the table for the outcome again, and answers {@code
- * UNAVAILABLE} if the table still has it queued after a few more seconds.
+ * <p><b>Does not</b> wait forever for a lost event: a queued acquire that no event decided (a
+ * replica cut off) asks the table for the outcome again by the {@link WaitBackstop} rule, and
+ * answers {@code UNAVAILABLE} if the table still has it queued after the rule's last ask.
  */
 final class HttpSessions {
-    /** How long after a wait's deadline the outcome is asked for again, if no event came. */
-    private static final long DEADLINE_SLACK_MILLIS = 500;
-    /** How many times the outcome is asked for again, a second apart, while the table still has it queued. */
-    private static final int RECHECKS = 5;
-
     /**
      * Who sends a request, for which session, and which request it is.
      *
@@ -206,16 +202,22 @@ final class HttpSessions {
         CompletableFuture<Reply> out =
                 events.outcome(inv.sessionId(), inv.seq()).thenApply(decided -> outcomeOf(command, decided));
         long wait = command instanceof Command.Acquire a ? a.waitMillis() : ((Command.AcquireAll) command).waitMillis();
+        long ttl = service.sessionTtlMillisHere(inv.sessionId());
         ScheduledFuture<?> backstop = timer.schedule(
-                () -> recheck(identity, command, out, RECHECKS), wait + DEADLINE_SLACK_MILLIS, TimeUnit.MILLISECONDS);
+                () -> recheck(identity, command, out, 1),
+                WaitBackstop.firstAskMillis(wait, ttl),
+                TimeUnit.MILLISECONDS);
         return out.whenComplete((r, e) -> {
             backstop.cancel(false);
             events.forget(inv.sessionId(), inv.seq());
         });
     }
 
-    /** No event decided the wait by its deadline: ask the table, which remembers the outcome. */
-    private void recheck(String identity, Command command, CompletableFuture<Reply> out, int left) {
+    /**
+     * No event decided the wait by its deadline: ask the table, which remembers the outcome (ask
+     * {@code ask} of the {@link WaitBackstop} rule).
+     */
+    private void recheck(String identity, Command command, CompletableFuture<Reply> out, int ask) {
         if (out.isDone()) {
             return;
         }
@@ -224,8 +226,11 @@ final class HttpSessions {
                 out.completeExceptionally(error);
             } else if (!(reply instanceof Reply.Queued)) {
                 out.complete(reply);
-            } else if (left > 0) {
-                timer.schedule(() -> recheck(identity, command, out, left - 1), 1, TimeUnit.SECONDS);
+            } else if (WaitBackstop.nextAskMillis(ask) >= 0) {
+                timer.schedule(
+                        () -> recheck(identity, command, out, ask + 1),
+                        WaitBackstop.nextAskMillis(ask),
+                        TimeUnit.MILLISECONDS);
             } else {
                 out.complete(Reply.Failed.of(
                         ErrorCode.UNAVAILABLE,

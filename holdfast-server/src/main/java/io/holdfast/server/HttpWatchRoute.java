@@ -34,8 +34,6 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Does not</b> hold a thread while it waits, nor keep anything for a watcher between polls.
  */
 final class HttpWatchRoute {
-    private static final int MAX_LOCKS = 10_000;
-
     private final RaftLockService service;
 
     HttpWatchRoute(RaftLockService service) {
@@ -106,7 +104,7 @@ final class HttpWatchRoute {
                 service.describe(target.name())
                         .thenApply(info -> locks(json, identity, info.stream().toList()));
             case PREFIX ->
-                service.list(target.name(), MAX_LOCKS)
+                service.list(target.name(), WatchTarget.MAX_PREFIX_LOCKS)
                         .thenApply(all -> locks(
                                 json,
                                 identity,

@@ -502,6 +502,11 @@ final class RaftLockService implements LockService, StateMachineHooks {
         return machine.read(t -> t.hasSession(sessionId));
     }
 
+    /** The session's TTL in milliseconds as this replica has it, or -1 if it has no such session. */
+    long sessionTtlMillisHere(String sessionId) {
+        return machine.read(t -> t.sessionTtlMillis(sessionId));
+    }
+
     /** Milliseconds of cluster time, as this node's clock has it. */
     long clusterNowMillis() {
         return duties.clusterNow();

@@ -1,10 +1,10 @@
 package io.holdfast.server;
 
 import io.holdfast.SessionExpiredException;
+import io.holdfast.core.PositionedLog;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Event;
 import io.holdfast.spi.DaemonThreads;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * member it waits at when its entry is applied there.
  *
  * <p><b>Guarantees.</b> {@link #read} returns a session's events after a position in log order,
- * each once, or says that it cannot ({@link Page#gap}): when this replica did not apply every
+ * each once (kept in a {@link PositionedLog} per session), or says that it cannot ({@link Page#gap}): when this replica did not apply every
  * entry since that position (it started from a snapshot, or installed one since), or kept only the
  * newest {@value #PER_SESSION} events of the session, or dropped the session's events to keep at
  * most {@value #MAX_SESSIONS} sessions. A gap is never hidden: the reader is then given the
@@ -67,23 +67,14 @@ final class SessionEvents {
      */
     record Page(List<Item> items, ChangePosition next, boolean gap) {}
 
-    /** The events kept for one session. */
-    private static final class Buffer {
-        final ArrayDeque<Item> items = new ArrayDeque<>();
-        /**
-         * Events before this position are not (all) here; {@link ChangePosition#START} for a session
-         * whose opening this replica applied, as long as none of its events was dropped.
-         */
-        ChangePosition complete;
-
-        Buffer(ChangePosition complete) {
-            this.complete = complete;
-        }
-    }
-
     private final Executor executor;
-    /** Insertion order is the order of each session's newest event: the eldest is dropped first. */
-    private final LinkedHashMap<String, Buffer> buffers = new LinkedHashMap<>();
+    /**
+     * The events kept for each session (null for a close), complete from {@link
+     * ChangePosition#START} for a session whose opening this replica applied, as long as none of
+     * its events was dropped. Insertion order is the order of each session's newest event: the
+     * eldest is dropped first.
+     */
+    private final LinkedHashMap<String, PositionedLog<Event>> buffers = new LinkedHashMap<>();
     /** Long polls waiting for a session's next event. */
     private final Map<String, List<CompletableFuture<Void>>> polls = new java.util.HashMap<>();
     /** Acquires waiting for their outcome, by session id and the acquire's seq. */
@@ -137,7 +128,7 @@ final class SessionEvents {
     synchronized void opened(String sessionId) {
         if (!buffers.containsKey(sessionId)) {
             // A retried open of a session whose events were dropped must not claim them all.
-            put(sessionId, new Buffer(droppedUpTo.equals(coveredFrom) ? ChangePosition.START : droppedUpTo));
+            put(sessionId, buffer(droppedUpTo.equals(coveredFrom) ? ChangePosition.START : droppedUpTo));
         }
     }
 
@@ -184,16 +175,17 @@ final class SessionEvents {
     /** A wait of the session that an event of the entry being appended decided. */
     private record Decided(String sessionId, long seq) {}
 
+    private static PositionedLog<Event> buffer(ChangePosition complete) {
+        return new PositionedLog<>(PER_SESSION, complete);
+    }
+
     private void add(Item item, List<Runnable> wake, List<Decided> decided) {
         String id = item.sessionId();
-        Buffer b = buffers.remove(id);
+        PositionedLog<Event> b = buffers.remove(id);
         if (b == null) {
-            b = new Buffer(before(droppedUpTo, coveredFrom) ? coveredFrom : droppedUpTo);
+            b = buffer(before(droppedUpTo, coveredFrom) ? coveredFrom : droppedUpTo);
         }
-        b.items.addLast(item);
-        if (b.items.size() > PER_SESSION) {
-            b.complete = b.items.removeFirst().next();
-        }
+        b.add(item.at().index(), item.at().ordinal(), item.event());
         put(id, b);
         List<CompletableFuture<Void>> waiting = polls.remove(id);
         if (waiting != null) {
@@ -249,15 +241,14 @@ final class SessionEvents {
                         new SessionExpiredException("session " + id + " " + why + " while the request waited"))));
     }
 
-    private void put(String id, Buffer b) {
+    private void put(String id, PositionedLog<Event> b) {
         buffers.put(id, b);
         if (buffers.size() > MAX_SESSIONS) {
-            Iterator<Map.Entry<String, Buffer>> eldest = buffers.entrySet().iterator();
-            Buffer dropped = eldest.next().getValue();
+            Iterator<Map.Entry<String, PositionedLog<Event>>> eldest =
+                    buffers.entrySet().iterator();
+            PositionedLog<Event> dropped = eldest.next().getValue();
             eldest.remove();
-            ChangePosition end = dropped.items.isEmpty()
-                    ? dropped.complete
-                    : dropped.items.getLast().next();
+            ChangePosition end = dropped.end();
             if (before(droppedUpTo, end)) {
                 droppedUpTo = end;
             }
@@ -269,25 +260,22 @@ final class SessionEvents {
      * gap; see the class comment.
      */
     synchronized Page read(String sessionId, ChangePosition after) {
-        Buffer b = buffers.get(sessionId);
+        PositionedLog<Event> b = buffers.get(sessionId);
         ChangePosition from = after == null ? ChangePosition.START : after;
+        List<Item> out = new ArrayList<>();
         boolean complete;
         if (b != null) {
             // A buffer is made after this replica's coverage began: its own mark says it all.
-            complete = !before(from, b.complete);
+            List<PositionedLog.Positioned<Event>> kept = b.after(from, e -> true, PER_SESSION);
+            complete = kept != null;
+            if (complete) {
+                kept.forEach(p -> out.add(new Item(p.at(), sessionId, p.value())));
+            }
         } else {
             complete = after != null && !before(from, coveredFrom) && !before(from, droppedUpTo);
         }
         if (!complete) {
             return new Page(List.of(), appended, true);
-        }
-        List<Item> out = new ArrayList<>();
-        if (b != null) {
-            for (Item i : b.items) {
-                if (!before(i.at(), from)) {
-                    out.add(i);
-                }
-            }
         }
         ChangePosition next =
                 out.isEmpty() ? max(from, appended) : out.get(out.size() - 1).next();

@@ -127,6 +127,37 @@ abstract class LockViewContract extends ContractSupport {
     }
 
     @Test
+    void aListenedViewTellsEachEntryAndEachExit() {
+        String n = name("a");
+        java.util.List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Lock view = open().lock(n).asLock(new io.holdfast.DistributedLock.HoldListener() {
+            @Override
+            public void entered() {
+                told.add("entered");
+            }
+
+            @Override
+            public void left() {
+                told.add("left");
+            }
+
+            @Override
+            public void lost(int entries) {
+                told.add("lost " + entries);
+            }
+        });
+        view.lock();
+        assertThat(view.tryLock()).isTrue();
+        view.unlock();
+        view.unlock();
+        assertThatThrownBy(view::unlock).isInstanceOf(IllegalMonitorStateException.class);
+        assertThat(told).containsExactly("entered", "entered", "left", "left");
+        assertThat(isFree(observer().lock(n)))
+                .as("the lock after the last exit")
+                .isTrue();
+    }
+
+    @Test
     void tryLockReturnsFalseWhenTheLockStaysBusy() throws InterruptedException {
         String n = name("a");
         take(open().lock(n));

@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.RetryPolicy;
 import io.holdfast.client.internal.Members.Member;
 import io.holdfast.model.LockService;
 import io.holdfast.protocol.Convert;
@@ -39,8 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 final class EventStream {
     private static final Logger LOG = LoggerFactory.getLogger(EventStream.class);
-    private static final long MIN_BACKOFF_MILLIS = 50;
-    private static final long MAX_BACKOFF_MILLIS = 1_000;
+    private static final RetryPolicy BACKOFF = RetryPolicy.eventStreamReconnect();
 
     private final Members members;
     private final ScheduledExecutorService scheduler;
@@ -163,11 +163,11 @@ final class EventStream {
             return null;
         }
         call = null;
-        long backoff = Math.min(MAX_BACKOFF_MILLIS, MIN_BACKOFF_MILLIS << Math.min(failures, 5));
         failures++;
-        long delay = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+        long delay = BACKOFF.delayBefore(Math.min(failures, 64), ThreadLocalRandom.current()::nextDouble)
+                .toNanos();
         try {
-            reopen = scheduler.schedule(this::open, delay, TimeUnit.MILLISECONDS);
+            reopen = scheduler.schedule(this::open, delay, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException transportClosed) {
             return null; // nothing more to deliver
         }

@@ -2,6 +2,7 @@ package io.holdfast.client.internal;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.ErrorCode;
+import io.holdfast.RetryPolicy;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.lease.Retries;
@@ -38,6 +39,8 @@ import java.util.function.Supplier;
  * {@link UnavailableException}, and it may or may not have been applied.
  */
 final class Requests {
+    private static final RetryPolicy UNTIL_KNOWN = RetryPolicy.untilKnown();
+
     private final LockService transport;
     private final ClientOptions options;
     private final ClientThreads threads;
@@ -102,8 +105,8 @@ final class Requests {
      * wait. Without that, a lock the client no longer wants would stay held by its session, which
      * lives on and keeps sending heartbeats: nobody would ever free it. The first attempt runs with
      * the retry policy like any call; while the outcome stays unknown (no answer, or a reply lost
-     * on the way) the same invocation is sent again in the background, with a growing delay of up
-     * to 5 s, until the service answers or the session ends (its end frees everything anyway). The
+     * on the way) the same invocation is sent again in the background, with the growing delays of
+     * {@link RetryPolicy#untilKnown()}, until the service answers or the session ends (its end frees everything anyway). The
      * number stays outstanding until then, so a late retry gets the original answer.
      *
      * @param onKnown called with the service's answer, if not null
@@ -127,7 +130,7 @@ final class Requests {
             Command command, long seq, Reply reply, Throwable error, Consumer<Reply> onKnown, int round) {
         boolean unknown = error != null || (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE);
         if (unknown && session.isOpen() && !session.isSevered()) {
-            long delay = Math.min(5_000, 100L << Math.min(round, 6));
+            long delay = UNTIL_KNOWN.delayBefore(Math.min(round, 64), () -> 0.0).toMillis();
             threads.schedule(
                     () -> call(command).whenComplete((r, e) -> knownOrAgain(command, seq, r, e, onKnown, round + 1)),
                     delay);

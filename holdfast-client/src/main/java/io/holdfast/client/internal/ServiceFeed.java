@@ -21,8 +21,6 @@ import java.util.function.Function;
  * again, so a listener may see a change the state already showed, never miss one.
  */
 final class ServiceFeed implements ChangeFeed {
-    private static final int MAX_LOCKS = 10_000;
-
     /** Sends a read to the service, with the client's retries. */
     interface Reads {
         <T> CompletableFuture<T> query(Function<LockService, CompletableFuture<T>> read);
@@ -62,7 +60,7 @@ final class ServiceFeed implements ChangeFeed {
                     target.name(), ask(t -> t.describe(target.name())).stream().toList());
         } else {
             List<LockInfo> locks = new ArrayList<>();
-            for (LockInfo info : ask(t -> t.list(target.name(), MAX_LOCKS))) {
+            for (LockInfo info : ask(t -> t.list(target.name(), WatchTarget.MAX_PREFIX_LOCKS))) {
                 if (target.coversLock(info.name())) {
                     locks.add(info);
                 }

@@ -13,6 +13,7 @@ import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
+import io.holdfast.model.WaitBackstop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -169,9 +170,12 @@ final class Waits {
             @Override
             public Void queued(Reply.Queued r) {
                 // The service times the wait out; this is only a backstop for a lost event.
-                long backstop =
-                        waitMillis + Math.max(2_000, options.sessionTtl().toMillis());
-                p.backstop(threads.schedule(() -> recheck(p, command), backstop));
+                scheduleAsk(
+                        p,
+                        command,
+                        1,
+                        WaitBackstop.firstAskMillis(
+                                waitMillis, options.sessionTtl().toMillis()));
                 return null;
             }
 
@@ -202,14 +206,28 @@ final class Waits {
         });
     }
 
-    /** No grant or timeout arrived in time: ask the table for the outcome of the same invocation. */
-    private void recheck(PendingWait<?> p, Command command) {
+    /** Schedules an ask for a queued wait's outcome after {@code delay} ms (none if negative); false if none. */
+    private boolean scheduleAsk(PendingWait<?> p, Command command, int ask, long delay) {
+        if (delay < 0) {
+            return false;
+        }
+        p.backstop(threads.schedule(() -> recheck(p, command, ask), delay));
+        return true;
+    }
+
+    /**
+     * No grant or timeout arrived in time: ask the table for the outcome of the same invocation
+     * (ask number {@code ask} of the {@link WaitBackstop} rule).
+     */
+    private void recheck(PendingWait<?> p, Command command, int ask) {
         if (p.isSettled() || !session.isOpen()) {
             return;
         }
         requests.call(command).whenComplete((reply, error) -> {
             if (error == null && reply instanceof Reply.Queued) {
-                p.cancel(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names())));
+                if (!scheduleAsk(p, command, ask + 1, WaitBackstop.nextAskMillis(ask))) {
+                    p.cancel(new LockTimeoutException("timed out waiting for " + String.join(", ", p.names())));
+                }
             } else if (error == null) {
                 onReply(p, command, reply, 0);
             } else {

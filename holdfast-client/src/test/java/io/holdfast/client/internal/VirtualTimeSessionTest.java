@@ -7,12 +7,14 @@ import io.holdfast.AcquireOptions;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockLostException;
+import io.holdfast.LockTimeoutException;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.client.MemProvider;
 import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
+import io.holdfast.model.WaitBackstop;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import io.holdfast.testkit.FakeTicker;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +32,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Heartbeats, session expiry and lease renewals of the client, in virtual time: the client's
+ * Heartbeats, session expiry, lease renewals and a queued wait's backstop ({@link
+ * io.holdfast.model.WaitBackstop}) of the client, in virtual time: the client's
  * ticker and timers are the testkit's {@link FakeTicker} and {@link ManualScheduler}, so each test
  * moves a TTL of time in milliseconds and nothing races a timer thread. The service is a real
  * {@code mem:} node; only the client's own clock is virtual, so the node (whose TTLs run in real
@@ -40,13 +44,13 @@ class VirtualTimeSessionTest {
 
     private final FakeTicker ticker = new FakeTicker();
     private final ManualScheduler timers = new ManualScheduler(ticker);
+    private LocalNode node;
     private Counting transport;
     private ClientRuntime client;
 
     @BeforeEach
     void open() {
-        LocalNode node =
-                LocalNode.named("virtual-" + UUID.randomUUID().toString().substring(0, 8));
+        node = LocalNode.named("virtual-" + UUID.randomUUID().toString().substring(0, 8));
         transport = new Counting(new LocalTransport(node));
         client = ClientRuntime.open(
                 "mem",
@@ -134,10 +138,50 @@ class VirtualTimeSessionTest {
         assertThat(transport.renewals).as("none after the release").hasValue(10);
     }
 
-    /** Counts heartbeats and renewals; refuses heartbeats when told to. */
+    /**
+     * A queued acquire that hears no event asks the table again: the first ask at the wait plus the
+     * TTL, then a second apart while the table still has it queued, then it gives up with a
+     * timeout. The node's clock is real, so it does not end the minute-long wait during the test:
+     * every ask is answered "queued", as when the cluster cannot decide.
+     */
+    @Test
+    void aQueuedAcquireThatHearsNothingAsksAtTheWaitPlusTheTtlThenASecondApartThenTimesOut() throws Exception {
+        Duration wait = Duration.ofSeconds(60);
+        try (ClientRuntime holder = ClientRuntime.open(
+                "mem", new LocalTransport(node), ClientOptions.defaults(), MemProvider.CAPABILITIES)) {
+            Lease held = holder.lock("jobs/held").acquire(Duration.ZERO);
+            CompletableFuture<Lease> waiting = client.lock("jobs/held").acquireAsync(wait);
+            await().atMost(5, TimeUnit.SECONDS).until(() -> transport.acquires.get() == 1);
+
+            timers.advance(wait.plus(TTL).minusMillis(1));
+            assertThat(transport.acquires).as("before the wait plus the TTL").hasValue(1);
+            timers.advance(Duration.ofMillis(1));
+            await().atMost(5, TimeUnit.SECONDS).until(() -> transport.acquires.get() == 2);
+            for (int more = 1; more <= WaitBackstop.MORE_ASKS; more++) {
+                assertThat(waiting)
+                        .as("still waiting after ask %d, answered queued", more)
+                        .isNotDone();
+                timers.advance(Duration.ofMillis(WaitBackstop.ASK_INTERVAL_MILLIS));
+                int asks = 2 + more;
+                await().atMost(5, TimeUnit.SECONDS).until(() -> transport.acquires.get() == asks);
+            }
+
+            await().atMost(5, TimeUnit.SECONDS).until(waiting::isDone);
+            assertThat(waiting)
+                    .failsWithin(Duration.ZERO)
+                    .withThrowableOfType(ExecutionException.class)
+                    .withCauseInstanceOf(LockTimeoutException.class);
+            timers.advance(TTL);
+            assertThat(transport.acquires).as("no ask after giving up").hasValue(2 + WaitBackstop.MORE_ASKS);
+            assertThat(held.isValid()).isTrue();
+        }
+    }
+
+    /** Counts heartbeats, renewals and acquires; refuses heartbeats when told to. */
     private static final class Counting extends ForwardingLockService {
         final AtomicInteger heartbeats = new AtomicInteger();
         final AtomicInteger renewals = new AtomicInteger();
+        final AtomicInteger acquires = new AtomicInteger();
         volatile boolean refuseHeartbeats;
 
         Counting(LockService delegate) {
@@ -156,6 +200,8 @@ class VirtualTimeSessionTest {
         public CompletableFuture<Reply> submit(Command command) {
             if (command instanceof Command.Renew) {
                 renewals.incrementAndGet();
+            } else if (command instanceof Command.Acquire) {
+                acquires.incrementAndGet();
             }
             return delegate.submit(command);
         }

@@ -4,7 +4,6 @@ import io.holdfast.DistributedLock;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
-import io.holdfast.LockTimeoutException;
 import io.holdfast.NotOwnerException;
 import io.holdfast.spring.LockObserver;
 import java.util.Iterator;
@@ -104,67 +103,52 @@ public class HoldfastLockRegistry implements LockRegistry {
     }
 
     /**
-     * The Holdfast {@link Lock} view ({@link DistributedLock#asLock()}: one lease per thread, counted for
-     * reentrancy, a lost hold told at the thread's next reentrant acquisition and then forgotten), observed for
-     * eviction and metrics. The view keeps the holds; this keeps only how many each thread has, which is what a
-     * hold the view found lost was worth to the {@code held} gauge. {@code LockRegistryLeaderInitiator}'s
-     * heartbeat, a reentrant {@code tryLock}, thus notices a revoked or expired leadership.
+     * The Holdfast {@link Lock} view ({@link DistributedLock#asLock(DistributedLock.HoldListener)}: one lease
+     * per thread, counted for reentrancy, a lost hold told at the thread's next reentrant acquisition and then
+     * forgotten), observed for eviction and metrics: the view tells this of every hold it gains, gives up or
+     * finds lost, and this times each acquisition. {@code LockRegistryLeaderInitiator}'s heartbeat, a
+     * reentrant {@code tryLock}, thus notices a revoked or expired leadership.
      */
-    private static final class ObservedLock implements Lock {
+    private static final class ObservedLock implements Lock, DistributedLock.HoldListener {
         private final DistributedLock lock;
         /** This registry's own view of {@link #lock}: no one else takes or gives back its holds. */
         private final Lock view;
 
         private final LockObserver observer;
-        /** Per thread, the holds it has of the view, as the view counts them. */
-        private final Map<Thread, Integer> counts = new ConcurrentHashMap<>();
 
         final AtomicInteger holds = new AtomicInteger();
 
         ObservedLock(DistributedLock lock, LockObserver observer) {
             this.lock = lock;
-            this.view = lock.asLock();
+            this.view = lock.asLock(this);
             this.observer = observer;
         }
 
         @Override
         public void lock() {
-            boolean interrupted = false;
+            long t0 = System.nanoTime();
             try {
-                while (true) {
-                    try {
-                        lockInterruptibly();
-                        return;
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    } catch (LockTimeoutException e) {
-                        // AcquireOptions.MAX_DURATION passed: keep waiting, as Lock.lock() promises
-                    }
-                }
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
+                view.lock();
+            } catch (RuntimeException e) {
+                observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ERROR, System.nanoTime() - t0);
+                throw e;
             }
+            acquired(t0);
         }
 
         @Override
         public void lockInterruptibly() throws InterruptedException {
             if (Thread.interrupted()) {
-                throw new InterruptedException();
+                throw new InterruptedException(); // no acquisition began
             }
             long t0 = System.nanoTime();
             try {
                 view.lockInterruptibly();
-            } catch (LockLostException e) {
-                forgetLostHold(); // a reentrant acquisition found this thread's hold lost
-                observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ERROR, System.nanoTime() - t0);
-                throw e;
             } catch (RuntimeException | InterruptedException e) {
                 observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ERROR, System.nanoTime() - t0);
                 throw e;
             }
-            entered(t0);
+            acquired(t0);
         }
 
         @Override
@@ -176,7 +160,7 @@ public class HoldfastLockRegistry implements LockRegistry {
         @Override
         public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
             if (Thread.interrupted()) {
-                throw new InterruptedException();
+                throw new InterruptedException(); // no acquisition began
             }
             long t0 = System.nanoTime();
             return outcome(t0, view.tryLock(time, unit));
@@ -184,48 +168,13 @@ public class HoldfastLockRegistry implements LockRegistry {
 
         @Override
         public void unlock() {
-            Thread me = Thread.currentThread();
-            Integer count = counts.get(me);
-            if (count == null) {
-                throw new NotOwnerException("the current thread does not hold " + lock.name()); // no hold to count
-            }
-            if (count > 1) {
-                counts.put(me, count - 1);
-            } else {
-                counts.remove(me);
-            }
             try {
                 view.unlock();
             } catch (LockLostException e) {
                 // This thread's hold is dropped although the lease could not be given back.
-                released();
                 observer.lost(LockObserver.Source.REGISTRY);
                 throw e;
-            } catch (RuntimeException e) {
-                released(); // the hold is dropped; the release may still reach the service (or expire)
-                throw e;
             }
-            released();
-        }
-
-        /**
-         * The view forgot this thread's hold, found lost, if it had one: every entry of it is counted as
-         * released, and the hold as lost.
-         */
-        private void forgetLostHold() {
-            Integer count = counts.remove(Thread.currentThread());
-            if (count == null) {
-                return; // it had none: a refusal, not a loss
-            }
-            for (int i = 0; i < count; i++) {
-                released();
-            }
-            observer.lost(LockObserver.Source.REGISTRY);
-        }
-
-        private void released() {
-            holds.decrementAndGet();
-            observer.released(LockObserver.Source.REGISTRY);
         }
 
         /** Not supported: the view refuses it (a distributed condition would need a wait queue of its own). */
@@ -234,25 +183,36 @@ public class HoldfastLockRegistry implements LockRegistry {
             return view.newCondition();
         }
 
-        /**
-         * Counts a {@code tryLock}'s answer. A thread that had holds and is refused was told that its hold was
-         * lost (the view answers a reentrant {@code tryLock} from its count otherwise).
-         */
         private boolean outcome(long t0, boolean got) {
             if (got) {
-                entered(t0);
+                acquired(t0);
             } else {
-                forgetLostHold();
                 observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.BUSY, System.nanoTime() - t0);
             }
             return got;
         }
 
-        /** The view granted this thread a hold, new or reentrant. */
-        private void entered(long t0) {
-            counts.merge(Thread.currentThread(), 1, Integer::sum);
-            holds.incrementAndGet();
+        private void acquired(long t0) {
             observer.acquisition(LockObserver.Source.REGISTRY, LockObserver.Outcome.ACQUIRED, System.nanoTime() - t0);
+        }
+
+        @Override
+        public void entered() {
+            holds.incrementAndGet();
+        }
+
+        @Override
+        public void left() {
+            holds.decrementAndGet();
+            observer.released(LockObserver.Source.REGISTRY);
+        }
+
+        @Override
+        public void lost(int entries) {
+            for (int i = 0; i < entries; i++) {
+                left();
+            }
+            observer.lost(LockObserver.Source.REGISTRY);
         }
 
         @Override
