@@ -3,27 +3,50 @@ package holdfast
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-func TestProclaimed(t *testing.T) {
-	for in, want := range map[string]string{"42:10.0.0.7:8080": "42 10.0.0.7:8080", "7:": "7 "} {
-		epoch, value, ok := proclaimed([]byte(in))
-		if !ok || strconv.FormatInt(epoch, 10)+" "+value != want {
-			t.Fatalf("%q: %d %q %v", in, epoch, value, ok)
-		}
+// TestProclaimedReadsTheSharedVectors reads clients/vectors/records.json,
+// which every client's parser passes (docs/protocol.md).
+func TestProclaimedReadsTheSharedVectors(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "vectors", "records.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []string{"", "42", ":x", "x:y", "-1:y", "+1:y", "99999999999999999999:y"} {
-		if _, _, ok := proclaimed([]byte(bad)); ok {
-			t.Fatalf("%q was read as a proclamation", bad)
-		}
+	var vectors struct {
+		Election []struct {
+			Record  *string `json:"record"`
+			Epoch   string  `json:"epoch"`
+			Value   string  `json:"value"`
+			Invalid string  `json:"invalid"`
+		} `json:"election"`
 	}
-	if _, _, ok := proclaimed(nil); ok {
-		t.Fatal("nil was read as a proclamation")
+	if err := json.Unmarshal(raw, &vectors); err != nil || len(vectors.Election) == 0 {
+		t.Fatalf("the vectors: %v", err)
+	}
+	for _, v := range vectors.Election {
+		var record []byte
+		if v.Record != nil {
+			record = []byte(*v.Record)
+		}
+		want := "invalid"
+		if v.Invalid == "" {
+			want = v.Epoch + " " + v.Value
+		}
+		got := "invalid"
+		if epoch, value, ok := proclaimed(record); ok {
+			got = strconv.FormatInt(epoch, 10) + " " + value
+		}
+		if got != want {
+			t.Errorf("%+v read as %q, not %q", v, got, want)
+		}
 	}
 }
 

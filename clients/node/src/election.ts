@@ -16,7 +16,7 @@
  * is left behind, and rejects.
  */
 import type { Client } from "./client";
-import { InvalidArgumentError, NotFoundError } from "./errors";
+import { InvalidArgumentError, NotFoundError, UnavailableError } from "./errors";
 import type { LossReason } from "./events";
 import type { Lease } from "./lease";
 import { encodePath } from "./register";
@@ -44,12 +44,20 @@ export interface CampaignOptions {
   signal?: AbortSignal;
 }
 
-/** Reads `"<epoch>:<value>"`; undefined if the text is not one. */
+/** The largest epoch: a fencing token is a signed 64-bit number. */
+const MAX_EPOCH = 2n ** 63n - 1n;
+
+/**
+ * Reads an election record, `"<epoch>:<value>"` (docs/protocol.md): the epoch in ASCII digits, at
+ * most 2^63 - 1 (a JavaScript number, exact up to 2^53); the value everything after the first
+ * colon. Undefined if the text is not one (clients/vectors/records.json lists the cases).
+ */
 export function proclaimed(text: string | null): { epoch: number; value: string } | undefined {
   if (text === null) return undefined;
   const colon = text.indexOf(":");
-  if (colon <= 0 || !/^[0-9]+$/.test(text.slice(0, colon))) return undefined;
-  return { epoch: Number(text.slice(0, colon)), value: text.slice(colon + 1) };
+  const digits = text.slice(0, colon);
+  if (colon <= 0 || !/^[0-9]+$/.test(digits) || BigInt(digits) > MAX_EPOCH) return undefined;
+  return { epoch: Number(digits), value: text.slice(colon + 1) };
 }
 
 /** A won campaign: its epoch (the grant's fencing token), its value, and the lease to fence writes with. */
@@ -120,28 +128,20 @@ export class Election {
   }
 
   /**
-   * Who leads now, or null. Read at the leader: `GET /api/v1/elections/{name}`, and when that
-   * finds no proclaimed leader, the lock's holder with the register's value if its epoch is the
-   * holder's token.
+   * Who leads now, or null. Read at the leader in one request, `GET /api/v1/elections/{name}`,
+   * whose value is null while the leader has not proclaimed it.
    */
   async leader(options: { signal?: AbortSignal } = {}): Promise<Leader | null> {
-    const path = encodePath(this.name);
+    let e: any;
     try {
-      const e = (await this.session.read(`/api/v1/elections/${path}`, options.signal)).body?.election;
-      if (e && typeof e.epoch === "number") return { election: this.name, epoch: e.epoch, value: e.value ?? null };
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
+      e = (await this.session.read(`/api/v1/elections/${encodePath(this.name)}`, options.signal)).body?.election;
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
     }
-    let holders: any[];
-    try {
-      holders = (await this.session.read(`/api/v1/locks/${path}`, options.signal)).body?.lock?.holders ?? [];
-    } catch (e) {
-      if (e instanceof NotFoundError) return null;
-      throw e;
+    if (!e || typeof e.epoch !== "number") {
+      throw new UnavailableError(`holdfast: the answer of GET /api/v1/elections/${this.name} names no election`);
     }
-    if (holders.length === 0) return null;
-    const epoch = Number(holders[0].token);
-    const found = proclaimed((await this.client.register(this.name).get(options)).text);
-    return { election: this.name, epoch, value: found && found.epoch === epoch ? found.value : null };
+    return { election: this.name, epoch: e.epoch, value: e.value ?? null };
   }
 }

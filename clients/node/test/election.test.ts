@@ -1,6 +1,8 @@
 // Elections against the scripted cluster with locks (test/fake-locks.ts).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "../src/client";
 import { ConflictError, InvalidArgumentError, LockTimeoutError } from "../src/errors";
 import { proclaimed } from "../src/election";
@@ -18,10 +20,14 @@ async function setup() {
   return { cluster, locks, a, b, close: () => Promise.all([a.close(), b.close()]) };
 }
 
-test("proclaimed reads <epoch>:<value>", () => {
-  assert.deepEqual(proclaimed("42:10.0.0.7:8080"), { epoch: 42, value: "10.0.0.7:8080" });
-  assert.deepEqual(proclaimed("7:"), { epoch: 7, value: "" });
-  for (const bad of [null, "", "42", ":x", "x:y", "-1:y", "1e3:y"]) assert.equal(proclaimed(bad), undefined, String(bad));
+test("proclaimed reads the shared vectors (clients/vectors/records.json)", () => {
+  const vectors = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "..", "vectors", "records.json"), "utf8")).election;
+  assert.ok(vectors.length > 0);
+  for (const v of vectors) {
+    const found = proclaimed(v.record);
+    const want = "invalid" in v ? "invalid" : `${Number(v.epoch)} ${v.value}`;
+    assert.equal(found ? `${found.epoch} ${found.value}` : "invalid", want, JSON.stringify(v));
+  }
 });
 
 test("one leads with its token as epoch; on resign the next leads with a higher one", async () => {

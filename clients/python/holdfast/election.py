@@ -20,7 +20,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Tuple
 
 from . import _validate as v
-from .errors import HoldfastError
+from .errors import HoldfastError, Unavailable
 from .lease import Lease
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,13 +41,19 @@ class Leader(NamedTuple):
     value: Optional[str]
 
 
+#: The largest epoch: a fencing token is a signed 64-bit number.
+MAX_EPOCH = 2 ** 63 - 1
+
+
 def proclaimed(raw: Optional[bytes]) -> Optional[Tuple[int, str]]:
-    """Reads ``"<epoch>:<value>"``; None if the bytes are not one."""
+    """Reads an election record, ``"<epoch>:<value>"`` (docs/protocol.md): the epoch in ASCII
+    digits, at most 2^63 - 1; the value everything after the first colon. None if the bytes are
+    not one (clients/vectors/records.json lists the cases)."""
     if raw is None:
         return None
     text = raw.decode("utf-8", "replace")
     epoch, colon, value = text.partition(":")
-    if not colon or not (epoch.isascii() and epoch.isdigit()):
+    if not colon or not (epoch.isascii() and epoch.isdigit()) or int(epoch) > MAX_EPOCH:
         return None
     return int(epoch), value
 
@@ -122,29 +128,19 @@ class Election:
         return Leadership(self.name, value, lease)
 
     def leader(self) -> Optional[Leader]:
-        """Who leads now, or None. Read at the leader: ``GET /api/v1/elections/{name}``, and when
-        that finds no proclaimed leader, the lock's holder and the register's value if its epoch
-        is the holder's token."""
+        """Who leads now, or None. Read at the leader in one request, ``GET
+        /api/v1/elections/{name}``, whose value is None while the leader has not proclaimed it."""
         c = self._client
-        path = urllib.parse.quote(self.name, safe="/")
-        a = c._plain("GET", "/api/v1/elections/" + path)
-        if a.ok and isinstance(a.body, dict) and isinstance(a.body.get("election"), dict):
-            e = a.body["election"]
-            return Leader(self.name, int(e["epoch"]), e.get("value"))
-        if a.status != 404:
-            c._raise(a)
-        a = c._plain("GET", "/api/v1/locks/" + path)
+        a = c._plain("GET", "/api/v1/elections/" + urllib.parse.quote(self.name, safe="/"))
         if a.status == 404:
             return None
         if not a.ok:
             c._raise(a)
-        lock = a.body.get("lock") if isinstance(a.body, dict) else None
-        holders = lock.get("holders") if isinstance(lock, dict) else None
-        if not holders:
-            return None
-        epoch = int(holders[0]["token"])
-        found = proclaimed(c.register(self.name).get()[1])
-        return Leader(self.name, epoch, found[1] if found and found[0] == epoch else None)
+        e = a.body.get("election") if isinstance(a.body, dict) else None
+        if not isinstance(e, dict):
+            raise Unavailable("the answer of GET /api/v1/elections/%s names no election"
+                                     % self.name)
+        return Leader(self.name, int(e["epoch"]), e.get("value"))
 
     def __repr__(self) -> str:
         return "Election(%r)" % self.name

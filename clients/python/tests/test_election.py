@@ -1,6 +1,8 @@
 """Elections against the in-process imitation of the protocol (tests/fakecluster.py)."""
 
 import base64
+import json
+import os
 import threading
 import time
 import unittest
@@ -12,13 +14,20 @@ from holdfast.election import Leader, proclaimed
 from .fakecluster import Cluster
 
 
+VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "vectors", "records.json")
+
+
 class ProclaimedTest(unittest.TestCase):
-    def test_reads_epoch_and_value(self):
-        self.assertEqual(proclaimed(b"42:10.0.0.7:8080"), (42, "10.0.0.7:8080"))
-        self.assertEqual(proclaimed("7:".encode()), (7, ""))
-        self.assertEqual(proclaimed("9:héllo".encode()), (9, "héllo"))
-        for bad in (None, b"", b"42", b":x", b"x:y", b"-1:y", "²:y".encode()):
-            self.assertIsNone(proclaimed(bad), bad)
+    def test_reads_the_shared_vectors(self):
+        """clients/vectors/records.json, which every client's parser passes (docs/protocol.md)."""
+        with open(VECTORS, encoding="utf-8") as f:
+            vectors = json.load(f)["election"]
+        self.assertTrue(vectors)
+        for vector in vectors:
+            record = vector["record"]
+            found = proclaimed(None if record is None else record.encode("utf-8"))
+            want = "invalid" if "invalid" in vector else "%s %s" % (vector["epoch"], vector["value"])
+            self.assertEqual("invalid" if found is None else "%d %s" % found, want, vector)
 
 
 class ElectionAgainstFakeTest(unittest.TestCase):
