@@ -189,3 +189,85 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// observeUntil reads o's leaders until want is told, failing after 5 s; it
+// returns what was told, in order.
+func observeUntil(t *testing.T, o *Observation, want *Leader) []*Leader {
+	t.Helper()
+	var told []*Leader
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case l, ok := <-o.Leaders():
+			if !ok {
+				t.Fatalf("the observation ended (%v) after %v", o.Err(), told)
+			}
+			told = append(told, l)
+			if sameLeader(l, want) {
+				return told
+			}
+		case <-timeout:
+			t.Fatalf("%+v was not told; told %v", want, told)
+		}
+	}
+}
+
+// observed starts b's observation of name, with a as another client.
+func observed(t *testing.T, name string) (a, b *Client, o *Observation) {
+	t.Helper()
+	a, b = watchClients(t, newFakeCluster(t, 1, 0))
+	o, err := b.Election(name).Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.Close)
+	return a, b, o
+}
+
+func TestObserveTellsEachLeaderInEpochOrder(t *testing.T) {
+	a, b, o := observed(t, "svc/observed")
+	ctx := context.Background()
+	if told := observeUntil(t, o, nil); len(told) != 1 {
+		t.Fatalf("nobody leads at first: %v", told)
+	}
+	first, err := a.Election("svc/observed").Campaign(ctx, "a:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, &Leader{"svc/observed", first.Epoch(), "a:8080", true})
+	if err := first.Resign(); err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, nil)
+	second, err := b.Election("svc/observed").Campaign(ctx, "b:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := observeUntil(t, o, &Leader{"svc/observed", second.Epoch(), "b:8080", true})
+	for _, l := range told {
+		if l == nil || l.Epoch != second.Epoch() {
+			t.Fatalf("only the second leadership, with and then without its value: %v", told)
+		}
+	}
+	o.Close()
+	for range o.Leaders() {
+	}
+	if o.Err() != nil {
+		t.Fatalf("closed: %v", o.Err())
+	}
+}
+
+func TestObserveTellsALeaderBeforeItsValue(t *testing.T) {
+	a, _, o := observed(t, "svc/quiet")
+	ctx := context.Background()
+	lease, err := a.Lock(ctx, "svc/quiet") // elected, not proclaimed
+	if err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, &Leader{"svc/quiet", lease.FencingToken(), "", false})
+	value := strconv.FormatInt(lease.FencingToken(), 10) + ":late"
+	if _, err := a.Register("svc/quiet").CompareAndSet(ctx, 0, []byte(value), FencedBy(lease)); err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, &Leader{"svc/quiet", lease.FencingToken(), "late", true})
+}

@@ -16,6 +16,8 @@ silent leader is left behind, and raises.
 """
 
 import logging
+import queue
+import threading
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Tuple
 
@@ -97,6 +99,115 @@ class Leadership:
                                                  "valid" if self.valid else "over")
 
 
+#: The observation ended (closed, or a watch ended without an error).
+_OVER = object()
+#: Nothing told yet.
+_UNTOLD = object()
+
+
+class Observation:
+    """What :meth:`Election.observe` returns: an iterator of who leads (a :class:`Leader`, or None
+    for nobody), as the Java client's ``Election.observe`` tells it: who leads now, then each
+    change in epoch order (a new leader, its value None until it writes it, then again with it;
+    None once it is gone). Epochs never go back.
+
+    It merges two watches (:meth:`Client.watch`), of the election's lock and of its register, each
+    followed by a thread of its own, and has their guarantees: no leadership is missed across a
+    reconnection. Iteration stops once :meth:`close` is called and raises the error that ended a
+    watch otherwise. A context manager."""
+
+    def __init__(self, client: "Client", name: str) -> None:
+        self.election = name
+        self._queue: "queue.Queue[Any]" = queue.Queue()
+        self._mutex = threading.Lock()
+        self._epoch = 0  # 0: nobody leads
+        self._lock_known = False
+        self._proclaimed: Optional[Tuple[int, str]] = None
+        self._told: Any = _UNTOLD
+        self._closed = False
+        self._watches = [client.watch(name)]
+        try:
+            self._watches.append(client.watch(register=name))
+        except BaseException:
+            self._watches[0].close()
+            raise
+        for watch, on_event in zip(self._watches, (self._lock_event, self._register_event)):
+            threading.Thread(target=self._follow, args=(watch, on_event), daemon=True,
+                             name="holdfast-observe-%s" % name).start()
+
+    def __iter__(self) -> "Observation":
+        return self
+
+    def __next__(self) -> Optional[Leader]:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is _OVER:
+            self._queue.put(_OVER)  # for the next call too
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stops the observation: iteration ends. Idempotent."""
+        with self._mutex:
+            self._closed = True
+        for watch in self._watches:
+            watch.close()
+        self._queue.put(_OVER)
+
+    def __enter__(self) -> "Observation":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _follow(self, watch: Any, on_event: Callable[[Any], None]) -> None:
+        try:
+            for event in watch:
+                with self._mutex:
+                    on_event(event)
+            ended: Any = _OVER
+        except HoldfastError as e:
+            ended = e
+        with self._mutex:
+            closed = self._closed
+        if not closed:
+            self._queue.put(ended)
+        for other in self._watches:
+            other.close()
+
+    def _lock_event(self, event: Any) -> None:
+        if event.type == "state":
+            tokens = [h.token for l in event.locks if l.name == self.election for h in l.holders]
+            self._epoch = tokens[0] if tokens else 0
+        elif event.type == "acquired":
+            self._epoch = max(self._epoch, event.token)
+        elif event.type == "released":
+            self._epoch = 0 if event.token == self._epoch else self._epoch
+        else:
+            return
+        self._lock_known = True
+        self._tell()
+
+    def _register_event(self, event: Any) -> None:
+        found = proclaimed(event.value)
+        if found is not None and (self._proclaimed is None or found[0] >= self._proclaimed[0]):
+            self._proclaimed = found
+            if self._lock_known:
+                self._tell()
+
+    def _tell(self) -> None:
+        now = None
+        if self._epoch:
+            p = self._proclaimed
+            now = Leader(self.election, self._epoch, p[1] if p and p[0] == self._epoch else None)
+        told = self._told
+        if told is not _UNTOLD and (now == told or (now and told and now.epoch < told.epoch)):
+            return  # no change, or back in epochs
+        self._told = now
+        self._queue.put(now)
+
+
 class Election:
     """The election of one name (:meth:`Client.election`); nothing is sent until used."""
 
@@ -141,6 +252,10 @@ class Election:
             raise Unavailable("the answer of GET /api/v1/elections/%s names no election"
                                      % self.name)
         return Leader(self.name, int(e["epoch"]), e.get("value"))
+
+    def observe(self) -> Observation:
+        """Follows who leads: see :class:`Observation`."""
+        return Observation(self._client, self.name)
 
     def __repr__(self) -> str:
         return "Election(%r)" % self.name
