@@ -117,31 +117,13 @@ func (e *Election) Campaign(ctx context.Context, value string, opts ...LockOptio
 }
 
 // Leader says who leads now; nil (and no error) when nobody does. It asks
-// the leader: GET /api/v1/elections/{name}, and when that finds no
-// proclaimed leader, the lock's holder and the register's value if its
-// epoch is the holder's token.
+// the leader, in one request: GET /api/v1/elections/{name}, whose value is
+// null while the leader has not proclaimed it (docs/protocol.md).
 func (e *Election) Leader(ctx context.Context) (*Leader, error) {
 	if e.name == "" {
 		return nil, invalidArgument("the election's name is empty")
 	}
 	a, err := e.c.get(ctx, "/api/v1/elections/"+escapePath(e.name))
-	if err != nil {
-		return nil, err
-	}
-	if a.status == 200 {
-		var ans struct {
-			Election *struct {
-				Epoch int64  `json:"epoch"`
-				Value string `json:"value"`
-			} `json:"election"`
-		}
-		if json.Unmarshal(a.body, &ans) == nil && ans.Election != nil {
-			return &Leader{Election: e.name, Epoch: ans.Election.Epoch, Value: ans.Election.Value, Proclaimed: true}, nil
-		}
-	} else if a.status != 404 {
-		return nil, e.c.answerError(a)
-	}
-	a, err = e.c.get(ctx, "/api/v1/locks/"+escapePath(e.name))
 	if err != nil {
 		return nil, err
 	}
@@ -151,29 +133,26 @@ func (e *Election) Leader(ctx context.Context) (*Leader, error) {
 	if a.status != 200 {
 		return nil, e.c.answerError(a)
 	}
-	var view struct {
-		Lock LockInfo `json:"lock"`
+	var ans struct {
+		Election *struct {
+			Epoch int64   `json:"epoch"`
+			Value *string `json:"value"`
+		} `json:"election"`
 	}
-	if err := json.Unmarshal(a.body, &view); err != nil {
-		return nil, unavailable("the lock's answer is not JSON: %v", err)
+	if err := json.Unmarshal(a.body, &ans); err != nil || ans.Election == nil {
+		return nil, unavailable("the answer of GET /api/v1/elections/%s names no election", e.name)
 	}
-	if len(view.Lock.Holders) == 0 {
-		return nil, nil
-	}
-	l := &Leader{Election: e.name, Epoch: view.Lock.Holders[0].Token}
-	_, raw, err := e.c.Register(e.name).Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if epoch, value, ok := proclaimed(raw); ok && epoch == l.Epoch {
-		l.Value, l.Proclaimed = value, true
+	l := &Leader{Election: e.name, Epoch: ans.Election.Epoch}
+	if ans.Election.Value != nil {
+		l.Value, l.Proclaimed = *ans.Election.Value, true
 	}
 	return l, nil
 }
 
 var digits = regexp.MustCompile(`^[0-9]+$`)
 
-// proclaimed reads "<epoch>:<value>".
+// proclaimed reads an election record, "<epoch>:<value>": the epoch in
+// ASCII digits, at most 2^63-1 (docs/protocol.md; clients/vectors/records.json).
 func proclaimed(raw []byte) (int64, string, bool) {
 	text := string(raw)
 	i := strings.IndexByte(text, ':')

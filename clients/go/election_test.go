@@ -3,27 +3,50 @@ package holdfast
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-func TestProclaimed(t *testing.T) {
-	for in, want := range map[string]string{"42:10.0.0.7:8080": "42 10.0.0.7:8080", "7:": "7 "} {
-		epoch, value, ok := proclaimed([]byte(in))
-		if !ok || strconv.FormatInt(epoch, 10)+" "+value != want {
-			t.Fatalf("%q: %d %q %v", in, epoch, value, ok)
-		}
+// TestProclaimedReadsTheSharedVectors reads clients/vectors/records.json,
+// which every client's parser passes (docs/protocol.md).
+func TestProclaimedReadsTheSharedVectors(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "vectors", "records.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []string{"", "42", ":x", "x:y", "-1:y", "+1:y", "99999999999999999999:y"} {
-		if _, _, ok := proclaimed([]byte(bad)); ok {
-			t.Fatalf("%q was read as a proclamation", bad)
-		}
+	var vectors struct {
+		Election []struct {
+			Record  *string `json:"record"`
+			Epoch   string  `json:"epoch"`
+			Value   string  `json:"value"`
+			Invalid string  `json:"invalid"`
+		} `json:"election"`
 	}
-	if _, _, ok := proclaimed(nil); ok {
-		t.Fatal("nil was read as a proclamation")
+	if err := json.Unmarshal(raw, &vectors); err != nil || len(vectors.Election) == 0 {
+		t.Fatalf("the vectors: %v", err)
+	}
+	for _, v := range vectors.Election {
+		var record []byte
+		if v.Record != nil {
+			record = []byte(*v.Record)
+		}
+		want := "invalid"
+		if v.Invalid == "" {
+			want = v.Epoch + " " + v.Value
+		}
+		got := "invalid"
+		if epoch, value, ok := proclaimed(record); ok {
+			got = strconv.FormatInt(epoch, 10) + " " + value
+		}
+		if got != want {
+			t.Errorf("%+v read as %q, not %q", v, got, want)
+		}
 	}
 }
 
@@ -165,4 +188,86 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// observeUntil reads o's leaders until want is told, failing after 5 s; it
+// returns what was told, in order.
+func observeUntil(t *testing.T, o *Observation, want *Leader) []*Leader {
+	t.Helper()
+	var told []*Leader
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case l, ok := <-o.Leaders():
+			if !ok {
+				t.Fatalf("the observation ended (%v) after %v", o.Err(), told)
+			}
+			told = append(told, l)
+			if sameLeader(l, want) {
+				return told
+			}
+		case <-timeout:
+			t.Fatalf("%+v was not told; told %v", want, told)
+		}
+	}
+}
+
+// observed starts b's observation of name, with a as another client.
+func observed(t *testing.T, name string) (a, b *Client, o *Observation) {
+	t.Helper()
+	a, b = watchClients(t, newFakeCluster(t, 1, 0))
+	o, err := b.Election(name).Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.Close)
+	return a, b, o
+}
+
+func TestObserveTellsEachLeaderInEpochOrder(t *testing.T) {
+	a, b, o := observed(t, "svc/observed")
+	ctx := context.Background()
+	if told := observeUntil(t, o, nil); len(told) != 1 {
+		t.Fatalf("nobody leads at first: %v", told)
+	}
+	first, err := a.Election("svc/observed").Campaign(ctx, "a:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, &Leader{"svc/observed", first.Epoch(), "a:8080", true})
+	if err := first.Resign(); err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, nil)
+	second, err := b.Election("svc/observed").Campaign(ctx, "b:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := observeUntil(t, o, &Leader{"svc/observed", second.Epoch(), "b:8080", true})
+	for _, l := range told {
+		if l == nil || l.Epoch != second.Epoch() {
+			t.Fatalf("only the second leadership, with and then without its value: %v", told)
+		}
+	}
+	o.Close()
+	for range o.Leaders() {
+	}
+	if o.Err() != nil {
+		t.Fatalf("closed: %v", o.Err())
+	}
+}
+
+func TestObserveTellsALeaderBeforeItsValue(t *testing.T) {
+	a, _, o := observed(t, "svc/quiet")
+	ctx := context.Background()
+	lease, err := a.Lock(ctx, "svc/quiet") // elected, not proclaimed
+	if err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, &Leader{"svc/quiet", lease.FencingToken(), "", false})
+	value := strconv.FormatInt(lease.FencingToken(), 10) + ":late"
+	if _, err := a.Register("svc/quiet").CompareAndSet(ctx, 0, []byte(value), FencedBy(lease)); err != nil {
+		t.Fatal(err)
+	}
+	observeUntil(t, o, &Leader{"svc/quiet", lease.FencingToken(), "late", true})
 }

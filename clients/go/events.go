@@ -3,6 +3,7 @@ package holdfast
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -44,64 +45,38 @@ type sessionState struct {
 // maxLostSeen bounds the losses remembered for grants not adopted yet.
 const maxLostSeen = 4096
 
-// eventLoop long-polls the session's event stream, at the leader when it
-// can (any member serves it), resuming from the last "next", rotating with
-// backoff on errors. It reports losses to the leases and expires the
+// eventLoop long-polls the session's event stream (longPoll), resuming
+// from the last "next". It reports losses to the leases and expires the
 // session when the stream says so.
 func (c *Client) eventLoop() {
 	defer c.wg.Done()
-	after := ""
-	m := c.tr.current()
-	backoff := backoffStart
 	base := "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/events?waitMillis=" + strconv.FormatInt(millis(eventWait), 10)
-	for c.ctx.Err() == nil {
-		path := base
-		if after != "" {
-			path += "&after=" + url.QueryEscape(after)
-		}
-		sent := time.Now()
-		a, err := c.tr.send(c.ctx, m, "GET", path, nil, eventWait+c.reqTimeout)
-		if err == nil && a.status == 200 {
+	poll := longPoll{
+		c:    c,
+		what: "event stream",
+		path: func(after string) string {
+			if after == "" {
+				return base
+			}
+			return base + "&after=" + url.QueryEscape(after)
+		},
+		wait: eventWait,
+		take: func(body []byte, sent time.Time) (string, bool, error) {
 			var page eventPage
-			if err := json.Unmarshal(a.body, &page); err != nil {
-				c.logf("holdfast: event stream at %s: the answer is not JSON: %v", c.tr.members[m], err)
-			} else {
-				if !c.handlePage(&page, sent) {
-					return
-				}
-				if page.Next != "" {
-					after = page.Next
-				}
-				backoff = backoffStart
-				continue
+			if err := json.Unmarshal(body, &page); err != nil {
+				return "", false, fmt.Errorf("the answer is not JSON: %v", err)
 			}
-		} else if err == nil {
-			e, leader := parseError(a.status, a.body)
-			if a.status == 410 || e.Code == CodeSessionExpired {
+			return page.Next, c.handlePage(&page, sent), nil
+		},
+		final: func(status int, e *Error) bool {
+			if status == 410 || e.Code == CodeSessionExpired {
 				c.expire(e.Message)
-				return
+				return true
 			}
-			c.logf("holdfast: event stream at %s: %d %s: %s", c.tr.members[m], a.status, e.Code, e.Message)
-			if e.Code == CodeNotLeader && leader != "" {
-				if idx := c.tr.lookup(c.ctx, leader); idx >= 0 && idx != m {
-					m = idx
-					continue
-				}
-			}
-		} else if c.ctx.Err() == nil {
-			c.logf("holdfast: event stream at %s: %v", c.tr.members[m], err)
-		}
-		// Next: the leader if we were elsewhere, else the next address.
-		if cur := c.tr.current(); cur != m {
-			m = cur
-		} else {
-			m = (m + 1) % len(c.tr.members)
-		}
-		if !sleep(c.ctx, jitter(backoff), time.Now().Add(backoffMax)) {
-			return
-		}
-		backoff = grow(backoff)
+			return false
+		},
 	}
+	poll.run(c.ctx)
 }
 
 // handlePage applies one page of the stream; false when the session ended.

@@ -303,13 +303,16 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 		g, held := f.holders[name]
 		reg := f.registers[name]
 		f.mu.Unlock()
-		raw, _ := base64.StdEncoding.DecodeString(reg.value)
-		prefix := strconv.FormatInt(g.token, 10) + ":"
-		if !held || !strings.HasPrefix(string(raw), prefix) {
+		if !held {
 			writeJSON(w, 404, errBody("NOT_FOUND", "nobody leads the election "+name+" now"))
 			return
 		}
-		writeJSON(w, 200, map[string]any{"election": map[string]any{"name": name, "epoch": g.token, "sessionId": g.session, "value": strings.TrimPrefix(string(raw), prefix)}})
+		raw, _ := base64.StdEncoding.DecodeString(reg.value)
+		var value any // null: not proclaimed yet
+		if epoch, v, ok := proclaimed(raw); ok && epoch == g.token {
+			value = v
+		}
+		writeJSON(w, 200, map[string]any{"election": map[string]any{"name": name, "epoch": g.token, "sessionId": g.session, "value": value}})
 	case strings.HasPrefix(path, "/api/v1/registers/") && r.Method == "GET":
 		key := strings.TrimPrefix(path, "/api/v1/registers/")
 		f.mu.Lock()

@@ -294,75 +294,61 @@ func (w *Watch) finish(err error) {
 	w.cancel()
 }
 
-// run long-polls until the watch ends, at the member the client believes
-// leads, then at the next one after a failure.
+// run long-polls (longPoll) until the watch ends, resuming from the
+// position of the last change it received.
 func (w *Watch) run() {
 	c := w.c
 	defer c.wg.Done()
 	defer close(w.events)
-	after := ""
-	m := c.tr.current()
-	backoff := backoffStart
-	for {
-		if w.ctx.Err() != nil {
-			w.finish(w.ended())
-			return
-		}
-		q := url.Values{w.target.kind: {w.target.name}, "waitMillis": {strconv.FormatInt(millis(watchWait), 10)}}
-		if after != "" {
-			q.Set("after", after)
-		}
-		a, err := c.tr.send(w.ctx, m, "GET", "/api/v1/watch?"+q.Encode(), nil, watchWait+c.reqTimeout)
-		switch {
-		case err == nil && a.status == 200:
-			events, next, perr := parseWatchPage(a.body)
-			if perr != nil {
-				c.logf("holdfast: watch of %s at %s: %v", w.target, c.tr.members[m], perr)
-				break
+	var refusal error
+	poll := longPoll{
+		c:    c,
+		what: "watch of " + w.target.String(),
+		path: func(after string) string {
+			q := url.Values{w.target.kind: {w.target.name}, "waitMillis": {strconv.FormatInt(millis(watchWait), 10)}}
+			if after != "" {
+				q.Set("after", after)
 			}
-			for _, ev := range events {
-				w.mu.Lock()
-				w.position = ev.Position
-				w.mu.Unlock()
-				select {
-				case w.events <- ev:
-				case <-w.ctx.Done():
-					w.finish(w.ended())
-					return
-				}
+			return "/api/v1/watch?" + q.Encode()
+		},
+		wait: watchWait,
+		take: func(body []byte, _ time.Time) (string, bool, error) {
+			events, next, err := parseWatchPage(body)
+			if err != nil {
+				return "", false, err
 			}
-			if next != "" {
-				after = next
+			return next, w.deliver(events), nil
+		},
+		final: func(status int, e *Error) bool {
+			if status >= 400 && status < 500 && status != 408 && status != 429 {
+				refusal = e // refused: a bad name, or one the caller may not read
+				return true
 			}
-			backoff = backoffStart
-			continue
-		case err == nil:
-			e, _ := parseError(a.status, a.body)
-			if a.status == 400 && after != "" {
-				c.logf("holdfast: watch of %s at %s refused position %s: %s; reading the state", w.target, c.tr.members[m], after, e.Message)
-				after = ""
-				continue
-			}
-			if a.status >= 400 && a.status < 500 && a.status != 408 && a.status != 429 {
-				w.finish(e) // refused: a bad name, or one the caller may not read
-				return
-			}
-			c.logf("holdfast: watch of %s at %s: %d %s: %s", w.target, c.tr.members[m], a.status, e.Code, e.Message)
-		case w.ctx.Err() == nil:
-			c.logf("holdfast: watch of %s at %s: %v", w.target, c.tr.members[m], err)
-		}
-		// Next: the leader if we were elsewhere, else the next address.
-		if cur := c.tr.current(); cur != m {
-			m = cur
-		} else {
-			m = (m + 1) % len(c.tr.members)
-		}
-		if !sleep(w.ctx, jitter(backoff), time.Now().Add(backoffMax)) {
-			w.finish(w.ended())
-			return
-		}
-		backoff = grow(backoff)
+			return false
+		},
 	}
+	poll.run(w.ctx)
+	if refusal != nil {
+		w.finish(refusal)
+	} else {
+		w.finish(w.ended())
+	}
+}
+
+// deliver hands events to the reader, one at a time; false once the watch
+// ends meanwhile.
+func (w *Watch) deliver(events []WatchEvent) bool {
+	for _, ev := range events {
+		w.mu.Lock()
+		w.position = ev.Position
+		w.mu.Unlock()
+		select {
+		case w.events <- ev:
+		case <-w.ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // AwaitFree waits until nobody holds the lock name (true), or timeout

@@ -16,12 +16,13 @@
  * is left behind, and rejects.
  */
 import type { Client } from "./client";
-import { InvalidArgumentError, NotFoundError } from "./errors";
+import { InvalidArgumentError, NotFoundError, UnavailableError } from "./errors";
 import type { LossReason } from "./events";
 import type { Lease } from "./lease";
 import { encodePath } from "./register";
 import type { Session } from "./session";
 import { checkName } from "./validate";
+import type { Watch, WatchEvent } from "./watch";
 
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
 
@@ -44,12 +45,20 @@ export interface CampaignOptions {
   signal?: AbortSignal;
 }
 
-/** Reads `"<epoch>:<value>"`; undefined if the text is not one. */
+/** The largest epoch: a fencing token is a signed 64-bit number. */
+const MAX_EPOCH = 2n ** 63n - 1n;
+
+/**
+ * Reads an election record, `"<epoch>:<value>"` (docs/protocol.md): the epoch in ASCII digits, at
+ * most 2^63 - 1 (a JavaScript number, exact up to 2^53); the value everything after the first
+ * colon. Undefined if the text is not one (clients/vectors/records.json lists the cases).
+ */
 export function proclaimed(text: string | null): { epoch: number; value: string } | undefined {
   if (text === null) return undefined;
   const colon = text.indexOf(":");
-  if (colon <= 0 || !/^[0-9]+$/.test(text.slice(0, colon))) return undefined;
-  return { epoch: Number(text.slice(0, colon)), value: text.slice(colon + 1) };
+  const digits = text.slice(0, colon);
+  if (colon <= 0 || !/^[0-9]+$/.test(digits) || BigInt(digits) > MAX_EPOCH) return undefined;
+  return { epoch: Number(digits), value: text.slice(colon + 1) };
 }
 
 /** A won campaign: its epoch (the grant's fencing token), its value, and the lease to fence writes with. */
@@ -86,6 +95,136 @@ export class Leadership {
   }
 }
 
+type Pending = { resolve: (r: IteratorResult<Leader | null>) => void; reject: (e: unknown) => void };
+
+/**
+ * What {@link Election.observe} returns: `for await (const leader of observation)`, who leads
+ * (null: nobody) as the Java client's `Election.observe` tells it: who leads now, then each change
+ * in epoch order (a new leader, its value null until it writes it, then again with it; null once it
+ * is gone). Epochs never go back.
+ *
+ * It merges two watches ({@link Client.watch}), of the election's lock and of its register, and
+ * has their guarantees: no leadership is missed across a reconnection. Iteration ends once it is
+ * closed ({@link close}, `break`, the options' signal) and rejects with the error that ended a
+ * watch otherwise.
+ */
+export class Observation implements AsyncIterableIterator<Leader | null> {
+  private readonly watches: Watch[];
+  private readonly buffer: Array<Leader | null> = [];
+  private readonly pending: Pending[] = [];
+  private done = false;
+  private error: unknown;
+  /** The current leadership's epoch; 0: nobody leads. */
+  private epoch = 0;
+  /** Nothing is told before the lock's state (nobody may seem to lead). */
+  private lockKnown = false;
+  /** The newest proclamation the register showed. */
+  private newest: { epoch: number; value: string } | undefined;
+  /** What was told last; undefined before the first. */
+  private told: Leader | null | undefined;
+
+  /** @internal Made by {@link Election.observe}. */
+  constructor(
+    client: Client,
+    readonly election: string,
+    options: { signal?: AbortSignal } = {},
+  ) {
+    const lock = client.watch({ lock: election }, options);
+    try {
+      this.watches = [lock, client.watch({ register: election }, options)];
+    } catch (e) {
+      lock.close();
+      throw e;
+    }
+    void this.follow(this.watches[0], (event) => this.lockEvent(event));
+    void this.follow(this.watches[1], (event) => this.registerEvent(event));
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Leader | null>> {
+    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
+  }
+
+  /** `break` in a `for await` loop closes the observation. */
+  return(): Promise<IteratorResult<Leader | null>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Stops the observation (both watches): iteration ends. Idempotent. */
+  close(): void {
+    this.end(undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  private async follow(watch: Watch, onEvent: (event: WatchEvent) => void): Promise<void> {
+    try {
+      for await (const event of watch) onEvent(event);
+      this.end(undefined);
+    } catch (e) {
+      this.end(e);
+    }
+  }
+
+  private lockEvent(event: WatchEvent): void {
+    if (event.type === "state") {
+      const held = event.locks.find((l) => l.name === this.election && l.holders.length > 0);
+      this.epoch = held ? held.holders[0].token : 0;
+    } else if (event.type === "acquired") {
+      this.epoch = Math.max(this.epoch, event.token);
+    } else if (event.type === "released") {
+      if (event.token === this.epoch) this.epoch = 0;
+    } else {
+      return;
+    }
+    this.lockKnown = true;
+    this.tell();
+  }
+
+  private registerEvent(event: WatchEvent): void {
+    const found = proclaimed(event.value === null ? null : new TextDecoder().decode(event.value));
+    if (!found || (this.newest && found.epoch < this.newest.epoch)) return;
+    this.newest = found;
+    if (this.lockKnown) this.tell();
+  }
+
+  private tell(): void {
+    const value = this.newest?.epoch === this.epoch ? this.newest.value : null;
+    const now: Leader | null = this.epoch === 0 ? null : { election: this.election, epoch: this.epoch, value };
+    const told = this.told;
+    if (told !== undefined) {
+      if (now === null ? told === null : told !== null && now.epoch === told.epoch && now.value === told.value) return;
+      if (now !== null && told !== null && now.epoch < told.epoch) return; // never back in epochs
+    }
+    this.told = now;
+    const waiting = this.pending.shift();
+    if (waiting) waiting.resolve({ value: now, done: false });
+    else this.buffer.push(now);
+  }
+
+  private end(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    for (const w of this.watches) w.close();
+    if (error === undefined) this.buffer.length = 0;
+    else this.error = error;
+    for (const p of this.pending.splice(0)) {
+      if (error === undefined) p.resolve({ value: undefined, done: true });
+      else p.reject(error);
+    }
+  }
+}
+
 /** The election of one name ({@link Client.election}); nothing is sent until it is used. */
 export class Election {
   /** @internal */
@@ -119,29 +258,26 @@ export class Election {
     return new Leadership(this.name, value, lease);
   }
 
+  /** Follows who leads: see {@link Observation}. Throws as {@link Client.watch} does. */
+  observe(options: { signal?: AbortSignal } = {}): Observation {
+    return new Observation(this.client, this.name, options);
+  }
+
   /**
-   * Who leads now, or null. Read at the leader: `GET /api/v1/elections/{name}`, and when that
-   * finds no proclaimed leader, the lock's holder with the register's value if its epoch is the
-   * holder's token.
+   * Who leads now, or null. Read at the leader in one request, `GET /api/v1/elections/{name}`,
+   * whose value is null while the leader has not proclaimed it.
    */
   async leader(options: { signal?: AbortSignal } = {}): Promise<Leader | null> {
-    const path = encodePath(this.name);
+    let e: any;
     try {
-      const e = (await this.session.read(`/api/v1/elections/${path}`, options.signal)).body?.election;
-      if (e && typeof e.epoch === "number") return { election: this.name, epoch: e.epoch, value: e.value ?? null };
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
+      e = (await this.session.read(`/api/v1/elections/${encodePath(this.name)}`, options.signal)).body?.election;
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
     }
-    let holders: any[];
-    try {
-      holders = (await this.session.read(`/api/v1/locks/${path}`, options.signal)).body?.lock?.holders ?? [];
-    } catch (e) {
-      if (e instanceof NotFoundError) return null;
-      throw e;
+    if (!e || typeof e.epoch !== "number") {
+      throw new UnavailableError(`holdfast: the answer of GET /api/v1/elections/${this.name} names no election`);
     }
-    if (holders.length === 0) return null;
-    const epoch = Number(holders[0].token);
-    const found = proclaimed((await this.client.register(this.name).get(options)).text);
-    return { election: this.name, epoch, value: found && found.epoch === epoch ? found.value : null };
+    return { election: this.name, epoch: e.epoch, value: e.value ?? null };
   }
 }

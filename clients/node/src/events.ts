@@ -8,10 +8,10 @@
  * - a `gap` answer: every grant held that `state.holds` does not list is lost, reason `unknown`.
  *
  * {@link interpretEvents} is the pure part (canned JSON in, decisions out); {@link EventStream}
- * is the loop.
+ * is the loop, a {@link longPoll} like watches.
  */
-import { Backoff, sleep } from "./backoff";
-import { NetworkFailure, Transport } from "./transport";
+import { longPoll } from "./longpoll";
+import type { Transport } from "./transport";
 
 /** Why a grant was lost. `unknown`: found missing after a gap, or a renew answered NOT_OWNER. */
 export type LossReason = "revoked" | "leaseTimeout" | "sessionExpired" | "unknown";
@@ -99,11 +99,8 @@ export interface EventSink {
   log(message: string): void;
 }
 
-/** The long-poll loop of one session. Stops when `signal` aborts. */
+/** The long poll of one session's events ({@link longPoll}). Stops when `signal` aborts. */
 export class EventStream {
-  private after: string | undefined;
-  private readonly backoff = new Backoff();
-
   constructor(
     private readonly transport: Transport,
     private readonly sessionId: string,
@@ -115,56 +112,32 @@ export class EventStream {
 
   /** Runs until the signal aborts or the session ends; never rejects. */
   async run(): Promise<void> {
-    let index = this.transport.leaderIndex;
-    while (!this.signal.aborted && !this.transport.closed) {
-      const url = this.transport.members[index];
-      const query = `waitMillis=${this.waitMillis}` + (this.after !== undefined ? `&after=${encodeURIComponent(this.after)}` : "");
-      const path = `/api/v1/sessions/${encodeURIComponent(this.sessionId)}/events?${query}`;
-      const sentAt = Date.now();
-      const held = this.sink.heldBefore(sentAt);
-      let status: number;
-      let body: any;
-      try {
-        ({ status, body } = await this.transport.exchange(url, "GET", path, undefined, this.waitMillis + this.requestTimeoutMs, this.signal));
-      } catch (e) {
-        if (!(e instanceof NetworkFailure)) return; // aborted or closed
-        this.sink.log(`events: ${url}: ${e.description}; trying the next member`);
-        index = (index + 1) % this.transport.members.length;
-        if (!(await this.pause())) return;
-        continue;
-      }
-      if (status === 200) {
-        this.backoff.reset();
-        const outcome = interpretEvents(body, held);
-        if (outcome.next !== undefined) this.after = outcome.next;
-        if (outcome.gap) this.sink.log(`events: ${url} answered a gap at ${outcome.next}; ${outcome.losses.length} of ${held.length} grants not listed`);
+    const base = `/api/v1/sessions/${encodeURIComponent(this.sessionId)}/events?waitMillis=${this.waitMillis}`;
+    let ended = false;
+    await longPoll({
+      transport: this.transport,
+      what: "events",
+      path: (after) => base + (after !== undefined ? `&after=${encodeURIComponent(after)}` : ""),
+      waitMillis: this.waitMillis,
+      requestTimeoutMs: this.requestTimeoutMs,
+      signal: this.signal,
+      log: (message) => this.sink.log(message),
+      stopped: () => ended || this.transport.closed,
+      parse: (body) => ({ body, next: body?.next === undefined || body?.next === null ? undefined : String(body.next) }),
+      take: (page, sentAt) => {
+        const held = this.sink.heldBefore(sentAt);
+        const outcome = interpretEvents(page.body, held);
+        if (outcome.gap) this.sink.log(`events: a gap at ${outcome.next}; ${outcome.losses.length} of ${held.length} grants not listed`);
         for (const loss of outcome.losses) this.sink.lost(loss);
-        if (outcome.expired) {
-          this.sink.expired("holdfast: the session expired (reported by the event stream)");
-          return;
-        }
-        if (outcome.closed) return;
-        index = this.transport.leaderIndex;
-        continue;
-      }
-      const error = body?.error ?? {};
-      if (status === 410 || error.code === "SESSION_EXPIRED") {
+        if (outcome.expired) this.sink.expired("holdfast: the session expired (reported by the event stream)");
+        ended = outcome.expired || outcome.closed;
+        return !ended;
+      },
+      final: (status, error) => {
+        if (status !== 410 && error.code !== "SESSION_EXPIRED") return false;
         this.sink.expired(error.message ? String(error.message) : "holdfast: the session expired");
-        return;
-      }
-      // 503/504/404 (a follower that has not seen the session yet) or anything else: elsewhere, later.
-      this.sink.log(`events: ${url}: ${status} ${error.code ?? ""} ${error.message ?? ""}`.trim());
-      index = status === 503 || status === 504 || status === 404 ? (index + 1) % this.transport.members.length : this.transport.leaderIndex;
-      if (!(await this.pause())) return;
-    }
-  }
-
-  private async pause(): Promise<boolean> {
-    try {
-      await sleep(this.backoff.next(), this.signal);
-      return true;
-    } catch {
-      return false;
-    }
+        return true;
+      },
+    }).catch(() => undefined); // aborted or closed
   }
 }

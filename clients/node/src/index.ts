@@ -13,7 +13,7 @@ export type { LossReason } from "./events";
 export { Register } from "./register";
 export { Watch } from "./watch";
 export type { WatchTarget, WatchOptions, WatchEvent, WatchEventType, LockInfo, LockHolder, LockWaiter } from "./watch";
-export { Election, Leadership } from "./election";
+export { Election, Leadership, Observation } from "./election";
 export type { Leader, CampaignOptions } from "./election";
 export type { RegisterValue, CompareAndSetOptions } from "./register";
 export type { LockMode } from "./validate";

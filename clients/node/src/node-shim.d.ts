@@ -2,6 +2,9 @@
 // dependency but `typescript` (so no @types/node); these cover only what is called here.
 // This file is not emitted: nothing in the public API refers to it.
 
+/** The directory of the running module (CommonJS). */
+declare const __dirname: string;
+
 declare const process: {
   argv: string[];
   env: Record<string, string | undefined>;
@@ -73,7 +76,8 @@ declare module "node:fs" {
   function mkdtempSync(prefix: string): string;
   function rmSync(path: string, options?: { recursive?: boolean; force?: boolean }): void;
   function existsSync(path: string): boolean;
-  export { mkdtempSync, rmSync, existsSync };
+  function readFileSync(path: string, encoding: "utf8"): string;
+  export { mkdtempSync, rmSync, existsSync, readFileSync };
 }
 
 declare module "node:os" {

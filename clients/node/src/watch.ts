@@ -16,10 +16,11 @@
  *
  * {@link parseWatchPage} is the pure part (canned JSON in, events out); {@link Watch} is the loop.
  */
-import { Backoff, anySignal, sleep } from "./backoff";
+import { anySignal } from "./backoff";
+import { longPoll } from "./longpoll";
 import { HoldfastError, InvalidArgumentError, UnavailableError, errorFromAnswer } from "./errors";
 import { fromBase64 } from "./register";
-import { NetworkFailure, Transport } from "./transport";
+import type { Transport } from "./transport";
 import { checkName } from "./validate";
 
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
@@ -197,7 +198,6 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
   private lastPosition = "";
   private done = false;
   private error: unknown;
-  private after: string | undefined;
 
   /** @internal Made by {@link Client.watch}. */
   constructor(
@@ -286,69 +286,40 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
   }
 
   private async run(): Promise<void> {
-    const { transport } = this.host;
-    const backoff = new Backoff();
     const signals = anySignal([this.stopper.signal, this.host.lifeSignal]);
-    const pause = async (): Promise<boolean> => {
-      try {
-        await sleep(backoff.next(), signals.signal);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    let index = transport.leaderIndex;
+    const query = `${this.kind}=${encodeURIComponent(this.name)}&waitMillis=${this.waitMillis}`;
     try {
-      while (!this.done) {
-        const ended = this.host.endedError();
-        if (ended) return this.end(ended);
-        const url = transport.members[index];
-        const query = `${this.kind}=${encodeURIComponent(this.name)}&waitMillis=${this.waitMillis}` + (this.after !== undefined ? `&after=${encodeURIComponent(this.after)}` : "");
-        let status: number;
-        let body: any;
-        try {
-          ({ status, body } = await transport.exchange(url, "GET", `/api/v1/watch?${query}`, undefined, this.waitMillis + this.host.requestTimeoutMs, signals.signal));
-        } catch (e) {
-          if (this.done) return;
-          if (!(e instanceof NetworkFailure)) return this.end(this.host.endedError() ?? e); // the client closed
-          this.host.log(`watch of ${this.name}: ${url}: ${e.description}; trying the next member`);
-          index = (index + 1) % transport.members.length;
-          if (!(await pause())) return this.end(this.host.endedError());
-          continue;
-        }
-        if (this.done) return;
-        if (status === 200) {
-          let page: WatchPage;
-          try {
-            page = parseWatchPage(body);
-          } catch (e) {
-            this.host.log(`watch of ${this.name}: ${url}: ${(e as Error).message}`);
-            index = (index + 1) % transport.members.length;
-            if (!(await pause())) return this.end(this.host.endedError());
-            continue;
-          }
-          backoff.reset();
+      await longPoll({
+        transport: this.host.transport,
+        what: `watch of ${this.name}`,
+        path: (after) => `/api/v1/watch?${query}` + (after !== undefined ? `&after=${encodeURIComponent(after)}` : ""),
+        waitMillis: this.waitMillis,
+        requestTimeoutMs: this.host.requestTimeoutMs,
+        signal: signals.signal,
+        log: (message) => this.host.log(message),
+        stopped: () => {
+          const ended = this.host.endedError();
+          if (ended) this.end(ended);
+          return this.done;
+        },
+        parse: parseWatchPage,
+        take: async (page) => {
           for (const event of page.events) {
-            if (this.done) return;
+            if (this.done) return false;
             await this.deliver(event);
           }
-          if (page.next !== undefined) this.after = page.next;
-          index = transport.leaderIndex;
-          continue;
-        }
-        const error = body?.error ?? {};
-        if (status === 400 && this.after !== undefined) {
-          this.host.log(`watch of ${this.name}: ${url} refused position ${this.after}: ${error.message ?? ""}; reading the state`);
-          this.after = undefined;
-          continue;
-        }
-        if (status >= 400 && status < 500 && status !== 408 && status !== 429) return this.end(errorFromAnswer(status, error));
-        this.host.log(`watch of ${this.name}: ${url}: ${status} ${error.code ?? ""} ${error.message ?? ""}`.trim());
-        index = (index + 1) % transport.members.length;
-        if (!(await pause())) return this.end(this.host.endedError());
-      }
+          return true;
+        },
+        final: (status, error) => {
+          if (status < 400 || status >= 500 || status === 408 || status === 429) return false;
+          this.end(errorFromAnswer(status, error)); // a bad name, or one the caller may not read
+          return true;
+        },
+      });
+      this.end(this.host.endedError());
     } catch (e) {
-      this.end(e instanceof HoldfastError ? e : new UnavailableError(`holdfast: the watch of ${this.name} failed: ${(e as Error)?.message ?? String(e)}`));
+      const ended = this.host.endedError();
+      this.end(ended ?? (e instanceof HoldfastError ? e : new UnavailableError(`holdfast: the watch of ${this.name} failed: ${(e as Error)?.message ?? String(e)}`)));
     } finally {
       signals.dispose();
     }

@@ -1,9 +1,12 @@
 // Elections against the scripted cluster with locks (test/fake-locks.ts).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Client } from "../src/client";
 import { ConflictError, InvalidArgumentError, LockTimeoutError } from "../src/errors";
-import { proclaimed } from "../src/election";
+import { Observation, proclaimed } from "../src/election";
+import type { Leader } from "../src/election";
 import { fromBase64 } from "../src/register";
 import { FakeCluster } from "./fake";
 import { FakeLocks } from "./fake-locks";
@@ -18,10 +21,14 @@ async function setup() {
   return { cluster, locks, a, b, close: () => Promise.all([a.close(), b.close()]) };
 }
 
-test("proclaimed reads <epoch>:<value>", () => {
-  assert.deepEqual(proclaimed("42:10.0.0.7:8080"), { epoch: 42, value: "10.0.0.7:8080" });
-  assert.deepEqual(proclaimed("7:"), { epoch: 7, value: "" });
-  for (const bad of [null, "", "42", ":x", "x:y", "-1:y", "1e3:y"]) assert.equal(proclaimed(bad), undefined, String(bad));
+test("proclaimed reads the shared vectors (clients/vectors/records.json)", () => {
+  const vectors = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "..", "vectors", "records.json"), "utf8")).election;
+  assert.ok(vectors.length > 0);
+  for (const v of vectors) {
+    const found = proclaimed(v.record);
+    const want = "invalid" in v ? "invalid" : `${Number(v.epoch)} ${v.value}`;
+    assert.equal(found ? `${found.epoch} ${found.value}` : "invalid", want, JSON.stringify(v));
+  }
 });
 
 test("one leads with its token as epoch; on resign the next leads with a higher one", async () => {
@@ -105,6 +112,59 @@ test("bad values are refused before anything is sent", async () => {
     assert.throws(() => a.election(""), InvalidArgumentError);
     assert.equal(cluster.count("/api/v1/acquire"), 0);
   } finally {
+    await close();
+  }
+});
+
+/** Reads `observation` until `want` is told (5 s at most); what was told, in order. */
+async function toldUntil(observation: Observation, want: Leader | null): Promise<Array<Leader | null>> {
+  const told: Array<Leader | null> = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${JSON.stringify(want)} not told; told ${JSON.stringify(told)}`)), 5000);
+  });
+  try {
+    for (;;) {
+      const r = await Promise.race([observation.next(), timeout]);
+      assert.equal(r.done, false, `the observation ended; told ${JSON.stringify(told)}`);
+      told.push(r.value);
+      if (JSON.stringify(r.value) === JSON.stringify(want)) return told;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test("observe tells each leader in epoch order, and ends when closed", async () => {
+  const { a, b, close } = await setup();
+  const observation = b.election("svc/observed").observe();
+  try {
+    assert.deepEqual(await toldUntil(observation, null), [null]);
+    const first = await a.election("svc/observed").campaign("a:8080");
+    await toldUntil(observation, { election: "svc/observed", epoch: first.epoch, value: "a:8080" });
+    await first.resign();
+    await toldUntil(observation, null);
+    const second = await b.election("svc/observed").campaign("b:8080");
+    const told = await toldUntil(observation, { election: "svc/observed", epoch: second.epoch, value: "b:8080" });
+    assert.ok(told.every((l) => l !== null && l.epoch === second.epoch), JSON.stringify(told));
+    observation.close();
+    assert.deepEqual(await observation.next(), { value: undefined, done: true });
+  } finally {
+    observation.close();
+    await close();
+  }
+});
+
+test("observe tells a leader before its value", async () => {
+  const { a, b, close } = await setup();
+  const observation = b.election("svc/quiet").observe();
+  try {
+    const lease = await a.acquire("svc/quiet"); // elected, not proclaimed
+    await toldUntil(observation, { election: "svc/quiet", epoch: lease.fencingToken, value: null });
+    await a.register("svc/quiet").compareAndSet(0, `${lease.fencingToken}:late`, { fence: lease });
+    await toldUntil(observation, { election: "svc/quiet", epoch: lease.fencingToken, value: "late" });
+  } finally {
+    observation.close();
     await close();
   }
 });

@@ -1,6 +1,8 @@
 // Exclusive locks, registers and their record of changes on top of the scripted FakeCluster: what
 // watches and elections need (acquire with waits, release, registers, GET locks/{name} and
 // elections/{name}, and GET /api/v1/watch served at every member from one record of changes).
+import { proclaimed } from "../src/election";
+import { fromBase64 } from "../src/register";
 import type { FakeCluster, Reply, Sent } from "./fake";
 
 type Change = Record<string, unknown> & { type: string; name: string; position: string };
@@ -89,9 +91,10 @@ export class FakeLocks {
       const name = decodeURIComponent(path.slice("/api/v1/elections/".length));
       const h = this.holders.get(name);
       const r = this.registers.get(name);
-      const text = r ? atob(r.value) : "";
-      if (!h || !text.startsWith(`${h.token}:`)) return { status: 404, body: { error: { code: "NOT_FOUND", message: `nobody leads ${name}` } } };
-      return { status: 200, body: { election: { name, epoch: h.token, value: text.slice(text.indexOf(":") + 1), sessionId: h.session } } };
+      if (!h) return { status: 404, body: { error: { code: "NOT_FOUND", message: `nobody leads ${name}` } } };
+      const found = proclaimed(r ? new TextDecoder().decode(fromBase64(r.value)) : null);
+      const value = found && found.epoch === h.token ? found.value : null; // null: not proclaimed yet
+      return { status: 200, body: { election: { name, epoch: h.token, value, sessionId: h.session } } };
     }
     return undefined;
   }

@@ -3,17 +3,16 @@
 :func:`parse_poll` turns one long-poll answer into a :class:`PollResult` (pure, tested with
 canned JSON); :func:`lost_in_gap` says which held leases a gap's state no longer lists;
 :class:`EventPoller` is the daemon thread that long-polls ``GET /api/v1/sessions/{id}/events``
-at the leader (any member will do), resumes from the last ``next``, and rotates with backoff on
-errors.
+through :class:`LongPoll`, as watches do.
 """
 
 import logging
 import threading
-import time
 import urllib.parse
 from typing import Any, Callable, Iterable, List, Optional, Set, Tuple
 
-from ._transport import Backoff, Transport
+from ._longpoll import LongPoll
+from ._transport import Answer, Transport
 
 log = logging.getLogger("holdfast")
 
@@ -85,14 +84,18 @@ class EventPoller:
     def __init__(self, transport: Transport, session_id: str, stop: threading.Event,
                  on_result: Callable[[PollResult, float], None], on_gone: Callable[[], None],
                  wait_millis: int = POLL_WAIT_MILLIS) -> None:
-        self._transport = transport
-        self._session_id = session_id
-        self._stop = stop
         self._on_result = on_result
         self._on_gone = on_gone
-        self._wait_millis = wait_millis
-        self.position: Optional[str] = None
+        base = "/api/v1/sessions/%s/events?" % urllib.parse.quote(session_id, safe="")
+        self._poll = LongPoll(transport, "event stream", lambda after: base + urllib.parse.urlencode(
+            {"waitMillis": str(wait_millis)} if after is None
+            else {"waitMillis": str(wait_millis), "after": after}), wait_millis, stop)
         self._thread = threading.Thread(target=self._run, name="holdfast-events", daemon=True)
+
+    @property
+    def position(self) -> Optional[str]:
+        """The ``next`` of the last answer: where the stream goes on from."""
+        return self._poll.position
 
     def start(self) -> None:
         self._thread.start()
@@ -101,63 +104,20 @@ class EventPoller:
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
-    def _path(self) -> str:
-        q = {"waitMillis": str(self._wait_millis)}
-        if self.position is not None:
-            q["after"] = self.position
-        return "/api/v1/sessions/%s/events?%s" % (
-            urllib.parse.quote(self._session_id, safe=""), urllib.parse.urlencode(q))
-
     def _run(self) -> None:
-        backoff = Backoff()
-        t = self._transport
-        timeout = self._wait_millis / 1000.0 + t.request_timeout
-        while not self._stop.is_set():
-            index = t.current()
-            sent_at = time.monotonic()
-            try:
-                a = t.exchange(index, "GET", self._path(), None, timeout)
-            except OSError as e:
-                if self._stop.is_set():
-                    return
-                log.debug("holdfast: event stream at %s: %s", t.members[index], e)
-                t.rotate(index)
-                self._stop.wait(backoff.next_delay())
-                continue
-            if self._stop.is_set():
-                return
-            if a.status == 200:
-                try:
-                    result = parse_poll(a.body)
-                except (ValueError, TypeError) as e:
-                    log.warning("holdfast: event stream at %s: %s", a.member, e)
-                    t.rotate(index)
-                    self._stop.wait(backoff.next_delay())
-                    continue
-                backoff.reset()
-                if result.gap:
-                    log.info("holdfast: event stream at %s answered a gap at %s", a.member,
-                             result.next)
-                try:
-                    self._on_result(result, sent_at)
-                except Exception:
-                    log.exception("holdfast: handling the event stream failed")
-                if result.next is not None:
-                    self.position = result.next
-                if result.expired or result.closed:
-                    return
-                continue
-            if a.status == 410:
-                self._on_gone()
-                return
-            if a.status == 400 and self.position is not None:
-                # The position is refused: start again from the session's beginning, which
-                # answers with the session's state (a gap) if events were dropped meanwhile.
-                log.warning("holdfast: event stream at %s refused position %s: %s", a.member,
-                            self.position, a.error_field("message"))
-                self.position = None
-                continue
-            log.warning("holdfast: event stream at %s answered %d %s", a.member, a.status,
-                        a.error_code() or "")
-            t.rotate(index)
-            self._stop.wait(backoff.next_delay())
+        self._poll.run(parse_poll, self._take, self._final)
+
+    def _take(self, result: PollResult, sent_at: float) -> bool:
+        if result.gap:
+            log.info("holdfast: event stream answered a gap at %s", result.next)
+        try:
+            self._on_result(result, sent_at)
+        except Exception:
+            log.exception("holdfast: handling the event stream failed")
+        return not (result.expired or result.closed)
+
+    def _final(self, a: Answer) -> Optional[bool]:
+        if a.status == 410:
+            self._on_gone()
+            return True
+        return None

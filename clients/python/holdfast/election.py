@@ -16,11 +16,13 @@ silent leader is left behind, and raises.
 """
 
 import logging
+import queue
+import threading
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Tuple
 
 from . import _validate as v
-from .errors import HoldfastError
+from .errors import HoldfastError, Unavailable
 from .lease import Lease
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,13 +43,19 @@ class Leader(NamedTuple):
     value: Optional[str]
 
 
+#: The largest epoch: a fencing token is a signed 64-bit number.
+MAX_EPOCH = 2 ** 63 - 1
+
+
 def proclaimed(raw: Optional[bytes]) -> Optional[Tuple[int, str]]:
-    """Reads ``"<epoch>:<value>"``; None if the bytes are not one."""
+    """Reads an election record, ``"<epoch>:<value>"`` (docs/protocol.md): the epoch in ASCII
+    digits, at most 2^63 - 1; the value everything after the first colon. None if the bytes are
+    not one (clients/vectors/records.json lists the cases)."""
     if raw is None:
         return None
     text = raw.decode("utf-8", "replace")
     epoch, colon, value = text.partition(":")
-    if not colon or not (epoch.isascii() and epoch.isdigit()):
+    if not colon or not (epoch.isascii() and epoch.isdigit()) or int(epoch) > MAX_EPOCH:
         return None
     return int(epoch), value
 
@@ -91,6 +99,115 @@ class Leadership:
                                                  "valid" if self.valid else "over")
 
 
+#: The observation ended (closed, or a watch ended without an error).
+_OVER = object()
+#: Nothing told yet.
+_UNTOLD = object()
+
+
+class Observation:
+    """What :meth:`Election.observe` returns: an iterator of who leads (a :class:`Leader`, or None
+    for nobody), as the Java client's ``Election.observe`` tells it: who leads now, then each
+    change in epoch order (a new leader, its value None until it writes it, then again with it;
+    None once it is gone). Epochs never go back.
+
+    It merges two watches (:meth:`Client.watch`), of the election's lock and of its register, each
+    followed by a thread of its own, and has their guarantees: no leadership is missed across a
+    reconnection. Iteration stops once :meth:`close` is called and raises the error that ended a
+    watch otherwise. A context manager."""
+
+    def __init__(self, client: "Client", name: str) -> None:
+        self.election = name
+        self._queue: "queue.Queue[Any]" = queue.Queue()
+        self._mutex = threading.Lock()
+        self._epoch = 0  # 0: nobody leads
+        self._lock_known = False
+        self._proclaimed: Optional[Tuple[int, str]] = None
+        self._told: Any = _UNTOLD
+        self._closed = False
+        self._watches = [client.watch(name)]
+        try:
+            self._watches.append(client.watch(register=name))
+        except BaseException:
+            self._watches[0].close()
+            raise
+        for watch, on_event in zip(self._watches, (self._lock_event, self._register_event)):
+            threading.Thread(target=self._follow, args=(watch, on_event), daemon=True,
+                             name="holdfast-observe-%s" % name).start()
+
+    def __iter__(self) -> "Observation":
+        return self
+
+    def __next__(self) -> Optional[Leader]:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is _OVER:
+            self._queue.put(_OVER)  # for the next call too
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stops the observation: iteration ends. Idempotent."""
+        with self._mutex:
+            self._closed = True
+        for watch in self._watches:
+            watch.close()
+        self._queue.put(_OVER)
+
+    def __enter__(self) -> "Observation":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _follow(self, watch: Any, on_event: Callable[[Any], None]) -> None:
+        try:
+            for event in watch:
+                with self._mutex:
+                    on_event(event)
+            ended: Any = _OVER
+        except HoldfastError as e:
+            ended = e
+        with self._mutex:
+            closed = self._closed
+        if not closed:
+            self._queue.put(ended)
+        for other in self._watches:
+            other.close()
+
+    def _lock_event(self, event: Any) -> None:
+        if event.type == "state":
+            tokens = [h.token for l in event.locks if l.name == self.election for h in l.holders]
+            self._epoch = tokens[0] if tokens else 0
+        elif event.type == "acquired":
+            self._epoch = max(self._epoch, event.token)
+        elif event.type == "released":
+            self._epoch = 0 if event.token == self._epoch else self._epoch
+        else:
+            return
+        self._lock_known = True
+        self._tell()
+
+    def _register_event(self, event: Any) -> None:
+        found = proclaimed(event.value)
+        if found is not None and (self._proclaimed is None or found[0] >= self._proclaimed[0]):
+            self._proclaimed = found
+            if self._lock_known:
+                self._tell()
+
+    def _tell(self) -> None:
+        now = None
+        if self._epoch:
+            p = self._proclaimed
+            now = Leader(self.election, self._epoch, p[1] if p and p[0] == self._epoch else None)
+        told = self._told
+        if told is not _UNTOLD and (now == told or (now and told and now.epoch < told.epoch)):
+            return  # no change, or back in epochs
+        self._told = now
+        self._queue.put(now)
+
+
 class Election:
     """The election of one name (:meth:`Client.election`); nothing is sent until used."""
 
@@ -122,29 +239,23 @@ class Election:
         return Leadership(self.name, value, lease)
 
     def leader(self) -> Optional[Leader]:
-        """Who leads now, or None. Read at the leader: ``GET /api/v1/elections/{name}``, and when
-        that finds no proclaimed leader, the lock's holder and the register's value if its epoch
-        is the holder's token."""
+        """Who leads now, or None. Read at the leader in one request, ``GET
+        /api/v1/elections/{name}``, whose value is None while the leader has not proclaimed it."""
         c = self._client
-        path = urllib.parse.quote(self.name, safe="/")
-        a = c._plain("GET", "/api/v1/elections/" + path)
-        if a.ok and isinstance(a.body, dict) and isinstance(a.body.get("election"), dict):
-            e = a.body["election"]
-            return Leader(self.name, int(e["epoch"]), e.get("value"))
-        if a.status != 404:
-            c._raise(a)
-        a = c._plain("GET", "/api/v1/locks/" + path)
+        a = c._plain("GET", "/api/v1/elections/" + urllib.parse.quote(self.name, safe="/"))
         if a.status == 404:
             return None
         if not a.ok:
             c._raise(a)
-        lock = a.body.get("lock") if isinstance(a.body, dict) else None
-        holders = lock.get("holders") if isinstance(lock, dict) else None
-        if not holders:
-            return None
-        epoch = int(holders[0]["token"])
-        found = proclaimed(c.register(self.name).get()[1])
-        return Leader(self.name, epoch, found[1] if found and found[0] == epoch else None)
+        e = a.body.get("election") if isinstance(a.body, dict) else None
+        if not isinstance(e, dict):
+            raise Unavailable("the answer of GET /api/v1/elections/%s names no election"
+                                     % self.name)
+        return Leader(self.name, int(e["epoch"]), e.get("value"))
+
+    def observe(self) -> Observation:
+        """Follows who leads: see :class:`Observation`."""
+        return Observation(self._client, self.name)
 
     def __repr__(self) -> str:
         return "Election(%r)" % self.name

@@ -25,7 +25,8 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional
 
 from . import _validate as v
-from ._transport import Backoff, Closed
+from ._longpoll import LongPoll
+from ._transport import Answer, Closed
 from .errors import HoldfastError, SessionExpired, Unavailable, error_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -218,7 +219,6 @@ class Watch:
         self._client = client
         self._transport = client._transport
         self._wait_millis = wait_millis
-        self._after: Optional[str] = None
         self._stop = threading.Event()
         self._queue: "queue.Queue[Any]" = queue.Queue()
         self._room = threading.Semaphore(READ_AHEAD)  # events the reader may be behind
@@ -291,10 +291,10 @@ class Watch:
 
     # ---------------------------------------------------------------- the long poll
 
-    def _path(self) -> str:
+    def _path(self, after: Optional[str]) -> str:
         q = {self.kind: self.name, "waitMillis": str(self._wait_millis)}
-        if self._after is not None:
-            q["after"] = self._after
+        if after is not None:
+            q["after"] = after
         return "/api/v1/watch?" + urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
 
     def _opened(self, conn: Any) -> None:
@@ -323,52 +323,18 @@ class Watch:
                 self._queue.put(_End(error))
 
     def _poll(self) -> Optional[HoldfastError]:
-        backoff = Backoff()
-        t = self._transport
-        timeout = self._wait_millis / 1000.0 + t.request_timeout
-        while not self._stop.is_set():
-            ended = self._ended_by_client()
-            if ended is not None:
-                return ended
-            index = t.current()
-            try:
-                a = t.exchange(index, "GET", self._path(), None, timeout, on_open=self._opened)
-            except OSError as e:
-                if self._stop.is_set():
-                    return None
-                log.debug("holdfast: watch of %s at %s: %s", self.name, t.members[index], e)
-                t.rotate(index)
-                self._stop.wait(backoff.next_delay())
-                continue
-            if self._stop.is_set():
-                return None
-            if a.status == 200:
-                try:
-                    page = parse_watch_page(a.body)
-                except (ValueError, TypeError) as e:
-                    log.warning("holdfast: watch of %s at %s: %s", self.name, a.member, e)
-                    t.rotate(index)
-                    self._stop.wait(backoff.next_delay())
-                    continue
-                backoff.reset()
-                for event in page.events:
-                    if not self._put(event):
-                        return self._ended_by_client()
-                if page.next is not None:
-                    self._after = page.next
-                continue
-            if a.status == 400 and self._after is not None:
-                # The position is refused: start again from the state.
-                log.warning("holdfast: watch of %s at %s refused position %s: %s", self.name,
-                            a.member, self._after, a.error_field("message"))
-                self._after = None
-                continue
-            if 400 <= a.status < 500 and a.status not in (408, 429):
-                return error_for(a.status, a.body, a.member)
-            log.info("holdfast: watch of %s at %s answered %d %s", self.name, a.member, a.status,
-                     a.error_code() or "")
-            t.rotate(index)
-            self._stop.wait(backoff.next_delay())
+        poll = LongPoll(self._transport, "watch of %s" % self.name, self._path, self._wait_millis,
+                        self._stop, on_open=self._opened)
+        return poll.run(parse_watch_page, self._take, self._final, ended=self._ended_by_client)
+
+    def _take(self, page: "WatchPage", _sent_at: float) -> bool:
+        return all(self._put(event) for event in page.events)
+
+    @staticmethod
+    def _final(a: Answer) -> Optional[HoldfastError]:
+        """A refusal ends the watch (a bad name, or one the caller may not read)."""
+        if 400 <= a.status < 500 and a.status not in (408, 429):
+            return error_for(a.status, a.body, a.member)
         return None
 
     def _put(self, event: WatchEvent) -> bool:

@@ -17,6 +17,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from holdfast.election import proclaimed
+
 
 class Cluster:
     def __init__(self, nodes=3):
@@ -185,12 +187,12 @@ class Cluster:
             if path.startswith("/api/v1/elections/"):
                 name = urllib.parse.unquote(path[len("/api/v1/elections/"):])
                 h = self.holders.get(name)
-                _, raw = self.registers.get(name, (0, None))
-                text = base64.b64decode(raw).decode() if raw else ""
-                if h is None or not text.startswith("%d:" % h[1]):
+                if h is None:
                     return self._err(404, "NOT_FOUND", "nobody leads the election %s now" % name)
+                _, raw = self.registers.get(name, (0, None))
+                found = proclaimed(base64.b64decode(raw) if raw else None)
                 return 200, {"election": {"name": name, "epoch": h[1], "sessionId": h[0],
-                                          "value": text.partition(":")[2]}}
+                                          "value": found[1] if found and found[0] == h[1] else None}}
             if path.startswith("/api/v1/registers/") and method == "GET":
                 key = urllib.parse.unquote(path[len("/api/v1/registers/"):])
                 if key not in self.registers:

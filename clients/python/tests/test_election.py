@@ -1,6 +1,8 @@
 """Elections against the in-process imitation of the protocol (tests/fakecluster.py)."""
 
 import base64
+import json
+import os
 import threading
 import time
 import unittest
@@ -12,13 +14,20 @@ from holdfast.election import Leader, proclaimed
 from .fakecluster import Cluster
 
 
+VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "vectors", "records.json")
+
+
 class ProclaimedTest(unittest.TestCase):
-    def test_reads_epoch_and_value(self):
-        self.assertEqual(proclaimed(b"42:10.0.0.7:8080"), (42, "10.0.0.7:8080"))
-        self.assertEqual(proclaimed("7:".encode()), (7, ""))
-        self.assertEqual(proclaimed("9:héllo".encode()), (9, "héllo"))
-        for bad in (None, b"", b"42", b":x", b"x:y", b"-1:y", "²:y".encode()):
-            self.assertIsNone(proclaimed(bad), bad)
+    def test_reads_the_shared_vectors(self):
+        """clients/vectors/records.json, which every client's parser passes (docs/protocol.md)."""
+        with open(VECTORS, encoding="utf-8") as f:
+            vectors = json.load(f)["election"]
+        self.assertTrue(vectors)
+        for vector in vectors:
+            record = vector["record"]
+            found = proclaimed(None if record is None else record.encode("utf-8"))
+            want = "invalid" if "invalid" in vector else "%s %s" % (vector["epoch"], vector["value"])
+            self.assertEqual("invalid" if found is None else "%d %s" % found, want, vector)
 
 
 class ElectionAgainstFakeTest(unittest.TestCase):
@@ -112,3 +121,63 @@ class ElectionAgainstFakeTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ObserveAgainstFakeTest(unittest.TestCase):
+    def setUp(self):
+        self.cluster = Cluster(1)
+        self.a = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
+        self.b = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
+        self.told = []
+        self.ended = []
+
+    def tearDown(self):
+        self.a.close()
+        self.b.close()
+        self.cluster.stop()
+
+    def observe(self, name):
+        observation = self.b.election(name).observe()
+
+        def read():
+            try:
+                for leader in observation:
+                    self.told.append(leader)
+                self.ended.append(None)
+            except Exception as e:  # the test fails on it below
+                self.ended.append(e)
+
+        threading.Thread(target=read, daemon=True).start()
+        return observation
+
+    def await_told(self, leader):
+        deadline = time.monotonic() + 5
+        while leader not in self.told:
+            self.assertLess(time.monotonic(), deadline, "%r not told; told %r" % (leader, self.told))
+            time.sleep(0.01)
+
+    def test_each_leader_is_told_in_epoch_order(self):
+        with self.observe("svc/observed"):
+            self.await_told(None)
+            first = self.a.election("svc/observed").campaign("a:8080")
+            self.await_told(Leader("svc/observed", first.epoch, "a:8080"))
+            first.resign()
+            del self.told[:]
+            self.await_told(None)
+            second = self.b.election("svc/observed").campaign("b:8080")
+            self.await_told(Leader("svc/observed", second.epoch, "b:8080"))
+            self.assertTrue(all(l is None or l.epoch == second.epoch for l in self.told), self.told)
+            self.assertGreater(second.epoch, first.epoch)
+        deadline = time.monotonic() + 5
+        while not self.ended:
+            self.assertLess(time.monotonic(), deadline, "iteration did not end with close")
+            time.sleep(0.01)
+        self.assertEqual(self.ended, [None])
+
+    def test_a_leader_is_told_before_its_value(self):
+        with self.observe("svc/quiet"):
+            lease = self.a.acquire("svc/quiet")  # elected, not proclaimed
+            self.await_told(Leader("svc/quiet", lease.fencing_token, None))
+            self.a.register("svc/quiet").compare_and_set(0, "%d:late" % lease.fencing_token,
+                                                         fence=lease)
+            self.await_told(Leader("svc/quiet", lease.fencing_token, "late"))

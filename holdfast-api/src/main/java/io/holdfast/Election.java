@@ -80,9 +80,11 @@ public interface Election {
         /**
          * What a leader proclaimed, read from the register of the election's name, which holds
          * {@code "<epoch>:<value>"} in UTF-8 (written fenced by the leadership, so never by a
-         * deposed leader after its successor). Empty if the bytes are not one. The leader now is
-         * the one whose epoch is the lock's current fencing token: an older proclamation stays in
-         * the register until the next leader writes its own.
+         * deposed leader after its successor): the epoch in ASCII digits, no sign, at most {@link
+         * Long#MAX_VALUE}; the value everything after the first colon (docs/protocol.md, with the
+         * test vectors every client passes). Empty if the bytes are not one. The leader now is the
+         * one whose epoch is the lock's current fencing token: an older proclamation stays in the
+         * register until the next leader writes its own.
          */
         public static Optional<Leader> proclaimed(String election, byte[] register) {
             if (register == null) {
@@ -90,15 +92,8 @@ public interface Election {
             }
             String text = new String(register, java.nio.charset.StandardCharsets.UTF_8);
             int colon = text.indexOf(':');
-            if (colon <= 0) {
-                return Optional.empty();
-            }
-            try {
-                return Optional.of(
-                        new Leader(election, Long.parseLong(text.substring(0, colon)), text.substring(colon + 1)));
-            } catch (NumberFormatException e) {
-                return Optional.empty();
-            }
+            long epoch = colon < 0 ? -1 : RecordNumbers.parse(text.substring(0, colon));
+            return epoch < 0 ? Optional.empty() : Optional.of(new Leader(election, epoch, text.substring(colon + 1)));
         }
     }
 }

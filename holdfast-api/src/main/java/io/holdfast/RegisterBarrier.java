@@ -141,24 +141,25 @@ final class RegisterBarrier implements DistributedBarrier {
         return client.register(name);
     }
 
-    /** Reads the register's value; absent is generation 0 with nobody arrived. */
     private State decode(byte[] value) {
+        return decode(name, parties, value);
+    }
+
+    /** Reads the register's value; absent is generation 0 with nobody arrived of {@code parties}. */
+    static State decode(String name, int parties, byte[] value) {
         if (value == null) {
             return new State(0, 0, parties);
         }
         String text = new String(value, StandardCharsets.UTF_8);
         String[] parts =
                 text.startsWith(PREFIX) ? text.substring(PREFIX.length()).split(":", -1) : new String[0];
-        try {
-            if (parts.length == 3) {
-                State state =
-                        new State(Long.parseLong(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]));
-                if (state.generation() >= 0 && state.arrived() >= 0 && state.parties() >= 1) {
-                    return state;
-                }
+        if (parts.length == 3) {
+            long generation = RecordNumbers.parse(parts[0]);
+            int arrived = RecordNumbers.parseInt(parts[1]);
+            int recorded = RecordNumbers.parseInt(parts[2]);
+            if (generation >= 0 && arrived >= 0 && recorded >= 1) {
+                return new State(generation, arrived, recorded);
             }
-        } catch (NumberFormatException e) {
-            // not a barrier: refused below
         }
         throw new InvalidArgumentException(
                 "the register '" + name + "' holds something other than a barrier; give the barrier a name of its own");

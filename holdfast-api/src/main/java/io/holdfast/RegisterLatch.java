@@ -128,15 +128,12 @@ final class RegisterLatch implements DistributedLatch {
         String text = new String(value, StandardCharsets.UTF_8);
         String[] parts =
                 text.startsWith(PREFIX) ? text.substring(PREFIX.length()).split(":", -1) : new String[0];
-        try {
-            if (parts.length == 2) {
-                State state = new State(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
-                if (state.generation() >= 0 && state.count() >= 0) {
-                    return state;
-                }
+        if (parts.length == 2) {
+            long generation = RecordNumbers.parse(parts[0]);
+            long count = RecordNumbers.parse(parts[1]);
+            if (generation >= 0 && count >= 0) {
+                return new State(generation, count);
             }
-        } catch (NumberFormatException e) {
-            // not a latch: refused below
         }
         throw new InvalidArgumentException(
                 "the register '" + name + "' holds something other than a latch; give the latch a name of its own");

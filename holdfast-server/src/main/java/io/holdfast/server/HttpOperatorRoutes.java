@@ -173,13 +173,16 @@ final class HttpOperatorRoutes {
         return Answer.json(200, out);
     }
 
-    /** One election: its leader now (epoch, value, holder), or 404 when nobody leads it. */
+    /**
+     * One election: its leader now (epoch, value, holder), {@code value} null while the leader has
+     * not proclaimed it; 404 when nobody leads it.
+     */
     private Answer election(String identity, String name) {
         if (!node.raftService().mayRead(identity, name)) {
             throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
         }
         var read = await(node.raftService()
-                .inspect((table, now) -> table.describe(name, now).flatMap(l -> electionOf(table, l))));
+                .inspect((table, now) -> table.describe(name, now).flatMap(l -> leaderOf(table, l))));
         if (read.value().isEmpty()) {
             throw new Refused(404, "NOT_FOUND", "nobody leads the election " + name + " now");
         }
@@ -190,21 +193,32 @@ final class HttpOperatorRoutes {
 
     /** The election a lock stands for, if its register proclaims its holder's token. */
     private static Optional<ObjectNode> electionOf(io.holdfast.core.LockTable table, LockInfo lock) {
+        return leaderOf(table, lock).filter(election -> !election.get("value").isNull());
+    }
+
+    /**
+     * Who leads the election of a lock's name: its one holder, with the value its register
+     * proclaims for the holder's token, or a null value while the leader has not written it (see
+     * docs/protocol.md, the election record). Empty when the lock is a semaphore or not held by one.
+     */
+    private static Optional<ObjectNode> leaderOf(io.holdfast.core.LockTable table, LockInfo lock) {
         if (lock.semaphore() || lock.holders().size() != 1) {
             return Optional.empty();
         }
         io.holdfast.HolderInfo holder = lock.holders().get(0);
-        return table.register(lock.name())
+        String value = table.register(lock.name())
                 .flatMap(r -> io.holdfast.Election.Leader.proclaimed(lock.name(), r.value()))
                 .filter(leader -> leader.epoch() == holder.fencingToken())
-                .map(leader -> obj().put("name", lock.name())
-                        .put("epoch", leader.epoch())
-                        .put("value", leader.value())
-                        .put("sessionId", holder.sessionId())
-                        .put("clientName", holder.clientName())
-                        .put("host", JsonViews.host(holder.clientName()))
-                        .put("leadingForMillis", holder.heldFor().toMillis())
-                        .put("candidates", lock.waiters().size()));
+                .map(io.holdfast.Election.Leader::value)
+                .orElse(null);
+        return Optional.of(obj().put("name", lock.name())
+                .put("epoch", holder.fencingToken())
+                .put("value", value)
+                .put("sessionId", holder.sessionId())
+                .put("clientName", holder.clientName())
+                .put("host", JsonViews.host(holder.clientName()))
+                .put("leadingForMillis", holder.heldFor().toMillis())
+                .put("candidates", lock.waiters().size()));
     }
 
     private Answer sessions(String identity, Map<String, String> query) {

@@ -134,6 +134,25 @@ class HttpWatchTest {
     }
 
     @Test
+    void aLeaderThatHasNotProclaimedIsNamedWithANullValue() throws Exception {
+        try (io.holdfast.LockClient client = cluster.open(io.holdfast.ClientOptions.defaults())) {
+            // elected, its value not written yet: the lock held, the register without its epoch
+            io.holdfast.Lease elected = client.lock("hw/elections/quiet").acquire(Duration.ofSeconds(5));
+            TestHttp.Answer one = http.get("/api/v1/elections/hw%2Felections%2Fquiet");
+            assertThat(one.status()).as(one.body()).isEqualTo(200);
+            JsonNode e = one.json().get("election");
+            assertThat(e.get("epoch").asLong()).isEqualTo(elected.fencingToken());
+            assertThat(e.get("value").isNull()).as(e.toString()).isTrue();
+            assertThat(e.get("sessionId").asText()).isEqualTo(client.sessionId());
+            assertThat(http.get("/api/v1/elections?prefix=hw/elections/quiet")
+                            .json()
+                            .get("elections"))
+                    .as("the list names proclaimed elections only")
+                    .isEmpty();
+        }
+    }
+
+    @Test
     void badWatchesAreRefusedWithTheirReason() throws Exception {
         for (String query :
                 new String[] {"", "lock=a&register=b", "lock=", "lock=a&after=x", "lock=a&waitMillis=99999"}) {
