@@ -1,7 +1,7 @@
 package io.holdfast;
 
+import io.holdfast.internal.Redaction;
 import io.holdfast.spi.LockProvider;
-import io.holdfast.spi.Redaction;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -146,7 +146,8 @@ public interface LockClient extends AutoCloseable {
      * @throws InvalidArgumentException if the target or the listener is null
      */
     default LockWatch watch(WatchTarget target, WatchListener listener) {
-        return io.holdfast.spi.PollingFeed.watch(this, target, listener, io.holdfast.spi.PollingFeed.Wakeup.SLEEP);
+        return io.holdfast.internal.PollingFeed.watch(
+                this, target, listener, io.holdfast.internal.PollingFeed.Wakeup.SLEEP);
     }
 
     /** {@link #watch(WatchTarget, WatchListener)} of one lock. */

@@ -1,9 +1,9 @@
 package io.holdfast.server;
 
 import io.holdfast.SessionExpiredException;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Event;
-import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -1,9 +1,9 @@
 package io.holdfast.store;
 
 import io.holdfast.ClientOptions;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.ManagedLease;
-import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
