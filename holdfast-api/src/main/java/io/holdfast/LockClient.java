@@ -101,7 +101,7 @@ public interface LockClient extends AutoCloseable {
      * @throws InvalidArgumentException for a bad name
      */
     default Election election(String name) {
-        return new LockElection(this, name);
+        return io.holdfast.recipes.Recipes.election(this, name);
     }
 
     /**
@@ -112,7 +112,7 @@ public interface LockClient extends AutoCloseable {
      * @throws InvalidArgumentException for a bad name
      */
     default DistributedLatch latch(String name) {
-        return new RegisterLatch(this, name);
+        return io.holdfast.recipes.Recipes.latch(this, name);
     }
 
     /**
@@ -125,7 +125,7 @@ public interface LockClient extends AutoCloseable {
      *     DistributedBarrier#MAX_PARTIES}
      */
     default DistributedBarrier barrier(String name, int parties) {
-        return new RegisterBarrier(this, name, parties);
+        return io.holdfast.recipes.Recipes.barrier(this, name, parties);
     }
 
     /**
@@ -163,7 +163,7 @@ public interface LockClient extends AutoCloseable {
      * @throws InterruptedException if interrupted while waiting
      */
     default boolean awaitFree(String name, java.time.Duration timeout) throws InterruptedException {
-        return FreeWait.await(this, name, timeout);
+        return io.holdfast.recipes.Recipes.awaitFree(this, name, timeout);
     }
 
     /** Operator calls. */

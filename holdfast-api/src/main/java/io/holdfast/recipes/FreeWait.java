@@ -1,5 +1,14 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
+import io.holdfast.HoldfastException;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockWatch;
+import io.holdfast.Names;
+import io.holdfast.UnavailableException;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;

@@ -1,6 +1,12 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
-import io.holdfast.RegisterUpdate.Decision;
+import io.holdfast.DistributedBarrier;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockTimeoutException;
+import io.holdfast.Names;
+import io.holdfast.VersionedRegister;
+import io.holdfast.recipes.RegisterUpdate.Decision;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

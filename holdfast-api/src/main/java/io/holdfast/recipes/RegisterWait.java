@@ -1,5 +1,16 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
+import io.holdfast.AcquireOptions;
+import io.holdfast.HoldfastException;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockWatch;
+import io.holdfast.UnavailableException;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Versioned;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
