@@ -11,6 +11,7 @@
 module io.holdfast {
     exports io.holdfast;
     exports io.holdfast.spi;
+    exports io.holdfast.recipes;
     exports io.holdfast.internal to
             io.holdfast.cli,
             io.holdfast.client,

@@ -12,40 +12,56 @@ import io.holdfast.WatchTarget;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** {@link LockClient#awaitFree}: follows the holders of one lock through a watch until there are none. */
+/**
+ * {@link LockClient#awaitFree}: follows the holders of one lock through a watch until there are
+ * none, or the timeout passes on the client's scheduler. The answer needs the lock's state at least
+ * once, even for a zero timeout: at the timeout it is whether the last state seen had no holder.
+ */
 final class FreeWait implements WatchListener {
     /** The longest it waits past the timeout for the lock's state, when the service is slow to answer. */
     private static final Duration STATE_GRACE = Duration.ofSeconds(30);
 
-    private final CountDownLatch free = new CountDownLatch(1);
-    private final CountDownLatch stated = new CountDownLatch(1);
+    private final CompletableFuture<Boolean> answer = new CompletableFuture<>();
     private final Set<Long> holders = new HashSet<>();
-    private volatile HoldfastException ended;
+    private boolean stated;
+    private boolean expired;
 
     private FreeWait() {}
 
-    static boolean await(LockClient client, String name, Duration timeout) throws InterruptedException {
+    static boolean await(Recipes recipes, String name, Duration timeout) throws InterruptedException {
         Names.check(name);
         if (timeout == null || timeout.isNegative()) {
             throw new InvalidArgumentException("the timeout must be zero or positive");
         }
-        long start = System.nanoTime();
         FreeWait wait = new FreeWait();
-        try (LockWatch watch = client.watch(WatchTarget.lock(name), wait)) {
-            // The answer needs the state at least once, even for a zero timeout.
-            if (!wait.stated.await(timeout.plus(STATE_GRACE).toNanos(), TimeUnit.NANOSECONDS)) {
+        try (LockWatch watch = recipes.client().watch(WatchTarget.lock(name), wait)) {
+            ScheduledFuture<?> timer = recipes.schedule(wait::expire, timeout);
+            try {
+                return wait.answer.get(timeout.plus(STATE_GRACE).toNanos(), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                throw RegisterWait.unwrap(e.getCause()); // the watch could not run (refused, or the client closed)
+            } catch (TimeoutException e) {
                 throw new UnavailableException("could not read the state of " + name + " within "
                         + timeout.plus(STATE_GRACE).toSeconds() + " s");
+            } finally {
+                if (timer != null) {
+                    timer.cancel(false);
+                }
             }
-            long left = timeout.toNanos() - (System.nanoTime() - start);
-            boolean isFree = wait.free.await(Math.max(0, left), TimeUnit.NANOSECONDS);
-            if (wait.ended != null) {
-                throw wait.ended; // the watch could not run (refused, or the client closed)
-            }
-            return isFree;
+        }
+    }
+
+    /** The timeout has passed: the answer is the last state's, or the first state's still to come. */
+    private synchronized void expire() {
+        expired = true;
+        if (stated) {
+            answer.complete(holders.isEmpty());
         }
     }
 
@@ -62,18 +78,16 @@ final class FreeWait implements WatchListener {
                 return;
             }
         }
-        if (holders.isEmpty()) {
-            free.countDown();
+        stated = true;
+        if (holders.isEmpty() || expired) {
+            answer.complete(holders.isEmpty());
         }
-        stated.countDown();
     }
 
     @Override
     public void onEnd(HoldfastException cause) {
         if (cause != null) {
-            ended = cause;
-            free.countDown();
-            stated.countDown();
+            answer.completeExceptionally(cause);
         }
     }
 }

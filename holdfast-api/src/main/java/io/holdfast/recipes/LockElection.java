@@ -32,8 +32,8 @@ final class LockElection implements Election {
     private final LockClient client;
     private final String name;
 
-    LockElection(LockClient client, String name) {
-        this.client = client;
+    LockElection(Recipes recipes, String name) {
+        this.client = recipes.client();
         this.name = Names.check(name);
     }
 

@@ -18,11 +18,13 @@ import java.util.concurrent.CompletableFuture;
 final class RegisterLatch implements DistributedLatch {
     private static final String PREFIX = "latch:";
 
+    private final Recipes recipes;
     private final LockClient client;
     private final String name;
 
-    RegisterLatch(LockClient client, String name) {
-        this.client = client;
+    RegisterLatch(Recipes recipes, String name) {
+        this.recipes = recipes;
+        this.client = recipes.client();
         this.name = Names.check(name);
     }
 
@@ -79,7 +81,7 @@ final class RegisterLatch implements DistributedLatch {
     public CompletableFuture<Boolean> awaitAsync(Duration timeout) {
         RegisterWait.checkTimeout(timeout);
         VersionedRegister register = register();
-        long start = System.nanoTime();
+        long start = recipes.nanos();
         CompletableFuture<Boolean> result = new CompletableFuture<>();
         register.getAsync().whenComplete((read, failure) -> {
             if (failure != null) {
@@ -88,7 +90,7 @@ final class RegisterLatch implements DistributedLatch {
             }
             try {
                 State found = decode(name, RegisterWait.valueOf(read));
-                Duration left = timeout.minusNanos(System.nanoTime() - start);
+                Duration left = timeout.minusNanos(recipes.nanos() - start);
                 if (found.count() == 0 || left.isNegative() || left.isZero()) {
                     result.complete(found.count() == 0);
                     return;
@@ -97,7 +99,7 @@ final class RegisterLatch implements DistributedLatch {
                 // since (trySetCount arms only at zero), whichever version the watch shows. An
                 // older generation's zero (a lagging replica's answer) releases nobody.
                 CompletableFuture<Boolean> waiting = RegisterWait.until(
-                        client,
+                        recipes,
                         name,
                         value -> {
                             State now = decode(name, value);

@@ -83,6 +83,11 @@ final class StoreLeaseHost implements LeaseHost, LossSink {
         return new ArrayList<>(leases.values());
     }
 
+    /** Where the client's timers run: the watchdog's, and the recipes' timeouts. */
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
     /** Stops the watchdog's own threads, if it has any. */
     void shutdown() {
         if (ownScheduler) {
