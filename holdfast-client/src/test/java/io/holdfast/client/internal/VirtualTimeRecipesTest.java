@@ -3,13 +3,11 @@ package io.holdfast.client.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.holdfast.ClientOptions;
 import io.holdfast.DistributedBarrier;
 import io.holdfast.DistributedLatch;
 import io.holdfast.Lease;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.RetryPolicy;
-import io.holdfast.client.MemProvider;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import io.holdfast.testkit.FakeTicker;
@@ -42,15 +40,8 @@ class VirtualTimeRecipesTest {
     void open() {
         LocalNode node =
                 LocalNode.named("recipes-" + UUID.randomUUID().toString().substring(0, 8));
-        client = ClientRuntime.open(
-                "mem",
-                new LocalTransport(node),
-                ClientOptions.builder()
-                        .retryPolicy(RetryPolicy.none())
-                        .ticker(ticker)
-                        .scheduler(timers)
-                        .build(),
-                MemProvider.CAPABILITIES);
+        client = VirtualClients.open(
+                new LocalTransport(node), timers, options -> options.retryPolicy(RetryPolicy.none()));
     }
 
     @AfterEach

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.holdfast.AcquireOptions;
-import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockLostException;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
-import io.holdfast.client.MemProvider;
 import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
@@ -48,16 +46,8 @@ class VirtualTimeSessionTest {
         LocalNode node =
                 LocalNode.named("virtual-" + UUID.randomUUID().toString().substring(0, 8));
         transport = new Counting(new LocalTransport(node));
-        client = ClientRuntime.open(
-                "mem",
-                transport,
-                ClientOptions.builder()
-                        .sessionTtl(TTL)
-                        .retryPolicy(RetryPolicy.none())
-                        .ticker(ticker)
-                        .scheduler(timers)
-                        .build(),
-                MemProvider.CAPABILITIES);
+        client = VirtualClients.open(
+                transport, timers, options -> options.sessionTtl(TTL).retryPolicy(RetryPolicy.none()));
     }
 
     @AfterEach
