@@ -1,5 +1,6 @@
 package io.holdfast;
 
+import io.holdfast.internal.RecordNumbers;
 import java.util.Optional;
 
 /**

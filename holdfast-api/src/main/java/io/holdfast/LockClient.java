@@ -1,7 +1,7 @@
 package io.holdfast;
 
+import io.holdfast.internal.Redaction;
 import io.holdfast.spi.LockProvider;
-import io.holdfast.spi.Redaction;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -26,6 +26,11 @@ import java.util.Set;
  * released by the client; the service stops hearing heartbeats and expires the session after its
  * TTL ({@link ClientOptions#sessionTtl()}), then grants the locks to the next waiters with higher
  * fencing tokens.
+ *
+ * <p><b>For implementers.</b> {@link #election}, {@link #latch}, {@link #barrier} and {@link
+ * #awaitFree} are recipes over the other methods: answer them from one {@link
+ * io.holdfast.recipes.Recipes} made with the client's own ticker and scheduler, so that their
+ * timeouts run on the client's clock; {@link io.holdfast.spi.AbstractLockClient} does it.
  */
 public interface LockClient extends AutoCloseable {
 
@@ -100,9 +105,7 @@ public interface LockClient extends AutoCloseable {
      *
      * @throws InvalidArgumentException for a bad name
      */
-    default Election election(String name) {
-        return new LockElection(this, name);
-    }
+    Election election(String name);
 
     /**
      * The count-down latch of this name ({@link DistributedLatch}): set a count, count it down from
@@ -111,9 +114,7 @@ public interface LockClient extends AutoCloseable {
      *
      * @throws InvalidArgumentException for a bad name
      */
-    default DistributedLatch latch(String name) {
-        return new RegisterLatch(this, name);
-    }
+    DistributedLatch latch(String name);
 
     /**
      * The cyclic barrier of this name for {@code parties} parties ({@link DistributedBarrier}):
@@ -124,9 +125,7 @@ public interface LockClient extends AutoCloseable {
      * @throws InvalidArgumentException for a bad name, or parties outside 1..{@value
      *     DistributedBarrier#MAX_PARTIES}
      */
-    default DistributedBarrier barrier(String name, int parties) {
-        return new RegisterBarrier(this, name, parties);
-    }
+    DistributedBarrier barrier(String name, int parties);
 
     /**
      * Watches locks or a register ({@link WatchTarget}): the listener is given their complete state
@@ -146,7 +145,8 @@ public interface LockClient extends AutoCloseable {
      * @throws InvalidArgumentException if the target or the listener is null
      */
     default LockWatch watch(WatchTarget target, WatchListener listener) {
-        return io.holdfast.spi.PollingFeed.watch(this, target, listener, io.holdfast.spi.PollingFeed.Wakeup.SLEEP);
+        return io.holdfast.internal.PollingFeed.watch(
+                this, target, listener, io.holdfast.internal.PollingFeed.Wakeup.SLEEP);
     }
 
     /** {@link #watch(WatchTarget, WatchListener)} of one lock. */
@@ -161,9 +161,7 @@ public interface LockClient extends AutoCloseable {
      * @return true if the lock was free, false if the timeout passed first
      * @throws InterruptedException if interrupted while waiting
      */
-    default boolean awaitFree(String name, java.time.Duration timeout) throws InterruptedException {
-        return FreeWait.await(this, name, timeout);
-    }
+    boolean awaitFree(String name, java.time.Duration timeout) throws InterruptedException;
 
     /** Operator calls. */
     Admin admin();

@@ -79,7 +79,7 @@ class ApiValidationTest {
 
     @Test
     void aClientThatCannotSimulateACrashSaysSo() {
-        assertThatThrownBy(() -> io.holdfast.spi.CrashSimulation.crash(null))
+        assertThatThrownBy(() -> io.holdfast.internal.CrashSimulation.crash(null))
                 .isInstanceOf(UnsupportedFeatureException.class)
                 .hasMessageContaining("cannot simulate a crash");
     }

@@ -2,7 +2,7 @@ package io.holdfast;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.holdfast.spi.Causes;
+import io.holdfast.internal.Causes;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.sql.SQLException;

@@ -2,7 +2,7 @@ package io.holdfast;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.holdfast.spi.Reachability;
+import io.holdfast.internal.Reachability;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.holdfast;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.holdfast.spi.Redaction;
+import io.holdfast.internal.Redaction;
 import org.junit.jupiter.api.Test;
 
 class RedactionTest {

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Where a watch reads its events: the service's own ordered record of changes, or polling. {@link
- * WatchRunner} drives one; a provider supplies it.
+ * io.holdfast.internal.WatchRunner} drives one; a provider supplies it.
  *
  * <p>A feed's contract: {@link #read} with a null position starts the watch: its page begins with
  * the complete state ({@link WatchEvent.Type#STATE}). With the position of the last event read

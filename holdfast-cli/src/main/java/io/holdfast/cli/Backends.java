@@ -2,8 +2,8 @@ package io.holdfast.cli;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
+import io.holdfast.internal.Redaction;
 import io.holdfast.spi.LockProvider;
-import io.holdfast.spi.Redaction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -169,9 +169,9 @@ public final class Main implements Callable<Integer> {
      */
     static String withRootCause(Throwable e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return io.holdfast.spi.Causes.append(
+        return io.holdfast.internal.Causes.append(
                 message,
-                io.holdfast.spi.Causes.deepest(
+                io.holdfast.internal.Causes.deepest(
                         e.getCause(), c -> c.getClass().getName().startsWith("io.grpc.Status")));
     }
 
@@ -181,7 +181,7 @@ public final class Main implements Callable<Integer> {
     }
 
     private static String oneLine(String s) {
-        return io.holdfast.spi.Causes.oneLine(s);
+        return io.holdfast.internal.Causes.oneLine(s);
     }
 
     /** Commands that read the environment get it from {@link Main}, so that tests can substitute it. */

@@ -12,9 +12,13 @@ import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
+import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.VersionedRegister;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.recipes.Recipes;
+import io.holdfast.spi.AbstractLockClient;
 import io.holdfast.spi.LockProvider;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +31,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -215,10 +221,15 @@ public final class FakeProvider implements LockProvider {
         }
     }
 
-    static final class Client implements LockClient {
+    /** The recipes' timers, shared by every client of this double. */
+    private static final ScheduledExecutorService TIMERS =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("fake-recipes"));
+
+    static final class Client extends AbstractLockClient {
         private final Store store;
         private final List<FakeLease> leases = new ArrayList<>();
         private volatile boolean open = true;
+        private final Recipes recipes = new Recipes(this, Ticker.system(), TIMERS);
 
         Client(Store store) {
             this.store = store;
@@ -261,6 +272,11 @@ public final class FakeProvider implements LockProvider {
         @Override
         public VersionedRegister register(String key) {
             throw new UnsupportedFeatureException("fake: no registers");
+        }
+
+        @Override
+        protected Recipes recipes() {
+            return recipes;
         }
 
         @Override

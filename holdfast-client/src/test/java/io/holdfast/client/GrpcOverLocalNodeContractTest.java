@@ -47,7 +47,7 @@ class GrpcOverLocalNodeContractTest extends LockProviderContract {
 
         @Override
         public void crash(LockClient client) {
-            io.holdfast.spi.CrashSimulation.crash(client);
+            io.holdfast.internal.CrashSimulation.crash(client);
         }
 
         @Override

@@ -104,7 +104,7 @@ class MemClientTest {
         Lease held = victim.lock("c/1").acquire(Duration.ofSeconds(1));
         AtomicReference<LockLostException> lost = new AtomicReference<>();
         held.onLost(lost::set);
-        io.holdfast.spi.CrashSimulation.crash(victim);
+        io.holdfast.internal.CrashSimulation.crash(victim);
         Lease next = other.lock("c/1").acquire(Duration.ofSeconds(10));
         assertThat(next.fencingToken()).isGreaterThan(held.fencingToken());
         await().atMost(Duration.ofSeconds(5))

@@ -26,7 +26,7 @@ class MemProviderContractTest extends LockProviderContract {
 
         @Override
         public void crash(LockClient client) {
-            io.holdfast.spi.CrashSimulation.crash(client);
+            io.holdfast.internal.CrashSimulation.crash(client);
         }
 
         @Override

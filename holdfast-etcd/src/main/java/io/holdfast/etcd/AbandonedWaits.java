@@ -3,7 +3,7 @@ package io.holdfast.etcd;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
 import io.holdfast.UnavailableException;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

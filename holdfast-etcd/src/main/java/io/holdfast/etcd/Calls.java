@@ -123,6 +123,6 @@ final class Calls {
         String first = message == null || message.isBlank()
                 ? e.getClass().getSimpleName()
                 : message.strip().lines().findFirst().orElse("");
-        return io.holdfast.spi.Causes.withCause(first, e.getCause());
+        return io.holdfast.internal.Causes.withCause(first, e.getCause());
     }
 }

@@ -135,7 +135,7 @@ public final class EtcdProvider implements LockProvider {
         } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
             throw new InvalidArgumentException(
                     "the TLS files of " + EtcdUri.redacted(uri) + " cannot be used: "
-                            + io.holdfast.spi.Causes.deepest(e).getMessage(),
+                            + io.holdfast.internal.Causes.deepest(e).getMessage(),
                     e);
         }
     }
@@ -151,7 +151,7 @@ public final class EtcdProvider implements LockProvider {
             java.net.URI u = java.net.URI.create(endpoint);
             hostPorts.add(u.getHost() + ":" + u.getPort());
         }
-        String none = io.holdfast.spi.Reachability.noneAccepts(hostPorts, connectTimeout);
+        String none = io.holdfast.internal.Reachability.noneAccepts(hostPorts, connectTimeout);
         if (none != null) {
             throw new UnavailableException("cannot reach etcd at " + EtcdUri.redacted(uri) + ": " + none);
         }

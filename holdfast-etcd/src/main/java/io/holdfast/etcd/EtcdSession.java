@@ -2,7 +2,7 @@ package io.holdfast.etcd;
 
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.holdfast.ClientOptions;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.store.LossSink;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

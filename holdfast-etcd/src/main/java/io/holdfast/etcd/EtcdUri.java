@@ -1,7 +1,7 @@
 package io.holdfast.etcd;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.spi.Redaction;
+import io.holdfast.internal.Redaction;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

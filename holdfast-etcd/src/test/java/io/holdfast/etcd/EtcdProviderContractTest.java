@@ -62,7 +62,7 @@ class EtcdProviderContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                io.holdfast.spi.CrashSimulation.crash(client);
+                io.holdfast.internal.CrashSimulation.crash(client);
             }
 
             /** etcd's shortest lease TTL with its default 100 ms heartbeat is 1.5 s, rounded up to 2 s. */

@@ -44,7 +44,7 @@ class EtcdWatchWakeupTest extends WatchWakeupContract {
 
     @Override
     protected void crash(LockClient client) {
-        io.holdfast.spi.CrashSimulation.crash(client);
+        io.holdfast.internal.CrashSimulation.crash(client);
     }
 
     @Override

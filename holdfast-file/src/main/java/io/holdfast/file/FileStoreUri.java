@@ -1,7 +1,7 @@
 package io.holdfast.file;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.spi.UriDurations;
+import io.holdfast.internal.UriDurations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;

@@ -2,7 +2,7 @@ package io.holdfast.file;
 
 import io.holdfast.HoldfastException;
 import io.holdfast.UnavailableException;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.store.Deadline;
 import java.io.IOException;
 import java.nio.channels.OverlappingFileLockException;

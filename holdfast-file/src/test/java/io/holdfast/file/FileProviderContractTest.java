@@ -56,7 +56,7 @@ class FileProviderContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                io.holdfast.spi.CrashSimulation.crash(client);
+                io.holdfast.internal.CrashSimulation.crash(client);
             }
 
             @Override

@@ -15,7 +15,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
 import io.holdfast.LockClient;
-import io.holdfast.spi.CrashSimulation;
+import io.holdfast.internal.CrashSimulation;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,13 +38,14 @@ import org.junit.jupiter.api.Test;
  * io.holdfast.model} and {@code io.holdfast.protocol}).
  */
 class ArchitectureTest {
-    /** The public API and the provider SPI: only the JDK and each other. */
+    /** The public API, the provider SPI, the recipes and the API's internals: only the JDK and each other. */
     static final ArchRule API_STANDS_ALONE = classes()
             .that()
-            .resideInAnyPackage("io.holdfast", "io.holdfast.spi..")
+            .resideInAnyPackage("io.holdfast", "io.holdfast.spi..", "io.holdfast.recipes..", "io.holdfast.internal..")
             .should()
             .onlyDependOnClassesThat()
-            .resideInAnyPackage("java..", "io.holdfast", "io.holdfast.spi..")
+            .resideInAnyPackage(
+                    "java..", "io.holdfast", "io.holdfast.spi..", "io.holdfast.recipes..", "io.holdfast.internal..")
             .because("applications compile against the API alone; implementations plug in through the SPI");
 
     /** LockTable and its parts: the deterministic state machine every replica applies. */

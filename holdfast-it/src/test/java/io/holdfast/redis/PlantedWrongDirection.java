@@ -15,6 +15,6 @@ public final class PlantedWrongDirection {
 
     /** Planted for the rule that keeps test hooks in tests: a main class simulating a crash. */
     void strandsItsLocks(io.holdfast.LockClient client) {
-        io.holdfast.spi.CrashSimulation.crash(client);
+        io.holdfast.internal.CrashSimulation.crash(client);
     }
 }

@@ -59,7 +59,7 @@ final class JdbcFixture implements ProviderFixture {
                     "advisory mode has no session TTL: a dead process's connection "
                             + "closes and PostgreSQL releases its locks at once; a hung one keeps them while its connection lives");
         }
-        io.holdfast.spi.CrashSimulation.crash(client);
+        io.holdfast.internal.CrashSimulation.crash(client);
     }
 
     @Override

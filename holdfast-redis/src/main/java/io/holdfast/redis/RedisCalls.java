@@ -108,9 +108,9 @@ final class RedisCalls {
             return new SizeConflict(message.substring("HOLDFAST_SIZE ".length()).trim());
         }
         return new UnavailableException(
-                io.holdfast.spi.Causes.append(
+                io.holdfast.internal.Causes.append(
                         "redis: " + what + " failed at " + display + ": " + message,
-                        io.holdfast.spi.Causes.deepest(cause.getCause())),
+                        io.holdfast.internal.Causes.deepest(cause.getCause())),
                 cause);
     }
 

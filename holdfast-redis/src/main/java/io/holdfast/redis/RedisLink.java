@@ -233,7 +233,7 @@ final class RedisLink {
             return u;
         }
         return new UnavailableException(
-                io.holdfast.spi.Causes.withCause(
+                io.holdfast.internal.Causes.withCause(
                         "redis: cannot connect to " + settings.display() + ": " + e.getMessage(), e.getCause()),
                 e);
     }

@@ -1,7 +1,7 @@
 package io.holdfast.redis;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.spi.Redaction;
+import io.holdfast.internal.Redaction;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
 import java.net.URI;

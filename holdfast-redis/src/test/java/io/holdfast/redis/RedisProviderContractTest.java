@@ -74,7 +74,7 @@ class RedisProviderContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                io.holdfast.spi.CrashSimulation.crash(client);
+                io.holdfast.internal.CrashSimulation.crash(client);
             }
 
             @Override

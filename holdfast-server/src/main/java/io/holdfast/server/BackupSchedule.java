@@ -1,7 +1,7 @@
 package io.holdfast.server;
 
 import io.holdfast.Ticker;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

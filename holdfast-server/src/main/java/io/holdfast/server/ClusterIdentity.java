@@ -267,7 +267,7 @@ final class ClusterIdentity {
         List<String> agreeing = new ArrayList<>();
         // All at once: a peer that is down costs its timeout once, not once per peer.
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool(
-                io.holdfast.spi.DaemonThreads.named("holdfast-cluster-id"));
+                io.holdfast.internal.DaemonThreads.named("holdfast-cluster-id"));
         java.util.Map<String, CompletableFuture<Optional<UUID>>> answers = new java.util.LinkedHashMap<>();
         try {
             for (String peer : peers) {

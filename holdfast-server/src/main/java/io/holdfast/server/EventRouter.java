@@ -1,9 +1,9 @@
 package io.holdfast.server;
 
 import io.holdfast.UnavailableException;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Event;
 import io.holdfast.model.LockService.Listener;
-import io.holdfast.spi.DaemonThreads;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

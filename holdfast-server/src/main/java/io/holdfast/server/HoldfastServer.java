@@ -563,8 +563,8 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     static String rootMessage(Throwable e) {
-        Throwable deepest = io.holdfast.spi.Causes.deepest(e);
-        return deepest == null ? e.getClass().getSimpleName() : io.holdfast.spi.Causes.oneLine(deepest.getMessage());
+        Throwable root = io.holdfast.internal.Causes.deepest(e);
+        return root == null ? e.getClass().getSimpleName() : io.holdfast.internal.Causes.oneLine(root.getMessage());
     }
 
     /** A node could not start; the message is one line that says why. */

@@ -5,7 +5,7 @@ import io.holdfast.core.AccessRules;
 import io.holdfast.core.ChangeLog;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;

@@ -4,7 +4,7 @@ import io.holdfast.SessionExpiredException;
 import io.holdfast.core.PositionedLog;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Event;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

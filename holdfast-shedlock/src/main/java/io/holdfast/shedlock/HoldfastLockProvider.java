@@ -3,7 +3,7 @@ package io.holdfast.shedlock;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.Names;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;

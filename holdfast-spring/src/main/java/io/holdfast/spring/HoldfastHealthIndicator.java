@@ -2,7 +2,7 @@ package io.holdfast.spring;
 
 import io.holdfast.LockClient;
 import io.holdfast.UnsupportedFeatureException;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;

@@ -129,7 +129,7 @@ public interface StoreBackend {
     /**
      * Blocks up to {@code maxNanos}, or less if what {@code target} watches may have changed (a
      * notification from the store): what wakes a watch's next read ({@link
-     * io.holdfast.spi.PollingFeed}). Spurious returns are fine. The default sleeps: watches poll.
+     * io.holdfast.internal.PollingFeed}). Spurious returns are fine. The default sleeps: watches poll.
      */
     default void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
         TimeUnit.NANOSECONDS.sleep(maxNanos);

@@ -1,9 +1,9 @@
 package io.holdfast.store;
 
 import io.holdfast.ClientOptions;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.ManagedLease;
-import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +81,11 @@ final class StoreLeaseHost implements LeaseHost, LossSink {
     /** The leases in the table now. */
     List<StoreLease> held() {
         return new ArrayList<>(leases.values());
+    }
+
+    /** Where the client's timers run: the watchdog's, and the recipes' timeouts. */
+    ScheduledExecutorService scheduler() {
+        return scheduler;
     }
 
     /** Stops the watchdog's own threads, if it has any. */

@@ -8,7 +8,6 @@ import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.LockClient;
 import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.LockWatch;
@@ -18,11 +17,13 @@ import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.VersionedRegister;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
+import io.holdfast.internal.CrashSimulation;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.internal.PollingFeed;
 import io.holdfast.lease.Handles;
 import io.holdfast.lease.ManagedLease;
-import io.holdfast.spi.CrashSimulation;
-import io.holdfast.spi.DaemonThreads;
-import io.holdfast.spi.PollingFeed;
+import io.holdfast.recipes.Recipes;
+import io.holdfast.spi.AbstractLockClient;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -79,7 +80,7 @@ import org.slf4j.LoggerFactory;
  * for a whole expiry the lease is marked lost and its callbacks run, while the store lets the
  * grant lapse and gives the lock, with a larger token, to another client.
  */
-public final class StoreLockClient implements LockClient, CrashSimulation {
+public final class StoreLockClient extends AbstractLockClient implements CrashSimulation {
     private static final Logger log = LoggerFactory.getLogger(StoreLockClient.class);
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
@@ -91,6 +92,7 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
     private final StoreLeaseHost host;
     private final StoreReleases releases;
     private final StoreAcquirer acquirer;
+    private final Recipes recipes;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean crashed;
 
@@ -127,6 +129,7 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
         this.host = new StoreLeaseHost(backend.provider(), threads, options, executor, backend::validUntilNanos);
         this.releases = new StoreReleases(backend, options, () -> crashed);
         this.acquirer = new StoreAcquirer(this, backend, options, executor, host, releases);
+        this.recipes = new Recipes(this, options.ticker(), host.scheduler());
         backend.start(host);
     }
 
@@ -160,6 +163,11 @@ public final class StoreLockClient implements LockClient, CrashSimulation {
     public VersionedRegister register(String key) {
         checkOpen();
         return Handles.register(acquirer, new StoreRegistrar(this, registers, executor), key);
+    }
+
+    @Override
+    protected Recipes recipes() {
+        return recipes;
     }
 
     /** Polls, woken by the store's notifications where the backend has them ({@link StoreBackend#awaitWatched}). */

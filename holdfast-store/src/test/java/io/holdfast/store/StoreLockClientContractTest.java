@@ -35,7 +35,7 @@ class StoreLockClientContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                io.holdfast.spi.CrashSimulation.crash(client);
+                io.holdfast.internal.CrashSimulation.crash(client);
             }
 
             @Override

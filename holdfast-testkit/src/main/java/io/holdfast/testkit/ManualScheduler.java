@@ -94,6 +94,16 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
                 : java.util.Optional.of(Duration.ofNanos(Math.max(0, next.due - ticker.nanos())));
     }
 
+    /**
+     * How long until the last task falls due, or empty if none waits: a test's way to see that a
+     * long timer (a wait's timeout) is set, among the short ones of heartbeats and requests.
+     */
+    public synchronized java.util.Optional<Duration> lastIn() {
+        return queue.stream().mapToLong(task -> task.due).max().stream()
+                .mapToObj(due -> Duration.ofNanos(Math.max(0, due - ticker.nanos())))
+                .findFirst();
+    }
+
     private synchronized <V> Task<V> enqueue(Task<V> task) {
         if (shutdown) {
             throw new RejectedExecutionException("the manual scheduler is shut down");

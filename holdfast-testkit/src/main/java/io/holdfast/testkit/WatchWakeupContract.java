@@ -134,7 +134,7 @@ public abstract class WatchWakeupContract {
      * Crashes a client of this store: its session is left to expire in the store. A simulated
      * crash is a test's tool (holdfast-it's ArchitectureTest keeps it out of main code), so a store
      * that promises {@link Wakes#SESSION_EXPIRY} does it in its own test sources, with {@code
-     * io.holdfast.spi.CrashSimulation.crash(client)}.
+     * io.holdfast.internal.CrashSimulation.crash(client)}.
      */
     protected void crash(LockClient client) {
         throw new UnsupportedOperationException(

@@ -37,6 +37,17 @@ class ManualSchedulerTest {
     }
 
     @Test
+    void nextInAndLastInSayWhenTheFirstAndTheLastTaskFallDue() {
+        assertThat(scheduler.nextIn()).isEmpty();
+        assertThat(scheduler.lastIn()).isEmpty();
+        scheduler.schedule(note("late"), 60, TimeUnit.SECONDS);
+        scheduler.scheduleAtFixedRate(note("often"), 100, 100, TimeUnit.MILLISECONDS);
+        scheduler.advance(Duration.ofSeconds(1));
+        assertThat(scheduler.nextIn()).contains(Duration.ofMillis(100));
+        assertThat(scheduler.lastIn()).contains(Duration.ofSeconds(59));
+    }
+
+    @Test
     void aTaskScheduledByATaskRunsInTheSameAdvanceIfItFallsDue() {
         scheduler.schedule(
                 () -> scheduler.schedule(note("inner"), 50, TimeUnit.MILLISECONDS), 100, TimeUnit.MILLISECONDS);

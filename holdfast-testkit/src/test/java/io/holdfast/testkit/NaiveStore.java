@@ -16,8 +16,12 @@ import io.holdfast.LockTimeoutException;
 import io.holdfast.Names;
 import io.holdfast.NotOwnerException;
 import io.holdfast.SessionExpiredException;
+import io.holdfast.Ticker;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.VersionedRegister;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.recipes.Recipes;
+import io.holdfast.spi.AbstractLockClient;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -28,6 +32,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -83,10 +89,15 @@ final class NaiveStore {
         return Optional.of(lease);
     }
 
-    private final class NaiveClient implements LockClient {
+    /** The recipes' timers, shared by every client of this double. */
+    private static final ScheduledExecutorService TIMERS =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("naive-recipes"));
+
+    private final class NaiveClient extends AbstractLockClient {
         final String sessionId = UUID.randomUUID().toString();
         final Set<NaiveLease> leases = new HashSet<>();
         boolean open = true;
+        private final Recipes recipes = new Recipes(this, Ticker.system(), TIMERS);
 
         void checkOpen() {
             if (!open) {
@@ -115,6 +126,11 @@ final class NaiveStore {
         public VersionedRegister register(String key) {
             Names.check(key);
             throw unsupported("registers");
+        }
+
+        @Override
+        protected Recipes recipes() {
+            return recipes;
         }
 
         @Override

@@ -1,7 +1,7 @@
 package io.holdfast.zookeeper;
 
 import io.holdfast.Ticker;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;

@@ -4,7 +4,7 @@ import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.UnavailableException;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
@@ -164,7 +164,7 @@ final class ZooKeeperBackend implements StoreBackend {
         Duration wait = uri.connectTimeout() != null ? uri.connectTimeout() : options.connectTimeout();
         // Curator retries an address nobody listens on until the wait is over and then says only
         // that it could not connect; asking first names the reason, at once.
-        String none = io.holdfast.spi.Reachability.noneAccepts(
+        String none = io.holdfast.internal.Reachability.noneAccepts(
                 java.util.Arrays.asList(uri.connectString().split(",")), wait);
         if (none != null) {
             close();

@@ -1,8 +1,8 @@
 package io.holdfast.zookeeper;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.spi.Redaction;
-import io.holdfast.spi.UriDurations;
+import io.holdfast.internal.Redaction;
+import io.holdfast.internal.UriDurations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -164,7 +164,7 @@ class ZooKeeperBehaviourTest {
         awaitWaiters(doomed, n, 1);
 
         long cutAt = System.nanoTime();
-        io.holdfast.spi.CrashSimulation.crash(doomed); // the connection is cut without closing the session
+        io.holdfast.internal.CrashSimulation.crash(doomed); // the connection is cut without closing the session
 
         Lease granted = next.join();
         long grantedAt = System.nanoTime();

@@ -56,7 +56,7 @@ class ZooKeeperProviderContractTest extends LockProviderContract {
 
             @Override
             public void crash(LockClient client) {
-                io.holdfast.spi.CrashSimulation.crash(client);
+                io.holdfast.internal.CrashSimulation.crash(client);
             }
 
             @Override

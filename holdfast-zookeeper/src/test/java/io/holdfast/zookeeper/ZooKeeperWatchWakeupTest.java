@@ -41,7 +41,7 @@ class ZooKeeperWatchWakeupTest extends WatchWakeupContract {
 
     @Override
     protected void crash(LockClient client) {
-        io.holdfast.spi.CrashSimulation.crash(client);
+        io.holdfast.internal.CrashSimulation.crash(client);
     }
 
     @Override

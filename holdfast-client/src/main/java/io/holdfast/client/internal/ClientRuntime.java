@@ -9,7 +9,6 @@ import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.Lease;
-import io.holdfast.LockClient;
 import io.holdfast.LockMode;
 import io.holdfast.LockWatch;
 import io.holdfast.SessionExpiredException;
@@ -17,6 +16,8 @@ import io.holdfast.UnavailableException;
 import io.holdfast.VersionedRegister;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
+import io.holdfast.internal.CrashSimulation;
+import io.holdfast.internal.WatchRunner;
 import io.holdfast.lease.Acquirer;
 import io.holdfast.lease.GroupAcquirer;
 import io.holdfast.lease.Handles;
@@ -26,8 +27,8 @@ import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
-import io.holdfast.spi.CrashSimulation;
-import io.holdfast.spi.WatchRunner;
+import io.holdfast.recipes.Recipes;
+import io.holdfast.spi.AbstractLockClient;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
@@ -55,7 +56,9 @@ import java.util.function.Function;
  *   <li>{@link LeaseRegistry}: the leases held (their state machine is holdfast-lease's {@link
  *       io.holdfast.lease.ManagedLease}), lost when the service or the session says so;
  *   <li>{@link ClientThreads}: the timer thread and the callback pool; a caller's code never runs
- *       on a transport thread.
+ *       on a transport thread;
+ *   <li>{@link Recipes}: elections, latches, barriers and waits for a free lock, on the client's
+ *       ticker and timer thread.
  * </ul>
  *
  * <p>This class routes the session's events to those parts and gives the handles ({@link
@@ -63,7 +66,7 @@ import java.util.function.Function;
  * thread (one owner id per thread), so the service's deadlock detection sees what each thread
  * holds; an asynchronous acquire gets an owner id of its own.
  */
-public final class ClientRuntime implements LockClient, CrashSimulation {
+public final class ClientRuntime extends AbstractLockClient implements CrashSimulation {
     private final String providerName;
     private final LockService transport;
     private final ClientOptions options;
@@ -79,6 +82,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
     private final AdminHandle admin = new AdminHandle(this);
     private final Acquirer acquirer = new AcquirerOfRuntime();
     private final RuntimeRegistrar registrar;
+    private final Recipes recipes;
 
     private ClientRuntime(String providerName, LockService transport, ClientOptions options, Set<Capability> caps) {
         this.providerName = providerName;
@@ -92,6 +96,7 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
         this.leases = new LeaseRegistry(transport, options, threads, session, requests);
         this.waits = new Waits(transport, options, threads, session, requests, leases);
         this.registrar = new RuntimeRegistrar(this);
+        this.recipes = new Recipes(this, options.ticker(), threads.timers());
     }
 
     /**
@@ -189,11 +194,16 @@ public final class ClientRuntime implements LockClient, CrashSimulation {
         return Handles.register(acquirer, registrar, key);
     }
 
+    @Override
+    protected Recipes recipes() {
+        return recipes;
+    }
+
     /** Long-polls the service's record of changes where it keeps one ({@link Capability#WATCH}); else polls. */
     @Override
     public LockWatch watch(WatchTarget target, WatchListener listener) {
         if (target == null || !capabilities.contains(Capability.WATCH)) {
-            return LockClient.super.watch(target, listener);
+            return super.watch(target, listener);
         }
         session.ensureOpen();
         var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2));

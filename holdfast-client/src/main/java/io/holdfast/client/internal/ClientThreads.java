@@ -1,6 +1,6 @@
 package io.holdfast.client.internal;
 
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

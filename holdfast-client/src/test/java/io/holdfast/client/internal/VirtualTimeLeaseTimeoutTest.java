@@ -3,12 +3,10 @@ package io.holdfast.client.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.AcquireOptions;
-import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
-import io.holdfast.client.MemProvider;
+import io.holdfast.internal.CrashSimulation;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
-import io.holdfast.spi.CrashSimulation;
 import io.holdfast.testkit.FakeTicker;
 import io.holdfast.testkit.ManualScheduler;
 import java.time.Duration;
@@ -31,15 +29,8 @@ class VirtualTimeLeaseTimeoutTest {
     private final ManualScheduler timers = new ManualScheduler(ticker);
     private final LocalNode node = LocalNode.inVirtualTime(
             "virtual-lease-" + UUID.randomUUID().toString().substring(0, 8), ticker, timers);
-    private final ClientRuntime client = ClientRuntime.open(
-            "mem",
-            new LocalTransport(node),
-            ClientOptions.builder()
-                    .sessionTtl(Duration.ofSeconds(10))
-                    .ticker(ticker)
-                    .scheduler(timers)
-                    .build(),
-            MemProvider.CAPABILITIES);
+    private final ClientRuntime client = VirtualClients.open(
+            new LocalTransport(node), timers, options -> options.sessionTtl(Duration.ofSeconds(10)));
 
     @AfterEach
     void close() {

@@ -52,16 +52,8 @@ class VirtualTimeSessionTest {
     void open() {
         node = LocalNode.named("virtual-" + UUID.randomUUID().toString().substring(0, 8));
         transport = new Counting(new LocalTransport(node));
-        client = ClientRuntime.open(
-                "mem",
-                transport,
-                ClientOptions.builder()
-                        .sessionTtl(TTL)
-                        .retryPolicy(RetryPolicy.none())
-                        .ticker(ticker)
-                        .scheduler(timers)
-                        .build(),
-                MemProvider.CAPABILITIES);
+        client = VirtualClients.open(
+                transport, timers, options -> options.sessionTtl(TTL).retryPolicy(RetryPolicy.none()));
     }
 
     @AfterEach

@@ -4,7 +4,7 @@ import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockMode;
 import io.holdfast.UnavailableException;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import io.holdfast.store.LossSink;

@@ -4,7 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.holdfast.ClientOptions;
 import io.holdfast.UnavailableException;
-import io.holdfast.spi.Causes;
+import io.holdfast.internal.Causes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;

@@ -1,7 +1,7 @@
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.spi.Redaction;
+import io.holdfast.internal.Redaction;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

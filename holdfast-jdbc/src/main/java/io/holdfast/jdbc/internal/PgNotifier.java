@@ -1,7 +1,7 @@
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.ClientOptions;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;

@@ -8,7 +8,7 @@ import io.holdfast.Leadership;
 import io.holdfast.LockClient;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.UnsupportedFeatureException;
-import io.holdfast.spi.DaemonThreads;
+import io.holdfast.internal.DaemonThreads;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;

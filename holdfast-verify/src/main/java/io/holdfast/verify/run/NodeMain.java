@@ -104,8 +104,8 @@ public final class NodeMain {
                                     answer = "TRANSFERRED";
                                 } catch (Exception e) {
                                     answer = "TRANSFER-FAILED "
-                                            + io.holdfast.spi.Causes.oneLine(
-                                                    String.valueOf(io.holdfast.spi.Causes.deepest(e)));
+                                            + io.holdfast.internal.Causes.oneLine(
+                                                    String.valueOf(io.holdfast.internal.Causes.deepest(e)));
                                 }
                                 System.out.println(answer);
                                 System.out.flush();
@@ -166,7 +166,7 @@ public final class NodeMain {
             return "CHANGED " + args;
         } catch (Exception e) {
             return (args.isEmpty() ? "MEMBERS-FAILED " : "CHANGE-FAILED ")
-                    + io.holdfast.spi.Causes.oneLine(String.valueOf(io.holdfast.spi.Causes.deepest(e)));
+                    + io.holdfast.internal.Causes.oneLine(String.valueOf(io.holdfast.internal.Causes.deepest(e)));
         }
     }
 

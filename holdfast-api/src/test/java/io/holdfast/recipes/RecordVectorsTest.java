@@ -1,9 +1,11 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.holdfast.Election;
+import io.holdfast.InvalidArgumentException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,7 +1,12 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.Election;
+import io.holdfast.HolderInfo;
+import io.holdfast.LockInfo;
+import io.holdfast.LockMode;
+import io.holdfast.WatchEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.holdfast.spi;
+package io.holdfast.internal;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package io.holdfast.spi;
+package io.holdfast.internal;
 
 import io.holdfast.LockClient;
 import io.holdfast.UnsupportedFeatureException;

@@ -1,15 +1,15 @@
-package io.holdfast;
+package io.holdfast.internal;
 
 /**
  * The numbers in the records registers hold ({@code <epoch>:<value>}, {@code latch:...}, {@code
  * barrier:...}; docs/protocol.md, "Records in registers"): one or more ASCII digits, nothing else
  * (no sign, no space), at most {@link Long#MAX_VALUE}. Leading zeros are read, never written.
  */
-final class RecordNumbers {
+public final class RecordNumbers {
     private RecordNumbers() {}
 
     /** The number {@code text} spells, or -1 if it spells none. */
-    static long parse(String text) {
+    public static long parse(String text) {
         if (text.isEmpty()) {
             return -1;
         }
@@ -27,7 +27,7 @@ final class RecordNumbers {
     }
 
     /** The number {@code text} spells if it is at most {@link Integer#MAX_VALUE}, or -1. */
-    static int parseInt(String text) {
+    public static int parseInt(String text) {
         long n = parse(text);
         return n <= Integer.MAX_VALUE ? (int) n : -1;
     }

@@ -1,6 +1,13 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
-import io.holdfast.RegisterUpdate.Decision;
+import io.holdfast.DistributedBarrier;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockTimeoutException;
+import io.holdfast.Names;
+import io.holdfast.VersionedRegister;
+import io.holdfast.internal.RecordNumbers;
+import io.holdfast.recipes.RegisterUpdate.Decision;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -16,12 +23,14 @@ import java.util.concurrent.CompletableFuture;
 final class RegisterBarrier implements DistributedBarrier {
     private static final String PREFIX = "barrier:";
 
+    private final Recipes recipes;
     private final LockClient client;
     private final String name;
     private final int parties;
 
-    RegisterBarrier(LockClient client, String name, int parties) {
-        this.client = client;
+    RegisterBarrier(Recipes recipes, String name, int parties) {
+        this.recipes = recipes;
+        this.client = recipes.client();
         this.name = Names.check(name);
         if (parties < 1 || parties > MAX_PARTIES) {
             throw new InvalidArgumentException("a barrier has 1 to " + MAX_PARTIES + " parties, not " + parties);
@@ -88,7 +97,7 @@ final class RegisterBarrier implements DistributedBarrier {
         boolean passed;
         try {
             CompletableFuture<Boolean> waiting = RegisterWait.until(
-                    client, name, value -> decode(value).generation() > arrival.generation(), timeout);
+                    recipes, name, value -> decode(value).generation() > arrival.generation(), timeout);
             passed = RegisterWait.join(waiting, timeout, "the barrier " + name);
         } catch (InterruptedException e) {
             try {

@@ -1,5 +1,20 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
+import io.holdfast.AcquireOptions;
+import io.holdfast.Capability;
+import io.holdfast.Election;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Leadership;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
+import io.holdfast.LockLostException;
+import io.holdfast.LockWatch;
+import io.holdfast.Names;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Versioned;
+import io.holdfast.VersionedRegister;
+import io.holdfast.WatchTarget;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
@@ -17,8 +32,8 @@ final class LockElection implements Election {
     private final LockClient client;
     private final String name;
 
-    LockElection(LockClient client, String name) {
-        this.client = client;
+    LockElection(Recipes recipes, String name) {
+        this.client = recipes.client();
         this.name = Names.check(name);
     }
 

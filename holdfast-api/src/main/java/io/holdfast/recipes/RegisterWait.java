@@ -1,11 +1,23 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
+import io.holdfast.AcquireOptions;
+import io.holdfast.HoldfastException;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.LockWatch;
+import io.holdfast.UnavailableException;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Versioned;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
@@ -35,7 +47,8 @@ final class RegisterWait {
      *
      * @throws UnsupportedFeatureException if the register cannot be watched
      */
-    static CompletableFuture<Boolean> until(LockClient client, String key, Predicate<byte[]> done, Duration timeout) {
+    static CompletableFuture<Boolean> until(Recipes recipes, String key, Predicate<byte[]> done, Duration timeout) {
+        LockClient client = recipes.client();
         CompletableFuture<Boolean> result = new CompletableFuture<>();
         LockWatch watch = client.watch(WatchTarget.register(key), new WatchListener() {
             @Override
@@ -52,15 +65,15 @@ final class RegisterWait {
                 }
             }
         });
-        // A timer rather than a delayed task: cancelled when the wait ends early, it leaves nothing
-        // scheduled for the rest of a long timeout.
-        CompletableFuture<Void> timer =
-                new CompletableFuture<Void>().completeOnTimeout(null, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        // The timer, on the client's scheduler, only starts the final read, off the timer's thread.
+        ScheduledFuture<?> timer =
+                recipes.schedule(() -> CompletableFuture.runAsync(() -> finalRead(client, key, done, result)), timeout);
         result.whenComplete((answer, failure) -> {
-            timer.cancel(false);
+            if (timer != null) {
+                timer.cancel(false);
+            }
             watch.close();
         });
-        timer.thenRunAsync(() -> finalRead(client, key, done, result));
         return result;
     }
 

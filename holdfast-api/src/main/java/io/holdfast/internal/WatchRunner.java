@@ -1,4 +1,4 @@
-package io.holdfast.spi;
+package io.holdfast.internal;
 
 import io.holdfast.HoldfastException;
 import io.holdfast.LockWatch;
@@ -7,6 +7,7 @@ import io.holdfast.UnavailableException;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
+import io.holdfast.spi.ChangeFeed;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 

@@ -1,4 +1,4 @@
-package io.holdfast.spi;
+package io.holdfast.internal;
 
 import io.holdfast.Capability;
 import io.holdfast.HolderInfo;
@@ -11,6 +11,7 @@ import io.holdfast.VersionedRegister;
 import io.holdfast.WaiterInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
+import io.holdfast.spi.ChangeFeed;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,12 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
+import io.holdfast.Capability;
+import io.holdfast.ConflictException;
+import io.holdfast.LockClient;
+import io.holdfast.RetryPolicy;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Versioned;
+import io.holdfast.VersionedRegister;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;

@@ -1,6 +1,12 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
-import io.holdfast.RegisterUpdate.Decision;
+import io.holdfast.DistributedLatch;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.LockClient;
+import io.holdfast.Names;
+import io.holdfast.VersionedRegister;
+import io.holdfast.internal.RecordNumbers;
+import io.holdfast.recipes.RegisterUpdate.Decision;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -13,11 +19,13 @@ import java.util.concurrent.CompletableFuture;
 final class RegisterLatch implements DistributedLatch {
     private static final String PREFIX = "latch:";
 
+    private final Recipes recipes;
     private final LockClient client;
     private final String name;
 
-    RegisterLatch(LockClient client, String name) {
-        this.client = client;
+    RegisterLatch(Recipes recipes, String name) {
+        this.recipes = recipes;
+        this.client = recipes.client();
         this.name = Names.check(name);
     }
 
@@ -74,7 +82,7 @@ final class RegisterLatch implements DistributedLatch {
     public CompletableFuture<Boolean> awaitAsync(Duration timeout) {
         RegisterWait.checkTimeout(timeout);
         VersionedRegister register = register();
-        long start = System.nanoTime();
+        long start = recipes.nanos();
         CompletableFuture<Boolean> result = new CompletableFuture<>();
         register.getAsync().whenComplete((read, failure) -> {
             if (failure != null) {
@@ -83,7 +91,7 @@ final class RegisterLatch implements DistributedLatch {
             }
             try {
                 State found = decode(name, RegisterWait.valueOf(read));
-                Duration left = timeout.minusNanos(System.nanoTime() - start);
+                Duration left = timeout.minusNanos(recipes.nanos() - start);
                 if (found.count() == 0 || left.isNegative() || left.isZero()) {
                     result.complete(found.count() == 0);
                     return;
@@ -92,7 +100,7 @@ final class RegisterLatch implements DistributedLatch {
                 // since (trySetCount arms only at zero), whichever version the watch shows. An
                 // older generation's zero (a lagging replica's answer) releases nobody.
                 CompletableFuture<Boolean> waiting = RegisterWait.until(
-                        client,
+                        recipes,
                         name,
                         value -> {
                             State now = decode(name, value);

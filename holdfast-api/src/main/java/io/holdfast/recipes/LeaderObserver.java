@@ -1,6 +1,10 @@
-package io.holdfast;
+package io.holdfast.recipes;
 
+import io.holdfast.Election;
 import io.holdfast.Election.Leader;
+import io.holdfast.HolderInfo;
+import io.holdfast.WatchEvent;
+import io.holdfast.WatchListener;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
