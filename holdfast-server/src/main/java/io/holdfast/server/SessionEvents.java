@@ -2,9 +2,9 @@ package io.holdfast.server;
 
 import io.holdfast.SessionExpiredException;
 import io.holdfast.core.PositionedLog;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Event;
-import io.holdfast.internal.DaemonThreads;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
