@@ -1,12 +1,8 @@
 package io.holdfast.server;
 
 import static io.holdfast.server.HttpMessages.checkedName;
-import static io.holdfast.server.HttpMessages.decode;
-import static io.holdfast.server.HttpMessages.jsonBody;
 import static io.holdfast.server.HttpMessages.number;
 import static io.holdfast.server.HttpMessages.obj;
-import static io.holdfast.server.HttpMessages.query;
-import static io.holdfast.server.HttpMessages.requireRead;
 import static io.holdfast.server.HttpMessages.text;
 import static io.holdfast.server.HttpReplies.outcome;
 import static io.holdfast.server.HttpReplies.refused;
@@ -22,6 +18,7 @@ import io.holdfast.model.SessionIds;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpReplies.ReplyAnswer;
+import io.holdfast.server.HttpRoutes.Request;
 import io.holdfast.server.HttpSessions.Caller;
 import io.holdfast.spi.DaemonThreads;
 import java.util.ArrayList;
@@ -33,15 +30,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The routes of clients that speak only HTTP ({@code docs/protocol.md}): sessions (open, keep
- * alive, close, end, their event stream), locks, read-write locks and semaphores (acquire,
- * acquire-all, release, renew, cancel a wait, check a fence), and registers (read, write). Each
- * reads and checks its request here, then goes through {@link HttpSessions} (changes, numbered by
+ * The handlers of the routes of clients that speak only HTTP ({@code docs/protocol.md}), each
+ * named after its route in {@link HttpRoutes}: sessions (open, keep alive, close, end, their event
+ * stream), locks, read-write locks and semaphores (acquire, acquire-all, release, renew, cancel a
+ * wait, check a fence), registers (read, write) and watches. Each reads and checks its request here, then goes through {@link HttpSessions} (changes, numbered by
  * the client's request id or the node's), {@link HttpEventStream} (the events) or {@link
  * HttpRegisterRoutes} (registers and fence checks).
  *
  * <p><b>Guarantees.</b> Every field is checked before anything is sent: a missing or mistyped one
- * is {@code 400} naming it. A route asked with the wrong method is {@code 405}.
+ * is {@code 400} naming it.
  *
  * <p><b>Does not</b> keep a session alive or renew a lease for the client: see {@link
  * HttpSessions}.
@@ -64,79 +61,9 @@ final class HttpClientRoutes implements AutoCloseable {
         this.registers = new HttpRegisterRoutes(service, sessions);
     }
 
-    /** The calls of HTTP clients; null if the route is none of them. */
-    CompletableFuture<Answer> clientCall(HttpExchange ex, String method, String route, String identity) {
-        switch (route) {
-            case "sessions":
-                return method.equals("POST") ? open(ex, identity) : null; // GET: the operators' list
-            case "acquire":
-                return acquire(jsonBody(ex, method), identity);
-            case "acquire-all":
-                return acquireAll(jsonBody(ex, method), identity);
-            case "release":
-            case "renew":
-                return releaseOrRenew(route, jsonBody(ex, method), identity);
-            case "cancel":
-                return cancel(jsonBody(ex, method), identity);
-            case "fence":
-                requireRead(method);
-                return registers.fence(query(ex), identity);
-            case "watch":
-                requireRead(method);
-                return watches.poll(identity, query(ex));
-            case "registers/set":
-                JsonNode body = jsonBody(ex, method);
-                return registers.set(body, caller(body, identity));
-            default:
-                break;
-        }
-        if (route.startsWith("registers/")) {
-            requireRead(method);
-            return registers.read(decode(route.substring("registers/".length())), identity);
-        }
-        if (route.startsWith("sessions/")) {
-            return session(ex, method, route.substring("sessions/".length()), identity);
-        }
-        return null;
-    }
-
-    private CompletableFuture<Answer> session(HttpExchange ex, String method, String rest, String identity) {
-        int slash = rest.indexOf('/');
-        String id = decode(slash < 0 ? rest : rest.substring(0, slash));
-        String verb = slash < 0 ? "" : rest.substring(slash + 1);
-        switch (verb) {
-            case "keepalive" -> {
-                jsonBody(ex, method);
-                return sessions.keepAlive(identity, id).thenApply(r -> outcome(r, obj().put("sessionId", id)));
-            }
-            case "end" -> {
-                jsonBody(ex, method);
-                return sessions.end(identity, id).thenApply(r -> outcome(r, obj().put("ended", id)));
-            }
-            case "events" -> {
-                requireRead(method);
-                return stream.poll(identity, id, query(ex));
-            }
-            case "" -> {
-                if (!method.equals("DELETE")) {
-                    throw new Refused(405, "METHOD_NOT_ALLOWED", "use DELETE to close a session, not " + method);
-                }
-                Map<String, String> q = query(ex);
-                Caller c = q.containsKey("requestId") || !hasBody(ex)
-                        ? caller(
-                                identity,
-                                id,
-                                HttpMessages.longQuery(q, "requestId"),
-                                HttpMessages.longQuery(q, "ackedBelow"))
-                        : caller(HttpMessages.jsonBody(ex, "POST"), identity, id);
-                return sessions.close(c).thenApply(r -> outcome(r, obj().put("closed", id)));
-            }
-            default -> throw new Refused(404, "NOT_FOUND", "no such API route: sessions/{id}/" + verb);
-        }
-    }
-
-    private CompletableFuture<Answer> open(HttpExchange ex, String identity) {
-        JsonNode body = jsonBody(ex, "POST");
+    /** {@code POST /api/v1/sessions}: opens a session; 201 with its id. */
+    CompletableFuture<Answer> openSession(Request r) {
+        JsonNode body = r.body();
         String clientName = text(body, "clientName", false);
         long ttl = number(body, "ttlMillis", 10_000);
         long lockDelay = number(body, "lockDelayMillis", 0);
@@ -150,14 +77,73 @@ final class HttpClientRoutes implements AutoCloseable {
         }
         String name = clientName != null
                 ? clientName
-                : "http@" + ex.getRemoteAddress().getAddress().getHostAddress();
-        return sessions.open(identity, name, ttl, lockDelay, id)
+                : "http@" + r.exchange().getRemoteAddress().getAddress().getHostAddress();
+        return sessions.open(r.identity(), name, ttl, lockDelay, id)
                 .thenApply(opened ->
                         Answer.json(201, obj().put("sessionId", opened).put("ttlMillis", ttl)));
     }
 
-    private CompletableFuture<Answer> acquire(JsonNode body, String identity) {
-        Caller c = caller(body, identity);
+    /** {@code POST /api/v1/sessions/{id}/keepalive}: a heartbeat. */
+    CompletableFuture<Answer> keepAlive(Request r) {
+        r.body();
+        String id = r.param();
+        return sessions.keepAlive(r.identity(), id).thenApply(reply -> outcome(reply, obj().put("sessionId", id)));
+    }
+
+    /** {@code POST /api/v1/sessions/{id}/end}: ends the session as if its heartbeats had stopped. */
+    CompletableFuture<Answer> endSession(Request r) {
+        r.body();
+        String id = r.param();
+        return sessions.end(r.identity(), id).thenApply(reply -> outcome(reply, obj().put("ended", id)));
+    }
+
+    /** {@code GET /api/v1/sessions/{id}/events}: the session's event stream, a long poll. */
+    CompletableFuture<Answer> sessionEvents(Request r) {
+        return stream.poll(r.identity(), r.param(), r.query());
+    }
+
+    /**
+     * {@code DELETE /api/v1/sessions/{id}}: closes the session, numbered by {@code requestId} in
+     * the query, or in a JSON body when the query has none.
+     */
+    CompletableFuture<Answer> closeSession(Request r) {
+        String id = r.param();
+        Map<String, String> q = r.query();
+        Caller c = q.containsKey("requestId") || !hasBody(r.exchange())
+                ? caller(
+                        r.identity(),
+                        id,
+                        HttpMessages.longQuery(q, "requestId"),
+                        HttpMessages.longQuery(q, "ackedBelow"))
+                : caller(r.body(), r.identity(), id);
+        return sessions.close(c).thenApply(reply -> outcome(reply, obj().put("closed", id)));
+    }
+
+    /** {@code GET /api/v1/fence}: whether a token is a current grant of a lock. */
+    CompletableFuture<Answer> fence(Request r) {
+        return registers.fence(r.query(), r.identity());
+    }
+
+    /** {@code GET /api/v1/watch}: the changes of a lock, a prefix or a register, a long poll. */
+    CompletableFuture<Answer> watch(Request r) {
+        return watches.poll(r.identity(), r.query());
+    }
+
+    /** {@code GET /api/v1/registers/{key}}: a register's version and value. */
+    CompletableFuture<Answer> readRegister(Request r) {
+        return registers.read(r.param(), r.identity());
+    }
+
+    /** {@code POST /api/v1/registers/set}: a compare-and-set of a register, maybe fenced. */
+    CompletableFuture<Answer> setRegister(Request r) {
+        JsonNode body = r.body();
+        return registers.set(body, caller(body, r.identity()));
+    }
+
+    /** {@code POST /api/v1/acquire}: a lock, a read lock or semaphore permits; try once, or wait. */
+    CompletableFuture<Answer> acquire(Request r) {
+        JsonNode body = r.body();
+        Caller c = caller(body, r.identity());
         String name = checkedName(text(body, "name", true));
         LockMode mode = mode(body, true);
         long permits = number(body, "permits", 1);
@@ -172,7 +158,7 @@ final class HttpClientRoutes implements AutoCloseable {
         long wait = number(body, "waitMillis", 0);
         long lease = number(body, "leaseMillis", 0);
         return sessions.acquire(c, name, mode, (int) permits, (int) maxPermits, owner, wait, lease)
-                .thenApply(r -> r.accept(new AcquireAnswer(name) {
+                .thenApply(reply -> reply.accept(new AcquireAnswer(name) {
                     @Override
                     public Answer granted(Reply.Granted g) {
                         return Answer.json(200, grantJson(c).put("name", name).put("token", g.token()));
@@ -180,8 +166,10 @@ final class HttpClientRoutes implements AutoCloseable {
                 }));
     }
 
-    private CompletableFuture<Answer> acquireAll(JsonNode body, String identity) {
-        Caller c = caller(body, identity);
+    /** {@code POST /api/v1/acquire-all}: several locks at once, all or none. */
+    CompletableFuture<Answer> acquireAll(Request r) {
+        JsonNode body = r.body();
+        Caller c = caller(body, r.identity());
         JsonNode list = body.get("names");
         if (list == null || !list.isArray() || list.isEmpty()) {
             throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"names\": an array of lock names");
@@ -201,7 +189,7 @@ final class HttpClientRoutes implements AutoCloseable {
         long wait = number(body, "waitMillis", 0);
         long lease = number(body, "leaseMillis", 0);
         return sessions.acquireAll(c, names, mode, owner, wait, lease)
-                .thenApply(r -> r.accept(new AcquireAnswer(String.join(", ", names)) {
+                .thenApply(reply -> reply.accept(new AcquireAnswer(String.join(", ", names)) {
                     @Override
                     public Answer grantedAll(Reply.GrantedAll g) {
                         ObjectNode json = grantJson(c);
@@ -246,23 +234,41 @@ final class HttpClientRoutes implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<Answer> releaseOrRenew(String route, JsonNode body, String identity) {
-        // A grant named by session, name and token: given back, or its lease timeout renewed.
-        Caller c = caller(body, identity);
-        String name = checkedName(text(body, "name", true));
-        long token = number(body, "token", -1);
-        boolean release = route.equals("release");
-        CompletableFuture<Reply> done = release ? sessions.release(c, name, token) : sessions.renew(c, name, token);
-        return done.thenApply(r -> outcome(r, obj().put("name", name).put(release ? "released" : "renewed", true)));
+    /** {@code POST /api/v1/release}: gives back the grant with this token. */
+    CompletableFuture<Answer> release(Request r) {
+        return grant(r, "released", sessions::release);
     }
 
-    private CompletableFuture<Answer> cancel(JsonNode body, String identity) {
-        Caller c = caller(body, identity);
+    /** {@code POST /api/v1/renew}: keeps a grant taken with a lease timeout for another one from now. */
+    CompletableFuture<Answer> renew(Request r) {
+        return grant(r, "renewed", sessions::renew);
+    }
+
+    /** What a grant named by session, name and token is told ({@code done}), answered with {@code done: true}. */
+    private static CompletableFuture<Answer> grant(Request r, String done, GrantCall call) {
+        JsonNode body = r.body();
+        Caller c = caller(body, r.identity());
+        String name = checkedName(text(body, "name", true));
+        long token = number(body, "token", -1);
+        return call.send(c, name, token)
+                .thenApply(reply -> outcome(reply, obj().put("name", name).put(done, true)));
+    }
+
+    /** A call of {@link HttpSessions} about one grant. */
+    @FunctionalInterface
+    private interface GrantCall {
+        CompletableFuture<Reply> send(Caller c, String name, long token);
+    }
+
+    /** {@code POST /api/v1/cancel}: withdraws a queued acquire. */
+    CompletableFuture<Answer> cancel(Request r) {
+        JsonNode body = r.body();
+        Caller c = caller(body, r.identity());
         String name = checkedName(text(body, "name", true));
         long waitSeq = number(body, "waitRequestId", -1);
         ObjectNode json = obj().put("name", name);
         return sessions.cancel(c, name, waitSeq)
-                .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
+                .thenApply(reply -> reply.accept(new ReplyAnswer<Answer>() {
                     @Override
                     public Answer ok(Reply.Ok ok) {
                         return Answer.json(200, json.put("cancelled", ok.value() > 0));
