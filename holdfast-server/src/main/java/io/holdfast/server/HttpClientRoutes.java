@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import io.holdfast.DistributedSemaphore;
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
 import io.holdfast.model.Reply;
@@ -151,8 +152,11 @@ final class HttpClientRoutes implements AutoCloseable {
         if (mode != LockMode.PERMITS && (permits != 1 || maxPermits != 1)) {
             throw new Refused(400, "INVALID_ARGUMENT", "\"permits\" and \"maxPermits\" go with \"mode\": \"permits\"");
         }
-        if (permits > Integer.MAX_VALUE || maxPermits > Integer.MAX_VALUE) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"permits\" and \"maxPermits\" are at most 1000000");
+        if (permits > DistributedSemaphore.MAX_PERMITS || maxPermits > DistributedSemaphore.MAX_PERMITS) {
+            throw new Refused(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "\"permits\" and \"maxPermits\" are at most " + DistributedSemaphore.MAX_PERMITS);
         }
         long owner = number(body, "owner", 0);
         long wait = number(body, "waitMillis", 0);
