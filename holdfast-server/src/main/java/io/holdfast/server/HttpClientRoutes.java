@@ -1,9 +1,6 @@
 package io.holdfast.server;
 
-import static io.holdfast.server.HttpMessages.checkedName;
-import static io.holdfast.server.HttpMessages.number;
 import static io.holdfast.server.HttpMessages.obj;
-import static io.holdfast.server.HttpMessages.text;
 import static io.holdfast.server.HttpReplies.outcome;
 import static io.holdfast.server.HttpReplies.refused;
 
@@ -11,21 +8,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import io.holdfast.DistributedSemaphore;
 import io.holdfast.ErrorCode;
-import io.holdfast.LockMode;
 import io.holdfast.model.Reply;
-import io.holdfast.model.SessionIds;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpReplies.ReplyAnswer;
+import io.holdfast.server.HttpRequests.Acquire;
+import io.holdfast.server.HttpRequests.AcquireAll;
+import io.holdfast.server.HttpRequests.Cancel;
+import io.holdfast.server.HttpRequests.Grant;
+import io.holdfast.server.HttpRequests.OpenSession;
+import io.holdfast.server.HttpRequests.SetRegister;
 import io.holdfast.server.HttpRoutes.Request;
 import io.holdfast.server.HttpSessions.Caller;
 import io.holdfast.spi.DaemonThreads;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,9 +32,10 @@ import java.util.concurrent.ScheduledExecutorService;
  * The handlers of the routes of clients that speak only HTTP ({@code docs/protocol.md}), each
  * named after its route in {@link HttpRoutes}: sessions (open, keep alive, close, end, their event
  * stream), locks, read-write locks and semaphores (acquire, acquire-all, release, renew, cancel a
- * wait, check a fence), registers (read, write) and watches. Each reads and checks its request here, then goes through {@link HttpSessions} (changes, numbered by
- * the client's request id or the node's), {@link HttpEventStream} (the events) or {@link
- * HttpRegisterRoutes} (registers and fence checks).
+ * wait, check a fence), registers (read, write) and watches. Each reads its body as a record of
+ * {@link HttpRequests}, then goes through {@link HttpSessions} (changes, numbered by the client's
+ * request id or the node's), {@link HttpEventStream} (the events), {@link HttpRegisterRoutes}
+ * (registers and fence checks) or {@link HttpWatchRoute} (watches).
  *
  * <p><b>Guarantees.</b> Every field is checked before anything is sent: a missing or mistyped one
  * is {@code 400} naming it.
@@ -64,24 +63,13 @@ final class HttpClientRoutes implements AutoCloseable {
 
     /** {@code POST /api/v1/sessions}: opens a session; 201 with its id. */
     CompletableFuture<Answer> openSession(Request r) {
-        JsonNode body = r.body();
-        String clientName = text(body, "clientName", false);
-        long ttl = number(body, "ttlMillis", 10_000);
-        long lockDelay = number(body, "lockDelayMillis", 0);
-        String id = text(body, "sessionId", false);
-        if (id != null && !SessionIds.isWellFormedChoice(id)) {
-            throw new Refused(
-                    400,
-                    "INVALID_ARGUMENT",
-                    "\"sessionId\" must be 22 to 128 characters of A-Za-z0-9_- not starting with '-' (and hold at"
-                            + " least 128 random bits)");
-        }
-        String name = clientName != null
-                ? clientName
+        OpenSession open = OpenSession.from(r.body());
+        String name = open.clientName() != null
+                ? open.clientName()
                 : "http@" + r.exchange().getRemoteAddress().getAddress().getHostAddress();
-        return sessions.open(r.identity(), name, ttl, lockDelay, id)
+        return sessions.open(r.identity(), name, open.ttlMillis(), open.lockDelayMillis(), open.sessionId())
                 .thenApply(opened ->
-                        Answer.json(201, obj().put("sessionId", opened).put("ttlMillis", ttl)));
+                        Answer.json(201, obj().put("sessionId", opened).put("ttlMillis", open.ttlMillis())));
     }
 
     /** {@code POST /api/v1/sessions/{id}/keepalive}: a heartbeat. */
@@ -110,13 +98,8 @@ final class HttpClientRoutes implements AutoCloseable {
     CompletableFuture<Answer> closeSession(Request r) {
         String id = r.param();
         Map<String, String> q = r.query();
-        Caller c = q.containsKey("requestId") || !hasBody(r.exchange())
-                ? caller(
-                        r.identity(),
-                        id,
-                        HttpMessages.longQuery(q, "requestId"),
-                        HttpMessages.longQuery(q, "ackedBelow"))
-                : caller(r.body(), r.identity(), id);
+        JsonNode body = q.containsKey("requestId") || !hasBody(r.exchange()) ? null : r.body();
+        Caller c = HttpRequests.closeSession(r.identity(), id, q, body);
         return sessions.close(c).thenApply(reply -> outcome(reply, obj().put("closed", id)));
     }
 
@@ -137,31 +120,16 @@ final class HttpClientRoutes implements AutoCloseable {
 
     /** {@code POST /api/v1/registers/set}: a compare-and-set of a register, maybe fenced. */
     CompletableFuture<Answer> setRegister(Request r) {
-        JsonNode body = r.body();
-        return registers.set(body, caller(body, r.identity()));
+        return registers.set(SetRegister.from(r.body(), r.identity()));
     }
 
     /** {@code POST /api/v1/acquire}: a lock, a read lock or semaphore permits; try once, or wait. */
     CompletableFuture<Answer> acquire(Request r) {
-        JsonNode body = r.body();
-        Caller c = caller(body, r.identity());
-        String name = checkedName(text(body, "name", true));
-        LockMode mode = mode(body, true);
-        long permits = number(body, "permits", 1);
-        long maxPermits = number(body, "maxPermits", 1);
-        if (mode != LockMode.PERMITS && (permits != 1 || maxPermits != 1)) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"permits\" and \"maxPermits\" go with \"mode\": \"permits\"");
-        }
-        if (permits > DistributedSemaphore.MAX_PERMITS || maxPermits > DistributedSemaphore.MAX_PERMITS) {
-            throw new Refused(
-                    400,
-                    "INVALID_ARGUMENT",
-                    "\"permits\" and \"maxPermits\" are at most " + DistributedSemaphore.MAX_PERMITS);
-        }
-        long owner = number(body, "owner", 0);
-        long wait = number(body, "waitMillis", 0);
-        long lease = number(body, "leaseMillis", 0);
-        return sessions.acquire(c, name, mode, (int) permits, (int) maxPermits, owner, wait, lease)
+        Acquire a = Acquire.from(r.body(), r.identity());
+        Caller c = a.caller();
+        String name = a.name();
+        return sessions.acquire(
+                        c, name, a.mode(), a.permits(), a.maxPermits(), a.owner(), a.waitMillis(), a.leaseMillis())
                 .thenApply(reply -> reply.accept(new AcquireAnswer(name) {
                     @Override
                     public Answer granted(Reply.Granted g) {
@@ -172,27 +140,10 @@ final class HttpClientRoutes implements AutoCloseable {
 
     /** {@code POST /api/v1/acquire-all}: several locks at once, all or none. */
     CompletableFuture<Answer> acquireAll(Request r) {
-        JsonNode body = r.body();
-        Caller c = caller(body, r.identity());
-        JsonNode list = body.get("names");
-        if (list == null || !list.isArray() || list.isEmpty()) {
-            throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"names\": an array of lock names");
-        }
-        TreeSet<String> sorted = new TreeSet<>();
-        for (JsonNode n : list) {
-            if (!n.isTextual()) {
-                throw new Refused(400, "INVALID_ARGUMENT", "\"names\" must hold strings only");
-            }
-            if (!sorted.add(checkedName(n.asText()))) {
-                throw new Refused(400, "INVALID_ARGUMENT", "\"names\" names " + n.asText() + " twice");
-            }
-        }
-        List<String> names = new ArrayList<>(sorted);
-        LockMode mode = mode(body, false);
-        long owner = number(body, "owner", 0);
-        long wait = number(body, "waitMillis", 0);
-        long lease = number(body, "leaseMillis", 0);
-        return sessions.acquireAll(c, names, mode, owner, wait, lease)
+        AcquireAll a = AcquireAll.from(r.body(), r.identity());
+        Caller c = a.caller();
+        List<String> names = a.names();
+        return sessions.acquireAll(c, names, a.mode(), a.owner(), a.waitMillis(), a.leaseMillis())
                 .thenApply(reply -> reply.accept(new AcquireAnswer(String.join(", ", names)) {
                     @Override
                     public Answer grantedAll(Reply.GrantedAll g) {
@@ -250,12 +201,9 @@ final class HttpClientRoutes implements AutoCloseable {
 
     /** What a grant named by session, name and token is told ({@code done}), answered with {@code done: true}. */
     private static CompletableFuture<Answer> grant(Request r, String done, GrantCall call) {
-        JsonNode body = r.body();
-        Caller c = caller(body, r.identity());
-        String name = checkedName(text(body, "name", true));
-        long token = number(body, "token", -1);
-        return call.send(c, name, token)
-                .thenApply(reply -> outcome(reply, obj().put("name", name).put(done, true)));
+        Grant g = Grant.from(r.body(), r.identity());
+        return call.send(g.caller(), g.name(), g.token())
+                .thenApply(reply -> outcome(reply, obj().put("name", g.name()).put(done, true)));
     }
 
     /** A call of {@link HttpSessions} about one grant. */
@@ -266,10 +214,10 @@ final class HttpClientRoutes implements AutoCloseable {
 
     /** {@code POST /api/v1/cancel}: withdraws a queued acquire. */
     CompletableFuture<Answer> cancel(Request r) {
-        JsonNode body = r.body();
-        Caller c = caller(body, r.identity());
-        String name = checkedName(text(body, "name", true));
-        long waitSeq = number(body, "waitRequestId", -1);
+        Cancel cancel = Cancel.from(r.body(), r.identity());
+        Caller c = cancel.caller();
+        String name = cancel.name();
+        long waitSeq = cancel.waitRequestId();
         ObjectNode json = obj().put("name", name);
         return sessions.cancel(c, name, waitSeq)
                 .thenApply(reply -> reply.accept(new ReplyAnswer<Answer>() {
@@ -301,50 +249,6 @@ final class HttpClientRoutes implements AutoCloseable {
         } catch (java.io.IOException e) {
             return false;
         }
-    }
-
-    static Caller caller(JsonNode body, String identity) {
-        return caller(body, identity, text(body, "session", true));
-    }
-
-    private static Caller caller(JsonNode body, String identity, String session) {
-        JsonNode id = body.get("requestId");
-        Long requestId = null;
-        if (id != null && !id.isNull()) {
-            if (!id.isIntegralNumber() || !id.canConvertToLong() || id.asLong() < 1) {
-                throw new Refused(400, "INVALID_ARGUMENT", "\"requestId\" must be a whole number, 1 or more");
-            }
-            requestId = id.asLong();
-        }
-        long ackedBelow = number(body, "ackedBelow", 0);
-        return caller(identity, session, requestId, ackedBelow);
-    }
-
-    private static Caller caller(String identity, String session, Long requestId, Long ackedBelow) {
-        if (requestId == null && ackedBelow != null && ackedBelow > 0) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"ackedBelow\" goes with \"requestId\"");
-        }
-        if (requestId != null && requestId < 1) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"requestId\" must be a whole number, 1 or more");
-        }
-        return new Caller(identity, session, requestId, ackedBelow == null ? 0 : ackedBelow);
-    }
-
-    private static LockMode mode(JsonNode body, boolean permitsAllowed) {
-        String text = text(body, "mode", false);
-        if (text == null || text.equals("exclusive")) {
-            return LockMode.EXCLUSIVE;
-        }
-        if (text.equals("shared")) {
-            return LockMode.SHARED;
-        }
-        if (text.equals("permits") && permitsAllowed) {
-            return LockMode.PERMITS;
-        }
-        throw new Refused(
-                400,
-                "INVALID_ARGUMENT",
-                "\"mode\" is exclusive or shared" + (permitsAllowed ? " or permits" : "") + ", not " + text);
     }
 
     @Override

@@ -1,11 +1,8 @@
 package io.holdfast.server;
 
-import static io.holdfast.server.HttpMessages.checkedName;
 import static io.holdfast.server.HttpMessages.obj;
 import static io.holdfast.server.HttpMessages.page;
-import static io.holdfast.server.HttpMessages.text;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.LockInfo;
@@ -16,6 +13,7 @@ import io.holdfast.model.Reply;
 import io.holdfast.model.SessionPage;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
+import io.holdfast.server.HttpRequests.Member;
 import io.holdfast.server.HttpRoutes.Request;
 import java.util.List;
 import java.util.Map;
@@ -232,8 +230,7 @@ final class HttpOperatorRoutes {
      * whether allowed or refused.
      */
     Answer revoke(Request r) {
-        String name = text(r.body(), "name", true);
-        checkedName(name);
+        String name = HttpRequests.Revoke.from(r.body()).name();
         Reply reply = await(node.raftService().submit(new Command.Revoke(name), r.identity()));
         long revoked = reply.accept(REVOKED);
         return Answer.json(200, obj().put("name", name).put("revoked", revoked));
@@ -249,33 +246,28 @@ final class HttpOperatorRoutes {
 
     /** {@code POST /api/v1/members/add}: a voter, or with {@code learner} a member without a vote. */
     Answer addMember(Request r) {
-        JsonNode body = r.body();
-        JsonNode learner = body.get("learner");
-        if (learner != null && !learner.isBoolean()) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
-        }
-        return changeMembers(
-                r.identity(),
-                new MembershipChange.Add(
-                        text(body, "id", true),
-                        text(body, "raftAddress", true),
-                        text(body, "clientAddress", true),
-                        learner != null && learner.asBoolean()));
+        return changeMembers(r.identity(), HttpRequests.addMember(r.body()));
     }
 
     /** {@code POST /api/v1/members/remove}: a voter or a learner. */
     Answer removeMember(Request r) {
-        return changeMembers(r.identity(), new MembershipChange.Remove(text(r.body(), "id", true)));
+        return changeMembers(
+                r.identity(),
+                new MembershipChange.Remove(Member.from(r.body(), true).id()));
     }
 
     /** {@code POST /api/v1/members/promote}: gives a learner a vote. */
     Answer promoteMember(Request r) {
-        return changeMembers(r.identity(), new MembershipChange.Promote(text(r.body(), "id", true)));
+        return changeMembers(
+                r.identity(),
+                new MembershipChange.Promote(Member.from(r.body(), true).id()));
     }
 
     /** {@code POST /api/v1/members/transfer-leader}: to {@code id}, or without it to the most up-to-date voter. */
     Answer transferLeader(Request r) {
-        return changeMembers(r.identity(), new MembershipChange.TransferLeader(text(r.body(), "id", false)));
+        return changeMembers(
+                r.identity(),
+                new MembershipChange.TransferLeader(Member.from(r.body(), false).id()));
     }
 
     /**

@@ -22,7 +22,8 @@ import java.util.function.Function;
  * and its handler. {@link HttpEndpoint} serves the port from this table alone, and {@code
  * openapi.json} describes exactly these rows ({@code HttpRouteTableTest} checks both ways). The
  * dashboard's own files ({@link Dashboard}) are files, not routes: they are served for a {@code
- * GET} no row takes.
+ * GET} no row takes. The JSON bodies the routes read are the records of {@link HttpRequests}, whose
+ * fields the same test checks against the description's request bodies.
  *
  * <p><b>Paths.</b> {@code {id}} takes one segment of the path; a variable written {@code {name*}}
  * takes the rest of the path, slashes included (lock and register names hold slashes). A path is
@@ -32,7 +33,8 @@ import java.util.function.Function;
  *
  * <p><b>Guarantees.</b> A path under {@code /api/v1/} that no row takes is {@code 404}; a method
  * the path's rows do not take is {@code 405} naming the ones they take. Every route but the open
- * ones proves the caller's identity first ({@code 401} if it must and does not); what that
+ * ones proves the caller's identity first ({@code 401} if it must and does not; a streamed route
+ * checks its method before); what that
  * identity may do is checked by the route's service call (the access rules, at apply on every
  * replica for a change), not here.
  */

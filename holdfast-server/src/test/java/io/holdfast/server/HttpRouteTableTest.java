@@ -8,7 +8,9 @@ import io.holdfast.server.HttpRoutes.Audience;
 import io.holdfast.server.HttpRoutes.Route;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.RecordComponent;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -85,6 +87,64 @@ class HttpRouteTableTest {
                 .isEmpty();
     }
 
+    @Test
+    void everyRequestBodyIsDocumentedWithItsFields() throws IOException {
+        Map<String, Set<String>> read = new TreeMap<>();
+        for (Class<?> body : HttpRequests.class.getDeclaredClasses()) {
+            if (body.isRecord()) {
+                for (String operation : OPERATIONS.getOrDefault(body.getSimpleName(), List.of(lowerFirst(body)))) {
+                    read.put(operation, fields(body));
+                }
+            }
+        }
+        read.put("addMember", fields(io.holdfast.model.MembershipChange.Add.class));
+        Map<String, Set<String>> documented = new TreeMap<>();
+        for (var path : spec().get("paths").properties()) {
+            for (var op : path.getValue().properties()) {
+                JsonNode schema = op.getValue()
+                        .path("requestBody")
+                        .path("content")
+                        .path("application/json")
+                        .path("schema");
+                if (!schema.isMissingNode()) {
+                    documented.put(op.getValue().get("operationId").asText(), names(schema.get("properties")));
+                }
+            }
+        }
+        assertThat(read)
+                .as("the fields of each body HttpRequests reads, against openapi.json's requestBody")
+                .isEqualTo(documented);
+    }
+
+    /** The operations whose body a record of {@link HttpRequests} is, where it is not the one it is named after. */
+    private static final Map<String, List<String>> OPERATIONS = Map.of(
+            "Grant", List.of("release", "renew"),
+            "Member", List.of("removeMember", "promoteMember", "transferLeader"));
+
+    private static Set<String> names(JsonNode object) {
+        Set<String> out = new TreeSet<>();
+        object.properties().forEach(p -> out.add(p.getKey()));
+        return out;
+    }
+
+    private static String lowerFirst(Class<?> c) {
+        return Character.toLowerCase(c.getSimpleName().charAt(0))
+                + c.getSimpleName().substring(1);
+    }
+
+    /** A body's JSON fields: its record's components, the caller's numbering as its three fields. */
+    private static Set<String> fields(Class<?> record) {
+        Set<String> out = new TreeSet<>();
+        for (RecordComponent c : record.getRecordComponents()) {
+            if (c.getType() == HttpSessions.Caller.class) {
+                out.addAll(List.of("session", "requestId", "ackedBelow"));
+            } else {
+                out.add(c.getName());
+            }
+        }
+        return out;
+    }
+
     /** {@code METHOD /path} of every row, with {@code operationId audience}. */
     private static Map<String, String> served() {
         Map<String, String> out = new TreeMap<>();
@@ -99,11 +159,7 @@ class HttpRouteTableTest {
 
     /** {@code METHOD /path} of every operation of openapi.json, with {@code operationId tag}. */
     private static Map<String, String> documented() throws IOException {
-        JsonNode spec;
-        try (InputStream in = HttpRouteTableTest.class.getResourceAsStream("dashboard/openapi.json")) {
-            assertThat(in).as("openapi.json on the class path").isNotNull();
-            spec = JSON.readTree(in);
-        }
+        JsonNode spec = spec();
         Map<String, String> out = new TreeMap<>();
         for (var path : spec.get("paths").properties()) {
             for (var op : path.getValue().properties()) {
@@ -116,5 +172,12 @@ class HttpRouteTableTest {
             }
         }
         return out;
+    }
+
+    private static JsonNode spec() throws IOException {
+        try (InputStream in = HttpRouteTableTest.class.getResourceAsStream("dashboard/openapi.json")) {
+            assertThat(in).as("openapi.json on the class path").isNotNull();
+            return JSON.readTree(in);
+        }
     }
 }
