@@ -55,7 +55,7 @@ final class HttpRoutes {
     record Request(HttpExchange exchange, String identity, String param, Map<String, String> query) {
         /** The body as a JSON object ({@code 415} if it is not sent as one, {@code 400} if it is not one). */
         JsonNode body() {
-            return HttpMessages.jsonBody(exchange, "POST");
+            return HttpMessages.jsonBody(exchange);
         }
     }
 
