@@ -34,12 +34,15 @@ import org.slf4j.LoggerFactory;
 final class HttpBackupRoute {
     private static final Logger LOG = LoggerFactory.getLogger(HttpBackupRoute.class);
 
-    static final String PATH = HttpMessages.API + "backup";
-
     private HttpBackupRoute() {}
 
-    /** Answers one request: the backup as a chunked body, or a refusal before any of it. */
-    static void serve(HoldfastServer node, String identity, HttpExchange ex) throws IOException {
+    /**
+     * {@code GET /api/v1/backup}: the backup as a chunked body, or a refusal before any of it
+     * (thrown), on the caller's thread.
+     */
+    static void takeBackup(HoldfastServer node, HttpRoutes.Request request) throws IOException {
+        String identity = request.identity();
+        HttpExchange ex = request.exchange();
         long started = System.nanoTime();
         boolean[] sent = {false};
         if (!node.raftService().isAdmin(identity)) {

@@ -1,13 +1,6 @@
 package io.holdfast.server;
 
-import static io.holdfast.server.HttpMessages.checkedName;
-import static io.holdfast.server.HttpMessages.decode;
-import static io.holdfast.server.HttpMessages.jsonBody;
-import static io.holdfast.server.HttpMessages.number;
 import static io.holdfast.server.HttpMessages.obj;
-import static io.holdfast.server.HttpMessages.query;
-import static io.holdfast.server.HttpMessages.requireRead;
-import static io.holdfast.server.HttpMessages.text;
 import static io.holdfast.server.HttpReplies.outcome;
 import static io.holdfast.server.HttpReplies.refused;
 
@@ -16,32 +9,36 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import io.holdfast.ErrorCode;
-import io.holdfast.LockMode;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Reply;
-import io.holdfast.model.SessionIds;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpReplies.ReplyAnswer;
+import io.holdfast.server.HttpRequests.Acquire;
+import io.holdfast.server.HttpRequests.AcquireAll;
+import io.holdfast.server.HttpRequests.Cancel;
+import io.holdfast.server.HttpRequests.Grant;
+import io.holdfast.server.HttpRequests.OpenSession;
+import io.holdfast.server.HttpRequests.SetRegister;
+import io.holdfast.server.HttpRoutes.Request;
 import io.holdfast.server.HttpSessions.Caller;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The routes of clients that speak only HTTP ({@code docs/protocol.md}): sessions (open, keep
- * alive, close, end, their event stream), locks, read-write locks and semaphores (acquire,
- * acquire-all, release, renew, cancel a wait, check a fence), and registers (read, write). Each
- * reads and checks its request here, then goes through {@link HttpSessions} (changes, numbered by
- * the client's request id or the node's), {@link HttpEventStream} (the events) or {@link
- * HttpRegisterRoutes} (registers and fence checks).
+ * The handlers of the routes of clients that speak only HTTP ({@code docs/protocol.md}), each
+ * named after its route in {@link HttpRoutes}: sessions (open, keep alive, close, end, their event
+ * stream), locks, read-write locks and semaphores (acquire, acquire-all, release, renew, cancel a
+ * wait, check a fence), registers (read, write) and watches. Each reads its body as a record of
+ * {@link HttpRequests}, then goes through {@link HttpSessions} (changes, numbered by the client's
+ * request id or the node's), {@link HttpEventStream} (the events), {@link HttpRegisterRoutes}
+ * (registers and fence checks) or {@link HttpWatchRoute} (watches).
  *
  * <p><b>Guarantees.</b> Every field is checked before anything is sent: a missing or mistyped one
- * is {@code 400} naming it. A route asked with the wrong method is {@code 405}.
+ * is {@code 400} naming it.
  *
  * <p><b>Does not</b> keep a session alive or renew a lease for the client: see {@link
  * HttpSessions}.
@@ -64,115 +61,76 @@ final class HttpClientRoutes implements AutoCloseable {
         this.registers = new HttpRegisterRoutes(service, sessions);
     }
 
-    /** The calls of HTTP clients; null if the route is none of them. */
-    CompletableFuture<Answer> clientCall(HttpExchange ex, String method, String route, String identity) {
-        switch (route) {
-            case "sessions":
-                return method.equals("POST") ? open(ex, identity) : null; // GET: the operators' list
-            case "acquire":
-                return acquire(jsonBody(ex, method), identity);
-            case "acquire-all":
-                return acquireAll(jsonBody(ex, method), identity);
-            case "release":
-            case "renew":
-                return releaseOrRenew(route, jsonBody(ex, method), identity);
-            case "cancel":
-                return cancel(jsonBody(ex, method), identity);
-            case "fence":
-                requireRead(method);
-                return registers.fence(query(ex), identity);
-            case "watch":
-                requireRead(method);
-                return watches.poll(identity, query(ex));
-            case "registers/set":
-                JsonNode body = jsonBody(ex, method);
-                return registers.set(body, caller(body, identity));
-            default:
-                break;
-        }
-        if (route.startsWith("registers/")) {
-            requireRead(method);
-            return registers.read(decode(route.substring("registers/".length())), identity);
-        }
-        if (route.startsWith("sessions/")) {
-            return session(ex, method, route.substring("sessions/".length()), identity);
-        }
-        return null;
-    }
-
-    private CompletableFuture<Answer> session(HttpExchange ex, String method, String rest, String identity) {
-        int slash = rest.indexOf('/');
-        String id = decode(slash < 0 ? rest : rest.substring(0, slash));
-        String verb = slash < 0 ? "" : rest.substring(slash + 1);
-        switch (verb) {
-            case "keepalive" -> {
-                jsonBody(ex, method);
-                return sessions.keepAlive(identity, id).thenApply(r -> outcome(r, obj().put("sessionId", id)));
-            }
-            case "end" -> {
-                jsonBody(ex, method);
-                return sessions.end(identity, id).thenApply(r -> outcome(r, obj().put("ended", id)));
-            }
-            case "events" -> {
-                requireRead(method);
-                return stream.poll(identity, id, query(ex));
-            }
-            case "" -> {
-                if (!method.equals("DELETE")) {
-                    throw new Refused(405, "METHOD_NOT_ALLOWED", "use DELETE to close a session, not " + method);
-                }
-                Map<String, String> q = query(ex);
-                Caller c = q.containsKey("requestId") || !hasBody(ex)
-                        ? caller(
-                                identity,
-                                id,
-                                HttpMessages.longQuery(q, "requestId"),
-                                HttpMessages.longQuery(q, "ackedBelow"))
-                        : caller(HttpMessages.jsonBody(ex, "POST"), identity, id);
-                return sessions.close(c).thenApply(r -> outcome(r, obj().put("closed", id)));
-            }
-            default -> throw new Refused(404, "NOT_FOUND", "no such API route: sessions/{id}/" + verb);
-        }
-    }
-
-    private CompletableFuture<Answer> open(HttpExchange ex, String identity) {
-        JsonNode body = jsonBody(ex, "POST");
-        String clientName = text(body, "clientName", false);
-        long ttl = number(body, "ttlMillis", 10_000);
-        long lockDelay = number(body, "lockDelayMillis", 0);
-        String id = text(body, "sessionId", false);
-        if (id != null && !SessionIds.isWellFormedChoice(id)) {
-            throw new Refused(
-                    400,
-                    "INVALID_ARGUMENT",
-                    "\"sessionId\" must be 22 to 128 characters of A-Za-z0-9_- not starting with '-' (and hold at"
-                            + " least 128 random bits)");
-        }
-        String name = clientName != null
-                ? clientName
-                : "http@" + ex.getRemoteAddress().getAddress().getHostAddress();
-        return sessions.open(identity, name, ttl, lockDelay, id)
+    /** {@code POST /api/v1/sessions}: opens a session; 201 with its id. */
+    CompletableFuture<Answer> openSession(Request r) {
+        OpenSession open = OpenSession.from(r.body());
+        String name = open.clientName() != null
+                ? open.clientName()
+                : "http@" + r.exchange().getRemoteAddress().getAddress().getHostAddress();
+        return sessions.open(r.identity(), name, open.ttlMillis(), open.lockDelayMillis(), open.sessionId())
                 .thenApply(opened ->
-                        Answer.json(201, obj().put("sessionId", opened).put("ttlMillis", ttl)));
+                        Answer.json(201, obj().put("sessionId", opened).put("ttlMillis", open.ttlMillis())));
     }
 
-    private CompletableFuture<Answer> acquire(JsonNode body, String identity) {
-        Caller c = caller(body, identity);
-        String name = checkedName(text(body, "name", true));
-        LockMode mode = mode(body, true);
-        long permits = number(body, "permits", 1);
-        long maxPermits = number(body, "maxPermits", 1);
-        if (mode != LockMode.PERMITS && (permits != 1 || maxPermits != 1)) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"permits\" and \"maxPermits\" go with \"mode\": \"permits\"");
-        }
-        if (permits > Integer.MAX_VALUE || maxPermits > Integer.MAX_VALUE) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"permits\" and \"maxPermits\" are at most 1000000");
-        }
-        long owner = number(body, "owner", 0);
-        long wait = number(body, "waitMillis", 0);
-        long lease = number(body, "leaseMillis", 0);
-        return sessions.acquire(c, name, mode, (int) permits, (int) maxPermits, owner, wait, lease)
-                .thenApply(r -> r.accept(new AcquireAnswer(name) {
+    /** {@code POST /api/v1/sessions/{id}/keepalive}: a heartbeat. */
+    CompletableFuture<Answer> keepAlive(Request r) {
+        r.body();
+        String id = r.param();
+        return sessions.keepAlive(r.identity(), id).thenApply(reply -> outcome(reply, obj().put("sessionId", id)));
+    }
+
+    /** {@code POST /api/v1/sessions/{id}/end}: ends the session as if its heartbeats had stopped. */
+    CompletableFuture<Answer> endSession(Request r) {
+        r.body();
+        String id = r.param();
+        return sessions.end(r.identity(), id).thenApply(reply -> outcome(reply, obj().put("ended", id)));
+    }
+
+    /** {@code GET /api/v1/sessions/{id}/events}: the session's event stream, a long poll. */
+    CompletableFuture<Answer> sessionEvents(Request r) {
+        return stream.poll(r.identity(), r.param(), r.query());
+    }
+
+    /**
+     * {@code DELETE /api/v1/sessions/{id}}: closes the session, numbered by {@code requestId} in
+     * the query, or in a JSON body when the query has none.
+     */
+    CompletableFuture<Answer> closeSession(Request r) {
+        String id = r.param();
+        Map<String, String> q = r.query();
+        JsonNode body = q.containsKey("requestId") || !hasBody(r.exchange()) ? null : r.body();
+        Caller c = HttpRequests.closeSession(r.identity(), id, q, body);
+        return sessions.close(c).thenApply(reply -> outcome(reply, obj().put("closed", id)));
+    }
+
+    /** {@code GET /api/v1/fence}: whether a token is a current grant of a lock. */
+    CompletableFuture<Answer> fence(Request r) {
+        return registers.fence(r.query(), r.identity());
+    }
+
+    /** {@code GET /api/v1/watch}: the changes of a lock, a prefix or a register, a long poll. */
+    CompletableFuture<Answer> watch(Request r) {
+        return watches.poll(r.identity(), r.query());
+    }
+
+    /** {@code GET /api/v1/registers/{key}}: a register's version and value. */
+    CompletableFuture<Answer> readRegister(Request r) {
+        return registers.read(r.param(), r.identity());
+    }
+
+    /** {@code POST /api/v1/registers/set}: a compare-and-set of a register, maybe fenced. */
+    CompletableFuture<Answer> setRegister(Request r) {
+        return registers.set(SetRegister.from(r.body(), r.identity()));
+    }
+
+    /** {@code POST /api/v1/acquire}: a lock, a read lock or semaphore permits; try once, or wait. */
+    CompletableFuture<Answer> acquire(Request r) {
+        Acquire a = Acquire.from(r.body(), r.identity());
+        Caller c = a.caller();
+        String name = a.name();
+        return sessions.acquire(
+                        c, name, a.mode(), a.permits(), a.maxPermits(), a.owner(), a.waitMillis(), a.leaseMillis())
+                .thenApply(reply -> reply.accept(new AcquireAnswer(name) {
                     @Override
                     public Answer granted(Reply.Granted g) {
                         return Answer.json(200, grantJson(c).put("name", name).put("token", g.token()));
@@ -180,28 +138,13 @@ final class HttpClientRoutes implements AutoCloseable {
                 }));
     }
 
-    private CompletableFuture<Answer> acquireAll(JsonNode body, String identity) {
-        Caller c = caller(body, identity);
-        JsonNode list = body.get("names");
-        if (list == null || !list.isArray() || list.isEmpty()) {
-            throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"names\": an array of lock names");
-        }
-        TreeSet<String> sorted = new TreeSet<>();
-        for (JsonNode n : list) {
-            if (!n.isTextual()) {
-                throw new Refused(400, "INVALID_ARGUMENT", "\"names\" must hold strings only");
-            }
-            if (!sorted.add(checkedName(n.asText()))) {
-                throw new Refused(400, "INVALID_ARGUMENT", "\"names\" names " + n.asText() + " twice");
-            }
-        }
-        List<String> names = new ArrayList<>(sorted);
-        LockMode mode = mode(body, false);
-        long owner = number(body, "owner", 0);
-        long wait = number(body, "waitMillis", 0);
-        long lease = number(body, "leaseMillis", 0);
-        return sessions.acquireAll(c, names, mode, owner, wait, lease)
-                .thenApply(r -> r.accept(new AcquireAnswer(String.join(", ", names)) {
+    /** {@code POST /api/v1/acquire-all}: several locks at once, all or none. */
+    CompletableFuture<Answer> acquireAll(Request r) {
+        AcquireAll a = AcquireAll.from(r.body(), r.identity());
+        Caller c = a.caller();
+        List<String> names = a.names();
+        return sessions.acquireAll(c, names, a.mode(), a.owner(), a.waitMillis(), a.leaseMillis())
+                .thenApply(reply -> reply.accept(new AcquireAnswer(String.join(", ", names)) {
                     @Override
                     public Answer grantedAll(Reply.GrantedAll g) {
                         ObjectNode json = grantJson(c);
@@ -246,23 +189,38 @@ final class HttpClientRoutes implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<Answer> releaseOrRenew(String route, JsonNode body, String identity) {
-        // A grant named by session, name and token: given back, or its lease timeout renewed.
-        Caller c = caller(body, identity);
-        String name = checkedName(text(body, "name", true));
-        long token = number(body, "token", -1);
-        boolean release = route.equals("release");
-        CompletableFuture<Reply> done = release ? sessions.release(c, name, token) : sessions.renew(c, name, token);
-        return done.thenApply(r -> outcome(r, obj().put("name", name).put(release ? "released" : "renewed", true)));
+    /** {@code POST /api/v1/release}: gives back the grant with this token. */
+    CompletableFuture<Answer> release(Request r) {
+        return grant(r, "released", sessions::release);
     }
 
-    private CompletableFuture<Answer> cancel(JsonNode body, String identity) {
-        Caller c = caller(body, identity);
-        String name = checkedName(text(body, "name", true));
-        long waitSeq = number(body, "waitRequestId", -1);
+    /** {@code POST /api/v1/renew}: keeps a grant taken with a lease timeout for another one from now. */
+    CompletableFuture<Answer> renew(Request r) {
+        return grant(r, "renewed", sessions::renew);
+    }
+
+    /** What a grant named by session, name and token is told ({@code done}), answered with {@code done: true}. */
+    private static CompletableFuture<Answer> grant(Request r, String done, GrantCall call) {
+        Grant g = Grant.from(r.body(), r.identity());
+        return call.send(g.caller(), g.name(), g.token())
+                .thenApply(reply -> outcome(reply, obj().put("name", g.name()).put(done, true)));
+    }
+
+    /** A call of {@link HttpSessions} about one grant. */
+    @FunctionalInterface
+    private interface GrantCall {
+        CompletableFuture<Reply> send(Caller c, String name, long token);
+    }
+
+    /** {@code POST /api/v1/cancel}: withdraws a queued acquire. */
+    CompletableFuture<Answer> cancel(Request r) {
+        Cancel cancel = Cancel.from(r.body(), r.identity());
+        Caller c = cancel.caller();
+        String name = cancel.name();
+        long waitSeq = cancel.waitRequestId();
         ObjectNode json = obj().put("name", name);
         return sessions.cancel(c, name, waitSeq)
-                .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
+                .thenApply(reply -> reply.accept(new ReplyAnswer<Answer>() {
                     @Override
                     public Answer ok(Reply.Ok ok) {
                         return Answer.json(200, json.put("cancelled", ok.value() > 0));
@@ -291,50 +249,6 @@ final class HttpClientRoutes implements AutoCloseable {
         } catch (java.io.IOException e) {
             return false;
         }
-    }
-
-    static Caller caller(JsonNode body, String identity) {
-        return caller(body, identity, text(body, "session", true));
-    }
-
-    private static Caller caller(JsonNode body, String identity, String session) {
-        JsonNode id = body.get("requestId");
-        Long requestId = null;
-        if (id != null && !id.isNull()) {
-            if (!id.isIntegralNumber() || !id.canConvertToLong() || id.asLong() < 1) {
-                throw new Refused(400, "INVALID_ARGUMENT", "\"requestId\" must be a whole number, 1 or more");
-            }
-            requestId = id.asLong();
-        }
-        long ackedBelow = number(body, "ackedBelow", 0);
-        return caller(identity, session, requestId, ackedBelow);
-    }
-
-    private static Caller caller(String identity, String session, Long requestId, Long ackedBelow) {
-        if (requestId == null && ackedBelow != null && ackedBelow > 0) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"ackedBelow\" goes with \"requestId\"");
-        }
-        if (requestId != null && requestId < 1) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"requestId\" must be a whole number, 1 or more");
-        }
-        return new Caller(identity, session, requestId, ackedBelow == null ? 0 : ackedBelow);
-    }
-
-    private static LockMode mode(JsonNode body, boolean permitsAllowed) {
-        String text = text(body, "mode", false);
-        if (text == null || text.equals("exclusive")) {
-            return LockMode.EXCLUSIVE;
-        }
-        if (text.equals("shared")) {
-            return LockMode.SHARED;
-        }
-        if (text.equals("permits") && permitsAllowed) {
-            return LockMode.PERMITS;
-        }
-        throw new Refused(
-                400,
-                "INVALID_ARGUMENT",
-                "\"mode\" is exclusive or shared" + (permitsAllowed ? " or permits" : "") + ", not " + text);
     }
 
     @Override

@@ -2,7 +2,7 @@ package io.holdfast.server;
 
 import static io.holdfast.server.HttpMessages.API;
 import static io.holdfast.server.HttpMessages.error;
-import static io.holdfast.server.HttpMessages.obj;
+import static io.holdfast.server.HttpMessages.query;
 import static io.holdfast.server.HttpMessages.requireRead;
 import static io.holdfast.server.HttpMessages.send;
 
@@ -18,9 +18,13 @@ import io.holdfast.internal.DaemonThreads;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
+import io.holdfast.server.HttpRoutes.Match;
+import io.holdfast.server.HttpRoutes.Request;
+import io.holdfast.server.HttpRoutes.Route;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,9 +63,10 @@ import org.slf4j.LoggerFactory;
  * a JSON error ({@code 400}, {@code 413}, or waits its turn on the port's four threads); no request
  * can stop the node serving others, and a slow read gives up after five seconds with {@code 504}.
  *
- * <p>This class serves the port and routes by audience: the open pages here, the calls of
- * HTTP-only clients in {@link HttpClientRoutes}, the operators' and the dashboard's in {@link
- * HttpOperatorRoutes}; what requests and answers share is {@link HttpMessages}.
+ * <p>This class serves the port by the table of its routes, {@link HttpRoutes}: the calls of
+ * HTTP-only clients are answered by {@link HttpClientRoutes}, the operators', the dashboard's and
+ * the probes' by {@link HttpOperatorRoutes}; what requests and answers share is {@link
+ * HttpMessages}.
  */
 final class HttpEndpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
@@ -71,7 +76,7 @@ final class HttpEndpoint implements AutoCloseable {
     private final HoldfastServer node;
     private final Authenticator authenticator;
     private final HttpClientRoutes clients;
-    private final HttpOperatorRoutes operators;
+    private final HttpRoutes.Handlers handlers;
 
     private HttpEndpoint(HttpServer http, ExecutorService executor, HoldfastServer node, Authenticator authenticator) {
         this.http = http;
@@ -79,7 +84,7 @@ final class HttpEndpoint implements AutoCloseable {
         this.node = node;
         this.authenticator = authenticator;
         this.clients = new HttpClientRoutes(node.raftService());
-        this.operators = new HttpOperatorRoutes(node, authenticator);
+        this.handlers = new HttpRoutes.Handlers(node, clients, new HttpOperatorRoutes(node, authenticator));
     }
 
     static HttpEndpoint start(HoldfastServer node, String host, int port) throws IOException {
@@ -124,20 +129,23 @@ final class HttpEndpoint implements AutoCloseable {
     // ------------------------------------------------------------------------------ dispatch
 
     /**
-     * Answers one exchange. Its body is read first, whole, on this thread ({@link
-     * HttpMessages#readWholeBody}). Most routes answer at once; a waiting acquire answers later,
-     * from whichever thread learns its outcome, without holding one of the port's threads meanwhile.
+     * Answers one exchange by its row of {@link HttpRoutes#TABLE}. Its body is read first, whole, on
+     * this thread ({@link HttpMessages#readWholeBody}). Most routes answer at once; a waiting
+     * acquire answers later, from whichever thread learns its outcome, without holding one of the
+     * port's threads meanwhile; a streamed route (a backup) takes this thread while it is sent.
      */
     private void handle(HttpExchange ex) {
-        if (HttpBackupRoute.PATH.equals(ex.getRequestURI().getRawPath())) {
-            backup(ex);
+        String path = ex.getRequestURI().getRawPath();
+        Optional<Match> match = path == null ? Optional.empty() : HttpRoutes.match(path);
+        if (match.isPresent() && match.get().rows().stream().anyMatch(Route::streamed)) {
+            stream(ex, match.get());
             return;
         }
         CompletableFuture<Answer> answer;
         try {
             HttpMessages.readWholeBody(ex);
-            answer = route(ex);
-        } catch (RuntimeException e) {
+            answer = route(ex, path, match);
+        } catch (IOException | RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
         answer.exceptionally(e -> failure(ex, e)).thenAccept(a -> {
@@ -151,17 +159,12 @@ final class HttpEndpoint implements AutoCloseable {
         });
     }
 
-    /**
-     * {@code GET /api/v1/backup} ({@link HttpBackupRoute}): streamed on this thread, so one
-     * backup takes one of the port's threads while it is sent.
-     */
-    private void backup(HttpExchange ex) {
+    /** A streamed route: its method is checked before the caller's identity, and it writes its own answer. */
+    private void stream(HttpExchange ex, Match match) {
         try {
             HttpMessages.readWholeBody(ex);
-            if (!"GET".equals(ex.getRequestMethod())) {
-                throw new Refused(405, "METHOD_NOT_ALLOWED", "use GET here, not " + ex.getRequestMethod());
-            }
-            HttpBackupRoute.serve(node, identify(ex), ex);
+            Route row = match.forMethod(ex.getRequestMethod()).orElseThrow(() -> wrongMethod(ex, match));
+            row.handler().handle(handlers, new Request(ex, identify(ex), match.param(), Map.of()));
         } catch (IOException | RuntimeException e) {
             try {
                 send(ex, failure(ex, e));
@@ -190,47 +193,35 @@ final class HttpEndpoint implements AutoCloseable {
         return error(r.status, r.code, r.getMessage(), r.extra);
     }
 
-    private CompletableFuture<Answer> route(HttpExchange ex) {
+    /**
+     * A request by its row: the caller's identity first (but for the open routes), then the method,
+     * then the query. A path no row takes is a dashboard file, or {@code 404}.
+     */
+    private CompletableFuture<Answer> route(HttpExchange ex, String path, Optional<Match> match) throws IOException {
         String method = ex.getRequestMethod();
-        String path = ex.getRequestURI().getRawPath();
         if (path == null) {
             throw new Refused(400, "INVALID_ARGUMENT", "no path");
         }
-        if (path.startsWith(API)) {
-            return api(ex, method, path.substring(API.length()));
-        }
-        requireRead(method);
-        return CompletableFuture.completedFuture(page(path));
-    }
-
-    private Answer page(String path) {
-        return switch (path) {
-            case "/health" -> Answer.json(200, obj().put("status", "up"));
-            case "/ready" -> {
-                boolean ready = node.leaderId() != null;
-                yield Answer.json(ready ? 200 : 503, obj().put("ready", ready));
+        if (match.isEmpty()) {
+            if (path.startsWith(API)) {
+                identify(ex);
+                throw new Refused(404, "NOT_FOUND", "no such API route: " + path);
             }
-            case "/status" -> Answer.json(200, operators.nodeStatus(false));
-            case "/digest" -> Answer.json(200, obj().put("digest", node.tableDigest()));
-            case "/metrics" ->
-                Answer.text(
-                        200,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                        node.metrics().scrape());
-            default ->
-                Dashboard.asset(path)
-                        .map(a -> new Answer(200, a.contentType(), a.bytes(), Map.of("Cache-Control", "no-cache")))
-                        .orElseThrow(() -> new Refused(404, "NOT_FOUND", "no such page: " + path));
-        };
+            requireRead(method);
+            return CompletableFuture.completedFuture(Dashboard.asset(path)
+                    .map(a -> new Answer(200, a.contentType(), a.bytes(), Map.of("Cache-Control", "no-cache")))
+                    .orElseThrow(() -> new Refused(404, "NOT_FOUND", "no such page: " + path)));
+        }
+        Match m = match.get();
+        boolean open = m.rows().stream().allMatch(r -> r.audience() == HttpRoutes.Audience.OPEN);
+        String identity = open ? null : identify(ex);
+        Route row = m.forMethod(method).orElseThrow(() -> wrongMethod(ex, m));
+        Map<String, String> query = open ? Map.of() : query(ex);
+        return row.handler().handle(handlers, new Request(ex, identity, m.param(), query));
     }
 
-    private CompletableFuture<Answer> api(HttpExchange ex, String method, String route) {
-        String identity = identify(ex);
-        CompletableFuture<Answer> call = clients.clientCall(ex, method, route, identity);
-        if (call != null) {
-            return call;
-        }
-        return CompletableFuture.completedFuture(operators.read(ex, method, route, identity));
+    private static Refused wrongMethod(HttpExchange ex, Match match) {
+        return new Refused(405, "METHOD_NOT_ALLOWED", "use " + match.methods() + " here, not " + ex.getRequestMethod());
     }
 
     /** The identity the request proves (token or client certificate); refused if it must and does not. */

@@ -150,10 +150,7 @@ final class HttpMessages {
     }
 
     /** The body as a JSON object; {@link #readWholeBody} has read it (so it is at most {@value #MAX_BODY} bytes). */
-    static JsonNode jsonBody(HttpExchange ex, String method) {
-        if (!"POST".equals(method)) {
-            throw new Refused(405, "METHOD_NOT_ALLOWED", "use POST here, not " + method);
-        }
+    static JsonNode jsonBody(HttpExchange ex) {
         String type = ex.getRequestHeaders().getFirst("Content-Type");
         if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
             throw new Refused(415, "INVALID_ARGUMENT", "send the body as Content-Type: application/json");

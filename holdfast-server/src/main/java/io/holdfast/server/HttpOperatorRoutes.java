@@ -1,26 +1,20 @@
 package io.holdfast.server;
 
-import static io.holdfast.server.HttpMessages.API;
-import static io.holdfast.server.HttpMessages.checkedName;
-import static io.holdfast.server.HttpMessages.decode;
-import static io.holdfast.server.HttpMessages.jsonBody;
 import static io.holdfast.server.HttpMessages.obj;
 import static io.holdfast.server.HttpMessages.page;
-import static io.holdfast.server.HttpMessages.query;
-import static io.holdfast.server.HttpMessages.requireRead;
-import static io.holdfast.server.HttpMessages.text;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import io.holdfast.LockInfo;
 import io.holdfast.endpoint.Authenticator;
 import io.holdfast.model.Command;
+import io.holdfast.model.MembershipChange;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionPage;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
+import io.holdfast.server.HttpRequests.Member;
+import io.holdfast.server.HttpRoutes.Request;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,8 +24,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The routes of operators and the dashboard under {@code /api/v1/}: who am I, the node's and the
- * members' status, locks and sessions (what the identity may see), revoke, and member changes.
+ * The handlers of the routes of operators, the dashboard and the probes, each named after its
+ * route in {@link HttpRoutes}: the open probes and metrics; under {@code /api/v1/}, who am I, the
+ * node's and the members' status, locks, elections and sessions (what the identity may see),
+ * revoke, and member changes.
  *
  * <p><b>Guarantees.</b> Reads say whether they are linearizable (the leader's, through its read
  * barrier) or a replica's own; a read gives up after {@value #READ_TIMEOUT_SECONDS} s with {@code
@@ -51,52 +47,43 @@ final class HttpOperatorRoutes {
         this.authenticator = authenticator;
     }
 
-    Answer read(HttpExchange ex, String method, String route, String identity) {
-        Map<String, String> query = query(ex);
-        if (route.equals("whoami")) {
-            requireRead(method);
-            return Answer.json(200, whoami(identity));
-        }
-        if (route.equals("status")) {
-            requireRead(method);
-            return Answer.json(200, nodeStatus(true));
-        }
-        if (route.equals("locks")) {
-            requireRead(method);
-            return locks(identity, query);
-        }
-        if (route.startsWith("locks/")) {
-            requireRead(method);
-            return lock(identity, decode(route.substring("locks/".length())));
-        }
-        if (route.equals("sessions")) {
-            requireRead(method);
-            return sessions(identity, query);
-        }
-        if (route.equals("elections")) {
-            requireRead(method);
-            return elections(identity, query);
-        }
-        if (route.startsWith("elections/")) {
-            requireRead(method);
-            return election(identity, decode(route.substring("elections/".length())));
-        }
-        if (route.equals("revoke")) {
-            JsonNode body = jsonBody(ex, method);
-            return revoke(identity, text(body, "name", true));
-        }
-        if (route.startsWith("members/")) {
-            JsonNode body = jsonBody(ex, method);
-            return changeMembers(identity, route.substring("members/".length()), body);
-        }
-        throw new Refused(404, "NOT_FOUND", "no such API route: " + API + route);
+    /** {@code GET /health}: the process serves. */
+    Answer health() {
+        return Answer.json(200, obj().put("status", "up"));
+    }
+
+    /** {@code GET /ready}: a leader is known (else 503). */
+    Answer ready() {
+        boolean ready = node.leaderId() != null;
+        return Answer.json(ready ? 200 : 503, obj().put("ready", ready));
+    }
+
+    /** {@code GET /status}: this node's Raft state, without the members. */
+    Answer nodeStatus() {
+        return Answer.json(200, status(false));
+    }
+
+    /** {@code GET /digest}: to compare replicas. */
+    Answer digest() {
+        return Answer.json(200, obj().put("digest", node.tableDigest()));
+    }
+
+    /** {@code GET /metrics}: Prometheus text. */
+    Answer metrics() {
+        return Answer.text(
+                200, "text/plain; version=0.0.4; charset=utf-8", node.metrics().scrape());
+    }
+
+    /** {@code GET /api/v1/status}: this node's Raft state and every member. */
+    Answer clusterStatus() {
+        return Answer.json(200, status(true));
     }
 
     /**
      * This node's Raft state and its lease check's refusals by what was refused; with {@code
      * members}, every member too.
      */
-    ObjectNode nodeStatus(boolean members) {
+    private ObjectNode status(boolean members) {
         ObjectNode out = JsonViews.cluster(await(node.raftService().cluster()));
         if (!members) {
             out.remove("members");
@@ -107,13 +94,17 @@ final class HttpOperatorRoutes {
         return out;
     }
 
-    private ObjectNode whoami(String identity) {
-        ObjectNode out = obj().put("identity", identity).put("authRequired", authenticator.required());
-        out.put("admin", node.raftService().isAdmin(identity));
-        return out;
+    /** {@code GET /api/v1/whoami}: who the caller is to this node. */
+    Answer whoami(Request r) {
+        ObjectNode out = obj().put("identity", r.identity()).put("authRequired", authenticator.required());
+        out.put("admin", node.raftService().isAdmin(r.identity()));
+        return Answer.json(200, out);
     }
 
-    private Answer locks(String identity, Map<String, String> query) {
+    /** {@code GET /api/v1/locks}: a page of the locks the caller may read. */
+    Answer listLocks(Request r) {
+        String identity = r.identity();
+        Map<String, String> query = r.query();
         String prefix = query.getOrDefault("prefix", "");
         String after = query.get("after");
         int limit = page(query);
@@ -134,7 +125,10 @@ final class HttpOperatorRoutes {
         return Answer.json(200, out);
     }
 
-    private Answer lock(String identity, String name) {
+    /** {@code GET /api/v1/locks/{name}}: one lock, its holders and waiters. */
+    Answer getLock(Request r) {
+        String identity = r.identity();
+        String name = r.param();
         if (!node.raftService().mayRead(identity, name)) {
             throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
         }
@@ -146,6 +140,16 @@ final class HttpOperatorRoutes {
         ObjectNode out = servedBy(read.linearizable());
         out.set("lock", JsonViews.lock(lock.get()));
         return Answer.json(200, out);
+    }
+
+    /** {@code GET /api/v1/elections}: see {@link #elections}. */
+    Answer listElections(Request r) {
+        return elections(r.identity(), r.query());
+    }
+
+    /** {@code GET /api/v1/elections/{name}}: see {@link #election}. */
+    Answer getElection(Request r) {
+        return election(r.identity(), r.param());
     }
 
     /**
@@ -221,8 +225,10 @@ final class HttpOperatorRoutes {
                 .put("candidates", lock.waiters().size()));
     }
 
-    private Answer sessions(String identity, Map<String, String> query) {
-        SessionPage page = await(node.raftService().inspectSessions(identity, query.get("after"), page(query)));
+    /** {@code GET /api/v1/sessions}: a page of the caller's sessions (an admin's: all). */
+    Answer listSessions(Request r) {
+        Map<String, String> query = r.query();
+        SessionPage page = await(node.raftService().inspectSessions(r.identity(), query.get("after"), page(query)));
         ObjectNode out = servedBy(page.linearizable());
         ArrayNode items = out.putArray("sessions");
         for (SessionPage.Session s : page.sessions()) {
@@ -233,12 +239,13 @@ final class HttpOperatorRoutes {
     }
 
     /**
-     * Revokes through the log like any other client's revoke: the table checks the {@code revoke}
-     * permission at apply on every replica, and audits the attempt whether allowed or refused.
+     * {@code POST /api/v1/revoke}: through the log like any other client's revoke: the table
+     * checks the {@code revoke} permission at apply on every replica, and audits the attempt
+     * whether allowed or refused.
      */
-    private Answer revoke(String identity, String name) {
-        checkedName(name);
-        Reply reply = await(node.raftService().submit(new Command.Revoke(name), identity));
+    Answer revoke(Request r) {
+        String name = HttpRequests.Revoke.from(r.body()).name();
+        Reply reply = await(node.raftService().submit(new Command.Revoke(name), r.identity()));
         long revoked = reply.accept(REVOKED);
         return Answer.json(200, obj().put("name", name).put("revoked", revoked));
     }
@@ -251,34 +258,38 @@ final class HttpOperatorRoutes {
         }
     };
 
+    /** {@code POST /api/v1/members/add}: a voter, or with {@code learner} a member without a vote. */
+    Answer addMember(Request r) {
+        return changeMembers(r.identity(), HttpRequests.addMember(r.body()));
+    }
+
+    /** {@code POST /api/v1/members/remove}: a voter or a learner. */
+    Answer removeMember(Request r) {
+        return changeMembers(
+                r.identity(),
+                new MembershipChange.Remove(Member.from(r.body(), true).id()));
+    }
+
+    /** {@code POST /api/v1/members/promote}: gives a learner a vote. */
+    Answer promoteMember(Request r) {
+        return changeMembers(
+                r.identity(),
+                new MembershipChange.Promote(Member.from(r.body(), true).id()));
+    }
+
+    /** {@code POST /api/v1/members/transfer-leader}: to {@code id}, or without it to the most up-to-date voter. */
+    Answer transferLeader(Request r) {
+        return changeMembers(
+                r.identity(),
+                new MembershipChange.TransferLeader(Member.from(r.body(), false).id()));
+    }
+
     /**
-     * {@code POST /api/v1/members/add|remove|promote|transfer-leader}: a change of the members
-     * through the leader (admin only with access control on), answered with the members after it.
-     * A change waits for a new member to catch up, so it may take longer than a read.
+     * A change of the members through the leader (admin only with access control on), answered
+     * with the members after it. A change waits for a new member to catch up, so it may take
+     * longer than a read.
      */
-    private Answer changeMembers(String identity, String verb, JsonNode body) {
-        io.holdfast.model.MembershipChange change = switch (verb) {
-            case "add" -> {
-                JsonNode learner = body.get("learner");
-                if (learner != null && !learner.isBoolean()) {
-                    throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
-                }
-                yield new io.holdfast.model.MembershipChange.Add(
-                        text(body, "id", true),
-                        text(body, "raftAddress", true),
-                        text(body, "clientAddress", true),
-                        learner != null && learner.asBoolean());
-            }
-            case "remove" -> new io.holdfast.model.MembershipChange.Remove(text(body, "id", true));
-            case "promote" -> new io.holdfast.model.MembershipChange.Promote(text(body, "id", true));
-            case "transfer-leader" -> new io.holdfast.model.MembershipChange.TransferLeader(text(body, "id", false));
-            default ->
-                throw new Refused(
-                        404,
-                        "NOT_FOUND",
-                        "no such API route: " + API + "members/" + verb + " (add, remove, promote or"
-                                + " transfer-leader)");
-        };
+    private Answer changeMembers(String identity, MembershipChange change) {
         return Answer.json(
                 200,
                 JsonViews.cluster(await(node.raftService().changeMembers(identity, change), CHANGE_TIMEOUT_SECONDS)));

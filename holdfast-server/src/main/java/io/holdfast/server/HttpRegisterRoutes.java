@@ -1,15 +1,11 @@
 package io.holdfast.server;
 
 import static io.holdfast.server.HttpMessages.checkedName;
-import static io.holdfast.server.HttpMessages.number;
 import static io.holdfast.server.HttpMessages.obj;
-import static io.holdfast.server.HttpMessages.text;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.holdfast.model.Reply;
 import io.holdfast.server.HttpMessages.Answer;
 import io.holdfast.server.HttpMessages.Refused;
-import io.holdfast.server.HttpSessions.Caller;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -59,23 +55,10 @@ final class HttpRegisterRoutes {
         });
     }
 
-    CompletableFuture<Answer> set(JsonNode body, Caller c) {
-        String key = checkedName(text(body, "key", true));
-        long expected = number(body, "expectedVersion", -1);
-        String encoded = text(body, "value", true);
-        byte[] value;
-        try {
-            value = Base64.getDecoder().decode(encoded);
-        } catch (IllegalArgumentException e) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"value\" must be base64: " + e.getMessage());
-        }
-        String fenceName = text(body, "fenceName", false);
-        long fenceToken = 0;
-        if (fenceName != null) {
-            fenceName = checkedName(fenceName);
-            fenceToken = number(body, "fenceToken", -1);
-        }
-        return sessions.registerSet(c, key, expected, value, fenceName, fenceToken)
+    CompletableFuture<Answer> set(HttpRequests.SetRegister set) {
+        String key = set.key();
+        return sessions.registerSet(
+                        set.caller(), key, set.expectedVersion(), set.value(), set.fenceName(), set.fenceToken())
                 .thenApply(r -> r.accept(new HttpReplies.ReplyAnswer<Answer>() {
                     @Override
                     public Answer written(Reply.Written w) {

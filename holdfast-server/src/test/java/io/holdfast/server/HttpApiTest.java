@@ -427,6 +427,94 @@ class HttpApiTest {
         assertThat(checked).isGreaterThanOrEqualTo(22);
     }
 
+    /** One request and the answer it must get: {@code status CODE message}, or the status alone for a success. */
+    private record Case(String method, String path, String contentType, String body, String expected) {
+        static Case of(String method, String path, String expected) {
+            return new Case(
+                    method,
+                    path,
+                    method.equals("POST") ? "application/json" : null,
+                    method.equals("POST") ? "{}" : null,
+                    expected);
+        }
+    }
+
+    @Test
+    void whatNoRouteServesIsRefusedWithItsReason() throws Exception {
+        String id = "x".repeat(22);
+        List<Case> cases = List.of(
+                Case.of("POST", "/health", "405 METHOD_NOT_ALLOWED use GET here, not POST"),
+                Case.of("HEAD", "/health", "200"),
+                Case.of("GET", "/digest", "200"),
+                Case.of("POST", "/nosuch", "405 METHOD_NOT_ALLOWED use GET here, not POST"),
+                Case.of("GET", "/nosuch", "404 NOT_FOUND no such page: /nosuch"),
+                Case.of("GET", "/api/v1", "404 NOT_FOUND no such page: /api/v1"),
+                Case.of("GET", "/api/openapi.json", "200"),
+                Case.of("GET", "/api/v1/nosuch", "404 NOT_FOUND no such API route: /api/v1/nosuch"),
+                Case.of("POST", "/api/v1/nosuch", "404 NOT_FOUND no such API route: /api/v1/nosuch"),
+                Case.of("DELETE", "/api/v1/sessions", "405 METHOD_NOT_ALLOWED use GET or POST here, not DELETE"),
+                Case.of("PUT", "/api/v1/sessions/" + id, "405 METHOD_NOT_ALLOWED use DELETE here, not PUT"),
+                Case.of(
+                        "GET",
+                        "/api/v1/sessions/" + id + "/nosuch",
+                        "404 NOT_FOUND no such API route: /api/v1/sessions/" + id + "/nosuch"),
+                Case.of(
+                        "GET",
+                        "/api/v1/sessions/" + id + "/keepalive",
+                        "405 METHOD_NOT_ALLOWED use POST here, not GET"),
+                Case.of("GET", "/api/v1/sessions/" + id + "/end", "405 METHOD_NOT_ALLOWED use POST here, not GET"),
+                Case.of("POST", "/api/v1/sessions/" + id + "/events", "405 METHOD_NOT_ALLOWED use GET here, not POST"),
+                Case.of("GET", "/api/v1/members/nosuch", "404 NOT_FOUND no such API route: /api/v1/members/nosuch"),
+                Case.of("POST", "/api/v1/members/nosuch", "404 NOT_FOUND no such API route: /api/v1/members/nosuch"),
+                Case.of("GET", "/api/v1/registers/set", "405 METHOD_NOT_ALLOWED use POST here, not GET"),
+                Case.of("POST", "/api/v1/registers/k", "405 METHOD_NOT_ALLOWED use GET here, not POST"),
+                Case.of(
+                        "GET",
+                        "/api/v1/registers/never/written",
+                        "404 NOT_FOUND register never/written was never written"),
+                Case.of("GET", "/api/v1/revoke", "405 METHOD_NOT_ALLOWED use POST here, not GET"),
+                Case.of("POST", "/api/v1/whoami", "405 METHOD_NOT_ALLOWED use GET here, not POST"),
+                Case.of("HEAD", "/api/v1/whoami", "200"),
+                Case.of(
+                        "GET",
+                        "/api/v1/whoami?q=" + "a".repeat(5000),
+                        "414 INVALID_ARGUMENT the query is longer than 4096 characters"),
+                Case.of("POST", "/api/v1/elections/e", "405 METHOD_NOT_ALLOWED use GET here, not POST"),
+                Case.of(
+                        "GET",
+                        "/api/v1/elections/nobody/leads",
+                        "404 NOT_FOUND nobody leads the election nobody/leads now"),
+                Case.of(
+                        "GET",
+                        "/api/v1/locks/no/such/lock",
+                        "404 NOT_FOUND no lock no/such/lock is held or waited for"),
+                new Case(
+                        "POST",
+                        "/api/v1/acquire",
+                        "text/plain",
+                        "{}",
+                        "415 INVALID_ARGUMENT send the body as Content-Type: application/json"),
+                Case.of("POST", "/api/v1/acquire", "400 INVALID_ARGUMENT the body needs \"session\""),
+                Case.of("POST", "/api/v1/backup", "405 METHOD_NOT_ALLOWED use GET here, not POST"),
+                Case.of("HEAD", "/api/v1/backup", "405"),
+                Case.of("GET", "/api/v1/backup/", "404 NOT_FOUND no such API route: /api/v1/backup/"));
+        List<String> wrong = new ArrayList<>();
+        for (Case c : cases) {
+            TestHttp.Answer a = http.send(c.method(), c.path(), c.contentType(), c.body());
+            String got = a.status() < 300 || a.body().isEmpty()
+                    ? String.valueOf(a.status())
+                    : a.json() == null || !a.json().has("error")
+                            ? a.status() + " " + a.body()
+                            : a.status() + " "
+                                    + a.json().get("error").get("code").asText() + " "
+                                    + a.json().get("error").get("message").asText();
+            if (!got.equals(c.expected())) {
+                wrong.add(c.method() + " " + c.path() + ": " + got);
+            }
+        }
+        assertThat(wrong).isEmpty();
+    }
+
     private static double metric(String name) throws Exception {
         return metric(http.get("/metrics").body(), name);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -278,6 +279,21 @@ class HttpProtocolTest {
         assertError(waiting.get(10, TimeUnit.SECONDS), 409, "TIMEOUT");
         assertThat(http.get("/api/v1/locks/multi/a").json().get("lock").get("waiters"))
                 .isEmpty();
+    }
+
+    @Test
+    void aSemaphoreOfMoreThanAMillionPermitsIsRefusedBeforeItIsSent() throws Exception {
+        String s = open(http);
+        for (String permits :
+                List.of("\"permits\":1,\"maxPermits\":1000001", "\"permits\":1000001,\"maxPermits\":1000001")) {
+            TestHttp.Answer a = acquire(http, s, 1, "\"name\":\"big/x\",\"mode\":\"permits\"," + permits);
+            assertError(a, 400, "INVALID_ARGUMENT");
+            assertThat(a.json().get("error").get("message").asText())
+                    .isEqualTo("\"permits\" and \"maxPermits\" are at most 1000000");
+        }
+        assertThat(acquire(http, s, 2, "\"name\":\"big/x\",\"mode\":\"permits\",\"permits\":1,\"maxPermits\":1000000")
+                        .status())
+                .isEqualTo(200);
     }
 
     @Test
