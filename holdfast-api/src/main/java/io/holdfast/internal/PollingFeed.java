@@ -11,7 +11,6 @@ import io.holdfast.VersionedRegister;
 import io.holdfast.WaiterInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
-import io.holdfast.spi.ChangeFeed;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

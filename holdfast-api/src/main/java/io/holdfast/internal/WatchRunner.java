@@ -7,7 +7,6 @@ import io.holdfast.UnavailableException;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
-import io.holdfast.spi.ChangeFeed;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 

@@ -1,4 +1,4 @@
-package io.holdfast.spi;
+package io.holdfast.internal;
 
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
