@@ -54,7 +54,7 @@ class LongPoll:
             sent_at = time.monotonic()
             try:
                 a = t.exchange(index, "GET", self._path(self.position), None, self._timeout,
-                               on_open=self._on_open)
+                               on_open=self._opened)
             except OSError as e:
                 if self._stop.is_set():
                     return None
@@ -88,6 +88,14 @@ class LongPoll:
                         a.error_code() or "")
             self._next_member(index, backoff)
         return None
+
+    def _opened(self, conn: Any) -> None:
+        """Connected: gives up if stopped meanwhile (whoever stops it then breaks the exchanges
+        under way, which this one was not yet), else tells ``on_open``."""
+        if self._stop.is_set():
+            raise ConnectionAbortedError("the %s is stopped" % self._what)
+        if self._on_open is not None:
+            self._on_open(conn)
 
     def _next_member(self, index: int, backoff: Backoff) -> None:
         self._transport.rotate(index)

@@ -114,6 +114,8 @@ class Transport:
         self._current = 0
         self._ids: Dict[str, int] = {}
         self._open: Set[http.client.HTTPConnection] = set()
+        #: how many times abort_all ran: an exchange begun before one breaks itself off once connected
+        self._aborts = 0
 
     # ---------------------------------------------------------------- single exchanges
 
@@ -121,8 +123,9 @@ class Transport:
                  on_open: Optional[Callable[[http.client.HTTPConnection], None]] = None) -> Answer:
         """One HTTP exchange with member ``index``; network errors are raised as ``OSError``.
 
-        ``on_open(connection)`` is called before it connects, so that its caller can break it
-        (a watch being closed); it may raise ``OSError`` to give up at once."""
+        ``on_open(connection)`` is called once it has connected, before the request is sent, so
+        that its caller can break it (a watch being closed); it may raise ``OSError`` to give up
+        at once."""
         base = self.members[index]
         parts = urllib.parse.urlsplit(base)
         if parts.scheme == "https":
@@ -139,7 +142,13 @@ class Transport:
             headers["Authorization"] = "Bearer " + self._token
         with self._lock:
             self._open.add(conn)
+            aborts = self._aborts
         try:
+            conn.connect()
+            with self._lock:
+                if self._aborts != aborts:
+                    # abort_all ran while this exchange had no socket to shut down yet
+                    raise ConnectionAbortedError("the exchange was broken off: the client is closing")
             if on_open is not None:
                 on_open(conn)
             conn.request(method, parts.path + path, body=data, headers=headers)
@@ -161,8 +170,10 @@ class Transport:
         return Answer(status, parsed, base)
 
     def abort_all(self) -> None:
-        """Breaks every exchange under way (used by close to stop the waits and the long poll)."""
+        """Breaks every exchange under way (used by close to stop the waits and the long poll),
+        including one still connecting: it gives up as soon as it has connected."""
         with self._lock:
+            self._aborts += 1
             conns = list(self._open)
         for c in conns:
             sock = getattr(c, "sock", None)

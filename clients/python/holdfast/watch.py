@@ -302,6 +302,9 @@ class Watch:
             self._conn = conn
         if self._stop.is_set():
             raise ConnectionAbortedError("the watch is closed")
+        if self._client.closed:
+            # close() marks the client closed before it breaks the exchanges under way
+            raise ConnectionAbortedError("the watch's client is closed")
 
     def _ended_by_client(self) -> Optional[HoldfastError]:
         if self._client.closed:
