@@ -8,9 +8,14 @@ import java.util.Optional;
  * it can be guarded separately.
  */
 public interface Admin {
+    /** The largest {@code limit} of {@link #locks}. */
+    int MAX_LIMIT = 10_000;
+
     /**
      * The locks and semaphores that are held or waited for, whose name starts with {@code prefix},
      * sorted by name, at most {@code limit} of them.
+     *
+     * @throws InvalidArgumentException if {@code limit} is not between 1 and {@link #MAX_LIMIT}
      */
     List<LockInfo> locks(String prefix, int limit);
 

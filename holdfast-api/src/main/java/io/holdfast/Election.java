@@ -68,7 +68,7 @@ public interface Election {
      * @throws UnsupportedFeatureException if the provider lacks registers fenced by leases or
      *     inspection
      */
-    LockWatch observe(java.util.function.Consumer<Optional<Leader>> listener);
+    Watch observe(java.util.function.Consumer<Optional<Leader>> listener);
 
     /**
      * Who leads an election.

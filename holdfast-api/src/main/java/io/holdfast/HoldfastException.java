@@ -2,10 +2,10 @@ package io.holdfast;
 
 /**
  * The base of Holdfast's unchecked exceptions (all but the ownership failures, see {@link
- * HoldfastFailure}). Holdfast never reports an infrastructure failure as {@code false} or an empty
+ * HasErrorCode}). Holdfast never reports an infrastructure failure as {@code false} or an empty
  * result: a store that cannot be reached is an {@link UnavailableException}, not "lock busy".
  */
-public abstract class HoldfastException extends RuntimeException implements HoldfastFailure {
+public abstract class HoldfastException extends RuntimeException implements HasErrorCode {
     private static final long serialVersionUID = 1L;
 
     private final ErrorCode code;

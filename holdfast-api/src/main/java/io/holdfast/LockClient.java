@@ -144,13 +144,13 @@ public interface LockClient extends AutoCloseable {
      * @throws UnsupportedFeatureException if the provider can neither record nor inspect its state
      * @throws InvalidArgumentException if the target or the listener is null
      */
-    default LockWatch watch(WatchTarget target, WatchListener listener) {
+    default Watch watch(WatchTarget target, WatchListener listener) {
         return io.holdfast.internal.PollingFeed.watch(
                 this, target, listener, io.holdfast.internal.PollingFeed.Wakeup.SLEEP);
     }
 
     /** {@link #watch(WatchTarget, WatchListener)} of one lock. */
-    default LockWatch watch(String name, WatchListener listener) {
+    default Watch watch(String name, WatchListener listener) {
         return watch(WatchTarget.lock(name), listener);
     }
 

@@ -116,7 +116,7 @@ class ApiValidationTest {
         for (ErrorCode code : ErrorCode.values()) {
             RuntimeException e = code.toException("detail");
             assertThat(e).hasMessage("detail");
-            assertThat(((HoldfastFailure) e).code()).isEqualTo(code);
+            assertThat(((HasErrorCode) e).code()).isEqualTo(code);
         }
         assertThat(ErrorCode.LOCK_LOST.toException("x")).isInstanceOf(IllegalMonitorStateException.class);
         assertThat(ErrorCode.NOT_OWNER.toException("x")).isInstanceOf(IllegalMonitorStateException.class);

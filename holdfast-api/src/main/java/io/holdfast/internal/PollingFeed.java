@@ -66,7 +66,7 @@ public final class PollingFeed implements ChangeFeed {
      * @throws io.holdfast.UnsupportedFeatureException without {@link Capability#INSPECT} ({@link
      *     Capability#REGISTERS} for a register)
      */
-    public static io.holdfast.LockWatch watch(
+    public static io.holdfast.Watch watch(
             LockClient client, WatchTarget target, io.holdfast.WatchListener listener, Wakeup wakeup) {
         if (target == null) {
             throw new InvalidArgumentException("the watch target must not be null");

@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  * <p>What it does not do: recognise a secret under any other name, or inside a value that is
  * itself URL-encoded into another parameter. A provider that accepts a secret under another name
  * must redact it itself. One failure story it prevents: {@code holdfast lock} against a mistyped
- * scheme used to print the whole URI, bearer token included, in its one-line error, which then
- * went to a CI log.
+ * scheme quotes the URI in its one-line error, and that line goes to a CI log; without redaction
+ * the bearer token would go with it.
  */
 public final class Redaction {
     private static final Pattern USER_PASSWORD = Pattern.compile("(://[^:@/?#]*):[^@/?#]*@");

@@ -1,9 +1,9 @@
 package io.holdfast.internal;
 
 import io.holdfast.HoldfastException;
-import io.holdfast.LockWatch;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
@@ -21,7 +21,7 @@ import java.util.function.BooleanSupplier;
  * ends the watch and is given to {@link WatchListener#onEnd}. A listener that throws is reported to the watch
  * thread's uncaught-exception handler; the watch goes on.
  */
-public final class WatchRunner implements LockWatch {
+public final class WatchRunner implements Watch {
     private static final Duration READ_WAIT = Duration.ofSeconds(5);
     private static final RetryPolicy PAUSES = RetryPolicy.watchReconnect();
 
@@ -47,8 +47,7 @@ public final class WatchRunner implements LockWatch {
      * @param clientOpen false once the client is closed: the watch then ends
      * @throws io.holdfast.InvalidArgumentException if the listener is null
      */
-    public static LockWatch start(
-            ChangeFeed feed, WatchTarget target, WatchListener listener, BooleanSupplier clientOpen) {
+    public static Watch start(ChangeFeed feed, WatchTarget target, WatchListener listener, BooleanSupplier clientOpen) {
         if (target == null) {
             throw new io.holdfast.InvalidArgumentException("the watch target must not be null");
         }
@@ -149,6 +148,6 @@ public final class WatchRunner implements LockWatch {
 
     @Override
     public String toString() {
-        return "LockWatch[" + target + (open ? ", open" : ", closed") + "]";
+        return "Watch[" + target + (open ? ", open" : ", closed") + "]";
     }
 }

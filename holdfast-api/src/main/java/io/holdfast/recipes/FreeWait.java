@@ -3,9 +3,9 @@ package io.holdfast.recipes;
 import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
 import io.holdfast.Names;
 import io.holdfast.UnavailableException;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
@@ -40,7 +40,7 @@ final class FreeWait implements WatchListener {
             throw new InvalidArgumentException("the timeout must be zero or positive");
         }
         FreeWait wait = new FreeWait();
-        try (LockWatch watch = recipes.client().watch(WatchTarget.lock(name), wait)) {
+        try (Watch watch = recipes.client().watch(WatchTarget.lock(name), wait)) {
             ScheduledFuture<?> timer = recipes.schedule(wait::expire, timeout);
             try {
                 return wait.answer.get(timeout.plus(STATE_GRACE).toNanos(), TimeUnit.NANOSECONDS);

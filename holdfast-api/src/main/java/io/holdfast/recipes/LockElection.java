@@ -9,11 +9,11 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.LockLostException;
-import io.holdfast.LockWatch;
 import io.holdfast.Names;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Versioned;
 import io.holdfast.VersionedRegister;
+import io.holdfast.Watch;
 import io.holdfast.WatchTarget;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -69,7 +69,7 @@ final class LockElection implements Election {
             lease.release(); // not proclaimed: the candidacy ends here
             throw e;
         }
-        return new Held(lease, value);
+        return new LeaseLeadership(lease, value);
     }
 
     @Override
@@ -90,21 +90,21 @@ final class LockElection implements Election {
     }
 
     @Override
-    public LockWatch observe(Consumer<Optional<Leader>> listener) {
+    public Watch observe(Consumer<Optional<Leader>> listener) {
         if (listener == null) {
             throw new InvalidArgumentException("the listener must not be null");
         }
         requireCapabilities();
         LeaderObserver observer = new LeaderObserver(name, listener);
-        LockWatch lock = client.watch(WatchTarget.lock(name), observer.ofLock());
-        LockWatch register;
+        Watch lock = client.watch(WatchTarget.lock(name), observer.ofLock());
+        Watch register;
         try {
             register = client.watch(WatchTarget.register(name), observer.ofRegister());
         } catch (RuntimeException e) {
             lock.close();
             throw e;
         }
-        return new LockWatch() {
+        return new Watch() {
             @Override
             public WatchTarget target() {
                 return lock.target();
@@ -138,11 +138,11 @@ final class LockElection implements Election {
     }
 
     /** A leadership: a lease and what it proclaimed. */
-    private final class Held implements Leadership {
+    private final class LeaseLeadership implements Leadership {
         private final Lease lease;
         private final String value;
 
-        Held(Lease lease, String value) {
+        LeaseLeadership(Lease lease, String value) {
             this.lease = lease;
             this.value = Objects.requireNonNull(value);
         }

@@ -7,7 +7,7 @@ import io.holdfast.LockTimeoutException;
 import io.holdfast.Names;
 import io.holdfast.VersionedRegister;
 import io.holdfast.internal.RecordNumbers;
-import io.holdfast.recipes.RegisterUpdate.Decision;
+import io.holdfast.recipes.CompareAndSetLoop.Decision;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -73,7 +73,7 @@ final class RegisterBarrier implements DistributedBarrier {
 
     /** Counts this party in, or completes the generation as its last party. */
     private Arrival arrive(VersionedRegister register) {
-        return RegisterUpdate.apply(register, read -> {
+        return CompareAndSetLoop.apply(register, read -> {
             State now = decode(RegisterWait.valueOf(read));
             if (now.arrived() > 0 && now.parties() != parties) {
                 throw new InvalidArgumentException("the barrier '" + name + "' is gathering " + now.parties()
@@ -132,7 +132,7 @@ final class RegisterBarrier implements DistributedBarrier {
      * completed first: then it passed, and nothing is taken back.
      */
     private int withdraw(VersionedRegister register, Arrival arrival) {
-        return RegisterUpdate.apply(register, read -> {
+        return CompareAndSetLoop.apply(register, read -> {
             State now = decode(RegisterWait.valueOf(read));
             if (now.generation() > arrival.generation()) {
                 return Decision.keep(-1);
@@ -146,7 +146,7 @@ final class RegisterBarrier implements DistributedBarrier {
     }
 
     private VersionedRegister register() {
-        RegisterUpdate.requireRegisters(client, "barriers");
+        CompareAndSetLoop.requireRegisters(client, "barriers");
         return client.register(name);
     }
 

@@ -6,7 +6,7 @@ import io.holdfast.LockClient;
 import io.holdfast.Names;
 import io.holdfast.VersionedRegister;
 import io.holdfast.internal.RecordNumbers;
-import io.holdfast.recipes.RegisterUpdate.Decision;
+import io.holdfast.recipes.CompareAndSetLoop.Decision;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * {@link DistributedLatch} over any {@link LockClient} with registers: the register of the name
  * holds {@code "latch:<generation>:<count>"} (absent: generation 0, count 0), changed only by
- * compare-and-set ({@link RegisterUpdate}); waits watch it ({@link RegisterWait}).
+ * compare-and-set ({@link CompareAndSetLoop}); waits watch it ({@link RegisterWait}).
  */
 final class RegisterLatch implements DistributedLatch {
     private static final String PREFIX = "latch:";
@@ -46,7 +46,7 @@ final class RegisterLatch implements DistributedLatch {
         if (count < 0) {
             throw new InvalidArgumentException("the count must be zero or positive, not " + count);
         }
-        return RegisterUpdate.apply(register(), read -> {
+        return CompareAndSetLoop.apply(register(), read -> {
             State now = decode(name, RegisterWait.valueOf(read));
             if (now.count() > 0) {
                 return Decision.keep(false);
@@ -59,7 +59,7 @@ final class RegisterLatch implements DistributedLatch {
 
     @Override
     public void countDown() {
-        RegisterUpdate.apply(register(), read -> {
+        CompareAndSetLoop.apply(register(), read -> {
             State now = decode(name, RegisterWait.valueOf(read));
             return now.count() == 0
                     ? Decision.keep(null)
@@ -124,7 +124,7 @@ final class RegisterLatch implements DistributedLatch {
     }
 
     private VersionedRegister register() {
-        RegisterUpdate.requireRegisters(client, "latches");
+        CompareAndSetLoop.requireRegisters(client, "latches");
         return client.register(name);
     }
 

@@ -4,10 +4,10 @@ import io.holdfast.AcquireOptions;
 import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Versioned;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
@@ -50,7 +50,7 @@ final class RegisterWait {
     static CompletableFuture<Boolean> until(Recipes recipes, String key, Predicate<byte[]> done, Duration timeout) {
         LockClient client = recipes.client();
         CompletableFuture<Boolean> result = new CompletableFuture<>();
-        LockWatch watch = client.watch(WatchTarget.register(key), new WatchListener() {
+        Watch watch = client.watch(WatchTarget.register(key), new WatchListener() {
             @Override
             public void onEvent(WatchEvent event) {
                 if (event.type() == WatchEvent.Type.STATE || event.type() == WatchEvent.Type.REGISTER_SET) {

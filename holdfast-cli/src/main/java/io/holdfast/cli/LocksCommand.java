@@ -1,5 +1,6 @@
 package io.holdfast.cli;
 
+import io.holdfast.Admin;
 import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
@@ -52,7 +53,7 @@ final class LocksCommand implements Callable<Integer> {
             names = "--limit",
             paramLabel = "N",
             defaultValue = "1000",
-            description = "Print at most N locks (default: ${DEFAULT-VALUE}).")
+            description = "Print at most N locks, 1 to " + Admin.MAX_LIMIT + " (default: ${DEFAULT-VALUE}).")
     int limit;
 
     @Option(names = "--json", description = "Print a JSON array (the HTTP API's shape, docs/http-api.md).")
@@ -63,8 +64,9 @@ final class LocksCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (limit < 1 || limit > 100_000) {
-            throw new CliFailure(ExitCodes.USAGE, "--limit must be between 1 and 100000, not " + limit);
+        if (limit < 1 || limit > Admin.MAX_LIMIT) {
+            throw new CliFailure(
+                    ExitCodes.USAGE, "--limit must be between 1 and " + Admin.MAX_LIMIT + ", not " + limit);
         }
         String uri = backend.uri();
         List<LockInfo> locks;

@@ -1,6 +1,6 @@
 package io.holdfast.cli;
 
-import io.holdfast.HoldfastFailure;
+import io.holdfast.HasErrorCode;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
@@ -146,7 +146,7 @@ public final class Main implements Callable<Integer> {
         if (e instanceof CliFailure f) {
             err.println(name + ": " + oneLine(f.getMessage()));
             code = f.exitCode();
-        } else if (e instanceof HoldfastFailure f) {
+        } else if (e instanceof HasErrorCode f) {
             String message = f.code() == io.holdfast.ErrorCode.UNAVAILABLE ? withRootCause(e) : e.getMessage();
             err.println(name + ": " + oneLine(message) + " (" + f.code() + ")");
             code = ExitCodes.of(f.code());

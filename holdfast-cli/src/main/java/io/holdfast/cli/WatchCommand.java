@@ -3,8 +3,8 @@ package io.holdfast.cli;
 import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
 import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
@@ -141,7 +141,7 @@ final class WatchCommand implements Callable<Integer> {
     }
 
     private int follow(LockClient client, WatchTarget target, Follower follower) throws InterruptedException {
-        LockWatch watch;
+        Watch watch;
         try {
             watch = client.watch(target, follower);
         } catch (UnsupportedFeatureException e) {

@@ -94,9 +94,16 @@ class LocksCommandTest {
     }
 
     @Test
+    void theLimitNamedIsTheOneTheBackendAccepts() {
+        assertThat(locks("--limit", "10000")).isZero();
+        assertThat(locks("--limit", "10001")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--limit must be between 1 and 10000, not 10001");
+    }
+
+    @Test
     void badInputIsAUsageError() {
         assertThat(locks("--limit", "0")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString()).contains("--limit must be between 1 and 100000");
+        assertThat(err.toString()).contains("--limit must be between 1 and 10000, not 0");
         assertThat(Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(err, true), Map.of())
                         .execute("locks", "--backend", "nosuch://x"))
                 .isEqualTo(ExitCodes.USAGE);

@@ -24,9 +24,9 @@ import java.util.zip.CRC32C;
 /**
  * The snapshot format of {@link LockTable}, version 4 (version 1, without identities and access
  * rules, version 2, without the members' protocol versions, and version 3, without multi-locks,
- * are still read). A table that holds no multi-lock's wait and remembers no multi-lock's grant is
- * written in version 3, byte for byte as before, so that a build of protocol version 1 can still
- * read the snapshots of a cluster that has not used multi-locks ({@link Vocabulary}). All numbers big-endian; strings as {@link
+ * are read too). A table that holds no multi-lock's wait and remembers no multi-lock's grant is
+ * written in version 3, byte for byte, so that a build of protocol version 1 can read the
+ * snapshots of a cluster that has not used multi-locks ({@link Vocabulary}). All numbers big-endian; strings as {@link
  * DataOutputStream#writeUTF}.
  *
  * <pre>

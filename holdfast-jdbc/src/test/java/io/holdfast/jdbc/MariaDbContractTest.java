@@ -33,7 +33,7 @@ class MariaDbContractTest extends LockProviderContract {
     /**
      * The URL a user writes for a stock MariaDB (Debian's mariadb-server has no TLS, like this
      * server): without sslMode=disable the driver insists on TLS. The error is the driver's, which
-     * says so and how to fix it, at once (it used to be the pool's timeout, a minute later).
+     * says so and how to fix it, at once (not the pool's timeout, a minute later).
      */
     @Test
     void aServerWithoutTlsIsReportedWithTheWayOut() {

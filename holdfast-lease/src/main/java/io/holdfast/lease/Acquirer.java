@@ -13,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
  * every {@link Capability} the call needs. An acquirer may therefore trust its arguments; it only
  * waits, grants and builds the lease (a {@link ManagedLease}).
  *
- * <p>The three methods are the three ways a caller waits, so that an engine can treat them apart
+ * <p>The three acquire methods are the three ways a caller waits, so that an engine can treat them apart
  * (the server's client makes a blocking acquire on behalf of the calling thread, an asynchronous
  * one on behalf of an owner of its own).
  *

@@ -363,7 +363,10 @@ public abstract class ManagedLease implements Lease {
         return true;
     }
 
-    /** One round; never throws into the host's timer, which would stop the watchdog for good. */
+    /**
+     * One round; throws nothing but a {@link VirtualMachineError} into the host's timer, where any
+     * other exception would stop the watchdog for good.
+     */
     private void watchdogRound() {
         try {
             renewOnce();

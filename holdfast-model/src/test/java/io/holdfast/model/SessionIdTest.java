@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 
 class SessionIdTest {
     /**
-     * One id in 64 used to begin with '-', which a command line reads as an option ({@code holdfast
-     * sessions end ID} failed with "Missing required parameter: 'ID'" in a CI run); in 20,000 ids
-     * the old generator gives one with probability 1 - (63/64)^20000, all but certain.
+     * An id that begins with '-' is read by a command line as an option ({@code holdfast sessions
+     * end ID} fails with "Missing required parameter: 'ID'"). A generator that lets one id in 64
+     * begin with it gives one in 20,000 ids with probability 1 - (63/64)^20000, all but certain.
      */
     @Test
     void noIdBeginsWithADashOrAnUnderscore() {

@@ -5,7 +5,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.holdfast.ErrorCode;
-import io.holdfast.HoldfastFailure;
+import io.holdfast.HasErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.UnavailableException;
 import io.holdfast.model.NotLeaderException;
@@ -61,7 +61,7 @@ public final class GrpcErrors {
             }
             return Status.UNAVAILABLE.withDescription("not the leader").asRuntimeException(trailers);
         }
-        if (t instanceof HoldfastFailure hf && hf.code() != null) {
+        if (t instanceof HasErrorCode hf && hf.code() != null) {
             trailers.put(ERROR_CODE, hf.code().name());
             Status status = switch (hf.code()) {
                 case UNAVAILABLE -> Status.UNAVAILABLE;

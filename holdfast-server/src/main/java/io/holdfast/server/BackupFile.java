@@ -31,7 +31,7 @@ import java.util.zip.CRC32;
  * and term of the last entry applied, when it was taken (milliseconds since the epoch, for
  * people), the identity of the cluster it was taken from ({@code ClusterIdentity}; zero when the
  * cluster had none yet), the table's length and its own snapshot form, then a SHA-256 of every
- * byte before it. Format 1 (one message, a CRC-32 at the end) is still read.
+ * byte before it. Format 1 (one message, a CRC-32 at the end) is read too.
  *
  * <p><b>Guarantees.</b> {@link #read} checks the whole file's SHA-256 before it looks at the table,
  * then that the table loads: a file that is truncated, changed, or of another format is refused
@@ -219,7 +219,7 @@ public final class BackupFile {
         }
     }
 
-    /** A format-1 file (at most the old message limit, so read whole), with tableBytes -1. */
+    /** A format-1 file (one message, small enough to read whole), with tableBytes -1. */
     private static Verified checkFormat1(Path file) throws IOException {
         byte[] all = Files.readAllBytes(file);
         if (all.length < 40) {

@@ -37,10 +37,10 @@ import java.util.function.Supplier;
  * log's own.
  *
  * <p><b>A failure it prevents.</b> A client waits for a lock at the leader; the leadership moves.
- * The old design answered such a wait only through the old leader's subscription, which ended
- * with the leadership, so the grant the table made was never told (the lock sat with the session
- * until its lease ran out). Here the wait is answered by the event of its entry, wherever the
- * client asks again.
+ * A wait answered only through that leader's subscription would end with the leadership, and the
+ * grant the table made after it would never be told (the lock would sit with the session until
+ * its lease ran out). The wait is answered by the event of its entry instead, wherever the client
+ * asks again.
  *
  * <p>Thread-safe: the apply thread appends, the HTTP threads read.
  */

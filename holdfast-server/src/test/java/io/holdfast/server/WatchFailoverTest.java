@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchEvent.Type;
 import io.holdfast.WatchListener;
@@ -33,7 +33,7 @@ class WatchFailoverTest {
             LockClient watcher = cluster.open(OPTIONS);
             LockClient worker = cluster.open(OPTIONS);
             List<WatchEvent> seen = new CopyOnWriteArrayList<>();
-            try (LockWatch watch = watcher.watch(WatchTarget.prefix("wf/"), (WatchListener) seen::add)) {
+            try (Watch watch = watcher.watch(WatchTarget.prefix("wf/"), (WatchListener) seen::add)) {
                 await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
                 List<Long> tokens = new ArrayList<>();
                 for (int i = 0; i < 10; i++) {

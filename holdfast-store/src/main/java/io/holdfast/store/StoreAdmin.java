@@ -11,9 +11,8 @@ import java.util.Optional;
 /** The operator calls: arguments and capabilities checked here, the work done by the backend. */
 final class StoreAdmin implements Admin {
     /** The most locks one {@link #locks} call lists. */
-    static final int MAX_LIMIT = 10_000;
-
     private final StoreLockClient client;
+
     private final Admin backend;
 
     StoreAdmin(StoreLockClient client, Admin backend) {

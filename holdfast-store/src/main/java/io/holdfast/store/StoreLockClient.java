@@ -10,11 +10,11 @@ import io.holdfast.DistributedSemaphore;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
-import io.holdfast.LockWatch;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.VersionedRegister;
+import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import io.holdfast.internal.CrashSimulation;
@@ -172,7 +172,7 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
 
     /** Polls, woken by the store's notifications where the backend has them ({@link StoreBackend#awaitWatched}). */
     @Override
-    public LockWatch watch(WatchTarget target, WatchListener listener) {
+    public Watch watch(WatchTarget target, WatchListener listener) {
         return PollingFeed.watch(this, target, listener, backend::awaitWatched);
     }
 

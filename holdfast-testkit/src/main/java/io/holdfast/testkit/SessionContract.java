@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.Capability;
-import io.holdfast.HoldfastFailure;
+import io.holdfast.HasErrorCode;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
@@ -79,10 +79,10 @@ abstract class SessionContract extends ContractSupport {
 
         assertThat(blocking.failure(PROMPTLY))
                 .as("how a blocking wait of a closed client ends")
-                .isInstanceOf(HoldfastFailure.class);
+                .isInstanceOf(HasErrorCode.class);
         assertThat(Futures.failure(async, PROMPTLY))
                 .as("how an async wait of a closed client ends")
-                .isInstanceOf(HoldfastFailure.class);
+                .isInstanceOf(HasErrorCode.class);
         heldA.release();
         heldB.release();
         assertThat(isFree(observer().lock(a)))

@@ -11,9 +11,9 @@ import io.holdfast.HoldfastException;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockTimeoutException;
-import io.holdfast.LockWatch;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.VersionedRegister;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchEvent.Cause;
 import io.holdfast.WatchEvent.Type;
@@ -83,8 +83,8 @@ abstract class WatchContract extends ContractSupport {
         }
     }
 
-    private LockWatch watch(WatchTarget target, Recorded recorded) {
-        LockWatch watch = observer().watch(target, recorded);
+    private Watch watch(WatchTarget target, Recorded recorded) {
+        Watch watch = observer().watch(target, recorded);
         assertThat(watch.isOpen()).isTrue();
         return watch;
     }
@@ -99,7 +99,7 @@ abstract class WatchContract extends ContractSupport {
         String n = name("watched");
         Lease first = take(open().lock(n));
         Recorded seen = new Recorded();
-        try (LockWatch watch = watch(WatchTarget.lock(n), seen)) {
+        try (Watch watch = watch(WatchTarget.lock(n), seen)) {
             WatchEvent state = seen.next();
             assertThat(state.type()).isEqualTo(Type.STATE);
             assertThat(state.locks()).singleElement().satisfies(info -> {
@@ -136,7 +136,7 @@ abstract class WatchContract extends ContractSupport {
         assumeCapability(Capability.INSPECT);
         String jobs = name("jobs/");
         Recorded seen = new Recorded();
-        try (LockWatch watch = watch(WatchTarget.prefix(jobs), seen)) {
+        try (Watch watch = watch(WatchTarget.prefix(jobs), seen)) {
             assertThat(seen.next().type()).isEqualTo(Type.STATE);
             LockClient client = open();
             Lease outside = take(client.lock(name("other")));
@@ -161,7 +161,7 @@ abstract class WatchContract extends ContractSupport {
         String n = name("queue");
         Lease held = take(open().lock(n));
         Recorded seen = new Recorded();
-        try (LockWatch watch = watch(WatchTarget.lock(n), seen)) {
+        try (Watch watch = watch(WatchTarget.lock(n), seen)) {
             assertThat(seen.next().type()).isEqualTo(Type.STATE);
             LockClient waiter = open();
             Background<Lease> wait = inBackground(
@@ -184,7 +184,7 @@ abstract class WatchContract extends ContractSupport {
         String n = name("busy");
         Recorded seen = new Recorded();
         List<Long> tokens = new ArrayList<>();
-        try (LockWatch watch = watch(WatchTarget.lock(n), seen)) {
+        try (Watch watch = watch(WatchTarget.lock(n), seen)) {
             assertThat(seen.next().type()).isEqualTo(Type.STATE);
             LockClient client = open();
             DistributedLock lock = client.lock(n);
@@ -220,7 +220,7 @@ abstract class WatchContract extends ContractSupport {
         LockClient doomed = openShortLived();
         Lease lease = take(doomed.lock(n));
         Recorded seen = new Recorded();
-        try (LockWatch watch = watch(WatchTarget.lock(n), seen)) {
+        try (Watch watch = watch(WatchTarget.lock(n), seen)) {
             assertThat(seen.next().type()).isEqualTo(Type.STATE);
             crash(doomed);
             WatchEvent lost = seen.nextMatching(is(Type.RELEASED, n), new ArrayList<>());
@@ -235,7 +235,7 @@ abstract class WatchContract extends ContractSupport {
         assumeCapability(Capability.REGISTERS);
         String key = name("config");
         Recorded seen = new Recorded();
-        try (LockWatch watch = watch(WatchTarget.register(key), seen)) {
+        try (Watch watch = watch(WatchTarget.register(key), seen)) {
             WatchEvent state = seen.next();
             assertThat(state.type()).isEqualTo(Type.STATE);
             assertThat(state.version()).isZero();
@@ -252,7 +252,7 @@ abstract class WatchContract extends ContractSupport {
             assertThat(new String(second.value(), StandardCharsets.UTF_8)).isEqualTo("two");
         }
         Recorded late = new Recorded();
-        try (LockWatch watch = watch(WatchTarget.register(key), late)) {
+        try (Watch watch = watch(WatchTarget.register(key), late)) {
             WatchEvent state = late.next();
             assertThat(state.type())
                     .as("a watch that starts later starts from the value")
@@ -286,7 +286,7 @@ abstract class WatchContract extends ContractSupport {
         assumeCapability(Capability.FENCED_REGISTERS, Capability.INSPECT);
         String n = name("election");
         List<Optional<Election.Leader>> told = new CopyOnWriteArrayList<>();
-        try (LockWatch watch = observer().election(n).observe(told::add)) {
+        try (Watch watch = observer().election(n).observe(told::add)) {
             eventually(PROMPTLY).alias("told that nobody leads").until(() -> !told.isEmpty());
             assertThat(told.get(0)).isEmpty();
             AcquireOptions wait = AcquireOptions.waitUpTo(LONG_WAIT);

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
 import java.nio.charset.StandardCharsets;
@@ -331,7 +331,7 @@ public abstract class WatchWakeupContract {
         BlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
         List<WatchEvent> events = new CopyOnWriteArrayList<>();
         CountDownLatch state = new CountDownLatch(1);
-        try (LockWatch watch = observer.watch(WatchTarget.lock(n), e -> {
+        try (Watch watch = observer.watch(WatchTarget.lock(n), e -> {
             if (e.type() == WatchEvent.Type.STATE) {
                 state.countDown();
             } else {

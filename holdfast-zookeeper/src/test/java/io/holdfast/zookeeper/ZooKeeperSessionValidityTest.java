@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
+import io.holdfast.Watch;
 import io.holdfast.WatchTarget;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,7 +75,7 @@ class ZooKeeperSessionValidityTest {
         Lease lease = holder.lock(name).tryAcquire().orElseThrow();
         // The server keeps talking to the holder: a watch on a lock another client keeps taking.
         AtomicInteger heard = new AtomicInteger();
-        LockWatch watch = holder.watch(WatchTarget.lock(noisy), event -> heard.incrementAndGet());
+        Watch watch = holder.watch(WatchTarget.lock(noisy), event -> heard.incrementAndGet());
         noise.scheduleWithFixedDelay(
                 () -> noiseMaker.lock(noisy).tryAcquire().ifPresent(Lease::release), 0, 100, TimeUnit.MILLISECONDS);
         await().atMost(Duration.ofSeconds(10)).until(() -> heard.get() >= 3);

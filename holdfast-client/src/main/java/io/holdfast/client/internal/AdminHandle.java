@@ -12,8 +12,6 @@ import java.util.Optional;
 
 /** The operator calls of a {@link ClientRuntime}. */
 final class AdminHandle implements Admin {
-    private static final int MAX_LIMIT = 10_000;
-
     private final ClientRuntime rt;
 
     AdminHandle(ClientRuntime rt) {

@@ -10,10 +10,10 @@ import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.Lease;
 import io.holdfast.LockMode;
-import io.holdfast.LockWatch;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.VersionedRegister;
+import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import io.holdfast.internal.CrashSimulation;
@@ -201,7 +201,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
 
     /** Long-polls the service's record of changes where it keeps one ({@link Capability#WATCH}); else polls. */
     @Override
-    public LockWatch watch(WatchTarget target, WatchListener listener) {
+    public Watch watch(WatchTarget target, WatchListener listener) {
         if (target == null || !capabilities.contains(Capability.WATCH)) {
             return super.watch(target, listener);
         }

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.AcquireOptions;
 import io.holdfast.ClientOptions;
 import io.holdfast.Election;
+import io.holdfast.HasErrorCode;
 import io.holdfast.HoldfastException;
-import io.holdfast.HoldfastFailure;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Leadership;
 import io.holdfast.Lease;
@@ -14,9 +14,9 @@ import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
-import io.holdfast.LockWatch;
 import io.holdfast.UnavailableException;
 import io.holdfast.Versioned;
+import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
@@ -53,7 +53,7 @@ final class JavaDriver implements Driver {
     private final Map<String, LockClient> clients = new ConcurrentHashMap<>();
     private final Map<String, Lease> leases = new ConcurrentHashMap<>();
     private final Map<String, Leadership> leaderships = new ConcurrentHashMap<>();
-    private final Map<String, LockWatch> watches = new ConcurrentHashMap<>();
+    private final Map<String, Watch> watches = new ConcurrentHashMap<>();
     private final BlockingQueue<Report> reports = Driver.queue();
     private final AtomicLong ids = new AtomicLong();
 
@@ -85,7 +85,7 @@ final class JavaDriver implements Driver {
                         Thread.currentThread().interrupt();
                         answer.put("ok", false).put("error", "UNAVAILABLE").put("message", "interrupted");
                     } catch (RuntimeException e) {
-                        String code = e instanceof HoldfastFailure f ? f.code().name() : "UNAVAILABLE";
+                        String code = e instanceof HasErrorCode f ? f.code().name() : "UNAVAILABLE";
                         answer.put("ok", false).put("error", code).put("message", String.valueOf(e.getMessage()));
                     }
                     return answer;
@@ -165,7 +165,7 @@ final class JavaDriver implements Driver {
                                         c.get("name").asText(), c.get("token").asLong()));
             case "watch" -> watch(c);
             case "unwatch" -> {
-                LockWatch watch = watches.remove(c.get("watch").asText());
+                Watch watch = watches.remove(c.get("watch").asText());
                 if (watch == null) {
                     throw new InvalidArgumentException("no watch " + c.get("watch"));
                 }
@@ -212,7 +212,7 @@ final class JavaDriver implements Driver {
         WatchTarget target = given.get(0);
         CountDownLatch stated = new CountDownLatch(1);
         AtomicReference<HoldfastException> refused = new AtomicReference<>();
-        LockWatch watch = client(c).watch(target, new WatchListener() {
+        Watch watch = client(c).watch(target, new WatchListener() {
             @Override
             public void onEvent(WatchEvent event) {
                 reports.add(new Report(watchLine(name, target, event), System.nanoTime()));
@@ -242,7 +242,7 @@ final class JavaDriver implements Driver {
         if (refused.get() != null) {
             throw refused.get();
         }
-        LockWatch old = watches.put(name, watch);
+        Watch old = watches.put(name, watch);
         if (old != null) {
             old.close();
         }
@@ -331,7 +331,7 @@ final class JavaDriver implements Driver {
 
     @Override
     public void close() {
-        watches.values().forEach(LockWatch::close);
+        watches.values().forEach(Watch::close);
         clients.values().forEach(LockClient::close);
         threads.shutdownNow();
     }

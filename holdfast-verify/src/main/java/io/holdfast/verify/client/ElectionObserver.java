@@ -2,7 +2,7 @@ package io.holdfast.verify.client;
 
 import io.holdfast.Election;
 import io.holdfast.LockClient;
-import io.holdfast.LockWatch;
+import io.holdfast.Watch;
 import io.holdfast.verify.history.Op;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -75,7 +75,7 @@ public final class ElectionObserver {
 
     private void run() {
         while (!stopping) {
-            LockWatch watch = null;
+            Watch watch = null;
             try {
                 watch = client.get().election(election).observe(this::told);
                 while (!stopping && watch.isOpen()) {

@@ -1,7 +1,7 @@
 package io.holdfast.verify.client;
 
 import io.holdfast.ConflictException;
-import io.holdfast.HoldfastFailure;
+import io.holdfast.HasErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockLostException;
 import io.holdfast.LockTimeoutException;
@@ -87,7 +87,7 @@ public final class Outcomes {
     /** The name a failure is recorded under (see the class comment). */
     public static String errorName(Throwable t) {
         Throwable e = unwrap(t);
-        if (e instanceof HoldfastFailure f) {
+        if (e instanceof HasErrorCode f) {
             return f.code().name();
         }
         if (e instanceof TimeoutException) {

@@ -6,7 +6,7 @@ package io.holdfast;
  * ownership failures extend {@link IllegalMonitorStateException} instead, as {@code
  * java.util.concurrent.locks} does for unlocking a lock one does not hold.
  */
-public interface HoldfastFailure {
+public interface HasErrorCode {
     /** The kind of failure. */
     ErrorCode code();
 }

@@ -20,11 +20,11 @@ import java.util.function.Function;
  * success, so the loop always makes progress; a short random pause after each conflict ({@link
  * RetryPolicy#registerConflict()}) keeps many writers from retrying in lock step.
  */
-final class RegisterUpdate {
+final class CompareAndSetLoop {
     /** The pause after a conflict. */
     private static final RetryPolicy PAUSES = RetryPolicy.registerConflict();
 
-    private RegisterUpdate() {}
+    private CompareAndSetLoop() {}
 
     /**
      * What one step decided: write {@code value} (null: write nothing) and then return {@code
