@@ -3,6 +3,7 @@ package io.holdfast.verify.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.StoreWrite;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class ElectionCheckerTest {
      * tells it of the loss, its resignation fails. Observer c3 sees 5, then 7, then nobody.
      */
     private static H pausedLeader() {
-        H h = new H().meta("election");
+        H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
         Op c1 = h.acquire("c1", 0, E);
         h.ok(c1, 10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
@@ -203,7 +204,7 @@ class ElectionCheckerTest {
 
     @Test
     void theElectionScenarioWithoutARefusedWriteIsInconclusive() {
-        H h = new H().meta("election");
+        H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
         h.ok(h.acquire("c1", 0, E), 10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         h.observed("c3", 20, E, 5, "c1:1");

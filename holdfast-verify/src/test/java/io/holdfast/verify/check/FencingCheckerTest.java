@@ -3,6 +3,7 @@ package io.holdfast.verify.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.StoreWrite;
 import org.junit.jupiter.api.Test;
@@ -151,19 +152,35 @@ class FencingCheckerTest {
 
     @Test
     void pauseScenarioWithoutRefusedWriteIsInconclusive() {
-        H h = new H()
-                .meta("client-paused")
-                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
-                .write(2, F, "lock-0", 1, "c1", 1, OUT, true);
+        H h = oneSection("client-paused", Expectation.STALE_WRITE_REFUSED);
         assertThat(check(h).status()).isEqualTo(Status.INCONCLUSIVE);
         // a refused stale write but no overlap in the unfenced twin: the fault still did not bite
-        assertThat(check(orderly().meta("client-paused")).status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(check(orderly().meta("client-paused", Expectation.STALE_WRITE_REFUSED))
+                        .status())
+                .isEqualTo(Status.INCONCLUSIVE);
         H bitten = orderly()
-                .meta("client-paused")
+                .meta("client-paused", Expectation.STALE_WRITE_REFUSED)
                 .write(3, U, "lock-0", 2, "c2", 1, IN, true)
                 .write(3.5, U, "lock-0", 3, "c1", 2, IN, true)
                 .write(4, U, "lock-0", 2, "c2", 1, OUT, true);
         assertThat(check(bitten).status()).isEqualTo(Status.PASS);
+    }
+
+    @Test
+    void theScenarioExpectationDecidesNotItsName() {
+        H expected = oneSection("any-name", Expectation.STALE_WRITE_REFUSED);
+        assertThat(check(expected).status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(check(expected).detail()).contains("expects STALE_WRITE_REFUSED", "refused 0, overlaps 0");
+        H named = oneSection("client-paused");
+        assertThat(check(named).status()).isEqualTo(Status.PASS);
+    }
+
+    /** One orderly section of c1 in the fenced store, in a run of {@code scenario}. */
+    private static H oneSection(String scenario, Expectation... expects) {
+        return new H()
+                .meta(scenario, expects)
+                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
+                .write(2, F, "lock-0", 1, "c1", 1, OUT, true);
     }
 
     @Test

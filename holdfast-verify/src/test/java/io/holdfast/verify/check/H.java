@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
@@ -10,6 +11,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Builds small histories by hand; times are in milliseconds. */
 final class H {
@@ -147,8 +149,9 @@ final class H {
         return this;
     }
 
-    H meta(String scenario) {
-        records.add(new Meta(0, scenario, 1, 3, 2, null, 5000, Map.of()));
+    /** The run's Meta: its scenario and what the scenario expects. */
+    H meta(String scenario, Expectation... expects) {
+        records.add(new Meta(0, scenario, 1, 3, 2, null, 5000, Map.of(), Set.of(expects)));
         return this;
     }
 
