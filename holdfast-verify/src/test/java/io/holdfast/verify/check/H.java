@@ -106,24 +106,59 @@ final class H {
         return this;
     }
 
-    H write(double t, String store, String key, long token, String p, long seq, String phase, boolean accepted) {
-        records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, 0));
-        return this;
+    /** A write of {@code p}'s operation {@code seq} to the fenced store at {@code t}. */
+    StoreWriting fenced(double t, String p, long seq) {
+        return new StoreWriting(StoreWrite.FENCED, t, p, seq);
     }
 
-    /** A store write that saw {@code highest} as the key's highest token before it. */
-    H write(
-            double t,
-            String store,
-            String key,
-            long token,
-            String p,
-            long seq,
-            String phase,
-            boolean accepted,
-            long highest) {
-        records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, highest));
-        return this;
+    /** A write of {@code p}'s operation {@code seq} to the unfenced twin at {@code t}. */
+    StoreWriting unfenced(double t, String p, long seq) {
+        return new StoreWriting(StoreWrite.UNFENCED, t, p, seq);
+    }
+
+    /** A store write being described: accepted unless {@link #refused}; its phase, key and token end it. */
+    final class StoreWriting {
+        private final String store;
+        private final double t;
+        private final String p;
+        private final long seq;
+        private boolean accepted = true;
+        private long highest;
+
+        private StoreWriting(String store, double t, String p, long seq) {
+            this.store = store;
+            this.t = t;
+            this.p = p;
+            this.seq = seq;
+        }
+
+        StoreWriting refused() {
+            accepted = false;
+            return this;
+        }
+
+        /** The store had seen {@code token} as the key's highest before this write. */
+        StoreWriting after(long token) {
+            highest = token;
+            return this;
+        }
+
+        H enters(String key, long token) {
+            return writes(StoreWrite.ENTER, key, token);
+        }
+
+        H exits(String key, long token) {
+            return writes(StoreWrite.EXIT, key, token);
+        }
+
+        H works(String key, long token) {
+            return writes(StoreWrite.WORK, key, token);
+        }
+
+        H writes(String phase, String key, long token) {
+            records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, highest));
+            return H.this;
+        }
     }
 
     /** A LOST notice: the lease of {@code p} with {@code token} was lost, as {@code why} says. */
