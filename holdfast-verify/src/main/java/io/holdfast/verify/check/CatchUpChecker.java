@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Fault;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
@@ -7,14 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code catch-up}: a run of the snapshot-catch-up scenario must show that a restarted follower
- * caught up through a snapshot sent by the leader (a {@code catch-up} fault record saying "from a
- * snapshot"); one that caught up from the log alone did not test what the scenario is for, and is
- * inconclusive. Other scenarios: skipped.
+ * {@code catch-up}: a run whose scenario expects {@link Expectation#SNAPSHOT_CATCH_UP} must show
+ * that a restarted follower caught up through a snapshot sent by the leader (a {@code catch-up}
+ * fault record saying "from a snapshot"); one that caught up from the log alone did not test what
+ * the scenario is for, and is inconclusive. Other scenarios: skipped.
  */
 final class CatchUpChecker implements Checker {
-    static final String SCENARIO = "snapshot-catch-up";
-
     @Override
     public String name() {
         return "catch-up";
@@ -22,13 +21,10 @@ final class CatchUpChecker implements Checker {
 
     @Override
     public CheckResult check(List<Record> records) {
-        String scenario = null;
         long fromSnapshot = 0;
         long fromLog = 0;
         for (Record r : records) {
-            if (r instanceof Meta m && scenario == null) {
-                scenario = m.scenario();
-            } else if (r instanceof Fault f && "catch-up".equals(f.action())) {
+            if (r instanceof Fault f && "catch-up".equals(f.action())) {
                 if ("from a snapshot".equals(f.detail())) {
                     fromSnapshot++;
                 } else {
@@ -36,7 +32,7 @@ final class CatchUpChecker implements Checker {
                 }
             }
         }
-        if (!SCENARIO.equals(scenario)) {
+        if (!Meta.expectations(records).contains(Expectation.SNAPSHOT_CATCH_UP)) {
             return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), Map.of(), "");
         }
         Map<String, Long> counts = Map.of("from a snapshot", fromSnapshot, "from the log only", fromLog);

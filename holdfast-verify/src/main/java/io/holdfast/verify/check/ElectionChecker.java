@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
@@ -49,14 +50,11 @@ import java.util.TreeSet;
  * <em>valid</em> leader at a moment is the {@code leases} checker's business: leaders record
  * VALID notices like any holder.
  *
- * <p>A run without elections is SKIPPED. In a scenario meant to depose a leader ({@link
- * #MUST_BITE}), a run in which the fenced store refused no stale write of an election, or no
+ * <p>A run without elections is SKIPPED. In a scenario that expects {@link
+ * Expectation#DEPOSED_LEADER_REFUSED}, a run in which the fenced store refused no stale write of an election, or no
  * observer was told of a leader, is INCONCLUSIVE: the fault did not bite, or nobody watched.
  */
 public final class ElectionChecker implements Checker {
-    /** Scenarios that pause leaders inside their work: a deposed leader's write must be refused. */
-    public static final Set<String> MUST_BITE = Set.of("election");
-
     /** The phase of the final probes (they grant an election's lock too, without a campaign). */
     private static final String FINAL = "final";
 
@@ -71,12 +69,9 @@ public final class ElectionChecker implements Checker {
     @Override
     public CheckResult check(List<Record> records) {
         long origin = Times.origin(records);
-        String scenario = null;
         Set<String> elections = new TreeSet<>();
         for (Record r : records) {
-            if (r instanceof Meta m && scenario == null) {
-                scenario = m.scenario();
-            } else if (r instanceof Op op && (op.f() == Op.Fn.WORK || op.f() == Op.Fn.OBSERVED)) {
+            if (r instanceof Op op && (op.f() == Op.Fn.WORK || op.f() == Op.Fn.OBSERVED)) {
                 elections.add(op.key());
             } else if (r instanceof StoreWrite w && StoreWrite.WORK.equals(w.phase())) {
                 elections.add(w.key());
@@ -127,7 +122,7 @@ public final class ElectionChecker implements Checker {
         if (!violations.isEmpty()) {
             return new CheckResult(name(), CheckResult.Status.FAIL, violations, counts, "");
         }
-        if (scenario != null && MUST_BITE.contains(scenario)) {
+        if (Meta.expectations(records).contains(Expectation.DEPOSED_LEADER_REFUSED)) {
             long refused = counts.getOrDefault("stale writes refused", 0L);
             long observed = counts.getOrDefault("leaders observed", 0L);
             if (refused == 0 || observed == 0) {
@@ -136,7 +131,8 @@ public final class ElectionChecker implements Checker {
                         CheckResult.Status.INCONCLUSIVE,
                         List.of(),
                         counts,
-                        "scenario " + scenario + " must show a deposed leader's write refused by the fenced store"
+                        "the scenario expects " + Expectation.DEPOSED_LEADER_REFUSED + ": a deposed leader's write"
+                                + " refused by the fenced store"
                                 + " and an observer told of a leader (refused " + refused + ", observed " + observed
                                 + ")");
             }

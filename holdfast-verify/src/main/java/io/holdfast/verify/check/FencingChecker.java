@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
@@ -38,17 +39,11 @@ import java.util.TreeMap;
  * <p>The overlap rule assumes one section at a time per key, so only exclusive locks' critical
  * sections should write to the stores (a semaphore's sections overlap by design).
  *
- * <p>A run without fenced writes is SKIPPED. A run whose scenario is meant to produce stale writes
- * ({@link #STALE_WRITE_SCENARIOS}) but in which the fenced store refused none, or the unfenced twin
+ * <p>A run without fenced writes is SKIPPED. A run whose scenario expects {@link
+ * Expectation#STALE_WRITE_REFUSED} but in which the fenced store refused none, or the unfenced twin
  * shows no overlap, is INCONCLUSIVE: the fault did not bite, so the fence was never tested.
  */
 public final class FencingChecker implements Checker {
-    /**
-     * Scenarios that pause a holder inside its critical section (or a leader inside its work) past
-     * its lease, so that a stale write must reach the fenced store.
-     */
-    public static final Set<String> STALE_WRITE_SCENARIOS = Set.of("client-paused", "election");
-
     @Override
     public String name() {
         return "fencing";
@@ -62,7 +57,6 @@ public final class FencingChecker implements Checker {
         long refused = 0;
         long unfencedOverlaps = 0;
         long fencedWrites = 0;
-        String scenario = null;
 
         Map<String, StoreWrite> lastAccepted = new HashMap<>();
         // key -> (process:seq -> accepted ENTER without accepted EXIT yet)
@@ -75,9 +69,7 @@ public final class FencingChecker implements Checker {
         Map<Long, Map<String, Record>> tokenUsers = new TreeMap<>();
 
         for (Record r : records) {
-            if (r instanceof Meta m) {
-                scenario = m.scenario();
-            } else if (r instanceof Op op) {
+            if (r instanceof Op op) {
                 if (op.f() == Op.Fn.ACQUIRE && op.type() == Op.Type.OK) {
                     tokenUsers
                             .computeIfAbsent(op.token(), t -> new LinkedHashMap<>())
@@ -168,15 +160,16 @@ public final class FencingChecker implements Checker {
         if (fencedWrites == 0) {
             return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), counts, "no fenced store writes");
         }
-        if ((refused == 0 || unfencedOverlaps == 0) && scenario != null && STALE_WRITE_SCENARIOS.contains(scenario)) {
+        if ((refused == 0 || unfencedOverlaps == 0)
+                && Meta.expectations(records).contains(Expectation.STALE_WRITE_REFUSED)) {
             return new CheckResult(
                     name(),
                     CheckResult.Status.INCONCLUSIVE,
                     List.of(),
                     counts,
-                    "scenario " + scenario + " must show the fault biting: a stale write refused by the fenced store"
-                            + " and an overlap in the unfenced twin (refused " + refused + ", overlaps "
-                            + unfencedOverlaps + ")");
+                    "the scenario expects " + Expectation.STALE_WRITE_REFUSED + ", the fault biting: a stale write"
+                            + " refused by the fenced store and an overlap in the unfenced twin (refused " + refused
+                            + ", overlaps " + unfencedOverlaps + ")");
         }
         return new CheckResult(name(), CheckResult.Status.PASS, List.of(), counts, "");
     }

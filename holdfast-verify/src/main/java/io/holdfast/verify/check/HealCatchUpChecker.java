@@ -1,6 +1,7 @@
 package io.holdfast.verify.check;
 
 import io.holdfast.verify.history.CaughtUp;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Fault;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
@@ -11,7 +12,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code heal-catch-up}: in the {@code ring} and {@code partition} scenarios, every replica reaches
+ * {@code heal-catch-up}: in a scenario that expects {@link Expectation#HEAL_CATCH_UP}, every replica reaches
  * the leader's commit index as of each heal within {@link #LIMIT_MILLIS} of it (read from the
  * {@link CaughtUp} records the harness writes after each heal). Fails on a replica that took
  * longer or never caught up while the harness waited, or on a heal after which no node led;
@@ -24,9 +25,6 @@ import java.util.Set;
  * follower stays behind, and one more failure loses the majority.
  */
 final class HealCatchUpChecker implements Checker {
-    /** The scenarios whose heals are measured. */
-    static final Set<String> SCENARIOS = Set.of("ring", "partition");
-
     /** The longest a replica may take from a heal to the leader's commit index as of the heal. */
     static final long LIMIT_MILLIS = 5_000;
 
@@ -37,19 +35,16 @@ final class HealCatchUpChecker implements Checker {
 
     @Override
     public CheckResult check(List<Record> records) {
-        String scenario = null;
         List<CaughtUp> measured = new ArrayList<>();
         long networkHeals = 0;
         for (Record r : records) {
-            if (r instanceof Meta m && scenario == null) {
-                scenario = m.scenario();
-            } else if (r instanceof CaughtUp c) {
+            if (r instanceof CaughtUp c) {
                 measured.add(c);
             } else if (r instanceof Fault f && "heal".equals(f.action()) && "network".equals(f.target())) {
                 networkHeals++;
             }
         }
-        if (scenario == null || !SCENARIOS.contains(scenario)) {
+        if (!Meta.expectations(records).contains(Expectation.HEAL_CATCH_UP)) {
             return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), Map.of(), "");
         }
         if (measured.isEmpty()) {

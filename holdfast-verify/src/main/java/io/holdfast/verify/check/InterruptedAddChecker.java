@@ -1,6 +1,7 @@
 package io.holdfast.verify.check;
 
 import io.holdfast.verify.history.AddRetried;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
@@ -8,11 +9,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code interrupted-add}: in the {@code membership} scenario, every addition of a member that the
+ * {@code interrupted-add}: in a scenario that expects {@link Expectation#INTERRUPTED_ADD_COMPLETES},
+ * every addition of a member that the
  * harness interrupted by killing the leader completes, retried with no other step, within {@link
  * #LIMIT_MILLIS} of the next leader's election (read from the {@link AddRetried} records). Fails on
  * an addition that never completed, that completed later, or after which no node led; inconclusive
- * for a {@code membership} run that interrupted no addition (its first rounds always do); skipped for
+ * for such a run that interrupted no addition (its first rounds always do); skipped for
  * every other scenario.
  *
  * <p>It says nothing about what the new member holds (the {@code replicas} and {@code applied}
@@ -21,9 +23,6 @@ import java.util.Map;
  * division while its process went on serving; every later addition of it fails with NOPROGRESS.
  */
 final class InterruptedAddChecker implements Checker {
-    /** The scenario that interrupts additions. */
-    static final String SCENARIO = "membership";
-
     /** The longest a retried addition may take after the next leader's election. */
     static final long LIMIT_MILLIS = 60_000;
 
@@ -34,16 +33,13 @@ final class InterruptedAddChecker implements Checker {
 
     @Override
     public CheckResult check(List<Record> records) {
-        String scenario = null;
         List<AddRetried> adds = new ArrayList<>();
         for (Record r : records) {
-            if (r instanceof Meta m && scenario == null) {
-                scenario = m.scenario();
-            } else if (r instanceof AddRetried a) {
+            if (r instanceof AddRetried a) {
                 adds.add(a);
             }
         }
-        if (!SCENARIO.equals(scenario)) {
+        if (!Meta.expectations(records).contains(Expectation.INTERRUPTED_ADD_COMPLETES)) {
             return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), Map.of(), "");
         }
         if (adds.isEmpty()) {

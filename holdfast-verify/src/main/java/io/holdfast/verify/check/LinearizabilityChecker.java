@@ -3,19 +3,23 @@ package io.holdfast.verify.check;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * Checks, per key, that the operations on it have a legal sequential order that respects real time
  * (each takes effect at one point between its invoke and its completion), against a small model of
- * the key: an exclusive lock (LOCK), a read-write lock (READ and WRITE), a semaphore (permits per
- * holder, limit from the operation) or a versioned register (REG_GET, REG_CAS). The search is
- * Wing and Gong's with Lowe's just-in-time linearization and memoized (state, linearized set)
- * pairs, as Porcupine does it; see {@link KeySearch} for the rules.
+ * the key, chosen by the kind its operations name: {@link LockModel} (LOCK), {@link
+ * ReadWriteLockModel} (READ and WRITE), {@link SemaphoreModel} (permits per holder, limit from the
+ * operation) or {@link RegisterModel} (REG_GET, REG_CAS); the models hold the rules. The search,
+ * {@link Search}, is Wing and Gong's with Lowe's just-in-time linearization and memoized (state,
+ * linearized set) pairs, as Porcupine does it, and knows nothing of locks.
  *
- * <p>A key whose search explores more than the budget of states is INCONCLUSIVE, never a pass.
+ * <p>A key whose search explores more than the budget of states is INCONCLUSIVE, never a pass, and
+ * so is a key whose operations name kinds of more than one model.
  * A FAIL names the key, the operation that could not be placed at the deepest point the search
  * reached, and the window of operations still open there. A FOREIGN_RELEASE answered OK is a
  * violation on its own.
@@ -48,6 +52,7 @@ public final class LinearizabilityChecker implements Checker {
         long origin = Times.origin(records);
         List<String> violations = new ArrayList<>();
         List<String> inconclusive = new ArrayList<>();
+        List<String> unmodelled = new ArrayList<>();
         Map<String, List<Operation>> byKey = new TreeMap<>();
         for (Operation o : Operation.pair(records)) {
             Op.Fn f = o.invoke().f();
@@ -68,8 +73,15 @@ public final class LinearizabilityChecker implements Checker {
         long ops = 0;
         long passed = 0;
         for (Map.Entry<String, List<Operation>> e : byKey.entrySet()) {
-            KeySearch search = new KeySearch(e.getKey(), e.getValue(), budget, origin);
-            KeySearch.Outcome out = search.run();
+            Set<Op.Kind> kinds = EnumSet.noneOf(Op.Kind.class);
+            e.getValue().forEach(o -> kinds.add(o.invoke().kind()));
+            Model<?> model = modelOf(kinds);
+            if (model == null) {
+                unmodelled.add(e.getKey() + " (operations of kinds " + kinds + ")");
+                continue;
+            }
+            Search<?> search = new Search<>(e.getKey(), model, e.getValue(), budget, origin);
+            Search.Outcome out = search.run();
             explored += search.explored();
             ops += search.size();
             switch (out) {
@@ -83,12 +95,18 @@ public final class LinearizabilityChecker implements Checker {
         Map<String, Long> counts = Map.of(
                 "keys", (long) byKey.size(),
                 "keys linearizable", passed,
-                "keys inconclusive", (long) inconclusive.size(),
+                "keys inconclusive", (long) inconclusive.size() + unmodelled.size(),
                 "operations", ops,
                 "states explored", explored);
-        String detail = inconclusive.isEmpty()
-                ? ""
-                : "search budget of " + budget + " states exhausted for " + String.join(", ", inconclusive);
+        List<String> details = new ArrayList<>();
+        if (!inconclusive.isEmpty()) {
+            details.add("search budget of " + budget + " states exhausted for " + String.join(", ", inconclusive));
+        }
+        if (!unmodelled.isEmpty()) {
+            details.add("no one model for " + String.join(", ", unmodelled));
+        }
+        inconclusive.addAll(unmodelled);
+        String detail = String.join("; ", details);
         if (!violations.isEmpty()) {
             return new CheckResult(name(), CheckResult.Status.FAIL, violations, counts, detail);
         }
@@ -99,5 +117,22 @@ public final class LinearizabilityChecker implements Checker {
             return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), counts, "no operations on keys");
         }
         return new CheckResult(name(), CheckResult.Status.PASS, List.of(), counts, detail);
+    }
+
+    /** The model of a key whose operations name {@code kinds}, or null when no one model covers them. */
+    private static Model<?> modelOf(Set<Op.Kind> kinds) {
+        if (kinds.equals(EnumSet.of(Op.Kind.LOCK))) {
+            return new LockModel();
+        }
+        if (EnumSet.of(Op.Kind.READ, Op.Kind.WRITE).containsAll(kinds)) {
+            return new ReadWriteLockModel();
+        }
+        if (kinds.equals(EnumSet.of(Op.Kind.SEMAPHORE))) {
+            return new SemaphoreModel();
+        }
+        if (kinds.equals(EnumSet.of(Op.Kind.REGISTER))) {
+            return new RegisterModel();
+        }
+        return null;
     }
 }

@@ -1,5 +1,3 @@
-// Ceiling 470 lines, one idea: the record of a client event, whose long canonical constructor every
-// factory and copy spells out (a record has no named arguments).
 package io.holdfast.verify.history;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
@@ -113,91 +111,30 @@ public record Op(
 
     /** A completion of this invocation, at {@code time}. */
     public Op complete(Type outcome, long time) {
-        return new Op(
-                outcome,
-                process,
-                seq,
-                time,
-                phase,
-                f,
-                key,
-                kind,
-                permits,
-                limit,
-                tryOnly,
-                waitMillis,
-                token,
-                version,
-                value,
-                newVersion,
-                error,
-                text);
+        Draft d = new Draft(this);
+        d.type = outcome;
+        d.time = time;
+        return d.op();
     }
 
     public Op withToken(long t) {
-        return new Op(
-                type,
-                process,
-                seq,
-                time,
-                phase,
-                f,
-                key,
-                kind,
-                permits,
-                limit,
-                tryOnly,
-                waitMillis,
-                t,
-                version,
-                value,
-                newVersion,
-                error,
-                text);
+        Draft d = new Draft(this);
+        d.token = t;
+        return d.op();
     }
 
     public Op withError(String e) {
-        return new Op(
-                type,
-                process,
-                seq,
-                time,
-                phase,
-                f,
-                key,
-                kind,
-                permits,
-                limit,
-                tryOnly,
-                waitMillis,
-                token,
-                version,
-                value,
-                newVersion,
-                e,
-                text);
+        Draft d = new Draft(this);
+        d.error = e;
+        return d.op();
     }
 
     public Op withRegister(long v, long val, long newV) {
-        return new Op(
-                type,
-                process,
-                seq,
-                time,
-                phase,
-                f,
-                key,
-                kind,
-                permits,
-                limit,
-                tryOnly,
-                waitMillis,
-                token,
-                v,
-                val,
-                newV,
-                error,
-                text);
+        Draft d = new Draft(this);
+        d.version = v;
+        d.value = val;
+        d.newVersion = newV;
+        return d.op();
     }
 
     /** An invocation of an acquire. */
@@ -212,25 +149,10 @@ public record Op(
             int limit,
             boolean tryOnly,
             long waitMillis) {
-        return new Op(
-                Type.INVOKE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.ACQUIRE,
-                key,
-                kind,
-                permits,
-                limit,
-                tryOnly,
-                waitMillis,
-                0,
-                0,
-                0,
-                0,
-                null,
-                null);
+        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.ACQUIRE, key, kind, permits, limit);
+        d.tryOnly = tryOnly;
+        d.waitMillis = waitMillis;
+        return d.op();
     }
 
     /** An invocation of a release of the lease with {@code token}. */
@@ -244,25 +166,9 @@ public record Op(
             int permits,
             int limit,
             long token) {
-        return new Op(
-                Type.INVOKE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.RELEASE,
-                key,
-                kind,
-                permits,
-                limit,
-                false,
-                0,
-                token,
-                0,
-                0,
-                0,
-                null,
-                null);
+        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.RELEASE, key, kind, permits, limit);
+        d.token = token;
+        return d.op();
     }
 
     /** A notice that the lease with {@code token} was lost. */
@@ -277,25 +183,10 @@ public record Op(
             int limit,
             long token,
             String why) {
-        return new Op(
-                Type.NOTICE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.LOST,
-                key,
-                kind,
-                permits,
-                limit,
-                false,
-                0,
-                token,
-                0,
-                0,
-                0,
-                why,
-                null);
+        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.LOST, key, kind, permits, limit);
+        d.token = token;
+        d.error = why;
+        return d.op();
     }
 
     /** A notice that the lease with {@code token} answered {@code isValid()} true at {@code time}. */
@@ -309,117 +200,36 @@ public record Op(
             int permits,
             int limit,
             long token) {
-        return new Op(
-                Type.NOTICE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.VALID,
-                key,
-                kind,
-                permits,
-                limit,
-                false,
-                0,
-                token,
-                0,
-                0,
-                0,
-                null,
-                null);
+        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.VALID, key, kind, permits, limit);
+        d.token = token;
+        return d.op();
     }
 
     /** An invocation of an intruder's release of someone else's lease. */
     public static Op foreignRelease(String process, long seq, long time, String phase, String key, long token) {
-        return new Op(
-                Type.INVOKE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.FOREIGN_RELEASE,
-                key,
-                Kind.LOCK,
-                1,
-                0,
-                false,
-                0,
-                token,
-                0,
-                0,
-                0,
-                null,
-                null);
+        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.FOREIGN_RELEASE, key, Kind.LOCK, 1, 0);
+        d.token = token;
+        return d.op();
     }
 
     /** An invocation of a register read. */
     public static Op regGet(String process, long seq, long time, String phase, String key) {
-        return new Op(
-                Type.INVOKE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.REG_GET,
-                key,
-                Kind.REGISTER,
-                0,
-                0,
-                false,
-                0,
-                0,
-                0,
-                0,
-                0,
-                null,
-                null);
+        return new Draft(Type.INVOKE, process, seq, time, phase, Fn.REG_GET, key, Kind.REGISTER, 0, 0).op();
     }
 
     /** An invocation of a register compare-and-set. */
     public static Op regCas(String process, long seq, long time, String phase, String key, long expect, long value) {
-        return new Op(
-                Type.INVOKE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.REG_CAS,
-                key,
-                Kind.REGISTER,
-                0,
-                0,
-                false,
-                0,
-                0,
-                expect,
-                value,
-                0,
-                null,
-                null);
+        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.REG_CAS, key, Kind.REGISTER, 0, 0);
+        d.version = expect;
+        d.value = value;
+        return d.op();
     }
 
     /** A notice that a leader begins a step of its work for the leadership with epoch {@code epoch}. */
     public static Op work(String process, long seq, long time, String phase, String election, long epoch) {
-        return new Op(
-                Type.NOTICE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.WORK,
-                election,
-                Kind.LOCK,
-                1,
-                0,
-                false,
-                0,
-                epoch,
-                0,
-                0,
-                0,
-                null,
-                null);
+        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.WORK, election, Kind.LOCK, 1, 0);
+        d.token = epoch;
+        return d.op();
     }
 
     /**
@@ -428,24 +238,91 @@ public record Op(
      */
     public static Op observed(
             String process, long seq, long time, String phase, String election, long epoch, String value) {
-        return new Op(
-                Type.NOTICE,
-                process,
-                seq,
-                time,
-                phase,
-                Fn.OBSERVED,
-                election,
-                Kind.LOCK,
-                0,
-                0,
-                false,
-                0,
-                epoch,
-                0,
-                0,
-                0,
-                null,
-                value);
+        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.OBSERVED, election, Kind.LOCK, 0, 0);
+        d.token = epoch;
+        d.text = value;
+        return d.op();
+    }
+
+    /**
+     * The fields of an Op being made, so that each factory and copy names the fields it sets (a
+     * record has no named arguments); {@link #op} spells the canonical constructor once.
+     */
+    private static final class Draft {
+        Type type;
+        final String process;
+        final long seq;
+        long time;
+        final String phase;
+        final Fn f;
+        final String key;
+        final Kind kind;
+        final int permits;
+        final int limit;
+        boolean tryOnly;
+        long waitMillis;
+        long token;
+        long version;
+        long value;
+        long newVersion;
+        String error;
+        String text;
+
+        Draft(
+                Type type,
+                String process,
+                long seq,
+                long time,
+                String phase,
+                Fn f,
+                String key,
+                Kind kind,
+                int permits,
+                int limit) {
+            this.type = type;
+            this.process = process;
+            this.seq = seq;
+            this.time = time;
+            this.phase = phase;
+            this.f = f;
+            this.key = key;
+            this.kind = kind;
+            this.permits = permits;
+            this.limit = limit;
+        }
+
+        Draft(Op o) {
+            this(o.type, o.process, o.seq, o.time, o.phase, o.f, o.key, o.kind, o.permits, o.limit);
+            tryOnly = o.tryOnly;
+            waitMillis = o.waitMillis;
+            token = o.token;
+            version = o.version;
+            value = o.value;
+            newVersion = o.newVersion;
+            error = o.error;
+            text = o.text;
+        }
+
+        Op op() {
+            return new Op(
+                    type,
+                    process,
+                    seq,
+                    time,
+                    phase,
+                    f,
+                    key,
+                    kind,
+                    permits,
+                    limit,
+                    tryOnly,
+                    waitMillis,
+                    token,
+                    version,
+                    value,
+                    newVersion,
+                    error,
+                    text);
+        }
     }
 }

@@ -2,6 +2,12 @@
 // a few lines, kept in one file so the list reads as the catalogue docs/verification.md cites.
 package io.holdfast.verify.run;
 
+import static io.holdfast.verify.history.Expectation.DEPOSED_LEADER_REFUSED;
+import static io.holdfast.verify.history.Expectation.HEAL_CATCH_UP;
+import static io.holdfast.verify.history.Expectation.INTERRUPTED_ADD_COMPLETES;
+import static io.holdfast.verify.history.Expectation.SNAPSHOT_CATCH_UP;
+import static io.holdfast.verify.history.Expectation.STALE_WRITE_REFUSED;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -109,6 +115,7 @@ public final class Scenarios {
                 "a random minority/majority split of nodes and clients, healed after a while; every replica must"
                         + " catch up within 5 s of the heal",
                 3,
+                Set.of(HEAL_CATCH_UP),
                 (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
                         List<String> ids = new ArrayList<>(f.nodeIds());
@@ -144,6 +151,7 @@ public final class Scenarios {
                 "SIGSTOP a client inside its critical section, and another while it waits in a queue, past their"
                         + " TTL; the late write must be refused, the dead waiter never granted",
                 3,
+                Set.of(STALE_WRITE_REFUSED),
                 (f, r) -> {
                     while (f.sleep(between(r, 500, 1500))) {
                         String[] holder = f.clientInCriticalSection(r); // {client, key, token}
@@ -209,6 +217,7 @@ public final class Scenarios {
                 "snapshot-catch-up",
                 "a follower is down while the leader snapshots and purges its log; it must catch up from a snapshot",
                 3,
+                Set.of(SNAPSHOT_CATCH_UP),
                 (f, r) -> {
                     while (f.sleep(between(r, 300, 800))) {
                         String leader = f.leader();
@@ -252,6 +261,7 @@ public final class Scenarios {
                         + " off; new members catch up from the leader's snapshot",
                 5,
                 3,
+                Set.of(INTERRUPTED_ADD_COMPLETES),
                 (f, r) -> {
                     MembershipRounds.loseADisk(f, r);
                     MembershipRounds.interruptAnAdd(f, r);
@@ -327,12 +337,14 @@ public final class Scenarios {
                         + " a leader is SIGSTOPped inside its work past its TTL, or cut off from the nodes, or the"
                         + " Raft leader is killed or hands over",
                 3,
+                Set.of(STALE_WRITE_REFUSED, DEPOSED_LEADER_REFUSED),
                 Scenarios::elections));
         add(new Scenario(
                 "ring",
                 "five nodes that each reach only their two neighbours; every replica must catch up within 5 s of"
                         + " the heal",
                 5,
+                Set.of(HEAL_CATCH_UP),
                 (f, r) -> {
                     while (f.sleep(between(r, 1000, 2000))) {
                         List<String> ids = new ArrayList<>(f.nodeIds());

@@ -214,7 +214,8 @@ public final class Verifier {
                 o.clients(),
                 o.bug(),
                 Scenarios.TTL.toMillis(),
-                Map.of("duration", Durations.format(o.duration()))));
+                Map.of("duration", Durations.format(o.duration())),
+                s.expects()));
 
         List<Path> files = new ArrayList<>();
         List<Network.NodePorts> nodePorts = new ArrayList<>();

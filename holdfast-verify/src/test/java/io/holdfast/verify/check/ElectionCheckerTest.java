@@ -3,14 +3,13 @@ package io.holdfast.verify.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.StoreWrite;
 import org.junit.jupiter.api.Test;
 
 class ElectionCheckerTest {
     private static final String E = "election-0";
-    private static final String F = StoreWrite.FENCED;
-    private static final String U = StoreWrite.UNFENCED;
 
     private final ElectionChecker checker = new ElectionChecker();
 
@@ -21,14 +20,14 @@ class ElectionCheckerTest {
      * tells it of the loss, its resignation fails. Observer c3 sees 5, then 7, then nobody.
      */
     private static H pausedLeader() {
-        H h = new H().meta("election");
+        H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
         Op c1 = h.acquire("c1", 0, E);
         h.ok(c1, 10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         step(h, "c1", 120, 5, 1, StoreWrite.WORK, 5);
         h.valid("c1", 230, E, Op.Kind.LOCK, 5).work("c1", 230, E, 5); // paused here until t=4000
-        h.write(4001, U, E, 5, "c1", 1, StoreWrite.WORK, true, 7);
-        h.write(4002, F, E, 5, "c1", 1, StoreWrite.WORK, false, 7);
+        h.unfenced(4001, "c1", 1).after(7).works(E, 5);
+        h.fenced(4002, "c1", 1).after(7).refused().works(E, 5);
         h.lost("c1", 4010, E, 5, "SESSION_EXPIRED: the session expired");
         h.fail(h.release("c1", 4020, E, 5), 4030, "LOST");
 
@@ -48,8 +47,8 @@ class ElectionCheckerTest {
     /** One step: VALID and WORK at t, then the unfenced write and the fenced one (both accepted). */
     private static void step(H h, String p, double t, long epoch, long seq, String phase, long highest) {
         h.valid(p, t, E, Op.Kind.LOCK, epoch).work(p, t, E, epoch);
-        h.write(t + 1, U, E, epoch, p, seq, phase, true, highest);
-        h.write(t + 2, F, E, epoch, p, seq, phase, true, highest);
+        h.unfenced(t + 1, p, seq).after(highest).writes(phase, E, epoch);
+        h.fenced(t + 2, p, seq).after(highest).writes(phase, E, epoch);
     }
 
     @Test
@@ -73,8 +72,8 @@ class ElectionCheckerTest {
     void aLeaderThatActsAfterItsWriteWasRefusedFails() {
         H h = pausedLeader();
         h.work("c1", 4005, E, 5); // ignores the refusal: one more step
-        h.write(4006, U, E, 5, "c1", 1, StoreWrite.WORK, true, 7);
-        h.write(4007, F, E, 5, "c1", 1, StoreWrite.WORK, false, 7);
+        h.unfenced(4006, "c1", 1).after(7).works(E, 5);
+        h.fenced(4007, "c1", 1).after(7).refused().works(E, 5);
         CheckResult r = checker.check(h.records());
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -118,7 +117,7 @@ class ElectionCheckerTest {
     @Test
     void theFencedStoreAcceptingAnOlderEpochAfterANewerFails() {
         H h = pausedLeader();
-        h.write(4003, F, E, 5, "c1", 1, StoreWrite.WORK, true, 7); // a store that did not fence
+        h.fenced(4003, "c1", 1).after(7).works(E, 5); // a store that did not fence
         CheckResult r = checker.check(h.records());
         assertThat(r.violations())
                 .anySatisfy(v -> assertThat(v)
@@ -203,7 +202,7 @@ class ElectionCheckerTest {
 
     @Test
     void theElectionScenarioWithoutARefusedWriteIsInconclusive() {
-        H h = new H().meta("election");
+        H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
         h.ok(h.acquire("c1", 0, E), 10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         h.observed("c3", 20, E, 5, "c1:1");

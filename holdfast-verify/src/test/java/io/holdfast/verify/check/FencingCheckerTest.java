@@ -3,15 +3,11 @@ package io.holdfast.verify.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Op;
-import io.holdfast.verify.history.StoreWrite;
 import org.junit.jupiter.api.Test;
 
 class FencingCheckerTest {
-    private static final String F = StoreWrite.FENCED;
-    private static final String U = StoreWrite.UNFENCED;
-    private static final String IN = StoreWrite.ENTER;
-    private static final String OUT = StoreWrite.EXIT;
 
     private static CheckResult check(H h) {
         return new FencingChecker().check(h.records());
@@ -20,13 +16,21 @@ class FencingCheckerTest {
     /** Two sections in order on both stores; c1's late write refused by the fenced store. */
     private static H orderly() {
         return new H()
-                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
-                .write(1, U, "lock-0", 1, "c1", 1, IN, true)
-                .write(2, F, "lock-0", 1, "c1", 1, OUT, true)
-                .write(2, U, "lock-0", 1, "c1", 1, OUT, true)
-                .write(3, F, "lock-0", 2, "c2", 1, IN, true)
-                .write(4, F, "lock-0", 2, "c2", 1, OUT, true)
-                .write(5, F, "lock-0", 1, "c1", 1, OUT, false);
+                .fenced(1, "c1", 1)
+                .enters("lock-0", 1)
+                .unfenced(1, "c1", 1)
+                .enters("lock-0", 1)
+                .fenced(2, "c1", 1)
+                .exits("lock-0", 1)
+                .unfenced(2, "c1", 1)
+                .exits("lock-0", 1)
+                .fenced(3, "c2", 1)
+                .enters("lock-0", 2)
+                .fenced(4, "c2", 1)
+                .exits("lock-0", 2)
+                .fenced(5, "c1", 1)
+                .refused()
+                .exits("lock-0", 1);
     }
 
     @Test
@@ -41,7 +45,7 @@ class FencingCheckerTest {
 
     @Test
     void acceptedTokenGoingDownFails() {
-        H h = orderly().write(6, F, "lock-0", 1, "c3", 1, IN, true);
+        H h = orderly().fenced(6, "c3", 1).enters("lock-0", 1);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).anyMatch(v -> v.startsWith("lock-0: fenced store accepted token 1 (c3:1 enter"));
@@ -51,10 +55,15 @@ class FencingCheckerTest {
     void sectionFencedOffIsNoOverlap() {
         // c1 paused inside its section; c2 took over; c1's exit was refused
         H h = new H()
-                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
-                .write(2, F, "lock-0", 2, "c2", 1, IN, true)
-                .write(3, F, "lock-0", 2, "c2", 1, OUT, true)
-                .write(4, F, "lock-0", 1, "c1", 1, OUT, false);
+                .fenced(1, "c1", 1)
+                .enters("lock-0", 1)
+                .fenced(2, "c2", 1)
+                .enters("lock-0", 2)
+                .fenced(3, "c2", 1)
+                .exits("lock-0", 2)
+                .fenced(4, "c1", 1)
+                .refused()
+                .exits("lock-0", 1);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("stale writes refused", 1L);
@@ -63,10 +72,14 @@ class FencingCheckerTest {
     @Test
     void overlapInTheFencedStoreFails() {
         H h = new H()
-                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
-                .write(2, F, "lock-0", 2, "c2", 1, IN, true)
-                .write(3, F, "lock-0", 2, "c1", 1, OUT, true)
-                .write(4, F, "lock-0", 2, "c2", 1, OUT, true);
+                .fenced(1, "c1", 1)
+                .enters("lock-0", 1)
+                .fenced(2, "c2", 1)
+                .enters("lock-0", 2)
+                .fenced(3, "c1", 1)
+                .exits("lock-0", 2)
+                .fenced(4, "c2", 1)
+                .exits("lock-0", 2);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -77,10 +90,14 @@ class FencingCheckerTest {
     @Test
     void tokenReusedByTwoAcquiresFails() {
         H h = new H()
-                .write(1, F, "lock-0", 7, "c1", 1, IN, true)
-                .write(2, F, "lock-0", 7, "c1", 1, OUT, true)
-                .write(3, F, "lock-1", 7, "c2", 4, IN, true)
-                .write(4, F, "lock-1", 7, "c2", 4, OUT, true);
+                .fenced(1, "c1", 1)
+                .enters("lock-0", 7)
+                .fenced(2, "c1", 1)
+                .exits("lock-0", 7)
+                .fenced(3, "c2", 4)
+                .enters("lock-1", 7)
+                .fenced(4, "c2", 4)
+                .exits("lock-1", 7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -97,7 +114,7 @@ class FencingCheckerTest {
         h.ok(a, 1, 3);
         Op b = h.acquire("c2", 0, "lock-2");
         h.ok(b, 2, 3);
-        h.write(3, F, "lock-0", 3, "c1", 1, IN, true);
+        h.fenced(3, "c1", 1).enters("lock-0", 3);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().startsWith("token 3 used by 2 acquires");
@@ -105,7 +122,7 @@ class FencingCheckerTest {
 
     @Test
     void phaseAcceptedTwiceFails() {
-        H h = orderly().write(4.5, F, "lock-0", 2, "c2", 1, OUT, true);
+        H h = orderly().fenced(4.5, "c2", 1).exits("lock-0", 2);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("lock-0: c2:1 exit (token 2) accepted twice");
@@ -114,9 +131,12 @@ class FencingCheckerTest {
     @Test
     void unfencedOverlapIsCountedNotAViolation() {
         H h = orderly()
-                .write(3, U, "lock-0", 2, "c2", 1, IN, true)
-                .write(3.5, U, "lock-0", 3, "c1", 2, IN, true)
-                .write(4, U, "lock-0", 2, "c2", 1, OUT, true);
+                .unfenced(3, "c2", 1)
+                .enters("lock-0", 2)
+                .unfenced(3.5, "c1", 2)
+                .enters("lock-0", 3)
+                .unfenced(4, "c2", 1)
+                .exits("lock-0", 2);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("unfenced overlaps", 1L);
@@ -124,17 +144,26 @@ class FencingCheckerTest {
 
     @Test
     void aLeadersRepeatedWorkWritesAreNoDuplicatesAndItsLateOnesCountAsUnfencedOverlaps() {
-        String work = StoreWrite.WORK;
         H h = new H()
-                .write(1, F, "election-0", 5, "c1", 1, IN, true)
-                .write(2, F, "election-0", 5, "c1", 1, work, true)
-                .write(3, F, "election-0", 5, "c1", 1, work, true)
-                .write(4, U, "election-0", 7, "c2", 1, IN, true)
-                .write(5, F, "election-0", 7, "c2", 1, IN, true)
-                .write(6, U, "election-0", 5, "c1", 1, work, true) // c1 paused, wakes: late
-                .write(7, F, "election-0", 5, "c1", 1, work, false)
-                .write(8, F, "election-0", 7, "c2", 1, work, true)
-                .write(9, F, "election-0", 7, "c2", 1, OUT, true);
+                .fenced(1, "c1", 1)
+                .enters("election-0", 5)
+                .fenced(2, "c1", 1)
+                .works("election-0", 5)
+                .fenced(3, "c1", 1)
+                .works("election-0", 5)
+                .unfenced(4, "c2", 1)
+                .enters("election-0", 7)
+                .fenced(5, "c2", 1)
+                .enters("election-0", 7)
+                .unfenced(6, "c1", 1)
+                .works("election-0", 5) // c1 paused, wakes: late
+                .fenced(7, "c1", 1)
+                .refused()
+                .works("election-0", 5)
+                .fenced(8, "c2", 1)
+                .works("election-0", 7)
+                .fenced(9, "c2", 1)
+                .exits("election-0", 7);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.counts())
@@ -143,27 +172,51 @@ class FencingCheckerTest {
                 .containsEntry("unfenced overlaps", 1L);
         // a work write of another leader accepted inside a section is an overlap, as any write is
         H inside = new H()
-                .write(1, F, "election-0", 5, "c1", 1, IN, true)
-                .write(2, F, "election-0", 7, "c2", 1, work, true)
-                .write(3, F, "election-0", 7, "c1", 1, OUT, true);
+                .fenced(1, "c1", 1)
+                .enters("election-0", 5)
+                .fenced(2, "c2", 1)
+                .works("election-0", 7)
+                .fenced(3, "c1", 1)
+                .exits("election-0", 7);
         assertThat(check(inside).violations()).anySatisfy(v -> assertThat(v).contains("overlap in the fenced store"));
     }
 
     @Test
     void pauseScenarioWithoutRefusedWriteIsInconclusive() {
-        H h = new H()
-                .meta("client-paused")
-                .write(1, F, "lock-0", 1, "c1", 1, IN, true)
-                .write(2, F, "lock-0", 1, "c1", 1, OUT, true);
+        H h = oneSection("client-paused", Expectation.STALE_WRITE_REFUSED);
         assertThat(check(h).status()).isEqualTo(Status.INCONCLUSIVE);
         // a refused stale write but no overlap in the unfenced twin: the fault still did not bite
-        assertThat(check(orderly().meta("client-paused")).status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(check(orderly().meta("client-paused", Expectation.STALE_WRITE_REFUSED))
+                        .status())
+                .isEqualTo(Status.INCONCLUSIVE);
         H bitten = orderly()
-                .meta("client-paused")
-                .write(3, U, "lock-0", 2, "c2", 1, IN, true)
-                .write(3.5, U, "lock-0", 3, "c1", 2, IN, true)
-                .write(4, U, "lock-0", 2, "c2", 1, OUT, true);
+                .meta("client-paused", Expectation.STALE_WRITE_REFUSED)
+                .unfenced(3, "c2", 1)
+                .enters("lock-0", 2)
+                .unfenced(3.5, "c1", 2)
+                .enters("lock-0", 3)
+                .unfenced(4, "c2", 1)
+                .exits("lock-0", 2);
         assertThat(check(bitten).status()).isEqualTo(Status.PASS);
+    }
+
+    @Test
+    void theScenarioExpectationDecidesNotItsName() {
+        H expected = oneSection("any-name", Expectation.STALE_WRITE_REFUSED);
+        assertThat(check(expected).status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(check(expected).detail()).contains("expects STALE_WRITE_REFUSED", "refused 0, overlaps 0");
+        H named = oneSection("client-paused");
+        assertThat(check(named).status()).isEqualTo(Status.PASS);
+    }
+
+    /** One orderly section of c1 in the fenced store, in a run of {@code scenario}. */
+    private static H oneSection(String scenario, Expectation... expects) {
+        return new H()
+                .meta(scenario, expects)
+                .fenced(1, "c1", 1)
+                .enters("lock-0", 1)
+                .fenced(2, "c1", 1)
+                .exits("lock-0", 1);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
@@ -10,6 +11,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Builds small histories by hand; times are in milliseconds. */
 final class H {
@@ -104,24 +106,59 @@ final class H {
         return this;
     }
 
-    H write(double t, String store, String key, long token, String p, long seq, String phase, boolean accepted) {
-        records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, 0));
-        return this;
+    /** A write of {@code p}'s operation {@code seq} to the fenced store at {@code t}. */
+    StoreWriting fenced(double t, String p, long seq) {
+        return new StoreWriting(StoreWrite.FENCED, t, p, seq);
     }
 
-    /** A store write that saw {@code highest} as the key's highest token before it. */
-    H write(
-            double t,
-            String store,
-            String key,
-            long token,
-            String p,
-            long seq,
-            String phase,
-            boolean accepted,
-            long highest) {
-        records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, highest));
-        return this;
+    /** A write of {@code p}'s operation {@code seq} to the unfenced twin at {@code t}. */
+    StoreWriting unfenced(double t, String p, long seq) {
+        return new StoreWriting(StoreWrite.UNFENCED, t, p, seq);
+    }
+
+    /** A store write being described: accepted unless {@link #refused}; its phase, key and token end it. */
+    final class StoreWriting {
+        private final String store;
+        private final double t;
+        private final String p;
+        private final long seq;
+        private boolean accepted = true;
+        private long highest;
+
+        private StoreWriting(String store, double t, String p, long seq) {
+            this.store = store;
+            this.t = t;
+            this.p = p;
+            this.seq = seq;
+        }
+
+        StoreWriting refused() {
+            accepted = false;
+            return this;
+        }
+
+        /** The store had seen {@code token} as the key's highest before this write. */
+        StoreWriting after(long token) {
+            highest = token;
+            return this;
+        }
+
+        H enters(String key, long token) {
+            return writes(StoreWrite.ENTER, key, token);
+        }
+
+        H exits(String key, long token) {
+            return writes(StoreWrite.EXIT, key, token);
+        }
+
+        H works(String key, long token) {
+            return writes(StoreWrite.WORK, key, token);
+        }
+
+        H writes(String phase, String key, long token) {
+            records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, highest));
+            return H.this;
+        }
     }
 
     /** A LOST notice: the lease of {@code p} with {@code token} was lost, as {@code why} says. */
@@ -147,8 +184,9 @@ final class H {
         return this;
     }
 
-    H meta(String scenario) {
-        records.add(new Meta(0, scenario, 1, 3, 2, null, 5000, Map.of()));
+    /** The run's Meta: its scenario and what the scenario expects. */
+    H meta(String scenario, Expectation... expects) {
+        records.add(new Meta(0, scenario, 1, 3, 2, null, 5000, Map.of(), Set.of(expects)));
         return this;
     }
 

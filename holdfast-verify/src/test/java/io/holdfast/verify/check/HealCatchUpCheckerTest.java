@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.CaughtUp;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Fault;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class HealCatchUpCheckerTest {
@@ -17,8 +19,8 @@ class HealCatchUpCheckerTest {
 
     private final HealCatchUpChecker checker = new HealCatchUpChecker();
 
-    private static Meta meta(String scenario) {
-        return new Meta(0, scenario, 1, 5, 4, null, 3000, Map.of());
+    private static Meta meta(String scenario, Expectation... expects) {
+        return new Meta(0, scenario, 1, 5, 4, null, 3000, Map.of(), Set.of(expects));
     }
 
     private static Fault heal() {
@@ -31,7 +33,8 @@ class HealCatchUpCheckerTest {
 
     @Test
     void everyReplicaWithinFiveSecondsPasses() {
-        List<Record> run = List.of(meta("ring"), heal(), after("n1", 0), after("n2", 180), after("n3", 4_999));
+        List<Record> run = List.of(
+                meta("ring", Expectation.HEAL_CATCH_UP), heal(), after("n1", 0), after("n2", 180), after("n3", 4_999));
         CheckResult r = checker.check(run);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("heals", 1L).containsEntry("slowest ms", 4_999L);
@@ -40,7 +43,8 @@ class HealCatchUpCheckerTest {
 
     @Test
     void aReplicaSlowerThanFiveSecondsFailsNamingItAndTheHeal() {
-        List<Record> run = List.of(meta("partition"), heal(), after("n1", 0), after("n2", 5_300));
+        List<Record> run =
+                List.of(meta("partition", Expectation.HEAL_CATCH_UP), heal(), after("n1", 0), after("n2", 5_300));
         CheckResult r = checker.check(run);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -53,7 +57,7 @@ class HealCatchUpCheckerTest {
     @Test
     void aReplicaThatNeverCaughtUpFails() {
         CaughtUp behind = new CaughtUp(HEAL + 10_000 * MS, "n4", HEAL, "n1", 500, 420, false);
-        CheckResult r = checker.check(List.of(meta("ring"), heal(), after("n1", 0), behind));
+        CheckResult r = checker.check(List.of(meta("ring", Expectation.HEAL_CATCH_UP), heal(), after("n1", 0), behind));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("n4: not caught up 10000 ms", "applied 420");
     }
@@ -61,15 +65,19 @@ class HealCatchUpCheckerTest {
     @Test
     void aHealAfterWhichNoNodeLedFails() {
         CaughtUp noLeader = new CaughtUp(HEAL + 10_000 * MS, "n2", HEAL, null, -1, 300, false);
-        CheckResult r = checker.check(List.of(meta("ring"), heal(), noLeader));
+        CheckResult r = checker.check(List.of(meta("ring", Expectation.HEAL_CATCH_UP), heal(), noLeader));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("no node led");
     }
 
     @Test
     void aHealWithoutMeasurementIsInconclusiveARunWithoutHealSkipped() {
-        assertThat(checker.check(List.of(meta("ring"), heal())).status()).isEqualTo(Status.INCONCLUSIVE);
-        assertThat(checker.check(List.of(meta("ring"))).status()).isEqualTo(Status.SKIPPED);
+        assertThat(checker.check(List.of(meta("ring", Expectation.HEAL_CATCH_UP), heal()))
+                        .status())
+                .isEqualTo(Status.INCONCLUSIVE);
+        assertThat(checker.check(List.of(meta("ring", Expectation.HEAL_CATCH_UP)))
+                        .status())
+                .isEqualTo(Status.SKIPPED);
     }
 
     @Test

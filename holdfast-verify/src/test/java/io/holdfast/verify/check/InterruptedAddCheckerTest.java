@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.AddRetried;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class InterruptedAddCheckerTest {
@@ -17,8 +19,8 @@ class InterruptedAddCheckerTest {
 
     private final InterruptedAddChecker checker = new InterruptedAddChecker();
 
-    private static Meta meta(String scenario) {
-        return new Meta(0, scenario, 1, 5, 4, null, 3000, Map.of());
+    private static Meta meta(String scenario, Expectation... expects) {
+        return new Meta(0, scenario, 1, 5, 4, null, 3000, Map.of(), Set.of(expects));
     }
 
     private static AddRetried added(String node, long millisAfterElection, int retries) {
@@ -27,7 +29,10 @@ class InterruptedAddCheckerTest {
 
     @Test
     void anAdditionCompletedWithinAMinuteOfTheElectionPasses() {
-        List<Record> run = List.of(meta("membership"), added("n4", 1_200, 1), added("n5", 60_000, 3));
+        List<Record> run = List.of(
+                meta("membership", Expectation.INTERRUPTED_ADD_COMPLETES),
+                added("n4", 1_200, 1),
+                added("n5", 60_000, 3));
         CheckResult r = checker.check(run);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.counts())
@@ -39,7 +44,8 @@ class InterruptedAddCheckerTest {
 
     @Test
     void anAdditionCompletedLaterThanAMinuteFails() {
-        CheckResult r = checker.check(List.of(meta("membership"), added("n4", 60_001, 7)));
+        CheckResult r = checker.check(
+                List.of(meta("membership", Expectation.INTERRUPTED_ADD_COMPLETES), added("n4", 60_001, 7)));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
                 .singleElement()
@@ -51,7 +57,8 @@ class InterruptedAddCheckerTest {
     void anAdditionNeverCompletedFailsWithTheLastAnswer() {
         AddRetried stuck =
                 new AddRetried(ELECTED + 61_000 * MS, "n4", KILL, "n1", ELECTED, 12, false, "change-failed NOPROGRESS");
-        CheckResult r = checker.check(List.of(meta("membership"), added("n5", 500, 1), stuck));
+        CheckResult r = checker.check(
+                List.of(meta("membership", Expectation.INTERRUPTED_ADD_COMPLETES), added("n5", 500, 1), stuck));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
                 .singleElement()
@@ -62,14 +69,16 @@ class InterruptedAddCheckerTest {
     @Test
     void noLeaderAfterTheKillFails() {
         AddRetried leaderless = new AddRetried(KILL + 60_000 * MS, "n4", KILL, "n1", -1, 0, false, "no leader");
-        CheckResult r = checker.check(List.of(meta("membership"), leaderless));
+        CheckResult r = checker.check(List.of(meta("membership", Expectation.INTERRUPTED_ADD_COMPLETES), leaderless));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("no other node led within 60000 ms");
     }
 
     @Test
     void aMembershipRunWithoutInterruptionIsInconclusiveOtherScenariosSkipped() {
-        assertThat(checker.check(List.of(meta("membership"))).status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(checker.check(List.of(meta("membership", Expectation.INTERRUPTED_ADD_COMPLETES)))
+                        .status())
+                .isEqualTo(Status.INCONCLUSIVE);
         List<Record> ring = List.of(meta("ring"), added("n4", 90_000, 1));
         assertThat(checker.check(ring).status()).isEqualTo(Status.SKIPPED);
     }

@@ -272,4 +272,15 @@ class LinearizabilityCheckerTest {
         assertThat(r.status()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("keys", 2L);
     }
+
+    @Test
+    void keyWhoseOperationsNameTwoModelsIsInconclusive() {
+        // a lock and a register on one key: no one model says what is legal, so no verdict, never a pass
+        H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3);
+        h.okGet(h.get("c2", 4, "lock-0"), 5, 0, 0);
+        CheckResult r = check(h);
+        assertThat(r.status()).as(r.toString()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(r.detail()).contains("no one model for lock-0", "LOCK", "REGISTER");
+        assertThat(r.counts()).containsEntry("keys inconclusive", 1L);
+    }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +19,7 @@ class HistoryTest {
     void everyRecordTypeSurvivesAWriteAndARead() throws Exception {
         Op invoke = Op.acquire("c1", 7, 100, "workload", "lock-0", Op.Kind.LOCK, 1, 0, false, 500);
         List<Record> records = List.of(
-                new Meta(1, "baseline", 42, 3, 4, null, 3000, Map.of("names", "2")),
+                new Meta(1, "baseline", 42, 3, 4, null, 3000, Map.of("names", "2"), Set.of(Expectation.HEAL_CATCH_UP)),
                 invoke,
                 invoke.complete(Op.Type.OK, 200).withToken(12),
                 Op.lost("c1", 8, 250, "workload", "lock-0", Op.Kind.LOCK, 1, 0, 12, "SESSION_EXPIRED"),
@@ -31,6 +32,15 @@ class HistoryTest {
         History.write(file, records);
 
         assertThat(History.read(file)).containsExactlyElementsOf(records);
+    }
+
+    @Test
+    void aMetaSavedWithoutExpectationsReadsAsExpectingNothing() throws Exception {
+        Path old = dir.resolve("old.jsonl");
+        Files.writeString(old, "{\"rec\":\"meta\",\"time\":1,\"scenario\":\"client-paused\",\"seed\":1}\n");
+        assertThat(History.read(old))
+                .singleElement()
+                .isInstanceOfSatisfying(Meta.class, m -> assertThat(m.expects()).isEmpty());
     }
 
     @Test

@@ -1,0 +1,18 @@
+package io.holdfast.verify.check;
+
+import io.holdfast.verify.history.Op;
+import java.util.List;
+
+/**
+ * A read-write lock: a WRITE request fits only while nobody holds it, a READ request while nobody
+ * holds it for writing. See {@link HoldModel} for the rest.
+ */
+final class ReadWriteLockModel extends HoldModel {
+    @Override
+    boolean fits(Op wanted, List<Op> holders) {
+        if (wanted.kind() == Op.Kind.WRITE) {
+            return holders.isEmpty();
+        }
+        return holders.stream().allMatch(h -> h.kind() == Op.Kind.READ);
+    }
+}
