@@ -2,6 +2,7 @@ package io.holdfast.server;
 
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.LockTable;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import java.util.List;
@@ -92,8 +93,7 @@ final class VersionReport implements AutoCloseable {
         this.self = self;
         this.machine = machine;
         this.parameters = parameters;
-        this.thread = new Thread(this::run, "holdfast-version-report-" + self);
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-version-report-" + self);
         this.thread.start();
     }
 
