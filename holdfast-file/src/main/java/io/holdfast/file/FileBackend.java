@@ -110,8 +110,9 @@ final class FileBackend implements StoreBackend {
     }
 
     /**
-     * Polls {@link #tryAcquire} with a pause growing from 2 ms to the URI's {@code maxPoll} ({@link RetryPolicy#lockPoll}); a
-     * release in this JVM ends the pause at once (waiters in other processes only poll).
+     * Polls {@link #tryAcquire} with a pause growing from 2 ms to the URI's {@code maxPoll} ({@link
+     * RetryPolicy#lockPoll}); a release in this JVM ends the pause at once (waiters in other
+     * processes only poll).
      */
     @Override
     public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {

@@ -161,9 +161,9 @@ final class RedisBackend implements StoreBackend {
 
     /**
      * Queues the request (behind every earlier waiter: no barging) and sleeps until the
-     * announcement of its grant or a pause ({@link RetryPolicy#announcedLockPoll}), polling in between. A wait that ends without a grant
-     * (deadline, interrupt, failure) takes itself off the queue and gives back a grant that raced
-     * it before it returns.
+     * announcement of its grant or a pause ({@link RetryPolicy#announcedLockPoll}), polling in
+     * between. A wait that ends without a grant (deadline, interrupt, failure) takes itself off the
+     * queue and gives back a grant that raced it before it returns.
      */
     @Override
     public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {

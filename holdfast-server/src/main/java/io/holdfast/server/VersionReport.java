@@ -37,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>A thread of its own looks at what the applied table holds for this node every {@link
  * #CHECK_MILLIS} ms; while that is not this build's version, it sends a report through Ratis's own
  * client to whichever member leads (a follower cannot write to the log itself), and backs off up
- * to {@link #MAX_BACKOFF_MILLIS} ms while that fails ({@link RetryPolicy#versionReport()}). A node therefore writes one entry when it
- * first starts, and one after each upgrade; a table restored from a backup holds no reports, and
- * every member reports again.
+ * to {@link #MAX_BACKOFF_MILLIS} ms while that fails ({@link RetryPolicy#versionReport()}). A
+ * node therefore writes one entry when it first starts, and one after each upgrade; a table
+ * restored from a backup holds no reports, and every member reports again.
  *
  * <p>A new member, started before {@code holdfast members add} and knowing no members yet, asks
  * the members of its {@code --peers} which of them leads and reports to that one: the leader
