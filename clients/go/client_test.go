@@ -230,10 +230,7 @@ func TestCancelReleasesAGrantAlreadyMade(t *testing.T) {
 	if rel := f.seen("/api/v1/release"); len(rel) != 1 || str(rel[0].body, "name") != "g" {
 		t.Fatalf("releases %+v", rel)
 	}
-	f.mu.Lock()
-	_, held := f.holders["g"]
-	f.mu.Unlock()
-	if held {
+	if f.held("g") {
 		t.Fatal("the grant is still held")
 	}
 }
@@ -404,10 +401,7 @@ func TestCloseMarksLeasesReleased(t *testing.T) {
 		t.Fatalf("loss callback on close: %q", r)
 	case <-time.After(50 * time.Millisecond):
 	}
-	f.mu.Lock()
-	_, held := f.holders["c"]
-	f.mu.Unlock()
-	if held {
+	if f.held("c") {
 		t.Fatal("still held after close")
 	}
 }

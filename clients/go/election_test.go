@@ -161,10 +161,7 @@ func TestElectionUnproclaimedLostAndFailedProclamation(t *testing.T) {
 	if _, err := b.Election("svc/taken").Campaign(ctx, "b"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a refused proclamation: %v", err)
 	}
-	f.mu.Lock()
-	_, held := f.holders["svc/taken"]
-	f.mu.Unlock()
-	if held {
+	if f.held("svc/taken") {
 		t.Fatal("the candidacy was not ended")
 	}
 	sent := len(f.seen("/api/v1/acquire"))

@@ -175,6 +175,14 @@ func (f *fakeCluster) free(name string) {
 	f.changedLocked()
 }
 
+// held reports whether the lock name has a holder.
+func (f *fakeCluster) held(name string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, held := f.holders[name]
+	return held
+}
+
 func (f *fakeCluster) seen(path string) []fakeRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()

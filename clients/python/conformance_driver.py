@@ -44,22 +44,21 @@ def need(cmd, field):
     return cmd[field]
 
 
-def client_of(cmd):
-    name = need(cmd, "client")
+def _known(table, key, what):
+    """The entry ``key`` of one of the driver's tables; a command naming none is refused."""
     with _state_lock:
-        c = _clients.get(name)
-    if c is None:
-        raise BadCommand("no open client %r" % name)
-    return c
+        found = table.get(key)
+    if found is None:
+        raise BadCommand("no %s %r" % (what, key))
+    return found
+
+
+def client_of(cmd):
+    return _known(_clients, need(cmd, "client"), "open client")
 
 
 def handle_of(cmd, field="handle"):
-    h = need(cmd, field)
-    with _state_lock:
-        lease = _handles.get(h)
-    if lease is None:
-        raise BadCommand("no lease handle %r" % h)
-    return lease
+    return _known(_handles, need(cmd, field), "lease handle")
 
 
 def on_lost_line(handle):
@@ -224,11 +223,7 @@ def op_campaign(cmd):
 
 
 def op_resign(cmd):
-    h = need(cmd, "handle")
-    with _state_lock:
-        leading = _leaderships.get(h)
-    if leading is None:
-        raise BadCommand("no leadership %r" % h)
+    leading = _known(_leaderships, need(cmd, "handle"), "leadership")
     leading.resign()
     return {}
 

@@ -37,16 +37,6 @@ export interface LeaseHost {
 type State = "held" | "releasing" | "released" | "lost";
 
 export class Lease {
-  /** The lock's name. */
-  readonly name: string;
-  /** The fencing token of this grant: always increasing per lock; far below 2^53. */
-  readonly fencingToken: number;
-  /** How the lock is held. */
-  readonly mode: LockMode;
-  /** Permits held (1 unless mode is `permits`). */
-  readonly permits: number;
-  /** The lease timeout the grant was taken with (0: none). */
-  readonly leaseMs: number;
   /** When the grant's answer arrived (`Date.now()`). */
   readonly grantedAt: number;
 
@@ -62,17 +52,17 @@ export class Lease {
   /** @internal Made by the client; use {@link Client.acquire}. */
   constructor(
     private readonly host: LeaseHost,
-    name: string,
-    fencingToken: number,
-    mode: LockMode,
-    permits: number,
-    leaseMs: number,
+    /** The lock's name. */
+    readonly name: string,
+    /** The fencing token of this grant: always increasing per lock; far below 2^53. */
+    readonly fencingToken: number,
+    /** How the lock is held. */
+    readonly mode: LockMode,
+    /** Permits held (1 unless mode is `permits`). */
+    readonly permits: number,
+    /** The lease timeout the grant was taken with (0: none). */
+    readonly leaseMs: number,
   ) {
-    this.name = name;
-    this.fencingToken = fencingToken;
-    this.mode = mode;
-    this.permits = permits;
-    this.leaseMs = leaseMs;
     this.grantedAt = Date.now();
     this.lastRenewAckSentAt = this.grantedAt;
   }

@@ -12,6 +12,7 @@ import urllib.parse
 from typing import Any, Callable, Iterable, List, Optional, Set, Tuple
 
 from ._longpoll import LongPoll
+from ._threads import Worker
 from ._transport import Answer, Transport
 
 log = logging.getLogger("holdfast")
@@ -74,7 +75,7 @@ def lost_in_gap(holds: Set[Tuple[str, int]], leases: Iterable[Any]) -> List[Any]
     return [l for l in leases if (l.name, l.fencing_token) not in holds]
 
 
-class EventPoller:
+class EventPoller(Worker):
     """Long-polls the event stream until ``stop`` is set; hands each answer to ``on_result``.
 
     ``on_result(result, sent_at)`` gets the parsed answer and the ``time.monotonic()`` at which
@@ -90,19 +91,12 @@ class EventPoller:
         self._poll = LongPoll(transport, "event stream", lambda after: base + urllib.parse.urlencode(
             {"waitMillis": str(wait_millis)} if after is None
             else {"waitMillis": str(wait_millis), "after": after}), wait_millis, stop)
-        self._thread = threading.Thread(target=self._run, name="holdfast-events", daemon=True)
+        super().__init__("holdfast-events")
 
     @property
     def position(self) -> Optional[str]:
         """The ``next`` of the last answer: where the stream goes on from."""
         return self._poll.position
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         self._poll.run(parse_poll, self._take, self._final)

@@ -16,6 +16,7 @@ import urllib.parse
 from typing import Callable, Optional
 
 from .errors import HoldfastError, error_for
+from ._threads import Worker
 from ._transport import Transport
 
 log = logging.getLogger("holdfast")
@@ -45,7 +46,7 @@ def open_session(transport: Transport, client_name: str, ttl_millis: int, lock_d
     raise error_for(a.status, a.body, a.member)
 
 
-class Heartbeat:
+class Heartbeat(Worker):
     """Keeps one session alive until ``stop`` is set; calls ``on_expired()`` once it is lost."""
 
     def __init__(self, transport: Transport, session_id: str, ttl: float, opened_at: float,
@@ -57,14 +58,7 @@ class Heartbeat:
         self._on_expired = on_expired
         #: monotonic time at which the last acknowledged heartbeat (or the open) was sent
         self.last_acked_sent = opened_at
-        self._thread = threading.Thread(target=self._run, name="holdfast-keepalive", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def join(self, timeout: float) -> None:
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+        super().__init__("holdfast-keepalive")
 
     def _run(self) -> None:
         interval = self._ttl / 3.0

@@ -18,6 +18,7 @@ import urllib.parse
 from typing import Any, Callable, Dict, List, Optional, Set
 
 from .errors import SessionExpired, Unavailable
+from ._threads import shut_down
 
 RETRYABLE_STATUSES = (502, 503, 504)
 
@@ -176,12 +177,7 @@ class Transport:
             self._aborts += 1
             conns = list(self._open)
         for c in conns:
-            sock = getattr(c, "sock", None)
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            shut_down(c)
 
     # ---------------------------------------------------------------- leader following
 

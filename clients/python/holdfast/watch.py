@@ -18,7 +18,6 @@ is no lock: :func:`await_free` returning True means nobody held the lock at that
 import base64
 import logging
 import queue
-import socket
 import threading
 import time
 import urllib.parse
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional
 
 from . import _validate as v
 from ._longpoll import LongPoll
+from ._threads import shut_down
 from ._transport import Answer, Closed
 from .errors import HoldfastError, SessionExpired, Unavailable, error_for
 
@@ -241,12 +241,7 @@ class Watch:
         self._stop.set()
         with self._lock:
             conn = self._conn
-        sock = getattr(conn, "sock", None)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_down(conn)
         self._queue.put(_End(None))  # wakes a reader blocked on an empty queue
 
     def __enter__(self) -> "Watch":

@@ -20,6 +20,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from holdfast.election import proclaimed
 
 
+
+def send_json(handler, status, data):
+    """Answers ``handler``'s request with ``status`` and the JSON bytes ``data``; a client that went
+    away meanwhile (close aborts its long polls) is no error."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    try:
+        handler.wfile.write(data)
+    except OSError:
+        pass
+
 class Cluster:
     def __init__(self, nodes=3):
         self.cond = threading.Condition()
@@ -115,15 +128,7 @@ class Cluster:
                 if drop:
                     self.close_connection = True
                     return
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client went away (close aborts its long polls)
+                send_json(self, status, json.dumps(answer).encode())
 
             def do_GET(self):
                 self._do("GET")

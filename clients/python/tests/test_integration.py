@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import holdfast
 from holdfast import errors
 
+from .fakecluster import send_json
+
 JAR = os.environ.get("HOLDFAST_JAR")
 BASE_PORT = int(os.environ.get("HOLDFAST_IT_PORT", "21011"))
 
@@ -75,14 +77,7 @@ class DroppingProxy:
                         proxy.dropped += 1
                         self.close_connection = True
                         return  # the answer is lost
-                self.send_response(r.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except OSError:
-                    pass
+                send_json(self, r.status, data)
 
             do_GET = do_POST = do_DELETE = _do
 

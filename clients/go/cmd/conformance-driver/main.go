@@ -147,6 +147,24 @@ func invalid(format string, args ...any) error {
 	return &holdfast.Error{Code: holdfast.CodeInvalidArgument, Message: fmt.Sprintf(format, args...)}
 }
 
+// take removes the entry key from one of the driver's tables and returns it
+// (nil if there was none).
+func take[V any](d *driver, table map[string]*V, key string) *V {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v := table[key]
+	delete(table, key)
+	return v
+}
+
+// done answers a command whose only result is whether it succeeded.
+func done(err error) (map[string]any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
 func (d *driver) run(cmd command) {
 	fields, err := d.perform(cmd)
 	if err != nil {
@@ -241,10 +259,7 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		if !ok {
 			return nil, invalid("no lease %q", cmd.Handle)
 		}
-		if err := ls.Release(); err != nil {
-			return nil, err
-		}
-		return map[string]any{}, nil
+		return done(ls.Release())
 
 	case "isValid":
 		ls, _ := d.handle(cmd.Handle)
@@ -303,10 +318,7 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		return d.watch(cmd)
 
 	case "unwatch":
-		d.mu.Lock()
-		w := d.watches[cmd.Watch]
-		delete(d.watches, cmd.Watch)
-		d.mu.Unlock()
+		w := take(d, d.watches, cmd.Watch)
 		if w == nil {
 			return nil, invalid("no watch %q", cmd.Watch)
 		}
@@ -345,10 +357,7 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		if l == nil {
 			return nil, invalid("no leadership %q", cmd.Handle)
 		}
-		if err := l.Resign(); err != nil {
-			return nil, err
-		}
-		return map[string]any{}, nil
+		return done(l.Resign())
 
 	case "leader":
 		c, err := d.client(cmd.Client)
@@ -369,17 +378,11 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		return map[string]any{"epoch": l.Epoch, "value": value}, nil
 
 	case "close":
-		d.mu.Lock()
-		c := d.clients[cmd.Client]
-		delete(d.clients, cmd.Client)
-		d.mu.Unlock()
+		c := take(d, d.clients, cmd.Client)
 		if c == nil {
 			return nil, invalid("no client %q is open", cmd.Client)
 		}
-		if err := c.Close(); err != nil {
-			return nil, err
-		}
-		return map[string]any{}, nil
+		return done(c.Close())
 	}
 	return nil, invalid("unknown op %q", cmd.Op)
 }

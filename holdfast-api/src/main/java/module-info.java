@@ -15,10 +15,12 @@ module io.holdfast {
     exports io.holdfast.internal to
             io.holdfast.cli,
             io.holdfast.client,
+            io.holdfast.endpoint,
             io.holdfast.etcd,
             io.holdfast.file,
             io.holdfast.jdbc,
             io.holdfast.node,
+            io.holdfast.protocol,
             io.holdfast.redis,
             io.holdfast.server,
             io.holdfast.shedlock,

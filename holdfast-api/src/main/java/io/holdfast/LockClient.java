@@ -139,14 +139,15 @@ public interface LockClient extends AutoCloseable {
      * it says so with a fresh {@code STATE}. Elsewhere the watch polls the state ({@link
      * Capability#INSPECT}; {@link Capability#REGISTERS} for a register) every 100 ms and reports the
      * differences: a lock taken and given back between two reads is not seen, and why a holder left
-     * is {@link WatchEvent.Cause#UNKNOWN}.
+     * is {@link WatchEvent.Cause#UNKNOWN}. This default polls on {@link Ticker#system()}; a client
+     * with an injected ticker overrides it to poll on that.
      *
      * @throws UnsupportedFeatureException if the provider can neither record nor inspect its state
      * @throws InvalidArgumentException if the target or the listener is null
      */
     default Watch watch(WatchTarget target, WatchListener listener) {
         return io.holdfast.internal.PollingFeed.watch(
-                this, target, listener, io.holdfast.internal.PollingFeed.Wakeup.SLEEP);
+                this, target, listener, io.holdfast.internal.PollingFeed.Wakeup.SLEEP, Ticker.system());
     }
 
     /** {@link #watch(WatchTarget, WatchListener)} of one lock. */

@@ -16,8 +16,10 @@ import java.util.function.DoubleSupplier;
  *
  * <p>Every backoff of Holdfast's is a policy of this kind: {@link #defaults()} for a client's
  * requests, and a named preset for each loop that retries without end ({@link #untilKnown()},
- * {@link #watchReconnect()}, {@link #eventStreamReconnect()}, {@link #registerConflict()}), whose delays alone are used:
- * such a loop never asks {@link #allowsAnother}.
+ * {@link #watchReconnect()}, {@link #eventStreamReconnect()}, {@link #registerConflict()}, and
+ * for providers and the server {@link #lockPoll}, {@link #announcedLockPoll}, {@link
+ * #counterFileLock()}, {@link #versionReport()}), whose delays alone are used: such a loop never
+ * asks {@link #allowsAnother}.
  *
  * @param initialDelay delay before the first retry, at least 1 ms
  * @param maxDelay the largest delay, at least {@code initialDelay}
@@ -98,6 +100,44 @@ public record RetryPolicy(
      */
     public static RetryPolicy registerConflict() {
         return endless(Duration.ofMillis(1), Duration.ofMillis(64), 1.0);
+    }
+
+    /**
+     * A provider's waiter for a lock held by another polls again after 2 ms doubling up to {@code
+     * longest} (its {@code maxPoll}; the first pause is {@code longest} if that is shorter), without
+     * jitter. Only its delays are used.
+     */
+    public static RetryPolicy lockPoll(Duration longest) {
+        Duration first = Duration.ofMillis(2);
+        return endless(longest.compareTo(first) < 0 ? longest : first, longest, 0.0);
+    }
+
+    /**
+     * A waiter that is also told when the lock may have come free (Redis's announcements of a
+     * grant) polls again after 20 ms doubling up to 1 s, or up to a quarter of the lock's {@code
+     * expiry} if that is shorter (but at least 20 ms), without jitter, and starts again from 20 ms
+     * after each announcement. Only its delays are used.
+     */
+    public static RetryPolicy announcedLockPoll(Duration expiry) {
+        Duration first = Duration.ofMillis(20);
+        Duration longest = Duration.ofNanos(Math.min(Duration.ofSeconds(1).toNanos(), expiry.toNanos() / 4));
+        return endless(first, longest.compareTo(first) < 0 ? first : longest, 0.0);
+    }
+
+    /**
+     * A process that finds the file provider's token counter locked by another tries again after 1
+     * ms doubling up to 20 ms, without jitter. Only its delays are used.
+     */
+    public static RetryPolicy counterFileLock() {
+        return endless(Duration.ofMillis(1), Duration.ofMillis(20), 0.0);
+    }
+
+    /**
+     * A server node whose report of its protocol version did not reach the leader reports again
+     * after 1 s doubling up to 15 s, without jitter. Only its delays are used.
+     */
+    public static RetryPolicy versionReport() {
+        return endless(Duration.ofSeconds(1), Duration.ofSeconds(15), 0.0);
     }
 
     /** A doubling policy for a loop that retries without end: its bounds are the largest allowed. */

@@ -44,6 +44,37 @@ class RetryPolicyPresetsTest {
     }
 
     @Test
+    void aProvidersWaiterPollsAfter2MsDoublingUpToItsMaxPoll() {
+        assertThat(millis(RetryPolicy.lockPoll(Duration.ofMillis(100)), 8, () -> 0.99))
+                .containsExactly(2L, 4L, 8L, 16L, 32L, 64L, 100L, 100L);
+        assertThat(millis(RetryPolicy.lockPoll(Duration.ofMillis(500)), 10, () -> 0.5))
+                .containsExactly(2L, 4L, 8L, 16L, 32L, 64L, 128L, 256L, 500L, 500L);
+        assertThat(millis(RetryPolicy.lockPoll(Duration.ofMillis(1)), 3, () -> 0.5))
+                .containsExactly(1L, 1L, 1L);
+    }
+
+    @Test
+    void aRedisWaiterPollsAfter20MsDoublingUpTo1sOrAQuarterOfTheExpiry() {
+        assertThat(millis(RetryPolicy.announcedLockPoll(Duration.ofSeconds(30)), 8, () -> 0.99))
+                .containsExactly(20L, 40L, 80L, 160L, 320L, 640L, 1000L, 1000L);
+        assertThat(millis(RetryPolicy.announcedLockPoll(Duration.ofMillis(400)), 5, () -> 0.5))
+                .containsExactly(20L, 40L, 80L, 100L, 100L);
+        assertThat(millis(RetryPolicy.announcedLockPoll(Duration.ofMillis(40)), 2, () -> 0.5))
+                .containsExactly(20L, 20L);
+    }
+
+    @Test
+    void aLockedCounterFileIsTriedAgainAfter1MsDoublingUpTo20Ms() {
+        assertThat(millis(RetryPolicy.counterFileLock(), 7, () -> 0.99)).containsExactly(1L, 2L, 4L, 8L, 16L, 20L, 20L);
+    }
+
+    @Test
+    void aFailedVersionReportIsSentAgainAfter1sDoublingUpTo15s() {
+        assertThat(millis(RetryPolicy.versionReport(), 6, () -> 0.99))
+                .containsExactly(1000L, 2000L, 4000L, 8000L, 15000L, 15000L);
+    }
+
+    @Test
     void theEndlessLoopsDelaysStayBoundedAtTheirLastRetry() {
         assertThat(RetryPolicy.watchReconnect().delayBefore(64, () -> 0.0)).isEqualTo(Duration.ofSeconds(2));
     }

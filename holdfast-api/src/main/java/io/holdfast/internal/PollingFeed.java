@@ -5,6 +5,7 @@ import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
+import io.holdfast.Ticker;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Versioned;
 import io.holdfast.VersionedRegister;
@@ -52,6 +53,7 @@ public final class PollingFeed implements ChangeFeed {
 
     private final LockClient client;
     private final Wakeup wakeup;
+    private final Ticker ticker;
     private long reads;
     private Map<String, LockInfo> locks = Map.of();
     private long version;
@@ -61,13 +63,14 @@ public final class PollingFeed implements ChangeFeed {
 
     /**
      * Starts a polling watch through {@code client} ({@link LockClient#watch(WatchTarget,
-     * io.holdfast.WatchListener)}'s default), woken by {@code wakeup}.
+     * io.holdfast.WatchListener)}'s default), woken by {@code wakeup}, that measures its waits with
+     * {@code ticker} (the client's {@link io.holdfast.ClientOptions#ticker()}).
      *
      * @throws io.holdfast.UnsupportedFeatureException without {@link Capability#INSPECT} ({@link
      *     Capability#REGISTERS} for a register)
      */
     public static io.holdfast.Watch watch(
-            LockClient client, WatchTarget target, io.holdfast.WatchListener listener, Wakeup wakeup) {
+            LockClient client, WatchTarget target, io.holdfast.WatchListener listener, Wakeup wakeup, Ticker ticker) {
         if (target == null) {
             throw new InvalidArgumentException("the watch target must not be null");
         }
@@ -76,13 +79,17 @@ public final class PollingFeed implements ChangeFeed {
             throw new UnsupportedFeatureException(
                     "watching " + target + " needs " + needed + ", which this provider does not offer");
         }
-        return WatchRunner.start(new PollingFeed(client, wakeup), target, listener, client::isOpen);
+        return WatchRunner.start(new PollingFeed(client, wakeup, ticker), target, listener, client::isOpen);
     }
 
-    /** Polls through {@code client}, woken by {@code wakeup} between reads. */
-    public PollingFeed(LockClient client, Wakeup wakeup) {
+    /**
+     * Polls through {@code client}, woken by {@code wakeup} between reads; a read's {@code wait} is
+     * measured with {@code ticker}.
+     */
+    public PollingFeed(LockClient client, Wakeup wakeup, Ticker ticker) {
         this.client = client;
         this.wakeup = wakeup;
+        this.ticker = ticker;
     }
 
     @Override
@@ -100,7 +107,7 @@ public final class PollingFeed implements ChangeFeed {
             last = reads + ".0";
             return new Page(List.of(state.at(last)), last);
         }
-        long deadline = System.nanoTime() + wait.toNanos();
+        long deadline = ticker.nanos() + wait.toNanos();
         while (true) {
             reads++;
             List<WatchEvent> changes = new ArrayList<>();
@@ -121,7 +128,7 @@ public final class PollingFeed implements ChangeFeed {
                 }
                 return new Page(placed, last);
             }
-            long left = deadline - System.nanoTime();
+            long left = deadline - ticker.nanos();
             if (left <= 0) {
                 return new Page(List.of(), last);
             }

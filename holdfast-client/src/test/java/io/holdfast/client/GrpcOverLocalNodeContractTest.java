@@ -1,15 +1,10 @@
 package io.holdfast.client;
 
-import io.holdfast.Capability;
-import io.holdfast.ClientOptions;
-import io.holdfast.LockClient;
 import io.holdfast.endpoint.ClientPort;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
-import java.time.Duration;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -34,27 +29,7 @@ class GrpcOverLocalNodeContractTest extends LockProviderContract {
         server.close();
     }
 
-    private static final ProviderFixture FIXTURE = new ProviderFixture() {
-        @Override
-        public LockClient open(ClientOptions options) {
-            return LockClient.open(uri, options);
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return HoldfastProvider.CAPABILITIES;
-        }
-
-        @Override
-        public void crash(LockClient client) {
-            io.holdfast.internal.CrashSimulation.crash(client);
-        }
-
-        @Override
-        public Duration shortSessionTtl() {
-            return Duration.ofSeconds(1);
-        }
-    };
+    private static final ProviderFixture FIXTURE = new ClientFixture(() -> uri, HoldfastProvider.CAPABILITIES);
 
     @Override
     protected ProviderFixture fixture() {

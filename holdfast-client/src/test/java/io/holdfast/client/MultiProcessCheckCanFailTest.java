@@ -6,15 +6,10 @@ import static org.junit.platform.testkit.engine.EventConditions.finishedWithFail
 import static org.junit.platform.testkit.engine.EventConditions.test;
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
-import io.holdfast.Capability;
-import io.holdfast.ClientOptions;
-import io.holdfast.LockClient;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.testkit.engine.EngineTestKit;
 
@@ -28,27 +23,7 @@ class MultiProcessCheckCanFailTest {
     static class UnsharedAcrossProcesses extends LockProviderContract {
         @Override
         protected ProviderFixture fixture() {
-            return new ProviderFixture() {
-                @Override
-                public LockClient open(ClientOptions options) {
-                    return LockClient.open("mem:multi-process-check", options);
-                }
-
-                @Override
-                public Set<Capability> capabilities() {
-                    return MemProvider.CAPABILITIES;
-                }
-
-                @Override
-                public void crash(LockClient client) {
-                    io.holdfast.internal.CrashSimulation.crash(client);
-                }
-
-                @Override
-                public Duration shortSessionTtl() {
-                    return Duration.ofSeconds(1);
-                }
-
+            return new ClientFixture(() -> "mem:multi-process-check", MemProvider.CAPABILITIES) {
                 @Override
                 public Optional<String> uri() {
                     return Optional.of("mem:multi-process-check");

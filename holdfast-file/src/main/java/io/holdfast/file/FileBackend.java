@@ -4,6 +4,7 @@ import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockInfo;
+import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.store.Deadline;
@@ -109,13 +110,14 @@ final class FileBackend implements StoreBackend {
     }
 
     /**
-     * Polls {@link #tryAcquire} with a pause growing from 2 ms to the URI's {@code maxPoll}; a
-     * release in this JVM ends the pause at once (waiters in other processes only poll).
+     * Polls {@link #tryAcquire} with a pause growing from 2 ms to the URI's {@code maxPoll} ({@link
+     * RetryPolicy#lockPoll}); a release in this JVM ends the pause at once (waiters in other
+     * processes only poll).
      */
     @Override
     public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
-        long pauseNanos = Duration.ofMillis(2).toNanos();
-        long maxPauseNanos = uri.maxPoll().toNanos();
+        RetryPolicy pauses = RetryPolicy.lockPoll(uri.maxPoll());
+        int polls = 0;
         Signals signals = directory.signals();
         while (true) {
             long seen = signals.version(request.name());
@@ -130,8 +132,10 @@ final class FileBackend implements StoreBackend {
             if (Thread.interrupted()) {
                 throw new InterruptedException("interrupted while waiting for " + request.describe());
             }
-            signals.await(request.name(), seen, Math.min(pauseNanos, remaining));
-            pauseNanos = Math.min(maxPauseNanos, pauseNanos * 2);
+            signals.await(
+                    request.name(),
+                    seen,
+                    Math.min(pauses.delayBefore(++polls, () -> 0.0).toNanos(), remaining));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.holdfast.file;
 
+import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.store.Deadline;
 import java.io.IOException;
@@ -90,7 +91,8 @@ final class TokenCounter {
     }
 
     private static FileLock lock(FileChannel channel, Path file, Deadline deadline) throws IOException {
-        long pauseMillis = 1;
+        RetryPolicy pauses = RetryPolicy.counterFileLock();
+        int tries = 0;
         while (true) {
             FileLock lock = channel.tryLock();
             if (lock != null) {
@@ -101,8 +103,7 @@ final class TokenCounter {
                         + " stayed locked by another process for longer than the request timeout"
                         + " (is a process stopped while holding it?)");
             }
-            sleep(pauseMillis);
-            pauseMillis = Math.min(20, pauseMillis * 2);
+            sleep(pauses.delayBefore(++tries, () -> 0.0).toMillis());
         }
     }
 

@@ -8,6 +8,7 @@ import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockMode;
+import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
@@ -73,12 +74,6 @@ final class RedisBackend implements StoreBackend {
     private static final LuaScript RENEW = LuaScript.load("renew", ScriptOutputType.INTEGER);
     static final LuaScript CHECK = LuaScript.load("check", ScriptOutputType.INTEGER);
     static final LuaScript DESCRIBE = LuaScript.load("describe", ScriptOutputType.MULTI);
-
-    /** The first pause of a waiter between two polls, doubled after every poll not woken by a message. */
-    private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-
-    /** The longest pause between two polls, unless a quarter of the request's expiry is shorter. */
-    private static final long MAX_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** The longest {@code WAIT} for replicas (see {@link #awaitReplicas}). */
     private static final long MAX_REPLICA_WAIT_MILLIS = 2_000;
@@ -166,9 +161,9 @@ final class RedisBackend implements StoreBackend {
 
     /**
      * Queues the request (behind every earlier waiter: no barging) and sleeps until the
-     * announcement of its grant or a pause, polling in between. A wait that ends without a grant
-     * (deadline, interrupt, failure) takes itself off the queue and gives back a grant that raced
-     * it before it returns.
+     * announcement of its grant or a pause ({@link RetryPolicy#announcedLockPoll}), polling in
+     * between. A wait that ends without a grant (deadline, interrupt, failure) takes itself off the
+     * queue and gives back a grant that raced it before it returns.
      */
     @Override
     public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
@@ -176,10 +171,8 @@ final class RedisBackend implements StoreBackend {
         waits.put(request.owner(), request);
         boolean granted = false;
         try {
-            long pause = FIRST_PAUSE_NANOS;
-            long maxPause = Math.max(
-                    FIRST_PAUSE_NANOS,
-                    Math.min(MAX_PAUSE_NANOS, request.expiry().toNanos() / 4));
+            RetryPolicy pauses = RetryPolicy.announcedLockPoll(request.expiry());
+            int unwoken = 0; // polls since the last announcement
             while (true) {
                 if (deadline.cancelled()) {
                     throw new InterruptedException("the wait for " + request.describe() + " was called off");
@@ -201,8 +194,9 @@ final class RedisBackend implements StoreBackend {
                 if (remaining <= 0) {
                     return Optional.empty();
                 }
-                boolean woken = signal.await(seen, Math.min(pause, remaining));
-                pause = woken ? FIRST_PAUSE_NANOS : Math.min(maxPause, pause * 2);
+                boolean woken = signal.await(
+                        seen, Math.min(pauses.delayBefore(++unwoken, () -> 0.0).toNanos(), remaining));
+                unwoken = woken ? 0 : unwoken;
             }
         } finally {
             waits.remove(request.owner());

@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import io.holdfast.internal.DaemonThreads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -87,11 +88,8 @@ final class DivisionWatch implements AutoCloseable {
         this.stop = stop;
         this.removed = removed;
         this.stopping = stopping;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "holdfast-division-watch-" + nodeId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.timer =
+                Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-division-watch-" + nodeId));
     }
 
     /**

@@ -45,7 +45,7 @@ final class HttpBackupRoute {
         HttpExchange ex = request.exchange();
         long started = System.nanoTime();
         boolean[] sent = {false};
-        if (!node.raftService().isAdmin(identity)) {
+        if (!node.parts().isAdmin(identity)) {
             throw new Refused(
                     403,
                     "PERMISSION_DENIED",

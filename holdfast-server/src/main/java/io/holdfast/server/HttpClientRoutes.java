@@ -54,11 +54,11 @@ final class HttpClientRoutes implements AutoCloseable {
     private final HttpRegisterRoutes registers;
     private final HttpWatchRoute watches;
 
-    HttpClientRoutes(RaftLockService service) {
-        this.watches = new HttpWatchRoute(service);
-        this.sessions = new HttpSessions(service, timer);
-        this.stream = new HttpEventStream(service, timer);
-        this.registers = new HttpRegisterRoutes(service, sessions);
+    HttpClientRoutes(NodeParts parts) {
+        this.watches = new HttpWatchRoute(parts.service);
+        this.sessions = new HttpSessions(parts, timer);
+        this.stream = new HttpEventStream(parts, timer);
+        this.registers = new HttpRegisterRoutes(parts.service, sessions);
     }
 
     /** {@code POST /api/v1/sessions}: opens a session; 201 with its id. */

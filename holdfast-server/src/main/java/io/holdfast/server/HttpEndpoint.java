@@ -83,7 +83,7 @@ final class HttpEndpoint implements AutoCloseable {
         this.executor = executor;
         this.node = node;
         this.authenticator = authenticator;
-        this.clients = new HttpClientRoutes(node.raftService());
+        this.clients = new HttpClientRoutes(node.parts());
         this.handlers = new HttpRoutes.Handlers(node, clients, new HttpOperatorRoutes(node, authenticator));
     }
 

@@ -35,13 +35,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class HttpEventStream {
     private final RaftLockService service;
+    /** The node's parts this replica answers from: its table, whether it leads. */
+    private final NodeParts parts;
+
     private final SessionEvents events;
     private final ScheduledExecutorService timer;
 
     /** @param timer where a long poll's wait ends (shared with the other HTTP routes, which close it) */
-    HttpEventStream(RaftLockService service, ScheduledExecutorService timer) {
-        this.service = service;
-        this.events = service.sessionEvents();
+    HttpEventStream(NodeParts parts, ScheduledExecutorService timer) {
+        this.service = parts.service;
+        this.parts = parts;
+        this.events = parts.sessionEvents;
         this.timer = timer;
     }
 
@@ -53,10 +57,10 @@ final class HttpEventStream {
         ChangePosition after = HttpMessages.after(query);
         long wait = HttpMessages.pollMillis(query);
         ChangePosition from = after;
-        if (!service.hasSession(sessionId)
+        if (!parts.machine.read(t -> t.hasSession(sessionId))
                 && events.read(sessionId, after).items().isEmpty()) {
-            if (!service.isLeader()) {
-                throw service.notLeaderException(
+            if (!parts.duties.isActive()) {
+                throw parts.gateway.notLeader(
                         "this member does not know session " + sessionId + " (yet): ask the leader");
             }
             return CompletableFuture.completedFuture(answer(sessionId, from)); // gone: say so at once
@@ -78,9 +82,10 @@ final class HttpEventStream {
         ArrayNode list = json.putArray("events");
         // Read after the page, so the state is at least as new as the page's end: at worst a client
         // is told again of an event whose effect the state already shows.
-        Optional<SessionState> state =
-                page.gap() || page.items().isEmpty() ? service.sessionStateHere(sessionId) : Optional.empty();
-        if (!page.gap() && page.items().isEmpty() && state.isEmpty() && service.isLeader()) {
+        Optional<SessionState> state = page.gap() || page.items().isEmpty()
+                ? parts.machine.read(t -> t.sessionState(sessionId))
+                : Optional.empty();
+        if (!page.gap() && page.items().isEmpty() && state.isEmpty() && parts.duties.isActive()) {
             // Nothing to tell and the session is gone (its last events left the buffer): say so.
             return gap(json, sessionId, page.next(), state);
         }

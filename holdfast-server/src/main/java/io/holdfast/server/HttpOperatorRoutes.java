@@ -90,14 +90,14 @@ final class HttpOperatorRoutes {
         }
         out.put("accessControl", node.accessRules() != null);
         ObjectNode refusals = out.putObject("leaseCheckRefusals");
-        node.raftService().leaseCheckRefusals().forEach(refusals::put);
+        node.parts().leaseRefusals.counts().forEach(refusals::put);
         return out;
     }
 
     /** {@code GET /api/v1/whoami}: who the caller is to this node. */
     Answer whoami(Request r) {
         ObjectNode out = obj().put("identity", r.identity()).put("authRequired", authenticator.required());
-        out.put("admin", node.raftService().isAdmin(r.identity()));
+        out.put("admin", node.parts().isAdmin(r.identity()));
         return Answer.json(200, out);
     }
 
@@ -109,8 +109,9 @@ final class HttpOperatorRoutes {
         String after = query.get("after");
         int limit = page(query);
         RaftLockService service = node.raftService();
-        var read = await(service.inspect(
-                (table, now) -> table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n))));
+        var read = await(node.parts()
+                .inspector
+                .inspect((table, now) -> table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n))));
         List<LockInfo> locks = read.value();
         boolean more = locks.size() > limit;
         if (more) {
@@ -132,7 +133,7 @@ final class HttpOperatorRoutes {
         if (!node.raftService().mayRead(identity, name)) {
             throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
         }
-        var read = await(node.raftService().inspect((table, now) -> table.describe(name, now)));
+        var read = await(node.parts().inspector.inspect((table, now) -> table.describe(name, now)));
         Optional<LockInfo> lock = read.value();
         if (lock.isEmpty()) {
             throw new Refused(404, "NOT_FOUND", "no lock " + name + " is held or waited for");
@@ -162,7 +163,7 @@ final class HttpOperatorRoutes {
         String after = query.get("after");
         int limit = page(query);
         RaftLockService service = node.raftService();
-        var read = await(service.inspect((table, now) -> {
+        var read = await(node.parts().inspector.inspect((table, now) -> {
             List<LockInfo> locks = table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n));
             List<ObjectNode> found = new java.util.ArrayList<>();
             for (LockInfo l : locks.subList(0, Math.min(limit, locks.size()))) {
@@ -185,7 +186,8 @@ final class HttpOperatorRoutes {
         if (!node.raftService().mayRead(identity, name)) {
             throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
         }
-        var read = await(node.raftService()
+        var read = await(node.parts()
+                .inspector
                 .inspect((table, now) -> table.describe(name, now).flatMap(l -> leaderOf(table, l))));
         if (read.value().isEmpty()) {
             throw new Refused(404, "NOT_FOUND", "nobody leads the election " + name + " now");
@@ -228,7 +230,7 @@ final class HttpOperatorRoutes {
     /** {@code GET /api/v1/sessions}: a page of the caller's sessions (an admin's: all). */
     Answer listSessions(Request r) {
         Map<String, String> query = r.query();
-        SessionPage page = await(node.raftService().inspectSessions(r.identity(), query.get("after"), page(query)));
+        SessionPage page = await(node.parts().inspector.sessions(r.identity(), query.get("after"), page(query)));
         ObjectNode out = servedBy(page.linearizable());
         ArrayNode items = out.putArray("sessions");
         for (SessionPage.Session s : page.sessions()) {

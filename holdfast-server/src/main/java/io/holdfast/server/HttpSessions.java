@@ -61,14 +61,18 @@ final class HttpSessions {
     record Caller(String identity, String sessionId, Long requestId, long ackedBelow) {}
 
     private final RaftLockService service;
+    /** The node's parts this replica answers from: its table, its clock, whether it leads. */
+    private final NodeParts parts;
+
     private final SessionEvents events;
     private final ScheduledExecutorService timer;
     private final Map<String, InvocationLedger> numbers = new ConcurrentHashMap<>();
 
     /** @param timer where a queued acquire's backstop runs (shared with the other HTTP routes, which close it) */
-    HttpSessions(RaftLockService service, ScheduledExecutorService timer) {
-        this.service = service;
-        this.events = service.sessionEvents();
+    HttpSessions(NodeParts parts, ScheduledExecutorService timer) {
+        this.service = parts.service;
+        this.parts = parts;
+        this.events = parts.sessionEvents;
         this.timer = timer;
     }
 
@@ -202,7 +206,7 @@ final class HttpSessions {
         CompletableFuture<Reply> out =
                 events.outcome(inv.sessionId(), inv.seq()).thenApply(decided -> outcomeOf(command, decided));
         long wait = command instanceof Command.Acquire a ? a.waitMillis() : ((Command.AcquireAll) command).waitMillis();
-        long ttl = service.sessionTtlMillisHere(inv.sessionId());
+        long ttl = parts.machine.read(t -> t.sessionTtlMillis(inv.sessionId()));
         ScheduledFuture<?> backstop = timer.schedule(
                 () -> recheck(identity, command, out, 1),
                 WaitBackstop.firstAskMillis(wait, ttl),
@@ -284,7 +288,9 @@ final class HttpSessions {
                 command instanceof Command.AcquireAll all ? all.names() : List.of(((Command.Acquire) command).name());
         List<Long> tokens = reply.grantedTokens();
         for (int i = 0; i < tokens.size() && i < names.size(); i++) {
-            if (!service.isCurrentHolderHere(names.get(i), tokens.get(i))) {
+            String name = names.get(i);
+            long token = tokens.get(i);
+            if (!parts.machine.read(t -> t.isCurrentHolder(name, token))) {
                 return Reply.Failed.of(
                         ErrorCode.LOCK_LOST,
                         names.get(i) + " was granted (token " + tokens.get(i)
@@ -314,7 +320,7 @@ final class HttpSessions {
             java.util.function.BiFunction<Command, Reply, CompletableFuture<Reply>> then,
             java.util.function.Consumer<Command> failed) {
         String sessionId = c.sessionId();
-        if (service.isLeader() && !service.hasSession(sessionId)) {
+        if (parts.duties.isActive() && !parts.machine.read(t -> t.hasSession(sessionId))) {
             // Checked before anything is remembered for it: made-up ids cost nothing here.
             numbers.remove(sessionId);
             return completed(
@@ -326,7 +332,7 @@ final class HttpSessions {
             inv = new Command.Invocation(sessionId, c.requestId(), c.ackedBelow());
         } else {
             ledger = numbers.computeIfAbsent(
-                    sessionId, id -> new InvocationLedger(id, service.clusterNowMillis() * 1000 + 1));
+                    sessionId, id -> new InvocationLedger(id, parts.duties.clusterNow() * 1000 + 1));
             inv = ledger.begin();
         }
         InvocationLedger numbered = ledger;

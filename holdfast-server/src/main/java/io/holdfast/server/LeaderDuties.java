@@ -4,6 +4,7 @@ import io.holdfast.Ticker;
 import io.holdfast.core.DueCommands;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.SessionTracker;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import java.util.ArrayList;
@@ -58,8 +59,7 @@ final class LeaderDuties implements AutoCloseable {
         this.ticker = ticker;
         this.machine = machine;
         this.propose = propose;
-        this.thread = new Thread(this::run, "holdfast-leader-duties-" + nodeId);
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-leader-duties-" + nodeId);
         this.thread.start();
     }
 

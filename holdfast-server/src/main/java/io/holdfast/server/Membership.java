@@ -3,6 +3,7 @@ package io.holdfast.server;
 import io.holdfast.ConflictException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.UnavailableException;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.MembershipChange;
 import io.holdfast.model.NotLeaderException;
 import java.io.IOException;
@@ -90,7 +91,7 @@ final class Membership {
      */
     static <T> CompletableFuture<T> offThread(java.util.concurrent.Callable<CompletableFuture<T>> call) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        Thread t = new Thread(
+        Thread t = DaemonThreads.thread(
                 () -> {
                     try {
                         call.call().whenComplete((v, e) -> {
@@ -105,7 +106,6 @@ final class Membership {
                     }
                 },
                 "holdfast-raft-admin");
-        t.setDaemon(true);
         t.start();
         return result;
     }

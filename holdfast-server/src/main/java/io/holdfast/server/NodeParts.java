@@ -133,8 +133,14 @@ final class NodeParts {
         return duties.isActive();
     }
 
-    private boolean isAdmin(String identity) {
-        return service.isAdmin(identity);
+    /** Whether this node requires access rules ({@code --auth-rules}) and none are in force yet. */
+    boolean rulesPending() {
+        return initialRules != null && machine.read(t -> t.accessRules() == null);
+    }
+
+    /** Whether the identity is an admin (or access control is off); nobody is while {@link #rulesPending}. */
+    boolean isAdmin(String identity) {
+        return !rulesPending() && machine.read(t -> t.isAdmin(identity));
     }
 
     /** Writes one entry through Raft; completes with the entry's reply bytes. */

@@ -2,6 +2,7 @@ package io.holdfast.server;
 
 import io.holdfast.UnavailableException;
 import io.holdfast.core.CommandCodec;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import java.util.ArrayList;
@@ -47,8 +48,7 @@ final class Proposer implements AutoCloseable {
      */
     Proposer(String name, Function<byte[], CompletableFuture<byte[]>> submit) {
         this.submit = submit;
-        this.thread = new Thread(this::run, "holdfast-proposer-" + name);
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-proposer-" + name);
         this.thread.start();
     }
 

@@ -1,4 +1,4 @@
-// Ceiling 540 lines, one idea: the whole LockService surface a node serves (14 calls) and the state machine's
+// Ceiling 490 lines, one idea: the whole LockService surface a node serves (14 calls) and the state machine's
 // hooks; the parts each call needs (RaftGateway, EventRouter, NodeInspector, LeaderDuties) come from NodeParts.
 package io.holdfast.server;
 
@@ -16,7 +16,6 @@ import io.holdfast.model.NotLeaderException;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -69,6 +68,8 @@ final class RaftLockService implements LockService, StateMachineHooks {
     private final LeaseRefusals leaseRefusals;
     /** Completed when this replica stops applying the log ({@link #halted}). */
     private final CompletableFuture<String> halt;
+    /** Who is an admin, and whether the rules this node requires are in force ({@link NodeParts#isAdmin}). */
+    private final NodeParts parts;
 
     /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
     RaftLockService(NodeParts parts) {
@@ -91,6 +92,7 @@ final class RaftLockService implements LockService, StateMachineHooks {
         this.metrics = parts.metrics;
         this.leaseRefusals = parts.leaseRefusals;
         this.halt = parts.halt;
+        this.parts = parts;
     }
 
     // ------------------------------------------------------------------ LockService
@@ -299,7 +301,7 @@ final class RaftLockService implements LockService, StateMachineHooks {
 
     /** Refuses while this node requires access rules and none are in force yet; else null. */
     private UnavailableException rulesPending() {
-        if (initialRules == null || machine.read(t -> t.accessRules() != null)) {
+        if (!parts.rulesPending()) {
             return null;
         }
         return new UnavailableException("the access rules are not in force yet (a new leader proposes them); retry");
@@ -320,11 +322,6 @@ final class RaftLockService implements LockService, StateMachineHooks {
     public CompletableFuture<ChangePage> changes(
             String identity, io.holdfast.WatchTarget target, ChangePosition from, long waitMillis) {
         return io.holdfast.node.ChangePolls.poll(changeLog, target, from, waitMillis, changeWakeups);
-    }
-
-    /** The recent events of every session, for clients that read them over HTTP. */
-    SessionEvents sessionEvents() {
-        return sessionEvents;
     }
 
     @Override
@@ -399,12 +396,6 @@ final class RaftLockService implements LockService, StateMachineHooks {
                 .log("Node {} wrote a snapshot at log index {} ({} bytes)", selfId, index, bytes);
     }
 
-    /** Reads for operators ({@link NodeInspector#inspect}). */
-    <T> CompletableFuture<NodeInspector.Inspection<T>> inspect(
-            java.util.function.BiFunction<io.holdfast.core.LockTable, Long, T> read) {
-        return inspector.inspect(read);
-    }
-
     /**
      * Sessions through the client port: only the leader answers (a follower sends the client to
      * it), so that the page is linearizable and has every session's TTL left.
@@ -414,11 +405,6 @@ final class RaftLockService implements LockService, StateMachineHooks {
         if (!duties.isActive()) {
             return CompletableFuture.failedFuture(raft.notLeader());
         }
-        return inspector.sessions(identity, after, limit);
-    }
-
-    /** Sessions for the dashboard: from this replica when it does not lead (see {@link #inspect}). */
-    CompletableFuture<io.holdfast.model.SessionPage> inspectSessions(String identity, String after, int limit) {
         return inspector.sessions(identity, after, limit);
     }
 
@@ -441,7 +427,7 @@ final class RaftLockService implements LockService, StateMachineHooks {
         if (!duties.isActive()) {
             return CompletableFuture.failedFuture(raft.notLeader());
         }
-        if (!isAdmin(identity)) {
+        if (!parts.isAdmin(identity)) {
             return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
                     (identity == null ? "an unauthenticated client" : "identity " + identity)
                             + " may not change the members: that needs admin"));
@@ -471,50 +457,12 @@ final class RaftLockService implements LockService, StateMachineHooks {
      */
     @Override
     public CompletableFuture<io.holdfast.model.TableCopy> backup(String identity) {
-        if (!isAdmin(identity)) {
+        if (!parts.isAdmin(identity)) {
             return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
                     (identity == null ? "an unauthenticated client" : "identity " + identity)
                             + " may not take a backup: that needs admin"));
         }
         return raft.afterBarrier(machine::backup);
-    }
-
-    /**
-     * Whether {@code token} is a current grant of {@code name} in this replica's table, without a
-     * read barrier: for an answer made right after this replica applied the grant.
-     */
-    boolean isCurrentHolderHere(String name, long token) {
-        return machine.read(t -> t.isCurrentHolder(name, token));
-    }
-
-    /** A refusal that names the leader, for a call only the leader answers. */
-    io.holdfast.model.NotLeaderException notLeaderException(String why) {
-        return raft.notLeader(why);
-    }
-
-    /** What the session holds and waits for in this replica's table, and the log index it is at. */
-    java.util.Optional<io.holdfast.core.SessionState> sessionStateHere(String sessionId) {
-        return machine.read(t -> t.sessionState(sessionId));
-    }
-
-    /** Whether this replica knows the session. */
-    boolean hasSession(String sessionId) {
-        return machine.read(t -> t.hasSession(sessionId));
-    }
-
-    /** The session's TTL in milliseconds as this replica has it, or -1 if it has no such session. */
-    long sessionTtlMillisHere(String sessionId) {
-        return machine.read(t -> t.sessionTtlMillis(sessionId));
-    }
-
-    /** Milliseconds of cluster time, as this node's clock has it. */
-    long clusterNowMillis() {
-        return duties.clusterNow();
-    }
-
-    /** Whether the identity is an admin (or access control is off). */
-    boolean isAdmin(String identity) {
-        return rulesPending() == null && machine.read(t -> t.isAdmin(identity));
     }
 
     @Override
@@ -526,14 +474,5 @@ final class RaftLockService implements LockService, StateMachineHooks {
     private void endSubscriptions(String why) {
         events.endAll(() -> raft.notLeader(why));
         sessionEvents.failOutcomes(() -> raft.notLeader(why));
-    }
-
-    /** The lease check's refusals on this node since it started, by what was refused. */
-    Map<String, Long> leaseCheckRefusals() {
-        return leaseRefusals.counts();
-    }
-
-    boolean isLeader() {
-        return duties.isActive();
     }
 }

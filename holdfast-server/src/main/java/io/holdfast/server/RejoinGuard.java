@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.server.HoldfastServer.StartupException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -259,11 +260,7 @@ final class RejoinGuard {
     private static Map<String, Object> askAll(ServerConfig config, RaftGroup group, Parameters parameters) {
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
         Map<String, CompletableFuture<PeerView>> asked = new LinkedHashMap<>();
-        ExecutorService pool = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "holdfast-rejoin-guard");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newCachedThreadPool(DaemonThreads.named("holdfast-rejoin-guard"));
         try {
             for (RaftPeer peer : group.getPeers()) {
                 if (!peer.getId().equals(self)) {

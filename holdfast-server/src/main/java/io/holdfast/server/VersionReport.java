@@ -1,7 +1,9 @@
 package io.holdfast.server;
 
+import io.holdfast.RetryPolicy;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.LockTable;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import java.util.List;
@@ -35,9 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>A thread of its own looks at what the applied table holds for this node every {@link
  * #CHECK_MILLIS} ms; while that is not this build's version, it sends a report through Ratis's own
  * client to whichever member leads (a follower cannot write to the log itself), and backs off up
- * to {@link #MAX_BACKOFF_MILLIS} ms while that fails. A node therefore writes one entry when it
- * first starts, and one after each upgrade; a table restored from a backup holds no reports, and
- * every member reports again.
+ * to {@link #MAX_BACKOFF_MILLIS} ms while that fails ({@link RetryPolicy#versionReport()}). A
+ * node therefore writes one entry when it first starts, and one after each upgrade; a table
+ * restored from a backup holds no reports, and every member reports again.
  *
  * <p>A new member, started before {@code holdfast members add} and knowing no members yet, asks
  * the members of its {@code --peers} which of them leads and reports to that one: the leader
@@ -60,7 +62,10 @@ final class VersionReport implements AutoCloseable {
      */
     static final String HTTP_PORT = "http-port:";
 
-    static final long MAX_BACKOFF_MILLIS = 15_000;
+    /** How long a report that failed waits before the next one: {@link RetryPolicy#versionReport()}. */
+    private static final RetryPolicy BACKOFF = RetryPolicy.versionReport();
+
+    static final long MAX_BACKOFF_MILLIS = BACKOFF.maxDelay().toMillis();
     private static final long REQUEST_TIMEOUT_MILLIS = 5_000;
 
     private final RaftServer server;
@@ -92,13 +97,12 @@ final class VersionReport implements AutoCloseable {
         this.self = self;
         this.machine = machine;
         this.parameters = parameters;
-        this.thread = new Thread(this::run, "holdfast-version-report-" + self);
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-version-report-" + self);
         this.thread.start();
     }
 
     private void run() {
-        long backoff = CHECK_MILLIS;
+        int failures = 0; // reports failed in a row
         boolean warned = false;
         long waited = 0; // since the last report was sent, or failed
         long pause = 0; // how long to wait then before sending another
@@ -116,18 +120,17 @@ final class VersionReport implements AutoCloseable {
                 if (failure == null) {
                     LOG.info("Node {} reported {} to the cluster", self, describe(due));
                     reportedAsNew = !added;
-                    backoff = CHECK_MILLIS;
+                    failures = 0;
                     warned = false;
                     // The leader applied it; this replica may be behind (a node that just started
                     // catches up): give it time to apply the report before sending another.
                     pause = MAX_BACKOFF_MILLIS;
                 } else {
-                    if (!warned || backoff >= MAX_BACKOFF_MILLIS) {
+                    pause = BACKOFF.delayBefore(++failures, () -> 0.0).toMillis();
+                    if (!warned || pause >= MAX_BACKOFF_MILLIS) {
                         LOG.info("Node {} could not report its protocol version yet: {}", self, failure);
                         warned = true;
                     }
-                    pause = backoff;
-                    backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
                 }
             }
             try {

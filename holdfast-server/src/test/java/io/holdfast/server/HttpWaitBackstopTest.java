@@ -28,10 +28,10 @@ class HttpWaitBackstopTest {
     @Test
     void aWaitNoEventDecidesIsAskedForAtTheWaitPlusTheTtlThenASecondApartThenAnsweredUnavailable() throws Exception {
         try (TestCluster cluster = new TestCluster(1)) {
-            RaftLockService service =
-                    cluster.node(cluster.awaitLeader(Duration.ofSeconds(30))).raftService();
+            NodeParts parts =
+                    cluster.node(cluster.awaitLeader(Duration.ofSeconds(30))).parts();
             ManualScheduler timer = new ManualScheduler(new FakeTicker());
-            HttpSessions sessions = new HttpSessions(service, timer);
+            HttpSessions sessions = new HttpSessions(parts, timer);
             String holder = sessions.open(null, "holder", 30_000, 0, null).get(10, TimeUnit.SECONDS);
             String waiter = sessions.open(null, "waiter", TTL_MILLIS, 0, null).get(10, TimeUnit.SECONDS);
             Reply held = sessions.acquire(

@@ -71,7 +71,8 @@ class LargeBackupTest {
                 ServerConfig.single(fresh, "127.0.0.1", TestCluster.freePort(), TestCluster.freePort(), -1);
         try (HoldfastServer node = HoldfastServer.start(second)) {
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(node::isLeader);
-            LockTable.Stats stats = node.raftService()
+            LockTable.Stats stats = node.parts()
+                    .inspector
                     .inspect((t, now) -> t.stats())
                     .get(10, java.util.concurrent.TimeUnit.SECONDS)
                     .value();

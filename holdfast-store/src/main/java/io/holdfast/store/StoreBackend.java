@@ -2,6 +2,7 @@ package io.holdfast.store;
 
 import io.holdfast.Admin;
 import io.holdfast.Capability;
+import io.holdfast.RetryPolicy;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -81,7 +82,7 @@ public interface StoreBackend {
 
     /**
      * Waits until the request is granted or the deadline passes. The default polls {@link
-     * #tryAcquire} with a growing pause (a few milliseconds up to {@link #maxPollInterval()}),
+     * #tryAcquire} with a growing pause ({@link RetryPolicy#lockPoll} of {@link #maxPollInterval()}),
      * sleeping in {@link #awaitChange}; a backend whose store can queue waiters or notify them
      * overrides one or the other.
      *
@@ -94,8 +95,8 @@ public interface StoreBackend {
      * @throws InterruptedException if the thread is interrupted; nothing is held then
      */
     default Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
-        long pauseNanos = TimeUnit.MILLISECONDS.toNanos(2);
-        long maxPauseNanos = maxPollInterval().toNanos();
+        RetryPolicy pauses = RetryPolicy.lockPoll(maxPollInterval());
+        int polls = 0;
         while (true) {
             if (deadline.cancelled()) {
                 throw new InterruptedException("the wait for " + request.describe() + " was called off");
@@ -108,8 +109,9 @@ public interface StoreBackend {
             if (remaining <= 0) {
                 return Optional.empty();
             }
-            awaitChange(request.name(), Math.min(pauseNanos, remaining));
-            pauseNanos = Math.min(maxPauseNanos, pauseNanos * 2);
+            awaitChange(
+                    request.name(),
+                    Math.min(pauses.delayBefore(++polls, () -> 0.0).toNanos(), remaining));
         }
     }
 

@@ -173,7 +173,7 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
     /** Polls, woken by the store's notifications where the backend has them ({@link StoreBackend#awaitWatched}). */
     @Override
     public Watch watch(WatchTarget target, WatchListener listener) {
-        return PollingFeed.watch(this, target, listener, backend::awaitWatched);
+        return PollingFeed.watch(this, target, listener, backend::awaitWatched, options.ticker());
     }
 
     @Override

@@ -3,12 +3,9 @@ package io.holdfast.client.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.AcquireOptions;
-import io.holdfast.ClientOptions;
 import io.holdfast.DistributedLock;
 import io.holdfast.Lease;
-import io.holdfast.client.MemProvider;
 import io.holdfast.node.LocalNode;
-import io.holdfast.node.LocalTransport;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -34,16 +31,8 @@ class ClientTimersTest {
     @BeforeEach
     void start() {
         node = LocalNode.named("timers-" + UUID.randomUUID().toString().substring(0, 8));
-        client = ClientRuntime.open(
-                "mem",
-                new LocalTransport(node),
-                ClientOptions.builder().clientName("timers").build(),
-                MemProvider.CAPABILITIES);
-        other = ClientRuntime.open(
-                "mem",
-                new LocalTransport(node),
-                ClientOptions.builder().clientName("other").build(),
-                MemProvider.CAPABILITIES);
+        client = MemClients.named(node, "timers");
+        other = MemClients.named(node, "other");
     }
 
     @AfterEach

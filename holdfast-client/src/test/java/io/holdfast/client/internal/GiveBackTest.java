@@ -60,11 +60,7 @@ class GiveBackTest {
                 .scheduler(timers)
                 .build();
         client = ClientRuntime.open("mem", flaky, options, MemProvider.CAPABILITIES);
-        other = ClientRuntime.open(
-                "mem",
-                new LocalTransport(node),
-                ClientOptions.builder().clientName("other").build(),
-                MemProvider.CAPABILITIES);
+        other = MemClients.named(node, "other");
     }
 
     @AfterEach

@@ -15,29 +15,17 @@ import io.holdfast.model.Command;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The client finds the leader: through hints, past dead members, and gives up in bounded time. */
 class GrpcFailoverTest {
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closing(T c) {
-        toClose.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Closing closing = new Closing();
 
     private static String uniqueName() {
         return "grpc-failover-" + UUID.randomUUID().toString().substring(0, 8);
@@ -47,11 +35,11 @@ class GrpcFailoverTest {
     void aClientGivenOnlyAFollowerEndsUpOnTheLeaderForCallsAndEvents() throws Exception {
         String nodeName = uniqueName();
         LocalNode node = LocalNode.named(nodeName);
-        ClientPort leader = closing(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
+        ClientPort leader = closing.add(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
         NotLeaderService followerBackend = new NotLeaderService("127.0.0.1:" + leader.port());
-        ClientPort follower = closing(ClientPort.start("127.0.0.1", 0, followerBackend));
+        ClientPort follower = closing.add(ClientPort.start("127.0.0.1", 0, followerBackend));
 
-        LockClient client = closing(LockClient.open("holdfast://127.0.0.1:" + follower.port()));
+        LockClient client = closing.add(LockClient.open("holdfast://127.0.0.1:" + follower.port()));
         long token = client.lock("orders/1").acquire(Duration.ofSeconds(5)).fencingToken();
 
         assertThat(holders(node, "orders/1"))
@@ -65,7 +53,7 @@ class GrpcFailoverTest {
         assertThat(follower.service().streamCount()).isZero();
 
         // A grant that arrives as an event comes through the leader's stream.
-        LockClient other = closing(LockClient.open("mem:" + nodeName));
+        LockClient other = closing.add(LockClient.open("mem:" + nodeName));
         var held = other.lock("orders/2").acquire(Duration.ofSeconds(1));
         var waiting = client.lock("orders/2").acquireAsync(Duration.ofSeconds(30));
         await().atMost(Duration.ofSeconds(5))
@@ -79,9 +67,9 @@ class GrpcFailoverTest {
     void aMemberThatCannotBeReachedIsSkipped() throws Exception {
         int dead = deadPort();
         LocalNode node = LocalNode.named(uniqueName());
-        ClientPort live = closing(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
+        ClientPort live = closing.add(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
 
-        LockClient client = closing(LockClient.open("holdfast://127.0.0.1:" + dead + ",127.0.0.1:" + live.port()));
+        LockClient client = closing.add(LockClient.open("holdfast://127.0.0.1:" + dead + ",127.0.0.1:" + live.port()));
         long token = client.lock("jobs/1").acquire(Duration.ofSeconds(5)).fencingToken();
 
         assertThat(holders(node, "jobs/1"))
@@ -93,11 +81,11 @@ class GrpcFailoverTest {
     void membersThatNameEachOtherDoNotLoopTheCallFailsAfterBoundedRedirects() throws Exception {
         NotLeaderService a = new NotLeaderService(null);
         NotLeaderService b = new NotLeaderService(null);
-        ClientPort serverA = closing(ClientPort.start("127.0.0.1", 0, a));
-        ClientPort serverB = closing(ClientPort.start("127.0.0.1", 0, b));
+        ClientPort serverA = closing.add(ClientPort.start("127.0.0.1", 0, a));
+        ClientPort serverB = closing.add(ClientPort.start("127.0.0.1", 0, b));
         a.leader = "127.0.0.1:" + serverB.port();
         b.leader = "127.0.0.1:" + serverA.port();
-        ClusterTransport transport = closing(new ClusterTransport(
+        ClusterTransport transport = closing.add(new ClusterTransport(
                 List.of(new MemberAddress("127.0.0.1", serverA.port()), new MemberAddress("127.0.0.1", serverB.port())),
                 Duration.ofSeconds(5)));
 

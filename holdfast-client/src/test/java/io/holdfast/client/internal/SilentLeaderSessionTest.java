@@ -18,15 +18,14 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A whole client, not just one heartbeat: when its presumed leader is a member that accepts TCP and
@@ -40,26 +39,15 @@ class SilentLeaderSessionTest {
     /** Long enough that a heartbeat given up on after two intervals leaves a margin on a loaded machine. */
     private static final Duration TTL = Duration.ofSeconds(4);
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closing(T c) {
-        toClose.add(c);
-        return c;
-    }
+    @RegisterExtension
+    final Closing closing = new Closing();
 
     @Test
     void aSessionWhoseHeartbeatsStartAtASilentMemberStaysOpenForThreeTtls() throws Exception {
-        BlackHole silent = closing(new BlackHole());
+        BlackHole silent = closing.add(new BlackHole());
         LocalNode node =
                 LocalNode.named("silent-session-" + UUID.randomUUID().toString().substring(0, 8));
-        ClientPort live = closing(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
+        ClientPort live = closing.add(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
         // Member 1 is the black hole, member 2 the live server; the default 10 s request timeout.
         ClusterTransport transport = new ClusterTransport(
                 HoldfastProvider.members("holdfast://127.0.0.1:" + silent.port() + ",127.0.0.1:" + live.port()),
@@ -71,7 +59,7 @@ class SilentLeaderSessionTest {
         // request timeout); the runtime owns the transport and closes it.
         transport.members().noteLeader(second);
         DivertingService service = new DivertingService(transport);
-        ClientRuntime client = closing(ClientRuntime.open(
+        ClientRuntime client = closing.add(ClientRuntime.open(
                 "holdfast", service, ClientOptions.builder().sessionTtl(TTL).build(), HoldfastProvider.CAPABILITIES));
         Lease lease = client.lock("orders/1").acquire(Duration.ofSeconds(5));
         assertThat(silent.connections()).as("nothing went to member 1 yet").isZero();
@@ -203,9 +191,7 @@ class SilentLeaderSessionTest {
         }
 
         private static void daemon(Runnable r) {
-            Thread t = new Thread(r, "black-hole");
-            t.setDaemon(true);
-            t.start();
+            io.holdfast.internal.DaemonThreads.thread(r, "black-hole").start();
         }
 
         @Override

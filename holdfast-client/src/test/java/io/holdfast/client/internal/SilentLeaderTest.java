@@ -143,9 +143,7 @@ class SilentLeaderTest {
         }
 
         private static void daemon(Runnable r) {
-            Thread t = new Thread(r, "silenceable-proxy");
-            t.setDaemon(true);
-            t.start();
+            io.holdfast.internal.DaemonThreads.thread(r, "silenceable-proxy").start();
         }
 
         @Override

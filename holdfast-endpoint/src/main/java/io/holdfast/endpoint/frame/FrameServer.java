@@ -11,6 +11,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.frame.Frames;
 import java.io.IOException;
@@ -98,8 +99,7 @@ public final class FrameServer implements AutoCloseable {
         this.maxFrame = maxFrame;
         this.maxQueued = maxQueued;
         this.others = others;
-        this.thread = new Thread(this::run, "holdfast-frames");
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.thread(this::run, "holdfast-frames");
     }
 
     /**
@@ -469,9 +469,7 @@ public final class FrameServer implements AutoCloseable {
         /** Closes from a thread that may hold this connection's lock: on another thread. */
         private void closeLater(String why) {
             ended = true;
-            Thread t = new Thread(() -> close(why), "holdfast-frames-close");
-            t.setDaemon(true);
-            t.start();
+            DaemonThreads.thread(() -> close(why), "holdfast-frames-close").start();
         }
 
         /** Ends the connection and cancels its calls. Idempotent. */

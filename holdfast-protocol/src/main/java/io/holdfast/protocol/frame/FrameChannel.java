@@ -9,6 +9,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.holdfast.internal.DaemonThreads;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -56,7 +57,7 @@ public final class FrameChannel extends ManagedChannel {
     private static final int CONNECT_TIMEOUT_MILLIS = 3_000;
     private static final Set<FrameChannel> LIVE = ConcurrentHashMap.newKeySet();
     private static final ScheduledExecutorService SWEEPER =
-            Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "holdfast-frames-deadlines"));
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-frames-deadlines"));
 
     static {
         SWEEPER.scheduleWithFixedDelay(
@@ -85,12 +86,6 @@ public final class FrameChannel extends ManagedChannel {
         this.address = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
         this.maxInbound = maxInbound;
         LIVE.add(this);
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
     }
 
     @Override
@@ -169,7 +164,7 @@ public final class FrameChannel extends ManagedChannel {
     /** One TCP connection, its pending calls and its reader thread. */
     private final class Connection {
         final Map<Long, FrameCall<?, ?>> calls = new ConcurrentHashMap<>();
-        final Thread reader = daemon(this::run, "holdfast-frames " + address);
+        final Thread reader = DaemonThreads.thread(this::run, "holdfast-frames " + address);
         private final Object writeLock = new Object();
         // Guarded by writeLock: frames written before the socket was up.
         private final List<ByteBuffer> early = new ArrayList<>();
