@@ -15,7 +15,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from .errors import SessionExpired, Unavailable
 from ._threads import shut_down
@@ -23,15 +23,12 @@ from ._threads import shut_down
 RETRYABLE_STATUSES = (502, 503, 504)
 
 
-class Answer:
+class Answer(NamedTuple):
     """A final HTTP answer: status, parsed body (dict, text or None) and the member's URL."""
 
-    __slots__ = ("status", "body", "member")
-
-    def __init__(self, status: int, body: Any, member: str) -> None:
-        self.status = status
-        self.body = body
-        self.member = member
+    status: int
+    body: Any
+    member: str
 
     @property
     def ok(self) -> bool:

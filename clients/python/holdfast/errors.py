@@ -5,7 +5,7 @@ Every error the library raises is a :class:`HoldfastError` carrying the protocol
 has its own subclass, so callers can ``except holdfast.errors.LockTimeout``.
 """
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Type
 
 __all__ = [
     "HoldfastError",
@@ -23,6 +23,8 @@ __all__ = [
     "error_for",
 ]
 
+_BY_CODE: Dict[str, Type["HoldfastError"]] = {}
+
 
 class HoldfastError(Exception):
     """Base of every error raised by the library.
@@ -32,6 +34,14 @@ class HoldfastError(Exception):
     """
 
     code = "UNKNOWN"
+
+    def __init_subclass__(cls, code: Optional[str] = None, **kwargs: Any) -> None:
+        """A subclass that names a protocol code (``class NotOwner(HoldfastError, code="NOT_OWNER")``)
+        is the type :func:`error_for` raises for that code; one that names none keeps its base's."""
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+            _BY_CODE[code] = cls
 
     def __init__(self, message: str, code: Optional[str] = None, status: int = 0,
                  details: Optional[Dict[str, Any]] = None) -> None:
@@ -45,95 +55,69 @@ class HoldfastError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def _int_detail(self, key: str) -> Optional[int]:
+        value = self.details.get(key)
+        return int(value) if value is not None else None
+
     def __repr__(self) -> str:
         return "%s(code=%r, message=%r)" % (type(self).__name__, self.code, self.message)
 
 
-class LockTimeout(HoldfastError):
+class LockTimeout(HoldfastError, code="TIMEOUT"):
     """The lock was not free (no wait) or the wait ran out: nothing is held or queued."""
 
-    code = "TIMEOUT"
 
-
-class InvalidArgument(HoldfastError):
+class InvalidArgument(HoldfastError, code="INVALID_ARGUMENT"):
     """The request was refused as malformed (checked locally, or by the server: 400)."""
 
-    code = "INVALID_ARGUMENT"
 
-
-class LockLost(HoldfastError):
+class LockLost(HoldfastError, code="LOCK_LOST"):
     """The grant was made and lost again before its answer arrived (``token`` says which)."""
-
-    code = "LOCK_LOST"
 
     @property
     def token(self) -> Optional[int]:
-        t = self.details.get("token")
-        return int(t) if t is not None else None
+        return self._int_detail("token")
 
 
-class NotOwner(HoldfastError):
+class NotOwner(HoldfastError, code="NOT_OWNER"):
     """The session does not hold that grant (any more)."""
 
-    code = "NOT_OWNER"
 
-
-class Conflict(HoldfastError):
+class Conflict(HoldfastError, code="CONFLICT"):
     """A register's version was not the expected one; ``current_version`` is the actual one."""
-
-    code = "CONFLICT"
 
     @property
     def current_version(self) -> Optional[int]:
-        v = self.details.get("currentVersion")
-        return int(v) if v is not None else None
+        return self._int_detail("currentVersion")
 
 
-class Deadlock(HoldfastError):
+class Deadlock(HoldfastError, code="DEADLOCK"):
     """The wait would close a cycle; ``cycle`` names the locks when the server said so."""
-
-    code = "DEADLOCK"
 
     @property
     def cycle(self) -> Any:
         return self.details.get("cycle")
 
 
-class SessionExpired(HoldfastError):
+class SessionExpired(HoldfastError, code="SESSION_EXPIRED"):
     """The session is gone (expired, ended or closed): every grant it held is lost."""
 
-    code = "SESSION_EXPIRED"
 
-
-class Unavailable(HoldfastError):
+class Unavailable(HoldfastError, code="UNAVAILABLE"):
     """No member gave a final answer in time; the message names the last cause."""
 
-    code = "UNAVAILABLE"
 
-
-class PermissionDenied(HoldfastError):
+class PermissionDenied(HoldfastError, code="PERMISSION_DENIED"):
     """The identity may not do this (401, 403)."""
 
-    code = "PERMISSION_DENIED"
 
-
-class QuotaExceeded(HoldfastError):
+class QuotaExceeded(HoldfastError, code="QUOTA_EXCEEDED"):
     """A quota of the server was reached (429)."""
 
-    code = "QUOTA_EXCEEDED"
 
-
-class NotFound(HoldfastError):
+class NotFound(HoldfastError, code="NOT_FOUND"):
     """The thing asked for does not exist (404)."""
 
-    code = "NOT_FOUND"
-
-
-_BY_CODE = {
-    cls.code: cls
-    for cls in (LockTimeout, InvalidArgument, LockLost, NotOwner, Conflict, Deadlock,
-                SessionExpired, Unavailable, PermissionDenied, QuotaExceeded, NotFound)
-}
 
 _BY_STATUS = {
     400: "INVALID_ARGUMENT",

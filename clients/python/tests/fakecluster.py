@@ -14,9 +14,11 @@ import base64
 import json
 import threading
 import time
+import unittest
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import holdfast
 from holdfast.election import proclaimed
 
 
@@ -352,3 +354,22 @@ class Cluster:
                     return 200, {"sessionId": sid, "events": evs,
                                  "next": str(len(s["events"])), "gap": False}
                 self.cond.wait(min(left, 0.2))
+
+
+class FakeClusterCase(unittest.TestCase):
+    """A test case against a fake cluster of ``MEMBERS`` members (``self.cluster``), started
+    before each test and stopped after it; :meth:`new_client` opens a client on it that is closed
+    after the test, before the cluster stops."""
+
+    MEMBERS = 1
+
+    def setUp(self):
+        self.cluster = Cluster(self.MEMBERS)
+        self.addCleanup(self.cluster.stop)
+
+    def new_client(self, **options):
+        """A client of every member (request timeout 1 s, TTL 3 s unless ``options`` say else)."""
+        options = dict({"request_timeout": 1.0, "ttl": 3.0}, **options)
+        c = holdfast.Client(self.cluster.urls(), **options)
+        self.addCleanup(c.close)
+        return c

@@ -7,11 +7,10 @@ import threading
 import time
 import unittest
 
-import holdfast
 from holdfast import errors
 from holdfast.election import Leader, proclaimed
 
-from .fakecluster import Cluster
+from .fakecluster import FakeClusterCase
 
 
 VECTORS = os.path.join(os.path.dirname(__file__), "..", "..", "vectors", "records.json")
@@ -30,19 +29,11 @@ class ProclaimedTest(unittest.TestCase):
             self.assertEqual("invalid" if found is None else "%d %s" % found, want, vector)
 
 
-class ElectionAgainstFakeTest(unittest.TestCase):
+class ElectionAgainstFakeTest(FakeClusterCase):
     def setUp(self):
-        self.cluster = Cluster(1)
+        super().setUp()
         self.a = self.new_client()
         self.b = self.new_client()
-
-    def tearDown(self):
-        self.a.close()
-        self.b.close()
-        self.cluster.stop()
-
-    def new_client(self):
-        return holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
 
     def test_one_leads_with_its_token_as_epoch_then_the_next_with_a_higher_one(self):
         election = self.a.election("svc/indexer")
@@ -123,18 +114,13 @@ if __name__ == "__main__":
     unittest.main()
 
 
-class ObserveAgainstFakeTest(unittest.TestCase):
+class ObserveAgainstFakeTest(FakeClusterCase):
     def setUp(self):
-        self.cluster = Cluster(1)
-        self.a = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
-        self.b = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
+        super().setUp()
+        self.a = self.new_client()
+        self.b = self.new_client()
         self.told = []
         self.ended = []
-
-    def tearDown(self):
-        self.a.close()
-        self.b.close()
-        self.cluster.stop()
 
     def observe(self, name):
         observation = self.b.election(name).observe()

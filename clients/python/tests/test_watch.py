@@ -5,12 +5,11 @@ import threading
 import time
 import unittest
 
-import holdfast
 from holdfast import errors
 from holdfast.watch import ACQUIRED, QUEUED, REGISTER_SET, RELEASED, STATE, WAIT_ENDED, \
     WatchEvent, parse_watch_page
 
-from .fakecluster import Cluster
+from .fakecluster import FakeClusterCase
 
 
 class ParseWatchPageTest(unittest.TestCase):
@@ -63,21 +62,13 @@ class ParseWatchPageTest(unittest.TestCase):
             parse_watch_page(["not", "an", "object"])
 
 
-class WatchAgainstFakeTest(unittest.TestCase):
+class WatchAgainstFakeTest(FakeClusterCase):
+    MEMBERS = 3
+
     def setUp(self):
-        self.cluster = Cluster(3)
+        super().setUp()
         self.client = self.new_client()
         self.other = self.new_client()
-
-    def new_client(self):
-        c = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
-        self.addCleanup(c.close)
-        return c
-
-    def tearDown(self):
-        self.client.close()
-        self.other.close()
-        self.cluster.stop()
 
     def next(self, watch, timeout=3.0):
         event = watch.next_event(timeout)
