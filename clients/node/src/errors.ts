@@ -37,91 +37,65 @@ export class HoldfastError extends Error {
   }
 }
 
-/** `409 TIMEOUT`: the lock was not free (no wait), or the wait ran out. Nothing is held or queued. */
-export class LockTimeoutError extends HoldfastError {
-  constructor(message: string, status = 409) {
-    super("TIMEOUT", message, status);
-  }
+/**
+ * The base of the error class of one protocol `code`: its constructor takes the message and the
+ * HTTP status (`defaultStatus` where not given).
+ */
+function errorClass(code: ErrorCode, defaultStatus: number): new (message: string, status?: number) => HoldfastError {
+  return class extends HoldfastError {
+    constructor(message: string, status = defaultStatus) {
+      super(code, message, status);
+    }
+  };
 }
 
+/** `409 TIMEOUT`: the lock was not free (no wait), or the wait ran out. Nothing is held or queued. */
+export class LockTimeoutError extends errorClass("TIMEOUT", 409) {}
+
 /** `400 INVALID_ARGUMENT`, or an argument the library refused before sending. */
-export class InvalidArgumentError extends HoldfastError {
-  constructor(message: string, status = 400) {
-    super("INVALID_ARGUMENT", message, status);
-  }
-}
+export class InvalidArgumentError extends errorClass("INVALID_ARGUMENT", 400) {}
 
 /**
  * `409 LOCK_LOST`: the lock was granted and lost again (lease timeout, revoke) before the answer
  * arrived. Nothing is held. `token` is the token of the grant that was lost, where known.
  */
-export class LockLostError extends HoldfastError {
-  readonly token: number | undefined;
-  constructor(message: string, status = 409, token?: number) {
-    super("LOCK_LOST", message, status);
-    this.token = token;
+export class LockLostError extends errorClass("LOCK_LOST", 409) {
+  constructor(message: string, status = 409, readonly token?: number) {
+    super(message, status);
   }
 }
 
 /** `409 NOT_OWNER`: the session does not hold that grant (it was lost or released). */
-export class NotOwnerError extends HoldfastError {
-  constructor(message: string, status = 409) {
-    super("NOT_OWNER", message, status);
-  }
-}
+export class NotOwnerError extends errorClass("NOT_OWNER", 409) {}
 
 /** `409 CONFLICT`: a register's compare-and-set found another version (`currentVersion`; 0: absent). */
-export class ConflictError extends HoldfastError {
-  readonly currentVersion: number | undefined;
-  constructor(message: string, status = 409, currentVersion?: number) {
-    super("CONFLICT", message, status);
-    this.currentVersion = currentVersion;
+export class ConflictError extends errorClass("CONFLICT", 409) {
+  constructor(message: string, status = 409, readonly currentVersion?: number) {
+    super(message, status);
   }
 }
 
 /** `409 DEADLOCK`: the wait would close a cycle; `cycle` names the locks where the server said. */
-export class DeadlockError extends HoldfastError {
-  readonly cycle: string[] | undefined;
-  constructor(message: string, status = 409, cycle?: string[]) {
-    super("DEADLOCK", message, status);
-    this.cycle = cycle;
+export class DeadlockError extends errorClass("DEADLOCK", 409) {
+  constructor(message: string, status = 409, readonly cycle?: string[]) {
+    super(message, status);
   }
 }
 
 /** `410 SESSION_EXPIRED`, or the session expired locally (no heartbeat acknowledged for a TTL). */
-export class SessionExpiredError extends HoldfastError {
-  constructor(message: string, status = 410) {
-    super("SESSION_EXPIRED", message, status);
-  }
-}
+export class SessionExpiredError extends errorClass("SESSION_EXPIRED", 410) {}
 
 /** No member answered in time (or the client is closed); the message names the last cause. */
-export class UnavailableError extends HoldfastError {
-  constructor(message: string, status = 0) {
-    super("UNAVAILABLE", message, status);
-  }
-}
+export class UnavailableError extends errorClass("UNAVAILABLE", 0) {}
 
 /** `401`/`403 PERMISSION_DENIED`. */
-export class PermissionDeniedError extends HoldfastError {
-  constructor(message: string, status = 403) {
-    super("PERMISSION_DENIED", message, status);
-  }
-}
+export class PermissionDeniedError extends errorClass("PERMISSION_DENIED", 403) {}
 
 /** `429 QUOTA_EXCEEDED`. */
-export class QuotaExceededError extends HoldfastError {
-  constructor(message: string, status = 429) {
-    super("QUOTA_EXCEEDED", message, status);
-  }
-}
+export class QuotaExceededError extends errorClass("QUOTA_EXCEEDED", 429) {}
 
 /** `404 NOT_FOUND`. */
-export class NotFoundError extends HoldfastError {
-  constructor(message: string, status = 404) {
-    super("NOT_FOUND", message, status);
-  }
-}
+export class NotFoundError extends errorClass("NOT_FOUND", 404) {}
 
 /** The `error` object of an error answer: `{"error":{"code","message",…}}`. */
 export interface ErrorBody {

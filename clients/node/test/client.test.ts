@@ -1,7 +1,7 @@
 // The client against a scripted in-memory cluster (no server): sessions, request ids, losses.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { Client } from "../src/client";
+import { Client, ClientOptions } from "../src/client";
 import { ConflictError, LockLostError, SessionExpiredError } from "../src/errors";
 import { FakeCluster } from "./fake";
 
@@ -15,6 +15,16 @@ async function waitUntil(what: string, cond: () => boolean, ms = 2000): Promise<
   }
 }
 
+/** Runs `body` with a client of `cluster` (member http://a, `options` added), closed after it. */
+async function withClient(cluster: FakeCluster, body: (client: Client) => Promise<void>, options: Partial<ClientOptions> = {}): Promise<void> {
+  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch, ...options });
+  try {
+    await body(client);
+  } finally {
+    await client.close();
+  }
+}
+
 function granting(cluster: FakeCluster): void {
   let token = 100;
   cluster.on((req) => (req.path === "/api/v1/acquire" ? { status: 200, body: { name: req.body.name, granted: true, token: ++token, requestId: req.body.requestId } } : undefined));
@@ -22,8 +32,7 @@ function granting(cluster: FakeCluster): void {
 
 test("open: a client-chosen session id, the name and TTL; heartbeats every TTL/3", async () => {
   const cluster = new FakeCluster();
-  const client = await Client.connect({ members: ["http://a"], ttlMs: 1200, clientName: "billing@host-3", fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const open = cluster.sent.find((s) => s.path === "/api/v1/sessions")!;
     assert.equal(open.body.clientName, "billing@host-3");
     assert.equal(open.body.ttlMillis, 1200);
@@ -33,16 +42,13 @@ test("open: a client-chosen session id, the name and TTL; heartbeats every TTL/3
     const beats = cluster.sent.filter((s) => s.path.endsWith("/keepalive"));
     assert.ok(beats.length >= 2 && beats.length <= 3, `${beats.length} heartbeats in 950 ms`);
     assert.equal(client.expired, false);
-  } finally {
-    await client.close();
-  }
+  }, { ttlMs: 1200, clientName: "billing@host-3" });
 });
 
 test("acquire and release carry requestId and ackedBelow; release sends the token", async () => {
   const cluster = new FakeCluster();
   granting(cluster);
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const lease = await client.acquire("jobs/nightly", { waitMs: 1000 });
     assert.equal(lease.name, "jobs/nightly");
     assert.equal(lease.fencingToken, 101);
@@ -59,9 +65,7 @@ test("acquire and release carry requestId and ackedBelow; release sends the toke
     const rel = cluster.sent.filter((s) => s.path === "/api/v1/release");
     assert.equal(rel.length, 1);
     assert.deepEqual({ ...rel[0].body, session: "-" }, { session: "-", requestId: 2, ackedBelow: 2, name: "jobs/nightly", token: 101 });
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("a lost answer: the same acquire (same requestId) is sent again, and one lease results", async () => {
@@ -75,23 +79,19 @@ test("a lost answer: the same acquire (same requestId) is sent again, and one le
     }
     return { status: 200, body: { name: req.body.name, granted: true, token: 7, requestId: req.body.requestId } };
   });
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const lease = await client.acquire("a", { waitMs: 100 });
     assert.equal(lease.fencingToken, 7);
     const tries = cluster.sent.filter((s) => s.path === "/api/v1/acquire");
     assert.equal(tries.length, 2);
     assert.equal(tries[0].raw, tries[1].raw);
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("a lost event reaches the callback at once, once, and the lease turns invalid", async () => {
   const cluster = new FakeCluster();
   granting(cluster);
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const lease = await client.acquire("a");
     const calls: string[] = [];
     lease.onLost((reason) => calls.push(reason));
@@ -111,9 +111,7 @@ test("a lost event reaches the callback at once, once, and the lease turns inval
     lease.onLost((r) => late.push(r));
     await delay(1);
     assert.deepEqual(late, ["revoked"], "a callback registered after the loss is called too");
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("a loss reported before the grant's answer arrives still marks the lease", async () => {
@@ -124,21 +122,17 @@ test("a loss reported before the grant's answer arrives still marks the lease", 
     await delay(100);
     return { status: 200, body: { name: "a", granted: true, token: 5, requestId: req.body.requestId } };
   });
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const lease = await client.acquire("a", { leaseMs: 3000 });
     assert.equal(lease.valid, false);
     assert.equal(lease.lostReason, "leaseTimeout");
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("a gap: a held grant that the state does not list is lost as unknown", async () => {
   const cluster = new FakeCluster();
   granting(cluster);
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const a = await client.acquire("a");
     const b = await client.acquire("b");
     const reasons: string[] = [];
@@ -158,9 +152,7 @@ test("a gap: a held grant that the state does not list is lost as unknown", asyn
     await waitUntil("the expiry", () => client.expired);
     assert.deepEqual(reasons, ["b:unknown", "a:sessionExpired"]);
     await assert.rejects(client.acquire("c"), SessionExpiredError);
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("heartbeats unanswered for a whole TTL: the session expires locally and every lease is lost", async () => {
@@ -168,8 +160,7 @@ test("heartbeats unanswered for a whole TTL: the session expires locally and eve
   granting(cluster);
   let failing = false;
   cluster.on((req) => (failing && req.path.endsWith("/keepalive") ? "refuse" : undefined));
-  const client = await Client.connect({ members: ["http://a"], ttlMs: 1000, requestTimeoutMs: 200, fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const lease = await client.acquire("a");
     const reasons: string[] = [];
     lease.onLost((r) => reasons.push(r));
@@ -181,9 +172,7 @@ test("heartbeats unanswered for a whole TTL: the session expires locally and eve
     assert.deepEqual(reasons, ["sessionExpired"]);
     assert.equal(lease.valid, false);
     await assert.rejects(client.acquire("b"), SessionExpiredError);
-  } finally {
-    await client.close();
-  }
+  }, { ttlMs: 1000, requestTimeoutMs: 200 });
 });
 
 test("410 on a heartbeat expires the session", async () => {
@@ -203,8 +192,7 @@ test("aborting a wait cancels it with waitRequestId and releases a grant the can
   cluster.on((req) =>
     req.path === "/api/v1/cancel" ? { status: 200, body: { name: req.body.name, cancelled: false, token: 77 } } : undefined,
   );
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const controller = new AbortController();
     const pending = client.acquire("a", { waitMs: 30_000, signal: controller.signal });
     await delay(30);
@@ -218,9 +206,7 @@ test("aborting a wait cancels it with waitRequestId and releases a grant the can
     const rel = cluster.sent.find((s) => s.path === "/api/v1/release")!;
     assert.deepEqual([rel.body.name, rel.body.token], ["a", 77]);
     assert.ok(rel.body.ackedBelow > acq.body.requestId, "settled once the cancel was answered");
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("a lease with a timeout is renewed every leaseMs/3; NOT_OWNER on a renew is a loss", async () => {
@@ -230,8 +216,7 @@ test("a lease with a timeout is renewed every leaseMs/3; NOT_OWNER on a renew is
   cluster.on((req) =>
     req.path === "/api/v1/renew" && !owner ? { status: 409, body: { error: { code: "NOT_OWNER", message: "not held" } } } : undefined,
   );
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const lease = await client.acquire("a", { leaseMs: 300 });
     await delay(350);
     const renews = cluster.sent.filter((s) => s.path === "/api/v1/renew");
@@ -243,20 +228,15 @@ test("a lease with a timeout is renewed every leaseMs/3; NOT_OWNER on a renew is
     await waitUntil("the loss", () => reasons.length > 0);
     assert.deepEqual(reasons, ["unknown"]);
     assert.equal(lease.valid, false);
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("LOCK_LOST answers reject with LockLostError and leave nothing held", async () => {
   const cluster = new FakeCluster();
   cluster.on((req) => (req.path === "/api/v1/acquire" ? { status: 409, body: { error: { code: "LOCK_LOST", message: "a was lost before the answer", token: 9 } } } : undefined));
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     await assert.rejects(client.acquire("a", { waitMs: 10 }), (e: unknown) => e instanceof LockLostError && e.token === 9);
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("acquireAll: one lease per name; semaphores send permits and maxPermits", async () => {
@@ -267,8 +247,7 @@ test("acquireAll: one lease per name; semaphores send permits and maxPermits", a
       : undefined,
   );
   granting(cluster);
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const set = await client.acquireAll(["b", "a"], { waitMs: 5 });
     assert.deepEqual(set.tokens, { a: 43, b: 44 });
     assert.deepEqual(cluster.sent.find((s) => s.path === "/api/v1/acquire-all")!.body.names, ["b", "a"]);
@@ -278,9 +257,7 @@ test("acquireAll: one lease per name; semaphores send permits and maxPermits", a
     assert.equal(sem.permits, 2);
     await set.release();
     assert.equal(cluster.count("/api/v1/release"), 2);
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("registers: absent is version 0; compare-and-set sends base64 and the fence; CONFLICT carries currentVersion", async () => {
@@ -301,8 +278,7 @@ test("registers: absent is version 0; compare-and-set sends base64 and the fence
     }
     return undefined;
   });
-  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch });
-  try {
+  await withClient(cluster, async (client) => {
     const reg = client.register("cfg");
     assert.deepEqual(await reg.get(), { version: 0, value: null, text: null });
     const lease = await client.acquire("jobs/nightly");
@@ -314,9 +290,7 @@ test("registers: absent is version 0; compare-and-set sends base64 and the fence
     assert.equal(got.version, 1);
     assert.equal(got.text, "héllo");
     await assert.rejects(reg.compareAndSet(0, "x"), (e: unknown) => e instanceof ConflictError && e.currentVersion === 1);
-  } finally {
-    await client.close();
-  }
+  });
 });
 
 test("close: deletes the session, ends leases without a loss report, stops the stream; idempotent", async () => {

@@ -28,6 +28,16 @@ async function setup(ids: Record<string, string> = { "http://a": "n1" }) {
   return { cluster, locks, client, other, close: () => Promise.all([client.close(), other.close()]) };
 }
 
+/** Runs `body` with the clients of {@link setup} (members `ids`), closed after it. */
+async function withSetup(body: (s: Awaited<ReturnType<typeof setup>>) => Promise<void>, ids?: Record<string, string>): Promise<void> {
+  const s = await setup(ids);
+  try {
+    await body(s);
+  } finally {
+    await s.close();
+  }
+}
+
 test("parse: a lock gap is a state at next; a register gap has its version and value", () => {
   const lock = parseWatchPage(
     JSON.parse(`{"watch":"lock","name":"jobs/nightly","gap":true,"next":"915.0","events":[],
@@ -70,8 +80,7 @@ test("parse: changes in order with their fields; unknown types left out", () => 
 });
 
 test("the state first, then every change of the lock in order; position follows", async () => {
-  const { locks, client, other, close } = await setup();
-  try {
+  await withSetup(async ({ locks, client, other }) => {
     const held = await other.acquire("jobs/a");
     const w = client.watch("jobs/a");
     const state = await next(w);
@@ -93,14 +102,11 @@ test("the state first, then every change of the lock in order; position follows"
     assert.equal(got[1].sessionId, other.sessionId);
     assert.equal(w.position, got[2].position);
     w.close();
-  } finally {
-    await close();
-  }
+  });
 });
 
 test("a prefix watch tells only names under it; a register watch its versions", async () => {
-  const { client, other, close } = await setup();
-  try {
+  await withSetup(async ({ client, other }) => {
     const jobs = client.watch({ prefix: "jobs/" });
     const reg = client.watch({ register: "cfg/x" });
     assert.deepEqual((await next(jobs)).locks, []);
@@ -115,14 +121,11 @@ test("a prefix watch tells only names under it; a register watch its versions", 
     assert.deepEqual([set.type, set.version, new TextDecoder().decode(set.value!)], ["registerSet", 1, "one"]);
     jobs.close();
     reg.close();
-  } finally {
-    await close();
-  }
+  });
 });
 
 test("a watch moves to another member from its position, without a new state", async () => {
-  const { cluster, locks, client, other, close } = await setup({ "http://a": "n1", "http://b": "n2" });
-  try {
+  await withSetup(async ({ cluster, locks, client, other }) => {
     const w = client.watch("jobs/m");
     assert.equal((await next(w)).type, "state");
     const first = await other.acquire("jobs/m");
@@ -142,14 +145,11 @@ test("a watch moves to another member from its position, without a new state", a
     const atB = cluster.sent.filter((s) => s.path === "/api/v1/watch" && s.url === "http://b");
     assert.ok(atB.length > 0 && atB.every((s) => s.search.includes("after=")), "asked b from its position");
     w.close();
-  } finally {
-    await close();
-  }
+  }, { "http://a": "n1", "http://b": "n2" });
 });
 
 test("a gap gives a fresh state", async () => {
-  const { locks, client, other, close } = await setup();
-  try {
+  await withSetup(async ({ locks, client, other }) => {
     const w = client.watch("jobs/g");
     assert.deepEqual(holdersOf(await next(w)), []);
     const held = await other.acquire("jobs/g");
@@ -159,28 +159,22 @@ test("a gap gives a fresh state", async () => {
     assert.equal(state.type, "state");
     assert.deepEqual(holdersOf(state), [held.fencingToken]);
     w.close();
-  } finally {
-    await close();
-  }
+  });
 });
 
 test("a refused watch rejects its iteration; a bad target throws at once", async () => {
-  const { client, close } = await setup();
-  try {
+  await withSetup(async ({ client }) => {
     const w = client.watch("secret/x");
     await assert.rejects(w.next(), PermissionDeniedError);
     await assert.rejects(w.next(), PermissionDeniedError); // it stays ended
     assert.throws(() => client.watch({} as any), InvalidArgumentError);
     assert.throws(() => client.watch({ lock: "a", prefix: "b" } as any), InvalidArgumentError);
     assert.throws(() => client.watch(""), InvalidArgumentError);
-  } finally {
-    await close();
-  }
+  });
 });
 
 test("break ends the loop and aborts the long poll; closing the client ends its watches", async () => {
-  const { cluster, client, close } = await setup();
-  try {
+  await withSetup(async ({ cluster, client }) => {
     const w = client.watch("jobs/c");
     const seen: string[] = [];
     const loop = (async () => {
@@ -204,14 +198,11 @@ test("break ends the loop and aborts the long poll; closing the client ends its 
     await client.close();
     await assert.rejects(pending, UnavailableError);
     assert.throws(() => client.watch("jobs/d"), UnavailableError);
-  } finally {
-    await close();
-  }
+  });
 });
 
 test("awaitFree: true when free, false at the timeout, true once released", async () => {
-  const { client, other, close } = await setup();
-  try {
+  await withSetup(async ({ client, other }) => {
     assert.equal(await client.awaitFree("jobs/f", 0), true);
     const held = await other.acquire("jobs/f");
     let started = Date.now();
@@ -222,7 +213,5 @@ test("awaitFree: true when free, false at the timeout, true once released", asyn
     assert.equal(await client.awaitFree("jobs/f", 5000), true);
     assert.ok(Date.now() - started < 2000);
     await assert.rejects(client.awaitFree("secret/f", 1000), PermissionDeniedError);
-  } finally {
-    await close();
-  }
+  });
 });
