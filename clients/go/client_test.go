@@ -28,6 +28,39 @@ func noLeaks(t *testing.T) {
 	})
 }
 
+// openFake opens a client (cfg, as open completes it) of a fake cluster of
+// nodes members led by leader; the client is closed after the test and the test
+// fails if it leaves goroutines behind.
+func openFake(t *testing.T, nodes, leader int, cfg Config) (*fakeCluster, *Client) {
+	t.Helper()
+	f := newFakeCluster(t, nodes, leader)
+	noLeaks(t)
+	c := open(t, f, cfg)
+	t.Cleanup(func() { _ = c.Close() })
+	return f, c
+}
+
+// mustLock takes the lock name for c, or fails the test.
+func mustLock(t *testing.T, ctx context.Context, c *Client, name string, opts ...LockOption) *Lease {
+	t.Helper()
+	l, err := c.Lock(ctx, name, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// mustWatch starts c's watch of target, closed after the test, or fails the test.
+func mustWatch(t *testing.T, ctx context.Context, c *Client, target WatchTarget) *Watch {
+	t.Helper()
+	w, err := c.Watch(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return w
+}
+
 func open(t *testing.T, f *fakeCluster, cfg Config) *Client {
 	t.Helper()
 	cfg.Members = f.urls()
@@ -92,10 +125,7 @@ func TestLockReleaseCloseNumbersRequests(t *testing.T) {
 }
 
 func TestLostAnswerIsRetriedWithTheSameRequestID(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{})
 	f.mu.Lock()
 	f.drop["/api/v1/acquire"] = 1
 	f.mu.Unlock()
@@ -124,10 +154,7 @@ func TestLostAnswerIsRetriedWithTheSameRequestID(t *testing.T) {
 }
 
 func TestFollowsTheLeader(t *testing.T) {
-	f := newFakeCluster(t, 3, 2)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 3, 2, Config{})
 	l, err := c.Lock(context.Background(), "a")
 	if err != nil {
 		t.Fatal(err)
@@ -159,10 +186,7 @@ func TestUnreachableMembersNameTheCause(t *testing.T) {
 }
 
 func TestWaitIsGranted(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{})
 	f.hold("q")
 	time.AfterFunc(150*time.Millisecond, func() { f.free("q") })
 	start := time.Now()
@@ -182,10 +206,7 @@ func TestWaitIsGranted(t *testing.T) {
 }
 
 func TestCancelWithdrawsTheWait(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{})
 	f.hold("busy")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
@@ -211,10 +232,7 @@ func TestCancelWithdrawsTheWait(t *testing.T) {
 }
 
 func TestCancelReleasesAGrantAlreadyMade(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{})
 	// The acquire is granted but its answer is dropped; the caller gives up
 	// during the retry's backoff: the cancel finds the grant and the library
 	// releases it.
@@ -236,10 +254,7 @@ func TestCancelReleasesAGrantAlreadyMade(t *testing.T) {
 }
 
 func TestRevokeIsReportedWithinASecond(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{})
 	lost := make(chan LossReason, 1)
 	l, err := c.Lock(context.Background(), "jobs/r", OnLost(func(_ *Lease, r LossReason) { lost <- r }))
 	if err != nil {
@@ -262,10 +277,7 @@ func TestRevokeIsReportedWithinASecond(t *testing.T) {
 }
 
 func TestLeaseIsRenewedAndLostOnNotOwner(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{})
 	lost := make(chan LossReason, 1)
 	l, err := c.Lock(context.Background(), "lt", LeaseTimeout(300*time.Millisecond), OnLost(func(_ *Lease, r LossReason) { lost <- r }))
 	if err != nil {
@@ -287,10 +299,7 @@ func TestLeaseIsRenewedAndLostOnNotOwner(t *testing.T) {
 }
 
 func TestUnacknowledgedHeartbeatsExpireTheSession(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{SessionTTL: time.Second, RequestTimeout: 200 * time.Millisecond})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{SessionTTL: time.Second, RequestTimeout: 200 * time.Millisecond})
 	lost := make(chan LossReason, 1)
 	l, err := c.Lock(context.Background(), "hb", OnLost(func(_ *Lease, r LossReason) { lost <- r }))
 	if err != nil {
@@ -320,10 +329,7 @@ func TestUnacknowledgedHeartbeatsExpireTheSession(t *testing.T) {
 }
 
 func TestSessionExpiredAnswerExpires(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{SessionTTL: 1500 * time.Millisecond})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{SessionTTL: 1500 * time.Millisecond})
 	f.mu.Lock()
 	f.keepalive = 410
 	f.mu.Unlock()
@@ -337,20 +343,14 @@ func TestSessionExpiredAnswerExpires(t *testing.T) {
 }
 
 func TestRegisters(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	f, c := openFake(t, 1, 0, Config{})
 	ctx := context.Background()
 	r := c.Register("cfg/a")
 	v, val, err := r.Get(ctx)
 	if err != nil || v != 0 || val != nil {
 		t.Fatalf("absent: %d %q %v", v, val, err)
 	}
-	l, err := c.Lock(ctx, "cfg/lock")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustLock(t, ctx, c, "cfg/lock")
 	v, err = r.CompareAndSet(ctx, 0, []byte("hello"), FencedBy(l))
 	if err != nil || v != 1 {
 		t.Fatalf("set: %d %v", v, err)
@@ -407,10 +407,7 @@ func TestCloseMarksLeasesReleased(t *testing.T) {
 }
 
 func TestGapFromALaggingMemberDoesNotExpire(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	noLeaks(t)
-	c := open(t, f, Config{})
-	defer c.Close()
+	_, c := openFake(t, 1, 0, Config{})
 	var p eventPage
 	_ = json.Unmarshal([]byte(`{"gap":true,"next":"1.0","events":[],"state":{"exists":false,"holds":[],"waits":[]}}`), &p)
 	if !c.handlePage(&p, time.Now()) || c.Err() != nil {

@@ -50,20 +50,28 @@ func TestProclaimedReadsTheSharedVectors(t *testing.T) {
 	}
 }
 
-func TestElectionOneLeadsThenTheNextWithAHigherEpoch(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	a, b := watchClients(t, f)
-	ctx := context.Background()
-	if l, err := a.Election("svc/indexer").Leader(ctx); err != nil || l != nil {
+// firstToLead checks that nobody leads election name yet, campaigns there for
+// a with value, checks that b sees a lead with that value and returns a's
+// leadership.
+func firstToLead(t *testing.T, ctx context.Context, a, b *Client, name, value string) *Leadership {
+	t.Helper()
+	if l, err := b.Election(name).Leader(ctx); err != nil || l != nil {
 		t.Fatalf("nobody leads yet: %+v %v", l, err)
 	}
-	first, err := a.Election("svc/indexer").Campaign(ctx, "a:8080")
+	first, err := a.Election(name).Campaign(ctx, value)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l, err := b.Election("svc/indexer").Leader(ctx); err != nil || *l != (Leader{"svc/indexer", first.Epoch(), "a:8080", true}) {
+	if l, err := b.Election(name).Leader(ctx); err != nil || *l != (Leader{name, first.Epoch(), value, true}) {
 		t.Fatalf("leader %+v %v", l, err)
 	}
+	return first
+}
+
+func TestElectionOneLeadsThenTheNextWithAHigherEpoch(t *testing.T) {
+	f, a, b := watchClients(t, 1)
+	ctx := context.Background()
+	first := firstToLead(t, ctx, a, b, "svc/indexer", "a:8080")
 	writes := f.seen("/api/v1/registers/set")
 	w := writes[len(writes)-1].body
 	raw, _ := base64.StdEncoding.DecodeString(str(w, "value"))
@@ -122,13 +130,9 @@ func TestElectionOneLeadsThenTheNextWithAHigherEpoch(t *testing.T) {
 }
 
 func TestElectionUnproclaimedLostAndFailedProclamation(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	a, b := watchClients(t, f)
+	f, a, b := watchClients(t, 1)
 	ctx := context.Background()
-	lease, err := a.Lock(ctx, "svc/quiet")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lease := mustLock(t, ctx, a, "svc/quiet")
 	if l, err := b.Election("svc/quiet").Leader(ctx); err != nil || *l != (Leader{"svc/quiet", lease.FencingToken(), "", false}) {
 		t.Fatalf("unproclaimed: %+v %v", l, err)
 	}
@@ -212,7 +216,7 @@ func observeUntil(t *testing.T, o *Observation, want *Leader) []*Leader {
 // observed starts b's observation of name, with a as another client.
 func observed(t *testing.T, name string) (a, b *Client, o *Observation) {
 	t.Helper()
-	a, b = watchClients(t, newFakeCluster(t, 1, 0))
+	_, a, b = watchClients(t, 1)
 	o, err := b.Election(name).Observe(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -433,16 +433,7 @@ func TestIntegration(t *testing.T) {
 
 	t.Run("election", func(t *testing.T) {
 		a, b := itClient(t), itClient(t)
-		if l, err := b.Election("it/elect").Leader(ctx); err != nil || l != nil {
-			t.Fatalf("nobody leads yet: %+v %v", l, err)
-		}
-		first, err := a.Election("it/elect").Campaign(ctx, "A")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if l, err := b.Election("it/elect").Leader(ctx); err != nil || *l != (Leader{"it/elect", first.Epoch(), "A", true}) {
-			t.Fatalf("leader %+v %v", l, err)
-		}
+		first := firstToLead(t, ctx, a, b, "it/elect", "A")
 		resp, err := http.Get(itBase + "/api/v1/elections/it/elect")
 		if err != nil {
 			t.Fatal(err)

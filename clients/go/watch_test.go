@@ -64,8 +64,21 @@ func nextEvent(t *testing.T, w *Watch) WatchEvent {
 	return WatchEvent{}
 }
 
-func watchClients(t *testing.T, f *fakeCluster) (*Client, *Client) {
+// nextOfType is the next event of w, which must be of type typ.
+func nextOfType(t *testing.T, w *Watch, typ WatchEventType) WatchEvent {
 	t.Helper()
+	ev := nextEvent(t, w)
+	if ev.Type != typ {
+		t.Fatalf("got %+v, want a %s event", ev, typ)
+	}
+	return ev
+}
+
+// watchClients starts a fake cluster of nodes members (the first leads) and
+// opens two clients of it, closed after the test.
+func watchClients(t *testing.T, nodes int) (*fakeCluster, *Client, *Client) {
+	t.Helper()
+	f := newFakeCluster(t, nodes, 0)
 	var out []*Client
 	for i := 0; i < 2; i++ {
 		c, err := New(context.Background(), Config{Members: f.urls(), RequestTimeout: time.Second})
@@ -75,30 +88,19 @@ func watchClients(t *testing.T, f *fakeCluster) (*Client, *Client) {
 		t.Cleanup(func() { _ = c.Close() })
 		out = append(out, c)
 	}
-	return out[0], out[1]
+	return f, out[0], out[1]
 }
 
 func TestWatchTellsTheStateThenEveryChangeInOrder(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	c, other := watchClients(t, f)
+	f, c, other := watchClients(t, 1)
 	ctx := context.Background()
-	held, err := other.Lock(ctx, "jobs/a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := c.Watch(ctx, WatchLock("jobs/a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	held := mustLock(t, ctx, other, "jobs/a")
+	w := mustWatch(t, ctx, c, WatchLock("jobs/a"))
 	if st := nextEvent(t, w); st.Type != WatchState || !reflect.DeepEqual(st.Holders(), []int64{held.FencingToken()}) {
 		t.Fatalf("state %+v", st)
 	}
 	_ = held.Release()
-	second, err := other.Lock(ctx, "jobs/a")
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := mustLock(t, ctx, other, "jobs/a")
 	if l, err := other.Lock(ctx, "jobs/b"); err == nil { // another lock: not told
 		_ = l.Release()
 	}
@@ -128,18 +130,11 @@ func TestWatchTellsTheStateThenEveryChangeInOrder(t *testing.T) {
 }
 
 func TestWatchAPrefixAndARegister(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	c, other := watchClients(t, f)
+	_, c, other := watchClients(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	jobs, err := c.Watch(ctx, WatchPrefix("jobs/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := c.Watch(ctx, WatchRegister("cfg/x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	jobs := mustWatch(t, ctx, c, WatchPrefix("jobs/"))
+	reg := mustWatch(t, ctx, c, WatchRegister("cfg/x"))
 	if st := nextEvent(t, jobs); st.Type != WatchState || len(st.Locks) != 0 {
 		t.Fatalf("prefix state %+v", st)
 	}
@@ -149,10 +144,7 @@ func TestWatchAPrefixAndARegister(t *testing.T) {
 	if _, err := other.Lock(ctx, "other/x"); err != nil {
 		t.Fatal(err)
 	}
-	a, err := other.Lock(ctx, "jobs/a")
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustLock(t, ctx, other, "jobs/a")
 	if e := nextEvent(t, jobs); e.Type != WatchAcquired || e.Name != "jobs/a" || e.Token != a.FencingToken() || e.SessionID != other.SessionID() {
 		t.Fatalf("event %+v", e)
 	}
@@ -172,21 +164,11 @@ func TestWatchAPrefixAndARegister(t *testing.T) {
 }
 
 func TestWatchMovesToAnotherMemberFromItsPositionWithoutANewState(t *testing.T) {
-	f := newFakeCluster(t, 2, 0)
-	c, other := watchClients(t, f)
+	f, c, other := watchClients(t, 2)
 	ctx := context.Background()
-	w, err := c.Watch(ctx, WatchLock("jobs/m"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if nextEvent(t, w).Type != WatchState {
-		t.Fatal("no state first")
-	}
-	first, err := other.Lock(ctx, "jobs/m")
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustWatch(t, ctx, c, WatchLock("jobs/m"))
+	nextOfType(t, w, WatchState)
+	first := mustLock(t, ctx, other, "jobs/m")
 	if e := nextEvent(t, w); e.Token != first.FencingToken() {
 		t.Fatalf("event %+v", e)
 	}
@@ -195,10 +177,7 @@ func TestWatchMovesToAnotherMemberFromItsPositionWithoutANewState(t *testing.T) 
 	f.leader = 1
 	f.mu.Unlock()
 	_ = first.Release()
-	second, err := other.Lock(ctx, "jobs/m")
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := mustLock(t, ctx, other, "jobs/m")
 	if e := nextEvent(t, w); e.Type != WatchReleased || e.Token != first.FencingToken() {
 		t.Fatalf("after the move: %+v", e)
 	}
@@ -208,22 +187,12 @@ func TestWatchMovesToAnotherMemberFromItsPositionWithoutANewState(t *testing.T) 
 }
 
 func TestWatchGapGivesAFreshState(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	c, other := watchClients(t, f)
+	f, c, other := watchClients(t, 1)
 	ctx := context.Background()
-	w, err := c.Watch(ctx, WatchLock("jobs/g"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := mustWatch(t, ctx, c, WatchLock("jobs/g"))
 	nextEvent(t, w)
-	held, err := other.Lock(ctx, "jobs/g")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if nextEvent(t, w).Type != WatchAcquired {
-		t.Fatal("no acquired")
-	}
+	held := mustLock(t, ctx, other, "jobs/g")
+	nextOfType(t, w, WatchAcquired)
 	f.forgetChanges()
 	if st := nextEvent(t, w); st.Type != WatchState || !reflect.DeepEqual(st.Holders(), []int64{held.FencingToken()}) {
 		t.Fatalf("after the gap: %+v", st)
@@ -231,13 +200,9 @@ func TestWatchGapGivesAFreshState(t *testing.T) {
 }
 
 func TestWatchRefusedAndClientClosed(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	c, _ := watchClients(t, f)
+	_, c, _ := watchClients(t, 1)
 	ctx := context.Background()
-	w, err := c.Watch(ctx, WatchLock("secret/x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := mustWatch(t, ctx, c, WatchLock("secret/x"))
 	if _, ok := <-w.Events(); ok {
 		t.Fatal("an event of a refused watch")
 	}
@@ -249,10 +214,7 @@ func TestWatchRefusedAndClientClosed(t *testing.T) {
 			t.Fatalf("%v: %v", bad, err)
 		}
 	}
-	v, err := c.Watch(ctx, WatchLock("jobs/d"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := mustWatch(t, ctx, c, WatchLock("jobs/d"))
 	nextEvent(t, v)
 	start := time.Now()
 	_ = c.Close() // waits for the watch's goroutine: its long poll is aborted
@@ -271,16 +233,12 @@ func TestWatchRefusedAndClientClosed(t *testing.T) {
 }
 
 func TestAwaitFree(t *testing.T) {
-	f := newFakeCluster(t, 1, 0)
-	c, other := watchClients(t, f)
+	_, c, other := watchClients(t, 1)
 	ctx := context.Background()
 	if free, err := c.AwaitFree(ctx, "jobs/f", 0); err != nil || !free {
 		t.Fatalf("free lock: %v %v", free, err)
 	}
-	held, err := other.Lock(ctx, "jobs/f")
-	if err != nil {
-		t.Fatal(err)
-	}
+	held := mustLock(t, ctx, other, "jobs/f")
 	start := time.Now()
 	if free, err := c.AwaitFree(ctx, "jobs/f", 300*time.Millisecond); err != nil || free {
 		t.Fatalf("held lock: %v %v", free, err)
