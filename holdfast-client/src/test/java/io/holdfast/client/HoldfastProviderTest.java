@@ -8,11 +8,21 @@ import io.holdfast.LockClient;
 import io.holdfast.client.internal.MemberAddress;
 import io.holdfast.protocol.TlsFiles;
 import java.nio.file.Path;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class HoldfastProviderTest {
+    /** Asserts that {@code call} is refused as an invalid argument whose message has {@code fragment}. */
+    private static AbstractThrowableAssert<?, ? extends Throwable> assertRefused(
+            ThrowingCallable call, String fragment) {
+        return assertThatThrownBy(call)
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining(fragment);
+    }
+
     @Test
     void plaintextGoesOverFramesUnlessTheUriAsksForGrpcAndTlsOverGrpc() {
         assertThat(HoldfastProvider.frames("holdfast://h:4653")).isTrue();
@@ -25,20 +35,12 @@ class HoldfastProviderTest {
         assertThat(HoldfastProvider.frames("holdfast://h:4653?ca=ca.pem")).isFalse();
         assertThat(HoldfastProvider.frames("holdfast://h:4653?token=abc&tls=true"))
                 .isFalse();
-        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4653?token=abc"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("only sent over TLS");
+        assertRefused(() -> HoldfastProvider.frames("holdfast://h:4653?token=abc"), "only sent over TLS");
         assertThat(HoldfastProvider.frames("holdfast://h:4653?transport=grpc&tls=true"))
                 .isFalse();
-        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4653?transport=quic"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("transport is grpc or frames");
-        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&tls=true"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("plaintext only");
-        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&transport=grpc"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("repeated");
+        assertRefused(() -> HoldfastProvider.frames("holdfast://h:4653?transport=quic"), "transport is grpc or frames");
+        assertRefused(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&tls=true"), "plaintext only");
+        assertRefused(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&transport=grpc"), "repeated");
     }
 
     @Test
@@ -48,19 +50,18 @@ class HoldfastProviderTest {
                 .isEqualTo(java.time.Duration.ofSeconds(2));
         assertThat(HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=250ms"))
                 .isEqualTo(java.time.Duration.ofMillis(250));
-        assertThatThrownBy(() -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=5"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("connectTimeout='5'; expected a duration");
-        assertThatThrownBy(() -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=50ms"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("not within 100ms..10m");
-        assertThatThrownBy(
-                        () -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=1s&connectTimeout=2s"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("repeated");
-        assertThatThrownBy(() -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&token=s3cr3t&tls=true"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("plaintext only")
+        assertRefused(
+                () -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=5"),
+                "connectTimeout='5'; expected a duration");
+        assertRefused(
+                () -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=50ms"),
+                "not within 100ms..10m");
+        assertRefused(
+                () -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=1s&connectTimeout=2s"),
+                "repeated");
+        assertRefused(
+                        () -> HoldfastProvider.frames("holdfast://h:4656?transport=frames&token=s3cr3t&tls=true"),
+                        "plaintext only")
                 .hasMessageNotContaining("s3cr3t");
     }
 
@@ -102,9 +103,7 @@ class HoldfastProviderTest {
                 "holdfast://host:4653/path?tls=true"
             })
     void malformedUrisAreRefusedNamingTheUri(String uri) {
-        assertThatThrownBy(() -> HoldfastProvider.members(uri))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining(uri.length() > 12 ? uri.substring(11) : "holdfast://");
+        assertRefused(() -> HoldfastProvider.members(uri), uri.length() > 12 ? uri.substring(11) : "holdfast://");
     }
 
     @Test
@@ -139,9 +138,8 @@ class HoldfastProviderTest {
 
     @Test
     void missingTlsFilesAreRefusedBeforeAnyConnection() {
-        assertThatThrownBy(() -> LockClient.open("holdfast://127.0.0.1:1?ca=/no/such/ca.pem"))
-                .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("/no/such/ca.pem does not exist");
+        assertRefused(
+                () -> LockClient.open("holdfast://127.0.0.1:1?ca=/no/such/ca.pem"), "/no/such/ca.pem does not exist");
     }
 
     @Test

@@ -14,15 +14,12 @@ import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -143,39 +140,21 @@ class SilentLeaderSessionTest {
     }
 
     /** A member cut off silently: accepts connections on loopback, reads and drops every byte, never answers. */
-    private static final class BlackHole implements AutoCloseable {
-        private final ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-        private final AtomicInteger connections = new AtomicInteger();
+    private static final class BlackHole extends LoopbackServer {
         private final AtomicLong bytesRead = new AtomicLong();
 
         BlackHole() throws IOException {
-            daemon(this::accept);
-        }
-
-        int port() {
-            return listener.getLocalPort();
-        }
-
-        int connections() {
-            return connections.get();
+            super("black-hole");
+            start();
         }
 
         long bytesRead() {
             return bytesRead.get();
         }
 
-        private void accept() {
-            try {
-                while (true) {
-                    Socket s = listener.accept();
-                    sockets.add(s);
-                    connections.incrementAndGet();
-                    daemon(() -> swallow(s));
-                }
-            } catch (IOException closed) {
-                // the black hole is closed
-            }
+        @Override
+        void serve(Socket s) {
+            daemon(() -> swallow(s));
         }
 
         private void swallow(Socket s) {
@@ -187,18 +166,6 @@ class SilentLeaderSessionTest {
                 }
             } catch (IOException closed) {
                 // the client or the black hole went away
-            }
-        }
-
-        private static void daemon(Runnable r) {
-            io.holdfast.internal.DaemonThreads.thread(r, "black-hole").start();
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
-            for (Socket s : sockets) {
-                s.close();
             }
         }
     }

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
@@ -85,45 +84,25 @@ class SilentLeaderTest {
     }
 
     /** Forwards TCP to a target until {@link #silence()}: then reads and drops everything, both ways. */
-    private static final class SilenceableProxy implements AutoCloseable {
-        private final ServerSocket listener;
+    private static final class SilenceableProxy extends LoopbackServer {
         private final int target;
-        private final List<Socket> sockets = new CopyOnWriteArrayList<>();
         private volatile boolean silent;
-        private volatile int connections;
 
         SilenceableProxy(int target) throws IOException {
+            super("silenceable-proxy");
             this.target = target;
-            this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            daemon(this::accept);
-        }
-
-        int port() {
-            return listener.getLocalPort();
-        }
-
-        int connections() {
-            return connections;
+            start();
         }
 
         void silence() {
             silent = true;
         }
 
-        private void accept() {
-            try {
-                while (true) {
-                    Socket in = listener.accept();
-                    Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
-                    sockets.add(in);
-                    sockets.add(out);
-                    connections++;
-                    daemon(() -> pump(in, out));
-                    daemon(() -> pump(out, in));
-                }
-            } catch (IOException closed) {
-                // the proxy is closed
-            }
+        @Override
+        void serve(Socket in) throws IOException {
+            Socket out = track(new Socket(InetAddress.getLoopbackAddress(), target));
+            daemon(() -> pump(in, out));
+            daemon(() -> pump(out, in));
         }
 
         private void pump(Socket from, Socket to) {
@@ -139,18 +118,6 @@ class SilentLeaderTest {
                 }
             } catch (IOException closed) {
                 // one side went away
-            }
-        }
-
-        private static void daemon(Runnable r) {
-            io.holdfast.internal.DaemonThreads.thread(r, "silenceable-proxy").start();
-        }
-
-        @Override
-        public void close() throws IOException {
-            listener.close();
-            for (Socket s : sockets) {
-                s.close();
             }
         }
     }
