@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
@@ -71,7 +72,7 @@ public final class ElectionChecker implements Checker {
         long origin = Times.origin(records);
         Set<String> elections = new TreeSet<>();
         for (Record r : records) {
-            if (r instanceof Op op && (op.f() == Op.Fn.WORK || op.f() == Op.Fn.OBSERVED)) {
+            if (r instanceof Op op && (op.call() instanceof Call.Work || op.call() instanceof Call.Observed)) {
                 elections.add(op.key());
             } else if (r instanceof StoreWrite w && StoreWrite.WORK.equals(w.phase())) {
                 elections.add(w.key());
@@ -158,10 +159,14 @@ public final class ElectionChecker implements Checker {
                 }
             }
             for (Record r : records) {
-                if (r instanceof Op op && op.f() == Op.Fn.OBSERVED && op.token() > 0 && election.equals(op.key())) {
-                    known.add(new long[] {op.time(), op.token()});
+                if (r instanceof Op op
+                        && op.call() instanceof Call.Observed seen
+                        && seen.epoch() > 0
+                        && election.equals(seen.key())) {
+                    known.add(new long[] {op.time(), seen.epoch()});
                     source.putIfAbsent(
-                            op.token(), "reported to observer " + op.process() + " at " + Times.at(op.time(), origin));
+                            seen.epoch(),
+                            "reported to observer " + op.process() + " at " + Times.at(op.time(), origin));
                 }
             }
             known.sort(Comparator.comparingLong(k -> k[0]));
@@ -226,11 +231,11 @@ public final class ElectionChecker implements Checker {
             Map<String, Long> counts) {
         Map<String, Knew> knew = new HashMap<>(); // process|epoch -> earliest knowledge
         for (Record r : records) {
-            if (r instanceof Op op && elections.contains(op.key()) && op.f() == Op.Fn.LOST) {
+            if (r instanceof Op op && elections.contains(op.key()) && op.call() instanceof Call.Lost lost) {
                 counts.merge("losses told", 1L, Long::sum);
                 knew.merge(
-                        op.process() + "|" + op.token(),
-                        new Knew(op.time(), "told it was lost (" + code(op.error()) + ")"),
+                        op.process() + "|" + lost.token(),
+                        new Knew(op.time(), "told it was lost (" + code(lost.why()) + ")"),
                         ElectionChecker::earlier);
             } else if (r instanceof StoreWrite w
                     && elections.contains(w.key())
@@ -256,9 +261,9 @@ public final class ElectionChecker implements Checker {
         Map<String, Op> firstLate = new LinkedHashMap<>();
         Map<String, Integer> late = new HashMap<>();
         for (Record r : records) {
-            if (r instanceof Op op && op.f() == Op.Fn.WORK) {
+            if (r instanceof Op op && op.call() instanceof Call.Work step) {
                 counts.merge("leader steps", 1L, Long::sum);
-                String leadership = op.process() + "|" + op.token();
+                String leadership = op.process() + "|" + step.epoch();
                 Knew k = knew.get(leadership);
                 if (k != null && op.time() > k.time()) {
                     firstLate.putIfAbsent(leadership, op);

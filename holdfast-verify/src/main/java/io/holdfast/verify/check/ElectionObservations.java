@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.HashMap;
@@ -34,13 +35,15 @@ final class ElectionObservations {
         Map<String, long[]> seen = new HashMap<>(); // observer|election -> {current, highest}
         Map<String, Map<Long, String>> ended = new HashMap<>(); // ... -> epoch -> the report that ended it
         for (Record r : records) {
-            if (!(r instanceof Op op) || op.f() != Op.Fn.OBSERVED || !elections.contains(op.key())) {
+            if (!(r instanceof Op op)
+                    || !(op.call() instanceof Call.Observed told)
+                    || !elections.contains(told.key())) {
                 continue;
             }
             String who = op.process() + "|" + op.key();
             long[] s = seen.computeIfAbsent(who, k -> new long[2]);
             Map<Long, String> over = ended.computeIfAbsent(who, k -> new HashMap<>());
-            long epoch = op.token();
+            long epoch = told.epoch();
             String at = op.key() + ": observer " + op.process() + " was told at " + Times.at(op.time(), origin);
             if (epoch != s[0] && s[0] > 0) {
                 over.putIfAbsent(
@@ -62,9 +65,9 @@ final class ElectionObservations {
             }
             s[0] = epoch;
             s[1] = Math.max(s[1], epoch);
-            String wrong = granted(op, grantsByToken, campaigns, origin);
+            String wrong = granted(told, op.time(), grantsByToken, campaigns, origin);
             if (wrong != null) {
-                violations.add(at + " of epoch " + epoch + (op.text() == null ? "" : " (value " + op.text() + ")")
+                violations.add(at + " of epoch " + epoch + (told.value() == null ? "" : " (value " + told.value() + ")")
                         + ", but " + wrong);
             }
         }
@@ -72,36 +75,40 @@ final class ElectionObservations {
 
     /** Why an observed leader was not really granted, or null if it was. */
     private static String granted(
-            Op seen, Map<Long, List<Operation>> grantsByToken, Map<String, Operation> campaigns, long origin) {
-        List<Operation> grants = grantsByToken.getOrDefault(seen.token(), List.of());
+            Call.Observed seen,
+            long time,
+            Map<Long, List<Operation>> grantsByToken,
+            Map<String, Operation> campaigns,
+            long origin) {
+        List<Operation> grants = grantsByToken.getOrDefault(seen.epoch(), List.of());
         if (!grants.isEmpty()) {
             Operation g = grants.get(0);
             if (!g.key().equals(seen.key())) {
                 return "that epoch was granted to " + g.invoke().id() + " on " + g.key();
             }
-            if (seen.text() != null && !seen.text().equals(g.invoke().id())) {
+            if (seen.value() != null && !seen.value().equals(g.invoke().id())) {
                 return "that epoch was granted to " + g.invoke().id() + " (each campaign proclaims its own id)";
             }
-            if (seen.time() < g.invoke().time()) {
+            if (time < g.invoke().time()) {
                 return "its campaign " + g.invoke().id() + " was invoked only at "
                         + Times.at(g.invoke().time(), origin);
             }
             return null;
         }
-        if (seen.text() != null) {
-            Operation c = campaigns.get(seen.text());
+        if (seen.value() != null) {
+            Operation c = campaigns.get(seen.value());
             if (c == null || !c.key().equals(seen.key())) {
-                return "no campaign of " + seen.key() + " is " + seen.text();
+                return "no campaign of " + seen.key() + " is " + seen.value();
             }
             if (c.ok()) {
-                return "campaign " + seen.text() + " was elected with epoch "
+                return "campaign " + seen.value() + " was elected with epoch "
                         + c.completion().token();
             }
             if (c.outcome() == Op.Type.FAIL) {
-                return "campaign " + seen.text() + " failed (" + c.error() + ")";
+                return "campaign " + seen.value() + " failed (" + c.error() + ")";
             }
-            if (seen.time() < c.invoke().time()) {
-                return "campaign " + seen.text() + " was invoked only at "
+            if (time < c.invoke().time()) {
+                return "campaign " + seen.value() + " was invoked only at "
                         + Times.at(c.invoke().time(), origin);
             }
             return null; // a campaign of unknown outcome, granted after all
@@ -110,7 +117,7 @@ final class ElectionObservations {
             if (c.key().equals(seen.key())
                     && !c.ok()
                     && c.outcome() != Op.Type.FAIL
-                    && c.invoke().time() < seen.time()) {
+                    && c.invoke().time() < time) {
                 return null; // possibly a campaign of unknown outcome that had not proclaimed yet
             }
         }

@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
@@ -46,17 +47,18 @@ public final class LeaseChecker implements Checker {
         Map<String, Map<String, Window>> byKey = new TreeMap<>();
         long notices = 0;
         for (Record r : records) {
-            if (!(r instanceof Op op) || op.type() != Op.Type.NOTICE || op.f() != Op.Fn.VALID) {
+            if (!(r instanceof Op op) || op.type() != Op.Type.NOTICE || !(op.call() instanceof Call.Valid valid)) {
                 continue;
             }
-            if (op.kind() == Op.Kind.SEMAPHORE || op.kind() == Op.Kind.REGISTER) {
+            Op.Kind kind = valid.target().kind();
+            if (kind == Op.Kind.SEMAPHORE || kind == Op.Kind.REGISTER) {
                 continue;
             }
             notices++;
-            byKey.computeIfAbsent(op.key(), k -> new HashMap<>())
+            byKey.computeIfAbsent(valid.key(), k -> new HashMap<>())
                     .merge(
-                            op.process() + ":" + op.token(),
-                            new Window(op.process(), op.token(), op.kind(), op.time(), op.time()),
+                            op.process() + ":" + valid.token(),
+                            new Window(op.process(), valid.token(), kind, op.time(), op.time()),
                             (a, b) -> new Window(
                                     a.process, a.token, a.kind, Math.min(a.from, b.from), Math.max(a.to, b.to)));
         }

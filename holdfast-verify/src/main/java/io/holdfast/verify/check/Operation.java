@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
@@ -69,41 +70,44 @@ record Operation(Op invoke, Op completion) {
 
     /** A short description: "c1:12 ACQUIRE LOCK lock-0 OK token=7 [t+1.000ms..t+2.000ms]". */
     String describe(long origin) {
+        Call call = invoke.call();
         StringBuilder sb = new StringBuilder().append(invoke.id()).append(' ').append(invoke.f());
-        if (invoke.f() == Op.Fn.ACQUIRE || invoke.f() == Op.Fn.RELEASE) {
-            sb.append(' ').append(invoke.kind());
-            if (invoke.kind() == Op.Kind.SEMAPHORE) {
+        if (call instanceof Call.Acquire || call instanceof Call.Release) {
+            Call.Target target = ((Call.OnLease) call).target();
+            sb.append(' ').append(target.kind());
+            if (target.kind() == Op.Kind.SEMAPHORE) {
                 sb.append('(')
-                        .append(invoke.permits())
+                        .append(target.permits())
                         .append('/')
-                        .append(invoke.limit())
+                        .append(target.limit())
                         .append(')');
             }
-            if (invoke.tryOnly()) {
+            if (call instanceof Call.Acquire acquire && acquire.tryOnly()) {
                 sb.append(" try");
             }
         }
         sb.append(' ').append(invoke.key()).append(' ').append(completion == null ? "PENDING" : outcome());
         Op c = completion;
-        switch (invoke.f()) {
-            case ACQUIRE -> {
-                if (ok()) {
-                    sb.append(" token=").append(c.token());
-                }
+        if (call instanceof Call.Acquire) {
+            if (ok()) {
+                sb.append(" token=").append(c.token());
             }
-            case RELEASE, FOREIGN_RELEASE -> sb.append(" token=").append(invoke.token());
-            case REG_GET -> {
-                if (ok()) {
-                    sb.append(" version=").append(c.version()).append(" value=").append(c.value());
-                }
+        } else if (call instanceof Call.Release release) {
+            sb.append(" token=").append(release.token());
+        } else if (call instanceof Call.ForeignRelease release) {
+            sb.append(" token=").append(release.token());
+        } else if (call instanceof Call.RegisterRead) {
+            if (ok()) {
+                sb.append(" version=").append(c.version()).append(" value=").append(c.value());
             }
-            case REG_CAS -> {
-                sb.append(" expect=").append(invoke.version()).append(" value=").append(invoke.value());
-                if (ok()) {
-                    sb.append(" newVersion=").append(c.newVersion());
-                }
+        } else if (call instanceof Call.RegisterWrite write) {
+            sb.append(" expect=")
+                    .append(write.expectedVersion())
+                    .append(" value=")
+                    .append(write.value());
+            if (ok()) {
+                sb.append(" newVersion=").append(c.newVersion());
             }
-            default -> {}
         }
         if (c != null && c.error() != null) {
             sb.append(" error=").append(c.error());

@@ -3,7 +3,7 @@ package io.holdfast.verify.client;
 import io.holdfast.Election;
 import io.holdfast.LockClient;
 import io.holdfast.Watch;
-import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Call;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -99,13 +99,11 @@ public final class ElectionObserver {
     }
 
     private void told(Optional<Election.Leader> leader) {
-        rec.write(Op.observed(
-                rec.process(),
-                rec.nextSeq(),
-                Recorder.now(),
+        rec.record(
                 Workload.PHASE,
-                election,
-                leader.map(Election.Leader::epoch).orElse(0L),
-                leader.map(Election.Leader::value).orElse(null)));
+                new Call.Observed(
+                        election,
+                        leader.map(Election.Leader::epoch).orElse(0L),
+                        leader.map(Election.Leader::value).orElse(null)));
     }
 }

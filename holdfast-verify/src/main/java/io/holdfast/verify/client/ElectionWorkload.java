@@ -3,6 +3,7 @@ package io.holdfast.verify.client;
 import io.holdfast.AcquireOptions;
 import io.holdfast.Leadership;
 import io.holdfast.LockClient;
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.StoreWrite;
 import io.holdfast.verify.store.ProtectedStore;
@@ -221,17 +222,7 @@ public final class ElectionWorkload {
         String election = ELECTIONS.get(random.nextInt(ELECTIONS.size()));
         long waitMillis = 300 + random.nextInt(1201);
         int steps = random.nextInt(6) == 0 ? 20 + random.nextInt(21) : 3 + random.nextInt(18);
-        Op invoke = rec.write(Op.acquire(
-                rec.process(),
-                rec.nextSeq(),
-                Recorder.now(),
-                Workload.PHASE,
-                election,
-                Op.Kind.LOCK,
-                1,
-                0,
-                false,
-                waitMillis));
+        Op invoke = rec.record(Workload.PHASE, new Call.Acquire(Call.Target.lock(election), false, waitMillis));
         Leadership leadership;
         try {
             leadership = campaign(c, election, invoke.id(), waitMillis);
@@ -295,17 +286,10 @@ public final class ElectionWorkload {
             if (!ignoresLoss) {
                 toldLost.set(true); // before the notice's time is taken: a step after it sees this
             }
-            rec.write(Op.lost(
-                    rec.process(),
-                    rec.nextSeq(),
-                    Recorder.now(),
+            rec.record(
                     Workload.PHASE,
-                    election,
-                    Op.Kind.LOCK,
-                    1,
-                    0,
-                    epoch,
-                    Outcomes.errorName(lost) + ": " + lost.getMessage()));
+                    new Call.Lost(
+                            Call.Target.lock(election), epoch, Outcomes.errorName(lost) + ": " + lost.getMessage()));
         });
         int steps = plannedSteps;
         try {
@@ -317,20 +301,11 @@ public final class ElectionWorkload {
                 }
                 boolean valid = leadership.isValid();
                 if (valid) {
-                    rec.write(Op.valid(
-                            rec.process(),
-                            rec.nextSeq(),
-                            decided,
-                            Workload.PHASE,
-                            election,
-                            Op.Kind.LOCK,
-                            1,
-                            0,
-                            epoch));
+                    rec.record(Workload.PHASE, decided, new Call.Valid(Call.Target.lock(election), epoch));
                 } else if (!ignoresLoss) {
                     break;
                 }
-                rec.write(Op.work(rec.process(), rec.nextSeq(), decided, Workload.PHASE, election, epoch));
+                rec.record(Workload.PHASE, decided, new Call.Work(election, epoch));
                 if (lingerIfAsked(election + " " + epoch)) {
                     steps = Math.max(steps, i + STEPS_AFTER_LINGER);
                 }

@@ -12,6 +12,7 @@ import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import java.time.Duration;
 import java.util.List;
@@ -205,8 +206,7 @@ public final class Intruder {
     /** Sends a release of (name, token) in session {@code sid} and records it. */
     Op release(String sid, String name, long token) {
         attempts.incrementAndGet();
-        Op invoke =
-                rec.write(Op.foreignRelease(rec.process(), rec.nextSeq(), Recorder.now(), Workload.PHASE, name, token));
+        Op invoke = rec.record(Workload.PHASE, new Call.ForeignRelease(name, token));
         Reply reply;
         try {
             long seq = protocolSeq.incrementAndGet();

@@ -5,6 +5,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.MultiLease;
 import io.holdfast.Versioned;
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -90,17 +91,8 @@ final class Ops {
             Duration leaseTimeout,
             Runnable whenQueued) {
         int permits = 1;
-        Op invoke = rec.write(Op.acquire(
-                rec.process(),
-                rec.nextSeq(),
-                Recorder.now(),
-                phase,
-                key,
-                kind,
-                permits,
-                kind == Op.Kind.SEMAPHORE ? limit : 0,
-                tryOnly,
-                tryOnly ? 0 : waitMillis));
+        Call.Target target = new Call.Target(key, kind, permits, kind == Op.Kind.SEMAPHORE ? limit : 0);
+        Op invoke = rec.record(phase, new Call.Acquire(target, tryOnly, tryOnly ? 0 : waitMillis));
         CompletableFuture<Lease> future = null;
         Lease lease;
         try {
@@ -154,8 +146,7 @@ final class Ops {
             String phase, LockClient client, List<String> keys, long waitMillis, Duration leaseTimeout) {
         List<Op> invokes = new ArrayList<>(keys.size());
         for (String key : keys) {
-            invokes.add(rec.write(Op.acquire(
-                    rec.process(), rec.nextSeq(), Recorder.now(), phase, key, Op.Kind.LOCK, 1, 0, false, waitMillis)));
+            invokes.add(rec.record(phase, new Call.Acquire(Call.Target.lock(key), false, waitMillis)));
         }
         CompletableFuture<MultiLease> future = null;
         MultiLease lease;
@@ -195,17 +186,9 @@ final class Ops {
     private Acquired granted(String phase, Op invoke, Lease lease, String key, Op.Kind kind, int permits) {
         Op ok = rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now()).withToken(lease.fencingToken()));
         try {
-            lease.onLost(lost -> rec.write(Op.lost(
-                    rec.process(),
-                    rec.nextSeq(),
-                    Recorder.now(),
-                    phase,
-                    key,
-                    kind,
-                    permits,
-                    ok.limit(),
-                    ok.token(),
-                    Outcomes.errorName(lost) + ": " + lost.getMessage())));
+            Call.Target target = new Call.Target(key, kind, permits, ok.limit());
+            lease.onLost(lost -> rec.record(
+                    phase, new Call.Lost(target, ok.token(), Outcomes.errorName(lost) + ": " + lost.getMessage())));
         } catch (RuntimeException e) {
             // the lease still has to be given back; its loss then shows as a release FAIL LOST
         }
@@ -219,8 +202,7 @@ final class Ops {
     /** Records that a hold's lease answered {@code isValid()} true at {@code time}. */
     private void probed(String phase, Held held, long time) {
         Op g = held.granted();
-        rec.write(Op.valid(
-                rec.process(), rec.nextSeq(), time, phase, g.key(), g.kind(), g.permits(), g.limit(), g.token()));
+        rec.record(phase, time, new Call.Valid(((Call.OnLease) g.call()).target(), g.token()));
     }
 
     /**
@@ -233,16 +215,7 @@ final class Ops {
             probed(phase, held, asked);
         }
         Op g = held.granted();
-        Op invoke = rec.write(Op.release(
-                rec.process(),
-                rec.nextSeq(),
-                Recorder.now(),
-                phase,
-                g.key(),
-                g.kind(),
-                g.permits(),
-                g.limit(),
-                g.token()));
+        Op invoke = rec.record(phase, new Call.Release(((Call.OnLease) g.call()).target(), g.token()));
         try {
             await(held.lease().releaseAsync(), 0);
             return rec.complete(invoke, Op.Type.OK, null);
@@ -257,7 +230,7 @@ final class Ops {
 
     /** Reads a register; OK carries its version and value (0/0 when absent). */
     Op regGet(String phase, LockClient client, String key) {
-        Op invoke = rec.write(Op.regGet(rec.process(), rec.nextSeq(), Recorder.now(), phase, key));
+        Op invoke = rec.record(phase, new Call.RegisterRead(key));
         try {
             Optional<Versioned> v = await(client.register(key).getAsync(), 0);
             long version = v.map(Versioned::version).orElse(0L);
@@ -274,8 +247,7 @@ final class Ops {
 
     /** Compare-and-set of a register; OK carries the new version in {@code newVersion}. */
     Op regCas(String phase, LockClient client, String key, long expectedVersion, long value) {
-        Op invoke =
-                rec.write(Op.regCas(rec.process(), rec.nextSeq(), Recorder.now(), phase, key, expectedVersion, value));
+        Op invoke = rec.record(phase, new Call.RegisterWrite(key, expectedVersion, value));
         try {
             Versioned written = await(client.register(key).compareAndSetAsync(expectedVersion, encode(value)), 0);
             return rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now())

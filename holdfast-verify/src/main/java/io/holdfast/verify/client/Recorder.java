@@ -1,5 +1,6 @@
 package io.holdfast.verify.client;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * every event with {@link System#nanoTime()} when it is written.
  *
  * <p><b>Guarantees.</b> Sequence numbers are unique within the process and increase in the order
- * operations were invoked. Each invoke ({@link #write}) is written before the call it describes
+ * operations were invoked. Each invoke ({@link #record}) is written before the call it describes
  * starts, and each completion after the call returned, so an operation's interval in the history
  * contains its real effect. Thread-safe: notices arrive on client threads while the workload runs.
  *
@@ -36,11 +37,6 @@ public final class Recorder {
         return process;
     }
 
-    /** A new sequence number. */
-    public long nextSeq() {
-        return seq.incrementAndGet();
-    }
-
     /** The current time on the history's clock. */
     public static long now() {
         return System.nanoTime();
@@ -51,8 +47,14 @@ public final class Recorder {
         out.append(r);
     }
 
-    /** Writes an invocation (or a notice) as it is, and returns it. */
-    public Op write(Op op) {
+    /** Writes the invocation of {@code call} (or the notice it is) now, and returns it. */
+    public Op record(String phase, Call call) {
+        return record(phase, now(), call);
+    }
+
+    /** Writes the invocation of {@code call} (or the notice it is) with {@code time}, and returns it. */
+    public Op record(String phase, long time, Call call) {
+        Op op = Op.of(process, seq.incrementAndGet(), time, phase, call);
         out.append(op);
         return op;
     }

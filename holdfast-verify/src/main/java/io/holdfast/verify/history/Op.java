@@ -9,7 +9,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * process} and {@code seq}, unless the process died first (then the operation counts as unknown).
  * A {@link Type#NOTICE} stands alone: something the client was told without asking (a lease lost).
  *
- * <p>Which fields mean something depends on {@link Fn}:
+ * <p>This is the flat form written to and read from a history; {@link Call} has one record per
+ * kind of operation with only its own fields, and {@link #of} and {@link #call} map between them.
+ * Which fields mean something depends on {@link Fn}:
  *
  * <ul>
  *   <li>{@code ACQUIRE}: {@code key}, {@code kind} (LOCK, READ, WRITE or SEMAPHORE), {@code permits}
@@ -137,111 +139,68 @@ public record Op(
         return d.op();
     }
 
-    /** An invocation of an acquire. */
-    public static Op acquire(
-            String process,
-            long seq,
-            long time,
-            String phase,
-            String key,
-            Kind kind,
-            int permits,
-            int limit,
-            boolean tryOnly,
-            long waitMillis) {
-        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.ACQUIRE, key, kind, permits, limit);
-        d.tryOnly = tryOnly;
-        d.waitMillis = waitMillis;
-        return d.op();
-    }
-
-    /** An invocation of a release of the lease with {@code token}. */
-    public static Op release(
-            String process,
-            long seq,
-            long time,
-            String phase,
-            String key,
-            Kind kind,
-            int permits,
-            int limit,
-            long token) {
-        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.RELEASE, key, kind, permits, limit);
-        d.token = token;
-        return d.op();
-    }
-
-    /** A notice that the lease with {@code token} was lost. */
-    public static Op lost(
-            String process,
-            long seq,
-            long time,
-            String phase,
-            String key,
-            Kind kind,
-            int permits,
-            int limit,
-            long token,
-            String why) {
-        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.LOST, key, kind, permits, limit);
-        d.token = token;
-        d.error = why;
-        return d.op();
-    }
-
-    /** A notice that the lease with {@code token} answered {@code isValid()} true at {@code time}. */
-    public static Op valid(
-            String process,
-            long seq,
-            long time,
-            String phase,
-            String key,
-            Kind kind,
-            int permits,
-            int limit,
-            long token) {
-        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.VALID, key, kind, permits, limit);
-        d.token = token;
-        return d.op();
-    }
-
-    /** An invocation of an intruder's release of someone else's lease. */
-    public static Op foreignRelease(String process, long seq, long time, String phase, String key, long token) {
-        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.FOREIGN_RELEASE, key, Kind.LOCK, 1, 0);
-        d.token = token;
-        return d.op();
-    }
-
-    /** An invocation of a register read. */
-    public static Op regGet(String process, long seq, long time, String phase, String key) {
-        return new Draft(Type.INVOKE, process, seq, time, phase, Fn.REG_GET, key, Kind.REGISTER, 0, 0).op();
-    }
-
-    /** An invocation of a register compare-and-set. */
-    public static Op regCas(String process, long seq, long time, String phase, String key, long expect, long value) {
-        Draft d = new Draft(Type.INVOKE, process, seq, time, phase, Fn.REG_CAS, key, Kind.REGISTER, 0, 0);
-        d.version = expect;
-        d.value = value;
-        return d.op();
-    }
-
-    /** A notice that a leader begins a step of its work for the leadership with epoch {@code epoch}. */
-    public static Op work(String process, long seq, long time, String phase, String election, long epoch) {
-        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.WORK, election, Kind.LOCK, 1, 0);
-        d.token = epoch;
-        return d.op();
-    }
-
     /**
-     * A notice of what an observer was told: the leader's epoch (0 when nobody leads) and its
-     * proclaimed value (null when not proclaimed yet).
+     * The event of {@code call} by {@code process}: an INVOKE, or a NOTICE for what the client was
+     * told without asking. This and {@link #call} are the one mapping between the records of the
+     * operations and the flat form on disk.
      */
-    public static Op observed(
-            String process, long seq, long time, String phase, String election, long epoch, String value) {
-        Draft d = new Draft(Type.NOTICE, process, seq, time, phase, Fn.OBSERVED, election, Kind.LOCK, 0, 0);
-        d.token = epoch;
-        d.text = value;
+    public static Op of(String process, long seq, long time, String phase, Call call) {
+        Type type = call instanceof Call.Notice ? Type.NOTICE : Type.INVOKE;
+        Draft d;
+        if (call instanceof Call.Acquire a) {
+            d = new Draft(type, process, seq, time, phase, Fn.ACQUIRE, a.target());
+            d.tryOnly = a.tryOnly();
+            d.waitMillis = a.waitMillis();
+        } else if (call instanceof Call.Release r) {
+            d = new Draft(type, process, seq, time, phase, Fn.RELEASE, r.target());
+            d.token = r.token();
+        } else if (call instanceof Call.Lost l) {
+            d = new Draft(type, process, seq, time, phase, Fn.LOST, l.target());
+            d.token = l.token();
+            d.error = l.why();
+        } else if (call instanceof Call.Valid v) {
+            d = new Draft(type, process, seq, time, phase, Fn.VALID, v.target());
+            d.token = v.token();
+        } else if (call instanceof Call.ForeignRelease fr) {
+            d = new Draft(type, process, seq, time, phase, Fn.FOREIGN_RELEASE, Call.Target.lock(fr.key()));
+            d.token = fr.token();
+        } else if (call instanceof Call.RegisterRead rr) {
+            d = new Draft(type, process, seq, time, phase, Fn.REG_GET, register(rr.key()));
+        } else if (call instanceof Call.RegisterWrite rw) {
+            d = new Draft(type, process, seq, time, phase, Fn.REG_CAS, register(rw.key()));
+            d.version = rw.expectedVersion();
+            d.value = rw.value();
+        } else if (call instanceof Call.Work w) {
+            d = new Draft(type, process, seq, time, phase, Fn.WORK, Call.Target.lock(w.key()));
+            d.token = w.epoch();
+        } else {
+            Call.Observed o = (Call.Observed) call;
+            d = new Draft(type, process, seq, time, phase, Fn.OBSERVED, new Call.Target(o.key(), Kind.LOCK, 0, 0));
+            d.token = o.epoch();
+            d.text = o.value();
+        }
         return d.op();
+    }
+
+    private static Call.Target register(String key) {
+        return new Call.Target(key, Kind.REGISTER, 0, 0);
+    }
+
+    /** The operation this event belongs to, as its record (for a completion: what was invoked). */
+    @JsonIgnore
+    public Call call() {
+        Call.Target target = new Call.Target(key, kind, permits, limit);
+        return switch (f) {
+            case ACQUIRE -> new Call.Acquire(target, tryOnly, waitMillis);
+            case RELEASE -> new Call.Release(target, token);
+            case LOST -> new Call.Lost(target, token, error);
+            case VALID -> new Call.Valid(target, token);
+            case FOREIGN_RELEASE -> new Call.ForeignRelease(key, token);
+            case REG_GET -> new Call.RegisterRead(key);
+            case REG_CAS -> new Call.RegisterWrite(key, version, value);
+            case WORK -> new Call.Work(key, token);
+            case OBSERVED -> new Call.Observed(key, token, text);
+        };
     }
 
     /**
@@ -268,31 +227,21 @@ public record Op(
         String error;
         String text;
 
-        Draft(
-                Type type,
-                String process,
-                long seq,
-                long time,
-                String phase,
-                Fn f,
-                String key,
-                Kind kind,
-                int permits,
-                int limit) {
+        Draft(Type type, String process, long seq, long time, String phase, Fn f, Call.Target target) {
             this.type = type;
             this.process = process;
             this.seq = seq;
             this.time = time;
             this.phase = phase;
             this.f = f;
-            this.key = key;
-            this.kind = kind;
-            this.permits = permits;
-            this.limit = limit;
+            this.key = target.key();
+            this.kind = target.kind();
+            this.permits = target.permits();
+            this.limit = target.limit();
         }
 
         Draft(Op o) {
-            this(o.type, o.process, o.seq, o.time, o.phase, o.f, o.key, o.kind, o.permits, o.limit);
+            this(o.type, o.process, o.seq, o.time, o.phase, o.f, new Call.Target(o.key, o.kind, o.permits, o.limit));
             tryOnly = o.tryOnly;
             waitMillis = o.waitMillis;
             token = o.token;

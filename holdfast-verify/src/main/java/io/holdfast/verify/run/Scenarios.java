@@ -261,6 +261,7 @@ public final class Scenarios {
                         + " off; new members catch up from the leader's snapshot",
                 5,
                 3,
+                Scenario.Load.PLAIN,
                 Set.of(INTERRUPTED_ADD_COMPLETES),
                 (f, r) -> {
                     MembershipRounds.loseADisk(f, r);
@@ -330,6 +331,9 @@ public final class Scenarios {
                 "multi-lock",
                 "the workload also takes multi-locks of two locks; the leader is SIGKILLed and restarted",
                 3,
+                3,
+                Scenario.Load.MULTI_LOCKS,
+                Set.of(),
                 leaderKills(2000, 3500)));
         add(new Scenario(
                 "election",
@@ -337,6 +341,8 @@ public final class Scenarios {
                         + " a leader is SIGSTOPped inside its work past its TTL, or cut off from the nodes, or the"
                         + " Raft leader is killed or hands over",
                 3,
+                3,
+                Scenario.Load.ELECTIONS,
                 Set.of(STALE_WRITE_REFUSED, DEPOSED_LEADER_REFUSED),
                 Scenarios::elections));
         add(new Scenario(
@@ -394,34 +400,6 @@ public final class Scenarios {
     /** Whether a planted bug lives in the client workers rather than in the nodes. */
     static boolean isClientBug(String bug) {
         return bug != null && CLIENT_BUGS.contains(bug);
-    }
-
-    /**
-     * What a scenario adds to the options of the workload worker with index {@code client} (from
-     * 0): {@code --multi-locks} in {@code multi-lock}; in {@code election}, {@code --elections},
-     * the election it observes (one observer per election, on the first clients) and a client bug.
-     */
-    static List<String> workerArgs(String scenario, String bug, int client) {
-        List<String> args = new ArrayList<>();
-        if ("multi-lock".equals(scenario)) {
-            args.add("--multi-locks");
-        } else if ("election".equals(scenario)) {
-            args.add("--elections");
-            if (client < Verifier.ELECTIONS.size()) {
-                args.add("--observe");
-                args.add(Verifier.ELECTIONS.get(client));
-            }
-            if (isClientBug(bug)) {
-                args.add("--bug");
-                args.add(bug);
-            }
-        }
-        return args;
-    }
-
-    /** The scenario's own exclusive locks that the final phase records and probes as well. */
-    static List<String> probedNames(String scenario) {
-        return "election".equals(scenario) ? Verifier.ELECTIONS : List.of();
     }
 
     /**

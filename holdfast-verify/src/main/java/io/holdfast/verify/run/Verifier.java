@@ -242,7 +242,7 @@ public final class Verifier {
                         dir.resolve(c + ".jsonl"),
                         dir.resolve("logs").resolve(c + ".log"),
                         random.nextLong(),
-                        Scenarios.workerArgs(s.name(), o.bug(), i)));
+                        s.load().workerArgs(o.bug(), i)));
             }
             specs.add(new Workers.Spec(
                     "x1",
@@ -275,7 +275,7 @@ public final class Verifier {
                 faults.healAll();
                 nodes.awaitLeader(Duration.ofSeconds(60));
                 out.printf("  faults: %d; healed; final phase%n", faults.count());
-                new FinalPhase(workers, harness, out, Scenarios.probedNames(s.name())).run();
+                new FinalPhase(workers, harness, out, s.load().probedNames()).run();
                 workers.closeAll(Duration.ofSeconds(20));
             }
             recordReplicas(nodes, harness);

@@ -21,7 +21,7 @@ final class Workers implements AutoCloseable {
      * One worker's launch settings.
      *
      * @param args what the scenario adds to a workload worker's options ({@code --multi-locks},
-     *     {@code --elections}, …; see {@link Scenarios#workerArgs}); ignored for the intruder
+     *     {@code --elections}, …; see {@link Scenario.Load#workerArgs}); ignored for the intruder
      */
     record Spec(String id, boolean intruder, Path hostsFile, Path history, Path log, long seed, List<String> args) {
         Spec {

@@ -33,18 +33,18 @@ class DataCheckerTest {
     @Test
     void acknowledgedWriteSurvives() {
         H h = new H();
-        h.okCas(h.cas("c1", 0, "reg-0", 0, 5), 1, 1);
-        h.okCas(h.cas("c1", 2, "reg-0", 1, 6), 3, 2);
-        h.phase("final").okGet(h.get("probe", 10, "reg-0"), 11, 2, 6);
+        h.cas("c1", 0, "reg-0", 0, 5).wrote(1, 1);
+        h.cas("c1", 2, "reg-0", 1, 6).wrote(3, 2);
+        h.phase("final").get("probe", 10, "reg-0").read(11, 2, 6);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void registerLostWriteFails() {
         H h = new H();
-        h.okCas(h.cas("c1", 0, "reg-0", 0, 5), 1, 1);
-        h.okCas(h.cas("c1", 2, "reg-0", 1, 6), 3, 2);
-        h.phase("final").okGet(h.get("probe", 10, "reg-0"), 11, 1, 5);
+        h.cas("c1", 0, "reg-0", 0, 5).wrote(1, 1);
+        h.cas("c1", 2, "reg-0", 1, 6).wrote(3, 2);
+        h.phase("final").get("probe", 10, "reg-0").read(11, 1, 5);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())

@@ -21,22 +21,22 @@ class ElectionCheckerTest {
      */
     private static H pausedLeader() {
         H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
-        Op c1 = h.acquire("c1", 0, E);
-        h.ok(c1, 10, 5);
+        H.Invoked c1 = h.acquire("c1", 0, E);
+        c1.ok(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         step(h, "c1", 120, 5, 1, StoreWrite.WORK, 5);
         h.valid("c1", 230, E, Op.Kind.LOCK, 5).work("c1", 230, E, 5); // paused here until t=4000
         h.unfenced(4001, "c1", 1).after(7).works(E, 5);
         h.fenced(4002, "c1", 1).after(7).refused().works(E, 5);
         h.lost("c1", 4010, E, 5, "SESSION_EXPIRED: the session expired");
-        h.fail(h.release("c1", 4020, E, 5), 4030, "LOST");
+        h.release("c1", 4020, E, 5).fail(4030, "LOST");
 
-        Op c2 = h.acquire("c2", 50, E);
-        h.ok(c2, 3300, 7);
+        H.Invoked c2 = h.acquire("c2", 50, E);
+        c2.ok(3300, 7);
         step(h, "c2", 3305, 7, 1, StoreWrite.ENTER, 5);
         step(h, "c2", 3400, 7, 1, StoreWrite.WORK, 7);
         step(h, "c2", 3500, 7, 1, StoreWrite.EXIT, 7);
-        h.ok(h.release("c2", 3510, E, 7), 3520);
+        h.release("c2", 3510, E, 7).ok(3520);
 
         h.observed("c3", 12, E, 5, null).observed("c3", 14, E, 5, "c1:1");
         h.observed("c3", 3303, E, 7, null).observed("c3", 3304, E, 7, "c2:1");
@@ -88,7 +88,7 @@ class ElectionCheckerTest {
         // c1's session expired while it was cut off; nothing refused it (nobody wrote since), but
         // its client told it of the loss, and it went on.
         H h = new H().meta("partition");
-        h.ok(h.acquire("c1", 0, E), 10, 5);
+        h.acquire("c1", 0, E).ok(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         h.lost("c1", 500, E, 5, "SESSION_EXPIRED: the session expired");
         step(h, "c1", 600, 5, 1, StoreWrite.WORK, 5);
@@ -105,9 +105,9 @@ class ElectionCheckerTest {
     @Test
     void aStepAfterResigningFails() {
         H h = new H();
-        h.ok(h.acquire("c1", 0, E), 10, 5);
+        h.acquire("c1", 0, E).ok(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
-        h.ok(h.release("c1", 100, E, 5), 110);
+        h.release("c1", 100, E, 5).ok(110);
         step(h, "c1", 120, 5, 1, StoreWrite.WORK, 5);
         assertThat(checker.check(h.records()).violations())
                 .singleElement()
@@ -129,10 +129,10 @@ class ElectionCheckerTest {
     @Test
     void epochsThatDoNotRiseFail() {
         H h = new H();
-        h.ok(h.acquire("c1", 0, E), 10, 9);
+        h.acquire("c1", 0, E).ok(10, 9);
         h.observed("c3", 15, E, 9, "c1:1");
-        h.ok(h.release("c1", 20, E, 9), 30);
-        h.ok(h.acquire("c2", 40, E), 50, 8); // invoked after epoch 9 was granted
+        h.release("c1", 20, E, 9).ok(30);
+        h.acquire("c2", 40, E).ok(50, 8); // invoked after epoch 9 was granted
         CheckResult r = checker.check(h.observed("c3", 60, E, 8, "c2:1").records());
         assertThat(r.violations())
                 .anySatisfy(v -> assertThat(v)
@@ -144,8 +144,8 @@ class ElectionCheckerTest {
     @Test
     void anEpochGrantedTwiceFails() {
         H h = new H();
-        h.ok(h.acquire("c1", 0, E), 10, 5);
-        h.ok(h.acquire("c2", 0, E), 12, 5);
+        h.acquire("c1", 0, E).ok(10, 5);
+        h.acquire("c2", 0, E).ok(12, 5);
         h.work("c1", 20, E, 5);
         assertThat(checker.check(h.records()).violations())
                 .anySatisfy(v -> assertThat(v)
@@ -186,14 +186,13 @@ class ElectionCheckerTest {
     @Test
     void aCampaignOfUnknownOutcomeExplainsWhatObserversSaw() {
         H h = new H();
-        Op lost = h.acquire("c1", 0, E);
-        h.unknown(lost, 3000); // the answer never came; it was elected and proclaimed all the same
+        h.acquire("c1", 0, E).unknown(3000); // the answer never came; it was elected and proclaimed all the same
         h.work("c2", 1, E, 4); // makes election-0 an election
         h.observed("c3", 100, E, 11, null).observed("c3", 110, E, 11, "c1:1");
         assertThat(checker.check(h.records()).status()).isEqualTo(Status.PASS);
 
         H failed = new H();
-        failed.fail(failed.acquire("c1", 0, E), 3000, "TIMEOUT");
+        failed.acquire("c1", 0, E).fail(3000, "TIMEOUT");
         failed.observed("c3", 110, E, 11, "c1:1");
         assertThat(checker.check(failed.records()).violations())
                 .singleElement()
@@ -203,7 +202,7 @@ class ElectionCheckerTest {
     @Test
     void theElectionScenarioWithoutARefusedWriteIsInconclusive() {
         H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
-        h.ok(h.acquire("c1", 0, E), 10, 5);
+        h.acquire("c1", 0, E).ok(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         h.observed("c3", 20, E, 5, "c1:1");
         CheckResult r = checker.check(h.records());

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.Expectation;
-import io.holdfast.verify.history.Op;
 import org.junit.jupiter.api.Test;
 
 class FencingCheckerTest {
@@ -110,10 +109,8 @@ class FencingCheckerTest {
     @Test
     void tokenReusedByTwoAcquireOksFails() {
         H h = new H();
-        Op a = h.acquire("c1", 0, "lock-0");
-        h.ok(a, 1, 3);
-        Op b = h.acquire("c2", 0, "lock-2");
-        h.ok(b, 2, 3);
+        h.acquire("c1", 0, "lock-0").ok(1, 3);
+        h.acquire("c2", 0, "lock-2").ok(2, 3);
         h.fenced(3, "c1", 1).enters("lock-0", 3);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);

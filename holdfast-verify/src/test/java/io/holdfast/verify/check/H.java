@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.Meta;
@@ -35,74 +36,107 @@ final class H {
         return op;
     }
 
-    Op acquire(String p, double t, String key) {
+    private Op add(String p, double t, Call call) {
+        return add(Op.of(p, seq(p), ms(t), phase, call));
+    }
+
+    /** {@code p} asks for the exclusive lock {@code key} at {@code t}, waiting up to a second. */
+    Invoked acquire(String p, double t, String key) {
         return acquire(p, t, key, Op.Kind.LOCK, 1, 0, false);
     }
 
-    Op tryAcquire(String p, double t, String key) {
+    /** {@code p} tries the exclusive lock {@code key} once at {@code t}. */
+    Invoked tryAcquire(String p, double t, String key) {
         return acquire(p, t, key, Op.Kind.LOCK, 1, 0, true);
     }
 
-    Op acquire(String p, double t, String key, Op.Kind kind, int permits, int limit, boolean tryOnly) {
-        return add(Op.acquire(p, seq(p), ms(t), phase, key, kind, permits, limit, tryOnly, tryOnly ? 0 : 1000));
+    Invoked acquire(String p, double t, String key, Op.Kind kind, int permits, int limit, boolean tryOnly) {
+        return invoke(p, t, new Call.Acquire(new Call.Target(key, kind, permits, limit), tryOnly, tryOnly ? 0 : 1000));
     }
 
-    Op release(String p, double t, String key, long token) {
-        return add(Op.release(p, seq(p), ms(t), phase, key, Op.Kind.LOCK, 1, 0, token));
+    /** {@code p} gives back its lease with {@code token} on the exclusive lock {@code key}. */
+    Invoked release(String p, double t, String key, long token) {
+        return invoke(p, t, new Call.Release(Call.Target.lock(key), token));
     }
 
-    Op release(String p, double t, Op acquire, long token) {
-        return add(Op.release(
-                p, seq(p), ms(t), phase, acquire.key(), acquire.kind(), acquire.permits(), acquire.limit(), token));
+    /** {@code p} gives back its lease with {@code token} taken by {@code acquire}. */
+    Invoked release(String p, double t, Invoked acquire, long token) {
+        return invoke(p, t, new Call.Release(((Call.OnLease) acquire.op().call()).target(), token));
     }
 
     /** A VALID notice: the lease of {@code p} with {@code token} answered isValid() true at {@code t}. */
     H valid(String p, double t, String key, Op.Kind kind, long token) {
-        add(Op.valid(p, seq(p), ms(t), phase, key, kind, 1, 0, token));
+        add(p, t, new Call.Valid(new Call.Target(key, kind, 1, 0), token));
         return this;
     }
 
-    Op foreignRelease(String p, double t, String key, long token) {
-        return add(Op.foreignRelease(p, seq(p), ms(t), phase, key, token));
+    /** The intruder {@code p} releases the lease with {@code token} on {@code key}, not its own. */
+    Invoked foreignRelease(String p, double t, String key, long token) {
+        return invoke(p, t, new Call.ForeignRelease(key, token));
     }
 
-    Op get(String p, double t, String key) {
-        return add(Op.regGet(p, seq(p), ms(t), phase, key));
+    /** {@code p} reads the register {@code key}. */
+    Invoked get(String p, double t, String key) {
+        return invoke(p, t, new Call.RegisterRead(key));
     }
 
-    Op cas(String p, double t, String key, long expect, long value) {
-        return add(Op.regCas(p, seq(p), ms(t), phase, key, expect, value));
+    /** {@code p} writes {@code value} to the register {@code key} if its version is {@code expect}. */
+    Invoked cas(String p, double t, String key, long expect, long value) {
+        return invoke(p, t, new Call.RegisterWrite(key, expect, value));
     }
 
-    Op ok(Op invoke, double t) {
-        return add(invoke.complete(Op.Type.OK, ms(t)));
+    private Invoked invoke(String p, double t, Call call) {
+        return new Invoked(add(p, t, call));
     }
 
-    Op ok(Op invoke, double t, long token) {
-        return add(invoke.complete(Op.Type.OK, ms(t)).withToken(token));
-    }
+    /** An operation invoked; one of its completions (or none: the process died) ends it. */
+    final class Invoked {
+        private final Op invoke;
 
-    Op okGet(Op invoke, double t, long version, long value) {
-        return add(invoke.complete(Op.Type.OK, ms(t)).withRegister(version, value, 0));
-    }
+        private Invoked(Op invoke) {
+            this.invoke = invoke;
+        }
 
-    Op okCas(Op invoke, double t, long newVersion) {
-        return add(invoke.complete(Op.Type.OK, ms(t)).withRegister(invoke.version(), invoke.value(), newVersion));
-    }
+        /** The INVOKE event. */
+        Op op() {
+            return invoke;
+        }
 
-    Op fail(Op invoke, double t, String error) {
-        return add(invoke.complete(Op.Type.FAIL, ms(t)).withError(error));
-    }
+        /** OK at {@code t}. */
+        Op ok(double t) {
+            return add(invoke.complete(Op.Type.OK, ms(t)));
+        }
 
-    Op unknown(Op invoke, double t) {
-        return add(invoke.complete(Op.Type.UNKNOWN, ms(t)).withError("UNAVAILABLE"));
+        /** OK at {@code t}: granted with {@code token}. */
+        Op ok(double t, long token) {
+            return add(invoke.complete(Op.Type.OK, ms(t)).withToken(token));
+        }
+
+        /** OK at {@code t}: the register read {@code version} and {@code value}. */
+        Op read(double t, long version, long value) {
+            return add(invoke.complete(Op.Type.OK, ms(t)).withRegister(version, value, 0));
+        }
+
+        /** OK at {@code t}: the register was written, now at {@code newVersion}. */
+        Op wrote(double t, long newVersion) {
+            return add(invoke.complete(Op.Type.OK, ms(t)).withRegister(invoke.version(), invoke.value(), newVersion));
+        }
+
+        /** FAIL at {@code t} with {@code error}. */
+        Op fail(double t, String error) {
+            return add(invoke.complete(Op.Type.FAIL, ms(t)).withError(error));
+        }
+
+        /** UNKNOWN at {@code t}: the client could not tell (UNAVAILABLE). */
+        Op unknown(double t) {
+            return add(invoke.complete(Op.Type.UNKNOWN, ms(t)).withError("UNAVAILABLE"));
+        }
     }
 
     /** A lock held from acquire [a0,a1] to release [r0,r1], both OK. */
     H hold(String p, String key, long token, double a0, double a1, double r0, double r1) {
-        Op a = acquire(p, a0, key);
-        ok(a, a1, token);
-        ok(release(p, r0, key, token), r1);
+        acquire(p, a0, key).ok(a1, token);
+        release(p, r0, key, token).ok(r1);
         return this;
     }
 
@@ -163,19 +197,19 @@ final class H {
 
     /** A LOST notice: the lease of {@code p} with {@code token} was lost, as {@code why} says. */
     H lost(String p, double t, String key, long token, String why) {
-        add(Op.lost(p, seq(p), ms(t), phase, key, Op.Kind.LOCK, 1, 0, token, why));
+        add(p, t, new Call.Lost(Call.Target.lock(key), token, why));
         return this;
     }
 
     /** A WORK notice: the leader {@code p} of {@code election} begins a step with {@code epoch}. */
     H work(String p, double t, String election, long epoch) {
-        add(Op.work(p, seq(p), ms(t), phase, election, epoch));
+        add(p, t, new Call.Work(election, epoch));
         return this;
     }
 
     /** An OBSERVED notice: observer {@code p} was told {@code epoch} (0: nobody) and {@code value}. */
     H observed(String p, double t, String election, long epoch, String value) {
-        add(Op.observed(p, seq(p), ms(t), phase, election, epoch, value));
+        add(p, t, new Call.Observed(election, epoch, value));
         return this;
     }
 

@@ -23,12 +23,10 @@ class LinearizabilityCheckerTest {
     void doubleGrantWithOverlappingHoldsFails() {
         // c1 holds [1, 4]; c2 is granted at [2, 3] and both release OK afterwards
         H h = new H();
-        Op a1 = h.acquire("c1", 0, "lock-0");
-        h.ok(a1, 1, 1);
-        Op a2 = h.acquire("c2", 2, "lock-0");
-        h.ok(a2, 3, 2);
-        h.ok(h.release("c1", 4, "lock-0", 1), 5);
-        h.ok(h.release("c2", 6, "lock-0", 2), 7);
+        h.acquire("c1", 0, "lock-0").ok(1, 1);
+        h.acquire("c2", 2, "lock-0").ok(3, 2);
+        h.release("c1", 4, "lock-0", 1).ok(5);
+        h.release("c2", 6, "lock-0", 2).ok(7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -41,12 +39,10 @@ class LinearizabilityCheckerTest {
     @Test
     void overlapAllowedWhenFirstHoldWasLost() {
         H h = new H();
-        Op a1 = h.acquire("c1", 0, "lock-0");
-        h.ok(a1, 1, 1);
-        Op a2 = h.acquire("c2", 2, "lock-0");
-        h.ok(a2, 3, 2);
-        h.fail(h.release("c1", 4, "lock-0", 1), 5, "LOST");
-        h.ok(h.release("c2", 6, "lock-0", 2), 7);
+        h.acquire("c1", 0, "lock-0").ok(1, 1);
+        h.acquire("c2", 2, "lock-0").ok(3, 2);
+        h.release("c1", 4, "lock-0", 1).fail(5, "LOST");
+        h.release("c2", 6, "lock-0", 2).ok(7);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
     }
@@ -54,11 +50,9 @@ class LinearizabilityCheckerTest {
     @Test
     void grantAfterReleaseOfUnknownOutcomeIsAllowed() {
         H h = new H();
-        Op a1 = h.acquire("c1", 0, "lock-0");
-        h.ok(a1, 1, 1);
-        h.unknown(h.release("c1", 2, "lock-0", 1), 3);
-        Op a2 = h.acquire("c2", 4, "lock-0");
-        h.ok(a2, 5, 2);
+        h.acquire("c1", 0, "lock-0").ok(1, 1);
+        h.release("c1", 2, "lock-0", 1).unknown(3);
+        h.acquire("c2", 4, "lock-0").ok(5, 2);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -74,27 +68,25 @@ class LinearizabilityCheckerTest {
     void concurrentGrantsMayBeOrderedByToken() {
         // c2's grant (token 2) completed before c1's (token 3) although invoked later: fine
         H h = new H();
-        Op a1 = h.acquire("c1", 0, "lock-0");
-        Op a2 = h.acquire("c2", 0.5, "lock-0");
-        h.ok(a2, 1, 2);
-        h.ok(h.release("c2", 2, "lock-0", 2), 3);
-        h.ok(a1, 4, 3);
-        h.ok(h.release("c1", 5, "lock-0", 3), 6);
+        H.Invoked a1 = h.acquire("c1", 0, "lock-0");
+        h.acquire("c2", 0.5, "lock-0").ok(1, 2);
+        h.release("c2", 2, "lock-0", 2).ok(3);
+        a1.ok(4, 3);
+        h.release("c1", 5, "lock-0", 3).ok(6);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tryFailWhileHeldPasses() {
         H h = new H().hold("c1", "lock-0", 1, 0, 1, 5, 6);
-        h.fail(h.tryAcquire("c2", 2, "lock-0"), 3, "TIMEOUT");
+        h.tryAcquire("c2", 2, "lock-0").fail(3, "TIMEOUT");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tryFailWhileFreeFails() {
         H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3);
-        Op t = h.tryAcquire("c2", 4, "lock-0");
-        h.fail(t, 5, "TIMEOUT");
+        h.tryAcquire("c2", 4, "lock-0").fail(5, "TIMEOUT");
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations().get(0)).contains("c2:1 ACQUIRE LOCK try lock-0 FAIL", "no holder");
@@ -103,8 +95,8 @@ class LinearizabilityCheckerTest {
     @Test
     void tryFailWhileFreeIsExplainedByAnUnknownAcquire() {
         H h = new H();
-        h.unknown(h.acquire("c1", 0, "lock-0"), 1);
-        h.fail(h.tryAcquire("c2", 4, "lock-0"), 5, "TIMEOUT");
+        h.acquire("c1", 0, "lock-0").unknown(1);
+        h.tryAcquire("c2", 4, "lock-0").fail(5, "TIMEOUT");
         h.hold("c3", "lock-0", 7, 6, 7, 8, 9); // the unknown grant's hold was removed (expired) before
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
@@ -113,16 +105,16 @@ class LinearizabilityCheckerTest {
     void tryFailBesideAWaiterIsNotConstrained() {
         // FIFO: a free lock refuses a try while a blocking acquire waits
         H h = new H();
-        Op w = h.acquire("c1", 0, "lock-0");
-        h.fail(h.tryAcquire("c2", 1, "lock-0"), 2, "TIMEOUT");
-        h.fail(w, 3, "TIMEOUT");
+        H.Invoked w = h.acquire("c1", 0, "lock-0");
+        h.tryAcquire("c2", 1, "lock-0").fail(2, "TIMEOUT");
+        w.fail(3, "TIMEOUT");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void blockingTimeoutHasNoEffect() {
         H h = new H();
-        h.fail(h.acquire("c1", 0, "lock-0"), 3, "TIMEOUT");
+        h.acquire("c1", 0, "lock-0").fail(3, "TIMEOUT");
         h.hold("c2", "lock-0", 1, 1, 2, 4, 5);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
@@ -131,7 +123,7 @@ class LinearizabilityCheckerTest {
     void unknownAcquireMayNeverTakeEffect() {
         H h = new H();
         h.acquire("c1", 0, "lock-0"); // the process died: no completion
-        h.unknown(h.acquire("c3", 0.5, "lock-0"), 1);
+        h.acquire("c3", 0.5, "lock-0").unknown(1);
         h.hold("c2", "lock-0", 1, 1, 2, 4, 5).hold("c2", "lock-0", 2, 6, 7, 8, 9);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
@@ -139,7 +131,7 @@ class LinearizabilityCheckerTest {
     @Test
     void foreignReleaseOkFails() {
         H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5);
-        h.ok(h.foreignRelease("x1", 2, "lock-0", 1), 3);
+        h.foreignRelease("x1", 2, "lock-0", 1).ok(3);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("lock-0", "x1", "token 1");
@@ -148,19 +140,18 @@ class LinearizabilityCheckerTest {
     @Test
     void foreignReleaseRefusedPasses() {
         H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5);
-        h.fail(h.foreignRelease("x1", 2, "lock-0", 1), 3, "NOT_OWNER");
+        h.foreignRelease("x1", 2, "lock-0", 1).fail(3, "NOT_OWNER");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     private static H semaphoreHolds(int holders) {
         H h = new H();
         for (int i = 1; i <= holders; i++) {
-            Op a = h.acquire("c" + i, i, "sem-0", Op.Kind.SEMAPHORE, 1, 2, false);
-            h.ok(a, i + 0.5, i);
+            h.acquire("c" + i, i, "sem-0", Op.Kind.SEMAPHORE, 1, 2, false).ok(i + 0.5, i);
         }
         for (int i = 1; i <= holders; i++) {
-            Op a = new H().acquire("c" + i, 0, "sem-0", Op.Kind.SEMAPHORE, 1, 2, false);
-            h.ok(h.release("c" + i, 10 + i, a, i), 10.5 + i);
+            H.Invoked a = new H().acquire("c" + i, 0, "sem-0", Op.Kind.SEMAPHORE, 1, 2, false);
+            h.release("c" + i, 10 + i, a, i).ok(10.5 + i);
         }
         return h;
     }
@@ -180,23 +171,23 @@ class LinearizabilityCheckerTest {
     @Test
     void semaphoreHonoursPermitsPerHolder() {
         H h = new H();
-        Op a = h.acquire("c1", 0, "sem-0", Op.Kind.SEMAPHORE, 2, 3, false);
-        h.ok(a, 1, 1);
-        Op b = h.acquire("c2", 2, "sem-0", Op.Kind.SEMAPHORE, 2, 3, false);
-        h.ok(b, 3, 2);
-        h.ok(h.release("c1", 4, a, 1), 5);
-        h.ok(h.release("c2", 6, b, 2), 7);
+        H.Invoked a = h.acquire("c1", 0, "sem-0", Op.Kind.SEMAPHORE, 2, 3, false);
+        a.ok(1, 1);
+        H.Invoked b = h.acquire("c2", 2, "sem-0", Op.Kind.SEMAPHORE, 2, 3, false);
+        b.ok(3, 2);
+        h.release("c1", 4, a, 1).ok(5);
+        h.release("c2", 6, b, 2).ok(7);
         assertThat(check(h).status()).isEqualTo(Status.FAIL);
     }
 
     private static H rw(Op.Kind first, Op.Kind second) {
         H h = new H();
-        Op a = h.acquire("c1", 0, "rw-0", first, 1, 0, false);
-        h.ok(a, 1, 1);
-        Op b = h.acquire("c2", 2, "rw-0", second, 1, 0, false);
-        h.ok(b, 3, 2);
-        h.ok(h.release("c1", 4, a, 1), 5);
-        h.ok(h.release("c2", 6, b, 2), 7);
+        H.Invoked a = h.acquire("c1", 0, "rw-0", first, 1, 0, false);
+        a.ok(1, 1);
+        H.Invoked b = h.acquire("c2", 2, "rw-0", second, 1, 0, false);
+        b.ok(3, 2);
+        h.release("c1", 4, a, 1).ok(5);
+        h.release("c2", 6, b, 2).ok(7);
         return h;
     }
 
@@ -214,18 +205,18 @@ class LinearizabilityCheckerTest {
     @Test
     void registerReadsLatestWritePasses() {
         H h = new H();
-        h.okGet(h.get("c1", 0, "reg-0"), 1, 0, 0);
-        h.okCas(h.cas("c1", 2, "reg-0", 0, 42), 3, 1);
-        h.fail(h.cas("c2", 4, "reg-0", 0, 7), 5, "CONFLICT");
-        h.okGet(h.get("c2", 6, "reg-0"), 7, 1, 42);
+        h.get("c1", 0, "reg-0").read(1, 0, 0);
+        h.cas("c1", 2, "reg-0", 0, 42).wrote(3, 1);
+        h.cas("c2", 4, "reg-0", 0, 7).fail(5, "CONFLICT");
+        h.get("c2", 6, "reg-0").read(7, 1, 42);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void registerLostWriteFails() {
         H h = new H();
-        h.okCas(h.cas("c1", 2, "reg-0", 0, 42), 3, 1);
-        h.okGet(h.get("c2", 6, "reg-0"), 7, 0, 0);
+        h.cas("c1", 2, "reg-0", 0, 42).wrote(3, 1);
+        h.get("c2", 6, "reg-0").read(7, 0, 0);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations().get(0)).startsWith("reg-0:").contains("c2:1 REG_GET");
@@ -234,16 +225,16 @@ class LinearizabilityCheckerTest {
     @Test
     void registerConflictAtTheExpectedVersionFails() {
         H h = new H();
-        h.fail(h.cas("c1", 0, "reg-0", 0, 1), 1, "CONFLICT");
+        h.cas("c1", 0, "reg-0", 0, 1).fail(1, "CONFLICT");
         assertThat(check(h).status()).isEqualTo(Status.FAIL);
     }
 
     @Test
     void registerUnknownCasMayHaveApplied() {
         H h = new H();
-        h.unknown(h.cas("c1", 0, "reg-0", 0, 9), 1);
-        h.okGet(h.get("c2", 2, "reg-0"), 3, 1, 9);
-        h.okCas(h.cas("c2", 4, "reg-0", 1, 10), 5, 2);
+        h.cas("c1", 0, "reg-0", 0, 9).unknown(1);
+        h.get("c2", 2, "reg-0").read(3, 1, 9);
+        h.cas("c2", 4, "reg-0", 1, 10).wrote(5, 2);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -251,10 +242,10 @@ class LinearizabilityCheckerTest {
     void budgetExhaustionIsInconclusiveNeverPass() {
         H h = new H();
         for (int i = 0; i < 8; i++) {
-            h.unknown(h.acquire("u" + i, i * 0.1, "lock-0"), 1 + i * 0.1);
+            h.acquire("u" + i, i * 0.1, "lock-0").unknown(1 + i * 0.1);
         }
         for (int i = 0; i < 4; i++) {
-            h.fail(h.tryAcquire("t" + i, 10 + 3 * i, "lock-0"), 10 + 3 * i + 1, "TIMEOUT");
+            h.tryAcquire("t" + i, 10 + 3 * i, "lock-0").fail(10 + 3 * i + 1, "TIMEOUT");
             h.hold("c" + i, "lock-0", 10 + i, 11 + 3 * i, 11.5 + 3 * i, 12 + 3 * i, 12.5 + 3 * i);
         }
         CheckResult generous = new LinearizabilityChecker().check(h.records());
@@ -277,7 +268,7 @@ class LinearizabilityCheckerTest {
     void keyWhoseOperationsNameTwoModelsIsInconclusive() {
         // a lock and a register on one key: no one model says what is legal, so no verdict, never a pass
         H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3);
-        h.okGet(h.get("c2", 4, "lock-0"), 5, 0, 0);
+        h.get("c2", 4, "lock-0").read(5, 0, 0);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.INCONCLUSIVE);
         assertThat(r.detail()).contains("no one model for lock-0", "LOCK", "REGISTER");

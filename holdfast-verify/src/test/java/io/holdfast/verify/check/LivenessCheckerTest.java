@@ -3,7 +3,6 @@ package io.holdfast.verify.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
-import io.holdfast.verify.history.Op;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -15,13 +14,12 @@ class LivenessCheckerTest {
     /** probe holds lock-1 and releases at 100 ms while probe2 waits; probe2 granted at {@code grant}. */
     private static H handoff(double grant) {
         H h = new H().phase("final");
-        Op a = h.acquire("probe", 0, "lock-1");
-        h.ok(a, 1, 10);
-        Op w = h.acquire("probe2", 2, "lock-1");
-        h.ok(h.release("probe", 99, "lock-1", 10), 100);
-        h.ok(w, grant, 11);
-        h.ok(h.release("probe2", grant + 1, "lock-1", 11), grant + 2);
-        h.okGet(h.get("probe", 1, "reg-0"), 2, 3, 4);
+        h.acquire("probe", 0, "lock-1").ok(1, 10);
+        H.Invoked w = h.acquire("probe2", 2, "lock-1");
+        h.release("probe", 99, "lock-1", 10).ok(100);
+        w.ok(grant, 11);
+        h.release("probe2", grant + 1, "lock-1", 11).ok(grant + 2);
+        h.get("probe", 1, "reg-0").read(2, 3, 4);
         h.finalLock(0, "lock-1", List.of(), List.of(), 0, List.of("s1"));
         return h;
     }
@@ -53,11 +51,10 @@ class LivenessCheckerTest {
     @Test
     void waiterNeverGrantedFails() {
         H h = new H().phase("final");
-        Op a = h.acquire("probe", 0, "lock-1");
-        h.ok(a, 1, 10);
-        Op w = h.acquire("probe2", 2, "lock-1");
-        h.ok(h.release("probe", 99, "lock-1", 10), 100);
-        h.fail(w, 30_000, "TIMEOUT");
+        h.acquire("probe", 0, "lock-1").ok(1, 10);
+        H.Invoked w = h.acquire("probe2", 2, "lock-1");
+        h.release("probe", 99, "lock-1", 10).ok(100);
+        w.fail(30_000, "TIMEOUT");
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).hasSize(2).anyMatch(v -> v.contains("never granted"));
@@ -66,9 +63,9 @@ class LivenessCheckerTest {
     @Test
     void finalAcquireOrReadThatFailsIsAViolation() {
         H h = new H().phase("final");
-        h.unknown(h.acquire("probe", 0, "lock-2"), 1);
-        h.fail(h.get("probe", 2, "reg-1"), 3, "UNAVAILABLE");
-        h.phase("workload").fail(h.acquire("c1", 0, "lock-0"), 1, "TIMEOUT");
+        h.acquire("probe", 0, "lock-2").unknown(1);
+        h.get("probe", 2, "reg-1").fail(3, "UNAVAILABLE");
+        h.phase("workload").acquire("c1", 0, "lock-0").fail(1, "TIMEOUT");
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())

@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
@@ -24,6 +25,7 @@ import java.util.Random;
 final class LockSimulation {
     static final long MS = 1_000_000L;
     static final List<String> KEYS = List.of("lock-0", "lock-1", "lock-2", "sem-0", "reg-0");
+    private static final Call.Target LOCK_0 = Call.Target.lock("lock-0");
 
     private final Random rnd;
     private final int targetOps;
@@ -129,14 +131,19 @@ final class LockSimulation {
         Res r = resources.get(KEYS.get(rnd.nextInt(KEYS.size())));
         if (r.kind == Op.Kind.REGISTER) {
             if (rnd.nextBoolean()) {
-                Op inv = record(Op.regGet(p.name, ++p.seq, now, "workload", r.key));
+                Op inv = record(Op.of(p.name, ++p.seq, now, "workload", new Call.RegisterRead(r.key)));
                 at(now + delay(), () -> {
                     Op ok = inv.complete(Op.Type.OK, 0).withRegister(r.version, r.value, 0);
                     p.lastVersion = r.version;
                     reply(p, ok, now + delay());
                 });
             } else {
-                Op inv = record(Op.regCas(p.name, ++p.seq, now, "workload", r.key, p.lastVersion, rnd.nextInt(1000)));
+                Op inv = record(Op.of(
+                        p.name,
+                        ++p.seq,
+                        now,
+                        "workload",
+                        new Call.RegisterWrite(r.key, p.lastVersion, rnd.nextInt(1000))));
                 at(now + delay(), () -> {
                     if (r.version == inv.version()) {
                         r.version++;
@@ -156,8 +163,12 @@ final class LockSimulation {
         }
         boolean tryOnly = rnd.nextInt(5) == 0;
         int permits = r.kind == Op.Kind.SEMAPHORE ? 1 + rnd.nextInt(2) : 1;
-        Op inv = record(Op.acquire(
-                p.name, ++p.seq, now, "workload", r.key, r.kind, permits, r.limit, tryOnly, tryOnly ? 0 : 20));
+        Op inv = record(Op.of(
+                p.name,
+                ++p.seq,
+                now,
+                "workload",
+                new Call.Acquire(new Call.Target(r.key, r.kind, permits, r.limit), tryOnly, tryOnly ? 0 : 20)));
         at(now + delay(), () -> applyAcquire(p, r, inv));
     }
 
@@ -248,8 +259,7 @@ final class LockSimulation {
         storeWrite(r, h, StoreWrite.EXIT);
         valid(r, h); // and right before its release
         Proc p = h.proc;
-        Op inv = record(
-                Op.release(p.name, ++p.seq, now, "workload", r.key, r.kind, h.acquire.permits(), r.limit, h.token));
+        Op inv = record(Op.of(p.name, ++p.seq, now, "workload", new Call.Release(target(r, h), h.token)));
         at(now + delay(), () -> {
             r.holders.remove(h);
             drain(r);
@@ -260,7 +270,11 @@ final class LockSimulation {
     /** A VALID notice: the client's lease of {@code h} answered isValid() true now. */
     private void valid(Res r, Hold h) {
         Proc p = h.proc;
-        record(Op.valid(p.name, ++p.seq, now, "workload", r.key, r.kind, h.acquire.permits(), r.limit, h.token));
+        record(Op.of(p.name, ++p.seq, now, "workload", new Call.Valid(target(r, h), h.token)));
+    }
+
+    private static Call.Target target(Res r, Hold h) {
+        return new Call.Target(r.key, r.kind, h.acquire.permits(), r.limit);
     }
 
     private void drain(Res r) {
@@ -302,17 +316,17 @@ final class LockSimulation {
             }
         }
         // probe takes lock-0, probe2 waits, probe releases, probe2 is granted at once
-        Op a = record(Op.acquire("probe", 1, now += MS, "final", "lock-0", Op.Kind.LOCK, 1, 0, false, 5000));
+        Op a = record(Op.of("probe", 1, now += MS, "final", new Call.Acquire(LOCK_0, false, 5000)));
         record(a.complete(Op.Type.OK, now += MS).withToken(++lastToken));
         long first = lastToken;
-        Op w = record(Op.acquire("probe2", 1, now += MS, "final", "lock-0", Op.Kind.LOCK, 1, 0, false, 5000));
-        Op rel = record(Op.release("probe", 2, now += MS, "final", "lock-0", Op.Kind.LOCK, 1, 0, first));
+        Op w = record(Op.of("probe2", 1, now += MS, "final", new Call.Acquire(LOCK_0, false, 5000)));
+        Op rel = record(Op.of("probe", 2, now += MS, "final", new Call.Release(LOCK_0, first)));
         record(rel.complete(Op.Type.OK, now += MS));
         record(w.complete(Op.Type.OK, now += MS).withToken(++lastToken));
-        Op rel2 = record(Op.release("probe2", 2, now += MS, "final", "lock-0", Op.Kind.LOCK, 1, 0, lastToken));
+        Op rel2 = record(Op.of("probe2", 2, now += MS, "final", new Call.Release(LOCK_0, lastToken)));
         record(rel2.complete(Op.Type.OK, now += MS));
         Res reg = resources.get("reg-0");
-        Op g = record(Op.regGet("probe", 3, now += MS, "final", "reg-0"));
+        Op g = record(Op.of("probe", 3, now += MS, "final", new Call.RegisterRead("reg-0")));
         record(g.complete(Op.Type.OK, now += MS).withRegister(reg.version, reg.value, 0));
         // three replicas that applied the same log
         for (String node : List.of("n1", "n2", "n3")) {

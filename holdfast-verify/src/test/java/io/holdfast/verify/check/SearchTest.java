@@ -48,9 +48,9 @@ class SearchTest {
     @Test
     void aReadOverlappingAnAddMaySeeEitherValue() {
         H h = new H();
-        h.okCas(h.cas("c1", 0, "k", 0, 5), 4, 1);
-        h.okGet(h.get("c2", 1, "k"), 2, 0, 0);
-        h.okGet(h.get("c3", 3, "k"), 5, 0, 5);
+        h.cas("c1", 0, "k", 0, 5).wrote(4, 1);
+        h.get("c2", 1, "k").read(2, 0, 0);
+        h.get("c3", 3, "k").read(5, 0, 5);
         String[] report = new String[1];
         assertThat(search(h, report)).isEqualTo(Search.Outcome.LINEARIZABLE);
     }
@@ -58,8 +58,8 @@ class SearchTest {
     @Test
     void aReadAfterAnAddThatMissesItIsNamed() {
         H h = new H();
-        h.okCas(h.cas("c1", 0, "k", 0, 5), 1, 1);
-        h.okGet(h.get("c2", 2, "k"), 3, 0, 0);
+        h.cas("c1", 0, "k", 0, 5).wrote(1, 1);
+        h.get("c2", 2, "k").read(3, 0, 0);
         String[] report = new String[1];
         assertThat(search(h, report)).isEqualTo(Search.Outcome.NOT_LINEARIZABLE);
         assertThat(report[0]).startsWith("k: not linearizable: c2:1 REG_GET").contains("state there: counter 5");

@@ -2,6 +2,7 @@ package io.holdfast.verify.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.StoreWrite;
 import java.util.ArrayList;
@@ -11,24 +12,25 @@ import org.junit.jupiter.api.Test;
 /** The workload test's checks, shown to catch what they claim to catch. */
 class WellFormedTest {
     private static final String P = "workload";
+    private static final Call.Target LOCK_0 = Call.Target.lock("lock-0");
 
     private static Op acquire(long seq, long t) {
-        return Op.acquire("c1", seq, t, P, "lock-0", Op.Kind.LOCK, 1, 0, false, 500);
+        return Op.of("c1", seq, t, P, new Call.Acquire(LOCK_0, false, 500));
     }
 
     private static Op release(long seq, long t, long token) {
-        return Op.release("c1", seq, t, P, "lock-0", Op.Kind.LOCK, 1, 0, token);
+        return Op.of("c1", seq, t, P, new Call.Release(LOCK_0, token));
     }
 
     private static List<Op> good() {
         List<Op> ops = new ArrayList<>();
         ops.add(acquire(1, 10));
         ops.add(acquire(1, 10).complete(Op.Type.OK, 20).withToken(7));
-        ops.add(Op.lost("c1", 2, 25, P, "lock-0", Op.Kind.LOCK, 1, 0, 7, "LOCK_LOST: revoked"));
+        ops.add(Op.of("c1", 2, 25, P, new Call.Lost(LOCK_0, 7, "LOCK_LOST: revoked")));
         ops.add(release(3, 30, 7));
         ops.add(release(3, 30, 7).complete(Op.Type.FAIL, 40).withError("LOST"));
-        ops.add(Op.regCas("c1", 4, 50, P, "reg-0", 3, 9));
-        ops.add(Op.regCas("c1", 4, 50, P, "reg-0", 3, 9)
+        ops.add(Op.of("c1", 4, 50, P, new Call.RegisterWrite("reg-0", 3, 9)));
+        ops.add(Op.of("c1", 4, 50, P, new Call.RegisterWrite("reg-0", 3, 9))
                 .complete(Op.Type.OK, 60)
                 .withRegister(3, 9, 4));
         return ops;
@@ -74,7 +76,7 @@ class WellFormedTest {
         kept.remove(3);
         assertThat(WellFormed.ops(kept)).anyMatch(p -> p.startsWith("grant never given back"));
         List<Op> badNotice = good();
-        badNotice.set(2, Op.lost("c1", 2, 25, P, "lock-1", Op.Kind.LOCK, 1, 0, 7, "x"));
+        badNotice.set(2, Op.of("c1", 2, 25, P, new Call.Lost(Call.Target.lock("lock-1"), 7, "x")));
         assertThat(WellFormed.ops(badNotice)).anyMatch(p -> p.startsWith("notice for a token not granted"));
     }
 

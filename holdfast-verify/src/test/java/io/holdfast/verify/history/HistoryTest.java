@@ -17,12 +17,12 @@ class HistoryTest {
 
     @Test
     void everyRecordTypeSurvivesAWriteAndARead() throws Exception {
-        Op invoke = Op.acquire("c1", 7, 100, "workload", "lock-0", Op.Kind.LOCK, 1, 0, false, 500);
+        Op invoke = Op.of("c1", 7, 100, "workload", new Call.Acquire(Call.Target.lock("lock-0"), false, 500));
         List<Record> records = List.of(
                 new Meta(1, "baseline", 42, 3, 4, null, 3000, Map.of("names", "2"), Set.of(Expectation.HEAL_CATCH_UP)),
                 invoke,
                 invoke.complete(Op.Type.OK, 200).withToken(12),
-                Op.lost("c1", 8, 250, "workload", "lock-0", Op.Kind.LOCK, 1, 0, 12, "SESSION_EXPIRED"),
+                Op.of("c1", 8, 250, "workload", new Call.Lost(Call.Target.lock("lock-0"), 12, "SESSION_EXPIRED")),
                 new StoreWrite(300, StoreWrite.FENCED, "lock-0", 12, "c1", 7, StoreWrite.ENTER, true, 11),
                 new Fault(400, "kill", "n1", "leader"),
                 new FinalLock(500, "lock-0", List.of("s1"), List.of(12L), 0, List.of("s1", "s2")),
@@ -45,7 +45,7 @@ class HistoryTest {
 
     @Test
     void aTornLastLineIsSkippedButADamagedMiddleLineIsAnError() throws Exception {
-        Op op = Op.regGet("c2", 1, 5, "workload", "reg");
+        Op op = Op.of("c2", 1, 5, "workload", new Call.RegisterRead("reg"));
         Path torn = dir.resolve("torn.jsonl");
         Files.writeString(torn, History.toLine(op) + "\n{\"rec\":\"op\",\"type\":\"OK\",\"proc");
         assertThat(History.read(torn)).containsExactly(op);
@@ -69,5 +69,41 @@ class HistoryTest {
             w.append(new Fault(20, "heal", "all", ""));
         }
         assertThat(History.readAll(List.of(a, b))).extracting(Record::time).containsExactly(10L, 20L, 30L);
+    }
+
+    @Test
+    void everyKindOfOperationIsItsRecordAgainAfterAWriteAndARead() throws Exception {
+        List<Call> calls = List.of(
+                new Call.Acquire(new Call.Target("sem-0", Op.Kind.SEMAPHORE, 2, 3), true, 0),
+                new Call.Release(new Call.Target("rw-0", Op.Kind.READ, 1, 0), 4),
+                new Call.Lost(Call.Target.lock("lock-0"), 5, "LOCK_LOST: revoked"),
+                new Call.Valid(new Call.Target("rw-0", Op.Kind.WRITE, 1, 0), 6),
+                new Call.ForeignRelease("lock-1", 7),
+                new Call.RegisterRead("reg-0"),
+                new Call.RegisterWrite("reg-0", 8, 9),
+                new Call.Work("election-0", 10),
+                new Call.Observed("election-0", 11, "c1:3"),
+                new Call.Observed("election-1", 0, null));
+        for (Call call : calls) {
+            Op op = Op.of("c1", 1, 2, "workload", call);
+            assertThat(op.type()).isEqualTo(call instanceof Call.Notice ? Op.Type.NOTICE : Op.Type.INVOKE);
+            assertThat(History.fromLine(History.toLine(op))).isEqualTo(op);
+            assertThat(op.call()).isEqualTo(call);
+        }
+    }
+
+    @Test
+    void linesInTheSavedFormatReadAsTheirRecords() throws Exception {
+        Path saved = dir.resolve("saved.jsonl");
+        Files.writeString(saved, """
+                {"rec":"op","type":"INVOKE","process":"c1","seq":3,"time":10,"phase":"workload","f":"ACQUIRE","key":"lock-0","kind":"LOCK","permits":1,"waitMillis":1000}
+                {"rec":"op","type":"NOTICE","process":"c2","seq":4,"time":20,"phase":"workload","f":"OBSERVED","key":"election-0","kind":"LOCK","token":5,"text":"c1:3"}
+                {"rec":"op","type":"INVOKE","process":"c2","seq":5,"time":30,"phase":"final","f":"REG_CAS","key":"reg-0","kind":"REGISTER","version":2,"value":7}
+                """);
+        assertThat(History.read(saved))
+                .containsExactly(
+                        Op.of("c1", 3, 10, "workload", new Call.Acquire(Call.Target.lock("lock-0"), false, 1000)),
+                        Op.of("c2", 4, 20, "workload", new Call.Observed("election-0", 5, "c1:3")),
+                        Op.of("c2", 5, 30, "final", new Call.RegisterWrite("reg-0", 2, 7)));
     }
 }
