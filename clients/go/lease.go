@@ -103,9 +103,15 @@ func (l *Lease) FencingToken() int64 { return l.token }
 // Valid reports whether the lease is still held: false once it was lost or
 // released (or its client closed).
 func (l *Lease) Valid() bool {
+	state, _ := l.status()
+	return state == leaseHeld
+}
+
+// status reads the lease's state and loss reason together, under its lock.
+func (l *Lease) status() (leaseState, LossReason) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.state == leaseHeld
+	return l.state, l.reason
 }
 
 // Lost returns a channel that is closed when the lease is lost (not when it
@@ -114,29 +120,23 @@ func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
 // Reason is why the lease was lost; "" while it was not.
 func (l *Lease) Reason() LossReason {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.reason
+	_, reason := l.status()
+	return reason
 }
 
 // Err is nil while the lease is held or after it was released, and an
 // *Error of code LOCK_LOST (errors.Is(err, ErrLockLost)) naming the reason
 // once it was lost.
 func (l *Lease) Err() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.state != leaseLost {
+	state, reason := l.status()
+	if state != leaseLost {
 		return nil
 	}
-	return l.lostError()
-}
-
-func (l *Lease) lostError() *Error {
 	return &Error{
 		Code:    CodeLockLost,
-		Message: fmt.Sprintf("%s (token %d) was lost: %s", l.name, l.token, l.reason),
+		Message: fmt.Sprintf("%s (token %d) was lost: %s", l.name, l.token, reason),
 		Token:   l.token,
-		Reason:  l.reason,
+		Reason:  reason,
 	}
 }
 

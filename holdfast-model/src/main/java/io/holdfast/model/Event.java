@@ -1,5 +1,7 @@
 package io.holdfast.model;
 
+import java.util.function.Consumer;
+
 /**
  * What the lock table tells sessions besides the reply to the command at hand: grants to waiters,
  * timeouts, losses. Every replica emits the same events for the same log; the leader delivers
@@ -29,6 +31,43 @@ public sealed interface Event {
         R lost(Lost e);
 
         R sessionExpired(SessionExpired e);
+
+        /**
+         * A visitor that hands each event to its own action and gives back nothing: one parameter
+         * per event, so a new event changes this signature and no caller compiles until it says
+         * what it does with it.
+         */
+        static Visitor<Void> of(
+                Consumer<Granted> granted,
+                Consumer<WaitTimedOut> waitTimedOut,
+                Consumer<Lost> lost,
+                Consumer<SessionExpired> sessionExpired) {
+            return new Visitor<>() {
+                @Override
+                public Void granted(Granted e) {
+                    granted.accept(e);
+                    return null;
+                }
+
+                @Override
+                public Void waitTimedOut(WaitTimedOut e) {
+                    waitTimedOut.accept(e);
+                    return null;
+                }
+
+                @Override
+                public Void lost(Lost e) {
+                    lost.accept(e);
+                    return null;
+                }
+
+                @Override
+                public Void sessionExpired(SessionExpired e) {
+                    sessionExpired.accept(e);
+                    return null;
+                }
+            };
+        }
     }
 
     /**

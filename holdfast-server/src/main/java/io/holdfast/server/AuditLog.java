@@ -100,47 +100,27 @@ public final class AuditLog {
      * The tokens an action's events took away (the losses it caused) and handed out (the grants to
      * waiters that followed), each as far as the action's own filter says it caused them.
      */
-    private static final class Tokens implements Event.Visitor<Void> {
+    private static final class Tokens {
         final List<Long> taken = new ArrayList<>();
         final List<Long> granted = new ArrayList<>();
-        private final Predicate<Event.Lost> takes;
-        private final Predicate<Event.Granted> gives;
-
-        private Tokens(Predicate<Event.Lost> takes, Predicate<Event.Granted> gives) {
-            this.takes = takes;
-            this.gives = gives;
-        }
 
         static Tokens of(List<Event> events, Predicate<Event.Lost> takes, Predicate<Event.Granted> gives) {
-            Tokens t = new Tokens(takes, gives);
-            events.forEach(e -> e.accept(t));
+            Tokens t = new Tokens();
+            Event.Visitor<Void> visit = Event.Visitor.of(
+                    g -> {
+                        if (gives.test(g)) {
+                            t.granted.add(g.token());
+                        }
+                    },
+                    timedOut -> {}, // a wait ended, no token moved
+                    lost -> {
+                        if (takes.test(lost)) {
+                            t.taken.add(lost.token());
+                        }
+                    },
+                    expired -> {}); // its losses are events of their own
+            events.forEach(e -> e.accept(visit));
             return t;
-        }
-
-        @Override
-        public Void lost(Event.Lost e) {
-            if (takes.test(e)) {
-                taken.add(e.token());
-            }
-            return null;
-        }
-
-        @Override
-        public Void granted(Event.Granted e) {
-            if (gives.test(e)) {
-                granted.add(e.token());
-            }
-            return null;
-        }
-
-        @Override
-        public Void waitTimedOut(Event.WaitTimedOut e) {
-            return null; // a wait ended, no token moved
-        }
-
-        @Override
-        public Void sessionExpired(Event.SessionExpired e) {
-            return null; // its losses are events of their own
         }
     }
 

@@ -292,36 +292,16 @@ final class ServerMetrics {
     }
 
     /** What an applied event counts. */
-    private final Event.Visitor<Void> appliedEvent = new Event.Visitor<>() {
-        @Override
-        public Void granted(Event.Granted e) {
-            count(1, "holdfast.grants", "Grants applied", "waited", "true");
-            return null;
-        }
-
-        @Override
-        public Void waitTimedOut(Event.WaitTimedOut e) {
-            count(1, "holdfast.waits.timed.out", "Queued requests whose wait ran out");
-            return null;
-        }
-
-        @Override
-        public Void lost(Event.Lost e) {
-            count(
+    private final Event.Visitor<Void> appliedEvent = Event.Visitor.of(
+            granted -> count(1, "holdfast.grants", "Grants applied", "waited", "true"),
+            timedOut -> count(1, "holdfast.waits.timed.out", "Queued requests whose wait ran out"),
+            lost -> count(
                     1,
                     "holdfast.locks.lost",
                     "Grants taken from their holders",
                     "reason",
-                    e.reason().name().toLowerCase(Locale.ROOT));
-            return null;
-        }
-
-        @Override
-        public Void sessionExpired(Event.SessionExpired e) {
-            count(1, "holdfast.sessions.expired", "Sessions whose heartbeats stopped");
-            return null;
-        }
-    };
+                    lost.reason().name().toLowerCase(Locale.ROOT)),
+            expired -> count(1, "holdfast.sessions.expired", "Sessions whose heartbeats stopped"));
 
     void raftCommit(long nanos) {
         raftCommit.record(nanos, TimeUnit.NANOSECONDS);

@@ -200,37 +200,20 @@ final class SessionEvents {
             endWaits(id, bySeq, "was closed", wake);
             return;
         }
-        event.accept(new Event.Visitor<Void>() {
-            @Override
-            public Void granted(Event.Granted e) {
-                return decides(e.seq(), e);
-            }
+        event.accept(Event.Visitor.of(
+                granted -> decides(bySeq, id, granted.seq(), granted, decided),
+                timedOut -> decides(bySeq, id, timedOut.seq(), timedOut, decided),
+                lost -> {}, // a hold, not a wait
+                expired -> endWaits(id, bySeq, "expired", wake)));
+    }
 
-            @Override
-            public Void waitTimedOut(Event.WaitTimedOut e) {
-                return decides(e.seq(), e);
-            }
-
-            @Override
-            public Void lost(Event.Lost e) {
-                return null; // a hold, not a wait
-            }
-
-            @Override
-            public Void sessionExpired(Event.SessionExpired e) {
-                endWaits(id, bySeq, "expired", wake);
-                return null;
-            }
-
-            private Void decides(long seq, Event e) {
-                Outcome o = bySeq.get(seq);
-                if (o != null) {
-                    o.events.add(e);
-                    decided.add(new Decided(id, seq));
-                }
-                return null;
-            }
-        });
+    /** An event that ends the wait {@code seq} of session {@code id}, if one is awaited here. */
+    private static void decides(Map<Long, Outcome> bySeq, String id, long seq, Event e, List<Decided> decided) {
+        Outcome o = bySeq.get(seq);
+        if (o != null) {
+            o.events.add(e);
+            decided.add(new Decided(id, seq));
+        }
     }
 
     /** The session ended: every wait of it awaited here fails. */

@@ -84,6 +84,12 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     private final RuntimeRegistrar registrar;
     private final Recipes recipes;
 
+    /**
+     * Where each event of the session goes: a grant or a wait's end to the waits, a loss to the
+     * leases, an expiry to the session.
+     */
+    private final Event.Visitor<Void> events;
+
     private ClientRuntime(String providerName, LockService transport, ClientOptions options, Set<Capability> caps) {
         this.providerName = providerName;
         this.transport = transport;
@@ -93,10 +99,16 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         this.threads = new ClientThreads(id.substring(0, 6), options.scheduler());
         this.session = new ClientSession(id, transport, options, threads, this::expired);
         this.requests = new Requests(transport, options, threads, session);
-        this.leases = new LeaseRegistry(transport, options, threads, session, requests);
-        this.waits = new Waits(transport, options, threads, session, requests, leases);
+        SessionParts parts = new SessionParts(transport, options, threads, session, requests);
+        this.leases = new LeaseRegistry(parts);
+        this.waits = new Waits(parts, leases);
         this.registrar = new RuntimeRegistrar(this);
         this.recipes = new Recipes(this, options.ticker(), threads.timers());
+        this.events = Event.Visitor.of(
+                waits::onGranted,
+                waits::onTimedOut,
+                leases::onLost,
+                expired -> session.expire("the service expired the session"));
     }
 
     /**
@@ -365,7 +377,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     // ------------------------------------------------------------------------------ events
 
     private void onEvent(Event event) {
-        event.accept(new EventDispatch(waits, leases, session));
+        event.accept(events);
     }
 
     /**

@@ -149,19 +149,17 @@ public final class ClusterTransport implements LockService {
 
     @Override
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
-        return call(
+        return read(
                 HoldfastGrpc.getDescribeMethod(),
                 DescribeRequest.newBuilder().setName(name).build(),
-                false,
                 r -> r.getFound() ? Optional.of(Convert.fromProto(r.getLock())) : Optional.empty());
     }
 
     @Override
     public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-        return call(
+        return read(
                 HoldfastGrpc.getListMethod(),
                 ListRequest.newBuilder().setPrefix(prefix).setLimit(limit).build(),
-                false,
                 r -> {
                     List<LockInfo> locks = new ArrayList<>(r.getLocksCount());
                     r.getLocksList().forEach(l -> locks.add(Convert.fromProto(l)));
@@ -185,10 +183,9 @@ public final class ClusterTransport implements LockService {
     /** The members as the member this client talks to (the leader, once it knows it) sees them. */
     @Override
     public CompletableFuture<io.holdfast.model.ClusterInfo> cluster() {
-        return call(
+        return read(
                 HoldfastGrpc.getMembersMethod(),
                 io.holdfast.protocol.v1.MembersRequest.getDefaultInstance(),
-                false,
                 Convert::fromProto);
     }
 
@@ -225,22 +222,20 @@ public final class ClusterTransport implements LockService {
 
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-        return call(
+        return read(
                 HoldfastGrpc.getIsCurrentHolderMethod(),
                 IsCurrentHolderRequest.newBuilder()
                         .setName(name)
                         .setToken(token)
                         .build(),
-                false,
                 r -> r.getCurrent());
     }
 
     @Override
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-        return call(
+        return read(
                 HoldfastGrpc.getReadRegisterMethod(),
                 ReadRegisterRequest.newBuilder().setKey(key).build(),
-                false,
                 Convert::fromProto);
     }
 
@@ -301,6 +296,11 @@ public final class ClusterTransport implements LockService {
         for (EventStream s : streams.values()) {
             s.leaderChanged();
         }
+    }
+
+    /** A read that any member may answer, within the call timeout. */
+    private <Q, A, T> CompletableFuture<T> read(MethodDescriptor<Q, A> method, Q request, Function<A, T> decode) {
+        return call(method, request, false, decode);
     }
 
     private <Q, A, T> CompletableFuture<T> call(

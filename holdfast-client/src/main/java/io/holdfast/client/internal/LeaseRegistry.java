@@ -1,12 +1,10 @@
 package io.holdfast.client.internal;
 
-import io.holdfast.ClientOptions;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
-import io.holdfast.model.LockService;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,25 +24,12 @@ import java.util.concurrent.Future;
  * #validUntilNanos} and its own renewals.
  */
 final class LeaseRegistry {
-    private final LockService transport;
-    private final ClientOptions options;
-    private final ClientThreads threads;
-    private final ClientSession session;
-    private final Requests requests;
+    private final SessionParts parts;
     private final Map<Long, RuntimeLease> leases = new ConcurrentHashMap<>();
     private final LeaseHost host = new Host();
 
-    LeaseRegistry(
-            LockService transport,
-            ClientOptions options,
-            ClientThreads threads,
-            ClientSession session,
-            Requests requests) {
-        this.transport = transport;
-        this.options = options;
-        this.threads = threads;
-        this.session = session;
-        this.requests = requests;
+    LeaseRegistry(SessionParts parts) {
+        this.parts = parts;
     }
 
     /**
@@ -54,8 +39,8 @@ final class LeaseRegistry {
      *     there until a renewal is acknowledged ({@link ManagedLease})
      */
     RuntimeLease newLease(LeaseRequest request, long token, long leaseMillis, long countFromNanos) {
-        RuntimeLease lease =
-                new RuntimeLease(this, requests, threads, host, request, token, leaseMillis, countFromNanos);
+        RuntimeLease lease = new RuntimeLease(
+                this, parts.requests(), parts.threads(), host, request, token, leaseMillis, countFromNanos);
         leases.put(token, lease);
         lease.startWatchdog();
         return lease;
@@ -80,8 +65,8 @@ final class LeaseRegistry {
         if (lease != null) {
             lease.markReleased();
         }
-        if (session.isOpen() && !session.isSevered()) {
-            requests.untilKnown(inv -> new Command.Release(inv, name, token), null);
+        if (parts.session().isOpen() && !parts.session().isSevered()) {
+            parts.requests().untilKnown(inv -> new Command.Release(inv, name, token), null);
         }
     }
 
@@ -101,11 +86,13 @@ final class LeaseRegistry {
     /** Events may have been lost: checks with the service that every lease is still current. */
     void checkAll() {
         for (RuntimeLease lease : new ArrayList<>(leases.values())) {
-            transport.isCurrentHolder(lease.name(), lease.fencingToken()).whenComplete((current, error) -> {
-                if (Boolean.FALSE.equals(current)) {
-                    lease.markLost("it was taken away while this client was disconnected");
-                }
-            });
+            parts.transport()
+                    .isCurrentHolder(lease.name(), lease.fencingToken())
+                    .whenComplete((current, error) -> {
+                        if (Boolean.FALSE.equals(current)) {
+                            lease.markLost("it was taken away while this client was disconnected");
+                        }
+                    });
         }
     }
 
@@ -128,22 +115,22 @@ final class LeaseRegistry {
     private final class Host implements LeaseHost {
         @Override
         public long nanos() {
-            return options.ticker().nanos();
+            return parts.options().ticker().nanos();
         }
 
         @Override
         public long validUntilNanos() {
-            return session.validUntilNanos();
+            return parts.session().validUntilNanos();
         }
 
         @Override
         public Future<?> scheduleRenewals(Runnable round, long initialDelayMillis, long periodMillis) {
-            return threads.scheduleWithFixedDelay(round, initialDelayMillis, periodMillis);
+            return parts.threads().scheduleWithFixedDelay(round, initialDelayMillis, periodMillis);
         }
 
         @Override
         public void runCallback(Runnable task) {
-            threads.runCallback(task);
+            parts.threads().runCallback(task);
         }
 
         @Override

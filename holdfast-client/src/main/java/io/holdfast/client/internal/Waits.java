@@ -45,18 +45,12 @@ final class Waits {
     private final LeaseRegistry leases;
     private final Map<Long, PendingWait<?>> pending = new ConcurrentHashMap<>();
 
-    Waits(
-            LockService transport,
-            ClientOptions options,
-            ClientThreads threads,
-            ClientSession session,
-            Requests requests,
-            LeaseRegistry leases) {
-        this.transport = transport;
-        this.options = options;
-        this.threads = threads;
-        this.session = session;
-        this.requests = requests;
+    Waits(SessionParts parts, LeaseRegistry leases) {
+        this.transport = parts.transport();
+        this.options = parts.options();
+        this.threads = parts.threads();
+        this.session = parts.session();
+        this.requests = parts.requests();
         this.leases = leases;
     }
 

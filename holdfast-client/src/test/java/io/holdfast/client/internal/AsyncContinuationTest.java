@@ -5,19 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.LockClient;
 import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
-import io.holdfast.model.LockService;
-import io.holdfast.model.RegisterValue;
-import io.holdfast.model.Reply;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class AsyncContinuationTest {
     private LocalNode node;
-    private Gate gate;
+    private FaultyService gate;
     private ClientPort server;
     private LockClient client;
 
@@ -39,14 +33,14 @@ class AsyncContinuationTest {
     void start() {
         node = LocalNode.named(
                 "async-continuation-" + UUID.randomUUID().toString().substring(0, 8));
-        gate = new Gate(new LocalTransport(node));
+        gate = new FaultyService(new LocalTransport(node));
         server = ClientPort.start("127.0.0.1", 0, gate);
         client = LockClient.open("holdfast://127.0.0.1:" + server.port());
     }
 
     @AfterEach
     void stop() throws Exception {
-        gate.open();
+        gate.heal();
         client.close();
         server.close();
     }
@@ -89,7 +83,7 @@ class AsyncContinuationTest {
 
     private long blockingAcquire(String name) {
         continuationThread.set(Thread.currentThread().getName());
-        gate.open(); // later calls pass
+        gate.heal(); // later calls pass
         try {
             return client.lock(name).acquire(Duration.ofSeconds(5)).fencingToken();
         } catch (InterruptedException e) {
@@ -98,59 +92,9 @@ class AsyncContinuationTest {
     }
 
     private void assertContinuationRanOffTheIoThreads(CompletableFuture<Long> next) throws Exception {
-        assertThat(gate.held.await(5, TimeUnit.SECONDS))
-                .as("the answer was held back")
-                .isTrue();
+        assertThat(gate.awaitHeld(5)).as("the answer was held back").isTrue();
         gate.releaseHeld();
         assertThat(next.get(10, TimeUnit.SECONDS)).isPositive();
         assertThat(continuationThread.get()).startsWith("holdfast-callbacks");
-    }
-
-    /** Passes calls through to a service; can hold back the answer of one kind of call. */
-    private static final class Gate extends ForwardingLockService {
-        private volatile Predicate<Command> holdCommands = c -> false;
-        private volatile boolean holdReads;
-        private final CountDownLatch held = new CountDownLatch(1);
-        private final CompletableFuture<Void> release = new CompletableFuture<>();
-
-        Gate(LockService backend) {
-            super(backend);
-        }
-
-        void holdCommands(Predicate<Command> which) {
-            holdCommands = which;
-        }
-
-        void holdReads() {
-            holdReads = true;
-        }
-
-        void open() {
-            holdCommands = c -> false;
-            holdReads = false;
-        }
-
-        void releaseHeld() {
-            release.complete(null);
-        }
-
-        /** Answers once the test releases the held call, from a thread of neither side. */
-        private <T> CompletableFuture<T> held(CompletableFuture<T> answer) {
-            held.countDown();
-            return answer.thenCombineAsync(
-                    release, (value, ignored) -> value, CompletableFuture.delayedExecutor(0, TimeUnit.MILLISECONDS));
-        }
-
-        @Override
-        public CompletableFuture<Reply> submit(Command command) {
-            CompletableFuture<Reply> answer = super.submit(command);
-            return holdCommands.test(command) ? held(answer) : answer;
-        }
-
-        @Override
-        public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-            CompletableFuture<Optional<RegisterValue>> answer = super.readRegister(key);
-            return holdReads ? held(answer) : answer;
-        }
     }
 }

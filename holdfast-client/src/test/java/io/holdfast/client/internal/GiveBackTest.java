@@ -11,8 +11,6 @@ import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.client.MemProvider;
 import io.holdfast.model.Command;
-import io.holdfast.model.Event;
-import io.holdfast.model.LockService;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import io.holdfast.testkit.FakeTicker;
@@ -22,8 +20,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class GiveBackTest {
     private LocalNode node;
-    private Flaky flaky;
+    private FaultyService flaky;
     private ClientRuntime client;
     private ClientRuntime other;
     /** The flaky client's clock and timers: its background re-sends run when the test moves time. */
@@ -50,7 +46,7 @@ class GiveBackTest {
     @BeforeEach
     void start() {
         node = LocalNode.named("give-back-" + UUID.randomUUID().toString().substring(0, 8));
-        flaky = new Flaky(new LocalTransport(node));
+        flaky = new FaultyService(new LocalTransport(node));
         ClientOptions options = ClientOptions.builder()
                 .clientName("flaky")
                 .sessionTtl(Duration.ofSeconds(10))
@@ -144,70 +140,5 @@ class GiveBackTest {
 
     private int waitersOf(String name) {
         return node.describe(name).map(i -> i.waiters().size()).orElse(0);
-    }
-
-    /** Passes calls through, or fails some commands, loses their answers, or drops events. */
-    private static final class Flaky extends ForwardingLockService {
-        private volatile Predicate<Command> fail = c -> false;
-        private volatile Predicate<Command> loseAnswer = c -> false;
-        private volatile boolean dropEvents;
-        private final AtomicInteger failed = new AtomicInteger();
-
-        Flaky(LockService delegate) {
-            super(delegate);
-        }
-
-        void failCommands(Predicate<Command> which) {
-            fail = which;
-        }
-
-        void loseAnswers(Predicate<Command> which) {
-            loseAnswer = which;
-        }
-
-        void dropEvents() {
-            dropEvents = true;
-        }
-
-        void heal() {
-            fail = c -> false;
-            loseAnswer = c -> false;
-            dropEvents = false;
-        }
-
-        @Override
-        public CompletableFuture<io.holdfast.model.Reply> submit(Command command) {
-            if (fail.test(command)) {
-                failed.incrementAndGet();
-                return CompletableFuture.failedFuture(new UnavailableException("cut off (test)"));
-            }
-            CompletableFuture<io.holdfast.model.Reply> reply = delegate.submit(command);
-            if (loseAnswer.test(command)) {
-                return reply.thenCompose(r -> CompletableFuture.failedFuture(new UnavailableException("lost (test)")));
-            }
-            return reply;
-        }
-
-        @Override
-        public void subscribe(String sessionId, Listener listener) {
-            delegate.subscribe(sessionId, new Listener() {
-                @Override
-                public void onEvent(Event event) {
-                    if (!dropEvents) {
-                        listener.onEvent(event);
-                    }
-                }
-
-                @Override
-                public void onGap() {
-                    listener.onGap();
-                }
-
-                @Override
-                public void onEnd(Throwable cause) {
-                    listener.onEnd(cause);
-                }
-            });
-        }
     }
 }
