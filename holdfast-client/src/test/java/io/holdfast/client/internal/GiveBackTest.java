@@ -43,6 +43,14 @@ class GiveBackTest {
 
     private final ManualScheduler timers = new ManualScheduler(ticker);
 
+    @AfterEach
+    void stop() {
+        flaky.heal();
+        client.close();
+        other.close();
+        timers.shutdownNow();
+    }
+
     @BeforeEach
     void start() {
         node = LocalNode.named("give-back-" + UUID.randomUUID().toString().substring(0, 8));
@@ -57,14 +65,6 @@ class GiveBackTest {
                 .build();
         client = ClientRuntime.open("mem", flaky, options, MemProvider.CAPABILITIES);
         other = MemClients.named(node, "other");
-    }
-
-    @AfterEach
-    void stop() {
-        flaky.heal();
-        client.close();
-        other.close();
-        timers.shutdownNow();
     }
 
     @Test
