@@ -32,6 +32,12 @@ import java.util.Optional;
  * and its {@link Leadership#onLost} listener has been told.
  */
 public interface Election {
+    /**
+     * The most bytes of UTF-8 a leader's value may have: a register holds 64 KiB, and the epoch
+     * goes in front of the value.
+     */
+    int MAX_VALUE_BYTES = 32 * 1024;
+
     /** The name: of the lock that decides who leads, and of the register that holds the leader's value. */
     String name();
 

@@ -26,9 +26,6 @@ import java.util.function.Consumer;
  * of the name holds {@code "<epoch>:<value>"} written fenced by the leader's lease.
  */
 final class LockElection implements Election {
-    /** The most bytes of value: a register holds 64 KiB, and the epoch goes in front. */
-    static final int MAX_VALUE_BYTES = 32 * 1024;
-
     private final LockClient client;
     private final String name;
 

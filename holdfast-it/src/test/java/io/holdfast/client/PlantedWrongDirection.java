@@ -2,7 +2,8 @@ package io.holdfast.client;
 
 /**
  * Planted for {@code io.holdfast.it.ArchitectureTest}: client code that reaches for the server's
- * side (the lock table, the JWT tokens of the endpoint) and for a planted bug. Test sources only;
+ * side (the lock table, the JWT tokens of the endpoint) and for a planted bug, and makes a thread
+ * of its own. Test sources only;
  * the rules are shown to catch it.
  */
 public final class PlantedWrongDirection {
@@ -16,5 +17,9 @@ public final class PlantedWrongDirection {
 
     Object bug() {
         return io.holdfast.core.PlantedBug.GRANT_WITHOUT_QUORUM;
+    }
+
+    Thread thread() {
+        return new Thread(() -> {}, "planted");
     }
 }

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * stays a pure state machine (no I/O, no clock, no threads of its own), store providers stay off
  * the lock service's internals, and the client's internals gain no new users outside the client.
  * The client carries none of the server's side, the shared model and the wire know neither the
- * table nor the serving side, planted bugs stay with the table, the server and the verifier, and
- * no two packages depend on each other. Maven's module graph enforces the client's closure too
+ * table nor the serving side, planted bugs stay with the table, the server and the verifier, the
+ * library's threads come from one factory, and no two packages depend on each other. Maven's module graph enforces the client's closure too
  * (holdfast-client's enforcer rule); these rules also hold inside a module, where the graph cannot
  * see. Each rule is shown to fail on a class planted in this module's test sources (a {@code
  * PlantedWrongDirection} in {@code io.holdfast}, {@code io.holdfast.core}, {@code
@@ -196,6 +196,26 @@ class ArchitectureTest {
             .haveFullyQualifiedName("io.holdfast.core.PlantedBug")
             .because("a planted bug breaks safety on purpose: only the verifier may ask for one");
 
+    /**
+     * The library's threads come from one factory ({@code io.holdfast.internal.DaemonThreads}):
+     * named, daemon, with the one uncaught-exception rule. Tools that run as programs of their
+     * own (the CLI, the verifier, the benchmarks, the floors, the examples) and the test kit make
+     * theirs.
+     */
+    static final ArchRule THREADS_FROM_ONE_FACTORY = noClasses()
+            .that()
+            .resideOutsideOfPackages(
+                    "io.holdfast.internal..",
+                    "io.holdfast.cli..",
+                    "io.holdfast.verify..",
+                    "io.holdfast.bench..",
+                    "io.holdfast.floors..",
+                    "io.holdfast.testkit..",
+                    "io.holdfast.examples..")
+            .should()
+            .callConstructorWhere(target(owner(assignableTo(Thread.class))))
+            .because("a thread made elsewhere has no name that says whose it is and may keep the JVM alive");
+
     /** No two packages depend on each other, directly or around a loop. */
     static final ArchRule NO_PACKAGE_CYCLES = slices().matching("io.holdfast.(**)")
             .should()
@@ -208,6 +228,7 @@ class ArchitectureTest {
             WIRE_DOES_NOT_SERVE,
             PLANTED_BUGS_STAY_IN_THE_LAB,
             NO_PACKAGE_CYCLES,
+            THREADS_FROM_ONE_FACTORY,
             API_STANDS_ALONE,
             LOCK_TABLE_IS_PURE,
             LOCK_TABLE_READS_NO_CLOCK,
@@ -268,7 +289,8 @@ class ArchitectureTest {
                 Map.entry(MODEL_IS_SHARED, "io.holdfast.core.LockTable"),
                 Map.entry(WIRE_DOES_NOT_SERVE, "io.holdfast.endpoint.HoldfastGrpcService"),
                 Map.entry(PLANTED_BUGS_STAY_IN_THE_LAB, "io.holdfast.client.PlantedWrongDirection"),
-                Map.entry(NO_PACKAGE_CYCLES, "io.holdfast.model.PlantedWrongDirection"));
+                Map.entry(NO_PACKAGE_CYCLES, "io.holdfast.model.PlantedWrongDirection"),
+                Map.entry(THREADS_FROM_ONE_FACTORY, "java.lang.Thread.<init>"));
         assertThat(expected.keySet())
                 .as("every rule has a planted violation")
                 .containsExactlyInAnyOrderElementsOf(RULES);

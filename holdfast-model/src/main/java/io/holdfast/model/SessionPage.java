@@ -11,6 +11,9 @@ import java.util.List;
  *     follower answered from its own replica, which may lag
  */
 public record SessionPage(List<Session> sessions, String next, boolean linearizable) {
+    /** The most sessions one page holds: the largest {@code limit} a service accepts. */
+    public static final int MAX_LIMIT = 10_000;
+
     public SessionPage {
         sessions = List.copyOf(sessions);
     }

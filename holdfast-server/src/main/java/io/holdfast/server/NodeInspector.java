@@ -89,9 +89,9 @@ final class NodeInspector {
 
     /** A page of sessions the identity may see (all of them for an admin), with their TTL left. */
     CompletableFuture<SessionPage> sessions(String identity, String after, int limit) {
-        if (limit < 1 || limit > 10_000) {
+        if (limit < 1 || limit > SessionPage.MAX_LIMIT) {
             return CompletableFuture.failedFuture(
-                    new InvalidArgumentException("limit must be 1 to 10000, not " + limit));
+                    new InvalidArgumentException("limit must be 1 to " + SessionPage.MAX_LIMIT + ", not " + limit));
         }
         boolean admin = isAdmin.test(identity);
         return inspect((table, now) ->

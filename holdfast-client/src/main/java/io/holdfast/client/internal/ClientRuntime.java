@@ -84,10 +84,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     private final RuntimeRegistrar registrar;
     private final Recipes recipes;
 
-    /**
-     * Where each event of the session goes: a grant or a wait's end to the waits, a loss to the
-     * leases, an expiry to the session.
-     */
+    /** Where the session's events go: grants and ends of waits, losses, the session's expiry. */
     private final Event.Visitor<Void> events;
 
     private ClientRuntime(String providerName, LockService transport, ClientOptions options, Set<Capability> caps) {

@@ -95,8 +95,8 @@ public class HoldfastLeaderInitiator implements SmartLifecycle, ApplicationEvent
         }
         this.election = client.election(election);
         this.value = value == null ? hostName() : value;
-        if (this.value.getBytes(StandardCharsets.UTF_8).length > 32 * 1024) {
-            throw new InvalidArgumentException("the value is over 32 KiB of UTF-8");
+        if (this.value.getBytes(StandardCharsets.UTF_8).length > Election.MAX_VALUE_BYTES) {
+            throw new InvalidArgumentException("the value is over " + Election.MAX_VALUE_BYTES + " bytes of UTF-8");
         }
     }
 
