@@ -16,14 +16,14 @@ import java.util.function.BooleanSupplier;
  * and the listener's thread behave the same everywhere.
  *
  * <p>An {@link UnavailableException} from the feed is retried from the same position, after a
- * pause of {@link RetryPolicy#watchReconnect()}: a leader change or a broken connection delays events,
+ * pause of {@link Backoffs#watchReconnect()}: a leader change or a broken connection delays events,
  * never loses them (the feed says {@code STATE} when it cannot fill the gap). Any other failure
  * ends the watch and is given to {@link WatchListener#onEnd}. A listener that throws is reported to the watch
  * thread's uncaught-exception handler; the watch goes on.
  */
 public final class WatchRunner implements Watch {
     private static final Duration READ_WAIT = Duration.ofSeconds(5);
-    private static final RetryPolicy PAUSES = RetryPolicy.watchReconnect();
+    private static final RetryPolicy PAUSES = Backoffs.watchReconnect();
 
     private final ChangeFeed feed;
     private final WatchTarget target;

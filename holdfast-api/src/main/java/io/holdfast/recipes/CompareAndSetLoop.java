@@ -7,6 +7,7 @@ import io.holdfast.RetryPolicy;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Versioned;
 import io.holdfast.VersionedRegister;
+import io.holdfast.internal.Backoffs;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -18,11 +19,11 @@ import java.util.function.Function;
  * share: read the register, decide, write at the version read, and on {@link ConflictException}
  * (someone else wrote first) read again and decide again. Every retry follows someone else's
  * success, so the loop always makes progress; a short random pause after each conflict ({@link
- * RetryPolicy#registerConflict()}) keeps many writers from retrying in lock step.
+ * Backoffs#registerConflict()}) keeps many writers from retrying in lock step.
  */
 final class CompareAndSetLoop {
     /** The pause after a conflict. */
-    private static final RetryPolicy PAUSES = RetryPolicy.registerConflict();
+    private static final RetryPolicy PAUSES = Backoffs.registerConflict();
 
     private CompareAndSetLoop() {}
 

@@ -7,6 +7,7 @@ import io.holdfast.LockInfo;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.internal.Backoffs;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
@@ -111,12 +112,12 @@ final class FileBackend implements StoreBackend {
 
     /**
      * Polls {@link #tryAcquire} with a pause growing from 2 ms to the URI's {@code maxPoll} ({@link
-     * RetryPolicy#lockPoll}); a release in this JVM ends the pause at once (waiters in other
+     * Backoffs#lockPoll}); a release in this JVM ends the pause at once (waiters in other
      * processes only poll).
      */
     @Override
     public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
-        RetryPolicy pauses = RetryPolicy.lockPoll(uri.maxPoll());
+        RetryPolicy pauses = Backoffs.lockPoll(uri.maxPoll());
         int polls = 0;
         Signals signals = directory.signals();
         while (true) {

@@ -2,6 +2,7 @@ package io.holdfast.file;
 
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
+import io.holdfast.internal.Backoffs;
 import io.holdfast.store.Deadline;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -91,7 +92,7 @@ final class TokenCounter {
     }
 
     private static FileLock lock(FileChannel channel, Path file, Deadline deadline) throws IOException {
-        RetryPolicy pauses = RetryPolicy.counterFileLock();
+        RetryPolicy pauses = Backoffs.counterFileLock();
         int tries = 0;
         while (true) {
             FileLock lock = channel.tryLock();

@@ -10,6 +10,7 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockMode;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
+import io.holdfast.internal.Backoffs;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
@@ -161,7 +162,7 @@ final class RedisBackend implements StoreBackend {
 
     /**
      * Queues the request (behind every earlier waiter: no barging) and sleeps until the
-     * announcement of its grant or a pause ({@link RetryPolicy#announcedLockPoll}), polling in
+     * announcement of its grant or a pause ({@link Backoffs#announcedLockPoll}), polling in
      * between. A wait that ends without a grant (deadline, interrupt, failure) takes itself off the
      * queue and gives back a grant that raced it before it returns.
      */
@@ -171,7 +172,7 @@ final class RedisBackend implements StoreBackend {
         waits.put(request.owner(), request);
         boolean granted = false;
         try {
-            RetryPolicy pauses = RetryPolicy.announcedLockPoll(request.expiry());
+            RetryPolicy pauses = Backoffs.announcedLockPoll(request.expiry());
             int unwoken = 0; // polls since the last announcement
             while (true) {
                 if (deadline.cancelled()) {

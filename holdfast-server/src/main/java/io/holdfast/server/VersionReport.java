@@ -3,6 +3,7 @@ package io.holdfast.server;
 import io.holdfast.RetryPolicy;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.LockTable;
+import io.holdfast.internal.Backoffs;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>A thread of its own looks at what the applied table holds for this node every {@link
  * #CHECK_MILLIS} ms; while that is not this build's version, it sends a report through Ratis's own
  * client to whichever member leads (a follower cannot write to the log itself), and backs off up
- * to {@link #MAX_BACKOFF_MILLIS} ms while that fails ({@link RetryPolicy#versionReport()}). A
+ * to {@link #MAX_BACKOFF_MILLIS} ms while that fails ({@link Backoffs#versionReport()}). A
  * node therefore writes one entry when it first starts, and one after each upgrade; a table
  * restored from a backup holds no reports, and every member reports again.
  *
@@ -62,8 +63,8 @@ final class VersionReport implements AutoCloseable {
      */
     static final String HTTP_PORT = "http-port:";
 
-    /** How long a report that failed waits before the next one: {@link RetryPolicy#versionReport()}. */
-    private static final RetryPolicy BACKOFF = RetryPolicy.versionReport();
+    /** How long a report that failed waits before the next one: {@link Backoffs#versionReport()}. */
+    private static final RetryPolicy BACKOFF = Backoffs.versionReport();
 
     static final long MAX_BACKOFF_MILLIS = BACKOFF.maxDelay().toMillis();
     private static final long REQUEST_TIMEOUT_MILLIS = 5_000;

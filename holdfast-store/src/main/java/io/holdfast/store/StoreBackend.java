@@ -3,6 +3,7 @@ package io.holdfast.store;
 import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.RetryPolicy;
+import io.holdfast.internal.Backoffs;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -82,7 +83,7 @@ public interface StoreBackend {
 
     /**
      * Waits until the request is granted or the deadline passes. The default polls {@link
-     * #tryAcquire} with a growing pause ({@link RetryPolicy#lockPoll} of {@link #maxPollInterval()}),
+     * #tryAcquire} with a growing pause ({@link Backoffs#lockPoll} of {@link #maxPollInterval()}),
      * sleeping in {@link #awaitChange}; a backend whose store can queue waiters or notify them
      * overrides one or the other.
      *
@@ -95,7 +96,7 @@ public interface StoreBackend {
      * @throws InterruptedException if the thread is interrupted; nothing is held then
      */
     default Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
-        RetryPolicy pauses = RetryPolicy.lockPoll(maxPollInterval());
+        RetryPolicy pauses = Backoffs.lockPoll(maxPollInterval());
         int polls = 0;
         while (true) {
             if (deadline.cancelled()) {

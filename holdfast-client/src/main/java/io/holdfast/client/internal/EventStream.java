@@ -8,6 +8,7 @@ import io.grpc.stub.StreamObserver;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.RetryPolicy;
 import io.holdfast.client.internal.Members.Member;
+import io.holdfast.internal.Backoffs;
 import io.holdfast.model.LockService;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.v1.EventMessage;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 final class EventStream {
     private static final Logger LOG = LoggerFactory.getLogger(EventStream.class);
-    private static final RetryPolicy BACKOFF = RetryPolicy.eventStreamReconnect();
+    private static final RetryPolicy BACKOFF = Backoffs.eventStreamReconnect();
 
     private final Members members;
     private final ScheduledExecutorService scheduler;

@@ -5,6 +5,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.RetryPolicy;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
+import io.holdfast.internal.Backoffs;
 import io.holdfast.lease.Retries;
 import io.holdfast.model.Command;
 import io.holdfast.model.InvocationLedger;
@@ -39,7 +40,7 @@ import java.util.function.Supplier;
  * {@link UnavailableException}, and it may or may not have been applied.
  */
 final class Requests {
-    private static final RetryPolicy UNTIL_KNOWN = RetryPolicy.untilKnown();
+    private static final RetryPolicy UNTIL_KNOWN = Backoffs.untilKnown();
 
     private final LockService transport;
     private final ClientOptions options;
@@ -106,7 +107,7 @@ final class Requests {
      * lives on and keeps sending heartbeats: nobody would ever free it. The first attempt runs with
      * the retry policy like any call; while the outcome stays unknown (no answer, or a reply lost
      * on the way) the same invocation is sent again in the background, with the growing delays of
-     * {@link RetryPolicy#untilKnown()}, until the service answers or the session ends (its end frees everything anyway). The
+     * {@link Backoffs#untilKnown()}, until the service answers or the session ends (its end frees everything anyway). The
      * number stays outstanding until then, so a late retry gets the original answer.
      *
      * @param onKnown called with the service's answer, if not null

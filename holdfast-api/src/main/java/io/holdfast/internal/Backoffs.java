@@ -1,0 +1,94 @@
+package io.holdfast.internal;
+
+import io.holdfast.RetryPolicy;
+import java.time.Duration;
+
+/**
+ * The backoff of every loop inside Holdfast that retries without end, one named {@link
+ * RetryPolicy} each, so that changing one is a one-place change. Such a loop uses only the
+ * policy's delays ({@link RetryPolicy#delayBefore}) and never asks {@link
+ * RetryPolicy#allowsAnother}: it ends when what it waits for happens or its owner stops it.
+ */
+public final class Backoffs {
+    private Backoffs() {}
+
+    /**
+     * A request whose effect the client must be sure of (a release, the withdrawal of a wait) and
+     * whose outcome is unknown is sent again after 200 ms doubling up to 5 s, without jitter, until
+     * the service answers or the session ends. Only its delays are used.
+     */
+    public static RetryPolicy untilKnown() {
+        return endless(Duration.ofMillis(200), Duration.ofSeconds(5), 0.0);
+    }
+
+    /**
+     * A watch whose feed is unavailable reads it again from the same position after 50 ms doubling
+     * up to 2 s, without jitter: a leader change or a broken connection delays events, never loses
+     * them. Only its delays are used.
+     */
+    public static RetryPolicy watchReconnect() {
+        return endless(Duration.ofMillis(50), Duration.ofSeconds(2), 0.0);
+    }
+
+    /**
+     * A client's event stream that ended is opened again after 50 ms doubling up to 1 s, half of it
+     * random, so that the streams of clients cut off together do not come back together. Only its
+     * delays are used.
+     */
+    public static RetryPolicy eventStreamReconnect() {
+        return endless(Duration.ofMillis(50), Duration.ofSeconds(1), 0.5);
+    }
+
+    /**
+     * A register recipe whose write lost to another's (a {@link io.holdfast.ConflictException}) reads and
+     * writes again after 1 ms doubling up to 64 ms, all of it random (and at least 1 ms), so that many writers (a
+     * barrier of thousands of parties arriving together) do not retry in lock step. Only its delays
+     * are used.
+     */
+    public static RetryPolicy registerConflict() {
+        return endless(Duration.ofMillis(1), Duration.ofMillis(64), 1.0);
+    }
+
+    /**
+     * A provider's waiter for a lock held by another polls again after 2 ms doubling up to {@code
+     * longest} (its {@code maxPoll}; the first pause is {@code longest} if that is shorter), without
+     * jitter. Only its delays are used.
+     */
+    public static RetryPolicy lockPoll(Duration longest) {
+        Duration first = Duration.ofMillis(2);
+        return endless(longest.compareTo(first) < 0 ? longest : first, longest, 0.0);
+    }
+
+    /**
+     * A waiter that is also told when the lock may have come free (Redis's announcements of a
+     * grant) polls again after 20 ms doubling up to 1 s, or up to a quarter of the lock's {@code
+     * expiry} if that is shorter (but at least 20 ms), without jitter, and starts again from 20 ms
+     * after each announcement. Only its delays are used.
+     */
+    public static RetryPolicy announcedLockPoll(Duration expiry) {
+        Duration first = Duration.ofMillis(20);
+        Duration longest = Duration.ofNanos(Math.min(Duration.ofSeconds(1).toNanos(), expiry.toNanos() / 4));
+        return endless(first, longest.compareTo(first) < 0 ? first : longest, 0.0);
+    }
+
+    /**
+     * A process that finds the file provider's token counter locked by another tries again after 1
+     * ms doubling up to 20 ms, without jitter. Only its delays are used.
+     */
+    public static RetryPolicy counterFileLock() {
+        return endless(Duration.ofMillis(1), Duration.ofMillis(20), 0.0);
+    }
+
+    /**
+     * A server node whose report of its protocol version did not reach the leader reports again
+     * after 1 s doubling up to 15 s, without jitter. Only its delays are used.
+     */
+    public static RetryPolicy versionReport() {
+        return endless(Duration.ofSeconds(1), Duration.ofSeconds(15), 0.0);
+    }
+
+    /** A doubling policy for a loop that retries without end: its bounds are the largest allowed. */
+    private static RetryPolicy endless(Duration initialDelay, Duration maxDelay, double jitter) {
+        return new RetryPolicy(initialDelay, maxDelay, 2.0, jitter, 1000, Duration.ofSeconds(Long.MAX_VALUE));
+    }
+}
