@@ -113,7 +113,12 @@ class HoldfastAlertsTest {
             String contact =
                     "holdfast_raft_member_last_contact_seconds{member=\"" + stoppedId + "\",node=\"" + leaderId + "\"}";
             long beforeFirst = System.nanoTime();
-            double first = ScrapeTimeline.samples(http.get("/metrics").body()).get(contact);
+            Map<String, Double> firstScrape =
+                    ScrapeTimeline.samples(http.get("/metrics").body());
+            assertThat(firstScrape)
+                    .as("the leader's metrics list its last contact with each member")
+                    .containsKey(contact);
+            double first = firstScrape.get(contact);
             long afterFirst = System.nanoTime();
             Thread.sleep(1_000); // the measured interval itself, not a wait for something to happen
             long beforeSecond = System.nanoTime();
