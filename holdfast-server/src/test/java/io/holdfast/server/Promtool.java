@@ -46,7 +46,7 @@ final class Promtool {
     private static Optional<String> find() {
         String configured = System.getProperty("holdfast.promtool");
         if (configured != null && !configured.isBlank()) {
-            return Optional.of(configured);
+            return Files.isExecutable(Path.of(configured)) ? Optional.of(configured) : Optional.empty();
         }
         String path = System.getenv("PATH");
         if (path == null) {
