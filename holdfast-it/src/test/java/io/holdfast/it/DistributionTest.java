@@ -64,7 +64,9 @@ class DistributionTest {
                 "LICENSE",
                 "README.md",
                 "conf/holdfast.properties.example",
-                "systemd/holdfast@.service")) {
+                "systemd/holdfast@.service",
+                "monitoring/holdfast-dashboard.json",
+                "monitoring/holdfast-alerts.yml")) {
             assertThat(home.resolve(file)).as(file).isRegularFile();
         }
         assertThat(Files.isExecutable(home.resolve("bin/holdfast"))).isTrue();

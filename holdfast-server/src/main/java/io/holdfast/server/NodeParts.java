@@ -117,6 +117,7 @@ final class NodeParts {
             changeLog.loaded(loaded.getIndex());
         }
         machine.read(ClusterIdentity::inTable).ifPresent(identity::seen);
+        metrics.memberContact(gateway::memberContactMillis);
         metrics.bind(
                 () -> machine.read(LockTable::stats),
                 () -> machine.read(LockTable::refusals),

@@ -232,11 +232,7 @@ final class RaftGateway {
             if (!d.getInfo().isLeader()) {
                 return -1;
             }
-            Map<String, Long> elapsed = new HashMap<>();
-            for (ServerRpcProto f :
-                    d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
-                elapsed.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
-            }
+            Map<String, Long> elapsed = contactMillis(d);
             elapsed.put(selfId.toString(), 0L);
             var conf = d.getRaftConf();
             return Math.max(
@@ -245,6 +241,27 @@ final class RaftGateway {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /**
+     * As leader, how long ago each other member (voter or learner) last answered this node, in
+     * milliseconds, by member id; empty when this node does not lead.
+     */
+    Map<String, Long> memberContactMillis() {
+        try {
+            RaftServer.Division d = server.getDivision(groupId);
+            return d.getInfo().isLeader() ? contactMillis(d) : Map.of();
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+    }
+
+    private static Map<String, Long> contactMillis(RaftServer.Division d) {
+        Map<String, Long> elapsed = new HashMap<>();
+        for (ServerRpcProto f : d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+            elapsed.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+        }
+        return elapsed;
     }
 
     /**

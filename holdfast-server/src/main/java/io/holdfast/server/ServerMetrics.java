@@ -1,4 +1,4 @@
-// Ceiling 440 lines, one idea: every meter of the node, registered and fed in one place, so that /metrics and the docs
+// Ceiling 460 lines, one idea: every meter of the node, registered and fed in one place, so that /metrics and the docs
 // list one set of names.
 package io.holdfast.server;
 
@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -44,11 +46,25 @@ import java.util.function.Supplier;
  * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
  * holdfast_raft_leader_changes_total}, {@code holdfast_lease_check_refusals_total{request}}, {@code
  * holdfast_log_tail_repairs_total}, {@code holdfast_backups_total{outcome}}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
- * {@code holdfast_raft_applied_index}, {@code holdfast_snapshot_bytes}, and the JVM's.
+ * {@code holdfast_raft_applied_index}, {@code holdfast_raft_member_last_contact_seconds{member}} (on the
+ * leader only), {@code holdfast_snapshot_bytes}, and the JVM's.
  */
 final class ServerMetrics {
     /** What the function counters read, kept here; see {@link #keep}. */
     private final java.util.List<Object> readFromStrongly = new java.util.ArrayList<>();
+
+    private static final String GRANTS = "holdfast.grants";
+    private static final String GRANTS_HELP = "Grants applied";
+    private static final String RELEASES = "holdfast.releases";
+    private static final String RELEASES_HELP = "Releases applied";
+    private static final String DEADLOCKS = "holdfast.deadlocks.refused";
+    private static final String DEADLOCKS_HELP = "Acquires refused because they would close a wait-for cycle";
+    private static final String WAITS_TIMED_OUT = "holdfast.waits.timed.out";
+    private static final String WAITS_TIMED_OUT_HELP = "Queued requests whose wait ran out";
+    private static final String LOCKS_LOST = "holdfast.locks.lost";
+    private static final String LOCKS_LOST_HELP = "Grants taken from their holders";
+    private static final String SESSIONS_EXPIRED = "holdfast.sessions.expired";
+    private static final String SESSIONS_EXPIRED_HELP = "Sessions whose heartbeats stopped";
 
     private static final Duration[] SLOS = {
         Duration.ofMillis(1),
@@ -71,6 +87,11 @@ final class ServerMetrics {
     private final Counter leaderChanges;
     private final Counter logTailRepairs;
     private final DistributionSummary snapshotBytes;
+    private final MultiGauge memberContact;
+    private volatile Supplier<Map<String, Long>> memberContactMillis = Map::of;
+    /** The rows last registered: the gauges hold their values weakly (see {@link #keep}). */
+    private List<MultiGauge.Row<?>> memberContactRows = List.of();
+
     private volatile LockTable.Stats stats;
     private volatile long statsAt = Long.MIN_VALUE;
 
@@ -90,11 +111,33 @@ final class ServerMetrics {
                 .baseUnit("bytes")
                 .description("Size of each snapshot this node wrote")
                 .register(registry);
+        memberContact = MultiGauge.builder("holdfast.raft.member.last.contact")
+                .baseUnit("seconds")
+                .description(
+                        "As leader, the time since each other member last answered this node (none on a" + " follower)")
+                .register(registry);
+        countedFromZero();
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+    }
+
+    /**
+     * Lists the counters of what this replica applies at 0 before anything happened: a counter
+     * that first appears at 12 is read by Prometheus's {@code increase} as no increase at all.
+     */
+    private void countedFromZero() {
+        count(0, GRANTS, GRANTS_HELP, "waited", "false");
+        count(0, GRANTS, GRANTS_HELP, "waited", "true");
+        count(0, RELEASES, RELEASES_HELP);
+        count(0, DEADLOCKS, DEADLOCKS_HELP);
+        count(0, WAITS_TIMED_OUT, WAITS_TIMED_OUT_HELP);
+        count(0, SESSIONS_EXPIRED, SESSIONS_EXPIRED_HELP);
+        for (Event.Reason reason : Event.Reason.values()) {
+            count(0, LOCKS_LOST, LOCKS_LOST_HELP, "reason", reason.name().toLowerCase(Locale.ROOT));
+        }
     }
 
     /** Gauges over the table and the node; the suppliers are called when scraped. */
@@ -248,21 +291,21 @@ final class ServerMetrics {
 
         @Override
         public Void granted(Reply.Granted r) {
-            count(1, "holdfast.grants", "Grants applied", "waited", "false");
+            count(1, GRANTS, GRANTS_HELP, "waited", "false");
             return null;
         }
 
         /** One grant per name, as a queued multi-lock's grant is counted (one event per name). */
         @Override
         public Void grantedAll(Reply.GrantedAll r) {
-            count(r.tokens().size(), "holdfast.grants", "Grants applied", "waited", "false");
+            count(r.tokens().size(), GRANTS, GRANTS_HELP, "waited", "false");
             return null;
         }
 
         @Override
         public Void ok(Reply.Ok r) {
             if (command instanceof Command.Release) {
-                count(1, "holdfast.releases", "Releases applied");
+                count(1, RELEASES, RELEASES_HELP);
             }
             return null;
         }
@@ -270,7 +313,7 @@ final class ServerMetrics {
         @Override
         public Void failed(Reply.Failed r) {
             if (r.code() == ErrorCode.DEADLOCK) {
-                count(1, "holdfast.deadlocks.refused", "Acquires refused because they would close a wait-for cycle");
+                count(1, DEADLOCKS, DEADLOCKS_HELP);
             }
             return null;
         }
@@ -293,15 +336,15 @@ final class ServerMetrics {
 
     /** What an applied event counts. */
     private final Event.Visitor<Void> appliedEvent = Event.Visitor.of(
-            granted -> count(1, "holdfast.grants", "Grants applied", "waited", "true"),
-            timedOut -> count(1, "holdfast.waits.timed.out", "Queued requests whose wait ran out"),
+            granted -> count(1, GRANTS, GRANTS_HELP, "waited", "true"),
+            timedOut -> count(1, WAITS_TIMED_OUT, WAITS_TIMED_OUT_HELP),
             lost -> count(
                     1,
-                    "holdfast.locks.lost",
-                    "Grants taken from their holders",
+                    LOCKS_LOST,
+                    LOCKS_LOST_HELP,
                     "reason",
                     lost.reason().name().toLowerCase(Locale.ROOT)),
-            expired -> count(1, "holdfast.sessions.expired", "Sessions whose heartbeats stopped"));
+            expired -> count(1, SESSIONS_EXPIRED, SESSIONS_EXPIRED_HELP));
 
     void raftCommit(long nanos) {
         raftCommit.record(nanos, TimeUnit.NANOSECONDS);
@@ -319,9 +362,25 @@ final class ServerMetrics {
         snapshotBytes.record(bytes);
     }
 
+    /**
+     * The leader's view of the other members, read when scraped: milliseconds since each last
+     * answered this node, by member id, empty when this node does not lead.
+     */
+    void memberContact(Supplier<Map<String, Long>> millisByMember) {
+        memberContactMillis = millisByMember;
+    }
+
     /** The metrics in Prometheus's text exposition format. */
     String scrape() {
-        return registry.scrape();
+        List<MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+        memberContactMillis
+                .get()
+                .forEach((member, millis) -> rows.add(MultiGauge.Row.of(Tags.of("member", member), millis / 1000.0)));
+        synchronized (this) {
+            memberContactRows = rows;
+            memberContact.register(rows, true);
+            return registry.scrape();
+        }
     }
 
     private void count(double amount, String name, String description, String... tags) {

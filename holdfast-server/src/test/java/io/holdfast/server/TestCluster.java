@@ -72,6 +72,11 @@ final class TestCluster implements AutoCloseable {
         return new TestCluster(size, Set.of(), null, null, true, electionTimeout);
     }
 
+    /** Plaintext nodes that serve their HTTP port, of which only the first {@code started} run yet. */
+    static TestCluster withHttp(int size, Duration electionTimeout, int started) throws Exception {
+        return new TestCluster(size, Set.of(), null, null, true, electionTimeout, started);
+    }
+
     /** Plaintext nodes of which only the first {@code started} run yet; {@link #start} the others. */
     TestCluster(int size, int started) throws Exception {
         this(size, Set.of(), null, null, false, Duration.ofMillis(400), started);
