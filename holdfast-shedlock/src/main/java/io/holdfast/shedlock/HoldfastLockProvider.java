@@ -6,9 +6,11 @@ import io.holdfast.Names;
 import io.holdfast.internal.DaemonThreads;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,7 +27,9 @@ import net.javacrumbs.shedlock.core.SimpleLock;
  * <p><b>Guarantees.</b> A job's lock is a Holdfast lock named {@code prefix + name} (default prefix
  * {@code shedlock/}), taken without waiting: if another node holds it, this node skips the run, as
  * with every ShedLock provider. While the job runs, its fencing token is {@link #currentToken()}
- * on the job's thread, to hand to whatever the job writes.
+ * on the job's thread, to hand to whatever the job writes. While this provider holds a job's lock
+ * (until it is released, and as long as its lease is valid), it answers a second attempt at once,
+ * without asking the backend: no lock.
  *
  * <ul>
  *   <li>{@code lockAtMostFor} caps the hold: at {@code lockAtMostUntil} a timer of this provider
@@ -64,6 +68,9 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
 
     private final LockClient client;
     private final String prefix;
+    /** The holds of this provider not released yet, by lock name. */
+    private final Map<String, HeldLock> held = new ConcurrentHashMap<>();
+
     private final ScheduledExecutorService timers =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-shedlock-release"));
 
@@ -104,6 +111,10 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
     @Override
     public Optional<SimpleLock> lock(LockConfiguration configuration) {
         String name = prefix + configuration.getName();
+        HeldLock mine = held.get(name);
+        if (mine != null && mine.lease.isValid()) {
+            return Optional.empty(); // this provider holds it: the backend would answer busy as well
+        }
         Optional<Lease> lease = client.lock(name).tryAcquire();
         lease.ifPresent(CURRENT::set);
         return lease.map(l -> new HeldLock(l, configuration.getLockAtMostUntil(), configuration.getLockAtLeastUntil()));
@@ -138,6 +149,7 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
             this.lease = lease;
             this.atMostUntil = atMostUntil;
             this.atLeastUntil = atLeastUntil;
+            held.put(lease.name(), this);
             synchronized (this) {
                 timer = releaseAfter(untilNow(atMostUntil));
             }
@@ -202,6 +214,7 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
                 // Lost already (its session ended), or the backend is unreachable: the client goes on
                 // sending the release, and the session's end frees the lock in any case.
             }
+            held.remove(lease.name(), this);
         }
     }
 }

@@ -97,6 +97,28 @@ abstract class ShedLockKit extends AbstractExtensibleLockProviderIntegrationTest
         assertUnlocked(LOCK_NAME1);
     }
 
+    @Test
+    void aLockRevokedByAnOperatorIsTakenAfreshBeforeItsLockAtMostFor() {
+        Optional<SimpleLock> first = provider.lock(config(Duration.ofMinutes(5)));
+        assertThat(first).isNotEmpty();
+        long firstToken = HoldfastLockProvider.currentToken().orElseThrow();
+        assertThat(provider.lock(config(Duration.ofMinutes(5))))
+                .as("held by this provider")
+                .isEmpty();
+
+        assertThat(observer.admin().revoke(HoldfastLockProvider.DEFAULT_PREFIX + LOCK_NAME1))
+                .isOne();
+        Optional<SimpleLock> again = Awaitility.await("the job's lock taken again once its holder knows it lost it")
+                .atMost(RELEASE_COMMITS_WITHIN.multipliedBy(5))
+                .pollInterval(Duration.ofMillis(20))
+                .pollInSameThread()
+                .until(() -> provider.lock(config(Duration.ofMinutes(5))), Optional::isPresent);
+        assertThat(HoldfastLockProvider.currentToken().orElseThrow()).isGreaterThan(firstToken);
+        again.get().unlock();
+        first.get().unlock(); // the revoked hold: nothing left to release
+        assertUnlocked(LOCK_NAME1);
+    }
+
     private LockConfiguration config(Duration lockAtMostFor) {
         return new LockConfiguration(ClockProvider.now(), LOCK_NAME1, lockAtMostFor, Duration.ZERO);
     }
