@@ -84,11 +84,10 @@ abstract class ShedLockKit extends AbstractExtensibleLockProviderIntegrationTest
                 .isEmpty();
 
         try (HoldfastLockProvider otherNode = new HoldfastLockProvider(observer)) {
-            Optional<SimpleLock> next = Awaitility.await("another node takes the lock after lockAtMostFor")
-                    .atMost(Duration.ofMillis(300).plus(RELEASE_COMMITS_WITHIN))
-                    .pollInterval(Duration.ofMillis(20))
-                    .pollInSameThread() // currentToken() is the job thread's
-                    .until(() -> otherNode.lock(config(Duration.ofMinutes(1))), Optional::isPresent);
+            Optional<SimpleLock> next = takeWithin(
+                    otherNode,
+                    Duration.ofMillis(300).plus(RELEASE_COMMITS_WITHIN),
+                    "another node takes the lock after lockAtMostFor");
             long nextToken = HoldfastLockProvider.currentToken().orElseThrow();
             assertThat(nextToken).as("the next run's token").isGreaterThan(hungToken);
             next.get().unlock();
@@ -108,15 +107,23 @@ abstract class ShedLockKit extends AbstractExtensibleLockProviderIntegrationTest
 
         assertThat(observer.admin().revoke(HoldfastLockProvider.DEFAULT_PREFIX + LOCK_NAME1))
                 .isOne();
-        Optional<SimpleLock> again = Awaitility.await("the job's lock taken again once its holder knows it lost it")
-                .atMost(RELEASE_COMMITS_WITHIN.multipliedBy(5))
-                .pollInterval(Duration.ofMillis(20))
-                .pollInSameThread()
-                .until(() -> provider.lock(config(Duration.ofMinutes(5))), Optional::isPresent);
+        Optional<SimpleLock> again = takeWithin(
+                provider,
+                RELEASE_COMMITS_WITHIN.multipliedBy(5),
+                "the job's lock taken again once its holder knows it lost it");
         assertThat(HoldfastLockProvider.currentToken().orElseThrow()).isGreaterThan(firstToken);
         again.get().unlock();
         first.get().unlock(); // the revoked hold: nothing left to release
         assertUnlocked(LOCK_NAME1);
+    }
+
+    /** The job's lock, tried until {@code within} has passed, on this thread (whose {@code currentToken()} it sets). */
+    private Optional<SimpleLock> takeWithin(HoldfastLockProvider node, Duration within, String what) {
+        return Awaitility.await(what)
+                .atMost(within)
+                .pollInterval(Duration.ofMillis(20))
+                .pollInSameThread()
+                .until(() -> node.lock(config(Duration.ofMinutes(5))), Optional::isPresent);
     }
 
     private LockConfiguration config(Duration lockAtMostFor) {
