@@ -7,17 +7,28 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import io.holdfast.openapi.api.ClientApi;
 import io.holdfast.openapi.api.OpenApi;
 import io.holdfast.openapi.api.OperatorApi;
+import io.holdfast.openapi.model.AcquireAllRequest;
 import io.holdfast.openapi.model.AcquireRequest;
 import io.holdfast.openapi.model.Fence;
 import io.holdfast.openapi.model.Granted;
+import io.holdfast.openapi.model.GrantedAll;
+import io.holdfast.openapi.model.GrantedAllLocksInner;
+import io.holdfast.openapi.model.Holder;
 import io.holdfast.openapi.model.OpenSessionRequest;
 import io.holdfast.openapi.model.OpenedSession;
+import io.holdfast.openapi.model.Register;
+import io.holdfast.openapi.model.RegisterWritten;
 import io.holdfast.openapi.model.ReleaseRequest;
+import io.holdfast.openapi.model.RevokeRequest;
+import io.holdfast.openapi.model.SetRegisterRequest;
+import io.holdfast.openapi.model.WatchPage;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
 import io.holdfast.testkit.FreePorts;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +114,50 @@ class GeneratedClientTest {
         Fence stale = api.fence("jobs/sync", first);
         assertThat(stale.getCurrent()).as("the first token is stale").isFalse();
         api.closeSession(b, 3L, null);
+    }
+
+    @Test
+    void theOtherClientAndOperatorAnswersReadAsTheirSchemas() throws Exception {
+        ClientApi api = new ClientApi(http);
+        OperatorApi operator = new OperatorApi(http);
+        String s =
+                api.openSession(new OpenSessionRequest().clientName("others")).getSessionId();
+        GrantedAll both = api.acquireAll(new AcquireAllRequest()
+                .session(s)
+                .requestId(1L)
+                .names(List.of("others/a", "others/b"))
+                .leaseMillis(5000));
+        assertThat(both.getLocks()).extracting(GrantedAllLocksInner::getName).containsExactly("others/a", "others/b");
+        long a = both.getLocks().get(0).getToken();
+        assertThat(api.renew(new ReleaseRequest()
+                                .session(s)
+                                .requestId(2L)
+                                .name("others/a")
+                                .token(a))
+                        .getRenewed())
+                .isTrue();
+        assertThat(operator.getLock("others/a").getLock().getHolders())
+                .singleElement()
+                .extracting(Holder::getToken)
+                .isEqualTo(a);
+        assertThat(api.watch("others/a", null, null, null, 0).getName()).isEqualTo("others/a");
+        assertThat(api.sessionEvents(s, null, 0).getSessionId()).isEqualTo(s);
+
+        RegisterWritten written = api.setRegister(new SetRegisterRequest()
+                .session(s)
+                .requestId(3L)
+                .key("others/config")
+                .expectedVersion(0L)
+                .value("v1".getBytes(StandardCharsets.UTF_8)));
+        Register read = api.readRegister("others/config");
+        assertThat(read.getVersion()).isEqualTo(written.getVersion());
+        assertThat(new String(read.getValue(), StandardCharsets.UTF_8)).isEqualTo("v1");
+        assertThat(api.watch(null, null, "others/config", null, 0).getWatch()).isEqualTo(WatchPage.WatchEnum.REGISTER);
+
+        assertThat(operator.revoke(new RevokeRequest().name("others/b")).getRevoked())
+                .isOne();
+        assertThat(operator.listElections(null, null, null).getElections()).isNotNull();
+        assertThat(api.endSession(s, Map.of()).getEnded()).isEqualTo(s);
     }
 
     @Test
