@@ -158,7 +158,7 @@ class PublicationTest {
         return published;
     }
 
-    private static List<String> modules(Path root) throws Exception {
+    static List<String> modules(Path root) throws Exception {
         List<String> modules = new ArrayList<>();
         // The modules of the everyday build; the release profile's (the BOM) are not published modules.
         NodeList found = child(read(root.resolve("pom.xml")), "modules").getElementsByTagName("module");
@@ -185,7 +185,7 @@ class PublicationTest {
         return modules;
     }
 
-    private static Element read(Path pom) throws Exception {
+    static Element read(Path pom) throws Exception {
         if (!Files.isRegularFile(pom)) {
             throw new IOException("no " + pom);
         }
@@ -195,7 +195,7 @@ class PublicationTest {
     }
 
     /** The direct child element of that name, or null. */
-    private static Element child(Element parent, String name) {
+    static Element child(Element parent, String name) {
         for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n instanceof Element e && e.getTagName().equals(name)) {
                 return e;
@@ -204,7 +204,7 @@ class PublicationTest {
         return null;
     }
 
-    private static String text(Element parent, String name) {
+    static String text(Element parent, String name) {
         Element e = child(parent, name);
         return e == null ? "" : e.getTextContent().trim();
     }

@@ -98,6 +98,9 @@ class HttpRouteTableTest {
             }
         }
         read.put("addMember", fields(io.holdfast.model.MembershipChange.Add.class));
+        // Writes without fields still take a JSON body, {} (a cross-site form cannot send one).
+        read.put("keepAlive", Set.of());
+        read.put("endSession", Set.of());
         Map<String, Set<String>> documented = new TreeMap<>();
         for (var path : spec().get("paths").properties()) {
             for (var op : path.getValue().properties()) {
@@ -114,6 +117,46 @@ class HttpRouteTableTest {
         assertThat(read)
                 .as("the fields of each body HttpRequests reads, against openapi.json's requestBody")
                 .isEqualTo(documented);
+    }
+
+    /**
+     * A client generated from openapi.json (holdfast-openapi's {@code GeneratedClientTest}) can read
+     * each answer: every 2xx answer declares a schema for each of its media types, and every tag an
+     * operation uses is one of the document's tags.
+     */
+    @Test
+    void everySuccessfulAnswerHasItsSchemaAndEveryTagIsDeclared() throws IOException {
+        JsonNode spec = spec();
+        Set<String> declared = new TreeSet<>();
+        spec.path("tags").forEach(t -> declared.add(t.path("name").asText()));
+        Set<String> withoutSchema = new TreeSet<>();
+        Set<String> undeclaredTags = new TreeSet<>();
+        for (var path : spec.get("paths").properties()) {
+            for (var op : path.getValue().properties()) {
+                String id = op.getValue().path("operationId").asText();
+                op.getValue().path("tags").forEach(t -> {
+                    if (!declared.contains(t.asText())) {
+                        undeclaredTags.add(id + ": " + t.asText());
+                    }
+                });
+                for (var answer : op.getValue().path("responses").properties()) {
+                    if (!answer.getKey().startsWith("2")) {
+                        continue;
+                    }
+                    JsonNode content = answer.getValue().path("content");
+                    if (content.isEmpty()) {
+                        withoutSchema.add(id + " " + answer.getKey());
+                    }
+                    content.properties().forEach(media -> {
+                        if (media.getValue().path("schema").isMissingNode()) {
+                            withoutSchema.add(id + " " + answer.getKey() + " " + media.getKey());
+                        }
+                    });
+                }
+            }
+        }
+        assertThat(withoutSchema).as("2xx answers without a schema").isEmpty();
+        assertThat(undeclaredTags).as("tags missing from the document's tags").isEmpty();
     }
 
     /** The operations whose body a record of {@link HttpRequests} is, where it is not the one it is named after. */

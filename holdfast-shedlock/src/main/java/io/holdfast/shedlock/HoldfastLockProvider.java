@@ -6,38 +6,61 @@ import io.holdfast.Names;
 import io.holdfast.internal.DaemonThreads;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import net.javacrumbs.shedlock.core.ClockProvider;
+import net.javacrumbs.shedlock.core.ExtensibleLockProvider;
 import net.javacrumbs.shedlock.core.LockConfiguration;
-import net.javacrumbs.shedlock.core.LockProvider;
 import net.javacrumbs.shedlock.core.SimpleLock;
 
 /**
- * A ShedLock {@link LockProvider} over any Holdfast backend: a ShedLock user swaps their provider
- * bean for this one and keeps every {@code @SchedulerLock} as it is.
+ * A ShedLock {@link ExtensibleLockProvider} over any Holdfast backend: a ShedLock user swaps their
+ * provider bean for this one and keeps every {@code @SchedulerLock} as it is.
  *
  * <p><b>Guarantees.</b> A job's lock is a Holdfast lock named {@code prefix + name} (default prefix
  * {@code shedlock/}), taken without waiting: if another node holds it, this node skips the run, as
  * with every ShedLock provider. While the job runs, its fencing token is {@link #currentToken()}
- * on the job's thread, to hand to whatever the job writes. {@code lockAtLeastFor} is honoured: a
- * job that ends early keeps the lock until then (released by a timer of this provider).
+ * on the job's thread, to hand to whatever the job writes. While this provider holds a job's lock
+ * (until it is released, and as long as its lease is valid), it answers a second attempt at once,
+ * without asking the backend: no lock.
  *
- * <p><b>Not the same as other providers: {@code lockAtMostFor}.</b> Other providers write an
- * expiry time and let anyone take the lock after it, even while the first job still runs. Holdfast
- * does not take a lock from a live holder: it takes it back when the holder's session ends (the
- * process died, or lost the service for longer than its session TTL), and a holder that lost its
- * lock is fenced out by its token. A job that hangs forever therefore keeps its lock until its
- * process is stopped; {@code lockAtMostFor} is not used.
+ * <ul>
+ *   <li>{@code lockAtMostFor} caps the hold: at {@code lockAtMostUntil} a timer of this provider
+ *       releases the lock, even if the job still runs. Another node can then take it (with a larger
+ *       fencing token) once the release has committed, one round trip later.
+ *   <li>{@code lockAtLeastFor} is kept: a job that ends early keeps the lock until {@code
+ *       lockAtLeastUntil}, released then by the same timer.
+ *   <li>{@link SimpleLock#extend} moves both times from now (ShedLock's {@code LockExtender} and
+ *       {@code KeepAliveLockProvider} use it): an empty answer if {@code lockAtMostUntil} has passed or
+ *       the lock was lost; {@link IllegalStateException} if the lock was unlocked or extended
+ *       already, whose new handle is the one to use.
+ * </ul>
+ *
+ * <p><b>A hung job.</b> When a job outlives {@code lockAtMostFor}, its lock is released under it
+ * and the next run, on any node, gets a larger token; the hung job is not stopped, and {@link
+ * #currentToken()} still answers its own, older token. Its writes to a store that checks tokens
+ * are refused once the newer run has written there; writes to a store that does not check tokens
+ * can interleave with the newer run's, as with every ShedLock provider. Its later {@code unlock()}
+ * does nothing.
+ *
+ * <p><b>What it does not cap.</b> The timers are this process's: if the whole process stalls or
+ * loses the service, the lock is freed when its session ends (the session TTL), not at {@code
+ * lockAtMostUntil}. The times are ShedLock's ({@link ClockProvider}), read once per lock or
+ * extension and turned into timers.
  *
  * <p><b>Failure story.</b> The node running the nightly report loses its network for a minute. Its
  * session expires after its TTL, the lock goes to another node, which runs the report; the first
  * node's job, if it is still writing, is refused by any store that checks its fencing token
  * against the newer one.
  */
-public final class HoldfastLockProvider implements LockProvider, AutoCloseable {
+public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoCloseable {
     /** The prefix of lock names unless one is given. */
     public static final String DEFAULT_PREFIX = "shedlock/";
 
@@ -45,7 +68,10 @@ public final class HoldfastLockProvider implements LockProvider, AutoCloseable {
 
     private final LockClient client;
     private final String prefix;
-    private final ScheduledExecutorService releaseLater =
+    /** The holds of this provider not released yet, by lock name. */
+    private final Map<String, HeldLock> held = new ConcurrentHashMap<>();
+
+    private final ScheduledExecutorService timers =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-shedlock-release"));
 
     /** Locks named {@code shedlock/JOB}. */
@@ -67,8 +93,8 @@ public final class HoldfastLockProvider implements LockProvider, AutoCloseable {
     }
 
     /**
-     * The fencing token of the ShedLock lock held by the job running on this thread; empty outside
-     * a locked job.
+     * The fencing token of the ShedLock lock taken by the job running on this thread; empty outside
+     * a locked job. A job that outlived its {@code lockAtMostFor} still gets its own token.
      */
     public static Optional<Long> currentToken() {
         Lease lease = CURRENT.get();
@@ -76,7 +102,7 @@ public final class HoldfastLockProvider implements LockProvider, AutoCloseable {
     }
 
     /**
-     * Takes the job's lock if it is free.
+     * Takes the job's lock if it is free, until {@code lockAtMostUntil} at most.
      *
      * @throws io.holdfast.InvalidArgumentException if {@code prefix + name} is not a valid lock name
      * @throws io.holdfast.UnavailableException if the backend cannot be reached (ShedLock then
@@ -85,26 +111,48 @@ public final class HoldfastLockProvider implements LockProvider, AutoCloseable {
     @Override
     public Optional<SimpleLock> lock(LockConfiguration configuration) {
         String name = prefix + configuration.getName();
+        HeldLock mine = held.get(name);
+        if (mine != null && mine.lease.isValid()) {
+            return Optional.empty(); // this provider holds it: the backend would answer busy as well
+        }
         Optional<Lease> lease = client.lock(name).tryAcquire();
         lease.ifPresent(CURRENT::set);
-        return lease.map(l -> new HeldLock(l, configuration.getLockAtLeastUntil()));
+        return lease.map(l -> new HeldLock(l, configuration.getLockAtMostUntil(), configuration.getLockAtLeastUntil()));
     }
 
-    /** Releases the timers; locks still kept for their {@code lockAtLeastFor} are released now. */
+    /** Stops the timers; locks still kept for their {@code lockAtLeastFor}, or held, are released now. */
     @Override
     public void close() {
-        for (Runnable pending : releaseLater.shutdownNow()) {
+        for (Runnable pending : timers.shutdownNow()) {
             pending.run();
         }
     }
 
+    private static Duration untilNow(Instant time) {
+        return Duration.between(ClockProvider.now(), time);
+    }
+
+    /**
+     * One hold of a job's lock: open until unlocked or extended (a handle is used once), and
+     * released once, by whichever comes first of its timer, its unlock with no {@code
+     * lockAtLeastFor} left, or an extension found too late; an extension hands the lease on instead.
+     */
     private final class HeldLock implements SimpleLock {
         private final Lease lease;
+        private final Instant atMostUntil;
         private final Instant atLeastUntil;
+        private boolean open = true; // guarded by this
+        private boolean handedOff; // guarded by this: released, or passed on to an extension
+        private Future<?> timer; // guarded by this
 
-        HeldLock(Lease lease, Instant atLeastUntil) {
+        HeldLock(Lease lease, Instant atMostUntil, Instant atLeastUntil) {
             this.lease = lease;
+            this.atMostUntil = atMostUntil;
             this.atLeastUntil = atLeastUntil;
+            held.put(lease.name(), this);
+            synchronized (this) {
+                timer = releaseAfter(untilNow(atMostUntil));
+            }
         }
 
         @Override
@@ -112,21 +160,61 @@ public final class HoldfastLockProvider implements LockProvider, AutoCloseable {
             if (CURRENT.get() == lease) {
                 CURRENT.remove();
             }
-            // The one wall-clock reading: how much of lockAtLeastFor is left, then a monotonic timer.
-            Duration left = Duration.between(Instant.now(), atLeastUntil);
-            if (left.isNegative() || left.isZero() || releaseLater.isShutdown()) {
-                release();
-            } else {
-                releaseLater.schedule(this::release, left.toMillis(), TimeUnit.MILLISECONDS);
+            synchronized (this) {
+                use("unlocked");
+                timer.cancel(false);
+                timer = releaseAfter(untilNow(atLeastUntil));
             }
         }
 
-        private void release() {
+        @Override
+        public Optional<SimpleLock> extend(Duration lockAtMostFor, Duration lockAtLeastFor) {
+            synchronized (this) {
+                use("extended");
+                if (!handedOff && lease.isValid() && untilNow(atMostUntil).compareTo(Duration.ZERO) > 0) {
+                    handedOff = true;
+                    timer.cancel(false);
+                    Instant now = ClockProvider.now();
+                    return Optional.of(new HeldLock(lease, now.plus(lockAtMostFor), now.plus(lockAtLeastFor)));
+                }
+            }
+            releaseOnce(); // its lockAtMostUntil passed: released now if its timer has not done it yet
+            return Optional.empty();
+        }
+
+        /** Refuses a second unlock or extension: ShedLock's contract for a handle already used. */
+        private void use(String how) {
+            if (!open) {
+                throw new IllegalStateException("this ShedLock lock of " + lease.name()
+                        + " was unlocked or extended already (now " + how
+                        + "); after extend(), use the lock that it returned");
+            }
+            open = false;
+        }
+
+        /** Releases the lease now if {@code left} is not positive (or the timers are closed), else later. */
+        private Future<?> releaseAfter(Duration left) {
+            if (left.compareTo(Duration.ZERO) <= 0 || timers.isShutdown()) {
+                releaseOnce();
+                return CompletableFuture.completedFuture(null);
+            }
+            return timers.schedule(this::releaseOnce, left.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        private void releaseOnce() {
+            synchronized (this) {
+                if (handedOff) {
+                    return;
+                }
+                handedOff = true;
+            }
             try {
                 lease.release();
             } catch (RuntimeException e) {
-                // Lost already (its session ended): nothing to give back.
+                // Lost already (its session ended), or the backend is unreachable: the client goes on
+                // sending the release, and the session's end frees the lock in any case.
             }
+            held.remove(lease.name(), this);
         }
     }
 }
