@@ -327,6 +327,20 @@ public final class HoldfastServer implements AutoCloseable {
      * ClientPort}). A leader hint names the leader's client port, which speaks the same. On failure
      * closes the node before it says why.
      */
+    /**
+     * Who calls, for the client port and the HTTP port alike: the configured tokens and
+     * certificates, and the deny list of tokens of this node's replica, read at every call.
+     */
+    Authenticator authenticator() {
+        if (config.auth() == null) {
+            return new Authenticator(null, false);
+        }
+        return new Authenticator(
+                config.auth().tokens(),
+                config.auth().required(),
+                jti -> parts.machine.read(table -> table.isTokenRevoked(jti)));
+    }
+
     private void serveClients() throws StartupException {
         try {
             ClientPort grpc = ClientPort.start(
@@ -335,10 +349,7 @@ public final class HoldfastServer implements AutoCloseable {
                     parts.service,
                     config.tls(),
                     config.clientAuth(),
-                    config.auth() == null
-                            ? null
-                            : new Authenticator(
-                                    config.auth().tokens(), config.auth().required()));
+                    config.auth() == null ? null : authenticator());
             clientPort = grpc.port();
             parts.metrics.unparsableRequests(grpc::unparsableRequests);
             addEndpoint(grpc);
