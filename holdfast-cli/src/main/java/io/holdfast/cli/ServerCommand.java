@@ -434,6 +434,10 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             b.secret(Tokens.readSecret(tokenSecret));
         }
         if (tokenJwks != null) {
+            if (tokenIssuer == null || tokenAudience == null) {
+                throw new InvalidArgumentException("--token-jwks needs --token-issuer and --token-audience: the"
+                        + " issuer and the audience its tokens must carry");
+            }
             b.jwks(JwksKeys.load(
                     tokenJwks,
                     tokenJwksRefresh,

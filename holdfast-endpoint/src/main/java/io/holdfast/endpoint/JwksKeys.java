@@ -90,7 +90,7 @@ public final class JwksKeys {
         try {
             keys.keys = keys.read();
         } catch (IOException | ParseException | RuntimeException e) {
-            throw new InvalidArgumentException("cannot read the JWKS " + location + ": " + e.getMessage(), e);
+            throw new InvalidArgumentException("cannot read the JWKS " + location + ": " + why(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InvalidArgumentException("interrupted while reading the JWKS " + location, e);
@@ -177,6 +177,23 @@ public final class JwksKeys {
             throw new ParseException("the key set holds no public key", 0);
         }
         return set;
+    }
+
+    /** Why a read failed, in a few words. */
+    private static String why(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) {
+            return "no answer within " + TIMEOUT.toSeconds() + "s";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     static boolean isUrl(String location) {

@@ -92,12 +92,16 @@ class TokensTest {
 
     private Tokens tokens() {
         serve(rsaA, ecC);
+        return provider().build();
+    }
+
+    /** Tokens of the test's provider: its JWKS, issuer and audience, on the fixed clock. */
+    private Tokens.Builder provider() {
         return Tokens.builder()
                 .jwks(JwksKeys.load(url(), REFRESH, MIN_GAP, nanos::get))
                 .issuer(ISSUER)
                 .audience(AUDIENCE)
-                .clock(CLOCK)
-                .build();
+                .clock(CLOCK);
     }
 
     private static JWTClaimsSet.Builder claims() {
@@ -160,13 +164,7 @@ class TokensTest {
         // With HS256 on too, an HS256 token is checked with the secret only, never a key of the set.
         byte[] secret = new byte[48];
         new SecureRandom().nextBytes(secret);
-        Tokens both = Tokens.builder()
-                .secret(secret)
-                .jwks(JwksKeys.load(url(), REFRESH, MIN_GAP, nanos::get))
-                .issuer(ISSUER)
-                .audience(AUDIENCE)
-                .clock(CLOCK)
-                .build();
+        Tokens both = provider().secret(secret).build();
         refused(both, forged.serialize(), "the bearer token's signature is not valid");
     }
 
@@ -212,30 +210,18 @@ class TokensTest {
     @Test
     void onlyTheConfiguredAlgorithmsAreAccepted() throws Exception {
         serve(rsaA, ecC);
-        Tokens rsaOnly = Tokens.builder()
-                .jwks(JwksKeys.load(url(), REFRESH, MIN_GAP, nanos::get))
-                .issuer(ISSUER)
-                .audience(AUDIENCE)
-                .algorithms("RS256")
-                .clock(CLOCK)
-                .build();
+        Tokens rsaOnly = provider().algorithms("RS256").build();
         refused(
                 rsaOnly,
                 es256(ecC, "c", claims().build()),
-                "is signed with ES256, which this server does not" + " accept (it accepts RS256)");
+                "is signed with ES256, which this server does not accept (it accepts RS256)");
         assertThat(rsaOnly.verify(rs256(rsaA, claims().build()))).isEqualTo("alice");
     }
 
     @Test
     void theIdentityComesFromTheConfiguredClaim() throws Exception {
         serve(rsaA);
-        Tokens byEmail = Tokens.builder()
-                .jwks(JwksKeys.load(url(), REFRESH, MIN_GAP, nanos::get))
-                .issuer(ISSUER)
-                .audience(AUDIENCE)
-                .identityClaim("email")
-                .clock(CLOCK)
-                .build();
+        Tokens byEmail = provider().identityClaim("email").build();
         assertThat(byEmail.verify(
                         rs256(rsaA, claims().claim("email", "alice@example.com").build())))
                 .isEqualTo("alice@example.com");
