@@ -2,8 +2,6 @@ package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.AccessRules;
-import io.holdfast.endpoint.JwksKeys;
-import io.holdfast.endpoint.Tokens;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
@@ -14,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -155,55 +154,8 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             })
     Path authRules;
 
-    @Option(
-            names = "--token-secret",
-            paramLabel = "FILE",
-            description = "Accept HS256 bearer tokens signed with this secret (at least 32 bytes; the same file on"
-                    + " every node; needs TLS). Make tokens with holdfast token.")
-    Path tokenSecret;
-
-    @Option(
-            names = "--token-jwks",
-            paramLabel = "FILE|URL",
-            description = "Accept RS256 and ES256 bearer tokens of an identity provider, checked with the public keys"
-                    + " of this JSON Web Key Set (a file, or an http(s) URL); needs TLS, --token-issuer and"
-                    + " --token-audience. Read again every --token-jwks-refresh, and at once (at most every 10s)"
-                    + " for a token whose kid it lacks.")
-    String tokenJwks;
-
-    @Option(
-            names = "--token-issuer",
-            paramLabel = "ISS",
-            description = "The iss that every token of --token-jwks must carry.")
-    String tokenIssuer;
-
-    @Option(
-            names = "--token-audience",
-            paramLabel = "AUD",
-            description = "The audience that every token of --token-jwks must name in its aud.")
-    String tokenAudience;
-
-    @Option(
-            names = "--token-identity-claim",
-            paramLabel = "CLAIM",
-            defaultValue = "sub",
-            description = "The claim of a --token-jwks token that names the caller (default: ${DEFAULT-VALUE}).")
-    String tokenIdentityClaim;
-
-    @Option(
-            names = "--token-algorithms",
-            paramLabel = "ALG,...",
-            description = "The only signature algorithms accepted, among HS256, RS256 and ES256 (default: HS256 with"
-                    + " --token-secret, RS256,ES256 with --token-jwks).")
-    String tokenAlgorithms;
-
-    @Option(
-            names = "--token-jwks-refresh",
-            paramLabel = "DURATION",
-            defaultValue = "5m",
-            converter = DurationConverter.class,
-            description = "How often the --token-jwks key set is read again (default: ${DEFAULT-VALUE}).")
-    Duration tokenJwksRefresh;
+    @Mixin
+    TokenOptions tokenOptions;
 
     @Option(
             names = "--log-format",
@@ -393,18 +345,15 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
     }
 
     private ServerConfig withAuth(ServerConfig config) {
-        if (authRules == null && tokenSecret == null && tokenJwks == null) {
-            if (tokenIssuer != null || tokenAudience != null || tokenAlgorithms != null) {
-                throw new IllegalArgumentException(
-                        "--token-issuer, --token-audience and --token-algorithms need --token-secret or --token-jwks");
-            }
+        if (authRules == null && !tokenOptions.any()) {
             return config;
         }
         if (config.tls() == null) {
-            throw new IllegalArgumentException(
-                    (authRules != null ? "--auth-rules" : tokenSecret != null ? "--token-secret" : "--token-jwks")
-                            + " needs TLS on (--tls-cert, --tls-key, --tls-ca): identities and tokens must not cross the"
-                            + " network in the clear");
+            throw new IllegalArgumentException((authRules != null
+                            ? "--auth-rules"
+                            : tokenOptions.tokenSecret != null ? "--token-secret" : "--token-jwks")
+                    + " needs TLS on (--tls-cert, --tls-key, --tls-ca): identities and tokens must not cross the"
+                    + " network in the clear");
         }
         try {
             AccessRules rules = null;
@@ -417,39 +366,10 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                 }
                 rules = AccessRules.parse(text);
             }
-            return config.withAuth(new ServerConfig.Auth(rules, tokens()));
+            return config.withAuth(new ServerConfig.Auth(rules, tokenOptions.tokens()));
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         }
-    }
-
-    /** The bearer tokens accepted, or null for none. */
-    private Tokens tokens() {
-        if (tokenSecret == null && tokenJwks == null) {
-            return null;
-        }
-        Tokens.Builder b =
-                Tokens.builder().issuer(tokenIssuer).audience(tokenAudience).identityClaim(tokenIdentityClaim);
-        if (tokenSecret != null) {
-            b.secret(Tokens.readSecret(tokenSecret));
-        }
-        if (tokenJwks != null) {
-            if (tokenIssuer == null || tokenAudience == null) {
-                throw new InvalidArgumentException("--token-jwks needs --token-issuer and --token-audience: the"
-                        + " issuer and the audience its tokens must carry");
-            }
-            b.jwks(JwksKeys.load(
-                    tokenJwks,
-                    tokenJwksRefresh,
-                    JwksKeys.DEFAULT_MIN_GAP.compareTo(tokenJwksRefresh) < 0
-                            ? JwksKeys.DEFAULT_MIN_GAP
-                            : tokenJwksRefresh,
-                    io.holdfast.Ticker.system()));
-        }
-        if (tokenAlgorithms != null) {
-            b.algorithms(tokenAlgorithms);
-        }
-        return b.build();
     }
 
     private ServerConfig withTls(ServerConfig plain) {

@@ -1,8 +1,19 @@
 package io.holdfast.endpoint;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.PermissionDeniedException;
 import io.holdfast.Ticker;
 import java.io.IOException;
 import java.io.InputStream;
@@ -128,6 +139,41 @@ public final class JwksKeys {
             key = keys.getKeyByKeyId(kid);
         }
         return key;
+    }
+
+    /**
+     * The verifier for an RS256 or ES256 token's header: the key of the set that its {@code kid}
+     * names ({@link #find}), used only if it is of the header's algorithm's type (an RSA key for
+     * RS256, a P-256 EC key for ES256), for signatures, and for that algorithm if it names one.
+     *
+     * @throws PermissionDeniedException with one line naming the cause otherwise
+     */
+    public JWSVerifier verifierFor(JWSHeader header) throws JOSEException {
+        String kid = header.getKeyID();
+        if (kid == null) {
+            throw new PermissionDeniedException("the bearer token names no key (it has no kid)");
+        }
+        JWK key = find(kid);
+        if (key == null) {
+            throw new PermissionDeniedException("the bearer token's key '" + kid + "' is not in the JWKS " + location);
+        }
+        if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())) {
+            throw new PermissionDeniedException("the key '" + kid + "' of the JWKS is not for signatures");
+        }
+        if (key.getAlgorithm() != null && !key.getAlgorithm().equals(header.getAlgorithm())) {
+            throw new PermissionDeniedException("the key '" + kid + "' of the JWKS is for " + key.getAlgorithm()
+                    + ", not " + header.getAlgorithm());
+        }
+        if (JWSAlgorithm.RS256.equals(header.getAlgorithm()) && key instanceof RSAKey rsa) {
+            return new RSASSAVerifier(rsa);
+        }
+        if (JWSAlgorithm.ES256.equals(header.getAlgorithm())
+                && key instanceof ECKey ec
+                && Curve.P_256.equals(ec.getCurve())) {
+            return new ECDSAVerifier(ec);
+        }
+        throw new PermissionDeniedException("the key '" + kid + "' of the JWKS is " + key.getKeyType()
+                + (key instanceof ECKey ec ? " " + ec.getCurve() : "") + ", not a key for " + header.getAlgorithm());
     }
 
     private void reread(long now) {

@@ -3,16 +3,8 @@ package io.holdfast.endpoint;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
-import com.nimbusds.jose.crypto.RSASSAVerifier;
-import com.nimbusds.jose.jwk.Curve;
-import com.nimbusds.jose.jwk.ECKey;
-import com.nimbusds.jose.jwk.JWK;
-import com.nimbusds.jose.jwk.KeyUse;
-import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWT;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.JWTParser;
@@ -29,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -106,19 +97,11 @@ public final class Tokens {
         this.jwks = b.jwks;
         this.clock = b.clock;
         this.identityClaim = b.identityClaim;
-        Set<JWSAlgorithm> algs = new LinkedHashSet<>();
-        if (b.algorithms != null) {
-            algs.addAll(b.algorithms);
-        } else {
-            if (secret != null) {
-                algs.add(JWSAlgorithm.HS256);
-            }
-            if (jwks != null) {
-                algs.add(JWSAlgorithm.RS256);
-                algs.add(JWSAlgorithm.ES256);
-            }
-        }
-        if (algs.isEmpty()) {
+        List<JWSAlgorithm> byDefault = jwks == null
+                ? List.of(JWSAlgorithm.HS256)
+                : secret == null ? List.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256) : SUPPORTED;
+        Set<JWSAlgorithm> algs = Set.copyOf(b.algorithms != null ? b.algorithms : byDefault);
+        if (secret == null && jwks == null) {
             throw new InvalidArgumentException("bearer tokens need a token secret or a JWKS");
         }
         if (algs.contains(JWSAlgorithm.HS256) && secret == null) {
@@ -132,7 +115,7 @@ public final class Tokens {
                     "tokens checked against a JWKS need the issuer and the audience they must carry"
                             + " (--token-issuer, --token-audience)");
         }
-        this.algorithms = Set.copyOf(algs);
+        this.algorithms = algs;
         this.issuer = b.issuer;
         this.audience = b.audience;
     }
@@ -336,7 +319,7 @@ public final class Tokens {
         }
         boolean own = JWSAlgorithm.HS256.equals(alg);
         try {
-            if (!jwt.verify(own ? new MACVerifier(secret) : keyVerifier(jwt.getHeader()))) {
+            if (!jwt.verify(own ? new MACVerifier(secret) : jwks.verifierFor(jwt.getHeader()))) {
                 throw new PermissionDeniedException("the bearer token's signature is not valid");
             }
         } catch (JOSEException e) {
@@ -394,36 +377,6 @@ public final class Tokens {
         } catch (ParseException e) {
             throw new InvalidArgumentException("not a JWT: " + e.getMessage(), e);
         }
-    }
-
-    /** The verifier for an RS256 or ES256 header: a key of the set with its id, of the algorithm's type. */
-    private JWSVerifier keyVerifier(JWSHeader header) throws JOSEException {
-        String kid = header.getKeyID();
-        if (kid == null) {
-            throw new PermissionDeniedException("the bearer token names no key (it has no kid)");
-        }
-        JWK key = jwks.find(kid);
-        if (key == null) {
-            throw new PermissionDeniedException(
-                    "the bearer token's key " + quoted(kid) + " is not in the JWKS " + jwks.location());
-        }
-        if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())) {
-            throw new PermissionDeniedException("the key " + quoted(kid) + " of the JWKS is not for signatures");
-        }
-        if (key.getAlgorithm() != null && !key.getAlgorithm().equals(header.getAlgorithm())) {
-            throw new PermissionDeniedException("the key " + quoted(kid) + " of the JWKS is for " + key.getAlgorithm()
-                    + ", not " + header.getAlgorithm());
-        }
-        if (JWSAlgorithm.RS256.equals(header.getAlgorithm()) && key instanceof RSAKey rsa) {
-            return new RSASSAVerifier(rsa);
-        }
-        if (JWSAlgorithm.ES256.equals(header.getAlgorithm())
-                && key instanceof ECKey ec
-                && Curve.P_256.equals(ec.getCurve())) {
-            return new ECDSAVerifier(ec);
-        }
-        throw new PermissionDeniedException("the key " + quoted(kid) + " of the JWKS is " + key.getKeyType()
-                + (key instanceof ECKey ec ? " " + ec.getCurve() : "") + ", not a key for " + header.getAlgorithm());
     }
 
     private String accepted() {

@@ -327,18 +327,10 @@ public final class HoldfastServer implements AutoCloseable {
      * ClientPort}). A leader hint names the leader's client port, which speaks the same. On failure
      * closes the node before it says why.
      */
-    /**
-     * Who calls, for the client port and the HTTP port alike: the configured tokens and
-     * certificates, and the deny list of tokens of this node's replica, read at every call.
-     */
+    /** Who calls, on the client and HTTP ports: tokens, certificates and this replica's deny list of tokens. */
     Authenticator authenticator() {
-        if (config.auth() == null) {
-            return new Authenticator(null, false);
-        }
-        return new Authenticator(
-                config.auth().tokens(),
-                config.auth().required(),
-                jti -> parts.machine.read(table -> table.isTokenRevoked(jti)));
+        ServerConfig.Auth auth = config.auth() == null ? new ServerConfig.Auth(null, null) : config.auth();
+        return new Authenticator(auth.tokens(), auth.required(), jti -> parts.machine.read(t -> t.isTokenRevoked(jti)));
     }
 
     private void serveClients() throws StartupException {
