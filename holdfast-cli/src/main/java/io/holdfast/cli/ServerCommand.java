@@ -2,7 +2,6 @@ package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.AccessRules;
-import io.holdfast.endpoint.Tokens;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
@@ -13,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -154,12 +154,8 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             })
     Path authRules;
 
-    @Option(
-            names = "--token-secret",
-            paramLabel = "FILE",
-            description = "Accept bearer tokens signed with this secret (at least 32 bytes; the same file on every"
-                    + " node; needs TLS). Make tokens with holdfast token.")
-    Path tokenSecret;
+    @Mixin
+    TokenOptions tokenOptions;
 
     @Option(
             names = "--log-format",
@@ -349,11 +345,13 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
     }
 
     private ServerConfig withAuth(ServerConfig config) {
-        if (authRules == null && tokenSecret == null) {
+        if (authRules == null && !tokenOptions.any()) {
             return config;
         }
         if (config.tls() == null) {
-            throw new IllegalArgumentException((authRules != null ? "--auth-rules" : "--token-secret")
+            throw new IllegalArgumentException((authRules != null
+                            ? "--auth-rules"
+                            : tokenOptions.tokenSecret != null ? "--token-secret" : "--token-jwks")
                     + " needs TLS on (--tls-cert, --tls-key, --tls-ca): identities and tokens must not cross the"
                     + " network in the clear");
         }
@@ -368,8 +366,7 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                 }
                 rules = AccessRules.parse(text);
             }
-            Tokens tokens = tokenSecret == null ? null : Tokens.fromFile(tokenSecret);
-            return config.withAuth(new ServerConfig.Auth(rules, tokens));
+            return config.withAuth(new ServerConfig.Auth(rules, tokenOptions.tokens()));
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         }

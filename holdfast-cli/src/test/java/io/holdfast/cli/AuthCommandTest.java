@@ -97,7 +97,30 @@ class AuthCommandTest {
             Files.writeString(typo, "user app jobs\nrole jobs aquire jobs/*\n");
             assertThat(run("auth", typo.toString(), "--backend", ops)).isEqualTo(ExitCodes.USAGE);
             assertThat(err.toString()).contains("line 2").contains("unknown verb 'aquire'");
+
+            String jti = Tokens.readUnchecked(Files.readString(token)).jti();
+            assertThat(run("token", "revoke", "--token-file", token.toString(), "--backend", app))
+                    .as("app is no admin")
+                    .isEqualTo(ExitCodes.NO_PERMISSION);
+            assertThat(run("token", "revoke", "--token-file", token.toString(), "--backend", ops))
+                    .as(err.toString())
+                    .isZero();
+            assertThat(out.toString()).startsWith("Revoked the token " + jti + " of app: every node refuses it");
+            assertThat(run("lock", "jobs/nightly", "--backend", app, "--", "true"))
+                    .isEqualTo(ExitCodes.NO_PERMISSION);
+            assertThat(err.toString().lines())
+                    .singleElement()
+                    .asString()
+                    .contains("the bearer token of app (jti " + jti + ") is revoked");
+            assertThat(run("token", "revoke", "not-a-token", "--backend", ops)).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString().lines()).singleElement().asString().contains("the token is not a JWT");
         }
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, all, first.length, more.length);
+        return all;
     }
 
     @Test
@@ -109,6 +132,8 @@ class AuthCommandTest {
         assertThat(run("token", "--secret", short_.toString(), "--identity", "a"))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("at least 32");
+        assertThat(run("token")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines()).singleElement().asString().contains("needs --secret FILE and --identity");
 
         assertThat(run("server", "--data-dir", dir.resolve("d").toString(), "--auth-rules", "rules.txt"))
                 .as("access control without TLS")
@@ -118,19 +143,44 @@ class AuthCommandTest {
         assertThat(run("certs", "--out", dir.toString())).isZero();
         Path bad = dir.resolve("bad-rules.txt");
         Files.writeString(bad, "user a nobody\n");
-        assertThat(run(
-                        "server",
-                        "--data-dir",
-                        dir.resolve("d").toString(),
-                        "--tls-cert",
-                        dir.resolve("n1.pem").toString(),
-                        "--tls-key",
-                        dir.resolve("n1-key.pem").toString(),
-                        "--tls-ca",
-                        dir.resolve("ca.pem").toString(),
-                        "--auth-rules",
-                        bad.toString()))
-                .isEqualTo(ExitCodes.SERVER_START_FAILED);
+        String[] tls = {
+            "server",
+            "--data-dir",
+            dir.resolve("d").toString(),
+            "--tls-cert",
+            dir.resolve("n1.pem").toString(),
+            "--tls-key",
+            dir.resolve("n1-key.pem").toString(),
+            "--tls-ca",
+            dir.resolve("ca.pem").toString()
+        };
+        assertThat(run(concat(tls, "--auth-rules", bad.toString()))).isEqualTo(ExitCodes.SERVER_START_FAILED);
         assertThat(err.toString().lines()).singleElement().asString().contains("role nobody");
+        assertThat(run(concat(tls, "--token-jwks", dir.resolve("no-jwks.json").toString())))
+                .as("a JWKS without issuer and audience")
+                .isEqualTo(ExitCodes.SERVER_START_FAILED);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .contains("--token-jwks needs --token-issuer and --token-audience");
+        assertThat(run(concat(
+                        tls,
+                        "--token-jwks",
+                        dir.resolve("no-jwks.json").toString(),
+                        "--token-issuer",
+                        "https://idp",
+                        "--token-audience",
+                        "holdfast")))
+                .isEqualTo(ExitCodes.SERVER_START_FAILED);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .contains("cannot read the JWKS " + dir.resolve("no-jwks.json") + ": no such file");
+        assertThat(run(concat(tls, "--token-secret", secret().toString(), "--token-algorithms", "HS256,none")))
+                .isEqualTo(ExitCodes.SERVER_START_FAILED);
+        assertThat(err.toString().lines()).singleElement().asString().contains("not 'none'");
+        assertThat(run("server", "--data-dir", dir.resolve("d").toString(), "--token-issuer", "x"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines()).singleElement().asString().contains("need --token-secret or --token-jwks");
     }
 }

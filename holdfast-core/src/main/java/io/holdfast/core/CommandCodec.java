@@ -267,6 +267,15 @@ public final class CommandCodec {
         }
 
         @Override
+        public Void revokeToken(Command.RevokeToken x) {
+            return io(() -> {
+                head(Type.REVOKE_TOKEN);
+                out.writeUTF(x.jti());
+                out.writeLong(x.keepMillis());
+            });
+        }
+
+        @Override
         public Void reportVersion(Command.ReportVersion x) {
             return io(() -> {
                 head(Type.REPORT_VERSION);
@@ -370,6 +379,11 @@ public final class CommandCodec {
         }
 
         @Override
+        public Type revokeToken(Command.RevokeToken c) {
+            return Type.REVOKE_TOKEN;
+        }
+
+        @Override
         public Type acquireAll(Command.AcquireAll c) {
             return Type.ACQUIRE_ALL;
         }
@@ -452,7 +466,8 @@ public final class CommandCodec {
      * command type 16, the fields of type 10 unchanged, decoded to a {@link RegisterSet} with
      * {@code ownFence} set; type 10 keeps its meaning (any current grant) for ever, so old entries
      * replay the same. No new snapshot format: a snapshot holds registers and grants, not the
-     * commands that wrote them.
+     * commands that wrote them. 5, the deny list of bearer tokens: command type 17 ({@link
+     * Command.RevokeToken}) and snapshot format 5 (written only while the list holds an id).
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -476,7 +491,9 @@ public final class CommandCodec {
          * A register write fenced by the writing session's own grant, the command of protocol
          * version 4; its bytes are those of {@link #REGISTER_SET} after the type byte.
          */
-        REGISTER_SET_OWN_FENCE(16, 4);
+        REGISTER_SET_OWN_FENCE(16, 4),
+        /** A bearer token put on the deny list, the command of protocol version 5. */
+        REVOKE_TOKEN(17, 5);
 
         /** The type byte. */
         final int code;
@@ -581,6 +598,7 @@ public final class CommandCodec {
             case SET_ACCESS_RULES -> new Command.SetAccessRules(rules(in));
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
             case END_SESSION -> new Command.EndSession(in.readUTF());
+            case REVOKE_TOKEN -> new Command.RevokeToken(in.readUTF(), in.readLong());
             case ACQUIRE_ALL ->
                 new Command.AcquireAll(
                         invocation(in),

@@ -61,6 +61,11 @@ public final class CommandKinds {
         }
 
         @Override
+        public Boolean revokeToken(Command.RevokeToken c) {
+            return false;
+        }
+
+        @Override
         public Boolean closeSession(Command.CloseSession c) {
             return false;
         }

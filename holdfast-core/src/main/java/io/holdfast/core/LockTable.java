@@ -1,4 +1,4 @@
-// Ceiling 740 lines, one idea: the table's public face (apply with exactly-once replies, queries,
+// Ceiling 760 lines, one idea: the table's public face (apply with exactly-once replies, queries,
 // snapshots) over the parts that hold its rules; most of its length is the contract other modules use.
 package io.holdfast.core;
 
@@ -92,6 +92,7 @@ public final class LockTable {
     private final Releases releases;
 
     private final MemberVersions memberVersions = new MemberVersions();
+    private final RevokedTokens revokedTokens = new RevokedTokens();
 
     /** A correct table: no planted bugs. */
     public LockTable() {
@@ -177,6 +178,7 @@ public final class LockTable {
         String identity = envelope.identity();
         try {
             queues.advance(envelope.time());
+            revokedTokens.expire(queues.now());
             return command.accept(new Dispatch(identity, events));
         } catch (InvalidArgumentException e) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
@@ -323,6 +325,13 @@ public final class LockTable {
         }
 
         @Override
+        public Reply revokeToken(Command.RevokeToken c) {
+            return admission.isAdmin(identity)
+                    ? revokedTokens.revoke(c, queues.now())
+                    : admission.denied(identity, "revoke", "token " + c.jti());
+        }
+
+        @Override
         public Reply reportVersion(Command.ReportVersion c) {
             Reply refused = membersOnly(c);
             if (refused != null) {
@@ -446,6 +455,14 @@ public final class LockTable {
     /** The access rules, or null while access control is off. */
     public AccessRules accessRules() {
         return admission.rules();
+    }
+
+    /**
+     * Whether this bearer token id ({@code jti}) is on the deny list ({@link Command.RevokeToken}):
+     * the node refuses the token while it is.
+     */
+    public boolean isTokenRevoked(String jti) {
+        return revokedTokens.contains(jti);
     }
 
     /**
@@ -663,7 +680,7 @@ public final class LockTable {
 
     /**
      * The table a cluster restored from a backup of this one starts with (see {@code holdfast
-     * restore}). It keeps what is data: the registers with their versions, the access rules, the
+     * restore}). It keeps what is data: the registers with their versions, the access rules, the deny list of tokens, the
      * cluster clock. It drops what belongs to clients of the old cluster: every session, and with
      * them every hold and every wait, so that no lock is held by a client that cannot know the
      * cluster it holds it in; and the protocol versions the old members reported (the new
@@ -680,6 +697,7 @@ public final class LockTable {
         LockTable fresh = new LockTable(bugs);
         registers.copyInto(fresh.registers);
         fresh.admission.restoreRules(admission.rules());
+        revokedTokens.entries().forEach(fresh.revokedTokens::restore);
         fresh.queues.restoreClock(now(), Math.max(lastToken(), tokenFloor));
         if (versionFloor() > 0) {
             fresh.memberVersions.report(MemberVersions.FLOOR, versionFloor());
@@ -708,6 +726,10 @@ public final class LockTable {
 
     void restoreRules(AccessRules rules) {
         admission.restoreRules(rules);
+    }
+
+    RevokedTokens revokedTokens() {
+        return revokedTokens;
     }
 
     /** Rebuilds what is derived from the restored sessions and registers. */

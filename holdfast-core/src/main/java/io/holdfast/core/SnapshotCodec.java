@@ -1,4 +1,4 @@
-// Ceiling 440 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 4)
+// Ceiling 460 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 5)
 // is read and written in one place; its javadoc is the format's specification.
 package io.holdfast.core;
 
@@ -22,11 +22,12 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The snapshot format of {@link LockTable}, version 4 (version 1, without identities and access
- * rules, version 2, without the members' protocol versions, and version 3, without multi-locks,
- * are read too). A table that holds no multi-lock's wait and remembers no multi-lock's grant is
- * written in version 3, byte for byte, so that a build of protocol version 1 can read the
- * snapshots of a cluster that has not used multi-locks ({@link Vocabulary}). All numbers big-endian; strings as {@link
+ * The snapshot format of {@link LockTable}, version 5 (version 1, without identities and access
+ * rules, version 2, without the members' protocol versions, version 3, without multi-locks, and
+ * version 4, without the deny list of tokens, are read too). A table whose deny list is empty is
+ * written in version 4 if it holds a multi-lock's wait or remembers a multi-lock's grant, else in
+ * version 3, byte for byte, so that a build of an older protocol version can read the snapshots of
+ * a cluster that has not used what it lacks ({@link Vocabulary}). All numbers big-endian; strings as {@link
  * DataOutputStream#writeUTF}.
  *
  * <pre>
@@ -45,6 +46,7 @@ import java.util.zip.CRC32C;
  *   registers (int count, sorted by key): key, version, value (int length, bytes)
  *   access rules (v2): bool present, then int length and the UTF-8 of their canonical text
  *   member versions (v3; int count, sorted by member id): member id, protocol version (int)
+ *   revoked tokens (v5; int count, sorted by id): jti, until (long, the table's time it is dropped at)
  * </pre>
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
@@ -52,7 +54,10 @@ import java.util.zip.CRC32C;
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
-    static final int VERSION = 4;
+    static final int VERSION = 5;
+
+    /** The version written while the deny list of tokens is empty and multi-locks are in use. */
+    static final int VERSION_WITHOUT_REVOKED_TOKENS = 4;
 
     /** The version written while the table uses nothing of version 4. */
     static final int VERSION_WITHOUT_MULTI_LOCKS = 3;
@@ -64,7 +69,9 @@ final class SnapshotCodec {
     static void write(LockTable table, OutputStream out) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
-        int version = usesMultiLocks(table) ? VERSION : VERSION_WITHOUT_MULTI_LOCKS;
+        int version = table.revokedTokens().size() > 0
+                ? VERSION
+                : usesMultiLocks(table) ? VERSION_WITHOUT_REVOKED_TOKENS : VERSION_WITHOUT_MULTI_LOCKS;
         writeBody(table, body, version);
         body.flush();
         byte[] bytes = buffer.toByteArray();
@@ -185,6 +192,14 @@ final class SnapshotCodec {
         for (Map.Entry<String, Integer> e : versions.entrySet()) {
             out.writeUTF(e.getKey());
             out.writeInt(e.getValue());
+        }
+        if (version >= 5) {
+            Map<String, Long> revoked = table.revokedTokens().entries();
+            out.writeInt(revoked.size());
+            for (Map.Entry<String, Long> e : revoked.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue());
+            }
         }
     }
 
@@ -374,6 +389,17 @@ final class SnapshotCodec {
                 if (version < 1 || !table.restoreMemberVersion(member, version)) {
                     throw new SnapshotFormatException("bad member version " + member + "=" + version);
                 }
+            }
+        }
+        if (format >= 5) {
+            int revoked = count(in, "revoked tokens");
+            for (int i = 0; i < revoked; i++) {
+                String jti = in.readUTF();
+                long until = in.readLong();
+                if (jti.isEmpty() || jti.length() > RevokedTokens.MAX_ID_LENGTH || table.isTokenRevoked(jti)) {
+                    throw new SnapshotFormatException("bad or repeated revoked token id '" + jti + "'");
+                }
+                table.revokedTokens().restore(jti, until);
             }
         }
         table.restoreDerived();

@@ -40,7 +40,8 @@ class CommandCodecTest {
                                 INV, java.util.List.of("orders/1", "orders/2"), LockMode.SHARED, 7, 1_000, 30_000)),
                 Command.Envelope.of(15, new Command.EndSession("session-0123456789")),
                 Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12)),
-                Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0)));
+                Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0)),
+                Command.Envelope.of(17, new Command.RevokeToken("0b6c1a9e-jti", 86_400_000)));
     }
 
     /**
@@ -146,12 +147,25 @@ class CommandCodecTest {
         assertThat(hex.formatHex(CommandCodec.encode(Command.Envelope.of(16, own.withAnyFence()))))
                 .isEqualTo(typeTen);
 
-        assertThat(Vocabulary.VERSION).isEqualTo(4);
+        assertThat(Vocabulary.VERSION).isGreaterThanOrEqualTo(4);
         assertThat(Vocabulary.CURRENT.since(CommandCodec.Type.REGISTER_SET_OWN_FENCE.code))
                 .isEqualTo(4);
         assertThat(Vocabulary.CURRENT.since(CommandCodec.Type.REGISTER_SET.code))
                 .isEqualTo(1);
         assertThat(Vocabulary.CURRENT.atVersion(3).knows(16)).isFalse();
+    }
+
+    /** A token on the deny list: command type 17 of protocol version 5, its id and how long it is kept. */
+    @Test
+    void aRevokedTokenHasTheBytesOfVersionFive() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        Command.Envelope e = new Command.Envelope(17, "ops", new Command.RevokeToken("j-1", 90_000));
+        String bytes = "020003" + "6f7073" + "11" + "0000000000000011" + "0003" + "6a2d31" + "0000000000015f90";
+        assertThat(hex.formatHex(CommandCodec.encode(e))).isEqualTo(bytes);
+        assertThat(CommandCodec.decodeEnvelope(hex.parseHex(bytes))).isEqualTo(e);
+        assertThat(Vocabulary.VERSION).isEqualTo(5);
+        assertThat(Vocabulary.CURRENT.since(17)).isEqualTo(5);
+        assertThat(Vocabulary.CURRENT.atVersion(4).knows(17)).isFalse();
     }
 
     /**

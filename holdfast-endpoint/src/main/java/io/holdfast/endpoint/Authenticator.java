@@ -13,6 +13,7 @@ import io.holdfast.PermissionDeniedException;
 import io.holdfast.protocol.GrpcErrors;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.function.Predicate;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
@@ -24,9 +25,10 @@ import javax.net.ssl.SSLSession;
  * the service sees it.
  *
  * <ul>
- *   <li>A call with {@code authorization: Bearer TOKEN} is the token's subject, if {@link Tokens}
- *       accepts it; a bad or expired token ends the call with {@code UNAUTHENTICATED} at once,
- *       even if the connection also has a client certificate.
+ *   <li>A call with {@code authorization: Bearer TOKEN} is the token's identity, if {@link Tokens}
+ *       accepts it and its {@code jti} is not on the cluster's deny list ({@code holdfast token
+ *       revoke}); a bad, expired or revoked token ends the call with {@code UNAUTHENTICATED} at
+ *       once, even if the connection also has a client certificate.
  *   <li>Otherwise, on a TLS connection whose client presented a certificate (the TLS handshake
  *       already checked that the server's CA signed it), the certificate's subject common name.
  *   <li>Otherwise the call is unauthenticated: refused with {@code UNAUTHENTICATED} when
@@ -47,14 +49,26 @@ public final class Authenticator implements ServerInterceptor {
 
     private final Tokens tokens;
     private final boolean required;
+    private final Predicate<String> revoked;
 
     /**
      * @param tokens verifies bearer tokens; null to refuse every token
      * @param required whether calls without an identity are refused
      */
     public Authenticator(Tokens tokens, boolean required) {
+        this(tokens, required, jti -> false);
+    }
+
+    /**
+     * @param tokens verifies bearer tokens; null to refuse every token
+     * @param required whether calls without an identity are refused
+     * @param revoked whether a token id ({@code jti}) is on the deny list: read from this node's
+     *     replica of the table at each call
+     */
+    public Authenticator(Tokens tokens, boolean required, Predicate<String> revoked) {
         this.tokens = tokens;
         this.required = required;
+        this.revoked = revoked;
     }
 
     @Override
@@ -99,9 +113,15 @@ public final class Authenticator implements ServerInterceptor {
                 throw new PermissionDeniedException("the authorization header is not 'Bearer TOKEN'");
             }
             if (tokens == null) {
-                throw new PermissionDeniedException("this server accepts no bearer tokens (it has no token secret)");
+                throw new PermissionDeniedException(
+                        "this server accepts no bearer tokens (it has no token secret or JWKS)");
             }
-            return tokens.verify(authorization.substring(7).strip());
+            Tokens.Verified token = tokens.check(authorization.substring(7).strip());
+            if (token.jti() != null && revoked.test(token.jti())) {
+                throw new PermissionDeniedException(
+                        "the bearer token of " + token.identity() + " (jti " + token.jti() + ") is revoked");
+            }
+            return token.identity();
         }
         return certificateName(session);
     }

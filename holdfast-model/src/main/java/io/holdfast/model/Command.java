@@ -62,6 +62,8 @@ public sealed interface Command {
         R setAccessRules(SetAccessRules c);
 
         R reportVersion(ReportVersion c);
+
+        R revokeToken(RevokeToken c);
     }
 
     /**
@@ -322,6 +324,19 @@ public sealed interface Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.setAccessRules(this);
+        }
+    }
+
+    /**
+     * Puts one bearer token's id ({@code jti}) on the deny list, so that every node refuses the token
+     * from this entry on, until {@code keepMillis} after the entry's time (the token's expiry, with a
+     * margin for clocks, as its sender computed it); then the id is dropped. Needs {@code
+     * io.holdfast.core.AccessRules.Verb#ADMIN} while rules are on. Protocol version 5.
+     */
+    record RevokeToken(String jti, long keepMillis) implements Command {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.revokeToken(this);
         }
     }
 

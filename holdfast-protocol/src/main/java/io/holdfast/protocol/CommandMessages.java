@@ -148,6 +148,14 @@ final class CommandMessages {
             }
 
             @Override
+            public Void revokeToken(Command.RevokeToken x) {
+                b.setRevokeToken(io.holdfast.protocol.v1.RevokeToken.newBuilder()
+                        .setJti(Fields.text(x.jti(), "jti"))
+                        .setKeepMillis(x.keepMillis()));
+                return null;
+            }
+
+            @Override
             public Void keepAlive(Command.KeepAlive x) {
                 throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(x));
             }
@@ -235,6 +243,9 @@ final class CommandMessages {
             }
             case REVOKE -> new Command.Revoke(m.getRevoke().getName());
             case END_SESSION -> new Command.EndSession(m.getEndSession().getSessionId());
+            case REVOKE_TOKEN ->
+                new Command.RevokeToken(
+                        m.getRevokeToken().getJti(), m.getRevokeToken().getKeepMillis());
             case SET_ACCESS_RULES ->
                 new Command.SetAccessRules(
                         m.getSetAccessRules().hasText() ? m.getSetAccessRules().getText() : null);

@@ -91,6 +91,14 @@ public final class AuditLog {
                 return new Entry(
                         envelope.time(), envelope.identity(), "set-access-rules", null, outcome, List.of(), List.of());
             }
+        },
+        REVOKE_TOKEN {
+            @Override
+            Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
+                String jti = ((Command.RevokeToken) envelope.command()).jti();
+                return new Entry(
+                        envelope.time(), envelope.identity(), "revoke-token", jti, outcome, List.of(), List.of());
+            }
         };
 
         abstract Entry entry(Command.Envelope envelope, String outcome, List<Event> events);
@@ -139,6 +147,11 @@ public final class AuditLog {
         @Override
         public Audited setAccessRules(Command.SetAccessRules c) {
             return Audited.SET_ACCESS_RULES;
+        }
+
+        @Override
+        public Audited revokeToken(Command.RevokeToken c) {
+            return Audited.REVOKE_TOKEN;
         }
 
         // Sessions, locks and registers: the everyday commands, not audited.

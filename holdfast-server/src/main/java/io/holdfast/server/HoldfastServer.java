@@ -327,6 +327,12 @@ public final class HoldfastServer implements AutoCloseable {
      * ClientPort}). A leader hint names the leader's client port, which speaks the same. On failure
      * closes the node before it says why.
      */
+    /** Who calls, on the client and HTTP ports: tokens, certificates and this replica's deny list of tokens. */
+    Authenticator authenticator() {
+        ServerConfig.Auth auth = config.auth() == null ? new ServerConfig.Auth(null, null) : config.auth();
+        return new Authenticator(auth.tokens(), auth.required(), jti -> parts.machine.read(t -> t.isTokenRevoked(jti)));
+    }
+
     private void serveClients() throws StartupException {
         try {
             ClientPort grpc = ClientPort.start(
@@ -335,10 +341,7 @@ public final class HoldfastServer implements AutoCloseable {
                     parts.service,
                     config.tls(),
                     config.clientAuth(),
-                    config.auth() == null
-                            ? null
-                            : new Authenticator(
-                                    config.auth().tokens(), config.auth().required()));
+                    config.auth() == null ? null : authenticator());
             clientPort = grpc.port();
             parts.metrics.unparsableRequests(grpc::unparsableRequests);
             addEndpoint(grpc);

@@ -113,10 +113,7 @@ final class HttpEndpoint implements AutoCloseable {
         }
         ExecutorService executor = Executors.newFixedThreadPool(4, DaemonThreads.named("holdfast-http"));
         http.setExecutor(executor);
-        Authenticator authenticator = config.auth() == null
-                ? new Authenticator(null, false)
-                : new Authenticator(config.auth().tokens(), config.auth().required());
-        HttpEndpoint endpoint = new HttpEndpoint(http, executor, node, authenticator);
+        HttpEndpoint endpoint = new HttpEndpoint(http, executor, node, node.authenticator());
         http.createContext("/", endpoint::handle);
         http.start();
         return endpoint;
