@@ -27,7 +27,7 @@ import javax.net.ssl.X509TrustManager;
  * Runs {@link RenderedPod}s on this machine the way a kubelet would, inside the network namespace
  * of the process that uses it (the cluster's: see {@link RollingRestartRun}). A pod's sandbox is a
  * process holding a network namespace of its own, joined to the bridge {@code kube0} by a veth
- * pair, with the pod's IP on its {@code eth0}, and a mount namespace of its own in which {@code
+ * pair, with the pod's IP (and a MAC made from it: {@link #mac}) on its {@code eth0}, and a mount namespace of its own in which {@code
  * /etc}, {@code /opt} and {@code /var} are copy-on-write (overlayfs) views of this machine's, so
  * that the container's paths exist as in the image: the image's two paths, bound from here, are the
  * whole mapping ({@code /opt/java} is this JDK, {@code /opt/holdfast/lib/holdfast.jar} the
@@ -96,7 +96,8 @@ final class Kubelet {
         }
         String pid = String.valueOf(sandbox.pid());
         String veth = "vh" + pod.ordinal() + "s" + n;
-        sh("ip link add " + veth + " type veth peer name eth0 netns " + pid + " && ip link set " + veth + " master "
+        sh("ip link add " + veth + " type veth peer name eth0 address " + mac(pod.ip()) + " netns " + pid
+                + " && ip link set " + veth + " master "
                 + BRIDGE + " up && nsenter -t " + pid + " -n sh -c 'ip link set lo up && ip addr add " + pod.ip()
                 + "/24 dev eth0 && ip link set eth0 up'");
         StringBuilder mounts = new StringBuilder("set -e\n");
@@ -221,6 +222,19 @@ final class Kubelet {
             Files.setPosixFilePermissions(file, permissions(m.mode()));
         }
         return dir;
+    }
+
+    /**
+     * The MAC address of a pod's {@code eth0}, made from its IP: a pod started again at the same
+     * IP has the same MAC, so its neighbours' ARP caches stay right. (With a new MAC at an old IP,
+     * packets to it go to the old MAC until their cache entries go stale, tens of seconds.)
+     */
+    static String mac(String ip) {
+        StringBuilder mac = new StringBuilder("02:00");
+        for (String octet : ip.split("\\.")) {
+            mac.append(':').append(String.format("%02x", Integer.parseInt(octet)));
+        }
+        return mac.toString();
     }
 
     private static Set<PosixFilePermission> permissions(int mode) {

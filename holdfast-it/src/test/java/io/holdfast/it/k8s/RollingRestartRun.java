@@ -27,11 +27,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       endpoints), each taking {@code jobs/k8s} in turn, holding it 100 ms, releasing it.
  *   <li>Each pod from the highest ordinal down: deleted (SIGTERM, its grace), started again on its
  *       claim, ready before the next; the clients must have been granted again in between.
+ *   <li>With the argument {@code grow}: the cluster grown to five as docs/kubernetes.md says ({@link
+ *       #grow}), the clients going on.
  *   <li>Checked: no grant lost or refused, no two holders at once, fencing tokens rising, and a
  *       leader handed its leadership over on SIGTERM at least once.
  * </ol>
  *
- * <p>Arguments: MANIFESTS-DIR JAR WORK-DIR HOSTS. Prints what it does; exits 0 when every check
+ * <p>Arguments: MANIFESTS-DIR JAR WORK-DIR HOSTS [grow]. Prints what it does; exits 0 when every check
  * holds, 1 naming the first that did not. Its pods end with it.
  */
 public final class RollingRestartRun {
@@ -57,12 +59,16 @@ public final class RollingRestartRun {
     private int grants;
     private final AtomicBoolean stop = new AtomicBoolean();
 
-    private RollingRestartRun() {}
+    private final boolean growing;
+
+    private RollingRestartRun(boolean grow) {
+        this.growing = grow;
+    }
 
     public static void main(String[] args) throws Exception {
         System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
-        String failure =
-                new RollingRestartRun().run(Path.of(args[0]), Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
+        RollingRestartRun run = new RollingRestartRun(args.length > 4 && args[4].equals("grow"));
+        String failure = run.run(Path.of(args[0]), Path.of(args[1]), Path.of(args[2]), Path.of(args[3]));
         if (failure != null) {
             System.out.println("FAILED: " + failure);
             System.exit(1);
@@ -145,7 +151,7 @@ public final class RollingRestartRun {
                             + old.pod().graceSeconds() + "s after SIGTERM (its grace) and was killed");
                 }
             }
-            if (failures.isEmpty()) {
+            if (growing && failures.isEmpty()) {
                 grow(manifests, secrets, kubelet, running, java + " -jar " + jar);
             }
             awaitGrants(grants() + 3, Duration.ofSeconds(60));
