@@ -46,7 +46,9 @@ java_home=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")
 # lib/holdfast.jar` lists them (it takes minutes on the 86 MB jar, so its answer is kept here; run it
 # again after adding a dependency), plus jdk.crypto.ec, which the JDK loads as a provider (TLS with
 # EC keys), on JDKs that still have it as a module of its own. Left out: jdk.jcmd (thread dumps:
-# kill -QUIT, to stdout), jdk.localedata (English only).
+# kill -QUIT, to stdout), jdk.localedata (English only). java.desktop (18 MB of 82) is kept for
+# java.beans, which Jackson's databind (ext) and Micrometer's logging binder use (jdeps
+# -verbose:package; H2's tools use AWT too, never run here).
 modules=java.base,java.compiler,java.desktop,java.instrument,java.naming,java.net.http,java.scripting
 modules+=,java.security.jgss,java.security.sasl,java.sql,jdk.httpserver,jdk.jfr,jdk.management,jdk.net
 modules+=,jdk.unsupported
