@@ -41,6 +41,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             CertsCommand.class,
             TokenCommand.class,
             AuthCommand.class,
+            HealthCommand.class,
             DemoCommand.class
             // then, added by commandLine() in this order: the commands found at run time (bench), verify, help
             // and cds-training
