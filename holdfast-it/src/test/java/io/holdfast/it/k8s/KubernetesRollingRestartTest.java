@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -17,15 +17,21 @@ import org.junit.jupiter.api.io.TempDir;
  * from three to five as docs/kubernetes.md says: {@link RollingRestartRun}, in a network and mount namespace
  * of its own ({@code unshare -n -m}; its pods in namespaces of their own below it, on the bridge
  * {@code kube0}, 10.244.0.0/24: nothing on this machine's network). Needs root, {@code unshare},
- * {@code nsenter}, {@code setpriv}, {@code ip} and overlayfs; a minute or two, so it runs on its own:
+ * {@code nsenter}, {@code setpriv}, {@code ip} and overlayfs; a minute or two, so it runs only when
+ * asked for: in CI ({@code HOLDFAST_KUBERNETES=true}, .ci/run), or on its own:
  *
  * <pre>
  * ./mvnw -B -o -q -pl holdfast-it -am verify -Dtest=KubernetesRollingRestartTest \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dholdfast.kubernetes=true
  * </pre>
  */
-@EnabledIfSystemProperty(named = "holdfast.kubernetes", matches = "true")
+@EnabledIf("asked")
 class KubernetesRollingRestartTest {
+    /** Asked for by {@code -Dholdfast.kubernetes=true}, or by CI's {@code HOLDFAST_KUBERNETES=true}. */
+    static boolean asked() {
+        return Boolean.getBoolean("holdfast.kubernetes") || "true".equals(System.getenv("HOLDFAST_KUBERNETES"));
+    }
+
     @Test
     void renderedPodsFormAClusterAndSurviveARollingRestart(@TempDir Path work) throws Exception {
         Path hosts = Files.createFile(work.resolve("hosts"));
