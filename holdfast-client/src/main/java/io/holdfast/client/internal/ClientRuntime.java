@@ -29,6 +29,8 @@ import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
 import io.holdfast.recipes.Recipes;
 import io.holdfast.spi.AbstractLockClient;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
@@ -92,7 +94,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         String id = SessionIds.newId();
         this.threads = new ClientThreads(id.substring(0, 6), options.scheduler());
         this.session = new ClientSession(id, transport, options, threads, this::expired);
-        this.requests = new Requests(transport, options, threads, session);
+        this.requests = new Requests(transport, options, threads, session, ClientTracing.global());
         this.leases = new LeaseRegistry(transport, options, threads, session, requests);
         this.waits = new Waits(transport, options, threads, session, requests, leases);
         this.registrar = new RuntimeRegistrar(this);
@@ -152,18 +154,23 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
                 options.sessionTtl().toMillis(),
                 options.lockDelay().toMillis());
         Reply reply;
-        try {
+        Span span = requests.tracing().start("holdfast.session.open", null);
+        try (Scope ignored = span.makeCurrent()) {
             // The event stream's start counts against the connect timeout too: it is a deadline.
             reply = Replies.join(requests.open(open, target, begun));
         } catch (RuntimeException e) {
+            ClientTracing.end(span, e);
             transport.unsubscribe(session.id());
             threads.shutdown();
             throw e;
         }
         if (!(reply instanceof Reply.Ok)) {
+            RuntimeException failure = Replies.failure(reply);
+            ClientTracing.end(span, failure);
             threads.shutdown();
-            throw Replies.failure(reply);
+            throw failure;
         }
+        ClientTracing.end(span, null);
         session.opened(sent);
     }
 
@@ -206,7 +213,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
             return super.watch(target, listener);
         }
         session.ensureOpen();
-        var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2));
+        var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2), requests.tracing());
         return WatchRunner.start(feed, target, listener, this::isOpen);
     }
 
