@@ -54,6 +54,9 @@ public final class ServerTracing implements ServerInterceptor {
 
     /** A request's span, a child of the current context (the caller's trace, if it sent one). */
     public Span startRequest(String name, String lock) {
+        if (Spans.off(tracer)) {
+            return Span.getInvalid();
+        }
         var builder = tracer.spanBuilder(name).setSpanKind(SpanKind.SERVER);
         if (lock != null) {
             builder.setAttribute(LOCK, lock);
@@ -118,7 +121,7 @@ public final class ServerTracing implements ServerInterceptor {
      */
     public <T> CompletableFuture<T> traced(String name, String lock, Supplier<CompletableFuture<T>> request) {
         Span span = startRequest(name, lock);
-        try (Scope ignored = span.makeCurrent()) {
+        try (Scope ignored = Spans.current(span)) {
             return Spans.endWhenDone(span, request.get());
         } catch (RuntimeException | Error e) {
             Spans.end(span, e);

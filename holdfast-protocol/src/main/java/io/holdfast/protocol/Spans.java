@@ -2,16 +2,34 @@ package io.holdfast.protocol;
 
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.TracerProvider;
+import io.opentelemetry.context.Scope;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * How the client and the server end their OpenTelemetry spans: once, when the operation's outcome
- * is known, with status {@code ERROR} and the cause's message if it failed. A span that records
- * nothing (the API's no-op, when the application has no SDK) is ended without a callback or an
- * allocation.
+ * How the client and the server start, scope and end their OpenTelemetry spans: ended once, when
+ * the operation's outcome is known, with status {@code ERROR} and the cause's message if it
+ * failed. Without an SDK (the API's no-op tracer) and outside any trace, a span is the invalid
+ * span: no builder is made, nothing is put in the context, no callback is added.
  */
 public final class Spans {
+    private static final Tracer NOOP = TracerProvider.noop().get("io.holdfast");
+
     private Spans() {}
+
+    /**
+     * Whether a span from {@code tracer} would record nothing and carry no trace: the tracer is
+     * the API's no-op and no valid span is current. Then the caller uses {@link Span#getInvalid()}.
+     */
+    public static boolean off(Tracer tracer) {
+        return tracer == NOOP && !Span.current().getSpanContext().isValid();
+    }
+
+    /** Makes the span current; for the invalid span, changes nothing. */
+    public static Scope current(Span span) {
+        return span == Span.getInvalid() ? Scope.noop() : span.makeCurrent();
+    }
 
     /** Ends the span, as failed if {@code error} is not null. */
     public static void end(Span span, Throwable error) {

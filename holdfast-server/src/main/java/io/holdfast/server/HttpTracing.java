@@ -70,7 +70,7 @@ final class HttpTracing {
                 span.setAttribute(METHOD, row.method());
                 span.setAttribute(ROUTE, row.path());
             }
-            try (Scope inSpan = span.makeCurrent()) {
+            try (Scope inSpan = Spans.current(span)) {
                 return Spans.endWhenDone(span, row.handler().handle(handlers, request));
             } catch (IOException | RuntimeException e) {
                 Spans.end(span, e);

@@ -117,7 +117,7 @@ final class RaftLockService implements LockService, StateMachineHooks {
         // Inside the request's span, if it records: from the proposal to the table's answer.
         Span commit = tracing.startInside("holdfast.commit");
         CompletableFuture<Reply> reply;
-        try (Scope ignored = commit.makeCurrent()) {
+        try (Scope ignored = Spans.current(commit)) {
             reply = Spans.endWhenDone(commit, submitTimed(command, identity));
         }
         reply.whenComplete((r, e) -> metrics.request(command, r != null ? r : e, System.nanoTime() - start));

@@ -38,6 +38,9 @@ final class ClientTracing {
 
     /** Starts an operation's span, a child of the current one, naming the lock (or null). */
     Span start(String name, String lock) {
+        if (Spans.off(tracer)) {
+            return Span.getInvalid();
+        }
         var builder = tracer.spanBuilder(name).setSpanKind(SpanKind.CLIENT);
         if (lock != null) {
             builder.setAttribute(LOCK, lock);

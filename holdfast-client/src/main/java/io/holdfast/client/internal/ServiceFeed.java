@@ -7,6 +7,7 @@ import io.holdfast.internal.ChangeFeed;
 import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.LockService;
+import io.holdfast.protocol.Spans;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
@@ -53,7 +54,7 @@ final class ServiceFeed implements ChangeFeed {
         try (Scope ignored = trace.makeCurrent()) {
             span = tracing.start("holdfast.watch.poll", target.name());
         }
-        try (Scope ignored = span.makeCurrent()) {
+        try (Scope ignored = Spans.current(span)) {
             Page page = poll(target, after, wait);
             ClientTracing.end(span, null);
             return page;

@@ -14,6 +14,7 @@ import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.WaitBackstop;
+import io.holdfast.protocol.Spans;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
 import java.util.ArrayList;
@@ -125,7 +126,7 @@ final class Waits {
      * backstop; in the wait's span, which the command's calls carry to the service.
      */
     private void send(PendingWait<?> p, Command command, long waitMillis, boolean tryOnly) {
-        try (Scope ignored = p.span.makeCurrent()) {
+        try (Scope ignored = Spans.current(p.span)) {
             sendInSpan(p, command, waitMillis, tryOnly);
         }
     }
