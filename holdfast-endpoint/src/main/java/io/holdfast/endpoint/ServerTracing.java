@@ -9,7 +9,6 @@ import io.holdfast.model.Command;
 import io.holdfast.protocol.Spans;
 import io.holdfast.protocol.TraceHeaders;
 import io.opentelemetry.api.GlobalOpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
@@ -38,9 +37,6 @@ public final class ServerTracing implements ServerInterceptor {
     /** The instrumentation scope of the server's spans. */
     public static final String INSTRUMENTATION = "io.holdfast.server";
 
-    /** The lock (or register, or watched name) a span is about. */
-    public static final AttributeKey<String> LOCK = AttributeKey.stringKey("holdfast.lock");
-
     private final Tracer tracer;
 
     public ServerTracing(Tracer tracer) {
@@ -54,14 +50,7 @@ public final class ServerTracing implements ServerInterceptor {
 
     /** A request's span, a child of the current context (the caller's trace, if it sent one). */
     public Span startRequest(String name, String lock) {
-        if (Spans.off(tracer)) {
-            return Span.getInvalid();
-        }
-        var builder = tracer.spanBuilder(name).setSpanKind(SpanKind.SERVER);
-        if (lock != null) {
-            builder.setAttribute(LOCK, lock);
-        }
-        return builder.startSpan();
+        return Spans.start(tracer, name, SpanKind.SERVER, lock);
     }
 
     /** A span inside the current one; none (the invalid span) when the current span records nothing. */
@@ -71,12 +60,7 @@ public final class ServerTracing implements ServerInterceptor {
 
     /** A span inside {@code parent}; none (the invalid span) when the parent records nothing. */
     public Span startInside(Span parent, String name) {
-        if (!parent.isRecording()) {
-            return Span.getInvalid();
-        }
-        return tracer.spanBuilder(name)
-                .setParent(Context.current().with(parent))
-                .startSpan();
+        return Spans.inside(tracer, parent, name);
     }
 
     /** The span name of a request that submits this command. */

@@ -1,9 +1,12 @@
 package io.holdfast.protocol;
 
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.TracerProvider;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.util.concurrent.CompletableFuture;
 
@@ -16,6 +19,9 @@ import java.util.concurrent.CompletableFuture;
 public final class Spans {
     private static final Tracer NOOP = TracerProvider.noop().get("io.holdfast");
 
+    /** The lock (or register, or watched name) a span is about. */
+    public static final AttributeKey<String> LOCK = AttributeKey.stringKey("holdfast.lock");
+
     private Spans() {}
 
     /**
@@ -24,6 +30,31 @@ public final class Spans {
      */
     public static boolean off(Tracer tracer) {
         return tracer == NOOP && !Span.current().getSpanContext().isValid();
+    }
+
+    /**
+     * Starts a span of this kind, a child of the current one, about {@code lock} (null: none); the
+     * invalid span when tracing is {@link #off}.
+     */
+    public static Span start(Tracer tracer, String name, SpanKind kind, String lock) {
+        if (off(tracer)) {
+            return Span.getInvalid();
+        }
+        var builder = tracer.spanBuilder(name).setSpanKind(kind);
+        if (lock != null) {
+            builder.setAttribute(LOCK, lock);
+        }
+        return builder.startSpan();
+    }
+
+    /** Starts a span inside {@code parent}; none (the invalid span) when the parent records nothing. */
+    public static Span inside(Tracer tracer, Span parent, String name) {
+        if (!parent.isRecording()) {
+            return Span.getInvalid();
+        }
+        return tracer.spanBuilder(name)
+                .setParent(Context.current().with(parent))
+                .startSpan();
     }
 
     /** Makes the span current; for the invalid span, changes nothing. */

@@ -2,11 +2,9 @@ package io.holdfast.client.internal;
 
 import io.holdfast.protocol.Spans;
 import io.opentelemetry.api.GlobalOpenTelemetry;
-import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Context;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ClientTracing {
     static final String INSTRUMENTATION = "io.holdfast.client";
-    static final AttributeKey<String> LOCK = AttributeKey.stringKey("holdfast.lock");
 
     private final Tracer tracer;
 
@@ -38,24 +35,12 @@ final class ClientTracing {
 
     /** Starts an operation's span, a child of the current one, naming the lock (or null). */
     Span start(String name, String lock) {
-        if (Spans.off(tracer)) {
-            return Span.getInvalid();
-        }
-        var builder = tracer.spanBuilder(name).setSpanKind(SpanKind.CLIENT);
-        if (lock != null) {
-            builder.setAttribute(LOCK, lock);
-        }
-        return builder.startSpan();
+        return Spans.start(tracer, name, SpanKind.CLIENT, lock);
     }
 
     /** Starts a span inside {@code parent}; none (the invalid span) if the parent records nothing. */
     Span child(Span parent, String name) {
-        if (!parent.isRecording()) {
-            return Span.getInvalid();
-        }
-        return tracer.spanBuilder(name)
-                .setParent(Context.current().with(parent))
-                .startSpan();
+        return Spans.inside(tracer, parent, name);
     }
 
     /** Ends the span, as failed if {@code error} is not null ({@link Spans#end}). */
