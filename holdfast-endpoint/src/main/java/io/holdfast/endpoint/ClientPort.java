@@ -126,8 +126,11 @@ public final class ClientPort implements AutoCloseable {
         NettyServerBuilder builder = tls == null
                 ? NettyServerBuilder.forAddress(address)
                 : NettyServerBuilder.forAddress(address, tls.serverCredentials(clientAuth));
-        io.grpc.ServerServiceDefinition definition =
-                authenticator == null ? service.bindService() : ServerInterceptors.intercept(service, authenticator);
+        // The caller's trace first (the last interceptor named runs first), then its identity.
+        ServerTracing tracing = ServerTracing.global();
+        io.grpc.ServerServiceDefinition definition = authenticator == null
+                ? ServerInterceptors.intercept(service, tracing)
+                : ServerInterceptors.intercept(service, authenticator, tracing);
         UnparsableRequests unparsable = new UnparsableRequests(System::nanoTime, 1, TimeUnit.MINUTES);
         Server server = builder.addService(unparsable.guard(definition))
                 // Calls run on the transport's I/O threads, not on a pool: the backend returns

@@ -7,6 +7,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.holdfast.PermissionDeniedException;
 import io.holdfast.UnavailableException;
+import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.GrpcErrors;
@@ -57,6 +58,8 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     private final LockService backend;
     /** The current stream of each session; guarded by itself, which also orders (un)subscribing. */
     private final Map<String, Subscription> streams = new HashMap<>();
+    /** The spans of submits and watch polls. */
+    private final ServerTracing tracing = ServerTracing.global();
 
     public HoldfastGrpcService(LockService backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
@@ -65,7 +68,16 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     @Override
     public void submit(CommandRequest request, StreamObserver<ReplyMessage> out) {
         String identity = Authenticator.IDENTITY.get();
-        unary(out, () -> backend.submit(Convert.fromProto(request), identity), Convert::toProto);
+        unary(
+                out,
+                () -> {
+                    Command command = Convert.fromProto(request);
+                    return tracing.traced(
+                            ServerTracing.name(command),
+                            ServerTracing.lock(command),
+                            () -> backend.submit(command, identity));
+                },
+                Convert::toProto);
     }
 
     @Override
@@ -191,10 +203,12 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                         throw new io.holdfast.InvalidArgumentException(
                                 "watch.wait_millis must be 0 to " + MAX_WATCH_WAIT_MILLIS + ", not " + wait);
                     }
-                    CompletableFuture<String> allowed = target.kind() == io.holdfast.WatchTarget.Kind.PREFIX
-                            ? CompletableFuture.completedFuture(target.name())
-                            : readable(target.name());
-                    return allowed.thenCompose(n -> backend.changes(identity, target, from, wait));
+                    return tracing.traced("holdfast.watch.poll", target.name(), () -> {
+                        CompletableFuture<String> allowed = target.kind() == io.holdfast.WatchTarget.Kind.PREFIX
+                                ? CompletableFuture.completedFuture(target.name())
+                                : readable(target.name());
+                        return allowed.thenCompose(n -> backend.changes(identity, target, from, wait));
+                    });
                 },
                 page -> {
                     // Only what the caller may read: a prefix watch is never a way around describe's check.

@@ -2,8 +2,8 @@ package io.holdfast.client;
 
 /**
  * Planted for {@code io.holdfast.it.ArchitectureTest}: client code that reaches for the server's
- * side (the lock table, the JWT tokens of the endpoint) and for a planted bug, and makes a thread
- * of its own. Test sources only;
+ * side (the lock table, the JWT tokens of the endpoint), for a planted bug and for an OpenTelemetry
+ * SDK (the application's choice, never the client's), and makes a thread of its own. Test sources only;
  * the rules are shown to catch it.
  */
 public final class PlantedWrongDirection {
@@ -13,6 +13,10 @@ public final class PlantedWrongDirection {
 
     Object tokens() {
         return io.holdfast.endpoint.Tokens.class;
+    }
+
+    Object sdk() {
+        return io.opentelemetry.sdk.trace.SdkTracerProvider.class;
     }
 
     Object bug() {

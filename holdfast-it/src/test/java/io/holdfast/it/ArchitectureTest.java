@@ -161,6 +161,19 @@ class ArchitectureTest {
                     "com.nimbusds..")
             .because("the client speaks the model over the wire; the table and the serving side are the server's");
 
+    /**
+     * Holdfast traces through the OpenTelemetry API only: the SDK, its exporters and its sampling
+     * are the application's choice (or the agent's, on a node), never carried by a Holdfast module.
+     */
+    static final ArchRule TRACING_THROUGH_THE_API_ONLY = noClasses()
+            .that()
+            .resideInAPackage("io.holdfast..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.opentelemetry.sdk..", "io.opentelemetry.exporter..")
+            .because("the SDK is the application's: a library that carried one would fix its exporter and"
+                    + " sampling, and set the global OpenTelemetry behind the application's back");
+
     /** What both sides speak: the API and the JDK only. */
     static final ArchRule MODEL_IS_SHARED = classes()
             .that()
@@ -224,6 +237,7 @@ class ArchitectureTest {
 
     static final List<ArchRule> RULES = List.of(
             CLIENT_CARRIES_NO_SERVER,
+            TRACING_THROUGH_THE_API_ONLY,
             MODEL_IS_SHARED,
             WIRE_DOES_NOT_SERVE,
             PLANTED_BUGS_STAY_IN_THE_LAB,
@@ -286,6 +300,7 @@ class ArchitectureTest {
                 Map.entry(STORE_PROVIDERS_STAY_OFF_THE_SERVICE, "io.holdfast.server.HoldfastServer"),
                 Map.entry(TEST_HOOKS_STAY_IN_TESTS, "CrashSimulation.crash("),
                 Map.entry(CLIENT_CARRIES_NO_SERVER, "io.holdfast.endpoint.Tokens"),
+                Map.entry(TRACING_THROUGH_THE_API_ONLY, "io.opentelemetry.sdk.trace.SdkTracerProvider"),
                 Map.entry(MODEL_IS_SHARED, "io.holdfast.core.LockTable"),
                 Map.entry(WIRE_DOES_NOT_SERVE, "io.holdfast.endpoint.HoldfastGrpcService"),
                 Map.entry(PLANTED_BUGS_STAY_IN_THE_LAB, "io.holdfast.client.PlantedWrongDirection"),

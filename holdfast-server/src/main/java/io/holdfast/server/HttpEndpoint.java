@@ -77,6 +77,7 @@ final class HttpEndpoint implements AutoCloseable {
     private final Authenticator authenticator;
     private final HttpClientRoutes clients;
     private final HttpRoutes.Handlers handlers;
+    private final HttpTracing tracing = new HttpTracing();
 
     private HttpEndpoint(HttpServer http, ExecutorService executor, HoldfastServer node, Authenticator authenticator) {
         this.http = http;
@@ -214,7 +215,11 @@ final class HttpEndpoint implements AutoCloseable {
         String identity = open ? null : identify(ex);
         Route row = m.forMethod(method).orElseThrow(() -> wrongMethod(ex, m));
         Map<String, String> query = open ? Map.of() : query(ex);
-        return row.handler().handle(handlers, new Request(ex, identity, m.param(), query));
+        Request request = new Request(ex, identity, m.param(), query);
+        if (row.audience() == HttpRoutes.Audience.CLIENT) {
+            return tracing.handle(row, request, handlers);
+        }
+        return row.handler().handle(handlers, request);
     }
 
     private static Refused wrongMethod(HttpExchange ex, Match match) {

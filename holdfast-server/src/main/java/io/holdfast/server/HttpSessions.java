@@ -1,12 +1,15 @@
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
+import io.holdfast.endpoint.ServerTracing;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.InvocationLedger;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
 import io.holdfast.model.WaitBackstop;
+import io.holdfast.protocol.Spans;
+import io.opentelemetry.api.trace.Span;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +70,7 @@ final class HttpSessions {
     private final SessionEvents events;
     private final ScheduledExecutorService timer;
     private final Map<String, InvocationLedger> numbers = new ConcurrentHashMap<>();
+    private final ServerTracing tracing = ServerTracing.global();
 
     /** @param timer where a queued acquire's backstop runs (shared with the other HTTP routes, which close it) */
     HttpSessions(NodeParts parts, ScheduledExecutorService timer) {
@@ -180,6 +184,7 @@ final class HttpSessions {
      * outcome is known, since the outcome may be asked for again with it.
      */
     private CompletableFuture<Reply> waitable(Caller c, Function<Command.Invocation, Command.ClientCommand> build) {
+        Span request = Span.current(); // the request's span: its time in the queue is a span inside it
         return call(
                 c,
                 inv -> {
@@ -189,7 +194,9 @@ final class HttpSessions {
                 (command, reply) -> {
                     Command.ClientCommand sent = (Command.ClientCommand) command;
                     if (reply instanceof Reply.Queued) {
-                        return awaitOutcome(c.identity(), sent).thenApply(r -> unlessLost(sent, r));
+                        Span queued = tracing.startInside(request, "holdfast.acquire.queued");
+                        return Spans.endWhenDone(
+                                queued, awaitOutcome(c.identity(), sent).thenApply(r -> unlessLost(sent, r)));
                     }
                     events.forget(
                             sent.invocation().sessionId(), sent.invocation().seq());

@@ -15,6 +15,9 @@ import io.holdfast.model.LockService;
 import io.holdfast.model.NotLeaderException;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
+import io.holdfast.protocol.Spans;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +74,8 @@ final class RaftLockService implements LockService, StateMachineHooks {
     /** Who is an admin, and whether the rules this node requires are in force ({@link NodeParts#isAdmin}). */
     private final NodeParts parts;
 
+    private final io.holdfast.endpoint.ServerTracing tracing = io.holdfast.endpoint.ServerTracing.global();
+
     /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
     RaftLockService(NodeParts parts) {
         this.selfId = parts.selfId;
@@ -109,7 +114,12 @@ final class RaftLockService implements LockService, StateMachineHooks {
     @Override
     public CompletableFuture<Reply> submit(Command command, String identity) {
         long start = System.nanoTime();
-        CompletableFuture<Reply> reply = submitTimed(command, identity);
+        // Inside the request's span, if it records: from the proposal to the table's answer.
+        Span commit = tracing.startInside("holdfast.commit");
+        CompletableFuture<Reply> reply;
+        try (Scope ignored = Spans.current(commit)) {
+            reply = Spans.endWhenDone(commit, submitTimed(command, identity));
+        }
         reply.whenComplete((r, e) -> metrics.request(command, r != null ? r : e, System.nanoTime() - start));
         return reply;
     }

@@ -27,8 +27,11 @@ import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
+import io.holdfast.protocol.Spans;
 import io.holdfast.recipes.Recipes;
 import io.holdfast.spi.AbstractLockClient;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
@@ -95,7 +98,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         String id = SessionIds.newId();
         this.threads = new ClientThreads(id.substring(0, 6), options.scheduler());
         this.session = new ClientSession(id, transport, options, threads, this::expired);
-        this.requests = new Requests(transport, options, threads, session);
+        this.requests = new Requests(transport, options, threads, session, ClientTracing.global());
         SessionParts parts = new SessionParts(transport, options, threads, session, requests);
         this.leases = new LeaseRegistry(parts);
         this.waits = new Waits(parts, leases);
@@ -161,18 +164,23 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
                 options.sessionTtl().toMillis(),
                 options.lockDelay().toMillis());
         Reply reply;
-        try {
+        Span span = requests.tracing().start("holdfast.session.open", null);
+        try (Scope ignored = Spans.current(span)) {
             // The event stream's start counts against the connect timeout too: it is a deadline.
             reply = Replies.join(requests.open(open, target, begun));
         } catch (RuntimeException e) {
+            ClientTracing.end(span, e);
             transport.unsubscribe(session.id());
             threads.shutdown();
             throw e;
         }
         if (!(reply instanceof Reply.Ok)) {
+            RuntimeException failure = Replies.failure(reply);
+            ClientTracing.end(span, failure);
             threads.shutdown();
-            throw Replies.failure(reply);
+            throw failure;
         }
+        ClientTracing.end(span, null);
         session.opened(sent);
     }
 
@@ -215,7 +223,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
             return super.watch(target, listener);
         }
         session.ensureOpen();
-        var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2));
+        var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2), requests.tracing());
         return WatchRunner.start(feed, target, listener, this::isOpen);
     }
 

@@ -3,6 +3,7 @@ package io.holdfast.client.internal;
 import io.holdfast.Lease;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.lease.LeaseRequest;
+import io.opentelemetry.api.trace.Span;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -58,8 +59,14 @@ final class PendingWait<T> {
     /** The timer that asks for the outcome if no event comes; cancelled when the wait settles. */
     private java.util.concurrent.ScheduledFuture<?> backstop;
 
+    /** The acquire's span ({@code holdfast.acquire}), ended when the wait settles. */
+    final Span span;
+    /** Its time in the queue ({@code holdfast.acquire.queued}): from the "queued" reply until the wait settles. */
+    private Span queued = Span.getInvalid();
+
     /**
      * @param shape the caller's value from the leases of the grant, one per name in order
+     * @param span the acquire's span, ended when the wait settles
      */
     PendingWait(
             Waits waits,
@@ -67,8 +74,10 @@ final class PendingWait<T> {
             List<LeaseRequest> requests,
             long leaseMillis,
             boolean tryOnly,
-            java.util.function.Function<List<RuntimeLease>, T> shape) {
+            java.util.function.Function<List<RuntimeLease>, T> shape,
+            Span span) {
         this.waits = waits;
+        this.span = span;
         this.tryOnly = tryOnly;
         this.seq = seq;
         this.requests = List.copyOf(requests);
@@ -77,6 +86,7 @@ final class PendingWait<T> {
         this.startedNanos = waits.options().ticker().nanos();
         future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException && settle(true)) {
+                endSpans(error);
                 waits.withdraw(this); // the caller cancelled the future: take the wait off the queue
             }
         });
@@ -137,6 +147,31 @@ final class PendingWait<T> {
         return true;
     }
 
+    /** The service queued the acquire: its time in the queue starts (a span, if the acquire's records). */
+    void queued(ClientTracing tracing) {
+        if (!span.isRecording()) {
+            return;
+        }
+        synchronized (this) {
+            if (!settled && !queued.isRecording()) {
+                queued = tracing.child(span, "holdfast.acquire.queued");
+            }
+        }
+    }
+
+    /** Ends the spans of a wait that has just settled, as failed if {@code error} is not null. */
+    private void endSpans(Throwable error) {
+        if (!span.isRecording()) {
+            return;
+        }
+        Span inQueue;
+        synchronized (this) {
+            inQueue = queued;
+        }
+        ClientTracing.end(inQueue, error);
+        ClientTracing.end(span, error);
+    }
+
     /** Keeps the backstop timer of a queued wait, to cancel it when the wait settles. */
     void backstop(java.util.concurrent.ScheduledFuture<?> timer) {
         synchronized (this) {
@@ -167,6 +202,8 @@ final class PendingWait<T> {
             }
             return;
         }
+        span.setAttribute("holdfast.fencing_token", tokens.get(0));
+        endSpans(null);
         List<RuntimeLease> leases = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             leases.add(waits.leases().newLease(requests.get(i), tokens.get(i), leaseMillis, startedNanos));
@@ -228,16 +265,19 @@ final class PendingWait<T> {
             return;
         }
         if (tryOnly) {
+            endSpans(null);
             complete(() -> future.complete(null));
         } else {
             LockTimeoutException timeout = new LockTimeoutException(
                     String.join(", ", names()) + (requests.size() == 1 ? " is" : " are") + " not free");
+            endSpans(timeout);
             complete(() -> future.completeExceptionally(timeout));
         }
     }
 
     void fail(Throwable cause) {
         if (settle()) {
+            endSpans(cause);
             complete(() -> future.completeExceptionally(cause));
         }
     }
@@ -249,6 +289,7 @@ final class PendingWait<T> {
      */
     void cancel(Throwable cause) {
         if (settle(true)) {
+            endSpans(cause);
             waits.withdraw(this);
             complete(() -> future.completeExceptionally(cause));
         }
@@ -298,6 +339,7 @@ final class PendingWait<T> {
 
     private void abandon() {
         if (settle(true)) {
+            endSpans(new InterruptedException("the waiting thread was interrupted"));
             try {
                 waits.withdraw(this).get(waits.options().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException again) {

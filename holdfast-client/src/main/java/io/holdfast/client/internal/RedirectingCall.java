@@ -14,6 +14,8 @@ import io.holdfast.UnavailableException;
 import io.holdfast.client.internal.Members.Member;
 import io.holdfast.internal.Causes;
 import io.holdfast.protocol.GrpcErrors;
+import io.holdfast.protocol.TraceHeaders;
+import io.opentelemetry.context.Context;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -59,6 +61,8 @@ final class RedirectingCall<Q, A> {
 
     private final int maxRedirects;
     private int redirects;
+    /** The trace the call carries to every member it tries ({@link TraceHeaders}), or null. */
+    private final Context trace = TraceHeaders.current();
 
     private RedirectingCall(
             Members members, MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Duration timeout) {
@@ -127,7 +131,8 @@ final class RedirectingCall<Q, A> {
             result.completeExceptionally(new UnavailableException("the client is closed"));
             return;
         }
-        ClientCall<Q, A> call = m.channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
+        ClientCall<Q, A> call =
+                TraceHeaders.carry(m.channel, trace).newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
         ClientCalls.asyncUnaryCall(call, request, new StreamObserver<A>() {
             private A answer;
 

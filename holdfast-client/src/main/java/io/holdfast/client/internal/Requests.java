@@ -11,6 +11,8 @@ import io.holdfast.model.Command;
 import io.holdfast.model.InvocationLedger;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Set;
@@ -52,13 +54,26 @@ final class Requests {
     /** The retry policy over the client's ticker; no retry once the client is cut off or closed. */
     private final Retries retries;
 
-    Requests(LockService transport, ClientOptions options, ClientThreads threads, ClientSession session) {
+    private final ClientTracing tracing;
+
+    Requests(
+            LockService transport,
+            ClientOptions options,
+            ClientThreads threads,
+            ClientSession session,
+            ClientTracing tracing) {
         this.transport = transport;
+        this.tracing = tracing;
         this.options = options;
         this.threads = threads;
         this.session = session;
         this.ledger = new InvocationLedger(session.id(), 1);
         this.retries = Retries.of(options.retryPolicy(), options.ticker()).stopWhen(this::stopped);
+    }
+
+    /** The client's spans. */
+    ClientTracing tracing() {
+        return tracing;
     }
 
     /** A new number, outstanding until {@link #end}. */
@@ -164,8 +179,10 @@ final class Requests {
     private <T> CompletableFuture<T> withRetries(Supplier<CompletableFuture<T>> request, Budget budget) {
         // The last failure, for the budget's message (no allocation for the calls without one).
         AtomicReference<Throwable> last = budget == null ? null : new AtomicReference<>();
+        // Every attempt, a retry on the timer thread too, is sent in the caller's trace.
+        Context trace = Context.current();
         CompletableFuture<T> result = (budget == null ? retries : budgeted(budget, last))
-                .callAsync(attempt -> send(request), Requests::retryable, threads.timers());
+                .callAsync(attempt -> send(request, trace), Requests::retryable, threads.timers());
         inFlight.add(result);
         result.whenComplete((r, e) -> inFlight.remove(result));
         if (budget != null) {
@@ -215,11 +232,14 @@ final class Requests {
     }
 
     /** One attempt: the request sent, with a timer of its own if the transport does not bound calls. */
-    private <T> CompletableFuture<T> send(Supplier<CompletableFuture<T>> request) {
+    private <T> CompletableFuture<T> send(Supplier<CompletableFuture<T>> request, Context trace) {
         if (session.isSevered()) {
             return CompletableFuture.failedFuture(new UnavailableException("the client is cut off (simulated crash)"));
         }
-        CompletableFuture<T> sent = request.get();
+        CompletableFuture<T> sent;
+        try (Scope ignored = trace.makeCurrent()) {
+            sent = request.get();
+        }
         if (transport.boundsCalls()) {
             return sent; // its calls fail with UnavailableException when no answer comes in time
         }

@@ -8,6 +8,9 @@ import io.holdfast.lease.ManagedLease;
 import io.holdfast.lease.RenewOutcome;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
+import io.holdfast.protocol.Spans;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -81,12 +84,14 @@ final class RuntimeLease extends ManagedLease {
      */
     private CompletableFuture<Void> sendRelease() {
         CompletableFuture<Reply> sent;
-        try {
+        Span span = requests.tracing().start("holdfast.release", name());
+        try (Scope ignored = Spans.current(span)) {
             sent = requests.untilKnown(inv -> new Command.Release(inv, name(), fencingToken()), null);
         } catch (RuntimeException e) {
+            ClientTracing.end(span, e);
             return CompletableFuture.failedFuture(e);
         }
-        return sent.thenApply(reply -> {
+        return ClientTracing.endWhenDone(span, sent.thenApply(reply -> {
             if (reply instanceof Reply.Failed f) {
                 if (f.code() == ErrorCode.NOT_OWNER || f.code() == ErrorCode.SESSION_EXPIRED) {
                     throw new LockLostException(describe() + " was lost before it was released: " + f.message());
@@ -94,7 +99,7 @@ final class RuntimeLease extends ManagedLease {
                 throw Replies.failure(reply);
             }
             return null;
-        });
+        }));
     }
 
     /** The registry that made this lease: its client's. */

@@ -7,6 +7,10 @@ import io.holdfast.internal.ChangeFeed;
 import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.LockService;
+import io.holdfast.protocol.Spans;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,19 +32,39 @@ final class ServiceFeed implements ChangeFeed {
 
     private final Reads reads;
     private final Duration maxWait;
+    private final ClientTracing tracing;
+    /** The trace the watch was started in: each poll's span is its child (it runs on the watch's thread). */
+    private final Context trace = Context.current();
 
     /**
      * @param reads sends reads to the service
      * @param maxWait the longest long poll: below the request timeout, so a quiet watch is no
      *     failed call
+     * @param tracing where each poll's {@code holdfast.watch.poll} span goes
      */
-    ServiceFeed(Reads reads, Duration maxWait) {
+    ServiceFeed(Reads reads, Duration maxWait, ClientTracing tracing) {
         this.reads = reads;
         this.maxWait = maxWait;
+        this.tracing = tracing;
     }
 
     @Override
     public Page read(WatchTarget target, String after, Duration wait) throws InterruptedException {
+        Span span;
+        try (Scope ignored = trace.makeCurrent()) {
+            span = tracing.start("holdfast.watch.poll", target.name());
+        }
+        try (Scope ignored = Spans.current(span)) {
+            Page page = poll(target, after, wait);
+            ClientTracing.end(span, null);
+            return page;
+        } catch (InterruptedException | RuntimeException e) {
+            ClientTracing.end(span, e);
+            throw e;
+        }
+    }
+
+    private Page poll(WatchTarget target, String after, Duration wait) throws InterruptedException {
         ChangePosition from = after == null ? null : ChangePosition.parse(after);
         long waitMillis = Math.max(0, Math.min(wait.toMillis(), maxWait.toMillis()));
         ChangePage page = ask(t -> t.changes(null, target, from, waitMillis));

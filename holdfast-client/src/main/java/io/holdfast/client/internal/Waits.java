@@ -14,6 +14,9 @@ import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.WaitBackstop;
+import io.holdfast.protocol.Spans;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -76,8 +79,8 @@ final class Waits {
         long waitMillis = tryOnly ? 0 : Replies.ceilMillis(o.waitTime());
         long leaseMillis = o.leaseTimeout() == null ? 0 : o.leaseTimeout().toMillis();
         Command.Invocation inv = requests.begin();
-        PendingWait<Lease> p =
-                new PendingWait<>(this, inv.seq(), List.of(r), leaseMillis, tryOnly, granted -> granted.get(0));
+        PendingWait<Lease> p = new PendingWait<>(
+                this, inv.seq(), List.of(r), leaseMillis, tryOnly, granted -> granted.get(0), span(r.name()));
         send(
                 p,
                 new Command.Acquire(
@@ -101,13 +104,28 @@ final class Waits {
         List<LeaseRequest> each = sortedNames.stream()
                 .map(name -> new LeaseRequest(name, mode, 1, 1))
                 .toList();
-        PendingWait<List<Lease>> p = new PendingWait<>(this, inv.seq(), each, leaseMillis, tryOnly, List::copyOf);
+        PendingWait<List<Lease>> p =
+                new PendingWait<>(this, inv.seq(), each, leaseMillis, tryOnly, List::copyOf, span(sortedNames.get(0)));
         send(p, new Command.AcquireAll(inv, sortedNames, mode, owner, waitMillis, leaseMillis), waitMillis, tryOnly);
         return p;
     }
 
-    /** Sends an acquire's command for its wait, which is settled by the reply, an event or a backstop. */
+    /** An acquire's span, a child of the current one: it ends when the wait settles. */
+    private Span span(String name) {
+        return requests.tracing().start("holdfast.acquire", name);
+    }
+
+    /**
+     * Sends an acquire's command for its wait, which is settled by the reply, an event or a
+     * backstop; in the wait's span, which the command's calls carry to the service.
+     */
     private void send(PendingWait<?> p, Command command, long waitMillis, boolean tryOnly) {
+        try (Scope ignored = Spans.current(p.span)) {
+            sendInSpan(p, command, waitMillis, tryOnly);
+        }
+    }
+
+    private void sendInSpan(PendingWait<?> p, Command command, long waitMillis, boolean tryOnly) {
         pending.put(p.seq, p);
         p.command = command;
         AtomicBoolean answered = new AtomicBoolean();
@@ -163,6 +181,7 @@ final class Waits {
 
             @Override
             public Void queued(Reply.Queued r) {
+                p.queued(requests.tracing());
                 // The service times the wait out; this is only a backstop for a lost event.
                 scheduleAsk(
                         p,

@@ -347,7 +347,8 @@ public final class FrameServer implements AutoCloseable {
                     in.array(), in.arrayOffset() + in.position(), in.arrayOffset() + in.position() + length - 9));
             in.position(in.position() + length - 9);
             switch (type) {
-                case Frames.CALL -> start(id, body);
+                case Frames.CALL -> start(id, body, new Metadata());
+                case Frames.CALL_WITH_HEADERS -> start(id, body, Frames.headers(body));
                 case Frames.CANCEL -> {
                     FrameCall<?, ?> call = calls.remove(id);
                     if (call != null) {
@@ -369,7 +370,7 @@ public final class FrameServer implements AutoCloseable {
             }
         }
 
-        private void start(long id, ByteBuffer body) throws Frames.FrameException {
+        private void start(long id, ByteBuffer body, Metadata headers) throws Frames.FrameException {
             String name = Frames.methodName(body);
             ServerMethodDefinition<?, ?> method = service.getMethod(name);
             if (method == null) {
@@ -379,10 +380,10 @@ public final class FrameServer implements AutoCloseable {
             if (calls.containsKey(id)) {
                 throw new Frames.FrameException("call number " + id + " is in use");
             }
-            startCall(id, method, body);
+            startCall(id, method, body, headers);
         }
 
-        private <Q, A> void startCall(long id, ServerMethodDefinition<Q, A> method, ByteBuffer body) {
+        private <Q, A> void startCall(long id, ServerMethodDefinition<Q, A> method, ByteBuffer body, Metadata headers) {
             MethodDescriptor<Q, A> descriptor = method.getMethodDescriptor();
             if (descriptor.getType() != MethodDescriptor.MethodType.UNARY
                     && descriptor.getType() != MethodDescriptor.MethodType.SERVER_STREAMING) {
@@ -408,7 +409,7 @@ public final class FrameServer implements AutoCloseable {
             FrameCall<Q, A> call = new FrameCall<>(this, id, descriptor);
             calls.put(id, call);
             try {
-                ServerCall.Listener<Q> listener = method.getServerCallHandler().startCall(call, new Metadata());
+                ServerCall.Listener<Q> listener = method.getServerCallHandler().startCall(call, headers);
                 call.listener = listener;
                 listener.onMessage(request);
                 listener.onHalfClose();

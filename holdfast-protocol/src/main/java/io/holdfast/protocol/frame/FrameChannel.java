@@ -339,6 +339,9 @@ public final class FrameChannel extends ManagedChannel {
 
         private volatile Connection on;
         private Listener<A> listener;
+        /** The call's headers (a trace's {@code traceparent}), sent with its request. */
+        private Metadata headers;
+
         private boolean headersDelivered;
         private boolean ended;
 
@@ -351,6 +354,7 @@ public final class FrameChannel extends ManagedChannel {
         @Override
         public void start(Listener<A> listener, Metadata headers) {
             this.listener = listener;
+            this.headers = headers;
         }
 
         @Override
@@ -374,7 +378,7 @@ public final class FrameChannel extends ManagedChannel {
             Connection c = connection();
             id = ids.incrementAndGet();
             try {
-                frame = Frames.call(id, method, message);
+                frame = Frames.call(id, method, message, headers);
             } catch (RuntimeException e) {
                 closed(
                         Status.INTERNAL

@@ -21,7 +21,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  *   int32  length   bytes that follow this field: 9 + the body
- *   int8   type     CALL, CANCEL (client to server); MESSAGE, CLOSE (server to client)
+ *   int8   type     CALL, CALL_WITH_HEADERS, CANCEL (client to server); MESSAGE, CLOSE (server to client)
  *   int64  call     the client's number for the call, unique on the connection while it is open
  *   body
  * </pre>
@@ -29,6 +29,10 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>{@code CALL}: int16 length + UTF-8 full method name ({@code holdfast.v1.Holdfast/Submit}),
  *       then the request message. Unary and server-streaming methods only.
+ *   <li>{@code CALL_WITH_HEADERS}: the call's headers as a {@code CLOSE} frame's trailers (int16
+ *       count, then the pairs), then the body of a {@code CALL}. Sent instead of {@code CALL} only
+ *       when the call has headers (a W3C {@code traceparent}, when the caller's code runs in a
+ *       trace), so a server that predates it is sent nothing new unless a trace is carried.
  *   <li>{@code CANCEL}: empty. The client gives up on the call; the server answers nothing more.
  *   <li>{@code MESSAGE}: one response message (one for a unary call, any number for a stream).
  *   <li>{@code CLOSE}: the call's end: int32 status code, int32 length + UTF-8 description, int16
@@ -37,8 +41,8 @@ import java.nio.charset.StandardCharsets;
  * </ul>
  *
  * Integers are big-endian. There is no flow control: a server writes what it has, and a client
- * reads continuously. The transport carries no credentials, no TLS and no headers; nodes with TLS
- * or authentication serve clients over gRPC.
+ * reads continuously. The transport carries no credentials and no TLS, and of the headers only
+ * ASCII ones; nodes with TLS or authentication serve clients over gRPC.
  */
 public final class Frames {
     /** What a client sends first: {@code HFRAMES1}. */
@@ -51,6 +55,7 @@ public final class Frames {
     public static final byte CANCEL = 2;
     public static final byte MESSAGE = 3;
     public static final byte CLOSE = 4;
+    public static final byte CALL_WITH_HEADERS = 5;
 
     private static final int MAX_TRAILERS = 64;
 
@@ -58,9 +63,21 @@ public final class Frames {
 
     /** A {@code CALL} frame, ready to write. */
     public static <Q> ByteBuffer call(long call, MethodDescriptor<Q, ?> method, Q request) {
+        return call(call, method, request, null);
+    }
+
+    /**
+     * A {@code CALL} frame, ready to write; a {@code CALL_WITH_HEADERS} frame if {@code headers}
+     * holds an ASCII header (binary ones are not carried).
+     */
+    public static <Q> ByteBuffer call(long call, MethodDescriptor<Q, ?> method, Q request, Metadata headers) {
         byte[] name = method.getFullMethodName().getBytes(StandardCharsets.UTF_8);
         byte[] message = bytes(request, method.getRequestMarshaller());
-        ByteBuffer b = frame(CALL, call, 2 + name.length + message.length);
+        Pairs pairs = Pairs.of(headers);
+        int size = 2 + name.length + message.length;
+        ByteBuffer b = pairs.isEmpty()
+                ? frame(CALL, call, size)
+                : pairs.putInto(frame(CALL_WITH_HEADERS, call, pairs.size() + size));
         b.putShort((short) name.length).put(name).put(message);
         return b.flip();
     }
@@ -81,29 +98,51 @@ public final class Frames {
         byte[] description = status.getDescription() == null
                 ? new byte[0]
                 : status.getDescription().getBytes(StandardCharsets.UTF_8);
-        int size = 4 + 4 + description.length + 2;
-        java.util.List<byte[]> pairs = new java.util.ArrayList<>();
-        if (trailers != null) {
-            for (String key : trailers.keys()) {
+        Pairs pairs = Pairs.of(trailers);
+        ByteBuffer b = frame(CLOSE, call, 4 + 4 + description.length + pairs.size());
+        b.putInt(status.getCode().value()).putInt(description.length).put(description);
+        return pairs.putInto(b).flip();
+    }
+
+    /**
+     * The ASCII entries of headers or trailers as a frame carries them: int16 count, then each
+     * (int16 length + key, int32 length + value); at most {@value #MAX_TRAILERS} entries.
+     */
+    private record Pairs(java.util.List<byte[]> keysAndValues, int size) {
+        private static final Pairs NONE = new Pairs(java.util.List.of(), 2);
+
+        static Pairs of(Metadata metadata) {
+            if (metadata == null || metadata.keys().isEmpty()) {
+                return NONE;
+            }
+            java.util.List<byte[]> pairs = new java.util.ArrayList<>();
+            int size = 2;
+            for (String key : metadata.keys()) {
                 if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX) || pairs.size() >= 2 * MAX_TRAILERS) {
                     continue;
                 }
-                Iterable<String> values = trailers.getAll(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+                Iterable<String> values = metadata.getAll(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
                 for (String value : values == null ? java.util.List.<String>of() : values) {
                     pairs.add(key.getBytes(StandardCharsets.US_ASCII));
                     pairs.add(value.getBytes(StandardCharsets.US_ASCII));
                     size += 2 + 4 + pairs.get(pairs.size() - 2).length + pairs.get(pairs.size() - 1).length;
                 }
             }
+            return new Pairs(pairs, size);
         }
-        ByteBuffer b = frame(CLOSE, call, size);
-        b.putInt(status.getCode().value()).putInt(description.length).put(description);
-        b.putShort((short) (pairs.size() / 2));
-        for (int i = 0; i < pairs.size(); i += 2) {
-            b.putShort((short) pairs.get(i).length).put(pairs.get(i));
-            b.putInt(pairs.get(i + 1).length).put(pairs.get(i + 1));
+
+        boolean isEmpty() {
+            return keysAndValues.isEmpty();
         }
-        return b.flip();
+
+        ByteBuffer putInto(ByteBuffer b) {
+            b.putShort((short) (keysAndValues.size() / 2));
+            for (int i = 0; i < keysAndValues.size(); i += 2) {
+                b.putShort((short) keysAndValues.get(i).length).put(keysAndValues.get(i));
+                b.putInt(keysAndValues.get(i + 1).length).put(keysAndValues.get(i + 1));
+            }
+            return b;
+        }
     }
 
     /** The method name at the start of a {@code CALL} body; the body is left at the message. */
@@ -137,18 +176,27 @@ public final class Frames {
 
     /** The trailers of a {@code CLOSE} body, read after {@link #status(ByteBuffer)}. */
     public static Metadata trailers(ByteBuffer body) throws FrameException {
-        Metadata trailers = new Metadata();
+        return pairs(body, "a close frame with bad trailers: ");
+    }
+
+    /** The headers at the start of a {@code CALL_WITH_HEADERS} body; the body is left at the method name. */
+    public static Metadata headers(ByteBuffer body) throws FrameException {
+        return pairs(body, "a call frame with bad headers: ");
+    }
+
+    private static Metadata pairs(ByteBuffer body, String problem) throws FrameException {
+        Metadata metadata = new Metadata();
         try {
             int count = Short.toUnsignedInt(body.getShort());
             for (int i = 0; i < count; i++) {
                 String key = string(body, Short.toUnsignedInt(body.getShort()));
                 String value = string(body, body.getInt());
-                trailers.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
+                metadata.put(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER), value);
             }
         } catch (java.nio.BufferUnderflowException | IllegalArgumentException e) {
-            throw new FrameException("a close frame with bad trailers: " + e.getMessage());
+            throw new FrameException(problem + e.getMessage());
         }
-        return trailers;
+        return metadata;
     }
 
     private static String string(ByteBuffer body, int length) throws FrameException {
