@@ -9,7 +9,7 @@
 #                    a throwaway key made for the run and deleted after it (the default).
 #   --version X.Y.Z  the release's version (default: the parent POM's, less -SNAPSHOT). The Python and
 #                    Node clients must already carry it (the version bump is a commit: docs/releasing.md).
-#   MAVEN_ARGS       passed to Maven, for instance -o to build offline.
+#   MAVEN_ARGS       passed to Maven. Not -o: the SBOM's plugin skips itself when Maven is offline.
 #
 # It builds a copy of the tree (tracked and untracked files, without what git ignores) in a
 # temporary directory whose POMs carry the release version, so the work tree and ~/.m2 are left
@@ -139,6 +139,8 @@ echo "$(find "$out/maven" -name '*.jar' | wc -l) jars, $(find "$out/maven" -name
 
 step "the server tarball and its SBOM into $out/server"
 mkdir -p "$out/server"
+[[ -f $src/holdfast-dist/target/holdfast-$version.cdx.json ]] ||
+  fail "no SBOM was made (cyclonedx-maven-plugin skips itself when Maven runs offline, with -o)"
 cp "$src/holdfast-dist/target/holdfast-$version.tar.gz" "$src/holdfast-dist/target/holdfast-$version.cdx.json" "$out/server/"
 (cd "$out/server" && sha256sum "holdfast-$version.tar.gz" >"holdfast-$version.tar.gz.sha256")
 
