@@ -22,8 +22,9 @@ import org.w3c.dom.NodeList;
  * the published modules (every module of the reactor that does not set {@code maven.deploy.skip}) at
  * the project's version; the metadata Central requires (url, licence, developers, SCM) is in the
  * parent and, the same, in the BOM (which has no parent); every published module has a name and a
- * description; the licence named is the repository's LICENSE. A module added without its BOM line,
- * or metadata changed in one place only, fails here.
+ * description; the licence named is the repository's LICENSE; the BOM's own {@code sign} profile
+ * signs it as the parent's signs everything else (release/stage.sh, docs/releasing.md). A module
+ * added without its BOM line, or metadata or signing changed in one place only, fails here.
  */
 class PublicationTest {
     private static final List<String> CENTRAL_METADATA = List.of("url", "licenses", "developers", "scm");
@@ -62,7 +63,8 @@ class PublicationTest {
                 bom,
                 text.replace(entry, "<artifactId>holdfast-gone</artifactId>")
                         .replace("<tag>HEAD</tag>", "<tag>HEAD</tag><!-- changed -->")
-                        .replace("<name>Apache-2.0</name>", "<name>MIT</name>"));
+                        .replace("<name>Apache-2.0</name>", "<name>MIT</name>")
+                        .replace("<id>sign</id>", "<id>sign-me-not</id>"));
         Path client = copy.resolve("holdfast-client/pom.xml");
         String clientPom = Files.readString(client);
         String moduleName = "<holdfast.module>io.holdfast.client</holdfast.module>";
@@ -74,6 +76,7 @@ class PublicationTest {
                         "holdfast-bom does not list the published module holdfast-redis",
                         "holdfast-bom lists holdfast-gone, which is not a published module",
                         "holdfast-bom's <licenses> differs from the parent's",
+                        "holdfast-bom has no sign profile signing it as the parent's does (maven-gpg-plugin)",
                         "holdfast-client names its module 'holdfast', not io.holdfast.client (property holdfast.module)");
     }
 
@@ -94,6 +97,12 @@ class PublicationTest {
             } else if (!normalized(mine).equals(normalized(child(bom, element)))) {
                 problems.add("holdfast-bom's <" + element + "> differs from the parent's");
             }
+        }
+        String gpgVersion = gpgVersion(parent);
+        if (signing(parent) == null) {
+            problems.add("the parent has no sign profile with maven-gpg-plugin");
+        } else if (!signingOf(bom, gpgVersion).equals(signingOf(parent, gpgVersion))) {
+            problems.add("holdfast-bom has no sign profile signing it as the parent's does (maven-gpg-plugin)");
         }
         if (!releaseModules(parent).contains("holdfast-bom")) {
             problems.add("the release profile does not build holdfast-bom");
@@ -183,6 +192,39 @@ class PublicationTest {
             }
         }
         return modules;
+    }
+
+    /** The maven-gpg-plugin of the pom's {@code sign} profile, or null. */
+    private static Element signing(Element pom) {
+        Element profiles = child(pom, "profiles");
+        NodeList all = profiles == null ? null : profiles.getElementsByTagName("profile");
+        for (int i = 0; all != null && i < all.getLength(); i++) {
+            Element profile = (Element) all.item(i);
+            Element build = "sign".equals(text(profile, "id")) ? child(profile, "build") : null;
+            Element plugins = build == null ? null : child(build, "plugins");
+            NodeList found = plugins == null ? null : plugins.getElementsByTagName("plugin");
+            for (int j = 0; found != null && j < found.getLength(); j++) {
+                Element plugin = (Element) found.item(j);
+                if ("maven-gpg-plugin".equals(text(plugin, "artifactId"))) {
+                    return plugin;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The pom's signing plugin: its version (the parent's property resolved) and its executions. */
+    private static String signingOf(Element pom, String gpgVersion) {
+        Element plugin = signing(pom);
+        return plugin == null
+                ? "(none)"
+                : text(plugin, "version").replace("${gpg-plugin.version}", gpgVersion)
+                        + normalized(child(plugin, "executions"));
+    }
+
+    private static String gpgVersion(Element parent) {
+        Element properties = child(parent, "properties");
+        return properties == null ? "" : text(properties, "gpg-plugin.version");
     }
 
     static Element read(Path pom) throws Exception {

@@ -1,3 +1,5 @@
+// Ceiling 430 lines, one idea: a client session's parts wired together (session, requests, leases, waits,
+// recipes, tracing) behind the handles' one entry point.
 package io.holdfast.client.internal;
 
 import io.holdfast.AcquireOptions;
