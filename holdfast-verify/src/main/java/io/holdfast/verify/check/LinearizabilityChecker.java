@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
@@ -55,16 +56,15 @@ public final class LinearizabilityChecker implements Checker {
         List<String> unmodelled = new ArrayList<>();
         Map<String, List<Operation>> byKey = new TreeMap<>();
         for (Operation o : Operation.pair(records)) {
-            Op.Fn f = o.invoke().f();
-            if (f == Op.Fn.FOREIGN_RELEASE) {
+            if (o.call() instanceof Call.ForeignRelease release) {
                 if (o.ok()) {
                     violations.add(o.key() + ": the service accepted a release by "
-                            + o.invoke().process() + ", which does not hold it, of token "
-                            + o.invoke().token() + ": " + o.describe(origin));
+                            + o.process() + ", which does not hold it, of token "
+                            + release.token() + ": " + o.describe(origin));
                 }
                 continue;
             }
-            if (o.key() == null || f == Op.Fn.LOST) {
+            if (o.key() == null) {
                 continue;
             }
             byKey.computeIfAbsent(o.key(), k -> new ArrayList<>()).add(o);
@@ -74,7 +74,7 @@ public final class LinearizabilityChecker implements Checker {
         long passed = 0;
         for (Map.Entry<String, List<Operation>> e : byKey.entrySet()) {
             Set<Op.Kind> kinds = EnumSet.noneOf(Op.Kind.class);
-            e.getValue().forEach(o -> kinds.add(o.invoke().kind()));
+            e.getValue().forEach(o -> kinds.add(o.target() != null ? o.target().kind() : Op.Kind.REGISTER));
             Model<?> model = modelOf(kinds);
             if (model == null) {
                 unmodelled.add(e.getKey() + " (operations of kinds " + kinds + ")");

@@ -35,7 +35,7 @@ class DataCheckerTest {
         H h = new H();
         h.cas("c1", 0, "reg-0", 0, 5).wrote(1, 1);
         h.cas("c1", 2, "reg-0", 1, 6).wrote(3, 2);
-        h.phase("final").get("probe", 10, "reg-0").read(11, 2, 6);
+        h.phase("final").get("probe", 10, "reg-0").reads(11, 2, 6);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -44,7 +44,7 @@ class DataCheckerTest {
         H h = new H();
         h.cas("c1", 0, "reg-0", 0, 5).wrote(1, 1);
         h.cas("c1", 2, "reg-0", 1, 6).wrote(3, 2);
-        h.phase("final").get("probe", 10, "reg-0").read(11, 1, 5);
+        h.phase("final").get("probe", 10, "reg-0").reads(11, 1, 5);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
