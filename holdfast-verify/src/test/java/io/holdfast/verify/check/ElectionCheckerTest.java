@@ -211,7 +211,12 @@ class ElectionCheckerTest {
 
     @Test
     void aRunWithoutElectionsIsSkipped() {
-        assertThat(checker.check(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records())
+        assertThat(checker.check(new H()
+                                .acquire("c1", 0, "lock-0")
+                                .granted(1, 1)
+                                .release(2)
+                                .released(3)
+                                .records())
                         .status())
                 .isEqualTo(Status.SKIPPED);
     }

@@ -108,15 +108,17 @@ final class H {
     }
 
     private Invoked invoke(String p, double t, Call call) {
-        return new Invoked(add(p, t, call));
+        return new Invoked(add(p, t, call), call);
     }
 
     /** An operation invoked; its result at a time (or none: the process died) ends it. */
     final class Invoked {
         private final Op invoke;
+        private final Call call;
 
-        private Invoked(Op invoke) {
+        private Invoked(Op invoke, Call call) {
             this.invoke = invoke;
+            this.call = call;
         }
 
         /** Answered at {@code t} with {@code result}. */
@@ -125,9 +127,10 @@ final class H {
             return H.this;
         }
 
-        /** Granted at {@code t} with {@code token}. */
-        H granted(double t, long token) {
-            return ends(t, new Result.Granted(token));
+        /** Granted at {@code t} with {@code token}; the hold it gives can be released. */
+        Granted granted(double t, long token) {
+            ends(t, new Result.Granted(token));
+            return new Granted(invoke.process(), ((Call.Acquire) call).target(), token);
         }
 
         /** Released at {@code t}. */
@@ -156,10 +159,22 @@ final class H {
         }
     }
 
-    /** A lock held from acquire [a0,a1] to release [r0,r1], both OK. */
-    H hold(String p, String key, long token, double a0, double a1, double r0, double r1) {
-        acquire(p, a0, key).granted(a1, token);
-        return release(p, r0, key, token).released(r1);
+    /** A hold that a grant gave: {@code p}'s lease with {@code token} on {@code target}. */
+    final class Granted {
+        private final String p;
+        private final Call.Target target;
+        private final long token;
+
+        private Granted(String p, Call.Target target, long token) {
+            this.p = p;
+            this.target = target;
+            this.token = token;
+        }
+
+        /** The holder gives the lease back at {@code t}. */
+        Invoked release(double t) {
+            return H.this.release(p, t, target, token);
+        }
     }
 
     /** A write of {@code p}'s operation {@code seq} to the fenced store at {@code t}. */

@@ -13,7 +13,15 @@ class LinearizabilityCheckerTest {
 
     @Test
     void sequentialHoldsPass() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).hold("c2", "lock-0", 2, 2.5, 4, 5, 6);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 1)
+                .release(2)
+                .released(3)
+                .acquire("c2", 2.5, "lock-0")
+                .granted(4, 2)
+                .release(5)
+                .released(6);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("keys linearizable", 1L);
@@ -58,7 +66,15 @@ class LinearizabilityCheckerTest {
 
     @Test
     void tokenNotAboveEarlierGrantFails() {
-        H h = new H().hold("c1", "lock-0", 5, 0, 1, 2, 3).hold("c2", "lock-0", 3, 4, 5, 6, 7);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 5)
+                .release(2)
+                .released(3)
+                .acquire("c2", 4, "lock-0")
+                .granted(5, 3)
+                .release(6)
+                .released(7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations().get(0)).contains("token=3", "highest token 5");
@@ -78,14 +94,14 @@ class LinearizabilityCheckerTest {
 
     @Test
     void tryFailWhileHeldPasses() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 5, 6);
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(5).released(6);
         h.tryAcquire("c2", 2, "lock-0").refused(3, "TIMEOUT");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tryFailWhileFreeFails() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3);
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(2).released(3);
         h.tryAcquire("c2", 4, "lock-0").refused(5, "TIMEOUT");
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
@@ -97,7 +113,10 @@ class LinearizabilityCheckerTest {
         H h = new H();
         h.acquire("c1", 0, "lock-0").unknown(1);
         h.tryAcquire("c2", 4, "lock-0").refused(5, "TIMEOUT");
-        h.hold("c3", "lock-0", 7, 6, 7, 8, 9); // the unknown grant's hold was removed (expired) before
+        h.acquire("c3", 6, "lock-0")
+                .granted(7, 7)
+                .release(8)
+                .released(9); // the unknown grant's hold was removed (expired) before
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -115,7 +134,7 @@ class LinearizabilityCheckerTest {
     void blockingTimeoutHasNoEffect() {
         H h = new H();
         h.acquire("c1", 0, "lock-0").refused(3, "TIMEOUT");
-        h.hold("c2", "lock-0", 1, 1, 2, 4, 5);
+        h.acquire("c2", 1, "lock-0").granted(2, 1).release(4).released(5);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -124,13 +143,20 @@ class LinearizabilityCheckerTest {
         H h = new H();
         h.acquire("c1", 0, "lock-0"); // the process died: no completion
         h.acquire("c3", 0.5, "lock-0").unknown(1);
-        h.hold("c2", "lock-0", 1, 1, 2, 4, 5).hold("c2", "lock-0", 2, 6, 7, 8, 9);
+        h.acquire("c2", 1, "lock-0")
+                .granted(2, 1)
+                .release(4)
+                .released(5)
+                .acquire("c2", 6, "lock-0")
+                .granted(7, 2)
+                .release(8)
+                .released(9);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void foreignReleaseOkFails() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5);
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(4).released(5);
         h.foreignRelease("x1", 2, "lock-0", 1).released(3);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
@@ -139,7 +165,7 @@ class LinearizabilityCheckerTest {
 
     @Test
     void foreignReleaseRefusedPasses() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5);
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(4).released(5);
         h.foreignRelease("x1", 2, "lock-0", 1).refused(3, "NOT_OWNER");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
@@ -241,7 +267,10 @@ class LinearizabilityCheckerTest {
         }
         for (int i = 0; i < 4; i++) {
             h.tryAcquire("t" + i, 10 + 3 * i, "lock-0").refused(10 + 3 * i + 1, "TIMEOUT");
-            h.hold("c" + i, "lock-0", 10 + i, 11 + 3 * i, 11.5 + 3 * i, 12 + 3 * i, 12.5 + 3 * i);
+            h.acquire("c" + i, 11 + 3 * i, "lock-0")
+                    .granted(11.5 + 3 * i, 10 + i)
+                    .release(12 + 3 * i)
+                    .released(12.5 + 3 * i);
         }
         CheckResult generous = new LinearizabilityChecker().check(h.records());
         assertThat(generous.status()).as(generous.toString()).isEqualTo(Status.PASS);
@@ -253,7 +282,15 @@ class LinearizabilityCheckerTest {
 
     @Test
     void keysAreCheckedSeparately() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5).hold("c2", "lock-1", 2, 2, 3, 6, 7);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 1)
+                .release(4)
+                .released(5)
+                .acquire("c2", 2, "lock-1")
+                .granted(3, 2)
+                .release(6)
+                .released(7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("keys", 2L);
@@ -262,7 +299,7 @@ class LinearizabilityCheckerTest {
     @Test
     void keyWhoseOperationsNameTwoModelsIsInconclusive() {
         // a lock and a register on one key: no one model says what is legal, so no verdict, never a pass
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3);
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(2).released(3);
         h.get("c2", 4, "lock-0").reads(5, 0, 0);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.INCONCLUSIVE);

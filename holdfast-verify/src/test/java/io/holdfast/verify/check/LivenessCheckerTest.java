@@ -95,6 +95,12 @@ class LivenessCheckerTest {
 
     @Test
     void nothingFinalIsSkipped() {
-        assertThat(check(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3)).status()).isEqualTo(Status.SKIPPED);
+        assertThat(check(new H()
+                                .acquire("c1", 0, "lock-0")
+                                .granted(1, 1)
+                                .release(2)
+                                .released(3))
+                        .status())
+                .isEqualTo(Status.SKIPPED);
     }
 }
