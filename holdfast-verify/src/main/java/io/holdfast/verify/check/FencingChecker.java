@@ -30,7 +30,7 @@ import java.util.TreeMap;
  *       WORK writes repeat by design).
  * </ul>
  *
- * <p>Also over every store and the ACQUIRE OKs: one token used by two different acquires (process,
+ * <p>Also over every store and the granted acquires: one token used by two different acquires (process,
  * seq), on any keys (tokens are unique).
  *
  * <p>Counts: "accepted", "stale writes refused" (fenced store), and "unfenced overlaps": ENTERs and WORK

@@ -15,14 +15,14 @@ import java.util.TreeMap;
  * (each takes effect at one point between its invoke and its completion), against a small model of
  * the key, chosen by the kind its operations name: {@link LockModel} (LOCK), {@link
  * ReadWriteLockModel} (READ and WRITE), {@link SemaphoreModel} (permits per holder, limit from the
- * operation) or {@link RegisterModel} (REG_GET, REG_CAS); the models hold the rules. The search,
+ * operation) or {@link RegisterModel} (register reads and writes); the models hold the rules. The search,
  * {@link Search}, is Wing and Gong's with Lowe's just-in-time linearization and memoized (state,
  * linearized set) pairs, as Porcupine does it, and knows nothing of locks.
  *
  * <p>A key whose search explores more than the budget of states is INCONCLUSIVE, never a pass, and
  * so is a key whose operations name kinds of more than one model.
  * A FAIL names the key, the operation that could not be placed at the deepest point the search
- * reached, and the window of operations still open there. A FOREIGN_RELEASE answered OK is a
+ * reached, and the window of operations still open there. A foreign release answered {@code Released} is a
  * violation on its own.
  */
 public final class LinearizabilityChecker implements Checker {

@@ -11,11 +11,11 @@ import java.util.Map;
  * Checks the final phase, run after every fault healed and the clients gave back what they held.
  *
  * <ul>
- *   <li>Every final-phase ACQUIRE and REG_GET ends OK; a FAIL, an UNKNOWN or a missing completion is
- *       a violation naming the key and the error.
- *   <li>Handoff: when a final-phase RELEASE OK of a key was invoked while another process's
- *       final-phase ACQUIRE of that key was pending, that acquire must be granted within {@link
- *       #HANDOFF_BOUND_NANOS} of the release's OK.
+ *   <li>Every final-phase acquire and register read succeeds; a {@code Refused}, an {@code Unknown}
+ *       or a missing completion is a violation naming the key and the error.
+ *   <li>Handoff: when a final-phase release of a key that answered {@code Released} was invoked while
+ *       another process's final-phase acquire of that key was pending, that acquire must be granted
+ *       within {@link #HANDOFF_BOUND_NANOS} of the release's answer.
  *   <li>Every {@link FinalLock} shows no holders and no waiters. A holder whose session is not among
  *       the live sessions is named as held by an expired or closed session (an orphaned hold).
  * </ul>
