@@ -5,6 +5,7 @@ import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -73,7 +74,7 @@ public final class ElectionChecker implements Checker {
         Set<String> elections = new TreeSet<>();
         for (Record r : records) {
             if (r instanceof Op op && (op.call() instanceof Call.Work || op.call() instanceof Call.Observed)) {
-                elections.add(op.key());
+                elections.add(op.call().key());
             } else if (r instanceof StoreWrite w && StoreWrite.WORK.equals(w.phase())) {
                 elections.add(w.key());
             }
@@ -88,15 +89,17 @@ public final class ElectionChecker implements Checker {
         Map<Long, List<Operation>> grantsByToken = new TreeMap<>();
         Map<String, Operation> campaigns = new HashMap<>();
         for (Operation o : ops) {
-            Op in = o.invoke();
-            if (in.f() == Op.Fn.ACQUIRE && o.ok()) {
+            if (!(o.call() instanceof Call.Acquire)) {
+                continue;
+            }
+            if (o.result() instanceof Result.Granted granted) {
                 grantsByToken
-                        .computeIfAbsent(o.completion().token(), t -> new ArrayList<>())
+                        .computeIfAbsent(granted.token(), t -> new ArrayList<>())
                         .add(o);
             }
-            if (in.f() == Op.Fn.ACQUIRE && elections.contains(in.key())) {
-                campaigns.put(in.id(), o);
-                if (!FINAL.equals(in.phase())) {
+            if (elections.contains(o.key())) {
+                campaigns.put(o.id(), o);
+                if (!FINAL.equals(o.phase())) {
                     counts.merge("campaigns", 1L, Long::sum);
                     counts.merge("leaderships", o.ok() ? 1L : 0L, Long::sum);
                 }
@@ -107,9 +110,8 @@ public final class ElectionChecker implements Checker {
             if (grants.stream().anyMatch(g -> elections.contains(g.key()))) {
                 epochs.add(token);
                 if (grants.size() > 1) {
-                    List<String> who = grants.stream()
-                            .map(g -> g.invoke().id() + " on " + g.key())
-                            .toList();
+                    List<String> who =
+                            grants.stream().map(g -> g.id() + " on " + g.key()).toList();
                     violations.add("epoch " + token + " granted to " + grants.size() + " campaigns: "
                             + String.join(", ", who));
                 }
@@ -150,12 +152,12 @@ public final class ElectionChecker implements Checker {
             Map<Long, String> source = new HashMap<>();
             List<Operation> grants = new ArrayList<>();
             for (Operation o : ops) {
-                if (o.invoke().f() == Op.Fn.ACQUIRE && o.ok() && election.equals(o.key())) {
+                if (o.call() instanceof Call.Acquire
+                        && o.result() instanceof Result.Granted granted
+                        && election.equals(o.key())) {
                     grants.add(o);
-                    known.add(new long[] {o.end(), o.completion().token()});
-                    source.putIfAbsent(
-                            o.completion().token(),
-                            "granted to " + o.invoke().id() + " at " + Times.at(o.end(), origin));
+                    known.add(new long[] {o.end(), granted.token()});
+                    source.putIfAbsent(granted.token(), "granted to " + o.id() + " at " + Times.at(o.end(), origin));
                 }
             }
             for (Record r : records) {
@@ -170,17 +172,17 @@ public final class ElectionChecker implements Checker {
                 }
             }
             known.sort(Comparator.comparingLong(k -> k[0]));
-            grants.sort(Comparator.comparingLong(o -> o.invoke().time()));
+            grants.sort(Comparator.comparingLong(Operation::start));
             long highest = 0;
             int next = 0;
             for (Operation b : grants) {
-                while (next < known.size() && known.get(next)[0] < b.invoke().time()) {
+                while (next < known.size() && known.get(next)[0] < b.start()) {
                     highest = Math.max(highest, known.get(next++)[1]);
                 }
-                long epoch = b.completion().token();
+                long epoch = b.token();
                 if (epoch <= highest) {
-                    violations.add(election + ": " + b.invoke().id() + " was elected with epoch " + epoch
-                            + " (campaign invoked " + Times.at(b.invoke().time(), origin) + ") although epoch "
+                    violations.add(election + ": " + b.id() + " was elected with epoch " + epoch
+                            + " (campaign invoked " + Times.at(b.start(), origin) + ") although epoch "
                             + highest + " had been " + source.get(highest) + ": epochs must rise");
                 }
             }
@@ -231,7 +233,7 @@ public final class ElectionChecker implements Checker {
             Map<String, Long> counts) {
         Map<String, Knew> knew = new HashMap<>(); // process|epoch -> earliest knowledge
         for (Record r : records) {
-            if (r instanceof Op op && elections.contains(op.key()) && op.call() instanceof Call.Lost lost) {
+            if (r instanceof Op op && op.call() instanceof Call.Lost lost && elections.contains(lost.key())) {
                 counts.merge("losses told", 1L, Long::sum);
                 knew.merge(
                         op.process() + "|" + lost.token(),
@@ -249,12 +251,12 @@ public final class ElectionChecker implements Checker {
             }
         }
         for (Operation o : ops) {
-            Op in = o.invoke();
-            if (in.f() == Op.Fn.RELEASE && elections.contains(in.key())) {
-                if (!FINAL.equals(in.phase())) {
+            if (o.call() instanceof Call.Release resign && elections.contains(o.key())) {
+                if (!FINAL.equals(o.phase())) {
                     counts.merge("resignations", 1L, Long::sum);
                 }
-                knew.merge(in.process() + "|" + in.token(), new Knew(in.time(), "resigned"), ElectionChecker::earlier);
+                knew.merge(
+                        o.process() + "|" + resign.token(), new Knew(o.start(), "resigned"), ElectionChecker::earlier);
             }
         }
         // leadership -> {first late step, number of late steps}
@@ -272,7 +274,8 @@ public final class ElectionChecker implements Checker {
             }
         }
         for (Map.Entry<String, Op> e : firstLate.entrySet()) {
-            Op step = e.getValue();
+            Op at = e.getValue();
+            Call.Work step = (Call.Work) at.call();
             Knew k = knew.get(e.getKey());
             int took = 0;
             long behind = 0;
@@ -280,16 +283,16 @@ public final class ElectionChecker implements Checker {
                 if (r instanceof StoreWrite w
                         && StoreWrite.UNFENCED.equals(w.store())
                         && w.key().equals(step.key())
-                        && w.process().equals(step.process())
-                        && w.token() == step.token()
-                        && w.time() > step.time()
+                        && w.process().equals(at.process())
+                        && w.token() == step.epoch()
+                        && w.time() > at.time()
                         && w.token() < w.highest()) {
                     took++;
                     behind = Math.max(behind, w.highest());
                 }
             }
-            violations.add(step.key() + ": " + step.process() + " led with epoch " + step.token() + " and acted at "
-                    + Times.at(step.time(), origin) + " after it knew its leadership was over (" + k.how() + " at "
+            violations.add(step.key() + ": " + at.process() + " led with epoch " + step.epoch() + " and acted at "
+                    + Times.at(at.time(), origin) + " after it knew its leadership was over (" + k.how() + " at "
                     + Times.at(k.time(), origin) + "): " + late.get(e.getKey()) + " step(s) after that"
                     + (took == 0
                             ? ""

@@ -3,6 +3,7 @@ package io.holdfast.verify.check;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +41,11 @@ final class ElectionObservations {
                     || !elections.contains(told.key())) {
                 continue;
             }
-            String who = op.process() + "|" + op.key();
+            String who = op.process() + "|" + told.key();
             long[] s = seen.computeIfAbsent(who, k -> new long[2]);
             Map<Long, String> over = ended.computeIfAbsent(who, k -> new HashMap<>());
             long epoch = told.epoch();
-            String at = op.key() + ": observer " + op.process() + " was told at " + Times.at(op.time(), origin);
+            String at = told.key() + ": observer " + op.process() + " was told at " + Times.at(op.time(), origin);
             if (epoch != s[0] && s[0] > 0) {
                 over.putIfAbsent(
                         s[0],
@@ -84,14 +85,13 @@ final class ElectionObservations {
         if (!grants.isEmpty()) {
             Operation g = grants.get(0);
             if (!g.key().equals(seen.key())) {
-                return "that epoch was granted to " + g.invoke().id() + " on " + g.key();
+                return "that epoch was granted to " + g.id() + " on " + g.key();
             }
-            if (seen.value() != null && !seen.value().equals(g.invoke().id())) {
-                return "that epoch was granted to " + g.invoke().id() + " (each campaign proclaims its own id)";
+            if (seen.value() != null && !seen.value().equals(g.id())) {
+                return "that epoch was granted to " + g.id() + " (each campaign proclaims its own id)";
             }
-            if (time < g.invoke().time()) {
-                return "its campaign " + g.invoke().id() + " was invoked only at "
-                        + Times.at(g.invoke().time(), origin);
+            if (time < g.start()) {
+                return "its campaign " + g.id() + " was invoked only at " + Times.at(g.start(), origin);
             }
             return null;
         }
@@ -100,24 +100,19 @@ final class ElectionObservations {
             if (c == null || !c.key().equals(seen.key())) {
                 return "no campaign of " + seen.key() + " is " + seen.value();
             }
-            if (c.ok()) {
-                return "campaign " + seen.value() + " was elected with epoch "
-                        + c.completion().token();
+            if (c.result() instanceof Result.Granted granted) {
+                return "campaign " + seen.value() + " was elected with epoch " + granted.token();
             }
-            if (c.outcome() == Op.Type.FAIL) {
+            if (c.result() instanceof Result.Refused) {
                 return "campaign " + seen.value() + " failed (" + c.error() + ")";
             }
-            if (time < c.invoke().time()) {
-                return "campaign " + seen.value() + " was invoked only at "
-                        + Times.at(c.invoke().time(), origin);
+            if (time < c.start()) {
+                return "campaign " + seen.value() + " was invoked only at " + Times.at(c.start(), origin);
             }
             return null; // a campaign of unknown outcome, granted after all
         }
         for (Operation c : campaigns.values()) {
-            if (c.key().equals(seen.key())
-                    && !c.ok()
-                    && c.outcome() != Op.Type.FAIL
-                    && c.invoke().time() < time) {
+            if (c.key().equals(seen.key()) && c.unknown() && c.start() < time) {
                 return null; // possibly a campaign of unknown outcome that had not proclaimed yet
             }
         }

@@ -1,9 +1,11 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +30,7 @@ import java.util.TreeMap;
  *       WORK writes repeat by design).
  * </ul>
  *
- * <p>Also over every store and the ACQUIRE OKs: one token used by two different acquires (process,
+ * <p>Also over every store and the granted acquires: one token used by two different acquires (process,
  * seq), on any keys (tokens are unique).
  *
  * <p>Counts: "accepted", "stale writes refused" (fenced store), and "unfenced overlaps": ENTERs and WORK
@@ -70,9 +72,9 @@ public final class FencingChecker implements Checker {
 
         for (Record r : records) {
             if (r instanceof Op op) {
-                if (op.f() == Op.Fn.ACQUIRE && op.type() == Op.Type.OK) {
+                if (op.isCompletion() && op.call() instanceof Call.Acquire && op.result() instanceof Result.Granted g) {
                     tokenUsers
-                            .computeIfAbsent(op.token(), t -> new LinkedHashMap<>())
+                            .computeIfAbsent(g.token(), t -> new LinkedHashMap<>())
                             .putIfAbsent(op.id(), op);
                 }
             } else if (r instanceof StoreWrite w) {
@@ -176,7 +178,7 @@ public final class FencingChecker implements Checker {
 
     private static String where(Record r, long origin) {
         if (r instanceof Op op) {
-            return "acquire OK of " + op.key() + " at " + Times.at(op.time(), origin);
+            return "acquire OK of " + op.call().key() + " at " + Times.at(op.time(), origin);
         }
         StoreWrite w = (StoreWrite) r;
         return w.store() + " " + w.phase() + " of " + w.key() + " at " + Times.at(w.time(), origin);

@@ -1,6 +1,7 @@
 package io.holdfast.verify.check;
 
-import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Call;
+import io.holdfast.verify.history.Result;
 import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,19 +15,20 @@ import java.util.Map;
  * ended by releases; a subclass says only which holds a request fits beside ({@link #fits}).
  *
  * <ul>
- *   <li>ACQUIRE OK: a grant, legal when the request fits the holders and its token is larger than
- *       every token granted on the key so far.
- *   <li>ACQUIRE tryOnly FAIL TIMEOUT: legal only where the request does not fit. A free lock refuses
- *       a try while someone waits (FIFO), so a try that overlaps a blocking acquire of another
- *       process on the key is not constrained. A blocking acquire FAIL TIMEOUT, and a FAIL for any
- *       other reason, has no effect.
- *   <li>ACQUIRE UNKNOWN or without completion: a grant that may happen at any point after its
- *       invoke, or never (its token is unknown, so no token rule).
- *   <li>RELEASE OK: removes the hold of the acquire OK with the same process and token; legal only
- *       while that hold exists (so a second release OK of one lease cannot be placed). A release
- *       FAIL or UNKNOWN has no effect of its own.
- *   <li>Every hold not ended by a release OK (lost, expired, released with an unknown outcome, the
- *       process killed) may be removed at any point after its acquire's invoke, or never.
+ *   <li>{@code Acquire} {@code Granted(token)}: a grant, legal when the request fits the holders and
+ *       its token is larger than every token granted on the key so far.
+ *   <li>A try's {@code Refused(TIMEOUT)}: legal only where the request does not fit. A free lock
+ *       refuses a try while someone waits (FIFO), so a try that overlaps a blocking acquire of
+ *       another process on the key is not constrained. A blocking acquire's {@code Refused(TIMEOUT)},
+ *       and a refusal for any other reason, has no effect.
+ *   <li>{@code Acquire} {@code Unknown} or without completion: a grant that may happen at any point
+ *       after its invoke, or never (its token is unknown, so no token rule).
+ *   <li>{@code Release} {@code Released}: removes the hold of the grant with the same process and
+ *       token; legal only while that hold exists (so a second release of one lease cannot be
+ *       placed). A refused or unknown release has no effect of its own.
+ *   <li>Every hold not ended by a {@code Released} (lost, expired, released with an unknown
+ *       outcome, the process killed) may be removed at any point after its acquire's invoke, or
+ *       never.
  * </ul>
  */
 abstract sealed class HoldModel implements Model<HoldModel.Holders>
@@ -93,35 +95,37 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
 
     /**
      * Whether the request of the acquire {@code wanted} may be granted while {@code holders} hold
-     * (the acquires' invokes: kind, permits, limit).
+     * (what each acquire asked for: kind, permits, limit).
      */
-    abstract boolean fits(Op wanted, List<Op> holders);
+    abstract boolean fits(Call.Target wanted, List<Call.Target> holders);
 
     @Override
     public List<Move> moves(List<Operation> ops) {
         Map<String, Integer> grantByToken = new HashMap<>();
         List<Integer> grants = new ArrayList<>();
         for (Operation o : ops) {
-            Op in = o.invoke();
-            if (in.f() != Op.Fn.ACQUIRE) {
+            if (!(o.call() instanceof Call.Acquire acquire)) {
                 continue;
             }
-            if (o.ok()) {
+            if (o.result() instanceof Result.Granted granted) {
                 int i = add(Move.of(o), Effect.GRANT, -1);
                 grants.add(i);
-                grantByToken.put(in.process() + "|" + o.completion().token(), i);
-            } else if (o.completion() == null || o.outcome() == Op.Type.UNKNOWN) {
+                grantByToken.put(o.process() + "|" + granted.token(), i);
+            } else if (o.unknown()) {
                 grants.add(add(Move.maybe(o), Effect.GRANT_UNKNOWN, -1));
-            } else if (in.tryOnly() && "TIMEOUT".equals(o.error()) && !overlapsWaiter(o, ops)) {
+            } else if (acquire.tryOnly()
+                    && o.result() instanceof Result.Refused refused
+                    && refused.is(Result.Refused.TIMEOUT)
+                    && !overlapsWaiter(o, ops)) {
                 add(Move.of(o), Effect.TRY_FAIL, -1);
             }
         }
         BitSet released = new BitSet();
         for (Operation o : ops) {
-            if (o.invoke().f() != Op.Fn.RELEASE || !o.ok()) {
+            if (!(o.call() instanceof Call.Release release) || !(o.result() instanceof Result.Released)) {
                 continue;
             }
-            Integer g = grantByToken.get(o.invoke().process() + "|" + o.invoke().token());
+            Integer g = grantByToken.get(o.process() + "|" + release.token());
             if (g == null) {
                 unmatchedReleases++;
                 continue;
@@ -134,7 +138,7 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
             if (!released.get(g)) {
                 Move grant = moves.get(g);
                 int cancels = effects.get(g) == Effect.GRANT_UNKNOWN ? g : -1;
-                String label = "hold of " + grant.source().invoke().id() + " removed";
+                String label = "hold of " + grant.source().id() + " removed";
                 add(new Move(grant.source(), grant.call(), true, cancels, label), Effect.DROP, g);
             }
         }
@@ -151,12 +155,11 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
     /** Whether a blocking acquire of another process on the key was pending while this try ran. */
     private static boolean overlapsWaiter(Operation t, List<Operation> ops) {
         for (Operation o : ops) {
-            Op in = o.invoke();
-            if (in.f() == Op.Fn.ACQUIRE
-                    && !in.tryOnly()
-                    && !in.process().equals(t.invoke().process())
-                    && in.time() < t.end()
-                    && o.end() > t.invoke().time()) {
+            if (o.call() instanceof Call.Acquire acquire
+                    && !acquire.tryOnly()
+                    && !o.process().equals(t.process())
+                    && o.start() < t.end()
+                    && o.end() > t.start()) {
                 return true;
             }
         }
@@ -172,7 +175,7 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
     public Holders step(Holders s, int move) {
         switch (effects.get(move)) {
             case GRANT:
-                long token = moves.get(move).source().completion().token();
+                long token = moves.get(move).source().token();
                 return fits(s, move) && token > s.maxToken ? s.with(move, token) : null;
             case GRANT_UNKNOWN:
                 return fits(s, move) ? s.with(move, Long.MIN_VALUE) : null;
@@ -185,10 +188,10 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
     }
 
     private boolean fits(Holders s, int move) {
-        List<Op> holders = new AbstractList<>() {
+        List<Call.Target> holders = new AbstractList<>() {
             @Override
-            public Op get(int i) {
-                return moves.get(s.holds[i]).source().invoke();
+            public Call.Target get(int i) {
+                return moves.get(s.holds[i]).source().target();
             }
 
             @Override
@@ -196,7 +199,7 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
                 return s.holds.length;
             }
         };
-        return fits(moves.get(move).source().invoke(), holders);
+        return fits(moves.get(move).source().target(), holders);
     }
 
     @Override
@@ -208,10 +211,7 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
             List<String> hs = new ArrayList<>();
             for (int h : s.holds) {
                 Operation g = moves.get(h).source();
-                hs.add(g.invoke().id()
-                        + (effects.get(h) == Effect.GRANT
-                                ? " (token " + g.completion().token() + ")"
-                                : " (unknown acquire)"));
+                hs.add(g.id() + (effects.get(h) == Effect.GRANT ? " (token " + g.token() + ")" : " (unknown acquire)"));
             }
             sb.append("held by ").append(String.join(", ", hs));
         }

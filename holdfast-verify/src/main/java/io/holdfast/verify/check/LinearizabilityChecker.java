@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
@@ -14,14 +15,14 @@ import java.util.TreeMap;
  * (each takes effect at one point between its invoke and its completion), against a small model of
  * the key, chosen by the kind its operations name: {@link LockModel} (LOCK), {@link
  * ReadWriteLockModel} (READ and WRITE), {@link SemaphoreModel} (permits per holder, limit from the
- * operation) or {@link RegisterModel} (REG_GET, REG_CAS); the models hold the rules. The search,
+ * operation) or {@link RegisterModel} (register reads and writes); the models hold the rules. The search,
  * {@link Search}, is Wing and Gong's with Lowe's just-in-time linearization and memoized (state,
  * linearized set) pairs, as Porcupine does it, and knows nothing of locks.
  *
  * <p>A key whose search explores more than the budget of states is INCONCLUSIVE, never a pass, and
  * so is a key whose operations name kinds of more than one model.
  * A FAIL names the key, the operation that could not be placed at the deepest point the search
- * reached, and the window of operations still open there. A FOREIGN_RELEASE answered OK is a
+ * reached, and the window of operations still open there. A foreign release answered {@code Released} is a
  * violation on its own.
  */
 public final class LinearizabilityChecker implements Checker {
@@ -55,16 +56,15 @@ public final class LinearizabilityChecker implements Checker {
         List<String> unmodelled = new ArrayList<>();
         Map<String, List<Operation>> byKey = new TreeMap<>();
         for (Operation o : Operation.pair(records)) {
-            Op.Fn f = o.invoke().f();
-            if (f == Op.Fn.FOREIGN_RELEASE) {
+            if (o.call() instanceof Call.ForeignRelease release) {
                 if (o.ok()) {
                     violations.add(o.key() + ": the service accepted a release by "
-                            + o.invoke().process() + ", which does not hold it, of token "
-                            + o.invoke().token() + ": " + o.describe(origin));
+                            + o.process() + ", which does not hold it, of token "
+                            + release.token() + ": " + o.describe(origin));
                 }
                 continue;
             }
-            if (o.key() == null || f == Op.Fn.LOST) {
+            if (o.key() == null) {
                 continue;
             }
             byKey.computeIfAbsent(o.key(), k -> new ArrayList<>()).add(o);
@@ -74,7 +74,7 @@ public final class LinearizabilityChecker implements Checker {
         long passed = 0;
         for (Map.Entry<String, List<Operation>> e : byKey.entrySet()) {
             Set<Op.Kind> kinds = EnumSet.noneOf(Op.Kind.class);
-            e.getValue().forEach(o -> kinds.add(o.invoke().kind()));
+            e.getValue().forEach(o -> kinds.add(o.target() != null ? o.target().kind() : Op.Kind.REGISTER));
             Model<?> model = modelOf(kinds);
             if (model == null) {
                 unmodelled.add(e.getKey() + " (operations of kinds " + kinds + ")");

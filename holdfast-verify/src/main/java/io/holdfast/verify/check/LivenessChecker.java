@@ -1,7 +1,7 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.FinalLock;
-import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,11 +11,11 @@ import java.util.Map;
  * Checks the final phase, run after every fault healed and the clients gave back what they held.
  *
  * <ul>
- *   <li>Every final-phase ACQUIRE and REG_GET ends OK; a FAIL, an UNKNOWN or a missing completion is
- *       a violation naming the key and the error.
- *   <li>Handoff: when a final-phase RELEASE OK of a key was invoked while another process's
- *       final-phase ACQUIRE of that key was pending, that acquire must be granted within {@link
- *       #HANDOFF_BOUND_NANOS} of the release's OK.
+ *   <li>Every final-phase acquire and register read succeeds; a {@code Refused}, an {@code Unknown}
+ *       or a missing completion is a violation naming the key and the error.
+ *   <li>Handoff: when a final-phase release of a key that answered {@code Released} was invoked while
+ *       another process's final-phase acquire of that key was pending, that acquire must be granted
+ *       within {@link #HANDOFF_BOUND_NANOS} of the release's answer.
  *   <li>Every {@link FinalLock} shows no holders and no waiters. A holder whose session is not among
  *       the live sessions is named as held by an expired or closed session (an orphaned hold).
  * </ul>
@@ -39,54 +39,52 @@ public final class LivenessChecker implements Checker {
         List<String> violations = new ArrayList<>();
         List<Operation> finals = new ArrayList<>();
         for (Operation o : Operation.pair(records)) {
-            if (FINAL_PHASE.equals(o.invoke().phase())) {
+            if (FINAL_PHASE.equals(o.phase())) {
                 finals.add(o);
             }
         }
         long probes = 0;
         for (Operation o : finals) {
-            Op.Fn f = o.invoke().f();
-            if (f == Op.Fn.ACQUIRE || f == Op.Fn.REG_GET) {
+            if (o.call() instanceof Call.Acquire || o.call() instanceof Call.RegisterRead) {
                 probes++;
                 if (!o.ok()) {
-                    violations.add(
-                            o.key() + ": final-phase " + f + " by " + o.invoke().id() + " did not succeed ("
-                                    + o.outcome() + ", error " + o.error() + "): " + o.describe(origin));
+                    violations.add(o.key() + ": final-phase " + Operation.name(o.call()) + " by " + o.id()
+                            + " did not succeed (" + o.result().type() + ", error " + o.error() + "): "
+                            + o.describe(origin));
                 }
             }
         }
         long handoffs = 0;
         for (Operation rel : finals) {
-            if (rel.invoke().f() != Op.Fn.RELEASE || !rel.ok()) {
+            if (!(rel.call() instanceof Call.Release) || !rel.ok()) {
                 continue;
             }
-            long released = rel.completion().time();
+            long released = rel.end();
             // The release took effect somewhere in [invoke, OK]: a waiter pending when it was
             // invoked counts (it may even hear of its grant before the releaser hears its OK).
-            long releasing = rel.invoke().time();
+            long releasing = rel.start();
             for (Operation w : finals) {
-                Op in = w.invoke();
-                if (in.f() != Op.Fn.ACQUIRE
-                        || in.process().equals(rel.invoke().process())
-                        || !in.key().equals(rel.key())
-                        || in.time() >= releasing
+                if (!(w.call() instanceof Call.Acquire)
+                        || w.process().equals(rel.process())
+                        || !w.key().equals(rel.key())
+                        || w.start() >= releasing
                         || w.end() <= releasing) {
                     continue;
                 }
                 handoffs++;
                 if (!w.ok()) {
-                    violations.add(rel.key() + ": waiter " + in.id() + " was pending when "
-                            + rel.invoke().id()
+                    violations.add(rel.key() + ": waiter " + w.id() + " was pending when "
+                            + rel.id()
                             + " released at " + Times.at(released, origin) + " and was never granted ("
-                            + w.outcome() + ", error " + w.error() + ")");
+                            + w.result().type() + ", error " + w.error() + ")");
                 } else if (w.end() - released > HANDOFF_BOUND_NANOS) {
                     violations.add(String.format(
                             java.util.Locale.ROOT,
                             "%s: waiter %s granted %.3f s after %s released at %s (bound %d s)",
                             rel.key(),
-                            in.id(),
+                            w.id(),
                             (w.end() - released) / 1e9,
-                            rel.invoke().id(),
+                            rel.id(),
                             Times.at(released, origin),
                             HANDOFF_BOUND_NANOS / 1_000_000_000L));
                 }

@@ -47,11 +47,11 @@ interface Model<S> {
      */
     record Move(Operation source, long call, boolean optional, int cancels, String label) {
         static Move of(Operation source) {
-            return new Move(source, source.invoke().time(), false, -1, null);
+            return new Move(source, source.start(), false, -1, null);
         }
 
         static Move maybe(Operation source) {
-            return new Move(source, source.invoke().time(), true, -1, null);
+            return new Move(source, source.start(), true, -1, null);
         }
 
         /** When it must have taken effect: the operation's return, or never for an optional move. */

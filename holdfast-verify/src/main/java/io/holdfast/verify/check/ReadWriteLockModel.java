@@ -1,5 +1,6 @@
 package io.holdfast.verify.check;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
 import java.util.List;
 
@@ -9,7 +10,7 @@ import java.util.List;
  */
 final class ReadWriteLockModel extends HoldModel {
     @Override
-    boolean fits(Op wanted, List<Op> holders) {
+    boolean fits(Call.Target wanted, List<Call.Target> holders) {
         if (wanted.kind() == Op.Kind.WRITE) {
             return holders.isEmpty();
         }

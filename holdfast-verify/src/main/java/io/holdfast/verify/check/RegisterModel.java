@@ -1,6 +1,7 @@
 package io.holdfast.verify.check;
 
-import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Call;
+import io.holdfast.verify.history.Result;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,12 +9,13 @@ import java.util.List;
  * A versioned register, as the service counts its versions: 0 when empty, one more per write.
  *
  * <ul>
- *   <li>REG_GET OK: legal when version and value are the register's.
- *   <li>REG_CAS OK: legal when the register is at the expected version and the new version is that
- *       plus one.
- *   <li>REG_CAS FAIL CONFLICT: legal when the version differs (the history does not record a fence,
- *       so a CAS fenced by a lease that is no longer current is not modelled).
- *   <li>REG_CAS UNKNOWN: applied at any point where it matches, or never.
+ *   <li>{@code RegisterRead} {@code RegisterState}: legal when version and value are the register's.
+ *   <li>{@code RegisterWrite} {@code Written}: legal when the register is at the expected version
+ *       and the new version is that plus one.
+ *   <li>{@code RegisterWrite} {@code Refused(CONFLICT)}: legal when the version differs (the history
+ *       does not record a fence, so a write fenced by a lease that is no longer current is not
+ *       modelled).
+ *   <li>{@code RegisterWrite} {@code Unknown}: applied at any point where it matches, or never.
  * </ul>
  */
 final class RegisterModel implements Model<RegisterModel.Register> {
@@ -33,16 +35,17 @@ final class RegisterModel implements Model<RegisterModel.Register> {
     @Override
     public List<Move> moves(List<Operation> ops) {
         for (Operation o : ops) {
-            Op.Fn f = o.invoke().f();
-            boolean unknown = o.completion() == null || o.outcome() == Op.Type.UNKNOWN;
-            if (f == Op.Fn.REG_GET && o.ok()) {
+            Result r = o.result();
+            if (o.call() instanceof Call.RegisterRead && r instanceof Result.RegisterState) {
                 add(Move.of(o), Effect.GET);
-            } else if (f == Op.Fn.REG_CAS && o.ok()) {
-                add(Move.of(o), Effect.CAS_OK);
-            } else if (f == Op.Fn.REG_CAS && unknown) {
-                add(Move.maybe(o), Effect.CAS_UNKNOWN);
-            } else if (f == Op.Fn.REG_CAS && "CONFLICT".equals(o.error())) {
-                add(Move.of(o), Effect.CAS_FAIL);
+            } else if (o.call() instanceof Call.RegisterWrite) {
+                if (r instanceof Result.Written) {
+                    add(Move.of(o), Effect.CAS_OK);
+                } else if (o.unknown()) {
+                    add(Move.maybe(o), Effect.CAS_UNKNOWN);
+                } else if (r instanceof Result.Refused refused && refused.is(Result.Refused.CONFLICT)) {
+                    add(Move.of(o), Effect.CAS_FAIL);
+                }
             }
         }
         return moves;
@@ -60,16 +63,20 @@ final class RegisterModel implements Model<RegisterModel.Register> {
 
     @Override
     public Register step(Register s, int move) {
-        Op in = moves.get(move).source().invoke();
-        Op c = moves.get(move).source().completion();
+        Operation o = moves.get(move).source();
+        if (effects.get(move) == Effect.GET) {
+            Result.RegisterState read = (Result.RegisterState) o.result();
+            return s.version() == read.version() && s.value() == read.value() ? s : null;
+        }
+        Call.RegisterWrite write = (Call.RegisterWrite) o.call();
+        long expected = write.expectedVersion();
         return switch (effects.get(move)) {
-            case GET -> s.version() == c.version() && s.value() == c.value() ? s : null;
             case CAS_OK ->
-                s.version() == in.version() && c.newVersion() == in.version() + 1
-                        ? new Register(c.newVersion(), in.value())
+                s.version() == expected && ((Result.Written) o.result()).newVersion() == expected + 1
+                        ? new Register(expected + 1, write.value())
                         : null;
-            case CAS_FAIL -> s.version() != in.version() ? s : null;
-            case CAS_UNKNOWN -> s.version() == in.version() ? new Register(in.version() + 1, in.value()) : null;
+            case CAS_FAIL -> s.version() != expected ? s : null;
+            default -> s.version() == expected ? new Register(expected + 1, write.value()) : null; // CAS_UNKNOWN
         };
     }
 

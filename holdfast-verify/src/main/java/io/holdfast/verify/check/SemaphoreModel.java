@@ -1,6 +1,6 @@
 package io.holdfast.verify.check;
 
-import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Call;
 import java.util.List;
 
 /**
@@ -9,8 +9,8 @@ import java.util.List;
  */
 final class SemaphoreModel extends HoldModel {
     @Override
-    boolean fits(Op wanted, List<Op> holders) {
-        int used = holders.stream().mapToInt(Op::permits).sum();
+    boolean fits(Call.Target wanted, List<Call.Target> holders) {
+        int used = holders.stream().mapToInt(Call.Target::permits).sum();
         return used + wanted.permits() <= wanted.limit();
     }
 }

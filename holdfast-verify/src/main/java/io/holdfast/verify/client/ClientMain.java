@@ -11,6 +11,7 @@ import io.holdfast.model.LockService;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.store.ProtectedStore;
 import io.holdfast.verify.store.TcpProtectedStore;
 import java.io.BufferedReader;
@@ -223,7 +224,7 @@ public final class ClientMain {
                     }
                     return "OK " + a.held().token();
                 }
-                return "FAIL " + a.completion().error();
+                return "FAIL " + a.result().why();
             }
             case "final-release" -> {
                 need(w, 2, "final-release NAME");
@@ -235,13 +236,15 @@ public final class ClientMain {
                 if (h == null) {
                     return "FAIL NOT_HELD";
                 }
-                Op done = ops.release(FINAL, h);
-                return done.type() == Op.Type.OK ? "OK " + h.token() : "FAIL " + done.error();
+                Result done = ops.release(FINAL, h);
+                return done instanceof Result.Released ? "OK " + h.token() : "FAIL " + done.why();
             }
             case "final-get" -> {
                 need(w, 2, "final-get KEY");
-                Op done = ops.regGet(FINAL, client(), w[1]);
-                return done.type() == Op.Type.OK ? "OK " + done.version() + " " + done.value() : "FAIL " + done.error();
+                Result done = ops.regGet(FINAL, client(), w[1]);
+                return done instanceof Result.RegisterState read
+                        ? "OK " + read.version() + " " + read.value()
+                        : "FAIL " + done.why();
             }
             case "hold-next" -> {
                 if (workload == null) {
@@ -443,7 +446,7 @@ public final class ClientMain {
                 () -> {
                     Ops.Acquired a = ops.acquire(Workload.PHASE, c, name, Op.Kind.LOCK, 0, true, 0, null);
                     if (a.held() == null) {
-                        say(o, "CONTENDED FAIL " + a.completion().error());
+                        say(o, "CONTENDED FAIL " + a.result().why());
                         return;
                     }
                     say(o, "CONTENDED OK " + a.held().token());

@@ -5,6 +5,7 @@ import io.holdfast.Leadership;
 import io.holdfast.LockClient;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import io.holdfast.verify.store.ProtectedStore;
 import java.io.IOException;
@@ -222,23 +223,21 @@ public final class ElectionWorkload {
         String election = ELECTIONS.get(random.nextInt(ELECTIONS.size()));
         long waitMillis = 300 + random.nextInt(1201);
         int steps = random.nextInt(6) == 0 ? 20 + random.nextInt(21) : 3 + random.nextInt(18);
-        Op invoke = rec.record(Workload.PHASE, new Call.Acquire(Call.Target.lock(election), false, waitMillis));
+        Call.Target target = Call.Target.lock(election);
+        Op invoke = rec.record(Workload.PHASE, new Call.Acquire(target, false, waitMillis));
         Leadership leadership;
         try {
             leadership = campaign(c, election, invoke.id(), waitMillis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+            rec.complete(invoke, Ops.INTERRUPTED);
             return true;
         } catch (Exception e) {
-            Outcomes.Outcome o = Outcomes.ofAcquire(e);
-            rec.complete(invoke, o.type(), o.error());
-            return o.type() == Op.Type.UNKNOWN;
+            return rec.complete(invoke, Outcomes.ofAcquire(e)) instanceof Result.Unknown;
         }
-        Op elected =
-                rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now()).withToken(leadership.epoch()));
+        Result.Granted elected = rec.complete(invoke, new Result.Granted(leadership.epoch()));
         leaderships.incrementAndGet();
-        lead(new Ops.Held(elected, leadership.lease()), leadership, steps);
+        lead(new Ops.Held(invoke.seq(), target, elected.token(), leadership.lease()), leadership, steps);
         return false;
     }
 
@@ -346,8 +345,7 @@ public final class ElectionWorkload {
     /** One write; true if the store accepted it (or could not be reached: nothing is known then). */
     private boolean write(ProtectedStore store, Ops.Held held, String phase) {
         try {
-            return store.write(
-                    held.key(), held.token(), rec.process(), held.granted().seq(), phase);
+            return store.write(held.key(), held.token(), rec.process(), held.seq(), phase);
         } catch (IOException | RuntimeException e) {
             storeFailures.incrementAndGet();
             LOG.debug("store write {} {} failed", phase, held.key(), e);

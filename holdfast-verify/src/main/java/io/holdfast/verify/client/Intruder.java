@@ -14,6 +14,7 @@ import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -42,9 +43,9 @@ import org.slf4j.LoggerFactory;
  * of the TTL, and opens a new one when the service says it expired. It never sends the victim's
  * session id: the test is whether the service checks that the releasing session owns the grant.
  *
- * <p>Outcomes: reply Ok is OK; a refusal is FAIL with its error code ({@code NOT_OWNER} normally,
- * {@code SESSION_EXPIRED} when the intruder's own session had expired: refused as well); a failure
- * to get an answer, or an unexpected reply, is UNKNOWN. A describe that fails or finds no holder is
+ * <p>Results: reply Ok is {@code Released}; a refusal is {@code Refused} with its error code ({@code
+ * NOT_OWNER} normally, {@code SESSION_EXPIRED} when the intruder's own session had expired: refused
+ * as well); a failure to get an answer, or an unexpected reply, is {@code Unknown}. A describe that fails or finds no holder is
  * not recorded.
  */
 public final class Intruder {
@@ -181,10 +182,10 @@ public final class Intruder {
     /**
      * One attempt on {@code name}: describe it, pick a holder, send the release.
      *
-     * @return the recorded completion, or empty if nothing was sent (no holder, describe failed,
+     * @return the recorded result, or empty if nothing was sent (no holder, describe failed,
      *     no session)
      */
-    public Optional<Op> attempt(String name) {
+    public Optional<Result> attempt(String name) {
         List<HolderInfo> holders;
         try {
             holders = client.get().admin().describe(name).map(LockInfo::holders).orElse(List.of());
@@ -204,7 +205,7 @@ public final class Intruder {
     }
 
     /** Sends a release of (name, token) in session {@code sid} and records it. */
-    Op release(String sid, String name, long token) {
+    Result release(String sid, String name, long token) {
         attempts.incrementAndGet();
         Op invoke = rec.record(Workload.PHASE, new Call.ForeignRelease(name, token));
         Reply reply;
@@ -214,20 +215,20 @@ public final class Intruder {
                     .get(bound.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+            return rec.complete(invoke, Ops.INTERRUPTED);
         } catch (Exception e) {
-            return rec.complete(invoke, Op.Type.UNKNOWN, Outcomes.errorName(e));
+            return rec.complete(invoke, new Result.Unknown(Outcomes.errorName(e)));
         }
         if (reply instanceof Reply.Ok) {
-            return rec.complete(invoke, Op.Type.OK, null);
+            return rec.complete(invoke, new Result.Released());
         }
         if (reply instanceof Reply.Failed f) {
             if (f.code() == io.holdfast.ErrorCode.SESSION_EXPIRED) {
                 sessionId = null;
             }
-            return rec.complete(invoke, Op.Type.FAIL, f.code().name());
+            return rec.complete(invoke, new Result.Refused(f.code().name()));
         }
-        return rec.complete(invoke, Op.Type.UNKNOWN, "UNEXPECTED_REPLY " + reply);
+        return rec.complete(invoke, new Result.Unknown("UNEXPECTED_REPLY " + reply));
     }
 
     /** The intruder's session, opened if needed; null if it cannot be opened now. */

@@ -7,6 +7,7 @@ import io.holdfast.MultiLease;
 import io.holdfast.Versioned;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,24 +20,29 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The recorded operations of one process: each call is an invoke, the call, and exactly one
- * completion (mapped by {@link Outcomes}). Calls go through the asynchronous API and are waited for
+ * completion with its {@link Result} (a failure mapped by {@link Outcomes}). Calls go through the asynchronous API and are waited for
  * at most their wait plus {@code bound}; a call that has not answered by then is cancelled and
- * recorded {@code UNKNOWN NO_ANSWER} (a grant racing the cancellation is given back by the client).
+ * recorded {@code Unknown(NO_ANSWER)} (a grant racing the cancellation is given back by the client).
  */
 final class Ops {
-    /** What a granted acquire left to release. */
-    record Held(Op granted, Lease lease) {
+    /**
+     * What a granted acquire left to release.
+     *
+     * @param seq the acquire's number within its process
+     * @param target what it holds
+     * @param token the lease's fencing token
+     */
+    record Held(long seq, Call.Target target, long token, Lease lease) {
         String key() {
-            return granted.key();
-        }
-
-        long token() {
-            return granted.token();
+            return target.key();
         }
     }
 
-    /** The completion of an acquire and, when granted, the hold. */
-    record Acquired(Op completion, Held held) {}
+    /** The result of an acquire and, when granted, the hold. */
+    record Acquired(Result result, Held held) {}
+
+    /** The result of a call whose wait was interrupted. */
+    static final Result.Unknown INTERRUPTED = new Result.Unknown("INTERRUPTED");
 
     /** How long an acquire may go unanswered before it counts as queued. */
     static final long QUEUED_AFTER_MILLIS = 200;
@@ -121,16 +127,15 @@ final class Ops {
         } catch (InterruptedException e) {
             cancel(future);
             Thread.currentThread().interrupt();
-            return new Acquired(rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED"), null);
+            return new Acquired(rec.complete(invoke, INTERRUPTED), null);
         } catch (Exception e) {
             cancel(future);
-            Outcomes.Outcome o = Outcomes.ofAcquire(e);
-            return new Acquired(rec.complete(invoke, o.type(), o.error()), null);
+            return new Acquired(rec.complete(invoke, Outcomes.ofAcquire(e)), null);
         }
         if (lease == null) { // a busy try
-            return new Acquired(rec.complete(invoke, Op.Type.FAIL, "TIMEOUT"), null);
+            return new Acquired(rec.complete(invoke, new Result.Refused(Result.Refused.TIMEOUT)), null);
         }
-        return granted(phase, invoke, lease, key, kind, permits);
+        return granted(phase, invoke, lease, target);
     }
 
     /**
@@ -150,8 +155,7 @@ final class Ops {
         }
         CompletableFuture<MultiLease> future = null;
         MultiLease lease;
-        String error;
-        Op.Type outcome;
+        Result failed;
         try {
             AcquireOptions options = AcquireOptions.waitUpTo(Duration.ofMillis(waitMillis));
             if (leaseTimeout != null) {
@@ -161,38 +165,34 @@ final class Ops {
             lease = await(future, waitMillis);
             List<Acquired> out = new ArrayList<>(keys.size());
             for (int i = 0; i < keys.size(); i++) {
-                out.add(granted(phase, invokes.get(i), lease.leases().get(i), keys.get(i), Op.Kind.LOCK, 1));
+                out.add(granted(phase, invokes.get(i), lease.leases().get(i), Call.Target.lock(keys.get(i))));
             }
             return out;
         } catch (InterruptedException e) {
             cancel(future);
             Thread.currentThread().interrupt();
-            outcome = Op.Type.UNKNOWN;
-            error = "INTERRUPTED";
+            failed = INTERRUPTED;
         } catch (Exception e) {
             cancel(future);
-            Outcomes.Outcome o = Outcomes.ofAcquire(e);
-            outcome = o.type();
-            error = o.error();
+            failed = Outcomes.ofAcquire(e);
         }
         List<Acquired> out = new ArrayList<>(keys.size());
         for (Op invoke : invokes) {
-            out.add(new Acquired(rec.complete(invoke, outcome, error), null));
+            out.add(new Acquired(rec.complete(invoke, failed), null));
         }
         return out;
     }
 
     /** Records a grant, its loss listener and its first validity probe. */
-    private Acquired granted(String phase, Op invoke, Lease lease, String key, Op.Kind kind, int permits) {
-        Op ok = rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now()).withToken(lease.fencingToken()));
+    private Acquired granted(String phase, Op invoke, Lease lease, Call.Target target) {
+        Result.Granted ok = rec.complete(invoke, new Result.Granted(lease.fencingToken()));
         try {
-            Call.Target target = new Call.Target(key, kind, permits, ok.limit());
             lease.onLost(lost -> rec.record(
                     phase, new Call.Lost(target, ok.token(), Outcomes.errorName(lost) + ": " + lost.getMessage())));
         } catch (RuntimeException e) {
-            // the lease still has to be given back; its loss then shows as a release FAIL LOST
+            // the lease still has to be given back; its loss then shows as a release Refused(LOST)
         }
-        Held held = new Held(ok, lease);
+        Held held = new Held(invoke.seq(), target, ok.token(), lease);
         if (lease.isValid()) {
             probed(phase, held, Recorder.now()); // valid at some moment before this time
         }
@@ -201,63 +201,57 @@ final class Ops {
 
     /** Records that a hold's lease answered {@code isValid()} true at {@code time}. */
     private void probed(String phase, Held held, long time) {
-        Op g = held.granted();
-        rec.record(phase, time, new Call.Valid(((Call.OnLease) g.call()).target(), g.token()));
+        rec.record(phase, time, new Call.Valid(held.target(), held.token()));
     }
 
     /**
      * Releases a hold and records it with the hold's token; first, if the lease still answers
      * {@code isValid()} true, a VALID notice timed before that question.
      */
-    Op release(String phase, Held held) {
+    Result release(String phase, Held held) {
         long asked = Recorder.now(); // valid at some moment after this time
         if (held.lease().isValid()) {
             probed(phase, held, asked);
         }
-        Op g = held.granted();
-        Op invoke = rec.record(phase, new Call.Release(((Call.OnLease) g.call()).target(), g.token()));
+        Op invoke = rec.record(phase, new Call.Release(held.target(), held.token()));
         try {
             await(held.lease().releaseAsync(), 0);
-            return rec.complete(invoke, Op.Type.OK, null);
+            return rec.complete(invoke, new Result.Released());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+            return rec.complete(invoke, INTERRUPTED);
         } catch (Exception e) {
-            Outcomes.Outcome o = Outcomes.ofRelease(e);
-            return rec.complete(invoke, o.type(), o.error());
+            return rec.complete(invoke, Outcomes.ofRelease(e));
         }
     }
 
-    /** Reads a register; OK carries its version and value (0/0 when absent). */
-    Op regGet(String phase, LockClient client, String key) {
+    /** Reads a register: its {@link Result.RegisterState} (0/0 when absent), or why not. */
+    Result regGet(String phase, LockClient client, String key) {
         Op invoke = rec.record(phase, new Call.RegisterRead(key));
         try {
             Optional<Versioned> v = await(client.register(key).getAsync(), 0);
             long version = v.map(Versioned::version).orElse(0L);
             long value = v.map(x -> decode(x.value())).orElse(0L);
-            return rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now()).withRegister(version, value, 0));
+            return rec.complete(invoke, new Result.RegisterState(version, value));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+            return rec.complete(invoke, INTERRUPTED);
         } catch (Exception e) {
-            Outcomes.Outcome o = Outcomes.ofRead(e);
-            return rec.complete(invoke, o.type(), o.error());
+            return rec.complete(invoke, Outcomes.ofRead(e));
         }
     }
 
-    /** Compare-and-set of a register; OK carries the new version in {@code newVersion}. */
-    Op regCas(String phase, LockClient client, String key, long expectedVersion, long value) {
+    /** Compare-and-set of a register: {@link Result.Written} with the new version, or why not. */
+    Result regCas(String phase, LockClient client, String key, long expectedVersion, long value) {
         Op invoke = rec.record(phase, new Call.RegisterWrite(key, expectedVersion, value));
         try {
             Versioned written = await(client.register(key).compareAndSetAsync(expectedVersion, encode(value)), 0);
-            return rec.completeWith(invoke.complete(Op.Type.OK, Recorder.now())
-                    .withRegister(expectedVersion, value, written.version()));
+            return rec.complete(invoke, new Result.Written(written.version()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return rec.complete(invoke, Op.Type.UNKNOWN, "INTERRUPTED");
+            return rec.complete(invoke, INTERRUPTED);
         } catch (Exception e) {
-            Outcomes.Outcome o = Outcomes.ofCas(e);
-            return rec.complete(invoke, o.type(), o.error());
+            return rec.complete(invoke, Outcomes.ofCas(e));
         }
     }
 

@@ -3,6 +3,7 @@ package io.holdfast.verify.client;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -59,16 +60,9 @@ public final class Recorder {
         return op;
     }
 
-    /** Writes the completion of {@code invoke} with this outcome and error (null for none). */
-    public Op complete(Op invoke, Op.Type outcome, String error) {
-        Op done = invoke.complete(outcome, now()).withError(error);
-        out.append(done);
-        return done;
-    }
-
-    /** Writes a completion that carries more than the invocation: a token, register values. */
-    public Op completeWith(Op completion) {
-        out.append(completion);
-        return completion;
+    /** Writes the completion of {@code invoke} with {@code result} now, and returns the result. */
+    public <R extends Result> R complete(Op invoke, R result) {
+        out.append(invoke.complete(now(), result));
+        return result;
     }
 }

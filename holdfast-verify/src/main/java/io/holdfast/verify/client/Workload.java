@@ -2,6 +2,7 @@ package io.holdfast.verify.client;
 
 import io.holdfast.LockClient;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import io.holdfast.verify.store.ProtectedStore;
 import java.io.IOException;
@@ -224,12 +225,10 @@ public final class Workload {
             return hold(c, SEMAPHORE, Op.Kind.SEMAPHORE, SEMAPHORE_PERMITS);
         } else {
             String key = REGISTERS.get(random.nextInt(REGISTERS.size()));
-            Op got = ops.regGet(PHASE, c, key);
-            if (got.type() != Op.Type.OK) {
+            if (!(ops.regGet(PHASE, c, key) instanceof Result.RegisterState got)) {
                 return true;
             }
-            Op cas = ops.regCas(PHASE, c, key, got.version(), got.value() + 1);
-            return cas.type() == Op.Type.UNKNOWN;
+            return ops.regCas(PHASE, c, key, got.version(), got.value() + 1) instanceof Result.Unknown;
         }
     }
 
@@ -240,7 +239,7 @@ public final class Workload {
         long holdMillis = random.nextInt(7) == 0 ? 100 + random.nextInt(401) : 1 + random.nextInt(30);
         Ops.Acquired a = ops.acquire(PHASE, c, key, kind, limit, tryOnly, waitMillis, leaseTimeout);
         if (a.held() == null) {
-            return a.completion().type() == Op.Type.UNKNOWN;
+            return a.result() instanceof Result.Unknown;
         }
         Ops.Held h = a.held();
         held.add(h);
@@ -279,7 +278,7 @@ public final class Workload {
         long holdMillis = random.nextInt(7) == 0 ? 100 + random.nextInt(401) : 1 + random.nextInt(30);
         List<Ops.Acquired> all = ops.acquireAll(PHASE, c, keys, waitMillis, leaseTimeout);
         if (all.get(0).held() == null) {
-            return all.get(0).completion().type() == Op.Type.UNKNOWN;
+            return all.get(0).result() instanceof Result.Unknown;
         }
         List<Ops.Held> hs = all.stream().map(Ops.Acquired::held).toList();
         held.addAll(hs);
@@ -314,7 +313,7 @@ public final class Workload {
             waitNext.compareAndSet(null, q); // answered at once: try again next time
         }
         if (a.held() == null) {
-            return a.completion().type() == Op.Type.UNKNOWN;
+            return a.result() instanceof Result.Unknown;
         }
         Ops.Held h = a.held();
         held.add(h);
@@ -336,8 +335,7 @@ public final class Workload {
 
     private void write(ProtectedStore store, Ops.Held h, String phase) {
         try {
-            store.write(
-                    h.key(), h.token(), ops.recorder().process(), h.granted().seq(), phase);
+            store.write(h.key(), h.token(), ops.recorder().process(), h.seq(), phase);
         } catch (IOException | RuntimeException e) {
             storeFailures.incrementAndGet();
             LOG.debug("store write {} {} failed", phase, h.key(), e);

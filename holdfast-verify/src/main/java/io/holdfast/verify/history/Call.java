@@ -4,8 +4,9 @@ import io.holdfast.verify.history.Op.Kind;
 
 /**
  * What a client asked for, or was told without asking: one record per kind of operation, each with
- * only its own fields. An {@link Op} stamps one with its process, seq, time and phase ({@link
- * Op#of}) and gives it back ({@link Op#call}); the history on disk keeps the flat form of {@link Op}.
+ * only its own fields; what it was answered is a {@link Result}. An {@link Op} stamps one with its
+ * process, seq, time and phase ({@link Op#of}) and gives it back ({@link Op#call}); the history on
+ * disk keeps the flat form of {@link Op}.
  */
 public sealed interface Call {
 
@@ -37,26 +38,29 @@ public sealed interface Call {
     }
 
     /**
-     * An acquire of {@code target}: tried once, or waiting up to {@code waitMillis}. OK carries the
-     * token; FAIL means not granted (timed out, refused), its error says why.
+     * An acquire of {@code target}: tried once, or waiting up to {@code waitMillis}. Answered {@link
+     * Result.Granted} with the token, {@link Result.Refused} when not granted (timed out, refused) or
+     * {@link Result.Unknown}.
      */
     record Acquire(Target target, boolean tryOnly, long waitMillis) implements OnLease {}
 
     /**
-     * A release of the lease with {@code token}. OK: released; FAIL with error {@code LOST}: the
-     * client learnt the lease had been lost.
+     * A release of the lease with {@code token}. Answered {@link Result.Released}, {@link
+     * Result.Refused} ({@code LOST}: the client learnt the lease had been lost) or {@link
+     * Result.Unknown}.
      */
     record Release(Target target, long token) implements OnLease {}
 
     /** An intruder's release of the lease with {@code token} on {@code key}, which it does not hold. */
     record ForeignRelease(String key, long token) implements Call {}
 
-    /** A register read; OK carries its version and value (0/0 when empty). */
+    /** A register read; answered {@link Result.RegisterState} (0/0 when empty) or {@link Result.Unknown}. */
     record RegisterRead(String key) implements Call {}
 
     /**
-     * A register compare-and-set of {@code value} if the version is {@code expectedVersion}; OK
-     * carries the new version, FAIL with error {@code CONFLICT} means the version did not match.
+     * A register compare-and-set of {@code value} if the version is {@code expectedVersion}; answered
+     * {@link Result.Written} with the new version, {@link Result.Refused} ({@code CONFLICT}: the
+     * version did not match) or {@link Result.Unknown}.
      */
     record RegisterWrite(String key, long expectedVersion, long value) implements Call {}
 

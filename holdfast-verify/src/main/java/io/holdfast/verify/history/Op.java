@@ -10,7 +10,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * A {@link Type#NOTICE} stands alone: something the client was told without asking (a lease lost).
  *
  * <p>This is the flat form written to and read from a history; {@link Call} has one record per
- * kind of operation with only its own fields, and {@link #of} and {@link #call} map between them.
+ * kind of operation with only its own fields, and {@link #of} and {@link #call} map between them;
+ * {@link Result} has one record per kind of answer, and {@link #complete} and {@link #result} map
+ * between them and a completion.
  * Which fields mean something depends on {@link Fn}:
  *
  * <ul>
@@ -111,32 +113,43 @@ public record Op(
         return type == Type.OK || type == Type.FAIL || type == Type.UNKNOWN;
     }
 
-    /** A completion of this invocation, at {@code time}. */
-    public Op complete(Type outcome, long time) {
+    /**
+     * The completion of this invocation at {@code time} with {@code result}. This and {@link
+     * #result} are the one mapping between the records of the answers and the flat form on disk; the
+     * completion keeps the invocation's fields and adds the result's.
+     */
+    public Op complete(long time, Result result) {
         Draft d = new Draft(this);
-        d.type = outcome;
+        d.type = result.type();
         d.time = time;
+        d.error = result.why();
+        if (result instanceof Result.Granted g) {
+            d.token = g.token();
+        } else if (result instanceof Result.RegisterState s) {
+            d.version = s.version();
+            d.value = s.value();
+        } else if (result instanceof Result.Written w) {
+            d.newVersion = w.newVersion();
+        }
         return d.op();
     }
 
-    public Op withToken(long t) {
-        Draft d = new Draft(this);
-        d.token = t;
-        return d.op();
-    }
-
-    public Op withError(String e) {
-        Draft d = new Draft(this);
-        d.error = e;
-        return d.op();
-    }
-
-    public Op withRegister(long v, long val, long newV) {
-        Draft d = new Draft(this);
-        d.version = v;
-        d.value = val;
-        d.newVersion = newV;
-        return d.op();
+    /** What this completion answered, as its record. */
+    @JsonIgnore
+    public Result result() {
+        return switch (type) {
+            case OK ->
+                switch (f) {
+                    case ACQUIRE -> new Result.Granted(token);
+                    case RELEASE, FOREIGN_RELEASE -> new Result.Released();
+                    case REG_GET -> new Result.RegisterState(version, value);
+                    case REG_CAS -> new Result.Written(newVersion);
+                    default -> throw new IllegalStateException("a " + f + " has no completion");
+                };
+            case FAIL -> new Result.Refused(error);
+            case UNKNOWN -> new Result.Unknown(error);
+            case INVOKE, NOTICE -> throw new IllegalStateException("a " + type + " has no result");
+        };
     }
 
     /**

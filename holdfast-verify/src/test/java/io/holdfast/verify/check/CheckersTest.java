@@ -24,8 +24,12 @@ class CheckersTest {
                         "catch-up",
                         "heal-catch-up",
                         "interrupted-add");
-        List<CheckResult> results =
-                Checkers.run(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records());
+        List<CheckResult> results = Checkers.run(new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 1)
+                .release(2)
+                .released(3)
+                .records());
         assertThat(results)
                 .extracting(CheckResult::checker, CheckResult::status)
                 .containsExactly(

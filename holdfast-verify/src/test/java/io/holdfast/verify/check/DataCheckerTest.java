@@ -12,15 +12,31 @@ class DataCheckerTest {
 
     @Test
     void tokensRisingAcrossKeysPass() {
-        H h = new H().hold("c1", "lock-0", 4, 0, 1, 2, 3).hold("c2", "lock-1", 9, 4, 5, 6, 7);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 4)
+                .release(2)
+                .released(3)
+                .acquire("c2", 4, "lock-1")
+                .granted(5, 9)
+                .release(6)
+                .released(7);
         // concurrent grants may come in either order
-        h.hold("c3", "lock-2", 8, 4.5, 5.5, 6, 7);
+        h.acquire("c3", 4.5, "lock-2").granted(5.5, 8).release(6).released(7);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tokensGoingBackAfterRestartFails() {
-        H h = new H().hold("c1", "lock-0", 40, 0, 1, 2, 3).hold("c2", "lock-1", 2, 100, 101, 102, 103);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 40)
+                .release(2)
+                .released(3)
+                .acquire("c2", 100, "lock-1")
+                .granted(101, 2)
+                .release(102)
+                .released(103);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -35,7 +51,7 @@ class DataCheckerTest {
         H h = new H();
         h.cas("c1", 0, "reg-0", 0, 5).wrote(1, 1);
         h.cas("c1", 2, "reg-0", 1, 6).wrote(3, 2);
-        h.phase("final").get("probe", 10, "reg-0").read(11, 2, 6);
+        h.phase("final").get("probe", 10, "reg-0").reads(11, 2, 6);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -44,7 +60,7 @@ class DataCheckerTest {
         H h = new H();
         h.cas("c1", 0, "reg-0", 0, 5).wrote(1, 1);
         h.cas("c1", 2, "reg-0", 1, 6).wrote(3, 2);
-        h.phase("final").get("probe", 10, "reg-0").read(11, 1, 5);
+        h.phase("final").get("probe", 10, "reg-0").reads(11, 1, 5);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.Expectation;
-import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.StoreWrite;
 import org.junit.jupiter.api.Test;
 
@@ -22,21 +21,21 @@ class ElectionCheckerTest {
     private static H pausedLeader() {
         H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
         H.Invoked c1 = h.acquire("c1", 0, E);
-        c1.ok(10, 5);
+        c1.granted(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         step(h, "c1", 120, 5, 1, StoreWrite.WORK, 5);
-        h.valid("c1", 230, E, Op.Kind.LOCK, 5).work("c1", 230, E, 5); // paused here until t=4000
+        h.valid("c1", 230, H.lock(E), 5).work("c1", 230, E, 5); // paused here until t=4000
         h.unfenced(4001, "c1", 1).after(7).works(E, 5);
         h.fenced(4002, "c1", 1).after(7).refused().works(E, 5);
         h.lost("c1", 4010, E, 5, "SESSION_EXPIRED: the session expired");
-        h.release("c1", 4020, E, 5).fail(4030, "LOST");
+        h.release("c1", 4020, E, 5).refused(4030, "LOST");
 
         H.Invoked c2 = h.acquire("c2", 50, E);
-        c2.ok(3300, 7);
+        c2.granted(3300, 7);
         step(h, "c2", 3305, 7, 1, StoreWrite.ENTER, 5);
         step(h, "c2", 3400, 7, 1, StoreWrite.WORK, 7);
         step(h, "c2", 3500, 7, 1, StoreWrite.EXIT, 7);
-        h.release("c2", 3510, E, 7).ok(3520);
+        h.release("c2", 3510, E, 7).released(3520);
 
         h.observed("c3", 12, E, 5, null).observed("c3", 14, E, 5, "c1:1");
         h.observed("c3", 3303, E, 7, null).observed("c3", 3304, E, 7, "c2:1");
@@ -46,7 +45,7 @@ class ElectionCheckerTest {
 
     /** One step: VALID and WORK at t, then the unfenced write and the fenced one (both accepted). */
     private static void step(H h, String p, double t, long epoch, long seq, String phase, long highest) {
-        h.valid(p, t, E, Op.Kind.LOCK, epoch).work(p, t, E, epoch);
+        h.valid(p, t, H.lock(E), epoch).work(p, t, E, epoch);
         h.unfenced(t + 1, p, seq).after(highest).writes(phase, E, epoch);
         h.fenced(t + 2, p, seq).after(highest).writes(phase, E, epoch);
     }
@@ -88,7 +87,7 @@ class ElectionCheckerTest {
         // c1's session expired while it was cut off; nothing refused it (nobody wrote since), but
         // its client told it of the loss, and it went on.
         H h = new H().meta("partition");
-        h.acquire("c1", 0, E).ok(10, 5);
+        h.acquire("c1", 0, E).granted(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         h.lost("c1", 500, E, 5, "SESSION_EXPIRED: the session expired");
         step(h, "c1", 600, 5, 1, StoreWrite.WORK, 5);
@@ -105,9 +104,9 @@ class ElectionCheckerTest {
     @Test
     void aStepAfterResigningFails() {
         H h = new H();
-        h.acquire("c1", 0, E).ok(10, 5);
+        h.acquire("c1", 0, E).granted(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
-        h.release("c1", 100, E, 5).ok(110);
+        h.release("c1", 100, E, 5).released(110);
         step(h, "c1", 120, 5, 1, StoreWrite.WORK, 5);
         assertThat(checker.check(h.records()).violations())
                 .singleElement()
@@ -129,10 +128,10 @@ class ElectionCheckerTest {
     @Test
     void epochsThatDoNotRiseFail() {
         H h = new H();
-        h.acquire("c1", 0, E).ok(10, 9);
+        h.acquire("c1", 0, E).granted(10, 9);
         h.observed("c3", 15, E, 9, "c1:1");
-        h.release("c1", 20, E, 9).ok(30);
-        h.acquire("c2", 40, E).ok(50, 8); // invoked after epoch 9 was granted
+        h.release("c1", 20, E, 9).released(30);
+        h.acquire("c2", 40, E).granted(50, 8); // invoked after epoch 9 was granted
         CheckResult r = checker.check(h.observed("c3", 60, E, 8, "c2:1").records());
         assertThat(r.violations())
                 .anySatisfy(v -> assertThat(v)
@@ -144,8 +143,8 @@ class ElectionCheckerTest {
     @Test
     void anEpochGrantedTwiceFails() {
         H h = new H();
-        h.acquire("c1", 0, E).ok(10, 5);
-        h.acquire("c2", 0, E).ok(12, 5);
+        h.acquire("c1", 0, E).granted(10, 5);
+        h.acquire("c2", 0, E).granted(12, 5);
         h.work("c1", 20, E, 5);
         assertThat(checker.check(h.records()).violations())
                 .anySatisfy(v -> assertThat(v)
@@ -192,7 +191,7 @@ class ElectionCheckerTest {
         assertThat(checker.check(h.records()).status()).isEqualTo(Status.PASS);
 
         H failed = new H();
-        failed.acquire("c1", 0, E).fail(3000, "TIMEOUT");
+        failed.acquire("c1", 0, E).refused(3000, "TIMEOUT");
         failed.observed("c3", 110, E, 11, "c1:1");
         assertThat(checker.check(failed.records()).violations())
                 .singleElement()
@@ -202,7 +201,7 @@ class ElectionCheckerTest {
     @Test
     void theElectionScenarioWithoutARefusedWriteIsInconclusive() {
         H h = new H().meta("election", Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED);
-        h.acquire("c1", 0, E).ok(10, 5);
+        h.acquire("c1", 0, E).granted(10, 5);
         step(h, "c1", 15, 5, 1, StoreWrite.ENTER, 0);
         h.observed("c3", 20, E, 5, "c1:1");
         CheckResult r = checker.check(h.records());
@@ -212,7 +211,12 @@ class ElectionCheckerTest {
 
     @Test
     void aRunWithoutElectionsIsSkipped() {
-        assertThat(checker.check(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).records())
+        assertThat(checker.check(new H()
+                                .acquire("c1", 0, "lock-0")
+                                .granted(1, 1)
+                                .release(2)
+                                .released(3)
+                                .records())
                         .status())
                 .isEqualTo(Status.SKIPPED);
     }

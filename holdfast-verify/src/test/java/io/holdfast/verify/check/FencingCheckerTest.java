@@ -109,8 +109,8 @@ class FencingCheckerTest {
     @Test
     void tokenReusedByTwoAcquireOksFails() {
         H h = new H();
-        h.acquire("c1", 0, "lock-0").ok(1, 3);
-        h.acquire("c2", 0, "lock-2").ok(2, 3);
+        h.acquire("c1", 0, "lock-0").granted(1, 3);
+        h.acquire("c2", 0, "lock-2").granted(2, 3);
         h.fenced(3, "c1", 1).enters("lock-0", 3);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);

@@ -6,6 +6,7 @@ import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,33 +41,54 @@ final class H {
         return add(Op.of(p, seq(p), ms(t), phase, call));
     }
 
+    /** The exclusive lock {@code key}. */
+    static Call.Target lock(String key) {
+        return Call.Target.lock(key);
+    }
+
+    /** The read side of the read-write lock {@code key}. */
+    static Call.Target read(String key) {
+        return new Call.Target(key, Op.Kind.READ, 1, 0);
+    }
+
+    /** The write side of the read-write lock {@code key}. */
+    static Call.Target write(String key) {
+        return new Call.Target(key, Op.Kind.WRITE, 1, 0);
+    }
+
+    /** {@code permits} of the semaphore {@code key}, which has {@code limit}. */
+    static Call.Target semaphore(String key, int permits, int limit) {
+        return new Call.Target(key, Op.Kind.SEMAPHORE, permits, limit);
+    }
+
     /** {@code p} asks for the exclusive lock {@code key} at {@code t}, waiting up to a second. */
     Invoked acquire(String p, double t, String key) {
-        return acquire(p, t, key, Op.Kind.LOCK, 1, 0, false);
+        return acquire(p, t, lock(key));
+    }
+
+    /** {@code p} asks for {@code target} at {@code t}, waiting up to a second. */
+    Invoked acquire(String p, double t, Call.Target target) {
+        return invoke(p, t, new Call.Acquire(target, false, 1000));
     }
 
     /** {@code p} tries the exclusive lock {@code key} once at {@code t}. */
     Invoked tryAcquire(String p, double t, String key) {
-        return acquire(p, t, key, Op.Kind.LOCK, 1, 0, true);
-    }
-
-    Invoked acquire(String p, double t, String key, Op.Kind kind, int permits, int limit, boolean tryOnly) {
-        return invoke(p, t, new Call.Acquire(new Call.Target(key, kind, permits, limit), tryOnly, tryOnly ? 0 : 1000));
+        return invoke(p, t, new Call.Acquire(lock(key), true, 0));
     }
 
     /** {@code p} gives back its lease with {@code token} on the exclusive lock {@code key}. */
     Invoked release(String p, double t, String key, long token) {
-        return invoke(p, t, new Call.Release(Call.Target.lock(key), token));
+        return release(p, t, lock(key), token);
     }
 
-    /** {@code p} gives back its lease with {@code token} taken by {@code acquire}. */
-    Invoked release(String p, double t, Invoked acquire, long token) {
-        return invoke(p, t, new Call.Release(((Call.OnLease) acquire.op().call()).target(), token));
+    /** {@code p} gives back its lease with {@code token} on {@code target}. */
+    Invoked release(String p, double t, Call.Target target, long token) {
+        return invoke(p, t, new Call.Release(target, token));
     }
 
-    /** A VALID notice: the lease of {@code p} with {@code token} answered isValid() true at {@code t}. */
-    H valid(String p, double t, String key, Op.Kind kind, long token) {
-        add(p, t, new Call.Valid(new Call.Target(key, kind, 1, 0), token));
+    /** A VALID notice: the lease of {@code p} on {@code target} with {@code token} answered isValid() true at {@code t}. */
+    H valid(String p, double t, Call.Target target, long token) {
+        add(p, t, new Call.Valid(target, token));
         return this;
     }
 
@@ -86,58 +108,73 @@ final class H {
     }
 
     private Invoked invoke(String p, double t, Call call) {
-        return new Invoked(add(p, t, call));
+        return new Invoked(add(p, t, call), call);
     }
 
-    /** An operation invoked; one of its completions (or none: the process died) ends it. */
+    /** An operation invoked; its result at a time (or none: the process died) ends it. */
     final class Invoked {
         private final Op invoke;
+        private final Call call;
 
-        private Invoked(Op invoke) {
+        private Invoked(Op invoke, Call call) {
             this.invoke = invoke;
+            this.call = call;
         }
 
-        /** The INVOKE event. */
-        Op op() {
-            return invoke;
+        /** Answered at {@code t} with {@code result}. */
+        H ends(double t, Result result) {
+            add(invoke.complete(ms(t), result));
+            return H.this;
         }
 
-        /** OK at {@code t}. */
-        Op ok(double t) {
-            return add(invoke.complete(Op.Type.OK, ms(t)));
+        /** Granted at {@code t} with {@code token}; the hold it gives can be released. */
+        Granted granted(double t, long token) {
+            ends(t, new Result.Granted(token));
+            return new Granted(invoke.process(), ((Call.Acquire) call).target(), token);
         }
 
-        /** OK at {@code t}: granted with {@code token}. */
-        Op ok(double t, long token) {
-            return add(invoke.complete(Op.Type.OK, ms(t)).withToken(token));
+        /** Released at {@code t}. */
+        H released(double t) {
+            return ends(t, new Result.Released());
         }
 
-        /** OK at {@code t}: the register read {@code version} and {@code value}. */
-        Op read(double t, long version, long value) {
-            return add(invoke.complete(Op.Type.OK, ms(t)).withRegister(version, value, 0));
+        /** The register read at {@code t} saw {@code version} and {@code value}. */
+        H reads(double t, long version, long value) {
+            return ends(t, new Result.RegisterState(version, value));
         }
 
-        /** OK at {@code t}: the register was written, now at {@code newVersion}. */
-        Op wrote(double t, long newVersion) {
-            return add(invoke.complete(Op.Type.OK, ms(t)).withRegister(invoke.version(), invoke.value(), newVersion));
+        /** The register was written at {@code t}, now at {@code newVersion}. */
+        H wrote(double t, long newVersion) {
+            return ends(t, new Result.Written(newVersion));
         }
 
-        /** FAIL at {@code t} with {@code error}. */
-        Op fail(double t, String error) {
-            return add(invoke.complete(Op.Type.FAIL, ms(t)).withError(error));
+        /** Refused at {@code t} because of {@code why} (TIMEOUT, LOST, CONFLICT, …). */
+        H refused(double t, String why) {
+            return ends(t, new Result.Refused(why));
         }
 
-        /** UNKNOWN at {@code t}: the client could not tell (UNAVAILABLE). */
-        Op unknown(double t) {
-            return add(invoke.complete(Op.Type.UNKNOWN, ms(t)).withError("UNAVAILABLE"));
+        /** Unknown at {@code t}: the client could not tell (UNAVAILABLE). */
+        H unknown(double t) {
+            return ends(t, new Result.Unknown("UNAVAILABLE"));
         }
     }
 
-    /** A lock held from acquire [a0,a1] to release [r0,r1], both OK. */
-    H hold(String p, String key, long token, double a0, double a1, double r0, double r1) {
-        acquire(p, a0, key).ok(a1, token);
-        release(p, r0, key, token).ok(r1);
-        return this;
+    /** A hold that a grant gave: {@code p}'s lease with {@code token} on {@code target}. */
+    final class Granted {
+        private final String p;
+        private final Call.Target target;
+        private final long token;
+
+        private Granted(String p, Call.Target target, long token) {
+            this.p = p;
+            this.target = target;
+            this.token = token;
+        }
+
+        /** The holder gives the lease back at {@code t}. */
+        Invoked release(double t) {
+            return H.this.release(p, t, target, token);
+        }
     }
 
     /** A write of {@code p}'s operation {@code seq} to the fenced store at {@code t}. */

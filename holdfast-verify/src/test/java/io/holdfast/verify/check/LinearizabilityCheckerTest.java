@@ -3,7 +3,7 @@ package io.holdfast.verify.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
-import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Call;
 import org.junit.jupiter.api.Test;
 
 class LinearizabilityCheckerTest {
@@ -13,7 +13,15 @@ class LinearizabilityCheckerTest {
 
     @Test
     void sequentialHoldsPass() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3).hold("c2", "lock-0", 2, 2.5, 4, 5, 6);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 1)
+                .release(2)
+                .released(3)
+                .acquire("c2", 2.5, "lock-0")
+                .granted(4, 2)
+                .release(5)
+                .released(6);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("keys linearizable", 1L);
@@ -23,10 +31,10 @@ class LinearizabilityCheckerTest {
     void doubleGrantWithOverlappingHoldsFails() {
         // c1 holds [1, 4]; c2 is granted at [2, 3] and both release OK afterwards
         H h = new H();
-        h.acquire("c1", 0, "lock-0").ok(1, 1);
-        h.acquire("c2", 2, "lock-0").ok(3, 2);
-        h.release("c1", 4, "lock-0", 1).ok(5);
-        h.release("c2", 6, "lock-0", 2).ok(7);
+        h.acquire("c1", 0, "lock-0").granted(1, 1);
+        h.acquire("c2", 2, "lock-0").granted(3, 2);
+        h.release("c1", 4, "lock-0", 1).released(5);
+        h.release("c2", 6, "lock-0", 2).released(7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -39,10 +47,10 @@ class LinearizabilityCheckerTest {
     @Test
     void overlapAllowedWhenFirstHoldWasLost() {
         H h = new H();
-        h.acquire("c1", 0, "lock-0").ok(1, 1);
-        h.acquire("c2", 2, "lock-0").ok(3, 2);
-        h.release("c1", 4, "lock-0", 1).fail(5, "LOST");
-        h.release("c2", 6, "lock-0", 2).ok(7);
+        h.acquire("c1", 0, "lock-0").granted(1, 1);
+        h.acquire("c2", 2, "lock-0").granted(3, 2);
+        h.release("c1", 4, "lock-0", 1).refused(5, "LOST");
+        h.release("c2", 6, "lock-0", 2).released(7);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
     }
@@ -50,15 +58,23 @@ class LinearizabilityCheckerTest {
     @Test
     void grantAfterReleaseOfUnknownOutcomeIsAllowed() {
         H h = new H();
-        h.acquire("c1", 0, "lock-0").ok(1, 1);
+        h.acquire("c1", 0, "lock-0").granted(1, 1);
         h.release("c1", 2, "lock-0", 1).unknown(3);
-        h.acquire("c2", 4, "lock-0").ok(5, 2);
+        h.acquire("c2", 4, "lock-0").granted(5, 2);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tokenNotAboveEarlierGrantFails() {
-        H h = new H().hold("c1", "lock-0", 5, 0, 1, 2, 3).hold("c2", "lock-0", 3, 4, 5, 6, 7);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 5)
+                .release(2)
+                .released(3)
+                .acquire("c2", 4, "lock-0")
+                .granted(5, 3)
+                .release(6)
+                .released(7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations().get(0)).contains("token=3", "highest token 5");
@@ -69,24 +85,24 @@ class LinearizabilityCheckerTest {
         // c2's grant (token 2) completed before c1's (token 3) although invoked later: fine
         H h = new H();
         H.Invoked a1 = h.acquire("c1", 0, "lock-0");
-        h.acquire("c2", 0.5, "lock-0").ok(1, 2);
-        h.release("c2", 2, "lock-0", 2).ok(3);
-        a1.ok(4, 3);
-        h.release("c1", 5, "lock-0", 3).ok(6);
+        h.acquire("c2", 0.5, "lock-0").granted(1, 2);
+        h.release("c2", 2, "lock-0", 2).released(3);
+        a1.granted(4, 3);
+        h.release("c1", 5, "lock-0", 3).released(6);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tryFailWhileHeldPasses() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 5, 6);
-        h.tryAcquire("c2", 2, "lock-0").fail(3, "TIMEOUT");
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(5).released(6);
+        h.tryAcquire("c2", 2, "lock-0").refused(3, "TIMEOUT");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tryFailWhileFreeFails() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3);
-        h.tryAcquire("c2", 4, "lock-0").fail(5, "TIMEOUT");
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(2).released(3);
+        h.tryAcquire("c2", 4, "lock-0").refused(5, "TIMEOUT");
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations().get(0)).contains("c2:1 ACQUIRE LOCK try lock-0 FAIL", "no holder");
@@ -96,8 +112,11 @@ class LinearizabilityCheckerTest {
     void tryFailWhileFreeIsExplainedByAnUnknownAcquire() {
         H h = new H();
         h.acquire("c1", 0, "lock-0").unknown(1);
-        h.tryAcquire("c2", 4, "lock-0").fail(5, "TIMEOUT");
-        h.hold("c3", "lock-0", 7, 6, 7, 8, 9); // the unknown grant's hold was removed (expired) before
+        h.tryAcquire("c2", 4, "lock-0").refused(5, "TIMEOUT");
+        h.acquire("c3", 6, "lock-0")
+                .granted(7, 7)
+                .release(8)
+                .released(9); // the unknown grant's hold was removed (expired) before
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -106,16 +125,16 @@ class LinearizabilityCheckerTest {
         // FIFO: a free lock refuses a try while a blocking acquire waits
         H h = new H();
         H.Invoked w = h.acquire("c1", 0, "lock-0");
-        h.tryAcquire("c2", 1, "lock-0").fail(2, "TIMEOUT");
-        w.fail(3, "TIMEOUT");
+        h.tryAcquire("c2", 1, "lock-0").refused(2, "TIMEOUT");
+        w.refused(3, "TIMEOUT");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void blockingTimeoutHasNoEffect() {
         H h = new H();
-        h.acquire("c1", 0, "lock-0").fail(3, "TIMEOUT");
-        h.hold("c2", "lock-0", 1, 1, 2, 4, 5);
+        h.acquire("c1", 0, "lock-0").refused(3, "TIMEOUT");
+        h.acquire("c2", 1, "lock-0").granted(2, 1).release(4).released(5);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -124,14 +143,21 @@ class LinearizabilityCheckerTest {
         H h = new H();
         h.acquire("c1", 0, "lock-0"); // the process died: no completion
         h.acquire("c3", 0.5, "lock-0").unknown(1);
-        h.hold("c2", "lock-0", 1, 1, 2, 4, 5).hold("c2", "lock-0", 2, 6, 7, 8, 9);
+        h.acquire("c2", 1, "lock-0")
+                .granted(2, 1)
+                .release(4)
+                .released(5)
+                .acquire("c2", 6, "lock-0")
+                .granted(7, 2)
+                .release(8)
+                .released(9);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void foreignReleaseOkFails() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5);
-        h.foreignRelease("x1", 2, "lock-0", 1).ok(3);
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(4).released(5);
+        h.foreignRelease("x1", 2, "lock-0", 1).released(3);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("lock-0", "x1", "token 1");
@@ -139,19 +165,18 @@ class LinearizabilityCheckerTest {
 
     @Test
     void foreignReleaseRefusedPasses() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5);
-        h.foreignRelease("x1", 2, "lock-0", 1).fail(3, "NOT_OWNER");
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(4).released(5);
+        h.foreignRelease("x1", 2, "lock-0", 1).refused(3, "NOT_OWNER");
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     private static H semaphoreHolds(int holders) {
         H h = new H();
         for (int i = 1; i <= holders; i++) {
-            h.acquire("c" + i, i, "sem-0", Op.Kind.SEMAPHORE, 1, 2, false).ok(i + 0.5, i);
+            h.acquire("c" + i, i, H.semaphore("sem-0", 1, 2)).granted(i + 0.5, i);
         }
         for (int i = 1; i <= holders; i++) {
-            H.Invoked a = new H().acquire("c" + i, 0, "sem-0", Op.Kind.SEMAPHORE, 1, 2, false);
-            h.release("c" + i, 10 + i, a, i).ok(10.5 + i);
+            h.release("c" + i, 10 + i, H.semaphore("sem-0", 1, 2), i).released(10.5 + i);
         }
         return h;
     }
@@ -171,44 +196,40 @@ class LinearizabilityCheckerTest {
     @Test
     void semaphoreHonoursPermitsPerHolder() {
         H h = new H();
-        H.Invoked a = h.acquire("c1", 0, "sem-0", Op.Kind.SEMAPHORE, 2, 3, false);
-        a.ok(1, 1);
-        H.Invoked b = h.acquire("c2", 2, "sem-0", Op.Kind.SEMAPHORE, 2, 3, false);
-        b.ok(3, 2);
-        h.release("c1", 4, a, 1).ok(5);
-        h.release("c2", 6, b, 2).ok(7);
+        Call.Target twoOfThree = H.semaphore("sem-0", 2, 3);
+        h.acquire("c1", 0, twoOfThree).granted(1, 1);
+        h.acquire("c2", 2, twoOfThree).granted(3, 2);
+        h.release("c1", 4, twoOfThree, 1).released(5);
+        h.release("c2", 6, twoOfThree, 2).released(7);
         assertThat(check(h).status()).isEqualTo(Status.FAIL);
     }
 
-    private static H rw(Op.Kind first, Op.Kind second) {
+    private static H rw(Call.Target first, Call.Target second) {
         H h = new H();
-        H.Invoked a = h.acquire("c1", 0, "rw-0", first, 1, 0, false);
-        a.ok(1, 1);
-        H.Invoked b = h.acquire("c2", 2, "rw-0", second, 1, 0, false);
-        b.ok(3, 2);
-        h.release("c1", 4, a, 1).ok(5);
-        h.release("c2", 6, b, 2).ok(7);
-        return h;
+        h.acquire("c1", 0, first).granted(1, 1);
+        h.acquire("c2", 2, second).granted(3, 2);
+        h.release("c1", 4, first, 1).released(5);
+        return h.release("c2", 6, second, 2).released(7);
     }
 
     @Test
     void readersTogetherPass() {
-        assertThat(check(rw(Op.Kind.READ, Op.Kind.READ)).status()).isEqualTo(Status.PASS);
+        assertThat(check(rw(H.read("rw-0"), H.read("rw-0"))).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void readerBesideWriterFails() {
-        assertThat(check(rw(Op.Kind.WRITE, Op.Kind.READ)).status()).isEqualTo(Status.FAIL);
-        assertThat(check(rw(Op.Kind.READ, Op.Kind.WRITE)).status()).isEqualTo(Status.FAIL);
+        assertThat(check(rw(H.write("rw-0"), H.read("rw-0"))).status()).isEqualTo(Status.FAIL);
+        assertThat(check(rw(H.read("rw-0"), H.write("rw-0"))).status()).isEqualTo(Status.FAIL);
     }
 
     @Test
     void registerReadsLatestWritePasses() {
         H h = new H();
-        h.get("c1", 0, "reg-0").read(1, 0, 0);
+        h.get("c1", 0, "reg-0").reads(1, 0, 0);
         h.cas("c1", 2, "reg-0", 0, 42).wrote(3, 1);
-        h.cas("c2", 4, "reg-0", 0, 7).fail(5, "CONFLICT");
-        h.get("c2", 6, "reg-0").read(7, 1, 42);
+        h.cas("c2", 4, "reg-0", 0, 7).refused(5, "CONFLICT");
+        h.get("c2", 6, "reg-0").reads(7, 1, 42);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
@@ -216,7 +237,7 @@ class LinearizabilityCheckerTest {
     void registerLostWriteFails() {
         H h = new H();
         h.cas("c1", 2, "reg-0", 0, 42).wrote(3, 1);
-        h.get("c2", 6, "reg-0").read(7, 0, 0);
+        h.get("c2", 6, "reg-0").reads(7, 0, 0);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations().get(0)).startsWith("reg-0:").contains("c2:1 REG_GET");
@@ -225,7 +246,7 @@ class LinearizabilityCheckerTest {
     @Test
     void registerConflictAtTheExpectedVersionFails() {
         H h = new H();
-        h.cas("c1", 0, "reg-0", 0, 1).fail(1, "CONFLICT");
+        h.cas("c1", 0, "reg-0", 0, 1).refused(1, "CONFLICT");
         assertThat(check(h).status()).isEqualTo(Status.FAIL);
     }
 
@@ -233,7 +254,7 @@ class LinearizabilityCheckerTest {
     void registerUnknownCasMayHaveApplied() {
         H h = new H();
         h.cas("c1", 0, "reg-0", 0, 9).unknown(1);
-        h.get("c2", 2, "reg-0").read(3, 1, 9);
+        h.get("c2", 2, "reg-0").reads(3, 1, 9);
         h.cas("c2", 4, "reg-0", 1, 10).wrote(5, 2);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
@@ -245,8 +266,11 @@ class LinearizabilityCheckerTest {
             h.acquire("u" + i, i * 0.1, "lock-0").unknown(1 + i * 0.1);
         }
         for (int i = 0; i < 4; i++) {
-            h.tryAcquire("t" + i, 10 + 3 * i, "lock-0").fail(10 + 3 * i + 1, "TIMEOUT");
-            h.hold("c" + i, "lock-0", 10 + i, 11 + 3 * i, 11.5 + 3 * i, 12 + 3 * i, 12.5 + 3 * i);
+            h.tryAcquire("t" + i, 10 + 3 * i, "lock-0").refused(10 + 3 * i + 1, "TIMEOUT");
+            h.acquire("c" + i, 11 + 3 * i, "lock-0")
+                    .granted(11.5 + 3 * i, 10 + i)
+                    .release(12 + 3 * i)
+                    .released(12.5 + 3 * i);
         }
         CheckResult generous = new LinearizabilityChecker().check(h.records());
         assertThat(generous.status()).as(generous.toString()).isEqualTo(Status.PASS);
@@ -258,7 +282,15 @@ class LinearizabilityCheckerTest {
 
     @Test
     void keysAreCheckedSeparately() {
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 4, 5).hold("c2", "lock-1", 2, 2, 3, 6, 7);
+        H h = new H()
+                .acquire("c1", 0, "lock-0")
+                .granted(1, 1)
+                .release(4)
+                .released(5)
+                .acquire("c2", 2, "lock-1")
+                .granted(3, 2)
+                .release(6)
+                .released(7);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("keys", 2L);
@@ -267,8 +299,8 @@ class LinearizabilityCheckerTest {
     @Test
     void keyWhoseOperationsNameTwoModelsIsInconclusive() {
         // a lock and a register on one key: no one model says what is legal, so no verdict, never a pass
-        H h = new H().hold("c1", "lock-0", 1, 0, 1, 2, 3);
-        h.get("c2", 4, "lock-0").read(5, 0, 0);
+        H h = new H().acquire("c1", 0, "lock-0").granted(1, 1).release(2).released(3);
+        h.get("c2", 4, "lock-0").reads(5, 0, 0);
         CheckResult r = check(h);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.INCONCLUSIVE);
         assertThat(r.detail()).contains("no one model for lock-0", "LOCK", "REGISTER");

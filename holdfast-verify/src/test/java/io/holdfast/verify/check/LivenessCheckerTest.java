@@ -14,12 +14,12 @@ class LivenessCheckerTest {
     /** probe holds lock-1 and releases at 100 ms while probe2 waits; probe2 granted at {@code grant}. */
     private static H handoff(double grant) {
         H h = new H().phase("final");
-        h.acquire("probe", 0, "lock-1").ok(1, 10);
+        h.acquire("probe", 0, "lock-1").granted(1, 10);
         H.Invoked w = h.acquire("probe2", 2, "lock-1");
-        h.release("probe", 99, "lock-1", 10).ok(100);
-        w.ok(grant, 11);
-        h.release("probe2", grant + 1, "lock-1", 11).ok(grant + 2);
-        h.get("probe", 1, "reg-0").read(2, 3, 4);
+        h.release("probe", 99, "lock-1", 10).released(100);
+        w.granted(grant, 11);
+        h.release("probe2", grant + 1, "lock-1", 11).released(grant + 2);
+        h.get("probe", 1, "reg-0").reads(2, 3, 4);
         h.finalLock(0, "lock-1", List.of(), List.of(), 0, List.of("s1"));
         return h;
     }
@@ -51,10 +51,10 @@ class LivenessCheckerTest {
     @Test
     void waiterNeverGrantedFails() {
         H h = new H().phase("final");
-        h.acquire("probe", 0, "lock-1").ok(1, 10);
+        h.acquire("probe", 0, "lock-1").granted(1, 10);
         H.Invoked w = h.acquire("probe2", 2, "lock-1");
-        h.release("probe", 99, "lock-1", 10).ok(100);
-        w.fail(30_000, "TIMEOUT");
+        h.release("probe", 99, "lock-1", 10).released(100);
+        w.refused(30_000, "TIMEOUT");
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).hasSize(2).anyMatch(v -> v.contains("never granted"));
@@ -64,8 +64,8 @@ class LivenessCheckerTest {
     void finalAcquireOrReadThatFailsIsAViolation() {
         H h = new H().phase("final");
         h.acquire("probe", 0, "lock-2").unknown(1);
-        h.get("probe", 2, "reg-1").fail(3, "UNAVAILABLE");
-        h.phase("workload").acquire("c1", 0, "lock-0").fail(1, "TIMEOUT");
+        h.get("probe", 2, "reg-1").refused(3, "UNAVAILABLE");
+        h.phase("workload").acquire("c1", 0, "lock-0").refused(1, "TIMEOUT");
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
@@ -95,6 +95,12 @@ class LivenessCheckerTest {
 
     @Test
     void nothingFinalIsSkipped() {
-        assertThat(check(new H().hold("c1", "lock-0", 1, 0, 1, 2, 3)).status()).isEqualTo(Status.SKIPPED);
+        assertThat(check(new H()
+                                .acquire("c1", 0, "lock-0")
+                                .granted(1, 1)
+                                .release(2)
+                                .released(3))
+                        .status())
+                .isEqualTo(Status.SKIPPED);
     }
 }

@@ -4,6 +4,7 @@ import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ final class LockSimulation {
     static final long MS = 1_000_000L;
     static final List<String> KEYS = List.of("lock-0", "lock-1", "lock-2", "sem-0", "reg-0");
     private static final Call.Target LOCK_0 = Call.Target.lock("lock-0");
+    private static final Result TIMED_OUT = new Result.Refused(Result.Refused.TIMEOUT);
 
     private final Random rnd;
     private final int targetOps;
@@ -133,29 +135,22 @@ final class LockSimulation {
             if (rnd.nextBoolean()) {
                 Op inv = record(Op.of(p.name, ++p.seq, now, "workload", new Call.RegisterRead(r.key)));
                 at(now + delay(), () -> {
-                    Op ok = inv.complete(Op.Type.OK, 0).withRegister(r.version, r.value, 0);
+                    Result read = new Result.RegisterState(r.version, r.value);
                     p.lastVersion = r.version;
-                    reply(p, ok, now + delay());
+                    reply(p, inv, read, now + delay());
                 });
             } else {
-                Op inv = record(Op.of(
-                        p.name,
-                        ++p.seq,
-                        now,
-                        "workload",
-                        new Call.RegisterWrite(r.key, p.lastVersion, rnd.nextInt(1000))));
+                Call.RegisterWrite write = new Call.RegisterWrite(r.key, p.lastVersion, rnd.nextInt(1000));
+                Op inv = record(Op.of(p.name, ++p.seq, now, "workload", write));
                 at(now + delay(), () -> {
-                    if (r.version == inv.version()) {
+                    if (r.version == write.expectedVersion()) {
                         r.version++;
-                        r.value = inv.value();
+                        r.value = write.value();
                         p.lastVersion = r.version;
-                        reply(
-                                p,
-                                inv.complete(Op.Type.OK, 0).withRegister(inv.version(), inv.value(), r.version),
-                                now + delay());
+                        reply(p, inv, new Result.Written(r.version), now + delay());
                     } else {
                         p.lastVersion = r.version;
-                        reply(p, inv.complete(Op.Type.FAIL, 0).withError("CONFLICT"), now + delay());
+                        reply(p, inv, new Result.Refused(Result.Refused.CONFLICT), now + delay());
                     }
                 });
             }
@@ -177,10 +172,10 @@ final class LockSimulation {
         return op;
     }
 
-    /** Records the completion at {@code time} and lets the process go on after a pause. */
-    private void reply(Proc p, Op completion, long time) {
+    /** Records the completion of {@code invoke} at {@code time} and lets the process go on after a pause. */
+    private void reply(Proc p, Op invoke, Result result, long time) {
         at(time, () -> {
-            record(completion.complete(completion.type(), now));
+            record(invoke.complete(now, result));
             at(now + rnd.nextInt(3) * MS, () -> step(p));
         });
     }
@@ -209,7 +204,7 @@ final class LockSimulation {
             Hold intruder = grant(r, p, inv);
             first.minRelease = intruder.replyAt + MS;
         } else if (inv.tryOnly()) {
-            reply(p, inv.complete(Op.Type.FAIL, 0).withError("TIMEOUT"), now + delay());
+            reply(p, inv, TIMED_OUT, now + delay());
         } else {
             Waiter w = new Waiter();
             w.proc = p;
@@ -217,7 +212,7 @@ final class LockSimulation {
             r.waiters.add(w);
             at(now + inv.waitMillis() * MS, () -> {
                 if (r.waiters.remove(w)) {
-                    reply(p, inv.complete(Op.Type.FAIL, 0).withError("TIMEOUT"), now + delay());
+                    reply(p, inv, TIMED_OUT, now + delay());
                 }
             });
         }
@@ -232,7 +227,7 @@ final class LockSimulation {
         r.holders.add(h);
         if (!planted && rnd.nextDouble() < lostReplies) {
             // the reply is lost: the client reports UNKNOWN and the lease expires later
-            reply(p, inv.complete(Op.Type.UNKNOWN, 0).withError("UNAVAILABLE"), h.replyAt);
+            reply(p, inv, new Result.Unknown("UNAVAILABLE"), h.replyAt);
             at(now + 10 * MS, () -> {
                 if (r.holders.remove(h)) {
                     drain(r);
@@ -241,7 +236,7 @@ final class LockSimulation {
             return h;
         }
         at(h.replyAt, () -> {
-            record(inv.complete(Op.Type.OK, now).withToken(h.token));
+            record(inv.complete(now, new Result.Granted(h.token)));
             valid(r, h); // the client asks its lease right after the grant
             h.delivered = true;
             storeWrite(r, h, StoreWrite.ENTER);
@@ -263,7 +258,7 @@ final class LockSimulation {
         at(now + delay(), () -> {
             r.holders.remove(h);
             drain(r);
-            reply(p, inv.complete(Op.Type.OK, 0), now + delay());
+            reply(p, inv, new Result.Released(), now + delay());
         });
     }
 
@@ -317,17 +312,17 @@ final class LockSimulation {
         }
         // probe takes lock-0, probe2 waits, probe releases, probe2 is granted at once
         Op a = record(Op.of("probe", 1, now += MS, "final", new Call.Acquire(LOCK_0, false, 5000)));
-        record(a.complete(Op.Type.OK, now += MS).withToken(++lastToken));
+        record(a.complete(now += MS, new Result.Granted(++lastToken)));
         long first = lastToken;
         Op w = record(Op.of("probe2", 1, now += MS, "final", new Call.Acquire(LOCK_0, false, 5000)));
         Op rel = record(Op.of("probe", 2, now += MS, "final", new Call.Release(LOCK_0, first)));
-        record(rel.complete(Op.Type.OK, now += MS));
-        record(w.complete(Op.Type.OK, now += MS).withToken(++lastToken));
+        record(rel.complete(now += MS, new Result.Released()));
+        record(w.complete(now += MS, new Result.Granted(++lastToken)));
         Op rel2 = record(Op.of("probe2", 2, now += MS, "final", new Call.Release(LOCK_0, lastToken)));
-        record(rel2.complete(Op.Type.OK, now += MS));
+        record(rel2.complete(now += MS, new Result.Released()));
         Res reg = resources.get("reg-0");
         Op g = record(Op.of("probe", 3, now += MS, "final", new Call.RegisterRead("reg-0")));
-        record(g.complete(Op.Type.OK, now += MS).withRegister(reg.version, reg.value, 0));
+        record(g.complete(now += MS, new Result.RegisterState(reg.version, reg.value)));
         // three replicas that applied the same log
         for (String node : List.of("n1", "n2", "n3")) {
             out.add(new io.holdfast.verify.history.Replica(now += MS, node, 1000, "c0ffee", 1));

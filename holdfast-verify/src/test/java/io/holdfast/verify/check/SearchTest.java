@@ -2,13 +2,14 @@ package io.holdfast.verify.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Call;
+import io.holdfast.verify.history.Result;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The search against a model that is no lock: a counter whose reads must see every earlier add. */
 class SearchTest {
-    /** REG_CAS adds its value to the counter; REG_GET OK must read the counter's value. */
+    /** A register write adds its value to the counter; a register read must see the counter's value. */
     private static final class Counter implements Model<Long> {
         private List<Move> moves;
 
@@ -26,10 +27,10 @@ class SearchTest {
         @Override
         public Long step(Long s, int move) {
             Operation o = moves.get(move).source();
-            if (o.invoke().f() == Op.Fn.REG_CAS) {
-                return s + o.invoke().value();
+            if (o.call() instanceof Call.RegisterWrite add) {
+                return s + add.value();
             }
-            return o.completion().value() == s ? s : null;
+            return ((Result.RegisterState) o.result()).value() == s ? s : null;
         }
 
         @Override
@@ -49,8 +50,8 @@ class SearchTest {
     void aReadOverlappingAnAddMaySeeEitherValue() {
         H h = new H();
         h.cas("c1", 0, "k", 0, 5).wrote(4, 1);
-        h.get("c2", 1, "k").read(2, 0, 0);
-        h.get("c3", 3, "k").read(5, 0, 5);
+        h.get("c2", 1, "k").reads(2, 0, 0);
+        h.get("c3", 3, "k").reads(5, 0, 5);
         String[] report = new String[1];
         assertThat(search(h, report)).isEqualTo(Search.Outcome.LINEARIZABLE);
     }
@@ -59,7 +60,7 @@ class SearchTest {
     void aReadAfterAnAddThatMissesItIsNamed() {
         H h = new H();
         h.cas("c1", 0, "k", 0, 5).wrote(1, 1);
-        h.get("c2", 2, "k").read(3, 0, 0);
+        h.get("c2", 2, "k").reads(3, 0, 0);
         String[] report = new String[1];
         assertThat(search(h, report)).isEqualTo(Search.Outcome.NOT_LINEARIZABLE);
         assertThat(report[0]).startsWith("k: not linearizable: c2:1 REG_GET").contains("state there: counter 5");

@@ -7,9 +7,11 @@ import io.holdfast.LockClient;
 import io.holdfast.verify.check.CheckResult;
 import io.holdfast.verify.check.ElectionChecker;
 import io.holdfast.verify.check.LeaseChecker;
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,14 +54,17 @@ class ElectionWorkloadTest {
         assertThat(new LeaseChecker().check(records).status()).isEqualTo(CheckResult.Status.PASS);
         // every write carries the epoch its campaign was granted, and each campaign proclaimed itself
         Map<String, Long> epochs = new HashMap<>();
-        ops.stream()
-                .filter(op -> op.f() == Op.Fn.ACQUIRE && op.type() == Op.Type.OK)
-                .forEach(op -> epochs.put(op.id(), op.token()));
+        for (Op op : ops) {
+            if (op.isCompletion() && op.result() instanceof Result.Granted elected) {
+                epochs.put(op.id(), elected.token());
+            }
+        }
         assertThat(fenced.writes()).isNotEmpty().allMatch(w -> epochs.get(w.process() + ":" + w.seq()) == w.token());
-        assertThat(ops)
-                .filteredOn(op -> op.f() == Op.Fn.OBSERVED && op.text() != null)
+        assertThat(ops.stream().map(Op::call))
+                .filteredOn(call -> call instanceof Call.Observed seen && seen.value() != null)
                 .isNotEmpty()
-                .allMatch(op -> epochs.containsKey(op.text()) && epochs.get(op.text()) == op.token());
+                .map(Call.Observed.class::cast)
+                .allMatch(seen -> epochs.containsKey(seen.value()) && epochs.get(seen.value()) == seen.epoch());
     }
 
     @Test

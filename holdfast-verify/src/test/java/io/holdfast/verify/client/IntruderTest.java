@@ -10,9 +10,11 @@ import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +35,7 @@ class IntruderTest {
     @Test
     void aCorrectServiceRefusesToReleaseSomeoneElsesLease() throws Exception {
         Path file = dir.resolve("x1.jsonl");
+        long token;
         try (LockClient victim = LockClient.open(uri, opts("victim"));
                 LockClient own = LockClient.open(uri, opts("x1"));
                 History.Writer w = new History.Writer(file)) {
@@ -41,14 +44,8 @@ class IntruderTest {
                     new Recorder("x1", w), () -> own, Intruder.serviceFor(uri, bound), Duration.ofSeconds(3), 1, bound);
             try {
                 assertThat(x.attempt("lock-1")).as("no holder: nothing sent").isEmpty();
-                Optional<Op> done = x.attempt("lock-0");
-
-                assertThat(done).hasValueSatisfying(op -> {
-                    assertThat(op.type()).isEqualTo(Op.Type.FAIL);
-                    assertThat(op.error()).isEqualTo("NOT_OWNER");
-                    assertThat(op.f()).isEqualTo(Op.Fn.FOREIGN_RELEASE);
-                    assertThat(op.token()).isEqualTo(lease.fencingToken());
-                });
+                assertThat(x.attempt("lock-0")).contains(new Result.Refused("NOT_OWNER"));
+                token = lease.fencingToken();
                 assertThat(lease.isValid()).isTrue();
                 assertThat(victim.admin()
                                 .describe("lock-0")
@@ -64,6 +61,8 @@ class IntruderTest {
         List<Record> records = History.read(file);
         assertThat(records).hasSize(2);
         assertThat(((Op) records.get(0)).type()).isEqualTo(Op.Type.INVOKE);
+        assertThat(((Op) records.get(1)).call()).isEqualTo(new Call.ForeignRelease("lock-0", token));
+        assertThat(((Op) records.get(1)).result()).isEqualTo(new Result.Refused("NOT_OWNER"));
     }
 
     @Test
@@ -72,10 +71,10 @@ class IntruderTest {
             List<Command> sent = new ArrayList<>();
             Intruder x = new Intruder(
                     new Recorder("x1", w), () -> null, new Obliging(sent), Duration.ofSeconds(3), 1, bound);
-            Op done = x.release("session-of-the-intruder-0", "lock-0", 42);
+            Result done = x.release("session-of-the-intruder-0", "lock-0", 42);
             x.close();
 
-            assertThat(done.type()).isEqualTo(Op.Type.OK);
+            assertThat(done).isEqualTo(new Result.Released());
             assertThat(sent).singleElement().isInstanceOfSatisfying(Command.Release.class, r -> {
                 assertThat(r.name()).isEqualTo("lock-0");
                 assertThat(r.token()).isEqualTo(42);
@@ -135,12 +134,12 @@ class IntruderTest {
         History.read(file).forEach(r -> ops.add((Op) r));
         assertThat(WellFormed.ops(ops)).isEmpty();
         assertThat(ops)
-                .filteredOn(op -> op.f() == Op.Fn.FOREIGN_RELEASE && op.isCompletion())
+                .filteredOn(op -> op.isCompletion() && op.call() instanceof Call.ForeignRelease)
                 .hasSizeGreaterThanOrEqualTo(5)
-                .allMatch(op -> op.type() == Op.Type.FAIL && "NOT_OWNER".equals(op.error()));
+                .allMatch(op -> op.result().equals(new Result.Refused("NOT_OWNER")));
         assertThat(ops)
                 .as("no lease lost (a VALID notice is the workload asking its own lease)")
-                .noneMatch(op -> op.type() == Op.Type.NOTICE && op.f() == Op.Fn.LOST);
+                .noneMatch(op -> op.call() instanceof Call.Lost);
     }
 
     private static ClientOptions opts(String name) {

@@ -1,6 +1,8 @@
 package io.holdfast.verify.client;
 
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +23,7 @@ final class WellFormed {
         List<String> problems = new ArrayList<>();
         Map<String, Op> open = new HashMap<>();
         Set<String> done = new HashSet<>();
-        Map<String, Op> grants = new HashMap<>(); // process:token -> acquire OK
+        Map<String, Call.Target> grants = new HashMap<>(); // process:token -> what was granted
         Set<String> released = new HashSet<>();
         for (Op op : ops) {
             String id = op.id();
@@ -31,14 +33,16 @@ final class WellFormed {
                         problems.add("seq used twice: " + id);
                     }
                     open.put(id, op);
-                    if (op.f() == Op.Fn.RELEASE) {
-                        String g = op.process() + ":" + op.token();
-                        Op grant = grants.get(g);
+                    if (op.call() instanceof Call.Release release) {
+                        String g = op.process() + ":" + release.token();
+                        Call.Target grant = grants.get(g);
                         if (grant == null) {
                             problems.add("release of a token never granted to the process: " + id);
-                        } else if (!grant.key().equals(op.key()) || grant.kind() != op.kind()) {
-                            problems.add("release of " + op.key() + "/" + op.kind() + " with the token of "
-                                    + grant.key() + "/" + grant.kind() + ": " + id);
+                        } else if (!grant.key().equals(release.key())
+                                || grant.kind() != release.target().kind()) {
+                            problems.add("release of " + release.key() + "/"
+                                    + release.target().kind() + " with the token of " + grant.key() + "/" + grant.kind()
+                                    + ": " + id);
                         } else if (!released.add(g)) {
                             problems.add("token released twice: " + id);
                         }
@@ -51,46 +55,10 @@ final class WellFormed {
                         continue;
                     }
                     done.add(id);
-                    if (op.time() < invoke.time()) {
-                        problems.add("completion before its invoke: " + id);
-                    }
-                    if (op.f() != invoke.f() || !invoke.key().equals(op.key())) {
-                        problems.add("completion of another operation: " + id);
-                    }
-                    if (op.type() == Op.Type.OK && op.f() == Op.Fn.ACQUIRE) {
-                        if (op.token() <= 0) {
-                            problems.add("granted without a token: " + id);
-                        } else {
-                            grants.put(op.process() + ":" + op.token(), op);
-                        }
-                    }
-                    if (op.type() != Op.Type.OK && op.f() == Op.Fn.ACQUIRE && op.error() == null) {
-                        problems.add("failed acquire without an error: " + id);
-                    }
-                    if (op.f() == Op.Fn.RELEASE && op.token() != invoke.token()) {
-                        problems.add("release completed with another token: " + id);
-                    }
-                    if (op.type() == Op.Type.OK && op.f() == Op.Fn.REG_CAS && op.newVersion() != op.version() + 1) {
-                        problems.add("compare-and-set from version " + op.version() + " wrote " + op.newVersion() + ": "
-                                + id);
-                    }
+                    completion(invoke, op, grants, problems);
                 }
                 case NOTICE -> {
-                    boolean lost = op.f() == Op.Fn.LOST && op.error() != null;
-                    boolean valid = op.f() == Op.Fn.VALID && op.error() == null;
-                    boolean work = op.f() == Op.Fn.WORK && op.error() == null;
-                    if (op.f() == Op.Fn.OBSERVED) {
-                        if (op.token() < 0 || (op.token() == 0 && op.text() != null)) {
-                            problems.add("an observation names an epoch, and a value only with one: " + id);
-                        }
-                    } else if (!(lost || valid || work) || op.token() <= 0) {
-                        problems.add("a notice must be LOST with a reason, VALID or WORK, with a token: " + id);
-                    } else {
-                        Op grant = grants.get(op.process() + ":" + op.token());
-                        if (grant == null || !grant.key().equals(op.key())) {
-                            problems.add("notice for a token not granted on " + op.key() + ": " + id);
-                        }
-                    }
+                    notice(op, grants, problems);
                     if (open.containsKey(id) || !done.add(id)) {
                         problems.add("seq used twice: " + id);
                     }
@@ -104,13 +72,70 @@ final class WellFormed {
         return problems;
     }
 
+    private static void completion(Op invoke, Op done, Map<String, Call.Target> grants, List<String> problems) {
+        String id = done.id();
+        if (done.time() < invoke.time()) {
+            problems.add("completion before its invoke: " + id);
+        }
+        Call call = invoke.call();
+        if (!done.call().equals(call)) {
+            problems.add("completion of another operation: " + id);
+        }
+        Result result = done.result();
+        if (call instanceof Call.Acquire acquire && result instanceof Result.Granted g) {
+            if (g.token() <= 0) {
+                problems.add("granted without a token: " + id);
+            } else {
+                grants.put(done.process() + ":" + g.token(), acquire.target());
+            }
+        }
+        if (call instanceof Call.Acquire && !(result instanceof Result.Ok) && result.why() == null) {
+            problems.add("failed acquire without an error: " + id);
+        }
+        if (call instanceof Call.RegisterWrite write
+                && result instanceof Result.Written w
+                && w.newVersion() != write.expectedVersion() + 1) {
+            problems.add(
+                    "compare-and-set from version " + write.expectedVersion() + " wrote " + w.newVersion() + ": " + id);
+        }
+    }
+
+    private static void notice(Op op, Map<String, Call.Target> grants, List<String> problems) {
+        String id = op.id();
+        Call call = op.call();
+        if (call instanceof Call.Observed seen) {
+            if (seen.epoch() < 0 || (seen.epoch() == 0 && seen.value() != null)) {
+                problems.add("an observation names an epoch, and a value only with one: " + id);
+            }
+            return;
+        }
+        long token;
+        if (call instanceof Call.Lost lost && lost.why() != null) {
+            token = lost.token();
+        } else if (call instanceof Call.Valid valid) {
+            token = valid.token();
+        } else if (call instanceof Call.Work work) {
+            token = work.epoch();
+        } else {
+            token = 0;
+        }
+        if (token <= 0) {
+            problems.add("a notice must be LOST with a reason, VALID or WORK, with a token: " + id);
+            return;
+        }
+        Call.Target grant = grants.get(op.process() + ":" + token);
+        if (grant == null || !grant.key().equals(call.key())) {
+            problems.add("notice for a token not granted on " + call.key() + ": " + id);
+        }
+    }
+
     /** Problems with one store's log: every ENTER has its EXIT, with the token of its acquire. */
     static List<String> store(List<StoreWrite> writes, List<Op> ops) {
         List<String> problems = new ArrayList<>();
         Map<String, Long> tokens = new HashMap<>();
         for (Op op : ops) {
-            if (op.f() == Op.Fn.ACQUIRE && op.type() == Op.Type.OK) {
-                tokens.put(op.id(), op.token());
+            if (op.isCompletion() && op.result() instanceof Result.Granted g) {
+                tokens.put(op.id(), g.token());
             }
         }
         Map<String, StoreWrite> entered = new HashMap<>();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Op;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,14 +26,12 @@ class WellFormedTest {
     private static List<Op> good() {
         List<Op> ops = new ArrayList<>();
         ops.add(acquire(1, 10));
-        ops.add(acquire(1, 10).complete(Op.Type.OK, 20).withToken(7));
+        ops.add(acquire(1, 10).complete(20, new Result.Granted(7)));
         ops.add(Op.of("c1", 2, 25, P, new Call.Lost(LOCK_0, 7, "LOCK_LOST: revoked")));
         ops.add(release(3, 30, 7));
-        ops.add(release(3, 30, 7).complete(Op.Type.FAIL, 40).withError("LOST"));
+        ops.add(release(3, 30, 7).complete(40, new Result.Refused(Result.Refused.LOST)));
         ops.add(Op.of("c1", 4, 50, P, new Call.RegisterWrite("reg-0", 3, 9)));
-        ops.add(Op.of("c1", 4, 50, P, new Call.RegisterWrite("reg-0", 3, 9))
-                .complete(Op.Type.OK, 60)
-                .withRegister(3, 9, 4));
+        ops.add(Op.of("c1", 4, 50, P, new Call.RegisterWrite("reg-0", 3, 9)).complete(60, new Result.Written(4)));
         return ops;
     }
 
@@ -61,11 +60,11 @@ class WellFormedTest {
     @Test
     void aGrantWithoutTokenOrAReleaseWithAnotherTokenIsFound() {
         List<Op> noToken = good();
-        noToken.set(1, acquire(1, 10).complete(Op.Type.OK, 20));
+        noToken.set(1, acquire(1, 10).complete(20, new Result.Granted(0)));
         assertThat(WellFormed.ops(noToken)).anyMatch(p -> p.startsWith("granted without a token"));
         List<Op> wrongToken = good();
         wrongToken.set(3, release(3, 30, 8));
-        wrongToken.set(4, release(3, 30, 8).complete(Op.Type.OK, 40));
+        wrongToken.set(4, release(3, 30, 8).complete(40, new Result.Released()));
         assertThat(WellFormed.ops(wrongToken)).anyMatch(p -> p.startsWith("release of a token never granted"));
     }
 
@@ -83,7 +82,7 @@ class WellFormedTest {
     @Test
     void aBadCompareAndSetIsFound() {
         List<Op> cas = good();
-        cas.set(6, cas.get(5).complete(Op.Type.OK, 60).withRegister(3, 9, 5));
+        cas.set(6, cas.get(5).complete(60, new Result.Written(5)));
         assertThat(WellFormed.ops(cas)).anyMatch(p -> p.startsWith("compare-and-set from version 3 wrote 5"));
     }
 

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
+import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
+import io.holdfast.verify.history.Result;
 import io.holdfast.verify.history.StoreWrite;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,16 +39,14 @@ class WorkloadTest {
         assertThat(ops).allMatch(op -> Workload.PHASE.equals(op.phase()));
         assertThat(ops.stream().map(Op::process).distinct()).containsExactlyInAnyOrder("c1", "c2", "c3");
         for (Op.Kind kind : List.of(Op.Kind.LOCK, Op.Kind.READ, Op.Kind.WRITE, Op.Kind.SEMAPHORE)) {
-            assertThat(ops)
-                    .as("a granted %s", kind)
-                    .anyMatch(op -> op.type() == Op.Type.OK && op.f() == Op.Fn.ACQUIRE && op.kind() == kind);
+            assertThat(grants(ops)).as("a granted %s", kind).anyMatch(target -> target.kind() == kind);
         }
-        assertThat(ops).anyMatch(op -> op.type() == Op.Type.OK && op.f() == Op.Fn.REG_CAS);
-        assertThat(ops)
-                .filteredOn(op -> op.f() == Op.Fn.ACQUIRE && op.type() == Op.Type.OK && op.kind() == Op.Kind.SEMAPHORE)
-                .allMatch(op -> op.limit() == 2 && op.permits() == 1);
+        assertThat(ops).anyMatch(op -> op.isCompletion() && op.result() instanceof Result.Written);
+        assertThat(grants(ops))
+                .filteredOn(target -> target.kind() == Op.Kind.SEMAPHORE)
+                .allMatch(target -> target.limit() == 2 && target.permits() == 1);
         // mem: is a correct service without faults: no outcome is in doubt
-        assertThat(ops).noneMatch(op -> op.type() == Op.Type.UNKNOWN);
+        assertThat(ops).noneMatch(WorkloadTest::unknown);
     }
 
     @Test
@@ -59,11 +59,13 @@ class WorkloadTest {
                     () -> Workload.LOCKS.forEach(l -> operator.admin().revoke(l)));
 
             assertThat(WellFormed.ops(ops)).isEmpty();
-            assertThat(ops).anyMatch(op -> op.type() == Op.Type.NOTICE && op.f() == Op.Fn.LOST);
+            assertThat(ops).anyMatch(op -> op.call() instanceof Call.Lost);
             assertThat(ops)
-                    .filteredOn(op -> op.f() == Op.Fn.RELEASE && op.type() == Op.Type.FAIL)
+                    .filteredOn(op -> op.isCompletion()
+                            && op.call() instanceof Call.Release
+                            && op.result() instanceof Result.Refused)
                     .isNotEmpty()
-                    .allMatch(op -> "LOST".equals(op.error()));
+                    .allMatch(op -> op.result().equals(new Result.Refused(Result.Refused.LOST)));
         }
     }
 
@@ -80,33 +82,43 @@ class WorkloadTest {
         for (int i = 0; i + 1 < ops.size(); i++) {
             Op a = ops.get(i);
             Op b = ops.get(i + 1);
-            if (a.f() == Op.Fn.ACQUIRE
-                    && b.f() == Op.Fn.ACQUIRE
-                    && a.type() == Op.Type.INVOKE
+            if (a.type() == Op.Type.INVOKE
                     && b.type() == Op.Type.INVOKE
+                    && a.call() instanceof Call.Acquire
+                    && b.call() instanceof Call.Acquire
                     && a.process().equals(b.process())) {
-                assertThat(a.key()).isLessThan(b.key());
-                Op doneA = completion(ops, a);
-                Op doneB = completion(ops, b);
+                assertThat(a.call().key()).isLessThan(b.call().key());
+                Result doneA = result(ops, a);
+                Result doneB = result(ops, b);
                 assertThat(doneA.type()).isEqualTo(doneB.type());
-                if (doneA.type() == Op.Type.OK) {
-                    assertThat(doneB.token()).isEqualTo(doneA.token() + 1);
+                if (doneA instanceof Result.Granted ga && doneB instanceof Result.Granted gb) {
+                    assertThat(gb.token()).isEqualTo(ga.token() + 1);
                     together++;
                 }
             }
         }
         assertThat(together).as("granted multi-locks").isPositive();
-        assertThat(ops).noneMatch(op -> op.type() == Op.Type.UNKNOWN);
+        assertThat(ops).noneMatch(WorkloadTest::unknown);
     }
 
-    private static Op completion(List<Op> ops, Op invoke) {
+    /** What each granted acquire holds. */
+    private static List<Call.Target> grants(List<Op> ops) {
         return ops.stream()
-                .filter(op -> op.process().equals(invoke.process())
-                        && op.seq() == invoke.seq()
-                        && op.type() != Op.Type.INVOKE
-                        && op.f() == invoke.f())
+                .filter(op -> op.isCompletion() && op.result() instanceof Result.Granted)
+                .map(op -> ((Call.Acquire) op.call()).target())
+                .toList();
+    }
+
+    private static boolean unknown(Op op) {
+        return op.isCompletion() && op.result() instanceof Result.Unknown;
+    }
+
+    private static Result result(List<Op> ops, Op invoke) {
+        return ops.stream()
+                .filter(op -> op.isCompletion() && op.id().equals(invoke.id()))
                 .findFirst()
-                .orElseThrow();
+                .orElseThrow()
+                .result();
     }
 
     /** Runs workers until each did {@code minOps} operations (calling {@code meanwhile} in between). */

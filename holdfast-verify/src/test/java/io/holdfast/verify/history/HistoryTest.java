@@ -21,7 +21,7 @@ class HistoryTest {
         List<Record> records = List.of(
                 new Meta(1, "baseline", 42, 3, 4, null, 3000, Map.of("names", "2"), Set.of(Expectation.HEAL_CATCH_UP)),
                 invoke,
-                invoke.complete(Op.Type.OK, 200).withToken(12),
+                invoke.complete(200, new Result.Granted(12)),
                 Op.of("c1", 8, 250, "workload", new Call.Lost(Call.Target.lock("lock-0"), 12, "SESSION_EXPIRED")),
                 new StoreWrite(300, StoreWrite.FENCED, "lock-0", 12, "c1", 7, StoreWrite.ENTER, true, 11),
                 new Fault(400, "kill", "n1", "leader"),
@@ -93,17 +93,57 @@ class HistoryTest {
     }
 
     @Test
+    void everyKindOfAnswerIsItsRecordAgainAfterAWriteAndARead() throws Exception {
+        Op acquire = Op.of("c1", 1, 2, "workload", new Call.Acquire(Call.Target.lock("lock-0"), false, 500));
+        Op release = Op.of("c1", 2, 3, "workload", new Call.Release(Call.Target.lock("lock-0"), 4));
+        Op read = Op.of("c1", 3, 4, "workload", new Call.RegisterRead("reg-0"));
+        Op write = Op.of("c1", 4, 5, "workload", new Call.RegisterWrite("reg-0", 8, 9));
+        Map<Op, Result> answers = Map.of(
+                acquire, new Result.Granted(12),
+                release, new Result.Released(),
+                read, new Result.RegisterState(8, 9),
+                write, new Result.Written(9));
+        for (Map.Entry<Op, Result> e : answers.entrySet()) {
+            for (Result r : List.of(e.getValue(), new Result.Refused("CONFLICT"), new Result.Unknown("NO_ANSWER"))) {
+                Op done = e.getKey().complete(10, r);
+                assertThat(done.type()).isEqualTo(r.type());
+                assertThat(done.id()).isEqualTo(e.getKey().id());
+                Op again = (Op) History.fromLine(History.toLine(done));
+                assertThat(again).isEqualTo(done);
+                assertThat(again.result()).isEqualTo(r);
+                assertThat(again.call()).isEqualTo(e.getKey().call());
+            }
+        }
+    }
+
+    @Test
     void linesInTheSavedFormatReadAsTheirRecords() throws Exception {
         Path saved = dir.resolve("saved.jsonl");
         Files.writeString(saved, """
                 {"rec":"op","type":"INVOKE","process":"c1","seq":3,"time":10,"phase":"workload","f":"ACQUIRE","key":"lock-0","kind":"LOCK","permits":1,"waitMillis":1000}
                 {"rec":"op","type":"NOTICE","process":"c2","seq":4,"time":20,"phase":"workload","f":"OBSERVED","key":"election-0","kind":"LOCK","token":5,"text":"c1:3"}
                 {"rec":"op","type":"INVOKE","process":"c2","seq":5,"time":30,"phase":"final","f":"REG_CAS","key":"reg-0","kind":"REGISTER","version":2,"value":7}
+                {"rec":"op","type":"OK","process":"c1","seq":3,"time":40,"phase":"workload","f":"ACQUIRE","key":"lock-0","kind":"LOCK","permits":1,"waitMillis":1000,"token":12}
+                {"rec":"op","type":"OK","process":"c2","seq":5,"time":50,"phase":"final","f":"REG_CAS","key":"reg-0","kind":"REGISTER","version":2,"value":7,"newVersion":3}
+                {"rec":"op","type":"FAIL","process":"c2","seq":6,"time":60,"phase":"final","f":"REG_CAS","key":"reg-0","kind":"REGISTER","version":2,"value":8,"error":"CONFLICT"}
+                {"rec":"op","type":"UNKNOWN","process":"c3","seq":1,"time":70,"phase":"workload","f":"RELEASE","key":"lock-0","kind":"LOCK","permits":1,"token":12,"error":"UNAVAILABLE"}
                 """);
-        assertThat(History.read(saved))
+        Op acquire = Op.of("c1", 3, 10, "workload", new Call.Acquire(Call.Target.lock("lock-0"), false, 1000));
+        Op write = Op.of("c2", 5, 30, "final", new Call.RegisterWrite("reg-0", 2, 7));
+        List<Record> read = History.read(saved);
+        assertThat(read.subList(0, 5))
                 .containsExactly(
-                        Op.of("c1", 3, 10, "workload", new Call.Acquire(Call.Target.lock("lock-0"), false, 1000)),
+                        acquire,
                         Op.of("c2", 4, 20, "workload", new Call.Observed("election-0", 5, "c1:3")),
-                        Op.of("c2", 5, 30, "final", new Call.RegisterWrite("reg-0", 2, 7)));
+                        write,
+                        acquire.complete(40, new Result.Granted(12)),
+                        write.complete(50, new Result.Written(3)));
+        assertThat(read.subList(3, 7))
+                .extracting(r -> ((Op) r).result())
+                .containsExactly(
+                        new Result.Granted(12),
+                        new Result.Written(3),
+                        new Result.Refused("CONFLICT"),
+                        new Result.Unknown("UNAVAILABLE"));
     }
 }
