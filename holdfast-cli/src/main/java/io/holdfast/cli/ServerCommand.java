@@ -34,9 +34,9 @@ import picocli.CommandLine.Spec;
             "A cluster:  holdfast server --id n1 --peers n1=127.0.0.1:4654,n2=127.0.0.1:5654,n3=127.0.0.1:6654 \\",
             "                --client-port 4653 --http-port 4655 --data-dir data/n1   (and likewise n2, n3)",
             "",
-            "Exit code: 0 after a clean stop, or once removed from the members (holdfast members remove); 64 bad"
-                    + " options; 71 the node could not start or cannot go on (the line says why; a restart does"
-                    + " not cure it)."
+            "Exit code: 0 once removed from the members (holdfast members remove); 143 (130) after SIGTERM"
+                    + " (SIGINT), the leadership handed over first; 64 bad options; 71 the node could not start or"
+                    + " cannot go on (the line says why; a restart does not cure it)."
         })
 final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Spec
