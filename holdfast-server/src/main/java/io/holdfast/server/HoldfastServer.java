@@ -322,17 +322,17 @@ public final class HoldfastServer implements AutoCloseable {
         }
     }
 
-    /**
-     * Opens the client port: gRPC over TLS with TLS, else frames and gRPC on one port (see {@link
-     * ClientPort}). A leader hint names the leader's client port, which speaks the same. On failure
-     * closes the node before it says why.
-     */
     /** Who calls, on the client and HTTP ports: tokens, certificates and this replica's deny list of tokens. */
     Authenticator authenticator() {
         ServerConfig.Auth auth = config.auth() == null ? new ServerConfig.Auth(null, null) : config.auth();
         return new Authenticator(auth.tokens(), auth.required(), jti -> parts.machine.read(t -> t.isTokenRevoked(jti)));
     }
 
+    /**
+     * Opens the client port: gRPC over TLS with TLS, else frames and gRPC on one port (see {@link
+     * ClientPort}). A leader hint names the leader's client port, which speaks the same. On failure
+     * closes the node before it says why.
+     */
     private void serveClients() throws StartupException {
         try {
             ClientPort grpc = ClientPort.start(
