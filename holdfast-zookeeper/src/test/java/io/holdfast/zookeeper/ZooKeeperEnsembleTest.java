@@ -75,10 +75,14 @@ class ZooKeeperEnsembleTest {
     }
 
     private static LockClient open() {
+        return open(cluster.getConnectString());
+    }
+
+    private static LockClient open(String connectString) {
         // A session of 20 s: the lease is given up after a quarter of it without a connection, which
         // must outlast a reconnection to another server plus an election.
         return LockClient.open(
-                "zookeeper://" + cluster.getConnectString() + "/holdfast-ensemble",
+                "zookeeper://" + connectString + "/holdfast-ensemble",
                 ClientOptions.builder()
                         .sessionTtl(Duration.ofSeconds(20))
                         .requestTimeout(Duration.ofSeconds(2))
@@ -107,6 +111,7 @@ class ZooKeeperEnsembleTest {
                         .until(lease::isValid);
 
                 assertThat(cluster.restartServer(server)).isTrue();
+                awaitServing(server);
             }
             long token = lease.fencingToken();
             lease.release();
@@ -125,6 +130,24 @@ class ZooKeeperEnsembleTest {
                     });
             assertThat(next.get().fencingToken()).isGreaterThan(token);
         }
+    }
+
+    /**
+     * Waits until a restarted server has rejoined the quorum: {@code restartServer} returns once the
+     * process runs, and killing the next server before this one serves leaves one server of three
+     * (CI's run of 2026-11-27 saw 30 s without a quorum that way).
+     */
+    private static void awaitServing(InstanceSpec server) {
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .ignoreException(UnavailableException.class)
+                .alias("server " + server.getServerId() + " to serve again after its restart")
+                .until(() -> {
+                    try (LockClient probe = open("127.0.0.1:" + server.getPort())) {
+                        probe.lock("ensemble/probe").tryAcquire().ifPresent(Lease::release);
+                        return true;
+                    }
+                });
     }
 
     private static <T> T retryWhileUnavailable(Supplier<T> call) throws InterruptedException {
