@@ -210,7 +210,7 @@ final class ClusterIdentity {
 
     /**
      * What {@code peer} says its cluster id is (a read of its state machine over the Raft port,
-     * {@link RejoinGuard#TIMEOUT} at most): empty when it has none, does not answer, or is of a
+     * {@link PeerViews.TIMEOUT} at most): empty when it has none, does not answer, or is of a
      * build without ids.
      */
     static Optional<UUID> ask(
@@ -221,7 +221,7 @@ final class ClusterIdentity {
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(
                 properties,
                 org.apache.ratis.util.TimeDuration.valueOf(
-                        RejoinGuard.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+                        PeerViews.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
         // The Raft addresses only: a member's client address in the configuration is Holdfast's own
         // client port, which Ratis's client would otherwise use.
         org.apache.ratis.protocol.RaftGroup raftOnly = org.apache.ratis.protocol.RaftGroup.valueOf(

@@ -170,7 +170,7 @@ final class DivisionWatch implements AutoCloseable {
                 continue;
             }
             try {
-                Set<String> members = RejoinGuard.ask(peer, self, division.getGroup(), parameters)
+                Set<String> members = PeerViews.ask(peer, self, division.getGroup(), parameters, PeerViews.TIMEOUT)
                         .members();
                 if (members != null && !members.isEmpty() && !members.contains(nodeId)) {
                     return removal(nodeId, new TreeSet<>(members));

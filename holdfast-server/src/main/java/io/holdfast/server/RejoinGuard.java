@@ -1,40 +1,19 @@
 package io.holdfast.server;
 
-import io.holdfast.internal.DaemonThreads;
 import io.holdfast.server.HoldfastServer.StartupException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
-import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcFactory;
-import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
-import org.apache.ratis.proto.RaftProtos.RaftPeerProto;
-import org.apache.ratis.protocol.ClientId;
-import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.retry.RetryPolicies;
-import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,8 +48,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>How.</b> Each other member (those of {@code --peers} for an empty directory, those the
  * data directory records otherwise) is asked, all at once, for its group information (Ratis's admin
- * call on the Raft port, {@link #TIMEOUT} each): its current configuration, its commit index, and
- * the commit index it last heard from every member.
+ * call on the Raft port, {@link PeerViews#TIMEOUT} each): its current configuration, its commit index, and
+ * the commit index it last heard from every member. An empty node asks again the peers that are
+ * up but slow, for up to {@link PeerViews#PATIENCE}, until one tells it the members ({@link PeerViews#askPatiently}).
  *
  * <p><b>Not guaranteed.</b> The peers' memory of commit indexes is Ratis's, not durable: a peer that
  * restarted since this node was last heard from does not remember it, and a peer that cannot be
@@ -95,16 +75,7 @@ import org.slf4j.LoggerFactory;
 final class RejoinGuard {
     private static final Logger LOG = LoggerFactory.getLogger(RejoinGuard.class);
 
-    /** How long each peer may take to answer. */
-    static final Duration TIMEOUT = Duration.ofSeconds(2);
-
     private RejoinGuard() {}
-
-    /**
-     * What one peer said: its current members (voters and learners, old and new during a change),
-     * its commit index, and the commit index it last heard from the node asking (-1: none).
-     */
-    record PeerView(String id, Set<String> members, long committed, long heardFromSelf) {}
 
     /**
      * Checks this node before its Raft server is built, and says which group Ratis starts with.
@@ -141,10 +112,10 @@ final class RejoinGuard {
     private static RaftGroup checkNotLost(ServerConfig config, RaftGroup group, Parameters parameters)
             throws StartupException {
         List<String> silent = new ArrayList<>();
-        List<PeerView> views = new ArrayList<>();
+        List<PeerViews.PeerView> views = new ArrayList<>();
         for (Map.Entry<String, Object> answer :
-                askAll(config, group, parameters).entrySet()) {
-            if (answer.getValue() instanceof PeerView view) {
+                PeerViews.askPatiently(config, group, parameters).entrySet()) {
+            if (answer.getValue() instanceof PeerViews.PeerView view) {
                 views.add(view);
             } else {
                 silent.add(answer.getKey() + " (" + answer.getValue() + ")");
@@ -154,7 +125,7 @@ final class RejoinGuard {
         if (refusal.isPresent()) {
             throw new StartupException(refusal.get(), null);
         }
-        Optional<PeerView> runsWithout = awaitsAddition(config.nodeId(), views);
+        Optional<PeerViews.PeerView> runsWithout = awaitsAddition(config.nodeId(), views);
         if (runsWithout.isPresent()) {
             LOG.info(
                     "Node {} has no data yet and {} counts the members {} without it: it starts as a new member that"
@@ -175,9 +146,9 @@ final class RejoinGuard {
      * The answer that shows a node with an empty data directory to be a new member not added yet:
      * some peer reports its members and none of the peers reporting members counts the node.
      */
-    static Optional<PeerView> awaitsAddition(String nodeId, List<PeerView> views) {
-        Optional<PeerView> without = Optional.empty();
-        for (PeerView view : views) {
+    static Optional<PeerViews.PeerView> awaitsAddition(String nodeId, List<PeerViews.PeerView> views) {
+        Optional<PeerViews.PeerView> without = Optional.empty();
+        for (PeerViews.PeerView view : views) {
             if (view.members() == null || view.members().isEmpty()) {
                 continue;
             }
@@ -196,8 +167,8 @@ final class RejoinGuard {
      * members and has heard a commit index from it (a peer that does not report its members is
      * taken to count it).
      */
-    static Optional<String> lostDataRefusal(String nodeId, Path dataDir, List<PeerView> views) {
-        for (PeerView view : views) {
+    static Optional<String> lostDataRefusal(String nodeId, Path dataDir, List<PeerViews.PeerView> views) {
+        for (PeerViews.PeerView view : views) {
             boolean counted = view.members() == null || view.members().contains(nodeId);
             if (counted && view.heardFromSelf() > 0) {
                 return Optional.of("node " + nodeId + " has an empty data directory (" + dataDir + ") but "
@@ -220,9 +191,17 @@ final class RejoinGuard {
             return;
         }
         RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
-        List<PeerView> views = new ArrayList<>();
-        for (Object answer : askAll(config, group, parameters).values()) {
-            if (answer instanceof PeerView view) {
+        List<PeerViews.PeerView> views = new ArrayList<>();
+        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
+        List<RaftPeer> others = new ArrayList<>();
+        for (RaftPeer peer : group.getPeers()) {
+            if (!peer.getId().equals(self)) {
+                others.add(peer);
+            }
+        }
+        for (Object answer : PeerViews.askAll(self, others, group, parameters, PeerViews.TIMEOUT)
+                .values()) {
+            if (answer instanceof PeerViews.PeerView view) {
                 views.add(view);
             }
         }
@@ -237,8 +216,9 @@ final class RejoinGuard {
      * recordedIndex}), if a peer has committed past that record and no longer counts it: a change
      * of the members made after the record removed it.
      */
-    static Optional<String> removedRefusal(String nodeId, Path dataDir, long recordedIndex, List<PeerView> views) {
-        for (PeerView view : views) {
+    static Optional<String> removedRefusal(
+            String nodeId, Path dataDir, long recordedIndex, List<PeerViews.PeerView> views) {
+        for (PeerViews.PeerView view : views) {
             if (view.members() != null
                     && !view.members().isEmpty()
                     && !view.members().contains(nodeId)
@@ -253,52 +233,6 @@ final class RejoinGuard {
         return Optional.empty();
     }
 
-    /**
-     * Asks every other member of {@code group} at once; each answer is a {@link PeerView} or, when
-     * the peer did not answer, the reason in a few words. Takes at most about {@link #TIMEOUT}.
-     */
-    private static Map<String, Object> askAll(ServerConfig config, RaftGroup group, Parameters parameters) {
-        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
-        Map<String, CompletableFuture<PeerView>> asked = new LinkedHashMap<>();
-        ExecutorService pool = Executors.newCachedThreadPool(DaemonThreads.named("holdfast-rejoin-guard"));
-        try {
-            for (RaftPeer peer : group.getPeers()) {
-                if (!peer.getId().equals(self)) {
-                    asked.put(
-                            peer.getId().toString(),
-                            CompletableFuture.supplyAsync(
-                                    () -> {
-                                        try {
-                                            return ask(peer, self, group, parameters);
-                                        } catch (IOException e) {
-                                            throw new java.io.UncheckedIOException(e);
-                                        }
-                                    },
-                                    pool));
-                }
-            }
-            long deadline = System.nanoTime() + TIMEOUT.plusSeconds(1).toNanos();
-            Map<String, Object> answers = new LinkedHashMap<>();
-            for (Map.Entry<String, CompletableFuture<PeerView>> e : asked.entrySet()) {
-                try {
-                    answers.put(
-                            e.getKey(),
-                            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-                } catch (ExecutionException | TimeoutException | RuntimeException ex) {
-                    answers.put(
-                            e.getKey(),
-                            ex instanceof TimeoutException ? "no answer in time" : HoldfastServer.rootMessage(ex));
-                } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    answers.put(e.getKey(), "interrupted");
-                }
-            }
-            return answers;
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
     /** Whether Ratis has written anything for the group here (its metadata, a log segment). */
     static boolean hasData(Path groupDir) throws StartupException {
         Path current = groupDir.resolve("current");
@@ -310,53 +244,6 @@ final class RejoinGuard {
         } catch (IOException e) {
             throw new StartupException(
                     "cannot read the Raft storage " + current + ": " + HoldfastServer.rootMessage(e), e);
-        }
-    }
-
-    /** The commit index {@code peer} last heard from {@code self}, if it heard any. */
-    static Optional<Long> commitIndexKnownBy(RaftPeer peer, RaftPeerId self, RaftGroup group, Parameters parameters)
-            throws IOException {
-        long heard = ask(peer, self, group, parameters).heardFromSelf();
-        return heard < 0 ? Optional.empty() : Optional.of(heard);
-    }
-
-    /** What {@code peer} says of the group and of {@code self}. */
-    static PeerView ask(RaftPeer peer, RaftPeerId self, RaftGroup group, Parameters parameters) throws IOException {
-        RaftProperties properties = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(
-                properties, TimeDuration.valueOf(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
-        try (RaftClient client = RaftClient.newBuilder()
-                .setRaftGroup(group)
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setClientId(ClientId.randomId())
-                .setRetryPolicy(RetryPolicies.noRetry())
-                .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
-                .build()) {
-            GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(group.getGroupId());
-            long heard = -1;
-            for (CommitInfoProto c : info.getCommitInfos()) {
-                if (RaftPeerId.valueOf(c.getServer().getId()).equals(self)) {
-                    heard = c.getCommitIndex();
-                }
-            }
-            Set<String> members = info.getConf()
-                    .map(conf -> {
-                        Set<String> ids = new HashSet<>();
-                        for (List<RaftPeerProto> list : List.of(
-                                conf.getPeersList(),
-                                conf.getOldPeersList(),
-                                conf.getListenersList(),
-                                conf.getOldListenersList())) {
-                            list.forEach(p -> ids.add(p.getId().toStringUtf8()));
-                        }
-                        return ids;
-                    })
-                    .orElse(null);
-            long committed = info.getLogInfoProto() == null
-                    ? -1
-                    : info.getLogInfoProto().getCommitted().getIndex();
-            return new PeerView(peer.getId().toString(), members, committed, heard);
         }
     }
 }

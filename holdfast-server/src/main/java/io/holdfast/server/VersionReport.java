@@ -314,7 +314,7 @@ final class VersionReport implements AutoCloseable {
     private Found askLeader(RaftGroup group) {
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(
-                properties, TimeDuration.valueOf(RejoinGuard.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+                properties, TimeDuration.valueOf(PeerViews.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
         for (RaftPeer peer : group.getPeers()) {
             if (closed || peer.getId().toString().equals(self)) {
                 continue;

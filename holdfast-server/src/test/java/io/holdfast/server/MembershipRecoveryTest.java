@@ -227,9 +227,9 @@ class MembershipRecoveryTest {
     /** Which answers make an empty node a new member that waits: only those where nobody counts it. */
     @Test
     void aNewMemberIsOneThatNoAnsweringPeerCounts() {
-        var runsWithout = new RejoinGuard.PeerView("n1", java.util.Set.of("n1", "n2", "n3"), 30, -1);
-        var counts = new RejoinGuard.PeerView("n2", java.util.Set.of("n1", "n2", "n3", "n4"), 30, -1);
-        var silentOnMembers = new RejoinGuard.PeerView("n3", null, 30, -1);
+        var runsWithout = new PeerViews.PeerView("n1", java.util.Set.of("n1", "n2", "n3"), 30, -1);
+        var counts = new PeerViews.PeerView("n2", java.util.Set.of("n1", "n2", "n3", "n4"), 30, -1);
+        var silentOnMembers = new PeerViews.PeerView("n3", null, 30, -1);
         assertThat(RejoinGuard.awaitsAddition("n4", List.of(runsWithout, silentOnMembers)))
                 .contains(runsWithout);
         assertThat(RejoinGuard.awaitsAddition("n4", List.of(runsWithout, counts)))

@@ -136,6 +136,71 @@ class RejoinGuardTest {
     }
 
     /**
+     * A new member whose peers are up but answer late (a cold TLS handshake on a starved machine)
+     * must not take the running cluster for one being formed: it asks them again and starts knowing
+     * no members, to be added. Each peer here answers 3 s late, past the first ask's 2 s.
+     */
+    @Test
+    void aNewMemberWhosePeersAnswerLateAsksAgainAndStartsWithoutMembers() throws Exception {
+        try (TestCluster cluster = TestCluster.withMembers(4, 3)) {
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            ServerConfig n4 = cluster.config(3);
+            List<SlowProxy> proxies = new ArrayList<>();
+            try {
+                List<RaftPeer> peers = new ArrayList<>();
+                for (Map.Entry<String, ServerConfig.Peer> e : n4.peers().entrySet()) {
+                    String address = e.getValue().raftAddress();
+                    if (!e.getKey().equals("n4")) {
+                        SlowProxy proxy = new SlowProxy(address, Duration.ofSeconds(3));
+                        proxies.add(proxy);
+                        address = proxy.address();
+                    }
+                    peers.add(RaftPeer.newBuilder()
+                            .setId(e.getKey())
+                            .setAddress(address)
+                            .build());
+                }
+                RaftGroup started = RejoinGuard.check(
+                        n4,
+                        RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers),
+                        n4.dataDir().resolve("empty-group-dir"),
+                        new Parameters());
+                assertThat(started.getPeers())
+                        .as("the members that answered late run without n4: it starts knowing no members")
+                        .isEmpty();
+            } finally {
+                for (SlowProxy p : proxies) {
+                    p.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * The members of a cluster being formed open their Raft ports only after this check: an empty
+     * node whose peers refuse connections starts with every member at once, without waiting.
+     */
+    @Test
+    void aMemberOfAClusterBeingFormedDoesNotWaitForPeersThatAreNotUp() throws Exception {
+        try (TestCluster cluster = new TestCluster(3, 0)) {
+            ServerConfig n1 = cluster.config(0);
+            List<RaftPeer> peers = new ArrayList<>();
+            n1.peers()
+                    .forEach((id, p) -> peers.add(RaftPeer.newBuilder()
+                            .setId(id)
+                            .setAddress(p.raftAddress())
+                            .build()));
+            RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
+            long start = System.nanoTime();
+            RaftGroup started = RejoinGuard.check(n1, group, n1.dataDir().resolve("empty-group-dir"), new Parameters());
+            assertThat(started.getPeers()).hasSize(3);
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .as("no patience spent on peers that are not up")
+                    .isLessThan(PeerViews.PATIENCE);
+        }
+    }
+
+    /**
      * What decides, on the peers' answers: a peer may still remember the commit index of a member
      * it no longer counts (Ratis keeps it; seen in a run of docs/operations.md's replace, where the
      * old id's start was refused right after its removal). Only a peer that counts the id refuses
@@ -145,10 +210,9 @@ class RejoinGuardTest {
     @Test
     void onlyAPeerThatCountsTheIdRefusesAndOnlyANewerOneCallsItRemoved() {
         java.nio.file.Path dir = java.nio.file.Path.of("/var/lib/holdfast");
-        RejoinGuard.PeerView remembersButRemoved = new RejoinGuard.PeerView("n2", java.util.Set.of("n1", "n2"), 30, 22);
-        RejoinGuard.PeerView countsAndHeard =
-                new RejoinGuard.PeerView("n1", java.util.Set.of("n1", "n2", "n3"), 30, 22);
-        RejoinGuard.PeerView neverHeard = new RejoinGuard.PeerView("n1", java.util.Set.of("n1", "n2", "n3"), 30, -1);
+        PeerViews.PeerView remembersButRemoved = new PeerViews.PeerView("n2", java.util.Set.of("n1", "n2"), 30, 22);
+        PeerViews.PeerView countsAndHeard = new PeerViews.PeerView("n1", java.util.Set.of("n1", "n2", "n3"), 30, 22);
+        PeerViews.PeerView neverHeard = new PeerViews.PeerView("n1", java.util.Set.of("n1", "n2", "n3"), 30, -1);
         assertThat(RejoinGuard.lostDataRefusal("n3", dir, List.of(remembersButRemoved)))
                 .isEmpty();
         assertThat(RejoinGuard.lostDataRefusal("n3", dir, List.of(neverHeard))).isEmpty();
@@ -192,6 +256,6 @@ class RejoinGuardTest {
         }
         RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
         RaftPeer asked = group.getPeer(RaftPeerId.valueOf("n" + (peer + 1)));
-        return RejoinGuard.commitIndexKnownBy(asked, RaftPeerId.valueOf("n" + (member + 1)), group, new Parameters());
+        return PeerViews.commitIndexKnownBy(asked, RaftPeerId.valueOf("n" + (member + 1)), group, new Parameters());
     }
 }
