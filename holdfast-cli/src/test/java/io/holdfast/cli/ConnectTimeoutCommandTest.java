@@ -8,11 +8,13 @@ import io.holdfast.testkit.FreePorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,8 +46,11 @@ class ConnectTimeoutCommandTest {
         List<String> args = new ArrayList<>(List.of("lock", "jobs/early", "--wait", "0s"));
         args.addAll(List.of("--backend", "holdfast://127.0.0.1:" + clientPort, "--", "touch", ran.toString()));
         CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> run(args.toArray(String[]::new)));
-        // The scenario, not a synchronisation: the node comes up well after the command started.
-        Thread.sleep(1_500);
+        // The node comes up only after the command has waited for it for 1.5 s, longer than --wait's 1 s floor.
+        Awaitility.await("the command waits for its node")
+                .during(Duration.ofMillis(1_500))
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> !exit.isDone());
         try (HoldfastServer server =
                 HoldfastServer.start(ServerConfig.single(dir.resolve("node"), "127.0.0.1", clientPort, raftPort, -1))) {
             assertThat(exit.get(30, TimeUnit.SECONDS)).as(err.toString()).isZero();

@@ -11,9 +11,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
@@ -39,6 +41,7 @@ class HeldChildTest {
             Lease lease = client.lock("held/signal").acquire(Duration.ofSeconds(5));
             AtomicReference<ChildProcess> child = new AtomicReference<>();
             AtomicReference<Boolean> validAtGiveBack = new AtomicReference<>();
+            Thread signalled = Thread.currentThread(); // runs the hook, as the JVM's signal thread would
             HeldChild.SignalHook hook = HeldChild.onSignal("test-hook", client, child, Duration.ofSeconds(5));
             StringWriter errors = new StringWriter();
             HeldChild.Holding holding = new HeldChild.Holding(
@@ -47,7 +50,12 @@ class HeldChildTest {
                     false,
                     Map.of(),
                     () -> {
-                        pause(300); // the command's thread is slow to come back to the lock
+                        // The command's thread comes back to the lock late, as after a slow round trip: only once the
+                        // hook has stopped the command and waits for the give-back (or has closed the client).
+                        Awaitility.await("the hook has stopped the command")
+                                .atMost(Duration.ofSeconds(10))
+                                .pollInterval(Duration.ofMillis(5))
+                                .until(() -> !lease.isValid() || waitsForGiveBack(signalled));
                         validAtGiveBack.set(lease.isValid());
                         lease.release();
                     },
@@ -89,11 +97,10 @@ class HeldChildTest {
         return LockClient.open("holdfast://127.0.0.1:" + server.clientPort());
     }
 
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** Whether {@code hook}'s thread, running the signal hook, waits for the command's thread to give back the lock. */
+    private static boolean waitsForGiveBack(Thread hook) {
+        StackTraceElement[] stack = hook.getStackTrace();
+        return Arrays.stream(stack).anyMatch(f -> f.getClassName().equals(CountDownLatch.class.getName()))
+                && Arrays.stream(stack).anyMatch(f -> f.getClassName().equals(HeldChild.SignalHook.class.getName()));
     }
 }

@@ -130,8 +130,10 @@ class MembersElectionTest {
                         + (code == 0 ? "" : ": " + e.toString().strip());
             }));
         }
-        Thread.sleep(2_000); // the outage: every command has found no leader by now
-        assertThat(answers).noneMatch(CompletableFuture::isDone);
+        Awaitility.await("every command waits through the outage") // each finds no leader meanwhile
+                .during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> answers.stream().noneMatch(CompletableFuture::isDone));
         nodes.set(alsoGone, HoldfastServer.start(back));
 
         List<String> got = answers.stream().map(CompletableFuture::join).toList();

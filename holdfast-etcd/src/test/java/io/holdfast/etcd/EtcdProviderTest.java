@@ -16,8 +16,8 @@ import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,22 +133,17 @@ class EtcdProviderTest {
             lease.onLost(lost::set);
             etcd.stop();
             try {
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> lost.get() != null);
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> lost.get() != null);
                 assertThat(lease.isValid()).isFalse();
             } finally {
                 etcd.start();
             }
-            Optional<Lease> again = Optional.empty();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (again.isEmpty() && System.nanoTime() - deadline < 0) {
-                try {
-                    again = Optional.of(client.lock("provider-test/outage").acquire(Duration.ofSeconds(10)));
-                } catch (UnavailableException e) {
-                    Thread.sleep(100); // etcd is still coming back; the loop is bounded
-                }
-            }
-            assertThat(again).as("a grant after etcd came back").isPresent();
-            assertThat(again.get().fencingToken()).isGreaterThan(lease.fencingToken());
+            Lease again = Awaitility.await("a grant after etcd came back")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollDelay(Duration.ZERO)
+                    .ignoreException(UnavailableException.class) // etcd is still coming back
+                    .until(() -> client.lock("provider-test/outage").acquire(Duration.ofSeconds(10)), l -> l != null);
+            assertThat(again.fencingToken()).isGreaterThan(lease.fencingToken());
         }
     }
 

@@ -15,6 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -278,32 +282,28 @@ final class EtcdServer {
         HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + clientPort + "/health"))
                 .timeout(Duration.ofSeconds(1))
                 .build();
-        long deadline = System.nanoTime() + atMost.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() - deadline < 0) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("etcd exited with " + process.exitValue() + "; see " + logFile);
-            }
-            try {
-                HttpResponse<String> r = http.send(health, HttpResponse.BodyHandlers.ofString());
-                last = r.statusCode() + " " + r.body();
-                if (r.statusCode() == 200 && r.body().contains("\"health\":\"true\"")) {
-                    return;
-                }
-            } catch (IOException e) {
-                last = e.toString();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for etcd", e);
-            }
-            try {
-                Thread.sleep(50); // polling a process we started for readiness; not test synchronisation
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for etcd", e);
-            }
+        AtomicReference<String> last = new AtomicReference<>("no answer");
+        try {
+            Awaitility.await("etcd healthy")
+                    .atMost(atMost)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(50))
+                    .failFast("etcd exited", () -> !process.isAlive())
+                    .until(() -> {
+                        try {
+                            HttpResponse<String> r = http.send(health, HttpResponse.BodyHandlers.ofString());
+                            last.set(r.statusCode() + " " + r.body());
+                            return r.statusCode() == 200 && r.body().contains("\"health\":\"true\"");
+                        } catch (IOException e) {
+                            last.set(e.toString());
+                            return false;
+                        }
+                    });
+        } catch (TerminalFailureException exited) {
+            throw new IllegalStateException("etcd exited with " + process.exitValue() + "; see " + logFile);
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException(
+                    "etcd did not become healthy within " + atMost + " (last: " + last + "); see " + logFile);
         }
-        throw new IllegalStateException(
-                "etcd did not become healthy within " + atMost + " (last: " + last + "); see " + logFile);
     }
 }

@@ -33,6 +33,8 @@ final class NodeParts {
     final LockStateMachine machine;
 
     final ServerMetrics metrics;
+    /** The node's time: leases, leader duties and the latencies in {@link #metrics}. */
+    final Ticker ticker;
     /** The lease check's refusals, counted and logged. */
     final LeaseRefusals leaseRefusals;
 
@@ -90,6 +92,7 @@ final class NodeParts {
         this.selfId = RaftPeerId.valueOf(self);
         this.machine = machine;
         this.metrics = metrics;
+        this.ticker = ticker;
         this.initialRules = config.auth() == null ? null : config.auth().rules();
         this.identity = new ClusterIdentity(config.dataDir(), self, halt::complete);
         this.leaseRefusals = new LeaseRefusals(self, ticker);
@@ -146,9 +149,9 @@ final class NodeParts {
 
     /** Writes one entry through Raft; completes with the entry's reply bytes. */
     private CompletableFuture<byte[]> write(byte[] entry) {
-        long start = System.nanoTime();
+        long start = ticker.nanos();
         return gateway.write(entry).thenApply(reply -> {
-            metrics.raftCommit(System.nanoTime() - start);
+            metrics.raftCommit(ticker.nanos() - start);
             return reply.getMessage().getContent().toByteArray();
         });
     }

@@ -113,14 +113,14 @@ final class RaftLockService implements LockService, StateMachineHooks {
      */
     @Override
     public CompletableFuture<Reply> submit(Command command, String identity) {
-        long start = System.nanoTime();
+        long start = parts.ticker.nanos();
         // Inside the request's span, if it records: from the proposal to the table's answer.
         Span commit = tracing.startInside("holdfast.commit");
         CompletableFuture<Reply> reply;
         try (Scope ignored = Spans.current(commit)) {
             reply = Spans.endWhenDone(commit, submitTimed(command, identity));
         }
-        reply.whenComplete((r, e) -> metrics.request(command, r != null ? r : e, System.nanoTime() - start));
+        reply.whenComplete((r, e) -> metrics.request(command, r != null ? r : e, parts.ticker.nanos() - start));
         return reply;
     }
 
