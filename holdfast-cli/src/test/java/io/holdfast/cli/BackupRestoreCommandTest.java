@@ -120,7 +120,8 @@ class BackupRestoreCommandTest {
         assertThat(run("backup", "--out", file.toString(), "--backend", "mem:x"))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("belong to a Holdfast server").hasLineCount(1);
-        // Nobody listens: one line naming each address tried, and no file.
+        // Nobody listens: one line naming each address tried, and no file. The command tries again
+        // until --timeout (30 s by default); each try is refused at once, and the last one is named.
         Path none = dir.resolve("none.hfbk");
         assertThat(run(
                         "backup",
@@ -129,9 +130,14 @@ class BackupRestoreCommandTest {
                         "--backend",
                         "holdfast://127.0.0.1:" + freePort(),
                         "--http",
-                        "http://127.0.0.1:" + freePort()))
+                        "http://127.0.0.1:" + freePort(),
+                        "--timeout",
+                        "1s"))
                 .isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
-        assertThat(err.toString()).contains("no member sent a backup").hasLineCount(1);
+        assertThat(err.toString())
+                .contains("no member sent a backup")
+                .contains("--timeout 1s")
+                .hasLineCount(1);
         assertThat(none).doesNotExist();
         assertThat(run(
                         "server",
