@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code holdfast health [--ready]}: asks a node's HTTP port for {@code /health} (the process
- * serves) or {@code /ready} (a leader is known) and exits 0 on 200, else {@value
+ * serves) or {@code /ready} (the node serves: Raft runs it and it knows a leader) and exits 0 on 200, else {@value
  * ExitCodes#BACKEND_UNAVAILABLE} with one line naming the address and the answer or the failure. A
  * probe for a container (an exec probe, a HEALTHCHECK) without curl: by default it asks the node that
  * the same environment and configuration file configure ({@code HOLDFAST_HTTP_PORT}, {@code
@@ -36,13 +36,14 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         usageHelpAutoWidth = true,
         description = {
-            "Ask a node's HTTP port for /health (the process serves) or, with --ready, /ready (a leader is known):"
+            "Ask a node's HTTP port for /health (the process serves) or, with --ready, /ready (the node serves: Raft runs it"
+                    + " and it knows a leader):"
                     + " a probe for containers, without curl.",
             "By default the node that this environment configures, as 'holdfast server' reads it: HOLDFAST_HTTP_PORT,"
                     + " HOLDFAST_BIND (else this node's host in HOLDFAST_PEERS, else 127.0.0.1), HTTPS with"
                     + " HOLDFAST_TLS_CERT, _KEY and _CA, then the file HOLDFAST_CONFIG names.",
-            "Exit code: 0 the node answered 200; 69 it answered otherwise (503: no leader known) or could not be"
-                    + " reached; 64 usage error."
+            "Exit code: 0 the node answered 200; 69 it answered otherwise (503: not a running member yet, or no leader"
+                    + " known; the answer says why) or could not be reached; 64 usage error."
         })
 final class HealthCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Spec
@@ -50,7 +51,7 @@ final class HealthCommand implements Callable<Integer>, Main.NeedsEnvironment {
 
     private Map<String, String> env = Map.of();
 
-    @Option(names = "--ready", description = "Ask /ready (a leader is known) instead of /health.")
+    @Option(names = "--ready", description = "Ask /ready (the node serves) instead of /health.")
     boolean ready;
 
     @Option(

@@ -82,7 +82,9 @@ class HealthCommandTest {
             Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> run(env, "health") == ExitCodes.OK);
             assertThat(run(env, "health", "--ready", "--timeout", "30s")).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
             assertThat(err.toString())
-                    .isEqualTo("holdfast health: http://127.0.0.1:" + httpPort + "/ready answered 503 {\"ready\":false}"
+                    .isEqualTo("holdfast health: http://127.0.0.1:" + httpPort
+                            + "/ready answered 503 {\"ready\":false,\"reason\":\"n1 knows no leader: an election is under way,"
+                            + " or no majority of the members is reachable\"}"
                             + System.lineSeparator());
         }
     }

@@ -149,7 +149,7 @@ final class DivisionWatch implements AutoCloseable {
     }
 
     /** The voters and learners {@code conf} counts. */
-    private static TreeSet<String> members(RaftConfiguration conf) {
+    static TreeSet<String> members(RaftConfiguration conf) {
         TreeSet<String> members = new TreeSet<>();
         for (RaftPeerRole role : List.of(RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER)) {
             conf.getAllPeers(role).forEach(p -> members.add(p.getId().toString()));

@@ -129,6 +129,7 @@ public final class HoldfastServer implements AutoCloseable {
         NodeParts parts =
                 new NodeParts(config, raft, machine, members.clientAddresses(), Ticker.system(), bugs, metrics);
         startRaft(config, raft, parts, raftDir);
+        Backups.removeLeftovers(config.dataDir()); // Ratis holds the directory's lock; nothing serves yet
         HoldfastServer server = new HoldfastServer(config, raft, parts);
         server.serveClients();
         server.serveHttp();

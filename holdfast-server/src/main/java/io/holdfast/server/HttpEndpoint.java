@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Open to anyone who reaches the port: {@code /health} (the process serves), {@code /ready}
- *       (a leader is known), {@code /status} (this node's role, leader, term, applied index),
+ *       (the node serves: Raft runs it and it knows a leader), {@code /status} (this node's role, leader, term, applied index),
  *       {@code /digest} (to compare replicas), {@code /metrics} (Prometheus text), and the
  *       dashboard's page and assets (which hold no data). None of them shows a lock name, a
  *       session id or an identity.

@@ -52,10 +52,17 @@ final class HttpOperatorRoutes {
         return Answer.json(200, obj().put("status", "up"));
     }
 
-    /** {@code GET /ready}: a leader is known (else 503). */
+    /** {@code GET /ready}: the node serves ({@link Readiness}); else 503 with the reason. */
     Answer ready() {
-        boolean ready = node.leaderId() != null;
-        return Answer.json(ready ? 200 : 503, obj().put("ready", ready));
+        String why;
+        try {
+            why = Readiness.whyNotReady(node.config().nodeId(), node.division());
+        } catch (java.io.IOException e) {
+            why = "this node's Raft division is not readable: " + HoldfastServer.rootMessage(e);
+        }
+        return why == null
+                ? Answer.json(200, obj().put("ready", true))
+                : Answer.json(503, obj().put("ready", false).put("reason", why));
     }
 
     /** {@code GET /status}: this node's Raft state, without the members. */

@@ -96,18 +96,9 @@ final class RaftLogCheck {
      * @throws Damaged for damage that is not a torn tail
      */
     static Optional<Repair> checkAndRepair(Path groupDir, SizeInBytes maxEntry) throws Damaged, IOException {
-        Path current = groupDir.resolve("current");
-        if (!Files.isDirectory(current)) {
-            return Optional.empty();
-        }
         List<Segment> segments = new ArrayList<>();
-        try (Stream<Path> files = Files.list(current)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                LogSegmentPath segment = LogSegmentPath.matchLogSegment(p);
-                if (segment != null) {
-                    segments.add(Segment.of(segment));
-                }
-            }
+        for (LogSegmentPath segment : segments(groupDir)) {
+            segments.add(Segment.of(segment));
         }
         segments.sort(Comparator.comparingLong(Segment::start));
         Repair repair = null;
@@ -119,6 +110,23 @@ final class RaftLogCheck {
             }
         }
         return Optional.ofNullable(repair);
+    }
+
+    /** The segment files of the log in {@code <groupDir>/current}, in no order; none without the directory. */
+    static List<LogSegmentPath> segments(Path groupDir) throws IOException {
+        Path current = groupDir.resolve("current");
+        List<LogSegmentPath> segments = new ArrayList<>();
+        if (Files.isDirectory(current)) {
+            try (Stream<Path> files = Files.list(current)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    LogSegmentPath segment = LogSegmentPath.matchLogSegment(p);
+                    if (segment != null) {
+                        segments.add(segment);
+                    }
+                }
+            }
+        }
+        return segments;
     }
 
     private static Repair check(Segment segment, boolean repairable, SizeInBytes maxEntry) throws Damaged, IOException {

@@ -96,6 +96,16 @@ final class TestCluster implements AutoCloseable {
         return c;
     }
 
+    /** As {@link #withMembers}, every node serving its HTTP port. */
+    static TestCluster withMembersAndHttp(int size, int members) throws Exception {
+        TestCluster c = new TestCluster(size, Set.of(), null, null, true, Duration.ofMillis(400), 0);
+        c.initialMembers = members;
+        for (int i = 0; i < members; i++) {
+            c.start(i);
+        }
+        return c;
+    }
+
     /** The id, Raft address and client address of node {@code i}. */
     io.holdfast.model.MembershipChange.Add addition(int i, boolean learner) {
         String id = "n" + (i + 1);

@@ -221,7 +221,7 @@ final class Faults {
             via[0] = leader();
             try {
                 answer = nodes.changeMembers(via[0], change);
-            } catch (IOException e) { // it exited: a leader that removed itself halts (exit 71)
+            } catch (IOException e) { // it exited: a leader that removed itself stops (exit 0)
                 answer = "no answer: " + e.getMessage();
                 nodes.relearnMembers(leader());
                 break;

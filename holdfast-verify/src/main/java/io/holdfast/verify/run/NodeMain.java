@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
  * One Holdfast node as the verification harness runs it, in its own JVM: {@code --id n1 --peers
  * n1=n1.holdfast:R:C,… --data-dir DIR --http-port H --election-timeout MS [--bugs a,b]}. It
  * prints {@code READY <clientPort> <httpPort>} once serving, or {@code FAILED <reason>} and exits
- * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it.
+ * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it. Its Raft division gone,
+ * it ends as {@code holdfast server} does: halted ({@link HoldfastServer#halted()}: a division Ratis
+ * closed, another cluster's log), it prints {@code HALTED <reason>} and exits 71; removed from the
+ * members ({@link HoldfastServer#removed()}), {@code REMOVED <line>} and exits 0.
  *
  * <p>On stdin it takes {@code snapshot}: take a Raft snapshot now (answers {@code SNAPSHOT
  * <index>}); and {@code transfer-leader [ID]}: hand this node's leadership to ID, or to the most
@@ -67,12 +70,19 @@ public final class NodeMain {
         System.out.println("READY " + server.clientPort() + " " + server.httpPort());
         System.out.flush();
         // As holdfast server does: a node that halts (its Raft division closed, another cluster's
-        // id applied) says why and exits 71 instead of serving its ports as a zombie.
+        // id applied) says why and exits 71, a removed one exits 0, instead of serving its ports as
+        // a zombie.
+        // The node is closed on this thread, below: the signal may come on one that closing waits
+        // for (a halt found while applying an entry comes on Ratis's state machine thread).
+        java.util.concurrent.atomic.AtomicReference<Ending> ending =
+                new java.util.concurrent.atomic.AtomicReference<>();
         server.halted().thenAccept(reason -> {
-            System.out.println("HALTED " + reason);
-            System.out.flush();
-            server.close();
-            Runtime.getRuntime().halt(71);
+            ending.compareAndSet(null, new Ending("HALTED " + reason, 71));
+            stopped.countDown();
+        });
+        server.removed().thenAccept(line -> {
+            ending.compareAndSet(null, new Ending("REMOVED " + line, 0));
+            stopped.countDown();
         });
         // Commands from the harness on stdin: "snapshot" takes one now (answers SNAPSHOT <index>).
         Thread commands = new Thread(
@@ -129,7 +139,17 @@ public final class NodeMain {
         commands.setDaemon(true);
         commands.start();
         stopped.await();
+        Ending end = ending.get();
+        if (end != null) {
+            System.out.println(end.line());
+            System.out.flush();
+            server.close();
+            Runtime.getRuntime().halt(end.code()); // not the shutdown hook's second close
+        }
     }
+
+    /** How the node ends when its division is gone: the line it says and its exit code. */
+    private record Ending(String line, int code) {}
 
     /**
      * A {@code members} command: alone, the members as this node knows them ({@code MEMBERS

@@ -1,0 +1,134 @@
+package io.holdfast.verify.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.model.MembershipChange;
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.ServerConfig;
+import io.holdfast.testkit.FreePorts;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The verifier's node process ({@link NodeMain}, a JVM of its own on loopback) ends as {@code
+ * holdfast server} does when its Raft division is gone: a node that halts says {@code HALTED <why>}
+ * and exits 71, a node removed from the members says {@code REMOVED <line>} and exits 0. Neither
+ * keeps its ports open as a zombie.
+ */
+class NodeMainTest {
+    @TempDir
+    Path dir;
+
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void killWhatIsLeft() {
+        started.forEach(Process::destroyForcibly);
+    }
+
+    /** Its data directory says another cluster than the log it applies: the node halts. */
+    @Test
+    void aNodeThatHaltsSaysWhyAndExitsWith71() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("n1"));
+        UUID other = UUID.randomUUID();
+        Files.writeString(data.resolve("cluster-id"), other + "\n", StandardCharsets.UTF_8);
+        String peers = "n1=127.0.0.1:" + FreePorts.next() + ":" + FreePorts.next();
+        Node n1 = start("n1", peers, data);
+
+        assertThat(n1.next()).startsWith("READY ");
+        assertThat(n1.next())
+                .startsWith("HALTED node n1 belongs to cluster " + other)
+                .contains("but the log it applies is cluster");
+        assertThat(n1.process.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+        assertThat(n1.process.exitValue()).isEqualTo(71);
+    }
+
+    @Test
+    void aNodeRemovedFromTheMembersSaysSoAndExitsWith0() throws Exception {
+        int raft1 = FreePorts.next();
+        int client1 = FreePorts.next();
+        int raft2 = FreePorts.next();
+        int client2 = FreePorts.next();
+        try (HoldfastServer n1 =
+                HoldfastServer.start(ServerConfig.single(dir.resolve("n1"), "127.0.0.1", client1, raft1, -1))) {
+            String peers = "n1=127.0.0.1:" + raft1 + ":" + client1 + ",n2=127.0.0.1:" + raft2 + ":" + client2;
+            Node n2 = start("n2", peers, dir.resolve("n2"));
+            assertThat(n2.next()).startsWith("READY ");
+            n1.lockService()
+                    .changeMembers(
+                            null, new MembershipChange.Add("n2", "127.0.0.1:" + raft2, "127.0.0.1:" + client2, false))
+                    .get(60, TimeUnit.SECONDS);
+            n1.lockService()
+                    .changeMembers(null, new MembershipChange.Remove("n2"))
+                    .get(60, TimeUnit.SECONDS);
+
+            assertThat(n2.next()).startsWith("REMOVED Node n2 was removed from the cluster (the members are now n1)");
+            assertThat(n2.process.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+            assertThat(n2.process.exitValue()).isZero();
+        }
+    }
+
+    /** A node process and the lines it prints on stdout. */
+    private record Node(Process process, BlockingQueue<String> lines) {
+        /** The next line, within a minute. */
+        String next() throws InterruptedException {
+            String line = lines.poll(60, TimeUnit.SECONDS);
+            assertThat(line).as("a line from the node within 60 s").isNotNull();
+            return line;
+        }
+    }
+
+    private Node start(String id, String peers, Path data) throws IOException {
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx256m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        NodeMain.class.getName(),
+                        "--id",
+                        id,
+                        "--peers",
+                        peers,
+                        "--data-dir",
+                        data.toString(),
+                        "--http-port",
+                        "-1",
+                        "--election-timeout",
+                        "1000")
+                .redirectError(dir.resolve(id + ".log").toFile())
+                .start();
+        started.add(p);
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader in =
+                            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = in.readLine()) != null) {
+                            lines.add(line);
+                        }
+                    } catch (IOException e) {
+                        // the process is gone
+                    }
+                },
+                "node-" + id + "-out");
+        reader.setDaemon(true);
+        reader.start();
+        return new Node(p, lines);
+    }
+}
