@@ -102,7 +102,8 @@ final class PeerViews {
      * <p>Without the second round, a new member of a running cluster whose peers answered late (a
      * cold TLS handshake on a starved machine: growth from three pods to five did this twice) takes
      * the cluster for one being formed, starts with every member, stands for election, and Ratis
-     * closes its division for good.
+     * closes its division for good; and a member removed while it was stopped, restarted with its
+     * data, is not told of its removal.
      */
     static Map<String, Object> askPatiently(ServerConfig config, RaftGroup group, Parameters parameters) {
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());

@@ -13,7 +13,6 @@ import java.util.stream.Stream;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>How.</b> Each other member (those of {@code --peers} for an empty directory, those the
  * data directory records otherwise) is asked, all at once, for its group information (Ratis's admin
  * call on the Raft port, {@link PeerViews#TIMEOUT} each): its current configuration, its commit index, and
- * the commit index it last heard from every member. An empty node asks again the peers that are
- * up but slow, for up to {@link PeerViews#PATIENCE}, until one tells it the members ({@link PeerViews#askPatiently}).
+ * the commit index it last heard from every member. The peers that are up but slow are asked
+ * again, for up to {@link PeerViews#PATIENCE}, until one tells the members ({@link
+ * PeerViews#askPatiently}).
  *
  * <p><b>Not guaranteed.</b> The peers' memory of commit indexes is Ratis's, not durable: a peer that
  * restarted since this node was last heard from does not remember it, and a peer that cannot be
@@ -192,15 +192,7 @@ final class RejoinGuard {
         }
         RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
         List<PeerViews.PeerView> views = new ArrayList<>();
-        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
-        List<RaftPeer> others = new ArrayList<>();
-        for (RaftPeer peer : group.getPeers()) {
-            if (!peer.getId().equals(self)) {
-                others.add(peer);
-            }
-        }
-        for (Object answer : PeerViews.askAll(self, others, group, parameters, PeerViews.TIMEOUT)
-                .values()) {
+        for (Object answer : PeerViews.askPatiently(config, group, parameters).values()) {
             if (answer instanceof PeerViews.PeerView view) {
                 views.add(view);
             }
