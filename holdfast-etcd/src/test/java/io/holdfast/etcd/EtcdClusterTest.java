@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What backs {@link io.holdfast.Capability#SURVIVES_NODE_FAILURE}: a real 3-member etcd cluster
  * loses its leader while a client holds a lock and another waits. The holder's session survives,
- * the waiter is granted on release with a larger token, and a client opened afterwards works.
+ * the waiter is granted on release with a larger token, and a client opened afterwards works. The
+ * same holds while each member in turn is stopped for longer than the session TTL.
  */
 class EtcdClusterTest {
     private static final Pattern MEMBER = Pattern.compile("\"member_id\":\"(\\d+)\"");

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@link Capability#SURVIVES_NODE_FAILURE}: a three-server ensemble (Curator's {@code TestingCluster},
  * real servers in this JVM) loses each of its servers in turn, the leader among them, while a lock
- * is held. The lock stays held and exclusive, its holder keeps it, and tokens keep growing.
+ * is held, and again while a lock is held and a waiter queued. The lock stays held and exclusive,
+ * its holder keeps it, the waiter is granted once on release, and tokens keep growing.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ZooKeeperEnsembleTest {
