@@ -1,5 +1,6 @@
 package io.holdfast.etcd;
 
+import static io.holdfast.testkit.QueueAssertions.assertHeldAndQueued;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,6 +8,8 @@ import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
+import io.holdfast.UnavailableException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What backs {@link io.holdfast.Capability#SURVIVES_NODE_FAILURE}: a real 3-member etcd cluster
  * loses its leader while a client holds a lock and another waits. The holder's session survives,
- * the waiter is granted on release with a larger token, and a client opened afterwards works.
+ * the waiter is granted on release with a larger token, and a client opened afterwards works. The
+ * same holds while each member in turn is stopped for longer than the session TTL.
  */
 class EtcdClusterTest {
     private static final Pattern MEMBER = Pattern.compile("\"member_id\":\"(\\d+)\"");
@@ -48,11 +52,8 @@ class EtcdClusterTest {
 
     @Test
     void locksSurviveTheLossOfTheLeaderMember() throws Exception {
-        String uri = "etcd://" + members.stream().map(EtcdServer::endpoint).collect(Collectors.joining(","));
-        ClientOptions options = ClientOptions.builder()
-                .sessionTtl(Duration.ofSeconds(4))
-                .requestTimeout(Duration.ofSeconds(3))
-                .build();
+        String uri = everyMember();
+        ClientOptions options = options(Duration.ofSeconds(4));
         EtcdServer leader = leader();
         try (LockClient holder = LockClient.open(uri, options);
                 LockClient waiter = LockClient.open(uri, options)) {
@@ -85,6 +86,80 @@ class EtcdClusterTest {
         } finally {
             leader.start();
         }
+    }
+
+    /**
+     * A lock held by one client and waited for by another while each member is lost in turn (the
+     * driver spreads its calls, keep-alive and watch streams over all members, so every one of
+     * them is the one some stream talks to once). Each member stays down for longer than the
+     * session TTL, so a client that could not move to another member would lose its session; it is
+     * restarted and healthy again before the next goes. The holder keeps its lease, the waiter stays
+     * queued exactly once and is not granted while the holder holds, and on release it is granted
+     * with a larger token, after which the lock is free for a third client.
+     */
+    @Test
+    void aQueuedWaiterIsGrantedOnceAfterTheLossOfEachMemberInTurn() throws Exception {
+        String uri = everyMember();
+        ClientOptions options = options(Duration.ofSeconds(3));
+        String name = "cluster/queued";
+        try (LockClient holder = LockClient.open(uri, options);
+                LockClient waiter = LockClient.open(uri, options);
+                LockClient third = LockClient.open(uri, options)) {
+            Lease held = holder.lock(name).acquire(Duration.ofSeconds(10));
+            CompletableFuture<Lease> next = waiter.lock(name).acquireAsync(Duration.ofSeconds(120));
+            await().atMost(Duration.ofSeconds(10))
+                    .alias("the waiter to be queued")
+                    .until(() -> queue(third, name).waiters().size() == 1);
+            for (EtcdServer member : members) {
+                member.stop();
+                String down = "with " + member.endpoint() + " down";
+                Duration pastTheTtl = options.sessionTtl().plusSeconds(1);
+                await().pollInterval(Duration.ofMillis(50))
+                        .during(pastTheTtl)
+                        .atMost(pastTheTtl.plusSeconds(5))
+                        .alias("the holder to hold and the waiter to wait " + down)
+                        .until(() -> held.isValid() && !next.isDone());
+                assertHeldAndQueued(
+                        queue(third, name), down, holder.sessionId(), held.fencingToken(), waiter.sessionId());
+                member.start();
+            }
+            held.release();
+            Lease granted = next.get(15, TimeUnit.SECONDS);
+            assertThat(held.isValid()).isFalse();
+            assertThat(granted.fencingToken()).isGreaterThan(held.fencingToken());
+            assertHeldAndQueued(
+                    queue(third, name), "once the waiter was granted", waiter.sessionId(), granted.fencingToken());
+
+            granted.release();
+            // A waiter queued twice would hold the lock again now; the third client gets it at once.
+            Lease last = third.lock(name).tryAcquire().orElseThrow();
+            assertThat(last.fencingToken()).isGreaterThan(granted.fencingToken());
+            last.release();
+        } finally {
+            members.forEach(EtcdServer::start);
+        }
+    }
+
+    /** Options with this session TTL, and a request timeout a second shorter. */
+    private static ClientOptions options(Duration sessionTtl) {
+        return ClientOptions.builder()
+                .sessionTtl(sessionTtl)
+                .requestTimeout(sessionTtl.minusSeconds(1))
+                .build();
+    }
+
+    /** A URI that lists every member. */
+    private static String everyMember() {
+        return "etcd://" + members.stream().map(EtcdServer::endpoint).collect(Collectors.joining(","));
+    }
+
+    /** The lock's holders and waiters, asked again while a call finds no member to answer it. */
+    private static LockInfo queue(LockClient client, String name) {
+        return await().atMost(Duration.ofSeconds(10))
+                .ignoreException(UnavailableException.class)
+                .alias("a description of " + name)
+                .until(() -> client.admin().describe(name), java.util.Optional::isPresent)
+                .orElseThrow();
     }
 
     /** The member that is the leader now, asked through etcd's JSON gateway. */

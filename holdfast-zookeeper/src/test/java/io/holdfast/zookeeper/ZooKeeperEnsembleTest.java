@@ -1,5 +1,6 @@
 package io.holdfast.zookeeper;
 
+import static io.holdfast.testkit.QueueAssertions.assertHeldAndQueued;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,6 +8,7 @@ import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.LockInfo;
 import io.holdfast.UnavailableException;
 import java.io.File;
 import java.nio.file.Files;
@@ -16,7 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
@@ -28,7 +33,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@link Capability#SURVIVES_NODE_FAILURE}: a three-server ensemble (Curator's {@code TestingCluster},
  * real servers in this JVM) loses each of its servers in turn, the leader among them, while a lock
- * is held. The lock stays held and exclusive, its holder keeps it, and tokens keep growing.
+ * is held, and again while a lock is held and a waiter queued. The lock stays held and exclusive,
+ * its holder keeps it, the waiter is granted once on release, and tokens keep growing.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ZooKeeperEnsembleTest {
@@ -115,21 +121,118 @@ class ZooKeeperEnsembleTest {
             }
             long token = lease.fencingToken();
             lease.release();
-            // The other client may be connected to a server that has not applied the release yet (a
-            // ZooKeeper server serves reads from its own state, which may lag): it gets the lock
-            // once its server has caught up.
-            java.util.concurrent.atomic.AtomicReference<Lease> next =
-                    new java.util.concurrent.atomic.AtomicReference<>();
-            await().atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(100))
-                    .ignoreException(UnavailableException.class)
-                    .alias("the lock after its holder released it")
-                    .until(() -> {
-                        other.lock(name).tryAcquire().ifPresent(next::set);
-                        return next.get() != null;
-                    });
-            assertThat(next.get().fencingToken()).isGreaterThan(token);
+            assertThat(lockOnceFree(other, name).fencingToken()).isGreaterThan(token);
         }
+    }
+
+    /**
+     * A lock held by one client and waited for by another while each server is lost in turn: every
+     * client is connected to one server at a time, so whichever server the holder's and the waiter's
+     * sessions use is killed once. Both sessions move to another server, the waiter stays queued
+     * exactly once and is not granted while the holder holds, and on the holder's release it is
+     * granted, once, with a larger token.
+     */
+    @Test
+    void aQueuedWaiterIsGrantedOnceAfterTheLossOfEachServerInTurn() throws Exception {
+        try (LockClient holder = open();
+                LockClient waiter = open();
+                LockClient third = open()) {
+            String name = "ensemble/queued";
+            Lease held = holder.lock(name).tryAcquire().orElseThrow();
+            CompletableFuture<Lease> next = waiter.lock(name).acquireAsync(Duration.ofSeconds(150));
+            await().atMost(Duration.ofSeconds(30))
+                    .ignoreException(UnavailableException.class)
+                    .alias("the waiter to be queued")
+                    .until(() -> holder.admin()
+                                    .describe(name)
+                                    .orElseThrow()
+                                    .waiters()
+                                    .size()
+                            == 1);
+            AtomicBoolean bothHeld = new AtomicBoolean();
+            Thread watchdog = watchForTwoHolders(held, next, bothHeld);
+            for (InstanceSpec server : cluster.getInstances()) {
+                assertThat(cluster.killServer(server)).isTrue();
+
+                String down = "with server " + server.getServerId() + " down";
+                // Each client answers again only once its session has moved to a live server.
+                LockInfo seen = retryWhileUnavailable(
+                        () -> holder.admin().describe(name).orElseThrow());
+                retryWhileUnavailable(() -> waiter.lock("ensemble/probe").tryAcquire())
+                        .ifPresent(Lease::release);
+                assertHeldAndQueued(seen, down, holder.sessionId(), held.fencingToken(), waiter.sessionId());
+                assertThat(held.isValid()).as("the holder's lease " + down).isTrue();
+                assertThat(next).as("the waiter " + down).isNotDone();
+
+                assertThat(cluster.restartServer(server)).isTrue();
+                awaitServing(server);
+            }
+            held.release();
+            Lease granted = next.get(30, TimeUnit.SECONDS);
+            watchdog.interrupt();
+            assertThat(bothHeld)
+                    .as("the waiter granted while the holder's lease was valid")
+                    .isFalse();
+            assertThat(held.isValid()).isFalse();
+            assertThat(granted.fencingToken()).isGreaterThan(held.fencingToken());
+            assertHeldAndQueued(
+                    retryWhileUnavailable(() -> waiter.admin().describe(name).orElseThrow()),
+                    "once the waiter was granted",
+                    waiter.sessionId(),
+                    granted.fencingToken());
+            assertThat(retryWhileUnavailable(() -> third.lock(name).tryAcquire()))
+                    .as("the lock while the waiter holds it")
+                    .isEmpty();
+
+            granted.release();
+            // A waiter queued twice would hold the lock again now; the third client gets it instead.
+            Lease last = lockOnceFree(third, name);
+            assertThat(last.fencingToken()).isGreaterThan(granted.fencingToken());
+            last.release();
+        }
+    }
+
+    /**
+     * The lock, taken by {@code client} once it is free. The client may be connected to a server
+     * that has not applied the release yet (a ZooKeeper server serves reads from its own state,
+     * which may lag): it gets the lock once its server has caught up.
+     */
+    private static Lease lockOnceFree(LockClient client, String name) {
+        AtomicReference<Lease> taken = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
+                .ignoreException(UnavailableException.class)
+                .alias(name + " once released")
+                .until(() -> {
+                    client.lock(name).tryAcquire().ifPresent(taken::set);
+                    return taken.get() != null;
+                });
+        return taken.get();
+    }
+
+    /**
+     * Samples, every few milliseconds until interrupted, whether the waiter was granted while the
+     * holder's lease still read valid, and records it in {@code bothHeld}. A lease reads invalid
+     * from the moment its release begins, before the store is told.
+     */
+    private static Thread watchForTwoHolders(Lease held, CompletableFuture<Lease> next, AtomicBoolean bothHeld) {
+        Thread sampler = new Thread(
+                () -> {
+                    try {
+                        while (true) {
+                            if (next.isDone() && held.isValid()) {
+                                bothHeld.set(true);
+                            }
+                            Thread.sleep(5);
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "two-holders-sampler");
+        sampler.setDaemon(true);
+        sampler.start();
+        return sampler;
     }
 
     /**
