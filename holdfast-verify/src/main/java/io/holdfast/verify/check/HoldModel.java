@@ -9,6 +9,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * What the lock, read-write lock and semaphore models share: holds granted with growing tokens and
@@ -30,47 +31,93 @@ import java.util.Map;
  *       outcome, the process killed) may be removed at any point after its acquire's invoke, or
  *       never.
  * </ul>
+ *
+ * <p><b>Optional moves in one canonical order.</b> Unknown grants and removals are what multiplies a
+ * search (each may take effect at any point, or never), and most of their orders show nothing new.
+ * An extra holder only ever makes a request fit less, so the one move it can help is a refused try;
+ * a removal only ever makes requests fit more. So {@link #step} accepts them only here:
+ *
+ * <ul>
+ *   <li>an unknown grant only in a block right before a refused try, each of the block's grants
+ *       needed there (the try would fit without it; at most {@link #witnesses} of them), in move
+ *       order. Where one holder is enough to refuse a try (a lock, a read-write lock) unknown
+ *       grants are {@linkplain Move#lazy lazy} moves, so the search does not even try one where no
+ *       open try needs it;
+ *   <li>a removal only right after its own known grant, or among the removals right after a
+ *       refused try, in move order.
+ * </ul>
+ *
+ * <p>This loses no history the rules above accept: in any legal order, an unknown grant can move
+ * later to the first refused try that needs it (or go, with its removal, if none does), and a
+ * removal earlier to just after the last refused try before it (or its own grant), since everything
+ * they cross is a grant, which fits as well or better, or the release or removal of another hold.
+ * Nothing moves across its own operation's invoke: an unknown grant only moves later, a removal
+ * stays after its grant, which has the same invoke. The argument needs a request that fits beside
+ * some holders to fit beside any of them, as it does in the three models.
  */
 abstract sealed class HoldModel implements Model<HoldModel.Holders>
         permits LockModel, ReadWriteLockModel, SemaphoreModel {
 
-    /** The holders (grant move indexes, sorted) and the highest token granted so far. */
+    /**
+     * The holders (grant move indexes, sorted), the highest token granted so far, and where the
+     * search stands in the canonical order of optional moves (see {@link HoldModel}): after which
+     * move it is ({@link #mode}, {@link #anchor}), and the unknown grants placed for the next try's
+     * refusal ({@link #block}).
+     */
     static final class Holders {
+        /** Nothing optional may follow but an unknown grant that opens a block. */
+        static final byte PLAIN = 0;
+        /** Just after the known grant {@link #anchor}: its own hold may be removed. */
+        static final byte AFTER_GRANT = 1;
+        /** Just after a refused try, and removals: holds removed above index {@link #anchor}. */
+        static final byte AFTER_TRY = 2;
+        /** Unknown grants in {@link #block}, the last {@link #anchor}: more of them, or the try. */
+        static final byte BLOCK = 3;
+
         final int[] holds;
         final long maxToken;
+        final byte mode;
+        final int anchor;
+        final int[] block;
         private final int hash;
 
-        Holders(int[] holds, long maxToken) {
+        Holders(int[] holds, long maxToken, byte mode, int anchor, int[] block) {
             this.holds = holds;
             this.maxToken = maxToken;
-            this.hash = 31 * Arrays.hashCode(holds) + Long.hashCode(maxToken);
+            this.mode = mode;
+            this.anchor = anchor;
+            this.block = block;
+            this.hash = Objects.hash(Arrays.hashCode(holds), maxToken, mode, anchor, Arrays.hashCode(block));
         }
 
         boolean holds(int grant) {
             return Arrays.binarySearch(holds, grant) >= 0;
         }
 
-        Holders with(int grant, long token) {
+        Holders with(int grant, long token, byte mode, int[] block) {
             int[] h = Arrays.copyOf(holds, holds.length + 1);
             h[holds.length] = grant;
             Arrays.sort(h);
-            return new Holders(h, Math.max(maxToken, token));
+            return new Holders(h, Math.max(maxToken, token), mode, grant, block);
         }
 
-        Holders without(int grant) {
-            int[] h = new int[holds.length - 1];
-            int j = 0;
-            for (int x : holds) {
-                if (x != grant) {
-                    h[j++] = x;
-                }
-            }
-            return new Holders(h, maxToken);
+        Holders without(int grant, byte mode, int anchor) {
+            return new Holders(HoldModel.without(holds, grant), maxToken, mode, anchor, NONE);
+        }
+
+        Holders at(byte mode, int anchor) {
+            return new Holders(holds, maxToken, mode, anchor, NONE);
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Holders s && s.hash == hash && s.maxToken == maxToken && Arrays.equals(s.holds, holds);
+            return o instanceof Holders s
+                    && s.hash == hash
+                    && s.maxToken == maxToken
+                    && s.mode == mode
+                    && s.anchor == anchor
+                    && Arrays.equals(s.holds, holds)
+                    && Arrays.equals(s.block, block);
         }
 
         @Override
@@ -78,6 +125,8 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
             return hash;
         }
     }
+
+    private static final int[] NONE = new int[0];
 
     private enum Effect {
         GRANT,
@@ -92,6 +141,7 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
     // for a grant, release or removal: the grant move whose hold it is
     private final List<Integer> holdOf = new ArrayList<>();
     private int unmatchedReleases;
+    private int witnesses = 1;
 
     /**
      * Whether the request of the acquire {@code wanted} may be granted while {@code holders} hold
@@ -99,8 +149,23 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
      */
     abstract boolean fits(Call.Target wanted, List<Call.Target> holders);
 
+    /**
+     * The most holders a try of {@code wanted}'s object may need at once to be refused, counting
+     * none it would be refused without: 1 for a lock or read-write lock, where one holder (one
+     * writer, for a read) is enough.
+     */
+    int witnesses(Call.Target wanted) {
+        return 1;
+    }
+
     @Override
     public List<Move> moves(List<Operation> ops) {
+        for (Operation o : ops) {
+            if (o.call() instanceof Call.Acquire acquire) {
+                witnesses = Math.max(witnesses, witnesses(acquire.target()));
+            }
+        }
+        boolean lazyGrants = witnesses == 1;
         Map<String, Integer> grantByToken = new HashMap<>();
         List<Integer> grants = new ArrayList<>();
         for (Operation o : ops) {
@@ -112,7 +177,7 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
                 grants.add(i);
                 grantByToken.put(o.process() + "|" + granted.token(), i);
             } else if (o.unknown()) {
-                grants.add(add(Move.maybe(o), Effect.GRANT_UNKNOWN, -1));
+                grants.add(add(lazyGrants ? Move.lazy(o) : Move.maybe(o), Effect.GRANT_UNKNOWN, -1));
             } else if (acquire.tryOnly()
                     && o.result() instanceof Result.Refused refused
                     && refused.is(Result.Refused.TIMEOUT)
@@ -139,7 +204,7 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
                 Move grant = moves.get(g);
                 int cancels = effects.get(g) == Effect.GRANT_UNKNOWN ? g : -1;
                 String label = "hold of " + grant.source().id() + " removed";
-                add(new Move(grant.source(), grant.call(), true, cancels, label), Effect.DROP, g);
+                add(new Move(grant.source(), grant.call(), true, cancels, label, false), Effect.DROP, g);
             }
         }
         return moves;
@@ -168,35 +233,79 @@ abstract sealed class HoldModel implements Model<HoldModel.Holders>
 
     @Override
     public Holders init() {
-        return new Holders(new int[0], Long.MIN_VALUE);
+        return new Holders(NONE, Long.MIN_VALUE, Holders.PLAIN, -1, NONE);
     }
 
     @Override
     public Holders step(Holders s, int move) {
-        switch (effects.get(move)) {
-            case GRANT:
+        Effect effect = effects.get(move);
+        if (s.mode == Holders.BLOCK && effect != Effect.GRANT_UNKNOWN && effect != Effect.TRY_FAIL) {
+            return null;
+        }
+        switch (effect) {
+            case GRANT: {
                 long token = moves.get(move).source().token();
-                return fits(s, move) && token > s.maxToken ? s.with(move, token) : null;
-            case GRANT_UNKNOWN:
-                return fits(s, move) ? s.with(move, Long.MIN_VALUE) : null;
+                return fits(s.holds, move) && token > s.maxToken
+                        ? s.with(move, token, Holders.AFTER_GRANT, NONE)
+                        : null;
+            }
+            case GRANT_UNKNOWN: {
+                boolean more = s.mode == Holders.BLOCK;
+                if (more && (move < s.anchor || s.block.length >= witnesses) || !fits(s.holds, move)) {
+                    return null;
+                }
+                int[] block = Arrays.copyOf(s.block, s.block.length + 1);
+                block[s.block.length] = move;
+                return s.with(move, Long.MIN_VALUE, Holders.BLOCK, block);
+            }
             case TRY_FAIL:
-                return fits(s, move) ? null : s;
-            default: // RELEASE, DROP
+                if (fits(s.holds, move)) {
+                    return null;
+                }
+                for (int b : s.block) {
+                    if (!fits(without(s.holds, b), move)) {
+                        return null; // the try is refused without b too: b waits for a try that needs it
+                    }
+                }
+                return s.at(Holders.AFTER_TRY, -1);
+            case RELEASE: {
                 int hold = holdOf.get(move);
-                return s.holds(hold) ? s.without(hold) : null;
+                return s.holds(hold) ? s.without(hold, Holders.PLAIN, -1) : null;
+            }
+            default: { // DROP
+                int hold = holdOf.get(move);
+                if (!s.holds(hold)) {
+                    return null;
+                }
+                if (s.mode == Holders.AFTER_GRANT && s.anchor == hold) {
+                    return s.without(hold, Holders.PLAIN, -1);
+                }
+                return s.mode == Holders.AFTER_TRY && move > s.anchor ? s.without(hold, Holders.AFTER_TRY, move) : null;
+            }
         }
     }
 
-    private boolean fits(Holders s, int move) {
+    private static int[] without(int[] holds, int grant) {
+        int[] h = new int[holds.length - 1];
+        int j = 0;
+        for (int x : holds) {
+            if (x != grant) {
+                h[j++] = x;
+            }
+        }
+        return h;
+    }
+
+    private boolean fits(int[] holds, int move) {
         List<Call.Target> holders = new AbstractList<>() {
             @Override
             public Call.Target get(int i) {
-                return moves.get(s.holds[i]).source().target();
+                return moves.get(holds[i]).source().target();
             }
 
             @Override
             public int size() {
-                return s.holds.length;
+                return holds.length;
             }
         };
         return fits(moves.get(move).source().target(), holders);

@@ -17,7 +17,9 @@ import java.util.TreeMap;
  * ReadWriteLockModel} (READ and WRITE), {@link SemaphoreModel} (permits per holder, limit from the
  * operation) or {@link RegisterModel} (register reads and writes); the models hold the rules. The search,
  * {@link Search}, is Wing and Gong's with Lowe's just-in-time linearization and memoized (state,
- * linearized set) pairs, as Porcupine does it, and knows nothing of locks.
+ * linearized set) pairs, as Porcupine does it, and knows nothing of locks; the hold models accept
+ * unknown outcomes in one canonical order ({@link HoldModel}), which keeps the histories of
+ * majority kills, hundreds of unknown outcomes, within the budget.
  *
  * <p>A key whose search explores more than the budget of states is INCONCLUSIVE, never a pass, and
  * so is a key whose operations name kinds of more than one model.

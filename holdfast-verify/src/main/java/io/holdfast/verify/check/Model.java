@@ -44,14 +44,22 @@ interface Model<S> {
      *     as neither placed (a configuration with more moves unused dominates)
      * @param label how a report names the move when it is not {@code source} itself ("hold of c1:3
      *     removed"), else null; such moves are not listed among the open operations
+     * @param lazy for an optional move: the search places it only where a required move open at that
+     *     point cannot take effect, and can right after it (the model says that nothing else is
+     *     lost by that)
      */
-    record Move(Operation source, long call, boolean optional, int cancels, String label) {
+    record Move(Operation source, long call, boolean optional, int cancels, String label, boolean lazy) {
         static Move of(Operation source) {
-            return new Move(source, source.start(), false, -1, null);
+            return new Move(source, source.start(), false, -1, null, false);
         }
 
         static Move maybe(Operation source) {
-            return new Move(source, source.start(), true, -1, null);
+            return new Move(source, source.start(), true, -1, null, false);
+        }
+
+        /** An optional move the search places only to let an open required move take effect. */
+        static Move lazy(Operation source) {
+            return new Move(source, source.start(), true, -1, null, true);
         }
 
         /** When it must have taken effect: the operation's return, or never for an optional move. */

@@ -22,7 +22,9 @@ import java.util.Map;
  * optional effects from multiplying the memo, an optional move undone by the move that {@link
  * Move#cancels cancels} it counts as "used up": a configuration with more moves still unused
  * dominates the same configuration with some used up, and a dominated configuration is not
- * explored again.
+ * explored again. A {@link Move#lazy lazy} optional move is tried only where it lets a required move
+ * that is open there, and cannot take effect, take effect right after it; the model that marks a
+ * move lazy answers for losing no order by that.
  *
  * @param <S> the model's state
  */
@@ -53,6 +55,11 @@ final class Search<S> {
     // for each move, the move that cancels it, or -1
     private final int[] cancelledBy;
     private long explored;
+    // the point of the search: one more at every placement and every undoing
+    private long point;
+    // the open required moves that could not take effect at the point stuckAt
+    private final List<Integer> stuck = new ArrayList<>();
+    private long stuckAt = -1;
     // the deepest point where the search got stuck, kept raw and described only on failure
     private int bestDepth = -1;
     private int bestStuck;
@@ -141,7 +148,9 @@ final class Search<S> {
                 return Outcome.LINEARIZABLE;
             }
             int s = stepOf[entry];
-            if (isCall[entry]) {
+            if (isCall[entry] && steps.get(s).lazy() && !helps(s, state, next, stepOf, isCall)) {
+                entry = next[entry];
+            } else if (isCall[entry]) {
                 S ns = model.step(state, s);
                 if (ns != null) {
                     linearized.set(s);
@@ -151,6 +160,7 @@ final class Search<S> {
                             return Outcome.GAVE_UP;
                         }
                         stack.push(new Object[] {entry, state});
+                        point++;
                         if (!steps.get(s).optional()) {
                             placedRequired++;
                         }
@@ -173,6 +183,7 @@ final class Search<S> {
                     return Outcome.NOT_LINEARIZABLE;
                 }
                 Object[] top = stack.pop();
+                point++;
                 entry = (Integer) top[0];
                 @SuppressWarnings("unchecked")
                 S back = (S) top[1];
@@ -187,6 +198,37 @@ final class Search<S> {
                 entry = next[entry];
             }
         }
+    }
+
+    /**
+     * Whether the lazy move {@code lazy} lets a required move open here take effect right after it
+     * that cannot take effect without it. The open required moves that cannot take effect are found
+     * once per point of the search.
+     */
+    private boolean helps(int lazy, S state, int[] next, int[] stepOf, boolean[] isCall) {
+        if (stuckAt != point) {
+            stuck.clear();
+            for (int en = next[0]; en < next.length - 1 && isCall[en]; en = next[en]) {
+                Move m = steps.get(stepOf[en]);
+                if (!m.optional() && model.step(state, stepOf[en]) == null) {
+                    stuck.add(stepOf[en]);
+                }
+            }
+            stuckAt = point;
+        }
+        if (stuck.isEmpty()) {
+            return false;
+        }
+        S with = model.step(state, lazy);
+        if (with == null) {
+            return false;
+        }
+        for (int m : stuck) {
+            if (model.step(with, m) != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void markUsedUp(int s, BitSet usedUp, boolean on) {

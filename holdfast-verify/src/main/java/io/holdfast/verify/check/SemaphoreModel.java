@@ -13,4 +13,10 @@ final class SemaphoreModel extends HoldModel {
         int used = holders.stream().mapToInt(Call.Target::permits).sum();
         return used + wanted.permits() <= wanted.limit();
     }
+
+    /** Every holder has a permit at least, and they hold at most the limit. */
+    @Override
+    int witnesses(Call.Target wanted) {
+        return wanted.limit();
+    }
 }

@@ -12,31 +12,14 @@ class DataCheckerTest {
 
     @Test
     void tokensRisingAcrossKeysPass() {
-        H h = new H()
-                .acquire("c1", 0, "lock-0")
-                .granted(1, 4)
-                .release(2)
-                .released(3)
-                .acquire("c2", 4, "lock-1")
-                .granted(5, 9)
-                .release(6)
-                .released(7);
         // concurrent grants may come in either order
-        h.acquire("c3", 4.5, "lock-2").granted(5.5, 8).release(6).released(7);
+        H h = new H().hold("c1", 0, "lock-0", 4).hold("c2", 4, "lock-1", 9).hold("c3", 4.5, "lock-2", 8);
         assertThat(check(h).status()).isEqualTo(Status.PASS);
     }
 
     @Test
     void tokensGoingBackAfterRestartFails() {
-        H h = new H()
-                .acquire("c1", 0, "lock-0")
-                .granted(1, 40)
-                .release(2)
-                .released(3)
-                .acquire("c2", 100, "lock-1")
-                .granted(101, 2)
-                .release(102)
-                .released(103);
+        H h = new H().hold("c1", 0, "lock-0", 40).hold("c2", 100, "lock-1", 2);
         CheckResult r = check(h);
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())

@@ -22,6 +22,7 @@ final class H {
     private final List<Record> records = new ArrayList<>();
     private final Map<String, Long> seqs = new HashMap<>();
     private String phase = "workload";
+    private long origin;
 
     H phase(String p) {
         this.phase = p;
@@ -38,7 +39,7 @@ final class H {
     }
 
     private Op add(String p, double t, Call call) {
-        return add(Op.of(p, seq(p), ms(t), phase, call));
+        return add(Op.of(p, seq(p), at(t), phase, call));
     }
 
     /** The exclusive lock {@code key}. */
@@ -59,6 +60,14 @@ final class H {
     /** {@code permits} of the semaphore {@code key}, which has {@code limit}. */
     static Call.Target semaphore(String key, int permits, int limit) {
         return new Call.Target(key, Op.Kind.SEMAPHORE, permits, limit);
+    }
+
+    /**
+     * {@code p} holds the exclusive lock {@code key} with {@code token}: asks at {@code t}, is granted
+     * at {@code t + 1}, gives it back at {@code t + 2}, released at {@code t + 3}.
+     */
+    H hold(String p, double t, String key, long token) {
+        return acquire(p, t, key).granted(t + 1, token).release(t + 2).released(t + 3);
     }
 
     /** {@code p} asks for the exclusive lock {@code key} at {@code t}, waiting up to a second. */
@@ -123,7 +132,7 @@ final class H {
 
         /** Answered at {@code t} with {@code result}. */
         H ends(double t, Result result) {
-            add(invoke.complete(ms(t), result));
+            add(invoke.complete(at(t), result));
             return H.this;
         }
 
@@ -227,7 +236,7 @@ final class H {
         }
 
         H writes(String phase, String key, long token) {
-            records.add(new StoreWrite(ms(t), store, key, token, p, seq, phase, accepted, highest));
+            records.add(new StoreWrite(at(t), store, key, token, p, seq, phase, accepted, highest));
             return H.this;
         }
     }
@@ -251,7 +260,7 @@ final class H {
     }
 
     H finalLock(double t, String key, List<String> holders, List<Long> tokens, int waiters, List<String> live) {
-        records.add(new FinalLock(ms(t), key, holders, tokens, waiters, live));
+        records.add(new FinalLock(at(t), key, holders, tokens, waiters, live));
         return this;
     }
 
@@ -266,6 +275,17 @@ final class H {
         List<Record> out = new ArrayList<>(records);
         out.sort(Comparator.comparingLong(Record::time));
         return out;
+    }
+
+    /** Starts with {@code earlier} (a saved history); the times given from then on count from its last record. */
+    H after(List<Record> earlier) {
+        records.addAll(earlier);
+        origin = earlier.stream().mapToLong(Record::time).max().orElse(0);
+        return this;
+    }
+
+    private long at(double t) {
+        return origin + ms(t);
     }
 
     static long ms(double t) {

@@ -123,6 +123,20 @@ class SoakTest {
     }
 
     @Test
+    void anInconclusiveRoundFailsTheSoakAsAViolationDoesAndKeepsItsRecordForARecheck() throws Exception {
+        // a checker that could not decide (a search out of budget): no violation, and no pass
+        int exit = soak(Duration.ofMinutes(5), scripted(Map.of(2, new Verifier.Outcome(false, null, 80, 4, 0))))
+                .run();
+
+        assertThat(exit).as("an inconclusive round fails the soak").isEqualTo(1);
+        SoakPlan.Round inconclusive = ran.get(1);
+        assertThat(lines().get(2)).contains(" 0 violations", "INCONCLUSIVE", "kept ");
+        assertThat(lines().get(lines().size() - 1)).contains("0 violations, 1 failed rounds");
+        assertThat(directories()).containsExactly(inconclusive.dirName());
+        assertThat(out.resolve(inconclusive.dirName()).resolve("history.jsonl")).exists();
+    }
+
+    @Test
     void aSoakOfPassedRoundsExitsZeroAndLeavesNothingBehind() throws Exception {
         int exit = soak(Duration.ofMinutes(5), scripted(Map.of())).run();
 
