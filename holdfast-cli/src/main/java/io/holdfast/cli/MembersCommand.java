@@ -56,10 +56,7 @@ final class MembersCommand implements Callable<Integer> {
     boolean json;
 
     @Mixin
-    BackendOption backend;
-
-    @Mixin
-    CallTimeout timeout;
+    ServerCalls cluster;
 
     /**
      * The members as the leader sees them, waiting through an election for up to {@code --timeout}.
@@ -68,16 +65,16 @@ final class MembersCommand implements Callable<Integer> {
      */
     @Override
     public Integer call() throws InterruptedException {
-        ClusterInfo cluster;
+        ClusterInfo members;
         try {
-            cluster = ServerCalls.call(backend.uri(), "members", timeout.get(), t -> leaderView(t, null));
+            members = cluster.call("members", t -> leaderView(t, null));
         } catch (CliFailure noLeader) {
             if (noLeader.exitCode() != ExitCodes.BACKEND_UNAVAILABLE) {
                 throw noLeader;
             }
             try {
                 print(
-                        ServerCalls.call(backend.uri(), "members", Duration.ofSeconds(3), ClusterTransport::cluster),
+                        ServerCalls.call(cluster.uri(), "members", Duration.ofSeconds(3), ClusterTransport::cluster),
                         json,
                         spec.commandLine().getOut());
             } catch (CliFailure | io.holdfast.HoldfastException none) {
@@ -85,7 +82,7 @@ final class MembersCommand implements Callable<Integer> {
             }
             throw noLeader;
         }
-        print(cluster, json, spec.commandLine().getOut());
+        print(members, json, spec.commandLine().getOut());
         return ExitCodes.OK;
     }
 
@@ -148,11 +145,10 @@ final class MembersCommand implements Callable<Integer> {
      * and prints the members as the leader has them after it. After a transfer, or the removal of the
      * member that answered, that is the new leader: it is asked, within the same timeout.
      */
-    static int change(CommandSpec spec, BackendOption backend, CallTimeout timeout, MembershipChange change)
-            throws InterruptedException {
-        Duration within = timeout.get();
+    static int change(CommandSpec spec, ServerCalls cluster, MembershipChange change) throws InterruptedException {
+        Duration within = cluster.timeout();
         long deadline = System.nanoTime() + within.toNanos();
-        ClusterInfo answer = ServerCalls.call(backend.uri(), "members", within, t -> t.changeMembers(null, change));
+        ClusterInfo answer = ServerCalls.call(cluster.uri(), "members", within, t -> t.changeMembers(null, change));
         ClusterInfo after = answer;
         boolean leftOrHandedOver = (change instanceof MembershipChange.TransferLeader t
                         && !answer.answeredBy().equals(t.id()))
@@ -162,7 +158,7 @@ final class MembersCommand implements Callable<Integer> {
             String old = answer.answeredBy();
             Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000_000L));
             try {
-                after = ServerCalls.call(backend.uri(), "members", left, t -> leaderView(t, old));
+                after = ServerCalls.call(cluster.uri(), "members", left, t -> leaderView(t, old));
             } catch (CliFailure noNewLeaderYet) {
                 // The change is made: say so, with the members as the member that made it has them.
             }
@@ -199,10 +195,7 @@ final class MembersCommand implements Callable<Integer> {
         boolean learner;
 
         @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
+        ServerCalls cluster;
 
         @Override
         public Integer call() throws InterruptedException {
@@ -219,8 +212,7 @@ final class MembersCommand implements Callable<Integer> {
                     parsed.entrySet().iterator().next();
             return change(
                     spec,
-                    backend,
-                    timeout,
+                    cluster,
                     new MembershipChange.Add(
                             e.getKey(), e.getValue().raftAddress(), e.getValue().clientAddress(), learner));
         }
@@ -244,14 +236,11 @@ final class MembersCommand implements Callable<Integer> {
         String id;
 
         @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
+        ServerCalls cluster;
 
         @Override
         public Integer call() throws InterruptedException {
-            return change(spec, backend, timeout, new MembershipChange.Remove(id));
+            return change(spec, cluster, new MembershipChange.Remove(id));
         }
     }
 
@@ -271,14 +260,11 @@ final class MembersCommand implements Callable<Integer> {
         String id;
 
         @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
+        ServerCalls cluster;
 
         @Override
         public Integer call() throws InterruptedException {
-            return change(spec, backend, timeout, new MembershipChange.Promote(id));
+            return change(spec, cluster, new MembershipChange.Promote(id));
         }
     }
 
@@ -299,14 +285,11 @@ final class MembersCommand implements Callable<Integer> {
         String id;
 
         @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
+        ServerCalls cluster;
 
         @Override
         public Integer call() throws InterruptedException {
-            return change(spec, backend, timeout, new MembershipChange.TransferLeader(id));
+            return change(spec, cluster, new MembershipChange.TransferLeader(id));
         }
     }
 }
