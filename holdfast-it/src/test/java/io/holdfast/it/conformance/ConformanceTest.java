@@ -227,11 +227,15 @@ class ConformanceTest {
             assertThat(holders.get(0).get("token").asLong()).isEqualTo(token);
             ok(d.call(Driver.op("release").put("handle", "waited"), 30));
         } finally {
-            if (killed >= 0) { // back to three members for the scenarios that follow
-                cluster.start(killed);
-                int node = killed;
-                await().atMost(Duration.ofSeconds(60)).until(() -> ready(node));
-            }
+            rejoin(killed);
+        }
+    }
+
+    /** Starts node {@code killed} again (none when -1) and waits until it is ready: three members for the scenarios that follow. */
+    private void rejoin(int killed) throws java.io.IOException {
+        if (killed >= 0) {
+            cluster.start(killed);
+            await().atMost(Duration.ofSeconds(60)).until(() -> ready(killed));
         }
     }
 
@@ -391,11 +395,7 @@ class ConformanceTest {
             assertThat(granted).isSorted();
             ok(d.call(Driver.op("unwatch").put("watch", "w1"), 30));
         } finally {
-            if (killed >= 0) { // back to three members for the scenarios that follow
-                cluster.start(killed);
-                int node = killed;
-                await().atMost(Duration.ofSeconds(60)).until(() -> ready(node));
-            }
+            rejoin(killed);
         }
     }
 
