@@ -141,11 +141,29 @@ final class MembersCommand implements Callable<Integer> {
     }
 
     /**
-     * Makes the change through the leader, waiting through an election for up to {@code --timeout},
-     * and prints the members as the leader has them after it. After a transfer, or the removal of the
-     * member that answered, that is the new leader: it is asked, within the same timeout.
+     * A subcommand that changes the members: it makes its {@link #change()} through the leader,
+     * waiting through an election for up to {@code --timeout}, and prints the members as the leader
+     * has them after it. After a transfer, or the removal of the member that answered, that is the new
+     * leader: it is asked, within the same timeout.
      */
-    static int change(CommandSpec spec, ServerCalls cluster, MembershipChange change) throws InterruptedException {
+    abstract static class Change implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ServerCalls cluster;
+
+        /** The change the command line asks for. */
+        abstract MembershipChange change();
+
+        @Override
+        public Integer call() throws InterruptedException {
+            return MembersCommand.change(spec, cluster, change());
+        }
+    }
+
+    private static int change(CommandSpec spec, ServerCalls cluster, MembershipChange change)
+            throws InterruptedException {
         Duration within = cluster.timeout();
         long deadline = System.nanoTime() + within.toNanos();
         ClusterInfo answer = ServerCalls.call(cluster.uri(), "members", within, t -> t.changeMembers(null, change));
@@ -181,10 +199,7 @@ final class MembersCommand implements Callable<Integer> {
                         + " (the careful way to replace a member).",
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
-    static final class Add implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class Add extends Change {
         @Parameters(
                 index = "0",
                 paramLabel = "ID=HOST:RAFTPORT[:CLIENTPORT]",
@@ -194,11 +209,8 @@ final class MembersCommand implements Callable<Integer> {
         @Option(names = "--learner", description = "Join without a vote, to be promoted later.")
         boolean learner;
 
-        @Mixin
-        ServerCalls cluster;
-
         @Override
-        public Integer call() throws InterruptedException {
+        MembershipChange change() {
             Map<String, ServerConfig.Peer> parsed;
             try {
                 parsed = ServerConfig.parsePeers(member);
@@ -210,11 +222,8 @@ final class MembersCommand implements Callable<Integer> {
             }
             Map.Entry<String, ServerConfig.Peer> e =
                     parsed.entrySet().iterator().next();
-            return change(
-                    spec,
-                    cluster,
-                    new MembershipChange.Add(
-                            e.getKey(), e.getValue().raftAddress(), e.getValue().clientAddress(), learner));
+            return new MembershipChange.Add(
+                    e.getKey(), e.getValue().raftAddress(), e.getValue().clientAddress(), learner);
         }
     }
 
@@ -228,19 +237,13 @@ final class MembersCommand implements Callable<Integer> {
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error (no such member, the last voter); 75 refused;"
                         + " 77 not allowed."
             })
-    static final class Remove implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class Remove extends Change {
         @Parameters(index = "0", paramLabel = "ID", description = "The member's id.")
         String id;
 
-        @Mixin
-        ServerCalls cluster;
-
         @Override
-        public Integer call() throws InterruptedException {
-            return change(spec, cluster, new MembershipChange.Remove(id));
+        MembershipChange change() {
+            return new MembershipChange.Remove(id);
         }
     }
 
@@ -252,19 +255,13 @@ final class MembersCommand implements Callable<Integer> {
                 "Give a learner a vote.",
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
-    static final class Promote implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class Promote extends Change {
         @Parameters(index = "0", paramLabel = "ID", description = "The learner's id.")
         String id;
 
-        @Mixin
-        ServerCalls cluster;
-
         @Override
-        public Integer call() throws InterruptedException {
-            return change(spec, cluster, new MembershipChange.Promote(id));
+        MembershipChange change() {
+            return new MembershipChange.Promote(id);
         }
     }
 
@@ -277,19 +274,13 @@ final class MembersCommand implements Callable<Integer> {
                         + " for maintenance (holdfast server does it by itself when it stops).",
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
-    static final class TransferLeader implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class TransferLeader extends Change {
         @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "The voter to lead next.")
         String id;
 
-        @Mixin
-        ServerCalls cluster;
-
         @Override
-        public Integer call() throws InterruptedException {
-            return change(spec, cluster, new MembershipChange.TransferLeader(id));
+        MembershipChange change() {
+            return new MembershipChange.TransferLeader(id);
         }
     }
 }
