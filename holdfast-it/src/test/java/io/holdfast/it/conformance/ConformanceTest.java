@@ -213,15 +213,7 @@ class ConformanceTest {
             assertThat(millis)
                     .as("granted soon after the release, not at the end of the wait")
                     .isLessThan(5_000);
-            assertThat(ok(d.call(
-                                    Driver.op("fenceCheck")
-                                            .put("client", "waiter")
-                                            .put("name", name)
-                                            .put("token", token),
-                                    30))
-                            .get("current")
-                            .asBoolean())
-                    .isTrue();
+            assertThat(current(d, "waiter", name, token)).isTrue();
             JsonNode holders = lock(cluster.awaitLeader(SLOW), name).get("holders");
             assertThat(holders).hasSize(1);
             assertThat(holders.get(0).get("token").asLong()).isEqualTo(token);
@@ -229,6 +221,18 @@ class ConformanceTest {
         } finally {
             rejoin(killed);
         }
+    }
+
+    /** Whether {@code token} is still current for {@code name}, as the driver's client {@code client} asks the cluster. */
+    private static boolean current(Driver d, String client, String name, long token) throws Exception {
+        return ok(d.call(
+                        Driver.op("fenceCheck")
+                                .put("client", client)
+                                .put("name", name)
+                                .put("token", token),
+                        30))
+                .get("current")
+                .asBoolean();
     }
 
     /** Starts node {@code killed} again (none when -1) and waits until it is ready: three members for the scenarios that follow. */
@@ -433,14 +437,7 @@ class ConformanceTest {
                             .path("epoch")
                             .asLong())
                     .isEqualTo(next);
-            assertThat(ok(d.call(
-                                    Driver.op("fenceCheck")
-                                            .put("client", "two")
-                                            .put("name", name)
-                                            .put("token", first),
-                                    30))
-                            .get("current")
-                            .asBoolean())
+            assertThat(current(d, "two", name, first))
                     .as("the first epoch is over")
                     .isFalse();
             assertThat(ok(d.call(Driver.op("isValid").put("handle", "l1"), 30))
