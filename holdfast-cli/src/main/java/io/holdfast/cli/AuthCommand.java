@@ -2,9 +2,6 @@ package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.AccessRules;
-import io.holdfast.model.Reply;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -51,31 +48,20 @@ final class AuthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        String uri = backend.uri();
-        String text = null;
+        String rules = null;
         if (what.file != null) {
             try {
-                text = Files.readString(what.file);
-                text = AccessRules.parse(text).text();
-            } catch (IOException e) {
-                throw new CliFailure(ExitCodes.USAGE, "cannot read " + what.file + ": " + e.getMessage(), e);
+                rules = AccessRules.parse(Main.readFile(what.file)).text();
             } catch (InvalidArgumentException e) {
                 throw new CliFailure(ExitCodes.USAGE, what.file + ": " + e.getMessage(), e);
             }
         }
-        String rules = text;
-        Reply reply = ServerCalls.call(
-                uri, "access rules", t -> t.submit(new io.holdfast.model.Command.SetAccessRules(rules)));
-        if (reply instanceof Reply.Failed f) {
-            throw f.code().toException(f.message());
-        }
-        spec.commandLine()
-                .getOut()
-                .println(
-                        text == null
-                                ? "Access control is off."
-                                : "The access rules of " + what.file + " are in force.");
-        spec.commandLine().getOut().flush();
-        return ExitCodes.OK;
+        ServerCalls.submit(
+                backend.uri(),
+                "access rules",
+                CallTimeout.DEFAULT,
+                new io.holdfast.model.Command.SetAccessRules(rules));
+        return Main.printed(
+                spec, rules == null ? "Access control is off." : "The access rules of " + what.file + " are in force.");
     }
 }

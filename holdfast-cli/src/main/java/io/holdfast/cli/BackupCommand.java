@@ -54,14 +54,11 @@ final class BackupCommand implements Callable<Integer> {
     List<URI> http;
 
     @Mixin
-    BackendOption backend;
-
-    @Mixin
-    CallTimeout timeout;
+    ServerCalls cluster;
 
     @Override
     public Integer call() throws InterruptedException {
-        String uri = backend.uri();
+        String uri = cluster.uri();
         if (!uri.startsWith("holdfast://")) {
             throw new CliFailure(ExitCodes.USAGE, "backups belong to a Holdfast server (holdfast://…), not " + uri);
         }
@@ -83,7 +80,7 @@ final class BackupCommand implements Callable<Integer> {
             javax.net.ssl.SSLContext ssl = tls == null ? null : tls.sslContext();
             // No member answered, or none could serve it (503: no leader yet): again, within --timeout.
             saved = ServerCalls.retrying(
-                    timeout.get(),
+                    cluster.timeout(),
                     e -> e instanceof BackupDownload.Failed f && (f.status() == 0 || f.status() >= 500),
                     attempt -> BackupDownload.fetch(members, ssl, HoldfastProvider.token(uri), out, TIMEOUT));
         } catch (BackupDownload.Failed e) {

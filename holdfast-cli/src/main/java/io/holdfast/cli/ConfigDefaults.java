@@ -50,13 +50,7 @@ final class ConfigDefaults implements IDefaultValueProvider {
     static ConfigDefaults load(Map<String, String> env, Path path, CommandSpec spec) {
         Map<String, String> values = new HashMap<>();
         if (path != null) {
-            Properties p = new Properties();
-            try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-                p.load(in);
-            } catch (IOException | IllegalArgumentException e) {
-                throw new CliFailure(
-                        ExitCodes.USAGE, "cannot read the configuration file " + path + ": " + e.getMessage(), e);
-            }
+            Properties p = read(path);
             Set<String> known = new TreeSet<>();
             for (OptionSpec o : spec.options()) {
                 if (configurable(o)) {
@@ -74,6 +68,22 @@ final class ConfigDefaults implements IDefaultValueProvider {
             }
         }
         return new ConfigDefaults(Map.copyOf(env), values, path);
+    }
+
+    /**
+     * The settings of the configuration file {@code path}, unchecked.
+     *
+     * @throws CliFailure ({@value ExitCodes#USAGE}) naming the file and why it cannot be read
+     */
+    static Properties read(Path path) {
+        Properties p = new Properties();
+        try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CliFailure(
+                    ExitCodes.USAGE, "cannot read the configuration file " + path + ": " + e.getMessage(), e);
+        }
+        return p;
     }
 
     @Override
@@ -105,6 +115,11 @@ final class ConfigDefaults implements IDefaultValueProvider {
     }
 
     static String variable(OptionSpec o) {
-        return "HOLDFAST_" + key(o).toUpperCase(Locale.ROOT).replace('-', '_');
+        return variable(key(o));
+    }
+
+    /** The environment variable of the setting {@code key} (an option's long name without dashes). */
+    static String variable(String key) {
+        return "HOLDFAST_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
     }
 }

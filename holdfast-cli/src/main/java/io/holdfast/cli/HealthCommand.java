@@ -3,15 +3,12 @@ package io.holdfast.cli;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.ServerConfig;
 import java.io.IOException;
-import java.io.Reader;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -75,9 +72,7 @@ final class HealthCommand implements Callable<Integer>, Main.NeedsEnvironment {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (timeout.isZero() || timeout.isNegative()) {
-            throw new CliFailure(ExitCodes.USAGE, "--timeout must be more than 0, not " + Durations.format(timeout));
-        }
+        CallTimeout.positive(timeout);
         Settings settings = Settings.load(env);
         TlsFiles tls = settings.tls();
         URI base = url != null ? url : settings.url(tls != null);
@@ -106,32 +101,19 @@ final class HealthCommand implements Callable<Integer>, Main.NeedsEnvironment {
             throw new CliFailure(
                     ExitCodes.BACKEND_UNAVAILABLE, probe + " answered " + answer.statusCode() + " " + body);
         }
-        spec.commandLine().getOut().println(body);
-        spec.commandLine().getOut().flush();
-        return ExitCodes.OK;
+        return Main.printed(spec, body);
     }
 
     /** The settings of {@code holdfast server} that say where its HTTP port is: environment first, then the file. */
     private record Settings(Map<String, String> env, Properties file) {
         static Settings load(Map<String, String> env) {
-            Properties file = new Properties();
             String name = env.get(ConfigDefaults.CONFIG_VARIABLE);
-            if (name != null) {
-                Path path = Path.of(name);
-                try (Reader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-                    file.load(in);
-                } catch (IOException | IllegalArgumentException e) {
-                    throw new CliFailure(
-                            ExitCodes.USAGE, "cannot read the configuration file " + path + ": " + e.getMessage(), e);
-                }
-            }
-            return new Settings(env, file);
+            return new Settings(env, name == null ? new Properties() : ConfigDefaults.read(Path.of(name)));
         }
 
         /** A setting by its option's long name without dashes: HOLDFAST_ON_ENV first, then the file; null if neither. */
         String get(String option) {
-            String fromEnv = env.get(
-                    "HOLDFAST_" + option.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+            String fromEnv = env.get(ConfigDefaults.variable(option));
             String value = fromEnv != null ? fromEnv : file.getProperty(option);
             return value == null || value.isBlank() ? null : value.strip();
         }

@@ -104,19 +104,48 @@ public final class Main implements Callable<Integer> {
         return cl;
     }
 
-    /** Hands {@code env} to every command and mixin that needs it, nested subcommands too. */
+    /** Hands {@code env} to every command and mixin that needs it, nested subcommands and mixins too. */
     private static void giveEnvironment(CommandLine cl, Map<String, String> env) {
         for (CommandLine sub : cl.getSubcommands().values()) {
             if (sub.getCommand() instanceof NeedsEnvironment n) {
                 n.environment(env);
             }
-            for (CommandSpec mixin : sub.getCommandSpec().mixins().values()) {
-                if (mixin.userObject() instanceof NeedsEnvironment n) {
-                    n.environment(env);
-                }
-            }
+            giveEnvironment(sub.getCommandSpec(), env);
             giveEnvironment(sub, env);
         }
+    }
+
+    private static void giveEnvironment(CommandSpec spec, Map<String, String> env) {
+        for (CommandSpec mixin : spec.mixins().values()) {
+            if (mixin.userObject() instanceof NeedsEnvironment n) {
+                n.environment(env);
+            }
+            giveEnvironment(mixin, env);
+        }
+    }
+
+    /**
+     * The text of {@code file}, a file named on the command line.
+     *
+     * @throws CliFailure ({@value ExitCodes#USAGE}) naming the file and why it cannot be read
+     */
+    static String readFile(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new CliFailure(ExitCodes.USAGE, "cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Prints {@code line} on the command's standard output, flushed, and returns {@link ExitCodes#OK}:
+     * the end of a command whose outcome is one line ({@code return Main.printed(spec, "Done.")}).
+     */
+    static int printed(CommandSpec spec, String line) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(line);
+        out.flush();
+        return ExitCodes.OK;
     }
 
     /** No subcommand: show what there is, as a usage error. */

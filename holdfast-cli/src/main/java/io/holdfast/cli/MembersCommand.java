@@ -56,10 +56,7 @@ final class MembersCommand implements Callable<Integer> {
     boolean json;
 
     @Mixin
-    BackendOption backend;
-
-    @Mixin
-    CallTimeout timeout;
+    ServerCalls cluster;
 
     /**
      * The members as the leader sees them, waiting through an election for up to {@code --timeout}.
@@ -68,16 +65,16 @@ final class MembersCommand implements Callable<Integer> {
      */
     @Override
     public Integer call() throws InterruptedException {
-        ClusterInfo cluster;
+        ClusterInfo members;
         try {
-            cluster = ServerCalls.call(backend.uri(), "members", timeout.get(), t -> leaderView(t, null));
+            members = cluster.call("members", t -> leaderView(t, null));
         } catch (CliFailure noLeader) {
             if (noLeader.exitCode() != ExitCodes.BACKEND_UNAVAILABLE) {
                 throw noLeader;
             }
             try {
                 print(
-                        ServerCalls.call(backend.uri(), "members", Duration.ofSeconds(3), ClusterTransport::cluster),
+                        ServerCalls.call(cluster.uri(), "members", Duration.ofSeconds(3), ClusterTransport::cluster),
                         json,
                         spec.commandLine().getOut());
             } catch (CliFailure | io.holdfast.HoldfastException none) {
@@ -85,7 +82,7 @@ final class MembersCommand implements Callable<Integer> {
             }
             throw noLeader;
         }
-        print(cluster, json, spec.commandLine().getOut());
+        print(members, json, spec.commandLine().getOut());
         return ExitCodes.OK;
     }
 
@@ -144,15 +141,32 @@ final class MembersCommand implements Callable<Integer> {
     }
 
     /**
-     * Makes the change through the leader, waiting through an election for up to {@code --timeout},
-     * and prints the members as the leader has them after it. After a transfer, or the removal of the
-     * member that answered, that is the new leader: it is asked, within the same timeout.
+     * A subcommand that changes the members: it makes its {@link #change()} through the leader,
+     * waiting through an election for up to {@code --timeout}, and prints the members as the leader
+     * has them after it. After a transfer, or the removal of the member that answered, that is the new
+     * leader: it is asked, within the same timeout.
      */
-    static int change(CommandSpec spec, BackendOption backend, CallTimeout timeout, MembershipChange change)
+    abstract static class Change implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ServerCalls cluster;
+
+        /** The change the command line asks for. */
+        abstract MembershipChange change();
+
+        @Override
+        public Integer call() throws InterruptedException {
+            return MembersCommand.change(spec, cluster, change());
+        }
+    }
+
+    private static int change(CommandSpec spec, ServerCalls cluster, MembershipChange change)
             throws InterruptedException {
-        Duration within = timeout.get();
+        Duration within = cluster.timeout();
         long deadline = System.nanoTime() + within.toNanos();
-        ClusterInfo answer = ServerCalls.call(backend.uri(), "members", within, t -> t.changeMembers(null, change));
+        ClusterInfo answer = ServerCalls.call(cluster.uri(), "members", within, t -> t.changeMembers(null, change));
         ClusterInfo after = answer;
         boolean leftOrHandedOver = (change instanceof MembershipChange.TransferLeader t
                         && !answer.answeredBy().equals(t.id()))
@@ -162,7 +176,7 @@ final class MembersCommand implements Callable<Integer> {
             String old = answer.answeredBy();
             Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000_000L));
             try {
-                after = ServerCalls.call(backend.uri(), "members", left, t -> leaderView(t, old));
+                after = ServerCalls.call(cluster.uri(), "members", left, t -> leaderView(t, old));
             } catch (CliFailure noNewLeaderYet) {
                 // The change is made: say so, with the members as the member that made it has them.
             }
@@ -185,10 +199,7 @@ final class MembersCommand implements Callable<Integer> {
                         + " (the careful way to replace a member).",
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
-    static final class Add implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class Add extends Change {
         @Parameters(
                 index = "0",
                 paramLabel = "ID=HOST:RAFTPORT[:CLIENTPORT]",
@@ -198,14 +209,8 @@ final class MembersCommand implements Callable<Integer> {
         @Option(names = "--learner", description = "Join without a vote, to be promoted later.")
         boolean learner;
 
-        @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
-
         @Override
-        public Integer call() throws InterruptedException {
+        MembershipChange change() {
             Map<String, ServerConfig.Peer> parsed;
             try {
                 parsed = ServerConfig.parsePeers(member);
@@ -217,12 +222,8 @@ final class MembersCommand implements Callable<Integer> {
             }
             Map.Entry<String, ServerConfig.Peer> e =
                     parsed.entrySet().iterator().next();
-            return change(
-                    spec,
-                    backend,
-                    timeout,
-                    new MembershipChange.Add(
-                            e.getKey(), e.getValue().raftAddress(), e.getValue().clientAddress(), learner));
+            return new MembershipChange.Add(
+                    e.getKey(), e.getValue().raftAddress(), e.getValue().clientAddress(), learner);
         }
     }
 
@@ -236,22 +237,13 @@ final class MembersCommand implements Callable<Integer> {
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error (no such member, the last voter); 75 refused;"
                         + " 77 not allowed."
             })
-    static final class Remove implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class Remove extends Change {
         @Parameters(index = "0", paramLabel = "ID", description = "The member's id.")
         String id;
 
-        @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
-
         @Override
-        public Integer call() throws InterruptedException {
-            return change(spec, backend, timeout, new MembershipChange.Remove(id));
+        MembershipChange change() {
+            return new MembershipChange.Remove(id);
         }
     }
 
@@ -263,22 +255,13 @@ final class MembersCommand implements Callable<Integer> {
                 "Give a learner a vote.",
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
-    static final class Promote implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class Promote extends Change {
         @Parameters(index = "0", paramLabel = "ID", description = "The learner's id.")
         String id;
 
-        @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
-
         @Override
-        public Integer call() throws InterruptedException {
-            return change(spec, backend, timeout, new MembershipChange.Promote(id));
+        MembershipChange change() {
+            return new MembershipChange.Promote(id);
         }
     }
 
@@ -291,22 +274,13 @@ final class MembersCommand implements Callable<Integer> {
                         + " for maintenance (holdfast server does it by itself when it stops).",
                 "Exit code: 0; 69 backend unavailable (no leader within --timeout); 64 usage error; 75 refused; 77 not allowed."
             })
-    static final class TransferLeader implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
+    static final class TransferLeader extends Change {
         @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "The voter to lead next.")
         String id;
 
-        @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
-
         @Override
-        public Integer call() throws InterruptedException {
-            return change(spec, backend, timeout, new MembershipChange.TransferLeader(id));
+        MembershipChange change() {
+            return new MembershipChange.TransferLeader(id);
         }
     }
 }

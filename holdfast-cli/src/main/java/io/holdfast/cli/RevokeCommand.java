@@ -35,15 +35,12 @@ final class RevokeCommand implements Callable<Integer> {
     String name;
 
     @Mixin
-    BackendOption backend;
-
-    @Mixin
-    CallTimeout timeout;
+    ServerCalls cluster;
 
     /** Opens a client and revokes, again while no member can serve it, for up to {@code --timeout}. */
     @Override
     public Integer call() throws InterruptedException {
-        Duration within = timeout.get();
+        Duration within = cluster.timeout();
         RetryPolicy d = RetryPolicy.defaults();
         ClientOptions options = ClientOptions.builder()
                 .retryPolicy(new RetryPolicy(
@@ -52,21 +49,18 @@ final class RevokeCommand implements Callable<Integer> {
         int revoked;
         try {
             revoked = ServerCalls.retrying(within, ServerCalls::noLeader, attempt -> {
-                try (LockClient client = Backends.open(backend.uri(), options)) {
+                try (LockClient client = Backends.open(cluster.uri(), options)) {
                     return client.admin().revoke(name);
                 }
             });
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
-        spec.commandLine()
-                .getOut()
-                .println(
-                        revoked == 0
-                                ? name + " was not held: nothing revoked"
-                                : "Revoked " + revoked + " grant" + (revoked == 1 ? "" : "s") + " of " + name
-                                        + "; the holders are told and their tokens are no longer current.");
-        spec.commandLine().getOut().flush();
-        return ExitCodes.OK;
+        return Main.printed(
+                spec,
+                revoked == 0
+                        ? name + " was not held: nothing revoked"
+                        : "Revoked " + revoked + " grant" + (revoked == 1 ? "" : "s") + " of " + name
+                                + "; the holders are told and their tokens are no longer current.");
     }
 }

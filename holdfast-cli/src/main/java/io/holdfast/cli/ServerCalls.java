@@ -7,6 +7,8 @@ import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.client.internal.MemberAddress;
 import io.holdfast.lease.Retries;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import io.holdfast.protocol.TlsFiles;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import picocli.CommandLine.Mixin;
 
 /**
  * Calls that only the Holdfast server answers (sessions, members, access rules), made straight on
@@ -33,6 +36,10 @@ import java.util.function.Predicate;
  * Any other answer (an unknown id, a refusal, a permission) ends the command at once, with its own
  * exit code.
  *
+ * <p>As a picocli {@code @Mixin}, it gives a command {@code --backend} ({@link BackendOption}) and
+ * {@code --timeout} ({@link CallTimeout}), and makes the command's calls with them ({@link
+ * #call(String, Function)}, {@link #submit(String, Command)}).
+ *
  * <p><b>Does not guarantee</b> that a change whose answer was lost did not take effect: a retried
  * change then meets the new state (a second {@code members remove n1} says that n1 is no member).
  */
@@ -40,7 +47,45 @@ final class ServerCalls {
     /** The deadline of one attempt, redirects included, when the command's timeout is longer. */
     private static final Duration ATTEMPT = Duration.ofSeconds(10);
 
-    private ServerCalls() {}
+    @Mixin
+    BackendOption backend;
+
+    @Mixin
+    CallTimeout timeout;
+
+    /** The backend's URI, as {@link BackendOption#uri()} reads it. */
+    String uri() {
+        return backend.uri();
+    }
+
+    /** The command's {@code --timeout}; zero or negative is a usage error ({@link CallTimeout#get()}). */
+    Duration timeout() {
+        return timeout.get();
+    }
+
+    /** As {@link #call(String, String, Duration, Function)} with the command's backend and timeout. */
+    <T> T call(String what, Function<ClusterTransport, CompletableFuture<T>> call) throws InterruptedException {
+        return call(uri(), what, timeout(), call);
+    }
+
+    /** As {@link #submit(String, String, Duration, Command)} with the command's backend and timeout. */
+    Reply submit(String what, Command command) throws InterruptedException {
+        return submit(uri(), what, timeout(), command);
+    }
+
+    /**
+     * Submits {@code command} through the log as {@link #call(String, String, Duration, Function)}
+     * makes a call, and returns its answer when the cluster applied it. A refusal is thrown as the
+     * API's exception for its code ({@link io.holdfast.ErrorCode#toException}), which {@link Main}
+     * prints as one line and exits with {@link ExitCodes#of}.
+     */
+    static Reply submit(String uri, String what, Duration timeout, Command command) throws InterruptedException {
+        Reply reply = call(uri, what, timeout, t -> t.submit(command));
+        if (reply instanceof Reply.Failed f) {
+            throw f.code().toException(f.message());
+        }
+        return reply;
+    }
 
     /** As {@link #call(String, String, Duration, Function)} with the default timeout, 30 s. */
     static <T> T call(String uri, String what, Function<ClusterTransport, CompletableFuture<T>> call)

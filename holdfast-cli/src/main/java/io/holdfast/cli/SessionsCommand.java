@@ -1,6 +1,6 @@
 package io.holdfast.cli;
 
-import io.holdfast.ErrorCode;
+import io.holdfast.SessionExpiredException;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionPage;
 import io.holdfast.server.JsonViews;
@@ -46,10 +46,7 @@ final class SessionsCommand implements Callable<Integer> {
     boolean json;
 
     @Mixin
-    BackendOption backend;
-
-    @Mixin
-    CallTimeout timeout;
+    ServerCalls cluster;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -57,7 +54,7 @@ final class SessionsCommand implements Callable<Integer> {
             throw new CliFailure(ExitCodes.USAGE, "--limit must be between 1 and 100000, not " + limit);
         }
         List<SessionPage.Session> sessions = new ArrayList<>();
-        boolean more = ServerCalls.call(backend.uri(), "sessions", timeout.get(), t -> {
+        boolean more = cluster.call("sessions", t -> {
             sessions.clear(); // a retried attempt reads from the first page again
             java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
             fetch(t, null, sessions, done);
@@ -125,30 +122,21 @@ final class SessionsCommand implements Callable<Integer> {
         String id;
 
         @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
+        ServerCalls cluster;
 
         @Override
         public Integer call() throws InterruptedException {
-            Reply reply = ServerCalls.call(
-                    backend.uri(),
-                    "sessions",
-                    timeout.get(),
-                    t -> t.submit(new io.holdfast.model.Command.EndSession(id)));
-            if (reply instanceof Reply.Failed f) {
-                if (f.code() == ErrorCode.SESSION_EXPIRED) {
-                    throw new CliFailure(ExitCodes.USAGE, "no open session has the id " + id);
-                }
-                throw f.code().toException(f.message());
+            Reply reply;
+            try {
+                reply = cluster.submit("sessions", new io.holdfast.model.Command.EndSession(id));
+            } catch (SessionExpiredException e) {
+                throw new CliFailure(ExitCodes.USAGE, "no open session has the id " + id, e);
             }
             long taken = reply instanceof Reply.Ok ok ? ok.value() : 0;
-            PrintWriter out = spec.commandLine().getOut();
-            out.println("Ended session " + id + ": " + taken + " grant" + (taken == 1 ? "" : "s")
-                    + " taken back; its client is told that its session expired.");
-            out.flush();
-            return ExitCodes.OK;
+            return Main.printed(
+                    spec,
+                    "Ended session " + id + ": " + taken + " grant" + (taken == 1 ? "" : "s")
+                            + " taken back; its client is told that its session expired.");
         }
     }
 

@@ -2,10 +2,6 @@ package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.endpoint.Tokens;
-import io.holdfast.model.Reply;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,9 +71,7 @@ final class TokenCommand implements Callable<Integer> {
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
-        spec.commandLine().getOut().println(token);
-        spec.commandLine().getOut().flush();
-        return ExitCodes.OK;
+        return Main.printed(spec, token);
     }
 
     /** {@code holdfast token revoke}: one token's {@code jti} on the deny list, through the log. */
@@ -118,21 +112,11 @@ final class TokenCommand implements Callable<Integer> {
         }
 
         @Mixin
-        BackendOption backend;
-
-        @Mixin
-        CallTimeout timeout;
+        ServerCalls cluster;
 
         @Override
         public Integer call() throws InterruptedException {
-            String text = which.token;
-            if (which.file != null) {
-                try {
-                    text = Files.readString(which.file);
-                } catch (IOException e) {
-                    throw new CliFailure(ExitCodes.USAGE, "cannot read " + which.file + ": " + e.getMessage(), e);
-                }
-            }
+            String text = which.file != null ? Main.readFile(which.file) : which.token;
             Tokens.Verified claims;
             try {
                 claims = Tokens.readUnchecked(text);
@@ -146,27 +130,19 @@ final class TokenCommand implements Callable<Integer> {
                                 + " one by one: rotate its key or secret, or take its identity out of the access"
                                 + " rules");
             }
-            PrintWriter out = spec.commandLine().getOut();
             Duration keep = Duration.between(Instant.now(), claims.expiry()).plus(MARGIN);
             if (keep.isNegative() || keep.isZero()) {
-                out.println("The token " + claims.jti() + " expired at " + claims.expiry()
-                        + "; every node refuses it already.");
-                out.flush();
-                return ExitCodes.OK;
+                return Main.printed(
+                        spec,
+                        "The token " + claims.jti() + " expired at " + claims.expiry()
+                                + "; every node refuses it already.");
             }
             String jti = claims.jti();
-            Reply reply = ServerCalls.call(
-                    backend.uri(),
-                    "token revocation",
-                    timeout.get(),
-                    t -> t.submit(new io.holdfast.model.Command.RevokeToken(jti, keep.toMillis())));
-            if (reply instanceof Reply.Failed f) {
-                throw f.code().toException(f.message());
-            }
-            out.println("Revoked the token " + jti + (claims.identity() == null ? "" : " of " + claims.identity())
-                    + ": every node refuses it until it expires at " + claims.expiry() + ".");
-            out.flush();
-            return ExitCodes.OK;
+            cluster.submit("token revocation", new io.holdfast.model.Command.RevokeToken(jti, keep.toMillis()));
+            return Main.printed(
+                    spec,
+                    "Revoked the token " + jti + (claims.identity() == null ? "" : " of " + claims.identity())
+                            + ": every node refuses it until it expires at " + claims.expiry() + ".");
         }
     }
 }

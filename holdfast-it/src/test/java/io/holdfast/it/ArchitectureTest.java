@@ -147,18 +147,18 @@ class ArchitectureTest {
             .callMethod(CrashSimulation.class, "crash", LockClient.class)
             .because("a simulated crash is a test's tool: in an application it would strand the locks it holds");
 
+    /** The lock table, the in-JVM node, the serving side of the wire and the server, and JWT. */
+    private static final String[] SERVING_SIDE = {
+        "io.holdfast.core..", "io.holdfast.node..", "io.holdfast.endpoint..", "io.holdfast.server..", "com.nimbusds.."
+    };
+
     /** An application that only locks gets no lock table, no serving side of the wire, no JWT. */
     static final ArchRule CLIENT_CARRIES_NO_SERVER = noClasses()
             .that()
             .resideInAPackage("io.holdfast.client..")
             .should()
             .dependOnClassesThat()
-            .resideInAnyPackage(
-                    "io.holdfast.core..",
-                    "io.holdfast.node..",
-                    "io.holdfast.endpoint..",
-                    "io.holdfast.server..",
-                    "com.nimbusds..")
+            .resideInAnyPackage(SERVING_SIDE)
             .because("the client speaks the model over the wire; the table and the serving side are the server's");
 
     /**
@@ -189,12 +189,7 @@ class ArchitectureTest {
             .resideInAPackage("io.holdfast.protocol..")
             .should()
             .dependOnClassesThat()
-            .resideInAnyPackage(
-                    "io.holdfast.core..",
-                    "io.holdfast.node..",
-                    "io.holdfast.endpoint..",
-                    "io.holdfast.server..",
-                    "com.nimbusds..")
+            .resideInAnyPackage(SERVING_SIDE)
             .because("holdfast-protocol is in every client's closure");
 
     /**

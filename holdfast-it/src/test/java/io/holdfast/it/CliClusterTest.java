@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,16 +28,10 @@ class CliClusterTest {
     @TempDir
     Path dir;
 
-    private ServerProcesses cluster;
+    @RegisterExtension
+    final ServerProcesses.PerTest servers = new ServerProcesses.PerTest();
 
-    @AfterEach
-    void stopServers(org.junit.jupiter.api.TestInfo test) throws IOException {
-        if (cluster != null) {
-            cluster.close();
-            // Keep the servers' logs where CI shows them: the first thing to read when this fails.
-            cluster.keepLogs(test.getDisplayName());
-        }
-    }
+    private ServerProcesses cluster;
 
     /** The lock processes' class archives, one per backend scheme (see {@link ClassArchive}). */
     private static final Map<String, ClassArchive> ARCHIVES = new ConcurrentHashMap<>();
@@ -58,7 +52,7 @@ class CliClusterTest {
 
     /** Starts three nodes; returns the client URI naming all of them. */
     private String startCluster() throws Exception {
-        cluster = new ServerProcesses(dir, 3);
+        cluster = servers.start(dir, 3);
         return cluster.clientUri();
     }
 

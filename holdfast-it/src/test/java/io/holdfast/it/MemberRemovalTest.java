@@ -2,14 +2,13 @@ package io.holdfast.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,19 +21,14 @@ class MemberRemovalTest {
     @TempDir
     Path dir;
 
-    private ServerProcesses cluster;
+    @RegisterExtension
+    final ServerProcesses.PerTest servers = new ServerProcesses.PerTest();
 
-    @AfterEach
-    void stopServers(org.junit.jupiter.api.TestInfo test) throws IOException {
-        if (cluster != null) {
-            cluster.close();
-            cluster.keepLogs(test.getDisplayName());
-        }
-    }
+    private ServerProcesses cluster;
 
     @Test
     void aRemovedFollowerAndARemovedLeaderExitZeroWithOneInfoLine() throws Exception {
-        cluster = new ServerProcesses(dir, 3);
+        cluster = servers.start(dir, 3);
         int leader = cluster.awaitLeader(Duration.ofSeconds(60));
         int follower = (leader + 1) % 3;
 

@@ -14,6 +14,8 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A cluster of {@code holdfast server} processes on loopback, started from the CLI jar as users
@@ -194,6 +196,32 @@ public final class ServerProcesses implements AutoCloseable {
             if (p != null) {
                 p.destroyForcibly();
             }
+        }
+    }
+
+    /**
+     * The clusters of one test (a JUnit extension: {@code @RegisterExtension final
+     * ServerProcesses.PerTest servers = new ServerProcesses.PerTest();}): after each test, every
+     * cluster it {@linkplain #start started} is stopped and its logs kept under the test's name
+     * ({@link #keepLogs}), whether the test passed or not.
+     */
+    public static final class PerTest implements AfterEachCallback {
+        private final List<ServerProcesses> started = new ArrayList<>();
+
+        /** Starts {@code size} nodes in {@code dir} and waits until one leads, as the constructor does. */
+        public ServerProcesses start(Path dir, int size) throws IOException {
+            ServerProcesses cluster = new ServerProcesses(dir, size);
+            started.add(cluster);
+            return cluster;
+        }
+
+        @Override
+        public void afterEach(ExtensionContext test) throws IOException {
+            for (ServerProcesses cluster : started) {
+                cluster.close();
+                cluster.keepLogs(test.getDisplayName());
+            }
+            started.clear();
         }
     }
 }

@@ -11,7 +11,6 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockMode;
 import io.holdfast.PermissionDeniedException;
-import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.core.AccessRules;
 import io.holdfast.endpoint.Tokens;
@@ -62,7 +61,6 @@ class AuthTest {
     private static TestCluster cluster;
     private static Tokens tokens;
     private static Path tokenSecret;
-    private static final List<AutoCloseable> opened = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -73,33 +71,12 @@ class AuthTest {
         tokenSecret = tls.dir().resolve("token.secret");
         Files.writeString(tokenSecret, text + "\n");
         tokens = Tokens.fromFile(tokenSecret);
-        cluster = new TestCluster(
-                3, java.util.Set.of(), tls, new ServerConfig.Auth(AccessRules.parse(RULES), tokens), true);
-        cluster.awaitLeader(Duration.ofSeconds(20));
-        Awaitility.await("the initial rules in force on every replica")
-                .atMost(Duration.ofSeconds(20))
-                .until(() -> allReplicasHave(AccessRules.parse(RULES)));
+        cluster = TestCluster.secured(tls, RULES, tokens);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : opened) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                // best effort
-            }
-        }
         cluster.close();
-    }
-
-    private static boolean allReplicasHave(AccessRules rules) {
-        for (int i = 0; i < cluster.size(); i++) {
-            if (!rules.equals(cluster.node(i).accessRules())) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static ClientOptions options() {
@@ -108,25 +85,17 @@ class AuthTest {
 
     /** A client with the certificate of {@code name}. */
     private static LockClient certClient(String name) {
-        LockClient c = LockClient.open(cluster.uri(tls.clientQuery(name)), options());
-        opened.add(c);
-        return c;
+        return cluster.open(tls.clientQuery(name));
     }
 
     /** A client with only the CA and a bearer token. */
     private static LockClient tokenClient(String token) {
-        LockClient c = LockClient.open(cluster.uri("?ca=" + tls.file("ca.pem") + "&token=" + token), options());
-        opened.add(c);
-        return c;
+        return cluster.open(tls.tokenQuery(token));
     }
 
     /** A raw transport (no client library in between) with the certificate of {@code name}. */
     private static ClusterTransport transport(String name) {
-        String uri = cluster.uri(tls.clientQuery(name));
-        ClusterTransport t = new ClusterTransport(
-                HoldfastProvider.members(uri), Duration.ofSeconds(5), HoldfastProvider.tls(uri), null);
-        opened.add(t);
-        return t;
+        return cluster.transport(tls.clientQuery(name));
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {
@@ -531,7 +500,7 @@ class AuthTest {
         assertThat(get(ops.submit(new Command.SetAccessRules(changed)))).isEqualTo(Reply.Ok.INSTANCE);
         Awaitility.await("the new rules on every replica")
                 .atMost(Duration.ofSeconds(10))
-                .until(() -> allReplicasHave(AccessRules.parse(changed)));
+                .until(() -> cluster.allReplicasHave(AccessRules.parse(changed)));
         try (LockClient client = certClient("client")) {
             try (Lease l = client.lock("a/now-allowed").acquire(Duration.ofSeconds(5))) {
                 assertThat(l.isValid()).isTrue();

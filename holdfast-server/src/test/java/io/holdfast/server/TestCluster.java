@@ -2,7 +2,11 @@ package io.holdfast.server;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.ClusterTransport;
+import io.holdfast.core.AccessRules;
 import io.holdfast.core.PlantedBug;
+import io.holdfast.endpoint.Tokens;
 import io.holdfast.testkit.FreePorts;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +27,9 @@ final class TestCluster implements AutoCloseable {
     private final Path root;
     private final Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
     private final HoldfastServer[] nodes;
-    private final List<LockClient> clients = new ArrayList<>();
+    /** Clients and transports of the tests, closed with the cluster. */
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
     private final Set<PlantedBug> bugs;
     private final TestTls tls;
     private final ServerConfig.Auth auth;
@@ -65,6 +71,36 @@ final class TestCluster implements AutoCloseable {
     /** Plaintext nodes whose shortest election timeout is {@code electionTimeout}. */
     TestCluster(int size, Duration electionTimeout) throws Exception {
         this(size, Set.of(), null, null, false, electionTimeout, size);
+    }
+
+    /**
+     * Three nodes over {@code tls} (client certificates as it asks) that serve their HTTP port and
+     * authenticate clients with {@code tokens} under the access rules {@code rules}; returned once a
+     * leader is known and every replica has the rules in force.
+     */
+    static TestCluster secured(TestTls tls, String rules, Tokens tokens) throws Exception {
+        AccessRules parsed = AccessRules.parse(rules);
+        TestCluster cluster = new TestCluster(3, Set.of(), tls, new ServerConfig.Auth(parsed, tokens), true);
+        try {
+            cluster.awaitLeader(Duration.ofSeconds(60));
+            org.awaitility.Awaitility.await("the rules in force on every replica")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> cluster.allReplicasHave(parsed));
+            return cluster;
+        } catch (RuntimeException | Error e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /** Whether every node has {@code rules} in force (a stopped node has none). */
+    boolean allReplicasHave(AccessRules rules) {
+        for (HoldfastServer node : nodes) {
+            if (node == null || !rules.equals(node.accessRules())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Plaintext nodes that serve their HTTP port, with this shortest election timeout. */
@@ -293,12 +329,31 @@ final class TestCluster implements AutoCloseable {
         return client;
     }
 
+    /** A client with the default options and these URI parameters ({@link #uri(String)}), closed with the cluster. */
+    LockClient open(String query) {
+        LockClient client = LockClient.open(uri(query), ClientOptions.defaults());
+        clients.add(client);
+        return client;
+    }
+
+    /**
+     * A raw transport (no client library in between) to the members with these URI parameters'
+     * TLS files and no token, closed with the cluster.
+     */
+    ClusterTransport transport(String query) {
+        String uri = uri(query);
+        ClusterTransport t = new ClusterTransport(
+                HoldfastProvider.members(uri), Duration.ofSeconds(5), HoldfastProvider.tls(uri), null);
+        clients.add(t);
+        return t;
+    }
+
     @Override
     public void close() throws IOException {
-        for (LockClient c : clients) {
+        for (AutoCloseable c : clients) {
             try {
                 c.close();
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 // best effort
             }
         }

@@ -54,6 +54,11 @@ final class TestTls {
         return clientQuery("client");
     }
 
+    /** The URI parameters of a client with this CA and the bearer token {@code token} (no certificate). */
+    String tokenQuery(String token) {
+        return "?ca=" + dir.resolve("ca.pem") + "&token=" + token;
+    }
+
     /** The URI parameters of a client with this CA and the certificate of {@code name}. */
     String clientQuery(String name) {
         return "?ca=" + dir.resolve("ca.pem") + "&cert=" + dir.resolve(name + ".pem") + "&key="

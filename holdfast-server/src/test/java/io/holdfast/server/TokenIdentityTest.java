@@ -15,14 +15,11 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
-import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.PermissionDeniedException;
 import io.holdfast.Ticker;
-import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.ClusterTransport;
-import io.holdfast.core.AccessRules;
 import io.holdfast.endpoint.JwksKeys;
 import io.holdfast.endpoint.Tokens;
 import io.holdfast.model.Command;
@@ -34,10 +31,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,7 +64,6 @@ class TokenIdentityTest {
     private static RSAKey keyB;
     private static HttpServer provider;
     private static final AtomicReference<String> served = new AtomicReference<>();
-    private static final List<AutoCloseable> opened = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -98,24 +92,11 @@ class TokenIdentityTest {
                 .issuer(ISSUER)
                 .audience("holdfast")
                 .build();
-        cluster = new TestCluster(3, Set.of(), tls, new ServerConfig.Auth(AccessRules.parse(RULES), tokens), true);
-        cluster.awaitLeader(Duration.ofSeconds(60));
-        Awaitility.await("the rules in force on every replica")
-                .atMost(Duration.ofSeconds(30))
-                .until(() -> java.util.stream.IntStream.range(0, 3)
-                        .allMatch(i ->
-                                AccessRules.parse(RULES).equals(cluster.node(i).accessRules())));
+        cluster = TestCluster.secured(tls, RULES, tokens);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : opened) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                // best effort
-            }
-        }
         cluster.close();
         provider.stop(0);
     }
@@ -142,10 +123,7 @@ class TokenIdentityTest {
     }
 
     private static LockClient client(String token) {
-        LockClient c =
-                LockClient.open(cluster.uri("?ca=" + tls.file("ca.pem") + "&token=" + token), ClientOptions.defaults());
-        opened.add(c);
-        return c;
+        return cluster.open(tls.tokenQuery(token));
     }
 
     private static TestHttp https(int node, String token) {
@@ -243,14 +221,11 @@ class TokenIdentityTest {
             servedOverHttp(node, token);
         }
 
-        String uri = cluster.uri(tls.clientQuery("ops"));
-        try (ClusterTransport ops = new ClusterTransport(
-                HoldfastProvider.members(uri), Duration.ofSeconds(5), HoldfastProvider.tls(uri), null)) {
-            assertThat(ops.submit(new Command.RevokeToken(
-                                    jti, Duration.ofMinutes(11).toMillis()))
-                            .get(20, TimeUnit.SECONDS))
-                    .isEqualTo(Reply.Ok.INSTANCE);
-        }
+        ClusterTransport ops = cluster.transport(tls.clientQuery("ops"));
+        assertThat(ops.submit(new Command.RevokeToken(
+                                jti, Duration.ofMinutes(11).toMillis()))
+                        .get(20, TimeUnit.SECONDS))
+                .isEqualTo(Reply.Ok.INSTANCE);
         for (int node = 0; node < 3; node++) {
             int n = node;
             Awaitility.await("node " + n + " applies the entry")

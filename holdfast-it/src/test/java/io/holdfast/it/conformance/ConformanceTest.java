@@ -213,25 +213,33 @@ class ConformanceTest {
             assertThat(millis)
                     .as("granted soon after the release, not at the end of the wait")
                     .isLessThan(5_000);
-            assertThat(ok(d.call(
-                                    Driver.op("fenceCheck")
-                                            .put("client", "waiter")
-                                            .put("name", name)
-                                            .put("token", token),
-                                    30))
-                            .get("current")
-                            .asBoolean())
-                    .isTrue();
+            assertThat(current(d, "waiter", name, token)).isTrue();
             JsonNode holders = lock(cluster.awaitLeader(SLOW), name).get("holders");
             assertThat(holders).hasSize(1);
             assertThat(holders.get(0).get("token").asLong()).isEqualTo(token);
             ok(d.call(Driver.op("release").put("handle", "waited"), 30));
         } finally {
-            if (killed >= 0) { // back to three members for the scenarios that follow
-                cluster.start(killed);
-                int node = killed;
-                await().atMost(Duration.ofSeconds(60)).until(() -> ready(node));
-            }
+            rejoin(killed);
+        }
+    }
+
+    /** Whether {@code token} is still current for {@code name}, as the driver's client {@code client} asks the cluster. */
+    private static boolean current(Driver d, String client, String name, long token) throws Exception {
+        return ok(d.call(
+                        Driver.op("fenceCheck")
+                                .put("client", client)
+                                .put("name", name)
+                                .put("token", token),
+                        30))
+                .get("current")
+                .asBoolean();
+    }
+
+    /** Starts node {@code killed} again (none when -1) and waits until it is ready: three members for the scenarios that follow. */
+    private void rejoin(int killed) throws java.io.IOException {
+        if (killed >= 0) {
+            cluster.start(killed);
+            await().atMost(Duration.ofSeconds(60)).until(() -> ready(killed));
         }
     }
 
@@ -391,11 +399,7 @@ class ConformanceTest {
             assertThat(granted).isSorted();
             ok(d.call(Driver.op("unwatch").put("watch", "w1"), 30));
         } finally {
-            if (killed >= 0) { // back to three members for the scenarios that follow
-                cluster.start(killed);
-                int node = killed;
-                await().atMost(Duration.ofSeconds(60)).until(() -> ready(node));
-            }
+            rejoin(killed);
         }
     }
 
@@ -433,14 +437,7 @@ class ConformanceTest {
                             .path("epoch")
                             .asLong())
                     .isEqualTo(next);
-            assertThat(ok(d.call(
-                                    Driver.op("fenceCheck")
-                                            .put("client", "two")
-                                            .put("name", name)
-                                            .put("token", first),
-                                    30))
-                            .get("current")
-                            .asBoolean())
+            assertThat(current(d, "two", name, first))
                     .as("the first epoch is over")
                     .isFalse();
             assertThat(ok(d.call(Driver.op("isValid").put("handle", "l1"), 30))

@@ -65,6 +65,18 @@ final class Kubelet {
                 .build();
     }
 
+    /**
+     * {@code sh -c script} with {@code args} as its {@code $0}, {@code $1}…, in a network namespace
+     * and a mount namespace of its own whose mounts stay inside it ({@code unshare -n -m
+     * --propagation private}): a pod's sandbox, and the cluster's node that holds the pods.
+     */
+    static ProcessBuilder inNamespaces(String script, String... args) {
+        List<String> command =
+                new ArrayList<>(List.of("unshare", "-n", "-m", "--propagation", "private", "--", "sh", "-c", script));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command);
+    }
+
     /** The node's side of the pods' network: the bridge at {@code gateway}/24, and loopback. */
     static void network(String gateway) throws IOException, InterruptedException {
         sh("ip link set lo up && ip link add " + BRIDGE + " type bridge && ip addr add " + gateway + "/24 dev " + BRIDGE
@@ -76,16 +88,7 @@ final class Kubelet {
         int n = ++sandboxes;
         Path dir = work.resolve("pods").resolve(pod.name() + "-" + n);
         Files.createDirectories(dir);
-        Process sandbox = new ProcessBuilder(
-                        "unshare",
-                        "-n",
-                        "-m",
-                        "--propagation",
-                        "private",
-                        "--",
-                        "sh",
-                        "-c",
-                        "echo up && exec cat >/dev/null")
+        Process sandbox = inNamespaces("echo up && exec cat >/dev/null")
                 .redirectErrorStream(true)
                 .start();
         String up =

@@ -36,15 +36,7 @@ class KubernetesRollingRestartTest {
     void renderedPodsFormAClusterAndSurviveARollingRestart(@TempDir Path work) throws Exception {
         Path hosts = Files.createFile(work.resolve("hosts"));
         Path output = work.resolve("run.log");
-        Process run = new ProcessBuilder(
-                        "unshare",
-                        "-n",
-                        "-m",
-                        "--propagation",
-                        "private",
-                        "--",
-                        "sh",
-                        "-c",
+        Process run = Kubelet.inNamespaces(
                         "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
                         hosts.toString(),
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
