@@ -16,10 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A leader cut off from its majority steps down by itself: once its lease check ({@link
- * RaftGateway#holdsLease}) has failed for the shortest election timeout without a break, that is
- * once no majority of its voters has answered it for {@link #stepDownMillis} (the lease plus the
- * shortest election timeout), it asks Ratis to step down (Ratis's step-down admin call, a leadership
+ * A leader cut off from its majority steps down by itself, on time: once no majority of its voters
+ * has answered it for {@link #stepDownMillis}, the longest election timeout (Ratis's own rule: its
+ * lease check, {@link RaftGateway#holdsLease}, has then failed for more than the shortest election
+ * timeout without a break), it asks Ratis to step down (Ratis's step-down admin call, a leadership
  * transfer to nobody). Ratis then fails the writes waiting on it with NOT_LEADER, and answers the
  * writes sent to it from then on with NOT_LEADER at once: clients go and find the new leader.
  *
@@ -30,21 +30,25 @@ import org.slf4j.LoggerFactory;
  * answer; but each write the cut-off leader appends queues an event (its own log flush) and starts
  * that wait again, so writes arriving less than a longest timeout apart keep it from checking at
  * all. Measured with a 3 s shortest (6 s longest) timeout and a write every 5 s: Ratis stepped down
- * 21.7 s after the cut, and the first write waited all that time.
+ * 21.7 s after the cut, and the first write waited all that time. Here the same rule is checked
+ * every {@link #periodMillis}, whatever Ratis's event queue holds.
  *
  * <p><b>Guarantees.</b> The check runs every {@link #periodMillis} (at most 100 ms), so a leader
  * that no majority answers steps down within {@code stepDownMillis} and a period of the last
  * majority's answer, whatever its clients send it, unless this node's threads do not run at all
  * (then Ratis's own check is late as well). It asks once per term and logs one WARN line saying so.
- * A node whose majority answers within the lease never steps down here; a single voter never does.
+ * A leader that a majority answers within the longest election timeout never steps down here; a
+ * single voter never does.
  *
  * <p><b>Does not</b> decide who leads next (the members that can reach each other elect one, as
- * after a crash), nor step down a leader that a majority answers late but within the lease.
+ * after a crash), nor step down a leader that a majority answers late but within the longest
+ * election timeout (it refuses heartbeats and reads past its lease meanwhile).
  *
- * <p>Failure story: n1 leads n2 and n3 with a 3 s election timeout; a switch fails and cuts n1
- * off. At 2.7 s n1 refuses heartbeats and reads (its lease); n2 and n3 elect n2 within their
- * election timeout; at 5.7 s n1 logs "Node n1 steps down: no majority of its voters has answered it
- * for 5700 ms …", and a client still writing to n1 is told NOT_LEADER and goes to n2.
+ * <p>Failure story: n1 leads n2 and n3 with a 3 s election timeout (6 s the longest); a switch
+ * fails and cuts n1 off. At 2.7 s n1 refuses heartbeats and reads (its lease); n2 and n3 elect n2
+ * within their election timeout; at 6 s n1 logs "Node n1 steps down: no majority of its voters has
+ * answered it for 6012 ms …", and a client still writing to n1 is told NOT_LEADER and goes to n2.
+ * Without this, a client writing to n1 every 5 s kept it leader, and waiting, for 21.7 s.
  */
 final class LostMajority implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LostMajority.class);
@@ -73,12 +77,12 @@ final class LostMajority implements AutoCloseable {
     }
 
     /**
-     * How long no majority may have answered a leader before it steps down: its lease ({@link
-     * RaftGateway#leaseMillis(RaftProperties)}) and then the shortest election timeout.
+     * How long no majority may have answered a leader before it steps down: the longest election
+     * timeout, as in Ratis's own check. Its lease ({@link RaftGateway#leaseMillis(RaftProperties)})
+     * ran out more than a shortest election timeout before.
      */
     static long stepDownMillis(RaftProperties properties) {
-        return RaftGateway.leaseMillis(properties)
-                + RaftServerConfigKeys.Rpc.timeoutMin(properties).toLong(TimeUnit.MILLISECONDS);
+        return RaftServerConfigKeys.Rpc.timeoutMax(properties).toLong(TimeUnit.MILLISECONDS);
     }
 
     /** How often the leadership is checked: a twentieth of the shortest election timeout, 10 to 100 ms. */
@@ -103,8 +107,8 @@ final class LostMajority implements AutoCloseable {
             }
             askedInTerm = term;
             LOG.warn(
-                    "Node {} steps down: no majority of its voters has answered it for {} ms, more than its lease and"
-                            + " its shortest election timeout ({} ms); writes sent to it are answered NOT_LEADER",
+                    "Node {} steps down: no majority of its voters has answered it for {} ms, longer than its longest"
+                            + " election timeout ({} ms); writes sent to it are answered NOT_LEADER",
                     gateway.selfId(),
                     since,
                     stepDownMillis);

@@ -154,8 +154,8 @@ class FailoverTest {
             // ("cannot serve a read that must be current"; without the check the read is answered);
             // when something was (a duty of the leader, the version report), the barrier waits for
             // a round that cannot come and fails as the leader steps down. Either way: refused.
-            // The leader steps down once no majority has answered it for its lease and its shortest
-            // election timeout (5.7 s here, LostMajority), so the read waits that long at most.
+            // The leader steps down once no majority has answered it for its longest election
+            // timeout (6 s here, LostMajority), so the read waits about that long at most.
             assertThatThrownBy(() -> service.readRegister("config/x").get(20, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(io.holdfast.UnavailableException.class);
             for (Thread t : stopping) {

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A leader cut off from both its followers, to which writes keep coming, steps down within two
  * longest election timeouts of the cut ({@link LostMajority}: it steps down once no majority has
- * answered it for its lease and a shortest election timeout, 1.9 s here), and a write sent to it
- * then fails at once with NOT_LEADER.
+ * answered it for the longest election timeout, 2 s here), and a write sent to it then fails at
+ * once with NOT_LEADER.
  *
  * <p>The writes come 1.2 s apart, less than the longest election timeout (2 s): each one the leader
  * appends queues an event in Ratis's leader, which checks for lost heartbeats only after its
