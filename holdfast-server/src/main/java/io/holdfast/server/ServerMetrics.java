@@ -332,6 +332,16 @@ final class ServerMetrics {
         public Void written(Reply.Written r) {
             return null;
         }
+
+        @Override
+        public Void counted(Reply.Counted r) {
+            return null;
+        }
+
+        @Override
+        public Void transacted(Reply.Transacted r) {
+            return null;
+        }
     }
 
     /** What an applied event counts. */
@@ -449,6 +459,16 @@ final class ServerMetrics {
         @Override
         public String written(Reply.Written r) {
             return "written";
+        }
+
+        @Override
+        public String counted(Reply.Counted r) {
+            return "counted";
+        }
+
+        @Override
+        public String transacted(Reply.Transacted r) {
+            return "transacted";
         }
 
         @Override
