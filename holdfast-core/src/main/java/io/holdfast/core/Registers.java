@@ -1,3 +1,5 @@
+// Ceiling 500 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
+// (put, delete, add, a transaction's journal) in one place, so that what is derived from the keys stays exact.
 package io.holdfast.core;
 
 import io.holdfast.ErrorCode;

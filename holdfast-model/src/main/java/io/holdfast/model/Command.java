@@ -1,3 +1,5 @@
+// Ceiling 630 lines, one idea: the table's command vocabulary, every command a record of one sealed type, so that
+// each visitor (the table, the log, the wire, the access check) must say what it does with each.
 package io.holdfast.model;
 
 import io.holdfast.LockMode;
