@@ -194,7 +194,9 @@ final class PropertyScripts {
 
     private static Arbitrary<PropertyStep> keyStep() {
         Arbitrary<Integer> key = Arbitraries.frequency(Tuple.of(48, 0), Tuple.of(48, 1), Tuple.of(4, 2));
-        return Combinators.combine(session(), key, ints(0, 3), ack(), dt()).as(PropertyStep.KeyStep::new);
+        Arbitrary<Integer> kind =
+                Arbitraries.frequency(Tuple.of(40, 0), Tuple.of(20, 1), Tuple.of(20, 2), Tuple.of(20, 3));
+        return Combinators.combine(session(), key, kind, ack(), dt()).as(PropertyStep.KeyStep::new);
     }
 
     private static Arbitrary<PropertyStep> retry() {
