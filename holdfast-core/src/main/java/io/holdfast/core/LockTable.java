@@ -41,8 +41,8 @@ import java.util.Set;
 /**
  * The deterministic lock state machine: sessions, locks (exclusive and shared; reentrancy is the
  * client's {@code LeaseLock} view, not the table's), semaphores, FIFO wait queues with deadlines,
- * fencing tokens, lease timeouts, lock-delay, deadlock detection, versioned registers and admin
- * revoke.
+ * fencing tokens, lease timeouts, lock-delay, deadlock detection, admin revoke, and keys (versioned
+ * registers, deleted, attached to a session or with a time to live, counted, changed in transactions).
  *
  * <p><b>For maintainers.</b> The table has no I/O, no threads and no clock. Time enters only as the
  * time of each command's {@link Command.Envelope}; the table's clock is the largest time seen so far, so it never goes
@@ -54,8 +54,9 @@ import java.util.Set;
  *
  * <p>Its parts, one rule each: {@link Sessions} (open sessions), {@link Admission} (access rules,
  * quotas, refusal counts), {@link Queues} (locks, queues, the clock and tokens; the one place that
- * grants) driven by {@link Acquisitions} and {@link Releases}, {@link Registers}, and the read-only
- * {@link TableViews}. The table routes each command to one of them and keeps exactly-once replies.
+ * grants) driven by {@link Acquisitions} and {@link Releases}, {@link Registers} with {@link
+ * Transactions} (keys: a session's go in the step that ends it, a timed key at a Tick), the read-only
+ * {@link TableViews}; the table routes each command to one of them and keeps exactly-once replies.
  *
  * <p>Fencing tokens come from one counter for the whole table: every grant takes the next value,
  * so tokens grow across all names, leader changes and restarts (the counter is in the snapshot).
