@@ -56,14 +56,19 @@ public record WatchEvent(
         /** A wait ended without a grant (a grant is {@code ACQUIRED}). */
         WAIT_ENDED,
         /** A register was written: {@link #version()} and {@link #value()} are its new state. */
-        REGISTER_SET
+        REGISTER_SET,
+        /**
+         * A key was deleted: {@link #version()} is the version it had, {@link #cause()} why (null:
+         * deleted by a client; its session ended; its time to live passed).
+         */
+        REGISTER_DELETED
     }
 
     /** Why a holder left, or a wait ended. */
     public enum Cause {
         /** The holder released it. */
         RELEASED,
-        /** The grant's lease timeout passed without a renewal. */
+        /** The grant's lease timeout passed without a renewal; or a key's time to live passed. */
         LEASE_TIMEOUT,
         /** The holder's session expired: no heartbeat for its TTL. */
         SESSION_EXPIRED,
@@ -128,6 +133,11 @@ public record WatchEvent(
         return new WatchEvent(Type.REGISTER_SET, key, sessionId, 0, null, null, version, value, null, null);
     }
 
+    /** A key deletion: the version the key had, and why (null: a client deleted it). */
+    public static WatchEvent registerDeleted(String key, String sessionId, long version, Cause cause) {
+        return new WatchEvent(Type.REGISTER_DELETED, key, sessionId, 0, null, cause, version, null, null, null);
+    }
+
     /** The state of watched locks: those of {@code locks} (the held or waited-for ones). */
     public static WatchEvent lockState(String watched, List<LockInfo> locks) {
         return new WatchEvent(Type.STATE, watched, null, 0, null, null, 0, null, locks, null);
@@ -171,7 +181,9 @@ public record WatchEvent(
         if (cause != null) {
             b.append(' ').append(cause);
         }
-        if (type == Type.REGISTER_SET || (type == Type.STATE && locks.isEmpty() && version > 0)) {
+        if (type == Type.REGISTER_SET
+                || type == Type.REGISTER_DELETED
+                || (type == Type.STATE && locks.isEmpty() && version > 0)) {
             b.append(" version ").append(version);
         }
         if (type == Type.STATE && !locks.isEmpty()) {

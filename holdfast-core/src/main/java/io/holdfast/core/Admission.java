@@ -140,6 +140,11 @@ final class Admission {
                 return refused;
             }
 
+            @Override
+            public Reply keys(Command.KeyCommand c) {
+                return c.accept(new KeyAccess(identity));
+            }
+
             // Release, CancelWait and CloseSession only give back what the session has.
 
             @Override
@@ -157,6 +162,71 @@ final class Admission {
                 return null;
             }
         });
+    }
+
+    /**
+     * The access each key command needs, as its single commands need it: a write ({@code acquire}
+     * verb) on every key it puts, deletes or adds to, a read on every key it compares or gets and on
+     * every lock whose holder or fence it compares. A session's liveness needs none: only a client
+     * that knows the session's id can ask. Null lists are let through, for the table to refuse.
+     */
+    private final class KeyAccess implements Command.KeyVisitor<Reply> {
+        private final String identity;
+
+        KeyAccess(String identity) {
+            this.identity = identity;
+        }
+
+        @Override
+        public Reply keyDelete(Command.KeyDelete c) {
+            return write(c.key());
+        }
+
+        @Override
+        public Reply counterAdd(Command.CounterAdd c) {
+            return write(c.key());
+        }
+
+        @Override
+        public Reply transaction(Command.Transaction t) {
+            java.util.List<String> reads = new java.util.ArrayList<>();
+            java.util.List<String> writes = new java.util.ArrayList<>();
+            for (Command.Compare c : t.compares() == null ? java.util.List.<Command.Compare>of() : t.compares()) {
+                if (c instanceof Command.Compare.Version v) {
+                    reads.add(v.key());
+                } else if (c instanceof Command.Compare.Value v) {
+                    reads.add(v.key());
+                } else if (c instanceof Command.Compare.Absent a) {
+                    reads.add(a.key());
+                } else if (c instanceof Command.Compare.Fence f) {
+                    reads.add(f.lock());
+                } else if (c instanceof Command.Compare.Holder h) {
+                    reads.add(h.lock());
+                }
+            }
+            for (java.util.List<Command.Op> branch : java.util.Arrays.asList(t.then(), t.otherwise())) {
+                for (Command.Op op : branch == null ? java.util.List.<Command.Op>of() : branch) {
+                    (op instanceof Command.Op.Get ? reads : writes).add(op == null ? null : op.key());
+                }
+            }
+            for (String name : reads) {
+                Reply refused = name == null ? null : allowed(identity, AccessRules.Verb.READ, "read", name);
+                if (refused != null) {
+                    return refused;
+                }
+            }
+            for (String name : writes) {
+                Reply refused = name == null ? null : write(name);
+                if (refused != null) {
+                    return refused;
+                }
+            }
+            return null;
+        }
+
+        private Reply write(String key) {
+            return allowed(identity, AccessRules.Verb.ACQUIRE, "write", key);
+        }
     }
 
     /** Null if the rules let {@code identity} do {@code verb} on {@code name}, else the refusal. */

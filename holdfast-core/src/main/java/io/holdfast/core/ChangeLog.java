@@ -24,7 +24,8 @@ import java.util.concurrent.CompletableFuture;
  * log order, each once (kept in a {@link PositionedLog}); or says it cannot ({@link ChangePage#gap}) when this replica does not have them
  * all: it started from a snapshot (or installed one) after that position, or let the oldest
  * changes go to keep at most {@value #CAPACITY} changes and {@value #MAX_VALUE_BYTES} bytes of
- * register values. A gap is never hidden; the reader then reads the state afresh.
+ * register values. A gap is never hidden; the reader then reads the state afresh. Writes and
+ * deletes of keys are kept as lock changes are, and read by prefix with {@link #readKeys}.
  *
  * <p><b>Does not</b> keep changes across a restart, nor store anything in the log.
  *
@@ -101,8 +102,20 @@ public final class ChangeLog {
      * reader starts from the state.
      */
     public synchronized ChangePage read(WatchTarget target, ChangePosition from) {
-        List<PositionedLog.Positioned<WatchEvent>> found =
-                from == null ? null : changes.after(from, e -> concerns(target, e), PAGE);
+        return read(e -> concerns(target, e), from);
+    }
+
+    /**
+     * The writes and deletes of keys that start with {@code prefix} ("": every key) at or after
+     * {@code from}, as {@link #read} answers a target's: what a prefix watch of keys follows (a
+     * delete says why: a client's delete, its session ended, its time to live passed).
+     */
+    public synchronized ChangePage readKeys(String prefix, ChangePosition from) {
+        return read(e -> isKeyChange(e) && e.name().startsWith(prefix), from);
+    }
+
+    private ChangePage read(java.util.function.Predicate<WatchEvent> wanted, ChangePosition from) {
+        List<PositionedLog.Positioned<WatchEvent>> found = from == null ? null : changes.after(from, wanted, PAGE);
         if (found == null) {
             return new ChangePage(List.of(), appended, true);
         }
@@ -146,11 +159,18 @@ public final class ChangeLog {
         return all;
     }
 
-    /** Whether a change belongs to a target: a lock change to a lock or prefix watch, a write to its register's. */
+    /**
+     * Whether a change belongs to a target: a lock change to a lock or prefix watch, a write or a
+     * delete to its register's.
+     */
     static boolean concerns(WatchTarget target, WatchEvent e) {
-        if (e.type() == WatchEvent.Type.REGISTER_SET) {
+        if (isKeyChange(e)) {
             return target.kind() == WatchTarget.Kind.REGISTER && target.name().equals(e.name());
         }
         return target.coversLock(e.name());
+    }
+
+    private static boolean isKeyChange(WatchEvent e) {
+        return e.type() == WatchEvent.Type.REGISTER_SET || e.type() == WatchEvent.Type.REGISTER_DELETED;
     }
 }

@@ -1,4 +1,4 @@
-// Ceiling 710 lines, one idea: the log format of every command (the type table with each command's
+// Ceiling 690 lines, one idea: the log format of every command (the type table with each command's
 // protocol version, encode, a decode total over any bytes), kept whole so the format reads in one place.
 package io.holdfast.core;
 
@@ -222,7 +222,7 @@ public final class CommandCodec {
         @Override
         public Void registerSet(RegisterSet x) {
             return io(() -> {
-                head(x.ownFence() ? Type.REGISTER_SET_OWN_FENCE : Type.REGISTER_SET);
+                head(registerSetType(x));
                 invocation(x.invocation(), out);
                 out.writeUTF(x.key());
                 out.writeLong(x.expectedVersion());
@@ -230,6 +230,18 @@ public final class CommandCodec {
                 out.write(x.value());
                 nullable(x.fenceName(), out);
                 out.writeLong(x.fenceToken());
+                if (x.leased()) {
+                    out.writeBoolean(x.attach());
+                    out.writeLong(x.ttlMillis());
+                }
+            });
+        }
+
+        @Override
+        public Void keys(Command.KeyCommand x) {
+            return io(() -> {
+                head(KeyCodec.type(x));
+                KeyCodec.write(x, out);
             });
         }
 
@@ -306,96 +318,21 @@ public final class CommandCodec {
         }
     }
 
-    /** The type of each command, as {@link Writer} writes it. */
-    private static final Command.Visitor<Type> TYPE = new Command.Visitor<>() {
-        @Override
-        public Type openSession(OpenSession c) {
-            return Type.OPEN_SESSION;
+    /** A write's type: 18 when it says how long the key lives, which only a write of type 16 may. */
+    static Type registerSetType(RegisterSet c) {
+        if (c.leased() && !c.ownFence()) {
+            throw new io.holdfast.InvalidArgumentException("a write fenced by any session's grant cannot attach a key");
         }
+        return c.leased() ? Type.KEY_PUT : c.ownFence() ? Type.REGISTER_SET_OWN_FENCE : Type.REGISTER_SET;
+    }
 
-        @Override
-        public Type keepAlive(KeepAlive c) {
-            return Type.KEEP_ALIVE;
-        }
-
-        @Override
-        public Type closeSession(CloseSession c) {
-            return Type.CLOSE_SESSION;
-        }
-
-        @Override
-        public Type expireSession(ExpireSession c) {
-            return Type.EXPIRE_SESSION;
-        }
-
-        @Override
-        public Type acquire(Acquire c) {
-            return Type.ACQUIRE;
-        }
-
-        @Override
-        public Type release(Release c) {
-            return Type.RELEASE;
-        }
-
-        @Override
-        public Type renew(Renew c) {
-            return Type.RENEW;
-        }
-
-        @Override
-        public Type cancelWait(CancelWait c) {
-            return Type.CANCEL_WAIT;
-        }
-
-        @Override
-        public Type tick(Tick c) {
-            return Type.TICK;
-        }
-
-        @Override
-        public Type registerSet(RegisterSet c) {
-            return c.ownFence() ? Type.REGISTER_SET_OWN_FENCE : Type.REGISTER_SET;
-        }
-
-        @Override
-        public Type revoke(Revoke c) {
-            return Type.REVOKE;
-        }
-
-        @Override
-        public Type endSession(Command.EndSession c) {
-            return Type.END_SESSION;
-        }
-
-        @Override
-        public Type setAccessRules(Command.SetAccessRules c) {
-            return Type.SET_ACCESS_RULES;
-        }
-
-        @Override
-        public Type reportVersion(Command.ReportVersion c) {
-            return Type.REPORT_VERSION;
-        }
-
-        @Override
-        public Type revokeToken(Command.RevokeToken c) {
-            return Type.REVOKE_TOKEN;
-        }
-
-        @Override
-        public Type acquireAll(Command.AcquireAll c) {
-            return Type.ACQUIRE_ALL;
-        }
-    };
-
-    private static void invocation(Invocation inv, DataOutputStream out) throws IOException {
+    static void invocation(Invocation inv, DataOutputStream out) throws IOException {
         out.writeUTF(inv.sessionId());
         out.writeLong(inv.seq());
         out.writeLong(inv.ackedBelow());
     }
 
-    private static void nullable(String s, DataOutputStream out) throws IOException {
+    static void nullable(String s, DataOutputStream out) throws IOException {
         out.writeBoolean(s != null);
         if (s != null) {
             out.writeUTF(s);
@@ -453,7 +390,7 @@ public final class CommandCodec {
     /**
      * Every command type: its byte in the log and the protocol version that introduced it ({@link
      * Vocabulary}: a command of version N is logged only once every member speaks N). A new command
-     * gets a constant here, with the next byte and the version it needs, because {@link #TYPE} does
+     * gets a constant here, with the next byte and the version it needs, because {@code CommandTypes#TYPE} does
      * not compile without one and {@link #read}'s switch does not compile until it reads it.
      *
      * <p>Version history: 1, the first build that reports its version (command types 1 to 13,
@@ -467,7 +404,12 @@ public final class CommandCodec {
      * {@code ownFence} set; type 10 keeps its meaning (any current grant) for ever, so old entries
      * replay the same. No new snapshot format: a snapshot holds registers and grants, not the
      * commands that wrote them. 5, the deny list of bearer tokens: command type 17 ({@link
-     * Command.RevokeToken}) and snapshot format 5 (written only while the list holds an id).
+     * Command.RevokeToken}) and snapshot format 5 (written only while the list holds an id). 6, keys:
+     * command type 18 (a {@link RegisterSet} that attaches the key to its session or gives it a time
+     * to live: the fields of type 16, then attach and the time to live), 19 ({@link
+     * Command.KeyDelete}), 20 ({@link Command.CounterAdd}), 21 ({@link Command.Transaction}), each
+     * written by {@link KeyCodec}; the replies they remember and snapshot format 6 (written only while
+     * a key is attached or has a time to live, or such a reply is remembered).
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -493,7 +435,15 @@ public final class CommandCodec {
          */
         REGISTER_SET_OWN_FENCE(16, 4),
         /** A bearer token put on the deny list, the command of protocol version 5. */
-        REVOKE_TOKEN(17, 5);
+        REVOKE_TOKEN(17, 5),
+        /** A register write that attaches the key or gives it a time to live: protocol version 6. */
+        KEY_PUT(18, 6),
+        /** A key deleted, protocol version 6. */
+        KEY_DELETE(19, 6),
+        /** A counter added to, protocol version 6. */
+        COUNTER_ADD(20, 6),
+        /** A transaction over keys, protocol version 6. */
+        TRANSACTION(21, 6);
 
         /** The type byte. */
         final int code;
@@ -550,7 +500,7 @@ public final class CommandCodec {
      * it up for every command it is asked to log).
      */
     public static int typeOf(Command c) {
-        return c.accept(TYPE).code;
+        return c.accept(CommandTypes.TYPE).code;
     }
 
     /**
@@ -594,6 +544,8 @@ public final class CommandCodec {
             case TICK -> new Tick();
             case REGISTER_SET -> registerSet(in, false);
             case REGISTER_SET_OWN_FENCE -> registerSet(in, true);
+            case KEY_PUT -> leasedSet(in);
+            case KEY_DELETE, COUNTER_ADD, TRANSACTION -> KeyCodec.read(type, in);
             case REVOKE -> new Revoke(in.readUTF());
             case SET_ACCESS_RULES -> new Command.SetAccessRules(rules(in));
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
@@ -613,6 +565,20 @@ public final class CommandCodec {
     private static RegisterSet registerSet(DataInputStream in, boolean ownFence) throws IOException {
         return new RegisterSet(
                 invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong(), ownFence);
+    }
+
+    private static RegisterSet leasedSet(DataInputStream in) throws IOException {
+        RegisterSet s = registerSet(in, true);
+        return new RegisterSet(
+                s.invocation(),
+                s.key(),
+                s.expectedVersion(),
+                s.value(),
+                s.fenceName(),
+                s.fenceToken(),
+                true,
+                bool(in.readUnsignedByte()),
+                in.readLong());
     }
 
     private static Acquire acquire(DataInputStream in) throws IOException {
@@ -670,11 +636,11 @@ public final class CommandCodec {
         return names;
     }
 
-    private static Invocation invocation(DataInputStream in) throws IOException {
+    static Invocation invocation(DataInputStream in) throws IOException {
         return new Invocation(in.readUTF(), in.readLong(), in.readLong());
     }
 
-    private static byte[] value(DataInputStream in) throws IOException {
+    static byte[] value(DataInputStream in) throws IOException {
         int length = in.readInt();
         if (length < 0 || length > MAX_VALUE) {
             throw new CommandFormatException("register value length " + length + " is out of bounds");
@@ -686,11 +652,11 @@ public final class CommandCodec {
         return value;
     }
 
-    private static String nullable(DataInputStream in) throws IOException {
+    static String nullable(DataInputStream in) throws IOException {
         return bool(in.readUnsignedByte()) ? in.readUTF() : null;
     }
 
-    private static boolean bool(int b) throws CommandFormatException {
+    static boolean bool(int b) throws CommandFormatException {
         if (b > 1) {
             throw new CommandFormatException("bad boolean " + b);
         }

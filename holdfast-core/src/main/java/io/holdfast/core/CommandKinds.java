@@ -99,5 +99,10 @@ public final class CommandKinds {
         public Boolean registerSet(Command.RegisterSet c) {
             return false;
         }
+
+        @Override
+        public Boolean keys(Command.KeyCommand c) {
+            return false;
+        }
     };
 }

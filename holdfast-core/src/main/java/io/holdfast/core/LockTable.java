@@ -7,6 +7,7 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockInfo;
 import io.holdfast.Names;
 import io.holdfast.WatchEvent;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Acquire;
 import io.holdfast.model.Command.AcquireAll;
@@ -22,6 +23,7 @@ import io.holdfast.model.Command.Release;
 import io.holdfast.model.Command.Renew;
 import io.holdfast.model.Command.Revoke;
 import io.holdfast.model.Command.Tick;
+import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
@@ -39,8 +41,8 @@ import java.util.Set;
 /**
  * The deterministic lock state machine: sessions, locks (exclusive and shared; reentrancy is the
  * client's {@code LeaseLock} view, not the table's), semaphores, FIFO wait queues with deadlines,
- * fencing tokens, lease timeouts, lock-delay, deadlock detection, versioned registers and admin
- * revoke.
+ * fencing tokens, lease timeouts, lock-delay, deadlock detection, admin revoke, and keys (versioned
+ * registers, deleted, attached to a session or with a time to live, counted, changed in transactions).
  *
  * <p><b>For maintainers.</b> The table has no I/O, no threads and no clock. Time enters only as the
  * time of each command's {@link Command.Envelope}; the table's clock is the largest time seen so far, so it never goes
@@ -52,8 +54,9 @@ import java.util.Set;
  *
  * <p>Its parts, one rule each: {@link Sessions} (open sessions), {@link Admission} (access rules,
  * quotas, refusal counts), {@link Queues} (locks, queues, the clock and tokens; the one place that
- * grants) driven by {@link Acquisitions} and {@link Releases}, {@link Registers}, and the read-only
- * {@link TableViews}. The table routes each command to one of them and keeps exactly-once replies.
+ * grants) driven by {@link Acquisitions} and {@link Releases}, {@link Registers} with {@link
+ * Transactions} (keys: a session's go in the step that ends it, a timed key at a Tick), the read-only
+ * {@link TableViews}; the table routes each command to one of them and keeps exactly-once replies.
  *
  * <p>Fencing tokens come from one counter for the whole table: every grant takes the next value,
  * so tokens grow across all names, leader changes and restarts (the counter is in the snapshot).
@@ -84,7 +87,8 @@ public final class LockTable {
     static final int MAX_CYCLE_NAMES = WaitForGraph.MAX_CYCLE_NAMES;
 
     private final Sessions sessions;
-    private final Registers registers = new Registers();
+    private final Registers registers;
+    private final Transactions transactions;
     private final Set<PlantedBug> bugs;
     private final Admission admission = new Admission();
     private final Queues queues;
@@ -109,6 +113,8 @@ public final class LockTable {
         this.queues = new Queues(this.bugs);
         this.acquisitions = new Acquisitions(queues, admission, this::stateEntries);
         this.releases = new Releases(queues, this.bugs);
+        this.registers = new Registers(queues, queues::holderOf, admission, this::stateEntries);
+        this.transactions = new Transactions(registers, queues, sessions::contains);
     }
 
     /** The planted bugs of this table; empty for a correct table. */
@@ -179,6 +185,10 @@ public final class LockTable {
         try {
             queues.advance(envelope.time());
             revokedTokens.expire(queues.now());
+            if (identity != null && CommandKinds.membersOnly(command)) {
+                // The members' own commands carry no identity; one that does was sent by someone else.
+                return admission.refuse(command.getClass().getSimpleName() + " is proposed by the leader only");
+            }
             return command.accept(new Dispatch(identity, events));
         } catch (InvalidArgumentException e) {
             return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
@@ -292,6 +302,11 @@ public final class LockTable {
         }
 
         @Override
+        public Reply keys(Command.KeyCommand c) {
+            return applyClient(c, identity, events);
+        }
+
+        @Override
         public Reply openSession(OpenSession c) {
             return sessions.open(c, identity, queues.now());
         }
@@ -333,52 +348,30 @@ public final class LockTable {
 
         @Override
         public Reply reportVersion(Command.ReportVersion c) {
-            Reply refused = membersOnly(c);
-            if (refused != null) {
-                return refused;
-            }
             memberVersions.report(c.member(), c.version());
             return Reply.Ok.INSTANCE;
         }
 
         @Override
         public Reply tick(Tick c) {
-            Reply refused = membersOnly(c);
-            if (refused != null) {
-                return refused;
-            }
             releases.tick(events);
+            registers.expire(queues.now());
             return Reply.Ok.INSTANCE;
         }
 
         @Override
         public Reply keepAlive(KeepAlive c) {
-            Reply refused = membersOnly(c);
-            if (refused != null) {
-                return refused;
-            }
             return sessions.contains(c.sessionId()) ? Reply.Ok.INSTANCE : Sessions.unknown(c.sessionId());
         }
 
         @Override
         public Reply expireSession(ExpireSession c) {
-            Reply refused = membersOnly(c);
-            if (refused != null) {
-                return refused;
-            }
             Session s = sessions.get(c.sessionId());
             if (s == null) {
                 return new Reply.Ok(0);
             }
             LockTable.this.endSession(s, true, events);
             return new Reply.Ok(1);
-        }
-
-        /** The members' own commands carry no identity; one that does was sent by someone else. */
-        private Reply membersOnly(Command c) {
-            return identity == null || !CommandKinds.membersOnly(c)
-                    ? null
-                    : admission.refuse(c.getClass().getSimpleName() + " is proposed by the leader only");
         }
     }
 
@@ -419,11 +412,12 @@ public final class LockTable {
 
         @Override
         public Reply registerSet(RegisterSet c) {
-            Reply reply = registers.set(c, queues::holderOf, admission, stateEntries());
-            if (queues.changes != null && reply instanceof Reply.Written written) {
-                queues.changes.accept(WatchEvent.registerSet(c.key(), session.id, written.version(), c.value()));
-            }
-            return reply;
+            return registers.set(c);
+        }
+
+        @Override
+        public Reply keys(Command.KeyCommand c) {
+            return transactions.apply(c, session.id);
         }
 
         @Override
@@ -438,7 +432,7 @@ public final class LockTable {
         return sessions.size() + queues.size() + registers.size();
     }
 
-    /** Ends a session: releases its holds, cancels its waits, grants what that frees. */
+    /** Ends a session: deletes its keys, releases its holds, cancels its waits, grants what that frees. */
     private void endSession(Session s, boolean expired, EventSink events) {
         // PLANTED BUG (verification only): grant-after-expiry: an expired session that waits stays
         // in the table with its waits queued (so that snapshots can still name it); they can be
@@ -447,6 +441,7 @@ public final class LockTable {
         if (!keepWaits) {
             sessions.remove(s);
         }
+        registers.sessionEnded(s.id, expired ? WatchEvent.Cause.SESSION_EXPIRED : WatchEvent.Cause.SESSION_CLOSED);
         releases.endSession(s, expired, keepWaits, events);
     }
 
@@ -512,7 +507,7 @@ public final class LockTable {
      * Long#MAX_VALUE} if nothing is pending.
      */
     public long nextDeadline() {
-        return queues.nextDeadline();
+        return Math.min(queues.nextDeadline(), registers.nextDeadline());
     }
 
     /** Whether the session exists. */
@@ -586,9 +581,29 @@ public final class LockTable {
         return memberVersions.floor();
     }
 
-    /** The register's value, or empty if it was never written. */
+    /** The register's value, or empty if it is absent (never written, or deleted). */
     public Optional<RegisterValue> register(String key) {
         return registers.get(key);
+    }
+
+    /** The key with its session and time to live, or empty if it is absent. */
+    public Optional<KeyPage.Entry> key(String key) {
+        return registers.entry(key);
+    }
+
+    /**
+     * One page of keys that start with {@code prefix}, come after {@code after} (null: from the
+     * first) and pass {@code visible}, in byte order, at most {@code limit} (1 to {@link
+     * Limits#MAX_KEY_PAGE}): a query, not a log entry. The caller reads it under the lock it applies
+     * under and passes where the table stands ({@code ChangeLog#appended()}), the page's position.
+     */
+    public KeyPage keys(
+            String prefix,
+            String after,
+            int limit,
+            java.util.function.Predicate<String> visible,
+            ChangePosition readAt) {
+        return registers.page(prefix, after, limit, visible, readAt);
     }
 
     /** One lock or semaphore as operators see it, timed by {@code nowMillis} (or the table's clock). */
@@ -738,21 +753,8 @@ public final class LockTable {
         registers.recount();
     }
 
-    void restoreClock(long now, long lastToken) {
-        queues.restoreClock(now, lastToken);
-    }
-
-    /** Re-links a restored hold and rebuilds its derived state (timers). */
-    void restoreHold(Hold h) {
-        queues.restoreHold(h);
-    }
-
-    /** Re-links a restored waiter and rebuilds its derived state (timers, wait-for index). */
-    void restoreWaiter(Waiter w) {
-        queues.restoreWaiter(w);
-    }
-
-    void restoreBlocked(Resource r) {
-        queues.restoreBlocked(r);
+    /** The locks, queues and clock, for the snapshot codec to re-link what it restores. */
+    Queues queues() {
+        return queues;
     }
 }

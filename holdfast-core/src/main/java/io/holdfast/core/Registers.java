@@ -1,33 +1,62 @@
+// Ceiling 500 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
+// (put, delete, add, a transaction's journal) in one place, so that what is derived from the keys stays exact.
 package io.holdfast.core;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
+import io.holdfast.WatchEvent;
+import io.holdfast.model.ChangePosition;
+import io.holdfast.model.Command.CounterAdd;
+import io.holdfast.model.Command.KeyDelete;
 import io.holdfast.model.Command.RegisterSet;
+import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 
 /**
- * The versioned registers of {@link LockTable}: small values whose version only grows, written by
+ * The keys of {@link LockTable} (registers grown up): one record per key, its version, value, and
+ * how long it lives (attached to a session, a time to live, or until deleted). Written by
  * compare-and-set ({@link RegisterSet}), optionally only while a fencing token is a current grant
  * and, for a write that says so ({@link RegisterSet#ownFence()}, every write since protocol version
- * 4), a grant held by the writing session. Keeps the sum of every value's bytes for the {@code
- * register-bytes} quota.
+ * 4), a grant held by the writing session; deleted ({@link KeyDelete}), counted ({@link
+ * CounterAdd}), listed in byte order, and changed several at once by {@link Transactions}. Keeps
+ * the sum of every value's bytes for the {@code register-bytes} quota and the keys each session
+ * owns for {@link Limits#MAX_KEYS_PER_SESSION}.
  *
- * <p>Guarantees: a write that is refused (conflict, quota) changes nothing; a written value is a
- * copy of the command's bytes and a read returns a copy, so no caller can change a stored value.
- * Malformed input is thrown as {@link InvalidArgumentException} before anything changes. It does
- * not check access rules (the table does that before it calls {@link #set}) and does not know the
- * locks: the fence is checked through the {@link Fences} it is given. A write of type 10 ({@code
- * ownFence} false) still takes another session's current grant as its fence: that is the meaning
- * those log entries had, and replaying them otherwise would make replicas differ.
+ * <p>Guarantees: a write that is refused (conflict, quota, limit) changes nothing; a written value
+ * is a copy of the command's bytes and a read returns a copy, so no caller can change a stored
+ * value. Malformed input is thrown as {@link InvalidArgumentException} before anything changes.
+ * The keys of a session go in the step that ends it ({@link #sessionEnded}); a key whose time to
+ * live passed goes at the first {@link io.holdfast.model.Command.Tick} at or after its deadline
+ * ({@link #expire}), never by a clock. Every put and delete is told to the table's changes
+ * ({@link WatchEvent#registerSet}, {@link WatchEvent#registerDeleted}) in the order made. It does
+ * not check access rules (the table does that before it calls in) and does not know the locks: the
+ * fence is checked through the {@link Fences} it is given. A write of type 10 ({@code ownFence} false)
+ * still takes another session's current grant as its fence: that is the meaning those log entries
+ * had, and replaying them otherwise would make replicas differ.
+ *
+ * <p>While a {@link #begin journal} is open (a transaction), every change is recorded so that
+ * {@link #rollback} puts the keys back exactly, and changes are told only at {@link #commit}.
  */
 final class Registers {
+    /** Keys in the byte order of their UTF-8: code point order. */
+    static final Comparator<String> BYTE_ORDER = Registers::compareCodePoints;
+
     /** Who holds a fence, as the table knows it. */
     @FunctionalInterface
     interface Fences {
@@ -38,39 +67,72 @@ final class Registers {
     static final class Register {
         final long version;
         final byte[] value;
+        /** The session the key is attached to; null when none. */
+        final String owner;
+        /** The table time from which its time to live has passed; 0 when it has none. */
+        final long deadline;
 
         Register(long version, byte[] value) {
+            this(version, value, null, 0);
+        }
+
+        Register(long version, byte[] value, String owner, long deadline) {
             this.version = version;
             this.value = value;
+            this.owner = owner;
+            this.deadline = deadline;
+        }
+
+        boolean leased() {
+            return owner != null || deadline != 0;
         }
     }
 
-    private final Map<String, Register> registers = new HashMap<>();
+    private record Deadline(long at, String key) {}
+
+    private record Undo(String key, Register before) {}
+
+    private final TreeMap<String, Register> registers = new TreeMap<>(BYTE_ORDER);
+    private final Queues queues;
+    private final Fences fences;
+    private final Admission admission;
+    private final IntSupplier stateEntries;
     /** Bytes of every register value together (derived). */
     private long bytes;
+    /** The keys each session owns (derived). */
+    private final Map<String, TreeSet<String>> owned = new HashMap<>();
+    /** The keys with a time to live, earliest first (derived). */
+    private final TreeSet<Deadline> deadlines =
+            new TreeSet<>(Comparator.comparingLong(Deadline::at).thenComparing(Deadline::key, BYTE_ORDER));
+
+    private List<Undo> journal;
+    private List<WatchEvent> held;
 
     /**
-     * Applies a compare-and-set.
-     *
+     * @param queues the clock and where changes are told
      * @param fences who holds (name, token), for a fenced write
      * @param admission the quotas, and where a refusal is counted
      * @param stateEntries the sessions, locks and registers the table holds now
      */
-    Reply set(RegisterSet c, Fences fences, Admission admission, int stateEntries) {
-        String key = Names.check(c.key());
-        if (c.value() == null) {
-            throw new InvalidArgumentException("value must not be null");
-        }
-        if (c.value().length > Limits.MAX_VALUE_BYTES) {
-            throw new InvalidArgumentException(
-                    "value is " + c.value().length + " bytes; the limit is " + Limits.MAX_VALUE_BYTES);
-        }
+    Registers(Queues queues, Fences fences, Admission admission, IntSupplier stateEntries) {
+        this.queues = queues;
+        this.fences = fences;
+        this.admission = admission;
+        this.stateEntries = stateEntries;
+    }
+
+    /** Applies a compare-and-set by {@code c.invocation()}'s session. */
+    Reply set(RegisterSet c) {
+        String key = checkKey(c.key());
+        checkValue(c.value());
         if (c.expectedVersion() < 0) {
             throw new InvalidArgumentException("expected version must not be negative");
         }
-        Register current = registers.get(key);
-        long version = current == null ? 0 : current.version;
+        checkTtl(c.ttlMillis());
+        String session = c.invocation().sessionId();
         if (c.fenceName() != null) {
+            Register current = registers.get(key);
+            long version = current == null ? 0 : current.version;
             String holder = fences.holder(Names.check(c.fenceName()), c.fenceToken());
             if (holder == null) {
                 return new Failed(
@@ -79,7 +141,7 @@ final class Registers {
                         List.of(),
                         version);
             }
-            if (c.ownFence() && !holder.equals(c.invocation().sessionId())) {
+            if (c.ownFence() && !holder.equals(session)) {
                 return new Failed(
                         ErrorCode.CONFLICT,
                         "fencing token " + c.fenceToken() + " of " + c.fenceName()
@@ -88,29 +150,199 @@ final class Registers {
                         version);
             }
         }
-        if (version != c.expectedVersion()) {
-            return new Failed(
-                    ErrorCode.CONFLICT,
-                    key + " is at version " + version + ", not " + c.expectedVersion(),
-                    List.of(),
-                    version);
+        return put(key, c.expectedVersion(), c.value(), c.attach() ? session : null, deadline(c.ttlMillis()), session);
+    }
+
+    /**
+     * Writes a checked key if its version is {@code expected} ({@link KeyDelete#ANY_VERSION}: any),
+     * attached to {@code owner} (null: none), until {@code deadline} (0: none; see {@link #deadline}).
+     */
+    Reply put(String key, long expected, byte[] value, String owner, long deadline, String writer) {
+        Register current = registers.get(key);
+        long version = current == null ? 0 : current.version;
+        if (expected != KeyDelete.ANY_VERSION && version != expected) {
+            return conflict(key, version, expected);
         }
-        if (current == null && stateEntries >= admission.quotas().stateEntries()) {
-            return admission.stateEntriesExceeded(stateEntries);
+        int entries = stateEntries.getAsInt();
+        if (current == null && entries >= admission.quotas().stateEntries()) {
+            return admission.stateEntriesExceeded(entries);
         }
-        long next = bytes - (current == null ? 0 : current.value.length) + c.value().length;
+        long next = bytes - (current == null ? 0 : current.value.length) + value.length;
         if (next > admission.quotas().registerBytes()) {
             return admission.quotaExceeded(Admission.REGISTER_BYTES, "register values would take " + next + " bytes");
         }
-        registers.put(key, new Register(version + 1, c.value().clone()));
-        bytes = next;
+        if (owner != null && (current == null || !owner.equals(current.owner))) {
+            int has = owned.getOrDefault(owner, EMPTY).size();
+            if (has >= Limits.MAX_KEYS_PER_SESSION) {
+                return new Failed(
+                        ErrorCode.QUOTA_EXCEEDED,
+                        "session " + owner + " owns " + has + " keys; the limit keys-per-session is "
+                                + Limits.MAX_KEYS_PER_SESSION,
+                        List.of(),
+                        version);
+            }
+        }
+        replace(key, new Register(version + 1, value.clone(), owner, deadline));
+        tell(WatchEvent.registerSet(key, writer, version + 1, value));
         return new Reply.Written(version + 1);
     }
 
-    /** The register's value, or empty if it was never written. */
+    /** Applies a delete by {@code c.invocation()}'s session. */
+    Reply delete(KeyDelete c) {
+        String key = checkKey(c.key());
+        checkExpected(c.expectedVersion());
+        return delete(key, c.expectedVersion(), c.invocation().sessionId());
+    }
+
+    /** Deletes a checked key if its version is {@code expected}; answers the version it had. */
+    Reply delete(String key, long expected, String writer) {
+        Register current = registers.get(key);
+        long version = current == null ? 0 : current.version;
+        if (expected != KeyDelete.ANY_VERSION && version != expected) {
+            return conflict(key, version, expected);
+        }
+        if (current != null) {
+            replace(key, null);
+            tell(WatchEvent.registerDeleted(key, writer, version, null));
+        }
+        return new Reply.Ok(version);
+    }
+
+    /** Applies a counter add by {@code c.invocation()}'s session. */
+    Reply add(CounterAdd c) {
+        return add(checkKey(c.key()), c.delta(), c.invocation().sessionId());
+    }
+
+    /** Adds to a checked key's counter; answers {@link Reply.Counted}. */
+    Reply add(String key, long delta, String writer) {
+        Register current = registers.get(key);
+        long version = current == null ? 0 : current.version;
+        if (current != null && current.value.length != Long.BYTES) {
+            return new Failed(
+                    ErrorCode.INVALID_ARGUMENT,
+                    key + " holds " + current.value.length + " bytes, not a counter (exactly 8 bytes)",
+                    List.of(),
+                    version);
+        }
+        long before = current == null ? 0 : ByteBuffer.wrap(current.value).getLong();
+        long sum = before + delta;
+        if (((before ^ sum) & (delta ^ sum)) < 0) {
+            return new Failed(
+                    ErrorCode.INVALID_ARGUMENT,
+                    key + " is " + before + "; adding " + delta + " would overflow a 64-bit counter",
+                    List.of(),
+                    version);
+        }
+        byte[] value = ByteBuffer.allocate(Long.BYTES).putLong(sum).array();
+        Reply written = current == null
+                ? put(key, 0, value, null, 0, writer)
+                : put(key, version, value, current.owner, current.deadline, writer);
+        return written instanceof Reply.Written w ? new Reply.Counted(sum, w.version()) : written;
+    }
+
+    /** Deletes the keys attached to a session that ends, in byte order, telling {@code cause}. */
+    void sessionEnded(String sessionId, WatchEvent.Cause cause) {
+        TreeSet<String> keys = owned.get(sessionId);
+        if (keys == null) {
+            return;
+        }
+        for (String key : new ArrayList<>(keys)) {
+            Register r = registers.get(key);
+            replace(key, null);
+            tell(WatchEvent.registerDeleted(key, sessionId, r.version, cause));
+        }
+    }
+
+    /** Deletes every key whose time to live has passed by {@code now}, earliest first. */
+    void expire(long now) {
+        while (!deadlines.isEmpty() && deadlines.first().at() <= now) {
+            String key = deadlines.first().key();
+            Register r = registers.get(key);
+            replace(key, null);
+            tell(WatchEvent.registerDeleted(key, r.owner, r.version, WatchEvent.Cause.LEASE_TIMEOUT));
+        }
+    }
+
+    /** The table time a time to live of {@code ttlMillis} (0: none) passes at, from now. */
+    long deadline(long ttlMillis) {
+        return ttlMillis == 0 ? 0 : queues.now() + ttlMillis;
+    }
+
+    /** The earliest deadline of a key's time to live; {@link Long#MAX_VALUE} if none. */
+    long nextDeadline() {
+        return deadlines.isEmpty() ? Long.MAX_VALUE : deadlines.first().at();
+    }
+
+    // ---------------------------------------------------------------- transactions' journal
+
+    /** Opens a journal: changes are recorded for {@link #rollback} and told at {@link #commit}. */
+    void begin() {
+        journal = new ArrayList<>();
+        held = new ArrayList<>();
+    }
+
+    /** Keeps what was done since {@link #begin} and tells its changes. */
+    void commit() {
+        List<WatchEvent> told = held;
+        journal = null;
+        held = null;
+        told.forEach(this::tell);
+    }
+
+    /** Puts every key back as it was at {@link #begin}; tells nothing. */
+    void rollback() {
+        List<Undo> undo = journal;
+        journal = null;
+        held = null;
+        for (int i = undo.size() - 1; i >= 0; i--) {
+            replace(undo.get(i).key(), undo.get(i).before());
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /** The register's value, or empty if it is absent. */
     Optional<RegisterValue> get(String key) {
         Register reg = registers.get(key);
         return reg == null ? Optional.empty() : Optional.of(new RegisterValue(reg.version, reg.value.clone()));
+    }
+
+    /** The key as it is now, or empty if it is absent. */
+    Optional<KeyPage.Entry> entry(String key) {
+        Register reg = registers.get(key);
+        return reg == null
+                ? Optional.empty()
+                : Optional.of(new KeyPage.Entry(key, reg.version, reg.value, reg.owner, reg.deadline));
+    }
+
+    /** One page of keys, as {@link LockTable#keys} answers it. */
+    KeyPage page(String prefix, String after, int limit, Predicate<String> visible, ChangePosition readAt) {
+        Limits.checkRange("a page's limit", limit, 1, Limits.MAX_KEY_PAGE);
+        if (!prefix.isEmpty()) {
+            Names.check(prefix);
+        }
+        List<KeyPage.Entry> found = entries(prefix, after, limit, visible);
+        boolean more = found.size() > limit;
+        return new KeyPage(more ? found.subList(0, limit) : found, more, readAt);
+    }
+
+    /** Up to {@code limit} plus one keys of a page: the one more says there are more. */
+    private List<KeyPage.Entry> entries(String prefix, String after, int limit, Predicate<String> visible) {
+        SortedMap<String, Register> from =
+                registers.tailMap(after != null && BYTE_ORDER.compare(after, prefix) >= 0 ? after : prefix, true);
+        List<KeyPage.Entry> out = new ArrayList<>(Math.min(limit + 1, 64));
+        for (Map.Entry<String, Register> e : from.entrySet()) {
+            String key = e.getKey();
+            if (!key.startsWith(prefix) || out.size() > limit) {
+                break;
+            }
+            if (key.equals(after) || !visible.test(key)) {
+                continue;
+            }
+            Register r = e.getValue();
+            out.add(new KeyPage.Entry(key, r.version, r.value, r.owner, r.deadline));
+        }
+        return out;
     }
 
     int size() {
@@ -127,21 +359,128 @@ final class Registers {
         return registers;
     }
 
-    /** Copies every register (versions and values) into {@code into}, for a restored table. */
+    /**
+     * Copies every key (versions, values, times to live) into {@code into}, for a restored table;
+     * not the keys attached to sessions, which end with every session of the old table.
+     */
     void copyInto(Registers into) {
         for (Map.Entry<String, Register> e : registers.entrySet()) {
-            into.registers.put(
-                    e.getKey(),
-                    new Register(e.getValue().version, e.getValue().value.clone()));
+            Register r = e.getValue();
+            if (r.owner == null) {
+                into.registers.put(e.getKey(), new Register(r.version, r.value.clone(), null, r.deadline));
+            }
         }
         into.recount();
     }
 
-    /** Rebuilds the byte count from the values. */
+    /** Rebuilds the byte count, the keys of each session and the deadlines from the keys. */
     void recount() {
         bytes = 0;
-        for (Register r : registers.values()) {
-            bytes += r.value.length;
+        owned.clear();
+        deadlines.clear();
+        for (Map.Entry<String, Register> e : registers.entrySet()) {
+            index(e.getKey(), e.getValue(), true);
         }
+    }
+
+    // ---------------------------------------------------------------- checks and bookkeeping
+
+    /** A key's name, checked: {@link Limits#MAX_KEY_BYTES} of UTF-8 at most. */
+    static String checkKey(String key) {
+        return Names.check(key);
+    }
+
+    static void checkValue(byte[] value) {
+        if (value == null) {
+            throw new InvalidArgumentException("value must not be null");
+        }
+        if (value.length > Limits.MAX_VALUE_BYTES) {
+            throw new InvalidArgumentException(
+                    "value is " + value.length + " bytes; the limit is " + Limits.MAX_VALUE_BYTES);
+        }
+    }
+
+    static void checkExpected(long expected) {
+        if (expected < 0 && expected != KeyDelete.ANY_VERSION) {
+            throw new InvalidArgumentException(
+                    "expected version must be 0 or more, or " + KeyDelete.ANY_VERSION + " for any, not " + expected);
+        }
+    }
+
+    static void checkTtl(long ttlMillis) {
+        if (ttlMillis != 0) {
+            Limits.checkRange("a key's time to live", ttlMillis, Limits.MIN_KEY_TTL_MILLIS, Limits.MAX_KEY_TTL_MILLIS);
+        }
+    }
+
+    /** The bytes a key's name takes in UTF-8. */
+    static int utf8Length(String key) {
+        return key.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static Failed conflict(String key, long version, long expected) {
+        return new Failed(
+                ErrorCode.CONFLICT, key + " is at version " + version + ", not " + expected, List.of(), version);
+    }
+
+    private static final TreeSet<String> EMPTY = new TreeSet<>();
+
+    /** Sets (null: removes) a key, keeping what is derived, and the journal if one is open. */
+    private void replace(String key, Register next) {
+        Register before = next == null ? registers.remove(key) : registers.put(key, next);
+        if (journal != null) {
+            journal.add(new Undo(key, before));
+        }
+        if (before != null) {
+            index(key, before, false);
+        }
+        if (next != null) {
+            index(key, next, true);
+        }
+    }
+
+    private void index(String key, Register r, boolean add) {
+        bytes += add ? r.value.length : -r.value.length;
+        if (r.owner != null) {
+            if (add) {
+                owned.computeIfAbsent(r.owner, o -> new TreeSet<>(BYTE_ORDER)).add(key);
+            } else {
+                TreeSet<String> keys = owned.get(r.owner);
+                keys.remove(key);
+                if (keys.isEmpty()) {
+                    owned.remove(r.owner);
+                }
+            }
+        }
+        if (r.deadline != 0) {
+            if (add) {
+                deadlines.add(new Deadline(r.deadline, key));
+            } else {
+                deadlines.remove(new Deadline(r.deadline, key));
+            }
+        }
+    }
+
+    private void tell(WatchEvent change) {
+        if (held != null) {
+            held.add(change);
+        } else if (queues.changes != null) {
+            queues.changes.accept(change);
+        }
+    }
+
+    private static int compareCodePoints(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
     }
 }

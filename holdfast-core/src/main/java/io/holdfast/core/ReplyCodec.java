@@ -81,6 +81,33 @@ public final class ReplyCodec {
                 }
 
                 @Override
+                public Void counted(Reply.Counted c) {
+                    return io(() -> {
+                        out.writeByte(7);
+                        out.writeLong(c.value());
+                        out.writeLong(c.version());
+                    });
+                }
+
+                @Override
+                public Void transacted(Reply.Transacted t) {
+                    return io(() -> {
+                        out.writeByte(8);
+                        out.writeBoolean(t.succeeded());
+                        out.writeShort(t.results().size());
+                        for (Reply.OpResult r : t.results()) {
+                            out.writeLong(r.version());
+                            byte[] value = r.value();
+                            out.writeInt(value == null ? -1 : value.length);
+                            if (value != null) {
+                                out.write(value);
+                            }
+                            out.writeLong(r.counter());
+                        }
+                    });
+                }
+
+                @Override
                 public Void grantedAll(Reply.GrantedAll g) {
                     return io(() -> {
                         out.writeByte(6);
@@ -138,9 +165,37 @@ public final class ReplyCodec {
                     list.add(in.readLong());
                 }
                 return new Reply.GrantedAll(list);
+            case 7:
+                return new Reply.Counted(in.readLong(), in.readLong());
+            case 8:
+                return transacted(in);
             default:
                 throw new SnapshotFormatException("unknown reply type " + type);
         }
+    }
+
+    /** Reads a {@link Reply.Transacted} (type 8, protocol version 6). */
+    private static Reply transacted(DataInput in) throws IOException {
+        boolean succeeded = in.readBoolean();
+        int n = in.readUnsignedShort();
+        if (n > Limits.MAX_TXN_OPS) {
+            throw new SnapshotFormatException("a transaction's answer of " + n + " results");
+        }
+        List<Reply.OpResult> results = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long version = in.readLong();
+            int length = in.readInt();
+            if (length < -1 || length > Limits.MAX_VALUE_BYTES) {
+                throw new SnapshotFormatException("bad value length " + length + " in a transaction's answer");
+            }
+            byte[] value = null;
+            if (length >= 0) {
+                value = new byte[length];
+                in.readFully(value);
+            }
+            results.add(new Reply.OpResult(version, value, in.readLong()));
+        }
+        return new Reply.Transacted(succeeded, results);
     }
 
     private static String truncate(String s) {

@@ -1,4 +1,4 @@
-// Ceiling 460 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 5)
+// Ceiling 460 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 6)
 // is read and written in one place; its javadoc is the format's specification.
 package io.holdfast.core;
 
@@ -22,13 +22,14 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The snapshot format of {@link LockTable}, version 5 (version 1, without identities and access
- * rules, version 2, without the members' protocol versions, version 3, without multi-locks, and
- * version 4, without the deny list of tokens, are read too). A table whose deny list is empty is
- * written in version 4 if it holds a multi-lock's wait or remembers a multi-lock's grant, else in
- * version 3, byte for byte, so that a build of an older protocol version can read the snapshots of
- * a cluster that has not used what it lacks ({@link Vocabulary}). All numbers big-endian; strings as {@link
- * DataOutputStream#writeUTF}.
+ * The snapshot format of {@link LockTable}, version 6 (version 1, without identities and access
+ * rules, version 2, without the members' protocol versions, version 3, without multi-locks,
+ * version 4, without the deny list of tokens, and version 5, without keys' lifetimes, are read
+ * too). A table without anything of version 6 ({@link KeySnapshot#needed}) is written in version 5
+ * if its deny list holds an id, else in 4 if it holds a multi-lock's wait or remembers a multi-lock's
+ * grant, else in 3, byte for byte, so that a build of an older protocol version can read the snapshots
+ * of a cluster that has not used what it lacks ({@link Vocabulary}). Numbers big-endian; strings as
+ * {@link DataOutputStream#writeUTF}.
  *
  * <pre>
  * magic "HFSN" (4 bytes), format version (int), body length (int), body, CRC32C of body (int)
@@ -47,6 +48,7 @@ import java.util.zip.CRC32C;
  *   access rules (v2): bool present, then int length and the UTF-8 of their canonical text
  *   member versions (v3; int count, sorted by member id): member id, protocol version (int)
  *   revoked tokens (v5; int count, sorted by id): jti, until (long, the table's time it is dropped at)
+ *   key lifetimes (v6; see {@link KeySnapshot})
  * </pre>
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
@@ -54,8 +56,9 @@ import java.util.zip.CRC32C;
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
-    static final int VERSION = 5;
+    static final int VERSION = 6;
 
+    static final int VERSION_WITHOUT_KEY_LIFETIMES = 5; // while no key has a lifetime (KeySnapshot)
     /** The version written while the deny list of tokens is empty and multi-locks are in use. */
     static final int VERSION_WITHOUT_REVOKED_TOKENS = 4;
 
@@ -69,9 +72,11 @@ final class SnapshotCodec {
     static void write(LockTable table, OutputStream out) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
-        int version = table.revokedTokens().size() > 0
+        int version = KeySnapshot.needed(table)
                 ? VERSION
-                : usesMultiLocks(table) ? VERSION_WITHOUT_REVOKED_TOKENS : VERSION_WITHOUT_MULTI_LOCKS;
+                : table.revokedTokens().size() > 0
+                        ? VERSION_WITHOUT_KEY_LIFETIMES
+                        : usesMultiLocks(table) ? VERSION_WITHOUT_REVOKED_TOKENS : VERSION_WITHOUT_MULTI_LOCKS;
         writeBody(table, body, version);
         body.flush();
         byte[] bytes = buffer.toByteArray();
@@ -94,15 +99,14 @@ final class SnapshotCodec {
                     return true;
                 }
             }
-            if (s.replies != null) {
-                for (Reply reply : s.replies.values()) {
-                    if (reply instanceof Reply.GrantedAll) {
-                        return true;
-                    }
-                }
-            }
         }
-        return false;
+        return remembers(table, r -> r instanceof Reply.GrantedAll);
+    }
+
+    /** Whether a session of the table remembers a reply that {@code kind} accepts. */
+    static boolean remembers(LockTable table, java.util.function.Predicate<Reply> kind) {
+        return table.sessionsMap().values().stream()
+                .anyMatch(s -> s.replies != null && s.replies.values().stream().anyMatch(kind));
     }
 
     private static void writeBody(LockTable table, DataOutputStream out, int version) throws IOException {
@@ -201,6 +205,9 @@ final class SnapshotCodec {
                 out.writeLong(e.getValue());
             }
         }
+        if (version >= 6) {
+            KeySnapshot.write(table, out);
+        }
     }
 
     static LockTable read(InputStream in, Set<PlantedBug> bugs) throws IOException {
@@ -255,7 +262,7 @@ final class SnapshotCodec {
         if (lastToken < 0) {
             throw new SnapshotFormatException("negative token counter");
         }
-        table.restoreClock(now, lastToken);
+        table.queues().restoreClock(now, lastToken);
         int sessionCount = count(in, "sessions");
         for (int i = 0; i < sessionCount; i++) {
             String id = in.readUTF();
@@ -337,7 +344,7 @@ final class SnapshotCodec {
                 }
                 waiting.add(w);
             }
-            table.restoreBlocked(r);
+            table.queues().restoreBlocked(r);
         }
         for (Map.Entry<String, List<Waiter>> g : groups.entrySet()) {
             if (g.getValue().get(0).group == null) {
@@ -348,12 +355,12 @@ final class SnapshotCodec {
         // Queues go back in their order, after their multi-locks are linked (a group's first
         // member carries its timer and its place in the wait-for graph).
         for (Waiter w : waiting) {
-            table.restoreWaiter(w);
+            table.queues().restoreWaiter(w);
         }
         // Holders go back in token order, which is grant order, into both their lists.
         holds.sort(Comparator.comparingLong(h -> h.token));
         for (Hold h : holds) {
-            table.restoreHold(h);
+            table.queues().restoreHold(h);
         }
         int registerCount = count(in, "registers");
         for (int i = 0; i < registerCount; i++) {
@@ -401,6 +408,9 @@ final class SnapshotCodec {
                 }
                 table.revokedTokens().restore(jti, until);
             }
+        }
+        if (format >= 6) {
+            KeySnapshot.read(table, in);
         }
         table.restoreDerived();
         return table;

@@ -95,6 +95,25 @@ class ChangeLogTest {
     }
 
     @Test
+    void keyWritesAndDeletesAreReadByPrefixAndByTheirRegistersWatch() {
+        WatchEvent write = registerSet("svc/a", S, 1, new byte[] {1});
+        WatchEvent gone = WatchEvent.registerDeleted("svc/a", S, 1, WatchEvent.Cause.SESSION_EXPIRED);
+        log.append(1, List.of(write, got("svc/lock", 1), registerSet("other", S, 1, new byte[0])));
+        log.append(2, List.of(gone));
+
+        assertThat(log.readKeys("svc/", ChangePosition.START).events())
+                .containsExactly(write.at("1.1"), gone.at("2.1"));
+        assertThat(log.readKeys("svc/", at(1, 1)).events()).containsExactly(gone.at("2.1"));
+        assertThat(log.readKeys("", ChangePosition.START).events()).hasSize(3);
+        assertThat(log.readKeys("svc/", null).gap()).isTrue();
+        assertThat(log.read(WatchTarget.register("svc/a"), ChangePosition.START).events())
+                .containsExactly(write.at("1.1"), gone.at("2.1"));
+        assertThat(log.read(WatchTarget.prefix("svc/"), ChangePosition.START).events())
+                .as("a lock prefix watch: locks only")
+                .containsExactly(got("svc/lock", 1).at("1.2"));
+    }
+
+    @Test
     void noPositionIsAGap() {
         log.append(1, List.of(got("jobs/x", 1)));
 

@@ -41,7 +41,33 @@ class CommandCodecTest {
                 Command.Envelope.of(15, new Command.EndSession("session-0123456789")),
                 Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12)),
                 Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0)),
-                Command.Envelope.of(17, new Command.RevokeToken("0b6c1a9e-jti", 86_400_000)));
+                Command.Envelope.of(17, new Command.RevokeToken("0b6c1a9e-jti", 86_400_000)),
+                Command.Envelope.of(
+                        18, new Command.RegisterSet(INV, "svc/a", 0, new byte[] {1}, null, 0, true, true, 0)),
+                Command.Envelope.of(
+                        18, new Command.RegisterSet(INV, "cfg", 2, new byte[0], "orders/42", 12, true, false, 5_000)),
+                Command.Envelope.of(19, new Command.KeyDelete(INV, "svc/a", Command.KeyDelete.ANY_VERSION)),
+                Command.Envelope.of(20, new Command.CounterAdd(INV, "hits", -3)),
+                Command.Envelope.of(21, sampleTransaction()));
+    }
+
+    /** A transaction with every kind of compare and op. */
+    static Command.Transaction sampleTransaction() {
+        return new Command.Transaction(
+                INV,
+                List.of(
+                        new Command.Compare.Version("a", Command.Order.GREATER, 1),
+                        new Command.Compare.Value("a", new byte[] {5}),
+                        new Command.Compare.Absent("b"),
+                        new Command.Compare.Fence("orders/42", 12),
+                        new Command.Compare.Holder("orders/42", "session-0123456789"),
+                        new Command.Compare.SessionAlive("session-0123456789")),
+                List.of(
+                        new Command.Op.Put("b", Command.KeyDelete.ANY_VERSION, new byte[] {5}, true, 2_000),
+                        new Command.Op.Delete("a", 3),
+                        new Command.Op.Add("n", 1),
+                        new Command.Op.Get("b")),
+                List.of(new Command.Op.Get("a")));
     }
 
     /**
@@ -163,9 +189,55 @@ class CommandCodecTest {
         String bytes = "020003" + "6f7073" + "11" + "0000000000000011" + "0003" + "6a2d31" + "0000000000015f90";
         assertThat(hex.formatHex(CommandCodec.encode(e))).isEqualTo(bytes);
         assertThat(CommandCodec.decodeEnvelope(hex.parseHex(bytes))).isEqualTo(e);
-        assertThat(Vocabulary.VERSION).isEqualTo(5);
         assertThat(Vocabulary.CURRENT.since(17)).isEqualTo(5);
         assertThat(Vocabulary.CURRENT.atVersion(4).knows(17)).isFalse();
+    }
+
+    /**
+     * The bytes of protocol version 6's commands, pinned: a write that attaches its key or gives it
+     * a time to live is type 18 with the fields of type 16 then attach and the time to live; a
+     * plain write stays type 16 or 10, byte for byte; a delete is 19, a counter add 20, a
+     * transaction 21. None of them is known to a build of version 5.
+     */
+    @Test
+    void theKeyCommandsHaveTheBytesOfVersionSix() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        String inv = "001273657373696f6e2d3031323334353637383900000000000000070000000000000005";
+        Command.RegisterSet attached = new Command.RegisterSet(INV, "k", 0, new byte[] {1}, null, 0, true, true, 0);
+        String put = "0112" + "0000000000000001" + inv + "00016b" + "0000000000000000" + "0000000101" + "00"
+                + "0000000000000000" + "01" + "0000000000000000";
+        assertThat(hex.formatHex(CommandCodec.encode(1, attached))).isEqualTo(put);
+        assertThat(CommandCodec.decode(hex.parseHex(put))).isEqualTo(attached);
+        Command.RegisterSet plain = new Command.RegisterSet(INV, "k", 0, new byte[] {1}, null, 0);
+        assertThat(CommandCodec.typeOf(plain)).isEqualTo(16);
+        assertThatThrownBy(() -> CommandCodec.encode(1, attached.withAnyFence()))
+                .isInstanceOf(io.holdfast.InvalidArgumentException.class);
+
+        String delete = "0113" + "0000000000000001" + inv + "00016b" + "ffffffffffffffff";
+        Command.KeyDelete del = new Command.KeyDelete(INV, "k", Command.KeyDelete.ANY_VERSION);
+        assertThat(hex.formatHex(CommandCodec.encode(1, del))).isEqualTo(delete);
+        assertThat(CommandCodec.decode(hex.parseHex(delete))).isEqualTo(del);
+
+        String add = "0114" + "0000000000000001" + inv + "00016b" + "fffffffffffffffd";
+        Command.CounterAdd counter = new Command.CounterAdd(INV, "k", -3);
+        assertThat(hex.formatHex(CommandCodec.encode(1, counter))).isEqualTo(add);
+        assertThat(CommandCodec.decode(hex.parseHex(add))).isEqualTo(counter);
+
+        Command.Transaction txn = new Command.Transaction(
+                INV,
+                List.of(new Command.Compare.Version("k", Command.Order.EQUAL, 2)),
+                List.of(new Command.Op.Delete("k", 2)),
+                List.of(new Command.Op.Get("k")));
+        String transaction = "0115" + "0000000000000001" + inv + "0001" + "01" + "00016b" + "00" + "0000000000000002"
+                + "0001" + "02" + "00016b" + "0000000000000002" + "0001" + "04" + "00016b";
+        assertThat(hex.formatHex(CommandCodec.encode(1, txn))).isEqualTo(transaction);
+        assertThat(CommandCodec.decode(hex.parseHex(transaction))).isEqualTo(txn);
+
+        assertThat(Vocabulary.VERSION).isEqualTo(6);
+        for (int type = 18; type <= 21; type++) {
+            assertThat(Vocabulary.CURRENT.since(type)).isEqualTo(6);
+            assertThat(Vocabulary.CURRENT.atVersion(5).knows(type)).isFalse();
+        }
     }
 
     /**

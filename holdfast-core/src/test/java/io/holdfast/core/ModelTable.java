@@ -123,7 +123,7 @@ final class ModelTable {
             long deadline,
             long leaseMillis) {}
 
-    private record MRegister(long version, byte[] value) {}
+    private record MRegister(long version, byte[] value, String owner) {}
 
     private record Owner(String session, long owner) {}
 
@@ -216,6 +216,12 @@ final class ModelTable {
         }
         if (command instanceof Command.RegisterSet c) {
             return setRegister(c);
+        }
+        if (command instanceof Command.KeyDelete c) {
+            return deleteKey(c);
+        }
+        if (command instanceof Command.CounterAdd c) {
+            return addCounter(c);
         }
         if (command instanceof Command.CloseSession) {
             endSession(s.id, false, events);
@@ -398,13 +404,51 @@ final class ModelTable {
         if (version != c.expectedVersion()) {
             return new Reply.Failed(ErrorCode.CONFLICT, "model", List.of(), version);
         }
-        registers.put(c.key(), new MRegister(version + 1, c.value().clone()));
+        if (c.ttlMillis() != 0) {
+            return invalid(); // the scripts give no key a time to live
+        }
+        registers.put(
+                c.key(),
+                new MRegister(
+                        version + 1,
+                        c.value().clone(),
+                        c.attach() ? c.invocation().sessionId() : null));
         return new Reply.Written(version + 1);
+    }
+
+    private Reply deleteKey(Command.KeyDelete c) {
+        if (!validName(c.key()) || (c.expectedVersion() < 0 && c.expectedVersion() != Command.KeyDelete.ANY_VERSION)) {
+            return MALFORMED;
+        }
+        MRegister current = registers.get(c.key());
+        long version = current == null ? 0 : current.version;
+        if (c.expectedVersion() != Command.KeyDelete.ANY_VERSION && c.expectedVersion() != version) {
+            return new Reply.Failed(ErrorCode.CONFLICT, "model", List.of(), version);
+        }
+        registers.remove(c.key());
+        return new Reply.Ok(version);
+    }
+
+    private Reply addCounter(Command.CounterAdd c) {
+        if (!validName(c.key())) {
+            return MALFORMED;
+        }
+        MRegister current = registers.get(c.key());
+        if (current != null && current.value.length != 8) {
+            return new Reply.Failed(ErrorCode.INVALID_ARGUMENT, "model", List.of(), current.version);
+        }
+        long sum =
+                (current == null ? 0 : java.nio.ByteBuffer.wrap(current.value).getLong()) + c.delta();
+        long version = current == null ? 1 : current.version + 1;
+        byte[] value = java.nio.ByteBuffer.allocate(8).putLong(sum).array();
+        registers.put(c.key(), new MRegister(version, value, current == null ? null : current.owner));
+        return new Reply.Counted(sum, version);
     }
 
     /** Ends a session: drops its holds (told if it expired, lock-delay applies) and its waits. */
     private void endSession(String id, boolean expired, List<Event> events) {
         long lockDelay = sessions.remove(id).lockDelayMillis;
+        registers.values().removeIf(r -> id.equals(r.owner));
         Set<String> touched = new TreeSet<>();
         for (MHold h : new ArrayList<>(holds)) {
             if (!h.session.equals(id)) {
@@ -638,7 +682,7 @@ final class ModelTable {
         }
         List<ModelView.VRegister> regs = new ArrayList<>();
         registers.forEach((k, v) ->
-                regs.add(new ModelView.VRegister(k, v.version, HexFormat.of().formatHex(v.value))));
+                regs.add(new ModelView.VRegister(k, v.version, HexFormat.of().formatHex(v.value), v.owner)));
         return new ModelView(now, lastToken, res, ss, regs);
     }
 }

@@ -84,7 +84,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
         }
     }
 
-    record VRegister(String key, long version, String value) {}
+    record VRegister(String key, long version, String value, String owner) {}
 
     /** The state of a real table, read through package-private access. */
     static ModelView of(LockTable table) {
@@ -121,7 +121,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
         List<VRegister> registers = new ArrayList<>();
         new TreeMap<>(table.registersMap())
                 .forEach((key, reg) -> registers.add(
-                        new VRegister(key, reg.version, HexFormat.of().formatHex(reg.value))));
+                        new VRegister(key, reg.version, HexFormat.of().formatHex(reg.value), reg.owner)));
         return new ModelView(table.now(), table.lastToken(), resources, sessions, registers);
     }
 
@@ -305,6 +305,9 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
         }
         if (reply instanceof Reply.Written w) {
             return "Written(" + w.version() + ")";
+        }
+        if (reply instanceof Reply.Counted c) {
+            return "Counted(" + c.value() + ", " + c.version() + ")";
         }
         if (reply instanceof Reply.Failed f) {
             return "Failed(" + f.code() + (f.currentVersion() == -1 ? "" : ", version=" + f.currentVersion()) + ")";

@@ -106,6 +106,9 @@ final class PropertyClients {
         if (step instanceof PropertyStep.SetRegister s) {
             return setRegister(s, time, view);
         }
+        if (step instanceof PropertyStep.KeyStep k) {
+            return keyStep(k, time, view);
+        }
         if (step instanceof PropertyStep.Retry r) {
             if (sent.isEmpty()) {
                 return new Resolved(time, new Command.KeepAlive(SESSION_IDS[0]), 0, false);
@@ -202,6 +205,21 @@ final class PropertyClients {
         byte[] value = ("v" + time).getBytes(StandardCharsets.UTF_8);
         Command.Invocation inv = invocation(s.session(), s.ack());
         return sent(time, new Command.RegisterSet(inv, key, expected, value, fenceName, fenceToken), s.session());
+    }
+
+    private Resolved keyStep(PropertyStep.KeyStep k, long time, ModelView view) {
+        String key = KEYS[k.key()];
+        long current = view.registerVersion(key);
+        Command.Invocation inv = invocation(k.session(), k.ack());
+        Command command = switch (k.kind()) {
+            case 0 ->
+                new Command.RegisterSet(
+                        inv, key, current, ("a" + time).getBytes(StandardCharsets.UTF_8), null, 0, true, true, 0);
+            case 1 -> new Command.KeyDelete(inv, key, current);
+            case 2 -> new Command.KeyDelete(inv, key, Command.KeyDelete.ANY_VERSION);
+            default -> new Command.CounterAdd(inv, key, 1);
+        };
+        return sent(time, command, k.session());
     }
 
     private Resolved malformed(PropertyStep.Malformed m, long time) {

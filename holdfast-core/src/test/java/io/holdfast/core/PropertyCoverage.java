@@ -60,6 +60,20 @@ final class PropertyCoverage {
                 && f.code() == ErrorCode.CONFLICT) {
             features.add("fenced write refused");
         }
+        if (reply instanceof Reply.Counted) {
+            features.add("counter added");
+        }
+        if (command instanceof Command.KeyDelete && reply instanceof Reply.Ok ok && ok.value() > 0) {
+            features.add("key deleted");
+        }
+        String ending = command instanceof Command.ExpireSession x && reply.equals(new Reply.Ok(1))
+                ? x.sessionId()
+                : command instanceof Command.CloseSession x && !step.retry() && reply.equals(Reply.Ok.INSTANCE)
+                        ? x.invocation().sessionId()
+                        : null;
+        if (ending != null && before.registers().stream().anyMatch(r -> ending.equals(r.owner()))) {
+            features.add("key deleted with its session");
+        }
         if (step.retry()) {
             boolean answered = !(reply instanceof Reply.Failed f
                     && (f.code() == ErrorCode.SESSION_EXPIRED || f.code() == ErrorCode.INVALID_ARGUMENT));

@@ -401,19 +401,61 @@ final class PropertyInvariants {
         }
     }
 
+    /** The sessions the command ended: gone from the view, or the one it expired, closed or ended. */
+    private static Set<String> endedSessions(Command command, ModelView before, ModelView after) {
+        Set<String> ended = new HashSet<>();
+        before.sessions().forEach(v -> ended.add(v.id()));
+        after.sessions().forEach(v -> ended.remove(v.id()));
+        if (command instanceof Command.ExpireSession x) {
+            ended.add(x.sessionId());
+        } else if (command instanceof Command.EndSession x) {
+            ended.add(x.sessionId());
+        } else if (command instanceof Command.CloseSession x && x.invocation() != null) {
+            ended.add(x.invocation().sessionId());
+        }
+        ended.remove(null); // a malformed command names no session
+        return ended;
+    }
+
     private static ModelView withoutClock(ModelView v) {
         return new ModelView(0, v.lastToken(), v.resources(), v.sessions(), v.registers());
     }
 
     private static void checkRegisters(Command command, boolean retry, ModelView before, ModelView after, Reply reply) {
+        Set<String> ended = endedSessions(command, before, after);
+        String deleted = !retry && command instanceof Command.KeyDelete d && reply instanceof Reply.Ok ? d.key() : null;
+        List<ModelView.VRegister> kept = new ArrayList<>();
         for (ModelView.VRegister was : before.registers()) {
+            boolean gone = after.register(was.key()) == null;
+            if (gone && (was.key().equals(deleted) || ended.contains(was.owner()))) {
+                continue; // deleted by this command, or with its session
+            }
             if (after.registerVersion(was.key()) < was.version()) {
                 throw fail("registers", was.key() + " went back to version " + after.registerVersion(was.key()));
             }
+            kept.add(was);
+        }
+        for (ModelView.VRegister now : after.registers()) {
+            if (ended.contains(now.owner())) {
+                throw fail("registers", now.key() + " outlives its session " + now.owner());
+            }
+        }
+        if (!retry && command instanceof Command.CounterAdd c && reply instanceof Reply.Counted n) {
+            ModelView.VRegister now = after.register(c.key());
+            String value = HexFormat.of()
+                    .formatHex(
+                            java.nio.ByteBuffer.allocate(8).putLong(n.value()).array());
+            if (now == null
+                    || now.version() != before.registerVersion(c.key()) + 1
+                    || n.version() != now.version()
+                    || !now.value().equals(value)) {
+                throw fail("registers", "bad counter add " + reply + " of " + c + ": " + now);
+            }
+            return;
         }
         boolean written = command instanceof Command.RegisterSet && !retry && reply instanceof Reply.Written;
         if (!written) {
-            if (!before.registers().equals(after.registers())) {
+            if (!kept.equals(after.registers())) {
                 throw fail("registers", "changed without a write: " + before.registers() + " -> " + after.registers());
             }
             if (command instanceof Command.RegisterSet c

@@ -99,6 +99,8 @@ class PropertyLockTableTest {
                 "time sent late",
                 "wait timed out");
         tally.requireFor(PropertyScripts.Profile.MIXED, 5, "register written", "fenced write refused");
+        tally.requireFor(PropertyScripts.Profile.MIXED, 2, "counter added", "key deleted");
+        tally.requireFor(PropertyScripts.Profile.MIXED, 1, "key deleted with its session");
         tally.requireFor(PropertyScripts.Profile.CONTENDED, 3, "granted when lock-delay ended");
     }
 

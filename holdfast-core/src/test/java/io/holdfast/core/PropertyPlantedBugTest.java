@@ -106,8 +106,9 @@ class PropertyPlantedBugTest {
             Session s = table.sessionsMap().get(a.invocation().sessionId());
             Resource r = table.resourcesMap().get(a.name());
             long token = table.lastToken() + 1;
-            table.restoreClock(table.now(), token);
-            table.restoreHold(new Hold(s, r, a.owner(), token, a.mode(), a.permits(), table.now(), a.leaseMillis()));
+            table.queues().restoreClock(table.now(), token);
+            table.queues()
+                    .restoreHold(new Hold(s, r, a.owner(), token, a.mode(), a.permits(), table.now(), a.leaseMillis()));
             Reply granted = new Reply.Granted(token);
             s.remember(a.invocation().seq(), granted);
             return granted;

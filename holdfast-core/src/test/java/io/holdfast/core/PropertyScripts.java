@@ -47,6 +47,7 @@ final class PropertyScripts {
                 Tuple.of(mixed ? 2 : 1, close()),
                 Tuple.of(2, revoke()),
                 Tuple.of(mixed ? 5 : 1, setRegister()),
+                Tuple.of(mixed ? 4 : 1, keyStep()),
                 Tuple.of(7, retry()),
                 Tuple.of(2, keepAlive()),
                 Tuple.of(mixed ? 1 : 0, malformed()));
@@ -189,6 +190,13 @@ final class PropertyScripts {
         Arbitrary<Integer> fence =
                 Arbitraries.frequencyOf(Tuple.of(60, Arbitraries.just(-1)), Tuple.of(40, ints(0, 6)));
         return Combinators.combine(session(), key, expect, fence, ack(), dt()).as(PropertyStep.SetRegister::new);
+    }
+
+    private static Arbitrary<PropertyStep> keyStep() {
+        Arbitrary<Integer> key = Arbitraries.frequency(Tuple.of(48, 0), Tuple.of(48, 1), Tuple.of(4, 2));
+        Arbitrary<Integer> kind =
+                Arbitraries.frequency(Tuple.of(40, 0), Tuple.of(20, 1), Tuple.of(20, 2), Tuple.of(20, 3));
+        return Combinators.combine(session(), key, kind, ack(), dt()).as(PropertyStep.KeyStep::new);
     }
 
     private static Arbitrary<PropertyStep> retry() {

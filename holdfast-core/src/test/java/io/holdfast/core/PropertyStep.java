@@ -120,6 +120,19 @@ sealed interface PropertyStep {
         }
     }
 
+    /**
+     * A key command on a register key: kind 0 a write attached to the session (expecting the current
+     * version), 1 a delete expecting the current version, 2 a delete of any version, 3 a counter add
+     * of 1 (refused on a register that holds no counter).
+     */
+    record KeyStep(int session, int key, int kind, int ack, int dt) implements PropertyStep {
+        @Override
+        public String toString() {
+            return new String[] {"attach", "delete", "delete-any", "add"}[kind] + " s" + session + " k" + key + a(ack)
+                    + t(dt);
+        }
+    }
+
     /** Sends an earlier client command again, same invocation id, with a new time. */
     record Retry(int pick, int dt) implements PropertyStep {
         @Override

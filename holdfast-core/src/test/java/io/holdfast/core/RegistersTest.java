@@ -21,12 +21,23 @@ class RegistersTest {
     private static final Invocation INV = new Invocation("session-0000000000", 1, 0);
     private static final Registers.Fences NO_GRANTS = (name, token) -> null;
 
-    private final Registers registers = new Registers();
     private final Admission admission = new Admission();
+    private Registers.Fences fences = NO_GRANTS;
+    /** The table's state entries the registers see; -1: as many as they hold. */
+    private int entries = -1;
+
+    private final Registers registers = fresh();
+
+    private Registers fresh() {
+        return new Registers(
+                new Queues(java.util.Set.of()),
+                (name, token) -> fences.holder(name, token),
+                admission,
+                () -> entries >= 0 ? entries : registers.size());
+    }
 
     private Reply set(String key, long expected, byte[] value) {
-        return registers.set(
-                new RegisterSet(INV, key, expected, value, null, 0), NO_GRANTS, admission, registers.size());
+        return registers.set(new RegisterSet(INV, key, expected, value, null, 0));
     }
 
     @Test
@@ -54,22 +65,22 @@ class RegistersTest {
     @Test
     void aFencedWriteNeedsACurrentGrant() {
         RegisterSet fenced = new RegisterSet(INV, "k", 0, new byte[] {1}, "locks/a", 5);
-        Reply.Failed f = failed(registers.set(fenced, NO_GRANTS, admission, 0), ErrorCode.CONFLICT);
+        Reply.Failed f = failed(registers.set(fenced), ErrorCode.CONFLICT);
         assertThat(f.message()).isEqualTo("fencing token 5 is no longer a current grant of locks/a");
         assertThat(registers.size()).isZero();
-        Registers.Fences granted = (name, token) -> name.equals("locks/a") && token == 5 ? INV.sessionId() : null;
-        assertThat(registers.set(fenced, granted, admission, 0)).isEqualTo(new Reply.Written(1));
+        fences = (name, token) -> name.equals("locks/a") && token == 5 ? INV.sessionId() : null;
+        assertThat(registers.set(fenced)).isEqualTo(new Reply.Written(1));
     }
 
     @Test
     void aFenceHeldByAnotherSessionIsRefusedUnlessTheWriteIsOfTypeTen() {
         RegisterSet fenced = new RegisterSet(INV, "k", 0, new byte[] {1}, "locks/a", 5);
-        Registers.Fences another = (name, token) -> "session-1111111111";
-        Reply.Failed f = failed(registers.set(fenced, another, admission, 0), ErrorCode.CONFLICT);
+        fences = (name, token) -> "session-1111111111";
+        Reply.Failed f = failed(registers.set(fenced), ErrorCode.CONFLICT);
         assertThat(f.message())
                 .isEqualTo("fencing token 5 of locks/a belongs to another session, not to the writing one");
         assertThat(registers.size()).isZero();
-        assertThat(registers.set(fenced.withAnyFence(), another, admission, 0)).isEqualTo(new Reply.Written(1));
+        assertThat(registers.set(fenced.withAnyFence())).isEqualTo(new Reply.Written(1));
     }
 
     @Test
@@ -93,7 +104,8 @@ class RegistersTest {
         assertThat(set("a", 1, new byte[4])).isEqualTo(new Reply.Written(2));
         assertThat(registers.bytes()).isEqualTo(4);
         RegisterSet fresh = new RegisterSet(INV, "c", 0, new byte[0], null, 0);
-        failed(registers.set(fresh, NO_GRANTS, admission, 1_000_000), ErrorCode.QUOTA_EXCEEDED);
+        entries = 1_000_000;
+        failed(registers.set(fresh), ErrorCode.QUOTA_EXCEEDED);
         assertThat(admission.refusals()).containsEntry("register-bytes", 1L).containsEntry("state-entries", 1L);
     }
 
@@ -101,7 +113,7 @@ class RegistersTest {
     void aCopyKeepsVersionsAndBytes() {
         set("a", 0, new byte[3]);
         set("a", 1, new byte[2]);
-        Registers copy = new Registers();
+        Registers copy = fresh();
         registers.copyInto(copy);
         assertThat(copy.get("a").orElseThrow().version()).isEqualTo(2);
         assertThat(copy.bytes()).isEqualTo(2);

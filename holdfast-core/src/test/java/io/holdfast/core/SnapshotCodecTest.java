@@ -206,6 +206,43 @@ class SnapshotCodecTest {
         assertThat(again.toByteArray()).isEqualTo(three);
     }
 
+    /**
+     * Format 6, pinned: one session (seq 1 remembered as written), one key attached to it with a
+     * time to live; the key lifetimes follow the (empty) revoked tokens. A later build must read
+     * these bytes; this one writes them so.
+     */
+    @Test
+    void formatSixHasItsPinnedBytes() throws Exception {
+        LockTable table = new LockTable();
+        String id = "session-k-0123456789";
+        table.apply(Command.Envelope.of(1_000, new Command.OpenSession(id, "c", 10_000, 0)), EventSink.NONE);
+        table.apply(
+                Command.Envelope.of(
+                        1_000,
+                        new Command.RegisterSet(
+                                new Command.Invocation(id, 1, 0), "k", 0, new byte[] {7}, null, 0, true, true, 2_000)),
+                EventSink.NONE);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        table.writeSnapshot(out);
+        String hex = java.util.HexFormat.of().formatHex(out.toByteArray());
+        assertThat(hex).isEqualTo(FORMAT_SIX);
+        LockTable back = read(java.util.HexFormat.of().parseHex(FORMAT_SIX));
+        assertThat(back.key("k").orElseThrow())
+                .isEqualTo(new io.holdfast.model.KeyPage.Entry("k", 1, new byte[] {7}, id, 3_000));
+        assertThat(back.nextDeadline()).isEqualTo(3_000);
+    }
+
+    private static final String FORMAT_SIX = "4846534e00000006000000aa" // magic, format 6, body length
+            + "00000000000003e80000000000000000" // now 1000, last token 0
+            + "00000001001473657373696f6e2d6b2d30313233343536373839" // one session: its id,
+            + "000001630000000000002710000000000000000000000000000003e8" // no identity, "c", ttl, delay, opened
+            + "0000000000000000000000010000000000000001040000000000000001" // acked below 0; seq 1: Written(1)
+            + "00000000" // no locks
+            + "0000000100016b00000000000000010000000107" // one register: k, version 1, value 07
+            + "000000000000000000" // no access rules, no member versions, no revoked tokens
+            + "0000000100016b01001473657373696f6e2d6b2d303132333435363738390000000000000bb8" // k: owner, at 3000
+            + "2141b88e"; // CRC32C
+
     @Test
     void anUnknownFormatVersionIsNamed() {
         byte[] bytes = d.snapshot();

@@ -39,6 +39,10 @@ public sealed interface Reply {
         R written(Written r);
 
         R failed(Failed r);
+
+        R counted(Counted r);
+
+        R transacted(Transacted r);
     }
 
     /** Done; {@code value} is a count where one makes sense (holds revoked), else 0. */
@@ -112,6 +116,68 @@ public sealed interface Reply {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.written(this);
+        }
+    }
+
+    /** A counter was added to ({@link Command.CounterAdd}): its new value and the key's new version. */
+    record Counted(long value, long version) implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.counted(this);
+        }
+    }
+
+    /**
+     * A {@link Command.Transaction} ran: {@code succeeded} when every compare held and the {@code
+     * then} branch ran, else the {@code otherwise} branch ran; one result per op of that branch, in
+     * order.
+     */
+    record Transacted(boolean succeeded, List<OpResult> results) implements Reply {
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.transacted(this);
+        }
+
+        public Transacted {
+            results = List.copyOf(results);
+        }
+    }
+
+    /**
+     * What one op of a transaction did.
+     *
+     * @param version a put's or an add's new version; a delete's version the key had; a get's
+     *     version (0: absent for both)
+     * @param value a get's value (null: absent); null for the other ops
+     * @param counter an add's new value; 0 for the other ops
+     */
+    record OpResult(long version, byte[] value, long counter) {
+        public OpResult {
+            value = value == null ? null : value.clone();
+        }
+
+        @Override
+        public byte[] value() {
+            return value == null ? null : value.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof OpResult r
+                    && version == r.version
+                    && java.util.Arrays.equals(value, r.value)
+                    && counter == r.counter;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(version, java.util.Arrays.hashCode(value), counter);
+        }
+
+        @Override
+        public String toString() {
+            return "OpResult[version=" + version + ", value=" + (value == null ? "null" : value.length + " bytes")
+                    + ", counter=" + counter + "]";
         }
     }
 

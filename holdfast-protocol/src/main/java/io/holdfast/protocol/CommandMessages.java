@@ -110,6 +110,10 @@ final class CommandMessages {
                 if (x.value() == null) {
                     throw new InvalidArgumentException("a register value must not be null");
                 }
+                if (x.leased()) {
+                    throw new io.holdfast.UnsupportedFeatureException(
+                            "a key attached to a session or with a time to live is not in this protocol's messages");
+                }
                 RegisterSet.Builder r = RegisterSet.newBuilder()
                         .setInvocation(toProto(x.invocation()))
                         .setKey(Fields.text(x.key(), "key"))
@@ -121,6 +125,12 @@ final class CommandMessages {
                 }
                 b.setRegisterSet(r);
                 return null;
+            }
+
+            @Override
+            public Void keys(Command.KeyCommand x) {
+                throw new io.holdfast.UnsupportedFeatureException(
+                        x.getClass().getSimpleName() + " (protocol version 6) is not in this protocol's messages");
             }
 
             @Override

@@ -47,6 +47,16 @@ final class ReplyMessages {
                     }
 
                     @Override
+                    public ReplyMessage.Builder counted(Reply.Counted x) {
+                        throw unsupported(x);
+                    }
+
+                    @Override
+                    public ReplyMessage.Builder transacted(Reply.Transacted x) {
+                        throw unsupported(x);
+                    }
+
+                    @Override
                     public ReplyMessage.Builder failed(Reply.Failed x) {
                         return b.setFailed(ReplyMessage.Failed.newBuilder()
                                 .setCode(ProtoEnums.toProto(x.code()))
@@ -56,6 +66,12 @@ final class ReplyMessages {
                     }
                 })
                 .build();
+    }
+
+    /** A reply of a key command (protocol version 6), which no client can send over these messages. */
+    private static RuntimeException unsupported(Reply reply) {
+        return new io.holdfast.UnsupportedFeatureException(
+                reply.getClass().getSimpleName() + " (protocol version 6) is not in this protocol's messages");
     }
 
     /**

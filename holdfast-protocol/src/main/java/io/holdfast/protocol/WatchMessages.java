@@ -86,13 +86,16 @@ final class WatchMessages {
                             case QUEUED -> WatchEventType.CHANGE_QUEUED;
                             case WAIT_ENDED -> WatchEventType.CHANGE_WAIT_ENDED;
                             case REGISTER_SET -> WatchEventType.CHANGE_REGISTER_SET;
+                            // A deleted key, in messages that know only writes: the register as a
+                            // register watch reads an absent one (version 0, no value, below).
+                            case REGISTER_DELETED -> WatchEventType.CHANGE_REGISTER_SET;
                             case STATE ->
                                 throw new InvalidArgumentException("a STATE is never sent: the client reads the state");
                         })
                 .setName(e.name())
                 .setSessionId(e.sessionId() == null ? "" : e.sessionId())
                 .setToken(e.fencingToken())
-                .setVersion(e.version())
+                .setVersion(e.type() == WatchEvent.Type.REGISTER_DELETED ? 0 : e.version())
                 .setPosition(e.position());
         if (e.mode() != null) {
             b.setMode(ProtoEnums.toProto(e.mode()));

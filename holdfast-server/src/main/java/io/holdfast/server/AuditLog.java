@@ -196,6 +196,11 @@ public final class AuditLog {
             return null;
         }
 
+        @Override
+        public Audited keys(Command.KeyCommand c) {
+            return null;
+        }
+
         // The members' own commands.
 
         @Override

@@ -70,6 +70,16 @@ final class HttpReplies {
         public T written(Reply.Written r) {
             throw unexpected(r);
         }
+
+        @Override
+        public T counted(Reply.Counted r) {
+            throw unexpected(r);
+        }
+
+        @Override
+        public T transacted(Reply.Transacted r) {
+            throw unexpected(r);
+        }
     }
 
     /** A reply the table does not give to the command at hand: the node's fault, 500. */

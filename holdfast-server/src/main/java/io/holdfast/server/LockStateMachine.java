@@ -199,11 +199,16 @@ final class LockStateMachine extends BaseStateMachine {
      * as type 10 instead, whose fence may be any session's current grant, while {@link #refusal}
      * refuses type 16: a member still speaks 3 or less, the members are not known yet, or this
      * build plays an older one. Type 10 is what every build reads, so a rolling upgrade keeps
-     * taking register writes, with the older check until the last member reports 4. Every other
-     * command is returned as it is.
+     * taking register writes, with the older check until the last member reports 4. A write that
+     * attaches its key or gives it a time to live (type 18, protocol version 6) has no older form:
+     * it is returned as it is, for the version check to refuse. Every other command is returned as
+     * it is.
      */
     Command loggable(Command command) {
-        if (command instanceof Command.RegisterSet set && set.ownFence() && refusal(CommandCodec.typeOf(set)) != null) {
+        if (command instanceof Command.RegisterSet set
+                && set.ownFence()
+                && !set.leased()
+                && refusal(CommandCodec.typeOf(set)) != null) {
             return set.withAnyFence();
         }
         return command;

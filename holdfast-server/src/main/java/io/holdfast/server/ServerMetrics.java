@@ -1,4 +1,4 @@
-// Ceiling 460 lines, one idea: every meter of the node, registered and fed in one place, so that /metrics and the docs
+// Ceiling 455 lines, one idea: every meter of the node, registered and fed in one place, so that /metrics and the docs
 // list one set of names.
 package io.holdfast.server;
 
@@ -332,6 +332,16 @@ final class ServerMetrics {
         public Void written(Reply.Written r) {
             return null;
         }
+
+        @Override
+        public Void counted(Reply.Counted r) {
+            return null;
+        }
+
+        @Override
+        public Void transacted(Reply.Transacted r) {
+            return null;
+        }
     }
 
     /** What an applied event counts. */
@@ -411,49 +421,11 @@ final class ServerMetrics {
         Object o =
                 replyOrError instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : replyOrError;
         if (o instanceof Reply r) {
-            return r.accept(OUTCOME);
+            return r.accept(ReplyOutcomes.OUTCOME);
         }
         if (o instanceof NotLeaderException) {
             return "not_leader";
         }
         return "unavailable";
     }
-
-    /** A reply's name as a request's outcome: its type, or for a refusal its error code. */
-    private static final Reply.Visitor<String> OUTCOME = new Reply.Visitor<>() {
-        @Override
-        public String ok(Reply.Ok r) {
-            return "ok";
-        }
-
-        @Override
-        public String granted(Reply.Granted r) {
-            return "granted";
-        }
-
-        @Override
-        public String grantedAll(Reply.GrantedAll r) {
-            return "granted_all";
-        }
-
-        @Override
-        public String queued(Reply.Queued r) {
-            return "queued";
-        }
-
-        @Override
-        public String busy(Reply.Busy r) {
-            return "busy";
-        }
-
-        @Override
-        public String written(Reply.Written r) {
-            return "written";
-        }
-
-        @Override
-        public String failed(Reply.Failed r) {
-            return r.code().name().toLowerCase(Locale.ROOT);
-        }
-    };
 }

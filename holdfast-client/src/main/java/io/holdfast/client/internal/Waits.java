@@ -212,6 +212,16 @@ final class Waits {
                 return unexpected(r);
             }
 
+            @Override
+            public Void counted(Reply.Counted r) {
+                return unexpected(r);
+            }
+
+            @Override
+            public Void transacted(Reply.Transacted r) {
+                return unexpected(r);
+            }
+
             private Void unexpected(Reply r) {
                 p.fail(Replies.failure(r)); // an acquire is never answered so: a fault, told to the caller
                 return null;

@@ -1,0 +1,222 @@
+package io.holdfast.core;
+
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.core.CommandCodec.Type;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Compare;
+import io.holdfast.model.Command.Op;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The log format of the key commands ({@link Command.KeyCommand}, protocol version 6), after the
+ * type byte and time that {@link CommandCodec} writes; the same conventions (numbers big-endian,
+ * strings as {@link DataOutputStream#writeUTF}, values as an int length and the bytes, a boolean
+ * as one byte 0 or 1).
+ *
+ * <pre>
+ * 19 KeyDelete:   invocation, key, expectedVersion (long)
+ * 20 CounterAdd:  invocation, key, delta (long)
+ * 21 Transaction: invocation, compares, then ops, else ops; each list a short count and its items
+ *   compare: kind byte, then 1 version: key, order (byte: EQUAL, NOT_EQUAL, LESS, GREATER), version;
+ *     2 value: key, value; 3 absent: key; 4 fence: lock, token; 5 holder: lock, sessionId;
+ *     6 session alive: sessionId
+ *   op: kind byte, then 1 put: key, expectedVersion, value, attach (bool), ttlMillis;
+ *     2 delete: key, expectedVersion; 3 add: key, delta; 4 get: key
+ * </pre>
+ *
+ * <p>Reading is total as {@link CommandCodec#decode} is: anything malformed raises {@link
+ * CommandFormatException}. A list longer than four times {@link Limits#MAX_TXN_OPS} is refused by
+ * the codec (a bound on what a damaged entry makes a replica allocate); a shorter one over the
+ * limit decodes, and the table refuses it with its usual message.
+ */
+final class KeyCodec {
+    private static final int MAX_LIST = 4 * Limits.MAX_TXN_OPS;
+
+    private KeyCodec() {}
+
+    static Type type(Command.KeyCommand c) {
+        return c.accept(new Command.KeyVisitor<Type>() {
+            @Override
+            public Type keyDelete(Command.KeyDelete c) {
+                return Type.KEY_DELETE;
+            }
+
+            @Override
+            public Type counterAdd(Command.CounterAdd c) {
+                return Type.COUNTER_ADD;
+            }
+
+            @Override
+            public Type transaction(Command.Transaction c) {
+                return Type.TRANSACTION;
+            }
+        });
+    }
+
+    /** Writes the fields of a key command (its type byte and time are written already). */
+    static void write(Command.KeyCommand c, DataOutputStream out) throws IOException {
+        CommandCodec.invocation(c.invocation(), out);
+        if (c instanceof Command.KeyDelete d) {
+            out.writeUTF(d.key());
+            out.writeLong(d.expectedVersion());
+        } else if (c instanceof Command.CounterAdd a) {
+            out.writeUTF(a.key());
+            out.writeLong(a.delta());
+        } else {
+            Command.Transaction t = (Command.Transaction) c;
+            out.writeShort(count(t.compares()));
+            for (Compare compare : t.compares()) {
+                write(compare, out);
+            }
+            writeOps(t.then(), out);
+            writeOps(t.otherwise(), out);
+        }
+    }
+
+    private static int count(List<?> list) {
+        if (list == null) {
+            throw new InvalidArgumentException("a transaction's lists must not be null");
+        }
+        if (list.size() > MAX_LIST) {
+            throw new InvalidArgumentException("a transaction list of " + list.size() + " items is over the limit"
+                    + " txn-ops of " + Limits.MAX_TXN_OPS);
+        }
+        return list.size();
+    }
+
+    private static void write(Compare c, DataOutputStream out) throws IOException {
+        if (c instanceof Compare.Version v) {
+            out.writeByte(1);
+            out.writeUTF(v.key());
+            out.writeByte(v.order().ordinal());
+            out.writeLong(v.version());
+        } else if (c instanceof Compare.Value v) {
+            out.writeByte(2);
+            out.writeUTF(v.key());
+            value(v.value(), out);
+        } else if (c instanceof Compare.Absent a) {
+            out.writeByte(3);
+            out.writeUTF(a.key());
+        } else if (c instanceof Compare.Fence f) {
+            out.writeByte(4);
+            out.writeUTF(f.lock());
+            out.writeLong(f.token());
+        } else if (c instanceof Compare.Holder h) {
+            out.writeByte(5);
+            out.writeUTF(h.lock());
+            out.writeUTF(h.sessionId());
+        } else {
+            out.writeByte(6);
+            out.writeUTF(((Compare.SessionAlive) c).sessionId());
+        }
+    }
+
+    private static void writeOps(List<Op> ops, DataOutputStream out) throws IOException {
+        out.writeShort(count(ops));
+        for (Op op : ops) {
+            if (op instanceof Op.Put p) {
+                out.writeByte(1);
+                out.writeUTF(p.key());
+                out.writeLong(p.expectedVersion());
+                value(p.value(), out);
+                out.writeBoolean(p.attach());
+                out.writeLong(p.ttlMillis());
+            } else if (op instanceof Op.Delete d) {
+                out.writeByte(2);
+                out.writeUTF(d.key());
+                out.writeLong(d.expectedVersion());
+            } else if (op instanceof Op.Add a) {
+                out.writeByte(3);
+                out.writeUTF(a.key());
+                out.writeLong(a.delta());
+            } else {
+                out.writeByte(4);
+                out.writeUTF(op.key());
+            }
+        }
+    }
+
+    private static void value(byte[] value, DataOutputStream out) throws IOException {
+        if (value == null) {
+            throw new InvalidArgumentException("a transaction's value must not be null");
+        }
+        if (value.length > Limits.MAX_VALUE_BYTES) {
+            throw new InvalidArgumentException(
+                    "value is " + value.length + " bytes; the limit is " + Limits.MAX_VALUE_BYTES);
+        }
+        out.writeInt(value.length);
+        out.write(value);
+    }
+
+    /** Reads the fields of a key command of this type. */
+    static Command read(Type type, DataInputStream in) throws IOException {
+        Command.Invocation inv = CommandCodec.invocation(in);
+        return switch (type) {
+            case KEY_DELETE -> new Command.KeyDelete(inv, in.readUTF(), in.readLong());
+            case COUNTER_ADD -> new Command.CounterAdd(inv, in.readUTF(), in.readLong());
+            case TRANSACTION -> new Command.Transaction(inv, compares(in), ops(in), ops(in));
+            default -> throw new CommandFormatException("command type " + type + " is not a key command");
+        };
+    }
+
+    private static int count(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        if (n > MAX_LIST) {
+            throw new CommandFormatException("a transaction list of " + n + " items is out of bounds");
+        }
+        return n;
+    }
+
+    private static List<Compare> compares(DataInputStream in) throws IOException {
+        int n = count(in);
+        List<Compare> compares = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int kind = in.readUnsignedByte();
+            compares.add(
+                    switch (kind) {
+                        case 1 -> new Compare.Version(in.readUTF(), order(in.readUnsignedByte()), in.readLong());
+                        case 2 -> new Compare.Value(in.readUTF(), CommandCodec.value(in));
+                        case 3 -> new Compare.Absent(in.readUTF());
+                        case 4 -> new Compare.Fence(in.readUTF(), in.readLong());
+                        case 5 -> new Compare.Holder(in.readUTF(), in.readUTF());
+                        case 6 -> new Compare.SessionAlive(in.readUTF());
+                        default -> throw new CommandFormatException("unknown compare kind " + kind);
+                    });
+        }
+        return compares;
+    }
+
+    private static List<Op> ops(DataInputStream in) throws IOException {
+        int n = count(in);
+        List<Op> ops = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int kind = in.readUnsignedByte();
+            ops.add(
+                    switch (kind) {
+                        case 1 ->
+                            new Op.Put(
+                                    in.readUTF(),
+                                    in.readLong(),
+                                    CommandCodec.value(in),
+                                    CommandCodec.bool(in.readUnsignedByte()),
+                                    in.readLong());
+                        case 2 -> new Op.Delete(in.readUTF(), in.readLong());
+                        case 3 -> new Op.Add(in.readUTF(), in.readLong());
+                        case 4 -> new Op.Get(in.readUTF());
+                        default -> throw new CommandFormatException("unknown transaction op kind " + kind);
+                    });
+        }
+        return ops;
+    }
+
+    private static Command.Order order(int ordinal) throws CommandFormatException {
+        if (ordinal >= Command.Order.values().length) {
+            throw new CommandFormatException("unknown compare order " + ordinal);
+        }
+        return Command.Order.values()[ordinal];
+    }
+}

@@ -1,0 +1,233 @@
+package io.holdfast.core;
+
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Names;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Compare;
+import io.holdfast.model.Command.Op;
+import io.holdfast.model.Command.Transaction;
+import io.holdfast.model.Reply;
+import io.holdfast.model.Reply.Failed;
+import io.holdfast.model.Reply.OpResult;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * The key commands of {@link LockTable} ({@link Command.KeyCommand}): deletes and counter adds go
+ * to {@link Registers}; a {@link Transaction} is read and run here, all or nothing.
+ *
+ * <p>A transaction is checked whole before anything changes (its sizes against {@link
+ * Limits#MAX_TXN_OPS} and {@link Limits#MAX_TXN_BYTES}, every name, value, expected version and
+ * time to live), so malformed input is thrown as {@link InvalidArgumentException} and changes
+ * nothing. Its compares are read at its place in the log; then the ops of the branch that runs are
+ * applied in order inside a journal of {@link Registers}: when one is refused (a conflict, a
+ * limit, a quota), the journal is rolled back and the answer is that op's refusal, named by branch
+ * and place; else the changes are kept and told, in op order, as one entry's changes.
+ */
+final class Transactions implements Command.KeyVisitor<Reply> {
+    private final Registers keys;
+    private final Queues queues;
+    private final Predicate<String> sessionAlive;
+    private String session;
+
+    Transactions(Registers keys, Queues queues, Predicate<String> sessionAlive) {
+        this.keys = keys;
+        this.queues = queues;
+        this.sessionAlive = sessionAlive;
+    }
+
+    /** Applies a key command of {@code sessionId}, whose access was checked. */
+    Reply apply(Command.KeyCommand c, String sessionId) {
+        session = sessionId;
+        try {
+            return c.accept(this);
+        } finally {
+            session = null;
+        }
+    }
+
+    @Override
+    public Reply keyDelete(Command.KeyDelete c) {
+        return keys.delete(c);
+    }
+
+    @Override
+    public Reply counterAdd(Command.CounterAdd c) {
+        return keys.add(c);
+    }
+
+    @Override
+    public Reply transaction(Transaction t) {
+        check(t);
+        boolean holds = true;
+        for (Compare c : t.compares()) {
+            holds &= holds(c);
+        }
+        List<Op> branch = holds ? t.then() : t.otherwise();
+        List<OpResult> results = new ArrayList<>(branch.size());
+        keys.begin();
+        boolean kept = false;
+        try {
+            for (int i = 0; i < branch.size(); i++) {
+                Reply r = run(branch.get(i));
+                if (r instanceof Failed f) {
+                    return new Failed(
+                            f.code(),
+                            (holds ? "then" : "else") + " op " + (i + 1) + ": " + f.message(),
+                            f.cycle(),
+                            f.currentVersion());
+                }
+                results.add(result(r, branch.get(i)));
+            }
+            kept = true;
+        } finally {
+            if (kept) {
+                keys.commit();
+            } else {
+                keys.rollback();
+            }
+        }
+        return new Reply.Transacted(holds, results);
+    }
+
+    private boolean holds(Compare c) {
+        if (c instanceof Compare.Version v) {
+            return compare(version(v.key()), v.order(), v.version());
+        } else if (c instanceof Compare.Value v) {
+            return keys.get(v.key())
+                    .map(r -> Arrays.equals(r.value(), v.value()))
+                    .orElse(false);
+        } else if (c instanceof Compare.Absent a) {
+            return keys.get(a.key()).isEmpty();
+        } else if (c instanceof Compare.Fence f) {
+            return session.equals(queues.holderOf(f.lock(), f.token()));
+        } else if (c instanceof Compare.Holder h) {
+            return holds(h.lock(), h.sessionId());
+        }
+        return sessionAlive.test(((Compare.SessionAlive) c).sessionId());
+    }
+
+    private boolean holds(String lock, String sessionId) {
+        Resource r = queues.get(lock);
+        for (Hold h = r == null ? null : r.holdersHead; h != null; h = h.rNext) {
+            if (h.session.id.equals(sessionId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long version(String key) {
+        return keys.get(key).map(io.holdfast.model.RegisterValue::version).orElse(0L);
+    }
+
+    private static boolean compare(long version, Command.Order order, long with) {
+        return switch (order) {
+            case EQUAL -> version == with;
+            case NOT_EQUAL -> version != with;
+            case LESS -> version < with;
+            case GREATER -> version > with;
+        };
+    }
+
+    private Reply run(Op op) {
+        if (op instanceof Op.Put p) {
+            String owner = p.attach() ? session : null;
+            return keys.put(p.key(), p.expectedVersion(), p.value(), owner, keys.deadline(p.ttlMillis()), session);
+        } else if (op instanceof Op.Delete d) {
+            return keys.delete(d.key(), d.expectedVersion(), session);
+        } else if (op instanceof Op.Add a) {
+            return keys.add(a.key(), a.delta(), session);
+        }
+        return Reply.Ok.INSTANCE; // a get reads when its result is made, after the ops before it
+    }
+
+    private OpResult result(Reply r, Op op) {
+        if (op instanceof Op.Get g) {
+            Optional<io.holdfast.model.RegisterValue> v = keys.get(g.key());
+            return v.map(x -> new OpResult(x.version(), x.value(), 0)).orElse(new OpResult(0, null, 0));
+        }
+        if (r instanceof Reply.Written w) {
+            return new OpResult(w.version(), null, 0);
+        } else if (r instanceof Reply.Counted c) {
+            return new OpResult(c.version(), null, c.value());
+        }
+        return new OpResult(((Reply.Ok) r).value(), null, 0);
+    }
+
+    /** Refuses a malformed transaction before anything changes. */
+    private static void check(Transaction t) {
+        if (t.compares() == null || t.then() == null || t.otherwise() == null) {
+            throw new InvalidArgumentException("a transaction's compares, then and else lists must not be null");
+        }
+        int most = Math.max(
+                t.compares().size(), Math.max(t.then().size(), t.otherwise().size()));
+        if (most > Limits.MAX_TXN_OPS) {
+            throw new InvalidArgumentException("a transaction has " + most + " compares or ops in one list; the limit"
+                    + " txn-ops is " + Limits.MAX_TXN_OPS);
+        }
+        long bytes = 0;
+        for (Compare c : t.compares()) {
+            bytes += check(c);
+        }
+        for (Op op : t.then()) {
+            bytes += check(op);
+        }
+        for (Op op : t.otherwise()) {
+            bytes += check(op);
+        }
+        if (bytes > Limits.MAX_TXN_BYTES) {
+            throw new InvalidArgumentException("a transaction carries " + bytes + " bytes of keys and values; the"
+                    + " limit txn-bytes is " + Limits.MAX_TXN_BYTES);
+        }
+    }
+
+    private static long check(Compare c) {
+        if (c == null) {
+            throw new InvalidArgumentException("a transaction's compare must not be null");
+        }
+        if (c instanceof Compare.Version v) {
+            if (v.order() == null) {
+                throw new InvalidArgumentException("a version compare needs an order");
+            }
+            return Registers.utf8Length(Registers.checkKey(v.key()));
+        } else if (c instanceof Compare.Value v) {
+            Registers.checkValue(v.value());
+            return Registers.utf8Length(Registers.checkKey(v.key())) + (long) v.value().length;
+        } else if (c instanceof Compare.Absent a) {
+            return Registers.utf8Length(Registers.checkKey(a.key()));
+        } else if (c instanceof Compare.Fence f) {
+            return Registers.utf8Length(Names.check(f.lock()));
+        } else if (c instanceof Compare.Holder h) {
+            requireSession(h.sessionId());
+            return Registers.utf8Length(Names.check(h.lock()));
+        }
+        requireSession(((Compare.SessionAlive) c).sessionId());
+        return 0;
+    }
+
+    private static long check(Op op) {
+        if (op == null) {
+            throw new InvalidArgumentException("a transaction's op must not be null");
+        }
+        long bytes = Registers.utf8Length(Registers.checkKey(op.key()));
+        if (op instanceof Op.Put p) {
+            Registers.checkValue(p.value());
+            Registers.checkExpected(p.expectedVersion());
+            Registers.checkTtl(p.ttlMillis());
+            bytes += p.value().length;
+        } else if (op instanceof Op.Delete d) {
+            Registers.checkExpected(d.expectedVersion());
+        }
+        return bytes;
+    }
+
+    private static void requireSession(String sessionId) {
+        if (sessionId == null) {
+            throw new InvalidArgumentException("a holder or session compare needs a session id");
+        }
+    }
+}
