@@ -110,10 +110,6 @@ final class CommandMessages {
                 if (x.value() == null) {
                     throw new InvalidArgumentException("a register value must not be null");
                 }
-                if (x.leased()) {
-                    throw new io.holdfast.UnsupportedFeatureException(
-                            "a key attached to a session or with a time to live is not in this protocol's messages");
-                }
                 RegisterSet.Builder r = RegisterSet.newBuilder()
                         .setInvocation(toProto(x.invocation()))
                         .setKey(Fields.text(x.key(), "key"))
@@ -123,14 +119,18 @@ final class CommandMessages {
                 if (x.fenceName() != null) {
                     r.setFenceName(x.fenceName());
                 }
-                b.setRegisterSet(r);
+                if (x.leased()) {
+                    b.setLeasedRegisterSet(r.setAttach(x.attach()).setTtlMillis(x.ttlMillis()));
+                } else {
+                    b.setRegisterSet(r);
+                }
                 return null;
             }
 
             @Override
             public Void keys(Command.KeyCommand x) {
-                throw new io.holdfast.UnsupportedFeatureException(
-                        x.getClass().getSimpleName() + " (protocol version 6) is not in this protocol's messages");
+                KeyMessages.toProto(x, b);
+                return null;
             }
 
             @Override
@@ -243,14 +243,17 @@ final class CommandMessages {
             }
             case REGISTER_SET -> {
                 RegisterSet x = m.getRegisterSet();
-                yield new Command.RegisterSet(
-                        invocation(x.hasInvocation(), x.getInvocation(), "register_set"),
-                        x.getKey(),
-                        x.getExpectedVersion(),
-                        x.getValue().toByteArray(),
-                        x.hasFenceName() ? x.getFenceName() : null,
-                        x.getFenceToken());
+                if (x.getAttach() || x.getTtlMillis() != 0) {
+                    throw new InvalidArgumentException("register_set sets attach or ttl_millis, which only"
+                            + " leased_register_set carries (a server older than protocol version 6 would"
+                            + " ignore them)");
+                }
+                yield registerSet(x, "register_set");
             }
+            case LEASED_REGISTER_SET -> registerSet(m.getLeasedRegisterSet(), "leased_register_set");
+            case KEY_DELETE -> KeyMessages.fromProto(m.getKeyDelete());
+            case COUNTER_ADD -> KeyMessages.fromProto(m.getCounterAdd());
+            case TRANSACTION -> KeyMessages.fromProto(m.getTransaction());
             case REVOKE -> new Command.Revoke(m.getRevoke().getName());
             case END_SESSION -> new Command.EndSession(m.getEndSession().getSessionId());
             case REVOKE_TOKEN ->
@@ -259,11 +262,25 @@ final class CommandMessages {
             case SET_ACCESS_RULES ->
                 new Command.SetAccessRules(
                         m.getSetAccessRules().hasText() ? m.getSetAccessRules().getText() : null);
-            case KIND_NOT_SET -> throw new InvalidArgumentException("the command request has no command");
+            case KIND_NOT_SET ->
+                throw new InvalidArgumentException("the command request has no command" + Fields.unknown(m));
         };
     }
 
-    private static Invocation toProto(Command.Invocation inv) {
+    private static Command.RegisterSet registerSet(RegisterSet x, String kind) {
+        return new Command.RegisterSet(
+                invocation(x.hasInvocation(), x.getInvocation(), kind),
+                x.getKey(),
+                x.getExpectedVersion(),
+                x.getValue().toByteArray(),
+                x.hasFenceName() ? x.getFenceName() : null,
+                x.getFenceToken(),
+                true,
+                x.getAttach(),
+                x.getTtlMillis());
+    }
+
+    static Invocation toProto(Command.Invocation inv) {
         return Invocation.newBuilder()
                 .setSessionId(inv.sessionId())
                 .setSeq(inv.seq())
@@ -271,7 +288,7 @@ final class CommandMessages {
                 .build();
     }
 
-    private static Command.Invocation invocation(boolean present, Invocation inv, String command) {
+    static Command.Invocation invocation(boolean present, Invocation inv, String command) {
         if (!present) {
             throw new InvalidArgumentException("the " + command + " command has no invocation");
         }

@@ -32,8 +32,9 @@ import java.util.Optional;
  *
  * <p>This class is the one entry point (overloaded by type); each family of messages lives in a
  * class of its own: {@link CommandMessages}, {@link ReplyMessages}, {@link EventMessages}, {@link
- * InspectionMessages}, {@link ClusterMessages}. A new command changes only {@code
- * CommandMessages} here.
+ * InspectionMessages}, {@link ClusterMessages}, {@link WatchMessages}, and {@link KeyMessages} for
+ * the key commands, their replies and pages of keys (protocol version 6). A new command changes
+ * only {@code CommandMessages} (or {@code KeyMessages}) here.
  */
 public final class Convert {
     private Convert() {}
@@ -93,8 +94,19 @@ public final class Convert {
         return WatchMessages.from(r);
     }
 
+    /**
+     * The page for a reader older than protocol version 6: a deleted key is sent as a write of
+     * version 0 without a value. Answer a request with {@link #toProto(io.holdfast.model.ChangePage,
+     * io.holdfast.protocol.v1.WatchRequest)}.
+     */
     public static io.holdfast.protocol.v1.WatchResponse toProto(io.holdfast.model.ChangePage page) {
-        return WatchMessages.toProto(page);
+        return WatchMessages.toProto(page, false);
+    }
+
+    /** The page as the request's reader reads it: with deleted keys when it asked for {@code deletions}. */
+    public static io.holdfast.protocol.v1.WatchResponse toProto(
+            io.holdfast.model.ChangePage page, io.holdfast.protocol.v1.WatchRequest request) {
+        return WatchMessages.toProto(page, request.getDeletions());
     }
 
     public static io.holdfast.model.ChangePage fromProto(io.holdfast.protocol.v1.WatchResponse m) {
@@ -115,6 +127,27 @@ public final class Convert {
 
     public static Optional<RegisterValue> fromProto(ReadRegisterResponse m) {
         return InspectionMessages.fromProto(m);
+    }
+
+    /** A page of keys listed by prefix (protocol version 6). */
+    public static io.holdfast.protocol.v1.KeysResponse toProto(io.holdfast.model.KeyPage page) {
+        return KeyMessages.toProto(page);
+    }
+
+    public static io.holdfast.model.KeyPage fromProto(io.holdfast.protocol.v1.KeysResponse m) {
+        return KeyMessages.fromProto(m);
+    }
+
+    /**
+     * The request for a page of keys that start with {@code prefix}, after the key {@code after}
+     * (null or "" for the first page), at most {@code limit}.
+     */
+    public static io.holdfast.protocol.v1.KeysRequest keysRequest(String prefix, String after, int limit) {
+        return io.holdfast.protocol.v1.KeysRequest.newBuilder()
+                .setPrefix(Fields.text(prefix, "prefix"))
+                .setAfter(after == null ? "" : after)
+                .setLimit(limit)
+                .build();
     }
 
     public static SessionsResponse toProto(SessionPage page) {

@@ -48,12 +48,12 @@ final class ReplyMessages {
 
                     @Override
                     public ReplyMessage.Builder counted(Reply.Counted x) {
-                        throw unsupported(x);
+                        return b.setCounted(KeyMessages.toProto(x));
                     }
 
                     @Override
                     public ReplyMessage.Builder transacted(Reply.Transacted x) {
-                        throw unsupported(x);
+                        return b.setTransacted(KeyMessages.toProto(x));
                     }
 
                     @Override
@@ -66,12 +66,6 @@ final class ReplyMessages {
                     }
                 })
                 .build();
-    }
-
-    /** A reply of a key command (protocol version 6), which no client can send over these messages. */
-    private static RuntimeException unsupported(Reply reply) {
-        return new io.holdfast.UnsupportedFeatureException(
-                reply.getClass().getSimpleName() + " (protocol version 6) is not in this protocol's messages");
     }
 
     /**
@@ -90,12 +84,15 @@ final class ReplyMessages {
             case QUEUED -> Reply.Queued.INSTANCE;
             case BUSY -> Reply.Busy.INSTANCE;
             case WRITTEN -> new Reply.Written(m.getWritten().getVersion());
+            case COUNTED -> KeyMessages.fromProto(m.getCounted());
+            case TRANSACTED -> KeyMessages.fromProto(m.getTransacted());
             case FAILED -> {
                 ReplyMessage.Failed x = m.getFailed();
                 yield new Reply.Failed(
                         ProtoEnums.fromProto(x.getCode()), x.getMessage(), x.getCycleList(), x.getCurrentVersion());
             }
-            case KIND_NOT_SET -> throw new InvalidArgumentException("the reply message has no reply");
+            case KIND_NOT_SET ->
+                throw new InvalidArgumentException("the reply message has no reply" + Fields.unknown(m));
         };
     }
 }

@@ -30,6 +30,7 @@ final class WatchMessages {
                 .setName(target.name())
                 .setAfter(from == null ? "" : from.toString())
                 .setWaitMillis(waitMillis)
+                .setDeletions(true)
                 .build();
     }
 
@@ -56,11 +57,16 @@ final class WatchMessages {
         return p;
     }
 
-    static WatchResponse toProto(ChangePage page) {
+    /**
+     * The page for a reader that knows {@code CHANGE_REGISTER_DELETED} when {@code deletions} (its
+     * request's {@code deletions}); else a deleted key in the form an older reader understands: a
+     * write of version 0 without a value, how it reads an absent register.
+     */
+    static WatchResponse toProto(ChangePage page, boolean deletions) {
         WatchResponse.Builder b =
                 WatchResponse.newBuilder().setNext(page.next().toString()).setGap(page.gap());
         for (WatchEvent e : page.events()) {
-            b.addEvents(toProto(e));
+            b.addEvents(toProto(e, deletions));
         }
         return b.build();
     }
@@ -77,7 +83,8 @@ final class WatchMessages {
         return new ChangePage(events, next, m.getGap());
     }
 
-    static WatchEventMessage toProto(WatchEvent e) {
+    static WatchEventMessage toProto(WatchEvent e, boolean deletions) {
+        boolean legacyDeletion = e.type() == WatchEvent.Type.REGISTER_DELETED && !deletions;
         WatchEventMessage.Builder b = WatchEventMessage.newBuilder()
                 .setType(
                         switch (e.type()) {
@@ -86,16 +93,15 @@ final class WatchMessages {
                             case QUEUED -> WatchEventType.CHANGE_QUEUED;
                             case WAIT_ENDED -> WatchEventType.CHANGE_WAIT_ENDED;
                             case REGISTER_SET -> WatchEventType.CHANGE_REGISTER_SET;
-                            // A deleted key, in messages that know only writes: the register as a
-                            // register watch reads an absent one (version 0, no value, below).
-                            case REGISTER_DELETED -> WatchEventType.CHANGE_REGISTER_SET;
+                            case REGISTER_DELETED ->
+                                deletions ? WatchEventType.CHANGE_REGISTER_DELETED : WatchEventType.CHANGE_REGISTER_SET;
                             case STATE ->
                                 throw new InvalidArgumentException("a STATE is never sent: the client reads the state");
                         })
                 .setName(e.name())
                 .setSessionId(e.sessionId() == null ? "" : e.sessionId())
                 .setToken(e.fencingToken())
-                .setVersion(e.type() == WatchEvent.Type.REGISTER_DELETED ? 0 : e.version())
+                .setVersion(legacyDeletion ? 0 : e.version())
                 .setPosition(e.position());
         if (e.mode() != null) {
             b.setMode(ProtoEnums.toProto(e.mode()));
@@ -127,8 +133,10 @@ final class WatchMessages {
                         session,
                         m.getVersion(),
                         m.hasValue() ? m.getValue().toByteArray() : null);
+            case CHANGE_REGISTER_DELETED -> WatchEvent.registerDeleted(m.getName(), session, m.getVersion(), cause);
             case WATCH_EVENT_TYPE_UNSPECIFIED, UNRECOGNIZED ->
-                throw new InvalidArgumentException("watch_event.type is " + m.getType() + ", not a known change");
+                throw new InvalidArgumentException(
+                        "watch_event.type is " + m.getTypeValue() + ", not a change known to this build");
         };
         return e.at(m.getPosition());
     }

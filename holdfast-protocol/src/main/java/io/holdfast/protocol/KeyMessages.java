@@ -1,0 +1,294 @@
+package io.holdfast.protocol;
+
+import com.google.protobuf.ByteString;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.model.ChangePosition;
+import io.holdfast.model.Command;
+import io.holdfast.model.KeyPage;
+import io.holdfast.model.Reply;
+import io.holdfast.protocol.v1.Compare;
+import io.holdfast.protocol.v1.CompareOrder;
+import io.holdfast.protocol.v1.CounterAdd;
+import io.holdfast.protocol.v1.KeyDelete;
+import io.holdfast.protocol.v1.KeyEntry;
+import io.holdfast.protocol.v1.KeysResponse;
+import io.holdfast.protocol.v1.ReplyMessage;
+import io.holdfast.protocol.v1.Transaction;
+import io.holdfast.protocol.v1.TxnOp;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The key commands of protocol version 6 ({@link Command.KeyCommand}), their replies ({@link
+ * Reply.Counted}, {@link Reply.Transacted}) and a page of keys ({@link KeyPage}) to and from their
+ * messages. See {@link Convert} for the rules every conversion keeps: a compare or an op without its
+ * kind, or with an order this build does not know, is refused with {@link InvalidArgumentException}
+ * naming where it is.
+ */
+final class KeyMessages {
+    private KeyMessages() {}
+
+    /** Sets the message of a key command on the request being built. */
+    static void toProto(Command.KeyCommand command, io.holdfast.protocol.v1.CommandRequest.Builder b) {
+        command.accept(new Command.KeyVisitor<Void>() {
+            @Override
+            public Void keyDelete(Command.KeyDelete x) {
+                b.setKeyDelete(KeyDelete.newBuilder()
+                        .setInvocation(CommandMessages.toProto(x.invocation()))
+                        .setKey(Fields.text(x.key(), "key"))
+                        .setExpectedVersion(x.expectedVersion()));
+                return null;
+            }
+
+            @Override
+            public Void counterAdd(Command.CounterAdd x) {
+                b.setCounterAdd(CounterAdd.newBuilder()
+                        .setInvocation(CommandMessages.toProto(x.invocation()))
+                        .setKey(Fields.text(x.key(), "key"))
+                        .setDelta(x.delta()));
+                return null;
+            }
+
+            @Override
+            public Void transaction(Command.Transaction x) {
+                Transaction.Builder t = Transaction.newBuilder().setInvocation(CommandMessages.toProto(x.invocation()));
+                for (Command.Compare c : Fields.list(x.compares(), "compares")) {
+                    t.addCompares(toProto(c));
+                }
+                for (Command.Op op : Fields.list(x.then(), "then")) {
+                    t.addThen(toProto(op));
+                }
+                for (Command.Op op : Fields.list(x.otherwise(), "otherwise")) {
+                    t.addOtherwise(toProto(op));
+                }
+                b.setTransaction(t);
+                return null;
+            }
+        });
+    }
+
+    static Command.KeyDelete fromProto(KeyDelete x) {
+        return new Command.KeyDelete(
+                CommandMessages.invocation(x.hasInvocation(), x.getInvocation(), "key_delete"),
+                x.getKey(),
+                x.getExpectedVersion());
+    }
+
+    static Command.CounterAdd fromProto(CounterAdd x) {
+        return new Command.CounterAdd(
+                CommandMessages.invocation(x.hasInvocation(), x.getInvocation(), "counter_add"),
+                x.getKey(),
+                x.getDelta());
+    }
+
+    static Command.Transaction fromProto(Transaction x) {
+        List<Command.Compare> compares = new ArrayList<>(x.getComparesCount());
+        for (int i = 0; i < x.getComparesCount(); i++) {
+            compares.add(fromProto(x.getCompares(i), "transaction.compares[" + i + "]"));
+        }
+        return new Command.Transaction(
+                CommandMessages.invocation(x.hasInvocation(), x.getInvocation(), "transaction"),
+                compares,
+                ops(x.getThenList(), "transaction.then"),
+                ops(x.getOtherwiseList(), "transaction.otherwise"));
+    }
+
+    private static Compare toProto(Command.Compare c) {
+        Compare.Builder b = Compare.newBuilder();
+        if (c instanceof Command.Compare.Version v) {
+            b.setVersion(Compare.Version.newBuilder()
+                    .setKey(Fields.text(v.key(), "compare.key"))
+                    .setOrder(toProto(v.order()))
+                    .setVersion(v.version()));
+        } else if (c instanceof Command.Compare.Value v) {
+            b.setValue(Compare.Value.newBuilder()
+                    .setKey(Fields.text(v.key(), "compare.key"))
+                    .setValue(Fields.bytes(v.value(), "compare.value")));
+        } else if (c instanceof Command.Compare.Absent a) {
+            b.setAbsent(Compare.Absent.newBuilder().setKey(Fields.text(a.key(), "compare.key")));
+        } else if (c instanceof Command.Compare.Fence f) {
+            b.setFence(Compare.Fence.newBuilder()
+                    .setLock(Fields.text(f.lock(), "compare.lock"))
+                    .setToken(f.token()));
+        } else if (c instanceof Command.Compare.Holder h) {
+            b.setHolder(Compare.Holder.newBuilder()
+                    .setLock(Fields.text(h.lock(), "compare.lock"))
+                    .setSessionId(Fields.text(h.sessionId(), "compare.session_id")));
+        } else if (c instanceof Command.Compare.SessionAlive s) {
+            b.setSessionAlive(
+                    Compare.SessionAlive.newBuilder().setSessionId(Fields.text(s.sessionId(), "compare.session_id")));
+        } else {
+            throw new InvalidArgumentException("a compare must not be null");
+        }
+        return b.build();
+    }
+
+    private static Command.Compare fromProto(Compare m, String where) {
+        return switch (m.getKindCase()) {
+            case VERSION ->
+                new Command.Compare.Version(
+                        m.getVersion().getKey(),
+                        fromProto(m.getVersion().getOrder(), where + ".version.order"),
+                        m.getVersion().getVersion());
+            case VALUE ->
+                new Command.Compare.Value(
+                        m.getValue().getKey(), m.getValue().getValue().toByteArray());
+            case ABSENT -> new Command.Compare.Absent(m.getAbsent().getKey());
+            case FENCE ->
+                new Command.Compare.Fence(m.getFence().getLock(), m.getFence().getToken());
+            case HOLDER ->
+                new Command.Compare.Holder(
+                        m.getHolder().getLock(), m.getHolder().getSessionId());
+            case SESSION_ALIVE ->
+                new Command.Compare.SessionAlive(m.getSessionAlive().getSessionId());
+            case KIND_NOT_SET -> throw new InvalidArgumentException(where + " has no kind" + Fields.unknown(m));
+        };
+    }
+
+    private static TxnOp toProto(Command.Op op) {
+        TxnOp.Builder b = TxnOp.newBuilder();
+        if (op instanceof Command.Op.Put p) {
+            b.setPut(TxnOp.Put.newBuilder()
+                    .setKey(Fields.text(p.key(), "op.key"))
+                    .setExpectedVersion(p.expectedVersion())
+                    .setValue(Fields.bytes(p.value(), "op.value"))
+                    .setAttach(p.attach())
+                    .setTtlMillis(p.ttlMillis()));
+        } else if (op instanceof Command.Op.Delete d) {
+            b.setDelete(TxnOp.Delete.newBuilder()
+                    .setKey(Fields.text(d.key(), "op.key"))
+                    .setExpectedVersion(d.expectedVersion()));
+        } else if (op instanceof Command.Op.Add a) {
+            b.setAdd(TxnOp.Add.newBuilder()
+                    .setKey(Fields.text(a.key(), "op.key"))
+                    .setDelta(a.delta()));
+        } else if (op instanceof Command.Op.Get g) {
+            b.setGet(TxnOp.Get.newBuilder().setKey(Fields.text(g.key(), "op.key")));
+        } else {
+            throw new InvalidArgumentException("an op must not be null");
+        }
+        return b.build();
+    }
+
+    private static List<Command.Op> ops(List<TxnOp> messages, String where) {
+        List<Command.Op> ops = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            TxnOp m = messages.get(i);
+            ops.add(
+                    switch (m.getKindCase()) {
+                        case PUT -> {
+                            TxnOp.Put p = m.getPut();
+                            yield new Command.Op.Put(
+                                    p.getKey(),
+                                    p.getExpectedVersion(),
+                                    p.getValue().toByteArray(),
+                                    p.getAttach(),
+                                    p.getTtlMillis());
+                        }
+                        case DELETE ->
+                            new Command.Op.Delete(
+                                    m.getDelete().getKey(), m.getDelete().getExpectedVersion());
+                        case ADD ->
+                            new Command.Op.Add(m.getAdd().getKey(), m.getAdd().getDelta());
+                        case GET -> new Command.Op.Get(m.getGet().getKey());
+                        case KIND_NOT_SET ->
+                            throw new InvalidArgumentException(where + "[" + i + "] has no kind" + Fields.unknown(m));
+                    });
+        }
+        return ops;
+    }
+
+    private static CompareOrder toProto(Command.Order order) {
+        if (order == null) {
+            throw new InvalidArgumentException("a compare's order must not be null");
+        }
+        return switch (order) {
+            case EQUAL -> CompareOrder.ORDER_EQUAL;
+            case NOT_EQUAL -> CompareOrder.ORDER_NOT_EQUAL;
+            case LESS -> CompareOrder.ORDER_LESS;
+            case GREATER -> CompareOrder.ORDER_GREATER;
+        };
+    }
+
+    private static Command.Order fromProto(CompareOrder order, String field) {
+        return switch (order) {
+            case ORDER_EQUAL -> Command.Order.EQUAL;
+            case ORDER_NOT_EQUAL -> Command.Order.NOT_EQUAL;
+            case ORDER_LESS -> Command.Order.LESS;
+            case ORDER_GREATER -> Command.Order.GREATER;
+            case COMPARE_ORDER_UNSPECIFIED, UNRECOGNIZED ->
+                throw new InvalidArgumentException(
+                        field + " is " + order + ", not one of EQUAL, NOT_EQUAL, LESS, GREATER");
+        };
+    }
+
+    static ReplyMessage.Counted toProto(Reply.Counted r) {
+        return ReplyMessage.Counted.newBuilder()
+                .setValue(r.value())
+                .setVersion(r.version())
+                .build();
+    }
+
+    static ReplyMessage.Transacted toProto(Reply.Transacted r) {
+        ReplyMessage.Transacted.Builder b = ReplyMessage.Transacted.newBuilder().setSucceeded(r.succeeded());
+        for (Reply.OpResult result : r.results()) {
+            ReplyMessage.OpResult.Builder o = ReplyMessage.OpResult.newBuilder()
+                    .setVersion(result.version())
+                    .setCounter(result.counter());
+            byte[] value = result.value();
+            if (value != null) {
+                o.setValue(ByteString.copyFrom(value));
+            }
+            b.addResults(o);
+        }
+        return b.build();
+    }
+
+    static Reply.Counted fromProto(ReplyMessage.Counted m) {
+        return new Reply.Counted(m.getValue(), m.getVersion());
+    }
+
+    static Reply.Transacted fromProto(ReplyMessage.Transacted m) {
+        List<Reply.OpResult> results = new ArrayList<>(m.getResultsCount());
+        for (ReplyMessage.OpResult o : m.getResultsList()) {
+            results.add(new Reply.OpResult(
+                    o.getVersion(), o.hasValue() ? o.getValue().toByteArray() : null, o.getCounter()));
+        }
+        return new Reply.Transacted(m.getSucceeded(), results);
+    }
+
+    static KeysResponse toProto(KeyPage page) {
+        KeysResponse.Builder b = KeysResponse.newBuilder()
+                .setMore(page.more())
+                .setPosition(page.position().toString());
+        for (KeyPage.Entry e : page.keys()) {
+            KeyEntry.Builder k = KeyEntry.newBuilder()
+                    .setKey(e.key())
+                    .setVersion(e.version())
+                    .setValue(ByteString.copyFrom(e.value()))
+                    .setExpiresAt(e.expiresAt());
+            if (e.owner() != null) {
+                k.setOwner(e.owner());
+            }
+            b.addKeys(k);
+        }
+        return b.build();
+    }
+
+    static KeyPage fromProto(KeysResponse m) {
+        ChangePosition position = ChangePosition.parse(m.getPosition());
+        if (position == null) {
+            throw new InvalidArgumentException("keys.position is '" + m.getPosition() + "', not a position");
+        }
+        List<KeyPage.Entry> keys = new ArrayList<>(m.getKeysCount());
+        for (KeyEntry k : m.getKeysList()) {
+            keys.add(new KeyPage.Entry(
+                    k.getKey(),
+                    k.getVersion(),
+                    k.getValue().toByteArray(),
+                    k.hasOwner() ? k.getOwner() : null,
+                    k.getExpiresAt()));
+        }
+        return new KeyPage(keys, m.getMore(), position);
+    }
+}
