@@ -284,6 +284,15 @@ class KeyTransactionsTest {
     }
 
     @Test
+    void aValueCompareWithoutAValueIsRefusedAsAnArgumentNotAnException() {
+        Reply.Failed refused = failed(
+                txn(a, List.of(new Compare.Value("k", null)), List.of(put("k", "v")), List.of()),
+                ErrorCode.INVALID_ARGUMENT);
+        assertThat(refused.message()).contains("value must not be null");
+        assertThat(d.table().register("k")).isEmpty();
+    }
+
+    @Test
     void eachOpAndCompareNeedsTheAccessItsSingleCommandNeeds() {
         LockTable table = new LockTable();
         table.apply(Command.Envelope.of(1, new Command.SetAccessRules(AccessControlTest.RULES)), EventSink.NONE);

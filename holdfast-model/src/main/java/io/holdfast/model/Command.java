@@ -443,7 +443,7 @@ public sealed interface Command {
 
             @Override
             public byte[] value() {
-                return value.clone();
+                return value == null ? null : value.clone();
             }
 
             @Override
