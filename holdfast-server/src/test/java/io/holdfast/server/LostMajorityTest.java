@@ -16,10 +16,10 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
- * A leader cut off from both its followers, to which writes keep coming, steps down within two
- * longest election timeouts of the cut ({@link LostMajority}: it steps down once no majority has
- * answered it for the longest election timeout, 2 s here), and a write sent to it then fails at
- * once with NOT_LEADER.
+ * A leader cut off from both its followers, to which writes keep coming, steps down within 4.5 s of
+ * the cut ({@link LostMajority}: it steps down once no majority has answered it for its lease and
+ * the longest election timeout, 0.9 + 2 s here), and a write sent to it then fails at once with
+ * NOT_LEADER.
  *
  * <p>The writes come 1.2 s apart, less than the longest election timeout (2 s): each one the leader
  * appends queues an event in Ratis's leader, which checks for lost heartbeats only after its
@@ -31,12 +31,14 @@ class LostMajorityTest {
     /** The shortest election timeout; Ratis's longest is twice that. */
     private static final Duration TIMEOUT = Duration.ofSeconds(1);
 
-    private static final Duration LONGEST = TIMEOUT.multipliedBy(2);
+    /** The lease (0.9 s), the longest election timeout (2 s) and 1.6 s for the checks and the load. */
+    private static final Duration BOUND = Duration.ofMillis(4500);
+
     private static final Duration WRITES_APART = Duration.ofMillis(1200);
     private static final int WRITES = 4;
 
     @Test
-    void aLeaderCutOffWhileWritesComeStepsDownWithinTwoElectionTimeoutsAndRefusesWritesAtOnce() throws Exception {
+    void aLeaderCutOffWhileWritesComeStepsDownOnTimeAndRefusesWritesAtOnce() throws Exception {
         try (TestCluster cluster = new TestCluster(3, TIMEOUT)) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(30));
             HoldfastServer node = cluster.node(leader);
@@ -73,9 +75,9 @@ class LostMajorityTest {
             assertThat(steppedDownAfter)
                     .as(
                             "ms from the cut until the leader stepped down (-1: not within 15 s), with %d writes sent"
-                                    + " %d ms apart; at most twice the longest election timeout",
+                                    + " %d ms apart; at most its lease, the longest election timeout and 1.6 s",
                             sent.size(), WRITES_APART.toMillis())
-                    .isBetween(0L, LONGEST.multipliedBy(2).toMillis());
+                    .isBetween(0L, BOUND.toMillis());
 
             // The writes it took while cut off are answered NOT_LEADER by the step-down, not left waiting.
             for (CompletableFuture<Reply> w : sent) {

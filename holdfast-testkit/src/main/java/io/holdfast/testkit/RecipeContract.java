@@ -56,7 +56,9 @@ abstract class RecipeContract extends ContractSupport {
         for (int i = 0; i < counters; i++) {
             DistributedLatch latch = open().latch(n);
             counting.add(inBackground("counter-" + i, () -> {
-                assertThat(start.await(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS))
+                // the gate opens once every client is open: on a loaded machine that outlasts PROMPTLY
+                assertThat(start.await(LONG_WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                        .as("the start of the count-downs")
                         .isTrue();
                 for (int round = 0; round < ROUNDS; round++) {
                     latch.countDown();
