@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.check.AvailabilityChecker;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -57,8 +58,20 @@ public final class Soak {
      * @param masterSeed the seed every round's scenario and seed are drawn from
      * @param clients ordinary client processes per round (an intruder comes on top)
      * @param outDir where the directories of rounds that did not pass are kept
+     * @param bounds the availability checker's bounds for every round
      */
-    public record Options(Duration duration, Duration roundDuration, long masterSeed, int clients, Path outDir) {
+    public record Options(
+            Duration duration,
+            Duration roundDuration,
+            long masterSeed,
+            int clients,
+            Path outDir,
+            AvailabilityChecker.Bounds bounds) {
+        /** Options holding every round to the availability bounds of a quiet machine. */
+        public Options(Duration duration, Duration roundDuration, long masterSeed, int clients, Path outDir) {
+            this(duration, roundDuration, masterSeed, clients, outDir, AvailabilityChecker.Bounds.QUIET);
+        }
+
         public Options {
             if (duration.isNegative() || duration.isZero()) {
                 throw new IllegalArgumentException("--soak must be positive, not " + Durations.format(duration));
@@ -292,7 +305,7 @@ public final class Soak {
             // a FileOutputStream, not a channel: an interrupt (a stop) must not close it under the report
             try (PrintStream report = new PrintStream(
                     new FileOutputStream(dir.resolve("report.txt").toFile()), true, StandardCharsets.UTF_8)) {
-                return new Verifier(report).runIn(s, o, dir);
+                return new Verifier(report, options.bounds()).runIn(s, o, dir);
             } finally {
                 Child.awaitBackgroundCloses();
             }

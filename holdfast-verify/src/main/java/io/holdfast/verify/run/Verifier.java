@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.check.AvailabilityChecker;
 import io.holdfast.verify.check.CheckResult;
 import io.holdfast.verify.check.Checkers;
 import io.holdfast.verify.history.History;
@@ -59,9 +60,17 @@ public final class Verifier {
     public record Options(String scenario, Duration duration, long seed, String bug, int clients, Path outDir) {}
 
     private final PrintStream out;
+    private final AvailabilityChecker.Bounds bounds;
 
+    /** A verifier that holds runs to the availability bounds of a quiet machine. */
     public Verifier(PrintStream out) {
+        this(out, AvailabilityChecker.Bounds.QUIET);
+    }
+
+    /** A verifier that holds runs to {@code bounds} ({@code --max-kill-gap}, {@code --max-heal-gap}). */
+    public Verifier(PrintStream out, AvailabilityChecker.Bounds bounds) {
         this.out = out;
+        this.bounds = bounds;
     }
 
     /** "name: description" per scenario. */
@@ -347,7 +356,7 @@ public final class Verifier {
     private Outcome report(List<Record> records, Scenario s, String brokeOff) {
         Summary summary = Summary.of(records);
         summary.print(out);
-        List<CheckResult> results = Checkers.run(records);
+        List<CheckResult> results = Checkers.run(records, bounds);
         boolean ok = true;
         long violations = 0;
         for (CheckResult r : results) {
