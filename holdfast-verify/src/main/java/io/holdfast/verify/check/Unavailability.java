@@ -13,9 +13,11 @@ import java.util.Set;
 
 /**
  * How long the service took to change something after each fault and after each heal: from the
- * {@link Fault} record to the completion of the next successful write of the workload (an {@code
- * ok} acquire, release or register write of any client, final phase left out), read from a run's
- * records only. The {@code availability} checker bounds some of these gaps; the run's report prints
+ * {@link Fault} record to the completion of the first successful write of the workload asked for
+ * after it (an {@code ok} acquire, release or register write of any client, invoked at or after the
+ * record, final phase left out), read from a run's records only. A write asked for before the fault
+ * does not count, even if it completed after: the fault is recorded just before it is done, and a
+ * request the old leader answered in between says nothing of the service after the fault. The {@code availability} checker bounds some of these gaps; the run's report prints
  * them all, per kind.
  *
  * <p>A gap is <em>clean</em> when nothing else can explain it: for a fault, no node was down or
@@ -61,14 +63,17 @@ public final class Unavailability {
 
     /** Every gap of a run in order of time. */
     public static List<Gap> of(List<Record> records) {
-        List<Long> writes = new ArrayList<>();
+        Map<String, Long> invoked = new java.util.HashMap<>();
+        List<long[]> asked = new ArrayList<>();
         long end = Long.MIN_VALUE;
         List<Fault> faults = new ArrayList<>();
         for (Record r : records) {
             if (r instanceof Op op && !"final".equals(op.phase())) {
                 end = Math.max(end, op.time());
-                if (op.type() == Op.Type.OK && isWrite(op.f())) {
-                    writes.add(op.time());
+                if (op.type() == Op.Type.INVOKE) {
+                    invoked.put(op.id(), op.time());
+                } else if (op.type() == Op.Type.OK && isWrite(op.f()) && invoked.containsKey(op.id())) {
+                    asked.add(new long[] {invoked.get(op.id()), op.time()});
                 }
             } else if (r instanceof Fault f
                     && (RECOVERIES.contains(f.action())
@@ -77,7 +82,8 @@ public final class Unavailability {
                 faults.add(f);
             }
         }
-        Collections.sort(writes);
+        asked.sort(java.util.Comparator.comparingLong(w -> w[0]));
+        Writes writes = new Writes(asked);
         List<Gap> gaps = new ArrayList<>();
         Set<String> down = new HashSet<>();
         Set<String> paused = new HashSet<>();
@@ -87,7 +93,7 @@ public final class Unavailability {
         for (int i = 0; i < faults.size(); i++) {
             Fault f = faults.get(i);
             boolean onNodes = onNodes(f);
-            boolean settled = lastOnNodes == Long.MIN_VALUE || wroteBetween(writes, lastOnNodes, f.time());
+            boolean settled = lastOnNodes == Long.MIN_VALUE || writes.firstDoneAfter(lastOnNodes + 1) < f.time();
             boolean quietBefore = down.isEmpty()
                     && paused.isEmpty()
                     && !networkFaulty
@@ -122,9 +128,7 @@ public final class Unavailability {
                 lastMembership = f.time();
                 continue;
             }
-            int at = Collections.binarySearch(writes, f.time());
-            int next = at >= 0 ? at : -at - 1;
-            long nextWrite = next < writes.size() ? writes.get(next) : Long.MAX_VALUE;
+            long nextWrite = writes.firstDoneAfter(f.time());
             boolean undisturbed = true;
             for (int j = i + 1; j < faults.size() && faults.get(j).time() < nextWrite; j++) {
                 Fault later = faults.get(j);
@@ -187,17 +191,41 @@ public final class Unavailability {
                 clean += g.clean() ? 1 : 0;
             }
             Collections.sort(ms);
-            parts.add(kind + " p50 " + ms.get((ms.size() - 1) / 2) + " ms, max " + ms.get(ms.size() - 1) + " ms ("
-                    + ms.size() + (clean == ms.size() ? "" : ", " + clean + " clean") + ")");
+            parts.add(kind + " p50 " + ms.get(ms.size() / 2) + " ms, max " + ms.get(ms.size() - 1) + " ms (" + ms.size()
+                    + (clean == ms.size() ? "" : ", " + clean + " clean") + ")");
         });
         return String.join("; ", parts);
     }
 
-    /** Whether a write completed after {@code from} and before {@code to}. */
-    private static boolean wroteBetween(List<Long> writes, long from, long to) {
-        int at = Collections.binarySearch(writes, from + 1);
-        int next = at >= 0 ? at : -at - 1;
-        return next < writes.size() && writes.get(next) < to;
+    /** The successful writes of a run: when each was asked for and when it completed. */
+    private static final class Writes {
+        private final long[] invoked;
+        /** {@code done[i]}: the earliest completion of the writes {@code i} and later in {@link #invoked}'s order. */
+        private final long[] done;
+
+        Writes(List<long[]> byInvocation) {
+            invoked = new long[byInvocation.size()];
+            done = new long[byInvocation.size()];
+            long min = Long.MAX_VALUE;
+            for (int i = byInvocation.size() - 1; i >= 0; i--) {
+                invoked[i] = byInvocation.get(i)[0];
+                min = Math.min(min, byInvocation.get(i)[1]);
+                done[i] = min;
+            }
+        }
+
+        /** The first completion of a write asked for at or after {@code time}, or Long.MAX_VALUE. */
+        long firstDoneAfter(long time) {
+            int at = java.util.Arrays.binarySearch(invoked, time);
+            if (at >= 0) {
+                while (at > 0 && invoked[at - 1] == time) {
+                    at--;
+                }
+            } else {
+                at = -at - 1;
+            }
+            return at < done.length ? done[at] : Long.MAX_VALUE;
+        }
     }
 
     private static boolean isWrite(Op.Fn f) {
