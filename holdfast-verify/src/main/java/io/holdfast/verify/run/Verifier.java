@@ -53,7 +53,8 @@ public final class Verifier {
      *
      * @param scenario a scenario name, or "all"
      * @param bug a planted bug to switch on in the nodes, or in the client workers for a client bug
-     *     ({@link Scenarios#isClientBug}); then the scenario is the one exposing it. Or null
+     *     ({@link Scenarios#isClientBug}), or in the harness for {@code slow-failover}; then the
+     *     scenario is the one exposing it. Or null
      * @param clients ordinary client processes (an intruder comes on top)
      * @param outDir where the run directories go
      */
@@ -236,7 +237,7 @@ public final class Verifier {
         try (Network network = Network.start(nodePorts, clientDialers, dir.resolve("hosts"));
                 Stores stores = Stores.start(dir);
                 Nodes nodes = nodes(
-                        nodeIds, s.members(), ports, network, dir, Scenarios.isClientBug(o.bug()) ? null : o.bug())) {
+                        nodeIds, s.members(), ports, network, dir, Scenarios.isNodeBug(o.bug()) ? o.bug() : null)) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
             nodes.startAll(Duration.ofSeconds(90));
@@ -273,7 +274,8 @@ public final class Verifier {
                         workers,
                         network,
                         harness,
-                        System.nanoTime() + o.duration().toNanos());
+                        System.nanoTime() + o.duration().toNanos(),
+                        Scenarios.SLOW_FAILOVER.equals(o.bug()));
                 try {
                     s.nemesis().run(faults, new Random(random.nextLong()));
                 } catch (IOException e) {
