@@ -23,7 +23,7 @@ final class Faults {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     /** How long the planted {@code slow-failover} holds the clients off after a leader's SIGKILL. */
-    static final Duration PLANTED_FAILOVER_DELAY = Duration.ofSeconds(15);
+    static final Duration PLANTED_FAILOVER_DELAY = Duration.ofSeconds(20);
 
     private final Nodes nodes;
     private final Workers workers;

@@ -1,4 +1,4 @@
-// Ceiling 480 lines, one idea: the list of scenarios and the planted bug each exposes; each entry is
+// Ceiling 495 lines, one idea: the list of scenarios and the planted bug each exposes; each entry is
 // a few lines, kept in one file so the list reads as the catalogue docs/verification.md cites.
 package io.holdfast.verify.run;
 

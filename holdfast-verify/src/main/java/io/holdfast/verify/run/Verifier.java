@@ -52,9 +52,8 @@ public final class Verifier {
      * What to run.
      *
      * @param scenario a scenario name, or "all"
-     * @param bug a planted bug to switch on in the nodes, or in the client workers for a client bug
-     *     ({@link Scenarios#isClientBug}), or in the harness for {@code slow-failover}; then the
-     *     scenario is the one exposing it. Or null
+     * @param bug a planted bug to switch on in the nodes, the client workers ({@link
+     *     Scenarios#isClientBug}) or the harness; then the scenario is the one exposing it. Or null
      * @param clients ordinary client processes (an intruder comes on top)
      * @param outDir where the run directories go
      */
@@ -63,12 +62,6 @@ public final class Verifier {
     private final PrintStream out;
     private final AvailabilityChecker.Bounds bounds;
 
-    /** A verifier that holds runs to the availability bounds of a quiet machine. */
-    public Verifier(PrintStream out) {
-        this(out, AvailabilityChecker.Bounds.QUIET);
-    }
-
-    /** A verifier that holds runs to {@code bounds} ({@code --max-kill-gap}, {@code --max-heal-gap}). */
     public Verifier(PrintStream out, AvailabilityChecker.Bounds bounds) {
         this.out = out;
         this.bounds = bounds;
