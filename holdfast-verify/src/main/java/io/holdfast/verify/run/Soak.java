@@ -145,7 +145,7 @@ public final class Soak {
             Files.createDirectories(options.outDir());
             out.printf(
                     "soak: %s in rounds of %s, master seed %d; failed rounds are kept in %s (this soak again:"
-                            + " holdfast verify --soak %s --round-duration %s --seed %d --clients %d)%n",
+                            + " holdfast verify --soak %s --round-duration %s --seed %d --clients %d%s)%n",
                     Durations.format(options.duration()),
                     Durations.format(options.roundDuration()),
                     options.masterSeed(),
@@ -153,7 +153,8 @@ public final class Soak {
                     Durations.format(options.duration()),
                     Durations.format(options.roundDuration()),
                     options.masterSeed(),
-                    options.clients());
+                    options.clients(),
+                    boundsOptions());
             out.flush();
             for (int n = 1;
                     n == 1 || nanoTime.getAsLong() - start < options.duration().toNanos();
@@ -170,12 +171,22 @@ public final class Soak {
         return totals.rounds() > 0 && totals.failedRounds() == 0 ? 0 : 1;
     }
 
+    /** The availability bounds as options, for a command that runs the same again; none for the defaults. */
+    private String boundsOptions() {
+        AvailabilityChecker.Bounds b = options.bounds();
+        return b.equals(AvailabilityChecker.Bounds.QUIET)
+                ? ""
+                : " --max-kill-gap " + Durations.format(b.kill()) + " --max-heal-gap " + Durations.format(b.heal());
+    }
+
     /** Runs and reports one round. @return false if the soak was stopped */
     private boolean playRound(SoakPlan.Round round, SoakTotals totals) throws IOException, InterruptedException {
         Path dir = freshDirectory(round);
         Files.writeString(
                 dir.resolve("replay.txt"),
-                round.replayCommand(options.roundDuration(), options.clients()) + System.lineSeparator(),
+                round.replayCommand(options.roundDuration(), options.clients())
+                        + boundsOptions()
+                        + System.lineSeparator(),
                 StandardCharsets.UTF_8);
         long started = nanoTime.getAsLong();
         Verifier.Outcome outcome;
