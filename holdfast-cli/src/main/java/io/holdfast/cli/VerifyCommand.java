@@ -1,5 +1,6 @@
 package io.holdfast.cli;
 
+import io.holdfast.verify.check.AvailabilityChecker;
 import io.holdfast.verify.run.Soak;
 import io.holdfast.verify.run.Verifier;
 import java.io.PrintStream;
@@ -102,6 +103,22 @@ final class VerifyCommand implements Callable<Integer> {
             description = "With --soak: how long faults run in each round (default: ${DEFAULT-VALUE}).")
     Duration roundDuration;
 
+    @Option(
+            names = "--max-kill-gap",
+            defaultValue = "3s",
+            converter = DurationConverter.class,
+            description = "The availability checker's bound from a SIGKILL of the leader to the next successful"
+                    + " write (default: ${DEFAULT-VALUE}, for a quiet machine).")
+    Duration maxKillGap;
+
+    @Option(
+            names = "--max-heal-gap",
+            defaultValue = "5s",
+            converter = DurationConverter.class,
+            description = "The availability checker's bound from a heal, restart or resume to the next successful"
+                    + " write (default: ${DEFAULT-VALUE}, for a quiet machine).")
+    Duration maxHealGap;
+
     @Option(names = "--check", paramLabel = "FILE", description = "Only check a recorded history again.")
     Path check;
 
@@ -131,7 +148,7 @@ final class VerifyCommand implements Callable<Integer> {
         if (given("--round-duration")) {
             throw new CliFailure(ExitCodes.USAGE, "--round-duration goes with --soak", null);
         }
-        Verifier verifier = new Verifier(stdout);
+        Verifier verifier = new Verifier(stdout, availabilityBounds());
         if (check != null) {
             if (!Files.isRegularFile(check)) {
                 throw new CliFailure(ExitCodes.USAGE, "no such file: " + check, null);
@@ -156,6 +173,14 @@ final class VerifyCommand implements Callable<Integer> {
         }
     }
 
+    private AvailabilityChecker.Bounds availabilityBounds() {
+        try {
+            return new AvailabilityChecker.Bounds(maxKillGap, maxHealGap);
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, "--max-kill-gap and --max-heal-gap must be positive", null);
+        }
+    }
+
     /** {@code --soak}: rounds until the duration has passed; SIGINT ends it after the totals so far. */
     private int soak(PrintWriter lines) throws Exception {
         for (String option : List.of("--scenario", "--bug", "--check", "--duration")) {
@@ -177,7 +202,7 @@ final class VerifyCommand implements Callable<Integer> {
             throw new CliFailure(ExitCodes.USAGE, "--clients must be between 2 and 16", null);
         }
         long master = seed != null ? seed : System.nanoTime() & 0xFFFFFFL;
-        Soak run = new Soak(lines, new Soak.Options(soak, roundDuration, master, clients, out));
+        Soak run = new Soak(lines, new Soak.Options(soak, roundDuration, master, clients, out, availabilityBounds()));
         // On SIGINT the JVM runs its shutdown hooks: this one stops the soak and holds the exit until
         // the totals are printed (the round under way is interrupted, its processes closed).
         Thread onSignal = new Thread(

@@ -33,6 +33,13 @@ class VerifyCommandTest {
     }
 
     @Test
+    void anAvailabilityBoundOfNothingIsAUsageErrorOfOneLine() {
+        assertThat(run("verify", "--max-kill-gap", "0s", "--scenario", "leader-kill"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(theOneErrorLine()).isEqualTo("holdfast verify: --max-kill-gap and --max-heal-gap must be positive");
+    }
+
+    @Test
     void aSoakPicksItsOwnScenariosAndSoRefusesOneNamed() {
         assertThat(run("verify", "--soak", "10m", "--scenario", "leader-kill")).isEqualTo(ExitCodes.USAGE);
         assertThat(theOneErrorLine())

@@ -10,9 +10,15 @@ public final class Checkers {
 
     /**
      * Fencing, linearizability (default budget), leases, elections, liveness, data, replicas,
-     * applied, catch-up, heal-catch-up and interrupted-add, in that order.
+     * applied, catch-up, heal-catch-up, interrupted-add and availability (bounds for a quiet
+     * machine), in that order.
      */
     public static List<Checker> all() {
+        return all(AvailabilityChecker.Bounds.QUIET);
+    }
+
+    /** {@link #all()} with the availability checker's bounds given. */
+    public static List<Checker> all(AvailabilityChecker.Bounds bounds) {
         return List.of(
                 new FencingChecker(),
                 new LinearizabilityChecker(),
@@ -24,7 +30,8 @@ public final class Checkers {
                 new AppliedChecker(),
                 new CatchUpChecker(),
                 new HealCatchUpChecker(),
-                new InterruptedAddChecker());
+                new InterruptedAddChecker(),
+                new AvailabilityChecker(bounds));
     }
 
     /**
@@ -32,8 +39,13 @@ public final class Checkers {
      * INCONCLUSIVE naming the exception (a bug in the checker must never read as a pass).
      */
     public static List<CheckResult> run(List<Record> records) {
+        return run(records, AvailabilityChecker.Bounds.QUIET);
+    }
+
+    /** {@link #run(List)} with the availability checker's bounds given. */
+    public static List<CheckResult> run(List<Record> records, AvailabilityChecker.Bounds bounds) {
         List<CheckResult> out = new ArrayList<>();
-        for (Checker c : all()) {
+        for (Checker c : all(bounds)) {
             out.add(runOne(c, records));
         }
         return out;

@@ -22,19 +22,28 @@ import java.util.Set;
 final class Faults {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
+    /** How long the planted {@code slow-failover} holds the clients off after a leader's SIGKILL. */
+    static final Duration PLANTED_FAILOVER_DELAY = Duration.ofSeconds(20);
+
     private final Nodes nodes;
     private final Workers workers;
     private final Network network;
     private final History.Writer out;
     private final long until;
+    private final boolean slowFailover;
     private int count;
 
-    Faults(Nodes nodes, Workers workers, Network network, History.Writer out, long untilNanos) {
+    /**
+     * @param slowFailover the planted bug {@code slow-failover}: after each SIGKILL of the leader,
+     *     every client is cut off from every node for {@link #PLANTED_FAILOVER_DELAY}, unrecorded
+     */
+    Faults(Nodes nodes, Workers workers, Network network, History.Writer out, long untilNanos, boolean slowFailover) {
         this.nodes = nodes;
         this.workers = workers;
         this.network = network;
         this.out = out;
         this.until = untilNanos;
+        this.slowFailover = slowFailover;
     }
 
     /** True while the faulted part of the run lasts. */
@@ -102,8 +111,15 @@ final class Faults {
     }
 
     void kill(String node, String why) throws InterruptedException {
-        record("kill", node, leaderNote(why, node));
+        String detail = leaderNote(why, node);
+        record("kill", node, detail);
         nodes.kill(node);
+        if (slowFailover && (detail.startsWith("leader") || detail.contains("(was leader)"))) {
+            // unrecorded: to the history, the service itself is silent
+            network.partition(new HashSet<>(workers.ids()), new HashSet<>(nodes.ids()));
+            Thread.sleep(PLANTED_FAILOVER_DELAY.toMillis());
+            network.heal();
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.check.AvailabilityChecker;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -57,8 +58,20 @@ public final class Soak {
      * @param masterSeed the seed every round's scenario and seed are drawn from
      * @param clients ordinary client processes per round (an intruder comes on top)
      * @param outDir where the directories of rounds that did not pass are kept
+     * @param bounds the availability checker's bounds for every round
      */
-    public record Options(Duration duration, Duration roundDuration, long masterSeed, int clients, Path outDir) {
+    public record Options(
+            Duration duration,
+            Duration roundDuration,
+            long masterSeed,
+            int clients,
+            Path outDir,
+            AvailabilityChecker.Bounds bounds) {
+        /** Options holding every round to the availability bounds of a quiet machine. */
+        public Options(Duration duration, Duration roundDuration, long masterSeed, int clients, Path outDir) {
+            this(duration, roundDuration, masterSeed, clients, outDir, AvailabilityChecker.Bounds.QUIET);
+        }
+
         public Options {
             if (duration.isNegative() || duration.isZero()) {
                 throw new IllegalArgumentException("--soak must be positive, not " + Durations.format(duration));
@@ -132,7 +145,7 @@ public final class Soak {
             Files.createDirectories(options.outDir());
             out.printf(
                     "soak: %s in rounds of %s, master seed %d; failed rounds are kept in %s (this soak again:"
-                            + " holdfast verify --soak %s --round-duration %s --seed %d --clients %d)%n",
+                            + " holdfast verify --soak %s --round-duration %s --seed %d --clients %d%s)%n",
                     Durations.format(options.duration()),
                     Durations.format(options.roundDuration()),
                     options.masterSeed(),
@@ -140,7 +153,8 @@ public final class Soak {
                     Durations.format(options.duration()),
                     Durations.format(options.roundDuration()),
                     options.masterSeed(),
-                    options.clients());
+                    options.clients(),
+                    boundsOptions());
             out.flush();
             for (int n = 1;
                     n == 1 || nanoTime.getAsLong() - start < options.duration().toNanos();
@@ -157,12 +171,22 @@ public final class Soak {
         return totals.rounds() > 0 && totals.failedRounds() == 0 ? 0 : 1;
     }
 
+    /** The availability bounds as options, for a command that runs the same again; none for the defaults. */
+    private String boundsOptions() {
+        AvailabilityChecker.Bounds b = options.bounds();
+        return b.equals(AvailabilityChecker.Bounds.QUIET)
+                ? ""
+                : " --max-kill-gap " + Durations.format(b.kill()) + " --max-heal-gap " + Durations.format(b.heal());
+    }
+
     /** Runs and reports one round. @return false if the soak was stopped */
     private boolean playRound(SoakPlan.Round round, SoakTotals totals) throws IOException, InterruptedException {
         Path dir = freshDirectory(round);
         Files.writeString(
                 dir.resolve("replay.txt"),
-                round.replayCommand(options.roundDuration(), options.clients()) + System.lineSeparator(),
+                round.replayCommand(options.roundDuration(), options.clients())
+                        + boundsOptions()
+                        + System.lineSeparator(),
                 StandardCharsets.UTF_8);
         long started = nanoTime.getAsLong();
         Verifier.Outcome outcome;
@@ -292,7 +316,7 @@ public final class Soak {
             // a FileOutputStream, not a channel: an interrupt (a stop) must not close it under the report
             try (PrintStream report = new PrintStream(
                     new FileOutputStream(dir.resolve("report.txt").toFile()), true, StandardCharsets.UTF_8)) {
-                return new Verifier(report).runIn(s, o, dir);
+                return new Verifier(report, options.bounds()).runIn(s, o, dir);
             } finally {
                 Child.awaitBackgroundCloses();
             }

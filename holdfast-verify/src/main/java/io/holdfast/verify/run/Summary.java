@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.check.Unavailability;
 import io.holdfast.verify.history.CaughtUp;
 import io.holdfast.verify.history.Fault;
 import io.holdfast.verify.history.Meta;
@@ -20,13 +21,15 @@ import java.util.TreeMap;
  * The figures a run prints: operations by outcome, faults by kind, stale writes refused by the
  * fenced store, and how long the service was unavailable after each loss of its leader (from the
  * fault to the next operation that succeeded), and the slowest catch-up of a replica after a heal
- * (in the scenarios that measure it).
+ * (in the scenarios that measure it), and per kind of fault and of heal the time to the next write
+ * ({@link Unavailability}).
  *
  * @param completed the operations that completed (ok, fail or unknown), notices left out
  * @param injected the faults injected: every fault record but those that undo one ({@link
  *     #RECOVERIES}) and the nemesis's own errors
  * @param slowestCatchUp the {@link CaughtUp} record that took longest from its heal, or null
  * @param measuredHeals how many heals were measured
+ * @param toNextWrite the lines of {@link Unavailability#report}
  */
 record Summary(
         Meta meta,
@@ -39,7 +42,8 @@ record Summary(
         List<Long> unavailableMillis,
         long finalTerm,
         CaughtUp slowestCatchUp,
-        int measuredHeals) {
+        int measuredHeals,
+        List<String> toNextWrite) {
 
     /** The fault records that end a fault rather than inject one, and a nemesis that broke off. */
     static final Set<String> RECOVERIES = Set.of("start", "resume", "heal", "catch-up", "nemesis-error");
@@ -102,7 +106,18 @@ record Summary(
         }
         Collections.sort(gaps);
         return new Summary(
-                meta, ops, completed, faults, injected, refused, accepted, gaps, term, slowest, heals.size());
+                meta,
+                ops,
+                completed,
+                faults,
+                injected,
+                refused,
+                accepted,
+                gaps,
+                term,
+                slowest,
+                heals.size(),
+                Unavailability.report(records));
     }
 
     void print(PrintStream out) {
@@ -129,6 +144,9 @@ record Summary(
                     unavailableMillis.get(unavailableMillis.size() / 2),
                     unavailableMillis.get(unavailableMillis.size() - 1),
                     unavailableMillis.size());
+        }
+        for (String line : toNextWrite) {
+            out.println("  " + line);
         }
         if (slowestCatchUp != null) {
             out.printf(

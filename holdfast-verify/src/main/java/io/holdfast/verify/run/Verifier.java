@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.check.AvailabilityChecker;
 import io.holdfast.verify.check.CheckResult;
 import io.holdfast.verify.check.Checkers;
 import io.holdfast.verify.history.History;
@@ -51,17 +52,19 @@ public final class Verifier {
      * What to run.
      *
      * @param scenario a scenario name, or "all"
-     * @param bug a planted bug to switch on in the nodes, or in the client workers for a client bug
-     *     ({@link Scenarios#isClientBug}); then the scenario is the one exposing it. Or null
+     * @param bug a planted bug to switch on in the nodes, the client workers ({@link
+     *     Scenarios#isClientBug}) or the harness; then the scenario is the one exposing it. Or null
      * @param clients ordinary client processes (an intruder comes on top)
      * @param outDir where the run directories go
      */
     public record Options(String scenario, Duration duration, long seed, String bug, int clients, Path outDir) {}
 
     private final PrintStream out;
+    private final AvailabilityChecker.Bounds bounds;
 
-    public Verifier(PrintStream out) {
+    public Verifier(PrintStream out, AvailabilityChecker.Bounds bounds) {
         this.out = out;
+        this.bounds = bounds;
     }
 
     /** "name: description" per scenario. */
@@ -227,7 +230,7 @@ public final class Verifier {
         try (Network network = Network.start(nodePorts, clientDialers, dir.resolve("hosts"));
                 Stores stores = Stores.start(dir);
                 Nodes nodes = nodes(
-                        nodeIds, s.members(), ports, network, dir, Scenarios.isClientBug(o.bug()) ? null : o.bug())) {
+                        nodeIds, s.members(), ports, network, dir, Scenarios.isNodeBug(o.bug()) ? o.bug() : null)) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
             nodes.startAll(Duration.ofSeconds(90));
@@ -264,7 +267,8 @@ public final class Verifier {
                         workers,
                         network,
                         harness,
-                        System.nanoTime() + o.duration().toNanos());
+                        System.nanoTime() + o.duration().toNanos(),
+                        Scenarios.SLOW_FAILOVER.equals(o.bug()));
                 try {
                     s.nemesis().run(faults, new Random(random.nextLong()));
                 } catch (IOException e) {
@@ -347,7 +351,7 @@ public final class Verifier {
     private Outcome report(List<Record> records, Scenario s, String brokeOff) {
         Summary summary = Summary.of(records);
         summary.print(out);
-        List<CheckResult> results = Checkers.run(records);
+        List<CheckResult> results = Checkers.run(records, bounds);
         boolean ok = true;
         long violations = 0;
         for (CheckResult r : results) {

@@ -23,7 +23,8 @@ class CheckersTest {
                         "applied",
                         "catch-up",
                         "heal-catch-up",
-                        "interrupted-add");
+                        "interrupted-add",
+                        "availability");
         List<CheckResult> results = Checkers.run(new H()
                 .acquire("c1", 0, "lock-0")
                 .granted(1, 1)
@@ -43,7 +44,8 @@ class CheckersTest {
                         org.assertj.core.groups.Tuple.tuple("applied", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("catch-up", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("heal-catch-up", Status.SKIPPED),
-                        org.assertj.core.groups.Tuple.tuple("interrupted-add", Status.SKIPPED));
+                        org.assertj.core.groups.Tuple.tuple("interrupted-add", Status.SKIPPED),
+                        org.assertj.core.groups.Tuple.tuple("availability", Status.SKIPPED));
     }
 
     @Test

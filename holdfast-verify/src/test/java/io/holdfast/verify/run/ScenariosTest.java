@@ -25,4 +25,16 @@ class ScenariosTest {
                         Map.entry("snapshot-catch-up", Set.of(Expectation.SNAPSHOT_CATCH_UP)),
                         Map.entry("membership", Set.of(Expectation.INTERRUPTED_ADD_COMPLETES)));
     }
+
+    @Test
+    void theHarnesssPlantedDelayIsExposedByLeaderKillAndStaysOutOfTheNodesAndWorkers() {
+        assertThat(Scenarios.bugs()).contains(Scenarios.SLOW_FAILOVER);
+        assertThat(Scenarios.exposing(Scenarios.SLOW_FAILOVER))
+                .map(Scenario::name)
+                .contains("leader-kill");
+        assertThat(Scenarios.isNodeBug(Scenarios.SLOW_FAILOVER)).isFalse();
+        assertThat(Scenarios.isClientBug(Scenarios.SLOW_FAILOVER)).isFalse();
+        assertThat(Scenarios.isNodeBug("release-by-anyone")).isTrue();
+        assertThat(Scenarios.isNodeBug(Scenarios.LEADER_IGNORES_LOSS)).isFalse();
+    }
 }

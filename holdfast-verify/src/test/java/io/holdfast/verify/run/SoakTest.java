@@ -34,7 +34,10 @@ class SoakTest {
     private final List<SoakPlan.Round> ran = new ArrayList<>();
 
     private Soak soak(Duration duration, Soak.Runner runner) {
-        Soak.Options options = new Soak.Options(duration, Duration.ofSeconds(60), 42, 4, out);
+        return soak(new Soak.Options(duration, Duration.ofSeconds(60), 42, 4, out), runner);
+    }
+
+    private Soak soak(Soak.Options options, Soak.Runner runner) {
         SoakPlan plan = SoakPlan.ofAllScenarios(42);
         return new Soak(
                 new PrintWriter(printed, true),
@@ -134,6 +137,25 @@ class SoakTest {
         assertThat(lines().get(lines().size() - 1)).contains("0 violations, 1 failed rounds");
         assertThat(directories()).containsExactly(inconclusive.dirName());
         assertThat(out.resolve(inconclusive.dirName()).resolve("history.jsonl")).exists();
+    }
+
+    @Test
+    void availabilityBoundsOtherThanTheQuietOnesAreInTheCommandsThatRunItAgain() throws Exception {
+        Soak.Options options = new Soak.Options(
+                Duration.ofMinutes(1),
+                Duration.ofSeconds(60),
+                42,
+                4,
+                out,
+                new io.holdfast.verify.check.AvailabilityChecker.Bounds(
+                        Duration.ofSeconds(12), Duration.ofSeconds(15)));
+        soak(options, scripted(Map.of(1, new Verifier.Outcome(false, null, 50, 1, 1))))
+                .run();
+
+        assertThat(lines().get(0)).endsWith("--seed 42 --clients 4 --max-kill-gap 12s --max-heal-gap 15s)");
+        assertThat(Files.readString(out.resolve(ran.get(0).dirName()).resolve("replay.txt"))
+                        .strip())
+                .endsWith("--clients 4 --max-kill-gap 12s --max-heal-gap 15s");
     }
 
     @Test
