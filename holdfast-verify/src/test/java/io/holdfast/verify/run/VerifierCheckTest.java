@@ -38,7 +38,10 @@ class VerifierCheckTest {
         History.write(file, records);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
-        int exit = new Verifier(new PrintStream(bytes, true, StandardCharsets.UTF_8)).check(file);
+        int exit = new Verifier(
+                        new PrintStream(bytes, true, StandardCharsets.UTF_8),
+                        io.holdfast.verify.check.AvailabilityChecker.Bounds.QUIET)
+                .check(file);
 
         String printed = bytes.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("linearizability  INCONCLUSIVE").doesNotContain("violation:");
