@@ -420,7 +420,9 @@ class AuthTest {
     void aBodyThatNoRouteReadsLeavesTheConnectionServingTheNextRequest() throws Exception {
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
         TestHttp alice = https(leader, null).withToken(tokens.issue("alice", Duration.ofMinutes(5)));
-        String session = alice.post("/api/v1/sessions", "{\"clientName\":\"alice-bodies\"}")
+        // Alice never keeps her session alive here: a TTL of ten minutes outlasts 200 rounds on a
+        // loaded machine (the default 10 s expired it in a CI run, and Bob's refusal became "expired").
+        String session = alice.post("/api/v1/sessions", "{\"clientName\":\"alice-bodies\",\"ttlMillis\":600000}")
                 .json()
                 .get("sessionId")
                 .asText();
