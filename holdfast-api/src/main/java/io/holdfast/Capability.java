@@ -36,5 +36,16 @@ public enum Capability {
     /** Locks of an expired session stay ungrantable for a lock-delay. */
     LOCK_DELAY,
     /** The lock state survives the loss of a store node (replication). */
-    SURVIVES_NODE_FAILURE
+    SURVIVES_NODE_FAILURE,
+    /**
+     * {@link Keys}: get, put, delete with an expected version, list by prefix, counters, and a watch
+     * of a prefix of keys.
+     */
+    KEYS,
+    /** Keys attached to the client's session ({@link PutOptions#attached()}), deleted as it ends. */
+    SESSION_KEYS,
+    /** Keys with a time to live ({@link PutOptions#ttl()}). */
+    KEY_TTL,
+    /** {@link Keys#commit}: several keys compared and changed in one step. */
+    TRANSACTIONS
 }

@@ -99,6 +99,15 @@ public interface LockClient extends AutoCloseable {
     VersionedRegister register(String key);
 
     /**
+     * The keys of this provider ({@link Keys}), written under this client's session.
+     *
+     * @throws UnsupportedFeatureException without {@link Capability#KEYS}
+     */
+    default Keys keys() {
+        throw new UnsupportedFeatureException("this provider does not support keys");
+    }
+
+    /**
      * The leader election of this name ({@link Election}): campaign, see who leads, step down.
      * Creating it does not touch the service; it needs {@link Capability#FENCED_REGISTERS} and
      * {@link Capability#INSPECT}.

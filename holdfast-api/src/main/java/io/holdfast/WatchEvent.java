@@ -29,6 +29,8 @@ import java.util.Objects;
  *     {@code STATE}: 0 when it was never written); else 0
  * @param value the register's value at that version; null when it has none, and for locks
  * @param locks for a lock {@code STATE}: every watched lock that is held or waited for; else empty
+ * @param keys for the {@code STATE} of a watch of keys ({@link WatchTarget#keys}): every key under
+ *     the prefix; else empty
  * @param position where this event stands in the service's order of changes
  */
 public record WatchEvent(
@@ -41,6 +43,7 @@ public record WatchEvent(
         long version,
         byte[] value,
         List<LockInfo> locks,
+        List<KeyEntry> keys,
         String position) {
 
     /** What a watch event reports. */
@@ -89,6 +92,7 @@ public record WatchEvent(
         Objects.requireNonNull(name, "name");
         value = value == null ? null : value.clone();
         locks = locks == null ? List.of() : List.copyOf(locks);
+        keys = keys == null ? List.of() : List.copyOf(keys);
         position = position == null ? "" : position;
     }
 
@@ -105,47 +109,53 @@ public record WatchEvent(
 
     /** The same event at a position in the service's order of changes. */
     public WatchEvent at(String newPosition) {
-        return new WatchEvent(type, name, sessionId, fencingToken, mode, cause, version, value, locks, newPosition);
+        return new WatchEvent(
+                type, name, sessionId, fencingToken, mode, cause, version, value, locks, keys, newPosition);
     }
 
     /** A grant: {@code sessionId} holds {@code name} with {@code fencingToken}. */
     public static WatchEvent acquired(String name, String sessionId, long fencingToken, LockMode mode) {
-        return new WatchEvent(Type.ACQUIRED, name, sessionId, fencingToken, mode, null, 0, null, null, null);
+        return new WatchEvent(Type.ACQUIRED, name, sessionId, fencingToken, mode, null, 0, null, null, null, null);
     }
 
     /** A holder left. */
     public static WatchEvent released(String name, String sessionId, long fencingToken, LockMode mode, Cause cause) {
-        return new WatchEvent(Type.RELEASED, name, sessionId, fencingToken, mode, cause, 0, null, null, null);
+        return new WatchEvent(Type.RELEASED, name, sessionId, fencingToken, mode, cause, 0, null, null, null, null);
     }
 
     /** A wait began. */
     public static WatchEvent queued(String name, String sessionId, LockMode mode) {
-        return new WatchEvent(Type.QUEUED, name, sessionId, 0, mode, null, 0, null, null, null);
+        return new WatchEvent(Type.QUEUED, name, sessionId, 0, mode, null, 0, null, null, null, null);
     }
 
     /** A wait ended without a grant. */
     public static WatchEvent waitEnded(String name, String sessionId, LockMode mode, Cause cause) {
-        return new WatchEvent(Type.WAIT_ENDED, name, sessionId, 0, mode, cause, 0, null, null, null);
+        return new WatchEvent(Type.WAIT_ENDED, name, sessionId, 0, mode, cause, 0, null, null, null, null);
     }
 
     /** A register write. */
     public static WatchEvent registerSet(String key, String sessionId, long version, byte[] value) {
-        return new WatchEvent(Type.REGISTER_SET, key, sessionId, 0, null, null, version, value, null, null);
+        return new WatchEvent(Type.REGISTER_SET, key, sessionId, 0, null, null, version, value, null, null, null);
     }
 
     /** A key deletion: the version the key had, and why (null: a client deleted it). */
     public static WatchEvent registerDeleted(String key, String sessionId, long version, Cause cause) {
-        return new WatchEvent(Type.REGISTER_DELETED, key, sessionId, 0, null, cause, version, null, null, null);
+        return new WatchEvent(Type.REGISTER_DELETED, key, sessionId, 0, null, cause, version, null, null, null, null);
     }
 
     /** The state of watched locks: those of {@code locks} (the held or waited-for ones). */
     public static WatchEvent lockState(String watched, List<LockInfo> locks) {
-        return new WatchEvent(Type.STATE, watched, null, 0, null, null, 0, null, locks, null);
+        return new WatchEvent(Type.STATE, watched, null, 0, null, null, 0, null, locks, null, null);
     }
 
     /** The state of a watched register: version 0 and no value when it was never written. */
     public static WatchEvent registerState(String key, long version, byte[] value) {
-        return new WatchEvent(Type.STATE, key, null, 0, null, null, version, value, null, null);
+        return new WatchEvent(Type.STATE, key, null, 0, null, null, version, value, null, null, null);
+    }
+
+    /** The state of a watch of keys: every key under {@code prefix}. */
+    public static WatchEvent keyState(String prefix, List<KeyEntry> keys) {
+        return new WatchEvent(Type.STATE, prefix, null, 0, null, null, 0, null, null, keys, null);
     }
 
     @Override
@@ -160,6 +170,7 @@ public record WatchEvent(
                 && version == e.version
                 && Arrays.equals(value, e.value)
                 && locks.equals(e.locks)
+                && keys.equals(e.keys)
                 && position.equals(e.position);
     }
 
@@ -183,11 +194,14 @@ public record WatchEvent(
         }
         if (type == Type.REGISTER_SET
                 || type == Type.REGISTER_DELETED
-                || (type == Type.STATE && locks.isEmpty() && version > 0)) {
+                || (type == Type.STATE && locks.isEmpty() && keys.isEmpty() && version > 0)) {
             b.append(" version ").append(version);
         }
         if (type == Type.STATE && !locks.isEmpty()) {
             b.append(' ').append(locks.size()).append(" locks");
+        }
+        if (type == Type.STATE && !keys.isEmpty()) {
+            b.append(' ').append(keys.size()).append(" keys");
         }
         return b.append(position.isEmpty() ? "" : " at " + position).append(']').toString();
     }

@@ -1,10 +1,11 @@
 package io.holdfast;
 
 /**
- * What a watch follows: one lock, every lock whose name starts with a prefix, or one register.
+ * What a watch follows: one lock, every lock whose name starts with a prefix, one register, or
+ * every key whose name starts with a prefix.
  *
- * @param kind which of the three
- * @param name the lock's name, the prefix (empty: every lock), or the register's key
+ * @param kind which of the four
+ * @param name the lock's name, the prefix (empty: every lock, or every key), or the register's key
  */
 public record WatchTarget(Kind kind, String name) {
     /**
@@ -20,16 +21,19 @@ public record WatchTarget(Kind kind, String name) {
         /** Every lock whose name starts with the prefix. */
         PREFIX,
         /** One versioned register. */
-        REGISTER
+        REGISTER,
+        /** Every key ({@link Keys}) whose name starts with the prefix. */
+        KEYS
     }
 
     public WatchTarget {
         if (kind == null) {
             throw new InvalidArgumentException("the watch's kind must not be null");
         }
-        if (kind == Kind.PREFIX) {
+        if (kind == Kind.PREFIX || kind == Kind.KEYS) {
             if (name == null) {
-                throw new InvalidArgumentException("the prefix must not be null (\"\" watches every lock)");
+                throw new InvalidArgumentException("the prefix must not be null (\"\" watches every "
+                        + (kind == Kind.KEYS ? "key" : "lock") + ")");
             }
             if (!name.isEmpty()) {
                 Names.check(name);
@@ -54,12 +58,17 @@ public record WatchTarget(Kind kind, String name) {
         return new WatchTarget(Kind.REGISTER, key);
     }
 
+    /** Every key whose name starts with {@code prefix} ("" for all). */
+    public static WatchTarget keys(String prefix) {
+        return new WatchTarget(Kind.KEYS, prefix);
+    }
+
     /** Whether a lock of this name is watched (never for a register watch). */
     public boolean coversLock(String lockName) {
         return switch (kind) {
             case LOCK -> name.equals(lockName);
             case PREFIX -> lockName.startsWith(name);
-            case REGISTER -> false;
+            case REGISTER, KEYS -> false;
         };
     }
 
@@ -69,6 +78,7 @@ public record WatchTarget(Kind kind, String name) {
             case LOCK -> name;
             case PREFIX -> name + "*";
             case REGISTER -> "register " + name;
+            case KEYS -> "keys " + name + "*";
         };
     }
 }

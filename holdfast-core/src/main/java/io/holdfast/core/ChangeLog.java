@@ -165,7 +165,9 @@ public final class ChangeLog {
      */
     static boolean concerns(WatchTarget target, WatchEvent e) {
         if (isKeyChange(e)) {
-            return target.kind() == WatchTarget.Kind.REGISTER && target.name().equals(e.name());
+            return target.kind() == WatchTarget.Kind.REGISTER
+                    ? target.name().equals(e.name())
+                    : target.kind() == WatchTarget.Kind.KEYS && e.name().startsWith(target.name());
         }
         return target.coversLock(e.name());
     }

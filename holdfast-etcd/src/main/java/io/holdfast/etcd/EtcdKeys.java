@@ -55,6 +55,7 @@ final class EtcdKeys {
             case LOCK -> prefix(target.name());
             case PREFIX -> under(target.name());
             case REGISTER -> EtcdRegisters.key(namespace, target.name());
+            case KEYS -> throw new io.holdfast.UnsupportedFeatureException("the etcd provider does not support keys");
         };
     }
 

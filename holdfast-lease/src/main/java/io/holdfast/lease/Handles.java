@@ -121,6 +121,17 @@ public final class Handles {
     }
 
     /**
+     * The keys of an engine ({@link io.holdfast.Keys}), checked as {@link CheckedKeys} says before
+     * {@code engineKeys} is called: the engine's keys may trust their arguments.
+     *
+     * @throws UnsupportedFeatureException without {@link Capability#KEYS}
+     */
+    public static io.holdfast.Keys keys(Acquirer engine, io.holdfast.Keys engineKeys) {
+        require(engine, Capability.KEYS, "keys");
+        return new CheckedKeys(engine, engineKeys);
+    }
+
+    /**
      * Several locks taken all or none, in sorted order ({@link DistributedMultiLock}).
      *
      * @param ticker the engine's clock, for what is left of the one wait time

@@ -88,6 +88,19 @@ public interface LockService extends AutoCloseable {
     CompletableFuture<Optional<RegisterValue>> readRegister(String key);
 
     /**
+     * One page of the keys under {@code prefix} after {@code after}, in byte order of their UTF-8,
+     * read at one point (linearizable: at the leader, after every entry it has committed), with
+     * that point's position ({@link KeyPage}). Only keys {@code identity} may read are listed.
+     *
+     * @param after "" for the first page
+     * @param limit 1 to {@code io.holdfast.core.Limits#MAX_KEY_PAGE}
+     */
+    default CompletableFuture<KeyPage> keys(String identity, String prefix, String after, int limit) {
+        return CompletableFuture.failedFuture(
+                new io.holdfast.UnsupportedFeatureException("this lock service does not list keys"));
+    }
+
+    /**
      * One page of the sessions {@code identity} may see: its own, or every session for an admin
      * (and for everyone without access control). Services that cannot list sessions fail with
      * {@link io.holdfast.UnsupportedFeatureException}.

@@ -195,6 +195,16 @@ public final class LocalNode {
         }
     }
 
+    /** One page of keys ({@link LockService#keys}), at the position right after the last change. */
+    public io.holdfast.model.KeyPage keys(String prefix, String after, int limit) {
+        lock.lock();
+        try {
+            return table.keys(prefix, after.isEmpty() ? null : after, limit, key -> true, changes.appended());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The timer loop: expires silent sessions and ticks the table when a deadline is due. */
     private void maintain() {
         lock.lock();

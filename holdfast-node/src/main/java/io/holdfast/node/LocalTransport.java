@@ -64,5 +64,10 @@ public final class LocalTransport implements LockService {
     }
 
     @Override
+    public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        return CompletableFuture.completedFuture(node.keys(prefix, after, limit));
+    }
+
+    @Override
     public void close() {}
 }

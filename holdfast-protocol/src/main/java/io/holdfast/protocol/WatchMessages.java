@@ -26,6 +26,7 @@ final class WatchMessages {
                             case LOCK -> WatchKind.WATCH_LOCK;
                             case PREFIX -> WatchKind.WATCH_PREFIX;
                             case REGISTER -> WatchKind.WATCH_REGISTER;
+                            case KEYS -> WatchKind.WATCH_KEYS;
                         })
                 .setName(target.name())
                 .setAfter(from == null ? "" : from.toString())
@@ -39,9 +40,10 @@ final class WatchMessages {
             case WATCH_LOCK -> WatchTarget.lock(r.getName());
             case WATCH_PREFIX -> WatchTarget.prefix(r.getName());
             case WATCH_REGISTER -> WatchTarget.register(r.getName());
+            case WATCH_KEYS -> WatchTarget.keys(r.getName());
             case WATCH_KIND_UNSPECIFIED, UNRECOGNIZED ->
                 throw new InvalidArgumentException(
-                        "watch.kind is " + r.getKind() + ", not one of LOCK, PREFIX, REGISTER");
+                        "watch.kind is " + r.getKind() + ", not one of LOCK, PREFIX, REGISTER, KEYS");
         };
     }
 

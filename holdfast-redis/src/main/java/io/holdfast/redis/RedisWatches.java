@@ -78,6 +78,7 @@ final class RedisWatches implements WatchSubscriptions.Store<RedisWatches.Channe
             case LOCK -> new Channel(lockChannel(prefix, target.name()), false);
             case REGISTER -> new Channel(registerChannel(prefix, target.name()), false);
             case PREFIX -> new Channel(RedisAdmin.glob(lockChannel(prefix, target.name())) + "*", true);
+            case KEYS -> throw new io.holdfast.UnsupportedFeatureException("the redis provider does not support keys");
         };
     }
 

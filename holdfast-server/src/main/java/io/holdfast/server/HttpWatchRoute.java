@@ -111,6 +111,9 @@ final class HttpWatchRoute {
                                 all.stream()
                                         .filter(l -> target.coversLock(l.name()))
                                         .toList()));
+            case KEYS ->
+                CompletableFuture.failedFuture(
+                        new io.holdfast.UnsupportedFeatureException("a watch of keys is not served over HTTP yet"));
         };
     }
 

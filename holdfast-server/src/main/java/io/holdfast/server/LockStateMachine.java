@@ -1,4 +1,4 @@
-// Ceiling 550 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
+// Ceiling 560 lines, one idea: Ratis's state machine contract for the lock table (apply, snapshots, reads,
 // leadership hooks); the table and its codecs live in holdfast-core.
 package io.holdfast.server;
 
@@ -140,10 +140,7 @@ final class LockStateMachine extends BaseStateMachine {
         return ids;
     }
 
-    /**
-     * The protocol version the members speak: the lowest they reported, never below the version
-     * the leader recorded ({@link LockTable#clusterVersion}).
-     */
+    /** The members' protocol version: the lowest reported, never below the one recorded ({@link LockTable#clusterVersion}). */
     int clusterVersion() throws IOException {
         Set<String> members = members();
         return read(t -> t.clusterVersion(members));
@@ -220,8 +217,16 @@ final class LockStateMachine extends BaseStateMachine {
 
     /** Runs {@code read} on the table under the apply lock. */
     <T> T read(Function<LockTable, T> read) {
+        return readAt((t, at) -> read.apply(t));
+    }
+
+    /** {@link #read}, given the position right after the last entry applied (where a key page stands). */
+    <T> T readAt(java.util.function.BiFunction<LockTable, io.holdfast.model.ChangePosition, T> read) {
         synchronized (lock) {
-            return read.apply(table);
+            return read.apply(
+                    table,
+                    new io.holdfast.model.ChangePosition(
+                            getLastAppliedTermIndex().getIndex() + 1, 0));
         }
     }
 

@@ -104,6 +104,8 @@ final class ZooKeeperWatches implements WatchSubscriptions.Store<ZooKeeperWatche
             case LOCK -> new Persistent(LockNodes.parent(target.name()), null, s);
             case PREFIX -> new Persistent(ZooKeeperBackend.LOCKS, target.name(), s);
             case REGISTER -> new Persistent(ZooKeeperRegisters.path(target.name()), null, s);
+            case KEYS ->
+                throw new io.holdfast.UnsupportedFeatureException("the zookeeper provider does not support keys");
         };
         AddWatchMode mode = target.kind() == WatchTarget.Kind.REGISTER
                 ? AddWatchMode.PERSISTENT

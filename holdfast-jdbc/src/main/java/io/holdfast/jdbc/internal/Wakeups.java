@@ -113,7 +113,7 @@ final class Wakeups {
         watched.changed(t -> switch (t.kind()) {
             case LOCK -> t.name().equals(name);
             case PREFIX -> name.startsWith(t.name());
-            case REGISTER -> false;
+            case REGISTER, KEYS -> false;
         });
     }
 

@@ -1,0 +1,158 @@
+package io.holdfast;
+
+import java.util.Optional;
+
+/**
+ * Small keys beside the locks, from {@link LockClient#keys()}: what teams otherwise keep etcd or
+ * ZooKeeper for (service discovery, group membership, configuration, counters, atomic changes of
+ * several keys).
+ *
+ * <p><b>Guarantees</b> (where the provider has {@link Capability#KEYS}): each key has a version
+ * that is 1 at its first write after it was absent and grows by one with every write; a delete
+ * makes it absent (version 0). Reads, lists and writes are linearizable where the provider is
+ * ({@link Capability#SURVIVES_NODE_FAILURE} says whether it survives a node's loss). A key written
+ * with {@link PutOptions#attached()} ({@link Capability#SESSION_KEYS}) is deleted in the same step
+ * as this client's session ends, and every watcher of it is told with the cause ({@link
+ * WatchEvent.Cause#SESSION_EXPIRED}, {@link WatchEvent.Cause#SESSION_CLOSED}); with a time to live
+ * ({@link Capability#KEY_TTL}) it is deleted when that passes ({@link
+ * WatchEvent.Cause#LEASE_TIMEOUT}). A {@link #commit transaction} ({@link
+ * Capability#TRANSACTIONS}) is one step: all its compares are read and all its ops applied at one
+ * point, or none. A call whose answer was lost is retried by the client under the same invocation:
+ * it applies once.
+ *
+ * <p><b>Does not</b> keep history (a key has only its current version), order keys other than by
+ * the bytes of their UTF-8, or keep a listing of several pages at one point: each page is read
+ * where it was read ({@link KeyListing#position()}).
+ *
+ * <p><b>Failure story</b>: a service instance registers {@code services/web/i-17} attached to its
+ * session and is SIGKILLed. It stops keeping its session alive; when the session's TTL passes the
+ * service ends it, deletes the key in the same step, and every watcher of {@code services/web/}
+ * receives {@link WatchEvent.Type#REGISTER_DELETED} with cause {@code SESSION_EXPIRED}. A reader
+ * that lists the prefix after that step does not see the instance; one that listed before and
+ * watches from the listing's position sees the deletion: nothing falls between.
+ *
+ * <p><b>Limits</b>: keys follow {@link Names} (1 to 512 bytes of UTF-8); values at most {@link
+ * #MAX_VALUE_BYTES}; at most {@link #MAX_KEYS_PER_SESSION} keys attached to one session; a page
+ * of at most {@link #MAX_PAGE} keys. A limit is refused with {@link InvalidArgumentException} or
+ * {@link QuotaExceededException} naming it, before anything changes.
+ */
+public interface Keys {
+    /** An expected version that any version matches (a put or delete without a condition). */
+    long ANY_VERSION = -1;
+
+    /** The largest value: 64 KiB. */
+    int MAX_VALUE_BYTES = VersionedRegister.MAX_VALUE_BYTES;
+
+    /** The most keys a page lists. */
+    int MAX_PAGE = 1_000;
+
+    /** The most compares, and ops per branch, of one transaction. */
+    int MAX_TXN_OPS = 128;
+
+    /** The most bytes of keys and values of one transaction. */
+    int MAX_TXN_BYTES = 256 * 1024;
+
+    /** The most keys attached to one session. */
+    int MAX_KEYS_PER_SESSION = 10_000;
+
+    /** The shortest time to live of a key, in seconds. */
+    int MIN_TTL_SECONDS = 1;
+
+    /** The longest time to live of a key, in days. */
+    int MAX_TTL_DAYS = 30;
+
+    /** The key's value, version and owner; empty when it is absent. */
+    Optional<KeyEntry> get(String key);
+
+    /**
+     * Writes {@code value} to {@code key} as {@code options} say.
+     *
+     * @return the key as written, with its new version
+     * @throws ConflictException when the key's version is not the expected one; nothing was written
+     * @throws UnsupportedFeatureException when the options need a capability the provider lacks
+     * @throws QuotaExceededException when the session already has {@link #MAX_KEYS_PER_SESSION} keys
+     */
+    KeyEntry put(String key, byte[] value, PutOptions options);
+
+    /** {@link #put(String, byte[], PutOptions)} whatever the key's version, living until deleted. */
+    default KeyEntry put(String key, byte[] value) {
+        return put(key, value, PutOptions.any());
+    }
+
+    /**
+     * Deletes the key if its version is {@code expectedVersion} (or whatever it is, with {@link
+     * #ANY_VERSION}).
+     *
+     * @return the version the key had; 0 when it was absent (an unconditional delete of an absent
+     *     key is not refused)
+     * @throws ConflictException when the key's version is not the expected one; nothing was deleted
+     */
+    long delete(String key, long expectedVersion);
+
+    /** {@link #delete(String, long)} whatever the key's version. */
+    default long delete(String key) {
+        return delete(key, ANY_VERSION);
+    }
+
+    /**
+     * Adds {@code delta} to the key's counter in one step and answers the new value: no
+     * compare-and-set loop. A counter is a key of 8 bytes, a signed big-endian 64-bit integer
+     * ({@link KeyEntry#counter()}); an absent key counts as 0 and is created. The key's lifetime
+     * stays as it was.
+     *
+     * @throws InvalidArgumentException when the key holds something other than 8 bytes, or the sum
+     *     overflows; nothing changed
+     */
+    long add(String key, long delta);
+
+    /**
+     * One page of the keys that start with {@code prefix}, after {@code after}, in byte order of
+     * their UTF-8, read at one point.
+     *
+     * @param prefix "" for every key
+     * @param after "" (or null) for the first page; else the last key of the page before ({@link
+     *     KeyListing#next()})
+     * @param limit 1 to {@link #MAX_PAGE}
+     */
+    KeyListing list(String prefix, String after, int limit);
+
+    /** The first page of up to {@link #MAX_PAGE} keys under {@code prefix}. */
+    default KeyListing list(String prefix) {
+        return list(prefix, "", MAX_PAGE);
+    }
+
+    /**
+     * Follows every key under {@code prefix}: first a {@link WatchEvent.Type#STATE} with the keys
+     * ({@link WatchEvent#keys()}), then each write ({@code REGISTER_SET}) and deletion ({@code
+     * REGISTER_DELETED} with its cause) in the order the service made them; after a gap, a new
+     * {@code STATE}. The same as {@link LockClient#watch(WatchTarget, WatchListener)} with {@link
+     * WatchTarget#keys(String)}.
+     */
+    Watch watch(String prefix, WatchListener listener);
+
+    /**
+     * Runs a transaction in one step.
+     *
+     * @return which branch ran and each op's result
+     * @throws ConflictException when an op of the branch that ran was refused for a version; its
+     *     message names the branch and the op ("then op 2: ..."); nothing changed
+     * @throws UnsupportedFeatureException without {@link Capability#TRANSACTIONS}
+     */
+    TxnResult commit(Txn txn);
+
+    /**
+     * Checks a value against {@link #MAX_VALUE_BYTES}.
+     *
+     * @throws InvalidArgumentException for null or a value too large
+     */
+    static byte[] checkValue(byte[] value) {
+        if (value == null) {
+            throw new InvalidArgumentException("the value must not be null");
+        }
+        if (value.length > MAX_VALUE_BYTES) {
+            throw new InvalidArgumentException(
+                    "the value is " + value.length + " bytes; the limit is " + MAX_VALUE_BYTES);
+        }
+        return value;
+    }
+}
