@@ -308,7 +308,7 @@ public final class LockTable {
 
         @Override
         public Reply openSession(OpenSession c) {
-            return sessions.open(c, identity, queues.now());
+            return sessions.open(c, identity, queues.now(), versionFloor());
         }
 
         @Override

@@ -42,9 +42,16 @@ final class Sessions {
     }
 
     /** Applies {@link OpenSession} sent by {@code identity}, at the table's clock {@code now}. */
-    Reply open(OpenSession c, String identity, long now) {
+    /**
+     * Opens a session; {@code clusterVersion} is the table's recorded version, which chooses the
+     * rule for its id ({@link SessionIds#choiceProblem} from {@link SessionIds#CHOICE_RULE_VERSION}).
+     */
+    Reply open(OpenSession c, String identity, long now, int clusterVersion) {
         String id = c.sessionId();
         checkId(id);
+        if (clusterVersion >= SessionIds.CHOICE_RULE_VERSION && SessionIds.choiceProblem(id) != null) {
+            throw new InvalidArgumentException(SessionIds.choiceProblem(id));
+        }
         if (c.clientName() == null || c.clientName().isEmpty() || c.clientName().length() > Limits.MAX_CLIENT_NAME) {
             throw new InvalidArgumentException("client name must be 1 to " + Limits.MAX_CLIENT_NAME + " characters");
         }

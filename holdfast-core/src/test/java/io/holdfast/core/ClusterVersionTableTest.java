@@ -158,4 +158,32 @@ class ClusterVersionTableTest {
         assertThat(Vocabulary.CURRENT.version()).isEqualTo(Vocabulary.VERSION);
         assertThatThrownBy(() -> new Vocabulary(0, types)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    private static Reply open(LockTable table, String id) {
+        return table.apply(new Command.Envelope(0, null, new Command.OpenSession(id, "c", 10_000, 0)), e -> {});
+    }
+
+    /**
+     * One rule for session ids, in the table and at the opener, from protocol version 6: an id that
+     * begins with '-' or is shorter than a new id is refused by the table once the cluster's
+     * version is recorded at 6, and still opened below it (entries of older builds replay alike).
+     */
+    @Test
+    void fromVersionSixTheTableRefusesTheIdsNoOpenerMayChoose() {
+        String dash = "-" + "a".repeat(21);
+        String shorter = "b".repeat(16);
+        LockTable older = new LockTable();
+        report(older, null, LockTable.VERSION_FLOOR, 5);
+        assertThat(open(older, dash)).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(open(older, shorter)).isEqualTo(Reply.Ok.INSTANCE);
+
+        LockTable table = new LockTable();
+        report(table, null, LockTable.VERSION_FLOOR, 6);
+        assertThat(open(table, dash))
+                .isEqualTo(Reply.Failed.of(ErrorCode.INVALID_ARGUMENT, "session id must not begin with '-'"));
+        assertThat(open(table, shorter))
+                .isEqualTo(Reply.Failed.of(ErrorCode.INVALID_ARGUMENT, "session id must be 22 to 128 characters"));
+        assertThat(open(table, io.holdfast.model.SessionIds.newId())).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(table.sessionCount()).isEqualTo(1);
+    }
 }

@@ -29,7 +29,7 @@ class SessionsTest {
     }
 
     private Reply open(String id, String identity) {
-        return sessions.open(new OpenSession(id, "client", 10_000, 0), identity, 123);
+        return sessions.open(new OpenSession(id, "client", 10_000, 0), identity, 123, 0);
     }
 
     @Test
@@ -40,7 +40,7 @@ class SessionsTest {
         assertThat(sessions.get(A).openedAt).isEqualTo(123);
         assertThat(failed(open(A, "bob"), ErrorCode.INVALID_ARGUMENT).message())
                 .isEqualTo("session id " + A + " is already in use");
-        Reply otherTtl = sessions.open(new OpenSession(A, "client", 20_000, 0), "alice", 0);
+        Reply otherTtl = sessions.open(new OpenSession(A, "client", 20_000, 0), "alice", 0, 0);
         failed(otherTtl, ErrorCode.INVALID_ARGUMENT);
     }
 
@@ -63,9 +63,9 @@ class SessionsTest {
     void malformedOpensThrowAndChangeNothing() {
         assertThatThrownBy(() -> open("short", null)).isInstanceOf(InvalidArgumentException.class);
         assertThatThrownBy(() -> open("session-with-a-dot.", null)).isInstanceOf(InvalidArgumentException.class);
-        assertThatThrownBy(() -> sessions.open(new OpenSession(A, "", 10_000, 0), null, 0))
+        assertThatThrownBy(() -> sessions.open(new OpenSession(A, "", 10_000, 0), null, 0, 0))
                 .isInstanceOf(InvalidArgumentException.class);
-        assertThatThrownBy(() -> sessions.open(new OpenSession(A, "c", 1, 0), null, 0))
+        assertThatThrownBy(() -> sessions.open(new OpenSession(A, "c", 1, 0), null, 0, 0))
                 .hasMessage("session TTL must be between 1000 and 600000, not 1");
         assertThat(sessions.size()).isZero();
     }

@@ -51,12 +51,31 @@ public final class SessionIds {
     }
 
     /**
-     * Whether an opener may choose {@code id} for itself: the table's rule ({@link #problem}), at
-     * least as long as a {@link #newId()} (so it can hold as many random bits) and not beginning
-     * with {@code '-'} (which command lines read as an option). Every {@link #newId()} is one.
+     * What is wrong with {@code id} as an id an opener chooses, or null if nothing: {@link
+     * #problem}'s rule, at least as long as a {@link #newId()} (so it can hold as many random bits)
+     * and not beginning with {@code '-'} (which command lines read as an option). Every {@link
+     * #newId()} passes. The table applies this rule to every session opened once the cluster's
+     * recorded version is {@value #CHOICE_RULE_VERSION} or more (entries written before keep the
+     * rule they were applied with, so every replica replays them alike); the HTTP front applies it
+     * always.
      */
+    public static String choiceProblem(String id) {
+        String problem = problem(id);
+        if (problem != null) {
+            return problem;
+        }
+        if (id.length() < NEW_LENGTH) {
+            return "session id must be " + NEW_LENGTH + " to " + MAX_LENGTH + " characters";
+        }
+        return id.charAt(0) == '-' ? "session id must not begin with '-'" : null;
+    }
+
+    /** The protocol version from which the table applies {@link #choiceProblem}. */
+    public static final int CHOICE_RULE_VERSION = 6;
+
+    /** Whether an opener may choose {@code id} for itself ({@link #choiceProblem}). */
     public static boolean isWellFormedChoice(String id) {
-        return problem(id) == null && id.length() >= NEW_LENGTH && id.charAt(0) != '-';
+        return choiceProblem(id) == null;
     }
 
     /** A new id; see the class comment. */
