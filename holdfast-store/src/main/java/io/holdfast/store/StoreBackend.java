@@ -181,6 +181,18 @@ public interface StoreBackend {
         return null;
     }
 
+    /**
+     * The store's keys ({@link io.holdfast.Keys}), if the backend declares {@link Capability#KEYS}
+     * (and {@link Capability#SESSION_KEYS}, {@link Capability#KEY_TTL}, {@link
+     * Capability#TRANSACTIONS} for what it keeps of those); the client checks every argument and
+     * capability first ({@code Handles.keys}), so these may trust theirs. A key attached to the
+     * session is this backend's session's ({@link #sessionId()}). Called once, when the client is
+     * built; the default has none.
+     */
+    default io.holdfast.Keys keys() {
+        return null;
+    }
+
     /** Stops all traffic to the store at once, releasing nothing: a simulated process death. */
     void abandon();
 

@@ -88,6 +88,7 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
     private final ClientOptions options;
     private final Set<Capability> capabilities;
     private final StoreRegisters registers;
+    private final io.holdfast.Keys keys;
     private final ExecutorService executor;
     private final StoreLeaseHost host;
     private final StoreReleases releases;
@@ -119,6 +120,7 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
             throw refused;
         }
         this.registers = capabilities.contains(Capability.REGISTERS) ? backend.registers() : null;
+        this.keys = capabilities.contains(Capability.KEYS) ? backend.keys() : null;
         if (capabilities.contains(Capability.REGISTERS) && registers == null) {
             backend.close();
             throw new IllegalStateException(
@@ -163,6 +165,12 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
     public VersionedRegister register(String key) {
         checkOpen();
         return Handles.register(acquirer, new StoreRegistrar(this, registers, executor), key);
+    }
+
+    @Override
+    public io.holdfast.Keys keys() {
+        checkOpen();
+        return Handles.keys(acquirer, keys);
     }
 
     @Override
