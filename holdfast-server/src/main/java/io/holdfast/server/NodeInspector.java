@@ -43,22 +43,31 @@ final class NodeInspector {
     private final LeaderDuties duties;
     private final Predicate<String> isAdmin;
 
-    /**
-     * (table time, local nanoTime) when this replica's table clock last moved. For display only.
-     */
-    private volatile long[] replicaClock = {0, System.nanoTime()};
+    private final io.holdfast.Ticker ticker;
 
-    NodeInspector(RaftGateway raft, LockStateMachine machine, LeaderDuties duties, Predicate<String> isAdmin) {
+    /**
+     * (table time, the node's ticker) when this replica's table clock last moved. For display only.
+     */
+    private volatile long[] replicaClock;
+
+    NodeInspector(
+            RaftGateway raft,
+            LockStateMachine machine,
+            LeaderDuties duties,
+            Predicate<String> isAdmin,
+            io.holdfast.Ticker ticker) {
         this.raft = raft;
         this.machine = machine;
         this.duties = duties;
         this.isAdmin = isAdmin;
+        this.ticker = ticker;
+        this.replicaClock = new long[] {0, ticker.nanos()};
     }
 
     /** The table's clock after an apply; moves the follower's display clock. */
     void tableClock(long tableNow) {
         if (tableNow != replicaClock[0]) {
-            replicaClock = new long[] {tableNow, System.nanoTime()};
+            replicaClock = new long[] {tableNow, ticker.nanos()};
         }
     }
 
@@ -83,7 +92,7 @@ final class NodeInspector {
 
     private <T> Inspection<T> localInspection(BiFunction<LockTable, Long, T> read) {
         long[] clock = replicaClock;
-        long estimate = clock[0] + (System.nanoTime() - clock[1]) / 1_000_000;
+        long estimate = clock[0] + (ticker.nanos() - clock[1]) / 1_000_000;
         return new Inspection<>(machine.read(t -> read.apply(t, Math.max(t.now(), estimate))), false);
     }
 

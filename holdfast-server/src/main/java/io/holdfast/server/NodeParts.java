@@ -108,7 +108,7 @@ final class NodeParts {
         this.proposer = new Proposer(self, this::write);
         this.audit = new AuditLog(self);
         this.duties = new LeaderDuties(self, ticker, machine, proposer::propose);
-        this.inspector = new NodeInspector(gateway, machine, duties, this::isAdmin);
+        this.inspector = new NodeInspector(gateway, machine, duties, this::isAdmin, ticker);
         this.releaseLostOnStepDown = bugs.contains(PlantedBug.RELEASE_LOST_ON_STEP_DOWN);
         this.grantWithoutQuorum =
                 bugs.contains(PlantedBug.GRANT_WITHOUT_QUORUM) ? new GrantWithoutQuorum(proposer::propose) : null;
