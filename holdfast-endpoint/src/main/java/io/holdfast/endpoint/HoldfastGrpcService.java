@@ -1,12 +1,10 @@
-// Ceiling 450 lines, one idea: the gRPC face of a LockService, one short method per call of
-// holdfast.proto and the event streams; the conversions are the *Messages classes.
 package io.holdfast.endpoint;
 
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.Names;
 import io.holdfast.PermissionDeniedException;
-import io.holdfast.UnavailableException;
 import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.protocol.Convert;
@@ -20,15 +18,13 @@ import io.holdfast.protocol.v1.HoldfastGrpc;
 import io.holdfast.protocol.v1.IsCurrentHolderRequest;
 import io.holdfast.protocol.v1.IsCurrentHolderResponse;
 import io.holdfast.protocol.v1.KeepAliveRequest;
+import io.holdfast.protocol.v1.KeysRequest;
+import io.holdfast.protocol.v1.KeysResponse;
 import io.holdfast.protocol.v1.ListRequest;
 import io.holdfast.protocol.v1.ListResponse;
 import io.holdfast.protocol.v1.ReadRegisterRequest;
 import io.holdfast.protocol.v1.ReadRegisterResponse;
 import io.holdfast.protocol.v1.ReplyMessage;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -43,26 +39,26 @@ import org.slf4j.LoggerFactory;
  * backend throws or returns ends the service: every call is answered, with {@code INTERNAL} if need
  * be.
  *
- * <p><b>Event streams.</b> {@code Events} subscribes to the backend for the session and sends
- * {@code started} once subscribed, then every event, and {@code gap} whenever the backend reports
- * one (or an event cannot be encoded). A session has one stream: a newer stream replaces the
- * older, which is completed. When the client cancels, the backend subscription is dropped, unless a
- * newer stream has taken it over. If the backend's {@code subscribe} throws (a follower refusing
- * with {@link io.holdfast.model.NotLeaderException}), or the backend later ends the subscription
- * ({@link LockService.Listener#onEnd}, when this node stops leading), the stream ends with the
- * status of that exception, so the client goes to the leader it names.
+ * <p><b>Reads of what a caller may not read.</b> A call about one name ({@code Describe}, {@code
+ * IsCurrentHolder}, {@code ReadRegister}, a watch of a lock or a register) is refused with {@code
+ * PERMISSION_DENIED}; a call about many ({@code List}, {@code Keys}, a watch of a prefix or of keys)
+ * answers only the names the caller may read.
+ *
+ * <p><b>Event streams.</b> {@code Events} keeps one stream per session, as {@link EventStreams}
+ * describes.
  */
 public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(HoldfastGrpcService.class);
 
     private final LockService backend;
-    /** The current stream of each session; guarded by itself, which also orders (un)subscribing. */
-    private final Map<String, Subscription> streams = new HashMap<>();
+    /** The Events stream of each session. */
+    private final EventStreams streams;
     /** The spans of submits and watch polls. */
     private final ServerTracing tracing = ServerTracing.global();
 
     public HoldfastGrpcService(LockService backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
+        this.streams = new EventStreams(backend);
     }
 
     @Override
@@ -89,9 +85,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     private CompletableFuture<String> ownSession(String sessionId) {
         String identity = Authenticator.IDENTITY.get();
         if (!backend.mayUseSession(identity, sessionId)) {
-            return CompletableFuture.failedFuture(
-                    new PermissionDeniedException("session " + sessionId + " belongs to another identity than "
-                            + (identity == null ? "an unauthenticated client" : identity)));
+            return CompletableFuture.failedFuture(EventStreams.notYours(sessionId, identity));
         }
         return CompletableFuture.completedFuture(sessionId);
     }
@@ -145,6 +139,42 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     @Override
     public void readRegister(ReadRegisterRequest request, StreamObserver<ReadRegisterResponse> out) {
         unary(out, () -> readable(request.getKey()).thenCompose(backend::readRegister), Convert::toProto);
+    }
+
+    /** The longest page of {@code Keys}, and the page of a request that sets no limit. */
+    static final int MAX_KEY_PAGE = 1_000;
+
+    @Override
+    public void keys(KeysRequest request, StreamObserver<KeysResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
+        unary(
+                out,
+                () -> {
+                    int limit = request.getLimit() == 0 ? MAX_KEY_PAGE : request.getLimit();
+                    if (limit < 1 || limit > MAX_KEY_PAGE) {
+                        throw new InvalidArgumentException("keys.limit must be 1 to " + MAX_KEY_PAGE + " (0 for "
+                                + MAX_KEY_PAGE + "), not " + request.getLimit());
+                    }
+                    String prefix = request.getPrefix();
+                    if (!prefix.isEmpty()) {
+                        checkName("keys.prefix", prefix);
+                    }
+                    String after = request.getAfter();
+                    if (!after.isEmpty()) {
+                        checkName("keys.after", after);
+                    }
+                    return backend.keys(identity, prefix, after, limit);
+                },
+                Convert::toProto);
+    }
+
+    /** Refuses a name that breaks {@link Names}' rules, naming the field. */
+    private static void checkName(String field, String name) {
+        try {
+            Names.check(name);
+        } catch (InvalidArgumentException e) {
+            throw new InvalidArgumentException(field + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -204,9 +234,10 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                                 "watch.wait_millis must be 0 to " + MAX_WATCH_WAIT_MILLIS + ", not " + wait);
                     }
                     return tracing.traced("holdfast.watch.poll", target.name(), () -> {
-                        CompletableFuture<String> allowed = target.kind() == io.holdfast.WatchTarget.Kind.PREFIX
-                                ? CompletableFuture.completedFuture(target.name())
-                                : readable(target.name());
+                        boolean many = target.kind() == io.holdfast.WatchTarget.Kind.PREFIX
+                                || target.kind() == io.holdfast.WatchTarget.Kind.KEYS;
+                        CompletableFuture<String> allowed =
+                                many ? CompletableFuture.completedFuture(target.name()) : readable(target.name());
                         return allowed.thenCompose(n -> backend.changes(identity, target, from, wait));
                     });
                 },
@@ -215,7 +246,8 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                     var events = page.events().stream()
                             .filter(e -> backend.mayRead(identity, e.name()))
                             .toList();
-                    return Convert.toProto(new io.holdfast.model.ChangePage(events, page.next(), page.gap()));
+                    // Deleted keys in the form the reader knows (it says so with `deletions`).
+                    return Convert.toProto(new io.holdfast.model.ChangePage(events, page.next(), page.gap()), request);
                 });
     }
 
@@ -281,55 +313,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
 
     @Override
     public void events(EventsRequest request, StreamObserver<EventMessage> observer) {
-        String sessionId = request.getSessionId();
-        if (sessionId.isEmpty()) {
-            observer.onError(Status.INVALID_ARGUMENT
-                    .withDescription("events need a session id")
-                    .asRuntimeException());
-            return;
-        }
-        String identity = Authenticator.IDENTITY.get();
-        if (!backend.mayUseSession(identity, sessionId)) {
-            observer.onError(GrpcErrors.toStatus(
-                    new PermissionDeniedException("session " + sessionId + " belongs to another identity than "
-                            + (identity == null ? "an unauthenticated client" : identity))));
-            return;
-        }
-        ServerCallStreamObserver<EventMessage> out = (ServerCallStreamObserver<EventMessage>) observer;
-        Subscription sub = new Subscription(sessionId, out);
-        out.setOnCancelHandler(() -> cancelled(sub));
-        Subscription replaced;
-        synchronized (streams) {
-            // The subscription's lock is held until `started` is out, so that events the backend
-            // delivers at once wait behind it.
-            synchronized (sub) {
-                try {
-                    backend.subscribe(sessionId, sub);
-                } catch (RuntimeException e) {
-                    sub.end(e);
-                    return;
-                }
-                replaced = streams.put(sessionId, sub);
-                sub.send(Convert.started(sessionId));
-            }
-        }
-        if (replaced != null) {
-            replaced.complete();
-        }
-    }
-
-    /** The client went away (or the call was cancelled): drop the backend subscription if still ours. */
-    private void cancelled(Subscription sub) {
-        sub.close();
-        synchronized (streams) {
-            if (streams.remove(sub.sessionId, sub)) {
-                try {
-                    backend.unsubscribe(sub.sessionId);
-                } catch (RuntimeException e) {
-                    LOG.warn("unsubscribing session " + sub.sessionId + " failed", e);
-                }
-            }
-        }
+        streams.open(request.getSessionId(), Authenticator.IDENTITY.get(), observer);
     }
 
     /**
@@ -337,113 +321,11 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
      * server that shuts down, so that clients reconnect (elsewhere) at once.
      */
     public void endAllStreams() {
-        List<Subscription> ended;
-        synchronized (streams) {
-            ended = new ArrayList<>(streams.values());
-            streams.clear();
-            for (Subscription sub : ended) {
-                try {
-                    backend.unsubscribe(sub.sessionId);
-                } catch (RuntimeException e) {
-                    LOG.warn("unsubscribing session " + sub.sessionId + " failed", e);
-                }
-            }
-        }
-        for (Subscription sub : ended) {
-            sub.end(Status.UNAVAILABLE
-                    .withDescription("the server is shutting down")
-                    .asRuntimeException());
-        }
+        streams.endAll();
     }
 
     /** The number of sessions with an open event stream (for tests and metrics). */
     public int streamCount() {
-        synchronized (streams) {
-            return streams.size();
-        }
-    }
-
-    /**
-     * One session's stream: the backend's listener, writing to the call one message at a time.
-     * Locks: the service's {@code streams} before a subscription's own, never the other way.
-     */
-    private final class Subscription implements LockService.Listener {
-        private final String sessionId;
-        private final ServerCallStreamObserver<EventMessage> out;
-        private boolean closed; // guarded by this
-
-        Subscription(String sessionId, ServerCallStreamObserver<EventMessage> out) {
-            this.sessionId = sessionId;
-            this.out = out;
-        }
-
-        @Override
-        public synchronized void onEvent(io.holdfast.model.Event event) {
-            EventMessage message;
-            try {
-                message = Convert.toProto(event);
-            } catch (RuntimeException e) {
-                LOG.warn("cannot encode event " + event + "; the client is told of a gap", e);
-                message = Convert.gap(sessionId);
-            }
-            send(message);
-        }
-
-        @Override
-        public synchronized void onGap() {
-            send(Convert.gap(sessionId));
-        }
-
-        /**
-         * The backend ended the subscription (this node stopped leading, or shuts down): the stream
-         * ends with the status of the cause, so a {@link io.holdfast.model.NotLeaderException}
-         * sends the client to the leader it names.
-         */
-        @Override
-        public void onEnd(Throwable cause) {
-            synchronized (streams) {
-                streams.remove(sessionId, this); // the backend has dropped it already
-            }
-            end(cause != null ? cause : new UnavailableException("the lock service ended the event stream"));
-        }
-
-        synchronized void send(EventMessage message) {
-            if (closed) {
-                return;
-            }
-            try {
-                out.onNext(message);
-            } catch (RuntimeException callGone) {
-                closed = true;
-                LOG.debug("event stream of a session ended while sending", callGone);
-            }
-        }
-
-        /** Replaced by a newer stream of the same session. */
-        synchronized void complete() {
-            if (!closed) {
-                closed = true;
-                try {
-                    out.onCompleted();
-                } catch (RuntimeException callGone) {
-                    LOG.debug("event stream ended before completion", callGone);
-                }
-            }
-        }
-
-        synchronized void end(Throwable why) {
-            if (!closed) {
-                closed = true;
-                try {
-                    out.onError(GrpcErrors.toStatus(why));
-                } catch (RuntimeException callGone) {
-                    LOG.debug("event stream ended before its error", callGone);
-                }
-            }
-        }
-
-        synchronized void close() {
-            closed = true;
-        }
+        return streams.count();
     }
 }

@@ -90,6 +90,30 @@ class HoldfastGrpcServiceTest {
     }
 
     @Test
+    void keysAnswersTheBackendsPageAndAnUnsetLimitAsksForAThousand() {
+        var page = Convert.fromProto(stub.keys(Convert.keysRequest("svc/", "svc/a", 5)));
+        assertThat(page.keys()).singleElement().satisfies(e -> {
+            assertThat(e.key()).isEqualTo("svc/k");
+            assertThat(new String(e.value(), java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo("after=svc/a limit=5");
+            assertThat(e.owner()).isEqualTo("s-1");
+        });
+        assertThat(page.more()).isTrue();
+        assertThat(page.position()).hasToString("7.0");
+        assertThat(Convert.fromProto(stub.keys(io.holdfast.protocol.v1.KeysRequest.getDefaultInstance()))
+                        .keys()
+                        .get(0)
+                        .value())
+                .asString(java.nio.charset.StandardCharsets.UTF_8)
+                .isEqualTo("after= limit=1000");
+        assertThatThrownBy(() -> stub.keys(Convert.keysRequest("", "", 1_001)))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+                .hasMessageContaining("keys.limit must be 1 to 1000 (0 for 1000), not 1001");
+    }
+
+    @Test
     void theReadsAnswerWhatTheBackendSays() {
         assertThat(stub.describe(DescribeRequest.newBuilder().setName("known").build())
                         .getLock()

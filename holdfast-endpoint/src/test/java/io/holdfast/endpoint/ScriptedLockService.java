@@ -71,6 +71,17 @@ final class ScriptedLockService implements LockService {
                 Optional.of(new RegisterValue(3, key.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
     }
 
+    /** A page of one key, {@code prefix + "k"}, whose value names the arguments. */
+    @Override
+    public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        String args = "after=" + after + " limit=" + limit;
+        return CompletableFuture.completedFuture(new io.holdfast.model.KeyPage(
+                List.of(new io.holdfast.model.KeyPage.Entry(
+                        prefix + "k", 2, args.getBytes(java.nio.charset.StandardCharsets.UTF_8), "s-1", 0)),
+                true,
+                new io.holdfast.model.ChangePosition(7, 0)));
+    }
+
     @Override
     public void close() {}
 }

@@ -1,5 +1,5 @@
-// Ceiling 500 lines, one idea: the whole LockService surface a node serves (15 calls) and the state machine's
-// hooks; the parts each call needs (RaftGateway, EventRouter, NodeInspector, LeaderDuties) come from NodeParts.
+// Ceiling 500 lines, one idea: the whole LockService surface a node serves (16 calls) and the state machine's
+// hooks; the parts the calls need (RaftGateway, LeaderReads, EventRouter, NodeInspector, ...) come from NodeParts.
 package io.holdfast.server;
 
 import io.holdfast.ErrorCode;
@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class is the gate (who may submit what, when) and the state machine's hooks; its parts
  * have their own contracts: {@link RaftGateway} (writes, read barriers, the leader's lease, who
- * leads), {@link EventRouter} (events to subscribers, in order), {@link NodeInspector} (what
- * operators read), {@link LeaderDuties} (cluster time, session TTLs, ticks), {@link Proposer}
+ * leads), {@link LeaderReads} (what clients read of the table), {@link EventRouter} (events to
+ * subscribers, in order), {@link NodeInspector} (what operators read), {@link LeaderDuties} (cluster time, session TTLs, ticks), {@link Proposer}
  * (batching) and {@link Membership} (member changes). {@link NodeParts} builds them and hands them
  * in; the node's other users take them from there.
  */
@@ -55,6 +55,7 @@ final class RaftLockService implements LockService, StateMachineHooks {
     private final ChangeLog changeLog;
     private final java.util.concurrent.ExecutorService changeWakeups;
     private final NodeInspector inspector;
+    private final LeaderReads reads;
     private final Proposer proposer;
     private final LeaderDuties duties;
     private final AuditLog audit;
@@ -87,6 +88,7 @@ final class RaftLockService implements LockService, StateMachineHooks {
         this.changeLog = parts.changeLog;
         this.changeWakeups = parts.changeWakeups;
         this.inspector = parts.inspector;
+        this.reads = new LeaderReads(parts.gateway, parts.duties, parts.machine);
         this.proposer = parts.proposer;
         this.duties = parts.duties;
         this.audit = parts.audit;
@@ -234,34 +236,28 @@ final class RaftLockService implements LockService, StateMachineHooks {
 
     @Override
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
-        return raft.afterBarrier(() -> {
-            long now = duties.clusterNow(); // outside the machine's lock: duties lock before machine lock
-            return machine.read(t -> t.describe(name, now));
-        });
+        return reads.describe(name);
     }
 
     @Override
     public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-        return raft.afterBarrier(() -> {
-            long now = duties.clusterNow();
-            return machine.read(t -> t.list(prefix, limit, now));
-        });
+        return reads.list(prefix, limit);
     }
 
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-        return raft.afterBarrier(() -> machine.read(t -> t.isCurrentHolder(name, token)));
+        return reads.isCurrentHolder(name, token);
     }
 
     @Override
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-        return raft.afterBarrier(() -> machine.read(t -> t.register(key)));
+        return reads.readRegister(key);
     }
 
+    /** Only the keys {@code identity} may read ({@link #mayRead}). */
     @Override
     public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
-        return raft.afterBarrier(() -> machine.readAt(
-                (t, at) -> t.keys(prefix, after.isEmpty() ? null : after, limit, key -> mayRead(identity, key), at)));
+        return reads.keys(prefix, after, limit, key -> mayRead(identity, key));
     }
 
     @Override

@@ -491,6 +491,40 @@ class AuthTest {
     }
 
     @Test
+    void keysAndAWatchOfKeysShowOnlyTheKeysTheCallerMayRead() throws Exception {
+        ClusterTransport ops = transport("ops");
+        ClusterTransport client = transport("client");
+        String session = openSession(ops, "auth-keys-ops-session-1");
+        io.holdfast.model.ChangePosition from = get(ops.keys(null, "", null, 1)).position();
+        long seq = 0;
+        for (String key : List.of("a/auth-keys", "c/auth-keys")) {
+            assertThat(get(ops.submit(new Command.RegisterSet(
+                            new Invocation(session, ++seq, 0), key, 0, new byte[] {1}, null, 0))))
+                    .isEqualTo(new Reply.Written(1));
+        }
+
+        assertThat(get(client.keys(null, "", null, 1_000)).keys())
+                .extracting(io.holdfast.model.KeyPage.Entry::key)
+                .contains("c/auth-keys")
+                .noneMatch(k -> k.startsWith("a/"));
+        assertThat(get(client.keys(null, "a/", null, 1_000)).keys()).isEmpty();
+        // A watch of every key is not refused for a name the caller may not read (""): it is
+        // answered with the keys it may read, as a prefix watch of locks is.
+        List<io.holdfast.WatchEvent> seen = new ArrayList<>();
+        io.holdfast.model.ChangePosition[] after = {from};
+        Awaitility.await("the write of c/auth-keys")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> {
+                    io.holdfast.model.ChangePage page =
+                            get(client.changes(null, io.holdfast.WatchTarget.keys(""), after[0], 1_000));
+                    seen.addAll(page.events());
+                    after[0] = page.next();
+                    return seen.stream().anyMatch(e -> e.name().equals("c/auth-keys"));
+                });
+        assertThat(seen).extracting(io.holdfast.WatchEvent::name).noneMatch(n -> n.startsWith("a/"));
+    }
+
+    @Test
     void rulesChangeAtRunTimeThroughTheLogOnEveryReplica() throws Exception {
         ClusterTransport ops = transport("ops");
         ClusterTransport alice = transport("alice");

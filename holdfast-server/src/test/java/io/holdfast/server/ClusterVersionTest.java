@@ -14,7 +14,9 @@ import io.holdfast.core.CommandCodec;
 import io.holdfast.core.Vocabulary;
 import io.holdfast.model.ClusterInfo;
 import io.holdfast.model.Command;
+import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.MembershipChange;
+import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -119,12 +121,7 @@ class ClusterVersionTest {
                 load.assertSafe();
             }
             // Every replica applied the new command, and none stopped.
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-                assertThat(cluster.node(1).tableDigest())
-                        .isEqualTo(cluster.node(0).tableDigest());
-                assertThat(cluster.node(2).tableDigest())
-                        .isEqualTo(cluster.node(0).tableDigest());
-            });
+            awaitEqualReplicas(cluster);
             for (int i = 0; i < 3; i++) {
                 assertThat(cluster.node(i).halted()).as("n" + (i + 1)).isNotDone();
             }
@@ -155,6 +152,78 @@ class ClusterVersionTest {
         }
     }
 
+    /**
+     * The key commands of protocol version 6 (a leased write, a delete, a counter, a transaction)
+     * are refused by name while one member speaks 5, and taken once it speaks 6; no replica stops.
+     */
+    @Test
+    void theKeyCommandsOfVersionSixWaitForEveryMemberToSpeakIt() throws Exception {
+        Vocabulary five = Vocabulary.CURRENT.atVersion(5);
+        String session = "version-six-keys-0001";
+        try (TestCluster cluster = new TestCluster(3, 0)) {
+            cluster.start(0);
+            cluster.start(1);
+            cluster.start(2, five);
+            cluster.awaitLeader(Duration.ofSeconds(20));
+            try (ClusterTransport admin = admin(cluster)) {
+                int v = Vocabulary.VERSION;
+                awaitVersions(admin, Map.of("n1", v, "n2", v, "n3", 5));
+                leadBy(cluster, admin, 0);
+                assertThat(admin.submit(new Command.OpenSession(session, "v6", 60_000, 0))
+                                .get(10, TimeUnit.SECONDS))
+                        .isEqualTo(Reply.Ok.INSTANCE);
+                long[] seq = {0};
+                java.util.function.Supplier<List<Command>> keyCommands = () -> List.of(
+                        new Command.RegisterSet(
+                                new Invocation(session, ++seq[0], 0),
+                                "v6/k",
+                                0,
+                                new byte[] {1},
+                                null,
+                                0,
+                                true,
+                                true,
+                                0),
+                        new Command.KeyDelete(new Invocation(session, ++seq[0], 0), "v6/k", -1),
+                        new Command.CounterAdd(new Invocation(session, ++seq[0], 0), "v6/n", 1),
+                        new Command.Transaction(
+                                new Invocation(session, ++seq[0], 0),
+                                List.of(),
+                                List.of(new Command.Op.Get("v6/n")),
+                                List.of()));
+                for (Command c : keyCommands.get()) {
+                    assertThatThrownBy(() -> admin.submit(c).get(10, TimeUnit.SECONDS))
+                            .cause()
+                            .isInstanceOf(UnsupportedFeatureException.class)
+                            .hasMessageContaining(
+                                    "cannot take this " + c.getClass().getSimpleName() + " yet")
+                            .hasMessageContaining("needs protocol version 6")
+                            .hasMessageContaining("n3 speaks 5");
+                }
+
+                cluster.stop(2);
+                cluster.start(2);
+                awaitVersions(admin, Map.of("n1", v, "n2", v, "n3", v));
+                leadBy(cluster, admin, 0);
+                List<Reply> replies = new java.util.ArrayList<>();
+                for (Command c : keyCommands.get()) {
+                    replies.add(admin.submit(c).get(10, TimeUnit.SECONDS));
+                }
+                assertThat(replies.get(0)).isEqualTo(new Reply.Written(1));
+                assertThat(replies.get(1)).isEqualTo(new Reply.Ok(1));
+                assertThat(replies.get(2)).isEqualTo(new Reply.Counted(1, 1));
+                assertThat(replies.get(3))
+                        .isInstanceOfSatisfying(
+                                Reply.Transacted.class,
+                                t -> assertThat(t.succeeded()).isTrue());
+            }
+            awaitEqualReplicas(cluster);
+            for (int i = 0; i < 3; i++) {
+                assertThat(cluster.node(i).halted()).as("n" + (i + 1)).isNotDone();
+            }
+        }
+    }
+
     /** Waits until the leader's view shows exactly these reported versions; returns that view. */
     static ClusterInfo awaitVersions(ClusterTransport admin, Map<String, Integer> expected) {
         ClusterInfo[] last = new ClusterInfo[1];
@@ -170,6 +239,14 @@ class ClusterVersionTest {
                     return seen.equals(new TreeMap<>(expected));
                 });
         return last[0];
+    }
+
+    /** Waits until the three replicas hold the same table. */
+    static void awaitEqualReplicas(TestCluster cluster) {
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            assertThat(cluster.node(1).tableDigest()).isEqualTo(cluster.node(0).tableDigest());
+            assertThat(cluster.node(2).tableDigest()).isEqualTo(cluster.node(0).tableDigest());
+        });
     }
 
     static void leadBy(TestCluster cluster, ClusterTransport admin, int node) {

@@ -1,7 +1,6 @@
 package io.holdfast.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.client.internal.ClusterTransport;
@@ -50,7 +49,7 @@ class RegisterFenceVersionTest {
                             + " of fence/l belongs to another session, not to the writing one");
             assertThat(get(wire.readRegister("fence/forged"))).isEmpty();
             assertThat(get(wire.submit(write(HOLDER, "fence/own", token)))).isEqualTo(new Reply.Written(1));
-            awaitEqualReplicas(cluster);
+            ClusterVersionTest.awaitEqualReplicas(cluster);
         }
     }
 
@@ -72,7 +71,7 @@ class RegisterFenceVersionTest {
                 assertThat(get(wire.submit(forged))).isEqualTo(new Reply.Written(1));
                 assertThat(get(wire.readRegister("fence/forged")).orElseThrow().value())
                         .isEqualTo(VALUE);
-                awaitEqualReplicas(cluster);
+                ClusterVersionTest.awaitEqualReplicas(cluster);
             }
             for (int i = 0; i < 3; i++) {
                 assertThat(cluster.node(i).halted()).as("n" + (i + 1)).isNotDone();
@@ -101,13 +100,6 @@ class RegisterFenceVersionTest {
     static int loggedType(TestCluster cluster, Command command) {
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
         return CommandCodec.typeOf(cluster.node(leader).parts().machine.loggable(command));
-    }
-
-    private static void awaitEqualReplicas(TestCluster cluster) {
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            assertThat(cluster.node(1).tableDigest()).isEqualTo(cluster.node(0).tableDigest());
-            assertThat(cluster.node(2).tableDigest()).isEqualTo(cluster.node(0).tableDigest());
-        });
     }
 
     private static <T> T get(java.util.concurrent.CompletableFuture<T> f) throws Exception {

@@ -239,6 +239,22 @@ public final class ClusterTransport implements LockService {
                 Convert::fromProto);
     }
 
+    /**
+     * A page of keys from the leader, which alone answers (a follower sends the call there); the
+     * server knows who calls, so {@code identity} is not sent. A null {@code after} asks for the
+     * first page.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        final io.holdfast.protocol.v1.KeysRequest request;
+        try {
+            request = Convert.keysRequest(prefix, after, limit);
+        } catch (InvalidArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return read(HoldfastGrpc.getKeysMethod(), request, Convert::fromProto);
+    }
+
     /** A long poll: its deadline is the call timeout beyond the wait. */
     @Override
     public CompletableFuture<io.holdfast.model.ChangePage> changes(

@@ -12,6 +12,7 @@ import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
+import io.holdfast.model.KeyPage;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.time.Duration;
@@ -61,6 +62,33 @@ class GrpcFailoverTest {
                         node.describe("orders/2").map(i -> i.waiters().size()).orElse(0) == 1);
         held.release();
         assertThat(waiting.get(5, TimeUnit.SECONDS).fencingToken()).isGreaterThan(held.fencingToken());
+    }
+
+    @Test
+    void aPageOfKeysAskedOfAFollowerComesFromTheLeader() throws Exception {
+        LocalNode node = LocalNode.named(uniqueName());
+        ClientPort leader = closing.add(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
+        NotLeaderService followerBackend = new NotLeaderService("127.0.0.1:" + leader.port());
+        ClientPort follower = closing.add(ClientPort.start("127.0.0.1", 0, followerBackend));
+        String session = "keys-page-session-0001";
+        node.apply(new Command.OpenSession(session, "test", 30_000, 0));
+        for (String key : List.of("svc/b", "svc/a", "svc/c", "svd/a")) {
+            node.apply(new Command.RegisterSet(
+                    new Command.Invocation(session, key.hashCode() & 0xffff, 0), key, 0, new byte[] {1}, null, 0));
+        }
+        ClusterTransport transport = closing.add(
+                new ClusterTransport(List.of(new MemberAddress("127.0.0.1", follower.port())), Duration.ofSeconds(5)));
+
+        KeyPage first = transport.keys(null, "svc/", null, 2).get(5, TimeUnit.SECONDS);
+        KeyPage rest = transport.keys(null, "svc/", "svc/b", 2).get(5, TimeUnit.SECONDS);
+
+        assertThat(first.keys()).extracting(KeyPage.Entry::key).containsExactly("svc/a", "svc/b");
+        assertThat(first.more()).isTrue();
+        assertThat(rest.keys()).extracting(KeyPage.Entry::key).containsExactly("svc/c");
+        assertThat(rest.more()).isFalse();
+        assertThat(followerBackend.calls.get())
+                .as("the follower was asked first")
+                .isPositive();
     }
 
     @Test

@@ -65,5 +65,10 @@ final class NotLeaderService implements LockService {
     }
 
     @Override
+    public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        return refuse();
+    }
+
+    @Override
     public void close() {}
 }

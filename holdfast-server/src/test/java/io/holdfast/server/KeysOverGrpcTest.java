@@ -1,0 +1,218 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.LockMode;
+import io.holdfast.client.internal.ClusterTransport;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.KeyPage;
+import io.holdfast.model.Reply;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The key commands of protocol version 6 submitted over gRPC to a node on loopback, as a client's
+ * transport sends them: a leased write (attached, and with a time to live), a delete with and
+ * without the right version, a counter, and transactions (either branch, an op that is refused,
+ * a fence as a compare); and the same invocation sent again after its answer was lost is answered
+ * from the table's memory, not applied twice.
+ */
+class KeysOverGrpcTest {
+    private static final String WRITER = "keys-grpc-writer-0001";
+    private static final String OTHER = "keys-grpc-other-00001";
+
+    private static TestCluster cluster;
+    private static ClusterTransport wire;
+    private static final AtomicLong seq = new AtomicLong();
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new TestCluster(1);
+        cluster.awaitLeader(Duration.ofSeconds(20));
+        wire = ClusterVersionTest.admin(cluster);
+        for (String id : new String[] {WRITER, OTHER}) {
+            assertThat(get(wire.submit(new Command.OpenSession(id, "raw-" + id, 60_000, 0))))
+                    .isEqualTo(Reply.Ok.INSTANCE);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        wire.close();
+        cluster.close();
+    }
+
+    @Test
+    void aLeasedWriteAttachesTheKeyOrGivesItATimeToLive() throws Exception {
+        assertThat(get(wire.submit(leased(WRITER, "lease/attached", true, 0)))).isEqualTo(new Reply.Written(1));
+        assertThat(get(wire.submit(leased(WRITER, "lease/ttl", false, 60_000)))).isEqualTo(new Reply.Written(1));
+
+        List<KeyPage.Entry> keys = get(wire.keys(null, "lease/", "", 10)).keys();
+        assertThat(keys).extracting(KeyPage.Entry::key).containsExactly("lease/attached", "lease/ttl");
+        assertThat(keys.get(0).owner()).isEqualTo(WRITER);
+        assertThat(keys.get(0).expiresAt()).isZero();
+        assertThat(keys.get(1).owner()).isNull();
+        assertThat(keys.get(1).expiresAt()).isPositive();
+    }
+
+    @Test
+    void aTimeToLiveDeletesTheKey() throws Exception {
+        assertThat(get(wire.submit(leased(WRITER, "lease/short", false, 1_000))))
+                .isEqualTo(new Reply.Written(1));
+        Awaitility.await("the key's time to live passes")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> get(wire.readRegister("lease/short")).isEmpty());
+    }
+
+    @Test
+    void aDeleteWithAnotherVersionConflictsAndWithItsVersionDeletes() throws Exception {
+        assertThat(get(wire.submit(put(WRITER, "del/k", 0)))).isEqualTo(new Reply.Written(1));
+
+        Reply conflict = get(wire.submit(new Command.KeyDelete(next(WRITER), "del/k", 5)));
+        assertThat(conflict).isInstanceOf(Reply.Failed.class);
+        assertThat(((Reply.Failed) conflict).code()).isEqualTo(ErrorCode.CONFLICT);
+        assertThat(((Reply.Failed) conflict).currentVersion()).isEqualTo(1);
+        assertThat(get(wire.readRegister("del/k"))).isPresent();
+
+        assertThat(get(wire.submit(new Command.KeyDelete(next(WRITER), "del/k", 1))))
+                .isEqualTo(new Reply.Ok(1));
+        assertThat(get(wire.readRegister("del/k"))).isEmpty();
+    }
+
+    @Test
+    void aCounterAddsAndAnswersTheNewValue() throws Exception {
+        assertThat(get(wire.submit(new Command.CounterAdd(next(WRITER), "count/a", 5))))
+                .isEqualTo(new Reply.Counted(5, 1));
+        assertThat(get(wire.submit(new Command.CounterAdd(next(WRITER), "count/a", -7))))
+                .isEqualTo(new Reply.Counted(-2, 2));
+        assertThat(get(wire.readRegister("count/a")).orElseThrow().value())
+                .isEqualTo(ByteBuffer.allocate(8).putLong(-2).array());
+    }
+
+    @Test
+    void aTransactionRunsThenWhenItsComparesHoldAndOtherwiseWhenNot() throws Exception {
+        Command.Transaction create = new Command.Transaction(
+                next(WRITER),
+                List.of(new Command.Compare.Absent("txn/a")),
+                List.of(
+                        new Command.Op.Put("txn/a", Command.KeyDelete.ANY_VERSION, bytes("one"), false, 0),
+                        new Command.Op.Add("txn/n", 3),
+                        new Command.Op.Get("txn/a")),
+                List.of(new Command.Op.Get("txn/a")));
+
+        Reply.Transacted first = (Reply.Transacted) get(wire.submit(create));
+        assertThat(first.succeeded()).isTrue();
+        assertThat(first.results()).hasSize(3);
+        assertThat(first.results().get(0).version()).isEqualTo(1);
+        assertThat(first.results().get(1).counter()).isEqualTo(3);
+        assertThat(first.results().get(2).value()).isEqualTo(bytes("one"));
+
+        Reply.Transacted second = (Reply.Transacted) get(wire.submit(
+                new Command.Transaction(next(WRITER), create.compares(), create.then(), create.otherwise())));
+        assertThat(second.succeeded()).isFalse();
+        assertThat(second.results()).singleElement().satisfies(r -> {
+            assertThat(r.version()).isEqualTo(1);
+            assertThat(r.value()).isEqualTo(bytes("one"));
+        });
+        assertThat(get(wire.readRegister("txn/n")).orElseThrow().version()).isEqualTo(1);
+    }
+
+    @Test
+    void aTransactionWhoseOpIsRefusedChangesNothing() throws Exception {
+        assertThat(get(wire.submit(put(WRITER, "txn/kept", 0)))).isEqualTo(new Reply.Written(1));
+
+        Reply refused = get(wire.submit(new Command.Transaction(
+                next(WRITER),
+                List.of(),
+                List.of(
+                        new Command.Op.Put("txn/new", Command.KeyDelete.ANY_VERSION, bytes("x"), false, 0),
+                        new Command.Op.Add("txn/kept-count", 1),
+                        new Command.Op.Delete("txn/kept", 7)),
+                List.of())));
+
+        assertThat(refused).isInstanceOf(Reply.Failed.class);
+        assertThat(((Reply.Failed) refused).code()).isEqualTo(ErrorCode.CONFLICT);
+        assertThat(((Reply.Failed) refused).message()).startsWith("then op 3");
+        assertThat(get(wire.readRegister("txn/new"))).isEmpty();
+        assertThat(get(wire.readRegister("txn/kept-count"))).isEmpty();
+        assertThat(get(wire.readRegister("txn/kept")).orElseThrow().version()).isEqualTo(1);
+    }
+
+    @Test
+    void aFenceCompareHoldsForTheHoldersOwnTokenOnly() throws Exception {
+        Reply granted =
+                get(wire.submit(new Command.Acquire(next(WRITER), "txn/lock", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0)));
+        long token = ((Reply.Granted) granted).token();
+
+        assertThat(fencedPut(WRITER, token).succeeded())
+                .as("the holder's token")
+                .isTrue();
+        assertThat(fencedPut(WRITER, token + 1).succeeded())
+                .as("a token never granted")
+                .isFalse();
+        assertThat(fencedPut(OTHER, token).succeeded())
+                .as("another session's token")
+                .isFalse();
+        assertThat(get(wire.readRegister("txn/fenced")).orElseThrow().version()).isEqualTo(1);
+    }
+
+    @Test
+    void theSameInvocationSentAgainAfterALostAnswerIsAppliedOnce() throws Exception {
+        Command.CounterAdd add = new Command.CounterAdd(next(WRITER), "retry/n", 10);
+        Reply answer = get(wire.submit(add));
+        // The answer was lost on the way: the client sends the same invocation again.
+        assertThat(get(wire.submit(add))).isEqualTo(answer).isEqualTo(new Reply.Counted(10, 1));
+
+        Command.Transaction txn =
+                new Command.Transaction(next(WRITER), List.of(), List.of(new Command.Op.Add("retry/n", 1)), List.of());
+        Reply.Transacted once = (Reply.Transacted) get(wire.submit(txn));
+        Reply.Transacted again = (Reply.Transacted) get(wire.submit(txn));
+        assertThat(again.succeeded()).isTrue();
+        assertThat(again.results().get(0).counter())
+                .isEqualTo(once.results().get(0).counter())
+                .isEqualTo(11);
+        assertThat(get(wire.readRegister("retry/n")).orElseThrow().value())
+                .as("added once each")
+                .isEqualTo(ByteBuffer.allocate(8).putLong(11).array());
+    }
+
+    private static Reply.Transacted fencedPut(String session, long token) throws Exception {
+        return (Reply.Transacted) get(wire.submit(new Command.Transaction(
+                next(session),
+                List.of(new Command.Compare.Fence("txn/lock", token)),
+                List.of(new Command.Op.Put("txn/fenced", 0, bytes("fenced"), false, 0)),
+                List.of())));
+    }
+
+    private static Command.RegisterSet leased(String session, String key, boolean attach, long ttlMillis) {
+        return new Command.RegisterSet(next(session), key, 0, bytes(key), null, 0, true, attach, ttlMillis);
+    }
+
+    private static Command.RegisterSet put(String session, String key, long expectedVersion) {
+        return new Command.RegisterSet(next(session), key, expectedVersion, bytes(key), null, 0);
+    }
+
+    /** A fresh invocation of {@code session}; nothing is acknowledged, so every answer is kept. */
+    static Invocation next(String session) {
+        return new Invocation(session, seq.incrementAndGet(), 0);
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static <T> T get(CompletableFuture<T> f) throws Exception {
+        return f.get(20, TimeUnit.SECONDS);
+    }
+}
