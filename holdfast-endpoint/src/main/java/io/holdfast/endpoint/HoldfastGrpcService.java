@@ -201,21 +201,6 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         unary(out, () -> backend.changeMembers(identity, Convert.fromProto(request)), Convert::toProto);
     }
 
-    @Override
-    public void backup(
-            io.holdfast.protocol.v1.BackupRequest request, StreamObserver<io.holdfast.protocol.v1.BackupResponse> out) {
-        String identity = Authenticator.IDENTITY.get();
-        unary(
-                out,
-                () -> backend.backup(identity),
-                copy -> io.holdfast.protocol.v1.BackupResponse.newBuilder()
-                        .setIndex(copy.index())
-                        .setTerm(copy.term())
-                        .setTakenAtMillis(copy.takenAtMillis())
-                        .setTable(com.google.protobuf.ByteString.copyFrom(copy.table()))
-                        .build());
-    }
-
     /** The longest long poll a watch may ask for. */
     static final long MAX_WATCH_WAIT_MILLIS = 60_000;
 

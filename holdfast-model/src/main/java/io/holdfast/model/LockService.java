@@ -138,17 +138,6 @@ public interface LockService extends AutoCloseable {
     }
 
     /**
-     * A consistent copy of the table ({@link TableCopy}), for {@code holdfast backup}: the leader's,
-     * after a read barrier; an admin's call when access control is on. Others fail with {@link
-     * NotLeaderException}; services that keep no table with {@link
-     * io.holdfast.UnsupportedFeatureException}.
-     */
-    default CompletableFuture<TableCopy> backup(String identity) {
-        return CompletableFuture.failedFuture(
-                new io.holdfast.UnsupportedFeatureException("this lock service takes no backups"));
-    }
-
-    /**
      * The changes of {@code target} from {@code from} on ({@code io.holdfast.core.ChangeLog}), as {@code identity}
      * may read them: at once if there are some, or a gap; else when one comes, or an empty page
      * after {@code waitMillis}. A null {@code from} is answered with a gap: the reader starts from

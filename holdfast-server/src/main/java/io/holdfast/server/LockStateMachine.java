@@ -247,18 +247,6 @@ final class LockStateMachine extends BaseStateMachine {
         }
     }
 
-    /** The table and the entry it applied last, taken together (a backup's contents). */
-    io.holdfast.model.TableCopy backup() {
-        synchronized (lock) {
-            TermIndex last = getLastAppliedTermIndex();
-            return new io.holdfast.model.TableCopy(
-                    last == null ? -1 : last.getIndex(),
-                    last == null ? 0 : last.getTerm(),
-                    System.currentTimeMillis(),
-                    snapshotBytes());
-        }
-    }
-
     /**
      * Writes the table's snapshot form to {@code file} with the entry it applied last, taken
      * together: a backup's contents, on disk rather than in memory, whatever the table's size.

@@ -462,21 +462,6 @@ final class RaftLockService implements LockService, StateMachineHooks {
                 .thenCompose(done -> cluster());
     }
 
-    /**
-     * A consistent copy of the table for {@code holdfast backup}: on the leader, after a read
-     * barrier, so it holds every write acknowledged before the call. Admin only when access control
-     * is on.
-     */
-    @Override
-    public CompletableFuture<io.holdfast.model.TableCopy> backup(String identity) {
-        if (!parts.isAdmin(identity)) {
-            return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
-                    (identity == null ? "an unauthenticated client" : "identity " + identity)
-                            + " may not take a backup: that needs admin"));
-        }
-        return raft.afterBarrier(machine::backup);
-    }
-
     @Override
     public void notLeader() {
         duties.stop();

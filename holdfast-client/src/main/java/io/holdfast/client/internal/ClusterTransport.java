@@ -205,21 +205,6 @@ public final class ClusterTransport implements LockService {
                 java.time.Duration.ofSeconds(30));
     }
 
-    /** A copy of the table from the leader ({@code identity} is not sent: the server knows who calls). */
-    @Override
-    public CompletableFuture<io.holdfast.model.TableCopy> backup(String identity) {
-        return call(
-                HoldfastGrpc.getBackupMethod(),
-                io.holdfast.protocol.v1.BackupRequest.getDefaultInstance(),
-                true,
-                r -> new io.holdfast.model.TableCopy(
-                        r.getIndex(),
-                        r.getTerm(),
-                        r.getTakenAtMillis(),
-                        r.getTable().toByteArray()),
-                java.time.Duration.ofSeconds(60));
-    }
-
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
         return read(
