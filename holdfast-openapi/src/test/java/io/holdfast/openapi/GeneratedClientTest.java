@@ -9,18 +9,31 @@ import io.holdfast.openapi.api.OpenApi;
 import io.holdfast.openapi.api.OperatorApi;
 import io.holdfast.openapi.model.AcquireAllRequest;
 import io.holdfast.openapi.model.AcquireRequest;
+import io.holdfast.openapi.model.AddCounterRequest;
+import io.holdfast.openapi.model.Compare;
+import io.holdfast.openapi.model.Counted;
+import io.holdfast.openapi.model.DeleteKeyRequest;
 import io.holdfast.openapi.model.Fence;
 import io.holdfast.openapi.model.Granted;
 import io.holdfast.openapi.model.GrantedAll;
 import io.holdfast.openapi.model.GrantedAllLocksInner;
 import io.holdfast.openapi.model.Holder;
+import io.holdfast.openapi.model.Key;
+import io.holdfast.openapi.model.KeyPage;
+import io.holdfast.openapi.model.KeyVersion;
+import io.holdfast.openapi.model.Op;
+import io.holdfast.openapi.model.OpResult;
 import io.holdfast.openapi.model.OpenSessionRequest;
 import io.holdfast.openapi.model.OpenedSession;
+import io.holdfast.openapi.model.PutKeyRequest;
 import io.holdfast.openapi.model.Register;
 import io.holdfast.openapi.model.RegisterWritten;
 import io.holdfast.openapi.model.ReleaseRequest;
 import io.holdfast.openapi.model.RevokeRequest;
 import io.holdfast.openapi.model.SetRegisterRequest;
+import io.holdfast.openapi.model.TxnRequest;
+import io.holdfast.openapi.model.TxnResult;
+import io.holdfast.openapi.model.WatchEvent;
 import io.holdfast.openapi.model.WatchPage;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.ServerConfig;
@@ -140,7 +153,7 @@ class GeneratedClientTest {
                 .singleElement()
                 .extracting(Holder::getToken)
                 .isEqualTo(a);
-        assertThat(api.watch("others/a", null, null, null, 0).getName()).isEqualTo("others/a");
+        assertThat(api.watch("others/a", null, null, null, null, 0).getName()).isEqualTo("others/a");
         assertThat(api.sessionEvents(s, null, 0).getSessionId()).isEqualTo(s);
 
         RegisterWritten written = api.setRegister(new SetRegisterRequest()
@@ -152,12 +165,73 @@ class GeneratedClientTest {
         Register read = api.readRegister("others/config");
         assertThat(read.getVersion()).isEqualTo(written.getVersion());
         assertThat(new String(read.getValue(), StandardCharsets.UTF_8)).isEqualTo("v1");
-        assertThat(api.watch(null, null, "others/config", null, 0).getWatch()).isEqualTo(WatchPage.WatchEnum.REGISTER);
+        assertThat(api.watch(null, null, "others/config", null, null, 0).getWatch())
+                .isEqualTo(WatchPage.WatchEnum.REGISTER);
 
         assertThat(operator.revoke(new RevokeRequest().name("others/b")).getRevoked())
                 .isOne();
         assertThat(operator.listElections(null, null, null).getElections()).isNotNull();
         assertThat(api.endSession(s, Map.of()).getEnded()).isEqualTo(s);
+    }
+
+    /** Keys: put attached, add, a transaction, list, read, watch, delete; each answer as its schema. */
+    @Test
+    void keysAndTransactionsReadAsTheirSchemas() throws Exception {
+        ClientApi api = new ClientApi(http);
+        String s = api.openSession(new OpenSessionRequest().clientName("keys")).getSessionId();
+        byte[] address = "10.0.0.7:8080".getBytes(StandardCharsets.UTF_8);
+        KeyVersion put = api.putKey(new PutKeyRequest()
+                .session(s)
+                .requestId(1L)
+                .key("services/web/i-1")
+                .value(address)
+                .attach(true));
+        assertThat(put.getVersion()).isEqualTo(1L);
+        Counted counted = api.addCounter(new AddCounterRequest()
+                .session(s)
+                .requestId(2L)
+                .key("services/web/count")
+                .delta(2L));
+        assertThat(counted.getValue()).isEqualTo(2L);
+        TxnResult txn = api.txn(new TxnRequest()
+                .session(s)
+                .requestId(3L)
+                .compares(List.of(new Compare()
+                        .type(Compare.TypeEnum.VERSION)
+                        .key("services/web/count")
+                        .order(Compare.OrderEnum.EQUAL)
+                        .version(1L)))
+                .then(List.of(
+                        new Op().type(Op.TypeEnum.ADD).key("services/web/count").delta(1L)))
+                .otherwise(List.of(new Op().type(Op.TypeEnum.GET).key("services/web/i-1"))));
+        assertThat(txn.getSucceeded()).isTrue();
+        assertThat(txn.getResults())
+                .singleElement()
+                .extracting(OpResult::getCounter)
+                .isEqualTo(3L);
+        KeyPage page = api.listKeys("services/web/", null, null);
+        assertThat(page.getKeys()).extracting(Key::getKey).containsExactly("services/web/count", "services/web/i-1");
+        assertThat(page.getKeys().get(1).getOwner()).isEqualTo(s);
+        assertThat(page.getMore()).isFalse();
+        Key read = api.getKey("services/web/i-1");
+        assertThat(read.getValue()).isEqualTo(address);
+        WatchPage watch = api.watch(null, null, null, "services/web/", null, 0);
+        assertThat(watch.getWatch()).isEqualTo(WatchPage.WatchEnum.KEYS);
+        assertThat(watch.getKeys()).hasSize(2);
+        assertThat(api.deleteKey(new DeleteKeyRequest()
+                                .session(s)
+                                .requestId(4L)
+                                .key("services/web/count")
+                                .expectedVersion(2L))
+                        .getVersion())
+                .isEqualTo(2L);
+        api.closeSession(s, 5L, null);
+        // From where the page was read: the delete and the session's end, nothing before.
+        WatchPage after = api.watch(null, null, null, "services/web/", page.getPosition(), 0);
+        assertThat(after.getEvents())
+                .extracting(WatchEvent::getType)
+                .containsExactly(WatchEvent.TypeEnum.REGISTER_DELETED, WatchEvent.TypeEnum.REGISTER_DELETED);
+        assertThat(after.getEvents().get(1).getCause()).isEqualTo("sessionClosed");
     }
 
     @Test

@@ -16,10 +16,14 @@ import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpReplies.ReplyAnswer;
 import io.holdfast.server.HttpRequests.Acquire;
 import io.holdfast.server.HttpRequests.AcquireAll;
+import io.holdfast.server.HttpRequests.AddCounter;
 import io.holdfast.server.HttpRequests.Cancel;
+import io.holdfast.server.HttpRequests.DeleteKey;
 import io.holdfast.server.HttpRequests.Grant;
 import io.holdfast.server.HttpRequests.OpenSession;
+import io.holdfast.server.HttpRequests.PutKey;
 import io.holdfast.server.HttpRequests.SetRegister;
+import io.holdfast.server.HttpRequests.Txn;
 import io.holdfast.server.HttpRoutes.Request;
 import io.holdfast.server.HttpSessions.Caller;
 import java.util.List;
@@ -32,10 +36,11 @@ import java.util.concurrent.ScheduledExecutorService;
  * The handlers of the routes of clients that speak only HTTP ({@code docs/protocol.md}), each
  * named after its route in {@link HttpRoutes}: sessions (open, keep alive, close, end, their event
  * stream), locks, read-write locks and semaphores (acquire, acquire-all, release, renew, cancel a
- * wait, check a fence), registers (read, write) and watches. Each reads its body as a record of
- * {@link HttpRequests}, then goes through {@link HttpSessions} (changes, numbered by the client's
- * request id or the node's), {@link HttpEventStream} (the events), {@link HttpRegisterRoutes}
- * (registers and fence checks) or {@link HttpWatchRoute} (watches).
+ * wait, check a fence), registers (read, write), keys (read, list, put, delete, add, transactions)
+ * and watches. Each reads its body as a record of {@link HttpRequests}, then goes through {@link
+ * HttpSessions} (changes, numbered by the client's request id or the node's), {@link
+ * HttpEventStream} (the events), {@link HttpRegisterRoutes} (registers and fence checks), {@link
+ * HttpKeyRoutes} (keys) or {@link HttpWatchRoute} (watches).
  *
  * <p><b>Guarantees.</b> Every field is checked before anything is sent: a missing or mistyped one
  * is {@code 400} naming it.
@@ -53,12 +58,14 @@ final class HttpClientRoutes implements AutoCloseable {
     private final HttpEventStream stream;
     private final HttpRegisterRoutes registers;
     private final HttpWatchRoute watches;
+    private final HttpKeyRoutes keys;
 
     HttpClientRoutes(NodeParts parts) {
         this.watches = new HttpWatchRoute(parts.service);
         this.sessions = new HttpSessions(parts, timer);
         this.stream = new HttpEventStream(parts, timer);
         this.registers = new HttpRegisterRoutes(parts.service, sessions);
+        this.keys = new HttpKeyRoutes(parts.service, sessions);
     }
 
     /** {@code POST /api/v1/sessions}: opens a session; 201 with its id. */
@@ -121,6 +128,36 @@ final class HttpClientRoutes implements AutoCloseable {
     /** {@code POST /api/v1/registers/set}: a compare-and-set of a register, maybe fenced. */
     CompletableFuture<Answer> setRegister(Request r) {
         return registers.set(SetRegister.from(r.body(), r.identity()));
+    }
+
+    /** {@code GET /api/v1/keys/{key}}: a key's version, value and owner. */
+    CompletableFuture<Answer> getKey(Request r) {
+        return keys.get(r.param(), r.identity());
+    }
+
+    /** {@code GET /api/v1/keys}: a page of the keys under a prefix. */
+    CompletableFuture<Answer> listKeys(Request r) {
+        return keys.list(r.query(), r.identity());
+    }
+
+    /** {@code POST /api/v1/keys/put}: writes a key, maybe attached to the session or with a time to live. */
+    CompletableFuture<Answer> putKey(Request r) {
+        return keys.put(PutKey.from(r.body(), r.identity()));
+    }
+
+    /** {@code POST /api/v1/keys/delete}: deletes a key, maybe only at a version. */
+    CompletableFuture<Answer> deleteKey(Request r) {
+        return keys.delete(DeleteKey.from(r.body(), r.identity()));
+    }
+
+    /** {@code POST /api/v1/keys/add}: adds to a counter. */
+    CompletableFuture<Answer> addCounter(Request r) {
+        return keys.add(AddCounter.from(r.body(), r.identity()));
+    }
+
+    /** {@code POST /api/v1/txn}: compares, then one branch of ops, as one step. */
+    CompletableFuture<Answer> txn(Request r) {
+        return keys.txn(Txn.from(r.body(), r.identity()));
     }
 
     /** {@code POST /api/v1/acquire}: a lock, a read lock or semaphore permits; try once, or wait. */

@@ -32,7 +32,9 @@ import java.util.function.Supplier;
  */
 final class HttpMessages {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final int MAX_BODY = 64 * 1024;
+    /** The largest body: a transaction of 256 KiB of keys and values, in base64 and JSON. */
+    static final int MAX_BODY = 512 * 1024;
+
     static final int MAX_PAGE = 1_000;
     static final int DEFAULT_PAGE = 100;
     static final String API = "/api/v1/";
@@ -173,17 +175,39 @@ final class HttpMessages {
     }
 
     static String text(JsonNode body, String field, boolean required) {
-        JsonNode v = body.get(field);
+        return text(body, "", field, required);
+    }
+
+    /**
+     * A string field of an object of the body.
+     *
+     * @param where the object's place in the body ({@code "then[2]"}), {@code ""} for the body itself
+     */
+    static String text(JsonNode node, String where, String field, boolean required) {
+        JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
             if (required) {
-                throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"" + field + "\"");
+                throw needs(where, field);
             }
             return null;
         }
         if (!v.isTextual()) {
-            throw new Refused(400, "INVALID_ARGUMENT", "\"" + field + "\" must be a string");
+            throw new Refused(400, "INVALID_ARGUMENT", "\"" + place(where, field) + "\" must be a string");
         }
         return v.asText();
+    }
+
+    /** A required field is missing from the body, or from its object at {@code where}. */
+    static Refused needs(String where, String field) {
+        return new Refused(
+                400,
+                "INVALID_ARGUMENT",
+                (where.isEmpty() ? "the body" : "\"" + where + "\"") + " needs \"" + field + "\"");
+    }
+
+    /** How a refusal names a field: {@code key}, or {@code then[2].key} in an object at {@code where}. */
+    static String place(String where, String field) {
+        return where.isEmpty() ? field : where + "." + field;
     }
 
     static Map<String, String> query(HttpExchange ex) {
@@ -267,9 +291,14 @@ final class HttpMessages {
     }
 
     static int page(Map<String, String> query) {
+        return page(query, DEFAULT_PAGE);
+    }
+
+    /** The query's {@code limit}, 1 to {@value #MAX_PAGE}; {@code otherwise} when absent. */
+    static int page(Map<String, String> query, int otherwise) {
         String limit = query.get("limit");
         if (limit == null) {
-            return DEFAULT_PAGE;
+            return otherwise;
         }
         try {
             int n = Integer.parseInt(limit);

@@ -68,6 +68,11 @@ final class HttpRegisterRoutes {
     }
 
     private void readable(String identity, String name) {
+        requireRead(service, identity, name);
+    }
+
+    /** Refuses ({@code 403}) a caller that may not read {@code name}. */
+    static void requireRead(RaftLockService service, String identity, String name) {
         if (!service.mayRead(identity, name)) {
             throw new Refused(
                     403,

@@ -7,12 +7,12 @@ import static io.holdfast.server.HttpMessages.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.LockMode;
+import io.holdfast.model.Command;
 import io.holdfast.model.MembershipChange;
 import io.holdfast.model.SessionIds;
 import io.holdfast.server.HttpMessages.Refused;
 import io.holdfast.server.HttpSessions.Caller;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -130,13 +130,7 @@ final class HttpRequests {
             Caller c = numbering(body, identity);
             String key = checkedName(text(body, "key", true));
             long expected = number(body, "expectedVersion", -1);
-            String encoded = text(body, "value", true);
-            byte[] value;
-            try {
-                value = Base64.getDecoder().decode(encoded);
-            } catch (IllegalArgumentException e) {
-                throw new Refused(400, "INVALID_ARGUMENT", "\"value\" must be base64: " + e.getMessage());
-            }
+            byte[] value = HttpTxnBodies.bytes(body, "", "value");
             String fenceName = text(body, "fenceName", false);
             long fenceToken = 0;
             if (fenceName != null) {
@@ -144,6 +138,45 @@ final class HttpRequests {
                 fenceToken = number(body, "fenceToken", -1);
             }
             return new SetRegister(c, key, expected, value, fenceName, fenceToken);
+        }
+    }
+
+    /** {@code POST /api/v1/keys/put}: {@code value} decoded from base64; any version, living until deleted, by default. */
+    record PutKey(Caller caller, String key, byte[] value, long expectedVersion, boolean attach, long ttlMillis) {
+        static PutKey from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            Command.Op.Put put = HttpTxnBodies.put(body, "");
+            return new PutKey(c, put.key(), put.value(), put.expectedVersion(), put.attach(), put.ttlMillis());
+        }
+    }
+
+    /** {@code POST /api/v1/keys/delete}: any version by default. */
+    record DeleteKey(Caller caller, String key, long expectedVersion) {
+        static DeleteKey from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            Command.Op.Delete delete = HttpTxnBodies.delete(body, "");
+            return new DeleteKey(c, delete.key(), delete.expectedVersion());
+        }
+    }
+
+    /** {@code POST /api/v1/keys/add}: {@code delta} may be negative. */
+    record AddCounter(Caller caller, String key, long delta) {
+        static AddCounter from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            Command.Op.Add add = HttpTxnBodies.add(body, "");
+            return new AddCounter(c, add.key(), add.delta());
+        }
+    }
+
+    /** {@code POST /api/v1/txn}: the compares and both branches, as {@link HttpTxnBodies} reads them. */
+    record Txn(Caller caller, List<Command.Compare> compares, List<Command.Op> then, List<Command.Op> otherwise) {
+        static Txn from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            return new Txn(
+                    c,
+                    HttpTxnBodies.list(body, "compares", HttpTxnBodies::compare),
+                    HttpTxnBodies.list(body, "then", HttpTxnBodies::op),
+                    HttpTxnBodies.list(body, "otherwise", HttpTxnBodies::op));
         }
     }
 

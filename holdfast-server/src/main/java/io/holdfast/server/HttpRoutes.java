@@ -28,7 +28,7 @@ import java.util.function.Function;
  * <p><b>Paths.</b> {@code {id}} takes one segment of the path; a variable written {@code {name*}}
  * takes the rest of the path, slashes included (lock and register names hold slashes). A path is
  * served by the first pattern in the table that fits it (so {@code registers/set} stands before
- * {@code registers/{key*}}), and by that pattern's row for the request's method. A {@code GET}
+ * {@code registers/{key*}}, and {@code keys/put} before {@code keys/{key*}}), and by that pattern's row for the request's method. A {@code GET}
  * row answers {@code HEAD} too, except a streamed one.
  *
  * <p><b>Guarantees.</b> A path under {@code /api/v1/} that no row takes is {@code 404}; a method
@@ -117,6 +117,12 @@ final class HttpRoutes {
             get("/api/v1/fence", CLIENT, "fence", async(HttpClientRoutes::fence)),
             post("/api/v1/registers/set", CLIENT, "setRegister", async(HttpClientRoutes::setRegister)),
             get("/api/v1/registers/{key*}", CLIENT, "readRegister", async(HttpClientRoutes::readRegister)),
+            post("/api/v1/keys/put", CLIENT, "putKey", async(HttpClientRoutes::putKey)),
+            post("/api/v1/keys/delete", CLIENT, "deleteKey", async(HttpClientRoutes::deleteKey)),
+            post("/api/v1/keys/add", CLIENT, "addCounter", async(HttpClientRoutes::addCounter)),
+            get("/api/v1/keys/{key*}", CLIENT, "getKey", async(HttpClientRoutes::getKey)),
+            get("/api/v1/keys", CLIENT, "listKeys", async(HttpClientRoutes::listKeys)),
+            post("/api/v1/txn", CLIENT, "txn", async(HttpClientRoutes::txn)),
             get("/api/v1/watch", CLIENT, "watch", async(HttpClientRoutes::watch)));
 
     private HttpRoutes() {}

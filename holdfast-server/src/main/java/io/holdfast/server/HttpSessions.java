@@ -177,6 +177,11 @@ final class HttpSessions {
         return call(c, inv -> new Command.RegisterSet(inv, key, expectedVersion, value, fenceName, fenceToken));
     }
 
+    /** A key command of the session (a put, a delete, a counter add, a transaction), numbered as every write is. */
+    CompletableFuture<Reply> keys(Caller c, Function<Command.Invocation, Command.ClientCommand> command) {
+        return call(c, command::apply);
+    }
+
     /**
      * An acquire that may queue: its outcome is awaited from the session's events (registered
      * before it is sent, so that an event that comes before the reply is not missed), and a grant

@@ -5,6 +5,7 @@ import static io.holdfast.server.HttpMessages.obj;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.Keys;
 import io.holdfast.LockInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
@@ -21,19 +22,26 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Watches over HTTP, as a long poll ({@code GET
- * /api/v1/watch?lock=NAME|prefix=PREFIX|register=KEY&after=POSITION&waitMillis=N}): the changes
- * of a lock, of the locks under a prefix, or of a register, from {@link ChangeLog}, at any member.
+ * /api/v1/watch?lock=NAME|prefix=PREFIX|register=KEY|keys=PREFIX&after=POSITION&waitMillis=N}):
+ * the changes of a lock, of the locks under a prefix, of a register, or of the keys under a
+ * prefix, from {@link ChangeLog}, at any member.
  *
  * <p><b>Guarantees.</b> An answer holds the changes at or after {@code after} in log order (each
  * with the position right after it) and the position to ask from next; or, without {@code after}
  * or when this member does not have every change since it, {@code "gap": true} with the state
- * read after that position ({@code "locks"} or {@code "register"}): a client that replaces what it
- * knew with that state and goes on from {@code next} misses nothing, though it may be told again
- * of a change the state already shows. Only names the caller may read are told.
+ * read after that position ({@code "locks"}, {@code "register"} or {@code "keys"}): a client that
+ * replaces what it knew with that state and goes on from {@code next} misses nothing, though it
+ * may be told again of a change the state already shows. Only names the caller may read are told.
+ * The state of keys lists at most {@value #MAX_STATE_KEYS} keys, read a page at a time (each page
+ * after {@code next}); {@code "more": true} says there are more, which the client lists from the
+ * last one ({@code GET /api/v1/keys?after=}) before it applies the events.
  *
  * <p><b>Does not</b> hold a thread while it waits, nor keep anything for a watcher between polls.
  */
 final class HttpWatchRoute {
+    /** The most keys the state of a watch of keys lists. */
+    static final int MAX_STATE_KEYS = 10_000;
+
     private final RaftLockService service;
 
     HttpWatchRoute(RaftLockService service) {
@@ -42,11 +50,8 @@ final class HttpWatchRoute {
 
     CompletableFuture<Answer> poll(String identity, Map<String, String> query) {
         WatchTarget target = target(query);
-        if (target.kind() != WatchTarget.Kind.PREFIX && !service.mayRead(identity, target.name())) {
-            throw new Refused(
-                    403,
-                    "PERMISSION_DENIED",
-                    (identity == null ? "an anonymous client" : identity) + " may not read " + target.name());
+        if (target.kind() == WatchTarget.Kind.LOCK || target.kind() == WatchTarget.Kind.REGISTER) {
+            HttpRegisterRoutes.requireRead(service, identity, target.name());
         }
         ChangePosition after = HttpMessages.after(query);
         long wait = HttpMessages.pollMillis(query);
@@ -56,10 +61,13 @@ final class HttpWatchRoute {
     private static WatchTarget target(Map<String, String> query) {
         int given = (query.containsKey("lock") ? 1 : 0)
                 + (query.containsKey("prefix") ? 1 : 0)
-                + (query.containsKey("register") ? 1 : 0);
+                + (query.containsKey("register") ? 1 : 0)
+                + (query.containsKey("keys") ? 1 : 0);
         if (given != 1) {
             throw new Refused(
-                    400, "INVALID_ARGUMENT", "the query needs exactly one of \"lock\", \"prefix\", \"register\"");
+                    400,
+                    "INVALID_ARGUMENT",
+                    "the query needs exactly one of \"lock\", \"prefix\", \"register\", \"keys\"");
         }
         try {
             if (query.containsKey("lock")) {
@@ -67,6 +75,9 @@ final class HttpWatchRoute {
             }
             if (query.containsKey("prefix")) {
                 return WatchTarget.prefix(query.get("prefix"));
+            }
+            if (query.containsKey("keys")) {
+                return WatchTarget.keys(query.get("keys"));
             }
             return WatchTarget.register(query.get("register"));
         } catch (InvalidArgumentException e) {
@@ -112,9 +123,27 @@ final class HttpWatchRoute {
                                         .filter(l -> target.coversLock(l.name()))
                                         .toList()));
             case KEYS ->
-                CompletableFuture.failedFuture(
-                        new io.holdfast.UnsupportedFeatureException("a watch of keys is not served over HTTP yet"));
+                keys(json.putArray("keys"), identity, target.name(), "")
+                        .thenApply(more -> Answer.json(200, json.put("more", more)));
         };
+    }
+
+    /**
+     * Lists the keys under {@code prefix} after {@code after} into {@code into}, a page at a time,
+     * up to {@value #MAX_STATE_KEYS}; completes with whether there are more.
+     */
+    private CompletableFuture<Boolean> keys(ArrayNode into, String identity, String prefix, String after) {
+        return service.keys(identity, prefix, after, Keys.MAX_PAGE).thenCompose(page -> {
+            page.keys().forEach(k -> into.add(JsonViews.key(k)));
+            if (!page.more() || into.size() >= MAX_STATE_KEYS) {
+                return CompletableFuture.completedFuture(page.more());
+            }
+            return keys(
+                    into,
+                    identity,
+                    prefix,
+                    page.keys().get(page.keys().size() - 1).key());
+        });
     }
 
     private Answer locks(ObjectNode json, String identity, List<LockInfo> locks) {
@@ -143,6 +172,8 @@ final class HttpWatchRoute {
             byte[] value = e.value();
             json.put("version", e.version())
                     .put("value", value == null ? null : Base64.getEncoder().encodeToString(value));
+        } else if (e.type() == WatchEvent.Type.REGISTER_DELETED) {
+            json.put("version", e.version()); // the version it had
         }
         return json;
     }

@@ -7,11 +7,13 @@ import io.holdfast.HolderInfo;
 import io.holdfast.LockInfo;
 import io.holdfast.WaiterInfo;
 import io.holdfast.model.ClusterInfo;
+import io.holdfast.model.KeyPage;
 import io.holdfast.model.SessionPage;
+import java.util.Base64;
 import java.util.Locale;
 
 /**
- * The JSON form of what operators look at: locks, sessions, the cluster. One shape for the HTTP
+ * The JSON form of what operators look at: locks, sessions, keys, the cluster. One shape for the HTTP
  * API ({@code docs/http-api.md}) and the CLI's {@code --json}, so that scripts can use either.
  * Durations are whole milliseconds in fields ending {@code Millis}; unknown values are
  * {@code null}.
@@ -70,6 +72,15 @@ public final class JsonViews {
                 .put("holds", s.holds())
                 .put("waits", s.waits())
                 .put("ttlLeftMillis", s.ttlLeftMillis());
+    }
+
+    /** A key: its version, its value in base64, and the session it is attached to (null: none). */
+    public static ObjectNode key(KeyPage.Entry k) {
+        return JSON.createObjectNode()
+                .put("key", k.key())
+                .put("version", k.version())
+                .put("value", Base64.getEncoder().encodeToString(k.value()))
+                .put("owner", k.owner());
     }
 
     /** The answering node's Raft state and every member. */

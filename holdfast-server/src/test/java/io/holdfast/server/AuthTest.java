@@ -410,6 +410,57 @@ class AuthTest {
                 .isEqualTo(200);
     }
 
+    @Test
+    void keysOverHttpFollowTheRulesAndAreChangedAtTheLeader() throws Exception {
+        int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+        TestHttp alice = https(leader, null).withToken(tokens.issue("alice", Duration.ofMinutes(5)));
+        TestHttp client = https(leader, "client");
+        String a = alice.post("/api/v1/sessions", "{}").json().get("sessionId").asText();
+        String c = client.post("/api/v1/sessions", "{}").json().get("sessionId").asText();
+        String put = "{\"session\":\"%s\",\"requestId\":%d,\"key\":\"%s\",\"value\":\"\",\"attach\":true}";
+        assertThat(alice.post("/api/v1/keys/put", put.formatted(a, 1, "a/keys/x"))
+                        .status())
+                .isEqualTo(200);
+        assertThat(client.post("/api/v1/keys/put", put.formatted(c, 1, "c/keys/y"))
+                        .status())
+                .isEqualTo(200);
+        httpError(alice.post("/api/v1/keys/put", put.formatted(a, 2, "c/keys/x")), 403, "PERMISSION_DENIED");
+        httpError(
+                alice.post("/api/v1/keys/delete", "{\"session\":\"" + a + "\",\"requestId\":3,\"key\":\"c/keys/y\"}"),
+                403,
+                "PERMISSION_DENIED");
+        httpError(
+                alice.post(
+                        "/api/v1/txn",
+                        "{\"session\":\"" + a
+                                + "\",\"requestId\":4,\"then\":[{\"type\":\"get\",\"key\":\"c/keys/y\"}]}"),
+                403,
+                "PERMISSION_DENIED");
+        httpError(alice.get("/api/v1/keys/c/keys/y"), 403, "PERMISSION_DENIED");
+        assertThat(alice.get("/api/v1/keys/a/keys/x").json().get("owner").asText())
+                .isEqualTo(a);
+        List<String> listed = new ArrayList<>();
+        alice.get("/api/v1/keys?prefix=")
+                .json()
+                .get("keys")
+                .forEach(k -> listed.add(k.get("key").asText()));
+        assertThat(listed).contains("a/keys/x").allMatch(k -> k.startsWith("a/"));
+        List<String> watched = new ArrayList<>();
+        TestHttp.Answer state = alice.get("/api/v1/watch?keys=&waitMillis=0");
+        assertThat(state.status()).as(state.body()).isEqualTo(200);
+        state.json().get("keys").forEach(k -> watched.add(k.get("key").asText()));
+        assertThat(watched).contains("a/keys/x").allMatch(k -> k.startsWith("a/"));
+
+        TestHttp aliceAtFollower =
+                https((leader + 1) % cluster.size(), null).withToken(tokens.issue("alice", Duration.ofMinutes(5)));
+        httpError(aliceAtFollower.post("/api/v1/keys/put", put.formatted(a, 5, "a/keys/z")), 503, "NOT_LEADER");
+        httpError(aliceAtFollower.get("/api/v1/keys/a/keys/x"), 503, "NOT_LEADER");
+        assertThat(alice.send("DELETE", "/api/v1/sessions/" + a, null, null).status())
+                .isEqualTo(200);
+        assertThat(client.send("DELETE", "/api/v1/sessions/" + c, null, null).status())
+                .isEqualTo(200);
+    }
+
     /**
      * Over HTTPS, a request whose route never reads its body (a keep-alive with {@code {}}) once left
      * its keep-alive connection stalled: the next request on it went unanswered until the client gave

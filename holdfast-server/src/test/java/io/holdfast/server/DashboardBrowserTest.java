@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -171,11 +170,51 @@ class DashboardBrowserTest {
         next.resign();
     }
 
+    @Test
+    void theDashboardShowsEachKeyWithItsValueVersionAndOwner() throws Exception {
+        TestHttp http = TestHttp.plain(cluster.node(0).httpPort());
+        String session = HttpProtocolTest.open(http);
+        HttpKeysTest.ok(HttpKeysTest.write(
+                http,
+                "keys/put",
+                session,
+                1,
+                "\"key\":\"services/web/i-1\",\"value\":\"" + HttpKeysTest.b64("10.0.0.7:8080")
+                        + "\",\"attach\":true"));
+        HttpKeysTest.ok(
+                HttpKeysTest.write(http, "keys/add", session, 2, "\"key\":\"services/web/count\",\"delta\":-3"));
+        browser.get("http://127.0.0.1:" + cluster.node(0).httpPort() + "/");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        wait.withMessage("the attached key, its value, version and owner on the page")
+                .until(b -> {
+                    seen.set(row(b, "keys", "data-key", "services/web/i-1"));
+                    return seen.get() != null;
+                });
+        assertThat(seen.get()).contains("10.0.0.7:8080").contains(session.substring(0, 8));
+        wait.withMessage("a counter as its number").until(b -> {
+            String counter = row(b, "keys", "data-key", "services/web/count");
+            return counter != null && counter.contains("counter -3");
+        });
+        screenshot("dashboard-keys.png");
+        assertThat(http.send("DELETE", "/api/v1/sessions/" + session + "?requestId=3", null, null)
+                        .status())
+                .isEqualTo(200);
+        wait.withMessage("the attached key is gone with its session")
+                .until(b -> row(b, "keys", "data-key", "services/web/i-1") == null
+                        && row(b, "keys", "data-key", "services/web/count") != null);
+    }
+
     /** The text of the election's row in the elections table, or null. */
     private static String electionRow(WebDriver b, String name) {
+        return row(b, "elections", "data-election", name);
+    }
+
+    /** The text of the row of table {@code id} whose {@code attribute} is {@code name}, or null. */
+    private static String row(WebDriver b, String id, String attribute, String name) {
         try {
-            for (WebElement r : b.findElements(By.cssSelector("#elections tbody tr"))) {
-                if (name.equals(r.getDomAttribute("data-election"))) {
+            for (WebElement r : b.findElements(By.cssSelector("#" + id + " tbody tr"))) {
+                if (name.equals(r.getDomAttribute(attribute))) {
                     return r.getText();
                 }
             }
@@ -201,17 +240,7 @@ class DashboardBrowserTest {
 
     /** The text of the lock's row in the locks table, or null. */
     private static String rowText(WebDriver b, String name) {
-        try {
-            List<WebElement> rows = b.findElements(By.cssSelector("#locks tbody tr"));
-            for (WebElement r : rows) {
-                if (name.equals(r.getDomAttribute("data-lock"))) {
-                    return r.getText();
-                }
-            }
-        } catch (StaleElementReferenceException e) {
-            return null;
-        }
-        return null;
+        return row(b, "locks", "data-lock", name);
     }
 
     private static void screenshot(String file) throws IOException {

@@ -182,7 +182,10 @@ class HttpApiTest {
         assertError(http.post("/api/v1/revoke", "{\"name\":\"\"}"), 400, "INVALID_ARGUMENT");
         assertError(http.send("POST", "/api/v1/revoke", "text/plain", "{\"name\":\"x\"}"), 415, "INVALID_ARGUMENT");
         assertError(http.send("POST", "/api/v1/revoke", null, "{\"name\":\"x\"}"), 415, "INVALID_ARGUMENT");
-        assertError(http.post("/api/v1/revoke", "{\"name\":\"" + "x".repeat(70_000) + "\"}"), 413, "INVALID_ARGUMENT");
+        assertError(
+                http.post("/api/v1/revoke", "{\"name\":\"" + "x".repeat(HttpMessages.MAX_BODY) + "\"}"),
+                413,
+                "INVALID_ARGUMENT");
         assertError(http.get("/api/v1/revoke"), 405, "METHOD_NOT_ALLOWED");
         assertError(http.send("DELETE", "/api/v1/locks", null, null), 405, "METHOD_NOT_ALLOWED");
         assertError(http.get("/api/v1/locks?limit=0"), 400, "INVALID_ARGUMENT");

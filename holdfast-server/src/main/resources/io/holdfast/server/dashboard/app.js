@@ -222,6 +222,37 @@ function renderElections(page) {
   }
 }
 
+// A key's value as text when it is printable UTF-8, as a counter when it is 8 other bytes, else its size.
+function keyValue(base64) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (!/[\u0000-\u001f\u007f]/.test(text)) return text;
+  } catch (e) { /* not UTF-8 */ }
+  if (bytes.length === 8) return 'counter ' + new DataView(bytes.buffer).getBigInt64(0).toString();
+  return bytes.length + ' bytes';
+}
+
+// Keys are read at the leader only: a follower's page says so instead of failing the whole page.
+function renderKeys(page, error) {
+  const body = $('keys').tBodies[0];
+  body.textContent = '';
+  for (const k of page ? page.keys : []) {
+    const tr = body.insertRow();
+    tr.dataset.key = k.key;
+    cell(tr, k.key, 'name');
+    cell(tr, keyValue(k.value), 'mono value');
+    cell(tr, k.version, 'mono');
+    const owner = cell(tr, k.owner ? shortId(k.owner) : 'none', 'mono');
+    if (k.owner) owner.title = k.owner;
+  }
+  if (!page || !page.keys.length) {
+    const why = error ? (error.code === 'NOT_LEADER' ? 'Keys are read at the leader: open its dashboard.' : error.message)
+      : state.prefix ? 'No key starts with ' + state.prefix + '.' : 'No key is written.';
+    cell(body.insertRow(), why, 'muted').colSpan = 4;
+  }
+}
+
 function renderSessions(page) {
   const body = $('sessions').tBodies[0];
   body.textContent = '';
@@ -263,15 +294,17 @@ async function refresh() {
     $('login').classList.add('hidden');
     $('main').classList.remove('hidden');
     const q = (after) => 'limit=100' + (after ? '&after=' + encodeURIComponent(after) : '');
-    const [status, locks, sessions, elections] = await Promise.all([
+    const [status, locks, sessions, elections, keys] = await Promise.all([
       api('status'),
       api('locks?prefix=' + encodeURIComponent(state.prefix) + '&' + q(state.locksAfter)),
       api('sessions?' + q(state.sessionsAfter)),
       api('elections?prefix=' + encodeURIComponent(state.prefix) + '&' + q(state.locksAfter)),
+      api('keys?prefix=' + encodeURIComponent(state.prefix) + '&limit=100').catch((e) => ({ error: e })),
     ]);
     renderStatus(status);
     renderLocks(locks);
     renderElections(elections);
+    renderKeys(keys.error ? null : keys, keys.error);
     renderSessions(sessions);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (e) {
