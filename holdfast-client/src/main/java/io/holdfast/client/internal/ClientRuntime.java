@@ -10,6 +10,7 @@ import io.holdfast.DistributedLock;
 import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
+import io.holdfast.Keys;
 import io.holdfast.Lease;
 import io.holdfast.LockMode;
 import io.holdfast.SessionExpiredException;
@@ -87,6 +88,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     private final AdminHandle admin = new AdminHandle(this);
     private final Acquirer acquirer = new AcquirerOfRuntime();
     private final RuntimeRegistrar registrar;
+    private final RuntimeKeys keys = new RuntimeKeys(this);
     private final Recipes recipes;
 
     /** Where the session's events go: grants and ends of waits, losses, the session's expiry. */
@@ -211,6 +213,11 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     @Override
     public VersionedRegister register(String key) {
         return Handles.register(acquirer, registrar, key);
+    }
+
+    @Override
+    public Keys keys() {
+        return Handles.keys(acquirer, keys);
     }
 
     @Override
