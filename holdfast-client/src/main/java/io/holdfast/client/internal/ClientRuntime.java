@@ -64,7 +64,8 @@ import java.util.function.Function;
  *   <li>{@link ClientThreads}: the timer thread and the callback pool; a caller's code never runs
  *       on a transport thread;
  *   <li>{@link Recipes}: elections, latches, barriers and waits for a free lock, on the client's
- *       ticker and timer thread.
+ *       ticker and timer thread;
+ *   <li>{@link RuntimeKeys}: the keys, each write one command under the session's invocation.
  * </ul>
  *
  * <p>This class routes the session's events to those parts and gives the handles ({@link

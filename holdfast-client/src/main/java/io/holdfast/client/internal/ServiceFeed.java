@@ -25,7 +25,8 @@ import java.util.function.Function;
  * long polls from the last position, at whichever member the transport reaches. On a gap (the
  * start, or changes the service no longer has) it reads the state and hands it on as a {@code
  * STATE} at the position the service gave: changes made while the state was read come after it
- * again, so a listener may see a change the state already showed, never miss one.
+ * again, so a listener may see a change the state already showed, never miss one. The state of a
+ * watch of keys is every key under its prefix, listed page by page after that position.
  */
 final class ServiceFeed implements ChangeFeed {
     /** Sends a read to the service, with the client's retries. */
