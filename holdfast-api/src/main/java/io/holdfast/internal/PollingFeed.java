@@ -3,6 +3,9 @@ package io.holdfast.internal;
 import io.holdfast.Capability;
 import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.KeyEntry;
+import io.holdfast.KeyListing;
+import io.holdfast.Keys;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.Ticker;
@@ -15,6 +18,7 @@ import io.holdfast.WatchTarget;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,14 +28,14 @@ import java.util.TreeSet;
 /**
  * A {@link ChangeFeed} for providers without a record of their changes: it reads the watched state
  * ({@link io.holdfast.Admin#describe}, {@link io.holdfast.Admin#locks}, {@link
- * VersionedRegister#get}) when its {@link Wakeup} says it may have changed, at least every {@link
+ * VersionedRegister#get}, {@link io.holdfast.Keys#list}) when its {@link Wakeup} says it may have changed, at least every {@link
  * #INTERVAL}, and reports the differences. A store that can tell of changes (ZooKeeper watches,
  * etcd watch, PostgreSQL LISTEN/NOTIFY, Redis pub/sub) gives a wakeup that returns at once then;
  * the default sleeps.
  *
  * <p>What it sees is what was there at two reads: a lock taken and given back between them is not
- * reported, a register written twice shows its second version only, and it cannot tell why a
- * holder left or a wait ended ({@link WatchEvent.Cause#UNKNOWN}). Positions are its own count of
+ * reported, a register or key written twice shows its second version only, and it cannot tell why a
+ * holder left, a wait ended or a key was deleted ({@link WatchEvent.Cause#UNKNOWN}). Positions are its own count of
  * reads, meaningful only to this watch. One per watch; not thread-safe (its runner's thread).
  */
 public final class PollingFeed implements ChangeFeed {
@@ -56,6 +60,7 @@ public final class PollingFeed implements ChangeFeed {
     private final Ticker ticker;
     private long reads;
     private Map<String, LockInfo> locks = Map.of();
+    private Map<String, KeyEntry> keys = Map.of();
     private long version;
     private byte[] value;
     /** The position of the last event given (or of the state); null before the first read. */
@@ -67,14 +72,18 @@ public final class PollingFeed implements ChangeFeed {
      * {@code ticker} (the client's {@link io.holdfast.ClientOptions#ticker()}).
      *
      * @throws io.holdfast.UnsupportedFeatureException without {@link Capability#INSPECT} ({@link
-     *     Capability#REGISTERS} for a register)
+     *     Capability#REGISTERS} for a register, {@link Capability#KEYS} for keys)
      */
     public static io.holdfast.Watch watch(
             LockClient client, WatchTarget target, io.holdfast.WatchListener listener, Wakeup wakeup, Ticker ticker) {
         if (target == null) {
             throw new InvalidArgumentException("the watch target must not be null");
         }
-        Capability needed = target.kind() == WatchTarget.Kind.REGISTER ? Capability.REGISTERS : Capability.INSPECT;
+        Capability needed = switch (target.kind()) {
+            case REGISTER -> Capability.REGISTERS;
+            case KEYS -> Capability.KEYS;
+            default -> Capability.INSPECT;
+        };
         if (!client.capabilities().contains(needed)) {
             throw new UnsupportedFeatureException(
                     "watching " + target + " needs " + needed + ", which this provider does not offer");
@@ -100,6 +109,9 @@ public final class PollingFeed implements ChangeFeed {
             if (target.kind() == WatchTarget.Kind.REGISTER) {
                 readRegister(target);
                 state = WatchEvent.registerState(target.name(), version, value);
+            } else if (target.kind() == WatchTarget.Kind.KEYS) {
+                keys = readKeys(target.name());
+                state = WatchEvent.keyState(target.name(), List.copyOf(keys.values()));
             } else {
                 locks = readLocks(target);
                 state = WatchEvent.lockState(target.name(), List.copyOf(locks.values()));
@@ -115,6 +127,10 @@ public final class PollingFeed implements ChangeFeed {
                 if (readRegister(target)) {
                     changes.add(WatchEvent.registerSet(target.name(), null, version, value));
                 }
+            } else if (target.kind() == WatchTarget.Kind.KEYS) {
+                Map<String, KeyEntry> now = readKeys(target.name());
+                diffKeys(keys, now, changes);
+                keys = now;
             } else {
                 Map<String, LockInfo> now = readLocks(target);
                 diff(locks, now, changes);
@@ -146,6 +162,38 @@ public final class PollingFeed implements ChangeFeed {
         version = v;
         value = now.map(Versioned::value).orElse(null);
         return true;
+    }
+
+    /** Every key under the prefix, page by page, at most {@link WatchTarget#MAX_PREFIX_LOCKS}. */
+    private Map<String, KeyEntry> readKeys(String prefix) {
+        Map<String, KeyEntry> now = new LinkedHashMap<>();
+        String after = "";
+        while (after != null && now.size() < WatchTarget.MAX_PREFIX_LOCKS) {
+            int limit = Math.min(Keys.MAX_PAGE, WatchTarget.MAX_PREFIX_LOCKS - now.size());
+            KeyListing page = client.keys().list(prefix, after, limit);
+            page.entries().forEach(e -> now.put(e.key(), e));
+            after = page.next();
+        }
+        return now;
+    }
+
+    /**
+     * The changes from {@code before} to {@code after} (both in the service's key order): first the
+     * keys that are gone, deleted (why, polling cannot tell: {@link WatchEvent.Cause#UNKNOWN}), then
+     * those whose version moved, written.
+     */
+    static void diffKeys(Map<String, KeyEntry> before, Map<String, KeyEntry> after, List<WatchEvent> out) {
+        before.forEach((key, was) -> {
+            if (!after.containsKey(key)) {
+                out.add(WatchEvent.registerDeleted(key, null, was.version(), WatchEvent.Cause.UNKNOWN));
+            }
+        });
+        after.forEach((key, is) -> {
+            KeyEntry was = before.get(key);
+            if (was == null || was.version() != is.version()) {
+                out.add(WatchEvent.registerSet(key, null, is.version(), is.value()));
+            }
+        });
     }
 
     private Map<String, LockInfo> readLocks(WatchTarget target) {

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Nested;
  * <p><b>What it checks.</b> The tests are grouped in the nested classes below, one group per idea:
  * exclusive locks (grant, try, timeout, fencing tokens, mutual exclusion, release), fair queues,
  * sessions (close and crash), cancelled and asynchronous waits, read-write locks, semaphores, lease
- * timeouts, lock-delay, deadlock detection, registers, elections, latches and barriers, operator calls, the {@code Lock} view, bad
+ * timeouts, lock-delay, deadlock detection, registers, keys and transactions, elections, latches and barriers, operator calls, the {@code Lock} view, bad
  * input, separate processes (child JVMs through {@link ProviderFixture#uri()}: mutual exclusion, a
  * killed holder), store outages ({@link ProviderFixture#stopStore()}: unavailable without hanging,
  * restarts), and undeclared features. A test that needs a capability the provider does not declare, or
@@ -114,6 +114,13 @@ public abstract class LockProviderContract {
     @Nested
     class Registers extends RegisterContract {
         Registers() {
+            super(LockProviderContract.this);
+        }
+    }
+
+    @Nested
+    class KeysAndTransactions extends KeyContract {
+        KeysAndTransactions() {
             super(LockProviderContract.this);
         }
     }

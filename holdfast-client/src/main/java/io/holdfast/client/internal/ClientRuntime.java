@@ -10,6 +10,7 @@ import io.holdfast.DistributedLock;
 import io.holdfast.DistributedMultiLock;
 import io.holdfast.DistributedReadWriteLock;
 import io.holdfast.DistributedSemaphore;
+import io.holdfast.Keys;
 import io.holdfast.Lease;
 import io.holdfast.LockMode;
 import io.holdfast.SessionExpiredException;
@@ -63,7 +64,8 @@ import java.util.function.Function;
  *   <li>{@link ClientThreads}: the timer thread and the callback pool; a caller's code never runs
  *       on a transport thread;
  *   <li>{@link Recipes}: elections, latches, barriers and waits for a free lock, on the client's
- *       ticker and timer thread.
+ *       ticker and timer thread;
+ *   <li>{@link RuntimeKeys}: the keys, each write one command under the session's invocation.
  * </ul>
  *
  * <p>This class routes the session's events to those parts and gives the handles ({@link
@@ -87,6 +89,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     private final AdminHandle admin = new AdminHandle(this);
     private final Acquirer acquirer = new AcquirerOfRuntime();
     private final RuntimeRegistrar registrar;
+    private final RuntimeKeys keys = new RuntimeKeys(this);
     private final Recipes recipes;
 
     /** Where the session's events go: grants and ends of waits, losses, the session's expiry. */
@@ -211,6 +214,11 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     @Override
     public VersionedRegister register(String key) {
         return Handles.register(acquirer, registrar, key);
+    }
+
+    @Override
+    public Keys keys() {
+        return Handles.keys(acquirer, keys);
     }
 
     @Override

@@ -1,5 +1,8 @@
 package io.holdfast.client.internal;
 
+import io.holdfast.KeyEntry;
+import io.holdfast.KeyListing;
+import io.holdfast.Keys;
 import io.holdfast.LockInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
@@ -22,7 +25,8 @@ import java.util.function.Function;
  * long polls from the last position, at whichever member the transport reaches. On a gap (the
  * start, or changes the service no longer has) it reads the state and hands it on as a {@code
  * STATE} at the position the service gave: changes made while the state was read come after it
- * again, so a listener may see a change the state already showed, never miss one.
+ * again, so a listener may see a change the state already showed, never miss one. The state of a
+ * watch of keys is every key under its prefix, listed page by page after that position.
  */
 final class ServiceFeed implements ChangeFeed {
     /** Sends a read to the service, with the client's retries. */
@@ -79,6 +83,8 @@ final class ServiceFeed implements ChangeFeed {
                     target.name(),
                     value.map(v -> v.version()).orElse(0L),
                     value.map(v -> v.value()).orElse(null));
+        } else if (target.kind() == WatchTarget.Kind.KEYS) {
+            state = WatchEvent.keyState(target.name(), keys(target.name()));
         } else if (target.kind() == WatchTarget.Kind.LOCK) {
             state = WatchEvent.lockState(
                     target.name(), ask(t -> t.describe(target.name())).stream().toList());
@@ -92,6 +98,26 @@ final class ServiceFeed implements ChangeFeed {
             state = WatchEvent.lockState(target.name(), locks);
         }
         return new Page(List.of(state.at(at)), at);
+    }
+
+    /**
+     * Every key under the prefix, page by page (at most {@link WatchTarget#MAX_PREFIX_LOCKS}): each
+     * page read where it was read, all after the position the state is placed at.
+     */
+    private List<KeyEntry> keys(String prefix) throws InterruptedException {
+        List<KeyEntry> keys = new ArrayList<>();
+        String after = "";
+        while (keys.size() < WatchTarget.MAX_PREFIX_LOCKS) {
+            int limit = Math.min(Keys.MAX_PAGE, WatchTarget.MAX_PREFIX_LOCKS - keys.size());
+            String from = after;
+            KeyListing page = RuntimeKeys.listing(ask(t -> t.keys(null, prefix, from, limit)));
+            keys.addAll(page.entries());
+            after = page.next();
+            if (after == null) {
+                break;
+            }
+        }
+        return keys;
     }
 
     /** Waits for a read, interruptibly: closing the watch interrupts its long poll. */

@@ -64,6 +64,11 @@ abstract class ForwardingLockService implements LockService {
     }
 
     @Override
+    public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        return delegate.keys(identity, prefix, after, limit);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -1,0 +1,169 @@
+package io.holdfast.client.internal;
+
+import io.holdfast.KeyEntry;
+import io.holdfast.KeyListing;
+import io.holdfast.Keys;
+import io.holdfast.PutOptions;
+import io.holdfast.Txn;
+import io.holdfast.TxnResult;
+import io.holdfast.Watch;
+import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
+import io.holdfast.model.Command;
+import io.holdfast.model.KeyPage;
+import io.holdfast.model.Reply;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The keys of a {@link ClientRuntime}, behind {@code Handles.keys} (which checks every argument and
+ * capability first): a write is one command with the session's invocation, so a retry after a lost
+ * answer applies once; a read is a listing of the service ({@link
+ * io.holdfast.model.LockService#keys}), read at the leader.
+ *
+ * <p>A write whatever the key's version is a transaction of one put: the register write ({@link
+ * Command.RegisterSet}) always compares a version. Its refusal is answered as the put's own, without
+ * the transaction's "then op 1: ".
+ */
+final class RuntimeKeys implements Keys {
+    private static final String SINGLE_OP = "then op 1: ";
+
+    private final ClientRuntime rt;
+
+    RuntimeKeys(ClientRuntime rt) {
+        this.rt = rt;
+    }
+
+    @Override
+    public Optional<KeyEntry> get(String key) {
+        KeyListing page = list(key, "", 1);
+        return page.entries().stream().filter(e -> e.key().equals(key)).findFirst();
+    }
+
+    @Override
+    public KeyEntry put(String key, byte[] value, PutOptions options) {
+        long ttl = options.ttl().toMillis();
+        if (options.expectedVersion() == ANY_VERSION) {
+            Command.Op put = new Command.Op.Put(key, ANY_VERSION, value, options.attached(), ttl);
+            Reply reply =
+                    Replies.join(rt.callOnce(inv -> new Command.Transaction(inv, List.of(), List.of(put), List.of())));
+            if (reply instanceof Reply.Transacted t) {
+                return written(key, value, options, t.results().get(0).version());
+            }
+            throw Replies.failure(withoutSingleOp(reply));
+        }
+        Reply.Written w = send(
+                Reply.Written.class,
+                inv -> new Command.RegisterSet(
+                        inv, key, options.expectedVersion(), value, null, 0, true, options.attached(), ttl));
+        return written(key, value, options, w.version());
+    }
+
+    private KeyEntry written(String key, byte[] value, PutOptions options, long version) {
+        return new KeyEntry(key, version, value, options.attached() ? rt.sessionId() : null);
+    }
+
+    @Override
+    public long delete(String key, long expectedVersion) {
+        return send(Reply.Ok.class, inv -> new Command.KeyDelete(inv, key, expectedVersion))
+                .value();
+    }
+
+    @Override
+    public long add(String key, long delta) {
+        return send(Reply.Counted.class, inv -> new Command.CounterAdd(inv, key, delta))
+                .value();
+    }
+
+    /** Sends a command with the session's next invocation; its answer, or the refusal thrown. */
+    private <R extends Reply> R send(Class<R> answer, Function<Command.Invocation, Command> build) {
+        Reply reply = Replies.join(rt.callOnce(build));
+        if (answer.isInstance(reply)) {
+            return answer.cast(reply);
+        }
+        throw Replies.failure(reply);
+    }
+
+    @Override
+    public KeyListing list(String prefix, String after, int limit) {
+        return listing(Replies.join(rt.query(t -> t.keys(null, prefix, after, limit))));
+    }
+
+    /** A page as the API shows it. */
+    static KeyListing listing(KeyPage page) {
+        List<KeyEntry> entries = new ArrayList<>(page.keys().size());
+        for (KeyPage.Entry e : page.keys()) {
+            entries.add(new KeyEntry(e.key(), e.version(), e.value(), e.owner()));
+        }
+        return new KeyListing(entries, page.more(), page.position().toString());
+    }
+
+    @Override
+    public Watch watch(String prefix, WatchListener listener) {
+        return rt.watch(WatchTarget.keys(prefix), listener);
+    }
+
+    @Override
+    public TxnResult commit(Txn txn) {
+        Reply.Transacted t = send(
+                Reply.Transacted.class,
+                inv -> new Command.Transaction(
+                        inv,
+                        txn.compares().stream().map(RuntimeKeys::compare).toList(),
+                        ops(txn.then()),
+                        ops(txn.otherwise())));
+        List<TxnResult.OpResult> results = new ArrayList<>(t.results().size());
+        for (Reply.OpResult r : t.results()) {
+            results.add(new TxnResult.OpResult(r.version(), r.value(), r.counter()));
+        }
+        return new TxnResult(t.succeeded(), results);
+    }
+
+    private static Command.Compare compare(Txn.Compare c) {
+        if (c instanceof Txn.Compare.Version v) {
+            return new Command.Compare.Version(
+                    v.key(), Command.Order.valueOf(v.order().name()), v.version());
+        } else if (c instanceof Txn.Compare.Value v) {
+            return new Command.Compare.Value(v.key(), v.value());
+        } else if (c instanceof Txn.Compare.Absent a) {
+            return new Command.Compare.Absent(a.key());
+        } else if (c instanceof Txn.Compare.Fence f) {
+            return new Command.Compare.Fence(f.lock(), f.token());
+        } else if (c instanceof Txn.Compare.Holder h) {
+            return new Command.Compare.Holder(h.lock(), h.sessionId());
+        }
+        return new Command.Compare.SessionAlive(((Txn.Compare.SessionAlive) c).sessionId());
+    }
+
+    private static List<Command.Op> ops(List<Txn.Op> ops) {
+        List<Command.Op> out = new ArrayList<>(ops.size());
+        for (Txn.Op op : ops) {
+            if (op instanceof Txn.Op.Put p) {
+                PutOptions o = p.options();
+                out.add(new Command.Op.Put(
+                        p.key(),
+                        o.expectedVersion(),
+                        p.value(),
+                        o.attached(),
+                        o.ttl().toMillis()));
+            } else if (op instanceof Txn.Op.Delete d) {
+                out.add(new Command.Op.Delete(d.key(), d.expectedVersion()));
+            } else if (op instanceof Txn.Op.Add a) {
+                out.add(new Command.Op.Add(a.key(), a.delta()));
+            } else {
+                out.add(new Command.Op.Get(op.key()));
+            }
+        }
+        return out;
+    }
+
+    /** A refusal of the one put of a single-op transaction, told as the put's own. */
+    private static Reply withoutSingleOp(Reply reply) {
+        if (reply instanceof Reply.Failed f && f.message().startsWith(SINGLE_OP)) {
+            return new Reply.Failed(f.code(), f.message().substring(SINGLE_OP.length()), f.cycle(), f.currentVersion());
+        }
+        return reply;
+    }
+}
