@@ -32,6 +32,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             LockCommand.class,
             ElectCommand.class,
             WatchCommand.class,
+            KvCommand.class,
             LocksCommand.class,
             SessionsCommand.class,
             MembersCommand.class,

@@ -3,6 +3,7 @@ package io.holdfast.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.HolderInfo;
+import io.holdfast.KeyEntry;
 import io.holdfast.LockInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
@@ -41,7 +42,10 @@ final class WatchLines {
     }
 
     private List<String> text(WatchEvent e) {
-        boolean register = target.kind() == WatchTarget.Kind.REGISTER;
+        boolean register = target.kind() == WatchTarget.Kind.REGISTER || target.kind() == WatchTarget.Kind.KEYS;
+        if (e.type() == WatchEvent.Type.STATE && target.kind() == WatchTarget.Kind.KEYS) {
+            return keyState(e);
+        }
         if (e.type() == WatchEvent.Type.STATE && !register) {
             return lockState(e);
         }
@@ -57,15 +61,49 @@ final class WatchLines {
         field(line, "cause", e.cause() == null ? null : e.cause().name());
         if (register) {
             field(line, "version", Long.toString(e.version()));
-            Value value = Value.of(e.value());
-            if (value != null) {
-                field(
-                        line,
-                        value.base64() ? "valueBase64" : "value",
-                        value.base64() ? value.text() : quoted(value.text()));
-            }
+            value(line, e.value());
         }
         return List.of(line.toString());
+    }
+
+    private static void value(StringBuilder line, byte[] bytes) {
+        Value value = Value.of(bytes);
+        if (value != null) {
+            field(line, value.base64() ? "valueBase64" : "value", value.base64() ? value.text() : quoted(value.text()));
+        }
+    }
+
+    /** One line per key under the prefix: its version, value and owner ({@code no keys} when there is none). */
+    private List<String> keyState(WatchEvent e) {
+        if (e.keys().isEmpty()) {
+            return List.of("STATE " + e.name() + "* no keys");
+        }
+        List<String> lines = new ArrayList<>();
+        for (KeyEntry k : e.keys()) {
+            lines.add(keyLine("STATE", k));
+        }
+        return lines;
+    }
+
+    /** {@code PREFIX key version=N value="..." [owner=SESSION]}: a key as {@code kv ls} and a key watch print it. */
+    static String keyLine(String prefix, KeyEntry k) {
+        StringBuilder line = new StringBuilder(prefix.isEmpty() ? "" : prefix + " ").append(k.key());
+        field(line, "version", Long.toString(k.version()));
+        value(line, k.value());
+        field(line, "owner", k.owner());
+        return line.toString();
+    }
+
+    /** A key as {@code kv --json} and a key watch's {@code --json} write it. */
+    static ObjectNode keyJson(KeyEntry k) {
+        Value value = Value.of(k.value());
+        return JsonViews.JSON
+                .createObjectNode()
+                .put("key", k.key())
+                .put("version", k.version())
+                .put("value", value.text())
+                .put("valueBase64", value.base64())
+                .put("owner", k.owner());
     }
 
     /** One line per held or waited-for lock: its holders (session, token, mode) and how many wait. */
@@ -105,7 +143,7 @@ final class WatchLines {
      * locks} (on {@code STATE} only) has the shape of {@code holdfast locks --json}.
      */
     private ObjectNode json(WatchEvent e) {
-        boolean register = target.kind() == WatchTarget.Kind.REGISTER;
+        boolean register = target.kind() == WatchTarget.Kind.REGISTER || target.kind() == WatchTarget.Kind.KEYS;
         boolean grant = e.type() == WatchEvent.Type.ACQUIRED || e.type() == WatchEvent.Type.RELEASED;
         ObjectNode o = JsonViews.JSON
                 .createObjectNode()
@@ -122,6 +160,10 @@ final class WatchLines {
         if (e.type() == WatchEvent.Type.STATE) {
             ArrayNode locks = o.putArray("locks");
             e.locks().forEach(l -> locks.add(JsonViews.lock(l)));
+            if (target.kind() == WatchTarget.Kind.KEYS) {
+                ArrayNode keys = o.putArray("keys");
+                e.keys().forEach(k -> keys.add(keyJson(k)));
+            }
         }
         return o;
     }

@@ -1,0 +1,386 @@
+package io.holdfast.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.KeyEntry;
+import io.holdfast.KeyListing;
+import io.holdfast.Keys;
+import io.holdfast.LockClient;
+import io.holdfast.PutOptions;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.WatchTarget;
+import io.holdfast.server.JsonViews;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code holdfast kv get|put|del|add|ls|watch|txn}: the keys of a backend ({@link Keys}) from the
+ * command line, what {@code etcdctl get/put/del/txn/watch} and {@code zkCli.sh get/set/create -e/ls}
+ * do for their stores. Each subcommand opens a client of {@code --backend}, does one thing and
+ * closes it, except {@code put --attach} (which keeps its session, and so the key, until it is
+ * stopped) and {@code watch}.
+ *
+ * <p>Exit codes: 0; 1 {@code get} of an absent key, or a {@code txn} whose compares failed (its
+ * {@code otherwise} ran); 75 a version conflict (nothing changed); 64 usage error or a backend
+ * without keys; 69 backend unavailable; 77 not allowed. Failure story: {@code kv put k v
+ * --if-version 3} while another writer made it version 4: nothing is written, one line names the
+ * conflict and the current version, exit 75.
+ */
+@Command(
+        name = "kv",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        subcommands = {
+            KvCommand.Get.class,
+            KvCommand.Put.class,
+            KvCommand.Del.class,
+            KvCommand.Add.class,
+            KvCommand.Ls.class,
+            KvCommand.WatchKeys.class,
+            KvTxnCommand.class
+        },
+        description = {
+            "Read, write, list and watch keys: small versioned values beside the locks (docs/keys.md).",
+            "Exit code: 0; 1 get of an absent key, or a txn whose compares failed; 75 version conflict; 64 usage"
+                    + " error or a backend without keys; 69 backend unavailable; 77 not allowed."
+        })
+final class KvCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    /** No subcommand: show what there is, as a usage error. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCodes.USAGE;
+    }
+
+    /** The keys of {@code client}; a backend without them is a usage error naming it. */
+    static Keys keys(LockClient client) {
+        try {
+            return client.keys();
+        } catch (UnsupportedFeatureException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+    }
+
+    /** What the subcommands share: the backend and {@code --json}. */
+    abstract static class KvBase implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        BackendOption backend;
+
+        @Option(names = "--json", description = "Print JSON (fields: docs/cli.md).")
+        boolean json;
+
+        @Override
+        public final Integer call() throws InterruptedException {
+            try (LockClient client = backend.open()) {
+                return run(client, keys(client), spec.commandLine().getOut());
+            } catch (InvalidArgumentException e) {
+                throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+            }
+        }
+
+        abstract int run(LockClient client, Keys keys, PrintWriter out) throws InterruptedException;
+
+        int print(PrintWriter out, String line) {
+            out.println(line);
+            out.flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(
+            name = "get",
+            mixinStandardHelpOptions = true,
+            description = {"Print KEY's value (exit 1 when it is absent); --json adds its version and owner."})
+    static final class Get extends KvBase {
+        @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+        String key;
+
+        @Override
+        int run(LockClient client, Keys keys, PrintWriter out) {
+            Optional<KeyEntry> entry = keys.get(key);
+            if (entry.isEmpty()) {
+                throw new CliFailure(ExitCodes.CHECK_FAILED, key + " is absent");
+            }
+            if (json) {
+                return print(out, WatchLines.keyJson(entry.get()).toString());
+            }
+            WatchLines.Value value = WatchLines.Value.of(entry.get().value());
+            return print(out, value.text());
+        }
+    }
+
+    @Command(
+            name = "put",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Write VALUE ('-': standard input) to KEY and print its new version.",
+                "--attach ties the key to this command's session: it stays until the command is stopped"
+                        + " (SIGINT/SIGTERM, or --for) or killed, then goes when the session ends."
+            })
+    static final class Put extends KvBase {
+        @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+        String key;
+
+        @Parameters(index = "1", paramLabel = "VALUE", description = "The value as text; '-' reads standard input.")
+        String value;
+
+        @Option(names = "--if-version", paramLabel = "N", description = "Only if KEY's version is N (0: absent).")
+        Long ifVersion;
+
+        @Option(names = "--if-absent", description = "Only if KEY is absent.")
+        boolean ifAbsent;
+
+        @Option(
+                names = "--ttl",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
+                description = "The key is deleted this long after the write (1s to 30d).")
+        Duration ttl;
+
+        @Option(names = "--attach", description = "Attach KEY to this command's session and hold it until stopped.")
+        boolean attach;
+
+        @Option(
+                names = "--for",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
+                description = "With --attach: hold the session this long, then end it (the key goes with it).")
+        Duration holdFor;
+
+        @Override
+        int run(LockClient client, Keys keys, PrintWriter out) throws InterruptedException {
+            if (ifVersion != null && ifAbsent) {
+                throw new CliFailure(ExitCodes.USAGE, "give --if-version or --if-absent, not both");
+            }
+            if (holdFor != null && !attach) {
+                throw new CliFailure(ExitCodes.USAGE, "--for needs --attach");
+            }
+            PutOptions options = ifAbsent
+                    ? PutOptions.ifAbsent()
+                    : ifVersion != null ? PutOptions.ifVersion(ifVersion) : PutOptions.any();
+            if (ttl != null) {
+                options = options.ttl(ttl);
+            }
+            if (attach) {
+                options = options.attach();
+            }
+            KeyEntry written = keys.put(key, bytes(value), options);
+            print(out, json ? WatchLines.keyJson(written).toString() : key + " version " + written.version());
+            if (attach) {
+                holdUntilStopped(client, holdFor);
+            }
+            return ExitCodes.OK;
+        }
+
+        /**
+         * Keeps the session (and so the attached key) until SIGINT/SIGTERM or {@code holdFor} passed,
+         * then closes the client, which ends the session and deletes the key; a signal waits up to 5 s
+         * for that close before the JVM exits.
+         */
+        private static void holdUntilStopped(LockClient client, Duration holdFor) throws InterruptedException {
+            CountDownLatch stopped = new CountDownLatch(1);
+            CountDownLatch closed = new CountDownLatch(1);
+            Thread hook = new Thread(
+                    () -> {
+                        stopped.countDown();
+                        try {
+                            closed.await(5, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    },
+                    "holdfast-kv-put-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                if (holdFor == null) {
+                    stopped.await();
+                } else {
+                    stopped.await(holdFor.toNanos(), TimeUnit.NANOSECONDS);
+                }
+                client.close();
+            } finally {
+                closed.countDown();
+                HeldChild.removeOnSignal(hook);
+            }
+        }
+
+        private byte[] bytes(String text) {
+            if (!"-".equals(text)) {
+                return text.getBytes(StandardCharsets.UTF_8);
+            }
+            try {
+                InputStream in = System.in;
+                return in.readNBytes(Keys.MAX_VALUE_BYTES + 1);
+            } catch (IOException e) {
+                throw new CliFailure(
+                        ExitCodes.USAGE, "cannot read the value from standard input: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Command(
+            name = "del",
+            mixinStandardHelpOptions = true,
+            description = {"Delete KEY and print the version it had (0: it was absent)."})
+    static final class Del extends KvBase {
+        @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+        String key;
+
+        @Option(names = "--if-version", paramLabel = "N", description = "Only if KEY's version is N.")
+        Long ifVersion;
+
+        @Override
+        int run(LockClient client, Keys keys, PrintWriter out) {
+            long had = keys.delete(key, ifVersion == null ? Keys.ANY_VERSION : ifVersion);
+            if (json) {
+                return print(
+                        out,
+                        JsonViews.JSON
+                                .createObjectNode()
+                                .put("key", key)
+                                .put("version", had)
+                                .toString());
+            }
+            return print(out, had == 0 ? key + " was absent" : key + " deleted at version " + had);
+        }
+    }
+
+    @Command(
+            name = "add",
+            mixinStandardHelpOptions = true,
+            description = {"Add DELTA to the counter KEY (absent: 0) and print its new value."})
+    static final class Add extends KvBase {
+        @Parameters(index = "0", paramLabel = "KEY", description = "The counter's key.")
+        String key;
+
+        @Parameters(index = "1", paramLabel = "DELTA", description = "What to add (negative to subtract).")
+        long delta;
+
+        @Override
+        int run(LockClient client, Keys keys, PrintWriter out) {
+            long value = keys.add(key, delta);
+            if (json) {
+                return print(
+                        out,
+                        JsonViews.JSON
+                                .createObjectNode()
+                                .put("key", key)
+                                .put("value", value)
+                                .toString());
+            }
+            return print(out, Long.toString(value));
+        }
+    }
+
+    @Command(
+            name = "ls",
+            mixinStandardHelpOptions = true,
+            description = {
+                "List the keys that start with PREFIX (all without it), in byte order: one line per key with its"
+                        + " version, value and owner."
+            })
+    static final class Ls extends KvBase {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "The prefix (default: all).")
+        String prefix = "";
+
+        @Option(
+                names = "--limit",
+                paramLabel = "N",
+                defaultValue = "1000",
+                description = "Print at most N keys (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        int run(LockClient client, Keys keys, PrintWriter out) {
+            if (limit < 1 || limit > 100_000) {
+                throw new CliFailure(ExitCodes.USAGE, "--limit must be between 1 and 100000, not " + limit);
+            }
+            ArrayNode array = JsonViews.JSON.createArrayNode();
+            int printed = 0;
+            String after = "";
+            while (printed < limit) {
+                KeyListing page = keys.list(prefix, after, Math.min(Keys.MAX_PAGE, limit - printed));
+                for (KeyEntry k : page.entries()) {
+                    if (json) {
+                        array.add(WatchLines.keyJson(k));
+                    } else {
+                        out.println(WatchLines.keyLine("", k));
+                    }
+                    printed++;
+                }
+                after = page.next();
+                if (after == null) {
+                    break;
+                }
+            }
+            if (json) {
+                out.println(array);
+            } else if (printed == 0) {
+                out.println("no keys" + (prefix.isEmpty() ? "" : " start with " + prefix));
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(
+            name = "watch",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Print every key under PREFIX (all without it), then one line per write or deletion (with its"
+                        + " cause), until --count events, --timeout or SIGINT/SIGTERM. --json: one object per line."
+            })
+    static final class WatchKeys implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "The prefix (default: all).")
+        String prefix = "";
+
+        @Option(names = "--json", description = "Print one JSON object per line (fields: docs/cli.md).")
+        boolean json;
+
+        @Option(names = "--count", paramLabel = "N", description = "Exit 0 after N events (the state counts as one).")
+        Integer count;
+
+        @Option(
+                names = "--timeout",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
+                description = "Exit 0 after this long.")
+        Duration timeout;
+
+        @Mixin
+        BackendOption backend;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            WatchTarget target;
+            try {
+                target = WatchTarget.keys(prefix);
+            } catch (InvalidArgumentException e) {
+                throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+            }
+            return new WatchRun(spec, target, json, count, timeout, null).run(backend);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package io.holdfast.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.holdfast.Keys;
+import io.holdfast.LockClient;
+import io.holdfast.PutOptions;
+import io.holdfast.Txn;
+import io.holdfast.TxnResult;
+import io.holdfast.server.JsonViews;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code holdfast kv txn [FILE|-]}: one transaction ({@link Txn}) written in the HTTP protocol's JSON
+ * (docs/protocol.md#keys: {@code compares}, {@code then}, {@code otherwise}), with {@code "text"}
+ * accepted beside base64 {@code "value"} for readable files. Prints which branch ran and each op's
+ * result; exit 0 when the compares held, 1 when {@code otherwise} ran, 75 when an op of the branch
+ * was refused (nothing changed), 64 for a document it cannot read (naming the field).
+ */
+@Command(
+        name = "txn",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run one transaction from FILE ('-' or nothing: standard input), in the JSON of docs/protocol.md#keys"
+                    + " ({\"compares\":[…],\"then\":[…],\"otherwise\":[…]}; \"text\" may stand for base64 \"value\").",
+            "Exit code: 0 the compares held; 1 they did not (otherwise ran); 75 an op was refused (nothing changed)."
+        })
+final class KvTxnCommand extends KvCommand.KvBase {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The transaction ('-': stdin).")
+    String file = "-";
+
+    @Override
+    int run(LockClient client, Keys keys, PrintWriter out) {
+        Txn txn = parse(read());
+        TxnResult result = keys.commit(txn);
+        if (json) {
+            ObjectNode o = JsonViews.JSON.createObjectNode().put("succeeded", result.succeeded());
+            ArrayNode results = o.putArray("results");
+            for (TxnResult.OpResult r : result.results()) {
+                ObjectNode each = results.addObject().put("version", r.version());
+                if (r.value() != null) {
+                    each.put("value", Base64.getEncoder().encodeToString(r.value()));
+                }
+                if (r.counter() != 0) {
+                    each.put("counter", r.counter());
+                }
+            }
+            out.println(o);
+        } else {
+            out.println(result.succeeded() ? "SUCCEEDED (then ran)" : "FAILED (otherwise ran)");
+            List<Txn.Op> ops = result.succeeded() ? txn.then() : txn.otherwise();
+            for (int i = 0; i < ops.size() && i < result.results().size(); i++) {
+                out.println(line(ops.get(i), result.results().get(i)));
+            }
+        }
+        out.flush();
+        return result.succeeded() ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+    }
+
+    private static String line(Txn.Op op, TxnResult.OpResult r) {
+        String kind = op.getClass().getSimpleName().toLowerCase(Locale.ROOT);
+        StringBuilder b = new StringBuilder(kind)
+                .append(' ')
+                .append(op.key())
+                .append(" version=")
+                .append(r.version());
+        if (op instanceof Txn.Op.Add) {
+            b.append(" counter=").append(r.counter());
+        }
+        WatchLines.Value value = WatchLines.Value.of(r.value());
+        if (value != null) {
+            b.append(value.base64() ? " valueBase64=" : " value=").append(value.text());
+        }
+        return b.toString();
+    }
+
+    private JsonNode read() {
+        try {
+            byte[] bytes =
+                    "-".equals(file) ? System.in.readNBytes(Keys.MAX_TXN_BYTES * 2) : Files.readAllBytes(Path.of(file));
+            return JsonViews.JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new CliFailure(
+                    ExitCodes.USAGE,
+                    "cannot read the transaction from " + ("-".equals(file) ? "standard input" : file) + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** The transaction of a protocol document; a usage error naming the field that is wrong. */
+    static Txn parse(JsonNode doc) {
+        if (doc == null || !doc.isObject()) {
+            throw bad("the transaction must be a JSON object with compares, then and otherwise");
+        }
+        List<Txn.Compare> compares = new ArrayList<>();
+        for (JsonNode c : array(doc, "compares")) {
+            compares.add(compare(c));
+        }
+        return new Txn(compares, ops(doc, "then"), ops(doc, "otherwise"));
+    }
+
+    private static List<Txn.Op> ops(JsonNode doc, String field) {
+        List<Txn.Op> ops = new ArrayList<>();
+        int i = 0;
+        for (JsonNode o : array(doc, field)) {
+            i++;
+            String where = field + " op " + i;
+            String key = text(o, "key", where);
+            ops.add(
+                    switch (text(o, "type", where)) {
+                        case "put" -> {
+                            PutOptions options = new PutOptions(
+                                    o.path("expectedVersion").asLong(Keys.ANY_VERSION),
+                                    o.path("attach").asBoolean(false),
+                                    Duration.ofMillis(o.path("ttlMillis").asLong(0)));
+                            yield Txn.put(key, value(o, where), options);
+                        }
+                        case "delete" ->
+                            Txn.delete(key, o.path("expectedVersion").asLong(Keys.ANY_VERSION));
+                        case "add" -> Txn.add(key, number(o, "delta", where));
+                        case "get" -> Txn.get(key);
+                        default -> throw bad(where + ": type must be put, delete, add or get, not " + o.get("type"));
+                    });
+        }
+        return ops;
+    }
+
+    private static Txn.Compare compare(JsonNode c) {
+        String type = text(c, "type", "a compare");
+        String where = type + " compare";
+        return switch (type) {
+            case "version" ->
+                Txn.version(text(c, "key", where), order(text(c, "order", where)), number(c, "version", where));
+            case "value" -> Txn.value(text(c, "key", where), value(c, where));
+            case "absent" -> Txn.absent(text(c, "key", where));
+            case "fence" -> new Txn.Compare.Fence(text(c, "lock", where), number(c, "token", where));
+            case "holder" -> Txn.holder(text(c, "lock", where), text(c, "sessionId", where));
+            case "sessionAlive" -> Txn.sessionAlive(text(c, "sessionId", where));
+            default ->
+                throw bad("compare type must be version, value, absent, fence, holder or sessionAlive, not " + type);
+        };
+    }
+
+    private static Txn.Order order(String order) {
+        return switch (order) {
+            case "equal" -> Txn.Order.EQUAL;
+            case "notEqual" -> Txn.Order.NOT_EQUAL;
+            case "less" -> Txn.Order.LESS;
+            case "greater" -> Txn.Order.GREATER;
+            default -> throw bad("order must be equal, notEqual, less or greater, not " + order);
+        };
+    }
+
+    private static Iterable<JsonNode> array(JsonNode doc, String field) {
+        JsonNode a = doc.get(field);
+        if (a == null || a.isNull()) {
+            return List.of();
+        }
+        if (!a.isArray()) {
+            throw bad(field + " must be an array");
+        }
+        return a;
+    }
+
+    private static String text(JsonNode o, String field, String where) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.isTextual()) {
+            throw bad(where + ": " + field + " must be a string");
+        }
+        return v.asText();
+    }
+
+    private static long number(JsonNode o, String field, String where) {
+        JsonNode v = o.get(field);
+        if (v == null || !v.canConvertToLong()) {
+            throw bad(where + ": " + field + " must be a whole number");
+        }
+        return v.asLong();
+    }
+
+    /** {@code "value"} (base64) or {@code "text"} (UTF-8). */
+    private static byte[] value(JsonNode o, String where) {
+        if (o.hasNonNull("text")) {
+            return o.get("text").asText().getBytes(StandardCharsets.UTF_8);
+        }
+        String b64 = text(o, "value", where + " (or text)");
+        try {
+            return Base64.getDecoder().decode(b64);
+        } catch (IllegalArgumentException e) {
+            throw bad(where + ": value must be base64 (" + e.getMessage() + ")");
+        }
+    }
+
+    private static CliFailure bad(String message) {
+        return new CliFailure(ExitCodes.USAGE, message);
+    }
+}

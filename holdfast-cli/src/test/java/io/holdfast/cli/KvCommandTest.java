@@ -1,0 +1,199 @@
+package io.holdfast.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.holdfast.KeyEntry;
+import io.holdfast.LockClient;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code holdfast kv}: keys read, written, listed, watched and changed together from the command line. */
+class KvCommandTest {
+    private static final AtomicInteger STORES = new AtomicInteger();
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    /** An in-process store of its own for each test. */
+    private final String backend = "mem:kv-test-" + STORES.incrementAndGet();
+
+    @TempDir
+    Path dir;
+
+    private int kv(String... args) {
+        List<String> all = new ArrayList<>(List.of("kv"));
+        all.addAll(List.of(args));
+        all.addAll(List.of("--backend", backend));
+        return Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
+                .execute(all.toArray(String[]::new));
+    }
+
+    private List<String> lines() {
+        return out.toString().lines().toList();
+    }
+
+    private void clear() {
+        out.getBuffer().setLength(0);
+        err.getBuffer().setLength(0);
+    }
+
+    @Test
+    void putGetListAndDeleteAsAUserTypesThem() {
+        assertThat(kv("put", "config/a", "one")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("put", "config/b", "two")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("put", "config/a", "uno")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("put", "other", "x")).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly("config/a version 1", "config/b version 1", "config/a version 2", "other version 1");
+        clear();
+
+        assertThat(kv("get", "config/a")).isEqualTo(ExitCodes.OK);
+        assertThat(lines()).containsExactly("uno");
+        clear();
+
+        assertThat(kv("ls", "config/")).isEqualTo(ExitCodes.OK);
+        assertThat(lines()).containsExactly("config/a version=2 value=\"uno\"", "config/b version=1 value=\"two\"");
+        clear();
+
+        assertThat(kv("del", "config/a")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("del", "config/a")).isEqualTo(ExitCodes.OK);
+        assertThat(lines()).containsExactly("config/a deleted at version 2", "config/a was absent");
+        clear();
+
+        assertThat(kv("get", "config/a")).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(out.toString()).isEmpty();
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv get: config/a is absent");
+    }
+
+    @Test
+    void aConflictChangesNothingAndExits75() {
+        kv("put", "k", "v1");
+        clear();
+        assertThat(kv("put", "k", "v2", "--if-version", "0")).isEqualTo(ExitCodes.NOT_ACQUIRED);
+        assertThat(err.toString()).startsWith("holdfast kv put: ").contains("CONFLICT");
+        assertThat(kv("put", "k", "v2", "--if-absent")).isEqualTo(ExitCodes.NOT_ACQUIRED);
+        assertThat(kv("del", "k", "--if-version", "7")).isEqualTo(ExitCodes.NOT_ACQUIRED);
+        clear();
+        kv("get", "k", "--json");
+        JsonNode got = json(lines().get(0));
+        assertThat(got.get("value").asText()).isEqualTo("v1");
+        assertThat(got.get("version").asLong()).isEqualTo(1);
+        assertThat(kv("put", "k", "v2", "--if-version", "1")).isEqualTo(ExitCodes.OK);
+    }
+
+    @Test
+    void aCounterAddsInOneStep() {
+        assertThat(kv("add", "hits", "1")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("add", "hits", "41")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("add", "hits", "-2")).isEqualTo(ExitCodes.OK);
+        assertThat(lines()).containsExactly("1", "42", "40");
+        clear();
+        kv("put", "text", "not a counter");
+        assertThat(kv("add", "text", "1")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("INVALID_ARGUMENT");
+    }
+
+    @Test
+    void lsPagesUpToItsLimitAndPrintsJson() {
+        for (int i = 0; i < 5; i++) {
+            kv("put", "svc/" + i, "addr-" + i);
+        }
+        clear();
+        assertThat(kv("ls", "svc/", "--limit", "3", "--json")).isEqualTo(ExitCodes.OK);
+        JsonNode array = json(out.toString());
+        assertThat(array.size()).isEqualTo(3);
+        assertThat(array.get(2).get("key").asText()).isEqualTo("svc/2");
+        assertThat(array.get(2).get("value").asText()).isEqualTo("addr-2");
+        clear();
+        assertThat(kv("ls", "none/")).isEqualTo(ExitCodes.OK);
+        assertThat(lines()).containsExactly("no keys start with none/");
+    }
+
+    @Test
+    void aTransactionRunsOneBranchAndSaysWhich() throws Exception {
+        Path txn = dir.resolve("move.json");
+        Files.writeString(txn, """
+                {"compares":[{"type":"absent","key":"acct/a"}],
+                 "then":[{"type":"put","key":"acct/a","text":"100"},{"type":"add","key":"moves","delta":1}],
+                 "otherwise":[{"type":"get","key":"acct/a"}]}
+                """);
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly("SUCCEEDED (then ran)", "put acct/a version=1", "add moves version=1 counter=1");
+        clear();
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.CHECK_FAILED);
+        assertThat(lines()).containsExactly("FAILED (otherwise ran)", "get acct/a version=1 value=100");
+        clear();
+
+        Files.writeString(
+                txn, "{\"compares\":[{\"type\":\"version\",\"key\":\"k\",\"order\":\"sideways\",\"version\":1}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv txn: order must be equal, notEqual, less or greater, not sideways");
+    }
+
+    @Test
+    void aWatchOfKeysPrintsTheStateThenWritesAndDeletes() throws Exception {
+        try (LockClient other = LockClient.open(backend)) {
+            other.keys().put("svc/a", "1".getBytes(StandardCharsets.UTF_8));
+            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> kv("watch", "svc/", "--count", "3"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !lines().isEmpty());
+            other.keys().put("svc/b", "2".getBytes(StandardCharsets.UTF_8));
+            other.keys().delete("svc/a");
+            assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(ExitCodes.OK);
+            assertThat(lines().get(0)).isEqualTo("STATE svc/a version=1 value=\"1\"");
+            assertThat(lines().get(1))
+                    .startsWith("REGISTER_SET svc/b session=" + other.sessionId())
+                    .contains("version=1");
+            assertThat(lines().get(2)).startsWith("REGISTER_DELETED svc/a").contains("version=1");
+        }
+    }
+
+    @Test
+    void anAttachedKeyLivesAsLongAsTheCommand() throws Exception {
+        CompletableFuture<Integer> exit =
+                CompletableFuture.supplyAsync(() -> kv("put", "members/me", "here", "--attach", "--for", "2s"));
+        try (LockClient other = LockClient.open(backend)) {
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> other.keys().get("members/me").isPresent());
+            Optional<KeyEntry> held = other.keys().get("members/me");
+            assertThat(held.get().owner()).isNotNull();
+            assertThat(exit.get(10, TimeUnit.SECONDS)).isEqualTo(ExitCodes.OK);
+            assertThat(other.keys().get("members/me"))
+                    .as("gone with the command's session")
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void aBackendWithoutKeysIsAUsageErrorNamingIt() {
+        assertThat(Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
+                        .execute("kv", "get", "k", "--backend", "fake:kv"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv get: this provider does not support keys");
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return new ObjectMapper().readTree(text);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(text, e);
+        }
+    }
+}
