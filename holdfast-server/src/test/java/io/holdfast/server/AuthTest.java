@@ -194,7 +194,7 @@ class AuthTest {
     @Test
     void anotherIdentityCannotUseASessionItLearnt() throws Exception {
         ClusterTransport alice = transport("alice");
-        String s = openSession(alice, "alice-session-stolen1");
+        String s = openSession(alice, "alice-session-stolen-01");
         long token = ((Reply.Granted) get(alice.submit(
                         new Command.Acquire(new Invocation(s, 1, 0), "a/stolen", LockMode.EXCLUSIVE, 1, 1, 1, 0, 0))))
                 .token();
@@ -495,7 +495,7 @@ class AuthTest {
         LockClient holder = certClient("alice");
         Lease held = holder.lock("a/flooded").acquire(Duration.ofSeconds(5));
         ClusterTransport flood = transport("alice");
-        String s = openSession(flood, "alice-flood-session01");
+        String s = openSession(flood, "alice-flood-session-001");
         List<Reply> replies = new ArrayList<>();
         for (int owner = 1; owner <= 5; owner++) {
             replies.add(get(flood.submit(new Command.Acquire(

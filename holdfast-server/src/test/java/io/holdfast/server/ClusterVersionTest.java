@@ -159,7 +159,7 @@ class ClusterVersionTest {
     @Test
     void theKeyCommandsOfVersionSixWaitForEveryMemberToSpeakIt() throws Exception {
         Vocabulary five = Vocabulary.CURRENT.atVersion(5);
-        String session = "version-six-keys-0001";
+        String session = "version-six-keys-session-1";
         try (TestCluster cluster = new TestCluster(3, 0)) {
             cluster.start(0);
             cluster.start(1);

@@ -49,7 +49,7 @@ import org.awaitility.Awaitility;
  * the same table at the same index.
  */
 class HostileInputTest {
-    private static final String SESSION = "hostile-session-0001";
+    private static final String SESSION = "hostile-session-000000001";
     private static final Set<Status.Code> SERVER_FAULTS =
             EnumSet.of(Status.Code.UNKNOWN, Status.Code.INTERNAL, Status.Code.DEADLINE_EXCEEDED);
 

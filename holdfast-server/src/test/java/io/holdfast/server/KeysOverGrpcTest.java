@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * from the table's memory, not applied twice.
  */
 class KeysOverGrpcTest {
-    private static final String WRITER = "keys-grpc-writer-0001";
-    private static final String OTHER = "keys-grpc-other-00001";
+    private static final String WRITER = "keys-grpc-writer-000001";
+    private static final String OTHER = "keys-grpc-other-0000001";
 
     private static TestCluster cluster;
     private static ClusterTransport wire;

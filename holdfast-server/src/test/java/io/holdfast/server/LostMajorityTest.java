@@ -43,7 +43,7 @@ class LostMajorityTest {
             int leader = cluster.awaitLeader(Duration.ofSeconds(30));
             HoldfastServer node = cluster.node(leader);
             RaftLockService service = node.raftService();
-            assertThat(service.submit(open("with-its-followers")).get(10, TimeUnit.SECONDS))
+            assertThat(service.submit(open("with-its-followers-0001")).get(10, TimeUnit.SECONDS))
                     .as("a write the followers acknowledge")
                     .isEqualTo(Reply.Ok.INSTANCE);
 
@@ -68,7 +68,7 @@ class LostMajorityTest {
                     break;
                 }
                 if (sent.size() < WRITES && now - cut >= 100_000_000L + sent.size() * WRITES_APART.toNanos()) {
-                    sent.add(service.submit(open("cut-off-" + sent.size())));
+                    sent.add(service.submit(open("cut-off-session-" + (10_000 + sent.size()))));
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
             }
@@ -87,7 +87,7 @@ class LostMajorityTest {
             }
             // A write sent to it now fails at once, so that its client goes to find the new leader.
             long start = System.nanoTime();
-            CompletableFuture<Reply> late = service.submit(open("after-the-step-down"));
+            CompletableFuture<Reply> late = service.submit(open("after-the-step-down-0001"));
             assertThatThrownBy(() -> late.get(5, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(NotLeaderException.class);

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -198,10 +197,7 @@ public final class LatencyBudget {
         }
 
         static RawSession open(ClusterTransport transport) throws InterruptedException {
-            byte[] bytes = new byte[16];
-            RANDOM.nextBytes(bytes);
-            RawSession s = new RawSession(
-                    transport, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+            RawSession s = new RawSession(transport, io.holdfast.model.SessionIds.newId());
             s.expect(Reply.Ok.class, transport.submit(new Command.OpenSession(s.id, "latency-budget", 30_000, 0)));
             return s;
         }
