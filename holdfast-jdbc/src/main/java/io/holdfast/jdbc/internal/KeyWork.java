@@ -40,7 +40,9 @@ import java.util.TreeSet;
  * back. Other writers keep the same order (a fenced register write locks its holder, then its key;
  * the sweep of an ended session locks the session, then its keys), so none can wait for another in
  * a cycle. A key whose time to live has passed, or whose owner's session has ended by the
- * database's clock, is absent here as in every read.
+ * database's clock, is absent here as in every read; that clock is read once every lock is held,
+ * so a wait for a lock cannot make a lapsed key look present (except on H2, whose clock is the
+ * transaction's start).
  *
  * <p>A refused op (a version conflict, a counter that is not one, a quota) throws; the caller's
  * transaction is rolled back whole.
@@ -65,9 +67,12 @@ final class KeyWork {
     private final TableBackend backend;
     private final Connection c;
     private final String session;
-    private final long now;
+    /** The database's clock, read once every row is locked. */
+    private long now;
+
     private final Map<String, Row> rows = new TreeMap<>(BYTE_ORDER);
     private final Map<String, Boolean> liveSessions = new HashMap<>();
+    private final Map<String, Long> sessionExpires = new HashMap<>();
     private final boolean ownRow;
     private final List<String> changed = new ArrayList<>();
     private long owned = -1;
@@ -77,7 +82,6 @@ final class KeyWork {
         this.c = c;
         this.session = backend.sessionId();
         this.ownRow = ownRow;
-        this.now = backend.statements().queryLong(c, "clock");
     }
 
     /**
@@ -122,6 +126,14 @@ final class KeyWork {
         for (String key : keys) {
             lock(key);
         }
+        now = backend.statements().queryLong(c, "clock"); // after every wait for a lock
+        for (Map.Entry<String, Boolean> s : liveSessions.entrySet()) {
+            Long expires = sessionExpires.get(s.getKey());
+            s.setValue(s.getValue() || (expires != null && expires > now));
+        }
+        for (Row row : rows.values()) {
+            resolve(row);
+        }
         for (Txn.Compare compare : txn.compares()) {
             holds &= holds(compare);
         }
@@ -152,12 +164,12 @@ final class KeyWork {
             ids.add(session);
         }
         for (String id : ids) {
-            Long expires = backend.statements().queryNullableLong(c, "lockSession", id);
-            boolean live = (expires != null && expires > now) || (id.equals(session) && !ownRow);
-            if (!live && !id.equals(session)) {
-                live = exists("lockSessionHolders", id); // a session with grants but no attached key
-            }
-            liveSessions.put(id, live);
+            sessionExpires.put(id, backend.statements().queryNullableLong(c, "lockSession", id));
+        }
+        for (String id : ids) {
+            boolean own = id.equals(session);
+            // this session without a row is alive while its client is open; another, while it has a grant
+            liveSessions.put(id, own ? !ownRow : exists("lockSessionHolders", id));
         }
     }
 
@@ -182,6 +194,11 @@ final class KeyWork {
         while ((row = locked(key)) == null) {
             ensure(key); // also when the row was deleted by the transaction this one waited for
         }
+        rows.put(key, row);
+    }
+
+    /** Decides, by {@link #now}, whether a locked row is a present key. */
+    private void resolve(Row row) throws SQLException {
         if (row.version > 0 && !live(row)) {
             row.version = 0; // lapsed: absent, and deleted at the commit
             row.changed = true;
@@ -190,7 +207,6 @@ final class KeyWork {
             absent(row);
         }
         row.wasPresent = row.version > 0;
-        rows.put(key, row);
     }
 
     private Row locked(String key) throws SQLException {
