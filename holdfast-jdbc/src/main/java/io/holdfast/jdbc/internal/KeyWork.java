@@ -1,4 +1,4 @@
-// Ceiling 400 lines, one idea: one database transaction of keys (a transaction, or one put, delete or add): lock
+// Ceiling 450 lines, one idea: one database transaction of keys (a transaction, or one put, delete or add): lock
 // what it reads in one order, evaluate it in Java on the rows as locked, write back what changed.
 package io.holdfast.jdbc.internal;
 
