@@ -20,7 +20,11 @@ final class JdbcFixture implements ProviderFixture {
             Capability.REVOKE,
             Capability.MULTI_LOCK,
             Capability.REGISTERS,
-            Capability.FENCED_REGISTERS);
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS);
 
     /** The advisory mode's. */
     static final Set<Capability> ADVISORY = Set.of(Capability.READ_WRITE, Capability.MULTI_LOCK);

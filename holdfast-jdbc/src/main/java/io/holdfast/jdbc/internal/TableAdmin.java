@@ -33,7 +33,7 @@ final class TableAdmin implements Admin {
         return db.call("listing locks", c -> {
             List<String> names = new ArrayList<>();
             String like = escapeLike(prefix) + "%";
-            try (PreparedStatement ps = db.prepare(c, backend.sql("listNames"))) {
+            try (PreparedStatement ps = db.prepare(c, backend.statements().sql("listNames"))) {
                 ps.setString(1, like);
                 ps.setString(2, like);
                 ps.setInt(3, limit);
@@ -60,7 +60,7 @@ final class TableAdmin implements Admin {
         List<HolderInfo> holders = new ArrayList<>();
         boolean semaphore = false;
         int maxPermits = 1;
-        try (PreparedStatement ps = db.prepare(c, backend.sql("describeHolders"))) {
+        try (PreparedStatement ps = db.prepare(c, backend.statements().sql("describeHolders"))) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -80,7 +80,7 @@ final class TableAdmin implements Admin {
             }
         }
         List<WaiterInfo> waiters = new ArrayList<>();
-        try (PreparedStatement ps = db.prepare(c, backend.sql("describeWaiters"))) {
+        try (PreparedStatement ps = db.prepare(c, backend.statements().sql("describeWaiters"))) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -108,7 +108,7 @@ final class TableAdmin implements Admin {
     @Override
     public int revoke(String name) {
         return db.call("revoking " + name, c -> {
-            int n = backend.update(c, "revoke", name);
+            int n = backend.statements().update(c, "revoke", name);
             backend.revoked(c, name);
             return n;
         });
@@ -117,7 +117,7 @@ final class TableAdmin implements Admin {
     @Override
     public boolean isCurrentHolder(String name, long fencingToken) {
         return db.call("checking a token of " + name, c -> {
-            try (PreparedStatement ps = db.prepare(c, backend.sql("isCurrentHolder"))) {
+            try (PreparedStatement ps = db.prepare(c, backend.statements().sql("isCurrentHolder"))) {
                 ps.setString(1, name);
                 ps.setLong(2, fencingToken);
                 try (ResultSet rs = ps.executeQuery()) {

@@ -1,6 +1,6 @@
 // Ceiling 440 lines, one idea: the StoreBackend primitives of the lock-table mode (acquire under the
 // name's row lock, waiter records, renew, release, notifications), which share one pool, one set of
-// statements and one Wakeups. Its registers are TableRegisters, its operator calls TableAdmin.
+// statements and one Wakeups. Its keys are TableKeys (registers: TableRegisters), its operator calls TableAdmin.
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.Admin;
@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Watches poll too, sleeping in the same {@link Wakeups} between reads ({@link #awaitWatched}).
  * On PostgreSQL every change a watch follows sends a notification at its commit (a grant, a
- * release, a revoke, a wait that began or ended, expired holders purged, a register written), so
+ * release, a revoke, a wait that began or ended, expired holders purged, a key written or deleted), so
  * a watch reads within a round trip of it. MariaDB and H2 have no notifications: only changes made
  * in this JVM wake a watch early, and the rest are seen at its next poll. A grant that lapses by
  * itself is seen at the next poll on every database.
@@ -67,6 +67,8 @@ public final class TableBackend implements StoreBackend {
     private final Map<String, String> sql;
     private final String session = UUID.randomUUID().toString();
     private final Wakeups wakeups;
+    private final Statements statements;
+    private final TableKeys keys; // null where the tables have no keys (TableKeys.open)
     private PgNotifier notifier;
     private volatile boolean abandoned;
 
@@ -78,11 +80,13 @@ public final class TableBackend implements StoreBackend {
         this.wakeups = Wakeups.of(uri.storeKey());
         Db.probe(uri, options); // first contact within the connect timeout, with the driver's reason
         this.db = new Db(uri, options);
+        this.statements = new Statements(db, sql);
         try {
             if (uri.createSchema()) {
                 Schema.create(db, uri);
             }
-            db.call("purging stale waiters", c -> update(c, "purgeWaiters"));
+            db.call("purging stale waiters", c -> statements.update(c, "purgeWaiters"));
+            this.keys = TableKeys.open(this, options);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -94,17 +98,20 @@ public final class TableBackend implements StoreBackend {
         return "jdbc";
     }
 
+    /** Registers and keys only where the tables have them ({@link TableKeys#open}). */
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(
+        EnumSet<Capability> all = EnumSet.of(
                 Capability.READ_WRITE,
                 Capability.SEMAPHORE,
                 Capability.LEASE_TIMEOUT,
                 Capability.CHECK_FENCE,
                 Capability.INSPECT,
-                Capability.REVOKE,
-                Capability.REGISTERS,
-                Capability.FENCED_REGISTERS);
+                Capability.REVOKE);
+        if (keys != null) {
+            all.addAll(TableKeys.CAPABILITIES);
+        }
+        return all;
     }
 
     @Override
@@ -127,7 +134,7 @@ public final class TableBackend implements StoreBackend {
 
     private Optional<Grant> grant(Connection c, LockRequest r) throws SQLException {
         lockName(c, r.name());
-        if (update(c, "deleteExpired", r.name()) > 0) {
+        if (statements.update(c, "deleteExpired", r.name()) > 0) {
             announce(c, PgNotifier.changedPayload(r.name())); // sent at commit, once per payload
         }
         List<Holder> holders = new ArrayList<>();
@@ -201,7 +208,7 @@ public final class TableBackend implements StoreBackend {
             return;
         }
         try {
-            update(c, "ensureName", name);
+            statements.update(c, "ensureName", name);
         } catch (SQLException e) {
             if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
                 throw e;
@@ -234,7 +241,7 @@ public final class TableBackend implements StoreBackend {
         }
         long waitMillis = Math.max(1, deadline.remainingNanos() / 1_000_000);
         db.call("recording a waiter for " + r.describe(), c -> {
-            update(c, "deleteWaiter", r.name(), r.owner());
+            statements.update(c, "deleteWaiter", r.name(), r.owner());
             try (PreparedStatement ps = db.prepare(c, sql.get("insertWaiter"))) {
                 int i = 0;
                 ps.setString(++i, r.name());
@@ -257,7 +264,7 @@ public final class TableBackend implements StoreBackend {
             if (!abandoned) {
                 try {
                     db.call("removing a waiter of " + r.describe(), c -> {
-                        if (update(c, "deleteWaiter", r.name(), r.owner()) > 0) {
+                        if (statements.update(c, "deleteWaiter", r.name(), r.owner()) > 0) {
                             announce(c, PgNotifier.changedPayload(r.name()));
                         }
                         return null;
@@ -305,9 +312,9 @@ public final class TableBackend implements StoreBackend {
     public boolean release(Grant g) {
         LockRequest r = g.request();
         boolean had = db.call("releasing " + r.describe(), c -> {
-            int live = update(c, "releaseLive", r.name(), r.owner(), g.token());
+            int live = statements.update(c, "releaseLive", r.name(), r.owner(), g.token());
             if (live == 0) {
-                update(c, "releaseAny", r.name(), r.owner(), g.token()); // its lapsed row, if still there
+                statements.update(c, "releaseAny", r.name(), r.owner(), g.token()); // its lapsed row, if still there
             }
             announce(c, r.name()); // a released name wakes its waiters and its watches
             return live == 1;
@@ -355,16 +362,21 @@ public final class TableBackend implements StoreBackend {
         }
     }
 
-    /** Register {@code key} was written by this client: wakes this JVM's watches of it. */
+    /** Key (register) {@code key} was written or deleted by this client: wakes this JVM's watches of it. */
     void written(String key) {
         wakeups.written(key);
     }
 
-    // ---- registers
+    // ---- registers and keys
 
     @Override
     public StoreRegisters registers() {
-        return new TableRegisters(this);
+        return keys == null ? null : new TableRegisters(this, keys);
+    }
+
+    @Override
+    public io.holdfast.Keys keys() {
+        return keys;
     }
 
     // ---- operators
@@ -378,8 +390,8 @@ public final class TableBackend implements StoreBackend {
         return db;
     }
 
-    String sql(String name) {
-        return sql.get(name);
+    JdbcUri uri() {
+        return uri;
     }
 
     void revoked(Connection c, String name) throws SQLException {
@@ -387,18 +399,8 @@ public final class TableBackend implements StoreBackend {
         wakeups.signal(name);
     }
 
-    /** Runs a named update with string and long parameters; returns the update count. */
-    int update(Connection c, String statement, Object... params) throws SQLException {
-        try (PreparedStatement ps = db.prepare(c, sql.get(statement))) {
-            for (int i = 0; i < params.length; i++) {
-                if (params[i] instanceof Long l) {
-                    ps.setLong(i + 1, l);
-                } else {
-                    ps.setString(i + 1, (String) params[i]);
-                }
-            }
-            return ps.executeUpdate();
-        }
+    Statements statements() {
+        return statements;
     }
 
     // ---- ending
@@ -406,12 +408,19 @@ public final class TableBackend implements StoreBackend {
     @Override
     public void abandon() {
         abandoned = true;
+        if (keys != null) {
+            keys.sessions().stop();
+        }
         stopNotifier();
         db.abandon();
     }
 
+    /** Ends the session of keys (its attached keys go with it), then frees the pool. */
     @Override
     public void close() {
+        if (keys != null && !abandoned) {
+            keys.sessions().end();
+        }
         stopNotifier();
         db.close();
     }

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Watches sleep here too ({@link #awaitWatched}): a watch of a lock wakes on any change of it
  * ({@link #changed}, and every {@link #signal}), a watch of a prefix on a change of any name under
- * it, a watch of a register on a write of it ({@link #written}). Nothing is subscribed to per
+ * it, a watch of a register on a write of it ({@link #written}), a watch of keys on a write or
+ * deletion of any key under its prefix. Nothing is subscribed to per
  * target (the notifications come for every name): {@link WatchSubscriptions} keeps a record of each
  * target's changes, for {@link WatchSubscriptions#IDLE} after the last sleep on it, so a watch
  * misses nothing that comes while it reads: a sleep returns at once if the target changed since
@@ -117,9 +118,10 @@ final class Wakeups {
         });
     }
 
-    /** Register {@code key} was written: wakes its watches. */
+    /** Key (register) {@code key} was written or deleted: wakes its watches and those of its prefixes. */
     void written(String key) {
-        watched.changed(t -> t.kind() == WatchTarget.Kind.REGISTER && t.name().equals(key));
+        watched.changed(t -> (t.kind() == WatchTarget.Kind.REGISTER && t.name().equals(key))
+                || (t.kind() == WatchTarget.Kind.KEYS && key.startsWith(t.name())));
     }
 
     /**

@@ -59,14 +59,79 @@ DELETE FROM ${p}waiters WHERE name = ? AND owner = ?
 -- name: purgeWaiters
 DELETE FROM ${p}waiters WHERE until_ms <= ${now}
 
--- name: readRegister
-SELECT version, data FROM ${p}registers WHERE name = ?
-
--- name: updateRegister
-UPDATE ${p}registers SET version = version + 1, data = ? WHERE name = ? AND version = ?
-
 -- name: holdsFence
 SELECT 1 FROM ${p}holders WHERE name = ? AND owner = ? AND token = ? AND expires_ms > ${now} FOR UPDATE
 
--- name: insertRegister
-INSERT INTO ${p}registers (name, version, data) VALUES (?, 1, ?)
+-- ---- keys (TableKeys, KeyWork, KeySessions): the registers' rows with their lifetime. A row of
+-- version 0 is a placeholder that exists only inside a transaction (so that an absent key has a row
+-- to lock); every read skips it.
+
+-- name: readKey
+SELECT r.version, r.data, r.owner FROM ${p}registers r LEFT JOIN ${p}sessions s ON s.session_id = r.owner
+WHERE r.name = ? AND r.version > 0 AND (r.expires_ms IS NULL OR r.expires_ms > ${now})
+AND (r.owner IS NULL OR s.expires_ms > ${now})
+
+-- name: listKeys
+SELECT r.name, r.version, r.data, r.owner FROM ${p}registers r LEFT JOIN ${p}sessions s ON s.session_id = r.owner
+WHERE r.name_utf8 >= CAST(? AS VARBINARY(2048)) AND r.name_utf8 > CAST(? AS VARBINARY(2048)) AND r.version > 0 AND (r.expires_ms IS NULL OR r.expires_ms > ${now})
+AND (r.owner IS NULL OR s.expires_ms > ${now}) ORDER BY r.name_utf8 LIMIT ?
+
+-- name: ensureKey
+INSERT INTO ${p}registers (name, version, data) VALUES (?, 0, ?)
+
+-- name: lockKey
+SELECT version, data, owner, expires_ms FROM ${p}registers WHERE name = ? FOR UPDATE
+
+-- name: writeKey
+UPDATE ${p}registers SET version = ?, data = ?, owner = ?, expires_ms = ? WHERE name = ?
+
+-- name: deleteKey
+DELETE FROM ${p}registers WHERE name = ?
+
+-- name: ownedKeys
+SELECT COUNT(*) FROM ${p}registers WHERE owner = ? AND version > 0 AND (expires_ms IS NULL OR expires_ms > ${now})
+
+-- name: clock
+SELECT ${now}
+
+-- name: sessionExpires
+SELECT expires_ms FROM ${p}sessions WHERE session_id = ?
+
+-- name: lockSession
+SELECT expires_ms FROM ${p}sessions WHERE session_id = ? FOR UPDATE
+
+-- name: lockSessionHolders
+SELECT name FROM ${p}holders WHERE session_id = ? AND expires_ms > ${now} FOR UPDATE
+
+-- name: lockFence
+SELECT 1 FROM ${p}holders WHERE name = ? AND token = ? AND session_id = ? AND expires_ms > ${now} FOR UPDATE
+
+-- name: lockHolder
+SELECT 1 FROM ${p}holders WHERE name = ? AND session_id = ? AND expires_ms > ${now} FOR UPDATE
+
+-- name: insertSession
+INSERT INTO ${p}sessions (session_id, client_name, expires_ms) VALUES (?, ?, ${now} + ?)
+
+-- name: renewSession
+UPDATE ${p}sessions SET expires_ms = ${now} + ? WHERE session_id = ? AND expires_ms > ${now}
+
+-- name: deleteSession
+DELETE FROM ${p}sessions WHERE session_id = ?
+
+-- name: keysOf
+SELECT name FROM ${p}registers WHERE owner = ? AND version > 0
+
+-- name: deleteKeysOf
+DELETE FROM ${p}registers WHERE owner = ?
+
+-- name: endedSessions
+SELECT session_id FROM ${p}sessions WHERE expires_ms <= ${now}
+
+-- name: lapsedKeys
+SELECT name FROM ${p}registers WHERE expires_ms <= ${now}
+
+-- name: lockLapsedKey
+SELECT 1 FROM ${p}registers WHERE name = ? AND expires_ms <= ${now} FOR UPDATE
+
+-- name: keysSchema
+SELECT r.owner, r.expires_ms, s.expires_ms, r.name_utf8 FROM ${p}registers r LEFT JOIN ${p}sessions s ON s.session_id = r.owner WHERE 1 = 0

@@ -1,4 +1,4 @@
--- Holdfast lock tables for PostgreSQL (9.5 or newer; tested with 14).
+-- Holdfast lock tables for PostgreSQL (9.6 or newer; tested with 14).
 -- The provider runs this on first use (holdfast.createSchema=true, the default). To create the schema
 -- yourself, replace ${p} by your table prefix (default holdfast_) and run it once; every statement is
 -- idempotent, so running it again, or from two processes at once, does no harm.
@@ -52,4 +52,23 @@ CREATE TABLE IF NOT EXISTS ${p}registers (
     name VARCHAR(512) COLLATE "C" NOT NULL PRIMARY KEY,
     version BIGINT NOT NULL,
     data BYTEA NOT NULL                   -- at most 64 KiB
+);
+
+-- Keys (Keys) are the registers' rows: a register and a key of one name are one record. A key
+-- attached to a session names it in owner; one with a time to live has expires_ms (the database's
+-- clock, epoch milliseconds); neither is set for a key that lives until deleted. A key whose
+-- expires_ms has passed, or whose owner's session has ended, is absent to every read at once, and
+-- deleted by the next sweep. Databases created before keys get the columns here.
+ALTER TABLE ${p}registers ADD COLUMN IF NOT EXISTS owner VARCHAR(64);
+ALTER TABLE ${p}registers ADD COLUMN IF NOT EXISTS expires_ms BIGINT;
+CREATE INDEX IF NOT EXISTS ${p}registers_owner ON ${p}registers (owner);
+CREATE INDEX IF NOT EXISTS ${p}registers_expires ON ${p}registers (expires_ms);
+
+-- The sessions that have keys attached (Keys, PutOptions.attach()): a row from the session's first
+-- attached key until it ends. Its client renews expires_ms (database time) every third of the
+-- session's TTL; a row past it has ended, and the sweep deletes it and its keys in one transaction.
+CREATE TABLE IF NOT EXISTS ${p}sessions (
+    session_id VARCHAR(64) NOT NULL PRIMARY KEY,
+    client_name VARCHAR(256) NOT NULL,
+    expires_ms BIGINT NOT NULL
 );
