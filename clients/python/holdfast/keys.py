@@ -368,9 +368,9 @@ class Group:
 
     def members(self) -> Dict[str, bytes]:
         """The live members and their values."""
-        return {self.member_of(e.key): e.value for e in self._keys.scan(self.prefix)}
+        return {self.member(e.key): e.value for e in self._keys.scan(self.prefix)}
 
-    def member_of(self, key: str) -> str:
+    def member(self, key: str) -> str:
         """The member a key (or a watch event's ``name``) of this group stands for."""
         return key[len(self.prefix):] if key.startswith(self.prefix) else key
 

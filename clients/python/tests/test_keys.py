@@ -168,12 +168,12 @@ class KeysAgainstFakeTest(FakeClusterCase):
             self.assertEqual(self.next(w).keys, [])
             other.keys.group("services/web").join("i-7", "10.0.0.7:8080")
             e = self.next(w)
-            self.assertEqual((e.type, group.member_of(e.name)), (REGISTER_SET, "i-7"))
+            self.assertEqual((e.type, group.member(e.name)), (REGISTER_SET, "i-7"))
             self.assertEqual(group.members(), {"i-7": b"10.0.0.7:8080"})
             self.assertTrue(self.last("/api/v1/keys/put")["attach"])
             other.close()
             e = self.next(w)
-            self.assertEqual((e.type, group.member_of(e.name), e.cause),
+            self.assertEqual((e.type, group.member(e.name), e.cause),
                              (REGISTER_DELETED, "i-7", "sessionClosed"))
         self.assertEqual(group.members(), {})
         with self.assertRaises(errors.InvalidArgument):
