@@ -5,19 +5,11 @@ import * as assert from "node:assert/strict";
 import { Client } from "../src/client";
 import { ConflictError, InvalidArgumentError, QuotaExceededError } from "../src/errors";
 import { counterOf } from "../src/keys";
-import { Watch, WatchEvent, parseWatchPage } from "../src/watch";
+import { parseWatchPage } from "../src/watch";
 import { FakeCluster } from "./fake";
 import { FakeKeys } from "./fake-keys";
 import { FakeLocks } from "./fake-locks";
-
-async function next(w: Watch, ms = 3000): Promise<WatchEvent> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const r = await Promise.race([w.next(), new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), ms)))]);
-  clearTimeout(timer);
-  if (r === "timeout") assert.fail(`no event within ${ms} ms`);
-  if (r.done) assert.fail("the watch ended");
-  return r.value;
-}
+import { next } from "./watching";
 
 async function withKeys(body: (s: { cluster: FakeCluster; keys: FakeKeys; client: Client; other: Client }) => Promise<void>): Promise<void> {
   const cluster = new FakeCluster({ "http://a": "n1" }, "n1");
