@@ -13,6 +13,10 @@
 #
 # Needs: a JDK 17+, python3, node 20+ with npm (the Node client is built with `npm ci` and
 # `npm run build` when clients/node/dist is missing), go.
+#
+# Environment: REGISTRY_CHECK_LANGS (default "python node go java") picks the languages;
+# REGISTRY_CHECK_MEMBERS (HTTP addresses) and REGISTRY_CHECK_URI (holdfast://, for Java) use a
+# cluster that is already running instead of starting a node.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,24 +48,31 @@ fi
   fail 2 "the Go example does not build"
 
 # --- one server node ------------------------------------------------------------------------------
-read -r client_port raft_port http_port < <(python3 -c '
+start_node() {
+  read -r client_port raft_port http_port < <(python3 -c '
 import socket
 ss = [socket.socket() for _ in range(3)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
-HOLDFAST_SKIP_BUILD=1 "$root/holdfast" server --id n1 --bind 127.0.0.1 --data-dir "$work/data" \
-  --client-port "$client_port" --raft-port "$raft_port" --http-port "$http_port" --no-fsync \
-  >"$work/server.log" 2>&1 &
-pids+=($!)
-export HOLDFAST_MEMBERS="http://127.0.0.1:$http_port" HOLDFAST_URI="holdfast://127.0.0.1:$client_port"
-for _ in $(seq 1 300); do
-  curl -sf "$HOLDFAST_MEMBERS/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "$HOLDFAST_MEMBERS/ready" >/dev/null || { tail -5 "$work/server.log" >&2; fail 2 "the server is not ready"; }
+  HOLDFAST_SKIP_BUILD=1 "$root/holdfast" server --id n1 --bind 127.0.0.1 --data-dir "$work/data" \
+    --client-port "$client_port" --raft-port "$raft_port" --http-port "$http_port" --no-fsync \
+    >"$work/server.log" 2>&1 &
+  pids+=($!)
+  export HOLDFAST_MEMBERS="http://127.0.0.1:$http_port" HOLDFAST_URI="holdfast://127.0.0.1:$client_port"
+  for _ in $(seq 1 300); do
+    curl -sf "$HOLDFAST_MEMBERS/ready" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -sf "$HOLDFAST_MEMBERS/ready" >/dev/null || { tail -5 "$work/server.log" >&2; fail 2 "the server is not ready"; }
+}
+if [[ -n ${REGISTRY_CHECK_MEMBERS:-} ]]; then
+  export HOLDFAST_MEMBERS=$REGISTRY_CHECK_MEMBERS HOLDFAST_URI=${REGISTRY_CHECK_URI:-holdfast://127.0.0.1:4653}
+else
+  start_node
+fi
 
 # --- the programs ---------------------------------------------------------------------------------
-langs=(python node go java)
+read -r -a langs <<<"${REGISTRY_CHECK_LANGS:-python node go java}"
 command_of() { # LANG ARGS...: the example's command line
   local lang=$1
   shift
@@ -81,26 +92,28 @@ start() { # NAME TTL ARGS...: runs the example (its pid in NAME.pid), each line 
   (echo "$BASHPID" >"$work/$name.pid"; exec env HOLDFAST_TTL_MS="$ttl_ms" $(command_of "$@") 2>"$work/$name.err") |
     while IFS= read -r line; do echo "$(now_ms) $line"; done >"$work/$name.out" &
   pids+=($!)
+  disown $! # no "Killed" notice from the shell when it goes
   until [[ -s "$work/$name.pid" ]]; do sleep 0.01; done
   pids+=("$(cat "$work/$name.pid")")
 }
 
-await_line() { # FILE PATTERN SECONDS
-  local deadline=$(($(now_ms) + $3 * 1000))
-  until grep -qE "$2" "$1" 2>/dev/null; do
-    (($(now_ms) < deadline)) || return 1
+await_line() { # NAME PATTERN SECONDS: until NAME's output has a line matching PATTERN; fails at the deadline or once NAME has exited
+  local deadline=$(($(now_ms) + $3 * 1000)) pid
+  pid=$(cat "$work/$1.pid")
+  until grep -qE "$2" "$work/$1.out" 2>/dev/null; do
+    (($(now_ms) < deadline)) && kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.05
   done
 }
 
 for lang in "${langs[@]}"; do start "watch-$lang" 10000 "$lang" check; done
 for lang in "${langs[@]}"; do
-  await_line "$work/watch-$lang.out" ' ready$' 60 || { tail -5 "$work/watch-$lang.err" >&2; fail 2 "the $lang watcher did not start"; }
+  await_line "watch-$lang" ' ready$' 60 || { tail -5 "$work/watch-$lang.err" >&2; fail 2 "the $lang watcher did not start"; }
 done
 for lang in "${langs[@]}"; do start "instance-$lang" "$ttl" "$lang" check "$lang-1" "127.0.0.1:${#lang}000"; done
 for w in "${langs[@]}"; do
   for i in "${langs[@]}"; do
-    await_line "$work/watch-$w.out" " join $i-1 " 60 ||
+    await_line "watch-$w" " join $i-1 " 60 ||
       { tail -5 "$work/instance-$i.err" "$work/watch-$w.err" >&2; fail 2 "the $w watcher did not see $i-1 join"; }
   done
 done
@@ -115,7 +128,7 @@ printf '%-8s %s (ms from the SIGKILL; the TTL is %d ms)\n' watcher "${langs[*]}"
 for w in "${langs[@]}"; do
   row=""
   for i in "${langs[@]}"; do
-    if await_line "$work/watch-$w.out" " leave $i-1 sessionExpired$" $((ttl / 1000 + 5)); then
+    if await_line "watch-$w" " leave $i-1 sessionExpired$" $((ttl / 1000 + 5)); then
       at=$(grep -E " leave $i-1 sessionExpired$" "$work/watch-$w.out" | head -1 | cut -d' ' -f1)
       delay=$((at - killed))
       row+=" $delay"
