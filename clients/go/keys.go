@@ -189,7 +189,8 @@ func (k *Keys) Put(ctx context.Context, key string, value []byte, opts ...PutOpt
 	var ans struct {
 		Version int64 `json:"version"`
 	}
-	return ans.Version, k.write(ctx, "/api/v1/keys/put", f, &ans)
+	err = k.write(ctx, "/api/v1/keys/put", f, &ans)
+	return ans.Version, err
 }
 
 // Delete deletes key if its version is expected (AnyVersion: whatever it is)
@@ -204,7 +205,8 @@ func (k *Keys) Delete(ctx context.Context, key string, expected int64) (int64, e
 	var ans struct {
 		Version int64 `json:"version"`
 	}
-	return ans.Version, k.write(ctx, "/api/v1/keys/delete", map[string]any{"key": key, "expectedVersion": expected}, &ans)
+	err := k.write(ctx, "/api/v1/keys/delete", map[string]any{"key": key, "expectedVersion": expected}, &ans)
+	return ans.Version, err
 }
 
 // Add adds delta to key's counter in one step (an absent key counts 0) and
@@ -217,7 +219,8 @@ func (k *Keys) Add(ctx context.Context, key string, delta int64) (int64, error) 
 	var ans struct {
 		Value int64 `json:"value"`
 	}
-	return ans.Value, k.write(ctx, "/api/v1/keys/add", map[string]any{"key": key, "delta": delta}, &ans)
+	err := k.write(ctx, "/api/v1/keys/add", map[string]any{"key": key, "delta": delta}, &ans)
+	return ans.Value, err
 }
 
 // List reads one page of the keys under prefix after after ("" for the
