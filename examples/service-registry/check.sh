@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # examples/service-registry/check.sh: the service registry in four languages against a real server.
 #
-#   examples/service-registry/check.sh          (from anywhere; about 30 s after the builds)
+#   examples/service-registry/check.sh          (from anywhere; about 90 s on a busy 2-core machine)
 #
 # Starts one `holdfast server` node (a temporary data directory, ports chosen free on loopback),
 # then per language (Python, Node, Go, Java) one watcher of the group `services/check` and one
 # instance registered under a session of HOLDFAST_TTL_MS (default 3000). Once every watcher has
 # seen every instance join, it SIGKILLs the four instances and checks that every watcher prints
-# `leave INSTANCE sessionExpired` for each of them within the TTL of the kill. Prints each
-# watcher's delays; exit 0 when all are within it, 1 when one is not, 2 when something could not
-# start (its log's tail says why). Every process it starts is killed on exit.
+# `leave INSTANCE sessionExpired` for each of them within the TTL of the kill, plus
+# REGISTRY_CHECK_SLACK_MS (default 500) for the watch's answer to reach the watcher and its line
+# to be stamped on a busy machine: the cluster ends a session at most a TTL after its last
+# heartbeat, which came before the kill. Prints each watcher's delays; exit 0 when all are within
+# it, 1 when one is not, 2 when something could not start (its log's tail says why). Every process
+# it starts is killed on exit.
 #
 # Needs: a JDK 17+, python3, node 20+ with npm (the Node client is built with `npm ci` and
 # `npm run build` when clients/node/dist is missing), go.
@@ -21,6 +24,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ttl=${HOLDFAST_TTL_MS:-3000}
+slack=${REGISTRY_CHECK_SLACK_MS:-500}
 work=$(mktemp -d "${TMPDIR:-/tmp}/holdfast-registry.XXXXXX")
 pids=()
 
@@ -124,7 +128,7 @@ for lang in "${langs[@]}"; do instance_pids+=("$(cat "$work/instance-$lang.pid")
 killed=$(now_ms)
 kill -9 "${instance_pids[@]}"
 status=0
-printf '%-8s %s (ms from the SIGKILL; the TTL is %d ms)\n' watcher "${langs[*]}" "$ttl"
+printf '%-8s %s (ms from the SIGKILL; the TTL is %d ms, the slack %d ms)\n' watcher "${langs[*]}" "$ttl" "$slack"
 for w in "${langs[@]}"; do
   row=""
   for i in "${langs[@]}"; do
@@ -132,7 +136,7 @@ for w in "${langs[@]}"; do
       at=$(grep -E " leave $i-1 sessionExpired$" "$work/watch-$w.out" | head -1 | cut -d' ' -f1)
       delay=$((at - killed))
       row+=" $delay"
-      ((delay <= ttl)) || status=1
+      ((delay <= ttl + slack)) || status=1
     else
       row+=" never"
       status=1
@@ -140,6 +144,6 @@ for w in "${langs[@]}"; do
   done
   printf '%-8s%s\n' "$w" "$row"
 done
-((status == 0)) && echo "every watcher saw every instance leave within the session's TTL" ||
+((status == 0)) && echo "every watcher saw every instance leave within the session's TTL (and the slack)" ||
   echo "check.sh: an instance's leave came late or never (see above)" >&2
 exit $status
