@@ -39,6 +39,8 @@ type fakeCluster struct {
 	changesFrom int              // positions before this index are forgotten: they gap
 	down        map[int]bool     // nodes whose watch polls end without an answer
 	refuseKeys  map[string]bool  // register keys whose writes are refused CONFLICT
+	keys        map[string]fakeKey
+	keyQuota    int // keys attached to one session
 }
 
 type fakeSession struct {
@@ -78,7 +80,7 @@ func newFakeCluster(t *testing.T, nodes, leader int) *fakeCluster {
 	f := &fakeCluster{
 		t: t, leader: leader, sessions: map[string]*fakeSession{}, holders: map[string]fakeGrant{},
 		nextToken: 100, registers: map[string]fakeRegister{}, drop: map[string]int{}, changed: make(chan struct{}),
-		down: map[int]bool{}, refuseKeys: map[string]bool{},
+		down: map[int]bool{}, refuseKeys: map[string]bool{}, keys: map[string]fakeKey{}, keyQuota: 10000,
 	}
 	for i := 0; i < nodes; i++ {
 		i := i
@@ -256,6 +258,9 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 
+	if f.serveKeys(w, r) {
+		return
+	}
 	switch {
 	case path == "/api/v1/sessions" && r.Method == "POST":
 		f.mu.Lock()
@@ -286,6 +291,7 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 				f.changeLocked(map[string]any{"type": "released", "name": name, "sessionId": id, "token": g.token, "mode": "exclusive", "cause": "sessionClosed"})
 			}
 		}
+		f.endSessionKeysLocked(id, "sessionClosed")
 		f.changedLocked()
 		f.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"closed": id})
@@ -465,6 +471,10 @@ func (f *fakeCluster) decide(sid string, id int64, path string, body map[string]
 		f.changeLocked(map[string]any{"type": "registerSet", "name": key, "sessionId": sid, "version": reg.version + 1, "value": str(body, "value")})
 		o.status, o.body = 200, map[string]any{"key": key, "version": reg.version + 1}
 	default:
+		if strings.HasPrefix(path, "/api/v1/keys/") || path == "/api/v1/txn" {
+			f.decideKeys(sid, path, body, o)
+			return
+		}
 		o.status, o.body = 404, errBody("NOT_FOUND", "no route "+path)
 	}
 }
@@ -503,7 +513,7 @@ func (f *fakeCluster) events(w http.ResponseWriter, r *http.Request) {
 func (f *fakeCluster) watch(node int, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	kind := ""
-	for _, k := range []string{"lock", "prefix", "register"} {
+	for _, k := range []string{"lock", "prefix", "register", "keys"} {
 		if q.Has(k) {
 			if kind != "" {
 				writeJSON(w, 400, errBody("INVALID_ARGUMENT", "one of lock, prefix, register"))
@@ -513,7 +523,7 @@ func (f *fakeCluster) watch(node int, w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	name := q.Get(kind)
-	if kind == "" || (kind != "prefix" && name == "") {
+	if kind == "" || (kind != "prefix" && kind != "keys" && name == "") {
 		writeJSON(w, 400, errBody("INVALID_ARGUMENT", "one of lock, prefix, register"))
 		return
 	}
@@ -528,7 +538,9 @@ func (f *fakeCluster) watch(node int, w http.ResponseWriter, r *http.Request) {
 			return false
 		case kind == "register":
 			return t == "registerSet" && n == name
-		case t == "registerSet":
+		case kind == "keys":
+			return strings.HasPrefix(t, "register") && strings.HasPrefix(n, name)
+		case strings.HasPrefix(t, "register"):
 			return false
 		case kind == "lock":
 			return n == name
@@ -558,7 +570,9 @@ func (f *fakeCluster) watch(node int, w http.ResponseWriter, r *http.Request) {
 		next := strconv.Itoa(len(f.changes)) + ".0"
 		if after < f.changesFrom {
 			answer := map[string]any{"watch": kind, "name": name, "gap": true, "next": next, "events": []any{}}
-			if kind == "register" {
+			if kind == "keys" {
+				answer["keys"] = f.keysStateLocked(name)
+			} else if kind == "register" {
 				reg, ok := f.registers[name]
 				var value any
 				if ok {

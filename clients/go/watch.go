@@ -12,9 +12,10 @@ import (
 )
 
 // WatchTarget says what a watch follows: one lock, every lock whose name
-// starts with a prefix, or one register.
+// starts with a prefix, one register, or every key whose name starts with a
+// prefix.
 type WatchTarget struct {
-	kind string // "lock", "prefix" or "register": the route's query parameter
+	kind string // "lock", "prefix", "register" or "keys": the route's query parameter
 	name string
 }
 
@@ -27,7 +28,10 @@ func WatchPrefix(prefix string) WatchTarget { return WatchTarget{"prefix", prefi
 // WatchRegister follows one register.
 func WatchRegister(key string) WatchTarget { return WatchTarget{"register", key} }
 
-// Kind is "lock", "prefix" or "register".
+// WatchKeys follows every key whose name starts with prefix ("" for all).
+func WatchKeys(prefix string) WatchTarget { return WatchTarget{"keys", prefix} }
+
+// Kind is "lock", "prefix", "register" or "keys".
 func (t WatchTarget) Kind() string { return t.kind }
 
 // Name is the lock's name, the prefix, or the register's key.
@@ -41,9 +45,9 @@ func (t WatchTarget) validate() error {
 		if t.name == "" {
 			return invalidArgument("the watched %s's name is empty", t.kind)
 		}
-	case "prefix":
+	case "prefix", "keys":
 	default:
-		return invalidArgument("the watch target is not WatchLock, WatchPrefix or WatchRegister")
+		return invalidArgument("the watch target is not WatchLock, WatchPrefix, WatchRegister or WatchKeys")
 	}
 	return nil
 }
@@ -60,6 +64,10 @@ const (
 	WatchQueued      WatchEventType = "queued"
 	WatchWaitEnded   WatchEventType = "waitEnded"
 	WatchRegisterSet WatchEventType = "registerSet"
+	// WatchRegisterDeleted: a key was deleted; Version is the one it had,
+	// Cause "" (a client deleted it), "sessionExpired", "sessionClosed" or
+	// "leaseTimeout" (its time to live passed).
+	WatchRegisterDeleted WatchEventType = "registerDeleted"
 )
 
 // WatchEvent is one event of a watch.
@@ -82,6 +90,8 @@ type WatchEvent struct {
 	Value   []byte
 	// Locks, for a lock WatchState: every watched lock held or waited for.
 	Locks []LockInfo
+	// Keys, for a keys WatchState: every key under the prefix.
+	Keys []KeyEntry
 	// Position is where the event stands in the cluster's order of changes.
 	Position string
 }
@@ -129,6 +139,7 @@ type watchPage struct {
 	Next     string     `json:"next"`
 	Gap      bool       `json:"gap"`
 	Locks    []LockInfo `json:"locks"`
+	Keys     []keyJSON  `json:"keys"`
 	Register *struct {
 		Version int64   `json:"version"`
 		Value   *string `json:"value"`
@@ -156,7 +167,13 @@ func parseWatchPage(body []byte) ([]WatchEvent, string, error) {
 	var out []WatchEvent
 	if p.Gap {
 		st := WatchEvent{Type: WatchState, Name: p.Name, Position: p.Next, Locks: p.Locks}
-		if p.Register != nil {
+		if p.Keys != nil {
+			keys, err := entries(p.Keys)
+			if err != nil {
+				return nil, "", err
+			}
+			st.Locks, st.Keys = nil, keys
+		} else if p.Register != nil {
 			st.Locks = nil
 			st.Version = p.Register.Version
 			if p.Register.Value != nil && st.Version > 0 {
@@ -174,7 +191,7 @@ func parseWatchPage(body []byte) ([]WatchEvent, string, error) {
 	for _, e := range p.Events {
 		t := WatchEventType(e.Type)
 		switch t {
-		case WatchAcquired, WatchReleased, WatchQueued, WatchWaitEnded, WatchRegisterSet:
+		case WatchAcquired, WatchReleased, WatchQueued, WatchWaitEnded, WatchRegisterSet, WatchRegisterDeleted:
 		default:
 			continue
 		}

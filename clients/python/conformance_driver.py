@@ -138,11 +138,7 @@ def op_register_set(cmd):
     c = client_of(cmd)
     fence = None
     if cmd.get("fenceHandle"):
-        fence = handle_of(cmd, "fenceHandle")
-        if isinstance(fence, holdfast.LeaseSet):
-            if len(fence) != 1:
-                raise BadCommand("fenceHandle %r names several leases" % cmd["fenceHandle"])
-            fence = next(iter(fence))
+        fence = single_lease(handle_of(cmd, "fenceHandle"), cmd["fenceHandle"])
     value = cmd.get("value")
     version = c.register(need(cmd, "key")).compare_and_set(
         need(cmd, "expectedVersion"), value if value is not None else "", fence=fence)
@@ -151,6 +147,94 @@ def op_register_set(cmd):
 
 def op_fence_check(cmd):
     return {"current": client_of(cmd).is_current(need(cmd, "name"), need(cmd, "token"))}
+
+
+def text(value):
+    return value.decode("utf-8", "replace") if value is not None else None
+
+
+def key_line(e):
+    return {"key": e.key, "version": e.version, "value": text(e.value), "owner": e.owner}
+
+
+def op_key_get(cmd):
+    e = client_of(cmd).keys.get(need(cmd, "key"))
+    return key_line(e) if e is not None else {"version": 0, "value": None, "owner": None}
+
+
+def op_key_put(cmd):
+    version = client_of(cmd).keys.put(
+        need(cmd, "key"), cmd.get("value") or "",
+        expected_version=cmd.get("expectedVersion", holdfast.ANY_VERSION),
+        attach=bool(cmd.get("attach")), ttl=(cmd.get("ttlMillis") or 0) / 1000.0)
+    return {"version": version}
+
+
+def op_key_delete(cmd):
+    return {"version": client_of(cmd).keys.delete(
+        need(cmd, "key"), expected_version=cmd.get("expectedVersion", holdfast.ANY_VERSION))}
+
+
+def op_key_add(cmd):
+    return {"value": client_of(cmd).keys.add(need(cmd, "key"), need(cmd, "delta"))}
+
+
+def op_key_list(cmd):
+    page = client_of(cmd).keys.list(cmd.get("prefix") or "", after=cmd.get("after") or "",
+                                    limit=cmd.get("limit") or 1000)
+    return {"keys": [key_line(e) for e in page.entries], "more": page.more,
+            "position": page.position}
+
+
+def txn_compare(c):
+    t = need(c, "type")
+    if t == "version":
+        return holdfast.txn.version(need(c, "key"), need(c, "order"), need(c, "version"))
+    if t == "value":
+        return holdfast.txn.value(need(c, "key"), need(c, "value"))
+    if t == "absent":
+        return holdfast.txn.absent(need(c, "key"))
+    if t == "fence":
+        return holdfast.txn.fence(single_lease(handle_of(c, "handle"), c["handle"]))
+    if t == "holder":
+        return holdfast.txn.holder(need(c, "lock"), need(c, "sessionId"))
+    if t == "sessionAlive":
+        return holdfast.txn.session_alive(need(c, "sessionId"))
+    raise BadCommand("unknown compare %r" % t)
+
+
+def txn_op(o):
+    t, key = need(o, "type"), need(o, "key")
+    if t == "put":
+        return holdfast.txn.put(key, o.get("value") or "",
+                                expected_version=o.get("expectedVersion", holdfast.ANY_VERSION),
+                                attach=bool(o.get("attach")), ttl=(o.get("ttlMillis") or 0) / 1000.0)
+    if t == "delete":
+        return holdfast.txn.delete(key, expected_version=o.get("expectedVersion",
+                                                               holdfast.ANY_VERSION))
+    if t == "add":
+        return holdfast.txn.add(key, need(o, "delta"))
+    if t == "get":
+        return holdfast.txn.get(key)
+    raise BadCommand("unknown op %r" % t)
+
+
+def op_txn(cmd):
+    t = holdfast.Txn.when(*[txn_compare(c) for c in cmd.get("compares") or []]) \
+        .then(*[txn_op(o) for o in cmd.get("then") or []]) \
+        .otherwise(*[txn_op(o) for o in cmd.get("otherwise") or []])
+    r = client_of(cmd).keys.commit(t)
+    return {"succeeded": r.succeeded,
+            "results": [{"version": x.version, "value": text(x.value), "counter": x.counter}
+                        for x in r.results]}
+
+
+def single_lease(fence, name):
+    if isinstance(fence, holdfast.LeaseSet):
+        if len(fence) != 1:
+            raise BadCommand("fenceHandle %r names several leases" % name)
+        fence = next(iter(fence))
+    return fence
 
 
 def watch_line(watch, kind, e):
@@ -162,7 +246,11 @@ def watch_line(watch, kind, e):
             line[field] = value
     if e.type == "registerSet" or (e.type == "state" and kind == "register"):
         line["version"] = e.version
-        line["value"] = e.value.decode("utf-8", "replace") if e.value is not None else None
+        line["value"] = text(e.value)
+    elif e.type == "registerDeleted":
+        line["version"] = e.version
+    elif e.type == "state" and kind == "keys":
+        line["keys"] = [key_line(k) for k in e.keys]
     elif e.type == "state":
         line["locks"] = [{"name": l.name, "holders": [h.token for h in l.holders],
                           "waiters": len(l.waiters)} for l in e.locks]
@@ -172,9 +260,9 @@ def watch_line(watch, kind, e):
 def op_watch(cmd):
     c = client_of(cmd)
     name = need(cmd, "watch")
-    kinds = [k for k in ("lock", "prefix", "register") if cmd.get(k) is not None]
+    kinds = [k for k in ("lock", "prefix", "register", "keys") if cmd.get(k) is not None]
     if len(kinds) != 1:
-        raise BadCommand("a watch names exactly one of lock, prefix, register")
+        raise BadCommand("a watch names exactly one of lock, prefix, register, keys")
     kind = kinds[0]
     w = c.watch(**{kind: cmd[kind]})
     first = w.next_event(30.0)  # raises the error of a refused watch
@@ -255,6 +343,12 @@ OPS = {
     "campaign": op_campaign,
     "resign": op_resign,
     "leader": op_leader,
+    "keyGet": op_key_get,
+    "keyPut": op_key_put,
+    "keyDelete": op_key_delete,
+    "keyAdd": op_key_add,
+    "keyList": op_key_list,
+    "txn": op_txn,
 }
 
 

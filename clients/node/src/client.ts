@@ -23,6 +23,7 @@ import { Register } from "./register";
 import { Session } from "./session";
 import { Answer, FetchLike, Transport } from "./transport";
 import { LockMode, checkMode, checkName, checkNames, checkNonNegative, checkPermits, checkPositive } from "./validate";
+import { Keys } from "./keys";
 import { Watch, WatchOptions, WatchTarget, awaitFree } from "./watch";
 
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
@@ -207,6 +208,11 @@ export class Client {
     return new Register(this.session, key);
   }
 
+  /** The keys of this cluster, written through this session: get, put, delete, add, list, scan, watch, commit, group. */
+  keys(): Keys {
+    return new Keys(this.session, (target, options) => this.watch(target, options));
+  }
+
   /** Whether `token` is the current grant of lock `name` (linearizable, at the leader). */
   async isCurrent(name: string, token: number, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     checkName(name);
@@ -218,7 +224,8 @@ export class Client {
 
   /**
    * Follows a lock (`"jobs/a"` or `{ lock }`), the locks under a prefix (`{ prefix: "jobs/" }`,
-   * `""` for all) or a register (`{ register: "config/x" }`): an async iterator of
+   * `""` for all), a register (`{ register: "config/x" }`) or the keys under a prefix
+   * (`{ keys: "services/" }`): an async iterator of
    * {@link WatchEvent}s, the complete state (`state`) first, then every change in the cluster's
    * order, until closed (see src/watch.ts for what it guarantees). Throws
    * {@link InvalidArgumentError} for a bad target; a target the server refuses rejects the iteration.

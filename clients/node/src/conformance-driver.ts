@@ -7,7 +7,7 @@
  *   node clients/node/dist/conformance-driver.js
  */
 import { createInterface } from "node:readline";
-import { Client, HoldfastError, Leadership, Lease, LeaseSet, LockMode, Watch, WatchEvent } from "./index";
+import { Client, Compare, HoldfastError, KeyEntry, Leadership, Lease, LeaseSet, LockMode, Op, Watch, WatchEvent } from "./index";
 
 const clients = new Map<string, Client>();
 const handles = new Map<string, Lease | LeaseSet>();
@@ -118,8 +118,8 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
     case "watch": {
       const c = client(cmd);
       const name = String(cmd.watch);
-      const kinds = ["lock", "prefix", "register"].filter((k) => cmd[k] !== undefined && cmd[k] !== null);
-      if (kinds.length !== 1) throw new HoldfastDriverError("INVALID_ARGUMENT", "a watch names exactly one of lock, prefix, register");
+      const kinds = ["lock", "prefix", "register", "keys"].filter((k) => cmd[k] !== undefined && cmd[k] !== null);
+      if (kinds.length !== 1) throw new HoldfastDriverError("INVALID_ARGUMENT", "a watch names exactly one of lock, prefix, register, keys");
       const w = c.watch({ [kinds[0]]: cmd[kinds[0]] } as any);
       const first = await w.next(); // rejects with the error of a refused watch
       if (first.done) throw new HoldfastDriverError("UNAVAILABLE", "the watch ended before its state");
@@ -171,9 +171,53 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
       await c.close();
       return {};
     }
+    case "keyGet": {
+      const e = await client(cmd).keys().get(cmd.key);
+      return e ? keyLine(e) : { version: 0, value: null, owner: null };
+    }
+    case "keyPut":
+      return { version: await client(cmd).keys().put(cmd.key, String(cmd.value ?? ""), putOptions(cmd)) };
+    case "keyDelete":
+      return { version: await client(cmd).keys().delete(cmd.key, { expectedVersion: cmd.expectedVersion ?? undefined }) };
+    case "keyAdd":
+      return { value: await client(cmd).keys().add(cmd.key, cmd.delta) };
+    case "keyList": {
+      const page = await client(cmd).keys().list(cmd.prefix ?? "", { after: cmd.after ?? "", limit: cmd.limit ?? undefined });
+      return { keys: page.entries.map(keyLine), more: page.more, position: page.position };
+    }
+    case "txn": {
+      const r = await client(cmd).keys().commit({
+        compares: (cmd.compares ?? []).map(txnCompare),
+        then: (cmd.then ?? []).map(txnOp),
+        otherwise: (cmd.otherwise ?? []).map(txnOp),
+      });
+      const text = (v: Uint8Array | null) => (v === null ? null : new TextDecoder().decode(v));
+      return { succeeded: r.succeeded, results: r.results.map((x) => ({ version: x.version, value: text(x.value), counter: x.counter })) };
+    }
     default:
       throw new HoldfastDriverError("INVALID_ARGUMENT", `unknown op ${String(cmd.op)}`);
   }
+}
+
+function keyLine(e: KeyEntry): Record<string, unknown> {
+  return { key: e.key, version: e.version, value: e.text, owner: e.owner };
+}
+
+function putOptions(o: Record<string, any>): { expectedVersion?: number; attach: boolean; ttlMs: number } {
+  return { expectedVersion: o.expectedVersion ?? undefined, attach: o.attach === true, ttlMs: o.ttlMillis ?? 0 };
+}
+
+/** A compare of a txn command: the protocol's, with values as text and a fence naming a lease handle. */
+function txnCompare(c: Record<string, any>): Compare {
+  if (c.type === "fence") {
+    const h = handle(c as Command);
+    return { type: "fence", lease: h instanceof LeaseSet ? h.leases[0] : h };
+  }
+  return c as Compare;
+}
+
+function txnOp(o: Record<string, any>): Op {
+  return o.type === "put" ? { type: "put", key: o.key, value: String(o.value ?? ""), ...putOptions(o) } : (o as Op);
 }
 
 function watchLine(name: string, w: Watch, e: WatchEvent): Record<string, unknown> {
@@ -185,6 +229,10 @@ function watchLine(name: string, w: Watch, e: WatchEvent): Record<string, unknow
   if (e.type === "registerSet" || (e.type === "state" && w.kind === "register")) {
     line.version = e.version;
     line.value = e.value === null ? null : new TextDecoder().decode(e.value);
+  } else if (e.type === "registerDeleted") {
+    line.version = e.version;
+  } else if (e.type === "state" && w.kind === "keys") {
+    line.keys = e.keys.map(keyLine);
   } else if (e.type === "state") {
     line.locks = e.locks.map((l) => ({ name: l.name, holders: l.holders.map((h) => h.token), waiters: l.waiters.length }));
   }

@@ -1,6 +1,6 @@
 /**
  * Holdfast client for Node.js: distributed locks, read-write locks, semaphores, fenced
- * registers, watches and leader elections over the members' HTTP JSON protocol
+ * registers, keys and transactions, watches and leader elections over the members' HTTP JSON protocol
  * (docs/protocol.md). No runtime dependencies.
  *
  * Start with {@link Client.connect}.
@@ -11,8 +11,10 @@ export { Lease, LeaseSet } from "./lease";
 export type { LossCallback } from "./lease";
 export type { LossReason } from "./events";
 export { Register } from "./register";
+export { Keys, Group, ANY_VERSION, counterOf } from "./keys";
+export type { KeyEntry, KeyListing, PutOptions, Compare, Op, Txn, TxnResult, OpResult } from "./keys";
 export { Watch } from "./watch";
-export type { WatchTarget, WatchOptions, WatchEvent, WatchEventType, LockInfo, LockHolder, LockWaiter } from "./watch";
+export type { WatchTarget, WatchKind, WatchOptions, WatchEvent, WatchEventType, LockInfo, LockHolder, LockWaiter } from "./watch";
 export { Election, Leadership, Observation } from "./election";
 export type { Leader, CampaignOptions } from "./election";
 export type { RegisterValue, CompareAndSetOptions } from "./register";

@@ -1,5 +1,6 @@
 /**
- * Watches (protocol.md, "Watches"): follow a lock, the locks under a prefix, or a register.
+ * Watches (protocol.md, "Watches"): follow a lock, the locks under a prefix, a register, or the
+ * keys under a prefix.
  *
  * A {@link Watch} long-polls `GET /api/v1/watch` at the member the client believes leads (any
  * member serves it), resuming from the position of the last change it received and moving on to
@@ -19,17 +20,21 @@
 import { anySignal } from "./backoff";
 import { longPoll } from "./longpoll";
 import { HoldfastError, InvalidArgumentError, UnavailableError, errorFromAnswer } from "./errors";
+import { KeyEntry, keyEntry } from "./keys";
 import { fromBase64 } from "./register";
 import type { Transport } from "./transport";
 import { checkName } from "./validate";
 
 (Symbol as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for("Symbol.asyncDispose");
 
-/** What to watch: a lock's name (a string), or one of lock, prefix (`""`: every lock), register. */
-export type WatchTarget = string | { lock: string } | { prefix: string } | { register: string };
+/** What to watch: a lock's name (a string), or one of lock, prefix (`""`: every lock), register, keys (a prefix of keys). */
+export type WatchTarget = string | { lock: string } | { prefix: string } | { register: string } | { keys: string };
 
 /** `state` first (and after a gap), then one per change: the protocol's names. */
-export type WatchEventType = "state" | "acquired" | "released" | "queued" | "waitEnded" | "registerSet";
+export type WatchEventType = "state" | "acquired" | "released" | "queued" | "waitEnded" | "registerSet" | "registerDeleted";
+
+/** The route's query parameter of a target. */
+export type WatchKind = "lock" | "prefix" | "register" | "keys";
 
 export interface LockHolder {
   sessionId: string;
@@ -64,14 +69,20 @@ export interface WatchEvent {
   /** The grant's fencing token (`acquired`, `released`); else 0. */
   token: number;
   mode?: string;
-  /** Why a holder left or a wait ended: `released`, `leaseTimeout`, `sessionExpired`, `sessionClosed`, `revoked`, `timedOut`, `cancelled`. */
+  /**
+   * Why a holder left, a wait ended or a key was deleted: `released`, `leaseTimeout`,
+   * `sessionExpired`, `sessionClosed`, `revoked`, `timedOut`, `cancelled` (absent for a key a
+   * client deleted).
+   */
   cause?: string;
-  /** A register's version after a write, or in its `state` (0: never written); else 0. */
+  /** A register's version after a write, or in its `state` (0: never written); for `registerDeleted` the version it had; else 0. */
   version: number;
   /** A register's value at that version (null: none). */
   value: Uint8Array | null;
   /** For a lock `state`: every watched lock that is held or waited for. */
   locks: LockInfo[];
+  /** For a keys `state`: every key under the prefix. */
+  keys: KeyEntry[];
   /** Where the event stands in the cluster's order of changes. */
   position: string;
 }
@@ -82,7 +93,7 @@ export interface WatchPage {
   gap: boolean;
 }
 
-const TYPES: readonly string[] = ["acquired", "released", "queued", "waitEnded", "registerSet"];
+const TYPES: readonly string[] = ["acquired", "released", "queued", "waitEnded", "registerSet", "registerDeleted"];
 
 /** Reads a 200 answer of `GET /api/v1/watch`; unknown event types are left out. */
 export function parseWatchPage(body: any): WatchPage {
@@ -92,8 +103,10 @@ export function parseWatchPage(body: any): WatchPage {
   const next = body.next === undefined || body.next === null ? undefined : String(body.next);
   const page: WatchPage = { events: [], next, gap: body.gap === true };
   if (page.gap) {
-    const state: WatchEvent = { type: "state", name: String(body.name ?? ""), token: 0, version: 0, value: null, locks: [], position: next ?? "" };
-    if (body.register && typeof body.register === "object") {
+    const state: WatchEvent = { type: "state", name: String(body.name ?? ""), token: 0, version: 0, value: null, locks: [], keys: [], position: next ?? "" };
+    if (Array.isArray(body.keys)) {
+      state.keys = body.keys.map(keyEntry);
+    } else if (body.register && typeof body.register === "object") {
       state.version = Number(body.register.version ?? 0);
       state.value = state.version > 0 ? bytes(body.register.value) : null;
     } else {
@@ -110,6 +123,7 @@ export function parseWatchPage(body: any): WatchPage {
       version: Number(e.version ?? 0),
       value: bytes(e.value),
       locks: [],
+      keys: [],
       position: String(e.position ?? ""),
     };
     if (typeof e.sessionId === "string") event.sessionId = e.sessionId;
@@ -146,13 +160,13 @@ export function holdersOf(event: WatchEvent): number[] {
 }
 
 /** The target as the route's query parameter; InvalidArgumentError unless it is one target. */
-export function checkTarget(target: WatchTarget): { kind: "lock" | "prefix" | "register"; name: string } {
+export function checkTarget(target: WatchTarget): { kind: WatchKind; name: string } {
   if (typeof target === "string") return { kind: "lock", name: checkName(target) };
-  const given = target && typeof target === "object" ? (["lock", "prefix", "register"] as const).filter((k) => k in target) : [];
-  if (given.length !== 1) throw new InvalidArgumentError("holdfast: a watch takes exactly one of lock, prefix or register");
+  const given = target && typeof target === "object" ? (["lock", "prefix", "register", "keys"] as const).filter((k) => k in target) : [];
+  if (given.length !== 1) throw new InvalidArgumentError("holdfast: a watch takes exactly one of lock, prefix, register or keys");
   const kind = given[0];
   const name = (target as Record<string, unknown>)[kind];
-  if (kind === "prefix") {
+  if (kind === "prefix" || kind === "keys") {
     if (typeof name !== "string") throw new InvalidArgumentError("holdfast: a prefix is a string");
     return { kind, name };
   }
@@ -189,7 +203,7 @@ type Pending = { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: u
  * order; the watch reads up to 10,000 ahead of its reader, then waits for it.
  */
 export class Watch implements AsyncIterableIterator<WatchEvent> {
-  readonly kind: "lock" | "prefix" | "register";
+  readonly kind: WatchKind;
   readonly name: string;
   private readonly stopper = new AbortController();
   private readonly buffer: WatchEvent[] = [];

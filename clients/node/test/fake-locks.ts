@@ -38,7 +38,11 @@ export class FakeLocks {
     this.changesFrom = this.changes.length;
   }
 
-  private change(c: Record<string, unknown> & { type: string; name: string }): void {
+  /** The keys a keys watch's state lists (set by FakeKeys). */
+  keysState: (prefix: string) => unknown[] = () => [];
+
+  /** Records a change for the watches and wakes them. */
+  change(c: Record<string, unknown> & { type: string; name: string }): void {
     this.changes.push({ ...c, position: `${this.changes.length + 1}.0` });
     for (const w of this.wakers.splice(0)) w();
   }
@@ -125,14 +129,19 @@ export class FakeLocks {
 
   private async watch(req: Sent): Promise<Reply> {
     const q = new URLSearchParams(req.search);
-    const kinds = ["lock", "prefix", "register"].filter((k) => q.has(k));
+    const kinds = ["lock", "prefix", "register", "keys"].filter((k) => q.has(k));
     if (kinds.length !== 1) return { status: 400, body: { error: { code: "INVALID_ARGUMENT", message: "one target" } } };
     const kind = kinds[0];
     const name = q.get(kind)!;
     if (name.startsWith("secret/")) return { status: 403, body: { error: { code: "PERMISSION_DENIED", message: `may not read ${name}` } } };
+    const isKey = (c: Change) => c.type === "registerSet" || c.type === "registerDeleted";
     const concerns = (c: Change) =>
       c.type !== "_snapshot" &&
-      (kind === "register" ? c.type === "registerSet" && c.name === name : c.type !== "registerSet" && (kind === "lock" ? c.name === name : c.name.startsWith(name)));
+      (kind === "register"
+        ? c.type === "registerSet" && c.name === name
+        : kind === "keys"
+          ? isKey(c) && c.name.startsWith(name)
+          : !isKey(c) && (kind === "lock" ? c.name === name : c.name.startsWith(name)));
     const afterText = q.get("after");
     const after = afterText === null ? undefined : Number(afterText.split(".")[0]);
     const end = Date.now() + Number(q.get("waitMillis") ?? 20000);
@@ -141,7 +150,9 @@ export class FakeLocks {
       const next = `${this.changes.length}.0`;
       if (after === undefined || after < this.changesFrom) {
         const answer: Record<string, unknown> = { watch: kind, name, gap: true, next, events: [] };
-        if (kind === "register") {
+        if (kind === "keys") {
+          answer.keys = this.keysState(name);
+        } else if (kind === "register") {
           const r = this.registers.get(name);
           answer.register = { key: name, version: r?.version ?? 0, value: r?.value ?? null };
         } else {

@@ -4,20 +4,12 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Client } from "../src/client";
 import { InvalidArgumentError, PermissionDeniedError, UnavailableError } from "../src/errors";
-import { Watch, WatchEvent, holdersOf, parseWatchPage } from "../src/watch";
+import { holdersOf, parseWatchPage } from "../src/watch";
 import { FakeCluster } from "./fake";
 import { FakeLocks } from "./fake-locks";
+import { next } from "./watching";
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function next(w: Watch, ms = 3000): Promise<WatchEvent> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const r = await Promise.race([w.next(), new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), ms)))]);
-  clearTimeout(timer);
-  if (r === "timeout") assert.fail(`no event within ${ms} ms`);
-  if (r.done) assert.fail("the watch ended");
-  return r.value;
-}
 
 async function setup(ids: Record<string, string> = { "http://a": "n1" }) {
   const cluster = new FakeCluster(ids, "n1");

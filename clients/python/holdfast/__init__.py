@@ -8,6 +8,7 @@
             for event in watch: ...
         with client.election("services/indexer").campaign("host:8080", wait=60) as leading:
             print(leading.epoch)
+        client.keys.put("services/web/i-17", b"10.0.0.7:8080", attach=True)  # gone with the session
 
 See README.md for the guarantees and docs/protocol.md for the wire protocol.
 """
@@ -18,6 +19,8 @@ from .election import Election, Leader, Leadership
 from .errors import (Conflict, Deadlock, HoldfastError, InvalidArgument, LockLost, LockTimeout,
                      NotFound, NotOwner, PermissionDenied, QuotaExceeded, SessionExpired,
                      Unavailable)
+from . import txn
+from .keys import (ANY_VERSION, Group, KeyEntry, KeyListing, Keys, OpResult, Txn, TxnResult)
 from .lease import Lease, LeaseSet
 from .watch import Watch, WatchEvent
 
@@ -26,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Client", "Lease", "LeaseSet", "LockContext", "Register", "errors",
     "Watch", "WatchEvent", "Election", "Leader", "Leadership",
+    "Keys", "KeyEntry", "KeyListing", "Txn", "TxnResult", "OpResult", "Group", "ANY_VERSION", "txn",
     "HoldfastError", "LockTimeout", "InvalidArgument", "LockLost", "NotOwner", "Conflict",
     "Deadlock", "SessionExpired", "Unavailable", "PermissionDenied", "QuotaExceeded", "NotFound",
 ]

@@ -18,6 +18,7 @@ from ._session import Heartbeat, open_session
 from ._transport import Answer, Closed, Transport
 from .errors import HoldfastError, LockTimeout, SessionExpired, Unavailable, error_for
 from .election import Election
+from .keys import Keys
 from .lease import Lease, LeaseSet
 from .watch import Watch, await_free, target_query
 
@@ -404,16 +405,23 @@ class Client:
             self._raise(a)
         return int(a.body.get("version")) if isinstance(a.body, dict) else 0
 
+    @property
+    def keys(self) -> Keys:
+        """The keys (:class:`~holdfast.keys.Keys`): get, put, delete, add, list, scan, watch,
+        commit a transaction, and group membership; writes go through this session."""
+        return Keys(self)
+
     # ---------------------------------------------------------------- watches and elections
 
     def watch(self, lock: Optional[str] = None, *, prefix: Optional[str] = None,
-              register: Optional[str] = None) -> Watch:
+              register: Optional[str] = None, keys: Optional[str] = None) -> Watch:
         """Follows a lock (``watch("jobs/a")``), every lock under a prefix (``prefix="jobs/"``,
-        ``""`` for all) or a register (``register="config/x"``): a :class:`~holdfast.watch.Watch`
+        ``""`` for all), a register (``register="config/x"``) or every key under a prefix
+        (``keys="services/web/"``; ``registerDeleted`` too): a :class:`~holdfast.watch.Watch`
         that yields the complete state first (``state``), then every change in the cluster's
         order, until closed. See :mod:`holdfast.watch` for what it guarantees."""
         self._check_open()
-        kind, name = target_query(lock, prefix, register)
+        kind, name = target_query(lock, prefix, register, keys)
         return Watch(self, kind, name)
 
     def await_free(self, name: str, timeout: float) -> bool:

@@ -1,4 +1,5 @@
-"""Watches (protocol.md, "Watches"): follow a lock, the locks under a prefix, or a register.
+"""Watches (protocol.md, "Watches"): follow a lock, the locks under a prefix, a register, or the
+keys under a prefix.
 
 A :class:`Watch` long-polls ``GET /api/v1/watch`` on a daemon thread of its own, at the member
 the client believes leads (any member serves it), resuming from the position of the last change
@@ -28,6 +29,7 @@ from ._longpoll import LongPoll
 from ._threads import shut_down
 from ._transport import Answer, Closed
 from .errors import HoldfastError, SessionExpired, Unavailable, error_for
+from .keys import KeyEntry, entry
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
@@ -45,7 +47,8 @@ RELEASED = "released"
 QUEUED = "queued"
 WAIT_ENDED = "waitEnded"
 REGISTER_SET = "registerSet"
-TYPES = (STATE, ACQUIRED, RELEASED, QUEUED, WAIT_ENDED, REGISTER_SET)
+REGISTER_DELETED = "registerDeleted"
+TYPES = (STATE, ACQUIRED, RELEASED, QUEUED, WAIT_ENDED, REGISTER_SET, REGISTER_DELETED)
 
 
 class Holder(NamedTuple):
@@ -76,22 +79,25 @@ class LockInfo(NamedTuple):
 class WatchEvent:
     """One event of a watch.
 
-    ``type``: ``state``, ``acquired``, ``released``, ``queued``, ``waitEnded``, ``registerSet``.
+    ``type``: ``state``, ``acquired``, ``released``, ``queued``, ``waitEnded``, ``registerSet``,
+    ``registerDeleted``.
     ``name``: the lock or register (for ``state``, what is watched). ``token``: the grant's
     fencing token (``acquired``, ``released``; else 0). ``cause``: why a holder left or a wait
-    ended (``released``, ``leaseTimeout``, ``sessionExpired``, ``sessionClosed``, ``revoked``,
-    ``timedOut``, ``cancelled``). ``version``/``value`` (bytes or None): a register's, after a
-    write or in its ``state`` (version 0: never written). ``locks``: a lock watch's ``state``.
+    ended, or a key was deleted (``released``, ``leaseTimeout``, ``sessionExpired``,
+    ``sessionClosed``, ``revoked``, ``timedOut``, ``cancelled``; None for a key a client deleted).
+    ``version``/``value`` (bytes or None): a register's, after a write or in its ``state``
+    (version 0: never written); for ``registerDeleted`` the version it had. ``locks``: a lock
+    watch's ``state``; ``keys``: a keys watch's ``state`` (:class:`~holdfast.keys.KeyEntry`).
     ``position``: where the event stands in the cluster's order of changes.
     """
 
     __slots__ = ("type", "name", "session_id", "token", "mode", "cause", "version", "value",
-                 "locks", "position")
+                 "locks", "position", "keys")
 
     def __init__(self, type: str, name: str, session_id: Optional[str] = None, token: int = 0,
                  mode: Optional[str] = None, cause: Optional[str] = None, version: int = 0,
                  value: Optional[bytes] = None, locks: Optional[List[LockInfo]] = None,
-                 position: str = "") -> None:
+                 position: str = "", keys: Optional[List[KeyEntry]] = None) -> None:
         self.type = type
         self.name = name
         self.session_id = session_id
@@ -102,6 +108,7 @@ class WatchEvent:
         self.value = value
         self.locks = locks if locks is not None else []
         self.position = position
+        self.keys = keys if keys is not None else []
 
     @property
     def holders(self) -> List[int]:
@@ -120,7 +127,7 @@ class WatchEvent:
             parts.append("token=%d" % self.token)
         if self.cause:
             parts.append("cause=%s" % self.cause)
-        if self.type == REGISTER_SET or (self.type == STATE and self.version):
+        if self.type in (REGISTER_SET, REGISTER_DELETED) or (self.type == STATE and self.version):
             parts.append("version=%d" % self.version)
         if self.type == STATE and self.locks:
             parts.append("holders=%r" % self.holders)
@@ -165,7 +172,10 @@ def parse_watch_page(body: Any) -> WatchPage:
     if gap:
         name = str(body.get("name") or "")
         reg = body.get("register")
-        if isinstance(reg, dict):
+        if isinstance(body.get("keys"), list):
+            events.append(WatchEvent(STATE, name, position=nxt or "",
+                                     keys=[entry(k) for k in body["keys"] if isinstance(k, dict)]))
+        elif isinstance(reg, dict):
             version = _int(reg.get("version"))
             events.append(WatchEvent(STATE, name, version=version,
                                      value=_bytes(reg.get("value")) if version else None,
@@ -184,13 +194,14 @@ def parse_watch_page(body: Any) -> WatchPage:
     return WatchPage(events, nxt, gap)
 
 
-def target_query(lock: Optional[str], prefix: Optional[str], register: Optional[str]):
+def target_query(lock: Optional[str], prefix: Optional[str], register: Optional[str],
+                 keys: Optional[str] = None):
     """The one target given, as (kind, name); InvalidArgument unless exactly one is."""
-    given = [(k, n) for k, n in (("lock", lock), ("prefix", prefix), ("register", register))
-             if n is not None]
-    v.check(len(given) == 1, "a watch takes exactly one of lock, prefix or register")
+    given = [(k, n) for k, n in (("lock", lock), ("prefix", prefix), ("register", register),
+                                 ("keys", keys)) if n is not None]
+    v.check(len(given) == 1, "a watch takes exactly one of lock, prefix, register or keys")
     kind, name = given[0]
-    if kind == "prefix":
+    if kind in ("prefix", "keys"):
         v.check(isinstance(name, str), "a prefix is a string, not %s" % type(name).__name__)
     else:
         v.check_name(name, "lock name" if kind == "lock" else "key")

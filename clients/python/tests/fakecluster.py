@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import holdfast
 from holdfast.election import proclaimed
 
+from .fakekeys import FakeKeys
+
 
 
 def send_json(handler, status, data):
@@ -51,6 +53,7 @@ class Cluster:
         self.refuse_keys = set()  # register keys whose writes are refused CONFLICT
         self.changes = []  # watch events; the position after changes[i] is "<i+1>.0"
         self.changes_from = 0  # changes before this index are forgotten: older positions gap
+        self.keys = FakeKeys(self)
         self.servers = {}
         for i in range(1, nodes + 1):
             nid = "n%d" % i
@@ -86,6 +89,14 @@ class Cluster:
         ev = dict(ev, position="%d.0" % (len(self.changes) + 1))
         self.changes.append(ev)
         self.cond.notify_all()
+
+    def expire(self, sid):
+        """Session ``sid`` expires: its locks and attached keys go, its stream says so."""
+        with self.cond:
+            self.sessions[sid]["alive"] = False
+            self.keys.end_session(sid, "sessionExpired")
+            self._event(sid, {"type": "sessionExpired"})
+            self.cond.notify_all()
 
     def forget_changes(self):
         """The next watch poll from an older position answers a gap (as after a restart)."""
@@ -179,6 +190,7 @@ class Cluster:
                             self._change({"type": "released", "name": name, "sessionId": h[0],
                                           "token": h[1], "mode": "exclusive",
                                           "cause": "sessionClosed"})
+                    self.keys.end_session(path.split("/")[4], "sessionClosed")
                     self._event(path.split("/")[4], {"type": "sessionClosed"})
                     self.cond.notify_all()
                 return 200, {}
@@ -200,6 +212,10 @@ class Cluster:
                 found = proclaimed(base64.b64decode(raw) if raw else None)
                 return 200, {"election": {"name": name, "epoch": h[1], "sessionId": h[0],
                                           "value": found[1] if found and found[0] == h[1] else None}}
+            if path.startswith("/api/v1/keys/") and method == "GET":
+                return self.keys.read(urllib.parse.unquote(path[len("/api/v1/keys/"):]))
+            if path == "/api/v1/keys" and method == "GET":
+                return self.keys.list(query)
             if path.startswith("/api/v1/registers/") and method == "GET":
                 key = urllib.parse.unquote(path[len("/api/v1/registers/"):])
                 if key not in self.registers:
@@ -273,6 +289,8 @@ class Cluster:
                 self._change({"type": "registerSet", "name": body["key"], "sessionId": sid,
                               "version": v + 1, "value": body["value"]})
                 return 200, {"key": body["key"], "version": v + 1}
+            if path.startswith("/api/v1/keys/") or path == "/api/v1/txn":
+                return self.keys.write(path, body, sid)
             if path == "/api/v1/cancel":
                 return 200, {"name": body["name"], "cancelled": True}
         return self._err(404, "NOT_FOUND", "no route %s" % path)
@@ -286,11 +304,11 @@ class Cluster:
                              "permits": 1, "token": h[1], "holdCount": 1}]}
 
     def _watch(self, nid, query):
-        kinds = [k for k in ("lock", "prefix", "register") if k in query]
+        kinds = [k for k in ("lock", "prefix", "register", "keys") if k in query]
         if len(kinds) != 1:
             return self._err(400, "INVALID_ARGUMENT", "exactly one of lock, prefix, register")
         kind, name = kinds[0], query[kinds[0]]
-        if kind != "prefix" and (not name or ".." in name.split("/")):
+        if kind not in ("prefix", "keys") and (not name or ".." in name.split("/")):
             return self._err(400, "INVALID_ARGUMENT", "bad name %r" % name)
         if kind == "lock" and name.startswith("secret/"):
             return self._err(403, "PERMISSION_DENIED", "may not read %s" % name)
@@ -300,7 +318,9 @@ class Cluster:
                 return False
             if kind == "register":
                 return ev["type"] == "registerSet" and ev["name"] == name
-            if ev["type"] == "registerSet":
+            if kind == "keys":
+                return ev["type"].startswith("register") and ev["name"].startswith(name)
+            if ev["type"] in ("registerSet", "registerDeleted"):
                 return False
             return ev["name"] == name if kind == "lock" else ev["name"].startswith(name)
 
@@ -316,7 +336,10 @@ class Cluster:
                 nxt = "%d.0" % len(self.changes)
                 if after is None or after < self.changes_from:
                     answer = {"watch": kind, "name": name, "gap": True, "next": nxt, "events": []}
-                    if kind == "register":
+                    if kind == "keys":
+                        answer["keys"] = [dict(self.keys.store[k]) for k in sorted(self.keys.store)
+                                          if k.startswith(name)]
+                    elif kind == "register":
                         v, val = self.registers.get(name, (0, None))
                         answer["register"] = {"key": name, "version": v, "value": val}
                     else:

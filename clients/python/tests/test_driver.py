@@ -136,6 +136,42 @@ class DriverTest(unittest.TestCase):
         self.send(id=13, op="watch", client="w", watch="w3", lock="secret/x")
         self.assertEqual(self.next_line()["error"], "PERMISSION_DENIED")
 
+    def test_keys_and_transactions(self):
+        m = self.cluster.urls()
+        for i, c in enumerate(("w", "a")):
+            self.assertTrue(self.answer(id=i + 1, op="open", client=c, members=m, ttlMillis=5000,
+                                        clientName=c)["ok"])
+        self.send(id=3, op="watch", client="w", watch="k1", keys="svc/")
+        state = self.next_line()
+        self.assertEqual((state["type"], state["keys"]), ("state", []))
+        self.assertEqual(self.next_line(), {"id": 3, "ok": True})
+        self.send(id=4, op="keyPut", client="a", key="svc/a", value="10.0.0.1", attach=True)
+        answers, events = self.collect(2)
+        self.assertEqual(answers[4], {"id": 4, "ok": True, "version": 1})
+        self.assertEqual(events, [("registerSet", None)])
+        a = self.answer(id=5, op="keyPut", client="a", key="svc/a", value="x", expectedVersion=0)
+        self.assertEqual((a["ok"], a["error"]), (False, "CONFLICT"))
+        a = self.answer(id=6, op="keyGet", client="w", key="svc/a")
+        self.assertEqual((a["version"], a["value"]), (1, "10.0.0.1"))
+        self.assertTrue(a["owner"])
+        self.assertEqual(self.answer(id=7, op="keyGet", client="w", key="none"),
+                         {"id": 7, "ok": True, "version": 0, "value": None, "owner": None})
+        a = self.answer(id=8, op="keyList", client="w", prefix="svc/", limit=10)
+        self.assertEqual(([k["key"] for k in a["keys"]], a["more"]), (["svc/a"], False))
+        a = self.answer(id=9, op="txn", client="w", compares=[{"type": "absent", "key": "n"}],
+                        then=[{"type": "add", "key": "n", "delta": 2},
+                              {"type": "get", "key": "svc/a"}], otherwise=[])
+        self.assertEqual(a, {"id": 9, "ok": True, "succeeded": True, "results": [
+            {"version": 1, "value": None, "counter": 2},
+            {"version": 1, "value": "10.0.0.1", "counter": 0}]})
+        self.assertEqual(self.answer(id=10, op="keyAdd", client="w", key="n", delta=3)["value"], 5)
+        self.send(id=11, op="close", client="a")
+        lines = [self.next_line(), self.next_line()]
+        deleted = [l for l in lines if l.get("event") == "watch"][0]
+        self.assertEqual((deleted["type"], deleted["name"], deleted["cause"], deleted["version"]),
+                         ("registerDeleted", "svc/a", "sessionClosed", 1))
+        self.assertEqual(self.answer(id=12, op="keyDelete", client="w", key="n")["version"], 2)
+
     def test_exits_at_end_of_input(self):
         self.answer(id=1, op="open", client="c", members=self.cluster.urls(), ttlMillis=5000,
                     clientName="t")

@@ -37,7 +37,7 @@ type command struct {
 	LeaseMillis     int64           `json:"leaseMillis"`
 	Owner           int64           `json:"owner"`
 	Key             string          `json:"key"`
-	ExpectedVersion int64           `json:"expectedVersion"`
+	ExpectedVersion *int64          `json:"expectedVersion"`
 	Value           *string         `json:"value"`
 	FenceHandle     string          `json:"fenceHandle"`
 	Token           int64           `json:"token"`
@@ -45,6 +45,14 @@ type command struct {
 	Lock            *string         `json:"lock"`
 	Prefix          *string         `json:"prefix"`
 	Register        *string         `json:"register"`
+	Keys            *string         `json:"keys"`
+	Attach          bool            `json:"attach"`
+	Delta           int64           `json:"delta"`
+	After           string          `json:"after"`
+	Limit           int             `json:"limit"`
+	Compares        []txnPart       `json:"compares"`
+	Then            []txnPart       `json:"then"`
+	Otherwise       []txnPart       `json:"otherwise"`
 }
 
 // driver holds the clients and leases named by the suite.
@@ -297,7 +305,7 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		if cmd.Value != nil {
 			value = *cmd.Value
 		}
-		version, err := c.Register(cmd.Key).CompareAndSet(ctx, cmd.ExpectedVersion, []byte(value), opts...)
+		version, err := c.Register(cmd.Key).CompareAndSet(ctx, expected(cmd.ExpectedVersion, 0), []byte(value), opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -383,6 +391,13 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 			return nil, invalid("no client %q is open", cmd.Client)
 		}
 		return done(c.Close())
+
+	case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "txn":
+		c, err := d.client(cmd.Client)
+		if err != nil {
+			return nil, err
+		}
+		return d.keyOp(ctx, c, cmd)
 	}
 	return nil, invalid("unknown op %q", cmd.Op)
 }
@@ -404,8 +419,11 @@ func (d *driver) watch(cmd command) (map[string]any, error) {
 	if cmd.Register != nil {
 		targets = append(targets, holdfast.WatchRegister(*cmd.Register))
 	}
+	if cmd.Keys != nil {
+		targets = append(targets, holdfast.WatchKeys(*cmd.Keys))
+	}
 	if len(targets) != 1 {
-		return nil, invalid("a watch names exactly one of lock, prefix, register")
+		return nil, invalid("a watch names exactly one of lock, prefix, register, keys")
 	}
 	w, err := c.Watch(context.Background(), targets[0])
 	if err != nil {
@@ -468,6 +486,10 @@ func watchLine(name string, w *holdfast.Watch, e holdfast.WatchEvent) map[string
 		} else {
 			line["value"] = nil
 		}
+	case e.Type == holdfast.WatchRegisterDeleted:
+		line["version"] = e.Version
+	case e.Type == holdfast.WatchState && w.Target().Kind() == "keys":
+		line["keys"] = keyLines(e.Keys)
 	case e.Type == holdfast.WatchState:
 		locks := []any{}
 		for _, l := range e.Locks {

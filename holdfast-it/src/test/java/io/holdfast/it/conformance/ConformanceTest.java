@@ -76,7 +76,9 @@ class ConformanceTest {
                                                 client,
                                                 "watch-across-leader-change",
                                                 () -> watchAcrossLeaderChange(client)),
-                                        scenario(client, "election", () -> election(client)))
+                                        scenario(client, "election", () -> election(client)),
+                                        scenario(client, "txn-retry-once", () -> keys().txnRetryOnce(client)),
+                                        scenario(client, "session-keys-vanish", () -> keys().sessionKeysVanish(client)))
                                 .filter(t -> SCENARIOS.equals(List.of("")) || SCENARIOS.contains(t.getDisplayName()))));
     }
 
@@ -94,6 +96,11 @@ class ConformanceTest {
             }
             body.execute();
         });
+    }
+
+    /** The scenarios of keys, with this suite's cluster and drivers. */
+    private KeyScenarios keys() {
+        return new KeyScenarios(cluster, this::driver);
     }
 
     /** A new driver of the client: a process of its own, or the Java client in this JVM. */

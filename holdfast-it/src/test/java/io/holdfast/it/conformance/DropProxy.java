@@ -9,13 +9,16 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An HTTP/1.1 proxy on loopback in front of one node that can lose an answer: once {@linkplain
- * #dropNextAcquire armed}, it forwards the next {@code POST /api/v1/acquire}, lets the node answer
- * it, and closes the client's connection instead of passing the answer on. The client then knows
+ * #dropNext armed} with a route, it forwards the next request of that route (its method and path,
+ * as {@code POST /api/v1/acquire}), lets the node answer it, and closes the client's connection
+ * instead of passing the answer on. The client then knows
  * nothing of the outcome, as after a network fault, and must send the same request again.
  *
  * <p>Requests and answers are passed whole (the node's answers have a {@code Content-Length}); a
@@ -24,9 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class DropProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int upstreamPort;
-    private final AtomicBoolean armed = new AtomicBoolean();
+    private final AtomicReference<String> armed = new AtomicReference<>();
     private final AtomicInteger dropped = new AtomicInteger();
-    private final AtomicInteger acquires = new AtomicInteger();
+    private final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
 
     DropProxy(int upstreamPort) throws IOException {
         this.upstreamPort = upstreamPort;
@@ -42,7 +45,12 @@ final class DropProxy implements AutoCloseable {
 
     /** The next acquire's answer is lost. */
     void dropNextAcquire() {
-        armed.set(true);
+        dropNext("POST /api/v1/acquire");
+    }
+
+    /** The answer of the next request of {@code route} ({@code "POST /api/v1/txn"}) is lost. */
+    void dropNext(String route) {
+        armed.set(route);
     }
 
     /** How many answers were lost. */
@@ -52,7 +60,12 @@ final class DropProxy implements AutoCloseable {
 
     /** How many acquires passed through (answered or not). */
     int acquires() {
-        return acquires.get();
+        return requests("POST /api/v1/acquire");
+    }
+
+    /** How many requests of {@code route} passed through (answered or not). */
+    int requests(String route) {
+        return requests.computeIfAbsent(route, r -> new AtomicInteger()).get();
     }
 
     private void accept() {
@@ -86,13 +99,14 @@ final class DropProxy implements AutoCloseable {
                 if (answer == null) {
                     return;
                 }
-                if (new String(request, 0, Math.min(request.length, 40), StandardCharsets.ISO_8859_1)
-                        .startsWith("POST /api/v1/acquire ")) {
-                    acquires.incrementAndGet();
-                    if (armed.compareAndSet(true, false)) {
-                        dropped.incrementAndGet();
-                        return; // the node answered; the client never hears it
-                    }
+                String line = new String(request, 0, Math.min(request.length, 200), StandardCharsets.ISO_8859_1);
+                String[] words = line.split("[ ?]", 3);
+                String route = words.length > 1 ? words[0] + " " + words[1] : line;
+                requests.computeIfAbsent(route, r -> new AtomicInteger()).incrementAndGet();
+                String target = armed.get();
+                if (route.equals(target) && armed.compareAndSet(target, null)) {
+                    dropped.incrementAndGet();
+                    return; // the node answered; the client never hears it
                 }
                 toClient.write(answer);
                 toClient.flush();

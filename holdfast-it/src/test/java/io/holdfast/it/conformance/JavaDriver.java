@@ -187,6 +187,8 @@ final class JavaDriver implements Driver {
                 answer.put("epoch", leader.map(Election.Leader::epoch).orElse(0L));
                 answer.put("value", leader.map(Election.Leader::value).orElse(null));
             }
+            case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "txn" ->
+                JavaKeyOps.run(client(c).keys(), c, answer, leases::get);
             case "close" -> clients.remove(c.get("client").asText()).close();
             case "exit" -> clients.values().forEach(LockClient::close);
             default -> throw new io.holdfast.InvalidArgumentException("no such op: " + c.get("op"));
@@ -206,8 +208,11 @@ final class JavaDriver implements Driver {
         if (c.hasNonNull("register")) {
             given.add(WatchTarget.register(c.get("register").asText()));
         }
+        if (c.hasNonNull("keys")) {
+            given.add(WatchTarget.keys(c.get("keys").asText()));
+        }
         if (given.size() != 1) {
-            throw new InvalidArgumentException("a watch names exactly one of lock, prefix, register");
+            throw new InvalidArgumentException("a watch names exactly one of lock, prefix, register, keys");
         }
         WatchTarget target = given.get(0);
         CountDownLatch stated = new CountDownLatch(1);
@@ -272,6 +277,10 @@ final class JavaDriver implements Driver {
                 || (e.type() == WatchEvent.Type.STATE && target.kind() == WatchTarget.Kind.REGISTER)) {
             line.put("version", e.version());
             line.put("value", e.value() == null ? null : new String(e.value(), StandardCharsets.UTF_8));
+        } else if (e.type() == WatchEvent.Type.REGISTER_DELETED) {
+            line.put("version", e.version());
+        } else if (e.type() == WatchEvent.Type.STATE && target.kind() == WatchTarget.Kind.KEYS) {
+            JavaKeyOps.lines(e.keys(), line.putArray("keys"));
         } else if (e.type() == WatchEvent.Type.STATE) {
             var locks = line.putArray("locks");
             for (LockInfo info : e.locks()) {

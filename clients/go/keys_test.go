@@ -1,0 +1,228 @@
+package holdfast
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseAKeysWatch(t *testing.T) {
+	evs, next, err := parseWatchPage([]byte(`{"watch":"keys","name":"services/","gap":true,"next":"9.0","events":[],
+		"keys":[{"key":"services/a","version":2,"value":"eA==","owner":"S"}]}`))
+	if err != nil || next != "9.0" || len(evs) != 1 {
+		t.Fatalf("%+v %q %v", evs, next, err)
+	}
+	if want := []KeyEntry{{"services/a", 2, []byte("x"), "S"}}; !reflect.DeepEqual(evs[0].Keys, want) || evs[0].Locks != nil {
+		t.Fatalf("state %+v", evs[0])
+	}
+	evs, _, err = parseWatchPage([]byte(`{"name":"services/","gap":false,"next":"10.0","events":[
+		{"type":"registerDeleted","name":"services/a","sessionId":"S","version":2,"cause":"sessionExpired","position":"10.0"}]}`))
+	if err != nil || len(evs) != 1 {
+		t.Fatal(evs, err)
+	}
+	if e := evs[0]; e.Type != WatchRegisterDeleted || e.Version != 2 || e.Cause != "sessionExpired" || e.Value != nil {
+		t.Fatalf("deleted %+v", e)
+	}
+}
+
+func TestKeysPutGetDeleteWithRequestIDs(t *testing.T) {
+	f, c := openFake(t, 3, 1, Config{})
+	ctx := context.Background()
+	k := c.Keys()
+	if v, err := k.Put(ctx, "config/x", []byte("on"), Attached(), WithTTL(5*time.Second)); err != nil || v != 1 {
+		t.Fatal(v, err)
+	}
+	put := f.seen("/api/v1/keys/put")[0]
+	if put.requestID != 1 || put.ackedBelow != 1 || str(put.body, "session") != c.SessionID() ||
+		str(put.body, "value") != "b24=" || put.body["attach"] != true || num(put.body, "ttlMillis") != 5000 ||
+		num(put.body, "expectedVersion") != -1 {
+		t.Fatalf("put %+v", put)
+	}
+	e, err := k.Get(ctx, "config/x")
+	if err != nil || e == nil || e.Version != 1 || string(e.Value) != "on" || e.Owner != c.SessionID() {
+		t.Fatalf("get %+v %v", e, err)
+	}
+	if v, err := k.Put(ctx, "config/x", []byte("off"), IfVersion(1)); err != nil || v != 2 {
+		t.Fatal(v, err)
+	}
+	if _, ok := f.seen("/api/v1/keys/put")[1].body["attach"]; ok {
+		t.Fatal("a put without Attached sent attach")
+	}
+	if v, err := k.Delete(ctx, "config/x", 2); err != nil || v != 2 {
+		t.Fatal(v, err)
+	}
+	if e, err := k.Get(ctx, "config/x"); e != nil || err != nil {
+		t.Fatalf("after delete %+v %v", e, err)
+	}
+	if v, err := k.Delete(ctx, "config/x", AnyVersion); err != nil || v != 0 {
+		t.Fatal(v, err)
+	}
+}
+
+func TestKeysErrors(t *testing.T) {
+	f, c := openFake(t, 1, 0, Config{})
+	ctx := context.Background()
+	k := c.Keys()
+	if _, err := k.Put(ctx, "k", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := k.Put(ctx, "k", []byte("2"), IfAbsent())
+	var he *Error
+	if !errors.Is(err, ErrConflict) || !errors.As(err, &he) || he.CurrentVersion != 1 {
+		t.Fatalf("conflict: %v", err)
+	}
+	if _, err := k.Add(ctx, "k", 1); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("add to a non-counter: %v", err)
+	}
+	for _, bad := range []error{
+		func() error { _, e := k.Put(ctx, "", nil); return e }(),
+		func() error { _, e := k.Put(ctx, "x", nil, WithTTL(time.Millisecond)); return e }(),
+		func() error { _, e := k.Delete(ctx, "x", -2); return e }(),
+		func() error { _, e := k.List(ctx, "", "", 0); return e }(),
+	} {
+		if !errors.Is(bad, ErrInvalidArgument) {
+			t.Fatalf("refused before sending: %v", bad)
+		}
+	}
+	f.mu.Lock()
+	f.keyQuota = 0
+	f.mu.Unlock()
+	if _, err := k.Put(ctx, "q", nil, Attached()); !errors.Is(err, ErrQuotaExceeded) {
+		t.Fatalf("quota: %v", err)
+	}
+}
+
+func TestKeysAddListAndScan(t *testing.T) {
+	_, c := openFake(t, 1, 0, Config{})
+	ctx := context.Background()
+	k := c.Keys()
+	if n, err := k.Add(ctx, "stats/runs", 5); err != nil || n != 5 {
+		t.Fatal(n, err)
+	}
+	if n, err := k.Add(ctx, "stats/runs", -2); err != nil || n != 3 {
+		t.Fatal(n, err)
+	}
+	if e, _ := k.Get(ctx, "stats/runs"); e == nil {
+		t.Fatal("no counter")
+	} else if n, err := e.Counter(); err != nil || n != 3 {
+		t.Fatal(n, err)
+	}
+	for _, n := range []string{"svc/0", "svc/1", "svc/2", "other"} {
+		if _, err := k.Put(ctx, n, []byte(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := k.List(ctx, "svc/", "", 2)
+	if err != nil || len(page.Entries) != 2 || !page.More || page.Next() != "svc/1" || page.Position == "" {
+		t.Fatalf("%+v %v", page, err)
+	}
+	var all []string
+	if err := k.Scan(ctx, "svc/", func(e KeyEntry) bool { all = append(all, e.Key); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"svc/0", "svc/1", "svc/2"}; !reflect.DeepEqual(all, want) {
+		t.Fatalf("scan %q", all)
+	}
+}
+
+func TestTxnRunsOneBranchAndAnswersEachOp(t *testing.T) {
+	f, c := openFake(t, 1, 0, Config{})
+	ctx := context.Background()
+	k := c.Keys()
+	if _, err := k.Put(ctx, "acct/a", []byte("10")); err != nil {
+		t.Fatal(err)
+	}
+	txn := func() (TxnResult, error) {
+		return k.Txn(ctx).
+			If(CompareVersion("acct/a", Equal, 1), CompareAbsent("acct/b")).
+			Then(OpPut("acct/a", []byte("4")), OpPut("acct/b", []byte("6"), Attached()), OpAdd("acct/moves", 1), OpGet("acct/a")).
+			Else(OpGet("acct/a")).
+			Commit()
+	}
+	r, err := txn()
+	if err != nil || !r.Succeeded || len(r.Results) != 4 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if r.Results[0].Version != 2 || r.Results[2].Counter != 1 || string(r.Results[3].Value) != "4" {
+		t.Fatalf("results %+v", r.Results)
+	}
+	sent := f.seen("/api/v1/txn")[0].body
+	if c0 := sent["compares"].([]any)[0].(map[string]any); c0["order"] != "equal" || num(c0, "version") != 1 {
+		t.Fatalf("compare %+v", c0)
+	}
+	if r, err = txn(); err != nil || r.Succeeded || string(r.Results[0].Value) != "4" {
+		t.Fatalf("second %+v %v", r, err)
+	}
+	_, err = k.Txn(ctx).Then(OpPut("n", []byte("x")), OpDelete("n2", 3)).Commit()
+	if !errors.Is(err, ErrConflict) || !strings.HasPrefix(err.(*Error).Message, "then op 2:") {
+		t.Fatalf("refused op: %v", err)
+	}
+	if e, _ := k.Get(ctx, "n"); e != nil {
+		t.Fatal("a refused transaction changed a key")
+	}
+	if _, err := k.Txn(ctx).Then(OpPut("", nil)).Commit(); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("empty key: %v", err)
+	}
+}
+
+func TestTxnRetriedAfterALostAnswerAppliesOnce(t *testing.T) {
+	f, c := openFake(t, 1, 0, Config{})
+	f.mu.Lock()
+	f.drop["/api/v1/txn"] = 1
+	f.mu.Unlock()
+	r, err := c.Keys().Txn(context.Background()).If(CompareAbsent("once")).Then(OpAdd("once", 1)).Commit()
+	if err != nil || !r.Succeeded || r.Results[0].Counter != 1 {
+		t.Fatalf("%+v %v: want the first answer, not a second run's", r, err)
+	}
+	seen := f.seen("/api/v1/txn")
+	if len(seen) != 2 || seen[0].requestID != seen[1].requestID {
+		t.Fatalf("transactions %+v: want the same request twice", seen)
+	}
+}
+
+func TestKeysWatchAndGroup(t *testing.T) {
+	f, c, other := watchClients(t, 1)
+	ctx := context.Background()
+	group := c.Keys().Group("services/web")
+	if _, err := other.Keys().Group("services/web").Join(ctx, "i-1", []byte("10.0.0.1:80")); err != nil {
+		t.Fatal(err)
+	}
+	w, err := group.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	st := nextEvent(t, w)
+	if st.Type != WatchState || len(st.Keys) != 1 || st.Keys[0].Owner != other.SessionID() || group.Member(st.Keys[0].Key) != "i-1" {
+		t.Fatalf("state %+v", st)
+	}
+	if _, err := c.Keys().Group("services/web").Join(ctx, "i-2", []byte("10.0.0.2:80")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Keys().Put(ctx, "services/db/x", nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, w); e.Type != WatchRegisterSet || group.Member(e.Name) != "i-2" || string(e.Value) != "10.0.0.2:80" {
+		t.Fatalf("join %+v", e)
+	}
+	members, err := group.Members(ctx)
+	if err != nil || len(members) != 2 || string(members["i-1"]) != "10.0.0.1:80" {
+		t.Fatalf("members %q %v", members, err)
+	}
+	f.expire(other.SessionID())
+	if e := nextEvent(t, w); e.Type != WatchRegisterDeleted || group.Member(e.Name) != "i-1" || e.Cause != "sessionExpired" || e.Version != 1 {
+		t.Fatalf("leave %+v", e)
+	}
+	if err := group.Leave(ctx, "i-2"); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, w); e.Type != WatchRegisterDeleted || e.Cause != "" {
+		t.Fatalf("left %+v", e)
+	}
+	if _, err := group.Join(ctx, "a/b", nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("member with a slash: %v", err)
+	}
+}
