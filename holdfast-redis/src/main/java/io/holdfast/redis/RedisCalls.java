@@ -6,7 +6,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,7 +23,7 @@ import java.util.function.Function;
 final class RedisCalls {
     private final String display;
     private final ClientOptions options;
-    private volatile RedisAsyncCommands<String, String> commands;
+    private volatile RedisClusterAsyncCommands<String, String> commands;
     private volatile String stopped;
 
     RedisCalls(String display, ClientOptions options) {
@@ -31,7 +31,7 @@ final class RedisCalls {
         this.options = options;
     }
 
-    void connected(RedisAsyncCommands<String, String> commands) {
+    void connected(RedisClusterAsyncCommands<String, String> commands) {
         this.commands = commands;
     }
 
@@ -45,7 +45,7 @@ final class RedisCalls {
      * (through Sentinels, "Master is currently unknown" while a failover is under way) is {@link
      * UnavailableException} too, as a failed reply is.
      */
-    <T> T call(String what, Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command) {
+    <T> T call(String what, Function<RedisClusterAsyncCommands<String, String>, RedisFuture<T>> command) {
         String why = stopped;
         if (why != null) {
             throw new UnavailableException(why);
