@@ -226,4 +226,14 @@ class RedisSettingsTest {
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining(why.strip());
     }
+
+    @Test
+    void aClusterUriWithAPasswordNeverShowsIt() {
+        assertThatThrownBy(() -> RedisSettings.parse("redis-cluster://app:hunter2@h1,h2?bogus=1"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("unknown option 'bogus'")
+                .hasMessageNotContaining("hunter2");
+        assertThat(RedisSettings.parse("redis-cluster://app:hunter2@h1,h2").display())
+                .doesNotContain("hunter2");
+    }
 }
