@@ -292,8 +292,7 @@ final class RedisBackend implements StoreBackend {
             return;
         }
         long waitMillis = Math.max(1, Math.min(options.requestTimeout().toMillis() / 2, MAX_REPLICA_WAIT_MILLIS));
-        long got = calls.call(
-                "wait until " + wanted + " replica(s) have " + what, c -> c.waitForReplication(wanted, waitMillis));
+        long got = calls.awaitReplication("wait until " + wanted + " replica(s) have " + what, wanted, waitMillis);
         if (got < wanted) {
             throw new UnavailableException("redis: " + what + " reached " + got + " of the " + wanted
                     + " replica(s) it needs (replicas=" + wanted + ") within " + waitMillis + " ms at "

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * slot and follows MOVED and ASK redirects; it asks for the topology every {@link
  * #TOPOLOGY_REFRESH}, and at once (at most every {@link #ADAPTIVE_REFRESH_GAP}) after a redirect, a
  * node that stays unreachable or a slot without a node, so after a failover commands go to the
- * promoted replica. The subscription is plain (not sharded) pub/sub on one node: a cluster relays
+ * promoted replica. With replicas to wait for, scripts go to the primary of their slot on its own
+ * connection ({@link RedisCalls#pinScriptsToPrimaries}), where the {@code WAIT} that follows them
+ * counts their writes. The subscription is plain (not sharded) pub/sub on one node: a cluster relays
  * every {@code PUBLISH} to every node, and Lettuce reconnects it to another node if that one dies
  * and subscribes again.
  *
@@ -184,6 +186,9 @@ final class RedisLink {
                 StatefulRedisClusterConnection<String, String> c = cluster.connect(StringCodec.UTF8);
                 commands = c;
                 calls.connected(c.async());
+                if (settings.replicas() > 0) {
+                    calls.pinScriptsToPrimaries(key -> primaryOf(c, key));
+                }
                 subscription = cluster.connectPubSub(StringCodec.UTF8);
             } else {
                 RedisClient single = (RedisClient) client;
@@ -223,6 +228,22 @@ final class RedisLink {
             new RedisLink(client, commands, subscription).close(false);
             throw e;
         }
+    }
+
+    /**
+     * The connection to the primary that serves {@code key}'s slot, as the client's topology says
+     * now (refreshed as the class comment says); a slot that moved since answers MOVED, which the
+     * caller sees as {@link UnavailableException} until the next refresh.
+     */
+    private static io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String> primaryOf(
+            StatefulRedisClusterConnection<String, String> cluster, String key) {
+        int slot = io.lettuce.core.cluster.SlotHash.getSlot(key);
+        io.lettuce.core.cluster.models.partitions.RedisClusterNode primary =
+                cluster.getPartitions().getMasterBySlot(slot);
+        if (primary == null) {
+            throw new UnavailableException("redis: no primary serves hash slot " + slot + " (of " + key + ") now");
+        }
+        return cluster.getConnection(primary.getNodeId()).async();
     }
 
     /** {@code uri} with the client's connect timeout and connection name. */

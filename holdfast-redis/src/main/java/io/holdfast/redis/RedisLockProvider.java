@@ -23,7 +23,7 @@ import io.holdfast.store.StoreLockClient;
  * wait until N replicas have it ({@code WAIT}) before it counts. Anything else in the query is
  * refused.
  *
- * <p><b>Redis Cluster.</b> {@code redis-cluster://[[user]:password@]host[:port][,host[:port]...][?prefix=P]}
+ * <p><b>Redis Cluster.</b> {@code redis-cluster://[[user]:password@]host[:port][,host[:port]...][?prefix=P&replicas=N]}
  * names some nodes of the cluster; the client learns the others and follows redirects and
  * failovers. Every key of one name is in one hash slot (the name is their hash tag), so every step
  * is one script on one primary, as on one Redis; each name has its own token counter there, so

@@ -37,9 +37,8 @@ import java.util.Set;
  * <p>Cluster form: {@code redis-cluster://[[user]:password@]host[:port][,host[:port]...][?option=value&...]}:
  * the hosts are some nodes of a Redis Cluster (default port {@value #DEFAULT_PORT}), from which the
  * client learns the rest; options {@code prefix} (without <code>{</code> or <code>}</code>: the
- * provider puts each name's keys in one hash slot with a hash tag of its own). No database (a
- * cluster has only database 0), no TLS, and no {@code replicas}: grants are acknowledged by the
- * slot's primary alone.
+ * provider puts each name's keys in one hash slot with a hash tag of its own) and {@code replicas}
+ * (default 0: the slot's primary alone). No database (a cluster has only database 0) and no TLS.
  *
  * @param redisUri what Lettuce connects to
  * @param prefix the prefix of every key and channel the provider uses
@@ -62,7 +61,7 @@ record RedisSettings(
     private static final Set<String> OPTIONS = Set.of("prefix", "verifyPeer", "ca", "cert", "key", "replicas");
     private static final Set<String> SENTINEL_OPTIONS = Set.of("prefix", "master", "sentinelPassword", "replicas");
     static final int MAX_REPLICAS = 16;
-    private static final Set<String> CLUSTER_OPTIONS = Set.of("prefix");
+    private static final Set<String> CLUSTER_OPTIONS = Set.of("prefix", "replicas");
     static final String SENTINEL = "redis-sentinel://";
     private static final String CLUSTER = "redis-cluster://";
     private static final int MAX_SENTINELS = 16;
@@ -221,7 +220,13 @@ record RedisSettings(
             credentials(builder, list.userInfo());
             nodes.add(builder.build());
         }
-        return new RedisSettings(nodes.get(0), prefix, CLUSTER + list.shown(), Tls.NONE, 0, List.copyOf(nodes));
+        return new RedisSettings(
+                nodes.get(0),
+                prefix,
+                CLUSTER + list.shown(),
+                Tls.NONE,
+                replicas(text, list.options(), 0),
+                List.copyOf(nodes));
     }
 
     private static void credentials(RedisURI.Builder builder, String userInfo) {

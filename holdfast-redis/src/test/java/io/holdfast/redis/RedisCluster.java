@@ -163,6 +163,15 @@ final class RedisCluster implements AutoCloseable {
         node.process = null;
     }
 
+    /** Freezes the node on {@code port} (SIGSTOP): it keeps its sockets and answers nothing. */
+    void freeze(int port) {
+        node(port).process.freeze();
+    }
+
+    void thaw(int port) {
+        node(port).process.thaw();
+    }
+
     /** Starts the node on {@code port} again, with its data and nodes.conf; waits until the cluster is whole. */
     void restart(int port) {
         node(port).start();

@@ -83,6 +83,40 @@ class RedisClusterContractTest extends LockProviderContract {
         }
     }
 
+    /**
+     * With {@code replicas=1} a grant counts only once the replica of its slot's primary has it
+     * ({@code WAIT} on the connection the grant's script went to): with that replica frozen, the
+     * grant is refused as unavailable and given back. Sent on the cluster connection instead, the
+     * {@code WAIT} would go to whichever node Lettuce picks for a command without keys, count no
+     * write of that connection, and answer at once.
+     */
+    @Test
+    void withReplicasOneAGrantTheReplicaOfItsSlotLacksIsNotAcknowledgedAndIsGivenBack() throws Exception {
+        String name = "replicas/" + UUID.randomUUID();
+        int primary = cluster.primaryOf(new RedisKeys(RedisSettings.DEFAULT_PREFIX, true).holders(name));
+        int replica = cluster.replicaOf(primary);
+        ClientOptions options = ClientOptions.builder()
+                .requestTimeout(java.time.Duration.ofSeconds(2)) // WAIT: half of it
+                .build();
+        try (LockClient a = LockClient.open(cluster.uri() + "?replicas=1", options);
+                LockClient b = LockClient.open(cluster.uri(), options)) {
+            a.lock(name).tryAcquire().orElseThrow().release(); // the replica answers: acknowledged
+            cluster.freeze(replica);
+            try {
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                                () -> a.lock(name).tryAcquire())
+                        .isInstanceOf(io.holdfast.UnavailableException.class)
+                        .hasMessageContaining("reached 0 of the 1 replica(s) it needs (replicas=1)");
+            } finally {
+                cluster.thaw(replica);
+            }
+            cluster.awaitInSync(primary, replica, java.time.Duration.ofSeconds(20));
+            assertThat(b.lock(name).tryAcquire())
+                    .as("the lock after a's unacknowledged grant was given back")
+                    .isPresent();
+        }
+    }
+
     /** A primary killed under a held lock and a queued waiter ({@link RedisClusterFailover}). */
     @Nested
     class Failover extends RedisClusterFailover {

@@ -3,10 +3,12 @@ package io.holdfast.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ClientOptions;
+import io.holdfast.HolderInfo;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.RetryPolicy;
+import io.holdfast.UnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +24,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@code redis-cluster://} through the failover of a primary: a lock held and a waiter queued on
  * the slot of one primary, which is killed ({@code SIGKILL}); its replica, which has both (the test
- * waits until it has caught up, since Redis replicates asynchronously), takes its place. Then the
- * holder releases through the promoted replica and the waiter is granted with a larger token; no
- * other client holds the lock at any time. The killed node is started again afterwards and rejoins
+ * waits until it has caught up, since Redis replicates asynchronously), takes its place. Once the
+ * clients' calls reach the promoted replica, it has the holder and the waiter; the holder releases
+ * through it and the waiter is granted with a larger token; no other client holds the lock at any
+ * time. The killed node is started again afterwards and rejoins
  * as a replica, so the cluster is whole for whatever test runs next.
  */
 @Timeout(120)
@@ -81,6 +84,19 @@ abstract class RedisClusterFailover {
         redis.awaitPromotion(replica, FAILOVER);
         long promoted = System.nanoTime();
 
+        // A call to the slot waits for the dead primary (and fails unavailable) until the client's
+        // topology names the promoted replica: about a second after the promotion, at most 5 s.
+        for (LockClient client : List.of(a, observer)) {
+            LockInfo seen = Awaitility.await("a call of " + client + " that reaches the promoted replica")
+                    .atMost(FAILOVER)
+                    .ignoreException(UnavailableException.class)
+                    .until(() -> client.admin().describe(name).orElseThrow(), info -> true);
+            assertThat(seen.holders())
+                    .as("the holders after the failover")
+                    .extracting(HolderInfo::fencingToken)
+                    .containsExactly(held.fencingToken());
+            assertThat(seen.waiters()).as("the waiters after the failover").hasSize(1);
+        }
         assertThat(observer.lock(name).tryAcquire())
                 .as("the lock after the failover, still a's")
                 .isEmpty();

@@ -199,6 +199,8 @@ class RedisSettingsTest {
         }
         assertThat(s.prefix()).isEqualTo("o:");
         assertThat(s.replicas()).isZero();
+        assertThat(RedisSettings.parse("redis-cluster://h?replicas=1").replicas())
+                .isEqualTo(1);
         assertThat(s.display())
                 .as("no credentials in messages")
                 .isEqualTo("redis-cluster://10.0.0.1:6379,10.0.0.2:7001,[::1]:7002");
@@ -217,7 +219,7 @@ class RedisSettingsTest {
                 "redis-cluster://h1/1                   | a Redis Cluster has only database 0, not /1",
                 "redis-cluster://h1?prefix=a{b}:        | must not contain '{' or '}'",
                 "redis-cluster://h1?prefix=a}           | must not contain '{' or '}'",
-                "redis-cluster://h1?replicas=1          | unknown option 'replicas'",
+                "redis-cluster://h1?replicas=17         | replicas must be a number from 0 to 16",
                 "redis-cluster://h1?master=m            | unknown option 'master'",
                 "redis-cluster://h1#x                   | a fragment",
             })
