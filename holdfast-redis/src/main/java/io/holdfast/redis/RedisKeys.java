@@ -12,7 +12,7 @@ package io.holdfast.redis;
  * its own, counters included: {@code <prefix>lock:{<name>}}, {@code <prefix>queue:{<name>}}, {@code
  * <prefix>wait:{<name>}}, {@code <prefix>token:{<name>}}, {@code <prefix>seq:{<name>}}, {@code
  * <prefix>reg:{<key>}}. So every key one script touches is in one hash slot, the slot of the name.
- * A {@code %} or {@code }} in a name is written {@code %25} or {@code %7D} inside the braces, so
+ * A {@code %} or <code>}</code> in a name is written {@code %25} or {@code %7D} inside the braces, so
  * the tag is always the whole name and never empty (a prefix has no braces: the URI refuses them).
  */
 final class RedisKeys {
