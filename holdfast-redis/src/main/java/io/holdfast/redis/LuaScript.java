@@ -2,7 +2,7 @@ package io.holdfast.redis;
 
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -61,11 +61,11 @@ final class LuaScript {
         return text;
     }
 
-    <T> RedisFuture<T> evalsha(RedisAsyncCommands<String, String> commands, String[] keys, String... args) {
+    <T> RedisFuture<T> evalsha(RedisClusterAsyncCommands<String, String> commands, String[] keys, String... args) {
         return commands.evalsha(sha, output, keys, args);
     }
 
-    <T> RedisFuture<T> eval(RedisAsyncCommands<String, String> commands, String[] keys, String... args) {
+    <T> RedisFuture<T> eval(RedisClusterAsyncCommands<String, String> commands, String[] keys, String... args) {
         return commands.eval(text, output, keys, args);
     }
 

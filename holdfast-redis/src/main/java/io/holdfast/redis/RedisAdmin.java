@@ -31,17 +31,19 @@ final class RedisAdmin implements Admin {
     @Override
     public List<LockInfo> locks(String prefix, int limit) {
         TreeSet<String> names = new TreeSet<>();
-        for (String kind : new String[] {"lock:", "queue:"}) {
-            String keyPrefix = backend.prefix() + kind;
-            ScanArgs args =
-                    ScanArgs.Builder.matches(glob(keyPrefix + prefix) + "*").limit(SCAN_BATCH);
+        RedisKeys keys = backend.keys();
+        for (String kind : new String[] {RedisKeys.HOLDERS, RedisKeys.QUEUE}) {
+            ScanArgs args = ScanArgs.Builder.matches(keys.pattern(kind, prefix)).limit(SCAN_BATCH);
             ScanCursor cursor = ScanCursor.INITIAL;
             do {
                 ScanCursor from = cursor;
                 KeyScanCursor<String> page =
                         backend.calls().call("list locks under " + prefix, c -> c.scan(from, args));
                 for (String key : page.getKeys()) {
-                    names.add(key.substring(keyPrefix.length()));
+                    String name = keys.name(kind, key);
+                    if (name != null) {
+                        names.add(name);
+                    }
                 }
                 cursor = page;
             } while (!cursor.isFinished());
@@ -59,7 +61,9 @@ final class RedisAdmin implements Admin {
     @Override
     public Optional<LockInfo> describe(String name) {
         List<Object> reply = backend.run(RedisBackend.DESCRIBE, "describe " + name, new String[] {
-            backend.holdersKey(name), backend.queueKey(name), backend.waitersKey(name)
+            backend.keys().holders(name),
+            backend.keys().queue(name),
+            backend.keys().waiters(name)
         });
         long now = (Long) reply.get(0);
         List<HolderInfo> holders = new ArrayList<>();
@@ -107,7 +111,7 @@ final class RedisAdmin implements Admin {
         long revoked = backend.<Long>run(
                 RedisBackend.REVOKE,
                 "revoke " + name,
-                backend.queueKeys(name, null),
+                backend.queueKeys(name, false),
                 backend.channel(),
                 name,
                 backend.floor(),
@@ -120,7 +124,7 @@ final class RedisAdmin implements Admin {
         long current = backend.<Long>run(
                 RedisBackend.CHECK,
                 "check the holder of " + name,
-                new String[] {backend.holdersKey(name)},
+                new String[] {backend.keys().holders(name)},
                 Long.toString(fencingToken));
         return current == 1;
     }

@@ -41,9 +41,10 @@ import org.slf4j.LoggerFactory;
  * change is one Lua script ({@code *.lua} beside this class, with the shared functions of {@code
  * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
  * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
- * taking tokens from the one counter {@code <prefix>token} that every name shares (it never falls
- * below Redis's clock, 1024 per millisecond since 1970, so a restart or a failover that lost its
- * last increments, or all of it, does not give a token twice), and publishes
+ * taking tokens from the one counter {@code <prefix>token} that every name shares (on a Redis
+ * Cluster, the name's own counter in the name's slot: {@link RedisKeys}; either never falls below
+ * Redis's clock, 1024 per millisecond since 1970 counted to the microsecond, so a restart or a
+ * failover that lost its last increments, or all of it, does not give a token twice), and publishes
  * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
  * waiter ({@link Wakeups}), which returns without another round trip. Waiters also poll (at most
  * every second, or a quarter of their expiry), which keeps their queue entry alive, lets a grant
@@ -67,6 +68,12 @@ final class RedisBackend implements StoreBackend {
             Capability.REGISTERS,
             Capability.FENCED_REGISTERS));
 
+    /**
+     * On a Redis Cluster: the same but fenced register writes, whose register and lock are in
+     * different hash slots, which no script can touch in one step.
+     */
+    static final Set<Capability> CLUSTER_CAPABILITIES = without(CAPABILITIES, Capability.FENCED_REGISTERS);
+
     private static final String QUEUE_LIBRARY = "queue";
     private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
     private static final LuaScript RELEASE = LuaScript.load("release", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
@@ -83,8 +90,7 @@ final class RedisBackend implements StoreBackend {
     private final ClientOptions options;
     private final String session = UUID.randomUUID().toString();
     private final String clientName;
-    private final String counterKey;
-    private final String arrivalKey;
+    private final RedisKeys keys;
     private final String channel;
     private final Wakeups wakeups = new Wakeups();
     private final ConcurrentHashMap<String, Set<Grant>> held = new ConcurrentHashMap<>();
@@ -107,8 +113,7 @@ final class RedisBackend implements StoreBackend {
         this.settings = settings;
         this.options = options;
         this.clientName = options.clientName();
-        this.counterKey = settings.prefix() + "token";
-        this.arrivalKey = settings.prefix() + "seq";
+        this.keys = new RedisKeys(settings.prefix(), settings.cluster());
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
     }
@@ -142,7 +147,7 @@ final class RedisBackend implements StoreBackend {
 
     @Override
     public Set<Capability> capabilities() {
-        return CAPABILITIES;
+        return settings.cluster() ? CLUSTER_CAPABILITIES : CAPABILITIES;
     }
 
     @Override
@@ -220,7 +225,7 @@ final class RedisBackend implements StoreBackend {
             reply = run(
                     ACQUIRE,
                     request.describe(),
-                    queueKeys(name, arrivalKey),
+                    queueKeys(name, true),
                     request.owner(),
                     modeCode(request.mode()),
                     Integer.toString(request.permits()),
@@ -255,7 +260,7 @@ final class RedisBackend implements StoreBackend {
             log.warn(
                     "redis: the token counter {} at {} was below the highest token this client had seen ({});"
                             + " raised it (did Redis restart without persistence?)",
-                    counterKey,
+                    keys.counter(name),
                     settings.display(),
                     highestToken.get());
         }
@@ -287,8 +292,7 @@ final class RedisBackend implements StoreBackend {
             return;
         }
         long waitMillis = Math.max(1, Math.min(options.requestTimeout().toMillis() / 2, MAX_REPLICA_WAIT_MILLIS));
-        long got = calls.call(
-                "wait until " + wanted + " replica(s) have " + what, c -> c.waitForReplication(wanted, waitMillis));
+        long got = calls.awaitReplication("wait until " + wanted + " replica(s) have " + what, wanted, waitMillis);
         if (got < wanted) {
             throw new UnavailableException("redis: " + what + " reached " + got + " of the " + wanted
                     + " replica(s) it needs (replicas=" + wanted + ") within " + waitMillis + " ms at "
@@ -307,7 +311,7 @@ final class RedisBackend implements StoreBackend {
             run(
                     CANCEL,
                     "leave the queue of " + request.name(),
-                    queueKeys(request.name(), null),
+                    queueKeys(request.name(), false),
                     request.owner(),
                     floor(),
                     channel,
@@ -323,7 +327,7 @@ final class RedisBackend implements StoreBackend {
         long renewed = this.<Long>run(
                 RENEW,
                 "renew " + request.describe(),
-                new String[] {holdersKey(request.name())},
+                new String[] {keys.holders(request.name())},
                 request.owner(),
                 Long.toString(grant.token()),
                 Long.toString(millis(request)));
@@ -342,7 +346,7 @@ final class RedisBackend implements StoreBackend {
             long released = this.<Long>run(
                     RELEASE,
                     "release " + request.describe(),
-                    queueKeys(request.name(), null),
+                    queueKeys(request.name(), false),
                     request.owner(),
                     Long.toString(grant.token()),
                     floor(),
@@ -453,27 +457,20 @@ final class RedisBackend implements StoreBackend {
 
     // ---- calls
 
-    String holdersKey(String name) {
-        return settings.prefix() + "lock:" + name;
-    }
-
-    String queueKey(String name) {
-        return settings.prefix() + "queue:" + name;
-    }
-
-    String waitersKey(String name) {
-        return settings.prefix() + "wait:" + name;
+    RedisKeys keys() {
+        return keys;
     }
 
     String prefix() {
         return settings.prefix();
     }
 
-    /** The keys of the queue scripts: holders, queue, waiters, token counter, and one more if given. */
-    String[] queueKeys(String name, String extra) {
-        return extra == null
-                ? new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey}
-                : new String[] {holdersKey(name), queueKey(name), waitersKey(name), counterKey, extra};
+    /** The keys of the queue scripts: holders, queue, waiters, token counter, and the arrival counter if asked. */
+    String[] queueKeys(String name, boolean arrivals) {
+        String[] all = {
+            keys.holders(name), keys.queue(name), keys.waiters(name), keys.counter(name), keys.arrivals(name)
+        };
+        return arrivals ? all : java.util.Arrays.copyOf(all, 4);
     }
 
     String channel() {
@@ -491,6 +488,12 @@ final class RedisBackend implements StoreBackend {
 
     String floor() {
         return Long.toString(highestToken.get());
+    }
+
+    private static Set<Capability> without(Set<Capability> all, Capability left) {
+        EnumSet<Capability> some = EnumSet.copyOf(all);
+        some.remove(left);
+        return Collections.unmodifiableSet(some);
     }
 
     private static String modeCode(LockMode mode) {

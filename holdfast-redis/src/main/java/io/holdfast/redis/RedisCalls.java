@@ -6,7 +6,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -23,16 +23,31 @@ import java.util.function.Function;
 final class RedisCalls {
     private final String display;
     private final ClientOptions options;
-    private volatile RedisAsyncCommands<String, String> commands;
+    private volatile RedisClusterAsyncCommands<String, String> commands;
     private volatile String stopped;
+
+    /** On a Redis Cluster whose writes wait for replicas: the connection of the primary of a key's slot. */
+    private volatile Function<String, RedisClusterAsyncCommands<String, String>> primaries;
+
+    /** The connection of this thread's last script, when scripts go to {@link #primaries}. */
+    private final ThreadLocal<RedisClusterAsyncCommands<String, String>> lastScript = new ThreadLocal<>();
 
     RedisCalls(String display, ClientOptions options) {
         this.display = display;
         this.options = options;
     }
 
-    void connected(RedisAsyncCommands<String, String> commands) {
+    void connected(RedisClusterAsyncCommands<String, String> commands) {
         this.commands = commands;
+    }
+
+    /**
+     * Sends every script to the primary of its first key's slot on that primary's own connection
+     * ({@code primaries}), so that {@link #awaitReplication} can ask the same connection: {@code
+     * WAIT} counts the writes of the connection it is sent on.
+     */
+    void pinScriptsToPrimaries(Function<String, RedisClusterAsyncCommands<String, String>> primaries) {
+        this.primaries = primaries;
     }
 
     /** From now on every call fails with {@code why}, without reaching Redis. */
@@ -45,7 +60,7 @@ final class RedisCalls {
      * (through Sentinels, "Master is currently unknown" while a failover is under way) is {@link
      * UnavailableException} too, as a failed reply is.
      */
-    <T> T call(String what, Function<RedisAsyncCommands<String, String>, RedisFuture<T>> command) {
+    <T> T call(String what, Function<RedisClusterAsyncCommands<String, String>, RedisFuture<T>> command) {
         String why = stopped;
         if (why != null) {
             throw new UnavailableException(why);
@@ -62,10 +77,31 @@ final class RedisCalls {
     /** Runs a script by its SHA-1, sending its text if Redis does not have it (after a restart). */
     <T> T run(LuaScript script, String what, String[] keys, String... args) {
         try {
-            return call(what, c -> script.<T>evalsha(c, keys, args));
+            return call(what, c -> script.<T>evalsha(to(c, keys), keys, args));
         } catch (NoScript e) {
-            return call(what, c -> script.<T>eval(c, keys, args));
+            return call(what, c -> script.<T>eval(to(c, keys), keys, args));
         }
+    }
+
+    /** Where a script goes: {@code commands}, or the primary of its keys (then remembered for this thread). */
+    private RedisClusterAsyncCommands<String, String> to(
+            RedisClusterAsyncCommands<String, String> commands, String[] keys) {
+        Function<String, RedisClusterAsyncCommands<String, String>> pinned = primaries;
+        if (pinned == null) {
+            return commands;
+        }
+        RedisClusterAsyncCommands<String, String> primary = pinned.apply(keys[0]);
+        lastScript.set(primary);
+        return primary;
+    }
+
+    /**
+     * Redis {@code WAIT}: how many replicas have every write of the connection this thread's last
+     * script went to, waiting up to {@code millis} for {@code replicas} of them.
+     */
+    long awaitReplication(String what, int replicas, long millis) {
+        RedisClusterAsyncCommands<String, String> last = primaries == null ? null : lastScript.get();
+        return call(what, c -> (last == null ? c : last).waitForReplication(replicas, millis));
     }
 
     /**

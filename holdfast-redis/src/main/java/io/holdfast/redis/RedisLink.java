@@ -4,28 +4,45 @@ import io.holdfast.ClientOptions;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.lease.Retries;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.masterreplica.MasterReplica;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.pubsub.api.async.RedisPubSubAsyncCommands;
 import java.net.SocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The provider's way to Redis, whatever the URI's kind (plain, TLS, Sentinels): one Lettuce client
- * on the shared event loops, a connection for commands and one subscribed to the events channel
- * (and to the channels of the client's watches, {@link RedisWatches}).
+ * The provider's way to Redis, whatever the URI's kind (plain, TLS, Sentinels, a cluster): one
+ * Lettuce client on the shared event loops, a connection for commands and one subscribed to the
+ * events channel (and to the channels of the client's watches, {@link RedisWatches}).
+ *
+ * <p>On a Redis Cluster, the command connection sends each command to the primary of its keys'
+ * slot and follows MOVED and ASK redirects; it asks for the topology every {@link
+ * #TOPOLOGY_REFRESH}, and at once (at most every {@link #ADAPTIVE_REFRESH_GAP}) after a redirect, a
+ * node that stays unreachable or a slot without a node, so after a failover commands go to the
+ * promoted replica. With replicas to wait for, scripts go to the primary of their slot on its own
+ * connection ({@link RedisCalls#pinScriptsToPrimaries}), where the {@code WAIT} that follows them
+ * counts their writes. The subscription is plain (not sharded) pub/sub on one node: a cluster relays
+ * every {@code PUBLISH} to every node, and Lettuce reconnects it to another node if that one dies
+ * and subscribes again.
  *
  * <p>Opening is bounded by the connect timeout, the commands afterwards by the request timeout.
  * Through Sentinels, commands go to the current primary: Lettuce follows the Sentinels'
@@ -55,13 +72,19 @@ final class RedisLink {
      */
     private static final String HANDSHAKE_HANDLER_GONE = "RedisHandshakeHandler not registered";
 
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, String> commands;
+    /** How often a cluster client asks for the topology even when nothing prompts it. */
+    private static final java.time.Duration TOPOLOGY_REFRESH = java.time.Duration.ofSeconds(5);
+
+    /** The least time between two refreshes of a cluster's topology that redirects or failures prompt. */
+    private static final java.time.Duration ADAPTIVE_REFRESH_GAP = java.time.Duration.ofMillis(500);
+
+    private final AbstractRedisClient client;
+    private final StatefulConnection<String, String> commands;
     private final StatefulRedisPubSubConnection<String, String> subscription;
 
     private RedisLink(
-            RedisClient client,
-            StatefulRedisConnection<String, String> commands,
+            AbstractRedisClient client,
+            StatefulConnection<String, String> commands,
             StatefulRedisPubSubConnection<String, String> subscription) {
         this.client = client;
         this.commands = commands;
@@ -137,46 +160,52 @@ final class RedisLink {
             Runnable reconnected,
             Consumer<String> onMessage,
             WatchMessages onWatched) {
-        RedisURI uri = settings.redisUri();
-        uri.setTimeout(options.connectTimeout());
-        uri.setClientName(connectionName(options.clientName()));
-        RedisClient client = RedisClient.create(SharedResources.acquire(), uri);
-        StatefulRedisConnection<String, String> commands = null;
+        AbstractRedisClient client = settings.cluster()
+                ? RedisClusterClient.create(SharedResources.acquire(), clusterNodes(settings, options))
+                : RedisClient.create(SharedResources.acquire(), uri(settings.redisUri(), options));
+        StatefulConnection<String, String> commands = null;
         StatefulRedisPubSubConnection<String, String> subscription = null;
         try {
-            client.setOptions(io.lettuce.core.ClientOptions.builder()
-                    .autoReconnect(true)
-                    // While the connection is down, a command waits (up to the request timeout) for
-                    // the reconnect: a Redis restart is a pause, not a failure. A command that timed
-                    // out is never sent later (Lettuce skips completed commands). A command in flight
-                    // when the connection broke is sent again after the reconnect: every script is
-                    // idempotent for its owner and token, except that a repeated release finds
-                    // nothing to release.
-                    .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-                    .socketOptions(SocketOptions.builder()
-                            .connectTimeout(options.connectTimeout())
-                            .keepAlive(true)
-                            .build())
-                    .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
-                    .sslOptions(sslOptions(settings.tls()))
-                    .build());
             client.addListener(new RedisConnectionStateListener() {
                 @Override
                 public void onRedisConnected(io.lettuce.core.RedisChannelHandler<?, ?> handler, SocketAddress address) {
                     reconnected.run();
                 }
             });
-            commands = settings.sentinel()
-                    ? MasterReplica.connect(client, StringCodec.UTF8, uri)
-                    : client.connect(StringCodec.UTF8);
-            commands.setTimeout(options.requestTimeout());
-            calls.connected(commands.async());
-            if (settings.sentinel()) {
-                // Connected while a failover is under way, Lettuce may know no primary yet: fail
-                // this attempt here rather than the first command.
-                calls.call("reach the primary", c -> c.ping());
+            if (client instanceof RedisClusterClient cluster) {
+                cluster.setOptions(ClusterClientOptions.builder(clientOptions(settings, options))
+                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                                .enablePeriodicRefresh(TOPOLOGY_REFRESH)
+                                // Lettuce 7 turns on every adaptive trigger by default (a MOVED or
+                                // ASK redirect, a node that stays unreachable, a slot without a
+                                // node, an unknown node): the topology is asked for at once.
+                                .adaptiveRefreshTriggersTimeout(ADAPTIVE_REFRESH_GAP)
+                                .refreshTriggersReconnectAttempts(2)
+                                .build())
+                        .build());
+                StatefulRedisClusterConnection<String, String> c = cluster.connect(StringCodec.UTF8);
+                commands = c;
+                calls.connected(c.async());
+                if (settings.replicas() > 0) {
+                    calls.pinScriptsToPrimaries(key -> primaryOf(c, key));
+                }
+                subscription = cluster.connectPubSub(StringCodec.UTF8);
+            } else {
+                RedisClient single = (RedisClient) client;
+                single.setOptions(clientOptions(settings, options));
+                StatefulRedisConnection<String, String> c = settings.sentinel()
+                        ? MasterReplica.connect(single, StringCodec.UTF8, uri(settings.redisUri(), options))
+                        : single.connect(StringCodec.UTF8);
+                commands = c;
+                calls.connected(c.async());
+                if (settings.sentinel()) {
+                    // Connected while a failover is under way, Lettuce may know no primary yet: fail
+                    // this attempt here rather than the first command.
+                    calls.call("reach the primary", r -> r.ping());
+                }
+                subscription = single.connectPubSub(StringCodec.UTF8);
             }
-            subscription = client.connectPubSub(StringCodec.UTF8);
+            commands.setTimeout(options.requestTimeout());
             subscription.setTimeout(options.requestTimeout());
             subscription.addListener(new RedisPubSubAdapter<>() {
                 @Override
@@ -199,6 +228,53 @@ final class RedisLink {
             new RedisLink(client, commands, subscription).close(false);
             throw e;
         }
+    }
+
+    /**
+     * The connection to the primary that serves {@code key}'s slot, as the client's topology says
+     * now (refreshed as the class comment says); a slot that moved since answers MOVED, which the
+     * caller sees as {@link UnavailableException} until the next refresh.
+     */
+    private static io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String> primaryOf(
+            StatefulRedisClusterConnection<String, String> cluster, String key) {
+        int slot = io.lettuce.core.cluster.SlotHash.getSlot(key);
+        io.lettuce.core.cluster.models.partitions.RedisClusterNode primary =
+                cluster.getPartitions().getMasterBySlot(slot);
+        if (primary == null) {
+            throw new UnavailableException("redis: no primary serves hash slot " + slot + " (of " + key + ") now");
+        }
+        return cluster.getConnection(primary.getNodeId()).async();
+    }
+
+    /** {@code uri} with the client's connect timeout and connection name. */
+    private static RedisURI uri(RedisURI uri, ClientOptions options) {
+        uri.setTimeout(options.connectTimeout());
+        uri.setClientName(connectionName(options.clientName()));
+        return uri;
+    }
+
+    private static List<RedisURI> clusterNodes(RedisSettings settings, ClientOptions options) {
+        return settings.clusterNodes().stream().map(u -> uri(u, options)).toList();
+    }
+
+    /** What every connection does: reconnect by itself, wait for it, bound connects and commands. */
+    private static io.lettuce.core.ClientOptions clientOptions(RedisSettings settings, ClientOptions options) {
+        return io.lettuce.core.ClientOptions.builder()
+                .autoReconnect(true)
+                // While the connection is down, a command waits (up to the request timeout) for
+                // the reconnect: a Redis restart is a pause, not a failure. A command that timed
+                // out is never sent later (Lettuce skips completed commands). A command in flight
+                // when the connection broke is sent again after the reconnect: every script is
+                // idempotent for its owner and token, except that a repeated release finds
+                // nothing to release.
+                .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(options.connectTimeout())
+                        .keepAlive(true)
+                        .build())
+                .timeoutOptions(TimeoutOptions.enabled(options.requestTimeout()))
+                .sslOptions(sslOptions(settings.tls()))
+                .build();
     }
 
     /** A refused connection, or a topology without a primary: what a failover under way looks like. */

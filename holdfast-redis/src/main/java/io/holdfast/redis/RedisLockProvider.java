@@ -9,8 +9,9 @@ import io.holdfast.store.StoreLockClient;
 /**
  * The Holdfast lock API over one Redis primary: {@code redis://host:port[/db]}, {@code
  * rediss://...} for TLS, or {@code redis-sentinel://s1,s2,s3?master=NAME} to find the primary
- * through Sentinels and follow it through failovers; found by {@link java.util.ServiceLoader} through {@link
- * LockClient#open(String, ClientOptions)}.
+ * through Sentinels and follow it through failovers, or {@code redis-cluster://n1,n2,n3} for a Redis
+ * Cluster; found by {@link java.util.ServiceLoader} through {@link LockClient#open(String,
+ * ClientOptions)}.
  *
  * <p><b>URI.</b> {@code redis[s]://[[user]:password@]host[:port][/database][?prefix=P&verifyPeer=V]}.
  * {@code prefix} (default {@code holdfast:}) starts every key and channel the provider uses, so
@@ -22,9 +23,18 @@ import io.holdfast.store.StoreLockClient;
  * wait until N replicas have it ({@code WAIT}) before it counts. Anything else in the query is
  * refused.
  *
+ * <p><b>Redis Cluster.</b> {@code redis-cluster://[[user]:password@]host[:port][,host[:port]...][?prefix=P&replicas=N]}
+ * names some nodes of the cluster; the client learns the others and follows redirects and
+ * failovers. Every key of one name is in one hash slot (the name is their hash tag), so every step
+ * is one script on one primary, as on one Redis; each name has its own token counter there, so
+ * tokens grow per name, and across names only as the primaries' clocks do (below). Fenced register
+ * writes are not offered (a register and its fence's lock are in different slots).
+ *
  * <p><b>What it guarantees</b>, with one healthy Redis master: at most one exclusive holder of a
  * name at a time (or readers together, or at most N permits); a fencing token on every grant that
- * is larger than every earlier token of the same Redis (one counter for all names); waiters served
+ * is larger than every earlier token of the same Redis (one counter for all names; on a cluster,
+ * every earlier token of the same name, and of other names granted more than the skew between
+ * the primaries' clocks before); waiters served
  * in arrival order, the next one granted in the step that frees the lock; a holder whose process
  * dies loses its grant once its expiry passes by Redis's clock (the session TTL, or the lease
  * timeout if one was asked for); a live holder keeps it through the client's watchdog; operator
@@ -72,6 +82,6 @@ public final class RedisLockProvider implements LockProvider {
 
     @Override
     public String toString() {
-        return "RedisLockProvider[redis://, rediss://, redis-sentinel://]";
+        return "RedisLockProvider[redis://, rediss://, redis-sentinel://, redis-cluster://]";
     }
 }

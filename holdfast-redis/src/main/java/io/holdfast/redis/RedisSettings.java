@@ -34,13 +34,22 @@ import java.util.Set;
  * monitor (required), the credentials those of the Redis servers; {@code sentinelPassword} is the
  * Sentinels' own, if they ask for one. No TLS: Sentinel over TLS is refused as not supported.
  *
+ * <p>Cluster form: {@code redis-cluster://[[user]:password@]host[:port][,host[:port]...][?option=value&...]}:
+ * the hosts are some nodes of a Redis Cluster (default port {@value #DEFAULT_PORT}), from which the
+ * client learns the rest; options {@code prefix} (without <code>{</code> or <code>}</code>: the
+ * provider puts each name's keys in one hash slot with a hash tag of its own) and {@code replicas}
+ * (default 0: the slot's primary alone). No database (a cluster has only database 0) and no TLS.
+ *
  * @param redisUri what Lettuce connects to
  * @param prefix the prefix of every key and channel the provider uses
  * @param display the URI without credentials, for messages
  * @param replicas how many replicas must have a grant, a renewal or a register write before it is
  *     acknowledged (Redis {@code WAIT}); 0: the primary alone
+ * @param clusterNodes for {@code redis-cluster://}, the nodes to learn the cluster's topology from
+ *     ({@code redisUri} is the first of them); empty otherwise
  */
-record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, int replicas) {
+record RedisSettings(
+        RedisURI redisUri, String prefix, String display, Tls tls, int replicas, List<RedisURI> clusterNodes) {
     /** The TLS files of a {@code rediss://} URI; each may be null. */
     record Tls(String ca, String cert, String key) {
         static final Tls NONE = new Tls(null, null, null);
@@ -52,8 +61,11 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, 
     private static final Set<String> OPTIONS = Set.of("prefix", "verifyPeer", "ca", "cert", "key", "replicas");
     private static final Set<String> SENTINEL_OPTIONS = Set.of("prefix", "master", "sentinelPassword", "replicas");
     static final int MAX_REPLICAS = 16;
-    private static final String SENTINEL = "redis-sentinel://";
+    private static final Set<String> CLUSTER_OPTIONS = Set.of("prefix", "replicas");
+    static final String SENTINEL = "redis-sentinel://";
+    private static final String CLUSTER = "redis-cluster://";
     private static final int MAX_SENTINELS = 16;
+    private static final int MAX_CLUSTER_NODES = 64;
     private static final int MAX_PREFIX = 256;
 
     /** Whether the URI is one of this provider's (by scheme only; no I/O, no validation). */
@@ -62,7 +74,15 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, 
             return false;
         }
         String lower = uri.strip().toLowerCase(Locale.ROOT);
-        return lower.startsWith("redis://") || lower.startsWith("rediss://") || lower.startsWith(SENTINEL);
+        return lower.startsWith("redis://")
+                || lower.startsWith("rediss://")
+                || lower.startsWith(SENTINEL)
+                || lower.startsWith(CLUSTER);
+    }
+
+    /** Whether Redis is a Redis Cluster: each name's keys in the hash slot of its own hash tag. */
+    boolean cluster() {
+        return !clusterNodes.isEmpty();
     }
 
     /** Whether Redis is found through Sentinels (its primary can change under the client). */
@@ -82,10 +102,13 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, 
 
     private static RedisSettings parseChecked(String text) {
         if (!accepts(text)) {
-            throw invalid(text, "it must start with redis://, rediss:// or redis-sentinel://");
+            throw invalid(text, "it must start with redis://, rediss://, redis-sentinel:// or redis-cluster://");
         }
         if (text.strip().toLowerCase(Locale.ROOT).startsWith(SENTINEL)) {
             return parseSentinel(text);
+        }
+        if (text.strip().toLowerCase(Locale.ROOT).startsWith(CLUSTER)) {
+            return parseCluster(text);
         }
         String rest = text.strip().substring(text.strip().indexOf("://") + 3);
         if (rest.isEmpty() || "/?#".indexOf(rest.charAt(0)) >= 0) {
@@ -140,69 +163,23 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, 
         credentials(builder, uri.getRawUserInfo());
         String display = uri.getScheme().toLowerCase(Locale.ROOT) + "://"
                 + (host.contains(":") ? "[" + host + "]" : host) + ":" + port + "/" + database;
-        return new RedisSettings(builder.build(), prefix, display, files, replicas(text, options, 0));
+        return new RedisSettings(builder.build(), prefix, display, files, replicas(text, options, 0), List.of());
     }
 
-    /**
-     * {@code redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/database]?master=NAME}:
-     * parsed by hand, since a list of hosts is no URI authority {@link URI} can read.
-     */
+    /** {@code redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/database]?master=NAME}. */
     private static RedisSettings parseSentinel(String text) {
-        String rest = text.strip().substring(SENTINEL.length());
-        int end = rest.length();
-        for (char c : new char[] {'/', '?', '#'}) {
-            int at = rest.indexOf(c);
-            if (at >= 0 && at < end) {
-                end = at;
-            }
-        }
-        String authority = rest.substring(0, end);
-        String tail = rest.substring(end);
-        if (tail.contains("#")) {
-            throw invalid(text, "a fragment (#...) means nothing here; name the master with ?master=NAME");
-        }
-        int at = authority.lastIndexOf('@');
-        String userInfo = at < 0 ? null : authority.substring(0, at);
-        String hosts = authority.substring(at + 1);
-        if (hosts.isEmpty()) {
-            throw invalid(text, "it names no Sentinel host");
-        }
-        int question = tail.indexOf('?');
-        String path = question < 0 ? tail : tail.substring(0, question);
-        Map<String, String> options =
-                options(text, question < 0 ? null : tail.substring(question + 1), SENTINEL_OPTIONS);
+        RedisHostList list =
+                RedisHostList.parse(text, SENTINEL, "Sentinel", DEFAULT_SENTINEL_PORT, SENTINEL_OPTIONS, MAX_SENTINELS);
+        Map<String, String> options = list.options();
         String master = options.get("master");
         if (master == null || master.isBlank()) {
             throw invalid(text, "it names no master: add ?master=NAME, the name the Sentinels monitor");
         }
         String sentinelPassword = options.get("sentinelPassword");
-        String[] list = hosts.split(",", -1);
-        if (list.length > MAX_SENTINELS) {
-            throw invalid(text, "more than " + MAX_SENTINELS + " Sentinels");
-        }
         RedisURI.Builder builder = null;
-        StringBuilder shown = new StringBuilder(SENTINEL);
-        for (String entry : list) {
-            if (entry.isBlank()) {
-                throw invalid(text, "'' is not a Sentinel host[:port]");
-            }
-            URI one;
-            try {
-                one = new URI("redis://" + entry);
-            } catch (URISyntaxException e) {
-                throw invalid(text, "Sentinel '" + entry + "': " + e.getMessage());
-            }
-            String host = bare(one.getHost());
-            if (host == null
-                    || host.isEmpty()
-                    || one.getRawUserInfo() != null
-                    || !one.getRawPath().isEmpty()) {
-                throw invalid(text, "'" + entry + "' is not a Sentinel host[:port]");
-            }
-            int port = one.getPort() == -1 ? DEFAULT_SENTINEL_PORT : one.getPort();
-            if (port < 1 || port > 65535) {
-                throw invalid(text, "port " + port + " is not between 1 and 65535");
-            }
+        for (int i = 0; i < list.hosts().size(); i++) {
+            String host = list.hosts().get(i);
+            int port = list.ports().get(i);
             if (builder == null) {
                 builder = sentinelPassword == null
                         ? RedisURI.Builder.sentinel(host, port, master)
@@ -212,22 +189,44 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, 
             } else {
                 builder.withSentinel(host, port, sentinelPassword);
             }
-            shown.append(shown.length() == SENTINEL.length() ? "" : ",")
-                    .append(host.contains(":") ? "[" + host + "]" : host)
-                    .append(':')
-                    .append(port);
         }
-        int database = database(text, path);
+        int database = database(text, list.path());
         builder.withDatabase(database);
-        credentials(builder, userInfo);
-        shown.append('/').append(database).append("?master=").append(master);
+        credentials(builder, list.userInfo());
+        String shown = SENTINEL + list.shown() + "/" + database + "?master=" + master;
         return new RedisSettings(
-                builder.build(), prefix(text, options), shown.toString(), Tls.NONE, replicas(text, options, 1));
+                builder.build(), prefix(text, options), shown, Tls.NONE, replicas(text, options, 1), List.of());
     }
 
-    /** A host as Lettuce takes it: an IPv6 literal without the brackets a URI puts around it. */
-    private static String bare(String host) {
-        return host != null && host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    /** {@code redis-cluster://[[user]:password@]host[:port][,host[:port]...][?option=value&...]}. */
+    private static RedisSettings parseCluster(String text) {
+        RedisHostList list =
+                RedisHostList.parse(text, CLUSTER, "cluster node", DEFAULT_PORT, CLUSTER_OPTIONS, MAX_CLUSTER_NODES);
+        if (!list.path().isEmpty() && !list.path().equals("/") && !list.path().equals("/0")) {
+            throw invalid(text, "a Redis Cluster has only database 0, not " + list.path());
+        }
+        String prefix = prefix(text, list.options());
+        if (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+            throw invalid(
+                    text,
+                    "a redis-cluster prefix must not contain '{' or '}': the provider gives each name's keys"
+                            + " a hash tag of its own");
+        }
+        List<RedisURI> nodes = new java.util.ArrayList<>();
+        for (int i = 0; i < list.hosts().size(); i++) {
+            RedisURI.Builder builder = RedisURI.builder()
+                    .withHost(list.hosts().get(i))
+                    .withPort(list.ports().get(i));
+            credentials(builder, list.userInfo());
+            nodes.add(builder.build());
+        }
+        return new RedisSettings(
+                nodes.get(0),
+                prefix,
+                CLUSTER + list.shown(),
+                Tls.NONE,
+                replicas(text, list.options(), 0),
+                List.copyOf(nodes));
     }
 
     private static void credentials(RedisURI.Builder builder, String userInfo) {
@@ -274,7 +273,7 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, 
         return Integer.parseInt(digits);
     }
 
-    private static Map<String, String> options(String text, String query, Set<String> known) {
+    static Map<String, String> options(String text, String query, Set<String> known) {
         Map<String, String> options = new LinkedHashMap<>();
         if (query == null || query.isEmpty()) {
             return options;
@@ -317,7 +316,7 @@ record RedisSettings(RedisURI redisUri, String prefix, String display, Tls tls, 
         return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
-    private static InvalidArgumentException invalid(String text, String why) {
+    static InvalidArgumentException invalid(String text, String why) {
         return new InvalidArgumentException("malformed redis URI '" + redact(text) + "': " + why);
     }
 

@@ -5,7 +5,8 @@
 -- t token, e expiry, s granted at, l lease timeout 0/1, id session, c client name}); Q, a sorted set
 -- of waiting owners scored by arrival; W, a hash of waiters (owner -> JSON {m, p, x, ex expiry
 -- the grant will get, e liveness: the waiter is dropped unless it polls before this, d its
--- deadline, s arrival time, l, id, c}). C is the one token counter of every name.
+-- deadline, s arrival time, l, id, c}). C is the token counter: one for every name on one Redis,
+-- the name's own on a Redis Cluster (where every key of a name is in the name's hash slot).
 --
 -- A token is written as a string (string.format '%d', and t in the JSON records): Lua prints
 -- numbers, and cjson encodes them, with 14 significant digits, and tokens are near 2 * 10^15.
@@ -21,12 +22,19 @@ local changed = false
 -- last writes, a failover to a replica that had not received them), goes on above every token it
 -- gave out: that would take more than a million grants a second, or a clock that went back by
 -- more than the restart or failover took. 1024 * the clock in ms is near 1.8 * 10^15 in 2026 and
--- reaches 2^53, where Lua's numbers end, in the year 2248.
+-- reaches 2^53, where Lua's numbers end, in the year 2248. The line moves with the clock's
+-- microseconds (1.024 a microsecond), so counters of different names (a Redis Cluster's, one per
+-- name) give grants made a microsecond apart tokens in the order of their grants.
 local PER_MS = 1024
+
+-- The clock line at the last now_ms(), in tokens.
+local clock_line = 0
 
 local function now_ms()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local us = tonumber(t[2])
+  clock_line = tonumber(t[1]) * 1000 * PER_MS + math.floor(us * PER_MS / 1000)
+  return tonumber(t[1]) * 1000 + math.floor(us / 1000)
 end
 
 -- The live holders of H, each with its owner in .o; expired ones are deleted on the way.
@@ -58,11 +66,12 @@ local function fits(live, m, p, x)
   return m ~= 'P' or used + p <= x
 end
 
--- The next fencing token: one above the counter, the clock line (now * PER_MS) and floor (the
--- highest token the calling client has seen), whichever is highest. raised: 1 lifted to floor.
+-- The next fencing token: one above the counter, the clock line (now * PER_MS, and the
+-- microseconds) and floor (the highest token the calling client has seen), whichever is highest.
+-- raised: 1 lifted to floor.
 local function next_token(C, floor, now)
   local current = tonumber(redis.call('GET', C) or '0')
-  local target = math.max(current, now * PER_MS)
+  local target = math.max(current, now * PER_MS, clock_line)
   if target < tonumber(floor) then
     target = tonumber(floor)
     raised = 1

@@ -1,14 +1,7 @@
 package io.holdfast.redis;
 
-import io.holdfast.Capability;
-import io.holdfast.ClientOptions;
-import io.holdfast.LockClient;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
-import java.time.Duration;
-import java.util.EnumSet;
-import java.util.Optional;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -51,51 +44,7 @@ class RedisProviderContractTest extends LockProviderContract {
 
     @Override
     protected ProviderFixture fixture() {
-        return new ProviderFixture() {
-            @Override
-            public LockClient open(ClientOptions options) {
-                return LockClient.open(redisUri(), options);
-            }
-
-            @Override
-            public Set<Capability> capabilities() {
-                return EnumSet.of(
-                        Capability.FAIR_QUEUE,
-                        Capability.INSPECT,
-                        Capability.READ_WRITE,
-                        Capability.SEMAPHORE,
-                        Capability.LEASE_TIMEOUT,
-                        Capability.CHECK_FENCE,
-                        Capability.REVOKE,
-                        Capability.MULTI_LOCK,
-                        Capability.REGISTERS,
-                        Capability.FENCED_REGISTERS);
-            }
-
-            @Override
-            public void crash(LockClient client) {
-                io.holdfast.internal.CrashSimulation.crash(client);
-            }
-
-            @Override
-            public Duration shortSessionTtl() {
-                return Duration.ofSeconds(2);
-            }
-
-            @Override
-            public Optional<String> uri() {
-                return Optional.of(redisUri());
-            }
-
-            @Override
-            public void stopStore() {
-                ours().stop();
-            }
-
-            @Override
-            public void startStore() {
-                ours().start();
-            }
-        };
+        return new RedisFixture(
+                RedisProviderContractTest::redisUri, RedisFixture.ONE_REDIS, () -> ours().stop(), () -> ours().start());
     }
 }

@@ -70,7 +70,8 @@ class RedisSettingsTest {
         assertThat(RedisSettings.accepts("REDISS://h")).isTrue();
         assertThat(RedisSettings.accepts("holdfast://h")).isFalse();
         assertThat(RedisSettings.accepts("redis-sentinel://h")).isTrue();
-        assertThat(RedisSettings.accepts("redis-cluster://h")).isFalse();
+        assertThat(RedisSettings.accepts("redis-cluster://h")).isTrue();
+        assertThat(RedisSettings.accepts("rediss-cluster://h")).isFalse();
         assertThat(RedisSettings.accepts(null)).isFalse();
     }
 
@@ -178,5 +179,63 @@ class RedisSettingsTest {
                     .isInstanceOf(InvalidArgumentException.class)
                     .hasMessageContaining("replicas must be a number from 0 to 16");
         }
+    }
+
+    @Test
+    void aClusterUriNamesSomeNodesAndThePrefix() {
+        RedisSettings s =
+                RedisSettings.parse("redis-cluster://app:s%40cret@10.0.0.1,10.0.0.2:7001,[::1]:7002?prefix=o:");
+        assertThat(s.cluster()).isTrue();
+        assertThat(s.sentinel()).isFalse();
+        assertThat(s.clusterNodes())
+                .extracting(RedisURI::getHost, RedisURI::getPort)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("10.0.0.1", 6379),
+                        org.assertj.core.groups.Tuple.tuple("10.0.0.2", 7001),
+                        org.assertj.core.groups.Tuple.tuple("::1", 7002));
+        for (RedisURI node : s.clusterNodes()) {
+            assertThat(credentials(node).getUsername()).isEqualTo("app");
+            assertThat(new String(credentials(node).getPassword())).isEqualTo("s@cret");
+        }
+        assertThat(s.prefix()).isEqualTo("o:");
+        assertThat(s.replicas()).isZero();
+        assertThat(RedisSettings.parse("redis-cluster://h?replicas=1").replicas())
+                .isEqualTo(1);
+        assertThat(s.display())
+                .as("no credentials in messages")
+                .isEqualTo("redis-cluster://10.0.0.1:6379,10.0.0.2:7001,[::1]:7002");
+        assertThat(RedisSettings.parse("redis-cluster://h/0").cluster()).isTrue();
+        assertThat(RedisSettings.parse("redis://h").cluster()).isFalse();
+        assertThat(RedisSettings.accepts("REDIS-CLUSTER://h")).isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "redis-cluster://                       | it names no cluster node host",
+                "redis-cluster://h1,,h2                 | '' is not a cluster node host",
+                "redis-cluster://h1:0                   | port 0",
+                "redis-cluster://h1/1                   | a Redis Cluster has only database 0, not /1",
+                "redis-cluster://h1?prefix=a{b}:        | must not contain '{' or '}'",
+                "redis-cluster://h1?prefix=a}           | must not contain '{' or '}'",
+                "redis-cluster://h1?replicas=17         | replicas must be a number from 0 to 16",
+                "redis-cluster://h1?master=m            | unknown option 'master'",
+                "redis-cluster://h1#x                   | a fragment",
+            })
+    void aBadClusterUriNamesWhatIsWrong(String uri, String why) {
+        assertThatThrownBy(() -> RedisSettings.parse(uri))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining(why.strip());
+    }
+
+    @Test
+    void aClusterUriWithAPasswordNeverShowsIt() {
+        assertThatThrownBy(() -> RedisSettings.parse("redis-cluster://app:hunter2@h1,h2?bogus=1"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("unknown option 'bogus'")
+                .hasMessageNotContaining("hunter2");
+        assertThat(RedisSettings.parse("redis-cluster://app:hunter2@h1,h2").display())
+                .doesNotContain("hunter2");
     }
 }

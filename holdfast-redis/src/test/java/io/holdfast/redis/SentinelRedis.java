@@ -252,7 +252,7 @@ final class SentinelRedis implements AutoCloseable {
         }
     }
 
-    private static void await(String what, Duration atMost, Supplier<Boolean> done) {
+    static void await(String what, Duration atMost, Supplier<Boolean> done) {
         long end = System.nanoTime() + atMost.toNanos();
         RuntimeException last = null;
         while (System.nanoTime() < end) {
