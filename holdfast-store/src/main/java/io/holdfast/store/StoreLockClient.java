@@ -170,7 +170,7 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
     @Override
     public io.holdfast.Keys keys() {
         checkOpen();
-        return Handles.keys(acquirer, keys);
+        return Handles.keys(acquirer, new WatchedKeys(keys, this));
     }
 
     @Override
