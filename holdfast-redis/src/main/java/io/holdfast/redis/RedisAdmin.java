@@ -31,8 +31,8 @@ final class RedisAdmin implements Admin {
     @Override
     public List<LockInfo> locks(String prefix, int limit) {
         TreeSet<String> names = new TreeSet<>();
-        RedisKeys keys = backend.keys();
-        for (String kind : new String[] {RedisKeys.HOLDERS, RedisKeys.QUEUE}) {
+        RedisKeyLayout keys = backend.layout();
+        for (String kind : new String[] {RedisKeyLayout.HOLDERS, RedisKeyLayout.QUEUE}) {
             ScanArgs args = ScanArgs.Builder.matches(keys.pattern(kind, prefix)).limit(SCAN_BATCH);
             ScanCursor cursor = ScanCursor.INITIAL;
             do {
@@ -61,9 +61,9 @@ final class RedisAdmin implements Admin {
     @Override
     public Optional<LockInfo> describe(String name) {
         List<Object> reply = backend.run(RedisBackend.DESCRIBE, "describe " + name, new String[] {
-            backend.keys().holders(name),
-            backend.keys().queue(name),
-            backend.keys().waiters(name)
+            backend.layout().holders(name),
+            backend.layout().queue(name),
+            backend.layout().waiters(name)
         });
         long now = (Long) reply.get(0);
         List<HolderInfo> holders = new ArrayList<>();
@@ -124,7 +124,7 @@ final class RedisAdmin implements Admin {
         long current = backend.<Long>run(
                 RedisBackend.CHECK,
                 "check the holder of " + name,
-                new String[] {backend.keys().holders(name)},
+                new String[] {backend.layout().holders(name)},
                 Long.toString(fencingToken));
         return current == 1;
     }

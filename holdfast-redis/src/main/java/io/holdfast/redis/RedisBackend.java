@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
  * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
  * taking tokens from the one counter {@code <prefix>token} that every name shares (on a Redis
- * Cluster, the name's own counter in the name's slot: {@link RedisKeys}; either never falls below
+ * Cluster, the name's own counter in the name's slot: {@link RedisKeyLayout}; either never falls below
  * Redis's clock, 1024 per millisecond since 1970 counted to the microsecond, so a restart or a
  * failover that lost its last increments, or all of it, does not give a token twice), and publishes
  * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
@@ -90,7 +90,7 @@ final class RedisBackend implements StoreBackend {
     private final ClientOptions options;
     private final String session = UUID.randomUUID().toString();
     private final String clientName;
-    private final RedisKeys keys;
+    private final RedisKeyLayout keys;
     private final String channel;
     private final Wakeups wakeups = new Wakeups();
     private final ConcurrentHashMap<String, Set<Grant>> held = new ConcurrentHashMap<>();
@@ -113,7 +113,7 @@ final class RedisBackend implements StoreBackend {
         this.settings = settings;
         this.options = options;
         this.clientName = options.clientName();
-        this.keys = new RedisKeys(settings.prefix(), settings.cluster());
+        this.keys = new RedisKeyLayout(settings.prefix(), settings.cluster());
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
     }
@@ -457,7 +457,7 @@ final class RedisBackend implements StoreBackend {
 
     // ---- calls
 
-    RedisKeys keys() {
+    RedisKeyLayout layout() {
         return keys;
     }
 

@@ -34,7 +34,7 @@ final class RedisRegisters implements StoreRegisters {
     }
 
     private String key(String name) {
-        return backend.keys().register(name);
+        return backend.layout().register(name);
     }
 
     @Override
@@ -59,7 +59,7 @@ final class RedisRegisters implements StoreRegisters {
                     register,
                     fence == null
                             ? register
-                            : backend.keys().holders(fence.request().name())
+                            : backend.layout().holders(fence.request().name())
                 },
                 Long.toString(expectedVersion),
                 Base64.getEncoder().encodeToString(value),

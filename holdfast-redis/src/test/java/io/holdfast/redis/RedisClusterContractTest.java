@@ -93,7 +93,7 @@ class RedisClusterContractTest extends LockProviderContract {
     @Test
     void withReplicasOneAGrantTheReplicaOfItsSlotLacksIsNotAcknowledgedAndIsGivenBack() throws Exception {
         String name = "replicas/" + UUID.randomUUID();
-        int primary = cluster.primaryOf(new RedisKeys(RedisSettings.DEFAULT_PREFIX, true).holders(name));
+        int primary = cluster.primaryOf(new RedisKeyLayout(RedisSettings.DEFAULT_PREFIX, true).holders(name));
         int replica = cluster.replicaOf(primary);
         ClientOptions options = ClientOptions.builder()
                 .requestTimeout(java.time.Duration.ofSeconds(2)) // WAIT: half of it

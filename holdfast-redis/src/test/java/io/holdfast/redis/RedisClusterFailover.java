@@ -75,7 +75,7 @@ abstract class RedisClusterFailover {
                                 .size()
                         == 1);
 
-        String holders = new RedisKeys(RedisSettings.DEFAULT_PREFIX, true).holders(name);
+        String holders = new RedisKeyLayout(RedisSettings.DEFAULT_PREFIX, true).holders(name);
         int primary = redis.primaryOf(holders);
         int replica = redis.replicaOf(primary);
         redis.awaitInSync(primary, replica, Duration.ofSeconds(10)); // the grant and the queue are on the replica

@@ -181,6 +181,14 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
     /** Polls, woken by the store's notifications where the backend has them ({@link StoreBackend#awaitWatched}). */
     @Override
     public Watch watch(WatchTarget target, WatchListener listener) {
+        if (target != null && target.kind() == WatchTarget.Kind.KEYS && keys != null && listener != null) {
+            // The store's own watch of keys where it has one (its causes and order); else the polling feed.
+            try {
+                return keys.watch(target.name(), listener);
+            } catch (io.holdfast.UnsupportedFeatureException pollInstead) {
+                // falls through
+            }
+        }
         return PollingFeed.watch(this, target, listener, backend::awaitWatched, options.ticker());
     }
 

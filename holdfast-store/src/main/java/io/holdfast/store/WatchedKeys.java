@@ -14,9 +14,10 @@ import java.util.Optional;
 
 /**
  * A store's keys as its client hands them out: every call goes to the backend's keys ({@link
- * StoreBackend#keys()}) but a watch, which is the client's own watch of {@link WatchTarget#keys}
- * (the store's record of changes where it keeps one, else the polling feed): a backend has no
- * handle on its client's watches, and one watch engine per client keeps keys and locks alike.
+ * StoreBackend#keys()}) but a watch, which is the client's {@link LockClient#watch} of {@link
+ * WatchTarget#keys}: the backend's own watch of keys where it has one, else the polling feed over
+ * its lists. Both ways in ({@code keys().watch(p)} and {@code watch(WatchTarget.keys(p))}) are then
+ * the same watch.
  */
 final class WatchedKeys implements Keys {
     private final Keys backend;

@@ -8,11 +8,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class RedisKeysTest {
-    private final RedisKeys slotted = new RedisKeys("holdfast:", true);
-    private final RedisKeys plain = new RedisKeys("holdfast:", false);
+class RedisKeyLayoutTest {
+    private final RedisKeyLayout slotted = new RedisKeyLayout("holdfast:", true);
+    private final RedisKeyLayout plain = new RedisKeyLayout("holdfast:", false);
 
-    private static List<String> allKeys(RedisKeys keys, String name) {
+    private static List<String> allKeys(RedisKeyLayout keys, String name) {
         return List.of(
                 keys.holders(name), keys.queue(name), keys.waiters(name), keys.counter(name), keys.arrivals(name));
     }
@@ -26,20 +26,20 @@ class RedisKeysTest {
                 .distinct()
                 .toList();
         assertThat(slots).as("the slots of %s", allKeys(slotted, name)).hasSize(1);
-        assertThat(slotted.name(RedisKeys.HOLDERS, slotted.holders(name))).isEqualTo(name);
-        assertThat(slotted.name(RedisKeys.QUEUE, slotted.queue(name))).isEqualTo(name);
+        assertThat(slotted.name(RedisKeyLayout.HOLDERS, slotted.holders(name))).isEqualTo(name);
+        assertThat(slotted.name(RedisKeyLayout.QUEUE, slotted.queue(name))).isEqualTo(name);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"orders/42", "}x", "a}b", "%7D"})
     void namesFoundByAScanAreTheNamesThatMadeTheKeys(String name) {
-        for (RedisKeys keys : new RedisKeys[] {slotted, plain}) {
-            String pattern = keys.pattern(RedisKeys.HOLDERS, name.substring(0, 1));
+        for (RedisKeyLayout keys : new RedisKeyLayout[] {slotted, plain}) {
+            String pattern = keys.pattern(RedisKeyLayout.HOLDERS, name.substring(0, 1));
             String key = keys.holders(name);
             assertThat(globMatches(pattern, key))
                     .as("%s matches %s", key, pattern)
                     .isTrue();
-            assertThat(keys.name(RedisKeys.HOLDERS, key)).isEqualTo(name);
+            assertThat(keys.name(RedisKeyLayout.HOLDERS, key)).isEqualTo(name);
         }
     }
 
@@ -61,7 +61,7 @@ class RedisKeysTest {
         assertThat(slotted.counter(name)).isEqualTo("holdfast:token:{orders/42}");
     }
 
-    /** SCAN's glob, for the patterns {@link RedisKeys#pattern} makes: escapes and a final '*'. */
+    /** SCAN's glob, for the patterns {@link RedisKeyLayout#pattern} makes: escapes and a final '*'. */
     private static boolean globMatches(String pattern, String key) {
         StringBuilder literal = new StringBuilder();
         for (int i = 0; i < pattern.length() - 1; i++) {

@@ -15,7 +15,7 @@ package io.holdfast.redis;
  * A {@code %} or <code>}</code> in a name is written {@code %25} or {@code %7D} inside the braces, so
  * the tag is always the whole name and never empty (a prefix has no braces: the URI refuses them).
  */
-final class RedisKeys {
+final class RedisKeyLayout {
     static final String HOLDERS = "lock:";
     static final String QUEUE = "queue:";
 
@@ -23,7 +23,7 @@ final class RedisKeys {
     private final boolean slotted;
 
     /** @param slotted whether each name's keys carry its hash tag (a Redis Cluster) */
-    RedisKeys(String prefix, boolean slotted) {
+    RedisKeyLayout(String prefix, boolean slotted) {
         this.prefix = prefix;
         this.slotted = slotted;
     }
