@@ -17,6 +17,7 @@ import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
+import io.holdfast.internal.CrashSimulation;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -116,6 +117,32 @@ class EtcdKeysTest {
             assertThat(keys.get("group/m1").orElseThrow().owner()).isEqualTo(joined.owner());
         }
         assertThat(keys.get("group/m1")).isEmpty();
+    }
+
+    @Test
+    void anAttachedKeyIsGoneOnceItsSessionExpiresAndWatchersAreTold() {
+        List<WatchEvent> seen = new CopyOnWriteArrayList<>();
+        LockClient member = LockClient.open(
+                etcd.uri(),
+                ClientOptions.builder().sessionTtl(Duration.ofSeconds(2)).build());
+        try (Watch watch = keys.watch("crashed/", seen::add)) {
+            member.keys().put("crashed/m1", utf8("10.0.0.2"), PutOptions.any().attach());
+            CrashSimulation.crash(member);
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> keys.get("crashed/m1").isEmpty());
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> seen.stream().anyMatch(e -> e.type() == WatchEvent.Type.REGISTER_DELETED));
+            WatchEvent gone = seen.stream()
+                    .filter(e -> e.type() == WatchEvent.Type.REGISTER_DELETED)
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(gone.name()).isEqualTo("crashed/m1");
+            assertThat(gone.cause()).as("etcd does not say why").isEqualTo(WatchEvent.Cause.UNKNOWN);
+        } finally {
+            member.close();
+        }
     }
 
     @Test
