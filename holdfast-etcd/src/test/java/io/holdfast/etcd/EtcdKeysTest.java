@@ -126,6 +126,7 @@ class EtcdKeysTest {
                 etcd.uri(),
                 ClientOptions.builder().sessionTtl(Duration.ofSeconds(2)).build());
         try (Watch watch = keys.watch("crashed/", seen::add)) {
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty()); // the state
             member.keys().put("crashed/m1", utf8("10.0.0.2"), PutOptions.any().attach());
             CrashSimulation.crash(member);
             Awaitility.await()
