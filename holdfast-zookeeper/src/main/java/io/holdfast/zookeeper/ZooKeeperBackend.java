@@ -209,7 +209,12 @@ final class ZooKeeperBackend implements StoreBackend {
             }
         }
         timers.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
-        ttlNodes = ZooKeeperKeys.prepare(curator, zk, sessionId);
+        try {
+            ttlNodes = ZooKeeperKeys.prepare(curator, zk, sessionId);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     @Override

@@ -85,6 +85,14 @@ final class ZooKeeperKeys implements Keys {
      * {@code zookeeper.extendedTypesEnabled=true} refuses (UNIMPLEMENTED) and leaves nothing behind.
      */
     static boolean prepare(CuratorFramework curator, Zk zk, String sessionId) {
+        try {
+            return makeKeysNode(curator, zk, sessionId);
+        } catch (io.holdfast.PermissionDeniedException e) {
+            return false; // the chroot is another user's: every key call will say so (NOAUTH)
+        }
+    }
+
+    private static boolean makeKeysNode(CuratorFramework curator, Zk zk, String sessionId) {
         zk.call(
                 "creating " + KeyNode.KEYS,
                 cb -> curator.create()
