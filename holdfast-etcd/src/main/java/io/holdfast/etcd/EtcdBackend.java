@@ -52,7 +52,11 @@ final class EtcdBackend implements StoreBackend {
             Capability.CHECK_FENCE,
             Capability.INSPECT,
             Capability.REGISTERS,
-            Capability.FENCED_REGISTERS));
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS));
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -196,6 +200,42 @@ final class EtcdBackend implements StoreBackend {
     @Override
     public io.holdfast.store.StoreRegisters registers() {
         return new EtcdRegisters(kv, calls, keys.namespace());
+    }
+
+    @Override
+    public io.holdfast.Keys keys() {
+        KeySpace space = new KeySpace(keys.namespace());
+        KeyCommit commits = new KeyCommit(kv, calls, space, keys, sessionId, new KeyLeases());
+        return new EtcdKeyValues(kv, client.getWatchClient(), calls, space, commits, sessionId);
+    }
+
+    /** The leases keys live on: the session's, or one of a key's own for its time to live. */
+    private final class KeyLeases implements KeyPlan.Leases {
+        @Override
+        public long session() {
+            return sessions.current().leaseId;
+        }
+
+        @Override
+        public String sessionId() {
+            return sessionId;
+        }
+
+        @Override
+        public long grant(Duration ttl) {
+            long seconds = Math.max(1, (ttl.toMillis() + 999) / 1000);
+            return calls.await("granting a key's lease", () -> leases.grant(seconds))
+                    .getID();
+        }
+
+        @Override
+        public void revoke(long leaseId) {
+            try {
+                leases.revoke(leaseId).exceptionally(e -> null);
+            } catch (RuntimeException e) {
+                log.debug("revoking etcd lease {} failed; it expires by itself", Long.toHexString(leaseId), e);
+            }
+        }
     }
 
     @Override

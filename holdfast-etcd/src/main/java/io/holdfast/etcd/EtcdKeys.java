@@ -25,6 +25,18 @@ final class EtcdKeys {
         return namespace;
     }
 
+    /**
+     * {@code 0x01 TAG 0x00 NAMESPACE 0x00}: where the records of kind {@code tag} (registers, keys)
+     * of a namespace start, which no lock key can (a namespace has no control characters).
+     */
+    static byte[] area(String tag, byte[] namespace) {
+        byte[] head = ("\u0001" + tag + "\u0000").getBytes(StandardCharsets.UTF_8);
+        byte[] p = new byte[head.length + namespace.length + 1];
+        System.arraycopy(head, 0, p, 0, head.length);
+        System.arraycopy(namespace, 0, p, head.length, namespace.length);
+        return p;
+    }
+
     /** The prefix of every entry of lock {@code name}: {@code NS + name + NUL}. */
     ByteSequence prefix(String name) {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
@@ -49,13 +61,13 @@ final class EtcdKeys {
         return ByteSequence.from(c);
     }
 
-    /** The key of a lock's entries (a prefix), of every lock under a prefix, or of a register. */
+    /** The key of a lock's entries (a prefix), of every lock under a prefix, of a register, or of keys under a prefix. */
     ByteSequence watched(WatchTarget target) {
         return switch (target.kind()) {
             case LOCK -> prefix(target.name());
             case PREFIX -> under(target.name());
             case REGISTER -> EtcdRegisters.key(namespace, target.name());
-            case KEYS -> throw new io.holdfast.UnsupportedFeatureException("the etcd provider does not support keys");
+            case KEYS -> KeySpace.key(namespace, target.name());
         };
     }
 

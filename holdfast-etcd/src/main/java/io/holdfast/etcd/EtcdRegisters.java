@@ -46,11 +46,7 @@ final class EtcdRegisters implements StoreRegisters {
     }
 
     private static byte[] prefix(byte[] namespace) {
-        byte[] head = "\u0001registers\u0000".getBytes(StandardCharsets.UTF_8);
-        byte[] prefix = new byte[head.length + namespace.length + 1];
-        System.arraycopy(head, 0, prefix, 0, head.length);
-        System.arraycopy(namespace, 0, prefix, head.length, namespace.length);
-        return prefix;
+        return EtcdKeys.area("registers", namespace);
     }
 
     private ByteSequence key(String name) {

@@ -31,7 +31,11 @@ class EtcdProviderContractTest extends LockProviderContract {
             Capability.INSPECT,
             Capability.MULTI_LOCK,
             Capability.REGISTERS,
-            Capability.FENCED_REGISTERS);
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS);
 
     private static EtcdServer etcd;
 

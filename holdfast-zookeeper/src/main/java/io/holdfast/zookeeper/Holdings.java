@@ -90,6 +90,16 @@ final class Holdings implements ConnectionStateListener {
         abandoned = true;
     }
 
+    /** The node of this client's current grant of {@code lock} with {@code token}; null when it holds none. */
+    String pathOf(String lock, long token) {
+        for (Grant g : held.values()) {
+            if (g.token() == token && g.request().name().equals(lock)) {
+                return path(g);
+            }
+        }
+        return null;
+    }
+
     private static String path(Grant grant) {
         return (String) grant.handle();
     }

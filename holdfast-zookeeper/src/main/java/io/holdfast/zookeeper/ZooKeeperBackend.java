@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * lock a queue of ephemeral sequential nodes under {@code CHROOT/locks/ENCODED-NAME} ({@link
  * LockNodes}). How a lock is acquired, renewed and released is {@link Locks}'; the holdings and
  * their losses {@link Holdings}', the watches' wake-ups {@link ZooKeeperWatches}', registers {@link
- * ZooKeeperRegisters}' and the operator calls {@link ZooKeeperAdmin}'s. This class connects them
+ * ZooKeeperRegisters}', keys {@link ZooKeeperKeys}' and the operator calls {@link ZooKeeperAdmin}'s. This class connects them
  * and closes them.
  *
  * <p>Curator's own lock recipes do not fit: {@code InterProcessMutex} and {@code
@@ -75,6 +75,8 @@ final class ZooKeeperBackend implements StoreBackend {
     private final SessionContact contact;
     private final SessionWatch sessionWatch;
     private volatile boolean abandoned;
+    /** Whether the server makes TTL nodes ({@code zookeeper.extendedTypesEnabled}), found at open. */
+    private volatile boolean ttlNodes;
 
     private ZooKeeperBackend(ZooKeeperUri uri, ClientOptions options) {
         this.uri = uri;
@@ -207,6 +209,12 @@ final class ZooKeeperBackend implements StoreBackend {
             }
         }
         timers.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+        try {
+            ttlNodes = ZooKeeperKeys.prepare(curator, zk, sessionId);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     @Override
@@ -216,12 +224,14 @@ final class ZooKeeperBackend implements StoreBackend {
 
     /**
      * Fair queues, read-write locks, semaphores and the operator calls; {@code SURVIVES_NODE_FAILURE}
-     * for an ensemble of three or more servers (ZooKeeperEnsembleTest). No lease timeouts: a grant
-     * lives as long as its session.
+     * for an ensemble of three or more servers (ZooKeeperEnsembleTest); keys, keys attached to the
+     * session and transactions ({@link ZooKeeperKeys}), and keys with a time to live where the server
+     * makes TTL nodes (found when the client opens). No lease timeouts: a grant lives as long as its
+     * session.
      */
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(
+        EnumSet<Capability> all = EnumSet.of(
                 Capability.FAIR_QUEUE,
                 Capability.READ_WRITE,
                 Capability.SEMAPHORE,
@@ -230,7 +240,19 @@ final class ZooKeeperBackend implements StoreBackend {
                 Capability.REVOKE,
                 Capability.REGISTERS,
                 Capability.FENCED_REGISTERS,
-                Capability.SURVIVES_NODE_FAILURE);
+                Capability.SURVIVES_NODE_FAILURE,
+                Capability.KEYS,
+                Capability.SESSION_KEYS,
+                Capability.TRANSACTIONS);
+        if (ttlNodes) {
+            all.add(Capability.KEY_TTL);
+        }
+        return all;
+    }
+
+    @Override
+    public io.holdfast.Keys keys() {
+        return ZooKeeperKeys.of(curator, zk, holdings, watches::await, () -> !abandoned, sessionId);
     }
 
     @Override

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * recursive on its queue's parent node, so a node that joins or leaves the queue (a grant, a wait,
  * a release, a revoke, a session that expires and takes its ephemeral nodes) or is written (the
  * write that gives a waiter its token) fires it; a prefix's is recursive on the parent of every
- * queue and fires for the names under the prefix; a register's is on its node. The bookkeeping of
+ * queue and fires for the names under the prefix; a register's is on its node; a watch of keys is
+ * recursive on {@code /keys} and fires for the keys under its prefix. The bookkeeping of
  * who sleeps on which ZooKeeper watch, and for how long it is kept, is {@link WatchSubscriptions}'.
  *
  * <p><b>What it guarantees.</b> Every change a watch follows fires the ZooKeeper watch, and a sleep
@@ -65,9 +66,9 @@ final class ZooKeeperWatches implements WatchSubscriptions.Store<ZooKeeperWatche
             }
         }
 
-        /** Whether a node under {@code /locks} belongs to a name under the prefix. */
+        /** Whether a node under the watched path ({@code /locks}, {@code /keys}) belongs to a name under the prefix. */
         private boolean covers(String path) {
-            String head = ZooKeeperBackend.LOCKS + "/";
+            String head = this.path + "/";
             if (path == null || !path.startsWith(head)) {
                 return false;
             }
@@ -104,8 +105,7 @@ final class ZooKeeperWatches implements WatchSubscriptions.Store<ZooKeeperWatche
             case LOCK -> new Persistent(LockNodes.parent(target.name()), null, s);
             case PREFIX -> new Persistent(ZooKeeperBackend.LOCKS, target.name(), s);
             case REGISTER -> new Persistent(ZooKeeperRegisters.path(target.name()), null, s);
-            case KEYS ->
-                throw new io.holdfast.UnsupportedFeatureException("the zookeeper provider does not support keys");
+            case KEYS -> new Persistent(KeyNode.KEYS, target.name(), s);
         };
         AddWatchMode mode = target.kind() == WatchTarget.Kind.REGISTER
                 ? AddWatchMode.PERSISTENT

@@ -51,7 +51,10 @@ class ZooKeeperProviderContractTest extends LockProviderContract {
                         Capability.MULTI_LOCK,
                         Capability.REGISTERS,
                         Capability.FENCED_REGISTERS,
-                        Capability.SURVIVES_NODE_FAILURE);
+                        Capability.SURVIVES_NODE_FAILURE,
+                        Capability.KEYS,
+                        Capability.SESSION_KEYS,
+                        Capability.TRANSACTIONS);
             }
 
             @Override

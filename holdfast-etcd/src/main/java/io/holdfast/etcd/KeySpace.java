@@ -1,0 +1,42 @@
+package io.holdfast.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Where the keys ({@link EtcdKeyValues}) of one namespace live in etcd: key {@code K} is {@code
+ * 0x01 "keys" 0x00 NAMESPACE 0x00 K}, which no lock key (a namespace has no control characters)
+ * and no register key can start with. etcd orders keys by their bytes, so the keys of one prefix
+ * are one range, in byte order of their UTF-8.
+ */
+final class KeySpace {
+    private final byte[] prefix;
+
+    KeySpace(byte[] namespace) {
+        this.prefix = prefix(namespace);
+    }
+
+    private static byte[] prefix(byte[] namespace) {
+        return EtcdKeys.area("keys", namespace);
+    }
+
+    /** The etcd key of key {@code name}; of every key under it, as a prefix. */
+    ByteSequence key(String name) {
+        return under(prefix, name);
+    }
+
+    /** The etcd key of key (or prefix) {@code name} under {@code namespace} (what a watch follows). */
+    static ByteSequence key(byte[] namespace, String name) {
+        return under(prefix(namespace), name);
+    }
+
+    private static ByteSequence under(byte[] prefix, String name) {
+        return ByteSequence.from(prefix).concat(ByteSequence.from(name, StandardCharsets.UTF_8));
+    }
+
+    /** The key {@code kv} holds, or null when it is not one of ours. */
+    StoredKey decode(KeyValue kv) {
+        return StoredKey.decode(kv, prefix.length);
+    }
+}
