@@ -36,7 +36,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class FileBackend implements StoreBackend {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Set<Capability> CAPABILITIES = EnumSet.of(
-            Capability.READ_WRITE, Capability.CHECK_FENCE, Capability.REGISTERS, Capability.FENCED_REGISTERS);
+            Capability.READ_WRITE,
+            Capability.CHECK_FENCE,
+            Capability.REGISTERS,
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS);
 
     private final Directory directory;
     private final FileStoreUri uri;
@@ -81,6 +87,18 @@ final class FileBackend implements StoreBackend {
     @Override
     public io.holdfast.store.StoreRegisters registers() {
         return new FileRegisters(directory, uri.fsync(), this::requestDeadline);
+    }
+
+    /** Keys expire by the host's wall clock: the one clock every process of the directory reads. */
+    @Override
+    public io.holdfast.Keys keys() {
+        return new FileKeys(
+                directory,
+                uri.fsync(),
+                java.time.Clock.systemUTC(),
+                sessionId,
+                this::requestDeadline,
+                this::checkAlive);
     }
 
     private Deadline requestDeadline() {
@@ -142,16 +160,21 @@ final class FileBackend implements StoreBackend {
 
     /**
      * A register watch sleeps until a write of the register in this JVM ({@link Signals}) or the
-     * pause ends: writes by other processes are seen by polling. Locks cannot be watched here (no
-     * {@link Capability#INSPECT}), so other targets never come; they would sleep the pause.
+     * pause ends, a key watch until a write of any key in this JVM: writes by other processes are
+     * seen by polling. Locks cannot be watched here (no {@link Capability#INSPECT}), so other
+     * targets never come; they would sleep the pause.
      */
     @Override
     public void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
-        if (target.kind() != io.holdfast.WatchTarget.Kind.REGISTER) {
+        String key;
+        if (target.kind() == io.holdfast.WatchTarget.Kind.REGISTER) {
+            key = Signals.register(target.name());
+        } else if (target.kind() == io.holdfast.WatchTarget.Kind.KEYS) {
+            key = FileKeys.SIGNAL;
+        } else {
             StoreBackend.super.awaitWatched(target, maxNanos);
             return;
         }
-        String key = Signals.register(target.name());
         Signals signals = directory.signals();
         Map<String, Long> mine = seen.get();
         Long last = mine.get(key);

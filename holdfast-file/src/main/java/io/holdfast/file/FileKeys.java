@@ -1,0 +1,337 @@
+package io.holdfast.file;
+
+import io.holdfast.ConflictException;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.KeyEntry;
+import io.holdfast.KeyListing;
+import io.holdfast.Keys;
+import io.holdfast.PutOptions;
+import io.holdfast.Txn;
+import io.holdfast.TxnResult;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Watch;
+import io.holdfast.WatchListener;
+import io.holdfast.store.Deadline;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Keys in the store directory ({@link KeyFiles}), for one client. Arguments are trusted: the
+ * client checks them first ({@code CheckedKeys}).
+ *
+ * <p><b>What it guarantees.</b> Every call, reads and lists included, runs on the directory's I/O
+ * thread under the counter file's lock, the mutex of every grant and register write of every
+ * process: it first applies a transaction journal a crash left ({@link KeyFiles}), reads what it
+ * needs, and writes what changed (one key: its file replaced by a rename; several: through the
+ * journal). So every call is one step in one order across the processes, and a transaction is in
+ * all of its keys or none, across a crash too. A key past its time to live is absent to every
+ * call, and the call that finds it deletes its file; expiry is the host's wall clock ({@code
+ * clock}), the only clock the processes share. A write wakes this JVM's key watches ({@link
+ * #SIGNAL}).
+ *
+ * <p><b>What it does not.</b> Attach keys to a session (the provider's sessions are its clients,
+ * whose end another process cannot tell apart from an idle client), compare a session's holding or
+ * liveness in a transaction (same reason; a {@link Txn.Compare.Fence} of this client's own grant
+ * is answered), or keep positions: listings answer "". A listing reads every key file whose name
+ * may match the prefix, under the lock: its cost grows with the keys stored under the prefix.
+ */
+final class FileKeys implements Keys {
+    /** What key writes are signalled as ({@link Signals}): no lock name has a control character. */
+    static final String SIGNAL = "\u0002keys";
+
+    private static final Comparator<KeyFiles.Entry> BYTE_ORDER =
+            (a, b) -> Arrays.compareUnsigned(utf8(a.key()), utf8(b.key()));
+
+    /** A call's body, on the I/O thread under the lock. */
+    private interface Body<T> {
+        T run(Step step) throws IOException;
+    }
+
+    private final Directory directory;
+    private final KeyFiles files;
+    private final Clock clock;
+    private final String session;
+    private final Supplier<Deadline> deadline;
+    private final Runnable checkAlive;
+
+    FileKeys(
+            Directory directory,
+            boolean fsync,
+            Clock clock,
+            String session,
+            Supplier<Deadline> deadline,
+            Runnable checkAlive) {
+        this.directory = directory;
+        this.files = new KeyFiles(directory.root(), fsync);
+        this.clock = clock;
+        this.session = session;
+        this.deadline = deadline;
+        this.checkAlive = checkAlive;
+    }
+
+    @Override
+    public Optional<KeyEntry> get(String key) {
+        return locked("reading key " + key, step -> step.current(key)).map(FileKeys::entry);
+    }
+
+    @Override
+    public KeyEntry put(String key, byte[] value, PutOptions options) {
+        return locked("writing key " + key, step -> step.put(key, value, options))
+                .map(FileKeys::entry)
+                .orElseThrow();
+    }
+
+    @Override
+    public long delete(String key, long expectedVersion) {
+        return locked("deleting key " + key, step -> step.delete(key, expectedVersion));
+    }
+
+    @Override
+    public long add(String key, long delta) {
+        return locked("adding to key " + key, step -> step.add(key, delta))
+                .map(e -> ByteBuffer.wrap(e.value()).getLong())
+                .orElseThrow();
+    }
+
+    @Override
+    public KeyListing list(String prefix, String after, int limit) {
+        byte[] wanted = utf8(prefix);
+        byte[] from = utf8(after);
+        List<KeyFiles.Entry> found = locked("listing keys " + prefix + "*", step -> {
+            List<KeyFiles.Entry> matching = new ArrayList<>();
+            for (String name : files.names()) {
+                if (KeyFiles.mayStartWith(name, wanted)) {
+                    step.read(name).ifPresent(matching::add);
+                }
+            }
+            return matching;
+        });
+        List<KeyFiles.Entry> page = found.stream()
+                .filter(e -> startsWith(utf8(e.key()), wanted)
+                        && (from.length == 0 || Arrays.compareUnsigned(utf8(e.key()), from) > 0))
+                .sorted(BYTE_ORDER)
+                .limit(limit + 1L)
+                .toList();
+        boolean more = page.size() > limit;
+        List<KeyEntry> entries = page.stream().limit(limit).map(FileKeys::entry).toList();
+        return new KeyListing(entries, more, "");
+    }
+
+    /** Watches go through the client's polling watch ({@code LockClient.watch(WatchTarget.keys(prefix))}). */
+    @Override
+    public Watch watch(String prefix, WatchListener listener) {
+        throw new UnsupportedFeatureException("file: a watch of keys is the client's polling watch"
+                + " (LockClient.watch(WatchTarget.keys(prefix), listener)), not the provider's own");
+    }
+
+    @Override
+    public TxnResult commit(Txn txn) {
+        return locked("committing a transaction", step -> {
+            boolean holds = true;
+            for (Txn.Compare compare : txn.compares()) {
+                holds &= step.holds(compare);
+            }
+            String branch = holds ? "then" : "otherwise";
+            List<Txn.Op> ops = holds ? txn.then() : txn.otherwise();
+            List<TxnResult.OpResult> results = new ArrayList<>(ops.size());
+            for (int i = 0; i < ops.size(); i++) {
+                String where = branch + " op " + (i + 1) + ": ";
+                try {
+                    results.add(step.apply(ops.get(i)));
+                } catch (ConflictException e) {
+                    throw new ConflictException(where + e.getMessage(), e.currentVersion());
+                } catch (InvalidArgumentException e) {
+                    throw new InvalidArgumentException(where + e.getMessage(), e);
+                }
+            }
+            return new TxnResult(holds, results);
+        });
+    }
+
+    /**
+     * Runs {@code body} as one step: on the I/O thread, under the counter file's lock, after any
+     * journal a crash left; writes what it changed if it returns.
+     */
+    private <T> T locked(String what, Body<T> body) {
+        checkAlive.run();
+        Deadline by = deadline.get();
+        Step step = new Step();
+        T result = directory.call(
+                what + " in " + directory.root(),
+                by,
+                () -> directory.exclusively(by, () -> {
+                    Optional<Map<String, KeyFiles.Entry>> left = files.readJournal();
+                    if (left.isPresent()) {
+                        applyAll(left.get());
+                        files.deleteJournal();
+                    }
+                    T r = body.run(step);
+                    step.write();
+                    return r;
+                }),
+                orphan -> {});
+        if (!step.changes.isEmpty()) {
+            directory.signals().signal(SIGNAL);
+        }
+        return result;
+    }
+
+    private void applyAll(Map<String, KeyFiles.Entry> changes) throws IOException {
+        for (Map.Entry<String, KeyFiles.Entry> change : changes.entrySet()) {
+            files.write(change.getKey(), change.getValue());
+        }
+    }
+
+    /** The reads and changes of one call; the changes are written together at its end. */
+    private final class Step {
+        /** File name to its new entry; null for a deletion. */
+        final Map<String, KeyFiles.Entry> changes = new LinkedHashMap<>();
+
+        /** The key as this step sees it: its own changes first, then the file; expired is absent. */
+        Optional<KeyFiles.Entry> current(String key) throws IOException {
+            return read(KeyFiles.fileName(key));
+        }
+
+        Optional<KeyFiles.Entry> read(String name) throws IOException {
+            if (changes.containsKey(name)) {
+                return Optional.ofNullable(changes.get(name));
+            }
+            Optional<KeyFiles.Entry> found = files.read(name);
+            if (found.isPresent() && found.get().expiresAt() != 0 && found.get().expiresAt() <= clock.millis()) {
+                changes.put(name, null); // expired: deleted by this step
+                return Optional.empty();
+            }
+            return found;
+        }
+
+        long version(String key) throws IOException {
+            return current(key).map(KeyFiles.Entry::version).orElse(0L);
+        }
+
+        void expect(String key, long expected, long found) {
+            if (expected != ANY_VERSION && expected != found) {
+                throw new ConflictException(key + " is at version " + found + ", not " + expected, found);
+            }
+        }
+
+        Optional<KeyFiles.Entry> put(String key, byte[] value, PutOptions options) throws IOException {
+            long found = version(key);
+            expect(key, options.expectedVersion(), found);
+            long expiresAt =
+                    options.ttl().isZero() ? 0 : clock.millis() + options.ttl().toMillis();
+            return Optional.of(set(new KeyFiles.Entry(key, found + 1, value, expiresAt)));
+        }
+
+        long delete(String key, long expected) throws IOException {
+            long found = version(key);
+            expect(key, expected, found);
+            if (found != 0) {
+                changes.put(KeyFiles.fileName(key), null);
+            }
+            return found;
+        }
+
+        Optional<KeyFiles.Entry> add(String key, long delta) throws IOException {
+            Optional<KeyFiles.Entry> found = current(key);
+            long before = 0;
+            if (found.isPresent()) {
+                byte[] value = found.get().value();
+                if (value.length != Long.BYTES) {
+                    throw new InvalidArgumentException(
+                            "key " + key + " holds " + value.length + " bytes, not a counter's " + Long.BYTES);
+                }
+                before = ByteBuffer.wrap(value).getLong();
+            }
+            long sum;
+            try {
+                sum = Math.addExact(before, delta);
+            } catch (ArithmeticException e) {
+                throw new InvalidArgumentException(
+                        "adding " + delta + " to key " + key + " (" + before + ") overflows a 64-bit counter");
+            }
+            byte[] value = ByteBuffer.allocate(Long.BYTES).putLong(sum).array();
+            long version = found.map(KeyFiles.Entry::version).orElse(0L) + 1;
+            long expiresAt = found.map(KeyFiles.Entry::expiresAt).orElse(0L);
+            return Optional.of(set(new KeyFiles.Entry(key, version, value, expiresAt)));
+        }
+
+        KeyFiles.Entry set(KeyFiles.Entry entry) {
+            changes.put(KeyFiles.fileName(entry.key()), entry);
+            return entry;
+        }
+
+        boolean holds(Txn.Compare compare) throws IOException {
+            if (compare instanceof Txn.Compare.Version v) {
+                long found = version(v.key());
+                return switch (v.order()) {
+                    case EQUAL -> found == v.version();
+                    case NOT_EQUAL -> found != v.version();
+                    case LESS -> found < v.version();
+                    case GREATER -> found > v.version();
+                };
+            } else if (compare instanceof Txn.Compare.Value v) {
+                return current(v.key())
+                        .map(e -> Arrays.equals(e.value(), v.value()))
+                        .orElse(false);
+            } else if (compare instanceof Txn.Compare.Absent a) {
+                return current(a.key()).isEmpty();
+            } else if (compare instanceof Txn.Compare.Fence f) {
+                return directory.holds(f.lock(), f.token(), session);
+            }
+            throw new UnsupportedFeatureException("file: a transaction cannot compare " + compare
+                    + ": the provider's sessions are its clients, and another process's client cannot be"
+                    + " told apart from an idle one (compare a fence of this client's own lease instead)");
+        }
+
+        TxnResult.OpResult apply(Txn.Op op) throws IOException {
+            if (op instanceof Txn.Op.Put p) {
+                return new TxnResult.OpResult(
+                        put(p.key(), p.value(), p.options()).orElseThrow().version(), null, 0);
+            } else if (op instanceof Txn.Op.Delete d) {
+                return new TxnResult.OpResult(delete(d.key(), d.expectedVersion()), null, 0);
+            } else if (op instanceof Txn.Op.Add a) {
+                KeyFiles.Entry e = add(a.key(), a.delta()).orElseThrow();
+                return new TxnResult.OpResult(
+                        e.version(), null, ByteBuffer.wrap(e.value()).getLong());
+            }
+            Optional<KeyFiles.Entry> e = current(op.key());
+            return new TxnResult.OpResult(
+                    e.map(KeyFiles.Entry::version).orElse(0L),
+                    e.map(KeyFiles.Entry::value).orElse(null),
+                    0);
+        }
+
+        /** Writes the changes: one file by a rename, several through the journal. */
+        void write() throws IOException {
+            if (changes.size() == 1) {
+                applyAll(changes);
+            } else if (!changes.isEmpty()) {
+                files.writeJournal(changes);
+                applyAll(changes);
+                files.deleteJournal();
+            }
+        }
+    }
+
+    private static KeyEntry entry(KeyFiles.Entry e) {
+        return new KeyEntry(e.key(), e.version(), e.value(), null);
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    private static byte[] utf8(String s) {
+        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
+    }
+}
