@@ -60,6 +60,7 @@ final class Directory {
     private final Path counter;
     private final IoLane lane;
     private final Signals signals = new Signals();
+    private final SessionFiles sessions;
     private final Map<String, LockFile> files = new HashMap<>(); // I/O thread only
     private int references; // guarded by OPEN
 
@@ -69,6 +70,7 @@ final class Directory {
         this.locks = root.resolve(LOCKS);
         this.counter = root.resolve(TokenCounter.FILE);
         this.lane = new IoLane("holdfast-file-io " + root);
+        this.sessions = new SessionFiles(root);
     }
 
     /**
@@ -167,6 +169,11 @@ final class Directory {
 
     Signals signals() {
         return signals;
+    }
+
+    /** The sessions with attached keys; on the I/O thread under {@link #exclusively} only. */
+    SessionFiles sessions() {
+        return sessions;
     }
 
     <T> T call(String what, Deadline deadline, IoLane.Task<T> task, Consumer<? super T> orphan) {

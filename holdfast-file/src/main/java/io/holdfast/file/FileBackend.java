@@ -41,6 +41,7 @@ final class FileBackend implements StoreBackend {
             Capability.REGISTERS,
             Capability.FENCED_REGISTERS,
             Capability.KEYS,
+            Capability.SESSION_KEYS,
             Capability.KEY_TTL,
             Capability.TRANSACTIONS);
 
@@ -222,8 +223,8 @@ final class FileBackend implements StoreBackend {
     }
 
     /**
-     * A simulated process death: this client's file locks are dropped as the OS drops a dead
-     * process's (at once, with nothing written), its leases are told they are lost, and nothing
+     * A simulated process death: this client's file locks, its session file's among them, are
+     * dropped as the OS drops a dead process's (at once, with nothing written), its leases are told they are lost, and nothing
      * more reaches the directory.
      */
     @Override
@@ -231,7 +232,7 @@ final class FileBackend implements StoreBackend {
         if (!abandoned.compareAndSet(false, true)) {
             return;
         }
-        dropAll();
+        dropAll(false);
         LossSink s = sink;
         if (s != null) {
             s.allLost("its process died (simulated crash), so the OS released its file locks");
@@ -239,7 +240,8 @@ final class FileBackend implements StoreBackend {
     }
 
     /**
-     * Frees this client's share of the directory. Anything it still holds (the client releases
+     * Frees this client's share of the directory and ends its session: its session file goes, and
+     * with it every key attached to it. Anything it still holds (the client releases
      * first; a release that failed, or a grant that raced a crash, leaves some) is dropped the way
      * process exit would drop it: OS locks released, nothing written.
      */
@@ -249,16 +251,23 @@ final class FileBackend implements StoreBackend {
             return;
         }
         try {
-            dropAll();
+            dropAll(true);
         } finally {
             directory.closeReference();
         }
     }
 
-    private List<Grant> dropAll() {
+    /** Ends the session (its file deleted with {@code deleteSession}, as a close does) and drops its grants. */
+    private List<Grant> dropAll(boolean deleteSession) {
         try {
             return directory.call(
-                    "dropping the locks of " + sessionId, requestDeadline(), () -> directory.drop(sessionId), null);
+                    "dropping the locks of " + sessionId,
+                    requestDeadline(),
+                    () -> {
+                        directory.sessions().end(sessionId, deleteSession);
+                        return directory.drop(sessionId);
+                    },
+                    null);
         } catch (UnavailableException e) {
             return List.of();
         }

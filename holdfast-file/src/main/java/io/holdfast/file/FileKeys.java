@@ -6,6 +6,7 @@ import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
 import io.holdfast.Keys;
 import io.holdfast.PutOptions;
+import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
@@ -19,6 +20,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,11 +41,16 @@ import java.util.function.Supplier;
  * clock}), the only clock the processes share. A write wakes this JVM's key watches ({@link
  * #SIGNAL}).
  *
- * <p><b>What it does not.</b> Attach keys to a session (the provider's sessions are its clients,
- * whose end another process cannot tell apart from an idle client), compare a session's holding or
- * liveness in a transaction (same reason; a {@link Txn.Compare.Fence} of this client's own grant
- * is answered), or keep positions: listings answer "". A listing reads every key file whose name
- * may match the prefix, under the lock: its cost grows with the keys stored under the prefix.
+ * <p>A key attached to the session records it as its owner; the session is this client's, alive
+ * while its session file is locked ({@link SessionFiles}): until the client closes or its process
+ * dies. A key whose owner has ended is absent to every call from that moment (each call asks the
+ * session file), and the call that finds it deletes its file.
+ *
+ * <p><b>What it does not.</b> Compare who holds a lock in a transaction (another process's grants
+ * are not known by session here; a {@link Txn.Compare.Fence} of this client's own grant is
+ * answered), end a session that is alive but stuck (a stopped process keeps its keys, as it keeps
+ * its locks), or keep positions: listings answer "". A listing reads every key file whose name may
+ * match the prefix, under the lock: its cost grows with the keys stored under the prefix.
  */
 final class FileKeys implements Keys {
     /** What key writes are signalled as ({@link Signals}): no lock name has a control character. */
@@ -63,6 +70,8 @@ final class FileKeys implements Keys {
     private final String session;
     private final Supplier<Deadline> deadline;
     private final Runnable checkAlive;
+    /** This client's keys attached to its session, as far as it knows (I/O thread only). */
+    private int attached;
 
     FileKeys(
             Directory directory,
@@ -196,6 +205,8 @@ final class FileKeys implements Keys {
     private final class Step {
         /** File name to its new entry; null for a deletion. */
         final Map<String, KeyFiles.Entry> changes = new LinkedHashMap<>();
+        /** Whether each session seen so far is alive, read once per step. */
+        private final Map<String, Boolean> sessions = new HashMap<>();
 
         /** The key as this step sees it: its own changes first, then the file; expired is absent. */
         Optional<KeyFiles.Entry> current(String key) throws IOException {
@@ -207,11 +218,53 @@ final class FileKeys implements Keys {
                 return Optional.ofNullable(changes.get(name));
             }
             Optional<KeyFiles.Entry> found = files.read(name);
-            if (found.isPresent() && found.get().expiresAt() != 0 && found.get().expiresAt() <= clock.millis()) {
-                changes.put(name, null); // expired: deleted by this step
+            if (found.isPresent() && gone(found.get())) {
+                changes.put(name, null); // expired, or its session ended: deleted by this step
                 return Optional.empty();
             }
             return found;
+        }
+
+        private boolean gone(KeyFiles.Entry e) throws IOException {
+            if (e.expiresAt() != 0 && e.expiresAt() <= clock.millis()) {
+                return true;
+            }
+            return e.owner() != null && !alive(e.owner());
+        }
+
+        boolean alive(String owner) throws IOException {
+            Boolean known = sessions.get(owner);
+            if (known == null) {
+                known = directory.sessions().alive(owner);
+                sessions.put(owner, known);
+            }
+            return known;
+        }
+
+        /**
+         * Attaches a key to this client's session: opens the session's file at its first key, and
+         * refuses the key past {@link Keys#MAX_KEYS_PER_SESSION}, counted again from the files when
+         * this client's own count reaches it (another process may have deleted some).
+         */
+        private void attach(String key) throws IOException {
+            if (current(key).map(e -> session.equals(e.owner())).orElse(false)) {
+                return;
+            }
+            if (attached >= MAX_KEYS_PER_SESSION) {
+                attached = 0;
+                for (String name : files.names()) {
+                    if (read(name).map(e -> session.equals(e.owner())).orElse(false)) {
+                        attached++;
+                    }
+                }
+                if (attached >= MAX_KEYS_PER_SESSION) {
+                    throw new QuotaExceededException("session " + session + " already has " + attached
+                            + " keys attached; the limit is " + MAX_KEYS_PER_SESSION);
+                }
+            }
+            checkAlive.run(); // on the I/O thread: no session opened again for a client that ended meanwhile
+            directory.sessions().open(session);
+            attached++;
         }
 
         long version(String key) throws IOException {
@@ -229,7 +282,12 @@ final class FileKeys implements Keys {
             expect(key, options.expectedVersion(), found);
             long expiresAt =
                     options.ttl().isZero() ? 0 : clock.millis() + options.ttl().toMillis();
-            return Optional.of(set(new KeyFiles.Entry(key, found + 1, value, expiresAt)));
+            String owner = null;
+            if (options.attached()) {
+                attach(key);
+                owner = session;
+            }
+            return Optional.of(set(new KeyFiles.Entry(key, found + 1, value, expiresAt, owner)));
         }
 
         long delete(String key, long expected) throws IOException {
@@ -262,7 +320,8 @@ final class FileKeys implements Keys {
             byte[] value = ByteBuffer.allocate(Long.BYTES).putLong(sum).array();
             long version = found.map(KeyFiles.Entry::version).orElse(0L) + 1;
             long expiresAt = found.map(KeyFiles.Entry::expiresAt).orElse(0L);
-            return Optional.of(set(new KeyFiles.Entry(key, version, value, expiresAt)));
+            String owner = found.map(KeyFiles.Entry::owner).orElse(null);
+            return Optional.of(set(new KeyFiles.Entry(key, version, value, expiresAt, owner)));
         }
 
         KeyFiles.Entry set(KeyFiles.Entry entry) {
@@ -287,10 +346,12 @@ final class FileKeys implements Keys {
                 return current(a.key()).isEmpty();
             } else if (compare instanceof Txn.Compare.Fence f) {
                 return directory.holds(f.lock(), f.token(), session);
+            } else if (compare instanceof Txn.Compare.SessionAlive a) {
+                return alive(a.sessionId());
             }
             throw new UnsupportedFeatureException("file: a transaction cannot compare " + compare
-                    + ": the provider's sessions are its clients, and another process's client cannot be"
-                    + " told apart from an idle one (compare a fence of this client's own lease instead)");
+                    + ": another process's grants are not known by session here (compare a fence of this"
+                    + " client's own lease instead)");
         }
 
         TxnResult.OpResult apply(Txn.Op op) throws IOException {
@@ -324,7 +385,7 @@ final class FileKeys implements Keys {
     }
 
     private static KeyEntry entry(KeyFiles.Entry e) {
-        return new KeyEntry(e.key(), e.version(), e.value(), null);
+        return new KeyEntry(e.key(), e.version(), e.value(), e.owner());
     }
 
     private static boolean startsWith(byte[] key, byte[] prefix) {

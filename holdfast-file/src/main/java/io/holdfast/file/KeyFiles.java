@@ -26,7 +26,8 @@ import java.util.zip.CRC32C;
  * ASCII bytes, whatever the key (a key is up to 512 bytes: its hex would not fit a file name).
  *
  * <p><b>A key file</b>: a magic number, the version, the expiry (milliseconds since 1970 on the
- * host's wall clock, 0 for none), the key, the value and a CRC32C. It is replaced by writing {@code
+ * host's wall clock, 0 for none), the key, the owning session (empty for none, see {@link
+ * SessionFiles}), the value and a CRC32C. It is replaced by writing {@code
  * NAME.tmp}, forcing it (unless {@code fsync=false}), renaming it over the key and forcing the
  * directory, so a crash leaves the old or the new file. A damaged file is {@link
  * UnavailableException}, never read as a value.
@@ -46,8 +47,8 @@ final class KeyFiles {
     private static final int MAGIC = 0x48464b31; // "HFK1"
     private static final int JOURNAL_MAGIC = 0x48464a31; // "HFJ1"
 
-    /** One key as stored: its value, version and expiry (0: none). */
-    record Entry(String key, long version, byte[] value, long expiresAt) {}
+    /** One key as stored: its value, version, expiry (0: none) and owning session (null: none). */
+    record Entry(String key, long version, byte[] value, long expiresAt, String owner) {}
 
     private final Path dir;
     private final boolean fsync;
@@ -183,9 +184,11 @@ final class KeyFiles {
 
     private static byte[] encode(Entry e) {
         byte[] key = e.key().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(4 + 8 + 8 + 4 + key.length + 4 + e.value().length + 4);
+        byte[] owner = e.owner() == null ? new byte[0] : e.owner().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + 8 + 8 + 4 + key.length + 4 + owner.length + 4 + e.value().length + 4);
         b.putInt(MAGIC).putLong(e.version()).putLong(e.expiresAt());
-        b.putInt(key.length).put(key).putInt(e.value().length).put(e.value());
+        b.putInt(key.length).put(key).putInt(owner.length).put(owner);
+        b.putInt(e.value().length).put(e.value());
         return sealed(b);
     }
 
@@ -205,16 +208,23 @@ final class KeyFiles {
     private static Entry decode(ByteBuffer b, Path file) {
         byte[] all = b.array();
         try {
-            if (all.length < 32 || b.getInt() != MAGIC || !checksumMatches(all)) {
+            if (all.length < 36 || b.getInt() != MAGIC || !checksumMatches(all)) {
                 throw damaged(file, "it is not a whole key file");
             }
             long version = b.getLong();
             long expiresAt = b.getLong();
             byte[] key = new byte[b.getInt()];
             b.get(key);
+            byte[] owner = new byte[b.getInt()];
+            b.get(owner);
             byte[] value = new byte[b.getInt()];
             b.get(value);
-            return new Entry(new String(key, StandardCharsets.UTF_8), version, value, expiresAt);
+            return new Entry(
+                    new String(key, StandardCharsets.UTF_8),
+                    version,
+                    value,
+                    expiresAt,
+                    owner.length == 0 ? null : new String(owner, StandardCharsets.UTF_8));
         } catch (RuntimeException e) {
             if (e instanceof UnavailableException u) {
                 throw u;

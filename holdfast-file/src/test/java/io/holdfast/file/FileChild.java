@@ -16,6 +16,8 @@ import java.util.Optional;
  *   <li>{@code increment URI KEY N GO}: prints {@code READY}, waits for the file GO to exist, then adds 1
  *       to the register KEY (an 8-byte counter) N times with compare-and-set, retrying conflicts;
  *       prints {@code DONE}.
+ *   <li>{@code member URI KEY}: puts KEY attached to its session, prints {@code JOINED SESSION},
+ *       then waits to be killed.
  *   <li>{@code move URI FROM TO N GO}: prints {@code READY}, waits for GO, then moves 1 from the
  *       counter key FROM to the counter key TO N times, each a transaction that compares both keys'
  *       versions (retried when one moved); prints {@code DONE}.
@@ -35,6 +37,16 @@ public final class FileChild {
             awaitGo(args[5]);
             move(client.keys(), args[2], args[3], Integer.parseInt(args[4]));
             done(client);
+        }
+        if (args[0].equals("member")) {
+            client.keys()
+                    .put(
+                            args[2],
+                            new byte[] {1},
+                            io.holdfast.PutOptions.ifAbsent().attach());
+            System.out.println("JOINED " + client.sessionId());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
         }
         DistributedLock lock = args[3].equals("read")
                 ? client.readWriteLock(args[2]).readLock()

@@ -210,14 +210,60 @@ class FileKeysTest {
     }
 
     @Test
-    void whatTheProviderCannotKeepIsRefusedByName() {
-        assertThatThrownBy(() -> keys.put("member", text("x"), PutOptions.any().attach()))
-                .isInstanceOf(UnsupportedFeatureException.class);
+    void aTransactionCannotCompareALocksHolder() {
         assertThatThrownBy(() ->
-                        keys.commit(Txn.when(Txn.sessionAlive("file-1-ab")).then(Txn.add("n", 1))))
+                        keys.commit(Txn.when(Txn.holder("leader", "file-1-ab")).then(Txn.add("n", 1))))
                 .isInstanceOf(UnsupportedFeatureException.class)
                 .hasMessageContaining("cannot compare");
         assertThat(keys.get("n")).isEmpty();
+    }
+
+    @Test
+    void attachedKeysGoWhenTheirClientCloses() {
+        LockClient member = client();
+        KeyEntry joined = member.keys()
+                .put("members/a", text("10.0.0.1"), PutOptions.ifAbsent().attach());
+        assertThat(joined.owner()).isEqualTo(member.sessionId());
+        member.keys().put("members/kept", text("x"), PutOptions.any().attach());
+        member.keys().put("members/kept", text("y")); // a put without attach: lives until deleted
+        assertThat(keys.get("members/a").orElseThrow().owner()).isEqualTo(member.sessionId());
+        Txn alive = Txn.when(Txn.sessionAlive(member.sessionId())).then(Txn.get("members/a"));
+        assertThat(keys.commit(alive).succeeded()).isTrue();
+
+        member.close();
+        assertThat(keys.get("members/a")).isEmpty();
+        assertThat(keys.list("members/").entries()).extracting(KeyEntry::key).containsExactly("members/kept");
+        assertThat(keys.commit(alive).succeeded()).isFalse();
+    }
+
+    @Test
+    void attachedKeysGoAtOnceWhenTheirProcessDies() throws Exception {
+        Process p = ChildJvms.start("member", dir.toUri().toString(), "members/child");
+        children.add(p);
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        assertThat(line).startsWith("JOINED ");
+        String session = line.substring("JOINED ".length());
+        assertThat(keys.get("members/child").orElseThrow().owner()).isEqualTo(session);
+        assertThat(keys.commit(Txn.when(Txn.sessionAlive(session))).succeeded()).isTrue();
+
+        p.destroyForcibly();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(keys.get("members/child")).as("right after the process died").isEmpty();
+        assertThat(keys.commit(Txn.when(Txn.sessionAlive(session))).succeeded()).isFalse();
+        try (var files = Files.list(dir.resolve(SessionFiles.SESSIONS))) {
+            assertThat(files)
+                    .as("the dead session's file, deleted by the reader")
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void aSimulatedCrashEndsTheSessionAndItsKeys() {
+        LockClient member = client();
+        member.keys().put("members/b", text("x"), PutOptions.any().attach());
+        io.holdfast.internal.CrashSimulation.crash(member);
+        assertThat(keys.get("members/b")).isEmpty();
     }
 
     @Test
@@ -260,8 +306,8 @@ class FileKeysTest {
         // A process died between the two renames of a transaction: its journal and one key are in place.
         KeyFiles files = new KeyFiles(dir, true);
         Map<String, KeyFiles.Entry> changes = new LinkedHashMap<>();
-        changes.put(KeyFiles.fileName("x"), new KeyFiles.Entry("x", 2, text("new x"), 0));
-        changes.put(KeyFiles.fileName("y"), new KeyFiles.Entry("y", 2, text("new y"), 0));
+        changes.put(KeyFiles.fileName("x"), new KeyFiles.Entry("x", 2, text("new x"), 0, null));
+        changes.put(KeyFiles.fileName("y"), new KeyFiles.Entry("y", 2, text("new y"), 0, null));
         files.writeJournal(changes);
         files.write(KeyFiles.fileName("x"), changes.get(KeyFiles.fileName("x")));
 

@@ -53,6 +53,7 @@ class FileProviderContractTest extends LockProviderContract {
                         Capability.REGISTERS,
                         Capability.FENCED_REGISTERS,
                         Capability.KEYS,
+                        Capability.SESSION_KEYS,
                         Capability.KEY_TTL,
                         Capability.TRANSACTIONS);
             }
