@@ -52,6 +52,7 @@ final class FileBackend implements StoreBackend {
     private final AtomicBoolean abandoned = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile LossSink sink;
+    private final FileKeys keys;
     /** Per watching thread (one per watch): the signal count of each register when it last woke. */
     private final ThreadLocal<Map<String, Long>> seen = ThreadLocal.withInitial(HashMap::new);
 
@@ -63,6 +64,14 @@ final class FileBackend implements StoreBackend {
         RANDOM.nextBytes(id);
         this.sessionId =
                 "file-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(id);
+        // Keys expire by the host's wall clock: the one clock every process of the directory reads.
+        this.keys = new FileKeys(
+                directory,
+                uri.fsync(),
+                java.time.Clock.systemUTC(),
+                sessionId,
+                this::requestDeadline,
+                this::checkAlive);
     }
 
     @Override
@@ -90,16 +99,9 @@ final class FileBackend implements StoreBackend {
         return new FileRegisters(directory, uri.fsync(), this::requestDeadline);
     }
 
-    /** Keys expire by the host's wall clock: the one clock every process of the directory reads. */
     @Override
-    public io.holdfast.Keys keys() {
-        return new FileKeys(
-                directory,
-                uri.fsync(),
-                java.time.Clock.systemUTC(),
-                sessionId,
-                this::requestDeadline,
-                this::checkAlive);
+    public FileKeys keys() {
+        return keys;
     }
 
     private Deadline requestDeadline() {
@@ -265,6 +267,7 @@ final class FileBackend implements StoreBackend {
                     requestDeadline(),
                     () -> {
                         directory.sessions().end(sessionId, deleteSession);
+                        directory.signals().signal(FileKeys.SIGNAL); // its keys are gone: watches here look
                         return directory.drop(sessionId);
                     },
                     null);

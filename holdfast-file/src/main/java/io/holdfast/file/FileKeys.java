@@ -12,6 +12,7 @@ import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
 import io.holdfast.store.Deadline;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -72,6 +74,8 @@ final class FileKeys implements Keys {
     private final Runnable checkAlive;
     /** This client's keys attached to its session, as far as it knows (I/O thread only). */
     private int attached;
+
+    private volatile BiFunction<WatchTarget, WatchListener, Watch> watches;
 
     FileKeys(
             Directory directory,
@@ -136,11 +140,19 @@ final class FileKeys implements Keys {
         return new KeyListing(entries, more, "");
     }
 
-    /** Watches go through the client's polling watch ({@code LockClient.watch(WatchTarget.keys(prefix))}). */
+    /** Where {@link #watch} goes: the client's watch of {@link WatchTarget#keys(String)}. */
+    void watchWith(BiFunction<WatchTarget, WatchListener, Watch> watch) {
+        this.watches = watch;
+    }
+
+    /** The client's polling watch of the prefix ({@link #watchWith}), woken by writes in this JVM ({@link #SIGNAL}). */
     @Override
     public Watch watch(String prefix, WatchListener listener) {
-        throw new UnsupportedFeatureException("file: a watch of keys is the client's polling watch"
-                + " (LockClient.watch(WatchTarget.keys(prefix), listener)), not the provider's own");
+        BiFunction<WatchTarget, WatchListener, Watch> to = watches;
+        if (to == null) {
+            throw new IllegalStateException("the file keys are not tied to their client: a bug in the provider");
+        }
+        return to.apply(WatchTarget.keys(prefix), listener);
     }
 
     @Override
