@@ -72,6 +72,20 @@ final class FileBackend implements StoreBackend {
                 sessionId,
                 this::requestDeadline,
                 this::checkAlive);
+        try {
+            Deadline by = requestDeadline();
+            directory.call(
+                    "opening session " + sessionId + " in " + directory.root(),
+                    by,
+                    () -> directory.exclusively(by, () -> {
+                        directory.sessions().open(sessionId);
+                        return null;
+                    }),
+                    null);
+        } catch (RuntimeException e) {
+            directory.closeReference();
+            throw e;
+        }
     }
 
     @Override

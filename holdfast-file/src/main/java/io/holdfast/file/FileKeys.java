@@ -44,8 +44,8 @@ import java.util.function.Supplier;
  * #SIGNAL}).
  *
  * <p>A key attached to the session records it as its owner; the session is this client's, alive
- * while its session file is locked ({@link SessionFiles}): until the client closes or its process
- * dies. A key whose owner has ended is absent to every call from that moment (each call asks the
+ * while its session file is locked ({@link SessionFiles}): from its opening until it closes or its
+ * process dies. A key whose owner has ended is absent to every call from that moment (each call asks the
  * session file), and the call that finds it deletes its file.
  *
  * <p><b>What it does not.</b> Compare who holds a lock in a transaction (another process's grants
@@ -254,8 +254,7 @@ final class FileKeys implements Keys {
         }
 
         /**
-         * Attaches a key to this client's session: opens the session's file at its first key, and
-         * refuses the key past {@link Keys#MAX_KEYS_PER_SESSION}, counted again from the files when
+         * Attaches a key to this client's session (whose file the client opened): refuses the key past {@link Keys#MAX_KEYS_PER_SESSION}, counted again from the files when
          * this client's own count reaches it (another process may have deleted some).
          */
         private void attach(String key) throws IOException {
@@ -274,8 +273,7 @@ final class FileKeys implements Keys {
                             + " keys attached; the limit is " + MAX_KEYS_PER_SESSION);
                 }
             }
-            checkAlive.run(); // on the I/O thread: no session opened again for a client that ended meanwhile
-            directory.sessions().open(session);
+            checkAlive.run(); // on the I/O thread: no key attached to a session that ended meanwhile
             attached++;
         }
 

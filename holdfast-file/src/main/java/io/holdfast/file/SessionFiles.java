@@ -11,9 +11,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The sessions of the directory's clients that have keys attached to them: {@code
- * sessions/ID.session}, a file its client holds an exclusive OS lock on from its first attached key
- * until it closes. The OS drops the lock when the process dies, so "the session has ended" is "its
+ * The sessions of the directory's clients: {@code sessions/ID.session}, a file its client holds an
+ * exclusive OS lock on from its opening until it closes. The OS drops the lock when the process dies, so "the session has ended" is "its
  * file is not locked", told the same way by every process, at the moment of the death.
  *
  * <p>Every method runs on the directory's I/O thread under the counter file's lock ({@link
@@ -34,12 +33,18 @@ final class SessionFiles {
         this.dir = root.resolve(SESSIONS);
     }
 
-    /** Creates and locks the session's file, unless it is open already. */
+    /**
+     * Creates and locks the session's file, and deletes the files of ended sessions (processes that
+     * died with no one reading their keys since): one probe per session file at each client's opening.
+     */
     void open(String session) throws IOException {
-        if (open.containsKey(session)) {
-            return;
-        }
         Files.createDirectories(dir);
+        try (var files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                alive(name.substring(0, name.length() - SUFFIX.length()));
+            }
+        }
         FileChannel channel =
                 FileChannel.open(dir.resolve(session + SUFFIX), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = channel.tryLock();

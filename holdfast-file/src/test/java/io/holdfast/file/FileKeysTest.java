@@ -229,6 +229,9 @@ class FileKeysTest {
         assertThat(keys.get("members/a").orElseThrow().owner()).isEqualTo(member.sessionId());
         Txn alive = Txn.when(Txn.sessionAlive(member.sessionId())).then(Txn.get("members/a"));
         assertThat(keys.commit(alive).succeeded()).isTrue();
+        assertThat(keys.commit(Txn.when(Txn.sessionAlive(client().sessionId()))).succeeded())
+                .as("a client with no keys attached is alive too")
+                .isTrue();
 
         member.close();
         assertThat(keys.get("members/a")).isEmpty();
@@ -251,11 +254,9 @@ class FileKeysTest {
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(keys.get("members/child")).as("right after the process died").isEmpty();
         assertThat(keys.commit(Txn.when(Txn.sessionAlive(session))).succeeded()).isFalse();
-        try (var files = Files.list(dir.resolve(SessionFiles.SESSIONS))) {
-            assertThat(files)
-                    .as("the dead session's file, deleted by the reader")
-                    .isEmpty();
-        }
+        assertThat(dir.resolve(SessionFiles.SESSIONS).resolve(session + ".session"))
+                .as("the dead session's file, deleted by the reader")
+                .doesNotExist();
     }
 
     @Test
