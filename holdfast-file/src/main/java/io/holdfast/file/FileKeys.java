@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,9 +57,6 @@ final class FileKeys implements Keys {
     /** What key writes are signalled as ({@link Signals}): no lock name has a control character. */
     static final String SIGNAL = "\u0002keys";
 
-    private static final Comparator<KeyFiles.Entry> BYTE_ORDER =
-            (a, b) -> Arrays.compareUnsigned(utf8(a.key()), utf8(b.key()));
-
     /** A call's body, on the I/O thread under the lock. */
     private interface Body<T> {
         T run(Step step) throws IOException;
@@ -94,13 +90,13 @@ final class FileKeys implements Keys {
 
     @Override
     public Optional<KeyEntry> get(String key) {
-        return locked("reading key " + key, step -> step.current(key)).map(FileKeys::entry);
+        return locked("reading key " + key, step -> step.current(key)).map(KeyFiles.Entry::toKeyEntry);
     }
 
     @Override
     public KeyEntry put(String key, byte[] value, PutOptions options) {
         return locked("writing key " + key, step -> step.put(key, value, options))
-                .map(FileKeys::entry)
+                .map(KeyFiles.Entry::toKeyEntry)
                 .orElseThrow();
     }
 
@@ -118,8 +114,7 @@ final class FileKeys implements Keys {
 
     @Override
     public KeyListing list(String prefix, String after, int limit) {
-        byte[] wanted = utf8(prefix);
-        byte[] from = utf8(after);
+        byte[] wanted = prefix.getBytes(StandardCharsets.UTF_8);
         List<KeyFiles.Entry> found = locked("listing keys " + prefix + "*", step -> {
             List<KeyFiles.Entry> matching = new ArrayList<>();
             for (String name : files.names()) {
@@ -129,15 +124,7 @@ final class FileKeys implements Keys {
             }
             return matching;
         });
-        List<KeyFiles.Entry> page = found.stream()
-                .filter(e -> startsWith(utf8(e.key()), wanted)
-                        && (from.length == 0 || Arrays.compareUnsigned(utf8(e.key()), from) > 0))
-                .sorted(BYTE_ORDER)
-                .limit(limit + 1L)
-                .toList();
-        boolean more = page.size() > limit;
-        List<KeyEntry> entries = page.stream().limit(limit).map(FileKeys::entry).toList();
-        return new KeyListing(entries, more, "");
+        return KeyFiles.page(found, wanted, after, limit);
     }
 
     /** Where {@link #watch} goes: the client's watch of {@link WatchTarget#keys(String)}. */
@@ -392,17 +379,5 @@ final class FileKeys implements Keys {
                 files.deleteJournal();
             }
         }
-    }
-
-    private static KeyEntry entry(KeyFiles.Entry e) {
-        return new KeyEntry(e.key(), e.version(), e.value(), e.owner());
-    }
-
-    private static boolean startsWith(byte[] key, byte[] prefix) {
-        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
-    }
-
-    private static byte[] utf8(String s) {
-        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
     }
 }

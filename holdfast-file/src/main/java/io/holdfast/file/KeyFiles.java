@@ -1,5 +1,7 @@
 package io.holdfast.file;
 
+import io.holdfast.KeyEntry;
+import io.holdfast.KeyListing;
 import io.holdfast.UnavailableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +51,36 @@ final class KeyFiles {
     private static final int JOURNAL_MAGIC = 0x48464a31; // "HFJ1"
 
     /** One key as stored: its value, version, expiry (0: none) and owning session (null: none). */
-    record Entry(String key, long version, byte[] value, long expiresAt, String owner) {}
+    record Entry(String key, long version, byte[] value, long expiresAt, String owner) {
+        KeyEntry toKeyEntry() {
+            return new KeyEntry(key, version, value, owner);
+        }
+
+        byte[] utf8() {
+            return key.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The page of {@code found} whose keys start with {@code prefix} and come after {@code after}
+     * ("" or null: from the first), in byte order of their UTF-8 (not Java's UTF-16 order).
+     */
+    static KeyListing page(List<Entry> found, byte[] prefix, String after, int limit) {
+        byte[] from = after == null ? new byte[0] : after.getBytes(StandardCharsets.UTF_8);
+        List<Entry> page = found.stream()
+                .filter(e -> {
+                    byte[] key = e.utf8();
+                    return key.length >= prefix.length
+                            && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length)
+                            && (from.length == 0 || Arrays.compareUnsigned(key, from) > 0);
+                })
+                .sorted((a, b) -> Arrays.compareUnsigned(a.utf8(), b.utf8()))
+                .limit(limit + 1L)
+                .toList();
+        List<KeyEntry> entries =
+                page.stream().limit(limit).map(Entry::toKeyEntry).toList();
+        return new KeyListing(entries, page.size() > limit, "");
+    }
 
     private final Path dir;
     private final boolean fsync;
