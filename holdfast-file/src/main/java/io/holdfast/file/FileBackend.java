@@ -240,8 +240,8 @@ final class FileBackend implements StoreBackend {
 
     /**
      * A simulated process death: this client's file locks, its session file's among them, are
-     * dropped as the OS drops a dead process's (at once, with nothing written), its leases are told they are lost, and nothing
-     * more reaches the directory.
+     * dropped as the OS drops a dead process's (at once, with nothing written), its leases are
+     * told they are lost, and nothing more reaches the directory.
      */
     @Override
     public void abandon() {

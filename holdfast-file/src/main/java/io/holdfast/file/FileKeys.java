@@ -44,8 +44,8 @@ import java.util.function.Supplier;
  *
  * <p>A key attached to the session records it as its owner; the session is this client's, alive
  * while its session file is locked ({@link SessionFiles}): from its opening until it closes or its
- * process dies. A key whose owner has ended is absent to every call from that moment (each call asks the
- * session file), and the call that finds it deletes its file.
+ * process dies. A key whose owner has ended is absent to every call from that moment (each call
+ * asks the session file), and the call that finds it deletes its file.
  *
  * <p><b>What it does not.</b> Compare who holds a lock in a transaction (another process's grants
  * are not known by session here; a {@link Txn.Compare.Fence} of this client's own grant is
@@ -241,8 +241,9 @@ final class FileKeys implements Keys {
         }
 
         /**
-         * Attaches a key to this client's session (whose file the client opened): refuses the key past {@link Keys#MAX_KEYS_PER_SESSION}, counted again from the files when
-         * this client's own count reaches it (another process may have deleted some).
+         * Attaches a key to this client's session (whose file the client opened): refuses the key
+         * past {@link Keys#MAX_KEYS_PER_SESSION}, counted again from the files when this client's
+         * own count reaches it (another process may have deleted some).
          */
         private void attach(String key) throws IOException {
             if (current(key).map(e -> session.equals(e.owner())).orElse(false)) {

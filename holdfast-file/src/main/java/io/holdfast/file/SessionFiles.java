@@ -12,8 +12,9 @@ import java.util.regex.Pattern;
 
 /**
  * The sessions of the directory's clients: {@code sessions/ID.session}, a file its client holds an
- * exclusive OS lock on from its opening until it closes. The OS drops the lock when the process dies, so "the session has ended" is "its
- * file is not locked", told the same way by every process, at the moment of the death.
+ * exclusive OS lock on from its opening until it closes. The OS drops the lock when the process
+ * dies, so "the session has ended" is "its file is not locked", told the same way by every
+ * process, at the moment of the death.
  *
  * <p>Every method runs on the directory's I/O thread under the counter file's lock ({@link
  * Directory#exclusively}): a session file is created and locked in one step, so nobody sees it
