@@ -7,9 +7,11 @@ import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
@@ -58,6 +60,7 @@ final class Directory {
     private final Path counter;
     private final IoLane lane;
     private final Signals signals = new Signals();
+    private final SessionFiles sessions;
     private final Map<String, LockFile> files = new HashMap<>(); // I/O thread only
     private int references; // guarded by OPEN
 
@@ -67,6 +70,7 @@ final class Directory {
         this.locks = root.resolve(LOCKS);
         this.counter = root.resolve(TokenCounter.FILE);
         this.lane = new IoLane("holdfast-file-io " + root);
+        this.sessions = new SessionFiles(root);
     }
 
     /**
@@ -127,6 +131,28 @@ final class Directory {
         }
     }
 
+    /**
+     * Replaces {@code file} with {@code content} so that a crash leaves the old or the new file:
+     * writes {@code NAME.tmp} beside it, forces it, renames it over the file and forces the
+     * directory ({@code fsync=false} skips both forces).
+     */
+    static void replace(Path file, ByteBuffer content, boolean fsync) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel out = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            while (content.hasRemaining()) {
+                out.write(content);
+            }
+            if (fsync) {
+                out.force(true);
+            }
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (fsync) {
+            syncDirectory(file.getParent());
+        }
+    }
+
     /** One client is done with the directory; the last one stops its I/O thread. */
     void closeReference() {
         synchronized (OPEN) {
@@ -143,6 +169,11 @@ final class Directory {
 
     Signals signals() {
         return signals;
+    }
+
+    /** The sessions with attached keys; on the I/O thread under {@link #exclusively} only. */
+    SessionFiles sessions() {
+        return sessions;
     }
 
     <T> T call(String what, Deadline deadline, IoLane.Task<T> task, Consumer<? super T> orphan) {
@@ -201,6 +232,12 @@ final class Directory {
     boolean holds(Grant grant) {
         LockFile file = files.get((String) grant.handle());
         return file != null && file.hold(grant.request().owner()) != null && file.locked();
+    }
+
+    /** Whether {@code session} of this JVM has {@code name}'s grant with {@code token}, OS lock in place. */
+    boolean holds(String name, long token, String session) {
+        LockFile file = files.get(LockFileNames.of(name));
+        return file != null && file.holdsToken(token, session);
     }
 
     /**

@@ -36,7 +36,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class FileBackend implements StoreBackend {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Set<Capability> CAPABILITIES = EnumSet.of(
-            Capability.READ_WRITE, Capability.CHECK_FENCE, Capability.REGISTERS, Capability.FENCED_REGISTERS);
+            Capability.READ_WRITE,
+            Capability.CHECK_FENCE,
+            Capability.REGISTERS,
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS);
 
     private final Directory directory;
     private final FileStoreUri uri;
@@ -45,6 +52,7 @@ final class FileBackend implements StoreBackend {
     private final AtomicBoolean abandoned = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile LossSink sink;
+    private final FileKeys keys;
     /** Per watching thread (one per watch): the signal count of each register when it last woke. */
     private final ThreadLocal<Map<String, Long>> seen = ThreadLocal.withInitial(HashMap::new);
 
@@ -56,6 +64,28 @@ final class FileBackend implements StoreBackend {
         RANDOM.nextBytes(id);
         this.sessionId =
                 "file-" + ProcessHandle.current().pid() + "-" + HexFormat.of().formatHex(id);
+        // Keys expire by the host's wall clock: the one clock every process of the directory reads.
+        this.keys = new FileKeys(
+                directory,
+                uri.fsync(),
+                java.time.Clock.systemUTC(),
+                sessionId,
+                this::requestDeadline,
+                this::checkAlive);
+        try {
+            Deadline by = requestDeadline();
+            directory.call(
+                    "opening session " + sessionId + " in " + directory.root(),
+                    by,
+                    () -> directory.exclusively(by, () -> {
+                        directory.sessions().open(sessionId);
+                        return null;
+                    }),
+                    null);
+        } catch (RuntimeException e) {
+            directory.closeReference();
+            throw e;
+        }
     }
 
     @Override
@@ -81,6 +111,11 @@ final class FileBackend implements StoreBackend {
     @Override
     public io.holdfast.store.StoreRegisters registers() {
         return new FileRegisters(directory, uri.fsync(), this::requestDeadline);
+    }
+
+    @Override
+    public FileKeys keys() {
+        return keys;
     }
 
     private Deadline requestDeadline() {
@@ -142,16 +177,21 @@ final class FileBackend implements StoreBackend {
 
     /**
      * A register watch sleeps until a write of the register in this JVM ({@link Signals}) or the
-     * pause ends: writes by other processes are seen by polling. Locks cannot be watched here (no
-     * {@link Capability#INSPECT}), so other targets never come; they would sleep the pause.
+     * pause ends, a key watch until a write of any key in this JVM: writes by other processes are
+     * seen by polling. Locks cannot be watched here (no {@link Capability#INSPECT}), so other
+     * targets never come; they would sleep the pause.
      */
     @Override
     public void awaitWatched(io.holdfast.WatchTarget target, long maxNanos) throws InterruptedException {
-        if (target.kind() != io.holdfast.WatchTarget.Kind.REGISTER) {
+        String key;
+        if (target.kind() == io.holdfast.WatchTarget.Kind.REGISTER) {
+            key = Signals.register(target.name());
+        } else if (target.kind() == io.holdfast.WatchTarget.Kind.KEYS) {
+            key = FileKeys.SIGNAL;
+        } else {
             StoreBackend.super.awaitWatched(target, maxNanos);
             return;
         }
-        String key = Signals.register(target.name());
         Signals signals = directory.signals();
         Map<String, Long> mine = seen.get();
         Long last = mine.get(key);
@@ -199,16 +239,16 @@ final class FileBackend implements StoreBackend {
     }
 
     /**
-     * A simulated process death: this client's file locks are dropped as the OS drops a dead
-     * process's (at once, with nothing written), its leases are told they are lost, and nothing
-     * more reaches the directory.
+     * A simulated process death: this client's file locks, its session file's among them, are
+     * dropped as the OS drops a dead process's (at once, with nothing written), its leases are
+     * told they are lost, and nothing more reaches the directory.
      */
     @Override
     public void abandon() {
         if (!abandoned.compareAndSet(false, true)) {
             return;
         }
-        dropAll();
+        dropAll(false);
         LossSink s = sink;
         if (s != null) {
             s.allLost("its process died (simulated crash), so the OS released its file locks");
@@ -216,7 +256,8 @@ final class FileBackend implements StoreBackend {
     }
 
     /**
-     * Frees this client's share of the directory. Anything it still holds (the client releases
+     * Frees this client's share of the directory and ends its session: its session file goes, and
+     * with it every key attached to it. Anything it still holds (the client releases
      * first; a release that failed, or a grant that raced a crash, leaves some) is dropped the way
      * process exit would drop it: OS locks released, nothing written.
      */
@@ -226,16 +267,24 @@ final class FileBackend implements StoreBackend {
             return;
         }
         try {
-            dropAll();
+            dropAll(true);
         } finally {
             directory.closeReference();
         }
     }
 
-    private List<Grant> dropAll() {
+    /** Ends the session (its file deleted with {@code deleteSession}, as a close does) and drops its grants. */
+    private List<Grant> dropAll(boolean deleteSession) {
         try {
             return directory.call(
-                    "dropping the locks of " + sessionId, requestDeadline(), () -> directory.drop(sessionId), null);
+                    "dropping the locks of " + sessionId,
+                    requestDeadline(),
+                    () -> {
+                        directory.sessions().end(sessionId, deleteSession);
+                        directory.signals().signal(FileKeys.SIGNAL); // its keys are gone: watches here look
+                        return directory.drop(sessionId);
+                    },
+                    null);
         } catch (UnavailableException e) {
             return List.of();
         }

@@ -69,6 +69,9 @@ public final class FileLockProvider implements LockProvider {
         if (options == null) {
             throw new InvalidArgumentException("options must not be null");
         }
-        return new StoreLockClient(new FileBackend(FileStoreUri.parse(uri), options), options);
+        FileBackend backend = new FileBackend(FileStoreUri.parse(uri), options);
+        StoreLockClient client = new StoreLockClient(backend, options);
+        backend.keys().watchWith(client::watch);
+        return client;
     }
 }

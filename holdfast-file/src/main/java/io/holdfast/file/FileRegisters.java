@@ -8,11 +8,8 @@ import io.holdfast.store.Grant;
 import io.holdfast.store.StoreRegisters;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
@@ -130,19 +127,6 @@ final class FileRegisters implements StoreRegisters {
         crc.update(b.array(), 0, b.position());
         b.putInt((int) crc.getValue());
         b.flip();
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel out = FileChannel.open(
-                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (b.hasRemaining()) {
-                out.write(b);
-            }
-            if (fsync) {
-                out.force(true);
-            }
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        if (fsync) {
-            Directory.syncDirectory(file.getParent());
-        }
+        Directory.replace(file, b, fsync);
     }
 }

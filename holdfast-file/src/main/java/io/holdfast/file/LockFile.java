@@ -90,6 +90,13 @@ final class LockFile {
         return locked() && holds.values().stream().anyMatch(h -> h.grant().token() == token);
     }
 
+    /** Whether {@code session} has the grant with {@code token} here, with the OS lock in place. */
+    boolean holdsToken(long token, String session) {
+        return locked()
+                && holds.values().stream()
+                        .anyMatch(h -> h.grant().token() == token && h.session().equals(session));
+    }
+
     void add(Hold hold) {
         holds.put(hold.grant().request().owner(), hold);
     }

@@ -48,7 +48,8 @@ final class LockFileNames {
         return readable.append('.').append(sha256(name)).append(SUFFIX).toString();
     }
 
-    private static String sha256(String name) {
+    /** The SHA-256 of the name's UTF-8 bytes, 64 lower-case hex digits. */
+    static String sha256(String name) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             return HexFormat.of().formatHex(digest.digest(name.getBytes(StandardCharsets.UTF_8)));

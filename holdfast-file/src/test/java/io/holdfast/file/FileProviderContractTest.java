@@ -51,7 +51,11 @@ class FileProviderContractTest extends LockProviderContract {
                         Capability.CHECK_FENCE,
                         Capability.MULTI_LOCK,
                         Capability.REGISTERS,
-                        Capability.FENCED_REGISTERS);
+                        Capability.FENCED_REGISTERS,
+                        Capability.KEYS,
+                        Capability.SESSION_KEYS,
+                        Capability.KEY_TTL,
+                        Capability.TRANSACTIONS);
             }
 
             @Override

@@ -1,0 +1,384 @@
+package io.holdfast.file;
+
+import io.holdfast.ConflictException;
+import io.holdfast.InvalidArgumentException;
+import io.holdfast.KeyEntry;
+import io.holdfast.KeyListing;
+import io.holdfast.Keys;
+import io.holdfast.PutOptions;
+import io.holdfast.QuotaExceededException;
+import io.holdfast.Txn;
+import io.holdfast.TxnResult;
+import io.holdfast.UnsupportedFeatureException;
+import io.holdfast.Watch;
+import io.holdfast.WatchListener;
+import io.holdfast.WatchTarget;
+import io.holdfast.store.Deadline;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+
+/**
+ * Keys in the store directory ({@link KeyFiles}), for one client. Arguments are trusted: the
+ * client checks them first ({@code CheckedKeys}).
+ *
+ * <p><b>What it guarantees.</b> Every call, reads and lists included, runs on the directory's I/O
+ * thread under the counter file's lock, the mutex of every grant and register write of every
+ * process: it first applies a transaction journal a crash left ({@link KeyFiles}), reads what it
+ * needs, and writes what changed (one key: its file replaced by a rename; several: through the
+ * journal). So every call is one step in one order across the processes, and a transaction is in
+ * all of its keys or none, across a crash too. A key past its time to live is absent to every
+ * call, and the call that finds it deletes its file; expiry is the host's wall clock ({@code
+ * clock}), the only clock the processes share. A write wakes this JVM's key watches ({@link
+ * #SIGNAL}).
+ *
+ * <p>A key attached to the session records it as its owner; the session is this client's, alive
+ * while its session file is locked ({@link SessionFiles}): from its opening until it closes or its
+ * process dies. A key whose owner has ended is absent to every call from that moment (each call
+ * asks the session file), and the call that finds it deletes its file.
+ *
+ * <p><b>What it does not.</b> Compare who holds a lock in a transaction (another process's grants
+ * are not known by session here; a {@link Txn.Compare.Fence} of this client's own grant is
+ * answered), end a session that is alive but stuck (a stopped process keeps its keys, as it keeps
+ * its locks), or keep positions: listings answer "". A listing reads every key file whose name may
+ * match the prefix, under the lock: its cost grows with the keys stored under the prefix.
+ */
+final class FileKeys implements Keys {
+    /** What key writes are signalled as ({@link Signals}): no lock name has a control character. */
+    static final String SIGNAL = "\u0002keys";
+
+    /** A call's body, on the I/O thread under the lock. */
+    private interface Body<T> {
+        T run(Step step) throws IOException;
+    }
+
+    private final Directory directory;
+    private final KeyFiles files;
+    private final Clock clock;
+    private final String session;
+    private final Supplier<Deadline> deadline;
+    private final Runnable checkAlive;
+    /** This client's keys attached to its session, as far as it knows (I/O thread only). */
+    private int attached;
+
+    private volatile BiFunction<WatchTarget, WatchListener, Watch> watches;
+
+    FileKeys(
+            Directory directory,
+            boolean fsync,
+            Clock clock,
+            String session,
+            Supplier<Deadline> deadline,
+            Runnable checkAlive) {
+        this.directory = directory;
+        this.files = new KeyFiles(directory.root(), fsync);
+        this.clock = clock;
+        this.session = session;
+        this.deadline = deadline;
+        this.checkAlive = checkAlive;
+    }
+
+    @Override
+    public Optional<KeyEntry> get(String key) {
+        return locked("reading key " + key, step -> step.current(key)).map(KeyFiles.Entry::toKeyEntry);
+    }
+
+    @Override
+    public KeyEntry put(String key, byte[] value, PutOptions options) {
+        return locked("writing key " + key, step -> step.put(key, value, options))
+                .map(KeyFiles.Entry::toKeyEntry)
+                .orElseThrow();
+    }
+
+    @Override
+    public long delete(String key, long expectedVersion) {
+        return locked("deleting key " + key, step -> step.delete(key, expectedVersion));
+    }
+
+    @Override
+    public long add(String key, long delta) {
+        return locked("adding to key " + key, step -> step.add(key, delta))
+                .map(e -> ByteBuffer.wrap(e.value()).getLong())
+                .orElseThrow();
+    }
+
+    @Override
+    public KeyListing list(String prefix, String after, int limit) {
+        byte[] wanted = prefix.getBytes(StandardCharsets.UTF_8);
+        List<KeyFiles.Entry> found = locked("listing keys " + prefix + "*", step -> {
+            List<KeyFiles.Entry> matching = new ArrayList<>();
+            for (String name : files.names()) {
+                if (KeyFiles.mayStartWith(name, wanted)) {
+                    step.read(name).ifPresent(matching::add);
+                }
+            }
+            return matching;
+        });
+        return KeyFiles.page(found, wanted, after, limit);
+    }
+
+    /** Where {@link #watch} goes: the client's watch of {@link WatchTarget#keys(String)}. */
+    void watchWith(BiFunction<WatchTarget, WatchListener, Watch> watch) {
+        this.watches = watch;
+    }
+
+    /** The client's polling watch of the prefix ({@link #watchWith}), woken by writes in this JVM ({@link #SIGNAL}). */
+    @Override
+    public Watch watch(String prefix, WatchListener listener) {
+        BiFunction<WatchTarget, WatchListener, Watch> to = watches;
+        if (to == null) {
+            throw new IllegalStateException("the file keys are not tied to their client: a bug in the provider");
+        }
+        return to.apply(WatchTarget.keys(prefix), listener);
+    }
+
+    @Override
+    public TxnResult commit(Txn txn) {
+        return locked("committing a transaction", step -> {
+            boolean holds = true;
+            for (Txn.Compare compare : txn.compares()) {
+                holds &= step.holds(compare);
+            }
+            String branch = holds ? "then" : "otherwise";
+            List<Txn.Op> ops = holds ? txn.then() : txn.otherwise();
+            List<TxnResult.OpResult> results = new ArrayList<>(ops.size());
+            for (int i = 0; i < ops.size(); i++) {
+                String where = branch + " op " + (i + 1) + ": ";
+                try {
+                    results.add(step.apply(ops.get(i)));
+                } catch (ConflictException e) {
+                    throw new ConflictException(where + e.getMessage(), e.currentVersion());
+                } catch (InvalidArgumentException e) {
+                    throw new InvalidArgumentException(where + e.getMessage(), e);
+                }
+            }
+            return new TxnResult(holds, results);
+        });
+    }
+
+    /**
+     * Runs {@code body} as one step: on the I/O thread, under the counter file's lock, after any
+     * journal a crash left; writes what it changed if it returns.
+     */
+    private <T> T locked(String what, Body<T> body) {
+        checkAlive.run();
+        Deadline by = deadline.get();
+        Step step = new Step();
+        T result = directory.call(
+                what + " in " + directory.root(),
+                by,
+                () -> directory.exclusively(by, () -> {
+                    Optional<Map<String, KeyFiles.Entry>> left = files.readJournal();
+                    if (left.isPresent()) {
+                        applyAll(left.get());
+                        files.deleteJournal();
+                    }
+                    T r = body.run(step);
+                    step.write();
+                    return r;
+                }),
+                orphan -> {});
+        if (!step.changes.isEmpty()) {
+            directory.signals().signal(SIGNAL);
+        }
+        return result;
+    }
+
+    private void applyAll(Map<String, KeyFiles.Entry> changes) throws IOException {
+        for (Map.Entry<String, KeyFiles.Entry> change : changes.entrySet()) {
+            files.write(change.getKey(), change.getValue());
+        }
+    }
+
+    /** The reads and changes of one call; the changes are written together at its end. */
+    private final class Step {
+        /** File name to its new entry; null for a deletion. */
+        final Map<String, KeyFiles.Entry> changes = new LinkedHashMap<>();
+        /** Whether each session seen so far is alive, read once per step. */
+        private final Map<String, Boolean> sessions = new HashMap<>();
+
+        /** The key as this step sees it: its own changes first, then the file; expired is absent. */
+        Optional<KeyFiles.Entry> current(String key) throws IOException {
+            return read(KeyFiles.fileName(key));
+        }
+
+        Optional<KeyFiles.Entry> read(String name) throws IOException {
+            if (changes.containsKey(name)) {
+                return Optional.ofNullable(changes.get(name));
+            }
+            Optional<KeyFiles.Entry> found = files.read(name);
+            if (found.isPresent() && gone(found.get())) {
+                changes.put(name, null); // expired, or its session ended: deleted by this step
+                return Optional.empty();
+            }
+            return found;
+        }
+
+        private boolean gone(KeyFiles.Entry e) throws IOException {
+            if (e.expiresAt() != 0 && e.expiresAt() <= clock.millis()) {
+                return true;
+            }
+            return e.owner() != null && !alive(e.owner());
+        }
+
+        boolean alive(String owner) throws IOException {
+            Boolean known = sessions.get(owner);
+            if (known == null) {
+                known = directory.sessions().alive(owner);
+                sessions.put(owner, known);
+            }
+            return known;
+        }
+
+        /**
+         * Attaches a key to this client's session (whose file the client opened): refuses the key
+         * past {@link Keys#MAX_KEYS_PER_SESSION}, counted again from the files when this client's
+         * own count reaches it (another process may have deleted some).
+         */
+        private void attach(String key) throws IOException {
+            if (current(key).map(e -> session.equals(e.owner())).orElse(false)) {
+                return;
+            }
+            if (attached >= MAX_KEYS_PER_SESSION) {
+                attached = 0;
+                for (String name : files.names()) {
+                    if (read(name).map(e -> session.equals(e.owner())).orElse(false)) {
+                        attached++;
+                    }
+                }
+                if (attached >= MAX_KEYS_PER_SESSION) {
+                    throw new QuotaExceededException("session " + session + " already has " + attached
+                            + " keys attached; the limit is " + MAX_KEYS_PER_SESSION);
+                }
+            }
+            checkAlive.run(); // on the I/O thread: no key attached to a session that ended meanwhile
+            attached++;
+        }
+
+        long version(String key) throws IOException {
+            return current(key).map(KeyFiles.Entry::version).orElse(0L);
+        }
+
+        void expect(String key, long expected, long found) {
+            if (expected != ANY_VERSION && expected != found) {
+                throw new ConflictException(key + " is at version " + found + ", not " + expected, found);
+            }
+        }
+
+        Optional<KeyFiles.Entry> put(String key, byte[] value, PutOptions options) throws IOException {
+            long found = version(key);
+            expect(key, options.expectedVersion(), found);
+            long expiresAt =
+                    options.ttl().isZero() ? 0 : clock.millis() + options.ttl().toMillis();
+            String owner = null;
+            if (options.attached()) {
+                attach(key);
+                owner = session;
+            }
+            return Optional.of(set(new KeyFiles.Entry(key, found + 1, value, expiresAt, owner)));
+        }
+
+        long delete(String key, long expected) throws IOException {
+            long found = version(key);
+            expect(key, expected, found);
+            if (found != 0) {
+                changes.put(KeyFiles.fileName(key), null);
+            }
+            return found;
+        }
+
+        Optional<KeyFiles.Entry> add(String key, long delta) throws IOException {
+            Optional<KeyFiles.Entry> found = current(key);
+            long before = 0;
+            if (found.isPresent()) {
+                byte[] value = found.get().value();
+                if (value.length != Long.BYTES) {
+                    throw new InvalidArgumentException(
+                            "key " + key + " holds " + value.length + " bytes, not a counter's " + Long.BYTES);
+                }
+                before = ByteBuffer.wrap(value).getLong();
+            }
+            long sum;
+            try {
+                sum = Math.addExact(before, delta);
+            } catch (ArithmeticException e) {
+                throw new InvalidArgumentException(
+                        "adding " + delta + " to key " + key + " (" + before + ") overflows a 64-bit counter");
+            }
+            byte[] value = ByteBuffer.allocate(Long.BYTES).putLong(sum).array();
+            long version = found.map(KeyFiles.Entry::version).orElse(0L) + 1;
+            long expiresAt = found.map(KeyFiles.Entry::expiresAt).orElse(0L);
+            String owner = found.map(KeyFiles.Entry::owner).orElse(null);
+            return Optional.of(set(new KeyFiles.Entry(key, version, value, expiresAt, owner)));
+        }
+
+        KeyFiles.Entry set(KeyFiles.Entry entry) {
+            changes.put(KeyFiles.fileName(entry.key()), entry);
+            return entry;
+        }
+
+        boolean holds(Txn.Compare compare) throws IOException {
+            if (compare instanceof Txn.Compare.Version v) {
+                long found = version(v.key());
+                return switch (v.order()) {
+                    case EQUAL -> found == v.version();
+                    case NOT_EQUAL -> found != v.version();
+                    case LESS -> found < v.version();
+                    case GREATER -> found > v.version();
+                };
+            } else if (compare instanceof Txn.Compare.Value v) {
+                return current(v.key())
+                        .map(e -> Arrays.equals(e.value(), v.value()))
+                        .orElse(false);
+            } else if (compare instanceof Txn.Compare.Absent a) {
+                return current(a.key()).isEmpty();
+            } else if (compare instanceof Txn.Compare.Fence f) {
+                return directory.holds(f.lock(), f.token(), session);
+            } else if (compare instanceof Txn.Compare.SessionAlive a) {
+                return alive(a.sessionId());
+            }
+            throw new UnsupportedFeatureException("file: a transaction cannot compare " + compare
+                    + ": another process's grants are not known by session here (compare a fence of this"
+                    + " client's own lease instead)");
+        }
+
+        TxnResult.OpResult apply(Txn.Op op) throws IOException {
+            if (op instanceof Txn.Op.Put p) {
+                return new TxnResult.OpResult(
+                        put(p.key(), p.value(), p.options()).orElseThrow().version(), null, 0);
+            } else if (op instanceof Txn.Op.Delete d) {
+                return new TxnResult.OpResult(delete(d.key(), d.expectedVersion()), null, 0);
+            } else if (op instanceof Txn.Op.Add a) {
+                KeyFiles.Entry e = add(a.key(), a.delta()).orElseThrow();
+                return new TxnResult.OpResult(
+                        e.version(), null, ByteBuffer.wrap(e.value()).getLong());
+            }
+            Optional<KeyFiles.Entry> e = current(op.key());
+            return new TxnResult.OpResult(
+                    e.map(KeyFiles.Entry::version).orElse(0L),
+                    e.map(KeyFiles.Entry::value).orElse(null),
+                    0);
+        }
+
+        /** Writes the changes: one file by a rename, several through the journal. */
+        void write() throws IOException {
+            if (changes.size() == 1) {
+                applyAll(changes);
+            } else if (!changes.isEmpty()) {
+                files.writeJournal(changes);
+                applyAll(changes);
+                files.deleteJournal();
+            }
+        }
+    }
+}
