@@ -12,7 +12,6 @@ import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
-import io.holdfast.WatchTarget;
 import io.holdfast.store.Deadline;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
@@ -70,8 +68,6 @@ final class FileKeys implements Keys {
     private final Runnable checkAlive;
     /** This client's keys attached to its session, as far as it knows (I/O thread only). */
     private int attached;
-
-    private volatile BiFunction<WatchTarget, WatchListener, Watch> watches;
 
     FileKeys(
             Directory directory,
@@ -127,19 +123,14 @@ final class FileKeys implements Keys {
         return KeyFiles.page(found, wanted, after, limit);
     }
 
-    /** Where {@link #watch} goes: the client's watch of {@link WatchTarget#keys(String)}. */
-    void watchWith(BiFunction<WatchTarget, WatchListener, Watch> watch) {
-        this.watches = watch;
-    }
-
-    /** The client's polling watch of the prefix ({@link #watchWith}), woken by writes in this JVM ({@link #SIGNAL}). */
+    /**
+     * Refused: the file provider keeps no record of changes, so its client polls the keys instead
+     * ({@code StoreLockClient.watch}), woken by writes in this JVM ({@link #SIGNAL}).
+     */
     @Override
     public Watch watch(String prefix, WatchListener listener) {
-        BiFunction<WatchTarget, WatchListener, Watch> to = watches;
-        if (to == null) {
-            throw new IllegalStateException("the file keys are not tied to their client: a bug in the provider");
-        }
-        return to.apply(WatchTarget.keys(prefix), listener);
+        throw new io.holdfast.UnsupportedFeatureException(
+                "the file provider keeps no record of changes: its client polls");
     }
 
     @Override

@@ -70,8 +70,6 @@ public final class FileLockProvider implements LockProvider {
             throw new InvalidArgumentException("options must not be null");
         }
         FileBackend backend = new FileBackend(FileStoreUri.parse(uri), options);
-        StoreLockClient client = new StoreLockClient(backend, options);
-        backend.keys().watchWith(client::watch);
-        return client;
+        return new StoreLockClient(backend, options);
     }
 }
