@@ -112,7 +112,7 @@ final class Ops {
                 case READ -> client.readWriteLock(key).readLock().acquireAsync(options);
                 case WRITE -> client.readWriteLock(key).writeLock().acquireAsync(options);
                 case SEMAPHORE -> client.semaphore(key, limit).acquireAsync(permits, options);
-                case REGISTER -> throw new IllegalArgumentException("a register is not acquired");
+                case REGISTER, KEYS -> throw new IllegalArgumentException("a " + kind + " is not acquired");
             };
             if (whenQueued != null) {
                 try {
