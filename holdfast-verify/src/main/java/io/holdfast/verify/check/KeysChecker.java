@@ -1,7 +1,9 @@
 package io.holdfast.verify.check;
 
 import io.holdfast.verify.history.Call;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.KeyValue;
+import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import io.holdfast.verify.history.Result;
 import java.util.ArrayList;
@@ -27,7 +29,9 @@ import java.util.TreeMap;
  *   <li><b>Session keys.</b> See {@link SessionKeys}.
  * </ul>
  *
- * SKIPPED for a run without key operations.
+ * SKIPPED for a run without key operations. In a run that expects {@link
+ * Expectation#KEYS_EXERCISED}, no fenced transfer that ran, no read of both accounts, or no read of
+ * a session's key after its put is INCONCLUSIVE: what the scenario proves went untested.
  */
 public final class KeysChecker implements Checker {
     /** The prefix of the accounts whose sum transfers keep. */
@@ -47,7 +51,8 @@ public final class KeysChecker implements Checker {
         List<Operation> ops = Operation.pair(records).stream()
                 .filter(o -> o.call() instanceof Call.OnKeys)
                 .toList();
-        if (ops.isEmpty()) {
+        boolean expected = Meta.expectations(records).contains(Expectation.KEYS_EXERCISED);
+        if (ops.isEmpty() && !expected) {
             return new CheckResult(name(), CheckResult.Status.SKIPPED, List.of(), Map.of(), "no operations on keys");
         }
         List<String> violations = new ArrayList<>();
@@ -60,12 +65,24 @@ public final class KeysChecker implements Checker {
         counts.put("sums read", sums);
         counts.put("fenced transactions", fenced);
         counts.putAll(sessions.counts());
-        return new CheckResult(
-                name(),
-                violations.isEmpty() ? CheckResult.Status.PASS : CheckResult.Status.FAIL,
-                violations,
-                counts,
-                "");
+        if (!violations.isEmpty()) {
+            return new CheckResult(name(), CheckResult.Status.FAIL, violations, counts, "");
+        }
+        List<String> untested = new ArrayList<>();
+        if (fenced == 0) {
+            untested.add("no fenced transfer ran");
+        }
+        if (sums == 0) {
+            untested.add("no read of both accounts");
+        }
+        if (counts.get("session key reads") == 0) {
+            untested.add("no session's key was read after its put");
+        }
+        if (expected && !untested.isEmpty()) {
+            return new CheckResult(
+                    name(), CheckResult.Status.INCONCLUSIVE, List.of(), counts, String.join("; ", untested));
+        }
+        return new CheckResult(name(), CheckResult.Status.PASS, List.of(), counts, String.join("; ", untested));
     }
 
     /** Checks the sums; returns how many reads of every account there were. */

@@ -135,11 +135,18 @@ record Operation(String process, long seq, String phase, Call call, long start, 
                     .append(" value=")
                     .append(write.value());
         } else if (call instanceof Call.KeyTxn txn) {
-            sb.append(" if ").append(txn.compares());
+            sb.append(" if ")
+                    .append(txn.compares().stream()
+                            .map(c -> c.key() + "@" + c.version())
+                            .toList());
             if (txn.fenceLock() != null) {
                 sb.append(" fence ").append(txn.fenceLock()).append('/').append(txn.fenceToken());
             }
-            sb.append(" put ").append(txn.puts()).append(txn.attached() ? " attached" : "");
+            sb.append(" put ")
+                    .append(txn.puts().stream()
+                            .map(p -> p.key() + "=" + p.value())
+                            .toList())
+                    .append(txn.attached() ? " attached" : "");
             sb.append(" get ").append(txn.gets());
         }
         if (result instanceof Result.Granted g) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.Call;
+import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.KeyValue;
 import io.holdfast.verify.history.Record;
@@ -105,7 +106,8 @@ class KeysCheckerTest {
         assertThat(r.violations())
                 .singleElement()
                 .asString()
-                .startsWith("acct/: not linearizable: c2:1 KEY_TXN acct/ OK if [acct/a@1=0, acct/b@1=0]");
+                .startsWith("acct/: not linearizable: c2:1 KEY_TXN acct/ OK if [acct/a@1, acct/b@1] put [acct/a=50,"
+                        + " acct/b=150] get [acct/a, acct/b] then [acct/a@3=50, acct/b@3=150");
     }
 
     @Test
@@ -221,5 +223,25 @@ class KeysCheckerTest {
         Record old = History.fromLine("{\"rec\":\"op\",\"type\":\"INVOKE\",\"process\":\"c1\",\"seq\":1,\"time\":5,"
                 + "\"phase\":\"workload\",\"f\":\"REG_GET\",\"key\":\"reg-0\",\"kind\":\"REGISTER\"}");
         assertThat(((io.holdfast.verify.history.Op) old).call()).isEqualTo(new Call.RegisterRead("reg-0"));
+    }
+
+    @Test
+    void aKeysRunThatExercisedNothingIsInconclusiveNeverAPass() {
+        H refused = new H().meta("keys", Expectation.KEYS_EXERCISED);
+        refused.txn("c1", 0, create()).refused(1, "UNSUPPORTED");
+        CheckResult r = keys(refused);
+        assertThat(r.status()).isEqualTo(Status.INCONCLUSIVE);
+        assertThat(r.detail())
+                .isEqualTo("no fenced transfer ran; no read of both accounts; no session's key was read after its put");
+        assertThat(keys(new H().meta("keys", Expectation.KEYS_EXERCISED)).status())
+                .isEqualTo(Status.INCONCLUSIVE);
+        H exercised = created().meta("keys", Expectation.KEYS_EXERCISED);
+        exercised.keyList("c3", 6, "acct/").saw(7, kv(A, 2, 90), kv(B, 2, 110));
+        exercised.acquire("s1", 8, MEMBERS).granted(9, 5);
+        exercised
+                .txn("s1", 10, new Call.KeyTxn(List.of(), MEMBERS, 5, List.of(kv("members/s1", 0, 5)), true, List.of()))
+                .ran(11, true, kv("members/s1", 1, 5));
+        exercised.keyGet("c3", 12, "members/s1").saw(13, kv("members/s1", 1, 5));
+        assertThat(keys(exercised).status()).as(keys(exercised).toString()).isEqualTo(Status.PASS);
     }
 }
