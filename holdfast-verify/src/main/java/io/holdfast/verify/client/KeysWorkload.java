@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *       listing of {@value #MEMBERS}, or one member's key.
  *   <li>25%: a short session: a client of its own takes {@value #MEMBERS_LOCK} (a wait of up to 1
  *       s), puts {@code members/<session>} attached to its session and fenced by that grant, holds 5
- *       to 50 ms and closes the client, which ends the session: the key and the grant go in one step.
+ *       to 50 ms, records a VALID notice if its lease still says so, and closes the client, which
+ *       ends the session: the key and the grant go in one step.
  * </ul>
  *
  * <p>{@link #start} also watches {@value #MEMBERS} and {@value #MEMBERS_LOCK} on the process's
@@ -274,6 +275,7 @@ public final class KeysWorkload {
                     List.of());
             Result r = keys.txn(Workload.PHASE, s, join, a.held().lease());
             TimeUnit.MILLISECONDS.sleep(5 + random.nextInt(46));
+            ops.probe(Workload.PHASE, a.held()); // still held: no read before this may miss the key
             return r instanceof Result.Unknown;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
