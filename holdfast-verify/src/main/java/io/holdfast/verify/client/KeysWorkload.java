@@ -34,14 +34,16 @@ import org.slf4j.LoggerFactory;
  *   <li>35%: a read: a listing of {@code acct/}, a transaction that reads both, one account, a
  *       listing of {@value #MEMBERS}, or one member's key.
  *   <li>25%: a short session: a client of its own takes {@value #MEMBERS_LOCK} (a wait of up to 1
- *       s), puts {@code members/<session>} attached to its session and fenced by that grant, holds 5
- *       to 50 ms, records a VALID notice if its lease still says so, and closes the client, which
- *       ends the session: the key and the grant go in one step.
+ *       s), puts {@code members/<session>} attached to its session and fenced by that grant; the
+ *       process's client reads that key; the session holds 5 to 50 ms, records a VALID notice if its
+ *       lease still says so, and closes the client, which ends the session: the key and the grant go
+ *       in one step.
  * </ul>
  *
- * <p>{@link #start} also watches {@value #MEMBERS} and {@value #MEMBERS_LOCK} on the process's
- * client and records every change they report (WATCHED notices), so that the checker can hold a
- * key's deletion and its session's release to one log index.
+ * <p>It also watches {@value #MEMBERS} and {@value #MEMBERS_LOCK} on the process's client (again
+ * on each new client, after a session was lost) and records every change they report (WATCHED
+ * notices), so that the checker can hold a key's deletion and its session's release to one log
+ * index.
  *
  * <p><b>Guarantees</b> as {@link Workload}'s: every invoke gets one completion unless the process
  * dies; any exception is logged and the loop goes on; {@link #stop} lets the current operation
@@ -77,6 +79,7 @@ public final class KeysWorkload {
     private final List<Watch> watches = new ArrayList<>();
     private volatile boolean stopping;
     private volatile boolean created;
+    private LockClient watching;
     private Thread thread;
 
     /**
@@ -95,17 +98,10 @@ public final class KeysWorkload {
         this.random = new Random(seed);
     }
 
-    /** Watches the sessions' keys and lock, then runs the workload on a daemon thread. */
+    /** Runs the workload on a daemon thread. */
     public synchronized void start() {
         if (thread != null) {
             throw new IllegalStateException("the keys workload was started already");
-        }
-        try {
-            LockClient c = client.get();
-            watches.add(c.keys().watch(MEMBERS, e -> keys.watched(Workload.PHASE, e)));
-            watches.add(c.watch(WatchTarget.lock(MEMBERS_LOCK), e -> keys.watched(Workload.PHASE, e)));
-        } catch (RuntimeException e) {
-            LOG.warn("cannot watch {} and {}; the run will compare no watched steps", MEMBERS, MEMBERS_LOCK, e);
         }
         thread = new Thread(this::run, "keys-" + ops.recorder().process());
         thread.setDaemon(true);
@@ -126,8 +122,28 @@ public final class KeysWorkload {
                 t.join();
             }
         }
+        unwatch();
+    }
+
+    /** Watches the sessions' keys and lock on {@code c}, the process's client now (again after a new session). */
+    private void watch(LockClient c) {
+        unwatch();
+        watching = c;
+        try {
+            watches.add(c.keys().watch(MEMBERS, e -> keys.watched(Workload.PHASE, e)));
+            watches.add(c.watch(WatchTarget.lock(MEMBERS_LOCK), e -> keys.watched(Workload.PHASE, e)));
+        } catch (RuntimeException e) {
+            LOG.warn("cannot watch {} and {}: no watched steps until the next session", MEMBERS, MEMBERS_LOCK, e);
+        }
+    }
+
+    private void unwatch() {
         for (Watch w : watches) {
-            w.close();
+            try {
+                w.close();
+            } catch (RuntimeException e) {
+                LOG.debug("closing a watch failed", e);
+            }
         }
         watches.clear();
     }
@@ -159,6 +175,9 @@ public final class KeysWorkload {
     /** One random operation; true if it ended in an UNKNOWN, or the accounts are not there yet (to back off). */
     private boolean step() {
         LockClient c = client.get();
+        if (c != watching) {
+            watch(c);
+        }
         if (!created) {
             return create(c);
         }
@@ -168,7 +187,7 @@ public final class KeysWorkload {
         } else if (r < 75) {
             return read(c) instanceof Result.Unknown;
         }
-        return session();
+        return session(c);
     }
 
     private boolean create(LockClient c) {
@@ -244,8 +263,11 @@ public final class KeysWorkload {
         };
     }
 
-    /** A short session of its own: lock, attached key fenced by the grant, close. */
-    private boolean session() {
+    /**
+     * A short session of its own: lock, attached key fenced by the grant, a read of the key by the
+     * process's client {@code c}, the lease probed, close.
+     */
+    private boolean session(LockClient c) {
         LockClient s;
         try {
             s = opener.get();
@@ -274,6 +296,7 @@ public final class KeysWorkload {
                     true,
                     List.of());
             Result r = keys.txn(Workload.PHASE, s, join, a.held().lease());
+            keys.get(Workload.PHASE, c, key); // while the session holds: the key must be there
             TimeUnit.MILLISECONDS.sleep(5 + random.nextInt(46));
             ops.probe(Workload.PHASE, a.held()); // still held: no read before this may miss the key
             return r instanceof Result.Unknown;
