@@ -114,7 +114,7 @@ public final class LockTable {
         this.acquisitions = new Acquisitions(queues, admission, this::stateEntries);
         this.releases = new Releases(queues, this.bugs);
         this.registers = new Registers(queues, queues::holderOf, admission, this::stateEntries);
-        this.transactions = new Transactions(registers, queues, sessions::contains);
+        this.transactions = new Transactions(registers, queues, sessions::contains, this.bugs);
     }
 
     /** The planted bugs of this table; empty for a correct table. */

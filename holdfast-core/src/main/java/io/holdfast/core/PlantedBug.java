@@ -52,7 +52,13 @@ public enum PlantedBug {
      * A queued multi-lock is granted as soon as one of its queues has room for it, whatever holds
      * its other names: it gets locks that others hold.
      */
-    MULTI_LOCK_PARTIAL_GRANT("a queued multi-lock is granted when one of its locks is free, not all of them");
+    MULTI_LOCK_PARTIAL_GRANT("a queued multi-lock is granted when one of its locks is free, not all of them"),
+    /**
+     * A transaction's compare of a key's version for equality also holds for the version the key
+     * had before its last write, as a compare read from a copy one write behind would: two
+     * transactions that read the same versions both commit, and the second overwrites the first.
+     */
+    STALE_TXN_COMPARE("a transaction's version compare also holds for the version before the key's last write");
 
     private final String description;
 

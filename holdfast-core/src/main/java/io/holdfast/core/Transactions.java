@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -31,12 +32,19 @@ final class Transactions implements Command.KeyVisitor<Reply> {
     private final Registers keys;
     private final Queues queues;
     private final Predicate<String> sessionAlive;
+    private final boolean staleCompare;
     private String session;
 
-    Transactions(Registers keys, Queues queues, Predicate<String> sessionAlive) {
+    /**
+     * @param bugs the table's planted bugs (verification only): with {@link
+     *     PlantedBug#STALE_TXN_COMPARE} a version compare for equality also holds for the version
+     *     before the key's last write
+     */
+    Transactions(Registers keys, Queues queues, Predicate<String> sessionAlive, Set<PlantedBug> bugs) {
         this.keys = keys;
         this.queues = queues;
         this.sessionAlive = sessionAlive;
+        this.staleCompare = bugs.contains(PlantedBug.STALE_TXN_COMPARE);
     }
 
     /** Applies a key command of {@code sessionId}, whose access was checked. */
@@ -95,7 +103,9 @@ final class Transactions implements Command.KeyVisitor<Reply> {
 
     private boolean holds(Compare c) {
         if (c instanceof Compare.Version v) {
-            return compare(version(v.key()), v.order(), v.version());
+            long now = version(v.key());
+            boolean stale = staleCompare && v.order() == Command.Order.EQUAL && now > 1 && v.version() == now - 1;
+            return stale || compare(now, v.order(), v.version());
         } else if (c instanceof Compare.Value v) {
             return keys.get(v.key())
                     .map(r -> Arrays.equals(r.value(), v.value()))

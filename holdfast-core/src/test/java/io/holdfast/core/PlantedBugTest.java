@@ -13,6 +13,7 @@ import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.Reply;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +43,8 @@ class PlantedBugTest {
                         "retry-applied-twice",
                         "release-lost-on-step-down",
                         "sent-snapshot-ignored",
-                        "multi-lock-partial-grant");
+                        "multi-lock-partial-grant",
+                        "stale-txn-compare");
         for (PlantedBug b : PlantedBug.values()) {
             assertThat(PlantedBug.byName(b.cliName())).isSameAs(b);
             assertThat(b.description()).isNotBlank().doesNotContain("\n");
@@ -210,5 +212,41 @@ class PlantedBugTest {
         Command.Acquire acquire = a.acquire("x").command();
         token(d.apply(acquire));
         assertThat(d.apply(acquire)).isEqualTo(Reply.Busy.INSTANCE);
+    }
+
+    // ------------------------------------------------------------------ stale-txn-compare
+
+    /** Two transactions that read version 1 of a key both write it: the second overwrites the first. */
+    @Test
+    void aStaleTxnCompareLetsTheSecondOfTwoTransactionsOfOneVersionCommit() {
+        for (boolean planted : new boolean[] {false, true}) {
+            TableDriver d = planted ? with(PlantedBug.STALE_TXN_COMPARE) : with();
+            Client a = d.open("a");
+            Client b = d.open("b");
+            a.set("acct", 0, KeysTest.bytes("100"));
+            Reply first = d.apply(txn(a, 1, "90"));
+            Reply second = d.apply(txn(b, 1, "80"));
+            assertThat(((Reply.Transacted) first).succeeded()).isTrue();
+            assertThat(((Reply.Transacted) second).succeeded())
+                    .as("planted: %s", planted)
+                    .isEqualTo(planted);
+            assertThat(d.table().register("acct").orElseThrow().version()).isEqualTo(planted ? 3 : 2);
+            // a compare of the current version holds with the bug as without it
+            assertThat(((Reply.Transacted) d.apply(txn(a, planted ? 3 : 2, "70"))).succeeded())
+                    .isTrue();
+        }
+    }
+
+    /** Puts {@code value} to "acct" if its version is {@code version}. */
+    private static Command.Transaction txn(Client c, long version, String value) {
+        return new Command.Transaction(
+                c.next(),
+                List.of(new Command.Compare.Version("acct", Command.Order.EQUAL, version)),
+                List.of(put(value)),
+                List.of());
+    }
+
+    private static Command.Op put(String value) {
+        return new Command.Op.Put("acct", Command.KeyDelete.ANY_VERSION, KeysTest.bytes(value), false, 0);
     }
 }

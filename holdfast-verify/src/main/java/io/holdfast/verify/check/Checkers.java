@@ -9,7 +9,7 @@ public final class Checkers {
     private Checkers() {}
 
     /**
-     * Fencing, linearizability (default budget), leases, elections, liveness, data, replicas,
+     * Fencing, linearizability (default budget), keys, leases, elections, liveness, data, replicas,
      * applied, catch-up, heal-catch-up, interrupted-add and availability (bounds for a quiet
      * machine), in that order.
      */
@@ -22,6 +22,7 @@ public final class Checkers {
         return List.of(
                 new FencingChecker(),
                 new LinearizabilityChecker(),
+                new KeysChecker(),
                 new LeaseChecker(),
                 new ElectionChecker(),
                 new LivenessChecker(),

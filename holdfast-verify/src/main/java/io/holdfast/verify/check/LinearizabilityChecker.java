@@ -1,6 +1,7 @@
 package io.holdfast.verify.check;
 
 import io.holdfast.verify.history.Call;
+import io.holdfast.verify.history.KeyValue;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
@@ -15,7 +16,10 @@ import java.util.TreeMap;
  * (each takes effect at one point between its invoke and its completion), against a small model of
  * the key, chosen by the kind its operations name: {@link LockModel} (LOCK), {@link
  * ReadWriteLockModel} (READ and WRITE), {@link SemaphoreModel} (permits per holder, limit from the
- * operation) or {@link RegisterModel} (register reads and writes); the models hold the rules. The search,
+ * operation), {@link RegisterModel} (register reads and writes) or {@link KeysModel} (key reads,
+ * listings and transactions, one group of keys as one object: a transaction is one step); the
+ * models hold the rules. A group of keys with keys attached to a session is left to {@link
+ * KeysChecker}, and a transaction whose keys lie in two groups makes its group inconclusive. The search,
  * {@link Search}, is Wing and Gong's with Lowe's just-in-time linearization and memoized (state,
  * linearized set) pairs, as Porcupine does it, and knows nothing of locks; the hold models accept
  * unknown outcomes in one canonical order ({@link HoldModel}), which keeps the histories of
@@ -56,6 +60,7 @@ public final class LinearizabilityChecker implements Checker {
         List<String> violations = new ArrayList<>();
         List<String> inconclusive = new ArrayList<>();
         List<String> unmodelled = new ArrayList<>();
+        long attached = 0;
         Map<String, List<Operation>> byKey = new TreeMap<>();
         for (Operation o : Operation.pair(records)) {
             if (o.call() instanceof Call.ForeignRelease release) {
@@ -76,7 +81,16 @@ public final class LinearizabilityChecker implements Checker {
         long passed = 0;
         for (Map.Entry<String, List<Operation>> e : byKey.entrySet()) {
             Set<Op.Kind> kinds = EnumSet.noneOf(Op.Kind.class);
-            e.getValue().forEach(o -> kinds.add(o.target() != null ? o.target().kind() : Op.Kind.REGISTER));
+            e.getValue().forEach(o -> kinds.add(kindOf(o)));
+            if (kinds.contains(Op.Kind.KEYS) && KeysModel.hasAttached(e.getValue())) {
+                attached++;
+                continue;
+            }
+            String across = acrossGroups(e.getValue());
+            if (across != null) {
+                unmodelled.add(e.getKey() + " (a transaction across groups of keys: " + across + ")");
+                continue;
+            }
             Model<?> model = modelOf(kinds);
             if (model == null) {
                 unmodelled.add(e.getKey() + " (operations of kinds " + kinds + ")");
@@ -96,6 +110,7 @@ public final class LinearizabilityChecker implements Checker {
         }
         Map<String, Long> counts = Map.of(
                 "keys", (long) byKey.size(),
+                "key groups left to the keys checker", attached,
                 "keys linearizable", passed,
                 "keys inconclusive", (long) inconclusive.size() + unmodelled.size(),
                 "operations", ops,
@@ -121,6 +136,24 @@ public final class LinearizabilityChecker implements Checker {
         return new CheckResult(name(), CheckResult.Status.PASS, List.of(), counts, detail);
     }
 
+    private static Op.Kind kindOf(Operation o) {
+        if (o.call() instanceof Call.OnKeys) {
+            return Op.Kind.KEYS;
+        }
+        return o.target() != null ? o.target().kind() : Op.Kind.REGISTER;
+    }
+
+    /** The first transaction of {@code ops} that names keys of two groups, described; else null. */
+    private static String acrossGroups(List<Operation> ops) {
+        for (Operation o : ops) {
+            if (o.call() instanceof Call.KeyTxn t
+                    && t.keys().stream().map(KeyValue::space).distinct().count() > 1) {
+                return o.id() + " " + t.keys();
+            }
+        }
+        return null;
+    }
+
     /** The model of a key whose operations name {@code kinds}, or null when no one model covers them. */
     private static Model<?> modelOf(Set<Op.Kind> kinds) {
         if (kinds.equals(EnumSet.of(Op.Kind.LOCK))) {
@@ -134,6 +167,9 @@ public final class LinearizabilityChecker implements Checker {
         }
         if (kinds.equals(EnumSet.of(Op.Kind.REGISTER))) {
             return new RegisterModel();
+        }
+        if (kinds.equals(EnumSet.of(Op.Kind.KEYS))) {
+            return new KeysModel();
         }
         return null;
     }

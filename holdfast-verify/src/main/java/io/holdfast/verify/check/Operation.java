@@ -122,7 +122,9 @@ record Operation(String process, long seq, String phase, Call call, long start, 
                 sb.append(" try");
             }
         }
-        sb.append(' ').append(key()).append(' ').append(completed() ? result.type() : "PENDING");
+        String named =
+                call instanceof Call.KeyGet g ? g.name() : call instanceof Call.KeyList l ? l.prefix() + "*" : key();
+        sb.append(' ').append(named).append(' ').append(completed() ? result.type() : "PENDING");
         if (call instanceof Call.Release release) {
             sb.append(" token=").append(release.token());
         } else if (call instanceof Call.ForeignRelease release) {
@@ -132,6 +134,20 @@ record Operation(String process, long seq, String phase, Call call, long start, 
                     .append(write.expectedVersion())
                     .append(" value=")
                     .append(write.value());
+        } else if (call instanceof Call.KeyTxn txn) {
+            sb.append(" if ")
+                    .append(txn.compares().stream()
+                            .map(c -> c.key() + "@" + c.version())
+                            .toList());
+            if (txn.fenceLock() != null) {
+                sb.append(" fence ").append(txn.fenceLock()).append('/').append(txn.fenceToken());
+            }
+            sb.append(" put ")
+                    .append(txn.puts().stream()
+                            .map(p -> p.key() + "=" + p.value())
+                            .toList())
+                    .append(txn.attached() ? " attached" : "");
+            sb.append(" get ").append(txn.gets());
         }
         if (result instanceof Result.Granted g) {
             sb.append(" token=").append(g.token());
@@ -139,6 +155,10 @@ record Operation(String process, long seq, String phase, Call call, long start, 
             sb.append(" version=").append(s.version()).append(" value=").append(s.value());
         } else if (result instanceof Result.Written w) {
             sb.append(" newVersion=").append(w.newVersion());
+        } else if (result instanceof Result.KeyState k) {
+            sb.append(" saw ").append(k.entries());
+        } else if (result instanceof Result.Transacted t) {
+            sb.append(t.succeeded() ? " then " : " else ").append(t.entries());
         } else if (completed() && result.why() != null) {
             sb.append(" error=").append(result.why());
         }

@@ -14,7 +14,7 @@ import java.util.Set;
 /**
  * How long the service took to change something after each fault and after each heal: from the
  * {@link Fault} record to the completion of the first successful write of the workload asked for
- * after it (an {@code ok} acquire, release or register write of any client, invoked at or after the
+ * after it (an {@code ok} acquire, release, register write or key transaction of any client, invoked at or after the
  * record, final phase left out), read from a run's records only. A write asked for before the fault
  * does not count, even if it completed after: the fault is recorded just before it is done, and a
  * request the old leader answered in between says nothing of the service after the fault. The {@code availability} checker bounds some of these gaps; the run's report prints
@@ -229,7 +229,7 @@ public final class Unavailability {
     }
 
     private static boolean isWrite(Op.Fn f) {
-        return f == Op.Fn.ACQUIRE || f == Op.Fn.RELEASE || f == Op.Fn.REG_CAS;
+        return f == Op.Fn.ACQUIRE || f == Op.Fn.RELEASE || f == Op.Fn.REG_CAS || f == Op.Fn.KEY_TXN;
     }
 
     /** Whether a fault record is about the nodes (or the network), not one client alone. */

@@ -1,4 +1,4 @@
-// Ceiling 590 lines, one idea: a verify client process's command loop and the operations it runs, one protocol
+// Ceiling 600 lines, one idea: a verify client process's command loop and the operations it runs, one protocol
 // with the orchestrator.
 package io.holdfast.verify.client;
 
@@ -42,12 +42,12 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * java … io.holdfast.verify.client.ClientMain --id c1 --uri holdfast://h:p,… --history FILE
  *     --fenced HOST:PORT --unfenced HOST:PORT --seed N --ttl 3s [--request-timeout 2s] [--intruder]
- *     [--multi-locks] [--elections [--observe ELECTION,...] [--bug leader-ignores-loss]]
+ *     [--multi-locks] [--elections [--observe ELECTION,...] [--bug leader-ignores-loss]] [--keys]
  * </pre>
  *
  * <p>With {@code --elections} the workload is {@link ElectionWorkload} (a candidate in leader
  * elections, with the planted client bug {@code --bug}, if named) and an {@link ElectionObserver}
- * follows each election named by {@code --observe}.
+ * follows each election named by {@code --observe}. With {@code --keys} it is {@link KeysWorkload}.
  *
  * <p><b>Protocol.</b> Once its client is open it prints {@code READY <sessionId>}. Then it reads one
  * command per line and answers with one line where stated (every line flushed at once; stdout
@@ -118,6 +118,7 @@ public final class ClientMain {
      * @param multiLocks whether the workload takes multi-locks too ({@code --multi-locks})
      * @param elections whether the workload is {@link ElectionWorkload} ({@code --elections})
      * @param observe the elections to follow with an {@link ElectionObserver} ({@code --observe})
+     * @param keys whether the workload is {@link KeysWorkload} ({@code --keys})
      * @param bug a planted client bug of {@link #BUGS} ({@code --bug}), or null
      */
     public record Setup(
@@ -132,6 +133,7 @@ public final class ClientMain {
             boolean multiLocks,
             boolean elections,
             List<String> observe,
+            boolean keys,
             String bug) {
         public Setup {
             observe = observe == null ? List.of() : List.copyOf(observe);
@@ -146,6 +148,7 @@ public final class ClientMain {
     private boolean closing;
     private Workload workload;
     private ElectionWorkload elections;
+    private KeysWorkload keys;
     private final List<ElectionObserver> observers = new ArrayList<>();
     private Intruder intruder;
     private PrintStream out = System.out;
@@ -332,7 +335,7 @@ public final class ClientMain {
     }
 
     private String start() {
-        if (workload != null || elections != null || (intruder != null && intruder.started())) {
+        if (workload != null || elections != null || keys != null || (intruder != null && intruder.started())) {
             return "ERROR already started";
         }
         if (setup.intruderService() != null) {
@@ -355,6 +358,9 @@ public final class ClientMain {
                 observers.add(observer);
                 observer.start();
             }
+        } else if (setup.keys()) {
+            keys = new KeysWorkload(rec, this::client, setup.opener(), setup.seed(), setup.bound());
+            keys.start();
         } else {
             workload = new Workload(rec, this::client, setup.fenced(), setup.unfenced(), setup.seed(), setup.bound());
             if (setup.multiLocks()) {
@@ -378,6 +384,11 @@ public final class ClientMain {
                     workload.operations(),
                     workload.storeFailures());
             workload = null;
+        }
+        if (keys != null) {
+            keys.stop();
+            LOG.info("keys workload stopped after {} operations", keys.operations());
+            keys = null;
         }
         if (elections != null) {
             elections.stop();
@@ -482,7 +493,7 @@ public final class ClientMain {
             System.err.println(e.getMessage());
             System.err.println("usage: ClientMain --id ID --uri URI --history FILE --fenced HOST:PORT"
                     + " --unfenced HOST:PORT --seed N --ttl DURATION [--request-timeout DURATION] [--intruder]"
-                    + " [--multi-locks] [--elections [--observe ELECTION,...] [--bug NAME]]");
+                    + " [--multi-locks] [--elections [--observe ELECTION,...] [--bug NAME]] [--keys]");
             System.exit(2);
             return;
         }
@@ -512,6 +523,7 @@ public final class ClientMain {
                     o.containsKey("multi-locks"),
                     o.containsKey("elections"),
                     o.containsKey("observe") ? List.of(o.get("observe").split(",")) : List.of(),
+                    o.containsKey("keys"),
                     o.get("bug"));
             code = new ClientMain(setup, new Recorder(id, history))
                     .serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), protocol);
@@ -519,7 +531,7 @@ public final class ClientMain {
         System.exit(code);
     }
 
-    /** The options as name → value ("" for the flags --intruder, --multi-locks and --elections). */
+    /** The options as name → value ("" for the flags --intruder, --multi-locks, --elections and --keys). */
     static Map<String, String> parse(String[] args) {
         Map<String, String> o = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -528,7 +540,7 @@ public final class ClientMain {
                 throw new IllegalArgumentException("unexpected argument: " + a);
             }
             String name = a.substring(2);
-            if (name.equals("intruder") || name.equals("multi-locks") || name.equals("elections")) {
+            if (List.of("intruder", "multi-locks", "elections", "keys").contains(name)) {
                 o.put(name, "");
             } else if (i + 1 < args.length) {
                 o.put(name, args[++i]);

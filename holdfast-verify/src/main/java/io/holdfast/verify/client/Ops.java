@@ -112,7 +112,7 @@ final class Ops {
                 case READ -> client.readWriteLock(key).readLock().acquireAsync(options);
                 case WRITE -> client.readWriteLock(key).writeLock().acquireAsync(options);
                 case SEMAPHORE -> client.semaphore(key, limit).acquireAsync(permits, options);
-                case REGISTER -> throw new IllegalArgumentException("a register is not acquired");
+                case REGISTER, KEYS -> throw new IllegalArgumentException("a " + kind + " is not acquired");
             };
             if (whenQueued != null) {
                 try {
@@ -199,6 +199,17 @@ final class Ops {
         return new Acquired(ok, held);
     }
 
+    /**
+     * Asks the hold's lease {@code isValid()} and, if true, records a VALID notice timed before the
+     * question: the lease was valid at some moment after that time.
+     */
+    void probe(String phase, Held held) {
+        long asked = Recorder.now();
+        if (held.lease().isValid()) {
+            probed(phase, held, asked);
+        }
+    }
+
     /** Records that a hold's lease answered {@code isValid()} true at {@code time}. */
     private void probed(String phase, Held held, long time) {
         rec.record(phase, time, new Call.Valid(held.target(), held.token()));
@@ -209,10 +220,7 @@ final class Ops {
      * {@code isValid()} true, a VALID notice timed before that question.
      */
     Result release(String phase, Held held) {
-        long asked = Recorder.now(); // valid at some moment after this time
-        if (held.lease().isValid()) {
-            probed(phase, held, asked);
-        }
+        probe(phase, held);
         Op invoke = rec.record(phase, new Call.Release(held.target(), held.token()));
         try {
             await(held.lease().releaseAsync(), 0);

@@ -10,11 +10,17 @@ import io.holdfast.verify.history.Op.Kind;
  */
 public sealed interface Call {
 
-    /** The lock, register or election the operation is about. */
+    /**
+     * The lock, register or election the operation is about; for an operation on keys, the group of
+     * keys it belongs to ({@link KeyValue#space}), which the checkers take as one object.
+     */
     String key();
 
     /** What the client was told without asking: a notice stands alone, with no completion. */
     sealed interface Notice extends Call {}
+
+    /** An operation on keys: a read, a listing or a transaction. */
+    sealed interface OnKeys extends Call {}
 
     /** An operation on a lease of a {@link Target}. */
     sealed interface OnLease extends Call {
@@ -78,4 +84,93 @@ public sealed interface Call {
      * (0: nobody leads) and the {@code value} it proclaimed (null: not yet).
      */
     record Observed(String key, long epoch, String value) implements Notice {}
+
+    /** A read of the key {@code name}; answered {@link Result.KeyState} (one entry, version 0 when absent) or {@link Result.Unknown}. */
+    record KeyGet(String name) implements OnKeys {
+        @Override
+        public String key() {
+            return KeyValue.space(name);
+        }
+    }
+
+    /**
+     * A listing of every key under {@code prefix}, read at one point; answered {@link Result.KeyState}
+     * (the keys present, in order) or {@link Result.Unknown}.
+     */
+    record KeyList(String prefix) implements OnKeys {
+        @Override
+        public String key() {
+            return KeyValue.space(prefix);
+        }
+    }
+
+    /**
+     * A transaction, one step of the service: when every compare holds (each key at the version
+     * given, 0 for absent) and, with {@code fenceLock}, the lease with {@code fenceToken} on that lock
+     * is still the session's grant, it writes {@code puts} (attached to the session when {@code
+     * attached}) and then reads {@code gets}; otherwise it reads {@code gets} only. Answered {@link
+     * Result.Transacted}, {@link Result.Refused} (nothing changed) or {@link Result.Unknown} (it may
+     * have run).
+     *
+     * @param compares the keys and the versions they must have
+     * @param fenceLock the lock of the fence compare, or null for none
+     * @param fenceToken the fence's token (0 without a fence)
+     * @param puts the keys and the values written when the compares hold (their versions unused)
+     * @param attached whether the puts are attached to the session
+     * @param gets the keys read after the puts, or alone when a compare fails
+     */
+    record KeyTxn(
+            java.util.List<KeyValue> compares,
+            String fenceLock,
+            long fenceToken,
+            java.util.List<KeyValue> puts,
+            boolean attached,
+            java.util.List<String> gets)
+            implements OnKeys {
+        public KeyTxn {
+            compares = java.util.List.copyOf(compares);
+            puts = java.util.List.copyOf(puts);
+            gets = java.util.List.copyOf(gets);
+        }
+
+        /** Every key the transaction names, compares, puts and gets, in that order. */
+        public java.util.List<String> keys() {
+            java.util.List<String> all = new java.util.ArrayList<>();
+            compares.forEach(c -> all.add(c.key()));
+            puts.forEach(p -> all.add(p.key()));
+            all.addAll(gets);
+            return all;
+        }
+
+        @Override
+        public String key() {
+            java.util.List<String> all = keys();
+            return all.isEmpty() ? null : KeyValue.space(all.get(0));
+        }
+    }
+
+    /**
+     * A notice of what a watch reported: {@code event} (a {@code WatchEvent.Type}: ACQUIRED,
+     * RELEASED, REGISTER_SET, REGISTER_DELETED, STATE) on the lock or key {@code name}, by {@code
+     * session}, with the grant's {@code token} or the key's {@code version}, {@code cause} (null
+     * where none) and {@code position}, the event's place in the service's order of changes
+     * ("index.ordinal": one log entry's changes share the index).
+     */
+    record Watched(String name, String event, String session, long token, long version, String cause, String position)
+            implements Notice {
+        @Override
+        public String key() {
+            return name;
+        }
+
+        /** The log index of the position ("12.3" → 12), or -1 when it has none. */
+        public long index() {
+            int dot = position == null ? -1 : position.indexOf('.');
+            try {
+                return Long.parseLong(dot < 0 ? position : position.substring(0, dot));
+            } catch (NumberFormatException | NullPointerException e) {
+                return -1;
+            }
+        }
+    }
 }

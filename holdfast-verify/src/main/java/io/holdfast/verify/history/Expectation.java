@@ -32,5 +32,12 @@ public enum Expectation {
      * {@code interrupted-add}: an addition of a member interrupted by the leader's death completes
      * through the next leader (without this expectation the checker is skipped).
      */
-    INTERRUPTED_ADD_COMPLETES
+    INTERRUPTED_ADD_COMPLETES,
+
+    /**
+     * {@code keys}: a fenced transfer between the accounts succeeded, both accounts were read at one
+     * point, and a session's attached key was read after its put (what the scenario proves was
+     * exercised; without this expectation the checker goes by what the run did).
+     */
+    KEYS_EXERCISED
 }

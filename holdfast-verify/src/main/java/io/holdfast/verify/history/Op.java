@@ -2,6 +2,7 @@ package io.holdfast.verify.history;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
 
 /**
  * One event of a client operation. An operation is an {@link Type#INVOKE} followed by exactly one
@@ -38,7 +39,21 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *   <li>{@code OBSERVED} (a NOTICE): what {@code Election.observe} told an observer of the election
  *       {@code key}: the leader's epoch in {@code token} (0: nobody leads) and the value it
  *       proclaimed in {@code text} (null: not yet).
+ *   <li>{@code KEY_GET} (kind KEYS): the key in {@code key}; OK carries it in {@code entries} (one
+ *       entry, version 0 when absent).
+ *   <li>{@code KEY_LIST} (kind KEYS): the prefix in {@code key}; OK carries the keys present in
+ *       {@code entries}, in order.
+ *   <li>{@code KEY_TXN} (kind KEYS): {@code key} is the group of its keys; {@code compares} the
+ *       versions expected, the fence's lock in {@code text} and its token in {@code token} (none
+ *       without), {@code puts} the values written, {@code attached} whether they are attached to the
+ *       session, {@code gets} the keys read; OK carries {@code succeeded} (the compares held) and the
+ *       ops' answers in {@code entries}.
+ *   <li>{@code WATCHED} (a NOTICE): a watch reported the event named in {@code text} on the lock or
+ *       key {@code key}, by {@code session}, with {@code token} or {@code version}, the cause in
+ *       {@code error} and its place in the service's order of changes in {@code position}.
  * </ul>
+ *
+ * <p>The fields of keys came after the others: a history written before them loads, with none.
  *
  * <p>A campaign of an election is recorded as the ACQUIRE (kind LOCK) of the election's lock, which
  * is what it is: its token is the leadership's epoch; a resignation is that lock's RELEASE.
@@ -48,7 +63,16 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param seq the operation's number within its process; invoke and completion share it
  * @param time {@link System#nanoTime()} when the event happened (see {@link Record})
  * @param phase "workload" for the faulted part of a run, "final" for the checks after healing
- * @param text free text of a notice: for OBSERVED the value the leader proclaimed; null elsewhere
+ * @param text free text of a notice: for OBSERVED the value the leader proclaimed, for WATCHED the
+ *     event; for KEY_TXN the fence's lock; null elsewhere
+ * @param compares a KEY_TXN's compares
+ * @param puts a KEY_TXN's puts
+ * @param gets a KEY_TXN's gets
+ * @param attached whether a KEY_TXN's puts are attached to its session
+ * @param succeeded whether a KEY_TXN's compares held (its completion)
+ * @param entries the keys a KEY_GET, KEY_LIST or KEY_TXN answered (its completion)
+ * @param session a WATCHED event's session
+ * @param position a WATCHED event's place in the service's order of changes
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record Op(
@@ -69,7 +93,15 @@ public record Op(
         long value,
         long newVersion,
         String error,
-        String text)
+        String text,
+        List<KeyValue> compares,
+        List<KeyValue> puts,
+        List<String> gets,
+        boolean attached,
+        boolean succeeded,
+        List<KeyValue> entries,
+        String session,
+        String position)
         implements Record {
 
     /** An event's place in its operation. */
@@ -91,7 +123,11 @@ public record Op(
         REG_GET,
         REG_CAS,
         WORK,
-        OBSERVED
+        OBSERVED,
+        KEY_GET,
+        KEY_LIST,
+        KEY_TXN,
+        WATCHED
     }
 
     /** What is locked. */
@@ -100,7 +136,8 @@ public record Op(
         READ,
         WRITE,
         SEMAPHORE,
-        REGISTER
+        REGISTER,
+        KEYS
     }
 
     /** The request id: process and seq. */
@@ -130,6 +167,11 @@ public record Op(
             d.value = s.value();
         } else if (result instanceof Result.Written w) {
             d.newVersion = w.newVersion();
+        } else if (result instanceof Result.KeyState k) {
+            d.entries = k.entries();
+        } else if (result instanceof Result.Transacted t) {
+            d.succeeded = t.succeeded();
+            d.entries = t.entries();
         }
         return d.op();
     }
@@ -144,6 +186,8 @@ public record Op(
                     case RELEASE, FOREIGN_RELEASE -> new Result.Released();
                     case REG_GET -> new Result.RegisterState(version, value);
                     case REG_CAS -> new Result.Written(newVersion);
+                    case KEY_GET, KEY_LIST -> new Result.KeyState(listOf(entries));
+                    case KEY_TXN -> new Result.Transacted(succeeded, listOf(entries));
                     default -> throw new IllegalStateException("a " + f + " has no completion");
                 };
             case FAIL -> new Result.Refused(error);
@@ -186,6 +230,26 @@ public record Op(
         } else if (call instanceof Call.Work w) {
             d = new Draft(type, process, seq, time, phase, Fn.WORK, Call.Target.lock(w.key()));
             d.token = w.epoch();
+        } else if (call instanceof Call.KeyGet g) {
+            d = new Draft(type, process, seq, time, phase, Fn.KEY_GET, keys(g.name()));
+        } else if (call instanceof Call.KeyList l) {
+            d = new Draft(type, process, seq, time, phase, Fn.KEY_LIST, keys(l.prefix()));
+        } else if (call instanceof Call.KeyTxn t) {
+            d = new Draft(type, process, seq, time, phase, Fn.KEY_TXN, keys(t.key()));
+            d.compares = t.compares();
+            d.text = t.fenceLock();
+            d.token = t.fenceToken();
+            d.puts = t.puts();
+            d.attached = t.attached();
+            d.gets = t.gets();
+        } else if (call instanceof Call.Watched w) {
+            d = new Draft(type, process, seq, time, phase, Fn.WATCHED, keys(w.name()));
+            d.text = w.event();
+            d.session = w.session();
+            d.token = w.token();
+            d.version = w.version();
+            d.error = w.cause();
+            d.position = w.position();
         } else {
             Call.Observed o = (Call.Observed) call;
             d = new Draft(type, process, seq, time, phase, Fn.OBSERVED, new Call.Target(o.key(), Kind.LOCK, 0, 0));
@@ -197,6 +261,15 @@ public record Op(
 
     private static Call.Target register(String key) {
         return new Call.Target(key, Kind.REGISTER, 0, 0);
+    }
+
+    private static Call.Target keys(String key) {
+        return new Call.Target(key, Kind.KEYS, 0, 0);
+    }
+
+    /** A list field as read: empty where the line had none (an older history). */
+    private static <T> List<T> listOf(List<T> items) {
+        return items == null ? List.of() : items;
     }
 
     /** The operation this event belongs to, as its record (for a completion: what was invoked). */
@@ -213,6 +286,10 @@ public record Op(
             case REG_CAS -> new Call.RegisterWrite(key, version, value);
             case WORK -> new Call.Work(key, token);
             case OBSERVED -> new Call.Observed(key, token, text);
+            case KEY_GET -> new Call.KeyGet(key);
+            case KEY_LIST -> new Call.KeyList(key);
+            case KEY_TXN -> new Call.KeyTxn(listOf(compares), text, token, listOf(puts), attached, listOf(gets));
+            case WATCHED -> new Call.Watched(key, text, session, token, version, error, position);
         };
     }
 
@@ -239,6 +316,14 @@ public record Op(
         long newVersion;
         String error;
         String text;
+        List<KeyValue> compares;
+        List<KeyValue> puts;
+        List<String> gets;
+        boolean attached;
+        boolean succeeded;
+        List<KeyValue> entries;
+        String session;
+        String position;
 
         Draft(Type type, String process, long seq, long time, String phase, Fn f, Call.Target target) {
             this.type = type;
@@ -263,6 +348,14 @@ public record Op(
             newVersion = o.newVersion;
             error = o.error;
             text = o.text;
+            compares = o.compares;
+            puts = o.puts;
+            gets = o.gets;
+            attached = o.attached;
+            succeeded = o.succeeded;
+            entries = o.entries;
+            session = o.session;
+            position = o.position;
         }
 
         Op op() {
@@ -284,7 +377,15 @@ public record Op(
                     value,
                     newVersion,
                     error,
-                    text);
+                    text,
+                    compares,
+                    puts,
+                    gets,
+                    attached,
+                    succeeded,
+                    entries,
+                    session,
+                    position);
         }
     }
 }

@@ -15,6 +15,8 @@ package io.holdfast.verify.history;
  *   <li>{@link Call.RegisterRead}: {@link RegisterState} or {@link Unknown}.
  *   <li>{@link Call.RegisterWrite}: {@link Written}, {@link Refused} ({@code CONFLICT}: the version
  *       did not match) or {@link Unknown} (the write may have landed).
+ *   <li>{@link Call.KeyGet} and {@link Call.KeyList}: {@link KeyState} or {@link Unknown}.
+ *   <li>{@link Call.KeyTxn}: {@link Transacted}, {@link Refused} (nothing changed) or {@link Unknown}.
  * </ul>
  *
  * A {@link Call.Notice} has no answer.
@@ -48,6 +50,28 @@ public sealed interface Result {
 
     /** A register compare-and-set was applied; the register is now at {@code newVersion}. */
     record Written(long newVersion) implements Ok {}
+
+    /**
+     * A key read or listing saw {@code entries}: for a read the one key (version 0 when absent), for
+     * a listing the keys present, in order.
+     */
+    record KeyState(java.util.List<KeyValue> entries) implements Ok {
+        public KeyState {
+            entries = java.util.List.copyOf(entries);
+        }
+    }
+
+    /**
+     * A transaction ran: its compares all held ({@code succeeded}: its puts were applied, then its
+     * gets read) or not (only its gets read). {@code entries} are its ops' answers in order: for a
+     * put the key, its new version and the value written; for a get the key's version (0: absent)
+     * and value.
+     */
+    record Transacted(boolean succeeded, java.util.List<KeyValue> entries) implements Ok {
+        public Transacted {
+            entries = java.util.List.copyOf(entries);
+        }
+    }
 
     /** The call certainly had no effect, for the reason {@code why} names (completion type FAIL). */
     record Refused(String why) implements Result {

@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.client.KeysWorkload;
 import io.holdfast.verify.history.Expectation;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,13 +48,21 @@ record Scenario(
          * Elections instead ({@code --elections}): one observer per election on the first workers,
          * the workers' planted bug, and the final phase probes the elections' locks too.
          */
-        ELECTIONS;
+        ELECTIONS,
+        /**
+         * Keys instead ({@code --keys}, {@link io.holdfast.verify.client.KeysWorkload}): transfers
+         * between two accounts in transactions, reads, short sessions with attached keys; the final
+         * phase probes the workload's two locks too.
+         */
+        KEYS;
 
         /** What this load adds to the options of the worker with index {@code client} (from 0). */
         List<String> workerArgs(String bug, int client) {
             List<String> args = new ArrayList<>();
             if (this == MULTI_LOCKS) {
                 args.add("--multi-locks");
+            } else if (this == KEYS) {
+                args.add("--keys");
             } else if (this == ELECTIONS) {
                 args.add("--elections");
                 if (client < Verifier.ELECTIONS.size()) {
@@ -70,7 +79,11 @@ record Scenario(
 
         /** The load's own exclusive locks that the final phase records and probes as well. */
         List<String> probedNames() {
-            return this == ELECTIONS ? Verifier.ELECTIONS : List.of();
+            return switch (this) {
+                case ELECTIONS -> Verifier.ELECTIONS;
+                case KEYS -> List.of(KeysWorkload.LOCK, KeysWorkload.MEMBERS_LOCK);
+                default -> List.of();
+            };
         }
     }
 

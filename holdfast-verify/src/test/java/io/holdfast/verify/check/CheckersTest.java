@@ -15,6 +15,7 @@ class CheckersTest {
                 .containsExactly(
                         "fencing",
                         "linearizability",
+                        "keys",
                         "leases",
                         "elections",
                         "liveness",
@@ -36,6 +37,7 @@ class CheckersTest {
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple("fencing", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("linearizability", Status.PASS),
+                        org.assertj.core.groups.Tuple.tuple("keys", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("leases", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("elections", Status.SKIPPED),
                         org.assertj.core.groups.Tuple.tuple("liveness", Status.SKIPPED),

@@ -3,6 +3,7 @@ package io.holdfast.verify.check;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.FinalLock;
+import io.holdfast.verify.history.KeyValue;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
@@ -116,6 +117,28 @@ final class H {
         return invoke(p, t, new Call.RegisterWrite(key, expect, value));
     }
 
+    /** {@code p} reads the key {@code name}. */
+    Invoked keyGet(String p, double t, String name) {
+        return invoke(p, t, new Call.KeyGet(name));
+    }
+
+    /** {@code p} lists the keys under {@code prefix}. */
+    Invoked keyList(String p, double t, String prefix) {
+        return invoke(p, t, new Call.KeyList(prefix));
+    }
+
+    /** {@code p} commits {@code txn}. */
+    Invoked txn(String p, double t, Call.KeyTxn txn) {
+        return invoke(p, t, txn);
+    }
+
+    /** A WATCHED notice of {@code p}: {@code event} on {@code name} at {@code position}. */
+    H watched(
+            String p, double t, String name, String event, String session, long token, String cause, String position) {
+        add(p, t, new Call.Watched(name, event, session, token, 0, cause, position));
+        return this;
+    }
+
     private Invoked invoke(String p, double t, Call call) {
         return new Invoked(add(p, t, call), call);
     }
@@ -155,6 +178,16 @@ final class H {
         /** The register was written at {@code t}, now at {@code newVersion}. */
         H wrote(double t, long newVersion) {
             return ends(t, new Result.Written(newVersion));
+        }
+
+        /** The key read or listing answered at {@code t} with {@code entries}. */
+        H saw(double t, KeyValue... entries) {
+            return ends(t, new Result.KeyState(List.of(entries)));
+        }
+
+        /** The transaction answered at {@code t}: its compares held or not, and its ops' {@code entries}. */
+        H ran(double t, boolean succeeded, KeyValue... entries) {
+            return ends(t, new Result.Transacted(succeeded, List.of(entries)));
         }
 
         /** Refused at {@code t} because of {@code why} (TIMEOUT, LOST, CONFLICT, …). */

@@ -61,6 +61,7 @@ class ClientMainTest {
                     false,
                     false,
                     List.of(),
+                    false,
                     null);
             ClientMain main = new ClientMain(setup, new Recorder("c1", w));
             exit = CompletableFuture.supplyAsync(() -> {

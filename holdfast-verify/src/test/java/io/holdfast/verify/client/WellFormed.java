@@ -109,6 +109,12 @@ final class WellFormed {
             }
             return;
         }
+        if (call instanceof Call.Watched w) {
+            if (w.event() == null || w.position() == null || w.position().isEmpty()) {
+                problems.add("a watched change names its event and its position: " + id);
+            }
+            return;
+        }
         long token;
         if (call instanceof Call.Lost lost && lost.why() != null) {
             token = lost.token();

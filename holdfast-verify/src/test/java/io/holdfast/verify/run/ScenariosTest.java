@@ -23,7 +23,8 @@ class ScenariosTest {
                                 "election",
                                 Set.of(Expectation.STALE_WRITE_REFUSED, Expectation.DEPOSED_LEADER_REFUSED)),
                         Map.entry("snapshot-catch-up", Set.of(Expectation.SNAPSHOT_CATCH_UP)),
-                        Map.entry("membership", Set.of(Expectation.INTERRUPTED_ADD_COMPLETES)));
+                        Map.entry("membership", Set.of(Expectation.INTERRUPTED_ADD_COMPLETES)),
+                        Map.entry("keys", Set.of(Expectation.KEYS_EXERCISED)));
     }
 
     @Test
@@ -36,5 +37,14 @@ class ScenariosTest {
         assertThat(Scenarios.isClientBug(Scenarios.SLOW_FAILOVER)).isFalse();
         assertThat(Scenarios.isNodeBug("release-by-anyone")).isTrue();
         assertThat(Scenarios.isNodeBug(Scenarios.LEADER_IGNORES_LOSS)).isFalse();
+    }
+
+    @Test
+    void theStaleTxnCompareIsExposedByKeysInTheNodes() {
+        assertThat(Scenarios.exposing("stale-txn-compare")).map(Scenario::name).contains("keys");
+        assertThat(Scenarios.isNodeBug("stale-txn-compare")).isTrue();
+        Scenario keys = Scenarios.byName("keys").orElseThrow();
+        assertThat(keys.load().workerArgs("stale-txn-compare", 0)).containsExactly("--keys");
+        assertThat(keys.load().probedNames()).containsExactly("keys-lock", "members-lock");
     }
 }

@@ -1,0 +1,38 @@
+package io.holdfast.verify.history;
+
+/**
+ * One key as a key operation named or saw it: in a transaction's compares the version expected (0:
+ * absent); in its puts the value written; in what a read, a listing or a transaction answered the
+ * version (0: absent) and the value. The workload's values are whole numbers, kept as their decimal
+ * text in the service.
+ *
+ * @param key the key
+ * @param version its version (0: absent), or the version a compare expects
+ * @param value its value as a number
+ */
+public record KeyValue(String key, long version, long value) {
+    /** The key absent: version 0, no value. */
+    public static KeyValue absent(String key) {
+        return new KeyValue(key, 0, 0);
+    }
+
+    /** Whether the key is absent. */
+    public boolean isAbsent() {
+        return version == 0;
+    }
+
+    /**
+     * The group of keys the checkers take as one object ({@link Call#key()} of a key operation):
+     * the key up to and including its last {@code /} ({@code acct/a} is in {@code acct/}), or the
+     * key itself without one.
+     */
+    public static String space(String key) {
+        int slash = key.lastIndexOf('/');
+        return slash < 0 ? key : key.substring(0, slash + 1);
+    }
+
+    @Override
+    public String toString() {
+        return key + (version == 0 ? " absent" : "@" + version + "=" + value);
+    }
+}
