@@ -106,7 +106,8 @@ class KvCommandTest {
         clear();
         kv("put", "text", "not a counter");
         assertThat(kv("add", "text", "1")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString().strip()).isEqualTo("holdfast kv add: text holds 13 bytes, not a counter (exactly 8 bytes)");
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv add: text holds 13 bytes, not a counter (exactly 8 bytes)");
     }
 
     @Test
