@@ -65,7 +65,11 @@ final class RedisBackend implements StoreBackend {
             Capability.CHECK_FENCE,
             Capability.REVOKE,
             Capability.REGISTERS,
-            Capability.FENCED_REGISTERS));
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS));
 
     private static final String QUEUE_LIBRARY = "queue";
     private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
@@ -102,6 +106,7 @@ final class RedisBackend implements StoreBackend {
 
     private RedisLink link;
     private volatile RedisWatches watches;
+    private final RedisKeyStore keyStore;
 
     private RedisBackend(RedisSettings settings, ClientOptions options) {
         this.settings = settings;
@@ -111,6 +116,7 @@ final class RedisBackend implements StoreBackend {
         this.arrivalKey = settings.prefix() + "seq";
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
+        this.keyStore = new RedisKeyStore(this, options.sessionTtl());
     }
 
     /**
@@ -368,6 +374,7 @@ final class RedisBackend implements StoreBackend {
     @Override
     public void abandon() {
         abandoned = true;
+        keyStore.close(false);
         calls.stop("redis: the client has crashed (test); nothing reaches the store");
         link.abandon();
     }
@@ -384,6 +391,7 @@ final class RedisBackend implements StoreBackend {
             for (LockRequest wait : waits.values()) {
                 cancelQuietly(wait); // the waiting thread may already be gone with its own cancel
             }
+            keyStore.close(true);
         }
         if (!closed.compareAndSet(false, true)) {
             return;
@@ -508,6 +516,11 @@ final class RedisBackend implements StoreBackend {
     @Override
     public io.holdfast.store.StoreRegisters registers() {
         return new RedisRegisters(this);
+    }
+
+    @Override
+    public RedisKeyStore keys() {
+        return keyStore;
     }
 
     <T> T run(LuaScript script, String what, String[] keys, String... args) {

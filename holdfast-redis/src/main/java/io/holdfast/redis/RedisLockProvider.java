@@ -67,7 +67,10 @@ public final class RedisLockProvider implements LockProvider {
             throw new InvalidArgumentException("client options must not be null");
         }
         RedisSettings settings = RedisSettings.parse(uri);
-        return new StoreLockClient(RedisBackend.connect(settings, options), options);
+        RedisBackend backend = RedisBackend.connect(settings, options);
+        StoreLockClient client = new StoreLockClient(backend, options);
+        backend.keys().watchWith(client::watch);
+        return client;
     }
 
     @Override

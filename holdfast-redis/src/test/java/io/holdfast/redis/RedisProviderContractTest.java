@@ -69,7 +69,11 @@ class RedisProviderContractTest extends LockProviderContract {
                         Capability.REVOKE,
                         Capability.MULTI_LOCK,
                         Capability.REGISTERS,
-                        Capability.FENCED_REGISTERS);
+                        Capability.FENCED_REGISTERS,
+                        Capability.KEYS,
+                        Capability.SESSION_KEYS,
+                        Capability.KEY_TTL,
+                        Capability.TRANSACTIONS);
             }
 
             @Override

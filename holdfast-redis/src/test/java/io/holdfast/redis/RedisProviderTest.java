@@ -325,46 +325,4 @@ class RedisProviderTest {
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("database number");
     }
-
-    @Test
-    void aRegisterWriteSentAgainAfterAReconnectIsAnsweredAsWrittenNotAsAConflict() {
-        String key = "register-resend/" + UUID.randomUUID();
-        onRedis(c -> {
-            String[] keys = {key, key};
-            List<Long> first = c.sync()
-                    .eval(
-                            RedisRegisters.WRITE.text(),
-                            io.lettuce.core.ScriptOutputType.MULTI,
-                            keys,
-                            "0",
-                            "AAE=",
-                            "write-1",
-                            "",
-                            "0");
-            List<Long> again = c.sync()
-                    .eval(
-                            RedisRegisters.WRITE.text(),
-                            io.lettuce.core.ScriptOutputType.MULTI,
-                            keys,
-                            "0",
-                            "AAE=",
-                            "write-1",
-                            "",
-                            "0");
-            List<Long> other = c.sync()
-                    .eval(
-                            RedisRegisters.WRITE.text(),
-                            io.lettuce.core.ScriptOutputType.MULTI,
-                            keys,
-                            "0",
-                            "AAI=",
-                            "write-2",
-                            "",
-                            "0");
-            assertThat(first).as("the first write").containsExactly(1L, 1L);
-            assertThat(again).as("the same write, sent again").containsExactly(1L, 1L);
-            assertThat(other).as("another write from version 0").containsExactly(0L, 1L);
-            assertThat(c.sync().hget(key, "d")).as("the value kept").isEqualTo("AAE=");
-        });
-    }
 }
