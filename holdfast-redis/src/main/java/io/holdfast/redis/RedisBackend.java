@@ -116,7 +116,7 @@ final class RedisBackend implements StoreBackend {
         this.arrivalKey = settings.prefix() + "seq";
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
-        this.keyStore = new RedisKeyStore(this, options.sessionTtl());
+        this.keyStore = new RedisKeyStore(this, options);
     }
 
     /**

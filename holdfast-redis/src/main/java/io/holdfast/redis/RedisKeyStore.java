@@ -1,5 +1,6 @@
 package io.holdfast.redis;
 
+import io.holdfast.ClientOptions;
 import io.holdfast.ConflictException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.KeyEntry;
@@ -22,6 +23,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
@@ -48,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * its own renewals), so the first attached put makes one: {@code <prefix>sessions} holds this
  * client's session id with an expiry of the session TTL, renewed every third of it by this class
  * until the client closes (which deletes its keys in one step) or crashes (its keys lapse with the
- * record, by Redis's clock). The keys of a session are deleted in the step its record lapses, not
+ * record, by Redis's clock); the renewals run on the options' scheduler when one is given. The keys of a session are deleted in the step its record lapses, not
  * in the step its grants lapse: both are kept alive by the same client at the same period, so they
  * go within one period of each other, but a store reader can see one without the other meanwhile.
  *
@@ -69,13 +71,19 @@ final class RedisKeyStore implements Keys {
 
     private final RedisBackend backend;
     private final Duration sessionTtl;
+    private final Optional<ScheduledExecutorService> scheduler;
     private volatile BiFunction<WatchTarget, WatchListener, Watch> watches;
-    private ScheduledExecutorService heartbeat;
+    /** The thread of this class's own, when the options give no scheduler. */
+    private ScheduledExecutorService ownThread;
+
+    private ScheduledFuture<?> heartbeat;
     private boolean closed;
 
-    RedisKeyStore(RedisBackend backend, Duration sessionTtl) {
+    /** @param options the session TTL, and the scheduler of the renewals if one is given */
+    RedisKeyStore(RedisBackend backend, ClientOptions options) {
         this.backend = backend;
-        this.sessionTtl = sessionTtl;
+        this.sessionTtl = options.sessionTtl();
+        this.scheduler = options.scheduler();
     }
 
     /** Where {@link #watch} goes: the client's watch of {@link WatchTarget#keys(String)}. */
@@ -289,13 +297,16 @@ final class RedisKeyStore implements Keys {
         if (heartbeat != null || closed) {
             return;
         }
-        heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "holdfast-redis-keys-session");
-            t.setDaemon(true);
-            return t;
+        ScheduledExecutorService on = scheduler.orElseGet(() -> {
+            ownThread = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "holdfast-redis-keys-session");
+                t.setDaemon(true);
+                return t;
+            });
+            return ownThread;
         });
         long every = Math.max(1, sessionTtl.toMillis() / 3);
-        heartbeat.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        heartbeat = on.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
     }
 
     private void renew() {
@@ -327,16 +338,22 @@ final class RedisKeyStore implements Keys {
      * logged: they lapse with the record).
      */
     void close(boolean end) {
-        ScheduledExecutorService running;
+        ScheduledFuture<?> running;
+        ScheduledExecutorService own;
         synchronized (this) {
             closed = true;
             running = heartbeat;
+            own = ownThread;
             heartbeat = null;
+            ownThread = null;
         }
         if (running == null) {
             return;
         }
-        running.shutdownNow();
+        running.cancel(false);
+        if (own != null) {
+            own.shutdownNow();
+        }
         if (end) {
             try {
                 session("end", "end the session of its keys");
