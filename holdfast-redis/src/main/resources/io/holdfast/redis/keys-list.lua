@@ -4,8 +4,16 @@
 -- Returns  {more (0/1), key, version, value (base64), owner ('' when none), key, ...}
 sweep()
 local prefix, after, limit = ARGV[2], ARGV[3], tonumber(ARGV[4])
+-- Lua compares strings by the server's locale: compare the bytes.
+local function before(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = a:byte(i), b:byte(i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
 local min = '[' .. prefix
-if after ~= '' and after >= prefix then min = '(' .. after end
+if after ~= '' and not before(after, prefix) then min = '(' .. after end
 local max = '[' .. prefix .. '\255'
 local out, found = {0}, 0
 while true do

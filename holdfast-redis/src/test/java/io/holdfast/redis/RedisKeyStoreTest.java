@@ -143,6 +143,13 @@ class RedisKeyStoreTest {
         assertThat(seen).containsExactly("Z", "a", "a/b", "z", "é", "日本");
         assertThat(pages).isEqualTo(3);
         assertThat(keys.list(p + "a").entries()).extracting(KeyEntry::text).containsExactly("a", "a/b");
+        assertThat(keys.list(p + "a", p, 10).entries())
+                .as("after a key before the prefix")
+                .extracting(KeyEntry::text)
+                .containsExactly("a", "a/b");
+        assertThat(keys.list(p + "a", p + "é", 10).entries())
+                .as("after the prefix's keys")
+                .isEmpty();
     }
 
     @Test
