@@ -19,9 +19,7 @@ import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.WatchTarget;
 import io.holdfast.internal.CrashSimulation;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,7 +30,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,15 +71,6 @@ class RedisKeyStoreTest {
                         .build());
         clients.add(client);
         return client;
-    }
-
-    private static void onRedis(Consumer<StatefulRedisConnection<String, String>> action) {
-        RedisClient client = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            action.accept(c);
-        } finally {
-            client.shutdown();
-        }
     }
 
     private static byte[] bytes(String text) {
@@ -209,7 +197,7 @@ class RedisKeyStoreTest {
                         .commit(Txn.when(Txn.sessionAlive(crashing.sessionId())))
                         .succeeded())
                 .isFalse();
-        onRedis(c -> assertThat(c.sync().zscore("holdfast:keys", p + "expires"))
+        redis.onRedis(c -> assertThat(c.sync().zscore("holdfast:keys", p + "expires"))
                 .as("swept from the index")
                 .isNull());
     }
@@ -223,7 +211,7 @@ class RedisKeyStoreTest {
         assertThat(keys.get(p + "short")).isPresent();
         await().atMost(Duration.ofSeconds(3)).until(() -> keys.get(p + "short").isEmpty());
         assertThat(keys.list(p).entries()).extracting(KeyEntry::key).containsExactly(p + "kept");
-        onRedis(c -> {
+        redis.onRedis(c -> {
             assertThat(c.sync().zscore("holdfast:keys", p + "short")).isNull();
             assertThat(c.sync().zscore("holdfast:kttl", p + "short")).isNull();
         });
@@ -243,7 +231,7 @@ class RedisKeyStoreTest {
         await().pollDelay(Duration.ofMillis(1_100)).until(() -> true);
         // One step sweeps at most 256 keys: the list itself must leave out the other 44.
         assertThat(keys.list(p + "many/").entries()).isEmpty();
-        onRedis(c -> assertThat(c.sync().zcount("holdfast:kttl", io.lettuce.core.Range.unbounded()))
+        redis.onRedis(c -> assertThat(c.sync().zcount("holdfast:kttl", io.lettuce.core.Range.unbounded()))
                 .as("keys left to a later sweep")
                 .isPositive());
     }
@@ -350,7 +338,7 @@ class RedisKeyStoreTest {
         String[] all = new String[args.length + put.length];
         System.arraycopy(args, 0, all, 0, args.length);
         System.arraycopy(put, 0, all, args.length, put.length);
-        onRedis(c -> {
+        redis.onRedis(c -> {
             List<Object> first = c.sync().eval(RedisKeyStore.TXN.text(), ScriptOutputType.MULTI, new String[0], all);
             List<Object> again = c.sync().eval(RedisKeyStore.TXN.text(), ScriptOutputType.MULTI, new String[0], all);
             assertThat(first).containsExactly(1L, 1L, 1L, "", "");

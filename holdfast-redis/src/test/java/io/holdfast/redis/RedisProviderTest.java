@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,16 +66,6 @@ class RedisProviderTest {
                 .build();
     }
 
-    /** Runs raw commands against the test's Redis, as an operator with redis-cli would. */
-    private static void onRedis(Consumer<StatefulRedisConnection<String, String>> action) {
-        RedisClient client = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            action.accept(c);
-        } finally {
-            client.shutdown();
-        }
-    }
-
     @Test
     void theProviderIsFoundByItsScheme() {
         LockClient client = open();
@@ -115,7 +104,7 @@ class RedisProviderTest {
             lease.release();
         }
         Thread.sleep(5); // a real restart takes longer than the millisecond a new counter starts from
-        onRedis(c -> c.sync().flushall()); // what a restart without persistence does
+        redis.onRedis(c -> c.sync().flushall()); // what a restart without persistence does
 
         Lease fresh = open().lock(name).acquire(Duration.ofSeconds(5));
         assertThat(fresh.fencingToken())
@@ -170,7 +159,7 @@ class RedisProviderTest {
     void scriptsRedisHasForgottenAreSentAgain() throws InterruptedException {
         LockClient client = open();
         client.lock(name).acquire(Duration.ofSeconds(5)).release();
-        onRedis(c -> c.sync().scriptFlush());
+        redis.onRedis(c -> c.sync().scriptFlush());
         Lease lease = client.lock(name).acquire(Duration.ofSeconds(5));
         assertThat(lease.isValid()).isTrue();
         lease.release();
@@ -197,7 +186,7 @@ class RedisProviderTest {
                 quick().toBuilder().sessionTtl(Duration.ofSeconds(1)).build());
         client.lock(name).acquire(AcquireOptions.waitUpTo(Duration.ofSeconds(5)));
         long[] ttl = new long[1];
-        onRedis(c -> ttl[0] = c.sync().pttl("expiry-test:lock:" + name));
+        redis.onRedis(c -> ttl[0] = c.sync().pttl("expiry-test:lock:" + name));
         assertThat(ttl[0]).as("PTTL of the name's hash, ms").isBetween(1L, 1000L);
     }
 
