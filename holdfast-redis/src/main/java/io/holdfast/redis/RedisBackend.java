@@ -136,6 +136,7 @@ final class RedisBackend implements StoreBackend {
                 backend::onMessage,
                 backend::onWatchMessage);
         backend.watches = new RedisWatches(backend.link, settings.prefix(), options.ticker());
+        backend.keyStore.start();
         return backend;
     }
 
@@ -391,7 +392,7 @@ final class RedisBackend implements StoreBackend {
             for (LockRequest wait : waits.values()) {
                 cancelQuietly(wait); // the waiting thread may already be gone with its own cancel
             }
-            keyStore.close(true);
+            keyStore.close(link.isOpen());
         }
         if (!closed.compareAndSet(false, true)) {
             return;

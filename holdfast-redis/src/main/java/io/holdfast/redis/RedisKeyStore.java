@@ -47,10 +47,11 @@ import org.slf4j.LoggerFactory;
  * (Lettuce re-sends after a reconnect) is answered as the first time, for two minutes.
  *
  * <p><b>Sessions.</b> The provider's locks have no session record in Redis (each grant lives by
- * its own renewals), so the first attached put makes one: {@code <prefix>sessions} holds this
- * client's session id with an expiry of the session TTL, renewed every third of it by this class
- * until the client closes (which deletes its keys in one step) or crashes (its keys lapse with the
- * record, by Redis's clock); the renewals run on the options' scheduler when one is given. The keys of a session are deleted in the step its record lapses, not
+ * its own renewals), so this class keeps one from the client's connect on: {@code
+ * <prefix>sessions} holds this client's session id with an expiry of the session TTL, renewed every
+ * third of it until the client closes (which deletes its keys in one step) or crashes (its keys
+ * lapse with the record, by Redis's clock); the renewals run on the options' scheduler when one is
+ * given. A {@code SessionAlive} compare reads this record. The keys of a session are deleted in the step its record lapses, not
  * in the step its grants lapse: both are kept alive by the same client at the same period, so they
  * go within one period of each other, but a store reader can see one without the other meanwhile.
  *
@@ -191,18 +192,9 @@ final class RedisKeyStore implements Keys {
 
     /** A transaction that writes: under a write id of its own, then waited for by replicas. */
     private List<Object> write(String what, List<Txn.Compare> compares, List<Txn.Op> then, List<Txn.Op> otherwise) {
-        boolean attaches = then.stream().anyMatch(RedisKeyStore::attaches)
-                || otherwise.stream().anyMatch(RedisKeyStore::attaches);
-        if (attaches) {
-            startHeartbeat();
-        }
         List<Object> r = txn(what, UUID.randomUUID().toString(), compares, then, otherwise);
         backend.awaitReplicas(what);
         return r;
-    }
-
-    private static boolean attaches(Txn.Op op) {
-        return op instanceof Txn.Op.Put p && p.options().attached();
     }
 
     /** Runs keys-txn.lua; answers its reply when the branch's ops were applied, else throws. */
@@ -292,14 +284,17 @@ final class RedisKeyStore implements Keys {
 
     // ---- the session's record
 
-    /** Keeps the session's record alive from the first attached put on, every third of its TTL. */
-    private synchronized void startHeartbeat() {
+    /**
+     * Begins the session's record and keeps it alive every third of its TTL until {@link #close}.
+     * A failure to reach Redis now is logged: the renewals begin it.
+     */
+    synchronized void start() {
         if (heartbeat != null || closed) {
             return;
         }
         ScheduledExecutorService on = scheduler.orElseGet(() -> {
             ownThread = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "holdfast-redis-keys-session");
+                Thread t = new Thread(r, "holdfast-redis-session");
                 t.setDaemon(true);
                 return t;
             });
@@ -307,18 +302,23 @@ final class RedisKeyStore implements Keys {
         });
         long every = Math.max(1, sessionTtl.toMillis() / 3);
         heartbeat = on.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        try {
+            session("renew", "begin the session's record");
+        } catch (RuntimeException e) {
+            log.debug("redis: could not begin the session's record; its renewals will", e);
+        }
     }
 
     private void renew() {
         try {
-            long alive = session("renew", "renew the session of its keys");
+            long alive = session("renew", "renew the session's record");
             if (alive == 0) {
                 log.warn(
                         "redis: session {} had lapsed before its renewal; the keys attached to it are gone",
                         backend.sessionId());
             }
         } catch (RuntimeException e) {
-            log.debug("redis: could not renew the session of its keys; trying again", e);
+            log.debug("redis: could not renew the session's record; trying again", e);
         }
     }
 
@@ -356,7 +356,7 @@ final class RedisKeyStore implements Keys {
         }
         if (end) {
             try {
-                session("end", "end the session of its keys");
+                session("end", "end the session and its keys");
             } catch (RuntimeException e) {
                 log.debug("redis: could not delete the session's keys; they lapse with its record", e);
             }

@@ -203,6 +203,24 @@ class RedisKeyStoreTest {
     }
 
     @Test
+    void aSessionIsAliveFromItsConnectUntilItsClose() {
+        LockClient reader = open();
+        LockClient locksOnly = open();
+        Txn alive = Txn.when(Txn.sessionAlive(locksOnly.sessionId()));
+        assertThat(reader.keys().commit(alive).succeeded())
+                .as("a session without keys")
+                .isTrue();
+        locksOnly.close();
+        assertThat(reader.keys().commit(alive).succeeded())
+                .as("after its close")
+                .isFalse();
+        assertThat(reader.keys()
+                        .commit(Txn.when(Txn.sessionAlive("no-such-session")))
+                        .succeeded())
+                .isFalse();
+    }
+
+    @Test
     void aKeyWithATimeToLiveIsGoneWhenItPassesAndAPutWithoutOneKeepsIt() {
         Keys keys = open().keys();
         keys.put(p + "short", bytes("x"), PutOptions.any().ttl(Duration.ofSeconds(1)));
@@ -219,7 +237,13 @@ class RedisKeyStoreTest {
 
     @Test
     void expiredKeysTheSweepHasNotReachedAreNotRead() {
-        Keys keys = open().keys();
+        // A prefix of its own, and renewals 20 s apart: no other script sweeps these keys meanwhile.
+        String own = "sweep-" + UUID.randomUUID() + ":";
+        LockClient client = LockClient.open(
+                redis.uri() + "?prefix=" + own,
+                ClientOptions.builder().sessionTtl(Duration.ofMinutes(1)).build());
+        clients.add(client);
+        Keys keys = client.keys();
         PutOptions brief = PutOptions.any().ttl(Duration.ofSeconds(1));
         for (int t = 0; t < 3; t++) {
             List<Txn.Op> ops = new ArrayList<>();
@@ -231,7 +255,7 @@ class RedisKeyStoreTest {
         await().pollDelay(Duration.ofMillis(1_100)).until(() -> true);
         // One step sweeps at most 256 keys: the list itself must leave out the other 44.
         assertThat(keys.list(p + "many/").entries()).isEmpty();
-        redis.onRedis(c -> assertThat(c.sync().zcount("holdfast:kttl", io.lettuce.core.Range.unbounded()))
+        redis.onRedis(c -> assertThat(c.sync().zcount(own + "kttl", io.lettuce.core.Range.unbounded()))
                 .as("keys left to a later sweep")
                 .isPositive());
     }
