@@ -10,9 +10,9 @@ import io.holdfast.PutOptions;
 import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
+import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
-import io.holdfast.WatchTarget;
 import io.lettuce.core.ScriptOutputType;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -25,7 +25,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * acknowledged by a primary that fails before a replica has it is lost (with {@code replicas=N}
  * every write waits for N replicas first, as grants do). Scripts name keys they do not declare, so
  * they run on one Redis, not a Redis Cluster. Positions of lists are "" (Redis keeps no order of
- * changes), and a watch is the polling watch woken by pub/sub, which cannot tell why a key went.
+ * changes), and a watch of keys is the client's polling feed woken by pub/sub ({@link #watch}),
+ * which cannot tell why a key went.
  */
 final class RedisKeyStore implements Keys {
     private static final Logger log = LoggerFactory.getLogger(RedisKeyStore.class);
@@ -73,7 +73,6 @@ final class RedisKeyStore implements Keys {
     private final RedisBackend backend;
     private final Duration sessionTtl;
     private final Optional<ScheduledExecutorService> scheduler;
-    private volatile BiFunction<WatchTarget, WatchListener, Watch> watches;
     /** The thread of this class's own, when the options give no scheduler. */
     private ScheduledExecutorService ownThread;
 
@@ -85,11 +84,6 @@ final class RedisKeyStore implements Keys {
         this.backend = backend;
         this.sessionTtl = options.sessionTtl();
         this.scheduler = options.scheduler();
-    }
-
-    /** Where {@link #watch} goes: the client's watch of {@link WatchTarget#keys(String)}. */
-    void watchWith(BiFunction<WatchTarget, WatchListener, Watch> watch) {
-        this.watches = watch;
     }
 
     @Override
@@ -181,13 +175,15 @@ final class RedisKeyStore implements Keys {
         return new KeyListing(entries, (Long) r.get(0) == 1, "");
     }
 
+    /**
+     * Refused: Redis keeps no record of changes to follow, so the client's polling feed watches keys
+     * (woken by the keys' pub/sub channels, {@link RedisWatches}).
+     *
+     * @throws UnsupportedFeatureException always
+     */
     @Override
     public Watch watch(String prefix, WatchListener listener) {
-        BiFunction<WatchTarget, WatchListener, Watch> to = watches;
-        if (to == null) {
-            throw new IllegalStateException("the redis keys are not yet tied to their client: a bug in the provider");
-        }
-        return to.apply(WatchTarget.keys(prefix), listener);
+        throw new UnsupportedFeatureException("redis: a watch of keys is the client's polling feed");
     }
 
     /** A transaction that writes: under a write id of its own, then waited for by replicas. */

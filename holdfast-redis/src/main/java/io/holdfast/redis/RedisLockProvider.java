@@ -67,10 +67,7 @@ public final class RedisLockProvider implements LockProvider {
             throw new InvalidArgumentException("client options must not be null");
         }
         RedisSettings settings = RedisSettings.parse(uri);
-        RedisBackend backend = RedisBackend.connect(settings, options);
-        StoreLockClient client = new StoreLockClient(backend, options);
-        backend.keys().watchWith(client::watch);
-        return client;
+        return new StoreLockClient(RedisBackend.connect(settings, options), options);
     }
 
     @Override
