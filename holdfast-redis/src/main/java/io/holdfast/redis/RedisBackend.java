@@ -66,13 +66,23 @@ final class RedisBackend implements StoreBackend {
             Capability.CHECK_FENCE,
             Capability.REVOKE,
             Capability.REGISTERS,
-            Capability.FENCED_REGISTERS));
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS));
 
     /**
      * On a Redis Cluster: the same but fenced register writes, whose register and lock are in
      * different hash slots, which no script can touch in one step.
      */
-    static final Set<Capability> CLUSTER_CAPABILITIES = without(CAPABILITIES, Capability.FENCED_REGISTERS);
+    static final Set<Capability> CLUSTER_CAPABILITIES = without(
+            CAPABILITIES,
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS);
 
     private static final String QUEUE_LIBRARY = "queue";
     private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
@@ -108,6 +118,7 @@ final class RedisBackend implements StoreBackend {
 
     private RedisLink link;
     private volatile RedisWatches watches;
+    private final RedisKeyStore keyStore;
 
     private RedisBackend(RedisSettings settings, ClientOptions options) {
         this.settings = settings;
@@ -116,6 +127,7 @@ final class RedisBackend implements StoreBackend {
         this.keys = new RedisKeyLayout(settings.prefix(), settings.cluster());
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
+        this.keyStore = new RedisKeyStore(this, options);
     }
 
     /**
@@ -135,6 +147,9 @@ final class RedisBackend implements StoreBackend {
                 backend::onMessage,
                 backend::onWatchMessage);
         backend.watches = new RedisWatches(backend.link, settings.prefix(), options.ticker());
+        if (!settings.cluster()) {
+            backend.keyStore.start(); // the keys' scripts touch undeclared keys: one Redis only
+        }
         return backend;
     }
 
@@ -372,6 +387,7 @@ final class RedisBackend implements StoreBackend {
     @Override
     public void abandon() {
         abandoned = true;
+        keyStore.close(false);
         calls.stop("redis: the client has crashed (test); nothing reaches the store");
         link.abandon();
     }
@@ -388,6 +404,7 @@ final class RedisBackend implements StoreBackend {
             for (LockRequest wait : waits.values()) {
                 cancelQuietly(wait); // the waiting thread may already be gone with its own cancel
             }
+            keyStore.close(link.isOpen());
         }
         if (!closed.compareAndSet(false, true)) {
             return;
@@ -457,6 +474,10 @@ final class RedisBackend implements StoreBackend {
 
     // ---- calls
 
+    boolean cluster() {
+        return settings.cluster();
+    }
+
     RedisKeyLayout layout() {
         return keys;
     }
@@ -490,9 +511,9 @@ final class RedisBackend implements StoreBackend {
         return Long.toString(highestToken.get());
     }
 
-    private static Set<Capability> without(Set<Capability> all, Capability left) {
+    private static Set<Capability> without(Set<Capability> all, Capability... left) {
         EnumSet<Capability> some = EnumSet.copyOf(all);
-        some.remove(left);
+        some.removeAll(java.util.List.of(left));
         return Collections.unmodifiableSet(some);
     }
 
@@ -511,6 +532,11 @@ final class RedisBackend implements StoreBackend {
     @Override
     public io.holdfast.store.StoreRegisters registers() {
         return new RedisRegisters(this);
+    }
+
+    @Override
+    public RedisKeyStore keys() {
+        return keyStore;
     }
 
     <T> T run(LuaScript script, String what, String[] keys, String... args) {

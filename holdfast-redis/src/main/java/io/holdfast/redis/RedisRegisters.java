@@ -39,6 +39,9 @@ final class RedisRegisters implements StoreRegisters {
 
     @Override
     public Optional<Versioned> read(String name) {
+        if (!backend.cluster()) {
+            return backend.keys().read(name); // a register is the key of the same name
+        }
         List<KeyValue<String, String>> fields =
                 backend.calls().call("read register " + name, c -> c.hmget(key(name), "v", "d"));
         if (fields.size() < 2 || !fields.get(0).hasValue()) {
@@ -51,6 +54,17 @@ final class RedisRegisters implements StoreRegisters {
 
     @Override
     public Versioned write(String name, long expectedVersion, byte[] value, Grant fence) {
+        if (!backend.cluster()) {
+            return fence == null
+                    ? backend.keys().writeRegister(name, expectedVersion, value, null, 0)
+                    : backend.keys()
+                            .writeRegister(
+                                    name,
+                                    expectedVersion,
+                                    value,
+                                    fence.request().name(),
+                                    fence.token());
+        }
         String register = key(name);
         List<Long> answer = backend.run(
                 WRITE,

@@ -9,8 +9,9 @@ import io.holdfast.store.WatchSubscriptions;
  * RedisBackend#awaitWatched}). Every script that changes a name (a grant, a release, a wait that
  * begins or ends, a revoke, an expired entry cleared away) publishes an empty message on the name's
  * watch channel, {@code <prefix>watch:lock:<name>}, and a register write on {@code
- * <prefix>watch:reg:<key>}. A watch of a lock or register subscribes to that channel, a watch of a
- * prefix to the pattern of every name under it, on the client's one pub/sub connection, and sleeps
+ * <prefix>watch:reg:<key>} (a key is a register: {@link RedisKeyStore}). A watch of a lock or
+ * register subscribes to that channel, a watch of a prefix of locks or keys to the pattern of every
+ * name under it, on the client's one pub/sub connection, and sleeps
  * until a message comes or its pause ends; the bookkeeping of who sleeps on which subscription, and
  * for how long it is kept, is {@link WatchSubscriptions}'.
  *
@@ -20,7 +21,8 @@ import io.holdfast.store.WatchSubscriptions;
  * ({@link #wakeAll}: messages may have been missed).
  *
  * <p><b>What it does not.</b> A grant that lapses by itself publishes nothing (Redis does not run
- * the script that would notice until someone touches the name), nor does a change made by an older
+ * the script that would notice until someone touches the name), nor does a key whose time to live
+ * or session lapsed until a script sweeps it away, nor does a change made by an older
  * client whose scripts do not publish: a watch sees those at its next read, which its pause bounds.
  * Subscriptions are made on a target's first sleep and dropped once no sleep has used them for
  * {@link WatchSubscriptions#IDLE}, since a watch does not tell its wakeup that it ended.
@@ -78,7 +80,7 @@ final class RedisWatches implements WatchSubscriptions.Store<RedisWatches.Channe
             case LOCK -> new Channel(lockChannel(prefix, target.name()), false);
             case REGISTER -> new Channel(registerChannel(prefix, target.name()), false);
             case PREFIX -> new Channel(RedisAdmin.glob(lockChannel(prefix, target.name())) + "*", true);
-            case KEYS -> throw new io.holdfast.UnsupportedFeatureException("the redis provider does not support keys");
+            case KEYS -> new Channel(RedisAdmin.glob(registerChannel(prefix, target.name())) + "*", true);
         };
     }
 

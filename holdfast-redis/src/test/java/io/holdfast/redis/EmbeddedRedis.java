@@ -1,6 +1,8 @@
 package io.holdfast.redis;
 
 import io.holdfast.testkit.FreePorts;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -9,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Consumer;
 import redis.embedded.RedisServer;
 
 /**
@@ -36,6 +39,16 @@ final class EmbeddedRedis {
 
     String uri() {
         return "redis://127.0.0.1:" + port;
+    }
+
+    /** Runs raw commands against this Redis, as an operator with redis-cli would. */
+    void onRedis(Consumer<StatefulRedisConnection<String, String>> action) {
+        RedisClient client = RedisClient.create(uri());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            action.accept(c);
+        } finally {
+            client.shutdown();
+        }
     }
 
     synchronized void start() {

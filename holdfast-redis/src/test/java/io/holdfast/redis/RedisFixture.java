@@ -26,7 +26,11 @@ final class RedisFixture implements ProviderFixture {
             Capability.REVOKE,
             Capability.MULTI_LOCK,
             Capability.REGISTERS,
-            Capability.FENCED_REGISTERS));
+            Capability.FENCED_REGISTERS,
+            Capability.KEYS,
+            Capability.SESSION_KEYS,
+            Capability.KEY_TTL,
+            Capability.TRANSACTIONS));
 
     private final Supplier<String> uri;
     private final Set<Capability> capabilities;
