@@ -17,8 +17,6 @@ import io.holdfast.store.LockRequest;
 import io.holdfast.store.LossSink;
 import io.holdfast.store.StoreBackend;
 import io.lettuce.core.ScriptOutputType;
-import java.util.Collections;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -56,33 +54,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RedisBackend implements StoreBackend {
     private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
-
-    static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(EnumSet.of(
-            Capability.FAIR_QUEUE,
-            Capability.INSPECT,
-            Capability.READ_WRITE,
-            Capability.SEMAPHORE,
-            Capability.LEASE_TIMEOUT,
-            Capability.CHECK_FENCE,
-            Capability.REVOKE,
-            Capability.REGISTERS,
-            Capability.FENCED_REGISTERS,
-            Capability.KEYS,
-            Capability.SESSION_KEYS,
-            Capability.KEY_TTL,
-            Capability.TRANSACTIONS));
-
-    /**
-     * On a Redis Cluster: the same but fenced register writes, whose register and lock are in
-     * different hash slots, which no script can touch in one step.
-     */
-    static final Set<Capability> CLUSTER_CAPABILITIES = without(
-            CAPABILITIES,
-            Capability.FENCED_REGISTERS,
-            Capability.KEYS,
-            Capability.SESSION_KEYS,
-            Capability.KEY_TTL,
-            Capability.TRANSACTIONS);
 
     private static final String QUEUE_LIBRARY = "queue";
     private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
@@ -162,7 +133,7 @@ final class RedisBackend implements StoreBackend {
 
     @Override
     public Set<Capability> capabilities() {
-        return settings.cluster() ? CLUSTER_CAPABILITIES : CAPABILITIES;
+        return settings.cluster() ? RedisCapabilities.CLUSTER : RedisCapabilities.ONE_REDIS;
     }
 
     @Override
@@ -509,12 +480,6 @@ final class RedisBackend implements StoreBackend {
 
     String floor() {
         return Long.toString(highestToken.get());
-    }
-
-    private static Set<Capability> without(Set<Capability> all, Capability... left) {
-        EnumSet<Capability> some = EnumSet.copyOf(all);
-        some.removeAll(java.util.List.of(left));
-        return Collections.unmodifiableSet(some);
     }
 
     private static String modeCode(LockMode mode) {

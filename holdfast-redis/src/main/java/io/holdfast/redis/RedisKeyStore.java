@@ -289,11 +289,8 @@ final class RedisKeyStore implements Keys {
             return;
         }
         ScheduledExecutorService on = scheduler.orElseGet(() -> {
-            ownThread = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "holdfast-redis-session");
-                t.setDaemon(true);
-                return t;
-            });
+            ownThread = Executors.newSingleThreadScheduledExecutor(
+                    io.holdfast.internal.DaemonThreads.named("holdfast-redis-session"));
             return ownThread;
         });
         long every = Math.max(1, sessionTtl.toMillis() / 3);
