@@ -41,10 +41,10 @@ final class Sessions {
         this.stateEntries = stateEntries;
     }
 
-    /** Applies {@link OpenSession} sent by {@code identity}, at the table's clock {@code now}. */
     /**
-     * Opens a session; {@code clusterVersion} is the table's recorded version, which chooses the
-     * rule for its id ({@link SessionIds#choiceProblem} from {@link SessionIds#CHOICE_RULE_VERSION}).
+     * Applies {@link OpenSession} sent by {@code identity}, at the table's clock {@code now};
+     * {@code clusterVersion} is the table's recorded version, which chooses the rule for its id
+     * ({@link SessionIds#choiceProblem} from {@link SessionIds#CHOICE_RULE_VERSION}).
      */
     Reply open(OpenSession c, String identity, long now, int clusterVersion) {
         String id = c.sessionId();
