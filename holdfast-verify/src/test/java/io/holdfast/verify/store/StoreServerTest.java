@@ -29,11 +29,20 @@ class StoreServerTest {
     @TempDir
     Path dir;
 
+    /**
+     * A client for writes that must succeed: a generous read timeout, since these tests check what
+     * the store answers, not how fast. The default 5 s timed out on a first write in a CI run on
+     * Temurin 25 beside two scenario runs and two planted-bug runs (the machine's 2 cores saturated).
+     */
+    private static TcpProtectedStore patient(int port) {
+        return new TcpProtectedStore("127.0.0.1", port, Duration.ofSeconds(30), Duration.ofSeconds(60));
+    }
+
     @Test
     void theFencedStoreRefusesStaleTokensAndLogsEveryWriteBeforeAnswering() throws Exception {
         Path log = dir.resolve("fenced.jsonl");
         try (StoreServer server = StoreServer.start(StoreServer.Mode.FENCED, LOOPBACK, 0, log);
-                TcpProtectedStore store = new TcpProtectedStore("127.0.0.1", server.port())) {
+                TcpProtectedStore store = patient(server.port())) {
             assertThat(store.write("lock-0", 5, "c1", 1, StoreWrite.ENTER)).isTrue();
             // logged before the answer came: the line is there as soon as write returns
             assertThat(History.read(log)).hasSize(1);
@@ -57,7 +66,7 @@ class StoreServerTest {
     void theUnfencedStoreAcceptsEverythingButTracksTheHighestToken() throws Exception {
         Path log = dir.resolve("unfenced.jsonl");
         try (StoreServer server = StoreServer.start(StoreServer.Mode.UNFENCED, LOOPBACK, 0, log);
-                TcpProtectedStore store = new TcpProtectedStore("127.0.0.1", server.port())) {
+                TcpProtectedStore store = patient(server.port())) {
             assertThat(store.write("lock-0", 5, "c1", 1, StoreWrite.ENTER)).isTrue();
             assertThat(store.write("lock-0", 3, "c2", 2, StoreWrite.ENTER)).isTrue();
             assertThat(store.write("lock-0", 4, "c2", 2, StoreWrite.EXIT)).isTrue();
@@ -73,7 +82,7 @@ class StoreServerTest {
         Path log = dir.resolve("fenced.jsonl");
         try (StoreServer server = StoreServer.start(StoreServer.Mode.FENCED, LOOPBACK, 0, log);
                 Socket s = new Socket(LOOPBACK, server.port())) {
-            s.setSoTimeout(5_000);
+            s.setSoTimeout(60_000); // what it answers, not how fast (see patient)
             OutputStream out = s.getOutputStream();
             BufferedReader in =
                     new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
@@ -104,7 +113,7 @@ class StoreServerTest {
     @Test
     void theClientRefusesWhatTheProtocolCannotCarryAndErrorsAreIoExceptions() throws Exception {
         try (StoreServer server = StoreServer.start(StoreServer.Mode.FENCED, LOOPBACK, 0, dir.resolve("f.jsonl"));
-                TcpProtectedStore store = new TcpProtectedStore("127.0.0.1", server.port())) {
+                TcpProtectedStore store = patient(server.port())) {
             assertThatThrownBy(() -> store.write("lock 0", 1, "c1", 1, StoreWrite.ENTER))
                     .isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> store.write("lock-0", 1, "", 1, StoreWrite.ENTER))
@@ -172,7 +181,7 @@ class StoreServerTest {
             String ready = out.readLine();
             assertThat(ready).matches("READY [1-9][0-9]*");
             int port = Integer.parseInt(ready.substring("READY ".length()));
-            try (TcpProtectedStore store = new TcpProtectedStore("127.0.0.1", port)) {
+            try (TcpProtectedStore store = patient(port)) {
                 assertThat(store.write("lock-2", 9, "c4", 3, StoreWrite.EXIT)).isTrue();
             }
         } finally {
