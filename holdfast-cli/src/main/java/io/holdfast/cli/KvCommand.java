@@ -104,6 +104,19 @@ final class KvCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         }
+
+        /** Prints {@code {"key": key, field: number}} with --json, else {@code text}. */
+        int print(PrintWriter out, String key, String field, long number, String text) {
+            return print(
+                    out,
+                    json
+                            ? JsonViews.JSON
+                                    .createObjectNode()
+                                    .put("key", key)
+                                    .put(field, number)
+                                    .toString()
+                            : text);
+        }
     }
 
     @Command(
@@ -251,16 +264,7 @@ final class KvCommand implements Callable<Integer> {
         @Override
         int run(LockClient client, Keys keys, PrintWriter out) {
             long had = keys.delete(key, ifVersion == null ? Keys.ANY_VERSION : ifVersion);
-            if (json) {
-                return print(
-                        out,
-                        JsonViews.JSON
-                                .createObjectNode()
-                                .put("key", key)
-                                .put("version", had)
-                                .toString());
-            }
-            return print(out, had == 0 ? key + " was absent" : key + " deleted at version " + had);
+            return print(out, key, "version", had, had == 0 ? key + " was absent" : key + " deleted at version " + had);
         }
     }
 
@@ -278,16 +282,7 @@ final class KvCommand implements Callable<Integer> {
         @Override
         int run(LockClient client, Keys keys, PrintWriter out) {
             long value = keys.add(key, delta);
-            if (json) {
-                return print(
-                        out,
-                        JsonViews.JSON
-                                .createObjectNode()
-                                .put("key", key)
-                                .put("value", value)
-                                .toString());
-            }
-            return print(out, Long.toString(value));
+            return print(out, key, "value", value, Long.toString(value));
         }
     }
 
