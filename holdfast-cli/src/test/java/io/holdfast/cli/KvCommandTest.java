@@ -104,6 +104,10 @@ class KvCommandTest {
         assertThat(kv("add", "hits", "-2")).isEqualTo(ExitCodes.OK);
         assertThat(lines()).containsExactly("1", "42", "40");
         clear();
+        assertThat(kv("add", "hits", "2", "--json")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("del", "hits", "--json")).isEqualTo(ExitCodes.OK);
+        assertThat(lines()).containsExactly("{\"key\":\"hits\",\"value\":42}", "{\"key\":\"hits\",\"version\":4}");
+        clear();
         kv("put", "text", "not a counter");
         assertThat(kv("add", "text", "1")).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString().strip())
