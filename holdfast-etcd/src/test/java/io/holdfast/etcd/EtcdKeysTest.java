@@ -3,6 +3,7 @@ package io.holdfast.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.etcd.jetcd.Client;
 import io.holdfast.ClientOptions;
 import io.holdfast.ConflictException;
 import io.holdfast.InvalidArgumentException;
@@ -18,6 +19,7 @@ import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.internal.CrashSimulation;
+import io.holdfast.testkit.KeyLimitChecks;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -25,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -143,6 +146,61 @@ class EtcdKeysTest {
             assertThat(gone.cause()).as("etcd does not say why").isEqualTo(WatchEvent.Cause.UNKNOWN);
         } finally {
             member.close();
+        }
+    }
+
+    /** A client of a session of its own whose keys keep {@link KeyLimitChecks#LIMIT} keys per session. */
+    private static EtcdBackend limited() {
+        return new EtcdBackend(
+                Client.builder().endpoints("http://" + etcd.endpoint()).build(),
+                EtcdUri.parse(etcd.uri()),
+                ClientOptions.defaults());
+    }
+
+    @Test
+    void aPutPastTheLimitOfKeysPerSessionIsRefusedAndTheCountGoesWithTheSession() {
+        EtcdBackend backend = limited();
+        long lease;
+        KeySpace space = new KeySpace(EtcdUri.parse(etcd.uri()).namespace().getBytes(StandardCharsets.UTF_8));
+        try (Client raw =
+                Client.builder().endpoints("http://" + etcd.endpoint()).build()) {
+            try {
+                KeyLimitChecks.aPutPastTheLimitIsRefusedAndWritesNothing(backend.keys(KeyLimitChecks.LIMIT), "limit/");
+                lease = raw.getKVClient()
+                        .get(space.key("limit/k1"))
+                        .join()
+                        .getKvs()
+                        .get(0)
+                        .getLease();
+                assertThat(raw.getKVClient().get(space.attached(lease)).join().getKvs())
+                        .as("the count of the session lease's keys")
+                        .hasSize(1);
+            } finally {
+                backend.close();
+            }
+            assertThat(keys.get("limit/k1")).isEmpty();
+            assertThat(raw.getKVClient().get(space.attached(lease)).join().getKvs())
+                    .as("the count, once the session is closed")
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void theCountOfKeysPerSessionFollowsDeletesDetachesAndTransactions() {
+        withLimitedKeys(k -> KeyLimitChecks.theCountFollowsDeletesDetachesAndTransactions(k, keys, "count/"));
+    }
+
+    @Test
+    void twoThreadsOfOneSessionNeverPassTheLimitOfKeysPerSession() {
+        withLimitedKeys(k -> KeyLimitChecks.concurrentWritersOfOneSessionNeverPassTheLimit(k, "race/"));
+    }
+
+    private static void withLimitedKeys(Consumer<Keys> check) {
+        EtcdBackend backend = limited();
+        try {
+            check.accept(backend.keys(KeyLimitChecks.LIMIT));
+        } finally {
+            backend.close();
         }
     }
 
