@@ -19,7 +19,7 @@ import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.internal.CrashSimulation;
-import io.holdfast.testkit.KeyLimitChecks;
+import io.holdfast.testkit.KeyLimitContract;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -27,10 +27,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Consumer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** Keys on a real etcd: versions, lists, counters, lifetimes, transactions and watches. */
@@ -149,7 +149,7 @@ class EtcdKeysTest {
         }
     }
 
-    /** A client of a session of its own whose keys keep {@link KeyLimitChecks#LIMIT} keys per session. */
+    /** A client of a session of its own whose keys keep {@link KeyLimitContract#LIMIT} keys per session. */
     private static EtcdBackend limited() {
         return new EtcdBackend(
                 Client.builder().endpoints("http://" + etcd.endpoint()).build(),
@@ -165,7 +165,8 @@ class EtcdKeysTest {
         try (Client raw =
                 Client.builder().endpoints("http://" + etcd.endpoint()).build()) {
             try {
-                KeyLimitChecks.aPutPastTheLimitIsRefusedAndWritesNothing(backend.keys(KeyLimitChecks.LIMIT), "limit/");
+                KeyLimitContract.aPutPastTheLimitIsRefusedAndWritesNothing(
+                        backend.keys(KeyLimitContract.LIMIT), "limit/");
                 lease = raw.getKVClient()
                         .get(space.key("limit/k1"))
                         .join()
@@ -185,22 +186,18 @@ class EtcdKeysTest {
         }
     }
 
-    @Test
-    void theCountOfKeysPerSessionFollowsDeletesDetachesAndTransactions() {
-        withLimitedKeys(k -> KeyLimitChecks.theCountFollowsDeletesDetachesAndTransactions(k, keys, "count/"));
-    }
+    /** The checks of the limit of keys per session, on this store. */
+    @Nested
+    class KeyLimits extends KeyLimitContract {
+        @Override
+        protected Limited openLimited() {
+            EtcdBackend backend = limited();
+            return new Limited(backend.keys(LIMIT), backend::close);
+        }
 
-    @Test
-    void twoThreadsOfOneSessionNeverPassTheLimitOfKeysPerSession() {
-        withLimitedKeys(k -> KeyLimitChecks.concurrentWritersOfOneSessionNeverPassTheLimit(k, "race/"));
-    }
-
-    private static void withLimitedKeys(Consumer<Keys> check) {
-        EtcdBackend backend = limited();
-        try {
-            check.accept(backend.keys(KeyLimitChecks.LIMIT));
-        } finally {
-            backend.close();
+        @Override
+        protected Keys other() {
+            return keys;
         }
     }
 

@@ -1,17 +1,14 @@
 package io.holdfast.store;
 
 import io.holdfast.ConflictException;
-import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
 import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -118,16 +115,7 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
                 holds &= KeyRules.holds(c, k == null ? 0 : k.version(), k == null ? null : k.value());
             }
         }
-        List<Txn.Op> branch = holds ? txn.then() : txn.otherwise();
-        List<TxnResult.OpResult> results = new ArrayList<>(branch.size());
-        for (int i = 0; i < branch.size(); i++) {
-            try {
-                results.add(apply(branch.get(i)));
-            } catch (HoldfastException refused) {
-                throw labelled ? KeyRules.named(refused, KeyRules.label(holds, i)) : refused;
-            }
-        }
-        return new TxnResult(holds, results);
+        return KeyRules.branch(txn, holds, labelled, this::apply);
     }
 
     private TxnResult.OpResult apply(Txn.Op op) {

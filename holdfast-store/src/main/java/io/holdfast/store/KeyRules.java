@@ -1,10 +1,12 @@
 package io.holdfast.store;
 
 import io.holdfast.ConflictException;
+import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
 import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
+import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -156,6 +158,33 @@ public final class KeyRules {
             throw new QuotaExceededException(
                     "session " + session + " owns " + has + " keys; the limit keys-per-session is " + limit);
         }
+    }
+
+    /** An op applied to what the caller read: its result, or a refusal thrown. */
+    @FunctionalInterface
+    public interface Apply<E extends Exception> {
+        TxnResult.OpResult apply(Txn.Op op) throws E;
+    }
+
+    /**
+     * Applies the ops of the branch that runs, in order, and answers which ran and each op's result.
+     *
+     * @param holds whether every compare held: {@link Txn#then()} runs, else {@link Txn#otherwise()}
+     * @param labelled whether a refusal names its branch and op ({@link #label}, {@link #named})
+     * @throws E what {@code apply} throws, the first refusal of the branch
+     */
+    public static <E extends Exception> TxnResult branch(Txn txn, boolean holds, boolean labelled, Apply<E> apply)
+            throws E {
+        List<Txn.Op> ops = holds ? txn.then() : txn.otherwise();
+        List<TxnResult.OpResult> results = new ArrayList<>(ops.size());
+        for (int i = 0; i < ops.size(); i++) {
+            try {
+                results.add(apply.apply(ops.get(i)));
+            } catch (HoldfastException refused) {
+                throw labelled ? named(refused, label(holds, i)) : refused;
+            }
+        }
+        return new TxnResult(holds, results);
     }
 
     /** What names op {@code index} (from 0) of the branch that ran in a refusal: {@code "then op 2: "}, {@code "else op 1: "}. */

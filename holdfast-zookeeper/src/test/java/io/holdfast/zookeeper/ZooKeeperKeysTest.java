@@ -19,7 +19,7 @@ import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.internal.CrashSimulation;
-import io.holdfast.testkit.KeyLimitChecks;
+import io.holdfast.testkit.KeyLimitContract;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,7 +28,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -36,6 +35,7 @@ import org.apache.zookeeper.data.Stat;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -154,7 +154,7 @@ class ZooKeeperKeysTest {
         }
     }
 
-    /** A client of a session of its own whose keys keep {@link KeyLimitChecks#LIMIT} keys per session. */
+    /** A client of a session of its own whose keys keep {@link KeyLimitContract#LIMIT} keys per session. */
     private static ZooKeeperBackend limited() {
         return ZooKeeperBackend.connect(ZooKeeperUri.parse(server.uri()), ClientOptions.defaults());
     }
@@ -164,7 +164,7 @@ class ZooKeeperKeysTest {
         ZooKeeperBackend backend = limited();
         String count;
         try {
-            KeyLimitChecks.aPutPastTheLimitIsRefusedAndWritesNothing(backend.keys(KeyLimitChecks.LIMIT), "limit/");
+            KeyLimitContract.aPutPastTheLimitIsRefusedAndWritesNothing(backend.keys(KeyLimitContract.LIMIT), "limit/");
             count = KeyNode.attached(stat(KeyNode.path("limit/k1")).getEphemeralOwner());
             assertThat(stat(count)).as("the count of the session's keys").isNotNull();
         } finally {
@@ -174,22 +174,18 @@ class ZooKeeperKeysTest {
         assertThat(stat(count)).as("the count, once the session is closed").isNull();
     }
 
-    @Test
-    void theCountOfKeysPerSessionFollowsDeletesDetachesAndTransactions() {
-        withLimitedKeys(k -> KeyLimitChecks.theCountFollowsDeletesDetachesAndTransactions(k, keys, "count/"));
-    }
+    /** The checks of the limit of keys per session, on this store. */
+    @Nested
+    class KeyLimits extends KeyLimitContract {
+        @Override
+        protected Limited openLimited() {
+            ZooKeeperBackend backend = limited();
+            return new Limited(backend.keys(LIMIT), backend::close);
+        }
 
-    @Test
-    void twoThreadsOfOneSessionNeverPassTheLimitOfKeysPerSession() {
-        withLimitedKeys(k -> KeyLimitChecks.concurrentWritersOfOneSessionNeverPassTheLimit(k, "race/"));
-    }
-
-    private static void withLimitedKeys(Consumer<Keys> check) {
-        ZooKeeperBackend backend = limited();
-        try {
-            check.accept(backend.keys(KeyLimitChecks.LIMIT));
-        } finally {
-            backend.close();
+        @Override
+        protected Keys other() {
+            return keys;
         }
     }
 

@@ -17,22 +17,51 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
 
 /**
  * What each store provider's test of the limit of keys attached to one session ({@link
  * Keys#MAX_KEYS_PER_SESSION}) checks, written once: that the limit is refused as the server refuses
  * it, atomically, and that the count the store keeps follows deletes, detaches, transactions and
- * other sessions. The provider's test gives {@link Keys} built with the limit {@link #LIMIT} in
- * place of the API's, so that the checks take seconds; each check writes only under its {@code
- * prefix} and needs a session that has no key attached yet.
+ * other sessions. A provider's test subclasses it (a {@code @Nested} class beside the store it
+ * starts) and opens {@link Keys} built with the limit {@link #LIMIT} in place of the API's, so that
+ * the checks take seconds; {@link #aPutPastTheLimitIsRefusedAndWritesNothing} is there for the
+ * provider's own test of what its store keeps once the session ends.
  */
-public final class KeyLimitChecks {
+public abstract class KeyLimitContract {
     /** The limit of keys per session the checks expect the keys they are given to keep. */
     public static final int LIMIT = 5;
 
     private static final byte[] VALUE = "v".getBytes(StandardCharsets.UTF_8);
 
-    private KeyLimitChecks() {}
+    /** The keys of a new session that keep {@link #LIMIT}, and how to end that session. */
+    public record Limited(Keys keys, Runnable close) {}
+
+    /** Opens a client of a session of its own whose keys keep {@link #LIMIT} keys per session. */
+    protected abstract Limited openLimited();
+
+    /** The keys of another session, on the same store. */
+    protected abstract Keys other();
+
+    @Test
+    void theCountOfKeysPerSessionFollowsDeletesDetachesAndTransactions() {
+        Limited limited = openLimited();
+        try {
+            theCountFollowsDeletesDetachesAndTransactions(limited.keys(), other(), "count/");
+        } finally {
+            limited.close().run();
+        }
+    }
+
+    @Test
+    void twoThreadsOfOneSessionNeverPassTheLimitOfKeysPerSession() {
+        Limited limited = openLimited();
+        try {
+            concurrentWritersOfOneSessionNeverPassTheLimit(limited.keys(), "race/");
+        } finally {
+            limited.close().run();
+        }
+    }
 
     private static PutOptions attached() {
         return PutOptions.any().attach();
@@ -46,8 +75,9 @@ public final class KeyLimitChecks {
      * A put that would attach one key too many is refused with {@link QuotaExceededException},
      * worded as the server words it, and writes nothing; so is a transaction, whole, naming its op;
      * writing a key that is attached already does not count it again, and a key not attached is not
-     * limited.
+     * limited. Attaches {@code prefix + "k0"} to {@code prefix + "k4"}.
      *
+     * @param keys the keys of a session that keep {@link #LIMIT} and have none attached yet
      * @return the session's id
      */
     public static String aPutPastTheLimitIsRefusedAndWritesNothing(Keys keys, String prefix) {
@@ -77,7 +107,7 @@ public final class KeyLimitChecks {
      *
      * @param other the keys of another session
      */
-    public static void theCountFollowsDeletesDetachesAndTransactions(Keys keys, Keys other, String prefix) {
+    private static void theCountFollowsDeletesDetachesAndTransactions(Keys keys, Keys other, String prefix) {
         String session = fill(keys, prefix + "k", LIMIT);
         String k = prefix + "k";
         keys.delete(k + "0");
@@ -122,7 +152,7 @@ public final class KeyLimitChecks {
      * Two threads of one session racing for the places: exactly {@link #LIMIT} of their puts are
      * written, every other one is refused, and the session has {@link #LIMIT} keys attached.
      */
-    public static void concurrentWritersOfOneSessionNeverPassTheLimit(Keys keys, String prefix) {
+    private static void concurrentWritersOfOneSessionNeverPassTheLimit(Keys keys, String prefix) {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             List<Future<Integer>> writers = new ArrayList<>();
