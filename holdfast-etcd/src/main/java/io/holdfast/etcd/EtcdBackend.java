@@ -204,8 +204,13 @@ final class EtcdBackend implements StoreBackend {
 
     @Override
     public io.holdfast.Keys keys() {
+        return keys(io.holdfast.Keys.MAX_KEYS_PER_SESSION);
+    }
+
+    /** The keys, with at most {@code perSession} attached to the session (tests take fewer than the API's limit). */
+    io.holdfast.Keys keys(int perSession) {
         KeySpace space = new KeySpace(keys.namespace());
-        KeyCommit commits = new KeyCommit(kv, calls, space, keys, sessionId, new KeyLeases());
+        KeyCommit commits = new KeyCommit(kv, calls, space, keys, sessionId, new KeyLeases(), perSession);
         return new EtcdKeyValues(kv, client.getWatchClient(), calls, space, commits, sessionId);
     }
 
@@ -217,8 +222,8 @@ final class EtcdBackend implements StoreBackend {
         }
 
         @Override
-        public String sessionId() {
-            return sessionId;
+        public long live() {
+            return sessions.liveLeaseId();
         }
 
         @Override

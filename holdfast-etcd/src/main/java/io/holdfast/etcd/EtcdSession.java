@@ -133,6 +133,12 @@ final class EtcdSession {
         }
     }
 
+    /** The live lease's id, without granting one; 0 when there is none (the last one was lost). */
+    long liveLeaseId() {
+        Lease s = current;
+        return s != null && !s.lost ? s.leaseId : 0;
+    }
+
     private Lease grant(Calls through) {
         synchronized (lock) {
             long sent = options.ticker().nanos();

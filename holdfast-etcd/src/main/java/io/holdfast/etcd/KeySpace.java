@@ -9,12 +9,24 @@ import java.nio.charset.StandardCharsets;
  * 0x01 "keys" 0x00 NAMESPACE 0x00 K}, which no lock key (a namespace has no control characters)
  * and no register key can start with. etcd orders keys by their bytes, so the keys of one prefix
  * are one range, in byte order of their UTF-8.
+ *
+ * <p>How many keys are attached to a session lease is the etcd key {@code 0x01 "attached" 0x00
+ * NAMESPACE 0x00 LEASE} (the lease's id in 16 hex digits), whose value is the count (8 bytes,
+ * big-endian): it lives on that lease, so it goes in the same step as the keys it counts, and it is
+ * absent when the count is 0.
  */
 final class KeySpace {
     private final byte[] prefix;
+    private final byte[] attachedPrefix;
 
     KeySpace(byte[] namespace) {
         this.prefix = prefix(namespace);
+        this.attachedPrefix = EtcdKeys.area("attached", namespace);
+    }
+
+    /** The etcd key that counts the keys attached to session lease {@code lease}. */
+    ByteSequence attached(long lease) {
+        return under(attachedPrefix, String.format("%016x", lease));
     }
 
     private static byte[] prefix(byte[] namespace) {

@@ -3,6 +3,7 @@ package io.holdfast.etcd;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.holdfast.KeyEntry;
+import io.holdfast.store.KeyPlay;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -20,7 +21,8 @@ import java.nio.charset.StandardCharsets;
  *     that the key has not changed since it was read (0: absent)
  * @param lease the etcd lease the key lives on (0: none)
  */
-record StoredKey(String key, long version, byte[] value, String owner, long modRevision, long lease) {
+record StoredKey(String key, long version, byte[] value, String owner, long modRevision, long lease)
+        implements KeyPlay.Stored {
     private static final byte FORMAT = 1;
     private static final int HEADER = 1 + Long.BYTES + Short.BYTES;
 
@@ -52,6 +54,12 @@ record StoredKey(String key, long version, byte[] value, String owner, long modR
         System.arraycopy(raw, HEADER + ownerLength, value, 0, value.length);
         String key = kv.getKey().substring(prefixLength).toString(StandardCharsets.UTF_8);
         return new StoredKey(key, version, value, owner, kv.getModRevision(), kv.getLease());
+    }
+
+    /** An attached key counts against its session lease ({@link KeySpace#attached}); 0 for any other. */
+    @Override
+    public long attachment() {
+        return owner == null ? 0 : lease;
     }
 
     KeyEntry entry() {

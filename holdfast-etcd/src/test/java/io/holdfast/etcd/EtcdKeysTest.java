@@ -3,6 +3,7 @@ package io.holdfast.etcd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.etcd.jetcd.Client;
 import io.holdfast.ClientOptions;
 import io.holdfast.ConflictException;
 import io.holdfast.InvalidArgumentException;
@@ -18,6 +19,7 @@ import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.internal.CrashSimulation;
+import io.holdfast.testkit.KeyLimitContract;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -28,6 +30,7 @@ import java.util.concurrent.Future;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** Keys on a real etcd: versions, lists, counters, lifetimes, transactions and watches. */
@@ -143,6 +146,58 @@ class EtcdKeysTest {
             assertThat(gone.cause()).as("etcd does not say why").isEqualTo(WatchEvent.Cause.UNKNOWN);
         } finally {
             member.close();
+        }
+    }
+
+    /** A client of a session of its own whose keys keep {@link KeyLimitContract#LIMIT} keys per session. */
+    private static EtcdBackend limited() {
+        return new EtcdBackend(
+                Client.builder().endpoints("http://" + etcd.endpoint()).build(),
+                EtcdUri.parse(etcd.uri()),
+                ClientOptions.defaults());
+    }
+
+    @Test
+    void aPutPastTheLimitOfKeysPerSessionIsRefusedAndTheCountGoesWithTheSession() {
+        EtcdBackend backend = limited();
+        long lease;
+        KeySpace space = new KeySpace(EtcdUri.parse(etcd.uri()).namespace().getBytes(StandardCharsets.UTF_8));
+        try (Client raw =
+                Client.builder().endpoints("http://" + etcd.endpoint()).build()) {
+            try {
+                KeyLimitContract.aPutPastTheLimitIsRefusedAndWritesNothing(
+                        backend.keys(KeyLimitContract.LIMIT), "limit/");
+                lease = raw.getKVClient()
+                        .get(space.key("limit/k1"))
+                        .join()
+                        .getKvs()
+                        .get(0)
+                        .getLease();
+                assertThat(raw.getKVClient().get(space.attached(lease)).join().getKvs())
+                        .as("the count of the session lease's keys")
+                        .hasSize(1);
+            } finally {
+                backend.close();
+            }
+            assertThat(keys.get("limit/k1")).isEmpty();
+            assertThat(raw.getKVClient().get(space.attached(lease)).join().getKvs())
+                    .as("the count, once the session is closed")
+                    .isEmpty();
+        }
+    }
+
+    /** The checks of the limit of keys per session, on this store. */
+    @Nested
+    class KeyLimits extends KeyLimitContract {
+        @Override
+        protected Limited openLimited() {
+            EtcdBackend backend = limited();
+            return new Limited(backend.keys(LIMIT), backend::close);
+        }
+
+        @Override
+        protected Keys other() {
+            return keys;
         }
     }
 

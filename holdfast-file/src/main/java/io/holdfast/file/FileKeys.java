@@ -1,24 +1,22 @@
 package io.holdfast.file;
 
 import io.holdfast.ConflictException;
-import io.holdfast.InvalidArgumentException;
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
 import io.holdfast.Keys;
 import io.holdfast.PutOptions;
-import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.store.Deadline;
+import io.holdfast.store.KeyRules;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -140,20 +138,7 @@ final class FileKeys implements Keys {
             for (Txn.Compare compare : txn.compares()) {
                 holds &= step.holds(compare);
             }
-            String branch = holds ? "then" : "otherwise";
-            List<Txn.Op> ops = holds ? txn.then() : txn.otherwise();
-            List<TxnResult.OpResult> results = new ArrayList<>(ops.size());
-            for (int i = 0; i < ops.size(); i++) {
-                String where = branch + " op " + (i + 1) + ": ";
-                try {
-                    results.add(step.apply(ops.get(i)));
-                } catch (ConflictException e) {
-                    throw new ConflictException(where + e.getMessage(), e.currentVersion());
-                } catch (InvalidArgumentException e) {
-                    throw new InvalidArgumentException(where + e.getMessage(), e);
-                }
-            }
-            return new TxnResult(holds, results);
+            return KeyRules.branch(txn, holds, true, step::apply);
         });
     }
 
@@ -247,10 +232,7 @@ final class FileKeys implements Keys {
                         attached++;
                     }
                 }
-                if (attached >= MAX_KEYS_PER_SESSION) {
-                    throw new QuotaExceededException("session " + session + " already has " + attached
-                            + " keys attached; the limit is " + MAX_KEYS_PER_SESSION);
-                }
+                KeyRules.attachOne(session, attached, MAX_KEYS_PER_SESSION);
             }
             checkAlive.run(); // on the I/O thread: no key attached to a session that ended meanwhile
             attached++;
@@ -290,23 +272,8 @@ final class FileKeys implements Keys {
 
         Optional<KeyFiles.Entry> add(String key, long delta) throws IOException {
             Optional<KeyFiles.Entry> found = current(key);
-            long before = 0;
-            if (found.isPresent()) {
-                byte[] value = found.get().value();
-                if (value.length != Long.BYTES) {
-                    throw new InvalidArgumentException(
-                            "key " + key + " holds " + value.length + " bytes, not a counter's " + Long.BYTES);
-                }
-                before = ByteBuffer.wrap(value).getLong();
-            }
-            long sum;
-            try {
-                sum = Math.addExact(before, delta);
-            } catch (ArithmeticException e) {
-                throw new InvalidArgumentException(
-                        "adding " + delta + " to key " + key + " (" + before + ") overflows a 64-bit counter");
-            }
-            byte[] value = ByteBuffer.allocate(Long.BYTES).putLong(sum).array();
+            long sum = KeyRules.add(key, found.map(KeyFiles.Entry::value).orElse(null), delta);
+            byte[] value = KeyRules.counter(sum);
             long version = found.map(KeyFiles.Entry::version).orElse(0L) + 1;
             long expiresAt = found.map(KeyFiles.Entry::expiresAt).orElse(0L);
             String owner = found.map(KeyFiles.Entry::owner).orElse(null);
@@ -319,20 +286,13 @@ final class FileKeys implements Keys {
         }
 
         boolean holds(Txn.Compare compare) throws IOException {
-            if (compare instanceof Txn.Compare.Version v) {
-                long found = version(v.key());
-                return switch (v.order()) {
-                    case EQUAL -> found == v.version();
-                    case NOT_EQUAL -> found != v.version();
-                    case LESS -> found < v.version();
-                    case GREATER -> found > v.version();
-                };
-            } else if (compare instanceof Txn.Compare.Value v) {
-                return current(v.key())
-                        .map(e -> Arrays.equals(e.value(), v.value()))
-                        .orElse(false);
-            } else if (compare instanceof Txn.Compare.Absent a) {
-                return current(a.key()).isEmpty();
+            String key = KeyRules.keyOf(compare);
+            if (key != null) {
+                Optional<KeyFiles.Entry> e = current(key);
+                return KeyRules.holds(
+                        compare,
+                        e.map(KeyFiles.Entry::version).orElse(0L),
+                        e.map(KeyFiles.Entry::value).orElse(null));
             } else if (compare instanceof Txn.Compare.Fence f) {
                 return directory.holds(f.lock(), f.token(), session);
             } else if (compare instanceof Txn.Compare.SessionAlive a) {

@@ -1,6 +1,7 @@
 package io.holdfast.zookeeper;
 
 import io.holdfast.KeyEntry;
+import io.holdfast.store.KeyPlay;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.zookeeper.data.Stat;
@@ -21,14 +22,27 @@ import org.apache.zookeeper.data.Stat;
  * @param ephemeralOwner the node's {@link Stat#getEphemeralOwner()}: 0 for a persistent node, the
  *     ZooKeeper session of an ephemeral one, a TTL's marker for a TTL node
  */
-record KeyNode(String key, long version, byte[] value, String owner, int dataVersion, long ephemeralOwner) {
+record KeyNode(String key, long version, byte[] value, String owner, int dataVersion, long ephemeralOwner)
+        implements KeyPlay.Stored {
     static final String KEYS = "/keys";
+    /**
+     * The parent of the counts of attached keys: {@code ATTACHED/SESSION} (the ZooKeeper session's
+     * id in 16 hex digits) is an ephemeral node of that session whose data is how many keys are
+     * attached to it (8 bytes, big-endian), absent when none are.
+     */
+    static final String ATTACHED = "/attached";
+
     private static final byte FORMAT = 1;
     private static final int HEADER = 1 + Long.BYTES + Short.BYTES;
 
     /** The node of key {@code key}. */
     static String path(String key) {
         return KEYS + "/" + QueueNode.encode(key);
+    }
+
+    /** The node that counts the keys attached to ZooKeeper session {@code zkSession}. */
+    static String attached(long zkSession) {
+        return ATTACHED + "/" + String.format("%016x", zkSession);
     }
 
     /** The node's data for a key at {@code version}. */
@@ -68,6 +82,12 @@ record KeyNode(String key, long version, byte[] value, String owner, int dataVer
      */
     boolean ttlNode() {
         return (ephemeralOwner >>> 56) == 0xFF;
+    }
+
+    /** An attached key counts against the ZooKeeper session of its ephemeral node; 0 for any other. */
+    @Override
+    public long attachment() {
+        return owner == null || ephemeralOwner == 0 || ttlNode() ? 0 : ephemeralOwner;
     }
 
     KeyEntry entry() {

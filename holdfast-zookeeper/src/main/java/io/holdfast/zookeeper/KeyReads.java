@@ -29,35 +29,45 @@ final class KeyReads {
         this.zk = zk;
     }
 
+    /** A node other than a key's, as read: its data and data version. */
+    record Node(byte[] data, int dataVersion) {}
+
     /** The keys named, each null when absent, read at one point. */
     Map<String, KeyNode> read(List<String> keys) {
         sync();
-        return readNow(keys, List.of(), new java.util.HashSet<>());
+        return readNow(keys, List.of(), new HashMap<>());
     }
 
     /**
-     * The keys named, each null when absent, and which of {@code paths} (other nodes) exist, all read
-     * at one point after a sync.
+     * The keys named, each null when absent, and those of {@code paths} (other nodes) that exist,
+     * put in {@code present}, all read at one point after a sync.
      */
-    Map<String, KeyNode> read(List<String> keys, List<String> paths, java.util.Set<String> present) {
+    Map<String, KeyNode> read(List<String> keys, List<String> paths, Map<String, Node> present) {
         sync();
         return readNow(keys, paths, present);
     }
 
     /** The keys named, read at one point, without a sync first (after {@link #names()}, which made one). */
     Map<String, KeyNode> readNow(List<String> keys) {
-        return readNow(keys, List.of(), new java.util.HashSet<>());
+        return readNow(keys, List.of(), new HashMap<>());
     }
 
-    private Map<String, KeyNode> readNow(List<String> keys, List<String> paths, java.util.Set<String> present) {
+    /** Those of {@code paths} that exist, read at one point without a sync first. */
+    Map<String, Node> nodes(List<String> paths) {
+        Map<String, Node> present = new HashMap<>();
+        readNow(List.of(), paths, present);
+        return present;
+    }
+
+    private Map<String, KeyNode> readNow(List<String> keys, List<String> paths, Map<String, Node> present) {
         List<Op> ops = new ArrayList<>(keys.size() + paths.size());
         String root = root();
         keys.forEach(k -> ops.add(Op.getData(root + KeyNode.path(k))));
         paths.forEach(p -> ops.add(Op.getData(root + p)));
         List<OpResult> results = multi(ops);
         for (int i = 0; i < paths.size(); i++) {
-            if (results.get(keys.size() + i) instanceof OpResult.GetDataResult) {
-                present.add(paths.get(i));
+            if (results.get(keys.size() + i) instanceof OpResult.GetDataResult r) {
+                present.put(paths.get(i), new Node(r.getData(), r.getStat().getVersion()));
             }
         }
         Map<String, KeyNode> found = new HashMap<>();

@@ -252,7 +252,12 @@ final class ZooKeeperBackend implements StoreBackend {
 
     @Override
     public io.holdfast.Keys keys() {
-        return ZooKeeperKeys.of(curator, zk, holdings, watches::await, () -> !abandoned, sessionId);
+        return keys(io.holdfast.Keys.MAX_KEYS_PER_SESSION);
+    }
+
+    /** The keys, with at most {@code perSession} attached to the session (tests take fewer than the API's limit). */
+    io.holdfast.Keys keys(int perSession) {
+        return ZooKeeperKeys.of(curator, zk, holdings, watches::await, () -> !abandoned, sessionId, perSession);
     }
 
     @Override

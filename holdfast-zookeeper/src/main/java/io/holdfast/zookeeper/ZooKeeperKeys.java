@@ -61,20 +61,24 @@ final class ZooKeeperKeys implements Keys {
         this.sessionId = sessionId;
     }
 
-    /** The keys of the client on {@code curator}, whose Holdfast session is {@code sessionId}. */
+    /**
+     * The keys of the client on {@code curator}, whose Holdfast session is {@code sessionId}, with
+     * at most {@code perSession} attached to it.
+     */
     static ZooKeeperKeys of(
             CuratorFramework curator,
             Zk zk,
             Holdings holdings,
             PollingFeed.Wakeup wakeup,
             BooleanSupplier notCrashed,
-            String sessionId) {
+            String sessionId,
+            int perSession) {
         KeyReads reads = new KeyReads(curator, zk);
         LongSupplier zkSession = () -> {
             ZooKeeper handle = Holdings.handle(curator);
             return handle == null ? 0 : handle.getSessionId();
         };
-        KeyCommit commits = new KeyCommit(curator, zk, reads, holdings, sessionId, zkSession);
+        KeyCommit commits = new KeyCommit(curator, zk, reads, holdings, sessionId, zkSession, perSession);
         BooleanSupplier open = () -> notCrashed.getAsBoolean() && curator.getState() == CuratorFrameworkState.STARTED;
         return new ZooKeeperKeys(reads, commits, wakeup, open, sessionId);
     }
@@ -100,6 +104,13 @@ final class ZooKeeperKeys implements Keys {
                         .withMode(CreateMode.PERSISTENT)
                         .inBackground(cb)
                         .forPath(KeyNode.KEYS),
+                Code.NODEEXISTS);
+        zk.call(
+                "creating " + KeyNode.ATTACHED,
+                cb -> curator.create()
+                        .withMode(CreateMode.PERSISTENT)
+                        .inBackground(cb)
+                        .forPath(KeyNode.ATTACHED),
                 Code.NODEEXISTS);
         String probe = KeyNode.KEYS + "/.ttl-probe." + sessionId;
         try {

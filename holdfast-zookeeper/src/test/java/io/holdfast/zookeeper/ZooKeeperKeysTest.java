@@ -19,6 +19,7 @@ import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.internal.CrashSimulation;
+import io.holdfast.testkit.KeyLimitContract;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,9 +28,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.zookeeper.data.Stat;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -145,6 +151,52 @@ class ZooKeeperKeysTest {
             assertThat(gone.cause()).isEqualTo(WatchEvent.Cause.UNKNOWN);
         } finally {
             crashed.close();
+        }
+    }
+
+    /** A client of a session of its own whose keys keep {@link KeyLimitContract#LIMIT} keys per session. */
+    private static ZooKeeperBackend limited() {
+        return ZooKeeperBackend.connect(ZooKeeperUri.parse(server.uri()), ClientOptions.defaults());
+    }
+
+    @Test
+    void aPutPastTheLimitOfKeysPerSessionIsRefusedAndTheCountGoesWithTheSession() {
+        ZooKeeperBackend backend = limited();
+        String count;
+        try {
+            KeyLimitContract.aPutPastTheLimitIsRefusedAndWritesNothing(backend.keys(KeyLimitContract.LIMIT), "limit/");
+            count = KeyNode.attached(stat(KeyNode.path("limit/k1")).getEphemeralOwner());
+            assertThat(stat(count)).as("the count of the session's keys").isNotNull();
+        } finally {
+            backend.close();
+        }
+        assertThat(keys.get("limit/k1")).isEmpty();
+        assertThat(stat(count)).as("the count, once the session is closed").isNull();
+    }
+
+    /** The checks of the limit of keys per session, on this store. */
+    @Nested
+    class KeyLimits extends KeyLimitContract {
+        @Override
+        protected Limited openLimited() {
+            ZooKeeperBackend backend = limited();
+            return new Limited(backend.keys(LIMIT), backend::close);
+        }
+
+        @Override
+        protected Keys other() {
+            return keys;
+        }
+    }
+
+    /** The node {@code path} under the test's chroot (null: absent), read by a client of its own. */
+    private static Stat stat(String path) {
+        try (CuratorFramework raw = CuratorFrameworkFactory.newClient(
+                "127.0.0.1:" + server.port(), 10_000, 10_000, new RetryOneTime(100))) {
+            raw.start();
+            return raw.checkExists().forPath("/holdfast-test" + path);
+        } catch (Exception e) {
+            throw new IllegalStateException("reading node " + path, e);
         }
     }
 

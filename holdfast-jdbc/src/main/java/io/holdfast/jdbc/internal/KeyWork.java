@@ -3,12 +3,12 @@
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.ConflictException;
-import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
 import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
+import io.holdfast.store.KeyRules;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -114,7 +114,7 @@ final class KeyWork {
             } else if (compare instanceof Txn.Compare.Holder h) {
                 holds &= exists("lockHolder", h.lock(), h.sessionId());
             } else if (!(compare instanceof Txn.Compare.SessionAlive)) {
-                keys.add(key(compare));
+                keys.add(KeyRules.keyOf(compare));
             }
         }
         for (Txn.Op op : txn.then()) {
@@ -137,17 +137,9 @@ final class KeyWork {
         for (Txn.Compare compare : txn.compares()) {
             holds &= holds(compare);
         }
-        List<Txn.Op> branch = holds ? txn.then() : txn.otherwise();
-        List<TxnResult.OpResult> results = new ArrayList<>(branch.size());
-        for (int i = 0; i < branch.size(); i++) {
-            try {
-                results.add(apply(branch.get(i)));
-            } catch (HoldfastException refused) {
-                throw single ? refused : named(refused, (holds ? "then" : "else") + " op " + (i + 1) + ": ");
-            }
-        }
+        TxnResult result = KeyRules.branch(txn, holds, !single, this::apply);
         flush();
-        return new TxnResult(holds, results);
+        return result;
     }
 
     // ---- locking, in the one order
@@ -264,29 +256,11 @@ final class KeyWork {
 
     // ---- compares and ops, on the locked rows
 
-    private static String key(Txn.Compare compare) {
-        if (compare instanceof Txn.Compare.Version v) {
-            return v.key();
-        } else if (compare instanceof Txn.Compare.Value v) {
-            return v.key();
-        }
-        return ((Txn.Compare.Absent) compare).key();
-    }
-
-    private boolean holds(Txn.Compare compare) throws SQLException {
-        if (compare instanceof Txn.Compare.Version v) {
-            long version = rows.get(v.key()).version;
-            return switch (v.order()) {
-                case EQUAL -> version == v.version();
-                case NOT_EQUAL -> version != v.version();
-                case LESS -> version < v.version();
-                case GREATER -> version > v.version();
-            };
-        } else if (compare instanceof Txn.Compare.Value v) {
-            Row row = rows.get(v.key());
-            return row.version > 0 && Arrays.equals(row.value, v.value());
-        } else if (compare instanceof Txn.Compare.Absent a) {
-            return rows.get(a.key()).version == 0;
+    private boolean holds(Txn.Compare compare) {
+        String key = KeyRules.keyOf(compare);
+        if (key != null) {
+            Row row = rows.get(key);
+            return KeyRules.holds(compare, row.version, row.version > 0 ? row.value : null);
         } else if (compare instanceof Txn.Compare.SessionAlive s) {
             return liveSessions.get(s.sessionId());
         }
@@ -416,18 +390,6 @@ final class KeyWork {
                 changed.add(key);
             }
         }
-    }
-
-    private static HoldfastException named(HoldfastException refused, String where) {
-        String message = where + refused.getMessage();
-        if (refused instanceof ConflictException conflict) {
-            return new ConflictException(message, conflict.currentVersion());
-        } else if (refused instanceof QuotaExceededException) {
-            return new QuotaExceededException(message);
-        } else if (refused instanceof InvalidArgumentException) {
-            return new InvalidArgumentException(message);
-        }
-        return refused;
     }
 
     private static int compareCodePoints(String a, String b) {
