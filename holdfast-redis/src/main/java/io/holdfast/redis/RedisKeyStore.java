@@ -213,8 +213,14 @@ final class RedisKeyStore implements Keys {
             return r;
         }
         if (status == -3) {
-            throw new QuotaExceededException("session " + backend.sessionId() + " would have " + r.get(1)
-                    + " keys attached; the limit is " + MAX_KEYS_PER_SESSION);
+            // The script answers how many keys the session would own: one put's refusal reads as
+            // the server's; a transaction's names its total.
+            long would = (Long) r.get(1);
+            throw new QuotaExceededException("session " + backend.sessionId()
+                    + (then.size() == 1 && otherwise.isEmpty()
+                            ? " owns " + (would - 1) + " keys"
+                            : " would own " + would + " keys after this transaction")
+                    + "; the limit keys-per-session is " + MAX_KEYS_PER_SESSION);
         }
         String where = ((Long) r.get(1) == 1 ? "then" : "else") + " op " + r.get(2) + ": key " + r.get(3);
         if (status == -2) {

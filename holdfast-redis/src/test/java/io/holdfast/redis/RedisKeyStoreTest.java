@@ -351,7 +351,14 @@ class RedisKeyStoreTest {
         assertThatThrownBy(() ->
                         keys.put(p + "one more", new byte[0], PutOptions.any().attach()))
                 .isInstanceOf(QuotaExceededException.class)
-                .hasMessageContaining("the limit is 10000");
+                .hasMessageEndingWith(" owns 10000 keys; the limit keys-per-session is 10000"); // as the server
+        assertThatThrownBy(() -> keys.commit(Txn.when()
+                        .then(
+                                Txn.put(p + "a", new byte[0], PutOptions.any().attach()),
+                                Txn.put(p + "b", new byte[0], PutOptions.any().attach()))))
+                .isInstanceOf(QuotaExceededException.class)
+                .hasMessageEndingWith(
+                        " would own 10002 keys after this transaction; the limit keys-per-session is 10000");
         assertThat(keys.put(p + "not attached", new byte[0]).version()).isEqualTo(1);
     }
 
