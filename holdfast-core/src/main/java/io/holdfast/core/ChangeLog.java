@@ -6,8 +6,10 @@ import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Command;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -51,7 +53,16 @@ public final class ChangeLog {
     /** The position right after the last entry appended. */
     private ChangePosition appended = ChangePosition.START;
 
-    private final List<Poll> polls = new ArrayList<>();
+    /** The waiting polls of one lock or one register, by name: an append looks only at those its changes name. */
+    private final Map<String, List<Poll>> lockPolls = new HashMap<>();
+
+    private final Map<String, List<Poll>> registerPolls = new HashMap<>();
+    /** The waiting polls of a prefix of locks or keys: an append looks at each. */
+    private final List<Poll> prefixPolls = new ArrayList<>();
+    /** Polls kept (some may be done: timed out); all are swept when this passes {@link #sweepAt}. */
+    private int pollCount;
+
+    private int sweepAt = 1_024;
 
     private record Poll(WatchTarget target, ChangePosition from, CompletableFuture<Void> future) {}
 
@@ -83,11 +94,19 @@ public final class ChangeLog {
                 changes.add(index, i, made.get(i));
             }
             appended = after;
-            if (!made.isEmpty() && !polls.isEmpty()) {
-                for (Iterator<Poll> it = polls.iterator(); it.hasNext(); ) {
+            if (!made.isEmpty() && pollCount > 0) {
+                for (WatchEvent e : made) {
+                    List<Poll> named = (isKeyChange(e) ? registerPolls : lockPolls).remove(e.name());
+                    if (named != null) {
+                        pollCount -= named.size();
+                        named.forEach(p -> wake.add(p.future));
+                    }
+                }
+                for (Iterator<Poll> it = prefixPolls.iterator(); it.hasNext(); ) {
                     Poll p = it.next();
                     if (p.future.isDone() || made.stream().anyMatch(e -> concerns(p.target, e))) {
                         it.remove();
+                        pollCount--;
                         wake.add(p.future);
                     }
                 }
@@ -140,8 +159,7 @@ public final class ChangeLog {
             if (now.gap() || !now.events().isEmpty()) {
                 future.complete(null);
             } else {
-                polls.removeIf(p -> p.future.isDone());
-                polls.add(new Poll(target, from, future));
+                keep(new Poll(target, from, future));
             }
         }
         return future;
@@ -152,10 +170,55 @@ public final class ChangeLog {
         return appended;
     }
 
+    /**
+     * Keeps a waiting poll where an append finds it by its target's name (a lock's, a register's) or, for a
+     * prefix, in the list every append looks through. Polls that ended without a change (their wait ran out) are
+     * dropped in a sweep of all once their number has doubled since the last: keeping one costs O(1) amortized,
+     * whatever the number of watchers.
+     */
+    private void keep(Poll poll) {
+        switch (poll.target.kind()) {
+            case LOCK ->
+                lockPolls
+                        .computeIfAbsent(poll.target.name(), n -> new ArrayList<>(1))
+                        .add(poll);
+            case REGISTER ->
+                registerPolls
+                        .computeIfAbsent(poll.target.name(), n -> new ArrayList<>(1))
+                        .add(poll);
+            default -> prefixPolls.add(poll);
+        }
+        if (++pollCount >= sweepAt) {
+            pollCount = sweep(lockPolls) + sweep(registerPolls);
+            prefixPolls.removeIf(p -> p.future.isDone());
+            pollCount += prefixPolls.size();
+            sweepAt = Math.max(1_024, 2 * pollCount);
+        }
+    }
+
+    /** Drops the done polls of every name (and names left without any); returns how many are left. */
+    private static int sweep(Map<String, List<Poll>> byName) {
+        int left = 0;
+        for (Iterator<List<Poll>> it = byName.values().iterator(); it.hasNext(); ) {
+            List<Poll> polls = it.next();
+            polls.removeIf(p -> p.future.isDone());
+            if (polls.isEmpty()) {
+                it.remove();
+            }
+            left += polls.size();
+        }
+        return left;
+    }
+
     private List<CompletableFuture<Void>> takeAll() {
-        List<CompletableFuture<Void>> all = new ArrayList<>(polls.size());
-        polls.forEach(p -> all.add(p.future));
-        polls.clear();
+        List<CompletableFuture<Void>> all = new ArrayList<>(pollCount);
+        for (Map<String, List<Poll>> byName : List.of(lockPolls, registerPolls)) {
+            byName.values().forEach(polls -> polls.forEach(p -> all.add(p.future)));
+            byName.clear();
+        }
+        prefixPolls.forEach(p -> all.add(p.future));
+        prefixPolls.clear();
+        pollCount = 0;
         return all;
     }
 

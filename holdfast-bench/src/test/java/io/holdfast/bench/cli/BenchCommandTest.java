@@ -156,4 +156,19 @@ class BenchCommandTest {
         assertThat(bench("--backend", "mem:", "--server-pid", "999999999")).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("--server-pid 999999999 is no running process on this machine");
     }
+
+    @Test
+    void populationIsABenchCommandAndABadStepIsOneUsageLine() {
+        assertThat(bench("population", "--help")).isZero();
+        assertThat(out.toString())
+                .startsWith("Usage: holdfast bench population")
+                .contains("--steps", "--server-java-opts");
+
+        assertThat(bench("population", "--steps", "sessions=10,clients=5")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .isEqualTo("holdfast bench population: a step is KIND=N with KIND one of sessions, locks, waiters,"
+                        + " watchers: 'clients=5'");
+    }
 }

@@ -1,0 +1,184 @@
+package io.holdfast.bench.cli;
+
+import io.holdfast.bench.population.PopulationBench;
+import io.holdfast.bench.population.PopulationBench.Settings;
+import io.holdfast.bench.population.PopulationBench.Step;
+import io.holdfast.cli.CliCommand;
+import io.holdfast.cli.CliFailure;
+import io.holdfast.cli.DurationConverter;
+import io.holdfast.cli.ExitCodes;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code holdfast bench population}: starts a cluster of real server processes on loopback, grows a population of
+ * sessions, held locks, waiters and watchers on it step by step, and prints one row per step ({@link
+ * PopulationBench}).
+ *
+ * <p>Guaranteed: exit 0 when every step ran, 1 when it stopped at a step the machine could not carry (the last
+ * line says why), 71 when the cluster could not start, 64 for a bad option; every server process it started is
+ * killed before it exits. Failure story: a node runs out of heap in a step; the row is printed, the next line names
+ * the node and its log's last error, and it exits 1.
+ */
+@Command(
+        name = "population",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        description = {
+            "Start a cluster of real server processes on loopback and grow a population on it step by step:"
+                    + " sessions keeping alive, held locks, waiters, watchers. After each step one row: heap (after"
+                    + " a full GC) and RSS per node, the leader's CPU per keepalive, W1 of one more client, a"
+                    + " backup's size and time, a follower's restart and catch-up, the failover gap.",
+            "",
+            "  holdfast bench population",
+            "  holdfast bench population --steps sessions=1000,locks=10000 --server-java-opts '-Xmx2g'",
+            "",
+            "Run it in a private network namespace on a shared machine:"
+                    + " unshare -n sh -c 'ip link set lo up; ./holdfast bench population'.",
+            "",
+            "Exit code: 0 every step ran; 1 it stopped at a step the machine could not carry (the last line says"
+                    + " why); 71 the cluster did not start; 64 usage error."
+        })
+public final class PopulationCommand implements Callable<Integer>, CliCommand {
+    static final String DEFAULT_STEPS =
+            "sessions=1000,sessions=9000,locks=10000,locks=100000,waiters=10000,watchers=10000";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(
+            names = "--steps",
+            defaultValue = DEFAULT_STEPS,
+            description = "The steps, in order: KIND=N raises sessions, locks (held), waiters or watchers to N"
+                    + " (default: ${DEFAULT-VALUE}). Without access rules the servers' default quotas hold:"
+                    + " 10,000 open sessions for all anonymous clients together (the extra client's among them),"
+                    + " 1,000,000 state entries; a step past them stops with the quota's refusal.")
+    String steps;
+
+    @Option(
+            names = "--dir",
+            paramLabel = "DIR",
+            defaultValue = "holdfast-bench/target/population",
+            description = "The nodes' data and logs (default: ${DEFAULT-VALUE}); emptied of old node data first.")
+    Path dir;
+
+    @Option(names = "--nodes", defaultValue = "3", description = "Members (default: ${DEFAULT-VALUE}).")
+    int nodeCount;
+
+    @Option(
+            names = "--base-port",
+            defaultValue = "24653",
+            description = "Node i listens on BASE+10i (client), +1 (Raft), +2 (HTTP) (default: ${DEFAULT-VALUE}).")
+    int basePort;
+
+    @Option(
+            names = "--server-java-opts",
+            defaultValue = "-Xmx1g -XX:+UseSerialGC",
+            description = "The servers' JVM options, split on spaces (default: ${DEFAULT-VALUE}).")
+    String serverJavaOpts;
+
+    @Option(
+            names = "--server-option",
+            paramLabel = "OPTION",
+            description = "One more 'holdfast server' option for every node (repeat), e.g. --server-option=--no-fsync.")
+    List<String> serverOptions = new ArrayList<>();
+
+    @Option(
+            names = "--session-ttl",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = DurationConverter.class,
+            description = "Every session's TTL; heartbeats every quarter of it (default: ${DEFAULT-VALUE}).")
+    Duration sessionTtl;
+
+    @Option(
+            names = "--sessions-per-connection",
+            defaultValue = "1000",
+            description = "Sessions sharing one connection to the members (default: ${DEFAULT-VALUE}).")
+    int sessionsPerConnection;
+
+    @Option(
+            names = "--window",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = DurationConverter.class,
+            description = "The steady window CPU per keepalive is measured over (default: ${DEFAULT-VALUE}).")
+    Duration window;
+
+    @Option(
+            names = "--w1",
+            paramLabel = "DURATION",
+            defaultValue = "5s",
+            converter = DurationConverter.class,
+            description = "How long the extra client runs W1 in each step (default: ${DEFAULT-VALUE}).")
+    Duration w1;
+
+    @Option(
+            names = "--disruptions",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Kill and restart a follower, then the leader, in every step (default: ${DEFAULT-VALUE}).")
+    boolean disruptions;
+
+    @Override
+    public List<String> parent() {
+        return List.of("bench");
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        List<Step> parsed = new ArrayList<>();
+        try {
+            for (String s : steps.split(",")) {
+                parsed.add(Step.parse(s));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
+        }
+        if (nodeCount < 1 || sessionsPerConnection < 1 || basePort < 1 || basePort + 10 * nodeCount > 65_535) {
+            throw new CliFailure(
+                    ExitCodes.USAGE, "--nodes, --sessions-per-connection and --base-port must be positive and fit");
+        }
+        List<String> jvm = Arrays.stream(serverJavaOpts.trim().split("\\s+"))
+                .filter(s -> !s.isEmpty())
+                .toList();
+        Settings settings = new Settings(
+                parsed,
+                dir,
+                nodeCount,
+                basePort,
+                jvm,
+                serverOptions,
+                sessionTtl,
+                sessionsPerConnection,
+                window,
+                w1,
+                disruptions);
+        PrintWriter out = spec.commandLine().getOut();
+        Optional<String> stopped;
+        try {
+            PopulationBench.clearNodeData(dir, nodeCount);
+            stopped = new PopulationBench(settings, out).run();
+        } catch (IOException e) {
+            throw new CliFailure(ExitCodes.SERVER_START_FAILED, "the cluster did not start: " + e.getMessage(), e);
+        }
+        if (stopped.isPresent()) {
+            out.println("stopped: " + stopped.get());
+            out.flush();
+            return ExitCodes.CHECK_FAILED;
+        }
+        return ExitCodes.OK;
+    }
+}

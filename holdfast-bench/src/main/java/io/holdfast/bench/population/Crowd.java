@@ -1,0 +1,241 @@
+package io.holdfast.bench.population;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.Capability;
+import io.holdfast.ClientOptions;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import io.holdfast.Watch;
+import io.holdfast.WatchTarget;
+import io.holdfast.client.HoldfastProvider;
+import io.holdfast.client.internal.ClientRuntime;
+import io.holdfast.client.internal.ClusterTransport;
+import io.holdfast.model.LockService;
+import io.holdfast.model.Reply;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+
+/**
+ * The population a cluster carries: sessions kept alive by the real Java client ({@link ClientRuntime}, its
+ * heartbeats, event stream and leases), held locks, queued waiters and watches, grown step by step in one JVM.
+ *
+ * <p>How one JVM carries 100,000 sessions: sessions share connections ({@code sessionsPerConnection} of them on
+ * one {@link ClusterTransport} over frames, which multiplexes their calls and event streams) and one timer thread
+ * for their heartbeats ({@link ClientOptions#scheduler()}); a session costs a few objects and its calls, no
+ * thread. Held lock {@code i} is {@code population/lock-i}, taken by session {@code i mod sessions}; waiter {@code
+ * j} is session {@code (j + 1) mod sessions} queued for lock {@code j} (held by another session) for a day;
+ * watcher {@code k} watches lock {@code k}.
+ *
+ * <p>Not guaranteed: that every session stays open (a session whose heartbeats went unanswered for its TTL
+ * expires; {@link #expiredSessions()} counts them, a result of the step that lost them).
+ */
+final class Crowd implements AutoCloseable {
+    private final String uri;
+    private final ClientOptions options;
+    private final int sessionsPerConnection;
+    private final ScheduledExecutorService timers =
+            Executors.newScheduledThreadPool(2, r -> daemon(r, "population-timers"));
+    private final ExecutorService openers = Executors.newFixedThreadPool(16, r -> daemon(r, "population-open"));
+    private final List<LockService> connections = new ArrayList<>();
+    private final List<ClusterTransport> transports = new ArrayList<>();
+    private final List<LockClient> sessions = Collections.synchronizedList(new ArrayList<>());
+    private final List<Lease> held = Collections.synchronizedList(new ArrayList<>());
+    private final List<CompletableFuture<Lease>> waiters = new ArrayList<>();
+    private final List<Watch> watches = new ArrayList<>();
+    private final AtomicLong keepAlives = new AtomicLong();
+    private final Set<Capability> capabilities;
+
+    /**
+     * @param sessionTtl every session's TTL (heartbeats every quarter of it)
+     * @param sessionsPerConnection how many sessions share one connection to the members
+     */
+    Crowd(String uri, Duration sessionTtl, int sessionsPerConnection) {
+        this.uri = uri;
+        this.sessionsPerConnection = sessionsPerConnection;
+        this.options = ClientOptions.builder()
+                .clientName("population")
+                .sessionTtl(sessionTtl)
+                .scheduler(timers)
+                .build();
+        try (LockClient first = LockClient.open(uri, options)) {
+            this.capabilities = first.capabilities();
+        }
+    }
+
+    int sessionCount() {
+        return sessions.size();
+    }
+
+    int heldCount() {
+        return held.size();
+    }
+
+    int waiterCount() {
+        return waiters.size();
+    }
+
+    int watcherCount() {
+        return watches.size();
+    }
+
+    /** Heartbeats the members acknowledged so far. */
+    long keepAlives() {
+        return keepAlives.get();
+    }
+
+    /** Sessions of the crowd that are no longer open (expired). */
+    long expiredSessions() {
+        synchronized (sessions) {
+            return sessions.stream().filter(c -> !c.isOpen()).count();
+        }
+    }
+
+    /** Opens sessions until there are {@code target}. */
+    void growSessions(int target) throws InterruptedException {
+        int from = sessions.size();
+        while (connections.size() * (long) sessionsPerConnection < target) {
+            ClusterTransport t = HoldfastProvider.transport(uri, options.requestTimeout());
+            transports.add(t);
+            connections.add(counting(t));
+        }
+        runAll(
+                from,
+                target,
+                i -> CompletableFuture.runAsync(
+                        () -> sessions.add(ClientRuntime.open(
+                                "holdfast", uri, connections.get(i / sessionsPerConnection), options, capabilities)),
+                        openers));
+    }
+
+    /** Takes held locks until there are {@code target}, spread over the sessions. */
+    void growHeld(int target) throws InterruptedException {
+        int from = held.size();
+        runAll(
+                from,
+                target,
+                i -> session(i)
+                        .lock(lockName(i))
+                        .acquireAsync(AcquireOptions.tryOnce())
+                        .thenAccept(held::add));
+    }
+
+    /** Queues waiters until there are {@code target}, each on a held lock of another session. */
+    void growWaiters(int target) throws InterruptedException {
+        if (target > held.size() || sessions.size() < 2) {
+            throw new IllegalArgumentException(
+                    "waiters need as many held locks and two sessions (" + held.size() + " held)");
+        }
+        List<CompletableFuture<Lease>> queued = new ArrayList<>();
+        for (int j = waiters.size(); j < target; j++) {
+            queued.add(session(j + 1).lock(lockName(j)).acquireAsync(AcquireOptions.waitUpTo(Duration.ofDays(1))));
+        }
+        waiters.addAll(queued);
+        for (CompletableFuture<Lease> w : queued) {
+            if (w.isCompletedExceptionally()) {
+                w.join();
+            }
+        }
+    }
+
+    /** Opens watches until there are {@code target}, one per lock, on sessions in turn. */
+    void growWatchers(int target) {
+        for (int k = watches.size(); k < target; k++) {
+            watches.add(session(k).watch(WatchTarget.lock(lockName(k)), event -> {}));
+        }
+    }
+
+    static String lockName(int i) {
+        return "population/lock-" + i;
+    }
+
+    private LockClient session(int i) {
+        return sessions.get(Math.floorMod(i, sessions.size()));
+    }
+
+    /** Runs {@code task(i)} for i in [from, to), at most 256 in flight, and waits for all; fails on the first error. */
+    private static void runAll(int from, int to, IntFunction<CompletableFuture<?>> task) throws InterruptedException {
+        Semaphore inFlight = new Semaphore(256);
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        for (int i = from; i < to && failures.isEmpty(); i++) {
+            inFlight.acquire();
+            task.apply(i).whenComplete((ok, e) -> {
+                if (e != null) {
+                    failures.add(e);
+                }
+                inFlight.release();
+            });
+        }
+        inFlight.acquire(256);
+        if (!failures.isEmpty()) {
+            Throwable e = failures.get(0);
+            throw new IllegalStateException(
+                    "growing the population failed: " + (e.getCause() != null ? e.getCause() : e), e);
+        }
+    }
+
+    /** The transport, with its acknowledged heartbeats counted and its close left to this crowd. */
+    private LockService counting(ClusterTransport transport) {
+        InvocationHandler h = (proxy, method, args) -> {
+            if (method.getName().equals("close") && (args == null || args.length == 0)) {
+                return null; // a session's close must not close the connection the others share
+            }
+            Object result;
+            try {
+                result = method.invoke(transport, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            if (method.getName().equals("keepAlive")) {
+                @SuppressWarnings("unchecked")
+                CompletableFuture<Reply> reply = (CompletableFuture<Reply>) result;
+                reply.thenAccept(r -> {
+                    if (r instanceof Reply.Ok) {
+                        keepAlives.incrementAndGet();
+                    }
+                });
+            }
+            return result;
+        };
+        return (LockService)
+                Proxy.newProxyInstance(LockService.class.getClassLoader(), new Class<?>[] {LockService.class}, h);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Closes every session (ending them on the service) and then the connections. */
+    @Override
+    public void close() throws InterruptedException {
+        for (Watch w : watches) {
+            w.close();
+        }
+        List<LockClient> all;
+        synchronized (sessions) {
+            all = new ArrayList<>(sessions);
+        }
+        runAll(0, all.size(), i -> CompletableFuture.runAsync(all.get(i)::close, openers));
+        for (ClusterTransport t : transports) {
+            t.close();
+        }
+        openers.shutdownNow();
+        timers.shutdownNow();
+        timers.awaitTermination(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,314 @@
+package io.holdfast.bench.population;
+
+import io.holdfast.bench.population.Nodes.Node;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The population benchmark: a live cluster of real server processes on loopback ({@link Nodes}), a population
+ * grown step by step on it ({@link Crowd}), and after each step one row: what each node holds (heap after a full
+ * GC, RSS), the leader's CPU per keepalive, W1 of one more client ({@link Probe}), a backup's size and time (the
+ * table in its snapshot form), a follower's restart and catch-up, and the failover gap.
+ *
+ * <p>Guaranteed: it stops at the first step the machine cannot carry and prints why (a node died, sessions
+ * expired, the nodes' CPU saturates the cores, a step failed); the rows before it stand. Every process it started
+ * is killed when it ends. Not guaranteed: steady figures on a shared machine (the load average is in every row).
+ */
+public final class PopulationBench {
+    /** One step: raise one kind of the population to a count. */
+    public record Step(String kind, int count) {
+        static final List<String> KINDS = List.of("sessions", "locks", "waiters", "watchers");
+
+        /** Parses {@code KIND=N}. @throws IllegalArgumentException naming what is wrong */
+        public static Step parse(String text) {
+            int eq = text.indexOf('=');
+            String kind = eq < 0 ? text : text.substring(0, eq).trim();
+            if (eq < 0 || !KINDS.contains(kind)) {
+                throw new IllegalArgumentException(
+                        "a step is KIND=N with KIND one of " + String.join(", ", KINDS) + ": '" + text + "'");
+            }
+            try {
+                int n = Integer.parseInt(text.substring(eq + 1).trim().replace("_", ""));
+                if (n < 0) {
+                    throw new NumberFormatException();
+                }
+                return new Step(kind, n);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("a step's count is a whole number >= 0: '" + text + "'", e);
+            }
+        }
+    }
+
+    /** The run's settings. */
+    public record Settings(
+            List<Step> steps,
+            Path dir,
+            int nodes,
+            int basePort,
+            List<String> serverJvmOptions,
+            List<String> serverOptions,
+            Duration sessionTtl,
+            int sessionsPerConnection,
+            Duration window,
+            Duration w1,
+            boolean disruptions) {}
+
+    private final Settings settings;
+    private final PrintWriter out;
+    private double idleCpuNanosPerSecond = Double.NaN;
+
+    public PopulationBench(Settings settings, PrintWriter out) {
+        this.settings = settings;
+        this.out = out;
+    }
+
+    /**
+     * Runs every step that fits; returns why it stopped early, or empty when all ran.
+     *
+     * @throws IOException if the cluster cannot be started
+     */
+    public Optional<String> run() throws IOException, InterruptedException {
+        Files.createDirectories(settings.dir());
+        try (Nodes nodes = new Nodes(
+                settings.dir(),
+                settings.nodes(),
+                settings.basePort(),
+                settings.serverJvmOptions(),
+                settings.serverOptions())) {
+            nodes.startAll(Duration.ofSeconds(120));
+            out.printf(
+                    "cluster: %d nodes, %s, server JVM %s, data in %s%n",
+                    settings.nodes(), nodes.backendUri(), settings.serverJvmOptions(), settings.dir());
+            header();
+            try (Crowd crowd = new Crowd(nodes.backendUri(), settings.sessionTtl(), settings.sessionsPerConnection());
+                    Probe probe = new Probe(nodes.backendUri())) {
+                Optional<String> stop = row("idle", nodes, crowd, probe);
+                for (int i = 0; stop.isEmpty() && i < settings.steps().size(); i++) {
+                    Step s = settings.steps().get(i);
+                    long t0 = System.nanoTime();
+                    try {
+                        grow(crowd, s);
+                    } catch (RuntimeException e) {
+                        return Optional.of("step " + s.kind() + "=" + s.count() + " failed: " + e.getMessage());
+                    }
+                    out.printf("  (%s=%d grown in %.1f s)%n", s.kind(), s.count(), (System.nanoTime() - t0) / 1e9);
+                    out.flush();
+                    stop = row(s.kind() + "=" + s.count(), nodes, crowd, probe);
+                }
+                return stop;
+            }
+        }
+    }
+
+    /** Deletes the data directories and logs of nodes {@code n1..nN} under {@code dir}: every run starts afresh. */
+    public static void clearNodeData(Path dir, int nodes) throws IOException {
+        for (int i = 1; i <= nodes; i++) {
+            Path data = dir.resolve("n" + i);
+            if (Files.isDirectory(data)) {
+                try (var files = Files.walk(data)) {
+                    for (Path p :
+                            files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            Files.deleteIfExists(dir.resolve("n" + i + ".log"));
+        }
+    }
+
+    private static void grow(Crowd crowd, Step s) throws InterruptedException {
+        switch (s.kind()) {
+            case "sessions" -> crowd.growSessions(s.count());
+            case "locks" -> crowd.growHeld(s.count());
+            case "waiters" -> crowd.growWaiters(s.count());
+            default -> crowd.growWatchers(s.count());
+        }
+    }
+
+    private void header() {
+        out.println();
+        out.println("| step | sessions | held | waiters | watchers | heap MB per node | RSS MB per node "
+                + "| leader CPU ms/s | µs per keepalive | keepalives/s | W1 pairs/s | W1 p50 µs | W1 p99 µs "
+                + "| backup KB | backup ms | follower restart + catch-up ms | failover ms | load |");
+        out.println("| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: "
+                + "| ---: | ---: | ---: | ---: | ---: |");
+        out.flush();
+    }
+
+    /** Measures one step and prints its row; returns why the next step should not run, if so. */
+    private Optional<String> row(String name, Nodes nodes, Crowd crowd, Probe probe) throws InterruptedException {
+        String load = loadAverage();
+        Optional<Node> leader = nodes.leader();
+        if (leader.isEmpty()) {
+            return Optional.of("no node leads after " + name + ": " + nodes.deadNodes());
+        }
+        // CPU over a window: the leader's, all nodes', this process's; heartbeats acknowledged in it.
+        long[] cpu0 = cpu(nodes);
+        long self0 = Nodes.cpuNanos(ProcessHandle.current().pid());
+        long ka0 = crowd.keepAlives();
+        long t0 = System.nanoTime();
+        Thread.sleep(settings.window().toMillis());
+        long elapsed = System.nanoTime() - t0;
+        long[] cpu1 = cpu(nodes);
+        long self = Nodes.cpuNanos(ProcessHandle.current().pid()) - self0;
+        long kas = crowd.keepAlives() - ka0;
+        int li = nodes.all().indexOf(leader.get());
+        double leaderCpuPerSecond = (cpu1[li] - cpu0[li]) * 1e9 / elapsed;
+        long allNodes = 0;
+        for (int i = 0; i < cpu0.length; i++) {
+            allNodes += cpu1[i] - cpu0[i];
+        }
+        if (Double.isNaN(idleCpuNanosPerSecond)) {
+            idleCpuNanosPerSecond = leaderCpuPerSecond;
+        }
+        double usPerKeepAlive =
+                kas == 0 ? Double.NaN : (leaderCpuPerSecond - idleCpuNanosPerSecond) * elapsed / 1e9 / kas / 1e3;
+        double cores = (allNodes + self) / (double) elapsed;
+
+        List<String> heap = new ArrayList<>();
+        List<String> rss = new ArrayList<>();
+        for (Node n : nodes.all()) {
+            heap.add(mb(Nodes.liveHeapBytes(n.pid())));
+            rss.add(mb(Nodes.rssBytes(n.pid())));
+        }
+        Probe.W1 w1 = probe.w1(settings.w1());
+
+        String backupKb = "-";
+        String backupMs = "-";
+        try {
+            long b0 = System.nanoTime();
+            long bytes = nodes.backupBytes(leader.get());
+            backupMs = Long.toString((System.nanoTime() - b0) / 1_000_000);
+            backupKb = String.format(Locale.ROOT, "%,d", bytes / 1024);
+        } catch (IOException e) {
+            backupKb = "failed: " + e.getMessage();
+        }
+        long expiredSteady = crowd.expiredSessions();
+        String restart = "-";
+        String failover = "-";
+        long expiredAfter = expiredSteady;
+        if (settings.disruptions() && expiredSteady == 0) {
+            restart = Long.toString(restartFollower(nodes));
+            failover = Long.toString(failover(nodes, probe));
+            expiredAfter = crowd.expiredSessions();
+            if (expiredAfter > 0) {
+                failover += " (" + expiredAfter + " sessions expired)";
+            }
+        }
+        out.printf(
+                Locale.ROOT,
+                "| %s | %,d | %,d | %,d | %,d | %s | %s | %.0f | %.1f | %,.0f | %,.0f | %,d | %,d | %s | %s | %s | %s | %s |%n",
+                name,
+                crowd.sessionCount(),
+                crowd.heldCount(),
+                crowd.waiterCount(),
+                crowd.watcherCount(),
+                String.join(" / ", heap),
+                String.join(" / ", rss),
+                leaderCpuPerSecond / 1e6,
+                usPerKeepAlive,
+                kas * 1e9 / elapsed,
+                w1.pairsPerSecond(),
+                w1.p50Micros(),
+                w1.p99Micros(),
+                backupKb,
+                backupMs,
+                restart,
+                failover,
+                load);
+        out.flush();
+        List<String> dead = nodes.deadNodes();
+        if (!dead.isEmpty()) {
+            return Optional.of("a node died: " + dead);
+        }
+        if (expiredSteady > 0) {
+            return Optional.of(expiredSteady + " sessions expired in the steady window (their heartbeats went"
+                    + " unanswered for a TTL)");
+        }
+        if (expiredAfter > 0) {
+            return Optional.of(expiredAfter + " sessions expired across the follower's restart and the failover"
+                    + " (no heartbeat acknowledged for a TTL)");
+        }
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (cores >= 0.9 * processors) {
+            return Optional.of(String.format(
+                    Locale.ROOT,
+                    "the nodes and the load generator used %.2f of %d cores in the steady window (%.0f keepalives/s)",
+                    cores,
+                    processors,
+                    kas * 1e9 / elapsed));
+        }
+        return Optional.empty();
+    }
+
+    /** SIGKILLs a follower, restarts it, and returns ms from its restart until it applied what the leader had. */
+    private static long restartFollower(Nodes nodes) throws InterruptedException {
+        Optional<Node> f = nodes.follower();
+        Optional<Node> leader = nodes.leader();
+        if (f.isEmpty() || leader.isEmpty()) {
+            return -1;
+        }
+        nodes.kill(f.get());
+        long t0 = System.nanoTime();
+        try {
+            nodes.start(f.get());
+        } catch (IOException e) {
+            return -1;
+        }
+        long limit = t0 + Duration.ofMinutes(5).toNanos();
+        while (System.nanoTime() < limit) {
+            long target =
+                    nodes.status(leader.get()).map(Nodes.Status::appliedIndex).orElse(Long.MAX_VALUE);
+            long applied = nodes.status(f.get()).map(Nodes.Status::appliedIndex).orElse(-1L);
+            if (applied >= target) {
+                return (System.nanoTime() - t0) / 1_000_000;
+            }
+            Thread.sleep(20);
+        }
+        return -1;
+    }
+
+    /** SIGKILLs the leader under the probe's loop; restarts it and waits until it caught up again. */
+    private long failover(Nodes nodes, Probe probe) throws InterruptedException {
+        Optional<Node> leader = nodes.leader();
+        if (leader.isEmpty()) {
+            return -1;
+        }
+        long gap = probe.failoverGapMillis(() -> nodes.kill(leader.get()), Duration.ofSeconds(60));
+        try {
+            nodes.start(leader.get());
+            nodes.awaitReady(leader.get(), Duration.ofSeconds(120));
+        } catch (IOException e) {
+            out.println("  (the old leader did not come back: " + e.getMessage() + ")");
+        }
+        Thread.sleep(settings.sessionTtl().toMillis()); // the sessions' heartbeats find the new leader
+        return gap;
+    }
+
+    private static long[] cpu(Nodes nodes) {
+        long[] cpu = new long[nodes.all().size()];
+        for (int i = 0; i < cpu.length; i++) {
+            cpu[i] = Nodes.cpuNanos(nodes.all().get(i).pid());
+        }
+        return cpu;
+    }
+
+    private static String mb(long bytes) {
+        return bytes < 0 ? "?" : String.format(Locale.ROOT, "%.0f", bytes / 1048576.0);
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.holdfast.bench.population;
+
+import io.holdfast.AcquireOptions;
+import io.holdfast.DistributedLock;
+import io.holdfast.Lease;
+import io.holdfast.LockClient;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One more client beside the population, on a lock of its own: W1 (one thread, acquire + release in a closed
+ * loop) and the failover gap (the same loop running while the leader is killed).
+ */
+final class Probe implements AutoCloseable {
+    /** W1 over a window: pairs per second and the acquire's latency percentiles in microseconds. */
+    record W1(double pairsPerSecond, long p50Micros, long p99Micros, long errors) {}
+
+    private static final AcquireOptions WAIT = AcquireOptions.waitUpTo(Duration.ofSeconds(30));
+
+    private final LockClient client;
+    private final DistributedLock lock;
+
+    Probe(String uri) {
+        client = LockClient.open(uri);
+        lock = client.lock("population/probe");
+    }
+
+    /** W1 for {@code window}; errors are counted and the loop goes on. */
+    W1 w1(Duration window) throws InterruptedException {
+        Histogram acquires = new Histogram(3);
+        long errors = 0;
+        long pairs = 0;
+        long start = System.nanoTime();
+        long end = start + window.toNanos();
+        while (System.nanoTime() < end) {
+            long t0 = System.nanoTime();
+            try (Lease lease = lock.acquire(WAIT)) {
+                acquires.recordValue(Math.max(1, (System.nanoTime() - t0) / 1_000));
+                lease.release();
+                pairs++;
+            } catch (RuntimeException e) {
+                errors++;
+                Thread.sleep(10);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new W1(pairs / seconds, acquires.getValueAtPercentile(50), acquires.getValueAtPercentile(99), errors);
+    }
+
+    /**
+     * Runs the loop, calls {@code kill} once it runs, and returns the milliseconds from the kill (SIGKILL sent) to the
+     * end of the next successful acquire (-1 if none within {@code limit}).
+     */
+    long failoverGapMillis(Killer kill, Duration limit) throws InterruptedException {
+        AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
+        AtomicLong firstAfter = new AtomicLong(-1);
+        Thread loop = new Thread(
+                () -> {
+                    while (firstAfter.get() < 0 && !Thread.currentThread().isInterrupted()) {
+                        try (Lease lease = lock.acquire(WAIT)) {
+                            long now = System.nanoTime();
+                            if (now > killedAt.get()) {
+                                firstAfter.compareAndSet(-1, now);
+                            }
+                            lease.release();
+                        } catch (InterruptedException e) {
+                            return;
+                        } catch (RuntimeException e) {
+                            // unavailable while the members elect: the next try tells
+                        }
+                    }
+                },
+                "population-failover-probe");
+        loop.setDaemon(true);
+        loop.start();
+        Thread.sleep(1_000);
+        killedAt.set(System.nanoTime());
+        kill.run();
+        loop.join(limit.toMillis());
+        loop.interrupt();
+        long after = firstAfter.get();
+        return after < 0 ? -1 : (after - killedAt.get()) / 1_000_000;
+    }
+
+    /** What kills the leader. */
+    @FunctionalInterface
+    interface Killer {
+        void run() throws InterruptedException;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
