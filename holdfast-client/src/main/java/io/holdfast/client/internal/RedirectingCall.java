@@ -44,7 +44,7 @@ import java.util.function.Function;
  * one of them answered that it does not lead, a leader is being elected (or has just been, and the
  * members still name the old one): the call goes round the members again after a short pause
  * ({@link Backoffs#leaderSearch()}: at most 100 ms), for up to {@link #LEADER_SEARCH} from its
- * first such round, so that it reaches the new leader within about 100 ms of its election instead
+ * first such round (a call made without a search fails there instead), so that it reaches the new leader within about 100 ms of its election instead
  * of waiting for the retry policy's growing pauses. The whole call, redirects and rounds included,
  * has one deadline. An answer from a member proves that it leads only for calls made with {@code
  * provesLeader} (those the leader alone serves, such as {@code Submit} and {@code KeepAlive}:
@@ -70,6 +70,7 @@ final class RedirectingCall<Q, A> {
     private final boolean provesLeader;
     private final CompletableFuture<A> result = new CompletableFuture<>();
     private final Duration timeout;
+    private final Duration leaderSearch;
     private final Deadline deadline;
     private final Set<Member> tried = new HashSet<>();
     /** Why each member tried could not serve the call ("connection refused"), in order. */
@@ -92,9 +93,11 @@ final class RedirectingCall<Q, A> {
             MethodDescriptor<Q, A> method,
             Q request,
             boolean provesLeader,
-            Duration timeout) {
+            Duration timeout,
+            Duration leaderSearch) {
         this.members = members;
         this.scheduler = scheduler;
+        this.leaderSearch = leaderSearch;
         this.method = method;
         this.request = request;
         this.provesLeader = provesLeader;
@@ -111,6 +114,8 @@ final class RedirectingCall<Q, A> {
      * @param decode reads the answer; an {@link InvalidArgumentException} it throws fails the call
      *     with {@link UnavailableException} ("cannot read the server's answer")
      * @param timeout the deadline of every attempt together, redirects included
+     * @param leaderSearch how long the call goes round the members while they answer that they do
+     *     not lead ({@link #LEADER_SEARCH}, or zero for none)
      */
     static <Q, A, T> CompletableFuture<T> send(
             Members members,
@@ -119,11 +124,13 @@ final class RedirectingCall<Q, A> {
             Q request,
             boolean provesLeader,
             Function<A, T> decode,
-            Duration timeout) {
+            Duration timeout,
+            Duration leaderSearch) {
         if (members.isClosed()) {
             return CompletableFuture.failedFuture(new UnavailableException("the client is closed"));
         }
-        RedirectingCall<Q, A> call = new RedirectingCall<>(members, scheduler, method, request, provesLeader, timeout);
+        RedirectingCall<Q, A> call =
+                new RedirectingCall<>(members, scheduler, method, request, provesLeader, timeout, leaderSearch);
         call.sendTo(members.leader());
         return call.result.thenApply(answer -> {
             try {
@@ -212,7 +219,7 @@ final class RedirectingCall<Q, A> {
         long pause = SEARCH_PAUSES
                 .delayBefore(Math.min(searchRounds + 1, 16), ThreadLocalRandom.current()::nextDouble)
                 .toNanos();
-        if (now + pause - searchStartNanos > LEADER_SEARCH.toNanos()
+        if (now + pause - searchStartNanos > leaderSearch.toNanos()
                 || deadline.timeRemaining(TimeUnit.NANOSECONDS) <= pause) {
             return false;
         }

@@ -40,7 +40,7 @@ class LeaderSearchTest {
         ClientPort b = closing.add(ClientPort.start("127.0.0.1", 0, candidate));
         ClusterTransport transport = closing.add(new ClusterTransport(
                 List.of(new MemberAddress("127.0.0.1", a.port()), new MemberAddress("127.0.0.1", b.port())),
-                Duration.ofSeconds(5)));
+                Duration.ofSeconds(30))); // a deadline far off: the search's own bound (3 s) is what counts
 
         CompletableFuture<Reply> reply =
                 transport.submit(new Command.OpenSession("leader-search-session-0001", "test", 30_000, 0));
@@ -50,7 +50,7 @@ class LeaderSearchTest {
         candidate.elected = true;
         long electedNanos = System.nanoTime();
 
-        assertThat(reply.get(5, TimeUnit.SECONDS)).isInstanceOf(Reply.Ok.class);
+        assertThat(reply.get(10, TimeUnit.SECONDS)).isInstanceOf(Reply.Ok.class);
         assertThat(Duration.ofNanos(System.nanoTime() - electedNanos)).isLessThan(Duration.ofMillis(1500));
         assertThat(node.keepAlive("leader-search-session-0001")).isInstanceOf(Reply.Ok.class);
     }
@@ -75,6 +75,23 @@ class LeaderSearchTest {
         assertThat(follower.calls.get())
                 .as("asked in rounds, at most one per 10 ms")
                 .isLessThanOrEqualTo(300);
+    }
+
+    @Test
+    void aHeartbeatDoesNotSearchTheSessionSendsTheNextOneItself() {
+        NotLeaderService follower = new NotLeaderService(null);
+        ClientPort a = closing.add(ClientPort.start("127.0.0.1", 0, follower));
+        ClusterTransport transport = closing.add(
+                new ClusterTransport(List.of(new MemberAddress("127.0.0.1", a.port())), Duration.ofSeconds(5)));
+
+        var beat = transport.keepAlive("leader-search-session-0002", Duration.ofSeconds(5));
+
+        assertThatThrownBy(() -> beat.get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("no member");
+        assertThat(follower.calls.get()).as("one round").isEqualTo(1);
     }
 
     /** A member that does not lead until {@link #elected}, then serves from its node. */
