@@ -36,12 +36,13 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li>{@code java}: Holdfast's Java client ({@code LockClient}, default options): {@code
- *       acquire} then {@code close} of one lock; each returns a success.
+ *       acquire} then {@code close} of lock {@code failover/java}; each returns a success.
  *   <li>{@code http}: the HTTP protocol as docs/protocol.md tells other languages' clients (and as
  *       the Python client does it): numbered requests, the same {@code requestId} re-sent on 503 or
  *       a network error, a {@code NOT_LEADER} naming the leader followed at once, otherwise the next
  *       address after a backoff of 50 ms doubling to {@code HTTP_BACKOFF_CAP_MS} (default 1000),
- *       each delay drawn between half and all of it. Acquire, then release; each answer is a success.
+ *       each delay drawn between half and all of it. Acquire, then release, of lock {@code
+ *       failover/http} (each probe has its own lock: none waits for another); each answer is a success.
  *   <li>{@code etcd}: jetcd's {@code KV.put} with its default options (its own retries).
  * </ul>
  */
@@ -99,7 +100,7 @@ public final class FailoverProbe {
 
     private static void javaClient(String uri) throws InterruptedException {
         try (LockClient client = LockClient.open(uri, ClientOptions.builder().clientName("failover-probe").build())) {
-            DistributedLock lock = client.lock("failover/probe");
+            DistributedLock lock = client.lock("failover/java"); // a lock of its own: no other probe waits for it
             System.out.println("READY " + System.currentTimeMillis());
             while (true) {
                 long start = System.currentTimeMillis();
@@ -179,14 +180,14 @@ public final class FailoverProbe {
                 String granted = call(
                         "/api/v1/acquire",
                         "{\"session\":\"" + session + "\",\"requestId\":" + acquire + ",\"ackedBelow\":" + acquire
-                                + ",\"name\":\"failover/probe\",\"waitMillis\":30000}");
+                                + ",\"name\":\"failover/http\",\"waitMillis\":30000}");
                 success();
                 String token = field(granted, NUMBER_FIELD, "token");
                 long release = ++seq;
                 call(
                         "/api/v1/release",
                         "{\"session\":\"" + session + "\",\"requestId\":" + release + ",\"ackedBelow\":" + release
-                                + ",\"name\":\"failover/probe\",\"token\":" + token + "}");
+                                + ",\"name\":\"failover/http\",\"token\":" + token + "}");
                 success();
             }
         }
