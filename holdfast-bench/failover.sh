@@ -13,9 +13,9 @@
 #      cluster (Debian's etcd-server, default settings: 100 ms heartbeat, 1 s election timeout; client
 #      and peer ports 32379/32380, 32479/32480, 32579/32580), data in a temporary directory.
 #   3. Runs one probe per client, each in its own JVM, each doing durable operations in a closed loop:
-#      Holdfast's Java client (acquire + release of one lock), Holdfast's HTTP protocol as the Python,
-#      Node and Go clients speak it (acquire + release), and jetcd (PUTs). A probe prints every interval
-#      of 50 ms or more between two successive successes.
+#      Holdfast's Java client (acquire + release of a lock of its own), Holdfast's HTTP protocol as
+#      the Python, Node and Go clients speak it (acquire + release of another lock), and jetcd (PUTs).
+#      A probe prints every interval of 50 ms or more between two successive successes.
 #   4. --kills times, per system in turn: finds the leader (Holdfast: GET /status; etcd: its
 #      maintenance status), SIGKILLs it, waits until that system's probes succeed again (at most
 #      30 s), restarts the dead member on its data, waits until it has caught up with the leader's
