@@ -59,8 +59,7 @@ class LeaderSearchTest {
     void aSearchThatFindsNoLeaderEndsInBoundedTime() {
         NotLeaderService follower = new NotLeaderService(null);
         ClientPort a = closing.add(ClientPort.start("127.0.0.1", 0, follower));
-        ClusterTransport transport = closing.add(
-                new ClusterTransport(List.of(new MemberAddress("127.0.0.1", a.port())), Duration.ofSeconds(5)));
+        ClusterTransport transport = onlyMember(a);
         long start = System.nanoTime();
 
         var reply = transport.submit(new Command.Revoke("x"));
@@ -81,8 +80,7 @@ class LeaderSearchTest {
     void aHeartbeatDoesNotSearchTheSessionSendsTheNextOneItself() {
         NotLeaderService follower = new NotLeaderService(null);
         ClientPort a = closing.add(ClientPort.start("127.0.0.1", 0, follower));
-        ClusterTransport transport = closing.add(
-                new ClusterTransport(List.of(new MemberAddress("127.0.0.1", a.port())), Duration.ofSeconds(5)));
+        ClusterTransport transport = onlyMember(a);
 
         var beat = transport.keepAlive("leader-search-session-0002", Duration.ofSeconds(5));
 
@@ -92,6 +90,12 @@ class LeaderSearchTest {
                 .isInstanceOf(UnavailableException.class)
                 .hasMessageContaining("no member");
         assertThat(follower.calls.get()).as("one round").isEqualTo(1);
+    }
+
+    /** A transport to this member alone, each call with a deadline of 5 s. */
+    private ClusterTransport onlyMember(ClientPort member) {
+        return closing.add(
+                new ClusterTransport(List.of(new MemberAddress("127.0.0.1", member.port())), Duration.ofSeconds(5)));
     }
 
     /** A member that does not lead until {@link #elected}, then serves from its node. */
