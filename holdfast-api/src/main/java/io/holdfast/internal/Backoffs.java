@@ -22,6 +22,17 @@ public final class Backoffs {
     }
 
     /**
+     * One client call during a leader search (a member answered that it does not lead, and no
+     * member could serve the call: an election is under way) goes round the members again after 20
+     * ms doubling up to 100 ms, half of it random, so that a client learns the new leader within
+     * about 100 ms of its election and the clients of one cluster do not poll together. Only its
+     * delays are used; the call's own deadline, and the client's bound on a search, end it.
+     */
+    public static RetryPolicy leaderSearch() {
+        return endless(Duration.ofMillis(20), Duration.ofMillis(100), 0.5);
+    }
+
+    /**
      * A watch whose feed is unavailable reads it again from the same position after 50 ms doubling
      * up to 2 s, without jitter: a leader change or a broken connection delays events, never loses
      * them. Only its delays are used.

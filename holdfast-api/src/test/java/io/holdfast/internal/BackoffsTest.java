@@ -32,6 +32,12 @@ class BackoffsTest {
     }
 
     @Test
+    void aLeaderSearchGoesRoundAgainAfter20MsDoublingUpTo100msHalfOfItRandom() {
+        assertThat(millis(Backoffs.leaderSearch(), 5, () -> 0.0)).containsExactly(20L, 40L, 80L, 100L, 100L);
+        assertThat(millis(Backoffs.leaderSearch(), 5, () -> 1.0)).containsExactly(10L, 20L, 40L, 50L, 50L);
+    }
+
+    @Test
     void aRegisterConflictPausesUpTo1MsDoublingUpTo64msAllOfItRandom() {
         assertThat(millis(Backoffs.registerConflict(), 8, () -> 0.0))
                 .containsExactly(1L, 2L, 4L, 8L, 16L, 32L, 64L, 64L);

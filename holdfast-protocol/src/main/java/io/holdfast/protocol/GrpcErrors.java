@@ -41,6 +41,9 @@ public final class GrpcErrors {
     public static final Metadata.Key<String> ERROR_CODE =
             Metadata.Key.of("holdfast-error-code", Metadata.ASCII_STRING_MARSHALLER);
 
+    /** The description of the status a {@link NotLeaderException} becomes. */
+    private static final String NOT_LEADER = "not the leader";
+
     private GrpcErrors() {}
 
     /** The status (with trailers) to close a call with for this failure. */
@@ -59,7 +62,7 @@ public final class GrpcErrors {
             if (leader != null && !leader.isBlank()) {
                 trailers.put(LEADER, leader.strip());
             }
-            return Status.UNAVAILABLE.withDescription("not the leader").asRuntimeException(trailers);
+            return Status.UNAVAILABLE.withDescription(NOT_LEADER).asRuntimeException(trailers);
         }
         if (t instanceof HasErrorCode hf && hf.code() != null) {
             trailers.put(ERROR_CODE, hf.code().name());
@@ -83,6 +86,19 @@ public final class GrpcErrors {
                 .withDescription("internal error: " + t)
                 .withCause(t)
                 .asRuntimeException();
+    }
+
+    /**
+     * Whether a failed call is a member's answer that it does not lead ({@link NotLeaderException}
+     * crossed the wire), as opposed to a member that could not be reached or did not answer.
+     */
+    public static boolean isNotLeader(Throwable failure) {
+        Status status = Status.fromThrowable(failure);
+        Metadata trailers = Status.trailersFromThrowable(failure);
+        return status.getCode() == Status.Code.UNAVAILABLE
+                && NOT_LEADER.equals(status.getDescription())
+                && trailers != null
+                && trailers.containsKey(ERROR_CODE);
     }
 
     /**

@@ -36,10 +36,12 @@ import java.util.function.Function;
  *
  * <p><b>Guarantees.</b> Every call goes to the member believed to lead and follows the cluster's
  * redirects ({@link RedirectingCall}); a whole call, redirects included, ends within its deadline
- * (the call timeout, unless a method says otherwise), so {@link #boundsCalls()} is true. A call
- * fails with {@link UnavailableException} when no member could serve it, naming each member and
- * why ("127.0.0.1:4653: connection refused"); it is never retried here: the runtime's retry policy
- * decides when to try again (re-sending the same invocation, which is safe). Each subscribed
+ * (the call timeout, unless a method says otherwise), so {@link #boundsCalls()} is true. While
+ * the members answer that they do not lead (an election), a call but a heartbeat goes round them
+ * again every 100 ms at most, for up to 3 s ({@link RedirectingCall}). A call fails with {@link
+ * UnavailableException} when no member could serve it, naming each member and why
+ * ("127.0.0.1:4653: connection refused"); it is not sent again after that here: the runtime's
+ * retry policy decides when to try again (re-sending the same invocation, which is safe). Each subscribed
  * session has one event stream ({@link EventStream}), kept on the believed leader. After {@link
  * #close()} every call fails with {@link UnavailableException} ("the client is closed").
  *
@@ -139,12 +141,18 @@ public final class ClusterTransport implements LockService {
 
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
-        return call(
+        // No leader search: the session sends its next heartbeat within 100 ms of a failed one by
+        // itself, and counts its TTL from each heartbeat's sending, so a heartbeat held in a search
+        // would only date its acknowledgement back.
+        return RedirectingCall.send(
+                members,
+                scheduler,
                 HoldfastGrpc.getKeepAliveMethod(),
                 KeepAliveRequest.newBuilder().setSessionId(sessionId).build(),
                 true,
                 Convert::fromProto,
-                timeout.compareTo(callTimeout) < 0 ? timeout : callTimeout);
+                timeout.compareTo(callTimeout) < 0 ? timeout : callTimeout,
+                Duration.ZERO);
     }
 
     @Override
@@ -312,6 +320,7 @@ public final class ClusterTransport implements LockService {
     /** A call whose attempts, redirects included, must all end within {@code timeout}. */
     private <Q, A, T> CompletableFuture<T> call(
             MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Function<A, T> decode, Duration timeout) {
-        return RedirectingCall.send(members, method, request, provesLeader, decode, timeout);
+        return RedirectingCall.send(
+                members, scheduler, method, request, provesLeader, decode, timeout, RedirectingCall.LEADER_SEARCH);
     }
 }

@@ -10,8 +10,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.client.internal.Members.Member;
+import io.holdfast.internal.Backoffs;
 import io.holdfast.internal.Causes;
 import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.TraceHeaders;
@@ -25,6 +27,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -35,25 +40,37 @@ import java.util.function.Function;
  * <p><b>Guarantees.</b> A member that answers {@code UNAVAILABLE} naming the leader (the {@code
  * holdfast-leader} trailer) is left for that leader at once, at most twice the number of members
  * per call; a member that answers {@code UNAVAILABLE} without a name, or cannot be reached, is left
- * for the next member not yet tried in this call. The whole call, redirects included, has one
- * deadline. An answer from a member proves that it leads only for calls made with {@code
+ * for the next member not yet tried in this call. When every member has been tried and at least
+ * one of them answered that it does not lead, a leader is being elected (or has just been, and the
+ * members still name the old one): the call goes round the members again after a short pause
+ * ({@link Backoffs#leaderSearch()}: at most 100 ms), for up to {@link #LEADER_SEARCH} from its
+ * first such round (a call made without a search fails there instead), so that it reaches the new leader within about 100 ms of its election instead
+ * of waiting for the retry policy's growing pauses. The whole call, redirects and rounds included,
+ * has one deadline. An answer from a member proves that it leads only for calls made with {@code
  * provesLeader} (those the leader alone serves, such as {@code Submit} and {@code KeepAlive}:
  * reads may be answered by followers).
  *
- * <p><b>Does not guarantee</b> an answer, nor retries: when every member has been tried, the call
- * fails with one {@link UnavailableException} naming each member and why it could not serve
- * ("127.0.0.1:4653: connection refused; 127.0.0.1:4654: UNAVAILABLE no leader"), and the next call
- * starts at the next member; when the deadline passes, it fails with {@link UnavailableException}
- * too. The runtime's retry policy decides when to try again (re-sending the same invocation, which
- * is safe). Any other status becomes the typed exception it stands for ({@link GrpcErrors}).
+ * <p><b>Does not guarantee</b> an answer, nor retries: when every member has been tried (and the
+ * leader search, if any, has run out), the call fails with one {@link UnavailableException} naming
+ * each member and why it could not serve ("127.0.0.1:4653: connection refused; 127.0.0.1:4654:
+ * UNAVAILABLE no leader"), and the next call starts at the next member; when the deadline passes,
+ * it fails with {@link UnavailableException} too (naming what the members that answered said, if
+ * any did). The runtime's retry policy decides when to try again (re-sending the same invocation,
+ * which is safe). Any other status becomes the typed exception it stands for ({@link GrpcErrors}).
  */
 final class RedirectingCall<Q, A> {
+    /** How long one call keeps going round the members while they answer that they do not lead. */
+    static final Duration LEADER_SEARCH = Duration.ofSeconds(3);
+
+    private static final RetryPolicy SEARCH_PAUSES = Backoffs.leaderSearch();
     private final Members members;
+    private final ScheduledExecutorService scheduler;
     private final MethodDescriptor<Q, A> method;
     private final Q request;
     private final boolean provesLeader;
     private final CompletableFuture<A> result = new CompletableFuture<>();
     private final Duration timeout;
+    private final Duration leaderSearch;
     private final Deadline deadline;
     private final Set<Member> tried = new HashSet<>();
     /** Why each member tried could not serve the call ("connection refused"), in order. */
@@ -61,12 +78,26 @@ final class RedirectingCall<Q, A> {
 
     private final int maxRedirects;
     private int redirects;
+    /** Whether a member answered, in this round, that it does not lead. */
+    private boolean notLeaderAnswered;
+    /** Rounds of the leader search so far. */
+    private int searchRounds;
+    /** When the first round of the leader search ended ({@link System#nanoTime}). */
+    private long searchStartNanos;
     /** The trace the call carries to every member it tries ({@link TraceHeaders}), or null. */
     private final Context trace = TraceHeaders.current();
 
     private RedirectingCall(
-            Members members, MethodDescriptor<Q, A> method, Q request, boolean provesLeader, Duration timeout) {
+            Members members,
+            ScheduledExecutorService scheduler,
+            MethodDescriptor<Q, A> method,
+            Q request,
+            boolean provesLeader,
+            Duration timeout,
+            Duration leaderSearch) {
         this.members = members;
+        this.scheduler = scheduler;
+        this.leaderSearch = leaderSearch;
         this.method = method;
         this.request = request;
         this.provesLeader = provesLeader;
@@ -78,22 +109,28 @@ final class RedirectingCall<Q, A> {
     /**
      * Sends a call to the believed leader, following redirects, and decodes its answer.
      *
+     * @param scheduler where the rounds of a leader search are scheduled
      * @param provesLeader whether an answer proves that the member answering leads
      * @param decode reads the answer; an {@link InvalidArgumentException} it throws fails the call
      *     with {@link UnavailableException} ("cannot read the server's answer")
      * @param timeout the deadline of every attempt together, redirects included
+     * @param leaderSearch how long the call goes round the members while they answer that they do
+     *     not lead ({@link #LEADER_SEARCH}, or zero for none)
      */
     static <Q, A, T> CompletableFuture<T> send(
             Members members,
+            ScheduledExecutorService scheduler,
             MethodDescriptor<Q, A> method,
             Q request,
             boolean provesLeader,
             Function<A, T> decode,
-            Duration timeout) {
+            Duration timeout,
+            Duration leaderSearch) {
         if (members.isClosed()) {
             return CompletableFuture.failedFuture(new UnavailableException("the client is closed"));
         }
-        RedirectingCall<Q, A> call = new RedirectingCall<>(members, method, request, provesLeader, timeout);
+        RedirectingCall<Q, A> call =
+                new RedirectingCall<>(members, scheduler, method, request, provesLeader, timeout, leaderSearch);
         call.sendTo(members.leader());
         return call.result.thenApply(answer -> {
             try {
@@ -156,11 +193,54 @@ final class RedirectingCall<Q, A> {
         });
     }
 
+    /** Fails the call naming each member tried and why it could not serve. */
+    private void failNoMember(Throwable t) {
+        StringBuilder why = new StringBuilder();
+        reasons.forEach((member, reason) -> why.append(why.length() == 0 ? "" : "; ")
+                .append(member)
+                .append(": ")
+                .append(reason));
+        result.completeExceptionally(new UnavailableException(
+                "no member of " + members.addresses() + " could serve the call (" + why + ")", t));
+    }
+
+    /**
+     * Starts the next round of a leader search after its pause, if a member answered in this round
+     * that it does not lead and the search and the deadline leave time for it.
+     */
+    private boolean searchAgain() {
+        if (!notLeaderAnswered) {
+            return false;
+        }
+        long now = System.nanoTime();
+        if (searchRounds == 0) {
+            searchStartNanos = now;
+        }
+        long pause = SEARCH_PAUSES
+                .delayBefore(Math.min(searchRounds + 1, 16), ThreadLocalRandom.current()::nextDouble)
+                .toNanos();
+        if (now + pause - searchStartNanos > leaderSearch.toNanos()
+                || deadline.timeRemaining(TimeUnit.NANOSECONDS) <= pause) {
+            return false;
+        }
+        searchRounds++;
+        notLeaderAnswered = false;
+        redirects = 0;
+        tried.clear();
+        try {
+            scheduler.schedule(() -> sendTo(members.leader()), pause, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closed) {
+            return false; // the transport is closed: fail now
+        }
+        return true;
+    }
+
     private void failed(Member m, Throwable t) {
         Status status = Status.fromThrowable(t);
         if (members.isClosed()) {
             result.completeExceptionally(new UnavailableException("the client is closed", t));
         } else if (status.getCode() == Status.Code.UNAVAILABLE) {
+            notLeaderAnswered |= GrpcErrors.isNotLeader(t);
             Member hinted = members.hintedLeader(t);
             if (hinted != null && hinted != m && redirects < maxRedirects) {
                 redirects++;
@@ -177,16 +257,16 @@ final class RedirectingCall<Q, A> {
                 return;
             }
             members.moveOnFrom(m);
-            StringBuilder why = new StringBuilder();
-            reasons.forEach((member, reason) -> why.append(why.length() == 0 ? "" : "; ")
-                    .append(member)
-                    .append(": ")
-                    .append(reason));
-            result.completeExceptionally(new UnavailableException(
-                    "no member of " + members.addresses() + " could serve the call (" + why + ")", t));
+            if (!searchAgain()) {
+                failNoMember(t);
+            }
         } else if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
             members.moveOnFrom(m);
-            result.completeExceptionally(new UnavailableException(m + " did not answer within " + timeout, t));
+            if (!reasons.isEmpty()) {
+                failNoMember(t); // say what the members that answered said (a leader search's rounds)
+            } else {
+                result.completeExceptionally(new UnavailableException(m + " did not answer within " + timeout, t));
+            }
         } else {
             result.completeExceptionally(GrpcErrors.toException(t, m.toString()));
         }
