@@ -1,9 +1,7 @@
 package io.holdfast.server;
 
 import io.holdfast.internal.DaemonThreads;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -28,12 +26,14 @@ import org.slf4j.LoggerFactory;
  * gRPC and on Netty cannot hear each other, and Ratis would only retry, each side taking the other
  * for down, for ever.
  *
- * <p>Before Ratis starts, the node opens one connection to each other member's Raft port, all at
- * once, and sends it Ratis's Netty request for its list of groups ({@link #speaks}): a gRPC port
- * answers with an HTTP/2 frame, a Netty port with Ratis's Netty reply. A member that talks the other
- * transport stops the start with one line naming it and both transports. A member that is down,
- * paused or answers neither way within {@value #TIMEOUT_MILLIS} ms is passed over, so a mixed
- * cluster is caught by whichever member starts after one on the other transport is up.
+ * <p>Before Ratis starts, the node asks each other member's Raft port, all at once, what it talks
+ * ({@link #speaks}): a gRPC port answers the start of an HTTP/2 connection, a Netty port Ratis's
+ * Netty request for its list of groups. A member that talks the other transport stops the start
+ * with one line naming it and both transports. A member that is down, paused or answers neither
+ * way within {@value #TIMEOUT_MILLIS} ms is passed over, so a mixed cluster is caught by whichever
+ * member starts after one on the other transport is up. Costs a node on gRPC one short exchange
+ * per member that is up, and a node on Netty up to a second more (a Netty port does not answer
+ * the HTTP/2 start).
  *
  * <p>A node on Netty also says, in one WARN line, that Netty is not for production ({@link
  * RaftTransport}).
@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * none, is refused by the TLS handshake anyway.
  */
 final class TransportCheck {
+    /** An HTTP/2 client's connection preface, then an empty SETTINGS frame. */
+    private static final byte[] HTTP2_PREFACE = concat(
+            "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+            new byte[] {0, 0, 0, 0x4, 0, 0, 0, 0, 0});
+
     private static final Logger LOG = LoggerFactory.getLogger(TransportCheck.class);
     static final long TIMEOUT_MILLIS = 1000;
 
@@ -94,41 +99,62 @@ final class TransportCheck {
     }
 
     /**
-     * What {@code peer}'s Raft port talks, as one exchange tells: empty when it does not answer in
-     * time or answers neither as gRPC nor as Ratis's Netty transport.
+     * What {@code peer}'s Raft port talks, as at most two exchanges tell: empty when it does not
+     * answer in time or answers neither as gRPC nor as Ratis's Netty transport. First the start of
+     * an HTTP/2 connection, which a gRPC port answers with its settings (and takes for a client
+     * that went away); then, if that gets no HTTP/2 answer, Ratis's Netty request for the groups.
      */
     static Optional<RaftTransport> speaks(RaftPeer peer, RaftGroup group) {
-        String address = peer.getAddress();
-        int colon = address.lastIndexOf(':');
-        int timeout = (int) TIMEOUT_MILLIS;
-        try (Socket socket = new Socket()) {
-            socket.connect(
-                    new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
-                    timeout);
-            socket.setSoTimeout(timeout);
+        if (answersHttp2(peer)) {
+            return Optional.of(RaftTransport.GRPC);
+        }
+        try (Socket socket = connect(peer)) {
             GroupListRequest request = new GroupListRequest(ClientId.randomId(), peer.getId(), group.getGroupId(), 1);
             RaftNettyServerRequestProto.newBuilder()
                     .setGroupListRequest(ClientProtoUtils.toGroupListRequestProto(request))
                     .build()
                     .writeDelimitedTo(socket.getOutputStream());
             socket.getOutputStream().flush();
-            InputStream in = new BufferedInputStream(socket.getInputStream());
-            in.mark(1);
-            int first = in.read();
-            if (first == 0) {
-                // An HTTP/2 frame (its length's high byte): Ratis's Netty replies are never empty.
-                return Optional.of(RaftTransport.GRPC);
-            }
-            if (first < 0) {
-                return Optional.empty();
-            }
-            in.reset();
-            RaftNettyServerReplyProto reply = RaftNettyServerReplyProto.parseDelimitedFrom(in);
+            RaftNettyServerReplyProto reply = RaftNettyServerReplyProto.parseDelimitedFrom(socket.getInputStream());
             return reply != null && (reply.hasGroupListReply() || reply.hasExceptionReply())
                     ? Optional.of(RaftTransport.NETTY)
                     : Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
+    }
+
+    /** Whether {@code peer}'s Raft port answers an HTTP/2 client's preface with a SETTINGS frame. */
+    private static boolean answersHttp2(RaftPeer peer) {
+        try (Socket socket = connect(peer)) {
+            socket.getOutputStream().write(HTTP2_PREFACE);
+            socket.getOutputStream().flush();
+            byte[] header = socket.getInputStream().readNBytes(9);
+            return header.length == 9 && header[3] == 0x4; // a frame of type SETTINGS
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static Socket connect(RaftPeer peer) throws IOException {
+        String address = peer.getAddress();
+        int colon = address.lastIndexOf(':');
+        Socket socket = new Socket();
+        try {
+            socket.connect(
+                    new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
+                    (int) TIMEOUT_MILLIS);
+            socket.setSoTimeout((int) TIMEOUT_MILLIS);
+            return socket;
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 }
