@@ -49,13 +49,13 @@ class RaftTransportTest {
             for (int i = 0; i < 3; i++) {
                 cluster.start(i, RaftTransport.NETTY);
             }
-            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            int leader = cluster.awaitLeader(Duration.ofSeconds(60));
             assertThat(speaks(cluster, leader)).contains(RaftTransport.NETTY);
             LockClient client = cluster.open(OPTIONS);
             Lease held = client.lock("t/1").acquire(Duration.ofSeconds(10));
 
             cluster.stop(leader);
-            int next = cluster.awaitLeader(Duration.ofSeconds(30));
+            int next = cluster.awaitLeader(Duration.ofSeconds(60));
             assertThat(next).isNotEqualTo(leader);
             org.awaitility.Awaitility.await()
                     .atMost(Duration.ofSeconds(15))
@@ -76,7 +76,7 @@ class RaftTransportTest {
         try (TestCluster cluster = new TestCluster(3, 0)) {
             cluster.start(0, RaftTransport.GRPC);
             cluster.start(1, RaftTransport.GRPC);
-            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            int leader = cluster.awaitLeader(Duration.ofSeconds(60));
             assertThat(speaks(cluster, leader)).contains(RaftTransport.GRPC);
             assertThatThrownBy(() -> cluster.start(2, RaftTransport.NETTY))
                     .isInstanceOf(HoldfastServer.StartupException.class)
