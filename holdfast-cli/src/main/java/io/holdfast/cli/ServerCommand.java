@@ -4,6 +4,7 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.AccessRules;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.RaftTransport;
 import io.holdfast.server.ServerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,6 +113,9 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             converter = DurationConverter.class,
             description = "Shortest Raft election timeout (default: 300ms alone, 1s in a cluster).")
     Duration electionTimeout;
+
+    @Option(names = "--raft-transport", description = "grpc (default) or netty, as every member (docs/server.md)")
+    String raftTransport;
 
     @Option(
             names = "--no-fsync",
@@ -337,7 +341,9 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             Duration election = electionTimeout != null
                     ? electionTimeout
                     : members.size() == 1 ? Duration.ofMillis(300) : Duration.ofSeconds(1);
-            ServerConfig plain = new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election);
+            ServerConfig plain = new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election)
+                    .withRaftTransport(
+                            raftTransport == null ? RaftTransport.configured() : RaftTransport.parse(raftTransport));
             return withAuth(withTls(plain));
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);

@@ -56,6 +56,27 @@ class ServerConfigFileTest {
     }
 
     @Test
+    void theRaftTransportIsGrpcOrNettyAndNettyComesWithoutTls() throws Exception {
+        String data = dir.resolve("d").toString();
+        assertThat(run(Map.of("HOLDFAST_RAFT_TRANSPORT", "quic"), "server", "--data-dir", data))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .endsWith("the Raft transport is grpc or netty, not 'quic'");
+
+        err.getBuffer().setLength(0);
+        Path file = config("raft-transport = netty\ntls-cert = n1.pem\ntls-key = n1-key.pem\ntls-ca = ca.pem\n");
+        assertThat(run(Map.of(), "server", "--config", file.toString(), "--data-dir", data))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .endsWith("the netty Raft transport has no TLS (Ratis 3.3.0; RATIS-2634): members with TLS on talk"
+                        + " Raft over grpc (--raft-transport grpc)");
+    }
+
+    @Test
     void aMisspeltSettingIsRefusedNamingIt() throws Exception {
         Path file = config("client-prot = 4653\n");
         assertThat(run(Map.of(), "server", "--config", file.toString())).isEqualTo(ExitCodes.USAGE);

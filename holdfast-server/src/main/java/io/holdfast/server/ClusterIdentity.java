@@ -237,8 +237,7 @@ final class ClusterIdentity {
                 .setProperties(properties)
                 .setParameters(parameters)
                 .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry())
-                .setClientRpc(new org.apache.ratis.grpc.GrpcFactory(parameters)
-                        .newRaftClientRpc(org.apache.ratis.protocol.ClientId.randomId(), properties))
+                .setClientRpc(RaftSettings.clientRpc(parameters, properties))
                 .build()) {
             String answer = client.io()
                     .sendStaleRead(TableQuery.CLUSTER_ID.message(), 0, peer.getId())

@@ -119,6 +119,7 @@ public final class HoldfastServer implements AutoCloseable {
         Path raftDir = openStorage(config.dataDir());
         checkPortsFree(config);
         Members members = Members.of(config);
+        TransportCheck.check(config, members.group());
         RaftGroup startGroup = startGroup(config, members.group(), raftDir);
         checkPeersClusterId(config, members);
         LockStateMachine machine = new LockStateMachine(bugs, vocabulary);

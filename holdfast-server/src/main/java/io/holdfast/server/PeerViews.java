@@ -20,7 +20,6 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerProto;
 import org.apache.ratis.protocol.ClientId;
@@ -216,7 +215,7 @@ final class PeerViews {
                 .setParameters(parameters)
                 .setClientId(ClientId.randomId())
                 .setRetryPolicy(RetryPolicies.noRetry())
-                .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
+                .setClientRpc(RaftSettings.clientRpc(parameters, properties))
                 .build()) {
             GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(group.getGroupId());
             long heard = -1;

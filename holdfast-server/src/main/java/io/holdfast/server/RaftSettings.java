@@ -4,29 +4,45 @@ import io.holdfast.protocol.TlsFiles;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.ClientFactory;
+import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * How every node runs Ratis: its properties (storage, the Raft port, reads, the log, elections,
- * snapshots) and, with TLS on, the TLS of its Raft port. Each setting that departs from Ratis's
- * default says why beside it.
+ * How every node runs Ratis: its properties (the transport, storage, the Raft port, reads, the log,
+ * elections, snapshots) and its parameters (the transport and, with TLS on, the TLS of its Raft
+ * port). Each setting that departs from Ratis's default says why beside it.
+ *
+ * <p>What each transport is given. gRPC: the TLS below; its message size limit (64 MiB) and flow
+ * control window (1 MiB) are Ratis's defaults. Netty ({@link RaftTransport#NETTY}): no TLS and no
+ * message size limit exist for it in Ratis 3.3.0; its leader sends one append at a time to each
+ * follower ({@code LogAppenderDefault}) and, after a failed send, tries again after
+ * {@code raft.server.rpc.sleep.time} (set to 200 ms below) instead of by the retry policy, which
+ * only gRPC's appender reads. Everything else here applies to both.
  */
 final class RaftSettings {
+    private static final String TRANSPORT = "holdfast.raft.transport";
+
     private RaftSettings() {}
 
     /**
-     * With TLS on, every connection of the Raft port (peers, and Ratis's own client and admin
-     * services on the same port) is mutually authenticated TLS against the node's CA: a process
-     * without a certificate from that CA can neither join nor append to the log.
+     * The node's transport, and with TLS on (gRPC only), every connection of the Raft port (peers,
+     * and Ratis's own client and admin services on the same port) is mutually authenticated TLS
+     * against the node's CA: a process without a certificate from that CA can neither join nor
+     * append to the log.
      */
     static Parameters parameters(ServerConfig config) {
         Parameters parameters = new Parameters();
+        parameters.put(TRANSPORT, config.raftTransport(), RaftTransport.class);
         TlsFiles tls = config.tls();
         if (tls != null) {
             GrpcTlsConfig peers = new GrpcTlsConfig(
@@ -42,6 +58,17 @@ final class RaftSettings {
     }
 
     /**
+     * A client RPC to the members' Raft ports over the transport that {@code parameters} (from
+     * {@link #parameters}) name, with their TLS; gRPC for parameters that name none.
+     */
+    static RaftClientRpc clientRpc(Parameters parameters, RaftProperties clientProperties) {
+        RaftTransport transport = parameters.get(TRANSPORT, RaftTransport.class);
+        ClientFactory factory = ClientFactory.cast(
+                (transport == null ? RaftTransport.GRPC : transport).rpcType().newFactory(parameters));
+        return factory.newRaftClientRpc(ClientId.randomId(), clientProperties);
+    }
+
+    /**
      * The Ratis settings every node runs with, for the configuration {@code config} and the Raft
      * directory {@code raftDir}.
      */
@@ -49,8 +76,18 @@ final class RaftSettings {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
         RaftServerConfigKeys.setStorageFreeSpaceMin(p, SizeInBytes.valueOf("16MB"));
-        GrpcConfigKeys.Server.setHost(p, config.bindHost());
-        GrpcConfigKeys.Server.setPort(p, config.self().raftPort());
+        RaftConfigKeys.Rpc.setType(p, config.raftTransport().rpcType());
+        if (config.raftTransport() == RaftTransport.NETTY) {
+            NettyConfigKeys.Server.setHost(p, config.bindHost());
+            NettyConfigKeys.Server.setPort(p, config.self().raftPort());
+            // Netty's appender waits this long after each failed send, whatever the retry policy
+            // below says (Ratis's default, 25 ms, tries a member that is down 40 times a second,
+            // with a warning for each refused connection): the same 200 ms as gRPC's retries.
+            RaftServerConfigKeys.Rpc.setSleepTime(p, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS));
+        } else {
+            GrpcConfigKeys.Server.setHost(p, config.bindHost());
+            GrpcConfigKeys.Server.setPort(p, config.self().raftPort());
+        }
         // Correctness settings (see VERIFICATION.md): linearizable reads, durable appends, loud corruption.
         RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, !config.fsync());

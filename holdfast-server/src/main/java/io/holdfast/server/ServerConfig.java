@@ -31,6 +31,8 @@ import java.util.regex.Pattern;
  * @param clientAuth whether clients must present a certificate (with {@code tls} only)
  * @param auth how clients prove who they are and the access rules to start with; null for none
  *     (every client is served without an identity)
+ * @param raftTransport how the members talk Raft to each other ({@link RaftTransport}): the same on
+ *     every member; {@link RaftTransport#NETTY} only without {@code tls}
  */
 public record ServerConfig(
         String nodeId,
@@ -43,7 +45,8 @@ public record ServerConfig(
         Duration electionTimeoutMin,
         TlsFiles tls,
         TlsFiles.ClientAuth clientAuth,
-        Auth auth) {
+        Auth auth,
+        RaftTransport raftTransport) {
 
     /**
      * Client authentication.
@@ -81,7 +84,7 @@ public record ServerConfig(
     private static final Pattern PEER =
             Pattern.compile("([A-Za-z0-9_-]{1,64})=([^:=,\\s]+):(\\d{1,5})(?::(\\d{1,5}))?");
 
-    /** A plaintext node. */
+    /** A plaintext node on the {@linkplain RaftTransport#configured() configured} Raft transport. */
     public ServerConfig(
             String nodeId,
             Map<String, Peer> peers,
@@ -102,7 +105,8 @@ public record ServerConfig(
                 electionTimeoutMin,
                 null,
                 TlsFiles.ClientAuth.NONE,
-                null);
+                null,
+                RaftTransport.configured());
     }
 
     public ServerConfig {
@@ -115,6 +119,11 @@ public record ServerConfig(
         }
         if (tls == null && clientAuth != TlsFiles.ClientAuth.NONE) {
             throw new IllegalArgumentException("client certificates can only be asked for with TLS on");
+        }
+        Objects.requireNonNull(raftTransport, "raftTransport");
+        if (tls != null && raftTransport != RaftTransport.GRPC) {
+            throw new IllegalArgumentException("the " + raftTransport + " Raft transport has no TLS (Ratis 3.3.0;"
+                    + " RATIS-2634): members with TLS on talk Raft over grpc (--raft-transport grpc)");
         }
         Objects.requireNonNull(peers, "peers");
         Objects.requireNonNull(dataDir, "dataDir");
@@ -161,7 +170,8 @@ public record ServerConfig(
                 electionTimeoutMin,
                 tls,
                 clientAuth,
-                auth);
+                auth,
+                raftTransport);
     }
 
     /** This configuration with client authentication (see {@link Auth}). */
@@ -177,7 +187,25 @@ public record ServerConfig(
                 electionTimeoutMin,
                 tls,
                 clientAuth,
-                auth);
+                auth,
+                raftTransport);
+    }
+
+    /** This configuration with the members talking Raft over {@code transport}. */
+    public ServerConfig withRaftTransport(RaftTransport transport) {
+        return new ServerConfig(
+                nodeId,
+                peers,
+                dataDir,
+                bindHost,
+                clientPort,
+                httpPort,
+                fsync,
+                electionTimeoutMin,
+                tls,
+                clientAuth,
+                auth,
+                transport);
     }
 
     /** This node's own addresses. */

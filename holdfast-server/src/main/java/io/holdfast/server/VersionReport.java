@@ -13,10 +13,8 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcFactory;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -282,7 +280,7 @@ final class VersionReport implements AutoCloseable {
                 .setParameters(parameters)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                         group.getPeers().size() * 2, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
-                .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
+                .setClientRpc(RaftSettings.clientRpc(parameters, properties))
                 .build()) {
             // The blocking API: the asynchronous one logs an ERROR with a stack trace for every
             // attempt that fails (a leader stepping down, a member stopping).
@@ -324,7 +322,7 @@ final class VersionReport implements AutoCloseable {
                     .setProperties(properties)
                     .setParameters(parameters)
                     .setRetryPolicy(RetryPolicies.noRetry())
-                    .setClientRpc(new GrpcFactory(parameters).newRaftClientRpc(ClientId.randomId(), properties))
+                    .setClientRpc(RaftSettings.clientRpc(parameters, properties))
                     .build()) {
                 var info = client.getGroupManagementApi(peer.getId()).info(groupId);
                 RoleInfoProto role = info.getRoleInfoProto();

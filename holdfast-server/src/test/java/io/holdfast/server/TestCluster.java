@@ -217,6 +217,11 @@ final class TestCluster implements AutoCloseable {
         nodes[i] = bugs.isEmpty() ? HoldfastServer.start(config(i)) : HoldfastServer.start(config(i), bugs);
     }
 
+    /** Starts node {@code i} talking Raft over {@code transport}, whatever the others use. */
+    void start(int i, RaftTransport transport) throws Exception {
+        nodes[i] = HoldfastServer.start(config(i).withRaftTransport(transport));
+    }
+
     /** Starts node {@code i} as a build that speaks {@code vocabulary} (an older or newer build). */
     void start(int i, io.holdfast.core.Vocabulary vocabulary) throws Exception {
         nodes[i] = HoldfastServer.start(config(i), bugs, vocabulary, true);

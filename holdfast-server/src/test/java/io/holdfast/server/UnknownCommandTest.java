@@ -11,10 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.grpc.GrpcFactory;
-import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -107,7 +104,7 @@ class UnknownCommandTest {
                 .setLeaderId(org.apache.ratis.protocol.RaftPeerId.valueOf("n" + (cluster.leaderIndex() + 1)))
                 .setProperties(properties)
                 .setRetryPolicy(RetryPolicies.noRetry())
-                .setClientRpc(new GrpcFactory(new Parameters()).newRaftClientRpc(ClientId.randomId(), properties))
+                .setClientRpc(RaftSettings.clientRpc(RaftSettings.parameters(cluster.config(0)), properties))
                 .build()) {
             try {
                 RaftClientReply reply = client.async()

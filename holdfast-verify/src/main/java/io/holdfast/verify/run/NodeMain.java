@@ -2,6 +2,7 @@ package io.holdfast.verify.run;
 
 import io.holdfast.core.PlantedBug;
 import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.RaftTransport;
 import io.holdfast.server.ServerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One Holdfast node as the verification harness runs it, in its own JVM: {@code --id n1 --peers
- * n1=n1.holdfast:R:C,… --data-dir DIR --http-port H --election-timeout MS [--bugs a,b]}. It
- * prints {@code READY <clientPort> <httpPort>} once serving, or {@code FAILED <reason>} and exits
+ * n1=n1.holdfast:R:C,… --data-dir DIR --http-port H --election-timeout MS [--raft-transport grpc|netty]
+ * [--bugs a,b]}. It prints {@code READY <clientPort> <httpPort>} once serving, or {@code FAILED <reason>} and exits
  * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it. Its Raft division gone,
  * it ends as {@code holdfast server} does: halted ({@link HoldfastServer#halted()}: a division Ratis
  * closed, another cluster's log), it prints {@code HALTED <reason>} and exits 71; removed from the
@@ -42,14 +43,15 @@ public final class NodeMain {
         Map<String, ServerConfig.Peer> peers = ServerConfig.parsePeers(opts.get("--peers"));
         ServerConfig.Peer self = peers.get(id);
         ServerConfig config = new ServerConfig(
-                id,
-                peers,
-                Path.of(opts.get("--data-dir")),
-                "127.0.0.1",
-                self == null ? 0 : self.clientPort(),
-                Integer.parseInt(opts.getOrDefault("--http-port", "-1")),
-                true,
-                Duration.ofMillis(Long.parseLong(opts.getOrDefault("--election-timeout", "1000"))));
+                        id,
+                        peers,
+                        Path.of(opts.get("--data-dir")),
+                        "127.0.0.1",
+                        self == null ? 0 : self.clientPort(),
+                        Integer.parseInt(opts.getOrDefault("--http-port", "-1")),
+                        true,
+                        Duration.ofMillis(Long.parseLong(opts.getOrDefault("--election-timeout", "1000"))))
+                .withRaftTransport(RaftTransport.parse(opts.getOrDefault("--raft-transport", "grpc")));
         HoldfastServer server;
         try {
             server = HoldfastServer.start(config, bugs(opts.getOrDefault("--bugs", "")));

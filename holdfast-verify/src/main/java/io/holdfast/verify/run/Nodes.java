@@ -209,7 +209,10 @@ final class Nodes implements AutoCloseable {
                 "--peers", peersFor(id),
                 "--data-dir", s.dataDir().toString(),
                 "--http-port", Integer.toString(s.httpPort()),
-                "--election-timeout", Long.toString(electionTimeout.toMillis())));
+                "--election-timeout", Long.toString(electionTimeout.toMillis()),
+                // the members' transport: this JVM's -Dholdfast.raftTransport, grpc without it
+                "--raft-transport",
+                        io.holdfast.server.RaftTransport.configured().toString()));
         if (!bugs.isEmpty()) {
             args.add("--bugs");
             args.add(String.join(",", bugs));
