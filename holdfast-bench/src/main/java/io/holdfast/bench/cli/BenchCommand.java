@@ -1,5 +1,6 @@
 package io.holdfast.bench.cli;
 
+import io.holdfast.HasErrorCode;
 import io.holdfast.bench.load.CpuMeter;
 import io.holdfast.bench.load.LatencyPlot;
 import io.holdfast.bench.load.LoadGenerator;
@@ -200,9 +201,9 @@ public final class BenchCommand implements Callable<Integer>, CliCommand {
     }
 
     /**
-     * Opens and closes one client, again every 100 ms while the backend cannot be reached, until
-     * {@code --await-backend} has passed; then the last failure is the command's. No provider for the URI fails at
-     * once.
+     * Opens and closes one client, again every 100 ms while the backend is unavailable (exit 69), until {@code
+     * --await-backend} has passed; then the last failure is the command's. Any other failure (no provider for the
+     * URI, a malformed one) is the command's at once.
      */
     private void awaitBackend() throws InterruptedException {
         long deadline = System.nanoTime() + awaitBackend.toNanos();
@@ -210,10 +211,10 @@ public final class BenchCommand implements Callable<Integer>, CliCommand {
             try {
                 backend.open().close();
                 return;
-            } catch (CliFailure e) {
-                throw e;
             } catch (RuntimeException e) {
-                if (System.nanoTime() - deadline >= 0) {
+                boolean unavailable =
+                        e instanceof HasErrorCode c && ExitCodes.of(c.code()) == ExitCodes.BACKEND_UNAVAILABLE;
+                if (!unavailable || System.nanoTime() - deadline >= 0) {
                     throw e;
                 }
                 Thread.sleep(100);
