@@ -45,7 +45,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             HealthCommand.class,
             DemoCommand.class
             // then, added by commandLine() in this order: the commands found at run time (bench), verify, help
-            // and cds-training
+            // and cds-training, server-training
         })
 public final class Main implements Callable<Integer> {
     static {
@@ -97,6 +97,7 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand(new VerifyCommand());
         cl.addSubcommand(new HelpCommand());
         cl.addSubcommand(new CdsTrainingCommand());
+        cl.addSubcommand(new ServerTrainingCommand());
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler(Main::usageError);

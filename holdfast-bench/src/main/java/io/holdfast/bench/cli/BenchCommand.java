@@ -1,5 +1,6 @@
 package io.holdfast.bench.cli;
 
+import io.holdfast.HasErrorCode;
 import io.holdfast.bench.load.CpuMeter;
 import io.holdfast.bench.load.LatencyPlot;
 import io.holdfast.bench.load.LoadGenerator;
@@ -49,6 +50,7 @@ import picocli.CommandLine.Spec;
             "  holdfast bench --clients 1                        one client",
             "  holdfast bench --clients 64 --locks 64            64 clients on 64 locks",
             "  holdfast bench --clients 64 --locks 1             64 clients on one lock (handoffs)",
+            "  holdfast bench --per-second --warmup 0s --await-backend 60s   from a cluster's first second",
             "",
             "Exit code: 0 without errors; 1 when some pairs failed (counted by type); 69 backend unavailable;"
                     + " 64 usage error."
@@ -122,6 +124,22 @@ public final class BenchCommand implements Callable<Integer>, CliCommand {
     List<Long> serverPids = new ArrayList<>();
 
     @Option(
+            names = "--per-second",
+            description = "Also print one line per second on stdout as it ends, warmup included: pairs/s (handoffs/s)"
+                    + " and the p50 and p99 of the pairs that ended in that second, and that second's errors.")
+    boolean perSecond;
+
+    @Option(
+            names = "--await-backend",
+            paramLabel = "DURATION",
+            defaultValue = "0s",
+            converter = DurationConverter.class,
+            description = "Until the backend first answers, try again every 100 ms for up to this long instead of"
+                    + " failing at once (exit 69 after it): for a cluster that is still starting (default:"
+                    + " ${DEFAULT-VALUE}).")
+    Duration awaitBackend;
+
+    @Option(
             names = "--progress",
             negatable = true,
             description = "A progress line on stderr (default: when it is a" + " terminal).")
@@ -138,11 +156,22 @@ public final class BenchCommand implements Callable<Integer>, CliCommand {
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
-        backend.open().close(); // no provider: a usage error; unreachable: 69, before any thread starts
+        awaitBackend(); // no provider: a usage error; unreachable: 69, before any thread starts
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean showProgress = progress != null ? progress : System.console() != null;
+        long[] errorsBefore = {0};
+        boolean[] wasWarmup = {true};
         LoadReport report = new LoadGenerator(settings, meter).run(t -> {
+            if (perSecond) {
+                if (wasWarmup[0] && !t.warmup()) {
+                    errorsBefore[0] = 0; // the measured window counts its errors from zero
+                }
+                wasWarmup[0] = t.warmup();
+                out.println(LoadGenerator.secondLine(t, errorsBefore[0], settings));
+                out.flush();
+                errorsBefore[0] = t.errors();
+            }
             if (showProgress) {
                 err.print("\r" + LoadGenerator.progressLine(t, settings));
                 err.flush();
@@ -169,5 +198,27 @@ public final class BenchCommand implements Callable<Integer>, CliCommand {
             }
         }
         return report.errorCount() == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+    }
+
+    /**
+     * Opens and closes one client, again every 100 ms while the backend is unavailable (exit 69), until {@code
+     * --await-backend} has passed; then the last failure is the command's. Any other failure (no provider for the
+     * URI, a malformed one) is the command's at once.
+     */
+    private void awaitBackend() throws InterruptedException {
+        long deadline = System.nanoTime() + awaitBackend.toNanos();
+        while (true) {
+            try {
+                backend.open().close();
+                return;
+            } catch (RuntimeException e) {
+                boolean unavailable =
+                        e instanceof HasErrorCode c && ExitCodes.of(c.code()) == ExitCodes.BACKEND_UNAVAILABLE;
+                if (!unavailable || System.nanoTime() - deadline >= 0) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 }

@@ -42,9 +42,18 @@ import org.HdrHistogram.Recorder;
  * The CLI runs the same thing as {@code ./holdfast bench}.
  */
 public final class LoadGenerator {
-    /** One progress report, about once a second. */
+    /**
+     * One progress report, about once a second: the pairs that ended since the last one, as a rate and as latency
+     * percentiles ({@code NaN} when none ended), and the errors so far in this phase (warmup, then measure).
+     */
     public record Tick(
-            double elapsedSeconds, double totalSeconds, boolean warmup, double rate, double p99Ms, long errors) {}
+            double elapsedSeconds,
+            double totalSeconds,
+            boolean warmup,
+            double rate,
+            double p50Ms,
+            double p99Ms,
+            long errors) {}
 
     private final LoadSettings settings;
     private final CpuMeter cpu;
@@ -190,6 +199,7 @@ public final class LoadGenerator {
                     totalSeconds,
                     inWarmup,
                     seconds <= 0 ? 0 : interval.getTotalCount() / seconds,
+                    LoadReport.ms(interval, 50),
                     LoadReport.ms(interval, 99),
                     errorCount()));
             lastTick = now;
@@ -258,6 +268,24 @@ public final class LoadGenerator {
                 settings.contended() ? "handoffs/s" : "pairs/s",
                 LoadReport.fmt(t.p99Ms(), 2),
                 t.errors());
+    }
+
+    /**
+     * One second of a run as one line: "second  12 measure     1,234 pairs/s  p50    0.81 ms  p99    3.20 ms
+     * errors 0", where {@code errors} counts those of that second alone ({@code errorsBefore}: the tick's count at
+     * the line before, in the same phase).
+     */
+    public static String secondLine(Tick t, long errorsBefore, LoadSettings settings) {
+        return String.format(
+                Locale.ROOT,
+                "second %3.0f %-7s %,9.0f %s  p50 %7s ms  p99 %7s ms  errors %d",
+                t.elapsedSeconds(),
+                t.warmup() ? "warmup" : "measure",
+                t.rate(),
+                settings.contended() ? "handoffs/s" : "pairs/s",
+                LoadReport.fmt(t.p50Ms(), 2),
+                LoadReport.fmt(t.p99Ms(), 2),
+                Math.max(0, t.errors() - errorsBefore));
     }
 
     /**

@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.cli.ExitCodes;
 import io.holdfast.cli.Main;
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.ServerConfig;
+import io.holdfast.testkit.FreePorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,6 +97,71 @@ class BenchCommandTest {
         assertThat(out.toString())
                 .contains("latency plot " + dir.resolve("plot.html").toAbsolutePath());
         assertThat(err.toString()).as("the progress bar").contains("[####").contains("measure");
+    }
+
+    @Test
+    void printsEverySecondAsItEndsWarmupIncluded() {
+        int exit = bench(
+                "--backend",
+                "mem:bench-seconds",
+                "--duration",
+                "2s",
+                "--warmup",
+                "1s",
+                "--plot",
+                "none",
+                "--per-second");
+
+        assertThat(exit).as(err.toString()).isZero();
+        List<String> seconds =
+                out.toString().lines().filter(l -> l.startsWith("second ")).toList();
+        assertThat(seconds).hasSize(3);
+        assertThat(seconds.get(0))
+                .matches("second +1 warmup +[0-9,]+ pairs/s  p50 +[0-9.]+ ms  p99 +[0-9.]+ ms  errors 0");
+        assertThat(seconds.get(1)).startsWith("second   2 measure");
+        assertThat(seconds.get(2)).startsWith("second   3 measure");
+        assertThat(out.toString()).as("the summary follows").contains("1 client on 1 lock at mem:bench-seconds");
+    }
+
+    /**
+     * A cluster that is still starting: without {@code --await-backend} the run fails at once (69); with it, the
+     * run waits for the node and measures from its first second.
+     */
+    @Test
+    void awaitsABackendThatIsStillStarting(@TempDir Path dir) throws Exception {
+        int client = FreePorts.next();
+        String uri = "holdfast://127.0.0.1:" + client;
+        assertThat(bench("--backend", uri, "--duration", "1s", "--warmup", "0s", "--plot", "none"))
+                .isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
+        err.getBuffer().setLength(0);
+
+        CompletableFuture<HoldfastServer> late = CompletableFuture.supplyAsync(() -> {
+            try {
+                Thread.sleep(1000);
+                return HoldfastServer.start(
+                        ServerConfig.single(dir.resolve("node"), "127.0.0.1", client, FreePorts.next(), -1));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            int exit = bench(
+                    "--backend",
+                    uri,
+                    "--await-backend",
+                    "60s",
+                    "--duration",
+                    "1s",
+                    "--warmup",
+                    "0s",
+                    "--plot",
+                    "none",
+                    "--per-second");
+            assertThat(exit).as(err.toString()).isZero();
+            assertThat(out.toString()).contains("second   1 measure");
+        } finally {
+            late.get(60, TimeUnit.SECONDS).close();
+        }
     }
 
     @Test
