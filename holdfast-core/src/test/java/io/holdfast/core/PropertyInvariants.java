@@ -401,11 +401,17 @@ final class PropertyInvariants {
         }
     }
 
-    /** The sessions the command ended: gone from the view, or the one it expired, closed or ended. */
-    private static Set<String> endedSessions(Command command, ModelView before, ModelView after) {
+    /**
+     * The sessions the command ended: gone from the view, or the one it expired, closed or ended
+     * unless it was refused (a retried close of a session's earlier life, say: the session lives on).
+     */
+    private static Set<String> endedSessions(Command command, Reply reply, ModelView before, ModelView after) {
         Set<String> ended = new HashSet<>();
         before.sessions().forEach(v -> ended.add(v.id()));
         after.sessions().forEach(v -> ended.remove(v.id()));
+        if (reply instanceof Reply.Failed) {
+            return ended;
+        }
         if (command instanceof Command.ExpireSession x) {
             ended.add(x.sessionId());
         } else if (command instanceof Command.EndSession x) {
@@ -422,7 +428,7 @@ final class PropertyInvariants {
     }
 
     private static void checkRegisters(Command command, boolean retry, ModelView before, ModelView after, Reply reply) {
-        Set<String> ended = endedSessions(command, before, after);
+        Set<String> ended = endedSessions(command, reply, before, after);
         String deleted = !retry && command instanceof Command.KeyDelete d && reply instanceof Reply.Ok ? d.key() : null;
         List<ModelView.VRegister> kept = new ArrayList<>();
         for (ModelView.VRegister was : before.registers()) {

@@ -70,6 +70,25 @@ class PropertyLockTableTest {
         PropertyChecker.check(script, PropertySubject.of(new LockTable()), PropertyChecker.Options.all(8));
     }
 
+    /**
+     * Found by these properties (CI, 2026-11-27): a retried close of an earlier life of s0, refused
+     * ("already acknowledged") after s0 was opened again and attached a key, was taken for the end of
+     * s0 by the register invariant, which then called the key an orphan. A refused close ends nothing.
+     */
+    @Example
+    void aRefusedCloseOfAReopenedSessionEndsNothing() {
+        List<PropertyStep> script = List.of(
+                new PropertyStep.Close(0, 1, 109), // s0 closes
+                new PropertyStep.KeyStep(0, 0, 0, 1, 0), // its attach is refused: s0 is gone
+                new PropertyStep.Open(0, 0, 94), // s0 opens again
+                new PropertyStep.Retry(8, 57), // the attach again: written, attached to the new s0
+                new PropertyStep.Acquire(2, 2, 3, 0, 1, 3, 0, 1523, 1, -1206),
+                new PropertyStep.Acquire(4, 2, 0, 3, 1, 3, 3001, 0, 0, 0),
+                new PropertyStep.Acquire(3, 2, 0, 1, 1, 3, 5383, 0, 1, 0),
+                new PropertyStep.Retry(4, 3)); // the close again: refused, s0 stays with its key
+        PropertyChecker.check(script, PropertySubject.of(new LockTable()), PropertyChecker.Options.all(12));
+    }
+
     private static PropertyStep.Acquire acquire(int session, int owner, int name, int mode, long wait, long lease) {
         return new PropertyStep.Acquire(session, owner, name, mode, 1, 3, wait, lease, 0, 0);
     }
