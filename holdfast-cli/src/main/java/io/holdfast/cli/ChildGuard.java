@@ -32,12 +32,13 @@ import java.util.OptionalLong;
  * the system has reused since is left alone. It does not change the command's standard streams,
  * terminal or process group, and it ignores SIGINT, SIGHUP, SIGTERM and SIGQUIT (a Ctrl-C reaches
  * the CLI and the command as before, and the CLI stops the command itself). A process that left the
- * command's tree (its parent died, so it was reparented) is out of reach, as it is for the CLI. A
- * SIGKILL in the few milliseconds between starting the command and starting its guard leaves the
- * command unguarded.
+ * command's tree (its parent died, so it was reparented) is out of reach, as it is for the CLI. The
+ * guard is started before the command and told its pid right after, so a SIGKILL between the
+ * command's start and that one line (a read of {@code /proc} and a write to a pipe: microseconds,
+ * unless the JVM pauses right there) leaves the command unguarded.
  *
  * <p>Where it cannot hold ({@code /proc} missing: not Linux; no {@code /bin/sh}; the guard cannot
- * start), {@link #start} returns empty and the CLI runs the command as before: docs/cli.md says so,
+ * start), {@link #arm} returns empty and the CLI runs the command as before: docs/cli.md says so,
  * and points to the fencing token as the real protection.
  *
  * <p>Why a guard process and not the alternatives: Java's {@code ProcessBuilder} can neither pass the
@@ -61,37 +62,59 @@ final class ChildGuard {
     }
 
     /**
-     * Starts the guard of {@code child}, which this JVM started; empty where a guard cannot hold (see
-     * the class comment) or when {@code child} has already ended.
+     * Starts a guard with no command yet, to be given one by {@link #watch}: started before the
+     * command, so that the only gap in which a SIGKILL of the CLI leaves the command unguarded is
+     * the command's start time read and one line written to a pipe, not the spawn of a process
+     * (tens of milliseconds, and more on a loaded machine: the gap {@code CliKilledTest} once fell
+     * into). Empty where a guard cannot hold (see the class comment).
      *
      * @param who the CLI's name in the guard's one line ({@code holdfast lock})
      */
-    static Optional<ChildGuard> start(Process child, Duration grace, String who) {
-        OptionalLong started = startTime(child.pid(), ProcessHandle.current().pid());
-        if (started.isEmpty() || !Files.isExecutable(SHELL)) {
+    static Optional<ChildGuard> arm(Duration grace, String who) {
+        if (!Files.isReadable(Path.of("/proc/self/stat")) || !Files.isExecutable(SHELL)) {
             return Optional.empty();
         }
         try {
-            return Optional.of(new ChildGuard(
-                    guard(child.pid(), started.getAsLong(), grace, who).start()));
+            return Optional.of(new ChildGuard(guard(grace, who).start()));
         } catch (IOException e) {
             return Optional.empty(); // the command runs unguarded, as where there is no /bin/sh
         }
     }
 
     /**
-     * The guard's process, not started: {@code /bin/sh} running {@code child-guard.sh} (passed in its
-     * environment, so that {@code ps} shows a short line) for the process {@code pid} that started at
-     * {@code start}; its standard input is the lifeline, its stderr this process's.
+     * Gives the guard the command it guards: {@code child}, which this JVM has just started. Returns
+     * false, and dismisses the guard, when the command cannot be guarded (it has ended already, or
+     * its start time cannot be read) or the guard is gone.
      */
-    static ProcessBuilder guard(long pid, long start, Duration grace, String who) {
+    synchronized boolean watch(Process child) {
+        OptionalLong started = startTime(child.pid(), ProcessHandle.current().pid());
+        if (dismissed || started.isEmpty()) {
+            dismiss();
+            return false;
+        }
+        try {
+            OutputStream lifeline = guard.getOutputStream();
+            lifeline.write((child.pid() + " " + started.getAsLong() + "\n").getBytes(StandardCharsets.US_ASCII));
+            lifeline.flush();
+            return true;
+        } catch (IOException e) {
+            dismissed = true; // the guard ended already (someone killed it)
+            return false;
+        }
+    }
+
+    /**
+     * The guard's process, not started: {@code /bin/sh} running {@code child-guard.sh} (passed in its
+     * environment, so that {@code ps} shows a short line); its standard input is the lifeline, on
+     * which its first line names the command ({@code PID START}, see {@link #watch}), its stderr
+     * this process's.
+     */
+    static ProcessBuilder guard(Duration grace, String who) {
         ProcessBuilder builder = new ProcessBuilder(
                         SHELL.toString(),
                         "-c",
                         "eval \"$" + SCRIPT_VARIABLE + "\"",
                         "holdfast-child-guard",
-                        Long.toString(pid),
-                        Long.toString(start),
                         Long.toString(grace.toMillis()),
                         who)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)

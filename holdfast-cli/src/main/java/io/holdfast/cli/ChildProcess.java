@@ -36,13 +36,16 @@ final class ChildProcess {
     static ChildProcess start(List<String> command, Map<String, String> extraEnv, Duration grace, String who) {
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().putAll(extraEnv);
+        // The guard first: what lies between the command's start and its guard is then one line on a pipe.
+        Optional<ChildGuard> guard = ChildGuard.arm(grace, who);
         Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
+            guard.ifPresent(ChildGuard::dismiss);
             throw cannotRun(command.get(0), e);
         }
-        return new ChildProcess(process, ChildGuard.start(process, grace, who));
+        return new ChildProcess(process, guard.filter(g -> g.watch(process)));
     }
 
     /**

@@ -1,9 +1,12 @@
 # The guard of a command that `holdfast lock` or `holdfast elect` runs (see ChildGuard.java).
 #
-# Arguments: PID START GRACE_MS WHO. PID is the command, START its start time (field 22 of
-# /proc/PID/stat), GRACE_MS the --grace in milliseconds, WHO the CLI's name for messages.
-# Standard input is the lifeline: a pipe whose only writer is the CLI.
-#   - a line: the CLI is ending normally (the command has ended, or the CLI stopped it): exit quietly;
+# Arguments: GRACE_MS WHO. GRACE_MS is the --grace in milliseconds, WHO the CLI's name for messages.
+# Standard input is the lifeline: a pipe whose only writer is the CLI. The CLI starts the guard
+# before the command, so that no spawn of a process lies between the command's start and its guard.
+#   - first line "PID START": the command the CLI has just started, and its start time (field 22
+#     of /proc/PID/stat); "done" or end of file instead: there is no command to guard, exit quietly;
+#   - then a line: the CLI is ending normally (the command has ended, or the CLI stopped it): exit
+#     quietly;
 #   - end of file without a line: the CLI died (SIGKILL, OOM kill) and its lock will expire while
 #     the command runs on: stop the command and the processes it started, as the CLI would have:
 #     SIGTERM, then SIGKILL to whatever is left after GRACE_MS.
@@ -14,11 +17,14 @@
 # command: the guard stays until the CLI dismisses it or dies.
 trap '' INT HUP TERM QUIT
 
-pid=$1
-start=$2
-grace=$3
-who=$4
+grace=$1
+who=$2
 cli=$PPID
+
+IFS=' ' read -r pid start rest || exit 0
+case "$pid:$start" in
+    *[!0-9:]* | :* | *:) exit 0 ;; # "done", or not a pid and a start time: nothing to guard
+esac
 
 if IFS= read -r line; then
     exit 0

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,8 +59,17 @@ class ChildGuardTest {
         return Long.parseLong(Files.readString(dir.resolve("grandchild.pid")).strip());
     }
 
+    /** A guard, armed and told that it guards {@code pid}, which started at {@code start}. */
     private Process guard(long pid, long start) throws IOException {
-        Process guard = ChildGuard.guard(pid, start, Duration.ZERO, "holdfast lock")
+        Process guard = armed();
+        guard.getOutputStream().write((pid + " " + start + "\n").getBytes(StandardCharsets.US_ASCII));
+        guard.getOutputStream().flush();
+        return guard;
+    }
+
+    /** A guard as the CLI starts it, before the command: not told of any command yet. */
+    private Process armed() throws IOException {
+        Process guard = ChildGuard.guard(Duration.ZERO, "holdfast lock")
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         started.add(guard);
@@ -84,6 +94,58 @@ class ChildGuardTest {
         assertThat(guard.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(command.waitFor(5, TimeUnit.SECONDS)).isTrue();
         await().atMost(Duration.ofSeconds(2)).until(() -> gone(grandchild));
+    }
+
+    @Test
+    void aGuardWhoseLifelineEndsBeforeItIsToldACommandExitsQuietly() throws Exception {
+        Process command = command();
+        Process guard = armed();
+
+        guard.getOutputStream().close();
+
+        assertThat(guard.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(guard.exitValue()).isZero();
+        assertThat(command.isAlive()).isTrue();
+    }
+
+    @Test
+    void aGuardDismissedBeforeItIsToldACommandExitsQuietly() throws Exception {
+        Process guard = armed();
+
+        guard.getOutputStream().write("done\n".getBytes(StandardCharsets.US_ASCII));
+        guard.getOutputStream().close();
+
+        assertThat(guard.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(guard.exitValue()).isZero();
+    }
+
+    /**
+     * The guard is started before the command (CI once killed a CLI in the gap between the two, and
+     * the command outlived it), so its pid is the smaller: Linux hands out pids in increasing order
+     * until they wrap at {@code pid_max}. Started after the command, as it was, its pid is the larger.
+     */
+    @Test
+    void theGuardIsStartedBeforeTheCommand() throws Exception {
+        Path pid = dir.resolve("command.pid");
+        ChildProcess child = ChildProcess.start(
+                List.of(
+                        "sh",
+                        "-c",
+                        "echo $$ > \"$0\"; while [ ! -e \"$0.stop\" ]; do sleep 0.05; done",
+                        pid.toString()),
+                Map.of(),
+                Duration.ofSeconds(5),
+                "holdfast lock");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(pid) && Files.size(pid) > 0);
+        long command = Long.parseLong(Files.readString(pid).strip());
+        List<Long> guards = guardPids();
+
+        Files.createFile(dir.resolve("command.pid.stop"));
+        assertThat(child.waitFor()).isZero();
+        assertThat(guards).hasSize(1);
+        assertThat(guards.get(0))
+                .as("the guard's pid, beside the command's " + command)
+                .isLessThan(command);
     }
 
     @Test
@@ -142,13 +204,18 @@ class ChildGuardTest {
 
     /** This JVM's children that are guards. */
     private static long guards() {
+        return guardPids().size();
+    }
+
+    private static List<Long> guardPids() {
         return ProcessHandle.current()
                 .children()
                 .filter(p -> p.info()
                         .arguments()
                         .map(a -> List.of(a).contains("holdfast-child-guard"))
                         .orElse(false))
-                .count();
+                .map(ProcessHandle::pid)
+                .toList();
     }
 
     /** Gone: no such process, or a zombie that nobody has reaped yet (it runs no more). */

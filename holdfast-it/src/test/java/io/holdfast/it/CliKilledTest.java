@@ -88,7 +88,38 @@ class CliKilledTest {
         Process cli = cli("first", all.toArray(String[]::new));
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> Files.exists(dir.resolve("ticks")) && Files.size(dir.resolve("grandchild.pid")) > 0);
+        awaitGuardTold(cli);
         return cli;
+    }
+
+    /**
+     * Waits until {@code cli}'s guard has read the line that names its command. The CLI writes it
+     * right after the command has started; a SIGKILL before that line leaves the command unguarded
+     * (ChildGuard says so), and on a loaded machine the command can run for a while before the
+     * CLI's thread writes it. The guard reads nothing else, so its first bytes read ({@code rchar}
+     * in {@code /proc/PID/io}) are that line.
+     */
+    private static void awaitGuardTold(Process cli) {
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> cli.children()
+                        .filter(p -> p.info()
+                                .arguments()
+                                .map(a -> List.of(a).contains("holdfast-child-guard"))
+                                .orElse(false))
+                        .anyMatch(guard -> bytesRead(guard.pid()) > 0));
+    }
+
+    private static long bytesRead(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc", Long.toString(pid), "io")).stream()
+                    .filter(line -> line.startsWith("rchar:"))
+                    .mapToLong(line ->
+                            Long.parseLong(line.substring("rchar:".length()).strip()))
+                    .findFirst()
+                    .orElse(0);
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     @Test
@@ -159,6 +190,7 @@ class CliKilledTest {
                 dir.toString());
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> Files.exists(dir.resolve("stubborn.pid")) && Files.size(dir.resolve("stubborn.pid")) > 0);
+        awaitGuardTold(first);
         long child = pid(dir.resolve("stubborn.pid"));
 
         first.destroyForcibly();
