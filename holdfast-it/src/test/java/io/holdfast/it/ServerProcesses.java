@@ -32,10 +32,20 @@ public final class ServerProcesses implements AutoCloseable {
     private final int[] http;
     private final Process[] nodes;
     private final String peers;
+    private final List<String> serverOptions;
     private final HttpClient httpClient = HttpClient.newHttpClient();
 
     /** Starts {@code size} nodes and waits until one leads. */
     public ServerProcesses(Path dir, int size) throws IOException {
+        this(dir, size, List.of());
+    }
+
+    /**
+     * Starts {@code size} nodes, each with these options of {@code holdfast server} added
+     * ({@code --election-timeout 4s}), and waits until one leads.
+     */
+    public ServerProcesses(Path dir, int size, List<String> serverOptions) throws IOException {
+        this.serverOptions = List.copyOf(serverOptions);
         this.dir = dir;
         this.size = size;
         this.raft = new int[size];
@@ -79,19 +89,20 @@ public final class ServerProcesses implements AutoCloseable {
     /** Starts node {@code i} (again, from its data directory if it ran before). */
     public void start(int i) throws IOException {
         Path log = dir.resolve("n" + (i + 1) + ".log");
-        nodes[i] = new ProcessBuilder(java(
-                        List.of(),
-                        "server",
-                        "--id",
-                        "n" + (i + 1),
-                        "--peers",
-                        peers,
-                        "--client-port",
-                        String.valueOf(client[i]),
-                        "--http-port",
-                        String.valueOf(http[i]),
-                        "--data-dir",
-                        dir.resolve("n" + (i + 1)).toString()))
+        List<String> args = new ArrayList<>(List.of(
+                "server",
+                "--id",
+                "n" + (i + 1),
+                "--peers",
+                peers,
+                "--client-port",
+                String.valueOf(client[i]),
+                "--http-port",
+                String.valueOf(http[i]),
+                "--data-dir",
+                dir.resolve("n" + (i + 1)).toString()));
+        args.addAll(serverOptions);
+        nodes[i] = new ProcessBuilder(java(List.of(), args.toArray(String[]::new)))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
@@ -171,6 +182,12 @@ public final class ServerProcesses implements AutoCloseable {
         return -1;
     }
 
+    /** Node {@code i}'s output so far ({@code dir/nI.log}). */
+    public String log(int i) throws IOException {
+        Path log = dir.resolve("n" + (i + 1) + ".log");
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
     /** Waits until a live node leads; returns its index. */
     public int awaitLeader(Duration within) {
         int[] found = {-1};
@@ -210,7 +227,12 @@ public final class ServerProcesses implements AutoCloseable {
 
         /** Starts {@code size} nodes in {@code dir} and waits until one leads, as the constructor does. */
         public ServerProcesses start(Path dir, int size) throws IOException {
-            ServerProcesses cluster = new ServerProcesses(dir, size);
+            return start(dir, size, List.of());
+        }
+
+        /** The same, each node with these options of {@code holdfast server} added. */
+        public ServerProcesses start(Path dir, int size, List<String> serverOptions) throws IOException {
+            ServerProcesses cluster = new ServerProcesses(dir, size, serverOptions);
             started.add(cluster);
             return cluster;
         }

@@ -135,6 +135,7 @@ public final class HoldfastServer implements AutoCloseable {
         server.serveClients();
         server.serveHttp();
         server.addEndpoint(LostMajority.start(parts.gateway));
+        server.addEndpoint(DeadLeaderWatch.start(parts.gateway));
         if (reportsVersion) {
             server.reportVersion(members.group());
         }

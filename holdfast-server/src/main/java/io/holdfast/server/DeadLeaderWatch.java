@@ -1,0 +1,364 @@
+package io.holdfast.server;
+
+import io.holdfast.internal.DaemonThreads;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
+import org.apache.ratis.proto.RaftProtos.StartLeaderElectionReplyProto;
+import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.util.ProtoUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A follower whose leader's process has died starts an election at once, instead of waiting out
+ * its election timeout (one to two of them: 1 to 2 s by default) for heartbeats that can no longer
+ * come.
+ *
+ * <p><b>How it knows.</b> Each voting follower holds one idle TCP connection to its leader's Raft
+ * address (it never sends a byte on it, so it costs the leader a socket and nothing else). When the
+ * leader's process ends, whatever ends it (SIGKILL, the OOM killer, a crash of the JVM), its kernel
+ * closes that connection at once. The follower then dials the leader's Raft address three times,
+ * {@value #CONFIRM_PAUSE_MILLIS} ms apart, and takes the leader for dead only if every one of them
+ * is refused, or accepted and closed within {@value #PROBE_MILLIS} ms without a byte (what a proxy
+ * or load balancer in front of a dead process does). A live leader's Raft server accepts a
+ * connection and keeps it open, even when the leader is paused, overloaded or stopped (the kernel
+ * accepts for a stopped process); a leader behind a silent network cannot be reached at all (the
+ * dial times out). In none of those cases is an election started here: they are left to the
+ * election timeout, as before.
+ *
+ * <p><b>Why that is safe.</b> An early election never breaks Raft's safety, which does not rest on
+ * time. What does rest on time is the leader's lease ({@link RaftGateway#holdsLease}): a leader
+ * answers heartbeats for 90% of the shortest election timeout after its majority last answered,
+ * because no other member can be elected sooner. That holds here too, because the election starts
+ * only once the old leader's process is gone, so nothing answers on its lease. Reads never rest on
+ * the lease alone (Ratis's read barrier comes first).
+ *
+ * <p><b>Who starts it.</b> The election is asked of this node's own Raft server through Ratis's
+ * {@code startLeaderElection} (the call a leader makes on the follower it hands over to), naming
+ * the dead leader and this follower's own last log entry: Ratis accepts it only while this node
+ * follows that leader in a term no newer than that entry's, and then campaigns at once, without a
+ * pre-vote. So that two followers do not split the vote, they wait their rank among the voters
+ * (sorted by id, the dead leader left out) times {@value #STAGGER_MILLIS} ms, and a follower that
+ * has meanwhile heard of a newer term (the first one's campaign) does not start another. (With 150
+ * ms, a loaded verifier run saw the second follower campaign before the first one's vote request
+ * reached it: the vote split, and the election timeout decided after all, 2 s later.)
+ *
+ * <p><b>Does not</b> speed up anything but a dead process: a host that loses power, or a network
+ * that goes silent, still costs an election timeout. Nor does it choose the best candidate: a
+ * follower whose log is behind loses its campaign, and the others then wait for their timeouts.
+ *
+ * <p>Failure story: n1 leads n2 and n3 (election timeout 1 s); the OOM killer ends n1's JVM. n2's
+ * and n3's connections to n1's Raft port end within a millisecond; three dials to n1 are refused
+ * within about 40 ms; n2 (rank 0) logs "Node n2 starts an election at once: its leader n1 is gone ..." and is elected by n3 in one round trip and an fsync, about 100 ms after the kill, where its
+ * election timeout alone would have fired 1 to 2 s after n1's last heartbeat.
+ */
+final class DeadLeaderWatch implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLeaderWatch.class);
+
+    /** How long a dial may take; one that takes longer proves nothing (a silent network). */
+    static final int CONNECT_MILLIS = 300;
+    /** How long a dialled connection is watched for being closed without a byte. */
+    static final int PROBE_MILLIS = 100;
+    /** The pause between the dials that confirm a death. */
+    static final int CONFIRM_PAUSE_MILLIS = 20;
+    /** The dials that must all fail before the leader is taken for dead. */
+    static final int CONFIRMATIONS = 3;
+    /** How much longer each next follower (by rank) waits before it campaigns. */
+    static final int STAGGER_MILLIS = 500;
+    /** How long a read on the held connection waits before the role is looked at again. */
+    private static final int LINK_READ_MILLIS = 100;
+    /** The pause when there is nothing to watch (this node leads, or knows no leader). */
+    private static final long IDLE_MILLIS = 50;
+
+    /** What a follower watches: its leader in a term, at an address. */
+    record Target(RaftPeerId leader, long term, String address) {}
+
+    /** What a dial of the leader's Raft address showed. */
+    enum Probe {
+        /** Refused, or accepted and closed without a byte: nothing serves there. */
+        GONE,
+        /** Accepted and kept open (or it sent something): a process serves there. */
+        SERVES,
+        /** The dial timed out or failed otherwise: nothing can be concluded. */
+        UNKNOWN
+    }
+
+    private final RaftGateway gateway;
+    private final Thread thread;
+    private volatile boolean closed;
+    private Socket link;
+    private Target linked;
+    private Target lastElection;
+
+    private DeadLeaderWatch(RaftGateway gateway) {
+        this.gateway = gateway;
+        this.thread =
+                DaemonThreads.named("holdfast-dead-leader-" + gateway.selfId()).newThread(this::run);
+    }
+
+    /** Starts watching this node's leader, for as long as this node is a voting follower. */
+    static DeadLeaderWatch start(RaftGateway gateway) {
+        DeadLeaderWatch watch = new DeadLeaderWatch(gateway);
+        watch.thread.start();
+        return watch;
+    }
+
+    private void run() {
+        try {
+            while (!closed) {
+                try {
+                    step();
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("Node {}: the watch of its leader failed; it goes on", gateway.selfId(), e);
+                    closeLink();
+                    pause(IDLE_MILLIS);
+                }
+            }
+        } catch (InterruptedException e) {
+            // closed
+        } finally {
+            closeLink();
+        }
+    }
+
+    private void step() throws IOException, InterruptedException {
+        Optional<Target> target = target();
+        if (target.isEmpty()) {
+            closeLink();
+            pause(IDLE_MILLIS);
+            return;
+        }
+        Target t = target.get();
+        if (link == null || !t.equals(linked)) {
+            closeLink();
+            Probe opened = open(t);
+            if (opened == Probe.GONE) {
+                leaderEnded(t);
+            } else if (opened == Probe.UNKNOWN) {
+                pause(IDLE_MILLIS);
+            }
+            return;
+        }
+        if (linkEnded()) {
+            closeLink();
+            leaderEnded(t);
+        }
+    }
+
+    /** The held connection ended (or its dial failed): confirms the death, then campaigns. */
+    private void leaderEnded(Target t) throws IOException, InterruptedException {
+        if (t.equals(lastElection) || !gone(t.address())) {
+            pause(IDLE_MILLIS);
+            return;
+        }
+        int rank = rank(t.leader());
+        if (rank > 0) {
+            pause((long) rank * STAGGER_MILLIS);
+        }
+        if (!target().filter(t::equals).isPresent()) {
+            return; // another follower campaigned first (a newer term), or a leader was found
+        }
+        lastElection = t;
+        long started = System.nanoTime();
+        boolean accepted = campaign(t);
+        if (accepted) {
+            LOG.info(
+                    "Node {} starts an election at once: its leader {} is gone (nothing served {} dials of {} in a"
+                            + " row; asked in {} ms)",
+                    gateway.selfId(),
+                    t.leader(),
+                    CONFIRMATIONS,
+                    t.address(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        } else {
+            LOG.info(
+                    "Node {} found its leader {} gone, but Raft did not start an election at once (a newer term or"
+                            + " leader, or its log is behind); its election timeout will",
+                    gateway.selfId(),
+                    t.leader());
+        }
+    }
+
+    /** This node's leader while it is a voting follower of one that votes too; else empty. */
+    private Optional<Target> target() throws IOException {
+        RaftServer.Division division = gateway.division();
+        DivisionInfo info = division.getInfo();
+        if (!info.isFollower()) {
+            return Optional.empty();
+        }
+        RaftPeerId leader = info.getLeaderId();
+        if (leader == null || leader.equals(gateway.selfId())) {
+            return Optional.empty();
+        }
+        RaftConfiguration conf = division.getRaftConf();
+        RaftPeer peer = voter(conf, leader);
+        if (peer == null || voter(conf, gateway.selfId()) == null || peer.getAddress() == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new Target(leader, info.getCurrentTerm(), peer.getAddress()));
+    }
+
+    private static RaftPeer voter(RaftConfiguration conf, RaftPeerId id) {
+        return conf.getCurrentPeers().stream()
+                .filter(p -> p.getId().equals(id))
+                .findFirst()
+                .orElse(null);
+    }
+
+    /** This node's place among the voters but the dead leader, by id: 0 campaigns first. */
+    private int rank(RaftPeerId leader) throws IOException {
+        List<String> others = gateway.division().getRaftConf().getCurrentPeers().stream()
+                .map(p -> p.getId().toString())
+                .filter(id -> !id.equals(leader.toString()))
+                .sorted(Comparator.naturalOrder())
+                .toList();
+        return Math.max(0, others.indexOf(gateway.selfId().toString()));
+    }
+
+    /** Asks this node's Raft server to campaign now, as its dead leader would have on a hand-over. */
+    private boolean campaign(Target t) throws IOException {
+        RaftServer.Division division = gateway.division();
+        TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+        if (last == null) {
+            return false;
+        }
+        StartLeaderElectionRequestProto request = StartLeaderElectionRequestProto.newBuilder()
+                .setServerRequest(RaftRpcRequestProto.newBuilder()
+                        .setRequestorId(t.leader().toByteString())
+                        .setReplyId(gateway.selfId().toByteString())
+                        .setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(gateway.groupId())))
+                .setLeaderLastEntry(last.toProto())
+                .build();
+        StartLeaderElectionReplyProto reply = gateway.server().startLeaderElection(request);
+        return reply.getServerReply().getSuccess();
+    }
+
+    /** Dials the leader and holds the connection; what the dial showed. */
+    private Probe open(Target t) {
+        Socket s = new Socket();
+        try {
+            s.connect(address(t.address()), CONNECT_MILLIS);
+            s.setSoTimeout(LINK_READ_MILLIS);
+            link = s;
+            linked = t;
+            return Probe.SERVES;
+        } catch (ConnectException e) {
+            closeQuietly(s);
+            return Probe.GONE;
+        } catch (IOException | IllegalArgumentException e) {
+            closeQuietly(s);
+            return Probe.UNKNOWN;
+        }
+    }
+
+    /** Reads the held connection for a while: true if it has ended (closed or reset). */
+    private boolean linkEnded() {
+        try {
+            InputStream in = link.getInputStream();
+            byte[] drain = new byte[512];
+            int n = in.read(drain);
+            return n < 0;
+        } catch (SocketTimeoutException e) {
+            return false; // open and quiet: the usual case
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
+    /** Whether nothing serves at {@code address}: {@value #CONFIRMATIONS} dials in a row say so. */
+    private boolean gone(String address) throws InterruptedException {
+        for (int i = 0; i < CONFIRMATIONS; i++) {
+            if (i > 0 && !pause(CONFIRM_PAUSE_MILLIS)) {
+                return false;
+            }
+            if (probe(address) != Probe.GONE) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One dial of {@code address}: see {@link Probe}. */
+    static Probe probe(String address) {
+        try (Socket s = new Socket()) {
+            s.connect(address(address), CONNECT_MILLIS);
+            s.setSoTimeout(PROBE_MILLIS);
+            try {
+                return s.getInputStream().read() < 0 ? Probe.GONE : Probe.SERVES;
+            } catch (SocketTimeoutException e) {
+                return Probe.SERVES;
+            } catch (IOException e) {
+                return Probe.GONE; // reset right after the accept
+            }
+        } catch (ConnectException e) {
+            return Probe.GONE;
+        } catch (IOException | IllegalArgumentException e) {
+            return Probe.UNKNOWN;
+        }
+    }
+
+    /** {@code host:port} (the host may be a bracketed IPv6 literal), resolved now. */
+    static InetSocketAddress address(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("not host:port: " + hostPort);
+        }
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    private boolean pause(long millis) throws InterruptedException {
+        if (closed) {
+            return false;
+        }
+        Thread.sleep(millis);
+        return !closed;
+    }
+
+    private void closeLink() {
+        closeQuietly(link);
+        link = null;
+        linked = null;
+    }
+
+    private static void closeQuietly(Socket s) {
+        if (s == null) {
+            return;
+        }
+        try {
+            s.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+
+    @Override
+    public String toString() {
+        return "DeadLeaderWatch[" + gateway.selfId() + ", " + Objects.requireNonNullElse(linked, "no link") + "]";
+    }
+}
