@@ -307,6 +307,7 @@ class Transport:
             self._pause(backoff.next_delay() if delay is None else delay, deadline, stop)
             tried.clear()
             not_leader = False
+            index = self.current()
 
     def _pause(self, delay: float, deadline: float, stop: Optional[threading.Event]) -> None:
         delay = min(delay, max(0.0, deadline - time.monotonic()))
