@@ -20,15 +20,23 @@ import (
 const (
 	backoffStart = 50 * time.Millisecond
 	backoffMax   = time.Second
+	// searchStart and searchMax bound the pauses of a leader search, and
+	// searchLength its length (leaderSearch).
+	searchStart  = 20 * time.Millisecond
+	searchMax    = 100 * time.Millisecond
+	searchLength = 3 * time.Second
 	// maxAnswerBytes bounds what is read of one answer.
 	maxAnswerBytes = 8 << 20
 )
 
 // transport sends requests to the members and follows the leader: it learns
 // member ids from each address's GET /status, goes to the member a 503
-// NOT_LEADER names, and rotates to the next address with backoff (50 ms
-// doubling to 1 s, with jitter) on a broken connection, a timeout, or while
-// no leader is known.
+// NOT_LEADER names, and moves at once to the next address not tried yet in
+// this round on a broken connection, a timeout, or while no leader is known.
+// Once every address has been tried it goes round them again after a pause:
+// while members answer NOT_LEADER (an election), a leaderSearch pause (20 ms
+// doubling to 100 ms, for up to 3 s), otherwise a backoff (50 ms doubling to
+// 1 s); both with jitter.
 type transport struct {
 	members []string
 	bearer  string
@@ -172,8 +180,10 @@ type request struct {
 // when ctx ended.
 func (t *transport) call(ctx context.Context, req request) (answer, error) {
 	backoff := backoffStart
+	var search leaderSearch
 	lastCause := "no attempt was made"
-	redirects := 0
+	tried := make(map[int]bool, len(t.members)) // the members that could not serve the call in this round
+	notLeader := false                          // whether one of them answered NOT_LEADER
 	m := req.member
 	if m < 0 {
 		m = t.current()
@@ -204,47 +214,91 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 			}
 			lastCause = t.members[m] + ": " + err.Error()
 			t.debug("%s %s: %s", req.method, req.path, lastCause)
-			t.rotate(m)
-			m = (m + 1) % len(t.members)
-			redirects = 0
-			if !sleep(ctx, jitter(backoff), req.deadline) {
+		} else {
+			if !retryable(a.status) {
+				if a.status < 300 {
+					t.setLeader(m)
+				}
+				return a, nil
+			}
+			e, leader := parseError(a.status, a.body)
+			lastCause = fmt.Sprintf("%s: %d %s: %s", t.members[m], a.status, e.Code, e.Message)
+			t.debug("%s %s: %s", req.method, req.path, lastCause)
+			if a.status != 503 || e.Code != CodeNotLeader {
+				// 503 UNAVAILABLE or 504 TIMEOUT: the same request again, after a pause.
+				sleep(ctx, jitter(backoff), req.deadline)
+				backoff = grow(backoff)
 				continue
 			}
-			backoff = grow(backoff)
-			continue
-		}
-		if !retryable(a.status) {
-			if a.status < 300 {
-				t.setLeader(m)
-			}
-			return a, nil
-		}
-		e, leader := parseError(a.status, a.body)
-		lastCause = fmt.Sprintf("%s: %d %s: %s", t.members[m], a.status, e.Code, e.Message)
-		t.debug("%s %s: %s", req.method, req.path, lastCause)
-		if a.status == 503 && e.Code == CodeNotLeader {
+			notLeader = true
 			if leader != "" {
-				if idx := t.lookup(ctx, leader); idx >= 0 && idx != m {
+				if idx := t.lookup(ctx, leader); idx >= 0 && idx != m && !tried[idx] {
+					tried[m] = true
 					t.setLeader(idx)
 					m = idx
-					redirects++
-					if redirects <= len(t.members) {
-						continue // straight to the leader
-					}
-					sleep(ctx, jitter(backoff), req.deadline)
-					backoff = grow(backoff)
-					continue
+					continue // straight to the leader
 				}
 			}
-			// No leader known (an election), or one we cannot place: next address.
-			t.rotate(m)
-			m = (m + 1) % len(t.members)
 		}
-		// 503 UNAVAILABLE, 504 TIMEOUT, or no leader: the same request again, after a pause.
-		redirects = 0
-		sleep(ctx, jitter(backoff), req.deadline)
-		backoff = grow(backoff)
+		// A broken connection, a timeout, or no leader known (an election):
+		// the next address not tried yet in this round.
+		tried[m] = true
+		t.rotate(m)
+		m = t.current()
+		if len(tried) < len(t.members) {
+			for tried[m] {
+				m = (m + 1) % len(t.members)
+			}
+			continue
+		}
+		// Every address has been tried: the next round, after a pause.
+		pause, searching := time.Duration(0), false
+		if notLeader {
+			pause, searching = search.pause(time.Now())
+		}
+		if !searching {
+			pause = jitter(backoff)
+			backoff = grow(backoff)
+		}
+		for i := range tried {
+			delete(tried, i)
+		}
+		notLeader = false
+		sleep(ctx, pause, req.deadline)
+		m = t.current()
 	}
+}
+
+// leaderSearch paces one call's rounds of the members while they answer
+// NOT_LEADER without naming a leader: a leader is being elected, and the call
+// should reach it within about 100 ms of its election. Its pauses are 20 ms
+// doubling to 100 ms, with jitter, for at most searchLength from the end of
+// the first such round; after that the ordinary backoff applies.
+type leaderSearch struct {
+	started time.Time     // when its first round ended; zero before
+	next    time.Duration // the next pause, before jitter
+	over    bool
+}
+
+// pause is the pause before the next round, after a round that ended at now
+// in which a member answered NOT_LEADER; false once the search would outlast
+// searchLength.
+func (s *leaderSearch) pause(now time.Time) (time.Duration, bool) {
+	if s.over {
+		return 0, false
+	}
+	if s.started.IsZero() {
+		s.started, s.next = now, searchStart
+	}
+	d := jitter(s.next)
+	if s.next *= 2; s.next > searchMax {
+		s.next = searchMax
+	}
+	if now.Add(d).Sub(s.started) > searchLength {
+		s.over = true
+		return 0, false
+	}
+	return d, true
 }
 
 // lookup returns the index of the member with this id, asking every

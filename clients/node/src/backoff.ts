@@ -26,6 +26,48 @@ export class Backoff {
   }
 }
 
+/** How long one call goes round the members while they answer `NOT_LEADER`, in milliseconds. */
+export const LEADER_SEARCH_MS = 3000;
+
+/**
+ * The pauses between one call's rounds of the members while they answer `NOT_LEADER` without
+ * naming a leader: a leader is being elected, and the call should reach it within about 100 ms of
+ * its election. 20 ms doubling to 100 ms, each drawn between half and all of it, for at most
+ * `lengthMs` from the end of the first such round; after that, none (the ordinary {@link Backoff}
+ * applies).
+ */
+export class LeaderSearch {
+  private nominal: number;
+  private started: number | undefined;
+  private over = false;
+
+  constructor(
+    private readonly initialMs = 20,
+    private readonly maxMs = 100,
+    private readonly lengthMs = LEADER_SEARCH_MS,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.nominal = initialMs;
+  }
+
+  /**
+   * The pause before the next round, in milliseconds, after a round that ended at `now`
+   * (`Date.now()`) in which a member answered `NOT_LEADER`; undefined once the search would
+   * outlast its length.
+   */
+  next(now: number): number | undefined {
+    if (this.over) return undefined;
+    this.started ??= now;
+    const pause = Math.round(this.nominal / 2 + (this.random() * this.nominal) / 2);
+    this.nominal = Math.min(this.maxMs, this.nominal * 2);
+    if (now + pause - this.started > this.lengthMs) {
+      this.over = true;
+      return undefined;
+    }
+    return pause;
+  }
+}
+
 /** Lets a Node timer not hold the process open; harmless elsewhere. */
 export function unref<T>(timer: T): T {
   const t = timer as unknown as { unref?: () => void };

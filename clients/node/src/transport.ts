@@ -6,14 +6,17 @@
  *   `NOT_LEADER` answer names a leader it cannot place.
  * - `503 NOT_LEADER` naming a known leader: the same request goes to that leader at once.
  * - A connection error, a timeout, `503` without a known leader, `503 UNAVAILABLE` or `504`: the
- *   same request goes to the next address after a backoff (50 ms doubling to 1 s, with jitter).
+ *   same request goes at once to the next address not tried yet in this round. Once every address
+ *   has been tried, it goes round them again after a pause: while members answer `NOT_LEADER` (an
+ *   election), a {@link LeaderSearch} pause (20 ms doubling to 100 ms, for up to 3 s), otherwise
+ *   a backoff (50 ms doubling to 1 s); both with jitter.
  * - Any other answer is final: a `2xx` is returned, anything else is raised as a typed error.
  * - Past the call's deadline it gives up with {@link UnavailableError} naming the last cause.
  *
  * The request body is serialized once, so a re-sent request is byte for byte the first one (the
  * same `requestId`, the same `ackedBelow`).
  */
-import { Backoff, anySignal, sleep } from "./backoff";
+import { Backoff, LeaderSearch, anySignal, sleep } from "./backoff";
 import { InvalidArgumentError, UnavailableError, describeNetworkError, errorFromAnswer, isRetryable, ErrorBody } from "./errors";
 
 /** The parts of the global `fetch` the transport uses (replaceable in tests). */
@@ -167,8 +170,13 @@ export class Transport {
   async call(options: CallOptions): Promise<Answer> {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const backoff = new Backoff();
+    const search = new LeaderSearch();
     let lastCause = "";
-    let followedLeader = false;
+    /** The addresses that could not serve the call in this round. */
+    const tried = new Set<number>();
+    /** Whether one of them answered `NOT_LEADER`. */
+    let notLeader = false;
+    let index = this.current;
     for (;;) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (this.closed) throw new UnavailableError("holdfast: the client is closed");
@@ -180,46 +188,49 @@ export class Transport {
             : `holdfast: no time left for ${options.method} ${options.path}`,
         );
       }
-      const index = this.current;
       const url = this.members[index];
       const timeout = Math.max(1, Math.min(options.attemptTimeoutMs, options.deadline - now));
       const sentAt = Date.now();
-      let answer: RawAnswer;
+      let answer: RawAnswer | undefined;
       try {
         answer = await this.exchange(url, options.method, options.path, body, timeout, options.signal);
       } catch (e) {
         if (!(e instanceof NetworkFailure)) throw e;
         lastCause = `${url}: ${e.description}`;
         this.log(`${options.method} ${options.path}: ${lastCause}; trying the next member`);
-        this.rotateFrom(index);
-        followedLeader = false;
-        await this.pause(backoff.next(), options);
-        continue;
       }
-      if (answer.status >= 200 && answer.status < 300) {
-        return { status: answer.status, body: answer.body, sentAt, member: url };
-      }
-      const error: ErrorBody | undefined = answer.body?.error;
-      if (!isRetryable(answer.status, error?.code)) throw errorFromAnswer(answer.status, error);
-      lastCause = `${url}: ${answer.status} ${error?.code ?? ""}${error?.message ? ": " + error.message : ""}`.trim();
-      if (error?.code === "NOT_LEADER" && typeof error.leader === "string" && error.leader) {
-        const leaderIndex = await this.indexOf(error.leader);
-        if (leaderIndex !== undefined && leaderIndex !== index) {
-          this.log(`${options.method} ${options.path}: leader is ${error.leader} at ${this.members[leaderIndex]}`);
-          this.current = leaderIndex;
-          // The first jump to a named leader is immediate; repeated jumps back off.
-          if (!followedLeader) {
-            followedLeader = true;
+      if (answer !== undefined) {
+        if (answer.status >= 200 && answer.status < 300) {
+          return { status: answer.status, body: answer.body, sentAt, member: url };
+        }
+        const error: ErrorBody | undefined = answer.body?.error;
+        if (!isRetryable(answer.status, error?.code)) throw errorFromAnswer(answer.status, error);
+        lastCause = `${url}: ${answer.status} ${error?.code ?? ""}${error?.message ? ": " + error.message : ""}`.trim();
+        if (error?.code === "NOT_LEADER") {
+          notLeader = true;
+          const leaderIndex = typeof error.leader === "string" && error.leader ? await this.indexOf(error.leader) : undefined;
+          if (leaderIndex !== undefined && leaderIndex !== index && !tried.has(leaderIndex)) {
+            this.log(`${options.method} ${options.path}: leader is ${error.leader} at ${this.members[leaderIndex]}`);
+            tried.add(index);
+            this.current = index = leaderIndex;
             continue;
           }
-          await this.pause(backoff.next(), options);
-          continue;
         }
+        this.log(`${options.method} ${options.path}: ${lastCause}; trying again`);
       }
-      this.log(`${options.method} ${options.path}: ${lastCause}; trying again`);
+      tried.add(index);
       this.rotateFrom(index);
-      followedLeader = false;
-      await this.pause(backoff.next(), options);
+      index = this.current;
+      if (tried.size < this.members.length) {
+        while (tried.has(index)) index = (index + 1) % this.members.length;
+        continue;
+      }
+      // Every address has been tried: the next round, after a pause.
+      const pause = (notLeader ? search.next(Date.now()) : undefined) ?? backoff.next();
+      tried.clear();
+      notLeader = false;
+      await this.pause(pause, options);
+      index = this.current;
     }
   }
 

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Transport } from "../src/transport";
+import { LeaderSearch } from "../src/backoff";
 import { LockTimeoutError, UnavailableError } from "../src/errors";
 import { FakeCluster } from "./fake";
 
@@ -104,4 +105,69 @@ test("the bearer token is sent on every request", async () => {
   });
   await t.call({ method: "GET", path: "/api/v1/fence?name=a&token=1", attemptTimeoutMs: 1000, deadline: Date.now() + 1000 });
   assert.deepEqual(seen, ["Bearer s3cret"]);
+});
+
+/**
+ * An election: the three members answer 503 NOT_LEADER naming no leader, until `electAfterMs`
+ * (if given), when c starts to lead. Records when each try of /api/v1/x was sent.
+ */
+function election(electAfterMs?: number) {
+  const started = Date.now();
+  const tries: Array<{ at: number; url: string }> = [];
+  const state: { electedAt?: number } = {};
+  const cluster = new FakeCluster(ids, "");
+  cluster.on((req) => {
+    if (req.path !== "/api/v1/x") return undefined;
+    tries.push({ at: Date.now() - started, url: req.url });
+    if (state.electedAt !== undefined && req.url === "http://c") return { status: 200, body: { ok: true } };
+    return { status: 503, body: { error: { code: "NOT_LEADER", message: "no leader yet", leader: null } } };
+  });
+  if (electAfterMs !== undefined) setTimeout(() => (state.electedAt = Date.now()), electAfterMs);
+  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch });
+  return { t, tries, state, started };
+}
+
+test("during an election the call goes round the members after short pauses and finds the new leader at once", async () => {
+  const { t, tries, state } = election(500);
+  const answer = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 5000 });
+  const foundAfter = Date.now() - state.electedAt!;
+  assert.equal(answer.member, "http://c");
+  // the ordinary backoff (50 ms doubling to 1 s, one member a pause) reaches c again only after
+  // five pauses, 775 ms at the least: 275 ms after the election
+  assert.ok(foundAfter < 300, `found the new leader ${foundAfter} ms after its election`);
+  assert.deepEqual(tries.slice(0, 3).map((s) => s.url), members, "a round, without pauses");
+  // rounds of three, at least 10 ms apart (50 ms from the fourth): no busy loop
+  assert.ok(tries.length <= 75, `${tries.length} tries`);
+});
+
+test("a leader search pauses 20 ms doubling to 100 ms, halved at most, for 3 s", () => {
+  for (const r of [0, 0.5, 0.999]) {
+    const search = new LeaderSearch(undefined, undefined, undefined, () => r);
+    let now = 10_000;
+    const pauses: number[] = [];
+    for (let pause = search.next(now); pause !== undefined; pause = search.next(now)) {
+      pauses.push(pause);
+      now += pause + 3; // a round of three quick answers
+    }
+    assert.ok(pauses.every((p) => p >= 10 && p <= 100), `${pauses}`);
+    assert.ok(pauses.slice(3).every((p) => p >= 50), `${pauses}`);
+    assert.ok(now - 3 - 10_000 <= 3000 && now - 10_000 > 2800, `ended after ${now - 10_000} ms`);
+    assert.equal(search.next(now + 500), undefined, "over for good");
+  }
+});
+
+test("after 3 s of leader search the pauses grow again as the ordinary backoff", async () => {
+  const { t, tries } = election();
+  await assert.rejects(
+    t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 5000 }),
+    (e: unknown) => e instanceof UnavailableError,
+  );
+  const gaps = tries.slice(1).map((s, i) => ({ at: s.at, gap: s.at - tries[i].at }));
+  const during = gaps.filter((g) => g.at < 2900).map((g) => g.gap);
+  const after = gaps.filter((g) => g.at > 3200).map((g) => g.gap);
+  // the ordinary backoff would have tried 10 times at most by 2.9 s, its sixth pause 500 ms or more
+  assert.ok(during.length > 3 * 20, `${during.length} tries while the search lasts: ${during}`);
+  assert.ok(Math.max(...during) < 400, `pauses while the search lasts: ${during}`);
+  // the ordinary backoff starts again from 50 ms: its fifth pause (at least 400 ms) ends by 4.7 s
+  assert.ok(Math.max(...after) > 350, `pauses once the search is over: ${after}`);
 });

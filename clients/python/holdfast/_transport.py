@@ -4,7 +4,10 @@ One :class:`Transport` per client. :meth:`Transport.call` sends a request to the
 to lead and keeps re-sending *the same request* until a final answer comes back or the deadline
 passes: after a broken connection, a timeout, ``502``/``503``/``504``, it follows the ``leader``
 named by ``NOT_LEADER`` (member ids are learnt from every address's ``GET /status``), or tries the
-next address after a backoff of 50 ms doubling to 1 s, with jitter.
+next address not tried yet in this round. When every member has been tried, it goes round them
+again after a pause: while members answer ``NOT_LEADER`` without a leader (an election), a
+:class:`LeaderSearch` pause (20 ms doubling to 100 ms, for up to 3 s), otherwise a backoff of
+50 ms doubling to 1 s; both with jitter.
 """
 
 import http.client
@@ -85,6 +88,37 @@ class Backoff:
 
     def reset(self) -> None:
         self.current = self.first
+
+
+#: how long one call goes round the members while they answer NOT_LEADER (seconds)
+LEADER_SEARCH = 3.0
+
+
+class LeaderSearch:
+    """The pauses between one call's rounds of the members while they answer ``NOT_LEADER``
+    without naming a leader: a leader is being elected, and the call should reach it within about
+    100 ms of its election. 20 ms doubling to 100 ms, with jitter, for at most ``length`` seconds
+    from the end of the first such round; then none (the ordinary :class:`Backoff` applies)."""
+
+    def __init__(self, length: float = LEADER_SEARCH) -> None:
+        self._pauses = Backoff(0.02, 0.1)
+        self._length = length
+        self._started: Optional[float] = None
+        self._over = False
+
+    def pause(self, now: float) -> Optional[float]:
+        """The pause before the next round, after a round that ended at ``now`` (a
+        ``time.monotonic()`` value) in which a member answered ``NOT_LEADER``; None once the
+        search would outlast its length."""
+        if self._over:
+            return None
+        if self._started is None:
+            self._started = now
+        delay = self._pauses.next_delay()
+        if now + delay - self._started > self._length:
+            self._over = True
+            return None
+        return delay
 
 
 def normalize_member(url: str) -> str:
@@ -216,14 +250,19 @@ class Transport:
              deadline: float, leader: bool = True, stop: Optional[threading.Event] = None) -> Answer:
         """Sends the request until a final answer (anything but a network error, 502/503/504).
 
-        The same ``body`` is re-sent on every attempt. Raises :class:`Unavailable` naming the last
-        cause when ``deadline`` (a ``time.monotonic()`` value) passes first, and :class:`Closed`
-        when the client is closing (``stop`` or the transport's own flag).
+        The same ``body`` is re-sent on every attempt: at once to the member a ``NOT_LEADER``
+        names, or to the next member not tried in this round; after a pause once every member has
+        been tried (see the module's doc). Raises :class:`Unavailable` naming the last cause when
+        ``deadline`` (a ``time.monotonic()`` value) passes first, and :class:`Closed` when the
+        client is closing (``stop`` or the transport's own flag).
         """
         backoff = Backoff()
+        search = LeaderSearch()
         last_cause = None
         last_network = True
         index = self.current()
+        tried: Set[int] = set()  # the members that could not serve the call in this round
+        not_leader = False  # whether one of them answered NOT_LEADER
         while True:
             if stop is not None and stop.is_set():
                 raise Closed("holdfast: the client is closed")
@@ -238,30 +277,40 @@ class Transport:
             except OSError as e:
                 last_cause = "%s: %s" % (self.members[index], describe_network_error(e, timeout))
                 last_network = True
-                index = self.rotate(index)
-                self._pause(backoff, deadline, stop)
-                continue
-            if a.status not in RETRYABLE_STATUSES:
-                if leader:
-                    self._set_current(index)
-                return a
-            code = a.error_code() or "HTTP %d" % a.status
-            msg = a.error_field("message")
-            last_cause = "%s: %s%s" % (self.members[index], code,
-                                       (" " + " ".join(str(msg).split())) if msg else "")
-            last_network = False
-            hint = a.error_field("leader") if a.status == 503 and code == "NOT_LEADER" else None
-            if isinstance(hint, str) and hint:
-                target = self.index_of(hint)
-                if target is not None and target != index:
-                    self._set_current(target)
-                    index = target
-                    continue
+            else:
+                if a.status not in RETRYABLE_STATUSES:
+                    if leader:
+                        self._set_current(index)
+                    return a
+                code = a.error_code() or "HTTP %d" % a.status
+                msg = a.error_field("message")
+                last_cause = "%s: %s%s" % (self.members[index], code,
+                                           (" " + " ".join(str(msg).split())) if msg else "")
+                last_network = False
+                if a.status == 503 and code == "NOT_LEADER":
+                    not_leader = True
+                    hint = a.error_field("leader")
+                    target = self.index_of(hint) if isinstance(hint, str) and hint else None
+                    if target is not None and target != index and target not in tried:
+                        tried.add(index)
+                        self._set_current(target)
+                        index = target
+                        continue
+            tried.add(index)
             index = self.rotate(index)
-            self._pause(backoff, deadline, stop)
+            if len(tried) < len(self.members):
+                while index in tried:
+                    index = (index + 1) % len(self.members)
+                continue
+            # every member has been tried: the next round, after a pause
+            delay = search.pause(time.monotonic()) if not_leader else None
+            self._pause(backoff.next_delay() if delay is None else delay, deadline, stop)
+            tried.clear()
+            not_leader = False
+            index = self.current()
 
-    def _pause(self, backoff: Backoff, deadline: float, stop: Optional[threading.Event]) -> None:
-        delay = min(backoff.next_delay(), max(0.0, deadline - time.monotonic()))
+    def _pause(self, delay: float, deadline: float, stop: Optional[threading.Event]) -> None:
+        delay = min(delay, max(0.0, deadline - time.monotonic()))
         if delay <= 0:
             return
         if stop is not None:

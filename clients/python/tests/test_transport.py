@@ -1,4 +1,5 @@
-"""The transport's abort_all, which close() uses to stop the waits and the long polls."""
+"""The transport's abort_all, which close() uses to stop the waits and the long polls, and its
+leader search while the members answer NOT_LEADER (an election)."""
 
 import http.client
 import socket
@@ -7,7 +8,10 @@ import time
 import unittest
 from unittest import mock
 
-from holdfast._transport import Transport
+from holdfast import errors
+from holdfast._transport import LeaderSearch, Transport
+
+from .fakecluster import Cluster
 
 
 class AbortAllTest(unittest.TestCase):
@@ -56,6 +60,83 @@ class AbortAllTest(unittest.TestCase):
             return None, time.monotonic() - t0
         except OSError as e:
             return e, time.monotonic() - t0
+
+
+class LeaderSearchTest(unittest.TestCase):
+    """Three members answer 503 NOT_LEADER without naming a leader (an election; the followers
+    have not heard from the new leader yet): the call goes round them again after 20 ms doubling to
+    100 ms, for 3 s, then with the ordinary backoff."""
+
+    def setUp(self):
+        self.cluster = Cluster(3)
+        self.addCleanup(self.cluster.stop)
+        self.cluster.leader = None
+        self.tries = []  # (time.monotonic(), node) of each request to the call's path
+        handle = self.cluster.handle
+
+        def recording(nid, method, path, query, body):
+            if path == "/api/v1/sessions":
+                self.tries.append((time.monotonic(), nid))
+                if nid != self.cluster.leader:  # naming no leader, even once one is elected
+                    return Cluster._err(503, "NOT_LEADER", "%s does not lead" % nid)
+            return handle(nid, method, path, query, body)
+
+        self.cluster.handle = recording
+        self.transport = Transport(self.cluster.urls(), 1.0)
+
+    def _open(self, seconds):
+        return self.transport.call("POST", "/api/v1/sessions", {"sessionId": "s1", "ttlMillis": 5000},
+                                   http_timeout=1.0, deadline=time.monotonic() + seconds)
+
+    def test_a_member_elected_is_found_within_a_short_pause(self):
+        elected = []
+
+        def elect():
+            self.cluster.leader = "n3"
+            elected.append(time.monotonic())
+
+        timer = threading.Timer(0.5, elect)
+        timer.start()
+        self.addCleanup(timer.cancel)
+        answer = self._open(5.0)
+        found = time.monotonic()
+        self.assertEqual(answer.status, 201)
+        self.assertEqual(answer.member, self.cluster.url("n3"))
+        # the ordinary backoff (50 ms doubling to 1 s, one member a pause) reaches n3 again only
+        # after five pauses, 775 ms at the least: 275 ms after the election
+        self.assertLess(found - elected[0], 0.3, "found the new leader %.0f ms after its election"
+                        % ((found - elected[0]) * 1000))
+        # rounds of three, at least 10 ms apart (50 ms from the fourth): no busy loop
+        self.assertLessEqual(len(self.tries), 75)
+        self.assertEqual([n for _, n in self.tries[:3]], ["n1", "n2", "n3"], "a round, without pauses")
+
+    def test_the_pauses_of_a_search(self):
+        search = LeaderSearch()
+        now, pauses = 10.0, []
+        while True:
+            pause = search.pause(now)
+            if pause is None:
+                break
+            pauses.append(pause)
+            now += pause + 0.003  # a round of three quick answers
+        self.assertTrue(all(0.01 <= p <= 0.1 for p in pauses), pauses)
+        self.assertTrue(all(p >= 0.05 for p in pauses[3:]), "20, 40, 80, then 100 ms, halved at most")
+        self.assertLessEqual(now - 0.003 - 10.0, 3.0)
+        self.assertGreater(now - 10.0, 2.8)
+        self.assertIsNone(search.pause(now + 0.5), "over for good")
+
+    def test_after_3_s_of_search_the_pauses_grow_again(self):
+        started = time.monotonic()
+        with self.assertRaises(errors.Unavailable):
+            self._open(5.0)
+        gaps = [(b[0] - started, b[0] - a[0]) for a, b in zip(self.tries, self.tries[1:])]
+        during = [gap for at, gap in gaps if at < 2.9]
+        after = [gap for at, gap in gaps if at > 3.2]
+        # the ordinary backoff would have tried 10 times at most by 2.9 s, its sixth pause 500 ms or more
+        self.assertGreater(len(during), 3 * 20, "rounds while the search lasts: %s" % during)
+        self.assertLess(max(during), 0.4, "pauses while the search lasts: %s" % during)
+        # the ordinary backoff starts again from 50 ms: its fifth pause, 400 to 800 ms, ends by 4.7 s
+        self.assertGreater(max(after), 0.35, "pauses once the search is over: %s" % after)
 
 
 if __name__ == "__main__":

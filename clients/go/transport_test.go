@@ -1,0 +1,150 @@
+package holdfast
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// electionFake is three members in an election: each answers 503 NOT_LEADER
+// naming no leader, until elect makes the third lead. It records when each
+// try of the call was sent.
+type electionFake struct {
+	mu      sync.Mutex
+	urls    []string
+	started time.Time
+	elected time.Time // zero while nobody leads
+	tries   []electionTry
+}
+
+type electionTry struct {
+	at     time.Duration // since started
+	member int
+}
+
+func newElectionFake(t *testing.T) *electionFake {
+	f := &electionFake{started: time.Now()}
+	for i := 0; i < 3; i++ {
+		i := i
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			f.mu.Lock()
+			f.tries = append(f.tries, electionTry{time.Since(f.started), i})
+			leads := i == 2 && !f.elected.IsZero()
+			f.mu.Unlock()
+			if leads {
+				writeJSON(w, 200, map[string]any{})
+				return
+			}
+			e := errBody("NOT_LEADER", "no leader yet")
+			e["error"].(map[string]any)["leader"] = nil
+			writeJSON(w, 503, e)
+		}))
+		t.Cleanup(s.Close)
+		f.urls = append(f.urls, s.URL)
+	}
+	return f
+}
+
+func (f *electionFake) elect() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.elected = time.Now()
+}
+
+func (f *electionFake) call(deadline time.Duration) (answer, error) {
+	tr := newTransport(f.urls, "", nil)
+	defer tr.close()
+	return tr.call(context.Background(), request{method: "POST", path: "/api/v1/x", body: func() any { return map[string]any{} },
+		attemptTimeout: time.Second, deadline: time.Now().Add(deadline), member: -1})
+}
+
+func TestElectionIsFollowedWithShortPauses(t *testing.T) {
+	f := newElectionFake(t)
+	time.AfterFunc(500*time.Millisecond, f.elect)
+	a, err := f.call(5 * time.Second)
+	found := time.Now()
+	if err != nil || a.status != 200 || a.member != 2 {
+		t.Fatalf("answer %+v, err %v", a, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// the ordinary backoff (50 ms doubling to 1 s, one member a pause) reaches
+	// the third member again only after five pauses, 775 ms at the least: 275
+	// ms after the election
+	if d := found.Sub(f.elected); d > 300*time.Millisecond {
+		t.Fatalf("found the new leader %v after its election", d)
+	}
+	if len(f.tries) < 3 || f.tries[0].member != 0 || f.tries[1].member != 1 || f.tries[2].member != 2 {
+		t.Fatalf("the first round, without pauses: %v", f.tries)
+	}
+	// rounds of three, at least 10 ms apart (50 ms from the fourth): no busy loop
+	if len(f.tries) > 75 {
+		t.Fatalf("%d tries", len(f.tries))
+	}
+}
+
+func TestLeaderSearchEndsAfter3s(t *testing.T) {
+	f := newElectionFake(t)
+	_, err := f.call(5 * time.Second)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeUnavailable {
+		t.Fatalf("err %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var during, after []time.Duration
+	longestDuring, longestAfter := time.Duration(0), time.Duration(0)
+	for i := 1; i < len(f.tries); i++ {
+		at, gap := f.tries[i].at, f.tries[i].at-f.tries[i-1].at
+		if at < 2900*time.Millisecond {
+			during = append(during, gap)
+			if gap > longestDuring {
+				longestDuring = gap
+			}
+		} else if at > 3200*time.Millisecond {
+			after = append(after, gap)
+			if gap > longestAfter {
+				longestAfter = gap
+			}
+		}
+	}
+	// the ordinary backoff would have tried 10 times at most by 2.9 s, its
+	// sixth pause 500 ms or more
+	if len(during) < 3*20 || longestDuring > 400*time.Millisecond {
+		t.Fatalf("pauses while the search lasts: %v", during)
+	}
+	// the ordinary backoff starts again from 50 ms: its fifth pause (at least 400 ms) ends by 4.7 s
+	if longestAfter < 350*time.Millisecond {
+		t.Fatalf("pauses once the search is over: %v", after)
+	}
+}
+
+func TestLeaderSearchPauses(t *testing.T) {
+	var s leaderSearch
+	now := time.Now()
+	start := now
+	var pauses []time.Duration
+	for {
+		d, ok := s.pause(now)
+		if !ok {
+			break
+		}
+		pauses = append(pauses, d)
+		now = now.Add(d + 3*time.Millisecond) // a round of three quick answers
+	}
+	for i, d := range pauses {
+		if d < 10*time.Millisecond || d > 100*time.Millisecond || (i >= 3 && d < 50*time.Millisecond) {
+			t.Fatalf("20, 40, 80, then 100 ms, halved at most: %v", pauses)
+		}
+	}
+	if took := now.Sub(start); took > searchLength+3*time.Millisecond || took < 2800*time.Millisecond {
+		t.Fatalf("searched for %v", took)
+	}
+	if _, ok := s.pause(now.Add(time.Second)); ok {
+		t.Fatalf("over for good")
+	}
+}
