@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -39,9 +41,10 @@ import java.util.regex.Pattern;
  *       acquire} then {@code close} of lock {@code failover/java}; each returns a success.
  *   <li>{@code http}: the HTTP protocol as docs/protocol.md tells other languages' clients (and as
  *       the Python client does it): numbered requests, the same {@code requestId} re-sent on 503 or
- *       a network error, a {@code NOT_LEADER} naming the leader followed at once, otherwise the next
- *       address after a backoff of 50 ms doubling to {@code HTTP_BACKOFF_CAP_MS} (default 1000),
- *       each delay drawn between half and all of it. Acquire, then release, of lock {@code
+ *       a network error, a {@code NOT_LEADER} naming the leader followed at once, each member tried
+ *       once a round; between rounds the leader search's pause (20 ms doubling to 100 ms, for up to 3 s)
+ *       while members answer NOT_LEADER, otherwise a backoff of 50 ms doubling to {@code
+ *       HTTP_BACKOFF_CAP_MS} (default 1000), each delay drawn between half and all of it. Acquire, then release, of lock {@code
  *       failover/http} (each probe has its own lock: none waits for another); each answer is a success.
  *   <li>{@code etcd}: jetcd's {@code KV.put} with its default options (its own retries).
  * </ul>
@@ -192,41 +195,57 @@ public final class FailoverProbe {
             }
         }
 
-        /** Sends until a final answer (anything but 502/503/504 or a network error); returns its body. */
+        /**
+         * Sends until a final answer (anything but 502/503/504 or a network error); returns its body.
+         * As the HTTP clients do (docs/protocol.md): a round tries each member once, a hint naming a
+         * member not yet tried is followed at once; between rounds, if a member answered NOT_LEADER,
+         * a leader is being elected: 20 ms doubling to 100 ms, for at most 3 s of search; otherwise
+         * the ordinary backoff, 50 ms doubling to {@code HTTP_BACKOFF_CAP_MS}.
+         */
         private String call(String path, String body) throws InterruptedException {
             long delay = 50;
+            long searchDelay = 20;
+            long searchStarted = -1;
             while (true) {
-                HttpResponse<String> answer;
-                try {
-                    answer = send(current, "POST", path, body);
-                } catch (IOException e) {
-                    failure(e);
-                    current = (current + 1) % members.size();
-                    delay = sleep(delay);
-                    continue;
-                }
-                int status = answer.statusCode();
-                if (status != 502 && status != 503 && status != 504) {
-                    if (status / 100 != 2) {
-                        throw new IllegalStateException(path + " answered " + status + " " + answer.body());
+                boolean notLeader = false;
+                Set<Integer> tried = new HashSet<>();
+                while (tried.add(current)) {
+                    HttpResponse<String> answer;
+                    try {
+                        answer = send(current, "POST", path, body);
+                    } catch (IOException e) {
+                        failure(e);
+                        current = (current + 1) % members.size();
+                        continue;
                     }
-                    return answer.body();
+                    int status = answer.statusCode();
+                    if (status != 502 && status != 503 && status != 504) {
+                        if (status / 100 != 2) {
+                            throw new IllegalStateException(path + " answered " + status + " " + answer.body());
+                        }
+                        return answer.body();
+                    }
+                    failure(new IOException(status + " " + answer.body()));
+                    notLeader |= answer.body().contains("NOT_LEADER");
+                    String leader = field(answer.body(), STRING_FIELD, "leader");
+                    Integer target = leader == null ? null : ids.get(leader);
+                    current = target != null && !tried.contains(target) ? target : (current + 1) % members.size();
                 }
-                failure(new IOException(status + " " + answer.body()));
-                String leader = field(answer.body(), STRING_FIELD, "leader");
-                Integer target = leader == null ? null : ids.get(leader);
-                if (target != null && target != current) {
-                    current = target;
-                    continue;
+                long now = System.nanoTime();
+                if (notLeader && (searchStarted < 0 || now - searchStarted < TimeUnit.SECONDS.toNanos(3))) {
+                    searchStarted = searchStarted < 0 ? now : searchStarted;
+                    pause(searchDelay);
+                    searchDelay = Math.min(100, searchDelay * 2);
+                } else {
+                    pause(delay);
+                    delay = Math.min(backoffCapMs, delay * 2);
                 }
-                current = (current + 1) % members.size();
-                delay = sleep(delay);
             }
         }
 
-        private long sleep(long delay) throws InterruptedException {
+        /** Sleeps between half and all of {@code delay} ms. */
+        private static void pause(long delay) throws InterruptedException {
             TimeUnit.MICROSECONDS.sleep(delay * 500 + ThreadLocalRandom.current().nextLong(delay * 500 + 1));
-            return Math.min(backoffCapMs, delay * 2);
         }
 
         private HttpResponse<String> send(int member, String method, String path, String body)

@@ -1,0 +1,106 @@
+package io.holdfast.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What one dial of a leader's Raft address tells {@link DeadLeaderWatch}: only a refusal, or a
+ * connection closed without a byte, says that nothing serves there. A process that accepts and
+ * keeps the connection (a live Raft server, even a stopped one: its kernel accepts for it) serves.
+ * The whole watch, with real server processes killed and stopped: holdfast-it's
+ * {@code DeadLeaderElectionTest}.
+ */
+class DeadLeaderWatchTest {
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+    }
+
+    private ServerSocket listening() throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        open.add(server);
+        return server;
+    }
+
+    private static String address(ServerSocket server) {
+        return "127.0.0.1:" + server.getLocalPort();
+    }
+
+    @Test
+    void aPortNothingListensOnIsGone() throws IOException {
+        ServerSocket server = listening();
+        String address = address(server);
+        server.close();
+
+        assertThat(DeadLeaderWatch.probe(address)).isEqualTo(DeadLeaderWatch.Probe.GONE);
+    }
+
+    @Test
+    void aListenerThatKeepsTheConnectionServesEvenIfItNeverAccepts() throws IOException {
+        // Never accept()ed: the kernel completes the connection, as for a process that is stopped.
+        ServerSocket server = listening();
+
+        assertThat(DeadLeaderWatch.probe(address(server))).isEqualTo(DeadLeaderWatch.Probe.SERVES);
+    }
+
+    @Test
+    void aConnectionClosedWithoutAByteIsGone() throws IOException {
+        // What a proxy in front of a dead process does: accept, fail to dial on, close.
+        ServerSocket server = listening();
+        Thread closer = new Thread(() -> {
+            try (Socket accepted = server.accept()) {
+                // closed at once
+            } catch (IOException e) {
+                // the test is over
+            }
+        });
+        closer.setDaemon(true);
+        closer.start();
+
+        assertThat(DeadLeaderWatch.probe(address(server))).isEqualTo(DeadLeaderWatch.Probe.GONE);
+    }
+
+    @Test
+    void aConnectionThatCarriesBytesServes() throws IOException {
+        // A gRPC server may send its HTTP/2 settings first.
+        ServerSocket server = listening();
+        Thread writer = new Thread(() -> {
+            try (Socket accepted = server.accept()) {
+                accepted.getOutputStream().write(new byte[] {0, 0, 0});
+                accepted.getOutputStream().flush();
+                Thread.sleep(1_000);
+            } catch (IOException | InterruptedException e) {
+                // the test is over
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+
+        assertThat(DeadLeaderWatch.probe(address(server))).isEqualTo(DeadLeaderWatch.Probe.SERVES);
+    }
+
+    @Test
+    void anAddressThatCannotBeResolvedProvesNothing() {
+        assertThat(DeadLeaderWatch.probe("no-such-host.invalid:4654")).isEqualTo(DeadLeaderWatch.Probe.UNKNOWN);
+        assertThat(DeadLeaderWatch.probe("no port")).isEqualTo(DeadLeaderWatch.Probe.UNKNOWN);
+    }
+
+    @Test
+    void addressesMayBeBracketedIpv6() {
+        assertThat(DeadLeaderWatch.address("[::1]:4654").getAddress().getHostAddress())
+                .isEqualTo("0:0:0:0:0:0:0:1");
+        assertThat(DeadLeaderWatch.address("n1.example:4654").getPort()).isEqualTo(4654);
+    }
+}
