@@ -3,16 +3,25 @@ package io.holdfast.server;
 import io.holdfast.internal.DaemonThreads;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.util.Comparator;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
+import org.apache.ratis.proto.RaftProtos.RequestVoteReplyProto;
+import org.apache.ratis.proto.RaftProtos.RequestVoteRequestProto;
 import org.apache.ratis.proto.RaftProtos.StartLeaderElectionReplyProto;
 import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
 import org.apache.ratis.protocol.RaftPeer;
@@ -49,23 +58,27 @@ import org.slf4j.LoggerFactory;
  * only once the old leader's process is gone, so nothing answers on its lease. Reads never rest on
  * the lease alone (Ratis's read barrier comes first).
  *
- * <p><b>Who starts it.</b> The election is asked of this node's own Raft server through Ratis's
- * {@code startLeaderElection} (the call a leader makes on the follower it hands over to), naming
- * the dead leader and this follower's own last log entry: Ratis accepts it only while this node
- * follows that leader in a term no newer than that entry's, and then campaigns at once, without a
- * pre-vote. So that two followers do not split the vote, they wait their rank among the voters
- * (sorted by id, the dead leader left out) times {@value #STAGGER_MILLIS} ms, and a follower that
- * has meanwhile heard of a newer term (the first one's campaign) does not start another. (With 150
- * ms, a loaded verifier run saw the second follower campaign before the first one's vote request
- * reached it: the vote split, and the election timeout decided after all, 2 s later.)
+ * <p><b>Who starts it.</b> Before it campaigns, the follower asks the other voters (the dead leader
+ * left out) for their last log entries with a pre-vote request, which changes nothing at a voter,
+ * and campaigns only if no voter's log is ahead of its own (ties go to the first by id) and none has
+ * moved to a newer term. The others find the same logs (nothing appends to them any more) and leave
+ * it the election, so the vote does not split, and the candidate is one the others can vote for: a
+ * follower whose log is behind (one just restarted and still catching up, or one that missed the
+ * dead leader's last append) would be refused, and the election timeout would decide after all.
+ * The election is asked of this node's own Raft server through Ratis's {@code
+ * startLeaderElection} (the call a leader makes on the follower it hands over to), naming the dead
+ * leader and this follower's own last log entry: Ratis accepts it only while this node follows that
+ * leader in a term no newer than that entry's, and then campaigns at once, without a pre-vote.
  *
  * <p><b>Does not</b> speed up anything but a dead process: a host that loses power, or a network
- * that goes silent, still costs an election timeout. Nor does it choose the best candidate: a
- * follower whose log is behind loses its campaign, and the others then wait for their timeouts.
+ * that goes silent, still costs an election timeout; nor a failover in which the follower that
+ * should campaign did not see the leader die (its connection to it went through a path that stays
+ * silent): the others leave it the election, and the election timeout decides.
  *
  * <p>Failure story: n1 leads n2 and n3 (election timeout 1 s); the OOM killer ends n1's JVM. n2's
  * and n3's connections to n1's Raft port end within a millisecond; three dials to n1 are refused
- * within about 40 ms; n2 (rank 0) logs "Node n2 starts an election at once: its leader n1 is gone ..." and is elected by n3 in one round trip and an fsync, about 100 ms after the kill, where its
+ * within about 40 ms; n2 and n3 ask each other for their last log entries, find them equal, and n2
+ * (first by id) logs "Node n2 starts an election at once: its leader n1 is gone ..." and is elected by n3 in one round trip and an fsync, about 100 ms after the kill, where its
  * election timeout alone would have fired 1 to 2 s after n1's last heartbeat.
  */
 final class DeadLeaderWatch implements AutoCloseable {
@@ -79,8 +92,8 @@ final class DeadLeaderWatch implements AutoCloseable {
     static final int CONFIRM_PAUSE_MILLIS = 20;
     /** The dials that must all fail before the leader is taken for dead. */
     static final int CONFIRMATIONS = 3;
-    /** How much longer each next follower (by rank) waits before it campaigns. */
-    static final int STAGGER_MILLIS = 500;
+    /** How long the other voters are given to tell their last log entry. */
+    static final int ASK_MILLIS = 500;
     /** How long a read on the held connection waits before the role is looked at again. */
     private static final int LINK_READ_MILLIS = 100;
     /** The pause when there is nothing to watch (this node leads, or knows no leader). */
@@ -101,6 +114,9 @@ final class DeadLeaderWatch implements AutoCloseable {
 
     private final RaftGateway gateway;
     private final Thread thread;
+    /** Where the other voters are asked for their last entries, in parallel. */
+    private final ExecutorService askers;
+
     private volatile boolean closed;
     private Socket link;
     private Target linked;
@@ -110,6 +126,8 @@ final class DeadLeaderWatch implements AutoCloseable {
         this.gateway = gateway;
         this.thread =
                 DaemonThreads.named("holdfast-dead-leader-" + gateway.selfId()).newThread(this::run);
+        this.askers =
+                Executors.newCachedThreadPool(DaemonThreads.named("holdfast-dead-leader-ask-" + gateway.selfId()));
     }
 
     /** Starts watching this node's leader, for as long as this node is a voting follower. */
@@ -167,14 +185,19 @@ final class DeadLeaderWatch implements AutoCloseable {
             pause(IDLE_MILLIS);
             return;
         }
-        int rank = rank(t.leader());
-        if (rank > 0) {
-            pause((long) rank * STAGGER_MILLIS);
+        lastElection = t;
+        Optional<String> ahead = aheadOfThisNode(t);
+        if (ahead.isPresent()) {
+            LOG.info(
+                    "Node {} found its leader {} gone and leaves the election to {}",
+                    gateway.selfId(),
+                    t.leader(),
+                    ahead.get());
+            return;
         }
         if (!target().filter(t::equals).isPresent()) {
-            return; // another follower campaigned first (a newer term), or a leader was found
+            return; // a campaign has begun meanwhile (a newer term), or a leader was found
         }
-        lastElection = t;
         long started = System.nanoTime();
         boolean accepted = campaign(t);
         if (accepted) {
@@ -189,10 +212,88 @@ final class DeadLeaderWatch implements AutoCloseable {
         } else {
             LOG.info(
                     "Node {} found its leader {} gone, but Raft did not start an election at once (a newer term or"
-                            + " leader, or its log is behind); its election timeout will",
+                            + " leader); its election timeout will",
                     gateway.selfId(),
                     t.leader());
         }
+    }
+
+    /**
+     * Which other voter should campaign instead of this node, if any: one whose log is ahead of
+     * this node's, or as far and first by id, or one that has already moved to a newer term (a
+     * campaign is under way). Asks each voter but the dead leader with a pre-vote request, which
+     * changes nothing at the voter (Ratis decides a pre-vote without touching its term or vote)
+     * and whose answer carries the voter's last log entry. A voter that does not answer within
+     * {@value #ASK_MILLIS} ms (down too, or cut off) is left out. Every follower that found the
+     * leader gone asks the same question of the same frozen logs (no leader appends any more), so
+     * they agree on one candidate, and the vote does not split; a candidate whose log is behind
+     * would lose (the others refuse it), and the election timeout would decide after all.
+     */
+    private Optional<String> aheadOfThisNode(Target t) throws IOException, InterruptedException {
+        RaftServer.Division division = gateway.division();
+        TermIndex mine = division.getRaftLog().getLastEntryTermIndex();
+        long term = division.getInfo().getCurrentTerm();
+        String self = gateway.selfId().toString();
+        List<RaftPeer> others = division.getRaftConf().getCurrentPeers().stream()
+                .filter(p -> !p.getId().equals(t.leader()) && !p.getId().equals(gateway.selfId()))
+                .toList();
+        List<CompletableFuture<RequestVoteReplyProto>> asked = new ArrayList<>();
+        for (RaftPeer peer : others) {
+            RequestVoteRequestProto request = RequestVoteRequestProto.newBuilder()
+                    .setServerRequest(RaftRpcRequestProto.newBuilder()
+                            .setRequestorId(gateway.selfId().toByteString())
+                            .setReplyId(peer.getId().toByteString())
+                            .setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(gateway.groupId())))
+                    .setCandidateTerm(term + 1)
+                    .setCandidateLastEntry(mine == null ? TermIndex.INITIAL_VALUE.toProto() : mine.toProto())
+                    .setPreVote(true)
+                    .build();
+            asked.add(CompletableFuture.supplyAsync(
+                            () -> {
+                                try {
+                                    return gateway.server().getServerRpc().requestVote(request);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            },
+                            askers)
+                    .orTimeout(ASK_MILLIS, TimeUnit.MILLISECONDS));
+        }
+        Map<String, RequestVoteReplyProto> answers = new LinkedHashMap<>();
+        for (int i = 0; i < others.size(); i++) {
+            try {
+                answers.put(others.get(i).getId().toString(), asked.get(i).get());
+            } catch (ExecutionException e) {
+                // no answer: down or cut off too
+            }
+        }
+        return aheadOf(mine, self, term, answers);
+    }
+
+    /**
+     * The voter, of those that answered, that should campaign instead of {@code self}: one in a
+     * newer term than {@code term} already, or one whose last entry is ahead of {@code mine}, or as
+     * far with an id that comes first; empty if {@code self} should.
+     */
+    static Optional<String> aheadOf(
+            TermIndex mine, String self, long term, Map<String, RequestVoteReplyProto> answers) {
+        for (Map.Entry<String, RequestVoteReplyProto> answer : answers.entrySet()) {
+            String id = answer.getKey();
+            RequestVoteReplyProto reply = answer.getValue();
+            if (reply.getTerm() > term) {
+                return Optional.of(id + " (in term " + reply.getTerm() + " already)");
+            }
+            if (!reply.hasLastEntry()) {
+                continue;
+            }
+            TermIndex theirs = TermIndex.valueOf(reply.getLastEntry());
+            int byLog = mine == null ? -1 : mine.compareTo(theirs);
+            if (byLog < 0 || (byLog == 0 && id.compareTo(self) < 0)) {
+                return Optional.of(id + ", whose log " + (byLog < 0 ? "is ahead" : "is as far and whose id comes first")
+                        + " (" + theirs + " against " + mine + ")");
+            }
+        }
+        return Optional.empty();
     }
 
     /** This node's leader while it is a voting follower of one that votes too; else empty. */
@@ -219,16 +320,6 @@ final class DeadLeaderWatch implements AutoCloseable {
                 .filter(p -> p.getId().equals(id))
                 .findFirst()
                 .orElse(null);
-    }
-
-    /** This node's place among the voters but the dead leader, by id: 0 campaigns first. */
-    private int rank(RaftPeerId leader) throws IOException {
-        List<String> others = gateway.division().getRaftConf().getCurrentPeers().stream()
-                .map(p -> p.getId().toString())
-                .filter(id -> !id.equals(leader.toString()))
-                .sorted(Comparator.naturalOrder())
-                .toList();
-        return Math.max(0, others.indexOf(gateway.selfId().toString()));
     }
 
     /** Asks this node's Raft server to campaign now, as its dead leader would have on a hand-over. */
@@ -355,6 +446,7 @@ final class DeadLeaderWatch implements AutoCloseable {
     public void close() {
         closed = true;
         thread.interrupt();
+        askers.shutdownNow();
     }
 
     @Override
