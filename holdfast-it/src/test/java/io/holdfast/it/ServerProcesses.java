@@ -157,19 +157,23 @@ public final class ServerProcesses implements AutoCloseable {
 
     /** The index of the live node whose {@code /status} says it leads, or -1. */
     public int leader() {
+        return leaderOtherThan(-1);
+    }
+
+    /**
+     * The index of a live node but {@code excluded} whose {@code /status} says it leads, or -1
+     * (excluded: a node that does not answer, such as a stopped one, is not asked).
+     */
+    public int leaderOtherThan(int excluded) {
         for (int i = 0; i < size; i++) {
+            if (i == excluded) {
+                continue;
+            }
             if (!isAlive(i)) {
                 continue;
             }
             try {
-                String body = httpClient
-                        .send(
-                                HttpRequest.newBuilder(URI.create(httpUrl(i) + "/status"))
-                                        .timeout(Duration.ofSeconds(2))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body();
-                if (body.contains("\"role\":\"leader\"")) {
+                if (status(i).contains("\"role\":\"leader\"")) {
                     return i;
                 }
             } catch (IOException e) {
@@ -180,6 +184,17 @@ public final class ServerProcesses implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /** Node {@code i}'s {@code GET /status} body (it answers within 2 s or fails). */
+    public String status(int i) throws IOException, InterruptedException {
+        return httpClient
+                .send(
+                        HttpRequest.newBuilder(URI.create(httpUrl(i) + "/status"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     /** Node {@code i}'s output so far ({@code dir/nI.log}). */

@@ -1,3 +1,5 @@
+// Ceiling 470 lines, one idea: a follower's watch of its leader's process, from the held connection to
+// the campaign: when a leader counts as dead and which follower campaigns are one rule, and only work together.
 package io.holdfast.server;
 
 import io.holdfast.internal.DaemonThreads;

@@ -37,6 +37,23 @@ class DeadLeaderWatchTest {
         return server;
     }
 
+    /** What a peer does with the next connection it accepts, on a thread of its own; then it closes it. */
+    private interface Peer {
+        void serve(Socket accepted) throws IOException, InterruptedException;
+    }
+
+    private static void onAccept(ServerSocket server, Peer peer) {
+        Thread t = new Thread(() -> {
+            try (Socket accepted = server.accept()) {
+                peer.serve(accepted);
+            } catch (IOException | InterruptedException e) {
+                // the test is over
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+    }
+
     private static String address(ServerSocket server) {
         return "127.0.0.1:" + server.getLocalPort();
     }
@@ -62,15 +79,7 @@ class DeadLeaderWatchTest {
     void aConnectionClosedWithoutAByteIsGone() throws IOException {
         // What a proxy in front of a dead process does: accept, fail to dial on, close.
         ServerSocket server = listening();
-        Thread closer = new Thread(() -> {
-            try (Socket accepted = server.accept()) {
-                // closed at once
-            } catch (IOException e) {
-                // the test is over
-            }
-        });
-        closer.setDaemon(true);
-        closer.start();
+        onAccept(server, accepted -> {}); // closed at once
 
         assertThat(DeadLeaderWatch.probe(address(server))).isEqualTo(DeadLeaderWatch.Probe.GONE);
     }
@@ -79,17 +88,11 @@ class DeadLeaderWatchTest {
     void aConnectionThatCarriesBytesServes() throws IOException {
         // A gRPC server may send its HTTP/2 settings first.
         ServerSocket server = listening();
-        Thread writer = new Thread(() -> {
-            try (Socket accepted = server.accept()) {
-                accepted.getOutputStream().write(new byte[] {0, 0, 0});
-                accepted.getOutputStream().flush();
-                Thread.sleep(1_000);
-            } catch (IOException | InterruptedException e) {
-                // the test is over
-            }
+        onAccept(server, accepted -> {
+            accepted.getOutputStream().write(new byte[] {0, 0, 0});
+            accepted.getOutputStream().flush();
+            Thread.sleep(1_000);
         });
-        writer.setDaemon(true);
-        writer.start();
 
         assertThat(DeadLeaderWatch.probe(address(server))).isEqualTo(DeadLeaderWatch.Probe.SERVES);
     }
