@@ -208,7 +208,15 @@ while [[ -z $new || $new == "$leader" ]]; do
   new=$(leader_of "${survivors[0]}" || true)
 done
 say "new leader: $new"
-out=$(probe "${new#n}" --ready) || fail "health --ready on $new: $out"
+# Ready again within 60 s: right after an election (a dead leader's followers elect at once) the new
+# leader may not have committed its first entry yet, and on a starved machine leadership can move
+# once more (a CI rehearsal saw n2 step down 24 s after its election, its probe JVM still starting).
+deadline=$(($(date +%s) + 60))
+until out=$(probe "${new#n}" --ready 2>&1); do
+  (($(date +%s) < deadline)) || fail "health --ready on $new: not ready within 60 s of the election: $out"
+  sleep 1
+done
+say "$new: health --ready: $out"
 
 hold second & second=$!
 pids+=("$second")
