@@ -32,7 +32,8 @@ const (
 // transport sends requests to the members and follows the leader: it learns
 // member ids from each address's GET /status, goes to the member a 503
 // NOT_LEADER names, and moves at once to the next address not tried yet in
-// this round on a broken connection, a timeout, or while no leader is known.
+// this round on a broken connection, a timeout, 503 UNAVAILABLE, 504, or while
+// no leader is known (as the Python and Node clients do).
 // Once every address has been tried it goes round them again after a pause:
 // while members answer NOT_LEADER (an election), a leaderSearch pause (20 ms
 // doubling to 100 ms, for up to 3 s), otherwise a backoff (50 ms doubling to
@@ -224,24 +225,23 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 			e, leader := parseError(a.status, a.body)
 			lastCause = fmt.Sprintf("%s: %d %s: %s", t.members[m], a.status, e.Code, e.Message)
 			t.debug("%s %s: %s", req.method, req.path, lastCause)
-			if a.status != 503 || e.Code != CodeNotLeader {
-				// 503 UNAVAILABLE or 504 TIMEOUT: the same request again, after a pause.
-				sleep(ctx, jitter(backoff), req.deadline)
-				backoff = grow(backoff)
-				continue
-			}
-			notLeader = true
-			if leader != "" {
-				if idx := t.lookup(ctx, leader); idx >= 0 && idx != m && !tried[idx] {
-					tried[m] = true
-					t.setLeader(idx)
-					m = idx
-					continue // straight to the leader
+			// 503 UNAVAILABLE or 504 TIMEOUT (a member cut off from its
+			// majority, or still starting) moves on to the next member, as a
+			// broken connection does; NOT_LEADER naming a leader goes to it.
+			if a.status == 503 && e.Code == CodeNotLeader {
+				notLeader = true
+				if leader != "" {
+					if idx := t.lookup(ctx, leader); idx >= 0 && idx != m && !tried[idx] {
+						tried[m] = true
+						t.setLeader(idx)
+						m = idx
+						continue // straight to the leader
+					}
 				}
 			}
 		}
-		// A broken connection, a timeout, or no leader known (an election):
-		// the next address not tried yet in this round.
+		// A broken connection, a timeout, 503 UNAVAILABLE, 504, or no leader
+		// known (an election): the next address not tried yet in this round.
 		tried[m] = true
 		t.rotate(m)
 		m = t.current()

@@ -148,3 +148,51 @@ func TestLeaderSearchPauses(t *testing.T) {
 		t.Fatalf("over for good")
 	}
 }
+
+// A member that answers 503 UNAVAILABLE or 504 TIMEOUT (cut off from its
+// majority, or still starting) is not asked again before the others: the call
+// goes at once to the next member, as the Python and Node clients do.
+func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
+	for _, answer := range []struct {
+		status int
+		code   string
+	}{{503, "UNAVAILABLE"}, {504, "TIMEOUT"}} {
+		var mu sync.Mutex
+		var tries []int
+		var urls []string
+		for i := 0; i < 3; i++ {
+			i := i
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				tries = append(tries, i)
+				mu.Unlock()
+				if i == 0 {
+					writeJSON(w, answer.status, errBody(answer.code, "no majority answers"))
+					return
+				}
+				writeJSON(w, 200, map[string]any{})
+			}))
+			t.Cleanup(s.Close)
+			urls = append(urls, s.URL)
+		}
+		tr := newTransport(urls, "", nil)
+		start := time.Now()
+		a, err := tr.call(context.Background(), request{method: "POST", path: "/api/v1/x",
+			body: func() any { return map[string]any{} }, attemptTimeout: time.Second,
+			deadline: time.Now().Add(5 * time.Second), member: -1})
+		took := time.Since(start)
+		tr.close()
+		mu.Lock()
+		if err != nil || a.status != 200 || a.member != 1 {
+			t.Fatalf("%d %s: answer %+v, err %v", answer.status, answer.code, a, err)
+		}
+		// before, the first member was asked again after a pause of 25 to 50 ms
+		if len(tries) != 2 || tries[0] != 0 || tries[1] != 1 {
+			t.Fatalf("%d %s: tries %v, want [0 1]", answer.status, answer.code, tries)
+		}
+		mu.Unlock()
+		if took > 2*time.Second {
+			t.Fatalf("%d %s: took %v", answer.status, answer.code, took)
+		}
+	}
+}

@@ -2,7 +2,10 @@
  * Backoff between tries at other members, and timer helpers that never keep the process alive.
  */
 
-/** Exponential backoff: 50 ms doubling to 1 s, each delay with ±50 % jitter ("full" below the cap). */
+/**
+ * Exponential backoff: 50 ms doubling to 1 s, each delay drawn between half and all of it ("equal
+ * jitter"), as the Java, Python and Go clients draw theirs.
+ */
 export class Backoff {
   private attempt = 0;
 
@@ -16,8 +19,8 @@ export class Backoff {
   next(): number {
     const base = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
     if (base < this.maxMs) this.attempt++;
-    // Jitter: uniformly in [base/2, base * 1.5), capped at maxMs.
-    return Math.min(this.maxMs, Math.round(base / 2 + this.random() * base));
+    // Jitter: uniformly in [base/2, base], so never above maxMs.
+    return Math.round(base / 2 + (this.random() * base) / 2);
   }
 
   /** Back to the first delay (after a success). */

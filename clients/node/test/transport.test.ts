@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Transport } from "../src/transport";
-import { LeaderSearch } from "../src/backoff";
+import { Backoff, LeaderSearch } from "../src/backoff";
 import { LockTimeoutError, UnavailableError } from "../src/errors";
 import { FakeCluster } from "./fake";
 
@@ -138,6 +138,19 @@ test("during an election the call goes round the members after short pauses and 
   assert.deepEqual(tries.slice(0, 3).map((s) => s.url), members, "a round, without pauses");
   // rounds of three, at least 10 ms apart (50 ms from the fourth): no busy loop
   assert.ok(tries.length <= 75, `${tries.length} tries`);
+});
+
+test("the ordinary backoff draws each pause between half and all of 50 ms doubling to 1 s", () => {
+  // as the Java (RetryPolicy's equal jitter), Python and Go clients draw theirs; never above 1 s
+  for (const [r, expected] of [
+    [0, [25, 50, 100, 200, 400, 500, 500]],
+    [0.999, [50, 100, 200, 400, 800, 1000, 1000]],
+  ] as Array<[number, number[]]>) {
+    const backoff = new Backoff(undefined, undefined, () => r);
+    assert.deepEqual(Array.from({ length: 7 }, () => backoff.next()), expected, `random ${r}`);
+    backoff.reset();
+    assert.equal(backoff.next(), expected[0], "reset starts again from 50 ms");
+  }
 });
 
 test("a leader search pauses 20 ms doubling to 100 ms, halved at most, for 3 s", () => {
