@@ -155,13 +155,20 @@ final class RedisBackend implements StoreBackend {
      * Queues the request (behind every earlier waiter: no barging) and sleeps until the
      * announcement of its grant or a pause ({@link Backoffs#announcedLockPoll}), polling in
      * between. A wait that ends without a grant (deadline, interrupt, failure) takes itself off the
-     * queue and gives back a grant that raced it before it returns.
+     * queue and gives back a grant that raced it before it returns, except when it ends with {@link
+     * UnavailableException}: then it keeps its place, since the acquirer tries again with the same
+     * owner, whose next poll finds it queued where it was. Across the failover of a Redis Cluster
+     * primary, the cancel of a poll that failed on the dead primary reached the promoted replica and
+     * sent the waiter to the back of the queue (RedisClusterFailover saw no waiter there). If no
+     * try comes, the queue entry lapses once it has not been polled for the request's expiry, as a
+     * crashed client's does.
      */
     @Override
     public Optional<Grant> acquire(LockRequest request, Deadline deadline) throws InterruptedException {
         Wakeups.Signal signal = wakeups.register(request.owner());
         waits.put(request.owner(), request);
         boolean granted = false;
+        boolean unreachable = false;
         try {
             RetryPolicy pauses = Backoffs.announcedLockPoll(request.expiry());
             int unwoken = 0; // polls since the last announcement
@@ -190,10 +197,13 @@ final class RedisBackend implements StoreBackend {
                         seen, Math.min(pauses.delayBefore(++unwoken, () -> 0.0).toNanos(), remaining));
                 unwoken = woken ? 0 : unwoken;
             }
+        } catch (UnavailableException e) {
+            unreachable = true;
+            throw e;
         } finally {
             waits.remove(request.owner());
             wakeups.unregister(signal);
-            if (!granted) {
+            if (!granted && !unreachable) {
                 cancelQuietly(request);
             }
         }

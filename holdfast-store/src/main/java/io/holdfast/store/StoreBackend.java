@@ -88,7 +88,11 @@ public interface StoreBackend {
      * overrides one or the other.
      *
      * <p>An implementation that queues the request in the store must take it off the queue before
-     * it returns empty or throws, including on interrupt. It must also end the wait with {@link
+     * it returns empty or throws, including on interrupt, with one exception: when it throws {@link
+     * io.holdfast.UnavailableException} it may leave the request queued, if the store drops a queued
+     * request that nobody polls for the request's expiry. The acquirer tries again with the same
+     * request (the same owner), which then keeps its place in the queue across a failover of the
+     * store. It must also end the wait with {@link
      * InterruptedException} soon after {@link Deadline#cancelled()} turns true, since some drivers
      * swallow interrupts.
      *
