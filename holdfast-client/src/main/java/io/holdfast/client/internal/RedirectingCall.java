@@ -82,7 +82,11 @@ final class RedirectingCall<Q, A> {
     private boolean notLeaderAnswered;
     /** Rounds of the leader search so far. */
     private int searchRounds;
-    /** When the first round of the leader search ended ({@link System#nanoTime}). */
+    /**
+     * When the first round of the leader search ended, on the JVM's clock ({@link System#nanoTime}),
+     * not the client's ticker: the search is bounded by the call's gRPC {@link Deadline}, which runs
+     * on that clock, and both must move together.
+     */
     private long searchStartNanos;
     /** The trace the call carries to every member it tries ({@link TraceHeaders}), or null. */
     private final Context trace = TraceHeaders.current();
