@@ -203,9 +203,18 @@ final class RedisBackend implements StoreBackend {
         } finally {
             waits.remove(request.owner());
             wakeups.unregister(signal);
-            if (!granted && !unreachable) {
-                cancelQuietly(request);
+            if (!granted && (!unreachable || isClosing())) {
+                cancelQuietly(request); // a closing client's wait leaves now: nobody will try again
             }
+        }
+    }
+
+    private boolean isClosing() {
+        pollGate.readLock().lock();
+        try {
+            return closing;
+        } finally {
+            pollGate.readLock().unlock();
         }
     }
 
