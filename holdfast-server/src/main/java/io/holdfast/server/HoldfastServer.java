@@ -139,7 +139,19 @@ public final class HoldfastServer implements AutoCloseable {
         if (reportsVersion) {
             server.reportVersion(members.group());
         }
-        server.watchDivision();
+        JoinRescue rescue = null;
+        if (startGroup.getPeers().isEmpty()) { // a new member not added yet (RejoinGuard)
+            rescue = JoinRescue.start(
+                    raft,
+                    GROUP_ID,
+                    RaftSettings.parameters(config),
+                    config.electionTimeoutMin().multipliedBy(2),
+                    machine,
+                    parts.ticker,
+                    parts.halt::complete);
+            server.addEndpoint(rescue);
+        }
+        server.watchDivision(rescue);
         LOG.info(
                 "Node {} started: Raft on {}, data in {}",
                 config.nodeId(),
@@ -381,9 +393,10 @@ public final class HoldfastServer implements AutoCloseable {
 
     /**
      * Watches for Ratis closing the division ({@link DivisionWatch}). Last added, first closed: a
-     * stop is never taken for Ratis closing the division by itself.
+     * stop is never taken for Ratis closing the division by itself; nor is the new start of a new
+     * member's division ({@link JoinRescue}).
      */
-    private void watchDivision() {
+    private void watchDivision(JoinRescue rescue) {
         addEndpoint(DivisionWatch.start(
                 raft,
                 GROUP_ID,
@@ -391,7 +404,7 @@ public final class HoldfastServer implements AutoCloseable {
                 RaftSettings.parameters(config),
                 parts.halt::complete,
                 parts.removal::complete,
-                parts.halt::isDone));
+                () -> parts.halt.isDone() || (rescue != null && rescue.restarting())));
     }
 
     /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */

@@ -96,7 +96,7 @@ final class LockStateMachine extends BaseStateMachine {
      */
     volatile boolean checkKinds = true;
 
-    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private volatile SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final Object lock = new Object();
     private final Set<PlantedBug> bugs;
     /** What this build applies of the log; see {@link Vocabulary}. */
@@ -283,9 +283,28 @@ final class LockStateMachine extends BaseStateMachine {
         return Long.toHexString(crc.getValue());
     }
 
+    /**
+     * Ratis calls this once per division. A second call comes only when {@link JoinRescue} started
+     * a new member's division again: the table, the applied index and the snapshot storage of the
+     * first start are dropped, and the new division starts from the newest snapshot in its storage
+     * (the one the rescue took), as a node restarted from a snapshot does.
+     */
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        boolean again = getLifeCycle().getCurrentState() != LifeCycle.State.NEW;
         super.initialize(server, groupId, raftStorage);
+        if (again) {
+            pause();
+            synchronized (lock) {
+                table = new LockTable(bugs);
+                setLastAppliedTermIndex(TermIndex.INITIAL_VALUE);
+                storage = new SimpleStateMachineStorage();
+            }
+            StateMachineHooks h = hooks;
+            if (h != null) {
+                h.tableLoaded(TermIndex.INITIAL_VALUE.getIndex());
+            }
+        }
         storage.init(raftStorage);
         load(storage.getLatestSnapshot());
         getLifeCycle().transition(LifeCycle.State.STARTING);

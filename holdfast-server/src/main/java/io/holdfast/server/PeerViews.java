@@ -206,6 +206,38 @@ final class PeerViews {
     /** What {@code peer} says of the group and of {@code self}. */
     static PeerView ask(RaftPeer peer, RaftPeerId self, RaftGroup group, Parameters parameters, Duration timeout)
             throws IOException {
+        GroupInfoReply info = groupInfo(peer, group, parameters, timeout);
+        long heard = -1;
+        for (CommitInfoProto c : info.getCommitInfos()) {
+            if (RaftPeerId.valueOf(c.getServer().getId()).equals(self)) {
+                heard = c.getCommitIndex();
+            }
+        }
+        Set<String> members = info.getConf()
+                .map(conf -> {
+                    Set<String> ids = new HashSet<>();
+                    for (List<RaftPeerProto> list : List.of(
+                            conf.getPeersList(),
+                            conf.getOldPeersList(),
+                            conf.getListenersList(),
+                            conf.getOldListenersList())) {
+                        list.forEach(p -> ids.add(p.getId().toStringUtf8()));
+                    }
+                    return ids;
+                })
+                .orElse(null);
+        long committed = info.getLogInfoProto() == null
+                ? -1
+                : info.getLogInfoProto().getCommitted().getIndex();
+        return new PeerView(peer.getId().toString(), members, committed, heard);
+    }
+
+    /**
+     * {@code peer}'s group information (Ratis's admin call on its Raft port, answered whether or not
+     * a leader exists): its newest configuration, its role and leader, its commit indexes.
+     */
+    static GroupInfoReply groupInfo(RaftPeer peer, RaftGroup group, Parameters parameters, Duration timeout)
+            throws IOException {
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(
                 properties, TimeDuration.valueOf(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
@@ -217,30 +249,7 @@ final class PeerViews {
                 .setRetryPolicy(RetryPolicies.noRetry())
                 .setClientRpc(RaftSettings.clientRpc(parameters, properties))
                 .build()) {
-            GroupInfoReply info = client.getGroupManagementApi(peer.getId()).info(group.getGroupId());
-            long heard = -1;
-            for (CommitInfoProto c : info.getCommitInfos()) {
-                if (RaftPeerId.valueOf(c.getServer().getId()).equals(self)) {
-                    heard = c.getCommitIndex();
-                }
-            }
-            Set<String> members = info.getConf()
-                    .map(conf -> {
-                        Set<String> ids = new HashSet<>();
-                        for (List<RaftPeerProto> list : List.of(
-                                conf.getPeersList(),
-                                conf.getOldPeersList(),
-                                conf.getListenersList(),
-                                conf.getOldListenersList())) {
-                            list.forEach(p -> ids.add(p.getId().toStringUtf8()));
-                        }
-                        return ids;
-                    })
-                    .orElse(null);
-            long committed = info.getLogInfoProto() == null
-                    ? -1
-                    : info.getLogInfoProto().getCommitted().getIndex();
-            return new PeerView(peer.getId().toString(), members, committed, heard);
+            return client.getGroupManagementApi(peer.getId()).info(group.getGroupId());
         }
     }
 }
