@@ -100,14 +100,25 @@ class HoldfastAlertsTest {
                     .until(() -> value(http.get("/metrics").body(), "holdfast_sessions_expired_total", "") >= 12);
             frames.put("expired", round(c, Set.of(), true));
 
-            // The leader's backup directory becomes a file: its scheduled backups fail.
+            // The leader's backup directory becomes a file: its scheduled backups fail. The schedule
+            // writes every 200 ms, into the directory while it is being emptied (a CI rehearsal's
+            // delete met a new backup: DirectoryNotEmptyException) and may create it again: it is
+            // moved away whole, until the file takes its place.
             Path mine = dir.resolve("backups-" + leader);
-            try (var files = Files.walk(mine)) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-            Files.writeString(mine, "not a directory");
+            java.util.concurrent.atomic.AtomicInteger moved = new java.util.concurrent.atomic.AtomicInteger();
+            await().atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> {
+                        if (Files.isDirectory(mine)) {
+                            Files.move(mine, dir.resolve("backups-moved-" + moved.incrementAndGet()));
+                        }
+                        try {
+                            Files.writeString(mine, "not a directory", java.nio.file.StandardOpenOption.CREATE_NEW);
+                        } catch (java.io.IOException e) {
+                            // the schedule made the directory again first: moved away on the next poll
+                        }
+                        return Files.isRegularFile(mine);
+                    });
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> value(http.get("/metrics").body(), "holdfast_backups_total", "failed") >= 1);
             frames.put("backupsFailing", round(c, Set.of(), true));
