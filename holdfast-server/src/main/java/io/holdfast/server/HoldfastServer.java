@@ -1,5 +1,4 @@
-// Ceiling 585 lines, one idea: a node's start, as named steps in the order they happen (storage, peers, the Raft
-// log and server, the service's parts, endpoints), and its stop.
+// Ceiling 585 lines, one idea: a node's start as steps in order (storage, peers, Raft, parts, endpoints), and its stop.
 package io.holdfast.server;
 
 import io.holdfast.Ticker;
@@ -139,19 +138,7 @@ public final class HoldfastServer implements AutoCloseable {
         if (reportsVersion) {
             server.reportVersion(members.group());
         }
-        JoinRescue rescue = null;
-        if (startGroup.getPeers().isEmpty()) { // a new member not added yet (RejoinGuard)
-            rescue = JoinRescue.start(
-                    raft,
-                    GROUP_ID,
-                    RaftSettings.parameters(config),
-                    config.electionTimeoutMin().multipliedBy(2),
-                    machine,
-                    parts.ticker,
-                    parts.halt::complete);
-            server.addEndpoint(rescue);
-        }
-        server.watchDivision(rescue);
+        server.watchDivision(JoinRescue.startIfJoining(startGroup, raft, config, machine, parts));
         LOG.info(
                 "Node {} started: Raft on {}, data in {}",
                 config.nodeId(),
@@ -392,11 +379,11 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /**
-     * Watches for Ratis closing the division ({@link DivisionWatch}). Last added, first closed: a
-     * stop is never taken for Ratis closing the division by itself; nor is the new start of a new
-     * member's division ({@link JoinRescue}).
+     * Watches for Ratis closing the division ({@link DivisionWatch}), after a new member's rescue
+     * ({@link JoinRescue}). Last added, first closed: a stop or a rescue is never taken for a close.
      */
     private void watchDivision(JoinRescue rescue) {
+        addEndpoint(rescue);
         addEndpoint(DivisionWatch.start(
                 raft,
                 GROUP_ID,
@@ -404,7 +391,7 @@ public final class HoldfastServer implements AutoCloseable {
                 RaftSettings.parameters(config),
                 parts.halt::complete,
                 parts.removal::complete,
-                () -> parts.halt.isDone() || (rescue != null && rescue.restarting())));
+                () -> parts.halt.isDone() || rescue.restarting()));
     }
 
     /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */

@@ -139,24 +139,24 @@ final class JoinRescue implements AutoCloseable {
     }
 
     /**
-     * Starts watching the division of {@code group} on {@code raft}, a node that started empty as a
-     * member not added yet.
-     *
-     * @param electionTimeoutMax the longest election timeout of the cluster
-     * @param machine the node's state machine
-     * @param ticker the node's clock
-     * @param halt the node's fatal path, given the one-line reason
+     * Starts watching this node's division if it started empty as a member not added yet ({@code
+     * startGroup} without members: {@link RejoinGuard#check}); otherwise returns a watch that never
+     * looks.
      */
-    static JoinRescue start(
-            RaftServer raft,
-            RaftGroupId group,
-            Parameters parameters,
-            Duration electionTimeoutMax,
-            LockStateMachine machine,
-            Ticker ticker,
-            Consumer<String> halt) {
-        JoinRescue rescue = new JoinRescue(raft, group, parameters, electionTimeoutMax, machine, ticker, halt);
-        rescue.timer.scheduleWithFixedDelay(rescue::check, EVERY.toMillis(), EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    static JoinRescue startIfJoining(
+            RaftGroup startGroup, RaftServer raft, ServerConfig config, LockStateMachine machine, NodeParts parts) {
+        JoinRescue rescue = new JoinRescue(
+                raft,
+                startGroup.getGroupId(),
+                RaftSettings.parameters(config),
+                config.electionTimeoutMin().multipliedBy(2),
+                machine,
+                parts.ticker,
+                parts.halt::complete);
+        if (startGroup.getPeers().isEmpty()) {
+            rescue.timer.scheduleWithFixedDelay(
+                    rescue::check, EVERY.toMillis(), EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        }
         return rescue;
     }
 
