@@ -46,7 +46,14 @@ public interface DistributedLock {
         return acquire(AcquireOptions.waitUpTo(wait));
     }
 
-    /** Like {@link #acquire(Duration)}, with a lease timeout if the options carry one. */
+    /**
+     * Like {@link #acquire(Duration)}, with a lease timeout if the options carry one. A grant that
+     * reaches this client a third of its lease timeout or more after the call began (a reply held
+     * up by a partition) is first confirmed by a renewal: the lease returned is valid.
+     *
+     * @throws LockLostException if the lock was granted but the grant timed out before it reached
+     *     this client; the lock is not held, and calling again waits afresh
+     */
     Lease acquire(AcquireOptions options) throws InterruptedException;
 
     /**

@@ -1,4 +1,4 @@
-// Ceiling 490 lines, one idea: the lease state machine every engine shares (states, listeners, the
+// Ceiling 515 lines, one idea: the lease state machine every engine shares (states, listeners, the
 // watchdog rule, validity by the clock); most of its length is the contract its subclasses rely on.
 package io.holdfast.lease;
 
@@ -7,6 +7,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
 import io.holdfast.NotOwnerException;
+import io.holdfast.UnavailableException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,8 +45,11 @@ import java.util.function.Consumer;
  *       therefore not renewed at once. One whose acquire started a period or more ago is renewed at
  *       once (a catch-up renewal), and that renewal's answer decides, since a backend never revives
  *       a lapsed grant: acknowledged, the expiry counts from its sending; refused, the lease is lost;
- *       unknown, the expiry still counts from the acquire's start. While it is unanswered the expiry
- *       counts from its sending, so a lease is never held longer without an answer than an expiry.
+ *       unknown, the expiry still counts from the acquire's start. Until it is answered the lease
+ *       is not valid (the grant may have lapsed before it reached this client), and the future
+ *       {@link #startRenewals} returns tells the engine when it may hand the lease out. The
+ *       watchdog counts the unanswered renewal from its sending, so a lease is never held longer
+ *       without an answer than an expiry.
  *   <li><b>Expiry.</b> The lease is declared lost once no renewal has been acknowledged for a
  *       whole expiry, measured from the moment the last acknowledged renewal was <em>sent</em> (or
  *       from the grant's count-from moment before the first): by then the backend may have given
@@ -98,6 +102,8 @@ public abstract class ManagedLease implements Lease {
     private boolean lapsed;
 
     private long catchUpSentNanos;
+    /** Completes when the lease may be handed out ({@link #startRenewals}). */
+    private final CompletableFuture<Void> confirmed = new CompletableFuture<>();
 
     /**
      * @param host the engine's services
@@ -177,7 +183,8 @@ public abstract class ManagedLease implements Lease {
      * <p>Read against the clock, not only the state: false from the moment the expiry rule puts the
      * lease out of the engine's hands ({@link #validUntilNanos()}), even if the watchdog or the
      * engine's heartbeat that will declare the loss has not run yet (a late timer thread on a
-     * loaded machine, a process that was paused). Once false it stays false, even if an
+     * loaded machine, a process that was paused); false too while a catch-up renewal is unanswered
+     * (the engine hands such a lease out only once it is). Once false it stays false, even if an
      * acknowledgement sent in time arrives later: the lease is then still held (release it as
      * usual), but no longer vouched for.
      */
@@ -206,15 +213,13 @@ public abstract class ManagedLease implements Lease {
     /**
      * The moment, on {@link LeaseHost#nanos()}, until which this client may count on the grant:
      * the earlier of the engine's own limit ({@link LeaseHost#validUntilNanos()}: a session's TTL
-     * counted from its last acknowledged heartbeat) and, once renewals run, the expiry counted as
-     * the watchdog counts it (from the sending of the last acknowledged renewal; no limit while a
-     * catch-up renewal is due, since its answer decides).
+     * counted from its last acknowledged heartbeat) and, once renewals run, the expiry counted from
+     * the sending of the last acknowledged renewal (from the count-from moment before the first).
      */
     private long validUntilNanos() {
         long until = host.validUntilNanos();
-        if (expiryNanos > 0 && !catchUp) {
-            long countFrom = catchUpPending ? Math.max(lastRenewedNanos, catchUpSentNanos) : lastRenewedNanos;
-            long own = countFrom + expiryNanos;
+        if (expiryNanos > 0) {
+            long own = lastRenewedNanos + expiryNanos; // only an acknowledged renewal vouches
             if (until == Long.MAX_VALUE || own - until < 0) {
                 until = own;
             }
@@ -228,6 +233,9 @@ public abstract class ManagedLease implements Lease {
      * so the moments at which {@link #isValid()} answers true form one interval from the grant.
      */
     private boolean pastValidity() {
+        if (!lapsed && (catchUp || catchUpPending)) {
+            return true; // not vouched for until the catch-up renewal is answered (not latched)
+        }
         if (!lapsed) {
             long until = validUntilNanos();
             lapsed = until != Long.MAX_VALUE && host.nanos() - until >= 0;
@@ -298,6 +306,7 @@ public abstract class ManagedLease implements Lease {
             stopWatchdog();
         }
         host.forget(this);
+        confirmed.completeExceptionally(new NotOwnerException(describe() + " was released"));
         return true;
     }
 
@@ -320,6 +329,7 @@ public abstract class ManagedLease implements Lease {
         }
         host.forget(this);
         LockLostException e = lost();
+        confirmed.completeExceptionally(e);
         for (Consumer<? super LockLostException> listener : toCall) {
             tell(listener, e);
         }
@@ -331,19 +341,33 @@ public abstract class ManagedLease implements Lease {
      *
      * @param every the renewal period (at least 10 ms is used)
      * @param expiry how long the backend keeps the grant without a renewal
+     * @return when the engine may hand the lease out: at once, unless a catch-up renewal is due;
+     *     then when it is answered, failed with {@link LockLostException} if the grant is gone, or
+     *     with {@link UnavailableException} if nothing vouches for it any longer (give it back)
      */
-    public final void startRenewals(Duration every, Duration expiry) {
+    public final CompletableFuture<Void> startRenewals(Duration every, Duration expiry) {
         long periodMillis = Math.max(10, every.toMillis());
+        boolean due;
         synchronized (this) {
             if (state != State.HELD || watchdog != null) {
-                return;
+                return confirmed;
             }
             expiryNanos = expiry.toNanos();
             long sinceCountFrom = TimeUnit.NANOSECONDS.toMillis(host.nanos() - lastRenewedNanos);
             catchUp = sinceCountFrom >= periodMillis;
             watchdog = host.scheduleRenewals(
                     this::watchdogRound, Math.max(0, periodMillis - sinceCountFrom), periodMillis);
+            due = catchUp;
+            if (catchUp && watchdog == null) {
+                catchUp = false; // the host is closing: nothing will confirm the grant
+            }
         }
+        if (!due) {
+            confirmed.complete(null);
+        } else if (watchdog == null) {
+            confirmed.completeExceptionally(new UnavailableException(describe() + ": the client is closing"));
+        }
+        return confirmed;
     }
 
     // ------------------------------------------------------------------------------ internals
@@ -360,6 +384,7 @@ public abstract class ManagedLease implements Lease {
             stopWatchdog();
         }
         host.forget(this);
+        confirmed.completeExceptionally(new NotOwnerException(describe() + " was released"));
         return true;
     }
 
@@ -410,18 +435,27 @@ public abstract class ManagedLease implements Lease {
     }
 
     private void answered(boolean catchUpRound, long sent, RenewOutcome outcome) {
+        boolean decided;
         synchronized (this) {
-            if (catchUpRound) {
-                catchUpPending = false;
+            if (catchUpRound || outcome instanceof RenewOutcome.Renewed) {
+                catchUpPending = false; // any acknowledged renewal confirms the grant
             }
             if (outcome instanceof RenewOutcome.Renewed) {
                 lastRenewedNanos = Math.max(lastRenewedNanos, sent);
             }
+            decided = !catchUp && !catchUpPending && !confirmed.isDone();
         }
         if (outcome instanceof RenewOutcome.Refused refused) {
             markLost(refused.why());
         } else if (outcome instanceof RenewOutcome.Unknown unknown) {
             report(false, unknown.cause());
+        }
+        if (decided && isValid()) {
+            confirmed.complete(null);
+        } else if (decided) {
+            confirmed.completeExceptionally(new UnavailableException(
+                    describe() + " was granted, but no renewal confirmed it within its expiry",
+                    outcome instanceof RenewOutcome.Unknown unknown ? unknown.cause() : null));
         }
     }
 

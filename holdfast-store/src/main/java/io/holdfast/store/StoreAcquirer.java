@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -234,9 +235,10 @@ final class StoreAcquirer implements Acquirer {
      * counts the expiry from the start of the acquire, the latest moment known to precede the
      * grant; after a wait longer than a renewal period that start may lie a whole expiry back (the
      * grant came at the end), so the watchdog renews the grant at once and that answer decides
-     * ({@link ManagedLease#startRenewals}).
+     * ({@link ManagedLease#startRenewals}): the lease is returned once it is confirmed, and given
+     * back with the failure if it is not (the grant lapsed on its way here).
      */
-    private Lease adopt(Grant grant, long startedNanos) {
+    private Lease adopt(Grant grant, long startedNanos) throws InterruptedException {
         Duration every = backend.renewEvery(grant);
         StoreLease lease = new StoreLease(client, store, host, grant, startedNanos);
         host.add(lease);
@@ -250,7 +252,15 @@ final class StoreAcquirer implements Acquirer {
                     "the client was closed while waiting for " + grant.request().describe());
         }
         if (every != null) {
-            lease.startRenewals(every, grant.request().expiry());
+            try {
+                lease.startRenewals(every, grant.request().expiry()).get();
+            } catch (ExecutionException e) {
+                giveBack(lease);
+                throw e.getCause() instanceof RuntimeException r ? r : new UnavailableException(e.getMessage(), e);
+            } catch (InterruptedException e) {
+                giveBack(lease);
+                throw e;
+            }
         }
         return lease;
     }

@@ -45,6 +45,14 @@ class LongWaitTest {
                     .isTrue();
             assertThat(waiting).isNotDone();
             held.release();
+            // The grant came a whole expiry after the wait began: its watchdog's first round (on
+            // the test's timers) confirms it before the acquire hands it out.
+            await("the grant, confirmed by a catch-up renewal")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> {
+                        timers.advance(Duration.ofMillis(1));
+                        return waiting.isDone();
+                    });
             Lease lease = waiting.get(10, TimeUnit.SECONDS);
 
             advance(Duration.ofMillis(1_500)); // several watchdog rounds, more than the expiry

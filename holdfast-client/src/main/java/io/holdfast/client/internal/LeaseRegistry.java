@@ -33,7 +33,8 @@ final class LeaseRegistry {
     }
 
     /**
-     * A lease for a grant, its watchdog started.
+     * A lease for a grant, its watchdog started; hand it out once {@link RuntimeLease#confirmed()}
+     * completes.
      *
      * @param countFromNanos when the acquire started: the watchdog counts the lease timeout from
      *     there until a renewal is acknowledged ({@link ManagedLease})

@@ -203,18 +203,28 @@ final class PendingWait<T> {
             return;
         }
         span.setAttribute("holdfast.fencing_token", tokens.get(0));
-        endSpans(null);
         List<RuntimeLease> leases = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
             leases.add(waits.leases().newLease(requests.get(i), tokens.get(i), leaseMillis, startedNanos));
         }
         T value = shape.apply(leases);
-        complete(() -> {
-            if (!future.complete(value)) {
-                for (RuntimeLease lease : leases) {
-                    lease.releaseQuietly();
+        CompletableFuture<?>[] confirmations =
+                leases.stream().map(RuntimeLease::confirmed).toArray(CompletableFuture[]::new);
+        CompletableFuture.allOf(confirmations).whenComplete((confirmed, error) -> {
+            // A late grant is handed out only once a renewal confirmed it (it may have timed out
+            // before it got here); one that did not survive is given back and the caller told why.
+            Throwable cause = error == null ? null : Replies.unwrap(error);
+            endSpans(cause);
+            complete(() -> {
+                if (cause != null) {
+                    future.completeExceptionally(cause);
                 }
-            }
+                if (cause != null || !future.complete(value)) {
+                    for (RuntimeLease lease : leases) {
+                        lease.releaseQuietly();
+                    }
+                }
+            });
         });
     }
 

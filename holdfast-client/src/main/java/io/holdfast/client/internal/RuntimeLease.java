@@ -23,6 +23,7 @@ final class RuntimeLease extends ManagedLease {
     private final Requests requests;
     private final ClientThreads threads;
     private final long leaseMillis;
+    private volatile CompletableFuture<Void> confirmed = CompletableFuture.completedFuture(null);
 
     RuntimeLease(
             LeaseRegistry registry,
@@ -43,8 +44,18 @@ final class RuntimeLease extends ManagedLease {
     /** Renews a third of the lease timeout apart, if it has one; without one the session holds it. */
     void startWatchdog() {
         if (leaseMillis > 0) {
-            startRenewals(Duration.ofMillis(leaseMillis / 3), Duration.ofMillis(leaseMillis));
+            confirmed = startRenewals(Duration.ofMillis(leaseMillis / 3), Duration.ofMillis(leaseMillis));
         }
+    }
+
+    /**
+     * When the lease may be handed out. A grant that reached this client a third of its lease
+     * timeout or more after the acquire began may have timed out meanwhile (a reply or event held
+     * up by a partition, a grant the table remembered): it is first confirmed by a renewal ({@link
+     * io.holdfast.lease.ManagedLease#startRenewals}), and this fails if the grant is gone.
+     */
+    CompletableFuture<Void> confirmed() {
+        return confirmed;
     }
 
     /** Asynchronous: the reply completes on a transport thread. */
