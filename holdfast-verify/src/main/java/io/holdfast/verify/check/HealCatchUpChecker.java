@@ -13,9 +13,13 @@ import java.util.Set;
 
 /**
  * {@code heal-catch-up}: in a scenario that expects {@link Expectation#HEAL_CATCH_UP}, every replica reaches
- * the leader's commit index as of each heal within {@link #LIMIT_MILLIS} of it (read from the
- * {@link CaughtUp} records the harness writes after each heal). Fails on a replica that took
- * longer or never caught up while the harness waited, or on a heal after which no node led;
+ * the leader's commit index as of each heal within {@link #LIMIT_MILLIS} of it, or of the moment a
+ * leader was first seen if none led at the heal (read from the {@link CaughtUp} records the harness
+ * writes after each heal): the election after a heal is the {@code availability} checker's to bound
+ * (a leader that took itself for one the whole partition, then stepped down at the heal, leaves the
+ * healed cluster to elect; a soak round at load 24 took 6.3 s to, and counted that as catching up).
+ * Fails on a replica that took longer or never caught up while the harness waited, or on a heal
+ * after which no node led within the harness's wait;
  * inconclusive when the network was healed but nothing was measured; skipped for a run that
  * ended before its first heal, and for every other scenario.
  *
@@ -78,8 +82,11 @@ final class HealCatchUpChecker implements Checker {
                 violations.add(c.node() + ": not caught up " + c.millis() + " ms after " + heal + " (applied "
                         + c.reached() + ", leader " + c.leader() + "'s commit index at the heal " + c.target()
                         + ")");
-            } else if (c.millis() > LIMIT_MILLIS) {
-                violations.add(c.node() + ": caught up " + c.millis() + " ms after " + heal + ", more than "
+            } else if (c.catchUpMillis() > LIMIT_MILLIS) {
+                String since = c.catchUpMillis() == c.millis()
+                        ? ""
+                        : " (" + c.catchUpMillis() + " ms after " + c.leader() + " was first seen leading)";
+                violations.add(c.node() + ": caught up " + c.millis() + " ms after " + heal + since + ", more than "
                         + LIMIT_MILLIS + " ms (leader " + c.leader() + "'s commit index at the heal " + c.target()
                         + ")");
             }

@@ -18,8 +18,10 @@ import java.util.Set;
  *
  * <p><b>Guarantees.</b> Every member gets exactly one record per measurement: caught up, with the
  * time it was first seen so (late by at most one poll and one answer), or not caught up when the
- * wait ended. The wait ends at {@link #WAIT} after the heal, twice the {@code heal-catch-up}
- * checker's limit, so a slow catch-up is recorded as slow rather than cut short.
+ * wait ended. The search for a leader ends at {@link #WAIT} after the heal; the catch-up's wait
+ * ends {@link #WAIT} after a leader was first seen, twice the {@code heal-catch-up} checker's limit,
+ * so a slow catch-up is recorded as slow rather than cut short. Each record says when the leader was
+ * first seen, so that the checker counts catching up from then, not the election before it.
  *
  * <p><b>Not guaranteed.</b> It measures the applied index only, not that the tables agree (the
  * {@code replicas} and {@code applied} checkers do). It blocks its caller: the nemesis that asks
@@ -50,6 +52,7 @@ final class HealCatchUp {
         long deadline = healed + WAIT.toNanos();
         String leader = null;
         long target = -1;
+        Long leaderSeen = null;
         while (leader == null && System.nanoTime() < deadline) {
             Optional<String> l = nodes.leader();
             if (l.isPresent()) {
@@ -57,6 +60,8 @@ final class HealCatchUp {
                 if (st.isPresent() && "leader".equals(st.get().role())) {
                     leader = l.get();
                     target = st.get().commitIndex();
+                    leaderSeen = System.nanoTime();
+                    deadline = leaderSeen + WAIT.toNanos(); // the catch-up gets its whole wait
                     continue;
                 }
             }
@@ -77,7 +82,8 @@ final class HealCatchUp {
                     last.put(m, applied);
                     if (applied >= target) {
                         done.add(m);
-                        out.append(new CaughtUp(System.nanoTime(), m, healed, leader, target, applied, true));
+                        out.append(
+                                new CaughtUp(System.nanoTime(), m, healed, leader, target, applied, true, leaderSeen));
                     }
                 }
             }
@@ -88,7 +94,7 @@ final class HealCatchUp {
         long now = System.nanoTime();
         for (String m : members) {
             if (!done.contains(m)) {
-                out.append(new CaughtUp(now, m, healed, leader, target, last.get(m), false));
+                out.append(new CaughtUp(now, m, healed, leader, target, last.get(m), false, leaderSeen));
             }
         }
     }

@@ -28,7 +28,7 @@ class HealCatchUpCheckerTest {
     }
 
     private static CaughtUp after(String node, long millis) {
-        return new CaughtUp(HEAL + millis * MS, node, HEAL, "n1", 500, 501, true);
+        return new CaughtUp(HEAL + millis * MS, node, HEAL, "n1", 500, 501, true, HEAL);
     }
 
     @Test
@@ -54,9 +54,50 @@ class HealCatchUpCheckerTest {
                 .contains("commit index at the heal 500");
     }
 
+    /**
+     * The soak's round (partition, seed 148492461): the old leader stepped down at the heal and the
+     * cluster took 6.3 s to elect n1; every replica, n1 included, had caught up within 25 ms of it.
+     */
+    @Test
+    void catchingUpCountsFromTheFirstLeaderSeenAfterTheHealNotTheElectionBeforeIt() {
+        long seen = HEAL + 6_300 * MS;
+        List<Record> run = List.of(
+                meta("partition", Expectation.HEAL_CATCH_UP),
+                heal(),
+                new CaughtUp(seen + 5 * MS, "n1", HEAL, "n1", 1209, 1209, true, seen),
+                new CaughtUp(seen + 25 * MS, "n3", HEAL, "n1", 1209, 1209, true, seen));
+        assertThat(checker.check(run).status()).isEqualTo(Status.PASS);
+    }
+
+    @Test
+    void aReplicaSlowAfterTheLeaderWasSeenStillFails() {
+        long seen = HEAL + 3_000 * MS;
+        List<Record> run = List.of(
+                meta("partition", Expectation.HEAL_CATCH_UP),
+                heal(),
+                new CaughtUp(seen + 5 * MS, "n1", HEAL, "n1", 500, 500, true, seen),
+                new CaughtUp(seen + 5_200 * MS, "n2", HEAL, "n1", 500, 501, true, seen));
+        CheckResult r = checker.check(run);
+        assertThat(r.status()).isEqualTo(Status.FAIL);
+        assertThat(r.violations())
+                .singleElement()
+                .asString()
+                .startsWith("n2: caught up 8200 ms after the heal at t+10000.000ms (5200 ms after n1 was first seen"
+                        + " leading), more than 5000 ms");
+    }
+
+    @Test
+    void aRecordWrittenBeforeTheLeaderWasKeptCountsFromTheHeal() {
+        List<Record> run = List.of(
+                meta("partition", Expectation.HEAL_CATCH_UP),
+                heal(),
+                new CaughtUp(HEAL + 6_300 * MS, "n1", HEAL, "n1", 1209, 1209, true, null));
+        assertThat(checker.check(run).status()).isEqualTo(Status.FAIL);
+    }
+
     @Test
     void aReplicaThatNeverCaughtUpFails() {
-        CaughtUp behind = new CaughtUp(HEAL + 10_000 * MS, "n4", HEAL, "n1", 500, 420, false);
+        CaughtUp behind = new CaughtUp(HEAL + 10_000 * MS, "n4", HEAL, "n1", 500, 420, false, HEAL);
         CheckResult r = checker.check(List.of(meta("ring", Expectation.HEAL_CATCH_UP), heal(), after("n1", 0), behind));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("n4: not caught up 10000 ms", "applied 420");
@@ -64,7 +105,7 @@ class HealCatchUpCheckerTest {
 
     @Test
     void aHealAfterWhichNoNodeLedFails() {
-        CaughtUp noLeader = new CaughtUp(HEAL + 10_000 * MS, "n2", HEAL, null, -1, 300, false);
+        CaughtUp noLeader = new CaughtUp(HEAL + 10_000 * MS, "n2", HEAL, null, -1, 300, false, null);
         CheckResult r = checker.check(List.of(meta("ring", Expectation.HEAL_CATCH_UP), heal(), noLeader));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations()).singleElement().asString().contains("no node led");

@@ -26,7 +26,7 @@ class HistoryTest {
                 new StoreWrite(300, StoreWrite.FENCED, "lock-0", 12, "c1", 7, StoreWrite.ENTER, true, 11),
                 new Fault(400, "kill", "n1", "leader"),
                 new FinalLock(500, "lock-0", List.of("s1"), List.of(12L), 0, List.of("s1", "s2")),
-                new CaughtUp(600, "n3", 450, "n1", 77, 78, true),
+                new CaughtUp(600, "n3", 450, "n1", 77, 78, true, 455L),
                 new AddRetried(700, "n4", 620, "n1", 650, 2, true, "changed add n4"));
         Path file = dir.resolve("h.jsonl");
         History.write(file, records);
