@@ -97,6 +97,14 @@ final class Releases {
         }
         // Already decided: tell the caller how (a grant it must now release, or a timeout).
         Reply outcome = session.cachedReply(c.waitSeq());
+        if (outcome == null
+                && c.waitSeq() >= session.ackedBelow
+                && c.waitSeq() < c.invocation().seq()) {
+            // Not seen yet: the acquire may still be on its way (a retry in flight). The cancellation
+            // answers it, so that it cannot queue after this, be granted, and stay held by a live
+            // session whose client gave up on it (found by the soak: scenario one-way).
+            session.remember(c.waitSeq(), Failed.of(ErrorCode.TIMEOUT, "wait " + c.waitSeq() + " was cancelled"));
+        }
         return outcome instanceof Reply.Granted || outcome instanceof Reply.GrantedAll ? outcome : new Reply.Ok(0);
     }
 

@@ -107,6 +107,28 @@ class IdempotenceTest {
         assertThat(d.events()).isEmpty();
     }
 
+    /**
+     * The soak's round (one-way, seed 2544212402): the client gave up on an acquire whose answer did
+     * not come and withdrew it; the withdrawal was applied first, and a retry of the acquire, still
+     * on its way, queued after it, was granted, and stayed held by the client's live session (it
+     * no longer waited for it, and the grant's event was lost) until the run ended.
+     */
+    @Test
+    void cancellingAWaitWhoseAcquireHasNotArrivedYetAnswersTheLateAcquireWithATimeout() {
+        long x = token(b.acquire("x").apply());
+        Command.Acquire wait = a.acquire("x").waitMillis(10_000).command(); // on its way, not applied yet
+
+        assertThat(a.cancelWait("x", wait.invocation().seq())).isEqualTo(new Reply.Ok(0));
+        failed(d.apply(wait), ErrorCode.TIMEOUT);
+
+        assertThat(d.describe("x").waiters()).isEmpty();
+        b.release("x", x);
+        assertThat(d.table().describe("x", d.time()))
+                .as("nobody holds x once its holder released it")
+                .isEmpty();
+        assertThat(d.events()).isEmpty();
+    }
+
     @Test
     void cancellingAWaitThatWasAlreadyGrantedAnswersTheGrant() {
         long x = token(b.acquire("x").apply());

@@ -360,6 +360,11 @@ final class ModelTable {
             }
         }
         Reply outcome = s.replies.get(c.waitSeq());
+        if (outcome == null
+                && c.waitSeq() >= s.ackedBelow
+                && c.waitSeq() < c.invocation().seq()) {
+            s.replies.put(c.waitSeq(), Reply.Failed.of(ErrorCode.TIMEOUT, "model")); // the acquire may come later
+        }
         return outcome instanceof Reply.Granted ? outcome : new Reply.Ok(0);
     }
 
