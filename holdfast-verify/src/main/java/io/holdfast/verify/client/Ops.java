@@ -282,8 +282,22 @@ final class Ops {
         try {
             return future.get(waitMillis + bound.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            future.cancel(true);
+            if (!future.cancel(true)) {
+                // Completed between the timeout and the cancel: what it granted is ours to give back,
+                // or it stays held by this live session (recorded as unknown, never used).
+                future.thenAccept(Ops::giveBack);
+            }
             throw e;
+        }
+    }
+
+    /** Releases, quietly, the lease or leases of an acquire this client no longer waits for. */
+    private static void giveBack(Object granted) {
+        List<?> leases = granted instanceof List<?> list ? list : java.util.Collections.singletonList(granted);
+        for (Object lease : leases) {
+            if (lease instanceof Lease l) {
+                l.releaseAsync().exceptionally(error -> null);
+            }
         }
     }
 
