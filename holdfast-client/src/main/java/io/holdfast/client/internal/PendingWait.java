@@ -208,23 +208,33 @@ final class PendingWait<T> {
             leases.add(waits.leases().newLease(requests.get(i), tokens.get(i), leaseMillis, startedNanos));
         }
         T value = shape.apply(leases);
-        CompletableFuture<?>[] confirmations =
-                leases.stream().map(RuntimeLease::confirmed).toArray(CompletableFuture[]::new);
-        CompletableFuture.allOf(confirmations).whenComplete((confirmed, error) -> {
-            // A late grant is handed out only once a renewal confirmed it (it may have timed out
-            // before it got here); one that did not survive is given back and the caller told why.
-            Throwable cause = error == null ? null : Replies.unwrap(error);
-            endSpans(cause);
-            complete(() -> {
-                if (cause != null) {
-                    future.completeExceptionally(cause);
+        boolean confirmedAll = true;
+        for (RuntimeLease lease : leases) {
+            confirmedAll &= lease.confirmed().isDone() && !lease.confirmed().isCompletedExceptionally();
+        }
+        if (confirmedAll) {
+            handOut(value, leases, null); // the usual case: nothing to wait for
+            return;
+        }
+        // A late grant is handed out only once a renewal confirmed it (it may have timed out
+        // before it got here); one that did not survive is given back and the caller told why.
+        CompletableFuture.allOf(leases.stream().map(RuntimeLease::confirmed).toArray(CompletableFuture[]::new))
+                .whenComplete(
+                        (confirmed, error) -> handOut(value, leases, error == null ? null : Replies.unwrap(error)));
+    }
+
+    /** Completes the caller's future with the grant, or with {@code cause}; gives the leases back if not taken. */
+    private void handOut(T value, List<RuntimeLease> leases, Throwable cause) {
+        endSpans(cause);
+        complete(() -> {
+            if (cause != null) {
+                future.completeExceptionally(cause);
+            }
+            if (cause != null || !future.complete(value)) {
+                for (RuntimeLease lease : leases) {
+                    lease.releaseQuietly();
                 }
-                if (cause != null || !future.complete(value)) {
-                    for (RuntimeLease lease : leases) {
-                        lease.releaseQuietly();
-                    }
-                }
-            });
+            }
         });
     }
 
