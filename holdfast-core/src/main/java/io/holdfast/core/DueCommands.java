@@ -24,16 +24,30 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Does not</b> keep time, lock, or apply anything: the caller passes its ticker's reading
  * and the table's clock and deadline, and serializes the calls (it is not thread-safe).
  *
- * <p><b>A failure it prevents.</b> A leader that proposed an expiry which the log did not take
- * (a full queue, a lost write) must not forget the session: it stays tracked, and is proposed
- * again when the tracker reports it again (a TTL later), until an expiry is applied.
+ * <p><b>An expiry, once decided, is final on this leader.</b> From the moment a session is
+ * found expired until its expiry is applied, the session {@linkplain #isExpiring is expiring}:
+ * the leader acknowledges none of its heartbeats. An expiry whose proposal failed (a full queue,
+ * a timeout) may still be in the log and be applied later, so it is not undone: the session is
+ * proposed again when the tracker reports it again (a TTL later), until an expiry is applied or
+ * a new term of leadership {@linkplain #clear begins}. The client loses nothing it could count
+ * on: its leases ran out with the TTL the leader tracked.
+ *
+ * <p><b>A failure it prevents.</b> A heartbeat that arrived while a session's expiry was on its
+ * way through the log was acknowledged (the table still had the session); the expiry was then
+ * applied and the session's lock granted to another client, while the first one, counting a TTL
+ * from that heartbeat, still took the lock for its own: two holders ({@code holdfast verify},
+ * keys scenario, seed 2414307957).
  */
 public final class DueCommands {
     /** The longest a caller waits before it looks again by itself. */
     public static final long MAX_PARK_MILLIS = 1_000;
 
     private final SessionTracker tracker;
+    /** Sessions found expired whose expiry is not applied yet: their heartbeats are refused. */
     private final Set<String> expiring = new HashSet<>();
+    /** Expiries proposed whose outcome is not known yet: not proposed again meanwhile. */
+    private final Set<String> proposed = new HashSet<>();
+
     private boolean tickInFlight;
 
     /** @param tracker the sessions' heartbeat deadlines, on the caller's ticker */
@@ -61,7 +75,8 @@ public final class DueCommands {
     public Due due(long nowNanos, long clusterNowMillis, long nextDeadline) {
         List<Command> due = new ArrayList<>(2);
         for (String id : tracker.expired(nowNanos)) {
-            if (expiring.add(id)) {
+            expiring.add(id);
+            if (proposed.add(id)) {
                 due.add(new Command.ExpireSession(id));
             }
         }
@@ -83,12 +98,14 @@ public final class DueCommands {
     /**
      * The outcome of a due command is known.
      *
-     * @param applied whether the log took it (an expiry that was not applied is proposed again)
+     * @param applied whether the log took it (an expiry that failed is proposed again, and its
+     *     session stays {@linkplain #isExpiring expiring}: the failed proposal may yet be applied)
      */
     public void done(Command command, boolean applied) {
         if (command instanceof Command.ExpireSession x) {
-            expiring.remove(x.sessionId());
+            proposed.remove(x.sessionId());
             if (applied) {
+                expiring.remove(x.sessionId());
                 tracker.remove(x.sessionId());
             }
         } else if (command instanceof Command.Tick) {
@@ -96,9 +113,20 @@ public final class DueCommands {
         }
     }
 
+    /**
+     * Whether the session was found expired and no expiry of it is applied yet. A heartbeat
+     * must not be acknowledged meanwhile: the expiry is unconditional, and once applied it hands
+     * the session's locks to others while the client, counting a TTL from that heartbeat, would
+     * still take them for its own.
+     */
+    public boolean isExpiring(String sessionId) {
+        return expiring.contains(sessionId);
+    }
+
     /** Nothing is in flight any more (a new term of leadership begins). */
     public void clear() {
         expiring.clear();
+        proposed.clear();
         tickInFlight = false;
     }
 }

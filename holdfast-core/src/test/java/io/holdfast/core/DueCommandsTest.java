@@ -38,6 +38,45 @@ class DueCommandsTest {
         assertThat(tracker.contains("s1")).isFalse();
     }
 
+    /**
+     * From the moment a session is found expired until its expiry is applied, it is expiring (a
+     * leader acknowledges none of its heartbeats), also after a proposal that failed: a timed-out
+     * proposal may still be in the log and be applied later. Without {@link
+     * DueCommands#isExpiring} a heartbeat racing the expiry was acknowledged and the session's
+     * lock had two holders (holdfast verify, keys scenario, seed 2414307957).
+     */
+    @Test
+    void aSessionFoundExpiredStaysExpiringUntilAnExpiryIsApplied() {
+        tracker.touch("s1", 3_000 * MS, 0);
+        tracker.touch("s2", 9_000 * MS, 0);
+        assertThat(dues.isExpiring("s1")).isFalse();
+        DueCommands.Due due = dues.due(3_000 * MS, 51, Long.MAX_VALUE);
+        assertThat(due.commands()).containsExactly(new Command.ExpireSession("s1"));
+        assertThat(dues.isExpiring("s1")).as("proposed, outcome unknown").isTrue();
+        assertThat(dues.isExpiring("s2"))
+                .as("another session's heartbeats still count")
+                .isFalse();
+
+        dues.done(due.commands().get(0), false); // timed out: it may yet be applied
+        assertThat(dues.isExpiring("s1"))
+                .as("a failed proposal is not undone: it may be applied later")
+                .isTrue();
+        assertThat(dues.due(6_000 * MS, 53, Long.MAX_VALUE).commands())
+                .as("proposed again")
+                .containsExactly(new Command.ExpireSession("s1"));
+        dues.done(new Command.ExpireSession("s1"), true);
+        assertThat(dues.isExpiring("s1")).as("applied: the session is gone").isFalse();
+        assertThat(tracker.contains("s1")).isFalse();
+
+        tracker.touch("s3", 1_000 * MS, 6_000 * MS);
+        assertThat(dues.due(7_000 * MS, 54, Long.MAX_VALUE).commands())
+                .containsExactly(new Command.ExpireSession("s3"));
+        dues.clear();
+        assertThat(dues.isExpiring("s3"))
+                .as("a new term of leadership starts afresh (its first entry applied the old ones)")
+                .isFalse();
+    }
+
     @Test
     void aTickWhenTheTablesDeadlineHasComeAndOneAtATime() {
         assertThat(dues.due(0, 99, 100).commands()).isEmpty();

@@ -104,11 +104,30 @@ final class LeaderDuties implements AutoCloseable {
         return Math.max(tableNow, base[0] + (ticker.nanos() - base[1]) / 1_000_000);
     }
 
-    /** A heartbeat, or any request, from a session the table knows. */
-    synchronized void touch(String sessionId) {
-        if (active) {
-            tracker.touch(sessionId, ticker.nanos());
+    /** What became of a heartbeat: see {@link #touch}. */
+    enum Touch {
+        /** The session's deadline moved to a TTL from now: the heartbeat may be acknowledged. */
+        ACKED,
+        /** Its expiry is in flight: the heartbeat must not be acknowledged (it may be applied). */
+        EXPIRING,
+        /** This node does not lead or does not track the session (expired, closed, just opened). */
+        UNTRACKED
+    }
+
+    /**
+     * A heartbeat, or any request, from a session the table knows. It is decided under the same
+     * monitor as what is due, so a session is never both found expired and acknowledged: once
+     * its expiry is proposed, heartbeats are {@link Touch#EXPIRING} until the outcome is known
+     * (applied: the session is gone; not applied: it is tracked again).
+     */
+    synchronized Touch touch(String sessionId) {
+        if (!active) {
+            return Touch.UNTRACKED;
         }
+        if (dues.isExpiring(sessionId)) {
+            return Touch.EXPIRING;
+        }
+        return tracker.touch(sessionId, ticker.nanos()) ? Touch.ACKED : Touch.UNTRACKED;
     }
 
     /**

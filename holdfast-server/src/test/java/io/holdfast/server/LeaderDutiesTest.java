@@ -85,6 +85,63 @@ class LeaderDutiesTest {
     }
 
     /**
+     * A heartbeat that arrives while its session's expiry is on its way through the log must not
+     * be acknowledged: the expiry does not look at heartbeats, and once applied it hands the
+     * session's locks on while the client counts a fresh TTL from that heartbeat. Found by holdfast
+     * verify (keys scenario, seed 2414307957: two holders of one lock); before the fix, {@code
+     * touch} moved the deadline and the heartbeat was acknowledged. A proposal that fails does not
+     * undo the decision (it may have reached the log); the session is proposed again.
+     */
+    @Test
+    void aHeartbeatIsNotAcknowledgedWhileItsSessionsExpiryIsInFlight() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        List<CompletableFuture<Reply>> held = new CopyOnWriteArrayList<>();
+        List<Command.Envelope> proposed = new CopyOnWriteArrayList<>();
+        LeaderDuties duties = new LeaderDuties("n1", now::get, new LockStateMachine(), command -> {
+            proposed.add(command);
+            CompletableFuture<Reply> reply = new CompletableFuture<>();
+            held.add(reply);
+            return reply;
+        });
+        try {
+            duties.start();
+            duties.opened("session-a-0123456789", 1_000);
+            duties.opened("session-b-0123456789", 5_000);
+            assertThat(duties.touch("session-a-0123456789")).isEqualTo(LeaderDuties.Touch.ACKED);
+
+            now.addAndGet(TimeUnit.MILLISECONDS.toNanos(1_500)); // a's TTL passes, b's does not
+            duties.wake();
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> held.size() == 1);
+            assertThat(proposed.get(0).command()).isEqualTo(new Command.ExpireSession("session-a-0123456789"));
+
+            assertThat(duties.touch("session-a-0123456789"))
+                    .as("the expiry is in flight: the heartbeat must not be acknowledged")
+                    .isEqualTo(LeaderDuties.Touch.EXPIRING);
+            assertThat(duties.touch("session-b-0123456789")).isEqualTo(LeaderDuties.Touch.ACKED);
+
+            held.get(0).completeExceptionally(new io.holdfast.UnavailableException("timed out"));
+            assertThat(duties.touch("session-a-0123456789"))
+                    .as("a failed proposal may still be applied: still expiring")
+                    .isEqualTo(LeaderDuties.Touch.EXPIRING);
+
+            now.addAndGet(TimeUnit.MILLISECONDS.toNanos(1_100)); // the tracker asks again a TTL later
+            duties.wake();
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> held.size() == 2);
+            assertThat(proposed.get(1).command()).isEqualTo(new Command.ExpireSession("session-a-0123456789"));
+            held.get(1).complete(Reply.Ok.INSTANCE);
+            assertThat(duties.touch("session-a-0123456789"))
+                    .as("applied: the session is gone")
+                    .isEqualTo(LeaderDuties.Touch.UNTRACKED);
+        } finally {
+            duties.close();
+        }
+    }
+
+    /**
      * The leader's duties thread sleeps until the table's next deadline (at most a second) and is
      * woken by an applied entry only when that entry brings an earlier deadline. A wait that must
      * time out 50 ms from now, queued while the thread sleeps, must be timed out on time, not when
