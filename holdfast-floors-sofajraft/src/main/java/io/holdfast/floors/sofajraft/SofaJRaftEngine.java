@@ -213,13 +213,15 @@ public final class SofaJRaftEngine implements Engine {
         public void onApply(Iterator iter) {
             while (iter.hasNext()) {
                 Closure done = iter.done();
+                // Counted before the write is answered: a writer that sees its answer and then reads
+                // the count must find its entry in it (the check in Floor.measureAndCheck).
+                applied.incrementAndGet();
                 if (done instanceof EchoClosure echo) {
                     ByteBuffer data = iter.getData();
                     byte[] answer = new byte[data.remaining()];
                     data.get(answer);
                     echo.answer.complete(answer);
                 }
-                applied.incrementAndGet();
                 if (done != null) {
                     done.run(Status.OK());
                 }
