@@ -90,11 +90,13 @@ class JointWindowTest {
                                     .getCurrentPeers(RaftPeerRole.FOLLOWER)
                                     .stream()
                                     .anyMatch(p -> p.getId().equals(newMember)));
-            cluster.crash(leader);
-            add.exceptionally(e -> null);
+            // Checked before the crash: stopping the dead node's process may take seconds, and n4's
+            // rescue (two election timeouts without a leader) may run before crash() returns.
             assertThat(cluster.node(3).division().getInfo().getLifeCycleState())
                     .as("n4 never had an append that counts it (the window)")
                     .isEqualTo(LifeCycle.State.STARTING);
+            cluster.crash(leader);
+            add.exceptionally(e -> null);
             // Nothing is held back any more; but with the leader dead, no append can reach n4.
             CodeInjectionForTesting.remove(appendEntriesPoint());
 
