@@ -52,7 +52,7 @@ import picocli.CommandLine.Spec;
         })
 public final class PopulationCommand implements Callable<Integer>, CliCommand {
     static final String DEFAULT_STEPS =
-            "sessions=1000,sessions=9000,locks=10000,locks=100000,waiters=10000,watchers=10000";
+            "sessions=1000,sessions=10000,sessions=100000,locks=10000,locks=1000000,waiters=10000,watchers=10000";
 
     @Spec
     CommandSpec spec;
@@ -61,9 +61,9 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
             names = "--steps",
             defaultValue = DEFAULT_STEPS,
             description = "The steps, in order: KIND=N raises sessions, locks (held), waiters or watchers to N"
-                    + " (default: ${DEFAULT-VALUE}). Without access rules the servers' default quotas hold:"
-                    + " 10,000 open sessions for all anonymous clients together (the extra client's among them),"
-                    + " 1,000,000 state entries; a step past them stops with the quota's refusal.")
+                    + " (default: ${DEFAULT-VALUE}). Steps past the servers' default quotas (10,000 open"
+                    + " sessions for all anonymous clients together, the extra client's among them; 1,000,000"
+                    + " state entries) run with TLS and access rules: see --tls.")
     String steps;
 
     @Option(
@@ -132,6 +132,33 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
             description = "Kill and restart a follower, then the leader, in every step (default: ${DEFAULT-VALUE}).")
     boolean disruptions;
 
+    /** Whether the cluster runs with TLS and access rules. */
+    enum Security {
+        AUTO,
+        ON,
+        OFF
+    }
+
+    @Option(
+            names = "--tls",
+            paramLabel = "auto|on|off",
+            defaultValue = "auto",
+            converter = SecurityConverter.class,
+            description = "Run the nodes with TLS and access rules that lift every quota (auto: when the steps pass a"
+                    + " default quota, such as 10,000 sessions; default: ${DEFAULT-VALUE}).")
+    Security tls;
+
+    static final class SecurityConverter implements picocli.CommandLine.ITypeConverter<Security> {
+        @Override
+        public Security convert(String value) {
+            try {
+                return Security.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("--tls is auto, on or off, not '" + value + "'");
+            }
+        }
+    }
+
     @Override
     public List<String> parent() {
         return List.of("bench");
@@ -165,7 +192,8 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
                 sessionsPerConnection,
                 window,
                 w1,
-                disruptions);
+                disruptions,
+                tls == Security.ON || (tls == Security.AUTO && PopulationBench.passesDefaultQuotas(parsed)));
         PrintWriter out = spec.commandLine().getOut();
         Optional<String> stopped;
         try {

@@ -68,8 +68,11 @@ final class Nodes implements AutoCloseable {
     private final List<Node> nodes = new ArrayList<>();
     private final List<String> jvmOptions;
     private final List<String> serverOptions;
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    /** TLS and access rules for every node and client, or null for plaintext without rules. */
+    private final Secured secured;
+
+    private final String scheme;
     private final Thread hook = new Thread(this::killAll, "population-nodes-shutdown");
 
     /**
@@ -78,10 +81,18 @@ final class Nodes implements AutoCloseable {
      *     (HTTP)
      * @param jvmOptions the servers' JVM options (e.g. {@code -Xmx1g})
      * @param serverOptions more {@code holdfast server} options for every node (e.g. {@code --no-fsync})
+     * @param secured TLS and access rules for every node and client ({@link Secured}), or null for neither
      */
-    Nodes(Path dir, int count, int basePort, List<String> jvmOptions, List<String> serverOptions) {
+    Nodes(Path dir, int count, int basePort, List<String> jvmOptions, List<String> serverOptions, Secured secured) {
         this.jvmOptions = List.copyOf(jvmOptions);
         this.serverOptions = List.copyOf(serverOptions);
+        this.secured = secured;
+        this.scheme = secured == null ? "http" : "https";
+        HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (secured != null) {
+            http.sslContext(secured.sslContext());
+        }
+        this.http = http.build();
         for (int i = 0; i < count; i++) {
             int port = basePort + 10 * i;
             String id = "n" + (i + 1);
@@ -100,7 +111,7 @@ final class Nodes implements AutoCloseable {
         for (Node n : nodes) {
             b.append(n == nodes.get(0) ? "" : ",").append("127.0.0.1:").append(n.clientPort);
         }
-        return b.toString();
+        return b.append(secured == null ? "" : secured.uriQuery()).toString();
     }
 
     /** Starts every node and waits until each knows a leader. */
@@ -139,6 +150,9 @@ final class Nodes implements AutoCloseable {
         cmd.addAll(List.of("--id", n.id, "--peers", peers.toString(), "--client-port", "" + n.clientPort));
         cmd.addAll(List.of("--http-port", "" + n.httpPort, "--data-dir", n.dataDir.toString()));
         cmd.addAll(serverOptions);
+        if (secured != null) {
+            cmd.addAll(secured.serverOptions(n.id));
+        }
         n.process = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(n.log.toFile()))
@@ -268,7 +282,7 @@ final class Nodes implements AutoCloseable {
      */
     long backupBytes(Node n) throws IOException, InterruptedException {
         HttpResponse<InputStream> r = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.httpPort + "/api/v1/backup"))
+                HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + n.httpPort + "/api/v1/backup"))
                         .timeout(Duration.ofMinutes(5))
                         .build(),
                 HttpResponse.BodyHandlers.ofInputStream());
@@ -300,7 +314,7 @@ final class Nodes implements AutoCloseable {
     private Optional<HttpResponse<String>> get(Node n, String path) {
         try {
             return Optional.of(http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.httpPort + path))
+                    HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + n.httpPort + path))
                             .timeout(Duration.ofSeconds(2))
                             .build(),
                     HttpResponse.BodyHandlers.ofString()));

@@ -58,7 +58,32 @@ public final class PopulationBench {
             int sessionsPerConnection,
             Duration window,
             Duration w1,
-            boolean disruptions) {}
+            boolean disruptions,
+            boolean secured) {}
+
+    /**
+     * Whether the steps pass a quota the servers hold without access rules (docs/security.md): 10,000 open
+     * sessions for all anonymous clients together (the crowd's and the extra client's), 10,000 grants or 1,000
+     * queued waits per session, 1,000,000 state entries. Such a run needs {@link Secured} (rules take TLS).
+     */
+    public static boolean passesDefaultQuotas(List<Step> steps) {
+        long sessions = 0;
+        long held = 0;
+        long waiters = 0;
+        for (Step s : steps) {
+            switch (s.kind()) {
+                case "sessions" -> sessions = Math.max(sessions, s.count());
+                case "locks" -> held = Math.max(held, s.count());
+                case "waiters" -> waiters = Math.max(waiters, s.count());
+                default -> {}
+            }
+        }
+        long perSession = Math.max(1, sessions);
+        return sessions + 1 > 10_000
+                || (held + perSession - 1) / perSession > 10_000
+                || (waiters + perSession - 1) / perSession > 1_000
+                || sessions + held + waiters + 1 > 1_000_000;
+    }
 
     private final Settings settings;
     private final PrintWriter out;
@@ -76,16 +101,28 @@ public final class PopulationBench {
      */
     public Optional<String> run() throws IOException, InterruptedException {
         Files.createDirectories(settings.dir());
+        List<String> ids = new ArrayList<>();
+        for (int i = 1; i <= settings.nodes(); i++) {
+            ids.add("n" + i);
+        }
+        Secured secured = settings.secured() ? Secured.create(settings.dir().resolve("certs"), ids) : null;
         try (Nodes nodes = new Nodes(
                 settings.dir(),
                 settings.nodes(),
                 settings.basePort(),
                 settings.serverJvmOptions(),
-                settings.serverOptions())) {
+                settings.serverOptions(),
+                secured)) {
             nodes.startAll(Duration.ofSeconds(120));
             out.printf(
                     "cluster: %d nodes, %s, server JVM %s, data in %s%n",
                     settings.nodes(), nodes.backendUri(), settings.serverJvmOptions(), settings.dir());
+            out.println(
+                    secured == null
+                            ? "security: none (plaintext, no access rules: the default quotas hold)"
+                            : "security: TLS and access rules for the identity " + Secured.IDENTITY
+                                    + ", every quota at its maximum (rules in "
+                                    + settings.dir().resolve("certs") + ")");
             header();
             try (Crowd crowd = new Crowd(nodes.backendUri(), settings.sessionTtl(), settings.sessionsPerConnection());
                     Probe probe = new Probe(nodes.backendUri())) {

@@ -240,5 +240,81 @@ class BenchCommandTest {
                 .asString()
                 .isEqualTo("holdfast bench population: a step is KIND=N with KIND one of sessions, locks, waiters,"
                         + " watchers: 'clients=5'");
+
+        err.getBuffer().setLength(0);
+        assertThat(bench("population", "--tls", "maybe")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--tls is auto, on or off, not 'maybe'");
+    }
+
+    /** Which steps pass a quota the servers hold without access rules, and so need TLS and rules. */
+    @Test
+    void stepsPastADefaultQuotaNeedRules() {
+        assertThat(io.holdfast.bench.population.PopulationBench.passesDefaultQuotas(
+                        steps("sessions=1000,sessions=9999,locks=100000,waiters=9999,watchers=10000")))
+                .as("9,999 sessions and the extra client's: 10,000; 11 grants and 1 wait per session")
+                .isFalse();
+        assertThat(io.holdfast.bench.population.PopulationBench.passesDefaultQuotas(steps("sessions=10000")))
+                .as("with the extra client's session, 10,001")
+                .isTrue();
+        assertThat(io.holdfast.bench.population.PopulationBench.passesDefaultQuotas(steps("sessions=10,locks=100010")))
+                .as("10,001 grants for some session")
+                .isTrue();
+        assertThat(io.holdfast.bench.population.PopulationBench.passesDefaultQuotas(steps("sessions=5,waiters=5001")))
+                .as("1,001 queued waits for some session")
+                .isTrue();
+        assertThat(io.holdfast.bench.population.PopulationBench.passesDefaultQuotas(
+                        steps("sessions=9000,locks=991000")))
+                .as("1,000,001 state entries")
+                .isTrue();
+    }
+
+    /**
+     * A run with TLS and access rules on real server processes: the nodes take their certificates and the rules
+     * (a node that refused them would not start), the benchmark's client and its HTTPS calls (readiness, status,
+     * the backup, which needs admin) present the client certificate, and one step and its row complete.
+     */
+    @Test
+    void aSecuredRunServesTheCrowdOverTlsWithTheRulesInForce(@TempDir Path dir) throws Exception {
+        int base = FreePorts.next();
+        while (!FreePorts.take(base + 1) || !FreePorts.take(base + 2)) {
+            base = FreePorts.next();
+        }
+        int code = bench(
+                "population",
+                "--nodes",
+                "1",
+                "--base-port",
+                Integer.toString(base),
+                "--dir",
+                dir.toString(),
+                "--tls",
+                "on",
+                "--no-disruptions",
+                "--steps",
+                "sessions=20",
+                "--window",
+                "1s",
+                "--w1",
+                "1s",
+                "--server-java-opts",
+                "-Xmx256m -XX:+UseSerialGC");
+        assertThat(code).as(out + "\n" + err).isZero();
+        assertThat(out.toString())
+                .contains("?ca=" + dir.resolve("certs"))
+                .contains("security: TLS and access rules for the identity population");
+        String row = out.toString()
+                .lines()
+                .filter(l -> l.startsWith("| sessions=20 |"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no row for sessions=20 in:\n" + out));
+        assertThat(row.split("\\|")[2].trim()).as("sessions open in " + row).isEqualTo("20");
+        assertThat(row).as("a backup (admin, over HTTPS) was taken").doesNotContain("failed");
+        assertThat(Files.readString(dir.resolve("certs/rules.txt"))).contains("limit sessions-per-identity 2147483647");
+    }
+
+    private static List<io.holdfast.bench.population.PopulationBench.Step> steps(String text) {
+        return java.util.Arrays.stream(text.split(","))
+                .map(io.holdfast.bench.population.PopulationBench.Step::parse)
+                .toList();
     }
 }
