@@ -146,6 +146,17 @@ final class RaftSettings {
         }
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        // A purge keeps the last half snapshot-interval of the log (10,000 entries by default), so
+        // that a follower a little behind (restarted, briefly cut off) is caught up from the log,
+        // not sent a snapshot. Besides being cheaper, this keeps clear of a Ratis 3.3.0 hazard: a
+        // snapshot installed on a follower whose log already runs past it (the leader's appender
+        // stepped its next index for that follower back below the leader's purged start, from an
+        // INCONSISTENCY reply, while the follower held the entries) resets the follower's log writer
+        // to the snapshot's index and leaves the entries after it in the log's cache; the next
+        // append then fails the writer ("lastWrittenIndex == 431, entry == ... index: 460"), Ratis
+        // closes the Raft division and the node halts (DivisionWatch). A soak round (multi-lock,
+        // seed 4062691927) lost its quorum to it when the leader was killed next.
+        RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, Math.max(1, snapshotEvery / 2));
         return p;
     }
 }

@@ -68,6 +68,39 @@ class SnapshotInstallTest {
         }
     }
 
+    /**
+     * A purge keeps the last half snapshot-interval of the log (here 25 entries, with snapshots every
+     * 50), so that a follower a few entries behind is caught up from the log and not sent a
+     * snapshot. Ratis 3.3.0 broke the log writer of a follower sent a snapshot its log already ran
+     * past, and the node halted (a soak round: multi-lock, seed 4062691927; see {@code
+     * RaftSettings}). Without the setting the leader purges every closed segment up to its snapshot
+     * and keeps only its open segment, fewer entries than that.
+     */
+    @Test
+    void aPurgeKeepsTheLastHalfSnapshotIntervalOfTheLog() throws Exception {
+        try (TestCluster cluster = new TestCluster(3)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            LockClient client = cluster.open(OPTIONS);
+            for (int i = 0; i < 300; i++) {
+                client.lock("keep/" + (i % 7)).acquire(Duration.ofSeconds(5)).release();
+            }
+            HoldfastServer node = cluster.node(leader);
+            long snapshot = node.takeSnapshot();
+            var log = node.division().getRaftLog();
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(log.getStartIndex())
+                            .as("the leader purged the start of its log")
+                            .isGreaterThan(100));
+            long last = log.getNextIndex() - 1;
+            assertThat(snapshot).isGreaterThanOrEqualTo(last - 5);
+            assertThat(last - log.getStartIndex() + 1)
+                    .as(
+                            "entries kept after the purge (log %d..%d, snapshot at %d)",
+                            log.getStartIndex(), last, snapshot)
+                    .isGreaterThanOrEqualTo(25);
+        }
+    }
+
     /** Log segment files of the node whose first index is at most {@code index}. */
     private static long segmentsStartingAtOrBefore(HoldfastServer node, long index) throws Exception {
         Path raft = node.config().dataDir().resolve("raft");
