@@ -191,8 +191,10 @@ final class RaftLockService implements LockService, StateMachineHooks {
      * <p>Nor is a heartbeat acknowledged while the session's expiry is in flight (proposed, not
      * yet applied): the expiry does not look at heartbeats, and once applied it hands the
      * session's locks on while the client counts a fresh TTL from the acknowledged heartbeat. The
-     * client is told to ask again; by then the session is gone, or the expiry failed and the
-     * heartbeat counts. (Found by {@code holdfast verify}: keys scenario, seed 2414307957.)
+     * client is told to ask again; the expiry is final on this leader (also when its proposal
+     * failed: it may still be applied), so the next answer is SESSION_EXPIRED, or, from a new
+     * leader, which gives every session a fresh TTL, an acknowledgement. (Found by {@code holdfast
+     * verify}: keys scenario, seed 2414307957.)
      */
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
