@@ -170,8 +170,7 @@ public final class Verifier {
                 o.bug() == null ? "" : ", planted bug " + o.bug(),
                 dir);
         Path harnessLog = dir.resolve("harness.jsonl");
-        List<Path> files = new ArrayList<>();
-        files.add(harnessLog);
+        List<Path> files = new ArrayList<>(List.of(harnessLog));
         String failure = null;
         try (History.Writer harness = new History.Writer(harnessLog)) {
             try {
@@ -187,6 +186,7 @@ public final class Verifier {
         Path merged = dir.resolve("history.jsonl");
         History.write(merged, records);
         Outcome outcome = report(records, s, failure);
+        Halts.in(dir.resolve("logs")).forEach(h -> out.println("  halted: " + h)); // its log says why
         out.println("  record: " + merged + "   (holdfast verify --check " + merged + ")");
         return outcome;
     }
