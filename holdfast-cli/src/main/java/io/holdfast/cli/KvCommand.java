@@ -136,6 +136,10 @@ final class KvCommand implements Callable<Integer> {
             if (json) {
                 return print(out, WatchLines.keyJson(entry.get()).toString());
             }
+            Long counter = WatchLines.counter(entry.get().value());
+            if (counter != null) {
+                return print(out, counter.toString());
+            }
             WatchLines.Value value = WatchLines.Value.of(entry.get().value());
             return print(out, value.text());
         }

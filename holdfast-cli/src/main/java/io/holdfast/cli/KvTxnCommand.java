@@ -76,11 +76,11 @@ final class KvTxnCommand extends KvCommand.KvBase {
                 .append(op.key())
                 .append(" version=")
                 .append(r.version());
-        if (op instanceof Txn.Op.Add) {
-            b.append(" counter=").append(r.counter());
-        }
+        Long counter = op instanceof Txn.Op.Add ? Long.valueOf(r.counter()) : WatchLines.counter(r.value());
         WatchLines.Value value = WatchLines.Value.of(r.value());
-        if (value != null) {
+        if (counter != null) {
+            b.append(" counter=").append(counter);
+        } else if (value != null) {
             b.append(value.base64() ? " valueBase64=" : " value=").append(value.text());
         }
         return b.toString();

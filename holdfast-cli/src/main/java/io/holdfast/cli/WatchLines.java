@@ -67,6 +67,11 @@ final class WatchLines {
     }
 
     private static void value(StringBuilder line, byte[] bytes) {
+        Long counter = counter(bytes);
+        if (counter != null) {
+            field(line, "counter", counter.toString());
+            return;
+        }
         Value value = Value.of(bytes);
         if (value != null) {
             field(line, value.base64() ? "valueBase64" : "value", value.base64() ? value.text() : quoted(value.text()));
@@ -103,7 +108,25 @@ final class WatchLines {
                 .put("version", k.version())
                 .put("value", value.text())
                 .put("valueBase64", value.base64())
+                .put("counter", counter(k.value()))
                 .put("owner", k.owner());
+    }
+
+    /**
+     * What a counter ({@code kv add}, {@link io.holdfast.Keys#add}) holds, for the eyes: an 8-byte value that is not
+     * printable text, read as a signed big-endian 64-bit integer; null for any other value. Not guaranteed: that a
+     * key shown so was written by {@code add} (8 raw bytes from {@code put -} look the same), nor that an {@code
+     * add} whose 8 bytes happen to be printable text is shown as a counter.
+     */
+    static Long counter(byte[] bytes) {
+        if (bytes == null || bytes.length != Long.BYTES) {
+            return null;
+        }
+        Value value = Value.of(bytes);
+        if (!value.base64() && value.text().codePoints().noneMatch(Character::isISOControl)) {
+            return null;
+        }
+        return ByteBuffer.wrap(bytes).getLong();
     }
 
     /** One line per held or waited-for lock: its holders (session, token, mode) and how many wait. */
@@ -156,6 +179,7 @@ final class WatchLines {
                 .put("version", register ? Long.valueOf(e.version()) : null);
         Value value = Value.of(e.value());
         o.put("value", value == null ? null : value.text()).put("valueBase64", value != null && value.base64());
+        o.put("counter", register ? counter(e.value()) : null);
         o.put("position", e.position());
         if (e.type() == WatchEvent.Type.STATE) {
             ArrayNode locks = o.putArray("locks");

@@ -115,6 +115,37 @@ class KvCommandTest {
     }
 
     @Test
+    void aCounterReadsAsItsNumberNotAsItsBytes() throws Exception {
+        kv("add", "jobs/done", "41");
+        kv("add", "jobs/done", "1");
+        kv("put", "jobs/name", "nightly!"); // 8 bytes of text: a value, not a counter
+        clear();
+        assertThat(kv("get", "jobs/done")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("ls", "jobs/")).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly("42", "jobs/done version=2 counter=42", "jobs/name version=1 value=\"nightly!\"");
+        clear();
+        assertThat(kv("get", "jobs/done", "--json")).isEqualTo(ExitCodes.OK);
+        JsonNode done = json(out.toString());
+        assertThat(done.get("counter").asLong()).isEqualTo(42);
+        assertThat(done.get("valueBase64").asBoolean()).isFalse(); // 7 zero bytes and a '*' are UTF-8
+        clear();
+        assertThat(kv("get", "jobs/name", "--json")).isEqualTo(ExitCodes.OK);
+        assertThat(json(out.toString()).get("counter").isNull()).isTrue();
+        clear();
+        Path txn = dir.resolve("read.json");
+        Files.writeString(txn, """
+                {"then":[{"type":"get","key":"jobs/done"},{"type":"add","key":"jobs/done","delta":-2}]}
+                """);
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly(
+                        "SUCCEEDED (then ran)",
+                        "get jobs/done version=2 counter=42",
+                        "add jobs/done version=3 counter=40");
+    }
+
+    @Test
     void lsPagesUpToItsLimitAndPrintsJson() {
         for (int i = 0; i < 5; i++) {
             kv("put", "svc/" + i, "addr-" + i);

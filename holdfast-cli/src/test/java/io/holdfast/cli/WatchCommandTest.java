@@ -93,7 +93,7 @@ class WatchCommandTest {
                 assertThat(e.fieldNames())
                         .toIterable()
                         .contains("type", "name", "session", "token", "mode", "cause", "version", "value")
-                        .contains("valueBase64", "position");
+                        .contains("valueBase64", "counter", "position");
                 assertThat(e.get("position").asText()).isNotEmpty();
             }
             JsonNode state = events.get(0);
