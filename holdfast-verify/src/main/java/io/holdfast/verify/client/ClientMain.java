@@ -109,6 +109,9 @@ public final class ClientMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientMain.class);
 
+    /** How long the first session may take to open (the harness waits 60 s for READY). */
+    static final Duration FIRST_OPEN = Duration.ofSeconds(45);
+
     /**
      * What a worker needs, whatever opens it.
      *
@@ -167,7 +170,7 @@ public final class ClientMain {
     public int serve(BufferedReader in, PrintStream out) throws IOException, InterruptedException {
         LockClient first;
         try {
-            first = client();
+            first = FirstOpen.retrying(this::client, FIRST_OPEN); // before any fault: a slow node is no finding
         } catch (RuntimeException e) {
             LOG.error("cannot open the client", e);
             say(out, "ERROR cannot open the client: " + e);
