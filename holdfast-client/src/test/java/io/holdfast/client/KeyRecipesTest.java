@@ -66,10 +66,10 @@ class KeyRecipesTest {
 
         AtomicReference<SortedMap<String, KeyEntry>> latest = new AtomicReference<>();
         try (Watch ignored = seen.watch(latest::set)) {
-            await().atMost(5, TimeUnit.SECONDS)
+            await().atMost(20, TimeUnit.SECONDS)
                     .until(() -> latest.get() != null && latest.get().size() == 2);
             CrashSimulation.crash(two);
-            await().atMost(5, TimeUnit.SECONDS)
+            await().atMost(20, TimeUnit.SECONDS)
                     .until(() -> latest.get().keySet().equals(java.util.Set.of("i-1")));
         }
         assertThat(seen.members()).containsOnlyKeys("i-1");
