@@ -7,6 +7,7 @@ import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
+import io.holdfast.RetryPolicy;
 import io.holdfast.model.LockService;
 import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.History;
@@ -109,8 +110,8 @@ public final class ClientMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientMain.class);
 
-    /** How long the first session may take to open (the harness waits 60 s for READY). */
-    static final Duration FIRST_OPEN = Duration.ofSeconds(45);
+    /** How the first session is asked for again: every 500 ms for 45 s (the harness waits 60 s for READY). */
+    static final RetryPolicy FIRST_OPEN = FirstOpen.every(Duration.ofMillis(500), Duration.ofSeconds(45));
 
     /**
      * What a worker needs, whatever opens it.

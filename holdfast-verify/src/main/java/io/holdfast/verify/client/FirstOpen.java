@@ -1,7 +1,9 @@
 package io.holdfast.verify.client;
 
+import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,35 +13,41 @@ import org.slf4j.LoggerFactory;
  * a node that is slow to answer (a machine loaded by other rounds and builds) is not what a round
  * tests, and a round whose worker gave up after one connect timeout broke off with no operation
  * (a soak round at load 29: "could not open a session … within the connect timeout (5s)"). Only
- * {@link UnavailableException} is tried again, every {@link #PAUSE}, until the time given has
- * passed; any other failure (a bad address, refused credentials) ends the worker at once, as
- * before.
+ * {@link UnavailableException} is tried again, as the {@link RetryPolicy} says (its delays, its
+ * attempts and its time); any other failure (a bad address, refused credentials) ends the worker
+ * at once, as before.
  */
 final class FirstOpen {
     private static final Logger LOG = LoggerFactory.getLogger(FirstOpen.class);
 
-    /** The pause between two tries. */
-    static final Duration PAUSE = Duration.ofMillis(500);
-
     private FirstOpen() {}
 
     /**
-     * Calls {@code open} until it answers, tries again after an {@link UnavailableException} until
-     * {@code within} has passed since the first call, then throws the last one.
+     * A policy of fixed pauses: every {@code pause}, for {@code within} after the first try (the
+     * harness waits 60 s for a worker's READY).
      */
-    static <T> T retrying(Supplier<T> open, Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
+    static RetryPolicy every(Duration pause, Duration within) {
+        return new RetryPolicy(pause, pause, 1.0, 0.0, 1000, within);
+    }
+
+    /**
+     * Calls {@code open} until it answers; after an {@link UnavailableException}, again while
+     * {@code policy} allows another attempt, then throws the last one.
+     */
+    static <T> T retrying(Supplier<T> open, RetryPolicy policy) throws InterruptedException {
+        long started = System.nanoTime();
         int tries = 0;
         while (true) {
             try {
                 return open.get();
             } catch (UnavailableException e) {
                 tries++;
-                if (System.nanoTime() - deadline >= 0) {
+                if (!policy.allowsAnother(tries, Duration.ofNanos(System.nanoTime() - started))) {
                     throw e;
                 }
                 LOG.warn("the first session did not open (try {}: {}); trying again", tries, e.getMessage());
-                Thread.sleep(PAUSE.toMillis());
+                Thread.sleep(policy.delayBefore(tries, ThreadLocalRandom.current()::nextDouble)
+                        .toMillis());
             }
         }
     }
