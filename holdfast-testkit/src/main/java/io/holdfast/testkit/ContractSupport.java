@@ -142,9 +142,15 @@ abstract class ContractSupport {
         return prefix;
     }
 
-    /** Options with a client name unique within the test; the provider's defaults otherwise. */
+    /**
+     * Options with a client name unique within the test and a connect timeout of {@link
+     * #LONG_WAIT}; the provider's defaults otherwise. No contract test is about how long opening a
+     * client may take, and on CI's saturated machine an in-process server once left a session's
+     * opening unanswered for the default 5 s (stop 64, GrpcOverLocalNodeContractTest, on Temurin
+     * 25 beside the fault scenarios): a test then failed before it had begun.
+     */
     final ClientOptions.Builder options() {
-        return ClientOptions.builder().clientName("contract-" + (++clientCount));
+        return ClientOptions.builder().clientName("contract-" + (++clientCount)).connectTimeout(LONG_WAIT);
     }
 
     /** A new client with default options, closed after the test. */
