@@ -58,6 +58,35 @@ class DeadLeaderElectionTest {
     }
 
     @Test
+    void whenTheFollowerFirstByIdDoesNotCampaignTheOtherDoesAfterAShortWait() throws Exception {
+        ServerProcesses cluster = cluster();
+        int leader = cluster.leader();
+        // The follower that equal logs give the election to (first by id) is restarted without the
+        // watch: it sees the leader die only by its election timeout, as one whose connection went
+        // through a path that stays silent, or one still applying its log, would not campaign.
+        int first = leader == 0 ? 1 : 0;
+        int other = 3 - leader - first;
+        cluster.kill(first);
+        cluster.start(first, List.of("-Dholdfast.raft.deadLeaderWatch=false"));
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> followersName(cluster, leader));
+
+        long killed = System.nanoTime();
+        cluster.kill(leader);
+        int next = cluster.awaitLeader(Duration.ofSeconds(60));
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+
+        System.out.printf(
+                "n%d killed, n%d without the watch, n%d leads %d ms later (election timeout %d ms)%n",
+                leader + 1, first + 1, next + 1, took, ELECTION_TIMEOUT.toMillis());
+        assertThat(cluster.log(other))
+                .as("n%d's log", other + 1)
+                .contains("leaves the election to n" + (first + 1) + ", whose log is as far")
+                .contains("starts an election since nobody else did");
+        assertThat(next).isEqualTo(other);
+        assertThat(took).as("from the SIGKILL to a new leader, in ms").isLessThan(ELECTION_TIMEOUT.toMillis() / 2);
+    }
+
+    @Test
     void aStoppedLeaderIsNotTakenForDead() throws Exception {
         ServerProcesses cluster = cluster();
         int leader = cluster.leader();

@@ -88,6 +88,11 @@ public final class ServerProcesses implements AutoCloseable {
 
     /** Starts node {@code i} (again, from its data directory if it ran before). */
     public void start(int i) throws IOException {
+        start(i, List.of());
+    }
+
+    /** Starts node {@code i} (again) with these JVM options added ({@code -Dname=value}). */
+    public void start(int i, List<String> jvmOptions) throws IOException {
         Path log = dir.resolve("n" + (i + 1) + ".log");
         List<String> args = new ArrayList<>(List.of(
                 "server",
@@ -102,7 +107,7 @@ public final class ServerProcesses implements AutoCloseable {
                 "--data-dir",
                 dir.resolve("n" + (i + 1)).toString()));
         args.addAll(serverOptions);
-        nodes[i] = new ProcessBuilder(java(List.of(), args.toArray(String[]::new)))
+        nodes[i] = new ProcessBuilder(java(jvmOptions, args.toArray(String[]::new)))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();

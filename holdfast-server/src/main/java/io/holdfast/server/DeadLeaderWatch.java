@@ -1,4 +1,4 @@
-// Ceiling 470 lines, one idea: a follower's watch of its leader's process, from the held connection to
+// Ceiling 480 lines, one idea: a follower's watch of its leader's process, from the held connection to
 // the campaign: when a leader counts as dead and which follower campaigns are one rule, and only work together.
 package io.holdfast.server;
 
@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,21 +62,22 @@ import org.slf4j.LoggerFactory;
  * the lease alone (Ratis's read barrier comes first).
  *
  * <p><b>Who starts it.</b> Before it campaigns, the follower asks the other voters (the dead leader
- * left out) for their last log entries with a pre-vote request, which changes nothing at a voter,
- * and campaigns only if no voter's log is ahead of its own (ties go to the first by id) and none has
- * moved to a newer term. The others find the same logs (nothing appends to them any more) and leave
- * it the election, so the vote does not split, and the candidate is one the others can vote for: a
- * follower whose log is behind (one just restarted and still catching up, or one that missed the
- * dead leader's last append) would be refused, and the election timeout would decide after all.
+ * left out) for their last log entries with a pre-vote request, which changes nothing at a voter.
+ * {@link Candidacy} decides from the answers: the follower whose log is furthest (ties to the first
+ * by id) campaigns at once, unless it is still applying a long stretch of its log; the others
+ * leave it the election, and one as far as it campaigns itself if it has not within a short wait.
+ * A follower whose log is behind never campaigns: the others would refuse it, and the election
+ * timeout would decide after all. The one that would campaign at once asks again after {@value
+ * #SETTLE_MILLIS} ms, in case the dead leader's last append was still on its way to a voter.
  * The election is asked of this node's own Raft server through Ratis's {@code
  * startLeaderElection} (the call a leader makes on the follower it hands over to), naming the dead
  * leader and this follower's own last log entry: Ratis accepts it only while this node follows that
  * leader in a term no newer than that entry's, and then campaigns at once, without a pre-vote.
  *
  * <p><b>Does not</b> speed up anything but a dead process: a host that loses power, or a network
- * that goes silent, still costs an election timeout; nor a failover in which the follower that
- * should campaign did not see the leader die (its connection to it went through a path that stays
- * silent): the others leave it the election, and the election timeout decides.
+ * that goes silent, still costs an election timeout; nor a failover in which the only follower
+ * whose log is furthest did not see the leader die (its connection went through a path that stays
+ * silent), or campaigned and lost: the others leave it the election, and the timeout decides.
  *
  * <p>Failure story: n1 leads n2 and n3 (election timeout 1 s); the OOM killer ends n1's JVM. n2's
  * and n3's connections to n1's Raft port end within a millisecond; three dials to n1 are refused
@@ -96,6 +98,10 @@ final class DeadLeaderWatch implements AutoCloseable {
     static final int CONFIRMATIONS = 3;
     /** How long the other voters are given to tell their last log entry. */
     static final int ASK_MILLIS = 500;
+    /** The pause before a follower that would campaign looks at the other voters' logs once more. */
+    static final int SETTLE_MILLIS = 50;
+    /** How often a follower that waits for another's campaign looks at its own term and leader. */
+    private static final long WAIT_POLL_MILLIS = 20;
     /** How long a read on the held connection waits before the role is looked at again. */
     private static final int LINK_READ_MILLIS = 100;
     /** The pause when there is nothing to watch (this node leads, or knows no leader). */
@@ -135,7 +141,10 @@ final class DeadLeaderWatch implements AutoCloseable {
     /** Starts watching this node's leader, for as long as this node is a voting follower. */
     static DeadLeaderWatch start(RaftGateway gateway) {
         DeadLeaderWatch watch = new DeadLeaderWatch(gateway);
-        watch.thread.start();
+        // -Dholdfast.raft.deadLeaderWatch=false (tests only): a follower that never sees its leader die.
+        if (Boolean.parseBoolean(System.getProperty("holdfast.raft.deadLeaderWatch", "true"))) {
+            watch.thread.start();
+        }
         return watch;
     }
 
@@ -181,32 +190,41 @@ final class DeadLeaderWatch implements AutoCloseable {
         }
     }
 
-    /** The held connection ended (or its dial failed): confirms the death, then campaigns. */
+    /**
+     * The held connection ended (or its dial failed): confirms the death, asks the other voters
+     * which follower should campaign ({@link Candidacy}), then campaigns at once, after a wait in
+     * which nobody else did, or not at all.
+     */
     private void leaderEnded(Target t) throws IOException, InterruptedException {
         if (t.equals(lastElection) || !gone(t.address())) {
             pause(IDLE_MILLIS);
             return;
         }
         lastElection = t;
-        Optional<String> ahead = aheadOfThisNode(t);
-        if (ahead.isPresent()) {
-            LOG.info(
-                    "Node {} found its leader {} gone and leaves the election to {}",
-                    gateway.selfId(),
-                    t.leader(),
-                    ahead.get());
-            return;
-        }
-        if (!target().filter(t::equals).isPresent()) {
-            return; // a campaign has begun meanwhile (a newer term), or a leader was found
-        }
         long started = System.nanoTime();
+        Map<String, RequestVoteReplyProto> answers = ask(otherVoters(t));
+        Candidacy.Plan plan = plan(answers);
+        if (plan.now()) {
+            // The dead leader's last append may still be on its way to a voter: look again once,
+            // after a pause, asking only those that answered (the silent would cost the wait again).
+            if (!pause(SETTLE_MILLIS)) {
+                return;
+            }
+            plan = plan(ask(answers.keySet()));
+        }
+        if (!plan.now()) {
+            LOG.info("Node {} found its leader {} gone and {}", gateway.selfId(), t.leader(), plan.why());
+        }
+        if (plan.never() || !nobodyCampaignsWithin(t, plan.waitMillis())) {
+            return; // left to another, or a campaign has begun meanwhile (a newer term), or a leader was found
+        }
         boolean accepted = campaign(t);
         if (accepted) {
             LOG.info(
-                    "Node {} starts an election at once: its leader {} is gone (nothing served {} dials of {} in a"
-                            + " row; asked in {} ms)",
+                    "Node {} starts an election {}: its leader {} is gone (nothing served {} dials of {} in a"
+                            + " row; {} ms since)",
                     gateway.selfId(),
+                    plan.now() ? "at once" : "since nobody else did",
                     t.leader(),
                     CONFIRMATIONS,
                     t.address(),
@@ -220,31 +238,59 @@ final class DeadLeaderWatch implements AutoCloseable {
         }
     }
 
+    /** What this node does according to {@link Candidacy}, given the voters' answers. */
+    private Candidacy.Plan plan(Map<String, RequestVoteReplyProto> answers) throws IOException {
+        RaftServer.Division division = gateway.division();
+        TermIndex mine = division.getRaftLog().getLastEntryTermIndex();
+        long unapplied = mine == null
+                ? 0
+                : Math.max(0, mine.getIndex() - division.getInfo().getLastAppliedIndex());
+        return Candidacy.plan(
+                mine, gateway.selfId().toString(), division.getInfo().getCurrentTerm(), unapplied, answers);
+    }
+
     /**
-     * Which other voter should campaign instead of this node, if any: one whose log is ahead of
-     * this node's, or as far and first by id, or one that has already moved to a newer term (a
-     * campaign is under way). Asks each voter but the dead leader with a pre-vote request, which
-     * changes nothing at the voter (Ratis decides a pre-vote without touching its term or vote)
-     * and whose answer carries the voter's last log entry. A voter that does not answer within
-     * {@value #ASK_MILLIS} ms (down too, or cut off) is left out. Every follower that found the
-     * leader gone asks the same question of the same frozen logs (no leader appends any more), so
-     * they agree on one candidate, and the vote does not split; a candidate whose log is behind
-     * would lose (the others refuse it), and the election timeout would decide after all.
+     * Waits up to {@code millis} for a sign that another follower campaigned (this node's term or
+     * leader moved on): true if none came and this node still follows {@code t}.
      */
-    private Optional<String> aheadOfThisNode(Target t) throws IOException, InterruptedException {
+    private boolean nobodyCampaignsWithin(Target t, long millis) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (target().filter(t::equals).isPresent()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return true;
+            }
+            if (!pause(WAIT_POLL_MILLIS)) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** The voters but this node and the dead leader, by id. */
+    private List<String> otherVoters(Target t) throws IOException {
+        return gateway.division().getRaftConf().getCurrentPeers().stream()
+                .map(RaftPeer::getId)
+                .filter(id -> !id.equals(t.leader()) && !id.equals(gateway.selfId()))
+                .map(RaftPeerId::toString)
+                .toList();
+    }
+
+    /**
+     * Each of {@code voters}' current term and last log entry, asked with a pre-vote request (Ratis
+     * decides one without touching its term or vote); one that does not answer within {@value
+     * #ASK_MILLIS} ms (down too, or cut off) is left out.
+     */
+    private Map<String, RequestVoteReplyProto> ask(Collection<String> voters) throws IOException, InterruptedException {
         RaftServer.Division division = gateway.division();
         TermIndex mine = division.getRaftLog().getLastEntryTermIndex();
         long term = division.getInfo().getCurrentTerm();
-        String self = gateway.selfId().toString();
-        List<RaftPeer> others = division.getRaftConf().getCurrentPeers().stream()
-                .filter(p -> !p.getId().equals(t.leader()) && !p.getId().equals(gateway.selfId()))
-                .toList();
+        List<String> ids = List.copyOf(voters);
         List<CompletableFuture<RequestVoteReplyProto>> asked = new ArrayList<>();
-        for (RaftPeer peer : others) {
+        for (String id : ids) {
             RequestVoteRequestProto request = RequestVoteRequestProto.newBuilder()
                     .setServerRequest(RaftRpcRequestProto.newBuilder()
                             .setRequestorId(gateway.selfId().toByteString())
-                            .setReplyId(peer.getId().toByteString())
+                            .setReplyId(RaftPeerId.valueOf(id).toByteString())
                             .setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(gateway.groupId())))
                     .setCandidateTerm(term + 1)
                     .setCandidateLastEntry(mine == null ? TermIndex.INITIAL_VALUE.toProto() : mine.toProto())
@@ -262,40 +308,14 @@ final class DeadLeaderWatch implements AutoCloseable {
                     .orTimeout(ASK_MILLIS, TimeUnit.MILLISECONDS));
         }
         Map<String, RequestVoteReplyProto> answers = new LinkedHashMap<>();
-        for (int i = 0; i < others.size(); i++) {
+        for (int i = 0; i < ids.size(); i++) {
             try {
-                answers.put(others.get(i).getId().toString(), asked.get(i).get());
+                answers.put(ids.get(i), asked.get(i).get());
             } catch (ExecutionException e) {
                 // no answer: down or cut off too
             }
         }
-        return aheadOf(mine, self, term, answers);
-    }
-
-    /**
-     * The voter, of those that answered, that should campaign instead of {@code self}: one in a
-     * newer term than {@code term} already, or one whose last entry is ahead of {@code mine}, or as
-     * far with an id that comes first; empty if {@code self} should.
-     */
-    static Optional<String> aheadOf(
-            TermIndex mine, String self, long term, Map<String, RequestVoteReplyProto> answers) {
-        for (Map.Entry<String, RequestVoteReplyProto> answer : answers.entrySet()) {
-            String id = answer.getKey();
-            RequestVoteReplyProto reply = answer.getValue();
-            if (reply.getTerm() > term) {
-                return Optional.of(id + " (in term " + reply.getTerm() + " already)");
-            }
-            if (!reply.hasLastEntry()) {
-                continue;
-            }
-            TermIndex theirs = TermIndex.valueOf(reply.getLastEntry());
-            int byLog = mine == null ? -1 : mine.compareTo(theirs);
-            if (byLog < 0 || (byLog == 0 && id.compareTo(self) < 0)) {
-                return Optional.of(id + ", whose log " + (byLog < 0 ? "is ahead" : "is as far and whose id comes first")
-                        + " (" + theirs + " against " + mine + ")");
-            }
-        }
-        return Optional.empty();
+        return answers;
     }
 
     /** This node's leader while it is a voting follower of one that votes too; else empty. */

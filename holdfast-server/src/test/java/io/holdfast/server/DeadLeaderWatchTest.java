@@ -8,9 +8,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.apache.ratis.proto.RaftProtos.RequestVoteReplyProto;
-import org.apache.ratis.server.protocol.TermIndex;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -18,8 +15,8 @@ import org.junit.jupiter.api.Test;
  * What one dial of a leader's Raft address tells {@link DeadLeaderWatch}: only a refusal, or a
  * connection closed without a byte, says that nothing serves there. A process that accepts and
  * keeps the connection (a live Raft server, even a stopped one: its kernel accepts for it) serves.
- * The whole watch, with real server processes killed and stopped: holdfast-it's
- * {@code DeadLeaderElectionTest}.
+ * Which follower campaigns: {@link CandidacyTest}. The whole watch, with real server processes
+ * killed and stopped: holdfast-it's {@code DeadLeaderElectionTest}.
  */
 class DeadLeaderWatchTest {
     private final List<AutoCloseable> open = new ArrayList<>();
@@ -101,49 +98,6 @@ class DeadLeaderWatchTest {
     void anAddressThatCannotBeResolvedProvesNothing() {
         assertThat(DeadLeaderWatch.probe("no-such-host.invalid:4654")).isEqualTo(DeadLeaderWatch.Probe.UNKNOWN);
         assertThat(DeadLeaderWatch.probe("no port")).isEqualTo(DeadLeaderWatch.Probe.UNKNOWN);
-    }
-
-    private static RequestVoteReplyProto answer(long term, long lastTerm, long lastIndex) {
-        return RequestVoteReplyProto.newBuilder()
-                .setTerm(term)
-                .setLastEntry(TermIndex.valueOf(lastTerm, lastIndex).toProto())
-                .build();
-    }
-
-    @Test
-    void theFollowerWhoseLogIsAheadCampaignsTheOthersLeaveItTheElection() {
-        // n1 missed the dead leader's last append (n3 has entry 3963, n1 3962): n3 campaigns, n1 not.
-        TermIndex n1 = TermIndex.valueOf(2, 3962);
-        TermIndex n3 = TermIndex.valueOf(2, 3963);
-
-        assertThat(DeadLeaderWatch.aheadOf(n1, "n1", 2, Map.of("n3", answer(2, 2, 3963))))
-                .hasValueSatisfying(who -> assertThat(who).startsWith("n3, whose log is ahead"));
-        assertThat(DeadLeaderWatch.aheadOf(n3, "n3", 2, Map.of("n1", answer(2, 2, 3962))))
-                .isEmpty();
-    }
-
-    @Test
-    void equalLogsGoToTheFirstIdSoOnlyOneCampaigns() {
-        TermIndex same = TermIndex.valueOf(1, 6);
-
-        assertThat(DeadLeaderWatch.aheadOf(same, "n2", 1, Map.of("n3", answer(1, 1, 6))))
-                .isEmpty();
-        assertThat(DeadLeaderWatch.aheadOf(same, "n3", 1, Map.of("n2", answer(1, 1, 6))))
-                .hasValueSatisfying(who -> assertThat(who).startsWith("n2, whose log is as far"));
-    }
-
-    @Test
-    void aVoterInANewerTermAlreadyMeansACampaignIsUnderWay() {
-        TermIndex ahead = TermIndex.valueOf(1, 9);
-
-        assertThat(DeadLeaderWatch.aheadOf(ahead, "n1", 1, Map.of("n2", answer(2, 1, 6))))
-                .hasValueSatisfying(who -> assertThat(who).isEqualTo("n2 (in term 2 already)"));
-    }
-
-    @Test
-    void votersThatDidNotAnswerAreLeftOut() {
-        assertThat(DeadLeaderWatch.aheadOf(TermIndex.valueOf(1, 1), "n3", 1, Map.of()))
-                .isEmpty();
     }
 
     @Test
