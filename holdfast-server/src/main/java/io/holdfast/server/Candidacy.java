@@ -36,8 +36,8 @@ final class Candidacy {
     /** How long a follower still applying its log waits for another's campaign before its own. */
     static final long APPLYING_WAIT_MILLIS = 2 * TIE_WAIT_MILLIS;
     /**
-     * Entries received but not applied yet beyond which a follower counts as still applying its
-     * log. A follower that keeps up trails its last entry by what is in flight: a few batches.
+     * Entries committed but not applied yet beyond which a follower counts as still applying its
+     * log. A follower that keeps up trails its commit index by what its state machine has queued.
      */
     static final long APPLYING_ENTRIES = 256;
 
@@ -65,7 +65,7 @@ final class Candidacy {
      * @param mine this node's last log entry (null: an empty log)
      * @param self this node's id
      * @param term this node's current term
-     * @param unapplied entries in this node's log that its state machine has not applied yet
+     * @param unapplied entries this node knows committed that its state machine has not applied yet
      * @param answers the other voters' answers by id (the dead leader and the silent left out)
      */
     static Plan plan(

@@ -242,9 +242,9 @@ final class DeadLeaderWatch implements AutoCloseable {
     private Candidacy.Plan plan(Map<String, RequestVoteReplyProto> answers) throws IOException {
         RaftServer.Division division = gateway.division();
         TermIndex mine = division.getRaftLog().getLastEntryTermIndex();
-        long unapplied = mine == null
-                ? 0
-                : Math.max(0, mine.getIndex() - division.getInfo().getLastAppliedIndex());
+        // Committed, not applied: what it must apply before it serves as leader.
+        long applied = division.getInfo().getLastAppliedIndex();
+        long unapplied = Math.max(0, division.getRaftLog().getLastCommittedIndex() - applied);
         return Candidacy.plan(
                 mine, gateway.selfId().toString(), division.getInfo().getCurrentTerm(), unapplied, answers);
     }
