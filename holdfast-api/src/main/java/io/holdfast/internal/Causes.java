@@ -67,6 +67,15 @@ public final class Causes {
         return append(message, deepest(e));
     }
 
+    /**
+     * The message of the deepest cause below {@code e} (included), on one line; the simple name of
+     * {@code e}'s class when no link of the chain says anything.
+     */
+    public static String rootMessage(Throwable e) {
+        Throwable root = deepest(e);
+        return root == null ? e.getClass().getSimpleName() : oneLine(root.getMessage());
+    }
+
     /** A message on one line: line breaks and the spaces around them become one space. */
     public static String oneLine(String s) {
         return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");

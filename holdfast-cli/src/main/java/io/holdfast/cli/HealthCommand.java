@@ -1,7 +1,7 @@
 package io.holdfast.cli;
 
 import io.holdfast.protocol.TlsFiles;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

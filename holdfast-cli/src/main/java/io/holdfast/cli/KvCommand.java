@@ -9,7 +9,7 @@ import io.holdfast.LockClient;
 import io.holdfast.PutOptions;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.WatchTarget;
-import io.holdfast.server.JsonViews;
+import io.holdfast.server.http.JsonViews;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;

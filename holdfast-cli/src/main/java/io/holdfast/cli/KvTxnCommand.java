@@ -8,7 +8,7 @@ import io.holdfast.LockClient;
 import io.holdfast.PutOptions;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
-import io.holdfast.server.JsonViews;
+import io.holdfast.server.http.JsonViews;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

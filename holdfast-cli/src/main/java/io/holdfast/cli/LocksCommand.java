@@ -77,8 +77,8 @@ final class LocksCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            var array = io.holdfast.server.JsonViews.JSON.createArrayNode();
-            locks.forEach(l -> array.add(io.holdfast.server.JsonViews.lock(l)));
+            var array = io.holdfast.server.http.JsonViews.JSON.createArrayNode();
+            locks.forEach(l -> array.add(io.holdfast.server.http.JsonViews.lock(l)));
             out.println(array.toPrettyString());
             out.flush();
             return ExitCodes.OK;

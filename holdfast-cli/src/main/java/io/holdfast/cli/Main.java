@@ -49,7 +49,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         })
 public final class Main implements Callable<Integer> {
     static {
-        io.holdfast.server.ServerJvm.prepare(); // before anything uses CompletableFuture
+        io.holdfast.server.config.ServerJvm.prepare(); // before anything uses CompletableFuture
     }
 
     @Spec

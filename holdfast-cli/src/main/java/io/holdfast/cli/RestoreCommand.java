@@ -1,9 +1,9 @@
 package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.server.BackupFile;
-import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.Restore;
+import io.holdfast.server.backup.BackupFile;
+import io.holdfast.server.backup.Restore;
+import io.holdfast.server.config.StartupException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -59,7 +59,7 @@ final class RestoreCommand implements Callable<Integer> {
             seeded = Restore.seed(backup, dataDir, tokenFloor);
         } catch (InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
-        } catch (HoldfastServer.StartupException e) {
+        } catch (StartupException e) {
             throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new CliFailure(

@@ -4,8 +4,9 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.AccessRules;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.RaftTransport;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.RaftTransport;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -223,12 +224,12 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
         HoldfastServer server;
         try {
             server = HoldfastServer.start(config);
-        } catch (HoldfastServer.StartupException e) {
+        } catch (StartupException e) {
             throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         }
         if (backupEvery != null) {
             try {
-                io.holdfast.server.BackupSchedule.start(server, backupEvery, backupDir, backupKeep);
+                server.scheduleBackups(backupEvery, backupDir, backupKeep);
             } catch (java.io.IOException e) {
                 server.close();
                 throw new CliFailure(
@@ -245,27 +246,7 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                             stopped.countDown();
                         },
                         "holdfast-shutdown"));
-        spec.commandLine()
-                .getOut()
-                .printf(
-                        "Holdfast node %s serving clients on %s:%d%s (Raft %s, dashboard %s, data in %s%s). Ctrl-C stops"
-                                + " it.%n",
-                        config.nodeId(),
-                        config.bindHost(),
-                        server.clientPort(),
-                        config.tls() == null
-                                ? ""
-                                : config.auth() != null && config.auth().required()
-                                        ? " over TLS, access control on"
-                                        : " over TLS",
-                        config.self().raftAddress(),
-                        server.httpPort() < 0
-                                ? "off"
-                                : (config.tls() == null ? "http://" : "https://")
-                                        + (config.bindHost().equals("0.0.0.0") ? "localhost" : config.bindHost())
-                                        + ":" + server.httpPort() + "/",
-                        config.dataDir(),
-                        config.fsync() ? "" : ", fsync OFF");
+        spec.commandLine().getOut().println(ServingBanner.line(config, server));
         spec.commandLine().getOut().flush();
         java.util.concurrent.atomic.AtomicReference<String> halted =
                 new java.util.concurrent.atomic.AtomicReference<>();

@@ -3,7 +3,7 @@ package io.holdfast.cli;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionPage;
-import io.holdfast.server.JsonViews;
+import io.holdfast.server.http.JsonViews;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;

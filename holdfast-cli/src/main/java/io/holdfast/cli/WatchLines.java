@@ -7,7 +7,7 @@ import io.holdfast.KeyEntry;
 import io.holdfast.LockInfo;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
-import io.holdfast.server.JsonViews;
+import io.holdfast.server.http.JsonViews;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

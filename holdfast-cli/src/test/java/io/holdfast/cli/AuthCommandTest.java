@@ -6,7 +6,7 @@ import io.holdfast.core.AccessRules;
 import io.holdfast.endpoint.Tokens;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -61,7 +61,9 @@ class AuthCommandTest {
                         TlsFiles.ClientAuth.OPTIONAL)
                 .withAuth(new ServerConfig.Auth(AccessRules.parse(RULES), Tokens.fromFile(secret())));
         try (HoldfastServer server = HoldfastServer.start(config)) {
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> server.accessRules() != null);
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> server.parts().machine().read(io.holdfast.core.LockTable::accessRules) != null);
             String members = "holdfast://127.0.0.1:" + server.clientPort() + "?ca=" + dir.resolve("ca.pem");
 
             assertThat(run("token", "--secret", secret().toString(), "--identity", "app", "--ttl", "10m"))

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.Restore;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.backup.Restore;
+import io.holdfast.server.config.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -61,7 +61,7 @@ class BackupRestoreCommandTest {
                     .as(err::toString)
                     .isZero();
             assertThat(out.toString())
-                    .contains("Saved the lock table of cluster " + node.clusterId() + " at log index")
+                    .contains("Saved the lock table of cluster " + node.status().clusterId() + " at log index")
                     .contains("SHA-256 checked")
                     .contains(file.toString());
         }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.tls.CertificateAuthority;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -3,7 +3,7 @@ package io.holdfast.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -58,7 +58,7 @@ class LogLinesTest {
     @Test
     void aWarningWithAnExceptionOrLineBreaksIsOneLine() throws Exception {
         String log = serverLog(c -> {
-            c.getLogger("io.holdfast.server.Membership").info("Could not add n4", unreachable());
+            c.getLogger("io.holdfast.server.membership.Membership").info("Could not add n4", unreachable());
             c.getLogger("org.apache.ratis.server.RaftServer").warn("first line\n  Caused by: second line");
         });
         assertThat(log.lines())
@@ -73,8 +73,8 @@ class LogLinesTest {
     @Test
     void theStackTraceIsPrintedAtDebug() throws Exception {
         String log = serverLog(c -> {
-            c.getLogger("io.holdfast.server.Membership").setLevel(Level.DEBUG);
-            c.getLogger("io.holdfast.server.Membership").warn("Could not add n4", unreachable());
+            c.getLogger("io.holdfast.server.membership.Membership").setLevel(Level.DEBUG);
+            c.getLogger("io.holdfast.server.membership.Membership").warn("Could not add n4", unreachable());
         });
         assertThat(log.lines().count()).isGreaterThan(3);
         assertThat(log).contains("\tat ").contains("Caused by: java.net.ConnectException");

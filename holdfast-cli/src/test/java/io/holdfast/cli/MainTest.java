@@ -142,7 +142,7 @@ class MainTest {
         int clientPort = freePort();
         java.nio.file.Path data = dir.resolve("data");
         try (io.holdfast.server.HoldfastServer node = io.holdfast.server.HoldfastServer.start(
-                io.holdfast.server.ServerConfig.single(data, "127.0.0.1", clientPort, raftPort, -1))) {
+                io.holdfast.server.config.ServerConfig.single(data, "127.0.0.1", clientPort, raftPort, -1))) {
             org.awaitility.Awaitility.await()
                     .atMost(java.time.Duration.ofSeconds(20))
                     .until(node::isLeader);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -82,8 +82,8 @@ class MembersChangeCommandTest {
             // A new member that does not answer: one line naming its address, no Ratis internals; the
             // leader logs one line for it, without a stack trace.
             int silent = freePort();
-            ch.qos.logback.classic.Logger membership =
-                    (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.holdfast.server.Membership");
+            ch.qos.logback.classic.Logger membership = (ch.qos.logback.classic.Logger)
+                    org.slf4j.LoggerFactory.getLogger("io.holdfast.server.membership.Membership");
             ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
                     new ch.qos.logback.core.read.ListAppender<>();
             logged.start();

@@ -9,7 +9,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -14,6 +14,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
+import com.tngtech.archunit.library.Architectures;
 import io.holdfast.LockClient;
 import io.holdfast.internal.CrashSimulation;
 import java.util.List;
@@ -30,12 +31,14 @@ import org.junit.jupiter.api.Test;
  * the lock service's internals, and the client's internals gain no new users outside the client.
  * The client carries none of the server's side, the shared model and the wire know neither the
  * table nor the serving side, planted bugs stay with the table, the server and the verifier, the
- * library's threads come from one factory, and no two packages depend on each other. Maven's module graph enforces the client's closure too
+ * library's threads come from one factory, no two packages depend on each other, the server's
+ * rooms use only the rooms below them, and code outside the server uses its front doors only. Maven's module graph enforces the client's closure too
  * (holdfast-client's enforcer rule); these rules also hold inside a module, where the graph cannot
  * see. Each rule is shown to fail on a class planted in this module's test sources (a {@code
  * PlantedWrongDirection} in {@code io.holdfast}, {@code io.holdfast.core}, {@code
  * io.holdfast.lease}, {@code io.holdfast.redis}, {@code io.holdfast.client}, {@code
- * io.holdfast.model} and {@code io.holdfast.protocol}).
+ * io.holdfast.model}, {@code io.holdfast.protocol}, {@code io.holdfast.server.raft} and {@code
+ * io.holdfast.cli}).
  */
 class ArchitectureTest {
     /** The public API, the provider SPI, the recipes and the API's internals: only the JDK and each other. */
@@ -224,6 +227,63 @@ class ArchitectureTest {
             .callConstructorWhere(target(owner(assignableTo(Thread.class))))
             .because("a thread made elsewhere has no name that says whose it is and may keep the JVM alive");
 
+    /**
+     * The server's rooms, lowest first (ARCHITECTURE.md, "The server's rooms"): each may use the
+     * rooms below it and none above, so the state machine never learns of leadership, membership
+     * never of the node's service, the service never of HTTP, and only the node's assembly sees
+     * them all.
+     */
+    static final List<String> SERVER_ROOMS = List.of(
+            "io.holdfast.server.config",
+            "io.holdfast.server.storage",
+            "io.holdfast.server.raft",
+            "io.holdfast.server.leadership",
+            "io.holdfast.server.membership",
+            "io.holdfast.server.node",
+            "io.holdfast.server.backup",
+            "io.holdfast.server.http",
+            "io.holdfast.server");
+
+    /** Each of the server's rooms uses only the rooms below it ({@link #SERVER_ROOMS}). */
+    static final ArchRule SERVER_ROOMS_IN_ORDER = serverRoomsInOrder();
+
+    private static ArchRule serverRoomsInOrder() {
+        Architectures.LayeredArchitecture rooms = Architectures.layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .withOptionalLayers(true)
+                .ensureAllClassesAreContainedInArchitectureIgnoring(
+                        com.tngtech.archunit.base.DescribedPredicate.describe(
+                                "outside the server", c -> !c.getPackageName().startsWith("io.holdfast.server")));
+        for (String room : SERVER_ROOMS) {
+            rooms = rooms.layer(room).definedBy(room);
+        }
+        rooms = rooms.whereLayer(SERVER_ROOMS.get(0)).mayNotAccessAnyLayer();
+        for (int i = 1; i < SERVER_ROOMS.size(); i++) {
+            rooms = rooms.whereLayer(SERVER_ROOMS.get(i))
+                    .mayOnlyAccessLayers(SERVER_ROOMS.subList(0, i).toArray(String[]::new));
+        }
+        return rooms.because("a room that used one above it would make the two one idea, read and tested together");
+    }
+
+    /**
+     * Outside the server, code uses its front doors only: the node ({@code HoldfastServer}), its
+     * configuration, backups and restore, and the JSON views the CLI shares with the HTTP API. The
+     * lab (the verifier, the benchmarks, the floors) may reach further, through {@code
+     * HoldfastServer#parts()}.
+     */
+    static final ArchRule SERVER_ROOMS_STAY_INSIDE = noClasses()
+            .that()
+            .resideOutsideOfPackages(
+                    "io.holdfast.server..", "io.holdfast.verify..", "io.holdfast.bench..", "io.holdfast.floors..")
+            .should()
+            .dependOnClassesThat(com.tngtech.archunit.base.DescribedPredicate.describe(
+                    "are inside the server's rooms",
+                    c -> c.getPackageName().startsWith("io.holdfast.server.")
+                            && !c.getPackageName().equals("io.holdfast.server.config")
+                            && !c.getPackageName().equals("io.holdfast.server.backup")
+                            && !c.getName().equals("io.holdfast.server.http.JsonViews")))
+            .because("what the server does inside may change with every release; its front doors are the contract");
+
     /** No two packages depend on each other, directly or around a loop. */
     static final ArchRule NO_PACKAGE_CYCLES = slices().matching("io.holdfast.(**)")
             .should()
@@ -244,7 +304,9 @@ class ArchitectureTest {
             STORE_PROVIDERS_STAY_OFF_THE_SERVICE,
             LEASES_KNOW_NO_ENGINE,
             CLIENT_INTERNALS_GAIN_NO_USERS,
-            TEST_HOOKS_STAY_IN_TESTS);
+            TEST_HOOKS_STAY_IN_TESTS,
+            SERVER_ROOMS_IN_ORDER,
+            SERVER_ROOMS_STAY_INSIDE);
 
     private static JavaClasses main;
 
@@ -264,6 +326,9 @@ class ArchitectureTest {
                         "io.holdfast.core",
                         "io.holdfast.client.internal",
                         "io.holdfast.server",
+                        "io.holdfast.server.raft",
+                        "io.holdfast.server.node",
+                        "io.holdfast.server.http",
                         "io.holdfast.redis",
                         "io.holdfast.spring",
                         "io.holdfast.shedlock",
@@ -285,7 +350,9 @@ class ArchitectureTest {
                         io.holdfast.redis.PlantedWrongDirection.class,
                         io.holdfast.client.PlantedWrongDirection.class,
                         io.holdfast.model.PlantedWrongDirection.class,
-                        io.holdfast.protocol.PlantedWrongDirection.class);
+                        io.holdfast.protocol.PlantedWrongDirection.class,
+                        io.holdfast.server.raft.PlantedWrongDirection.class,
+                        io.holdfast.cli.PlantedWrongDirection.class);
         Map<ArchRule, String> expected = Map.ofEntries(
                 Map.entry(API_STANDS_ALONE, "io.holdfast.core.LockTable"),
                 Map.entry(LEASES_KNOW_NO_ENGINE, "io.holdfast.store.StoreLockClient"),
@@ -300,7 +367,9 @@ class ArchitectureTest {
                 Map.entry(WIRE_DOES_NOT_SERVE, "io.holdfast.endpoint.HoldfastGrpcService"),
                 Map.entry(PLANTED_BUGS_STAY_IN_THE_LAB, "io.holdfast.client.PlantedWrongDirection"),
                 Map.entry(NO_PACKAGE_CYCLES, "io.holdfast.model.PlantedWrongDirection"),
-                Map.entry(THREADS_FROM_ONE_FACTORY, "java.lang.Thread.<init>"));
+                Map.entry(THREADS_FROM_ONE_FACTORY, "java.lang.Thread.<init>"),
+                Map.entry(SERVER_ROOMS_IN_ORDER, "io.holdfast.server.node.NodeParts"),
+                Map.entry(SERVER_ROOMS_STAY_INSIDE, "io.holdfast.server.raft.LockStateMachine"));
         assertThat(expected.keySet())
                 .as("every rule has a planted violation")
                 .containsExactlyInAnyOrderElementsOf(RULES);

@@ -36,7 +36,7 @@ import io.holdfast.openapi.model.TxnResult;
 import io.holdfast.openapi.model.WatchEvent;
 import io.holdfast.openapi.model.WatchPage;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

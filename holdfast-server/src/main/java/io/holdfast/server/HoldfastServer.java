@@ -1,34 +1,39 @@
-// Ceiling 585 lines, one idea: a node's start as steps in order (storage, peers, Raft, parts, endpoints), and its stop.
 package io.holdfast.server;
 
 import io.holdfast.Ticker;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Vocabulary;
-import io.holdfast.endpoint.Authenticator;
 import io.holdfast.endpoint.ClientPort;
+import io.holdfast.internal.Causes;
 import io.holdfast.model.LockService;
-import java.io.File;
+import io.holdfast.server.backup.BackupSchedule;
+import io.holdfast.server.backup.Backups;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
+import io.holdfast.server.http.HttpEndpoint;
+import io.holdfast.server.leadership.DeadLeaderWatch;
+import io.holdfast.server.leadership.LeaderHandOver;
+import io.holdfast.server.leadership.LostMajority;
+import io.holdfast.server.membership.DivisionWatch;
+import io.holdfast.server.membership.JoinRescue;
+import io.holdfast.server.membership.TransportCheck;
+import io.holdfast.server.membership.VersionReport;
+import io.holdfast.server.node.NodeParts;
+import io.holdfast.server.node.ServerMetrics;
+import io.holdfast.server.raft.LockStateMachine;
+import io.holdfast.server.storage.DataDirectory;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,10 +68,6 @@ public final class HoldfastServer implements AutoCloseable {
     static {
         QUIET_TCP_METRICS.setLevel(java.util.logging.Level.WARNING);
     }
-
-    /** The Raft group every Holdfast cluster uses; one cluster per set of data directories. */
-    static final RaftGroupId GROUP_ID =
-            RaftGroupId.valueOf(UUID.nameUUIDFromBytes("holdfast".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
 
     private final ServerConfig config;
     private final RaftServer raft;
@@ -113,19 +114,19 @@ public final class HoldfastServer implements AutoCloseable {
     static HoldfastServer start(
             ServerConfig config, Set<PlantedBug> bugs, Vocabulary vocabulary, boolean reportsVersion)
             throws StartupException {
-        warnOfPlantedBugs(config, bugs);
-        checkTlsFiles(config);
-        Path raftDir = openStorage(config.dataDir());
-        checkPortsFree(config);
-        Members members = Members.of(config);
+        StartSteps.warnOfPlantedBugs(config, bugs);
+        StartSteps.checkTlsFiles(config);
+        Path raftDir = DataDirectory.open(config.dataDir());
+        StartSteps.checkPortsFree(config);
+        StartSteps.Members members = StartSteps.Members.of(config);
         TransportCheck.check(config, members.group());
-        RaftGroup startGroup = startGroup(config, members.group(), raftDir);
-        checkPeersClusterId(config, members);
+        RaftGroup startGroup = StartSteps.startGroup(config, members.group(), raftDir);
+        StartSteps.checkPeersClusterId(config, members);
         LockStateMachine machine = new LockStateMachine(bugs, vocabulary);
         RaftProperties properties = raftProperties(config, raftDir);
         ServerMetrics metrics = new ServerMetrics(config.nodeId());
-        checkLog(raftDir, properties, metrics);
-        RaftServer raft = buildRaft(config, startGroup, machine, properties, raftDir);
+        DataDirectory.checkLog(raftDir, properties, metrics::logTailRepaired);
+        RaftServer raft = StartSteps.buildRaft(config, startGroup, machine, properties, raftDir);
         NodeParts parts =
                 new NodeParts(config, raft, machine, members.clientAddresses(), Ticker.system(), bugs, metrics);
         startRaft(config, raft, parts, raftDir);
@@ -133,12 +134,13 @@ public final class HoldfastServer implements AutoCloseable {
         HoldfastServer server = new HoldfastServer(config, raft, parts);
         server.serveClients();
         server.serveHttp();
-        server.addEndpoint(LostMajority.start(parts.gateway));
-        server.addEndpoint(DeadLeaderWatch.start(parts.gateway));
+        server.addEndpoint(LostMajority.start(parts.gateway()));
+        server.addEndpoint(DeadLeaderWatch.start(parts.gateway()));
         if (reportsVersion) {
             server.reportVersion(members.group());
         }
-        server.watchDivision(JoinRescue.startIfJoining(startGroup, raft, config, machine, parts));
+        server.watchDivision(
+                JoinRescue.startIfJoining(startGroup, raft, config, machine, parts.ticker(), parts.halt()::complete));
         LOG.info(
                 "Node {} started: Raft on {}, data in {}",
                 config.nodeId(),
@@ -147,142 +149,18 @@ public final class HoldfastServer implements AutoCloseable {
         return server;
     }
 
-    private static void warnOfPlantedBugs(ServerConfig config, Set<PlantedBug> bugs) {
-        if (!bugs.isEmpty()) {
-            LOG.warn(
-                    "Node {} runs with PLANTED BUGS (verification only; it is NOT a correct lock service): {}",
-                    config.nodeId(),
-                    bugs.stream().map(PlantedBug::cliName).sorted().collect(Collectors.joining(", ")));
-        }
-    }
-
-    private static void checkTlsFiles(ServerConfig config) throws StartupException {
-        if (config.tls() != null) {
-            try {
-                config.tls().check();
-            } catch (IllegalArgumentException e) {
-                throw new StartupException(e.getMessage(), e);
-            }
-        }
-    }
-
-    /** The ports this node binds are free now: the Raft port, and the client and HTTP ports if fixed. */
-    private static void checkPortsFree(ServerConfig config) throws StartupException {
-        checkPortFree(config.bindHost(), config.self().raftPort(), "Raft");
-        if (config.clientPort() != 0) {
-            checkPortFree(config.bindHost(), config.clientPort(), "client");
-        }
-        if (config.httpPort() > 0) {
-            checkPortFree(config.bindHost(), config.httpPort(), "HTTP");
-        }
-    }
-
-    /** The members given at start ({@code --peers}): as Raft peers, their client addresses, their group. */
-    private record Members(List<RaftPeer> peers, Map<RaftPeerId, String> clientAddresses, RaftGroup group) {
-        static Members of(ServerConfig config) {
-            List<RaftPeer> peers = new ArrayList<>();
-            Map<RaftPeerId, String> clientAddresses = new HashMap<>();
-            for (Map.Entry<String, ServerConfig.Peer> e : config.peers().entrySet()) {
-                RaftPeerId id = RaftPeerId.valueOf(e.getKey());
-                peers.add(RaftPeer.newBuilder()
-                        .setId(id)
-                        .setAddress(e.getValue().raftAddress())
-                        .setClientAddress(e.getValue().clientAddress())
-                        .build());
-                clientAddresses.put(id, e.getValue().clientAddress());
-            }
-            return new Members(peers, clientAddresses, RaftGroup.valueOf(GROUP_ID, peers));
-        }
-    }
-
-    /**
-     * The group Ratis starts with: the members given, unless {@link RejoinGuard} finds this a new
-     * member not added yet, which starts knowing no members and stands for no election. Warns first
-     * when the members given differ from those the log recorded ({@link RecordedMembers}).
-     */
-    private static RaftGroup startGroup(ServerConfig config, RaftGroup group, Path raftDir) throws StartupException {
-        Path groupDir = raftDir.resolve(GROUP_ID.getUuid().toString());
-        RecordedMembers.check(config, groupDir).ifPresent(LOG::warn);
-        return RejoinGuard.check(config, group, groupDir, RaftSettings.parameters(config));
-    }
-
-    /** Refuses to start when a peer belongs to another cluster than this data directory ({@link ClusterIdentity}). */
-    private static void checkPeersClusterId(ServerConfig config, Members members) throws StartupException {
-        ClusterIdentity.checkPeers(
-                config.nodeId(),
-                config.dataDir(),
-                ClusterIdentity.read(config.dataDir()).orElse(null),
-                members.peers().stream()
-                        .map(p -> p.getId().toString())
-                        .filter(id -> !id.equals(config.nodeId()))
-                        .toList(),
-                id -> ClusterIdentity.ask(
-                        members.group().getPeer(RaftPeerId.valueOf(id)),
-                        members.group(),
-                        RaftSettings.parameters(config)));
-    }
-
-    private static RaftServer buildRaft(
-            ServerConfig config,
-            RaftGroup startGroup,
-            LockStateMachine machine,
-            RaftProperties properties,
-            Path raftDir)
-            throws StartupException {
-        try {
-            return RaftServer.newBuilder()
-                    .setServerId(RaftPeerId.valueOf(config.nodeId()))
-                    .setGroup(startGroup)
-                    .setStateMachine(machine)
-                    .setProperties(properties)
-                    .setParameters(RaftSettings.parameters(config))
-                    .setOption(RaftStorage.StartupOption.RECOVER)
-                    .build();
-        } catch (IOException | RuntimeException e) {
-            throw new StartupException("cannot set up the Raft server in " + raftDir + ": " + rootMessage(e), e);
-        }
-    }
-
     /** Starts Ratis; on failure closes the service and the Raft server before it says why. */
     private static void startRaft(ServerConfig config, RaftServer raft, NodeParts parts, Path raftDir)
             throws StartupException {
         try {
             raft.start();
         } catch (IOException | RuntimeException e) {
-            parts.service.close();
+            parts.close();
             closeQuietly(raft);
             throw new StartupException(
                     "cannot start node " + config.nodeId() + " with the data in " + raftDir
-                            + " (is the Raft log or snapshot damaged?): " + rootMessage(e),
+                            + " (is the Raft log or snapshot damaged?): " + Causes.rootMessage(e),
                     e);
-        }
-    }
-
-    /**
-     * Reads the Raft log before Ratis does ({@link RaftLogCheck}): a write that the crash of this
-     * node interrupted at the very end of the log was never acknowledged, and is cut off (one log
-     * line, and {@code holdfast_log_tail_repairs_total}); any other damage stops the start with
-     * one line that names the file.
-     */
-    private static void checkLog(Path raftDir, RaftProperties properties, ServerMetrics metrics)
-            throws StartupException {
-        Path groupDir = raftDir.resolve(GROUP_ID.getUuid().toString());
-        try {
-            RaftLogCheck.checkAndRepair(groupDir, RaftServerConfigKeys.Log.Appender.bufferByteLimit(properties))
-                    .ifPresent(r -> {
-                        LOG.warn(
-                                "Repaired a torn write at the end of the Raft log: cut {} at byte {}, dropping {} bytes"
-                                        + " (the entry at index {} and anything after it; never acknowledged)",
-                                r.file(),
-                                r.offset(),
-                                r.bytesDropped(),
-                                r.index());
-                        metrics.logTailRepaired();
-                    });
-        } catch (RaftLogCheck.Damaged e) {
-            throw new StartupException(e.getMessage(), e);
-        } catch (IOException | RuntimeException e) {
-            throw new StartupException("cannot read the Raft log in " + groupDir + ": " + rootMessage(e), e);
         }
     }
 
@@ -295,42 +173,6 @@ public final class HoldfastServer implements AutoCloseable {
         return RaftSettings.properties(config, raftDir);
     }
 
-    /** Creates the data directory's Raft directory and checks that it is writable. */
-    private static Path openStorage(Path dataDir) throws StartupException {
-        Path raftDir = dataDir.resolve("raft");
-        try {
-            Files.createDirectories(raftDir);
-        } catch (IOException | SecurityException e) {
-            throw new StartupException("cannot create the data directory " + dataDir + ": " + rootMessage(e), e);
-        }
-        File probe = raftDir.resolve(".write-test").toFile();
-        try {
-            Files.writeString(probe.toPath(), "ok");
-            Files.delete(probe.toPath());
-        } catch (IOException | SecurityException e) {
-            throw new StartupException("the data directory " + dataDir + " is not writable: " + rootMessage(e), e);
-        }
-        return raftDir;
-    }
-
-    private static void checkPortFree(String host, int port, String what) throws StartupException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(host, port));
-        } catch (IOException e) {
-            throw new StartupException(
-                    "the " + what + " port " + host + ":" + port + " is in use or cannot be bound (" + rootMessage(e)
-                            + ")",
-                    e);
-        }
-    }
-
-    /** Who calls, on the client and HTTP ports: tokens, certificates and this replica's deny list of tokens. */
-    Authenticator authenticator() {
-        ServerConfig.Auth auth = config.auth() == null ? new ServerConfig.Auth(null, null) : config.auth();
-        return new Authenticator(auth.tokens(), auth.required(), jti -> parts.machine.read(t -> t.isTokenRevoked(jti)));
-    }
-
     /**
      * Opens the client port: gRPC over TLS with TLS, else frames and gRPC on one port (see {@link
      * ClientPort}). A leader hint names the leader's client port, which speaks the same. On failure
@@ -341,17 +183,18 @@ public final class HoldfastServer implements AutoCloseable {
             ClientPort grpc = ClientPort.start(
                     config.bindHost(),
                     config.clientPort(),
-                    parts.service,
+                    parts.service(),
                     config.tls(),
                     config.clientAuth(),
-                    config.auth() == null ? null : authenticator());
+                    config.auth() == null ? null : parts.authenticator());
             clientPort = grpc.port();
-            parts.metrics.unparsableRequests(grpc::unparsableRequests);
+            parts.metrics().unparsableRequests(grpc::unparsableRequests);
             addEndpoint(grpc);
         } catch (RuntimeException e) {
             close();
             throw new StartupException(
-                    "cannot serve clients on " + config.bindHost() + ":" + config.clientPort() + ": " + rootMessage(e),
+                    "cannot serve clients on " + config.bindHost() + ":" + config.clientPort() + ": "
+                            + Causes.rootMessage(e),
                     e);
         }
     }
@@ -362,20 +205,22 @@ public final class HoldfastServer implements AutoCloseable {
             return;
         }
         try {
-            HttpEndpoint health = HttpEndpoint.start(this, config.bindHost(), config.httpPort());
+            HttpEndpoint health = HttpEndpoint.start(parts, config.bindHost(), config.httpPort());
             httpPort = health.port();
             addEndpoint(health);
         } catch (IOException e) {
             close();
             throw new StartupException(
-                    "cannot serve HTTP on " + config.bindHost() + ":" + config.httpPort() + ": " + rootMessage(e), e);
+                    "cannot serve HTTP on " + config.bindHost() + ":" + config.httpPort() + ": "
+                            + Causes.rootMessage(e),
+                    e);
         }
     }
 
     /** Reports this member's protocol version and HTTP address to the others ({@link VersionReport}). */
     private void reportVersion(RaftGroup group) {
         addEndpoint(new VersionReport(
-                raft, group, config.nodeId(), parts.machine, RaftSettings.parameters(config), httpPort));
+                raft, group, config.nodeId(), parts.machine(), RaftSettings.parameters(config), httpPort));
     }
 
     /**
@@ -386,12 +231,12 @@ public final class HoldfastServer implements AutoCloseable {
         addEndpoint(rescue);
         addEndpoint(DivisionWatch.start(
                 raft,
-                GROUP_ID,
+                RaftSettings.GROUP_ID,
                 config.nodeId(),
                 RaftSettings.parameters(config),
-                parts.halt::complete,
-                parts.removal::complete,
-                () -> parts.halt.isDone() || rescue.restarting()));
+                parts.halt()::complete,
+                parts.removal()::complete,
+                () -> parts.halt().isDone() || rescue.restarting()));
     }
 
     /** Adds an endpoint (gRPC, HTTP) that is closed with the node. */
@@ -399,17 +244,22 @@ public final class HoldfastServer implements AutoCloseable {
         endpoints.add(endpoint);
     }
 
-    /** The node's lock service: what its client endpoint serves. */
-    public LockService lockService() {
-        return parts.service;
+    /**
+     * Backs the table up every {@code every} into {@code dir} while this node leads, keeping the
+     * newest {@code keep} ({@link BackupSchedule}); the schedule stops with the node.
+     *
+     * @throws IllegalArgumentException for an interval of zero or less, or {@code keep} below 1
+     * @throws IOException when {@code dir} cannot be created
+     */
+    public BackupSchedule scheduleBackups(Duration every, Path dir, int keep) throws IOException {
+        BackupSchedule schedule = BackupSchedule.start(parts, every, dir, keep);
+        addEndpoint(schedule);
+        return schedule;
     }
 
-    /**
-     * The cluster's identity ({@code ClusterIdentity}) as this node knows it: from its data
-     * directory, or from the table once the first leader recorded it; null until then.
-     */
-    public UUID clusterId() {
-        return parts.identity.current();
+    /** The node's lock service: what its client endpoint serves. */
+    public LockService lockService() {
+        return parts.service();
     }
 
     /** The client (gRPC) port actually bound. */
@@ -428,64 +278,45 @@ public final class HoldfastServer implements AutoCloseable {
 
     /** Whether this node currently leads (and has caught up as leader). */
     public boolean isLeader() {
-        return parts.duties.isActive();
+        return parts.leads();
     }
 
-    /** The id of the leader this node knows of, or null. */
-    public String leaderId() {
+    /**
+     * What this node says of itself now: whether it leads, the leader it knows, its term and last
+     * applied index, and its cluster's id. Each field is read on its own, so the record is not one
+     * instant's picture; {@code parts().machine().digest()} is (an index and a checksum together).
+     */
+    public NodeStatus status() {
+        long term = -1;
+        long applied = -1;
         try {
-            RaftPeerId id = raft.getDivision(GROUP_ID).getInfo().getLeaderId();
-            return id == null ? null : id.toString();
+            var info = parts.division().getInfo();
+            term = info.getCurrentTerm();
+            applied = info.getLastAppliedIndex();
         } catch (IOException e) {
-            return null;
+            // the division is not readable (closed): unknown, as documented
         }
+        return new NodeStatus(
+                config.nodeId(),
+                parts.leads(),
+                parts.leaderId(),
+                term,
+                applied,
+                parts.identity().current());
     }
 
-    /** The leader's HTTP address ({@code host:port}) as the members reported it, or null. */
-    String leaderHttpAddress() {
-        return VersionReport.leaderHttpAddress(raft, GROUP_ID, parts.machine);
-    }
-
-    /** The current Raft term, or -1 if unknown. */
-    public long term() {
-        try {
-            return raft.getDivision(GROUP_ID).getInfo().getCurrentTerm();
-        } catch (IOException e) {
-            return -1;
-        }
-    }
-
-    /** The index of the last log entry this node applied, or -1. */
-    public long lastAppliedIndex() {
-        try {
-            return raft.getDivision(GROUP_ID).getInfo().getLastAppliedIndex();
-        } catch (IOException e) {
-            return -1;
-        }
-    }
-
-    /** The lock service, for the HTTP endpoint. */
-    RaftLockService raftService() {
-        return parts.service;
-    }
-
-    /** The parts of this node's service ({@link NodeParts}), for its other users in this package. */
-    NodeParts parts() {
-        return parts;
-    }
-
-    RaftServer.Division division() throws IOException {
-        return raft.getDivision(GROUP_ID);
-    }
-
-    ServerMetrics metrics() {
-        return parts.metrics;
-    }
-
-    /** The access rules this replica has applied; null while access control is off. */
-    public io.holdfast.core.AccessRules accessRules() {
-        return parts.machine.read(io.holdfast.core.LockTable::accessRules);
-    }
+    /**
+     * What a node says of itself ({@link #status()}).
+     *
+     * @param nodeId this node's id
+     * @param leader whether it leads (and has caught up as leader)
+     * @param leaderId the leader it knows of, or null
+     * @param term its current Raft term, or -1 if unknown
+     * @param appliedIndex the index of the last log entry it applied, or -1
+     * @param clusterId its cluster's id ({@code ClusterIdentity}), null until the first leader made one
+     */
+    public record NodeStatus(
+            String nodeId, boolean leader, String leaderId, long term, long appliedIndex, UUID clusterId) {}
 
     /**
      * Completes, with a one-line reason, if this node stopped applying the log because an entry
@@ -494,46 +325,21 @@ public final class HoldfastServer implements AutoCloseable {
      * nothing, and {@code holdfast server} exits with 71.
      */
     public CompletableFuture<String> halted() {
-        return parts.halt.copy();
+        return parts.halt().copy();
     }
 
     /** Completes with its one INFO line when this node was removed from the members; it then serves nothing. */
     public CompletableFuture<String> removed() {
-        return parts.removal.copy();
+        return parts.removal().copy();
     }
 
     /**
-     * The latest audited actions on this replica, oldest first: the revokes and access-rule
-     * changes it applied, and the changes of the members it made as leader.
+     * The parts of this node ({@link NodeParts}), for the lab: tests, the verifier and the
+     * benchmarks read the table, its digest, the audit trail or the metrics through them. No
+     * compatibility promise; an application that embeds a node uses the accessors above.
      */
-    public List<AuditLog.Entry> audit() {
-        return parts.audit.entries();
-    }
-
-    /**
-     * Refusals on this replica since it started (or last loaded a snapshot): per quota, and
-     * {@code permission-denied}.
-     */
-    public Map<String, Long> refusals() {
-        return parts.machine.read(io.holdfast.core.LockTable::refusals);
-    }
-
-    /** The table in its canonical snapshot form, to compare replicas (tests, verification). */
-    byte[] tableBytes() {
-        return parts.machine.tableBytes();
-    }
-
-    /**
-     * This replica's applied index and a checksum of its table, as {@code "index:crc32"}: two
-     * replicas that show the same index must show the same checksum (verification compares them).
-     */
-    public String tableDigest() {
-        return parts.machine.digest();
-    }
-
-    /** Takes a snapshot now (for tests and operators); returns its log index. */
-    public long takeSnapshot() throws IOException {
-        return raft.getDivision(GROUP_ID).getStateMachine().takeSnapshot();
+    public NodeParts parts() {
+        return parts;
     }
 
     @Override
@@ -551,12 +357,12 @@ public final class HoldfastServer implements AutoCloseable {
 
     private void close(boolean handOver) {
         if (handOver) {
-            LeaderHandOver.run(raft, GROUP_ID, config);
+            LeaderHandOver.run(raft, RaftSettings.GROUP_ID, config);
         }
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             closeQuietly(endpoints.get(i));
         }
-        parts.service.close();
+        parts.close();
         closeQuietly(raft);
         LOG.info("Node {} stopped", config.nodeId());
     }
@@ -566,20 +372,6 @@ public final class HoldfastServer implements AutoCloseable {
             c.close();
         } catch (Exception e) {
             LOG.warn("Closing {} failed", c, e);
-        }
-    }
-
-    static String rootMessage(Throwable e) {
-        Throwable root = io.holdfast.internal.Causes.deepest(e);
-        return root == null ? e.getClass().getSimpleName() : io.holdfast.internal.Causes.oneLine(root.getMessage());
-    }
-
-    /** A node could not start; the message is one line that says why. */
-    public static final class StartupException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        public StartupException(String message, Throwable cause) {
-            super(message, cause);
         }
     }
 }

@@ -19,6 +19,8 @@ import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.protocol.TlsFiles;
+import io.holdfast.server.http.HttpMessages;
+import io.holdfast.server.node.AuditLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -252,7 +254,7 @@ class AuthTest {
                 .isInstanceOf(io.holdfast.LockLostException.class);
 
         for (int i = 0; i < cluster.size(); i++) {
-            AuditLog.Entry entry = cluster.node(i).audit().stream()
+            AuditLog.Entry entry = cluster.node(i).parts().audit().entries().stream()
                     .filter(e -> "a/revoked".equals(e.name()) && e.outcome().equals("ok"))
                     .findFirst()
                     .orElseThrow();
@@ -262,7 +264,7 @@ class AuthTest {
             assertThat(entry.grantedTokens()).containsExactly(carols.fencingToken());
             assertThat(entry.clusterTime()).isPositive();
         }
-        assertThat(cluster.node(cluster.leaderIndex()).audit())
+        assertThat(cluster.node(cluster.leaderIndex()).parts().audit().entries())
                 .anyMatch(e -> "a/revoked".equals(e.name())
                         && "client".equals(e.identity())
                         && e.outcome().startsWith("PERMISSION_DENIED"));
@@ -320,7 +322,7 @@ class AuthTest {
         assertThat(lockNames(alice.get("/api/v1/locks?prefix=c/"))).isEmpty();
         httpError(alice.get("/api/v1/locks/c/http"), 403, "PERMISSION_DENIED");
         httpError(alice.post("/api/v1/revoke", "{\"name\":\"c/http\"}"), 403, "PERMISSION_DENIED");
-        assertThat(cluster.node(leader).audit())
+        assertThat(cluster.node(leader).parts().audit().entries())
                 .as("a refused revoke over HTTP is audited like one over gRPC")
                 .anyMatch(e -> "c/http".equals(e.name())
                         && "alice".equals(e.identity())
@@ -357,7 +359,7 @@ class AuthTest {
         assertThat(revoked.status()).as(revoked.body()).isEqualTo(200);
         assertThat(revoked.json().get("revoked").asLong()).isEqualTo(1);
         assertThat(lost.get(10, TimeUnit.SECONDS)).hasMessageContaining("revoked");
-        assertThat(cluster.node(leader).audit())
+        assertThat(cluster.node(leader).parts().audit().entries())
                 .anyMatch(e -> "c/http".equals(e.name())
                         && "ops".equals(e.identity())
                         && e.outcome().equals("ok"));
@@ -505,7 +507,11 @@ class AuthTest {
         Reply.Failed refused = failed(replies.get(3), ErrorCode.QUOTA_EXCEEDED);
         assertThat(refused.message()).contains("waiters-per-lock");
         failed(replies.get(4), ErrorCode.QUOTA_EXCEEDED);
-        assertThat(cluster.node(cluster.leaderIndex()).refusals().get("waiters-per-lock"))
+        assertThat(cluster.node(cluster.leaderIndex())
+                        .parts()
+                        .machine()
+                        .read(io.holdfast.core.LockTable::refusals)
+                        .get("waiters-per-lock"))
                 .isGreaterThanOrEqualTo(2);
 
         try (LockClient other = certClient("client")) {
@@ -535,7 +541,7 @@ class AuthTest {
         assertThatThrownBy(() -> get(ops.changeMembers(null, new io.holdfast.model.MembershipChange.Remove("n9"))))
                 .hasCauseInstanceOf(io.holdfast.InvalidArgumentException.class)
                 .hasMessageContaining("no member has the id 'n9'");
-        assertThat(cluster.node(cluster.leaderIndex()).audit().stream()
+        assertThat(cluster.node(cluster.leaderIndex()).parts().audit().entries().stream()
                         .filter(e -> e.action().equals("change-members"))
                         .map(e -> e.identity() + " " + e.name()))
                 .contains("ops remove n9");
@@ -595,6 +601,6 @@ class AuthTest {
         } finally {
             assertThat(get(ops.submit(new Command.SetAccessRules(RULES)))).isEqualTo(Reply.Ok.INSTANCE);
         }
-        assertThat(cluster.node(0).tableDigest().split(":")[0]).isNotEmpty();
+        assertThat(cluster.node(0).parts().machine().digest().split(":")[0]).isNotEmpty();
     }
 }

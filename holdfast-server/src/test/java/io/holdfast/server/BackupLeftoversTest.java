@@ -3,6 +3,8 @@ package io.holdfast.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ClientOptions;
+import io.holdfast.server.backup.BackupFile;
+import io.holdfast.server.backup.Backups;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +55,7 @@ class BackupLeftoversTest {
             Path first = dir.resolve("first.hfbk");
             CompletableFuture<BackupFile.Header> slow = CompletableFuture.supplyAsync(() -> {
                 try (OutputStream out = Files.newOutputStream(first)) {
-                    return Backups.take(node, System.currentTimeMillis(), out, () -> {
+                    return Backups.take(node.parts(), System.currentTimeMillis(), out, () -> {
                         copied.countDown();
                         try {
                             go.await(30, TimeUnit.SECONDS);
@@ -72,7 +74,7 @@ class BackupLeftoversTest {
             // Another backup from start to end while the first waits to send its copy.
             Path second = dir.resolve("second.hfbk");
             try (OutputStream out = Files.newOutputStream(second)) {
-                Backups.take(node, System.currentTimeMillis(), out, () -> {});
+                Backups.take(node.parts(), System.currentTimeMillis(), out, () -> {});
             }
             assertThat(during.get(0)).exists();
 

@@ -7,6 +7,10 @@ import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.server.backup.BackupFile;
+import io.holdfast.server.backup.Backups;
+import io.holdfast.server.backup.Restore;
+import io.holdfast.server.config.StartupException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,8 +86,9 @@ class BackupRestoreTest {
             // The replicas agree: each was seeded with the same table.
             org.awaitility.Awaitility.await()
                     .atMost(Duration.ofSeconds(20))
-                    .untilAsserted(() -> assertThat(fresh.node(1).tableDigest())
-                            .isEqualTo(fresh.node(0).tableDigest()));
+                    .untilAsserted(
+                            () -> assertThat(fresh.node(1).parts().machine().digest())
+                                    .isEqualTo(fresh.node(0).parts().machine().digest()));
         }
     }
 
@@ -99,7 +104,7 @@ class BackupRestoreTest {
             List<Path> before = listing(c.config(0).dataDir());
             assertThatThrownBy(() ->
                             Restore.seed(BackupFile.read(file), c.config(0).dataDir(), 0))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining("belongs to cluster " + id)
                     .hasMessageNotContaining("\n");
             assertThat(listing(c.config(0).dataDir())).isEqualTo(before);
@@ -142,7 +147,7 @@ class BackupRestoreTest {
                 .until(() -> {
                     HoldfastServer leader = cluster.node(cluster.awaitLeader(Duration.ofSeconds(20)));
                     try (java.io.OutputStream out = Files.newOutputStream(file)) {
-                        header[0] = Backups.take(leader, System.currentTimeMillis(), out, () -> {});
+                        header[0] = Backups.take(leader.parts(), System.currentTimeMillis(), out, () -> {});
                     }
                     return true;
                 });
@@ -153,7 +158,7 @@ class BackupRestoreTest {
     static java.util.UUID awaitClusterId(HoldfastServer node) {
         return org.awaitility.Awaitility.await()
                 .atMost(Duration.ofSeconds(20))
-                .until(node::clusterId, java.util.Objects::nonNull);
+                .until(() -> node.status().clusterId(), java.util.Objects::nonNull);
     }
 
     private static List<Path> listing(Path dir) throws java.io.IOException {

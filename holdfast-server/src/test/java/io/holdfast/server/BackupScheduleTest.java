@@ -7,6 +7,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.holdfast.ClientOptions;
+import io.holdfast.server.backup.BackupFile;
+import io.holdfast.server.backup.BackupSchedule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -51,7 +53,7 @@ class BackupScheduleTest {
             Files.createDirectories(backups);
             Files.writeString(backups.resolve("holdfast-" + UUID.randomUUID() + "-20200101T000000.000Z.hfbk"), "x");
             BackupSchedule schedule =
-                    new BackupSchedule(node, Duration.ofHours(1), backups, 2, nanos::get, wall, false);
+                    new BackupSchedule(node.parts(), Duration.ofHours(1), backups, 2, nanos::get, wall, false);
 
             move(Duration.ofMinutes(59));
             assertThat(schedule.runDue()).as("not yet its turn").isEmpty();
@@ -88,8 +90,8 @@ class BackupScheduleTest {
 
             // A failure (the directory is gone, a file in its place) is logged and counted; the next
             // turn tries again, and the node serves throughout.
-            BackupSchedule broken =
-                    new BackupSchedule(node, Duration.ofHours(1), dir.resolve("a-file"), 2, nanos::get, wall, false);
+            BackupSchedule broken = new BackupSchedule(
+                    node.parts(), Duration.ofHours(1), dir.resolve("a-file"), 2, nanos::get, wall, false);
             Files.writeString(dir.resolve("a-file"), "not a directory");
             move(Duration.ofHours(1));
             assertThat(broken.runDue()).isEmpty();
@@ -120,7 +122,7 @@ class BackupScheduleTest {
             Path backups = dir.resolve("f");
             Files.createDirectories(backups);
             BackupSchedule schedule =
-                    new BackupSchedule(follower, Duration.ofMinutes(5), backups, 3, nanos::get, wall, false);
+                    new BackupSchedule(follower.parts(), Duration.ofMinutes(5), backups, 3, nanos::get, wall, false);
             move(Duration.ofMinutes(5));
             assertThat(schedule.runDue()).isEmpty();
             assertThat(schedule.taken()).isZero();

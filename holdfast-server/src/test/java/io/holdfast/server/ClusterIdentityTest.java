@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.core.LockTable;
+import io.holdfast.server.backup.BackupFile;
+import io.holdfast.server.backup.Restore;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
+import io.holdfast.server.membership.ClusterIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,7 +50,7 @@ class ClusterIdentityTest {
             c.start(leader);
             int next = c.awaitLeader(Duration.ofSeconds(30));
             assertThat(BackupRestoreTest.awaitClusterId(c.node(leader))).isEqualTo(id);
-            assertThat(c.node(next).clusterId()).isEqualTo(id);
+            assertThat(c.node(next).status().clusterId()).isEqualTo(id);
         }
     }
 
@@ -91,11 +96,11 @@ class ClusterIdentityTest {
             both.put("n2", n2);
             assertThatThrownBy(() ->
                             HoldfastServer.start(config("n2", both, n2Data)).close())
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessage("the data in " + n2Data + " belongs to cluster " + theirs + " but n1 belongs to"
                             + " cluster " + id + ": node n2 refuses to join another cluster's members (check --peers"
                             + " and --data-dir; docs/operations.md)");
-            assertThat(cluster.clusterId()).isEqualTo(id);
+            assertThat(cluster.status().clusterId()).isEqualTo(id);
         }
     }
 

@@ -17,6 +17,7 @@ import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.MembershipChange;
 import io.holdfast.model.Reply;
+import io.holdfast.server.raft.EntryCodec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +73,7 @@ class ClusterVersionTest {
                 await().atMost(Duration.ofSeconds(10))
                         .until(() -> cluster.node(n)
                                         .parts()
-                                        .machine
+                                        .machine()
                                         .read(t -> t.memberVersions().size())
                                 == 3);
             }
@@ -244,8 +245,10 @@ class ClusterVersionTest {
     /** Waits until the three replicas hold the same table. */
     static void awaitEqualReplicas(TestCluster cluster) {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            assertThat(cluster.node(1).tableDigest()).isEqualTo(cluster.node(0).tableDigest());
-            assertThat(cluster.node(2).tableDigest()).isEqualTo(cluster.node(0).tableDigest());
+            assertThat(cluster.node(1).parts().machine().digest())
+                    .isEqualTo(cluster.node(0).parts().machine().digest());
+            assertThat(cluster.node(2).parts().machine().digest())
+                    .isEqualTo(cluster.node(0).parts().machine().digest());
         });
     }
 

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.server.node.RaftLockService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,12 +75,15 @@ class FailoverTest {
             a.register("c/reg").compareAndSet(0, new byte[] {7});
             cluster.start(follower);
             await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> assertThat(cluster.node(follower).lastAppliedIndex())
-                            .isGreaterThanOrEqualTo(cluster.node(leader).lastAppliedIndex()));
+                    .untilAsserted(
+                            () -> assertThat(cluster.node(follower).status().appliedIndex())
+                                    .isGreaterThanOrEqualTo(
+                                            cluster.node(leader).status().appliedIndex()));
             // Same log, same state: the replicas' tables are byte for byte equal.
             await().atMost(Duration.ofSeconds(10))
-                    .untilAsserted(() -> assertThat(cluster.node(follower).tableBytes())
-                            .isEqualTo(cluster.node(leader).tableBytes()));
+                    .untilAsserted(() -> assertThat(
+                                    cluster.node(follower).parts().machine().tableBytes())
+                            .isEqualTo(cluster.node(leader).parts().machine().tableBytes()));
             for (Lease l : kept) {
                 assertThat(a.admin().isCurrentHolder(l.name(), l.fencingToken()))
                         .isTrue();
@@ -124,7 +128,7 @@ class FailoverTest {
             int leader = cluster.awaitLeader(Duration.ofSeconds(30));
             LockClient client = cluster.open(OPTIONS);
             String session = ((io.holdfast.client.internal.ClientRuntime) client).sessionId();
-            RaftLockService service = cluster.node(leader).raftService();
+            RaftLockService service = cluster.node(leader).parts().service();
             assertThat(service.keepAlive(session).get(10, TimeUnit.SECONDS))
                     .as("with its followers")
                     .isEqualTo(io.holdfast.model.Reply.Ok.INSTANCE);
@@ -142,8 +146,8 @@ class FailoverTest {
                 }
             }
             await().atMost(Duration.ofSeconds(6))
-                    .until(() -> !cluster.node(leader).parts().gateway.holdsLease());
-            assertThat(cluster.node(leader).parts().duties.isActive())
+                    .until(() -> !cluster.node(leader).parts().gateway().holdsLease());
+            assertThat(cluster.node(leader).parts().duties().isActive())
                     .as("within its election timeout (3 to 6 s) it still takes itself for the leader")
                     .isTrue();
             assertThatThrownBy(() -> service.keepAlive(session).get(5, TimeUnit.SECONDS))

@@ -2,6 +2,7 @@ package io.holdfast.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.holdfast.server.config.ServerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

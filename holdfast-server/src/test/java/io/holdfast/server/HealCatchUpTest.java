@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
+import io.holdfast.server.config.RaftTransport;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -94,7 +95,8 @@ class HealCatchUpTest {
                 cluster.start(follower);
                 long restart = System.nanoTime(); // the node is up: from here on it can catch up
                 long target = cluster.node(leader)
-                        .raftService()
+                        .parts()
+                        .service()
                         .cluster()
                         .get(5, TimeUnit.SECONDS)
                         .commitIndex();
@@ -105,7 +107,7 @@ class HealCatchUpTest {
                 while (System.nanoTime() < deadline
                         && java.util.Arrays.stream(caughtUpAfter).anyMatch(t -> t < 0)) {
                     for (int i = 0; i < 3; i++) {
-                        if (caughtUpAfter[i] < 0 && cluster.node(i).lastAppliedIndex() >= target) {
+                        if (caughtUpAfter[i] < 0 && cluster.node(i).status().appliedIndex() >= target) {
                             caughtUpAfter[i] = (System.nanoTime() - restart) / 1_000_000;
                         }
                     }

@@ -8,6 +8,8 @@ import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.client.internal.ClientRuntime;
 import io.holdfast.server.ScrapeTimeline.Frame;
+import io.holdfast.server.backup.BackupFile;
+import io.holdfast.server.backup.Restore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +57,7 @@ class HoldfastAlertsTest {
         try (TestCluster c = TestCluster.withHttp(3, ELECTION)) {
             c.awaitLeader(Duration.ofSeconds(30));
             for (int i = 0; i < 3; i++) {
-                BackupSchedule.start(c.node(i), Duration.ofMillis(200), dir.resolve("backups-" + i), 2);
+                c.node(i).scheduleBackups(Duration.ofMillis(200), dir.resolve("backups-" + i), 2);
             }
             LockClient client = c.open(
                     ClientOptions.builder().sessionTtl(Duration.ofSeconds(10)).build());
@@ -151,10 +153,11 @@ class HoldfastAlertsTest {
             // The other follower stops too: the leader refuses heartbeats, then stops leading.
             c.kill((leader + 2) % 3);
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> !c.node(leader).parts().gateway.holdsLease());
+                    .until(() -> !c.node(leader).parts().gateway().holdsLease());
             try {
                 c.node(leader)
-                        .raftService()
+                        .parts()
+                        .service()
                         .keepAlive(((ClientRuntime) client).sessionId())
                         .get(5, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException refused) {

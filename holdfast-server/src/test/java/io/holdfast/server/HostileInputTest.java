@@ -199,9 +199,9 @@ class HostileInputTest {
         Awaitility.await("every replica has the same table at the same index")
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> {
-                    String first = cluster.node(0).tableDigest();
+                    String first = cluster.node(0).parts().machine().digest();
                     for (int i = 1; i < cluster.size(); i++) {
-                        if (!cluster.node(i).tableDigest().equals(first)) {
+                        if (!cluster.node(i).parts().machine().digest().equals(first)) {
                             return false;
                         }
                     }

@@ -7,6 +7,7 @@ import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.LockLostException;
+import io.holdfast.server.http.HttpMessages;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * The JSON API and the metrics of one node, over real HTTP, with real clients holding and waiting
  * for locks through the gRPC port. Each test uses its own lock names.
  */
-class HttpApiTest {
+public class HttpApiTest {
     private static TestCluster cluster;
     private static TestHttp http;
     private static LockClient holder;

@@ -9,6 +9,8 @@ import static io.holdfast.server.HttpProtocolTest.open;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.holdfast.server.http.HttpMessages;
+import io.holdfast.server.http.HttpWatchRoute;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

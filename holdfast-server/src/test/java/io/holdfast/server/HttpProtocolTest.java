@@ -3,6 +3,7 @@ package io.holdfast.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.holdfast.server.node.SessionEvents;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -125,7 +126,7 @@ class HttpProtocolTest {
 
         CompletableFuture<TestHttp.Answer> poll =
                 http.getAsync("/api/v1/sessions/" + s + "/events?waitMillis=20000&after=" + next);
-        SessionEvents events = cluster.node(0).parts().sessionEvents;
+        SessionEvents events = cluster.node(0).parts().sessionEvents();
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> events.pollsWaiting(s) == 1);
         assertThat(poll).isNotDone();
         long revoked = System.nanoTime();

@@ -7,6 +7,8 @@ import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
 import io.holdfast.model.Reply;
 import io.holdfast.model.WaitBackstop;
+import io.holdfast.server.http.HttpSessions;
+import io.holdfast.server.node.NodeParts;
 import io.holdfast.testkit.FakeTicker;
 import io.holdfast.testkit.ManualScheduler;
 import java.time.Duration;

@@ -116,7 +116,7 @@ class JoinVersionTest {
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> cluster.node(cluster.awaitLeader(Duration.ofSeconds(20)))
                                 .parts()
-                                .machine
+                                .machine()
                                 .read(LockTable::versionFloor)
                         == v);
     }

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.Test;
  * joint configuration reaches the old followers but never the new member; the leader is then
  * crashed.
  */
-class JointWindowTest {
+public class JointWindowTest {
     private static final ClientOptions OPTIONS =
             ClientOptions.builder().sessionTtl(Duration.ofSeconds(15)).build();
 
@@ -82,9 +82,10 @@ class JointWindowTest {
             await("a follower holds the joint configuration")
                     .atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(5))
-                    .until(() ->
-                            cluster
+                    .until(
+                            () -> cluster
                                     .node(follower)
+                                    .parts()
                                     .division()
                                     .getRaftConf()
                                     .getCurrentPeers(RaftPeerRole.FOLLOWER)
@@ -92,7 +93,7 @@ class JointWindowTest {
                                     .anyMatch(p -> p.getId().equals(newMember)));
             // Checked before the crash: stopping the dead node's process may take seconds, and n4's
             // rescue (two election timeouts without a leader) may run before crash() returns.
-            assertThat(cluster.node(3).division().getInfo().getLifeCycleState())
+            assertThat(cluster.node(3).parts().division().getInfo().getLifeCycleState())
                     .as("n4 never had an append that counts it (the window)")
                     .isEqualTo(LifeCycle.State.STARTING);
             cluster.crash(leader);
@@ -104,7 +105,7 @@ class JointWindowTest {
             int next = cluster.awaitLeader(Duration.ofSeconds(30));
             long electedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - crashed);
             assertThat(next).isNotEqualTo(leader);
-            assertThat(cluster.node(3).division().getInfo().getLifeCycleState())
+            assertThat(cluster.node(3).parts().division().getInfo().getLifeCycleState())
                     .as("n4 runs, started again as a member")
                     .isEqualTo(LifeCycle.State.RUNNING);
 

@@ -7,6 +7,10 @@ import io.holdfast.LockMode;
 import io.holdfast.core.LockTable;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
+import io.holdfast.server.backup.BackupDownload;
+import io.holdfast.server.backup.BackupFile;
+import io.holdfast.server.backup.Restore;
+import io.holdfast.server.config.ServerConfig;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +76,7 @@ class LargeBackupTest {
         try (HoldfastServer node = HoldfastServer.start(second)) {
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(node::isLeader);
             LockTable.Stats stats = node.parts()
-                    .inspector
+                    .inspector()
                     .inspect((t, now) -> t.stats())
                     .get(10, java.util.concurrent.TimeUnit.SECONDS)
                     .value();

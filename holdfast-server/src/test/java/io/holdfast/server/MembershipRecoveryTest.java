@@ -10,8 +10,13 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.client.internal.ClusterTransport;
+import io.holdfast.internal.Causes;
 import io.holdfast.model.ClusterInfo;
 import io.holdfast.model.MembershipChange;
+import io.holdfast.server.membership.DivisionWatch;
+import io.holdfast.server.membership.PeerViews;
+import io.holdfast.server.membership.RejoinGuard;
+import io.holdfast.server.membership.StuckLeader;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -79,16 +84,16 @@ class MembershipRecoveryTest {
                 ClusterTransport admin = admin(cluster)) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(20));
             writeSome(cluster, 150);
-            cluster.node(leader).takeSnapshot();
+            cluster.node(leader).parts().machine().takeSnapshot();
             writeSome(cluster, 1);
-            cluster.node(leader).takeSnapshot();
+            cluster.node(leader).parts().machine().takeSnapshot();
             cluster.start(3);
             long started = System.nanoTime();
             CompletableFuture<ClusterInfo> first = admin.changeMembers(null, cluster.addition(3, false));
             await("n4 heard from the leader")
                     .atMost(Duration.ofSeconds(10))
                     .pollInterval(Duration.ofMillis(1))
-                    .until(() -> cluster.node(3).leaderId() != null);
+                    .until(() -> cluster.node(3).status().leaderId() != null);
             long killedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             cluster.crash(leader);
             first.exceptionally(e -> null); // it may fail or, had the change been committed in time, succeed
@@ -109,7 +114,7 @@ class MembershipRecoveryTest {
                             } catch (InterruptedException e) {
                                 throw e; // the deadline passed
                             } catch (Exception e) {
-                                lastFailure.set(HoldfastServer.rootMessage(e));
+                                lastFailure.set(Causes.rootMessage(e));
                                 return false;
                             }
                         });
@@ -190,13 +195,15 @@ class MembershipRecoveryTest {
                     .atMost(Duration.ofSeconds(5))
                     .pollInterval(Duration.ofMillis(10))
                     .until(() -> !cluster.node(witness)
+                            .parts()
                             .division()
                             .getRaftConf()
                             .getPreviousPeers(RaftPeerRole.FOLLOWER)
                             .isEmpty());
             await("the old leader steps down")
                     .atMost(Duration.ofSeconds(20))
-                    .until(() -> !cluster.node(leader).division().getInfo().isLeader());
+                    .until(() ->
+                            !cluster.node(leader).parts().division().getInfo().isLeader());
             removal.exceptionally(e -> null); // it cannot complete on that leader
             cluster.start(cutOff);
             int stuck = cluster.awaitLeader(Duration.ofSeconds(30));
@@ -204,7 +211,7 @@ class MembershipRecoveryTest {
                     .atMost(Duration.ofSeconds(20))
                     .ignoreExceptions()
                     .until(() -> voters(get(admin.cluster())).size() == 3);
-            assertThat(StuckLeader.strays(cluster.node(stuck).division()))
+            assertThat(StuckLeader.strays(cluster.node(stuck).parts().division()))
                     .as("Ratis's leader state replicates to the removed member")
                     .containsExactly(removedId);
 
@@ -217,7 +224,7 @@ class MembershipRecoveryTest {
                     .contains(removedId);
             int now = cluster.awaitLeader(Duration.ofSeconds(20));
             assertThat(now).as("the leadership moved").isNotEqualTo(stuck);
-            assertThat(StuckLeader.strays(cluster.node(now).division())).isEmpty();
+            assertThat(StuckLeader.strays(cluster.node(now).parts().division())).isEmpty();
             awaitCaughtUp(cluster, removed);
             // The next change goes through at once.
             get(admin.changeMembers(null, new MembershipChange.TransferLeader(null)));
@@ -251,6 +258,6 @@ class MembershipRecoveryTest {
     }
 
     private static LifeCycle.State divisionState(TestCluster cluster, int i) throws Exception {
-        return cluster.node(i).division().getInfo().getLifeCycleState();
+        return cluster.node(i).parts().division().getInfo().getLifeCycleState();
     }
 }

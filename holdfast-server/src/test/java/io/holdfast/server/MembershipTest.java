@@ -13,6 +13,8 @@ import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.ClusterInfo;
 import io.holdfast.model.MembershipChange;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -77,7 +79,7 @@ class MembershipTest {
             // see docs/operations.md.
             int removed = leaving.get(0);
             assertThatThrownBy(() -> cluster.start(removed))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining("node n" + (removed + 1) + " is no longer a member of its cluster")
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
             // The holder kept its lock through it all, and the waiters are served in their order.
@@ -124,8 +126,9 @@ class MembershipTest {
                 // "n4 runs as a voter".
                 await("n4 runs as a voter")
                         .atMost(Duration.ofSeconds(10))
-                        .until(() -> cluster.node(3).division().getInfo().getLifeCycleState()
-                                == org.apache.ratis.util.LifeCycle.State.RUNNING);
+                        .until(() ->
+                                cluster.node(3).parts().division().getInfo().getLifeCycleState()
+                                        == org.apache.ratis.util.LifeCycle.State.RUNNING);
                 int crashed = cluster.awaitLeader(Duration.ofSeconds(20));
                 cluster.crash(crashed);
                 assertThat(cluster.awaitLeader(Duration.ofSeconds(30))).isNotEqualTo(crashed);
@@ -219,7 +222,7 @@ class MembershipTest {
                             TestCluster.freePort(),
                             moved.get(other).clientPort()));
             assertThatThrownBy(() -> HoldfastServer.start(withPeers(recorded, moved)))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining("--peers gives " + other + " the Raft address")
                     .hasMessageContaining("the recorded members are the truth");
 
@@ -228,8 +231,8 @@ class MembershipTest {
             fewer.remove(other);
             try (HoldfastServer back = HoldfastServer.start(withPeers(recorded, fewer))) {
                 await().atMost(Duration.ofSeconds(20))
-                        .until(() ->
-                                back.lastAppliedIndex() >= cluster.node(leader).lastAppliedIndex());
+                        .until(() -> back.status().appliedIndex()
+                                >= cluster.node(leader).status().appliedIndex());
             }
         }
     }
@@ -282,8 +285,8 @@ class MembershipTest {
         await("n" + (i + 1) + " caught up").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             int leader = cluster.leaderIndex();
             assertThat(leader).isNotNegative();
-            assertThat(cluster.node(i).lastAppliedIndex())
-                    .isGreaterThanOrEqualTo(cluster.node(leader).lastAppliedIndex() - 50);
+            assertThat(cluster.node(i).status().appliedIndex())
+                    .isGreaterThanOrEqualTo(cluster.node(leader).status().appliedIndex() - 50);
         });
     }
 

@@ -2,6 +2,7 @@ package io.holdfast.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.server.config.RaftTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.holdfast.ClientOptions;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.MembershipChange;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,7 +34,7 @@ class NotAMemberRefusalTest {
             cluster.stop(leader);
 
             assertThatThrownBy(() -> cluster.start(leader))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageStartingWith(
                             "node " + id + " is no longer a member of its cluster (the members recorded in "
                                     + cluster.config(leader).dataDir() + " are n" + (2 - leader) + ")")
@@ -60,7 +62,7 @@ class NotAMemberRefusalTest {
 
             ServerConfig.Peer self = cluster.config(1).self();
             assertThatThrownBy(() -> cluster.start(1))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageStartingWith("node n2 was never added to its cluster: a holdfast members add brought it"
                             + " up to date, but did not complete (no configuration in its log counts it; the members"
                             + " recorded in " + cluster.config(1).dataDir() + " are n1)")

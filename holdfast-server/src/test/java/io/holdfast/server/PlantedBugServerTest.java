@@ -10,6 +10,8 @@ import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.node.GrantWithoutQuorum;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -134,7 +136,7 @@ class PlantedBugServerTest {
         try (TestCluster cluster =
                 new TestCluster(1, EnumSet.of(PlantedBug.RELEASE_BY_ANYONE, PlantedBug.TOKEN_FROM_TERM))) {
             LockService service = openTwoSessions(cluster);
-            long term = cluster.node(0).term();
+            long term = cluster.node(0).status().term();
             Reply.Granted x = (Reply.Granted) call(service, acquire(S1, 1, "x"));
             Reply.Granted y = (Reply.Granted) call(service, acquire(S2, 1, "y"));
             assertThat(x.token()).as("token-from-term").isEqualTo(term).isEqualTo(y.token());
@@ -142,7 +144,7 @@ class PlantedBugServerTest {
                     .as("release-by-anyone")
                     .isEqualTo(new Reply.Ok(0));
 
-            cluster.node(0).takeSnapshot();
+            cluster.node(0).parts().machine().takeSnapshot();
             cluster.stop(0);
             cluster.start(0);
             service = cluster.node(cluster.awaitLeader(Duration.ofSeconds(20))).lockService();

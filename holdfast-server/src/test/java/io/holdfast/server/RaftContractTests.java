@@ -3,6 +3,7 @@ package io.holdfast.server;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.LockProviderContract;
 import io.holdfast.testkit.ProviderFixture;
 import java.time.Duration;

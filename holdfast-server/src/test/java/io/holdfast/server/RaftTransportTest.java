@@ -7,6 +7,11 @@ import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.protocol.TlsFiles;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.RaftTransport;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
+import io.holdfast.server.membership.TransportCheck;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -63,7 +68,7 @@ class RaftTransportTest {
             client.lock("t/2").acquire(Duration.ofSeconds(10)).release();
 
             assertThatThrownBy(() -> cluster.start(leader, RaftTransport.GRPC))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining("talks Raft over netty and node n" + (leader + 1) + " over grpc")
                     .hasMessageContaining("every member of a cluster uses the same --raft-transport");
             cluster.start(leader, RaftTransport.NETTY);
@@ -79,7 +84,7 @@ class RaftTransportTest {
             int leader = cluster.awaitLeader(Duration.ofSeconds(60));
             assertThat(speaks(cluster, leader)).contains(RaftTransport.GRPC);
             assertThatThrownBy(() -> cluster.start(2, RaftTransport.NETTY))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageStartingWith("member n1, n2 talks Raft over grpc and node n3 over netty");
         }
     }
@@ -91,6 +96,6 @@ class RaftTransportTest {
                 .setId(config.nodeId())
                 .setAddress(config.self().raftAddress())
                 .build();
-        return TransportCheck.speaks(peer, RaftGroup.valueOf(HoldfastServer.GROUP_ID, peer));
+        return TransportCheck.speaks(peer, RaftGroup.valueOf(RaftSettings.GROUP_ID, peer));
     }
 }

@@ -38,8 +38,9 @@ class ReadinessTest {
             // STARTING and refuses it every request: not ready.
             get(admin.changeMembers(null, cluster.addition(1, true)));
             MembershipTest.awaitCaughtUp(cluster, 1);
-            assertThat(cluster.node(1).leaderId()).isNotNull();
-            assertThat(cluster.node(1).division().getInfo().getLifeCycleState()).isEqualTo(LifeCycle.State.STARTING);
+            assertThat(cluster.node(1).status().leaderId()).isNotNull();
+            assertThat(cluster.node(1).parts().division().getInfo().getLifeCycleState())
+                    .isEqualTo(LifeCycle.State.STARTING);
             TestHttp.Answer learner = ready(cluster, 1);
             assertThat(learner.status()).as(learner.body()).isEqualTo(503);
             assertThat(learner.json().get("reason").asText())

@@ -99,7 +99,7 @@ class RegisterFenceVersionTest {
     /** The type byte the leader would log this command with now. */
     static int loggedType(TestCluster cluster, Command command) {
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
-        return CommandCodec.typeOf(cluster.node(leader).parts().machine.loggable(command));
+        return CommandCodec.typeOf(cluster.node(leader).parts().clusterVersion().loggable(command));
     }
 
     private static <T> T get(java.util.concurrent.CompletableFuture<T> f) throws Exception {

@@ -10,6 +10,11 @@ import io.holdfast.LockClient;
 import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.MembershipChange;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
+import io.holdfast.server.membership.PeerViews;
+import io.holdfast.server.membership.RejoinGuard;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +49,7 @@ class RejoinGuardTest {
             cluster.stop(wiped);
             cluster.wipe(wiped);
             assertThatThrownBy(() -> cluster.start(wiped))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining("node n" + (wiped + 1) + " has an empty data directory")
                     .hasMessageContaining("knows it as a member that ran")
                     .hasMessageContaining("docs/operations.md")
@@ -71,8 +76,9 @@ class RejoinGuardTest {
 
             cluster.start(2); // n3's first start, its data directory empty: not refused
             await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> assertThat(cluster.node(2).lastAppliedIndex())
-                            .isGreaterThanOrEqualTo(cluster.node(leader).lastAppliedIndex()));
+                    .untilAsserted(() -> assertThat(cluster.node(2).status().appliedIndex())
+                            .isGreaterThanOrEqualTo(
+                                    cluster.node(leader).status().appliedIndex()));
         }
     }
 
@@ -99,9 +105,10 @@ class RejoinGuardTest {
             cluster.start(lost); // not refused: no member counts it any more
             get(admin.changeMembers(null, cluster.addition(lost, true)));
             await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> assertThat(cluster.node(lost).lastAppliedIndex())
+                    .untilAsserted(() -> assertThat(cluster.node(lost).status().appliedIndex())
                             .isGreaterThanOrEqualTo(cluster.node(cluster.awaitLeader(Duration.ofSeconds(5)))
-                                    .lastAppliedIndex()));
+                                    .status()
+                                    .appliedIndex()));
             get(admin.changeMembers(null, new MembershipChange.Promote(lostId)));
             assertThat(client.admin().isCurrentHolder("rejoin/removed", held.fencingToken()))
                     .isTrue();
@@ -127,7 +134,7 @@ class RejoinGuardTest {
             cluster.stop(removed);
             get(admin.changeMembers(null, new MembershipChange.Remove(removedId)));
             assertThatThrownBy(() -> cluster.start(removed))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining("node " + removedId + " was removed from its cluster")
                     .hasMessageContaining("empty its data directory and add it again")
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
@@ -162,7 +169,7 @@ class RejoinGuardTest {
                 }
                 RaftGroup started = RejoinGuard.check(
                         n4,
-                        RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers),
+                        RaftGroup.valueOf(RaftSettings.GROUP_ID, peers),
                         n4.dataDir().resolve("empty-group-dir"),
                         new Parameters());
                 assertThat(started.getPeers())
@@ -190,7 +197,7 @@ class RejoinGuardTest {
                             .setId(id)
                             .setAddress(p.raftAddress())
                             .build()));
-            RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
+            RaftGroup group = RaftGroup.valueOf(RaftSettings.GROUP_ID, peers);
             long start = System.nanoTime();
             RaftGroup started = RejoinGuard.check(n1, group, n1.dataDir().resolve("empty-group-dir"), new Parameters());
             assertThat(started.getPeers()).hasSize(3);
@@ -254,7 +261,7 @@ class RejoinGuardTest {
                     .setAddress(e.getValue().raftAddress())
                     .build());
         }
-        RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
+        RaftGroup group = RaftGroup.valueOf(RaftSettings.GROUP_ID, peers);
         RaftPeer asked = group.getPeer(RaftPeerId.valueOf("n" + (peer + 1)));
         return PeerViews.commitIndexKnownBy(asked, RaftPeerId.valueOf("n" + (member + 1)), group, new Parameters());
     }

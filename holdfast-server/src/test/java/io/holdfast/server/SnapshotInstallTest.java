@@ -48,9 +48,9 @@ class SnapshotInstallTest {
             for (int i = 0; i < 300; i++) {
                 client.lock("snap/" + (i % 7)).acquire(Duration.ofSeconds(5)).release();
             }
-            long snapshot = cluster.node(leader).takeSnapshot();
+            long snapshot = cluster.node(leader).parts().machine().takeSnapshot();
             client.lock("snap/after").acquire(Duration.ofSeconds(5)).release();
-            cluster.node(leader).takeSnapshot();
+            cluster.node(leader).parts().machine().takeSnapshot();
             assertThat(snapshot).isPositive();
             assertThat(segmentsStartingAtOrBefore(cluster.node(leader), 1))
                     .as("the leader purged the start of its log")
@@ -58,11 +58,14 @@ class SnapshotInstallTest {
 
             cluster.start(follower);
             await().atMost(Duration.ofSeconds(60))
-                    .untilAsserted(() -> assertThat(cluster.node(follower).lastAppliedIndex())
-                            .isGreaterThanOrEqualTo(cluster.node(leader).lastAppliedIndex()));
+                    .untilAsserted(
+                            () -> assertThat(cluster.node(follower).status().appliedIndex())
+                                    .isGreaterThanOrEqualTo(
+                                            cluster.node(leader).status().appliedIndex()));
             await().atMost(Duration.ofSeconds(10))
-                    .untilAsserted(() -> assertThat(cluster.node(follower).tableBytes())
-                            .isEqualTo(cluster.node(leader).tableBytes()));
+                    .untilAsserted(() -> assertThat(
+                                    cluster.node(follower).parts().machine().tableBytes())
+                            .isEqualTo(cluster.node(leader).parts().machine().tableBytes()));
             assertThat(client.admin().isCurrentHolder("snap/kept", kept.fencingToken()))
                     .isTrue();
         }
@@ -85,8 +88,8 @@ class SnapshotInstallTest {
                 client.lock("keep/" + (i % 7)).acquire(Duration.ofSeconds(5)).release();
             }
             HoldfastServer node = cluster.node(leader);
-            long snapshot = node.takeSnapshot();
-            var log = node.division().getRaftLog();
+            long snapshot = node.parts().machine().takeSnapshot();
+            var log = node.parts().division().getRaftLog();
             await().atMost(Duration.ofSeconds(10))
                     .untilAsserted(() -> assertThat(log.getStartIndex())
                             .as("the leader purged the start of its log")

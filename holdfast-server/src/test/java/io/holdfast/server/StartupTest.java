@@ -3,6 +3,8 @@ package io.holdfast.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -26,7 +28,7 @@ class StartupTest {
     void aPortInUseIsNamed() throws Exception {
         try (ServerSocket taken = new ServerSocket(0)) {
             assertThatThrownBy(() -> HoldfastServer.start(config(dir.resolve("d"), taken.getLocalPort())))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining("Raft port")
                     .hasMessageContaining(String.valueOf(taken.getLocalPort()))
                     .hasMessageContaining("in use");
@@ -37,7 +39,7 @@ class StartupTest {
     void aDataDirectoryThatCannotBeCreatedIsNamed() throws Exception {
         Path file = Files.writeString(dir.resolve("plain-file"), "x");
         assertThatThrownBy(() -> HoldfastServer.start(config(file.resolve("data"), TestCluster.freePort())))
-                .isInstanceOf(HoldfastServer.StartupException.class)
+                .isInstanceOf(StartupException.class)
                 .hasMessageContaining("data directory")
                 .hasMessageContaining("plain-file");
     }
@@ -70,7 +72,7 @@ class StartupTest {
         ServerConfig cfg = config(data, raftPort);
         try (HoldfastServer node = HoldfastServer.start(cfg)) {
             awaitLeader(node);
-            node.takeSnapshot();
+            node.parts().machine().takeSnapshot();
         }
         List<Path> snapshots;
         try (Stream<Path> files = Files.walk(data)) {
@@ -88,7 +90,7 @@ class StartupTest {
             }
         }
         assertThatThrownBy(() -> HoldfastServer.start(cfg).close())
-                .isInstanceOf(HoldfastServer.StartupException.class)
+                .isInstanceOf(StartupException.class)
                 .hasMessageContaining("damaged");
     }
 

@@ -7,6 +7,8 @@ import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.core.AccessRules;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.endpoint.Tokens;
+import io.holdfast.server.config.RaftTransport;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +25,7 @@ import java.util.Set;
  * gRPC endpoint, and clients that name every member, as users do. Nodes can be stopped and
  * restarted from their data.
  */
-final class TestCluster implements AutoCloseable {
+public final class TestCluster implements AutoCloseable {
     private final Path root;
     private final Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
     private final HoldfastServer[] nodes;
@@ -40,12 +42,12 @@ final class TestCluster implements AutoCloseable {
     /** The shortest election timeout of every node. */
     private final Duration electionTimeout;
 
-    TestCluster(int size) throws Exception {
+    public TestCluster(int size) throws Exception {
         this(size, Set.of());
     }
 
     /** A cluster whose every node runs with these planted bugs (verification only). */
-    TestCluster(int size, Set<PlantedBug> bugs) throws Exception {
+    public TestCluster(int size, Set<PlantedBug> bugs) throws Exception {
         this(size, bugs, null);
     }
 
@@ -54,22 +56,23 @@ final class TestCluster implements AutoCloseable {
      * client port asking for client certificates as it says, and {@link #uri()} with the client's
      * TLS files.
      */
-    TestCluster(int size, Set<PlantedBug> bugs, TestTls tls) throws Exception {
+    public TestCluster(int size, Set<PlantedBug> bugs, TestTls tls) throws Exception {
         this(size, bugs, tls, null);
     }
 
     /** A cluster over TLS whose nodes also authenticate clients as {@code auth} says. */
-    TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth) throws Exception {
+    public TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth) throws Exception {
         this(size, bugs, tls, auth, false);
     }
 
     /** As above, and with {@code http}, every node serves its HTTP port ({@link HoldfastServer#httpPort()}). */
-    TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http) throws Exception {
+    public TestCluster(int size, Set<PlantedBug> bugs, TestTls tls, ServerConfig.Auth auth, boolean http)
+            throws Exception {
         this(size, bugs, tls, auth, http, Duration.ofMillis(400));
     }
 
     /** Plaintext nodes whose shortest election timeout is {@code electionTimeout}. */
-    TestCluster(int size, Duration electionTimeout) throws Exception {
+    public TestCluster(int size, Duration electionTimeout) throws Exception {
         this(size, Set.of(), null, null, false, electionTimeout, size);
     }
 
@@ -96,7 +99,7 @@ final class TestCluster implements AutoCloseable {
     /** Whether every node has {@code rules} in force (a stopped node has none). */
     boolean allReplicasHave(AccessRules rules) {
         for (HoldfastServer node : nodes) {
-            if (node == null || !rules.equals(node.accessRules())) {
+            if (node == null || !rules.equals(node.parts().machine().read(io.holdfast.core.LockTable::accessRules))) {
                 return false;
             }
         }
@@ -104,17 +107,17 @@ final class TestCluster implements AutoCloseable {
     }
 
     /** Plaintext nodes that serve their HTTP port, with this shortest election timeout. */
-    static TestCluster withHttp(int size, Duration electionTimeout) throws Exception {
+    public static TestCluster withHttp(int size, Duration electionTimeout) throws Exception {
         return new TestCluster(size, Set.of(), null, null, true, electionTimeout);
     }
 
     /** Plaintext nodes that serve their HTTP port, of which only the first {@code started} run yet. */
-    static TestCluster withHttp(int size, Duration electionTimeout, int started) throws Exception {
+    public static TestCluster withHttp(int size, Duration electionTimeout, int started) throws Exception {
         return new TestCluster(size, Set.of(), null, null, true, electionTimeout, started);
     }
 
     /** Plaintext nodes of which only the first {@code started} run yet; {@link #start} the others. */
-    TestCluster(int size, int started) throws Exception {
+    public TestCluster(int size, int started) throws Exception {
         this(size, Set.of(), null, null, false, Duration.ofMillis(400), started);
     }
 
@@ -247,7 +250,7 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
-    void stop(int i) {
+    public void stop(int i) {
         if (nodes[i] != null) {
             nodes[i].close();
             nodes[i] = null;
@@ -285,11 +288,11 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
-    HoldfastServer node(int i) {
+    public HoldfastServer node(int i) {
         return nodes[i];
     }
 
-    int size() {
+    public int size() {
         return nodes.length;
     }
 
@@ -303,7 +306,7 @@ final class TestCluster implements AutoCloseable {
         return -1;
     }
 
-    int awaitLeader(Duration within) {
+    public int awaitLeader(Duration within) {
         org.awaitility.Awaitility.await("a leader")
                 .atMost(within)
                 .pollInterval(Duration.ofMillis(20))
@@ -328,14 +331,14 @@ final class TestCluster implements AutoCloseable {
     }
 
     /** A client over the network, as users have it. */
-    LockClient open(ClientOptions options) {
+    public LockClient open(ClientOptions options) {
         LockClient client = LockClient.open(uri(), options);
         clients.add(client);
         return client;
     }
 
     /** A client with the default options and these URI parameters ({@link #uri(String)}), closed with the cluster. */
-    LockClient open(String query) {
+    public LockClient open(String query) {
         LockClient client = LockClient.open(uri(query), ClientOptions.defaults());
         clients.add(client);
         return client;
@@ -373,9 +376,9 @@ final class TestCluster implements AutoCloseable {
      * Stops node {@code i} as a crash would: its Raft division at once (it neither replicates nor
      * answers from then on), then the rest without a hand-over; its data is kept.
      */
-    void crash(int i) throws IOException {
+    public void crash(int i) throws IOException {
         if (nodes[i] != null) {
-            nodes[i].division().close();
+            nodes[i].parts().division().close();
             kill(i);
         }
     }

@@ -11,11 +11,11 @@ import java.time.Duration;
 import javax.net.ssl.SSLContext;
 
 /** Real HTTP calls to a node's HTTP port, answers parsed as JSON. */
-final class TestHttp {
+public final class TestHttp {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** An answer: the status, the body as text, and as JSON when it is JSON (else null). */
-    record Answer(int status, String body, JsonNode json, HttpResponse<String> response) {}
+    public record Answer(int status, String body, JsonNode json, HttpResponse<String> response) {}
 
     /**
      * Generous: a write waits for fsyncs on a majority, and CI runs two modules' tests at once, with
@@ -36,7 +36,7 @@ final class TestHttp {
     }
 
     /** Plain HTTP to {@code 127.0.0.1:port}, without credentials. */
-    static TestHttp plain(int port) {
+    public static TestHttp plain(int port) {
         return new TestHttp(
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
                 "http://127.0.0.1:" + port,
@@ -66,7 +66,7 @@ final class TestHttp {
         return new TestHttp(client, base, token, timeout);
     }
 
-    Answer get(String path) throws IOException, InterruptedException {
+    public Answer get(String path) throws IOException, InterruptedException {
         return send(request(path).GET());
     }
 

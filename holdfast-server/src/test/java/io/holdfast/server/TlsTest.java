@@ -10,6 +10,9 @@ import io.holdfast.LockClient;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.protocol.TlsFiles;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import io.holdfast.tls.CertificateAuthority;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,12 +136,12 @@ class TlsTest {
             first = lease.fencingToken();
         }
         int leader = c.leaderIndex();
-        long applied = c.node(leader).lastAppliedIndex();
+        long applied = c.node(leader).status().appliedIndex();
         org.awaitility.Awaitility.await("followers apply over TLS")
                 .atMost(Duration.ofSeconds(10))
                 .until(() -> {
                     for (int i = 0; i < c.size(); i++) {
-                        if (c.node(i).lastAppliedIndex() < applied) {
+                        if (c.node(i).status().appliedIndex() < applied) {
                             return false;
                         }
                     }
@@ -164,12 +167,12 @@ class TlsTest {
         // before the digest is taken: only the plaintext client could change the table after it.
         org.awaitility.Awaitility.await()
                 .atMost(java.time.Duration.ofSeconds(30))
-                .until(() -> node.clusterId() != null
-                        && node.parts().machine.read(t -> t.memberVersions().containsKey("n1")));
-        String digest = node.tableDigest();
+                .until(() -> node.status().clusterId() != null
+                        && node.parts().machine().read(t -> t.memberVersions().containsKey("n1")));
+        String digest = node.parts().machine().digest();
         ServerConfig.Peer self = node.config().self();
         RaftGroup group = RaftGroup.valueOf(
-                HoldfastServer.GROUP_ID,
+                RaftSettings.GROUP_ID,
                 RaftPeer.newBuilder()
                         .setId(RaftPeerId.valueOf("n1"))
                         .setAddress(self.raftAddress())
@@ -184,7 +187,7 @@ class TlsTest {
                 .build()) {
             assertThatThrownBy(() -> raw.io().send(Message.valueOf("garbage"))).isInstanceOf(Exception.class);
         }
-        assertThat(node.tableDigest()).isEqualTo(digest);
+        assertThat(node.parts().machine().digest()).isEqualTo(digest);
     }
 
     @Test
@@ -194,14 +197,14 @@ class TlsTest {
         ServerConfig config = ServerConfig.single(tmp.resolve("data"), "127.0.0.1", 0, TestCluster.freePort(), -1)
                 .withTls(tls.node("n1"), TlsFiles.ClientAuth.NONE);
         assertThatThrownBy(() -> HoldfastServer.start(config))
-                .isInstanceOf(HoldfastServer.StartupException.class)
+                .isInstanceOf(StartupException.class)
                 .hasMessageContaining("TLS private key")
                 .hasMessageContaining("n1-key.pem does not exist");
 
         Files.writeString(
                 tls.file("n1-key.pem"), "-----BEGIN PRIVATE KEY-----\nnot base64 at all!\n-----END PRIVATE KEY-----\n");
         assertThatThrownBy(() -> HoldfastServer.start(config))
-                .isInstanceOf(HoldfastServer.StartupException.class)
+                .isInstanceOf(StartupException.class)
                 .hasMessageContaining("holds no EC, RSA or Ed25519 private key");
     }
 }

@@ -230,7 +230,7 @@ class TokenIdentityTest {
             int n = node;
             Awaitility.await("node " + n + " applies the entry")
                     .atMost(Duration.ofSeconds(10))
-                    .until(() -> cluster.node(n).parts().machine.read(t -> t.isTokenRevoked(jti)));
+                    .until(() -> cluster.node(n).parts().machine().read(t -> t.isTokenRevoked(jti)));
             refusedOverHttp(n, token, "the bearer token of alice (jti " + jti + ") is revoked");
             servedOverHttp(n, other);
         }
@@ -242,7 +242,7 @@ class TokenIdentityTest {
                 .isInstanceOf(PermissionDeniedException.class)
                 .hasMessageContaining("(jti " + jti + ") is revoked");
         assertThat(client(other).lock("a/revoked-token-3").tryAcquire()).isPresent();
-        assertThat(cluster.node(0).audit())
+        assertThat(cluster.node(0).parts().audit().entries())
                 .anyMatch(e -> "revoke-token".equals(e.action()) && jti.equals(e.name()) && "ops".equals(e.identity()));
     }
 }

@@ -9,6 +9,10 @@ import ch.qos.logback.core.read.ListAppender;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.StartupException;
+import io.holdfast.server.storage.DataDirectory;
+import io.holdfast.server.storage.RaftLogCheck;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -107,7 +111,8 @@ class TornLogTailTest {
                     .contains("dropping " + tail.length + " bytes")
                     .contains("index " + (lastEntry.getIndex() + 1))
                     .doesNotContain("\n");
-            assertThat(cluster.node(0).metrics().scrape()).contains("holdfast_log_tail_repairs_total{node=\"n1\"} 1.0");
+            assertThat(cluster.node(0).parts().metrics().scrape())
+                    .contains("holdfast_log_tail_repairs_total{node=\"n1\"} 1.0");
 
             // Everything acknowledged before the crash is there, and new tokens go on above it.
             assertThat(client.admin().isCurrentHolder("torn/held", held.fencingToken()))
@@ -119,7 +124,8 @@ class TornLogTailTest {
             cluster.stop(0);
             cluster.start(0);
             cluster.awaitLeader(WAIT);
-            assertThat(cluster.node(0).metrics().scrape()).contains("holdfast_log_tail_repairs_total{node=\"n1\"} 0.0");
+            assertThat(cluster.node(0).parts().metrics().scrape())
+                    .contains("holdfast_log_tail_repairs_total{node=\"n1\"} 0.0");
             assertThat(client.admin().isCurrentHolder("torn/after", after.fencingToken()))
                     .isTrue();
         }
@@ -204,7 +210,7 @@ class TornLogTailTest {
             byte[] before = Files.readAllBytes(segment);
 
             assertThatThrownBy(() -> cluster.start(0))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .message()
                     .startsWith("the Raft log is damaged and was left as it is: " + segment)
                     .contains(why)
@@ -212,7 +218,7 @@ class TornLogTailTest {
             assertThat(Files.readAllBytes(segment)).isEqualTo(before);
             // Refused again, the same way: nothing was repaired behind the refusal.
             assertThatThrownBy(() -> cluster.start(0))
-                    .isInstanceOf(HoldfastServer.StartupException.class)
+                    .isInstanceOf(StartupException.class)
                     .hasMessageContaining(why);
         }
     }
@@ -220,18 +226,18 @@ class TornLogTailTest {
     private static ListAppender<ILoggingEvent> capture() {
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
-        ((Logger) LoggerFactory.getLogger(HoldfastServer.class)).addAppender(appender);
+        ((Logger) LoggerFactory.getLogger(DataDirectory.class)).addAppender(appender);
         return appender;
     }
 
     private static void release(ListAppender<ILoggingEvent> appender) {
-        ((Logger) LoggerFactory.getLogger(HoldfastServer.class)).detachAppender(appender);
+        ((Logger) LoggerFactory.getLogger(DataDirectory.class)).detachAppender(appender);
     }
 
     /** The segment files of the node's log, in index order. */
     static List<Path> segments(Path data) throws IOException {
         Path current = data.resolve("raft")
-                .resolve(HoldfastServer.GROUP_ID.getUuid().toString())
+                .resolve(RaftSettings.GROUP_ID.getUuid().toString())
                 .resolve("current");
         try (Stream<Path> files = Files.list(current)) {
             return files.filter(p -> p.getFileName().toString().startsWith("log_"))

@@ -6,6 +6,8 @@ import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.model.Command;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.raft.EntryCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +46,7 @@ class UnknownCommandTest {
                 .contains("command 1 of the entry is of a kind this build does not know");
         try (TestCluster cluster = new TestCluster(3)) {
             cluster.awaitLeader(Duration.ofSeconds(20));
-            long before = cluster.node(cluster.leaderIndex()).lastAppliedIndex();
+            long before = cluster.node(cluster.leaderIndex()).status().appliedIndex();
             assertThat(send(cluster, entry)).contains("not logged");
             try (LockClient client = LockClient.open(cluster.uri(), ClientOptions.defaults())) {
                 client.lock("u/after").acquire(Duration.ofSeconds(10)).release();
@@ -52,7 +54,8 @@ class UnknownCommandTest {
             for (int i = 0; i < 3; i++) {
                 assertThat(cluster.node(i).halted()).isNotDone();
             }
-            assertThat(cluster.node(cluster.leaderIndex()).lastAppliedIndex()).isGreaterThan(before);
+            assertThat(cluster.node(cluster.leaderIndex()).status().appliedIndex())
+                    .isGreaterThan(before);
         }
     }
 
@@ -64,7 +67,7 @@ class UnknownCommandTest {
                 client.lock("u/before").acquire(Duration.ofSeconds(10)).release();
             }
             // Play a newer build's leader: it logs what this build cannot read.
-            cluster.node(leader).parts().machine.checkKinds = false;
+            cluster.node(leader).parts().machine().checkKinds(false);
             send(cluster, entryWithUnknownCommand());
 
             String reason = cluster.node(leader).halted().get(20, TimeUnit.SECONDS);
@@ -81,7 +84,9 @@ class UnknownCommandTest {
             Thread.sleep(2_000);
             int halted = 0;
             for (int i = 0; i < 3; i++) {
-                assertThat(cluster.node(i).lastAppliedIndex()).as("n" + (i + 1)).isLessThan(index);
+                assertThat(cluster.node(i).status().appliedIndex())
+                        .as("n" + (i + 1))
+                        .isLessThan(index);
                 halted += cluster.node(i).halted().isDone() ? 1 : 0;
             }
             assertThat(halted).isGreaterThanOrEqualTo(1);
@@ -97,7 +102,7 @@ class UnknownCommandTest {
                         .setId(id)
                         .setAddress(p.raftAddress())
                         .build()));
-        RaftGroup group = RaftGroup.valueOf(HoldfastServer.GROUP_ID, peers);
+        RaftGroup group = RaftGroup.valueOf(RaftSettings.GROUP_ID, peers);
         RaftProperties properties = new RaftProperties();
         try (RaftClient client = RaftClient.newBuilder()
                 .setRaftGroup(group)

@@ -1,7 +1,7 @@
 package io.holdfast.shedlock;
 
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

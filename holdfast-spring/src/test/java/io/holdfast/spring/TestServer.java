@@ -1,7 +1,8 @@
 package io.holdfast.spring;
 
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -23,7 +24,7 @@ final class TestServer implements AutoCloseable {
             server = HoldfastServer.start(ServerConfig.single(dir, "127.0.0.1", freePort(), freePort(), -1));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (HoldfastServer.StartupException e) {
+        } catch (StartupException e) {
             throw new IllegalStateException(e);
         }
         uri = "holdfast://127.0.0.1:" + server.clientPort();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.cli.ExitCodes;
 import io.holdfast.cli.Main;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -150,7 +150,8 @@ class UnreachableMembersTest {
                 .warn(
                         "{}: received INCONSISTENCY reply with nextIndex 0",
                         "n2@group-FE5A32FDA9F7->n4-AppendLogResponseHandler");
-        context.getLogger("io.holdfast.server.Membership").warn("n2@group-FE5A32FDA9F7->n4-GrpcLogAppender: x");
+        context.getLogger("io.holdfast.server.membership.Membership")
+                .warn("n2@group-FE5A32FDA9F7->n4-GrpcLogAppender: x");
         assertThat(written.list).hasSize(2);
     }
 }

@@ -2,8 +2,9 @@ package io.holdfast.verify.run;
 
 import io.holdfast.core.PlantedBug;
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.RaftTransport;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.RaftTransport;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -34,7 +35,7 @@ public final class NodeMain {
     private NodeMain() {}
 
     static {
-        io.holdfast.server.ServerJvm.prepare(); // before anything uses CompletableFuture
+        io.holdfast.server.config.ServerJvm.prepare(); // before anything uses CompletableFuture
     }
 
     public static void main(String[] args) throws Exception {
@@ -55,7 +56,7 @@ public final class NodeMain {
         HoldfastServer server;
         try {
             server = HoldfastServer.start(config, bugs(opts.getOrDefault("--bugs", "")));
-        } catch (HoldfastServer.StartupException e) {
+        } catch (StartupException e) {
             System.out.println("FAILED " + e.getMessage());
             System.out.flush();
             System.exit(71);
@@ -125,7 +126,8 @@ public final class NodeMain {
                             if (line.trim().equals("snapshot")) {
                                 String answer;
                                 try {
-                                    answer = "SNAPSHOT " + server.takeSnapshot();
+                                    answer = "SNAPSHOT "
+                                            + server.parts().machine().takeSnapshot();
                                 } catch (java.io.IOException | RuntimeException e) {
                                     answer = "SNAPSHOT-FAILED " + e;
                                 }

@@ -212,7 +212,7 @@ final class Nodes implements AutoCloseable {
                 "--election-timeout", Long.toString(electionTimeout.toMillis()),
                 // the members' transport: this JVM's -Dholdfast.raftTransport, grpc without it
                 "--raft-transport",
-                        io.holdfast.server.RaftTransport.configured().toString()));
+                        io.holdfast.server.config.RaftTransport.configured().toString()));
         if (!bugs.isEmpty()) {
             args.add("--bugs");
             args.add(String.join(",", bugs));

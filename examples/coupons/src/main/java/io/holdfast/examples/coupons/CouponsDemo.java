@@ -3,7 +3,8 @@
 package io.holdfast.examples.coupons;
 
 import io.holdfast.server.HoldfastServer;
-import io.holdfast.server.ServerConfig;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -659,7 +660,7 @@ public final class CouponsDemo {
             HoldfastServer server;
             try {
                 server = HoldfastServer.start(ServerConfig.single(data, "127.0.0.1", freePort(), freePort(), -1));
-            } catch (HoldfastServer.StartupException e) {
+            } catch (StartupException e) {
                 throw new IllegalStateException("cannot start a Holdfast node: " + e.getMessage(), e);
             }
             closers.add(server);

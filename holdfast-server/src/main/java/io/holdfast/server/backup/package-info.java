@@ -1,0 +1,8 @@
+/**
+ * Backups and restore: the file format ({@link io.holdfast.server.backup.BackupFile}), taking one
+ * at the leader after a read barrier ({@link io.holdfast.server.backup.Backups}), on a schedule
+ * ({@link io.holdfast.server.backup.BackupSchedule}), downloading one from a cluster ({@link
+ * io.holdfast.server.backup.BackupDownload}) and seeding a new cluster from one ({@link
+ * io.holdfast.server.backup.Restore}). A front door: the CLI uses it directly.
+ */
+package io.holdfast.server.backup;

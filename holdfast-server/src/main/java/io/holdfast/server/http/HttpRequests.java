@@ -1,0 +1,266 @@
+package io.holdfast.server.http;
+
+import static io.holdfast.server.http.HttpMessages.checkedName;
+import static io.holdfast.server.http.HttpMessages.number;
+import static io.holdfast.server.http.HttpMessages.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.holdfast.DistributedSemaphore;
+import io.holdfast.LockMode;
+import io.holdfast.model.Command;
+import io.holdfast.model.MembershipChange;
+import io.holdfast.model.SessionIds;
+import io.holdfast.server.http.HttpMessages.Refused;
+import io.holdfast.server.http.HttpSessions.Caller;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The JSON bodies of the HTTP port's routes, one record each, read and checked from the request:
+ * what {@code openapi.json} describes as each operation's {@code requestBody}. A record's
+ * components are the body's fields by the same names; a body that carries the caller's numbering
+ * ({@code session}, {@code requestId}, {@code ackedBelow}) has it as its {@link Caller}.
+ *
+ * <p><b>Guarantees.</b> Every field is checked in the order written here, before anything is sent:
+ * the first one missing or mistyped is {@code 400} naming it.
+ */
+final class HttpRequests {
+    private HttpRequests() {}
+
+    /** {@code POST /api/v1/sessions}. */
+    record OpenSession(String clientName, long ttlMillis, long lockDelayMillis, String sessionId) {
+        static OpenSession from(JsonNode body) {
+            String clientName = text(body, "clientName", false);
+            long ttl = number(body, "ttlMillis", 10_000);
+            long lockDelay = number(body, "lockDelayMillis", 0);
+            String id = text(body, "sessionId", false);
+            if (id != null && !SessionIds.isWellFormedChoice(id)) {
+                throw new Refused(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "\"sessionId\" must be 22 to 128 characters of A-Za-z0-9_- not starting with '-' (and hold"
+                                + " at least 128 random bits)");
+            }
+            return new OpenSession(clientName, ttl, lockDelay, id);
+        }
+    }
+
+    /** {@code POST /api/v1/acquire}. */
+    record Acquire(
+            Caller caller,
+            String name,
+            LockMode mode,
+            int permits,
+            int maxPermits,
+            long owner,
+            long waitMillis,
+            long leaseMillis) {
+        static Acquire from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            String name = checkedName(text(body, "name", true));
+            LockMode mode = lockMode(body, true);
+            long permits = number(body, "permits", 1);
+            long maxPermits = number(body, "maxPermits", 1);
+            if (mode != LockMode.PERMITS && (permits != 1 || maxPermits != 1)) {
+                throw new Refused(
+                        400, "INVALID_ARGUMENT", "\"permits\" and \"maxPermits\" go with \"mode\": \"permits\"");
+            }
+            if (permits > DistributedSemaphore.MAX_PERMITS || maxPermits > DistributedSemaphore.MAX_PERMITS) {
+                throw new Refused(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "\"permits\" and \"maxPermits\" are at most " + DistributedSemaphore.MAX_PERMITS);
+            }
+            long owner = number(body, "owner", 0);
+            long wait = number(body, "waitMillis", 0);
+            long lease = number(body, "leaseMillis", 0);
+            return new Acquire(c, name, mode, (int) permits, (int) maxPermits, owner, wait, lease);
+        }
+    }
+
+    /** {@code POST /api/v1/acquire-all}: {@code names} in name order, each once. */
+    record AcquireAll(Caller caller, List<String> names, LockMode mode, long owner, long waitMillis, long leaseMillis) {
+        static AcquireAll from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            JsonNode list = body.get("names");
+            if (list == null || !list.isArray() || list.isEmpty()) {
+                throw new Refused(400, "INVALID_ARGUMENT", "the body needs \"names\": an array of lock names");
+            }
+            TreeSet<String> sorted = new TreeSet<>();
+            for (JsonNode n : list) {
+                if (!n.isTextual()) {
+                    throw new Refused(400, "INVALID_ARGUMENT", "\"names\" must hold strings only");
+                }
+                if (!sorted.add(checkedName(n.asText()))) {
+                    throw new Refused(400, "INVALID_ARGUMENT", "\"names\" names " + n.asText() + " twice");
+                }
+            }
+            LockMode mode = lockMode(body, false);
+            long owner = number(body, "owner", 0);
+            long wait = number(body, "waitMillis", 0);
+            long lease = number(body, "leaseMillis", 0);
+            return new AcquireAll(c, List.copyOf(new ArrayList<>(sorted)), mode, owner, wait, lease);
+        }
+    }
+
+    /** {@code POST /api/v1/release} and {@code /renew}: a grant named by session, name and token. */
+    record Grant(Caller caller, String name, long token) {
+        static Grant from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            String name = checkedName(text(body, "name", true));
+            return new Grant(c, name, number(body, "token", -1));
+        }
+    }
+
+    /** {@code POST /api/v1/cancel}: the wait of the session's acquire {@code waitRequestId}. */
+    record Cancel(Caller caller, String name, long waitRequestId) {
+        static Cancel from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            String name = checkedName(text(body, "name", true));
+            return new Cancel(c, name, number(body, "waitRequestId", -1));
+        }
+    }
+
+    /** {@code POST /api/v1/registers/set}: {@code value} decoded from base64; a fence only with {@code fenceName}. */
+    record SetRegister(
+            Caller caller, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken) {
+        static SetRegister from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            String key = checkedName(text(body, "key", true));
+            long expected = number(body, "expectedVersion", -1);
+            byte[] value = HttpTxnBodies.bytes(body, "", "value");
+            String fenceName = text(body, "fenceName", false);
+            long fenceToken = 0;
+            if (fenceName != null) {
+                fenceName = checkedName(fenceName);
+                fenceToken = number(body, "fenceToken", -1);
+            }
+            return new SetRegister(c, key, expected, value, fenceName, fenceToken);
+        }
+    }
+
+    /** {@code POST /api/v1/keys/put}: {@code value} decoded from base64; any version, living until deleted, by default. */
+    record PutKey(Caller caller, String key, byte[] value, long expectedVersion, boolean attach, long ttlMillis) {
+        static PutKey from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            Command.Op.Put put = HttpTxnBodies.put(body, "");
+            return new PutKey(c, put.key(), put.value(), put.expectedVersion(), put.attach(), put.ttlMillis());
+        }
+    }
+
+    /** {@code POST /api/v1/keys/delete}: any version by default. */
+    record DeleteKey(Caller caller, String key, long expectedVersion) {
+        static DeleteKey from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            Command.Op.Delete delete = HttpTxnBodies.delete(body, "");
+            return new DeleteKey(c, delete.key(), delete.expectedVersion());
+        }
+    }
+
+    /** {@code POST /api/v1/keys/add}: {@code delta} may be negative. */
+    record AddCounter(Caller caller, String key, long delta) {
+        static AddCounter from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            Command.Op.Add add = HttpTxnBodies.add(body, "");
+            return new AddCounter(c, add.key(), add.delta());
+        }
+    }
+
+    /** {@code POST /api/v1/txn}: the compares and both branches, as {@link HttpTxnBodies} reads them. */
+    record Txn(Caller caller, List<Command.Compare> compares, List<Command.Op> then, List<Command.Op> otherwise) {
+        static Txn from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            return new Txn(
+                    c,
+                    HttpTxnBodies.list(body, "compares", HttpTxnBodies::compare),
+                    HttpTxnBodies.list(body, "then", HttpTxnBodies::op),
+                    HttpTxnBodies.list(body, "otherwise", HttpTxnBodies::op));
+        }
+    }
+
+    /** {@code POST /api/v1/revoke}. */
+    record Revoke(String name) {
+        static Revoke from(JsonNode body) {
+            return new Revoke(checkedName(text(body, "name", true)));
+        }
+    }
+
+    /** {@code POST /api/v1/members/remove}, {@code /promote} and {@code /transfer-leader}: the member's {@code id}. */
+    record Member(String id) {
+        static Member from(JsonNode body, boolean required) {
+            return new Member(text(body, "id", required));
+        }
+    }
+
+    /** {@code POST /api/v1/members/add}: the model's change, whose components are the body's fields. */
+    static MembershipChange.Add addMember(JsonNode body) {
+        JsonNode learner = body.get("learner");
+        if (learner != null && !learner.isBoolean()) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
+        }
+        return new MembershipChange.Add(
+                text(body, "id", true),
+                text(body, "raftAddress", true),
+                text(body, "clientAddress", true),
+                learner != null && learner.asBoolean());
+    }
+
+    /** {@code DELETE /api/v1/sessions/{id}}: numbered by the query's {@code requestId}, or by the body's. */
+    static Caller closeSession(String identity, String sessionId, Map<String, String> query, JsonNode body) {
+        if (body == null) {
+            return numbering(
+                    identity,
+                    sessionId,
+                    HttpMessages.longQuery(query, "requestId"),
+                    HttpMessages.longQuery(query, "ackedBelow"));
+        }
+        return numbering(body, identity, sessionId);
+    }
+
+    /** The caller's numbering of a request: {@code session}, {@code requestId}, {@code ackedBelow}. */
+    private static Caller numbering(JsonNode body, String identity) {
+        return numbering(body, identity, text(body, "session", true));
+    }
+
+    private static Caller numbering(JsonNode body, String identity, String session) {
+        JsonNode id = body.get("requestId");
+        Long requestId = null;
+        if (id != null && !id.isNull()) {
+            if (!id.isIntegralNumber() || !id.canConvertToLong() || id.asLong() < 1) {
+                throw new Refused(400, "INVALID_ARGUMENT", "\"requestId\" must be a whole number, 1 or more");
+            }
+            requestId = id.asLong();
+        }
+        long ackedBelow = number(body, "ackedBelow", 0);
+        return numbering(identity, session, requestId, ackedBelow);
+    }
+
+    private static Caller numbering(String identity, String session, Long requestId, Long ackedBelow) {
+        if (requestId == null && ackedBelow != null && ackedBelow > 0) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"ackedBelow\" goes with \"requestId\"");
+        }
+        if (requestId != null && requestId < 1) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"requestId\" must be a whole number, 1 or more");
+        }
+        return new Caller(identity, session, requestId, ackedBelow == null ? 0 : ackedBelow);
+    }
+
+    private static LockMode lockMode(JsonNode body, boolean permitsAllowed) {
+        String text = text(body, "mode", false);
+        if (text == null || text.equals("exclusive")) {
+            return LockMode.EXCLUSIVE;
+        }
+        if (text.equals("shared")) {
+            return LockMode.SHARED;
+        }
+        if (text.equals("permits") && permitsAllowed) {
+            return LockMode.PERMITS;
+        }
+        throw new Refused(
+                400,
+                "INVALID_ARGUMENT",
+                "\"mode\" is exclusive or shared" + (permitsAllowed ? " or permits" : "") + ", not " + text);
+    }
+}

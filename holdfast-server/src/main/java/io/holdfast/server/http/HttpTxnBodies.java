@@ -1,0 +1,178 @@
+package io.holdfast.server.http;
+
+import static io.holdfast.server.http.HttpMessages.needs;
+import static io.holdfast.server.http.HttpMessages.place;
+import static io.holdfast.server.http.HttpMessages.text;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.holdfast.Keys;
+import io.holdfast.model.Command;
+import io.holdfast.model.Command.Compare;
+import io.holdfast.model.Command.Op;
+import io.holdfast.server.http.HttpMessages.Refused;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * The compares and ops of {@code POST /api/v1/txn} ({@code docs/protocol.md}, "Keys"), read from
+ * JSON into the model's {@link Compare} and {@link Op}; and the single-key writes, whose bodies
+ * have the fields of the op of the same name ({@code keys/put}, {@code keys/delete}, {@code
+ * keys/add}).
+ *
+ * <p><b>Guarantees.</b> Every field is checked before anything is sent: the first one missing,
+ * mistyped or out of its range is {@code 400 INVALID_ARGUMENT} naming it with its place in the
+ * body ({@code "then[1].expectedVersion"}); a list longer than {@link Keys#MAX_TXN_OPS} is refused
+ * by name. <b>Does not</b> add up a transaction's bytes: the table refuses one over {@link
+ * Keys#MAX_TXN_BYTES} ({@code txn-bytes}) before anything changes.
+ */
+final class HttpTxnBodies {
+    private HttpTxnBodies() {}
+
+    /** The objects of the array {@code field} (absent: none), each read by {@code read} with its place. */
+    static <T> List<T> list(JsonNode body, String field, BiFunction<JsonNode, String, T> read) {
+        JsonNode array = body.get(field);
+        if (array == null || array.isNull()) {
+            return List.of();
+        }
+        if (!array.isArray()) {
+            throw invalid(field, "must be an array of objects");
+        }
+        if (array.size() > Keys.MAX_TXN_OPS) {
+            throw invalid(field, "has " + array.size() + " entries; the limit txn-ops is " + Keys.MAX_TXN_OPS);
+        }
+        List<T> out = new ArrayList<>(array.size());
+        for (int i = 0; i < array.size(); i++) {
+            String where = field + "[" + i + "]";
+            if (!array.get(i).isObject()) {
+                throw invalid(where, "must be an object");
+            }
+            out.add(read.apply(array.get(i), where));
+        }
+        return out;
+    }
+
+    /** One compare: its {@code type} and that type's fields. */
+    static Compare compare(JsonNode n, String where) {
+        String type = text(n, where, "type", true);
+        return switch (type) {
+            case "version" -> new Compare.Version(key(n, where, "key"), order(n, where), whole(n, where, "version", 0));
+            case "value" -> new Compare.Value(key(n, where, "key"), bytes(n, where, "value"));
+            case "absent" -> new Compare.Absent(key(n, where, "key"));
+            case "fence" -> new Compare.Fence(key(n, where, "lock"), whole(n, where, "token", 0));
+            case "holder" -> new Compare.Holder(key(n, where, "lock"), text(n, where, "sessionId", true));
+            case "sessionAlive" -> new Compare.SessionAlive(text(n, where, "sessionId", true));
+            default ->
+                throw invalid(
+                        place(where, "type"), "is version, value, absent, fence, holder or sessionAlive, not " + type);
+        };
+    }
+
+    /** One op: its {@code type} and that type's fields. */
+    static Op op(JsonNode n, String where) {
+        String type = text(n, where, "type", true);
+        return switch (type) {
+            case "put" -> put(n, where);
+            case "delete" -> delete(n, where);
+            case "add" -> add(n, where);
+            case "get" -> new Op.Get(key(n, where, "key"));
+            default -> throw invalid(place(where, "type"), "is put, delete, add or get, not " + type);
+        };
+    }
+
+    /** A put: {@code key}, {@code value} (base64), and {@code expectedVersion}, {@code attach}, {@code ttlMillis}. */
+    static Op.Put put(JsonNode n, String where) {
+        String key = key(n, where, "key");
+        byte[] value = bytes(n, where, "value");
+        if (value.length > Keys.MAX_VALUE_BYTES) {
+            throw invalid(place(where, "value"), "is " + value.length + " bytes; the limit is " + Keys.MAX_VALUE_BYTES);
+        }
+        long expected = expectedVersion(n, where);
+        JsonNode attach = n.get("attach");
+        if (attach != null && !attach.isNull() && !attach.isBoolean()) {
+            throw invalid(place(where, "attach"), "must be true or false");
+        }
+        long ttl = whole(n, where, "ttlMillis", 0, 0);
+        long least = Keys.MIN_TTL_SECONDS * 1000L;
+        long most = Keys.MAX_TTL_DAYS * 24L * 3600 * 1000;
+        if (ttl != 0 && (ttl < least || ttl > most)) {
+            throw invalid(place(where, "ttlMillis"), "is 0 (none) or " + least + " to " + most + ", not " + ttl);
+        }
+        return new Op.Put(key, expected, value, attach != null && attach.asBoolean(), ttl);
+    }
+
+    /** A delete: {@code key}, and {@code expectedVersion}. */
+    static Op.Delete delete(JsonNode n, String where) {
+        return new Op.Delete(key(n, where, "key"), expectedVersion(n, where));
+    }
+
+    /** A counter add: {@code key} and {@code delta}, which may be negative. */
+    static Op.Add add(JsonNode n, String where) {
+        return new Op.Add(key(n, where, "key"), whole(n, where, "delta", Long.MIN_VALUE));
+    }
+
+    /** The bytes of a base64 field, required. */
+    static byte[] bytes(JsonNode n, String where, String field) {
+        String encoded = text(n, where, field, true);
+        try {
+            return Base64.getDecoder().decode(encoded);
+        } catch (IllegalArgumentException e) {
+            throw invalid(place(where, field), "must be base64: " + e.getMessage());
+        }
+    }
+
+    /** {@code expectedVersion}: 0 or more, or -1 for any (the default). */
+    private static long expectedVersion(JsonNode n, String where) {
+        return whole(n, where, "expectedVersion", Keys.ANY_VERSION, Keys.ANY_VERSION);
+    }
+
+    private static Command.Order order(JsonNode n, String where) {
+        String order = text(n, where, "order", false);
+        if (order == null || order.equals("equal")) {
+            return Command.Order.EQUAL;
+        }
+        return switch (order) {
+            case "notEqual" -> Command.Order.NOT_EQUAL;
+            case "less" -> Command.Order.LESS;
+            case "greater" -> Command.Order.GREATER;
+            default -> throw invalid(place(where, "order"), "is equal, notEqual, less or greater, not " + order);
+        };
+    }
+
+    /** A key or lock name, required and checked as a name. */
+    private static String key(JsonNode n, String where, String field) {
+        String name = text(n, where, field, true);
+        try {
+            return HttpMessages.checkedName(name);
+        } catch (Refused r) {
+            throw new Refused(400, "INVALID_ARGUMENT", "\"" + place(where, field) + "\": " + r.getMessage());
+        }
+    }
+
+    /** A required whole number, {@code min} or more. */
+    private static long whole(JsonNode n, String where, String field, long min) {
+        if (n.get(field) == null || n.get(field).isNull()) {
+            throw needs(where, field);
+        }
+        return whole(n, where, field, 0, min);
+    }
+
+    /** A whole number, {@code min} or more; {@code otherwise} when absent. */
+    private static long whole(JsonNode n, String where, String field, long otherwise, long min) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return otherwise;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min) {
+            throw invalid(
+                    place(where, field),
+                    "must be a whole number" + (min == Long.MIN_VALUE ? "" : ", " + min + " or more"));
+        }
+        return v.asLong();
+    }
+
+    private static Refused invalid(String field, String what) {
+        return new Refused(400, "INVALID_ARGUMENT", "\"" + field + "\" " + what);
+    }
+}

@@ -1,0 +1,120 @@
+package io.holdfast.server.leadership;
+
+import java.util.Map;
+import java.util.Optional;
+import org.apache.ratis.proto.RaftProtos.RequestVoteReplyProto;
+import org.apache.ratis.server.protocol.TermIndex;
+
+/**
+ * Which follower campaigns when the leader's process is gone, and when: the pure rule of {@link
+ * DeadLeaderWatch}, decided from this node's own log and the other voters' answers to a pre-vote
+ * request (their current term and last log entry).
+ *
+ * <p>Guarantees: with the same frozen logs, every follower that asks reaches the same verdict, so
+ * one campaigns at once and the others wait; a follower whose log is behind another's never
+ * campaigns (it would be refused, and its failed campaign would move everyone's term on); a
+ * follower still applying a long stretch of its log (just restarted, replaying it) lets the others
+ * go first, since as leader it could serve nothing until it had applied all of it; and a follower
+ * that left the election to a peer whose log is only as far as its own campaigns itself if that
+ * peer has not within {@link #TIE_WAIT_MILLIS} ms (it did not see the leader die, or is the one
+ * still applying).
+ *
+ * <p>Does not guarantee a single campaign: logs that change while the voters are asked (the dead
+ * leader's last append still on its way) can make two followers campaign, or one whose log turns
+ * out behind. Raft's vote keeps that safe; its election timeout then decides, as without the
+ * watch.
+ *
+ * <p>Failure story (soak seed 1650345450, leader-kill): n1 led, n2 had restarted 25 s before and
+ * was still replaying its log on a loaded machine. n1 was killed; n2 and n3 found equal logs, and
+ * n2, first by id, campaigned and won, then took 15 s to apply its log before it could serve.
+ * Under this rule n2 waits {@link #APPLYING_WAIT_MILLIS} ms, n3 waits {@link #TIE_WAIT_MILLIS} ms
+ * for n2, sees no campaign, and campaigns itself.
+ */
+final class Candidacy {
+    /** How long a follower that left the election to a peer as far as itself waits for its campaign. */
+    static final long TIE_WAIT_MILLIS = 600;
+    /** How long a follower still applying its log waits for another's campaign before its own. */
+    static final long APPLYING_WAIT_MILLIS = 2 * TIE_WAIT_MILLIS;
+    /**
+     * Entries committed but not applied yet beyond which a follower counts as still applying its
+     * log. A follower that keeps up trails its commit index by what its state machine has queued.
+     */
+    static final long APPLYING_ENTRIES = 256;
+
+    /** Campaign after {@code waitMillis} unless another has (0: at once), or never ({@link #never}). */
+    record Plan(long waitMillis, String why) {
+        static final long NEVER = -1;
+
+        boolean now() {
+            return waitMillis == 0;
+        }
+
+        boolean never() {
+            return waitMillis == NEVER;
+        }
+    }
+
+    /** A voter that should campaign instead of this node; {@code tie} if only its id put it first. */
+    record Rival(String description, boolean tie) {}
+
+    private Candidacy() {}
+
+    /**
+     * What this node does, its leader gone.
+     *
+     * @param mine this node's last log entry (null: an empty log)
+     * @param self this node's id
+     * @param term this node's current term
+     * @param unapplied entries this node knows committed that its state machine has not applied yet
+     * @param answers the other voters' answers by id (the dead leader and the silent left out)
+     */
+    static Plan plan(
+            TermIndex mine, String self, long term, long unapplied, Map<String, RequestVoteReplyProto> answers) {
+        Optional<Rival> rival = aheadOf(mine, self, term, answers);
+        if (rival.isPresent() && !rival.get().tie()) {
+            return new Plan(Plan.NEVER, "leaves the election to " + rival.get().description());
+        }
+        if (unapplied > APPLYING_ENTRIES) {
+            return new Plan(
+                    APPLYING_WAIT_MILLIS,
+                    "is still applying its log (" + unapplied + " entries); leaves the others " + APPLYING_WAIT_MILLIS
+                            + " ms to campaign first");
+        }
+        if (rival.isPresent()) {
+            return new Plan(
+                    TIE_WAIT_MILLIS,
+                    "leaves the election to " + rival.get().description() + " for " + TIE_WAIT_MILLIS + " ms");
+        }
+        return new Plan(0, "campaigns");
+    }
+
+    /**
+     * The voter, of those that answered, that should campaign instead of {@code self}: one in a
+     * newer term than {@code term} already, or one whose last entry is ahead of {@code mine}, or as
+     * far with an id that comes first (a tie); empty if {@code self} should.
+     */
+    static Optional<Rival> aheadOf(TermIndex mine, String self, long term, Map<String, RequestVoteReplyProto> answers) {
+        Rival tie = null;
+        String tieId = null;
+        for (Map.Entry<String, RequestVoteReplyProto> answer : answers.entrySet()) {
+            String id = answer.getKey();
+            RequestVoteReplyProto reply = answer.getValue();
+            if (reply.getTerm() > term) {
+                return Optional.of(new Rival(id + " (in term " + reply.getTerm() + " already)", false));
+            }
+            if (!reply.hasLastEntry()) {
+                continue;
+            }
+            TermIndex theirs = TermIndex.valueOf(reply.getLastEntry());
+            int byLog = mine == null ? -1 : mine.compareTo(theirs);
+            if (byLog < 0) {
+                return Optional.of(new Rival(id + ", whose log is ahead (" + theirs + " against " + mine + ")", false));
+            }
+            if (byLog == 0 && id.compareTo(self) < 0 && (tieId == null || id.compareTo(tieId) < 0)) {
+                tieId = id;
+                tie = new Rival(id + ", whose log is as far and whose id comes first (" + theirs + ")", true);
+            }
+        }
+        return Optional.ofNullable(tie);
+    }
+}

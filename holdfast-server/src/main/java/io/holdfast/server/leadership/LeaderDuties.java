@@ -1,0 +1,273 @@
+package io.holdfast.server.leadership;
+
+import io.holdfast.Ticker;
+import io.holdfast.core.DueCommands;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.SessionTracker;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
+import io.holdfast.server.raft.LockStateMachine;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What only the leader does: keep the cluster clock, track session heartbeats, and propose the
+ * commands that make deadlines pass ({@link Command.ExpireSession}, {@link Command.Tick}).
+ *
+ * <p>The cluster clock continues from the table's clock at the moment this node became leader and
+ * runs on this node's monotonic ticker; the time between two leaders does not count, so a lease
+ * or session never loses time to an election. When this node becomes leader every session gets a
+ * fresh TTL before anything can expire: the old leader's heartbeat memory is gone with it.
+ */
+public final class LeaderDuties implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaderDuties.class);
+
+    private final String nodeId;
+    private final Ticker ticker;
+    private final LockStateMachine machine;
+    private final Function<Command.Envelope, CompletableFuture<Reply>> propose;
+    private final SessionTracker tracker = new SessionTracker();
+    /** What is due, shared with the in-process node: expiries and ticks, each once in flight. */
+    private final DueCommands dues = new DueCommands(tracker);
+
+    private final Thread thread;
+    private boolean active;
+    private boolean closed;
+    /** Set by {@link #wake()} and by answers to what was proposed: look again before waiting. */
+    private boolean woken;
+    /**
+     * While the duties thread waits: the cluster time (ms) at which it looks again by itself;
+     * {@link Long#MIN_VALUE} while it works.
+     */
+    private long sleepingUntil = Long.MIN_VALUE;
+    /** The cluster clock's origin: (table time, ticker reading) when this node became leader. */
+    private volatile long[] clockBase = {0, 0};
+
+    public LeaderDuties(
+            String nodeId,
+            Ticker ticker,
+            LockStateMachine machine,
+            Function<Command.Envelope, CompletableFuture<Reply>> propose) {
+        this.nodeId = nodeId;
+        this.ticker = ticker;
+        this.machine = machine;
+        this.propose = propose;
+        this.thread = DaemonThreads.thread(this::run, "holdfast-leader-duties-" + nodeId);
+        this.thread.start();
+    }
+
+    /** This node's state machine is up to date as leader: start the clock and the timers. */
+    public synchronized void start() {
+        Map<String, Long> ttls = new HashMap<>();
+        long now = machine.read(table -> {
+            for (String id : table.sessionIds()) {
+                ttls.put(id, TimeUnit.MILLISECONDS.toNanos(table.sessionTtlMillis(id)));
+            }
+            return table.now();
+        });
+        long nanos = ticker.nanos();
+        clockBase = new long[] {now, nanos};
+        tracker.reset(ttls, nanos);
+        dues.clear();
+        active = true;
+        LOG.info("Node {} leads: {} sessions get a fresh TTL", nodeId, ttls.size());
+        woken = true;
+        notifyAll();
+    }
+
+    public synchronized void stop() {
+        if (active) {
+            LOG.info("Node {} no longer leads", nodeId);
+        }
+        active = false;
+        tracker.reset(Map.of(), 0);
+    }
+
+    public synchronized boolean isActive() {
+        return active;
+    }
+
+    /**
+     * Milliseconds of cluster time; never behind the table's own clock. Takes no lock of its own,
+     * so it may be called under the state machine's lock (lock order: duties, then machine).
+     */
+    public long clusterNow() {
+        long[] base = clockBase;
+        long tableNow = machine.read(LockTable::now);
+        return Math.max(tableNow, base[0] + (ticker.nanos() - base[1]) / 1_000_000);
+    }
+
+    /** What became of a heartbeat: see {@link #touch}. */
+    public enum Touch {
+        /** The session's deadline moved to a TTL from now: the heartbeat may be acknowledged. */
+        ACKED,
+        /** Its expiry is in flight: the heartbeat must not be acknowledged (it may be applied). */
+        EXPIRING,
+        /** This node does not lead or does not track the session (expired, closed, just opened). */
+        UNTRACKED
+    }
+
+    /**
+     * A heartbeat, or any request, from a session the table knows. It is decided under the same
+     * monitor as what is due, so a session is never both found expired and acknowledged: once
+     * its expiry is proposed, heartbeats are {@link Touch#EXPIRING} until the outcome is known
+     * (applied: the session is gone; not applied: it is tracked again).
+     */
+    public synchronized Touch touch(String sessionId) {
+        if (!active) {
+            return Touch.UNTRACKED;
+        }
+        if (dues.isExpiring(sessionId)) {
+            return Touch.EXPIRING;
+        }
+        return tracker.touch(sessionId, ticker.nanos()) ? Touch.ACKED : Touch.UNTRACKED;
+    }
+
+    /**
+     * Milliseconds before each session expires unless it sends a heartbeat, as this leader tracks
+     * them; sessions it does not track (or every one, when it does not lead) are left out.
+     */
+    public synchronized Map<String, Long> ttlLeftMillis(java.util.Collection<String> sessionIds) {
+        Map<String, Long> out = new HashMap<>();
+        if (!active) {
+            return out;
+        }
+        long now = ticker.nanos();
+        for (String id : sessionIds) {
+            long deadline = tracker.deadline(id);
+            if (deadline != Long.MIN_VALUE) {
+                out.put(id, Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - now)));
+            }
+        }
+        return out;
+    }
+
+    public synchronized void opened(String sessionId, long ttlMillis) {
+        if (active) {
+            tracker.touch(sessionId, TimeUnit.MILLISECONDS.toNanos(ttlMillis), ticker.nanos());
+        }
+    }
+
+    public synchronized void ended(String sessionId) {
+        tracker.remove(sessionId);
+    }
+
+    /** Look again now: the table's deadlines or the sessions' may have changed. */
+    synchronized void wake() {
+        woken = true;
+        notifyAll();
+    }
+
+    /**
+     * An entry was applied and the table's earliest deadline is now {@code nextDeadline} (cluster
+     * ms, {@link Long#MAX_VALUE} for none). The duties thread is woken only if it sleeps past that
+     * deadline: an entry that adds no earlier deadline (almost every acquire and release) costs no
+     * thread wake-up. While the thread works, it is told to look again before it sleeps.
+     */
+    public synchronized void applied(long nextDeadline) {
+        if (!active) {
+            return; // a follower proposes nothing; start() wakes the thread when it leads
+        }
+        if (sleepingUntil == Long.MIN_VALUE) {
+            woken = true;
+        } else if (nextDeadline < sleepingUntil) {
+            woken = true;
+            notifyAll();
+        }
+    }
+
+    /**
+     * The duties loop. It decides what is due under this object's monitor, and proposes it
+     * <b>after letting go</b>: proposing may enter Raft on this thread, and Ratis calls {@link
+     * #stop()} while holding its own server lock when this node steps down. Proposing under the
+     * monitor deadlocked a stepping-down leader (found by {@code holdfast verify}'s zombie-leader
+     * scenario: the node held Ratis's lock forever, answered no vote, and the cluster had no
+     * leader); {@code LeaderDutiesTest} reproduces it.
+     */
+    private void run() {
+        while (true) {
+            List<Command> due;
+            long at = 0;
+            long park;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                due = new ArrayList<>();
+                park = DueCommands.MAX_PARK_MILLIS;
+                if (active) {
+                    try {
+                        DueCommands.Due d =
+                                dues.due(ticker.nanos(), clusterNow(), machine.read(LockTable::nextDeadline));
+                        due.addAll(d.commands());
+                        at = d.time();
+                        park = d.parkMillis();
+                    } catch (RuntimeException e) {
+                        LOG.warn("Leader duties failed; retrying", e);
+                    }
+                }
+            }
+            for (Command c : due) {
+                propose(at, c);
+            }
+            synchronized (this) {
+                try {
+                    if (!woken && !closed) {
+                        long millis = Math.max(1, Math.min(park, DueCommands.MAX_PARK_MILLIS));
+                        sleepingUntil = clusterNow() + millis;
+                        try {
+                            wait(millis);
+                        } finally {
+                            sleepingUntil = Long.MIN_VALUE;
+                        }
+                    }
+                    woken = false;
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Proposes one due command, outside the monitor; its outcome is noted under it. */
+    private void propose(long at, Command c) {
+        if (c instanceof Command.ExpireSession x) {
+            LOG.info("Session {} sent no heartbeat for its TTL; expiring it", x.sessionId());
+        }
+        CompletableFuture<Reply> reply;
+        try {
+            reply = propose.apply(Command.Envelope.of(at, c));
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.failedFuture(e);
+        }
+        reply.whenComplete((r, e) -> {
+            synchronized (this) {
+                dues.done(c, e == null);
+                if (!(c instanceof Command.ExpireSession)) {
+                    woken = true;
+                    notifyAll();
+                }
+            }
+        });
+    }
+
+    /** Whether the duties thread is waiting for its next deadline (for tests). */
+    synchronized boolean isSleeping() {
+        return sleepingUntil != Long.MIN_VALUE;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        active = false;
+        notifyAll();
+    }
+}

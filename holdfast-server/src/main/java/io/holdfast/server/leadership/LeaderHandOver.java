@@ -1,0 +1,133 @@
+package io.holdfast.server.leadership;
+
+import io.holdfast.internal.Causes;
+import io.holdfast.server.config.ServerConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands a leader's leadership to a follower: what a stopping leader does first ({@link #run}), and
+ * what a leader whose Ratis leader state is stuck does to clear it ({@link #handOver}, used by
+ * {@code StuckLeader}). It guarantees nothing beyond trying: a follower that is down or behind does
+ * not take it, and the caller then goes on without. Failure story: the only other voter is cut
+ * off; both transfers time out within the bound, and the stopping node stops as leader anyway.
+ */
+public final class LeaderHandOver {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaderHandOver.class);
+
+    private LeaderHandOver() {}
+
+    /** How long a stopping leader spends handing over its leadership, at most. */
+    private static final Duration HAND_OVER_TIMEOUT = Duration.ofMillis(1500);
+
+    /**
+     * A leader that stops hands its leadership to a follower first, through Ratis's leadership
+     * transfer (the follower is brought up to date, then starts an election at once), so that the
+     * cluster serves again within milliseconds instead of after an election timeout. Followers are
+     * tried in turn, the one heard from last first, within {@link #HAND_OVER_TIMEOUT} in all; when
+     * none takes it (none running, none caught up in time), the node stops anyway and the others
+     * elect a leader as after a crash. Safety does not depend on it: the transferee wins an ordinary
+     * election, which needs an up-to-date log.
+     */
+    public static void run(RaftServer raft, RaftGroupId group, ServerConfig config) {
+        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
+        try {
+            RaftServer.Division division = raft.getDivision(group);
+            // The members as the log has them now, not as --peers had them at start: one node grown
+            // into three hands over; three shrunk into one has nobody to hand to.
+            var voters =
+                    division.getRaftConf().getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER);
+            if (!division.getInfo().isLeader()
+                    || voters.size() < 2
+                    || voters.stream().noneMatch(p -> p.getId().equals(self))) {
+                return; // alone, or removed from the members: nobody to hand over to
+            }
+            Optional<RaftPeerId> to = handOver(raft, group, self, HAND_OVER_TIMEOUT);
+            if (to.isPresent()) {
+                LOG.info("Node {} handed its leadership to {} before stopping", config.nodeId(), to.get());
+            } else {
+                LOG.info("Node {} stops as leader: no follower took over; the others will elect one", config.nodeId());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.info("Node {} could not hand over its leadership: {}", config.nodeId(), Causes.rootMessage(e));
+        }
+    }
+
+    /**
+     * Hands this leader's leadership to one of the voters it replicates to, trying them in turn (the
+     * one heard from last first) within {@code within} in all.
+     *
+     * @return the member that took the leadership; empty when none did in time, or this node does
+     *     not lead (each refusal is logged at INFO)
+     */
+    public static Optional<RaftPeerId> handOver(RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within) {
+        return handOver(raft, group, self, within, self);
+    }
+
+    /**
+     * As {@link #handOver(RaftServer, RaftGroupId, RaftPeerId, Duration)}, never to {@code skip}
+     * (a voter known not to be able to take it).
+     */
+    public static Optional<RaftPeerId> handOver(
+            RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within, RaftPeerId skip) {
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            RaftServer.Division division = raft.getDivision(group);
+            if (!division.getInfo().isLeader()) {
+                return Optional.empty();
+            }
+            var voters =
+                    division.getRaftConf().getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER);
+            List<RaftPeerId> followers = new ArrayList<>();
+            division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
+                    .sorted(java.util.Comparator.comparingLong(f -> f.getLastRpcElapsedTimeMs()))
+                    .map(f -> RaftPeerId.valueOf(f.getId().getId()))
+                    .filter(id -> !id.equals(self)
+                            && !id.equals(skip)
+                            && voters.stream().anyMatch(v -> v.getId().equals(id)))
+                    .forEach(followers::add);
+            for (RaftPeerId follower : followers) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left < 50) {
+                    break;
+                }
+                TransferLeadershipRequest request =
+                        new TransferLeadershipRequest(ClientId.randomId(), self, group, 0, follower, left);
+                try {
+                    RaftClientReply reply = RaftAdmin.offThread(() -> raft.transferLeadershipAsync(request))
+                            .get(left + 200, TimeUnit.MILLISECONDS);
+                    if (reply.isSuccess()) {
+                        return Optional.of(follower);
+                    }
+                    LOG.info(
+                            "{} did not take the leadership: {}",
+                            follower,
+                            reply.getException() == null
+                                    ? "no reason given"
+                                    : Causes.rootMessage(reply.getException()));
+                } catch (ExecutionException | TimeoutException e) {
+                    LOG.info("{} did not take the leadership: {}", follower, Causes.rootMessage(e));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.info("Node {} could not hand over its leadership: {}", self, Causes.rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,258 @@
+package io.holdfast.server.membership;
+
+import io.holdfast.internal.Causes;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.ServerConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the other members of a cluster say of it before this node's Raft server starts: each is
+ * asked for its group information (Ratis's admin call on the Raft port) and answers with its
+ * current members, its commit index and the commit index it last heard from this node ({@link
+ * PeerView}), or gives no answer ({@link Silence}). {@link RejoinGuard} decides on the answers;
+ * {@link DivisionWatch} asks the same question of a running node's peers.
+ *
+ * <p>Guarantees: every ask is bounded ({@link #TIMEOUT}, then {@link #RETRY_TIMEOUT} for a peer
+ * asked again, {@link #PATIENCE} in all); a peer that does not answer never fails the caller, it is
+ * a {@link Silence}. Not guaranteed: that a silent peer is down; a peer that is up but slow and
+ * one that is not up are told apart only by how the connection failed.
+ */
+public final class PeerViews {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerViews.class);
+
+    /** How long each peer may take to answer the first time it is asked. */
+    static final Duration TIMEOUT = Duration.ofSeconds(2);
+
+    /** How long a peer that is up but slow may take to answer when it is asked again. */
+    static final Duration RETRY_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * How long an empty node keeps asking again the peers that are up but slow, while no peer has
+     * told it the members: a new member of a running cluster must not take a slow cluster for one
+     * being formed.
+     */
+    public static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    /** The pause between two rounds of asking again. */
+    private static final Duration PAUSE = Duration.ofMillis(500);
+
+    private PeerViews() {}
+
+    /**
+     * What one peer said: its current members (voters and learners, old and new during a change),
+     * its commit index, and the commit index it last heard from the node asking (-1: none).
+     */
+    public record PeerView(String id, Set<String> members, long committed, long heardFromSelf) {}
+
+    /**
+     * A peer that gave no answer: why, in a few words, and whether it may be up but slow (it timed
+     * out or failed after connecting) rather than not up (nothing listens at its address, or its
+     * name does not resolve yet, as a pod's before the pod exists).
+     */
+    record Silence(String reason, boolean slow) {
+        static Silence of(Throwable failure) {
+            for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
+                if (c instanceof java.net.ConnectException || c instanceof java.net.UnknownHostException) {
+                    return new Silence(Causes.rootMessage(failure), false);
+                }
+            }
+            return new Silence(Causes.rootMessage(failure), true);
+        }
+
+        @Override
+        public String toString() {
+            return reason;
+        }
+    }
+
+    /**
+     * Asks every other member, then asks again those that are up but slow, for up to {@link
+     * #PATIENCE}, while no answer reports the members. A peer that is not up (nothing listens at its
+     * address) is not waited for: the members of a cluster being formed open their Raft ports only
+     * after this check, so waiting for them would hold every first start of a cluster.
+     *
+     * <p>Without the second round, a new member of a running cluster whose peers answered late (a
+     * cold TLS handshake on a starved machine: growth from three pods to five did this twice) takes
+     * the cluster for one being formed, starts with every member, stands for election, and Ratis
+     * closes its division for good; and a member removed while it was stopped, restarted with its
+     * data, is not told of its removal.
+     */
+    static Map<String, Object> askPatiently(ServerConfig config, RaftGroup group, Parameters parameters) {
+        RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
+        List<RaftPeer> others = new ArrayList<>();
+        for (RaftPeer peer : group.getPeers()) {
+            if (!peer.getId().equals(self)) {
+                others.add(peer);
+            }
+        }
+        Map<String, Object> answers = askAll(self, others, group, parameters, TIMEOUT);
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (true) {
+            List<RaftPeer> slow = slowWithoutMembers(others, answers);
+            if (slow.isEmpty() || System.nanoTime() - deadline >= 0) {
+                return answers;
+            }
+            LOG.info(
+                    "Node {} has no data yet and no peer has told it the members ({}): asking {} again, for up to {} s",
+                    config.nodeId(),
+                    answers,
+                    slow.stream().map(p -> p.getId().toString()).toList(),
+                    PATIENCE.toSeconds());
+            try {
+                Thread.sleep(PAUSE.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return answers;
+            }
+            answers.putAll(askAll(self, slow, group, parameters, RETRY_TIMEOUT));
+        }
+    }
+
+    /** The peers to ask again: those that may be up but slow, unless some answer reports the members. */
+    static List<RaftPeer> slowWithoutMembers(List<RaftPeer> peers, Map<String, Object> answers) {
+        List<RaftPeer> slow = new ArrayList<>();
+        for (RaftPeer peer : peers) {
+            Object answer = answers.get(peer.getId().toString());
+            if (answer instanceof PeerView view
+                    && view.members() != null
+                    && !view.members().isEmpty()) {
+                return List.of();
+            }
+            if (answer instanceof Silence silence && silence.slow()) {
+                slow.add(peer);
+            }
+        }
+        return slow;
+    }
+
+    /**
+     * Asks {@code peers} at once; each answer is a {@link PeerView} or a {@link Silence}. Takes at
+     * most about {@code timeout}.
+     */
+    static Map<String, Object> askAll(
+            RaftPeerId self, List<RaftPeer> peers, RaftGroup group, Parameters parameters, Duration timeout) {
+        Map<String, CompletableFuture<PeerView>> asked = new LinkedHashMap<>();
+        ExecutorService pool = Executors.newCachedThreadPool(DaemonThreads.named("holdfast-rejoin-guard"));
+        try {
+            for (RaftPeer peer : peers) {
+                asked.put(
+                        peer.getId().toString(),
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    try {
+                                        return ask(peer, self, group, parameters, timeout);
+                                    } catch (IOException e) {
+                                        throw new java.io.UncheckedIOException(e);
+                                    }
+                                },
+                                pool));
+            }
+            long deadline = System.nanoTime() + timeout.plusSeconds(1).toNanos();
+            Map<String, Object> answers = new LinkedHashMap<>();
+            for (Map.Entry<String, CompletableFuture<PeerView>> e : asked.entrySet()) {
+                try {
+                    answers.put(
+                            e.getKey(),
+                            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (TimeoutException ex) {
+                    answers.put(e.getKey(), new Silence("no answer in time", true));
+                } catch (ExecutionException | RuntimeException ex) {
+                    answers.put(e.getKey(), Silence.of(ex));
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    answers.put(e.getKey(), new Silence("interrupted", false));
+                }
+            }
+            return answers;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The commit index {@code peer} last heard from {@code self}, if it heard any. */
+    public static Optional<Long> commitIndexKnownBy(
+            RaftPeer peer, RaftPeerId self, RaftGroup group, Parameters parameters) throws IOException {
+        long heard = ask(peer, self, group, parameters, TIMEOUT).heardFromSelf();
+        return heard < 0 ? Optional.empty() : Optional.of(heard);
+    }
+
+    /** What {@code peer} says of the group and of {@code self}. */
+    static PeerView ask(RaftPeer peer, RaftPeerId self, RaftGroup group, Parameters parameters, Duration timeout)
+            throws IOException {
+        GroupInfoReply info = groupInfo(peer, group, parameters, timeout);
+        long heard = -1;
+        for (CommitInfoProto c : info.getCommitInfos()) {
+            if (RaftPeerId.valueOf(c.getServer().getId()).equals(self)) {
+                heard = c.getCommitIndex();
+            }
+        }
+        Set<String> members = info.getConf()
+                .map(conf -> {
+                    Set<String> ids = new HashSet<>();
+                    for (List<RaftPeerProto> list : List.of(
+                            conf.getPeersList(),
+                            conf.getOldPeersList(),
+                            conf.getListenersList(),
+                            conf.getOldListenersList())) {
+                        list.forEach(p -> ids.add(p.getId().toStringUtf8()));
+                    }
+                    return ids;
+                })
+                .orElse(null);
+        long committed = info.getLogInfoProto() == null
+                ? -1
+                : info.getLogInfoProto().getCommitted().getIndex();
+        return new PeerView(peer.getId().toString(), members, committed, heard);
+    }
+
+    /**
+     * {@code peer}'s group information (Ratis's admin call on its Raft port, answered whether or not
+     * a leader exists): its newest configuration, its role and leader, its commit indexes.
+     */
+    static GroupInfoReply groupInfo(RaftPeer peer, RaftGroup group, Parameters parameters, Duration timeout)
+            throws IOException {
+        RaftProperties properties = new RaftProperties();
+        RaftClientConfigKeys.Rpc.setRequestTimeout(
+                properties, TimeDuration.valueOf(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        try (RaftClient client = RaftClient.newBuilder()
+                .setRaftGroup(group)
+                .setProperties(properties)
+                .setParameters(parameters)
+                .setClientId(ClientId.randomId())
+                .setRetryPolicy(RetryPolicies.noRetry())
+                .setClientRpc(RaftSettings.clientRpc(parameters, properties))
+                .build()) {
+            return client.getGroupManagementApi(peer.getId()).info(group.getGroupId());
+        }
+    }
+}

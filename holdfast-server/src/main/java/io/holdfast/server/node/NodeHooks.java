@@ -1,0 +1,166 @@
+package io.holdfast.server.node;
+
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
+import io.holdfast.server.raft.ClusterIdRecord;
+import io.holdfast.server.raft.StateMachineHooks;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a node does with what its state machine tells it ({@link StateMachineHooks}): each applied
+ * entry feeds the metrics, the cluster identity, the change record for watches, the audit trail,
+ * the leader's session bookkeeping, the sessions' event memory and the subscribers' events; a
+ * change of leadership starts or stops the leader's duties and ends the subscriptions clients must
+ * take to the new leader.
+ *
+ * <p><b>Guarantees.</b> Runs on Ratis's apply thread and returns without waiting on the network:
+ * events go to their subscribers through {@link EventRouter}'s own thread, proposals through the
+ * {@link Proposer}. Every replica feeds the same parts in the same order, since it applies the same
+ * log. <b>Not guaranteed:</b> that a subscriber hears an event it was not subscribed for when it
+ * was applied (see {@link EventRouter}).
+ */
+final class NodeHooks implements StateMachineHooks {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeHooks.class);
+
+    private final NodeParts parts;
+
+    NodeHooks(NodeParts parts) {
+        this.parts = parts;
+    }
+
+    @Override
+    public void applied(Applied entry) {
+        long index = entry.index();
+        List<Command.Envelope> commands = entry.commands();
+        List<Reply> replies = entry.replies();
+        List<List<Event>> events = entry.events();
+        parts.metrics().applied(commands, replies, events);
+        parts.identity().applied(commands);
+        parts.changeLog().append(index, entry.changes());
+        parts.inspector().tableClock(entry.tableNow());
+        List<String> closed = List.of();
+        for (int i = 0; i < commands.size() && i < replies.size(); i++) {
+            if (commands.get(i) == null) {
+                continue;
+            }
+            parts.audit().applied(commands.get(i), replies.get(i), events.get(i));
+            Command c = commands.get(i).command();
+            if (c instanceof Command.OpenSession open && replies.get(i) instanceof Reply.Ok) {
+                parts.duties().opened(open.sessionId(), open.ttlMillis());
+                parts.sessionEvents().opened(open.sessionId());
+            } else if (c instanceof Command.CloseSession close && replies.get(i) instanceof Reply.Ok) {
+                parts.duties().ended(close.invocation().sessionId());
+                closed = closed.isEmpty() ? new java.util.ArrayList<>(1) : closed;
+                closed.add(close.invocation().sessionId());
+            }
+        }
+        parts.sessionEvents().append(index, events, closed);
+        for (List<Event> caused : events) {
+            for (Event e : caused) {
+                if (e instanceof Event.SessionExpired expired) {
+                    parts.duties().ended(expired.sessionId());
+                    logExpiry(expired.sessionId(), caused);
+                }
+            }
+            parts.events().deliver(caused);
+        }
+        parts.duties().applied(entry.nextDeadline());
+    }
+
+    @Override
+    public void tableLoaded(long index) {
+        parts.machine().read(ClusterIdRecord::inTable).ifPresent(parts.identity()::seen);
+        parts.sessionEvents().loaded(index);
+        parts.changeLog().loaded(index);
+    }
+
+    @Override
+    public void leaderReady() {
+        parts.duties().start();
+        parts.identity().leaderReady(parts.machine().read(ClusterIdRecord::inTable), parts.proposer()::propose);
+        io.holdfast.core.AccessRules initial = parts.initialRules();
+        if (initial != null && parts.machine().read(t -> t.accessRules() == null)) {
+            LOG.info("No access rules in force: proposing the {} this node started with", initial);
+            parts.proposer()
+                    .propose(Command.Envelope.of(
+                            parts.duties().clusterNow(), new Command.SetAccessRules(initial.text())))
+                    .whenComplete((reply, error) -> {
+                        if (error != null || reply instanceof Reply.Failed) {
+                            LOG.warn("The initial access rules were not applied: {}", error != null ? error : reply);
+                        }
+                    });
+        }
+    }
+
+    /** One line per expired session, with the grants it lost (they are in the same event list). */
+    private void logExpiry(String sessionId, List<Event> caused) {
+        StringBuilder lost = new StringBuilder();
+        for (Event e : caused) {
+            if (e instanceof Event.Lost l && l.sessionId().equals(sessionId)) {
+                lost.append(lost.length() == 0 ? "" : ", ")
+                        .append(l.name())
+                        .append(" (token ")
+                        .append(l.token())
+                        .append(')');
+            }
+        }
+        LOG.atInfo()
+                .addKeyValue("event", "session-expired")
+                .addKeyValue("node", parts.selfId())
+                .addKeyValue("session", sessionId)
+                .log(
+                        "Session {} expired (no heartbeat within its TTL); {}",
+                        sessionId,
+                        lost.length() == 0 ? "it held nothing" : "it lost " + lost);
+    }
+
+    @Override
+    public void leaderChanged(String leader) {
+        parts.metrics().leaderChanged();
+        parts.events()
+                .runInOrder(() -> LOG.atInfo()
+                        .addKeyValue("event", "leader-changed")
+                        .addKeyValue("node", parts.selfId())
+                        .addKeyValue("leader", leader)
+                        .addKeyValue("term", parts.gateway().term())
+                        .log(
+                                leader == null
+                                        ? "Node {} knows no leader (term {})"
+                                        : parts.selfId().toString().equals(leader)
+                                                ? "Node {} is now the leader (term {})"
+                                                : "Node {}" + " follows leader " + leader + " (term {})",
+                                parts.selfId(),
+                                parts.gateway().term()));
+    }
+
+    @Override
+    public void halted(String reason) {
+        parts.halt().complete(reason);
+    }
+
+    @Override
+    public void snapshotTaken(long index, long bytes) {
+        parts.metrics().snapshot(bytes);
+        LOG.atInfo()
+                .addKeyValue("event", "snapshot")
+                .addKeyValue("node", parts.selfId())
+                .addKeyValue("index", index)
+                .addKeyValue("bytes", bytes)
+                .log("Node {} wrote a snapshot at log index {} ({} bytes)", parts.selfId(), index, bytes);
+    }
+
+    @Override
+    public void notLeader() {
+        parts.duties().stop();
+        endSubscriptions(parts, "this node is no longer the leader");
+    }
+
+    /** Ends every event subscription and waiting outcome on this node, telling each {@code why}. */
+    static void endSubscriptions(NodeParts parts, String why) {
+        parts.events().endAll(() -> parts.gateway().notLeader(why));
+        parts.sessionEvents().failOutcomes(() -> parts.gateway().notLeader(why));
+    }
+}

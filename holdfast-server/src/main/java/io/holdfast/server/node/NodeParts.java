@@ -1,0 +1,326 @@
+package io.holdfast.server.node;
+
+import io.holdfast.Ticker;
+import io.holdfast.core.AccessRules;
+import io.holdfast.core.ChangeLog;
+import io.holdfast.core.LockTable;
+import io.holdfast.core.PlantedBug;
+import io.holdfast.endpoint.Authenticator;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.config.StartupException;
+import io.holdfast.server.leadership.LeaderDuties;
+import io.holdfast.server.leadership.LeaderReads;
+import io.holdfast.server.leadership.LeaseRefusals;
+import io.holdfast.server.leadership.RaftGateway;
+import io.holdfast.server.membership.ClusterIdentity;
+import io.holdfast.server.membership.ClusterVersion;
+import io.holdfast.server.membership.Membership;
+import io.holdfast.server.membership.VersionAdmission;
+import io.holdfast.server.membership.VersionReport;
+import io.holdfast.server.raft.ClusterIdRecord;
+import io.holdfast.server.raft.LockStateMachine;
+import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+
+/**
+ * The parts of one node's lock service, each built once, here, in the order they depend on each
+ * other: the one place that wires a node's service, and the one set of dependencies its parts hold
+ * (Consul's {@code Deps}). The service ({@link RaftLockService}), the state machine's hooks ({@link
+ * NodeHooks}), the HTTP port and backups keep a reference to this object and ask it for the part
+ * they need when they need it; nobody copies a part into fields of its own, so there is one answer
+ * to "which gateway, which clock, which table" in a node. {@code HoldfastServer} opens the
+ * storage, builds the Raft server and this object, then starts Raft and the endpoints around it.
+ *
+ * <p><b>Guarantees.</b> Every part is built before the Raft server starts, and the state machine's
+ * hooks and command admission are set on it before then too, so no applied entry and no proposal
+ * meets a half-wired node. {@link #close} closes what this object started (the leader's timers, the
+ * proposer, the event threads and subscriptions), once; the Raft server is its owner's to close.
+ *
+ * <p><b>Not guaranteed:</b> that a part is usable before the Raft server runs (reads of the table
+ * are; anything that asks Ratis is not).
+ */
+public final class NodeParts implements AutoCloseable {
+    private final ServerConfig config;
+    private final RaftServer raft;
+    private final RaftPeerId selfId;
+    private final LockStateMachine machine;
+    private final ServerMetrics metrics;
+    private final Ticker ticker;
+    private final LeaseRefusals leaseRefusals;
+    private final RaftGateway gateway;
+    private final ClusterVersion clusterVersion;
+    private final Membership membership;
+    private final EventRouter events;
+    private final SessionEvents sessionEvents;
+    private final ChangeLog changeLog;
+    private final ExecutorService changeWakeups;
+    private final Proposer proposer;
+    private final AuditLog audit;
+    private final LeaderDuties duties;
+    private final LeaderReads reads;
+    private final NodeInspector inspector;
+    private final ClusterIdentity identity;
+    private final AccessRules initialRules;
+    private final Set<PlantedBug> bugs;
+    private final CompletableFuture<String> halt = new CompletableFuture<>();
+    private final CompletableFuture<String> removal = new CompletableFuture<>();
+    private final RaftLockService service;
+
+    /**
+     * Wires the service of a node whose Raft server is built but not started.
+     *
+     * @param clientAddresses the members' client addresses given at start
+     * @param bugs planted bugs (verification only); grant-without-quorum and
+     *     release-lost-on-step-down matter here
+     * @throws StartupException when the data directory's cluster id cannot be read
+     */
+    public NodeParts(
+            ServerConfig config,
+            RaftServer raft,
+            LockStateMachine machine,
+            Map<RaftPeerId, String> clientAddresses,
+            Ticker ticker,
+            Set<PlantedBug> bugs,
+            ServerMetrics metrics)
+            throws StartupException {
+        String self = config.nodeId();
+        this.config = config;
+        this.raft = raft;
+        this.selfId = RaftPeerId.valueOf(self);
+        this.machine = machine;
+        this.metrics = metrics;
+        this.ticker = ticker;
+        this.bugs = Set.copyOf(bugs);
+        this.initialRules = config.auth() == null ? null : config.auth().rules();
+        this.identity = new ClusterIdentity(config.dataDir(), self, halt::complete);
+        this.leaseRefusals = new LeaseRefusals(self, ticker);
+        metrics.leaseCheckRefusals(leaseRefusals);
+        this.gateway =
+                new RaftGateway(raft, RaftSettings.GROUP_ID, selfId, clientAddresses, this::leads, leaseRefusals);
+        this.clusterVersion = new ClusterVersion(machine);
+        this.membership = new Membership(
+                raft, RaftSettings.GROUP_ID, selfId, gateway::notLeader, new VersionAdmission(clusterVersion, ticker));
+        this.events = new EventRouter(self);
+        this.sessionEvents = new SessionEvents(self);
+        this.changeWakeups = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-watches-" + self));
+        this.changeLog = new ChangeLog();
+        this.proposer = new Proposer(self, this::write);
+        this.audit = new AuditLog(self);
+        this.duties = new LeaderDuties(self, ticker, machine, proposer::propose);
+        this.reads = new LeaderReads(gateway, duties, machine);
+        this.inspector = new NodeInspector(gateway, machine, clusterVersion, duties, this::isAdmin, ticker);
+        this.service = new RaftLockService(this);
+        machine.setHooks(new NodeHooks(this));
+        machine.setAdmission(clusterVersion);
+        var loaded = machine.getLastAppliedTermIndex();
+        if (loaded != null && loaded.getIndex() > 0) {
+            sessionEvents.loaded(loaded.getIndex()); // a snapshot loaded before the hooks were set
+            changeLog.loaded(loaded.getIndex());
+        }
+        machine.read(ClusterIdRecord::inTable).ifPresent(identity::seen);
+        metrics.memberContact(gateway::memberContactMillis);
+        metrics.bind(
+                () -> machine.read(LockTable::stats),
+                () -> machine.read(LockTable::refusals),
+                duties::isActive,
+                gateway::term,
+                () -> {
+                    var last = machine.getLastAppliedTermIndex();
+                    return last == null ? -1L : last.getIndex();
+                });
+    }
+
+    /** How this node runs: its id, members, ports, data directory, TLS and access control. */
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** The Raft server (Ratis) this node's service runs in. */
+    public RaftServer raft() {
+        return raft;
+    }
+
+    /** This node's Raft division (the one group every Holdfast node runs). */
+    public RaftServer.Division division() throws IOException {
+        return raft.getDivision(RaftSettings.GROUP_ID);
+    }
+
+    /** This node's id as Ratis knows it. */
+    public RaftPeerId selfId() {
+        return selfId;
+    }
+
+    /** The state machine over the lock table; the Raft server was built with it. */
+    public LockStateMachine machine() {
+        return machine;
+    }
+
+    /** Every meter of the node. */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** The node's time: leases, leader duties and the latencies in {@link #metrics}. */
+    public Ticker ticker() {
+        return ticker;
+    }
+
+    /** The lease check's refusals, counted and logged. */
+    public LeaseRefusals leaseRefusals() {
+        return leaseRefusals;
+    }
+
+    /** Writes and read barriers into the Raft group, the leader's lease, who leads. */
+    public RaftGateway gateway() {
+        return gateway;
+    }
+
+    /** The cluster's protocol version, and which commands the leader may log by it. */
+    public ClusterVersion clusterVersion() {
+        return clusterVersion;
+    }
+
+    /** Changes of the members. */
+    public Membership membership() {
+        return membership;
+    }
+
+    /** Events to this node's subscribers, in order. */
+    public EventRouter events() {
+        return events;
+    }
+
+    /** The recent events of every session, for clients that read them over HTTP. */
+    public SessionEvents sessionEvents() {
+        return sessionEvents;
+    }
+
+    /** The recent changes of the table, for watches. */
+    public ChangeLog changeLog() {
+        return changeLog;
+    }
+
+    /** Where watches waiting for a change are woken. */
+    public ExecutorService changeWakeups() {
+        return changeWakeups;
+    }
+
+    /** Batches commands into log entries. */
+    public Proposer proposer() {
+        return proposer;
+    }
+
+    /** The audit trail. */
+    public AuditLog audit() {
+        return audit;
+    }
+
+    /** What only the leader does: the cluster clock, session heartbeats, expiries. */
+    public LeaderDuties duties() {
+        return duties;
+    }
+
+    /** The reads clients make of the table, linearizable, at the leader. */
+    public LeaderReads reads() {
+        return reads;
+    }
+
+    /** What operators read of this node. */
+    public NodeInspector inspector() {
+        return inspector;
+    }
+
+    /** The cluster's identity as this node keeps it. */
+    public ClusterIdentity identity() {
+        return identity;
+    }
+
+    /** The access rules this node requires ({@code --auth-rules}); null if none. */
+    public AccessRules initialRules() {
+        return initialRules;
+    }
+
+    /** Whether {@code bug} is planted in this node (verification only). */
+    public boolean planted(PlantedBug bug) {
+        return bugs.contains(bug);
+    }
+
+    /** Completes with the reason when this replica stopped applying the log or Ratis closed its division. */
+    public CompletableFuture<String> halt() {
+        return halt;
+    }
+
+    /** Completes with the line saying so when this node was removed from the members ({@code DivisionWatch}). */
+    public CompletableFuture<String> removal() {
+        return removal;
+    }
+
+    /** The lock service: what the client port and the HTTP protocol serve. */
+    public RaftLockService service() {
+        return service;
+    }
+
+    /** Whether this node serves as the leader now (its leader duties run). */
+    public boolean leads() {
+        return duties.isActive();
+    }
+
+    /** Whether this node requires access rules ({@code --auth-rules}) and none are in force yet. */
+    public boolean rulesPending() {
+        return initialRules != null && machine.read(t -> t.accessRules() == null);
+    }
+
+    /** Whether the identity is an admin (or access control is off); nobody is while {@link #rulesPending}. */
+    public boolean isAdmin(String identity) {
+        return !rulesPending() && machine.read(t -> t.isAdmin(identity));
+    }
+
+    /** Who calls, on the client and HTTP ports: tokens, certificates and this replica's deny list of tokens. */
+    public Authenticator authenticator() {
+        ServerConfig.Auth auth = config.auth() == null ? new ServerConfig.Auth(null, null) : config.auth();
+        return new Authenticator(auth.tokens(), auth.required(), jti -> machine.read(t -> t.isTokenRevoked(jti)));
+    }
+
+    /** The id of the leader this node knows of, or null. */
+    public String leaderId() {
+        try {
+            RaftPeerId id = division().getInfo().getLeaderId();
+            return id == null ? null : id.toString();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The leader's HTTP address ({@code host:port}) as the members reported it, or null. */
+    public String leaderHttpAddress() {
+        return VersionReport.leaderHttpAddress(raft, RaftSettings.GROUP_ID, machine);
+    }
+
+    /** Stops the leader's timers, the proposer and the event threads, and ends every subscription. */
+    @Override
+    public void close() {
+        duties.close();
+        proposer.close();
+        NodeHooks.endSubscriptions(this, "the server is shutting down");
+        events.close();
+        sessionEvents.close();
+        changeWakeups.shutdown();
+    }
+
+    /** Writes one entry through Raft; completes with the entry's reply bytes. */
+    private CompletableFuture<byte[]> write(byte[] entry) {
+        long start = ticker.nanos();
+        return gateway.write(entry).thenApply(reply -> {
+            metrics.raftCommit(ticker.nanos() - start);
+            return reply.getMessage().getContent().toByteArray();
+        });
+    }
+}

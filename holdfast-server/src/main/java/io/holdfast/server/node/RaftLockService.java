@@ -1,0 +1,326 @@
+package io.holdfast.server.node;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.LockInfo;
+import io.holdfast.UnavailableException;
+import io.holdfast.core.CommandCodec;
+import io.holdfast.core.PlantedBug;
+import io.holdfast.endpoint.ServerTracing;
+import io.holdfast.internal.Causes;
+import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
+import io.holdfast.model.Command;
+import io.holdfast.model.LockService;
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.model.RegisterValue;
+import io.holdfast.model.Reply;
+import io.holdfast.protocol.Spans;
+import io.holdfast.server.leadership.LeaderDuties;
+import io.holdfast.server.leadership.LeaderReads;
+import io.holdfast.server.leadership.LeaseRefusals;
+import io.holdfast.server.leadership.RaftGateway;
+import io.holdfast.server.membership.Membership;
+import io.holdfast.server.raft.LockStateMachine;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The lock service of one Raft node: what the gRPC endpoint serves. Only the leader serves; a
+ * follower answers every call with {@link NotLeaderException} naming the leader's client address
+ * if it knows it.
+ *
+ * <p>Writes are stamped with the cluster clock, batched by the {@link Proposer}, replicated and
+ * made durable by Ratis, then applied by the {@link LockStateMachine}; the reply comes from the
+ * apply. Reads wait for a linearizable read barrier, then read the local table. Events emitted by
+ * the apply are delivered, in order, to the subscriber of their session on this node; when this
+ * node stops leading, every subscription is ended so that clients go to the new leader.
+ *
+ * <p>This class is the gate (who may submit what, when); what the node does with each applied entry
+ * is {@link NodeHooks}'. The parts it serves with have their own contracts and come from {@link
+ * NodeParts}, which it holds and asks, never copies: {@link RaftGateway} (writes, read barriers, the leader's lease, who
+ * leads), {@link LeaderReads} (what clients read of the table), {@link EventRouter} (events to
+ * subscribers, in order), {@link NodeInspector} (what operators read), {@link LeaderDuties} (cluster time, session TTLs, ticks), {@link Proposer}
+ * (batching) and {@link Membership} (member changes).
+ */
+public final class RaftLockService implements LockService {
+    private final NodeParts parts;
+    /** Null unless the bug grant-without-quorum is planted. */
+    private final GrantWithoutQuorum grantWithoutQuorum;
+    /** Planted bug release-lost-on-step-down (verification only). */
+    private final boolean releaseLostOnStepDown;
+
+    private final ServerTracing tracing = ServerTracing.global();
+
+    /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
+    RaftLockService(NodeParts parts) {
+        this.parts = parts;
+        this.grantWithoutQuorum = parts.planted(PlantedBug.GRANT_WITHOUT_QUORUM)
+                ? new GrantWithoutQuorum(parts.proposer()::propose)
+                : null;
+        this.releaseLostOnStepDown = parts.planted(PlantedBug.RELEASE_LOST_ON_STEP_DOWN);
+    }
+
+    // ------------------------------------------------------------------ LockService
+
+    @Override
+    public CompletableFuture<Reply> submit(Command command) {
+        return submit(command, null);
+    }
+
+    /**
+     * Proposes the command with the caller's identity: the table checks it at apply, on every
+     * replica, against the access rules in force at that point of the log.
+     */
+    @Override
+    public CompletableFuture<Reply> submit(Command command, String identity) {
+        long start = parts.ticker().nanos();
+        // Inside the request's span, if it records: from the proposal to the table's answer.
+        Span commit = tracing.startInside("holdfast.commit");
+        CompletableFuture<Reply> reply;
+        try (Scope ignored = Spans.current(commit)) {
+            reply = Spans.endWhenDone(commit, submitTimed(command, identity));
+        }
+        reply.whenComplete((r, e) -> parts.metrics()
+                .request(command, r != null ? r : e, parts.ticker().nanos() - start));
+        return reply;
+    }
+
+    private CompletableFuture<Reply> submitTimed(Command command, String identity) {
+        if (!parts.duties().isActive()) {
+            return CompletableFuture.failedFuture(parts.gateway().notLeader());
+        }
+        UnavailableException pending = rulesPending();
+        if (pending != null) {
+            return CompletableFuture.failedFuture(pending);
+        }
+        if (command instanceof Command.SetAccessRules set && set.text() == null && parts.initialRules() != null) {
+            return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
+                    "this node requires access rules (--auth-rules): restart the nodes without it to turn access"
+                            + " control off"));
+        }
+        if (io.holdfast.core.CommandKinds.membersOnly(command)) {
+            return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException(
+                    command.getClass().getSimpleName() + " is proposed by the members only"));
+        }
+        command =
+                parts.clusterVersion().loggable(command); // a fenced register write as the cluster's version can log it
+        int type = CommandCodec.typeOf(command);
+        if (!parts.machine().vocabulary().allInVersionOne()
+                || !parts.machine().vocabulary().knows(type)) {
+            String tooNew = parts.clusterVersion().refusal(type);
+            if (tooNew != null) {
+                return CompletableFuture.failedFuture(new io.holdfast.UnsupportedFeatureException(
+                        "the cluster cannot take this " + command.getClass().getSimpleName() + " yet: it " + tooNew));
+            }
+        }
+        if (command instanceof Command.ClientCommand cc
+                && mayUseSession(identity, cc.invocation().sessionId())) {
+            parts.duties().touch(cc.invocation().sessionId()); // any request is a heartbeat
+        }
+        Command.Envelope stamped = new Command.Envelope(parts.duties().clusterNow(), identity, command);
+        if (identity != null) {
+            return parts.proposer().propose(stamped);
+        }
+        if (grantWithoutQuorum != null) {
+            // PLANTED BUG (verification only): grant-without-quorum: a free-looking lock is
+            // granted from the local table before the log commits the acquire.
+            return grantWithoutQuorum.submit(stamped, parts.machine()::read);
+        }
+        if (releaseLostOnStepDown && command instanceof Command.Release) {
+            // PLANTED BUG (verification only): release-lost-on-step-down: a release that could not
+            // be replicated is answered as done.
+            return parts.proposer().propose(stamped).exceptionally(e -> Reply.Ok.INSTANCE);
+        }
+        return parts.proposer().propose(stamped);
+    }
+
+    /**
+     * A heartbeat is acknowledged only while this leader holds its lease: a majority of the voters
+     * (itself counted) answered it within {@link RaftGateway#leaseMillis()}, less than the shortest
+     * election timeout, so that no other leader can have been elected since. A refusal is counted
+     * and logged ({@link LeaseRefusals}).
+     *
+     * <p>Why: a client counts its leases valid for a TTL from the sending of its last acknowledged
+     * heartbeat, and a new leader gives every session a fresh TTL from its own start. A leader cut
+     * off from the others (or paused, then resumed) still takes itself for the leader until it
+     * notices, up to an election timeout later, while the others may have elected a new leader
+     * already. Heartbeats it acknowledged on its own say in that time would let its clients count
+     * on a TTL that ends after the new leader has expired them and handed their locks to others.
+     * (A Ratis read barrier does not help: it answers at once when nothing was committed since
+     * the last round that a majority acknowledged, which a deposed leader's last round was.)
+     *
+     * <p>Nor is a heartbeat acknowledged while the session's expiry is in flight (proposed, not
+     * yet applied): the expiry does not look at heartbeats, and once applied it hands the
+     * session's locks on while the client counts a fresh TTL from the acknowledged heartbeat. The
+     * client is told to ask again; the expiry is final on this leader (also when its proposal
+     * failed: it may still be applied), so the next answer is SESSION_EXPIRED, or, from a new
+     * leader, which gives every session a fresh TTL, an acknowledgement. (Found by {@code holdfast
+     * verify}: keys scenario, seed 2414307957.)
+     */
+    @Override
+    public CompletableFuture<Reply> keepAlive(String sessionId) {
+        if (!parts.duties().isActive()) {
+            return CompletableFuture.failedFuture(parts.gateway().notLeader());
+        }
+        if (!parts.machine().read(table -> table.hasSession(sessionId))) {
+            return CompletableFuture.completedFuture(
+                    Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
+        }
+        Optional<UnavailableException> refused = parts.gateway().leaseRefusal(LeaseRefusals.Refused.HEARTBEAT);
+        if (refused.isPresent()) {
+            return CompletableFuture.failedFuture(refused.get());
+        }
+        switch (parts.duties().touch(sessionId)) {
+            case ACKED:
+                return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+            case EXPIRING:
+                return CompletableFuture.failedFuture(new UnavailableException(
+                        "session " + sessionId + " is being expired: its heartbeats stopped for its TTL"));
+            default:
+                if (!parts.machine().read(table -> table.hasSession(sessionId))) {
+                    return CompletableFuture.completedFuture(Reply.Failed.of(
+                            ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
+                }
+                return CompletableFuture.failedFuture(
+                        new UnavailableException("session " + sessionId + " is not tracked by this leader yet"));
+        }
+    }
+
+    /** @throws NotLeaderException if this node does not lead: subscribe at the leader */
+    @Override
+    public void subscribe(String sessionId, Listener listener) {
+        if (!parts.duties().isActive()) {
+            throw parts.gateway().notLeader();
+        }
+        parts.events().subscribe(sessionId, listener);
+    }
+
+    @Override
+    public boolean mayRead(String identity, String name) {
+        if (rulesPending() != null) {
+            return false;
+        }
+        return parts.machine().read(t -> t.mayRead(identity, name));
+    }
+
+    @Override
+    public boolean mayUseSession(String identity, String sessionId) {
+        return parts.machine()
+                .read(t -> t.sessionIdentity(sessionId)
+                        .map(owner -> owner.equals(identity == null ? "" : identity))
+                        .orElse(true));
+    }
+
+    @Override
+    public void unsubscribe(String sessionId) {
+        parts.events().unsubscribe(sessionId);
+    }
+
+    @Override
+    public CompletableFuture<Optional<LockInfo>> describe(String name) {
+        return parts.reads().describe(name);
+    }
+
+    @Override
+    public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
+        return parts.reads().list(prefix, limit);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
+        return parts.reads().isCurrentHolder(name, token);
+    }
+
+    @Override
+    public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
+        return parts.reads().readRegister(key);
+    }
+
+    /** Only the keys {@code identity} may read ({@link #mayRead}). */
+    @Override
+    public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        return parts.reads().keys(prefix, after, limit, key -> mayRead(identity, key));
+    }
+
+    /** Closes the node's parts ({@link NodeParts#close}). */
+    @Override
+    public void close() {
+        parts.close();
+    }
+
+    /** Refuses while this node requires access rules and none are in force yet; else null. */
+    private UnavailableException rulesPending() {
+        if (!parts.rulesPending()) {
+            return null;
+        }
+        return new UnavailableException("the access rules are not in force yet (a new leader proposes them); retry");
+    }
+
+    /**
+     * Watches: answered by any member from the changes it applied (a follower's may lag the
+     * leader's by the entries it has not applied yet; positions are the same everywhere).
+     */
+    @Override
+    public CompletableFuture<ChangePage> changes(
+            String identity, io.holdfast.WatchTarget target, ChangePosition from, long waitMillis) {
+        return io.holdfast.node.ChangePolls.poll(parts.changeLog(), target, from, waitMillis, parts.changeWakeups());
+    }
+
+    /**
+     * Sessions through the client port: only the leader answers (a follower sends the client to
+     * it), so that the page is linearizable and has every session's TTL left.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.model.SessionPage> sessions(String identity, String after, int limit) {
+        if (!parts.duties().isActive()) {
+            return CompletableFuture.failedFuture(parts.gateway().notLeader());
+        }
+        return parts.inspector().sessions(identity, after, limit);
+    }
+
+    /** The members as this node sees them ({@link NodeInspector#cluster}). */
+    @Override
+    public CompletableFuture<io.holdfast.model.ClusterInfo> cluster() {
+        return parts.inspector().cluster();
+    }
+
+    /**
+     * Changes the members through Ratis ({@link Membership}); an admin's call only, when access
+     * control is on. Answers with the members as this node (the leader) sees them afterwards.
+     */
+    @Override
+    public CompletableFuture<io.holdfast.model.ClusterInfo> changeMembers(
+            String identity, io.holdfast.model.MembershipChange change) {
+        if (change == null) {
+            return CompletableFuture.failedFuture(new io.holdfast.InvalidArgumentException("no change given"));
+        }
+        if (!parts.duties().isActive()) {
+            return CompletableFuture.failedFuture(parts.gateway().notLeader());
+        }
+        if (!parts.isAdmin(identity)) {
+            return CompletableFuture.failedFuture(new io.holdfast.PermissionDeniedException(
+                    (identity == null ? "an unauthenticated client" : "identity " + identity)
+                            + " may not change the members: that needs admin"));
+        }
+        return parts.membership()
+                .change(change)
+                .handle((done, error) -> {
+                    parts.audit()
+                            .membersChanged(
+                                    parts.duties().clusterNow(),
+                                    identity,
+                                    change.describe(),
+                                    error == null ? "ok" : Causes.rootMessage(error));
+                    if (error != null) {
+                        throw error instanceof java.util.concurrent.CompletionException c
+                                ? c
+                                : new java.util.concurrent.CompletionException(error);
+                    }
+                    return done;
+                })
+                .thenCompose(done -> cluster());
+    }
+}

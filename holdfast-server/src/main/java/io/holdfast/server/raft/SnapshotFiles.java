@@ -1,0 +1,70 @@
+package io.holdfast.server.raft;
+
+import io.holdfast.core.LockTable;
+import io.holdfast.core.PlantedBug;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.File;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.Set;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.MD5FileUtil;
+
+/**
+ * The table's snapshots as files in Ratis's snapshot storage: written whole or not at all, and read
+ * back only when they are whole.
+ *
+ * <p><b>Guarantees.</b> {@link #write} writes to a temporary file, forces it to disk, moves it into
+ * place atomically and saves its MD5 beside it, then makes it the storage's latest snapshot: a crash
+ * at any moment leaves the previous snapshot the latest. {@link #read} checks that the file exists
+ * and matches its saved MD5 before it decodes a byte, and says which file failed and why: a damaged
+ * snapshot stops a node with one line, it is never half-loaded.
+ */
+final class SnapshotFiles {
+    /** Writes the table's snapshot form. */
+    @FunctionalInterface
+    interface TableWriter {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    private SnapshotFiles() {}
+
+    /** Writes the snapshot of the table at {@code last} into {@code storage}; returns the file's size. */
+    static long write(SimpleStateMachineStorage storage, TermIndex last, TableWriter table) throws IOException {
+        File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+        File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
+        try (FileOutputStream fos = new FileOutputStream(tmp);
+                BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
+            table.writeTo(out);
+            out.flush();
+            fos.getFD().sync();
+        }
+        Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+        var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
+        return file.length();
+    }
+
+    /** The table in {@code snapshot}'s file, checked first (see the class comment). */
+    static LockTable read(SingleFileSnapshotInfo snapshot, Set<PlantedBug> bugs) throws IOException {
+        File file = snapshot.getFile().getPath().toFile();
+        if (!file.exists()) {
+            throw new IOException("snapshot file " + file + " is missing");
+        }
+        if (snapshot.getFile().getFileDigest() != null) {
+            MD5FileUtil.verifySavedMD5(file, snapshot.getFile().getFileDigest());
+        }
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file.toPath()))) {
+            return LockTable.readSnapshot(in, bugs);
+        } catch (IOException e) {
+            throw new IOException("snapshot " + file + " cannot be loaded: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.holdfast.server.raft;
+
+import io.holdfast.model.Command;
+import io.holdfast.model.Event;
+import io.holdfast.model.Reply;
+import java.util.List;
+
+/**
+ * What the node learns from its state machine ({@link LockStateMachine}): applied entries,
+ * leadership, snapshots, and a stop. Called on Ratis's threads.
+ */
+public interface StateMachineHooks {
+    /** An entry was applied: see {@link Applied}. */
+    void applied(Applied entry);
+
+    void leaderReady();
+
+    void notLeader();
+
+    /**
+     * This node learnt of a new leader (null: none known). Called from inside Ratis: must
+     * return at once and not call back into the Raft server.
+     */
+    default void leaderChanged(String leader) {}
+
+    /**
+     * The table was replaced by a snapshot taken at log index {@code index} (at start, or one
+     * the leader sent): the entries up to it will not be applied here.
+     */
+    default void tableLoaded(long index) {}
+
+    /** A snapshot of {@code bytes} was written for log index {@code index}. */
+    default void snapshotTaken(long index, long bytes) {}
+
+    /**
+     * This replica stopped applying the log, for {@code reason} (one line): an entry holds a
+     * command of a kind this build does not know. Ratis closes the division right after.
+     */
+    default void halted(String reason) {}
+
+    /**
+     * An applied entry: its log index, its commands (null where damaged), their replies, and the
+     * events each command caused, all in the same order; the changes the entry made to holders,
+     * queues and registers, in order (for watches); then the table's clock and its earliest
+     * deadline ({@link io.holdfast.core.LockTable#nextDeadline()}) right after the entry, read under the apply lock
+     * so that the hook need not take it again.
+     */
+    record Applied(
+            long index,
+            List<Command.Envelope> commands,
+            List<Reply> replies,
+            List<List<Event>> events,
+            List<io.holdfast.WatchEvent> changes,
+            long tableNow,
+            long nextDeadline) {}
+}
