@@ -148,7 +148,14 @@ func IfAbsent() PutOption { return IfVersion(0) }
 // step as the session ends (ZooKeeper's ephemeral node, a key on etcd's lease).
 func Attached() PutOption { return func(o *putOptions) { o.attach = true } }
 
-// WithTTL deletes the key d after this write (1 s to 30 days).
+// MinKeyTTL and MaxKeyTTL bound a key's time to live (WithTTL).
+const (
+	MinKeyTTL = time.Second
+	MaxKeyTTL = 30 * 24 * time.Hour
+)
+
+// WithTTL deletes the key d after this write (MinKeyTTL to MaxKeyTTL: 1 s to
+// 30 days).
 func WithTTL(d time.Duration) PutOption { return func(o *putOptions) { o.ttl = d } }
 
 func putFields(key string, value []byte, opts []PutOption) (map[string]any, error) {
@@ -164,7 +171,7 @@ func putFields(key string, value []byte, opts []PutOption) (map[string]any, erro
 	if o.expected < AnyVersion {
 		return nil, invalidArgument("the expected version is 0 or more, or AnyVersion, not %d", o.expected)
 	}
-	if o.ttl != 0 && (o.ttl < time.Second || o.ttl > 30*24*time.Hour) {
+	if o.ttl != 0 && (o.ttl < MinKeyTTL || o.ttl > MaxKeyTTL) {
 		return nil, invalidArgument("a key's time to live is 1 s to 30 days, not %v", o.ttl)
 	}
 	f := map[string]any{"key": key, "value": base64.StdEncoding.EncodeToString(value), "expectedVersion": o.expected}

@@ -22,6 +22,9 @@ export const ANY_VERSION = -1;
 export const MAX_PAGE = 1000;
 /** The most compares, and ops per branch, of one transaction. */
 export const MAX_TXN_OPS = 128;
+/** The shortest and longest time to live of a key, in ms (`ttlMs`; 0: none). */
+export const MIN_TTL_MS = 1000;
+export const MAX_TTL_MS = 30 * 86_400_000;
 
 /** One key as a read, a list or a watch saw it. */
 export interface KeyEntry {
@@ -124,7 +127,7 @@ function putFields(key: string, value: Uint8Array | string, o: Omit<PutOptions, 
   if (o.attach) fields.attach = true;
   const ttl = o.ttlMs ?? 0;
   if (ttl !== 0) {
-    if (!Number.isSafeInteger(ttl) || ttl < 1000 || ttl > 30 * 86_400_000) {
+    if (!Number.isSafeInteger(ttl) || ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) {
       throw new InvalidArgumentError(`holdfast: a key's ttlMs is 1,000 ms to 30 days, not ${String(ttl)}`);
     }
     fields.ttlMillis = ttl;

@@ -34,6 +34,9 @@ ANY_VERSION = -1
 MAX_PAGE = 1000
 #: The most compares, and ops per branch, of one transaction.
 MAX_TXN_OPS = 128
+#: The shortest and longest time to live of a key, in seconds.
+MIN_TTL = 1
+MAX_TTL = 30 * 86400
 ORDERS = ("equal", "notEqual", "less", "greater")
 
 
@@ -109,7 +112,7 @@ def _ttl_millis(ttl: Optional[float]) -> int:
     if ttl is None or ttl == 0:
         return 0
     v.check(isinstance(ttl, (int, float)) and not isinstance(ttl, bool)
-            and 1.0 <= ttl <= 30 * 86400, "a key's ttl is 1 s to 30 days (seconds), not %r" % (ttl,))
+            and MIN_TTL <= ttl <= MAX_TTL, "a key's ttl is 1 s to 30 days (seconds), not %r" % (ttl,))
     return int(round(ttl * 1000))
 
 

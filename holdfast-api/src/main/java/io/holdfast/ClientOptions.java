@@ -41,9 +41,17 @@ import java.util.concurrent.ScheduledExecutorService;
  * </ul>
  */
 public final class ClientOptions {
-    private static final Duration MIN_TTL = Duration.ofSeconds(1);
-    private static final Duration MAX_TTL = Duration.ofMinutes(10);
-    private static final Duration MAX_LOCK_DELAY = Duration.ofSeconds(60);
+    /** The shortest {@code sessionTtl}. */
+    public static final Duration MIN_SESSION_TTL = Duration.ofSeconds(1);
+
+    /** The longest {@code sessionTtl}. */
+    public static final Duration MAX_SESSION_TTL = Duration.ofMinutes(10);
+
+    /** The longest {@code lockDelay}. */
+    public static final Duration MAX_LOCK_DELAY = Duration.ofSeconds(60);
+
+    /** The longest {@code clientName}, in characters. */
+    public static final int MAX_CLIENT_NAME = 256;
 
     private final String clientName;
     private final Duration sessionTtl;
@@ -142,15 +150,16 @@ public final class ClientOptions {
         private Builder() {}
 
         public Builder clientName(String clientName) {
-            if (clientName == null || clientName.isBlank() || clientName.length() > 256) {
-                throw new InvalidArgumentException("clientName must be 1 to 256 characters, not blank");
+            if (clientName == null || clientName.isBlank() || clientName.length() > MAX_CLIENT_NAME) {
+                throw new InvalidArgumentException(
+                        "clientName must be 1 to " + MAX_CLIENT_NAME + " characters, not blank");
             }
             this.clientName = clientName;
             return this;
         }
 
         public Builder sessionTtl(Duration ttl) {
-            this.sessionTtl = within("sessionTtl", ttl, MIN_TTL, MAX_TTL);
+            this.sessionTtl = within("sessionTtl", ttl, MIN_SESSION_TTL, MAX_SESSION_TTL);
             return this;
         }
 

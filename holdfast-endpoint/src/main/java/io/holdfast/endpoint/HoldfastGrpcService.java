@@ -3,6 +3,7 @@ package io.holdfast.endpoint;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.Keys;
 import io.holdfast.Names;
 import io.holdfast.PermissionDeniedException;
 import io.holdfast.model.Command;
@@ -141,8 +142,8 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         unary(out, () -> readable(request.getKey()).thenCompose(backend::readRegister), Convert::toProto);
     }
 
-    /** The longest page of {@code Keys}, and the page of a request that sets no limit. */
-    static final int MAX_KEY_PAGE = 1_000;
+    /** The longest page of {@link Keys}, and the page of a request that sets no limit. */
+    static final int MAX_KEY_PAGE = Keys.MAX_PAGE;
 
     @Override
     public void keys(KeysRequest request, StreamObserver<KeysResponse> out) {

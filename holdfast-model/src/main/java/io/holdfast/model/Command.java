@@ -404,9 +404,10 @@ public sealed interface Command {
      * op's result. All or nothing: when an op of the branch that runs is refused (a conflict, a
      * limit, a quota), nothing changes and the answer is that op's {@link Reply.Failed}, its
      * message starting with the branch and the op's place ({@code "then op 2: ..."}). Each compare
-     * and op needs the access its single command needs. At most {@code
-     * io.holdfast.core.Limits#MAX_TXN_OPS} compares and as many ops per branch, and {@code
-     * io.holdfast.core.Limits#MAX_TXN_BYTES} of keys and values together.
+     * and op needs the access its single command needs. At most {@link io.holdfast.Keys#MAX_TXN_OPS}
+     * compares and as many ops per branch, and {@link io.holdfast.Keys#MAX_TXN_BYTES} of keys and
+     * values together. The API's {@link io.holdfast.Txn} becomes one by {@link TxnMapping}, the one
+     * place that maps its compares and ops to these.
      */
     record Transaction(Invocation invocation, List<Compare> compares, List<Op> then, List<Op> otherwise)
             implements KeyCommand {

@@ -12,6 +12,7 @@ import io.holdfast.WatchTarget;
 import io.holdfast.model.Command;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.Reply;
+import io.holdfast.model.TxnMapping;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -44,16 +45,15 @@ final class RuntimeKeys implements Keys {
 
     @Override
     public KeyEntry put(String key, byte[] value, PutOptions options) {
-        long ttl = options.ttl().toMillis();
         if (options.expectedVersion() == ANY_VERSION) {
-            Command.Op put = new Command.Op.Put(key, ANY_VERSION, value, options.attached(), ttl);
-            Reply reply =
-                    Replies.join(rt.callOnce(inv -> new Command.Transaction(inv, List.of(), List.of(put), List.of())));
+            Txn single = Txn.when().then(Txn.put(key, value, options));
+            Reply reply = Replies.join(rt.callOnce(inv -> TxnMapping.command(inv, single)));
             if (reply instanceof Reply.Transacted t) {
                 return written(key, value, options, t.results().get(0).version());
             }
             throw Replies.failure(withoutSingleOp(reply));
         }
+        long ttl = options.ttl().toMillis();
         Reply.Written w = send(
                 Reply.Written.class,
                 inv -> new Command.RegisterSet(
@@ -107,56 +107,7 @@ final class RuntimeKeys implements Keys {
 
     @Override
     public TxnResult commit(Txn txn) {
-        Reply.Transacted t = send(
-                Reply.Transacted.class,
-                inv -> new Command.Transaction(
-                        inv,
-                        txn.compares().stream().map(RuntimeKeys::compare).toList(),
-                        ops(txn.then()),
-                        ops(txn.otherwise())));
-        List<TxnResult.OpResult> results = new ArrayList<>(t.results().size());
-        for (Reply.OpResult r : t.results()) {
-            results.add(new TxnResult.OpResult(r.version(), r.value(), r.counter()));
-        }
-        return new TxnResult(t.succeeded(), results);
-    }
-
-    private static Command.Compare compare(Txn.Compare c) {
-        if (c instanceof Txn.Compare.Version v) {
-            return new Command.Compare.Version(
-                    v.key(), Command.Order.valueOf(v.order().name()), v.version());
-        } else if (c instanceof Txn.Compare.Value v) {
-            return new Command.Compare.Value(v.key(), v.value());
-        } else if (c instanceof Txn.Compare.Absent a) {
-            return new Command.Compare.Absent(a.key());
-        } else if (c instanceof Txn.Compare.Fence f) {
-            return new Command.Compare.Fence(f.lock(), f.token());
-        } else if (c instanceof Txn.Compare.Holder h) {
-            return new Command.Compare.Holder(h.lock(), h.sessionId());
-        }
-        return new Command.Compare.SessionAlive(((Txn.Compare.SessionAlive) c).sessionId());
-    }
-
-    private static List<Command.Op> ops(List<Txn.Op> ops) {
-        List<Command.Op> out = new ArrayList<>(ops.size());
-        for (Txn.Op op : ops) {
-            if (op instanceof Txn.Op.Put p) {
-                PutOptions o = p.options();
-                out.add(new Command.Op.Put(
-                        p.key(),
-                        o.expectedVersion(),
-                        p.value(),
-                        o.attached(),
-                        o.ttl().toMillis()));
-            } else if (op instanceof Txn.Op.Delete d) {
-                out.add(new Command.Op.Delete(d.key(), d.expectedVersion()));
-            } else if (op instanceof Txn.Op.Add a) {
-                out.add(new Command.Op.Add(a.key(), a.delta()));
-            } else {
-                out.add(new Command.Op.Get(op.key()));
-            }
-        }
-        return out;
+        return TxnMapping.result(send(Reply.Transacted.class, inv -> TxnMapping.command(inv, txn)));
     }
 
     /** A refusal of the one put of a single-op transaction, told as the put's own. */
