@@ -1,4 +1,4 @@
-// Ceiling 460 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 6)
+// Ceiling 463 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 6)
 // is read and written in one place; its javadoc is the format's specification.
 package io.holdfast.core;
 
@@ -69,12 +69,13 @@ final class SnapshotCodec {
 
     private SnapshotCodec() {}
 
-    static void write(LockTable table, OutputStream out) throws IOException {
+    static void write(LockTable written, OutputStream out) throws IOException {
+        TableParts table = written.parts();
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
         int version = KeySnapshot.needed(table)
                 ? VERSION
-                : table.revokedTokens().size() > 0
+                : table.revokedTokens.size() > 0
                         ? VERSION_WITHOUT_KEY_LIFETIMES
                         : usesMultiLocks(table) ? VERSION_WITHOUT_REVOKED_TOKENS : VERSION_WITHOUT_MULTI_LOCKS;
         writeBody(table, body, version);
@@ -92,8 +93,8 @@ final class SnapshotCodec {
     }
 
     /** Whether the table holds a multi-lock's wait or remembers a multi-lock's grant. */
-    private static boolean usesMultiLocks(LockTable table) {
-        for (Session s : table.sessionsMap().values()) {
+    private static boolean usesMultiLocks(TableParts table) {
+        for (Session s : table.sessions.map().values()) {
             for (Waiter w = s.waitsHead; w != null; w = w.sNext) {
                 if (w.group != null) {
                     return true;
@@ -104,15 +105,15 @@ final class SnapshotCodec {
     }
 
     /** Whether a session of the table remembers a reply that {@code kind} accepts. */
-    static boolean remembers(LockTable table, java.util.function.Predicate<Reply> kind) {
-        return table.sessionsMap().values().stream()
+    static boolean remembers(TableParts table, java.util.function.Predicate<Reply> kind) {
+        return table.sessions.map().values().stream()
                 .anyMatch(s -> s.replies != null && s.replies.values().stream().anyMatch(kind));
     }
 
-    private static void writeBody(LockTable table, DataOutputStream out, int version) throws IOException {
-        out.writeLong(table.now());
-        out.writeLong(table.lastToken());
-        List<Session> sessions = new ArrayList<>(table.sessionsMap().values());
+    private static void writeBody(TableParts table, DataOutputStream out, int version) throws IOException {
+        out.writeLong(table.queues.now());
+        out.writeLong(table.queues.lastToken());
+        List<Session> sessions = new ArrayList<>(table.sessions.map().values());
         sessions.sort(Comparator.comparing(s -> s.id));
         out.writeInt(sessions.size());
         for (Session s : sessions) {
@@ -135,7 +136,7 @@ final class SnapshotCodec {
                 ReplyCodec.write(e.getValue(), out);
             }
         }
-        List<Resource> resources = new ArrayList<>(table.resourcesMap().values());
+        List<Resource> resources = new ArrayList<>(table.queues.map().values());
         resources.sort(Comparator.comparing(r -> r.name));
         out.writeInt(resources.size());
         for (Resource r : resources) {
@@ -174,31 +175,31 @@ final class SnapshotCodec {
                 }
             }
         }
-        List<String> keys = new ArrayList<>(table.registersMap().keySet());
+        List<String> keys = new ArrayList<>(table.registers.map().keySet());
         keys.sort(Comparator.naturalOrder());
         out.writeInt(keys.size());
         for (String key : keys) {
-            Registers.Register reg = table.registersMap().get(key);
+            Registers.Register reg = table.registers.map().get(key);
             out.writeUTF(key);
             out.writeLong(reg.version);
             out.writeInt(reg.value.length);
             out.write(reg.value);
         }
-        AccessRules rules = table.accessRules();
+        AccessRules rules = table.admission.rules();
         out.writeBoolean(rules != null);
         if (rules != null) {
             byte[] text = rules.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             out.writeInt(text.length);
             out.write(text);
         }
-        Map<String, Integer> versions = table.versionReports(); // sorted, reserved names too
+        Map<String, Integer> versions = table.memberVersions.all(); // sorted, reserved names too
         out.writeInt(versions.size());
         for (Map.Entry<String, Integer> e : versions.entrySet()) {
             out.writeUTF(e.getKey());
             out.writeInt(e.getValue());
         }
         if (version >= 5) {
-            Map<String, Long> revoked = table.revokedTokens().entries();
+            Map<String, Long> revoked = table.revokedTokens.entries();
             out.writeInt(revoked.size());
             for (Map.Entry<String, Long> e : revoked.entrySet()) {
                 out.writeUTF(e.getKey());
@@ -256,13 +257,14 @@ final class SnapshotCodec {
     }
 
     private static LockTable readBody(DataInputStream in, Set<PlantedBug> bugs, int format) throws IOException {
-        LockTable table = new LockTable(bugs);
+        LockTable read = new LockTable(bugs);
+        TableParts table = read.parts();
         long now = in.readLong();
         long lastToken = in.readLong();
         if (lastToken < 0) {
             throw new SnapshotFormatException("negative token counter");
         }
-        table.queues().restoreClock(now, lastToken);
+        table.queues.restoreClock(now, lastToken);
         int sessionCount = count(in, "sessions");
         for (int i = 0; i < sessionCount; i++) {
             String id = in.readUTF();
@@ -273,7 +275,7 @@ final class SnapshotCodec {
             for (int j = 0; j < replies; j++) {
                 s.remember(in.readLong(), ReplyCodec.read(in));
             }
-            if (table.sessionsMap().put(s.id, s) != null) {
+            if (table.sessions.map().put(s.id, s) != null) {
                 throw new SnapshotFormatException("duplicate session " + s.id);
             }
         }
@@ -288,7 +290,7 @@ final class SnapshotCodec {
                 throw new SnapshotFormatException("bad permit count for " + name);
             }
             r.blockedUntil = in.readLong();
-            if (table.resourcesMap().put(name, r) != null) {
+            if (table.queues.map().put(name, r) != null) {
                 throw new SnapshotFormatException("duplicate resource " + name);
             }
             int holders = count(in, "holders");
@@ -344,7 +346,7 @@ final class SnapshotCodec {
                 }
                 waiting.add(w);
             }
-            table.queues().restoreBlocked(r);
+            table.queues.restoreBlocked(r);
         }
         for (Map.Entry<String, List<Waiter>> g : groups.entrySet()) {
             if (g.getValue().get(0).group == null) {
@@ -355,12 +357,12 @@ final class SnapshotCodec {
         // Queues go back in their order, after their multi-locks are linked (a group's first
         // member carries its timer and its place in the wait-for graph).
         for (Waiter w : waiting) {
-            table.queues().restoreWaiter(w);
+            table.queues.restoreWaiter(w);
         }
         // Holders go back in token order, which is grant order, into both their lists.
         holds.sort(Comparator.comparingLong(h -> h.token));
         for (Hold h : holds) {
-            table.queues().restoreHold(h);
+            table.queues.restoreHold(h);
         }
         int registerCount = count(in, "registers");
         for (int i = 0; i < registerCount; i++) {
@@ -374,7 +376,7 @@ final class SnapshotCodec {
             if (value.length != length) {
                 throw new EOFException();
             }
-            table.registersMap().put(key, new Registers.Register(version, value));
+            table.registers.map().put(key, new Registers.Register(version, value));
         }
         if (format >= 2 && in.readBoolean()) {
             int length = in.readInt();
@@ -383,7 +385,8 @@ final class SnapshotCodec {
             }
             byte[] text = in.readNBytes(length);
             try {
-                table.restoreRules(AccessRules.parse(new String(text, java.nio.charset.StandardCharsets.UTF_8)));
+                table.admission.restoreRules(
+                        AccessRules.parse(new String(text, java.nio.charset.StandardCharsets.UTF_8)));
             } catch (io.holdfast.InvalidArgumentException e) {
                 throw new SnapshotFormatException("the snapshot's access rules do not parse: " + e.getMessage());
             }
@@ -393,7 +396,7 @@ final class SnapshotCodec {
             for (int i = 0; i < members; i++) {
                 String member = in.readUTF();
                 int version = in.readInt();
-                if (version < 1 || !table.restoreMemberVersion(member, version)) {
+                if (version < 1 || !table.memberVersions.restore(member, version)) {
                     throw new SnapshotFormatException("bad member version " + member + "=" + version);
                 }
             }
@@ -403,17 +406,17 @@ final class SnapshotCodec {
             for (int i = 0; i < revoked; i++) {
                 String jti = in.readUTF();
                 long until = in.readLong();
-                if (jti.isEmpty() || jti.length() > RevokedTokens.MAX_ID_LENGTH || table.isTokenRevoked(jti)) {
+                if (jti.isEmpty() || jti.length() > RevokedTokens.MAX_ID_LENGTH || table.revokedTokens.contains(jti)) {
                     throw new SnapshotFormatException("bad or repeated revoked token id '" + jti + "'");
                 }
-                table.revokedTokens().restore(jti, until);
+                table.revokedTokens.restore(jti, until);
             }
         }
         if (format >= 6) {
             KeySnapshot.read(table, in);
         }
         table.restoreDerived();
-        return table;
+        return read;
     }
 
     /** Links the members of one multi-lock's wait, read from the queues of its names. */
@@ -443,8 +446,8 @@ final class SnapshotCodec {
         return n;
     }
 
-    private static Session session(LockTable table, String id) throws SnapshotFormatException {
-        Session s = table.sessionsMap().get(id);
+    private static Session session(TableParts table, String id) throws SnapshotFormatException {
+        Session s = table.sessions.map().get(id);
         if (s == null) {
             throw new SnapshotFormatException("reference to unknown session " + id);
         }
