@@ -1,9 +1,5 @@
-// Ceiling 463 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 6)
-// is read and written in one place; its javadoc is the format's specification.
 package io.holdfast.core;
 
-import io.holdfast.LockMode;
-import io.holdfast.Names;
 import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -53,6 +49,8 @@ import java.util.zip.CRC32C;
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
  * the checksum and every reference before a table is returned, so a bad snapshot is refused whole.
+ * The resources are read and written by {@link QueueSnapshot}, the keys' lifetimes by {@link
+ * KeySnapshot}; the rest, and the choice of version, here.
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
@@ -77,7 +75,9 @@ final class SnapshotCodec {
                 ? VERSION
                 : table.revokedTokens.size() > 0
                         ? VERSION_WITHOUT_KEY_LIFETIMES
-                        : usesMultiLocks(table) ? VERSION_WITHOUT_REVOKED_TOKENS : VERSION_WITHOUT_MULTI_LOCKS;
+                        : QueueSnapshot.usesMultiLocks(table)
+                                ? VERSION_WITHOUT_REVOKED_TOKENS
+                                : VERSION_WITHOUT_MULTI_LOCKS;
         writeBody(table, body, version);
         body.flush();
         byte[] bytes = buffer.toByteArray();
@@ -90,18 +90,6 @@ final class SnapshotCodec {
         data.write(bytes);
         data.writeInt((int) crc.getValue());
         data.flush();
-    }
-
-    /** Whether the table holds a multi-lock's wait or remembers a multi-lock's grant. */
-    private static boolean usesMultiLocks(TableParts table) {
-        for (Session s : table.sessions.map().values()) {
-            for (Waiter w = s.waitsHead; w != null; w = w.sNext) {
-                if (w.group != null) {
-                    return true;
-                }
-            }
-        }
-        return remembers(table, r -> r instanceof Reply.GrantedAll);
     }
 
     /** Whether a session of the table remembers a reply that {@code kind} accepts. */
@@ -136,45 +124,7 @@ final class SnapshotCodec {
                 ReplyCodec.write(e.getValue(), out);
             }
         }
-        List<Resource> resources = new ArrayList<>(table.queues.map().values());
-        resources.sort(Comparator.comparing(r -> r.name));
-        out.writeInt(resources.size());
-        for (Resource r : resources) {
-            out.writeUTF(r.name);
-            out.writeBoolean(r.semaphore);
-            out.writeInt(r.maxPermits);
-            out.writeLong(r.blockedUntil);
-            out.writeInt(r.holderCount);
-            for (Hold h = r.holdersHead; h != null; h = h.rNext) {
-                out.writeUTF(h.session.id);
-                out.writeLong(h.owner);
-                out.writeLong(h.token);
-                out.writeByte(h.mode.ordinal());
-                out.writeInt(h.permits);
-                out.writeLong(h.grantedAt);
-                out.writeLong(h.leaseMillis);
-                out.writeLong(h.leaseDeadline);
-                out.writeInt(1); // the hold count of builds that had reentrant grants
-            }
-            int waiters = 0;
-            for (Waiter w = r.queueHead; w != null; w = w.qNext) {
-                waiters++;
-            }
-            out.writeInt(waiters);
-            for (Waiter w = r.queueHead; w != null; w = w.qNext) {
-                out.writeUTF(w.session.id);
-                out.writeLong(w.owner);
-                out.writeLong(w.seq);
-                out.writeByte(w.mode.ordinal());
-                out.writeInt(w.permits);
-                out.writeLong(w.enqueuedAt);
-                out.writeLong(w.deadline);
-                out.writeLong(w.leaseMillis);
-                if (version >= 4) {
-                    out.writeInt(w.group == null ? 0 : w.group.length);
-                }
-            }
-        }
+        QueueSnapshot.write(table, out, version);
         List<String> keys = new ArrayList<>(table.registers.map().keySet());
         keys.sort(Comparator.naturalOrder());
         out.writeInt(keys.size());
@@ -279,91 +229,7 @@ final class SnapshotCodec {
                 throw new SnapshotFormatException("duplicate session " + s.id);
             }
         }
-        List<Hold> holds = new ArrayList<>();
-        List<Waiter> waiting = new ArrayList<>();
-        Map<String, List<Waiter>> groups = new java.util.TreeMap<>();
-        int resourceCount = count(in, "resources");
-        for (int i = 0; i < resourceCount; i++) {
-            String name = Names.check(in.readUTF());
-            Resource r = new Resource(name, in.readBoolean(), in.readInt());
-            if (r.maxPermits < 1 || r.maxPermits > Limits.MAX_PERMITS) {
-                throw new SnapshotFormatException("bad permit count for " + name);
-            }
-            r.blockedUntil = in.readLong();
-            if (table.queues.map().put(name, r) != null) {
-                throw new SnapshotFormatException("duplicate resource " + name);
-            }
-            int holders = count(in, "holders");
-            for (int j = 0; j < holders; j++) {
-                Session s = session(table, in.readUTF());
-                long owner = in.readLong();
-                long token = in.readLong();
-                LockMode mode = mode(in.readUnsignedByte());
-                int permits = in.readInt();
-                long grantedAt = in.readLong();
-                long leaseMillis = in.readLong();
-                Hold h = new Hold(s, r, owner, token, mode, permits, grantedAt, leaseMillis);
-                h.leaseDeadline = in.readLong();
-                int holdCount = in.readInt();
-                if (holdCount > 1) {
-                    throw new SnapshotFormatException("a grant of " + name + " has a hold count of " + holdCount
-                            + ": a reentrant grant, which this build does not have (reentrancy is the client's"
-                            + " LeaseLock view)");
-                }
-                if (token <= 0 || token > lastToken || holdCount < 1 || permits < 1) {
-                    throw new SnapshotFormatException("inconsistent holder of " + name);
-                }
-                holds.add(h);
-            }
-            int waiters = count(in, "waiters");
-            for (int j = 0; j < waiters; j++) {
-                Session s = session(table, in.readUTF());
-                Waiter w = new Waiter(
-                        s,
-                        r,
-                        in.readLong(),
-                        in.readLong(),
-                        mode(in.readUnsignedByte()),
-                        in.readInt(),
-                        in.readLong(),
-                        in.readLong(),
-                        in.readLong());
-                int members = format >= 4 ? in.readInt() : 0;
-                if (members < 0 || members > Limits.MAX_MULTI_NAMES || (members > 0 && w.mode == LockMode.PERMITS)) {
-                    throw new SnapshotFormatException(
-                            "bad multi-lock of " + members + " names in the queue of " + name);
-                }
-                if (members > 0) {
-                    List<Waiter> group = groups.computeIfAbsent(s.id + " " + w.seq, k -> new ArrayList<>());
-                    group.add(w);
-                    if (group.size() > members) {
-                        throw new SnapshotFormatException("the multi-lock of session " + s.id + " and seq " + w.seq
-                                + " has more than its " + members + " names");
-                    }
-                    if (group.size() == members) {
-                        linkGroup(group);
-                    }
-                }
-                waiting.add(w);
-            }
-            table.queues.restoreBlocked(r);
-        }
-        for (Map.Entry<String, List<Waiter>> g : groups.entrySet()) {
-            if (g.getValue().get(0).group == null) {
-                throw new SnapshotFormatException(
-                        "the multi-lock of session and seq " + g.getKey() + " is missing some of its names");
-            }
-        }
-        // Queues go back in their order, after their multi-locks are linked (a group's first
-        // member carries its timer and its place in the wait-for graph).
-        for (Waiter w : waiting) {
-            table.queues.restoreWaiter(w);
-        }
-        // Holders go back in token order, which is grant order, into both their lists.
-        holds.sort(Comparator.comparingLong(h -> h.token));
-        for (Hold h : holds) {
-            table.queues.restoreHold(h);
-        }
+        QueueSnapshot.read(table, in, format, lastToken);
         int registerCount = count(in, "registers");
         for (int i = 0; i < registerCount; i++) {
             String key = in.readUTF();
@@ -419,45 +285,12 @@ final class SnapshotCodec {
         return read;
     }
 
-    /** Links the members of one multi-lock's wait, read from the queues of its names. */
-    private static void linkGroup(List<Waiter> members) throws SnapshotFormatException {
-        members.sort(Comparator.comparing(w -> w.resource.name));
-        Waiter first = members.get(0);
-        Waiter[] group = members.toArray(new Waiter[0]);
-        for (Waiter m : group) {
-            if (m.owner != first.owner
-                    || m.mode != first.mode
-                    || m.deadline != first.deadline
-                    || m.leaseMillis != first.leaseMillis
-                    || m.enqueuedAt != first.enqueuedAt
-                    || m.permits != 1) {
-                throw new SnapshotFormatException(
-                        "the members of a multi-lock of session " + first.session.id + " disagree");
-            }
-            m.group = group;
-        }
-    }
-
-    private static int count(DataInputStream in, String what) throws IOException {
+    /** Reads a count of {@code what}: refused when negative or more than the bytes left could hold. */
+    static int count(DataInputStream in, String what) throws IOException {
         int n = in.readInt();
         if (n < 0 || n > in.available()) {
             throw new SnapshotFormatException("bad " + what + " count " + n);
         }
         return n;
-    }
-
-    private static Session session(TableParts table, String id) throws SnapshotFormatException {
-        Session s = table.sessions.map().get(id);
-        if (s == null) {
-            throw new SnapshotFormatException("reference to unknown session " + id);
-        }
-        return s;
-    }
-
-    private static LockMode mode(int ordinal) throws SnapshotFormatException {
-        if (ordinal >= LockMode.values().length) {
-            throw new SnapshotFormatException("unknown lock mode " + ordinal);
-        }
-        return LockMode.values()[ordinal];
     }
 }
