@@ -24,8 +24,8 @@ final class KeySnapshot {
     private KeySnapshot() {}
 
     /** Whether the table holds something only format 6 can write. */
-    static boolean needed(LockTable table) {
-        for (Registers.Register r : table.registersMap().values()) {
+    static boolean needed(TableParts table) {
+        for (Registers.Register r : table.registers.map().values()) {
             if (r.leased()) {
                 return true;
             }
@@ -33,9 +33,9 @@ final class KeySnapshot {
         return SnapshotCodec.remembers(table, r -> r instanceof Reply.Counted || r instanceof Reply.Transacted);
     }
 
-    static void write(LockTable table, DataOutputStream out) throws IOException {
+    static void write(TableParts table, DataOutputStream out) throws IOException {
         List<String> keys = new ArrayList<>();
-        for (Map.Entry<String, Registers.Register> e : table.registersMap().entrySet()) {
+        for (Map.Entry<String, Registers.Register> e : table.registers.map().entrySet()) {
             if (e.getValue().leased()) {
                 keys.add(e.getKey());
             }
@@ -43,7 +43,7 @@ final class KeySnapshot {
         keys.sort(java.util.Comparator.naturalOrder());
         out.writeInt(keys.size());
         for (String key : keys) {
-            Registers.Register r = table.registersMap().get(key);
+            Registers.Register r = table.registers.map().get(key);
             out.writeUTF(key);
             out.writeBoolean(r.owner != null);
             if (r.owner != null) {
@@ -54,23 +54,23 @@ final class KeySnapshot {
     }
 
     /** Reads the keys' lifetimes onto the registers read already; every reference is checked. */
-    static void read(LockTable table, DataInputStream in) throws IOException {
+    static void read(TableParts table, DataInputStream in) throws IOException {
         int n = in.readInt();
-        if (n < 0 || n > table.registersMap().size()) {
+        if (n < 0 || n > table.registers.map().size()) {
             throw new SnapshotFormatException("bad key lifetimes count " + n);
         }
         for (int i = 0; i < n; i++) {
             String key = in.readUTF();
             String owner = in.readBoolean() ? in.readUTF() : null;
             long deadline = in.readLong();
-            Registers.Register r = table.registersMap().get(key);
+            Registers.Register r = table.registers.map().get(key);
             if (r == null || r.leased() || deadline < 0 || (owner == null && deadline == 0)) {
                 throw new SnapshotFormatException("bad or repeated lifetime of key " + key);
             }
-            if (owner != null && !table.sessionsMap().containsKey(owner)) {
+            if (owner != null && !table.sessions.map().containsKey(owner)) {
                 throw new SnapshotFormatException("key " + key + " is attached to unknown session " + owner);
             }
-            table.registersMap().put(key, new Registers.Register(r.version, r.value, owner, deadline));
+            table.registers.map().put(key, new Registers.Register(r.version, r.value, owner, deadline));
         }
     }
 }

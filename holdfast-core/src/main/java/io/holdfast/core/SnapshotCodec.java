@@ -1,9 +1,5 @@
-// Ceiling 460 lines, one idea: the snapshot format, kept whole so that every version's layout (1 to 6)
-// is read and written in one place; its javadoc is the format's specification.
 package io.holdfast.core;
 
-import io.holdfast.LockMode;
-import io.holdfast.Names;
 import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -53,6 +49,8 @@ import java.util.zip.CRC32C;
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
  * the checksum and every reference before a table is returned, so a bad snapshot is refused whole.
+ * The resources are read and written by {@link QueueSnapshot}, the keys' lifetimes by {@link
+ * KeySnapshot}; the rest, and the choice of version, here.
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
@@ -69,14 +67,17 @@ final class SnapshotCodec {
 
     private SnapshotCodec() {}
 
-    static void write(LockTable table, OutputStream out) throws IOException {
+    static void write(LockTable written, OutputStream out) throws IOException {
+        TableParts table = written.parts();
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
         int version = KeySnapshot.needed(table)
                 ? VERSION
-                : table.revokedTokens().size() > 0
+                : table.revokedTokens.size() > 0
                         ? VERSION_WITHOUT_KEY_LIFETIMES
-                        : usesMultiLocks(table) ? VERSION_WITHOUT_REVOKED_TOKENS : VERSION_WITHOUT_MULTI_LOCKS;
+                        : QueueSnapshot.usesMultiLocks(table)
+                                ? VERSION_WITHOUT_REVOKED_TOKENS
+                                : VERSION_WITHOUT_MULTI_LOCKS;
         writeBody(table, body, version);
         body.flush();
         byte[] bytes = buffer.toByteArray();
@@ -91,28 +92,16 @@ final class SnapshotCodec {
         data.flush();
     }
 
-    /** Whether the table holds a multi-lock's wait or remembers a multi-lock's grant. */
-    private static boolean usesMultiLocks(LockTable table) {
-        for (Session s : table.sessionsMap().values()) {
-            for (Waiter w = s.waitsHead; w != null; w = w.sNext) {
-                if (w.group != null) {
-                    return true;
-                }
-            }
-        }
-        return remembers(table, r -> r instanceof Reply.GrantedAll);
-    }
-
     /** Whether a session of the table remembers a reply that {@code kind} accepts. */
-    static boolean remembers(LockTable table, java.util.function.Predicate<Reply> kind) {
-        return table.sessionsMap().values().stream()
+    static boolean remembers(TableParts table, java.util.function.Predicate<Reply> kind) {
+        return table.sessions.map().values().stream()
                 .anyMatch(s -> s.replies != null && s.replies.values().stream().anyMatch(kind));
     }
 
-    private static void writeBody(LockTable table, DataOutputStream out, int version) throws IOException {
-        out.writeLong(table.now());
-        out.writeLong(table.lastToken());
-        List<Session> sessions = new ArrayList<>(table.sessionsMap().values());
+    private static void writeBody(TableParts table, DataOutputStream out, int version) throws IOException {
+        out.writeLong(table.queues.now());
+        out.writeLong(table.queues.lastToken());
+        List<Session> sessions = new ArrayList<>(table.sessions.map().values());
         sessions.sort(Comparator.comparing(s -> s.id));
         out.writeInt(sessions.size());
         for (Session s : sessions) {
@@ -135,70 +124,32 @@ final class SnapshotCodec {
                 ReplyCodec.write(e.getValue(), out);
             }
         }
-        List<Resource> resources = new ArrayList<>(table.resourcesMap().values());
-        resources.sort(Comparator.comparing(r -> r.name));
-        out.writeInt(resources.size());
-        for (Resource r : resources) {
-            out.writeUTF(r.name);
-            out.writeBoolean(r.semaphore);
-            out.writeInt(r.maxPermits);
-            out.writeLong(r.blockedUntil);
-            out.writeInt(r.holderCount);
-            for (Hold h = r.holdersHead; h != null; h = h.rNext) {
-                out.writeUTF(h.session.id);
-                out.writeLong(h.owner);
-                out.writeLong(h.token);
-                out.writeByte(h.mode.ordinal());
-                out.writeInt(h.permits);
-                out.writeLong(h.grantedAt);
-                out.writeLong(h.leaseMillis);
-                out.writeLong(h.leaseDeadline);
-                out.writeInt(1); // the hold count of builds that had reentrant grants
-            }
-            int waiters = 0;
-            for (Waiter w = r.queueHead; w != null; w = w.qNext) {
-                waiters++;
-            }
-            out.writeInt(waiters);
-            for (Waiter w = r.queueHead; w != null; w = w.qNext) {
-                out.writeUTF(w.session.id);
-                out.writeLong(w.owner);
-                out.writeLong(w.seq);
-                out.writeByte(w.mode.ordinal());
-                out.writeInt(w.permits);
-                out.writeLong(w.enqueuedAt);
-                out.writeLong(w.deadline);
-                out.writeLong(w.leaseMillis);
-                if (version >= 4) {
-                    out.writeInt(w.group == null ? 0 : w.group.length);
-                }
-            }
-        }
-        List<String> keys = new ArrayList<>(table.registersMap().keySet());
+        QueueSnapshot.write(table, out, version);
+        List<String> keys = new ArrayList<>(table.registers.map().keySet());
         keys.sort(Comparator.naturalOrder());
         out.writeInt(keys.size());
         for (String key : keys) {
-            Registers.Register reg = table.registersMap().get(key);
+            Registers.Register reg = table.registers.map().get(key);
             out.writeUTF(key);
             out.writeLong(reg.version);
             out.writeInt(reg.value.length);
             out.write(reg.value);
         }
-        AccessRules rules = table.accessRules();
+        AccessRules rules = table.admission.rules();
         out.writeBoolean(rules != null);
         if (rules != null) {
             byte[] text = rules.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             out.writeInt(text.length);
             out.write(text);
         }
-        Map<String, Integer> versions = table.versionReports(); // sorted, reserved names too
+        Map<String, Integer> versions = table.memberVersions.all(); // sorted, reserved names too
         out.writeInt(versions.size());
         for (Map.Entry<String, Integer> e : versions.entrySet()) {
             out.writeUTF(e.getKey());
             out.writeInt(e.getValue());
         }
         if (version >= 5) {
-            Map<String, Long> revoked = table.revokedTokens().entries();
+            Map<String, Long> revoked = table.revokedTokens.entries();
             out.writeInt(revoked.size());
             for (Map.Entry<String, Long> e : revoked.entrySet()) {
                 out.writeUTF(e.getKey());
@@ -256,13 +207,14 @@ final class SnapshotCodec {
     }
 
     private static LockTable readBody(DataInputStream in, Set<PlantedBug> bugs, int format) throws IOException {
-        LockTable table = new LockTable(bugs);
+        LockTable read = new LockTable(bugs);
+        TableParts table = read.parts();
         long now = in.readLong();
         long lastToken = in.readLong();
         if (lastToken < 0) {
             throw new SnapshotFormatException("negative token counter");
         }
-        table.queues().restoreClock(now, lastToken);
+        table.queues.restoreClock(now, lastToken);
         int sessionCount = count(in, "sessions");
         for (int i = 0; i < sessionCount; i++) {
             String id = in.readUTF();
@@ -273,95 +225,11 @@ final class SnapshotCodec {
             for (int j = 0; j < replies; j++) {
                 s.remember(in.readLong(), ReplyCodec.read(in));
             }
-            if (table.sessionsMap().put(s.id, s) != null) {
+            if (table.sessions.map().put(s.id, s) != null) {
                 throw new SnapshotFormatException("duplicate session " + s.id);
             }
         }
-        List<Hold> holds = new ArrayList<>();
-        List<Waiter> waiting = new ArrayList<>();
-        Map<String, List<Waiter>> groups = new java.util.TreeMap<>();
-        int resourceCount = count(in, "resources");
-        for (int i = 0; i < resourceCount; i++) {
-            String name = Names.check(in.readUTF());
-            Resource r = new Resource(name, in.readBoolean(), in.readInt());
-            if (r.maxPermits < 1 || r.maxPermits > Limits.MAX_PERMITS) {
-                throw new SnapshotFormatException("bad permit count for " + name);
-            }
-            r.blockedUntil = in.readLong();
-            if (table.resourcesMap().put(name, r) != null) {
-                throw new SnapshotFormatException("duplicate resource " + name);
-            }
-            int holders = count(in, "holders");
-            for (int j = 0; j < holders; j++) {
-                Session s = session(table, in.readUTF());
-                long owner = in.readLong();
-                long token = in.readLong();
-                LockMode mode = mode(in.readUnsignedByte());
-                int permits = in.readInt();
-                long grantedAt = in.readLong();
-                long leaseMillis = in.readLong();
-                Hold h = new Hold(s, r, owner, token, mode, permits, grantedAt, leaseMillis);
-                h.leaseDeadline = in.readLong();
-                int holdCount = in.readInt();
-                if (holdCount > 1) {
-                    throw new SnapshotFormatException("a grant of " + name + " has a hold count of " + holdCount
-                            + ": a reentrant grant, which this build does not have (reentrancy is the client's"
-                            + " LeaseLock view)");
-                }
-                if (token <= 0 || token > lastToken || holdCount < 1 || permits < 1) {
-                    throw new SnapshotFormatException("inconsistent holder of " + name);
-                }
-                holds.add(h);
-            }
-            int waiters = count(in, "waiters");
-            for (int j = 0; j < waiters; j++) {
-                Session s = session(table, in.readUTF());
-                Waiter w = new Waiter(
-                        s,
-                        r,
-                        in.readLong(),
-                        in.readLong(),
-                        mode(in.readUnsignedByte()),
-                        in.readInt(),
-                        in.readLong(),
-                        in.readLong(),
-                        in.readLong());
-                int members = format >= 4 ? in.readInt() : 0;
-                if (members < 0 || members > Limits.MAX_MULTI_NAMES || (members > 0 && w.mode == LockMode.PERMITS)) {
-                    throw new SnapshotFormatException(
-                            "bad multi-lock of " + members + " names in the queue of " + name);
-                }
-                if (members > 0) {
-                    List<Waiter> group = groups.computeIfAbsent(s.id + " " + w.seq, k -> new ArrayList<>());
-                    group.add(w);
-                    if (group.size() > members) {
-                        throw new SnapshotFormatException("the multi-lock of session " + s.id + " and seq " + w.seq
-                                + " has more than its " + members + " names");
-                    }
-                    if (group.size() == members) {
-                        linkGroup(group);
-                    }
-                }
-                waiting.add(w);
-            }
-            table.queues().restoreBlocked(r);
-        }
-        for (Map.Entry<String, List<Waiter>> g : groups.entrySet()) {
-            if (g.getValue().get(0).group == null) {
-                throw new SnapshotFormatException(
-                        "the multi-lock of session and seq " + g.getKey() + " is missing some of its names");
-            }
-        }
-        // Queues go back in their order, after their multi-locks are linked (a group's first
-        // member carries its timer and its place in the wait-for graph).
-        for (Waiter w : waiting) {
-            table.queues().restoreWaiter(w);
-        }
-        // Holders go back in token order, which is grant order, into both their lists.
-        holds.sort(Comparator.comparingLong(h -> h.token));
-        for (Hold h : holds) {
-            table.queues().restoreHold(h);
-        }
+        QueueSnapshot.read(table, in, format, lastToken);
         int registerCount = count(in, "registers");
         for (int i = 0; i < registerCount; i++) {
             String key = in.readUTF();
@@ -374,7 +242,7 @@ final class SnapshotCodec {
             if (value.length != length) {
                 throw new EOFException();
             }
-            table.registersMap().put(key, new Registers.Register(version, value));
+            table.registers.map().put(key, new Registers.Register(version, value));
         }
         if (format >= 2 && in.readBoolean()) {
             int length = in.readInt();
@@ -383,7 +251,8 @@ final class SnapshotCodec {
             }
             byte[] text = in.readNBytes(length);
             try {
-                table.restoreRules(AccessRules.parse(new String(text, java.nio.charset.StandardCharsets.UTF_8)));
+                table.admission.restoreRules(
+                        AccessRules.parse(new String(text, java.nio.charset.StandardCharsets.UTF_8)));
             } catch (io.holdfast.InvalidArgumentException e) {
                 throw new SnapshotFormatException("the snapshot's access rules do not parse: " + e.getMessage());
             }
@@ -393,7 +262,7 @@ final class SnapshotCodec {
             for (int i = 0; i < members; i++) {
                 String member = in.readUTF();
                 int version = in.readInt();
-                if (version < 1 || !table.restoreMemberVersion(member, version)) {
+                if (version < 1 || !table.memberVersions.restore(member, version)) {
                     throw new SnapshotFormatException("bad member version " + member + "=" + version);
                 }
             }
@@ -403,58 +272,25 @@ final class SnapshotCodec {
             for (int i = 0; i < revoked; i++) {
                 String jti = in.readUTF();
                 long until = in.readLong();
-                if (jti.isEmpty() || jti.length() > RevokedTokens.MAX_ID_LENGTH || table.isTokenRevoked(jti)) {
+                if (jti.isEmpty() || jti.length() > RevokedTokens.MAX_ID_LENGTH || table.revokedTokens.contains(jti)) {
                     throw new SnapshotFormatException("bad or repeated revoked token id '" + jti + "'");
                 }
-                table.revokedTokens().restore(jti, until);
+                table.revokedTokens.restore(jti, until);
             }
         }
         if (format >= 6) {
             KeySnapshot.read(table, in);
         }
         table.restoreDerived();
-        return table;
+        return read;
     }
 
-    /** Links the members of one multi-lock's wait, read from the queues of its names. */
-    private static void linkGroup(List<Waiter> members) throws SnapshotFormatException {
-        members.sort(Comparator.comparing(w -> w.resource.name));
-        Waiter first = members.get(0);
-        Waiter[] group = members.toArray(new Waiter[0]);
-        for (Waiter m : group) {
-            if (m.owner != first.owner
-                    || m.mode != first.mode
-                    || m.deadline != first.deadline
-                    || m.leaseMillis != first.leaseMillis
-                    || m.enqueuedAt != first.enqueuedAt
-                    || m.permits != 1) {
-                throw new SnapshotFormatException(
-                        "the members of a multi-lock of session " + first.session.id + " disagree");
-            }
-            m.group = group;
-        }
-    }
-
-    private static int count(DataInputStream in, String what) throws IOException {
+    /** Reads a count of {@code what}: refused when negative or more than the bytes left could hold. */
+    static int count(DataInputStream in, String what) throws IOException {
         int n = in.readInt();
         if (n < 0 || n > in.available()) {
             throw new SnapshotFormatException("bad " + what + " count " + n);
         }
         return n;
-    }
-
-    private static Session session(LockTable table, String id) throws SnapshotFormatException {
-        Session s = table.sessionsMap().get(id);
-        if (s == null) {
-            throw new SnapshotFormatException("reference to unknown session " + id);
-        }
-        return s;
-    }
-
-    private static LockMode mode(int ordinal) throws SnapshotFormatException {
-        if (ordinal >= LockMode.values().length) {
-            throw new SnapshotFormatException("unknown lock mode " + ordinal);
-        }
-        return LockMode.values()[ordinal];
     }
 }

@@ -89,7 +89,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
     /** The state of a real table, read through package-private access. */
     static ModelView of(LockTable table) {
         List<VRes> resources = new ArrayList<>();
-        for (Resource r : new TreeMap<>(table.resourcesMap()).values()) {
+        for (Resource r : new TreeMap<>(table.parts().queues.map()).values()) {
             List<VHold> holders = new ArrayList<>();
             for (Hold h = r.holdersHead; h != null; h = h.rNext) {
                 holders.add(new VHold(
@@ -110,7 +110,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
             resources.add(new VRes(r.name, r.semaphore, r.maxPermits, r.blockedUntil, holders, queue));
         }
         List<VSession> sessions = new ArrayList<>();
-        for (Session s : new TreeMap<>(table.sessionsMap()).values()) {
+        for (Session s : new TreeMap<>(table.parts().sessions.map()).values()) {
             Map<Long, String> replies = new TreeMap<>();
             if (s.replies != null) {
                 s.replies.forEach((seq, reply) -> replies.put(seq, norm(reply)));
@@ -119,7 +119,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
                     s.id, s.clientName, s.ttlMillis, s.lockDelayMillis, s.openedAt, s.ackedBelow, replies));
         }
         List<VRegister> registers = new ArrayList<>();
-        new TreeMap<>(table.registersMap())
+        new TreeMap<>(table.parts().registers.map())
                 .forEach((key, reg) -> registers.add(
                         new VRegister(key, reg.version, HexFormat.of().formatHex(reg.value), reg.owner)));
         return new ModelView(table.now(), table.lastToken(), resources, sessions, registers);

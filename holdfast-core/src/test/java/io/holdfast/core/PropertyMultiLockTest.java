@@ -130,7 +130,7 @@ class PropertyMultiLockTest {
         /** Every queue: its waits, head first, as "session seq". */
         private Map<String, List<String>> queues() {
             Map<String, List<String>> out = new HashMap<>();
-            for (Resource r : t.table().resourcesMap().values()) {
+            for (Resource r : t.table().parts().queues.map().values()) {
                 List<String> q = new ArrayList<>();
                 for (Waiter w = r.queueHead; w != null; w = w.qNext) {
                     q.add(w.session.id + " " + w.seq);
@@ -318,7 +318,7 @@ class PropertyMultiLockTest {
                 }
             }
             assertThat(shown).as("the holders are the grants told").isEqualTo(held);
-            for (Resource r : t.table().resourcesMap().values()) {
+            for (Resource r : t.table().parts().queues.map().values()) {
                 Waiter w = r.queueHead;
                 if (w == null) {
                     continue;

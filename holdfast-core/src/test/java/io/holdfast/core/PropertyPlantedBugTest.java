@@ -103,11 +103,12 @@ class PropertyPlantedBugTest {
 
         /** Grants {@code a} behind the table's back: a new hold with the next token. */
         Reply grantAnyway(Command.Acquire a) {
-            Session s = table.sessionsMap().get(a.invocation().sessionId());
-            Resource r = table.resourcesMap().get(a.name());
+            Session s = table.parts().sessions.map().get(a.invocation().sessionId());
+            Resource r = table.parts().queues.map().get(a.name());
             long token = table.lastToken() + 1;
-            table.queues().restoreClock(table.now(), token);
-            table.queues()
+            table.parts().queues.restoreClock(table.now(), token);
+            table.parts()
+                    .queues
                     .restoreHold(new Hold(s, r, a.owner(), token, a.mode(), a.permits(), table.now(), a.leaseMillis()));
             Reply granted = new Reply.Granted(token);
             s.remember(a.invocation().seq(), granted);
@@ -143,7 +144,7 @@ class PropertyPlantedBugTest {
         @Override
         Reply plant(Command command, Reply reply, List<Event> events) {
             if (command instanceof Command.Acquire a && reply instanceof Reply.Busy) {
-                Resource r = table.resourcesMap().get(a.name());
+                Resource r = table.parts().queues.map().get(a.name());
                 if (r != null
                         && r.queueHead != null
                         && r.blockedUntil <= table.now()
@@ -166,7 +167,7 @@ class PropertyPlantedBugTest {
             if (command instanceof Command.Acquire a
                     && reply instanceof Reply.Busy
                     && a.mode() == LockMode.EXCLUSIVE
-                    && table.resourcesMap().get(a.name()).holderCount > 0) {
+                    && table.parts().queues.map().get(a.name()).holderCount > 0) {
                 return grantAnyway(a);
             }
             return reply;
@@ -182,7 +183,7 @@ class PropertyPlantedBugTest {
         @Override
         Reply plant(Command command, Reply reply, List<Event> events) {
             if (command instanceof Command.ExpireSession) {
-                table.resourcesMap().values().forEach(r -> r.blockedUntil = 0);
+                table.parts().queues.map().values().forEach(r -> r.blockedUntil = 0);
             }
             return reply;
         }
@@ -196,7 +197,7 @@ class PropertyPlantedBugTest {
 
         @Override
         Reply plant(Command command, Reply reply, List<Event> events) {
-            table.sessionsMap().values().forEach(s -> s.replies = null);
+            table.parts().sessions.map().values().forEach(s -> s.replies = null);
             return reply;
         }
     }
@@ -214,13 +215,11 @@ class PropertyPlantedBugTest {
         public PropertySubject restore(byte[] snapshot) {
             LockTable copy = read(snapshot);
             try {
-                Field queues = LockTable.class.getDeclaredField("queues");
-                queues.setAccessible(true);
                 Field timers = Queues.class.getDeclaredField("timers");
                 timers.setAccessible(true);
                 Field queue = Timers.class.getDeclaredField("queue");
                 queue.setAccessible(true);
-                ((Collection<?>) queue.get(timers.get(queues.get(copy)))).clear();
+                ((Collection<?>) queue.get(timers.get(copy.parts().queues))).clear();
             } catch (ReflectiveOperationException e) {
                 throw new AssertionError(e);
             }

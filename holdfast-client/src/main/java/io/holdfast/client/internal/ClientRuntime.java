@@ -1,8 +1,5 @@
-// Ceiling 430 lines, one idea: a client session's parts wired together (session, requests, leases, waits,
-// recipes, tracing) behind the handles' one entry point.
 package io.holdfast.client.internal;
 
-import io.holdfast.AcquireOptions;
 import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
@@ -22,9 +19,7 @@ import io.holdfast.WatchTarget;
 import io.holdfast.internal.CrashSimulation;
 import io.holdfast.internal.WatchRunner;
 import io.holdfast.lease.Acquirer;
-import io.holdfast.lease.GroupAcquirer;
 import io.holdfast.lease.Handles;
-import io.holdfast.lease.LeaseRequest;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
@@ -37,14 +32,11 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
 import java.util.Collection;
 import java.util.EnumSet;
-import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -69,17 +61,15 @@ import java.util.function.Function;
  * </ul>
  *
  * <p>This class routes the session's events to those parts and gives the handles ({@link
- * Handles}) their {@link Acquirer}. Owners: a blocking acquire is made on behalf of the calling
- * thread (one owner id per thread), so the service's deadlock detection sees what each thread
- * holds; an asynchronous acquire gets an owner id of its own.
+ * Handles}) their {@link Acquirer}, a {@link RuntimeAcquirer}: a blocking acquire is made on behalf
+ * of the calling thread (one owner id per thread), so the service's deadlock detection sees what
+ * each thread holds; an asynchronous acquire gets an owner id of its own.
  */
 public final class ClientRuntime extends AbstractLockClient implements CrashSimulation {
     private final String providerName;
     private final LockService transport;
     private final ClientOptions options;
     private final Set<Capability> capabilities;
-    private final AtomicLong owners = new AtomicLong();
-    private final ThreadLocal<Long> threadOwner = ThreadLocal.withInitial(owners::incrementAndGet);
 
     private final ClientThreads threads;
     private final ClientSession session;
@@ -87,7 +77,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     private final LeaseRegistry leases;
     private final Waits waits;
     private final AdminHandle admin = new AdminHandle(this);
-    private final Acquirer acquirer = new AcquirerOfRuntime();
+    private final Acquirer acquirer;
     private final RuntimeRegistrar registrar;
     private final RuntimeKeys keys = new RuntimeKeys(this);
     private final Recipes recipes;
@@ -107,6 +97,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         SessionParts parts = new SessionParts(transport, options, threads, session, requests);
         this.leases = new LeaseRegistry(parts);
         this.waits = new Waits(parts, leases);
+        this.acquirer = new RuntimeAcquirer(providerName, capabilities, waits);
         this.registrar = new RuntimeRegistrar(this);
         this.recipes = new Recipes(this, options.ticker(), threads.timers());
         this.events = Event.Visitor.of(
@@ -336,57 +327,6 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     /** Timers waiting on the client's timer thread (for tests: they must not pile up). */
     int pendingTimers() {
         return threads.pendingTimers();
-    }
-
-    /**
-     * How the handles acquire. A blocking acquire or try is made on behalf of the calling thread
-     * (one owner id per thread, so the service's deadlock detection sees what each thread holds);
-     * an asynchronous one gets an owner of its own. A multi-lock is one command for all its names
-     * (the service grants them together), not one acquire per name.
-     */
-    private final class AcquirerOfRuntime implements Acquirer, GroupAcquirer {
-        @Override
-        public String provider() {
-            return providerName;
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return capabilities;
-        }
-
-        @Override
-        public Lease acquire(LeaseRequest r, AcquireOptions o) throws InterruptedException {
-            return waits.acquire(r, o, threadOwner.get(), false).await();
-        }
-
-        @Override
-        public Optional<Lease> tryAcquire(LeaseRequest r) {
-            return Optional.ofNullable(waits.acquire(r, AcquireOptions.tryOnce(), threadOwner.get(), true)
-                    .awaitUninterruptibly());
-        }
-
-        @Override
-        public CompletableFuture<Lease> acquireAsync(LeaseRequest r, AcquireOptions o) {
-            return waits.acquire(r, o, owners.incrementAndGet(), false).forCaller();
-        }
-
-        @Override
-        public List<Lease> acquireAll(List<String> names, LockMode mode, AcquireOptions o) throws InterruptedException {
-            return waits.acquireAll(names, mode, o, threadOwner.get(), false).await();
-        }
-
-        @Override
-        public Optional<List<Lease>> tryAcquireAll(List<String> names, LockMode mode) {
-            return Optional.ofNullable(waits.acquireAll(names, mode, AcquireOptions.tryOnce(), threadOwner.get(), true)
-                    .awaitUninterruptibly());
-        }
-
-        @Override
-        public CompletableFuture<List<Lease>> acquireAllAsync(List<String> names, LockMode mode, AcquireOptions o) {
-            return waits.acquireAll(names, mode, o, owners.incrementAndGet(), false)
-                    .forCaller();
-        }
     }
 
     // ------------------------------------------------------------------------------ events

@@ -1,33 +1,18 @@
-// Ceiling 630 lines, one idea: the server end of frames (accepting, reading frames, starting calls,
-// writing answers without blocking). Its call adapter (FrameCall) shares the connection's state;
-// the splice to other protocols is already its own file (Pipe).
 package io.holdfast.endpoint.frame;
 
-import io.grpc.Attributes;
-import io.grpc.Grpc;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
-import io.grpc.ServerCall;
-import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
 import io.holdfast.internal.DaemonThreads;
-import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.frame.Frames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -58,6 +43,9 @@ import org.slf4j.LoggerFactory;
  * They then see that server exactly, one loopback hop further away. Without one, such a
  * connection is closed.
  *
+ * <p>This class is the port: it listens, accepts, runs the loop and closes. Each connection is a
+ * {@link FrameConnection}, each call on it a {@link FrameCall}, each splice a {@link Pipe}.
+ *
  * <p><b>Not guaranteed.</b> No TLS and no credentials: a node with either serves clients over gRPC
  * only. No flow control beyond the socket's.
  *
@@ -73,16 +61,18 @@ public final class FrameServer implements AutoCloseable {
     public static final long MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
     private final ServerSocketChannel listener;
-    private final Selector selector;
-    private final ServerServiceDefinition service;
-    private final UnaryOperator<String> leaderHint;
-    private final int maxFrame;
-    private final long maxQueued;
-    private final InetSocketAddress others;
     private final Thread thread;
-    private final Map<Connection, Boolean> connections = new ConcurrentHashMap<>();
-    private final LongAdder unparsable = new LongAdder();
     private volatile boolean closed;
+
+    // What every connection of the port shares; its connections read them (FrameConnection).
+    final Selector selector;
+    final ServerServiceDefinition service;
+    final UnaryOperator<String> leaderHint;
+    final int maxFrame;
+    final long maxQueued;
+    final InetSocketAddress others;
+    final Map<FrameConnection, Boolean> connections = new ConcurrentHashMap<>();
+    final LongAdder unparsable = new LongAdder();
 
     private FrameServer(
             ServerSocketChannel listener,
@@ -198,7 +188,7 @@ public final class FrameServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Connection c : List.copyOf(connections.keySet())) {
+        for (FrameConnection c : List.copyOf(connections.keySet())) {
             c.close("the server is shutting down");
         }
         try {
@@ -229,7 +219,7 @@ public final class FrameServer implements AutoCloseable {
                     } else if (key.attachment() instanceof Pipe pipe) {
                         pipe.ready(key);
                     } else {
-                        Connection c = (Connection) key.attachment();
+                        FrameConnection c = (FrameConnection) key.attachment();
                         if (c.pipe != null) {
                             c.pipe.ready(key);
                             continue;
@@ -257,355 +247,9 @@ public final class FrameServer implements AutoCloseable {
         while ((channel = listener.accept()) != null) {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            Connection c = new Connection(channel);
+            FrameConnection c = new FrameConnection(this, channel);
             c.key = channel.register(selector, SelectionKey.OP_READ, c);
             connections.put(c, Boolean.TRUE);
-        }
-    }
-
-    /** One client's connection: its frames in, its answers out, its calls. */
-    private final class Connection {
-        private final SocketChannel channel;
-        private final Attributes attributes;
-        private final Map<Long, FrameCall<?, ?>> calls = new ConcurrentHashMap<>();
-        private SelectionKey key;
-        private ByteBuffer in = ByteBuffer.allocate(16 * 1024);
-        private boolean prefaceRead;
-        private Pipe pipe; // set when the connection is spliced to others
-        // Guarded by this.
-        private final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
-        private long queuedBytes;
-        private boolean ended;
-
-        Connection(SocketChannel channel) throws IOException {
-            this.channel = channel;
-            this.attributes = Attributes.newBuilder()
-                    .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, channel.getRemoteAddress())
-                    .set(Grpc.TRANSPORT_ATTR_LOCAL_ADDR, channel.getLocalAddress())
-                    .build();
-        }
-
-        /** Reads what the socket has and handles every whole frame in it (server thread). */
-        void read() {
-            try {
-                int n = channel.read(in);
-                if (n < 0) {
-                    close("the client closed the connection");
-                    return;
-                }
-                in.flip();
-                while (frame()) {
-                    // handled one; look for the next
-                }
-                in.compact();
-            } catch (IOException e) {
-                close("reading failed: " + e.getMessage());
-            } catch (Frames.FrameException e) {
-                close("the client broke the frame format: " + e.getMessage());
-            }
-        }
-
-        /** Handles the next whole frame in {@code in}, or returns false if there is none yet. */
-        private boolean frame() throws Frames.FrameException {
-            if (!prefaceRead) {
-                int n = Math.min(in.remaining(), Frames.PREFACE.length);
-                for (int i = 0; i < n; i++) {
-                    if (in.get(in.position() + i) != Frames.PREFACE[i]) {
-                        if (others == null) {
-                            throw new Frames.FrameException("no HFRAMES1 preface");
-                        }
-                        splice();
-                        return false;
-                    }
-                }
-                if (n < Frames.PREFACE.length) {
-                    return false;
-                }
-                in.position(in.position() + n);
-                prefaceRead = true;
-            }
-            if (in.remaining() < 4) {
-                return false;
-            }
-            int length = in.getInt(in.position());
-            if (length < 9 || length > maxFrame) {
-                throw new Frames.FrameException("a frame of " + length + " bytes (the limit is " + maxFrame + ")");
-            }
-            if (in.remaining() < 4 + length) {
-                if (in.capacity() < 4 + length) {
-                    ByteBuffer bigger = ByteBuffer.allocate(Math.max(4 + length, 2 * in.capacity()));
-                    bigger.put(in);
-                    bigger.flip();
-                    in = bigger;
-                }
-                return false;
-            }
-            in.getInt();
-            byte type = in.get();
-            long id = in.getLong();
-            ByteBuffer body = ByteBuffer.wrap(Arrays.copyOfRange(
-                    in.array(), in.arrayOffset() + in.position(), in.arrayOffset() + in.position() + length - 9));
-            in.position(in.position() + length - 9);
-            switch (type) {
-                case Frames.CALL -> start(id, body, new Metadata());
-                case Frames.CALL_WITH_HEADERS -> start(id, body, Frames.headers(body));
-                case Frames.CANCEL -> {
-                    FrameCall<?, ?> call = calls.remove(id);
-                    if (call != null) {
-                        call.cancelled();
-                    }
-                }
-                default -> throw new Frames.FrameException("a frame of unknown type " + type);
-            }
-            return true;
-        }
-
-        /** Hands the connection, and the bytes read so far, to a {@link Pipe} to {@code others}. */
-        private void splice() throws Frames.FrameException {
-            try {
-                pipe = new Pipe(channel, key, in, others, selector, this::close);
-            } catch (IOException e) {
-                throw new Frames.FrameException(
-                        "cannot reach " + others + " for a connection that is not frames: " + e);
-            }
-        }
-
-        private void start(long id, ByteBuffer body, Metadata headers) throws Frames.FrameException {
-            String name = Frames.methodName(body);
-            ServerMethodDefinition<?, ?> method = service.getMethod(name);
-            if (method == null) {
-                send(Frames.close(id, Status.UNIMPLEMENTED.withDescription("no method " + name), null));
-                return;
-            }
-            if (calls.containsKey(id)) {
-                throw new Frames.FrameException("call number " + id + " is in use");
-            }
-            startCall(id, method, body, headers);
-        }
-
-        private <Q, A> void startCall(long id, ServerMethodDefinition<Q, A> method, ByteBuffer body, Metadata headers) {
-            MethodDescriptor<Q, A> descriptor = method.getMethodDescriptor();
-            if (descriptor.getType() != MethodDescriptor.MethodType.UNARY
-                    && descriptor.getType() != MethodDescriptor.MethodType.SERVER_STREAMING) {
-                send(Frames.close(
-                        id,
-                        Status.UNIMPLEMENTED.withDescription("frames carry unary and server-streaming" + " calls, not "
-                                + descriptor.getFullMethodName()),
-                        null));
-                return;
-            }
-            Q request;
-            try {
-                request = Frames.parse(body, descriptor.getRequestMarshaller());
-            } catch (RuntimeException e) {
-                unparsable.increment();
-                send(Frames.close(
-                        id,
-                        Status.INVALID_ARGUMENT.withDescription("the request is not a " + descriptor.getFullMethodName()
-                                + " message: " + e.getMessage()),
-                        null));
-                return;
-            }
-            FrameCall<Q, A> call = new FrameCall<>(this, id, descriptor);
-            calls.put(id, call);
-            try {
-                ServerCall.Listener<Q> listener = method.getServerCallHandler().startCall(call, headers);
-                call.listener = listener;
-                listener.onMessage(request);
-                listener.onHalfClose();
-                listener.onReady();
-            } catch (RuntimeException e) {
-                LOG.warn("a call on the frame port failed unexpectedly; answered INTERNAL", e);
-                call.close(Status.INTERNAL.withDescription("the server failed: " + e), new Metadata());
-            }
-        }
-
-        /**
-         * Writes a frame without blocking: straight to the socket when nothing is queued, else (or
-         * for what the socket did not take) queued for the server thread. Any thread.
-         */
-        synchronized void send(ByteBuffer frame) {
-            if (ended) {
-                return;
-            }
-            try {
-                if (queued.isEmpty()) {
-                    channel.write(frame);
-                    if (!frame.hasRemaining()) {
-                        return;
-                    }
-                }
-                queued.add(frame);
-                queuedBytes += frame.remaining();
-                if (queuedBytes > maxQueued) {
-                    closeLater("more than " + maxQueued + " bytes of answers left unread");
-                    return;
-                }
-                key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-                selector.wakeup();
-            } catch (IOException | java.nio.channels.CancelledKeyException e) {
-                closeLater("writing failed: " + e.getMessage());
-            }
-        }
-
-        /** Writes queued frames (server thread, when the socket can take more). */
-        synchronized void drain() {
-            try {
-                while (!queued.isEmpty()) {
-                    ByteBuffer head = queued.peek();
-                    int before = head.remaining();
-                    channel.write(head);
-                    queuedBytes -= before - head.remaining();
-                    if (head.hasRemaining()) {
-                        return;
-                    }
-                    queued.poll();
-                }
-                key.interestOps(SelectionKey.OP_READ);
-            } catch (IOException e) {
-                closeLater("writing failed: " + e.getMessage());
-            }
-        }
-
-        /** Closes from a thread that may hold this connection's lock: on another thread. */
-        private void closeLater(String why) {
-            ended = true;
-            DaemonThreads.thread(() -> close(why), "holdfast-frames-close").start();
-        }
-
-        /** Ends the connection and cancels its calls. Idempotent. */
-        void close(String why) {
-            synchronized (this) {
-                ended = true;
-                queued.clear();
-            }
-            if (connections.remove(this) == null) {
-                return;
-            }
-            LOG.debug("frame connection " + attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR) + " closed: " + why);
-            key.cancel();
-            if (pipe != null) {
-                pipe.close();
-            }
-            try {
-                channel.close();
-            } catch (IOException e) {
-                LOG.debug("closing a frame connection", e);
-            }
-            List<FrameCall<?, ?>> open = new ArrayList<>(calls.values());
-            calls.clear();
-            for (FrameCall<?, ?> call : open) {
-                call.cancelled();
-            }
-        }
-    }
-
-    /** One call: the handler's view of it. */
-    private final class FrameCall<Q, A> extends ServerCall<Q, A> {
-        private final Connection connection;
-        private final long id;
-        private final MethodDescriptor<Q, A> method;
-        private volatile ServerCall.Listener<Q> listener;
-        private volatile boolean cancelled;
-        private volatile boolean closed;
-
-        FrameCall(Connection connection, long id, MethodDescriptor<Q, A> method) {
-            this.connection = connection;
-            this.id = id;
-            this.method = method;
-        }
-
-        @Override
-        public void request(int numMessages) {
-            // Requests are delivered as they come: one per call.
-        }
-
-        @Override
-        public void sendHeaders(Metadata headers) {
-            // Frames carry no headers.
-        }
-
-        @Override
-        public void sendMessage(A message) {
-            if (closed || cancelled) {
-                throw Status.CANCELLED.withDescription("the call has ended").asRuntimeException();
-            }
-            connection.send(Frames.message(id, method, message));
-        }
-
-        @Override
-        public void close(Status status, Metadata trailers) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            if (connection.calls.remove(id, this)) {
-                connection.send(Frames.close(id, status, hinted(trailers)));
-            }
-            ServerCall.Listener<Q> l = listener;
-            if (l != null && !cancelled) {
-                try {
-                    l.onComplete();
-                } catch (RuntimeException e) {
-                    LOG.debug("a call's completion failed", e);
-                }
-            }
-        }
-
-        /** The client cancelled, or its connection ended. */
-        void cancelled() {
-            if (closed || cancelled) {
-                return;
-            }
-            cancelled = true;
-            ServerCall.Listener<Q> l = listener;
-            if (l != null) {
-                try {
-                    l.onCancel();
-                } catch (RuntimeException e) {
-                    LOG.warn("a call's cancellation failed", e);
-                }
-            }
-        }
-
-        private Metadata hinted(Metadata trailers) {
-            if (trailers == null) {
-                return null;
-            }
-            String leader = trailers.get(GrpcErrors.LEADER);
-            if (leader != null) {
-                trailers.removeAll(GrpcErrors.LEADER);
-                String rewritten = leaderHint == null ? null : leaderHint.apply(leader);
-                if (rewritten != null) {
-                    trailers.put(GrpcErrors.LEADER, rewritten);
-                }
-            }
-            return trailers;
-        }
-
-        @Override
-        public boolean isReady() {
-            return !closed && !cancelled;
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return cancelled;
-        }
-
-        @Override
-        public Attributes getAttributes() {
-            return connection.attributes;
-        }
-
-        @Override
-        public String getAuthority() {
-            return null;
-        }
-
-        @Override
-        public MethodDescriptor<Q, A> getMethodDescriptor() {
-            return method;
         }
     }
 }

@@ -1,0 +1,51 @@
+package io.holdfast.core;
+
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * The parts of one {@link LockTable}, made and wired together once: each keeps one rule, and the
+ * table, its {@link Dispatch}, its {@link ReplyMemory} and the snapshot codec reach them here rather
+ * than each holding its own copy of the fields. It holds no rule of its own beyond what counts as
+ * a state entry (for the quota of that name).
+ *
+ * <p>Not thread-safe, like the table it belongs to.
+ */
+final class TableParts {
+    /** The table's planted bugs (verification only); empty for a correct table. Unmodifiable. */
+    final Set<PlantedBug> bugs;
+
+    final Admission admission = new Admission();
+    final Sessions sessions;
+    final Queues queues;
+    final Acquisitions acquisitions;
+    final Releases releases;
+    final Registers registers;
+    final Transactions transactions;
+    final ReplyMemory replies;
+    final MemberVersions memberVersions = new MemberVersions();
+    final RevokedTokens revokedTokens = new RevokedTokens();
+
+    TableParts(Set<PlantedBug> bugs) {
+        this.bugs = bugs.isEmpty() ? Collections.emptySet() : Collections.unmodifiableSet(EnumSet.copyOf(bugs));
+        this.sessions = new Sessions(admission, this::stateEntries);
+        this.queues = new Queues(this.bugs);
+        this.acquisitions = new Acquisitions(queues, admission, this::stateEntries);
+        this.releases = new Releases(queues, this.bugs);
+        this.registers = new Registers(queues, queues::holderOf, admission, this::stateEntries);
+        this.transactions = new Transactions(registers, queues, sessions::contains, this.bugs);
+        this.replies = new ReplyMemory(sessions, admission, this.bugs);
+    }
+
+    /** Sessions, locks and registers together, for the state-entries quota. */
+    int stateEntries() {
+        return sessions.size() + queues.size() + registers.size();
+    }
+
+    /** Rebuilds what is derived from the restored sessions and registers. */
+    void restoreDerived() {
+        sessions.recount();
+        registers.recount();
+    }
+}
