@@ -3,6 +3,7 @@
 package io.holdfast.verify.run;
 
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.net.Network;
 import java.io.IOException;
@@ -79,7 +80,7 @@ final class Faults {
     }
 
     /** Records a fault now; returns its time. */
-    long record(String action, String target, String detail) {
+    long record(FaultAction action, String target, String detail) {
         count++;
         long now = System.nanoTime();
         out.append(new Fault(now, action, target, detail));
@@ -112,7 +113,7 @@ final class Faults {
 
     void kill(String node, String why) throws InterruptedException {
         String detail = leaderNote(why, node);
-        record("kill", node, detail);
+        record(FaultAction.KILL, node, detail);
         nodes.kill(node);
         if (slowFailover && (detail.startsWith("leader") || detail.contains("(was leader)"))) {
             // unrecorded: to the history, the service itself is silent
@@ -135,7 +136,7 @@ final class Faults {
             answer = "not asked: " + e.getMessage();
         }
         record(
-                "transfer-leader",
+                FaultAction.TRANSFER_LEADER,
                 leader,
                 "to " + (target == null ? "the most up-to-date voter" : target) + ": " + answer);
     }
@@ -146,13 +147,13 @@ final class Faults {
      * whether it started anyway. Recorded with the node's answer.
      */
     boolean rejoinEmpty(String node) throws IOException, InterruptedException {
-        record("kill", node, leaderNote("disk lost", node));
+        record(FaultAction.KILL, node, leaderNote("disk lost", node));
         nodes.kill(node);
         nodes.wipe(node);
         String line = nodes.startOrRefused(node, START_TIMEOUT);
         boolean started = line.startsWith("READY");
         record(
-                "rejoin-empty",
+                FaultAction.REJOIN_EMPTY,
                 node,
                 started
                         ? "started with an empty log"
@@ -177,7 +178,7 @@ final class Faults {
         String answer =
                 nodes.changeMembers(leader, "add " + spare + "=" + nodes.address(spare) + (learner ? " learner" : ""));
         record(
-                "add-member",
+                FaultAction.ADD_MEMBER,
                 spare,
                 (learner ? "as a learner" : "as a voter") + " via " + leader + ": "
                         + answer.toLowerCase(java.util.Locale.ROOT));
@@ -203,7 +204,7 @@ final class Faults {
         String[] via = new String[1];
         String answer = change("promote " + learner, via);
         String leader = via[0];
-        record("promote", learner, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
+        record(FaultAction.PROMOTE, learner, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
     }
 
     /**
@@ -215,7 +216,7 @@ final class Faults {
         String[] via = new String[1];
         String answer = change("remove " + member, via);
         String leader = via[0];
-        record("remove-member", member, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
+        record(FaultAction.REMOVE_MEMBER, member, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
         if (member.equals(leader)) {
             nodes.relearnMembers(leader()); // the one that leads now
         }
@@ -252,34 +253,34 @@ final class Faults {
 
     /** SIGTERM, as an operator stops a node for maintenance (a leader hands over first). */
     void stop(String node, String why) throws InterruptedException {
-        record("stop", node, leaderNote(why, node));
+        record(FaultAction.STOP, node, leaderNote(why, node));
         nodes.stop(node);
     }
 
     void start(String node) throws IOException, InterruptedException {
         nodes.start(node, START_TIMEOUT);
-        record("start", node, "");
+        record(FaultAction.START, node, "");
     }
 
     /** Has the node take a snapshot now (its log is purged up to it). */
     void snapshot(String node) throws IOException, InterruptedException {
         String answer = nodes.snapshot(node);
-        record("snapshot", node, answer.toLowerCase(java.util.Locale.ROOT));
+        record(FaultAction.SNAPSHOT, node, answer.toLowerCase(java.util.Locale.ROOT));
     }
 
     void pauseNode(String node, String why) {
-        record("pause", node, leaderNote(why, node));
+        record(FaultAction.PAUSE, node, leaderNote(why, node));
         nodes.pause(node);
     }
 
     void resumeNode(String node) {
         nodes.resume(node);
-        record("resume", node, "");
+        record(FaultAction.RESUME, node, "");
     }
 
     void pauseClient(String client, String why) {
         workers.pause(client);
-        record("pause", client, why);
+        record(FaultAction.PAUSE, client, why);
     }
 
     /**
@@ -309,7 +310,7 @@ final class Faults {
         try {
             workers.ask(client, "wait-next " + key, Duration.ofSeconds(2), "IN-WAIT");
             workers.pause(client);
-            record("pause", client, "while queued for " + key);
+            record(FaultAction.PAUSE, client, "while queued for " + key);
             return client;
         } catch (IOException e) {
             return null;
@@ -328,7 +329,7 @@ final class Faults {
         } catch (IOException e) {
             answer = null;
         }
-        record("contend", client, key + ": " + (answer == null ? "no answer" : answer));
+        record(FaultAction.CONTEND, client, key + ": " + (answer == null ? "no answer" : answer));
         return answer;
     }
 
@@ -384,41 +385,41 @@ final class Faults {
 
     void resumeClient(String client) {
         workers.resume(client);
-        record("resume", client, "");
+        record(FaultAction.RESUME, client, "");
     }
 
     void isolate(String node, String why) {
-        record("isolate", node, leaderNote(why, node));
+        record(FaultAction.ISOLATE, node, leaderNote(why, node));
         network.isolate(node);
     }
 
     void partition(Set<String> a, Set<String> b) {
         String leader = nodes.leader().orElse("");
         record(
-                "partition",
+                FaultAction.PARTITION,
                 String.join(",", a) + " | " + String.join(",", b),
                 a.contains(leader) ? "leader in the first side" : "");
         network.partition(a, b);
     }
 
     void oneWay(String from, String to) {
-        record("one-way", from + " -> " + to, "dropped");
+        record(FaultAction.ONE_WAY, from + " -> " + to, "dropped");
         network.oneWay(from, to);
     }
 
     void cut(String dialer) {
-        record("cut", dialer, "connections closed");
+        record(FaultAction.CUT, dialer, "connections closed");
         network.cut(dialer);
     }
 
     void delay(String from, String to, Duration d) {
-        record("delay", from + " -> " + to, d.toMillis() + " ms");
+        record(FaultAction.DELAY, from + " -> " + to, d.toMillis() + " ms");
         network.delay(from, to, d);
     }
 
     void healNetwork() {
         network.heal();
-        record("heal", "network", "");
+        record(FaultAction.HEAL, "network", "");
     }
 
     /**
@@ -428,7 +429,7 @@ final class Faults {
      */
     void healNetworkAndAwaitCatchUp() throws InterruptedException {
         network.heal();
-        new HealCatchUp(nodes, out).measure(record("heal", "network", ""));
+        new HealCatchUp(nodes, out).measure(record(FaultAction.HEAL, "network", ""));
     }
 
     /**
@@ -478,7 +479,7 @@ final class Faults {
                 nodes.start(n, START_TIMEOUT);
             }
         }
-        record("heal", "all", "");
+        record(FaultAction.HEAL, "all", "");
     }
 
     /** The fault's detail, saying "(was leader)" when it hits the current leader (the summary counts those). */

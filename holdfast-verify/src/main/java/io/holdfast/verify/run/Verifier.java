@@ -3,10 +3,11 @@ package io.holdfast.verify.run;
 import io.holdfast.verify.check.AvailabilityChecker;
 import io.holdfast.verify.check.CheckResult;
 import io.holdfast.verify.check.Checkers;
+import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
-import io.holdfast.verify.history.Replica;
 import io.holdfast.verify.net.Network;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -272,8 +273,7 @@ public final class Verifier {
                 try {
                     s.nemesis().run(faults, new Random(random.nextLong()));
                 } catch (IOException e) {
-                    harness.append(new io.holdfast.verify.history.Fault(
-                            System.nanoTime(), "nemesis-error", "harness", e.getMessage()));
+                    harness.append(new Fault(System.nanoTime(), FaultAction.NEMESIS_ERROR, "harness", e.getMessage()));
                     out.println("  nemesis: " + e.getMessage());
                 }
                 faults.healAll();
@@ -282,7 +282,7 @@ public final class Verifier {
                 new FinalPhase(workers, harness, out, s.load().probedNames()).run();
                 workers.closeAll(Duration.ofSeconds(20));
             }
-            recordReplicas(nodes, harness);
+            FinalReplicas.record(nodes, harness);
         }
         // the nodes are stopped: their logs are complete
         Map<String, Path> logs = new LinkedHashMap<>();
@@ -291,33 +291,6 @@ public final class Verifier {
         }
         files.add(AppliedTrace.write(logs, dir.resolve("applied.jsonl")));
         return files;
-    }
-
-    /**
-     * Records every node's applied index and table checksum, once they all show the same index (the
-     * clients are closed, so the log stops moving), or the last readings after 15 s.
-     */
-    private static void recordReplicas(Nodes nodes, History.Writer harness) throws InterruptedException {
-        Map<String, String> last = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (System.nanoTime() < deadline) {
-            last.clear();
-            Set<String> indexes = new HashSet<>();
-            for (String id : nodes.ids()) {
-                nodes.digest(id).ifPresent(d -> last.put(id, d));
-            }
-            last.values().forEach(d -> indexes.add(d.substring(0, d.indexOf(':'))));
-            if (last.size() == nodes.ids().size() && indexes.size() == 1) {
-                break;
-            }
-            Thread.sleep(200);
-        }
-        last.forEach((id, d) -> harness.append(new Replica(
-                System.nanoTime(),
-                id,
-                Long.parseLong(d.substring(0, d.indexOf(':'))),
-                d.substring(d.indexOf(':') + 1),
-                nodes.status(id).map(Nodes.Status::term).orElse(0L))));
     }
 
     private static Nodes nodes(
