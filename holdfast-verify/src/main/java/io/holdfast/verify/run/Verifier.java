@@ -54,7 +54,7 @@ public final class Verifier {
      *
      * @param scenario a scenario name, or "all"
      * @param bug a planted bug to switch on in the nodes, the client workers ({@link
-     *     Scenarios#isClientBug}) or the harness; then the scenario is the one exposing it. Or null
+     *     PlantedBugs#isClientBug}) or the harness; then the scenario is the one exposing it. Or null
      * @param clients ordinary client processes (an intruder comes on top)
      * @param outDir where the run directories go
      */
@@ -80,10 +80,10 @@ public final class Verifier {
     /** The planted bugs, each with the scenario that exposes it. */
     public static List<String> bugLines() {
         List<String> lines = new ArrayList<>();
-        for (String bug : Scenarios.bugs()) {
+        for (String bug : PlantedBugs.all()) {
             lines.add(String.format(
                     "%-24s exposed by %s",
-                    bug, Scenarios.exposing(bug).orElseThrow().name()));
+                    bug, PlantedBugs.exposing(bug).orElseThrow().name()));
         }
         return lines;
     }
@@ -97,9 +97,9 @@ public final class Verifier {
     public int run(Options options) throws IOException, InterruptedException {
         List<Scenario> scenarios = new ArrayList<>();
         if (options.bug() != null) {
-            scenarios.add(Scenarios.exposing(options.bug())
+            scenarios.add(PlantedBugs.exposing(options.bug())
                     .orElseThrow(() -> new IllegalArgumentException("unknown bug '" + options.bug()
-                            + "'; --list-bugs names them: " + String.join(", ", Scenarios.bugs()))));
+                            + "'; --list-bugs names them: " + String.join(", ", PlantedBugs.all()))));
         } else if ("all".equals(options.scenario())) {
             scenarios.addAll(Scenarios.all());
         } else {
@@ -231,7 +231,7 @@ public final class Verifier {
         try (Network network = Network.start(nodePorts, clientDialers, dir.resolve("hosts"));
                 Stores stores = Stores.start(dir);
                 Nodes nodes = nodes(
-                        nodeIds, s.members(), ports, network, dir, Scenarios.isNodeBug(o.bug()) ? o.bug() : null)) {
+                        nodeIds, s.members(), ports, network, dir, PlantedBugs.isNodeBug(o.bug()) ? o.bug() : null)) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
             nodes.startAll(Duration.ofSeconds(90));
@@ -269,7 +269,7 @@ public final class Verifier {
                         network,
                         harness,
                         System.nanoTime() + o.duration().toNanos(),
-                        Scenarios.SLOW_FAILOVER.equals(o.bug()));
+                        PlantedBugs.SLOW_FAILOVER.equals(o.bug()));
                 try {
                     s.nemesis().run(faults, new Random(random.nextLong()));
                 } catch (IOException e) {
