@@ -129,9 +129,9 @@ public final class Verifier {
         return failed == 0 ? 0 : 1;
     }
 
-    /** Child JVMs share class archives in {@code outDir/cds} (Child); off with -Dholdfast.verify.classArchives=false. */
+    /** Child JVMs share class archives in {@code outDir/cds} ({@link ClassArchive}); off with -Dholdfast.verify.classArchives=false. */
     static void useClassArchives(Path outDir) {
-        Child.useClassArchives(
+        ClassArchive.useDirectory(
                 Boolean.parseBoolean(System.getProperty("holdfast.verify.classArchives", "true"))
                         ? outDir.resolve("cds")
                         : null);
