@@ -20,9 +20,9 @@ import java.util.stream.Collectors;
  * an {@link IllegalArgumentException} that names the known ones, so a history with an action nobody
  * knows fails to read instead of being counted as some other fault.
  *
- * <p>The constants say what the record's {@code target} and {@code detail} hold. A detail that
- * begins with "leader", or says "(was leader)", marks a fault that hit the leader (the summary and
- * the {@code availability} checker count those).
+ * <p>The constants say what the record's {@code target} and {@code detail} hold. The detail of a
+ * fault that hit the Raft leader names it ("leader", or "… (was leader)"): the run's summary and
+ * the {@code availability} checker read the detail for that, not the action.
  */
 public enum FaultAction {
     /** SIGKILL of a node; the detail says why ("leader", "follower", "majority", "disk lost", …). */
