@@ -2,6 +2,7 @@ package io.holdfast.verify.check;
 
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import java.util.List;
@@ -24,7 +25,7 @@ final class CatchUpChecker implements Checker {
         long fromSnapshot = 0;
         long fromLog = 0;
         for (Record r : records) {
-            if (r instanceof Fault f && "catch-up".equals(f.action())) {
+            if (r instanceof Fault f && f.action() == FaultAction.CATCH_UP) {
                 if ("from a snapshot".equals(f.detail())) {
                     fromSnapshot++;
                 } else {

@@ -3,6 +3,7 @@ package io.holdfast.verify.check;
 import io.holdfast.verify.history.CaughtUp;
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ final class HealCatchUpChecker implements Checker {
         for (Record r : records) {
             if (r instanceof CaughtUp c) {
                 measured.add(c);
-            } else if (r instanceof Fault f && "heal".equals(f.action()) && "network".equals(f.target())) {
+            } else if (r instanceof Fault f && f.action() == FaultAction.HEAL && "network".equals(f.target())) {
                 networkHeals++;
             }
         }

@@ -1,10 +1,29 @@
 package io.holdfast.verify.check;
 
+import static io.holdfast.verify.history.FaultAction.ADD_MEMBER;
+import static io.holdfast.verify.history.FaultAction.CUT;
+import static io.holdfast.verify.history.FaultAction.DELAY;
+import static io.holdfast.verify.history.FaultAction.HEAL;
+import static io.holdfast.verify.history.FaultAction.ISOLATE;
+import static io.holdfast.verify.history.FaultAction.KILL;
+import static io.holdfast.verify.history.FaultAction.ONE_WAY;
+import static io.holdfast.verify.history.FaultAction.PARTITION;
+import static io.holdfast.verify.history.FaultAction.PAUSE;
+import static io.holdfast.verify.history.FaultAction.PROMOTE;
+import static io.holdfast.verify.history.FaultAction.REJOIN_EMPTY;
+import static io.holdfast.verify.history.FaultAction.REMOVE_MEMBER;
+import static io.holdfast.verify.history.FaultAction.RESUME;
+import static io.holdfast.verify.history.FaultAction.START;
+import static io.holdfast.verify.history.FaultAction.STOP;
+import static io.holdfast.verify.history.FaultAction.TRANSFER_LEADER;
+
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,14 +48,14 @@ import java.util.Set;
  */
 public final class Unavailability {
     /** Faults that end one. */
-    static final Set<String> RECOVERIES = Set.of("start", "resume", "heal");
+    static final Set<FaultAction> RECOVERIES = EnumSet.of(START, RESUME, HEAL);
 
     /** Faults that hurt the service (a client paused or cut off does not, to the other clients). */
-    static final Set<String> INJECTED =
-            Set.of("kill", "stop", "pause", "isolate", "partition", "one-way", "cut", "delay", "transfer-leader");
+    static final Set<FaultAction> INJECTED =
+            EnumSet.of(KILL, STOP, PAUSE, ISOLATE, PARTITION, ONE_WAY, CUT, DELAY, TRANSFER_LEADER);
 
     /** Records that change the members: a fault just before one of them is not clean. */
-    static final Set<String> MEMBERSHIP = Set.of("add-member", "promote", "remove-member", "rejoin-empty");
+    static final Set<FaultAction> MEMBERSHIP = EnumSet.of(ADD_MEMBER, PROMOTE, REMOVE_MEMBER, REJOIN_EMPTY);
 
     /** How long before a fault no membership change may have come for its gap to be clean. */
     static final long QUIET_MILLIS = 5_000;
@@ -100,16 +119,16 @@ public final class Unavailability {
                     && settled
                     && (lastMembership == Long.MIN_VALUE || f.time() - lastMembership > QUIET_MILLIS * 1_000_000);
             switch (f.action()) {
-                case "kill", "stop" -> down.add(f.target());
-                case "start" -> down.remove(f.target());
-                case "pause" -> {
+                case KILL, STOP -> down.add(f.target());
+                case START -> down.remove(f.target());
+                case PAUSE -> {
                     if (onNodes) {
                         paused.add(f.target());
                     }
                 }
-                case "resume" -> paused.remove(f.target());
-                case "isolate", "partition", "one-way", "delay" -> networkFaulty = true;
-                case "heal" -> {
+                case RESUME -> paused.remove(f.target());
+                case ISOLATE, PARTITION, ONE_WAY, DELAY -> networkFaulty = true;
+                case HEAL -> {
                     networkFaulty = false;
                     if ("all".equals(f.target())) {
                         down.clear();
@@ -234,21 +253,20 @@ public final class Unavailability {
 
     /** Whether a fault record is about the nodes (or the network), not one client alone. */
     private static boolean onNodes(Fault f) {
-        return !("pause".equals(f.action()) || "resume".equals(f.action()) || "cut".equals(f.action()))
+        return !(f.action() == PAUSE || f.action() == RESUME || f.action() == CUT)
                 || f.target().startsWith("n");
     }
 
     private static String kind(Fault f) {
-        String a = f.action();
+        String a = f.action().text();
         String detail = f.detail() == null ? "" : f.detail();
         boolean leader = detail.startsWith("leader") || detail.contains("(was leader)");
-        return switch (a) {
-            case "kill", "stop", "pause", "isolate" ->
-                onNodes(f) ? a + (leader ? " leader" : " follower") : a + " client";
-            case "cut" -> onNodes(f) ? "cut node" : "cut client";
-            case "heal" -> "heal " + f.target();
-            case "start" -> "restart";
-            case "resume" -> onNodes(f) ? "resume node" : "resume client";
+        return switch (f.action()) {
+            case KILL, STOP, PAUSE, ISOLATE -> onNodes(f) ? a + (leader ? " leader" : " follower") : a + " client";
+            case CUT -> onNodes(f) ? "cut node" : "cut client";
+            case HEAL -> "heal " + f.target();
+            case START -> "restart";
+            case RESUME -> onNodes(f) ? "resume node" : "resume client";
             default -> a;
         };
     }

@@ -1,20 +1,13 @@
-// Ceiling 600 lines, one idea: a verify client process's command loop and the operations it runs, one protocol
-// with the orchestrator.
 package io.holdfast.verify.client;
 
 import io.holdfast.ClientOptions;
-import io.holdfast.HolderInfo;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockClient;
-import io.holdfast.LockInfo;
 import io.holdfast.RetryPolicy;
 import io.holdfast.model.LockService;
-import io.holdfast.verify.history.FinalLock;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Op;
-import io.holdfast.verify.history.Result;
 import io.holdfast.verify.store.ProtectedStore;
-import io.holdfast.verify.store.TcpProtectedStore;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -22,18 +15,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>With {@code --elections} the workload is {@link ElectionWorkload} (a candidate in leader
  * elections, with the planted client bug {@code --bug}, if named) and an {@link ElectionObserver}
  * follows each election named by {@code --observe}. With {@code --keys} it is {@link KeysWorkload}.
+ * This class is the protocol; {@link WorkerLoad} runs the load, {@link FinalProbes} the final
+ * phase's probes, and {@link ClientArgs} reads the command line.
  *
  * <p><b>Protocol.</b> Once its client is open it prints {@code READY <sessionId>}. Then it reads one
  * command per line and answers with one line where stated (every line flushed at once; stdout
@@ -145,22 +133,18 @@ public final class ClientMain {
     }
 
     private final Setup setup;
-    private final Recorder rec;
     private final Ops ops;
-    private final Map<String, Deque<Ops.Held>> probes = new HashMap<>();
+    private final FinalProbes probes;
+    private final WorkerLoad load;
     private LockClient client;
     private boolean closing;
-    private Workload workload;
-    private ElectionWorkload elections;
-    private KeysWorkload keys;
-    private final List<ElectionObserver> observers = new ArrayList<>();
-    private Intruder intruder;
     private PrintStream out = System.out;
 
     public ClientMain(Setup setup, Recorder rec) {
         this.setup = setup;
-        this.rec = rec;
         this.ops = new Ops(rec, setup.bound());
+        this.probes = new FinalProbes(rec, ops, this::client);
+        this.load = new WorkerLoad(setup, rec, this::client);
     }
 
     /**
@@ -178,10 +162,7 @@ public final class ClientMain {
             return 1;
         }
         this.out = out;
-        if (setup.intruderService() != null) {
-            intruder = newIntruder();
-            intruder.warmUp(); // its connection and session open before READY, not in the workload
-        }
+        load.warmUp(); // an intruder's connection and session open before READY, not in the workload
         say(out, "READY " + first.sessionId());
         String line;
         while ((line = in.readLine()) != null) {
@@ -211,10 +192,10 @@ public final class ClientMain {
     private String command(String[] w) throws InterruptedException {
         switch (w[0]) {
             case "start" -> {
-                return start();
+                return load.start();
             }
             case "stop" -> {
-                stopWorkload();
+                load.stop();
                 return "STOPPED";
             }
             case "final-acquire" -> {
@@ -224,65 +205,32 @@ public final class ClientMain {
                 int limit = kind == Op.Kind.SEMAPHORE
                         ? (w.length > 4 ? Integer.parseInt(w[4]) : Workload.SEMAPHORE_PERMITS)
                         : 0;
-                Ops.Acquired a = ops.acquire(FINAL, client(), w[1], kind, limit, waitMillis == 0, waitMillis, null);
-                if (a.held() != null) {
-                    synchronized (probes) {
-                        probes.computeIfAbsent(w[1], k -> new ArrayDeque<>()).addLast(a.held());
-                    }
-                    return "OK " + a.held().token();
-                }
-                return "FAIL " + a.result().why();
+                return probes.acquire(w[1], kind, limit, waitMillis);
             }
             case "final-release" -> {
                 need(w, 2, "final-release NAME");
-                Ops.Held h;
-                synchronized (probes) {
-                    Deque<Ops.Held> q = probes.get(w[1]);
-                    h = q == null ? null : q.pollFirst();
-                }
-                if (h == null) {
-                    return "FAIL NOT_HELD";
-                }
-                Result done = ops.release(FINAL, h);
-                return done instanceof Result.Released ? "OK " + h.token() : "FAIL " + done.why();
+                return probes.release(w[1]);
             }
             case "final-get" -> {
                 need(w, 2, "final-get KEY");
-                Result done = ops.regGet(FINAL, client(), w[1]);
-                return done instanceof Result.RegisterState read
-                        ? "OK " + read.version() + " " + read.value()
-                        : "FAIL " + done.why();
+                return probes.get(w[1]);
             }
             case "hold-next" -> {
-                if (workload == null) {
-                    return "ERROR no workload is running";
-                }
                 PrintStream o = out;
-                workload.lingerInNextCriticalSection(what -> say(o, "IN-CS " + what));
-                return null;
+                return load.holdNext(what -> say(o, "IN-CS " + what));
             }
             case "wait-next" -> {
                 need(w, 2, "wait-next KEY");
-                if (workload == null) {
-                    return "ERROR no workload is running";
-                }
                 PrintStream o = out;
-                workload.announceNextQueuedWait(w[1], what -> say(o, "IN-WAIT " + what));
-                return null;
+                return load.waitNext(w[1], what -> say(o, "IN-WAIT " + what));
             }
             case "lead-next" -> {
                 need(w, 2, "lead-next NONCE");
-                if (elections == null) {
-                    return "ERROR no election workload is running";
-                }
                 PrintStream o = out;
-                elections.lingerInNextStep(what -> say(o, "IN-LEAD " + w[1] + " " + what));
-                return null;
+                return load.leadNext(what -> say(o, "IN-LEAD " + w[1] + " " + what));
             }
             case "lead-cancel" -> {
-                if (elections != null) {
-                    elections.cancelLinger();
-                }
+                load.cancelLead();
                 return null;
             }
             case "contend" -> {
@@ -292,11 +240,11 @@ public final class ClientMain {
             }
             case "final-state" -> {
                 need(w, 3, "final-state LIVE_SESSIONS(comma-separated) NAME...");
-                return finalState(List.of(w[1].split(",")), Arrays.asList(w).subList(2, w.length), true);
+                return probes.state(List.of(w[1].split(",")), Arrays.asList(w).subList(2, w.length), true);
             }
             case "peek-state" -> {
                 need(w, 2, "peek-state NAME...");
-                return finalState(List.of(), Arrays.asList(w).subList(1, w.length), false);
+                return probes.state(List.of(), Arrays.asList(w).subList(1, w.length), false);
             }
             case "session" -> {
                 return "SESSION " + client().sessionId();
@@ -307,125 +255,10 @@ public final class ClientMain {
         }
     }
 
-    /**
-     * Records what the service says about each name as a {@link FinalLock}; answers {@code
-     * STATE-END} followed by "name:holders/waiters" for each.
-     */
-    private String finalState(List<String> live, List<String> names, boolean record) {
-        StringBuilder answer = new StringBuilder("STATE-END");
-        for (String name : names) {
-            Optional<LockInfo> info = client().admin().describe(name);
-            List<String> holders = new ArrayList<>();
-            List<Long> tokens = new ArrayList<>();
-            int waiters = 0;
-            if (info.isPresent()) {
-                for (HolderInfo h : info.get().holders()) {
-                    holders.add(h.sessionId());
-                    tokens.add(h.fencingToken());
-                }
-                waiters = info.get().waiters().size();
-            }
-            if (record) {
-                rec.append(new FinalLock(Recorder.now(), name, holders, tokens, waiters, live));
-            }
-            answer.append(' ')
-                    .append(name)
-                    .append(':')
-                    .append(holders.size())
-                    .append('/')
-                    .append(waiters);
-        }
-        return answer.toString();
-    }
-
-    private String start() {
-        if (workload != null || elections != null || keys != null || (intruder != null && intruder.started())) {
-            return "ERROR already started";
-        }
-        if (setup.intruderService() != null) {
-            if (intruder == null) {
-                intruder = newIntruder(); // after a stop: a new one
-            }
-            intruder.start();
-        } else if (setup.elections()) {
-            elections = new ElectionWorkload(
-                    rec,
-                    this::client,
-                    setup.fenced(),
-                    setup.unfenced(),
-                    setup.seed(),
-                    setup.bound(),
-                    ElectionWorkload.LEADER_IGNORES_LOSS.equals(setup.bug()));
-            elections.start();
-            for (String e : setup.observe()) {
-                ElectionObserver observer = new ElectionObserver(rec, this::client, e);
-                observers.add(observer);
-                observer.start();
-            }
-        } else if (setup.keys()) {
-            keys = new KeysWorkload(rec, this::client, setup.opener(), setup.seed(), setup.bound());
-            keys.start();
-        } else {
-            workload = new Workload(rec, this::client, setup.fenced(), setup.unfenced(), setup.seed(), setup.bound());
-            if (setup.multiLocks()) {
-                workload.takeMultiLocks();
-            }
-            workload.start();
-        }
-        return null;
-    }
-
-    private Intruder newIntruder() {
-        return new Intruder(rec, this::client, setup.intruderService().get(), setup.ttl(), setup.seed(), setup.bound());
-    }
-
-    /** Stops the workload or intruder, if one runs; a later {@code start} starts a new one. */
-    private void stopWorkload() throws InterruptedException {
-        if (workload != null) {
-            workload.stop();
-            LOG.info(
-                    "workload stopped after {} operations, {} failed store writes",
-                    workload.operations(),
-                    workload.storeFailures());
-            workload = null;
-        }
-        if (keys != null) {
-            keys.stop();
-            LOG.info("keys workload stopped after {} operations", keys.operations());
-            keys = null;
-        }
-        if (elections != null) {
-            elections.stop();
-            for (ElectionObserver o : observers) {
-                o.stop();
-            }
-            observers.clear();
-            LOG.info(
-                    "election workload stopped after {} campaigns, {} leaderships, {} failed store writes",
-                    elections.operations(),
-                    elections.leaderships(),
-                    elections.storeFailures());
-            elections = null;
-        }
-        if (intruder != null) {
-            intruder.stop();
-            LOG.info("intruder stopped after {} foreign releases", intruder.attempts());
-            intruder.close();
-            intruder = null;
-        }
-    }
-
     /** Stops everything, gives back the probes' grants, closes the client. */
     private void close() throws InterruptedException {
-        stopWorkload();
-        synchronized (probes) {
-            for (Deque<Ops.Held> q : probes.values()) {
-                for (Ops.Held h : q) {
-                    ops.release(FINAL, h);
-                }
-            }
-            probes.clear();
-        }
+        load.stop();
+        probes.releaseAll();
         LockClient c;
         synchronized (this) {
             closing = true;
@@ -492,29 +325,27 @@ public final class ClientMain {
         System.setOut(System.err); // nothing but protocol lines on stdout
         Map<String, String> o;
         try {
-            o = parse(args);
+            o = ClientArgs.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: ClientMain --id ID --uri URI --history FILE --fenced HOST:PORT"
-                    + " --unfenced HOST:PORT --seed N --ttl DURATION [--request-timeout DURATION] [--intruder]"
-                    + " [--multi-locks] [--elections [--observe ELECTION,...] [--bug NAME]] [--keys]");
+            System.err.println(ClientArgs.USAGE);
             System.exit(2);
             return;
         }
         String id = o.get("id");
         String uri = o.get("uri");
-        Duration ttl = duration(o.get("ttl"));
+        Duration ttl = ClientArgs.duration(o.get("ttl"));
         ClientOptions.Builder b = ClientOptions.builder().clientName(id).sessionTtl(ttl);
         if (o.containsKey("request-timeout")) {
-            b.requestTimeout(duration(o.get("request-timeout")));
+            b.requestTimeout(ClientArgs.duration(o.get("request-timeout")));
         }
         ClientOptions options = b.build();
         Duration bound = options.requestTimeout().plusMillis(500);
         boolean isIntruder = o.containsKey("intruder");
         int code;
         try (History.Writer history = new History.Writer(Path.of(o.get("history")));
-                ProtectedStore fenced = openStore(o.get("fenced"));
-                ProtectedStore unfenced = openStore(o.get("unfenced"))) {
+                ProtectedStore fenced = ClientArgs.openStore(o.get("fenced"));
+                ProtectedStore unfenced = ClientArgs.openStore(o.get("unfenced"))) {
             Setup setup = new Setup(
                     id,
                     () -> LockClient.open(uri, options),
@@ -533,64 +364,5 @@ public final class ClientMain {
                     .serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), protocol);
         }
         System.exit(code);
-    }
-
-    /** The options as name → value ("" for the flags --intruder, --multi-locks, --elections and --keys). */
-    static Map<String, String> parse(String[] args) {
-        Map<String, String> o = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument: " + a);
-            }
-            String name = a.substring(2);
-            if (List.of("intruder", "multi-locks", "elections", "keys").contains(name)) {
-                o.put(name, "");
-            } else if (i + 1 < args.length) {
-                o.put(name, args[++i]);
-            } else {
-                throw new IllegalArgumentException(a + " needs a value");
-            }
-        }
-        for (String required : new String[] {"id", "uri", "history", "fenced", "unfenced", "seed", "ttl"}) {
-            if (!o.containsKey(required)) {
-                throw new IllegalArgumentException("missing --" + required);
-            }
-        }
-        if (o.containsKey("bug") && !BUGS.contains(o.get("bug"))) {
-            throw new IllegalArgumentException(
-                    "unknown client bug '" + o.get("bug") + "' (known: " + String.join(", ", BUGS) + ")");
-        }
-        return o;
-    }
-
-    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
-
-    /** "3s", "500ms", "2m", "1h", or ISO-8601 ("PT3S"). */
-    static Duration duration(String s) {
-        Matcher m = SIMPLE_DURATION.matcher(s.trim());
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            };
-        }
-        try {
-            return Duration.parse(s.trim());
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException("not a duration: " + s + " (use 3s, 500ms, 2m or PT3S)", e);
-        }
-    }
-
-    /** The TCP store client for HOST:PORT. */
-    static ProtectedStore openStore(String hostPort) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("a store is HOST:PORT, not " + hostPort);
-        }
-        return new TcpProtectedStore(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 }

@@ -1,5 +1,5 @@
-// Ceiling 500 lines, one idea: the harness's one model of the network (every directed link, partitions, delays,
-// isolation) that the faults act on.
+// Ceiling 420 lines, one idea: the harness's one model of the network (the address scheme, and partitions,
+// delays, isolation over every directed Link) that the faults act on.
 package io.holdfast.verify.net;
 
 import java.io.Closeable;
@@ -81,88 +81,6 @@ public final class Network implements Closeable {
             if (raftPort <= 0 || raftPort > 65535 || clientPort <= 0 || clientPort > 65535) {
                 throw new IllegalArgumentException("bad ports " + raftPort + "/" + clientPort);
             }
-        }
-    }
-
-    /** One directed link dialer → node: a proxy for the node's Raft port and one for its client port. */
-    public static final class Link {
-        private final String from;
-        private final String to;
-        private final LinkProxy raft;
-        private final LinkProxy client;
-
-        Link(String from, String to, LinkProxy raft, LinkProxy client) {
-            this.from = from;
-            this.to = to;
-            this.raft = raft;
-            this.client = client;
-        }
-
-        /** {@code from->to}. */
-        public String name() {
-            return from + "->" + to;
-        }
-
-        /** The dialer. */
-        public String from() {
-            return from;
-        }
-
-        /** The node dialed. */
-        public String to() {
-            return to;
-        }
-
-        public LinkProxy raft() {
-            return raft;
-        }
-
-        public LinkProxy client() {
-            return client;
-        }
-
-        public List<LinkProxy> proxies() {
-            return List.of(raft, client);
-        }
-
-        public void pass() {
-            raft.pass();
-            client.pass();
-        }
-
-        public void blackhole() {
-            raft.blackhole();
-            client.blackhole();
-        }
-
-        public void dropForward() {
-            raft.dropForward();
-            client.dropForward();
-        }
-
-        public void dropBackward() {
-            raft.dropBackward();
-            client.dropBackward();
-        }
-
-        public void delay(Duration d) {
-            raft.delay(d);
-            client.delay(d);
-        }
-
-        public void cut() {
-            raft.cut();
-            client.cut();
-        }
-
-        /** Whether anything of the link drops bytes. */
-        public boolean isDropping() {
-            return raft.dropsForward() || raft.dropsBackward() || client.dropsForward() || client.dropsBackward();
-        }
-
-        @Override
-        public String toString() {
-            return name() + " " + raft + " " + client;
         }
     }
 
@@ -458,17 +376,17 @@ public final class Network implements Closeable {
     @Override
     public void close() {
         for (Link l : links.values()) {
-            l.raft.close();
-            l.client.close();
+            l.raft().close();
+            l.client().close();
         }
     }
 
     private void forLinksTouching(String party, Consumer<Link> action) {
         for (Link l : links.values()) {
-            if (l.from.equals(l.to)) {
+            if (l.from().equals(l.to())) {
                 continue;
             }
-            if (l.from.equals(party) || l.to.equals(party)) {
+            if (l.from().equals(party) || l.to().equals(party)) {
                 action.accept(l);
             }
         }

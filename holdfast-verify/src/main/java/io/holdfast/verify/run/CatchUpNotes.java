@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.verify.history.FaultAction;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
@@ -45,6 +46,6 @@ final class CatchUpNotes {
             }
             Thread.sleep(200);
         }
-        f.record("catch-up", node, nodes.loadedSnapshot(node) ? "from a snapshot" : "from the log only");
+        f.record(FaultAction.CATCH_UP, node, nodes.loadedSnapshot(node) ? "from a snapshot" : "from the log only");
     }
 }

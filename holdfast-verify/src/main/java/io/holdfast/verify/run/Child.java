@@ -1,5 +1,3 @@
-// Ceiling 420 lines, one idea: a JVM the harness started (signals, its line protocol, its log, its
-// class-data archive); the parts share the process handle.
 package io.holdfast.verify.run;
 
 import java.io.BufferedReader;
@@ -9,17 +7,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -31,19 +23,12 @@ import java.util.concurrent.TimeUnit;
  * SIGCONT ({@link #resume()}), SIGTERM ({@link #terminate(Duration)}). A paused process stays
  * paused until resumed; {@link #close()} resumes it first so that it can die.
  *
- * <p><b>Start-up.</b> A run starts ten JVMs or so, and a restart fault starts more; on two cores
- * most of a start is loading and verifying the same few thousand classes (gRPC, Netty, Ratis).
- * When {@link #useClassArchives(Path)} names a directory, children share an AppCDS archive per
- * kind (main class and JVM options): the first child of a kind writes one when it exits cleanly
- * ({@code -XX:ArchiveClassesAtExit}), later ones map it ({@code -XX:SharedArchiveFile}). The
- * archive's name carries the JDK and the class path's files (size, time), so a rebuilt jar or
- * another JDK never uses a stale one; a child killed while writing one leaves none. What the
- * children run is the same either way: an archive only saves the class loading.
+ * <p><b>Start-up.</b> Children of a kind share a class-data archive when {@link
+ * ClassArchive#useDirectory(Path)} names a directory ({@link ClassArchive}: the first child of a
+ * kind writes it at its exit, later ones map it). The child settles its archive once it is gone,
+ * however it went, and a child that writes one gets longer to stop.
  */
 final class Child implements AutoCloseable {
-    /** The archive kinds some child is writing now (one writer per kind). */
-    private static final Set<String> WRITING = ConcurrentHashMap.newKeySet();
-
     /** How long a child asked to stop may take to exit before it is killed. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
 
@@ -56,27 +41,18 @@ final class Child implements AutoCloseable {
     /** Children asked to stop whose exit {@link #closeInBackground} waits for. */
     private static final List<Thread> CLOSING = new ArrayList<>();
 
-    private static volatile Path archiveDir;
-
     private final String name;
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final PrintWriter stdin;
     private volatile boolean paused;
 
-    /** The archive this child writes at exit (a temporary name, and the name it then gets), or null. */
-    private final Path archiveWritten;
+    private final ClassArchive archive;
 
-    private final Path archiveTarget;
-    private final String archiveKind;
-    private boolean archiveSettled;
-
-    private Child(String name, Process process, Path log, String archiveKind, Path written, Path target) {
+    private Child(String name, Process process, Path log, ClassArchive archive) {
         this.name = name;
         this.process = process;
-        this.archiveKind = archiveKind;
-        this.archiveWritten = written;
-        this.archiveTarget = target;
+        this.archive = archive;
         this.stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
         Thread reader = new Thread(() -> pump(log), "verify-" + name + "-out");
         reader.setDaemon(true);
@@ -93,26 +69,8 @@ final class Child implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
         String classPath = System.getProperty("java.class.path");
-        String kind = archiveKind(jvmArgs, mainClass, classPath);
-        Path written = null;
-        Path target = null;
-        if (kind != null) {
-            target = archiveDir.resolve(kind + ".jsa");
-            if (Files.isRegularFile(target)) {
-                cmd.add("-XX:SharedArchiveFile=" + target);
-            } else if (WRITING.add(kind)) {
-                Files.createDirectories(archiveDir);
-                written = archiveDir.resolve(
-                        kind + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
-                cmd.add("-XX:ArchiveClassesAtExit=" + written);
-            } else {
-                kind = null; // another child of this kind is writing it: start without
-                target = null;
-            }
-            // the JVM's own warnings (an archive it cannot use, say) go to the log, not the protocol
-            cmd.add("-Xlog:disable");
-            cmd.add("-Xlog:all=warning:stderr");
-        }
+        ClassArchive archive = ClassArchive.forChild(jvmArgs, mainClass, classPath);
+        cmd.addAll(archive.options());
         cmd.add("-cp");
         cmd.add(classPath);
         cmd.add(mainClass);
@@ -125,101 +83,10 @@ final class Child implements AutoCloseable {
         try {
             process = pb.start();
         } catch (IOException e) {
-            if (written != null) {
-                WRITING.remove(kind);
-            }
+            archive.abandon();
             throw e;
         }
-        return new Child(name, process, log, written == null ? null : kind, written, target);
-    }
-
-    /**
-     * Children started from now on share class archives in {@code dir} (see the class comment);
-     * null: none.
-     */
-    static void useClassArchives(Path dir) {
-        archiveDir = dir;
-    }
-
-    /**
-     * The archive name for this kind of child, or null when archives are off or the class path has
-     * anything but jar files (the JVM archives classes from jars only): the main class, a digest of
-     * the JDK, the options that shape the archive (not the -D properties) and every jar's path, size
-     * and time.
-     */
-    private static String archiveKind(List<String> jvmArgs, String mainClass, String classPath) {
-        Path dir = archiveDir;
-        if (dir == null || classPath == null || classPath.isEmpty()) {
-            return null;
-        }
-        StringBuilder key = new StringBuilder()
-                .append(System.getProperty("java.home"))
-                .append('|')
-                .append(System.getProperty("java.vm.version"));
-        for (String a : jvmArgs) {
-            if (!a.startsWith("-D")) {
-                key.append('|').append(a);
-            }
-        }
-        for (String entry : classPath.split(java.io.File.pathSeparator)) {
-            Path jar = Path.of(entry);
-            try {
-                if (!entry.endsWith(".jar") || !Files.isRegularFile(jar)) {
-                    return null;
-                }
-                key.append('|')
-                        .append(jar.toAbsolutePath())
-                        .append(':')
-                        .append(Files.size(jar))
-                        .append(':')
-                        .append(Files.getLastModifiedTime(jar).toMillis());
-            } catch (IOException e) {
-                return null;
-            }
-        }
-        try {
-            byte[] digest =
-                    MessageDigest.getInstance("SHA-256").digest(key.toString().getBytes(StandardCharsets.UTF_8));
-            return mainClass.substring(mainClass.lastIndexOf('.') + 1) + "-"
-                    + HexFormat.of().formatHex(digest, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Once the child is gone: the archive it wrote at a clean exit takes its name; one that a
-     * SIGKILL or a crash may have cut short is deleted, and the next child of its kind writes it
-     * again.
-     */
-    private synchronized void settleArchive(boolean killed) {
-        if (archiveWritten == null || archiveSettled || process.isAlive()) {
-            return;
-        }
-        archiveSettled = true;
-        try {
-            // exit codes above 128 are signals: 143 is the SIGTERM the JVM shut down on (it writes
-            // the archive on that way out); any other (SIGKILL, a crash) may have cut it short
-            int code = process.exitValue();
-            boolean clean = !killed && (code < 128 || code == 143);
-            if (clean && Files.isRegularFile(archiveWritten) && Files.size(archiveWritten) > 0) {
-                Files.move(
-                        archiveWritten,
-                        archiveTarget,
-                        StandardCopyOption.ATOMIC_MOVE,
-                        StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.deleteIfExists(archiveWritten);
-            }
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(archiveWritten);
-            } catch (IOException ignored) {
-                // a stray temporary file; never used
-            }
-        } finally {
-            WRITING.remove(archiveKind);
-        }
+        return new Child(name, process, log, archive);
     }
 
     private void pump(Path log) {
@@ -301,7 +168,7 @@ final class Child implements AutoCloseable {
         }
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
-        settleArchive(true);
+        archive.settle(process, true);
     }
 
     /** SIGSTOP: the process stops running until {@link #resume()}. */
@@ -332,7 +199,7 @@ final class Child implements AutoCloseable {
         if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
             kill();
         }
-        settleArchive(false);
+        archive.settle(process, false);
     }
 
     private boolean signal(String sig) {
@@ -387,9 +254,9 @@ final class Child implements AutoCloseable {
     public void close() {
         try {
             if (process.isAlive()) {
-                terminate(archiveWritten == null ? STOP_GRACE : ARCHIVE_STOP_GRACE);
+                terminate(archive.writes() ? ARCHIVE_STOP_GRACE : STOP_GRACE);
             } else {
-                settleArchive(false); // it exited by itself (a worker after "close")
+                archive.settle(process, false); // it exited by itself (a worker after "close")
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,8 +1,21 @@
-// Ceiling 490 lines, one idea: what a nemesis can do to a run, each action and its undoing side by
-// side so that healAll stays the exact inverse.
 package io.holdfast.verify.run;
 
+import static io.holdfast.verify.history.FaultAction.CUT;
+import static io.holdfast.verify.history.FaultAction.DELAY;
+import static io.holdfast.verify.history.FaultAction.HEAL;
+import static io.holdfast.verify.history.FaultAction.ISOLATE;
+import static io.holdfast.verify.history.FaultAction.KILL;
+import static io.holdfast.verify.history.FaultAction.ONE_WAY;
+import static io.holdfast.verify.history.FaultAction.PARTITION;
+import static io.holdfast.verify.history.FaultAction.PAUSE;
+import static io.holdfast.verify.history.FaultAction.RESUME;
+import static io.holdfast.verify.history.FaultAction.SNAPSHOT;
+import static io.holdfast.verify.history.FaultAction.START;
+import static io.holdfast.verify.history.FaultAction.STOP;
+import static io.holdfast.verify.history.FaultAction.TRANSFER_LEADER;
+
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.net.Network;
 import java.io.IOException;
@@ -17,10 +30,14 @@ import java.util.Set;
 /**
  * What a nemesis can do to a run, each action recorded as a {@link Fault} line: kill, pause and
  * restart nodes; pause clients; cut, partition and heal links. {@link #healAll()} undoes every
- * fault: paused processes resume, killed nodes restart, links pass again.
+ * fault: paused processes resume, killed nodes restart, links pass again. Each action sits beside
+ * its undoing here, so that healAll stays their exact inverse. The members' changes ({@link
+ * #membership()}) and the cues that put a client where a fault bites ({@link #clientCues()}) live
+ * in files of their own and record their lines through {@link #record}.
  */
 final class Faults {
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a node may take to start. */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     /** How long the planted {@code slow-failover} holds the clients off after a leader's SIGKILL. */
     static final Duration PLANTED_FAILOVER_DELAY = Duration.ofSeconds(20);
@@ -31,6 +48,8 @@ final class Faults {
     private final History.Writer out;
     private final long until;
     private final boolean slowFailover;
+    private final MembershipChanges membership;
+    private final ClientCues clientCues;
     private int count;
 
     /**
@@ -44,6 +63,18 @@ final class Faults {
         this.out = out;
         this.until = untilNanos;
         this.slowFailover = slowFailover;
+        this.membership = new MembershipChanges(nodes, this, out);
+        this.clientCues = new ClientCues(workers, this);
+    }
+
+    /** The changes of the members a nemesis can make. */
+    MembershipChanges membership() {
+        return membership;
+    }
+
+    /** The cues that put a client where a fault bites. */
+    ClientCues clientCues() {
+        return clientCues;
     }
 
     /** True while the faulted part of the run lasts. */
@@ -79,7 +110,7 @@ final class Faults {
     }
 
     /** Records a fault now; returns its time. */
-    long record(String action, String target, String detail) {
+    long record(FaultAction action, String target, String detail) {
         count++;
         long now = System.nanoTime();
         out.append(new Fault(now, action, target, detail));
@@ -112,7 +143,7 @@ final class Faults {
 
     void kill(String node, String why) throws InterruptedException {
         String detail = leaderNote(why, node);
-        record("kill", node, detail);
+        record(KILL, node, detail);
         nodes.kill(node);
         if (slowFailover && (detail.startsWith("leader") || detail.contains("(was leader)"))) {
             // unrecorded: to the history, the service itself is silent
@@ -135,290 +166,80 @@ final class Faults {
             answer = "not asked: " + e.getMessage();
         }
         record(
-                "transfer-leader",
+                TRANSFER_LEADER,
                 leader,
                 "to " + (target == null ? "the most up-to-date voter" : target) + ": " + answer);
     }
 
-    /**
-     * A member's disk is lost: SIGKILL it, delete its data directory, and start it again under its
-     * old id, as an operator who does not know better would. A correct server refuses; returns
-     * whether it started anyway. Recorded with the node's answer.
-     */
-    boolean rejoinEmpty(String node) throws IOException, InterruptedException {
-        record("kill", node, leaderNote("disk lost", node));
-        nodes.kill(node);
-        nodes.wipe(node);
-        String line = nodes.startOrRefused(node, START_TIMEOUT);
-        boolean started = line.startsWith("READY");
-        record(
-                "rejoin-empty",
-                node,
-                started
-                        ? "started with an empty log"
-                        : "refused: " + line.substring(6).trim());
-        return started;
-    }
-
-    /** The node slots that are not members: spares to add. */
-    List<String> spares() {
-        return nodes.spares();
-    }
-
-    /**
-     * Starts a spare with an empty data directory (as a new machine) and has the leader add it,
-     * as a learner or a voter; recorded with the leader's answer. When the addition fails the
-     * spare is stopped again. Returns whether it is a member now.
-     */
-    boolean addMember(String spare, boolean learner) throws IOException, InterruptedException {
-        nodes.wipe(spare);
-        nodes.start(spare, START_TIMEOUT);
-        String leader = leader();
-        String answer =
-                nodes.changeMembers(leader, "add " + spare + "=" + nodes.address(spare) + (learner ? " learner" : ""));
-        record(
-                "add-member",
-                spare,
-                (learner ? "as a learner" : "as a voter") + " via " + leader + ": "
-                        + answer.toLowerCase(java.util.Locale.ROOT));
-        boolean member = nodes.ids().contains(spare);
-        if (!member) {
-            nodes.kill(spare);
-        }
-        return member;
-    }
-
-    /**
-     * Adds a spare through the leader and SIGKILLs the leader {@code delay} after asking, then
-     * retries through the next leader with no other step ({@link InterruptedAdd}); the old leader is
-     * started again before the retries or after them. Returns whether the spare is a member now.
-     */
-    boolean interruptAdd(String spare, boolean learner, Duration delay, boolean restartFirst)
-            throws IOException, InterruptedException {
-        return new InterruptedAdd(nodes, this, out).run(spare, learner, delay, restartFirst);
-    }
-
-    /** Has the leader make a learner a voter; recorded with its answer. */
-    void promote(String learner) throws IOException, InterruptedException {
-        String[] via = new String[1];
-        String answer = change("promote " + learner, via);
-        String leader = via[0];
-        record("promote", learner, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
-    }
-
-    /**
-     * Has the leader remove a member (the leader itself, possibly); recorded with its answer. Once
-     * it is no member, the node is stopped and its data directory deleted: the slot is a spare
-     * again. Returns whether it was removed.
-     */
-    boolean removeMember(String member) throws IOException, InterruptedException {
-        String[] via = new String[1];
-        String answer = change("remove " + member, via);
-        String leader = via[0];
-        record("remove-member", member, "via " + leader + ": " + answer.toLowerCase(java.util.Locale.ROOT));
-        if (member.equals(leader)) {
-            nodes.relearnMembers(leader()); // the one that leads now
-        }
-        boolean removed = !nodes.ids().contains(member);
-        if (removed) {
-            nodes.kill(member);
-            nodes.wipe(member);
-        }
-        return removed;
-    }
-
-    /**
-     * Asks the leader for a change of the members; asks the next leader again (three times at
-     * most) when the one asked no longer leads. {@code via[0]} is set to the node that answered.
-     */
-    private String change(String change, String[] via) throws IOException, InterruptedException {
-        String answer = "";
-        for (int attempt = 0; attempt < 3; attempt++) {
-            via[0] = leader();
-            try {
-                answer = nodes.changeMembers(via[0], change);
-            } catch (IOException e) { // it exited: a leader that removed itself stops (exit 0)
-                answer = "no answer: " + e.getMessage();
-                nodes.relearnMembers(leader());
-                break;
-            }
-            if (!answer.contains("is not the leader") && !answer.contains("does not lead")) {
-                break;
-            }
-            Thread.sleep(300);
-        }
-        return answer;
-    }
-
     /** SIGTERM, as an operator stops a node for maintenance (a leader hands over first). */
     void stop(String node, String why) throws InterruptedException {
-        record("stop", node, leaderNote(why, node));
+        record(STOP, node, leaderNote(why, node));
         nodes.stop(node);
     }
 
     void start(String node) throws IOException, InterruptedException {
         nodes.start(node, START_TIMEOUT);
-        record("start", node, "");
+        record(START, node, "");
     }
 
     /** Has the node take a snapshot now (its log is purged up to it). */
     void snapshot(String node) throws IOException, InterruptedException {
         String answer = nodes.snapshot(node);
-        record("snapshot", node, answer.toLowerCase(java.util.Locale.ROOT));
+        record(SNAPSHOT, node, answer.toLowerCase(java.util.Locale.ROOT));
     }
 
     void pauseNode(String node, String why) {
-        record("pause", node, leaderNote(why, node));
+        record(PAUSE, node, leaderNote(why, node));
         nodes.pause(node);
     }
 
     void resumeNode(String node) {
         nodes.resume(node);
-        record("resume", node, "");
+        record(RESUME, node, "");
     }
 
     void pauseClient(String client, String why) {
         workers.pause(client);
-        record("pause", client, why);
-    }
-
-    /**
-     * Asks a random client to linger in its next exclusive critical section (after its ENTER
-     * writes, before its EXIT) and returns {client, key} once it is there, or null if none got
-     * there in time. Nothing is paused yet.
-     */
-    String[] clientInCriticalSection(Random r) throws InterruptedException {
-        String client = workers.ids().get(r.nextInt(workers.ids().size()));
-        try {
-            String[] w = workers.ask(client, "hold-next", Duration.ofSeconds(5), "IN-CS")
-                    .split("\\s+");
-            return new String[] {client, w[1], w[2]};
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Asks a client other than {@code not} to queue on {@code key} and SIGSTOPs it while it waits
-     * there. Returns the client, or null if it did not queue in time.
-     */
-    String pauseClientQueuedOn(Random r, String key, String not) throws InterruptedException {
-        List<String> others = new ArrayList<>(workers.ids());
-        others.remove(not);
-        String client = others.get(r.nextInt(others.size()));
-        try {
-            workers.ask(client, "wait-next " + key, Duration.ofSeconds(2), "IN-WAIT");
-            workers.pause(client);
-            record("pause", client, "while queued for " + key);
-            return client;
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /**
-     * Asks {@code client} to try the exclusive lock {@code key} now and, if granted, to hold it for
-     * {@code hold} (see ClientMain's {@code contend}). Returns its answer ({@code CONTENDED OK
-     * <token>} or {@code CONTENDED FAIL <error>}), or null if none came within {@code timeout}.
-     */
-    String contend(String client, String key, Duration hold, Duration timeout) throws InterruptedException {
-        String answer;
-        try {
-            answer = workers.ask(client, "contend " + key + " " + hold.toMillis(), timeout, "CONTENDED");
-        } catch (IOException e) {
-            answer = null;
-        }
-        record("contend", client, key + ": " + (answer == null ? "no answer" : answer));
-        return answer;
-    }
-
-    private int leadRequests;
-
-    /**
-     * Asks every client to linger in its next step of leader work (after deciding to act, before
-     * its writes; see ClientMain's {@code lead-next}) and returns {client, election, epoch} of the
-     * first that gets there within {@code timeout}, or null. The others are told to go on ({@code
-     * lead-cancel}); the one returned lingers until it is paused, or until {@link #letLead}.
-     */
-    String[] clientLeading(Duration timeout) throws InterruptedException {
-        String nonce = Integer.toString(++leadRequests);
-        List<String> asked = new ArrayList<>();
-        for (String c : workers.ids()) {
-            try {
-                workers.send(c, "lead-next " + nonce);
-                asked.add(c);
-            } catch (IOException notRunning) {
-                // not asked
-            }
-        }
-        String[] found = null;
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (found == null && !asked.isEmpty() && System.nanoTime() < deadline) {
-            for (String c : asked) {
-                try {
-                    String[] w = workers.expect(c, Duration.ofMillis(20), "IN-LEAD " + nonce + " ")
-                            .split("\\s+");
-                    found = new String[] {c, w[2], w[3]};
-                    break;
-                } catch (IOException notYet) {
-                    // the next one
-                }
-            }
-        }
-        for (String c : asked) {
-            if (found == null || !c.equals(found[0])) {
-                letLead(c);
-            }
-        }
-        return found;
-    }
-
-    /** Lets a client that lingers in its leader work (or was asked to) go on at once. */
-    void letLead(String client) {
-        try {
-            workers.send(client, "lead-cancel");
-        } catch (IOException notRunning) {
-            // nothing lingers there
-        }
+        record(PAUSE, client, why);
     }
 
     void resumeClient(String client) {
         workers.resume(client);
-        record("resume", client, "");
+        record(RESUME, client, "");
     }
 
     void isolate(String node, String why) {
-        record("isolate", node, leaderNote(why, node));
+        record(ISOLATE, node, leaderNote(why, node));
         network.isolate(node);
     }
 
     void partition(Set<String> a, Set<String> b) {
         String leader = nodes.leader().orElse("");
         record(
-                "partition",
+                PARTITION,
                 String.join(",", a) + " | " + String.join(",", b),
                 a.contains(leader) ? "leader in the first side" : "");
         network.partition(a, b);
     }
 
     void oneWay(String from, String to) {
-        record("one-way", from + " -> " + to, "dropped");
+        record(ONE_WAY, from + " -> " + to, "dropped");
         network.oneWay(from, to);
     }
 
     void cut(String dialer) {
-        record("cut", dialer, "connections closed");
+        record(CUT, dialer, "connections closed");
         network.cut(dialer);
     }
 
     void delay(String from, String to, Duration d) {
-        record("delay", from + " -> " + to, d.toMillis() + " ms");
+        record(DELAY, from + " -> " + to, d.toMillis() + " ms");
         network.delay(from, to, d);
     }
 
     void healNetwork() {
         network.heal();
-        record("heal", "network", "");
+        record(HEAL, "network", "");
     }
 
     /**
@@ -428,7 +249,7 @@ final class Faults {
      */
     void healNetworkAndAwaitCatchUp() throws InterruptedException {
         network.heal();
-        new HealCatchUp(nodes, out).measure(record("heal", "network", ""));
+        new HealCatchUp(nodes, out).measure(record(HEAL, "network", ""));
     }
 
     /**
@@ -478,11 +299,11 @@ final class Faults {
                 nodes.start(n, START_TIMEOUT);
             }
         }
-        record("heal", "all", "");
+        record(HEAL, "all", "");
     }
 
     /** The fault's detail, saying "(was leader)" when it hits the current leader (the summary counts those). */
-    private String leaderNote(String why, String node) {
+    String leaderNote(String why, String node) {
         boolean leader = node.equals(nodes.leader().orElse(null));
         return leader && !why.contains("leader") ? why + " (was leader)" : why;
     }

@@ -1,6 +1,7 @@
 package io.holdfast.verify.run;
 
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.History;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -144,6 +145,6 @@ final class FinalPhase {
 
     private void note(String what, String problem) {
         out.println("  final phase: " + what + ": " + problem);
-        harness.append(new Fault(System.nanoTime(), "final-problem", what, problem));
+        harness.append(new Fault(System.nanoTime(), FaultAction.FINAL_PROBLEM, what, problem));
     }
 }

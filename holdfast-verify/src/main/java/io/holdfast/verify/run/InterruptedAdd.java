@@ -1,6 +1,7 @@
 package io.holdfast.verify.run;
 
 import io.holdfast.verify.history.AddRetried;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.History;
 import java.io.IOException;
 import java.time.Duration;
@@ -57,14 +58,14 @@ final class InterruptedAdd {
         String leader = faults.leader();
         String change = "add " + spare + "=" + nodes.address(spare) + (learner ? " learner" : "");
         faults.record(
-                "add-member",
+                FaultAction.ADD_MEMBER,
                 spare,
                 (learner ? "as a learner" : "as a voter") + " via " + leader + ", which is killed " + delay.toMillis()
                         + " ms later");
         nodes.requestChange(leader, change);
         Thread.sleep(delay.toMillis());
-        long killed =
-                faults.record("kill", leader, "leader, " + delay.toMillis() + " ms into the addition of " + spare);
+        long killed = faults.record(
+                FaultAction.KILL, leader, "leader, " + delay.toMillis() + " ms into the addition of " + spare);
         nodes.kill(leader);
 
         long elected = awaitLeaderOtherThan(leader, killed + WAIT.toNanos());

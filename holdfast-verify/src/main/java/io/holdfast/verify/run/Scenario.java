@@ -69,7 +69,7 @@ record Scenario(
                     args.add("--observe");
                     args.add(Verifier.ELECTIONS.get(client));
                 }
-                if (Scenarios.isClientBug(bug)) {
+                if (PlantedBugs.isClientBug(bug)) {
                     args.add("--bug");
                     args.add(bug);
                 }

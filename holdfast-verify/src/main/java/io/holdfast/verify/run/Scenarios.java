@@ -1,5 +1,3 @@
-// Ceiling 530 lines, one idea: the list of scenarios and the planted bug each exposes; each entry is
-// a few lines, kept in one file so the list reads as the catalogue docs/verification.md cites.
 package io.holdfast.verify.run;
 
 import static io.holdfast.verify.history.Expectation.DEPOSED_LEADER_REFUSED;
@@ -21,8 +19,12 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Every scenario the harness knows, and which one exposes each planted bug. The client session TTL
- * of a run is {@link #TTL}: pauses and cut-offs meant to cost a client its session last longer.
+ * Every scenario the harness knows, the catalogue docs/verification.md cites: each entry is its name,
+ * its description and its faults, a few lines, or a reference to the rounds of its own file when
+ * they are shaped to a workload or a replay ({@link LeaderKills}, {@link MembershipRounds}, {@link
+ * ElectionRounds}, {@link KeysRounds}). Which scenario exposes each planted bug is {@link
+ * PlantedBugs}. The client session TTL of a run is {@link #TTL}: pauses and cut-offs meant to cost a
+ * client its session last longer.
  */
 public final class Scenarios {
     /** The clients' session TTL in every run. */
@@ -32,28 +34,9 @@ public final class Scenarios {
     static final String CONTENDED = "lock-p";
 
     /** How long a fault that must cost a client its session lasts: the TTL and 4 s to act on it. */
-    private static final Duration PAST_TTL = TTL.plusSeconds(4);
-
-    /**
-     * The planted bug of the client workers (the election workload's leader ignores the end of its
-     * leadership): not the nodes' ({@code PlantedBug}), so it goes to the workers.
-     */
-    static final String LEADER_IGNORES_LOSS = "leader-ignores-loss";
-
-    private static final Set<String> CLIENT_BUGS = Set.of(LEADER_IGNORES_LOSS);
-
-    /**
-     * The planted bug of the harness itself: after each SIGKILL of the leader it holds every client's
-     * bytes to and from the nodes for {@link Faults#PLANTED_FAILOVER_DELAY}, without recording it.
-     * To the history that is a service that serves nobody for that long after losing its leader,
-     * which the {@code availability} checker must catch; neither the nodes nor the workers know of it.
-     */
-    static final String SLOW_FAILOVER = "slow-failover";
+    static final Duration PAST_TTL = TTL.plusSeconds(4);
 
     private static final Map<String, Scenario> ALL = new LinkedHashMap<>();
-
-    /** Planted bug → the scenario that must turn red with it. */
-    private static final Map<String, String> EXPOSED_BY = new LinkedHashMap<>();
 
     static {
         add(new Scenario("baseline", "no faults: the workload alone; counts spurious elections", 3, (f, r) -> {
@@ -61,7 +44,8 @@ public final class Scenarios {
                 // nothing to do
             }
         }));
-        add(new Scenario("leader-kill", "SIGKILL the leader during acquires, restart it", 3, leaderKills(1500, 3000)));
+        add(new Scenario(
+                "leader-kill", "SIGKILL the leader during acquires, restart it", 3, LeaderKills.every(1500, 3000)));
         add(new Scenario("minority-kill", "SIGKILL one follower of three, restart it", 3, (f, r) -> {
             while (f.sleep(between(r, 1000, 2500))) {
                 List<String> followers = f.followers(f.leader());
@@ -114,7 +98,7 @@ public final class Scenarios {
                                 .filter(f.clientIds()::contains)
                                 .findFirst()
                                 .orElseThrow();
-                        f.contend(inside, CONTENDED, Duration.ofMillis(500), Duration.ofSeconds(5));
+                        f.clientCues().contend(inside, CONTENDED, Duration.ofMillis(500), Duration.ofSeconds(5));
                         f.sleepFully(PAST_TTL.minusNanos(System.nanoTime() - started));
                         f.healNetwork();
                     }
@@ -163,14 +147,14 @@ public final class Scenarios {
                 Set.of(STALE_WRITE_REFUSED),
                 (f, r) -> {
                     while (f.sleep(between(r, 500, 1500))) {
-                        String[] holder = f.clientInCriticalSection(r); // {client, key, token}
+                        String[] holder = f.clientCues().inCriticalSection(r); // {client, key, token}
                         if (holder == null) {
                             continue;
                         }
                         // A waiter queues behind the holder and is paused first, so its session
                         // expires while the lock is still held (the holder lingers in its critical
                         // section meanwhile): a correct service drops the dead session's wait.
-                        String waiter = f.pauseClientQueuedOn(r, holder[1], holder[0]);
+                        String waiter = f.clientCues().pauseQueuedOn(r, holder[1], holder[0]);
                         if (waiter != null) {
                             // more than a heartbeat interval (TTL/4) apart: the waiter's session
                             // surely expires first
@@ -272,48 +256,7 @@ public final class Scenarios {
                 3,
                 Scenario.Load.PLAIN,
                 Set.of(INTERRUPTED_ADD_COMPLETES),
-                (f, r) -> {
-                    MembershipRounds.loseADisk(f, r);
-                    MembershipRounds.interruptAnAdd(f, r);
-                    while (f.sleep(between(r, 500, 1500))) {
-                        List<String> members = f.nodeIds();
-                        String leader = f.leader();
-                        // A fault during the change: a follower killed, or cut off from everyone.
-                        List<String> others = f.followers(leader);
-                        String victim = others.get(r.nextInt(others.size()));
-                        boolean kill = r.nextBoolean();
-                        boolean grow = members.size() <= 3 || (members.size() < 5 && r.nextBoolean());
-                        if (grow && r.nextInt(3) == 0) { // the leader dies instead
-                            MembershipRounds.interruptAnAdd(f, r);
-                            continue;
-                        }
-                        if (members.size() >= 4) { // a majority stays up while one is down
-                            if (kill) {
-                                f.kill(victim, "follower");
-                            } else {
-                                f.partition(Set.of(victim), f.everyoneBut(Set.of(victim)));
-                            }
-                        }
-                        if (grow) {
-                            List<String> spares = f.spares();
-                            String spare = spares.get(r.nextInt(spares.size()));
-                            boolean learner = r.nextBoolean();
-                            // A cluster that has run a while has purged its log: the new member
-                            // catches up from the leader's snapshot.
-                            f.snapshot(f.leader());
-                            if (f.addMember(spare, learner) && learner) {
-                                f.sleep(between(r, 500, 1500));
-                                f.promote(spare);
-                            }
-                        } else {
-                            List<String> candidates = new ArrayList<>(members);
-                            candidates.remove(victim);
-                            f.removeMember(candidates.get(r.nextInt(candidates.size())));
-                        }
-                        f.sleep(between(r, 500, 1500));
-                        f.healAll();
-                    }
-                }));
+                MembershipRounds::run));
         add(new Scenario("slow-links", "delay the links between nodes by tens of milliseconds", 3, (f, r) -> {
             while (f.sleep(between(r, 500, 1000))) {
                 for (String a : f.nodeIds()) {
@@ -343,7 +286,7 @@ public final class Scenarios {
                 3,
                 Scenario.Load.MULTI_LOCKS,
                 Set.of(),
-                leaderKills(2000, 3500)));
+                LeaderKills.every(2000, 3500)));
         add(new Scenario(
                 "election",
                 "candidates campaign in two elections and leaders write fenced by their epoch, observers follow;"
@@ -353,7 +296,7 @@ public final class Scenarios {
                 3,
                 Scenario.Load.ELECTIONS,
                 Set.of(STALE_WRITE_REFUSED, DEPOSED_LEADER_REFUSED),
-                Scenarios::elections));
+                ElectionRounds::run));
         add(new Scenario(
                 "keys",
                 "transactions move money between two keys under a fencing-token compare, beside reads and short"
@@ -362,7 +305,7 @@ public final class Scenarios {
                 3,
                 Scenario.Load.KEYS,
                 Set.of(KEYS_EXERCISED),
-                Scenarios::keys));
+                KeysRounds::run));
         add(new Scenario(
                 "ring",
                 "five nodes that each reach only their two neighbours; every replica must catch up within 5 s of"
@@ -381,19 +324,6 @@ public final class Scenarios {
                         f.healNetworkAndAwaitCatchUp();
                     }
                 }));
-
-        EXPOSED_BY.put("grant-without-quorum", "leader-isolated-with-holder");
-        EXPOSED_BY.put("token-from-term", "baseline");
-        EXPOSED_BY.put("release-by-anyone", "baseline");
-        EXPOSED_BY.put("skipped-wakeup", "baseline");
-        EXPOSED_BY.put("grant-after-expiry", "client-paused");
-        EXPOSED_BY.put("retry-applied-twice", "lost-replies");
-        EXPOSED_BY.put("release-lost-on-step-down", "leader-transfer");
-        EXPOSED_BY.put("sent-snapshot-ignored", "membership");
-        EXPOSED_BY.put("multi-lock-partial-grant", "multi-lock");
-        EXPOSED_BY.put(LEADER_IGNORES_LOSS, "election");
-        EXPOSED_BY.put("stale-txn-compare", "keys");
-        EXPOSED_BY.put(SLOW_FAILOVER, "leader-kill");
     }
 
     private Scenarios() {}
@@ -409,110 +339,6 @@ public final class Scenarios {
 
     static Optional<Scenario> byName(String name) {
         return Optional.ofNullable(ALL.get(name));
-    }
-
-    /** The scenario that must expose a planted bug. */
-    static Optional<Scenario> exposing(String bug) {
-        String name = EXPOSED_BY.get(bug);
-        return name == null ? Optional.empty() : byName(name);
-    }
-
-    /** Whether a planted bug lives in the nodes (neither in the workers nor in the harness). */
-    static boolean isNodeBug(String bug) {
-        return bug != null && !CLIENT_BUGS.contains(bug) && !SLOW_FAILOVER.equals(bug);
-    }
-
-    /** Whether a planted bug lives in the client workers rather than in the nodes. */
-    static boolean isClientBug(String bug) {
-        return bug != null && CLIENT_BUGS.contains(bug);
-    }
-
-    /**
-     * The faults of {@code election}. Each round, after 0.5 to 1.5 s: half the time (and always
-     * first, so that a short run bites) a client is SIGSTOPped inside a step of its leader work,
-     * past its TTL (a candidate is elected meanwhile; on waking the old leader's write is refused);
-     * a fifth, a leader is cut off from every node past its TTL while it goes on working (it must
-     * stop by itself when its leadership is no longer valid); a fifth, the Raft leader is SIGKILLed
-     * and restarted; a tenth, it hands its leadership over.
-     */
-    private static void elections(Faults f, Random r) throws java.io.IOException, InterruptedException {
-        boolean first = true;
-        while (f.sleep(between(r, 500, 1500))) {
-            int pick = first ? 0 : r.nextInt(10);
-            first = false;
-            if (pick < 7) {
-                String[] leading = f.clientLeading(Duration.ofSeconds(3)); // {client, election, epoch}
-                if (leading == null) {
-                    continue;
-                }
-                String what = leading[1] + " with epoch " + leading[2];
-                if (pick < 5) {
-                    f.pauseClient(leading[0], "leading " + what + ", inside a step of its work");
-                    f.sleepFully(PAST_TTL);
-                    f.resumeClient(leading[0]);
-                } else {
-                    f.partition(Set.of(leading[0]), new LinkedHashSet<>(f.nodeIds()));
-                    f.letLead(leading[0]);
-                    f.sleepFully(PAST_TTL);
-                    f.healNetwork();
-                }
-            } else if (pick < 9) {
-                killAndRestartLeader(f, r);
-            } else {
-                f.transferLeader(f.leader(), null);
-            }
-        }
-    }
-
-    /**
-     * The faults of {@code keys}. Each round, after 1 to 2 s: the leader SIGKILLed and restarted
-     * (always first, and two rounds in five), a minority of nodes with some clients split from the
-     * rest for 2 to 4 s (one in five), or for about 2 s the clients' connections reset again and
-     * again mid-request, so that answers are lost and calls retried (two in five).
-     */
-    private static void keys(Faults f, Random r) throws java.io.IOException, InterruptedException {
-        boolean first = true;
-        while (f.sleep(between(r, 1000, 2000))) {
-            int pick = first ? 0 : r.nextInt(5);
-            first = false;
-            if (pick < 2) {
-                killAndRestartLeader(f, r);
-            } else if (pick < 3) {
-                List<String> ids = new ArrayList<>(f.nodeIds());
-                Collections.shuffle(ids, r);
-                Set<String> minority = f.withSomeClients(Set.of(ids.get(0)), r);
-                f.partition(minority, f.everyoneBut(minority));
-                f.sleep(between(r, 2000, 4000));
-                f.healNetwork();
-            } else {
-                long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-                while (System.nanoTime() < until && f.sleep(between(r, 100, 400))) {
-                    f.cut(pick(f.clientIds(), r));
-                }
-            }
-        }
-    }
-
-    /** SIGKILLs the leader and, 1 to 2.5 s later, starts it again. */
-    private static void killAndRestartLeader(Faults f, Random r) throws java.io.IOException, InterruptedException {
-        String leader = f.leader();
-        f.kill(leader, "leader");
-        f.sleep(between(r, 1000, 2500));
-        f.start(leader);
-    }
-
-    /** The planted bugs that have an exposing scenario, in order. */
-    static List<String> bugs() {
-        return List.copyOf(EXPOSED_BY.keySet());
-    }
-
-    /** SIGKILLs the leader every {@code minMillis} to {@code maxMillis}, and starts it again. */
-    private static Scenario.Nemesis leaderKills(long minMillis, long maxMillis) {
-        return (f, r) -> {
-            while (f.sleep(between(r, minMillis, maxMillis))) {
-                killAndRestartLeader(f, r);
-            }
-        };
     }
 
     private static Duration between(Random r, long minMillis, long maxMillis) {

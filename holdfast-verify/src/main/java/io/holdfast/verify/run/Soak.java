@@ -309,7 +309,7 @@ public final class Soak {
             Scenario s = round.bug() == null
                     ? Scenarios.byName(round.scenario())
                             .orElseThrow(() -> new IllegalArgumentException("unknown scenario " + round.scenario()))
-                    : Scenarios.exposing(round.bug())
+                    : PlantedBugs.exposing(round.bug())
                             .orElseThrow(() -> new IllegalArgumentException("unknown bug " + round.bug()));
             Verifier.Options o = new Verifier.Options(
                     s.name(), options.roundDuration(), round.seed(), round.bug(), options.clients(), options.outDir());

@@ -3,6 +3,7 @@ package io.holdfast.verify.run;
 import io.holdfast.verify.check.Unavailability;
 import io.holdfast.verify.history.CaughtUp;
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Op;
 import io.holdfast.verify.history.Record;
@@ -11,6 +12,7 @@ import io.holdfast.verify.history.StoreWrite;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +27,8 @@ import java.util.TreeMap;
  * ({@link Unavailability}).
  *
  * @param completed the operations that completed (ok, fail or unknown), notices left out
+ * @param faults how many fault records there were of each action, by its {@link FaultAction#text()}
+ *     (so that they print in the order of those names)
  * @param injected the faults injected: every fault record but those that undo one ({@link
  *     #RECOVERIES}) and the nemesis's own errors
  * @param slowestCatchUp the {@link CaughtUp} record that took longest from its heal, or null
@@ -46,7 +50,8 @@ record Summary(
         List<String> toNextWrite) {
 
     /** The fault records that end a fault rather than inject one, and a nemesis that broke off. */
-    static final Set<String> RECOVERIES = Set.of("start", "resume", "heal", "catch-up", "nemesis-error");
+    static final Set<FaultAction> RECOVERIES = EnumSet.of(
+            FaultAction.START, FaultAction.RESUME, FaultAction.HEAL, FaultAction.CATCH_UP, FaultAction.NEMESIS_ERROR);
 
     static Summary of(List<Record> records) {
         Meta meta = null;
@@ -80,7 +85,7 @@ record Summary(
                     slowest = c;
                 }
             } else if (r instanceof Fault f) {
-                faults.merge(f.action(), 1, Integer::sum);
+                faults.merge(f.action().text(), 1, Integer::sum);
                 if (!RECOVERIES.contains(f.action())) {
                     injected++;
                 }

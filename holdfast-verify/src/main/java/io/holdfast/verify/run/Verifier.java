@@ -3,10 +3,11 @@ package io.holdfast.verify.run;
 import io.holdfast.verify.check.AvailabilityChecker;
 import io.holdfast.verify.check.CheckResult;
 import io.holdfast.verify.check.Checkers;
+import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.History;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
-import io.holdfast.verify.history.Replica;
 import io.holdfast.verify.net.Network;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -53,7 +54,7 @@ public final class Verifier {
      *
      * @param scenario a scenario name, or "all"
      * @param bug a planted bug to switch on in the nodes, the client workers ({@link
-     *     Scenarios#isClientBug}) or the harness; then the scenario is the one exposing it. Or null
+     *     PlantedBugs#isClientBug}) or the harness; then the scenario is the one exposing it. Or null
      * @param clients ordinary client processes (an intruder comes on top)
      * @param outDir where the run directories go
      */
@@ -79,10 +80,10 @@ public final class Verifier {
     /** The planted bugs, each with the scenario that exposes it. */
     public static List<String> bugLines() {
         List<String> lines = new ArrayList<>();
-        for (String bug : Scenarios.bugs()) {
+        for (String bug : PlantedBugs.all()) {
             lines.add(String.format(
                     "%-24s exposed by %s",
-                    bug, Scenarios.exposing(bug).orElseThrow().name()));
+                    bug, PlantedBugs.exposing(bug).orElseThrow().name()));
         }
         return lines;
     }
@@ -96,9 +97,9 @@ public final class Verifier {
     public int run(Options options) throws IOException, InterruptedException {
         List<Scenario> scenarios = new ArrayList<>();
         if (options.bug() != null) {
-            scenarios.add(Scenarios.exposing(options.bug())
+            scenarios.add(PlantedBugs.exposing(options.bug())
                     .orElseThrow(() -> new IllegalArgumentException("unknown bug '" + options.bug()
-                            + "'; --list-bugs names them: " + String.join(", ", Scenarios.bugs()))));
+                            + "'; --list-bugs names them: " + String.join(", ", PlantedBugs.all()))));
         } else if ("all".equals(options.scenario())) {
             scenarios.addAll(Scenarios.all());
         } else {
@@ -128,9 +129,9 @@ public final class Verifier {
         return failed == 0 ? 0 : 1;
     }
 
-    /** Child JVMs share class archives in {@code outDir/cds} (Child); off with -Dholdfast.verify.classArchives=false. */
+    /** Child JVMs share class archives in {@code outDir/cds} ({@link ClassArchive}); off with -Dholdfast.verify.classArchives=false. */
     static void useClassArchives(Path outDir) {
-        Child.useClassArchives(
+        ClassArchive.useDirectory(
                 Boolean.parseBoolean(System.getProperty("holdfast.verify.classArchives", "true"))
                         ? outDir.resolve("cds")
                         : null);
@@ -230,7 +231,7 @@ public final class Verifier {
         try (Network network = Network.start(nodePorts, clientDialers, dir.resolve("hosts"));
                 Stores stores = Stores.start(dir);
                 Nodes nodes = nodes(
-                        nodeIds, s.members(), ports, network, dir, Scenarios.isNodeBug(o.bug()) ? o.bug() : null)) {
+                        nodeIds, s.members(), ports, network, dir, PlantedBugs.isNodeBug(o.bug()) ? o.bug() : null)) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
             nodes.startAll(Duration.ofSeconds(90));
@@ -268,12 +269,11 @@ public final class Verifier {
                         network,
                         harness,
                         System.nanoTime() + o.duration().toNanos(),
-                        Scenarios.SLOW_FAILOVER.equals(o.bug()));
+                        PlantedBugs.SLOW_FAILOVER.equals(o.bug()));
                 try {
                     s.nemesis().run(faults, new Random(random.nextLong()));
                 } catch (IOException e) {
-                    harness.append(new io.holdfast.verify.history.Fault(
-                            System.nanoTime(), "nemesis-error", "harness", e.getMessage()));
+                    harness.append(new Fault(System.nanoTime(), FaultAction.NEMESIS_ERROR, "harness", e.getMessage()));
                     out.println("  nemesis: " + e.getMessage());
                 }
                 faults.healAll();
@@ -282,7 +282,7 @@ public final class Verifier {
                 new FinalPhase(workers, harness, out, s.load().probedNames()).run();
                 workers.closeAll(Duration.ofSeconds(20));
             }
-            recordReplicas(nodes, harness);
+            FinalReplicas.record(nodes, harness);
         }
         // the nodes are stopped: their logs are complete
         Map<String, Path> logs = new LinkedHashMap<>();
@@ -291,33 +291,6 @@ public final class Verifier {
         }
         files.add(AppliedTrace.write(logs, dir.resolve("applied.jsonl")));
         return files;
-    }
-
-    /**
-     * Records every node's applied index and table checksum, once they all show the same index (the
-     * clients are closed, so the log stops moving), or the last readings after 15 s.
-     */
-    private static void recordReplicas(Nodes nodes, History.Writer harness) throws InterruptedException {
-        Map<String, String> last = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (System.nanoTime() < deadline) {
-            last.clear();
-            Set<String> indexes = new HashSet<>();
-            for (String id : nodes.ids()) {
-                nodes.digest(id).ifPresent(d -> last.put(id, d));
-            }
-            last.values().forEach(d -> indexes.add(d.substring(0, d.indexOf(':'))));
-            if (last.size() == nodes.ids().size() && indexes.size() == 1) {
-                break;
-            }
-            Thread.sleep(200);
-        }
-        last.forEach((id, d) -> harness.append(new Replica(
-                System.nanoTime(),
-                id,
-                Long.parseLong(d.substring(0, d.indexOf(':'))),
-                d.substring(d.indexOf(':') + 1),
-                nodes.status(id).map(Nodes.Status::term).orElse(0L))));
     }
 
     private static Nodes nodes(

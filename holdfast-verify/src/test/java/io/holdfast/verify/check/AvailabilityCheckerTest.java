@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Record;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,17 +36,18 @@ class AvailabilityCheckerTest {
         return records;
     }
 
-    private static Fault fault(long ms, String action, String target, String detail) {
+    private static Fault fault(long ms, FaultAction action, String target, String detail) {
         return new Fault(H.ms(ms), action, target, detail);
     }
 
     private static Fault killLeader(long ms) {
-        return fault(ms, "kill", "n1", "leader");
+        return fault(ms, FaultAction.KILL, "n1", "leader");
     }
 
     @Test
     void aLeaderKillFollowedByAWriteWithinOneSecondPasses() {
-        CheckResult r = quiet.check(run(20_000, 5_000, 6_000, killLeader(5_000), fault(8_000, "start", "n1", "")));
+        CheckResult r =
+                quiet.check(run(20_000, 5_000, 6_000, killLeader(5_000), fault(8_000, FaultAction.START, "n1", "")));
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.counts())
                 .containsEntry("leader kills", 1L)
@@ -55,7 +57,8 @@ class AvailabilityCheckerTest {
 
     @Test
     void aLeaderKillThatCostsTenSecondsFailsNamingTheGap() {
-        CheckResult r = quiet.check(run(30_000, 5_000, 15_000, killLeader(5_000), fault(16_000, "start", "n1", "")));
+        CheckResult r =
+                quiet.check(run(30_000, 5_000, 15_000, killLeader(5_000), fault(16_000, FaultAction.START, "n1", "")));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
                 .singleElement()
@@ -66,8 +69,8 @@ class AvailabilityCheckerTest {
 
     @Test
     void aWriteAskedForBeforeTheKillDoesNotEndItsGap() {
-        List<Record> records =
-                new ArrayList<>(run(30_000, 5_000, 15_000, killLeader(5_000), fault(16_000, "start", "n1", "")));
+        List<Record> records = new ArrayList<>(
+                run(30_000, 5_000, 15_000, killLeader(5_000), fault(16_000, FaultAction.START, "n1", "")));
         records.addAll(new H().cas("c2", 4_990, "reg-1", 0, 1).wrote(5_010, 1).records());
         records.sort(Comparator.comparingLong(Record::time));
         CheckResult r = quiet.check(records);
@@ -79,7 +82,8 @@ class AvailabilityCheckerTest {
     void theSameTenSecondsPassUnderABoundOfTwelve() {
         AvailabilityChecker loaded =
                 new AvailabilityChecker(new AvailabilityChecker.Bounds(Duration.ofSeconds(12), Duration.ofSeconds(15)));
-        CheckResult r = loaded.check(run(30_000, 5_000, 15_000, killLeader(5_000), fault(16_000, "start", "n1", "")));
+        CheckResult r =
+                loaded.check(run(30_000, 5_000, 15_000, killLeader(5_000), fault(16_000, FaultAction.START, "n1", "")));
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.detail()).startsWith("bounds: leader kill 12000 ms, heal 15000 ms");
     }
@@ -90,8 +94,8 @@ class AvailabilityCheckerTest {
                 30_000,
                 5_000,
                 16_000,
-                fault(5_000, "partition", "n1,c1 | n2,n3,c2", "leader in the first side"),
-                fault(10_000, "heal", "network", "")));
+                fault(5_000, FaultAction.PARTITION, "n1,c1 | n2,n3,c2", "leader in the first side"),
+                fault(10_000, FaultAction.HEAL, "network", "")));
         assertThat(r.status()).isEqualTo(Status.FAIL);
         assertThat(r.violations())
                 .singleElement()
@@ -124,10 +128,10 @@ class AvailabilityCheckerTest {
                 30_000,
                 5_000,
                 15_000,
-                fault(4_990, "kill", "n2", "majority"),
-                fault(5_000, "kill", "n1", "majority (was leader)"),
-                fault(14_000, "start", "n2", ""),
-                fault(14_500, "start", "n1", ""));
+                fault(4_990, FaultAction.KILL, "n2", "majority"),
+                fault(5_000, FaultAction.KILL, "n1", "majority (was leader)"),
+                fault(14_000, FaultAction.START, "n2", ""),
+                fault(14_500, FaultAction.START, "n1", ""));
         CheckResult r = quiet.check(records);
         assertThat(r.status()).as(r.toString()).isEqualTo(Status.PASS);
         assertThat(r.counts()).containsEntry("leader kills", 0L).containsEntry("heals", 1L);
@@ -149,11 +153,11 @@ class AvailabilityCheckerTest {
                 0,
                 0,
                 killLeader(3_000),
-                fault(5_000, "start", "n1", ""),
+                fault(5_000, FaultAction.START, "n1", ""),
                 killLeader(10_050),
-                fault(12_000, "start", "n1", ""),
+                fault(12_000, FaultAction.START, "n1", ""),
                 killLeader(20_020),
-                fault(22_000, "start", "n1", ""));
+                fault(22_000, FaultAction.START, "n1", ""));
         assertThat(Unavailability.report(records))
                 .containsExactly(
                         "fault to next write: kill leader p50 55 ms, max 85 ms (3)",

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import java.util.List;
@@ -23,7 +24,7 @@ class CatchUpCheckerTest {
     void aCatchUpThroughASnapshotPasses() {
         List<Record> run = List.of(
                 meta("snapshot-catch-up", Expectation.SNAPSHOT_CATCH_UP),
-                new Fault(1, "catch-up", "n2", "from a snapshot"));
+                new Fault(1, FaultAction.CATCH_UP, "n2", "from a snapshot"));
         assertThat(checker.check(run).status()).isEqualTo(Status.PASS);
     }
 
@@ -31,7 +32,7 @@ class CatchUpCheckerTest {
     void aCatchUpFromTheLogAloneIsInconclusive() {
         List<Record> run = List.of(
                 meta("snapshot-catch-up", Expectation.SNAPSHOT_CATCH_UP),
-                new Fault(1, "catch-up", "n2", "from the log only"));
+                new Fault(1, FaultAction.CATCH_UP, "n2", "from the log only"));
         assertThat(checker.check(run).status()).isEqualTo(Status.INCONCLUSIVE);
         assertThat(checker.check(List.of(meta("snapshot-catch-up", Expectation.SNAPSHOT_CATCH_UP)))
                         .status())

@@ -6,6 +6,7 @@ import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.CaughtUp;
 import io.holdfast.verify.history.Expectation;
 import io.holdfast.verify.history.Fault;
+import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
 import java.util.List;
@@ -24,7 +25,7 @@ class HealCatchUpCheckerTest {
     }
 
     private static Fault heal() {
-        return new Fault(HEAL, "heal", "network", "");
+        return new Fault(HEAL, FaultAction.HEAL, "network", "");
     }
 
     private static CaughtUp after(String node, long millis) {

@@ -1,7 +1,6 @@
 package io.holdfast.verify.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -165,33 +163,6 @@ class ClientMainTest {
                         "RELEASE INVOKE", "RELEASE OK",
                         "ACQUIRE INVOKE", "ACQUIRE OK", // the semaphore probe
                         "RELEASE INVOKE", "RELEASE OK"); // given back by close
-    }
-
-    @Test
-    void optionsAndDurationsParse() {
-        Map<String, String> o = ClientMain.parse(new String[] {
-            "--id",
-            "x1",
-            "--uri",
-            "holdfast://a:1,b:2",
-            "--history",
-            "h",
-            "--fenced",
-            "l:1",
-            "--unfenced",
-            "l:2",
-            "--seed",
-            "9",
-            "--ttl",
-            "3s",
-            "--intruder"
-        });
-        assertThat(o).containsEntry("id", "x1").containsEntry("intruder", "").containsEntry("ttl", "3s");
-        assertThat(ClientMain.duration("3s")).isEqualTo(Duration.ofSeconds(3));
-        assertThat(ClientMain.duration("250ms")).isEqualTo(Duration.ofMillis(250));
-        assertThat(ClientMain.duration("PT1M")).isEqualTo(Duration.ofMinutes(1));
-        assertThatThrownBy(() -> ClientMain.duration("soon")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ClientMain.parse(new String[] {"--id", "c1"})).hasMessageContaining("missing --uri");
     }
 
     private String next() throws InterruptedException {

@@ -24,7 +24,7 @@ class HistoryTest {
                 invoke.complete(200, new Result.Granted(12)),
                 Op.of("c1", 8, 250, "workload", new Call.Lost(Call.Target.lock("lock-0"), 12, "SESSION_EXPIRED")),
                 new StoreWrite(300, StoreWrite.FENCED, "lock-0", 12, "c1", 7, StoreWrite.ENTER, true, 11),
-                new Fault(400, "kill", "n1", "leader"),
+                new Fault(400, FaultAction.KILL, "n1", "leader"),
                 new FinalLock(500, "lock-0", List.of("s1"), List.of(12L), 0, List.of("s1", "s2")),
                 new CaughtUp(600, "n3", 450, "n1", 77, 78, true, 455L),
                 new AddRetried(700, "n4", 620, "n1", 650, 2, true, "changed add n4"));
@@ -62,11 +62,11 @@ class HistoryTest {
         Path a = dir.resolve("a.jsonl");
         Path b = dir.resolve("b.jsonl");
         try (History.Writer w = new History.Writer(a)) {
-            w.append(new Fault(30, "kill", "n2", ""));
-            w.append(new Fault(10, "pause", "c1", ""));
+            w.append(new Fault(30, FaultAction.KILL, "n2", ""));
+            w.append(new Fault(10, FaultAction.PAUSE, "c1", ""));
         }
         try (History.Writer w = new History.Writer(b)) {
-            w.append(new Fault(20, "heal", "all", ""));
+            w.append(new Fault(20, FaultAction.HEAL, "all", ""));
         }
         assertThat(History.readAll(List.of(a, b))).extracting(Record::time).containsExactly(10L, 20L, 30L);
     }

@@ -255,7 +255,7 @@ class NetworkTest {
 
     /** A connection from a dialer to a node's Raft or client port, through the dialer's proxy. */
     private static final class Line implements AutoCloseable {
-        private final Network.Link link;
+        private final Link link;
         private final boolean raft;
         private final Socket s;
         private final PrintWriter out;

@@ -26,25 +26,4 @@ class ScenariosTest {
                         Map.entry("membership", Set.of(Expectation.INTERRUPTED_ADD_COMPLETES)),
                         Map.entry("keys", Set.of(Expectation.KEYS_EXERCISED)));
     }
-
-    @Test
-    void theHarnesssPlantedDelayIsExposedByLeaderKillAndStaysOutOfTheNodesAndWorkers() {
-        assertThat(Scenarios.bugs()).contains(Scenarios.SLOW_FAILOVER);
-        assertThat(Scenarios.exposing(Scenarios.SLOW_FAILOVER))
-                .map(Scenario::name)
-                .contains("leader-kill");
-        assertThat(Scenarios.isNodeBug(Scenarios.SLOW_FAILOVER)).isFalse();
-        assertThat(Scenarios.isClientBug(Scenarios.SLOW_FAILOVER)).isFalse();
-        assertThat(Scenarios.isNodeBug("release-by-anyone")).isTrue();
-        assertThat(Scenarios.isNodeBug(Scenarios.LEADER_IGNORES_LOSS)).isFalse();
-    }
-
-    @Test
-    void theStaleTxnCompareIsExposedByKeysInTheNodes() {
-        assertThat(Scenarios.exposing("stale-txn-compare")).map(Scenario::name).contains("keys");
-        assertThat(Scenarios.isNodeBug("stale-txn-compare")).isTrue();
-        Scenario keys = Scenarios.byName("keys").orElseThrow();
-        assertThat(keys.load().workerArgs("stale-txn-compare", 0)).containsExactly("--keys");
-        assertThat(keys.load().probedNames()).containsExactly("keys-lock", "members-lock");
-    }
 }
