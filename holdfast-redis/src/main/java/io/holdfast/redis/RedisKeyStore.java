@@ -224,7 +224,7 @@ final class RedisKeyStore extends StoreKeys {
         String why = Counters.refusal(key, Base64.getDecoder().decode(held), add.delta());
         if (why == null) {
             throw new IllegalStateException("keys-txn.lua refused adding " + add.delta() + " to " + key
-                    + ", which counts: the script and" + " Counters disagree");
+                    + ", which counts: the script and Counters disagree");
         }
         return new InvalidArgumentException(why);
     }

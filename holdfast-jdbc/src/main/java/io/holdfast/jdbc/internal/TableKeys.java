@@ -34,8 +34,7 @@ import java.util.Set;
  * {@code LIKE}. Every write ({@link #put}, {@link #delete}, {@link #add}: a transaction of one op,
  * {@link StoreKeys}; {@link #commit}) is one database transaction of {@link KeyWork}, tried again
  * only when the database chose it as a deadlock's or serialization's victim (it was rolled back
- * whole). Arguments are trusted: {@code
- * CheckedKeys} checked them.
+ * whole). Arguments are trusted: {@code CheckedKeys} checked them.
  *
  * <p><b>Does not</b> keep a listing's position ({@link KeyListing#position()} is ""), or watch
  * keys itself: {@link #watch} is the client's polling watch ({@code WatchTarget.keys}).
