@@ -30,16 +30,14 @@ public record KeyEntry(String key, long version, byte[] value, String owner) {
     }
 
     /**
-     * The value read as a counter ({@link Keys#add}): 8 bytes, a signed big-endian 64-bit integer.
+     * The value read as a counter ({@link Keys#add}, {@link Counters}): 8 bytes, a signed
+     * big-endian 64-bit integer.
      *
-     * @throws InvalidArgumentException when the value is not 8 bytes long
+     * @throws InvalidArgumentException when the value is not 8 bytes long, in {@link Counters}'s
+     *     words
      */
     public long counter() {
-        if (value.length != Long.BYTES) {
-            throw new InvalidArgumentException(
-                    "key " + key + " holds " + value.length + " bytes, not a counter's " + Long.BYTES);
-        }
-        return java.nio.ByteBuffer.wrap(value).getLong();
+        return Counters.decode(key, value);
     }
 
     @Override

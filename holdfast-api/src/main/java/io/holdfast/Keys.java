@@ -97,11 +97,11 @@ public interface Keys {
     /**
      * Adds {@code delta} to the key's counter in one step and answers the new value: no
      * compare-and-set loop. A counter is a key of 8 bytes, a signed big-endian 64-bit integer
-     * ({@link KeyEntry#counter()}); an absent key counts as 0 and is created. The key's lifetime
-     * stays as it was.
+     * ({@link Counters}, {@link KeyEntry#counter()}); an absent key counts as 0 and is created. The
+     * key's lifetime stays as it was.
      *
      * @throws InvalidArgumentException when the key holds something other than 8 bytes, or the sum
-     *     overflows; nothing changed
+     *     overflows ({@link Counters#refusal} says it); nothing changed
      */
     long add(String key, long delta);
 

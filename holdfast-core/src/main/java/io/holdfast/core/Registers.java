@@ -2,6 +2,7 @@
 // (put, delete, add, a transaction's journal) in one place, so that what is derived from the keys stays exact.
 package io.holdfast.core;
 
+import io.holdfast.Counters;
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
@@ -14,7 +15,6 @@ import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -213,27 +213,17 @@ final class Registers {
         return add(checkKey(c.key()), c.delta(), c.invocation().sessionId());
     }
 
-    /** Adds to a checked key's counter; answers {@link Reply.Counted}. */
+    /** Adds to a checked key's counter; answers {@link Reply.Counted}, or the refusal of {@link Counters}. */
     Reply add(String key, long delta, String writer) {
         Register current = registers.get(key);
         long version = current == null ? 0 : current.version;
-        if (current != null && current.value.length != Long.BYTES) {
-            return new Failed(
-                    ErrorCode.INVALID_ARGUMENT,
-                    key + " holds " + current.value.length + " bytes, not a counter (exactly 8 bytes)",
-                    List.of(),
-                    version);
+        byte[] had = current == null ? null : current.value;
+        String refused = Counters.refusal(key, had, delta);
+        if (refused != null) {
+            return new Failed(Counters.REFUSED, refused, List.of(), version);
         }
-        long before = current == null ? 0 : ByteBuffer.wrap(current.value).getLong();
-        long sum = before + delta;
-        if (((before ^ sum) & (delta ^ sum)) < 0) {
-            return new Failed(
-                    ErrorCode.INVALID_ARGUMENT,
-                    key + " is " + before + "; adding " + delta + " would overflow a 64-bit counter",
-                    List.of(),
-                    version);
-        }
-        byte[] value = ByteBuffer.allocate(Long.BYTES).putLong(sum).array();
+        long sum = Counters.decode(key, had) + delta;
+        byte[] value = Counters.encode(sum);
         Reply written = current == null
                 ? put(key, 0, value, null, 0, writer)
                 : put(key, version, value, current.owner, current.deadline, writer);

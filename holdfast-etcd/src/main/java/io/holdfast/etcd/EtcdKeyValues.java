@@ -7,14 +7,13 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.OptionsUtil;
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
-import io.holdfast.Keys;
-import io.holdfast.PutOptions;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import io.holdfast.internal.WatchRunner;
+import io.holdfast.store.StoreKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -28,9 +27,9 @@ import java.util.Optional;
  *   <li>A read is an etcd range (linearizable); a list is one range from the prefix, or from just
  *       after {@code after}, to the prefix's end, at most {@code limit} keys, in etcd's order of
  *       bytes, with the revision it was read at as its position.
- *   <li>Every write, and an add, is a transaction of one op through {@link KeyCommit}: a read, then
- *       a write on condition that nothing read has changed. etcd has no add of its own: a counter's
- *       add is this compare-and-set loop, run here, not by the caller.
+ *   <li>Every write, and an add, is a transaction of one op ({@link StoreKeys}) through {@link
+ *       KeyCommit}: a read, then a write on condition that nothing read has changed. etcd has no
+ *       add of its own: a counter's add is this compare-and-set loop, run here, not by the caller.
  *   <li>An attached key lives on the client's session lease ({@link EtcdSession}): etcd deletes it
  *       when the lease ends (the client closes and revokes it, or it expires). A key with a time to
  *       live gets an etcd lease of its own, of the time to live rounded up to whole seconds (etcd
@@ -39,21 +38,20 @@ import java.util.Optional;
  *   <li>A watch follows etcd's revisions ({@link KeyFeed}).
  * </ul>
  */
-final class EtcdKeyValues implements Keys {
+final class EtcdKeyValues extends StoreKeys {
     private final KV kv;
     private final io.etcd.jetcd.Watch watch;
     private final Calls calls;
     private final KeySpace space;
     private final KeyCommit commits;
-    private final String sessionId;
 
     EtcdKeyValues(KV kv, io.etcd.jetcd.Watch watch, Calls calls, KeySpace space, KeyCommit commits, String sessionId) {
+        super(sessionId);
         this.kv = kv;
         this.watch = watch;
         this.calls = calls;
         this.space = space;
         this.commits = commits;
-        this.sessionId = sessionId;
     }
 
     @Override
@@ -64,26 +62,6 @@ final class EtcdKeyValues implements Keys {
                 .filter(k -> k != null)
                 .map(StoredKey::entry)
                 .findFirst();
-    }
-
-    @Override
-    public KeyEntry put(String key, byte[] value, PutOptions options) {
-        long version = one(Txn.put(key, value, options)).version();
-        return new KeyEntry(key, version, value, options.attached() ? sessionId : null);
-    }
-
-    @Override
-    public long delete(String key, long expectedVersion) {
-        return one(Txn.delete(key, expectedVersion)).version();
-    }
-
-    @Override
-    public long add(String key, long delta) {
-        return one(Txn.add(key, delta)).counter();
-    }
-
-    private TxnResult.OpResult one(Txn.Op op) {
-        return commits.run(Txn.when().then(op), false).results().get(0);
     }
 
     @Override
@@ -123,8 +101,9 @@ final class EtcdKeyValues implements Keys {
                 new KeyFeed(kv, watch, calls, space), WatchTarget.keys(prefix), listener, () -> !calls.stopped());
     }
 
+    /** One etcd transaction's round ({@link KeyCommit}), for a single write as for a commit. */
     @Override
-    public TxnResult commit(Txn txn) {
-        return commits.run(txn, true);
+    protected TxnResult run(Txn txn, boolean single) {
+        return commits.run(txn, !single);
     }
 }

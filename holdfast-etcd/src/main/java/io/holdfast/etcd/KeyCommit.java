@@ -11,6 +11,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.holdfast.Counters;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.UnavailableException;
@@ -221,7 +222,7 @@ final class KeyCommit {
                             ? Op.delete(key, DeleteOption.DEFAULT)
                             : Op.put(
                                     key,
-                                    ByteSequence.from(KeyRules.counter(now)),
+                                    ByteSequence.from(Counters.encode(now)),
                                     PutOption.builder().withLeaseId(lease).build()));
         });
         List<Long> granted = new ArrayList<>();

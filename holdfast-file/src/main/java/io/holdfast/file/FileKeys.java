@@ -1,6 +1,6 @@
 package io.holdfast.file;
 
-import io.holdfast.ConflictException;
+import io.holdfast.Counters;
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
 import io.holdfast.Keys;
@@ -12,8 +12,8 @@ import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.KeyRules;
+import io.holdfast.store.StoreKeys;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -33,7 +33,8 @@ import java.util.function.Supplier;
  * process: it first applies a transaction journal a crash left ({@link KeyFiles}), reads what it
  * needs, and writes what changed (one key: its file replaced by a rename; several: through the
  * journal). So every call is one step in one order across the processes, and a transaction is in
- * all of its keys or none, across a crash too. A key past its time to live is absent to every
+ * all of its keys or none, across a crash too; a single write is a transaction of one op ({@link
+ * StoreKeys}). A key past its time to live is absent to every
  * call, and the call that finds it deletes its file; expiry is the host's wall clock ({@code
  * clock}), the only clock the processes share. A write wakes this JVM's key watches ({@link
  * #SIGNAL}).
@@ -49,7 +50,7 @@ import java.util.function.Supplier;
  * its locks), or keep positions: listings answer "". A listing reads every key file whose name may
  * match the prefix, under the lock: its cost grows with the keys stored under the prefix.
  */
-final class FileKeys implements Keys {
+final class FileKeys extends StoreKeys {
     /** What key writes are signalled as ({@link Signals}): no lock name has a control character. */
     static final String SIGNAL = "\u0002keys";
 
@@ -61,7 +62,6 @@ final class FileKeys implements Keys {
     private final Directory directory;
     private final KeyFiles files;
     private final Clock clock;
-    private final String session;
     private final Supplier<Deadline> deadline;
     private final Runnable checkAlive;
     /** This client's keys attached to its session, as far as it knows (I/O thread only). */
@@ -74,10 +74,10 @@ final class FileKeys implements Keys {
             String session,
             Supplier<Deadline> deadline,
             Runnable checkAlive) {
+        super(session);
         this.directory = directory;
         this.files = new KeyFiles(directory.root(), fsync);
         this.clock = clock;
-        this.session = session;
         this.deadline = deadline;
         this.checkAlive = checkAlive;
     }
@@ -85,25 +85,6 @@ final class FileKeys implements Keys {
     @Override
     public Optional<KeyEntry> get(String key) {
         return locked("reading key " + key, step -> step.current(key)).map(KeyFiles.Entry::toKeyEntry);
-    }
-
-    @Override
-    public KeyEntry put(String key, byte[] value, PutOptions options) {
-        return locked("writing key " + key, step -> step.put(key, value, options))
-                .map(KeyFiles.Entry::toKeyEntry)
-                .orElseThrow();
-    }
-
-    @Override
-    public long delete(String key, long expectedVersion) {
-        return locked("deleting key " + key, step -> step.delete(key, expectedVersion));
-    }
-
-    @Override
-    public long add(String key, long delta) {
-        return locked("adding to key " + key, step -> step.add(key, delta))
-                .map(e -> ByteBuffer.wrap(e.value()).getLong())
-                .orElseThrow();
     }
 
     @Override
@@ -131,14 +112,16 @@ final class FileKeys implements Keys {
                 "the file provider keeps no record of changes: its client polls");
     }
 
+    /** One step under the lock ({@link #locked}), for a single write as for a commit. */
     @Override
-    public TxnResult commit(Txn txn) {
-        return locked("committing a transaction", step -> {
+    protected TxnResult run(Txn txn, boolean single) {
+        String what = single ? "writing key " + txn.then().get(0).key() : "committing a transaction";
+        return locked(what, step -> {
             boolean holds = true;
             for (Txn.Compare compare : txn.compares()) {
                 holds &= step.holds(compare);
             }
-            return KeyRules.branch(txn, holds, true, step::apply);
+            return KeyRules.branch(txn, holds, !single, step::apply);
         });
     }
 
@@ -222,17 +205,17 @@ final class FileKeys implements Keys {
          * own count reaches it (another process may have deleted some).
          */
         private void attach(String key) throws IOException {
-            if (current(key).map(e -> session.equals(e.owner())).orElse(false)) {
+            if (current(key).map(e -> sessionId().equals(e.owner())).orElse(false)) {
                 return;
             }
             if (attached >= MAX_KEYS_PER_SESSION) {
                 attached = 0;
                 for (String name : files.names()) {
-                    if (read(name).map(e -> session.equals(e.owner())).orElse(false)) {
+                    if (read(name).map(e -> sessionId().equals(e.owner())).orElse(false)) {
                         attached++;
                     }
                 }
-                KeyRules.attachOne(session, attached, MAX_KEYS_PER_SESSION);
+                KeyRules.attachOne(sessionId(), attached, MAX_KEYS_PER_SESSION);
             }
             checkAlive.run(); // on the I/O thread: no key attached to a session that ended meanwhile
             attached++;
@@ -242,42 +225,37 @@ final class FileKeys implements Keys {
             return current(key).map(KeyFiles.Entry::version).orElse(0L);
         }
 
-        void expect(String key, long expected, long found) {
-            if (expected != ANY_VERSION && expected != found) {
-                throw new ConflictException(key + " is at version " + found + ", not " + expected, found);
-            }
-        }
-
-        Optional<KeyFiles.Entry> put(String key, byte[] value, PutOptions options) throws IOException {
+        long put(String key, byte[] value, PutOptions options) throws IOException {
             long found = version(key);
-            expect(key, options.expectedVersion(), found);
+            KeyRules.expect(key, options.expectedVersion(), found);
             long expiresAt =
                     options.ttl().isZero() ? 0 : clock.millis() + options.ttl().toMillis();
             String owner = null;
             if (options.attached()) {
                 attach(key);
-                owner = session;
+                owner = sessionId();
             }
-            return Optional.of(set(new KeyFiles.Entry(key, found + 1, value, expiresAt, owner)));
+            return set(new KeyFiles.Entry(key, found + 1, value, expiresAt, owner))
+                    .version();
         }
 
         long delete(String key, long expected) throws IOException {
             long found = version(key);
-            expect(key, expected, found);
+            KeyRules.expect(key, expected, found);
             if (found != 0) {
                 changes.put(KeyFiles.fileName(key), null);
             }
             return found;
         }
 
-        Optional<KeyFiles.Entry> add(String key, long delta) throws IOException {
+        TxnResult.OpResult add(String key, long delta) throws IOException {
             Optional<KeyFiles.Entry> found = current(key);
-            long sum = KeyRules.add(key, found.map(KeyFiles.Entry::value).orElse(null), delta);
-            byte[] value = KeyRules.counter(sum);
+            long sum = Counters.add(key, found.map(KeyFiles.Entry::value).orElse(null), delta);
             long version = found.map(KeyFiles.Entry::version).orElse(0L) + 1;
             long expiresAt = found.map(KeyFiles.Entry::expiresAt).orElse(0L);
             String owner = found.map(KeyFiles.Entry::owner).orElse(null);
-            return Optional.of(set(new KeyFiles.Entry(key, version, value, expiresAt, owner)));
+            set(new KeyFiles.Entry(key, version, Counters.encode(sum), expiresAt, owner));
+            return new TxnResult.OpResult(version, null, sum);
         }
 
         KeyFiles.Entry set(KeyFiles.Entry entry) {
@@ -294,7 +272,7 @@ final class FileKeys implements Keys {
                         e.map(KeyFiles.Entry::version).orElse(0L),
                         e.map(KeyFiles.Entry::value).orElse(null));
             } else if (compare instanceof Txn.Compare.Fence f) {
-                return directory.holds(f.lock(), f.token(), session);
+                return directory.holds(f.lock(), f.token(), sessionId());
             } else if (compare instanceof Txn.Compare.SessionAlive a) {
                 return alive(a.sessionId());
             }
@@ -305,14 +283,11 @@ final class FileKeys implements Keys {
 
         TxnResult.OpResult apply(Txn.Op op) throws IOException {
             if (op instanceof Txn.Op.Put p) {
-                return new TxnResult.OpResult(
-                        put(p.key(), p.value(), p.options()).orElseThrow().version(), null, 0);
+                return new TxnResult.OpResult(put(p.key(), p.value(), p.options()), null, 0);
             } else if (op instanceof Txn.Op.Delete d) {
                 return new TxnResult.OpResult(delete(d.key(), d.expectedVersion()), null, 0);
             } else if (op instanceof Txn.Op.Add a) {
-                KeyFiles.Entry e = add(a.key(), a.delta()).orElseThrow();
-                return new TxnResult.OpResult(
-                        e.version(), null, ByteBuffer.wrap(e.value()).getLong());
+                return add(a.key(), a.delta());
             }
             Optional<KeyFiles.Entry> e = current(op.key());
             return new TxnResult.OpResult(

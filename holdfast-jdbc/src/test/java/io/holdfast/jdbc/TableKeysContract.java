@@ -382,6 +382,25 @@ abstract class TableKeysContract {
                 PutOptions.any().attach());
         keys.delete(ns + "q/2");
         keys.put(ns + "q/last", text("fits now"), PutOptions.any().attach());
+
+        // At the limit again: the limit is checked op by op, as on the server (KeyPlay), so a delete
+        // makes room for the put after it in one transaction, and not for the put before it.
+        assertThatThrownBy(() -> keys.commit(Txn.when()
+                        .then(
+                                Txn.put(
+                                        ns + "q/later",
+                                        text("x"),
+                                        PutOptions.any().attach()),
+                                Txn.delete(ns + "q/3"))))
+                .isInstanceOf(QuotaExceededException.class)
+                .hasMessage("then op 1: session " + client.sessionId()
+                        + " owns 10000 keys; the limit keys-per-session is 10000");
+        keys.commit(Txn.when()
+                .then(
+                        Txn.delete(ns + "q/3"),
+                        Txn.put(ns + "q/later", text("x"), PutOptions.any().attach())));
+        assertThat(keys.get(ns + "q/3")).isEmpty();
+        assertThat(keys.get(ns + "q/later").orElseThrow().owner()).isEqualTo(client.sessionId());
     }
 
     @Test

@@ -60,7 +60,7 @@ final class RedisAdmin implements Admin {
 
     @Override
     public Optional<LockInfo> describe(String name) {
-        List<Object> reply = backend.run(RedisBackend.DESCRIBE, "describe " + name, new String[] {
+        List<Object> reply = backend.run(LockScripts.DESCRIBE, "describe " + name, new String[] {
             backend.layout().holders(name),
             backend.layout().queue(name),
             backend.layout().waiters(name)
@@ -108,25 +108,12 @@ final class RedisAdmin implements Admin {
 
     @Override
     public int revoke(String name) {
-        long revoked = backend.<Long>run(
-                RedisBackend.REVOKE,
-                "revoke " + name,
-                backend.queueKeys(name, false),
-                backend.channel(),
-                name,
-                backend.floor(),
-                backend.watchChannel(name));
-        return (int) revoked;
+        return (int) backend.scripts().revoke(name, backend.floor());
     }
 
     @Override
     public boolean isCurrentHolder(String name, long fencingToken) {
-        long current = backend.<Long>run(
-                RedisBackend.CHECK,
-                "check the holder of " + name,
-                new String[] {backend.layout().holders(name)},
-                Long.toString(fencingToken));
-        return current == 1;
+        return backend.scripts().check(name, fencingToken);
     }
 
     private static LockMode mode(String code) {

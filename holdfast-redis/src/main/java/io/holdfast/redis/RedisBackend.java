@@ -1,13 +1,9 @@
-// Ceiling 540 lines, one idea: the StoreBackend primitives on Redis (try, queued wait with wake-ups
-// and polls, renew, release, close), which share the wake-ups, the held set and the close gate. How
-// it connects is RedisLink, how calls are bounded RedisCalls, the atomic steps the *.lua scripts.
 package io.holdfast.redis;
 
 import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.LockMode;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.internal.Backoffs;
@@ -16,7 +12,6 @@ import io.holdfast.store.Grant;
 import io.holdfast.store.LockRequest;
 import io.holdfast.store.LossSink;
 import io.holdfast.store.StoreBackend;
-import io.lettuce.core.ScriptOutputType;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -24,7 +19,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,15 +30,14 @@ import org.slf4j.LoggerFactory;
  * holders (field: owner id, value: a small JSON record with mode, permits, semaphore size, token,
  * expiry and grant time in Redis milliseconds, session and client name); {@code <prefix>queue:<name>},
  * a sorted set of waiting owners in arrival order; {@code <prefix>wait:<name>}, their records. Every
- * change is one Lua script ({@code *.lua} beside this class, with the shared functions of {@code
- * queue.lua} in front), so Redis runs it atomically. A script that frees anything (release, cancel,
+ * change is one Lua script ({@link LockScripts}), so Redis runs it atomically. A script that frees anything (release, cancel,
  * revoke, or a poll that finds an expired holder) grants the head of the queue in the same step,
  * taking tokens from the one counter {@code <prefix>token} that every name shares (on a Redis
  * Cluster, the name's own counter in the name's slot: {@link RedisKeyLayout}; either never falls below
  * Redis's clock, 1024 per millisecond since 1970 counted to the microsecond, so a restart or a
  * failover that lost its last increments, or all of it, does not give a token twice), and publishes
  * {@code G<token>:<owner>} on {@code <prefix>events}; the client of that owner wakes just that
- * waiter ({@link Wakeups}), which returns without another round trip. Waiters also poll (at most
+ * waiter ({@link RedisGrants#told}, {@link Wakeups}), which returns without another round trip. Waiters also poll (at most
  * every second, or a quarter of their expiry), which keeps their queue entry alive, lets a grant
  * that expired by itself pass to the next waiter, and covers lost messages. Expiry is always
  * Redis's {@code TIME}, never this client's clock.
@@ -55,18 +48,6 @@ import org.slf4j.LoggerFactory;
 final class RedisBackend implements StoreBackend {
     private static final Logger log = LoggerFactory.getLogger(RedisBackend.class);
 
-    private static final String QUEUE_LIBRARY = "queue";
-    private static final LuaScript ACQUIRE = LuaScript.load("acquire", QUEUE_LIBRARY, ScriptOutputType.MULTI);
-    private static final LuaScript RELEASE = LuaScript.load("release", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
-    private static final LuaScript CANCEL = LuaScript.load("cancel", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
-    static final LuaScript REVOKE = LuaScript.load("revoke", QUEUE_LIBRARY, ScriptOutputType.INTEGER);
-    private static final LuaScript RENEW = LuaScript.load("renew", ScriptOutputType.INTEGER);
-    static final LuaScript CHECK = LuaScript.load("check", ScriptOutputType.INTEGER);
-    static final LuaScript DESCRIBE = LuaScript.load("describe", ScriptOutputType.MULTI);
-
-    /** The longest {@code WAIT} for replicas (see {@link #awaitReplicas}). */
-    private static final long MAX_REPLICA_WAIT_MILLIS = 2_000;
-
     private final RedisSettings settings;
     private final ClientOptions options;
     private final String session = UUID.randomUUID().toString();
@@ -74,14 +55,14 @@ final class RedisBackend implements StoreBackend {
     private final RedisKeyLayout keys;
     private final String channel;
     private final Wakeups wakeups = new Wakeups();
-    private final ConcurrentHashMap<String, Set<Grant>> held = new ConcurrentHashMap<>();
+    private final RedisGrants grants = new RedisGrants();
     private final ConcurrentHashMap<String, LockRequest> waits = new ConcurrentHashMap<>();
-    private final AtomicLong highestToken = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Polls hold it to read; {@link #close()} takes it to write, so no poll queues a wait after close's cancels. */
     private final ReentrantReadWriteLock pollGate = new ReentrantReadWriteLock();
 
     private final RedisCalls calls;
+    private final LockScripts scripts;
 
     private boolean closing;
     private volatile boolean abandoned;
@@ -98,6 +79,7 @@ final class RedisBackend implements StoreBackend {
         this.keys = new RedisKeyLayout(settings.prefix(), settings.cluster());
         this.channel = settings.prefix() + "events";
         this.calls = new RedisCalls(settings.display(), options);
+        this.scripts = new LockScripts(calls, keys, settings.prefix(), channel, session, clientName);
         this.keyStore = new RedisKeyStore(this, options);
     }
 
@@ -180,7 +162,7 @@ final class RedisBackend implements StoreBackend {
                 // With replicas to wait for, a grant announced by another client's step is confirmed
                 // by a poll of this connection, so that its WAIT covers it.
                 Optional<Grant> grant = signal.token() > 0 && settings.replicas() == 0
-                        ? Optional.of(adopt(request, signal.token()))
+                        ? Optional.of(grants.adopt(request, signal.token()))
                         : poll(request, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline.remainingNanos())));
                 if (grant.isPresent()) {
                     granted = true;
@@ -227,22 +209,7 @@ final class RedisBackend implements StoreBackend {
             if (closing) {
                 throw new UnavailableException("redis: the client is closing");
             }
-            reply = run(
-                    ACQUIRE,
-                    request.describe(),
-                    queueKeys(name, true),
-                    request.owner(),
-                    modeCode(request.mode()),
-                    Integer.toString(request.permits()),
-                    Integer.toString(request.maxPermits()),
-                    Long.toString(millis(request)),
-                    floor(),
-                    session,
-                    clientName,
-                    request.leaseTimeout() ? "1" : "0",
-                    Long.toString(waitMillis),
-                    channel,
-                    watchChannel(name));
+            reply = scripts.acquire(request, waitMillis, grants.floor());
         } catch (RedisCalls.SizeConflict e) {
             throw new InvalidArgumentException(
                     name + " is in use with " + e.permits() + " permits; this request says " + request.maxPermits());
@@ -267,42 +234,14 @@ final class RedisBackend implements StoreBackend {
                             + " raised it (did Redis restart without persistence?)",
                     keys.counter(name),
                     settings.display(),
-                    highestToken.get());
+                    grants.highest());
         }
-        return Optional.of(adopt(request, token));
+        return Optional.of(grants.adopt(request, token));
     }
 
-    private Grant adopt(LockRequest request, long token) {
-        highestToken.accumulateAndGet(token, Math::max);
-        Grant grant = new Grant(request, token);
-        held.compute(request.name(), (n, grants) -> {
-            Set<Grant> set = grants == null ? ConcurrentHashMap.newKeySet() : grants;
-            set.add(grant);
-            return set;
-        });
-        return grant;
-    }
-
-    /**
-     * Waits until {@code settings.replicas()} replicas have every write of this connection so far
-     * (Redis {@code WAIT}, for at most half the request timeout and never more than 2 s: the
-     * connection is blocked meanwhile).
-     *
-     * @throws UnavailableException if fewer replicas have it by then; the write stays on the
-     *     primary, and a failover may or may not keep it
-     */
+    /** Waits until {@code replicas=N} replicas have every write of this connection so far ({@link RedisCalls#awaitReplicas}). */
     void awaitReplicas(String what) {
-        int wanted = settings.replicas();
-        if (wanted == 0) {
-            return;
-        }
-        long waitMillis = Math.max(1, Math.min(options.requestTimeout().toMillis() / 2, MAX_REPLICA_WAIT_MILLIS));
-        long got = calls.awaitReplication("wait until " + wanted + " replica(s) have " + what, wanted, waitMillis);
-        if (got < wanted) {
-            throw new UnavailableException("redis: " + what + " reached " + got + " of the " + wanted
-                    + " replica(s) it needs (replicas=" + wanted + ") within " + waitMillis + " ms at "
-                    + settings.display() + "; not acknowledged");
-        }
+        calls.awaitReplicas(what, settings.replicas());
     }
 
     /** Takes a wait off the queue (and gives back a grant that raced it); failures only logged. */
@@ -313,14 +252,7 @@ final class RedisBackend implements StoreBackend {
             return;
         }
         try {
-            run(
-                    CANCEL,
-                    "leave the queue of " + request.name(),
-                    queueKeys(request.name(), false),
-                    request.owner(),
-                    floor(),
-                    channel,
-                    watchChannel(request.name()));
+            scripts.cancel(request, grants.floor());
         } catch (RuntimeException e) {
             log.debug("redis: could not take a wait for {} off the queue; it lapses by itself", request.describe(), e);
         }
@@ -329,15 +261,9 @@ final class RedisBackend implements StoreBackend {
     @Override
     public boolean renew(Grant grant) {
         LockRequest request = grant.request();
-        long renewed = this.<Long>run(
-                RENEW,
-                "renew " + request.describe(),
-                new String[] {keys.holders(request.name())},
-                request.owner(),
-                Long.toString(grant.token()),
-                Long.toString(millis(request)));
+        long renewed = scripts.renew(request, grant.token());
         if (renewed == 0) {
-            forget(grant);
+            grants.forget(grant);
         } else if (renewed == 1) {
             awaitReplicas("the renewal of " + request.describe());
         }
@@ -346,20 +272,10 @@ final class RedisBackend implements StoreBackend {
 
     @Override
     public boolean release(Grant grant) {
-        LockRequest request = grant.request();
         try {
-            long released = this.<Long>run(
-                    RELEASE,
-                    "release " + request.describe(),
-                    queueKeys(request.name(), false),
-                    request.owner(),
-                    Long.toString(grant.token()),
-                    floor(),
-                    channel,
-                    watchChannel(request.name()));
-            return released == 1;
+            return scripts.release(grant.request(), grant.token(), grants.floor()) == 1;
         } finally {
-            forget(grant);
+            grants.forget(grant);
         }
     }
 
@@ -415,24 +331,9 @@ final class RedisBackend implements StoreBackend {
 
     // ---- pub/sub
 
-    /** {@code G<token>:<owner>}: Redis granted a queued wait; {@code V<highest token>:<name>}: an operator revoked. */
+    /** A message on the events channel: of grants ({@link RedisGrants#told}). */
     private void onMessage(String message) {
-        int colon = message.indexOf(':');
-        if (message.length() < 2 || colon < 0) {
-            return;
-        }
-        long token;
-        try {
-            token = Long.parseLong(message.substring(1, colon));
-        } catch (NumberFormatException e) {
-            log.debug("redis: ignoring a malformed message on {}: {}", channel, message);
-            return;
-        }
-        if (message.charAt(0) == 'G') {
-            wakeups.granted(message.substring(colon + 1), token);
-        } else if (message.charAt(0) == 'V') {
-            revoked(message.substring(colon + 1), token);
-        }
+        grants.told(message, wakeups, sink);
     }
 
     private void onWatchMessage(String channelOrPattern, boolean pattern) {
@@ -440,26 +341,6 @@ final class RedisBackend implements StoreBackend {
         if (to != null) {
             to.told(channelOrPattern, pattern);
         }
-    }
-
-    private void revoked(String name, long upTo) {
-        Set<Grant> grants = held.get(name);
-        LossSink to = sink;
-        if (grants == null || to == null) {
-            return;
-        }
-        for (Grant grant : grants) {
-            if (grant.token() <= upTo && grants.remove(grant)) {
-                to.lost(grant, "an operator revoked it");
-            }
-        }
-    }
-
-    private void forget(Grant grant) {
-        held.computeIfPresent(grant.request().name(), (n, grants) -> {
-            grants.remove(grant);
-            return grants.isEmpty() ? null : grants;
-        });
     }
 
     // ---- calls
@@ -476,41 +357,18 @@ final class RedisBackend implements StoreBackend {
         return settings.prefix();
     }
 
-    /** The keys of the queue scripts: holders, queue, waiters, token counter, and the arrival counter if asked. */
-    String[] queueKeys(String name, boolean arrivals) {
-        String[] all = {
-            keys.holders(name), keys.queue(name), keys.waiters(name), keys.counter(name), keys.arrivals(name)
-        };
-        return arrivals ? all : java.util.Arrays.copyOf(all, 4);
+    /** The lock scripts, as this client calls them. */
+    LockScripts scripts() {
+        return scripts;
     }
 
-    String channel() {
-        return channel;
-    }
-
-    /** Where the scripts tell the watches of {@code name} that it changed ({@link RedisWatches}). */
-    String watchChannel(String name) {
-        return RedisWatches.lockChannel(settings.prefix(), name);
+    /** The floor of tokens this client gives the scripts ({@link RedisGrants#floor()}). */
+    String floor() {
+        return grants.floor();
     }
 
     RedisWatches watches() {
         return watches;
-    }
-
-    String floor() {
-        return Long.toString(highestToken.get());
-    }
-
-    private static String modeCode(LockMode mode) {
-        return switch (mode) {
-            case EXCLUSIVE -> "E";
-            case SHARED -> "S";
-            case PERMITS -> "P";
-        };
-    }
-
-    private static long millis(LockRequest request) {
-        return Math.max(1, request.expiry().toMillis());
     }
 
     @Override

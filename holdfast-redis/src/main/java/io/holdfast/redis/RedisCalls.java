@@ -21,6 +21,9 @@ import java.util.function.Function;
  * (crashed or closed), nothing more is sent.
  */
 final class RedisCalls {
+    /** The longest {@code WAIT} for replicas ({@link #awaitReplicas}). */
+    private static final long MAX_REPLICA_WAIT_MILLIS = 2_000;
+
     private final String display;
     private final ClientOptions options;
     private volatile RedisClusterAsyncCommands<String, String> commands;
@@ -93,6 +96,27 @@ final class RedisCalls {
         RedisClusterAsyncCommands<String, String> primary = pinned.apply(keys[0]);
         lastScript.set(primary);
         return primary;
+    }
+
+    /**
+     * Waits until {@code wanted} replicas have every write of this thread's connection so far
+     * (Redis {@code WAIT}, for at most half the request timeout and never more than 2 s: the
+     * connection is blocked meanwhile); at once when {@code wanted} is 0.
+     *
+     * @throws UnavailableException if fewer replicas have it by then; the write stays on the
+     *     primary, and a failover may or may not keep it
+     */
+    void awaitReplicas(String what, int wanted) {
+        if (wanted == 0) {
+            return;
+        }
+        long waitMillis = Math.max(1, Math.min(options.requestTimeout().toMillis() / 2, MAX_REPLICA_WAIT_MILLIS));
+        long got = awaitReplication("wait until " + wanted + " replica(s) have " + what, wanted, waitMillis);
+        if (got < wanted) {
+            throw new UnavailableException("redis: " + what + " reached " + got + " of the " + wanted
+                    + " replica(s) it needs (replicas=" + wanted + ") within " + waitMillis + " ms at " + display
+                    + "; not acknowledged");
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package io.holdfast.redis;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.ConflictException;
+import io.holdfast.Counters;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
@@ -13,8 +14,9 @@ import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
+import io.holdfast.store.KeyRules;
+import io.holdfast.store.StoreKeys;
 import io.lettuce.core.ScriptOutputType;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -61,7 +63,7 @@ import org.slf4j.LoggerFactory;
  * changes), and a watch of keys is the client's polling feed woken by pub/sub ({@link #watch}),
  * which cannot tell why a key went.
  */
-final class RedisKeyStore implements Keys {
+final class RedisKeyStore extends StoreKeys {
     private static final Logger log = LoggerFactory.getLogger(RedisKeyStore.class);
     private static final String LIBRARY = "keys-lib";
     static final LuaScript TXN = LuaScript.load("keys-txn", LIBRARY, ScriptOutputType.MULTI);
@@ -81,6 +83,7 @@ final class RedisKeyStore implements Keys {
 
     /** @param options the session TTL, and the scheduler of the renewals if one is given */
     RedisKeyStore(RedisBackend backend, ClientOptions options) {
+        super(backend.sessionId());
         this.backend = backend;
         this.sessionTtl = options.sessionTtl();
         this.scheduler = options.scheduler();
@@ -88,7 +91,7 @@ final class RedisKeyStore implements Keys {
 
     @Override
     public Optional<KeyEntry> get(String key) {
-        List<Object> r = txn("read key " + key, "", List.of(), List.of(Txn.get(key)), List.of());
+        List<Object> r = txn("read key " + key, "", Txn.when().then(Txn.get(key)), false);
         long version = (Long) r.get(2);
         return version == 0 ? Optional.empty() : Optional.of(entry(key, version, (String) r.get(3), (String) r.get(4)));
     }
@@ -98,28 +101,6 @@ final class RedisKeyStore implements Keys {
         return get(key).map(e -> new io.holdfast.Versioned(key, e.version(), e.value()));
     }
 
-    @Override
-    public KeyEntry put(String key, byte[] value, PutOptions options) {
-        long version = single("put key " + key, Txn.put(key, value, options));
-        return new KeyEntry(key, version, value, options.attached() ? backend.sessionId() : null);
-    }
-
-    @Override
-    public long delete(String key, long expectedVersion) {
-        return single("delete key " + key, Txn.delete(key, expectedVersion));
-    }
-
-    @Override
-    public long add(String key, long delta) {
-        List<Object> r = write("add to key " + key, List.of(), List.of(Txn.add(key, delta)), List.of());
-        return counter((String) r.get(4));
-    }
-
-    private long single(String what, Txn.Op op) {
-        List<Object> r = write(what, List.of(), List.of(op), List.of());
-        return (Long) r.get(2);
-    }
-
     /**
      * A write of a register, fenced by {@code lock}'s grant {@code token} of this session when
      * {@code lock} is not null.
@@ -127,12 +108,12 @@ final class RedisKeyStore implements Keys {
      * @throws ConflictException when the version differs or the fence no longer holds
      */
     io.holdfast.Versioned writeRegister(String key, long expectedVersion, byte[] value, String lock, long token) {
-        List<Txn.Compare> fence = lock == null ? List.of() : List.of(new Txn.Compare.Fence(lock, token));
-        List<Object> r = write(
-                "write register " + key,
-                fence,
-                List.of(Txn.put(key, value, PutOptions.ifVersion(expectedVersion))),
-                List.of(Txn.get(key)));
+        Txn.Compare[] fence =
+                lock == null ? new Txn.Compare[0] : new Txn.Compare[] {new Txn.Compare.Fence(lock, token)};
+        Txn write = Txn.when(fence)
+                .then(Txn.put(key, value, PutOptions.ifVersion(expectedVersion)))
+                .otherwise(Txn.get(key));
+        List<Object> r = write("write register " + key, write, false);
         long version = (Long) r.get(2);
         if ((Long) r.get(1) == 0) {
             throw new ConflictException("fencing token " + token + " is no longer a current grant of " + lock, version);
@@ -140,13 +121,13 @@ final class RedisKeyStore implements Keys {
         return new io.holdfast.Versioned(key, version, value);
     }
 
+    /** One run of {@code keys-txn.lua}, for a single write as for a commit. */
     @Override
-    public TxnResult commit(Txn t) {
+    protected TxnResult run(Txn t, boolean single) {
         boolean writes = t.then().stream().anyMatch(op -> !(op instanceof Txn.Op.Get))
                 || t.otherwise().stream().anyMatch(op -> !(op instanceof Txn.Op.Get));
-        List<Object> r = writes
-                ? write("commit a transaction", t.compares(), t.then(), t.otherwise())
-                : txn("commit a transaction", "", t.compares(), t.then(), t.otherwise());
+        String what = single ? "write key " + t.then().get(0).key() : "commit a transaction";
+        List<Object> r = writes ? write(what, t, !single) : txn(what, "", t, !single);
         boolean then = (Long) r.get(1) == 1;
         List<Txn.Op> ops = then ? t.then() : t.otherwise();
         List<TxnResult.OpResult> results = new ArrayList<>(ops.size());
@@ -158,7 +139,10 @@ final class RedisKeyStore implements Keys {
             results.add(new TxnResult.OpResult(
                     version,
                     get && version > 0 ? Base64.getDecoder().decode(value) : null,
-                    counter.isEmpty() ? 0 : counter(counter)));
+                    counter.isEmpty()
+                            ? 0
+                            : Counters.decode(
+                                    ops.get(i).key(), Base64.getDecoder().decode(counter))));
         }
         return new TxnResult(then, results);
     }
@@ -187,49 +171,62 @@ final class RedisKeyStore implements Keys {
     }
 
     /** A transaction that writes: under a write id of its own, then waited for by replicas. */
-    private List<Object> write(String what, List<Txn.Compare> compares, List<Txn.Op> then, List<Txn.Op> otherwise) {
-        List<Object> r = txn(what, UUID.randomUUID().toString(), compares, then, otherwise);
+    private List<Object> write(String what, Txn t, boolean labelled) {
+        List<Object> r = txn(what, UUID.randomUUID().toString(), t, labelled);
         backend.awaitReplicas(what);
         return r;
     }
 
-    /** Runs keys-txn.lua; answers its reply when the branch's ops were applied, else throws. */
-    private List<Object> txn(
-            String what, String writeId, List<Txn.Compare> compares, List<Txn.Op> then, List<Txn.Op> otherwise) {
+    /**
+     * Runs keys-txn.lua; answers its reply when the branch's ops were applied, else throws its
+     * refusal in the words of {@link KeyRules} and {@link Counters} (named by branch and op when
+     * {@code labelled}).
+     */
+    private List<Object> txn(String what, String writeId, Txn t, boolean labelled) {
         List<String> args = new ArrayList<>();
         args.add(backend.prefix());
         args.add(backend.sessionId());
         args.add(Long.toString(Math.max(1, sessionTtl.toMillis())));
         args.add(writeId);
-        args.add(Integer.toString(compares.size()));
-        args.add(Integer.toString(then.size()));
-        args.add(Integer.toString(otherwise.size()));
-        compares.forEach(c -> compare(c, args));
-        then.forEach(op -> op(op, args));
-        otherwise.forEach(op -> op(op, args));
+        args.add(Integer.toString(t.compares().size()));
+        args.add(Integer.toString(t.then().size()));
+        args.add(Integer.toString(t.otherwise().size()));
+        args.add(Integer.toString(MAX_KEYS_PER_SESSION));
+        t.compares().forEach(c -> compare(c, args));
+        t.then().forEach(op -> op(op, args));
+        t.otherwise().forEach(op -> op(op, args));
         List<Object> r = backend.run(TXN, what, NO_KEYS, args.toArray(String[]::new));
         long status = (Long) r.get(0);
         if (status == 1) {
             return r;
         }
         if (status == -3) {
-            // The script answers how many keys the session would own: one put's refusal reads as
-            // the server's; a transaction's names its total.
+            // The script answers how many keys the session would own: a single put's refusal
+            // reads as the server's; a transaction's names its total.
             long would = (Long) r.get(1);
-            throw new QuotaExceededException("session " + backend.sessionId()
-                    + (then.size() == 1 && otherwise.isEmpty()
-                            ? " owns " + (would - 1) + " keys"
-                            : " would own " + would + " keys after this transaction")
-                    + "; the limit keys-per-session is " + MAX_KEYS_PER_SESSION);
+            if (!labelled) {
+                KeyRules.attachOne(backend.sessionId(), would - 1, MAX_KEYS_PER_SESSION);
+            }
+            throw new QuotaExceededException("session " + backend.sessionId() + " would own " + would
+                    + " keys after this transaction; the limit keys-per-session is " + MAX_KEYS_PER_SESSION);
         }
-        String where = ((Long) r.get(1) == 1 ? "then" : "else") + " op " + r.get(2) + ": key " + r.get(3);
-        if (status == -2) {
-            throw new InvalidArgumentException(where + " " + r.get(4) + "; nothing changed");
+        boolean then = (Long) r.get(1) == 1;
+        int index = ((Long) r.get(2)).intValue() - 1;
+        String key = (String) r.get(3);
+        RuntimeException refused = status == -2
+                ? notCounted(key, (Txn.Op.Add) (then ? t.then() : t.otherwise()).get(index), (String) r.get(4))
+                : KeyRules.conflict(key, (Long) r.get(5), (Long) r.get(4));
+        throw labelled ? KeyRules.named(refused, KeyRules.label(then, index)) : refused;
+    }
+
+    /** The refusal of an add the script did not count, given the value the key held (base64). */
+    private static RuntimeException notCounted(String key, Txn.Op.Add add, String held) {
+        String why = Counters.refusal(key, Base64.getDecoder().decode(held), add.delta());
+        if (why == null) {
+            throw new IllegalStateException("keys-txn.lua refused adding " + add.delta() + " to " + key
+                    + ", which counts: the script and Counters disagree");
         }
-        long version = (Long) r.get(4);
-        String conflict = " is at version " + version + ", not " + r.get(5) + "; nothing changed";
-        boolean alone = then.size() == 1 && otherwise.size() <= 1;
-        throw new ConflictException((alone ? r.get(3) : where) + conflict, version);
+        return new InvalidArgumentException(why);
     }
 
     private static void compare(Txn.Compare c, List<String> args) {
@@ -256,8 +253,7 @@ final class RedisKeyStore implements Keys {
         } else if (op instanceof Txn.Op.Delete d) {
             add(args, "X", d.key(), Long.toString(d.expectedVersion()), UNUSED, UNUSED);
         } else if (op instanceof Txn.Op.Add a) {
-            byte[] delta = ByteBuffer.allocate(Long.BYTES).putLong(a.delta()).array();
-            add(args, "C", a.key(), base64(delta), UNUSED, UNUSED);
+            add(args, "C", a.key(), base64(Counters.encode(a.delta())), UNUSED, UNUSED);
         } else {
             add(args, "G", op.key(), UNUSED, UNUSED, UNUSED);
         }
@@ -273,10 +269,6 @@ final class RedisKeyStore implements Keys {
 
     private static String base64(byte[] value) {
         return Base64.getEncoder().encodeToString(value);
-    }
-
-    private static long counter(String base64) {
-        return ByteBuffer.wrap(Base64.getDecoder().decode(base64)).getLong();
     }
 
     private static KeyEntry entry(String key, long version, String value, String owner) {

@@ -3,15 +3,18 @@
 --
 -- ARGV     [1] prefix of Holdfast's keys, [2] this client's session, [3] the session's TTL in ms,
 --          [4] the call's write id ('' for a read: nothing to remember), [5] compares, [6] ops
---          of then, [7] ops of else; then five arguments per compare and per op:
+--          of then, [7] ops of else, [8] the most keys attached to one session
+--          (Keys.MAX_KEYS_PER_SESSION); then five arguments per compare and per op:
 --          V key order(EQUAL|NOT_EQUAL|LESS|GREATER) version . | D key value . . | A key . . . |
 --          F lock token . . | H lock session . . | S session . . . |
 --          P key value expectedVersion attached(0|1)+ttlMs as 'a:ttl' | X key expectedVersion . . |
 --          C key delta(8 bytes, base64) . . | G key . . .   (values in base64; '.' unused)
 -- Returns  {1, branch (1 then, 0 else), per op: version, value ('' none), and an add's counter
 --          (8 bytes, base64) or a get's owner ('' none)}; {0, branch, op, key, version, expected}: an op's expected version
---          differs; {-2, branch, op, key, reason}: not a counter / overflow; {-3, count}: the
---          session has too many keys. Nothing changed unless the first element is 1.
+--          differs; {-2, branch, op, key, value (base64)}: an add that does not count (the value
+--          is not 8 bytes, or the sum overflows), which the caller words as Counters.refusal does;
+--          {-3, count}: the session would have too many keys. Nothing changed unless the first
+--          element is 1.
 -- A call sent again with the same write id (a reconnect) is answered as the first time, for 2 min.
 sweep()
 local S, TTL, WID = ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -19,8 +22,8 @@ if WID ~= '' then
   local done = redis.call('GET', P .. 'txn:' .. WID)
   if done then return cjson.decode(done) end
 end
-local NC, NT, NE = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local function arg(i, j) return ARGV[8 + (i - 1) * 5 + j] end
+local NC, NT, NE, LIMIT = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local function arg(i, j) return ARGV[9 + (i - 1) * 5 + j] end
 
 -- The keys as the branch sees them so far: false when absent.
 local state = {}
@@ -150,9 +153,9 @@ for n = 1, count do
     table.insert(plan, k)
   else -- C: counter add
     local value = e and unb64(e.d) or {0, 0, 0, 0, 0, 0, 0, 0}
-    if #value ~= 8 then return {-2, branch, n, k, 'holds ' .. #value .. ' bytes, not a counter\'s 8'} end
+    if #value ~= 8 then return {-2, branch, n, k, e.d} end
     local total = sum(value, unb64(arg(i, 2)))
-    if not total then return {-2, branch, n, k, 'would overflow a 64-bit counter'} end
+    if not total then return {-2, branch, n, k, e.d} end
     writes = true
     state[k] = {v = version + 1, d = total, o = e and e.o or nil, x = e and e.x or nil}
     table.insert(results, version + 1)
@@ -168,7 +171,7 @@ if next(attaching) then
   for k in pairs(attaching) do
     if not (session_alive(S) and redis.call('SISMEMBER', skeys(S), k) == 1) then mine = mine + 1 end
   end
-  if mine > 10000 then return {-3, mine} end
+  if mine > LIMIT then return {-3, mine} end
   if not session_alive(S) then
     end_session(S)
     redis.call('ZADD', SESSIONS, NOW + TTL, S)

@@ -1,6 +1,7 @@
 package io.holdfast.store;
 
 import io.holdfast.ConflictException;
+import io.holdfast.Counters;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
 import io.holdfast.QuotaExceededException;
@@ -10,6 +11,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -20,17 +22,20 @@ import java.util.function.Predicate;
  * #attachedChanges()}). The provider says how a written key is stored ({@link Writes}), then writes
  * both in one step of its store, on condition that nothing it read (the keys and the counts of
  * attached keys) has changed since; if something has, it plays the transaction again on a new read.
+ * (A provider that locks what it reads until it writes, as a database does, plays once on the
+ * locked rows and writes them back.)
  *
  * <p><b>The limit of keys per session</b> is checked op by op, as the server checks it: an op that
  * attaches a key to this client's session when the session already owns {@link Attached#limit()}
  * keys is refused with {@link QuotaExceededException}; a delete or detach earlier in the branch
  * makes room, and writing a key that is attached already does not count again. The count is the
- * store's ({@link Attached#count()}), read with the keys, so two writers of one session cannot both
- * take the last place: the second one's condition fails and it plays again on the new count.
+ * store's ({@link Attached#count()}), read with the keys (or under their locks), so two writers of
+ * one session cannot both take the last place: the second one's condition fails and it plays again
+ * on the new count (or it waits for the first one's locks).
  *
  * <p>Guarantees: a refused op throws (the first one, named {@code "then op 2: ..."} when the caller
- * asks for labels) and the caller writes nothing. Pure: no I/O. Not thread-safe: one per round of
- * one call.
+ * asks for labels) and the caller writes nothing. No I/O of its own (the count of attached keys is
+ * the caller's, {@link Attached#count()}). Not thread-safe: one per round of one call.
  *
  * @param <K> the store's record of a key
  */
@@ -73,17 +78,25 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
      *
      * @param id what this client's keys attach to ({@link Stored#attachment()}); 0 when the call
      *     attaches none
-     * @param count how many keys are attached to {@code id}
+     * @param count how many keys are attached to {@code id} as the store has them (before this
+     *     play's writes): read once, when an op first attaches a key, and never when none does
      * @param session the session's id, which a refusal names
      * @param limit the most keys attached to one session: {@link Keys#MAX_KEYS_PER_SESSION}
      */
-    public record Attached(long id, long count, String session, int limit) {}
+    public record Attached(long id, LongSupplier count, String session, int limit) {
+        /** With the count already read. */
+        public Attached(long id, long count, String session, int limit) {
+            this(id, () -> count, session, limit);
+        }
+    }
 
     private final Map<String, K> state;
     private final Writes<K> writes;
     private final Attached attached;
     private final Map<String, K> written = new LinkedHashMap<>();
     private final Map<Long, Long> changes = new LinkedHashMap<>();
+    /** {@link Attached#count()} once read; -1 before. */
+    private long count = -1;
 
     /**
      * @param read every key the transaction names ({@link KeyRules#keysNamed}), null when absent
@@ -102,6 +115,7 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
      * @return which branch ran and each op's result
      * @throws ConflictException when an op's expected version is not the key's
      * @throws InvalidArgumentException when an add meets a key that is not a counter, or overflows
+     *     ({@link Counters})
      * @throws QuotaExceededException when an op would attach one key too many to the session
      */
     public TxnResult run(Txn txn, Predicate<Txn.Compare> elsewhere, boolean labelled) {
@@ -130,8 +144,8 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
             set(d.key(), cur, null);
             return new TxnResult.OpResult(version, null, 0);
         } else if (op instanceof Txn.Op.Add a) {
-            long sum = KeyRules.add(a.key(), cur == null ? null : cur.value(), a.delta());
-            set(a.key(), cur, writes.counted(a.key(), version + 1, KeyRules.counter(sum), cur));
+            long sum = Counters.add(a.key(), cur == null ? null : cur.value(), a.delta());
+            set(a.key(), cur, writes.counted(a.key(), version + 1, Counters.encode(sum), cur));
             return new TxnResult.OpResult(version + 1, null, sum);
         }
         return new TxnResult.OpResult(version, cur == null ? null : cur.value(), 0);
@@ -142,8 +156,10 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
         long is = next == null ? 0 : next.attachment();
         if (was != is) {
             if (is != 0 && is == attached.id()) {
-                KeyRules.attachOne(
-                        attached.session(), attached.count() + changes.getOrDefault(is, 0L), attached.limit());
+                if (count < 0) {
+                    count = attached.count().getAsLong();
+                }
+                KeyRules.attachOne(attached.session(), count + changes.getOrDefault(is, 0L), attached.limit());
             }
             change(was, -1);
             change(is, 1);

@@ -1,6 +1,7 @@
 package io.holdfast.store;
 
 import io.holdfast.ConflictException;
+import io.holdfast.Counters;
 import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
@@ -8,7 +9,6 @@ import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.UnsupportedFeatureException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -17,11 +17,12 @@ import java.util.Set;
 
 /**
  * The rules of {@link Keys} that do not depend on the store: which keys a {@link Txn} reads,
- * whether a compare of a key holds, an op's expected version, a counter's arithmetic, the limit of
- * keys attached to one session, and how a refusal inside a transaction is named. A provider that
- * evaluates transactions in Java on what it read from its store applies them through {@link
- * KeyPlay}, so that every such provider refuses the same things with the same messages; the
- * message of the limit of keys per session has the server's shape.
+ * whether a compare of a key holds, an op's expected version, the limit of keys attached to one
+ * session, and how a refusal inside a transaction is named (a counter's arithmetic is the API's
+ * {@link Counters}). A provider that evaluates transactions in Java on what it read from its store
+ * applies them through {@link KeyPlay}, so that every such provider refuses the same things with
+ * the same messages; a conflict and the limit of keys per session are worded as the server words
+ * them.
  *
  * <p>Guarantees: every method is pure (no I/O, no state of its own) and refuses with the API's
  * typed exceptions ({@link ConflictException}, {@link InvalidArgumentException}, {@link
@@ -105,45 +106,30 @@ public final class KeyRules {
      *
      * @param expected the op's expected version, or {@link Keys#ANY_VERSION}
      * @param version the key's version; 0 when it is absent
-     * @throws ConflictException "key K is at version V, not E", carrying V
+     * @throws ConflictException "K is at version V, not E", carrying V, as the server says it
      */
     public static void expect(String key, long expected, long version) {
         if (expected != Keys.ANY_VERSION && expected != version) {
-            throw new ConflictException("key " + key + " is at version " + version + ", not " + expected, version);
+            throw conflict(key, expected, version);
         }
     }
 
     /**
-     * The counter after adding {@code delta} to the key's value.
+     * The refusal of an op that expected version {@code expected} of a key at {@code version}.
      *
-     * @param value the key's value; null when it is absent (a counter at 0)
-     * @throws InvalidArgumentException when the value is not 8 bytes, or the sum overflows
+     * @return "K is at version V, not E", carrying V
      */
-    public static long add(String key, byte[] value, long delta) {
-        if (value == null) {
-            return delta;
-        }
-        if (value.length != Long.BYTES) {
-            throw new InvalidArgumentException(
-                    "key " + key + " holds " + value.length + " bytes, not a counter's " + Long.BYTES);
-        }
-        try {
-            return Math.addExact(ByteBuffer.wrap(value).getLong(), delta);
-        } catch (ArithmeticException e) {
-            throw new InvalidArgumentException("adding " + delta + " to key " + key + " overflows", e);
-        }
+    public static ConflictException conflict(String key, long expected, long version) {
+        return new ConflictException(key + " is at version " + version + ", not " + expected, version);
     }
 
-    /** A counter's value: 8 bytes, big-endian. */
-    public static byte[] counter(long value) {
-        return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
-    }
-
-    /** The value of a counter's 8 bytes; 0 for null (absent) or anything else than 8 bytes. */
+    /**
+     * A count the provider keeps beside the keys (of the keys attached to a session), as a
+     * counter's bytes ({@link Counters#encode}); 0 for null (absent) or anything else than a
+     * counter's bytes.
+     */
     public static long counterOf(byte[] value) {
-        return value == null || value.length != Long.BYTES
-                ? 0
-                : ByteBuffer.wrap(value).getLong();
+        return value == null || value.length != Counters.BYTES ? 0 : Counters.decode("a count", value);
     }
 
     /**

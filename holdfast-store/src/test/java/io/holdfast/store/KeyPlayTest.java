@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ConflictException;
+import io.holdfast.Counters;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.PutOptions;
 import io.holdfast.QuotaExceededException;
@@ -81,7 +82,7 @@ class KeyPlayTest {
 
     @Test
     void aRefusedOpIsNamedByBranchAndPlaceAndKeepsItsType() {
-        Map<String, Mem> read = read(new Mem("a", 2, utf8("text"), 0), new Mem("n", 1, KeyRules.counter(1), 0));
+        Map<String, Mem> read = read(new Mem("a", 2, utf8("text"), 0), new Mem("n", 1, Counters.encode(1), 0));
         assertThatThrownBy(() -> play(read, 0)
                         .run(
                                 Txn.when()
@@ -93,14 +94,15 @@ class KeyPlayTest {
                 .isInstanceOfSatisfying(
                         ConflictException.class,
                         e -> assertThat(e.currentVersion()).isEqualTo(2))
-                .hasMessage("then op 2: key a is at version 2, not 1");
+                .hasMessage("then op 2: a is at version 2, not 1");
         assertThatThrownBy(() ->
                         play(read, 0).run(Txn.when(Txn.absent("a")).otherwise(Txn.add("a", 1)), c -> true, true))
                 .isInstanceOf(InvalidArgumentException.class)
-                .hasMessage("else op 1: key a holds 4 bytes, not a counter's 8");
+                .hasMessage("else op 1: " + Counters.refusal("a", utf8("text"), 1))
+                .hasMessage("else op 1: a holds 4 bytes, not a counter (exactly 8 bytes)");
         assertThatThrownBy(() -> play(read, 0).run(Txn.when().then(Txn.add("n", Long.MAX_VALUE)), c -> true, false))
                 .isInstanceOf(InvalidArgumentException.class)
-                .hasMessage("adding " + Long.MAX_VALUE + " to key n overflows");
+                .hasMessage(Counters.refusal("n", Counters.encode(1), Long.MAX_VALUE));
     }
 
     @Test
@@ -108,7 +110,7 @@ class KeyPlayTest {
         Map<String, Mem> read = read(
                 new Mem("mine", 1, utf8("m"), OWN),
                 new Mem("theirs", 1, utf8("t"), OTHER),
-                new Mem("n", 1, KeyRules.counter(0), OWN));
+                new Mem("n", 1, Counters.encode(0), OWN));
         read.put("new", null);
         PutOptions attach = PutOptions.any().attach();
         assertThatThrownBy(() -> play(read, 3)
@@ -137,5 +139,36 @@ class KeyPlayTest {
         assertThat(again.attachedChanges())
                 .as("a key attached written again, and an add, count nothing")
                 .isEmpty();
+    }
+
+    @Test
+    void theCountOfAttachedKeysIsReadOnceAndOnlyWhenAnOpAttachesAKey() {
+        Map<String, Mem> read = read(new Mem("mine", 1, utf8("m"), OWN));
+        read.put("x", null);
+        read.put("y", null);
+        PutOptions attach = PutOptions.any().attach();
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.Supplier<KeyPlay<Mem>> counting = () -> new KeyPlay<>(
+                read,
+                WRITES,
+                new KeyPlay.Attached(
+                        OWN,
+                        () -> {
+                            reads.incrementAndGet();
+                            return 1;
+                        },
+                        "s-1",
+                        3));
+
+        counting.get()
+                .run(Txn.when().then(Txn.put("mine", utf8("m2"), attach), Txn.put("x", utf8("x"))), c -> true, true);
+        assertThat(reads)
+                .as("a key attached already, and a put that attaches none")
+                .hasValue(0);
+
+        KeyPlay<Mem> two = counting.get();
+        two.run(Txn.when().then(Txn.put("x", utf8("x"), attach), Txn.put("y", utf8("y"), attach)), c -> true, true);
+        assertThat(reads).as("two keys attached: the count read once").hasValue(1);
+        assertThat(two.attachedChanges()).isEqualTo(Map.of(OWN, 2L));
     }
 }

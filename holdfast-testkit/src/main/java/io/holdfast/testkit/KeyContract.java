@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.Capability;
 import io.holdfast.ConflictException;
+import io.holdfast.Counters;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
@@ -19,7 +20,6 @@ import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchEvent.Cause;
 import io.holdfast.WatchEvent.Type;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,10 +43,6 @@ abstract class KeyContract extends ContractSupport {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] counter(long value) {
-        return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
-    }
-
     private Keys keys() {
         return open().keys();
     }
@@ -65,7 +61,9 @@ abstract class KeyContract extends ContractSupport {
         assertThatThrownBy(() -> keys.put(k, bytes("late"), PutOptions.ifAbsent()))
                 .isInstanceOfSatisfying(
                         ConflictException.class,
-                        e -> assertThat(e.currentVersion()).isEqualTo(2));
+                        e -> assertThat(e.currentVersion()).isEqualTo(2))
+                .as("the server's words, from every provider")
+                .hasMessage(k + " is at version 2, not 0");
         assertThatThrownBy(() -> keys.put(k, bytes("future"), PutOptions.ifVersion(7)))
                 .isInstanceOf(ConflictException.class);
         assertThat(keys.get(k)).as("after two refused writes").contains(two);
@@ -86,7 +84,8 @@ abstract class KeyContract extends ContractSupport {
         assertThatThrownBy(() -> keys.delete(k, 1))
                 .isInstanceOfSatisfying(
                         ConflictException.class,
-                        e -> assertThat(e.currentVersion()).isEqualTo(2));
+                        e -> assertThat(e.currentVersion()).isEqualTo(2))
+                .hasMessage(k + " is at version 2, not 1");
         assertThat(keys.get(k)).as("after a refused delete").isPresent();
         assertThat(keys.delete(k, 2)).as("the version the key had").isEqualTo(2);
         assertThat(keys.get(k)).isEmpty();
@@ -134,6 +133,10 @@ abstract class KeyContract extends ContractSupport {
                 .hasMessageContaining(String.valueOf(Keys.MAX_PAGE));
     }
 
+    /**
+     * The counter rule has one home, {@link Counters}: the server's table and every store provider
+     * refuse what is no counter, and an overflow, with its code and in its words.
+     */
     @Test
     void aCounterStartsAtZeroAndRefusesWhatIsNoCounterAndOverflow() {
         assumeCapability(Capability.KEYS);
@@ -147,15 +150,26 @@ abstract class KeyContract extends ContractSupport {
 
         String text = name("text");
         keys.put(text, bytes("seven"));
-        assertThatThrownBy(() -> keys.add(text, 1)).isInstanceOf(InvalidArgumentException.class);
+        assertThatThrownBy(() -> keys.add(text, 1))
+                .isInstanceOfSatisfying(
+                        InvalidArgumentException.class,
+                        e -> assertThat(e.code()).isEqualTo(Counters.REFUSED))
+                .hasMessage(Counters.refusal(text, bytes("seven"), 1))
+                .hasMessage(text + " holds 5 bytes, not a counter (exactly 8 bytes)");
         assertThat(keys.get(text).orElseThrow().text()).isEqualTo("seven");
 
         String big = name("big");
-        keys.put(big, counter(Long.MAX_VALUE));
+        keys.put(big, Counters.encode(Long.MAX_VALUE));
         assertThatThrownBy(() -> keys.add(big, 1))
+                .isInstanceOfSatisfying(
+                        InvalidArgumentException.class,
+                        e -> assertThat(e.code()).isEqualTo(Counters.REFUSED))
+                .hasMessage(Counters.refusal(big, Counters.encode(Long.MAX_VALUE), 1));
+        keys.put(big, Counters.encode(Long.MIN_VALUE));
+        assertThatThrownBy(() -> keys.add(big, -1))
                 .isInstanceOf(InvalidArgumentException.class)
-                .hasMessageContaining("overflow");
-        assertThat(keys.get(big).orElseThrow().counter()).isEqualTo(Long.MAX_VALUE);
+                .hasMessage(big + " is " + Long.MIN_VALUE + "; adding -1 would overflow a 64-bit counter");
+        assertThat(keys.get(big).orElseThrow().counter()).isEqualTo(Long.MIN_VALUE);
     }
 
     @Test
@@ -269,7 +283,7 @@ abstract class KeyContract extends ContractSupport {
         assertThat(versioned.results().get(0).version())
                 .as("the deleted key's version")
                 .isEqualTo(1);
-        assertThat(versioned.results().get(1).value()).isEqualTo(counter(2));
+        assertThat(versioned.results().get(1).value()).isEqualTo(Counters.encode(2));
         assertThat(keys.get(a)).isEmpty();
     }
 
@@ -294,7 +308,7 @@ abstract class KeyContract extends ContractSupport {
         LockClient leader = open();
         String from = name("from");
         String to = name("to");
-        leader.keys().put(from, counter(10));
+        leader.keys().put(from, Counters.encode(10));
         Lease lease = take(leader.lock(name("leader")));
         Txn move = Txn.when(Txn.fence(lease)).then(Txn.add(from, -3), Txn.add(to, 3));
         TxnResult moved = leader.keys().commit(move);

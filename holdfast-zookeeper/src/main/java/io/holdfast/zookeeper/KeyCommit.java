@@ -1,5 +1,6 @@
 package io.holdfast.zookeeper;
 
+import io.holdfast.Counters;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.UnavailableException;
@@ -183,7 +184,7 @@ final class KeyCommit {
                 ops.add(curator.transactionOp()
                         .create()
                         .withMode(CreateMode.EPHEMERAL)
-                        .forPath(path, KeyRules.counter(now)));
+                        .forPath(path, Counters.encode(now)));
             }
         } else if (now == 0) {
             ops.add(curator.transactionOp()
@@ -194,7 +195,7 @@ final class KeyCommit {
             ops.add(curator.transactionOp()
                     .setData()
                     .withVersion(was.dataVersion())
-                    .forPath(path, KeyRules.counter(now)));
+                    .forPath(path, Counters.encode(now)));
         }
     }
 

@@ -2,8 +2,6 @@ package io.holdfast.zookeeper;
 
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
-import io.holdfast.Keys;
-import io.holdfast.PutOptions;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.UnavailableException;
@@ -12,6 +10,7 @@ import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import io.holdfast.internal.PollingFeed;
 import io.holdfast.internal.WatchRunner;
+import io.holdfast.store.StoreKeys;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -32,8 +31,9 @@ import org.apache.zookeeper.ZooKeeper;
  *       children of {@code /keys} and the page's nodes at one point, sorted here in byte order of
  *       the keys' UTF-8 (ZooKeeper gives children in no order); its position is "" (ZooKeeper's
  *       watches carry no order of changes to resume from).
- *   <li>Every write, and an add, is a transaction of one op ({@link KeyCommit}). ZooKeeper has no
- *       add: a counter's add is that compare-and-set loop, run here, not by the caller.
+ *   <li>Every write, and an add, is a transaction of one op ({@link StoreKeys}, {@link
+ *       KeyCommit}). ZooKeeper has no add: a counter's add is that compare-and-set loop, run here,
+ *       not by the caller.
  *   <li>An attached key is an ephemeral node of the client's ZooKeeper session, which is its
  *       Holdfast session: the server deletes it when the session is closed or expires. A key with a
  *       time to live is a TTL node ({@code PERSISTENT_WITH_TTL}, only where the server has {@code
@@ -45,20 +45,19 @@ import org.apache.zookeeper.ZooKeeper;
  *       reads ({@link KeyFeed}).
  * </ul>
  */
-final class ZooKeeperKeys implements Keys {
+final class ZooKeeperKeys extends StoreKeys {
     private final KeyReads reads;
     private final KeyCommit commits;
     private final PollingFeed.Wakeup wakeup;
     private final BooleanSupplier open;
-    private final String sessionId;
 
     private ZooKeeperKeys(
             KeyReads reads, KeyCommit commits, PollingFeed.Wakeup wakeup, BooleanSupplier open, String sessionId) {
+        super(sessionId);
         this.reads = reads;
         this.commits = commits;
         this.wakeup = wakeup;
         this.open = open;
-        this.sessionId = sessionId;
     }
 
     /**
@@ -138,26 +137,6 @@ final class ZooKeeperKeys implements Keys {
     }
 
     @Override
-    public KeyEntry put(String key, byte[] value, PutOptions options) {
-        long version = one(Txn.put(key, value, options)).version();
-        return new KeyEntry(key, version, value, options.attached() ? sessionId : null);
-    }
-
-    @Override
-    public long delete(String key, long expectedVersion) {
-        return one(Txn.delete(key, expectedVersion)).version();
-    }
-
-    @Override
-    public long add(String key, long delta) {
-        return one(Txn.add(key, delta)).counter();
-    }
-
-    private TxnResult.OpResult one(Txn.Op op) {
-        return commits.run(Txn.when().then(op), false).results().get(0);
-    }
-
-    @Override
     public KeyListing list(String prefix, String after, int limit) {
         boolean[] more = new boolean[1];
         List<KeyEntry> entries = reads.list(prefix, after, limit, more).stream()
@@ -171,8 +150,9 @@ final class ZooKeeperKeys implements Keys {
         return WatchRunner.start(new KeyFeed(reads, wakeup), WatchTarget.keys(prefix), listener, open);
     }
 
+    /** One {@code multi}'s round ({@link KeyCommit}), for a single write as for a commit. */
     @Override
-    public TxnResult commit(Txn txn) {
-        return commits.run(txn, true);
+    protected TxnResult run(Txn txn, boolean single) {
+        return commits.run(txn, !single);
     }
 }

@@ -80,7 +80,7 @@ class ZooKeeperKeysTest {
                 .isEqualTo(2);
         assertThatThrownBy(() -> keys.put("v/a", utf8("three"), PutOptions.ifVersion(1)))
                 .isInstanceOf(ConflictException.class)
-                .hasMessage("key v/a is at version 2, not 1");
+                .hasMessage("v/a is at version 2, not 1");
         assertThat(keys.get("v/a").orElseThrow().text()).isEqualTo("two");
         assertThat(keys.put("v/a", utf8("attached"), PutOptions.ifVersion(2).attach())
                         .version())
@@ -283,7 +283,7 @@ class ZooKeeperKeysTest {
         assertThatThrownBy(() -> keys.commit(
                         Txn.when().then(Txn.put("t/z", utf8("z")), Txn.put("t/y", utf8("3"), PutOptions.ifVersion(7)))))
                 .isInstanceOf(ConflictException.class)
-                .hasMessage("then op 2: key t/y is at version 1, not 7");
+                .hasMessage("then op 2: t/y is at version 1, not 7");
         assertThat(keys.get("t/z"))
                 .as("nothing of a refused transaction is written")
                 .isEmpty();

@@ -1,15 +1,12 @@
-// Ceiling 450 lines, one idea: one database transaction of keys (a transaction, or one put, delete or add): lock
-// what it reads in one order, evaluate it in Java on the rows as locked, write back what changed.
 package io.holdfast.jdbc.internal;
 
-import io.holdfast.ConflictException;
-import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
-import io.holdfast.QuotaExceededException;
+import io.holdfast.PutOptions;
+import io.holdfast.SessionExpiredException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
+import io.holdfast.store.KeyPlay;
 import io.holdfast.store.KeyRules;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -36,16 +34,21 @@ import java.util.TreeSet;
  * placeholder never outlives the transaction (every row that ends absent is deleted before the
  * commit) and every read skips it. With every row it reads locked until the commit, nothing it read
  * can change before its writes are visible: the transaction is one point in the order of writers.
- * Its compares and ops then run in Java on the rows as locked, and only what changed is written
- * back. Other writers keep the same order (a fenced register write locks its holder, then its key;
- * the sweep of an ended session locks the session, then its keys), so none can wait for another in
- * a cycle. A key whose time to live has passed, or whose owner's session has ended by the
- * database's clock, is absent here as in every read; that clock is read once every lock is held,
- * so a wait for a lock cannot make a lapsed key look present (except on H2, whose clock is the
- * transaction's start).
+ * Its compares and ops are then played on the rows as locked, by the rules every store provider
+ * plays ({@link KeyPlay}: versions, a counter's arithmetic, the limit of keys per session, the
+ * names of refusals), and only what changed is written back. Other writers keep the same order (a
+ * fenced register write locks its holder, then its key; the sweep of an ended session locks the
+ * session, then its keys), so none can wait for another in a cycle. A key whose time to live has
+ * passed, or whose owner's session has ended by the database's clock, is absent here as in every
+ * read; that clock is read once every lock is held, so a wait for a lock cannot make a lapsed key
+ * look present (except on H2, whose clock is the transaction's start).
  *
- * <p>A refused op (a version conflict, a counter that is not one, a quota) throws; the caller's
- * transaction is rolled back whole.
+ * <p>The count of keys attached to this session ({@code ownedKeys}) is read under those locks, and
+ * only when an op attaches a key that was not attached to it: a key of this session locked here is
+ * counted as the database has it, and the play adds what the ops before it changed.
+ *
+ * <p>A refused op (a version conflict, a counter that is not one, a quota, a key attached to a
+ * session that has ended) throws; the caller's transaction is rolled back whole.
  */
 final class KeyWork {
     /** The byte order of UTF-8: code point order. */
@@ -53,7 +56,10 @@ final class KeyWork {
 
     private static final byte[] NOTHING = new byte[0];
 
-    /** A key as this transaction sees it: {@code version} 0 is absent. */
+    /** What this session's keys are attached to, as the play counts them ({@link KeyPlay.Stored#attachment()}). */
+    private static final long OWN = 1;
+
+    /** A key's row as this transaction locked it, and as it ends: {@code version} 0 is absent. */
     private static final class Row {
         long version;
         byte[] value;
@@ -62,6 +68,23 @@ final class KeyWork {
         boolean changed;
         /** Whether the key was present when locked (a deletion of it is a change to tell). */
         boolean wasPresent;
+    }
+
+    /**
+     * A key as the play reads and writes it.
+     *
+     * @param attachment its owner numbered for the play: {@link #OWN} for this session, 0 for none
+     */
+    private record Key(String key, long version, byte[] value, String owner, Long expiresMs, long attachment)
+            implements KeyPlay.Stored {}
+
+    /** The failure of the count of attached keys, which the play reads through a {@code LongSupplier}. */
+    private static final class CountFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        CountFailed(SQLException cause) {
+            super(cause);
+        }
     }
 
     private final TableBackend backend;
@@ -73,15 +96,20 @@ final class KeyWork {
     private final Map<String, Row> rows = new TreeMap<>(BYTE_ORDER);
     private final Map<String, Boolean> liveSessions = new HashMap<>();
     private final Map<String, Long> sessionExpires = new HashMap<>();
+    /** What each fence and holder compare read while it locked their rows. */
+    private final Map<Txn.Compare, Boolean> locked = new HashMap<>();
+    /** Each owner's number in the play ({@link Key#attachment()}). */
+    private final Map<String, Long> owners = new HashMap<>();
+
     private final boolean ownRow;
     private final List<String> changed = new ArrayList<>();
-    private long owned = -1;
 
-    private KeyWork(TableBackend backend, Connection c, boolean ownRow) throws SQLException {
+    private KeyWork(TableBackend backend, Connection c, boolean ownRow) {
         this.backend = backend;
         this.c = c;
         this.session = backend.sessionId();
         this.ownRow = ownRow;
+        owners.put(session, OWN);
     }
 
     /**
@@ -107,22 +135,16 @@ final class KeyWork {
     private TxnResult run(Txn txn, boolean single) throws SQLException {
         lockSessions(txn);
         TreeSet<String> keys = new TreeSet<>(BYTE_ORDER);
-        boolean holds = true;
         for (Txn.Compare compare : txn.compares()) {
             if (compare instanceof Txn.Compare.Fence f) {
-                holds &= exists("lockFence", f.lock(), f.token(), session);
+                locked.put(compare, exists("lockFence", f.lock(), f.token(), session));
             } else if (compare instanceof Txn.Compare.Holder h) {
-                holds &= exists("lockHolder", h.lock(), h.sessionId());
+                locked.put(compare, exists("lockHolder", h.lock(), h.sessionId()));
             } else if (!(compare instanceof Txn.Compare.SessionAlive)) {
                 keys.add(KeyRules.keyOf(compare));
             }
         }
-        for (Txn.Op op : txn.then()) {
-            keys.add(op.key());
-        }
-        for (Txn.Op op : txn.otherwise()) {
-            keys.add(op.key());
-        }
+        keys.addAll(KeyRules.keysNamed(txn));
         for (String key : keys) {
             lock(key);
         }
@@ -131,13 +153,20 @@ final class KeyWork {
             Long expires = sessionExpires.get(s.getKey());
             s.setValue(s.getValue() || (expires != null && expires > now));
         }
-        for (Row row : rows.values()) {
-            resolve(row);
+        Map<String, Key> read = new LinkedHashMap<>();
+        for (Map.Entry<String, Row> e : rows.entrySet()) {
+            resolve(e.getValue());
+            read.put(e.getKey(), key(e.getKey(), e.getValue()));
         }
-        for (Txn.Compare compare : txn.compares()) {
-            holds &= holds(compare);
+        KeyPlay<Key> play = new KeyPlay<>(
+                read, new Writes(), new KeyPlay.Attached(OWN, this::owned, session, Keys.MAX_KEYS_PER_SESSION));
+        TxnResult result;
+        try {
+            result = play.run(txn, this::holds, !single);
+        } catch (CountFailed e) {
+            throw (SQLException) e.getCause();
         }
-        TxnResult result = KeyRules.branch(txn, holds, !single, this::apply);
+        play.written().forEach(this::written);
         flush();
         return result;
     }
@@ -254,104 +283,75 @@ final class KeyWork {
         }
     }
 
-    // ---- compares and ops, on the locked rows
+    // ---- the play, on the locked rows
 
-    private boolean holds(Txn.Compare compare) {
-        String key = KeyRules.keyOf(compare);
-        if (key != null) {
-            Row row = rows.get(key);
-            return KeyRules.holds(compare, row.version, row.version > 0 ? row.value : null);
-        } else if (compare instanceof Txn.Compare.SessionAlive s) {
-            return liveSessions.get(s.sessionId());
-        }
-        return true; // fences and holders were read while they were locked
+    /** A locked row as the play reads it; null when absent. */
+    private Key key(String key, Row row) {
+        return row.version == 0
+                ? null
+                : new Key(key, row.version, row.value, row.owner, row.expiresMs, owner(row.owner));
     }
 
-    private TxnResult.OpResult apply(Txn.Op op) throws SQLException {
-        Row row = rows.get(op.key());
-        if (op instanceof Txn.Op.Put p) {
-            expect(op.key(), row, p.options().expectedVersion());
-            String owner = p.options().attached() ? session : null;
-            if (owner != null && !owner.equals(row.version > 0 ? row.owner : null)) {
-                attachOne(op.key());
+    /** The owner's number in the play: 0 for none. */
+    private long owner(String owner) {
+        return owner == null ? 0 : owners.computeIfAbsent(owner, o -> (long) owners.size() + 1);
+    }
+
+    /** A compare that reads no key: fences and holders as they were locked, sessions as they were read. */
+    private boolean holds(Txn.Compare compare) {
+        if (compare instanceof Txn.Compare.SessionAlive s) {
+            return liveSessions.get(s.sessionId());
+        }
+        return locked.get(compare);
+    }
+
+    /** How many keys are attached to this session in the database: the play asks once, when it attaches one. */
+    private long owned() {
+        try {
+            return backend.statements().queryLong(c, "ownedKeys", session);
+        } catch (SQLException e) {
+            throw new CountFailed(e);
+        }
+    }
+
+    /** How the lock-table mode keeps a written key: an attached put's owner, a time to live from the database's clock. */
+    private final class Writes implements KeyPlay.Writes<Key> {
+        @Override
+        public Key put(Txn.Op.Put put, long version, Key current) {
+            PutOptions o = put.options();
+            if (o.attached() && (current == null || current.attachment() != OWN) && !liveSessions.get(session)) {
+                throw new SessionExpiredException("session " + session
+                        + " has ended in the database (not renewed within its TTL): no key can be attached to it;"
+                        + " open a new client");
             }
-            Long expires =
-                    p.options().ttl().isZero() ? null : now + p.options().ttl().toMillis();
-            set(row, p.value(), owner, expires);
-            return new TxnResult.OpResult(row.version, null, 0);
-        } else if (op instanceof Txn.Op.Delete d) {
-            expect(op.key(), row, d.expectedVersion());
-            long had = row.version;
-            if (had > 0) {
-                detach(row);
+            Long expires = o.ttl().isZero() ? null : now + o.ttl().toMillis();
+            return new Key(
+                    put.key(), version, put.value(), o.attached() ? session : null, expires, o.attached() ? OWN : 0);
+        }
+
+        @Override
+        public Key counted(String key, long version, byte[] value, Key current) {
+            return current == null
+                    ? new Key(key, version, value, null, null, 0)
+                    : new Key(key, version, value, current.owner(), current.expiresMs(), current.attachment());
+        }
+    }
+
+    /** Takes a written key's final state into its row (null: deleted). */
+    private void written(String key, Key next) {
+        Row row = rows.get(key);
+        if (next == null) {
+            if (row.version > 0) {
                 absent(row);
                 row.changed = true;
             }
-            return new TxnResult.OpResult(had, null, 0);
-        } else if (op instanceof Txn.Op.Add a) {
-            return add(op.key(), row, a.delta());
+            return;
         }
-        return row.version == 0
-                ? new TxnResult.OpResult(0, null, 0)
-                : new TxnResult.OpResult(row.version, row.value, 0);
-    }
-
-    private TxnResult.OpResult add(String key, Row row, long delta) {
-        if (row.version > 0 && row.value.length != Long.BYTES) {
-            throw new InvalidArgumentException(
-                    key + " holds " + row.value.length + " bytes, not a counter (exactly 8 bytes)");
-        }
-        long before = row.version == 0 ? 0 : ByteBuffer.wrap(row.value).getLong();
-        long sum;
-        try {
-            sum = Math.addExact(before, delta);
-        } catch (ArithmeticException overflow) {
-            throw new InvalidArgumentException(
-                    key + " is " + before + "; adding " + delta + " would overflow a 64-bit counter");
-        }
-        set(row, ByteBuffer.allocate(Long.BYTES).putLong(sum).array(), row.owner, row.expiresMs);
-        return new TxnResult.OpResult(row.version, null, sum);
-    }
-
-    private static void expect(String key, Row row, long expected) {
-        if (expected != Keys.ANY_VERSION && row.version != expected) {
-            throw new ConflictException(key + " is at version " + row.version + ", not " + expected, row.version);
-        }
-    }
-
-    private void set(Row row, byte[] value, String owner, Long expiresMs) {
-        if (row.version > 0 && row.owner != null && !row.owner.equals(owner)) {
-            detach(row);
-        }
-        row.version++;
-        row.value = value;
-        row.owner = owner;
-        row.expiresMs = expiresMs;
+        row.version = next.version();
+        row.value = next.value();
+        row.owner = next.owner();
+        row.expiresMs = next.expiresMs();
         row.changed = true;
-    }
-
-    /** One more key attached to this session, within {@link Keys#MAX_KEYS_PER_SESSION}. */
-    private void attachOne(String key) throws SQLException {
-        if (!liveSessions.getOrDefault(session, false)) {
-            throw new io.holdfast.SessionExpiredException("session " + session
-                    + " has ended in the database (not renewed within its TTL): no key can be attached to it;"
-                    + " open a new client");
-        }
-        if (owned < 0) {
-            owned = backend.statements().queryLong(c, "ownedKeys", session);
-        }
-        if (owned >= Keys.MAX_KEYS_PER_SESSION) {
-            throw new QuotaExceededException(
-                    "session " + session + " owns " + owned + " keys; the limit keys-per-session is "
-                            + Keys.MAX_KEYS_PER_SESSION + " (" + key + " not written)");
-        }
-        owned++;
-    }
-
-    private void detach(Row row) {
-        if (session.equals(row.owner) && owned >= 0) {
-            owned--;
-        }
     }
 
     private static void absent(Row row) {

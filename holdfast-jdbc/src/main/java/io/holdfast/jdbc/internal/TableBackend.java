@@ -1,13 +1,8 @@
-// Ceiling 440 lines, one idea: the StoreBackend primitives of the lock-table mode (acquire under the
-// name's row lock, waiter records, renew, release, notifications), which share one pool, one set of
-// statements and one Wakeups. Its keys are TableKeys (registers: TableRegisters), its operator calls TableAdmin.
 package io.holdfast.jdbc.internal;
 
 import io.holdfast.Admin;
 import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
-import io.holdfast.InvalidArgumentException;
-import io.holdfast.LockMode;
 import io.holdfast.UnavailableException;
 import io.holdfast.store.Deadline;
 import io.holdfast.store.Grant;
@@ -16,12 +11,9 @@ import io.holdfast.store.StoreBackend;
 import io.holdfast.store.StoreRegisters;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -33,19 +25,9 @@ import org.slf4j.LoggerFactory;
  * The lock-table mode: one row per holder in {@code <prefix>holders}, fencing tokens from the
  * sequence {@code <prefix>tokens}, expiries on the database's clock.
  *
- * <p><b>For maintainers: how an acquire stays atomic.</b> A holder-per-row design (needed for
- * shared holders and semaphore permits) cannot decide "is there room?" and "take it" in one
- * single-row upsert, so every acquire is one short transaction at READ COMMITTED whose first
- * statement locks the name's row in {@code <prefix>names} ({@code SELECT ... FOR UPDATE}; the row
- * is created once, race-free, if missing). With that lock held, the transaction deletes the name's
- * expired holders (by the database clock), reads the remaining ones in a fresh statement (so it sees
- * every renewal committed before), and inserts its own row with the next token. Every insert of a
- * holder happens under the name's lock, so two acquirers of one name are strictly ordered, and the
- * token is drawn while the lock is held: tokens of one name grow in grant order. Renewals and
- * releases touch only their own row: they can only extend or shorten a live grant, never create
- * one, so they need no name lock. A renewal ({@code ... AND expires_ms > now}) cannot revive a
- * grant that has lapsed, and a deletion of an expired row waits for a concurrent renewal and
- * re-checks it.
+ * <p>An acquire is one short transaction under the name's row lock ({@link TableGrants}, which says
+ * why it stays atomic); renewals and releases touch only their own row. Its keys are {@link
+ * TableKeys} (registers: {@link TableRegisters}), its operator calls {@link TableAdmin}.
  *
  * <p>Waiting polls {@link #tryAcquire} with backoff. On PostgreSQL a release also sends {@code
  * pg_notify}, which wakes waiters in every process early; within one JVM a release wakes local
@@ -69,6 +51,7 @@ public final class TableBackend implements StoreBackend {
     private final Wakeups wakeups;
     private final Statements statements;
     private final TableKeys keys; // null where the tables have no keys (TableKeys.open)
+    private final TableGrants grants;
     private PgNotifier notifier;
     private volatile boolean abandoned;
 
@@ -81,6 +64,7 @@ public final class TableBackend implements StoreBackend {
         Db.probe(uri, options); // first contact within the connect timeout, with the driver's reason
         this.db = new Db(uri, options);
         this.statements = new Statements(db, sql);
+        this.grants = new TableGrants(this, session, options.clientName());
         try {
             if (uri.createSchema()) {
                 Schema.create(db, uri);
@@ -123,110 +107,11 @@ public final class TableBackend implements StoreBackend {
 
     @Override
     public Optional<Grant> tryAcquire(LockRequest r) {
-        Optional<Grant> grant = db.inTransaction("acquiring " + r.describe(), c -> grant(c, r));
+        Optional<Grant> grant = db.inTransaction("acquiring " + r.describe(), c -> grants.grant(c, r));
         if (grant.isPresent()) {
             wakeups.changed(r.name());
         }
         return grant;
-    }
-
-    private record Holder(String owner, LockMode mode, int permits, int maxPermits, long token) {}
-
-    private Optional<Grant> grant(Connection c, LockRequest r) throws SQLException {
-        lockName(c, r.name());
-        if (statements.update(c, "deleteExpired", r.name()) > 0) {
-            announce(c, PgNotifier.changedPayload(r.name())); // sent at commit, once per payload
-        }
-        List<Holder> holders = new ArrayList<>();
-        try (PreparedStatement ps = db.prepare(c, sql.get("holders"))) {
-            ps.setString(1, r.name());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    holders.add(new Holder(
-                            rs.getString(1),
-                            LockMode.valueOf(rs.getString(2)),
-                            rs.getInt(3),
-                            rs.getInt(4),
-                            rs.getLong(5)));
-                }
-            }
-        }
-        for (Holder h : holders) {
-            if (h.owner.equals(r.owner())) {
-                return Optional.of(new Grant(r, h.token)); // an earlier attempt of this request won
-            }
-        }
-        if (!compatible(r, holders)) {
-            return Optional.empty();
-        }
-        try (PreparedStatement ps = db.prepare(c, sql.get("insertHolder"))) {
-            int i = 0;
-            ps.setString(++i, r.name());
-            ps.setString(++i, r.owner());
-            ps.setString(++i, session);
-            ps.setString(++i, options.clientName());
-            ps.setString(++i, r.mode().name());
-            ps.setInt(++i, r.permits());
-            ps.setInt(++i, r.maxPermits());
-            ps.setLong(++i, r.expiry().toMillis());
-            ps.setBoolean(++i, r.leaseTimeout());
-            long token;
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new SQLException("inserting the holder returned no token");
-                }
-                token = rs.getLong(1);
-            }
-            announce(c, PgNotifier.changedPayload(r.name()));
-            return Optional.of(new Grant(r, token));
-        }
-    }
-
-    /** Whether {@code r} fits beside the live holders; a semaphore of another size is an error. */
-    static boolean compatible(LockRequest r, List<Holder> holders) {
-        int used = 0;
-        for (Holder h : holders) {
-            boolean semaphore = h.mode == LockMode.PERMITS;
-            if (semaphore != (r.mode() == LockMode.PERMITS)) {
-                return false; // a lock and a semaphore of one name wait for each other
-            }
-            if (semaphore && h.maxPermits != r.maxPermits()) {
-                throw new InvalidArgumentException(
-                        r.name() + " is in use as a semaphore of " + h.maxPermits + " permits, not " + r.maxPermits());
-            }
-            if (r.mode() == LockMode.EXCLUSIVE || h.mode == LockMode.EXCLUSIVE) {
-                return false;
-            }
-            used += h.permits;
-        }
-        return r.mode() != LockMode.PERMITS || used + r.permits() <= r.maxPermits();
-    }
-
-    /** Locks the name's row for this transaction, creating it first if it is missing. */
-    private void lockName(Connection c, String name) throws SQLException {
-        if (selectForUpdate(c, name)) {
-            return;
-        }
-        try {
-            statements.update(c, "ensureName", name);
-        } catch (SQLException e) {
-            if (e.getSQLState() == null || !e.getSQLState().startsWith("23")) {
-                throw e;
-            }
-            // another client created it at the same moment (H2's MERGE can say so): it exists now
-        }
-        if (!selectForUpdate(c, name)) {
-            throw new SQLException("the row of " + name + " vanished while it was being locked");
-        }
-    }
-
-    private boolean selectForUpdate(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = db.prepare(c, sql.get("lockName"))) {
-            ps.setString(1, name);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
     }
 
     /**

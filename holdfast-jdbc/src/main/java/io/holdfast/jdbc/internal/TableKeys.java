@@ -5,13 +5,13 @@ import io.holdfast.ClientOptions;
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
 import io.holdfast.Keys;
-import io.holdfast.PutOptions;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
+import io.holdfast.store.StoreKeys;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,15 +31,15 @@ import java.util.Set;
  * absent from then on, swept or not. Lists are in the byte order of the keys' UTF-8 (PostgreSQL's
  * {@code "C"} collation, MariaDB's {@code utf8mb4_nopad_bin}, H2's {@code name_utf8} column) and a
  * prefix is a range ({@code name >= prefix}, ended in Java at the first key outside it), never a
- * {@code LIKE}. Every write ({@link #put}, {@link #delete}, {@link #add}, {@link #commit}) is one
- * database transaction of {@link KeyWork}, tried again only when the database chose it as a
- * deadlock's or serialization's victim (it was rolled back whole). Arguments are trusted: {@code
- * CheckedKeys} checked them.
+ * {@code LIKE}. Every write ({@link #put}, {@link #delete}, {@link #add}: a transaction of one op,
+ * {@link StoreKeys}; {@link #commit}) is one database transaction of {@link KeyWork}, tried again
+ * only when the database chose it as a deadlock's or serialization's victim (it was rolled back
+ * whole). Arguments are trusted: {@code CheckedKeys} checked them.
  *
  * <p><b>Does not</b> keep a listing's position ({@link KeyListing#position()} is ""), or watch
  * keys itself: {@link #watch} is the client's polling watch ({@code WatchTarget.keys}).
  */
-final class TableKeys implements Keys {
+final class TableKeys extends StoreKeys {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TableKeys.class);
     private static final int VICTIM_RETRIES = 5;
 
@@ -56,6 +56,7 @@ final class TableKeys implements Keys {
     private final KeySessions sessions;
 
     private TableKeys(TableBackend backend, KeySessions sessions) {
+        super(backend.sessionId());
         this.backend = backend;
         this.sessions = sessions;
     }
@@ -115,22 +116,6 @@ final class TableKeys implements Keys {
     }
 
     @Override
-    public KeyEntry put(String key, byte[] value, PutOptions options) {
-        long version = single(Txn.put(key, value, options)).version();
-        return new KeyEntry(key, version, value, options.attached() ? backend.sessionId() : null);
-    }
-
-    @Override
-    public long delete(String key, long expectedVersion) {
-        return single(Txn.delete(key, expectedVersion)).version();
-    }
-
-    @Override
-    public long add(String key, long delta) {
-        return single(Txn.add(key, delta)).counter();
-    }
-
-    @Override
     public KeyListing list(String prefix, String after, int limit) {
         List<KeyEntry> page =
                 backend.db().call("listing keys under '" + prefix + "'", c -> page(c, prefix, after, limit));
@@ -163,16 +148,9 @@ final class TableKeys implements Keys {
                 + "WatchTarget.keys(\"" + prefix + "\"), listener), not through its keys' engine");
     }
 
+    /** One database transaction of {@link KeyWork}, for a single write as for a commit. */
     @Override
-    public TxnResult commit(Txn txn) {
-        return run(txn, false);
-    }
-
-    private TxnResult.OpResult single(Txn.Op op) {
-        return run(Txn.when().then(op), true).results().get(0);
-    }
-
-    private TxnResult run(Txn txn, boolean single) {
+    protected TxnResult run(Txn txn, boolean single) {
         if (KeyWork.attaches(txn.then()) || KeyWork.attaches(txn.otherwise())) {
             sessions.start();
         }
