@@ -14,10 +14,12 @@ import io.holdfast.TxnResult;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.internal.WatchRunner;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The keys of an etcd client ({@link io.holdfast.LockClient#keys()}), under its namespace ({@link
@@ -46,14 +48,24 @@ final class EtcdKeyValues implements Keys {
     private final KeySpace space;
     private final KeyCommit commits;
     private final String sessionId;
+    private final ScheduledExecutorService timers;
 
-    EtcdKeyValues(KV kv, io.etcd.jetcd.Watch watch, Calls calls, KeySpace space, KeyCommit commits, String sessionId) {
+    /** @param timers where a watch's pauses after a failed read are timed */
+    EtcdKeyValues(
+            KV kv,
+            io.etcd.jetcd.Watch watch,
+            Calls calls,
+            KeySpace space,
+            KeyCommit commits,
+            String sessionId,
+            ScheduledExecutorService timers) {
         this.kv = kv;
         this.watch = watch;
         this.calls = calls;
         this.space = space;
         this.commits = commits;
         this.sessionId = sessionId;
+        this.timers = timers;
     }
 
     @Override
@@ -119,8 +131,14 @@ final class EtcdKeyValues implements Keys {
 
     @Override
     public Watch watch(String prefix, WatchListener listener) {
+        WatchTarget target = WatchTarget.keys(prefix);
         return WatchRunner.start(
-                new KeyFeed(kv, watch, calls, space), WatchTarget.keys(prefix), listener, () -> !calls.stopped());
+                new KeyFeed(kv, watch, calls, space),
+                target,
+                listener,
+                () -> !calls.stopped(),
+                DaemonThreads.threadPerTask("holdfast-watch " + target),
+                timers);
     }
 
     @Override

@@ -257,7 +257,15 @@ final class ZooKeeperBackend implements StoreBackend {
 
     /** The keys, with at most {@code perSession} attached to the session (tests take fewer than the API's limit). */
     io.holdfast.Keys keys(int perSession) {
-        return ZooKeeperKeys.of(curator, zk, holdings, watches::await, () -> !abandoned, sessionId, perSession);
+        return ZooKeeperKeys.of(
+                curator,
+                zk,
+                holdings,
+                watches::await,
+                () -> !abandoned,
+                sessionId,
+                perSession,
+                options.scheduler().orElse(timers));
     }
 
     @Override

@@ -20,6 +20,7 @@ import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import io.holdfast.internal.CrashSimulation;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.internal.WatchRunner;
 import io.holdfast.lease.Acquirer;
 import io.holdfast.lease.GroupAcquirer;
@@ -108,7 +109,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         this.leases = new LeaseRegistry(parts);
         this.waits = new Waits(parts, leases);
         this.registrar = new RuntimeRegistrar(this);
-        this.recipes = new Recipes(this, options.ticker(), threads.timers());
+        this.recipes = new Recipes(this, options.ticker(), threads.timers(), threads.callbacks());
         this.events = Event.Visitor.of(
                 waits::onGranted,
                 waits::onTimedOut,
@@ -234,7 +235,13 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         }
         session.ensureOpen();
         var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2), requests.tracing());
-        return WatchRunner.start(feed, target, listener, this::isOpen);
+        return WatchRunner.start(
+                feed,
+                target,
+                listener,
+                this::isOpen,
+                DaemonThreads.threadPerTask("holdfast-watch " + target),
+                threads.timers());
     }
 
     @Override
