@@ -323,7 +323,7 @@ class Session:
             return
         if a.error_code() == "NOT_OWNER":
             # Lost; the loss is normally reported at the same moment: give it a second.
-            if lease.wait_lost(1.0) and not lease.valid:
+            if self.clock.wait(lease._done, 1.0) and not lease.valid:
                 self._forget(lease)
                 return
             self._lose(lease, "unknown")
@@ -358,7 +358,7 @@ class Session:
                 continue
             if a.error_code() == "NOT_OWNER":
                 # The event stream normally says why (revoked, leaseTimeout) at the same moment.
-                if not lease.wait_lost(0.5):
+                if not self.clock.wait(lease._done, 0.5):
                     self._lose(lease, "leaseTimeout")
                 return
             log.warning("holdfast: renewing %s: %s", lease.name, error_for(a.status, a.body, a.member))
