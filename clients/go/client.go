@@ -34,6 +34,10 @@ type Config struct {
 	LockDelay time.Duration
 	// Logf, if set, receives the library's diagnostics (retries, losses).
 	Logf func(format string, args ...any)
+	// Clock, if set, is the one clock every deadline, pause, heartbeat,
+	// renewal and timeout of the client reads and waits on (tests: one they
+	// move themselves). Default: SystemClock().
+	Clock Clock
 }
 
 const (
@@ -121,8 +125,12 @@ func newClient(cfg Config) (*Client, error) {
 	if cfg.LockDelay < 0 {
 		return nil, invalidArgument("the lock delay is negative (%v)", cfg.LockDelay)
 	}
+	tr := newTransport(members, cfg.Token, cfg.Logf)
+	if cfg.Clock != nil {
+		tr.clock = cfg.Clock
+	}
 	c := &Client{
-		tr:         newTransport(members, cfg.Token, cfg.Logf),
+		tr:         tr,
 		ledger:     newLedger(),
 		ttl:        cfg.SessionTTL,
 		reqTimeout: cfg.RequestTimeout,
@@ -179,7 +187,7 @@ func (c *Client) closeSession() error {
 			return map[string]any{"requestId": id, "ackedBelow": c.ledger.ackedBelow()}
 		},
 		attemptTimeout: c.reqTimeout,
-		deadline:       time.Now().Add(3 * c.reqTimeout),
+		deadline:       c.now().Add(3 * c.reqTimeout),
 		member:         -1,
 	})
 	if err != nil {
@@ -274,7 +282,7 @@ func (c *Client) LockAll(ctx context.Context, names []string, opts ...LockOption
 // adopt makes the lease of a grant, registers it (a loss already reported
 // for it marks it lost at once) and starts its renewals.
 func (c *Client) adopt(name string, token int64, o *lockOptions, a answer) *Lease {
-	l := newLease(c, name, token, o, time.Now())
+	l := newLease(c, name, token, o, c.now())
 	key := leaseKey{name, token}
 	c.mu.Lock()
 	if st := c.state; st != stateOpen {
@@ -314,7 +322,7 @@ func (c *Client) acquire(ctx context.Context, path string, fields map[string]any
 	id := c.ledger.begin()
 	cctx, stop := context.WithCancel(c.ctx)
 	defer stop()
-	req := c.numberedRequest(path, fields, id, wait+c.reqTimeout, time.Now().Add(wait+c.reqTimeout+acquireSlack))
+	req := c.numberedRequest(path, fields, id, wait+c.reqTimeout, c.now().Add(wait+c.reqTimeout+acquireSlack))
 	done := make(chan struct{})
 	var a answer
 	var err error
@@ -376,7 +384,7 @@ func (c *Client) withdraw(names []string, waitID int64) {
 	ctx := c.ctx
 	for _, name := range names {
 		a, err := c.numberedCall(ctx, "/api/v1/cancel", map[string]any{"name": name, "waitRequestId": waitID},
-			c.reqTimeout, time.Now().Add(3*c.reqTimeout))
+			c.reqTimeout, c.now().Add(3*c.reqTimeout))
 		if err != nil {
 			c.logf("holdfast: withdrawing the wait for %s (request %d): %v", name, waitID, err)
 			return // the acquire stays outstanding: its outcome is not known
@@ -480,7 +488,7 @@ func (c *Client) get(ctx context.Context, path string) (answer, error) {
 		method:         "GET",
 		path:           path,
 		attemptTimeout: c.reqTimeout,
-		deadline:       time.Now().Add(3 * c.reqTimeout),
+		deadline:       c.now().Add(3 * c.reqTimeout),
 		member:         -1,
 	})
 	if err != nil {
@@ -506,7 +514,7 @@ func (c *Client) numbered(ctx context.Context, path string, fields map[string]an
 	ch := make(chan result, 1)
 	go func() {
 		defer c.wg.Done()
-		a, err := c.numberedCall(c.ctx, path, fields, c.reqTimeout, time.Now().Add(3*c.reqTimeout))
+		a, err := c.numberedCall(c.ctx, path, fields, c.reqTimeout, c.now().Add(3*c.reqTimeout))
 		ch <- result{a, err}
 	}()
 	select {
@@ -652,3 +660,6 @@ func defaultClientName() string {
 	}
 	return "holdfast-go@" + host
 }
+
+// now is the time of the client's clock.
+func (c *Client) now() time.Time { return c.tr.clock.Now() }

@@ -187,7 +187,7 @@ func (c *Client) leaderSaysGone() bool {
 		path:           "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/keepalive",
 		body:           func() any { return struct{}{} },
 		attemptTimeout: c.reqTimeout,
-		deadline:       time.Now().Add(c.reqTimeout),
+		deadline:       c.now().Add(c.reqTimeout),
 		member:         -1,
 	})
 	return err == nil && a.status == 410

@@ -260,26 +260,27 @@ func (l *Lease) renewLoop(grantSentAt time.Time) {
 				return
 			}
 			l.c.logf("holdfast: renewing %s: %v", l, e)
-			if time.Now().After(deadline) {
+			if l.c.now().After(deadline) {
 				l.markLost(LossLeaseTimeout)
 				return
 			}
-			next = time.Now().Add(jitter(backoff))
+			next = l.c.now().Add(jitter(backoff))
 			backoff = grow(backoff)
 		}
 	}
 }
 
-// waitUntil sleeps until t; false if the lease ended or the client stopped.
+// waitUntil sleeps until t of the client's clock; false if the lease ended
+// or the client stopped.
 func (l *Lease) waitUntil(t time.Time) bool {
-	d := time.Until(t)
+	d := t.Sub(l.c.now())
 	if d < 0 {
 		d = 0
 	}
-	tm := time.NewTimer(d)
+	tm := l.c.tr.clock.NewTimer(d)
 	defer tm.Stop()
 	select {
-	case <-tm.C:
+	case <-tm.C():
 		return true
 	case <-l.stop:
 		return false

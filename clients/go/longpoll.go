@@ -35,7 +35,7 @@ func (p *longPoll) run(ctx context.Context) {
 	m := c.tr.current()
 	backoff := backoffStart
 	for ctx.Err() == nil {
-		sent := time.Now()
+		sent := c.now()
 		a, err := c.tr.send(ctx, m, "GET", p.path(after), nil, p.wait+c.reqTimeout)
 		switch {
 		case err == nil && a.status == 200:
@@ -78,7 +78,7 @@ func (p *longPoll) run(ctx context.Context) {
 		} else {
 			m = (m + 1) % len(c.tr.members)
 		}
-		if !sleep(ctx, jitter(backoff), time.Now().Add(backoffMax)) {
+		if !c.tr.sleep(ctx, jitter(backoff), c.now().Add(backoffMax)) {
 			return
 		}
 		backoff = grow(backoff)

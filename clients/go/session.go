@@ -50,7 +50,7 @@ func (c *Client) open(ctx context.Context, cfg Config) (time.Time, error) {
 		path:           "/api/v1/sessions",
 		body:           func() any { return body },
 		attemptTimeout: c.reqTimeout,
-		deadline:       time.Now().Add(3 * c.reqTimeout),
+		deadline:       c.now().Add(3 * c.reqTimeout),
 		member:         -1,
 	})
 	if err != nil {
@@ -89,7 +89,7 @@ func (c *Client) heartbeatLoop(lastAck time.Time) {
 		attempt = c.ttl / 3
 	}
 	for {
-		if !sleepUntil(c.ctx, next) {
+		if !c.sleepUntil(c.ctx, next) {
 			return
 		}
 		deadline := lastAck.Add(c.ttl)
@@ -120,19 +120,19 @@ func (c *Client) heartbeatLoop(lastAck time.Time) {
 		default:
 			e, _ := parseError(a.status, a.body)
 			c.logf("holdfast: heartbeat refused: %v", e)
-			if !time.Now().Before(deadline) {
+			if !c.now().Before(deadline) {
 				c.expire("no heartbeat was acknowledged for " + c.ttl.String() + ": " + e.Message)
 				return
 			}
-			next = time.Now().Add(jitter(backoff))
+			next = c.now().Add(jitter(backoff))
 			backoff = grow(backoff)
 		}
 	}
 }
 
-// sleepUntil waits until t; false if ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	return sleep(ctx, time.Until(t), t)
+// sleepUntil waits until t of the client's clock; false if ctx ended first.
+func (c *Client) sleepUntil(ctx context.Context, t time.Time) bool {
+	return c.tr.sleep(ctx, t.Sub(c.now()), t)
 }
 
 func trimPrefix(err error) string {

@@ -43,6 +43,7 @@ type transport struct {
 	bearer  string
 	http    *http.Client
 	logf    func(string, ...any)
+	clock   Clock // the client's one clock (see clock.go)
 
 	mu     sync.Mutex
 	leader int            // index of the member believed to lead
@@ -61,6 +62,7 @@ func newTransport(members []string, bearer string, logf func(string, ...any)) *t
 		bearer:  bearer,
 		http:    &http.Client{Transport: tr},
 		logf:    logf,
+		clock:   systemClock{},
 		ids:     make(map[string]int),
 	}
 }
@@ -99,7 +101,8 @@ type answer struct {
 	member int
 }
 
-// send makes one attempt at member m, with a timeout.
+// send makes one attempt at member m, with a timeout: the network's, in
+// real time (see clock.go); deadlines and pauses are the client's clock's.
 func (t *transport) send(ctx context.Context, m int, method, path string, body []byte, timeout time.Duration) (answer, error) {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -118,7 +121,7 @@ func (t *transport) send(ctx context.Context, m int, method, path string, body [
 	if t.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+t.bearer)
 	}
-	sent := time.Now()
+	sent := t.clock.Now()
 	resp, err := t.http.Do(req)
 	if err != nil {
 		return answer{}, describeNetError(err, timeout)
@@ -193,7 +196,7 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 		if err := ctx.Err(); err != nil {
 			return answer{}, err
 		}
-		remaining := time.Until(req.deadline)
+		remaining := req.deadline.Sub(t.clock.Now())
 		if remaining <= 0 {
 			return answer{}, unavailable("cannot reach any member (%s)", lastCause)
 		}
@@ -254,7 +257,7 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 		// Every address has been tried: the next round, after a pause.
 		pause, searching := time.Duration(0), false
 		if notLeader {
-			pause, searching = search.pause(time.Now())
+			pause, searching = search.pause(t.clock.Now())
 		}
 		if !searching {
 			pause = jitter(backoff)
@@ -264,7 +267,7 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 			delete(tried, i)
 		}
 		notLeader = false
-		sleep(ctx, pause, req.deadline)
+		t.sleep(ctx, pause, req.deadline)
 		m = t.current()
 	}
 }
@@ -349,18 +352,19 @@ func (t *transport) debug(format string, args ...any) {
 	}
 }
 
-// sleep waits d (cut short by the deadline); false if ctx ended first.
-func sleep(ctx context.Context, d time.Duration, deadline time.Time) bool {
-	if left := time.Until(deadline); left < d {
+// sleep waits d of the client's clock (cut short by the deadline); false if
+// ctx ended first.
+func (t *transport) sleep(ctx context.Context, d time.Duration, deadline time.Time) bool {
+	if left := deadline.Sub(t.clock.Now()); left < d {
 		d = left
 	}
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	tm := time.NewTimer(d)
+	tm := t.clock.NewTimer(d)
 	defer tm.Stop()
 	select {
-	case <-tm.C:
+	case <-tm.C():
 		return true
 	case <-ctx.Done():
 		return false

@@ -3,8 +3,10 @@ package holdfast
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -194,5 +196,73 @@ func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
 		if took > 2*time.Second {
 			t.Fatalf("%d %s: took %v", answer.status, answer.code, took)
 		}
+	}
+}
+
+// fakeClock is a Clock that moves only when the code waits on it: each timer
+// moves it by its whole duration at once, and fires.
+type fakeClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	waits []time.Duration
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) NewTimer(d time.Duration) Timer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	f.waits = append(f.waits, d)
+	fired := make(chan time.Time, 1)
+	fired <- f.now
+	return firedTimer{fired}
+}
+
+type firedTimer struct{ c chan time.Time }
+
+func (t firedTimer) C() <-chan time.Time { return t.c }
+
+func (firedTimer) Stop() bool { return false }
+
+// A member that refuses every connection: the call goes round it, pausing on
+// the client's clock, until the deadline passes on that clock; ten minutes of
+// it take no ten minutes of real time.
+func TestACallGivesUpWhenItsDeadlinePassesOnTheClientsClock(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusing := "http://" + l.Addr().String()
+	l.Close()
+	tr := newTransport([]string{refusing}, "", nil)
+	defer tr.close()
+	start := time.Unix(1_000_000, 0)
+	clock := &fakeClock{now: start}
+	tr.clock = clock
+	began := time.Now()
+	_, err = tr.call(context.Background(), request{
+		method:         "POST",
+		path:           "/api/v1/sessions",
+		body:           func() any { return struct{}{} },
+		attemptTimeout: time.Second,
+		deadline:       start.Add(10 * time.Minute),
+		member:         -1,
+	})
+	if !isCode(err, CodeUnavailable) || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("want UNAVAILABLE naming the refused connection, got %v", err)
+	}
+	if passed := clock.Now().Sub(start); passed < 10*time.Minute {
+		t.Fatalf("gave up after %v of the clock, before its deadline", passed)
+	}
+	if len(clock.waits) < 100 || clock.waits[0] > 50*time.Millisecond {
+		t.Fatalf("the pauses between rounds were not the clock's: %d of them, %v", len(clock.waits), clock.waits[:1])
+	}
+	if real := time.Since(began); real > 30*time.Second {
+		t.Fatalf("ten minutes of the clock took %v of real time", real)
 	}
 }

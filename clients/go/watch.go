@@ -386,9 +386,9 @@ func (c *Client) AwaitFree(ctx context.Context, name string, timeout time.Durati
 		return false, err
 	}
 	defer w.Close()
-	deadline := time.NewTimer(timeout)
+	deadline := c.tr.clock.NewTimer(timeout)
 	defer deadline.Stop()
-	grace := time.NewTimer(timeout + 3*c.reqTimeout)
+	grace := c.tr.clock.NewTimer(timeout + 3*c.reqTimeout)
 	defer grace.Stop()
 	holders := map[int64]bool{}
 	stated, late := false, false
@@ -418,12 +418,12 @@ func (c *Client) AwaitFree(ctx context.Context, name string, timeout time.Durati
 			if stated && (len(holders) == 0 || late) {
 				return len(holders) == 0, nil
 			}
-		case <-deadline.C:
+		case <-deadline.C():
 			if stated {
 				return false, nil
 			}
 			late = true // answer as soon as the state comes
-		case <-grace.C:
+		case <-grace.C():
 			return false, unavailable("could not read the state of %s within %v", name, timeout+3*c.reqTimeout)
 		}
 	}

@@ -1,6 +1,7 @@
 /**
  * Backoff between tries at other members, and timer helpers that never keep the process alive.
  */
+import type { Clock } from "./clock";
 
 /**
  * Exponential backoff: 50 ms doubling to 1 s, each delay drawn between half and all of it ("equal
@@ -54,8 +55,8 @@ export class LeaderSearch {
   }
 
   /**
-   * The pause before the next round, in milliseconds, after a round that ended at `now`
-   * (`Date.now()`) in which a member answered `NOT_LEADER`; undefined once the search would
+   * The pause before the next round, in milliseconds, after a round that ended at `now` (the
+   * client's clock) in which a member answered `NOT_LEADER`; undefined once the search would
    * outlast its length.
    */
   next(now: number): number | undefined {
@@ -79,20 +80,20 @@ export function unref<T>(timer: T): T {
 }
 
 /**
- * Resolves after `ms`, or rejects with the signal's reason as soon as the signal aborts (and then
- * clears its timer, so that an aborted sleep does not keep the process alive).
+ * Resolves after `ms` of `clock`, or rejects with the signal's reason as soon as the signal aborts
+ * (and then clears its timer, so that an aborted sleep does not keep the process alive).
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
     const onAbort = () => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
     }, Math.max(0, ms));

@@ -21,6 +21,7 @@ import { Election } from "./election";
 import { Lease, LeaseSet } from "./lease";
 import { Register } from "./register";
 import { Session } from "./session";
+import type { Clock } from "./clock";
 import { Answer, FetchLike, Transport } from "./transport";
 import { LockMode, checkMode, checkName, checkNames, checkNonNegative, checkPermits, checkPositive } from "./validate";
 import { Keys } from "./keys";
@@ -45,6 +46,11 @@ export interface ClientOptions {
   log?: (message: string) => void;
   /** Replaces the global fetch (tests). */
   fetch?: FetchLike;
+  /**
+   * The one clock every deadline, pause, heartbeat, renewal and timer of this client reads and
+   * waits on (tests: one they move themselves); default `Date.now()` and the global timers.
+   */
+  clock?: Clock;
 }
 
 export interface AcquireOptions {
@@ -103,6 +109,7 @@ export class Client {
       bearerToken: options.bearerToken,
       fetch: options.fetch,
       log,
+      clock: options.clock,
     });
     await transport.learnMembers();
     try {
@@ -254,7 +261,7 @@ export class Client {
     checkName(name);
     checkNonNegative(timeoutMs, "timeoutMs");
     this.session.checkUsable();
-    return awaitFree(() => this.watch(name), name, timeoutMs, 3 * this.session.requestTimeoutMs);
+    return awaitFree(this.session.clock, () => this.watch(name), name, timeoutMs, 3 * this.session.requestTimeoutMs);
   }
 
   /** The leader election of `name` (its lock and its register): campaign, leader. */
@@ -289,7 +296,7 @@ export class Client {
     try {
       return await this.session.writeNumbered(requestId, path, fields, {
         attemptTimeoutMs: waitMs + timeoutMs,
-        deadline: Date.now() + waitMs + timeoutMs + ACQUIRE_SLACK_MS,
+        deadline: this.session.clock.now() + waitMs + timeoutMs + ACQUIRE_SLACK_MS,
         signal,
       });
     } catch (e) {

@@ -92,7 +92,7 @@ function key(name: string, token: number): string {
 
 /** What the stream needs from the session. */
 export interface EventSink {
-  /** Grants whose grant answer arrived before `time` (`Date.now()`). */
+  /** Grants whose grant answer arrived before `time` (the client's clock). */
   heldBefore(time: number): HeldGrant[];
   lost(loss: Loss): void;
   expired(message: string): void;

@@ -19,6 +19,7 @@ export { Election, Leadership, Observation } from "./election";
 export type { Leader, CampaignOptions } from "./election";
 export type { RegisterValue, CompareAndSetOptions } from "./register";
 export type { LockMode } from "./validate";
+export type { Clock } from "./clock";
 export {
   HoldfastError,
   LockTimeoutError,

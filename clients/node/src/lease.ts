@@ -12,6 +12,7 @@
  * guards with the fencing token (registers' `fence`, or {@link Client.isCurrent}).
  */
 import { sleep, unref } from "./backoff";
+import type { Clock } from "./clock";
 import { NotOwnerError, SessionExpiredError } from "./errors";
 import type { LossReason } from "./events";
 import type { Answer } from "./transport";
@@ -25,6 +26,8 @@ export type LossCallback = (reason: LossReason, lease: Lease) => void;
 /** What a lease needs from its session (internal). */
 export interface LeaseHost {
   readonly requestTimeoutMs: number;
+  /** The client's one clock: the lease's renewals and its local timeout. */
+  readonly clock: Clock;
   /** Sends a numbered write of the session; retried with the same number until final. */
   write(path: string, fields: Record<string, unknown>, timing?: { attemptTimeoutMs: number; deadline: number }): Promise<Answer>;
   /** The lease is no longer held: stop matching events against it. */
@@ -37,7 +40,7 @@ export interface LeaseHost {
 type State = "held" | "releasing" | "released" | "lost";
 
 export class Lease {
-  /** When the grant's answer arrived (`Date.now()`). */
+  /** When the grant's answer arrived (the client's clock: `Date.now()` unless a test gave another). */
   readonly grantedAt: number;
 
   private state: State = "held";
@@ -63,7 +66,7 @@ export class Lease {
     /** The lease timeout the grant was taken with (0: none). */
     readonly leaseMs: number,
   ) {
-    this.grantedAt = Date.now();
+    this.grantedAt = host.clock.now();
     this.lastRenewAckSentAt = this.grantedAt;
   }
 
@@ -158,14 +161,15 @@ export class Lease {
 
   private async renewLoop(signal: AbortSignal): Promise<void> {
     const interval = Math.max(1, Math.floor(this.leaseMs / 3));
-    let nextAt = Math.max(Date.now(), this.lastRenewAckSentAt + interval);
+    const clock = this.host.clock;
+    let nextAt = Math.max(clock.now(), this.lastRenewAckSentAt + interval);
     while (!signal.aborted && this.state === "held") {
       try {
-        await sleep(nextAt - Date.now(), signal);
+        await sleep(clock, nextAt - clock.now(), signal);
       } catch {
         return;
       }
-      const started = Date.now();
+      const started = clock.now();
       nextAt = started + interval;
       try {
         const answer = await this.host.write(
@@ -183,14 +187,14 @@ export class Lease {
           // Lost. The event stream usually says why within milliseconds; give it a moment.
           this.doomed = true;
           this.host.log(`renew of ${this.name} (token ${this.fencingToken}): ${e.message}`);
-          unref(setTimeout(() => this.markLost("unknown"), 300));
+          unref(clock.setTimeout(() => this.markLost("unknown"), 300));
           return;
         }
         if (e instanceof SessionExpiredError) {
           this.host.expire(e.message);
           return;
         }
-        if (Date.now() >= this.lastRenewAckSentAt + this.leaseMs) {
+        if (clock.now() >= this.lastRenewAckSentAt + this.leaseMs) {
           this.host.log(`renew of ${this.name}: ${(e as Error).message}; lease timed out locally`);
           this.markLost("leaseTimeout");
           return;

@@ -24,7 +24,7 @@ export interface LongPoll<P extends { next: string | undefined }> {
   stopped(): boolean;
   /** A 200 answer's body read; throws if it is not one. */
   parse(body: any): P;
-  /** Handles a page (`sentAt`: `Date.now()` when its poll was sent); false ends the poll. */
+  /** Handles a page (`sentAt`: the client's clock when its poll was sent); false ends the poll. */
   take(page: P, sentAt: number): Promise<boolean> | boolean;
   /** Judges any other answer but a refused position: true ends the poll. */
   final(status: number, error: any): boolean;
@@ -39,7 +39,7 @@ export async function longPoll<P extends { next: string | undefined }>(poll: Lon
   const backoff = new Backoff();
   const pause = async (): Promise<boolean> => {
     try {
-      await sleep(backoff.next(), poll.signal);
+      await sleep(transport.clock, backoff.next(), poll.signal);
       return true;
     } catch {
       return false;
@@ -49,7 +49,7 @@ export async function longPoll<P extends { next: string | undefined }>(poll: Lon
   let index = transport.leaderIndex;
   while (!poll.signal.aborted && !poll.stopped()) {
     const url = transport.members[index];
-    const sentAt = Date.now();
+    const sentAt = transport.clock.now();
     let status: number;
     let body: any;
     try {

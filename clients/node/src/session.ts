@@ -13,6 +13,7 @@
  *   its number until its final answer.
  */
 import { anySignal, sleep, unref } from "./backoff";
+import type { Clock } from "./clock";
 import { EventStream, HeldGrant, Loss } from "./events";
 import { HoldfastError, NotFoundError, SessionExpiredError, UnavailableError } from "./errors";
 import { RequestLedger } from "./ledger";
@@ -52,6 +53,8 @@ export class Session implements LeaseHost {
   readonly requestTimeoutMs: number;
   readonly ledger = new RequestLedger();
   readonly log: (message: string) => void;
+  /** The client's one clock (the transport's): deadlines, heartbeats, the watchdog, renewals. */
+  readonly clock: Clock;
 
   private readonly leases = new Set<Lease>();
   /** Losses reported for grants not (yet) known here: an answer may arrive after its loss. */
@@ -61,7 +64,7 @@ export class Session implements LeaseHost {
   private expiredError: SessionExpiredError | undefined;
   private closing: Promise<void> | undefined;
   private lastAckSentAt: number;
-  private watchdog: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: unknown;
   private readonly expiryListeners: Array<(error: SessionExpiredError) => void> = [];
 
   private constructor(
@@ -75,6 +78,7 @@ export class Session implements LeaseHost {
     this.ttlMs = ttlMs;
     this.requestTimeoutMs = options.requestTimeoutMs;
     this.log = options.log;
+    this.clock = transport.clock;
     this.lastAckSentAt = openSentAt;
   }
 
@@ -91,7 +95,7 @@ export class Session implements LeaseHost {
       path: "/api/v1/sessions",
       body,
       attemptTimeoutMs: options.requestTimeoutMs,
-      deadline: Date.now() + 3 * options.requestTimeoutMs,
+      deadline: transport.clock.now() + 3 * options.requestTimeoutMs,
     });
     const sessionId = typeof answer.body?.sessionId === "string" ? answer.body.sessionId : id;
     const ttl = typeof answer.body?.ttlMillis === "number" ? answer.body.ttlMillis : options.ttlMs;
@@ -154,7 +158,7 @@ export class Session implements LeaseHost {
 
   /** The default timing of a write: 3 tries' worth of the request timeout. */
   defaultTiming(signal?: AbortSignal): Timing {
-    return { attemptTimeoutMs: this.requestTimeoutMs, deadline: Date.now() + 3 * this.requestTimeoutMs, signal };
+    return { attemptTimeoutMs: this.requestTimeoutMs, deadline: this.clock.now() + 3 * this.requestTimeoutMs, signal };
   }
 
   /** Sends a numbered write with a new number (see {@link writeNumbered}). */
@@ -204,7 +208,7 @@ export class Session implements LeaseHost {
       method: "GET",
       path,
       attemptTimeoutMs: this.requestTimeoutMs,
-      deadline: Date.now() + 3 * this.requestTimeoutMs,
+      deadline: this.clock.now() + 3 * this.requestTimeoutMs,
       signal,
     });
   }
@@ -272,7 +276,7 @@ export class Session implements LeaseHost {
           path: `/api/v1/sessions/${encodeURIComponent(this.id)}`,
           body: { requestId, ackedBelow: this.ledger.ackedBelow() },
           attemptTimeoutMs: this.requestTimeoutMs,
-          deadline: Date.now() + 3 * this.requestTimeoutMs,
+          deadline: this.clock.now() + 3 * this.requestTimeoutMs,
         });
         this.ledger.settle(requestId);
       } catch (e) {
@@ -285,15 +289,15 @@ export class Session implements LeaseHost {
 
   private stopBackground(): void {
     this.background.abort();
-    if (this.watchdog) clearTimeout(this.watchdog);
+    if (this.watchdog) this.clock.clearTimeout(this.watchdog);
     this.watchdog = undefined;
   }
 
   private armWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    const due = this.lastAckSentAt + this.ttlMs - Date.now();
+    if (this.watchdog) this.clock.clearTimeout(this.watchdog);
+    const due = this.lastAckSentAt + this.ttlMs - this.clock.now();
     this.watchdog = unref(
-      setTimeout(() => this.expire(`holdfast: no heartbeat acknowledged for ${this.ttlMs} ms`), Math.max(0, due)),
+      this.clock.setTimeout(() => this.expire(`holdfast: no heartbeat acknowledged for ${this.ttlMs} ms`), Math.max(0, due)),
     );
   }
 
@@ -303,11 +307,11 @@ export class Session implements LeaseHost {
     let nextAt = this.lastAckSentAt + interval;
     while (!signal.aborted) {
       try {
-        await sleep(nextAt - Date.now(), signal);
+        await sleep(this.clock, nextAt - this.clock.now(), signal);
       } catch {
         return;
       }
-      nextAt = Date.now() + interval;
+      nextAt = this.clock.now() + interval;
       try {
         const answer = await this.transport.call({
           method: "POST",
@@ -327,7 +331,7 @@ export class Session implements LeaseHost {
           this.expire(e.message);
           return;
         }
-        if (Date.now() >= this.lastAckSentAt + this.ttlMs) {
+        if (this.clock.now() >= this.lastAckSentAt + this.ttlMs) {
           this.expire(`holdfast: no heartbeat acknowledged for ${this.ttlMs} ms (${(e as Error).message})`);
           return;
         }

@@ -17,6 +17,7 @@
  * same `requestId`, the same `ackedBelow`).
  */
 import { Backoff, LeaderSearch, anySignal, sleep } from "./backoff";
+import { Clock, systemClock } from "./clock";
 import { InvalidArgumentError, UnavailableError, describeNetworkError, errorFromAnswer, isRetryable, ErrorBody } from "./errors";
 
 /** The parts of the global `fetch` the transport uses (replaceable in tests). */
@@ -38,6 +39,8 @@ export interface TransportOptions {
   fetch?: FetchLike;
   /** Receives one-line diagnostics (retries, leader changes). */
   log?: (message: string) => void;
+  /** The client's one clock (see clock.ts); default {@link systemClock}. */
+  clock?: Clock;
 }
 
 /** One call: the same request is sent until its final answer or its deadline. */
@@ -49,7 +52,7 @@ export interface CallOptions {
   body?: unknown;
   /** Timeout of each HTTP exchange. */
   attemptTimeoutMs: number;
-  /** `Date.now()` after which no further try is started. */
+  /** The time of the client's clock after which no further try is started. */
   deadline: number;
   /** Aborting it rejects the call with the signal's reason. */
   signal?: AbortSignal;
@@ -59,7 +62,7 @@ export interface CallOptions {
 export interface Answer {
   status: number;
   body: any;
-  /** When the try that got this answer was sent (`Date.now()`). */
+  /** When the try that got this answer was sent (the client's clock). */
   sentAt: number;
   /** The address that answered. */
   member: string;
@@ -80,6 +83,8 @@ export class NetworkFailure extends Error {
 
 export class Transport {
   readonly members: string[];
+  /** The client's one clock: every part of the client that has the transport reads time and waits on it. */
+  readonly clock: Clock;
   private readonly requestTimeoutMs: number;
   private readonly headers: Record<string, string>;
   private readonly fetchImpl: FetchLike;
@@ -102,6 +107,7 @@ export class Transport {
     if (options.bearerToken) this.headers["authorization"] = `Bearer ${options.bearerToken}`;
     this.fetchImpl = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.log = options.log ?? (() => {});
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Whether {@link close} was called. */
@@ -144,7 +150,7 @@ export class Transport {
         if (typeof leader === "string" && leader) leaderId = leader;
       });
       if (leaderId !== undefined && this.ids.has(leaderId)) this.current = this.ids.get(leaderId)!;
-      this.lastLearned = Date.now();
+      this.lastLearned = this.clock.now();
     })().finally(() => {
       this.learning = undefined;
     });
@@ -153,7 +159,7 @@ export class Transport {
 
   /** The address index of a member id, learning the ids again (at most twice a second) if unknown. */
   private async indexOf(id: string): Promise<number | undefined> {
-    if (!this.ids.has(id) && Date.now() - this.lastLearned > 500) await this.learnMembers();
+    if (!this.ids.has(id) && this.clock.now() - this.lastLearned > 500) await this.learnMembers();
     return this.ids.get(id);
   }
 
@@ -180,7 +186,7 @@ export class Transport {
     for (;;) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (this.closed) throw new UnavailableError("holdfast: the client is closed");
-      const now = Date.now();
+      const now = this.clock.now();
       if (now >= options.deadline) {
         throw new UnavailableError(
           lastCause
@@ -190,7 +196,7 @@ export class Transport {
       }
       const url = this.members[index];
       const timeout = Math.max(1, Math.min(options.attemptTimeoutMs, options.deadline - now));
-      const sentAt = Date.now();
+      const sentAt = this.clock.now();
       let answer: RawAnswer | undefined;
       try {
         answer = await this.exchange(url, options.method, options.path, body, timeout, options.signal);
@@ -226,7 +232,7 @@ export class Transport {
         continue;
       }
       // Every address has been tried: the next round, after a pause.
-      const pause = (notLeader ? search.next(Date.now()) : undefined) ?? backoff.next();
+      const pause = (notLeader ? search.next(this.clock.now()) : undefined) ?? backoff.next();
       tried.clear();
       notLeader = false;
       await this.pause(pause, options);
@@ -235,11 +241,11 @@ export class Transport {
   }
 
   private async pause(ms: number, options: CallOptions): Promise<void> {
-    const left = options.deadline - Date.now();
+    const left = options.deadline - this.clock.now();
     if (left <= 0) return;
     const { signal, dispose } = anySignal([options.signal, this.closeController.signal]);
     try {
-      await sleep(Math.min(ms, left), signal);
+      await sleep(this.clock, Math.min(ms, left), signal);
     } finally {
       dispose();
     }
@@ -259,6 +265,7 @@ export class Transport {
     signal?: AbortSignal,
   ): Promise<RawAnswer> {
     const timeoutController = new AbortController();
+    // The exchange's own timeout is the network's, in real time (see clock.ts); deadlines and pauses are the clock's.
     const timer = setTimeout(() => timeoutController.abort(), timeoutMs);
     const combined = anySignal([signal, timeoutController.signal, this.closeController.signal]);
     const headers = body === undefined ? this.headers : { ...this.headers, "content-type": "application/json" };

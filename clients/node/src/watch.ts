@@ -18,6 +18,7 @@
  * {@link parseWatchPage} is the pure part (canned JSON in, events out); {@link Watch} is the loop.
  */
 import { anySignal } from "./backoff";
+import type { Clock } from "./clock";
 import { longPoll } from "./longpoll";
 import { HoldfastError, InvalidArgumentError, UnavailableError, errorFromAnswer } from "./errors";
 import { KeyEntry, keyEntry } from "./keys";
@@ -341,19 +342,25 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
 }
 
 /**
- * Waits until nobody holds lock `name` (true) or `timeoutMs` passes (false), through a watch
- * made by `open`. The lock's state is needed once even for a timeout of 0: it waits up to
+ * Waits until nobody holds lock `name` (true) or `timeoutMs` of `clock` pass (false), through a
+ * watch made by `open`. The lock's state is needed once even for a timeout of 0: it waits up to
  * `graceMs` more for it, then rejects with {@link UnavailableError}.
  */
-export async function awaitFree(open: () => Watch, name: string, timeoutMs: number, graceMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+export async function awaitFree(
+  clock: Clock,
+  open: () => Watch,
+  name: string,
+  timeoutMs: number,
+  graceMs: number,
+): Promise<boolean> {
+  const deadline = clock.now() + timeoutMs;
   const watch = open();
   const holders = new Set<number>();
   let stated = false;
   try {
     for (;;) {
       const limit = stated ? deadline : deadline + graceMs;
-      const r = await nextWithin(watch, limit - Date.now());
+      const r = await nextWithin(clock, watch, limit - clock.now());
       if (r === "timeout") {
         if (!stated) throw new UnavailableError(`holdfast: could not read the state of ${name} within ${timeoutMs + graceMs} ms`);
         return false;
@@ -378,12 +385,12 @@ export async function awaitFree(open: () => Watch, name: string, timeoutMs: numb
   }
 }
 
-async function nextWithin(watch: Watch, ms: number): Promise<IteratorResult<WatchEvent> | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), Math.max(0, ms))));
+async function nextWithin(clock: Clock, watch: Watch, ms: number): Promise<IteratorResult<WatchEvent> | "timeout"> {
+  let timer: unknown;
+  const timeout = new Promise<"timeout">((resolve) => (timer = clock.setTimeout(() => resolve("timeout"), Math.max(0, ms))));
   try {
     return await Promise.race([watch.next(), timeout]);
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Transport } from "../src/transport";
 import { Backoff, LeaderSearch } from "../src/backoff";
+import type { Clock } from "../src/clock";
 import { LockTimeoutError, UnavailableError } from "../src/errors";
 import { FakeCluster } from "./fake";
 
@@ -68,6 +69,61 @@ test("past the deadline: UnavailableError naming the last cause", async () => {
   assert.ok(elapsed >= 350 && elapsed < 2000, `gave up after ${elapsed} ms`);
   const urls = new Set(cluster.sent.filter((s) => s.path === "/api/v1/x").map((s) => s.url));
   assert.deepEqual([...urls].sort(), ["http://a", "http://b"], "rotated through the members");
+});
+
+/** A clock that moves only when the test moves it: {@link fireNext} jumps to the next timer and fires it. */
+class ManualClock implements Clock {
+  private t = 1_000_000;
+  private seq = 0;
+  private timers: Array<{ id: number; due: number; fn: () => void }> = [];
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.push({ id, due: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(timer: unknown): void {
+    this.timers = this.timers.filter((x) => x.id !== timer);
+  }
+
+  /** Moves to the earliest timer's due time and fires it; false when none is set. */
+  fireNext(): boolean {
+    if (this.timers.length === 0) return false;
+    this.timers.sort((x, y) => x.due - y.due || x.id - y.id);
+    const next = this.timers.shift()!;
+    this.t = Math.max(this.t, next.due);
+    next.fn();
+    return true;
+  }
+}
+
+test("past the deadline on the client's clock: ten minutes of it pass without ten minutes of waiting", async () => {
+  const cluster = new FakeCluster({ "http://a": "n1" }, "n1");
+  cluster.on(() => "refuse");
+  const clock = new ManualClock();
+  const t = new Transport({ members: ["http://a"], requestTimeoutMs: 100, fetch: cluster.fetch, clock });
+  const from = clock.now();
+  const started = Date.now();
+  let settled = false;
+  const call = t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 100, deadline: from + 600_000 });
+  call.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  let pauses = 0;
+  while (!settled) {
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the call's real work: its refused exchange
+    if (clock.fireNext()) pauses++;
+  }
+  await assert.rejects(call, (e: unknown) => e instanceof UnavailableError && /connection refused/.test(e.message));
+  assert.ok(clock.now() - from >= 600_000, `gave up after ${clock.now() - from} ms of the clock`);
+  assert.ok(pauses > 100, `the pauses between rounds were the clock's: ${pauses}`);
+  assert.ok(Date.now() - started < 30_000, `and took ${Date.now() - started} ms of real time`);
 });
 
 test("a try with no answer times out and is described as such", async () => {

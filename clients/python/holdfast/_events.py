@@ -78,8 +78,8 @@ def lost_in_gap(holds: Set[Tuple[str, int]], leases: Iterable[Any]) -> List[Any]
 class EventPoller(Worker):
     """Long-polls the event stream until ``stop`` is set; hands each answer to ``on_result``.
 
-    ``on_result(result, sent_at)`` gets the parsed answer and the ``time.monotonic()`` at which
-    its poll was sent; ``on_gone()`` is called when the stream answers ``410``.
+    ``on_result(result, sent_at)`` gets the parsed answer and the time of the client's clock at
+    which its poll was sent; ``on_gone()`` is called when the stream answers ``410``.
     """
 
     def __init__(self, transport: Transport, session_id: str, stop: threading.Event,

@@ -10,7 +10,6 @@ server answers with the state (a gap).
 
 import logging
 import threading
-import time
 from typing import Any, Callable, Optional
 
 from ._transport import Answer, Backoff, Transport
@@ -39,7 +38,7 @@ class LongPoll:
 
         - ``ended()``, asked before each poll and when ``take`` gives up: not None ends the poll;
         - ``parse(body)``: a 200 answer's body read (with a ``next``), ValueError or TypeError if
-          it is not one; ``take(page, sent_at)`` handles it (``sent_at``: ``time.monotonic()``
+          it is not one; ``take(page, sent_at)`` handles it (``sent_at``: the client's clock
           when its poll was sent), False to end the poll;
         - ``final(answer)``: for any other answer but a refused position, not None to end the poll
           with it; None to try the next member.
@@ -51,7 +50,7 @@ class LongPoll:
             if end is not None:
                 return end
             index = t.current()
-            sent_at = time.monotonic()
+            sent_at = t.clock.now()
             try:
                 a = t.exchange(index, "GET", self._path(self.position), None, self._timeout,
                                on_open=self._opened)
@@ -99,4 +98,4 @@ class LongPoll:
 
     def _next_member(self, index: int, backoff: Backoff) -> None:
         self._transport.rotate(index)
-        self._stop.wait(backoff.next_delay())
+        self._transport.clock.wait(self._stop, backoff.next_delay())

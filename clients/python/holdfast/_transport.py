@@ -7,7 +7,8 @@ named by ``NOT_LEADER`` (member ids are learnt from every address's ``GET /statu
 next address not tried yet in this round. When every member has been tried, it goes round them
 again after a pause: while members answer ``NOT_LEADER`` without a leader (an election), a
 :class:`LeaderSearch` pause (20 ms doubling to 100 ms, for up to 3 s), otherwise a backoff of
-50 ms doubling to 1 s; both with jitter.
+50 ms doubling to 1 s; both with jitter. The transport carries the client's clock
+(:mod:`holdfast._clock`): deadlines are read and pauses waited on it.
 """
 
 import http.client
@@ -16,11 +17,11 @@ import random
 import socket
 import ssl
 import threading
-import time
 import urllib.parse
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from .errors import SessionExpired, Unavailable
+from ._clock import SYSTEM
 from ._threads import shut_down
 
 RETRYABLE_STATUSES = (502, 503, 504)
@@ -108,7 +109,7 @@ class LeaderSearch:
 
     def pause(self, now: float) -> Optional[float]:
         """The pause before the next round, after a round that ended at ``now`` (a
-        ``time.monotonic()`` value) in which a member answered ``NOT_LEADER``; None once the
+        value of the client's clock) in which a member answered ``NOT_LEADER``; None once the
         search would outlast its length."""
         if self._over:
             return None
@@ -132,14 +133,17 @@ def normalize_member(url: str) -> str:
 
 
 class Transport:
-    """Sends requests to the members; thread-safe."""
+    """Sends requests to the members; thread-safe. ``clock`` is the client's one clock
+    (:data:`holdfast._clock.SYSTEM` unless a test gives its own): every part of the client that
+    has the transport reads time and waits through ``transport.clock``."""
 
     def __init__(self, members: List[str], request_timeout: float, token: Optional[str] = None,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
+                 ssl_context: Optional[ssl.SSLContext] = None, clock: Any = SYSTEM) -> None:
         if not members:
             raise ValueError("at least one member address is needed")
         self.members = [normalize_member(m) for m in members]
         self.request_timeout = request_timeout
+        self.clock = clock
         self._token = token
         self._ssl_context = ssl_context
         self._lock = threading.Lock()
@@ -253,7 +257,7 @@ class Transport:
         The same ``body`` is re-sent on every attempt: at once to the member a ``NOT_LEADER``
         names, or to the next member not tried in this round; after a pause once every member has
         been tried (see the module's doc). Raises :class:`Unavailable` naming the last cause when
-        ``deadline`` (a ``time.monotonic()`` value) passes first, and :class:`Closed` when the
+        ``deadline`` (a time of :attr:`clock`) passes first, and :class:`Closed` when the
         client is closing (``stop`` or the transport's own flag).
         """
         backoff = Backoff()
@@ -266,7 +270,7 @@ class Transport:
         while True:
             if stop is not None and stop.is_set():
                 raise Closed("holdfast: the client is closed")
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock.now()
             if remaining <= 0 and last_cause is not None:
                 if last_network:
                     raise Unavailable("holdfast: cannot reach any member (%s)" % last_cause)
@@ -303,17 +307,17 @@ class Transport:
                     index = (index + 1) % len(self.members)
                 continue
             # every member has been tried: the next round, after a pause
-            delay = search.pause(time.monotonic()) if not_leader else None
+            delay = search.pause(self.clock.now()) if not_leader else None
             self._pause(backoff.next_delay() if delay is None else delay, deadline, stop)
             tried.clear()
             not_leader = False
             index = self.current()
 
     def _pause(self, delay: float, deadline: float, stop: Optional[threading.Event]) -> None:
-        delay = min(delay, max(0.0, deadline - time.monotonic()))
+        delay = min(delay, max(0.0, deadline - self.clock.now()))
         if delay <= 0:
             return
         if stop is not None:
-            stop.wait(delay)
+            self.clock.wait(stop, delay)
         else:
-            time.sleep(delay)
+            self.clock.sleep(delay)

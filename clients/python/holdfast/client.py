@@ -6,26 +6,23 @@ import os
 import socket
 import ssl
 import threading
-import time
 import urllib.parse
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from . import _validate as v
+from ._clock import SYSTEM
 from ._dispatch import Dispatcher
-from ._events import EventPoller, PollResult, lost_in_gap
-from ._ledger import Ledger
-from ._session import Heartbeat, open_session
-from ._transport import Answer, Closed, Transport
-from .errors import HoldfastError, LockTimeout, SessionExpired, Unavailable, error_for
+from ._events import EventPoller
+from ._session import ACQUIRE_GRACE  # noqa: F401 (defined with the acquires it bounds)
+from ._session import Heartbeat, Session, open_session
+from ._transport import Transport
+from .errors import HoldfastError, LockTimeout
 from .election import Election
 from .keys import Keys
 from .lease import Lease, LeaseSet
-from .watch import Watch, await_free, target_query
+from .watch import Watch, await_free
 
 log = logging.getLogger("holdfast")
-
-#: Extra time an acquire keeps retrying beyond its wait and the request timeout.
-ACQUIRE_GRACE = 5.0
 
 
 class LockContext:
@@ -90,11 +87,14 @@ class Client:
     Options: ``ttl`` (session TTL, seconds, default 10), ``client_name`` (shown to operators),
     ``request_timeout`` (seconds, default 5), ``token`` (sent as ``Authorization: Bearer``),
     ``lock_delay`` (seconds the locks of an expired session stay ungrantable), ``ssl_context``.
+    ``clock`` is for tests: the one clock every deadline, pause and renewal of this client is read
+    and waited on (``now()``, ``wait(event, timeout)``, ``sleep(seconds)``; see
+    :mod:`holdfast._clock`); by default ``time.monotonic`` and real waits.
     """
 
     def __init__(self, members: Iterable[str], *, ttl: float = 10.0, client_name: Optional[str] = None,
                  request_timeout: float = 5.0, token: Optional[str] = None, lock_delay: float = 0.0,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
+                 ssl_context: Optional[ssl.SSLContext] = None, clock: Any = None) -> None:
         if isinstance(members, str):
             members = [m for m in members.split(",") if m.strip()]
         members = list(members)
@@ -103,33 +103,30 @@ class Client:
         v.check(request_timeout > 0, "request_timeout must be positive, not %r" % (request_timeout,))
         v.check(lock_delay >= 0, "lock_delay must not be negative, not %r" % (lock_delay,))
         try:
-            self._transport = Transport(members, request_timeout, token, ssl_context)
+            self._transport = Transport(members, request_timeout, token, ssl_context,
+                                        clock=clock if clock is not None else SYSTEM)
         except ValueError as e:
             raise v.invalid(str(e))
         self.ttl = float(ttl)
         self.request_timeout = float(request_timeout)
         self.client_name = client_name or "python@%s:%d" % (socket.gethostname(), os.getpid())
-        self._ledger = Ledger()
-        self._lock = threading.RLock()
-        self._leases: Dict[Tuple[str, int], Lease] = {}
-        self._early_losses: Dict[Tuple[str, int], str] = {}
-        self._closing = threading.Event()  # close() called: user calls stop retrying
-        self._stopped = threading.Event()  # background loops stop (closed or expired)
-        self._expired = False
-        self._closed = False
-        self._dispatcher = Dispatcher()
-        opened_at = time.monotonic()
+        dispatcher = Dispatcher()
+        closing = threading.Event()  # close() called: user calls stop retrying
+        opened_at = self._transport.clock.now()
         try:
             self.session_id = open_session(self._transport, self.client_name, int(ttl * 1000),
                                            int(lock_delay * 1000),
-                                           opened_at + 3 * self.request_timeout, self._closing)
+                                           opened_at + 3 * self.request_timeout, closing)
         except BaseException:
-            self._dispatcher.stop(0)
+            dispatcher.stop(0)
             raise
+        self._session = Session(self.session_id, self._transport, self.request_timeout,
+                                dispatcher, closing)
+        session = self._session
         self._heartbeat = Heartbeat(self._transport, self.session_id, self.ttl, opened_at,
-                                    self._stopped, lambda: self._expire("sessionExpired"))
-        self._poller = EventPoller(self._transport, self.session_id, self._stopped,
-                                   self._on_events, lambda: self._expire("sessionExpired"))
+                                    session.stopped, lambda: session.expire("sessionExpired"))
+        self._poller = EventPoller(self._transport, self.session_id, session.stopped,
+                                   session.on_events, lambda: session.expire("sessionExpired"))
         self._heartbeat.start()
         self._poller.start()
 
@@ -142,17 +139,11 @@ class Client:
     @property
     def expired(self) -> bool:
         """True once the session is known to be gone (every lease it held is lost)."""
-        return self._expired
+        return self._session.expired
 
     @property
     def closed(self) -> bool:
-        return self._closed
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise Closed("holdfast: the client is closed")
-        if self._expired:
-            raise SessionExpired("holdfast: session %s expired" % self.session_id)
+        return self._session.closed
 
     def __enter__(self) -> "Client":
         return self
@@ -192,14 +183,14 @@ class Client:
             body["maxPermits"] = max_permits
         if lease_ms:
             body["leaseMillis"] = lease_ms
-        a, sent_at = self._acquire_call("/api/v1/acquire", body, name, wait_ms)
+        a, sent_at = self._session.acquire_call("/api/v1/acquire", body, name, wait_ms)
         b = a.body if isinstance(a.body, dict) else {}
         if not b.get("granted") or b.get("token") is None:
             raise LockTimeout("holdfast: %s was not granted within %d ms" % (name, wait_ms))
-        lease = Lease(self, str(b.get("name") or name), int(b["token"]), mode,
+        lease = Lease(self._session, str(b.get("name") or name), int(b["token"]), mode,
                       permits if mode == "permits" else 1,
                       lease_ms / 1000.0 if lease_ms else None, sent_at)
-        self._adopt(lease)
+        self._session.adopt(lease)
         return lease
 
     def lock(self, name: str, *, wait: float = 0.0, lease_timeout: Optional[float] = None,
@@ -235,137 +226,22 @@ class Client:
         if lease_ms:
             body["leaseMillis"] = lease_ms
         label = ", ".join(names)
-        a, sent_at = self._acquire_call("/api/v1/acquire-all", body, names[0], wait_ms)
+        a, sent_at = self._session.acquire_call("/api/v1/acquire-all", body, names[0], wait_ms)
         b = a.body if isinstance(a.body, dict) else {}
         if not b.get("granted") or not isinstance(b.get("locks"), list):
             raise LockTimeout("holdfast: %s were not granted within %d ms" % (label, wait_ms))
-        leases = [Lease(self, str(l["name"]), int(l["token"]), mode, 1,
+        leases = [Lease(self._session, str(l["name"]), int(l["token"]), mode, 1,
                         lease_ms / 1000.0 if lease_ms else None, sent_at) for l in b["locks"]]
         for l in leases:
-            self._adopt(l)
+            self._session.adopt(l)
         return LeaseSet(leases)
-
-    def _acquire_call(self, path: str, body: Dict[str, Any], name: str,
-                      wait_ms: int) -> Tuple[Answer, float]:
-        self._check_open()
-        n = self._ledger.begin()
-        stamped = self._ledger.stamp(n, body)
-        wait_s = wait_ms / 1000.0
-        sent_at = time.monotonic()
-        try:
-            a = self._transport.call("POST", path, stamped,
-                                     http_timeout=wait_s + self.request_timeout,
-                                     deadline=sent_at + wait_s + self.request_timeout + ACQUIRE_GRACE,
-                                     stop=self._closing)
-        except Unavailable:
-            self._withdraw_later(n, name)
-            raise
-        self._ledger.finish(n)
-        if not a.ok:
-            self._raise(a)
-        # When the lease timeout starts, for renewals: a try-once is granted after it was sent; a
-        # wait when its answer comes (a grant lost meanwhile is answered LOCK_LOST instead).
-        return a, (sent_at if wait_ms == 0 else time.monotonic())
-
-    def _adopt(self, lease: Lease) -> None:
-        """Registers a new grant (unless a loss for it already arrived) and starts its renewals."""
-        key = (lease.name, lease.fencing_token)
-        with self._lock:
-            early = self._early_losses.pop(key, None)
-            gone = self._expired or self._closed
-            if early is None and not gone:
-                self._leases[key] = lease
-        if early is not None:
-            lease._mark_lost(early)
-        elif gone:
-            lease._mark_lost("sessionExpired")
-        elif lease.lease_timeout:
-            threading.Thread(target=self._renew_loop, args=(lease,), daemon=True,
-                             name="holdfast-renew-%s" % lease.name).start()
-
-    def _forget(self, lease: Lease) -> None:
-        with self._lock:
-            if self._leases.get((lease.name, lease.fencing_token)) is lease:
-                del self._leases[(lease.name, lease.fencing_token)]
-
-    def _lose(self, lease: Lease, reason: str) -> None:
-        self._forget(lease)
-        lease._mark_lost(reason)
-
-    def _release(self, lease: Lease) -> None:
-        if not lease.valid:
-            return
-        if self._closed or self._expired:
-            return  # close released it; expiry lost it (and said so)
-        body = {"session": self.session_id, "name": lease.name, "token": lease.fencing_token}
-        try:
-            a = self._numbered("/api/v1/release", body, background=True)
-        except Closed:
-            return
-        except SessionExpired:
-            return
-        except Unavailable:
-            self._forget(lease)
-            lease._mark_released()
-            raise
-        if a.ok:
-            self._forget(lease)
-            lease._mark_released()
-            return
-        if a.error_code() == "NOT_OWNER":
-            # Lost; the loss is normally reported at the same moment: give it a second.
-            if lease.wait_lost(1.0) and not lease.valid:
-                self._forget(lease)
-                return
-            self._lose(lease, "unknown")
-            raise error_for(a.status, a.body, a.member)
-        self._raise(a)
-
-    def _renew_loop(self, lease: Lease) -> None:
-        lease_s = lease.lease_timeout or 0.0
-        interval = lease_s / 3.0
-        last_acked_sent = lease._acquired_at
-        next_at = last_acked_sent + interval
-        body = {"session": self.session_id, "name": lease.name, "token": lease.fencing_token}
-        while not lease._done.wait(max(0.0, next_at - time.monotonic())):
-            if self._stopped.is_set():
-                return
-            sent = time.monotonic()
-            deadline = last_acked_sent + lease_s
-            if sent >= deadline:
-                self._lose(lease, "leaseTimeout")
-                return
-            try:
-                a = self._numbered("/api/v1/renew", body, deadline=deadline,
-                                   http_timeout=min(self.request_timeout, interval),
-                                   background=True)
-            except Unavailable:
-                self._lose(lease, "leaseTimeout")
-                return
-            except HoldfastError:  # closed or expired: handled there
-                return
-            if a.ok:
-                last_acked_sent = sent
-                next_at = sent + interval
-                continue
-            if a.error_code() == "NOT_OWNER":
-                # The event stream normally says why (revoked, leaseTimeout) at the same moment.
-                if not lease.wait_lost(0.5):
-                    self._lose(lease, "leaseTimeout")
-                return
-            log.warning("holdfast: renewing %s: %s", lease.name, error_for(a.status, a.body, a.member))
-            next_at = time.monotonic() + min(interval, 1.0)  # keep trying until the lease timeout
 
     def is_current(self, name: str, token: int) -> bool:
         """Whether ``token`` is still a current grant of lock ``name`` (linearizable, at the leader)."""
         v.check_name(name)
         v.check(isinstance(token, int) and not isinstance(token, bool) and token >= 0,
                 "token must be a non-negative integer, not %r" % (token,))
-        q = urllib.parse.urlencode({"name": name, "token": str(token)})
-        a = self._plain("GET", "/api/v1/fence?" + q)
-        if not a.ok:
-            self._raise(a)
-        return bool(a.body.get("current")) if isinstance(a.body, dict) else False
+        return self._session.is_current(name, token)
 
     # ---------------------------------------------------------------- registers
 
@@ -374,11 +250,11 @@ class Client:
         return Register(self, key)
 
     def _register_get(self, key: str) -> Tuple[int, Optional[bytes]]:
-        a = self._plain("GET", "/api/v1/registers/" + urllib.parse.quote(key, safe="/"))
+        a = self._session.read("GET", "/api/v1/registers/" + urllib.parse.quote(key, safe="/"))
         if a.status == 404 and a.error_code() in (None, "NOT_FOUND"):
             return 0, None
         if not a.ok:
-            self._raise(a)
+            self._session.raise_for(a)
         b = a.body if isinstance(a.body, dict) else {}
         version = int(b.get("version") or 0)
         raw = b.get("value")
@@ -400,16 +276,16 @@ class Client:
         if fence is not None:
             body["fenceName"] = fence.name
             body["fenceToken"] = fence.fencing_token
-        a = self._numbered("/api/v1/registers/set", body)
+        a = self._session.write("/api/v1/registers/set", body)
         if not a.ok:
-            self._raise(a)
+            self._session.raise_for(a)
         return int(a.body.get("version")) if isinstance(a.body, dict) else 0
 
     @property
     def keys(self) -> Keys:
         """The keys (:class:`~holdfast.keys.Keys`): get, put, delete, add, list, scan, watch,
         commit a transaction, and group membership; writes go through this session."""
-        return Keys(self)
+        return Keys(self._session)
 
     # ---------------------------------------------------------------- watches and elections
 
@@ -420,145 +296,17 @@ class Client:
         (``keys="services/web/"``; ``registerDeleted`` too): a :class:`~holdfast.watch.Watch`
         that yields the complete state first (``state``), then every change in the cluster's
         order, until closed. See :mod:`holdfast.watch` for what it guarantees."""
-        self._check_open()
-        kind, name = target_query(lock, prefix, register, keys)
-        return Watch(self, kind, name)
+        return self._session.watch(lock, prefix=prefix, register=register, keys=keys)
 
     def await_free(self, name: str, timeout: float) -> bool:
         """Waits until nobody holds lock ``name`` (True), or ``timeout`` seconds pass (False),
         through a watch. No grant: the lock may be taken again at once."""
-        self._check_open()
-        return await_free(self, name, timeout)
+        self._session.check_open()
+        return await_free(self._session, name, timeout)
 
     def election(self, name: str) -> Election:
         """The leader election of ``name`` (its lock and its register): campaign, leader."""
-        return Election(self, name)
-
-    # ---------------------------------------------------------------- requests
-
-    def _numbered(self, path: str, body: Dict[str, Any], *, deadline: Optional[float] = None,
-                  http_timeout: Optional[float] = None, background: bool = False) -> Answer:
-        """Sends a numbered request until its final answer. If none comes in time, the request is
-        re-sent in the background (same number) until answered, and Unavailable is raised."""
-        self._check_open()
-        n = self._ledger.begin()
-        stamped = self._ledger.stamp(n, body)
-        if deadline is None:
-            deadline = time.monotonic() + 3 * self.request_timeout
-        try:
-            a = self._transport.call("POST", path, stamped,
-                                     http_timeout=http_timeout or self.request_timeout,
-                                     deadline=deadline,
-                                     stop=self._stopped if background else self._closing)
-        except Unavailable:
-            self._resend_later(n, path, stamped)
-            raise
-        self._ledger.finish(n)
-        if a.status == 410:
-            self._raise(a)
-        return a
-
-    def _plain(self, method: str, path: str) -> Answer:
-        """An unnumbered request at the leader (reads), retried until about 3x the request timeout."""
-        self._check_open()
-        return self._transport.call(method, path, None, http_timeout=self.request_timeout,
-                                    deadline=time.monotonic() + 3 * self.request_timeout,
-                                    stop=self._closing)
-
-    def _raise(self, a: Answer) -> None:
-        err = error_for(a.status, a.body, a.member)
-        if isinstance(err, SessionExpired):
-            self._expire("sessionExpired")
-        raise err
-
-    def _resend_later(self, n: int, path: str, stamped: Dict[str, Any],
-                      on_answer: Optional[Callable[[Answer], None]] = None) -> None:
-        """Keeps sending a request whose answer was lost until answered (or the session ends),
-        so that its number stops being outstanding."""
-
-        def run() -> None:
-            while not self._stopped.is_set():
-                try:
-                    a = self._transport.call("POST", path, stamped,
-                                             http_timeout=self.request_timeout,
-                                             deadline=time.monotonic() + 30.0, stop=self._stopped)
-                except HoldfastError:
-                    continue
-                self._ledger.finish(n)
-                if on_answer is not None:
-                    try:
-                        on_answer(a)
-                    except Exception:
-                        log.exception("holdfast: resolving request %d failed", n)
-                return
-
-        threading.Thread(target=run, name="holdfast-resend-%d" % n, daemon=True).start()
-
-    def _withdraw_later(self, n: int, name: str) -> None:
-        """An acquire without an answer: cancel its wait in the background, keep its number
-        outstanding until the cancel is answered, and release a grant the cancel reports."""
-        m = self._ledger.begin()
-        cancel = self._ledger.stamp(m, {"session": self.session_id, "name": name,
-                                        "waitRequestId": n})
-
-        def settled(a: Answer) -> None:
-            self._ledger.finish(n)
-            b = a.body if isinstance(a.body, dict) else {}
-            if a.ok and not b.get("cancelled") and b.get("token") is not None:
-                try:
-                    self._numbered("/api/v1/release",
-                                   {"session": self.session_id, "name": name,
-                                    "token": int(b["token"])}, background=True)
-                except HoldfastError:
-                    pass
-
-        self._resend_later(m, "/api/v1/cancel", cancel, settled)
-
-    # ---------------------------------------------------------------- losses
-
-    def _on_events(self, r: PollResult, sent_at: float) -> None:
-        for name, token, reason in r.lost:
-            with self._lock:
-                lease = self._leases.pop((name, token), None)
-                if lease is None:
-                    self._early_losses[(name, token)] = reason
-                    while len(self._early_losses) > 1024:
-                        self._early_losses.pop(next(iter(self._early_losses)))
-            if lease is not None:
-                lease._mark_lost(reason)
-        if r.expired:
-            self._expire("sessionExpired")
-            return
-        if r.closed and not self._closing.is_set():
-            self._expire("sessionExpired")
-            return
-        if r.gap and r.holds is not None:
-            with self._lock:
-                held = list(self._leases.values())
-            for lease in lost_in_gap(r.holds, held):
-                # A grant made after the state was taken is not listed either: ask the leader
-                # (linearizable) before declaring it lost.
-                if not self._still_current(lease):
-                    self._lose(lease, "unknown")
-
-    def _still_current(self, lease: Lease) -> bool:
-        try:
-            return self.is_current(lease.name, lease.fencing_token)
-        except HoldfastError:
-            return False
-
-    def _expire(self, reason: str) -> None:
-        """The session is gone: every lease is lost, background loops stop, later calls raise."""
-        with self._lock:
-            if self._expired or self._closed:
-                return
-            self._expired = True
-            leases = list(self._leases.values())
-            self._leases.clear()
-        self._stopped.set()
-        log.warning("holdfast: session %s expired", self.session_id)
-        for lease in leases:
-            lease._mark_lost(reason)
+        return Election(self, self._session, name)
 
     # ---------------------------------------------------------------- close
 
@@ -566,30 +314,4 @@ class Client:
         """Stops the background threads, closes the session (its grants are released) and marks
         the leases released (no loss callbacks). Idempotent; never raises for an unreachable
         cluster (the session then expires after its TTL)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            was_expired = self._expired
-            leases = list(self._leases.values())
-            self._leases.clear()
-        self._closing.set()
-        self._stopped.set()
-        self._transport.abort_all()
-        if not was_expired:
-            n = self._ledger.begin()
-            body = self._ledger.stamp(n, {})
-            try:
-                a = self._transport.call(
-                    "DELETE", "/api/v1/sessions/" + urllib.parse.quote(self.session_id, safe=""),
-                    body, http_timeout=self.request_timeout,
-                    deadline=time.monotonic() + 2 * self.request_timeout)
-                if not a.ok and a.status not in (404, 410):
-                    log.warning("holdfast: closing session %s: %s", self.session_id,
-                                error_for(a.status, a.body, a.member))
-            except HoldfastError as e:
-                log.warning("holdfast: closing session %s: %s", self.session_id, e)
-        for lease in leases:
-            lease._mark_released()
-        self._transport.abort_all()
-        self._dispatcher.stop(1.0)
+        self._session.close()

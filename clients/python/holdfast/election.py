@@ -26,6 +26,7 @@ from .errors import HoldfastError, Unavailable
 from .lease import Lease
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._session import Session
     from .client import Client
 
 log = logging.getLogger("holdfast")
@@ -209,11 +210,14 @@ class Observation:
 
 
 class Election:
-    """The election of one name (:meth:`Client.election`); nothing is sent until used."""
+    """The election of one name (:meth:`Client.election`); nothing is sent until used. Built on
+    the client's public calls, and on its :class:`~holdfast._session.Session` (the internal
+    interface) for the one read of who leads."""
 
-    def __init__(self, client: "Client", name: str) -> None:
+    def __init__(self, client: "Client", session: "Session", name: str) -> None:
         v.check_name(name, "election name")
         self._client = client
+        self._session = session
         self.name = name
 
     def campaign(self, value: str, *, wait: float = 0.0,
@@ -241,12 +245,12 @@ class Election:
     def leader(self) -> Optional[Leader]:
         """Who leads now, or None. Read at the leader in one request, ``GET
         /api/v1/elections/{name}``, whose value is None while the leader has not proclaimed it."""
-        c = self._client
-        a = c._plain("GET", "/api/v1/elections/" + urllib.parse.quote(self.name, safe="/"))
+        s = self._session
+        a = s.read("GET", "/api/v1/elections/" + urllib.parse.quote(self.name, safe="/"))
         if a.status == 404:
             return None
         if not a.ok:
-            c._raise(a)
+            s.raise_for(a)
         e = a.body.get("election") if isinstance(a.body, dict) else None
         if not isinstance(e, dict):
             raise Unavailable("the answer of GET /api/v1/elections/%s names no election"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optiona
 from . import _validate as v
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
+    from ._session import Session
     from .lease import Lease
     from .watch import Watch
 
@@ -253,19 +253,22 @@ def _op_result(raw: Any) -> OpResult:
 
 
 class Keys:
-    """The keys of the cluster, through this client's session (``client.keys``)."""
+    """The keys of the cluster, through this client's session (``client.keys``).
 
-    def __init__(self, client: "Client") -> None:
-        self._client = client
+    Made by the client with its :class:`~holdfast._session.Session` (the internal interface:
+    reads, numbered writes, the typed errors of refusals, watches), not with the client."""
+
+    def __init__(self, session: "Session") -> None:
+        self._session = session
 
     def get(self, key: str) -> Optional[KeyEntry]:
         """The key (linearizable, at the leader); None when it is absent."""
         v.check_name(key, "key")
-        a = self._client._plain("GET", "/api/v1/keys/" + urllib.parse.quote(key, safe="/"))
+        a = self._session.read("GET", "/api/v1/keys/" + urllib.parse.quote(key, safe="/"))
         if a.status == 404 and a.error_code() in (None, "NOT_FOUND"):
             return None
         if not a.ok:
-            self._client._raise(a)
+            self._session.raise_for(a)
         return entry(a.body if isinstance(a.body, dict) else {})
 
     def put(self, key: str, value: Any, *, expected_version: int = ANY_VERSION,
@@ -303,9 +306,9 @@ class Keys:
                 "limit is 1 to %d, not %r" % (MAX_PAGE, limit))
         q = urllib.parse.urlencode({"prefix": prefix, "after": after, "limit": str(limit)},
                                    quote_via=urllib.parse.quote)
-        a = self._client._plain("GET", "/api/v1/keys?" + q)
+        a = self._session.read("GET", "/api/v1/keys?" + q)
         if not a.ok:
-            self._client._raise(a)
+            self._session.raise_for(a)
         b = a.body if isinstance(a.body, dict) else {}
         return KeyListing([entry(k) for k in b.get("keys") or [] if isinstance(k, dict)],
                           bool(b.get("more")), str(b.get("position") or ""))
@@ -323,7 +326,7 @@ class Keys:
     def watch(self, prefix: str) -> "Watch":
         """Follows every key under ``prefix``: a ``state`` first (``event.keys``), then
         ``registerSet`` and ``registerDeleted`` (with ``cause``) in the cluster's order."""
-        return self._client.watch(keys=prefix)
+        return self._session.watch(keys=prefix)
 
     def commit(self, txn: Txn) -> TxnResult:
         """Runs the transaction in one step. Raises Conflict when an op of the branch that ran was
@@ -338,10 +341,10 @@ class Keys:
         return Group(self, name)
 
     def _write(self, path: str, fields: Dict[str, Any]) -> Dict[str, Any]:
-        body = dict(fields, session=self._client.session_id)
-        a = self._client._numbered(path, body)
+        body = dict(fields, session=self._session.id)
+        a = self._session.write(path, body)
         if not a.ok:
-            self._client._raise(a)
+            self._session.raise_for(a)
         return a.body if isinstance(a.body, dict) else {}
 
     def _version(self, path: str, fields: Dict[str, Any]) -> int:

@@ -10,11 +10,12 @@ to protect the resource itself.
 """
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
+from ._clock import SYSTEM
+
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
+    from ._session import Session
 
 LossCallback = Callable[["Lease", str], Any]
 
@@ -27,19 +28,23 @@ REASONS = ("revoked", "leaseTimeout", "sessionExpired", "unknown")
 
 
 class Lease:
-    """One grant: ``name``, ``fencing_token`` (an int, always increasing per lock), ``valid``."""
+    """One grant: ``name``, ``fencing_token`` (an int, always increasing per lock), ``valid``.
 
-    def __init__(self, client: "Optional[Client]", name: str, token: int, mode: str = "exclusive",
+    Made by the client with its :class:`~holdfast._session.Session` (the internal interface it
+    releases through and runs loss callbacks on), or with None: a lease of no session."""
+
+    def __init__(self, session: "Optional[Session]", name: str, token: int, mode: str = "exclusive",
                  permits: int = 1, lease_timeout: Optional[float] = None,
                  acquired_at: Optional[float] = None) -> None:
-        self._client = client
+        self._session = session
         self.name = name
         self.fencing_token = int(token)
         self.mode = mode
         self.permits = permits
         self.lease_timeout = lease_timeout
-        self._acquired_at = time.monotonic() if acquired_at is None else acquired_at
-        self._registered_at = time.monotonic()
+        clock = session.clock if session is not None else SYSTEM
+        #: when the lease timeout started, on the session's clock
+        self._acquired_at = clock.now() if acquired_at is None else acquired_at
         self._lock = threading.Lock()
         self._state = HELD
         self._reason: Optional[str] = None
@@ -85,10 +90,10 @@ class Lease:
         hold it and no loss was reported; :class:`~holdfast.errors.Unavailable` when no member
         confirmed the release in time (the library keeps sending it in the background).
         """
-        if self._client is None:
+        if self._session is None:
             self._mark_released()
             return
-        self._client._release(self)
+        self._session.release(self)
 
     def wait_lost(self, timeout: Optional[float] = None) -> bool:
         """Blocks until the lease is lost or released; True if it is no longer held."""
@@ -131,8 +136,8 @@ class Lease:
         return True
 
     def _dispatch(self, callback: LossCallback, reason: str) -> None:
-        if self._client is not None:
-            self._client._dispatcher.submit(callback, self, reason)
+        if self._session is not None:
+            self._session.dispatch(callback, self, reason)
         else:
             callback(self, reason)
 

@@ -20,7 +20,6 @@ import base64
 import logging
 import queue
 import threading
-import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional
 
@@ -32,7 +31,7 @@ from .errors import HoldfastError, SessionExpired, Unavailable, error_for
 from .keys import KeyEntry, entry
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
+    from ._session import Session
 
 log = logging.getLogger("holdfast")
 
@@ -220,15 +219,17 @@ class Watch:
     raises the error that ended the watch otherwise (``PermissionDenied`` for a name the caller
     may not read, ``InvalidArgument``, ``Closed``/``SessionExpired`` when the client ended).
     :meth:`next_event` waits at most a timeout. A context manager: ``with client.watch(...) as w``.
-    The watch reads ahead of its reader up to 10,000 events, then waits for it.
+    The watch reads ahead of its reader up to 10,000 events, then waits for it. Made with the
+    client's :class:`~holdfast._session.Session` (the internal interface: its transport, and
+    whether it is closed or expired), not with the client.
     """
 
-    def __init__(self, client: "Client", kind: str, name: str,
+    def __init__(self, session: "Session", kind: str, name: str,
                  wait_millis: int = WATCH_WAIT_MILLIS) -> None:
         self.kind = kind
         self.name = name
-        self._client = client
-        self._transport = client._transport
+        self._session = session
+        self._transport = session.transport
         self._wait_millis = wait_millis
         self._stop = threading.Event()
         self._queue: "queue.Queue[Any]" = queue.Queue()
@@ -308,16 +309,16 @@ class Watch:
             self._conn = conn
         if self._stop.is_set():
             raise ConnectionAbortedError("the watch is closed")
-        if self._client.closed:
+        if self._session.closed:
             # close() marks the client closed before it breaks the exchanges under way
             raise ConnectionAbortedError("the watch's client is closed")
 
     def _ended_by_client(self) -> Optional[HoldfastError]:
-        if self._client.closed:
+        if self._session.closed:
             return Closed("holdfast: the watch of %s ended: its client was closed" % self.name)
-        if self._client.expired:
+        if self._session.expired:
             return SessionExpired("holdfast: the watch of %s ended: session %s expired"
-                                  % (self.name, self._client.session_id))
+                                  % (self.name, self._session.id))
         return None
 
     def _run(self) -> None:
@@ -358,20 +359,21 @@ class Watch:
         return True
 
 
-def await_free(client: "Client", name: str, timeout: float) -> bool:
-    """Waits until nobody holds lock ``name``, at most ``timeout`` seconds; see
-    :meth:`Client.await_free`."""
+def await_free(session: "Session", name: str, timeout: float) -> bool:
+    """Waits until nobody holds lock ``name``, at most ``timeout`` seconds of the session's
+    clock; see :meth:`Client.await_free`."""
     v.check_name(name)
     v.check(isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout >= 0,
             "timeout is a non-negative number of seconds, not %r" % (timeout,))
-    deadline = time.monotonic() + timeout
-    grace = 3 * client.request_timeout  # the state is needed once, even for a timeout of 0
+    clock = session.clock
+    deadline = clock.now() + timeout
+    grace = 3 * session.request_timeout  # the state is needed once, even for a timeout of 0
     holders = set()
     stated = False
-    with Watch(client, "lock", name) as watch:
+    with Watch(session, "lock", name) as watch:
         while True:
             limit = deadline if stated else deadline + grace
-            event = watch.next_event(max(0.0, limit - time.monotonic()))
+            event = watch.next_event(max(0.0, limit - clock.now()))
             if event is None:
                 if not stated:
                     raise Unavailable("holdfast: could not read the state of %s within %.0f s"

@@ -1,5 +1,6 @@
-"""The transport's abort_all, which close() uses to stop the waits and the long polls, and its
-leader search while the members answer NOT_LEADER (an election)."""
+"""The transport's abort_all, which close() uses to stop the waits and the long polls, its
+leader search while the members answer NOT_LEADER (an election), and its deadline on the
+client's clock."""
 
 import http.client
 import socket
@@ -137,6 +138,49 @@ class LeaderSearchTest(unittest.TestCase):
         self.assertLess(max(during), 0.4, "pauses while the search lasts: %s" % during)
         # the ordinary backoff starts again from 50 ms: its fifth pause, 400 to 800 ms, ends by 4.7 s
         self.assertGreater(max(after), 0.35, "pauses once the search is over: %s" % after)
+
+
+class FakeClock:
+    """A clock that only moves when the code waits on it: each wait or sleep moves it by the whole
+    timeout at once (the event is never set meanwhile in these tests)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.t = start
+        self.waits = []
+
+    def now(self) -> float:
+        return self.t
+
+    def wait(self, event, timeout):
+        if event.is_set():
+            return True
+        self.waits.append(timeout)
+        self.t += max(0.0, timeout)
+        return event.is_set()
+
+    def sleep(self, seconds):
+        self.waits.append(seconds)
+        self.t += max(0.0, seconds)
+
+
+class ClockTest(unittest.TestCase):
+    def test_a_call_gives_up_when_its_deadline_passes_on_the_clients_clock(self):
+        # A member that refuses connections: every round fails at once, then a pause.
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        clock = FakeClock()
+        transport = Transport(["http://127.0.0.1:%d" % port], 1.0, clock=clock)
+        started = time.monotonic()
+        with self.assertRaises(errors.Unavailable) as raised:
+            transport.call("POST", "/api/v1/sessions", {}, http_timeout=1.0,
+                           deadline=clock.now() + 600.0, stop=threading.Event())
+        self.assertIn("connection refused", str(raised.exception))
+        self.assertGreaterEqual(clock.now(), 1600.0, "gave up before its deadline on the clock")
+        self.assertLess(time.monotonic() - started, 20.0, "ten minutes of the clock took real minutes")
+        self.assertTrue(clock.waits and all(0 < w <= 1.0 for w in clock.waits),
+                        "the pauses (50 ms doubling to 1 s) were waited on the clock: %s" % clock.waits[:5])
 
 
 if __name__ == "__main__":

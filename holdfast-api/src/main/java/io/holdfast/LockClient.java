@@ -27,10 +27,12 @@ import java.util.Set;
  * TTL ({@link ClientOptions#sessionTtl()}), then grants the locks to the next waiters with higher
  * fencing tokens.
  *
- * <p><b>For implementers.</b> {@link #election}, {@link #latch}, {@link #barrier} and {@link
- * #awaitFree} are recipes over the other methods: answer them from one {@link
- * io.holdfast.recipes.Recipes} made with the client's own ticker and scheduler, so that their
- * timeouts run on the client's clock; {@link io.holdfast.spi.AbstractLockClient} does it.
+ * <p><b>For implementers.</b> {@link #election}, {@link #latch}, {@link #barrier}, {@link
+ * #awaitFree}, {@link #group}, {@link #doubleBarrier} and a polling {@link #watch(WatchTarget,
+ * WatchListener)} are recipes over the other methods: answer them from one {@link
+ * io.holdfast.recipes.Recipes} made with the client's own ticker, scheduler and executor, so that
+ * their timeouts run on the client's clock and their work on its threads; {@link
+ * io.holdfast.spi.AbstractLockClient} does it.
  */
 public interface LockClient extends AutoCloseable {
 
@@ -137,6 +139,27 @@ public interface LockClient extends AutoCloseable {
     DistributedBarrier barrier(String name, int parties);
 
     /**
+     * The group membership of this name ({@link GroupMembership}): members join as keys attached
+     * to their sessions, anyone lists or watches the live ones. Creating it does not touch the
+     * service; it needs {@link Capability#KEYS} and, to join, {@link Capability#SESSION_KEYS}.
+     *
+     * @throws InvalidArgumentException for a bad name
+     * @throws UnsupportedFeatureException without {@link Capability#KEYS}
+     */
+    GroupMembership group(String group);
+
+    /**
+     * The double barrier of this name for {@code parties} sessions ({@link DoubleBarrier}): they
+     * enter together and leave together. Creating it does not touch the service; it needs {@link
+     * Capability#KEYS}, {@link Capability#SESSION_KEYS} and {@link Capability#TRANSACTIONS}.
+     *
+     * @throws InvalidArgumentException for a bad name, or parties outside 1..{@value
+     *     DistributedBarrier#MAX_PARTIES}
+     * @throws UnsupportedFeatureException without {@link Capability#KEYS}
+     */
+    DoubleBarrier doubleBarrier(String name, int parties);
+
+    /**
      * Watches locks or a register ({@link WatchTarget}): the listener is given their complete state
      * ({@link WatchEvent.Type#STATE}), then every change (acquired, released and why, queued, wait
      * ended, register written), in order, on a thread of the watch's own, until the watch or this
@@ -148,16 +171,13 @@ public interface LockClient extends AutoCloseable {
      * it says so with a fresh {@code STATE}. Elsewhere the watch polls the state ({@link
      * Capability#INSPECT}; {@link Capability#REGISTERS} for a register) every 100 ms and reports the
      * differences: a lock taken and given back between two reads is not seen, and why a holder left
-     * is {@link WatchEvent.Cause#UNKNOWN}. This default polls on {@link Ticker#system()}; a client
-     * with an injected ticker overrides it to poll on that.
+     * is {@link WatchEvent.Cause#UNKNOWN}. Polling runs on the client's clock and threads ({@link
+     * io.holdfast.recipes.Recipes#watch}).
      *
      * @throws UnsupportedFeatureException if the provider can neither record nor inspect its state
      * @throws InvalidArgumentException if the target or the listener is null
      */
-    default Watch watch(WatchTarget target, WatchListener listener) {
-        return io.holdfast.internal.PollingFeed.watch(
-                this, target, listener, io.holdfast.internal.PollingFeed.Wakeup.SLEEP, Ticker.system());
-    }
+    Watch watch(WatchTarget target, WatchListener listener);
 
     /** {@link #watch(WatchTarget, WatchListener)} of one lock. */
     default Watch watch(String name, WatchListener listener) {

@@ -1,5 +1,6 @@
 package io.holdfast.internal;
 
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -35,6 +36,15 @@ public final class DaemonThreads {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /**
+     * An executor that runs each task on a new daemon thread named {@code name}: for a loop that
+     * holds its thread for its whole life, such as a watch's ({@link WatchRunner}), so that a
+     * thread dump names what the thread follows.
+     */
+    public static Executor threadPerTask(String name) {
+        return task -> thread(task, name).start();
     }
 
     /** A daemon thread named {@code name} that runs {@code task}, not yet started. */

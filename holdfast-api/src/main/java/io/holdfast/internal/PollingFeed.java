@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * A {@link ChangeFeed} for providers without a record of their changes: it reads the watched state
@@ -67,15 +69,22 @@ public final class PollingFeed implements ChangeFeed {
     private String last;
 
     /**
-     * Starts a polling watch through {@code client} ({@link LockClient#watch(WatchTarget,
-     * io.holdfast.WatchListener)}'s default), woken by {@code wakeup}, that measures its waits with
-     * {@code ticker} (the client's {@link io.holdfast.ClientOptions#ticker()}).
+     * Starts a polling watch through {@code client} ({@link io.holdfast.recipes.Recipes#watch}, or
+     * a provider's own), woken by {@code wakeup}, that measures its waits with {@code ticker} (the
+     * client's {@link io.holdfast.ClientOptions#ticker()}) and runs on {@code executor} and {@code
+     * timers} ({@link WatchRunner#start}).
      *
      * @throws io.holdfast.UnsupportedFeatureException without {@link Capability#INSPECT} ({@link
      *     Capability#REGISTERS} for a register, {@link Capability#KEYS} for keys)
      */
     public static io.holdfast.Watch watch(
-            LockClient client, WatchTarget target, io.holdfast.WatchListener listener, Wakeup wakeup, Ticker ticker) {
+            LockClient client,
+            WatchTarget target,
+            io.holdfast.WatchListener listener,
+            Wakeup wakeup,
+            Ticker ticker,
+            Executor executor,
+            ScheduledExecutorService timers) {
         if (target == null) {
             throw new InvalidArgumentException("the watch target must not be null");
         }
@@ -88,7 +97,8 @@ public final class PollingFeed implements ChangeFeed {
             throw new UnsupportedFeatureException(
                     "watching " + target + " needs " + needed + ", which this provider does not offer");
         }
-        return WatchRunner.start(new PollingFeed(client, wakeup, ticker), target, listener, client::isOpen);
+        return WatchRunner.start(
+                new PollingFeed(client, wakeup, ticker), target, listener, client::isOpen, executor, timers);
     }
 
     /**

@@ -8,100 +8,199 @@ import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
 /**
- * Runs one watch: reads its {@link ChangeFeed} on a thread of its own and hands each event to the
- * listener, in order. The one engine behind every provider's watches, so that retries, endings
- * and the listener's thread behave the same everywhere.
+ * Runs one watch: reads its {@link ChangeFeed} in a loop on the executor it is given and hands each
+ * event to the listener, in order. The one engine behind every provider's watches, so that retries,
+ * endings and the listener's thread behave the same everywhere.
  *
  * <p>An {@link UnavailableException} from the feed is retried from the same position, after a
- * pause of {@link Backoffs#watchReconnect()}: a leader change or a broken connection delays events,
- * never loses them (the feed says {@code STATE} when it cannot fill the gap). Any other failure
- * ends the watch and is given to {@link WatchListener#onEnd}. A listener that throws is reported to the watch
- * thread's uncaught-exception handler; the watch goes on.
+ * pause of {@link Backoffs#watchReconnect()} timed on the scheduler it is given: a leader change or
+ * a broken connection delays events, never loses them (the feed says {@code STATE} when it cannot
+ * fill the gap). Any other failure ends the watch and is given to {@link WatchListener#onEnd}. A
+ * listener that throws is reported to the watch thread's uncaught-exception handler; the watch goes
+ * on.
+ *
+ * <p><b>Threads and time.</b> It starts no thread, reads no clock and never sleeps: its loop is one
+ * task of the executor, which holds that task's thread for the watch's life (the feed's reads block),
+ * and each pause is a timer of the scheduler that the loop waits for. So a test with a manual
+ * scheduler moves a watch's reconnections by moving time. {@link #close} interrupts the loop's
+ * thread only while the loop runs on it, never a pool thread that has moved on.
  */
 public final class WatchRunner implements Watch {
     private static final Duration READ_WAIT = Duration.ofSeconds(5);
     private static final RetryPolicy PAUSES = Backoffs.watchReconnect();
+    /** How often a pause looks whether the watch or its client was closed meanwhile. */
+    private static final Duration CHECK = Duration.ofSeconds(1);
 
     private final ChangeFeed feed;
     private final WatchTarget target;
     private final WatchListener listener;
     private final BooleanSupplier clientOpen;
-    private final Thread thread;
+    private final ScheduledExecutorService timers;
     private volatile boolean open = true;
     private volatile String position = "";
+    /** The thread the loop runs on, while it runs; guarded by {@code this}. */
+    private Thread loop;
+    /** The pause the loop waits for, if it waits; guarded by {@code this}. */
+    private ScheduledFuture<?> pause;
 
-    private WatchRunner(ChangeFeed feed, WatchTarget target, WatchListener listener, BooleanSupplier clientOpen) {
+    private WatchRunner(
+            ChangeFeed feed,
+            WatchTarget target,
+            WatchListener listener,
+            BooleanSupplier clientOpen,
+            ScheduledExecutorService timers) {
         this.feed = feed;
         this.target = target;
         this.listener = listener;
         this.clientOpen = clientOpen;
-        this.thread = DaemonThreads.thread(this::run, "holdfast-watch " + target);
+        this.timers = timers;
     }
 
     /**
      * Starts a watch.
      *
      * @param clientOpen false once the client is closed: the watch then ends
-     * @throws io.holdfast.InvalidArgumentException if the listener is null
+     * @param executor where the watch's loop runs: one task for the watch's life, on a thread it
+     *     holds meanwhile (a thread per task, or a pool that grows); one that refuses it (its client
+     *     is closed) ends the watch at once, as a closed client does
+     * @param timers where the pauses between failed reads are timed: the client's scheduler
+     * @throws io.holdfast.InvalidArgumentException if the target or the listener is null
      */
-    public static Watch start(ChangeFeed feed, WatchTarget target, WatchListener listener, BooleanSupplier clientOpen) {
+    public static Watch start(
+            ChangeFeed feed,
+            WatchTarget target,
+            WatchListener listener,
+            BooleanSupplier clientOpen,
+            Executor executor,
+            ScheduledExecutorService timers) {
         if (target == null) {
             throw new io.holdfast.InvalidArgumentException("the watch target must not be null");
         }
         if (listener == null) {
             throw new io.holdfast.InvalidArgumentException("the watch listener must not be null");
         }
-        WatchRunner runner = new WatchRunner(feed, target, listener, clientOpen);
-        runner.thread.start();
+        WatchRunner runner = new WatchRunner(feed, target, listener, clientOpen, timers);
+        try {
+            executor.execute(runner::run);
+        } catch (RejectedExecutionException closed) {
+            runner.open = false;
+            runner.end(runner.clientClosed());
+        }
         return runner;
     }
 
     private void run() {
+        synchronized (this) {
+            loop = Thread.currentThread();
+        }
         HoldfastException cause = null;
-        String after = null;
-        int failures = 0;
         try {
-            while (open) {
-                if (!clientOpen.getAsBoolean()) {
-                    cause = new UnavailableException("the watch of " + target + " ended: its client was closed");
-                    break;
-                }
-                ChangeFeed.Page page;
-                try {
-                    page = feed.read(target, after, READ_WAIT);
-                    failures = 0;
-                } catch (UnavailableException e) {
-                    failures = Math.min(failures + 1, 64);
-                    Thread.sleep(PAUSES.delayBefore(failures, () -> 0.0).toMillis());
-                    continue;
-                }
-                for (WatchEvent event : page.events()) {
-                    if (!open) {
-                        break;
-                    }
-                    position = event.position();
-                    deliver(event);
-                }
-                after = page.next();
-            }
+            cause = readUntilEnd();
         } catch (InterruptedException e) {
             // closed
         } catch (HoldfastException e) {
-            cause = clientOpen.getAsBoolean()
-                    ? e
-                    : new UnavailableException("the watch of " + target + " ended: its client was closed");
+            cause = clientOpen.getAsBoolean() ? e : clientClosed();
         } catch (RuntimeException e) {
             cause = new UnavailableException(Causes.withCause("the watch of " + target + " failed", e), e);
         } finally {
             open = false;
-            try {
-                listener.onEnd(cause);
-            } catch (RuntimeException e) {
-                listenerFailed(e);
+            end(cause);
+            synchronized (this) {
+                loop = null;
+                Thread.interrupted(); // a close() that came late must not reach the executor's next task
             }
+        }
+    }
+
+    /** Reads and delivers until closed; the cause of an end that was not a close. */
+    private HoldfastException readUntilEnd() throws InterruptedException {
+        String after = null;
+        int failures = 0;
+        while (open) {
+            if (!clientOpen.getAsBoolean()) {
+                return clientClosed();
+            }
+            ChangeFeed.Page page;
+            try {
+                page = feed.read(target, after, READ_WAIT);
+                failures = 0;
+            } catch (UnavailableException e) {
+                failures = Math.min(failures + 1, 64);
+                if (!pause(PAUSES.delayBefore(failures, () -> 0.0))) {
+                    return open ? clientClosed() : null;
+                }
+                continue;
+            }
+            for (WatchEvent event : page.events()) {
+                if (!open) {
+                    break;
+                }
+                position = event.position();
+                deliver(event);
+            }
+            after = page.next();
+        }
+        return null;
+    }
+
+    /**
+     * Waits {@code delay} on the scheduler's time. It looks every {@link #CHECK} whether the watch
+     * or its client was closed meanwhile, since a scheduler shut down with its client drops its
+     * timers without cancelling them.
+     *
+     * @return false if the watch or its client was closed first, or the scheduler refused the timer
+     */
+    private boolean pause(Duration delay) throws InterruptedException {
+        ScheduledFuture<?> timer;
+        try {
+            timer = timers.schedule(() -> {}, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closed) {
+            return false;
+        }
+        synchronized (this) {
+            pause = timer;
+        }
+        try {
+            while (true) {
+                try {
+                    timer.get(CHECK.toNanos(), TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (TimeoutException stillWaiting) {
+                    if (!open || !clientOpen.getAsBoolean()) {
+                        return false;
+                    }
+                }
+            }
+        } catch (CancellationException | ExecutionException e) {
+            return false; // cancelled by close()
+        } finally {
+            timer.cancel(false);
+            synchronized (this) {
+                pause = null;
+            }
+        }
+    }
+
+    private UnavailableException clientClosed() {
+        return new UnavailableException("the watch of " + target + " ended: its client was closed");
+    }
+
+    private void end(HoldfastException cause) {
+        try {
+            listener.onEnd(cause);
+        } catch (RuntimeException e) {
+            listenerFailed(e);
         }
     }
 
@@ -141,8 +240,13 @@ public final class WatchRunner implements Watch {
     @Override
     public void close() {
         open = false;
-        if (Thread.currentThread() != thread) {
-            thread.interrupt();
+        synchronized (this) {
+            if (pause != null) {
+                pause.cancel(false);
+            }
+            if (loop != null && loop != Thread.currentThread()) {
+                loop.interrupt();
+            }
         }
     }
 

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,9 +26,12 @@ import java.util.function.Predicate;
  * <p>What it holds is what the service told, in its order: never a key the service had already
  * deleted when the view was last told, though it may lag the service by the watch's delay. Keys
  * are held by their name after the prefix. The owner of a key told by a write is the writing
- * session: the recipes' keys are attached by the session that writes them.
+ * session: the recipes' keys are attached by the session that writes them. A wait is measured on
+ * the client's clock ({@link Recipes}' ticker), and a timer on its scheduler wakes it at the
+ * timeout.
  */
 final class KeyView implements WatchListener, AutoCloseable {
+    private final Recipes recipes;
     private final String prefix;
     private final Consumer<SortedMap<String, KeyEntry>> onChange;
     private final ReentrantLock lock = new ReentrantLock();
@@ -37,8 +41,12 @@ final class KeyView implements WatchListener, AutoCloseable {
     private boolean started;
     private HoldfastException ended;
 
-    /** Starts watching {@code prefix} through {@code keys}; {@code onChange} is told every change. */
-    KeyView(Keys keys, String prefix, Consumer<SortedMap<String, KeyEntry>> onChange) {
+    /**
+     * Starts watching {@code prefix} through {@code keys} (the keys of {@code recipes}' client);
+     * {@code onChange} is told every change.
+     */
+    KeyView(Recipes recipes, Keys keys, String prefix, Consumer<SortedMap<String, KeyEntry>> onChange) {
+        this.recipes = recipes;
         this.prefix = prefix;
         this.onChange = onChange;
         this.watch = keys.watch(prefix, this);
@@ -99,21 +107,34 @@ final class KeyView implements WatchListener, AutoCloseable {
      * @throws HoldfastException when the watch ended (the client closed, its session gone)
      */
     boolean await(Predicate<SortedMap<String, KeyEntry>> done, Duration timeout) throws InterruptedException {
-        long left = timeout.toNanos();
-        long deadline = System.nanoTime() + left;
+        long deadline = recipes.nanos() + timeout.toNanos();
+        ScheduledFuture<?> timer = recipes.schedule(this::wake, timeout);
         lock.lock();
         try {
             while (!started || !done.test(keys)) {
                 if (ended != null) {
                     throw ended;
                 }
+                long left = deadline - recipes.nanos();
                 if (left <= 0) {
                     return false;
                 }
                 changed.awaitNanos(Math.min(left, TimeUnit.SECONDS.toNanos(1)));
-                left = deadline - System.nanoTime();
             }
             return true;
+        } finally {
+            lock.unlock();
+            if (timer != null) {
+                timer.cancel(false);
+            }
+        }
+    }
+
+    /** The timeout's timer: the waiter reads the clock again. */
+    private void wake() {
+        lock.lock();
+        try {
+            changed.signalAll();
         } finally {
             lock.unlock();
         }

@@ -65,9 +65,9 @@ final class RegisterWait {
                 }
             }
         });
-        // The timer, on the client's scheduler, only starts the final read, off the timer's thread.
+        // The timer, on the client's scheduler, only starts the final read, on the client's executor.
         ScheduledFuture<?> timer =
-                recipes.schedule(() -> CompletableFuture.runAsync(() -> finalRead(client, key, done, result)), timeout);
+                recipes.schedule(() -> recipes.execute(() -> finalRead(client, key, done, result)), timeout);
         result.whenComplete((answer, failure) -> {
             if (timer != null) {
                 timer.cancel(false);

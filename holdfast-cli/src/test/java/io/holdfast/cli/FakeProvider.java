@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -224,12 +225,14 @@ public final class FakeProvider implements LockProvider {
     /** The recipes' timers, shared by every client of this double. */
     private static final ScheduledExecutorService TIMERS =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("fake-recipes"));
+    /** The recipes' work (final reads, polling watches), shared by every client of this double. */
+    private static final ExecutorService WORK = Executors.newCachedThreadPool(DaemonThreads.numbered("fake-work"));
 
     static final class Client extends AbstractLockClient {
         private final Store store;
         private final List<FakeLease> leases = new ArrayList<>();
         private volatile boolean open = true;
-        private final Recipes recipes = new Recipes(this, Ticker.system(), TIMERS);
+        private final Recipes recipes = new Recipes(this, Ticker.system(), TIMERS, WORK);
 
         Client(Store store) {
             this.store = store;

@@ -6,13 +6,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.holdfast.ClientOptions;
 import io.holdfast.ConflictException;
+import io.holdfast.DoubleBarrier;
+import io.holdfast.GroupMembership;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.KeyEntry;
 import io.holdfast.LockClient;
 import io.holdfast.Watch;
 import io.holdfast.internal.CrashSimulation;
-import io.holdfast.recipes.DoubleBarrier;
-import io.holdfast.recipes.GroupMembership;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,9 +57,9 @@ class KeyRecipesTest {
         String group = run + "/services/web";
         LockClient one = open();
         LockClient two = open();
-        GroupMembership.of(one, group).join("i-1", bytes("10.0.0.1:80"));
-        GroupMembership.of(two, group).join("i-2", bytes("10.0.0.2:80"));
-        GroupMembership seen = GroupMembership.of(open(), group);
+        one.group(group).join("i-1", bytes("10.0.0.1:80"));
+        two.group(group).join("i-2", bytes("10.0.0.2:80"));
+        GroupMembership seen = open().group(group);
         assertThat(seen.members()).containsOnlyKeys("i-1", "i-2");
         assertThat(seen.members().get("i-1").text()).isEqualTo("10.0.0.1:80");
         assertThat(seen.members().get("i-2").owner()).isEqualTo(two.sessionId());
@@ -79,12 +79,12 @@ class KeyRecipesTest {
     void aMemberNameBelongsToOneSessionAtATime() {
         String group = run + "/workers";
         LockClient one = open();
-        GroupMembership mine = GroupMembership.of(one, group);
+        GroupMembership mine = one.group(group);
         assertThat(mine.join("w", bytes("a")).version()).isEqualTo(1);
         assertThat(mine.join("w", bytes("b")).version())
                 .as("joined again: the value written")
                 .isEqualTo(2);
-        GroupMembership theirs = GroupMembership.of(open(), group);
+        GroupMembership theirs = open().group(group);
         assertThatThrownBy(() -> theirs.join("w", bytes("c")))
                 .isInstanceOf(ConflictException.class)
                 .hasMessageContaining(one.sessionId());
@@ -101,7 +101,7 @@ class KeyRecipesTest {
         List<CompletableFuture<Boolean>> entered = new ArrayList<>();
         List<DoubleBarrier> barriers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            DoubleBarrier b = DoubleBarrier.of(open(), name, 3);
+            DoubleBarrier b = open().doubleBarrier(name, 3);
             barriers.add(b);
             if (i < 2) {
                 entered.add(enter(b));
@@ -134,7 +134,7 @@ class KeyRecipesTest {
     @Test
     void aPartyThatGivesUpEnteringLeavesNoTrace() throws Exception {
         String name = run + "/round-2";
-        DoubleBarrier alone = DoubleBarrier.of(open(), name, 2);
+        DoubleBarrier alone = open().doubleBarrier(name, 2);
         assertThat(alone.enter(Duration.ofMillis(200))).isFalse();
         assertThat(open().keys().list(name + "/").entries()).isEmpty();
     }

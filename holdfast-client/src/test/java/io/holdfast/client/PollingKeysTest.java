@@ -10,10 +10,13 @@ import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.internal.PollingFeed;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -34,10 +37,17 @@ class PollingKeysTest {
             @Override
             public void onEnd(HoldfastException cause) {}
         };
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
         try (LockClient client = LockClient.open("mem:polling-keys")) {
             client.keys().put("cfg/a", "1".getBytes(StandardCharsets.UTF_8));
             try (Watch ignored = PollingFeed.watch(
-                    client, WatchTarget.keys("cfg/"), listener, PollingFeed.Wakeup.SLEEP, Ticker.system())) {
+                    client,
+                    WatchTarget.keys("cfg/"),
+                    listener,
+                    PollingFeed.Wakeup.SLEEP,
+                    Ticker.system(),
+                    DaemonThreads.threadPerTask("polling-keys"),
+                    timers)) {
                 WatchEvent state = seen.poll(5, TimeUnit.SECONDS);
                 assertThat(state.type()).isEqualTo(WatchEvent.Type.STATE);
                 assertThat(state.keys()).extracting(KeyEntry::key).containsExactly("cfg/a");
@@ -54,6 +64,8 @@ class PollingKeysTest {
                 assertThat(deleted.name()).isEqualTo("cfg/a");
                 assertThat(deleted.cause()).isEqualTo(WatchEvent.Cause.UNKNOWN);
             }
+        } finally {
+            timers.shutdownNow();
         }
     }
 }

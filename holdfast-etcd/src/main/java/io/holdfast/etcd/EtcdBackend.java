@@ -19,6 +19,7 @@ import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +74,8 @@ final class EtcdBackend implements StoreBackend {
     private final EtcdWatches watches;
     private final Grants grants;
     private final Acquirer acquirer;
+    /** Where the keys' watches time their pauses: the client's scheduler, else the keep-alive's. */
+    private final ScheduledExecutorService watchTimers;
 
     /**
      * Connects: grants the session lease, which also proves that etcd answers.
@@ -96,6 +99,7 @@ final class EtcdBackend implements StoreBackend {
         this.watches = new EtcdWatches(watch, keys::watched, options.ticker());
         this.grants = new Grants(kv, leases, options, calls);
         this.acquirer = new Acquirer(kv, watch, options, calls, keys, sessionId, sessions, abandoned, grants);
+        this.watchTimers = options.scheduler().orElseGet(sessions::timers);
     }
 
     /**
@@ -211,7 +215,7 @@ final class EtcdBackend implements StoreBackend {
     io.holdfast.Keys keys(int perSession) {
         KeySpace space = new KeySpace(keys.namespace());
         KeyCommit commits = new KeyCommit(kv, calls, space, keys, sessionId, new KeyLeases(), perSession);
-        return new EtcdKeyValues(kv, client.getWatchClient(), calls, space, commits, sessionId);
+        return new EtcdKeyValues(kv, client.getWatchClient(), calls, space, commits, sessionId, watchTimers);
     }
 
     /** The leases keys live on: the session's, or one of a key's own for its time to live. */

@@ -12,11 +12,13 @@ import io.holdfast.TxnResult;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.internal.WatchRunner;
 import io.holdfast.store.StoreKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The keys of an etcd client ({@link io.holdfast.LockClient#keys()}), under its namespace ({@link
@@ -44,14 +46,24 @@ final class EtcdKeyValues extends StoreKeys {
     private final Calls calls;
     private final KeySpace space;
     private final KeyCommit commits;
+    private final ScheduledExecutorService timers;
 
-    EtcdKeyValues(KV kv, io.etcd.jetcd.Watch watch, Calls calls, KeySpace space, KeyCommit commits, String sessionId) {
+    /** @param timers where a watch's pauses after a failed read are timed */
+    EtcdKeyValues(
+            KV kv,
+            io.etcd.jetcd.Watch watch,
+            Calls calls,
+            KeySpace space,
+            KeyCommit commits,
+            String sessionId,
+            ScheduledExecutorService timers) {
         super(sessionId);
         this.kv = kv;
         this.watch = watch;
         this.calls = calls;
         this.space = space;
         this.commits = commits;
+        this.timers = timers;
     }
 
     @Override
@@ -97,8 +109,14 @@ final class EtcdKeyValues extends StoreKeys {
 
     @Override
     public Watch watch(String prefix, WatchListener listener) {
+        WatchTarget target = WatchTarget.keys(prefix);
         return WatchRunner.start(
-                new KeyFeed(kv, watch, calls, space), WatchTarget.keys(prefix), listener, () -> !calls.stopped());
+                new KeyFeed(kv, watch, calls, space),
+                target,
+                listener,
+                () -> !calls.stopped(),
+                DaemonThreads.threadPerTask("holdfast-watch " + target),
+                timers);
     }
 
     /** One etcd transaction's round ({@link KeyCommit}), for a single write as for a commit. */

@@ -114,6 +114,11 @@ final class EtcdSession {
         keeper.scheduleWithFixedDelay(this::tick, check, check, TimeUnit.MILLISECONDS);
     }
 
+    /** The keep-alive's scheduler, for other timers of the client's (shut down with the session). */
+    ScheduledExecutorService timers() {
+        return keeper;
+    }
+
     void reportTo(LossSink sink) {
         this.sink = sink;
     }

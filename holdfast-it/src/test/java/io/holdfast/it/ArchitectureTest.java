@@ -3,6 +3,7 @@ package io.holdfast.it;
 import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;
 import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
+import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.nameStartingWith;
 import static com.tngtech.archunit.core.domain.properties.HasOwner.Predicates.With.owner;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
@@ -31,14 +32,15 @@ import org.junit.jupiter.api.Test;
  * the lock service's internals, and the client's internals gain no new users outside the client.
  * The client carries none of the server's side, the shared model and the wire know neither the
  * table nor the serving side, planted bugs stay with the table, the server and the verifier, the
- * library's threads come from one factory, no two packages depend on each other, the server's
+ * library's threads come from one factory, the recipes and the watch engine take time and threads
+ * from their client, no two packages depend on each other, the server's
  * rooms use only the rooms below them, and code outside the server uses its front doors only. Maven's module graph enforces the client's closure too
  * (holdfast-client's enforcer rule); these rules also hold inside a module, where the graph cannot
  * see. Each rule is shown to fail on a class planted in this module's test sources (a {@code
  * PlantedWrongDirection} in {@code io.holdfast}, {@code io.holdfast.core}, {@code
  * io.holdfast.lease}, {@code io.holdfast.redis}, {@code io.holdfast.client}, {@code
- * io.holdfast.model}, {@code io.holdfast.protocol}, {@code io.holdfast.server.raft} and {@code
- * io.holdfast.cli}).
+ * io.holdfast.model}, {@code io.holdfast.protocol}, {@code io.holdfast.recipes}, {@code
+ * io.holdfast.server.raft} and {@code io.holdfast.cli}).
  */
 class ArchitectureTest {
     /** The public API, the provider SPI, the recipes and the API's internals: only the JDK and each other. */
@@ -228,6 +230,41 @@ class ArchitectureTest {
             .because("a thread made elsewhere has no name that says whose it is and may keep the JVM alive");
 
     /**
+     * The recipes and the watch engine ({@code WatchRunner}, the feeds it reads) run on what their
+     * client injects: its ticker for time, its scheduler and executor for threads. So a test's fake
+     * ticker and manual scheduler move them, and no wait of theirs outlives its client's threads.
+     */
+    static final ArchRule RECIPES_AND_WATCHES_USE_INJECTED_TIME_AND_THREADS = noClasses()
+            .that()
+            .resideInAPackage("io.holdfast.recipes..")
+            .or()
+            .haveNameMatching("io\\.holdfast\\.internal\\.(WatchRunner|ChangeFeed|PollingFeed)(\\$.*)?")
+            .should()
+            .callMethod(System.class, "nanoTime")
+            .orShould()
+            .callMethod(System.class, "currentTimeMillis")
+            .orShould()
+            .callMethodWhere(target(name("now")).and(target(owner(assignableTo(java.time.temporal.Temporal.class)))))
+            .orShould()
+            .callMethodWhere(target(name("system")).and(target(owner(assignableTo(io.holdfast.Ticker.class)))))
+            .orShould()
+            .callMethodWhere(target(nameStartingWith("system")).and(target(owner(assignableTo(java.time.Clock.class)))))
+            .orShould()
+            .callConstructorWhere(target(owner(assignableTo(Thread.class))))
+            .orShould()
+            .dependOnClassesThat()
+            .haveFullyQualifiedName(io.holdfast.internal.DaemonThreads.class.getName())
+            .orShould()
+            .dependOnClassesThat()
+            .haveFullyQualifiedName(java.util.concurrent.Executors.class.getName())
+            .orShould()
+            .callMethod(java.util.concurrent.CompletableFuture.class, "runAsync", Runnable.class)
+            .orShould()
+            .callMethod(java.util.concurrent.CompletableFuture.class, "supplyAsync", java.util.function.Supplier.class)
+            .because("a recipe or a watch that read the system clock or ran on a thread of its own would escape the"
+                    + " client's ticker, scheduler and executor: tests could not move it, close could not stop it");
+
+    /**
      * The server's rooms, lowest first (ARCHITECTURE.md, "The server's rooms"): each may use the
      * rooms below it and none above, so the state machine never learns of leadership, membership
      * never of the node's service, the service never of HTTP, and only the node's assembly sees
@@ -298,6 +335,7 @@ class ArchitectureTest {
             PLANTED_BUGS_STAY_IN_THE_LAB,
             NO_PACKAGE_CYCLES,
             THREADS_FROM_ONE_FACTORY,
+            RECIPES_AND_WATCHES_USE_INJECTED_TIME_AND_THREADS,
             API_STANDS_ALONE,
             LOCK_TABLE_IS_PURE,
             LOCK_TABLE_READS_NO_CLOCK,
@@ -351,6 +389,7 @@ class ArchitectureTest {
                         io.holdfast.client.PlantedWrongDirection.class,
                         io.holdfast.model.PlantedWrongDirection.class,
                         io.holdfast.protocol.PlantedWrongDirection.class,
+                        io.holdfast.recipes.PlantedWrongDirection.class,
                         io.holdfast.server.raft.PlantedWrongDirection.class,
                         io.holdfast.cli.PlantedWrongDirection.class);
         Map<ArchRule, String> expected = Map.ofEntries(
@@ -369,7 +408,8 @@ class ArchitectureTest {
                 Map.entry(NO_PACKAGE_CYCLES, "io.holdfast.model.PlantedWrongDirection"),
                 Map.entry(THREADS_FROM_ONE_FACTORY, "java.lang.Thread.<init>"),
                 Map.entry(SERVER_ROOMS_IN_ORDER, "io.holdfast.server.node.NodeParts"),
-                Map.entry(SERVER_ROOMS_STAY_INSIDE, "io.holdfast.server.raft.LockStateMachine"));
+                Map.entry(SERVER_ROOMS_STAY_INSIDE, "io.holdfast.server.raft.LockStateMachine"),
+                Map.entry(RECIPES_AND_WATCHES_USE_INJECTED_TIME_AND_THREADS, "io.holdfast.Ticker.system()"));
         assertThat(expected.keySet())
                 .as("every rule has a planted violation")
                 .containsExactlyInAnyOrderElementsOf(RULES);

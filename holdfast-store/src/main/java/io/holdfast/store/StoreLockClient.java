@@ -131,7 +131,7 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
         this.host = new StoreLeaseHost(backend.provider(), threads, options, executor, backend::validUntilNanos);
         this.releases = new StoreReleases(backend, options, () -> crashed);
         this.acquirer = new StoreAcquirer(this, backend, options, executor, host, releases);
-        this.recipes = new Recipes(this, options.ticker(), host.scheduler());
+        this.recipes = new Recipes(this, options.ticker(), host.scheduler(), executor);
         backend.start(host);
     }
 
@@ -189,7 +189,14 @@ public final class StoreLockClient extends AbstractLockClient implements CrashSi
                 // falls through
             }
         }
-        return PollingFeed.watch(this, target, listener, backend::awaitWatched, options.ticker());
+        return PollingFeed.watch(
+                this,
+                target,
+                listener,
+                backend::awaitWatched,
+                options.ticker(),
+                DaemonThreads.threadPerTask("holdfast-watch " + target),
+                host.scheduler());
     }
 
     @Override

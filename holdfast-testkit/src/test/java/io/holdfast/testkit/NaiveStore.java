@@ -32,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -92,12 +93,14 @@ final class NaiveStore {
     /** The recipes' timers, shared by every client of this double. */
     private static final ScheduledExecutorService TIMERS =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("naive-recipes"));
+    /** The recipes' work (final reads, polling watches), shared by every client of this double. */
+    private static final ExecutorService WORK = Executors.newCachedThreadPool(DaemonThreads.numbered("naive-work"));
 
     private final class NaiveClient extends AbstractLockClient {
         final String sessionId = UUID.randomUUID().toString();
         final Set<NaiveLease> leases = new HashSet<>();
         boolean open = true;
-        private final Recipes recipes = new Recipes(this, Ticker.system(), TIMERS);
+        private final Recipes recipes = new Recipes(this, Ticker.system(), TIMERS, WORK);
 
         void checkOpen() {
             if (!open) {

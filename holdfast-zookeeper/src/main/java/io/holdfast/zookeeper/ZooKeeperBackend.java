@@ -257,7 +257,8 @@ final class ZooKeeperBackend implements StoreBackend {
 
     /** The keys, with at most {@code perSession} attached to the session (tests take fewer than the API's limit). */
     io.holdfast.Keys keys(int perSession) {
-        return ZooKeeperKeys.of(curator, zk, holdings, watches::await, () -> !abandoned, sessionId, perSession);
+        ScheduledExecutorService pauses = options.scheduler().orElse(timers); // the client's timers, else ours
+        return ZooKeeperKeys.of(curator, zk, holdings, watches::await, () -> !abandoned, sessionId, perSession, pauses);
     }
 
     @Override

@@ -8,11 +8,13 @@ import io.holdfast.UnavailableException;
 import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.internal.PollingFeed;
 import io.holdfast.internal.WatchRunner;
 import io.holdfast.store.StoreKeys;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
@@ -50,19 +52,27 @@ final class ZooKeeperKeys extends StoreKeys {
     private final KeyCommit commits;
     private final PollingFeed.Wakeup wakeup;
     private final BooleanSupplier open;
+    private final ScheduledExecutorService timers;
 
     private ZooKeeperKeys(
-            KeyReads reads, KeyCommit commits, PollingFeed.Wakeup wakeup, BooleanSupplier open, String sessionId) {
+            KeyReads reads,
+            KeyCommit commits,
+            PollingFeed.Wakeup wakeup,
+            BooleanSupplier open,
+            String sessionId,
+            ScheduledExecutorService timers) {
         super(sessionId);
         this.reads = reads;
         this.commits = commits;
         this.wakeup = wakeup;
         this.open = open;
+        this.timers = timers;
     }
 
     /**
      * The keys of the client on {@code curator}, whose Holdfast session is {@code sessionId}, with
-     * at most {@code perSession} attached to it.
+     * at most {@code perSession} attached to it, whose watches time their pauses after a failed
+     * read on {@code timers}.
      */
     static ZooKeeperKeys of(
             CuratorFramework curator,
@@ -71,7 +81,8 @@ final class ZooKeeperKeys extends StoreKeys {
             PollingFeed.Wakeup wakeup,
             BooleanSupplier notCrashed,
             String sessionId,
-            int perSession) {
+            int perSession,
+            ScheduledExecutorService timers) {
         KeyReads reads = new KeyReads(curator, zk);
         LongSupplier zkSession = () -> {
             ZooKeeper handle = Holdings.handle(curator);
@@ -79,7 +90,7 @@ final class ZooKeeperKeys extends StoreKeys {
         };
         KeyCommit commits = new KeyCommit(curator, zk, reads, holdings, sessionId, zkSession, perSession);
         BooleanSupplier open = () -> notCrashed.getAsBoolean() && curator.getState() == CuratorFrameworkState.STARTED;
-        return new ZooKeeperKeys(reads, commits, wakeup, open, sessionId);
+        return new ZooKeeperKeys(reads, commits, wakeup, open, sessionId, timers);
     }
 
     /**
@@ -147,7 +158,14 @@ final class ZooKeeperKeys extends StoreKeys {
 
     @Override
     public Watch watch(String prefix, WatchListener listener) {
-        return WatchRunner.start(new KeyFeed(reads, wakeup), WatchTarget.keys(prefix), listener, open);
+        WatchTarget target = WatchTarget.keys(prefix);
+        return WatchRunner.start(
+                new KeyFeed(reads, wakeup),
+                target,
+                listener,
+                open,
+                DaemonThreads.threadPerTask("holdfast-watch " + target),
+                timers);
     }
 
     /** One {@code multi}'s round ({@link KeyCommit}), for a single write as for a commit. */

@@ -17,6 +17,7 @@ import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import io.holdfast.internal.CrashSimulation;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.internal.WatchRunner;
 import io.holdfast.lease.Acquirer;
 import io.holdfast.lease.Handles;
@@ -99,7 +100,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         this.waits = new Waits(parts, leases);
         this.acquirer = new RuntimeAcquirer(providerName, capabilities, waits);
         this.registrar = new RuntimeRegistrar(this);
-        this.recipes = new Recipes(this, options.ticker(), threads.timers());
+        this.recipes = new Recipes(this, options.ticker(), threads.timers(), threads.callbacks());
         this.events = Event.Visitor.of(
                 waits::onGranted,
                 waits::onTimedOut,
@@ -225,7 +226,13 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         }
         session.ensureOpen();
         var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2), requests.tracing());
-        return WatchRunner.start(feed, target, listener, this::isOpen);
+        return WatchRunner.start(
+                feed,
+                target,
+                listener,
+                this::isOpen,
+                DaemonThreads.threadPerTask("holdfast-watch " + target),
+                threads.timers());
     }
 
     @Override

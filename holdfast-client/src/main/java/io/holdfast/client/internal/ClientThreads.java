@@ -81,6 +81,14 @@ final class ClientThreads {
         return timers;
     }
 
+    /**
+     * The callback pool itself, for code that runs on an executor of its own ({@link
+     * io.holdfast.recipes.Recipes}): it refuses tasks once the client is closed.
+     */
+    ExecutorService callbacks() {
+        return callbacks;
+    }
+
     /** Runs the task again and again with this delay between runs; null if the client is closed. */
     Future<?> scheduleWithFixedDelay(Runnable task, long initialDelayMillis, long delayMillis) {
         try {

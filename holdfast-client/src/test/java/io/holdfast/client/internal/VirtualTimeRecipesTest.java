@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.holdfast.DistributedBarrier;
 import io.holdfast.DistributedLatch;
+import io.holdfast.DoubleBarrier;
 import io.holdfast.Lease;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.RetryPolicy;
@@ -22,10 +23,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The recipes' timeouts in virtual time: a latch, a barrier and {@code awaitFree} on a client whose
- * ticker and timers are the testkit's {@link FakeTicker} and {@link ManualScheduler} end their wait
- * when the test moves that clock past the timeout, and not before; a minute of timeout takes
- * milliseconds. The service is a real {@code mem:} node.
+ * The recipes' timeouts in virtual time: a latch, a barrier, {@code awaitFree} and a double
+ * barrier's entry on a client whose ticker and timers are the testkit's {@link FakeTicker} and
+ * {@link ManualScheduler} end their wait when the test moves that clock past the timeout, and not
+ * before; a minute of timeout takes milliseconds. The service is a real {@code mem:} node.
  */
 class VirtualTimeRecipesTest {
     private static final Duration TIMEOUT = Duration.ofMinutes(1);
@@ -88,6 +89,19 @@ class VirtualTimeRecipesTest {
         assertTimesOutAtTheTimeout(waiting);
         assertThat(waiting.join()).as("the second party never came").isFalse();
         assertThat(barrier.arrived()).as("the party that gave up withdrew").isZero();
+    }
+
+    @Test
+    void aDoubleBarrierEntryEndsWhenTheClientsClockPassesItsTimeout() {
+        DoubleBarrier barrier = client.doubleBarrier("double", 2);
+
+        CompletableFuture<Boolean> waiting = armed(() -> call(() -> barrier.enter(TIMEOUT)));
+
+        assertTimesOutAtTheTimeout(waiting);
+        assertThat(waiting.join()).as("the second party never came").isFalse();
+        assertThat(client.keys().list("double/").entries())
+                .as("the party that gave up took its presence back")
+                .isEmpty();
     }
 
     /** Starts a wait and returns once it has set its timer, due in a whole timeout, on the client's scheduler. */

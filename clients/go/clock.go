@@ -1,0 +1,39 @@
+package holdfast
+
+import "time"
+
+// Clock is where a Client reads the time and waits: every deadline, pause,
+// heartbeat, renewal and timeout of the library goes through the one Clock
+// of its Client (Config.Clock), so that a test can move time itself instead
+// of waiting for it. The timeout of one HTTP attempt is the network's, in
+// real time, as a socket's is; everything that decides when to give up or
+// try again is on the Clock. Implementations must be safe for concurrent use.
+type Clock interface {
+	// Now is the current time; only differences between two readings matter.
+	Now() time.Time
+	// NewTimer returns a timer that fires once d of this clock has passed.
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is a Clock's one-shot timer, as time.Timer is the system clock's.
+type Timer interface {
+	// C delivers the time once the timer fires.
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; false if it fired or was stopped already.
+	Stop() bool
+}
+
+// SystemClock is the clock of a Client given none: time.Now and time.NewTimer.
+func SystemClock() Clock { return systemClock{} }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
+
+type systemTimer struct{ t *time.Timer }
+
+func (s systemTimer) C() <-chan time.Time { return s.t.C }
+
+func (s systemTimer) Stop() bool { return s.t.Stop() }

@@ -1,0 +1,77 @@
+package io.holdfast;
+
+import java.util.SortedMap;
+
+/**
+ * Group membership and service discovery over {@link Keys} ({@link LockClient#group(String)};
+ * Curator's {@code GroupMember} and {@code ServiceDiscovery}, etcd's {@code endpoints} under a
+ * lease): a member joins a group with a value (an address, a description) as the key {@code
+ * <group>/<member>} attached to its client's session; anyone lists the live members or watches
+ * them.
+ *
+ * <pre>{@code
+ * GroupMembership web = client.group("services/web");
+ * web.join("i-17", "10.0.0.17:8080".getBytes(UTF_8));
+ * try (Watch w = web.watch(members -> balancer.update(members.keySet()))) { ... }
+ * }</pre>
+ *
+ * <p><b>Guarantees</b>: a member stays in the group while its session lives and leaves it in the
+ * same step as the session ends (closed, expired, ended by an operator): a reader that lists after
+ * that step does not see it, and every watcher is told. A member name belongs to one session at a
+ * time: joining with a name another live session holds is refused. {@link #members()} lists at the
+ * leader; a {@link #watch} hands its listener the whole group after each change, in the service's
+ * order of changes.
+ *
+ * <p><b>Does not</b> keep a member whose session ended: a client whose session expired (a long
+ * pause, a partition) is no member any more, and must open a new client and join again. Nor does it
+ * check what members write: a value is opaque bytes, at most {@link Keys#MAX_VALUE_BYTES}.
+ *
+ * <p><b>Failure story</b>: instance {@code i-17} of {@code services/web} is SIGKILLed. Its
+ * heartbeats stop; when its session's TTL passes the service ends the session and deletes {@code
+ * services/web/i-17} in the same step. Every watcher's listener is called with a group without
+ * {@code i-17} (the watch's {@link WatchEvent.Type#REGISTER_DELETED} carries the cause {@code
+ * SESSION_EXPIRED}); a load balancer that routes by it stops sending there within the TTL and the
+ * watch's delay.
+ *
+ * <p>Needs {@link Capability#KEYS} and {@link Capability#SESSION_KEYS}.
+ */
+public interface GroupMembership {
+    /** Told the whole group after each change: member names (after the group's prefix) to keys. */
+    @FunctionalInterface
+    interface Listener {
+        /** The live members now, by name; called on the watch's thread, one call at a time. */
+        void membersChanged(SortedMap<String, KeyEntry> members);
+    }
+
+    /** The group's name: its members are the keys under {@code <group>/}. */
+    String group();
+
+    /**
+     * Joins the group as {@code member} with {@code value}, attached to the client's session; joined
+     * already (by this session), writes the new value.
+     *
+     * @return the member's key as written
+     * @throws ConflictException when another live session holds the member name; nothing changed
+     * @throws InvalidArgumentException for a member name with a {@code /}, or a value too large
+     * @throws UnsupportedFeatureException without {@link Capability#SESSION_KEYS}
+     */
+    KeyEntry join(String member, byte[] value);
+
+    /**
+     * Leaves the group as {@code member}, if this session holds it.
+     *
+     * @return whether this session was that member
+     */
+    boolean leave(String member);
+
+    /** The live members now, by name, read at the leader page by page. */
+    SortedMap<String, KeyEntry> members();
+
+    /**
+     * Follows the group: {@code listener} is told the whole group first, then after each change.
+     * Close the watch to stop.
+     *
+     * @throws InvalidArgumentException if the listener is null
+     */
+    Watch watch(Listener listener);
+}
