@@ -6,6 +6,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.holdfast.model.Command;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.protocol.Spans;
 import io.holdfast.protocol.TraceHeaders;
 import io.opentelemetry.api.GlobalOpenTelemetry;
@@ -77,7 +78,7 @@ public final class ServerTracing implements ServerInterceptor {
             return "holdfast.renew";
         } else if (command instanceof Command.CancelWait) {
             return "holdfast.acquire.cancel";
-        } else if (command instanceof Command.RegisterSet) {
+        } else if (command instanceof RegisterSet) {
             return "holdfast.register.set";
         }
         return "holdfast.command";

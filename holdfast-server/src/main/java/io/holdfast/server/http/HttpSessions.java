@@ -5,6 +5,7 @@ import io.holdfast.endpoint.ServerTracing;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.InvocationLedger;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
 import io.holdfast.model.WaitBackstop;
@@ -177,7 +178,7 @@ public final class HttpSessions {
     /** Writes a register if its version is {@code expectedVersion}, and, with a fence, while the grant is current. */
     CompletableFuture<Reply> registerSet(
             Caller c, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken) {
-        return call(c, inv -> new Command.RegisterSet(inv, key, expectedVersion, value, fenceName, fenceToken));
+        return call(c, inv -> new RegisterSet(inv, key, expectedVersion, value, fenceName, fenceToken));
     }
 
     /** A key command of the session (a put, a delete, a counter add, a transaction), numbered as every write is. */
