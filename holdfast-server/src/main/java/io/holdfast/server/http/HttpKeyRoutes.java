@@ -6,6 +6,7 @@ import static io.holdfast.server.http.HttpReplies.refused;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.holdfast.Keys;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyDelete;
 import io.holdfast.model.Reply;
@@ -66,7 +67,7 @@ final class HttpKeyRoutes {
         if (!prefix.isEmpty()) {
             checkedName(prefix);
         }
-        int limit = HttpMessages.page(query, io.holdfast.Keys.MAX_PAGE);
+        int limit = HttpMessages.page(query, Keys.MAX_PAGE, Keys.MAX_PAGE);
         return service.keys(identity, prefix, query.getOrDefault("after", ""), limit)
                 .thenApply(page -> {
                     ObjectNode json = obj();
