@@ -2,6 +2,7 @@ package io.holdfast.server.http;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.endpoint.ServerTracing;
+import io.holdfast.endpoint.SpanName;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.InvocationLedger;
@@ -91,7 +92,7 @@ public final class HttpSessions {
     public CompletableFuture<String> open(
             String identity, String clientName, long ttlMillis, long lockDelayMillis, String requestedId) {
         String id = requestedId != null ? requestedId : SessionIds.newId();
-        return service.submit(new Command.OpenSession(id, clientName, ttlMillis, lockDelayMillis), identity)
+        return submit(new Command.OpenSession(id, clientName, ttlMillis, lockDelayMillis), identity)
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Failed f) {
                         throw f.code().toException(f.message());
@@ -123,7 +124,7 @@ public final class HttpSessions {
      * applies): the session's own identity or an admin may.
      */
     CompletableFuture<Reply> end(String identity, String sessionId) {
-        return service.submit(new Command.EndSession(sessionId), identity);
+        return submit(new Command.EndSession(sessionId), identity);
     }
 
     /**
@@ -203,7 +204,7 @@ public final class HttpSessions {
                 (command, reply) -> {
                     Command.ClientCommand sent = (Command.ClientCommand) command;
                     if (reply instanceof Reply.Queued) {
-                        Span queued = tracing.startInside(request, "holdfast.acquire.queued");
+                        Span queued = tracing.startInside(request, SpanName.ACQUIRE_QUEUED);
                         return Spans.endWhenDone(
                                 queued, awaitOutcome(c.identity(), sent).thenApply(r -> unlessLost(sent, r)));
                     }
@@ -316,6 +317,12 @@ public final class HttpSessions {
         return reply;
     }
 
+    /** Sends a command of the request, named so in the request's span ({@link HttpTracing#submitting}). */
+    private CompletableFuture<Reply> submit(Command command, String identity) {
+        HttpTracing.submitting(command);
+        return service.submit(command, identity);
+    }
+
     private static CompletableFuture<Reply> completed(Reply reply) {
         return CompletableFuture.completedFuture(reply);
     }
@@ -353,7 +360,7 @@ public final class HttpSessions {
         }
         InvocationLedger numbered = ledger;
         Command sent = command.apply(inv);
-        return service.submit(sent, c.identity())
+        return submit(sent, c.identity())
                 .whenComplete((r, e) -> {
                     if (e != null) {
                         failed.accept(sent);
