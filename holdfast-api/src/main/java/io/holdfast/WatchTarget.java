@@ -10,7 +10,8 @@ package io.holdfast;
 public record WatchTarget(Kind kind, String name) {
     /**
      * The most locks a prefix watch follows: the state it starts from (and restarts from after a
-     * gap) lists at most this many locks under the prefix, in name order.
+     * gap) lists at most this many locks under the prefix, in name order. The state of a watch of
+     * keys ({@link Kind#KEYS}) lists at most as many keys, over every transport.
      */
     public static final int MAX_PREFIX_LOCKS = 10_000;
 

@@ -7,10 +7,14 @@ import io.holdfast.model.Command;
 import io.holdfast.model.Command.Acquire;
 import io.holdfast.model.Command.AcquireAll;
 import io.holdfast.model.Command.ClientCommand;
-import io.holdfast.model.Command.RegisterSet;
 import io.holdfast.model.Command.Renew;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
+import io.holdfast.model.Transaction;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -141,7 +145,7 @@ final class Admission {
             }
 
             @Override
-            public Reply keys(Command.KeyCommand c) {
+            public Reply keys(KeyCommand c) {
                 return c.accept(new KeyAccess(identity));
             }
 
@@ -170,7 +174,7 @@ final class Admission {
      * every lock whose holder or fence it compares. A session's liveness needs none: only a client
      * that knows the session's id can ask. Null lists are let through, for the table to refuse.
      */
-    private final class KeyAccess implements Command.KeyVisitor<Reply> {
+    private final class KeyAccess implements KeyCommand.Visitor<Reply> {
         private final String identity;
 
         KeyAccess(String identity) {
@@ -178,35 +182,36 @@ final class Admission {
         }
 
         @Override
-        public Reply keyDelete(Command.KeyDelete c) {
+        public Reply keyDelete(KeyDelete c) {
             return write(c.key());
         }
 
         @Override
-        public Reply counterAdd(Command.CounterAdd c) {
+        public Reply counterAdd(CounterAdd c) {
             return write(c.key());
         }
 
         @Override
-        public Reply transaction(Command.Transaction t) {
+        public Reply transaction(Transaction t) {
             java.util.List<String> reads = new java.util.ArrayList<>();
             java.util.List<String> writes = new java.util.ArrayList<>();
-            for (Command.Compare c : t.compares() == null ? java.util.List.<Command.Compare>of() : t.compares()) {
-                if (c instanceof Command.Compare.Version v) {
+            for (Transaction.Compare c :
+                    t.compares() == null ? java.util.List.<Transaction.Compare>of() : t.compares()) {
+                if (c instanceof Transaction.Compare.Version v) {
                     reads.add(v.key());
-                } else if (c instanceof Command.Compare.Value v) {
+                } else if (c instanceof Transaction.Compare.Value v) {
                     reads.add(v.key());
-                } else if (c instanceof Command.Compare.Absent a) {
+                } else if (c instanceof Transaction.Compare.Absent a) {
                     reads.add(a.key());
-                } else if (c instanceof Command.Compare.Fence f) {
+                } else if (c instanceof Transaction.Compare.Fence f) {
                     reads.add(f.lock());
-                } else if (c instanceof Command.Compare.Holder h) {
+                } else if (c instanceof Transaction.Compare.Holder h) {
                     reads.add(h.lock());
                 }
             }
-            for (java.util.List<Command.Op> branch : java.util.Arrays.asList(t.then(), t.otherwise())) {
-                for (Command.Op op : branch == null ? java.util.List.<Command.Op>of() : branch) {
-                    (op instanceof Command.Op.Get ? reads : writes).add(op == null ? null : op.key());
+            for (java.util.List<Transaction.Op> branch : java.util.Arrays.asList(t.then(), t.otherwise())) {
+                for (Transaction.Op op : branch == null ? java.util.List.<Transaction.Op>of() : branch) {
+                    (op instanceof Transaction.Op.Get ? reads : writes).add(op == null ? null : op.key());
                 }
             }
             for (String name : reads) {

@@ -11,11 +11,15 @@ import io.holdfast.model.Command.ExpireSession;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.Command.KeepAlive;
 import io.holdfast.model.Command.OpenSession;
-import io.holdfast.model.Command.RegisterSet;
 import io.holdfast.model.Command.Release;
 import io.holdfast.model.Command.Renew;
 import io.holdfast.model.Command.Revoke;
 import io.holdfast.model.Command.Tick;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
+import io.holdfast.model.Transaction;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -238,7 +242,7 @@ public final class CommandCodec {
         }
 
         @Override
-        public Void keys(Command.KeyCommand x) {
+        public Void keys(KeyCommand x) {
             return io(() -> {
                 head(KeyCodec.type(x));
                 KeyCodec.write(x, out);
@@ -407,7 +411,7 @@ public final class CommandCodec {
      * Command.RevokeToken}) and snapshot format 5 (written only while the list holds an id). 6, keys:
      * command type 18 (a {@link RegisterSet} that attaches the key to its session or gives it a time
      * to live: the fields of type 16, then attach and the time to live), 19 ({@link
-     * Command.KeyDelete}), 20 ({@link Command.CounterAdd}), 21 ({@link Command.Transaction}), each
+     * KeyDelete}), 20 ({@link CounterAdd}), 21 ({@link Transaction}), each
      * written by {@link KeyCodec}; the replies they remember and snapshot format 6 (written only while
      * a key is attached or has a time to live, or such a reply is remembered).
      */

@@ -1,6 +1,8 @@
 package io.holdfast.core;
 
 import io.holdfast.model.Command;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.RegisterSet;
 
 /**
  * Which commands only the members of a cluster propose: a visitor, so a new command does not
@@ -96,12 +98,12 @@ public final class CommandKinds {
         }
 
         @Override
-        public Boolean registerSet(Command.RegisterSet c) {
+        public Boolean registerSet(RegisterSet c) {
             return false;
         }
 
         @Override
-        public Boolean keys(Command.KeyCommand c) {
+        public Boolean keys(KeyCommand c) {
             return false;
         }
     };

@@ -8,11 +8,12 @@ import io.holdfast.model.Command.CloseSession;
 import io.holdfast.model.Command.ExpireSession;
 import io.holdfast.model.Command.KeepAlive;
 import io.holdfast.model.Command.OpenSession;
-import io.holdfast.model.Command.RegisterSet;
 import io.holdfast.model.Command.Release;
 import io.holdfast.model.Command.Renew;
 import io.holdfast.model.Command.Revoke;
 import io.holdfast.model.Command.Tick;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.RegisterSet;
 
 /**
  * The log type of each command, without encoding it ({@link CommandCodec#typeOf}: the leader looks
@@ -75,7 +76,7 @@ final class CommandTypes {
         }
 
         @Override
-        public Type keys(Command.KeyCommand c) {
+        public Type keys(KeyCommand c) {
             return KeyCodec.type(c);
         }
 

@@ -13,11 +13,12 @@ import io.holdfast.model.Command.CloseSession;
 import io.holdfast.model.Command.ExpireSession;
 import io.holdfast.model.Command.KeepAlive;
 import io.holdfast.model.Command.OpenSession;
-import io.holdfast.model.Command.RegisterSet;
 import io.holdfast.model.Command.Release;
 import io.holdfast.model.Command.Renew;
 import io.holdfast.model.Command.Revoke;
 import io.holdfast.model.Command.Tick;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
 import java.util.function.Consumer;
@@ -121,7 +122,7 @@ final class Dispatch implements Command.Visitor<Reply> {
     }
 
     @Override
-    public Reply keys(Command.KeyCommand c) {
+    public Reply keys(KeyCommand c) {
         return client(c);
     }
 
@@ -260,7 +261,7 @@ final class Dispatch implements Command.Visitor<Reply> {
         }
 
         @Override
-        public Reply keys(Command.KeyCommand c) {
+        public Reply keys(KeyCommand c) {
             return parts.transactions.apply(c, session.id);
         }
 

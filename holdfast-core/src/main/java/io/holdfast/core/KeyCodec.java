@@ -3,8 +3,12 @@ package io.holdfast.core;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.core.CommandCodec.Type;
 import io.holdfast.model.Command;
-import io.holdfast.model.Command.Compare;
-import io.holdfast.model.Command.Op;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.Transaction;
+import io.holdfast.model.Transaction.Compare;
+import io.holdfast.model.Transaction.Op;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -12,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The log format of the key commands ({@link Command.KeyCommand}, protocol version 6), after the
+ * The log format of the key commands ({@link KeyCommand}, protocol version 6), after the
  * type byte and time that {@link CommandCodec} writes; the same conventions (numbers big-endian,
  * strings as {@link DataOutputStream#writeUTF}, values as an int length and the bytes, a boolean
  * as one byte 0 or 1).
@@ -38,36 +42,36 @@ final class KeyCodec {
 
     private KeyCodec() {}
 
-    static Type type(Command.KeyCommand c) {
-        return c.accept(new Command.KeyVisitor<Type>() {
+    static Type type(KeyCommand c) {
+        return c.accept(new KeyCommand.Visitor<Type>() {
             @Override
-            public Type keyDelete(Command.KeyDelete c) {
+            public Type keyDelete(KeyDelete c) {
                 return Type.KEY_DELETE;
             }
 
             @Override
-            public Type counterAdd(Command.CounterAdd c) {
+            public Type counterAdd(CounterAdd c) {
                 return Type.COUNTER_ADD;
             }
 
             @Override
-            public Type transaction(Command.Transaction c) {
+            public Type transaction(Transaction c) {
                 return Type.TRANSACTION;
             }
         });
     }
 
     /** Writes the fields of a key command (its type byte and time are written already). */
-    static void write(Command.KeyCommand c, DataOutputStream out) throws IOException {
+    static void write(KeyCommand c, DataOutputStream out) throws IOException {
         CommandCodec.invocation(c.invocation(), out);
-        if (c instanceof Command.KeyDelete d) {
+        if (c instanceof KeyDelete d) {
             out.writeUTF(d.key());
             out.writeLong(d.expectedVersion());
-        } else if (c instanceof Command.CounterAdd a) {
+        } else if (c instanceof CounterAdd a) {
             out.writeUTF(a.key());
             out.writeLong(a.delta());
         } else {
-            Command.Transaction t = (Command.Transaction) c;
+            Transaction t = (Transaction) c;
             out.writeShort(count(t.compares()));
             for (Compare compare : t.compares()) {
                 write(compare, out);
@@ -156,9 +160,9 @@ final class KeyCodec {
     static Command read(Type type, DataInputStream in) throws IOException {
         Command.Invocation inv = CommandCodec.invocation(in);
         return switch (type) {
-            case KEY_DELETE -> new Command.KeyDelete(inv, in.readUTF(), in.readLong());
-            case COUNTER_ADD -> new Command.CounterAdd(inv, in.readUTF(), in.readLong());
-            case TRANSACTION -> new Command.Transaction(inv, compares(in), ops(in), ops(in));
+            case KEY_DELETE -> new KeyDelete(inv, in.readUTF(), in.readLong());
+            case COUNTER_ADD -> new CounterAdd(inv, in.readUTF(), in.readLong());
+            case TRANSACTION -> new Transaction(inv, compares(in), ops(in), ops(in));
             default -> throw new CommandFormatException("command type " + type + " is not a key command");
         };
     }
@@ -213,10 +217,10 @@ final class KeyCodec {
         return ops;
     }
 
-    private static Command.Order order(int ordinal) throws CommandFormatException {
-        if (ordinal >= Command.Order.values().length) {
+    private static Transaction.Order order(int ordinal) throws CommandFormatException {
+        if (ordinal >= Transaction.Order.values().length) {
             throw new CommandFormatException("unknown compare order " + ordinal);
         }
-        return Command.Order.values()[ordinal];
+        return Transaction.Order.values()[ordinal];
     }
 }

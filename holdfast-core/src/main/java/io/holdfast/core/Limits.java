@@ -8,7 +8,9 @@ import io.holdfast.Keys;
 import io.holdfast.Names;
 import io.holdfast.VersionedRegister;
 import io.holdfast.model.Command;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.SessionIds;
+import io.holdfast.model.Transaction;
 
 /**
  * The bounds that {@link LockTable} enforces on every command, in the table's units. None has its
@@ -44,7 +46,7 @@ public final class Limits {
     public static final int MAX_KEY_BYTES = Names.MAX_NAME_BYTES;
 
     /**
-     * Most keys one session may own ({@link Command.RegisterSet#attach()}): a write that would
+     * Most keys one session may own ({@link RegisterSet#attach()}): a write that would
      * attach one more is refused with {@code QUOTA_EXCEEDED}, naming {@code keys-per-session}.
      * The bytes of all values together are bounded by the {@code register-bytes} quota.
      */
@@ -56,13 +58,13 @@ public final class Limits {
     public static final long MAX_KEY_TTL_MILLIS = Keys.MAX_TTL_DAYS * 24L * 3600 * 1000;
 
     /**
-     * Most compares of one {@link Command.Transaction}, and most ops of each of its branches
+     * Most compares of one {@link Transaction}, and most ops of each of its branches
      * ({@code txn-ops}).
      */
     public static final int MAX_TXN_OPS = Keys.MAX_TXN_OPS;
 
     /**
-     * Most bytes of keys (UTF-8) and values one {@link Command.Transaction} carries in its
+     * Most bytes of keys (UTF-8) and values one {@link Transaction} carries in its
      * compares and both branches together ({@code txn-bytes}).
      */
     public static final int MAX_TXN_BYTES = Keys.MAX_TXN_BYTES;

@@ -2,13 +2,15 @@ package io.holdfast.core;
 
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
-import io.holdfast.model.Command;
-import io.holdfast.model.Command.Compare;
-import io.holdfast.model.Command.Op;
-import io.holdfast.model.Command.Transaction;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
 import io.holdfast.model.Reply.OpResult;
+import io.holdfast.model.Transaction;
+import io.holdfast.model.Transaction.Compare;
+import io.holdfast.model.Transaction.Op;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,7 +19,7 @@ import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * The key commands of {@link LockTable} ({@link Command.KeyCommand}): deletes and counter adds go
+ * The key commands of {@link LockTable} ({@link KeyCommand}): deletes and counter adds go
  * to {@link Registers}; a {@link Transaction} is read and run here, all or nothing.
  *
  * <p>A transaction is checked whole before anything changes (its sizes against {@link
@@ -28,7 +30,7 @@ import java.util.function.Predicate;
  * limit, a quota), the journal is rolled back and the answer is that op's refusal, named by branch
  * and place; else the changes are kept and told, in op order, as one entry's changes.
  */
-final class Transactions implements Command.KeyVisitor<Reply> {
+final class Transactions implements KeyCommand.Visitor<Reply> {
     private final Registers keys;
     private final Queues queues;
     private final Predicate<String> sessionAlive;
@@ -48,7 +50,7 @@ final class Transactions implements Command.KeyVisitor<Reply> {
     }
 
     /** Applies a key command of {@code sessionId}, whose access was checked. */
-    Reply apply(Command.KeyCommand c, String sessionId) {
+    Reply apply(KeyCommand c, String sessionId) {
         session = sessionId;
         try {
             return c.accept(this);
@@ -58,12 +60,12 @@ final class Transactions implements Command.KeyVisitor<Reply> {
     }
 
     @Override
-    public Reply keyDelete(Command.KeyDelete c) {
+    public Reply keyDelete(KeyDelete c) {
         return keys.delete(c);
     }
 
     @Override
-    public Reply counterAdd(Command.CounterAdd c) {
+    public Reply counterAdd(CounterAdd c) {
         return keys.add(c);
     }
 
@@ -104,7 +106,7 @@ final class Transactions implements Command.KeyVisitor<Reply> {
     private boolean holds(Compare c) {
         if (c instanceof Compare.Version v) {
             long now = version(v.key());
-            boolean stale = staleCompare && v.order() == Command.Order.EQUAL && now > 1 && v.version() == now - 1;
+            boolean stale = staleCompare && v.order() == Transaction.Order.EQUAL && now > 1 && v.version() == now - 1;
             return stale || compare(now, v.order(), v.version());
         } else if (c instanceof Compare.Value v) {
             return keys.get(v.key())
@@ -134,7 +136,7 @@ final class Transactions implements Command.KeyVisitor<Reply> {
         return keys.get(key).map(io.holdfast.model.RegisterValue::version).orElse(0L);
     }
 
-    private static boolean compare(long version, Command.Order order, long with) {
+    private static boolean compare(long version, Transaction.Order order, long with) {
         return switch (order) {
             case EQUAL -> version == with;
             case NOT_EQUAL -> version != with;

@@ -11,6 +11,7 @@ import io.holdfast.model.Command;
 import io.holdfast.model.Command.Acquire;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.Event;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -200,11 +201,9 @@ class AccessControlTest {
             failed(as("alice", acquire(a, "a/../b", 0)), ErrorCode.INVALID_ARGUMENT);
             failed(as("bob", acquire(b, "a/y", 0)), ErrorCode.PERMISSION_DENIED);
             failed(
-                    as("alice", new Command.RegisterSet(new Invocation(a, ++seq, 0), "b/k", 0, new byte[1], null, 0)),
+                    as("alice", new RegisterSet(new Invocation(a, ++seq, 0), "b/k", 0, new byte[1], null, 0)),
                     ErrorCode.PERMISSION_DENIED);
-            assertThat(as(
-                            "alice",
-                            new Command.RegisterSet(new Invocation(a, ++seq, 0), "a/k", 0, new byte[1], null, 0)))
+            assertThat(as("alice", new RegisterSet(new Invocation(a, ++seq, 0), "a/k", 0, new byte[1], null, 0)))
                     .isInstanceOf(Reply.Written.class);
 
             failed(as("bob", new Command.Revoke("a/x")), ErrorCode.PERMISSION_DENIED);
@@ -339,16 +338,12 @@ class AccessControlTest {
                     .as("the refused lock left nothing behind")
                     .isEmpty();
 
-            assertThat(as(
-                            "alice",
-                            new Command.RegisterSet(new Invocation(s, ++seq, 0), "a/k", 0, new byte[8], null, 0)))
+            assertThat(as("alice", new RegisterSet(new Invocation(s, ++seq, 0), "a/k", 0, new byte[8], null, 0)))
                     .isInstanceOf(Reply.Written.class);
             failed(
-                    as("alice", new Command.RegisterSet(new Invocation(s, ++seq, 0), "a/j", 0, new byte[3], null, 0)),
+                    as("alice", new RegisterSet(new Invocation(s, ++seq, 0), "a/j", 0, new byte[3], null, 0)),
                     ErrorCode.QUOTA_EXCEEDED);
-            assertThat(as(
-                            "alice",
-                            new Command.RegisterSet(new Invocation(s, ++seq, 0), "a/k", 1, new byte[10], null, 0)))
+            assertThat(as("alice", new RegisterSet(new Invocation(s, ++seq, 0), "a/k", 1, new byte[10], null, 0)))
                     .as("replacing a value counts only the difference")
                     .isInstanceOf(Reply.Written.class);
 

@@ -6,6 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.holdfast.LockMode;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
+import io.holdfast.model.Transaction;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -27,9 +31,8 @@ class CommandCodecTest {
                 Command.Envelope.of(8, new Command.CancelWait(INV, "orders/42", 6)),
                 Command.Envelope.of(9, new Command.Tick()),
                 Command.Envelope.of(
-                        10,
-                        new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12).withAnyFence()),
-                Command.Envelope.of(10, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0).withAnyFence()),
+                        10, new RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12).withAnyFence()),
+                Command.Envelope.of(10, new RegisterSet(INV, "reg", 0, new byte[0], null, 0).withAnyFence()),
                 Command.Envelope.of(11, new Command.Revoke("orders/42")),
                 Command.Envelope.of(12, new Command.SetAccessRules("user alice r\nrole r admin *")),
                 Command.Envelope.of(12, new Command.SetAccessRules(null)),
@@ -39,35 +42,34 @@ class CommandCodecTest {
                         new Command.AcquireAll(
                                 INV, java.util.List.of("orders/1", "orders/2"), LockMode.SHARED, 7, 1_000, 30_000)),
                 Command.Envelope.of(15, new Command.EndSession("session-0123456789")),
-                Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12)),
-                Command.Envelope.of(16, new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0)),
+                Command.Envelope.of(16, new RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12)),
+                Command.Envelope.of(16, new RegisterSet(INV, "reg", 0, new byte[0], null, 0)),
                 Command.Envelope.of(17, new Command.RevokeToken("0b6c1a9e-jti", 86_400_000)),
+                Command.Envelope.of(18, new RegisterSet(INV, "svc/a", 0, new byte[] {1}, null, 0, true, true, 0)),
                 Command.Envelope.of(
-                        18, new Command.RegisterSet(INV, "svc/a", 0, new byte[] {1}, null, 0, true, true, 0)),
-                Command.Envelope.of(
-                        18, new Command.RegisterSet(INV, "cfg", 2, new byte[0], "orders/42", 12, true, false, 5_000)),
-                Command.Envelope.of(19, new Command.KeyDelete(INV, "svc/a", Command.KeyDelete.ANY_VERSION)),
-                Command.Envelope.of(20, new Command.CounterAdd(INV, "hits", -3)),
+                        18, new RegisterSet(INV, "cfg", 2, new byte[0], "orders/42", 12, true, false, 5_000)),
+                Command.Envelope.of(19, new KeyDelete(INV, "svc/a", KeyDelete.ANY_VERSION)),
+                Command.Envelope.of(20, new CounterAdd(INV, "hits", -3)),
                 Command.Envelope.of(21, sampleTransaction()));
     }
 
     /** A transaction with every kind of compare and op. */
-    static Command.Transaction sampleTransaction() {
-        return new Command.Transaction(
+    static Transaction sampleTransaction() {
+        return new Transaction(
                 INV,
                 List.of(
-                        new Command.Compare.Version("a", Command.Order.GREATER, 1),
-                        new Command.Compare.Value("a", new byte[] {5}),
-                        new Command.Compare.Absent("b"),
-                        new Command.Compare.Fence("orders/42", 12),
-                        new Command.Compare.Holder("orders/42", "session-0123456789"),
-                        new Command.Compare.SessionAlive("session-0123456789")),
+                        new Transaction.Compare.Version("a", Transaction.Order.GREATER, 1),
+                        new Transaction.Compare.Value("a", new byte[] {5}),
+                        new Transaction.Compare.Absent("b"),
+                        new Transaction.Compare.Fence("orders/42", 12),
+                        new Transaction.Compare.Holder("orders/42", "session-0123456789"),
+                        new Transaction.Compare.SessionAlive("session-0123456789")),
                 List.of(
-                        new Command.Op.Put("b", Command.KeyDelete.ANY_VERSION, new byte[] {5}, true, 2_000),
-                        new Command.Op.Delete("a", 3),
-                        new Command.Op.Add("n", 1),
-                        new Command.Op.Get("b")),
-                List.of(new Command.Op.Get("a")));
+                        new Transaction.Op.Put("b", KeyDelete.ANY_VERSION, new byte[] {5}, true, 2_000),
+                        new Transaction.Op.Delete("a", 3),
+                        new Transaction.Op.Add("n", 1),
+                        new Transaction.Op.Get("b")),
+                List.of(new Transaction.Op.Get("a")));
     }
 
     /**
@@ -155,7 +157,7 @@ class CommandCodecTest {
     @Test
     void aRegisterWriteOfTheWritersOwnFenceHasTheBytesOfItsVersion() throws Exception {
         java.util.HexFormat hex = java.util.HexFormat.of();
-        Command.RegisterSet own = new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12);
+        RegisterSet own = new RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12);
         assertThat(own.ownFence()).isTrue();
         Command.Envelope e = Command.Envelope.of(16, own);
         String fields =
@@ -167,7 +169,7 @@ class CommandCodecTest {
         assertThat(CommandCodec.typeOf(own)).isEqualTo(16);
 
         String typeTen = "010a" + "0000000000000010" + fields;
-        Command.RegisterSet old = (Command.RegisterSet) CommandCodec.decode(hex.parseHex(typeTen));
+        RegisterSet old = (RegisterSet) CommandCodec.decode(hex.parseHex(typeTen));
         assertThat(old.ownFence()).isFalse();
         assertThat(old).isEqualTo(own.withAnyFence()).isNotEqualTo(own);
         assertThat(hex.formatHex(CommandCodec.encode(Command.Envelope.of(16, own.withAnyFence()))))
@@ -203,31 +205,31 @@ class CommandCodecTest {
     void theKeyCommandsHaveTheBytesOfVersionSix() throws Exception {
         java.util.HexFormat hex = java.util.HexFormat.of();
         String inv = "001273657373696f6e2d3031323334353637383900000000000000070000000000000005";
-        Command.RegisterSet attached = new Command.RegisterSet(INV, "k", 0, new byte[] {1}, null, 0, true, true, 0);
+        RegisterSet attached = new RegisterSet(INV, "k", 0, new byte[] {1}, null, 0, true, true, 0);
         String put = "0112" + "0000000000000001" + inv + "00016b" + "0000000000000000" + "0000000101" + "00"
                 + "0000000000000000" + "01" + "0000000000000000";
         assertThat(hex.formatHex(CommandCodec.encode(1, attached))).isEqualTo(put);
         assertThat(CommandCodec.decode(hex.parseHex(put))).isEqualTo(attached);
-        Command.RegisterSet plain = new Command.RegisterSet(INV, "k", 0, new byte[] {1}, null, 0);
+        RegisterSet plain = new RegisterSet(INV, "k", 0, new byte[] {1}, null, 0);
         assertThat(CommandCodec.typeOf(plain)).isEqualTo(16);
         assertThatThrownBy(() -> CommandCodec.encode(1, attached.withAnyFence()))
                 .isInstanceOf(io.holdfast.InvalidArgumentException.class);
 
         String delete = "0113" + "0000000000000001" + inv + "00016b" + "ffffffffffffffff";
-        Command.KeyDelete del = new Command.KeyDelete(INV, "k", Command.KeyDelete.ANY_VERSION);
+        KeyDelete del = new KeyDelete(INV, "k", KeyDelete.ANY_VERSION);
         assertThat(hex.formatHex(CommandCodec.encode(1, del))).isEqualTo(delete);
         assertThat(CommandCodec.decode(hex.parseHex(delete))).isEqualTo(del);
 
         String add = "0114" + "0000000000000001" + inv + "00016b" + "fffffffffffffffd";
-        Command.CounterAdd counter = new Command.CounterAdd(INV, "k", -3);
+        CounterAdd counter = new CounterAdd(INV, "k", -3);
         assertThat(hex.formatHex(CommandCodec.encode(1, counter))).isEqualTo(add);
         assertThat(CommandCodec.decode(hex.parseHex(add))).isEqualTo(counter);
 
-        Command.Transaction txn = new Command.Transaction(
+        Transaction txn = new Transaction(
                 INV,
-                List.of(new Command.Compare.Version("k", Command.Order.EQUAL, 2)),
-                List.of(new Command.Op.Delete("k", 2)),
-                List.of(new Command.Op.Get("k")));
+                List.of(new Transaction.Compare.Version("k", Transaction.Order.EQUAL, 2)),
+                List.of(new Transaction.Op.Delete("k", 2)),
+                List.of(new Transaction.Op.Get("k")));
         String transaction = "0115" + "0000000000000001" + inv + "0001" + "01" + "00016b" + "00" + "0000000000000002"
                 + "0001" + "02" + "00016b" + "0000000000000002" + "0001" + "04" + "00016b";
         assertThat(hex.formatHex(CommandCodec.encode(1, txn))).isEqualTo(transaction);

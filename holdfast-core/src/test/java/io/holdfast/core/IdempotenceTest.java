@@ -10,6 +10,7 @@ import io.holdfast.HolderInfo;
 import io.holdfast.core.TableDriver.Client;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 
@@ -46,7 +47,7 @@ class IdempotenceTest {
 
     @Test
     void aDuplicatedWriteWritesOnce() {
-        Command.RegisterSet set = new Command.RegisterSet(a.next(), "k", 0, new byte[] {1}, null, 0);
+        RegisterSet set = new RegisterSet(a.next(), "k", 0, new byte[] {1}, null, 0);
 
         assertThat(d.apply(set)).isEqualTo(new Reply.Written(1));
         assertThat(d.apply(set)).isEqualTo(new Reply.Written(1));

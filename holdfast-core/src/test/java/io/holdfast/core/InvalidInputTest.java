@@ -8,6 +8,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -124,7 +125,7 @@ class InvalidInputTest {
     }
 
     private static Command set(TableDriver d, String key, long expected, byte[] value, String fence) {
-        return new Command.RegisterSet(inv(d), key, expected, value, fence, 1);
+        return new RegisterSet(inv(d), key, expected, value, fence, 1);
     }
 
     private static Command open(TableDriver d, long ttl, long lockDelay) {

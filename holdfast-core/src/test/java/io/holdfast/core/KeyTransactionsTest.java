@@ -9,13 +9,14 @@ import io.holdfast.ErrorCode;
 import io.holdfast.WatchEvent;
 import io.holdfast.core.TableDriver.Client;
 import io.holdfast.model.Command;
-import io.holdfast.model.Command.Compare;
-import io.holdfast.model.Command.CounterAdd;
-import io.holdfast.model.Command.KeyDelete;
-import io.holdfast.model.Command.Op;
-import io.holdfast.model.Command.Transaction;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.OpResult;
+import io.holdfast.model.Transaction;
+import io.holdfast.model.Transaction.Compare;
+import io.holdfast.model.Transaction.Op;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,7 +81,7 @@ class KeyTransactionsTest {
     @Test
     void aCounterKeepsItsSessionAndItsDeadline() {
         long start = d.time();
-        apply(new Command.RegisterSet(a.next(), "n", 0, counter(1), null, 0, true, true, 3_000));
+        apply(new RegisterSet(a.next(), "n", 0, counter(1), null, 0, true, true, 3_000));
         d.advance(1_000);
         assertThat(add(b, "n", 1)).isEqualTo(new Reply.Counted(2, 2));
         assertThat(d.table().key("n").orElseThrow().owner()).isEqualTo(a.id);
@@ -177,7 +178,7 @@ class KeyTransactionsTest {
     @Test
     void aTransactionRefusedMidwayLeavesEveryKeyAndWhatIsDerivedAsItWas() {
         a.set("x", 0, bytes("one"));
-        apply(new Command.RegisterSet(a.next(), "old", 0, bytes("o"), null, 0, true, true, 9_000));
+        apply(new RegisterSet(a.next(), "old", 0, bytes("o"), null, 0, true, true, 9_000));
         List<io.holdfast.model.KeyPage.Entry> before = d.table()
                 .keys("", null, 100, k -> true, io.holdfast.model.ChangePosition.START)
                 .keys();
@@ -218,11 +219,11 @@ class KeyTransactionsTest {
         a.acquire("l").apply();
         List<Op> get = List.of(new Op.Get("k"));
         for (Compare holds : List.of(
-                new Compare.Version("k", Command.Order.EQUAL, 1),
-                new Compare.Version("k", Command.Order.GREATER, 0),
-                new Compare.Version("k", Command.Order.LESS, 2),
-                new Compare.Version("k", Command.Order.NOT_EQUAL, 3),
-                new Compare.Version("absent", Command.Order.EQUAL, 0),
+                new Compare.Version("k", Transaction.Order.EQUAL, 1),
+                new Compare.Version("k", Transaction.Order.GREATER, 0),
+                new Compare.Version("k", Transaction.Order.LESS, 2),
+                new Compare.Version("k", Transaction.Order.NOT_EQUAL, 3),
+                new Compare.Version("absent", Transaction.Order.EQUAL, 0),
                 new Compare.Value("k", bytes("v")),
                 new Compare.Absent("absent"),
                 new Compare.Holder("l", a.id),
@@ -232,7 +233,7 @@ class KeyTransactionsTest {
                     .isTrue();
         }
         for (Compare fails : List.of(
-                new Compare.Version("k", Command.Order.EQUAL, 2),
+                new Compare.Version("k", Transaction.Order.EQUAL, 2),
                 new Compare.Value("k", bytes("w")),
                 new Compare.Value("absent", new byte[0]),
                 new Compare.Absent("k"),
@@ -320,7 +321,7 @@ class KeyTransactionsTest {
                 "alice",
                 new Transaction(
                         inv.apply(alice),
-                        List.of(new Compare.Version("b/x", Command.Order.EQUAL, 0)),
+                        List.of(new Compare.Version("b/x", Transaction.Order.EQUAL, 0)),
                         List.of(new Op.Add("a/n", 1)),
                         List.of()));
         assertThat(failed(outside, ErrorCode.PERMISSION_DENIED).message()).contains("b/x");

@@ -10,8 +10,10 @@ import io.holdfast.WatchEvent.Cause;
 import io.holdfast.core.TableDriver.Client;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Command;
-import io.holdfast.model.Command.KeyDelete;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.KeyPage;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -40,7 +42,7 @@ class KeysTest {
     }
 
     private Reply put(Client c, String key, long expected, String value, boolean attach, long ttlMillis) {
-        return apply(new Command.RegisterSet(c.next(), key, expected, bytes(value), null, 0, true, attach, ttlMillis));
+        return apply(new RegisterSet(c.next(), key, expected, bytes(value), null, 0, true, attach, ttlMillis));
     }
 
     private Reply delete(Client c, String key, long expected) {
@@ -208,8 +210,8 @@ class KeysTest {
                 failed(put(a, "k".repeat(Limits.MAX_KEY_BYTES + 1), 0, "", false, 0), ErrorCode.INVALID_ARGUMENT);
         assertThat(key.message()).contains("limit is " + Limits.MAX_KEY_BYTES);
         assertThat(put(a, "k".repeat(Limits.MAX_KEY_BYTES), 0, "", false, 0)).isEqualTo(new Reply.Written(1));
-        Reply big = apply(new Command.RegisterSet(
-                a.next(), "v", 0, new byte[Limits.MAX_VALUE_BYTES + 1], null, 0, true, true, 0));
+        Reply big =
+                apply(new RegisterSet(a.next(), "v", 0, new byte[Limits.MAX_VALUE_BYTES + 1], null, 0, true, true, 0));
         assertThat(failed(big, ErrorCode.INVALID_ARGUMENT).message()).contains("limit is " + Limits.MAX_VALUE_BYTES);
     }
 
@@ -225,18 +227,17 @@ class KeysTest {
         Command.Invocation two = new Command.Invocation(a.id, 2, 0);
         Command.Invocation three = new Command.Invocation(a.id, 3, 0);
         Command.Invocation four = new Command.Invocation(a.id, 4, 0);
-        assertThat(table.apply(new Command.Envelope(1, "ops", new Command.CounterAdd(one, "n", 5)), EventSink.NONE))
+        assertThat(table.apply(new Command.Envelope(1, "ops", new CounterAdd(one, "n", 5)), EventSink.NONE))
                 .isEqualTo(new Reply.Counted(5, 1));
         Reply over = table.apply(
-                new Command.Envelope(
-                        1, "ops", new Command.RegisterSet(two, "v", 0, new byte[5], null, 0, true, true, 0)),
+                new Command.Envelope(1, "ops", new RegisterSet(two, "v", 0, new byte[5], null, 0, true, true, 0)),
                 EventSink.NONE);
         assertThat(failed(over, ErrorCode.QUOTA_EXCEEDED).message()).contains("register-bytes");
         assertThat(table.apply(new Command.Envelope(1, "ops", new KeyDelete(three, "n", 1)), EventSink.NONE))
                 .isEqualTo(new Reply.Ok(1));
         assertThat(table.apply(
                         new Command.Envelope(
-                                1, "ops", new Command.RegisterSet(four, "v", 0, new byte[5], null, 0, true, true, 0)),
+                                1, "ops", new RegisterSet(four, "v", 0, new byte[5], null, 0, true, true, 0)),
                         EventSink.NONE))
                 .isEqualTo(new Reply.Written(1));
     }

@@ -5,7 +5,10 @@ import io.holdfast.InvalidArgumentException;
 import io.holdfast.LockMode;
 import io.holdfast.Names;
 import io.holdfast.model.Command;
+import io.holdfast.model.CounterAdd;
 import io.holdfast.model.Event;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -214,13 +217,13 @@ final class ModelTable {
         if (command instanceof Command.CancelWait c) {
             return cancel(c, s, events);
         }
-        if (command instanceof Command.RegisterSet c) {
+        if (command instanceof RegisterSet c) {
             return setRegister(c);
         }
-        if (command instanceof Command.KeyDelete c) {
+        if (command instanceof KeyDelete c) {
             return deleteKey(c);
         }
-        if (command instanceof Command.CounterAdd c) {
+        if (command instanceof CounterAdd c) {
             return addCounter(c);
         }
         if (command instanceof Command.CloseSession) {
@@ -385,7 +388,7 @@ final class ModelTable {
         return new Reply.Ok(taken.size());
     }
 
-    private Reply setRegister(Command.RegisterSet c) {
+    private Reply setRegister(RegisterSet c) {
         if (!validName(c.key())
                 || c.value() == null
                 || c.value().length > Limits.MAX_VALUE_BYTES
@@ -421,20 +424,20 @@ final class ModelTable {
         return new Reply.Written(version + 1);
     }
 
-    private Reply deleteKey(Command.KeyDelete c) {
-        if (!validName(c.key()) || (c.expectedVersion() < 0 && c.expectedVersion() != Command.KeyDelete.ANY_VERSION)) {
+    private Reply deleteKey(KeyDelete c) {
+        if (!validName(c.key()) || (c.expectedVersion() < 0 && c.expectedVersion() != KeyDelete.ANY_VERSION)) {
             return MALFORMED;
         }
         MRegister current = registers.get(c.key());
         long version = current == null ? 0 : current.version;
-        if (c.expectedVersion() != Command.KeyDelete.ANY_VERSION && c.expectedVersion() != version) {
+        if (c.expectedVersion() != KeyDelete.ANY_VERSION && c.expectedVersion() != version) {
             return new Reply.Failed(ErrorCode.CONFLICT, "model", List.of(), version);
         }
         registers.remove(c.key());
         return new Reply.Ok(version);
     }
 
-    private Reply addCounter(Command.CounterAdd c) {
+    private Reply addCounter(CounterAdd c) {
         if (!validName(c.key())) {
             return MALFORMED;
         }

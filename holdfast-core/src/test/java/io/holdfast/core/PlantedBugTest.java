@@ -11,7 +11,10 @@ import io.holdfast.WaiterInfo;
 import io.holdfast.core.TableDriver.Client;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
+import io.holdfast.model.Transaction;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -194,13 +197,13 @@ class PlantedBugTest {
     void retryAppliedTwiceAppliesARetriedCommandAgain() {
         TableDriver ok = new TableDriver();
         Client oa = ok.open("a");
-        Command.RegisterSet set = new Command.RegisterSet(oa.next(), "k", 0, new byte[] {1}, null, 0);
+        RegisterSet set = new RegisterSet(oa.next(), "k", 0, new byte[] {1}, null, 0);
         assertThat(ok.apply(set)).isEqualTo(new Reply.Written(1));
         assertThat(ok.apply(set)).isEqualTo(new Reply.Written(1));
 
         TableDriver d = with(PlantedBug.RETRY_APPLIED_TWICE);
         Client a = d.open("a");
-        Command.RegisterSet again = new Command.RegisterSet(a.next(), "k", 0, new byte[] {1}, null, 0);
+        RegisterSet again = new RegisterSet(a.next(), "k", 0, new byte[] {1}, null, 0);
         assertThat(d.apply(again)).isEqualTo(new Reply.Written(1));
         failed(d.apply(again), ErrorCode.CONFLICT);
 
@@ -238,15 +241,15 @@ class PlantedBugTest {
     }
 
     /** Puts {@code value} to "acct" if its version is {@code version}. */
-    private static Command.Transaction txn(Client c, long version, String value) {
-        return new Command.Transaction(
+    private static Transaction txn(Client c, long version, String value) {
+        return new Transaction(
                 c.next(),
-                List.of(new Command.Compare.Version("acct", Command.Order.EQUAL, version)),
+                List.of(new Transaction.Compare.Version("acct", Transaction.Order.EQUAL, version)),
                 List.of(put(value)),
                 List.of());
     }
 
-    private static Command.Op put(String value) {
-        return new Command.Op.Put("acct", Command.KeyDelete.ANY_VERSION, KeysTest.bytes(value), false, 0);
+    private static Transaction.Op put(String value) {
+        return new Transaction.Op.Put("acct", KeyDelete.ANY_VERSION, KeysTest.bytes(value), false, 0);
     }
 }

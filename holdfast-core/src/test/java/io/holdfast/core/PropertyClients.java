@@ -2,7 +2,10 @@ package io.holdfast.core;
 
 import io.holdfast.LockMode;
 import io.holdfast.model.Command;
+import io.holdfast.model.CounterAdd;
 import io.holdfast.model.Event;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -204,7 +207,7 @@ final class PropertyClients {
         }
         byte[] value = ("v" + time).getBytes(StandardCharsets.UTF_8);
         Command.Invocation inv = invocation(s.session(), s.ack());
-        return sent(time, new Command.RegisterSet(inv, key, expected, value, fenceName, fenceToken), s.session());
+        return sent(time, new RegisterSet(inv, key, expected, value, fenceName, fenceToken), s.session());
     }
 
     private Resolved keyStep(PropertyStep.KeyStep k, long time, ModelView view) {
@@ -213,11 +216,11 @@ final class PropertyClients {
         Command.Invocation inv = invocation(k.session(), k.ack());
         Command command = switch (k.kind()) {
             case 0 ->
-                new Command.RegisterSet(
+                new RegisterSet(
                         inv, key, current, ("a" + time).getBytes(StandardCharsets.UTF_8), null, 0, true, true, 0);
-            case 1 -> new Command.KeyDelete(inv, key, current);
-            case 2 -> new Command.KeyDelete(inv, key, Command.KeyDelete.ANY_VERSION);
-            default -> new Command.CounterAdd(inv, key, 1);
+            case 1 -> new KeyDelete(inv, key, current);
+            case 2 -> new KeyDelete(inv, key, KeyDelete.ANY_VERSION);
+            default -> new CounterAdd(inv, key, 1);
         };
         return sent(time, command, k.session());
     }

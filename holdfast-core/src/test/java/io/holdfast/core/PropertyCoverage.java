@@ -4,6 +4,8 @@ import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +56,7 @@ final class PropertyCoverage {
         if (reply instanceof Reply.Written) {
             features.add("register written");
         }
-        if (command instanceof Command.RegisterSet s
+        if (command instanceof RegisterSet s
                 && s.fenceName() != null
                 && reply instanceof Reply.Failed f
                 && f.code() == ErrorCode.CONFLICT) {
@@ -63,7 +65,7 @@ final class PropertyCoverage {
         if (reply instanceof Reply.Counted) {
             features.add("counter added");
         }
-        if (command instanceof Command.KeyDelete && reply instanceof Reply.Ok ok && ok.value() > 0) {
+        if (command instanceof KeyDelete && reply instanceof Reply.Ok ok && ok.value() > 0) {
             features.add("key deleted");
         }
         String ending = command instanceof Command.ExpireSession x && reply.equals(new Reply.Ok(1))

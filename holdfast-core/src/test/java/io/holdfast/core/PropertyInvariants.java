@@ -4,7 +4,10 @@ import io.holdfast.ErrorCode;
 import io.holdfast.LockInfo;
 import io.holdfast.LockMode;
 import io.holdfast.model.Command;
+import io.holdfast.model.CounterAdd;
 import io.holdfast.model.Event;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -429,7 +432,7 @@ final class PropertyInvariants {
 
     private static void checkRegisters(Command command, boolean retry, ModelView before, ModelView after, Reply reply) {
         Set<String> ended = endedSessions(command, reply, before, after);
-        String deleted = !retry && command instanceof Command.KeyDelete d && reply instanceof Reply.Ok ? d.key() : null;
+        String deleted = !retry && command instanceof KeyDelete d && reply instanceof Reply.Ok ? d.key() : null;
         List<ModelView.VRegister> kept = new ArrayList<>();
         for (ModelView.VRegister was : before.registers()) {
             boolean gone = after.register(was.key()) == null;
@@ -446,7 +449,7 @@ final class PropertyInvariants {
                 throw fail("registers", now.key() + " outlives its session " + now.owner());
             }
         }
-        if (!retry && command instanceof Command.CounterAdd c && reply instanceof Reply.Counted n) {
+        if (!retry && command instanceof CounterAdd c && reply instanceof Reply.Counted n) {
             ModelView.VRegister now = after.register(c.key());
             String value = HexFormat.of()
                     .formatHex(
@@ -459,12 +462,12 @@ final class PropertyInvariants {
             }
             return;
         }
-        boolean written = command instanceof Command.RegisterSet && !retry && reply instanceof Reply.Written;
+        boolean written = command instanceof RegisterSet && !retry && reply instanceof Reply.Written;
         if (!written) {
             if (!kept.equals(after.registers())) {
                 throw fail("registers", "changed without a write: " + before.registers() + " -> " + after.registers());
             }
-            if (command instanceof Command.RegisterSet c
+            if (command instanceof RegisterSet c
                     && !retry
                     && reply instanceof Reply.Failed f
                     && f.code() == ErrorCode.CONFLICT
@@ -473,7 +476,7 @@ final class PropertyInvariants {
             }
             return;
         }
-        Command.RegisterSet c = (Command.RegisterSet) command;
+        RegisterSet c = (RegisterSet) command;
         long version = before.registerVersion(c.key());
         ModelView.VRegister now = after.register(c.key());
         if (c.expectedVersion() != version

@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.holdfast.ErrorCode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.model.Command.Invocation;
-import io.holdfast.model.Command.RegisterSet;
 import io.holdfast.model.Command.SetAccessRules;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import org.junit.jupiter.api.Test;
 

@@ -9,6 +9,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.core.TableDriver.Client;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -219,7 +220,7 @@ class SnapshotCodecTest {
         table.apply(
                 Command.Envelope.of(
                         1_000,
-                        new Command.RegisterSet(
+                        new RegisterSet(
                                 new Command.Invocation(id, 1, 0), "k", 0, new byte[] {7}, null, 0, true, true, 2_000)),
                 EventSink.NONE);
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

@@ -23,6 +23,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.WatchEvent;
 import io.holdfast.core.TableDriver.Client;
 import io.holdfast.model.Command;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.util.ArrayList;
 import java.util.List;
@@ -226,7 +227,7 @@ class TableChangesTest {
 
         failed(set(b, "k", 0, new byte[] {9}), ErrorCode.CONFLICT);
         assertThat(r.last).as("a write at the wrong version").isEmpty();
-        failed(r.apply(new Command.RegisterSet(b.next(), "k", 1, new byte[] {9}, "x", 42)), ErrorCode.CONFLICT);
+        failed(r.apply(new RegisterSet(b.next(), "k", 1, new byte[] {9}, "x", 42)), ErrorCode.CONFLICT);
         assertThat(r.last).as("a write fenced by a token that is not held").isEmpty();
 
         assertThat(set(b, "k", 1, new byte[] {3})).isEqualTo(new Reply.Written(2));
@@ -251,7 +252,7 @@ class TableChangesTest {
         assertThat(r.apply(release)).isEqualTo(Reply.Ok.INSTANCE);
         assertThat(r.last).as("the retried release releases b's grant no more").isEmpty();
 
-        Command.RegisterSet write = new Command.RegisterSet(c.next(), "k", 0, new byte[] {1}, null, 0);
+        RegisterSet write = new RegisterSet(c.next(), "k", 0, new byte[] {1}, null, 0);
         r.apply(write);
         assertThat(r.apply(write)).isEqualTo(new Reply.Written(1));
         assertThat(r.last).isEmpty();
@@ -291,13 +292,13 @@ class TableChangesTest {
         r.apply(b.acquire("x").shared().waitMillis(5_000).command());
         r.apply(c.acquire("x").shared().waitMillis(500).command());
         r.apply(c.acquireAllCommand(EXCLUSIVE, 2, 10_000, 0, "m/a", "x"));
-        r.apply(new Command.RegisterSet(a.next(), "k", 0, new byte[] {7}, "x", x));
+        r.apply(new RegisterSet(a.next(), "k", 0, new byte[] {7}, "x", x));
         r.d.advance(600);
         r.apply(new Command.Tick());
         r.d.advance(1_400);
         r.apply(new Command.Tick());
         r.apply(new Command.ExpireSession(b.id));
-        r.apply(new Command.RegisterSet(c.next(), "k", 1, new byte[] {8}, null, 0));
+        r.apply(new RegisterSet(c.next(), "k", 1, new byte[] {8}, null, 0));
         r.apply(new Command.CloseSession(c.next()));
         return r.all;
     }
@@ -307,7 +308,7 @@ class TableChangesTest {
     }
 
     private Reply set(Client client, String key, long expectedVersion, byte[] value) {
-        return r.apply(new Command.RegisterSet(client.next(), key, expectedVersion, value, null, 0));
+        return r.apply(new RegisterSet(client.next(), key, expectedVersion, value, null, 0));
     }
 
     /** A {@link TableDriver} whose commands go through the three-argument apply, recording the changes. */

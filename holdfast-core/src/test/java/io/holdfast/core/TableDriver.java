@@ -8,6 +8,7 @@ import io.holdfast.LockMode;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.Event;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -271,16 +272,16 @@ final class TableDriver {
         }
 
         Reply set(String key, long expectedVersion, byte[] value) {
-            return apply(new Command.RegisterSet(next(), key, expectedVersion, value, null, 0));
+            return apply(new RegisterSet(next(), key, expectedVersion, value, null, 0));
         }
 
         Reply setFenced(String key, long expectedVersion, byte[] value, String lock, long token) {
-            return apply(new Command.RegisterSet(next(), key, expectedVersion, value, lock, token));
+            return apply(new RegisterSet(next(), key, expectedVersion, value, lock, token));
         }
 
         /** A fenced write as type 10 logs it: the fence may be any session's current grant. */
         Reply setFencedAnySession(String key, long expectedVersion, byte[] value, String lock, long token) {
-            return apply(new Command.RegisterSet(next(), key, expectedVersion, value, lock, token).withAnyFence());
+            return apply(new RegisterSet(next(), key, expectedVersion, value, lock, token).withAnyFence());
         }
     }
 

@@ -54,7 +54,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     private final LockService backend;
     /** The Events stream of each session. */
     private final EventStreams streams;
-    /** The spans of submits and watch polls. */
+    /** The spans of the calls: every call but a heartbeat and the event stream is traced ({@link SpanName}). */
     private final ServerTracing tracing = ServerTracing.global();
 
     public HoldfastGrpcService(LockService backend) {
@@ -69,10 +69,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 out,
                 () -> {
                     Command command = Convert.fromProto(request);
-                    return tracing.traced(
-                            ServerTracing.name(command),
-                            ServerTracing.lock(command),
-                            () -> backend.submit(command, identity));
+                    return tracing.traced(RequestSpan.of(command), () -> backend.submit(command, identity));
                 },
                 Convert::toProto);
     }
@@ -106,7 +103,10 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     public void describe(DescribeRequest request, StreamObserver<DescribeResponse> out) {
         unary(
                 out,
-                () -> readable(request.getName()).thenCompose(backend::describe),
+                traced(
+                        SpanName.LOCK_DESCRIBE,
+                        request.getName(),
+                        () -> readable(request.getName()).thenCompose(backend::describe)),
                 info -> info.map(i -> DescribeResponse.newBuilder()
                                 .setFound(true)
                                 .setLock(Convert.toProto(i))
@@ -117,21 +117,28 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     @Override
     public void list(ListRequest request, StreamObserver<ListResponse> out) {
         String identity = Authenticator.IDENTITY.get();
-        unary(out, () -> backend.list(request.getPrefix(), request.getLimit()), locks -> {
-            ListResponse.Builder b = ListResponse.newBuilder();
-            // Only what the caller may read: a list is never a way around describe's check.
-            locks.stream()
-                    .filter(l -> backend.mayRead(identity, l.name()))
-                    .forEach(l -> b.addLocks(Convert.toProto(l)));
-            return b.build();
-        });
+        unary(
+                out,
+                traced(SpanName.LOCK_LIST, null, () -> backend.list(request.getPrefix(), request.getLimit())),
+                locks -> {
+                    ListResponse.Builder b = ListResponse.newBuilder();
+                    // Only what the caller may read: a list is never a way around describe's check.
+                    locks.stream()
+                            .filter(l -> backend.mayRead(identity, l.name()))
+                            .forEach(l -> b.addLocks(Convert.toProto(l)));
+                    return b.build();
+                });
     }
 
     @Override
     public void isCurrentHolder(IsCurrentHolderRequest request, StreamObserver<IsCurrentHolderResponse> out) {
         unary(
                 out,
-                () -> readable(request.getName()).thenCompose(n -> backend.isCurrentHolder(n, request.getToken())),
+                traced(
+                        SpanName.FENCE_CHECK,
+                        request.getName(),
+                        () -> readable(request.getName())
+                                .thenCompose(n -> backend.isCurrentHolder(n, request.getToken()))),
                 current -> IsCurrentHolderResponse.newBuilder()
                         .setCurrent(Boolean.TRUE.equals(current))
                         .build());
@@ -139,7 +146,13 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
 
     @Override
     public void readRegister(ReadRegisterRequest request, StreamObserver<ReadRegisterResponse> out) {
-        unary(out, () -> readable(request.getKey()).thenCompose(backend::readRegister), Convert::toProto);
+        unary(
+                out,
+                traced(
+                        SpanName.REGISTER_READ,
+                        request.getKey(),
+                        () -> readable(request.getKey()).thenCompose(backend::readRegister)),
+                Convert::toProto);
     }
 
     /** The longest page of {@link Keys}, and the page of a request that sets no limit. */
@@ -150,7 +163,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         String identity = Authenticator.IDENTITY.get();
         unary(
                 out,
-                () -> {
+                traced(SpanName.KEY_LIST, null, () -> {
                     int limit = request.getLimit() == 0 ? MAX_KEY_PAGE : request.getLimit();
                     if (limit < 1 || limit > MAX_KEY_PAGE) {
                         throw new InvalidArgumentException("keys.limit must be 1 to " + MAX_KEY_PAGE + " (0 for "
@@ -165,7 +178,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                         checkName("keys.after", after);
                     }
                     return backend.keys(identity, prefix, after, limit);
-                },
+                }),
                 Convert::toProto);
     }
 
@@ -184,14 +197,17 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
             StreamObserver<io.holdfast.protocol.v1.SessionsResponse> out) {
         String identity = Authenticator.IDENTITY.get();
         String after = request.getAfter().isEmpty() ? null : request.getAfter();
-        unary(out, () -> backend.sessions(identity, after, request.getLimit()), Convert::toProto);
+        unary(
+                out,
+                traced(SpanName.SESSION_LIST, null, () -> backend.sessions(identity, after, request.getLimit())),
+                Convert::toProto);
     }
 
     @Override
     public void members(
             io.holdfast.protocol.v1.MembersRequest request,
             StreamObserver<io.holdfast.protocol.v1.MembersResponse> out) {
-        unary(out, backend::cluster, Convert::toProto);
+        unary(out, traced(SpanName.MEMBER_LIST, null, backend::cluster), Convert::toProto);
     }
 
     @Override
@@ -199,7 +215,10 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
             io.holdfast.protocol.v1.ChangeMembersRequest request,
             StreamObserver<io.holdfast.protocol.v1.MembersResponse> out) {
         String identity = Authenticator.IDENTITY.get();
-        unary(out, () -> backend.changeMembers(identity, Convert.fromProto(request)), Convert::toProto);
+        unary(
+                out,
+                traced(SpanName.MEMBER_CHANGE, null, () -> backend.changeMembers(identity, Convert.fromProto(request))),
+                Convert::toProto);
     }
 
     /** The longest long poll a watch may ask for. */
@@ -219,7 +238,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                         throw new io.holdfast.InvalidArgumentException(
                                 "watch.wait_millis must be 0 to " + MAX_WATCH_WAIT_MILLIS + ", not " + wait);
                     }
-                    return tracing.traced("holdfast.watch.poll", target.name(), () -> {
+                    return tracing.traced(RequestSpan.read(SpanName.WATCH_POLL, target.name()), () -> {
                         boolean many = target.kind() == io.holdfast.WatchTarget.Kind.PREFIX
                                 || target.kind() == io.holdfast.WatchTarget.Kind.KEYS;
                         CompletableFuture<String> allowed =
@@ -235,6 +254,11 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                     // Deleted keys in the form the reader knows (it says so with `deletions`).
                     return Convert.toProto(new io.holdfast.model.ChangePage(events, page.next(), page.gap()), request);
                 });
+    }
+
+    /** A read of the backend in its request's span ({@link SpanName}'s name for it), about {@code lock} or null. */
+    private <T> Supplier<CompletableFuture<T>> traced(SpanName read, String lock, Supplier<CompletableFuture<T>> call) {
+        return () -> tracing.traced(RequestSpan.read(read, lock), call);
     }
 
     /**

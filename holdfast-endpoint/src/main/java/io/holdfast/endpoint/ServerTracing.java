@@ -5,7 +5,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.holdfast.model.Command;
 import io.holdfast.protocol.Spans;
 import io.holdfast.protocol.TraceHeaders;
 import io.opentelemetry.api.GlobalOpenTelemetry;
@@ -23,10 +22,10 @@ import java.util.function.Supplier;
  * the server's spans join the trace the client started.
  *
  * <p>Spans: a {@link SpanKind#SERVER} span per request, named by what it does ({@link
- * #name(Command)}: {@code holdfast.session.open}, {@code holdfast.acquire}, {@code
- * holdfast.release}, {@code holdfast.watch.poll}, …) over gRPC and HTTP alike, and inside it an
- * internal {@code holdfast.commit} span from the proposal of the command to its answer from the
- * replicated table (made by the server module).
+ * RequestSpan}: by the command it submits, or by the read it makes; every name is a {@link
+ * SpanName}) over gRPC and HTTP alike, and inside it an internal {@code holdfast.commit} span from
+ * the proposal of the command to its answer from the replicated table (made by the server module).
+ * A session's heartbeats and its event stream are not traced.
  *
  * <p><b>Guarantees.</b> The tracer is the one of {@link GlobalOpenTelemetry} when this is made (an
  * SDK the operator plugs in, for example with the OpenTelemetry Java agent); without one it is the
@@ -49,66 +48,30 @@ public final class ServerTracing implements ServerInterceptor {
     }
 
     /** A request's span, a child of the current context (the caller's trace, if it sent one). */
-    public Span startRequest(String name, String lock) {
-        return Spans.start(tracer, name, SpanKind.SERVER, lock);
+    public Span startRequest(RequestSpan request) {
+        return Spans.start(tracer, request.name().text(), SpanKind.SERVER, request.lock());
     }
 
     /** A span inside the current one; none (the invalid span) when the current span records nothing. */
-    public Span startInside(String name) {
+    public Span startInside(SpanName name) {
         return startInside(Span.current(), name);
     }
 
     /** A span inside {@code parent}; none (the invalid span) when the parent records nothing. */
-    public Span startInside(Span parent, String name) {
-        return Spans.inside(tracer, parent, name);
-    }
-
-    /** The span name of a request that submits this command. */
-    public static String name(Command command) {
-        if (command instanceof Command.Acquire || command instanceof Command.AcquireAll) {
-            return "holdfast.acquire";
-        } else if (command instanceof Command.Release) {
-            return "holdfast.release";
-        } else if (command instanceof Command.OpenSession) {
-            return "holdfast.session.open";
-        } else if (command instanceof Command.CloseSession || command instanceof Command.EndSession) {
-            return "holdfast.session.close";
-        } else if (command instanceof Command.Renew) {
-            return "holdfast.renew";
-        } else if (command instanceof Command.CancelWait) {
-            return "holdfast.acquire.cancel";
-        } else if (command instanceof Command.RegisterSet) {
-            return "holdfast.register.set";
-        }
-        return "holdfast.command";
-    }
-
-    /** The lock a command is about, if it is about one. */
-    public static String lock(Command command) {
-        if (command instanceof Command.Acquire a) {
-            return a.name();
-        } else if (command instanceof Command.AcquireAll all) {
-            return all.names().isEmpty() ? null : all.names().get(0);
-        } else if (command instanceof Command.Release r) {
-            return r.name();
-        } else if (command instanceof Command.Renew r) {
-            return r.name();
-        } else if (command instanceof Command.CancelWait c) {
-            return c.name();
-        }
-        return null;
+    public Span startInside(Span parent, SpanName name) {
+        return Spans.inside(tracer, parent, name.text());
     }
 
     /**
      * Runs a request in its span (made current while {@code request} runs, so that what it proposes
      * is inside it), and ends the span with the request's outcome.
      */
-    public <T> CompletableFuture<T> traced(String name, String lock, Supplier<CompletableFuture<T>> request) {
-        Span span = startRequest(name, lock);
-        try (Scope ignored = Spans.current(span)) {
-            return Spans.endWhenDone(span, request.get());
+    public <T> CompletableFuture<T> traced(RequestSpan span, Supplier<CompletableFuture<T>> request) {
+        Span started = startRequest(span);
+        try (Scope ignored = Spans.current(started)) {
+            return Spans.endWhenDone(started, request.get());
         } catch (RuntimeException | Error e) {
-            Spans.end(span, e);
+            Spans.end(started, e);
             throw e;
         }
     }

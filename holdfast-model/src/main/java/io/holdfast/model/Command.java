@@ -1,10 +1,6 @@
-// Ceiling 630 lines, one idea: the table's command vocabulary, every command a record of one sealed type, so that
-// each visitor (the table, the log, the wire, the access check) must say what it does with each.
 package io.holdfast.model;
 
 import io.holdfast.LockMode;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -14,6 +10,11 @@ import java.util.Objects;
  * carry an {@link Invocation} so that a retry after a lost reply is answered from the table's
  * memory instead of applied twice. Commands that only the leader proposes ({@link Tick}, {@link
  * ExpireSession}) and operator commands ({@link Revoke}) have none.
+ *
+ * <p>Most commands are records nested here. The register write ({@link RegisterSet}) and the key
+ * commands ({@link KeyCommand}: {@link KeyDelete}, {@link CounterAdd}, and {@link Transaction}
+ * with its compares and ops) are in files of their own; they are commands of this one sealed type
+ * all the same, visited by the same {@link Visitor}.
  */
 public sealed interface Command {
     /**
@@ -43,24 +44,8 @@ public sealed interface Command {
 
         R registerSet(RegisterSet c);
 
-        /** The key commands of protocol version 6, each told apart by a {@link KeyVisitor}. */
+        /** The key commands of protocol version 6, each told apart by a {@link KeyCommand.Visitor}. */
         R keys(KeyCommand c);
-    }
-
-    /**
-     * One method per key command ({@link KeyCommand}): the commands of protocol version 6 that
-     * delete, count and change several keys at once. A visitor that treats them all alike (every
-     * one is a client command with an invocation) says so once, in {@link ClientVisitor#keys};
-     * one that treats them apart visits them with this.
-     *
-     * @param <R> what the visit gives back
-     */
-    interface KeyVisitor<R> {
-        R keyDelete(KeyDelete c);
-
-        R counterAdd(CounterAdd c);
-
-        R transaction(Transaction c);
     }
 
     /**
@@ -102,19 +87,12 @@ public sealed interface Command {
         }
     }
 
-    /** The key commands of protocol version 6: client commands, told apart by a {@link KeyVisitor}. */
-    sealed interface KeyCommand extends ClientCommand {
-        /** Calls the visitor's method for this command's type. */
-        <R> R accept(KeyVisitor<R> visitor);
-
-        @Override
-        default <R> R accept(ClientVisitor<R> visitor) {
-            return visitor.keys(this);
-        }
-    }
-
-    /** Commands sent by a client with an invocation id. */
-    sealed interface ClientCommand extends Command {
+    /**
+     * Commands sent by a client with an invocation id: those here, the register write ({@link
+     * RegisterSet}) and the key commands ({@link KeyCommand}), each in a file of its own.
+     */
+    sealed interface ClientCommand extends Command
+            permits CloseSession, Acquire, AcquireAll, Release, Renew, CancelWait, RegisterSet, KeyCommand {
         Invocation invocation();
 
         /** Calls the visitor's method for this command's type. */
@@ -252,283 +230,6 @@ public sealed interface Command {
         public <R> R accept(Visitor<R> visitor) {
             return visitor.tick(this);
         }
-    }
-
-    /**
-     * Writes a register if its version is {@code expectedVersion} (0: absent) and, when {@code
-     * fenceName} is not null, only while {@code fenceToken} is a current grant of that lock.
-     *
-     * <p>{@code ownFence} says whose grant the fence may be. True (what the six-argument
-     * constructor makes, so every client's write and every {@code mem:} write): the grant must be
-     * held by the writing session, the invocation's; a fence copied or forged from another session
-     * is refused as a conflict. False: any current grant will do, as the table checked before
-     * protocol version 4. False comes only from the log: entries of type 10 (written by older
-     * builds, or by this one while a member of the cluster still speaks 3 or less) keep that
-     * meaning for ever, so replicas of every build apply them alike. The wire carries no flag: a
-     * client cannot ask for the weaker check.
-     *
-     * <p>A flag rather than a second record: the two writes have the same fields, the same access
-     * check, the same reply and the same path through every visitor; only the log's type byte and
-     * the table's fence check tell them apart, and a new record would make every visitor (the wire,
-     * the audit log, the access check) say the same thing twice.
-     *
-     * <p>{@code attach} and {@code ttlMillis} (protocol version 6, log type 18) say how long the
-     * written key lives: attached, it belongs to the writing session and is deleted in the same
-     * step as that session ends (closed, expired, or ended by an operator); with a time to live, it
-     * is deleted by the first {@link Tick} at or after the write's time plus {@code ttlMillis}
-     * (etcd's lease, ZooKeeper's ephemeral and TTL nodes). Every write sets both afresh: a write
-     * without them makes the key live until it is deleted, as a register does.
-     */
-    record RegisterSet(
-            Invocation invocation,
-            String key,
-            long expectedVersion,
-            byte[] value,
-            String fenceName,
-            long fenceToken,
-            boolean ownFence,
-            boolean attach,
-            long ttlMillis)
-            implements ClientCommand {
-        /** A write whose fence, if any, must be the writing session's own grant. */
-        public RegisterSet(
-                Invocation invocation,
-                String key,
-                long expectedVersion,
-                byte[] value,
-                String fenceName,
-                long fenceToken) {
-            this(invocation, key, expectedVersion, value, fenceName, fenceToken, true);
-        }
-
-        /** A write that lives until it is deleted: neither attached nor with a time to live. */
-        public RegisterSet(
-                Invocation invocation,
-                String key,
-                long expectedVersion,
-                byte[] value,
-                String fenceName,
-                long fenceToken,
-                boolean ownFence) {
-            this(invocation, key, expectedVersion, value, fenceName, fenceToken, ownFence, false, 0);
-        }
-
-        /** The same write with the check of type 10: the fence may be any session's current grant. */
-        public RegisterSet withAnyFence() {
-            return new RegisterSet(
-                    invocation, key, expectedVersion, value, fenceName, fenceToken, false, attach, ttlMillis);
-        }
-
-        /** Whether the write says how long the key lives (attached, or a time to live): log type 18. */
-        public boolean leased() {
-            return attach || ttlMillis != 0;
-        }
-
-        @Override
-        public <R> R accept(ClientVisitor<R> visitor) {
-            return visitor.registerSet(this);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof RegisterSet r
-                    && invocation.equals(r.invocation)
-                    && key.equals(r.key)
-                    && expectedVersion == r.expectedVersion
-                    && Arrays.equals(value, r.value)
-                    && Objects.equals(fenceName, r.fenceName)
-                    && fenceToken == r.fenceToken
-                    && ownFence == r.ownFence
-                    && attach == r.attach
-                    && ttlMillis == r.ttlMillis;
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(
-                    invocation,
-                    key,
-                    expectedVersion,
-                    Arrays.hashCode(value),
-                    fenceName,
-                    fenceToken,
-                    ownFence,
-                    attach,
-                    ttlMillis);
-        }
-
-        @Override
-        public String toString() {
-            return "RegisterSet[invocation=" + invocation + ", key=" + key + ", expectedVersion="
-                    + expectedVersion + ", value=" + (value == null ? "null" : value.length + " bytes")
-                    + ", fenceName=" + fenceName + ", fenceToken=" + fenceToken + ", ownFence=" + ownFence
-                    + ", attach=" + attach + ", ttlMillis=" + ttlMillis + "]";
-        }
-    }
-
-    /**
-     * Deletes a key (protocol version 6) if its version is {@code expectedVersion}, or whatever its
-     * version when that is {@link #ANY_VERSION}. Answered {@link Reply.Ok} with the version the key
-     * had (0: it was absent, which an unconditional delete does not refuse), or {@link
-     * Reply.Failed} {@code CONFLICT} with the key's version. A delete drops the key's version: a
-     * key written again starts at version 1.
-     */
-    record KeyDelete(Invocation invocation, String key, long expectedVersion) implements KeyCommand {
-        /** An expected version that any version matches. */
-        public static final long ANY_VERSION = -1;
-
-        @Override
-        public <R> R accept(KeyVisitor<R> visitor) {
-            return visitor.keyDelete(this);
-        }
-    }
-
-    /**
-     * Adds {@code delta} to the key's counter and answers the new value ({@link Reply.Counted}),
-     * in one step (protocol version 6). A counter is a key whose value is exactly 8 bytes, a signed
-     * 64-bit integer, big-endian (two's complement); an absent key counts as 0 and is created.
-     * Refused with {@code INVALID_ARGUMENT} when the value is not a counter, and when the sum would
-     * overflow. The key's lifetime (attached, time to live) stays as it was.
-     */
-    record CounterAdd(Invocation invocation, String key, long delta) implements KeyCommand {
-        @Override
-        public <R> R accept(KeyVisitor<R> visitor) {
-            return visitor.counterAdd(this);
-        }
-    }
-
-    /**
-     * Several keys changed as one, in one log entry (protocol version 6; etcd's {@code Txn},
-     * ZooKeeper's {@code multi}): when every compare holds, the ops of {@code then} run in order,
-     * else those of {@code otherwise}; answered {@link Reply.Transacted} with which ran and each
-     * op's result. All or nothing: when an op of the branch that runs is refused (a conflict, a
-     * limit, a quota), nothing changes and the answer is that op's {@link Reply.Failed}, its
-     * message starting with the branch and the op's place ({@code "then op 2: ..."}). Each compare
-     * and op needs the access its single command needs. At most {@link io.holdfast.Keys#MAX_TXN_OPS}
-     * compares and as many ops per branch, and {@link io.holdfast.Keys#MAX_TXN_BYTES} of keys and
-     * values together. The API's {@link io.holdfast.Txn} becomes one by {@link TxnMapping}, the one
-     * place that maps its compares and ops to these.
-     */
-    record Transaction(Invocation invocation, List<Compare> compares, List<Op> then, List<Op> otherwise)
-            implements KeyCommand {
-        public Transaction {
-            compares = compares == null ? null : List.copyOf(compares);
-            then = then == null ? null : List.copyOf(then);
-            otherwise = otherwise == null ? null : List.copyOf(otherwise);
-        }
-
-        @Override
-        public <R> R accept(KeyVisitor<R> visitor) {
-            return visitor.transaction(this);
-        }
-    }
-
-    /** How a {@link Compare.Version} compares the key's version with its number. */
-    enum Order {
-        EQUAL,
-        NOT_EQUAL,
-        LESS,
-        GREATER
-    }
-
-    /** One condition of a {@link Transaction}, read at the entry's place in the log. */
-    sealed interface Compare {
-        /** The key's version (0: absent) is in this order to {@code version}. */
-        record Version(String key, Order order, long version) implements Compare {}
-
-        /** The key is present and its value is exactly these bytes. */
-        record Value(String key, byte[] value) implements Compare {
-            public Value {
-                value = value == null ? null : value.clone();
-            }
-
-            @Override
-            public byte[] value() {
-                return value == null ? null : value.clone();
-            }
-
-            @Override
-            public boolean equals(Object o) {
-                return o instanceof Value v && key.equals(v.key) && Arrays.equals(value, v.value);
-            }
-
-            @Override
-            public int hashCode() {
-                return key.hashCode() * 31 + Arrays.hashCode(value);
-            }
-
-            @Override
-            public String toString() {
-                return "Value[key=" + key + ", " + (value == null ? "null" : value.length + " bytes") + "]";
-            }
-        }
-
-        /** The key is absent. */
-        record Absent(String key) implements Compare {}
-
-        /**
-         * {@code token} is a current grant of {@code lock} held by the transaction's own session:
-         * the fence of every op of the branch, as one.
-         */
-        record Fence(String lock, long token) implements Compare {}
-
-        /** The session {@code sessionId} holds a grant of {@code lock} now. */
-        record Holder(String lock, String sessionId) implements Compare {}
-
-        /** The session {@code sessionId} exists (has not ended). */
-        record SessionAlive(String sessionId) implements Compare {}
-    }
-
-    /** One operation of a {@link Transaction}'s branch; each answers one {@link Reply.OpResult}. */
-    sealed interface Op {
-        /** The key to which the op applies. */
-        String key();
-
-        /**
-         * Writes the key as a {@link RegisterSet} without a fence does ({@code expectedVersion}
-         * may also be {@link KeyDelete#ANY_VERSION}); answers the new version.
-         */
-        record Put(String key, long expectedVersion, byte[] value, boolean attach, long ttlMillis) implements Op {
-            public Put {
-                value = value == null ? null : value.clone();
-            }
-
-            @Override
-            public byte[] value() {
-                return value == null ? null : value.clone();
-            }
-
-            @Override
-            public boolean equals(Object o) {
-                return o instanceof Put p
-                        && key.equals(p.key)
-                        && expectedVersion == p.expectedVersion
-                        && Arrays.equals(value, p.value)
-                        && attach == p.attach
-                        && ttlMillis == p.ttlMillis;
-            }
-
-            @Override
-            public int hashCode() {
-                return Objects.hash(key, expectedVersion, Arrays.hashCode(value), attach, ttlMillis);
-            }
-
-            @Override
-            public String toString() {
-                return "Put[key=" + key + ", expectedVersion=" + expectedVersion + ", "
-                        + (value == null ? "null" : value.length + " bytes") + ", attach=" + attach
-                        + ", ttlMillis=" + ttlMillis + "]";
-            }
-        }
-
-        /** Deletes the key as {@link KeyDelete} does; answers the version it had (0: absent). */
-        record Delete(String key, long expectedVersion) implements Op {}
-
-        /** Adds to the key's counter as {@link CounterAdd} does; answers the new value and version. */
-        record Add(String key, long delta) implements Op {}
-
-        /** Reads the key; answers its version (0: absent) and value. */
-        record Get(String key) implements Op {}
     }
 
     /** An operator takes every grant of {@code name} away; holders are told, waiters go next. */

@@ -119,7 +119,7 @@ public sealed interface Reply {
         }
     }
 
-    /** A counter was added to ({@link Command.CounterAdd}): its new value and the key's new version. */
+    /** A counter was added to ({@link CounterAdd}): its new value and the key's new version. */
     record Counted(long value, long version) implements Reply {
         @Override
         public <R> R accept(Visitor<R> visitor) {
@@ -128,7 +128,7 @@ public sealed interface Reply {
     }
 
     /**
-     * A {@link Command.Transaction} ran: {@code succeeded} when every compare held and the {@code
+     * A {@link Transaction} ran: {@code succeeded} when every compare held and the {@code
      * then} branch ran, else the {@code otherwise} branch ran; one result per op of that branch, in
      * order.
      */

@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * The one mapping between the API's transaction ({@link Txn}, answered by a {@link TxnResult}) and
- * the model's ({@link Command.Transaction} with its {@link Command.Compare}s and {@link Command.Op}s,
+ * the model's ({@link Transaction} with its {@link Transaction.Compare}s and {@link Transaction.Op}s,
  * answered by a {@link Reply.Transacted}): every compare kind, op kind and order of one is a kind
  * of the other, field for field. Whatever turns one into the other (the Java client's keys, {@code
  * mem:} among them) calls this class, so that a kind added to one vocabulary is added here once.
@@ -28,60 +28,60 @@ public final class TxnMapping {
     private TxnMapping() {}
 
     /** The command that runs {@code txn} under {@code invocation}. */
-    public static Command.Transaction command(Command.Invocation invocation, Txn txn) {
-        List<Command.Compare> compares = new ArrayList<>(txn.compares().size());
+    public static Transaction command(Command.Invocation invocation, Txn txn) {
+        List<Transaction.Compare> compares = new ArrayList<>(txn.compares().size());
         for (Txn.Compare c : txn.compares()) {
             compares.add(compare(c));
         }
-        return new Command.Transaction(invocation, compares, ops(txn.then()), ops(txn.otherwise()));
+        return new Transaction(invocation, compares, ops(txn.then()), ops(txn.otherwise()));
     }
 
     /** The model's compare of this kind, with the same fields. */
-    public static Command.Compare compare(Txn.Compare c) {
+    public static Transaction.Compare compare(Txn.Compare c) {
         if (c instanceof Txn.Compare.Version v) {
-            return new Command.Compare.Version(v.key(), order(v.order()), v.version());
+            return new Transaction.Compare.Version(v.key(), order(v.order()), v.version());
         } else if (c instanceof Txn.Compare.Value v) {
-            return new Command.Compare.Value(v.key(), v.value());
+            return new Transaction.Compare.Value(v.key(), v.value());
         } else if (c instanceof Txn.Compare.Absent a) {
-            return new Command.Compare.Absent(a.key());
+            return new Transaction.Compare.Absent(a.key());
         } else if (c instanceof Txn.Compare.Fence f) {
-            return new Command.Compare.Fence(f.lock(), f.token());
+            return new Transaction.Compare.Fence(f.lock(), f.token());
         } else if (c instanceof Txn.Compare.Holder h) {
-            return new Command.Compare.Holder(h.lock(), h.sessionId());
+            return new Transaction.Compare.Holder(h.lock(), h.sessionId());
         } else if (c instanceof Txn.Compare.SessionAlive s) {
-            return new Command.Compare.SessionAlive(s.sessionId());
+            return new Transaction.Compare.SessionAlive(s.sessionId());
         }
         throw new IllegalArgumentException("a compare of a kind the model does not know: " + c);
     }
 
     /** The model's order of the same name. */
-    public static Command.Order order(Txn.Order order) {
-        return Command.Order.valueOf(order.name());
+    public static Transaction.Order order(Txn.Order order) {
+        return Transaction.Order.valueOf(order.name());
     }
 
     /** The model's op of this kind: a put's options become its fields, the time to live in milliseconds. */
-    public static Command.Op op(Txn.Op op) {
+    public static Transaction.Op op(Txn.Op op) {
         if (op instanceof Txn.Op.Put p) {
             PutOptions o = p.options();
-            return new Command.Op.Put(
+            return new Transaction.Op.Put(
                     p.key(),
                     o.expectedVersion(),
                     p.value(),
                     o.attached(),
                     o.ttl().toMillis());
         } else if (op instanceof Txn.Op.Delete d) {
-            return new Command.Op.Delete(d.key(), d.expectedVersion());
+            return new Transaction.Op.Delete(d.key(), d.expectedVersion());
         } else if (op instanceof Txn.Op.Add a) {
-            return new Command.Op.Add(a.key(), a.delta());
+            return new Transaction.Op.Add(a.key(), a.delta());
         } else if (op instanceof Txn.Op.Get g) {
-            return new Command.Op.Get(g.key());
+            return new Transaction.Op.Get(g.key());
         }
         throw new IllegalArgumentException("an op of a kind the model does not know: " + op);
     }
 
     /** The ops of a branch, in order. */
-    public static List<Command.Op> ops(List<Txn.Op> ops) {
-        List<Command.Op> out = new ArrayList<>(ops.size());
+    public static List<Transaction.Op> ops(List<Txn.Op> ops) {
+        List<Transaction.Op> out = new ArrayList<>(ops.size());
         for (Txn.Op op : ops) {
             out.add(op(op));
         }

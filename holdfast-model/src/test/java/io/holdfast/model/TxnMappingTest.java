@@ -30,55 +30,60 @@ class TxnMappingTest {
     /** One kind of the API and what it maps to. */
     private record Pair<A, M>(A api, M model) {}
 
-    private static final List<Pair<Txn.Compare, Command.Compare>> COMPARES = List.of(
-            new Pair<>(Txn.version("a", Txn.Order.EQUAL, 3), new Command.Compare.Version("a", Command.Order.EQUAL, 3)),
+    private static final List<Pair<Txn.Compare, Transaction.Compare>> COMPARES = List.of(
+            new Pair<>(
+                    Txn.version("a", Txn.Order.EQUAL, 3),
+                    new Transaction.Compare.Version("a", Transaction.Order.EQUAL, 3)),
             new Pair<>(
                     Txn.version("a", Txn.Order.NOT_EQUAL, 0),
-                    new Command.Compare.Version("a", Command.Order.NOT_EQUAL, 0)),
-            new Pair<>(Txn.version("a", Txn.Order.LESS, 7), new Command.Compare.Version("a", Command.Order.LESS, 7)),
+                    new Transaction.Compare.Version("a", Transaction.Order.NOT_EQUAL, 0)),
             new Pair<>(
-                    Txn.version("a", Txn.Order.GREATER, 9), new Command.Compare.Version("a", Command.Order.GREATER, 9)),
-            new Pair<>(Txn.value("b", BYTES), new Command.Compare.Value("b", BYTES)),
-            new Pair<>(Txn.absent("c"), new Command.Compare.Absent("c")),
-            new Pair<>(new Txn.Compare.Fence("locks/x", 42), new Command.Compare.Fence("locks/x", 42)),
-            new Pair<>(Txn.holder("locks/y", "s1"), new Command.Compare.Holder("locks/y", "s1")),
-            new Pair<>(Txn.sessionAlive("s2"), new Command.Compare.SessionAlive("s2")));
+                    Txn.version("a", Txn.Order.LESS, 7),
+                    new Transaction.Compare.Version("a", Transaction.Order.LESS, 7)),
+            new Pair<>(
+                    Txn.version("a", Txn.Order.GREATER, 9),
+                    new Transaction.Compare.Version("a", Transaction.Order.GREATER, 9)),
+            new Pair<>(Txn.value("b", BYTES), new Transaction.Compare.Value("b", BYTES)),
+            new Pair<>(Txn.absent("c"), new Transaction.Compare.Absent("c")),
+            new Pair<>(new Txn.Compare.Fence("locks/x", 42), new Transaction.Compare.Fence("locks/x", 42)),
+            new Pair<>(Txn.holder("locks/y", "s1"), new Transaction.Compare.Holder("locks/y", "s1")),
+            new Pair<>(Txn.sessionAlive("s2"), new Transaction.Compare.SessionAlive("s2")));
 
-    private static final List<Pair<Txn.Op, Command.Op>> OPS = List.of(
-            new Pair<>(Txn.put("k", BYTES), new Command.Op.Put("k", -1, BYTES, false, 0)),
+    private static final List<Pair<Txn.Op, Transaction.Op>> OPS = List.of(
+            new Pair<>(Txn.put("k", BYTES), new Transaction.Op.Put("k", -1, BYTES, false, 0)),
             new Pair<>(
                     Txn.put("k", BYTES, PutOptions.ifVersion(4).attach().ttl(Duration.ofSeconds(90))),
-                    new Command.Op.Put("k", 4, BYTES, true, 90_000)),
-            new Pair<>(Txn.delete("k"), new Command.Op.Delete("k", -1)),
-            new Pair<>(Txn.delete("k", 5), new Command.Op.Delete("k", 5)),
-            new Pair<>(Txn.add("n", -2), new Command.Op.Add("n", -2)),
-            new Pair<>(Txn.get("g"), new Command.Op.Get("g")));
+                    new Transaction.Op.Put("k", 4, BYTES, true, 90_000)),
+            new Pair<>(Txn.delete("k"), new Transaction.Op.Delete("k", -1)),
+            new Pair<>(Txn.delete("k", 5), new Transaction.Op.Delete("k", 5)),
+            new Pair<>(Txn.add("n", -2), new Transaction.Op.Add("n", -2)),
+            new Pair<>(Txn.get("g"), new Transaction.Op.Get("g")));
 
     @Test
     void everyCompareKindBecomesItsCounterpartFieldForField() {
-        for (Pair<Txn.Compare, Command.Compare> p : COMPARES) {
+        for (Pair<Txn.Compare, Transaction.Compare> p : COMPARES) {
             assertThat(TxnMapping.compare(p.api())).as("%s", p.api()).isEqualTo(p.model());
         }
-        assertPairsEveryKindOfBothSides(COMPARES, Txn.Compare.class, Command.Compare.class);
+        assertPairsEveryKindOfBothSides(COMPARES, Txn.Compare.class, Transaction.Compare.class);
     }
 
     @Test
     void everyOpKindBecomesItsCounterpartFieldForField() {
-        for (Pair<Txn.Op, Command.Op> p : OPS) {
+        for (Pair<Txn.Op, Transaction.Op> p : OPS) {
             assertThat(TxnMapping.op(p.api())).as("%s", p.api()).isEqualTo(p.model());
         }
-        assertPairsEveryKindOfBothSides(OPS, Txn.Op.class, Command.Op.class);
+        assertPairsEveryKindOfBothSides(OPS, Txn.Op.class, Transaction.Op.class);
     }
 
     @Test
     void everyOrderBecomesTheOrderOfItsNameAndEveryOrderOfTheModelIsOne() {
-        Set<Command.Order> reached = EnumSet.noneOf(Command.Order.class);
+        Set<Transaction.Order> reached = EnumSet.noneOf(Transaction.Order.class);
         for (Txn.Order o : Txn.Order.values()) {
-            Command.Order m = TxnMapping.order(o);
+            Transaction.Order m = TxnMapping.order(o);
             assertThat(m.name()).isEqualTo(o.name());
             reached.add(m);
         }
-        assertThat(reached).containsExactlyInAnyOrder(Command.Order.values());
+        assertThat(reached).containsExactlyInAnyOrder(Transaction.Order.values());
     }
 
     @Test
@@ -89,11 +94,11 @@ class TxnMappingTest {
                 OPS.stream().map(Pair::api).toList(),
                 List.of(Txn.get("x"), Txn.add("y", 1)));
         assertThat(TxnMapping.command(inv, txn))
-                .isEqualTo(new Command.Transaction(
+                .isEqualTo(new Transaction(
                         inv,
                         COMPARES.stream().map(Pair::model).toList(),
                         OPS.stream().map(Pair::model).toList(),
-                        List.of(new Command.Op.Get("x"), new Command.Op.Add("y", 1))));
+                        List.of(new Transaction.Op.Get("x"), new Transaction.Op.Add("y", 1))));
     }
 
     @Test

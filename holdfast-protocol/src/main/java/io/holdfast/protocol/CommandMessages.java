@@ -3,6 +3,7 @@ package io.holdfast.protocol;
 import com.google.protobuf.ByteString;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.model.Command;
+import io.holdfast.model.KeyCommand;
 import io.holdfast.protocol.v1.Acquire;
 import io.holdfast.protocol.v1.CancelWait;
 import io.holdfast.protocol.v1.CloseSession;
@@ -106,7 +107,7 @@ final class CommandMessages {
             }
 
             @Override
-            public Void registerSet(Command.RegisterSet x) {
+            public Void registerSet(io.holdfast.model.RegisterSet x) {
                 if (x.value() == null) {
                     throw new InvalidArgumentException("a register value must not be null");
                 }
@@ -128,7 +129,7 @@ final class CommandMessages {
             }
 
             @Override
-            public Void keys(Command.KeyCommand x) {
+            public Void keys(KeyCommand x) {
                 KeyMessages.toProto(x, b);
                 return null;
             }
@@ -267,8 +268,8 @@ final class CommandMessages {
         };
     }
 
-    private static Command.RegisterSet registerSet(RegisterSet x, String kind) {
-        return new Command.RegisterSet(
+    private static io.holdfast.model.RegisterSet registerSet(RegisterSet x, String kind) {
+        return new io.holdfast.model.RegisterSet(
                 invocation(x.hasInvocation(), x.getInvocation(), kind),
                 x.getKey(),
                 x.getExpectedVersion(),

@@ -3,7 +3,7 @@ package io.holdfast.protocol;
 import com.google.protobuf.ByteString;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.model.ChangePosition;
-import io.holdfast.model.Command;
+import io.holdfast.model.KeyCommand;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.Reply;
 import io.holdfast.protocol.v1.Compare;
@@ -19,7 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The key commands of protocol version 6 ({@link Command.KeyCommand}), their replies ({@link
+ * The key commands of protocol version 6 ({@link KeyCommand}), their replies ({@link
  * Reply.Counted}, {@link Reply.Transacted}) and a page of keys ({@link KeyPage}) to and from their
  * messages. See {@link Convert} for the rules every conversion keeps: a compare or an op without its
  * kind, or with an order this build does not know, is refused with {@link InvalidArgumentException}
@@ -29,10 +29,10 @@ final class KeyMessages {
     private KeyMessages() {}
 
     /** Sets the message of a key command on the request being built. */
-    static void toProto(Command.KeyCommand command, io.holdfast.protocol.v1.CommandRequest.Builder b) {
-        command.accept(new Command.KeyVisitor<Void>() {
+    static void toProto(KeyCommand command, io.holdfast.protocol.v1.CommandRequest.Builder b) {
+        command.accept(new KeyCommand.Visitor<Void>() {
             @Override
-            public Void keyDelete(Command.KeyDelete x) {
+            public Void keyDelete(io.holdfast.model.KeyDelete x) {
                 b.setKeyDelete(KeyDelete.newBuilder()
                         .setInvocation(CommandMessages.toProto(x.invocation()))
                         .setKey(Fields.text(x.key(), "key"))
@@ -41,7 +41,7 @@ final class KeyMessages {
             }
 
             @Override
-            public Void counterAdd(Command.CounterAdd x) {
+            public Void counterAdd(io.holdfast.model.CounterAdd x) {
                 b.setCounterAdd(CounterAdd.newBuilder()
                         .setInvocation(CommandMessages.toProto(x.invocation()))
                         .setKey(Fields.text(x.key(), "key"))
@@ -50,15 +50,15 @@ final class KeyMessages {
             }
 
             @Override
-            public Void transaction(Command.Transaction x) {
+            public Void transaction(io.holdfast.model.Transaction x) {
                 Transaction.Builder t = Transaction.newBuilder().setInvocation(CommandMessages.toProto(x.invocation()));
-                for (Command.Compare c : Fields.list(x.compares(), "compares")) {
+                for (io.holdfast.model.Transaction.Compare c : Fields.list(x.compares(), "compares")) {
                     t.addCompares(toProto(c));
                 }
-                for (Command.Op op : Fields.list(x.then(), "then")) {
+                for (io.holdfast.model.Transaction.Op op : Fields.list(x.then(), "then")) {
                     t.addThen(toProto(op));
                 }
-                for (Command.Op op : Fields.list(x.otherwise(), "otherwise")) {
+                for (io.holdfast.model.Transaction.Op op : Fields.list(x.otherwise(), "otherwise")) {
                     t.addOtherwise(toProto(op));
                 }
                 b.setTransaction(t);
@@ -67,54 +67,54 @@ final class KeyMessages {
         });
     }
 
-    static Command.KeyDelete fromProto(KeyDelete x) {
-        return new Command.KeyDelete(
+    static io.holdfast.model.KeyDelete fromProto(KeyDelete x) {
+        return new io.holdfast.model.KeyDelete(
                 CommandMessages.invocation(x.hasInvocation(), x.getInvocation(), "key_delete"),
                 x.getKey(),
                 x.getExpectedVersion());
     }
 
-    static Command.CounterAdd fromProto(CounterAdd x) {
-        return new Command.CounterAdd(
+    static io.holdfast.model.CounterAdd fromProto(CounterAdd x) {
+        return new io.holdfast.model.CounterAdd(
                 CommandMessages.invocation(x.hasInvocation(), x.getInvocation(), "counter_add"),
                 x.getKey(),
                 x.getDelta());
     }
 
-    static Command.Transaction fromProto(Transaction x) {
-        List<Command.Compare> compares = new ArrayList<>(x.getComparesCount());
+    static io.holdfast.model.Transaction fromProto(Transaction x) {
+        List<io.holdfast.model.Transaction.Compare> compares = new ArrayList<>(x.getComparesCount());
         for (int i = 0; i < x.getComparesCount(); i++) {
             compares.add(fromProto(x.getCompares(i), "transaction.compares[" + i + "]"));
         }
-        return new Command.Transaction(
+        return new io.holdfast.model.Transaction(
                 CommandMessages.invocation(x.hasInvocation(), x.getInvocation(), "transaction"),
                 compares,
                 ops(x.getThenList(), "transaction.then"),
                 ops(x.getOtherwiseList(), "transaction.otherwise"));
     }
 
-    private static Compare toProto(Command.Compare c) {
+    private static Compare toProto(io.holdfast.model.Transaction.Compare c) {
         Compare.Builder b = Compare.newBuilder();
-        if (c instanceof Command.Compare.Version v) {
+        if (c instanceof io.holdfast.model.Transaction.Compare.Version v) {
             b.setVersion(Compare.Version.newBuilder()
                     .setKey(Fields.text(v.key(), "compare.key"))
                     .setOrder(toProto(v.order()))
                     .setVersion(v.version()));
-        } else if (c instanceof Command.Compare.Value v) {
+        } else if (c instanceof io.holdfast.model.Transaction.Compare.Value v) {
             b.setValue(Compare.Value.newBuilder()
                     .setKey(Fields.text(v.key(), "compare.key"))
                     .setValue(Fields.bytes(v.value(), "compare.value")));
-        } else if (c instanceof Command.Compare.Absent a) {
+        } else if (c instanceof io.holdfast.model.Transaction.Compare.Absent a) {
             b.setAbsent(Compare.Absent.newBuilder().setKey(Fields.text(a.key(), "compare.key")));
-        } else if (c instanceof Command.Compare.Fence f) {
+        } else if (c instanceof io.holdfast.model.Transaction.Compare.Fence f) {
             b.setFence(Compare.Fence.newBuilder()
                     .setLock(Fields.text(f.lock(), "compare.lock"))
                     .setToken(f.token()));
-        } else if (c instanceof Command.Compare.Holder h) {
+        } else if (c instanceof io.holdfast.model.Transaction.Compare.Holder h) {
             b.setHolder(Compare.Holder.newBuilder()
                     .setLock(Fields.text(h.lock(), "compare.lock"))
                     .setSessionId(Fields.text(h.sessionId(), "compare.session_id")));
-        } else if (c instanceof Command.Compare.SessionAlive s) {
+        } else if (c instanceof io.holdfast.model.Transaction.Compare.SessionAlive s) {
             b.setSessionAlive(
                     Compare.SessionAlive.newBuilder().setSessionId(Fields.text(s.sessionId(), "compare.session_id")));
         } else {
@@ -123,46 +123,49 @@ final class KeyMessages {
         return b.build();
     }
 
-    private static Command.Compare fromProto(Compare m, String where) {
+    private static io.holdfast.model.Transaction.Compare fromProto(Compare m, String where) {
         return switch (m.getKindCase()) {
             case VERSION ->
-                new Command.Compare.Version(
+                new io.holdfast.model.Transaction.Compare.Version(
                         m.getVersion().getKey(),
                         fromProto(m.getVersion().getOrder(), where + ".version.order"),
                         m.getVersion().getVersion());
             case VALUE ->
-                new Command.Compare.Value(
+                new io.holdfast.model.Transaction.Compare.Value(
                         m.getValue().getKey(), m.getValue().getValue().toByteArray());
-            case ABSENT -> new Command.Compare.Absent(m.getAbsent().getKey());
+            case ABSENT ->
+                new io.holdfast.model.Transaction.Compare.Absent(m.getAbsent().getKey());
             case FENCE ->
-                new Command.Compare.Fence(m.getFence().getLock(), m.getFence().getToken());
+                new io.holdfast.model.Transaction.Compare.Fence(
+                        m.getFence().getLock(), m.getFence().getToken());
             case HOLDER ->
-                new Command.Compare.Holder(
+                new io.holdfast.model.Transaction.Compare.Holder(
                         m.getHolder().getLock(), m.getHolder().getSessionId());
             case SESSION_ALIVE ->
-                new Command.Compare.SessionAlive(m.getSessionAlive().getSessionId());
+                new io.holdfast.model.Transaction.Compare.SessionAlive(
+                        m.getSessionAlive().getSessionId());
             case KIND_NOT_SET -> throw new InvalidArgumentException(where + " has no kind" + Fields.unknown(m));
         };
     }
 
-    private static TxnOp toProto(Command.Op op) {
+    private static TxnOp toProto(io.holdfast.model.Transaction.Op op) {
         TxnOp.Builder b = TxnOp.newBuilder();
-        if (op instanceof Command.Op.Put p) {
+        if (op instanceof io.holdfast.model.Transaction.Op.Put p) {
             b.setPut(TxnOp.Put.newBuilder()
                     .setKey(Fields.text(p.key(), "op.key"))
                     .setExpectedVersion(p.expectedVersion())
                     .setValue(Fields.bytes(p.value(), "op.value"))
                     .setAttach(p.attach())
                     .setTtlMillis(p.ttlMillis()));
-        } else if (op instanceof Command.Op.Delete d) {
+        } else if (op instanceof io.holdfast.model.Transaction.Op.Delete d) {
             b.setDelete(TxnOp.Delete.newBuilder()
                     .setKey(Fields.text(d.key(), "op.key"))
                     .setExpectedVersion(d.expectedVersion()));
-        } else if (op instanceof Command.Op.Add a) {
+        } else if (op instanceof io.holdfast.model.Transaction.Op.Add a) {
             b.setAdd(TxnOp.Add.newBuilder()
                     .setKey(Fields.text(a.key(), "op.key"))
                     .setDelta(a.delta()));
-        } else if (op instanceof Command.Op.Get g) {
+        } else if (op instanceof io.holdfast.model.Transaction.Op.Get g) {
             b.setGet(TxnOp.Get.newBuilder().setKey(Fields.text(g.key(), "op.key")));
         } else {
             throw new InvalidArgumentException("an op must not be null");
@@ -170,15 +173,15 @@ final class KeyMessages {
         return b.build();
     }
 
-    private static List<Command.Op> ops(List<TxnOp> messages, String where) {
-        List<Command.Op> ops = new ArrayList<>(messages.size());
+    private static List<io.holdfast.model.Transaction.Op> ops(List<TxnOp> messages, String where) {
+        List<io.holdfast.model.Transaction.Op> ops = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
             TxnOp m = messages.get(i);
             ops.add(
                     switch (m.getKindCase()) {
                         case PUT -> {
                             TxnOp.Put p = m.getPut();
-                            yield new Command.Op.Put(
+                            yield new io.holdfast.model.Transaction.Op.Put(
                                     p.getKey(),
                                     p.getExpectedVersion(),
                                     p.getValue().toByteArray(),
@@ -186,11 +189,13 @@ final class KeyMessages {
                                     p.getTtlMillis());
                         }
                         case DELETE ->
-                            new Command.Op.Delete(
+                            new io.holdfast.model.Transaction.Op.Delete(
                                     m.getDelete().getKey(), m.getDelete().getExpectedVersion());
                         case ADD ->
-                            new Command.Op.Add(m.getAdd().getKey(), m.getAdd().getDelta());
-                        case GET -> new Command.Op.Get(m.getGet().getKey());
+                            new io.holdfast.model.Transaction.Op.Add(
+                                    m.getAdd().getKey(), m.getAdd().getDelta());
+                        case GET ->
+                            new io.holdfast.model.Transaction.Op.Get(m.getGet().getKey());
                         case KIND_NOT_SET ->
                             throw new InvalidArgumentException(where + "[" + i + "] has no kind" + Fields.unknown(m));
                     });
@@ -198,7 +203,7 @@ final class KeyMessages {
         return ops;
     }
 
-    private static CompareOrder toProto(Command.Order order) {
+    private static CompareOrder toProto(io.holdfast.model.Transaction.Order order) {
         if (order == null) {
             throw new InvalidArgumentException("a compare's order must not be null");
         }
@@ -210,12 +215,12 @@ final class KeyMessages {
         };
     }
 
-    private static Command.Order fromProto(CompareOrder order, String field) {
+    private static io.holdfast.model.Transaction.Order fromProto(CompareOrder order, String field) {
         return switch (order) {
-            case ORDER_EQUAL -> Command.Order.EQUAL;
-            case ORDER_NOT_EQUAL -> Command.Order.NOT_EQUAL;
-            case ORDER_LESS -> Command.Order.LESS;
-            case ORDER_GREATER -> Command.Order.GREATER;
+            case ORDER_EQUAL -> io.holdfast.model.Transaction.Order.EQUAL;
+            case ORDER_NOT_EQUAL -> io.holdfast.model.Transaction.Order.NOT_EQUAL;
+            case ORDER_LESS -> io.holdfast.model.Transaction.Order.LESS;
+            case ORDER_GREATER -> io.holdfast.model.Transaction.Order.GREATER;
             case COMPARE_ORDER_UNSPECIFIED, UNRECOGNIZED ->
                 throw new InvalidArgumentException(
                         field + " is " + order + ", not one of EQUAL, NOT_EQUAL, LESS, GREATER");

@@ -12,6 +12,7 @@ import io.holdfast.WaiterInfo;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.Event;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
 import io.holdfast.protocol.v1.Acquire;
@@ -39,9 +40,9 @@ class ConvertTest {
                 new Command.Release(INV, "orders/42", 12),
                 new Command.Renew(INV, "orders/42", 12),
                 new Command.CancelWait(INV, "orders/42", 6),
-                new Command.RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12),
-                new Command.RegisterSet(INV, "reg", 0, new byte[0], null, 0),
-                new Command.RegisterSet(INV, "reg", 1, new byte[0], "", 0),
+                new RegisterSet(INV, "reg", 3, new byte[] {1, 2, 3}, "orders/42", 12),
+                new RegisterSet(INV, "reg", 0, new byte[0], null, 0),
+                new RegisterSet(INV, "reg", 1, new byte[0], "", 0),
                 new Command.Revoke("orders/42"),
                 new Command.EndSession("session-0123456789"));
     }
@@ -214,7 +215,7 @@ class ConvertTest {
     void nullFieldsOfACoreValueAreRefusedNotThrownAsNullPointers() {
         assertRefused(() -> Convert.toProto(new Command.Revoke(null)), "name");
         assertRefused(() -> Convert.toProto(new Command.EndSession(null)), "session_id");
-        assertRefused(() -> Convert.toProto(new Command.RegisterSet(INV, "k", 0, null, null, 0)), "value");
+        assertRefused(() -> Convert.toProto(new RegisterSet(INV, "k", 0, null, null, 0)), "value");
         assertRefused(() -> Convert.toProto(new Command.Acquire(INV, "n", null, 1, 1, 0, 0, 0)), "lock mode");
         assertRefused(() -> Convert.toProto((Command) null), "null command");
     }

@@ -10,11 +10,14 @@ import io.holdfast.WatchTarget;
 import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Command;
-import io.holdfast.model.Command.Compare;
 import io.holdfast.model.Command.Invocation;
-import io.holdfast.model.Command.Op;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.KeyPage;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
+import io.holdfast.model.Transaction.Compare;
+import io.holdfast.model.Transaction.Op;
 import io.holdfast.protocol.v1.CommandRequest;
 import io.holdfast.protocol.v1.CompareOrder;
 import io.holdfast.protocol.v1.KeysResponse;
@@ -36,10 +39,10 @@ class KeyMessagesTest {
     /** Every compare kind, each order of a version compare, and byte values of every shape. */
     static List<Compare> compares() {
         List<Compare> compares = new ArrayList<>();
-        for (Command.Order order : Command.Order.values()) {
+        for (io.holdfast.model.Transaction.Order order : io.holdfast.model.Transaction.Order.values()) {
             compares.add(new Compare.Version("k/" + order, order, 3));
         }
-        compares.add(new Compare.Version("k", Command.Order.LESS, Long.MIN_VALUE));
+        compares.add(new Compare.Version("k", io.holdfast.model.Transaction.Order.LESS, Long.MIN_VALUE));
         compares.add(new Compare.Value("k", BYTES));
         compares.add(new Compare.Value("k", new byte[0]));
         compares.add(new Compare.Absent("k"));
@@ -53,11 +56,11 @@ class KeyMessagesTest {
     static List<Op> ops() {
         return List.of(
                 new Op.Put("k", 0, BYTES, false, 0),
-                new Op.Put("k", Command.KeyDelete.ANY_VERSION, new byte[0], true, 0),
+                new Op.Put("k", KeyDelete.ANY_VERSION, new byte[0], true, 0),
                 new Op.Put("k", 4, new byte[] {1}, false, 30_000),
                 new Op.Put("k", 4, new byte[] {1}, true, 1),
                 new Op.Delete("k", 2),
-                new Op.Delete("k", Command.KeyDelete.ANY_VERSION),
+                new Op.Delete("k", KeyDelete.ANY_VERSION),
                 new Op.Add("n", -5),
                 new Op.Add("n", Long.MIN_VALUE),
                 new Op.Get("k"));
@@ -65,15 +68,15 @@ class KeyMessagesTest {
 
     static List<Command> keyCommands() {
         return List.of(
-                new Command.KeyDelete(INV, "k", 3),
-                new Command.KeyDelete(INV, "k", Command.KeyDelete.ANY_VERSION),
-                new Command.CounterAdd(INV, "n", 1),
-                new Command.CounterAdd(INV, "n", Long.MIN_VALUE),
-                new Command.Transaction(INV, compares(), ops(), ops().subList(4, 9)),
-                new Command.Transaction(INV, List.of(), List.of(), List.of()),
-                new Command.RegisterSet(INV, "member/a", 0, BYTES, null, 0, true, true, 0),
-                new Command.RegisterSet(INV, "member/a", 2, new byte[0], null, 0, true, false, 5_000),
-                new Command.RegisterSet(INV, "member/a", 2, BYTES, "leader", 12, true, true, 5_000));
+                new KeyDelete(INV, "k", 3),
+                new KeyDelete(INV, "k", KeyDelete.ANY_VERSION),
+                new CounterAdd(INV, "n", 1),
+                new CounterAdd(INV, "n", Long.MIN_VALUE),
+                new io.holdfast.model.Transaction(INV, compares(), ops(), ops().subList(4, 9)),
+                new io.holdfast.model.Transaction(INV, List.of(), List.of(), List.of()),
+                new RegisterSet(INV, "member/a", 0, BYTES, null, 0, true, true, 0),
+                new RegisterSet(INV, "member/a", 2, new byte[0], null, 0, true, false, 5_000),
+                new RegisterSet(INV, "member/a", 2, BYTES, "leader", 12, true, true, 5_000));
     }
 
     static List<Reply> replies() {
@@ -100,11 +103,10 @@ class KeyMessagesTest {
 
     @Test
     void aWriteThatSaysHowLongTheKeyLivesHasAKindOlderServersDoNotKnow() {
-        CommandRequest leased =
-                Convert.toProto(new Command.RegisterSet(INV, "member/a", 0, BYTES, null, 0, true, true, 0));
+        CommandRequest leased = Convert.toProto(new RegisterSet(INV, "member/a", 0, BYTES, null, 0, true, true, 0));
         assertThat(leased.getKindCase()).isEqualTo(CommandRequest.KindCase.LEASED_REGISTER_SET);
         assertThat(leased.getLeasedRegisterSet().getAttach()).isTrue();
-        CommandRequest plain = Convert.toProto(new Command.RegisterSet(INV, "reg", 0, BYTES, null, 0));
+        CommandRequest plain = Convert.toProto(new RegisterSet(INV, "reg", 0, BYTES, null, 0));
         assertThat(plain.getKindCase()).isEqualTo(CommandRequest.KindCase.REGISTER_SET);
 
         CommandRequest smuggled = CommandRequest.newBuilder()
@@ -204,12 +206,14 @@ class KeyMessagesTest {
     @Test
     void nullFieldsOfKeyCommandsAreRefusedNotThrownAsNullPointers() {
         List<Command> bad = List.of(
-                new Command.KeyDelete(INV, null, 1),
-                new Command.CounterAdd(INV, null, 1),
-                new Command.Transaction(INV, null, List.of(), List.of()),
-                new Command.Transaction(INV, List.of(), List.of(new Op.Put("k", 0, null, false, 0)), List.of()),
-                new Command.Transaction(INV, List.of(new Compare.Version("k", null, 1)), List.of(), List.of()),
-                new Command.Transaction(INV, List.of(new Compare.Absent(null)), List.of(), List.of()));
+                new KeyDelete(INV, null, 1),
+                new CounterAdd(INV, null, 1),
+                new io.holdfast.model.Transaction(INV, null, List.of(), List.of()),
+                new io.holdfast.model.Transaction(
+                        INV, List.of(), List.of(new Op.Put("k", 0, null, false, 0)), List.of()),
+                new io.holdfast.model.Transaction(
+                        INV, List.of(new Compare.Version("k", null, 1)), List.of(), List.of()),
+                new io.holdfast.model.Transaction(INV, List.of(new Compare.Absent(null)), List.of(), List.of()));
         for (Command c : bad) {
             assertThatThrownBy(() -> Convert.toProto(c)).as("%s", c).isInstanceOf(InvalidArgumentException.class);
         }

@@ -17,6 +17,7 @@ import io.holdfast.endpoint.Tokens;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.LockService;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.http.HttpMessages;
@@ -555,8 +556,8 @@ class AuthTest {
         io.holdfast.model.ChangePosition from = get(ops.keys(null, "", null, 1)).position();
         long seq = 0;
         for (String key : List.of("a/auth-keys", "c/auth-keys")) {
-            assertThat(get(ops.submit(new Command.RegisterSet(
-                            new Invocation(session, ++seq, 0), key, 0, new byte[] {1}, null, 0))))
+            assertThat(get(ops.submit(
+                            new RegisterSet(new Invocation(session, ++seq, 0), key, 0, new byte[] {1}, null, 0))))
                     .isEqualTo(new Reply.Written(1));
         }
 

@@ -15,8 +15,12 @@ import io.holdfast.core.Vocabulary;
 import io.holdfast.model.ClusterInfo;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.MembershipChange;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
+import io.holdfast.model.Transaction;
 import io.holdfast.server.raft.EntryCodec;
 import java.time.Duration;
 import java.util.List;
@@ -175,7 +179,7 @@ class ClusterVersionTest {
                         .isEqualTo(Reply.Ok.INSTANCE);
                 long[] seq = {0};
                 java.util.function.Supplier<List<Command>> keyCommands = () -> List.of(
-                        new Command.RegisterSet(
+                        new RegisterSet(
                                 new Invocation(session, ++seq[0], 0),
                                 "v6/k",
                                 0,
@@ -185,12 +189,12 @@ class ClusterVersionTest {
                                 true,
                                 true,
                                 0),
-                        new Command.KeyDelete(new Invocation(session, ++seq[0], 0), "v6/k", -1),
-                        new Command.CounterAdd(new Invocation(session, ++seq[0], 0), "v6/n", 1),
-                        new Command.Transaction(
+                        new KeyDelete(new Invocation(session, ++seq[0], 0), "v6/k", -1),
+                        new CounterAdd(new Invocation(session, ++seq[0], 0), "v6/n", 1),
+                        new Transaction(
                                 new Invocation(session, ++seq[0], 0),
                                 List.of(),
-                                List.of(new Command.Op.Get("v6/n")),
+                                List.of(new Transaction.Op.Get("v6/n")),
                                 List.of()));
                 for (Command c : keyCommands.get()) {
                     assertThatThrownBy(() -> admin.submit(c).get(10, TimeUnit.SECONDS))

@@ -5,6 +5,7 @@ import static io.holdfast.server.HttpProtocolTest.open;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.holdfast.Keys;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -138,7 +139,12 @@ class HttpKeysTest {
                 .as("the default limit takes them all")
                 .hasSize(5);
         assertError(http.get("/api/v1/keys?limit=0"), 400, "INVALID_ARGUMENT", "limit");
-        assertError(http.get("/api/v1/keys?limit=1001"), 400, "INVALID_ARGUMENT", "limit");
+        assertThat(http.get("/api/v1/keys?limit=" + Keys.MAX_PAGE).status()).isEqualTo(200);
+        assertError(
+                http.get("/api/v1/keys?limit=" + (Keys.MAX_PAGE + 1)),
+                400,
+                "INVALID_ARGUMENT",
+                "limit must be 1 to " + Keys.MAX_PAGE);
         assertError(http.get("/api/v1/keys?prefix=a/../b"), 400, "INVALID_ARGUMENT", "");
     }
 

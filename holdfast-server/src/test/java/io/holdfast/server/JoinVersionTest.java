@@ -10,7 +10,7 @@ import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.Vocabulary;
 import io.holdfast.model.ClusterInfo;
-import io.holdfast.model.Command;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.Map;
@@ -41,8 +41,7 @@ class JoinVersionTest {
             ClusterInfo joined = get(wire.changeMembers(null, cluster.addition(3, true)));
             assertThat(joined.members()).extracting(ClusterInfo.Member::id).contains("n4");
 
-            Command.RegisterSet forged =
-                    RegisterFenceVersionTest.write(RegisterFenceVersionTest.FORGER, "fence/forged", token);
+            RegisterSet forged = RegisterFenceVersionTest.write(RegisterFenceVersionTest.FORGER, "fence/forged", token);
             Reply refused = get(wire.submit(forged));
             assertThat(refused).isInstanceOf(Reply.Failed.class);
             assertThat(((Reply.Failed) refused).code()).isEqualTo(ErrorCode.CONFLICT);

@@ -14,6 +14,7 @@ import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.client.internal.MemberAddress;
 import io.holdfast.model.Command;
 import io.holdfast.model.KeyPage;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.v1.HoldfastGrpc;
@@ -37,7 +38,7 @@ class KeysAtTheLeaderTest {
             String session = "keys-leader-session-01";
             assertThat(get(admin.submit(new Command.OpenSession(session, "raw", 60_000, 0))))
                     .isEqualTo(Reply.Ok.INSTANCE);
-            assertThat(get(admin.submit(new Command.RegisterSet(next(session), "at/leader", 0, bytes("v"), null, 0))))
+            assertThat(get(admin.submit(new RegisterSet(next(session), "at/leader", 0, bytes("v"), null, 0))))
                     .isEqualTo(new Reply.Written(1));
             int follower = (leader + 1) % 3;
             int port = cluster.node(follower).clientPort();

@@ -7,8 +7,12 @@ import io.holdfast.LockMode;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.KeyPage;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
+import io.holdfast.model.Transaction;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -79,22 +83,20 @@ class KeysOverGrpcTest {
     void aDeleteWithAnotherVersionConflictsAndWithItsVersionDeletes() throws Exception {
         assertThat(get(wire.submit(put(WRITER, "del/k", 0)))).isEqualTo(new Reply.Written(1));
 
-        Reply conflict = get(wire.submit(new Command.KeyDelete(next(WRITER), "del/k", 5)));
+        Reply conflict = get(wire.submit(new KeyDelete(next(WRITER), "del/k", 5)));
         assertThat(conflict).isInstanceOf(Reply.Failed.class);
         assertThat(((Reply.Failed) conflict).code()).isEqualTo(ErrorCode.CONFLICT);
         assertThat(((Reply.Failed) conflict).currentVersion()).isEqualTo(1);
         assertThat(get(wire.readRegister("del/k"))).isPresent();
 
-        assertThat(get(wire.submit(new Command.KeyDelete(next(WRITER), "del/k", 1))))
-                .isEqualTo(new Reply.Ok(1));
+        assertThat(get(wire.submit(new KeyDelete(next(WRITER), "del/k", 1)))).isEqualTo(new Reply.Ok(1));
         assertThat(get(wire.readRegister("del/k"))).isEmpty();
     }
 
     @Test
     void aCounterAddsAndAnswersTheNewValue() throws Exception {
-        assertThat(get(wire.submit(new Command.CounterAdd(next(WRITER), "count/a", 5))))
-                .isEqualTo(new Reply.Counted(5, 1));
-        assertThat(get(wire.submit(new Command.CounterAdd(next(WRITER), "count/a", -7))))
+        assertThat(get(wire.submit(new CounterAdd(next(WRITER), "count/a", 5)))).isEqualTo(new Reply.Counted(5, 1));
+        assertThat(get(wire.submit(new CounterAdd(next(WRITER), "count/a", -7))))
                 .isEqualTo(new Reply.Counted(-2, 2));
         assertThat(get(wire.readRegister("count/a")).orElseThrow().value())
                 .isEqualTo(ByteBuffer.allocate(8).putLong(-2).array());
@@ -102,14 +104,14 @@ class KeysOverGrpcTest {
 
     @Test
     void aTransactionRunsThenWhenItsComparesHoldAndOtherwiseWhenNot() throws Exception {
-        Command.Transaction create = new Command.Transaction(
+        Transaction create = new Transaction(
                 next(WRITER),
-                List.of(new Command.Compare.Absent("txn/a")),
+                List.of(new Transaction.Compare.Absent("txn/a")),
                 List.of(
-                        new Command.Op.Put("txn/a", Command.KeyDelete.ANY_VERSION, bytes("one"), false, 0),
-                        new Command.Op.Add("txn/n", 3),
-                        new Command.Op.Get("txn/a")),
-                List.of(new Command.Op.Get("txn/a")));
+                        new Transaction.Op.Put("txn/a", KeyDelete.ANY_VERSION, bytes("one"), false, 0),
+                        new Transaction.Op.Add("txn/n", 3),
+                        new Transaction.Op.Get("txn/a")),
+                List.of(new Transaction.Op.Get("txn/a")));
 
         Reply.Transacted first = (Reply.Transacted) get(wire.submit(create));
         assertThat(first.succeeded()).isTrue();
@@ -118,8 +120,8 @@ class KeysOverGrpcTest {
         assertThat(first.results().get(1).counter()).isEqualTo(3);
         assertThat(first.results().get(2).value()).isEqualTo(bytes("one"));
 
-        Reply.Transacted second = (Reply.Transacted) get(wire.submit(
-                new Command.Transaction(next(WRITER), create.compares(), create.then(), create.otherwise())));
+        Reply.Transacted second = (Reply.Transacted)
+                get(wire.submit(new Transaction(next(WRITER), create.compares(), create.then(), create.otherwise())));
         assertThat(second.succeeded()).isFalse();
         assertThat(second.results()).singleElement().satisfies(r -> {
             assertThat(r.version()).isEqualTo(1);
@@ -132,13 +134,13 @@ class KeysOverGrpcTest {
     void aTransactionWhoseOpIsRefusedChangesNothing() throws Exception {
         assertThat(get(wire.submit(put(WRITER, "txn/kept", 0)))).isEqualTo(new Reply.Written(1));
 
-        Reply refused = get(wire.submit(new Command.Transaction(
+        Reply refused = get(wire.submit(new Transaction(
                 next(WRITER),
                 List.of(),
                 List.of(
-                        new Command.Op.Put("txn/new", Command.KeyDelete.ANY_VERSION, bytes("x"), false, 0),
-                        new Command.Op.Add("txn/kept-count", 1),
-                        new Command.Op.Delete("txn/kept", 7)),
+                        new Transaction.Op.Put("txn/new", KeyDelete.ANY_VERSION, bytes("x"), false, 0),
+                        new Transaction.Op.Add("txn/kept-count", 1),
+                        new Transaction.Op.Delete("txn/kept", 7)),
                 List.of())));
 
         assertThat(refused).isInstanceOf(Reply.Failed.class);
@@ -169,13 +171,13 @@ class KeysOverGrpcTest {
 
     @Test
     void theSameInvocationSentAgainAfterALostAnswerIsAppliedOnce() throws Exception {
-        Command.CounterAdd add = new Command.CounterAdd(next(WRITER), "retry/n", 10);
+        CounterAdd add = new CounterAdd(next(WRITER), "retry/n", 10);
         Reply answer = get(wire.submit(add));
         // The answer was lost on the way: the client sends the same invocation again.
         assertThat(get(wire.submit(add))).isEqualTo(answer).isEqualTo(new Reply.Counted(10, 1));
 
-        Command.Transaction txn =
-                new Command.Transaction(next(WRITER), List.of(), List.of(new Command.Op.Add("retry/n", 1)), List.of());
+        Transaction txn =
+                new Transaction(next(WRITER), List.of(), List.of(new Transaction.Op.Add("retry/n", 1)), List.of());
         Reply.Transacted once = (Reply.Transacted) get(wire.submit(txn));
         Reply.Transacted again = (Reply.Transacted) get(wire.submit(txn));
         assertThat(again.succeeded()).isTrue();
@@ -188,19 +190,19 @@ class KeysOverGrpcTest {
     }
 
     private static Reply.Transacted fencedPut(String session, long token) throws Exception {
-        return (Reply.Transacted) get(wire.submit(new Command.Transaction(
+        return (Reply.Transacted) get(wire.submit(new Transaction(
                 next(session),
-                List.of(new Command.Compare.Fence("txn/lock", token)),
-                List.of(new Command.Op.Put("txn/fenced", 0, bytes("fenced"), false, 0)),
+                List.of(new Transaction.Compare.Fence("txn/lock", token)),
+                List.of(new Transaction.Op.Put("txn/fenced", 0, bytes("fenced"), false, 0)),
                 List.of())));
     }
 
-    private static Command.RegisterSet leased(String session, String key, boolean attach, long ttlMillis) {
-        return new Command.RegisterSet(next(session), key, 0, bytes(key), null, 0, true, attach, ttlMillis);
+    private static RegisterSet leased(String session, String key, boolean attach, long ttlMillis) {
+        return new RegisterSet(next(session), key, 0, bytes(key), null, 0, true, attach, ttlMillis);
     }
 
-    private static Command.RegisterSet put(String session, String key, long expectedVersion) {
-        return new Command.RegisterSet(next(session), key, expectedVersion, bytes(key), null, 0);
+    private static RegisterSet put(String session, String key, long expectedVersion) {
+        return new RegisterSet(next(session), key, expectedVersion, bytes(key), null, 0);
     }
 
     /** A fresh invocation of {@code session}; nothing is acknowledged, so every answer is kept. */

@@ -12,6 +12,8 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.Command;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.protocol.v1.HoldfastGrpc;
 import io.holdfast.protocol.v1.KeysRequest;
@@ -82,7 +84,7 @@ class KeysWatchOverGrpcTest {
                 .containsExactly("svc/closed", "svc/deleted", "svc/expired", "svc/ttl");
         String from = page.getPosition();
 
-        assertThat(get(wire.submit(new Command.KeyDelete(next(CLOSER), "svc/deleted", 1))))
+        assertThat(get(wire.submit(new KeyDelete(next(CLOSER), "svc/deleted", 1))))
                 .isEqualTo(new Reply.Ok(1));
         assertThat(get(wire.submit(new Command.CloseSession(next(CLOSER))))).isEqualTo(Reply.Ok.INSTANCE);
 
@@ -187,7 +189,7 @@ class KeysWatchOverGrpcTest {
 
     private static void put(String session, String key, boolean attach, long ttlMillis) throws Exception {
         assertThat(get(wire.submit(
-                        new Command.RegisterSet(next(session), key, 0, bytes(key), null, 0, true, attach, ttlMillis))))
+                        new RegisterSet(next(session), key, 0, bytes(key), null, 0, true, attach, ttlMillis))))
                 .isEqualTo(new Reply.Written(1));
     }
 }

@@ -8,6 +8,7 @@ import io.holdfast.core.CommandCodec;
 import io.holdfast.core.Vocabulary;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.Map;
@@ -37,7 +38,7 @@ class RegisterFenceVersionTest {
             int v = Vocabulary.VERSION;
             ClusterVersionTest.awaitVersions(wire, Map.of("n1", v, "n2", v, "n3", v));
             long token = holdLock(wire);
-            Command.RegisterSet forged = write(FORGER, "fence/forged", token);
+            RegisterSet forged = write(FORGER, "fence/forged", token);
             assertThat(loggedType(cluster, forged)).isEqualTo(16);
 
             Reply refused = get(wire.submit(forged));
@@ -65,7 +66,7 @@ class RegisterFenceVersionTest {
                 ClusterVersionTest.awaitVersions(wire, Map.of("n1", v, "n2", v, "n3", 3));
                 ClusterVersionTest.leadBy(cluster, wire, 0); // the newer build leads and chooses
                 long token = holdLock(wire);
-                Command.RegisterSet forged = write(FORGER, "fence/forged", token);
+                RegisterSet forged = write(FORGER, "fence/forged", token);
                 assertThat(loggedType(cluster, forged)).isEqualTo(10);
 
                 assertThat(get(wire.submit(forged))).isEqualTo(new Reply.Written(1));
@@ -92,8 +93,8 @@ class RegisterFenceVersionTest {
     }
 
     /** A write of {@code key} by {@code session}, fenced by the holder's grant of {@code fence/l}. */
-    static Command.RegisterSet write(String session, String key, long token) {
-        return new Command.RegisterSet(new Invocation(session, 2, 0), key, 0, VALUE, "fence/l", token);
+    static RegisterSet write(String session, String key, long token) {
+        return new RegisterSet(new Invocation(session, 2, 0), key, 0, VALUE, "fence/l", token);
     }
 
     /** The type byte the leader would log this command with now. */

@@ -10,7 +10,10 @@ import io.holdfast.Watch;
 import io.holdfast.WatchListener;
 import io.holdfast.WatchTarget;
 import io.holdfast.model.Command;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.KeyPage;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.TxnMapping;
 import java.util.ArrayList;
@@ -25,7 +28,7 @@ import java.util.function.Function;
  * io.holdfast.model.LockService#keys}), read at the leader.
  *
  * <p>A write whatever the key's version is a transaction of one put: the register write ({@link
- * Command.RegisterSet}) always compares a version. Its refusal is answered as the put's own, without
+ * RegisterSet}) always compares a version. Its refusal is answered as the put's own, without
  * the transaction's "then op 1: ".
  */
 final class RuntimeKeys implements Keys {
@@ -56,7 +59,7 @@ final class RuntimeKeys implements Keys {
         long ttl = options.ttl().toMillis();
         Reply.Written w = send(
                 Reply.Written.class,
-                inv -> new Command.RegisterSet(
+                inv -> new RegisterSet(
                         inv, key, options.expectedVersion(), value, null, 0, true, options.attached(), ttl));
         return written(key, value, options, w.version());
     }
@@ -67,14 +70,13 @@ final class RuntimeKeys implements Keys {
 
     @Override
     public long delete(String key, long expectedVersion) {
-        return send(Reply.Ok.class, inv -> new Command.KeyDelete(inv, key, expectedVersion))
+        return send(Reply.Ok.class, inv -> new KeyDelete(inv, key, expectedVersion))
                 .value();
     }
 
     @Override
     public long add(String key, long delta) {
-        return send(Reply.Counted.class, inv -> new Command.CounterAdd(inv, key, delta))
-                .value();
+        return send(Reply.Counted.class, inv -> new CounterAdd(inv, key, delta)).value();
     }
 
     /** Sends a command with the session's next invocation; its answer, or the refusal thrown. */

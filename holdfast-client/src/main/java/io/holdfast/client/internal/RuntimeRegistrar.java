@@ -3,14 +3,14 @@ package io.holdfast.client.internal;
 import io.holdfast.Lease;
 import io.holdfast.Versioned;
 import io.holdfast.lease.Registrar;
-import io.holdfast.model.Command;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The register operations of a {@link ClientRuntime}: a read is a query of the service, a write one
- * {@link Command.RegisterSet} with its invocation. The handle ({@code Handles.register}) checks
+ * {@link RegisterSet} with its invocation. The handle ({@code Handles.register}) checks
  * everything before.
  */
 final class RuntimeRegistrar implements Registrar {
@@ -54,7 +54,7 @@ final class RuntimeRegistrar implements Registrar {
 
     private CompletableFuture<Versioned> writing(
             String key, long expectedVersion, byte[] value, String fenceName, long token) {
-        return rt.callOnce(inv -> new Command.RegisterSet(inv, key, expectedVersion, value, fenceName, token))
+        return rt.callOnce(inv -> new RegisterSet(inv, key, expectedVersion, value, fenceName, token))
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Written w) {
                         return new Versioned(key, w.version(), value);

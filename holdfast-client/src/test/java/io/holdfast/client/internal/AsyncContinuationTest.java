@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.LockClient;
 import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.time.Duration;
@@ -73,7 +74,7 @@ class AsyncContinuationTest {
 
     @Test
     void aContinuationOnCompareAndSetAsyncMayBlockOnTheSameClient() throws Exception {
-        gate.holdCommands(c -> c instanceof Command.RegisterSet);
+        gate.holdCommands(c -> c instanceof RegisterSet);
         CompletableFuture<Long> next = client.register("config/2")
                 .compareAndSetAsync(0, new byte[] {1})
                 .thenApply(v -> blockingAcquire("orders/4"));

@@ -13,6 +13,7 @@ import io.holdfast.UnavailableException;
 import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.Command;
 import io.holdfast.model.KeyPage;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.time.Duration;
@@ -73,7 +74,7 @@ class GrpcFailoverTest {
         String session = "keys-page-session-0001";
         node.apply(new Command.OpenSession(session, "test", 30_000, 0));
         for (String key : List.of("svc/b", "svc/a", "svc/c", "svd/a")) {
-            node.apply(new Command.RegisterSet(
+            node.apply(new RegisterSet(
                     new Command.Invocation(session, key.hashCode() & 0xffff, 0), key, 0, new byte[] {1}, null, 0));
         }
         ClusterTransport transport = closing.add(

@@ -8,6 +8,9 @@ import io.holdfast.Txn;
 import io.holdfast.TxnResult;
 import io.holdfast.client.MemProvider;
 import io.holdfast.model.Command;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
+import io.holdfast.model.Transaction;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +57,7 @@ class RuntimeKeysTest {
 
     @Test
     void aTransactionWhoseAnswerWasLostAppliesOnce() {
-        loseTheNextAnswerOf(Command.Transaction.class);
+        loseTheNextAnswerOf(Transaction.class);
         TxnResult result = keys.commit(Txn.when(Txn.absent("t/a")).then(Txn.put("t/a", bytes("x")), Txn.add("t/n", 1)));
         assertThat(result.succeeded())
                 .as("the first answer, not the retry's other branch")
@@ -65,16 +68,16 @@ class RuntimeKeysTest {
 
     @Test
     void aCounterAddWhoseAnswerWasLostAddsOnce() {
-        loseTheNextAnswerOf(Command.CounterAdd.class);
+        loseTheNextAnswerOf(CounterAdd.class);
         assertThat(keys.add("c/n", 5)).isEqualTo(5);
         assertThat(keys.get("c/n").orElseThrow().version()).isEqualTo(1);
     }
 
     @Test
     void aPutAndADeleteWhoseAnswersWereLostApplyOnce() {
-        loseTheNextAnswerOf(Command.Transaction.class);
+        loseTheNextAnswerOf(Transaction.class);
         assertThat(keys.put("p/k", bytes("v")).version()).isEqualTo(1);
-        loseTheNextAnswerOf(Command.KeyDelete.class);
+        loseTheNextAnswerOf(KeyDelete.class);
         assertThat(keys.delete("p/k"))
                 .as("the version the key had, not the retry's 0")
                 .isEqualTo(1);

@@ -219,7 +219,7 @@ public final class HttpEndpoint implements AutoCloseable {
         Route row = m.forMethod(method).orElseThrow(() -> wrongMethod(ex, m));
         Map<String, String> query = open ? Map.of() : query(ex);
         Request request = new Request(ex, identity, m.param(), query);
-        if (row.audience() == HttpRoutes.Audience.CLIENT) {
+        if (row.traced()) {
             return tracing.handle(row, request, handlers);
         }
         return row.handler().handle(handlers, request);

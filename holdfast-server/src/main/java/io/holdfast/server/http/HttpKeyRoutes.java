@@ -6,9 +6,12 @@ import static io.holdfast.server.http.HttpReplies.refused;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.holdfast.model.Command;
-import io.holdfast.model.Command.Op;
+import io.holdfast.Keys;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.Reply;
+import io.holdfast.model.Transaction;
+import io.holdfast.model.Transaction.Op;
 import io.holdfast.server.http.HttpMessages.Answer;
 import io.holdfast.server.http.HttpMessages.Refused;
 import io.holdfast.server.http.HttpReplies.ReplyAnswer;
@@ -64,7 +67,7 @@ final class HttpKeyRoutes {
         if (!prefix.isEmpty()) {
             checkedName(prefix);
         }
-        int limit = HttpMessages.page(query, io.holdfast.Keys.MAX_PAGE);
+        int limit = HttpMessages.page(query, Keys.MAX_PAGE, Keys.MAX_PAGE);
         return service.keys(identity, prefix, query.getOrDefault("after", ""), limit)
                 .thenApply(page -> {
                     ObjectNode json = obj();
@@ -79,7 +82,7 @@ final class HttpKeyRoutes {
     /** {@code POST /api/v1/keys/put}: the new version. */
     CompletableFuture<Answer> put(PutKey p) {
         Op.Put put = new Op.Put(p.key(), p.expectedVersion(), p.value(), p.attach(), p.ttlMillis());
-        return sessions.keys(p.caller(), inv -> new Command.Transaction(inv, List.of(), List.of(put), List.of()))
+        return sessions.keys(p.caller(), inv -> new Transaction(inv, List.of(), List.of(put), List.of()))
                 .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
                     @Override
                     public Answer transacted(Reply.Transacted t) {
@@ -98,7 +101,7 @@ final class HttpKeyRoutes {
 
     /** {@code POST /api/v1/keys/delete}: the version the key had (0: it was absent). */
     CompletableFuture<Answer> delete(DeleteKey d) {
-        return sessions.keys(d.caller(), inv -> new Command.KeyDelete(inv, d.key(), d.expectedVersion()))
+        return sessions.keys(d.caller(), inv -> new KeyDelete(inv, d.key(), d.expectedVersion()))
                 .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
                     @Override
                     public Answer ok(Reply.Ok ok) {
@@ -109,7 +112,7 @@ final class HttpKeyRoutes {
 
     /** {@code POST /api/v1/keys/add}: the counter's new value and the key's new version. */
     CompletableFuture<Answer> add(AddCounter a) {
-        return sessions.keys(a.caller(), inv -> new Command.CounterAdd(inv, a.key(), a.delta()))
+        return sessions.keys(a.caller(), inv -> new CounterAdd(inv, a.key(), a.delta()))
                 .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
                     @Override
                     public Answer counted(Reply.Counted c) {
@@ -124,7 +127,7 @@ final class HttpKeyRoutes {
 
     /** {@code POST /api/v1/txn}: which branch ran and each of its ops' results. */
     CompletableFuture<Answer> txn(Txn t) {
-        return sessions.keys(t.caller(), inv -> new Command.Transaction(inv, t.compares(), t.then(), t.otherwise()))
+        return sessions.keys(t.caller(), inv -> new Transaction(inv, t.compares(), t.then(), t.otherwise()))
                 .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
                     @Override
                     public Answer transacted(Reply.Transacted done) {

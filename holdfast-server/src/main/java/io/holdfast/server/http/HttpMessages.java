@@ -35,8 +35,16 @@ public final class HttpMessages {
     /** The largest body: a transaction of 256 KiB of keys and values, in base64 and JSON. */
     public static final int MAX_BODY = 512 * 1024;
 
-    static final int MAX_PAGE = 1_000;
+    /**
+     * The longest page of the operators' listings (locks, elections, sessions), as docs/http-api.md
+     * and openapi.json say: shorter than the service allows ({@link io.holdfast.Admin#MAX_LIMIT},
+     * {@link io.holdfast.model.SessionPage#MAX_LIMIT}), since a page is one JSON answer of the
+     * dashboard's.
+     */
+    static final int MAX_OPERATOR_PAGE = 1_000;
+    /** The page of an operators' listing that sets no limit. */
     static final int DEFAULT_PAGE = 100;
+
     static final String API = "/api/v1/";
 
     private HttpMessages() {}
@@ -290,25 +298,33 @@ public final class HttpMessages {
         }
     }
 
+    /**
+     * The query's {@code limit} of an operators' listing: 1 to {@value #MAX_OPERATOR_PAGE}, {@value
+     * #DEFAULT_PAGE} when absent.
+     */
     static int page(Map<String, String> query) {
-        return page(query, DEFAULT_PAGE);
+        return page(query, DEFAULT_PAGE, MAX_OPERATOR_PAGE);
     }
 
-    /** The query's {@code limit}, 1 to {@value #MAX_PAGE}; {@code otherwise} when absent. */
-    static int page(Map<String, String> query, int otherwise) {
+    /**
+     * The query's {@code limit}, 1 to {@code max}, the limit of what the route pages (the API's,
+     * where a client meets it: {@link io.holdfast.Keys#MAX_PAGE} for keys); {@code otherwise} when
+     * absent.
+     */
+    static int page(Map<String, String> query, int otherwise, int max) {
         String limit = query.get("limit");
         if (limit == null) {
             return otherwise;
         }
         try {
             int n = Integer.parseInt(limit);
-            if (n >= 1 && n <= MAX_PAGE) {
+            if (n >= 1 && n <= max) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // fall through
         }
-        throw new Refused(400, "INVALID_ARGUMENT", "limit must be 1 to " + MAX_PAGE + ", not " + limit);
+        throw new Refused(400, "INVALID_ARGUMENT", "limit must be 1 to " + max + ", not " + limit);
     }
 
     /**

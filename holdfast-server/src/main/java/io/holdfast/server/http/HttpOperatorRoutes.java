@@ -256,7 +256,9 @@ final class HttpOperatorRoutes {
      */
     Answer revoke(Request r) {
         String name = HttpRequests.Revoke.from(r.body()).name();
-        Reply reply = await(node.service().submit(new Command.Revoke(name), r.identity()));
+        Command revoke = new Command.Revoke(name);
+        HttpTracing.submitting(revoke);
+        Reply reply = await(node.service().submit(revoke, r.identity()));
         long revoked = reply.accept(REVOKED);
         return Answer.json(200, obj().put("name", name).put("revoked", revoked));
     }

@@ -7,9 +7,9 @@ import static io.holdfast.server.http.HttpMessages.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.holdfast.DistributedSemaphore;
 import io.holdfast.LockMode;
-import io.holdfast.model.Command;
 import io.holdfast.model.MembershipChange;
 import io.holdfast.model.SessionIds;
+import io.holdfast.model.Transaction;
 import io.holdfast.server.http.HttpMessages.Refused;
 import io.holdfast.server.http.HttpSessions.Caller;
 import java.util.ArrayList;
@@ -145,7 +145,7 @@ final class HttpRequests {
     record PutKey(Caller caller, String key, byte[] value, long expectedVersion, boolean attach, long ttlMillis) {
         static PutKey from(JsonNode body, String identity) {
             Caller c = numbering(body, identity);
-            Command.Op.Put put = HttpTxnBodies.put(body, "");
+            Transaction.Op.Put put = HttpTxnBodies.put(body, "");
             return new PutKey(c, put.key(), put.value(), put.expectedVersion(), put.attach(), put.ttlMillis());
         }
     }
@@ -154,7 +154,7 @@ final class HttpRequests {
     record DeleteKey(Caller caller, String key, long expectedVersion) {
         static DeleteKey from(JsonNode body, String identity) {
             Caller c = numbering(body, identity);
-            Command.Op.Delete delete = HttpTxnBodies.delete(body, "");
+            Transaction.Op.Delete delete = HttpTxnBodies.delete(body, "");
             return new DeleteKey(c, delete.key(), delete.expectedVersion());
         }
     }
@@ -163,13 +163,17 @@ final class HttpRequests {
     record AddCounter(Caller caller, String key, long delta) {
         static AddCounter from(JsonNode body, String identity) {
             Caller c = numbering(body, identity);
-            Command.Op.Add add = HttpTxnBodies.add(body, "");
+            Transaction.Op.Add add = HttpTxnBodies.add(body, "");
             return new AddCounter(c, add.key(), add.delta());
         }
     }
 
     /** {@code POST /api/v1/txn}: the compares and both branches, as {@link HttpTxnBodies} reads them. */
-    record Txn(Caller caller, List<Command.Compare> compares, List<Command.Op> then, List<Command.Op> otherwise) {
+    record Txn(
+            Caller caller,
+            List<Transaction.Compare> compares,
+            List<Transaction.Op> then,
+            List<Transaction.Op> otherwise) {
         static Txn from(JsonNode body, String identity) {
             Caller c = numbering(body, identity);
             return new Txn(

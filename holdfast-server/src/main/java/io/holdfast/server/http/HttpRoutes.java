@@ -1,5 +1,27 @@
 package io.holdfast.server.http;
 
+import static io.holdfast.endpoint.SpanName.ACQUIRE;
+import static io.holdfast.endpoint.SpanName.ACQUIRE_CANCEL;
+import static io.holdfast.endpoint.SpanName.ELECTION_DESCRIBE;
+import static io.holdfast.endpoint.SpanName.ELECTION_LIST;
+import static io.holdfast.endpoint.SpanName.FENCE_CHECK;
+import static io.holdfast.endpoint.SpanName.KEY_ADD;
+import static io.holdfast.endpoint.SpanName.KEY_DELETE;
+import static io.holdfast.endpoint.SpanName.KEY_LIST;
+import static io.holdfast.endpoint.SpanName.KEY_TXN;
+import static io.holdfast.endpoint.SpanName.LOCK_DESCRIBE;
+import static io.holdfast.endpoint.SpanName.LOCK_LIST;
+import static io.holdfast.endpoint.SpanName.LOCK_REVOKE;
+import static io.holdfast.endpoint.SpanName.MEMBER_CHANGE;
+import static io.holdfast.endpoint.SpanName.MEMBER_LIST;
+import static io.holdfast.endpoint.SpanName.REGISTER_READ;
+import static io.holdfast.endpoint.SpanName.REGISTER_SET;
+import static io.holdfast.endpoint.SpanName.RELEASE;
+import static io.holdfast.endpoint.SpanName.RENEW;
+import static io.holdfast.endpoint.SpanName.SESSION_CLOSE;
+import static io.holdfast.endpoint.SpanName.SESSION_LIST;
+import static io.holdfast.endpoint.SpanName.SESSION_OPEN;
+import static io.holdfast.endpoint.SpanName.WATCH_POLL;
 import static io.holdfast.server.http.HttpRoutes.Audience.ADMIN;
 import static io.holdfast.server.http.HttpRoutes.Audience.CLIENT;
 import static io.holdfast.server.http.HttpRoutes.Audience.OPEN;
@@ -7,6 +29,7 @@ import static io.holdfast.server.http.HttpRoutes.Audience.OPERATOR;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
+import io.holdfast.endpoint.SpanName;
 import io.holdfast.server.http.HttpMessages.Answer;
 import io.holdfast.server.node.NodeParts;
 import java.io.IOException;
@@ -19,8 +42,8 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
- * Every route of the HTTP port, one row each: method, path, who calls it, its OpenAPI operation
- * and its handler. {@link HttpEndpoint} serves the port from this table alone, and {@code
+ * Every route of the HTTP port, one row each: method, path, who calls it, its OpenAPI operation,
+ * the name of its span (or none: not traced) and its handler. {@link HttpEndpoint} serves the port from this table alone, and {@code
  * openapi.json} describes exactly these rows ({@code HttpRouteTableTest} checks both ways). The
  * dashboard's own files ({@link Dashboard}) are files, not routes: they are served for a {@code
  * GET} no row takes. The JSON bodies the routes read are the records of {@link HttpRequests}, whose
@@ -73,9 +96,25 @@ final class HttpRoutes {
      * One row.
      *
      * @param path the pattern, {@code {x}} for one segment and {@code {x*}} for the rest of the path
+     * @param span the name of the request's span, as the same call's over gRPC (the command it
+     *     submits, or the read it makes: {@link SpanName}); null ({@link #UNTRACED}) for a route
+     *     that is not traced: probes, metrics, who am I, a backup's download, and a session's
+     *     heartbeats and event stream (its background, not traced over gRPC either)
      * @param streamed answered on the port's thread as it is written, not as one {@link Answer}
      */
-    record Route(String method, String path, Audience audience, String operationId, Handler handler, boolean streamed) {
+    record Route(
+            String method,
+            String path,
+            Audience audience,
+            String operationId,
+            SpanName span,
+            Handler handler,
+            boolean streamed) {
+        /** Whether the route's requests have a span ({@link HttpTracing}). */
+        boolean traced() {
+            return span != null;
+        }
+
         /** The path as OpenAPI writes it: {@code {name}} for {@code {name*}}. */
         String openApiPath() {
             return path.replace("*}", "}");
@@ -86,45 +125,84 @@ final class HttpRoutes {
         }
     }
 
+    /** The span column of a route that is not traced. */
+    private static final SpanName UNTRACED = null;
+
     static final List<Route> TABLE = List.of(
-            get("/health", OPEN, "health", plain(HttpOperatorRoutes::health)),
-            get("/ready", OPEN, "ready", plain(HttpOperatorRoutes::ready)),
-            get("/status", OPEN, "nodeStatus", plain(HttpOperatorRoutes::nodeStatus)),
-            get("/digest", OPEN, "digest", plain(HttpOperatorRoutes::digest)),
-            get("/metrics", OPEN, "metrics", plain(HttpOperatorRoutes::metrics)),
-            get("/api/v1/whoami", OPERATOR, "whoami", sync(HttpOperatorRoutes::whoami)),
-            get("/api/v1/status", OPERATOR, "clusterStatus", plain(HttpOperatorRoutes::clusterStatus)),
-            get("/api/v1/locks", OPERATOR, "listLocks", sync(HttpOperatorRoutes::listLocks)),
-            get("/api/v1/locks/{name*}", OPERATOR, "getLock", sync(HttpOperatorRoutes::getLock)),
-            get("/api/v1/sessions", OPERATOR, "listSessions", sync(HttpOperatorRoutes::listSessions)),
-            get("/api/v1/elections", OPERATOR, "listElections", sync(HttpOperatorRoutes::listElections)),
-            get("/api/v1/elections/{name*}", OPERATOR, "getElection", sync(HttpOperatorRoutes::getElection)),
-            post("/api/v1/revoke", OPERATOR, "revoke", sync(HttpOperatorRoutes::revoke)),
-            post("/api/v1/members/add", ADMIN, "addMember", sync(HttpOperatorRoutes::addMember)),
-            post("/api/v1/members/remove", ADMIN, "removeMember", sync(HttpOperatorRoutes::removeMember)),
-            post("/api/v1/members/promote", ADMIN, "promoteMember", sync(HttpOperatorRoutes::promoteMember)),
-            post("/api/v1/members/transfer-leader", ADMIN, "transferLeader", sync(HttpOperatorRoutes::transferLeader)),
+            get("/health", OPEN, "health", UNTRACED, plain(HttpOperatorRoutes::health)),
+            get("/ready", OPEN, "ready", UNTRACED, plain(HttpOperatorRoutes::ready)),
+            get("/status", OPEN, "nodeStatus", UNTRACED, plain(HttpOperatorRoutes::nodeStatus)),
+            get("/digest", OPEN, "digest", UNTRACED, plain(HttpOperatorRoutes::digest)),
+            get("/metrics", OPEN, "metrics", UNTRACED, plain(HttpOperatorRoutes::metrics)),
+            get("/api/v1/whoami", OPERATOR, "whoami", UNTRACED, sync(HttpOperatorRoutes::whoami)),
+            get("/api/v1/status", OPERATOR, "clusterStatus", MEMBER_LIST, plain(HttpOperatorRoutes::clusterStatus)),
+            get("/api/v1/locks", OPERATOR, "listLocks", LOCK_LIST, sync(HttpOperatorRoutes::listLocks)),
+            get("/api/v1/locks/{name*}", OPERATOR, "getLock", LOCK_DESCRIBE, sync(HttpOperatorRoutes::getLock)),
+            get("/api/v1/sessions", OPERATOR, "listSessions", SESSION_LIST, sync(HttpOperatorRoutes::listSessions)),
+            get("/api/v1/elections", OPERATOR, "listElections", ELECTION_LIST, sync(HttpOperatorRoutes::listElections)),
+            get(
+                    "/api/v1/elections/{name*}",
+                    OPERATOR,
+                    "getElection",
+                    ELECTION_DESCRIBE,
+                    sync(HttpOperatorRoutes::getElection)),
+            post("/api/v1/revoke", OPERATOR, "revoke", LOCK_REVOKE, sync(HttpOperatorRoutes::revoke)),
+            post("/api/v1/members/add", ADMIN, "addMember", MEMBER_CHANGE, sync(HttpOperatorRoutes::addMember)),
+            post(
+                    "/api/v1/members/remove",
+                    ADMIN,
+                    "removeMember",
+                    MEMBER_CHANGE,
+                    sync(HttpOperatorRoutes::removeMember)),
+            post(
+                    "/api/v1/members/promote",
+                    ADMIN,
+                    "promoteMember",
+                    MEMBER_CHANGE,
+                    sync(HttpOperatorRoutes::promoteMember)),
+            post(
+                    "/api/v1/members/transfer-leader",
+                    ADMIN,
+                    "transferLeader",
+                    MEMBER_CHANGE,
+                    sync(HttpOperatorRoutes::transferLeader)),
             streamed("/api/v1/backup", ADMIN, "takeBackup", HttpBackupRoute::takeBackup),
-            post("/api/v1/sessions", CLIENT, "openSession", async(HttpClientRoutes::openSession)),
-            post("/api/v1/sessions/{id}/keepalive", CLIENT, "keepAlive", async(HttpClientRoutes::keepAlive)),
-            post("/api/v1/sessions/{id}/end", CLIENT, "endSession", async(HttpClientRoutes::endSession)),
-            route("DELETE", "/api/v1/sessions/{id}", CLIENT, "closeSession", async(HttpClientRoutes::closeSession)),
-            get("/api/v1/sessions/{id}/events", CLIENT, "sessionEvents", async(HttpClientRoutes::sessionEvents)),
-            post("/api/v1/acquire", CLIENT, "acquire", async(HttpClientRoutes::acquire)),
-            post("/api/v1/acquire-all", CLIENT, "acquireAll", async(HttpClientRoutes::acquireAll)),
-            post("/api/v1/release", CLIENT, "release", async(HttpClientRoutes::release)),
-            post("/api/v1/renew", CLIENT, "renew", async(HttpClientRoutes::renew)),
-            post("/api/v1/cancel", CLIENT, "cancel", async(HttpClientRoutes::cancel)),
-            get("/api/v1/fence", CLIENT, "fence", async(HttpClientRoutes::fence)),
-            post("/api/v1/registers/set", CLIENT, "setRegister", async(HttpClientRoutes::setRegister)),
-            get("/api/v1/registers/{key*}", CLIENT, "readRegister", async(HttpClientRoutes::readRegister)),
-            post("/api/v1/keys/put", CLIENT, "putKey", async(HttpClientRoutes::putKey)),
-            post("/api/v1/keys/delete", CLIENT, "deleteKey", async(HttpClientRoutes::deleteKey)),
-            post("/api/v1/keys/add", CLIENT, "addCounter", async(HttpClientRoutes::addCounter)),
-            get("/api/v1/keys/{key*}", CLIENT, "getKey", async(HttpClientRoutes::getKey)),
-            get("/api/v1/keys", CLIENT, "listKeys", async(HttpClientRoutes::listKeys)),
-            post("/api/v1/txn", CLIENT, "txn", async(HttpClientRoutes::txn)),
-            get("/api/v1/watch", CLIENT, "watch", async(HttpClientRoutes::watch)));
+            post("/api/v1/sessions", CLIENT, "openSession", SESSION_OPEN, async(HttpClientRoutes::openSession)),
+            post("/api/v1/sessions/{id}/keepalive", CLIENT, "keepAlive", UNTRACED, async(HttpClientRoutes::keepAlive)),
+            post("/api/v1/sessions/{id}/end", CLIENT, "endSession", SESSION_CLOSE, async(HttpClientRoutes::endSession)),
+            route(
+                    "DELETE",
+                    "/api/v1/sessions/{id}",
+                    CLIENT,
+                    "closeSession",
+                    SESSION_CLOSE,
+                    async(HttpClientRoutes::closeSession)),
+            get(
+                    "/api/v1/sessions/{id}/events",
+                    CLIENT,
+                    "sessionEvents",
+                    UNTRACED,
+                    async(HttpClientRoutes::sessionEvents)),
+            post("/api/v1/acquire", CLIENT, "acquire", ACQUIRE, async(HttpClientRoutes::acquire)),
+            post("/api/v1/acquire-all", CLIENT, "acquireAll", ACQUIRE, async(HttpClientRoutes::acquireAll)),
+            post("/api/v1/release", CLIENT, "release", RELEASE, async(HttpClientRoutes::release)),
+            post("/api/v1/renew", CLIENT, "renew", RENEW, async(HttpClientRoutes::renew)),
+            post("/api/v1/cancel", CLIENT, "cancel", ACQUIRE_CANCEL, async(HttpClientRoutes::cancel)),
+            get("/api/v1/fence", CLIENT, "fence", FENCE_CHECK, async(HttpClientRoutes::fence)),
+            post("/api/v1/registers/set", CLIENT, "setRegister", REGISTER_SET, async(HttpClientRoutes::setRegister)),
+            get(
+                    "/api/v1/registers/{key*}",
+                    CLIENT,
+                    "readRegister",
+                    REGISTER_READ,
+                    async(HttpClientRoutes::readRegister)),
+            post("/api/v1/keys/put", CLIENT, "putKey", KEY_TXN, async(HttpClientRoutes::putKey)),
+            post("/api/v1/keys/delete", CLIENT, "deleteKey", KEY_DELETE, async(HttpClientRoutes::deleteKey)),
+            post("/api/v1/keys/add", CLIENT, "addCounter", KEY_ADD, async(HttpClientRoutes::addCounter)),
+            get("/api/v1/keys/{key*}", CLIENT, "getKey", KEY_LIST, async(HttpClientRoutes::getKey)),
+            get("/api/v1/keys", CLIENT, "listKeys", KEY_LIST, async(HttpClientRoutes::listKeys)),
+            post("/api/v1/txn", CLIENT, "txn", KEY_TXN, async(HttpClientRoutes::txn)),
+            get("/api/v1/watch", CLIENT, "watch", WATCH_POLL, async(HttpClientRoutes::watch)));
 
     private HttpRoutes() {}
 
@@ -170,25 +248,27 @@ final class HttpRoutes {
         return want.length == got.length ? param : null;
     }
 
-    private static Route get(String path, Audience audience, String operationId, Handler handler) {
-        return route("GET", path, audience, operationId, handler);
+    private static Route get(String path, Audience audience, String operationId, SpanName span, Handler handler) {
+        return route("GET", path, audience, operationId, span, handler);
     }
 
-    private static Route post(String path, Audience audience, String operationId, Handler handler) {
-        return route("POST", path, audience, operationId, handler);
+    private static Route post(String path, Audience audience, String operationId, SpanName span, Handler handler) {
+        return route("POST", path, audience, operationId, span, handler);
     }
 
-    private static Route route(String method, String path, Audience audience, String operationId, Handler handler) {
-        return new Route(method, path, audience, operationId, handler, false);
+    private static Route route(
+            String method, String path, Audience audience, String operationId, SpanName span, Handler handler) {
+        return new Route(method, path, audience, operationId, span, handler, false);
     }
 
-    /** A route answered as it is written, on the port's thread: its method only, no {@code HEAD}. */
+    /** A route answered as it is written, on the port's thread: its method only, no {@code HEAD}; not traced. */
     private static Route streamed(String path, Audience audience, String operationId, Streamer streamer) {
         return new Route(
                 "GET",
                 path,
                 audience,
                 operationId,
+                UNTRACED,
                 (h, r) -> {
                     streamer.stream(h.node(), r);
                     return CompletableFuture.completedFuture(null);

@@ -2,9 +2,11 @@ package io.holdfast.server.http;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.endpoint.ServerTracing;
+import io.holdfast.endpoint.SpanName;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.InvocationLedger;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
 import io.holdfast.model.WaitBackstop;
@@ -90,7 +92,7 @@ public final class HttpSessions {
     public CompletableFuture<String> open(
             String identity, String clientName, long ttlMillis, long lockDelayMillis, String requestedId) {
         String id = requestedId != null ? requestedId : SessionIds.newId();
-        return service.submit(new Command.OpenSession(id, clientName, ttlMillis, lockDelayMillis), identity)
+        return submit(new Command.OpenSession(id, clientName, ttlMillis, lockDelayMillis), identity)
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Failed f) {
                         throw f.code().toException(f.message());
@@ -122,7 +124,7 @@ public final class HttpSessions {
      * applies): the session's own identity or an admin may.
      */
     CompletableFuture<Reply> end(String identity, String sessionId) {
-        return service.submit(new Command.EndSession(sessionId), identity);
+        return submit(new Command.EndSession(sessionId), identity);
     }
 
     /**
@@ -177,7 +179,7 @@ public final class HttpSessions {
     /** Writes a register if its version is {@code expectedVersion}, and, with a fence, while the grant is current. */
     CompletableFuture<Reply> registerSet(
             Caller c, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken) {
-        return call(c, inv -> new Command.RegisterSet(inv, key, expectedVersion, value, fenceName, fenceToken));
+        return call(c, inv -> new RegisterSet(inv, key, expectedVersion, value, fenceName, fenceToken));
     }
 
     /** A key command of the session (a put, a delete, a counter add, a transaction), numbered as every write is. */
@@ -202,7 +204,7 @@ public final class HttpSessions {
                 (command, reply) -> {
                     Command.ClientCommand sent = (Command.ClientCommand) command;
                     if (reply instanceof Reply.Queued) {
-                        Span queued = tracing.startInside(request, "holdfast.acquire.queued");
+                        Span queued = tracing.startInside(request, SpanName.ACQUIRE_QUEUED);
                         return Spans.endWhenDone(
                                 queued, awaitOutcome(c.identity(), sent).thenApply(r -> unlessLost(sent, r)));
                     }
@@ -315,6 +317,12 @@ public final class HttpSessions {
         return reply;
     }
 
+    /** Sends a command of the request, named so in the request's span ({@link HttpTracing#submitting}). */
+    private CompletableFuture<Reply> submit(Command command, String identity) {
+        HttpTracing.submitting(command);
+        return service.submit(command, identity);
+    }
+
     private static CompletableFuture<Reply> completed(Reply reply) {
         return CompletableFuture.completedFuture(reply);
     }
@@ -352,7 +360,7 @@ public final class HttpSessions {
         }
         InvocationLedger numbered = ledger;
         Command sent = command.apply(inv);
-        return service.submit(sent, c.identity())
+        return submit(sent, c.identity())
                 .whenComplete((r, e) -> {
                     if (e != null) {
                         failed.accept(sent);

@@ -1,7 +1,10 @@
 package io.holdfast.server.http;
 
 import com.sun.net.httpserver.Headers;
+import io.holdfast.endpoint.RequestSpan;
 import io.holdfast.endpoint.ServerTracing;
+import io.holdfast.endpoint.SpanName;
+import io.holdfast.model.Command;
 import io.holdfast.protocol.Spans;
 import io.holdfast.server.http.HttpMessages.Answer;
 import io.holdfast.server.http.HttpRoutes.Request;
@@ -10,22 +13,27 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
+import io.opentelemetry.context.ContextKey;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import java.io.IOException;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The spans of the HTTP protocol's client routes ({@link HttpRoutes.Audience#CLIENT}): one {@code
- * SERVER} span per request, named as the same call over gRPC is ({@code holdfast.session.open},
- * {@code holdfast.acquire}, {@code holdfast.release}, {@code holdfast.watch.poll}, …), a child of
- * the trace the request's W3C {@code traceparent} header names, and in force while the route
- * submits its commands, so that their {@code holdfast.commit} spans are inside it.
+ * The spans of the HTTP port's requests: one {@code SERVER} span per request of a traced route
+ * ({@link HttpRoutes.Route#traced}), named as the same call over gRPC is ({@link SpanName}: {@code
+ * holdfast.session.open}, {@code holdfast.acquire}, {@code holdfast.key.list}, {@code
+ * holdfast.watch.poll}, …), a child of the trace the request's W3C {@code traceparent} header
+ * names, and in force while the route submits its commands, so that their {@code holdfast.commit}
+ * spans are inside it.
  *
- * <p>A session's heartbeats ({@code keepAlive}) and its event stream are not traced: they are the
- * session's background, as over gRPC.
+ * <p>The route table names each route's span: the read it makes, or the command it submits. A
+ * route that submits a command tells this class so when it does ({@link #submitting}): the span
+ * then carries that command's name and lock ({@link RequestSpan#of}, the rule of gRPC's {@code
+ * Submit}), whatever the table said; the table's name is the span's until then (a request refused
+ * before it is sent). The table does not trace a session's heartbeats ({@code keepAlive}) and its
+ * event stream, as gRPC does not, nor the port's own routes (probes, metrics, who am I, a
+ * backup's download).
  *
  * <p><b>Guarantees.</b> A request without a {@code traceparent}, or with one that does not parse,
  * is served as before (a new trace, if the server traces at all); it is never refused for it. The
@@ -47,30 +55,26 @@ final class HttpTracing {
         }
     };
 
-    /** Heartbeats and the event stream: a session's background, in no application's trace. */
-    private static final java.util.Set<String> UNTRACED = java.util.Set.of("keepAlive", "sessionEvents");
-
-    /** Span names by operation id: computed once each. */
-    private static final Map<String, String> NAMES = new ConcurrentHashMap<>();
+    /** The span of the HTTP request in force: the one {@link #submitting} names, and no other. */
+    private static final ContextKey<Span> REQUEST = ContextKey.named("holdfast.http.request");
 
     private final ServerTracing tracing = ServerTracing.global();
 
-    /** Runs a client route's request in its span, under the caller's trace if it names one. */
+    /** Runs a request of a traced route in its span, under the caller's trace if it names one. */
     CompletableFuture<Answer> handle(Route row, Request request, HttpRoutes.Handlers handlers) throws IOException {
-        if (UNTRACED.contains(row.operationId())) {
-            return row.handler().handle(handlers, request);
-        }
         Headers headers = request.exchange().getRequestHeaders();
         Context trace = headers.containsKey("traceparent")
                 ? W3CTraceContextPropagator.getInstance().extract(Context.current(), headers, GETTER)
                 : Context.current();
         try (Scope ignored = trace.makeCurrent()) {
-            Span span = tracing.startRequest(NAMES.computeIfAbsent(row.operationId(), HttpTracing::name), null);
+            Span span = tracing.startRequest(new RequestSpan(row.span(), null));
             if (span.isRecording()) {
                 span.setAttribute(METHOD, row.method());
                 span.setAttribute(ROUTE, row.path());
             }
-            try (Scope inSpan = Spans.current(span)) {
+            try (Scope inSpan = span.isRecording()
+                    ? Context.current().with(span).with(REQUEST, span).makeCurrent()
+                    : Spans.current(span)) {
                 return Spans.endWhenDone(span, row.handler().handle(handlers, request));
             } catch (IOException | RuntimeException e) {
                 Spans.end(span, e);
@@ -79,18 +83,20 @@ final class HttpTracing {
         }
     }
 
-    /** The span name of an operation: the gRPC call's name where there is one. */
-    private static String name(String operationId) {
-        return switch (operationId) {
-            case "openSession" -> "holdfast.session.open";
-            case "closeSession", "endSession" -> "holdfast.session.close";
-            case "acquire", "acquireAll" -> "holdfast.acquire";
-            case "release" -> "holdfast.release";
-            case "renew" -> "holdfast.renew";
-            case "cancel" -> "holdfast.acquire.cancel";
-            case "watch" -> "holdfast.watch.poll";
-            case "setRegister" -> "holdfast.register.set";
-            default -> "holdfast." + operationId;
-        };
+    /**
+     * Names the span of the HTTP request in force by the command the route is about to submit, and
+     * sets the lock it is about: called on the request's thread, before the command is sent. Nothing
+     * outside a traced HTTP request, or when its span records nothing (no SDK).
+     */
+    static void submitting(Command command) {
+        Span span = Context.current().get(REQUEST);
+        if (span == null || !span.isRecording()) {
+            return;
+        }
+        RequestSpan named = RequestSpan.of(command);
+        span.updateName(named.name().text());
+        if (named.lock() != null) {
+            span.setAttribute(Spans.LOCK, named.lock());
+        }
     }
 }

@@ -6,9 +6,9 @@ import static io.holdfast.server.http.HttpMessages.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.holdfast.Keys;
-import io.holdfast.model.Command;
-import io.holdfast.model.Command.Compare;
-import io.holdfast.model.Command.Op;
+import io.holdfast.model.Transaction;
+import io.holdfast.model.Transaction.Compare;
+import io.holdfast.model.Transaction.Op;
 import io.holdfast.server.http.HttpMessages.Refused;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -127,15 +127,15 @@ final class HttpTxnBodies {
         return whole(n, where, "expectedVersion", Keys.ANY_VERSION, Keys.ANY_VERSION);
     }
 
-    private static Command.Order order(JsonNode n, String where) {
+    private static Transaction.Order order(JsonNode n, String where) {
         String order = text(n, where, "order", false);
         if (order == null || order.equals("equal")) {
-            return Command.Order.EQUAL;
+            return Transaction.Order.EQUAL;
         }
         return switch (order) {
-            case "notEqual" -> Command.Order.NOT_EQUAL;
-            case "less" -> Command.Order.LESS;
-            case "greater" -> Command.Order.GREATER;
+            case "notEqual" -> Transaction.Order.NOT_EQUAL;
+            case "less" -> Transaction.Order.LESS;
+            case "greater" -> Transaction.Order.GREATER;
             default -> throw invalid(place(where, "order"), "is equal, notEqual, less or greater, not " + order);
         };
     }

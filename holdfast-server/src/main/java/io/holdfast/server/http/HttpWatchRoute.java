@@ -33,15 +33,16 @@ import java.util.concurrent.CompletableFuture;
  * read after that position ({@code "locks"}, {@code "register"} or {@code "keys"}): a client that
  * replaces what it knew with that state and goes on from {@code next} misses nothing, though it
  * may be told again of a change the state already shows. Only names the caller may read are told.
- * The state of keys lists at most {@value #MAX_STATE_KEYS} keys, read a page at a time (each page
- * after {@code next}); {@code "more": true} says there are more, which the client lists from the
- * last one ({@code GET /api/v1/keys?after=}) before it applies the events.
+ * The state of keys lists at most {@value #MAX_STATE_KEYS} keys (the API's limit of a watch's
+ * state, {@link WatchTarget#MAX_PREFIX_LOCKS}, which the Java client keeps too), read a page at a
+ * time (each page after {@code next}); {@code "more": true} says there are more, which the client
+ * lists from the last one ({@code GET /api/v1/keys?after=}) before it applies the events.
  *
  * <p><b>Does not</b> hold a thread while it waits, nor keep anything for a watcher between polls.
  */
 public final class HttpWatchRoute {
-    /** The most keys the state of a watch of keys lists. */
-    public static final int MAX_STATE_KEYS = 10_000;
+    /** The most keys the state of a watch of keys lists: the API's {@link WatchTarget#MAX_PREFIX_LOCKS}. */
+    public static final int MAX_STATE_KEYS = WatchTarget.MAX_PREFIX_LOCKS;
 
     private final RaftLockService service;
 

@@ -3,6 +3,7 @@ package io.holdfast.server.membership;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.LockTable;
 import io.holdfast.model.Command;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.server.raft.CommandAdmission;
 import io.holdfast.server.raft.LockStateMachine;
 import java.io.IOException;
@@ -109,7 +110,7 @@ public final class ClusterVersion implements CommandAdmission {
 
     /**
      * The command as the leader logs it now. A register write whose fence must be the writer's own
-     * grant ({@link Command.RegisterSet#ownFence()}, command type 16, protocol version 4) is logged
+     * grant ({@link RegisterSet#ownFence()}, command type 16, protocol version 4) is logged
      * as type 10 instead, whose fence may be any session's current grant, while {@link #refusal}
      * refuses type 16: a member still speaks 3 or less, the members are not known yet, or this
      * build plays an older one. Type 10 is what every build reads, so a rolling upgrade keeps
@@ -119,7 +120,7 @@ public final class ClusterVersion implements CommandAdmission {
      * it is.
      */
     public Command loggable(Command command) {
-        if (command instanceof Command.RegisterSet set
+        if (command instanceof RegisterSet set
                 && set.ownFence()
                 && !set.leased()
                 && refusal(CommandCodec.typeOf(set)) != null) {

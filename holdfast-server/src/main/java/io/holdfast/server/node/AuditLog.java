@@ -2,6 +2,8 @@ package io.holdfast.server.node;
 
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
+import io.holdfast.model.KeyCommand;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -192,12 +194,12 @@ public final class AuditLog {
         }
 
         @Override
-        public Audited registerSet(Command.RegisterSet c) {
+        public Audited registerSet(RegisterSet c) {
             return null;
         }
 
         @Override
-        public Audited keys(Command.KeyCommand c) {
+        public Audited keys(KeyCommand c) {
             return null;
         }
 

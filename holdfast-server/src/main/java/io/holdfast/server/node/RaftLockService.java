@@ -6,6 +6,7 @@ import io.holdfast.UnavailableException;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.endpoint.ServerTracing;
+import io.holdfast.endpoint.SpanName;
 import io.holdfast.internal.Causes;
 import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
@@ -78,7 +79,7 @@ public final class RaftLockService implements LockService {
     public CompletableFuture<Reply> submit(Command command, String identity) {
         long start = parts.ticker().nanos();
         // Inside the request's span, if it records: from the proposal to the table's answer.
-        Span commit = tracing.startInside("holdfast.commit");
+        Span commit = tracing.startInside(SpanName.COMMIT);
         CompletableFuture<Reply> reply;
         try (Scope ignored = Spans.current(commit)) {
             reply = Spans.endWhenDone(commit, submitTimed(command, identity));

@@ -6,6 +6,8 @@ import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.Command;
+import io.holdfast.model.CounterAdd;
+import io.holdfast.model.KeyDelete;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
@@ -51,10 +53,10 @@ class OlderBackupTest {
         assertThat(table.apply(now, new Command.OpenSession(session, "after", 60_000, 0), EventSink.NONE))
                 .isEqualTo(Reply.Ok.INSTANCE);
         Command.Invocation first = new Command.Invocation(session, 1, 1);
-        assertThat(table.apply(now, new Command.CounterAdd(first, "hits", 5), EventSink.NONE))
+        assertThat(table.apply(now, new CounterAdd(first, "hits", 5), EventSink.NONE))
                 .isEqualTo(new Reply.Counted(5, 1));
         Command.Invocation second = new Command.Invocation(session, 2, 1);
-        assertThat(table.apply(now, new Command.KeyDelete(second, "config/mode", 1), EventSink.NONE))
+        assertThat(table.apply(now, new KeyDelete(second, "config/mode", 1), EventSink.NONE))
                 .isInstanceOf(Reply.Ok.class);
         assertThat(table.register("config/mode")).isEmpty();
     }

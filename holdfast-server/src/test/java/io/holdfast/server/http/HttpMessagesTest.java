@@ -63,6 +63,20 @@ class HttpMessagesTest {
         }
     }
 
+    /** Each route's limit is the one of what it pages, not one limit of the port's. */
+    @Test
+    void aPageIsBoundedByTheLimitOfWhatItPages() {
+        assertThat(HttpMessages.page(Map.of("limit", "1500"), 100, 2_000)).isEqualTo(1500);
+        assertThat(HttpMessages.page(Map.of(), 7, 2_000)).isEqualTo(7);
+        assertThatThrownBy(() -> HttpMessages.page(Map.of("limit", "31"), 10, 30))
+                .isInstanceOf(Refused.class)
+                .hasMessageContaining("limit must be 1 to 30, not 31");
+        assertThat(HttpMessages.MAX_OPERATOR_PAGE)
+                .as("an operators' page is never longer than the service allows")
+                .isLessThanOrEqualTo(io.holdfast.Admin.MAX_LIMIT)
+                .isLessThanOrEqualTo(io.holdfast.model.SessionPage.MAX_LIMIT);
+    }
+
     @Test
     void namesAndPercentEncodingAreChecked() {
         assertThat(HttpMessages.checkedName("jobs/nightly")).isEqualTo("jobs/nightly");

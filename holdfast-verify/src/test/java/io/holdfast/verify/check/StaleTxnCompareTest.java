@@ -7,6 +7,7 @@ import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
+import io.holdfast.model.Transaction;
 import io.holdfast.verify.check.CheckResult.Status;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.KeyValue;
@@ -69,21 +70,21 @@ class StaleTxnCompareTest {
 
     /** Applies {@code call} as one table transaction and records it, invoked and answered in one ms. */
     private static void run(LockTable table, H h, String c, Map<String, long[]> seqs, Call.KeyTxn call, double[] t) {
-        List<Command.Compare> compares = new ArrayList<>();
+        List<Transaction.Compare> compares = new ArrayList<>();
         call.compares()
                 .forEach(v -> compares.add(
                         v.isAbsent()
-                                ? new Command.Compare.Absent(v.key())
-                                : new Command.Compare.Version(v.key(), Command.Order.EQUAL, v.version())));
-        List<Command.Op> then = new ArrayList<>();
-        call.puts().forEach(p -> then.add(new Command.Op.Put(p.key(), -1, bytes(p.value()), false, 0)));
-        List<Command.Op> gets = call.gets().stream()
-                .map(k -> (Command.Op) new Command.Op.Get(k))
+                                ? new Transaction.Compare.Absent(v.key())
+                                : new Transaction.Compare.Version(v.key(), Transaction.Order.EQUAL, v.version())));
+        List<Transaction.Op> then = new ArrayList<>();
+        call.puts().forEach(p -> then.add(new Transaction.Op.Put(p.key(), -1, bytes(p.value()), false, 0)));
+        List<Transaction.Op> gets = call.gets().stream()
+                .map(k -> (Transaction.Op) new Transaction.Op.Get(k))
                 .toList();
         then.addAll(gets);
         Command.Invocation id = new Command.Invocation(session(c), ++seqs.get(c)[0], 0);
         Reply.Transacted done =
-                (Reply.Transacted) table.apply(0, new Command.Transaction(id, compares, then, gets), EventSink.NONE);
+                (Reply.Transacted) table.apply(0, new Transaction(id, compares, then, gets), EventSink.NONE);
         List<KeyValue> entries = new ArrayList<>();
         int puts = done.succeeded() ? call.puts().size() : 0;
         for (int i = 0; i < done.results().size(); i++) {
