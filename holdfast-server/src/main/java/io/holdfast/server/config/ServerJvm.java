@@ -6,7 +6,7 @@ import java.util.StringJoiner;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * JVM settings a process that hosts a {@link HoldfastServer} should make before anything else runs.
+ * JVM settings a process that hosts a {@code HoldfastServer} should make before anything else runs.
  *
  * <p>{@link #prepare()} raises the parallelism of the common fork-join pool to at least 2. With
  * fewer than 2 (the JVM's default on a machine of 1 or 2 CPUs is CPUs - 1), {@code

@@ -54,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * line, when one answers another id: its data belongs to another cluster, and as a member it
  * could vote for, or even elect, a leader with another cluster's log. While it runs, a replica
  * whose table comes to hold an id other than the one in its directory stops ({@link
- * #mismatch}). A restore into a directory that holds an id or Raft data is refused ({@link
- * Restore}).
+ * #mismatch}). A restore into a directory that holds an id or Raft data is refused ({@code
+ * backup.Restore}).
  *
  * <p><b>Not guaranteed.</b> A peer that does not answer at start says nothing: a node started
  * while every peer of the other cluster is down is refused only later, when it applies their id.
@@ -188,7 +188,7 @@ public final class ClusterIdentity {
 
     /**
      * What {@code peer} says its cluster id is (a read of its state machine over the Raft port,
-     * {@link PeerViews.TIMEOUT} at most): empty when it has none, does not answer, or is of a
+     * {@link PeerViews#TIMEOUT} at most): empty when it has none, does not answer, or is of a
      * build without ids.
      */
     public static Optional<UUID> ask(
