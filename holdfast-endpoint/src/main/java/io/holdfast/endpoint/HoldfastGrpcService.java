@@ -10,6 +10,7 @@ import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.GrpcErrors;
+import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.v1.CommandRequest;
 import io.holdfast.protocol.v1.DescribeRequest;
 import io.holdfast.protocol.v1.DescribeResponse;

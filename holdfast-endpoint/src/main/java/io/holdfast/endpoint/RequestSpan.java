@@ -6,6 +6,7 @@ import io.holdfast.model.KeyCommand;
 import io.holdfast.model.KeyDelete;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Transaction;
+import io.holdfast.protocol.SpanName;
 import java.util.Objects;
 
 /**

@@ -5,6 +5,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.holdfast.protocol.TraceHeaders;
 import io.opentelemetry.api.GlobalOpenTelemetry;

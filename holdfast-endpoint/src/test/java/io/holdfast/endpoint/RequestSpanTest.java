@@ -9,6 +9,7 @@ import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyDelete;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Transaction;
+import io.holdfast.protocol.SpanName;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

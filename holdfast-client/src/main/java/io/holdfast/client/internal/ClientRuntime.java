@@ -26,6 +26,7 @@ import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
+import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.holdfast.recipes.Recipes;
 import io.holdfast.spi.AbstractLockClient;
@@ -161,7 +162,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
                 options.sessionTtl().toMillis(),
                 options.lockDelay().toMillis());
         Reply reply;
-        Span span = requests.tracing().start("holdfast.session.open", null);
+        Span span = requests.tracing().start(SpanName.SESSION_OPEN.text(), null);
         try (Scope ignored = Spans.current(span)) {
             // The event stream's start counts against the connect timeout too: it is a deadline.
             reply = Replies.join(requests.open(open, target, begun));

@@ -3,6 +3,7 @@ package io.holdfast.client.internal;
 import io.holdfast.Lease;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.lease.LeaseRequest;
+import io.holdfast.protocol.SpanName;
 import io.opentelemetry.api.trace.Span;
 import java.util.ArrayList;
 import java.util.List;
@@ -154,7 +155,7 @@ final class PendingWait<T> {
         }
         synchronized (this) {
             if (!settled && !queued.isRecording()) {
-                queued = tracing.child(span, "holdfast.acquire.queued");
+                queued = tracing.child(span, SpanName.ACQUIRE_QUEUED.text());
             }
         }
     }

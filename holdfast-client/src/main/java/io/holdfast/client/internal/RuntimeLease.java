@@ -8,6 +8,7 @@ import io.holdfast.lease.ManagedLease;
 import io.holdfast.lease.RenewOutcome;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
+import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
@@ -95,7 +96,7 @@ final class RuntimeLease extends ManagedLease {
      */
     private CompletableFuture<Void> sendRelease() {
         CompletableFuture<Reply> sent;
-        Span span = requests.tracing().start("holdfast.release", name());
+        Span span = requests.tracing().start(SpanName.RELEASE.text(), name());
         try (Scope ignored = Spans.current(span)) {
             sent = requests.untilKnown(inv -> new Command.Release(inv, name(), fencingToken()), null);
         } catch (RuntimeException e) {

@@ -10,6 +10,7 @@ import io.holdfast.internal.ChangeFeed;
 import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.LockService;
+import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
@@ -56,7 +57,7 @@ final class ServiceFeed implements ChangeFeed {
     public Page read(WatchTarget target, String after, Duration wait) throws InterruptedException {
         Span span;
         try (Scope ignored = trace.makeCurrent()) {
-            span = tracing.start("holdfast.watch.poll", target.name());
+            span = tracing.start(SpanName.WATCH_POLL.text(), target.name());
         }
         try (Scope ignored = Spans.current(span)) {
             Page page = poll(target, after, wait);

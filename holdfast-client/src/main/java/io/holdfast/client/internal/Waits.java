@@ -14,6 +14,7 @@ import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.WaitBackstop;
+import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
@@ -112,7 +113,7 @@ final class Waits {
 
     /** An acquire's span, a child of the current one: it ends when the wait settles. */
     private Span span(String name) {
-        return requests.tracing().start("holdfast.acquire", name);
+        return requests.tracing().start(SpanName.ACQUIRE.text(), name);
     }
 
     /**

@@ -2,7 +2,6 @@ package io.holdfast.server.http;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.endpoint.ServerTracing;
-import io.holdfast.endpoint.SpanName;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.InvocationLedger;
@@ -10,6 +9,7 @@ import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
 import io.holdfast.model.WaitBackstop;
+import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.holdfast.server.node.NodeParts;
 import io.holdfast.server.node.RaftLockService;

@@ -1,12 +1,14 @@
-package io.holdfast.endpoint;
+package io.holdfast.protocol;
 
 /**
- * Every name the server gives its spans, in the OpenTelemetry style {@code holdfast.<noun>.<verb>}:
- * the one home of those names, so that a request has the same span name over gRPC and over HTTP.
+ * Every name Holdfast gives its spans, in the OpenTelemetry style {@code holdfast.<noun>.<verb>}:
+ * the one home of those names, so that a request has the same span name over gRPC and over HTTP,
+ * and a client's span (holdfast-client's {@code ClientTracing}) the name of the server's span it
+ * leads to. It lives with the wire, which both sides carry.
  *
- * <p>A request that submits a command is named by the command ({@link RequestSpan#of}, a visitor:
- * a new command does not compile until it has its name here); a request that reads the service is
- * named by the read ({@link RequestSpan#read}). gRPC's calls and the HTTP port's route table
+ * <p>On the server, a request that submits a command is named by the command ({@code
+ * RequestSpan.of} in holdfast-endpoint, a visitor: a new command does not compile until it has its
+ * name here); a request that reads the service is named by the read ({@code RequestSpan.read}). gRPC's calls and the HTTP port's route table
  * ({@code HttpRoutes} in holdfast-server, a column per route) use these constants and no strings of
  * their own. Two names are of spans inside a request: {@link #COMMIT} and {@link #ACQUIRE_QUEUED}.
  *
