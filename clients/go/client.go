@@ -38,6 +38,14 @@ type Config struct {
 	// renewal and timeout of the client reads and waits on (tests: one they
 	// move themselves). Default: SystemClock().
 	Clock Clock
+	// Go, if set, starts each piece of the client's background work: its
+	// heartbeats, its event stream, lease renewals, watches, observations,
+	// lookups of the members' ids, an acquire's call, the sending on of a
+	// change whose caller stopped waiting, the withdrawal of a wait whose
+	// answer was lost, and OnLost callbacks, each one call Go(f). Go must run
+	// f concurrently (in a goroutine of its own or of a pool's) and return
+	// without waiting for it. Default: go f().
+	Go func(f func())
 }
 
 const (
@@ -99,8 +107,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.wg.Add(2)
-	go c.heartbeatLoop(sentAt)
-	go c.eventLoop()
+	c.tr.spawn(func() { c.heartbeatLoop(sentAt) })
+	c.tr.spawn(c.eventLoop)
 	return c, nil
 }
 
@@ -128,6 +136,9 @@ func newClient(cfg Config) (*Client, error) {
 	tr := newTransport(members, cfg.Token, cfg.Logf)
 	if cfg.Clock != nil {
 		tr.clock = cfg.Clock
+	}
+	if cfg.Go != nil {
+		tr.spawn = cfg.Go
 	}
 	c := &Client{
 		tr:         tr,
@@ -303,7 +314,7 @@ func (c *Client) adopt(name string, token int64, o *lockOptions, a answer) *Leas
 	c.leases[key] = l
 	if o.lease > 0 {
 		c.wg.Add(1)
-		go l.renewLoop(a.sentAt)
+		c.tr.spawn(func() { l.renewLoop(a.sentAt) })
 	}
 	c.mu.Unlock()
 	return l
@@ -326,10 +337,10 @@ func (c *Client) acquire(ctx context.Context, path string, fields map[string]any
 	done := make(chan struct{})
 	var a answer
 	var err error
-	go func() {
+	c.tr.spawn(func() {
 		defer close(done)
 		a, err = c.tr.call(cctx, req)
-	}()
+	})
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -348,10 +359,10 @@ func (c *Client) acquire(ctx context.Context, path string, fields map[string]any
 			// The outcome is unknown: withdraw the wait (and release a grant)
 			// in the background, so that nothing stays held unknown to us.
 			if c.track() {
-				go func() {
+				c.tr.spawn(func() {
 					defer c.wg.Done()
 					c.withdraw(names, id)
-				}()
+				})
 			}
 		}
 		return answer{}, err
@@ -512,11 +523,11 @@ func (c *Client) numbered(ctx context.Context, path string, fields map[string]an
 		err error
 	}
 	ch := make(chan result, 1)
-	go func() {
+	c.tr.spawn(func() {
 		defer c.wg.Done()
 		a, err := c.numberedCall(c.ctx, path, fields, c.reqTimeout, c.now().Add(3*c.reqTimeout))
 		ch <- result{a, err}
-	}()
+	})
 	select {
 	case r := <-ch:
 		if r.err != nil {

@@ -1,7 +1,6 @@
 package holdfast
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -147,7 +146,7 @@ func (c *Client) handleGap(st *sessionState, pollSent time.Time) bool {
 	}
 	c.mu.Unlock()
 	for _, l := range missingFromState(held, st, pollSent) {
-		ctx, cancel := context.WithTimeout(c.ctx, c.reqTimeout)
+		ctx, cancel := withTimeout(c.ctx, c.tr.clock, c.tr.spawn, c.reqTimeout)
 		current, err := c.IsCurrent(ctx, l.name, l.token)
 		cancel()
 		if c.ctx.Err() != nil {

@@ -456,7 +456,7 @@ func (f *fakeCluster) decide(sid string, id int64, path string, body map[string]
 		key := str(body, "key")
 		reg := f.registers[key]
 		if reg.version != num(body, "expectedVersion") || f.refuseKeys[key] {
-			e := errBody("CONFLICT", fmt.Sprintf("%s is at version %d", key, reg.version))
+			e := errBody("CONFLICT", fmt.Sprintf("%s is at version %d, not %d", key, reg.version, num(body, "expectedVersion")))
 			e["error"].(map[string]any)["currentVersion"] = reg.version
 			o.status, o.body = 409, e
 			return

@@ -104,7 +104,7 @@ func (f *fakeCluster) refusedLocked(sid string, op map[string]any) (int, map[str
 	expected, has := op["expectedVersion"]
 	t := str(op, "type")
 	if (t == "put" || t == "delete") && has && num(op, "expectedVersion") != -1 && num(op, "expectedVersion") != v {
-		e := errBody("CONFLICT", fmt.Sprintf("key %s is at version %d, not %v", key, v, expected))
+		e := errBody("CONFLICT", fmt.Sprintf("%s is at version %d, not %v", key, v, expected))
 		e["error"].(map[string]any)["currentVersion"] = v
 		return 409, e
 	}
@@ -121,7 +121,7 @@ func (f *fakeCluster) refusedLocked(sid string, op map[string]any) (int, map[str
 	}
 	if k, ok := f.keys[key]; t == "add" && ok {
 		if raw, _ := base64.StdEncoding.DecodeString(k.value); len(raw) != 8 {
-			return 400, errBody("INVALID_ARGUMENT", "key "+key+" is no counter")
+			return 400, errBody("INVALID_ARGUMENT", fmt.Sprintf("%s holds %d bytes, not a counter (exactly 8 bytes)", key, len(raw)))
 		}
 	}
 	return 0, nil

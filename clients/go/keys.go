@@ -27,10 +27,11 @@ type KeyEntry struct {
 }
 
 // Counter reads the value as a counter: 8 bytes, a signed big-endian 64-bit
-// integer (what Keys.Add writes).
+// integer (what Keys.Add writes). ErrInvalidArgument for a value of another
+// length, in the server's words: "K holds N bytes, not a counter (exactly 8 bytes)".
 func (e KeyEntry) Counter() (int64, error) {
 	if len(e.Value) != 8 {
-		return 0, invalidArgument("key %s holds %d bytes, not a counter's 8", e.Key, len(e.Value))
+		return 0, invalidArgument("%s holds %d bytes, not a counter (exactly 8 bytes)", e.Key, len(e.Value))
 	}
 	return int64(binary.BigEndian.Uint64(e.Value)), nil
 }

@@ -189,7 +189,7 @@ func (l *Lease) markLost(reason LossReason) bool {
 	l.c.forget(l)
 	l.c.logf("holdfast: %s lost: %s", l, reason)
 	if cb != nil {
-		go cb(l, reason)
+		l.c.tr.spawn(func() { cb(l, reason) })
 	}
 	return true
 }

@@ -45,7 +45,7 @@ func (e *Election) Observe(ctx context.Context) (*Observation, error) {
 		return nil, err
 	}
 	o := &Observation{election: e.name, lock: lock, register: register, leaders: make(chan *Leader), cancel: cancel}
-	go o.run(octx)
+	e.c.tr.spawn(func() { o.run(octx) })
 	return o, nil
 }
 

@@ -43,7 +43,8 @@ type transport struct {
 	bearer  string
 	http    *http.Client
 	logf    func(string, ...any)
-	clock   Clock // the client's one clock (see clock.go)
+	clock   Clock        // the client's one clock (see clock.go)
+	spawn   func(func()) // starts the client's background work (see background.go)
 
 	mu     sync.Mutex
 	leader int            // index of the member believed to lead
@@ -63,6 +64,7 @@ func newTransport(members []string, bearer string, logf func(string, ...any)) *t
 		http:    &http.Client{Transport: tr},
 		logf:    logf,
 		clock:   systemClock{},
+		spawn:   goroutine,
 		ids:     make(map[string]int),
 	}
 }
@@ -104,7 +106,7 @@ type answer struct {
 // send makes one attempt at member m, with a timeout: the network's, in
 // real time (see clock.go); deadlines and pauses are the client's clock's.
 func (t *transport) send(ctx context.Context, m int, method, path string, body []byte, timeout time.Duration) (answer, error) {
-	actx, cancel := context.WithTimeout(ctx, timeout)
+	actx, cancel := attemptContext(ctx, timeout)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {
@@ -326,8 +328,9 @@ func (t *transport) lookup(ctx context.Context, id string) int {
 func (t *transport) learnIDs(ctx context.Context) {
 	var wg sync.WaitGroup
 	for i := range t.members {
+		i := i
 		wg.Add(1)
-		go func(i int) {
+		t.spawn(func() {
 			defer wg.Done()
 			a, err := t.send(ctx, i, "GET", "/status", nil, time.Second)
 			if err != nil || a.status != 200 {
@@ -341,7 +344,7 @@ func (t *transport) learnIDs(ctx context.Context) {
 				t.ids[st.ID] = i
 				t.mu.Unlock()
 			}
-		}(i)
+		})
 	}
 	wg.Wait()
 }

@@ -257,14 +257,14 @@ func (c *Client) Watch(ctx context.Context, target WatchTarget) (*Watch, error) 
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	w := &Watch{c: c, target: target, events: make(chan WatchEvent), user: ctx, ctx: wctx, cancel: cancel}
-	go func() { // the client's end ends the watch
+	c.tr.spawn(func() { // the client's end ends the watch
 		select {
 		case <-c.ctx.Done():
 			cancel()
 		case <-wctx.Done():
 		}
-	}()
-	go w.run()
+	})
+	c.tr.spawn(w.run)
 	return w, nil
 }
 

@@ -106,10 +106,14 @@ export function keyEntry(raw: any): KeyEntry {
   };
 }
 
-/** A counter's value (8 bytes, a signed big-endian 64-bit integer), as {@link Keys.add} writes it. */
+/**
+ * A counter's value (8 bytes, a signed big-endian 64-bit integer), as {@link Keys.add} writes it;
+ * {@link InvalidArgumentError} in the server's words (`K holds N bytes, not a counter (exactly 8
+ * bytes)`) for a value of another length.
+ */
 export function counterOf(entry: KeyEntry): bigint {
   if (entry.value.length !== 8) {
-    throw new InvalidArgumentError(`holdfast: key ${entry.key} holds ${entry.value.length} bytes, not a counter's 8`);
+    throw new InvalidArgumentError(`holdfast: ${entry.key} holds ${entry.value.length} bytes, not a counter (exactly 8 bytes)`);
   }
   return new DataView(entry.value.buffer, entry.value.byteOffset, 8).getBigInt64(0);
 }

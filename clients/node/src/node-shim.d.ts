@@ -77,7 +77,8 @@ declare module "node:fs" {
   function rmSync(path: string, options?: { recursive?: boolean; force?: boolean }): void;
   function existsSync(path: string): boolean;
   function readFileSync(path: string, encoding: "utf8"): string;
-  export { mkdtempSync, rmSync, existsSync, readFileSync };
+  function readdirSync(path: string): string[];
+  export { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync };
 }
 
 declare module "node:os" {

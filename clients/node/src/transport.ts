@@ -17,7 +17,7 @@
  * same `requestId`, the same `ackedBelow`).
  */
 import { Backoff, LeaderSearch, anySignal, sleep } from "./backoff";
-import { Clock, systemClock } from "./clock";
+import { Clock, exchangeTimeout, systemClock } from "./clock";
 import { InvalidArgumentError, UnavailableError, describeNetworkError, errorFromAnswer, isRetryable, ErrorBody } from "./errors";
 
 /** The parts of the global `fetch` the transport uses (replaceable in tests). */
@@ -264,10 +264,9 @@ export class Transport {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<RawAnswer> {
-    const timeoutController = new AbortController();
     // The exchange's own timeout is the network's, in real time (see clock.ts); deadlines and pauses are the clock's.
-    const timer = setTimeout(() => timeoutController.abort(), timeoutMs);
-    const combined = anySignal([signal, timeoutController.signal, this.closeController.signal]);
+    const timeout = exchangeTimeout(timeoutMs);
+    const combined = anySignal([signal, timeout.signal, this.closeController.signal]);
     const headers = body === undefined ? this.headers : { ...this.headers, "content-type": "application/json" };
     try {
       const res = await this.fetchImpl(url + path, { method, headers, body, signal: combined.signal });
@@ -276,10 +275,10 @@ export class Transport {
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (this.closed) throw new UnavailableError("holdfast: the client is closed");
-      if (timeoutController.signal.aborted) throw new NetworkFailure(`no answer within ${timeoutMs} ms`);
+      if (timeout.signal.aborted) throw new NetworkFailure(`no answer within ${timeoutMs} ms`);
       throw new NetworkFailure(describeNetworkError(e));
     } finally {
-      clearTimeout(timer);
+      timeout.clear();
       combined.dispose();
     }
   }

@@ -272,7 +272,7 @@ test("registers: absent is version 0; compare-and-set sends base64 and the fence
     }
     if (req.path === "/api/v1/registers/set") {
       const current = stored?.version ?? 0;
-      if (req.body.expectedVersion !== current) return { status: 409, body: { error: { code: "CONFLICT", message: `cfg is at version ${current}`, currentVersion: current } } };
+      if (req.body.expectedVersion !== current) return { status: 409, body: { error: { code: "CONFLICT", message: `cfg is at version ${current}, not ${req.body.expectedVersion}`, currentVersion: current } } };
       stored = { version: current + 1, value: req.body.value };
       return { status: 200, body: { key: "cfg", version: current + 1 } };
     }

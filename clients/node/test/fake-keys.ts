@@ -78,14 +78,15 @@ export class FakeKeys {
     const v = this.store.get(op.key)?.version ?? 0;
     const expected = op.expectedVersion ?? -1;
     if ((op.type === "put" || op.type === "delete") && expected !== -1 && expected !== v) {
-      return { status: 409, body: { error: { code: "CONFLICT", message: `key ${op.key} is at version ${v}, not ${expected}`, currentVersion: v } } };
+      return { status: 409, body: { error: { code: "CONFLICT", message: `${op.key} is at version ${v}, not ${expected}`, currentVersion: v } } };
     }
     if (op.attach && [...this.store.values()].filter((k) => k.owner === session).length >= this.quota) {
       return { status: 429, body: { error: { code: "QUOTA_EXCEEDED", message: `the session has ${this.quota} keys` } } };
     }
     const k = this.store.get(op.key);
-    if (op.type === "add" && k && fromBase64(k.value).length !== 8) {
-      return { status: 400, body: { error: { code: "INVALID_ARGUMENT", message: `key ${op.key} is no counter` } } };
+    const held = k ? fromBase64(k.value).length : 8;
+    if (op.type === "add" && held !== 8) {
+      return { status: 400, body: { error: { code: "INVALID_ARGUMENT", message: `${op.key} holds ${held} bytes, not a counter (exactly 8 bytes)` } } };
     }
     return undefined;
   }

@@ -72,7 +72,7 @@ export class FakeLocks {
     }
     if (path === "/api/v1/registers/set") {
       const r = this.registers.get(body.key) ?? { version: 0, value: "" };
-      if (r.version !== body.expectedVersion || this.refuseKeys.has(body.key)) return { status: 409, body: { error: { code: "CONFLICT", message: `version ${r.version}`, currentVersion: r.version } } };
+      if (r.version !== body.expectedVersion || this.refuseKeys.has(body.key)) return { status: 409, body: { error: { code: "CONFLICT", message: `${body.key} is at version ${r.version}, not ${body.expectedVersion}`, currentVersion: r.version } } };
       if (body.fenceName !== undefined) {
         const h = this.holders.get(body.fenceName);
         if (!h || h.token !== body.fenceToken) return { status: 409, body: { error: { code: "CONFLICT", message: "the fence is not current" } } };

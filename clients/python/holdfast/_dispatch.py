@@ -1,23 +1,27 @@
-"""Runs user callbacks on one daemon thread of their own, never on a thread doing HTTP or
-holding the library's locks."""
+"""Runs user callbacks on one thread of their own (of the client's thread factory), never on a
+thread doing HTTP or holding the library's locks."""
 
 import logging
 import queue
 import threading
 from typing import Any, Callable
 
+from ._threads import start
+
 log = logging.getLogger("holdfast")
 
 
 class Dispatcher:
-    """A queue of calls, run in order by one daemon thread; a callback's exception is logged."""
+    """A queue of calls, run in order by one thread of ``threads``; a callback's exception is
+    logged."""
 
-    def __init__(self, name: str = "holdfast-callbacks") -> None:
+    def __init__(self, threads: Callable[[Callable[[], None], str], Any],
+                 name: str = "holdfast-callbacks") -> None:
+        self._threads = threads
         self._queue: "queue.Queue[Any]" = queue.Queue()
         self._lock = threading.Lock()
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self._thread = start(threads, self._run, name)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         with self._lock:
@@ -25,8 +29,7 @@ class Dispatcher:
                 self._queue.put((fn, args))
                 return
         # After stop (a callback registered on a lease lost before close): a thread of its own.
-        threading.Thread(target=self._call, args=(fn, args), name=self._thread.name,
-                         daemon=True).start()
+        start(self._threads, lambda: self._call(fn, args), self._thread.name)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Lets the queued callbacks run, then ends the thread (waits at most ``timeout``)."""

@@ -91,7 +91,7 @@ class EventPoller(Worker):
         self._poll = LongPoll(transport, "event stream", lambda after: base + urllib.parse.urlencode(
             {"waitMillis": str(wait_millis)} if after is None
             else {"waitMillis": str(wait_millis), "after": after}), wait_millis, stop)
-        super().__init__("holdfast-events")
+        super().__init__("holdfast-events", transport.threads)
 
     @property
     def position(self) -> Optional[str]:

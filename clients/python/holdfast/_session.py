@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from .errors import HoldfastError, SessionExpired, Unavailable, error_for
 from ._events import PollResult, lost_in_gap
 from ._ledger import Ledger
-from ._threads import Worker
+from ._threads import Worker, start
 from ._transport import Answer, Closed, Transport
 from .watch import Watch, target_query
 
@@ -64,7 +64,7 @@ class Heartbeat(Worker):
         self._on_expired = on_expired
         #: the client's clock when the last acknowledged heartbeat (or the open) was sent
         self.last_acked_sent = opened_at
-        super().__init__("holdfast-keepalive")
+        super().__init__("holdfast-keepalive", transport.threads)
 
     def _run(self) -> None:
         clock = self._transport.clock
@@ -107,7 +107,8 @@ class Session:
 
     What the parts may use:
 
-    - ``id``, ``transport`` (its ``clock`` is the client's one clock), ``request_timeout``,
+    - ``id``, ``transport`` (its ``clock`` is the client's one clock, its ``threads`` the one
+      thread factory), ``request_timeout``,
       ``closed`` and ``expired``;
     - :meth:`check_open`, :meth:`read` (a read at the leader), :meth:`write` (a numbered write
       of this session), :meth:`raise_for` (the typed error of a refusal) and :meth:`watch`;
@@ -124,6 +125,7 @@ class Session:
         self.id = session_id
         self.transport = transport
         self.clock = transport.clock
+        self.threads = transport.threads
         self.request_timeout = request_timeout
         self.ledger = Ledger()
         self._dispatcher = dispatcher
@@ -252,7 +254,7 @@ class Session:
                         log.exception("holdfast: resolving request %d failed", n)
                 return
 
-        threading.Thread(target=run, name="holdfast-resend-%d" % n, daemon=True).start()
+        start(self.threads, run, "holdfast-resend-%d" % n)
 
     def _withdraw_later(self, n: int, name: str) -> None:
         """An acquire without an answer: cancel its wait in the background, keep its number
@@ -288,8 +290,7 @@ class Session:
         elif gone:
             lease._mark_lost("sessionExpired")
         elif lease.lease_timeout:
-            threading.Thread(target=self._renew_loop, args=(lease,), daemon=True,
-                             name="holdfast-renew-%s" % lease.name).start()
+            start(self.threads, lambda: self._renew_loop(lease), "holdfast-renew-%s" % lease.name)
 
     def _forget(self, lease: Any) -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from .errors import SessionExpired, Unavailable
 from ._clock import SYSTEM
-from ._threads import shut_down
+from ._threads import daemon_threads, shut_down
 
 RETRYABLE_STATUSES = (502, 503, 504)
 
@@ -135,15 +135,19 @@ def normalize_member(url: str) -> str:
 class Transport:
     """Sends requests to the members; thread-safe. ``clock`` is the client's one clock
     (:data:`holdfast._clock.SYSTEM` unless a test gives its own): every part of the client that
-    has the transport reads time and waits through ``transport.clock``."""
+    has the transport reads time and waits through ``transport.clock``. ``threads`` is its one
+    thread factory (:func:`holdfast._threads.daemon_threads` unless it is given its own): every
+    thread of the client is made by ``transport.threads``."""
 
     def __init__(self, members: List[str], request_timeout: float, token: Optional[str] = None,
-                 ssl_context: Optional[ssl.SSLContext] = None, clock: Any = SYSTEM) -> None:
+                 ssl_context: Optional[ssl.SSLContext] = None, clock: Any = SYSTEM,
+                 threads: Any = daemon_threads) -> None:
         if not members:
             raise ValueError("at least one member address is needed")
         self.members = [normalize_member(m) for m in members]
         self.request_timeout = request_timeout
         self.clock = clock
+        self.threads = threads
         self._token = token
         self._ssl_context = ssl_context
         self._lock = threading.Lock()

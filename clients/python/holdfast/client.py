@@ -15,6 +15,7 @@ from ._dispatch import Dispatcher
 from ._events import EventPoller
 from ._session import ACQUIRE_GRACE  # noqa: F401 (defined with the acquires it bounds)
 from ._session import Heartbeat, Session, open_session
+from ._threads import daemon_threads
 from ._transport import Transport
 from .errors import HoldfastError, LockTimeout
 from .election import Election
@@ -89,12 +90,16 @@ class Client:
     ``lock_delay`` (seconds the locks of an expired session stay ungrantable), ``ssl_context``.
     ``clock`` is for tests: the one clock every deadline, pause and renewal of this client is read
     and waited on (``now()``, ``wait(event, timeout)``, ``sleep(seconds)``; see
-    :mod:`holdfast._clock`); by default ``time.monotonic`` and real waits.
+    :mod:`holdfast._clock`); by default ``time.monotonic`` and real waits. ``threads`` is the one
+    thread factory every background thread of this client is made by (``threads(target, name)``
+    returns a thread not yet started; see :mod:`holdfast._threads`); by default daemon
+    ``threading.Thread`` objects.
     """
 
     def __init__(self, members: Iterable[str], *, ttl: float = 10.0, client_name: Optional[str] = None,
                  request_timeout: float = 5.0, token: Optional[str] = None, lock_delay: float = 0.0,
-                 ssl_context: Optional[ssl.SSLContext] = None, clock: Any = None) -> None:
+                 ssl_context: Optional[ssl.SSLContext] = None, clock: Any = None,
+                 threads: Any = None) -> None:
         if isinstance(members, str):
             members = [m for m in members.split(",") if m.strip()]
         members = list(members)
@@ -104,13 +109,14 @@ class Client:
         v.check(lock_delay >= 0, "lock_delay must not be negative, not %r" % (lock_delay,))
         try:
             self._transport = Transport(members, request_timeout, token, ssl_context,
-                                        clock=clock if clock is not None else SYSTEM)
+                                        clock=clock if clock is not None else SYSTEM,
+                                        threads=threads if threads is not None else daemon_threads)
         except ValueError as e:
             raise v.invalid(str(e))
         self.ttl = float(ttl)
         self.request_timeout = float(request_timeout)
         self.client_name = client_name or "python@%s:%d" % (socket.gethostname(), os.getpid())
-        dispatcher = Dispatcher()
+        dispatcher = Dispatcher(self._transport.threads)
         closing = threading.Event()  # close() called: user calls stop retrying
         opened_at = self._transport.clock.now()
         try:

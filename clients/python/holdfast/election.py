@@ -22,6 +22,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Tuple
 
 from . import _validate as v
+from ._threads import start
 from .errors import HoldfastError, Unavailable
 from .lease import Lease
 
@@ -113,11 +114,11 @@ class Observation:
     None once it is gone). Epochs never go back.
 
     It merges two watches (:meth:`Client.watch`), of the election's lock and of its register, each
-    followed by a thread of its own, and has their guarantees: no leadership is missed across a
-    reconnection. Iteration stops once :meth:`close` is called and raises the error that ended a
+    followed by a thread of its own (made by ``threads``, the client's thread factory), and has
+    their guarantees: no leadership is missed across a reconnection. Iteration stops once :meth:`close` is called and raises the error that ended a
     watch otherwise. A context manager."""
 
-    def __init__(self, client: "Client", name: str) -> None:
+    def __init__(self, client: "Client", name: str, threads: Any) -> None:
         self.election = name
         self._queue: "queue.Queue[Any]" = queue.Queue()
         self._mutex = threading.Lock()
@@ -133,8 +134,7 @@ class Observation:
             self._watches[0].close()
             raise
         for watch, on_event in zip(self._watches, (self._lock_event, self._register_event)):
-            threading.Thread(target=self._follow, args=(watch, on_event), daemon=True,
-                             name="holdfast-observe-%s" % name).start()
+            start(threads, lambda w=watch, e=on_event: self._follow(w, e), "holdfast-observe-%s" % name)
 
     def __iter__(self) -> "Observation":
         return self
@@ -259,7 +259,7 @@ class Election:
 
     def observe(self) -> Observation:
         """Follows who leads: see :class:`Observation`."""
-        return Observation(self._client, self.name)
+        return Observation(self._client, self.name, self._session.threads)
 
     def __repr__(self) -> str:
         return "Election(%r)" % self.name

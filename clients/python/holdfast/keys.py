@@ -55,8 +55,9 @@ class KeyEntry(NamedTuple):
 
     @property
     def counter(self) -> int:
-        """The value as a counter (8 bytes, a signed big-endian 64-bit integer)."""
-        v.check(len(self.value) == 8, "key %s holds %d bytes, not a counter's 8"
+        """The value as a counter (8 bytes, a signed big-endian 64-bit integer); InvalidArgument
+        (``K holds N bytes, not a counter (exactly 8 bytes)``, the server's words) otherwise."""
+        v.check(len(self.value) == 8, "%s holds %d bytes, not a counter (exactly 8 bytes)"
                 % (self.key, len(self.value)))
         return struct.unpack(">q", self.value)[0]
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterator, List, NamedTuple, Optional
 
 from . import _validate as v
 from ._longpoll import LongPoll
-from ._threads import shut_down
+from ._threads import shut_down, start
 from ._transport import Answer, Closed
 from .errors import HoldfastError, SessionExpired, Unavailable, error_for
 from .keys import KeyEntry, entry
@@ -239,9 +239,8 @@ class Watch:
         self._end: Optional[_End] = None
         #: the position of the last event handed out; "" before the first
         self.position = ""
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name="holdfast-watch-%s" % (name or "*"))
-        self._thread.start()
+        self._thread = start(self._transport.threads, self._run,
+                             "holdfast-watch-%s" % (name or "*"))
 
     @property
     def closed(self) -> bool:

@@ -280,7 +280,8 @@ class Cluster:
             if path == "/api/v1/registers/set":
                 v, _ = self.registers.get(body["key"], (0, None))
                 if v != body["expectedVersion"] or body["key"] in self.refuse_keys:
-                    return self._err(409, "CONFLICT", "version is %d" % v, currentVersion=v)
+                    return self._err(409, "CONFLICT", "%s is at version %d, not %d"
+                                     % (body["key"], v, body["expectedVersion"]), currentVersion=v)
                 if "fenceName" in body:
                     h = self.holders.get(body["fenceName"])
                     if h != (sid, body["fenceToken"]):

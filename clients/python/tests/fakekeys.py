@@ -44,15 +44,16 @@ class FakeKeys:
         v = self.store.get(op["key"], {}).get("version", 0)
         expected = op.get("expectedVersion", -1)
         if op["type"] in ("put", "delete") and expected not in (-1, v):
-            return self.cluster._err(409, "CONFLICT", "key %s is at version %d, not %d"
+            return self.cluster._err(409, "CONFLICT", "%s is at version %d, not %d"
                                      % (op["key"], v, expected), currentVersion=v)
         if op.get("attach") and sum(1 for e in self.store.values()
                                     if e["owner"] == op.get("session")) >= self.quota:
             return self.cluster._err(429, "QUOTA_EXCEEDED", "the session has %d keys; the limit"
                                      " is %d" % (self.quota, self.quota))
-        if op["type"] == "add" and op["key"] in self.store and \
-                len(base64.b64decode(self.store[op["key"]]["value"])) != 8:
-            return self.cluster._err(400, "INVALID_ARGUMENT", "key %s is no counter" % op["key"])
+        held = len(base64.b64decode(self.store[op["key"]]["value"])) if op["key"] in self.store else 8
+        if op["type"] == "add" and held != 8:
+            return self.cluster._err(400, "INVALID_ARGUMENT", "%s holds %d bytes, not a counter"
+                                     " (exactly 8 bytes)" % (op["key"], held))
         return None
 
     def _apply(self, op, sid):

@@ -3,12 +3,15 @@ package io.holdfast;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 /**
  * The counter rule's words, pinned here once: the server's table, every store provider and the Redis
  * script's caller answer a refused add with {@link Counters#refusal}, and the provider contract
- * suite holds each of them to it.
+ * suite holds each of them to it. The words are those of {@code clients/vectors/messages.json}
+ * ({@code notACounter}, {@code counterOverflow}), which the Python, Node and Go clients' tests hold
+ * their counter reads to.
  */
 class CountersTest {
     @Test
@@ -36,6 +39,33 @@ class CountersTest {
         assertThatThrownBy(() -> new KeyEntry("jobs/last", 3, "seven".getBytes(), null).counter())
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessage("jobs/last holds 5 bytes, not a counter (exactly 8 bytes)");
+    }
+
+    @Test
+    void aValueOfAnotherLengthIsWordedAsTheSharedVectorsSay() {
+        for (JsonNode e : MessageVectorsTest.examples("notACounter")) {
+            String key = e.get("key").asText();
+            byte[] value = new byte[e.get("valueBytes").asInt()];
+            String message = e.get("message").asText();
+            assertThat(Counters.refusal(key, value, 1)).isEqualTo(message);
+            assertThatThrownBy(() -> new KeyEntry(key, 1, value, null).counter())
+                    .isInstanceOf(InvalidArgumentException.class)
+                    .hasMessage(message);
+        }
+    }
+
+    @Test
+    void anOverflowIsWordedAsTheSharedVectorsSay() {
+        for (JsonNode e : MessageVectorsTest.examples("counterOverflow")) {
+            String key = e.get("key").asText();
+            long count = Long.parseLong(e.get("count").asText());
+            long delta = Long.parseLong(e.get("delta").asText());
+            String message = e.get("message").asText();
+            assertThat(Counters.refusal(key, Counters.encode(count), delta)).isEqualTo(message);
+            assertThatThrownBy(() -> Counters.add(key, Counters.encode(count), delta))
+                    .isInstanceOf(InvalidArgumentException.class)
+                    .hasMessage(message);
+        }
     }
 
     @Test

@@ -1,9 +1,10 @@
-// Ceiling 500 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
+// Ceiling 495 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
 // (put, delete, add, a transaction's journal) in one place, so that what is derived from the keys stays exact.
 package io.holdfast.core;
 
 import io.holdfast.Counters;
 import io.holdfast.ErrorCode;
+import io.holdfast.ExpectedVersions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
 import io.holdfast.WatchEvent;
@@ -160,8 +161,9 @@ final class Registers {
     Reply put(String key, long expected, byte[] value, String owner, long deadline, String writer) {
         Register current = registers.get(key);
         long version = current == null ? 0 : current.version;
-        if (expected != KeyDelete.ANY_VERSION && version != expected) {
-            return conflict(key, version, expected);
+        String conflict = ExpectedVersions.refusal(key, expected, version);
+        if (conflict != null) {
+            return new Failed(ExpectedVersions.REFUSED, conflict, List.of(), version);
         }
         int entries = stateEntries.getAsInt();
         if (current == null && entries >= admission.quotas().stateEntries()) {
@@ -198,8 +200,9 @@ final class Registers {
     Reply delete(String key, long expected, String writer) {
         Register current = registers.get(key);
         long version = current == null ? 0 : current.version;
-        if (expected != KeyDelete.ANY_VERSION && version != expected) {
-            return conflict(key, version, expected);
+        String conflict = ExpectedVersions.refusal(key, expected, version);
+        if (conflict != null) {
+            return new Failed(ExpectedVersions.REFUSED, conflict, List.of(), version);
         }
         if (current != null) {
             replace(key, null);
@@ -406,11 +409,6 @@ final class Registers {
     /** The bytes a key's name takes in UTF-8. */
     static int utf8Length(String key) {
         return key.getBytes(StandardCharsets.UTF_8).length;
-    }
-
-    private static Failed conflict(String key, long version, long expected) {
-        return new Failed(
-                ErrorCode.CONFLICT, key + " is at version " + version + ", not " + expected, List.of(), version);
     }
 
     private static final TreeSet<String> EMPTY = new TreeSet<>();

@@ -11,6 +11,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.holdfast.ConflictException;
+import io.holdfast.ExpectedVersions;
 import io.holdfast.Versioned;
 import io.holdfast.store.Grant;
 import io.holdfast.store.StoreRegisters;
@@ -110,6 +111,6 @@ final class EtcdRegisters implements StoreRegisters {
                         found);
             }
         }
-        throw new ConflictException(name + " is at version " + found + ", not " + expectedVersion, found);
+        throw ExpectedVersions.conflict(name, expectedVersion, found);
     }
 }

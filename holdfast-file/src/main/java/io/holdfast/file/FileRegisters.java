@@ -1,6 +1,7 @@
 package io.holdfast.file;
 
 import io.holdfast.ConflictException;
+import io.holdfast.ExpectedVersions;
 import io.holdfast.UnavailableException;
 import io.holdfast.Versioned;
 import io.holdfast.store.Deadline;
@@ -75,8 +76,7 @@ final class FileRegisters implements StoreRegisters {
                                 found);
                     }
                     if (found != expectedVersion) {
-                        throw new ConflictException(
-                                key + " is at version " + found + ", not " + expectedVersion, found);
+                        throw ExpectedVersions.conflict(key, expectedVersion, found);
                     }
                     replace(file, expectedVersion + 1, value);
                     return new Versioned(key, expectedVersion + 1, value);

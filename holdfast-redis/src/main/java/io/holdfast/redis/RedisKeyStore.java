@@ -3,6 +3,7 @@ package io.holdfast.redis;
 import io.holdfast.ClientOptions;
 import io.holdfast.ConflictException;
 import io.holdfast.Counters;
+import io.holdfast.ExpectedVersions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.KeyEntry;
 import io.holdfast.KeyListing;
@@ -215,7 +216,7 @@ final class RedisKeyStore extends StoreKeys {
         String key = (String) r.get(3);
         RuntimeException refused = status == -2
                 ? notCounted(key, (Txn.Op.Add) (then ? t.then() : t.otherwise()).get(index), (String) r.get(4))
-                : KeyRules.conflict(key, (Long) r.get(5), (Long) r.get(4));
+                : ExpectedVersions.conflict(key, (Long) r.get(5), (Long) r.get(4));
         throw labelled ? KeyRules.named(refused, KeyRules.label(then, index)) : refused;
     }
 

@@ -1,6 +1,7 @@
 package io.holdfast.redis;
 
 import io.holdfast.ConflictException;
+import io.holdfast.ExpectedVersions;
 import io.holdfast.Versioned;
 import io.holdfast.store.Grant;
 import io.holdfast.store.StoreRegisters;
@@ -93,6 +94,6 @@ final class RedisRegisters implements StoreRegisters {
                             + fence.request().name(),
                     version);
         }
-        throw new ConflictException(name + " is at version " + version + ", not " + expectedVersion, version);
+        throw ExpectedVersions.conflict(name, expectedVersion, version);
     }
 }

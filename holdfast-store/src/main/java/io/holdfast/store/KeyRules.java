@@ -2,6 +2,7 @@ package io.holdfast.store;
 
 import io.holdfast.ConflictException;
 import io.holdfast.Counters;
+import io.holdfast.ExpectedVersions;
 import io.holdfast.HoldfastException;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
@@ -19,10 +20,10 @@ import java.util.Set;
  * The rules of {@link Keys} that do not depend on the store: which keys a {@link Txn} reads,
  * whether a compare of a key holds, an op's expected version, the limit of keys attached to one
  * session, and how a refusal inside a transaction is named (a counter's arithmetic is the API's
- * {@link Counters}). A provider that evaluates transactions in Java on what it read from its store
- * applies them through {@link KeyPlay}, so that every such provider refuses the same things with
- * the same messages; a conflict and the limit of keys per session are worded as the server words
- * them.
+ * {@link Counters}, a version conflict's words its {@link ExpectedVersions}). A provider that
+ * evaluates transactions in Java on what it read from its store applies them through {@link
+ * KeyPlay}, so that every such provider refuses the same things with the same messages; a conflict
+ * and the limit of keys per session are worded as the server words them.
  *
  * <p>Guarantees: every method is pure (no I/O, no state of its own) and refuses with the API's
  * typed exceptions ({@link ConflictException}, {@link InvalidArgumentException}, {@link
@@ -102,25 +103,15 @@ public final class KeyRules {
     }
 
     /**
-     * Refuses an op whose expected version is not the key's.
+     * Refuses an op whose expected version is not the key's ({@link ExpectedVersions#check}).
      *
      * @param expected the op's expected version, or {@link Keys#ANY_VERSION}
      * @param version the key's version; 0 when it is absent
-     * @throws ConflictException "K is at version V, not E", carrying V, as the server says it
+     * @throws ConflictException "K is at version V, not E", carrying V, in {@link
+     *     ExpectedVersions}'s words
      */
     public static void expect(String key, long expected, long version) {
-        if (expected != Keys.ANY_VERSION && expected != version) {
-            throw conflict(key, expected, version);
-        }
-    }
-
-    /**
-     * The refusal of an op that expected version {@code expected} of a key at {@code version}.
-     *
-     * @return "K is at version V, not E", carrying V
-     */
-    public static ConflictException conflict(String key, long expected, long version) {
-        return new ConflictException(key + " is at version " + version + ", not " + expected, version);
+        ExpectedVersions.check(key, expected, version);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.holdfast.zookeeper;
 
 import io.holdfast.ConflictException;
+import io.holdfast.ExpectedVersions;
 import io.holdfast.Versioned;
 import io.holdfast.store.Grant;
 import io.holdfast.store.StoreRegisters;
@@ -98,7 +99,7 @@ final class ZooKeeperRegisters implements StoreRegisters {
                             + fence.request().name(),
                     found);
         }
-        throw new ConflictException(key + " is at version " + found + ", not " + expectedVersion, found);
+        throw ExpectedVersions.conflict(key, expectedVersion, found);
     }
 
     /** Whether operation {@code index} of a failed multi is the one that failed. */
