@@ -14,9 +14,7 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,13 +49,9 @@ class TracingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        GlobalOpenTelemetry.resetForTest();
-        exporter = InMemorySpanExporter.create();
-        sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder()
-                        .addSpanProcessor(SimpleSpanProcessor.create(exporter))
-                        .build())
-                .buildAndRegisterGlobal();
+        TestTracing tracing = TestTracing.install();
+        exporter = tracing.exporter();
+        sdk = tracing.sdk();
         cluster = new TestCluster(1, Set.of(), null, null, true);
         cluster.awaitLeader(Duration.ofSeconds(20));
     }

@@ -33,14 +33,13 @@ import io.holdfast.protocol.v1.MembersRequest;
 import io.holdfast.protocol.v1.ReadRegisterRequest;
 import io.holdfast.protocol.v1.SessionsRequest;
 import io.holdfast.server.TestCluster;
+import io.holdfast.server.TestTracing;
 import io.holdfast.server.http.HttpRoutes.Route;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -138,13 +137,9 @@ class SpanNamesTest {
 
     @BeforeAll
     static void start() throws Exception {
-        GlobalOpenTelemetry.resetForTest();
-        exporter = InMemorySpanExporter.create();
-        sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder()
-                        .addSpanProcessor(SimpleSpanProcessor.create(exporter))
-                        .build())
-                .buildAndRegisterGlobal();
+        TestTracing tracing = TestTracing.install();
+        exporter = tracing.exporter();
+        sdk = tracing.sdk();
         cluster = new TestCluster(1, Set.of(), null, null, true);
         int leader = cluster.awaitLeader(Duration.ofSeconds(20));
         channel = NettyChannelBuilder.forAddress(
