@@ -127,7 +127,7 @@ step "Maven: every published module, the parent and the BOM, signed, into $out/m
 # makes or fetches is written there (nor installed: deploy's lifecycle includes install).
 (cd "$src" && ./mvnw -B -Prelease,sign deploy \
   -Dmaven.repo.local="$work/m2" -Dmaven.repo.local.tail="$HOME/.m2/repository" -Dmaven.install.skip=true \
-  -pl '!holdfast-it,!holdfast-bench,!holdfast-floors,!holdfast-floors-sofajraft,!holdfast-floors-jgroups,!examples/coupons' \
+  -pl '!holdfast-it,!holdfast-architecture,!holdfast-bench,!holdfast-floors,!holdfast-floors-sofajraft,!holdfast-floors-jgroups,!examples/coupons' \
   -Dmaven.test.skip=true -Dspotless.check.skip=true -Dgpg.keyname="$key" \
   -DaltDeploymentRepository="staging::file://$out/maven" \
   -Daether.checksums.algorithms=SHA-512,SHA-256,SHA-1,MD5 \

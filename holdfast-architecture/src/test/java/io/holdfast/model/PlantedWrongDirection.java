@@ -1,7 +1,7 @@
 package io.holdfast.model;
 
 /**
- * Planted for {@code io.holdfast.it.ArchitectureTest}: the shared model reaching into the lock
+ * Planted for {@code io.holdfast.architecture.ArchitectureTest}: the shared model reaching into the lock
  * table, and into the wire that depends on it (a cycle between packages). Test sources only; the
  * rules are shown to catch it.
  */

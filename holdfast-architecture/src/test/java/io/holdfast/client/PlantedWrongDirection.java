@@ -1,7 +1,7 @@
 package io.holdfast.client;
 
 /**
- * Planted for {@code io.holdfast.it.ArchitectureTest}: client code that reaches for the server's
+ * Planted for {@code io.holdfast.architecture.ArchitectureTest}: client code that reaches for the server's
  * side (the lock table, the JWT tokens of the endpoint), for a planted bug and for an OpenTelemetry
  * SDK (the application's choice, never the client's), and makes a thread of its own. Test sources only;
  * the rules are shown to catch it.

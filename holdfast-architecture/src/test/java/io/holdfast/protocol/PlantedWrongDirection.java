@@ -1,7 +1,7 @@
 package io.holdfast.protocol;
 
 /**
- * Planted for {@code io.holdfast.it.ArchitectureTest}: the wire that clients carry reaching into
+ * Planted for {@code io.holdfast.architecture.ArchitectureTest}: the wire that clients carry reaching into
  * the serving side. Test sources only; the rules are shown to catch it.
  */
 public final class PlantedWrongDirection {

@@ -1,4 +1,4 @@
-package io.holdfast.it;
+package io.holdfast.architecture;
 
 import static com.tngtech.archunit.core.domain.JavaCall.Predicates.target;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.assignableTo;

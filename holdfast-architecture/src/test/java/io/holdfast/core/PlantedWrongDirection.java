@@ -1,7 +1,7 @@
 package io.holdfast.core;
 
 /**
- * Planted for {@code io.holdfast.it.ArchitectureTest}: a class in the lock table's package that
+ * Planted for {@code io.holdfast.architecture.ArchitectureTest}: a class in the lock table's package that
  * does what the table must not (reads the clock, reaches into the client runtime). Test sources
  * only; the architecture rules are shown to catch it.
  */

@@ -1,7 +1,7 @@
 package io.holdfast;
 
 /**
- * Planted for {@code io.holdfast.it.ArchitectureTest}: a class of the public API that reaches into
+ * Planted for {@code io.holdfast.architecture.ArchitectureTest}: a class of the public API that reaches into
  * an implementation (the lock table). Test sources only; the rules are shown to catch it.
  */
 public final class PlantedWrongDirection {
