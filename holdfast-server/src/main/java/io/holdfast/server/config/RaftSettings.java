@@ -74,6 +74,22 @@ public final class RaftSettings {
     }
 
     /**
+     * {@code group} with each member's Raft address only, for a Ratis client of the group: a
+     * member's client address in the configuration is Holdfast's own client port, which Ratis's
+     * client would otherwise use.
+     */
+    public static org.apache.ratis.protocol.RaftGroup raftAddressesOnly(org.apache.ratis.protocol.RaftGroup group) {
+        return org.apache.ratis.protocol.RaftGroup.valueOf(
+                group.getGroupId(),
+                group.getPeers().stream()
+                        .map(p -> org.apache.ratis.protocol.RaftPeer.newBuilder()
+                                .setId(p.getId())
+                                .setAddress(p.getAddress())
+                                .build())
+                        .toList());
+    }
+
+    /**
      * The Ratis settings every node runs with, for the configuration {@code config} and the Raft
      * directory {@code raftDir}.
      */

@@ -122,13 +122,27 @@ public final class LeaderDuties implements AutoCloseable {
      * (applied: the session is gone; not applied: it is tracked again).
      */
     public synchronized Touch touch(String sessionId) {
-        if (!active) {
-            return Touch.UNTRACKED;
+        return touchAll(java.util.List.of(sessionId))[0];
+    }
+
+    /**
+     * A round of heartbeats ({@link #touch} for each, in order) under one hold of this object's
+     * monitor: what a member relays for the sessions it serves (ADR 0003).
+     */
+    public synchronized Touch[] touchAll(java.util.List<String> sessionIds) {
+        Touch[] out = new Touch[sessionIds.size()];
+        long now = ticker.nanos();
+        for (int i = 0; i < out.length; i++) {
+            String id = sessionIds.get(i);
+            if (!active) {
+                out[i] = Touch.UNTRACKED;
+            } else if (dues.isExpiring(id)) {
+                out[i] = Touch.EXPIRING;
+            } else {
+                out[i] = tracker.touch(id, now) ? Touch.ACKED : Touch.UNTRACKED;
+            }
         }
-        if (dues.isExpiring(sessionId)) {
-            return Touch.EXPIRING;
-        }
-        return tracker.touch(sessionId, ticker.nanos()) ? Touch.ACKED : Touch.UNTRACKED;
+        return out;
     }
 
     /**

@@ -200,16 +200,7 @@ public final class ClusterIdentity {
                 properties,
                 org.apache.ratis.util.TimeDuration.valueOf(
                         PeerViews.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
-        // The Raft addresses only: a member's client address in the configuration is Holdfast's own
-        // client port, which Ratis's client would otherwise use.
-        org.apache.ratis.protocol.RaftGroup raftOnly = org.apache.ratis.protocol.RaftGroup.valueOf(
-                group.getGroupId(),
-                group.getPeers().stream()
-                        .map(p -> org.apache.ratis.protocol.RaftPeer.newBuilder()
-                                .setId(p.getId())
-                                .setAddress(p.getAddress())
-                                .build())
-                        .toList());
+        org.apache.ratis.protocol.RaftGroup raftOnly = RaftSettings.raftAddressesOnly(group);
         try (org.apache.ratis.client.RaftClient client = org.apache.ratis.client.RaftClient.newBuilder()
                 .setRaftGroup(raftOnly)
                 .setProperties(properties)

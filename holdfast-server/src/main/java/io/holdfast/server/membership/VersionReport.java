@@ -255,7 +255,7 @@ public final class VersionReport implements AutoCloseable {
             if (peers.stream().noneMatch(p -> !p.getId().toString().equals(self))) {
                 peers = new java.util.ArrayList<>(configured.getPeers());
             }
-            group = raftAddressesOnly(RaftGroup.valueOf(groupId, peers));
+            group = RaftSettings.raftAddressesOnly(RaftGroup.valueOf(groupId, peers));
             // Straight to the leader: Ratis's client logs an ERROR for every member it tries that
             // does not lead, and each node sends a report when it starts.
             leader = division.getInfo().getLeaderId();
@@ -340,28 +340,13 @@ public final class VersionReport implements AutoCloseable {
                     }
                 }
                 if (leader != null) {
-                    return new Found(leader, raftAddressesOnly(info.getGroup()));
+                    return new Found(leader, RaftSettings.raftAddressesOnly(info.getGroup()));
                 }
             } catch (java.io.IOException | RuntimeException e) {
                 LOG.debug("Node {} could not ask {} for the leader", self, peer.getId(), e);
             }
         }
         return null;
-    }
-
-    /**
-     * {@code group} with each member's Raft address only: a member's client address in the
-     * configuration is Holdfast's own client port, which Ratis's client would otherwise use.
-     */
-    private static RaftGroup raftAddressesOnly(RaftGroup group) {
-        return RaftGroup.valueOf(
-                group.getGroupId(),
-                group.getPeers().stream()
-                        .map(p -> RaftPeer.newBuilder()
-                                .setId(p.getId())
-                                .setAddress(p.getAddress())
-                                .build())
-                        .toList());
     }
 
     /** The version the applied table holds for this node, or null (for tests). */

@@ -70,6 +70,18 @@ final class NodeHooks implements StateMachineHooks {
         parts.duties().applied(entry.nextDeadline());
     }
 
+    /** A round relayed by a member: {@link Heartbeats}'s verdicts, or why this node refuses it. */
+    @Override
+    public io.holdfast.server.raft.TableQuery.TouchSessions.Answer touchSessions(List<String> sessionIds) {
+        try {
+            return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.of(
+                    parts.heartbeats().touch(sessionIds));
+        } catch (RuntimeException e) {
+            return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.refused(
+                    io.holdfast.internal.Causes.rootMessage(e));
+        }
+    }
+
     @Override
     public void tableLoaded(long index) {
         parts.machine().read(ClusterIdRecord::inTable).ifPresent(parts.identity()::seen);

@@ -11,6 +11,7 @@ import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.StartupException;
 import io.holdfast.server.leadership.LeaderDuties;
+import io.holdfast.server.leadership.LeaderLink;
 import io.holdfast.server.leadership.LeaderReads;
 import io.holdfast.server.leadership.LeaseRefusals;
 import io.holdfast.server.leadership.RaftGateway;
@@ -21,6 +22,7 @@ import io.holdfast.server.membership.VersionAdmission;
 import io.holdfast.server.membership.VersionReport;
 import io.holdfast.server.raft.ClusterIdRecord;
 import io.holdfast.server.raft.LockStateMachine;
+import io.holdfast.server.raft.TableQuery;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
@@ -48,6 +50,11 @@ import org.apache.ratis.server.RaftServer;
  * are; anything that asks Ratis is not).
  */
 public final class NodeParts implements AutoCloseable {
+    /** How often a member relays its clients' heartbeats to the leader (ADR 0003). */
+    static final long RELAY_INTERVAL_MILLIS = 100;
+    /** How long one try of a relayed round waits for a member's answer. */
+    static final long RELAY_TIMEOUT_MILLIS = 1000;
+
     private final ServerConfig config;
     private final RaftServer raft;
     private final RaftPeerId selfId;
@@ -73,6 +80,11 @@ public final class NodeParts implements AutoCloseable {
     private final CompletableFuture<String> halt = new CompletableFuture<>();
     private final CompletableFuture<String> removal = new CompletableFuture<>();
     private final RaftLockService service;
+    private final Heartbeats heartbeats;
+    private final LeaderLink leaderLink;
+    private final java.util.concurrent.ScheduledExecutorService relayTimer;
+    private final ExecutorService relaySender;
+    private final SessionRelay relay;
 
     /**
      * Wires the service of a node whose Raft server is built but not started.
@@ -117,6 +129,23 @@ public final class NodeParts implements AutoCloseable {
         this.duties = new LeaderDuties(self, ticker, machine, proposer::propose);
         this.reads = new LeaderReads(gateway, duties, machine);
         this.inspector = new NodeInspector(gateway, machine, clusterVersion, duties, this::isAdmin, ticker);
+        this.heartbeats = new Heartbeats(this);
+        this.leaderLink =
+                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS);
+        this.relayTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-relay-" + self));
+        this.relaySender = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-relay-send-" + self));
+        this.relay = new SessionRelay(
+                self,
+                ticker,
+                relayTimer,
+                relaySender,
+                ids -> TableQuery.TouchSessions.Answer.parse(
+                        leaderLink.ask(new TableQuery.TouchSessions(ids)), ids.size()),
+                gateway::notLeader,
+                RELAY_INTERVAL_MILLIS,
+                2
+                        * org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties())
+                                .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
         this.service = new RaftLockService(this);
         machine.setHooks(new NodeHooks(this));
         machine.setAdmission(clusterVersion);
@@ -263,6 +292,16 @@ public final class NodeParts implements AutoCloseable {
         return removal;
     }
 
+    /** This member's relay of its clients' heartbeats to the leader (ADR 0003). */
+    public SessionRelay relay() {
+        return relay;
+    }
+
+    /** The leader's verdict on heartbeats, sent to it or relayed by a member. */
+    public Heartbeats heartbeats() {
+        return heartbeats;
+    }
+
     /** The lock service: what the client port and the HTTP protocol serve. */
     public RaftLockService service() {
         return service;
@@ -307,6 +346,10 @@ public final class NodeParts implements AutoCloseable {
     /** Stops the leader's timers, the proposer and the event threads, and ends every subscription. */
     @Override
     public void close() {
+        relay.close();
+        relayTimer.shutdownNow();
+        relaySender.shutdownNow();
+        leaderLink.close();
         duties.close();
         proposer.close();
         NodeHooks.endSubscriptions(this, "the server is shutting down");

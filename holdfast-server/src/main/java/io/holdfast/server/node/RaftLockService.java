@@ -47,6 +47,12 @@ import java.util.concurrent.CompletableFuture;
  * (batching) and {@link Membership} (member changes).
  */
 public final class RaftLockService implements LockService {
+    /**
+     * The longest a member holds a relayed heartbeat for the leader's verdict: a third of the
+     * session's TTL when that is shorter (ADR 0003).
+     */
+    static final long MAX_HOLD_MILLIS = 2000;
+
     private final NodeParts parts;
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
@@ -164,30 +170,35 @@ public final class RaftLockService implements LockService {
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
         if (!parts.duties().isActive()) {
-            return CompletableFuture.failedFuture(parts.gateway().notLeader());
+            // A member that does not lead relays the heartbeat to the leader (ADR 0003).
+            long ttl = parts.machine().read(t -> t.hasSession(sessionId) ? t.sessionTtlMillis(sessionId) : 0L);
+            long hold = ttl > 0 ? Math.min(ttl / 3, MAX_HOLD_MILLIS) : MAX_HOLD_MILLIS;
+            return parts.relay().heartbeat(sessionId, hold).thenCompose(v -> answer(sessionId, v));
         }
-        if (!parts.machine().read(table -> table.hasSession(sessionId))) {
-            return CompletableFuture.completedFuture(
-                    Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
+        io.holdfast.server.raft.TableQuery.TouchSessions.Verdict verdict;
+        try {
+            verdict = parts.heartbeats().touch(List.of(sessionId)).get(0);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        Optional<UnavailableException> refused = parts.gateway().leaseRefusal(LeaseRefusals.Refused.HEARTBEAT);
-        if (refused.isPresent()) {
-            return CompletableFuture.failedFuture(refused.get());
-        }
-        switch (parts.duties().touch(sessionId)) {
-            case ACKED:
-                return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
-            case EXPIRING:
-                return CompletableFuture.failedFuture(new UnavailableException(
+        return answer(sessionId, verdict);
+    }
+
+    /** A heartbeat's reply, from the leader's verdict on it. */
+    private static CompletableFuture<Reply> answer(
+            String sessionId, io.holdfast.server.raft.TableQuery.TouchSessions.Verdict verdict) {
+        return switch (verdict) {
+            case ACKED -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+            case GONE ->
+                CompletableFuture.completedFuture(
+                        Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
+            case EXPIRING ->
+                CompletableFuture.failedFuture(new UnavailableException(
                         "session " + sessionId + " is being expired: its heartbeats stopped for its TTL"));
-            default:
-                if (!parts.machine().read(table -> table.hasSession(sessionId))) {
-                    return CompletableFuture.completedFuture(Reply.Failed.of(
-                            ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
-                }
-                return CompletableFuture.failedFuture(
+            case UNTRACKED ->
+                CompletableFuture.failedFuture(
                         new UnavailableException("session " + sessionId + " is not tracked by this leader yet"));
-        }
+        };
     }
 
     /** @throws NotLeaderException if this node does not lead: subscribe at the leader */

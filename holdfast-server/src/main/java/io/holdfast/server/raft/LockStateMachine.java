@@ -349,7 +349,7 @@ public final class LockStateMachine extends BaseStateMachine {
     /** Answers the {@link TableQuery} the request holds, once Ratis let it through. */
     @Override
     public CompletableFuture<Message> query(Message request) {
-        return CompletableFuture.completedFuture(TableQuery.of(request).answer(this::read));
+        return CompletableFuture.completedFuture(TableQuery.of(request).answer(this::read, hooks));
     }
 
     @Override

@@ -33,6 +33,15 @@ public interface StateMachineHooks {
     default void snapshotTaken(long index, long bytes) {}
 
     /**
+     * A round of heartbeats a member relays ({@link TableQuery.TouchSessions}), on the node that
+     * received it: the leader's verdicts, or its refusal. Called on Ratis's threads; must not wait
+     * on the network. A node that does not serve rounds refuses them.
+     */
+    default TableQuery.TouchSessions.Answer touchSessions(List<String> sessionIds) {
+        return TableQuery.TouchSessions.Answer.refused("this node does not serve relayed heartbeats");
+    }
+
+    /**
      * This replica stopped applying the log, for {@code reason} (one line): an entry holds a
      * command of a kind this build does not know. Ratis closes the division right after.
      */

@@ -1,0 +1,263 @@
+package io.holdfast.server.node;
+
+import io.holdfast.Ticker;
+import io.holdfast.UnavailableException;
+import io.holdfast.internal.Causes;
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.server.raft.TableQuery.TouchSessions.Answer;
+import io.holdfast.server.raft.TableQuery.TouchSessions.Verdict;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A member's relay of its clients' heartbeats to the leader (ADR 0003): the heartbeats that arrive
+ * within one interval go to the leader as one round, and each is answered with the leader's
+ * verdict on its session.
+ *
+ * <p><b>Guarantees.</b>
+ *
+ * <ul>
+ *   <li>A heartbeat's future completes with a verdict only from the leader's answer to a round that
+ *       left after the heartbeat arrived: {@link Verdict#ACKED} thus means that the leader, holding
+ *       its lease, moved the session's deadline to a TTL from a moment after the client sent it. This
+ *       member never acknowledges anything on its own.
+ *   <li>One round is in flight at a time. A round without verdicts (no leader answered, or the
+ *       leader refused it: no lease, not leading yet) leaves its heartbeats waiting for the next.
+ *   <li>A heartbeat waits at most its hold; then it fails with {@link UnavailableException} saying
+ *       that this member has had no answer from a leader (the client sends its next heartbeat to
+ *       another member). Once no leader has answered for longer than the cut-off, new heartbeats fail
+ *       at once, the same way.
+ *   <li>A leader whose build does not know the round (it answers nothing) fails the waiting
+ *       heartbeats with {@link NotLeaderException}: the client sends them to the leader, as before
+ *       members relayed.
+ * </ul>
+ *
+ * <p><b>Does not</b> check the session: the leader does (a member's table may lag the leader's, so a
+ * session opened a moment ago may be missing here).
+ *
+ * <p><b>A failure it rules out.</b> A member cut off from the majority right after a round left:
+ * had it acknowledged the heartbeats itself, their clients would count on TTLs the leader never
+ * heard of, and the leader could expire the sessions and hand their locks on while the clients
+ * still count them held. Here the round never answers, and the heartbeats fail after their hold.
+ *
+ * <p>Time is the injected ticker's; the interval's timer runs on the injected scheduler and the
+ * round is sent on the injected executor (sending blocks for up to Ratis's request timeout).
+ */
+public final class SessionRelay implements AutoCloseable {
+    private final String nodeId;
+    private final Ticker ticker;
+    private final Function<List<String>, Optional<Answer>> leader;
+    private final Executor sender;
+    private final Supplier<NotLeaderException> notLeader;
+    private final long cutOffNanos;
+    private final ScheduledFuture<?> timer;
+
+    private final Object lock = new Object();
+    /** The next round: each session's waiting heartbeats, in order of arrival. */
+    private Map<String, List<Held>> next = new LinkedHashMap<>();
+    /** The round in flight, or null. */
+    private Map<String, List<Held>> inFlight;
+    /** When a leader last answered a round with verdicts (or this relay started). */
+    private long lastAnsweredNanos;
+    /** Why the last round got no verdicts; null after one that did. */
+    private String lastFailure;
+
+    private boolean closed;
+
+    private record Held(CompletableFuture<Verdict> answer, long untilNanos) {}
+
+    /**
+     * @param leader sends one round to the leader and returns its answer (blocking); empty when the
+     *     leader's build does not know the round; throws {@link UnavailableException} when no leader
+     *     answers
+     * @param intervalMillis how often a round leaves (when heartbeats wait)
+     * @param cutOffMillis how long without an answer from a leader before heartbeats fail at once
+     */
+    public SessionRelay(
+            String nodeId,
+            Ticker ticker,
+            ScheduledExecutorService scheduler,
+            Executor sender,
+            Function<List<String>, Optional<Answer>> leader,
+            Supplier<NotLeaderException> notLeader,
+            long intervalMillis,
+            long cutOffMillis) {
+        this.nodeId = nodeId;
+        this.ticker = ticker;
+        this.leader = leader;
+        this.sender = sender;
+        this.notLeader = notLeader;
+        this.cutOffNanos = TimeUnit.MILLISECONDS.toNanos(cutOffMillis);
+        this.lastAnsweredNanos = ticker.nanos();
+        this.timer =
+                scheduler.scheduleWithFixedDelay(this::tick, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A client's heartbeat for {@code sessionId}, held for the next round.
+     *
+     * @param holdMillis how long it may wait for a leader's verdict
+     * @return the leader's verdict; or failed with {@link UnavailableException} (no leader answered
+     *     within the hold: try another member) or {@link NotLeaderException} (the leader's build does
+     *     not relay: send heartbeats to it)
+     */
+    public CompletableFuture<Verdict> heartbeat(String sessionId, long holdMillis) {
+        long now = ticker.nanos();
+        Held held = new Held(new CompletableFuture<>(), now + TimeUnit.MILLISECONDS.toNanos(holdMillis));
+        synchronized (lock) {
+            if (closed) {
+                held.answer.completeExceptionally(new UnavailableException("member " + nodeId + " is shutting down"));
+            } else if (lastFailure != null && now - lastAnsweredNanos > cutOffNanos) {
+                held.answer.completeExceptionally(cutOff(now));
+            } else {
+                next.computeIfAbsent(sessionId, k -> new ArrayList<>(1)).add(held);
+            }
+        }
+        return held.answer;
+    }
+
+    /** One interval: fails the heartbeats held past their hold, and sends a round if none is in flight. */
+    void tick() {
+        Map<String, List<Held>> round;
+        long now = ticker.nanos();
+        List<Held> late = new ArrayList<>();
+        synchronized (lock) {
+            collectLate(next, now, late, true);
+            if (inFlight != null) {
+                collectLate(inFlight, now, late, false); // the sender reads it: failed here, left in place
+            }
+            round = inFlight == null && !next.isEmpty() ? next : null;
+            if (round != null) {
+                inFlight = round;
+                next = new LinkedHashMap<>();
+            }
+        }
+        if (!late.isEmpty()) {
+            UnavailableException why = cutOff(now);
+            late.forEach(h -> h.answer.completeExceptionally(why));
+        }
+        if (round != null) {
+            List<String> ids = new ArrayList<>(round.keySet());
+            sender.execute(() -> send(round, ids));
+        }
+    }
+
+    private void send(Map<String, List<Held>> round, List<String> ids) {
+        Optional<Answer> answer;
+        try {
+            answer = leader.apply(ids);
+        } catch (RuntimeException e) {
+            settleWithout(round, Causes.rootMessage(e));
+            return;
+        }
+        if (answer.isEmpty()) {
+            NotLeaderException old = notLeader.get();
+            synchronized (lock) {
+                inFlight = null;
+            }
+            round.values().forEach(list -> list.forEach(h -> h.answer.completeExceptionally(old)));
+            return;
+        }
+        if (answer.get().refusal() != null) {
+            settleWithout(round, "the leader refused the round: " + answer.get().refusal());
+            return;
+        }
+        List<Verdict> verdicts = answer.get().verdicts();
+        synchronized (lock) {
+            inFlight = null;
+            lastFailure = null;
+            lastAnsweredNanos = ticker.nanos();
+        }
+        for (int i = 0; i < ids.size() && i < verdicts.size(); i++) {
+            for (Held h : round.get(ids.get(i))) {
+                h.answer.complete(verdicts.get(i));
+            }
+        }
+    }
+
+    /** A round got no verdicts: its heartbeats wait for the next one, ahead of those that came since. */
+    private void settleWithout(Map<String, List<Held>> round, String why) {
+        synchronized (lock) {
+            inFlight = null;
+            lastFailure = why;
+            Map<String, List<Held>> merged = new LinkedHashMap<>();
+            round.forEach((id, list) -> {
+                List<Held> open = new ArrayList<>(list);
+                open.removeIf(h -> h.answer.isDone());
+                if (!open.isEmpty()) {
+                    merged.put(id, open);
+                }
+            });
+            next.forEach((id, list) -> merged.merge(id, list, (a, b) -> {
+                a.addAll(b);
+                return a;
+            }));
+            next = merged;
+        }
+    }
+
+    private static void collectLate(Map<String, List<Held>> waiting, long now, List<Held> late, boolean remove) {
+        for (List<Held> list : waiting.values()) {
+            for (Held h : list) {
+                if (now - h.untilNanos >= 0 && !h.answer.isDone()) {
+                    late.add(h);
+                }
+            }
+        }
+        if (remove) {
+            waiting.values().removeIf(list -> {
+                list.removeIf(h -> now - h.untilNanos >= 0 || h.answer.isDone());
+                return list.isEmpty();
+            });
+        }
+    }
+
+    private UnavailableException cutOff(long now) {
+        long since = TimeUnit.NANOSECONDS.toMillis(now - lastAnsweredNanos);
+        return new UnavailableException("member " + nodeId + " has had no answer from a leader for " + since
+                + " ms (" + (lastFailure == null ? "none asked yet" : lastFailure)
+                + "): it may be cut off from the majority; send the heartbeat to another member");
+    }
+
+    /** How many heartbeats wait (for tests and metrics). */
+    int waiting() {
+        synchronized (lock) {
+            int n = 0;
+            for (List<Held> list : next.values()) {
+                n += list.size();
+            }
+            if (inFlight != null) {
+                for (List<Held> list : inFlight.values()) {
+                    n += list.size();
+                }
+            }
+            return n;
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Held> all = new ArrayList<>();
+        synchronized (lock) {
+            closed = true;
+            next.values().forEach(all::addAll);
+            if (inFlight != null) {
+                inFlight.values().forEach(all::addAll);
+            }
+            next = new LinkedHashMap<>();
+        }
+        timer.cancel(false);
+        UnavailableException why = new UnavailableException("member " + nodeId + " is shutting down");
+        all.forEach(h -> h.answer.completeExceptionally(why));
+    }
+}

@@ -1,0 +1,80 @@
+package io.holdfast.server;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.ErrorCode;
+import io.holdfast.model.Command;
+import io.holdfast.model.LockService;
+import io.holdfast.model.Reply;
+import java.time.Duration;
+import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Heartbeats at a member that does not lead, relayed to the leader in rounds (ADR 0003), on three
+ * real nodes: the leader counts them, refuses a session it does not know, and a heartbeat held
+ * while the leader dies is answered by the next one, at the same member.
+ */
+class RelayedHeartbeatTest {
+    private static String newSessionId() {
+        return "relay" + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    @Test
+    void aFollowerKeepsASessionAliveThroughTheLeaderAndNeverVouchesForAnUnknownOne() throws Exception {
+        try (TestCluster cluster = new TestCluster(3)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            LockService atLeader = cluster.node(leader).parts().service();
+            LockService atFollower = cluster.node((leader + 1) % 3).parts().service();
+            String id = newSessionId();
+            assertThat(atLeader.submit(new Command.OpenSession(id, "relay-test", 2_000, 0))
+                            .get(10, SECONDS))
+                    .isEqualTo(Reply.Ok.INSTANCE);
+            // Three TTLs of heartbeats at the follower only: the session lives at the leader.
+            long end = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+            while (System.nanoTime() < end) {
+                assertThat(atFollower.keepAlive(id).get(5, SECONDS)).isEqualTo(Reply.Ok.INSTANCE);
+                Thread.sleep(400); // the client's heartbeat period (a fifth of the TTL)
+            }
+            assertThat((boolean) cluster.node(leader).parts().machine().<Boolean>read(t -> t.hasSession(id)))
+                    .as("alive at the leader after three TTLs of relayed heartbeats")
+                    .isTrue();
+
+            Reply unknown = atFollower.keepAlive(newSessionId()).get(5, SECONDS);
+            assertThat(unknown)
+                    .isInstanceOfSatisfying(
+                            Reply.Failed.class, f -> assertThat(f.code()).isEqualTo(ErrorCode.SESSION_EXPIRED));
+        }
+    }
+
+    @Test
+    void aHeartbeatAtASurvivingMemberIsAnsweredByTheNextLeader() throws Exception {
+        try (TestCluster cluster = new TestCluster(3)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            int survivor = (leader + 1) % 3;
+            String id = newSessionId();
+            assertThat(cluster.node(leader)
+                            .parts()
+                            .service()
+                            .submit(new Command.OpenSession(id, "relay-failover", 6_000, 0))
+                            .get(10, SECONDS))
+                    .isEqualTo(Reply.Ok.INSTANCE);
+            LockService atSurvivor = cluster.node(survivor).parts().service();
+            assertThat(atSurvivor.keepAlive(id).get(5, SECONDS)).isEqualTo(Reply.Ok.INSTANCE);
+
+            cluster.crash(leader);
+            // The same member answers once a new leader does: no move, no new session.
+            Awaitility.await("a heartbeat at the surviving member acknowledged by the next leader")
+                    .atMost(Duration.ofSeconds(6))
+                    .pollInterval(Duration.ofMillis(100))
+                    .ignoreExceptions()
+                    .until(() -> atSurvivor.keepAlive(id).get(5, SECONDS) == Reply.Ok.INSTANCE);
+            int next = cluster.awaitLeader(Duration.ofSeconds(10));
+            assertThat(next).isNotEqualTo(leader);
+            boolean alive = cluster.node(next).parts().machine().read(t -> t.hasSession(id));
+            assertThat(alive).isTrue();
+        }
+    }
+}

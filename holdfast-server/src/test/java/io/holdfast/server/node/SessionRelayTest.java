@@ -1,0 +1,181 @@
+package io.holdfast.server.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.UnavailableException;
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.server.raft.TableQuery.TouchSessions.Answer;
+import io.holdfast.server.raft.TableQuery.TouchSessions.Verdict;
+import io.holdfast.testkit.FakeTicker;
+import io.holdfast.testkit.ManualScheduler;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A member's relay of heartbeats (ADR 0003), on a fake clock, with the leader played by a function
+ * that answers as told: the rules that keep a member from vouching for a TTL on its own.
+ */
+class SessionRelayTest {
+    private final FakeTicker ticker = new FakeTicker();
+    private final ManualScheduler scheduler = new ManualScheduler(ticker);
+    /** The rounds the leader was sent, in order. */
+    private final List<List<String>> rounds = new ArrayList<>();
+    /** What the leader does with the next round; answers every session ACKED when empty. */
+    private final Queue<Function<List<String>, Optional<Answer>>> leader = new ArrayDeque<>();
+    /** Rounds handed to the sender, run when the test says (the sender blocks in real life). */
+    private final Queue<Runnable> sends = new ArrayDeque<>();
+
+    private final SessionRelay relay = new SessionRelay(
+            "n2",
+            ticker,
+            scheduler,
+            sends::add,
+            ids -> {
+                rounds.add(List.copyOf(ids));
+                Function<List<String>, Optional<Answer>> next = leader.poll();
+                return next != null
+                        ? next.apply(ids)
+                        : Optional.of(
+                                Answer.of(ids.stream().map(i -> Verdict.ACKED).toList()));
+            },
+            () -> new NotLeaderException("n2 does not lead; the leader is n1", "n1"),
+            100,
+            4000);
+
+    /** One interval of the relay's timer, then every round it handed to the sender. */
+    private void interval() {
+        scheduler.advance(Duration.ofMillis(100));
+        Runnable send;
+        while ((send = sends.poll()) != null) {
+            send.run();
+        }
+    }
+
+    @Test
+    void theHeartbeatsOfAnIntervalGoAsOneRoundAndEachGetsItsVerdict() {
+        leader.add(ids -> Optional.of(Answer.of(List.of(Verdict.ACKED, Verdict.GONE, Verdict.EXPIRING))));
+        CompletableFuture<Verdict> a = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> b = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> a2 = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> c = relay.heartbeat("c", 2000);
+        assertThat(a).as("answered only by a leader's round").isNotDone();
+        interval();
+        assertThat(rounds).containsExactly(List.of("a", "b", "c"));
+        assertThat(a).isCompletedWithValue(Verdict.ACKED);
+        assertThat(a2).isCompletedWithValue(Verdict.ACKED);
+        assertThat(b).isCompletedWithValue(Verdict.GONE);
+        assertThat(c).isCompletedWithValue(Verdict.EXPIRING);
+        interval();
+        assertThat(rounds).as("no round without heartbeats").hasSize(1);
+    }
+
+    @Test
+    void aRoundThatNoLeaderAnswersLeavesItsHeartbeatsWaitingUntilTheirHoldEnds() {
+        leader.add(ids -> {
+            throw new UnavailableException("no leader answered: connection refused");
+        });
+        leader.add(ids -> Optional.of(Answer.refused("node n1 does not hold its lease")));
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 500);
+        interval();
+        interval();
+        assertThat(held).as("never acknowledged by the member itself").isNotDone();
+        assertThat(rounds).containsExactly(List.of("a"), List.of("a"));
+        leader.add(ids -> {
+            throw new UnavailableException("no leader answered: connection refused");
+        });
+        leader.add(ids -> {
+            throw new UnavailableException("no leader answered: connection refused");
+        });
+        for (int i = 0; i < 3; i++) {
+            interval();
+        }
+        assertThat(held).isCompletedExceptionally();
+        assertThat(failure(held))
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("member n2 has had no answer from a leader")
+                .hasMessageContaining("connection refused")
+                .hasMessageContaining("send the heartbeat to another member");
+    }
+
+    @Test
+    void aHeartbeatHeldThroughAnElectionIsAnsweredByTheNewLeader() {
+        leader.add(ids -> {
+            throw new UnavailableException("no leader answered: n1 is down");
+        });
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> later = relay.heartbeat("b", 2000);
+        interval();
+        assertThat(held).isNotDone();
+        interval(); // the new leader answers both, in one round
+        assertThat(rounds).containsExactly(List.of("a", "b"), List.of("a", "b"));
+        assertThat(held).isCompletedWithValue(Verdict.ACKED);
+        assertThat(later).isCompletedWithValue(Verdict.ACKED);
+    }
+
+    @Test
+    void oneRoundAtATimeAndAHeartbeatPastItsHoldIsFailedEvenInFlight() {
+        CompletableFuture<Verdict> first = relay.heartbeat("a", 250);
+        scheduler.advance(Duration.ofMillis(100)); // the round is handed to the sender, which is slow
+        CompletableFuture<Verdict> second = relay.heartbeat("b", 2000);
+        scheduler.advance(Duration.ofMillis(100));
+        assertThat(sends).as("no second round while one is in flight").hasSize(1);
+        scheduler.advance(Duration.ofMillis(100));
+        assertThat(first).as("its hold ended while the round was in flight").isCompletedExceptionally();
+        sends.poll().run(); // the late answer changes nothing for it
+        assertThat(failure(first)).isInstanceOf(UnavailableException.class);
+        interval();
+        assertThat(rounds).containsExactly(List.of("a"), List.of("b"));
+        assertThat(second).isCompletedWithValue(Verdict.ACKED);
+    }
+
+    @Test
+    void aMemberCutOffForLongerThanTheCutOffFailsHeartbeatsAtOnce() {
+        for (int i = 0; i < 50; i++) {
+            leader.add(ids -> {
+                throw new UnavailableException("no leader answered: n1 and n3 do not answer");
+            });
+        }
+        relay.heartbeat("a", 2000);
+        for (int i = 0; i < 41; i++) {
+            interval();
+        }
+        CompletableFuture<Verdict> now = relay.heartbeat("b", 2000);
+        assertThat(now).isCompletedExceptionally();
+        assertThat(failure(now))
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("n1 and n3 do not answer");
+    }
+
+    @Test
+    void aLeaderOfAnOlderBuildSendsTheClientsToIt() {
+        leader.add(ids -> Optional.empty());
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        interval();
+        assertThat(failure(held)).isInstanceOf(NotLeaderException.class);
+    }
+
+    @Test
+    void closingFailsWhatWaits() {
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        relay.close();
+        assertThat(failure(held)).isInstanceOf(UnavailableException.class).hasMessageContaining("shutting down");
+        assertThat(failure(relay.heartbeat("b", 2000))).isInstanceOf(UnavailableException.class);
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) {
+        try {
+            f.join();
+            throw new AssertionError("completed normally: " + f.join());
+        } catch (CompletionException e) {
+            return e.getCause();
+        }
+    }
+}
