@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,8 +52,9 @@ class LateRevokedGrantTest {
             Lease first = holder.lock(NAME).acquire(Duration.ofSeconds(5));
             proxy.holdEvents();
             CompletableFuture<Lease> waiting = late.lock(NAME).acquireAsync(AcquireOptions.waitUpTo(WAIT));
-            AtomicReference<String> handedOut = new AtomicReference<>();
-            waiting.thenAccept(lease -> handedOut.set("token " + lease.fencingToken() + ", valid " + lease.isValid()));
+            // What the caller got, as it got it (on the client's callback thread).
+            CompletableFuture<String> handedOut =
+                    waiting.thenApply(lease -> "token " + lease.fencingToken() + ", valid " + lease.isValid());
             await("the late client's acquire is queued")
                     .atMost(Duration.ofSeconds(10))
                     .until(() -> describe(holder).waiters().size() == 1);
@@ -74,7 +75,7 @@ class LateRevokedGrantTest {
             await("the late client's acquire has an outcome")
                     .atMost(WAIT.plus(TTL).plus(Duration.ofSeconds(20)))
                     .until(waiting::isDone);
-            assertThat(handedOut.get())
+            assertThat(handedOut.exceptionally(e -> null).get(5, TimeUnit.SECONDS))
                     .as("the lease as the caller got it, while the service holds token %d revoked", token)
                     .isNull();
             assertThat(waiting)
