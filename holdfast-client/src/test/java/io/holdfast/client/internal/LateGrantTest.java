@@ -120,6 +120,9 @@ class LateGrantTest {
                 node.describe("jobs/revoked").orElseThrow().holders().get(0).fencingToken();
         node.apply(new Command.Revoke("jobs/revoked")); // nor of this
         assertThat(node.isCurrentHolder("jobs/revoked", lateToken)).isFalse();
+        await("the grant and the revoke are dropped on their way to the late client")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> link.droppedEvents() >= 2);
 
         link.heal(); // the next retry hears the remembered answer: granted
         await("the late client's acquire has an outcome")
