@@ -24,12 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
  * waiting client's event stream is held up by a proxy ({@link EventHoldProxy}) while its other
  * calls flow, so it hears neither the grant nor the revoke. Its wait's backstop then asks the table
  * for the outcome of its acquire and hears the remembered answer, "granted, token T". Before the
- * fix the client handed that out as a valid lease, which nothing would ever check again: a
- * session-bound lease has no renewal, and the stream never had a gap.
+ * fix the client handed that out as a valid lease, and only the held-up {@code lost} event,
+ * whenever it came, would correct it: a session-bound lease has no renewal, and the stream never
+ * had a gap.
  */
 class LateRevokedGrantTest {
     private static final String NAME = "jobs/revoked-on-its-way";
-    private static final Duration WAIT = Duration.ofSeconds(3);
+    /** Time to queue, grant and revoke within the wait on a loaded machine; the backstop asks after it. */
+    private static final Duration WAIT = Duration.ofSeconds(6);
+
     private static final Duration TTL = Duration.ofSeconds(4);
 
     @TempDir
