@@ -33,8 +33,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * by an event (granted, timed out), by a backstop that asks the table for the outcome of the same
  * invocation when no event came, or by a withdrawal when the client gave up without knowing the
  * outcome (then a grant made meanwhile is given back). A grant told by the answer to an acquire
- * sent again is late ({@link RuntimeLease#confirmed()}): confirmed before its caller has it. A caller who asked to wait 3 s hears
- * "unavailable" about a request timeout after 3 s, not after the retry policy's 30 s.
+ * sent again is late ({@link RuntimeLease#confirmed()}): confirmed before its caller has it. A
+ * caller who asked to wait 3 s hears "unavailable" about a request timeout after 3 s, not after
+ * the retry policy's 30 s.
  *
  * <p><b>Does not</b> time waits out itself: the service does, and tells it; the backstop only
  * covers a lost event.
