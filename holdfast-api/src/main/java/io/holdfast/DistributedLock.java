@@ -48,11 +48,16 @@ public interface DistributedLock {
 
     /**
      * Like {@link #acquire(Duration)}, with a lease timeout if the options carry one. A grant that
-     * reaches this client a third of its lease timeout or more after the call began (a reply held
-     * up by a partition) is first confirmed by a renewal: the lease returned is valid.
+     * reaches this client late is first confirmed with the service: one that comes a third of its
+     * lease timeout or more after the call began (a reply held up by a partition), or that the
+     * service reports from its memory when asked again for the outcome (the events that would
+     * have told of its loss held up or missed). With a lease timeout a renewal confirms it, without
+     * one a check that it is still the current holder: the lease returned is valid, never one the
+     * service has already taken back without telling it.
      *
-     * @throws LockLostException if the lock was granted but the grant timed out before it reached
-     *     this client; the lock is not held, and calling again waits afresh
+     * @throws LockLostException if the lock was granted but the grant timed out or was taken away
+     *     (revoked) before it reached this client; the lock is not held, and calling again waits
+     *     afresh
      */
     Lease acquire(AcquireOptions options) throws InterruptedException;
 

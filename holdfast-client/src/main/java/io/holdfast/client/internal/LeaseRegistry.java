@@ -38,12 +38,16 @@ final class LeaseRegistry {
      *
      * @param countFromNanos when the acquire started: the watchdog counts the lease timeout from
      *     there until a renewal is acknowledged ({@link ManagedLease})
+     * @param late the grant may be older than the events this client has had (the table's memory
+     *     of it, answering an acquire sent again): it is confirmed with the service first
      */
-    RuntimeLease newLease(LeaseRequest request, long token, long leaseMillis, long countFromNanos) {
-        RuntimeLease lease = new RuntimeLease(
-                this, parts.requests(), parts.threads(), host, request, token, leaseMillis, countFromNanos);
+    RuntimeLease newLease(LeaseRequest request, long token, long leaseMillis, long countFromNanos, boolean late) {
+        long countFrom =
+                late ? RuntimeLease.countFromIfLate(countFromNanos, host.nanos(), leaseMillis) : countFromNanos;
+        RuntimeLease lease =
+                new RuntimeLease(this, parts.requests(), parts.threads(), host, request, token, leaseMillis, countFrom);
         leases.put(token, lease);
-        lease.startWatchdog();
+        lease.startWatchdog(late);
         return lease;
     }
 

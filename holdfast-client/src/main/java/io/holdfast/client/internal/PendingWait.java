@@ -53,6 +53,9 @@ final class PendingWait<T> {
      */
     private volatile boolean forCaller;
 
+    /** The acquire was sent again (a retry, an ask for its outcome): a grant it answers is late. */
+    private volatile boolean sentAgain;
+
     private boolean settled;
     private List<Long> grantedTokens = List.of();
     /** Tokens told by events so far, by the index of their name (a multi-lock's grant). */
@@ -186,8 +189,21 @@ final class PendingWait<T> {
         }
     }
 
+    /**
+     * The acquire is about to be sent again. A grant its answer reports may be the table's memory
+     * of one made a while ago, and lost since with events this client has not had: it is late.
+     */
+    void sendingAgain() {
+        sentAgain = true;
+    }
+
     /** The grant of every name, told by a reply: the tokens in the order of the names. */
     void grant(List<Long> tokens) {
+        grant(tokens, sentAgain);
+    }
+
+    /** @param late the grant is confirmed with the service before it is handed out ({@link RuntimeLease#confirmed()}) */
+    private void grant(List<Long> tokens, boolean late) {
         synchronized (this) {
             if (settled && grantedTokens.equals(tokens)) {
                 return; // the same grant reported twice (reply and event)
@@ -206,7 +222,7 @@ final class PendingWait<T> {
         span.setAttribute("holdfast.fencing_token", tokens.get(0));
         List<RuntimeLease> leases = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
-            leases.add(waits.leases().newLease(requests.get(i), tokens.get(i), leaseMillis, startedNanos));
+            leases.add(waits.leases().newLease(requests.get(i), tokens.get(i), leaseMillis, startedNanos, late));
         }
         T value = shape.apply(leases);
         boolean confirmedAll = true;
@@ -217,8 +233,9 @@ final class PendingWait<T> {
             handOut(value, leases, null); // the usual case: nothing to wait for
             return;
         }
-        // A late grant is handed out only once a renewal confirmed it (it may have timed out
-        // before it got here); one that did not survive is given back and the caller told why.
+        // A late grant is handed out only once the service confirmed it (it may have timed out or
+        // been revoked before it got here); one that did not survive is given back and the caller
+        // told why.
         CompletableFuture.allOf(leases.stream().map(RuntimeLease::confirmed).toArray(CompletableFuture[]::new))
                 .whenComplete(
                         (confirmed, error) -> handOut(value, leases, error == null ? null : Replies.unwrap(error)));
@@ -270,7 +287,7 @@ final class PendingWait<T> {
             }
         }
         if (all != null) {
-            grant(all);
+            grant(all, false); // an event: any loss of it comes after it, on the same stream
         } else {
             waits.leases().giveBack(grantedName, token);
         }

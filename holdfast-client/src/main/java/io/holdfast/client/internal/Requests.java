@@ -90,6 +90,15 @@ final class Requests {
         return withRetries(() -> transport.submit(command), null);
     }
 
+    /**
+     * Like {@link #call(Command)}; {@code resending} runs before each retry, whose answer may be one
+     * the table remembers from an attempt that was applied (a grant made a while ago).
+     */
+    CompletableFuture<Reply> call(Command command, Runnable resending) {
+        return withRetries(
+                () -> transport.submit(command), null, retries.onRetry((failure, attempt, pause) -> resending.run()));
+    }
+
     /** Sends a command that needs an invocation; its number ends with the reply. */
     CompletableFuture<Reply> callOnce(Function<Command.Invocation, Command> build) {
         session.ensureOpen();
@@ -177,11 +186,16 @@ final class Requests {
      * if there is one); never retries an answer.
      */
     private <T> CompletableFuture<T> withRetries(Supplier<CompletableFuture<T>> request, Budget budget) {
+        return withRetries(request, budget, retries);
+    }
+
+    private <T> CompletableFuture<T> withRetries(
+            Supplier<CompletableFuture<T>> request, Budget budget, Retries unbudgeted) {
         // The last failure, for the budget's message (no allocation for the calls without one).
         AtomicReference<Throwable> last = budget == null ? null : new AtomicReference<>();
         // Every attempt, a retry on the timer thread too, is sent in the caller's trace.
         Context trace = Context.current();
-        CompletableFuture<T> result = (budget == null ? retries : budgeted(budget, last))
+        CompletableFuture<T> result = (budget == null ? unbudgeted : budgeted(budget, last))
                 .callAsync(attempt -> send(request, trace), Requests::retryable, threads.timers());
         inFlight.add(result);
         result.whenComplete((r, e) -> inFlight.remove(result));

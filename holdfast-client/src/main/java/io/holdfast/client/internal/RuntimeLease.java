@@ -2,6 +2,7 @@ package io.holdfast.client.internal;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockLostException;
+import io.holdfast.UnavailableException;
 import io.holdfast.lease.LeaseHost;
 import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
@@ -14,6 +15,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A lease of the runtime. Its state, loss listeners and watchdog are {@link ManagedLease}'s; this
@@ -42,21 +44,80 @@ final class RuntimeLease extends ManagedLease {
         this.leaseMillis = leaseMillis;
     }
 
-    /** Renews a third of the lease timeout apart, if it has one; without one the session holds it. */
-    void startWatchdog() {
+    /**
+     * Renews a third of the lease timeout apart, if it has one; without one the session holds it,
+     * and a late grant is confirmed by the fence check ({@link #confirmed()}).
+     *
+     * @param late the grant may be older than the events this client has had
+     */
+    void startWatchdog(boolean late) {
         if (leaseMillis > 0) {
-            confirmed = startRenewals(Duration.ofMillis(leaseMillis / 3), Duration.ofMillis(leaseMillis));
+            confirmed = startRenewals(Duration.ofMillis(renewalMillis(leaseMillis)), Duration.ofMillis(leaseMillis));
+        } else if (late) {
+            confirmed = confirmCurrent();
         }
     }
 
     /**
-     * When the lease may be handed out. A grant that reached this client a third of its lease
-     * timeout or more after the acquire began may have timed out meanwhile (a reply or event held
-     * up by a partition, a grant the table remembered): it is first confirmed by a renewal ({@link
-     * io.holdfast.lease.ManagedLease#startRenewals}), and this fails if the grant is gone.
+     * When the lease may be handed out: at once, unless the grant is late. A grant is late when it
+     * may have been lost before it reached this client, and the loss not told to it yet:
+     *
+     * <ul>
+     *   <li>it came a third of its lease timeout or more after the acquire began (a reply or event
+     *       held up by a partition): it may have timed out meanwhile;
+     *   <li>it came in the answer to an acquire sent again (a retry, the backstop's ask, the ask
+     *       after a gap in the events): the table remembers a grant it made a while ago, which may
+     *       have been revoked or timed out since, with the events that said so held up or missed.
+     * </ul>
+     *
+     * A late grant is first confirmed: with a lease timeout by a renewal ({@link
+     * io.holdfast.lease.ManagedLease#startRenewals}, sent at once), without one by the fence check
+     * ({@code isCurrentHolder}). This fails with {@link LockLostException} if the grant is gone
+     * (the lease is then lost), with {@link UnavailableException} if the service could not say.
      */
     CompletableFuture<Void> confirmed() {
         return confirmed;
+    }
+
+    /**
+     * The moment to count a late grant's lease timeout from: a renewal period before now, if that
+     * is earlier than the acquire's start, so that the watchdog's catch-up renewal confirms it at
+     * once. Still a moment that precedes the grant, as {@link io.holdfast.lease.ManagedLease} asks.
+     */
+    static long countFromIfLate(long startedNanos, long nowNanos, long leaseMillis) {
+        if (leaseMillis <= 0) {
+            return startedNanos;
+        }
+        long periodBefore = nowNanos - TimeUnit.MILLISECONDS.toNanos(Math.max(10, renewalMillis(leaseMillis)));
+        return periodBefore - startedNanos < 0 ? periodBefore : startedNanos;
+    }
+
+    private static long renewalMillis(long leaseMillis) {
+        return leaseMillis / 3;
+    }
+
+    /** The fence check of a late session-bound grant: still this client's, or lost. */
+    private CompletableFuture<Void> confirmCurrent() {
+        CompletableFuture<Boolean> current;
+        try {
+            current = requests.query(service -> service.isCurrentHolder(name(), fencingToken()));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return current.handle((holds, error) -> {
+            if (error != null) {
+                throw new UnavailableException(
+                        describe() + " was granted, but the service could not confirm it is still held: "
+                                + Replies.unwrap(error).getMessage(),
+                        Replies.unwrap(error));
+            }
+            if (!Boolean.TRUE.equals(holds)) {
+                String why = "it was taken away (revoked, or ended) before its grant reached this client";
+                markLost(why);
+                throw new LockLostException(describe() + " was lost: " + why);
+            }
+            return null;
+        });
     }
 
     /** Asynchronous: the reply completes on a transport thread. */

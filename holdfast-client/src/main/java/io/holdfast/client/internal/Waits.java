@@ -4,14 +4,12 @@ import io.holdfast.AcquireOptions;
 import io.holdfast.ClientOptions;
 import io.holdfast.ErrorCode;
 import io.holdfast.Lease;
-import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
 import io.holdfast.LockTimeoutException;
 import io.holdfast.UnavailableException;
 import io.holdfast.lease.LeaseRequest;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
-import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.WaitBackstop;
 import io.holdfast.protocol.SpanName;
@@ -34,14 +32,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * can arrive before the "queued" reply. Every wait settles: by its reply (granted, busy, refused),
  * by an event (granted, timed out), by a backstop that asks the table for the outcome of the same
  * invocation when no event came, or by a withdrawal when the client gave up without knowing the
- * outcome (then a grant made meanwhile is given back). A caller who asked to wait 3 s hears
- * "unavailable" about a request timeout after 3 s, not after the retry policy's 30 s.
+ * outcome (then a grant made meanwhile is given back). A grant told by the answer to an acquire
+ * sent again is late ({@link RuntimeLease#confirmed()}): confirmed before its caller has it. A
+ * caller who asked to wait 3 s hears "unavailable" about a request timeout after 3 s, not after
+ * the retry policy's 30 s.
  *
  * <p><b>Does not</b> time waits out itself: the service does, and tells it; the backstop only
  * covers a lost event.
  */
 final class Waits {
-    private final LockService transport;
     private final ClientOptions options;
     private final ClientThreads threads;
     private final ClientSession session;
@@ -50,7 +49,6 @@ final class Waits {
     private final Map<Long, PendingWait<?>> pending = new ConcurrentHashMap<>();
 
     Waits(SessionParts parts, LeaseRegistry leases) {
-        this.transport = parts.transport();
         this.options = parts.options();
         this.threads = parts.threads();
         this.session = parts.session();
@@ -143,7 +141,7 @@ final class Waits {
                     }
                 },
                 noAnswerMillis);
-        requests.call(command).whenComplete((reply, error) -> {
+        requests.call(command, p::sendingAgain).whenComplete((reply, error) -> {
             answered.set(true);
             if (noAnswer != null) {
                 noAnswer.cancel(false);
@@ -247,6 +245,7 @@ final class Waits {
         if (p.isSettled() || !session.isOpen()) {
             return;
         }
+        p.sendingAgain();
         requests.call(command).whenComplete((reply, error) -> {
             if (error == null && reply instanceof Reply.Queued) {
                 if (!scheduleAsk(p, command, ask + 1, WaitBackstop.nextAskMillis(ask))) {
@@ -269,43 +268,20 @@ final class Waits {
         }
     }
 
-    /** Re-sends a queued acquire's invocation: the table answers with its outcome so far. */
+    /**
+     * Re-sends a queued acquire's invocation: the table answers with its outcome so far. A grant
+     * it remembers may have been lost since (revoked, timed out) while events were not reaching
+     * us: it is late, and confirmed before it is handed out ({@link PendingWait#sendingAgain}).
+     */
     private void recheckNow(PendingWait<?> p) {
         if (p.isSettled() || !session.isOpen()) {
             return;
         }
+        p.sendingAgain();
         requests.call(p.command).whenComplete((reply, error) -> {
-            if (error != null || reply instanceof Reply.Queued) {
-                return;
-            }
-            List<Long> tokens = reply.grantedTokens();
-            if (tokens.isEmpty()) {
+            if (error == null && !(reply instanceof Reply.Queued)) {
                 onReply(p, p.command, reply, 0);
-                return;
             }
-            // The table remembers the grant even if a hold was lost since (revoked, timed out)
-            // while events were not reaching us: make sure every one is still current.
-            List<CompletableFuture<Boolean>> checks = new ArrayList<>(tokens.size());
-            for (int i = 0; i < tokens.size(); i++) {
-                checks.add(transport.isCurrentHolder(p.requests.get(i).name(), tokens.get(i)));
-            }
-            CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).whenComplete((done, e) -> {
-                if (e != null) {
-                    return; // unknown: the backstop asks again
-                }
-                if (checks.stream().allMatch(c -> Boolean.TRUE.equals(c.join()))) {
-                    p.grant(tokens);
-                    return;
-                }
-                p.fail(new LockLostException(
-                        "lock " + p.name() + " was granted and lost again while this client was disconnected"));
-                for (int i = 0; i < tokens.size(); i++) {
-                    if (Boolean.TRUE.equals(checks.get(i).join())) {
-                        leases.giveBack(
-                                p.requests.get(i).name(), tokens.get(i)); // a multi-lock is held whole or not at all
-                    }
-                }
-            });
         });
     }
 

@@ -26,6 +26,7 @@ final class FaultyService extends ForwardingLockService {
     private volatile Predicate<Command> hold = NONE;
     private volatile boolean holdReads;
     private volatile boolean dropEvents;
+    private final java.util.concurrent.atomic.AtomicInteger dropped = new java.util.concurrent.atomic.AtomicInteger();
     private final CountDownLatch held = new CountDownLatch(1);
     private final CompletableFuture<Void> release = new CompletableFuture<>();
 
@@ -56,6 +57,14 @@ final class FaultyService extends ForwardingLockService {
     /** The session's events no longer reach the client. */
     void dropEvents() {
         dropEvents = true;
+    }
+
+    /**
+     * How many events were dropped so far. The node delivers events on a thread of its own, so a
+     * test that heals must first see its events dropped, or they may still reach the client.
+     */
+    int droppedEvents() {
+        return dropped.get();
     }
 
     /** Every fault ends for the calls that follow (answers already held stay held). */
@@ -108,6 +117,8 @@ final class FaultyService extends ForwardingLockService {
             public void onEvent(Event event) {
                 if (!dropEvents) {
                     listener.onEvent(event);
+                } else {
+                    dropped.incrementAndGet();
                 }
             }
 

@@ -15,13 +15,14 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * A grant with a lease timeout that reaches its client after the timeout ran out must not be
- * handed out as a valid lease. Found by the soak ({@code holdfast verify}, scenario partition,
+ * handed out as a valid lease, nor one without a lease timeout that was revoked on its way. Found by the soak ({@code holdfast verify}, scenario partition,
  * seed 2000690609): a queued acquire with a lease timeout of about a second was granted while its
  * client was cut off; the grant timed out and the lock went to another client; after the heal the
  * client's retried acquire got the table's remembered answer ("granted, token 7") and its lease
@@ -94,5 +95,53 @@ class LateGrantTest {
                 .withMessageContaining("token " + lateToken);
         assertThat(node.isCurrentHolder("jobs/late", second.fencingToken())).isTrue();
         second.release();
+    }
+
+    /**
+     * The same without a lease timeout, where no renewal would ever find the loss: the grant is
+     * revoked while the late client's events are dropped and its acquire's answers lost; its
+     * retry then hears the table's memory of the grant, which it must check before handing it
+     * out (issue 69, item 8).
+     */
+    @Test
+    void aSessionBoundGrantRevokedBeforeItReachedItsClientIsNeverHandedOutAsValid() throws Exception {
+        Lease first = other.lock("jobs/revoked").acquire(Duration.ofSeconds(1));
+        link.dropEvents();
+        link.loseAnswers(c -> c instanceof Command.Acquire);
+        CompletableFuture<Lease> waiting = late.lock("jobs/revoked").acquireAsync(Duration.ofSeconds(5));
+        // What the caller got, as it got it (on the client's callback thread).
+        CompletableFuture<String> handedOut =
+                waiting.thenApply(lease -> "token " + lease.fencingToken() + ", valid " + lease.isValid());
+        timers.advance(STEP);
+        assertThat(node.describe("jobs/revoked").orElseThrow().waiters()).hasSize(1);
+
+        first.release(); // granted to the late client, which does not hear of it
+        long lateToken =
+                node.describe("jobs/revoked").orElseThrow().holders().get(0).fencingToken();
+        node.apply(new Command.Revoke("jobs/revoked")); // nor of this
+        assertThat(node.isCurrentHolder("jobs/revoked", lateToken)).isFalse();
+        await("the grant and the revoke are dropped on their way to the late client")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> link.droppedEvents() >= 2);
+
+        link.heal(); // the next retry hears the remembered answer: granted
+        await("the late client's acquire has an outcome")
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(1))
+                .until(() -> {
+                    timers.advance(STEP);
+                    return waiting.isDone();
+                });
+        assertThat(handedOut.exceptionally(e -> null).get(5, TimeUnit.SECONDS))
+                .as("the lease as the caller got it, while token %d is revoked", lateToken)
+                .isNull();
+        assertThat(waiting)
+                .failsWithin(Duration.ZERO)
+                .withThrowableOfType(ExecutionException.class)
+                .havingCause()
+                .isInstanceOf(LockLostException.class)
+                .withMessageContaining("token " + lateToken);
+        assertThat(node.describe("jobs/revoked").map(i -> i.holders().size()).orElse(0))
+                .isZero();
     }
 }
