@@ -15,6 +15,8 @@ import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.StartupException;
 import io.holdfast.server.membership.PeerViews;
 import io.holdfast.server.membership.RejoinGuard;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,6 +139,36 @@ class RejoinGuardTest {
                     .isInstanceOf(StartupException.class)
                     .hasMessageContaining("node " + removedId + " was removed from its cluster")
                     .hasMessageContaining("empty its data directory and add it again")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(cluster.node(removed)).as("nothing left running").isNull();
+        }
+    }
+
+    /**
+     * A follower that lagged from its first start (its appends failing, as on a loaded machine) may
+     * be stopped before it applied any configuration: Ratis writes {@code raft-meta.conf} when it
+     * applies one, so its data directory holds a log but records no members. Removed then, it must
+     * still be refused: the configuration entries of its log say it was a member. (Stop 74's CI:
+     * this start was let through.)
+     */
+    @Test
+    void aMemberRemovedBeforeItAppliedAnyConfigurationIsRefusedFromItsLog() throws Exception {
+        try (TestCluster cluster = new TestCluster(3);
+                ClusterTransport admin = admin(cluster);
+                LockClient client = cluster.open(OPTIONS)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            int removed = (leader + 1) % 3;
+            String removedId = "n" + (removed + 1);
+            client.lock("rejoin/unapplied").acquire(Duration.ofSeconds(5)).release();
+
+            cluster.stop(removed);
+            Path recorded = cluster.raftMetaConf(removed);
+            assertThat(recorded).as("the members the stopped node recorded").exists();
+            Files.delete(recorded);
+            get(admin.changeMembers(null, new MembershipChange.Remove(removedId)));
+            assertThatThrownBy(() -> cluster.start(removed))
+                    .isInstanceOf(StartupException.class)
+                    .hasMessageContaining("node " + removedId + " was removed from its cluster")
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
             assertThat(cluster.node(removed)).as("nothing left running").isNull();
         }

@@ -236,6 +236,18 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /** Deletes node {@code i}'s data directory (the node must be stopped): a lost disk. */
+    /** The members file Ratis wrote in a stopped node's data directory when it applied a configuration. */
+    Path raftMetaConf(int i) throws IOException {
+        if (nodes[i] != null) {
+            throw new IllegalStateException("n" + (i + 1) + " is running");
+        }
+        try (var walk = Files.walk(root.resolve("n" + (i + 1)))) {
+            return walk.filter(p -> p.getFileName().toString().equals("raft-meta.conf"))
+                    .findFirst()
+                    .orElse(root.resolve("n" + (i + 1)).resolve("no-raft-meta.conf"));
+        }
+    }
+
     void wipe(int i) throws IOException {
         if (nodes[i] != null) {
             throw new IllegalStateException("n" + (i + 1) + " is running");

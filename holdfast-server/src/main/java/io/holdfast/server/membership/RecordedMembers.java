@@ -133,6 +133,45 @@ public final class RecordedMembers {
     }
 
     /**
+     * The newest configuration entry of the Raft log in {@code groupDir} that counts {@code nodeId}
+     * (as a voter or a learner, old or new), with its log index and every member it names. This is
+     * what a node knows of its membership before it has applied any configuration: Ratis writes
+     * {@code raft-meta.conf} only when it applies one, and a follower that lagged from its first
+     * start can be stopped before it did. Empty when the log names no such entry or cannot be read.
+     */
+    static Optional<Recorded> lastCountingInLog(Path groupDir, String nodeId) {
+        Recorded[] last = {null};
+        try {
+            List<LogSegmentPath> segments = new java.util.ArrayList<>(RaftLogCheck.segments(groupDir));
+            segments.sort(java.util.Comparator.comparing(LogSegmentPath::getStartEnd));
+            for (LogSegmentPath segment : segments) {
+                LogSegment.readSegmentFile(
+                        segment.getPath().toFile(),
+                        segment.getStartEnd(),
+                        RaftServerConfigKeys.Log.Appender.BUFFER_BYTE_LIMIT_DEFAULT,
+                        CorruptionPolicy.WARN_AND_RETURN,
+                        null,
+                        e -> {
+                            if (e.hasConfigurationEntry() && counts(e.getConfigurationEntry(), nodeId)) {
+                                last[0] = new Recorded(e.getIndex(), named(e.getConfigurationEntry()));
+                            }
+                        });
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(last[0]);
+    }
+
+    private static Map<String, String> named(RaftConfigurationProto conf) {
+        Map<String, String> members = new LinkedHashMap<>();
+        Stream.of(conf.getPeersList(), conf.getListenersList(), conf.getOldPeersList(), conf.getOldListenersList())
+                .flatMap(List::stream)
+                .forEach(p -> members.putIfAbsent(p.getId().toStringUtf8(), p.getAddress()));
+        return members;
+    }
+
+    /**
      * The configuration recorded in a data directory: its log index and members (voters and
      * learners, id to Raft address).
      */

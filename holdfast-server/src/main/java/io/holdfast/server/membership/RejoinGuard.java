@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *       restarted under its old id.
  *   <li>A node whose data directory records it as a member is refused when a peer has committed
  *       past that record and its current members no longer include the node: it was removed (and
- *       may not have heard of it, having been stopped just then).
+ *       may not have heard of it, having been stopped just then). The record is the configuration
+ *       it last applied ({@code raft-meta.conf}), or, when it applied none (a follower that lagged
+ *       from its first start), the newest entry of its log that counts it.
  * </ul>
  *
  * <p>It also tells a new member from a member of a cluster being formed: a node with an empty data
@@ -103,6 +105,9 @@ public final class RejoinGuard {
             throws StartupException {
         if (hasData(groupDir)) {
             Optional<RecordedMembers.Recorded> recorded = RecordedMembers.read(groupDir);
+            if (recorded.isEmpty()) {
+                recorded = RecordedMembers.lastCountingInLog(groupDir, config.nodeId());
+            }
             if (recorded.isPresent()) {
                 checkStillMember(config, recorded.get(), parameters);
             }
