@@ -79,7 +79,8 @@ public final class AccessRules {
 
     /**
      * The quotas, each refused with {@link io.holdfast.ErrorCode#QUOTA_EXCEEDED} when a request
-     * would go past it. The defaults hold without any rules too.
+     * would go past it. Without rules, the quotas of the leader's {@code --limit} options hold
+     * ({@link Command.SetQuotas}), the defaults until any.
      *
      * @param sessionsPerIdentity open sessions of one identity (all unauthenticated clients share one)
      * @param holdsPerSession grants one session holds at once
@@ -118,6 +119,67 @@ public final class AccessRules {
 
         static Quotas of(long[] v) {
             return new Quotas((int) v[0], (int) v[1], (int) v[2], (int) v[3], (int) v[4], v[5]);
+        }
+
+        /**
+         * The defaults with each named quota set to its value, as {@code limit} lines set them.
+         *
+         * @param where what the one-line message of a refusal begins with (where the values came from)
+         * @throws InvalidArgumentException naming an unknown quota, or a value that is not a number
+         *     from 1 to the quota's most (2147483647; 2^40 for {@code register-bytes})
+         */
+        public static Quotas of(Map<String, ?> values, String where) {
+            long[] v = DEFAULTS.values();
+            values.forEach((name, value) -> v[index(name, where)] = value(name, String.valueOf(value), where));
+            return of(v);
+        }
+
+        /** Every quota by name, in the order of the names. */
+        public Map<String, Long> byName() {
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (int i = 0; i < NAMES.size(); i++) {
+                out.put(NAMES.get(i), get(i));
+            }
+            return out;
+        }
+
+        /** The quotas that differ from the defaults, by name: what {@link #of} makes these from. */
+        public Map<String, Long> changed() {
+            Map<String, Long> out = byName();
+            out.entrySet().removeIf(e -> e.getValue() == DEFAULTS.get(NAMES.indexOf(e.getKey())));
+            return out;
+        }
+
+        private long[] values() {
+            long[] v = new long[NAMES.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = get(i);
+            }
+            return v;
+        }
+
+        static int index(String name, String where) {
+            int q = NAMES.indexOf(name);
+            if (q < 0) {
+                throw new InvalidArgumentException(
+                        where + "unknown quota " + name + "; known: " + String.join(", ", NAMES));
+            }
+            return q;
+        }
+
+        static long value(String name, String text, String where) {
+            long value;
+            try {
+                value = Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                value = -1;
+            }
+            long max = index(name, where) == NAMES.size() - 1 ? (1L << 40) : Integer.MAX_VALUE;
+            if (value < 1 || value > max) {
+                throw new InvalidArgumentException(
+                        where + "quota " + name + " must be a number from 1 to " + max + ", not " + text);
+            }
+            return value;
         }
     }
 
@@ -163,10 +225,7 @@ public final class AccessRules {
         Map<String, List<String>> users = new LinkedHashMap<>();
         Map<String, List<Permission>> roles = new LinkedHashMap<>();
         Map<String, Integer> userLines = new LinkedHashMap<>();
-        long[] quotas = new long[Quotas.NAMES.size()];
-        for (int i = 0; i < quotas.length; i++) {
-            quotas[i] = Quotas.DEFAULTS.get(i);
-        }
+        long[] quotas = Quotas.DEFAULTS.values();
         String[] lines = text.split("\n", -1);
         for (int n = 0; n < lines.length; n++) {
             String line = lines[n];
@@ -211,23 +270,7 @@ public final class AccessRules {
                     if (words.length != 3) {
                         throw new InvalidArgumentException(where + "'limit' needs a quota name and a number");
                     }
-                    int q = Quotas.NAMES.indexOf(words[1]);
-                    if (q < 0) {
-                        throw new InvalidArgumentException(
-                                where + "unknown quota " + words[1] + "; known: " + String.join(", ", Quotas.NAMES));
-                    }
-                    long value;
-                    try {
-                        value = Long.parseLong(words[2]);
-                    } catch (NumberFormatException e) {
-                        value = -1;
-                    }
-                    long max = q == Quotas.NAMES.size() - 1 ? (1L << 40) : Integer.MAX_VALUE;
-                    if (value < 1 || value > max) {
-                        throw new InvalidArgumentException(where + "quota " + words[1] + " must be a number from 1 to "
-                                + max + ", not " + words[2]);
-                    }
-                    quotas[q] = value;
+                    quotas[Quotas.index(words[1], where)] = Quotas.value(words[1], words[2], where);
                 }
                 default ->
                     throw new InvalidArgumentException(

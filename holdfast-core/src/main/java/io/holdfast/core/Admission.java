@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * Who may do what in {@link LockTable}, and how much: the replicated access rules (null while
- * access control is off), the quotas they set (the defaults while off), and this replica's count
+ * access control is off), the quotas they set, the replicated quotas in force while access control
+ * is off ({@link Command.SetQuotas}; the defaults until one is applied), and this replica's count
  * of refusals by quota and by permission.
  *
  * <p>Guarantees: every refusal it hands out is counted exactly once, in the counter its reply
@@ -44,6 +45,9 @@ final class Admission {
 
     /** The access rules; null while access control is off. Replicated (in the snapshot). */
     private AccessRules rules;
+    /** The quotas while access control is off. Replicated (in the snapshot from format 7). */
+    private AccessRules.Quotas openQuotas = AccessRules.Quotas.DEFAULTS;
+
     /** Refusals per quota since this table was made; not replicated (a replica's own count). */
     private final long[] quotaRefusals = new long[AccessRules.Quotas.NAMES.size()];
 
@@ -59,8 +63,28 @@ final class Admission {
         this.rules = rules;
     }
 
+    /** The quotas in force: the rules' while access control is on, else {@link #openQuotas()}. */
     AccessRules.Quotas quotas() {
-        return rules == null ? AccessRules.Quotas.DEFAULTS : rules.quotas();
+        return rules == null ? openQuotas : rules.quotas();
+    }
+
+    /** The quotas in force while access control is off. */
+    AccessRules.Quotas openQuotas() {
+        return openQuotas;
+    }
+
+    /** Sets the quotas while access control is off without any check: for a snapshot. */
+    void restoreOpenQuotas(AccessRules.Quotas quotas) {
+        this.openQuotas = quotas;
+    }
+
+    /**
+     * Applies {@link Command.SetQuotas} (a members' own command: the table refuses it with an
+     * identity before it comes here); an unknown quota or a bad value changes nothing.
+     */
+    Reply setQuotas(Command.SetQuotas c) {
+        openQuotas = AccessRules.Quotas.of(c.limits(), "");
+        return Reply.Ok.INSTANCE;
     }
 
     /** Counts and returns a refusal by the quota of index {@code quota}. */

@@ -292,6 +292,22 @@ public final class CommandCodec {
         }
 
         @Override
+        public Void setQuotas(Command.SetQuotas x) {
+            return io(() -> {
+                head(Type.SET_QUOTAS);
+                if (x.limits().size() > MAX_QUOTAS) {
+                    throw new io.holdfast.InvalidArgumentException(
+                            x.limits().size() + " quotas are more than there are (" + MAX_QUOTAS + ")");
+                }
+                out.writeByte(x.limits().size());
+                for (java.util.Map.Entry<String, Long> e : x.limits().entrySet()) {
+                    out.writeUTF(e.getKey());
+                    out.writeLong(e.getValue());
+                }
+            });
+        }
+
+        @Override
         public Void reportVersion(Command.ReportVersion x) {
             return io(() -> {
                 head(Type.REPORT_VERSION);
@@ -413,7 +429,10 @@ public final class CommandCodec {
      * to live: the fields of type 16, then attach and the time to live), 19 ({@link
      * KeyDelete}), 20 ({@link CounterAdd}), 21 ({@link Transaction}), each
      * written by {@link KeyCodec}; the replies they remember and snapshot format 6 (written only while
-     * a key is attached or has a time to live, or such a reply is remembered).
+     * a key is attached or has a time to live, or such a reply is remembered). 7, the quotas while
+     * access control is off: command type 22 ({@link Command.SetQuotas}: a count byte, then each
+     * quota's name and value, sorted by name) and snapshot format 7 (written only while those
+     * quotas are not the defaults).
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -447,7 +466,9 @@ public final class CommandCodec {
         /** A counter added to, protocol version 6. */
         COUNTER_ADD(20, 6),
         /** A transaction over keys, protocol version 6. */
-        TRANSACTION(21, 6);
+        TRANSACTION(21, 6),
+        /** The quotas while access control is off, the command of protocol version 7. */
+        SET_QUOTAS(22, 7);
 
         /** The type byte. */
         final int code;
@@ -488,6 +509,12 @@ public final class CommandCodec {
      * the codec, refuses a long list with its usual message.
      */
     private static final int MAX_NAMES = 4 * Limits.MAX_MULTI_NAMES;
+
+    /**
+     * The most quotas a {@link Command.SetQuotas} entry may carry: a bound on what a damaged entry
+     * makes a replica allocate, above the number of quotas so that the table names a wrong one.
+     */
+    private static final int MAX_QUOTAS = 64;
 
     /**
      * Whether the command's format and type are ones this build reads, looking at those two fields
@@ -555,6 +582,7 @@ public final class CommandCodec {
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
             case END_SESSION -> new Command.EndSession(in.readUTF());
             case REVOKE_TOKEN -> new Command.RevokeToken(in.readUTF(), in.readLong());
+            case SET_QUOTAS -> new Command.SetQuotas(quotas(in));
             case ACQUIRE_ALL ->
                 new Command.AcquireAll(
                         invocation(in),
@@ -626,6 +654,20 @@ public final class CommandCodec {
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new CommandFormatException("access rules are not UTF-8");
         }
+    }
+
+    private static java.util.Map<String, Long> quotas(DataInputStream in) throws IOException {
+        int n = in.readUnsignedByte();
+        if (n > MAX_QUOTAS) {
+            throw new CommandFormatException(n + " quotas are out of bounds");
+        }
+        java.util.Map<String, Long> limits = new java.util.TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            if (limits.put(in.readUTF(), in.readLong()) != null) {
+                throw new CommandFormatException("a quota is named twice");
+            }
+        }
+        return limits;
     }
 
     private static java.util.List<String> names(DataInputStream in) throws IOException {
