@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.core.AccessRules;
 import io.holdfast.core.LockTable;
+import io.holdfast.core.Vocabulary;
 import java.time.Duration;
 import java.util.Map;
 import org.awaitility.Awaitility;
@@ -84,6 +85,39 @@ class QuotaOptionsTest {
             cluster.stop(leader);
             int next = cluster.awaitLeader(Duration.ofSeconds(60));
             assertRefused(openWhenServed(cluster, next), 3);
+        }
+    }
+
+    /**
+     * A member of protocol version 6 cannot read the command: the leader waits, the defaults stay in
+     * force (a fourth session is opened), and once that member runs this build and reports 7 the
+     * quota comes into force on every replica.
+     */
+    @Test
+    void theQuotaWaitsForEveryMemberToSpeakVersionSeven() throws Exception {
+        try (TestCluster cluster = TestCluster.withHttp(3, Duration.ofMillis(400), 0)) {
+            cluster.quotas(THREE);
+            cluster.start(0);
+            cluster.start(1);
+            cluster.start(2, Vocabulary.CURRENT.atVersion(6));
+            int leader = cluster.awaitLeader(Duration.ofSeconds(60));
+            Awaitility.await("every member's report")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> cluster.node(leader)
+                            .parts()
+                            .machine()
+                            .read(t -> t.memberVersions())
+                            .equals(Map.of("n1", Vocabulary.VERSION, "n2", Vocabulary.VERSION, "n3", 6)));
+            for (int i = 0; i < 4; i++) {
+                TestHttp.Answer opened = openWhenServed(cluster, cluster.awaitLeader(Duration.ofSeconds(60)));
+                assertThat(opened.status()).as(opened.body()).isEqualTo(201);
+            }
+            assertThat(everyReplicaHas(cluster, AccessRules.Quotas.DEFAULTS)).isTrue();
+
+            cluster.stop(2);
+            cluster.start(2);
+            awaitQuotas(cluster, THREE);
+            assertRefused(openWhenServed(cluster, cluster.awaitLeader(Duration.ofSeconds(60))), 4);
         }
     }
 

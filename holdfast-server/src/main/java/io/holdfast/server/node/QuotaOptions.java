@@ -2,6 +2,7 @@ package io.holdfast.server.node;
 
 import io.holdfast.core.AccessRules;
 import io.holdfast.core.CommandCodec;
+import io.holdfast.internal.Causes;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import java.util.List;
@@ -16,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * differ. The quotas are replicated state, applied at one point of the log on every replica; the
  * options are only where the leader takes them from.
  *
- * <p><b>Guarantees.</b> Nothing of protocol version 7 is logged while some member cannot read it
- * (the cluster's version is looked up first; the node logs once that it waits), and a cluster
+ * <p><b>Guarantees.</b> Nothing of protocol version 7 is proposed while some member cannot read it
+ * (the cluster's version is looked up first, and the node logs once that it waits; the state
+ * machine's own admission would refuse to log it anyway), and a cluster
  * whose leader's options are the defaults, as the table's are until a first {@code --limit}, logs
  * nothing at all. At most one proposal is in flight. <b>Not guaranteed:</b> that members with
  * different {@code --limit} options agree: the table's quotas follow whichever leads, so give every
@@ -75,7 +77,7 @@ final class QuotaOptions {
                     if (error != null || reply instanceof Reply.Failed) {
                         LOG.warn(
                                 "The quotas of this node's options were not applied: {}",
-                                error != null ? error : reply);
+                                error != null ? Causes.rootMessage(error) : reply);
                     }
                 });
     }
