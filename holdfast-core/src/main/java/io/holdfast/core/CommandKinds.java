@@ -10,8 +10,9 @@ import io.holdfast.model.RegisterSet;
  *
  * <p>The members' own commands ({@link Command.Tick}, {@link Command.ExpireSession}, {@link
  * Command.KeepAlive}, {@link Command.ReportVersion}, {@link Command.SetQuotas}) move the cluster
- * clock, end sessions, record versions or set the quotas from the leader's options; a node refuses them from clients, and the table refuses them when they carry
- * an identity (only a client's command has one).
+ * clock, end sessions, record versions or set the quotas from the leader's options; a node refuses
+ * them from clients, and the table refuses them when they carry an identity (only a client's
+ * command has one).
  */
 public final class CommandKinds {
     private CommandKinds() {}

@@ -399,9 +399,9 @@ public final class LockTable {
 
     /**
      * The table a cluster restored from a backup of this one starts with (see {@code holdfast
-     * restore}). It keeps what is data: the registers with their versions, the access rules, the quotas while
-     * access control is off, the deny list of tokens, the cluster clock. It drops what belongs to clients of the old cluster: every session, and with
-     * them every hold and every wait, so that no lock is held by a client that cannot know the
+     * restore}). It keeps what is data: the registers with their versions, the access rules, the
+     * quotas while access control is off, the deny list of tokens, the cluster clock. It drops what
+     * belongs to clients of the old cluster: every session, and with them every hold and every wait, so that no lock is held by a client that cannot know the
      * cluster it holds it in; and the protocol versions the old members reported (the new
      * cluster's members report their own), but not the cluster's version ({@link #versionFloor()}).
      * The next fencing token it grants is above both this table's last token and {@code tokenFloor}: the restorer chooses the floor above whatever the old cluster

@@ -23,10 +23,10 @@ import java.util.zip.CRC32C;
  * version 4, without the deny list of tokens, version 5, without keys' lifetimes, and version 6,
  * without the quotas while access control is off, are read too). A table whose quotas while access
  * control is off are the defaults is written in version 6 if it has anything of version 6 ({@link
- * KeySnapshot#needed}), else in version 5 if its deny list holds an id, else in 4 if it holds a multi-lock's wait or remembers a multi-lock's
- * grant, else in 3, byte for byte, so that a build of an older protocol version can read the snapshots
- * of a cluster that has not used what it lacks ({@link Vocabulary}). Numbers big-endian; strings as
- * {@link DataOutputStream#writeUTF}.
+ * KeySnapshot#needed}), else in version 5 if its deny list holds an id, else in 4 if it holds a
+ * multi-lock's wait or remembers a multi-lock's grant, else in 3, byte for byte, so that a build of
+ * an older protocol version can read the snapshots of a cluster that has not used what it lacks
+ * ({@link Vocabulary}). Numbers big-endian; strings as {@link DataOutputStream#writeUTF}.
  *
  * <pre>
  * magic "HFSN" (4 bytes), format version (int), body length (int), body, CRC32C of body (int)
