@@ -1,4 +1,4 @@
-// Ceiling 690 lines, one idea: the log format of every command (the type table with each command's
+// Ceiling 670 lines, one idea: the log format of every command (the type table with each command's
 // protocol version, encode, a decode total over any bytes), kept whole so the format reads in one place.
 package io.holdfast.core;
 
@@ -54,8 +54,6 @@ public final class CommandCodec {
     public static final int MAX_IDENTITY = 256;
 
     private static final int MAX_VALUE = Limits.MAX_VALUE_BYTES;
-
-    private static final int MAX_RULES_BYTES = 4 * AccessRules.MAX_TEXT;
 
     private CommandCodec() {}
 
@@ -269,16 +267,7 @@ public final class CommandCodec {
         public Void setAccessRules(Command.SetAccessRules x) {
             return io(() -> {
                 head(Type.SET_ACCESS_RULES);
-                out.writeBoolean(x.text() != null);
-                if (x.text() != null) {
-                    byte[] text = x.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    if (text.length > MAX_RULES_BYTES) {
-                        throw new io.holdfast.InvalidArgumentException(
-                                "access rules are " + text.length + " bytes; the limit is " + MAX_RULES_BYTES);
-                    }
-                    out.writeInt(text.length);
-                    out.write(text);
-                }
+                AdmissionCodec.writeRules(x, out);
             });
         }
 
@@ -295,15 +284,7 @@ public final class CommandCodec {
         public Void setQuotas(Command.SetQuotas x) {
             return io(() -> {
                 head(Type.SET_QUOTAS);
-                if (x.limits().size() > MAX_QUOTAS) {
-                    throw new io.holdfast.InvalidArgumentException(
-                            x.limits().size() + " quotas are more than there are (" + MAX_QUOTAS + ")");
-                }
-                out.writeByte(x.limits().size());
-                for (java.util.Map.Entry<String, Long> e : x.limits().entrySet()) {
-                    out.writeUTF(e.getKey());
-                    out.writeLong(e.getValue());
-                }
+                AdmissionCodec.writeQuotas(x, out);
             });
         }
 
@@ -430,8 +411,8 @@ public final class CommandCodec {
      * KeyDelete}), 20 ({@link CounterAdd}), 21 ({@link Transaction}), each
      * written by {@link KeyCodec}; the replies they remember and snapshot format 6 (written only while
      * a key is attached or has a time to live, or such a reply is remembered). 7, the quotas while
-     * access control is off: command type 22 ({@link Command.SetQuotas}: a count byte, then each
-     * quota's name and value, sorted by name) and snapshot format 7 (written only while those
+     * access control is off: command type 22 ({@link Command.SetQuotas}, written by {@link
+     * AdmissionCodec} as the access rules are) and snapshot format 7 (written only while those
      * quotas are not the defaults).
      */
     enum Type {
@@ -511,12 +492,6 @@ public final class CommandCodec {
     private static final int MAX_NAMES = 4 * Limits.MAX_MULTI_NAMES;
 
     /**
-     * The most quotas a {@link Command.SetQuotas} entry may carry: a bound on what a damaged entry
-     * makes a replica allocate, above the number of quotas so that the table names a wrong one.
-     */
-    private static final int MAX_QUOTAS = 64;
-
-    /**
      * Whether the command's format and type are ones this build reads, looking at those two fields
      * only (cheap: the leader checks every entry with it before the entry is logged). False also
      * for bytes too short to say.
@@ -578,11 +553,11 @@ public final class CommandCodec {
             case KEY_PUT -> leasedSet(in);
             case KEY_DELETE, COUNTER_ADD, TRANSACTION -> KeyCodec.read(type, in);
             case REVOKE -> new Revoke(in.readUTF());
-            case SET_ACCESS_RULES -> new Command.SetAccessRules(rules(in));
+            case SET_ACCESS_RULES -> AdmissionCodec.readRules(in);
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
             case END_SESSION -> new Command.EndSession(in.readUTF());
             case REVOKE_TOKEN -> new Command.RevokeToken(in.readUTF(), in.readLong());
-            case SET_QUOTAS -> new Command.SetQuotas(quotas(in));
+            case SET_QUOTAS -> AdmissionCodec.readQuotas(in);
             case ACQUIRE_ALL ->
                 new Command.AcquireAll(
                         invocation(in),
@@ -632,42 +607,6 @@ public final class CommandCodec {
                     "a reentrant acquire, which builds before this one applied and this one does not", true);
         }
         return a;
-    }
-
-    private static String rules(DataInputStream in) throws IOException {
-        if (!bool(in.readUnsignedByte())) {
-            return null;
-        }
-        int length = in.readInt();
-        if (length < 0 || length > MAX_RULES_BYTES) {
-            throw new CommandFormatException("access rules length " + length + " is out of bounds");
-        }
-        byte[] text = in.readNBytes(length);
-        if (text.length != length) {
-            throw new EOFException();
-        }
-        try {
-            return java.nio.charset.StandardCharsets.UTF_8
-                    .newDecoder()
-                    .decode(java.nio.ByteBuffer.wrap(text))
-                    .toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new CommandFormatException("access rules are not UTF-8");
-        }
-    }
-
-    private static java.util.Map<String, Long> quotas(DataInputStream in) throws IOException {
-        int n = in.readUnsignedByte();
-        if (n > MAX_QUOTAS) {
-            throw new CommandFormatException(n + " quotas are out of bounds");
-        }
-        java.util.Map<String, Long> limits = new java.util.TreeMap<>();
-        for (int i = 0; i < n; i++) {
-            if (limits.put(in.readUTF(), in.readLong()) != null) {
-                throw new CommandFormatException("a quota is named twice");
-            }
-        }
-        return limits;
     }
 
     private static java.util.List<String> names(DataInputStream in) throws IOException {
