@@ -1,7 +1,7 @@
 package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
-import io.holdfast.core.AccessRules;
+import io.holdfast.core.Quotas;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -30,12 +30,12 @@ final class LimitOptions {
      *
      * @throws IllegalArgumentException naming an unknown quota or a value out of its range
      */
-    AccessRules.Quotas quotas() {
+    Quotas quotas() {
         if (limits == null || limits.isEmpty()) {
-            return AccessRules.Quotas.DEFAULTS;
+            return Quotas.DEFAULTS;
         }
         try {
-            return AccessRules.Quotas.of(limits, "--limit: ");
+            return Quotas.of(limits, "--limit: ");
         } catch (InvalidArgumentException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

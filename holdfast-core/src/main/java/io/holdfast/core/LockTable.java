@@ -147,12 +147,12 @@ public final class LockTable {
     }
 
     /** The quotas in force: the access rules' while they are on, else {@link #openQuotas()}. */
-    public AccessRules.Quotas quotas() {
+    public Quotas quotas() {
         return parts.admission.quotas();
     }
 
     /** The quotas while access control is off ({@link Command.SetQuotas}; the defaults until one). */
-    public AccessRules.Quotas openQuotas() {
+    public Quotas openQuotas() {
         return parts.admission.openQuotas();
     }
 

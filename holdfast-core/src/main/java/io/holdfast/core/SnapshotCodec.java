@@ -76,7 +76,7 @@ final class SnapshotCodec {
         TableParts table = written.parts();
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
-        int version = !table.admission.openQuotas().equals(AccessRules.Quotas.DEFAULTS)
+        int version = !table.admission.openQuotas().equals(Quotas.DEFAULTS)
                 ? VERSION
                 : KeySnapshot.needed(table)
                         ? VERSION_WITHOUT_OPEN_QUOTAS
@@ -304,7 +304,7 @@ final class SnapshotCodec {
                 }
             }
             try {
-                table.admission.restoreOpenQuotas(AccessRules.Quotas.of(quotas, "the snapshot's quotas: "));
+                table.admission.restoreOpenQuotas(Quotas.of(quotas, "the snapshot's quotas: "));
             } catch (io.holdfast.InvalidArgumentException e) {
                 throw new SnapshotFormatException(e.getMessage());
             }

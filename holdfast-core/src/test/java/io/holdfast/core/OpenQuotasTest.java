@@ -43,7 +43,7 @@ class OpenQuotasTest {
         assertThat(table.refusals()).containsEntry("sessions-per-identity", 1L);
 
         assertThat(apply(new Command.SetQuotas(Map.of()))).isEqualTo(Reply.Ok.INSTANCE);
-        assertThat(table.quotas()).isEqualTo(AccessRules.Quotas.DEFAULTS);
+        assertThat(table.quotas()).isEqualTo(Quotas.DEFAULTS);
         assertThat(open()).isEqualTo(Reply.Ok.INSTANCE);
     }
 

@@ -261,7 +261,7 @@ class SnapshotCodecTest {
         assertThat(hex).isEqualTo(FORMAT_SEVEN);
         LockTable back = read(java.util.HexFormat.of().parseHex(FORMAT_SEVEN));
         assertThat(back.quotas().sessionsPerIdentity()).isEqualTo(3);
-        assertThat(back.quotas().holdsPerSession()).isEqualTo(AccessRules.Quotas.DEFAULTS.holdsPerSession());
+        assertThat(back.quotas().holdsPerSession()).isEqualTo(Quotas.DEFAULTS.holdsPerSession());
     }
 
     private static final String FORMAT_SEVEN = "4846534e0000000700000049" // magic, format 7, body length (73)

@@ -280,7 +280,7 @@ public sealed interface Command {
     }
 
     /**
-     * Sets the quotas in force while access control is off ({@code io.holdfast.core.AccessRules.Quotas}): each
+     * Sets the quotas in force while access control is off ({@code io.holdfast.core.Quotas}): each
      * quota named in {@code limits} to its value, every other to its default; an empty map sets
      * every default. While access rules are on, their own {@code limit} lines are in force instead,
      * and these come back into force when the rules are turned off. Proposed by the leader only,

@@ -2,8 +2,8 @@ package io.holdfast.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.holdfast.core.AccessRules;
 import io.holdfast.core.LockTable;
+import io.holdfast.core.Quotas;
 import io.holdfast.core.Vocabulary;
 import java.time.Duration;
 import java.util.Map;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * back.
  */
 class QuotaOptionsTest {
-    private static final AccessRules.Quotas THREE = AccessRules.Quotas.of(Map.of("sessions-per-identity", "3"), "");
+    private static final Quotas THREE = Quotas.of(Map.of("sessions-per-identity", "3"), "");
 
     /** Opens one session over HTTP, for a minute (it outlives the restarts); the answer. */
     private static TestHttp.Answer open(TestCluster cluster, int node) throws Exception {
@@ -33,7 +33,7 @@ class QuotaOptionsTest {
     }
 
     /** Whether every running node's replica has {@code quotas} in force. */
-    private static boolean everyReplicaHas(TestCluster cluster, AccessRules.Quotas quotas) {
+    private static boolean everyReplicaHas(TestCluster cluster, Quotas quotas) {
         for (int i = 0; i < cluster.size(); i++) {
             HoldfastServer node = cluster.node(i);
             if (node != null && !quotas.equals(node.parts().machine().read(LockTable::quotas))) {
@@ -43,7 +43,7 @@ class QuotaOptionsTest {
         return true;
     }
 
-    private static void awaitQuotas(TestCluster cluster, AccessRules.Quotas quotas) {
+    private static void awaitQuotas(TestCluster cluster, Quotas quotas) {
         Awaitility.await("the quotas in force on every replica")
                 .atMost(Duration.ofSeconds(30))
                 .until(() -> everyReplicaHas(cluster, quotas));
@@ -79,7 +79,7 @@ class QuotaOptionsTest {
             assertThat(status.json().at("/quotas/sessions-per-identity").asLong())
                     .isEqualTo(3);
             assertThat(status.json().at("/quotas/holds-per-session").asLong())
-                    .isEqualTo(AccessRules.Quotas.DEFAULTS.holdsPerSession());
+                    .isEqualTo(Quotas.DEFAULTS.holdsPerSession());
             assertThat(status.json().get("accessControl").asBoolean()).isFalse();
 
             cluster.stop(leader);
@@ -112,7 +112,7 @@ class QuotaOptionsTest {
                 TestHttp.Answer opened = openWhenServed(cluster, cluster.awaitLeader(Duration.ofSeconds(60)));
                 assertThat(opened.status()).as(opened.body()).isEqualTo(201);
             }
-            assertThat(everyReplicaHas(cluster, AccessRules.Quotas.DEFAULTS)).isTrue();
+            assertThat(everyReplicaHas(cluster, Quotas.DEFAULTS)).isTrue();
 
             cluster.stop(2);
             cluster.start(2);
@@ -131,7 +131,7 @@ class QuotaOptionsTest {
                 assertThat(opened.status()).as(opened.body()).isEqualTo(201);
             }
             assertThat(cluster.node(0).parts().machine().read(LockTable::openQuotas))
-                    .isEqualTo(AccessRules.Quotas.DEFAULTS);
+                    .isEqualTo(Quotas.DEFAULTS);
 
             cluster.stop(0);
             cluster.quotas(THREE);
@@ -147,10 +147,10 @@ class QuotaOptionsTest {
             assertRefused(openWhenServed(cluster, 0), 4);
 
             cluster.stop(0);
-            cluster.quotas(AccessRules.Quotas.DEFAULTS);
+            cluster.quotas(Quotas.DEFAULTS);
             cluster.start(0);
             cluster.awaitLeader(Duration.ofSeconds(30));
-            awaitQuotas(cluster, AccessRules.Quotas.DEFAULTS);
+            awaitQuotas(cluster, Quotas.DEFAULTS);
             TestHttp.Answer fifth = open(cluster, 0);
             assertThat(fifth.status()).as(fifth.body()).isEqualTo(201);
         }

@@ -42,7 +42,7 @@ public final class TestCluster implements AutoCloseable {
     /** The shortest election timeout of every node. */
     private final Duration electionTimeout;
     /** The quotas while access control is off of the nodes started from now on ({@code --limit}). */
-    private io.holdfast.core.AccessRules.Quotas quotas = io.holdfast.core.AccessRules.Quotas.DEFAULTS;
+    private io.holdfast.core.Quotas quotas = io.holdfast.core.Quotas.DEFAULTS;
 
     public TestCluster(int size) throws Exception {
         this(size, Set.of());
@@ -219,7 +219,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /** Starts the nodes started from now on with these quotas while access control is off, as {@code --limit} does. */
-    void quotas(io.holdfast.core.AccessRules.Quotas quotas) {
+    void quotas(io.holdfast.core.Quotas quotas) {
         this.quotas = quotas;
     }
 

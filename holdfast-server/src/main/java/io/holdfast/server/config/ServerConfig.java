@@ -1,6 +1,6 @@
 package io.holdfast.server.config;
 
-import io.holdfast.core.AccessRules;
+import io.holdfast.core.Quotas;
 import io.holdfast.protocol.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +52,7 @@ public record ServerConfig(
         TlsFiles.ClientAuth clientAuth,
         Auth auth,
         RaftTransport raftTransport,
-        AccessRules.Quotas quotas) {
+        Quotas quotas) {
 
     /**
      * Client authentication.
@@ -113,7 +113,7 @@ public record ServerConfig(
                 TlsFiles.ClientAuth.NONE,
                 null,
                 RaftTransport.configured(),
-                AccessRules.Quotas.DEFAULTS);
+                Quotas.DEFAULTS);
     }
 
     public ServerConfig {
@@ -129,7 +129,7 @@ public record ServerConfig(
         }
         Objects.requireNonNull(raftTransport, "raftTransport");
         Objects.requireNonNull(quotas, "quotas");
-        if (auth != null && auth.rules() != null && !quotas.equals(AccessRules.Quotas.DEFAULTS)) {
+        if (auth != null && auth.rules() != null && !quotas.equals(Quotas.DEFAULTS)) {
             throw new IllegalArgumentException("--limit sets the quotas while access control is off; with"
                     + " --auth-rules, write them as 'limit NAME N' lines in the rules file (docs/security.md)");
         }
@@ -224,7 +224,7 @@ public record ServerConfig(
     }
 
     /** This configuration with the quotas while access control is off (see the record's parameters). */
-    public ServerConfig withQuotas(AccessRules.Quotas quotas) {
+    public ServerConfig withQuotas(Quotas quotas) {
         return new ServerConfig(
                 nodeId,
                 peers,

@@ -1,7 +1,7 @@
 package io.holdfast.server.node;
 
-import io.holdfast.core.AccessRules;
 import io.holdfast.core.CommandCodec;
+import io.holdfast.core.Quotas;
 import io.holdfast.internal.Causes;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
@@ -50,7 +50,7 @@ final class QuotaOptions {
 
     /** Proposes this node's quotas if it leads and the table's differ from them. */
     void offer() {
-        AccessRules.Quotas wanted = parts.config().quotas();
+        Quotas wanted = parts.config().quotas();
         if (!parts.leads() || parts.machine().read(t -> t.openQuotas().equals(wanted))) {
             return;
         }
