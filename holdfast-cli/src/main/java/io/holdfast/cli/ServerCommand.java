@@ -162,6 +162,9 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
     @Mixin
     TokenOptions tokenOptions;
 
+    @Mixin
+    LimitOptions limitOptions;
+
     @Option(
             names = "--log-format",
             paramLabel = "text|json",
@@ -325,7 +328,7 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
             ServerConfig plain = new ServerConfig(id, members, dataDir, host, port, httpPort, !noFsync, election)
                     .withRaftTransport(
                             raftTransport == null ? RaftTransport.configured() : RaftTransport.parse(raftTransport));
-            return withAuth(withTls(plain));
+            return withAuth(withTls(plain)).withQuotas(limitOptions.quotas());
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }

@@ -77,50 +77,6 @@ public final class AccessRules {
         }
     }
 
-    /**
-     * The quotas, each refused with {@link io.holdfast.ErrorCode#QUOTA_EXCEEDED} when a request
-     * would go past it. The defaults hold without any rules too.
-     *
-     * @param sessionsPerIdentity open sessions of one identity (all unauthenticated clients share one)
-     * @param holdsPerSession grants one session holds at once
-     * @param waitsPerSession queued acquires of one session
-     * @param waitersPerLock queued acquires of one lock or semaphore
-     * @param stateEntries sessions, locks with a holder or waiter, and registers, together
-     * @param registerBytes the bytes of every register value, together
-     */
-    public record Quotas(
-            int sessionsPerIdentity,
-            int holdsPerSession,
-            int waitsPerSession,
-            int waitersPerLock,
-            int stateEntries,
-            long registerBytes) {
-        public static final Quotas DEFAULTS = new Quotas(10_000, 10_000, 1_000, 10_000, 1_000_000, 256L << 20);
-
-        static final List<String> NAMES = List.of(
-                "sessions-per-identity",
-                "holds-per-session",
-                "waits-per-session",
-                "waiters-per-lock",
-                "state-entries",
-                "register-bytes");
-
-        long get(int i) {
-            return switch (i) {
-                case 0 -> sessionsPerIdentity;
-                case 1 -> holdsPerSession;
-                case 2 -> waitsPerSession;
-                case 3 -> waitersPerLock;
-                case 4 -> stateEntries;
-                default -> registerBytes;
-            };
-        }
-
-        static Quotas of(long[] v) {
-            return new Quotas((int) v[0], (int) v[1], (int) v[2], (int) v[3], (int) v[4], v[5]);
-        }
-    }
-
     /** No identities, no roles, default quotas: every authenticated request is refused. */
     public static final AccessRules DENY_ALL = new AccessRules(Map.of(), Map.of(), Quotas.DEFAULTS);
 
@@ -163,10 +119,7 @@ public final class AccessRules {
         Map<String, List<String>> users = new LinkedHashMap<>();
         Map<String, List<Permission>> roles = new LinkedHashMap<>();
         Map<String, Integer> userLines = new LinkedHashMap<>();
-        long[] quotas = new long[Quotas.NAMES.size()];
-        for (int i = 0; i < quotas.length; i++) {
-            quotas[i] = Quotas.DEFAULTS.get(i);
-        }
+        long[] quotas = Quotas.DEFAULTS.values();
         String[] lines = text.split("\n", -1);
         for (int n = 0; n < lines.length; n++) {
             String line = lines[n];
@@ -211,23 +164,7 @@ public final class AccessRules {
                     if (words.length != 3) {
                         throw new InvalidArgumentException(where + "'limit' needs a quota name and a number");
                     }
-                    int q = Quotas.NAMES.indexOf(words[1]);
-                    if (q < 0) {
-                        throw new InvalidArgumentException(
-                                where + "unknown quota " + words[1] + "; known: " + String.join(", ", Quotas.NAMES));
-                    }
-                    long value;
-                    try {
-                        value = Long.parseLong(words[2]);
-                    } catch (NumberFormatException e) {
-                        value = -1;
-                    }
-                    long max = q == Quotas.NAMES.size() - 1 ? (1L << 40) : Integer.MAX_VALUE;
-                    if (value < 1 || value > max) {
-                        throw new InvalidArgumentException(where + "quota " + words[1] + " must be a number from 1 to "
-                                + max + ", not " + words[2]);
-                    }
-                    quotas[q] = value;
+                    quotas[Quotas.index(words[1], where)] = Quotas.value(words[1], words[2], where);
                 }
                 default ->
                     throw new InvalidArgumentException(

@@ -66,7 +66,7 @@ final class Acquisitions {
         if (waiting != null) {
             return waiting;
         }
-        AccessRules.Quotas q = admission.quotas();
+        Quotas q = admission.quotas();
         if (r == null) {
             int entries = stateEntries.getAsInt();
             if (entries >= q.stateEntries()) {
@@ -82,7 +82,7 @@ final class Acquisitions {
     }
 
     /** The part of {@link #acquire} after the lock is known: grant, busy, a refusal, or queued. */
-    private Reply grantOrQueue(Acquire c, Session session, Resource r, AccessRules.Quotas q) {
+    private Reply grantOrQueue(Acquire c, Session session, Resource r, Quotas q) {
         LockMode mode = c.mode();
         if (session.holdCount >= q.holdsPerSession()) {
             return admission.quotaExceeded(
@@ -162,7 +162,7 @@ final class Acquisitions {
             existing.add(r);
             free &= queues.free(r, mode, 1);
         }
-        AccessRules.Quotas q = admission.quotas();
+        Quotas q = admission.quotas();
         int created = names.size() - existing.size();
         int entries = stateEntries.getAsInt();
         if (entries + created > q.stateEntries()) {

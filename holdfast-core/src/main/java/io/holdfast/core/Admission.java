@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * Who may do what in {@link LockTable}, and how much: the replicated access rules (null while
- * access control is off), the quotas they set (the defaults while off), and this replica's count
+ * access control is off), the quotas they set, the replicated quotas in force while access control
+ * is off ({@link Command.SetQuotas}; the defaults until one is applied), and this replica's count
  * of refusals by quota and by permission.
  *
  * <p>Guarantees: every refusal it hands out is counted exactly once, in the counter its reply
@@ -31,7 +32,7 @@ import java.util.Map;
  * its refusal counters are not replicated: they start at 0 with every table.
  */
 final class Admission {
-    // Indexes of AccessRules.Quotas.NAMES.
+    // Indexes of Quotas.NAMES.
     static final int SESSIONS_PER_IDENTITY = 0;
     static final int HOLDS_PER_SESSION = 1;
     static final int WAITS_PER_SESSION = 2;
@@ -44,8 +45,11 @@ final class Admission {
 
     /** The access rules; null while access control is off. Replicated (in the snapshot). */
     private AccessRules rules;
+    /** The quotas while access control is off. Replicated (in the snapshot from format 7). */
+    private Quotas openQuotas = Quotas.DEFAULTS;
+
     /** Refusals per quota since this table was made; not replicated (a replica's own count). */
-    private final long[] quotaRefusals = new long[AccessRules.Quotas.NAMES.size()];
+    private final long[] quotaRefusals = new long[Quotas.NAMES.size()];
 
     private long permissionRefusals;
 
@@ -59,8 +63,28 @@ final class Admission {
         this.rules = rules;
     }
 
-    AccessRules.Quotas quotas() {
-        return rules == null ? AccessRules.Quotas.DEFAULTS : rules.quotas();
+    /** The quotas in force: the rules' while access control is on, else {@link #openQuotas()}. */
+    Quotas quotas() {
+        return rules == null ? openQuotas : rules.quotas();
+    }
+
+    /** The quotas in force while access control is off. */
+    Quotas openQuotas() {
+        return openQuotas;
+    }
+
+    /** Sets the quotas while access control is off without any check: for a snapshot. */
+    void restoreOpenQuotas(Quotas quotas) {
+        this.openQuotas = quotas;
+    }
+
+    /**
+     * Applies {@link Command.SetQuotas} (a members' own command: the table refuses it with an
+     * identity before it comes here); an unknown quota or a bad value changes nothing.
+     */
+    Reply setQuotas(Command.SetQuotas c) {
+        openQuotas = Quotas.of(c.limits(), "");
+        return Reply.Ok.INSTANCE;
     }
 
     /** Counts and returns a refusal by the quota of index {@code quota}. */
@@ -68,7 +92,7 @@ final class Admission {
         quotaRefusals[quota]++;
         return Failed.of(
                 ErrorCode.QUOTA_EXCEEDED,
-                detail + "; the quota " + AccessRules.Quotas.NAMES.get(quota) + " is " + quotas().get(quota));
+                detail + "; the quota " + Quotas.NAMES.get(quota) + " is " + quotas().get(quota));
     }
 
     /** The refusal of one more entry when the table holds {@code entries} (the caller compared). */
@@ -276,7 +300,7 @@ final class Admission {
     Map<String, Long> refusals() {
         Map<String, Long> out = new LinkedHashMap<>();
         for (int i = 0; i < quotaRefusals.length; i++) {
-            out.put(AccessRules.Quotas.NAMES.get(i), quotaRefusals[i]);
+            out.put(Quotas.NAMES.get(i), quotaRefusals[i]);
         }
         out.put("permission-denied", permissionRefusals);
         return out;

@@ -1,4 +1,4 @@
-// Ceiling 690 lines, one idea: the log format of every command (the type table with each command's
+// Ceiling 670 lines, one idea: the log format of every command (the type table with each command's
 // protocol version, encode, a decode total over any bytes), kept whole so the format reads in one place.
 package io.holdfast.core;
 
@@ -54,8 +54,6 @@ public final class CommandCodec {
     public static final int MAX_IDENTITY = 256;
 
     private static final int MAX_VALUE = Limits.MAX_VALUE_BYTES;
-
-    private static final int MAX_RULES_BYTES = 4 * AccessRules.MAX_TEXT;
 
     private CommandCodec() {}
 
@@ -269,16 +267,7 @@ public final class CommandCodec {
         public Void setAccessRules(Command.SetAccessRules x) {
             return io(() -> {
                 head(Type.SET_ACCESS_RULES);
-                out.writeBoolean(x.text() != null);
-                if (x.text() != null) {
-                    byte[] text = x.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    if (text.length > MAX_RULES_BYTES) {
-                        throw new io.holdfast.InvalidArgumentException(
-                                "access rules are " + text.length + " bytes; the limit is " + MAX_RULES_BYTES);
-                    }
-                    out.writeInt(text.length);
-                    out.write(text);
-                }
+                AdmissionCodec.writeRules(x, out);
             });
         }
 
@@ -288,6 +277,14 @@ public final class CommandCodec {
                 head(Type.REVOKE_TOKEN);
                 out.writeUTF(x.jti());
                 out.writeLong(x.keepMillis());
+            });
+        }
+
+        @Override
+        public Void setQuotas(Command.SetQuotas x) {
+            return io(() -> {
+                head(Type.SET_QUOTAS);
+                AdmissionCodec.writeQuotas(x, out);
             });
         }
 
@@ -413,7 +410,10 @@ public final class CommandCodec {
      * to live: the fields of type 16, then attach and the time to live), 19 ({@link
      * KeyDelete}), 20 ({@link CounterAdd}), 21 ({@link Transaction}), each
      * written by {@link KeyCodec}; the replies they remember and snapshot format 6 (written only while
-     * a key is attached or has a time to live, or such a reply is remembered).
+     * a key is attached or has a time to live, or such a reply is remembered). 7, the quotas while
+     * access control is off: command type 22 ({@link Command.SetQuotas}, written by {@link
+     * AdmissionCodec} as the access rules are) and snapshot format 7 (written only while those
+     * quotas are not the defaults).
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -447,7 +447,9 @@ public final class CommandCodec {
         /** A counter added to, protocol version 6. */
         COUNTER_ADD(20, 6),
         /** A transaction over keys, protocol version 6. */
-        TRANSACTION(21, 6);
+        TRANSACTION(21, 6),
+        /** The quotas while access control is off, the command of protocol version 7. */
+        SET_QUOTAS(22, 7);
 
         /** The type byte. */
         final int code;
@@ -551,10 +553,11 @@ public final class CommandCodec {
             case KEY_PUT -> leasedSet(in);
             case KEY_DELETE, COUNTER_ADD, TRANSACTION -> KeyCodec.read(type, in);
             case REVOKE -> new Revoke(in.readUTF());
-            case SET_ACCESS_RULES -> new Command.SetAccessRules(rules(in));
+            case SET_ACCESS_RULES -> AdmissionCodec.readRules(in);
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
             case END_SESSION -> new Command.EndSession(in.readUTF());
             case REVOKE_TOKEN -> new Command.RevokeToken(in.readUTF(), in.readLong());
+            case SET_QUOTAS -> AdmissionCodec.readQuotas(in);
             case ACQUIRE_ALL ->
                 new Command.AcquireAll(
                         invocation(in),
@@ -604,28 +607,6 @@ public final class CommandCodec {
                     "a reentrant acquire, which builds before this one applied and this one does not", true);
         }
         return a;
-    }
-
-    private static String rules(DataInputStream in) throws IOException {
-        if (!bool(in.readUnsignedByte())) {
-            return null;
-        }
-        int length = in.readInt();
-        if (length < 0 || length > MAX_RULES_BYTES) {
-            throw new CommandFormatException("access rules length " + length + " is out of bounds");
-        }
-        byte[] text = in.readNBytes(length);
-        if (text.length != length) {
-            throw new EOFException();
-        }
-        try {
-            return java.nio.charset.StandardCharsets.UTF_8
-                    .newDecoder()
-                    .decode(java.nio.ByteBuffer.wrap(text))
-                    .toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new CommandFormatException("access rules are not UTF-8");
-        }
     }
 
     private static java.util.List<String> names(DataInputStream in) throws IOException {

@@ -9,9 +9,10 @@ import io.holdfast.model.RegisterSet;
  * compile until it is placed on one side or the other.
  *
  * <p>The members' own commands ({@link Command.Tick}, {@link Command.ExpireSession}, {@link
- * Command.KeepAlive}, {@link Command.ReportVersion}) move the cluster clock, end sessions or
- * record versions; a node refuses them from clients, and the table refuses them when they carry
- * an identity (only a client's command has one).
+ * Command.KeepAlive}, {@link Command.ReportVersion}, {@link Command.SetQuotas}) move the cluster
+ * clock, end sessions, record versions or set the quotas from the leader's options; a node refuses
+ * them from clients, and the table refuses them when they carry an identity (only a client's
+ * command has one).
  */
 public final class CommandKinds {
     private CommandKinds() {}
@@ -39,6 +40,11 @@ public final class CommandKinds {
 
         @Override
         public Boolean reportVersion(Command.ReportVersion c) {
+            return true;
+        }
+
+        @Override
+        public Boolean setQuotas(Command.SetQuotas c) {
             return true;
         }
 

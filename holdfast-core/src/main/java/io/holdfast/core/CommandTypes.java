@@ -106,6 +106,11 @@ final class CommandTypes {
         }
 
         @Override
+        public Type setQuotas(Command.SetQuotas c) {
+            return Type.SET_QUOTAS;
+        }
+
+        @Override
         public Type acquireAll(Command.AcquireAll c) {
             return Type.ACQUIRE_ALL;
         }

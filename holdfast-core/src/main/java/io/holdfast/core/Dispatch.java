@@ -26,9 +26,9 @@ import java.util.function.Consumer;
 /**
  * How {@link LockTable} applies one command: the table's clock moves to the command's time (never
  * back), then the command goes, for the identity that sent it, to the part that keeps its rule: the
- * members' own commands (tick, expire, report a version; refused when an identity sends one) and
- * the operators' (revoke, end a session, access rules, the deny list of tokens) after their own
- * access check; a client command through its session's {@link ReplyMemory}, then the access rules,
+ * members' own commands (tick, expire, report a version, set the quotas; refused when an identity
+ * sends one) and the operators' (revoke, end a session, access rules, the deny list of tokens) after
+ * their own access check; a client command through its session's {@link ReplyMemory}, then the access rules,
  * then the part that applies it ({@link Fresh}). One is made for each command the table applies.
  *
  * <p>Guarantees: {@link #apply} never throws for a command, whatever its content; malformed input
@@ -164,6 +164,11 @@ final class Dispatch implements Command.Visitor<Reply> {
         return parts.admission.isAdmin(identity)
                 ? parts.revokedTokens.revoke(c, parts.queues.now())
                 : parts.admission.denied(identity, "revoke", "token " + c.jti());
+    }
+
+    @Override
+    public Reply setQuotas(Command.SetQuotas c) {
+        return parts.admission.setQuotas(c);
     }
 
     @Override

@@ -146,6 +146,16 @@ public final class LockTable {
         return parts.admission.rules();
     }
 
+    /** The quotas in force: the access rules' while they are on, else {@link #openQuotas()}. */
+    public Quotas quotas() {
+        return parts.admission.quotas();
+    }
+
+    /** The quotas while access control is off ({@link Command.SetQuotas}; the defaults until one). */
+    public Quotas openQuotas() {
+        return parts.admission.openQuotas();
+    }
+
     /**
      * Whether this bearer token id ({@code jti}) is on the deny list ({@link Command.RevokeToken}):
      * the node refuses the token while it is.
@@ -389,9 +399,9 @@ public final class LockTable {
 
     /**
      * The table a cluster restored from a backup of this one starts with (see {@code holdfast
-     * restore}). It keeps what is data: the registers with their versions, the access rules, the deny list of tokens, the
-     * cluster clock. It drops what belongs to clients of the old cluster: every session, and with
-     * them every hold and every wait, so that no lock is held by a client that cannot know the
+     * restore}). It keeps what is data: the registers with their versions, the access rules, the
+     * quotas while access control is off, the deny list of tokens, the cluster clock. It drops what
+     * belongs to clients of the old cluster: every session, and with them every hold and every wait, so that no lock is held by a client that cannot know the
      * cluster it holds it in; and the protocol versions the old members reported (the new
      * cluster's members report their own), but not the cluster's version ({@link #versionFloor()}).
      * The next fencing token it grants is above both this table's last token and {@code tokenFloor}: the restorer chooses the floor above whatever the old cluster
@@ -404,14 +414,7 @@ public final class LockTable {
             throw new IllegalArgumentException("token floor must be 0 or more, not " + tokenFloor);
         }
         LockTable fresh = new LockTable(parts.bugs);
-        parts.registers.copyInto(fresh.parts.registers);
-        fresh.parts.admission.restoreRules(parts.admission.rules());
-        parts.revokedTokens.entries().forEach(fresh.parts.revokedTokens::restore);
-        fresh.parts.queues.restoreClock(now(), Math.max(lastToken(), tokenFloor));
-        if (versionFloor() > 0) {
-            fresh.parts.memberVersions.report(MemberVersions.FLOOR, versionFloor());
-        }
-        fresh.parts.restoreDerived();
+        fresh.parts.keepForRestore(parts, Math.max(lastToken(), tokenFloor), versionFloor());
         return fresh;
     }
 

@@ -71,7 +71,7 @@ final class Sessions {
         if (refused != null) {
             return refused;
         }
-        AccessRules.Quotas q = admission.quotas();
+        Quotas q = admission.quotas();
         String key = key(identity);
         int mine = byIdentity.getOrDefault(key, 0);
         if (mine >= q.sessionsPerIdentity()) {

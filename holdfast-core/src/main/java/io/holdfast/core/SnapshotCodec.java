@@ -18,14 +18,15 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The snapshot format of {@link LockTable}, version 6 (version 1, without identities and access
+ * The snapshot format of {@link LockTable}, version 7 (version 1, without identities and access
  * rules, version 2, without the members' protocol versions, version 3, without multi-locks,
- * version 4, without the deny list of tokens, and version 5, without keys' lifetimes, are read
- * too). A table without anything of version 6 ({@link KeySnapshot#needed}) is written in version 5
- * if its deny list holds an id, else in 4 if it holds a multi-lock's wait or remembers a multi-lock's
- * grant, else in 3, byte for byte, so that a build of an older protocol version can read the snapshots
- * of a cluster that has not used what it lacks ({@link Vocabulary}). Numbers big-endian; strings as
- * {@link DataOutputStream#writeUTF}.
+ * version 4, without the deny list of tokens, version 5, without keys' lifetimes, and version 6,
+ * without the quotas while access control is off, are read too). A table whose quotas while access
+ * control is off are the defaults is written in version 6 if it has anything of version 6 ({@link
+ * KeySnapshot#needed}), else in version 5 if its deny list holds an id, else in 4 if it holds a
+ * multi-lock's wait or remembers a multi-lock's grant, else in 3, byte for byte, so that a build of
+ * an older protocol version can read the snapshots of a cluster that has not used what it lacks
+ * ({@link Vocabulary}). Numbers big-endian; strings as {@link DataOutputStream#writeUTF}.
  *
  * <pre>
  * magic "HFSN" (4 bytes), format version (int), body length (int), body, CRC32C of body (int)
@@ -45,6 +46,7 @@ import java.util.zip.CRC32C;
  *   member versions (v3; int count, sorted by member id): member id, protocol version (int)
  *   revoked tokens (v5; int count, sorted by id): jti, until (long, the table's time it is dropped at)
  *   key lifetimes (v6; see {@link KeySnapshot})
+ *   quotas while access control is off (v7; byte count, then by name: name, value (long))
  * </pre>
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
@@ -54,7 +56,10 @@ import java.util.zip.CRC32C;
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
-    static final int VERSION = 6;
+    static final int VERSION = 7;
+
+    /** The version written while the quotas with access control off are the defaults. */
+    static final int VERSION_WITHOUT_OPEN_QUOTAS = 6;
 
     static final int VERSION_WITHOUT_KEY_LIFETIMES = 5; // while no key has a lifetime (KeySnapshot)
     /** The version written while the deny list of tokens is empty and multi-locks are in use. */
@@ -71,13 +76,15 @@ final class SnapshotCodec {
         TableParts table = written.parts();
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
-        int version = KeySnapshot.needed(table)
+        int version = !table.admission.openQuotas().equals(Quotas.DEFAULTS)
                 ? VERSION
-                : table.revokedTokens.size() > 0
-                        ? VERSION_WITHOUT_KEY_LIFETIMES
-                        : QueueSnapshot.usesMultiLocks(table)
-                                ? VERSION_WITHOUT_REVOKED_TOKENS
-                                : VERSION_WITHOUT_MULTI_LOCKS;
+                : KeySnapshot.needed(table)
+                        ? VERSION_WITHOUT_OPEN_QUOTAS
+                        : table.revokedTokens.size() > 0
+                                ? VERSION_WITHOUT_KEY_LIFETIMES
+                                : QueueSnapshot.usesMultiLocks(table)
+                                        ? VERSION_WITHOUT_REVOKED_TOKENS
+                                        : VERSION_WITHOUT_MULTI_LOCKS;
         writeBody(table, body, version);
         body.flush();
         byte[] bytes = buffer.toByteArray();
@@ -158,6 +165,14 @@ final class SnapshotCodec {
         }
         if (version >= 6) {
             KeySnapshot.write(table, out);
+        }
+        if (version >= 7) {
+            Map<String, Long> quotas = table.admission.openQuotas().changed();
+            out.writeByte(quotas.size());
+            for (Map.Entry<String, Long> e : new java.util.TreeMap<>(quotas).entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue());
+            }
         }
     }
 
@@ -280,6 +295,19 @@ final class SnapshotCodec {
         }
         if (format >= 6) {
             KeySnapshot.read(table, in);
+        }
+        if (format >= 7) {
+            Map<String, Long> quotas = new java.util.TreeMap<>();
+            for (int i = in.readUnsignedByte(); i > 0; i--) {
+                if (quotas.put(in.readUTF(), in.readLong()) != null) {
+                    throw new SnapshotFormatException("a quota is named twice");
+                }
+            }
+            try {
+                table.admission.restoreOpenQuotas(Quotas.of(quotas, "the snapshot's quotas: "));
+            } catch (io.holdfast.InvalidArgumentException e) {
+                throw new SnapshotFormatException(e.getMessage());
+            }
         }
         table.restoreDerived();
         return read;

@@ -43,6 +43,23 @@ final class TableParts {
         return sessions.size() + queues.size() + registers.size();
     }
 
+    /**
+     * Fills these fresh parts with what a cluster restored from {@code old} keeps ({@link
+     * LockTable#restored}): registers, access rules, quotas while access control is off, the deny
+     * list of tokens, the clock with {@code lastToken}, and the cluster's version floor.
+     */
+    void keepForRestore(TableParts old, long lastToken, int versionFloor) {
+        old.registers.copyInto(registers);
+        admission.restoreRules(old.admission.rules());
+        admission.restoreOpenQuotas(old.admission.openQuotas());
+        old.revokedTokens.entries().forEach(revokedTokens::restore);
+        queues.restoreClock(old.queues.now(), lastToken);
+        if (versionFloor > 0) {
+            memberVersions.report(MemberVersions.FLOOR, versionFloor);
+        }
+        restoreDerived();
+    }
+
     /** Rebuilds what is derived from the restored sessions and registers. */
     void restoreDerived() {
         sessions.recount();

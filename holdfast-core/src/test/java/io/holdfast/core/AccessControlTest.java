@@ -359,7 +359,7 @@ class AccessControlTest {
         @Test
         void defaultsHoldWithoutRules() {
             assertThat(table.accessRules()).isNull();
-            int quota = AccessRules.Quotas.DEFAULTS.sessionsPerIdentity();
+            int quota = io.holdfast.core.Quotas.DEFAULTS.sessionsPerIdentity();
             for (int i = 0; i < quota; i++) {
                 as(null, new Command.OpenSession("anonymous-session-" + (100_000 + i), "c", 10_000, 0));
             }

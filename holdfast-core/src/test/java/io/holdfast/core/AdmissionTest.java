@@ -51,7 +51,7 @@ class AdmissionTest {
         assertThat(admission.checkOpen("nobody")).isNull();
         assertThat(admission.mayRead(null, "b/x")).isTrue();
         assertThat(admission.isAdmin(null)).isTrue();
-        assertThat(admission.quotas()).isEqualTo(AccessRules.Quotas.DEFAULTS);
+        assertThat(admission.quotas()).isEqualTo(Quotas.DEFAULTS);
     }
 
     @Test

@@ -50,7 +50,9 @@ class CommandCodecTest {
                         18, new RegisterSet(INV, "cfg", 2, new byte[0], "orders/42", 12, true, false, 5_000)),
                 Command.Envelope.of(19, new KeyDelete(INV, "svc/a", KeyDelete.ANY_VERSION)),
                 Command.Envelope.of(20, new CounterAdd(INV, "hits", -3)),
-                Command.Envelope.of(21, sampleTransaction()));
+                Command.Envelope.of(21, sampleTransaction()),
+                Command.Envelope.of(22, new Command.SetQuotas(java.util.Map.of("sessions-per-identity", 200_000L))),
+                Command.Envelope.of(22, new Command.SetQuotas(java.util.Map.of())));
     }
 
     /** A transaction with every kind of compare and op. */
@@ -235,11 +237,44 @@ class CommandCodecTest {
         assertThat(hex.formatHex(CommandCodec.encode(1, txn))).isEqualTo(transaction);
         assertThat(CommandCodec.decode(hex.parseHex(transaction))).isEqualTo(txn);
 
-        assertThat(Vocabulary.VERSION).isEqualTo(6);
+        assertThat(Vocabulary.VERSION).isGreaterThanOrEqualTo(6);
         for (int type = 18; type <= 21; type++) {
             assertThat(Vocabulary.CURRENT.since(type)).isEqualTo(6);
             assertThat(Vocabulary.CURRENT.atVersion(5).knows(type)).isFalse();
         }
+    }
+
+    /**
+     * The bytes of protocol version 7's command, pinned: the quotas while access control is off are
+     * type 22, a count byte, then each quota's name and value sorted by name. A build of version 6
+     * does not know it, and a damaged count or a name given twice is a malformed entry.
+     */
+    @Test
+    void theQuotasHaveTheBytesOfVersionSeven() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        Command.SetQuotas quotas =
+                new Command.SetQuotas(java.util.Map.of("waits-per-session", 5L, "sessions-per-identity", 200_000L));
+        String bytes = "0116" + "0000000000000001" + "02"
+                + "0015" + hex.formatHex("sessions-per-identity".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + "0000000000030d40"
+                + "0011" + hex.formatHex("waits-per-session".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + "0000000000000005";
+        assertThat(hex.formatHex(CommandCodec.encode(1, quotas))).isEqualTo(bytes);
+        assertThat(CommandCodec.decode(hex.parseHex(bytes))).isEqualTo(quotas);
+        assertThat(CommandCodec.typeOf(quotas)).isEqualTo(22);
+        assertThat(CommandKinds.membersOnly(quotas)).isTrue();
+
+        assertThat(Vocabulary.VERSION).isEqualTo(7);
+        assertThat(Vocabulary.CURRENT.since(22)).isEqualTo(7);
+        assertThat(Vocabulary.CURRENT.atVersion(6).knows(22)).isFalse();
+
+        String twice = "0116" + "0000000000000001" + "02" + "00016100000000000000010001610000000000000002";
+        assertThatThrownBy(() -> CommandCodec.decode(hex.parseHex(twice)))
+                .isInstanceOf(CommandFormatException.class)
+                .hasMessage("a quota is named twice");
+        assertThatThrownBy(() -> CommandCodec.decode(hex.parseHex("0116" + "0000000000000001" + "ff")))
+                .isInstanceOf(CommandFormatException.class)
+                .hasMessage("255 quotas are out of bounds");
     }
 
     /**

@@ -244,6 +244,33 @@ class SnapshotCodecTest {
             + "0000000100016b01001473657373696f6e2d6b2d303132333435363738390000000000000bb8" // k: owner, at 3000
             + "2141b88e"; // CRC32C
 
+    /**
+     * Format 7, pinned: an empty table whose quotas while access control is off are not the
+     * defaults; they follow the (empty) key lifetimes, by name. A later build must read these
+     * bytes; this one writes them so.
+     */
+    @Test
+    void formatSevenHasItsPinnedBytes() throws Exception {
+        LockTable table = new LockTable();
+        table.apply(
+                Command.Envelope.of(1_000, new Command.SetQuotas(java.util.Map.of("sessions-per-identity", 3L))),
+                EventSink.NONE);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        table.writeSnapshot(out);
+        String hex = java.util.HexFormat.of().formatHex(out.toByteArray());
+        assertThat(hex).isEqualTo(FORMAT_SEVEN);
+        LockTable back = read(java.util.HexFormat.of().parseHex(FORMAT_SEVEN));
+        assertThat(back.quotas().sessionsPerIdentity()).isEqualTo(3);
+        assertThat(back.quotas().holdsPerSession()).isEqualTo(Quotas.DEFAULTS.holdsPerSession());
+    }
+
+    private static final String FORMAT_SEVEN = "4846534e0000000700000049" // magic, format 7, body length (73)
+            + "00000000000003e80000000000000000" // now 1000, last token 0
+            + "00000000" + "00000000" + "00000000" // no sessions, no locks, no registers
+            + "00" + "00000000" + "00000000" + "00000000" // no rules, member versions, revoked tokens, key lifetimes
+            + "01" + "001573657373696f6e732d7065722d6964656e74697479" + "0000000000000003" // sessions-per-identity 3
+            + "c67545e5"; // CRC32C
+
     @Test
     void anUnknownFormatVersionIsNamed() {
         byte[] bytes = d.snapshot();

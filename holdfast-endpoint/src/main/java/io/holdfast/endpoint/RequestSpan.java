@@ -124,6 +124,11 @@ public record RequestSpan(SpanName name, String lock) {
         public RequestSpan tick(Command.Tick c) {
             return new RequestSpan(SpanName.TICK, null);
         }
+
+        @Override
+        public RequestSpan setQuotas(Command.SetQuotas c) {
+            return new RequestSpan(SpanName.QUOTAS_SET, null);
+        }
     };
 
     private static final KeyCommand.Visitor<RequestSpan> BY_KEY_COMMAND = new KeyCommand.Visitor<>() {

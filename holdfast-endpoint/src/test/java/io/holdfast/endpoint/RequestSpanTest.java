@@ -56,6 +56,7 @@ class RequestSpanTest {
         m.put(new Command.RevokeToken("jti-1", 60_000), span(SpanName.TOKEN_REVOKE, null));
         m.put(new Command.ReportVersion("n1", 6), span(SpanName.VERSION_REPORT, null));
         m.put(new Command.Tick(), span(SpanName.TICK, null));
+        m.put(new Command.SetQuotas(Map.of()), span(SpanName.QUOTAS_SET, null));
         return m;
     }
 

@@ -71,6 +71,8 @@ public sealed interface Command {
         R reportVersion(ReportVersion c);
 
         R revokeToken(RevokeToken c);
+
+        R setQuotas(SetQuotas c);
     }
 
     /**
@@ -274,6 +276,28 @@ public sealed interface Command {
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.revokeToken(this);
+        }
+    }
+
+    /**
+     * Sets the quotas in force while access control is off ({@code io.holdfast.core.Quotas}): each
+     * quota named in {@code limits} to its value, every other to its default; an empty map sets
+     * every default. While access rules are on, their own {@code limit} lines are in force instead,
+     * and these come back into force when the rules are turned off. Proposed by the leader only,
+     * from its {@code --limit} options, when the table's differ from them; the table refuses an
+     * unknown name or a value out of range, changing nothing. Protocol version 7.
+     *
+     * @param limits quota name to value, kept sorted by name (the log's order)
+     */
+    record SetQuotas(java.util.Map<String, Long> limits) implements Command {
+        public SetQuotas {
+            limits = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(limits));
+            limits.values().forEach(v -> Objects.requireNonNull(v, "a quota's value"));
+        }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.setQuotas(this);
         }
     }
 

@@ -185,6 +185,11 @@ final class CommandMessages {
             public Void reportVersion(Command.ReportVersion x) {
                 throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(x));
             }
+
+            @Override
+            public Void setQuotas(Command.SetQuotas x) {
+                throw new InvalidArgumentException("a client cannot send " + Fields.kindOf(x));
+            }
         });
         return b.build();
     }

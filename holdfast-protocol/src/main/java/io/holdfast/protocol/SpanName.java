@@ -55,6 +55,8 @@ public enum SpanName {
     VERSION_REPORT("holdfast.version.report"),
     /** {@code Tick}: the leader's own, refused from a client. */
     TICK("holdfast.tick"),
+    /** {@code SetQuotas}: the leader's own (from its {@code --limit} options), refused from a client. */
+    QUOTAS_SET("holdfast.quotas.set"),
 
     // ------------------------------------------------------------------ requests that read
 

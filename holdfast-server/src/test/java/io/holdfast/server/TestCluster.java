@@ -41,6 +41,8 @@ public final class TestCluster implements AutoCloseable {
     private final boolean http;
     /** The shortest election timeout of every node. */
     private final Duration electionTimeout;
+    /** The quotas while access control is off of the nodes started from now on ({@code --limit}). */
+    private io.holdfast.core.Quotas quotas = io.holdfast.core.Quotas.DEFAULTS;
 
     public TestCluster(int size) throws Exception {
         this(size, Set.of());
@@ -213,7 +215,12 @@ public final class TestCluster implements AutoCloseable {
                 true,
                 electionTimeout);
         ServerConfig withTls = tls == null ? plain : plain.withTls(tls.node(id), tls.clientAuth());
-        return auth == null ? withTls : withTls.withAuth(auth);
+        return (auth == null ? withTls : withTls.withAuth(auth)).withQuotas(quotas);
+    }
+
+    /** Starts the nodes started from now on with these quotas while access control is off, as {@code --limit} does. */
+    void quotas(io.holdfast.core.Quotas quotas) {
+        this.quotas = quotas;
     }
 
     void start(int i) throws Exception {

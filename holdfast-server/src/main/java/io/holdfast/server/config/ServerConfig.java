@@ -1,5 +1,6 @@
 package io.holdfast.server.config;
 
+import io.holdfast.core.Quotas;
 import io.holdfast.protocol.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,10 @@ import java.util.regex.Pattern;
  *     (every client is served without an identity)
  * @param raftTransport how the members talk Raft to each other ({@link RaftTransport}): the same on
  *     every member; {@link RaftTransport#NETTY} only without {@code tls}
+ * @param quotas the quotas while access control is off ({@code --limit}; the defaults unless
+ *     given): the leader brings the table's to these ({@link io.holdfast.model.Command.SetQuotas}),
+ *     so give every member the same; not with access rules in {@code auth}, whose own {@code
+ *     limit} lines set the quotas
  */
 public record ServerConfig(
         String nodeId,
@@ -46,7 +51,8 @@ public record ServerConfig(
         TlsFiles tls,
         TlsFiles.ClientAuth clientAuth,
         Auth auth,
-        RaftTransport raftTransport) {
+        RaftTransport raftTransport,
+        Quotas quotas) {
 
     /**
      * Client authentication.
@@ -106,7 +112,8 @@ public record ServerConfig(
                 null,
                 TlsFiles.ClientAuth.NONE,
                 null,
-                RaftTransport.configured());
+                RaftTransport.configured(),
+                Quotas.DEFAULTS);
     }
 
     public ServerConfig {
@@ -121,6 +128,11 @@ public record ServerConfig(
             throw new IllegalArgumentException("client certificates can only be asked for with TLS on");
         }
         Objects.requireNonNull(raftTransport, "raftTransport");
+        Objects.requireNonNull(quotas, "quotas");
+        if (auth != null && auth.rules() != null && !quotas.equals(Quotas.DEFAULTS)) {
+            throw new IllegalArgumentException("--limit sets the quotas while access control is off; with"
+                    + " --auth-rules, write them as 'limit NAME N' lines in the rules file (docs/security.md)");
+        }
         if (tls != null && raftTransport != RaftTransport.GRPC) {
             throw new IllegalArgumentException("the " + raftTransport + " Raft transport has no TLS (Ratis 3.3.0;"
                     + " RATIS-2634): members with TLS on talk Raft over grpc (--raft-transport grpc)");
@@ -171,7 +183,8 @@ public record ServerConfig(
                 tls,
                 clientAuth,
                 auth,
-                raftTransport);
+                raftTransport,
+                quotas);
     }
 
     /** This configuration with client authentication (see {@link Auth}). */
@@ -188,7 +201,8 @@ public record ServerConfig(
                 tls,
                 clientAuth,
                 auth,
-                raftTransport);
+                raftTransport,
+                quotas);
     }
 
     /** This configuration with the members talking Raft over {@code transport}. */
@@ -205,7 +219,26 @@ public record ServerConfig(
                 tls,
                 clientAuth,
                 auth,
-                transport);
+                transport,
+                quotas);
+    }
+
+    /** This configuration with the quotas while access control is off (see the record's parameters). */
+    public ServerConfig withQuotas(Quotas quotas) {
+        return new ServerConfig(
+                nodeId,
+                peers,
+                dataDir,
+                bindHost,
+                clientPort,
+                httpPort,
+                fsync,
+                electionTimeoutMin,
+                tls,
+                clientAuth,
+                auth,
+                raftTransport,
+                quotas);
     }
 
     /** This node's own addresses. */

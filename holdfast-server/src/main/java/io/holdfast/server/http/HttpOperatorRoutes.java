@@ -91,8 +91,9 @@ final class HttpOperatorRoutes {
     }
 
     /**
-     * This node's Raft state and its lease check's refusals by what was refused; with {@code
-     * members}, every member too.
+     * This node's Raft state, whether access control is on, the quotas in force in its replica of
+     * the table, and its lease check's refusals by what was refused; with {@code members}, every
+     * member too.
      */
     private ObjectNode status(boolean members) {
         ObjectNode out = JsonViews.cluster(await(node.service().cluster()));
@@ -100,6 +101,8 @@ final class HttpOperatorRoutes {
             out.remove("members");
         }
         out.put("accessControl", node.machine().read(io.holdfast.core.LockTable::accessRules) != null);
+        ObjectNode quotas = out.putObject("quotas");
+        node.machine().read(io.holdfast.core.LockTable::quotas).byName().forEach(quotas::put);
         ObjectNode refusals = out.putObject("leaseCheckRefusals");
         node.leaseRefusals().counts().forEach(refusals::put);
         return out;

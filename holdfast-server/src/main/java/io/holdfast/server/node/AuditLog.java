@@ -13,8 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The audit trail of operator actions: every revoke, every end of a session by an operator and every change of the access rules, allowed
- * or refused, as the log applied it. Each is one line on the logger {@code holdfast.audit} and an
+ * The audit trail of operator actions: every revoke, every end of a session by an operator, every
+ * change of the access rules and of the quotas while access control is off ({@code --limit}),
+ * allowed or refused, as the log applied it. Each is one line on the logger {@code holdfast.audit} and an
  * entry in a bounded memory of the latest {@value #KEPT}. Every replica writes the same entries
  * (they come from the applied log), so the trail survives the loss of any one node's log file.
  * Changes of the members ({@code change-members}) are the exception: Ratis, not the lock table,
@@ -29,10 +30,11 @@ public final class AuditLog {
      *
      * @param clusterTime the command's cluster time, in milliseconds
      * @param identity who asked; null for an unauthenticated client
-     * @param action {@code revoke}, {@code end-session}, {@code set-access-rules} or {@code
-     *     change-members}
-     * @param name the lock revoked; the session ended; the change, for {@code change-members}; null
-     *     for rule changes
+     * @param action {@code revoke}, {@code end-session}, {@code set-access-rules}, {@code
+     *     set-quotas} or {@code change-members}
+     * @param name the lock revoked; the session ended; the change, for {@code change-members}; the
+     *     quotas that differ from the defaults ({@code NAME=N,…}, empty for none), for {@code
+     *     set-quotas}; null for rule changes
      * @param outcome {@code ok}, or the refusal's code and message
      * @param revokedTokens the tokens taken away
      * @param grantedTokens the tokens granted to waiters as a result (the new holders)
@@ -92,6 +94,26 @@ public final class AuditLog {
             Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
                 return new Entry(
                         envelope.time(), envelope.identity(), "set-access-rules", null, outcome, List.of(), List.of());
+            }
+        },
+        SET_QUOTAS {
+            @Override
+            Entry entry(Command.Envelope envelope, String outcome, List<Event> events) {
+                StringBuilder limits = new StringBuilder();
+                ((Command.SetQuotas) envelope.command())
+                        .limits()
+                        .forEach((name, value) -> limits.append(limits.length() == 0 ? "" : ",")
+                                .append(name)
+                                .append('=')
+                                .append(value));
+                return new Entry(
+                        envelope.time(),
+                        envelope.identity(),
+                        "set-quotas",
+                        limits.toString(),
+                        outcome,
+                        List.of(),
+                        List.of());
             }
         },
         REVOKE_TOKEN {
@@ -154,6 +176,11 @@ public final class AuditLog {
         @Override
         public Audited revokeToken(Command.RevokeToken c) {
             return Audited.REVOKE_TOKEN;
+        }
+
+        @Override
+        public Audited setQuotas(Command.SetQuotas c) {
+            return Audited.SET_QUOTAS;
         }
 
         // Sessions, locks and registers: the everyday commands, not audited.

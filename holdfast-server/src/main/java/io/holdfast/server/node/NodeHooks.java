@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
  * What a node does with what its state machine tells it ({@link StateMachineHooks}): each applied
  * entry feeds the metrics, the cluster identity, the change record for watches, the audit trail,
  * the leader's session bookkeeping, the sessions' event memory and the subscribers' events; a
- * change of leadership starts or stops the leader's duties and ends the subscriptions clients must
- * take to the new leader.
+ * change of leadership starts or stops the leader's duties (the quotas of its options among them:
+ * {@link QuotaOptions}) and ends the subscriptions clients must take to the new leader.
  *
  * <p><b>Guarantees.</b> Runs on Ratis's apply thread and returns without waiting on the network:
  * events go to their subscribers through {@link EventRouter}'s own thread, proposals through the
@@ -26,9 +26,11 @@ final class NodeHooks implements StateMachineHooks {
     private static final Logger LOG = LoggerFactory.getLogger(NodeHooks.class);
 
     private final NodeParts parts;
+    private final QuotaOptions quotas;
 
     NodeHooks(NodeParts parts) {
         this.parts = parts;
+        this.quotas = new QuotaOptions(parts);
     }
 
     @Override
@@ -68,6 +70,7 @@ final class NodeHooks implements StateMachineHooks {
             parts.events().deliver(caused);
         }
         parts.duties().applied(entry.nextDeadline());
+        quotas.applied(commands);
     }
 
     /** A round relayed by a member: {@link Heartbeats}'s verdicts, or why this node refuses it. */
@@ -105,6 +108,7 @@ final class NodeHooks implements StateMachineHooks {
                         }
                     });
         }
+        quotas.offer();
     }
 
     /** One line per expired session, with the grants it lost (they are in the same event list). */
