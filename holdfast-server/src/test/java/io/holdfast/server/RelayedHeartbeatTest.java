@@ -63,6 +63,15 @@ class RelayedHeartbeatTest {
                     .isEqualTo(Reply.Ok.INSTANCE);
             LockService atSurvivor = cluster.node(survivor).parts().service();
             assertThat(atSurvivor.keepAlive(id).get(5, SECONDS)).isEqualTo(Reply.Ok.INSTANCE);
+            // Both survivors must hold the log first: Ratis counts no vote from a member whose log
+            // is empty once anything was committed (RATIS-1995), so a third member that started
+            // late and had received nothing would leave the survivor without a leader (stop 74's
+            // rehearsal on a loaded machine: no leader for 7 s).
+            long opened = cluster.node(leader).status().appliedIndex();
+            Awaitility.await("both survivors applied the session's opening")
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> cluster.node(survivor).status().appliedIndex() >= opened
+                            && cluster.node((leader + 2) % 3).status().appliedIndex() >= opened);
 
             cluster.crash(leader);
             // The same member answers once a new leader does: no move, no new session.

@@ -325,12 +325,59 @@ public final class TestCluster implements AutoCloseable {
         return -1;
     }
 
+    /**
+     * Waits for a leader, then (for up to 5 s more, best effort) for every running voter to have
+     * applied an entry: Ratis counts no vote from a voter whose log is empty once anything is
+     * committed (RATIS-1995), so a member that started after the election and had received nothing
+     * when a test killed the leader would leave the others without a leader for good (seen on a
+     * loaded machine: a follower without a leader for 7 s, then 30 s in a test that forced it).
+     */
     public int awaitLeader(Duration within) {
         org.awaitility.Awaitility.await("a leader")
                 .atMost(within)
                 .pollInterval(Duration.ofMillis(20))
                 .until(() -> leaderIndex() >= 0);
-        return leaderIndex();
+        int leader = leaderIndex();
+        awaitVotersHoldTheLog(leader, System.nanoTime() + Duration.ofSeconds(5).toNanos());
+        int now = leaderIndex();
+        return now >= 0 ? now : leader;
+    }
+
+    private void awaitVotersHoldTheLog(int leader, long deadline) {
+        java.util.Set<String> voters = new java.util.HashSet<>();
+        try {
+            HoldfastServer node = nodes[leader];
+            if (node == null) {
+                return;
+            }
+            node.parts()
+                    .division()
+                    .getRaftConf()
+                    .getCurrentPeers()
+                    .forEach(p -> voters.add(p.getId().toString()));
+        } catch (IOException | RuntimeException e) {
+            return; // the leader went away: the caller's next step finds out
+        }
+        while (System.nanoTime() - deadline < 0) {
+            boolean all = true;
+            for (int i = 0; i < nodes.length; i++) {
+                HoldfastServer node = nodes[i];
+                if (node != null
+                        && voters.contains("n" + (i + 1))
+                        && node.status().appliedIndex() < 0) {
+                    all = false;
+                }
+            }
+            if (all) {
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** The URI that names every member: {@code holdfast://host:port,…} (with TLS: {@code ?ca=…}). */
