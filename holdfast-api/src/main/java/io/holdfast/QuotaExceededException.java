@@ -4,7 +4,9 @@ package io.holdfast;
  * The request would exceed a quota or size limit of the service (sessions per identity, holds or
  * waits per session, waiters per lock, total state); the message names the limit and its value.
  * Nothing changed: the session and everything it holds stay as they were. Retrying helps only once
- * the caller (or the identity it shares the quota with) gives something back.
+ * the caller (or the identity it shares the quota with) gives something back; or, for a session
+ * open refused because the leader has too many opens waiting for the log already (a flood: the
+ * message says "open again after a pause"), after a pause.
  *
  * <p>Failure story: a buggy client opens a session per request and never closes them; once its
  * identity holds the maximum number of sessions, its next open fails with this exception while

@@ -60,6 +60,8 @@ public final class RaftLockService implements LockService {
     private final boolean releaseLostOnStepDown;
 
     private final ServerTracing tracing = ServerTracing.global();
+    /** The bound on session opens waiting for the log (a flood is refused, open sessions served). */
+    private final SessionOpenGate opens = new SessionOpenGate(SessionOpenGate.MAX_IN_FLIGHT);
 
     /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
     RaftLockService(NodeParts parts) {
@@ -128,6 +130,25 @@ public final class RaftLockService implements LockService {
             parts.duties().touch(cc.invocation().sessionId()); // any request is a heartbeat
         }
         Command.Envelope stamped = new Command.Envelope(parts.duties().clusterNow(), identity, command);
+        if (!(command instanceof Command.OpenSession)) {
+            return propose(stamped, identity, command);
+        }
+        io.holdfast.QuotaExceededException flood = opens.enter();
+        if (flood != null) {
+            return CompletableFuture.failedFuture(flood);
+        }
+        CompletableFuture<Reply> opened;
+        try {
+            opened = propose(stamped, identity, command);
+        } catch (RuntimeException e) {
+            opens.leave();
+            throw e;
+        }
+        opened.whenComplete((r, e) -> opens.leave());
+        return opened;
+    }
+
+    private CompletableFuture<Reply> propose(Command.Envelope stamped, String identity, Command command) {
         if (identity != null) {
             return parts.proposer().propose(stamped);
         }
