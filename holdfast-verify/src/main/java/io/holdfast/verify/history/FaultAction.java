@@ -53,6 +53,11 @@ public enum FaultAction {
     SNAPSHOT("snapshot"),
     /** A client asked to try an exclusive lock at once (not a fault: the moment it is asked matters). */
     CONTEND("contend"),
+    /**
+     * A process's wall clock moved (libfaketime; its monotonic clock untouched); the detail is the
+     * offset from the real clock it runs at from then on, in seconds.
+     */
+    CLOCK_JUMP("clock-jump"),
     /** A member started again under its old id with its data directory deleted. */
     REJOIN_EMPTY("rejoin-empty"),
     /** A spare added to the members, as a learner or a voter; the detail has the leader's answer. */

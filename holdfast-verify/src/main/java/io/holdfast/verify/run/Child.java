@@ -65,6 +65,18 @@ final class Child implements AutoCloseable {
      */
     static Child start(String name, List<String> jvmArgs, String mainClass, List<String> args, Path log)
             throws IOException {
+        return start(name, jvmArgs, mainClass, args, log, java.util.Map.of());
+    }
+
+    /** As {@link #start(String, List, String, List, Path)}, with these variables added to its environment. */
+    static Child start(
+            String name,
+            List<String> jvmArgs,
+            String mainClass,
+            List<String> args,
+            Path log,
+            java.util.Map<String, String> environment)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmArgs);
@@ -79,6 +91,7 @@ final class Child implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
+        pb.environment().putAll(environment);
         Process process;
         try {
             process = pb.start();

@@ -51,6 +51,8 @@ final class Faults {
     private final MembershipChanges membership;
     private final ClientCues clientCues;
     private int count;
+    /** The processes' shiftable wall clocks, or null when the scenario jumps none. */
+    private WallClocks clocks;
 
     /**
      * @param slowFailover the planted bug {@code slow-failover}: after each SIGKILL of the leader,
@@ -186,6 +188,23 @@ final class Faults {
     void snapshot(String node) throws IOException, InterruptedException {
         String answer = nodes.snapshot(node);
         record(SNAPSHOT, node, answer.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * Moves a node's or a client's wall clock to {@code seconds} from the real one; only for a
+     * scenario whose processes were started with shiftable clocks ({@link Scenarios#jumpsClocks}).
+     */
+    void jumpClock(String process, long seconds) throws IOException {
+        if (clocks == null) {
+            throw new IOException("this scenario's processes were not started with shiftable wall clocks");
+        }
+        clocks.shift(process, seconds);
+        record(FaultAction.CLOCK_JUMP, process, WallClocks.offset(seconds) + " s");
+    }
+
+    /** The shiftable wall clocks of the run's processes ({@link #jumpClock}). */
+    void withClocks(WallClocks clocks) {
+        this.clocks = clocks;
     }
 
     void pauseNode(String node, String why) {

@@ -37,6 +37,8 @@ final class Nodes implements AutoCloseable {
 
     private final List<String> bugs;
     private final Duration electionTimeout;
+    /** The nodes' shiftable wall clocks, when the scenario jumps them; else null. */
+    private WallClocks clocks;
 
     /**
      * @param nodes every node slot
@@ -52,6 +54,11 @@ final class Nodes implements AutoCloseable {
         }
         this.bugs = List.copyOf(bugs);
         this.electionTimeout = electionTimeout;
+    }
+
+    /** Starts every node from now on with a wall clock of its own in {@code clocks}. */
+    synchronized void withClocks(WallClocks clocks) {
+        this.clocks = clocks;
     }
 
     /** The current members (all slots, unless a scenario changes the members). */
@@ -217,7 +224,15 @@ final class Nodes implements AutoCloseable {
             args.add("--bugs");
             args.add(String.join(",", bugs));
         }
-        running.put(id, Child.start(id, jvm, NodeMain.class.getName(), args, s.log()));
+        running.put(
+                id,
+                Child.start(
+                        id,
+                        jvm,
+                        NodeMain.class.getName(),
+                        args,
+                        s.log(),
+                        clocks == null ? Map.of() : clocks.environment(id)));
     }
 
     /**

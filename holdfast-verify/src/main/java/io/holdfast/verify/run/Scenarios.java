@@ -38,6 +38,12 @@ public final class Scenarios {
 
     private static final Map<String, Scenario> ALL = new LinkedHashMap<>();
 
+    /** The scenarios that jump wall clocks: their processes start with shiftable ones ({@link WallClocks}). */
+    private static final Set<String> CLOCK_JUMPING = Set.of("member-homes");
+
+    /** The largest jump of a wall clock {@code member-homes} makes, either way. */
+    static final Duration MAX_CLOCK_JUMP = Duration.ofHours(1);
+
     static {
         add(new Scenario("baseline", "no faults: the workload alone; counts spurious elections", 3, (f, r) -> {
             while (f.sleep(Duration.ofSeconds(1))) {
@@ -324,9 +330,22 @@ public final class Scenarios {
                         f.healNetworkAndAwaitCatchUp();
                     }
                 }));
+        add(new Scenario(
+                "member-homes",
+                "clients homed on every member, followers too: a follower is cut off from the majority with some"
+                        + " clients for longer than a TTL, the leader is SIGKILLed, wall clocks jump by up to an hour"
+                        + " either way",
+                3,
+                Set.of(HEAL_CATCH_UP),
+                MemberHomes::run));
     }
 
     private Scenarios() {}
+
+    /** Whether the scenario's processes must start with shiftable wall clocks. */
+    static boolean jumpsClocks(Scenario s) {
+        return CLOCK_JUMPING.contains(s.name());
+    }
 
     private static void add(Scenario s) {
         ALL.put(s.name(), s);

@@ -234,6 +234,8 @@ public final class Verifier {
                         nodeIds, s.members(), ports, network, dir, PlantedBugs.isNodeBug(o.bug()) ? o.bug() : null)) {
             files.add(stores.fencedLog());
             files.add(stores.unfencedLog());
+            WallClocks clocks = Scenarios.jumpsClocks(s) ? WallClocks.in(dir.resolve("clocks")) : null;
+            nodes.withClocks(clocks);
             nodes.startAll(Duration.ofSeconds(90));
             nodes.awaitLeader(Duration.ofSeconds(60));
             List<Workers.Spec> specs = new ArrayList<>();
@@ -261,6 +263,7 @@ public final class Verifier {
                 for (Workers.Spec w : specs) {
                     files.add(w.history());
                 }
+                workers.withClocks(clocks);
                 workers.startAll();
                 workers.broadcast("start");
                 Faults faults = new Faults(
@@ -270,6 +273,7 @@ public final class Verifier {
                         harness,
                         System.nanoTime() + o.duration().toNanos(),
                         PlantedBugs.SLOW_FAILOVER.equals(o.bug()));
+                faults.withClocks(clocks);
                 try {
                     s.nemesis().run(faults, new Random(random.nextLong()));
                 } catch (IOException e) {

@@ -37,6 +37,9 @@ final class Workers implements AutoCloseable {
     private final String unfenced;
     private final Duration ttl;
 
+    /** The workers' shiftable wall clocks, when the scenario jumps them; else null. */
+    private WallClocks clocks;
+
     Workers(List<Spec> workers, String uri, String fenced, String unfenced, Duration ttl) {
         for (Spec s : workers) {
             specs.put(s.id(), s);
@@ -45,6 +48,11 @@ final class Workers implements AutoCloseable {
         this.fenced = fenced;
         this.unfenced = unfenced;
         this.ttl = ttl;
+    }
+
+    /** Starts every worker from now on with a wall clock of its own in {@code clocks}. */
+    void withClocks(WallClocks clocks) {
+        this.clocks = clocks;
     }
 
     /** The ordinary clients (the intruder is not among them: faults leave it alone). */
@@ -99,7 +107,10 @@ final class Workers implements AutoCloseable {
                     "-XX:TieredStopAtLevel=1",
                     "-XX:ActiveProcessorCount=1",
                     "-Djdk.net.hosts.file=" + s.hostsFile());
-            running.put(s.id(), Child.start(s.id(), jvm, MAIN, args, s.log()));
+            running.put(
+                    s.id(),
+                    Child.start(
+                            s.id(), jvm, MAIN, args, s.log(), clocks == null ? Map.of() : clocks.environment(s.id())));
         }
         for (Map.Entry<String, Child> e : running.entrySet()) {
             String line = e.getValue().expect(READY_TIMEOUT, "READY");

@@ -17,6 +17,7 @@ class ScenariosTest {
         assertThat(expecting)
                 .containsOnly(
                         Map.entry("partition", Set.of(Expectation.HEAL_CATCH_UP)),
+                        Map.entry("member-homes", Set.of(Expectation.HEAL_CATCH_UP)),
                         Map.entry("ring", Set.of(Expectation.HEAL_CATCH_UP)),
                         Map.entry("client-paused", Set.of(Expectation.STALE_WRITE_REFUSED)),
                         Map.entry(
@@ -25,5 +26,11 @@ class ScenariosTest {
                         Map.entry("snapshot-catch-up", Set.of(Expectation.SNAPSHOT_CATCH_UP)),
                         Map.entry("membership", Set.of(Expectation.INTERRUPTED_ADD_COMPLETES)),
                         Map.entry("keys", Set.of(Expectation.KEYS_EXERCISED)));
+    }
+
+    @Test
+    void onlyMemberHomesJumpsClocks() {
+        assertThat(Scenarios.all().stream().filter(Scenarios::jumpsClocks).map(Scenario::name))
+                .containsExactly("member-homes");
     }
 }
