@@ -54,6 +54,10 @@ public final class NodeParts implements AutoCloseable {
     static final long RELAY_INTERVAL_MILLIS = 100;
     /** How long one try of a relayed round waits for a member's answer. */
     static final long RELAY_TIMEOUT_MILLIS = 1000;
+    /** How long one try of a forwarded write or a read index waits for a member's answer. */
+    static final long FORWARD_TIMEOUT_MILLIS = 2000;
+    /** Forwarded writes and read indexes asked at once (each blocks a thread for a round trip). */
+    static final int FORWARD_THREADS = 16;
 
     private final ServerConfig config;
     private final RaftServer raft;
@@ -80,11 +84,15 @@ public final class NodeParts implements AutoCloseable {
     private final CompletableFuture<String> halt = new CompletableFuture<>();
     private final CompletableFuture<String> removal = new CompletableFuture<>();
     private final RaftLockService service;
+    private final RaftLockService httpService;
     private final Heartbeats heartbeats;
     private final LeaderLink leaderLink;
     private final java.util.concurrent.ScheduledExecutorService relayTimer;
     private final ExecutorService relaySender;
     private final SessionRelay relay;
+    private final LeaderLink forwardLink;
+    private final java.util.concurrent.ThreadPoolExecutor forwardPool;
+    private final WriteForwarding forwarding;
 
     /**
      * Wires the service of a node whose Raft server is built but not started.
@@ -127,7 +135,19 @@ public final class NodeParts implements AutoCloseable {
         this.proposer = new Proposer(self, this::write);
         this.audit = new AuditLog(self);
         this.duties = new LeaderDuties(self, ticker, machine, proposer::propose);
-        this.reads = new LeaderReads(gateway, duties, machine);
+        this.forwardLink =
+                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), FORWARD_TIMEOUT_MILLIS);
+        this.forwardPool = new java.util.concurrent.ThreadPoolExecutor(
+                FORWARD_THREADS,
+                FORWARD_THREADS,
+                30,
+                java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(),
+                DaemonThreads.numbered("holdfast-forward-" + self));
+        forwardPool.allowCoreThreadTimeOut(true);
+        this.forwarding = new WriteForwarding(
+                self, forwardLink::ask, forwardPool, machine.appliedWaits(), gateway::notLeader, this::knowsLeader);
+        this.reads = new LeaderReads(gateway, duties, machine, forwardLink::ask, forwardPool, this::knowsLeader);
         this.inspector = new NodeInspector(gateway, machine, clusterVersion, duties, this::isAdmin, ticker);
         this.heartbeats = new Heartbeats(this);
         this.leaderLink =
@@ -146,7 +166,8 @@ public final class NodeParts implements AutoCloseable {
                 2
                         * org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties())
                                 .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
-        this.service = new RaftLockService(this);
+        this.service = new RaftLockService(this, true);
+        this.httpService = new RaftLockService(this, false);
         machine.setHooks(new NodeHooks(this));
         machine.setAdmission(clusterVersion);
         var loaded = machine.getLastAppliedTermIndex();
@@ -257,7 +278,7 @@ public final class NodeParts implements AutoCloseable {
         return duties;
     }
 
-    /** The reads clients make of the table, linearizable, at the leader. */
+    /** The reads clients make of the table, linearizable, at the leader or through its read index. */
     public LeaderReads reads() {
         return reads;
     }
@@ -297,14 +318,28 @@ public final class NodeParts implements AutoCloseable {
         return relay;
     }
 
+    /** The forwarding of writes to the leader at a member that does not lead (ADR 0003). */
+    WriteForwarding forwarding() {
+        return forwarding;
+    }
+
     /** The leader's verdict on heartbeats, sent to it or relayed by a member. */
     public Heartbeats heartbeats() {
         return heartbeats;
     }
 
-    /** The lock service: what the client port and the HTTP protocol serve. */
+    /** The lock service of the client port: every member serves a session (ADR 0003). */
     public RaftLockService service() {
         return service;
+    }
+
+    /**
+     * The lock service of the HTTP port: the same, except that a member that does not lead sends
+     * writes, waits and linearizable reads to the leader ({@code NOT_LEADER}), as the HTTP
+     * protocol says until it takes homes.
+     */
+    public RaftLockService httpService() {
+        return httpService;
     }
 
     /** Whether this node serves as the leader now (its leader duties run). */
@@ -326,6 +361,17 @@ public final class NodeParts implements AutoCloseable {
     public Authenticator authenticator() {
         ServerConfig.Auth auth = config.auth() == null ? new ServerConfig.Auth(null, null) : config.auth();
         return new Authenticator(auth.tokens(), auth.required(), jti -> machine.read(t -> t.isTokenRevoked(jti)));
+    }
+
+    /**
+     * Whether this node knows of another member that leads: what a member that does not lead
+     * forwards writes to. Not while it knows none (cut off, an election under way), nor while Ratis
+     * still takes this node for the leader though its duties do not run (it steps down, or it is
+     * not ready yet).
+     */
+    boolean knowsLeader() {
+        String leader = leaderId();
+        return leader != null && !leader.equals(selfId.toString());
     }
 
     /** The id of the leader this node knows of, or null. */
@@ -350,6 +396,9 @@ public final class NodeParts implements AutoCloseable {
         relayTimer.shutdownNow();
         relaySender.shutdownNow();
         leaderLink.close();
+        forwardLink.close();
+        machine.appliedWaits().close();
+        forwardPool.shutdownNow();
         duties.close();
         proposer.close();
         NodeHooks.endSubscriptions(this, "the server is shutting down");
