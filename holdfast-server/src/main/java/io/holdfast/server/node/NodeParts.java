@@ -98,8 +98,8 @@ public final class NodeParts implements AutoCloseable {
      * Wires the service of a node whose Raft server is built but not started.
      *
      * @param clientAddresses the members' client addresses given at start
-     * @param bugs planted bugs (verification only); grant-without-quorum and
-     *     release-lost-on-step-down matter here
+     * @param bugs planted bugs (verification only); grant-without-quorum,
+     *     release-lost-on-step-down and follower-extends-ttl matter here
      * @throws StartupException when the data directory's cluster id cannot be read
      */
     public NodeParts(
@@ -166,6 +166,9 @@ public final class NodeParts implements AutoCloseable {
                 2
                         * org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties())
                                 .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
+        if (bugs.contains(PlantedBug.FOLLOWER_EXTENDS_TTL)) {
+            relay.plantFollowerExtendsTtl(); // PLANTED BUG (verification only)
+        }
         this.service = new RaftLockService(this, true);
         this.httpService = new RaftLockService(this, false);
         machine.setHooks(new NodeHooks(this));
