@@ -171,4 +171,47 @@ class FollowerSessionTest {
             assertThat(next).isNotEqualTo(leader);
         }
     }
+
+    /**
+     * A few hundred linearizable reads at a follower and at the leader, each after a write made
+     * through the follower: each sees its write; the medians are printed (the report's figure).
+     */
+    @Test
+    void readsAtAFollowerSeeEveryWriteAndTheirMedianIsPrinted() throws Exception {
+        try (TestCluster cluster = new TestCluster(3)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            int home = followerThatKnowsTheLeader(cluster, leader);
+            LockService atFollower = cluster.node(home).parts().service();
+            LockService atLeader = cluster.node(leader).parts().service();
+            String a = newSessionId();
+            atFollower.submit(new Command.OpenSession(a, "reads", 30_000, 0)).get(10, SECONDS);
+            long version = ((Reply.Written) atFollower
+                            .submit(new RegisterSet(inv(a, 1), "reads/x", 0, new byte[] {1}, null, 0))
+                            .get(10, SECONDS))
+                    .version();
+            int n = 300;
+            long[] follower = new long[n];
+            long[] leaderReads = new long[n];
+            for (int i = 0; i < n; i++) {
+                long start = System.nanoTime();
+                Optional<RegisterValue> f = atFollower.readRegister("reads/x").get(10, SECONDS);
+                follower[i] = System.nanoTime() - start;
+                start = System.nanoTime();
+                Optional<RegisterValue> l = atLeader.readRegister("reads/x").get(10, SECONDS);
+                leaderReads[i] = System.nanoTime() - start;
+                assertThat(f.orElseThrow().version()).isEqualTo(version);
+                assertThat(l.orElseThrow().version()).isEqualTo(version);
+            }
+            java.util.Arrays.sort(follower);
+            java.util.Arrays.sort(leaderReads);
+            System.out.printf(
+                    "linearizable readRegister, %d reads each: p50 at a follower %.2f ms (p90 %.2f), at the leader"
+                            + " %.2f ms (p90 %.2f)%n",
+                    n,
+                    follower[n / 2] / 1e6,
+                    follower[n * 9 / 10] / 1e6,
+                    leaderReads[n / 2] / 1e6,
+                    leaderReads[n * 9 / 10] / 1e6);
+        }
+    }
 }
