@@ -232,16 +232,13 @@ final class NodeHooks implements StateMachineHooks {
      * This node does not lead (any more): its leader duties stop. Event subscriptions go on: every
      * member delivers its subscribers' events from the entries it applies (ADR 0003), so a client
      * that keeps its session here is not moved by a change of leader. Acquires waiting over HTTP
-     * for their outcome at a node that stops leading are still ended (their clients go to the
-     * leader, as the HTTP protocol says).
+     * for their outcome here are still ended, as before (their clients go to the leader, as the
+     * HTTP protocol says until it takes homes).
      */
     @Override
     public void notLeader() {
-        boolean led = parts.duties().isActive();
         parts.duties().stop();
-        if (led) {
-            parts.sessionEvents().failOutcomes(() -> parts.gateway().notLeader("this node is no longer the leader"));
-        }
+        parts.sessionEvents().failOutcomes(() -> parts.gateway().notLeader("this node is no longer the leader"));
     }
 
     /** Ends every event subscription and waiting outcome on this node, telling each {@code why}. */

@@ -11,7 +11,6 @@ import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.StartupException;
 import io.holdfast.server.leadership.LeaderDuties;
-import io.holdfast.server.leadership.LeaderLink;
 import io.holdfast.server.leadership.LeaderReads;
 import io.holdfast.server.leadership.LeaseRefusals;
 import io.holdfast.server.leadership.RaftGateway;
@@ -22,7 +21,6 @@ import io.holdfast.server.membership.VersionAdmission;
 import io.holdfast.server.membership.VersionReport;
 import io.holdfast.server.raft.ClusterIdRecord;
 import io.holdfast.server.raft.LockStateMachine;
-import io.holdfast.server.raft.TableQuery;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
@@ -50,14 +48,6 @@ import org.apache.ratis.server.RaftServer;
  * are; anything that asks Ratis is not).
  */
 public final class NodeParts implements AutoCloseable {
-    /** How often a member relays its clients' heartbeats to the leader (ADR 0003). */
-    static final long RELAY_INTERVAL_MILLIS = 100;
-    /** How long one try of a relayed round waits for a member's answer. */
-    static final long RELAY_TIMEOUT_MILLIS = 1000;
-    /** How long one try of a forwarded write or a read index waits for a member's answer. */
-    static final long FORWARD_TIMEOUT_MILLIS = 2000;
-    /** Forwarded writes and read indexes asked at once (each blocks a thread for a round trip). */
-    static final int FORWARD_THREADS = 16;
 
     private final ServerConfig config;
     private final RaftServer raft;
@@ -86,13 +76,7 @@ public final class NodeParts implements AutoCloseable {
     private final RaftLockService service;
     private final RaftLockService httpService;
     private final Heartbeats heartbeats;
-    private final LeaderLink leaderLink;
-    private final java.util.concurrent.ScheduledExecutorService relayTimer;
-    private final ExecutorService relaySender;
-    private final SessionRelay relay;
-    private final LeaderLink forwardLink;
-    private final java.util.concurrent.ThreadPoolExecutor forwardPool;
-    private final WriteForwarding forwarding;
+    private final LeaderAsks asks;
 
     /**
      * Wires the service of a node whose Raft server is built but not started.
@@ -135,40 +119,18 @@ public final class NodeParts implements AutoCloseable {
         this.proposer = new Proposer(self, this::write);
         this.audit = new AuditLog(self);
         this.duties = new LeaderDuties(self, ticker, machine, proposer::propose);
-        this.forwardLink =
-                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), FORWARD_TIMEOUT_MILLIS);
-        this.forwardPool = new java.util.concurrent.ThreadPoolExecutor(
-                FORWARD_THREADS,
-                FORWARD_THREADS,
-                30,
-                java.util.concurrent.TimeUnit.SECONDS,
-                new java.util.concurrent.LinkedBlockingQueue<>(),
-                DaemonThreads.numbered("holdfast-forward-" + self));
-        forwardPool.allowCoreThreadTimeOut(true);
-        this.forwarding = new WriteForwarding(
-                self, forwardLink::ask, forwardPool, machine.appliedWaits(), gateway::notLeader, this::knowsLeader);
-        this.reads = new LeaderReads(gateway, duties, machine, forwardLink::ask, forwardPool, this::knowsLeader);
+        this.asks = new LeaderAsks(
+                config,
+                raft,
+                ticker,
+                machine,
+                gateway,
+                this::knowsLeader,
+                bugs.contains(PlantedBug.FOLLOWER_EXTENDS_TTL));
+        this.reads =
+                new LeaderReads(gateway, duties, machine, asks.forwardLink(), asks.forwardPool(), this::knowsLeader);
         this.inspector = new NodeInspector(gateway, machine, clusterVersion, duties, this::isAdmin, ticker);
         this.heartbeats = new Heartbeats(this);
-        this.leaderLink =
-                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS);
-        this.relayTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-relay-" + self));
-        this.relaySender = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-relay-send-" + self));
-        this.relay = new SessionRelay(
-                self,
-                ticker,
-                relayTimer,
-                relaySender,
-                ids -> TableQuery.TouchSessions.Answer.parse(
-                        leaderLink.ask(new TableQuery.TouchSessions(ids)), ids.size()),
-                gateway::notLeader,
-                RELAY_INTERVAL_MILLIS,
-                2
-                        * org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties())
-                                .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
-        if (bugs.contains(PlantedBug.FOLLOWER_EXTENDS_TTL)) {
-            relay.plantFollowerExtendsTtl(); // PLANTED BUG (verification only)
-        }
         this.service = new RaftLockService(this, true);
         this.httpService = new RaftLockService(this, false);
         machine.setHooks(new NodeHooks(this));
@@ -318,12 +280,12 @@ public final class NodeParts implements AutoCloseable {
 
     /** This member's relay of its clients' heartbeats to the leader (ADR 0003). */
     public SessionRelay relay() {
-        return relay;
+        return asks.relay();
     }
 
     /** The forwarding of writes to the leader at a member that does not lead (ADR 0003). */
     WriteForwarding forwarding() {
-        return forwarding;
+        return asks.forwarding();
     }
 
     /** The leader's verdict on heartbeats, sent to it or relayed by a member. */
@@ -395,13 +357,8 @@ public final class NodeParts implements AutoCloseable {
     /** Stops the leader's timers, the proposer and the event threads, and ends every subscription. */
     @Override
     public void close() {
-        relay.close();
-        relayTimer.shutdownNow();
-        relaySender.shutdownNow();
-        leaderLink.close();
-        forwardLink.close();
+        asks.close();
         machine.appliedWaits().close();
-        forwardPool.shutdownNow();
         duties.close();
         proposer.close();
         NodeHooks.endSubscriptions(this, "the server is shutting down");
