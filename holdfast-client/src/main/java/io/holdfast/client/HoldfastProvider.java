@@ -89,9 +89,36 @@ public final class HoldfastProvider implements LockProvider {
      *     #frames}
      */
     public static ClusterTransport transport(String uri, java.time.Duration callTimeout) {
+        java.util.random.RandomGenerator home = followsLeader(uri) ? null : new java.util.Random();
         return frames(uri)
-                ? ClusterTransport.overFrames(members(uri), callTimeout)
-                : new ClusterTransport(members(uri), callTimeout, tls(uri), token(uri));
+                ? ClusterTransport.overFrames(members(uri), callTimeout, home)
+                : new ClusterTransport(members(uri), callTimeout, tls(uri), token(uri), home);
+    }
+
+    /**
+     * Whether a {@code holdfast://} URI's client sends its calls to the leader ({@code
+     * calls=leader}, as clients did before members served sessions) rather than to a home member
+     * it picks at random among those the URI names ({@code calls=home}, the default; ADR 0003).
+     *
+     * @throws InvalidArgumentException for another value, and as {@link #tls}
+     */
+    public static boolean followsLeader(String uri) {
+        tls(uri); // checks every parameter
+        int query = uri.indexOf('?');
+        if (query < 0) {
+            return false;
+        }
+        for (String pair : uri.substring(query + 1).split("&", -1)) {
+            if (pair.startsWith("calls=")) {
+                String value = pair.substring("calls=".length());
+                if (!value.equals("home") && !value.equals("leader")) {
+                    throw new InvalidArgumentException(
+                            "calls is home or leader in a holdfast URI, not '" + value + "'");
+                }
+                return value.equals("leader");
+            }
+        }
+        return false;
     }
 
     /**
@@ -169,6 +196,7 @@ public final class HoldfastProvider implements LockProvider {
         params.remove("token-file");
         params.remove("transport");
         params.remove("connectTimeout");
+        params.remove("calls");
         String on = params.remove("tls");
         if (on != null && !on.equals("true") && !on.equals("false")) {
             throw new InvalidArgumentException("tls is true or false in a holdfast URI, not '" + on + "'");
@@ -191,7 +219,7 @@ public final class HoldfastProvider implements LockProvider {
     }
 
     private static final List<String> PARAMETERS =
-            List.of("tls", "ca", "cert", "key", "token", "token-file", "transport", "connectTimeout");
+            List.of("tls", "ca", "cert", "key", "token", "token-file", "transport", "connectTimeout", "calls");
 
     /**
      * The {@code connectTimeout} of a {@code holdfast://} URI ({@code ?connectTimeout=2s}), or null

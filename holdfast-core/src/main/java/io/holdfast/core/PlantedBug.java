@@ -58,7 +58,14 @@ public enum PlantedBug {
      * had before its last write, as a compare read from a copy one write behind would: two
      * transactions that read the same versions both commit, and the second overwrites the first.
      */
-    STALE_TXN_COMPARE("a transaction's version compare also holds for the version before the key's last write");
+    STALE_TXN_COMPARE("a transaction's version compare also holds for the version before the key's last write"),
+    /**
+     * A member that does not lead acknowledges its clients' held heartbeats itself when the round
+     * that carried them to the leader fails, or when it has no leader (ADR 0003 forbids it): a
+     * member cut off from the majority keeps its clients counting on TTLs that no leader knows of,
+     * while the majority expires their sessions and hands their locks on.
+     */
+    FOLLOWER_EXTENDS_TTL("a member acknowledges held heartbeats itself when its round to the leader fails");
 
     private final String description;
 

@@ -47,7 +47,8 @@ class PlantedBugTest {
                         "release-lost-on-step-down",
                         "sent-snapshot-ignored",
                         "multi-lock-partial-grant",
-                        "stale-txn-compare");
+                        "stale-txn-compare",
+                        "follower-extends-ttl");
         for (PlantedBug b : PlantedBug.values()) {
             assertThat(PlantedBug.byName(b.cliName())).isSameAs(b);
             assertThat(b.description()).isNotBlank().doesNotContain("\n");

@@ -34,7 +34,9 @@ import java.util.function.Function;
  * io.holdfast.protocol.frame.FrameChannel}, plaintext TCP, what plaintext {@code holdfast://}
  * clients use by default) or over gRPC (HTTP/2, plaintext or TLS, optionally with a bearer token).
  *
- * <p><b>Guarantees.</b> Every call goes to the member believed to lead and follows the cluster's
+ * <p><b>Guarantees.</b> Every call goes to the client's home member (ADR 0003: picked at random,
+ * left only when it fails the client, not when the leader changes; see {@link Members}), or, for a
+ * transport made without a home, to the member believed to lead; it follows the cluster's
  * redirects ({@link RedirectingCall}); a whole call, redirects included, ends within its deadline
  * (the call timeout, unless a method says otherwise), so {@link #boundsCalls()} is true. While
  * the members answer that they do not lead (an election), a call but a heartbeat goes round them
@@ -42,7 +44,7 @@ import java.util.function.Function;
  * UnavailableException} when no member could serve it, naming each member and why
  * ("127.0.0.1:4653: connection refused"); it is not sent again after that here: the runtime's
  * retry policy decides when to try again (re-sending the same invocation, which is safe). Each subscribed
- * session has one event stream ({@link EventStream}), kept on the believed leader. After {@link
+ * session has one event stream ({@link EventStream}), kept on the home (or the believed leader). After {@link
  * #close()} every call fails with {@link UnavailableException} ("the client is closed").
  *
  * <p><b>Does not guarantee</b> that an unanswered call did not take effect: a member may apply a
@@ -97,7 +99,22 @@ public final class ClusterTransport implements LockService {
      *     without TLS (it would cross the network in the clear)
      */
     public ClusterTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls, String token) {
-        this(addresses, callTimeout, MemberChannels.netty(tls, token));
+        this(addresses, callTimeout, MemberChannels.netty(tls, token), null);
+    }
+
+    /**
+     * As above, with a home member (ADR 0003) picked by {@code home} among the addresses: every
+     * call of the client goes there, and moves only when the home fails it ({@link Members}).
+     *
+     * @param home picks the home; null to follow the leader as the other constructors do
+     */
+    public ClusterTransport(
+            List<MemberAddress> addresses,
+            Duration callTimeout,
+            TlsFiles tls,
+            String token,
+            java.util.random.RandomGenerator home) {
+        this(addresses, callTimeout, MemberChannels.netty(tls, token), home);
     }
 
     /**
@@ -108,12 +125,27 @@ public final class ClusterTransport implements LockService {
      * @param callTimeout the deadline of each call, redirects included
      */
     public static ClusterTransport overFrames(List<MemberAddress> addresses, Duration callTimeout) {
-        return new ClusterTransport(addresses, callTimeout, MemberChannels.frames());
+        return overFrames(addresses, callTimeout, null);
     }
 
-    private ClusterTransport(List<MemberAddress> addresses, Duration callTimeout, MemberChannels channels) {
+    /**
+     * Over frames, with a home member picked by {@code home} (null: follow the leader).
+     *
+     * @param addresses the members' frame addresses; at least one
+     * @param callTimeout the deadline of each call, redirects included
+     */
+    public static ClusterTransport overFrames(
+            List<MemberAddress> addresses, Duration callTimeout, java.util.random.RandomGenerator home) {
+        return new ClusterTransport(addresses, callTimeout, MemberChannels.frames(), home);
+    }
+
+    private ClusterTransport(
+            List<MemberAddress> addresses,
+            Duration callTimeout,
+            MemberChannels channels,
+            java.util.random.RandomGenerator home) {
         this.callTimeout = callTimeout;
-        this.members = new Members(addresses, channels, this::leaderMoved);
+        this.members = new Members(addresses, channels, this::leaderMoved, home);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-grpc-events"));
     }
 
@@ -298,6 +330,16 @@ public final class ClusterTransport implements LockService {
     /** The members and the leader belief (the event streams and tests look at them). */
     Members members() {
         return members;
+    }
+
+    /** The member this transport's calls go to now: its home, or the believed leader. */
+    public MemberAddress target() {
+        return members.leader().address;
+    }
+
+    /** How many times this transport's home moved (0 when it follows the leader). */
+    public int homeMoves() {
+        return members.moves();
     }
 
     /** The leader belief changed: every event stream moves there. */

@@ -11,8 +11,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The members a {@link ClusterTransport} knows, one channel each, and its belief of which one
- * leads.
+ * The members a {@link ClusterTransport} knows, one channel each, and the member its calls go to:
+ * its <b>home</b> (ADR 0003), or, for a transport that follows the leader, its belief of which
+ * member leads. {@link #leader()} is that member either way.
+ *
+ * <p><b>A home.</b> Picked at random among the members given, with the generator given (so a fleet
+ * spreads evenly, and a test can seed it). It changes only when it fails its client: {@link
+ * #moveOnFrom} (a broken connection, a deadline) and {@link #moveHomeTo} (another member
+ * acknowledged a heartbeat that the home answered {@code UNAVAILABLE}); never because a leader
+ * changed, so {@link #noteLeader} leaves it. {@link #followLeader} ends the home for good: a home
+ * whose build does not serve sessions at every member sent a write or a heartbeat to the leader.
+ * {@link #moves()} counts the changes.
  *
  * <p><b>Guarantees.</b> The members are kept in the order given, without duplicates; members that
  * a {@code holdfast-leader} hint names are added last, up to {@value #MAX_MEMBERS} in all (against
@@ -35,6 +44,10 @@ final class Members {
     private final Runnable leaderMoved;
     private volatile Member leader;
     private volatile boolean closed;
+    /** Whether {@link #leader} is a home (ADR 0003) rather than the believed leader. */
+    private volatile boolean home;
+    /** How many times the member calls go to changed while it was a home. */
+    private final java.util.concurrent.atomic.AtomicInteger moves = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param addresses the members to start from; at least one
@@ -42,6 +55,17 @@ final class Members {
      * @throws InvalidArgumentException if there is no address
      */
     Members(List<MemberAddress> addresses, MemberChannels channels, Runnable leaderMoved) {
+        this(addresses, channels, leaderMoved, null);
+    }
+
+    /**
+     * @param homeChoice picks the home among the addresses; null to follow the leader instead
+     */
+    Members(
+            List<MemberAddress> addresses,
+            MemberChannels channels,
+            Runnable leaderMoved,
+            java.util.random.RandomGenerator homeChoice) {
         if (addresses.isEmpty()) {
             throw new InvalidArgumentException("a Holdfast cluster needs at least one member address");
         }
@@ -52,7 +76,8 @@ final class Members {
                 members.add(new Member(a, channels.open(a)));
             }
         }
-        this.leader = members.get(0);
+        this.home = homeChoice != null;
+        this.leader = home ? members.get(homeChoice.nextInt(members.size())) : members.get(0);
     }
 
     /** One server: its address and channel. */
@@ -89,19 +114,58 @@ final class Members {
         return closed;
     }
 
-    /** Believe that this member leads; event streams follow. */
+    /** Believe that this member leads; event streams follow. A home stays where it is. */
     void noteLeader(Member m) {
-        if (leader != m) {
+        if (!home && leader != m) {
             leader = m;
             leaderMoved.run();
         }
     }
 
-    /** After a failure of this member without a better idea: the next call starts at its successor. */
+    /**
+     * After a failure of this member without a better idea: the next call starts at its successor
+     * (a home moves there).
+     */
     void moveOnFrom(Member m) {
         if (leader == m) {
             int i = members.indexOf(m);
-            noteLeader(members.get((i + 1) % members.size()));
+            moveTo(members.get((i + 1) % members.size()));
+        }
+    }
+
+    /** Another member acknowledged a heartbeat that the home failed: it is the home from now on. */
+    void moveHomeTo(Member m) {
+        if (home && leader != m) {
+            moveTo(m);
+        }
+    }
+
+    /**
+     * The home's build does not serve sessions at every member (it named the leader for a write or
+     * a heartbeat): follow the leader from now on, starting at {@code leader}.
+     */
+    void followLeader(Member leaderNamed) {
+        home = false;
+        noteLeader(leaderNamed);
+    }
+
+    /** Whether calls go to a home rather than to the believed leader. */
+    boolean isHome() {
+        return home;
+    }
+
+    /** How many times the home moved (0 for a transport that follows the leader). */
+    int moves() {
+        return moves.get();
+    }
+
+    private void moveTo(Member m) {
+        if (leader != m) {
+            if (home) {
+                moves.incrementAndGet();
+            }
+            leader = m;
+            leaderMoved.run();
         }
     }
 

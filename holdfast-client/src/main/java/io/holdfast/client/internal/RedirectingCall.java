@@ -34,8 +34,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * One unary call of a {@link ClusterTransport} and its redirects, from the believed leader on;
- * each attempt starts when the previous one has failed.
+ * One unary call of a {@link ClusterTransport} and its redirects, from the believed leader (or the
+ * home, {@link Members}) on; each attempt starts when the previous one has failed.
+ *
+ * <p><b>With a home</b> (ADR 0003) the call starts there. A redirect to a named leader takes this
+ * call alone there (the calls the leader alone serves: sessions, members, backups), except for a
+ * write or a heartbeat: a member that names the leader for those runs a build that does not serve
+ * sessions at every member, and the transport follows the leader from then on. A home whose
+ * connection fails, or whose call runs out its deadline, is left for the next member; a heartbeat
+ * that the home answers {@code UNAVAILABLE} and another member acknowledges moves the home there.
  *
  * <p><b>Guarantees.</b> A member that answers {@code UNAVAILABLE} naming the leader (the {@code
  * holdfast-leader} trailer) is left for that leader at once, at most twice the number of members
@@ -68,6 +75,11 @@ final class RedirectingCall<Q, A> {
     private final MethodDescriptor<Q, A> method;
     private final Q request;
     private final boolean provesLeader;
+    /** Whether every member of a current build serves this call (writes, heartbeats; ADR 0003). */
+    private final boolean servedEverywhere;
+    /** Whether this call is a heartbeat: one that another member acknowledged moves the home there. */
+    private final boolean heartbeat;
+
     private final CompletableFuture<A> result = new CompletableFuture<>();
     private final Duration timeout;
     private final Duration leaderSearch;
@@ -105,6 +117,13 @@ final class RedirectingCall<Q, A> {
         this.method = method;
         this.request = request;
         this.provesLeader = provesLeader;
+        this.heartbeat = method.getFullMethodName()
+                .equals(io.holdfast.protocol.v1.HoldfastGrpc.getKeepAliveMethod()
+                        .getFullMethodName());
+        this.servedEverywhere = heartbeat
+                || method.getFullMethodName()
+                        .equals(io.holdfast.protocol.v1.HoldfastGrpc.getSubmitMethod()
+                                .getFullMethodName());
         this.timeout = timeout;
         this.deadline = Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
         this.maxRedirects = 2 * members.size();
@@ -192,9 +211,18 @@ final class RedirectingCall<Q, A> {
                 if (provesLeader) {
                     members.noteLeader(m);
                 }
+                if (heartbeat && m != members.leader()) {
+                    members.moveHomeTo(m); // the home failed this heartbeat; m acknowledged it
+                }
                 result.complete(answer);
             }
         });
+    }
+
+    /** Whether a member answered the failure (a Holdfast error code), rather than the connection failing. */
+    private static boolean answered(Throwable failure) {
+        io.grpc.Metadata trailers = Status.trailersFromThrowable(failure);
+        return trailers != null && trailers.containsKey(GrpcErrors.ERROR_CODE);
     }
 
     /** Fails the call naming each member tried and why it could not serve. */
@@ -248,9 +276,16 @@ final class RedirectingCall<Q, A> {
             Member hinted = members.hintedLeader(t);
             if (hinted != null && hinted != m && redirects < maxRedirects) {
                 redirects++;
-                members.noteLeader(hinted);
+                if (members.isHome() && servedEverywhere) {
+                    members.followLeader(hinted); // a build whose members do not serve sessions
+                } else {
+                    members.noteLeader(hinted); // a home stays: this call alone goes to the leader
+                }
                 sendTo(hinted);
                 return;
+            }
+            if (members.isHome() && m == members.leader() && !answered(t)) {
+                members.moveOnFrom(m); // the home's connection failed: move (ADR 0003)
             }
             tried.add(m);
             reasons.put(m, reason(status, t));

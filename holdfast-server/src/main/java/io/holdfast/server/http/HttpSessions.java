@@ -79,7 +79,7 @@ public final class HttpSessions {
 
     /** @param timer where a queued acquire's backstop runs (shared with the other HTTP routes, which close it) */
     public HttpSessions(NodeParts parts, ScheduledExecutorService timer) {
-        this.service = parts.service();
+        this.service = parts.httpService();
         this.parts = parts;
         this.events = parts.sessionEvents();
         this.timer = timer;

@@ -22,7 +22,10 @@ import org.apache.ratis.util.TimeDuration;
 /**
  * What a member asks whichever member leads: a Ratis client of the node's own group over the Raft
  * port (with the port's mutual TLS), kept open and rebuilt when the group's members change. Its
- * one use today is the round of relayed heartbeats ({@link TableQuery.TouchSessions}, ADR 0003).
+ * uses: the round of relayed heartbeats ({@link TableQuery.TouchSessions}), forwarded writes
+ * ({@link io.holdfast.server.raft.Forward}) and read indexes ({@link
+ * io.holdfast.server.raft.ReadIndex}) of a member that does not lead (ADR 0003). Several threads may
+ * ask at once: each request goes on its own.
  *
  * <p><b>Guarantees.</b> {@link #ask} returns the leader's answer, or throws {@link
  * UnavailableException} within about {@code timeoutMillis} for each member it tries (the leader is
@@ -54,10 +57,12 @@ public final class LeaderLink implements AutoCloseable {
      *
      * @throws UnavailableException if no leader answered
      */
-    public synchronized ByteString ask(TableQuery query) {
+    public ByteString ask(TableQuery query) {
         RaftClient c;
         try {
-            c = client();
+            synchronized (this) {
+                c = client();
+            }
         } catch (IOException e) {
             throw new UnavailableException("this member cannot reach its group: " + Causes.rootMessage(e), e);
         }

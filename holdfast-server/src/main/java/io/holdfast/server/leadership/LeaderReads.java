@@ -1,57 +1,88 @@
 package io.holdfast.server.leadership;
 
 import io.holdfast.LockInfo;
+import io.holdfast.UnavailableException;
+import io.holdfast.internal.Causes;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.server.raft.LockStateMachine;
+import io.holdfast.server.raft.ReadIndex;
+import io.holdfast.server.raft.TableQuery;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.LongFunction;
 import java.util.function.Predicate;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
  * The reads a client makes of the table ({@code Describe}, {@code List}, {@code IsCurrentHolder},
- * {@code ReadRegister}, {@code Keys}): linearizable, answered by the leader only.
+ * {@code ReadRegister}, {@code Keys}): linearizable, at any member (ADR 0003).
  *
- * <p><b>Guarantees.</b> Each read passes the leader's read barrier and lease ({@link
- * RaftGateway#afterBarrier}), then reads the local table under the state machine's lock, so it
- * sees every write acknowledged before it was asked. A node that does not lead fails it with
- * {@link io.holdfast.model.NotLeaderException} naming the leader when it knows it; one whose lease
- * lapsed, with {@link io.holdfast.UnavailableException}.
+ * <p><b>Guarantees.</b> Each read sees every write acknowledged before it was asked. At the
+ * leader it passes the leader's read barrier and lease ({@link RaftGateway#afterBarrier}), then
+ * reads the local table under the state machine's lock. At a member that does not lead it asks the
+ * leader for its read index ({@link ReadIndex}: the leader's applied index after that same barrier
+ * and lease check), waits until this replica has applied that index, and reads its own table, with
+ * the leader's cluster clock. A member that knows no leader fails the read at once with {@link
+ * io.holdfast.model.NotLeaderException} naming none; one whose leader refuses (it does not lead, or lacks its lease)
+ * or that reaches no leader fails the read with {@link UnavailableException}; one whose leader runs
+ * a build without read indexes, with {@link io.holdfast.model.NotLeaderException} naming the leader
+ * (its clients read there, as before).
  *
  * <p><b>Does not</b> check who asks: the caller filters or refuses what an identity may not read.
+ *
+ * <p><b>A failure it rules out.</b> Ratis's own read index at a follower is answered by the leader
+ * at once when its last heartbeat round was acknowledged, with no lease check: a leader cut off a
+ * moment ago would hand a follower an index that misses a newer leader's writes, and the follower
+ * would say that a lock released (and granted to another) is still free, or that a fenced-out token
+ * is still the holder's.
  */
 public final class LeaderReads {
     private final RaftGateway raft;
     private final LeaderDuties duties;
     private final LockStateMachine machine;
+    private final Function<TableQuery, ByteString> leader;
+    private final Executor asker;
+    private final java.util.function.BooleanSupplier leaderKnown;
 
-    public LeaderReads(RaftGateway raft, LeaderDuties duties, LockStateMachine machine) {
+    /**
+     * @param leader asks the leader (blocking), as {@link LeaderLink#ask}
+     * @param asker where a member that does not lead asks, and where its reads run
+     * @param leaderKnown whether this member knows of a leader: without one, a read fails at once
+     */
+    public LeaderReads(
+            RaftGateway raft,
+            LeaderDuties duties,
+            LockStateMachine machine,
+            Function<TableQuery, ByteString> leader,
+            Executor asker,
+            java.util.function.BooleanSupplier leaderKnown) {
+        this.leaderKnown = leaderKnown;
         this.raft = raft;
         this.duties = duties;
         this.machine = machine;
+        this.leader = leader;
+        this.asker = asker;
     }
 
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
-        return raft.afterBarrier(() -> {
-            long now = duties.clusterNow(); // outside the machine's lock: duties lock before machine lock
-            return machine.read(t -> t.describe(name, now));
-        });
+        return linearizable(now -> machine.read(t -> t.describe(name, now)));
     }
 
     public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-        return raft.afterBarrier(() -> {
-            long now = duties.clusterNow();
-            return machine.read(t -> t.list(prefix, limit, now));
-        });
+        return linearizable(now -> machine.read(t -> t.list(prefix, limit, now)));
     }
 
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-        return raft.afterBarrier(() -> machine.read(t -> t.isCurrentHolder(name, token)));
+        return linearizable(now -> machine.read(t -> t.isCurrentHolder(name, token)));
     }
 
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-        return raft.afterBarrier(() -> machine.read(t -> t.register(key)));
+        return linearizable(now -> machine.read(t -> t.register(key)));
     }
 
     /**
@@ -60,6 +91,43 @@ public final class LeaderReads {
      */
     public CompletableFuture<KeyPage> keys(String prefix, String after, int limit, Predicate<String> visible) {
         String from = after == null || after.isEmpty() ? null : after;
-        return raft.afterBarrier(() -> machine.readAt((t, at) -> t.keys(prefix, from, limit, visible, at)));
+        return linearizable(now -> machine.readAt((t, at) -> t.keys(prefix, from, limit, visible, at)));
+    }
+
+    /**
+     * {@code read} (given the cluster clock) once this replica has every write acknowledged before
+     * now: after the leader's barrier here, or after the leader's read index at another member.
+     */
+    private <T> CompletableFuture<T> linearizable(LongFunction<T> read) {
+        if (duties.isActive()) {
+            // the clock outside the machine's lock: duties lock before machine lock
+            return raft.afterBarrier(() -> read.apply(duties.clusterNow()));
+        }
+        if (!leaderKnown.getAsBoolean()) {
+            return CompletableFuture.failedFuture(raft.notLeader()); // cut off, or an election under way
+        }
+        return CompletableFuture.supplyAsync(this::readIndex, asker)
+                .thenCompose(index -> machine.appliedWaits()
+                        .reached(index.index(), asker)
+                        .thenApply(v -> read.apply(index.clusterNow())));
+    }
+
+    private ReadIndex.Answer readIndex() {
+        Optional<ReadIndex.Answer> answer;
+        try {
+            answer = ReadIndex.Answer.parse(leader.apply(ReadIndex.QUERY));
+        } catch (UnavailableException | IllegalArgumentException e) {
+            throw new CompletionException(new UnavailableException(
+                    "member " + raft.selfId() + " cannot serve a linearizable read: " + Causes.rootMessage(e), e));
+        }
+        if (answer.isEmpty()) {
+            throw new CompletionException(raft.notLeader()); // the leader's build has no read index
+        }
+        if (answer.get().refusal() != null) {
+            throw new CompletionException(new UnavailableException("member " + raft.selfId()
+                    + " cannot serve a linearizable read: the leader refused its read index ("
+                    + answer.get().refusal() + "); ask again"));
+        }
+        return answer.get();
     }
 }

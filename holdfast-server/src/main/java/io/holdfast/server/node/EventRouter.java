@@ -16,9 +16,9 @@ import java.util.function.Supplier;
  *
  * <p><b>Guarantees.</b> Events reach a listener in the order the table emitted them, on one
  * thread of this node's own (never the apply thread, so a slow subscriber cannot hold up the
- * log). A session has at most one listener: a new subscription ends the old one. {@link #endAll}
- * ends every subscription with an error (the node stopped leading, or shuts down), so clients
- * move to the new leader.
+ * log). A session has at most one listener: a new subscription ends the old one. Every member
+ * delivers, leader or not, so a change of leader ends nothing (ADR 0003); {@link #endAll} ends
+ * every subscription with an error when the node shuts down, so clients move to another member.
  *
  * <p><b>Does not</b> keep events for a session without a listener, or deliver again: a client that
  * missed events learns of the gap from the end of its subscription and asks for the outcomes.

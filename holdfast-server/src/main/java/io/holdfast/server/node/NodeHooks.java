@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * entry feeds the metrics, the cluster identity, the change record for watches, the audit trail,
  * the leader's session bookkeeping, the sessions' event memory and the subscribers' events; a
  * change of leadership starts or stops the leader's duties (the quotas of its options among them:
- * {@link QuotaOptions}) and ends the subscriptions clients must take to the new leader.
+ * {@link QuotaOptions}); subscriptions go on at every member. It also serves what other members
+ * ask of the leader: relayed heartbeats, forwarded writes and read indexes (ADR 0003).
  *
  * <p><b>Guarantees.</b> Runs on Ratis's apply thread and returns without waiting on the network:
  * events go to their subscribers through {@link EventRouter}'s own thread, proposals through the
@@ -83,6 +84,65 @@ final class NodeHooks implements StateMachineHooks {
             return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.refused(
                     io.holdfast.internal.Causes.rootMessage(e));
         }
+    }
+
+    /**
+     * A write a member forwards ({@link WriteForwarding}): submitted through this leader's own gate
+     * ({@link RaftLockService#submit(Command, String)}) and answered with its reply or failure and
+     * the index this node had applied then; refused when this node does not lead.
+     */
+    @Override
+    public java.util.concurrent.CompletableFuture<io.holdfast.server.raft.Forward.Answer> forward(
+            io.holdfast.server.raft.Forward write) {
+        if (write.envelope() == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(io.holdfast.server.raft.Forward.Answer.failed(
+                    io.holdfast.ErrorCode.UNSUPPORTED,
+                    "the leader's build cannot read the forwarded command (" + write.unreadable() + ")",
+                    appliedIndex()));
+        }
+        if (!parts.duties().isActive()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(
+                    io.holdfast.server.raft.Forward.Answer.refused(
+                            parts.gateway().notLeader().getMessage()));
+        }
+        return parts.service()
+                .submit(write.envelope().command(), write.envelope().identity())
+                .handle((reply, error) -> {
+                    if (error == null) {
+                        return io.holdfast.server.raft.Forward.Answer.of(reply, appliedIndex());
+                    }
+                    Throwable cause =
+                            error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                    ? error.getCause()
+                                    : error;
+                    if (cause instanceof io.holdfast.model.NotLeaderException) {
+                        return io.holdfast.server.raft.Forward.Answer.refused(cause.getMessage());
+                    }
+                    io.holdfast.ErrorCode code =
+                            cause instanceof io.holdfast.HasErrorCode c ? c.code() : io.holdfast.ErrorCode.UNAVAILABLE;
+                    return io.holdfast.server.raft.Forward.Answer.failed(
+                            code, io.holdfast.internal.Causes.rootMessage(cause), appliedIndex());
+                });
+    }
+
+    /**
+     * A member asks for the read index: this leader's applied index after its read barrier and
+     * lease check (as its own reads), with its cluster clock; refused otherwise.
+     */
+    @Override
+    public java.util.concurrent.CompletableFuture<io.holdfast.server.raft.ReadIndex.Answer> readIndex() {
+        return parts.gateway()
+                .afterBarrier(() -> {
+                    long now = parts.duties().clusterNow();
+                    return io.holdfast.server.raft.ReadIndex.Answer.of(appliedIndex(), now);
+                })
+                .exceptionally(e ->
+                        io.holdfast.server.raft.ReadIndex.Answer.refused(io.holdfast.internal.Causes.rootMessage(e)));
+    }
+
+    private long appliedIndex() {
+        var last = parts.machine().getLastAppliedTermIndex();
+        return last == null ? -1 : last.getIndex();
     }
 
     @Override
@@ -168,10 +228,17 @@ final class NodeHooks implements StateMachineHooks {
                 .log("Node {} wrote a snapshot at log index {} ({} bytes)", parts.selfId(), index, bytes);
     }
 
+    /**
+     * This node does not lead (any more): its leader duties stop. Event subscriptions go on: every
+     * member delivers its subscribers' events from the entries it applies (ADR 0003), so a client
+     * that keeps its session here is not moved by a change of leader. Acquires waiting over HTTP
+     * for their outcome here are still ended, as before (their clients go to the leader, as the
+     * HTTP protocol says until it takes homes).
+     */
     @Override
     public void notLeader() {
         parts.duties().stop();
-        endSubscriptions(parts, "this node is no longer the leader");
+        parts.sessionEvents().failOutcomes(() -> parts.gateway().notLeader("this node is no longer the leader"));
     }
 
     /** Ends every event subscription and waiting outcome on this node, telling each {@code why}. */

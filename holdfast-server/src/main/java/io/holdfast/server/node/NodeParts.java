@@ -11,7 +11,6 @@ import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.config.StartupException;
 import io.holdfast.server.leadership.LeaderDuties;
-import io.holdfast.server.leadership.LeaderLink;
 import io.holdfast.server.leadership.LeaderReads;
 import io.holdfast.server.leadership.LeaseRefusals;
 import io.holdfast.server.leadership.RaftGateway;
@@ -22,7 +21,6 @@ import io.holdfast.server.membership.VersionAdmission;
 import io.holdfast.server.membership.VersionReport;
 import io.holdfast.server.raft.ClusterIdRecord;
 import io.holdfast.server.raft.LockStateMachine;
-import io.holdfast.server.raft.TableQuery;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
@@ -50,10 +48,6 @@ import org.apache.ratis.server.RaftServer;
  * are; anything that asks Ratis is not).
  */
 public final class NodeParts implements AutoCloseable {
-    /** How often a member relays its clients' heartbeats to the leader (ADR 0003). */
-    static final long RELAY_INTERVAL_MILLIS = 100;
-    /** How long one try of a relayed round waits for a member's answer. */
-    static final long RELAY_TIMEOUT_MILLIS = 1000;
 
     private final ServerConfig config;
     private final RaftServer raft;
@@ -80,18 +74,19 @@ public final class NodeParts implements AutoCloseable {
     private final CompletableFuture<String> halt = new CompletableFuture<>();
     private final CompletableFuture<String> removal = new CompletableFuture<>();
     private final RaftLockService service;
+    private final RaftLockService httpService;
+    /** The bound on session opens waiting for the log, shared by both services (ports). */
+    private final SessionOpenGate sessionOpens = new SessionOpenGate(SessionOpenGate.MAX_IN_FLIGHT);
+
     private final Heartbeats heartbeats;
-    private final LeaderLink leaderLink;
-    private final java.util.concurrent.ScheduledExecutorService relayTimer;
-    private final ExecutorService relaySender;
-    private final SessionRelay relay;
+    private final LeaderAsks asks;
 
     /**
      * Wires the service of a node whose Raft server is built but not started.
      *
      * @param clientAddresses the members' client addresses given at start
-     * @param bugs planted bugs (verification only); grant-without-quorum and
-     *     release-lost-on-step-down matter here
+     * @param bugs planted bugs (verification only); grant-without-quorum,
+     *     release-lost-on-step-down and follower-extends-ttl matter here
      * @throws StartupException when the data directory's cluster id cannot be read
      */
     public NodeParts(
@@ -127,26 +122,20 @@ public final class NodeParts implements AutoCloseable {
         this.proposer = new Proposer(self, this::write);
         this.audit = new AuditLog(self);
         this.duties = new LeaderDuties(self, ticker, machine, proposer::propose);
-        this.reads = new LeaderReads(gateway, duties, machine);
+        this.asks = new LeaderAsks(
+                config,
+                raft,
+                ticker,
+                machine,
+                gateway,
+                this::knowsLeader,
+                bugs.contains(PlantedBug.FOLLOWER_EXTENDS_TTL));
+        this.reads =
+                new LeaderReads(gateway, duties, machine, asks.forwardLink(), asks.forwardPool(), this::knowsLeader);
         this.inspector = new NodeInspector(gateway, machine, clusterVersion, duties, this::isAdmin, ticker);
         this.heartbeats = new Heartbeats(this);
-        this.leaderLink =
-                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS);
-        this.relayTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-relay-" + self));
-        this.relaySender = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-relay-send-" + self));
-        this.relay = new SessionRelay(
-                self,
-                ticker,
-                relayTimer,
-                relaySender,
-                ids -> TableQuery.TouchSessions.Answer.parse(
-                        leaderLink.ask(new TableQuery.TouchSessions(ids)), ids.size()),
-                gateway::notLeader,
-                RELAY_INTERVAL_MILLIS,
-                2
-                        * org.apache.ratis.server.RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties())
-                                .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
-        this.service = new RaftLockService(this);
+        this.service = new RaftLockService(this, true);
+        this.httpService = new RaftLockService(this, false);
         machine.setHooks(new NodeHooks(this));
         machine.setAdmission(clusterVersion);
         var loaded = machine.getLastAppliedTermIndex();
@@ -257,7 +246,7 @@ public final class NodeParts implements AutoCloseable {
         return duties;
     }
 
-    /** The reads clients make of the table, linearizable, at the leader. */
+    /** The reads clients make of the table, linearizable, at the leader or through its read index. */
     public LeaderReads reads() {
         return reads;
     }
@@ -294,7 +283,12 @@ public final class NodeParts implements AutoCloseable {
 
     /** This member's relay of its clients' heartbeats to the leader (ADR 0003). */
     public SessionRelay relay() {
-        return relay;
+        return asks.relay();
+    }
+
+    /** The forwarding of writes to the leader at a member that does not lead (ADR 0003). */
+    WriteForwarding forwarding() {
+        return asks.forwarding();
     }
 
     /** The leader's verdict on heartbeats, sent to it or relayed by a member. */
@@ -302,9 +296,23 @@ public final class NodeParts implements AutoCloseable {
         return heartbeats;
     }
 
-    /** The lock service: what the client port and the HTTP protocol serve. */
+    /** The lock service of the client port: every member serves a session (ADR 0003). */
     public RaftLockService service() {
         return service;
+    }
+
+    /**
+     * The lock service of the HTTP port: the same, except that a member that does not lead sends
+     * writes, waits and linearizable reads to the leader ({@code NOT_LEADER}), as the HTTP
+     * protocol says until it takes homes.
+     */
+    public RaftLockService httpService() {
+        return httpService;
+    }
+
+    /** The bound on session opens waiting for the log, the same for every port of this node. */
+    SessionOpenGate sessionOpens() {
+        return sessionOpens;
     }
 
     /** Whether this node serves as the leader now (its leader duties run). */
@@ -328,6 +336,17 @@ public final class NodeParts implements AutoCloseable {
         return new Authenticator(auth.tokens(), auth.required(), jti -> machine.read(t -> t.isTokenRevoked(jti)));
     }
 
+    /**
+     * Whether this node knows of another member that leads: what a member that does not lead
+     * forwards writes to. Not while it knows none (cut off, an election under way), nor while Ratis
+     * still takes this node for the leader though its duties do not run (it steps down, or it is
+     * not ready yet).
+     */
+    boolean knowsLeader() {
+        String leader = leaderId();
+        return leader != null && !leader.equals(selfId.toString());
+    }
+
     /** The id of the leader this node knows of, or null. */
     public String leaderId() {
         try {
@@ -346,10 +365,8 @@ public final class NodeParts implements AutoCloseable {
     /** Stops the leader's timers, the proposer and the event threads, and ends every subscription. */
     @Override
     public void close() {
-        relay.close();
-        relayTimer.shutdownNow();
-        relaySender.shutdownNow();
-        leaderLink.close();
+        asks.close();
+        machine.appliedWaits().close();
         duties.close();
         proposer.close();
         NodeHooks.endSubscriptions(this, "the server is shutting down");

@@ -29,15 +29,18 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The lock service of one Raft node: what the gRPC endpoint serves. Only the leader serves; a
- * follower answers every call with {@link NotLeaderException} naming the leader's client address
- * if it knows it.
+ * The lock service of one Raft node: what the gRPC endpoint serves. Every member serves a
+ * client's session (ADR 0003): the leader itself, and a member that does not lead through the
+ * leader. What stays the leader's alone (membership changes, the sessions page, backups) is
+ * answered elsewhere with {@link NotLeaderException} naming the leader's client address if known.
  *
  * <p>Writes are stamped with the cluster clock, batched by the {@link Proposer}, replicated and
  * made durable by Ratis, then applied by the {@link LockStateMachine}; the reply comes from the
- * apply. Reads wait for a linearizable read barrier, then read the local table. Events emitted by
- * the apply are delivered, in order, to the subscriber of their session on this node; when this
- * node stops leading, every subscription is ended so that clients go to the new leader.
+ * apply. A member that does not lead forwards them to the leader's gate ({@link WriteForwarding})
+ * and answers once it has applied the entry itself. Heartbeats at such a member are relayed to the
+ * leader ({@link SessionRelay}). Reads are linearizable at every member ({@link LeaderReads}).
+ * Events emitted by the apply are delivered, in order, to the subscriber of their session on this
+ * node, whether it leads or not: a change of leader ends no subscription.
  *
  * <p>This class is the gate (who may submit what, when); what the node does with each applied entry
  * is {@link NodeHooks}'. The parts it serves with have their own contracts and come from {@link
@@ -60,12 +63,21 @@ public final class RaftLockService implements LockService {
     private final boolean releaseLostOnStepDown;
 
     private final ServerTracing tracing = ServerTracing.global();
-    /** The bound on session opens waiting for the log (a flood is refused, open sessions served). */
-    private final SessionOpenGate opens = new SessionOpenGate(SessionOpenGate.MAX_IN_FLIGHT);
+    /**
+     * Whether a member that does not lead serves writes, waits, linearizable reads and event
+     * subscriptions (the client port's service); false for the HTTP port's, which keeps sending
+     * its clients to the leader until the HTTP protocol takes homes (a later step of issue 69).
+     */
+    private final boolean everyMember;
 
-    /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
-    RaftLockService(NodeParts parts) {
+    /**
+     * Serves with the parts {@link NodeParts} built; closing the service closes them.
+     *
+     * @param everyMember see {@link #everyMember}
+     */
+    RaftLockService(NodeParts parts, boolean everyMember) {
         this.parts = parts;
+        this.everyMember = everyMember;
         this.grantWithoutQuorum = parts.planted(PlantedBug.GRANT_WITHOUT_QUORUM)
                 ? new GrantWithoutQuorum(parts.proposer()::propose)
                 : null;
@@ -99,7 +111,10 @@ public final class RaftLockService implements LockService {
 
     private CompletableFuture<Reply> submitTimed(Command command, String identity) {
         if (!parts.duties().isActive()) {
-            return CompletableFuture.failedFuture(parts.gateway().notLeader());
+            // A member that does not lead forwards the write to the leader's gate (ADR 0003).
+            return everyMember
+                    ? parts.forwarding().forward(command, identity)
+                    : CompletableFuture.failedFuture(parts.gateway().notLeader());
         }
         UnavailableException pending = rulesPending();
         if (pending != null) {
@@ -133,7 +148,7 @@ public final class RaftLockService implements LockService {
         if (!(command instanceof Command.OpenSession)) {
             return propose(stamped, identity, command);
         }
-        io.holdfast.QuotaExceededException flood = opens.enter();
+        io.holdfast.QuotaExceededException flood = parts.sessionOpens().enter();
         if (flood != null) {
             return CompletableFuture.failedFuture(flood);
         }
@@ -141,10 +156,10 @@ public final class RaftLockService implements LockService {
         try {
             opened = propose(stamped, identity, command);
         } catch (RuntimeException e) {
-            opens.leave();
+            parts.sessionOpens().leave();
             throw e;
         }
-        opened.whenComplete((r, e) -> opens.leave());
+        opened.whenComplete((r, e) -> parts.sessionOpens().leave());
         return opened;
     }
 
@@ -222,10 +237,15 @@ public final class RaftLockService implements LockService {
         };
     }
 
-    /** @throws NotLeaderException if this node does not lead: subscribe at the leader */
+    /**
+     * The session's events as this member applies them, at any member (ADR 0003): every replica
+     * applies the same log and emits the same events; a grant made by the leader reaches a
+     * subscriber at another member when that member applies it. A change of leader does not end
+     * the subscription.
+     */
     @Override
     public void subscribe(String sessionId, Listener listener) {
-        if (!parts.duties().isActive()) {
+        if (!everyMember && !parts.duties().isActive()) {
             throw parts.gateway().notLeader();
         }
         parts.events().subscribe(sessionId, listener);
@@ -254,27 +274,38 @@ public final class RaftLockService implements LockService {
 
     @Override
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
-        return parts.reads().describe(name);
+        return leaderOnly() != null
+                ? CompletableFuture.failedFuture(leaderOnly())
+                : parts.reads().describe(name);
     }
 
     @Override
     public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-        return parts.reads().list(prefix, limit);
+        return leaderOnly() != null
+                ? CompletableFuture.failedFuture(leaderOnly())
+                : parts.reads().list(prefix, limit);
     }
 
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-        return parts.reads().isCurrentHolder(name, token);
+        return leaderOnly() != null
+                ? CompletableFuture.failedFuture(leaderOnly())
+                : parts.reads().isCurrentHolder(name, token);
     }
 
     @Override
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-        return parts.reads().readRegister(key);
+        return leaderOnly() != null
+                ? CompletableFuture.failedFuture(leaderOnly())
+                : parts.reads().readRegister(key);
     }
 
     /** Only the keys {@code identity} may read ({@link #mayRead}). */
     @Override
     public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        if (leaderOnly() != null) {
+            return CompletableFuture.failedFuture(leaderOnly());
+        }
         return parts.reads().keys(prefix, after, limit, key -> mayRead(identity, key));
     }
 
@@ -282,6 +313,11 @@ public final class RaftLockService implements LockService {
     @Override
     public void close() {
         parts.close();
+    }
+
+    /** The refusal of a linearizable read at a member that does not lead, by the HTTP port's service; else null. */
+    private NotLeaderException leaderOnly() {
+        return everyMember || parts.duties().isActive() ? null : parts.gateway().notLeader();
     }
 
     /** Refuses while this node requires access rules and none are in force yet; else null. */

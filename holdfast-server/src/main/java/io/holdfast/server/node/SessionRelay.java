@@ -73,6 +73,8 @@ public final class SessionRelay implements AutoCloseable {
     private String lastFailure;
 
     private boolean closed;
+    /** Planted bug follower-extends-ttl (verification only); see {@link #plantFollowerExtendsTtl}. */
+    private volatile boolean extendsTtl;
 
     private record Held(CompletableFuture<Verdict> answer, long untilNanos) {}
 
@@ -104,6 +106,24 @@ public final class SessionRelay implements AutoCloseable {
     }
 
     /**
+     * PLANTED BUG (verification only): follower-extends-ttl. From now on a heartbeat that would
+     * fail for want of a leader's verdict (its round failed, its hold ran out, the member is cut
+     * off) is acknowledged by this member instead.
+     */
+    void plantFollowerExtendsTtl() {
+        extendsTtl = true;
+    }
+
+    /** Fails a held heartbeat; or, with the planted bug, acknowledges it on this member's own say. */
+    private void fail(Held held, RuntimeException why) {
+        if (extendsTtl) {
+            held.answer.complete(Verdict.ACKED);
+        } else {
+            held.answer.completeExceptionally(why);
+        }
+    }
+
+    /**
      * A client's heartbeat for {@code sessionId}, held for the next round.
      *
      * @param holdMillis how long it may wait for a leader's verdict
@@ -118,7 +138,7 @@ public final class SessionRelay implements AutoCloseable {
             if (closed) {
                 held.answer.completeExceptionally(new UnavailableException("member " + nodeId + " is shutting down"));
             } else if (lastFailure != null && now - lastAnsweredNanos > cutOffNanos) {
-                held.answer.completeExceptionally(cutOff(now));
+                fail(held, cutOff(now));
             } else {
                 next.computeIfAbsent(sessionId, k -> new ArrayList<>(1)).add(held);
             }
@@ -144,7 +164,7 @@ public final class SessionRelay implements AutoCloseable {
         }
         if (!late.isEmpty()) {
             UnavailableException why = cutOff(now);
-            late.forEach(h -> h.answer.completeExceptionally(why));
+            late.forEach(h -> fail(h, why));
         }
         if (round != null) {
             List<String> ids = new ArrayList<>(round.keySet());
@@ -157,6 +177,9 @@ public final class SessionRelay implements AutoCloseable {
         try {
             answer = leader.apply(ids);
         } catch (RuntimeException e) {
+            if (extendsTtl) {
+                round.values().forEach(list -> list.forEach(h -> fail(h, e)));
+            }
             settleWithout(round, Causes.rootMessage(e));
             return;
         }
@@ -169,6 +192,11 @@ public final class SessionRelay implements AutoCloseable {
             return;
         }
         if (answer.get().refusal() != null) {
+            if (extendsTtl) {
+                UnavailableException refused =
+                        new UnavailableException(answer.get().refusal());
+                round.values().forEach(list -> list.forEach(h -> fail(h, refused)));
+            }
             settleWithout(round, "the leader refused the round: " + answer.get().refusal());
             return;
         }

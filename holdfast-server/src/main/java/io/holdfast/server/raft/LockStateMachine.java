@@ -1,3 +1,5 @@
+// Ceiling 440 lines, one idea: the Ratis adapter (decode, apply, encode; snapshots; the applied index and
+// who waits for it), which Ratis requires to be one StateMachine class.
 package io.holdfast.server.raft;
 
 import io.holdfast.ErrorCode;
@@ -67,6 +69,8 @@ public final class LockStateMachine extends BaseStateMachine {
 
     private volatile LockTable table;
     private volatile StateMachineHooks hooks;
+    /** Who waits for this replica to apply an index; see {@link #appliedWaits}. */
+    private final AppliedWaits appliedWaits = new AppliedWaits();
     /** What the leader may log now; see {@link #setAdmission}. */
     private volatile CommandAdmission admission;
 
@@ -115,6 +119,26 @@ public final class LockStateMachine extends BaseStateMachine {
 
     public void setHooks(StateMachineHooks hooks) {
         this.hooks = hooks;
+    }
+
+    /** Waits for this replica to apply an index (a forwarded write's, a read index). */
+    public AppliedWaits appliedWaits() {
+        return appliedWaits;
+    }
+
+    @Override
+    protected boolean updateLastAppliedTermIndex(TermIndex applied) {
+        boolean moved = super.updateLastAppliedTermIndex(applied);
+        appliedWaits.applied(applied.getIndex()); // also Ratis's own entries (notifyTermIndexUpdated)
+        return moved;
+    }
+
+    @Override
+    protected void setLastAppliedTermIndex(TermIndex applied) {
+        super.setLastAppliedTermIndex(applied);
+        if (appliedWaits != null) { // null while the base class's constructor sets the first index
+            appliedWaits.applied(applied.getIndex()); // a snapshot loaded
+        }
     }
 
     /** Runs {@code read} on the table under the apply lock. */
@@ -349,7 +373,7 @@ public final class LockStateMachine extends BaseStateMachine {
     /** Answers the {@link TableQuery} the request holds, once Ratis let it through. */
     @Override
     public CompletableFuture<Message> query(Message request) {
-        return CompletableFuture.completedFuture(TableQuery.of(request).answer(this::read, hooks));
+        return TableQuery.of(request).answer(this::read, hooks);
     }
 
     @Override

@@ -42,6 +42,27 @@ public interface StateMachineHooks {
     }
 
     /**
+     * A write a member forwards for its client ({@link Forward}), on the node that received it:
+     * the leader submits it through its own gate and answers with the reply, or refuses it (it
+     * does not lead). Called on Ratis's threads; must return at once (the answer may complete
+     * later). A node that does not serve forwarded writes refuses them.
+     */
+    default java.util.concurrent.CompletableFuture<Forward.Answer> forward(Forward write) {
+        return java.util.concurrent.CompletableFuture.completedFuture(
+                Forward.Answer.refused("this node does not serve forwarded writes"));
+    }
+
+    /**
+     * A member asks for the read index ({@link ReadIndex}), on the node that received it: the
+     * leader's applied index after its read barrier and lease check, or its refusal. Called on
+     * Ratis's threads; must return at once.
+     */
+    default java.util.concurrent.CompletableFuture<ReadIndex.Answer> readIndex() {
+        return java.util.concurrent.CompletableFuture.completedFuture(
+                ReadIndex.Answer.refused("this node does not serve read indexes"));
+    }
+
+    /**
      * This replica stopped applying the log, for {@code reason} (one line): an entry holds a
      * command of a kind this build does not know. Ratis closes the division right after.
      */

@@ -21,7 +21,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * leader's commit index (the LINEARIZABLE read option), and the caller then reads the table under
  * its lock ({@code RaftGateway#afterBarrier}).
  */
-public sealed interface TableQuery {
+public sealed interface TableQuery
+        permits TableQuery.Barrier,
+                TableQuery.ClusterId,
+                TableQuery.TouchSessions,
+                TableQuery.Unknown,
+                Forward,
+                ReadIndex {
     /** The read barrier (see the class comment). */
     TableQuery BARRIER = new Barrier();
 
@@ -48,28 +54,51 @@ public sealed interface TableQuery {
         if (content.startsWith(TouchSessions.PREFIX)) {
             return TouchSessions.parse(content);
         }
+        if (content.startsWith(Forward.PREFIX)) {
+            return Forward.parse(content);
+        }
+        if (content.equals(ReadIndex.WIRE)) {
+            return ReadIndex.QUERY;
+        }
         return new Unknown(content);
     }
 
     /**
      * The answer to this query from {@code table} (read under the apply lock): the cluster id as
      * text for {@link ClusterId}, the empty message for the barrier and for a query this build does
-     * not know. A {@link TouchSessions} round is not read from the table: {@code hooks} answer it
-     * (refused while they are not set: the node is starting).
+     * not know. A {@link TouchSessions} round, a {@link Forward}ed write and a {@link ReadIndex} are
+     * not read from the table: {@code hooks} answer them (refused while they are not set: the node
+     * is starting); a forwarded write and a read index may complete later, off Ratis's thread.
      */
-    default Message answer(
+    default java.util.concurrent.CompletableFuture<Message> answer(
             java.util.function.Function<java.util.function.Function<LockTable, String>, String> read,
             StateMachineHooks hooks) {
         if (this instanceof TouchSessions round) {
-            return hooks == null
-                    ? TouchSessions.Answer.refused("this node is starting").message()
-                    : hooks.touchSessions(round.sessionIds()).message();
+            return java.util.concurrent.CompletableFuture.completedFuture(
+                    hooks == null
+                            ? TouchSessions.Answer.refused("this node is starting")
+                                    .message()
+                            : hooks.touchSessions(round.sessionIds()).message());
+        }
+        if (this instanceof Forward forward) {
+            if (hooks == null) {
+                return java.util.concurrent.CompletableFuture.completedFuture(
+                        Forward.Answer.refused("this node is starting").message());
+            }
+            return hooks.forward(forward).thenApply(Forward.Answer::message);
+        }
+        if (this instanceof ReadIndex) {
+            if (hooks == null) {
+                return java.util.concurrent.CompletableFuture.completedFuture(
+                        ReadIndex.Answer.refused("this node is starting").message());
+            }
+            return hooks.readIndex().thenApply(ReadIndex.Answer::message);
         }
         if (this instanceof ClusterId) {
-            return Message.valueOf(read.apply(t ->
-                    ClusterIdRecord.inTable(t).map(java.util.UUID::toString).orElse("")));
+            return java.util.concurrent.CompletableFuture.completedFuture(Message.valueOf(read.apply(t ->
+                    ClusterIdRecord.inTable(t).map(java.util.UUID::toString).orElse(""))));
         }
-        return Message.EMPTY;
+        return java.util.concurrent.CompletableFuture.completedFuture(Message.EMPTY);
     }
 
     /** Wait until this replica has applied the leader's commit index; answered with nothing. */

@@ -42,7 +42,7 @@ class TouchSessionsTest {
         // A build answers a query it does not know with the empty message (as builds before the
         // round do for it), and the relay reads that as "this leader does not relay".
         TableQuery unknown = TableQuery.of(Message.valueOf("holdfast/a-query-of-a-later-build"));
-        assertThat(unknown.answer(read -> "", null)).isEqualTo(Message.EMPTY);
+        assertThat(unknown.answer(read -> "", null).join()).isEqualTo(Message.EMPTY);
         assertThat(Answer.parse(ByteString.EMPTY, 1)).isEmpty();
     }
 
@@ -66,9 +66,9 @@ class TouchSessionsTest {
             }
         };
         TouchSessions round = new TouchSessions(List.of("here", "gone"));
-        assertThat(Answer.parse(round.answer(read -> "", hooks).getContent(), 2))
+        assertThat(Answer.parse(round.answer(read -> "", hooks).join().getContent(), 2))
                 .contains(Answer.of(List.of(Verdict.ACKED, Verdict.GONE)));
-        assertThat(Answer.parse(round.answer(read -> "", null).getContent(), 2))
+        assertThat(Answer.parse(round.answer(read -> "", null).join().getContent(), 2))
                 .contains(Answer.refused("this node is starting"));
     }
 

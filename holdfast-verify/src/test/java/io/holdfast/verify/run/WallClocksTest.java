@@ -31,12 +31,18 @@ class WallClocksTest {
     void aShiftMovesTheProcessWallClockAndLeavesItsMonotonicClock(@TempDir Path dir) throws Exception {
         WallClocks clocks = clocksOrSkip(dir);
         Child child = Child.start(
-                "probe", List.of("-Xmx64m"), Probe.class.getName(), List.of(), dir.resolve("probe.log"),
+                "probe",
+                List.of("-Xmx64m"),
+                Probe.class.getName(),
+                List.of(),
+                dir.resolve("probe.log"),
                 clocks.environment("probe"));
         try {
             child.expect(Duration.ofSeconds(60), "READY");
             long[] before = ask(child);
-            assertThat(Math.abs(before[0] - System.currentTimeMillis())).as("ms off before a shift").isLessThan(5_000);
+            assertThat(Math.abs(before[0] - System.currentTimeMillis()))
+                    .as("ms off before a shift")
+                    .isLessThan(5_000);
 
             clocks.shift("probe", 3600);
             Thread.sleep((WallClocks.REREAD_SECONDS + 1) * 1000L);

@@ -1,0 +1,86 @@
+package io.holdfast.client.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.endpoint.ClientPort;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
+import io.holdfast.node.LocalNode;
+import io.holdfast.node.LocalTransport;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The home member of a transport (ADR 0003): a seeded choice among the addresses given, and the
+ * fall-back to following the leader when the home's build does not serve sessions at every member.
+ */
+class HomeChoiceTest {
+    @RegisterExtension
+    final Closing closing = new Closing();
+
+    private static final List<MemberAddress> THREE = List.of(
+            new MemberAddress("127.0.0.1", 1), new MemberAddress("127.0.0.1", 2), new MemberAddress("127.0.0.1", 3));
+
+    @Test
+    void theHomeIsTheSeedsChoiceAndSeedsSpreadOverTheMembers() {
+        Set<MemberAddress> homes = new HashSet<>();
+        for (long seed = 0; seed < 60; seed++) {
+            MemberAddress first;
+            try (ClusterTransport t =
+                    new ClusterTransport(THREE, Duration.ofSeconds(1), null, null, new Random(seed))) {
+                first = t.target();
+            }
+            try (ClusterTransport again =
+                    new ClusterTransport(THREE, Duration.ofSeconds(1), null, null, new Random(seed))) {
+                assertThat(again.target()).as("seed %d", seed).isEqualTo(first);
+            }
+            homes.add(first);
+        }
+        assertThat(homes).containsExactlyInAnyOrderElementsOf(THREE);
+        try (ClusterTransport leaderFirst = new ClusterTransport(THREE, Duration.ofSeconds(1))) {
+            assertThat(leaderFirst.target())
+                    .as("without a home: the first member")
+                    .isEqualTo(THREE.get(0));
+        }
+    }
+
+    @Test
+    void aHomeThatNamesTheLeaderForAWriteRunsAnOlderBuildAndTheTransportFollowsTheLeader() throws Exception {
+        LocalNode node =
+                LocalNode.named("home-old-build-" + UUID.randomUUID().toString().substring(0, 8));
+        ClientPort leader = closing.add(ClientPort.start("127.0.0.1", 0, new LocalTransport(node)));
+        NotLeaderService oldFollower = new NotLeaderService("127.0.0.1:" + leader.port());
+        ClientPort follower = closing.add(ClientPort.start("127.0.0.1", 0, oldFollower));
+        MemberAddress atFollower = new MemberAddress("127.0.0.1", follower.port());
+        MemberAddress atLeader = new MemberAddress("127.0.0.1", leader.port());
+        ClusterTransport transport = closing.add(
+                new ClusterTransport(List.of(atFollower, atLeader), Duration.ofSeconds(10), null, null, new Random(0) {
+                    @Override
+                    public int nextInt(int bound) {
+                        return 0; // the old follower is the home
+                    }
+                }));
+        assertThat(transport.target()).isEqualTo(atFollower);
+
+        Reply opened = transport
+                .submit(new Command.OpenSession("home-old-build-session-1", "test", 30_000, 0))
+                .get(10, TimeUnit.SECONDS);
+
+        assertThat(opened).isInstanceOf(Reply.Ok.class);
+        assertThat(transport.target()).as("follows the leader from now on").isEqualTo(atLeader);
+        assertThat(transport.members().isHome()).isFalse();
+        int before = oldFollower.calls.get();
+        assertThat(transport.keepAlive("home-old-build-session-1").get(10, TimeUnit.SECONDS))
+                .isInstanceOf(Reply.Ok.class);
+        assertThat(oldFollower.calls.get())
+                .as("the next calls go straight to the leader")
+                .isEqualTo(before);
+    }
+}

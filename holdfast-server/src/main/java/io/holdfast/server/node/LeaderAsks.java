@@ -1,0 +1,128 @@
+package io.holdfast.server.node;
+
+import io.holdfast.Ticker;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.leadership.LeaderLink;
+import io.holdfast.server.leadership.RaftGateway;
+import io.holdfast.server.raft.LockStateMachine;
+import io.holdfast.server.raft.TableQuery;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+
+/**
+ * What a member that does not lead asks of the leader for the sessions it serves (ADR 0003), over
+ * the Raft port: the rounds of relayed heartbeats ({@link SessionRelay}), forwarded writes ({@link
+ * WriteForwarding}) and read indexes ({@code LeaderReads}); with the links and threads they ask on.
+ * Built once by {@link NodeParts}, closed with it.
+ *
+ * <p><b>Guarantees.</b> Heartbeat rounds have a link and a thread of their own, one round at a
+ * time, so that a burst of writes never delays a round past its clients' hold. Writes and read
+ * indexes share a second link and a pool of {@value #FORWARD_THREADS} threads, each blocked for
+ * one round trip to the leader (see {@link LeaderLink} for why blocking).
+ *
+ * <p><b>Does not</b> decide what an answer means: the relay, the forwarding and the reads do.
+ */
+final class LeaderAsks implements AutoCloseable {
+    /** How often a member relays its clients' heartbeats to the leader (ADR 0003). */
+    static final long RELAY_INTERVAL_MILLIS = 100;
+    /** How long one try of a relayed round waits for a member's answer. */
+    static final long RELAY_TIMEOUT_MILLIS = 1000;
+    /** How long one try of a forwarded write or a read index waits for a member's answer. */
+    static final long FORWARD_TIMEOUT_MILLIS = 2000;
+    /** Forwarded writes and read indexes asked at once (each blocks a thread for a round trip). */
+    static final int FORWARD_THREADS = 16;
+
+    private final LeaderLink relayLink;
+    private final ScheduledExecutorService relayTimer;
+    private final ExecutorService relaySender;
+    private final SessionRelay relay;
+    private final LeaderLink forwardLink;
+    private final ThreadPoolExecutor forwardPool;
+    private final WriteForwarding forwarding;
+
+    /**
+     * @param knowsLeader whether this member knows of another member that leads
+     * @param followerExtendsTtl the planted bug follower-extends-ttl (verification only)
+     */
+    LeaderAsks(
+            ServerConfig config,
+            RaftServer raft,
+            Ticker ticker,
+            LockStateMachine machine,
+            RaftGateway gateway,
+            BooleanSupplier knowsLeader,
+            boolean followerExtendsTtl) {
+        String self = config.nodeId();
+        this.forwardLink =
+                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), FORWARD_TIMEOUT_MILLIS);
+        this.forwardPool = new ThreadPoolExecutor(
+                FORWARD_THREADS,
+                FORWARD_THREADS,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                DaemonThreads.numbered("holdfast-forward-" + self));
+        forwardPool.allowCoreThreadTimeOut(true);
+        this.forwarding = new WriteForwarding(
+                self, forwardLink::ask, forwardPool, machine.appliedWaits(), gateway::notLeader, knowsLeader);
+        this.relayLink =
+                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS);
+        this.relayTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-relay-" + self));
+        this.relaySender = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-relay-send-" + self));
+        this.relay = new SessionRelay(
+                self,
+                ticker,
+                relayTimer,
+                relaySender,
+                ids -> TableQuery.TouchSessions.Answer.parse(
+                        relayLink.ask(new TableQuery.TouchSessions(ids)), ids.size()),
+                gateway::notLeader,
+                RELAY_INTERVAL_MILLIS,
+                2 * RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties()).toLong(TimeUnit.MILLISECONDS));
+        if (followerExtendsTtl) {
+            relay.plantFollowerExtendsTtl(); // PLANTED BUG (verification only)
+        }
+    }
+
+    /** The relay of this member's clients' heartbeats. */
+    SessionRelay relay() {
+        return relay;
+    }
+
+    /** The forwarding of this member's clients' writes. */
+    WriteForwarding forwarding() {
+        return forwarding;
+    }
+
+    /** Asks the leader (blocking), on the link of forwarded writes: what read indexes use. */
+    Function<TableQuery, ByteString> forwardLink() {
+        return forwardLink::ask;
+    }
+
+    /** Where forwarded writes and read indexes block, and where their answers are handed out. */
+    Executor forwardPool() {
+        return forwardPool;
+    }
+
+    @Override
+    public void close() {
+        relay.close();
+        relayTimer.shutdownNow();
+        relaySender.shutdownNow();
+        relayLink.close();
+        forwardLink.close();
+        forwardPool.shutdownNow();
+    }
+}

@@ -1,0 +1,125 @@
+package io.holdfast.server.node;
+
+import io.holdfast.UnavailableException;
+import io.holdfast.internal.Causes;
+import io.holdfast.model.Command;
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.model.Reply;
+import io.holdfast.server.raft.AppliedWaits;
+import io.holdfast.server.raft.Forward;
+import io.holdfast.server.raft.TableQuery;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+
+/**
+ * A member's forwarding of its clients' writes and waits to the leader (ADR 0003): what {@link
+ * RaftLockService#submit} does at a member that does not lead.
+ *
+ * <p><b>Guarantees.</b>
+ *
+ * <ul>
+ *   <li>The leader submits the command through its own gate, with the identity this member
+ *       authenticated: the cluster clock, the access rules, quotas, the cluster's version and the
+ *       proposer's batching apply once, there. The reply is the leader's.
+ *   <li>The reply is handed out only once this member has applied the leader's index at the time
+ *       it answered, which is at or past the entry the reply came from: the client's next read or
+ *       event here sees its own write.
+ *   <li>A retried forward (a lost answer, a leader change) is one effect: the command carries its
+ *       client's invocation id, and the table answers a repeat with the first answer.
+ *   <li>A member that knows no leader (cut off from the majority, or an election is under way)
+ *       fails the write at once with {@link NotLeaderException} naming no leader.
+ *   <li>A leader that does not lead any more refuses: the client is told {@link
+ *       UnavailableException} (ask again: this member forwards to the next leader). A leader whose
+ *       build does not know forwarding answers nothing: the client is told {@link
+ *       NotLeaderException} naming the leader, and sends its writes there, as before members
+ *       forwarded.
+ * </ul>
+ *
+ * <p><b>Not gated by the cluster's version</b> ({@code ClusterVersion}): the forward is a read-only
+ * request, never a log entry, and an older leader answers it with nothing and no effect, which is
+ * the signal above; a gate would only save that one round trip during a rolling upgrade.
+ *
+ * <p><b>Who may send it:</b> only a member, see {@link Forward}.
+ *
+ * <p><b>A failure it rules out.</b> A client writes at its home, then reads there at once: had the
+ * member answered as soon as the leader did, the read could run before the member applied the
+ * write and miss it (or an event of the write could come after the reply to a later read).
+ */
+final class WriteForwarding {
+    private final String nodeId;
+    private final Function<TableQuery, ByteString> leader;
+    private final Executor sender;
+    private final AppliedWaits applied;
+    private final Supplier<NotLeaderException> notLeader;
+    private final java.util.function.BooleanSupplier leaderKnown;
+
+    /**
+     * @param leader asks the leader (blocking), as {@code LeaderLink#ask}
+     * @param sender where the asking blocks, and where the reply is handed out
+     * @param leaderKnown whether this member knows of a leader: without one, a write fails at once
+     */
+    WriteForwarding(
+            String nodeId,
+            Function<TableQuery, ByteString> leader,
+            Executor sender,
+            AppliedWaits applied,
+            Supplier<NotLeaderException> notLeader,
+            java.util.function.BooleanSupplier leaderKnown) {
+        this.nodeId = nodeId;
+        this.leaderKnown = leaderKnown;
+        this.leader = leader;
+        this.sender = sender;
+        this.applied = applied;
+        this.notLeader = notLeader;
+    }
+
+    /** The leader's reply to {@code command}, once this member has applied it. */
+    CompletableFuture<Reply> forward(Command command, String identity) {
+        if (!leaderKnown.getAsBoolean()) {
+            // cut off, or an election under way: at once, not after a round of timeouts
+            return CompletableFuture.failedFuture(notLeader.get());
+        }
+        Forward write;
+        try {
+            write = Forward.of(command, identity);
+            write.wire(); // the encoding's own checks (sizes), here rather than on the sender
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return CompletableFuture.supplyAsync(() -> ask(write), sender).thenCompose(answer -> {
+            if (answer.refusal() != null) {
+                throw new CompletionException(new UnavailableException("member " + nodeId
+                        + " forwarded the write to a node that does not lead (" + answer.refusal()
+                        + "); ask again"));
+            }
+            return applied.reached(answer.index(), sender).thenApply(v -> {
+                if (answer.reply() != null) {
+                    return answer.reply();
+                }
+                throw new CompletionException(answer.code().toException(answer.detail()));
+            });
+        });
+    }
+
+    private Forward.Answer ask(Forward write) {
+        Optional<Forward.Answer> answer;
+        try {
+            answer = Forward.Answer.parse(leader.apply(write));
+        } catch (UnavailableException e) {
+            throw new CompletionException(new UnavailableException(
+                    "member " + nodeId + " could not forward the write: " + Causes.rootMessage(e), e));
+        } catch (IllegalArgumentException e) {
+            throw new CompletionException(new UnavailableException(
+                    "member " + nodeId + " could not read the leader's answer: " + e.getMessage(), e));
+        }
+        if (answer.isEmpty()) {
+            throw new CompletionException(notLeader.get()); // the leader's build does not forward
+        }
+        return answer.get();
+    }
+}
