@@ -89,36 +89,47 @@ public final class HoldfastProvider implements LockProvider {
      *     #frames}
      */
     public static ClusterTransport transport(String uri, java.time.Duration callTimeout) {
-        java.util.random.RandomGenerator home = followsLeader(uri) ? null : new java.util.Random();
+        java.util.random.RandomGenerator home =
+                followsLeader(uri) ? null : "first".equals(calls(uri)) ? FIRST_LISTED : new java.util.Random();
         return frames(uri)
                 ? ClusterTransport.overFrames(members(uri), callTimeout, home)
                 : new ClusterTransport(members(uri), callTimeout, tls(uri), token(uri), home);
     }
 
+    /** Picks the first member listed as the home: {@code calls=first}. */
+    private static final java.util.random.RandomGenerator FIRST_LISTED = () -> 0L;
+
     /**
      * Whether a {@code holdfast://} URI's client sends its calls to the leader ({@code
-     * calls=leader}, as clients did before members served sessions) rather than to a home member
-     * it picks at random among those the URI names ({@code calls=home}, the default; ADR 0003).
+     * calls=leader}, as clients did before members served sessions) rather than to a home member:
+     * one it picks at random among those the URI names ({@code calls=home}, the default; ADR 0003)
+     * or the first one it names ({@code calls=first}: a member near the client, or a test that
+     * places its clients); a home moves to another member only when it fails the client.
      *
      * @throws InvalidArgumentException for another value, and as {@link #tls}
      */
     public static boolean followsLeader(String uri) {
+        return "leader".equals(calls(uri));
+    }
+
+    /** The {@code calls} parameter of a URI: {@code home} (the default), {@code first} or {@code leader}. */
+    private static String calls(String uri) {
         tls(uri); // checks every parameter
         int query = uri.indexOf('?');
         if (query < 0) {
-            return false;
+            return "home";
         }
         for (String pair : uri.substring(query + 1).split("&", -1)) {
             if (pair.startsWith("calls=")) {
                 String value = pair.substring("calls=".length());
-                if (!value.equals("home") && !value.equals("leader")) {
+                if (!value.equals("home") && !value.equals("leader") && !value.equals("first")) {
                     throw new InvalidArgumentException(
-                            "calls is home or leader in a holdfast URI, not '" + value + "'");
+                            "calls is home, first or leader in a holdfast URI, not '" + value + "'");
                 }
-                return value.equals("leader");
+                return value;
             }
         }
-        return false;
+        return "home";
     }
 
     /**

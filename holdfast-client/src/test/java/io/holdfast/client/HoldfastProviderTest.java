@@ -137,6 +137,21 @@ class HoldfastProviderTest {
     }
 
     @Test
+    void callsFirstMakesTheFirstMemberListedTheHomeAndABadValueIsRefused() {
+        for (int i = 0; i < 20; i++) {
+            try (var t = HoldfastProvider.transport(
+                    "holdfast://127.0.0.1:9003,127.0.0.1:9001,127.0.0.1:9002?calls=first",
+                    java.time.Duration.ofSeconds(1))) {
+                assertThat(t.target()).isEqualTo(MemberAddress.parse("127.0.0.1:9003", false));
+            }
+        }
+        assertThat(HoldfastProvider.followsLeader("holdfast://h:1?calls=first")).isFalse();
+        assertThat(HoldfastProvider.followsLeader("holdfast://h:1?calls=leader"))
+                .isTrue();
+        assertRefused(() -> LockClient.open("holdfast://h:1?calls=nearest"), "calls is home, first or leader");
+    }
+
+    @Test
     void missingTlsFilesAreRefusedBeforeAnyConnection() {
         assertRefused(
                 () -> LockClient.open("holdfast://127.0.0.1:1?ca=/no/such/ca.pem"), "/no/such/ca.pem does not exist");

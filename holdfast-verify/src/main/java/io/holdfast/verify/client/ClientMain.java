@@ -298,8 +298,14 @@ public final class ClientMain {
                         return;
                     }
                     say(o, "CONTENDED OK " + a.held().token());
+                    // The hold itself, asking the lease isValid() every 200 ms: each true answer is a
+                    // VALID notice, so a hold that outlives what the service granted shows.
+                    long end = System.nanoTime() + holdMillis * 1_000_000L;
                     try {
-                        Thread.sleep(holdMillis); // the hold itself
+                        for (long left = holdMillis; left > 0; left = (end - System.nanoTime()) / 1_000_000L) {
+                            Thread.sleep(Math.min(200, left));
+                            ops.probe(Workload.PHASE, a.held());
+                        }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }

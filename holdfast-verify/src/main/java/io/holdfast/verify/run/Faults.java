@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -53,6 +54,8 @@ final class Faults {
     private int count;
     /** The processes' shiftable wall clocks, or null when the scenario jumps none. */
     private WallClocks clocks;
+    /** Each client's home at the start, by client id. */
+    private Map<String, String> homes = Map.of();
 
     /**
      * @param slowFailover the planted bug {@code slow-failover}: after each SIGKILL of the leader,
@@ -200,6 +203,22 @@ final class Faults {
         }
         clocks.shift(process, seconds);
         record(FaultAction.CLOCK_JUMP, process, WallClocks.offset(seconds) + " s");
+    }
+
+    /** Where each client started its session (its home, ADR 0003), by client id. */
+    void withHomes(Map<String, String> homes) {
+        this.homes = Map.copyOf(homes);
+    }
+
+    /** The clients that started their sessions on {@code node} (they stay while it serves them). */
+    List<String> homedOn(String node) {
+        List<String> out = new ArrayList<>();
+        homes.forEach((client, home) -> {
+            if (home.equals(node)) {
+                out.add(client);
+            }
+        });
+        return out;
     }
 
     /** The shiftable wall clocks of the run's processes ({@link #jumpClock}). */

@@ -3,6 +3,7 @@ package io.holdfast.verify.run;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -26,9 +27,13 @@ import java.util.Set;
  *       client sees of its locks may change.
  * </ol>
  *
- * The first round is the cut-off, so that even a short run has the fault that exposes the bug.
+ * The first round is a clock jump (a moment) and the second the cut-off, so that even a run of 5 s
+ * has both, and the fault that exposes the bug.
  */
 final class MemberHomes {
+    /** The lock only the cut-off round takes: a holder on the cut-off side, then one of the majority. */
+    static final String HELD = "lock-h";
+
     private MemberHomes() {}
 
     private static Duration between(Random r, long minMillis, long maxMillis) {
@@ -39,22 +44,55 @@ final class MemberHomes {
         int round = 0;
         while (f.sleep(between(r, 500, 1200))) {
             switch (round++ % 3) {
-                case 0 -> cutOffAHome(f, r);
-                case 1 -> killTheLeader(f, r);
-                default -> jumpAClock(f, r);
+                case 0 -> jumpAClock(f, r);
+                case 1 -> cutOffAHome(f, r);
+                default -> killTheLeader(f, r);
             }
         }
     }
 
     private static void cutOffAHome(Faults f, Random r) throws IOException, InterruptedException {
-        List<String> followers = f.followers(f.leader());
-        if (followers.isEmpty()) {
+        List<String> homes = new ArrayList<>();
+        for (String n : f.followers(f.leader())) {
+            if (!f.homedOn(n).isEmpty()) {
+                homes.add(n);
+            }
+        }
+        if (homes.isEmpty()) {
             return;
         }
-        String home = followers.get(r.nextInt(followers.size()));
-        Set<String> side = f.withSomeClients(Set.of(home), r);
+        String home = homes.get(r.nextInt(homes.size()));
+        List<String> theirs = f.homedOn(home);
+        List<String> others = new ArrayList<>(f.clientIds());
+        others.removeAll(theirs);
+        if (others.isEmpty()) {
+            return;
+        }
+        // A client homed on the follower takes a lock of this round's own and holds it past the
+        // cut-off; once the majority must have expired its session, a client of the majority takes
+        // it: the two holds may not overlap.
+        String holder = theirs.get(r.nextInt(theirs.size()));
+        f.clientCues().contend(holder, HELD, Scenarios.PAST_TTL.plusSeconds(2), Duration.ofSeconds(3));
+        Set<String> side = new HashSet<>(theirs);
+        side.add(home);
         f.partition(side, f.everyoneBut(side));
-        f.sleepFully(Scenarios.PAST_TTL);
+        long cut = System.nanoTime();
+        // As soon as the majority may have expired the holder's session (a TTL after its last
+        // heartbeat that reached the leader, before the cut), and again until one is granted.
+        f.sleepFully(Scenarios.TTL.plusMillis(300));
+        String other = others.get(r.nextInt(others.size()));
+        for (int i = 0;
+                i < 6
+                        && System.nanoTime() - cut
+                                < Scenarios.PAST_TTL.minusSeconds(1).toNanos();
+                i++) {
+            String answer = f.clientCues().contend(other, HELD, Duration.ofSeconds(1), Duration.ofSeconds(2));
+            if (answer != null && answer.startsWith("CONTENDED OK")) {
+                break;
+            }
+            f.sleepFully(Duration.ofMillis(300));
+        }
+        f.sleepFully(Scenarios.PAST_TTL.minusNanos(System.nanoTime() - cut));
         f.healNetworkAndAwaitCatchUp();
     }
 

@@ -100,6 +100,23 @@ final class Nodes implements AutoCloseable {
         return "holdfast://" + String.join(",", parts);
     }
 
+    /**
+     * The client URI of a client homed on {@code home} (ADR 0003): every member by name, {@code
+     * home} first, with {@code calls=first}, so that where each client starts is the run's seed's,
+     * not chance's; a home that fails the client is left for another member as usual.
+     */
+    String uri(String home) {
+        List<String> parts = new ArrayList<>();
+        Spec first = specs.get(home);
+        parts.add(first.id() + ".holdfast:" + first.clientPort());
+        for (Spec s : specs.values()) {
+            if (!s.id().equals(home)) {
+                parts.add(s.id() + ".holdfast:" + s.clientPort());
+            }
+        }
+        return "holdfast://" + String.join(",", parts) + "?calls=first";
+    }
+
     /** Starts every member (in parallel) and waits until each says READY. */
     synchronized void startAll(Duration timeout) throws IOException, InterruptedException {
         for (String id : members) {

@@ -45,6 +45,7 @@ final class PlantedBugs {
         EXPOSED_BY.put(LEADER_IGNORES_LOSS, "election");
         EXPOSED_BY.put("stale-txn-compare", "keys");
         EXPOSED_BY.put(SLOW_FAILOVER, "leader-kill");
+        EXPOSED_BY.put("follower-extends-ttl", "member-homes");
     }
 
     private PlantedBugs() {}

@@ -239,6 +239,12 @@ public final class Verifier {
             nodes.startAll(Duration.ofSeconds(90));
             nodes.awaitLeader(Duration.ofSeconds(60));
             List<Workers.Spec> specs = new ArrayList<>();
+            // Client i is homed on member i mod members (ADR 0003): clients on every member,
+            // followers too, in every scenario, placed by the run rather than by chance.
+            Map<String, String> homes = new LinkedHashMap<>();
+            for (int i = 0; i < clientIds.size(); i++) {
+                homes.put(clientIds.get(i), nodeIds.get(i % s.members()));
+            }
             for (int i = 0; i < clientIds.size(); i++) {
                 String c = clientIds.get(i);
                 specs.add(new Workers.Spec(
@@ -258,8 +264,12 @@ public final class Verifier {
                     dir.resolve("logs").resolve("x1.log"),
                     random.nextLong(),
                     List.of()));
-            try (Workers workers =
-                    new Workers(specs, nodes.uri(), stores.fencedAddress(), stores.unfencedAddress(), Scenarios.TTL)) {
+            try (Workers workers = new Workers(
+                    specs,
+                    c -> homes.containsKey(c) ? nodes.uri(homes.get(c)) : nodes.uri(),
+                    stores.fencedAddress(),
+                    stores.unfencedAddress(),
+                    Scenarios.TTL)) {
                 for (Workers.Spec w : specs) {
                     files.add(w.history());
                 }
@@ -274,6 +284,7 @@ public final class Verifier {
                         System.nanoTime() + o.duration().toNanos(),
                         PlantedBugs.SLOW_FAILOVER.equals(o.bug()));
                 faults.withClocks(clocks);
+                faults.withHomes(homes);
                 try {
                     s.nemesis().run(faults, new Random(random.nextLong()));
                 } catch (IOException e) {

@@ -32,7 +32,9 @@ final class Workers implements AutoCloseable {
     private final Map<String, Spec> specs = new LinkedHashMap<>();
     private final Map<String, Child> running = new LinkedHashMap<>();
     private final Map<String, String> sessions = new LinkedHashMap<>();
-    private final String uri;
+    /** Each worker's client URI, by worker id. */
+    private final java.util.function.Function<String, String> uriOf;
+
     private final String fenced;
     private final String unfenced;
     private final Duration ttl;
@@ -40,11 +42,17 @@ final class Workers implements AutoCloseable {
     /** The workers' shiftable wall clocks, when the scenario jumps them; else null. */
     private WallClocks clocks;
 
-    Workers(List<Spec> workers, String uri, String fenced, String unfenced, Duration ttl) {
+    /** @param uriOf each worker's client URI, by worker id (its home first: {@link Nodes#uri(String)}) */
+    Workers(
+            List<Spec> workers,
+            java.util.function.Function<String, String> uriOf,
+            String fenced,
+            String unfenced,
+            Duration ttl) {
         for (Spec s : workers) {
             specs.put(s.id(), s);
         }
-        this.uri = uri;
+        this.uriOf = uriOf;
         this.fenced = fenced;
         this.unfenced = unfenced;
         this.ttl = ttl;
@@ -81,7 +89,7 @@ final class Workers implements AutoCloseable {
                     "--id",
                     s.id(),
                     "--uri",
-                    uri,
+                    uriOf.apply(s.id()),
                     "--history",
                     s.history().toString(),
                     "--fenced",
