@@ -148,6 +148,7 @@ public final class NodeParts implements AutoCloseable {
                                 .toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
         this.service = new RaftLockService(this);
         machine.setHooks(new NodeHooks(this));
+        machine.setTicker(ticker);
         machine.setAdmission(clusterVersion);
         var loaded = machine.getLastAppliedTermIndex();
         if (loaded != null && loaded.getIndex() > 0) {

@@ -1,6 +1,7 @@
 package io.holdfast.server.raft;
 
 import io.holdfast.ErrorCode;
+import io.holdfast.Ticker;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Vocabulary;
@@ -67,6 +68,7 @@ public final class LockStateMachine extends BaseStateMachine {
 
     private volatile LockTable table;
     private volatile StateMachineHooks hooks;
+    private volatile Ticker ticker = Ticker.system();
     /** What the leader may log now; see {@link #setAdmission}. */
     private volatile CommandAdmission admission;
 
@@ -115,6 +117,11 @@ public final class LockStateMachine extends BaseStateMachine {
 
     public void setHooks(StateMachineHooks hooks) {
         this.hooks = hooks;
+    }
+
+    /** The clock that times a snapshot's write and load; the JVM's monotonic clock until set. */
+    public void setTicker(Ticker ticker) {
+        this.ticker = ticker;
     }
 
     /** Runs {@code read} on the table under the apply lock. */
@@ -230,7 +237,7 @@ public final class LockStateMachine extends BaseStateMachine {
         if (snapshot == null) {
             return;
         }
-        LockTable loaded = SnapshotFiles.read(snapshot, bugs);
+        LockTable loaded = SnapshotFiles.read(snapshot, bugs, ticker);
         synchronized (lock) {
             table = loaded;
             setLastAppliedTermIndex(snapshot.getTermIndex());
@@ -240,11 +247,6 @@ public final class LockStateMachine extends BaseStateMachine {
         if (h != null) {
             h.tableLoaded(snapshot.getIndex());
         }
-        LOG.info(
-                "Loaded snapshot {} ({} sessions, {} locks)",
-                snapshot.getFile().getPath().getFileName(),
-                loaded.sessionCount(),
-                loaded.resourceCount());
     }
 
     @Override
@@ -359,10 +361,10 @@ public final class LockStateMachine extends BaseStateMachine {
             if (last == null || last.getIndex() < 0) {
                 return -1;
             }
-            long bytes = SnapshotFiles.write(storage, last, table::writeSnapshot);
+            SnapshotFiles.Written written = SnapshotFiles.write(storage, last, table::writeSnapshot, ticker);
             StateMachineHooks h = hooks;
             if (h != null) {
-                h.snapshotTaken(last.getIndex(), bytes);
+                h.snapshotTaken(last.getIndex(), written.bytes(), written.nanos());
             }
             return last.getIndex();
         }
