@@ -31,6 +31,9 @@ import java.util.Optional;
  * within the limit, and its log's last error is printed.
  */
 public final class HeldLocksBench {
+    /** How long one request of the crowd may take: hundreds of acquires are in flight on a loaded machine. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
     /** The run's settings. */
     public record Settings(
             int sessions,
@@ -78,8 +81,12 @@ public final class HeldLocksBench {
                     settings.serverJvmOptions(),
                     secured == null ? "plaintext, no access rules" : "TLS and access rules lifting the quotas",
                     settings.dir());
-            try (Crowd crowd = new Crowd(nodes.backendUri(), settings.sessionTtl(), settings.sessionsPerConnection())) {
+            try (Crowd crowd = new Crowd(
+                    nodes.backendUri(), settings.sessionTtl(), settings.sessionsPerConnection(), REQUEST_TIMEOUT)) {
                 return measure(nodes, crowd);
+            } catch (RuntimeException e) {
+                print("load at the failure: %s", loadAverage());
+                return Result.stopped(e.getMessage() + "; " + nodes.deadNodes());
             }
         }
     }
