@@ -377,6 +377,11 @@ public final class LockTable {
         SnapshotCodec.write(this, out);
     }
 
+    /** As {@link #writeSnapshot(OutputStream)}, streamed into {@code file} from its position: no copy in memory. */
+    public void writeSnapshot(java.nio.channels.FileChannel file) throws IOException {
+        SnapshotCodec.write(this, file);
+    }
+
     /**
      * Reads a table written by {@link #writeSnapshot}. The snapshot is checked completely before
      * the table is returned; a corrupt, truncated or unknown snapshot is refused.

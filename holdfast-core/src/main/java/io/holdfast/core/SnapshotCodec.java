@@ -1,6 +1,7 @@
 package io.holdfast.core;
 
 import io.holdfast.model.Reply;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -10,12 +11,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UTFDataFormatException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
 
 /**
  * The snapshot format of {@link LockTable}, version 7 (version 1, without identities and access
@@ -76,15 +81,7 @@ final class SnapshotCodec {
         TableParts table = written.parts();
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(1 << 16);
         DataOutputStream body = new DataOutputStream(buffer);
-        int version = !table.admission.openQuotas().equals(Quotas.DEFAULTS)
-                ? VERSION
-                : KeySnapshot.needed(table)
-                        ? VERSION_WITHOUT_OPEN_QUOTAS
-                        : table.revokedTokens.size() > 0
-                                ? VERSION_WITHOUT_KEY_LIFETIMES
-                                : QueueSnapshot.usesMultiLocks(table)
-                                        ? VERSION_WITHOUT_REVOKED_TOKENS
-                                        : VERSION_WITHOUT_MULTI_LOCKS;
+        int version = version(table);
         writeBody(table, body, version);
         body.flush();
         byte[] bytes = buffer.toByteArray();
@@ -97,6 +94,55 @@ final class SnapshotCodec {
         data.write(bytes);
         data.writeInt((int) crc.getValue());
         data.flush();
+    }
+
+    /**
+     * The same bytes as {@link #write(LockTable, OutputStream)}, into {@code file} from its position, with the body
+     * streamed through a 64 KiB buffer and its checksum: the body's length, which comes before it, is written in
+     * place once the body is. A node writes its snapshots so; in memory, the body and the copies a growing buffer
+     * makes took three times the snapshot's size at once (354 MB at 1,000,000 held locks).
+     */
+    static void write(LockTable written, FileChannel file) throws IOException {
+        TableParts table = written.parts();
+        int version = version(table);
+        long start = file.position();
+        writeFully(
+                file,
+                ByteBuffer.allocate(12).putInt(MAGIC).putInt(version).putInt(0).flip());
+        CRC32C crc = new CRC32C();
+        // Not closed: that would close the caller's channel.
+        DataOutputStream body = new DataOutputStream(
+                new BufferedOutputStream(new CheckedOutputStream(Channels.newOutputStream(file), crc), 1 << 16));
+        writeBody(table, body, version);
+        body.flush();
+        long length = file.position() - start - 12;
+        if (length > MAX_BODY) {
+            throw new IOException("the table's snapshot body is " + length + " bytes, over the format's " + MAX_BODY);
+        }
+        writeFully(file, ByteBuffer.allocate(4).putInt((int) crc.getValue()).flip());
+        ByteBuffer size = ByteBuffer.allocate(4).putInt((int) length).flip();
+        while (size.hasRemaining()) {
+            file.write(size, start + 8 + size.position());
+        }
+    }
+
+    private static void writeFully(FileChannel file, ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            file.write(bytes);
+        }
+    }
+
+    /** The oldest format that holds everything in the table, so that older members can read it. */
+    private static int version(TableParts table) {
+        return !table.admission.openQuotas().equals(Quotas.DEFAULTS)
+                ? VERSION
+                : KeySnapshot.needed(table)
+                        ? VERSION_WITHOUT_OPEN_QUOTAS
+                        : table.revokedTokens.size() > 0
+                                ? VERSION_WITHOUT_KEY_LIFETIMES
+                                : QueueSnapshot.usesMultiLocks(table)
+                                        ? VERSION_WITHOUT_REVOKED_TOKENS
+                                        : VERSION_WITHOUT_MULTI_LOCKS;
     }
 
     /** Whether a session of the table remembers a reply that {@code kind} accepts. */

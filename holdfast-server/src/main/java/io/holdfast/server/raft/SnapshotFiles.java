@@ -4,13 +4,13 @@ import io.holdfast.Ticker;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.File;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
@@ -37,10 +37,10 @@ final class SnapshotFiles {
     /** A snapshot written: its file's size, and the time from the first byte to its MD5 saved. */
     record Written(long bytes, long nanos) {}
 
-    /** Writes the table's snapshot form. */
+    /** Writes the table's snapshot form into a file, from its position ({@link LockTable#writeSnapshot(FileChannel)}). */
     @FunctionalInterface
     interface TableWriter {
-        void writeTo(java.io.OutputStream out) throws IOException;
+        void writeTo(FileChannel file) throws IOException;
     }
 
     private SnapshotFiles() {}
@@ -51,11 +51,13 @@ final class SnapshotFiles {
         long t0 = ticker.nanos();
         File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
         File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
-        try (FileOutputStream fos = new FileOutputStream(tmp);
-                BufferedOutputStream out = new BufferedOutputStream(fos, 1 << 16)) {
+        try (FileChannel out = FileChannel.open(
+                tmp.toPath(),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
             table.writeTo(out);
-            out.flush();
-            fos.getFD().sync();
+            out.force(true);
         }
         Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
         var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
