@@ -3,7 +3,6 @@ package io.holdfast.server.backup;
 import io.holdfast.internal.Causes;
 import io.holdfast.server.node.NodeParts;
 import io.holdfast.server.raft.ClusterIdRecord;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -68,8 +67,9 @@ public final class Backups {
                     .afterBarrier(() -> Boolean.TRUE)
                     .get(BARRIER_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             BackupFile.Header header = node.machine().readWithLast((t, last) -> {
-                try (OutputStream copy = new BufferedOutputStream(Files.newOutputStream(table), 1 << 16)) {
-                    t.writeSnapshot(copy);
+                try (java.nio.channels.FileChannel copy =
+                        java.nio.channels.FileChannel.open(table, java.nio.file.StandardOpenOption.WRITE)) {
+                    t.writeSnapshot(copy); // streamed: no copy of the table's form in memory
                 }
                 return new BackupFile.Header(
                         last == null ? -1 : last.getIndex(),
