@@ -377,9 +377,9 @@ public final class LockTable {
         SnapshotCodec.write(this, out);
     }
 
-    /** As {@link #writeSnapshot(OutputStream)}, streamed into {@code file} from its position: no copy in memory. */
-    public void writeSnapshot(java.nio.channels.FileChannel file) throws IOException {
-        SnapshotCodec.write(this, file);
+    /** As {@link #writeSnapshot(OutputStream)}, streamed: no copy of the snapshot in memory ({@link SnapshotOutput}). */
+    public void writeSnapshot(SnapshotOutput out) throws IOException {
+        SnapshotCodec.write(this, out);
     }
 
     /**

@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.core.TableDriver.Client;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,10 +56,25 @@ class SnapshotStreamTest {
                 .isLessThan(written.length);
     }
 
+    /** Streams the snapshot into a file as a node does: through the file's channel, the length patched in place. */
     private static void write(LockTable table, Path file) throws Exception {
         try (FileChannel ch = FileChannel.open(
                 file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            table.writeSnapshot(ch);
+            OutputStream stream = Channels.newOutputStream(ch);
+            table.writeSnapshot(new SnapshotOutput() {
+                @Override
+                public OutputStream stream() {
+                    return stream;
+                }
+
+                @Override
+                public void patchInt(long offset, int value) throws IOException {
+                    ByteBuffer bytes = ByteBuffer.allocate(4).putInt(value).flip();
+                    while (bytes.hasRemaining()) {
+                        ch.write(bytes, offset + bytes.position());
+                    }
+                }
+            });
         }
     }
 }

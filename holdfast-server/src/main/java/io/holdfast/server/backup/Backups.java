@@ -3,6 +3,7 @@ package io.holdfast.server.backup;
 import io.holdfast.internal.Causes;
 import io.holdfast.server.node.NodeParts;
 import io.holdfast.server.raft.ClusterIdRecord;
+import io.holdfast.server.raft.FileSnapshotOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -67,10 +68,7 @@ public final class Backups {
                     .afterBarrier(() -> Boolean.TRUE)
                     .get(BARRIER_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             BackupFile.Header header = node.machine().readWithLast((t, last) -> {
-                try (java.nio.channels.FileChannel copy =
-                        java.nio.channels.FileChannel.open(table, java.nio.file.StandardOpenOption.WRITE)) {
-                    t.writeSnapshot(copy); // streamed: no copy of the table's form in memory
-                }
+                FileSnapshotOutput.write(t, table); // streamed: no copy of the table's form in memory
                 return new BackupFile.Header(
                         last == null ? -1 : last.getIndex(),
                         last == null ? 0 : last.getTerm(),

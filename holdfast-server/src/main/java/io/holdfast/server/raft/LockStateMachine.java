@@ -361,7 +361,7 @@ public final class LockStateMachine extends BaseStateMachine {
             if (last == null || last.getIndex() < 0) {
                 return -1;
             }
-            SnapshotFiles.Written written = SnapshotFiles.write(storage, last, table::writeSnapshot, ticker);
+            SnapshotFiles.Written written = SnapshotFiles.write(storage, last, table, ticker);
             StateMachineHooks h = hooks;
             if (h != null) {
                 h.snapshotTaken(last.getIndex(), written.bytes(), written.nanos());

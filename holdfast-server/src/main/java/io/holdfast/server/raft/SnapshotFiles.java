@@ -37,27 +37,17 @@ final class SnapshotFiles {
     /** A snapshot written: its file's size, and the time from the first byte to its MD5 saved. */
     record Written(long bytes, long nanos) {}
 
-    /** Writes the table's snapshot form into a file, from its position ({@link LockTable#writeSnapshot(FileChannel)}). */
-    @FunctionalInterface
-    interface TableWriter {
-        void writeTo(FileChannel file) throws IOException;
-    }
-
     private SnapshotFiles() {}
 
     /** Writes the snapshot of the table at {@code last} into {@code storage}. */
-    static Written write(SimpleStateMachineStorage storage, TermIndex last, TableWriter table, Ticker ticker)
+    static Written write(SimpleStateMachineStorage storage, TermIndex last, LockTable table, Ticker ticker)
             throws IOException {
         long t0 = ticker.nanos();
         File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
         File tmp = new File(file.getParentFile(), file.getName() + ".tmp");
-        try (FileChannel out = FileChannel.open(
-                tmp.toPath(),
-                StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            table.writeTo(out);
-            out.force(true);
+        FileSnapshotOutput.write(table, tmp.toPath()); // streamed: no copy of the table's form in memory
+        try (FileChannel written = FileChannel.open(tmp.toPath(), StandardOpenOption.WRITE)) {
+            written.force(true);
         }
         Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE);
         var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
