@@ -54,8 +54,23 @@ final class Population {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
-    /** Opens the sessions (random ids, client names {@code client-N}), none holding anything. */
+    /**
+     * Opens the sessions (random ids, client names {@code client-N}), none holding anything, after lifting the
+     * quotas a population this size passes (the table counts sessions and locks against 1,000,000 state entries
+     * and 10,000 sessions per identity by default: 10,000 sessions with 100 locks each are past the first).
+     */
     void openSessions(LockTable table) {
+        long most = Integer.MAX_VALUE;
+        BenchClient.expect(
+                Reply.Ok.class,
+                table.apply(
+                        Command.Envelope.of(
+                                TIME,
+                                new Command.SetQuotas(java.util.Map.of(
+                                        "sessions-per-identity", most,
+                                        "holds-per-session", most,
+                                        "state-entries", most))),
+                        EventSink.NONE));
         Random ids = new Random(42);
         for (int s = 0; s < sessions; s++) {
             Reply reply = table.apply(

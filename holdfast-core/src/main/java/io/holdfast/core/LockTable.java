@@ -377,6 +377,11 @@ public final class LockTable {
         SnapshotCodec.write(this, out);
     }
 
+    /** As {@link #writeSnapshot(OutputStream)}, streamed: no copy of the snapshot in memory ({@link SnapshotOutput}). */
+    public void writeSnapshot(SnapshotOutput out) throws IOException {
+        SnapshotCodec.write(this, out);
+    }
+
     /**
      * Reads a table written by {@link #writeSnapshot}. The snapshot is checked completely before
      * the table is returned; a corrupt, truncated or unknown snapshot is refused.

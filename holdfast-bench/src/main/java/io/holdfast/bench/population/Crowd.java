@@ -64,11 +64,20 @@ final class Crowd implements AutoCloseable {
      * @param sessionsPerConnection how many sessions share one connection to the members
      */
     Crowd(String uri, Duration sessionTtl, int sessionsPerConnection) {
+        this(uri, sessionTtl, sessionsPerConnection, ClientOptions.defaults().requestTimeout());
+    }
+
+    /**
+     * @param requestTimeout how long one request may take (the client's default is 10 s; a loaded machine with
+     *     hundreds of acquires in flight may need more)
+     */
+    Crowd(String uri, Duration sessionTtl, int sessionsPerConnection, Duration requestTimeout) {
         this.uri = uri;
         this.sessionsPerConnection = sessionsPerConnection;
         this.options = ClientOptions.builder()
                 .clientName("population")
                 .sessionTtl(sessionTtl)
+                .requestTimeout(requestTimeout)
                 .scheduler(timers)
                 .build();
         try (LockClient first = LockClient.open(uri, options)) {

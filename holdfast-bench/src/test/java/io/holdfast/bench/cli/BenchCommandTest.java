@@ -312,6 +312,64 @@ class BenchCommandTest {
         assertThat(Files.readString(dir.resolve("certs/rules.txt"))).contains("limit sessions-per-identity 2147483647");
     }
 
+    /**
+     * {@code held-locks} at a small size on three real server processes: 1,000 held locks over 10 sessions, the
+     * nodes snapshotting every 200 entries and rolling their log every 8 KB, so that the stopped follower is soon
+     * behind the leader's purged log and must be sent its snapshot. The counts it reports are the cluster's: every lock still held, no session expired,
+     * the follower restarted and caught up from a snapshot, not from the log.
+     */
+    @Test
+    void heldLocksTakesTheLocksAndCatchesAFollowerUpFromASnapshot(@TempDir Path dir) throws Exception {
+        int base = freeBase(3);
+        int code = bench(
+                "held-locks",
+                "--sessions",
+                "10",
+                "--locks",
+                "1000",
+                "--sessions-per-connection",
+                "4",
+                "--limit",
+                "2m",
+                "--session-ttl",
+                "30s",
+                "--base-port",
+                Integer.toString(base),
+                "--dir",
+                dir.toString(),
+                "--server-java-opts",
+                "-Xmx256m -XX:+UseSerialGC -Dholdfast.raft.snapshotEvery=200");
+        assertThat(code).as(out + "\n" + err).isZero();
+        assertThat(out.toString())
+                .as(out.toString())
+                .contains("sessions: 10 opened in ")
+                .contains("held locks: 1,000 taken in ")
+                .containsPattern("heap per held lock, bytes: n1 \\((leader|follower)\\) -?[0-9,]+ / n2 ")
+                .containsPattern("restart of n[123] \\(had applied [0-9,]+\\): ready [0-9,]+ ms")
+                .contains("the leader's snapshot installed")
+                .containsPattern("snapshots n[123] wrote meanwhile: \\[Wrote\\[index=\\d+, bytes=\\d+, millis=\\d+\\]")
+                .contains("held: 1,000 over 10 sessions (10 open, 0 expired); follower restarted: yes; caught up"
+                        + " from a snapshot: yes");
+        assertThat(bench("held-locks", "--sessions", "0")).isEqualTo(ExitCodes.USAGE);
+    }
+
+    /** A base port with {@code nodes} nodes' three ports each (base + 10i, +1, +2) free. */
+    private static int freeBase(int nodes) {
+        while (true) {
+            int base = FreePorts.next();
+            boolean free = true;
+            for (int i = 0; i < nodes && free; i++) {
+                for (int k = 0; k < 3 && free; k++) {
+                    int port = base + 10 * i + k;
+                    free = port == base || FreePorts.take(port);
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+    }
+
     private static List<io.holdfast.bench.population.PopulationBench.Step> steps(String text) {
         return java.util.Arrays.stream(text.split(","))
                 .map(io.holdfast.bench.population.PopulationBench.Step::parse)

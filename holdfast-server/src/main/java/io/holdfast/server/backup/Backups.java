@@ -3,7 +3,7 @@ package io.holdfast.server.backup;
 import io.holdfast.internal.Causes;
 import io.holdfast.server.node.NodeParts;
 import io.holdfast.server.raft.ClusterIdRecord;
-import java.io.BufferedOutputStream;
+import io.holdfast.server.raft.FileSnapshotOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -68,9 +68,7 @@ public final class Backups {
                     .afterBarrier(() -> Boolean.TRUE)
                     .get(BARRIER_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             BackupFile.Header header = node.machine().readWithLast((t, last) -> {
-                try (OutputStream copy = new BufferedOutputStream(Files.newOutputStream(table), 1 << 16)) {
-                    t.writeSnapshot(copy);
-                }
+                FileSnapshotOutput.write(t, table); // streamed: no copy of the table's form in memory
                 return new BackupFile.Header(
                         last == null ? -1 : last.getIndex(),
                         last == null ? 0 : last.getTerm(),

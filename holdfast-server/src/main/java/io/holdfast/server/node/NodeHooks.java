@@ -218,14 +218,21 @@ final class NodeHooks implements StateMachineHooks {
     }
 
     @Override
-    public void snapshotTaken(long index, long bytes) {
-        parts.metrics().snapshot(bytes);
+    public void snapshotTaken(long index, long bytes, long nanos) {
+        parts.metrics().snapshot(bytes, nanos);
+        long millis = nanos / 1_000_000;
         LOG.atInfo()
                 .addKeyValue("event", "snapshot")
                 .addKeyValue("node", parts.selfId())
                 .addKeyValue("index", index)
                 .addKeyValue("bytes", bytes)
-                .log("Node {} wrote a snapshot at log index {} ({} bytes)", parts.selfId(), index, bytes);
+                .addKeyValue("millis", millis)
+                .log(
+                        "Node {} wrote a snapshot at log index {} ({} bytes in {} ms)",
+                        parts.selfId(),
+                        index,
+                        bytes,
+                        millis);
     }
 
     /**

@@ -137,6 +137,7 @@ public final class NodeParts implements AutoCloseable {
         this.service = new RaftLockService(this, true);
         this.httpService = new RaftLockService(this, false);
         machine.setHooks(new NodeHooks(this));
+        machine.setTicker(ticker);
         machine.setAdmission(clusterVersion);
         var loaded = machine.getLastAppliedTermIndex();
         if (loaded != null && loaded.getIndex() > 0) {

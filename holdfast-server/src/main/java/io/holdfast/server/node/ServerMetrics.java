@@ -48,7 +48,7 @@ import java.util.function.Supplier;
  * holdfast_raft_leader_changes_total}, {@code holdfast_lease_check_refusals_total{request}}, {@code
  * holdfast_log_tail_repairs_total}, {@code holdfast_backups_total{outcome}}, {@code holdfast_raft_is_leader}, {@code holdfast_raft_term},
  * {@code holdfast_raft_applied_index}, {@code holdfast_raft_member_last_contact_seconds{member}} (on the
- * leader only), {@code holdfast_snapshot_bytes}, and the JVM's.
+ * leader only), {@code holdfast_snapshot_bytes}, {@code holdfast_snapshot_write_seconds}, and the JVM's.
  */
 public final class ServerMetrics {
     /** What the function counters read, kept here; see {@link #keep}. */
@@ -88,6 +88,7 @@ public final class ServerMetrics {
     private final Counter leaderChanges;
     private final Counter logTailRepairs;
     private final DistributionSummary snapshotBytes;
+    private final Timer snapshotTime;
     private final MultiGauge memberContact;
     private volatile Supplier<Map<String, Long>> memberContactMillis = Map::of;
     /** The rows last registered: the gauges hold their values weakly (see {@link #keep}). */
@@ -111,6 +112,9 @@ public final class ServerMetrics {
         snapshotBytes = DistributionSummary.builder("holdfast.snapshot")
                 .baseUnit("bytes")
                 .description("Size of each snapshot this node wrote")
+                .register(registry);
+        snapshotTime = Timer.builder("holdfast.snapshot.write")
+                .description("Time to write each snapshot, under the apply lock (nothing is applied meanwhile)")
                 .register(registry);
         memberContact = MultiGauge.builder("holdfast.raft.member.last.contact")
                 .baseUnit("seconds")
@@ -370,8 +374,9 @@ public final class ServerMetrics {
         logTailRepairs.increment();
     }
 
-    void snapshot(long bytes) {
+    void snapshot(long bytes, long nanos) {
         snapshotBytes.record(bytes);
+        snapshotTime.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /**

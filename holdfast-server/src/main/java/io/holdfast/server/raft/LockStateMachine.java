@@ -3,6 +3,7 @@
 package io.holdfast.server.raft;
 
 import io.holdfast.ErrorCode;
+import io.holdfast.Ticker;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.core.Vocabulary;
@@ -71,6 +72,8 @@ public final class LockStateMachine extends BaseStateMachine {
     private volatile StateMachineHooks hooks;
     /** Who waits for this replica to apply an index; see {@link #appliedWaits}. */
     private final AppliedWaits appliedWaits = new AppliedWaits();
+
+    private volatile Ticker ticker = Ticker.system();
     /** What the leader may log now; see {@link #setAdmission}. */
     private volatile CommandAdmission admission;
 
@@ -139,6 +142,11 @@ public final class LockStateMachine extends BaseStateMachine {
         if (appliedWaits != null) { // null while the base class's constructor sets the first index
             appliedWaits.applied(applied.getIndex()); // a snapshot loaded
         }
+    }
+
+    /** The clock that times a snapshot's write and load; the JVM's monotonic clock until set. */
+    public void setTicker(Ticker ticker) {
+        this.ticker = ticker;
     }
 
     /** Runs {@code read} on the table under the apply lock. */
@@ -254,7 +262,7 @@ public final class LockStateMachine extends BaseStateMachine {
         if (snapshot == null) {
             return;
         }
-        LockTable loaded = SnapshotFiles.read(snapshot, bugs);
+        LockTable loaded = SnapshotFiles.read(snapshot, bugs, ticker);
         synchronized (lock) {
             table = loaded;
             setLastAppliedTermIndex(snapshot.getTermIndex());
@@ -264,11 +272,6 @@ public final class LockStateMachine extends BaseStateMachine {
         if (h != null) {
             h.tableLoaded(snapshot.getIndex());
         }
-        LOG.info(
-                "Loaded snapshot {} ({} sessions, {} locks)",
-                snapshot.getFile().getPath().getFileName(),
-                loaded.sessionCount(),
-                loaded.resourceCount());
     }
 
     @Override
@@ -383,10 +386,10 @@ public final class LockStateMachine extends BaseStateMachine {
             if (last == null || last.getIndex() < 0) {
                 return -1;
             }
-            long bytes = SnapshotFiles.write(storage, last, table::writeSnapshot);
+            SnapshotFiles.Written written = SnapshotFiles.write(storage, last, table, ticker);
             StateMachineHooks h = hooks;
             if (h != null) {
-                h.snapshotTaken(last.getIndex(), bytes);
+                h.snapshotTaken(last.getIndex(), written.bytes(), written.nanos());
             }
             return last.getIndex();
         }

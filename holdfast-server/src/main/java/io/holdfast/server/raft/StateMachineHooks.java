@@ -29,8 +29,12 @@ public interface StateMachineHooks {
      */
     default void tableLoaded(long index) {}
 
-    /** A snapshot of {@code bytes} was written for log index {@code index}. */
-    default void snapshotTaken(long index, long bytes) {}
+    /**
+     * A snapshot of {@code bytes} was written for log index {@code index}, in {@code nanos} (the
+     * table encoded, written, forced to disk and its MD5 saved, all under the apply lock: nothing is
+     * applied meanwhile).
+     */
+    default void snapshotTaken(long index, long bytes, long nanos) {}
 
     /**
      * A round of heartbeats a member relays ({@link TableQuery.TouchSessions}), on the node that
