@@ -1,3 +1,5 @@
+// Ceiling 440 lines, one idea: the run's node processes, from their start (their ports, URIs and clocks) to their end,
+// and what they say of themselves.
 package io.holdfast.verify.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
