@@ -242,7 +242,6 @@ public final class TestCluster implements AutoCloseable {
         nodes[i] = HoldfastServer.start(config(i), bugs, io.holdfast.core.Vocabulary.CURRENT, false);
     }
 
-    /** Deletes node {@code i}'s data directory (the node must be stopped): a lost disk. */
     /** The members file Ratis wrote in a stopped node's data directory when it applied a configuration. */
     Path raftMetaConf(int i) throws IOException {
         if (nodes[i] != null) {
@@ -255,6 +254,7 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** Deletes node {@code i}'s data directory (the node must be stopped): a lost disk. */
     void wipe(int i) throws IOException {
         if (nodes[i] != null) {
             throw new IllegalStateException("n" + (i + 1) + " is running");
