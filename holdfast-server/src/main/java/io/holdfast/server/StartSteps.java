@@ -128,7 +128,7 @@ final class StartSteps {
                     .setGroup(startGroup)
                     .setStateMachine(machine)
                     .setProperties(properties)
-                    .setParameters(RaftSettings.parameters(config))
+                    .setParameters(RaftSettings.serverParameters(config, machine.commitWakeups()))
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
         } catch (IOException | RuntimeException e) {

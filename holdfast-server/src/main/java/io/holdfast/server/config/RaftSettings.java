@@ -63,6 +63,16 @@ public final class RaftSettings {
     }
 
     /**
+     * The Raft server's parameters: {@link #parameters(ServerConfig)}, and the node's {@code wakeups},
+     * which its gRPC transport registers the leader's log appenders with.
+     */
+    public static Parameters serverParameters(ServerConfig config, CommitWakeups wakeups) {
+        Parameters parameters = parameters(config);
+        parameters.put(CommitWakeups.KEY, wakeups, CommitWakeups.class);
+        return parameters;
+    }
+
+    /**
      * A client RPC to the members' Raft ports over the transport that {@code parameters} (from
      * {@link #parameters}) name, with their TLS; gRPC for parameters that name none.
      */
@@ -97,7 +107,12 @@ public final class RaftSettings {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
         RaftServerConfigKeys.setStorageFreeSpaceMin(p, SizeInBytes.valueOf("16MB"));
-        RaftConfigKeys.Rpc.setType(p, config.raftTransport().rpcType());
+        // gRPC's leader wakes its appenders when its commit index moves (CommitWakeups says why).
+        RaftConfigKeys.Rpc.setType(
+                p,
+                config.raftTransport() == RaftTransport.GRPC
+                        ? new WakingGrpc()
+                        : config.raftTransport().rpcType());
         if (config.raftTransport() == RaftTransport.NETTY) {
             NettyConfigKeys.Server.setHost(p, config.bindHost());
             NettyConfigKeys.Server.setPort(p, config.self().raftPort());

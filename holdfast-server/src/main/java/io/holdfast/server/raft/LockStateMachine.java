@@ -10,6 +10,7 @@ import io.holdfast.core.Vocabulary;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.Reply;
+import io.holdfast.server.config.CommitWakeups;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,6 +73,8 @@ public final class LockStateMachine extends BaseStateMachine {
     private volatile StateMachineHooks hooks;
     /** Who waits for this replica to apply an index; see {@link #appliedWaits}. */
     private final AppliedWaits appliedWaits = new AppliedWaits();
+    /** The leader's log appenders, woken after each entry it applies; see {@link #commitWakeups}. */
+    private final CommitWakeups commitWakeups = new CommitWakeups();
 
     private volatile Ticker ticker = Ticker.system();
     /** What the leader may log now; see {@link #setAdmission}. */
@@ -129,10 +132,20 @@ public final class LockStateMachine extends BaseStateMachine {
         return appliedWaits;
     }
 
+    /**
+     * The leader's log appenders, for its Raft server's parameters: each entry this replica
+     * applies was committed, and at the leader the appenders then carry the new commit index to
+     * the followers at once (a follower serving a client waits for it).
+     */
+    public CommitWakeups commitWakeups() {
+        return commitWakeups;
+    }
+
     @Override
     protected boolean updateLastAppliedTermIndex(TermIndex applied) {
         boolean moved = super.updateLastAppliedTermIndex(applied);
         appliedWaits.applied(applied.getIndex()); // also Ratis's own entries (notifyTermIndexUpdated)
+        commitWakeups.committed(applied.getIndex());
         return moved;
     }
 
