@@ -63,11 +63,20 @@ class RedisKeyStoreTest {
         clients.forEach(LockClient::close);
     }
 
+    /**
+     * A session with a 5 s TTL: long enough that its heartbeats (a third of it apart) keep it on a
+     * loaded machine. With 1 s, a fence compare found the lease's grant expired while the test held
+     * it (CI rehearsal of 2026-11-29, load 16 on two cores).
+     */
     private LockClient open() {
+        return open(Duration.ofSeconds(5));
+    }
+
+    private LockClient open(Duration ttl) {
         LockClient client = LockClient.open(
                 redis.uri(),
                 ClientOptions.builder()
-                        .sessionTtl(Duration.ofSeconds(1))
+                        .sessionTtl(ttl)
                         .requestTimeout(Duration.ofSeconds(2))
                         .build());
         clients.add(client);
@@ -186,18 +195,18 @@ class RedisKeyStoreTest {
         closing.close();
         assertThat(reader.keys().get(p + "closes")).as("gone in the close").isEmpty();
 
-        LockClient crashing = open();
+        LockClient crashing = open(Duration.ofSeconds(2));
         crashing.keys().put(p + "expires", bytes("x"), PutOptions.any().attach());
         crashing.keys().put(p + "stays", bytes("x"));
         assertThat(reader.keys()
                         .commit(Txn.when(Txn.sessionAlive(crashing.sessionId())))
                         .succeeded())
                 .isTrue();
-        await().during(Duration.ofMillis(1_500))
-                .atMost(Duration.ofSeconds(3))
+        await().during(Duration.ofMillis(3_000)) // past its TTL: its heartbeats keep it
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> reader.keys().get(p + "expires").isPresent());
         CrashSimulation.crash(crashing);
-        await().atMost(Duration.ofSeconds(3))
+        await().atMost(Duration.ofSeconds(6))
                 .until(() -> reader.keys().get(p + "expires").isEmpty());
         assertThat(reader.keys().list(p).entries()).extracting(KeyEntry::key).containsExactly(p + "stays");
         assertThat(reader.keys()
