@@ -36,6 +36,10 @@ import org.slf4j.helpers.MessageFormatter;
  *       reach member n4: 240 failed sends in the last 60s (last: Connection refused: …)}.
  * </ul>
  *
+ * <p>The appender is named {@code GrpcLogAppender}, or {@code CommitCarrier}: Holdfast's own
+ * subclass of it on a node ({@code io.holdfast.server.config.CommitCarrier}), which logs on the same
+ * logger under its own name.
+ *
  * <p>A failure after a minute without any starts again with the first line. The appender's
  * warnings that it was interrupted (it stops when the leadership moves or the member is removed;
  * the node logs that itself) are dropped. Its other warnings (an INCONSISTENCY reply while a
@@ -52,7 +56,7 @@ public final class UnreachableMembers extends TurboFilter {
     public static final String LOGGER = "io.holdfast.server.UnreachableMembers";
 
     private static final Pattern SHAPE = Pattern.compile(
-            "(?s)([^@\\s]+)@group-\\w+->(\\S+)-(?:GrpcLogAppender|AppendLogResponseHandler|InstallSnapshot(?:ResponseHandler)?)"
+            "(?s)([^@\\s]+)@group-\\w+->(\\S+)-(?:GrpcLogAppender|CommitCarrier|AppendLogResponseHandler|InstallSnapshot(?:ResponseHandler)?)"
                     + "\\b:?\\s*(.*)");
     private static final Pattern REPEATED = Pattern.compile("Repeated (\\d+) times");
 

@@ -135,6 +135,17 @@ class UnreachableMembersTest {
     }
 
     @Test
+    void theNodesOwnAppenderIsSummarizedAsRatisOwnIs() {
+        context.getLogger(UnreachableMembers.APPENDER)
+                .warn(
+                        "{}: Follower failed (request=null, errorCount=1); keep nextIndex (7) unchanged and retry.",
+                        "n1@group-FE5A32FDA9F7->n2-CommitCarrier");
+        context.getLogger(UnreachableMembers.APPENDER)
+                .warn("{} is interrupted: {}", "n1@group-FE5A32FDA9F7->n2-CommitCarrier", "InterruptedException");
+        assertThat(lines()).singleElement().asString().startsWith("Node n1 cannot reach member n2: ");
+    }
+
+    @Test
     void aNodeWhoseOwnDivisionClosesSaysNothing() {
         context.getLogger(UnreachableMembers.APPENDER)
                 .warn(
