@@ -71,6 +71,18 @@ final class Crowd implements AutoCloseable {
      * @param requestTimeout how long one request may take (the client's default is 10 s; a loaded machine with
      *     hundreds of acquires in flight may need more)
      */
+    /**
+     * How long the bench's clients may take to open a session (the client's default is 5 s): the nodes were just
+     * started, or one was just restarted, and on a loaded machine (CI, load 20 to 25 on two cores) a first answer
+     * took longer (CI rehearsal of 2026-11-29: "could not open a session … within the connect timeout (5s)").
+     */
+    static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The options of the bench's one-off clients (the W1 probe, the churn): the defaults and {@link #OPEN_TIMEOUT}. */
+    static ClientOptions oneOff() {
+        return ClientOptions.builder().connectTimeout(OPEN_TIMEOUT).build();
+    }
+
     Crowd(String uri, Duration sessionTtl, int sessionsPerConnection, Duration requestTimeout) {
         this.uri = uri;
         this.sessionsPerConnection = sessionsPerConnection;
@@ -78,6 +90,7 @@ final class Crowd implements AutoCloseable {
                 .clientName("population")
                 .sessionTtl(sessionTtl)
                 .requestTimeout(requestTimeout)
+                .connectTimeout(OPEN_TIMEOUT)
                 .scheduler(timers)
                 .build();
         try (LockClient first = LockClient.open(uri, options)) {

@@ -242,7 +242,7 @@ final class Disruptions {
         private final List<Thread> threads = new ArrayList<>();
 
         Churn(String uri) {
-            client = LockClient.open(uri);
+            client = LockClient.open(uri, Crowd.oneOff());
             for (int k = 0; k < CHURN_CLIENTS; k++) {
                 var lock = client.lock("held-locks/churn-" + k);
                 Thread t = new Thread(

@@ -22,7 +22,7 @@ final class Probe implements AutoCloseable {
     private final DistributedLock lock;
 
     Probe(String uri) {
-        client = LockClient.open(uri);
+        client = LockClient.open(uri, Crowd.oneOff());
         lock = client.lock("population/probe");
     }
 
