@@ -14,7 +14,8 @@
 # Example (a build saved before a change against the current one):
 #   cp holdfast-cli/target/holdfast.jar /tmp/before.jar    # ... change, rebuild ...
 #   holdfast-bench/ab.sh 2 /tmp/before.jar before=/tmp/before.jar after=holdfast-cli/target/holdfast.jar@holdfast-cli/target/holdfast.jar
-# Environment: SOPTS / COPTS (server / load generator JVM options), DUR, SCEN ("1 1 a;64 64 b"), CLUSTER.
+# Environment: SOPTS / COPTS (server / load generator JVM options), DUR, SCEN ("1 1 a;64 64 b"), CLUSTER,
+# CALLS (a cluster's clients' calls= parameter: leader, first (n1) or home, the default: a random member).
 # The load generator runs on CLIENT_JAR with holdfast-bench/target/cli-commands.jar after it (`bench` is not in
 # holdfast.jar itself: ./holdfast builds that jar); a client jar built before the two were apart has its own.
 set -u
@@ -33,7 +34,7 @@ for r in $(seq 1 $rounds); do
     for i in 1 2 3; do b=$((33+i))
       java ${SOPTS:--Xmx512m -XX:+UseSerialGC} $xs -jar $jar server --id n$i --peers $peers --client-port ${b}653 --raft-port ${b}654 --http-port ${b}655 --data-dir $d/n$i > $d/n$i.log 2>&1 &
       pids="$pids $!"; done
-    be=holdfast://127.0.0.1:34653,127.0.0.1:35653,127.0.0.1:36653
+    be=holdfast://127.0.0.1:34653,127.0.0.1:35653,127.0.0.1:36653${CALLS:+?calls=$CALLS}
     for i in $(seq 1 150); do curl -s localhost:34655/status | grep -q '"leader":"' && break; sleep 0.2; done
   else
     java ${SOPTS:--Xmx512m -XX:+UseSerialGC} $xs -jar $jar server --data-dir $d/data --client-port 24653 --raft-port 24654 --http-port 24655 > $d/server.log 2>&1 &
