@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.leader.LeaderState;
-import org.apache.ratis.server.leader.LogAppender;
 
 /**
  * Tells the leader's log appenders, one per follower, that its commit index moved, so that each
@@ -21,11 +20,12 @@ import org.apache.ratis.server.leader.LogAppender;
  * 408 ms for an acquire and a release on three nodes (2026-11-29), against 2.5 ms at the leader.
  * The METADATAENTRY that Ratis appends after each commit by default would wake the appenders, at
  * the cost of a second log entry and fsync per command ({@link RaftSettings}); etcd's Raft
- * broadcasts an append whenever its commit index moves, which is what this does, with Ratis's own
- * {@link LogAppender#triggerHeartbeat()} (a heartbeat carries the leader's commit index).
+ * broadcasts an append whenever its commit index moves, which is what this does: each appender is
+ * a {@code CommitCarrier}, which sends an unsent commit index in a heartbeat when no entries carry
+ * it (Ratis's own {@code triggerHeartbeat()} lost triggers that came while a request was built).
  *
  * <p><b>Guarantees.</b> After {@link #committed}, every running appender of the current leadership
- * whose follower had not reported the index committed sends a heartbeat with the commit index.
+ * that has not yet sent that commit index sends it: with its next entries, or in a heartbeat.
  * Nothing about safety depends on it: a follower that is not woken learns the commit index with
  * the next heartbeat, as before. Followers and a leader's earlier terms have no running appenders,
  * and {@link #committed} does nothing there.
@@ -52,8 +52,7 @@ public final class CommitWakeups {
 
     /**
      * The leader's commit index reached {@code index} (called after it applied that entry): each
-     * running appender whose follower has not reported that index committed sends a heartbeat,
-     * which carries it, unless one is on its way already.
+     * running appender that has not sent that index is woken to send it.
      */
     public void committed(long index) {
         for (CommitCarrier appender : appenders.values()) {
