@@ -73,10 +73,11 @@ class KeysWatchOverGrpcTest {
     @Test
     void aWatchOfKeysTellsEachDeletionWithItsCauseAndOlderReadersReadAnAbsentRegister() throws Exception {
         open(CLOSER, 60_000);
-        open(EXPIRER, 1_000); // no heartbeat follows: it expires a second after its write
+        open(EXPIRER, 6_000); // no heartbeat follows: it expires six seconds after it opened
+        // (long enough for the page below to list its key on a loaded machine)
         put(CLOSER, "svc/closed", true, 0);
         put(EXPIRER, "svc/expired", true, 0);
-        put(CLOSER, "svc/ttl", false, 1_000);
+        put(CLOSER, "svc/ttl", false, 6_000);
         put(CLOSER, "svc/deleted", false, 0);
         KeysResponse page = keys(KeysRequest.newBuilder().setPrefix("svc/").build());
         assertThat(page.getKeysList())
@@ -154,7 +155,7 @@ class KeysWatchOverGrpcTest {
         String[] after = {from};
         Map<String, WatchEventMessage> deleted = new TreeMap<>();
         Awaitility.await("four keys deleted")
-                .atMost(Duration.ofSeconds(15))
+                .atMost(Duration.ofSeconds(30))
                 .pollDelay(Duration.ZERO)
                 .until(() -> {
                     WatchResponse r = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
