@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * left out) for their last log entries with a pre-vote request, which changes nothing at a voter.
  * {@link Candidacy} decides from the answers: the follower whose log is furthest (ties to the first
  * by id) campaigns at once, unless it is still applying a long stretch of its log; the others
- * leave it the election, and one as far as it campaigns itself if it has not within a short wait.
+ * leave it the election, and one as far as it campaigns itself if it has not within a short wait
+ * (asked once more then, a peer whose term has moved on is campaigning, and is left to it).
  * A follower whose log is behind never campaigns: the others would refuse it, and the election
  * timeout would decide after all. The one that would campaign at once asks again after {@value
  * #SETTLE_MILLIS} ms, in case the dead leader's last append was still on its way to a voter.
@@ -191,6 +192,16 @@ public final class DeadLeaderWatch implements AutoCloseable {
         }
         if (plan.never() || !nobodyCampaignsWithin(t, plan.waitMillis())) {
             return; // left to another, or a campaign has begun meanwhile (a newer term), or a leader was found
+        }
+        if (!plan.now()) {
+            // The peer it waited for may have campaigned without its vote request reaching this node
+            // yet (a loaded machine): its term has moved on, which a pre-vote answer tells. Two
+            // campaigns in one term split the vote and cost a whole election timeout.
+            Candidacy.Plan again = plan(PreVotes.ask(gateway, askers, answers.keySet()));
+            if (again.never()) {
+                LOG.info("Node {} waited for a campaign and found one: it {}", gateway.selfId(), again.why());
+                return;
+            }
         }
         boolean accepted = campaign(t);
         if (accepted) {
