@@ -68,10 +68,6 @@ final class Crowd implements AutoCloseable {
     }
 
     /**
-     * @param requestTimeout how long one request may take (the client's default is 10 s; a loaded machine with
-     *     hundreds of acquires in flight may need more)
-     */
-    /**
      * How long the bench's clients may take to open a session (the client's default is 5 s): the nodes were just
      * started, or one was just restarted, and on a loaded machine (CI, load 20 to 25 on two cores) a first answer
      * took longer (CI rehearsal of 2026-11-29: "could not open a session … within the connect timeout (5s)").
@@ -83,6 +79,10 @@ final class Crowd implements AutoCloseable {
         return ClientOptions.builder().connectTimeout(OPEN_TIMEOUT).build();
     }
 
+    /**
+     * @param requestTimeout how long one request may take (the client's default is 10 s; a loaded machine with
+     *     hundreds of acquires in flight may need more)
+     */
     Crowd(String uri, Duration sessionTtl, int sessionsPerConnection, Duration requestTimeout) {
         this.uri = uri;
         this.sessionsPerConnection = sessionsPerConnection;
