@@ -224,6 +224,15 @@ public final class LockTable {
         return parts.sessions.ttlMillis(sessionId);
     }
 
+    /**
+     * A request number above every one of the session's that this table has applied and still
+     * remembers or has seen acknowledged (1 for an unknown session): where a member that numbers a
+     * session's requests itself starts, so that it never reuses a number another member gave.
+     */
+    public long seqAboveKnown(String sessionId) {
+        return parts.sessions.seqAboveKnown(sessionId);
+    }
+
     /** The ids of all sessions, sorted. */
     public List<String> sessionIds() {
         return parts.sessions.ids();

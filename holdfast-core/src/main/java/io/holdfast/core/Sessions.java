@@ -137,6 +137,21 @@ final class Sessions {
         return s == null ? -1 : s.ttlMillis;
     }
 
+    /** Above every request number of the session this table knows of: see {@link LockTable#seqAboveKnown}. */
+    long seqAboveKnown(String id) {
+        Session s = byId.get(id);
+        if (s == null) {
+            return 1;
+        }
+        long above = Math.max(1, s.ackedBelow);
+        if (s.replies != null) {
+            for (long seq : s.replies.keySet()) {
+                above = Math.max(above, seq + 1);
+            }
+        }
+        return above;
+    }
+
     /** The ids of all sessions, sorted. */
     List<String> ids() {
         List<String> ids = new ArrayList<>(byId.keySet());

@@ -50,6 +50,17 @@ public final class InvocationLedger {
 
     /** Takes the next number, outstanding until {@link #end}; its invocation acknowledges below it. */
     public synchronized Command.Invocation begin() {
+        return begin(next);
+    }
+
+    /**
+     * Takes the next number, or {@code atLeast} if that is higher (the numbers skip ahead to it),
+     * outstanding until {@link #end}. For a sender that is one of several numbering the same
+     * session, each from a clock they share (the members of a cluster numbering an HTTP client's
+     * requests from the cluster's time): a session that moves between them keeps rising numbers.
+     */
+    public synchronized Command.Invocation begin(long atLeast) {
+        next = Math.max(next, atLeast);
         long seq = next++;
         outstanding.add(seq);
         return new Command.Invocation(sessionId, seq, outstanding.first());

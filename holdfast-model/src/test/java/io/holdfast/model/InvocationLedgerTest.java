@@ -98,4 +98,22 @@ class InvocationLedgerTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least 1");
     }
+
+    @Test
+    void numbersSkipAheadToAFloorButNeverGoBackAndKeepTheOutstandingAcknowledgement() {
+        InvocationLedger ledger = new InvocationLedger("s1", 10);
+        Command.Invocation first = ledger.begin(5);
+        assertThat(first.seq())
+                .as("a floor below the next number changes nothing")
+                .isEqualTo(10);
+        Command.Invocation second = ledger.begin(1_000);
+        assertThat(second.seq()).isEqualTo(1_000);
+        assertThat(second.ackedBelow())
+                .as("10 is still outstanding: nothing below it may be forgotten")
+                .isEqualTo(10);
+        ledger.end(first.seq());
+        Command.Invocation third = ledger.begin(500);
+        assertThat(third.seq()).as("never back").isEqualTo(1_001);
+        assertThat(third.ackedBelow()).isEqualTo(1_000);
+    }
 }

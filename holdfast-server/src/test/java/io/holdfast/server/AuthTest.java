@@ -365,7 +365,8 @@ class AuthTest {
                         && "ops".equals(e.identity())
                         && e.outcome().equals("ok"));
 
-        // a follower answers reads from its replica and sends writes to the leader
+        // a follower answers reads from its replica and forwards writes to the leader, with the
+        // caller's identity: the leader's rules decide
         int follower = (leader + 1) % cluster.size();
         TestHttp opsAtFollower = https(follower, "ops");
         Awaitility.await("the follower's replica shows a/http")
@@ -373,11 +374,22 @@ class AuthTest {
                 .until(() -> lockNames(opsAtFollower.get("/api/v1/locks")).contains("a/http"));
         assertThat(opsAtFollower.get("/api/v1/locks").json().get("linearizable").asBoolean())
                 .isFalse();
-        TestHttp.Answer notLeader = opsAtFollower.post("/api/v1/revoke", "{\"name\":\"a/http\"}");
-        httpError(notLeader, 503, "NOT_LEADER");
-        assertThat(notLeader.json().get("error").get("leader").asText()).isEqualTo("n" + (leader + 1));
+        httpError(https(follower, "bob").post("/api/v1/revoke", "{\"name\":\"a/http\"}"), 403, "PERMISSION_DENIED");
         assertThat(alices.isValid()).isTrue();
-        alices.close();
+        TestHttp.Answer forwarded = opsAtFollower.post("/api/v1/revoke", "{\"name\":\"a/http\"}");
+        assertThat(forwarded.status()).as(forwarded.body()).isEqualTo(200);
+        assertThat(forwarded.json().get("revoked").asLong()).isEqualTo(1);
+        assertThat(cluster.node(leader).parts().audit().entries())
+                .as("the leader audits the forwarded revoke under the caller's identity")
+                .anyMatch(e -> "a/http".equals(e.name())
+                        && "ops".equals(e.identity())
+                        && e.outcome().equals("ok"));
+        Awaitility.await("alice learns her lease was revoked")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> !alices.isValid());
+        assertThatThrownBy(alices::close)
+                .as("a revoked lease says so when closed")
+                .isInstanceOf(io.holdfast.LockLostException.class);
     }
 
     @Test
@@ -456,8 +468,18 @@ class AuthTest {
 
         TestHttp aliceAtFollower =
                 https((leader + 1) % cluster.size(), null).withToken(tokens.issue("alice", Duration.ofMinutes(5)));
-        httpError(aliceAtFollower.post("/api/v1/keys/put", put.formatted(a, 5, "a/keys/z")), 503, "NOT_LEADER");
-        httpError(aliceAtFollower.get("/api/v1/keys/a/keys/x"), 503, "NOT_LEADER");
+        // at a follower, the same rules: the write is forwarded with alice's identity, the read is linearizable
+        TestHttp.Answer putAtFollower = aliceAtFollower.post("/api/v1/keys/put", put.formatted(a, 5, "a/keys/z"));
+        assertThat(putAtFollower.status()).as(putAtFollower.body()).isEqualTo(200);
+        assertThat(aliceAtFollower
+                        .get("/api/v1/keys/a/keys/z")
+                        .json()
+                        .get("owner")
+                        .asText())
+                .as("a read at the follower sees the write it forwarded")
+                .isEqualTo(a);
+        httpError(aliceAtFollower.post("/api/v1/keys/put", put.formatted(a, 6, "c/keys/z")), 403, "PERMISSION_DENIED");
+        httpError(aliceAtFollower.get("/api/v1/keys/c/keys/y"), 403, "PERMISSION_DENIED");
         assertThat(alice.send("DELETE", "/api/v1/sessions/" + a, null, null).status())
                 .isEqualTo(200);
         assertThat(client.send("DELETE", "/api/v1/sessions/" + c, null, null).status())

@@ -14,9 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Waits of HTTP clients across a change of leader, on three nodes in this JVM: a client that waits
- * for a lock at the leader gets its grant when the leadership moves (a transfer) or the leader
- * dies, by sending the same request (the same request id) to the new leader if the old one cannot
- * answer. Before, the old leader dropped the wait's subscription with its leadership and answered
+ * for a lock gets its grant when the leadership moves (a transfer) or the leader dies: from the
+ * member it sent the request to, if that member is still up (a leader that hands over keeps
+ * serving it as a follower), else by sending the same request (the same request id) to another
+ * member. Long ago, the old leader dropped the wait's subscription with its leadership and answered
  * {@code NOT_LEADER} only when the wait ran out (16.9 s of a 20 s wait, tried by hand), while the
  * table had granted the lock long before: the lock sat with a client that never knew it had it.
  */
@@ -184,5 +185,88 @@ class HttpFailoverTest {
                         .get("holders"))
                 .as("one grant: the retry did not queue a second wait")
                 .hasSize(1);
+    }
+
+    /** Sends a POST to {@code node}, again while it answers 503 (an election is under way). */
+    private TestHttp.Answer atNode(int node, String path, String body) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            TestHttp.Answer a = http(node).post(path, body);
+            if (a.status() != 503 || System.nanoTime() > deadline) {
+                return a;
+            }
+            Awaitility.await().pollDelay(Duration.ofMillis(50)).until(() -> true);
+        }
+    }
+
+    /**
+     * Every member serves HTTP clients (ADR 0003): a wait sent to a follower is answered there,
+     * with the grant the next leader makes, though the leader it was forwarded to died meanwhile;
+     * the client sends nothing again. (Before, a follower answered {@code NOT_LEADER} at once and
+     * the client went to the leader.)
+     */
+    @Test
+    void aWaitAtAFollowerIsAnsweredThereWhenTheLeaderDies() throws Exception {
+        int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+        int home = (leader + 1) % 3;
+        int other = (leader + 2) % 3;
+        String holder = open(other);
+        String waiter = open(home);
+        TestHttp.Answer held = http(other).post("/api/v1/acquire", acquireBody(holder, 1, "fo/home", 0));
+        assertThat(held.status()).as(held.body()).isEqualTo(200);
+        long token = held.json().get("token").asLong();
+        CompletableFuture<TestHttp.Answer> waiting =
+                http(home).postAsync("/api/v1/acquire", acquireBody(waiter, 1, "fo/home", 30_000));
+        awaitOneWaiter(home, "fo/home");
+
+        cluster.stop(leader);
+        cluster.awaitLeader(Duration.ofSeconds(30));
+        TestHttp.Answer release = atNode(
+                other,
+                "/api/v1/release",
+                "{\"session\":\"" + holder + "\",\"requestId\":2,\"name\":\"fo/home\",\"token\":" + token + "}");
+        assertThat(release.status()).as(release.body()).isEqualTo(200);
+
+        TestHttp.Answer granted = waiting.get(20, TimeUnit.SECONDS);
+        assertThat(granted.status())
+                .as("the follower it was sent to answers the wait: %s", granted.body())
+                .isEqualTo(200);
+        long newToken = granted.json().get("token").asLong();
+        assertThat(newToken).isGreaterThan(token);
+        assertThat(http(home)
+                        .get("/api/v1/fence?name=fo/home&token=" + newToken)
+                        .json()
+                        .get("current")
+                        .asBoolean())
+                .as("a linearizable read at the same member")
+                .isTrue();
+    }
+
+    /**
+     * A client without request ids whose session moves between members: each member numbers its
+     * requests from the cluster's time, so the numbers keep rising. (Numbered from where each
+     * member's own count stood, the request back at the first member would be below what the
+     * second had acknowledged: refused 400, "already acknowledged".)
+     */
+    @Test
+    void requestsNumberedByTheMembersKeepRisingAsASessionMovesBetweenThem() throws Exception {
+        int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+        int follower = (leader + 1) % 3;
+        String session = open(follower);
+        String noId = "{\"session\":\"" + session + "\",\"name\":\"%s\"}";
+        TestHttp.Answer x = http(follower).post("/api/v1/acquire", noId.formatted("fo/x"));
+        assertThat(x.status()).as(x.body()).isEqualTo(200);
+        Awaitility.await().pollDelay(Duration.ofMillis(20)).until(() -> true); // the cluster's time moves on
+        TestHttp.Answer y = http(leader).post("/api/v1/acquire", noId.formatted("fo/y"));
+        assertThat(y.status()).as(y.body()).isEqualTo(200);
+        Awaitility.await("the follower applied the acquire at the leader")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> http(follower).get("/api/v1/locks/fo/y").status() == 200);
+        TestHttp.Answer back = http(follower)
+                .post(
+                        "/api/v1/release",
+                        "{\"session\":\"" + session + "\",\"name\":\"fo/x\",\"token\":"
+                                + x.json().get("token").asLong() + "}");
+        assertThat(back.status()).as(back.body()).isEqualTo(200);
     }
 }

@@ -62,11 +62,11 @@ final class HttpClientRoutes implements AutoCloseable {
     private final HttpKeyRoutes keys;
 
     HttpClientRoutes(NodeParts parts) {
-        this.watches = new HttpWatchRoute(parts.httpService());
+        this.watches = new HttpWatchRoute(parts.service());
         this.sessions = new HttpSessions(parts, timer);
         this.stream = new HttpEventStream(parts, timer);
-        this.registers = new HttpRegisterRoutes(parts.httpService(), sessions);
-        this.keys = new HttpKeyRoutes(parts.httpService(), sessions);
+        this.registers = new HttpRegisterRoutes(parts.service(), sessions);
+        this.keys = new HttpKeyRoutes(parts.service(), sessions);
     }
 
     /** {@code POST /api/v1/sessions}: opens a session; 201 with its id. */

@@ -46,7 +46,7 @@ final class HttpEventStream {
 
     /** @param timer where a long poll's wait ends (shared with the other HTTP routes, which close it) */
     HttpEventStream(NodeParts parts, ScheduledExecutorService timer) {
-        this.service = parts.httpService();
+        this.service = parts.service();
         this.parts = parts;
         this.events = parts.sessionEvents();
         this.timer = timer;

@@ -96,7 +96,7 @@ final class HttpOperatorRoutes {
      * member too.
      */
     private ObjectNode status(boolean members) {
-        ObjectNode out = JsonViews.cluster(await(node.httpService().cluster()));
+        ObjectNode out = JsonViews.cluster(await(node.service().cluster()));
         if (!members) {
             out.remove("members");
         }
@@ -122,7 +122,7 @@ final class HttpOperatorRoutes {
         String prefix = query.getOrDefault("prefix", "");
         String after = query.get("after");
         int limit = page(query);
-        RaftLockService service = node.httpService();
+        RaftLockService service = node.service();
         var read = await(node.inspector()
                 .inspect((table, now) -> table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n))));
         List<LockInfo> locks = read.value();
@@ -143,7 +143,7 @@ final class HttpOperatorRoutes {
     Answer getLock(Request r) {
         String identity = r.identity();
         String name = r.param();
-        if (!node.httpService().mayRead(identity, name)) {
+        if (!node.service().mayRead(identity, name)) {
             throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
         }
         var read = await(node.inspector().inspect((table, now) -> table.describe(name, now)));
@@ -175,7 +175,7 @@ final class HttpOperatorRoutes {
         String prefix = query.getOrDefault("prefix", "");
         String after = query.get("after");
         int limit = page(query);
-        RaftLockService service = node.httpService();
+        RaftLockService service = node.service();
         var read = await(node.inspector().inspect((table, now) -> {
             List<LockInfo> locks = table.list(prefix, after, limit + 1, now, n -> service.mayRead(identity, n));
             List<ObjectNode> found = new java.util.ArrayList<>();
@@ -196,7 +196,7 @@ final class HttpOperatorRoutes {
      * not proclaimed it; 404 when nobody leads it.
      */
     private Answer election(String identity, String name) {
-        if (!node.httpService().mayRead(identity, name)) {
+        if (!node.service().mayRead(identity, name)) {
             throw new Refused(403, "PERMISSION_DENIED", identity + " may not read " + name);
         }
         var read = await(node.inspector()
@@ -261,7 +261,7 @@ final class HttpOperatorRoutes {
         String name = HttpRequests.Revoke.from(r.body()).name();
         Command revoke = new Command.Revoke(name);
         HttpTracing.submitting(revoke);
-        Reply reply = await(node.httpService().submit(revoke, r.identity()));
+        Reply reply = await(node.service().submit(revoke, r.identity()));
         long revoked = reply.accept(REVOKED);
         return Answer.json(200, obj().put("name", name).put("revoked", revoked));
     }
@@ -307,8 +307,7 @@ final class HttpOperatorRoutes {
      */
     private Answer changeMembers(String identity, MembershipChange change) {
         return Answer.json(
-                200,
-                JsonViews.cluster(await(node.httpService().changeMembers(identity, change), CHANGE_TIMEOUT_SECONDS)));
+                200, JsonViews.cluster(await(node.service().changeMembers(identity, change), CHANGE_TIMEOUT_SECONDS)));
     }
 
     private ObjectNode servedBy(boolean linearizable) {

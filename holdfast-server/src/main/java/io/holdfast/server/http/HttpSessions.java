@@ -38,12 +38,16 @@ import java.util.function.Function;
  *       client's {@code requestId} is sent with it as the invocation's sequence number (and the
  *       client's {@code ackedBelow}), so a retry, at this member or another, is answered from the
  *       table's memory: the same token, never a second effect. A request without one is numbered
- *       here ({@link InvocationLedger}, starting above the cluster time in microseconds, so no
- *       new leader reuses a number) and a retry of it is a new request.
- *   <li><b>A wait survives a leader change.</b> A queued acquire is answered from {@link
- *       SessionEvents}: by the event of the entry that decides it, applied on this replica. When
- *       this node stops leading, its waiting acquires are answered {@code NOT_LEADER} at once; the
- *       client sends the same request to the new leader, where the table answers from its memory
+ *       here ({@link InvocationLedger}), above the cluster time in microseconds and above every
+ *       number of the session this replica has applied, so that a session whose requests move
+ *       between members (or leaders) keeps rising numbers; a retry of it is a new request.
+ *   <li><b>A wait survives a leader change.</b> Every member serves these requests (ADR 0003): the
+ *       leader itself, another member by forwarding them to the leader. A queued acquire is
+ *       answered from {@link SessionEvents}: by the event of the entry that decides it, applied on
+ *       this replica, whoever leads when it is decided; the client's request stays where it was
+ *       sent. Only a request whose member goes down, or is cut off (its backstop then asks the
+ *       leader and is told there is none: {@code NOT_LEADER}), is sent again by the client, with
+ *       the same {@code requestId}, at another member, where the table answers from its memory
  *       (granted meanwhile) or the wait goes on (still queued, with its place and deadline).
  *   <li><b>A lost grant is never handed out.</b> A grant (a fresh one, or one the table
  *       remembered for a retry) is answered only if it is still current on this replica when the
@@ -79,7 +83,7 @@ public final class HttpSessions {
 
     /** @param timer where a queued acquire's backstop runs (shared with the other HTTP routes, which close it) */
     public HttpSessions(NodeParts parts, ScheduledExecutorService timer) {
-        this.service = parts.httpService();
+        this.service = parts.service();
         this.parts = parts;
         this.events = parts.sessionEvents();
         this.timer = timer;
@@ -354,9 +358,12 @@ public final class HttpSessions {
         if (c.requestId() != null) {
             inv = new Command.Invocation(sessionId, c.requestId(), c.ackedBelow());
         } else {
-            ledger = numbers.computeIfAbsent(
-                    sessionId, id -> new InvocationLedger(id, parts.duties().clusterNow() * 1000 + 1));
-            inv = ledger.begin();
+            // Above the cluster's time and every number of the session this replica has applied:
+            // the session may have come from another member, which numbered its requests there.
+            long floor = Math.max(
+                    parts.duties().clusterNow() * 1000 + 1, parts.machine().read(t -> t.seqAboveKnown(sessionId)));
+            ledger = numbers.computeIfAbsent(sessionId, id -> new InvocationLedger(id, floor));
+            inv = ledger.begin(floor);
         }
         InvocationLedger numbered = ledger;
         Command sent = command.apply(inv);

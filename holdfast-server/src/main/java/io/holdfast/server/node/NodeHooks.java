@@ -236,16 +236,16 @@ final class NodeHooks implements StateMachineHooks {
     }
 
     /**
-     * This node does not lead (any more): its leader duties stop. Event subscriptions go on: every
-     * member delivers its subscribers' events from the entries it applies (ADR 0003), so a client
-     * that keeps its session here is not moved by a change of leader. Acquires waiting over HTTP
-     * for their outcome here are still ended, as before (their clients go to the leader, as the
-     * HTTP protocol says until it takes homes).
+     * This node does not lead (any more): its leader duties stop. Event subscriptions and acquires
+     * waiting over HTTP go on: every member delivers its subscribers' events, and decides the waits
+     * of its HTTP clients, from the entries it applies (ADR 0003), so a client that keeps its
+     * session here is not moved by a change of leader. A member cut off from the new leader
+     * applies nothing more: its waits are decided by their backstop ({@code WaitBackstop}), which
+     * asks the leader and is told there is none.
      */
     @Override
     public void notLeader() {
         parts.duties().stop();
-        parts.sessionEvents().failOutcomes(() -> parts.gateway().notLeader("this node is no longer the leader"));
     }
 
     /** Ends every event subscription and waiting outcome on this node, telling each {@code why}. */

@@ -74,8 +74,7 @@ public final class NodeParts implements AutoCloseable {
     private final CompletableFuture<String> halt = new CompletableFuture<>();
     private final CompletableFuture<String> removal = new CompletableFuture<>();
     private final RaftLockService service;
-    private final RaftLockService httpService;
-    /** The bound on session opens waiting for the log, shared by both services (ports). */
+    /** The bound on session opens waiting for the log, shared by both client ports. */
     private final SessionOpenGate sessionOpens = new SessionOpenGate(SessionOpenGate.MAX_IN_FLIGHT);
 
     private final Heartbeats heartbeats;
@@ -134,8 +133,7 @@ public final class NodeParts implements AutoCloseable {
                 new LeaderReads(gateway, duties, machine, asks.forwardLink(), asks.forwardPool(), this::knowsLeader);
         this.inspector = new NodeInspector(gateway, machine, clusterVersion, duties, this::isAdmin, ticker);
         this.heartbeats = new Heartbeats(this);
-        this.service = new RaftLockService(this, true);
-        this.httpService = new RaftLockService(this, false);
+        this.service = new RaftLockService(this);
         machine.setHooks(new NodeHooks(this));
         machine.setTicker(ticker);
         machine.setAdmission(clusterVersion);
@@ -297,18 +295,12 @@ public final class NodeParts implements AutoCloseable {
         return heartbeats;
     }
 
-    /** The lock service of the client port: every member serves a session (ADR 0003). */
+    /**
+     * The lock service of both client ports, the client port's and the HTTP port's: every member
+     * serves a session (ADR 0003).
+     */
     public RaftLockService service() {
         return service;
-    }
-
-    /**
-     * The lock service of the HTTP port: the same, except that a member that does not lead sends
-     * writes, waits and linearizable reads to the leader ({@code NOT_LEADER}), as the HTTP
-     * protocol says until it takes homes.
-     */
-    public RaftLockService httpService() {
-        return httpService;
     }
 
     /** The bound on session opens waiting for the log, the same for every port of this node. */

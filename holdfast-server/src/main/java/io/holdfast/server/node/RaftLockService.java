@@ -63,21 +63,9 @@ public final class RaftLockService implements LockService {
     private final boolean releaseLostOnStepDown;
 
     private final ServerTracing tracing = ServerTracing.global();
-    /**
-     * Whether a member that does not lead serves writes, waits, linearizable reads and event
-     * subscriptions (the client port's service); false for the HTTP port's, which keeps sending
-     * its clients to the leader until the HTTP protocol takes homes (a later step of issue 69).
-     */
-    private final boolean everyMember;
-
-    /**
-     * Serves with the parts {@link NodeParts} built; closing the service closes them.
-     *
-     * @param everyMember see {@link #everyMember}
-     */
-    RaftLockService(NodeParts parts, boolean everyMember) {
+    /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
+    RaftLockService(NodeParts parts) {
         this.parts = parts;
-        this.everyMember = everyMember;
         this.grantWithoutQuorum = parts.planted(PlantedBug.GRANT_WITHOUT_QUORUM)
                 ? new GrantWithoutQuorum(parts.proposer()::propose)
                 : null;
@@ -112,9 +100,7 @@ public final class RaftLockService implements LockService {
     private CompletableFuture<Reply> submitTimed(Command command, String identity) {
         if (!parts.duties().isActive()) {
             // A member that does not lead forwards the write to the leader's gate (ADR 0003).
-            return everyMember
-                    ? parts.forwarding().forward(command, identity)
-                    : CompletableFuture.failedFuture(parts.gateway().notLeader());
+            return parts.forwarding().forward(command, identity);
         }
         UnavailableException pending = rulesPending();
         if (pending != null) {
@@ -245,9 +231,6 @@ public final class RaftLockService implements LockService {
      */
     @Override
     public void subscribe(String sessionId, Listener listener) {
-        if (!everyMember && !parts.duties().isActive()) {
-            throw parts.gateway().notLeader();
-        }
         parts.events().subscribe(sessionId, listener);
     }
 
@@ -274,38 +257,27 @@ public final class RaftLockService implements LockService {
 
     @Override
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
-        return leaderOnly() != null
-                ? CompletableFuture.failedFuture(leaderOnly())
-                : parts.reads().describe(name);
+        return parts.reads().describe(name);
     }
 
     @Override
     public CompletableFuture<List<LockInfo>> list(String prefix, int limit) {
-        return leaderOnly() != null
-                ? CompletableFuture.failedFuture(leaderOnly())
-                : parts.reads().list(prefix, limit);
+        return parts.reads().list(prefix, limit);
     }
 
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-        return leaderOnly() != null
-                ? CompletableFuture.failedFuture(leaderOnly())
-                : parts.reads().isCurrentHolder(name, token);
+        return parts.reads().isCurrentHolder(name, token);
     }
 
     @Override
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
-        return leaderOnly() != null
-                ? CompletableFuture.failedFuture(leaderOnly())
-                : parts.reads().readRegister(key);
+        return parts.reads().readRegister(key);
     }
 
     /** Only the keys {@code identity} may read ({@link #mayRead}). */
     @Override
     public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
-        if (leaderOnly() != null) {
-            return CompletableFuture.failedFuture(leaderOnly());
-        }
         return parts.reads().keys(prefix, after, limit, key -> mayRead(identity, key));
     }
 
@@ -313,11 +285,6 @@ public final class RaftLockService implements LockService {
     @Override
     public void close() {
         parts.close();
-    }
-
-    /** The refusal of a linearizable read at a member that does not lead, by the HTTP port's service; else null. */
-    private NotLeaderException leaderOnly() {
-        return everyMember || parts.duties().isActive() ? null : parts.gateway().notLeader();
     }
 
     /** Refuses while this node requires access rules and none are in force yet; else null. */
