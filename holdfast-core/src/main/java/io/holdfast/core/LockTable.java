@@ -1,4 +1,4 @@
-// Ceiling 430 lines, one idea: the table's public face (apply, the queries other modules read, snapshots),
+// Ceiling 440 lines, one idea: the table's public face (apply, the queries other modules read, snapshots),
 // each method a contract in javadoc over the parts that keep the rules; the parts and the apply path live apart.
 package io.holdfast.core;
 

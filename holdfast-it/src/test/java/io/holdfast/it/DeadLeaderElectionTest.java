@@ -83,7 +83,9 @@ class DeadLeaderElectionTest {
                 .contains("leaves the election to n" + (first + 1) + ", whose log is as far")
                 .contains("starts an election since nobody else did");
         assertThat(next).isEqualTo(other);
-        assertThat(took).as("from the SIGKILL to a new leader, in ms").isLessThan(ELECTION_TIMEOUT.toMillis() / 2);
+        // The wait, a second ask and an election on top of the death's discovery: on a loaded machine
+        // (CI) 4.0 s was seen. Without the watch nobody campaigns before a whole election timeout.
+        assertThat(took).as("from the SIGKILL to a new leader, in ms").isLessThan(ELECTION_TIMEOUT.toMillis() * 3 / 4);
     }
 
     @Test
