@@ -1,10 +1,10 @@
 """The long poll that the session's event stream and watches share (protocol.md, "The event
 stream" and "Watches").
 
-:class:`LongPoll` asks ``path(after)`` at the member the transport believes leads (any member
-serves both), hands each 200 answer to its taker and asks again from the answer's ``next``; after
-a network error, an unreadable answer or a failing status it moves to the next member and waits a
-backoff first; a refused position (``400`` while it has one) starts again without one, which the
+:class:`LongPoll` asks ``path(after)`` at the client's home member (any member serves both),
+hands each 200 answer to its taker and asks again from the answer's ``next``; after
+a network error, an unreadable answer or a failing status it moves to the next member (the home
+moves on with it) and waits a backoff first; a refused position (``400`` while it has one) starts again without one, which the
 server answers with the state (a gap).
 """
 
@@ -49,7 +49,7 @@ class LongPoll:
             end = ended()
             if end is not None:
                 return end
-            index = t.current()
+            index = t.home()
             sent_at = t.clock.now()
             try:
                 a = t.exchange(index, "GET", self._path(self.position), None, self._timeout,

@@ -3,8 +3,8 @@ internal interface through which a client's keys, leases and watches use it.
 
 The session id is chosen here (128+ random bits), so an open whose answer was lost is simply
 re-sent with the same id. :class:`Heartbeat` is the daemon thread that sends
-``POST /api/v1/sessions/{id}/keepalive`` every TTL/3 to the leader, retries a failed one at the
-other members, and declares the session expired when no heartbeat was acknowledged for a whole
+``POST /api/v1/sessions/{id}/keepalive`` every TTL/3 to the client's home member (which relays it
+to the leader), retries a failed one at the other members, and declares the session expired when no heartbeat was acknowledged for a whole
 TTL counted from the sending of the last acknowledged one, or when the server answers ``410``.
 """
 
@@ -38,7 +38,7 @@ def new_session_id() -> str:
 
 def open_session(transport: Transport, client_name: str, ttl_millis: int, lock_delay_millis: int,
                  deadline: float, stop: Optional[threading.Event] = None) -> str:
-    """Opens a session at the leader and returns its id; raises the typed error otherwise."""
+    """Opens a session at the home member and returns its id; raises the typed error otherwise."""
     body = {"clientName": client_name, "ttlMillis": ttl_millis, "sessionId": new_session_id()}
     if lock_delay_millis:
         body["lockDelayMillis"] = lock_delay_millis
@@ -110,7 +110,7 @@ class Session:
     - ``id``, ``transport`` (its ``clock`` is the client's one clock, its ``threads`` the one
       thread factory), ``request_timeout``,
       ``closed`` and ``expired``;
-    - :meth:`check_open`, :meth:`read` (a read at the leader), :meth:`write` (a numbered write
+    - :meth:`check_open`, :meth:`read` (a read at the home member), :meth:`write` (a numbered write
       of this session), :meth:`raise_for` (the typed error of a refusal) and :meth:`watch`;
     - for leases: :meth:`release` and :meth:`dispatch` (a loss callback, on the callback thread).
 
@@ -167,7 +167,7 @@ class Session:
     # ---------------------------------------------------------------- requests
 
     def read(self, method: str, path: str) -> Answer:
-        """An unnumbered request at the leader (reads), retried until about 3x the request timeout."""
+        """An unnumbered request at the home member (reads), retried until about 3x the request timeout."""
         self.check_open()
         return self.transport.call(method, path, None, http_timeout=self.request_timeout,
                                    deadline=self.clock.now() + 3 * self.request_timeout,
@@ -203,7 +203,7 @@ class Session:
         raise err
 
     def is_current(self, name: str, token: int) -> bool:
-        """Whether ``token`` is a current grant of lock ``name`` (linearizable, at the leader)."""
+        """Whether ``token`` is a current grant of lock ``name`` (linearizable, at any member)."""
         q = urllib.parse.urlencode({"name": name, "token": str(token)})
         a = self.read("GET", "/api/v1/fence?" + q)
         if not a.ok:

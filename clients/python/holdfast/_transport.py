@@ -1,10 +1,15 @@
-"""HTTP exchanges with the members, and leader following (protocol.md, "Members and the leader").
+"""HTTP exchanges with the members, from a home member (protocol.md, "Members and the leader").
 
-One :class:`Transport` per client. :meth:`Transport.call` sends a request to the member believed
-to lead and keeps re-sending *the same request* until a final answer comes back or the deadline
-passes: after a broken connection, a timeout, ``502``/``503``/``504``, it follows the ``leader``
-named by ``NOT_LEADER`` (member ids are learnt from every address's ``GET /status``), or tries the
-next address not tried yet in this round. When every member has been tried, it goes round them
+One :class:`Transport` per client. Its **home** is the member it sends to (every member serves a
+session: a follower forwards writes and relays heartbeats to the leader). It is picked at random
+among the members given, so that a fleet spreads over them (``calls="first"``: the first one
+listed), and it moves only when it fails the client: to the next member after a broken
+connection, a timeout, ``502``/``503``/``504``; to the leader that a ``503 NOT_LEADER`` names (a
+member that does not serve the call, such as one of an older build). It does not move because a
+call succeeded, or a leader changed, elsewhere. :meth:`Transport.call` sends a request to the home
+and keeps re-sending *the same request* until a final answer comes back or the deadline passes:
+it follows the ``leader`` named by ``NOT_LEADER`` (member ids are learnt from every address's
+``GET /status``), or tries the next address not tried yet in this round. When every member has been tried, it goes round them
 again after a pause: while members answer ``NOT_LEADER`` without a leader (an election), a
 :class:`LeaderSearch` pause (20 ms doubling to 100 ms, for up to 3 s), otherwise a backoff of
 50 ms doubling to 1 s; both with jitter. The transport carries the client's clock
@@ -132,8 +137,14 @@ def normalize_member(url: str) -> str:
     return url.rstrip("/")
 
 
+#: the values of the ``calls`` option: a home picked at random, or the first member listed
+CALLS = ("home", "first")
+
+
 class Transport:
-    """Sends requests to the members; thread-safe. ``clock`` is the client's one clock
+    """Sends requests to the members, from its home; thread-safe. ``calls`` picks the first home:
+    ``"home"`` (at random among the members, with ``rng.randrange`` when ``rng`` is given, a
+    ``random.Random`` for tests) or ``"first"`` (the first member listed). ``clock`` is the client's one clock
     (:data:`holdfast._clock.SYSTEM` unless a test gives its own): every part of the client that
     has the transport reads time and waits through ``transport.clock``. ``threads`` is its one
     thread factory (:func:`holdfast._threads.daemon_threads` unless it is given its own): every
@@ -141,9 +152,11 @@ class Transport:
 
     def __init__(self, members: List[str], request_timeout: float, token: Optional[str] = None,
                  ssl_context: Optional[ssl.SSLContext] = None, clock: Any = SYSTEM,
-                 threads: Any = daemon_threads) -> None:
+                 threads: Any = daemon_threads, calls: str = "home", rng: Any = None) -> None:
         if not members:
             raise ValueError("at least one member address is needed")
+        if calls not in CALLS:
+            raise ValueError("calls is home or first, not %r" % (calls,))
         self.members = [normalize_member(m) for m in members]
         self.request_timeout = request_timeout
         self.clock = clock
@@ -151,7 +164,9 @@ class Transport:
         self._token = token
         self._ssl_context = ssl_context
         self._lock = threading.Lock()
-        self._current = 0
+        #: the member this client sends to (see the module's doc)
+        self._home = 0 if calls == "first" else (rng if rng is not None else random).randrange(
+            len(self.members))
         self._ids: Dict[str, int] = {}
         self._open: Set[http.client.HTTPConnection] = set()
         #: how many times abort_all ran: an exchange begun before one breaks itself off once connected
@@ -218,21 +233,27 @@ class Transport:
         for c in conns:
             shut_down(c)
 
-    # ---------------------------------------------------------------- leader following
+    # ---------------------------------------------------------------- the home
 
-    def current(self) -> int:
+    def home(self) -> int:
+        """The index of the home: the member this client sends to."""
         with self._lock:
-            return self._current
+            return self._home
 
-    def _set_current(self, index: int) -> None:
+    def _move_home(self, from_index: int, to_index: int) -> None:
+        """Member ``from_index`` named ``to_index`` as the leader: if it is the home, the home
+        moves there."""
         with self._lock:
-            self._current = index
+            if self._home == from_index:
+                self._home = to_index
 
     def rotate(self, from_index: int) -> int:
+        """Member ``from_index`` failed a call: if it is the home, the home moves to the next
+        member. Returns the home."""
         with self._lock:
-            if self._current == from_index:
-                self._current = (from_index + 1) % len(self.members)
-            return self._current
+            if self._home == from_index:
+                self._home = (from_index + 1) % len(self.members)
+            return self._home
 
     def learn_ids(self) -> None:
         """Asks every address's ``GET /status`` for its member id."""
@@ -255,12 +276,14 @@ class Transport:
             return self._ids.get(member_id)
 
     def call(self, method: str, path: str, body: Any = None, *, http_timeout: float,
-             deadline: float, leader: bool = True, stop: Optional[threading.Event] = None) -> Answer:
-        """Sends the request until a final answer (anything but a network error, 502/503/504).
+             deadline: float, stop: Optional[threading.Event] = None) -> Answer:
+        """Sends the request, first to the home, until a final answer (anything but a network
+        error, 502/503/504).
 
         The same ``body`` is re-sent on every attempt: at once to the member a ``NOT_LEADER``
-        names, or to the next member not tried in this round; after a pause once every member has
-        been tried (see the module's doc). Raises :class:`Unavailable` naming the last cause when
+        names, or to the next member not tried in this round (the home moves with it when it was
+        the home that failed); after a pause once every member has been tried (see
+        the module's doc). Raises :class:`Unavailable` naming the last cause when
         ``deadline`` (a time of :attr:`clock`) passes first, and :class:`Closed` when the
         client is closing (``stop`` or the transport's own flag).
         """
@@ -268,7 +291,7 @@ class Transport:
         search = LeaderSearch()
         last_cause = None
         last_network = True
-        index = self.current()
+        index = self.home()
         tried: Set[int] = set()  # the members that could not serve the call in this round
         not_leader = False  # whether one of them answered NOT_LEADER
         while True:
@@ -287,8 +310,6 @@ class Transport:
                 last_network = True
             else:
                 if a.status not in RETRYABLE_STATUSES:
-                    if leader:
-                        self._set_current(index)
                     return a
                 code = a.error_code() or "HTTP %d" % a.status
                 msg = a.error_field("message")
@@ -301,7 +322,7 @@ class Transport:
                     target = self.index_of(hint) if isinstance(hint, str) and hint else None
                     if target is not None and target != index and target not in tried:
                         tried.add(index)
-                        self._set_current(target)
+                        self._move_home(index, target)
                         index = target
                         continue
             tried.add(index)
@@ -315,7 +336,7 @@ class Transport:
             self._pause(backoff.next_delay() if delay is None else delay, deadline, stop)
             tried.clear()
             not_leader = False
-            index = self.current()
+            index = self.home()
 
     def _pause(self, delay: float, deadline: float, stop: Optional[threading.Event]) -> None:
         delay = min(delay, max(0.0, deadline - self.clock.now()))

@@ -16,7 +16,7 @@ from ._events import EventPoller
 from ._session import ACQUIRE_GRACE  # noqa: F401 (defined with the acquires it bounds)
 from ._session import Heartbeat, Session, open_session
 from ._threads import daemon_threads
-from ._transport import Transport
+from ._transport import CALLS, Transport
 from .errors import HoldfastError, LockTimeout
 from .election import Election
 from .keys import Keys
@@ -80,14 +80,19 @@ class Register:
 class Client:
     """A session with a Holdfast cluster, over the members' HTTP ports.
 
-    ``Client(["http://10.0.0.1:4655", ...])`` opens the session at once (at the leader, following
-    it) and keeps it alive in a daemon thread; a second daemon thread long-polls the session's
-    events so that losses reach the leases' callbacks (run on a third thread). Use it as a context
-    manager, or call :meth:`close`.
+    ``Client(["http://10.0.0.1:4655", ...])`` opens the session at once, at its home member, and
+    keeps it alive in a daemon thread; a second daemon thread long-polls the session's events so
+    that losses reach the leases' callbacks (run on a third thread). Use it as a context manager,
+    or call :meth:`close`.
 
     Options: ``ttl`` (session TTL, seconds, default 10), ``client_name`` (shown to operators),
     ``request_timeout`` (seconds, default 5), ``token`` (sent as ``Authorization: Bearer``),
-    ``lock_delay`` (seconds the locks of an expired session stay ungrantable), ``ssl_context``.
+    ``lock_delay`` (seconds the locks of an expired session stay ungrantable), ``ssl_context``,
+    ``calls``: which member the client sends to, its *home*: ``"home"`` (the default) picks one at
+    random among ``members``, so that a fleet spreads over them; ``"first"`` takes the first one
+    listed (a member near the client). Every member serves a session (a follower forwards writes
+    to the leader); the home moves to the next member only when it fails the client.
+    ``rng`` is for tests: a ``random.Random`` (anything with ``randrange(n)``) that picks the home.
     ``clock`` is for tests: the one clock every deadline, pause and renewal of this client is read
     and waited on (``now()``, ``wait(event, timeout)``, ``sleep(seconds)``; see
     :mod:`holdfast._clock`); by default ``time.monotonic`` and real waits. ``threads`` is the one
@@ -99,7 +104,7 @@ class Client:
     def __init__(self, members: Iterable[str], *, ttl: float = 10.0, client_name: Optional[str] = None,
                  request_timeout: float = 5.0, token: Optional[str] = None, lock_delay: float = 0.0,
                  ssl_context: Optional[ssl.SSLContext] = None, clock: Any = None,
-                 threads: Any = None) -> None:
+                 threads: Any = None, calls: str = "home", rng: Any = None) -> None:
         if isinstance(members, str):
             members = [m for m in members.split(",") if m.strip()]
         members = list(members)
@@ -107,10 +112,12 @@ class Client:
         v.check(ttl >= 1.0, "ttl must be at least 1 s, not %r" % (ttl,))
         v.check(request_timeout > 0, "request_timeout must be positive, not %r" % (request_timeout,))
         v.check(lock_delay >= 0, "lock_delay must not be negative, not %r" % (lock_delay,))
+        v.check(calls in CALLS, "calls is home or first, not %r" % (calls,))
         try:
             self._transport = Transport(members, request_timeout, token, ssl_context,
                                         clock=clock if clock is not None else SYSTEM,
-                                        threads=threads if threads is not None else daemon_threads)
+                                        threads=threads if threads is not None else daemon_threads,
+                                        calls=calls, rng=rng)
         except ValueError as e:
             raise v.invalid(str(e))
         self.ttl = float(ttl)
@@ -243,7 +250,7 @@ class Client:
         return LeaseSet(leases)
 
     def is_current(self, name: str, token: int) -> bool:
-        """Whether ``token`` is still a current grant of lock ``name`` (linearizable, at the leader)."""
+        """Whether ``token`` is still a current grant of lock ``name`` (linearizable, at any member)."""
         v.check_name(name)
         v.check(isinstance(token, int) and not isinstance(token, bool) and token >= 0,
                 "token must be a non-negative integer, not %r" % (token,))

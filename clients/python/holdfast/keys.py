@@ -263,7 +263,7 @@ class Keys:
         self._session = session
 
     def get(self, key: str) -> Optional[KeyEntry]:
-        """The key (linearizable, at the leader); None when it is absent."""
+        """The key (linearizable, at any member); None when it is absent."""
         v.check_name(key, "key")
         a = self._session.read("GET", "/api/v1/keys/" + urllib.parse.quote(key, safe="/"))
         if a.status == 404 and a.error_code() in (None, "NOT_FOUND"):

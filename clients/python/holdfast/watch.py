@@ -1,8 +1,8 @@
 """Watches (protocol.md, "Watches"): follow a lock, the locks under a prefix, a register, or the
 keys under a prefix.
 
-A :class:`Watch` long-polls ``GET /api/v1/watch`` on a daemon thread of its own, at the member
-the client believes leads (any member serves it), resuming from the position of the last change
+A :class:`Watch` long-polls ``GET /api/v1/watch`` on a daemon thread of its own, at the client's
+home member (any member serves it), resuming from the position of the last change
 it received and moving on to the next member with backoff when one fails, like the session's
 event stream. It yields a ``state`` event first (the complete state, from the answer to a poll
 that has no position or whose changes the member no longer has), then one event per change, in

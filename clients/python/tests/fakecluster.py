@@ -4,7 +4,9 @@ Only what the tests need: /status, sessions (open, keepalive, close), acquire (e
 waits), release, renew, cancel, fence, registers, the event stream, watches (every member, from
 one record of changes; ``forget_changes`` makes older positions a gap), and the reads elections
 use (locks/{name}, elections/{name}). Each "node" is an HTTP server on a free port; one of them
-leads, the others answer 503 NOT_LEADER. Requests are remembered by (session, requestId) so that
+leads, the others answer 503 NOT_LEADER (an older build), or, with ``followers_serve``, serve
+sessions as the leader does (as a member that forwards to the leader), all but ``/api/v1/members``
+(only the leader's). Requests are remembered by (session, requestId) so that
 a retry gets the first answer. ``drop`` makes a node process a request and close the connection
 without answering; a node in ``down`` closes every connection without an answer (its long polls
 too).
@@ -41,6 +43,7 @@ class Cluster:
     def __init__(self, nodes=3):
         self.cond = threading.Condition()
         self.leader = "n1"
+        self.followers_serve = False
         self.sessions = {}  # id -> {"events": [...], "alive": bool, "memory": {}}
         self.holders = {}  # name -> (session, token)
         self.registers = {}  # key -> (version, value)
@@ -167,8 +170,10 @@ class Cluster:
             return self._events(path.split("/")[4], query)
         if path == "/api/v1/watch":
             return self._watch(nid, query)
-        if nid != self.leader:
+        if nid != self.leader and (not self.followers_serve or path.startswith("/api/v1/members")):
             return self._err(503, "NOT_LEADER", "%s does not lead" % nid, leader=self.leader)
+        if path == "/api/v1/members":
+            return 200, {"members": sorted(self.servers)}
         with self.cond:
             if path == "/api/v1/sessions" and method == "POST":
                 sid = body.get("sessionId") or "fake%d" % len(self.sessions)
@@ -245,7 +250,7 @@ class Cluster:
                 end = time.monotonic() + body.get("waitMillis", 0) / 1000.0
                 queued = False
                 while name in self.holders:
-                    if self.leader != nid:  # stopped leading while the request waited
+                    if self.leader != nid and not self.followers_serve:  # stopped leading meanwhile
                         return self._err(503, "NOT_LEADER", "%s no longer leads" % nid,
                                          leader=self.leader)
                     left = end - time.monotonic()

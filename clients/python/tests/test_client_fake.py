@@ -14,7 +14,8 @@ class ClientAgainstFakeTest(unittest.TestCase):
     def setUp(self):
         self.cluster = Cluster(3)
         self.cluster.leader = "n2"
-        self.client = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0)
+        # n1 first (it answers NOT_LEADER, naming n2): the tests below count on it
+        self.client = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0, calls="first")
 
     def tearDown(self):
         self.client.close()

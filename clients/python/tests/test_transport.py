@@ -84,7 +84,7 @@ class LeaderSearchTest(unittest.TestCase):
             return handle(nid, method, path, query, body)
 
         self.cluster.handle = recording
-        self.transport = Transport(self.cluster.urls(), 1.0)
+        self.transport = Transport(self.cluster.urls(), 1.0, calls="first")
 
     def _open(self, seconds):
         return self.transport.call("POST", "/api/v1/sessions", {"sessionId": "s1", "ttlMillis": 5000},
@@ -132,7 +132,7 @@ class LeaderSearchTest(unittest.TestCase):
         # rounds cannot thin out the search's rounds, as they did on the real clock.
         clock = FakeClock()
         self.now = clock.now
-        self.transport = Transport(self.cluster.urls(), 1.0, clock=clock)
+        self.transport = Transport(self.cluster.urls(), 1.0, clock=clock, calls="first")
         started = clock.now()
         with self.assertRaises(errors.Unavailable):
             self.transport.call("POST", "/api/v1/sessions", {"sessionId": "s1", "ttlMillis": 5000},
