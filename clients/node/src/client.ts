@@ -22,7 +22,7 @@ import { Lease, LeaseSet } from "./lease";
 import { Register } from "./register";
 import { Session } from "./session";
 import type { Clock } from "./clock";
-import { Answer, FetchLike, Transport } from "./transport";
+import { Answer, Calls, FetchLike, Transport } from "./transport";
 import { LockMode, checkMode, checkName, checkNames, checkNonNegative, checkPermits, checkPositive } from "./validate";
 import { Keys } from "./keys";
 import { Watch, WatchOptions, WatchTarget, awaitFree } from "./watch";
@@ -51,6 +51,16 @@ export interface ClientOptions {
    * waits on (tests: one they move themselves); default `Date.now()` and the global timers.
    */
   clock?: Clock;
+  /**
+   * Which member the client sends to, its *home*: `"home"` (default) picks one at random among
+   * `members`, so that a fleet spreads over them; `"first"` takes the first one listed (a member
+   * near the client). Every member serves a session (a follower forwards writes and waits to the
+   * leader); the home moves to another member only when it fails the client. Anything else is an
+   * {@link InvalidArgumentError}.
+   */
+  calls?: Calls;
+  /** Picks the home (tests): like `Math.random`, a number in [0, 1); default `Math.random`. */
+  random?: () => number;
 }
 
 export interface AcquireOptions {
@@ -89,9 +99,10 @@ export class Client {
   }
 
   /**
-   * Opens a session at the cluster's leader (learning the members' ids from their `/status`,
-   * following `NOT_LEADER`, rotating with backoff on errors). Rejects with {@link UnavailableError}
-   * naming the last cause when no leader answered within 3× the request timeout.
+   * Opens a session at the client's home member (see {@link ClientOptions.calls}; moving on to the
+   * next member, with backoff, when one fails). Rejects with {@link UnavailableError} naming the
+   * last cause when no member answered within 3× the request timeout, and with
+   * {@link InvalidArgumentError} for a bad option, before anything is sent.
    */
   static async connect(options: ClientOptions): Promise<Client> {
     if (!options || !Array.isArray(options.members) || options.members.length === 0) {
@@ -110,8 +121,9 @@ export class Client {
       fetch: options.fetch,
       log,
       clock: options.clock,
+      calls: options.calls,
+      random: options.random,
     });
-    await transport.learnMembers();
     try {
       const session = await Session.open(transport, {
         ttlMs,

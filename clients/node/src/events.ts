@@ -1,7 +1,7 @@
 /**
  * The session's event stream (protocol.md, "The event stream"): a long poll of
  * `GET /api/v1/sessions/{id}/events?after=POS&waitMillis=20000`, resumed from each answer's `next`,
- * preferably at the leader and at the next member after an error (with backoff).
+ * at the client's home member and at the next member after an error (with backoff).
  *
  * - `lost` marks the matching grant (same name and token) lost, with the event's reason;
  * - `sessionExpired` (and a `gap` whose `state.exists` is false) expires the session locally;

@@ -20,6 +20,7 @@ export type { Leader, CampaignOptions } from "./election";
 export type { RegisterValue, CompareAndSetOptions } from "./register";
 export type { LockMode } from "./validate";
 export type { Clock } from "./clock";
+export type { Calls } from "./transport";
 export {
   HoldfastError,
   LockTimeoutError,

@@ -1,9 +1,9 @@
 /**
  * The long poll that the session's event stream and watches share (protocol.md, "The event stream"
- * and "Watches"): it asks `path(after)` at the member the client believes leads (any member serves
- * both), hands each 200 answer to `take` and asks again from the answer's `next`. After a network
- * error, an unreadable answer, or `503`/`504`/`404` (a member that has not caught up) it moves to
- * the next member, after any other failing status to the leader, each time after a backoff (50 ms
+ * and "Watches"): it asks `path(after)` at the client's home member (any member serves both),
+ * hands each 200 answer to `take` and asks again from the answer's `next`. After a network error,
+ * an unreadable answer, or `503`/`504`/`404` (a member that has not caught up) it moves to the
+ * next member, after any other failing status back to the home, each time after a backoff (50 ms
  * doubling to 1 s, jittered). A refused position (`400` while it has one) starts again without one,
  * which the server answers with the state (a gap).
  */
@@ -46,7 +46,7 @@ export async function longPoll<P extends { next: string | undefined }>(poll: Lon
     }
   };
   let after: string | undefined;
-  let index = transport.leaderIndex;
+  let index = transport.homeIndex;
   while (!poll.signal.aborted && !poll.stopped()) {
     const url = transport.members[index];
     const sentAt = transport.clock.now();
@@ -75,7 +75,7 @@ export async function longPoll<P extends { next: string | undefined }>(poll: Lon
       backoff.reset();
       if (!(await poll.take(page, sentAt))) return;
       if (page.next !== undefined) after = page.next;
-      index = transport.leaderIndex;
+      index = transport.homeIndex;
       continue;
     }
     const error = body?.error ?? {};
@@ -86,7 +86,7 @@ export async function longPoll<P extends { next: string | undefined }>(poll: Lon
     }
     if (poll.final(status, error)) return;
     poll.log(`${poll.what}: ${url}: ${status} ${error.code ?? ""} ${error.message ?? ""}`.trim());
-    index = status === 503 || status === 504 || status === 404 ? (index + 1) % transport.members.length : transport.leaderIndex;
+    index = status === 503 || status === 504 || status === 404 ? (index + 1) % transport.members.length : transport.homeIndex;
     if (!(await pause())) return;
   }
 }

@@ -1,10 +1,11 @@
 /**
- * A session (protocol.md, "Sessions"): opened at the leader, kept alive by heartbeats, the owner
- * of the request-id ledger, the leases and the event stream.
+ * A session (protocol.md, "Sessions"): opened at the client's home member, kept alive by
+ * heartbeats, the owner of the request-id ledger, the leases and the event stream.
  *
  * Guaranteed:
- * - heartbeats (`POST …/keepalive`) go to the leader every TTL/3; one that fails is re-sent at
- *   other members until a TTL has passed since the sending of the last acknowledged one;
+ * - heartbeats (`POST …/keepalive`) go to the home every TTL/3 (a follower relays them to the
+ *   leader); one that fails is re-sent at other members until a TTL has passed since the
+ *   sending of the last acknowledged one;
  * - the session counts as expired locally as soon as no heartbeat was acknowledged for a whole
  *   TTL, counted from the sending of the last acknowledged one, or a member answers
  *   `410 SESSION_EXPIRED`, or the event stream says so: every lease is lost (reason
@@ -83,7 +84,7 @@ export class Session implements LeaseHost {
   }
 
   /**
-   * Opens a session at the leader with an id chosen here, so that an open whose answer was lost
+   * Opens a session at the home member with an id chosen here, so that an open whose answer was lost
    * is re-sent as is (the server answers an open of an existing id with the same settings 201).
    */
   static async open(transport: Transport, options: SessionOptions): Promise<Session> {
@@ -201,7 +202,7 @@ export class Session implements LeaseHost {
     }
   }
 
-  /** A read at the leader (not numbered), retried until the default deadline. */
+  /** A read at the home member (not numbered), retried until the default deadline. */
   async read(path: string, signal?: AbortSignal): Promise<Answer> {
     this.checkUsable();
     return this.transport.call({

@@ -1,9 +1,15 @@
 /**
- * HTTP transport: sends JSON to the members, follows the leader, and re-sends a request whose
- * answer was lost (protocol.md, "Members and the leader").
+ * HTTP transport: sends JSON to the client's home member, and re-sends a request whose answer was
+ * lost (protocol.md, "Members and the leader").
  *
- * - Learns each address's member id from its `GET /status` (`"id"`), once, and again when a
- *   `NOT_LEADER` answer names a leader it cannot place.
+ * - The **home** is the member the client sends to (every member serves a session: a follower
+ *   relays heartbeats and forwards writes and waits to the leader). It is picked at random among
+ *   the members given, so that a fleet spreads over them (`calls: "first"`: the first one listed),
+ *   and moves only when it fails the client: to the next member after a failure below, or to the
+ *   leader that its `503 NOT_LEADER` names (a member that does not serve the call, such as one of
+ *   an older build). A call that succeeds elsewhere, or a change of leader, does not move it.
+ * - Learns each address's member id from its `GET /status` (`"id"`) when a `NOT_LEADER` answer
+ *   names a leader it cannot place (at most twice a second).
  * - `503 NOT_LEADER` naming a known leader: the same request goes to that leader at once.
  * - A connection error, a timeout, `503` without a known leader, `503 UNAVAILABLE` or `504`: the
  *   same request goes at once to the next address not tried yet in this round. Once every address
@@ -41,6 +47,20 @@ export interface TransportOptions {
   log?: (message: string) => void;
   /** The client's one clock (see clock.ts); default {@link systemClock}. */
   clock?: Clock;
+  /** The first home: `"home"` (default) picks it at random among the members, `"first"` takes the first one. */
+  calls?: Calls;
+  /** Picks the home (tests): like `Math.random`, a number in [0, 1); default `Math.random`. */
+  random?: () => number;
+}
+
+/** Which member a client sends to first: one picked at random (`home`), or the first listed (`first`). */
+export type Calls = "home" | "first";
+
+/** Checks a `calls` option: `home` (also when absent) or `first`; anything else is an {@link InvalidArgumentError}. */
+export function checkCalls(calls: unknown): Calls {
+  if (calls === undefined || calls === "home") return "home";
+  if (calls === "first") return "first";
+  throw new InvalidArgumentError(`holdfast: calls is "home" or "first", not ${JSON.stringify(calls) ?? String(calls)}`);
 }
 
 /** One call: the same request is sent until its final answer or its deadline. */
@@ -90,8 +110,8 @@ export class Transport {
   private readonly fetchImpl: FetchLike;
   private readonly log: (message: string) => void;
   private readonly closeController = new AbortController();
-  /** Index of the address believed to lead (or the next one to try). */
-  private current = 0;
+  /** Index of the home: the member this client sends to. */
+  private home: number;
   /** Member id -> index of its address. */
   private readonly ids = new Map<string, number>();
   private learning: Promise<void> | undefined;
@@ -108,6 +128,8 @@ export class Transport {
     this.fetchImpl = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.log = options.log ?? (() => {});
     this.clock = options.clock ?? systemClock;
+    const pick = checkCalls(options.calls) === "first" ? 0 : Math.floor((options.random ?? Math.random)() * this.members.length);
+    this.home = pick >= 0 && pick < this.members.length ? pick : 0;
   }
 
   /** Whether {@link close} was called. */
@@ -115,14 +137,24 @@ export class Transport {
     return this.closeController.signal.aborted;
   }
 
-  /** The address the transport currently sends leader requests to. */
-  get leaderAddress(): string {
-    return this.members[this.current];
+  /** The home: the address the transport sends to. */
+  get homeAddress(): string {
+    return this.members[this.home];
   }
 
-  /** The index of {@link leaderAddress}. */
+  /** The index of {@link homeAddress}. */
+  get homeIndex(): number {
+    return this.home;
+  }
+
+  /** @deprecated the home is not the leader: use {@link homeAddress}. */
+  get leaderAddress(): string {
+    return this.homeAddress;
+  }
+
+  /** @deprecated the home is not the leader: use {@link homeIndex}. */
   get leaderIndex(): number {
-    return this.current;
+    return this.homeIndex;
   }
 
   /** Ends every exchange in flight; later calls fail with {@link UnavailableError}. */
@@ -131,8 +163,8 @@ export class Transport {
   }
 
   /**
-   * Asks every address's `GET /status` for its member id (and, where it says, the leader), in
-   * parallel. Addresses that do not answer stay unknown. At most one round runs at a time.
+   * Asks every address's `GET /status` for its member id, in parallel. Addresses that do not
+   * answer stay unknown. At most one round runs at a time. It does not move the home.
    */
   learnMembers(): Promise<void> {
     if (this.learning) return this.learning;
@@ -141,15 +173,11 @@ export class Transport {
       const answers = await Promise.all(
         this.members.map((url) => this.exchange(url, "GET", "/status", undefined, timeout).catch(() => undefined)),
       );
-      let leaderId: string | undefined;
       // Fill in member order, so that an id answered by two addresses maps to the first one.
       answers.forEach((a, i) => {
         const id = a && a.status === 200 && a.body && typeof a.body.id === "string" ? a.body.id : undefined;
         if (id !== undefined && !this.ids.has(id)) this.ids.set(id, i);
-        const leader = a?.body?.leader ?? a?.body?.leaderId;
-        if (typeof leader === "string" && leader) leaderId = leader;
       });
-      if (leaderId !== undefined && this.ids.has(leaderId)) this.current = this.ids.get(leaderId)!;
       this.lastLearned = this.clock.now();
     })().finally(() => {
       this.learning = undefined;
@@ -163,13 +191,18 @@ export class Transport {
     return this.ids.get(id);
   }
 
-  /** Moves on to the next address, unless another call already moved away from `from`. */
+  /** Member `from` failed a call: the home moves on to the next address, unless it is elsewhere already. */
   rotateFrom(from: number): void {
-    if (this.current === from) this.current = (from + 1) % this.members.length;
+    if (this.home === from) this.home = (from + 1) % this.members.length;
+  }
+
+  /** Member `from` named `to` as the leader: the home moves there, unless it is elsewhere already. */
+  private moveHome(from: number, to: number): void {
+    if (this.home === from) this.home = to;
   }
 
   /**
-   * Sends the request to the leader until a final answer or the deadline (see the file comment).
+   * Sends the request, first to the home, until a final answer or the deadline (see the file comment).
    * Resolves with a `2xx` answer; rejects with a typed error for a final error answer, with
    * {@link UnavailableError} at the deadline, or with the signal's reason when it aborts.
    */
@@ -182,7 +215,7 @@ export class Transport {
     const tried = new Set<number>();
     /** Whether one of them answered `NOT_LEADER`. */
     let notLeader = false;
-    let index = this.current;
+    let index = this.home;
     for (;;) {
       if (options.signal?.aborted) throw options.signal.reason;
       if (this.closed) throw new UnavailableError("holdfast: the client is closed");
@@ -218,7 +251,8 @@ export class Transport {
           if (leaderIndex !== undefined && leaderIndex !== index && !tried.has(leaderIndex)) {
             this.log(`${options.method} ${options.path}: leader is ${error.leader} at ${this.members[leaderIndex]}`);
             tried.add(index);
-            this.current = index = leaderIndex;
+            this.moveHome(index, leaderIndex);
+            index = leaderIndex;
             continue;
           }
         }
@@ -226,7 +260,7 @@ export class Transport {
       }
       tried.add(index);
       this.rotateFrom(index);
-      index = this.current;
+      index = this.home;
       if (tried.size < this.members.length) {
         while (tried.has(index)) index = (index + 1) % this.members.length;
         continue;
@@ -236,7 +270,7 @@ export class Transport {
       tried.clear();
       notLeader = false;
       await this.pause(pause, options);
-      index = this.current;
+      index = this.home;
     }
   }
 

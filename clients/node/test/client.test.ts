@@ -338,8 +338,8 @@ test("a wait survives a leader change: the same acquire is re-sent to the new le
     if (req.path === "/api/v1/sessions" || req.path.endsWith("/keepalive")) return undefined;
     return { status: 200, body: {} };
   });
-  // Non-leaders answer as the leader does once the election is over.
-  const client = await Client.connect({ members: Object.keys(ids), ttlMs: 5000, fetch: cluster.fetch });
+  // Non-leaders answer as the leader does once the election is over. The wait starts at a, the leader.
+  const client = await Client.connect({ members: Object.keys(ids), ttlMs: 5000, fetch: cluster.fetch, calls: "first" });
   try {
     const pending = client.acquire("a", { waitMs: 10_000 });
     await delay(50);

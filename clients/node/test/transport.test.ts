@@ -3,33 +3,86 @@ import * as assert from "node:assert/strict";
 import { Transport } from "../src/transport";
 import { Backoff, LeaderSearch } from "../src/backoff";
 import type { Clock } from "../src/clock";
-import { LockTimeoutError, UnavailableError } from "../src/errors";
+import { InvalidArgumentError, LockTimeoutError, UnavailableError } from "../src/errors";
 import { FakeCluster } from "./fake";
 
 const members = ["http://a", "http://b", "http://c"];
 const ids = { "http://a": "n1", "http://b": "n2", "http://c": "n3" };
 
-test("NOT_LEADER is followed to the member it names, with the same body", async () => {
+test("NOT_LEADER is followed to the member it names, with the same body; the home moves there", async () => {
   const cluster = new FakeCluster(ids, "n3");
   cluster.on((req) => (req.path === "/status" ? { status: 200, body: { id: ids[req.url as keyof typeof ids] } } : undefined));
   cluster.on((req) => (req.path === "/api/v1/x" && req.url === "http://c" ? { status: 200, body: { ok: true } } : undefined));
-  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch });
+  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, calls: "first" });
   await t.learnMembers();
   const answer = await t.call({ method: "POST", path: "/api/v1/x", body: { requestId: 7 }, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
   assert.equal(answer.member, "http://c");
   const tries = cluster.sent.filter((s) => s.path === "/api/v1/x");
   assert.deepEqual(tries.map((s) => s.url), ["http://a", "http://c"]);
   assert.equal(tries[0].raw, tries[1].raw, "the same request, byte for byte");
-  assert.equal(t.leaderAddress, "http://c", "the leader is remembered");
+  assert.equal(t.homeAddress, "http://c", "a member that does not serve named the leader: the home moves there");
+  assert.equal(t.leaderAddress, t.homeAddress, "the deprecated name says the same");
 });
 
-test("/status names the leader: the first request goes there", async () => {
+test("the first home is picked at random among the members", async () => {
+  const cluster = new FakeCluster(ids, "n1");
+  cluster.on((req) => (req.path === "/api/v1/x" ? { status: 200, body: {} } : undefined));
+  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, random: () => 0.7 });
+  assert.equal(t.homeIndex, 2);
+  const answer = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
+  assert.equal(answer.member, "http://c");
+  assert.deepEqual(cluster.sent.map((s) => s.url), ["http://c"], "the first request at the home");
+  assert.equal(new Transport({ members, requestTimeoutMs: 1000, random: () => 0 }).homeIndex, 0);
+  assert.equal(new Transport({ members, requestTimeoutMs: 1000, random: () => 0.34 }).homeIndex, 1);
+  assert.equal(new Transport({ members, requestTimeoutMs: 1000, random: () => 0.9999 }).homeIndex, 2);
+  const homes = new Set(Array.from({ length: 40 }, () => new Transport({ members, requestTimeoutMs: 1000 }).homeIndex));
+  assert.deepEqual([...homes].sort(), [0, 1, 2], "a fleet spreads over the members (all 40 on two: 3 × (2/3)^40, under 1e-6)");
+});
+
+test('calls: "first" sends to the first member listed', async () => {
   const cluster = new FakeCluster(ids, "n2");
   cluster.on((req) => (req.path === "/api/v1/x" ? { status: 200, body: {} } : undefined));
-  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch });
-  await t.learnMembers();
+  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, calls: "first", random: () => 0.7 });
+  assert.equal(t.homeIndex, 0);
   const answer = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
-  assert.equal(answer.member, "http://b");
+  assert.equal(answer.member, "http://a");
+});
+
+test("a bad calls value is refused, naming it", () => {
+  for (const bad of ["leader", "First", "", 3]) {
+    assert.throws(
+      () => new Transport({ members, requestTimeoutMs: 1000, calls: bad as any }),
+      (e: unknown) => e instanceof InvalidArgumentError && e.message.includes(JSON.stringify(bad)) && !e.message.includes("\n"),
+    );
+  }
+});
+
+test("learning the ids does not move the home to the leader; a call answered at a follower leaves it there", async () => {
+  const cluster = new FakeCluster(ids, "n1");
+  // every member serves, as a follower that forwards to the leader does
+  cluster.on((req) => (req.path === "/api/v1/x" ? { status: 200, body: {} } : undefined));
+  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, random: () => 0.7 });
+  await t.learnMembers();
+  assert.equal(t.homeIndex, 2, "/status names n1 the leader: the home stays");
+  for (let i = 0; i < 3; i++) {
+    const answer = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
+    assert.equal(answer.member, "http://c");
+  }
+  assert.equal(t.homeIndex, 2);
+  assert.deepEqual(new Set(cluster.sent.filter((s) => s.path === "/api/v1/x").map((s) => s.url)), new Set(["http://c"]));
+});
+
+test("the home moves on a network error, and stays at the next member", async () => {
+  const cluster = new FakeCluster(ids, "n1");
+  let down = true;
+  cluster.on((req) => (req.path === "/api/v1/x" ? (req.url === "http://b" && down ? "refuse" : { status: 200, body: {} }) : undefined));
+  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, random: () => 0.5 });
+  const first = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
+  assert.equal(first.member, "http://c");
+  assert.equal(t.homeIndex, 2);
+  down = false;
+  await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
+  assert.deepEqual(cluster.sent.map((s) => s.url), ["http://b", "http://c", "http://c"]);
 });
 
 test("a dropped answer, a 503 UNAVAILABLE and a 504 are re-sent with the same body", async () => {
@@ -179,7 +232,7 @@ function election(electAfterMs?: number) {
     return { status: 503, body: { error: { code: "NOT_LEADER", message: "no leader yet", leader: null } } };
   });
   if (electAfterMs !== undefined) setTimeout(() => (state.electedAt = Date.now()), electAfterMs);
-  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch });
+  const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, calls: "first" });
   return { t, tries, state, started };
 }
 

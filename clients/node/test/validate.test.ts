@@ -61,3 +61,14 @@ test("the client refuses bad arguments before sending anything", async () => {
 test("connect refuses an empty member list", async () => {
   await assert.rejects(Client.connect({ members: [] }), InvalidArgumentError);
 });
+
+test("connect refuses a calls option other than home or first, before anything is sent", async () => {
+  const cluster = new FakeCluster();
+  await assert.rejects(
+    Client.connect({ members: ["http://a"], fetch: cluster.fetch, calls: "leader" as any }),
+    (e: unknown) => e instanceof InvalidArgumentError && e.message === 'holdfast: calls is "home" or "first", not "leader"',
+  );
+  assert.equal(cluster.sent.length, 0);
+  const client = await Client.connect({ members: ["http://a"], fetch: cluster.fetch, calls: "first" });
+  await client.close();
+});

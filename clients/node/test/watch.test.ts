@@ -15,8 +15,9 @@ async function setup(ids: Record<string, string> = { "http://a": "n1" }) {
   const cluster = new FakeCluster(ids, "n1");
   const locks = new FakeLocks(cluster);
   const members = Object.keys(ids);
-  const client = await Client.connect({ members, fetch: cluster.fetch, requestTimeoutMs: 1000 });
-  const other = await Client.connect({ members, fetch: cluster.fetch, requestTimeoutMs: 1000 });
+  // calls: "first": the watches read from a, the first member, first (a test below kills it)
+  const client = await Client.connect({ members, fetch: cluster.fetch, requestTimeoutMs: 1000, calls: "first" });
+  const other = await Client.connect({ members, fetch: cluster.fetch, requestTimeoutMs: 1000, calls: "first" });
   return { cluster, locks, client, other, close: () => Promise.all([client.close(), other.close()]) };
 }
 
