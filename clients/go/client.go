@@ -2,8 +2,10 @@ package holdfast
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net/url"
 	"os"
 	"sort"
@@ -38,6 +40,19 @@ type Config struct {
 	// renewal and timeout of the client reads and waits on (tests: one they
 	// move themselves). Default: SystemClock().
 	Clock Clock
+	// Calls says which member the client sends to, its home: "home" (or "",
+	// the default) picks one at random among Members, so that a fleet of
+	// clients spreads over them; "first" takes the first one listed (a member
+	// near the client). Every member serves a session (a follower relays
+	// heartbeats and forwards writes and waits to the leader); the home moves
+	// to another member only when it fails the client. Any other value is an
+	// INVALID_ARGUMENT error from New.
+	Calls string
+	// Rand, if set, picks the home when Calls is "home": Rand(n) returns a
+	// member's index in [0, n), as math/rand's Intn does (tests: a fixed
+	// one). Default: crypto/rand (math/rand's global source is the same in
+	// every process before Go 1.20, which would put a fleet on one member).
+	Rand func(n int) int
 	// Go, if set, starts each piece of the client's background work: its
 	// heartbeats, its event stream, lease renewals, watches, observations,
 	// lookups of the members' ids, an acquire's call, the sending on of a
@@ -92,8 +107,8 @@ type Client struct {
 	closeErr  error
 }
 
-// New opens a session on the leader and starts its heartbeats and its event
-// stream. ctx bounds the opening only (retried at other members for about
+// New opens a session at the client's home member (see Config.Calls) and
+// starts its heartbeats and its event stream. ctx bounds the opening only (retried at other members for about
 // 3× the request timeout); the session lives until Close or expiry.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	c, err := newClient(cfg)
@@ -133,7 +148,11 @@ func newClient(cfg Config) (*Client, error) {
 	if cfg.LockDelay < 0 {
 		return nil, invalidArgument("the lock delay is negative (%v)", cfg.LockDelay)
 	}
-	tr := newTransport(members, cfg.Token, cfg.Logf)
+	home, err := pickHome(cfg.Calls, cfg.Rand, len(members))
+	if err != nil {
+		return nil, err
+	}
+	tr := newTransport(members, home, cfg.Token, cfg.Logf)
 	if cfg.Clock != nil {
 		tr.clock = cfg.Clock
 	}
@@ -151,6 +170,34 @@ func newClient(cfg Config) (*Client, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
+}
+
+// pickHome is the index of the first home among n members: the first one
+// for calls "first", one picked at random (with pick, crypto/rand when
+// nil) for "home" or "".
+func pickHome(calls string, pick func(int) int, n int) (int, error) {
+	switch calls {
+	case "first":
+		return 0, nil
+	case "", "home":
+		if pick == nil {
+			pick = cryptoIntn
+		}
+		if i := pick(n); i >= 0 && i < n {
+			return i, nil
+		}
+		return 0, nil
+	}
+	return 0, invalidArgument("calls is \"home\" or \"first\", not %q", calls)
+}
+
+// cryptoIntn is a number in [0, n) from crypto/rand (0 if it fails).
+func cryptoIntn(n int) int {
+	i, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		return 0
+	}
+	return int(i.Int64())
 }
 
 // SessionID is the session's id.
@@ -493,7 +540,7 @@ func (c *Client) IsCurrent(ctx context.Context, name string, token int64) (bool,
 	return ans.Current, nil
 }
 
-// get sends a read to the leader, retried for about 3× the request timeout.
+// get sends a read to the home, retried for about 3× the request timeout.
 func (c *Client) get(ctx context.Context, path string) (answer, error) {
 	a, err := c.tr.call(ctx, request{
 		method:         "GET",

@@ -2,7 +2,8 @@
 // its JSON/HTTP protocol (docs/protocol.md in the repository). It uses the
 // standard library only.
 //
-// A Client is one session: New opens it on the leader and keeps it alive;
+// A Client is one session: New opens it at a home member (one of Members,
+// picked at random; Config.Calls) and keeps it alive;
 // Lock, Semaphore and LockAll acquire grants, each a Lease with a fencing
 // token; Register reads and compare-and-sets small versioned values; Watch
 // follows locks or a register (the state, then every change); Election

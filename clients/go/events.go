@@ -179,7 +179,8 @@ func missingFromState(held []*Lease, st *sessionState, pollSent time.Time) []*Le
 	return out
 }
 
-// leaderSaysGone sends a heartbeat to the leader: true if it answers 410.
+// leaderSaysGone sends a heartbeat (to the home, which relays it to the
+// leader): true if it answers 410.
 func (c *Client) leaderSaysGone() bool {
 	a, err := c.tr.call(c.ctx, request{
 		method:         "POST",

@@ -15,7 +15,9 @@ import (
 
 // fakeCluster is an in-process stand-in for a Holdfast cluster speaking
 // docs/protocol.md, just enough to test the library's side of it: leader
-// following, request ids and their remembered answers, waits that outlive a
+// following (the members that do not lead answer NOT_LEADER, as an older
+// build's do; with followersServe they serve sessions as the leader does, as
+// a member that forwards to the leader, all but /api/v1/members), request ids and their remembered answers, waits that outlive a
 // dropped connection, cancel, the event stream, registers, watches (at every
 // member, from one record of changes) and the reads elections use (locks/{name},
 // elections/{name}). Exclusive locks only.
@@ -25,6 +27,9 @@ type fakeCluster struct {
 	servers []*httptest.Server
 	ids     []string
 	leader  int
+
+	followersServe bool      // members that do not lead serve all but /api/v1/members
+	hits           []fakeHit // every request, as it arrived
 
 	sessions  map[string]*fakeSession
 	holders   map[string]fakeGrant
@@ -41,6 +46,12 @@ type fakeCluster struct {
 	refuseKeys  map[string]bool  // register keys whose writes are refused CONFLICT
 	keys        map[string]fakeKey
 	keyQuota    int // keys attached to one session
+}
+
+// fakeHit is one request: at which node, to which path.
+type fakeHit struct {
+	node int
+	path string
 }
 
 type fakeSession struct {
@@ -197,6 +208,19 @@ func (f *fakeCluster) seen(path string) []fakeRequest {
 	return out
 }
 
+// nodesHit lists the node of every request but GET /status, in order.
+func (f *fakeCluster) nodesHit() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, h := range f.hits {
+		if h.path != "/status" {
+			out = append(out, h.node)
+		}
+	}
+	return out
+}
+
 func (f *fakeCluster) allRequests() []fakeRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -225,6 +249,9 @@ func str(m map[string]any, k string) string {
 
 func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	f.mu.Lock()
+	f.hits = append(f.hits, fakeHit{node, path})
+	f.mu.Unlock()
 	if path == "/status" {
 		writeJSON(w, 200, map[string]any{"id": f.ids[node]})
 		return
@@ -242,7 +269,7 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	if node != f.leader {
+	if node != f.leader && (!f.followersServe || path == "/api/v1/members") {
 		var leader any
 		if f.leader >= 0 {
 			leader = f.ids[f.leader]
@@ -262,6 +289,8 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case path == "/api/v1/members":
+		writeJSON(w, 200, map[string]any{"members": f.ids})
 	case path == "/api/v1/sessions" && r.Method == "POST":
 		f.mu.Lock()
 		id := str(body, "sessionId")

@@ -7,10 +7,10 @@ import (
 
 // longPoll is the long poll the session's event stream and watches share
 // (docs/protocol.md, "The event stream" and "Watches"): it asks path(after)
-// at the member the client believes leads (any member serves both), hands
-// each 200 answer to take and asks again from the answer's next; after a
-// network error, an unreadable answer or a failing status it moves to the
-// leader if it was elsewhere, else to the next member, and waits a backoff
+// at the client's home member (any member serves both), hands each 200
+// answer to take and asks again from the answer's next; after a network
+// error, an unreadable answer or a failing status it moves to the home if
+// it was elsewhere, else to the next member, and waits a backoff
 // first (50 ms doubling to 1 s, jittered). A refused position (400 while it
 // has one) starts again without one, which the server answers with the
 // state (a gap); a NOT_LEADER answer naming the leader moves there at once.
@@ -32,7 +32,7 @@ type longPoll struct {
 func (p *longPoll) run(ctx context.Context) {
 	c := p.c
 	after := ""
-	m := c.tr.current()
+	m := c.tr.homeIndex()
 	backoff := backoffStart
 	for ctx.Err() == nil {
 		sent := c.now()
@@ -72,8 +72,8 @@ func (p *longPoll) run(ctx context.Context) {
 		case ctx.Err() == nil:
 			c.logf("holdfast: %s at %s: %v", p.what, c.tr.members[m], err)
 		}
-		// Next: the leader if we were elsewhere, else the next address.
-		if cur := c.tr.current(); cur != m {
+		// Next: the home if we were elsewhere, else the next address.
+		if cur := c.tr.homeIndex(); cur != m {
 			m = cur
 		} else {
 			m = (m + 1) % len(c.tr.members)

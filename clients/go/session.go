@@ -25,7 +25,7 @@ func newSessionID() (string, error) {
 	}
 }
 
-// open opens the session on the leader (POST /api/v1/sessions), retried with
+// open opens the session at the home (POST /api/v1/sessions), retried with
 // the same session id until about 3× the request timeout; it returns when
 // the successful attempt was sent, which counts as the first heartbeat.
 func (c *Client) open(ctx context.Context, cfg Config) (time.Time, error) {

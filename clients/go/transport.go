@@ -29,11 +29,19 @@ const (
 	maxAnswerBytes = 8 << 20
 )
 
-// transport sends requests to the members and follows the leader: it learns
-// member ids from each address's GET /status, goes to the member a 503
-// NOT_LEADER names, and moves at once to the next address not tried yet in
-// this round on a broken connection, a timeout, 503 UNAVAILABLE, 504, or while
-// no leader is known (as the Python and Node clients do).
+// transport sends requests to the members, first to its home: the member the
+// client sends to (every member serves a session: a follower relays
+// heartbeats and forwards writes and waits to the leader). The home is picked
+// at random among the members given, so that a fleet spreads over them
+// (Config.Calls "first": the first one listed), and moves only when it fails
+// the client: to the next member on a broken connection, a timeout, 502, 503
+// or 504; to the leader a 503 NOT_LEADER of the home names (a member that does
+// not serve the call, such as one of an older build). A call that succeeds
+// elsewhere, or a change of leader, does not move it. A call learns member ids
+// from each address's GET /status, goes to the member a 503 NOT_LEADER names,
+// and moves at once to the next address not tried yet in this round on a
+// broken connection, a timeout, 503 UNAVAILABLE, 504, or while no leader is
+// known (as the Python and Node clients do).
 // Once every address has been tried it goes round them again after a pause:
 // while members answer NOT_LEADER (an election), a leaderSearch pause (20 ms
 // doubling to 100 ms, for up to 3 s), otherwise a backoff (50 ms doubling to
@@ -46,12 +54,13 @@ type transport struct {
 	clock   Clock        // the client's one clock (see clock.go)
 	spawn   func(func()) // starts the client's background work (see background.go)
 
-	mu     sync.Mutex
-	leader int            // index of the member believed to lead
-	ids    map[string]int // member id -> index, from GET /status
+	mu   sync.Mutex
+	home int            // index of the home: the member this client sends to
+	ids  map[string]int // member id -> index, from GET /status
 }
 
-func newTransport(members []string, bearer string, logf func(string, ...any)) *transport {
+// newTransport makes a transport whose home is member home.
+func newTransport(members []string, home int, bearer string, logf func(string, ...any)) *transport {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -65,6 +74,7 @@ func newTransport(members []string, bearer string, logf func(string, ...any)) *t
 		logf:    logf,
 		clock:   systemClock{},
 		spawn:   goroutine,
+		home:    home,
 		ids:     make(map[string]int),
 	}
 }
@@ -73,26 +83,31 @@ func (t *transport) close() {
 	t.http.CloseIdleConnections()
 }
 
-// current is the member believed to lead.
-func (t *transport) current() int {
+// homeIndex is the home: the member this client sends to.
+func (t *transport) homeIndex() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.leader
+	return t.home
 }
 
-// rotate moves the leader guess past member m (if it still points at m).
+// rotate moves the home past member m, which failed a call (if the home is
+// still m).
 func (t *transport) rotate(m int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.leader == m {
-		t.leader = (m + 1) % len(t.members)
+	if t.home == m {
+		t.home = (m + 1) % len(t.members)
 	}
 }
 
-func (t *transport) setLeader(m int) {
+// moveHome moves the home to member to, which member from named as the
+// leader (if the home is still from).
+func (t *transport) moveHome(from, to int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.leader = m
+	if t.home == from {
+		t.home = to
+	}
 }
 
 // answer is one HTTP answer.
@@ -174,12 +189,12 @@ type request struct {
 	attemptTimeout time.Duration
 	// deadline bounds the whole call (all attempts and backoffs).
 	deadline time.Time
-	// member, when >= 0, is where to send instead of the leader; the call
+	// member, when >= 0, is where to send instead of the home; the call
 	// still moves on to other members after a failure.
 	member int
 }
 
-// call sends req to the leader until a final answer comes (anything but a
+// call sends req, first to the home, until a final answer comes (anything but a
 // broken connection, a timeout, 503 or 504) or the deadline passes. It
 // returns the final answer (which may be an error status), an *Error of code
 // UNAVAILABLE naming the last cause when the deadline passed, or ctx.Err()
@@ -192,7 +207,7 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 	notLeader := false                          // whether one of them answered NOT_LEADER
 	m := req.member
 	if m < 0 {
-		m = t.current()
+		m = t.homeIndex()
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -222,9 +237,6 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 			t.debug("%s %s: %s", req.method, req.path, lastCause)
 		} else {
 			if !retryable(a.status) {
-				if a.status < 300 {
-					t.setLeader(m)
-				}
 				return a, nil
 			}
 			e, leader := parseError(a.status, a.body)
@@ -238,7 +250,7 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 				if leader != "" {
 					if idx := t.lookup(ctx, leader); idx >= 0 && idx != m && !tried[idx] {
 						tried[m] = true
-						t.setLeader(idx)
+						t.moveHome(m, idx)
 						m = idx
 						continue // straight to the leader
 					}
@@ -249,7 +261,7 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 		// known (an election): the next address not tried yet in this round.
 		tried[m] = true
 		t.rotate(m)
-		m = t.current()
+		m = t.homeIndex()
 		if len(tried) < len(t.members) {
 			for tried[m] {
 				m = (m + 1) % len(t.members)
@@ -270,7 +282,7 @@ func (t *transport) call(ctx context.Context, req request) (answer, error) {
 		}
 		notLeader = false
 		t.sleep(ctx, pause, req.deadline)
-		m = t.current()
+		m = t.homeIndex()
 	}
 }
 

@@ -58,7 +58,7 @@ func (f *electionFake) elect() {
 }
 
 func (f *electionFake) call(deadline time.Duration) (answer, error) {
-	tr := newTransport(f.urls, "", nil)
+	tr := newTransport(f.urls, 0, "", nil)
 	defer tr.close()
 	return tr.call(context.Background(), request{method: "POST", path: "/api/v1/x", body: func() any { return map[string]any{} },
 		attemptTimeout: time.Second, deadline: time.Now().Add(deadline), member: -1})
@@ -177,7 +177,7 @@ func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
 			t.Cleanup(s.Close)
 			urls = append(urls, s.URL)
 		}
-		tr := newTransport(urls, "", nil)
+		tr := newTransport(urls, 0, "", nil)
 		start := time.Now()
 		a, err := tr.call(context.Background(), request{method: "POST", path: "/api/v1/x",
 			body: func() any { return map[string]any{} }, attemptTimeout: time.Second,
@@ -239,7 +239,7 @@ func TestACallGivesUpWhenItsDeadlinePassesOnTheClientsClock(t *testing.T) {
 	}
 	refusing := "http://" + l.Addr().String()
 	l.Close()
-	tr := newTransport([]string{refusing}, "", nil)
+	tr := newTransport([]string{refusing}, 0, "", nil)
 	defer tr.close()
 	start := time.Unix(1_000_000, 0)
 	clock := &fakeClock{now: start}

@@ -215,8 +215,8 @@ const watchWait = 20 * time.Second
 // Watch follows a WatchTarget (Client.Watch): its events come on Events(),
 // the complete state first, then every change in the cluster's order.
 //
-// Guaranteed: the watch long-polls GET /api/v1/watch at the member the
-// client believes leads (any member serves it), resuming from the position
+// Guaranteed: the watch long-polls GET /api/v1/watch at the client's home
+// member (any member serves it), resuming from the position
 // of the last change it received, and moves on to the next member with
 // backoff after a failure, like the session's event stream. Positions are
 // the same at every member, so across a broken connection or the leader's

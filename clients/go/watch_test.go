@@ -75,13 +75,14 @@ func nextOfType(t *testing.T, w *Watch, typ WatchEventType) WatchEvent {
 }
 
 // watchClients starts a fake cluster of nodes members (the first leads) and
-// opens two clients of it, closed after the test.
+// opens two clients of it, closed after the test, both at home on the first
+// member (a test below kills it).
 func watchClients(t *testing.T, nodes int) (*fakeCluster, *Client, *Client) {
 	t.Helper()
 	f := newFakeCluster(t, nodes, 0)
 	var out []*Client
 	for i := 0; i < 2; i++ {
-		c, err := New(context.Background(), Config{Members: f.urls(), RequestTimeout: time.Second})
+		c, err := New(context.Background(), Config{Members: f.urls(), RequestTimeout: time.Second, Calls: "first"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,168 @@
+package holdfast
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The client's home member (docs/protocol.md, "Members and the leader"):
+// picked at random among the members given (Calls "first": the first one
+// listed), kept while it serves, even a follower, and left only when it
+// fails the client.
+
+// picks is a Config.Rand that picks index, noting each n asked.
+func picks(index int, asked *[]int) func(int) int {
+	return func(n int) int {
+		*asked = append(*asked, n)
+		return index
+	}
+}
+
+// serving is a fake cluster of three members led by the first, where every
+// member serves sessions (a follower forwards to the leader).
+func serving(t *testing.T) *fakeCluster {
+	f := newFakeCluster(t, 3, 0)
+	f.followersServe = true
+	noLeaks(t)
+	return f
+}
+
+// only fails the test unless every node in nodes is want.
+func only(t *testing.T, nodes []int, want int) {
+	t.Helper()
+	if len(nodes) == 0 {
+		t.Fatal("no request")
+	}
+	for _, n := range nodes {
+		if n != want {
+			t.Fatalf("requests at nodes %v, want all at %d", nodes, want)
+		}
+	}
+}
+
+func TestTheHomeIsPickedAtRandom(t *testing.T) {
+	f := serving(t)
+	var asked []int
+	c := open(t, f, Config{Rand: picks(2, &asked)})
+	defer c.Close()
+	if !reflect.DeepEqual(asked, []int{3}) {
+		t.Fatalf("asked %v, want one pick among 3", asked)
+	}
+	if n := f.nodesHit(); len(n) == 0 || n[0] != 2 {
+		t.Fatalf("requests at nodes %v, want the first at 2", n)
+	}
+	if c.tr.homeIndex() != 2 {
+		t.Fatalf("home %d", c.tr.homeIndex())
+	}
+}
+
+func TestCallsFirstSendsToTheFirstMemberListed(t *testing.T) {
+	f := serving(t)
+	f.leader = 1
+	var asked []int
+	c := open(t, f, Config{Calls: "first", Rand: picks(2, &asked)})
+	l := mustLock(t, context.Background(), c, "home/first")
+	_ = l.Release()
+	_ = c.Close()
+	if len(asked) != 0 {
+		t.Fatalf("asked %v, want no pick", asked)
+	}
+	only(t, f.nodesHit(), 0)
+}
+
+func TestABadCallsValueIsRefused(t *testing.T) {
+	f := newFakeCluster(t, 3, 0)
+	for _, bad := range []string{"leader", "First", " home"} {
+		_, err := New(context.Background(), Config{Members: f.urls(), Calls: bad})
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("calls %q: got %v, want INVALID_ARGUMENT", bad, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, `"`+bad+`"`) || strings.Contains(msg, "\n") {
+			t.Fatalf("calls %q: message %q", bad, msg)
+		}
+	}
+	if n := f.nodesHit(); len(n) != 0 {
+		t.Fatalf("requests sent: %v", n)
+	}
+}
+
+func TestTheHomeStaysAtAFollowerThatServes(t *testing.T) {
+	f := serving(t)
+	var asked []int
+	c := open(t, f, Config{Rand: picks(1, &asked)}) // node 1 follows node 0
+	ctx := context.Background()
+	l := mustLock(t, ctx, c, "home/follower", Wait(time.Second))
+	if ok, err := c.IsCurrent(ctx, "home/follower", l.FencingToken()); err != nil || !ok {
+		t.Fatalf("IsCurrent %v %v", ok, err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	only(t, f.nodesHit(), 1)
+	if c.tr.homeIndex() != 1 {
+		t.Fatalf("home %d", c.tr.homeIndex())
+	}
+	_ = c.Close()
+}
+
+func TestALeaderOnlyCallIsFollowedAndASuccessElsewhereLeavesTheHome(t *testing.T) {
+	f := serving(t)
+	call := func(tr *transport, path string) answer {
+		t.Helper()
+		a, err := tr.call(context.Background(), request{method: "GET", path: path,
+			attemptTimeout: time.Second, deadline: time.Now().Add(3 * time.Second), member: -1})
+		if err != nil || a.status != 200 {
+			t.Fatalf("%s: %+v %v", path, a, err)
+		}
+		return a
+	}
+	follower := newTransport(f.urls(), 2, "", nil)
+	defer follower.close()
+	if a := call(follower, "/api/v1/fence?name=x&token=1"); a.member != 2 {
+		t.Fatalf("answered at %d, want the home 2", a.member)
+	}
+	if follower.homeIndex() != 2 {
+		t.Fatalf("home %d after a success at the follower", follower.homeIndex())
+	}
+	// Only the leader serves the members' routes: the home names it, and it
+	// moves there (the Java client's home, too, follows a leader a write names).
+	if a := call(follower, "/api/v1/members"); a.member != 0 {
+		t.Fatalf("answered at %d, want the leader 0", a.member)
+	}
+	if follower.homeIndex() != 0 {
+		t.Fatalf("home %d: the home named the leader, it moves there", follower.homeIndex())
+	}
+}
+
+func TestTheHomeMovesOnANetworkError(t *testing.T) {
+	f := serving(t)
+	f.servers[1].Close() // connections refused
+	var asked []int
+	c := open(t, f, Config{Rand: picks(1, &asked)})
+	if c.tr.homeIndex() != 2 {
+		t.Fatalf("home %d, want the next member, 2", c.tr.homeIndex())
+	}
+	l := mustLock(t, context.Background(), c, "home/moved")
+	_ = l.Release()
+	_ = c.Close()
+	only(t, f.nodesHit(), 2)
+}
+
+func TestAFleetSpreadsOverTheMembers(t *testing.T) {
+	homes := map[int]bool{}
+	for i := 0; i < 40; i++ {
+		h, err := pickHome("", nil, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		homes[h] = true
+	}
+	// all 40 on two members or fewer: 3 × (2/3)^40, under 1e-6
+	if len(homes) != 3 {
+		t.Fatalf("homes %v, want every one of 3 members", homes)
+	}
+}
