@@ -19,31 +19,42 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 
 /**
  * The population a cluster carries: sessions kept alive by the real Java client ({@link ClientRuntime}, its
- * heartbeats, event stream and leases), held locks, queued waiters and watches, grown step by step in one JVM.
+ * heartbeats, event stream and leases), held locks, queued waiters and watches, grown step by step in one JVM: the
+ * whole population, or a worker's share of it ({@link CrowdWorker}).
  *
  * <p>How one JVM carries 100,000 sessions: sessions share connections ({@code sessionsPerConnection} of them on
  * one {@link ClusterTransport} over frames, which multiplexes their calls and event streams) and one timer thread
  * for their heartbeats ({@link ClientOptions#scheduler()}); a session costs a few objects and its calls, no
- * thread. Held lock {@code i} is {@code population/lock-i}, taken by session {@code i mod sessions}; waiter {@code
- * j} is session {@code (j + 1) mod sessions} queued for lock {@code j} (held by another session) for a day;
- * watcher {@code k} watches lock {@code k}.
+ * thread. Held lock {@code i} is {@code PREFIX lock-i} ({@code population/lock-i} in one JVM, {@code
+ * population/wN/lock-i} in worker N, so workers never share a lock), taken by session {@code i mod sessions};
+ * waiter {@code j} is session {@code (j + 1) mod sessions} queued for lock {@code j} (held by another session of
+ * the same crowd) for a day; watcher {@code k} watches lock {@code k}.
+ *
+ * <p>As a fleet's clients do, each connection picks a home member at random ({@code
+ * HoldfastProvider.transport}, ADR 0003) and keeps it while it serves; {@link #tally()} counts the sessions and
+ * connections per home ({@link ClusterTransport#target()}). Sessions open at most {@code openRate} a second when a
+ * rate is given. Around a leader's kill ({@link #killing}, {@link #afterKill}) it tells how long each session went
+ * without an acknowledged heartbeat ({@link ServedAgain}), how many expired, and which connections changed home.
  *
  * <p>Not guaranteed: that every session stays open (a session whose heartbeats went unanswered for its TTL
  * expires; {@link #expiredSessions()} counts them, a result of the step that lost them).
  */
-final class Crowd implements AutoCloseable {
+final class Crowd implements Generator {
     private final String uri;
     private final ClientOptions options;
     private final int sessionsPerConnection;
@@ -56,8 +67,22 @@ final class Crowd implements AutoCloseable {
     private final List<Lease> held = Collections.synchronizedList(new ArrayList<>());
     private final List<CompletableFuture<Lease>> waiters = new ArrayList<>();
     private final List<Watch> watches = new ArrayList<>();
+    /** Sessions opened on each connection, by connection index. */
+    private final List<AtomicInteger> sessionsOn = new ArrayList<>();
+
     private final AtomicLong keepAlives = new AtomicLong();
+    private final ServedAgain servedAgain = new ServedAgain();
     private final Set<Capability> capabilities;
+    private final String prefix;
+    private final double openRate;
+    /** At the last {@link #killing}: the member killed, each connection's home and moves, the sessions expired. */
+    private String killed;
+
+    private List<String> homesAtKill = List.of();
+    private List<Integer> movesAtKill = List.of();
+    private long expiredAtKill;
+    private int sessionsAtKill;
+    private Map<String, Integer> sessionsByHomeAtKill = Map.of();
 
     /**
      * @param sessionTtl every session's TTL (heartbeats every quarter of it)
@@ -84,8 +109,24 @@ final class Crowd implements AutoCloseable {
      *     hundreds of acquires in flight may need more)
      */
     Crowd(String uri, Duration sessionTtl, int sessionsPerConnection, Duration requestTimeout) {
+        this(uri, sessionTtl, sessionsPerConnection, requestTimeout, "population/", 0);
+    }
+
+    /**
+     * @param prefix what every lock name of this crowd starts with ({@code population/} in one JVM)
+     * @param openRate sessions opened per second at most; 0 or less for as fast as 256 opens in flight go
+     */
+    Crowd(
+            String uri,
+            Duration sessionTtl,
+            int sessionsPerConnection,
+            Duration requestTimeout,
+            String prefix,
+            double openRate) {
         this.uri = uri;
         this.sessionsPerConnection = sessionsPerConnection;
+        this.prefix = prefix;
+        this.openRate = openRate;
         this.options = ClientOptions.builder()
                 .clientName("population")
                 .sessionTtl(sessionTtl)
@@ -126,21 +167,34 @@ final class Crowd implements AutoCloseable {
         }
     }
 
-    /** Opens sessions until there are {@code target}. */
+    /** Opens sessions until there are {@code target}, at most {@code openRate} a second if a rate was given. */
     void growSessions(int target) throws InterruptedException {
         int from = sessions.size();
         while (connections.size() * (long) sessionsPerConnection < target) {
             ClusterTransport t = HoldfastProvider.transport(uri, options.requestTimeout());
             transports.add(t);
             connections.add(counting(t));
+            sessionsOn.add(new AtomicInteger());
         }
-        runAll(
-                from,
-                target,
-                i -> CompletableFuture.runAsync(
-                        () -> sessions.add(ClientRuntime.open(
-                                "holdfast", uri, connections.get(i / sessionsPerConnection), options, capabilities)),
-                        openers));
+        long start = System.nanoTime();
+        runAll(from, target, i -> {
+            if (openRate > 0) {
+                long due = start + (long) ((i - from) * 1e9 / openRate);
+                try {
+                    TimeUnit.NANOSECONDS.sleep(due - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return CompletableFuture.failedFuture(e);
+                }
+            }
+            int c = i / sessionsPerConnection;
+            return CompletableFuture.runAsync(
+                    () -> {
+                        sessions.add(ClientRuntime.open("holdfast", uri, connections.get(c), options, capabilities));
+                        sessionsOn.get(c).incrementAndGet();
+                    },
+                    openers);
+        });
     }
 
     /** Takes held locks until there are {@code target}, spread over the sessions. */
@@ -180,8 +234,95 @@ final class Crowd implements AutoCloseable {
         }
     }
 
-    static String lockName(int i) {
-        return "population/lock-" + i;
+    String lockName(int i) {
+        return prefix + "lock-" + i;
+    }
+
+    @Override
+    public void grow(PopulationBench.Step step) throws InterruptedException {
+        switch (step.kind()) {
+            case "sessions" -> growSessions(step.count());
+            case "locks" -> growHeld(step.count());
+            case "waiters" -> growWaiters(step.count());
+            default -> growWatchers(step.count());
+        }
+    }
+
+    @Override
+    public List<Tally> tallies() {
+        return List.of(tally());
+    }
+
+    /** What this crowd carries now, its sessions and connections counted by their home member. */
+    Tally tally() {
+        Map<String, Integer> sessionsBy = new TreeMap<>();
+        Map<String, Integer> connectionsBy = new TreeMap<>();
+        for (int c = 0; c < transports.size(); c++) {
+            String home = transports.get(c).target().toString();
+            sessionsBy.merge(home, sessionsOn.get(c).get(), Integer::sum);
+            connectionsBy.merge(home, 1, Integer::sum);
+        }
+        return new Tally(
+                sessionCount(),
+                heldCount(),
+                waiterCount(),
+                watcherCount(),
+                keepAlives(),
+                expiredSessions(),
+                sessionsBy,
+                connectionsBy,
+                ProcessHandle.current().pid());
+    }
+
+    @Override
+    public void killing(String member, Duration window) {
+        killed = member;
+        homesAtKill = transports.stream().map(t -> t.target().toString()).toList();
+        movesAtKill = transports.stream().map(ClusterTransport::homeMoves).toList();
+        expiredAtKill = expiredSessions();
+        sessionsAtKill = sessionCount();
+        sessionsByHomeAtKill = tally().sessionsByHome();
+        servedAgain.mark(window);
+    }
+
+    @Override
+    public KillTally afterKill() throws InterruptedException {
+        TimeUnit.NANOSECONDS.sleep(servedAgain.windowEnd() - System.nanoTime());
+        ServedAgain.Figures f = servedAgain.figures();
+        int[] on = new int[2];
+        int[] moved = new int[2];
+        int[] elsewhere = new int[2];
+        int[] movedElsewhere = new int[2];
+        for (int c = 0; c < homesAtKill.size(); c++) {
+            ClusterTransport t = transports.get(c);
+            boolean hadToMove = homesAtKill.get(c).equals(killed);
+            boolean didMove = !t.target().toString().equals(homesAtKill.get(c)) || t.homeMoves() > movesAtKill.get(c);
+            int s = sessionsOn.get(c).get();
+            add(hadToMove ? on : elsewhere, s);
+            if (didMove) {
+                add(hadToMove ? moved : movedElsewhere, s);
+            }
+        }
+        return new KillTally(
+                sessionsAtKill,
+                sessionsByHomeAtKill,
+                expiredSessions() - expiredAtKill,
+                f.gapsMillis(),
+                Math.max(0, sessionsAtKill - f.seen()),
+                f.unanswered(),
+                count(on),
+                count(moved),
+                count(elsewhere),
+                count(movedElsewhere));
+    }
+
+    private static void add(int[] count, int sessions) {
+        count[0]++;
+        count[1] += sessions;
+    }
+
+    private static KillTally.Count count(int[] count) {
+        return new KillTally.Count(count[0], count[1]);
     }
 
     private LockClient session(int i) {
@@ -222,11 +363,14 @@ final class Crowd implements AutoCloseable {
                 throw e.getCause();
             }
             if (method.getName().equals("keepAlive")) {
+                String session = (String) args[0];
+                servedAgain.sent(session);
                 @SuppressWarnings("unchecked")
                 CompletableFuture<Reply> reply = (CompletableFuture<Reply>) result;
                 reply.thenAccept(r -> {
                     if (r instanceof Reply.Ok) {
                         keepAlives.incrementAndGet();
+                        servedAgain.acknowledged(session);
                     }
                 });
             }
