@@ -39,10 +39,14 @@ import picocli.CommandLine.Spec;
             "Start a cluster of real server processes on loopback and grow a population on it step by step:"
                     + " sessions keeping alive, held locks, waiters, watchers. After each step one row: heap (after"
                     + " a full GC) and RSS per node, the leader's CPU per keepalive, W1 of one more client, a"
-                    + " backup's size and time, a follower's restart and catch-up, the failover gap.",
+                    + " backup's size and time, a follower's restart and catch-up, the failover gap; the sessions"
+                    + " per worker process and per home member, the leader's CPU per session per TTL, heap per"
+                    + " session, and around the leader's SIGKILL the sessions lost, the time until every session"
+                    + " was served again and the connections that changed home.",
             "",
             "  holdfast bench population",
             "  holdfast bench population --steps sessions=1000,locks=10000 --server-java-opts '-Xmx2g'",
+            "  holdfast bench population --processes 4 --open-rate 1000 --steps sessions=100000",
             "",
             "Run it in a private network namespace on a shared machine:"
                     + " unshare -n sh -c 'ip link set lo up; ./holdfast bench population'.",
@@ -125,6 +129,36 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
     Duration w1;
 
     @Option(
+            names = "--processes",
+            defaultValue = "1",
+            description = "Processes that carry the population: 1 grows it in this JVM; N > 1 starts N worker JVMs"
+                    + " that each carry 1/N of every step, with locks of their own (default: ${DEFAULT-VALUE}).")
+    int processes;
+
+    @Option(
+            names = "--worker-java-opts",
+            defaultValue = "-Xmx1g -XX:+UseSerialGC",
+            description = "The worker processes' JVM options, split on spaces (default: ${DEFAULT-VALUE}).")
+    String workerJavaOpts;
+
+    @Option(
+            names = "--open-rate",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "Sessions opened per second across all processes; 0 for as fast as they open (256 in"
+                    + " flight per process) (default: ${DEFAULT-VALUE}).")
+    double openRate;
+
+    @Option(
+            names = "--failover-window",
+            paramLabel = "DURATION",
+            defaultValue = "30s",
+            converter = DurationConverter.class,
+            description = "After the leader's SIGKILL, how long each session's heartbeats are watched for the time"
+                    + " until every session is served again (default: ${DEFAULT-VALUE}).")
+    Duration failoverWindow;
+
+    @Option(
             names = "--disruptions",
             negatable = true,
             defaultValue = "true",
@@ -178,9 +212,11 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
             throw new CliFailure(
                     ExitCodes.USAGE, "--nodes, --sessions-per-connection and --base-port must be positive and fit");
         }
-        List<String> jvm = Arrays.stream(serverJavaOpts.trim().split("\\s+"))
-                .filter(s -> !s.isEmpty())
-                .toList();
+        if (processes < 1 || processes > 64 || !(openRate >= 0) || failoverWindow.isNegative()) {
+            throw new CliFailure(
+                    ExitCodes.USAGE, "--processes is 1 to 64, --open-rate 0 or more, --failover-window not negative");
+        }
+        List<String> jvm = words(serverJavaOpts);
         Settings settings = new Settings(
                 parsed,
                 dir,
@@ -193,7 +229,11 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
                 window,
                 w1,
                 disruptions,
-                tls == Security.ON || (tls == Security.AUTO && PopulationBench.passesDefaultQuotas(parsed)));
+                tls == Security.ON || (tls == Security.AUTO && PopulationBench.passesDefaultQuotas(parsed)),
+                processes,
+                words(workerJavaOpts),
+                openRate,
+                failoverWindow);
         PrintWriter out = spec.commandLine().getOut();
         Optional<String> stopped;
         try {
@@ -208,5 +248,11 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
             return ExitCodes.CHECK_FAILED;
         }
         return ExitCodes.OK;
+    }
+
+    private static List<String> words(String options) {
+        return Arrays.stream(options.trim().split("\\s+"))
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 }

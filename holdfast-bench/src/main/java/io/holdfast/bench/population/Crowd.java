@@ -85,14 +85,6 @@ final class Crowd implements Generator {
     private Map<String, Integer> sessionsByHomeAtKill = Map.of();
 
     /**
-     * @param sessionTtl every session's TTL (heartbeats every quarter of it)
-     * @param sessionsPerConnection how many sessions share one connection to the members
-     */
-    Crowd(String uri, Duration sessionTtl, int sessionsPerConnection) {
-        this(uri, sessionTtl, sessionsPerConnection, ClientOptions.defaults().requestTimeout());
-    }
-
-    /**
      * How long the bench's clients may take to open a session (the client's default is 5 s): the nodes were just
      * started, or one was just restarted, and on a loaded machine (CI, load 20 to 25 on two cores) a first answer
      * took longer (CI rehearsal of 2026-11-29: "could not open a session … within the connect timeout (5s)").
@@ -105,6 +97,8 @@ final class Crowd implements Generator {
     }
 
     /**
+     * @param sessionTtl every session's TTL (heartbeats every quarter of it)
+     * @param sessionsPerConnection how many sessions share one connection to the members
      * @param requestTimeout how long one request may take (the client's default is 10 s; a loaded machine with
      *     hundreds of acquires in flight may need more)
      */

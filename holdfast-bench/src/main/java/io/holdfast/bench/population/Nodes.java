@@ -52,6 +52,11 @@ final class Nodes implements AutoCloseable {
             return process.pid();
         }
 
+        /** Its client address as the client names it ({@code host:port}: a connection's home). */
+        String clientAddress() {
+            return "127.0.0.1:" + clientPort;
+        }
+
         @Override
         public String toString() {
             return id;
@@ -109,7 +114,7 @@ final class Nodes implements AutoCloseable {
     String backendUri() {
         StringBuilder b = new StringBuilder("holdfast://");
         for (Node n : nodes) {
-            b.append(n == nodes.get(0) ? "" : ",").append("127.0.0.1:").append(n.clientPort);
+            b.append(n == nodes.get(0) ? "" : ",").append(n.clientAddress());
         }
         return b.append(secured == null ? "" : secured.uriQuery()).toString();
     }

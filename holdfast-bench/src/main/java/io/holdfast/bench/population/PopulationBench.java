@@ -1,5 +1,7 @@
 package io.holdfast.bench.population;
 
+import io.holdfast.bench.population.Generator.KillTally;
+import io.holdfast.bench.population.Generator.Tally;
 import io.holdfast.bench.population.Nodes.Node;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,9 +15,12 @@ import java.util.Optional;
 
 /**
  * The population benchmark: a live cluster of real server processes on loopback ({@link Nodes}), a population
- * grown step by step on it ({@link Crowd}), and after each step one row: what each node holds (heap after a full
- * GC, RSS), the leader's CPU per keepalive, W1 of one more client ({@link Probe}), a backup's size and time (the
- * table in its snapshot form), a follower's restart and catch-up, and the failover gap.
+ * grown step by step on it (a {@link Generator}: one {@link Crowd} in this JVM, or a {@link Fleet} of worker
+ * processes), and after each step one row: what each node holds (heap after a full GC, RSS), the leader's CPU per
+ * keepalive, W1 of one more client ({@link Probe}), a backup's size and time (the table in its snapshot form), a
+ * follower's restart and catch-up, and the failover gap; then the sessions per worker and per home member, the
+ * leader's CPU per session per TTL, heap per session, and around the leader's SIGKILL the sessions lost, how long
+ * until every session was served again and which connections had to change home.
  *
  * <p>Guaranteed: it stops at the first step the machine cannot carry and prints why (a node died, sessions
  * expired, the nodes' CPU saturates the cores, a step failed); the rows before it stand. Every process it started
@@ -59,7 +64,11 @@ public final class PopulationBench {
             Duration window,
             Duration w1,
             boolean disruptions,
-            boolean secured) {}
+            boolean secured,
+            int processes,
+            List<String> workerJvmOptions,
+            double openRate,
+            Duration failoverWindow) {}
 
     /**
      * Whether the steps pass a quota the servers hold without access rules (docs/security.md): 10,000 open
@@ -88,6 +97,8 @@ public final class PopulationBench {
     private final Settings settings;
     private final PrintWriter out;
     private double idleCpuNanosPerSecond = Double.NaN;
+    /** Each node's heap after a full GC in the idle row. */
+    private long[] idleHeap;
 
     public PopulationBench(Settings settings, PrintWriter out) {
         this.settings = settings;
@@ -123,21 +134,34 @@ public final class PopulationBench {
                             : "security: TLS and access rules for the identity " + Secured.IDENTITY
                                     + ", every quota at its maximum (rules in "
                                     + settings.dir().resolve("certs") + ")");
-            header();
-            try (Crowd crowd = new Crowd(nodes.backendUri(), settings.sessionTtl(), settings.sessionsPerConnection());
+            try (Generator crowd = generator(nodes);
                     Probe probe = new Probe(nodes.backendUri())) {
-                Optional<String> stop = row("idle", nodes, crowd, probe);
+                header();
+                Optional<String> stop = row("idle", null, nodes, crowd, probe);
                 for (int i = 0; stop.isEmpty() && i < settings.steps().size(); i++) {
                     Step s = settings.steps().get(i);
                     long t0 = System.nanoTime();
                     try {
-                        grow(crowd, s);
+                        crowd.grow(s);
                     } catch (RuntimeException e) {
                         return Optional.of("step " + s.kind() + "=" + s.count() + " failed: " + e.getMessage());
                     }
-                    out.printf("  (%s=%d grown in %.1f s)%n", s.kind(), s.count(), (System.nanoTime() - t0) / 1e9);
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    out.printf(
+                            Locale.ROOT,
+                            "  (%s=%d grown in %.1f s%s)%n",
+                            s.kind(),
+                            s.count(),
+                            seconds,
+                            s.kind().equals("sessions")
+                                    ? String.format(Locale.ROOT, ", %,.0f/s", s.count() / seconds)
+                                    : "");
                     out.flush();
-                    stop = row(s.kind() + "=" + s.count(), nodes, crowd, probe);
+                    try {
+                        stop = row(s.kind() + "=" + s.count(), s, nodes, crowd, probe);
+                    } catch (RuntimeException e) {
+                        return Optional.of("measuring " + s.kind() + "=" + s.count() + " failed: " + e.getMessage());
+                    }
                 }
                 return stop;
             }
@@ -160,42 +184,72 @@ public final class PopulationBench {
         }
     }
 
-    private static void grow(Crowd crowd, Step s) throws InterruptedException {
-        switch (s.kind()) {
-            case "sessions" -> crowd.growSessions(s.count());
-            case "locks" -> crowd.growHeld(s.count());
-            case "waiters" -> crowd.growWaiters(s.count());
-            default -> crowd.growWatchers(s.count());
+    /** The crowd in this JVM (one process), or a fleet of worker processes, with a line saying which. */
+    private Generator generator(Nodes nodes) throws IOException {
+        String rate = settings.openRate() > 0
+                ? String.format(Locale.ROOT, "sessions opened at %,.0f/s", settings.openRate())
+                : "sessions opened as fast as 256 in flight go";
+        if (settings.processes() <= 1) {
+            out.println("generator: this JVM, " + rate);
+            return new Crowd(
+                    nodes.backendUri(),
+                    settings.sessionTtl(),
+                    settings.sessionsPerConnection(),
+                    io.holdfast.ClientOptions.defaults().requestTimeout(),
+                    "population/",
+                    settings.openRate());
         }
+        Fleet fleet = new Fleet(
+                settings.processes(),
+                settings.workerJvmOptions(),
+                nodes.backendUri(),
+                settings.sessionTtl(),
+                settings.sessionsPerConnection(),
+                settings.openRate(),
+                settings.dir());
+        out.printf(
+                "generator: %d worker processes (JVM %s, pids %s, logs %s/worker-N.log), %s%n",
+                settings.processes(), settings.workerJvmOptions(), fleet.pids(), settings.dir(), rate);
+        return fleet;
     }
 
     private void header() {
         out.println();
         out.println("| step | sessions | held | waiters | watchers | heap MB per node | RSS MB per node "
                 + "| leader CPU ms/s | µs per keepalive | keepalives/s | W1 pairs/s | W1 p50 µs | W1 p99 µs "
-                + "| backup KB | backup ms | follower restart + catch-up ms | failover ms | load |");
+                + "| backup KB | backup ms | follower restart + catch-up ms | failover ms | sessions per worker "
+                + "| sessions by home | leader CPU µs per session per TTL | heap B per session per node "
+                + "| sessions lost | served again p50 / p99 / max ms | reconnected | load |");
         out.println("| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: "
-                + "| ---: | ---: | ---: | ---: | ---: |");
+                + "| ---: | ---: | ---: | ---: | --- | --- | ---: | --- | ---: | --- | --- | ---: |");
         out.flush();
     }
 
-    /** Measures one step and prints its row; returns why the next step should not run, if so. */
-    private Optional<String> row(String name, Nodes nodes, Crowd crowd, Probe probe) throws InterruptedException {
+    /**
+     * Measures one step and prints its row; returns why the next step should not run, if so.
+     *
+     * @param step the step just grown, or null for the idle row
+     */
+    private Optional<String> row(String name, Step step, Nodes nodes, Generator crowd, Probe probe)
+            throws InterruptedException {
         String load = loadAverage();
         Optional<Node> leader = nodes.leader();
         if (leader.isEmpty()) {
             return Optional.of("no node leads after " + name + ": " + nodes.deadNodes());
         }
-        // CPU over a window: the leader's, all nodes', this process's; heartbeats acknowledged in it.
+        // CPU over a window: the leader's, all nodes', the generator's; heartbeats acknowledged in it.
         long[] cpu0 = cpu(nodes);
-        long self0 = Nodes.cpuNanos(ProcessHandle.current().pid());
-        long ka0 = crowd.keepAlives();
+        List<Tally> before = crowd.tallies();
+        long generator0 = generatorCpu(before);
+        long ka0 = Tally.sum(before).keepAlives();
         long t0 = System.nanoTime();
         Thread.sleep(settings.window().toMillis());
         long elapsed = System.nanoTime() - t0;
         long[] cpu1 = cpu(nodes);
-        long self = Nodes.cpuNanos(ProcessHandle.current().pid()) - self0;
-        long kas = crowd.keepAlives() - ka0;
+        List<Tally> perWorker = crowd.tallies();
+        Tally tally = Tally.sum(perWorker);
+        long generator = generatorCpu(perWorker) - generator0;
+        long kas = tally.keepAlives() - ka0;
         int li = nodes.all().indexOf(leader.get());
         double leaderCpuPerSecond = (cpu1[li] - cpu0[li]) * 1e9 / elapsed;
         long allNodes = 0;
@@ -207,13 +261,36 @@ public final class PopulationBench {
         }
         double usPerKeepAlive =
                 kas == 0 ? Double.NaN : (leaderCpuPerSecond - idleCpuNanosPerSecond) * elapsed / 1e9 / kas / 1e3;
-        double cores = (allNodes + self) / (double) elapsed;
+        // µs of the leader's CPU per session per TTL: (CPU/s - idle CPU/s) x TTL / sessions.
+        double usPerSessionPerTtl = tally.sessions() == 0
+                ? Double.NaN
+                : (leaderCpuPerSecond - idleCpuNanosPerSecond)
+                        * settings.sessionTtl().toNanos()
+                        / 1e9
+                        / tally.sessions()
+                        / 1e3;
+        double cores = (allNodes + generator) / (double) elapsed;
 
         List<String> heap = new ArrayList<>();
         List<String> rss = new ArrayList<>();
-        for (Node n : nodes.all()) {
-            heap.add(mb(Nodes.liveHeapBytes(n.pid())));
+        long[] heapBytes = new long[nodes.all().size()];
+        for (int i = 0; i < heapBytes.length; i++) {
+            Node n = nodes.all().get(i);
+            heapBytes[i] = Nodes.liveHeapBytes(n.pid());
+            heap.add(mb(heapBytes[i]));
             rss.add(mb(Nodes.rssBytes(n.pid())));
+        }
+        if (idleHeap == null) {
+            idleHeap = heapBytes;
+        }
+        List<String> heapPerSession = new ArrayList<>();
+        if (step != null && step.kind().equals("sessions") && tally.sessions() > 0) {
+            for (int i = 0; i < heapBytes.length; i++) {
+                heapPerSession.add(
+                        heapBytes[i] < 0 || idleHeap[i] < 0
+                                ? "?"
+                                : String.format(Locale.ROOT, "%,d", (heapBytes[i] - idleHeap[i]) / tally.sessions()));
+            }
         }
         Probe.W1 w1 = probe.w1(settings.w1());
 
@@ -227,26 +304,56 @@ public final class PopulationBench {
         } catch (IOException e) {
             backupKb = "failed: " + e.getMessage();
         }
-        long expiredSteady = crowd.expiredSessions();
+        long expiredSteady = Tally.sum(crowd.tallies()).expired();
         String restart = "-";
         String failover = "-";
+        String lost = "-";
+        String servedAgain = "-";
+        String reconnected = "-";
         long expiredAfter = expiredSteady;
         if (settings.disruptions() && expiredSteady == 0) {
             restart = Long.toString(restartFollower(nodes));
-            failover = Long.toString(failover(nodes, probe));
-            expiredAfter = crowd.expiredSessions();
+            Optional<Failover> f = failover(nodes, probe, crowd);
+            if (f.isPresent()) {
+                failover = Long.toString(f.get().gapMillis());
+                printKill(f.get(), nodes);
+            }
+            if (f.isPresent() && f.get().kill().sessions() > 0) {
+                KillTally k = f.get().kill();
+                lost = String.format(Locale.ROOT, "%,d", k.lost());
+                servedAgain = k.gapsMillis().length == 0
+                        ? "none"
+                        : String.format(
+                                Locale.ROOT,
+                                "%,d / %,d / %,d",
+                                k.gapPercentile(50),
+                                k.gapPercentile(99),
+                                k.gapPercentile(100));
+                reconnected = String.format(
+                        Locale.ROOT,
+                        "%d of %d (%,d sessions) from %s; %d of %d (%,d) others",
+                        k.movedFromKilled().connections(),
+                        k.onKilled().connections(),
+                        k.movedFromKilled().sessions(),
+                        f.get().killed(),
+                        k.movedElsewhere().connections(),
+                        k.elsewhere().connections(),
+                        k.movedElsewhere().sessions());
+            }
+            expiredAfter = Tally.sum(crowd.tallies()).expired();
             if (expiredAfter > 0) {
                 failover += " (" + expiredAfter + " sessions expired)";
             }
         }
         out.printf(
                 Locale.ROOT,
-                "| %s | %,d | %,d | %,d | %,d | %s | %s | %.0f | %.1f | %,.0f | %,.0f | %,d | %,d | %s | %s | %s | %s | %s |%n",
+                "| %s | %,d | %,d | %,d | %,d | %s | %s | %.0f | %.1f | %,.0f | %,.0f | %,d | %,d | %s | %s | %s | %s "
+                        + "| %s | %s | %.1f | %s | %s | %s | %s | %s |%n",
                 name,
-                crowd.sessionCount(),
-                crowd.heldCount(),
-                crowd.waiterCount(),
-                crowd.watcherCount(),
+                tally.sessions(),
+                tally.held(),
+                tally.waiters(),
+                tally.watchers(),
                 String.join(" / ", heap),
                 String.join(" / ", rss),
                 leaderCpuPerSecond / 1e6,
@@ -259,6 +366,17 @@ public final class PopulationBench {
                 backupMs,
                 restart,
                 failover,
+                String.join(
+                        " / ",
+                        perWorker.stream()
+                                .map(t -> String.format(Locale.ROOT, "%,d", t.sessions()))
+                                .toList()),
+                byHome(tally.sessionsByHome(), nodes),
+                usPerSessionPerTtl,
+                heapPerSession.isEmpty() ? "-" : String.join(" / ", heapPerSession),
+                lost,
+                servedAgain,
+                reconnected,
                 load);
         out.flush();
         List<String> dead = nodes.deadNodes();
@@ -283,6 +401,72 @@ public final class PopulationBench {
                     kas * 1e9 / elapsed));
         }
         return Optional.empty();
+    }
+
+    /** The leader's kill: the probe's gap, the member killed (its node id), what the crowd saw. */
+    private record Failover(long gapMillis, String killed, KillTally kill) {}
+
+    /** One line on the leader's kill, before the row. */
+    private void printKill(Failover f, Nodes nodes) {
+        KillTally k = f.kill();
+        if (k.sessions() == 0) {
+            out.printf("  (leader %s SIGKILLed with no session open)%n", f.killed());
+            out.flush();
+            return;
+        }
+        out.printf(
+                Locale.ROOT,
+                "  (leader %s SIGKILLed with %,d sessions open (by home: %s): %,d sessions lost; every session"
+                        + " served again within"
+                        + " p50 %,d ms, p99 %,d ms, max %,d ms over %,d sessions that sent heartbeats in %d s after the"
+                        + " kill, %,d sent none, %,d still waiting; homed on %s: %d connections (%,d sessions), %d"
+                        + " moved (%,d sessions); homed elsewhere: %d connections (%,d sessions), %d moved (%,d"
+                        + " sessions))%n",
+                f.killed(),
+                k.sessions(),
+                byHome(k.sessionsByHome(), nodes),
+                k.lost(),
+                k.gapPercentile(50),
+                k.gapPercentile(99),
+                k.gapPercentile(100),
+                k.gapsMillis().length,
+                settings.failoverWindow().toSeconds(),
+                k.silent(),
+                k.unanswered(),
+                f.killed(),
+                k.onKilled().connections(),
+                k.onKilled().sessions(),
+                k.movedFromKilled().connections(),
+                k.movedFromKilled().sessions(),
+                k.elsewhere().connections(),
+                k.elsewhere().sessions(),
+                k.movedElsewhere().connections(),
+                k.movedElsewhere().sessions());
+        out.flush();
+    }
+
+    /** Sessions per home member, in the nodes' order ({@code n1 70 / n2 60 / n3 70}); homes no node has, last. */
+    private static String byHome(java.util.Map<String, Integer> sessionsByHome, Nodes nodes) {
+        List<String> cells = new ArrayList<>();
+        java.util.Map<String, Integer> left = new java.util.TreeMap<>(sessionsByHome);
+        for (Node n : nodes.all()) {
+            cells.add(String.format(Locale.ROOT, "%s %,d", n.id, left.getOrDefault(n.clientAddress(), 0)));
+            left.remove(n.clientAddress());
+        }
+        left.forEach((home, count) -> cells.add(String.format(Locale.ROOT, "%s %,d", home, count)));
+        return String.join(" / ", cells);
+    }
+
+    /** CPU ns so far of this process and of every other process carrying the crowd. */
+    private static long generatorCpu(List<Tally> tallies) {
+        java.util.Set<Long> pids = new java.util.TreeSet<>();
+        pids.add(ProcessHandle.current().pid());
+        tallies.forEach(t -> pids.add(t.pid()));
+        long sum = 0;
+        for (long pid : pids) {
+            sum += Math.max(0, Nodes.cpuNanos(pid));
+        }
+        return sum;
     }
 
     /** SIGKILLs a follower, restarts it, and returns ms from its restart until it applied what the leader had. */
@@ -312,13 +496,19 @@ public final class PopulationBench {
         return -1;
     }
 
-    /** SIGKILLs the leader under the probe's loop; restarts it and waits until it caught up again. */
-    private long failover(Nodes nodes, Probe probe) throws InterruptedException {
+    /**
+     * SIGKILLs the leader under the probe's loop, the crowd told just before; restarts it and waits until it caught
+     * up again, then a TTL, then until the crowd's window after the kill has passed. Empty if no node leads.
+     */
+    private Optional<Failover> failover(Nodes nodes, Probe probe, Generator crowd) throws InterruptedException {
         Optional<Node> leader = nodes.leader();
         if (leader.isEmpty()) {
-            return -1;
+            return Optional.empty();
         }
-        long gap = probe.failoverGapMillis(() -> nodes.kill(leader.get()), Duration.ofSeconds(60));
+        long gap = probe.failoverGapMillis(
+                () -> crowd.killing(leader.get().clientAddress(), settings.failoverWindow()),
+                () -> nodes.kill(leader.get()),
+                Duration.ofSeconds(60));
         try {
             nodes.start(leader.get());
             nodes.awaitReady(leader.get(), Duration.ofSeconds(120));
@@ -326,7 +516,7 @@ public final class PopulationBench {
             out.println("  (the old leader did not come back: " + e.getMessage() + ")");
         }
         Thread.sleep(settings.sessionTtl().toMillis()); // the sessions' heartbeats find the new leader
-        return gap;
+        return Optional.of(new Failover(gap, leader.get().id, crowd.afterKill()));
     }
 
     private static long[] cpu(Nodes nodes) {

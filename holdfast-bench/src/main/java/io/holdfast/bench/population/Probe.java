@@ -49,10 +49,10 @@ final class Probe implements AutoCloseable {
     }
 
     /**
-     * Runs the loop, calls {@code kill} once it runs, and returns the milliseconds from the kill (SIGKILL sent) to the
-     * end of the next successful acquire (-1 if none within {@code limit}).
+     * Runs the loop, calls {@code prepare} and then {@code kill} once it runs, and returns the milliseconds from the
+     * kill (SIGKILL sent) to the end of the next successful acquire (-1 if none within {@code limit}).
      */
-    long failoverGapMillis(Killer kill, Duration limit) throws InterruptedException {
+    long failoverGapMillis(Killer prepare, Killer kill, Duration limit) throws InterruptedException {
         AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
         AtomicLong firstAfter = new AtomicLong(-1);
         Thread loop = new Thread(
@@ -75,6 +75,7 @@ final class Probe implements AutoCloseable {
         loop.setDaemon(true);
         loop.start();
         Thread.sleep(1_000);
+        prepare.run();
         killedAt.set(System.nanoTime());
         kill.run();
         loop.join(limit.toMillis());
@@ -83,7 +84,7 @@ final class Probe implements AutoCloseable {
         return after < 0 ? -1 : (after - killedAt.get()) / 1_000_000;
     }
 
-    /** What kills the leader. */
+    /** What kills the leader, or readies the measures around its kill. */
     @FunctionalInterface
     interface Killer {
         void run() throws InterruptedException;
