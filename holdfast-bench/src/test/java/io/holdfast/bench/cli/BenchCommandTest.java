@@ -353,6 +353,149 @@ class BenchCommandTest {
         assertThat(bench("held-locks", "--sessions", "0")).isEqualTo(ExitCodes.USAGE);
     }
 
+    /**
+     * The population carried by two worker processes on three real server processes, the leader SIGKILLed with 200
+     * sessions open (10 to a connection, so about a third of the 20 connections are homed on the leader): both
+     * workers carry sessions and their counts sum to the step, every session is counted at a home member, the kill
+     * loses no session, every session is served again within the window (p50 ≤ p99 ≤ max, each session's wait
+     * counted), every connection homed on the killed leader moves and the counts of connections and sessions add up,
+     * and no worker process outlives the run.
+     */
+    @Test
+    void aFleetOfTwoWorkersCarriesTheCrowdAndLosesNoSessionWhenTheLeaderDies(@TempDir Path dir) throws Exception {
+        int base = freeBase(3);
+        int code = bench(
+                "population",
+                "--processes",
+                "2",
+                "--worker-java-opts",
+                "-Xmx192m -XX:+UseSerialGC",
+                "--steps",
+                "sessions=200",
+                "--open-rate",
+                "400",
+                "--sessions-per-connection",
+                "10",
+                "--session-ttl",
+                "10s",
+                "--window",
+                "1s",
+                "--w1",
+                "1s",
+                "--failover-window",
+                "15s",
+                "--tls",
+                "off",
+                "--base-port",
+                Integer.toString(base),
+                "--dir",
+                dir.toString(),
+                "--server-java-opts",
+                "-Xmx256m -XX:+UseSerialGC");
+        String text = out.toString();
+        java.util.regex.Matcher pids = java.util.regex.Pattern.compile(
+                        "generator: 2 worker processes \\(JVM .*, pids \\[(\\d+), (\\d+)\\]")
+                .matcher(text);
+        assertThat(pids.find()).as(text).isTrue();
+        for (int g = 1; g <= 2; g++) {
+            assertThat(ProcessHandle.of(Long.parseLong(pids.group(g))).filter(ProcessHandle::isAlive))
+                    .as("worker %s after the run", pids.group(g))
+                    .isEmpty();
+        }
+        assertThat(ProcessHandle.current()
+                        .descendants()
+                        .filter(p ->
+                                p.isAlive() && p.info().commandLine().orElse("").contains("CrowdWorker")))
+                .as("worker processes still running")
+                .isEmpty();
+        assertThat(code).as(text + "\n" + err).isZero();
+
+        List<String> lines = text.lines().toList();
+        int at = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("| sessions=200 |")) {
+                at = i;
+            }
+        }
+        assertThat(at).as("a row for sessions=200 in:\n" + text).isPositive();
+        String[] row = lines.get(at).split("\\|");
+        String[] header = lines.stream()
+                .filter(l -> l.startsWith("| step |"))
+                .findFirst()
+                .orElseThrow()
+                .split("\\|");
+        java.util.function.Function<String, String> cell =
+                name -> row[java.util.Arrays.asList(header).indexOf(" " + name + " ")].trim();
+        assertThat(cell.apply("sessions")).isEqualTo("200");
+        List<Integer> perWorker = java.util.Arrays.stream(
+                        cell.apply("sessions per worker").split(" / "))
+                .map(Integer::parseInt)
+                .toList();
+        assertThat(perWorker).as("sessions per worker").hasSize(2).allMatch(n -> n > 0);
+        assertThat(perWorker.stream().mapToInt(Integer::intValue).sum())
+                .as("the workers' sessions sum to the step")
+                .isEqualTo(200);
+        assertThat(homes(cell.apply("sessions by home")).values().stream()
+                        .mapToInt(Integer::intValue)
+                        .sum())
+                .as("sessions by home: " + cell.apply("sessions by home"))
+                .isEqualTo(200);
+        assertThat(cell.apply("sessions lost")).isEqualTo("0");
+
+        String kill = lines.get(at - 1);
+        java.util.regex.Matcher k = java.util.regex.Pattern.compile("leader (?<killed>n[123]) SIGKILLed with 200"
+                        + " sessions open \\(by home: (?<homes>[^)]*)\\): 0 sessions lost; every session served again"
+                        + " within p50 (?<p50>[0-9,]+) ms, p99 (?<p99>[0-9,]+) ms, max (?<max>[0-9,]+) ms over 200"
+                        + " sessions that sent heartbeats in 15 s after the kill, 0 sent none, 0 still waiting; homed on"
+                        + " n[123]: (?<on>\\d+) connections \\((?<onSessions>\\d+) sessions\\), (?<moved>\\d+) moved"
+                        + " \\((?<movedSessions>\\d+) sessions\\); homed elsewhere: (?<elsewhere>\\d+) connections"
+                        + " \\((?<elsewhereSessions>\\d+) sessions\\), (?<movedElsewhere>\\d+) moved")
+                .matcher(kill);
+        assertThat(k.find()).as(kill).isTrue();
+        long p50 = Long.parseLong(k.group("p50").replace(",", ""));
+        long p99 = Long.parseLong(k.group("p99").replace(",", ""));
+        long max = Long.parseLong(k.group("max").replace(",", ""));
+        assertThat(p50).as(kill).isPositive().isLessThanOrEqualTo(p99);
+        assertThat(p99).as(kill).isLessThanOrEqualTo(max);
+        assertThat(max).as("a wait within the window: " + kill).isLessThan(15_000);
+        Map<String, Integer> homesAtKill = homes(k.group("homes"));
+        assertThat(homesAtKill.values().stream().mapToInt(Integer::intValue).sum())
+                .as(kill)
+                .isEqualTo(200);
+        int onKilled = Integer.parseInt(k.group("on"));
+        int movedFromKilled = Integer.parseInt(k.group("moved"));
+        assertThat(Integer.parseInt(k.group("onSessions")))
+                .as("the sessions homed on the killed leader, by connection and by home: " + kill)
+                .isEqualTo(homesAtKill.get(k.group("killed")));
+        assertThat(onKilled + Integer.parseInt(k.group("elsewhere")))
+                .as("every connection: " + kill)
+                .isEqualTo(20);
+        assertThat(Integer.parseInt(k.group("onSessions")) + Integer.parseInt(k.group("elsewhereSessions")))
+                .as("every session on a connection: " + kill)
+                .isEqualTo(200);
+        assertThat(movedFromKilled)
+                .as("every connection homed on the killed leader reconnected: " + kill)
+                .isEqualTo(onKilled);
+        if (homesAtKill.get(k.group("killed")) > 0) {
+            assertThat(movedFromKilled).as(kill).isPositive();
+            assertThat(Integer.parseInt(k.group("movedSessions"))).as(kill).isPositive();
+        }
+        assertThat(cell.apply("reconnected"))
+                .startsWith(movedFromKilled + " of " + onKilled + " (" + k.group("movedSessions") + " sessions)");
+    }
+
+    /** {@code n1 70 / n2 60 / n3 70}: sessions by home member, every node named. */
+    private static Map<String, Integer> homes(String cell) {
+        Map<String, Integer> homes = new java.util.TreeMap<>();
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(n[123]) ([0-9,]+)").matcher(cell);
+        while (m.find()) {
+            homes.put(m.group(1), Integer.parseInt(m.group(2).replace(",", "")));
+        }
+        assertThat(homes).as(cell).containsOnlyKeys("n1", "n2", "n3");
+        return homes;
+    }
+
     /** A base port with {@code nodes} nodes' three ports each (base + 10i, +1, +2) free. */
     private static int freeBase(int nodes) {
         while (true) {
