@@ -281,7 +281,14 @@ final class Crowd implements Generator {
 
     @Override
     public KillTally afterKill() throws InterruptedException {
-        TimeUnit.NANOSECONDS.sleep(servedAgain.windowEnd() - System.nanoTime());
+        // The window's end, then its last heartbeats' answers: a wait begun in the window is over once its
+        // session's heartbeat is acknowledged, or (a session lost) once the TTL is past.
+        long end = servedAgain.windowEnd();
+        TimeUnit.NANOSECONDS.sleep(end - System.nanoTime());
+        long limit = end + options.sessionTtl().toNanos();
+        while (servedAgain.openWaits() > 0 && System.nanoTime() < limit) {
+            Thread.sleep(50);
+        }
         ServedAgain.Figures f = servedAgain.figures();
         int[] on = new int[2];
         int[] moved = new int[2];

@@ -97,10 +97,10 @@ interface Generator extends AutoCloseable {
      * @param sessionsByHome the sessions per home member at the kill
      * @param lost sessions that expired after the kill
      * @param gapsMillis for each session that had a heartbeat in flight in the window: its longest wait, in ms, from
-     *     a heartbeat's sending until that heartbeat or a later one of the session was acknowledged (a wait still
-     *     open at the window's end counts until then)
+     *     a heartbeat's sending until that heartbeat or a later one of the session was acknowledged (a wait begun
+     *     in the window and still open a TTL after its end counts until then)
      * @param silent sessions that sent no heartbeat in the window
-     * @param unanswered sessions whose wait was still open at the window's end
+     * @param unanswered sessions whose wait, begun in the window, was still open a TTL after its end
      * @param onKilled connections homed on the killed member at the kill, and the sessions on them
      * @param movedFromKilled of those, connections whose home changed by the window's end, and their sessions
      * @param elsewhere connections homed on another member at the kill, and their sessions

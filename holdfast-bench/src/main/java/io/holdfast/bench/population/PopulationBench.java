@@ -419,7 +419,7 @@ public final class PopulationBench {
                 "  (leader %s SIGKILLed with %,d sessions open (by home: %s): %,d sessions lost; every session"
                         + " served again within"
                         + " p50 %,d ms, p99 %,d ms, max %,d ms over %,d sessions that sent heartbeats in %d s after the"
-                        + " kill, %,d sent none, %,d still waiting; homed on %s: %d connections (%,d sessions), %d"
+                        + " kill, %,d sent none, %,d never answered; homed on %s: %d connections (%,d sessions), %d"
                         + " moved (%,d sessions); homed elsewhere: %d connections (%,d sessions), %d moved (%,d"
                         + " sessions))%n",
                 f.killed(),

@@ -90,6 +90,20 @@ final class ServedAgain {
         return window.until;
     }
 
+    /** How many sessions are waiting now for a heartbeat sent before the current window's end. */
+    int openWaits() {
+        Window w = window;
+        int open = 0;
+        for (Beats b : sessions.values()) {
+            synchronized (b) {
+                if (b.pendingSince != NONE && b.pendingSince <= w.until) {
+                    open++;
+                }
+            }
+        }
+        return open;
+    }
+
     /** The window's figures: the sessions' longest waits in ms, how many were still waiting, how many were seen. */
     record Figures(long[] gapsMillis, int unanswered, int seen) {}
 

@@ -446,7 +446,7 @@ class BenchCommandTest {
         java.util.regex.Matcher k = java.util.regex.Pattern.compile("leader (?<killed>n[123]) SIGKILLed with 200"
                         + " sessions open \\(by home: (?<homes>[^)]*)\\): 0 sessions lost; every session served again"
                         + " within p50 (?<p50>[0-9,]+) ms, p99 (?<p99>[0-9,]+) ms, max (?<max>[0-9,]+) ms over 200"
-                        + " sessions that sent heartbeats in 15 s after the kill, 0 sent none, 0 still waiting; homed on"
+                        + " sessions that sent heartbeats in 15 s after the kill, 0 sent none, 0 never answered; homed on"
                         + " n[123]: (?<on>\\d+) connections \\((?<onSessions>\\d+) sessions\\), (?<moved>\\d+) moved"
                         + " \\((?<movedSessions>\\d+) sessions\\); homed elsewhere: (?<elsewhere>\\d+) connections"
                         + " \\((?<elsewhereSessions>\\d+) sessions\\), (?<movedElsewhere>\\d+) moved")
