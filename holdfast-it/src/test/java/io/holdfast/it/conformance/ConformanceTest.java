@@ -69,6 +69,7 @@ class ConformanceTest {
                         Stream.of(
                                         scenario(client, "mutex", () -> mutex(client)),
                                         scenario(client, "wait-outlives-leader", () -> waitOutlivesLeader(client)),
+                                        scenario(client, "home-outlives-leader", () -> homeOutlivesLeader(client)),
                                         scenario(client, "retry-once", () -> retryOnce(client)),
                                         scenario(client, "revoke-reported", () -> revokeReported(client)),
                                         scenario(client, "bad-input", () -> badInput(client)),
@@ -228,6 +229,56 @@ class ConformanceTest {
             assertThat(holders).hasSize(1);
             assertThat(holders.get(0).get("token").asLong()).isEqualTo(token);
             ok(d.call(Driver.op("release").put("handle", "waited"), 30));
+        } finally {
+            rejoin(killed);
+        }
+    }
+
+    /**
+     * A client whose only member given is a follower (its home, ADR 0003) holds a lock; the leader
+     * is killed (SIGKILL) and a second lock is asked for at once, through the same member: the
+     * election is under way (the member answers {@code 503}: it cannot forward, it knows no leader),
+     * and the lock is granted once a new leader is elected (within a second: a follower campaigns
+     * as soon as the leader's port refuses it). A whole TTL (and 3 s) after the election, so that a
+     * session whose heartbeats stopped at the leader's death has expired by then, the first lease is
+     * still valid, no {@code lost} line was written, its token is current, and the new leader's
+     * holders of the lock are that token alone.
+     */
+    void homeOutlivesLeader(String client) throws Exception {
+        String name = "conf/" + client + "/home";
+        int leader = cluster.awaitLeader(SLOW);
+        int home = (leader + 1) % cluster.size();
+        int killed = -1;
+        try (Driver d = client.equals("java")
+                ? new JavaDriver(members -> "holdfast://127.0.0.1:" + cluster.clientPort(home) + "?calls=first")
+                : driver(client)) {
+            open(d, "c", List.of(cluster.httpUrl(home)));
+            long token = ok(d.call(acquire("c", "h", name, 0), 30)).get("token").asLong();
+
+            cluster.kill(leader);
+            killed = leader;
+            CompletableFuture<JsonNode> during = d.send(acquire("c", "h2", name + "-second", 0));
+            cluster.awaitLeader(SLOW);
+            long elected = System.nanoTime();
+            long second = ok(during.get(30, TimeUnit.SECONDS)).get("token").asLong();
+            assertThat(second).as("a second lock, through the same member").isPositive();
+            ok(d.call(Driver.op("release").put("handle", "h2"), 30));
+
+            long checks = elected + TimeUnit.SECONDS.toNanos(10 + 3);
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, checks - System.nanoTime()));
+            assertThat(ok(d.call(Driver.op("isValid").put("handle", "h"), 30))
+                            .get("valid")
+                            .asBoolean())
+                    .as("the lease outlived the leader")
+                    .isTrue();
+            assertThat(d.reports().stream().map(Driver.Report::line).toList())
+                    .as("lines the driver wrote on its own (a lost lease)")
+                    .isEmpty();
+            assertThat(current(d, "c", name, token)).as("the token is current").isTrue();
+            JsonNode holders = lock(cluster.awaitLeader(SLOW), name).get("holders");
+            assertThat(holders).as("the new leader's holders of %s", name).hasSize(1);
+            assertThat(holders.get(0).get("token").asLong()).isEqualTo(token);
+            ok(d.call(Driver.op("release").put("handle", "h"), 30));
         } finally {
             rejoin(killed);
         }
