@@ -274,7 +274,7 @@ final class Crowd implements Generator {
         homesAtKill = transports.stream().map(t -> t.target().toString()).toList();
         movesAtKill = transports.stream().map(ClusterTransport::homeMoves).toList();
         expiredAtKill = expiredSessions();
-        sessionsAtKill = sessionCount();
+        sessionsAtKill = sessionCount() - (int) expiredAtKill;
         sessionsByHomeAtKill = tally().sessionsByHome();
         servedAgain.mark(window);
     }
