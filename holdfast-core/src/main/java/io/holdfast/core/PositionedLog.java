@@ -20,7 +20,9 @@ import java.util.function.ToIntFunction;
  *
  * <p><b>Does not</b> check that values come in position order (the caller adds them as the log
  * applies them), wake readers, or synchronise: its owner does both. Adding a value allocates
- * nothing but, while the log grows towards its capacity, a larger ring.
+ * nothing but, while the log grows towards its capacity, a larger ring. An empty log holds no ring
+ * (a server keeps one log per session, most of them empty: 8 slots cost 224 bytes each), and a log
+ * that only counts its values ({@code maxWeight} at the maximum) keeps no weights.
  *
  * @param <T> the values; null is a value like any other
  */
@@ -44,6 +46,9 @@ public final class PositionedLog<T> {
     }
 
     private static final int FIRST_RING = 8;
+    private static final long[] NO_INDEXES = new long[0];
+    private static final int[] NO_INTS = new int[0];
+    private static final Object[] NO_VALUES = new Object[0];
 
     private final int capacity;
     private final long maxWeight;
@@ -71,7 +76,7 @@ public final class PositionedLog<T> {
         this.maxWeight = maxWeight;
         this.weigher = weigher;
         this.complete = complete;
-        allocate(Math.min(capacity, FIRST_RING));
+        allocate(0);
     }
 
     /** A log of at most {@code capacity} values, complete from {@code complete}. */
@@ -81,7 +86,7 @@ public final class PositionedLog<T> {
 
     /** Lets every value go: the log is complete from {@code from} on. */
     public void clear(ChangePosition from) {
-        allocate(Math.min(capacity, FIRST_RING));
+        allocate(0);
         head = 0;
         size = 0;
         weight = 0;
@@ -103,7 +108,9 @@ public final class PositionedLog<T> {
         indexes[slot] = index;
         ordinals[slot] = ordinal;
         values[slot] = value;
-        weights[slot] = w;
+        if (weighed()) {
+            weights[slot] = w;
+        }
         size++;
         weight += w;
         while (weight > maxWeight && size > 1) {
@@ -152,7 +159,7 @@ public final class PositionedLog<T> {
     private void evict() {
         int slot = head;
         ChangePosition after = new ChangePosition(indexes[slot], ordinals[slot] + 1);
-        weight -= weights[slot];
+        weight -= weighed() ? weights[slot] : 0;
         values[slot] = null;
         head = (head + 1) % values.length;
         size--;
@@ -161,26 +168,33 @@ public final class PositionedLog<T> {
         }
     }
 
-    private void allocate(int length) {
-        indexes = new long[length];
-        ordinals = new int[length];
-        values = new Object[length];
-        weights = new int[length];
+    /** Whether values have weights: a log bounded by weight as well as by count. */
+    private boolean weighed() {
+        return maxWeight != Long.MAX_VALUE;
     }
 
-    /** Doubles the ring (up to the capacity), its values first and in order. */
+    private void allocate(int length) {
+        indexes = length == 0 ? NO_INDEXES : new long[length];
+        ordinals = length == 0 ? NO_INTS : new int[length];
+        values = length == 0 ? NO_VALUES : new Object[length];
+        weights = length == 0 || !weighed() ? NO_INTS : new int[length];
+    }
+
+    /** Makes the first ring, or doubles it (up to the capacity), its values first and in order. */
     private void grow() {
         long[] oldIndexes = indexes;
         int[] oldOrdinals = ordinals;
         Object[] oldValues = values;
         int[] oldWeights = weights;
-        allocate((int) Math.min(capacity, 2L * oldValues.length));
+        allocate((int) Math.min(capacity, Math.max(FIRST_RING, 2L * oldValues.length)));
         for (int i = 0; i < size; i++) {
             int from = (head + i) % oldValues.length;
             indexes[i] = oldIndexes[from];
             ordinals[i] = oldOrdinals[from];
             values[i] = oldValues[from];
-            weights[i] = oldWeights[from];
+            if (weighed()) {
+                weights[i] = oldWeights[from];
+            }
         }
         head = 0;
     }

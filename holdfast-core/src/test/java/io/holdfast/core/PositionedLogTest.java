@@ -65,4 +65,22 @@ class PositionedLogTest {
         assertThat(log.after(at(8, 0), v -> true, 10)).isNull();
         assertThat(log.after(at(9, 0), v -> true, 10)).isEmpty();
     }
+
+    @Test
+    void anEmptyLogHoldsNoRingUntilItsFirstValueAndAClearedOneGrowsAgain() {
+        PositionedLog<String> log = new PositionedLog<>(1, at(3, 0));
+        assertThat(log.end()).isEqualTo(at(3, 0));
+        assertThat(log.after(at(3, 0), v -> true, 10)).isEmpty();
+        log.add(4, 0, "a");
+        log.add(4, 1, "b"); // a capacity of 1: "a" goes
+        assertThat(log.after(at(4, 1), v -> true, 10))
+                .extracting(PositionedLog.Positioned::value)
+                .containsExactly("b");
+        assertThat(log.after(at(4, 0), v -> true, 10)).isNull();
+        log.clear(at(5, 0));
+        log.add(5, 0, "c");
+        assertThat(log.after(at(5, 0), v -> true, 10))
+                .extracting(PositionedLog.Positioned::value)
+                .containsExactly("c");
+    }
 }
