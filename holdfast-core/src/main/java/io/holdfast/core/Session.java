@@ -25,8 +25,18 @@ final class Session {
 
     Waiter waitsTail;
 
-    /** Replies to invocations not yet acknowledged, by seq; null when empty. */
-    Map<Long, Reply> replies;
+    /*
+     * Replies to invocations not yet acknowledged, by seq. A session mostly has one (the reply to
+     * its last request, kept until its next request acknowledges it), often for good (an idle
+     * session's is its open's): that one is kept here, without a map (a map of one cost 130 bytes
+     * more per session, on every replica). Further ones go to the map, which is null unless it has
+     * some; the map never has the seq kept here, and nothing is kept here while the map has some.
+     */
+    private long replySeq;
+
+    private Reply reply;
+
+    private Map<Long, Reply> moreReplies;
 
     /** Every seq below this has been acknowledged by the client. */
     long ackedBelow;
@@ -46,20 +56,31 @@ final class Session {
     }
 
     Reply cachedReply(long seq) {
-        return replies == null ? null : replies.get(seq);
+        if (reply != null && replySeq == seq) {
+            return reply;
+        }
+        return moreReplies == null ? null : moreReplies.get(seq);
     }
 
-    void remember(long seq, Reply reply) {
-        if (replies == null) {
-            replies = new HashMap<>(4);
+    void remember(long seq, Reply r) {
+        java.util.Objects.requireNonNull(r, "reply");
+        if (reply == null || replySeq == seq) {
+            replySeq = seq;
+            reply = r;
+            return;
         }
-        replies.put(seq, reply);
+        if (moreReplies == null) {
+            moreReplies = new HashMap<>(4);
+        }
+        moreReplies.put(seq, r);
     }
 
     /** Replaces the remembered reply of a seq, if it is still remembered. */
-    void updateRemembered(long seq, Reply reply) {
-        if (replies != null) {
-            replies.replace(seq, reply);
+    void updateRemembered(long seq, Reply r) {
+        if (reply != null && replySeq == seq) {
+            reply = r;
+        } else if (moreReplies != null) {
+            moreReplies.replace(seq, r);
         }
     }
 
@@ -68,12 +89,45 @@ final class Session {
             return;
         }
         ackedBelow = below;
-        if (replies != null) {
-            replies.keySet().removeIf(seq -> seq < below);
-            if (replies.isEmpty()) {
-                replies = null;
+        if (reply != null && replySeq < below) {
+            reply = null;
+        }
+        if (moreReplies != null) {
+            moreReplies.keySet().removeIf(seq -> seq < below);
+            if (reply == null && !moreReplies.isEmpty()) {
+                // keep one here again: the lowest, so that the order of seqs does not matter
+                long lowest = java.util.Collections.min(moreReplies.keySet());
+                replySeq = lowest;
+                reply = moreReplies.remove(lowest);
+            }
+            if (moreReplies.isEmpty()) {
+                moreReplies = null;
             }
         }
+    }
+
+    /** Lets every remembered reply go, acknowledged or not (the planted bug "forgets replies" of the table's tests). */
+    void forgetReplies() {
+        reply = null;
+        moreReplies = null;
+    }
+
+    /** Whether a reply that {@code kind} accepts is remembered. */
+    boolean remembersAny(java.util.function.Predicate<Reply> kind) {
+        return (reply != null && kind.test(reply))
+                || (moreReplies != null && moreReplies.values().stream().anyMatch(kind));
+    }
+
+    /** The replies remembered, by seq in order (a copy: for snapshots and queries, not the hot path). */
+    java.util.SortedMap<Long, Reply> remembered() {
+        java.util.TreeMap<Long, Reply> all = new java.util.TreeMap<>();
+        if (reply != null) {
+            all.put(replySeq, reply);
+        }
+        if (moreReplies != null) {
+            all.putAll(moreReplies);
+        }
+        return all;
     }
 
     void addHold(Hold h) {

@@ -144,10 +144,9 @@ final class Sessions {
             return 1;
         }
         long above = Math.max(1, s.ackedBelow);
-        if (s.replies != null) {
-            for (long seq : s.replies.keySet()) {
-                above = Math.max(above, seq + 1);
-            }
+        java.util.SortedMap<Long, io.holdfast.model.Reply> remembered = s.remembered();
+        if (!remembered.isEmpty()) {
+            above = Math.max(above, remembered.lastKey() + 1);
         }
         return above;
     }

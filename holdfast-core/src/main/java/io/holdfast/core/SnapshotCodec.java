@@ -136,8 +136,7 @@ final class SnapshotCodec {
 
     /** Whether a session of the table remembers a reply that {@code kind} accepts. */
     static boolean remembers(TableParts table, java.util.function.Predicate<Reply> kind) {
-        return table.sessions.map().values().stream()
-                .anyMatch(s -> s.replies != null && s.replies.values().stream().anyMatch(kind));
+        return table.sessions.map().values().stream().anyMatch(s -> s.remembersAny(kind));
     }
 
     private static void writeBody(TableParts table, DataOutputStream out, int version) throws IOException {
@@ -157,11 +156,9 @@ final class SnapshotCodec {
             out.writeLong(s.lockDelayMillis);
             out.writeLong(s.openedAt);
             out.writeLong(s.ackedBelow);
-            List<Map.Entry<Long, Reply>> replies =
-                    s.replies == null ? new ArrayList<>() : new ArrayList<>(s.replies.entrySet());
-            replies.sort(Map.Entry.comparingByKey());
+            Map<Long, Reply> replies = s.remembered(); // in seq order
             out.writeInt(replies.size());
-            for (Map.Entry<Long, Reply> e : replies) {
+            for (Map.Entry<Long, Reply> e : replies.entrySet()) {
                 out.writeLong(e.getKey());
                 ReplyCodec.write(e.getValue(), out);
             }

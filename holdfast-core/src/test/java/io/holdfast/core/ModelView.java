@@ -112,9 +112,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
         List<VSession> sessions = new ArrayList<>();
         for (Session s : new TreeMap<>(table.parts().sessions.map()).values()) {
             Map<Long, String> replies = new TreeMap<>();
-            if (s.replies != null) {
-                s.replies.forEach((seq, reply) -> replies.put(seq, norm(reply)));
-            }
+            s.remembered().forEach((seq, reply) -> replies.put(seq, norm(reply)));
             sessions.add(new VSession(
                     s.id, s.clientName, s.ttlMillis, s.lockDelayMillis, s.openedAt, s.ackedBelow, replies));
         }

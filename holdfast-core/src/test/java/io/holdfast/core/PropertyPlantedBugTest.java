@@ -197,7 +197,7 @@ class PropertyPlantedBugTest {
 
         @Override
         Reply plant(Command command, Reply reply, List<Event> events) {
-            table.parts().sessions.map().values().forEach(s -> s.replies = null);
+            table.parts().sessions.map().values().forEach(Session::forgetReplies);
             return reply;
         }
     }
