@@ -72,7 +72,7 @@ public final class LeaderLink implements AutoCloseable {
             // not lead redirects), and the leader's answer checks its own lease.
             RaftClientReply reply = c.io().sendReadOnlyNonLinearizable(query.message());
             if (!reply.isSuccess()) {
-                throw new UnavailableException("no leader answered: " + Causes.rootMessage(reply.getException()));
+                throw new UnavailableException("no leader answered: " + why(reply.getException()));
             }
             return reply.getMessage().getContent();
         } catch (InterruptedIOException e) {
@@ -82,8 +82,25 @@ public final class LeaderLink implements AutoCloseable {
             if (e instanceof UnavailableException u) {
                 throw u;
             }
-            throw new UnavailableException("no leader answered: " + Causes.rootMessage(e), e);
+            throw new UnavailableException("no leader answered: " + why(e), e);
         }
+    }
+
+    /**
+     * Why no leader answered, in words: Ratis's own message when its tries ran out names the
+     * request, its call id and the retry policy (seen by HTTP clients at a follower during an
+     * election), so it is said plainly, with what the last try met when Ratis kept it.
+     */
+    static String why(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.ratis.protocol.exceptions.RaftRetryFailureException retries) {
+                Throwable last = retries.getCause();
+                return "every member was asked and none answered as leader"
+                        + (last == null ? "" : " (the last: " + Causes.rootMessage(last) + ")")
+                        + "; an election may be under way";
+            }
+        }
+        return Causes.rootMessage(e);
     }
 
     private RaftClient client() throws IOException {
