@@ -46,6 +46,8 @@ final class Members {
     private volatile boolean closed;
     /** Whether {@link #leader} is a home (ADR 0003) rather than the believed leader. */
     private volatile boolean home;
+    /** Picks a home: the first, and each one after a home failed; null while following the leader. */
+    private final java.util.random.RandomGenerator homeChoice;
     /** How many times the member calls go to changed while it was a home. */
     private final java.util.concurrent.atomic.AtomicInteger moves = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -76,6 +78,7 @@ final class Members {
                 members.add(new Member(a, channels.open(a)));
             }
         }
+        this.homeChoice = homeChoice;
         this.home = homeChoice != null;
         this.leader = home ? members.get(homeChoice.nextInt(members.size())) : members.get(0);
     }
@@ -123,13 +126,21 @@ final class Members {
     }
 
     /**
-     * After a failure of this member without a better idea: the next call starts at its successor
-     * (a home moves there).
+     * After a failure of this member without a better idea: a home moves to another member picked
+     * as the first one was (so that the clients of a member that dies spread over the others: all
+     * moving to its successor put twice its share on one member, which a fleet generator saw on
+     * 2026-11-29); while following the leader, the next call starts at its successor.
      */
     void moveOnFrom(Member m) {
         if (leader == m) {
             int i = members.indexOf(m);
-            moveTo(members.get((i + 1) % members.size()));
+            int n = members.size();
+            if (home && n > 1) {
+                int k = homeChoice.nextInt(n - 1); // one of the others
+                moveTo(members.get(k >= i ? k + 1 : k));
+            } else {
+                moveTo(members.get((i + 1) % n));
+            }
         }
     }
 
@@ -201,8 +212,15 @@ final class Members {
         return trailers == null ? null : memberFor(trailers.get(GrpcErrors.LEADER));
     }
 
-    /** The first member after {@code after}, in order and wrapping around, not in {@code tried}; or null. */
+    /**
+     * The member a call tries next, not in {@code tried}: the home, if it moved away from {@code
+     * after}; else the first member after {@code after}, in order and wrapping around; or null.
+     */
     Member nextUntried(Member after, Set<Member> tried) {
+        Member current = leader;
+        if (home && current != after && !tried.contains(current)) {
+            return current; // the home, wherever it moved
+        }
         int start = members.indexOf(after);
         int n = members.size();
         for (int i = 1; i <= n; i++) {

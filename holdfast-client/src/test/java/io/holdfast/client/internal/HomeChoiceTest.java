@@ -83,4 +83,44 @@ class HomeChoiceTest {
                 .as("the next calls go straight to the leader")
                 .isEqualTo(before);
     }
+
+    /**
+     * The clients of a member that fails move to the others evenly, each picking again as it
+     * picked its first home: all of them moving to the failed member's successor put twice its
+     * share on that one (the fleet generator, 2026-11-29).
+     */
+    @Test
+    void aHomeThatFailsMovesToAnotherMemberPickedAgainSoItsClientsSpread() {
+        java.util.Map<MemberAddress, Integer> movedTo = new java.util.HashMap<>();
+        Random pick = new Random(42); // one sequence: the first draws of Random(0), Random(1)… are alike
+        for (long seed = 0; seed < 60; seed++) {
+            try (ClusterTransport t = new ClusterTransport(THREE, Duration.ofSeconds(1), null, null, new Random(seed) {
+                private boolean first = true;
+
+                @Override
+                public int nextInt(int bound) {
+                    if (first) {
+                        first = false;
+                        return 1; // every transport's home is the second member
+                    }
+                    return pick.nextInt(bound);
+                }
+            })) {
+                Members members = t.members();
+                Members.Member failed = members.leader();
+                assertThat(failed.address).isEqualTo(THREE.get(1));
+                members.moveOnFrom(failed);
+                MemberAddress now = members.leader().address;
+                assertThat(now).as("seed %d: another member", seed).isNotEqualTo(THREE.get(1));
+                assertThat(members.nextUntried(failed, Set.of(failed)).address)
+                        .as("seed %d: a call in flight goes on at the new home", seed)
+                        .isEqualTo(now);
+                movedTo.merge(now, 1, Integer::sum);
+            }
+        }
+        assertThat(movedTo.keySet())
+                .as("the homes after the failure (all on the successor before)")
+                .containsExactlyInAnyOrder(THREE.get(0), THREE.get(2));
+        assertThat(movedTo.values()).allSatisfy(n -> assertThat(n).isBetween(15, 45));
+    }
 }
