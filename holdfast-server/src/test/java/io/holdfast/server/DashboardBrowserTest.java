@@ -94,7 +94,9 @@ class DashboardBrowserTest {
         CompletableFuture<Lease> next = waiter.lock("reports/daily").acquireAsync(Duration.ofSeconds(60));
 
         browser.get("http://127.0.0.1:" + cluster.node(0).httpPort() + "/");
-        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        // 40 s: on a CI machine at 98% CPU the page's 1 s redraws fell behind, and the armed button
+        // had not been drawn 20 s after the first click (CI rehearsal of 2026-11-29; 28 s alone)
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(40));
         // The row as the wait saw it: the page re-renders its tables as it polls, so reading the row
         // again afterwards can fall between two renderings and find none.
         java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
