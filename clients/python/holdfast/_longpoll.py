@@ -3,8 +3,8 @@ stream" and "Watches").
 
 :class:`LongPoll` asks ``path(after)`` at the client's home member (any member serves both),
 hands each 200 answer to its taker and asks again from the answer's ``next``; after
-a network error, an unreadable answer or a failing status it moves to the next member (the home
-moves on with it) and waits a backoff first; a refused position (``400`` while it has one) starts again without one, which the
+a network error, an unreadable answer or a failing status it moves with the home (to another
+member, see :meth:`Transport.rotate`) and waits a backoff first; a refused position (``400`` while it has one) starts again without one, which the
 server answers with the state (a gap).
 """
 
@@ -41,7 +41,7 @@ class LongPoll:
           it is not one; ``take(page, sent_at)`` handles it (``sent_at``: the client's clock
           when its poll was sent), False to end the poll;
         - ``final(answer)``: for any other answer but a refused position, not None to end the poll
-          with it; None to try the next member.
+          with it; None to try another member.
         """
         backoff = Backoff()
         t = self._transport

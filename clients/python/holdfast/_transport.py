@@ -3,13 +3,16 @@
 One :class:`Transport` per client. Its **home** is the member it sends to (every member serves a
 session: a follower forwards writes and relays heartbeats to the leader). It is picked at random
 among the members given, so that a fleet spreads over them (``calls="first"``: the first one
-listed), and it moves only when it fails the client: to the next member after a broken
-connection, a timeout, ``502``/``503``/``504``; to the leader that a ``503 NOT_LEADER`` names (a
+listed), and it moves only when it fails the client: to another member, picked as the first
+home was (``calls="first"``: the first one listed other than the failed one), after a broken
+connection, a timeout, ``502``/``503``/``504``, so that the clients of a member that dies spread
+over the others; to the leader that a ``503 NOT_LEADER`` names (a
 member that does not serve the call, such as one of an older build). It does not move because a
 call succeeded, or a leader changed, elsewhere. :meth:`Transport.call` sends a request to the home
 and keeps re-sending *the same request* until a final answer comes back or the deadline passes:
 it follows the ``leader`` named by ``NOT_LEADER`` (member ids are learnt from every address's
-``GET /status``), or tries the next address not tried yet in this round. When every member has been tried, it goes round them
+``GET /status``), or tries the member the home moved to, or the next address after it not tried yet
+in this round. When every member has been tried, it goes round them
 again after a pause: while members answer ``NOT_LEADER`` without a leader (an election), a
 :class:`LeaderSearch` pause (20 ms doubling to 100 ms, for up to 3 s), otherwise a backoff of
 50 ms doubling to 1 s; both with jitter. The transport carries the client's clock
@@ -142,9 +145,10 @@ CALLS = ("home", "first")
 
 
 class Transport:
-    """Sends requests to the members, from its home; thread-safe. ``calls`` picks the first home:
+    """Sends requests to the members, from its home; thread-safe. ``calls`` picks the homes:
     ``"home"`` (at random among the members, with ``rng.randrange`` when ``rng`` is given, a
-    ``random.Random`` for tests) or ``"first"`` (the first member listed). ``clock`` is the client's one clock
+    ``random.Random`` for tests) or ``"first"`` (the first member listed); a home that fails
+    moves to another member picked the same way (:meth:`rotate`). ``clock`` is the client's one clock
     (:data:`holdfast._clock.SYSTEM` unless a test gives its own): every part of the client that
     has the transport reads time and waits through ``transport.clock``. ``threads`` is its one
     thread factory (:func:`holdfast._threads.daemon_threads` unless it is given its own): every
@@ -164,9 +168,12 @@ class Transport:
         self._token = token
         self._ssl_context = ssl_context
         self._lock = threading.Lock()
+        #: picks a home among ``n`` candidates (``randrange(n)``): the first one, and each one after
+        #: a home failed; called under ``_lock`` once the transport is in use
+        self._pick: Callable[[int], int] = (lambda n: 0) if calls == "first" else (
+            rng if rng is not None else random).randrange
         #: the member this client sends to (see the module's doc)
-        self._home = 0 if calls == "first" else (rng if rng is not None else random).randrange(
-            len(self.members))
+        self._home = self._pick(len(self.members))
         self._ids: Dict[str, int] = {}
         self._open: Set[http.client.HTTPConnection] = set()
         #: how many times abort_all ran: an exchange begun before one breaks itself off once connected
@@ -248,11 +255,15 @@ class Transport:
                 self._home = to_index
 
     def rotate(self, from_index: int) -> int:
-        """Member ``from_index`` failed a call: if it is the home, the home moves to the next
-        member. Returns the home."""
+        """Member ``from_index`` failed a call: if it is the home, the home moves to another member,
+        picked as the first home was among the others (``calls="first"``: the first one listed
+        other than ``from_index``), so that the clients of a member that dies spread over the
+        others instead of all moving to its successor. Returns the home."""
         with self._lock:
-            if self._home == from_index:
-                self._home = (from_index + 1) % len(self.members)
+            n = len(self.members)
+            if self._home == from_index and n > 1:
+                k = self._pick(n - 1)  # one of the others
+                self._home = k + 1 if k >= from_index else k
             return self._home
 
     def learn_ids(self) -> None:
@@ -281,8 +292,9 @@ class Transport:
         error, 502/503/504).
 
         The same ``body`` is re-sent on every attempt: at once to the member a ``NOT_LEADER``
-        names, or to the next member not tried in this round (the home moves with it when it was
-        the home that failed); after a pause once every member has been tried (see
+        names, or to the home if the home that failed moved to a member not tried in this round
+        (see :meth:`rotate`), else to the next member not tried in it; after a pause once every
+        member has been tried (see
         the module's doc). Raises :class:`Unavailable` naming the last cause when
         ``deadline`` (a time of :attr:`clock`) passes first, and :class:`Closed` when the
         client is closing (``stop`` or the transport's own flag).

@@ -3,7 +3,7 @@ keys under a prefix.
 
 A :class:`Watch` long-polls ``GET /api/v1/watch`` on a daemon thread of its own, at the client's
 home member (any member serves it), resuming from the position of the last change
-it received and moving on to the next member with backoff when one fails, like the session's
+it received and moving on to another member with backoff when one fails, like the session's
 event stream. It yields a ``state`` event first (the complete state, from the answer to a poll
 that has no position or whose changes the member no longer has), then one event per change, in
 the order the cluster made them; after such a gap, a fresh ``state`` again.

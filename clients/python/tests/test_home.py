@@ -25,6 +25,19 @@ class Picks:
         return self.index
 
 
+class Script:
+    """A random source that picks each of ``picks`` in turn (``randrange(n)``), and notes each ``n``
+    asked."""
+
+    def __init__(self, *picks):
+        self.picks = list(picks)
+        self.asked = []
+
+    def randrange(self, n):
+        self.asked.append(n)
+        return self.picks.pop(0)
+
+
 class HomeTest(unittest.TestCase):
     def setUp(self):
         self.cluster = Cluster(3)
@@ -91,14 +104,63 @@ class HomeTest(unittest.TestCase):
 
     def test_the_home_moves_on_a_network_error(self):
         self.cluster.down.add("n2")  # closes every connection without an answer
-        c = self.client(rng=Picks(1))
+        picks = Picks(1)
+        c = self.client(rng=picks)
         opens = self.cluster.requests("/api/v1/sessions")
         self.assertEqual([e[0] for e in opens], ["n2", "n3"])
-        self.assertEqual(c._transport.home(), 2)
+        self.assertEqual(picks.asked, [3, 2], "the first home, then one of the two others")
+        self.assertEqual(c._transport.home(), 2, "the second of the others")
         self.cluster.down.clear()
         c.acquire("home/moved").release()
         self.assertEqual({e[0] for e in self.cluster.requests("/api/v1/acquire")}, {"n3"},
                          "it stays at its new home once the old one is back")
+
+    def test_a_home_that_fails_moves_to_the_member_picked_among_the_others(self):
+        self.cluster.down.add("n2")
+        for pick, moved in ((0, 0), (1, 2)):
+            script = Script(1, pick)  # the home n2, then one of the others: n1 or n3
+            t = Transport(self.cluster.urls(), 1.0, rng=script)
+            self.cluster.log.clear()
+            a = t.call("GET", "/api/v1/fence?name=x&token=1", None, http_timeout=1.0, deadline=time.monotonic() + 5)
+            self.assertEqual(a.status, 200)
+            self.assertEqual(self.nodes(), ["n2", "n%d" % (moved + 1)], "pick %d" % pick)
+            self.assertEqual(t.home(), moved, "pick %d" % pick)
+            self.assertEqual(script.asked, [3, 2], "one pick among the two others")
+
+    def test_a_home_that_fails_never_stays_and_its_clients_spread_over_the_others(self):
+        t = Transport(self.cluster.urls(), 1.0, rng=random.Random(11))
+        moves = set()
+        for _ in range(200):
+            before = t.home()
+            after = t.rotate(before)
+            self.assertNotEqual(after, before)
+            moves.add((before, after))
+        # from each member, to each of the two others (one of them unseen in 200 moves: under 1e-9)
+        self.assertEqual(moves, {(a, b) for a in range(3) for b in range(3) if a != b})
+        self.assertEqual(t.rotate((t.home() + 1) % 3), t.home(), "a member that is not the home: no move")
+
+    def test_calls_first_moves_a_home_that_fails_to_the_first_other_member(self):
+        self.cluster.down.add("n1")
+        c = self.client(calls="first")
+        self.assertEqual(c._transport.home(), 1, "home 0 failed: the first listed other than it")
+        self.cluster.down = {"n2"}
+        self.cluster.log.clear()
+        c.acquire("home/first-moved").release()
+        self.assertEqual([e[0] for e in self.cluster.requests("/api/v1/acquire")], ["n2", "n1"])
+        self.assertEqual(c._transport.home(), 0, "home 1 failed: the first listed other than it")
+
+    def test_a_call_still_tries_every_member_once_a_round_wherever_the_home_moves(self):
+        self.cluster.down = {"n1", "n2", "n3"}
+        for calls, rng in (("first", None), ("home", random.Random(5))):
+            t = Transport(self.cluster.urls(), 0.5, calls=calls, rng=rng)
+            self.cluster.log.clear()
+            with self.assertRaises(errors.Unavailable):
+                t.call("GET", "/api/v1/fence?name=x&token=1", None, http_timeout=0.5, deadline=time.monotonic() + 1.0)
+            tries = self.nodes()
+            rounds = [tries[i:i + 3] for i in range(0, len(tries) - len(tries) % 3, 3)]
+            self.assertGreaterEqual(len(rounds), 2, tries)
+            for r in rounds:
+                self.assertEqual(sorted(r), ["n1", "n2", "n3"], "%s: rounds %s" % (calls, rounds))
 
     def test_a_fleet_spreads_over_the_members(self):
         homes = {Transport(self.cluster.urls(), 1.0).home() for _ in range(40)}
