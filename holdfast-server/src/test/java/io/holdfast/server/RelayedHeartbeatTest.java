@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.holdfast.ErrorCode;
 import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
+import io.holdfast.model.MembershipChange;
 import io.holdfast.model.Reply;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +87,79 @@ class RelayedHeartbeatTest {
             assertThat(next).isNotEqualTo(leader);
             boolean alive = cluster.node(next).parts().machine().read(t -> t.hasSession(id));
             assertThat(alive).isTrue();
+        }
+    }
+
+    /**
+     * Issue 69, item 7 (the lost sessions): a member whose relay had no answer from a leader for
+     * longer than its cut-off (two longest election timeouts: 4 s with the default 1 s timeout, which
+     * a leader's SIGKILL and the next leader's start took at load 27) answered every heartbeat at
+     * once from then on, so no round left and nothing ever told it that a leader was back: it stayed
+     * cut off for good, and every client homed there had to find the leader by itself.
+     */
+    @Test
+    void aMemberCutOffLongerThanItsCutOffRelaysAgainOnceALeaderIsBack() throws Exception {
+        try (TestCluster cluster = new TestCluster(3)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            int survivor = (leader + 1) % 3;
+            int other = (leader + 2) % 3;
+            String id = newSessionId();
+            assertThat(cluster.node(leader)
+                            .parts()
+                            .service()
+                            .submit(new Command.OpenSession(id, "relay-cut-off", 30_000, 0))
+                            .get(10, SECONDS))
+                    .isEqualTo(Reply.Ok.INSTANCE);
+            LockService atSurvivor = cluster.node(survivor).parts().service();
+            assertThat(atSurvivor.keepAlive(id).get(5, SECONDS)).isEqualTo(Reply.Ok.INSTANCE);
+            long opened = cluster.node(leader).status().appliedIndex();
+            Awaitility.await("both followers applied the session's opening")
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> cluster.node(survivor).status().appliedIndex() >= opened
+                            && cluster.node(other).status().appliedIndex() >= opened);
+
+            // The survivor alone: no leader, for longer than its cut-off (1.6 s here) and a hold.
+            cluster.crash(leader);
+            cluster.crash(other);
+            Awaitility.await("the survivor answers a heartbeat at once: cut off")
+                    .atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        CompletableFuture<Reply> beat = atSurvivor.keepAlive(id);
+                        Thread.sleep(50);
+                        return beat.isCompletedExceptionally();
+                    });
+            Thread.sleep(2_500); // past every hold: nothing of the survivor's waits any more
+
+            cluster.start(other);
+            int next = cluster.awaitLeader(Duration.ofSeconds(20));
+            if (next == survivor) { // the relay is a follower's: let the other member lead
+                cluster.node(survivor)
+                        .parts()
+                        .service()
+                        .changeMembers(null, new MembershipChange.TransferLeader("n" + (other + 1)))
+                        .get(10, SECONDS);
+                Awaitility.await("n" + (other + 1) + " leads")
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> cluster.leaderIndex() == other);
+            }
+            // Its clients' heartbeats reach that leader again through it, within a few rounds.
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            Object answer = null;
+            while (System.nanoTime() < until) {
+                try {
+                    answer = atSurvivor.keepAlive(id).get(5, SECONDS);
+                    if (answer == Reply.Ok.INSTANCE) {
+                        break;
+                    }
+                } catch (ExecutionException e) {
+                    answer = e.getCause().getMessage();
+                }
+                Thread.sleep(200);
+            }
+            assertThat(answer)
+                    .as("a heartbeat at the survivor, 10 s after a leader came back")
+                    .isEqualTo(Reply.Ok.INSTANCE);
         }
     }
 }

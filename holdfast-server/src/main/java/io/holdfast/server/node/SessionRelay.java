@@ -36,7 +36,8 @@ import java.util.function.Supplier;
  *   <li>A heartbeat waits at most its hold; then it fails with {@link UnavailableException} saying
  *       that this member has had no answer from a leader (the client sends its next heartbeat to
  *       another member). Once no leader has answered for longer than the cut-off, new heartbeats fail
- *       at once, the same way.
+ *       at once, the same way; a round of no heartbeats then leaves every interval (one at a time)
+ *       until a leader answers one, and heartbeats wait for rounds again.
  *   <li>A leader whose build does not know the round (it answers nothing) fails the waiting
  *       heartbeats with {@link NotLeaderException}: the client sends them to the leader, as before
  *       members relayed.
@@ -137,7 +138,7 @@ public final class SessionRelay implements AutoCloseable {
         synchronized (lock) {
             if (closed) {
                 held.answer.completeExceptionally(new UnavailableException("member " + nodeId + " is shutting down"));
-            } else if (lastFailure != null && now - lastAnsweredNanos > cutOffNanos) {
+            } else if (isCutOff(now)) {
                 fail(held, cutOff(now));
             } else {
                 next.computeIfAbsent(sessionId, k -> new ArrayList<>(1)).add(held);
@@ -160,6 +161,11 @@ public final class SessionRelay implements AutoCloseable {
             if (round != null) {
                 inFlight = round;
                 next = new LinkedHashMap<>();
+            } else if (inFlight == null && isCutOff(now)) {
+                // A round of no heartbeats: cut off, this member fails every heartbeat at once, so
+                // none waits and no round would leave; only a round tells it that a leader is back.
+                round = new LinkedHashMap<>();
+                inFlight = round;
             }
         }
         if (!late.isEmpty()) {
@@ -167,8 +173,9 @@ public final class SessionRelay implements AutoCloseable {
             late.forEach(h -> fail(h, why));
         }
         if (round != null) {
-            List<String> ids = new ArrayList<>(round.keySet());
-            sender.execute(() -> send(round, ids));
+            Map<String, List<Held>> sent = round;
+            List<String> ids = new ArrayList<>(sent.keySet());
+            sender.execute(() -> send(sent, ids));
         }
     }
 
@@ -187,6 +194,8 @@ public final class SessionRelay implements AutoCloseable {
             NotLeaderException old = notLeader.get();
             synchronized (lock) {
                 inFlight = null;
+                lastFailure = null; // a leader answered (an older build): not cut off
+                lastAnsweredNanos = ticker.nanos();
             }
             round.values().forEach(list -> list.forEach(h -> h.answer.completeExceptionally(old)));
             return;
@@ -248,6 +257,11 @@ public final class SessionRelay implements AutoCloseable {
                 return list.isEmpty();
             });
         }
+    }
+
+    /** Whether no leader has answered a round for longer than the cut-off (held: {@link #lock}). */
+    private boolean isCutOff(long now) {
+        return lastFailure != null && now - lastAnsweredNanos > cutOffNanos;
     }
 
     private UnavailableException cutOff(long now) {

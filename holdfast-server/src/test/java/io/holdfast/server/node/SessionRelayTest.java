@@ -155,6 +155,30 @@ class SessionRelayTest {
     }
 
     @Test
+    void aMemberCutOffAsksWithRoundsOfNoHeartbeatsAndRelaysAgainOnceALeaderAnswers() {
+        for (int i = 0; i < 60; i++) {
+            leader.add(ids -> {
+                throw new UnavailableException("no leader answered: n1 and n3 do not answer");
+            });
+        }
+        relay.heartbeat("a", 2000);
+        for (int i = 0; i < 41; i++) {
+            interval();
+        }
+        assertThat(relay.heartbeat("b", 2000)).as("cut off").isCompletedExceptionally();
+        int before = rounds.size();
+        interval();
+        assertThat(rounds).as("a round of no heartbeats, though none waits").hasSize(before + 1);
+        assertThat(rounds.get(before)).isEmpty();
+        leader.clear(); // a leader answers from now on
+        interval();
+        CompletableFuture<Verdict> c = relay.heartbeat("c", 2000);
+        assertThat(c).as("held for a round again").isNotDone();
+        interval();
+        assertThat(c).isCompletedWithValue(Verdict.ACKED);
+    }
+
+    @Test
     void aLeaderOfAnOlderBuildSendsTheClientsToIt() {
         leader.add(ids -> Optional.empty());
         CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
