@@ -55,11 +55,12 @@ export interface ClientOptions {
    * Which member the client sends to, its *home*: `"home"` (default) picks one at random among
    * `members`, so that a fleet spreads over them; `"first"` takes the first one listed (a member
    * near the client). Every member serves a session (a follower forwards writes and waits to the
-   * leader); the home moves to another member only when it fails the client. Anything else is an
+   * leader); the home moves to another member only when it fails the client, picked the same way
+   * (`"first"`: the first one listed other than the one that failed). Anything else is an
    * {@link InvalidArgumentError}.
    */
   calls?: Calls;
-  /** Picks the home (tests): like `Math.random`, a number in [0, 1); default `Math.random`. */
+  /** Picks the homes, the first and each one after a home failed (tests): like `Math.random`, a number in [0, 1); default `Math.random`. */
   random?: () => number;
 }
 
@@ -99,8 +100,8 @@ export class Client {
   }
 
   /**
-   * Opens a session at the client's home member (see {@link ClientOptions.calls}; moving on to the
-   * next member, with backoff, when one fails). Rejects with {@link UnavailableError} naming the
+   * Opens a session at the client's home member (see {@link ClientOptions.calls}; moving on to
+   * another member when one fails, and round them again after a backoff). Rejects with {@link UnavailableError} naming the
    * last cause when no member answered within 3× the request timeout, and with
    * {@link InvalidArgumentError} for a bad option, before anything is sent.
    */

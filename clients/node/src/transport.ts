@@ -5,14 +5,17 @@
  * - The **home** is the member the client sends to (every member serves a session: a follower
  *   relays heartbeats and forwards writes and waits to the leader). It is picked at random among
  *   the members given, so that a fleet spreads over them (`calls: "first"`: the first one listed),
- *   and moves only when it fails the client: to the next member after a failure below, or to the
- *   leader that its `503 NOT_LEADER` names (a member that does not serve the call, such as one of
+ *   and moves only when it fails the client: after a failure below, to another member picked as
+ *   the first one was (`calls: "first"`: the first one listed other than the failed one), so that
+ *   the clients of a member that dies spread over the others; or to the leader that its
+ *   `503 NOT_LEADER` names (a member that does not serve the call, such as one of
  *   an older build). A call that succeeds elsewhere, or a change of leader, does not move it.
  * - Learns each address's member id from its `GET /status` (`"id"`) when a `NOT_LEADER` answer
  *   names a leader it cannot place (at most twice a second).
  * - `503 NOT_LEADER` naming a known leader: the same request goes to that leader at once.
  * - A connection error, a timeout, `503` without a known leader, `503 UNAVAILABLE` or `504`: the
- *   same request goes at once to the next address not tried yet in this round. Once every address
+ *   same request goes at once to the home, if the home moved to an address not tried yet in this
+ *   round, else to the next address after it not tried yet. Once every address
  *   has been tried, it goes round them again after a pause: while members answer `NOT_LEADER` (an
  *   election), a {@link LeaderSearch} pause (20 ms doubling to 100 ms, for up to 3 s), otherwise
  *   a backoff (50 ms doubling to 1 s); both with jitter.
@@ -47,9 +50,12 @@ export interface TransportOptions {
   log?: (message: string) => void;
   /** The client's one clock (see clock.ts); default {@link systemClock}. */
   clock?: Clock;
-  /** The first home: `"home"` (default) picks it at random among the members, `"first"` takes the first one. */
+  /**
+   * The homes: `"home"` (default) picks the first at random among the members, `"first"` takes the
+   * first one; a home that fails moves to another member picked the same way.
+   */
   calls?: Calls;
-  /** Picks the home (tests): like `Math.random`, a number in [0, 1); default `Math.random`. */
+  /** Picks the homes (tests): like `Math.random`, a number in [0, 1); default `Math.random`. */
   random?: () => number;
 }
 
@@ -112,6 +118,8 @@ export class Transport {
   private readonly closeController = new AbortController();
   /** Index of the home: the member this client sends to. */
   private home: number;
+  /** Picks a home among `n` candidates, an index in [0, n): the first, and each one after a home failed. */
+  private readonly pick: (n: number) => number;
   /** Member id -> index of its address. */
   private readonly ids = new Map<string, number>();
   private learning: Promise<void> | undefined;
@@ -128,8 +136,9 @@ export class Transport {
     this.fetchImpl = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
     this.log = options.log ?? (() => {});
     this.clock = options.clock ?? systemClock;
-    const pick = checkCalls(options.calls) === "first" ? 0 : Math.floor((options.random ?? Math.random)() * this.members.length);
-    this.home = pick >= 0 && pick < this.members.length ? pick : 0;
+    const random = options.random ?? Math.random;
+    this.pick = checkCalls(options.calls) === "first" ? () => 0 : (n) => Math.floor(random() * n);
+    this.home = this.pickAmong(this.members.length);
   }
 
   /** Whether {@link close} was called. */
@@ -191,9 +200,23 @@ export class Transport {
     return this.ids.get(id);
   }
 
-  /** Member `from` failed a call: the home moves on to the next address, unless it is elsewhere already. */
+  /** {@link pick} among `n`, kept in [0, n). */
+  private pickAmong(n: number): number {
+    const k = this.pick(n);
+    return k >= 0 && k < n ? k : 0;
+  }
+
+  /**
+   * Member `from` failed a call: the home, unless it is elsewhere already, moves to another member
+   * picked as the first home was among the others (`calls: "first"`: the first one listed other
+   * than `from`), so that the clients of a member that dies spread over the others instead of all
+   * moving to its successor.
+   */
   rotateFrom(from: number): void {
-    if (this.home === from) this.home = (from + 1) % this.members.length;
+    const n = this.members.length;
+    if (this.home !== from || n < 2) return;
+    const k = this.pickAmong(n - 1); // one of the others
+    this.home = k >= from ? k + 1 : k;
   }
 
   /** Member `from` named `to` as the leader: the home moves there, unless it is elsewhere already. */

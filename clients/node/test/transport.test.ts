@@ -72,10 +72,11 @@ test("learning the ids does not move the home to the leader; a call answered at 
   assert.deepEqual(new Set(cluster.sent.filter((s) => s.path === "/api/v1/x").map((s) => s.url)), new Set(["http://c"]));
 });
 
-test("the home moves on a network error, and stays at the next member", async () => {
+test("the home moves on a network error, and stays at the member it moved to", async () => {
   const cluster = new FakeCluster(ids, "n1");
   let down = true;
   cluster.on((req) => (req.path === "/api/v1/x" ? (req.url === "http://b" && down ? "refuse" : { status: 200, body: {} }) : undefined));
+  // 0.5: the home b (of three), then c (the second of the two others)
   const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, random: () => 0.5 });
   const first = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
   assert.equal(first.member, "http://c");
@@ -83,6 +84,82 @@ test("the home moves on a network error, and stays at the next member", async ()
   down = false;
   await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
   assert.deepEqual(cluster.sent.map((s) => s.url), ["http://b", "http://c", "http://c"]);
+});
+
+/** A `random` option that gives each of `values` in turn, and counts how many it gave. */
+function script(...values: number[]): { random: () => number; given: () => number } {
+  let i = 0;
+  return {
+    random: () => {
+      assert.ok(i < values.length, "no more picks scripted");
+      return values[i++];
+    },
+    given: () => i,
+  };
+}
+
+test("a home that fails moves to the member the picker chooses among the others", async () => {
+  // the home b fails; the picker chooses among the two others, a and c
+  for (const [r, moved] of [[0, "http://a"], [0.5, "http://c"]] as Array<[number, string]>) {
+    const cluster = new FakeCluster(ids, "n1");
+    cluster.on((req) => (req.path === "/api/v1/x" ? (req.url === "http://b" ? "refuse" : { status: 200, body: {} }) : undefined));
+    const picks = script(0.5, r); // 0.5 of three: b; then r of two
+    const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, random: picks.random });
+    assert.equal(t.homeIndex, 1);
+    const answer = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
+    assert.deepEqual(cluster.sent.map((s) => s.url), ["http://b", moved], `pick ${r}`);
+    assert.equal(answer.member, moved);
+    assert.equal(t.homeAddress, moved, `pick ${r}`);
+    assert.equal(picks.given(), 2, "one pick more, among the others");
+  }
+});
+
+test("a home that fails never stays, and the clients of one member spread over the others", () => {
+  let seed = 7;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32; // a seeded LCG
+  const t = new Transport({ members, requestTimeoutMs: 1000, random });
+  const moves = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const before = t.homeIndex;
+    t.rotateFrom(before);
+    assert.notEqual(t.homeIndex, before);
+    moves.add(`${before}>${t.homeIndex}`);
+  }
+  // from each member, to each of the two others
+  assert.deepEqual([...moves].sort(), ["0>1", "0>2", "1>0", "1>2", "2>0", "2>1"]);
+  const home = t.homeIndex;
+  t.rotateFrom((home + 1) % 3);
+  assert.equal(t.homeIndex, home, "a member that is not the home failed: no move");
+});
+
+test('calls: "first": a home that fails moves to the first member listed other than it', () => {
+  const t = new Transport({ members, requestTimeoutMs: 1000, calls: "first", random: () => 0.9 });
+  assert.equal(t.homeIndex, 0);
+  t.rotateFrom(0);
+  assert.equal(t.homeIndex, 1, "home 0 failed");
+  t.rotateFrom(1);
+  assert.equal(t.homeIndex, 0, "home 1 failed");
+  const four = new Transport({ members: [...members, "http://d"], requestTimeoutMs: 1000, calls: "first" });
+  four.rotateFrom(0);
+  four.rotateFrom(1);
+  assert.equal(four.homeIndex, 0);
+});
+
+test("a call still tries every member once a round, wherever the home moves", async () => {
+  for (const options of [{ calls: "first" as const }, { random: () => 0.6 }, { random: Math.random }]) {
+    const cluster = new FakeCluster(ids, "n1");
+    cluster.on((req) => (req.path === "/api/v1/x" ? "refuse" : undefined));
+    const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, ...options });
+    await assert.rejects(
+      t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 500 }),
+      (e: unknown) => e instanceof UnavailableError,
+    );
+    const tries = cluster.sent.filter((s) => s.path === "/api/v1/x").map((s) => s.url);
+    const rounds = [];
+    for (let i = 0; i + 3 <= tries.length; i += 3) rounds.push(tries.slice(i, i + 3));
+    assert.ok(rounds.length >= 2, `tries ${tries}`);
+    for (const round of rounds) assert.deepEqual([...round].sort(), members, `${JSON.stringify(options)}: rounds ${JSON.stringify(rounds)}`);
+  }
 });
 
 test("a dropped answer, a 503 UNAVAILABLE and a 504 are re-sent with the same body", async () => {
