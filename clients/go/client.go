@@ -45,13 +45,16 @@ type Config struct {
 	// clients spreads over them; "first" takes the first one listed (a member
 	// near the client). Every member serves a session (a follower relays
 	// heartbeats and forwards writes and waits to the leader); the home moves
-	// to another member only when it fails the client. Any other value is an
-	// INVALID_ARGUMENT error from New.
+	// to another member only when it fails the client, picked the same way
+	// ("first": the first one listed other than the one that failed). Any
+	// other value is an INVALID_ARGUMENT error from New.
 	Calls string
-	// Rand, if set, picks the home when Calls is "home": Rand(n) returns a
-	// member's index in [0, n), as math/rand's Intn does (tests: a fixed
-	// one). Default: crypto/rand (math/rand's global source is the same in
-	// every process before Go 1.20, which would put a fleet on one member).
+	// Rand, if set, picks the homes when Calls is "home", the first and each
+	// one after a home failed: Rand(n) returns an index in [0, n) among n
+	// candidates, as math/rand's Intn does (tests: a fixed one). The client
+	// calls it from one goroutine at a time. Default: crypto/rand (math/rand's
+	// global source is the same in every process before Go 1.20, which would
+	// put a fleet on one member).
 	Rand func(n int) int
 	// Go, if set, starts each piece of the client's background work: its
 	// heartbeats, its event stream, lease renewals, watches, observations,
@@ -148,11 +151,11 @@ func newClient(cfg Config) (*Client, error) {
 	if cfg.LockDelay < 0 {
 		return nil, invalidArgument("the lock delay is negative (%v)", cfg.LockDelay)
 	}
-	home, err := pickHome(cfg.Calls, cfg.Rand, len(members))
+	pick, err := homePicker(cfg.Calls, cfg.Rand)
 	if err != nil {
 		return nil, err
 	}
-	tr := newTransport(members, home, cfg.Token, cfg.Logf)
+	tr := newTransport(members, pickIn(pick, len(members)), pick, cfg.Token, cfg.Logf)
 	if cfg.Clock != nil {
 		tr.clock = cfg.Clock
 	}
@@ -176,19 +179,39 @@ func newClient(cfg Config) (*Client, error) {
 // for calls "first", one picked at random (with pick, crypto/rand when
 // nil) for "home" or "".
 func pickHome(calls string, pick func(int) int, n int) (int, error) {
+	p, err := homePicker(calls, pick)
+	if err != nil {
+		return 0, err
+	}
+	return pickIn(p, n), nil
+}
+
+// homePicker picks homes for calls, an index among n candidates: the first
+// one (pickFirst) for "first", one at random (with pick, crypto/rand when
+// nil) for "home" or "". It picks the first home among the members, and
+// each one after a home failed among the others (transport.rotate).
+func homePicker(calls string, pick func(int) int) (func(int) int, error) {
 	switch calls {
 	case "first":
-		return 0, nil
+		return pickFirst, nil
 	case "", "home":
 		if pick == nil {
 			pick = cryptoIntn
 		}
-		if i := pick(n); i >= 0 && i < n {
-			return i, nil
-		}
-		return 0, nil
+		return pick, nil
 	}
-	return 0, invalidArgument("calls is \"home\" or \"first\", not %q", calls)
+	return nil, invalidArgument("calls is \"home\" or \"first\", not %q", calls)
+}
+
+// pickFirst picks the first of n candidates.
+func pickFirst(int) int { return 0 }
+
+// pickIn is pick(n), kept in [0, n).
+func pickIn(pick func(int) int, n int) int {
+	if i := pick(n); i >= 0 && i < n {
+		return i
+	}
+	return 0
 }
 
 // cryptoIntn is a number in [0, n) from crypto/rand (0 if it fails).

@@ -3,8 +3,14 @@ package holdfast
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,6 +25,20 @@ func picks(index int, asked *[]int) func(int) int {
 	return func(n int) int {
 		*asked = append(*asked, n)
 		return index
+	}
+}
+
+// script is a Config.Rand that gives each of given in turn, noting each n asked.
+func script(t *testing.T, asked *[]int, given ...int) func(int) int {
+	return func(n int) int {
+		*asked = append(*asked, n)
+		if len(given) == 0 {
+			t.Errorf("no more picks scripted (asked among %d)", n)
+			return 0
+		}
+		k := given[0]
+		given = given[1:]
+		return k
 	}
 }
 
@@ -120,7 +140,7 @@ func TestALeaderOnlyCallIsFollowedAndASuccessElsewhereLeavesTheHome(t *testing.T
 		}
 		return a
 	}
-	follower := newTransport(f.urls(), 2, "", nil)
+	follower := newTransport(f.urls(), 2, pickFirst, "", nil)
 	defer follower.close()
 	if a := call(follower, "/api/v1/fence?name=x&token=1"); a.member != 2 {
 		t.Fatalf("answered at %d, want the home 2", a.member)
@@ -144,12 +164,132 @@ func TestTheHomeMovesOnANetworkError(t *testing.T) {
 	var asked []int
 	c := open(t, f, Config{Rand: picks(1, &asked)})
 	if c.tr.homeIndex() != 2 {
-		t.Fatalf("home %d, want the next member, 2", c.tr.homeIndex())
+		t.Fatalf("home %d, want 2, the second of the two others", c.tr.homeIndex())
+	}
+	if !reflect.DeepEqual(asked, []int{3, 2}) {
+		t.Fatalf("asked %v, want the first home among 3, then one of the 2 others", asked)
 	}
 	l := mustLock(t, context.Background(), c, "home/moved")
 	_ = l.Release()
 	_ = c.Close()
 	only(t, f.nodesHit(), 2)
+}
+
+func TestAHomeThatFailsMovesToTheMemberPickedAmongTheOthers(t *testing.T) {
+	// the home, node 1, refuses connections; the picker chooses among the
+	// two others, nodes 0 and 2
+	for _, tc := range []struct{ pick, moved int }{{0, 0}, {1, 2}} {
+		t.Run(fmt.Sprintf("pick %d", tc.pick), func(t *testing.T) {
+			f := serving(t)
+			f.servers[1].Close()
+			var asked []int
+			c := open(t, f, Config{Rand: script(t, &asked, 1, tc.pick)})
+			defer c.Close()
+			if n := f.nodesHit(); len(n) == 0 || n[0] != tc.moved {
+				t.Fatalf("requests at nodes %v, want the first at %d", n, tc.moved)
+			}
+			if c.tr.homeIndex() != tc.moved {
+				t.Fatalf("home %d, want %d", c.tr.homeIndex(), tc.moved)
+			}
+			if !reflect.DeepEqual(asked, []int{3, 2}) {
+				t.Fatalf("asked %v, want the first home among 3, then one of the 2 others", asked)
+			}
+		})
+	}
+}
+
+func TestAHomeThatFailsNeverStaysAndItsClientsSpreadOverTheOthers(t *testing.T) {
+	tr := newTransport([]string{"http://a", "http://b", "http://c"}, 0, rand.New(rand.NewSource(11)).Intn, "", nil)
+	moves := map[[2]int]bool{}
+	for i := 0; i < 200; i++ {
+		before := tr.homeIndex()
+		tr.rotate(before)
+		after := tr.homeIndex()
+		if after == before {
+			t.Fatalf("the home %d failed and stayed", before)
+		}
+		moves[[2]int{before, after}] = true
+	}
+	// from each member, to each of the two others
+	if len(moves) != 6 {
+		t.Fatalf("moves %v, want each member to each of the two others", moves)
+	}
+	home := tr.homeIndex()
+	tr.rotate((home + 1) % 3)
+	if tr.homeIndex() != home {
+		t.Fatalf("a member that is not the home failed: home %d, want %d", tr.homeIndex(), home)
+	}
+}
+
+func TestCallsFirstMovesAHomeThatFailsToTheFirstOtherMember(t *testing.T) {
+	f := serving(t)
+	f.servers[0].Close() // connections refused
+	var asked []int
+	c := open(t, f, Config{Calls: "first", Rand: picks(2, &asked)})
+	defer c.Close()
+	if c.tr.homeIndex() != 1 {
+		t.Fatalf("home 0 failed: home %d, want 1", c.tr.homeIndex())
+	}
+	if n := f.nodesHit(); len(n) == 0 || n[0] != 1 {
+		t.Fatalf("requests at nodes %v, want the first at 1", n)
+	}
+	// the home 1 fails: the first member listed other than it
+	c.tr.rotate(1)
+	if c.tr.homeIndex() != 0 {
+		t.Fatalf("home 1 failed: home %d, want 0", c.tr.homeIndex())
+	}
+	if len(asked) != 0 {
+		t.Fatalf("asked %v, want no pick", asked)
+	}
+}
+
+func TestACallStillTriesEveryMemberOnceARoundWhereverTheHomeMoves(t *testing.T) {
+	var mu sync.Mutex
+	var tries []int
+	var urls []string
+	for i := 0; i < 3; i++ {
+		i := i
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			tries = append(tries, i)
+			mu.Unlock()
+			writeJSON(w, 503, errBody("UNAVAILABLE", "no majority answers"))
+		}))
+		t.Cleanup(s.Close)
+		urls = append(urls, s.URL)
+	}
+	for name, pick := range map[string]func(int) int{
+		"first":  pickFirst,
+		"last":   func(n int) int { return n - 1 },
+		"random": rand.New(rand.NewSource(5)).Intn,
+	} {
+		mu.Lock()
+		tries = nil
+		mu.Unlock()
+		tr := newTransport(urls, pickIn(pick, 3), pick, "", nil)
+		_, err := tr.call(context.Background(), request{method: "POST", path: "/api/v1/x",
+			body: func() any { return map[string]any{} }, attemptTimeout: time.Second,
+			deadline: time.Now().Add(500 * time.Millisecond), member: -1})
+		tr.close()
+		if !isCode(err, CodeUnavailable) {
+			t.Fatalf("%s: err %v", name, err)
+		}
+		mu.Lock()
+		var rounds [][]int
+		for i := 0; i+3 <= len(tries); i += 3 {
+			round := append([]int(nil), tries[i:i+3]...)
+			rounds = append(rounds, round)
+			sorted := append([]int(nil), round...)
+			sort.Ints(sorted)
+			if !reflect.DeepEqual(sorted, []int{0, 1, 2}) {
+				t.Fatalf("%s: a round %v of %v, want every member once", name, round, tries)
+			}
+		}
+		mu.Unlock()
+		if len(rounds) < 2 {
+			t.Fatalf("%s: tries %v, want two rounds at least", name, tries)
+		}
+	}
 }
 
 func TestAFleetSpreadsOverTheMembers(t *testing.T) {

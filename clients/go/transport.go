@@ -34,12 +34,15 @@ const (
 // heartbeats and forwards writes and waits to the leader). The home is picked
 // at random among the members given, so that a fleet spreads over them
 // (Config.Calls "first": the first one listed), and moves only when it fails
-// the client: to the next member on a broken connection, a timeout, 502, 503
-// or 504; to the leader a 503 NOT_LEADER of the home names (a member that does
+// the client: on a broken connection, a timeout, 502, 503 or 504, to another
+// member picked as the first one was (Calls "first": the first one listed
+// other than the failed one), so that the clients of a member that dies
+// spread over the others; to the leader a 503 NOT_LEADER of the home names (a member that does
 // not serve the call, such as one of an older build). A call that succeeds
 // elsewhere, or a change of leader, does not move it. A call learns member ids
 // from each address's GET /status, goes to the member a 503 NOT_LEADER names,
-// and moves at once to the next address not tried yet in this round on a
+// and moves at once to the home, if the home moved to an address not tried
+// yet in this round, else to the next address after it not tried yet, on a
 // broken connection, a timeout, 503 UNAVAILABLE, 504, or while no leader is
 // known (as the Python and Node clients do).
 // Once every address has been tried it goes round them again after a pause:
@@ -54,13 +57,19 @@ type transport struct {
 	clock   Clock        // the client's one clock (see clock.go)
 	spawn   func(func()) // starts the client's background work (see background.go)
 
+	// pick picks a home among n candidates, an index in [0, n): the first
+	// one listed for Calls "first", else Config.Rand's or crypto/rand's
+	// (see homePicker); called with mu held, from one goroutine at a time.
+	pick func(n int) int
+
 	mu   sync.Mutex
 	home int            // index of the home: the member this client sends to
 	ids  map[string]int // member id -> index, from GET /status
 }
 
-// newTransport makes a transport whose home is member home.
-func newTransport(members []string, home int, bearer string, logf func(string, ...any)) *transport {
+// newTransport makes a transport whose home is member home, and whose home,
+// when it fails, moves to another member picked with pick (see rotate).
+func newTransport(members []string, home int, pick func(int) int, bearer string, logf func(string, ...any)) *transport {
 	tr := &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -74,6 +83,7 @@ func newTransport(members []string, home int, bearer string, logf func(string, .
 		logf:    logf,
 		clock:   systemClock{},
 		spawn:   goroutine,
+		pick:    pick,
 		home:    home,
 		ids:     make(map[string]int),
 	}
@@ -90,14 +100,23 @@ func (t *transport) homeIndex() int {
 	return t.home
 }
 
-// rotate moves the home past member m, which failed a call (if the home is
-// still m).
+// rotate moves the home away from member m, which failed a call (if the home
+// is still m): to another member picked as the first home was among the
+// others (Calls "first": the first one listed other than m), so that the
+// clients of a member that dies spread over the others instead of all moving
+// to its successor.
 func (t *transport) rotate(m int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.home == m {
-		t.home = (m + 1) % len(t.members)
+	n := len(t.members)
+	if t.home != m || n < 2 {
+		return
 	}
+	k := pickIn(t.pick, n-1) // one of the others
+	if k >= m {
+		k++
+	}
+	t.home = k
 }
 
 // moveHome moves the home to member to, which member from named as the

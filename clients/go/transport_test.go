@@ -58,7 +58,7 @@ func (f *electionFake) elect() {
 }
 
 func (f *electionFake) call(deadline time.Duration) (answer, error) {
-	tr := newTransport(f.urls, 0, "", nil)
+	tr := newTransport(f.urls, 0, pickFirst, "", nil)
 	defer tr.close()
 	return tr.call(context.Background(), request{method: "POST", path: "/api/v1/x", body: func() any { return map[string]any{} },
 		attemptTimeout: time.Second, deadline: time.Now().Add(deadline), member: -1})
@@ -153,7 +153,8 @@ func TestLeaderSearchPauses(t *testing.T) {
 
 // A member that answers 503 UNAVAILABLE or 504 TIMEOUT (cut off from its
 // majority, or still starting) is not asked again before the others: the call
-// goes at once to the next member, as the Python and Node clients do.
+// goes at once to another member (here member 1: the home 0 moves to the first
+// other member), as the Python and Node clients do.
 func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
 	for _, answer := range []struct {
 		status int
@@ -177,7 +178,7 @@ func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
 			t.Cleanup(s.Close)
 			urls = append(urls, s.URL)
 		}
-		tr := newTransport(urls, 0, "", nil)
+		tr := newTransport(urls, 0, pickFirst, "", nil)
 		start := time.Now()
 		a, err := tr.call(context.Background(), request{method: "POST", path: "/api/v1/x",
 			body: func() any { return map[string]any{} }, attemptTimeout: time.Second,
@@ -239,7 +240,7 @@ func TestACallGivesUpWhenItsDeadlinePassesOnTheClientsClock(t *testing.T) {
 	}
 	refusing := "http://" + l.Addr().String()
 	l.Close()
-	tr := newTransport([]string{refusing}, 0, "", nil)
+	tr := newTransport([]string{refusing}, 0, pickFirst, "", nil)
 	defer tr.close()
 	start := time.Unix(1_000_000, 0)
 	clock := &fakeClock{now: start}
