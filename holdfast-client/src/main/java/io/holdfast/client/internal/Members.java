@@ -127,20 +127,18 @@ final class Members {
 
     /**
      * After a failure of this member without a better idea: a home moves to another member picked
-     * as the first one was (so that the clients of a member that dies spread over the others: all
-     * moving to its successor put twice its share on one member, which a fleet generator saw on
-     * 2026-11-29); while following the leader, the next call starts at its successor.
+     * as the first one was, counting on from its successor (so that the clients of a member that
+     * dies spread over the others: all moving to its successor put twice its share on one member,
+     * which a fleet generator saw on 2026-11-29; with {@code calls=first}, whose picks are all 0,
+     * the home walks the list, so that two dead members in a row do not keep it between them);
+     * while following the leader, the next call starts at its successor.
      */
     void moveOnFrom(Member m) {
         if (leader == m) {
             int i = members.indexOf(m);
             int n = members.size();
-            if (home && n > 1) {
-                int k = homeChoice.nextInt(n - 1); // one of the others
-                moveTo(members.get(k >= i ? k + 1 : k));
-            } else {
-                moveTo(members.get((i + 1) % n));
-            }
+            int k = home && n > 1 ? homeChoice.nextInt(n - 1) : 0; // which of the others
+            moveTo(members.get((i + 1 + k) % n));
         }
     }
 

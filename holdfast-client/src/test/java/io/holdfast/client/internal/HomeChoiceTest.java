@@ -123,4 +123,22 @@ class HomeChoiceTest {
                 .containsExactlyInAnyOrder(THREE.get(0), THREE.get(2));
         assertThat(movedTo.values()).allSatisfy(n -> assertThat(n).isBetween(15, 45));
     }
+
+    /**
+     * With {@code calls=first} (every pick 0) a failed home walks the list: with the first two
+     * members down it reaches the third, where picking "the first other member" kept it between
+     * the two dead ones.
+     */
+    @Test
+    void aFirstListedHomeThatFailsWalksTheListPastTwoDeadMembers() {
+        List<MemberAddress> four = List.of(THREE.get(0), THREE.get(1), THREE.get(2), new MemberAddress("127.0.0.1", 4));
+        try (ClusterTransport t = new ClusterTransport(four, Duration.ofSeconds(1), null, null, () -> 0L)) {
+            Members members = t.members();
+            assertThat(members.leader().address).isEqualTo(four.get(0));
+            members.moveOnFrom(members.leader());
+            assertThat(members.leader().address).isEqualTo(four.get(1));
+            members.moveOnFrom(members.leader());
+            assertThat(members.leader().address).as("past the two dead ones").isEqualTo(four.get(2));
+        }
+    }
 }
