@@ -4,7 +4,7 @@ One :class:`Transport` per client. Its **home** is the member it sends to (every
 session: a follower forwards writes and relays heartbeats to the leader). It is picked at random
 among the members given, so that a fleet spreads over them (``calls="first"``: the first one
 listed), and it moves only when it fails the client: to another member, picked as the first
-home was (``calls="first"``: the first one listed other than the failed one), after a broken
+home was (``calls="first"``: the next one listed after the failed one), after a broken
 connection, a timeout, ``502``/``503``/``504``, so that the clients of a member that dies spread
 over the others; to the leader that a ``503 NOT_LEADER`` names (a
 member that does not serve the call, such as one of an older build). It does not move because a
@@ -256,14 +256,16 @@ class Transport:
 
     def rotate(self, from_index: int) -> int:
         """Member ``from_index`` failed a call: if it is the home, the home moves to another member,
-        picked as the first home was among the others (``calls="first"``: the first one listed
-        other than ``from_index``), so that the clients of a member that dies spread over the
-        others instead of all moving to its successor. Returns the home."""
+        picked as the first home was among the others, counted on from the one after
+        ``from_index`` (``(from_index + 1 + pick(n - 1)) % n``): at random, so that the clients of
+        a member that dies spread over the others instead of all moving to its successor;
+        ``calls="first"``: the next one listed (the first after the last), so that members that
+        fail in turn walk the home down the list. Returns the home."""
         with self._lock:
             n = len(self.members)
             if self._home == from_index and n > 1:
-                k = self._pick(n - 1)  # one of the others
-                self._home = k + 1 if k >= from_index else k
+                k = self._pick(n - 1)  # one of the others, counted on from the one after it
+                self._home = (from_index + 1 + k) % n
             return self._home
 
     def learn_ids(self) -> None:

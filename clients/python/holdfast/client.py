@@ -92,7 +92,7 @@ class Client:
     random among ``members``, so that a fleet spreads over them; ``"first"`` takes the first one
     listed (a member near the client). Every member serves a session (a follower forwards writes
     to the leader); the home moves only when it fails the client, to another member picked the
-    same way (``"first"``: the first one listed other than the one that failed).
+    same way (``"first"``: the next one listed after the one that failed).
     ``rng`` is for tests: a ``random.Random`` (anything with ``randrange(n)``) that picks the
     homes: the first, and each one after a home failed.
     ``clock`` is for tests: the one clock every deadline, pause and renewal of this client is read

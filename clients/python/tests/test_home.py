@@ -107,18 +107,19 @@ class HomeTest(unittest.TestCase):
         picks = Picks(1)
         c = self.client(rng=picks)
         opens = self.cluster.requests("/api/v1/sessions")
-        self.assertEqual([e[0] for e in opens], ["n2", "n3"])
+        self.assertEqual([e[0] for e in opens], ["n2", "n1"])
         self.assertEqual(picks.asked, [3, 2], "the first home, then one of the two others")
-        self.assertEqual(c._transport.home(), 2, "the second of the others")
+        self.assertEqual(c._transport.home(), 0, "the second of the others, counted on from n3")
         self.cluster.down.clear()
         c.acquire("home/moved").release()
-        self.assertEqual({e[0] for e in self.cluster.requests("/api/v1/acquire")}, {"n3"},
+        self.assertEqual({e[0] for e in self.cluster.requests("/api/v1/acquire")}, {"n1"},
                          "it stays at its new home once the old one is back")
 
     def test_a_home_that_fails_moves_to_the_member_picked_among_the_others(self):
         self.cluster.down.add("n2")
-        for pick, moved in ((0, 0), (1, 2)):
-            script = Script(1, pick)  # the home n2, then one of the others: n1 or n3
+        # the others counted on from the one after the home: pick 0 is n3, pick 1 is n1
+        for pick, moved in ((0, 2), (1, 0)):
+            script = Script(1, pick)  # the home n2, then one of the others: n3 or n1
             t = Transport(self.cluster.urls(), 1.0, rng=script)
             self.cluster.log.clear()
             a = t.call("GET", "/api/v1/fence?name=x&token=1", None, http_timeout=1.0, deadline=time.monotonic() + 5)
@@ -139,15 +140,29 @@ class HomeTest(unittest.TestCase):
         self.assertEqual(moves, {(a, b) for a in range(3) for b in range(3) if a != b})
         self.assertEqual(t.rotate((t.home() + 1) % 3), t.home(), "a member that is not the home: no move")
 
-    def test_calls_first_moves_a_home_that_fails_to_the_first_other_member(self):
+    def test_calls_first_moves_a_home_that_fails_to_the_next_member_listed(self):
         self.cluster.down.add("n1")
         c = self.client(calls="first")
-        self.assertEqual(c._transport.home(), 1, "home 0 failed: the first listed other than it")
+        self.assertEqual(c._transport.home(), 1, "home 0 failed: the next one listed")
         self.cluster.down = {"n2"}
         self.cluster.log.clear()
         c.acquire("home/first-moved").release()
-        self.assertEqual([e[0] for e in self.cluster.requests("/api/v1/acquire")], ["n2", "n1"])
-        self.assertEqual(c._transport.home(), 0, "home 1 failed: the first listed other than it")
+        self.assertEqual([e[0] for e in self.cluster.requests("/api/v1/acquire")], ["n2", "n3"])
+        self.assertEqual(c._transport.home(), 2, "home 1 failed: the next one listed")
+        self.cluster.down = {"n3"}
+        self.cluster.log.clear()
+        c.acquire("home/first-moved-again").release()
+        self.assertEqual([e[0] for e in self.cluster.requests("/api/v1/acquire")], ["n3", "n1"])
+        self.assertEqual(c._transport.home(), 0, "home 2, the last, failed: the first one")
+
+    def test_calls_first_walks_the_list_when_members_fail_in_turn(self):
+        # four members; member 0 fails, then member 1: the home goes on to member 2, not back to 0
+        t = Transport(["http://a:1", "http://b:1", "http://c:1", "http://d:1"], 1.0, calls="first")
+        self.assertEqual(t.home(), 0)
+        self.assertEqual(t.rotate(0), 1, "home 0 failed: the next one listed")
+        self.assertEqual(t.rotate(1), 2, "home 1 failed: the next one listed, not back to 0")
+        self.assertEqual(t.rotate(2), 3, "home 2 failed")
+        self.assertEqual(t.rotate(3), 0, "home 3, the last, failed: the first one")
 
     def test_a_call_still_tries_every_member_once_a_round_wherever_the_home_moves(self):
         self.cluster.down = {"n1", "n2", "n3"}
