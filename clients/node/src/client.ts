@@ -56,7 +56,7 @@ export interface ClientOptions {
    * `members`, so that a fleet spreads over them; `"first"` takes the first one listed (a member
    * near the client). Every member serves a session (a follower forwards writes and waits to the
    * leader); the home moves to another member only when it fails the client, picked the same way
-   * (`"first"`: the first one listed other than the one that failed). Anything else is an
+   * (`"first"`: the next one listed after the one that failed). Anything else is an
    * {@link InvalidArgumentError}.
    */
   calls?: Calls;

@@ -6,7 +6,7 @@
  *   relays heartbeats and forwards writes and waits to the leader). It is picked at random among
  *   the members given, so that a fleet spreads over them (`calls: "first"`: the first one listed),
  *   and moves only when it fails the client: after a failure below, to another member picked as
- *   the first one was (`calls: "first"`: the first one listed other than the failed one), so that
+ *   the first one was (`calls: "first"`: the next one listed after the failed one), so that
  *   the clients of a member that dies spread over the others; or to the leader that its
  *   `503 NOT_LEADER` names (a member that does not serve the call, such as one of
  *   an older build). A call that succeeds elsewhere, or a change of leader, does not move it.
@@ -208,15 +208,16 @@ export class Transport {
 
   /**
    * Member `from` failed a call: the home, unless it is elsewhere already, moves to another member
-   * picked as the first home was among the others (`calls: "first"`: the first one listed other
-   * than `from`), so that the clients of a member that dies spread over the others instead of all
-   * moving to its successor.
+   * picked as the first home was among the others, counted on from the one after `from`
+   * (`(from + 1 + pick(n - 1)) % n`): at random, so that the clients of a member that dies spread
+   * over the others instead of all moving to its successor; `calls: "first"`: the next one listed
+   * (the first after the last), so that members that fail in turn walk the home down the list.
    */
   rotateFrom(from: number): void {
     const n = this.members.length;
     if (this.home !== from || n < 2) return;
-    const k = this.pickAmong(n - 1); // one of the others
-    this.home = k >= from ? k + 1 : k;
+    const k = this.pickAmong(n - 1); // one of the others, counted on from the one after it
+    this.home = (from + 1 + k) % n;
   }
 
   /** Member `from` named `to` as the leader: the home moves there, unless it is elsewhere already. */

@@ -76,14 +76,14 @@ test("the home moves on a network error, and stays at the member it moved to", a
   const cluster = new FakeCluster(ids, "n1");
   let down = true;
   cluster.on((req) => (req.path === "/api/v1/x" ? (req.url === "http://b" && down ? "refuse" : { status: 200, body: {} }) : undefined));
-  // 0.5: the home b (of three), then c (the second of the two others)
+  // 0.5: the home b (of three), then a (the second of the two others, counted on from c)
   const t = new Transport({ members, requestTimeoutMs: 1000, fetch: cluster.fetch, random: () => 0.5 });
   const first = await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
-  assert.equal(first.member, "http://c");
-  assert.equal(t.homeIndex, 2);
+  assert.equal(first.member, "http://a");
+  assert.equal(t.homeIndex, 0);
   down = false;
   await t.call({ method: "POST", path: "/api/v1/x", body: {}, attemptTimeoutMs: 1000, deadline: Date.now() + 3000 });
-  assert.deepEqual(cluster.sent.map((s) => s.url), ["http://b", "http://c", "http://c"]);
+  assert.deepEqual(cluster.sent.map((s) => s.url), ["http://b", "http://a", "http://a"]);
 });
 
 /** A `random` option that gives each of `values` in turn, and counts how many it gave. */
@@ -99,8 +99,8 @@ function script(...values: number[]): { random: () => number; given: () => numbe
 }
 
 test("a home that fails moves to the member the picker chooses among the others", async () => {
-  // the home b fails; the picker chooses among the two others, a and c
-  for (const [r, moved] of [[0, "http://a"], [0.5, "http://c"]] as Array<[number, string]>) {
+  // the home b fails; the picker chooses among the two others, counted on from the one after b: c, a
+  for (const [r, moved] of [[0, "http://c"], [0.5, "http://a"]] as Array<[number, string]>) {
     const cluster = new FakeCluster(ids, "n1");
     cluster.on((req) => (req.path === "/api/v1/x" ? (req.url === "http://b" ? "refuse" : { status: 200, body: {} }) : undefined));
     const picks = script(0.5, r); // 0.5 of three: b; then r of two
@@ -132,17 +132,29 @@ test("a home that fails never stays, and the clients of one member spread over t
   assert.equal(t.homeIndex, home, "a member that is not the home failed: no move");
 });
 
-test('calls: "first": a home that fails moves to the first member listed other than it', () => {
+test('calls: "first": a home that fails moves to the next member listed', () => {
   const t = new Transport({ members, requestTimeoutMs: 1000, calls: "first", random: () => 0.9 });
   assert.equal(t.homeIndex, 0);
   t.rotateFrom(0);
   assert.equal(t.homeIndex, 1, "home 0 failed");
   t.rotateFrom(1);
-  assert.equal(t.homeIndex, 0, "home 1 failed");
-  const four = new Transport({ members: [...members, "http://d"], requestTimeoutMs: 1000, calls: "first" });
-  four.rotateFrom(0);
-  four.rotateFrom(1);
-  assert.equal(four.homeIndex, 0);
+  assert.equal(t.homeIndex, 2, "home 1 failed");
+  t.rotateFrom(2);
+  assert.equal(t.homeIndex, 0, "home 2, the last, failed: the first one");
+});
+
+test('calls: "first": members that fail in turn walk the home down the list, not back and forth', () => {
+  // four members; member 0 fails, then member 1: the home goes on to member 2, not back to 0
+  const t = new Transport({ members: [...members, "http://d"], requestTimeoutMs: 1000, calls: "first" });
+  assert.equal(t.homeIndex, 0);
+  t.rotateFrom(0);
+  assert.equal(t.homeIndex, 1, "home 0 failed: the next one listed");
+  t.rotateFrom(1);
+  assert.equal(t.homeIndex, 2, "home 1 failed: the next one listed, not back to 0");
+  t.rotateFrom(2);
+  assert.equal(t.homeIndex, 3, "home 2 failed");
+  t.rotateFrom(3);
+  assert.equal(t.homeIndex, 0, "home 3, the last, failed: the first one");
 });
 
 test("a call still tries every member once a round, wherever the home moves", async () => {
