@@ -46,7 +46,7 @@ type Config struct {
 	// near the client). Every member serves a session (a follower relays
 	// heartbeats and forwards writes and waits to the leader); the home moves
 	// to another member only when it fails the client, picked the same way
-	// ("first": the first one listed other than the one that failed). Any
+	// ("first": the next one listed after the one that failed). Any
 	// other value is an INVALID_ARGUMENT error from New.
 	Calls string
 	// Rand, if set, picks the homes when Calls is "home", the first and each

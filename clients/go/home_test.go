@@ -163,8 +163,8 @@ func TestTheHomeMovesOnANetworkError(t *testing.T) {
 	f.servers[1].Close() // connections refused
 	var asked []int
 	c := open(t, f, Config{Rand: picks(1, &asked)})
-	if c.tr.homeIndex() != 2 {
-		t.Fatalf("home %d, want 2, the second of the two others", c.tr.homeIndex())
+	if c.tr.homeIndex() != 0 {
+		t.Fatalf("home %d, want 0, the second of the two others counted on from 2", c.tr.homeIndex())
 	}
 	if !reflect.DeepEqual(asked, []int{3, 2}) {
 		t.Fatalf("asked %v, want the first home among 3, then one of the 2 others", asked)
@@ -172,13 +172,13 @@ func TestTheHomeMovesOnANetworkError(t *testing.T) {
 	l := mustLock(t, context.Background(), c, "home/moved")
 	_ = l.Release()
 	_ = c.Close()
-	only(t, f.nodesHit(), 2)
+	only(t, f.nodesHit(), 0)
 }
 
 func TestAHomeThatFailsMovesToTheMemberPickedAmongTheOthers(t *testing.T) {
 	// the home, node 1, refuses connections; the picker chooses among the
-	// two others, nodes 0 and 2
-	for _, tc := range []struct{ pick, moved int }{{0, 0}, {1, 2}} {
+	// two others, counted on from the one after it: nodes 2 and 0
+	for _, tc := range []struct{ pick, moved int }{{0, 2}, {1, 0}} {
 		t.Run(fmt.Sprintf("pick %d", tc.pick), func(t *testing.T) {
 			f := serving(t)
 			f.servers[1].Close()
@@ -221,7 +221,7 @@ func TestAHomeThatFailsNeverStaysAndItsClientsSpreadOverTheOthers(t *testing.T) 
 	}
 }
 
-func TestCallsFirstMovesAHomeThatFailsToTheFirstOtherMember(t *testing.T) {
+func TestCallsFirstMovesAHomeThatFailsToTheNextMemberListed(t *testing.T) {
 	f := serving(t)
 	f.servers[0].Close() // connections refused
 	var asked []int
@@ -233,13 +233,37 @@ func TestCallsFirstMovesAHomeThatFailsToTheFirstOtherMember(t *testing.T) {
 	if n := f.nodesHit(); len(n) == 0 || n[0] != 1 {
 		t.Fatalf("requests at nodes %v, want the first at 1", n)
 	}
-	// the home 1 fails: the first member listed other than it
+	// the home 1 fails: the next member listed; then the home 2, the last,
+	// fails: the first one
 	c.tr.rotate(1)
+	if c.tr.homeIndex() != 2 {
+		t.Fatalf("home 1 failed: home %d, want 2", c.tr.homeIndex())
+	}
+	c.tr.rotate(2)
 	if c.tr.homeIndex() != 0 {
-		t.Fatalf("home 1 failed: home %d, want 0", c.tr.homeIndex())
+		t.Fatalf("home 2 failed: home %d, want 0", c.tr.homeIndex())
 	}
 	if len(asked) != 0 {
 		t.Fatalf("asked %v, want no pick", asked)
+	}
+}
+
+func TestCallsFirstWalksTheListWhenMembersFailInTurn(t *testing.T) {
+	// four members; member 0 fails, then member 1: the home goes on to
+	// member 2, not back to 0
+	pick, err := homePicker("first", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := newTransport([]string{"http://a", "http://b", "http://c", "http://d"}, pickIn(pick, 4), pick, "", nil)
+	if tr.homeIndex() != 0 {
+		t.Fatalf("home %d, want 0", tr.homeIndex())
+	}
+	for _, tc := range []struct{ fails, want int }{{0, 1}, {1, 2}, {2, 3}, {3, 0}} {
+		tr.rotate(tc.fails)
+		if tr.homeIndex() != tc.want {
+			t.Fatalf("home %d failed: home %d, want %d, the next one listed", tc.fails, tr.homeIndex(), tc.want)
+		}
 	}
 }
 

@@ -35,8 +35,8 @@ const (
 // at random among the members given, so that a fleet spreads over them
 // (Config.Calls "first": the first one listed), and moves only when it fails
 // the client: on a broken connection, a timeout, 502, 503 or 504, to another
-// member picked as the first one was (Calls "first": the first one listed
-// other than the failed one), so that the clients of a member that dies
+// member picked as the first one was (Calls "first": the next one listed
+// after the failed one), so that the clients of a member that dies
 // spread over the others; to the leader a 503 NOT_LEADER of the home names (a member that does
 // not serve the call, such as one of an older build). A call that succeeds
 // elsewhere, or a change of leader, does not move it. A call learns member ids
@@ -102,9 +102,11 @@ func (t *transport) homeIndex() int {
 
 // rotate moves the home away from member m, which failed a call (if the home
 // is still m): to another member picked as the first home was among the
-// others (Calls "first": the first one listed other than m), so that the
-// clients of a member that dies spread over the others instead of all moving
-// to its successor.
+// others, counted on from the one after m ((m + 1 + pick(n-1)) % n): at
+// random, so that the clients of a member that dies spread over the others
+// instead of all moving to its successor; Calls "first": the next one listed
+// (the first after the last), so that members that fail in turn walk the
+// home down the list.
 func (t *transport) rotate(m int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -112,11 +114,8 @@ func (t *transport) rotate(m int) {
 	if t.home != m || n < 2 {
 		return
 	}
-	k := pickIn(t.pick, n-1) // one of the others
-	if k >= m {
-		k++
-	}
-	t.home = k
+	k := pickIn(t.pick, n-1) // one of the others, counted on from the one after m
+	t.home = (m + 1 + k) % n
 }
 
 // moveHome moves the home to member to, which member from named as the
