@@ -250,10 +250,13 @@ abstract class KeyContract extends ContractSupport {
         assumeCapability(Capability.KEYS, Capability.KEY_TTL);
         Keys keys = keys();
         String dir = name("ttl/");
-        keys.put(dir + "short", bytes("x"), PutOptions.any().ttl(Duration.ofSeconds(Keys.MIN_TTL_SECONDS)));
+        // the kept key first, and the short one a TTL of 3 s beyond the least: its deletion is
+        // watched for, so the watch's first state must still hold it (with the least TTL, 1 s, it
+        // had gone before the watch started on a CI machine at load 44, 2026-11-29)
+        long ttl = Keys.MIN_TTL_SECONDS + 3;
         keys.put(dir + "kept", bytes("y"));
-        expectDeletion(
-                dir, 2, () -> {}, dir + "short", Cause.LEASE_TIMEOUT, PROMPTLY.plusSeconds(Keys.MIN_TTL_SECONDS));
+        keys.put(dir + "short", bytes("x"), PutOptions.any().ttl(Duration.ofSeconds(ttl)));
+        expectDeletion(dir, 2, () -> {}, dir + "short", Cause.LEASE_TIMEOUT, PROMPTLY.plusSeconds(ttl));
         assertThat(keys.list(dir).entries()).extracting(KeyEntry::key).containsExactly(dir + "kept");
     }
 
