@@ -32,7 +32,10 @@ class HomeMemberTest {
      */
     private static final Duration LONG_TTL = Duration.ofSeconds(6);
 
-    /** Picks member {@code index} as the home, whatever the bound: a test's seeded choice. */
+    /**
+     * Picks member {@code index} as the home (a test's seeded choice); a move after a failed home
+     * picks the first of the others in turn (a pick within the bound, as any generator's).
+     */
     private static RandomGenerator pick(int index) {
         return new RandomGenerator() {
             @Override
@@ -42,7 +45,7 @@ class HomeMemberTest {
 
             @Override
             public int nextInt(int bound) {
-                return index;
+                return index < bound ? index : 0;
             }
         };
     }
