@@ -26,11 +26,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntFunction;
 
 /**
  * The population a cluster carries: sessions kept alive by the real Java client ({@link ClientRuntime}, its
@@ -171,7 +169,7 @@ final class Crowd implements Generator {
             sessionsOn.add(new AtomicInteger());
         }
         long start = System.nanoTime();
-        runAll(from, target, i -> {
+        InFlight.runAll(from, target, i -> {
             if (openRate > 0) {
                 long due = start + (long) ((i - from) * 1e9 / openRate);
                 try {
@@ -194,7 +192,7 @@ final class Crowd implements Generator {
     /** Takes held locks until there are {@code target}, spread over the sessions. */
     void growHeld(int target) throws InterruptedException {
         int from = held.size();
-        runAll(
+        InFlight.runAll(
                 from,
                 target,
                 i -> session(i)
@@ -330,27 +328,6 @@ final class Crowd implements Generator {
         return sessions.get(Math.floorMod(i, sessions.size()));
     }
 
-    /** Runs {@code task(i)} for i in [from, to), at most 256 in flight, and waits for all; fails on the first error. */
-    private static void runAll(int from, int to, IntFunction<CompletableFuture<?>> task) throws InterruptedException {
-        Semaphore inFlight = new Semaphore(256);
-        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
-        for (int i = from; i < to && failures.isEmpty(); i++) {
-            inFlight.acquire();
-            task.apply(i).whenComplete((ok, e) -> {
-                if (e != null) {
-                    failures.add(e);
-                }
-                inFlight.release();
-            });
-        }
-        inFlight.acquire(256);
-        if (!failures.isEmpty()) {
-            Throwable e = failures.get(0);
-            throw new IllegalStateException(
-                    "growing the population failed: " + (e.getCause() != null ? e.getCause() : e), e);
-        }
-    }
-
     /** The transport, with its acknowledged heartbeats counted and its close left to this crowd. */
     private LockService counting(ClusterTransport transport) {
         InvocationHandler h = (proxy, method, args) -> {
@@ -397,7 +374,7 @@ final class Crowd implements Generator {
         synchronized (sessions) {
             all = new ArrayList<>(sessions);
         }
-        runAll(0, all.size(), i -> CompletableFuture.runAsync(all.get(i)::close, openers));
+        InFlight.runAll(0, all.size(), i -> CompletableFuture.runAsync(all.get(i)::close, openers));
         for (ClusterTransport t : transports) {
             t.close();
         }

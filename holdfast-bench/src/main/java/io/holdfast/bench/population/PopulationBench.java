@@ -1,3 +1,5 @@
+// Ceiling 560 lines, one idea: the benchmark's run from start to stop (the cluster, the steps in order, each
+// row's measures and why a run stops), over the parts that start nodes, grow the crowd and disrupt it.
 package io.holdfast.bench.population;
 
 import io.holdfast.bench.population.Generator.KillTally;
