@@ -289,7 +289,8 @@ class AuthTest {
         TlsFiles files = name == null
                 ? new TlsFiles(null, null, tls.file("ca.pem"))
                 : new TlsFiles(tls.file(name + ".pem"), tls.file(name + "-key.pem"), tls.file("ca.pem"));
-        return TestHttp.https(cluster.node(i).httpPort(), files.sslContext());
+        return TestHttp.https(cluster.node(i).httpPort(), files.sslContext())
+                .askingAgainDuringElections(Duration.ofSeconds(20));
     }
 
     private static void httpError(TestHttp.Answer a, int status, String code) {

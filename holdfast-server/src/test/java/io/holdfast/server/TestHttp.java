@@ -27,12 +27,14 @@ public final class TestHttp {
     private final String base;
     private final String token;
     private final Duration timeout;
+    private final Duration leaderless;
 
-    private TestHttp(HttpClient client, String base, String token, Duration timeout) {
+    private TestHttp(HttpClient client, String base, String token, Duration timeout, Duration leaderless) {
         this.client = client;
         this.base = base;
         this.token = token;
         this.timeout = timeout;
+        this.leaderless = leaderless;
     }
 
     /** Plain HTTP to {@code 127.0.0.1:port}, without credentials. */
@@ -41,7 +43,8 @@ public final class TestHttp {
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
                 "http://127.0.0.1:" + port,
                 null,
-                TIMEOUT);
+                TIMEOUT,
+                Duration.ZERO);
     }
 
     /** HTTPS to {@code 127.0.0.1:port} with this TLS context (trusting the test CA; maybe a client certificate). */
@@ -53,17 +56,29 @@ public final class TestHttp {
                         .build(),
                 "https://127.0.0.1:" + port,
                 null,
-                TIMEOUT);
+                TIMEOUT,
+                Duration.ZERO);
     }
 
     /** The same, sending {@code Authorization: Bearer token} with every request. */
     TestHttp withToken(String token) {
-        return new TestHttp(client, base, token, timeout);
+        return new TestHttp(client, base, token, timeout, leaderless);
+    }
+
+    /**
+     * The same, asking again for up to {@code patience} while the node answers {@code NOT_LEADER}
+     * or {@code UNAVAILABLE}, as every HTTP client does: for tests of something else (the access
+     * rules), run on a loaded machine where an election may start in the middle of the test. A
+     * member that knows no leader answers so before the request has any effect; a leader that lost
+     * its office with the write under way may not, so a test counting effects may still see one.
+     */
+    TestHttp askingAgainDuringElections(Duration patience) {
+        return new TestHttp(client, base, token, timeout, patience);
     }
 
     /** The same, giving up on an answer after {@code timeout} (same connections). */
     TestHttp withTimeout(Duration timeout) {
-        return new TestHttp(client, base, token, timeout);
+        return new TestHttp(client, base, token, timeout, leaderless);
     }
 
     public Answer get(String path) throws IOException, InterruptedException {
@@ -124,7 +139,27 @@ public final class TestHttp {
     }
 
     private Answer send(HttpRequest.Builder b) throws IOException, InterruptedException {
-        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest request = b.build();
+        long deadline = System.nanoTime() + leaderless.toNanos();
+        while (true) {
+            Answer a = sendOnce(request);
+            if (!duringElection(a) || System.nanoTime() - deadline >= 0) {
+                return a;
+            }
+            Thread.sleep(200); // a real cluster's election, not a clock this test could move
+        }
+    }
+
+    private static boolean duringElection(Answer a) {
+        if (a.json() == null || !a.json().has("error")) {
+            return false;
+        }
+        String code = a.json().get("error").path("code").asText();
+        return code.equals("NOT_LEADER") || code.equals("UNAVAILABLE");
+    }
+
+    private Answer sendOnce(HttpRequest request) throws IOException, InterruptedException {
+        HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
         JsonNode json = null;
         String type = r.headers().firstValue("Content-Type").orElse("");
         if (type.startsWith("application/json")) {
