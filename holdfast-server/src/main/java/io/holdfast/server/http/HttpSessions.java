@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -199,10 +200,15 @@ public final class HttpSessions {
      */
     private CompletableFuture<Reply> waitable(Caller c, Function<Command.Invocation, Command.ClientCommand> build) {
         Span request = Span.current(); // the request's span: its time in the queue is a span inside it
+        // The outcome registered before sending is the one awaited: the entry that decides it may
+        // be applied before the "queued" reply is handled (the next entry, or the same one), and
+        // the outcome is dropped from the events once decided; asking for it again then would wait
+        // for an event that has come and gone.
+        AtomicReference<CompletableFuture<List<Event>>> registered = new AtomicReference<>();
         return call(
                 c,
                 inv -> {
-                    events.outcome(inv.sessionId(), inv.seq());
+                    registered.set(events.outcome(inv.sessionId(), inv.seq()));
                     return build.apply(inv);
                 },
                 (command, reply) -> {
@@ -210,7 +216,9 @@ public final class HttpSessions {
                     if (reply instanceof Reply.Queued) {
                         Span queued = tracing.startInside(request, SpanName.ACQUIRE_QUEUED);
                         return Spans.endWhenDone(
-                                queued, awaitOutcome(c.identity(), sent).thenApply(r -> unlessLost(sent, r)));
+                                queued,
+                                awaitOutcome(c.identity(), sent, registered.get())
+                                        .thenApply(r -> unlessLost(sent, r)));
                     }
                     events.forget(
                             sent.invocation().sessionId(), sent.invocation().seq());
@@ -222,10 +230,11 @@ public final class HttpSessions {
                 });
     }
 
-    private CompletableFuture<Reply> awaitOutcome(String identity, Command.ClientCommand command) {
+    /** The outcome of a queued acquire: {@code decided}, registered before it was sent, or the backstop's. */
+    private CompletableFuture<Reply> awaitOutcome(
+            String identity, Command.ClientCommand command, CompletableFuture<List<Event>> decided) {
         Command.Invocation inv = command.invocation();
-        CompletableFuture<Reply> out =
-                events.outcome(inv.sessionId(), inv.seq()).thenApply(decided -> outcomeOf(command, decided));
+        CompletableFuture<Reply> out = decided.thenApply(d -> outcomeOf(command, d));
         long wait = command instanceof Command.Acquire a ? a.waitMillis() : ((Command.AcquireAll) command).waitMillis();
         long ttl = parts.machine().read(t -> t.sessionTtlMillis(inv.sessionId()));
         ScheduledFuture<?> backstop = timer.schedule(

@@ -302,7 +302,9 @@ public final class SessionEvents {
      * Completes with the events that decide the acquire with sequence number {@code seq} of the
      * session (its grant, one per name for a multi-lock, or its timeout) as soon as their entry is
      * applied here; fails if the session ends first. Register before the acquire is sent, so that
-     * an event that comes before its reply is not missed; {@link #forget} when it is not needed.
+     * an event that comes before its reply is not missed, and await the future returned then: once
+     * decided, the outcome is dropped here, and asking for it again waits for an event that has
+     * come and gone. {@link #forget} when it is not needed.
      */
     public synchronized CompletableFuture<List<Event>> outcome(String sessionId, long seq) {
         Outcome o = outcomes.computeIfAbsent(sessionId, k -> new java.util.HashMap<>())
