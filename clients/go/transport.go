@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
 	"net/http"
 	"net/url"
@@ -402,15 +401,6 @@ func (t *transport) sleep(ctx context.Context, d time.Duration, deadline time.Ti
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// jitter picks a duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	half := int64(d / 2)
-	if half <= 0 {
-		return d
-	}
-	return time.Duration(half + rand.Int63n(half+1))
 }
 
 func grow(d time.Duration) time.Duration {
