@@ -66,7 +66,9 @@ public final class AcquireOptions {
             throw new InvalidArgumentException("wait must not be null");
         }
         if (d.isNegative() || d.compareTo(MAX_DURATION) > 0) {
-            throw new InvalidArgumentException("wait must be between 0 and " + MAX_DURATION + ", not " + d);
+            throw new InvalidArgumentException(
+                    "wait must be between 0 and " + io.holdfast.internal.DurationText.format(MAX_DURATION) + ", not "
+                            + io.holdfast.internal.DurationText.format(d));
         }
         return d;
     }
@@ -74,7 +76,9 @@ public final class AcquireOptions {
     private static Duration checkLease(Duration d) {
         if (d.compareTo(MIN_LEASE_TIMEOUT) < 0 || d.compareTo(MAX_DURATION) > 0) {
             throw new InvalidArgumentException(
-                    "lease timeout must be between " + MIN_LEASE_TIMEOUT + " and " + MAX_DURATION + ", not " + d);
+                    "lease timeout must be between " + io.holdfast.internal.DurationText.format(MIN_LEASE_TIMEOUT)
+                            + " and " + io.holdfast.internal.DurationText.format(MAX_DURATION) + ", not "
+                            + io.holdfast.internal.DurationText.format(d));
         }
         return d;
     }

@@ -206,7 +206,10 @@ public final class ClientOptions {
 
         private static Duration within(String what, Duration d, Duration min, Duration max) {
             if (d == null || d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw new InvalidArgumentException(what + " must be between " + min + " and " + max + ", not " + d);
+                throw new InvalidArgumentException(
+                        what + " must be between " + io.holdfast.internal.DurationText.format(min) + " and "
+                                + io.holdfast.internal.DurationText.format(max) + ", not "
+                                + io.holdfast.internal.DurationText.format(d));
             }
             return d;
         }

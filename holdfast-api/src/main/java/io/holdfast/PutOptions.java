@@ -31,7 +31,7 @@ public record PutOptions(long expectedVersion, boolean attached, Duration ttl) {
                 && (ttl.compareTo(Duration.ofSeconds(Keys.MIN_TTL_SECONDS)) < 0
                         || ttl.compareTo(Duration.ofDays(Keys.MAX_TTL_DAYS)) > 0)) {
             throw new InvalidArgumentException("a key's time to live is " + Keys.MIN_TTL_SECONDS + " s to "
-                    + Keys.MAX_TTL_DAYS + " days, not " + ttl);
+                    + Keys.MAX_TTL_DAYS + " days, not " + io.holdfast.internal.DurationText.format(ttl));
         }
     }
 

@@ -35,10 +35,12 @@ public record RetryPolicy(
 
     public RetryPolicy {
         if (initialDelay == null || initialDelay.toMillis() < 1) {
-            throw new InvalidArgumentException("initialDelay must be at least 1ms, not " + initialDelay);
+            throw new InvalidArgumentException(
+                    "initialDelay must be at least 1ms, not " + io.holdfast.internal.DurationText.format(initialDelay));
         }
         if (maxDelay == null || maxDelay.compareTo(initialDelay) < 0) {
-            throw new InvalidArgumentException("maxDelay must be at least initialDelay, not " + maxDelay);
+            throw new InvalidArgumentException("maxDelay must be at least initialDelay, not "
+                    + io.holdfast.internal.DurationText.format(maxDelay));
         }
         if (!(multiplier >= 1.0 && multiplier <= 10.0)) {
             throw new InvalidArgumentException("multiplier must be between 1 and 10, not " + multiplier);

@@ -48,15 +48,6 @@ public final class UriDurations {
     }
 
     private static String text(Duration d) {
-        if (d.toMillis() % 3_600_000 == 0) {
-            return d.toHours() + "h";
-        }
-        if (d.toMillis() % 60_000 == 0) {
-            return d.toMinutes() + "m";
-        }
-        if (d.toMillis() % 1000 == 0) {
-            return d.toSeconds() + "s";
-        }
-        return d.toMillis() + "ms";
+        return DurationText.format(d);
     }
 }

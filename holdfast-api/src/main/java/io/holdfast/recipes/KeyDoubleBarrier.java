@@ -103,7 +103,8 @@ final class KeyDoubleBarrier implements DoubleBarrier {
 
     private static void checkTimeout(Duration timeout) {
         if (timeout == null || timeout.isNegative()) {
-            throw new InvalidArgumentException("the timeout must be zero or more, not " + timeout);
+            throw new InvalidArgumentException(
+                    "the timeout must be zero or more, not " + io.holdfast.internal.DurationText.format(timeout));
         }
     }
 

@@ -144,8 +144,9 @@ final class RegisterWait {
     /** Checks a wait's timeout: 0 to {@link AcquireOptions#MAX_DURATION}, as for acquires. */
     static Duration checkTimeout(Duration timeout) {
         if (timeout == null || timeout.isNegative() || timeout.compareTo(AcquireOptions.MAX_DURATION) > 0) {
-            throw new InvalidArgumentException(
-                    "the timeout must be between 0 and " + AcquireOptions.MAX_DURATION + ", not " + timeout);
+            throw new InvalidArgumentException("the timeout must be between 0 and "
+                    + io.holdfast.internal.DurationText.format(AcquireOptions.MAX_DURATION) + ", not "
+                    + io.holdfast.internal.DurationText.format(timeout));
         }
         return timeout;
     }

@@ -1,7 +1,6 @@
 package io.holdfast.cli;
 
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 
 /**
@@ -78,24 +77,15 @@ public final class Durations {
         return total;
     }
 
-    /** Writes {@code d} in the syntax that {@link #parse(String)} reads, in the fewest terms: {@code 90s} is "1m30s". */
+    /**
+     * Writes {@code d} in the syntax that {@link #parse(String)} reads, in the fewest terms: {@code 90s} is "1m30s"
+     * ({@link io.holdfast.internal.DurationText}, the one formatter of durations in messages).
+     */
     public static String format(Duration d) {
         if (d.isNegative()) {
             throw new IllegalArgumentException("negative duration: " + d);
         }
-        if (d.isZero()) {
-            return "0s";
-        }
-        StringBuilder out = new StringBuilder();
-        Duration rest = d.truncatedTo(ChronoUnit.MILLIS);
-        for (Unit unit : Unit.values()) {
-            long n = rest.dividedBy(unit.length);
-            if (n > 0) {
-                out.append(n).append(unit.symbol);
-                rest = rest.minus(unit.length.multipliedBy(n));
-            }
-        }
-        return out.length() == 0 ? "0s" : out.toString();
+        return io.holdfast.internal.DurationText.format(d);
     }
 
     private static boolean isAsciiDigit(char c) {

@@ -73,6 +73,13 @@ class DurationsTest {
         assertThat(Durations.parse(Durations.format(d))).isEqualTo(d);
     }
 
+    @ParameterizedTest
+    @CsvSource({"PT0.0005S, <1ms", "PT0.0015S, 1ms", "PT-1.5S, -1s500ms", "PT10S, 10s", "PT0.5S, 500ms"})
+    void messagesWriteEveryDurationAsPeopleDo(String iso, String text) {
+        assertThat(io.holdfast.internal.DurationText.format(Duration.parse(iso)))
+                .isEqualTo(text);
+    }
+
     @org.junit.jupiter.api.Test
     void formatRefusesNegative() {
         assertThatThrownBy(() -> Durations.format(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);

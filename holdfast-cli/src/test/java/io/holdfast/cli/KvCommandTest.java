@@ -218,6 +218,13 @@ class KvCommandTest {
     }
 
     @Test
+    void aTimeToLiveOutOfRangeIsNamedAsItWasWritten() {
+        assertThat(kv("put", "k", "v", "--ttl", "500ms")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv put: a key's time to live is 1 s to 30 days, not 500ms");
+    }
+
+    @Test
     void aBackendWithoutKeysIsAUsageErrorNamingIt() {
         assertThat(Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
                         .execute("kv", "get", "k", "--backend", "fake:kv"))

@@ -211,6 +211,9 @@ class LockCommandTest {
         assertThat(lock("jobs/f", "--lease-timeout", "10ms", "--backend", backend, "--", "true"))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString().lines()).hasSize(2).allMatch(line -> line.startsWith("holdfast lock: "));
+        assertThat(err.toString().lines().toList().get(1))
+                .as("durations as people write them, never PT0.01S (issue 70)")
+                .isEqualTo("holdfast lock: lease timeout must be between 100ms and 24h, not 10ms");
     }
 
     @Test

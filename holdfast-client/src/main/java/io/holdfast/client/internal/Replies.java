@@ -56,8 +56,7 @@ final class Replies {
 
     /** "5s", "1500ms": a duration for messages. */
     static String format(Duration d) {
-        long millis = d.toMillis();
-        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+        return io.holdfast.internal.DurationText.format(d);
     }
 
     /** Whole milliseconds, rounded up: a wait is never shortened. */
