@@ -2,6 +2,7 @@ package io.holdfast.internal;
 
 import io.holdfast.HoldfastException;
 import io.holdfast.RetryPolicy;
+import io.holdfast.SessionExpiredException;
 import io.holdfast.UnavailableException;
 import io.holdfast.Watch;
 import io.holdfast.WatchEvent;
@@ -17,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Runs one watch: reads its {@link ChangeFeed} in a loop on the executor it is given and hands each
@@ -46,6 +48,7 @@ public final class WatchRunner implements Watch {
     private final WatchTarget target;
     private final WatchListener listener;
     private final BooleanSupplier clientOpen;
+    private final Supplier<String> sessionLost;
     private final ScheduledExecutorService timers;
     private volatile boolean open = true;
     private volatile String position = "";
@@ -59,11 +62,13 @@ public final class WatchRunner implements Watch {
             WatchTarget target,
             WatchListener listener,
             BooleanSupplier clientOpen,
+            Supplier<String> sessionLost,
             ScheduledExecutorService timers) {
         this.feed = feed;
         this.target = target;
         this.listener = listener;
         this.clientOpen = clientOpen;
+        this.sessionLost = sessionLost;
         this.timers = timers;
     }
 
@@ -84,13 +89,34 @@ public final class WatchRunner implements Watch {
             BooleanSupplier clientOpen,
             Executor executor,
             ScheduledExecutorService timers) {
+        return start(feed, target, listener, clientOpen, () -> null, executor, timers);
+    }
+
+    /**
+     * As {@link #start(ChangeFeed, WatchTarget, WatchListener, BooleanSupplier, Executor,
+     * ScheduledExecutorService)}, for a client that can tell why it stopped: when the client is no
+     * longer open and {@code sessionLost} gives a reason (its session expired, or the service ended
+     * it), the watch ends with a {@link SessionExpiredException} naming that reason, not as a
+     * client closed by its owner.
+     *
+     * @param sessionLost why the client's session was lost; null while it is open or when its
+     *     owner closed it
+     */
+    public static Watch start(
+            ChangeFeed feed,
+            WatchTarget target,
+            WatchListener listener,
+            BooleanSupplier clientOpen,
+            Supplier<String> sessionLost,
+            Executor executor,
+            ScheduledExecutorService timers) {
         if (target == null) {
             throw new io.holdfast.InvalidArgumentException("the watch target must not be null");
         }
         if (listener == null) {
             throw new io.holdfast.InvalidArgumentException("the watch listener must not be null");
         }
-        WatchRunner runner = new WatchRunner(feed, target, listener, clientOpen, timers);
+        WatchRunner runner = new WatchRunner(feed, target, listener, clientOpen, sessionLost, timers);
         try {
             executor.execute(runner::run);
         } catch (RejectedExecutionException closed) {
@@ -192,7 +218,11 @@ public final class WatchRunner implements Watch {
         }
     }
 
-    private UnavailableException clientClosed() {
+    private HoldfastException clientClosed() {
+        String lost = sessionLost.get();
+        if (lost != null) {
+            return new SessionExpiredException("the watch of " + target + " ended: " + lost);
+        }
         return new UnavailableException("the watch of " + target + " ended: its client was closed");
     }
 

@@ -17,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +29,7 @@ import picocli.CommandLine.Spec;
  * command line, what {@code etcdctl get/put/del/txn/watch} and {@code zkCli.sh get/set/create -e/ls}
  * do for their stores. Each subcommand opens a client of {@code --backend}, does one thing and
  * closes it, except {@code put --attach} (which keeps its session, and so the key, until it is
- * stopped) and {@code watch}.
+ * stopped or the session ends: {@link AttachedKey}) and {@code watch}.
  *
  * <p>Exit codes: 0; 1 {@code get} of an absent key, or a {@code txn} whose compares failed (its
  * {@code otherwise} ran); 75 a version conflict (nothing changed); 64 usage error or a backend
@@ -55,7 +53,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Read, write, list and watch keys: small versioned values beside the locks (docs/keys.md).",
             "Exit code: 0; 1 get of an absent key, or a txn whose compares failed; 75 version conflict; 64 usage"
-                    + " error or a backend without keys; 69 backend unavailable; 77 not allowed."
+                    + " error or a backend without keys; 69 backend unavailable, or the session of put --attach or"
+                    + " watch ended; 77 not allowed."
         })
 final class KvCommand implements Callable<Integer> {
     @Spec
@@ -151,7 +150,9 @@ final class KvCommand implements Callable<Integer> {
             description = {
                 "Write VALUE ('-': standard input) to KEY and print its new version.",
                 "--attach ties the key to this command's session: it stays until the command is stopped"
-                        + " (SIGINT/SIGTERM, or --for) or killed, then goes when the session ends."
+                        + " (SIGINT/SIGTERM, or --for) or killed, then goes when the session ends.",
+                "Exit code: 0; 75 version conflict; 69 backend unavailable, or (--attach) the session ended without the"
+                        + " command (holdfast sessions end, an outage longer than its TTL): one line names the cause."
             })
     static final class Put extends KvBase {
         @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
@@ -203,41 +204,9 @@ final class KvCommand implements Callable<Integer> {
             KeyEntry written = keys.put(key, bytes(value), options);
             print(out, json ? WatchLines.keyJson(written).toString() : key + " version " + written.version());
             if (attach) {
-                holdUntilStopped(client, holdFor);
+                AttachedKey.hold(client, key, holdFor);
             }
             return ExitCodes.OK;
-        }
-
-        /**
-         * Keeps the session (and so the attached key) until SIGINT/SIGTERM or {@code holdFor} passed,
-         * then closes the client, which ends the session and deletes the key; a signal waits up to 5 s
-         * for that close before the JVM exits.
-         */
-        private static void holdUntilStopped(LockClient client, Duration holdFor) throws InterruptedException {
-            CountDownLatch stopped = new CountDownLatch(1);
-            CountDownLatch closed = new CountDownLatch(1);
-            Thread hook = new Thread(
-                    () -> {
-                        stopped.countDown();
-                        try {
-                            closed.await(5, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    },
-                    "holdfast-kv-put-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            try {
-                if (holdFor == null) {
-                    stopped.await();
-                } else {
-                    stopped.await(holdFor.toNanos(), TimeUnit.NANOSECONDS);
-                }
-                client.close();
-            } finally {
-                closed.countDown();
-                HeldChild.removeOnSignal(hook);
-            }
         }
 
         private byte[] bytes(String text) {
@@ -346,7 +315,9 @@ final class KvCommand implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             description = {
                 "Print every key under PREFIX (all without it), then one line per write or deletion (with its"
-                        + " cause), until --count events, --timeout or SIGINT/SIGTERM. --json: one object per line."
+                        + " cause), until --count events, --timeout or SIGINT/SIGTERM. --json: one object per line.",
+                "It outlives a leader change and a restart shorter than its session's TTL. Exit code: 0; 69 backend"
+                        + " unavailable at the start, or its session ended (one line names the cause); 64 usage error."
             })
     static final class WatchKeys implements Callable<Integer> {
         @Spec

@@ -101,6 +101,28 @@ class WatchRunnerTest {
                 .contains("its client was closed");
     }
 
+    /** Issue 70: a watch whose client lost its session said "its client was closed", hiding the real cause. */
+    @Test
+    void aClientWhoseSessionWasLostEndsTheWatchNamingWhy() {
+        feed.next(new UnavailableException("no member answers"));
+        watch = WatchRunner.start(
+                feed,
+                TARGET,
+                listener,
+                () -> false,
+                () -> "the session s1 expired: no heartbeat was acknowledged for a whole TTL (10s)",
+                DaemonThreads.threadPerTask("watch-under-test"),
+                timers);
+
+        await().atMost(BOUND).until(() -> listener.ended.get() != null);
+        assertThat(listener.ended.get())
+                .get()
+                .isInstanceOf(io.holdfast.SessionExpiredException.class)
+                .extracting(Throwable::getMessage)
+                .isEqualTo("the watch of " + TARGET + " ended: the session s1 expired: no heartbeat was"
+                        + " acknowledged for a whole TTL (10s)");
+    }
+
     @Test
     void anExecutorThatRefusesTheLoopEndsTheWatchAtOnce() {
         watch = WatchRunner.start(

@@ -232,6 +232,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
                 target,
                 listener,
                 this::isOpen,
+                session::lost,
                 DaemonThreads.threadPerTask("holdfast-watch " + target),
                 threads.timers());
     }

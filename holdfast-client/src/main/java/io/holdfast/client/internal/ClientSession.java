@@ -44,6 +44,9 @@ final class ClientSession {
     private final long ttlNanos;
     private final Consumer<String> onExpiry;
     private volatile State state = State.OPEN;
+    /** Why the session expired here, once it did. */
+    private volatile String expiredBecause;
+
     private volatile boolean severed;
     private volatile long lastAckNanos;
 
@@ -82,12 +85,21 @@ final class ClientSession {
         severed = true;
     }
 
-    /** @throws SessionExpiredException if the session is closed or expired */
+    /** @throws SessionExpiredException if the session is closed or expired (naming why it expired) */
     void ensureOpen() {
         if (state != State.OPEN) {
-            throw new SessionExpiredException(
-                    state == State.CLOSED ? "the client was closed" : "the session " + id + " expired");
+            String lost = lost();
+            throw new SessionExpiredException(lost == null ? "the client was closed" : lost);
         }
+    }
+
+    /**
+     * Why the session is gone when it expired here ({@code the session ID expired: WHY}), not
+     * closed by its owner; null while it is open or once its owner closed it.
+     */
+    String lost() {
+        String why = expiredBecause;
+        return state == State.EXPIRED && why != null ? "the session " + id + " expired: " + why : null;
     }
 
     /**
@@ -120,6 +132,7 @@ final class ClientSession {
             if (state != State.OPEN) {
                 return;
             }
+            expiredBecause = why;
             state = State.EXPIRED;
         }
         onExpiry.accept(why);
@@ -152,7 +165,8 @@ final class ClientSession {
             } else if (error == null && reply instanceof Reply.Failed f && f.code() == ErrorCode.SESSION_EXPIRED) {
                 expire("the service no longer knows the session");
             } else if (options.ticker().nanos() - lastAckNanos >= ttlNanos) {
-                expire("no heartbeat was acknowledged for a whole TTL (" + options.sessionTtl() + ")");
+                expire("no heartbeat was acknowledged for a whole TTL ("
+                        + io.holdfast.internal.DurationText.format(options.sessionTtl()) + ")");
             } else {
                 long left = TimeUnit.NANOSECONDS.toMillis(
                         ttlNanos - (options.ticker().nanos() - lastAckNanos));
