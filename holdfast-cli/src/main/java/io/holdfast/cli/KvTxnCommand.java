@@ -1,5 +1,7 @@
 package io.holdfast.cli;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,8 +28,14 @@ import picocli.CommandLine.Parameters;
  * {@code holdfast kv txn [FILE|-]}: one transaction ({@link Txn}) written in the HTTP protocol's JSON
  * (docs/protocol.md#keys: {@code compares}, {@code then}, {@code otherwise}), with {@code "text"}
  * accepted beside base64 {@code "value"} for readable files. Prints which branch ran and each op's
- * result; exit 0 when the compares held, 1 when {@code otherwise} ran, 75 when an op of the branch
- * was refused (nothing changed), 64 for a document it cannot read (naming the field).
+ * result (a counter as its number, with {@code --json} too); exit 0 when the compares held, 1 when
+ * {@code otherwise} ran, 75 when an op of the branch met another version than it expected (nothing
+ * changed), 64 for a document it cannot read (naming the field) or an op the service refused as
+ * invalid, such as an {@code add} to a key that holds no counter (nothing changed).
+ *
+ * <p>A put with {@code "attach": true} attaches its key to this command's session, which ends as the
+ * command exits: the key is deleted then, and a warning on stderr says so ({@code kv put --attach}
+ * holds a key).
  */
 @Command(
         name = "txn",
@@ -35,7 +43,11 @@ import picocli.CommandLine.Parameters;
         description = {
             "Run one transaction from FILE ('-' or nothing: standard input), in the JSON of docs/protocol.md#keys"
                     + " ({\"compares\":[…],\"then\":[…],\"otherwise\":[…]}; \"text\" may stand for base64 \"value\").",
-            "Exit code: 0 the compares held; 1 they did not (otherwise ran); 75 an op was refused (nothing changed)."
+            "A put with \"attach\": true is deleted as this command exits (its session ends): hold one with kv put"
+                    + " --attach.",
+            "Exit code: 0 the compares held; 1 they did not (otherwise ran); 75 an op met another version than it"
+                    + " expected (nothing changed); 64 a document it cannot read, or an op refused as invalid, e.g. add"
+                    + " to a key that holds no counter (nothing changed)."
         })
 final class KvTxnCommand extends KvCommand.KvBase {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The transaction ('-': stdin).")
@@ -45,38 +57,76 @@ final class KvTxnCommand extends KvCommand.KvBase {
     int run(LockClient client, Keys keys, PrintWriter out) {
         Txn txn = parse(read());
         TxnResult result = keys.commit(txn);
+        List<Txn.Op> ops = result.succeeded() ? txn.then() : txn.otherwise();
         if (json) {
             ObjectNode o = JsonViews.JSON.createObjectNode().put("succeeded", result.succeeded());
             ArrayNode results = o.putArray("results");
-            for (TxnResult.OpResult r : result.results()) {
-                ObjectNode each = results.addObject().put("version", r.version());
-                if (r.value() != null) {
-                    each.put("value", Base64.getEncoder().encodeToString(r.value()));
-                }
-                if (r.counter() != 0) {
-                    each.put("counter", r.counter());
-                }
+            for (int i = 0; i < ops.size() && i < result.results().size(); i++) {
+                results.add(json(ops.get(i), result.results().get(i)));
             }
             out.println(o);
         } else {
             out.println(result.succeeded() ? "SUCCEEDED (then ran)" : "FAILED (otherwise ran)");
-            List<Txn.Op> ops = result.succeeded() ? txn.then() : txn.otherwise();
             for (int i = 0; i < ops.size() && i < result.results().size(); i++) {
                 out.println(line(ops.get(i), result.results().get(i)));
             }
         }
         out.flush();
+        warnOfAttachedKeys(ops);
         return result.succeeded() ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
     }
 
+    /** One line on stderr when the branch that ran attached keys: they go with this command's session, as it exits. */
+    private void warnOfAttachedKeys(List<Txn.Op> ran) {
+        List<String> attached = new ArrayList<>();
+        for (Txn.Op op : ran) {
+            if (op instanceof Txn.Op.Put put && put.options().attached()) {
+                attached.add(put.key());
+            }
+        }
+        if (!attached.isEmpty()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(spec.qualifiedName() + ": warning: " + String.join(", ", attached)
+                    + (attached.size() == 1 ? " is" : " are")
+                    + " attached to this command's session, which ends as it exits: deleted now (to hold a key,"
+                    + " holdfast kv put KEY VALUE --attach)");
+            err.flush();
+        }
+    }
+
+    /** An op's result as JSON: its type and key, version, a get's value (base64) and a counter as its number. */
+    private static ObjectNode json(Txn.Op op, TxnResult.OpResult r) {
+        ObjectNode each = JsonViews.JSON
+                .createObjectNode()
+                .put("type", kind(op))
+                .put("key", op.key())
+                .put("version", r.version());
+        if (r.value() != null) {
+            each.put("value", Base64.getEncoder().encodeToString(r.value()));
+        }
+        Long counter = counter(op, r);
+        if (counter != null) {
+            each.put("counter", counter);
+        }
+        return each;
+    }
+
+    /** An add's new value, or a get's value when it is a counter; else null. */
+    private static Long counter(Txn.Op op, TxnResult.OpResult r) {
+        return op instanceof Txn.Op.Add ? Long.valueOf(r.counter()) : WatchLines.counter(r.value());
+    }
+
+    private static String kind(Txn.Op op) {
+        return op.getClass().getSimpleName().toLowerCase(Locale.ROOT);
+    }
+
     private static String line(Txn.Op op, TxnResult.OpResult r) {
-        String kind = op.getClass().getSimpleName().toLowerCase(Locale.ROOT);
-        StringBuilder b = new StringBuilder(kind)
+        StringBuilder b = new StringBuilder(kind(op))
                 .append(' ')
                 .append(op.key())
                 .append(" version=")
                 .append(r.version());
-        Long counter = op instanceof Txn.Op.Add ? Long.valueOf(r.counter()) : WatchLines.counter(r.value());
+        Long counter = counter(op, r);
         WatchLines.Value value = WatchLines.Value.of(r.value());
         if (counter != null) {
             b.append(" counter=").append(counter);
@@ -87,17 +137,35 @@ final class KvTxnCommand extends KvCommand.KvBase {
     }
 
     private JsonNode read() {
+        String from = "-".equals(file) ? "standard input" : file;
+        byte[] bytes;
         try {
-            byte[] bytes =
-                    "-".equals(file) ? System.in.readNBytes(Keys.MAX_TXN_BYTES * 2) : Files.readAllBytes(Path.of(file));
-            return JsonViews.JSON.readTree(bytes);
+            bytes = "-".equals(file) ? System.in.readNBytes(Keys.MAX_TXN_BYTES * 2) : Files.readAllBytes(Path.of(file));
         } catch (IOException e) {
             throw new CliFailure(
-                    ExitCodes.USAGE,
-                    "cannot read the transaction from " + ("-".equals(file) ? "standard input" : file) + ": "
-                            + e.getMessage(),
-                    e);
+                    ExitCodes.USAGE, "cannot read the transaction from " + from + ": " + Main.reason(e), e);
         }
+        try {
+            return JsonViews.JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw new CliFailure(
+                    ExitCodes.USAGE, "the transaction from " + from + " is not valid JSON: " + jsonProblem(e), e);
+        } catch (IOException e) {
+            throw new CliFailure(
+                    ExitCodes.USAGE, "cannot read the transaction from " + from + ": " + Main.reason(e), e);
+        }
+    }
+
+    /**
+     * What is wrong with a JSON text, from the parser's own words without its internals: the places it names as
+     * {@code line L, column C}, never its {@code [Source: REDACTED (StreamReadFeature…)]}.
+     */
+    static String jsonProblem(JsonProcessingException e) {
+        String what = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage();
+        what = what.replaceAll("\\[Source: .*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
+        JsonLocation at = e.getLocation();
+        return Main.oneLine(what)
+                + (at == null ? "" : " (at line " + at.getLineNr() + ", column " + at.getColumnNr() + ")");
     }
 
     /** The transaction of a protocol document; a usage error naming the field that is wrong. */

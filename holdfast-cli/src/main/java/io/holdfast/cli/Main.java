@@ -135,8 +135,25 @@ public final class Main implements Callable<Integer> {
         try {
             return java.nio.file.Files.readString(file);
         } catch (java.io.IOException e) {
-            throw new CliFailure(ExitCodes.USAGE, "cannot read " + file + ": " + e.getMessage(), e);
+            throw new CliFailure(ExitCodes.USAGE, "cannot read " + file + ": " + reason(e), e);
         }
+    }
+
+    /**
+     * Why reading or writing a file failed, in words: {@code no such file}, {@code permission denied}, {@code it is a
+     * directory}, else the exception's message ({@link java.nio.file.NoSuchFileException}'s message is the path alone).
+     */
+    static String reason(java.io.IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /**
@@ -212,7 +229,7 @@ public final class Main implements Callable<Integer> {
         return "1".equals(value) || "true".equalsIgnoreCase(value);
     }
 
-    private static String oneLine(String s) {
+    static String oneLine(String s) {
         return io.holdfast.internal.Causes.oneLine(s);
     }
 

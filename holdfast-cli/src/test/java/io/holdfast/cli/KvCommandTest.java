@@ -217,6 +217,84 @@ class KvCommandTest {
         }
     }
 
+    /** Issue 70: a get of a counter printed its 8 bytes in base64, an add that reached 0 no counter at all. */
+    @Test
+    void aTransactionPrintsCountersAsNumbersInJson() throws Exception {
+        kv("add", "jobs/done", "5");
+        clear();
+        Path txn = dir.resolve("count.json");
+        Files.writeString(txn, """
+                {"then":[{"type":"get","key":"jobs/done"},{"type":"add","key":"jobs/done","delta":-5}]}
+                """);
+        assertThat(kv("txn", txn.toString(), "--json")).isEqualTo(ExitCodes.OK);
+        JsonNode results = json(out.toString()).get("results");
+        assertThat(results.get(0).get("counter").asLong()).isEqualTo(5);
+        assertThat(results.get(0).get("key").asText()).isEqualTo("jobs/done");
+        assertThat(results.get(1).get("counter").isNumber())
+                .as(results::toString)
+                .isTrue();
+        assertThat(results.get(1).get("counter").asLong()).isZero();
+    }
+
+    /** Issue 70: the attached keys of a transaction went as the command exited, and nothing said so. */
+    @Test
+    void aTransactionThatAttachesKeysWarnsThatTheyEndWithTheCommand() throws Exception {
+        Path txn = dir.resolve("attach.json");
+        Files.writeString(txn, """
+                {"then":[{"type":"put","key":"members/a","text":"x","attach":true},{"type":"put","key":"plain","text":"y"}]}
+                """);
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.OK);
+        assertThat(lines()).first().isEqualTo("SUCCEEDED (then ran)");
+        assertThat(err.toString().lines())
+                .singleElement()
+                .isEqualTo("holdfast kv txn: warning: members/a is attached to this command's session, which ends as"
+                        + " it exits: deleted now (to hold a key, holdfast kv put KEY VALUE --attach)");
+        clear();
+        assertThat(kv("get", "members/a")).isEqualTo(ExitCodes.CHECK_FAILED);
+    }
+
+    /**
+     * Issue 70: the help said a refused op exits 75, and an add to a key that holds no counter gave 64. The exit-code
+     * table's rule stands (64 for an op refused as invalid, as kv add; 75 for a version conflict) and the help says it.
+     */
+    @Test
+    void aRefusedOpExitsAsTheHelpSays() throws Exception {
+        kv("put", "text", "not a counter");
+        clear();
+        Path txn = dir.resolve("refused.json");
+        Files.writeString(txn, "{\"then\":[{\"type\":\"add\",\"key\":\"text\",\"delta\":1}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        Files.writeString(txn, "{\"then\":[{\"type\":\"put\",\"key\":\"text\",\"text\":\"v\",\"expectedVersion\":7}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.NOT_ACQUIRED);
+        clear();
+        assertThat(kv("txn", "--help")).isEqualTo(ExitCodes.OK);
+        String help = String.join(" ", out.toString().lines().map(String::strip).toList());
+        assertThat(help)
+                .contains("75 an op met another version than it expected (nothing changed)")
+                .contains("64 a document it cannot read, or an op refused as invalid, e.g. add to a key that holds no"
+                        + " counter");
+    }
+
+    /** Issue 70: bad JSON showed Jackson's "[Source: REDACTED (`StreamReadFeature...` disabled)...]". */
+    @Test
+    void aTransactionThatIsNotJsonIsOneLineNamingWhereItBreaks() throws Exception {
+        Path txn = dir.resolve("broken.json");
+        Files.writeString(txn, "{\"then\":[{\"type\":\"put\"\n");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith(
+                        "holdfast kv txn: the transaction from " + txn + " is not valid JSON: Unexpected end-of-input")
+                .contains("line 1, column")
+                .doesNotContain("Source", "REDACTED", "StreamReadFeature");
+        clear();
+        assertThat(kv("txn", dir.resolve("missing.json").toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv txn: cannot read the transaction from " + dir.resolve("missing.json")
+                        + ": no such file");
+    }
+
     @Test
     void aTimeToLiveOutOfRangeIsNamedAsItWasWritten() {
         assertThat(kv("put", "k", "v", "--ttl", "500ms")).isEqualTo(ExitCodes.USAGE);
