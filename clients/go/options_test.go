@@ -3,6 +3,7 @@ package holdfast
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -101,7 +102,7 @@ func TestSessionIDShape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(id) < 22 || len(id) > 128 || id[0] == '-' {
+		if len(id) != 22 || !strings.ContainsRune("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef", rune(id[0])) {
 			t.Fatalf("bad id %q", id)
 		}
 		for _, r := range id {

@@ -10,19 +10,17 @@ import (
 )
 
 // newSessionID makes a session id the client chooses, so that an open whose
-// answer was lost can be sent again: 32 characters of A-Za-z0-9_- (192
-// random bits), never starting with '-'.
+// answer was lost can be sent again. It has the one form every Holdfast
+// client and node makes (io.holdfast.model.SessionIds.newId): 22 characters
+// of A-Za-z0-9_-, 16 random bytes whose first byte's top bit is clear (127
+// random bits), so it begins with one of A-Za-f, never with '-'.
 func newSessionID() (string, error) {
-	for {
-		raw := make([]byte, 24)
-		if _, err := rand.Read(raw); err != nil {
-			return "", err
-		}
-		id := base64.RawURLEncoding.EncodeToString(raw)
-		if id[0] != '-' {
-			return id, nil
-		}
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
 	}
+	raw[0] &= 0x7f
+	return base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
 // open opens the session at the home (POST /api/v1/sessions), retried with

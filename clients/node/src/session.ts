@@ -38,14 +38,18 @@ export interface Timing {
 
 const RECENT_LOSSES = 1024;
 
-/** A fresh session id: 32 characters of base64url (192 random bits), never starting with '-'. */
+/**
+ * A fresh session id, in the one form every Holdfast client and node makes (SessionIds.newId): 22
+ * characters of base64url, 16 random bytes whose first byte's top bit is clear (127 random bits),
+ * so it begins with one of A-Za-f, never with '-'.
+ */
 export function newSessionId(): string {
-  const bytes = new Uint8Array(24);
+  const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
+  bytes[0] &= 0x7f;
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
-  const id = btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  return id.startsWith("-") ? "S" + id.slice(1) : id;
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 export class Session implements LeaseHost {

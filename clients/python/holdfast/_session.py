@@ -29,11 +29,12 @@ ACQUIRE_GRACE = 5.0
 
 
 def new_session_id() -> str:
-    """32 characters of ``A-Za-z0-9_-`` (192 random bits), never starting with ``-``."""
-    while True:
-        sid = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode("ascii").rstrip("=")
-        if not sid.startswith("-"):
-            return sid
+    """The one form of session ids every Holdfast client and node makes (``SessionIds.newId``):
+    22 characters of ``A-Za-z0-9_-``, 16 random bytes whose first byte's top bit is clear (127
+    random bits), so it begins with one of ``A-Za-f``, never with ``-``."""
+    raw = bytearray(secrets.token_bytes(16))
+    raw[0] &= 0x7F
+    return base64.urlsafe_b64encode(bytes(raw)).decode("ascii").rstrip("=")
 
 
 def open_session(transport: Transport, client_name: str, ttl_millis: int, lock_delay_millis: int,

@@ -61,3 +61,14 @@ class ValidateTest(unittest.TestCase):
         except InvalidArgument as e:
             self.assertEqual(e.code, "INVALID_ARGUMENT")
             self.assertTrue(e.message.startswith("holdfast: wait must not be negative"), e.message)
+
+
+class SessionIdTest(unittest.TestCase):
+    def test_one_form_as_every_client_makes(self):
+        from holdfast._session import new_session_id
+
+        for _ in range(500):
+            sid = new_session_id()
+            self.assertEqual(len(sid), 22, sid)
+            self.assertIn(sid[0], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef", sid)
+            self.assertRegex(sid, r"^[A-Za-z0-9_-]{22}$")
