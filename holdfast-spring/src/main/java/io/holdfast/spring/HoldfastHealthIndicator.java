@@ -41,7 +41,8 @@ public class HoldfastHealthIndicator extends AbstractHealthIndicator {
         this.service = redact(uri);
         this.probe = probe;
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("holdfast.health.timeout must be positive, not " + timeout);
+            throw new IllegalArgumentException("holdfast.health.timeout must be positive, not "
+                    + io.holdfast.internal.DurationText.format(timeout));
         }
         this.timeout = timeout;
     }

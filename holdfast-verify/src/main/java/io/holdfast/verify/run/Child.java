@@ -155,7 +155,8 @@ final class Child implements AutoCloseable {
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new IOException(name + " did not say " + String.join("/", prefixes) + " within " + timeout);
+                throw new IOException(
+                        name + " did not say " + String.join("/", prefixes) + " within " + Durations.format(timeout));
             }
             String line = lines.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
             if (line == null) {

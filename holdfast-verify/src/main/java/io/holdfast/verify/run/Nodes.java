@@ -417,7 +417,7 @@ final class Nodes implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        throw new IOException("no leader within " + timeout);
+        throw new IOException("no leader within " + Durations.format(timeout));
     }
 
     /**
