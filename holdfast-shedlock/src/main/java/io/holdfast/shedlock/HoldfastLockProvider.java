@@ -36,7 +36,9 @@ import net.javacrumbs.shedlock.core.SimpleLock;
  *       releases the lock, even if the job still runs. Another node can then take it (with a larger
  *       fencing token) once the release has committed, one round trip later.
  *   <li>{@code lockAtLeastFor} is kept: a job that ends early keeps the lock until {@code
- *       lockAtLeastUntil}, released then by the same timer.
+ *       lockAtLeastUntil}, released then by the same timer. A second attempt in this provider
+ *       after that time releases it first if the timer has not yet (a late timer, or its release
+ *       still on its way), then asks the backend: the lock is not kept past its time for it.
  *   <li>{@link SimpleLock#extend} moves both times from now (ShedLock's {@code LockExtender} and
  *       {@code KeepAliveLockProvider} use it): an empty answer if {@code lockAtMostUntil} has passed or
  *       the lock was lost; {@link IllegalStateException} if the lock was unlocked or extended
@@ -112,6 +114,12 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
     public Optional<SimpleLock> lock(LockConfiguration configuration) {
         String name = prefix + configuration.getName();
         HeldLock mine = held.get(name);
+        if (mine != null && mine.keptPastItsTime()) {
+            // Unlocked and its lockAtLeastUntil has passed: the release its timer is due to make
+            // (the timer may be late, or its release still on its way) is made, or awaited, here.
+            mine.releaseNow();
+            mine = null;
+        }
         if (mine != null && mine.lease.isValid()) {
             return Optional.empty(); // this provider holds it: the backend would answer busy as well
         }
@@ -142,8 +150,11 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
         private final Instant atMostUntil;
         private final Instant atLeastUntil;
         private boolean open = true; // guarded by this
+        private boolean unlocked; // guarded by this: by unlock(), not by an extension
         private boolean handedOff; // guarded by this: released, or passed on to an extension
         private Future<?> timer; // guarded by this
+        /** Completes once the release of this hold has been made (or has failed). */
+        private final CompletableFuture<Void> released = new CompletableFuture<>();
 
         HeldLock(Lease lease, Instant atMostUntil, Instant atLeastUntil) {
             this.lease = lease;
@@ -162,6 +173,7 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
             }
             synchronized (this) {
                 use("unlocked");
+                unlocked = true;
                 timer.cancel(false);
                 timer = releaseAfter(untilNow(atLeastUntil));
             }
@@ -201,6 +213,20 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
             return timers.schedule(this::releaseOnce, left.toMillis(), TimeUnit.MILLISECONDS);
         }
 
+        /** Whether it was unlocked and its {@code lockAtLeastUntil} has passed by ShedLock's clock. */
+        synchronized boolean keptPastItsTime() {
+            return unlocked && untilNow(atLeastUntil).compareTo(Duration.ZERO) <= 0;
+        }
+
+        /** Releases it now, or waits for the release its timer is making. */
+        void releaseNow() {
+            synchronized (this) {
+                timer.cancel(false);
+            }
+            releaseOnce();
+            released.join();
+        }
+
         private void releaseOnce() {
             synchronized (this) {
                 if (handedOff) {
@@ -213,8 +239,10 @@ public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoC
             } catch (RuntimeException e) {
                 // Lost already (its session ended), or the backend is unreachable: the client goes on
                 // sending the release, and the session's end frees the lock in any case.
+            } finally {
+                held.remove(lease.name(), this);
+                released.complete(null);
             }
-            held.remove(lease.name(), this);
         }
     }
 }

@@ -117,6 +117,41 @@ abstract class ShedLockKit extends AbstractExtensibleLockProviderIntegrationTest
         assertUnlocked(LOCK_NAME1);
     }
 
+    /**
+     * A job's lock kept for its {@code lockAtLeastFor} is taken again by this provider once that
+     * time has passed, whether or not the timer that releases it has run yet: ShedLock's clock is
+     * moved past it here, and the timer (due in minutes) has not. ShedLock's own {@code
+     * shouldLockAtLeastFor} waits 100 ms past the time and asks again, and failed on a loaded CI
+     * machine (2026-11-29) when the timer's release had not committed by then.
+     */
+    @Test
+    void aLockKeptForItsLockAtLeastForIsTakenAgainOnceThatTimeHasPassedWhateverItsTimer() {
+        java.time.Instant start = ClockProvider.now();
+        try {
+            ClockProvider.setClock(java.time.Clock.fixed(start, java.time.ZoneOffset.UTC));
+            Optional<SimpleLock> first = provider.lock(
+                    new LockConfiguration(start, LOCK_NAME1, Duration.ofMinutes(20), Duration.ofMinutes(10)));
+            assertThat(first).isNotEmpty();
+            long firstToken = HoldfastLockProvider.currentToken().orElseThrow();
+            first.get().unlock();
+            assertThat(provider.lock(config(Duration.ofMinutes(5))))
+                    .as("kept for its lockAtLeastFor")
+                    .isEmpty();
+            assertLocked(LOCK_NAME1);
+
+            ClockProvider.setClock(java.time.Clock.fixed(start.plus(Duration.ofMinutes(10)), java.time.ZoneOffset.UTC));
+            Optional<SimpleLock> again = provider.lock(config(Duration.ofMinutes(5)));
+            assertThat(again)
+                    .as("taken again once its lockAtLeastFor has passed")
+                    .isNotEmpty();
+            assertThat(HoldfastLockProvider.currentToken().orElseThrow()).isGreaterThan(firstToken);
+            again.get().unlock();
+            assertUnlocked(LOCK_NAME1);
+        } finally {
+            ClockProvider.setClock(java.time.Clock.systemUTC());
+        }
+    }
+
     /** The job's lock, tried until {@code within} has passed, on this thread (whose {@code currentToken()} it sets). */
     private Optional<SimpleLock> takeWithin(HoldfastLockProvider node, Duration within, String what) {
         return Awaitility.await(what)
