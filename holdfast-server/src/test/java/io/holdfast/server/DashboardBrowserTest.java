@@ -54,7 +54,8 @@ class DashboardBrowserTest {
             }
             Assumptions.abort(why);
         }
-        cluster = new TestCluster(1, Set.of(), null, null, true);
+        // Three nodes: the revoke is made on a follower's dashboard, which sends it to the leader.
+        cluster = new TestCluster(3, Set.of(), null, null, true);
         cluster.awaitLeader(Duration.ofSeconds(20));
         ChromeOptions options = new ChromeOptions();
         options.setBinary(chromium);
@@ -93,7 +94,10 @@ class DashboardBrowserTest {
         lease.onLost(lost::complete);
         CompletableFuture<Lease> next = waiter.lock("reports/daily").acquireAsync(Duration.ofSeconds(60));
 
-        browser.get("http://127.0.0.1:" + cluster.node(0).httpPort() + "/");
+        // A follower's dashboard: it shows its replica, and a revoke there is sent to the leader.
+        int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+        int follower = (leader + 1) % cluster.size();
+        browser.get("http://127.0.0.1:" + cluster.node(follower).httpPort() + "/");
         // 40 s: on a CI machine at 98% CPU the page's 1 s redraws fell behind, and the armed button
         // had not been drawn 20 s after the first click (CI rehearsal of 2026-11-29; 28 s alone)
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(40));
@@ -109,6 +113,14 @@ class DashboardBrowserTest {
         assertThat(browser.findElement(By.id("members")).getText())
                 .contains("n1")
                 .contains("leader");
+        // (the leadership may move on a loaded machine: the banner is checked only if it did not)
+        String banner = browser.findElement(By.id("banner")).getText();
+        if (cluster.leaderIndex() == leader) {
+            assertThat(banner)
+                    .as("the follower's banner")
+                    .contains("is a follower")
+                    .contains("A revoke here is sent to the leader");
+        }
         assertThat(browser.findElement(By.id("node")).getText())
                 .as("the lease check's refusals beside the term")
                 .contains("lease check refused 0 reads, 0 heartbeats")

@@ -9,8 +9,10 @@ const state = {
   sessionsAfter: null, sessionsNext: null,
   admin: false,
   leader: true,
+  leaderKnown: true,    // a revoke is possible: this node leads, or forwards to the leader it knows
   armed: null,          // the lock name whose revoke button waits for a confirming click
   busy: false,
+  again: false,         // a redraw was asked for while one was in flight: run one more after it
 };
 
 const $ = (id) => document.getElementById(id);
@@ -83,6 +85,8 @@ function renderStatus(status) {
     ' · protocol v' + status.clusterVersion + ' · last fencing token ' + status.lastToken + ' · ',
     leaseRefusals(status.leaseCheckRefusals || {}));
   state.leader = status.role === 'leader';
+  // A follower forwards a revoke to the leader (ADR 0003): the buttons work wherever a leader is known.
+  state.leaderKnown = !!status.leader;
   const banner = $('banner');
   if (!status.leader) {
     banner.textContent = 'No leader is known: the cluster cannot grant locks until a majority of members can talk.';
@@ -90,7 +94,7 @@ function renderStatus(status) {
   } else if (!state.leader) {
     const leader = status.members.find((m) => m.id === status.leader);
     banner.textContent = 'This node (' + status.id + ') is a follower: what you see is its replica, which may lag by a few milliseconds. ' +
-      'To revoke, open the dashboard of the leader ' + status.leader + (leader ? ' (clients at ' + leader.clientAddress + ')' : '') + '.';
+      'A revoke here is sent to the leader ' + status.leader + (leader ? ' (clients at ' + leader.clientAddress + ')' : '') + '.';
     banner.className = 'banner';
   } else {
     banner.className = 'banner hidden';
@@ -119,8 +123,9 @@ function revokeButton(name) {
     button.textContent = 'revoke';
     button.className = 'danger';
   }
-  button.disabled = !state.leader;
-  button.title = state.leader ? 'take every grant of ' + name + ' away from its holders' : 'revoke on the leader';
+  button.disabled = !state.leaderKnown;
+  button.title = !state.leaderKnown ? 'no leader is known: nothing can be revoked until one is elected'
+    : 'take every grant of ' + name + ' away from its holders' + (state.leader ? '' : ' (sent to the leader by this node)');
   button.addEventListener('click', () => onRevoke(name));
   return button;
 }
@@ -285,8 +290,14 @@ function showLogin(message) {
 }
 
 async function refresh() {
-  if (state.busy) return;
+  if (state.busy) {
+    // One more redraw as soon as this one ends: what the user just did (a click, a prefix) is drawn
+    // then, not at the next tick of the 1 s poll.
+    state.again = true;
+    return;
+  }
   state.busy = true;
+  state.again = false;
   try {
     const who = await api('whoami');
     state.admin = who.admin;
@@ -318,6 +329,7 @@ async function refresh() {
     }
   } finally {
     state.busy = false;
+    if (state.again) refresh();
   }
 }
 
