@@ -157,31 +157,13 @@ class BackupRestoreCommandTest {
      */
     @Test
     void aBackupAskedOfAFollowerComesFromTheLeader() throws Exception {
-        Map<String, ServerConfig.Peer> peers = new java.util.LinkedHashMap<>();
-        Map<String, Integer> httpPorts = new java.util.HashMap<>();
-        for (String id : java.util.List.of("n1", "n2", "n3")) {
-            peers.put(id, new ServerConfig.Peer("127.0.0.1", freePort(), freePort()));
-            httpPorts.put(id, freePort());
-        }
-        java.util.List<HoldfastServer> nodes = new java.util.ArrayList<>();
-        try {
-            for (String id : peers.keySet()) {
-                nodes.add(HoldfastServer.start(new ServerConfig(
-                        id,
-                        peers,
-                        dir.resolve(id),
-                        "127.0.0.1",
-                        peers.get(id).clientPort(),
-                        httpPorts.get(id),
-                        true,
-                        Duration.ofMillis(300))));
-            }
-            Awaitility.await()
-                    .atMost(Duration.ofSeconds(20))
-                    .until(() -> nodes.stream().anyMatch(HoldfastServer::isLeader));
-            HoldfastServer follower =
-                    nodes.stream().filter(n -> !n.isLeader()).findFirst().orElseThrow();
-            String backend = "holdfast://" + peers.get("n1").clientAddress();
+        try (LoopbackCluster cluster = new LoopbackCluster(dir)) {
+            cluster.awaitLeader();
+            HoldfastServer follower = cluster.nodes().stream()
+                    .filter(n -> !n.isLeader())
+                    .findFirst()
+                    .orElseThrow();
+            String backend = "holdfast://" + cluster.clientAddress("n1");
             Path file = dir.resolve("from-follower.hfbk");
             // The members report their HTTP ports within seconds of their start.
             Awaitility.await()
@@ -200,8 +182,6 @@ class BackupRestoreCommandTest {
                     .contains("Saved the lock table of cluster")
                     .contains(file.toString());
             assertThat(file).exists();
-        } finally {
-            nodes.forEach(HoldfastServer::close);
         }
     }
 

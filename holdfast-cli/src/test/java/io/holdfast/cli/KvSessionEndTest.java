@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -132,8 +131,10 @@ class KvSessionEndTest {
 
     @Test
     void aWatchOutlivesALeaderChange() throws Exception {
-        String uri = startThree();
-        String leader = awaitLeader();
+        LoopbackCluster cluster = new LoopbackCluster(dir);
+        nodes.addAll(cluster.nodes());
+        String uri = cluster.uri();
+        String leader = cluster.awaitLeader();
         // Keys need every member's protocol version reported through the log: a first write waits for that.
         Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
             put(uri, "svc/before");
@@ -144,11 +145,7 @@ class KvSessionEndTest {
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> !watch.lines().isEmpty());
 
-        nodes.stream()
-                .filter(n -> n.config().nodeId().equals(leader))
-                .findFirst()
-                .orElseThrow()
-                .close();
+        cluster.node(leader).close();
         Awaitility.await()
                 .atMost(Duration.ofSeconds(30))
                 .until(() -> nodes.stream().anyMatch(n -> !n.config().nodeId().equals(leader) && n.isLeader()));
@@ -181,38 +178,5 @@ class KvSessionEndTest {
         nodes.add(node);
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(node::isLeader);
         return "holdfast://127.0.0.1:" + node.clientPort();
-    }
-
-    private String startThree() throws Exception {
-        Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
-        for (int i = 1; i <= 3; i++) {
-            peers.put("n" + i, new ServerConfig.Peer("127.0.0.1", FreePorts.next(), FreePorts.next()));
-        }
-        List<String> addresses = new ArrayList<>();
-        peers.values().forEach(p -> addresses.add(p.clientAddress()));
-        for (String id : peers.keySet()) {
-            nodes.add(HoldfastServer.start(new ServerConfig(
-                    id,
-                    peers,
-                    dir.resolve(id),
-                    "127.0.0.1",
-                    peers.get(id).clientPort(),
-                    FreePorts.next(),
-                    true,
-                    Duration.ofMillis(300))));
-        }
-        return "holdfast://" + String.join(",", addresses);
-    }
-
-    private String awaitLeader() {
-        return Awaitility.await()
-                .atMost(Duration.ofSeconds(30))
-                .until(
-                        () -> nodes.stream()
-                                .filter(HoldfastServer::isLeader)
-                                .map(n -> n.config().nodeId())
-                                .findFirst()
-                                .orElse(null),
-                        id -> id != null);
     }
 }

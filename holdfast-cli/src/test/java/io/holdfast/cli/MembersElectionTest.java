@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
-import io.holdfast.testkit.FreePorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -30,13 +28,16 @@ class MembersElectionTest {
     @TempDir
     Path dir;
 
-    private final List<HoldfastServer> nodes = new ArrayList<>();
+    private LoopbackCluster cluster;
+    private List<HoldfastServer> nodes;
     private StringWriter out;
     private StringWriter err;
 
     @AfterEach
     void stop() {
-        nodes.forEach(HoldfastServer::close);
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     private int run(String... args) {
@@ -49,7 +50,7 @@ class MembersElectionTest {
     @Test
     void aTransferPrintsTheMembersAsTheNewLeaderHasThem() throws Exception {
         String uri = startThree();
-        String first = awaitLeader();
+        String first = cluster.awaitLeader();
         Awaitility.await() // every member has heard from the leader: the transfer has a voter to go to
                 .atMost(Duration.ofSeconds(30))
                 .until(() ->
@@ -70,7 +71,7 @@ class MembersElectionTest {
     @Test
     void theCommandsAfterTheLeadersRemovalWaitForTheElection() throws Exception {
         String uri = startThree();
-        String leader = awaitLeader();
+        String leader = cluster.awaitLeader();
 
         assertThat(run("members", "remove", leader, "--backend", uri))
                 .as(err::toString)
@@ -92,7 +93,7 @@ class MembersElectionTest {
     @Test
     void commandsStartedWithoutAQuorumAnswerOnceItIsBack() throws Exception {
         String uri = startThree();
-        String leader = awaitLeader();
+        String leader = cluster.awaitLeader();
         List<String> http = new ArrayList<>();
         nodes.forEach(n -> http.add("http://127.0.0.1:" + n.httpPort()));
         List<String> backup =
@@ -149,37 +150,8 @@ class MembersElectionTest {
 
     /** Starts n1, n2 and n3; returns the URI that names their client ports. */
     private String startThree() throws Exception {
-        Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
-        for (int i = 1; i <= 3; i++) {
-            peers.put("n" + i, new ServerConfig.Peer("127.0.0.1", FreePorts.next(), FreePorts.next()));
-        }
-        StringBuilder uri = new StringBuilder("holdfast://");
-        for (ServerConfig.Peer p : peers.values()) {
-            uri.append(uri.length() == "holdfast://".length() ? "" : ",").append(p.clientAddress());
-        }
-        for (String id : peers.keySet()) {
-            nodes.add(HoldfastServer.start(new ServerConfig(
-                    id,
-                    peers,
-                    dir.resolve(id),
-                    "127.0.0.1",
-                    peers.get(id).clientPort(),
-                    FreePorts.next(),
-                    true,
-                    Duration.ofMillis(300))));
-        }
-        return uri.toString();
-    }
-
-    private String awaitLeader() {
-        return Awaitility.await()
-                .atMost(Duration.ofSeconds(30))
-                .until(
-                        () -> nodes.stream()
-                                .filter(HoldfastServer::isLeader)
-                                .map(n -> n.config().nodeId())
-                                .findFirst()
-                                .orElse(null),
-                        id -> id != null);
+        cluster = new LoopbackCluster(dir);
+        nodes = cluster.nodes();
+        return cluster.uri();
     }
 }
