@@ -12,9 +12,11 @@ public interface WatchListener {
     void onEvent(WatchEvent event);
 
     /**
-     * The watch has stopped for good: closed ({@code cause} null), its client closed, or refused
-     * by the service ({@code cause} says why: {@link UnsupportedFeatureException}, {@link
-     * PermissionDeniedException}). Called once, after the last event.
+     * The watch has stopped for good: closed ({@code cause} null), its client closed, its client's
+     * session lost (on the Holdfast server a {@link SessionExpiredException} naming the session and
+     * why: an outage longer than its TTL, an operator's end), or refused by the service ({@code
+     * cause} says why: {@link UnsupportedFeatureException}, {@link PermissionDeniedException}).
+     * Called once, after the last event.
      */
     default void onEnd(HoldfastException cause) {}
 }
