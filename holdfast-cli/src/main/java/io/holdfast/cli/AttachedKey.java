@@ -94,10 +94,10 @@ final class AttachedKey implements WatchListener {
      * {@link #LOOKS_FOR_THE_WATCH} it is reported here.
      */
     private void await(Duration holdFor, Watch watch) throws InterruptedException {
-        long deadline = holdFor == null ? Long.MAX_VALUE : System.nanoTime() + holdFor.toNanos();
+        long start = System.nanoTime();
         int looksClosed = 0;
         while (lost == null) {
-            long left = deadline - System.nanoTime();
+            long left = holdFor == null ? LOOK.toNanos() : holdFor.toNanos() - (System.nanoTime() - start);
             if (left <= 0 || done.await(Math.min(left, LOOK.toNanos()), TimeUnit.NANOSECONDS)) {
                 return;
             }
