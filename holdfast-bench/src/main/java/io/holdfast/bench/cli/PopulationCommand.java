@@ -3,6 +3,7 @@ package io.holdfast.bench.cli;
 import io.holdfast.bench.population.PopulationBench;
 import io.holdfast.bench.population.PopulationBench.Settings;
 import io.holdfast.bench.population.PopulationBench.Step;
+import io.holdfast.bench.population.Target;
 import io.holdfast.cli.CliCommand;
 import io.holdfast.cli.CliFailure;
 import io.holdfast.cli.DurationConverter;
@@ -47,6 +48,7 @@ import picocli.CommandLine.Spec;
             "  holdfast bench population",
             "  holdfast bench population --steps sessions=1000,locks=10000 --server-java-opts '-Xmx2g'",
             "  holdfast bench population --processes 4 --open-rate 1000 --steps sessions=100000",
+            "  holdfast bench population --target zookeeper --processes 4 --steps sessions=10000",
             "",
             "Run it in a private network namespace on a shared machine:"
                     + " unshare -n sh -c 'ip link set lo up; ./holdfast bench population'.",
@@ -159,6 +161,41 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
     Duration failoverWindow;
 
     @Option(
+            names = "--target",
+            paramLabel = "holdfast|zookeeper",
+            defaultValue = "holdfast",
+            converter = TargetConverter.class,
+            description = "What the population runs on: Holdfast's members, or a ZooKeeper ensemble of --nodes servers"
+                    + " (sessions steps only: each session one ZooKeeper handle with an ephemeral node; W1 through"
+                    + " Curator's InterProcessMutex; fsync on, tickTime 2000) for the same measures side by side"
+                    + " (default: ${DEFAULT-VALUE}).")
+    Target target;
+
+    @Option(
+            names = "--zookeeper-classpath",
+            paramLabel = "PATH",
+            defaultValue = Target.DEBIAN_ZOOKEEPER,
+            description = "With --target zookeeper: the servers' class path (default: the Debian package zookeeper's"
+                    + " jar and slf4j-simple, ${DEFAULT-VALUE}).")
+    String zookeeperClasspath;
+
+    static final class TargetConverter implements picocli.CommandLine.ITypeConverter<Target> {
+        @Override
+        public Target convert(String value) {
+            return word(Target.class, value, "--target is holdfast or zookeeper");
+        }
+    }
+
+    /** The constant of {@code type} named {@code value} in any case; @throws TypeConversionException saying {@code what} */
+    static <E extends Enum<E>> E word(Class<E> type, String value, String what) {
+        try {
+            return Enum.valueOf(type, value.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.TypeConversionException(what + ", not '" + value + "'");
+        }
+    }
+
+    @Option(
             names = "--disruptions",
             negatable = true,
             defaultValue = "true",
@@ -185,11 +222,7 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
     static final class SecurityConverter implements picocli.CommandLine.ITypeConverter<Security> {
         @Override
         public Security convert(String value) {
-            try {
-                return Security.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException("--tls is auto, on or off, not '" + value + "'");
-            }
+            return word(Security.class, value, "--tls is auto, on or off");
         }
     }
 
@@ -216,6 +249,10 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
             throw new CliFailure(
                     ExitCodes.USAGE, "--processes is 1 to 64, --open-rate 0 or more, --failover-window not negative");
         }
+        if (target == Target.ZOOKEEPER
+                && parsed.stream().anyMatch(s -> !s.kind().equals("sessions"))) {
+            throw new CliFailure(ExitCodes.USAGE, "--target zookeeper takes sessions steps only (--steps sessions=N)");
+        }
         List<String> jvm = words(serverJavaOpts);
         Settings settings = new Settings(
                 parsed,
@@ -233,7 +270,9 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
                 processes,
                 words(workerJavaOpts),
                 openRate,
-                failoverWindow);
+                failoverWindow,
+                target,
+                zookeeperClasspath);
         PrintWriter out = spec.commandLine().getOut();
         Optional<String> stopped;
         try {

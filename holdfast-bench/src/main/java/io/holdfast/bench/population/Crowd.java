@@ -73,14 +73,29 @@ final class Crowd implements Generator {
     private final Set<Capability> capabilities;
     private final String prefix;
     private final double openRate;
-    /** At the last {@link #killing}: the member killed, each connection's home and moves, the sessions expired. */
-    private String killed;
+    private final KillWatch killWatch = new KillWatch(servedAgain);
+    /** The connections as {@link KillWatch} sees them. */
+    private final KillWatch.Connections asConnections = new KillWatch.Connections() {
+        @Override
+        public int count() {
+            return transports.size();
+        }
 
-    private List<String> homesAtKill = List.of();
-    private List<Integer> movesAtKill = List.of();
-    private long expiredAtKill;
-    private int sessionsAtKill;
-    private Map<String, Integer> sessionsByHomeAtKill = Map.of();
+        @Override
+        public String home(int c) {
+            return transports.get(c).target().toString();
+        }
+
+        @Override
+        public long moves(int c) {
+            return transports.get(c).homeMoves();
+        }
+
+        @Override
+        public int sessions(int c) {
+            return sessionsOn.get(c).get();
+        }
+    };
 
     /**
      * How long the bench's clients may take to open a session (the client's default is 5 s): the nodes were just
@@ -168,17 +183,7 @@ final class Crowd implements Generator {
             connections.add(counting(t));
             sessionsOn.add(new AtomicInteger());
         }
-        long start = System.nanoTime();
-        InFlight.runAll(from, target, i -> {
-            if (openRate > 0) {
-                long due = start + (long) ((i - from) * 1e9 / openRate);
-                try {
-                    TimeUnit.NANOSECONDS.sleep(due - System.nanoTime());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return CompletableFuture.failedFuture(e);
-                }
-            }
+        InFlight.runPaced(from, target, openRate, i -> {
             int c = i / sessionsPerConnection;
             return CompletableFuture.runAsync(
                     () -> {
@@ -268,60 +273,12 @@ final class Crowd implements Generator {
 
     @Override
     public void killing(String member, Duration window) {
-        killed = member;
-        homesAtKill = transports.stream().map(t -> t.target().toString()).toList();
-        movesAtKill = transports.stream().map(ClusterTransport::homeMoves).toList();
-        expiredAtKill = expiredSessions();
-        sessionsAtKill = sessionCount() - (int) expiredAtKill;
-        sessionsByHomeAtKill = tally().sessionsByHome();
-        servedAgain.mark(window);
+        killWatch.killing(member, window, asConnections, sessionCount(), expiredSessions(), tally().sessionsByHome());
     }
 
     @Override
     public KillTally afterKill() throws InterruptedException {
-        // The window's end, then its last heartbeats' answers: a wait begun in the window is over once its
-        // session's heartbeat is acknowledged, or (a session lost) once the TTL is past.
-        long end = servedAgain.windowEnd();
-        TimeUnit.NANOSECONDS.sleep(end - System.nanoTime());
-        long limit = end + options.sessionTtl().toNanos();
-        while (servedAgain.openWaits() > 0 && System.nanoTime() < limit) {
-            Thread.sleep(50);
-        }
-        ServedAgain.Figures f = servedAgain.figures();
-        int[] on = new int[2];
-        int[] moved = new int[2];
-        int[] elsewhere = new int[2];
-        int[] movedElsewhere = new int[2];
-        for (int c = 0; c < homesAtKill.size(); c++) {
-            ClusterTransport t = transports.get(c);
-            boolean hadToMove = homesAtKill.get(c).equals(killed);
-            boolean didMove = !t.target().toString().equals(homesAtKill.get(c)) || t.homeMoves() > movesAtKill.get(c);
-            int s = sessionsOn.get(c).get();
-            add(hadToMove ? on : elsewhere, s);
-            if (didMove) {
-                add(hadToMove ? moved : movedElsewhere, s);
-            }
-        }
-        return new KillTally(
-                sessionsAtKill,
-                sessionsByHomeAtKill,
-                expiredSessions() - expiredAtKill,
-                f.gapsMillis(),
-                Math.max(0, sessionsAtKill - f.seen()),
-                f.unanswered(),
-                count(on),
-                count(moved),
-                count(elsewhere),
-                count(movedElsewhere));
-    }
-
-    private static void add(int[] count, int sessions) {
-        count[0]++;
-        count[1] += sessions;
-    }
-
-    private static KillTally.Count count(int[] count) {
-        return new KillTally.Count(count[0], count[1]);
+        return killWatch.afterKill(asConnections, options.sessionTtl(), this::expiredSessions);
     }
 
     private LockClient session(int i) {
@@ -358,7 +315,7 @@ final class Crowd implements Generator {
                 Proxy.newProxyInstance(LockService.class.getClassLoader(), new Class<?>[] {LockService.class}, h);
     }
 
-    private static Thread daemon(Runnable r, String name) {
+    static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;

@@ -14,7 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * One process of a {@link Fleet}: a {@link Crowd} that carries this worker's share of every step, driven by its
+ * One process of a {@link Fleet}: a {@link Crowd} (or, on a {@code zookeeper://} URI, a {@link ZkCrowd}) that
+ * carries this worker's share of every step, driven by its
  * coordinator over standard input and output, one JSON object a line ({@link Request} in, {@link Answer} out, one
  * answer per request, in order).
  *
@@ -52,15 +53,19 @@ public final class CrowdWorker {
                     "usage: CrowdWorker URI TTL_MILLIS SESSIONS_PER_CONNECTION LOCK_PREFIX OPEN_RATE"))));
             System.exit(64);
         }
-        Crowd crowd;
+        Generator crowd;
         try {
-            crowd = new Crowd(
-                    args[0],
-                    Duration.ofMillis(Long.parseLong(args[1])),
-                    Integer.parseInt(args[2]),
-                    io.holdfast.ClientOptions.defaults().requestTimeout(),
-                    args[3],
-                    Double.parseDouble(args[4]));
+            Duration ttl = Duration.ofMillis(Long.parseLong(args[1]));
+            double openRate = Double.parseDouble(args[4]);
+            crowd = args[0].startsWith("zookeeper://")
+                    ? new ZkCrowd(args[0], ttl, args[3], openRate)
+                    : new Crowd(
+                            args[0],
+                            ttl,
+                            Integer.parseInt(args[2]),
+                            io.holdfast.ClientOptions.defaults().requestTimeout(),
+                            args[3],
+                            openRate);
         } catch (RuntimeException e) {
             answers.println(JSON.writeValueAsString(Answer.failed(e)));
             System.exit(1);
@@ -68,7 +73,7 @@ public final class CrowdWorker {
         }
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (crowd) {
-            answers.println(JSON.writeValueAsString(new Answer(true, null, crowd.tally(), null)));
+            answers.println(JSON.writeValueAsString(new Answer(true, null, tally(crowd), null)));
             for (String line; (line = in.readLine()) != null; ) {
                 Request r = JSON.readValue(line, Request.class);
                 Answer a;
@@ -86,13 +91,17 @@ public final class CrowdWorker {
         System.exit(0); // the client's non-daemon threads, if any, must not keep a finished worker
     }
 
-    private static Answer serve(Crowd crowd, Request r) throws InterruptedException {
+    private static Tally tally(Generator crowd) throws InterruptedException {
+        return crowd.tallies().get(0);
+    }
+
+    private static Answer serve(Generator crowd, Request r) throws InterruptedException {
         return switch (r.op()) {
             case "grow" -> {
                 crowd.grow(new PopulationBench.Step(r.kind(), r.count()));
-                yield new Answer(true, null, crowd.tally(), null);
+                yield new Answer(true, null, tally(crowd), null);
             }
-            case "tally", "close" -> new Answer(true, null, crowd.tally(), null);
+            case "tally", "close" -> new Answer(true, null, tally(crowd), null);
             case "killing" -> {
                 crowd.killing(r.member(), Duration.ofMillis(r.windowMillis()));
                 yield new Answer(true, null, null, null);

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
 /** How the crowd grows and ends: many asynchronous requests, a bounded number in flight. */
@@ -13,6 +14,27 @@ final class InFlight {
     static final int MOST = 256;
 
     private InFlight() {}
+
+    /**
+     * As {@link #runAll}, each task started no sooner than {@code (i - from) / perSecond} seconds after the call
+     * when {@code perSecond > 0}.
+     */
+    static void runPaced(int from, int to, double perSecond, IntFunction<CompletableFuture<?>> task)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        runAll(from, to, i -> {
+            if (perSecond > 0) {
+                long due = start + (long) ((i - from) * 1e9 / perSecond);
+                try {
+                    TimeUnit.NANOSECONDS.sleep(due - System.nanoTime());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return CompletableFuture.failedFuture(e);
+                }
+            }
+            return task.apply(i);
+        });
+    }
 
     /**
      * Runs {@code task(i)} for i in [from, to), at most {@value #MOST} in flight, and waits for all;

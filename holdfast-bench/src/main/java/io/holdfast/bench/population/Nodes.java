@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * start). Failure story: a node dies by itself (an OutOfMemoryError in its log): {@link #deadNodes()} names it and
  * the tail of its log says why.
  */
-final class Nodes implements AutoCloseable {
+final class Nodes implements Cluster {
     /** One member: its id, ports, process. */
     static final class Node {
         final String id;
@@ -98,46 +98,45 @@ final class Nodes implements AutoCloseable {
             http.sslContext(secured.sslContext());
         }
         this.http = http.build();
+        nodes.addAll(layout(dir, count, basePort));
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** Member i (from 0): id {@code n(i+1)}, ports {@code basePort + 10 i} and the next two, under {@code dir}. */
+    static List<Node> layout(Path dir, int count, int basePort) {
+        List<Node> nodes = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             int port = basePort + 10 * i;
             String id = "n" + (i + 1);
             nodes.add(new Node(id, port, port + 1, port + 2, dir.resolve(id), dir.resolve(id + ".log")));
         }
-        Runtime.getRuntime().addShutdownHook(hook);
+        return nodes;
     }
 
-    List<Node> all() {
+    /** The members' client addresses, comma-separated. */
+    static String addresses(List<Node> nodes) {
+        return String.join(",", nodes.stream().map(Node::clientAddress).toList());
+    }
+
+    @Override
+    public List<Node> all() {
         return nodes;
     }
 
     /** The client URI naming every member. */
-    String backendUri() {
-        StringBuilder b = new StringBuilder("holdfast://");
-        for (Node n : nodes) {
-            b.append(n == nodes.get(0) ? "" : ",").append(n.clientAddress());
-        }
-        return b.append(secured == null ? "" : secured.uriQuery()).toString();
+    @Override
+    public String backendUri() {
+        return "holdfast://" + addresses(nodes) + (secured == null ? "" : secured.uriQuery());
     }
 
-    /** Starts every node and waits until each knows a leader. */
-    void startAll(Duration timeout) throws IOException, InterruptedException {
-        for (Node n : nodes) {
-            for (int port : new int[] {n.clientPort, n.raftPort, n.httpPort}) {
-                if (listening(port)) {
-                    throw new IOException("something already listens on 127.0.0.1:" + port + "; pick --base-port");
-                }
-            }
-        }
-        for (Node n : nodes) {
-            start(n);
-        }
-        for (Node n : nodes) {
-            awaitReady(n, timeout);
-        }
+    @Override
+    public String describe() {
+        return "Holdfast, " + nodes.size() + " nodes";
     }
 
     /** Starts (or restarts, on its data) one node. */
-    void start(Node n) throws IOException {
+    @Override
+    public void start(Node n) throws IOException {
         Files.createDirectories(n.dataDir);
         StringBuilder peers = new StringBuilder();
         for (Node p : nodes) {
@@ -165,7 +164,8 @@ final class Nodes implements AutoCloseable {
     }
 
     /** Waits until the node answers 200 on {@code /ready}; fails naming the log's tail if it dies or times out. */
-    void awaitReady(Node n, Duration timeout) throws IOException, InterruptedException {
+    @Override
+    public void awaitReady(Node n, Duration timeout) throws IOException, InterruptedException {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
             if (!n.process.isAlive()) {
@@ -180,7 +180,8 @@ final class Nodes implements AutoCloseable {
     }
 
     /** The node's {@code /status}, empty if it does not answer. */
-    Optional<Status> status(Node n) {
+    @Override
+    public Optional<Status> status(Node n) {
         return get(n, "/status").filter(r -> r.statusCode() == 200).map(r -> {
             Matcher role = ROLE.matcher(r.body());
             Matcher applied = APPLIED.matcher(r.body());
@@ -189,31 +190,13 @@ final class Nodes implements AutoCloseable {
         });
     }
 
-    /** The node that says it leads, if one does. */
-    Optional<Node> leader() {
-        return withRole("leader");
+    @Override
+    public List<String> deadNodes() {
+        return deadNodes(nodes);
     }
 
-    /** A live node that does not lead. */
-    Optional<Node> follower() {
-        return withRole("follower");
-    }
-
-    private Optional<Node> withRole(String role) {
-        return nodes.stream()
-                .filter(n -> n.process.isAlive()
-                        && status(n).map(s -> s.role().equals(role)).orElse(false))
-                .findFirst();
-    }
-
-    /** SIGKILLs the node and waits until it is gone. */
-    void kill(Node n) throws InterruptedException {
-        n.process.destroyForcibly();
-        n.process.waitFor(10, TimeUnit.SECONDS);
-    }
-
-    /** Nodes whose process ended, with their log's tail. */
-    List<String> deadNodes() {
+    /** Those of the nodes whose process ended, with their log's tail. */
+    static List<String> deadNodes(List<Node> nodes) {
         List<String> dead = new ArrayList<>();
         for (Node n : nodes) {
             if (!n.process.isAlive()) {
@@ -285,7 +268,8 @@ final class Nodes implements AutoCloseable {
      * Takes a backup from the node ({@code GET /api/v1/backup}: the table in its snapshot form, written under the
      * apply lock) and returns its size in bytes.
      */
-    long backupBytes(Node n) throws IOException, InterruptedException {
+    @Override
+    public Optional<Long> backupBytes(Node n) throws IOException, InterruptedException {
         HttpResponse<InputStream> r = http.send(
                 HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + n.httpPort + "/api/v1/backup"))
                         .timeout(Duration.ofMinutes(5))
@@ -301,7 +285,7 @@ final class Nodes implements AutoCloseable {
         if (r.statusCode() != 200) {
             throw new IOException("backup from " + n.id + " answered HTTP " + r.statusCode());
         }
-        return bytes;
+        return Optional.of(bytes);
     }
 
     /** Bytes of the snapshot files in the node's data directory (the newest one Ratis keeps, and the one before). */
@@ -331,7 +315,7 @@ final class Nodes implements AutoCloseable {
         }
     }
 
-    private static boolean listening(int port) {
+    static boolean listening(int port) {
         try (java.net.Socket s = new java.net.Socket()) {
             s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
             return true;
@@ -356,6 +340,10 @@ final class Nodes implements AutoCloseable {
     }
 
     private void killAll() {
+        killAll(nodes);
+    }
+
+    static void killAll(List<Node> nodes) {
         for (Node n : nodes) {
             if (n.process != null) {
                 n.process.destroyForcibly();
@@ -369,6 +357,16 @@ final class Nodes implements AutoCloseable {
      */
     @Override
     public void close() {
+        stopAll(nodes);
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
+    }
+
+    /** SIGTERM to every node, then SIGKILL to those still running 20 s later. */
+    static void stopAll(List<Node> nodes) {
         for (Node n : nodes) {
             if (n.process != null) {
                 n.process.destroy();
@@ -383,11 +381,6 @@ final class Nodes implements AutoCloseable {
                 }
             }
         }
-        killAll();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the hook runs anyway
-        }
+        killAll(nodes);
     }
 }

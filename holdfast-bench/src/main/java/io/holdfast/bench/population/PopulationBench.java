@@ -16,7 +16,8 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The population benchmark: a live cluster of real server processes on loopback ({@link Nodes}), a population
+ * The population benchmark: a live cluster of real server processes on loopback ({@link Nodes}, or a ZooKeeper
+ * ensemble for the same measures side by side: {@link Target}), a population
  * grown step by step on it (a {@link Generator}: one {@link Crowd} in this JVM, or a {@link Fleet} of worker
  * processes), and after each step one row: what each node holds (heap after a full GC, RSS), the leader's CPU per
  * keepalive, W1 of one more client ({@link Probe}), a backup's size and time (the table in its snapshot form), a
@@ -70,7 +71,9 @@ public final class PopulationBench {
             int processes,
             List<String> workerJvmOptions,
             double openRate,
-            Duration failoverWindow) {}
+            Duration failoverWindow,
+            Target target,
+            String zookeeperClasspath) {}
 
     /**
      * Whether the steps pass a quota the servers hold without access rules (docs/security.md): 10,000 open
@@ -114,30 +117,15 @@ public final class PopulationBench {
      */
     public Optional<String> run() throws IOException, InterruptedException {
         Files.createDirectories(settings.dir());
-        List<String> ids = new ArrayList<>();
-        for (int i = 1; i <= settings.nodes(); i++) {
-            ids.add("n" + i);
-        }
-        Secured secured = settings.secured() ? Secured.create(settings.dir().resolve("certs"), ids) : null;
-        try (Nodes nodes = new Nodes(
-                settings.dir(),
-                settings.nodes(),
-                settings.basePort(),
-                settings.serverJvmOptions(),
-                settings.serverOptions(),
-                secured)) {
+        List<String> security = new ArrayList<>();
+        try (Cluster nodes = settings.target().cluster(settings, security)) {
             nodes.startAll(Duration.ofSeconds(120));
             out.printf(
-                    "cluster: %d nodes, %s, server JVM %s, data in %s%n",
-                    settings.nodes(), nodes.backendUri(), settings.serverJvmOptions(), settings.dir());
-            out.println(
-                    secured == null
-                            ? "security: none (plaintext, no access rules: the default quotas hold)"
-                            : "security: TLS and access rules for the identity " + Secured.IDENTITY
-                                    + ", every quota at its maximum (rules in "
-                                    + settings.dir().resolve("certs") + ")");
+                    "cluster: %s, %s, server JVM %s, data in %s%n",
+                    nodes.describe(), nodes.backendUri(), settings.serverJvmOptions(), settings.dir());
+            security.forEach(out::println);
             try (Generator crowd = generator(nodes);
-                    Probe probe = new Probe(nodes.backendUri())) {
+                    Probe probe = new Probe(settings.target().probeLock(nodes, settings))) {
                 header();
                 Optional<String> stop = row("idle", null, nodes, crowd, probe);
                 for (int i = 0; stop.isEmpty() && i < settings.steps().size(); i++) {
@@ -187,19 +175,13 @@ public final class PopulationBench {
     }
 
     /** The crowd in this JVM (one process), or a fleet of worker processes, with a line saying which. */
-    private Generator generator(Nodes nodes) throws IOException {
+    private Generator generator(Cluster nodes) throws IOException {
         String rate = settings.openRate() > 0
                 ? String.format(Locale.ROOT, "sessions opened at %,.0f/s", settings.openRate())
                 : "sessions opened as fast as 256 in flight go";
         if (settings.processes() <= 1) {
             out.println("generator: this JVM, " + rate);
-            return new Crowd(
-                    nodes.backendUri(),
-                    settings.sessionTtl(),
-                    settings.sessionsPerConnection(),
-                    io.holdfast.ClientOptions.defaults().requestTimeout(),
-                    "population/",
-                    settings.openRate());
+            return settings.target().crowd(nodes, settings);
         }
         Fleet fleet = new Fleet(
                 settings.processes(),
@@ -232,7 +214,7 @@ public final class PopulationBench {
      *
      * @param step the step just grown, or null for the idle row
      */
-    private Optional<String> row(String name, Step step, Nodes nodes, Generator crowd, Probe probe)
+    private Optional<String> row(String name, Step step, Cluster nodes, Generator crowd, Probe probe)
             throws InterruptedException {
         String load = loadAverage();
         Optional<Node> leader = nodes.leader();
@@ -300,9 +282,11 @@ public final class PopulationBench {
         String backupMs = "-";
         try {
             long b0 = System.nanoTime();
-            long bytes = nodes.backupBytes(leader.get());
-            backupMs = Long.toString((System.nanoTime() - b0) / 1_000_000);
-            backupKb = String.format(Locale.ROOT, "%,d", bytes / 1024);
+            Optional<Long> bytes = nodes.backupBytes(leader.get());
+            if (bytes.isPresent()) {
+                backupMs = Long.toString((System.nanoTime() - b0) / 1_000_000);
+                backupKb = String.format(Locale.ROOT, "%,d", bytes.get() / 1024);
+            }
         } catch (IOException e) {
             backupKb = "failed: " + e.getMessage();
         }
@@ -419,7 +403,7 @@ public final class PopulationBench {
     private record Failover(long gapMillis, String killed, KillTally kill) {}
 
     /** One line on the leader's kill, before the row. */
-    private void printKill(Failover f, Nodes nodes) {
+    private void printKill(Failover f, Cluster nodes) {
         KillTally k = f.kill();
         if (k.sessions() == 0) {
             out.printf("  (leader %s SIGKILLed with no session open)%n", f.killed());
@@ -458,7 +442,7 @@ public final class PopulationBench {
     }
 
     /** Sessions per home member, in the nodes' order ({@code n1 70 / n2 60 / n3 70}); homes no node has, last. */
-    private static String byHome(java.util.Map<String, Integer> sessionsByHome, Nodes nodes) {
+    private static String byHome(java.util.Map<String, Integer> sessionsByHome, Cluster nodes) {
         List<String> cells = new ArrayList<>();
         java.util.Map<String, Integer> left = new java.util.TreeMap<>(sessionsByHome);
         for (Node n : nodes.all()) {
@@ -482,7 +466,7 @@ public final class PopulationBench {
     }
 
     /** SIGKILLs a follower, restarts it, and returns ms from its restart until it applied what the leader had. */
-    private static long restartFollower(Nodes nodes) throws InterruptedException {
+    private static long restartFollower(Cluster nodes) throws InterruptedException {
         Optional<Node> f = nodes.follower();
         Optional<Node> leader = nodes.leader();
         if (f.isEmpty() || leader.isEmpty()) {
@@ -512,7 +496,7 @@ public final class PopulationBench {
      * SIGKILLs the leader under the probe's loop, the crowd told just before; restarts it and waits until it caught
      * up again, then a TTL, then until the crowd's window after the kill has passed. Empty if no node leads.
      */
-    private Optional<Failover> failover(Nodes nodes, Probe probe, Generator crowd) throws InterruptedException {
+    private Optional<Failover> failover(Cluster nodes, Probe probe, Generator crowd) throws InterruptedException {
         Optional<Node> leader = nodes.leader();
         if (leader.isEmpty()) {
             return Optional.empty();
@@ -531,7 +515,7 @@ public final class PopulationBench {
         return Optional.of(new Failover(gap, leader.get().id, crowd.afterKill()));
     }
 
-    private static long[] cpu(Nodes nodes) {
+    private static long[] cpu(Cluster nodes) {
         long[] cpu = new long[nodes.all().size()];
         for (int i = 0; i < cpu.length; i++) {
             cpu[i] = Nodes.cpuNanos(nodes.all().get(i).pid());

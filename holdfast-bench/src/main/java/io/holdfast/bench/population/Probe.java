@@ -2,7 +2,6 @@ package io.holdfast.bench.population;
 
 import io.holdfast.AcquireOptions;
 import io.holdfast.DistributedLock;
-import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,20 +9,54 @@ import org.HdrHistogram.Histogram;
 
 /**
  * One more client beside the population, on a lock of its own: W1 (one thread, acquire + release in a closed
- * loop) and the failover gap (the same loop running while the leader is killed).
+ * loop) and the failover gap (the same loop running while the leader is killed). The lock is Holdfast's ({@link
+ * #holdfast}) or ZooKeeper's through Curator ({@link CuratorProbeLock}): the same loop and measures for both.
  */
 final class Probe implements AutoCloseable {
+    /** The probe's one lock, on whichever service. */
+    interface Lock extends AutoCloseable {
+        /**
+         * Takes the lock, waiting up to 30 s; returns what gives it back.
+         *
+         * @throws Exception if it was not taken (the loop counts it and goes on)
+         */
+        Held acquire() throws Exception;
+
+        @Override
+        void close();
+    }
+
+    /** A lock taken. */
+    interface Held {
+        void release() throws Exception;
+    }
+
     /** W1 over a window: pairs per second and the acquire's latency percentiles in microseconds. */
     record W1(double pairsPerSecond, long p50Micros, long p99Micros, long errors) {}
 
     private static final AcquireOptions WAIT = AcquireOptions.waitUpTo(Duration.ofSeconds(30));
 
-    private final LockClient client;
-    private final DistributedLock lock;
+    private final Lock lock;
 
-    Probe(String uri) {
-        client = LockClient.open(uri, Crowd.oneOff());
-        lock = client.lock("population/probe");
+    Probe(Lock lock) {
+        this.lock = lock;
+    }
+
+    /** Holdfast's lock {@code population/probe}, on a client of its own. */
+    static Lock holdfast(String uri) {
+        LockClient client = LockClient.open(uri, Crowd.oneOff());
+        DistributedLock lock = client.lock("population/probe");
+        return new Lock() {
+            @Override
+            public Held acquire() throws InterruptedException {
+                return lock.acquire(WAIT)::release;
+            }
+
+            @Override
+            public void close() {
+                client.close();
+            }
+        };
     }
 
     /** W1 for {@code window}; errors are counted and the loop goes on. */
@@ -35,11 +68,14 @@ final class Probe implements AutoCloseable {
         long end = start + window.toNanos();
         while (System.nanoTime() < end) {
             long t0 = System.nanoTime();
-            try (Lease lease = lock.acquire(WAIT)) {
+            try {
+                Held held = lock.acquire();
                 acquires.recordValue(Math.max(1, (System.nanoTime() - t0) / 1_000));
-                lease.release();
+                held.release();
                 pairs++;
-            } catch (RuntimeException e) {
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
                 errors++;
                 Thread.sleep(10);
             }
@@ -58,15 +94,16 @@ final class Probe implements AutoCloseable {
         Thread loop = new Thread(
                 () -> {
                     while (firstAfter.get() < 0 && !Thread.currentThread().isInterrupted()) {
-                        try (Lease lease = lock.acquire(WAIT)) {
+                        try {
+                            Held held = lock.acquire();
                             long now = System.nanoTime();
                             if (now > killedAt.get()) {
                                 firstAfter.compareAndSet(-1, now);
                             }
-                            lease.release();
+                            held.release();
                         } catch (InterruptedException e) {
                             return;
-                        } catch (RuntimeException e) {
+                        } catch (Exception e) {
                             // unavailable while the members elect: the next try tells
                         }
                     }
@@ -92,6 +129,6 @@ final class Probe implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        lock.close();
     }
 }
