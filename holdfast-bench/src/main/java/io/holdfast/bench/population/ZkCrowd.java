@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -106,7 +107,11 @@ final class ZkCrowd implements Generator {
 
         void schedule(Duration after) {
             if (!expired && !closing) {
-                timers.schedule(this::beat, after.toNanos(), TimeUnit.NANOSECONDS);
+                try {
+                    timers.schedule(this::beat, after.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException closed) {
+                    // the crowd closed since the check: no more heartbeats
+                }
             }
         }
     }
