@@ -244,6 +244,15 @@ class BenchCommandTest {
         err.getBuffer().setLength(0);
         assertThat(bench("population", "--tls", "maybe")).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("--tls is auto, on or off, not 'maybe'");
+
+        err.getBuffer().setLength(0);
+        assertThat(bench("population", "--target", "etcd")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--target is holdfast or zookeeper, not 'etcd'");
+
+        err.getBuffer().setLength(0);
+        assertThat(bench("population", "--target", "zookeeper", "--steps", "sessions=10,locks=5"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--target zookeeper takes sessions steps only");
     }
 
     /** Which steps pass a quota the servers hold without access rules, and so need TLS and rules. */
