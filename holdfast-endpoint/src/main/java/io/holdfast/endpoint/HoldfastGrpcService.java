@@ -19,6 +19,8 @@ import io.holdfast.protocol.v1.EventsRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
 import io.holdfast.protocol.v1.IsCurrentHolderRequest;
 import io.holdfast.protocol.v1.IsCurrentHolderResponse;
+import io.holdfast.protocol.v1.KeepAliveManyRequest;
+import io.holdfast.protocol.v1.KeepAliveManyResponse;
 import io.holdfast.protocol.v1.KeepAliveRequest;
 import io.holdfast.protocol.v1.KeysRequest;
 import io.holdfast.protocol.v1.KeysResponse;
@@ -78,6 +80,13 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     @Override
     public void keepAlive(KeepAliveRequest request, StreamObserver<ReplyMessage> out) {
         unary(out, () -> ownSession(request.getSessionId()).thenCompose(backend::keepAlive), Convert::toProto);
+    }
+
+    /** Heartbeats for several of the caller's sessions: see {@link ManyHeartbeats}. */
+    @Override
+    public void keepAliveMany(KeepAliveManyRequest request, StreamObserver<KeepAliveManyResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
+        unary(out, () -> ManyHeartbeats.answer(backend, identity, request.getSessionIdsList()), r -> r);
     }
 
     /** The session id, or a failure if it belongs to another identity than the caller's. */
@@ -236,7 +245,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                     io.holdfast.model.ChangePosition from = Convert.from(request);
                     long wait = request.getWaitMillis();
                     if (wait < 0 || wait > MAX_WATCH_WAIT_MILLIS) {
-                        throw new io.holdfast.InvalidArgumentException(
+                        throw new InvalidArgumentException(
                                 "watch.wait_millis must be 0 to " + MAX_WATCH_WAIT_MILLIS + ", not " + wait);
                     }
                     return tracing.traced(RequestSpan.read(SpanName.WATCH_POLL, target.name()), () -> {

@@ -90,6 +90,59 @@ class HoldfastGrpcServiceTest {
     }
 
     @Test
+    void heartbeatsOfSeveralSessionsAreAnsweredOneReplyEachInOrder() {
+        backend.keepAlive = id -> CompletableFuture.completedFuture(
+                id.equals("s-gone")
+                        ? Reply.Failed.of(io.holdfast.ErrorCode.SESSION_EXPIRED, "unknown")
+                        : Reply.Ok.INSTANCE);
+        backend.usable = id -> !id.equals("s-theirs");
+        List<Reply> replies = stub
+                .keepAliveMany(io.holdfast.protocol.v1.KeepAliveManyRequest.newBuilder()
+                        .addAllSessionIds(List.of("s-mine", "s-theirs", "s-gone", "s-also-mine"))
+                        .build())
+                .getRepliesList()
+                .stream()
+                .map(Convert::fromProto)
+                .toList();
+        assertThat(replies).hasSize(4);
+        assertThat(replies.get(0)).isEqualTo(Reply.Ok.INSTANCE);
+        assertThat(replies.get(1))
+                .as("another identity's session: refused, not kept alive")
+                .isInstanceOfSatisfying(Reply.Failed.class, f -> {
+                    assertThat(f.code()).isEqualTo(io.holdfast.ErrorCode.PERMISSION_DENIED);
+                    assertThat(f.message()).contains("s-theirs");
+                });
+        assertThat(replies.get(2))
+                .isInstanceOfSatisfying(
+                        Reply.Failed.class, f -> assertThat(f.code()).isEqualTo(io.holdfast.ErrorCode.SESSION_EXPIRED));
+        assertThat(replies.get(3)).isEqualTo(Reply.Ok.INSTANCE);
+    }
+
+    @Test
+    void heartbeatsTheBackendCannotServeFailTheWholeCallAndTooManyAreRefused() {
+        backend.keepAlive = id -> CompletableFuture.failedFuture(new UnavailableException("no leader is known"));
+        assertThatThrownBy(() -> stub.keepAliveMany(io.holdfast.protocol.v1.KeepAliveManyRequest.newBuilder()
+                        .addAllSessionIds(List.of("s-1", "s-2"))
+                        .build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                    assertThat(e.getStatus().getDescription()).contains("no leader is known");
+                });
+        List<String> tooMany = new java.util.ArrayList<>();
+        for (int i = 0; i <= ManyHeartbeats.MAX_SESSIONS; i++) {
+            tooMany.add("s-" + i);
+        }
+        assertThatThrownBy(() -> stub.keepAliveMany(io.holdfast.protocol.v1.KeepAliveManyRequest.newBuilder()
+                        .addAllSessionIds(tooMany)
+                        .build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription())
+                            .isEqualTo("at most 10000 sessions a heartbeat call, not 10001");
+                });
+    }
+
+    @Test
     void keysAnswersTheBackendsPageAndAnUnsetLimitAsksForAThousand() {
         var page = Convert.fromProto(stub.keys(Convert.keysRequest("svc/", "svc/a", 5)));
         assertThat(page.keys()).singleElement().satisfies(e -> {

@@ -26,9 +26,19 @@ final class ScriptedLockService implements LockService {
         return submit.apply(command);
     }
 
+    volatile Function<String, CompletableFuture<Reply>> keepAlive =
+            id -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+    /** Whether the caller may use a session (its identity is not known here). */
+    volatile java.util.function.Predicate<String> usable = id -> true;
+
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
-        return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        return keepAlive.apply(sessionId);
+    }
+
+    @Override
+    public boolean mayUseSession(String identity, String sessionId) {
+        return usable.test(sessionId);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.holdfast.model;
 
+import io.holdfast.ErrorCode;
 import io.holdfast.LockInfo;
 import java.util.List;
 import java.util.Optional;
@@ -67,6 +68,39 @@ public interface LockService extends AutoCloseable {
      */
     default CompletableFuture<Reply> keepAlive(String sessionId, java.time.Duration timeout) {
         return keepAlive(sessionId);
+    }
+
+    /**
+     * Heartbeats for several sessions at once: one reply per session, in the order given, each
+     * what {@link #keepAlive(String)} answers, except that a refusal of one session that a single
+     * heartbeat gets as {@link io.holdfast.UnavailableException} (its expiry under way, a new
+     * leader that does not track it yet) is a {@link Reply.Failed} with {@code UNAVAILABLE} in its
+     * place. When the service cannot serve heartbeats at all (unreachable, no leader, a leader past
+     * its lease) the whole future fails with {@link io.holdfast.UnavailableException}, as a single
+     * heartbeat's would: the caller then tries another member. By default each heartbeat is sent
+     * alone, and the future fails only if every one of them failed.
+     */
+    default CompletableFuture<List<Reply>> keepAliveMany(List<String> sessionIds) {
+        List<CompletableFuture<Reply>> each = new java.util.ArrayList<>(sessionIds.size());
+        sessionIds.forEach(id -> each.add(keepAlive(id)));
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).handle((done, any) -> {
+            List<Reply> replies = new java.util.ArrayList<>(each.size());
+            Throwable failure = null;
+            int failed = 0;
+            for (CompletableFuture<Reply> f : each) {
+                try {
+                    replies.add(f.join());
+                } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+                    failure = e.getCause() != null ? e.getCause() : e;
+                    failed++;
+                    replies.add(Reply.Failed.of(ErrorCode.UNAVAILABLE, String.valueOf(failure.getMessage())));
+                }
+            }
+            if (failed > 0 && failed == each.size()) {
+                throw new java.util.concurrent.CompletionException(failure);
+            }
+            return List.copyOf(replies);
+        });
     }
 
     /**

@@ -49,6 +49,19 @@ class RelayedHeartbeatTest {
             assertThat(unknown)
                     .isInstanceOfSatisfying(
                             Reply.Failed.class, f -> assertThat(f.code()).isEqualTo(ErrorCode.SESSION_EXPIRED));
+
+            // Several in one call (a connection's sessions), at the follower and at the leader: one
+            // reply each, in order, the unknown session refused in its place.
+            for (LockService at : java.util.List.of(atFollower, atLeader)) {
+                java.util.List<Reply> many = at.keepAliveMany(java.util.List.of(id, newSessionId(), id))
+                        .get(5, SECONDS);
+                assertThat(many).hasSize(3);
+                assertThat(many.get(0)).isEqualTo(Reply.Ok.INSTANCE);
+                assertThat(many.get(1))
+                        .isInstanceOfSatisfying(
+                                Reply.Failed.class, f -> assertThat(f.code()).isEqualTo(ErrorCode.SESSION_EXPIRED));
+                assertThat(many.get(2)).isEqualTo(Reply.Ok.INSTANCE);
+            }
         }
     }
 
@@ -130,6 +143,12 @@ class RelayedHeartbeatTest {
                         return beat.isCompletedExceptionally();
                     });
             Thread.sleep(2_500); // past every hold: nothing of the survivor's waits any more
+            assertThat(atSurvivor.keepAliveMany(java.util.List.of(id, id)))
+                    .as("several heartbeats at a cut-off member: the whole call fails, and the client moves")
+                    .failsWithin(Duration.ofSeconds(5))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .havingCause()
+                    .isInstanceOf(io.holdfast.UnavailableException.class);
 
             cluster.start(other);
             int next = cluster.awaitLeader(Duration.ofSeconds(20));

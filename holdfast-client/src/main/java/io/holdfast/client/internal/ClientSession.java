@@ -107,7 +107,7 @@ final class ClientSession {
      */
     void opened(long sentNanos) {
         lastAckNanos = sentNanos;
-        scheduleHeartbeat(heartbeatInterval());
+        scheduleHeartbeat(nextBeatMillis());
     }
 
     /**
@@ -142,6 +142,22 @@ final class ClientSession {
         return Math.max(50, options.sessionTtl().toMillis() / 4);
     }
 
+    /**
+     * How long until the next heartbeat: an interval, brought forward to a grid of a quarter
+     * interval on the client's ticker. Sessions with the same TTL then fall due at the same
+     * moments, whenever each was opened, and a connection's heartbeats go together in a few calls
+     * an interval ({@link HeartbeatBatches}) instead of one each. A heartbeat is never later than
+     * an interval after the last, and at most a quarter interval earlier (earlier is always safe:
+     * the TTL counts from each heartbeat's sending).
+     */
+    private long nextBeatMillis() {
+        long interval = heartbeatInterval();
+        long grid = Math.max(1, interval / 4);
+        long now = TimeUnit.NANOSECONDS.toMillis(options.ticker().nanos());
+        long due = now + interval;
+        return Math.max(1, due - Math.floorMod(due, grid) - now);
+    }
+
     private void scheduleHeartbeat(long delayMillis) {
         if (state == State.OPEN) {
             threads.schedule(this::heartbeat, delayMillis);
@@ -161,7 +177,7 @@ final class ClientSession {
         beat.whenComplete((reply, error) -> {
             if (error == null && reply instanceof Reply.Ok) {
                 lastAckNanos = Math.max(lastAckNanos, sent);
-                scheduleHeartbeat(heartbeatInterval());
+                scheduleHeartbeat(nextBeatMillis());
             } else if (error == null && reply instanceof Reply.Failed f && f.code() == ErrorCode.SESSION_EXPIRED) {
                 expire("the service no longer knows the session");
             } else if (options.ticker().nanos() - lastAckNanos >= ttlNanos) {

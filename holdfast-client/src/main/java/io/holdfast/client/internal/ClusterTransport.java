@@ -14,7 +14,6 @@ import io.holdfast.protocol.TlsFiles;
 import io.holdfast.protocol.v1.DescribeRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
 import io.holdfast.protocol.v1.IsCurrentHolderRequest;
-import io.holdfast.protocol.v1.KeepAliveRequest;
 import io.holdfast.protocol.v1.ListRequest;
 import io.holdfast.protocol.v1.ReadRegisterRequest;
 import java.time.Duration;
@@ -65,6 +64,8 @@ public final class ClusterTransport implements LockService {
     private final Map<String, EventStream> streams = new ConcurrentHashMap<>();
     private final Members members;
     private final ScheduledExecutorService scheduler;
+    /** The sessions' heartbeats, sent together. */
+    private final HeartbeatBatches heartbeats;
 
     /**
      * gRPC in plaintext.
@@ -147,6 +148,7 @@ public final class ClusterTransport implements LockService {
         this.callTimeout = callTimeout;
         this.members = new Members(addresses, channels, this::leaderMoved, home);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-grpc-events"));
+        this.heartbeats = HeartbeatBatches.overMembers(members, scheduler, callTimeout);
     }
 
     @Override
@@ -171,20 +173,16 @@ public final class ClusterTransport implements LockService {
         return keepAlive(sessionId, callTimeout);
     }
 
+    /** A heartbeat, sent with the others of this transport's sessions due with it ({@link HeartbeatBatches}). */
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
-        // No leader search: the session sends its next heartbeat within 100 ms of a failed one by
-        // itself, and counts its TTL from each heartbeat's sending, so a heartbeat held in a search
-        // would only date its acknowledgement back.
-        return RedirectingCall.send(
-                members,
-                scheduler,
-                HoldfastGrpc.getKeepAliveMethod(),
-                KeepAliveRequest.newBuilder().setSessionId(sessionId).build(),
-                true,
-                Convert::fromProto,
-                timeout.compareTo(callTimeout) < 0 ? timeout : callTimeout,
-                Duration.ZERO);
+        return heartbeats.beat(sessionId, timeout);
+    }
+
+    /** Heartbeats for several sessions in one call ({@code KeepAliveMany}). */
+    @Override
+    public CompletableFuture<List<Reply>> keepAliveMany(List<String> sessionIds) {
+        return heartbeats.many(sessionIds, callTimeout);
     }
 
     @Override

@@ -118,8 +118,11 @@ final class RedirectingCall<Q, A> {
         this.request = request;
         this.provesLeader = provesLeader;
         this.heartbeat = method.getFullMethodName()
-                .equals(io.holdfast.protocol.v1.HoldfastGrpc.getKeepAliveMethod()
-                        .getFullMethodName());
+                        .equals(io.holdfast.protocol.v1.HoldfastGrpc.getKeepAliveMethod()
+                                .getFullMethodName())
+                || method.getFullMethodName()
+                        .equals(io.holdfast.protocol.v1.HoldfastGrpc.getKeepAliveManyMethod()
+                                .getFullMethodName());
         this.servedEverywhere = heartbeat
                 || method.getFullMethodName()
                         .equals(io.holdfast.protocol.v1.HoldfastGrpc.getSubmitMethod()

@@ -34,6 +34,11 @@ abstract class ForwardingLockService implements LockService {
     }
 
     @Override
+    public CompletableFuture<List<Reply>> keepAliveMany(List<String> sessionIds) {
+        return delegate.keepAliveMany(sessionIds);
+    }
+
+    @Override
     public void subscribe(String sessionId, Listener listener) {
         delegate.subscribe(sessionId, listener);
     }

@@ -1,6 +1,5 @@
 package io.holdfast.server.node;
 
-import io.holdfast.ErrorCode;
 import io.holdfast.LockInfo;
 import io.holdfast.UnavailableException;
 import io.holdfast.core.CommandCodec;
@@ -18,7 +17,6 @@ import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.holdfast.server.leadership.LeaderDuties;
 import io.holdfast.server.leadership.LeaderReads;
-import io.holdfast.server.leadership.LeaseRefusals;
 import io.holdfast.server.leadership.RaftGateway;
 import io.holdfast.server.membership.Membership;
 import io.holdfast.server.raft.LockStateMachine;
@@ -50,13 +48,8 @@ import java.util.concurrent.CompletableFuture;
  * (batching) and {@link Membership} (member changes).
  */
 public final class RaftLockService implements LockService {
-    /**
-     * The longest a member holds a relayed heartbeat for the leader's verdict: a third of the
-     * session's TTL when that is shorter (ADR 0003).
-     */
-    static final long MAX_HOLD_MILLIS = 2000;
-
     private final NodeParts parts;
+    private final HeartbeatReplies heartbeatReplies;
     /** Null unless the bug grant-without-quorum is planted. */
     private final GrantWithoutQuorum grantWithoutQuorum;
     /** Planted bug release-lost-on-step-down (verification only). */
@@ -66,6 +59,7 @@ public final class RaftLockService implements LockService {
     /** Serves with the parts {@link NodeParts} built; closing the service closes them. */
     RaftLockService(NodeParts parts) {
         this.parts = parts;
+        this.heartbeatReplies = new HeartbeatReplies(parts);
         this.grantWithoutQuorum = parts.planted(PlantedBug.GRANT_WITHOUT_QUORUM)
                 ? new GrantWithoutQuorum(parts.proposer()::propose)
                 : null;
@@ -167,60 +161,18 @@ public final class RaftLockService implements LockService {
     }
 
     /**
-     * A heartbeat is acknowledged only while this leader holds its lease: a majority of the voters
-     * (itself counted) answered it within {@link RaftGateway#leaseMillis()}, less than the shortest
-     * election timeout, so that no other leader can have been elected since. A refusal is counted
-     * and logged ({@link LeaseRefusals}).
-     *
-     * <p>Why: a client counts its leases valid for a TTL from the sending of its last acknowledged
-     * heartbeat, and a new leader gives every session a fresh TTL from its own start. A leader cut
-     * off from the others (or paused, then resumed) still takes itself for the leader until it
-     * notices, up to an election timeout later, while the others may have elected a new leader
-     * already. Heartbeats it acknowledged on its own say in that time would let its clients count
-     * on a TTL that ends after the new leader has expired them and handed their locks to others.
-     * (A Ratis read barrier does not help: it answers at once when nothing was committed since
-     * the last round that a majority acknowledged, which a deposed leader's last round was.)
-     *
-     * <p>Nor is a heartbeat acknowledged while the session's expiry is in flight (proposed, not
-     * yet applied): the expiry does not look at heartbeats, and once applied it hands the
-     * session's locks on while the client counts a fresh TTL from the acknowledged heartbeat. The
-     * client is told to ask again; the expiry is final on this leader (also when its proposal
-     * failed: it may still be applied), so the next answer is SESSION_EXPIRED, or, from a new
-     * leader, which gives every session a fresh TTL, an acknowledgement. (Found by {@code holdfast
-     * verify}: keys scenario, seed 2414307957.)
+     * A heartbeat: relayed to the leader at a member that does not lead, touched at the leader
+     * under its lease check ({@link HeartbeatReplies}).
      */
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId) {
-        if (!parts.duties().isActive()) {
-            // A member that does not lead relays the heartbeat to the leader (ADR 0003).
-            long ttl = parts.machine().read(t -> t.hasSession(sessionId) ? t.sessionTtlMillis(sessionId) : 0L);
-            long hold = ttl > 0 ? Math.min(ttl / 3, MAX_HOLD_MILLIS) : MAX_HOLD_MILLIS;
-            return parts.relay().heartbeat(sessionId, hold).thenCompose(v -> answer(sessionId, v));
-        }
-        io.holdfast.server.raft.TableQuery.TouchSessions.Verdict verdict;
-        try {
-            verdict = parts.heartbeats().touch(List.of(sessionId)).get(0);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return answer(sessionId, verdict);
+        return heartbeatReplies.keepAlive(sessionId);
     }
 
-    /** A heartbeat's reply, from the leader's verdict on it. */
-    private static CompletableFuture<Reply> answer(
-            String sessionId, io.holdfast.server.raft.TableQuery.TouchSessions.Verdict verdict) {
-        return switch (verdict) {
-            case ACKED -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
-            case GONE ->
-                CompletableFuture.completedFuture(
-                        Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
-            case EXPIRING ->
-                CompletableFuture.failedFuture(new UnavailableException(
-                        "session " + sessionId + " is being expired: its heartbeats stopped for its TTL"));
-            case UNTRACKED ->
-                CompletableFuture.failedFuture(
-                        new UnavailableException("session " + sessionId + " is not tracked by this leader yet"));
-        };
+    /** Heartbeats for several sessions, by the same rules ({@link HeartbeatReplies#keepAliveMany}). */
+    @Override
+    public CompletableFuture<List<Reply>> keepAliveMany(List<String> sessionIds) {
+        return heartbeatReplies.keepAliveMany(sessionIds);
     }
 
     /**

@@ -123,7 +123,7 @@ class SpanNamesTest {
                             "metrics",
                             "whoami",
                             "takeBackup"),
-                    grpc("KeepAlive", "Events")));
+                    grpc("KeepAlive", "KeepAliveMany", "Events")));
 
     private static final String PARENT = "00f067aa0ba902b7";
     private static final AtomicLong TRACES = new AtomicLong();
@@ -229,6 +229,11 @@ class SpanNamesTest {
                 "KeepAlive",
                 s -> s.keepAlive(
                         KeepAliveRequest.newBuilder().setSessionId(session).build()));
+        calls.put(
+                "KeepAliveMany",
+                s -> s.keepAliveMany(io.holdfast.protocol.v1.KeepAliveManyRequest.newBuilder()
+                        .addSessionIds(session)
+                        .build()));
         calls.put("Events", s -> firstEvent(s, session));
         calls.put(
                 "Describe",
