@@ -233,13 +233,16 @@ final class ZkCrowd implements Generator {
                                 e));
                         return;
                     }
-                    create(s, created);
+                    create(s, created, System.nanoTime() + Crowd.OPEN_TIMEOUT.toNanos());
                 });
         return created;
     }
 
-    /** Creates the session's ephemeral node, then starts its heartbeats; completes {@code created} either way. */
-    private void create(Session s, CompletableFuture<Void> created) {
+    /**
+     * Creates the session's ephemeral node (again, on a connection lost before {@code deadline}: an earlier try that
+     * made it leaves it there, {@code NODEEXISTS}), then starts its heartbeats; completes {@code created} either way.
+     */
+    private void create(Session s, CompletableFuture<Void> created, long deadline) {
         try {
             s.handle.create(
                     s.path,
@@ -247,8 +250,13 @@ final class ZkCrowd implements Generator {
                     ZooDefs.Ids.OPEN_ACL_UNSAFE,
                     CreateMode.EPHEMERAL,
                     (rc, p, ctx, name) -> {
-                        if (rc != KeeperException.Code.OK.intValue()) {
-                            created.completeExceptionally(KeeperException.create(KeeperException.Code.get(rc), p));
+                        KeeperException.Code code = KeeperException.Code.get(rc);
+                        if (code == KeeperException.Code.CONNECTIONLOSS && System.nanoTime() < deadline) {
+                            create(s, created, deadline); // as a client would: the handle reconnects, try again
+                            return;
+                        }
+                        if (code != KeeperException.Code.OK && code != KeeperException.Code.NODEEXISTS) {
+                            created.completeExceptionally(KeeperException.create(code, p));
                             return;
                         }
                         sessions.add(s);
