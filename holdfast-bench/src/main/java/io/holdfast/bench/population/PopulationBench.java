@@ -134,7 +134,8 @@ public final class PopulationBench {
                     try {
                         crowd.grow(s);
                     } catch (RuntimeException e) {
-                        return Optional.of("step " + s.kind() + "=" + s.count() + " failed: " + e.getMessage());
+                        return Optional.of("step " + s.kind() + "=" + s.count() + " failed (" + carried(crowd) + "): "
+                                + e.getMessage());
                     }
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     out.printf(
@@ -155,6 +156,19 @@ public final class PopulationBench {
                 }
                 return stop;
             }
+        }
+    }
+
+    /** What the processes carry now, in words, for a step that failed; or why that is not known. */
+    private static String carried(Generator crowd) {
+        try {
+            Tally t = Tally.sum(crowd.tallies());
+            return String.format(Locale.ROOT, "%,d sessions open, %,d expired", t.sessions(), t.expired());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        } catch (RuntimeException e) {
+            return "what the processes carry is not known: " + e.getMessage();
         }
     }
 
