@@ -26,9 +26,10 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Guarantees.</b>
  *
  * <ul>
- *   <li>Each heartbeat is answered with its own session's reply, or fails with the call's failure
- *       (a member that cannot serve heartbeats fails them all, and each session asks again, as
- *       after a failed single heartbeat).
+ *   <li>Each heartbeat is answered as a single {@code KeepAlive} would be: with its session's
+ *       reply, or failed with the exception its session's refusal stands for; or it fails with the
+ *       call's failure (a member that cannot serve heartbeats fails them all, and each session asks
+ *       again, as after a failed single heartbeat).
  *   <li>A heartbeat is sent at most {@value #LINGER_MILLIS} ms after it was asked for, and at once
  *       when {@value #MAX_PER_CALL} are waiting. The session counts its TTL from the moment it asked,
  *       which is before the sending, so the wait costs its margin that much and is never counted
@@ -203,7 +204,7 @@ final class HeartbeatBatches {
         sent.whenComplete((replies, error) -> {
             if (error == null && replies.size() == batch.size()) {
                 for (int i = 0; i < batch.size(); i++) {
-                    batch.get(i).reply().complete(replies.get(i));
+                    answer(batch.get(i).reply(), replies.get(i));
                 }
             } else if (error != null && unknownCall(error)) {
                 singlesUntil = ticker.nanos() + TimeUnit.SECONDS.toNanos(SINGLES_FOR_SECONDS);
@@ -225,6 +226,20 @@ final class HeartbeatBatches {
                 batch.forEach(p -> p.reply().completeExceptionally(why));
             }
         });
+    }
+
+    /**
+     * A session's reply in a call of several, as a single heartbeat would have it: a refusal that
+     * {@code KeepAlive} answers with a status (another identity's session, its expiry under way, a
+     * leader that does not track it yet) fails the heartbeat with the exception it stands for; an
+     * acknowledgement, or the session's end ({@code SESSION_EXPIRED}), is the reply.
+     */
+    private static void answer(CompletableFuture<Reply> heartbeat, Reply reply) {
+        if (reply instanceof Reply.Failed f && f.code() != io.holdfast.ErrorCode.SESSION_EXPIRED) {
+            heartbeat.completeExceptionally(f.code().toException(f.message()));
+        } else {
+            heartbeat.complete(reply);
+        }
     }
 
     /** Whether a member answered that it does not know the call. */

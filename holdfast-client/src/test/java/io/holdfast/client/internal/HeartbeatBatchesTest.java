@@ -39,7 +39,10 @@ class HeartbeatBatchesTest {
                 replies.add(
                         id.startsWith("gone")
                                 ? Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + id + " is unknown")
-                                : Reply.Ok.INSTANCE);
+                                : id.startsWith("theirs")
+                                        ? Reply.Failed.of(
+                                                ErrorCode.PERMISSION_DENIED, "session " + id + " is not yours")
+                                        : Reply.Ok.INSTANCE);
             }
             return CompletableFuture.completedFuture(replies);
         }
@@ -59,17 +62,26 @@ class HeartbeatBatchesTest {
         scheduler.advance(Duration.ofMillis(HeartbeatBatches.LINGER_MILLIS - 1));
         CompletableFuture<Reply> b = beats.beat("s-b", TIMEOUT);
         CompletableFuture<Reply> gone = beats.beat("gone-c", TIMEOUT);
+        CompletableFuture<Reply> theirs = beats.beat("theirs-d", TIMEOUT);
         assertThat(sender.manyCalls)
                 .as("nothing sent before the first one's linger")
                 .isEmpty();
 
         scheduler.advance(Duration.ofMillis(1));
-        assertThat(sender.manyCalls).containsExactly(List.of("s-a", "s-b", "gone-c"));
+        assertThat(sender.manyCalls).containsExactly(List.of("s-a", "s-b", "gone-c", "theirs-d"));
         assertThat(a.get()).isEqualTo(Reply.Ok.INSTANCE);
         assertThat(b.get()).isEqualTo(Reply.Ok.INSTANCE);
         assertThat(gone.get())
                 .isInstanceOfSatisfying(
                         Reply.Failed.class, f -> assertThat(f.code()).isEqualTo(ErrorCode.SESSION_EXPIRED));
+
+        assertThat(theirs)
+                .as("a refusal that a single heartbeat gets as a status: the exception it stands for")
+                .failsWithin(Duration.ZERO)
+                .withThrowableOfType(ExecutionException.class)
+                .havingCause()
+                .isInstanceOf(io.holdfast.PermissionDeniedException.class)
+                .withMessageContaining("not yours");
 
         CompletableFuture<Reply> later = beats.beat("s-a", TIMEOUT);
         scheduler.advance(Duration.ofMillis(HeartbeatBatches.LINGER_MILLIS));
