@@ -87,18 +87,11 @@ final class HeartbeatReplies {
 
     /** A heartbeat's reply, from the leader's verdict on it. */
     private static CompletableFuture<Reply> answer(String sessionId, Verdict verdict) {
-        return switch (verdict) {
-            case ACKED -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
-            case GONE ->
-                CompletableFuture.completedFuture(
-                        Reply.Failed.of(ErrorCode.SESSION_EXPIRED, "session " + sessionId + " is unknown or expired"));
-            case EXPIRING ->
-                CompletableFuture.failedFuture(new UnavailableException(
-                        "session " + sessionId + " is being expired: its heartbeats stopped for its TTL"));
-            case UNTRACKED ->
-                CompletableFuture.failedFuture(
-                        new UnavailableException("session " + sessionId + " is not tracked by this leader yet"));
-        };
+        Reply reply = verdictReply(sessionId, verdict);
+        if (reply instanceof Reply.Failed f && f.code() == ErrorCode.UNAVAILABLE) {
+            return CompletableFuture.failedFuture(new UnavailableException(f.message())); // ask again
+        }
+        return CompletableFuture.completedFuture(reply);
     }
 
     /**
