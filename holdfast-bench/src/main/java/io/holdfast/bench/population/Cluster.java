@@ -48,8 +48,23 @@ interface Cluster extends AutoCloseable {
     /** Starts (or restarts, on its data) one member. */
     void start(Node n) throws IOException;
 
+    /** Whether the member serves clients now. */
+    boolean serves(Node n);
+
     /** Waits until the member serves; fails naming its log's tail if it dies or the timeout passes. */
-    void awaitReady(Node n, Duration timeout) throws IOException, InterruptedException;
+    default void awaitReady(Node n, Duration timeout) throws IOException, InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (!n.process.isAlive()) {
+                throw new IOException(n.id + " exited during startup: " + Nodes.logTail(n));
+            }
+            if (serves(n)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException(n.id + " not ready after " + timeout.toSeconds() + " s: " + Nodes.logTail(n));
+    }
 
     /** The member's role and how far it applied (an index or a zxid: comparable between members), if it answers. */
     Optional<Status> status(Node n);

@@ -130,20 +130,10 @@ final class Ensemble implements Cluster {
                 .start();
     }
 
-    /** Waits until the server answers {@code srvr} as a leader or a follower. */
+    /** Whether the server answers {@code srvr} as a leader or a follower. */
     @Override
-    public void awaitReady(Node n, Duration timeout) throws IOException, InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < end) {
-            if (!n.process.isAlive()) {
-                throw new IOException(n.id + " exited during startup: " + Nodes.logTail(n));
-            }
-            if (status(n).isPresent()) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new IOException(n.id + " not serving after " + timeout.toSeconds() + " s: " + Nodes.logTail(n));
+    public boolean serves(Node n) {
+        return status(n).isPresent();
     }
 
     /** The server's mode ({@code leader}, {@code follower}) and last zxid, from {@code srvr}; empty while electing. */

@@ -163,20 +163,10 @@ final class Nodes implements Cluster {
                 .start();
     }
 
-    /** Waits until the node answers 200 on {@code /ready}; fails naming the log's tail if it dies or times out. */
+    /** Whether the node answers 200 on {@code /ready}. */
     @Override
-    public void awaitReady(Node n, Duration timeout) throws IOException, InterruptedException {
-        long end = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < end) {
-            if (!n.process.isAlive()) {
-                throw new IOException(n.id + " exited during startup: " + logTail(n));
-            }
-            if (get(n, "/ready").map(r -> r.statusCode() == 200).orElse(false)) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new IOException(n.id + " not ready after " + timeout.toSeconds() + " s: " + logTail(n));
+    public boolean serves(Node n) {
+        return get(n, "/ready").map(r -> r.statusCode() == 200).orElse(false);
     }
 
     /** The node's {@code /status}, empty if it does not answer. */
