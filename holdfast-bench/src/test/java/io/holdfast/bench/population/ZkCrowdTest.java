@@ -59,11 +59,9 @@ class ZkCrowdTest {
             assertThat(t.sessionsByHome()).isEqualTo(Map.of(home, 5));
             assertThat(t.connectionsByHome()).isEqualTo(Map.of(home, 5));
             assertThat(t.expired()).isZero();
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (crowd.tallies().get(0).keepAlives() < 10 && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            assertThat(crowd.tallies().get(0).keepAlives()).isGreaterThanOrEqualTo(10);
+            org.awaitility.Awaitility.await("ten heartbeats acknowledged")
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> crowd.tallies().get(0).keepAlives() >= 10);
             assertThatThrownBy(() -> crowd.grow(new Step("locks", 1)))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("sessions only");
