@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -177,15 +179,18 @@ public final class DeadLeaderWatch implements AutoCloseable {
         }
         lastElection = t;
         long started = System.nanoTime();
-        Map<String, RequestVoteReplyProto> answers = PreVotes.ask(gateway, askers, otherVoters(t));
-        Candidacy.Plan plan = plan(answers);
+        List<String> voters = otherVoters(t);
+        Map<String, RequestVoteReplyProto> answers = PreVotes.ask(gateway, askers, voters);
+        Set<String> silent = new TreeSet<>(voters);
+        silent.removeAll(answers.keySet());
+        Candidacy.Plan plan = plan(answers, silent);
         if (plan.now()) {
             // The dead leader's last append may still be on its way to a voter: look again once,
             // after a pause, asking only those that answered (the silent would cost the wait again).
             if (!pause(SETTLE_MILLIS)) {
                 return;
             }
-            plan = plan(PreVotes.ask(gateway, askers, answers.keySet()));
+            plan = plan(PreVotes.ask(gateway, askers, answers.keySet()), silent);
         }
         if (!plan.now()) {
             LOG.info("Node {} found its leader {} gone and {}", gateway.selfId(), t.leader(), plan.why());
@@ -197,7 +202,10 @@ public final class DeadLeaderWatch implements AutoCloseable {
             // The peer it waited for may have campaigned without its vote request reaching this node
             // yet (a loaded machine): its term has moved on, which a pre-vote answer tells. Two
             // campaigns in one term split the vote and cost a whole election timeout.
-            Candidacy.Plan again = plan(PreVotes.ask(gateway, askers, answers.keySet()));
+            // A silent voter waited for is asked too: by now it may answer, from its campaign's term.
+            Set<String> askAgain = new TreeSet<>(answers.keySet());
+            Candidacy.silentFirst(gateway.selfId().toString(), silent).ifPresent(askAgain::add);
+            Candidacy.Plan again = plan(PreVotes.ask(gateway, askers, askAgain), Set.of());
             if (again.never()) {
                 LOG.info("Node {} waited for a campaign and found one: it {}", gateway.selfId(), again.why());
                 return;
@@ -224,14 +232,14 @@ public final class DeadLeaderWatch implements AutoCloseable {
     }
 
     /** What this node does according to {@link Candidacy}, given the voters' answers. */
-    private Candidacy.Plan plan(Map<String, RequestVoteReplyProto> answers) throws IOException {
+    private Candidacy.Plan plan(Map<String, RequestVoteReplyProto> answers, Set<String> silent) throws IOException {
         RaftServer.Division division = gateway.division();
         TermIndex mine = division.getRaftLog().getLastEntryTermIndex();
         // Committed, not applied: what it must apply before it serves as leader.
         long applied = division.getInfo().getLastAppliedIndex();
         long unapplied = Math.max(0, division.getRaftLog().getLastCommittedIndex() - applied);
         return Candidacy.plan(
-                mine, gateway.selfId().toString(), division.getInfo().getCurrentTerm(), unapplied, answers);
+                mine, gateway.selfId().toString(), division.getInfo().getCurrentTerm(), unapplied, answers, silent);
     }
 
     /**
