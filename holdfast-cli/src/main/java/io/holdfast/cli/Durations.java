@@ -5,16 +5,17 @@ import java.util.Locale;
 
 /**
  * Reads and writes durations the way Holdfast's flags, configuration and URIs spell them: a whole number
- * followed by a unit, {@code ms}, {@code s}, {@code m} or {@code h}, for example {@code 250ms}, {@code 30s},
- * {@code 2m}, {@code 1h}. Terms may be combined from the largest unit down, each unit at most once:
- * {@code 1h30m}, {@code 1m30s}, {@code 2s500ms}.
+ * followed by a unit, {@code ms}, {@code s}, {@code m}, {@code h} or {@code d} (24 hours), for example
+ * {@code 250ms}, {@code 30s}, {@code 2m}, {@code 1h}, {@code 30d}. Terms may be combined from the largest unit
+ * down, each unit at most once: {@code 1d12h}, {@code 1h30m}, {@code 1m30s}, {@code 2s500ms}.
  *
  * <p>Not accepted, each with its own message: a number without a unit, fractions ({@code 1.5s}), signs,
- * inner spaces, other units ({@code d}, {@code us}), units out of order or repeated, and values past
+ * inner spaces, other units ({@code w}, {@code us}), units out of order or repeated, and values past
  * {@link Duration}'s range. Surrounding whitespace is ignored.
  */
 public final class Durations {
     private enum Unit {
+        DAYS("d", Duration.ofDays(1)),
         HOURS("h", Duration.ofHours(1)),
         MINUTES("m", Duration.ofMinutes(1)),
         SECONDS("s", Duration.ofSeconds(1)),
@@ -69,7 +70,7 @@ public final class Durations {
             Unit unit = unitOf(text, s.substring(unitStart, i));
             if (previous != null && unit.ordinal() <= previous.ordinal()) {
                 throw new InvalidDurationException(
-                        text, "'" + unit.symbol + "' after '" + previous.symbol + "': go from hours down to ms");
+                        text, "'" + unit.symbol + "' after '" + previous.symbol + "': go from days down to ms");
             }
             total = add(text, total, digits, unit);
             previous = unit;

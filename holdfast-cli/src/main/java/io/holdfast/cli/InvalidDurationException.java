@@ -7,7 +7,7 @@ public final class InvalidDurationException extends IllegalArgumentException {
     private final String input;
 
     InvalidDurationException(String input, String reason) {
-        super("'" + input + "' is not a duration: " + reason + " (write it like 250ms, 30s, 2m, 1h or 1m30s)");
+        super("'" + input + "' is not a duration: " + reason + " (write it like 250ms, 30s, 2m, 1h, 7d or 1m30s)");
         this.input = input;
     }
 

@@ -23,6 +23,8 @@ class DurationsTest {
         "90s, PT1M30S",
         "'  45s ', PT45S",
         "10S, PT10S",
+        "30d, PT720H",
+        "1d12h, PT36H",
         "007s, PT7S",
     })
     void parsesTheDocumentedForms(String text, String expected) {
@@ -37,7 +39,8 @@ class DurationsTest {
                 "1.5s    | unexpected '.' after 1",
                 "-5s     | expected a whole number at '-5s'",
                 "+5s     | expected a whole number at '+5s'",
-                "5d      | unknown unit 'd'",
+                "5w      | unknown unit 'w'",
+                "12h1d   | 'd' after 'h'",
                 "5us     | unknown unit 'us'",
                 "s       | expected a whole number at 's'",
                 "1 s     | contains a space",
