@@ -103,4 +103,36 @@ class LogLinesTest {
                         .contains(" WARN ")
                         .contains("Node n2 cannot reach member n4: Connection refused: /127.0.0.1:5031"));
     }
+
+    @Test
+    void aMemberThatStopsLogsNoRatisErrorForTheAppendsThatReachItMeanwhile() throws Exception {
+        // Seen in CI (README snippet, three members stopped one after another): 30 lines, an ERROR.
+        String log = serverLog(c -> {
+            ch.qos.logback.classic.Logger division = c.getLogger("org.apache.ratis.server.RaftServer$Division");
+            division.error(
+                    "{}: Failed appendEntries* {}",
+                    "n3@group-FE5A32FDA9F7",
+                    "n2->n3#228-t1,previous=(t:1, i:12),leaderCommit=12,initializing? false,HEARTBEAT",
+                    new java.util.concurrent.CompletionException(
+                            new org.apache.ratis.protocol.exceptions.ServerNotReadyException(
+                                    "n3@group-FE5A32FDA9F7 is not in [STARTING, RUNNING]: current state is CLOSING")));
+            c.getLogger("org.apache.ratis.grpc.server.GrpcServerProtocolService")
+                    .warn(
+                            "{}: Failed startLeaderElection {}: {}",
+                            "n3",
+                            "n2->n3#0",
+                            new org.apache.ratis.protocol.exceptions.ServerNotReadyException(
+                                    "n3@group-FE5A32FDA9F7 is not in [RUNNING]: current state is CLOSED"));
+            // Not ready for another reason: still shown.
+            division.error(
+                    "{}: Failed appendEntries* {}",
+                    "n3@group-FE5A32FDA9F7",
+                    "n2->n3#229-t1",
+                    new org.apache.ratis.protocol.exceptions.ServerNotReadyException(
+                            "n3@group-FE5A32FDA9F7 is not in [STARTING, RUNNING]: current state is EXCEPTION"));
+        });
+        assertThat(log.lines().filter(l -> l.contains(" ERROR ") || l.contains(" WARN ")))
+                .singleElement()
+                .satisfies(l -> assertThat(l).contains("n2->n3#229-t1"));
+    }
 }
