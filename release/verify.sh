@@ -23,8 +23,8 @@
 #    which must rise from one to the next: the Java one on the class path resolved in 3; Python from
 #    the wheel installed by pip --no-index into a new venv of Debian's /usr/bin/python3 (and a wheel
 #    built from the sdist, without isolation, must hold the same files); Node from npm install --offline of
-#    the tarball into a new package (its .d.ts type-checks lock.ts when clients/node has TypeScript
-#    installed); Go from a new module requiring the client at the staged version through
+#    the tarball into a new package (its .d.ts must type-check lock.ts: clients/node needs TypeScript,
+#    `npm ci` there, or the check fails); Go from a new module requiring the client at the staged version through
 #    GOPROXY=file://DIR/go (GOFLAGS=-mod=mod, GOSUMDB=off, an empty module cache).
 # Prints each part's time and the total; exits 1 on the first failure, with one line naming it.
 set -euo pipefail
@@ -79,7 +79,6 @@ signatures_and_checksums() {
     -not -name '*.sha512' -not -name '*.asc' -print0)
   (cd "$dir" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match the staged files"
   (cd "$dir/server" && sha256sum --quiet -c "holdfast-$version.tar.gz.sha256") || fail "the tarball's .sha256 does not match it"
-  gpgconf --kill gpg-agent 2>/dev/null || true
   echo "$signed signatures verified with release-key.asc alone; $sums Maven checksums matched; SHA256SUMS matched"
 }
 
@@ -195,7 +194,8 @@ node_lock() {
       --lib es2022,dom,esnext.disposable lock.ts) >"$work/tsc.log" 2>&1 || { cat "$work/tsc.log" >&2; fail "lock.ts does not type-check against the staged package's .d.ts"; }
     echo "lock.ts type-checks against the installed package's types"
   else
-    echo "no TypeScript in clients/node/node_modules (npm ci there): the types are not type-checked"
+    # A check this script claims must run: without TypeScript it would pass with the types unchecked.
+    fail "no TypeScript in clients/node/node_modules: run 'npm ci' in clients/node first (the staged .d.ts must be type-checked)"
   fi
   (cd "$node" && node lock.js http://127.0.0.1:4655) >"$work/node.out" 2>&1 || true
   token node "$work/node.out"
@@ -231,6 +231,8 @@ started=$SECONDS
 work=$(mktemp -d "${TMPDIR:-/tmp}/holdfast-verify.XXXXXX")
 finish() {
   local status=$?
+  # The agent that gpg started for the empty GNUPGHOME, whichever way the run ended.
+  [[ ! -d $work/gnupg ]] || GNUPGHOME=$work/gnupg gpgconf --kill gpg-agent 2>/dev/null || true
   if ((status == 0)); then
     chmod -R u+w "$work" 2>/dev/null || true
     rm -rf -- "$work"

@@ -155,7 +155,7 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                 "Turn access control on (needs TLS): every client must authenticate with a client certificate"
                         + " (its common name) or a bearer token, and may do only what these rules allow (users,"
                         + " roles, per-prefix permissions, quotas; see docs/security.md). A new cluster starts with"
-                        + " these rules; afterwards they change through the log (holdfast auth set)."
+                        + " these rules; afterwards they change through the log (holdfast auth FILE)."
             })
     Path authRules;
 
