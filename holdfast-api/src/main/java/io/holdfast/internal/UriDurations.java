@@ -2,13 +2,11 @@ package io.holdfast.internal;
 
 import io.holdfast.InvalidArgumentException;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Durations in backend URI parameters, one syntax for every provider: a whole number and a unit,
- * {@code ms}, {@code s}, {@code m} or {@code h} ({@code 250ms}, {@code 10s}, {@code 2m}), inside
- * the range the parameter allows.
+ * Durations in backend URI parameters, one syntax for every provider and the same as every flag's
+ * ({@link DurationText#parse}: {@code 250ms}, {@code 10s}, {@code 1m30s}), inside the range the
+ * parameter allows.
  *
  * <p>It guarantees that a value it returns is within {@code [min, max]}, and that a refused value
  * is an {@link InvalidArgumentException} of one line naming the URI (through {@link Redaction}),
@@ -18,7 +16,6 @@ import java.util.regex.Pattern;
  * took {@code 5} as milliseconds gave up on every connection at once.
  */
 public final class UriDurations {
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
     private UriDurations() {}
 
@@ -28,18 +25,13 @@ public final class UriDurations {
      * @throws InvalidArgumentException if it is not a duration, or outside {@code [min, max]}
      */
     public static Duration parse(String uri, String name, String value, Duration min, Duration max) {
-        Matcher m = DURATION.matcher(value == null ? "" : value);
-        if (!m.matches()) {
-            throw new InvalidArgumentException("the URI " + Redaction.uri(uri) + " has " + name + "='" + value
-                    + "'; expected a duration such as 250ms, 10s, 2m or 1h");
+        Duration d;
+        try {
+            d = DurationText.parse(value);
+        } catch (DurationText.Malformed e) {
+            throw new InvalidArgumentException("the URI " + Redaction.uri(uri) + " has " + name + "='" + value + "': "
+                    + e.reason() + "; expected a duration such as 250ms, 10s, 2m or 1h");
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
         if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
             throw new InvalidArgumentException("the URI " + Redaction.uri(uri) + " has " + name + "=" + value
                     + ", not within " + text(min) + ".." + text(max));

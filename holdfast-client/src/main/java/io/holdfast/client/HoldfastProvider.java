@@ -70,6 +70,10 @@ public final class HoldfastProvider implements LockProvider {
         if (connectTimeout != null) {
             options = options.toBuilder().connectTimeout(connectTimeout).build();
         }
+        Duration sessionTtl = sessionTtl(uri);
+        if (sessionTtl != null) {
+            options = options.toBuilder().sessionTtl(sessionTtl).build();
+        }
         ClusterTransport transport = transport(uri, options.requestTimeout());
         try {
             String target = String.join(
@@ -208,6 +212,7 @@ public final class HoldfastProvider implements LockProvider {
         params.remove("transport");
         params.remove("connectTimeout");
         params.remove("calls");
+        params.remove("sessionTtl");
         String on = params.remove("tls");
         if (on != null && !on.equals("true") && !on.equals("false")) {
             throw new InvalidArgumentException("tls is true or false in a holdfast URI, not '" + on + "'");
@@ -229,8 +234,8 @@ public final class HoldfastProvider implements LockProvider {
         }
     }
 
-    private static final List<String> PARAMETERS =
-            List.of("tls", "ca", "cert", "key", "token", "token-file", "transport", "connectTimeout", "calls");
+    private static final List<String> PARAMETERS = List.of(
+            "tls", "ca", "cert", "key", "token", "token-file", "transport", "connectTimeout", "calls", "sessionTtl");
 
     /**
      * The {@code connectTimeout} of a {@code holdfast://} URI ({@code ?connectTimeout=2s}), or null
@@ -242,19 +247,38 @@ public final class HoldfastProvider implements LockProvider {
      *     {@link #token}
      */
     public static Duration connectTimeout(String uri) {
+        return duration(uri, "connectTimeout", Duration.ofMillis(100), Duration.ofMinutes(10));
+    }
+
+    /**
+     * The {@code sessionTtl} of a {@code holdfast://} URI ({@code ?sessionTtl=3s}), or null when it
+     * has none: it takes the place of {@link ClientOptions#sessionTtl()} for this client, so that a
+     * shell registration ({@code holdfast kv put --attach} with the URI in {@code HOLDFAST_BACKEND})
+     * can be noticed gone sooner than the default 10 s. Within the option's range, {@link
+     * ClientOptions#MIN_SESSION_TTL} to {@link ClientOptions#MAX_SESSION_TTL} (1 s to 10 min).
+     *
+     * @throws InvalidArgumentException for a value that is no duration or out of range, and as
+     *     {@link #token}
+     */
+    public static Duration sessionTtl(String uri) {
+        return duration(uri, "sessionTtl", ClientOptions.MIN_SESSION_TTL, ClientOptions.MAX_SESSION_TTL);
+    }
+
+    /** The duration parameter {@code name} of the URI, within {@code [min, max]}; null when absent. */
+    private static Duration duration(String uri, String name, Duration min, Duration max) {
         token(uri); // checks every parameter
         int query = uri.indexOf('?');
         if (query < 0) {
             return null;
         }
         for (String pair : uri.substring(query + 1).split("&", -1)) {
-            if (pair.startsWith("connectTimeout=")) {
+            if (pair.startsWith(name + "=")) {
                 return UriDurations.parse(
                         uri,
-                        "connectTimeout",
-                        pair.substring("connectTimeout=".length()),
-                        Duration.ofMillis(100),
-                        Duration.ofMinutes(10));
+                        name,
+                        URLDecoder.decode(pair.substring(name.length() + 1), StandardCharsets.UTF_8),
+                        min,
+                        max);
             }
         }
         return null;

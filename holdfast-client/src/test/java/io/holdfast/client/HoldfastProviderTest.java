@@ -52,7 +52,7 @@ class HoldfastProviderTest {
                 .isEqualTo(java.time.Duration.ofMillis(250));
         assertRefused(
                 () -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=5"),
-                "connectTimeout='5'; expected a duration");
+                "connectTimeout='5': the number 5 has no unit; expected a duration");
         assertRefused(
                 () -> HoldfastProvider.connectTimeout("holdfast://h:4653?connectTimeout=50ms"),
                 "not within 100ms..10m");
