@@ -88,8 +88,8 @@ func (d *driver) keyOp(ctx context.Context, c *holdfast.Client, cmd command) (ma
 		v, err := k.Group(cmd.Group).Join(ctx, cmd.Member, text(cmd.Value))
 		return map[string]any{"version": v}, err
 	case "groupLeave":
-		err := k.Group(cmd.Group).Leave(ctx, cmd.Member)
-		return map[string]any{"left": err == nil}, err
+		left, err := k.Group(cmd.Group).Leave(ctx, cmd.Member)
+		return map[string]any{"left": left}, err
 	case "keyList":
 		limit := cmd.Limit
 		if limit == 0 {
