@@ -43,6 +43,9 @@ type Error struct {
 	Status int
 	// CurrentVersion is the register's version for a CONFLICT.
 	CurrentVersion int64
+	// Holder is the session holding a group's member name, for the CONFLICT
+	// of a refused Group.Join ("" for a key attached to no session).
+	Holder string
 	// Token is the fencing token of a grant that was lost (LOCK_LOST), if known.
 	Token int64
 	// Cycle names the locks of a DEADLOCK's cycle, if the server said.

@@ -2,6 +2,8 @@ package holdfast
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -9,6 +11,15 @@ import (
 // children): a member joins with a value under this client's session (the
 // key "<name>/<member>", attached) and is gone when it leaves or its session
 // ends.
+//
+// A member name belongs to one live session (docs/protocol.md, "Group
+// membership"): a Join of a name another live session holds fails with a
+// CONFLICT *Error whose Holder is that session, and changes nothing; joining
+// again from this session writes the new value; a name whose session ended
+// is free. Failure story: instance i-17 is started twice by mistake; the
+// second's Join fails ("member i-17 of group services/web is held by session
+// AbC…"), so the first stays registered, and the second's exit deletes
+// nothing of it.
 type Group struct {
 	k      *Keys
 	name   string
@@ -23,18 +34,77 @@ func (k *Keys) Group(name string) *Group {
 // Prefix is the prefix of the group's keys ("<name>/").
 func (g *Group) Prefix() string { return g.prefix }
 
-// Join joins as member with value (again: a new value); it returns the key's version.
+// Join joins as member with value (again: a new value); it returns the key's
+// version. Another live session's member name is a CONFLICT *Error naming it
+// (Holder).
 func (g *Group) Join(ctx context.Context, member string, value []byte) (int64, error) {
-	if member == "" || strings.Contains(member, "/") {
-		return 0, invalidArgument("a member is a non-empty name without '/', not %q", member)
+	key, err := g.key(member)
+	if err != nil {
+		return 0, err
 	}
-	return g.k.Put(ctx, g.prefix+member, value, Attached())
+	me := g.k.c.SessionID()
+	for {
+		now, err := g.k.Get(ctx, key)
+		if err != nil {
+			return 0, err
+		}
+		expected := int64(0)
+		if now != nil {
+			if now.Owner != me {
+				return 0, g.held(member, now)
+			}
+			expected = now.Version
+		}
+		v, err := g.k.Put(ctx, key, value, IfVersion(expected), Attached())
+		if !errors.Is(err, ErrConflict) {
+			return v, err
+		}
+		// changed since the read (joined, left, its session ended): read again
+	}
 }
 
-// Leave leaves the group at once (else the member leaves when its session ends).
-func (g *Group) Leave(ctx context.Context, member string) error {
-	_, err := g.k.Delete(ctx, g.prefix+member, AnyVersion)
-	return err
+// Leave leaves the group at once (else the member leaves when its session
+// ends); it reports whether this session was member (another session's key is
+// never deleted).
+func (g *Group) Leave(ctx context.Context, member string) (bool, error) {
+	key, err := g.key(member)
+	if err != nil {
+		return false, err
+	}
+	now, err := g.k.Get(ctx, key)
+	if err != nil || now == nil || now.Owner != g.k.c.SessionID() {
+		return false, err
+	}
+	if _, err := g.k.Delete(ctx, key, now.Version); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return false, nil // written or deleted since the read: no longer this session's
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+func (g *Group) key(member string) (string, error) {
+	if member == "" || strings.Contains(member, "/") {
+		return "", invalidArgument("a member is a non-empty name without '/', not %q", member)
+	}
+	return g.prefix + member, nil
+}
+
+// held is the refusal of a join of a member name that another session (or
+// none: a key written without Attached) holds.
+func (g *Group) held(member string, now *KeyEntry) *Error {
+	by := "no session"
+	if now.Owner != "" {
+		by = "session " + now.Owner
+	}
+	return &Error{
+		Code:           CodeConflict,
+		Message:        fmt.Sprintf("member %s of group %s is held by %s", member, strings.TrimRight(g.name, "/"), by),
+		Status:         409,
+		CurrentVersion: now.Version,
+		Holder:         now.Owner,
+	}
 }
 
 // Members lists the live members and their values.

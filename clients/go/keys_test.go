@@ -216,13 +216,47 @@ func TestKeysWatchAndGroup(t *testing.T) {
 	if e := nextEvent(t, w); e.Type != WatchRegisterDeleted || group.Member(e.Name) != "i-1" || e.Cause != "sessionExpired" || e.Version != 1 {
 		t.Fatalf("leave %+v", e)
 	}
-	if err := group.Leave(ctx, "i-2"); err != nil {
-		t.Fatal(err)
+	if left, err := group.Leave(ctx, "i-2"); err != nil || !left {
+		t.Fatalf("leave: %v %v", left, err)
 	}
 	if e := nextEvent(t, w); e.Type != WatchRegisterDeleted || e.Cause != "" {
 		t.Fatalf("left %+v", e)
 	}
 	if _, err := group.Join(ctx, "a/b", nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("member with a slash: %v", err)
+	}
+}
+
+func TestGroupMemberNameBelongsToOneLiveSession(t *testing.T) {
+	f, c, other := watchClients(t, 1)
+	ctx := context.Background()
+	mine, theirs := c.Keys().Group("services/web"), other.Keys().Group("services/web")
+	if _, err := theirs.Join(ctx, "i-1", []byte("10.0.0.1:80")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := theirs.Join(ctx, "i-1", []byte("10.0.0.1:81")); err != nil || v != 2 {
+		t.Fatalf("the holder joining again: %d %v, want version 2", v, err)
+	}
+	_, err := mine.Join(ctx, "i-1", []byte("10.0.0.2:80"))
+	var he *Error
+	if !errors.As(err, &he) || he.Code != CodeConflict || he.Holder != other.SessionID() || he.CurrentVersion != 2 ||
+		!strings.Contains(he.Message, "member i-1 of group services/web is held by session "+other.SessionID()) {
+		t.Fatalf("another session's join: %#v, want CONFLICT naming the holder", err)
+	}
+	if left, err := mine.Leave(ctx, "i-1"); err != nil || left {
+		t.Fatalf("another session's leave: %v %v, want false", left, err)
+	}
+	if e, err := c.Keys().Get(ctx, "services/web/i-1"); err != nil || e == nil || e.Owner != other.SessionID() || string(e.Value) != "10.0.0.1:81" {
+		t.Fatalf("the key after a refused join and leave: %+v %v", e, err)
+	}
+	f.expire(other.SessionID())
+	if v, err := mine.Join(ctx, "i-1", []byte("10.0.0.2:80")); err != nil || v != 1 {
+		t.Fatalf("a join once the holder's session ended: %d %v", v, err)
+	}
+	if _, err := c.Keys().Put(ctx, "services/web/plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mine.Join(ctx, "plain", nil); !errors.As(err, &he) || he.Holder != "" || !strings.Contains(he.Message, "held by no session") {
+		t.Fatalf("a key of no session: %v", err)
 	}
 }

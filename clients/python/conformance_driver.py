@@ -179,6 +179,15 @@ def op_key_add(cmd):
     return {"value": client_of(cmd).keys.add(need(cmd, "key"), need(cmd, "delta"))}
 
 
+def op_group_join(cmd):
+    group = client_of(cmd).keys.group(need(cmd, "group"))
+    return {"version": group.join(need(cmd, "member"), cmd.get("value") or "")}
+
+
+def op_group_leave(cmd):
+    return {"left": client_of(cmd).keys.group(need(cmd, "group")).leave(need(cmd, "member"))}
+
+
 def op_key_list(cmd):
     page = client_of(cmd).keys.list(cmd.get("prefix") or "", after=cmd.get("after") or "",
                                     limit=cmd.get("limit") or 1000)
@@ -349,6 +358,8 @@ OPS = {
     "keyAdd": op_key_add,
     "keyList": op_key_list,
     "txn": op_txn,
+    "groupJoin": op_group_join,
+    "groupLeave": op_group_leave,
 }
 
 

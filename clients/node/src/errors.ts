@@ -68,9 +68,17 @@ export class LockLostError extends errorClass("LOCK_LOST", 409) {
 /** `409 NOT_OWNER`: the session does not hold that grant (it was lost or released). */
 export class NotOwnerError extends errorClass("NOT_OWNER", 409) {}
 
-/** `409 CONFLICT`: a register's compare-and-set found another version (`currentVersion`; 0: absent). */
+/**
+ * `409 CONFLICT`: a register's compare-and-set found another version (`currentVersion`; 0: absent).
+ * A refused group join also names `holder`: the session holding the member name (null: none).
+ */
 export class ConflictError extends errorClass("CONFLICT", 409) {
-  constructor(message: string, status = 409, readonly currentVersion?: number) {
+  constructor(
+    message: string,
+    status = 409,
+    readonly currentVersion?: number,
+    readonly holder?: string | null,
+  ) {
     super(message, status);
   }
 }

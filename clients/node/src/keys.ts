@@ -9,7 +9,7 @@
  * (`leaseTimeout`). Not guaranteed: that the pages of {@link Keys.scan} were read at one point
  * (each page is read where it was read: its `position`).
  */
-import { InvalidArgumentError, NotFoundError } from "./errors";
+import { ConflictError, InvalidArgumentError, NotFoundError } from "./errors";
 import type { Lease } from "./lease";
 import { encodePath, fromBase64, toBase64 } from "./register";
 import type { Session } from "./session";
@@ -279,6 +279,11 @@ export class Keys {
     return new Group(this, checkName(name, "group name"));
   }
 
+  /** @internal The session this client's writes go through (a group member's owner). */
+  get sessionId(): string {
+    return this.session.id;
+  }
+
   private async write(path: string, fields: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
     const answer = await this.session.write(path, fields, this.session.defaultTiming(signal));
     return answer.body ?? {};
@@ -289,6 +294,13 @@ export class Keys {
  * Group membership (Curator's `GroupMember`, ZooKeeper's ephemeral children): a member joins with
  * a value under this client's session (the key `<name>/<member>`, attached) and is gone when it
  * leaves or its session ends.
+ *
+ * A member name belongs to one live session (protocol.md, "Group membership"): a join of a name
+ * another live session holds rejects with {@link ConflictError} naming that session (`holder`) and
+ * changes nothing; joining again from this session writes the new value; a name whose session
+ * ended is free. Failure story: instance `i-17` is started twice by mistake; the second's join is
+ * refused (`member i-17 of group services/web is held by session AbC…`), so the first stays
+ * registered, and the second's exit deletes nothing of it.
  */
 export class Group {
   /** The prefix of the group's keys: `<name>/`. */
@@ -302,17 +314,51 @@ export class Group {
     this.prefix = name.replace(/\/+$/, "") + "/";
   }
 
-  /** Joins as `member` with `value` (again: a new value); resolves with the key's version. */
+  /**
+   * Joins as `member` with `value` (again: a new value); resolves with the key's version. Rejects
+   * with {@link ConflictError} (`holder`: the session holding the name) when another session holds it.
+   */
   async join(member: string, value: Uint8Array | string = "", options: { signal?: AbortSignal } = {}): Promise<number> {
+    const key = this.key(member);
+    const me = this.keys.sessionId;
+    for (;;) {
+      const now = await this.keys.get(key, options);
+      if (now !== null && now.owner !== me) {
+        const by = now.owner === null ? "no session" : `session ${now.owner}`;
+        const group = this.name.replace(/\/+$/, "");
+        throw new ConflictError(`member ${member} of group ${group} is held by ${by}`, 409, now.version, now.owner);
+      }
+      try {
+        return await this.keys.put(key, value, { attach: true, expectedVersion: now?.version ?? 0, signal: options.signal });
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+        // changed since the read (joined, left, its session ended): read again
+      }
+    }
+  }
+
+  /**
+   * Leaves at once (else the member leaves when its session ends); resolves with whether this
+   * session was `member` (another session's key is never deleted).
+   */
+  async leave(member: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const key = this.key(member);
+    const now = await this.keys.get(key, options);
+    if (now === null || now.owner !== this.keys.sessionId) return false;
+    try {
+      await this.keys.delete(key, { expectedVersion: now.version, signal: options.signal });
+      return true;
+    } catch (e) {
+      if (e instanceof ConflictError) return false; // written or deleted since the read: no longer this session's
+      throw e;
+    }
+  }
+
+  private key(member: string): string {
     if (typeof member !== "string" || member === "" || member.includes("/")) {
       throw new InvalidArgumentError(`holdfast: a member is a non-empty name without '/', not ${JSON.stringify(member)}`);
     }
-    return this.keys.put(this.prefix + member, value, { attach: true, signal: options.signal });
-  }
-
-  /** Leaves at once (else the member leaves when its session ends). */
-  async leave(member: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.keys.delete(this.prefix + member, options);
+    return this.prefix + member;
   }
 
   /** The live members and their values. */

@@ -154,12 +154,36 @@ test("a group joins, lists and watches its members; an expiry is told with its c
       fake.endSession(other.sessionId, "sessionExpired");
       const left = await next(w);
       assert.deepEqual([left.type, group.member(left.name), left.cause, left.version], ["registerDeleted", "i-1", "sessionExpired", 1]);
-      await group.leave("i-2");
+      assert.equal(await group.leave("i-2"), true);
       const gone = await next(w);
       assert.deepEqual([gone.type, gone.cause], ["registerDeleted", undefined]);
       await assert.rejects(group.join("a/b"), InvalidArgumentError);
     } finally {
       await w.close();
     }
+  });
+});
+
+test("a member name belongs to one live session: another's join is refused naming the holder", async () => {
+  await withKeys(async ({ keys: fake, client, other }) => {
+    const mine = client.keys().group("services/web");
+    const theirs = other.keys().group("services/web");
+    await theirs.join("i-1", "10.0.0.1:80");
+    assert.equal(await theirs.join("i-1", "10.0.0.1:81"), 2, "the holder joining again writes its new value");
+    await assert.rejects(
+      mine.join("i-1", "10.0.0.2:80"),
+      (e: unknown) =>
+        e instanceof ConflictError &&
+        e.holder === other.sessionId &&
+        e.currentVersion === 2 &&
+        e.message === `member i-1 of group services/web is held by session ${other.sessionId}`,
+    );
+    assert.equal(await mine.leave("i-1"), false, "another session's leave deletes nothing");
+    const kept = await client.keys().get("services/web/i-1");
+    assert.deepEqual([kept?.owner, kept?.text], [other.sessionId, "10.0.0.1:81"]);
+    fake.endSession(other.sessionId, "sessionExpired");
+    assert.equal(await mine.join("i-1", "10.0.0.2:80"), 1, "free once the holder's session ended");
+    await client.keys().put("services/web/plain", "no session");
+    await assert.rejects(mine.join("plain"), (e: unknown) => e instanceof ConflictError && e.holder === null && e.message.endsWith("held by no session"));
   });
 });

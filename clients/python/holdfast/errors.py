@@ -84,11 +84,17 @@ class NotOwner(HoldfastError, code="NOT_OWNER"):
 
 
 class Conflict(HoldfastError, code="CONFLICT"):
-    """A register's version was not the expected one; ``current_version`` is the actual one."""
+    """A register's version was not the expected one; ``current_version`` is the actual one.
+    A refused group join also names ``holder``: the session that holds the member name."""
 
     @property
     def current_version(self) -> Optional[int]:
         return self._int_detail("currentVersion")
+
+    @property
+    def holder(self) -> Optional[str]:
+        value = self.details.get("holder")
+        return value if isinstance(value, str) else None
 
 
 class Deadlock(HoldfastError, code="DEADLOCK"):

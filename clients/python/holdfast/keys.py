@@ -22,6 +22,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 from . import _validate as v
+from .errors import Conflict
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._session import Session
@@ -355,7 +356,14 @@ class Keys:
 class Group:
     """Group membership (Curator's ``GroupMember``, ZooKeeper's ephemeral children): a member
     joins with a value under this client's session (the key ``<name>/<member>``, attached), and
-    is gone when it leaves or its session ends."""
+    is gone when it leaves or its session ends.
+
+    A member name belongs to one live session (protocol.md, "Group membership"): a join of a name
+    another live session holds raises :class:`~holdfast.errors.Conflict` naming that session
+    (``holder``) and changes nothing; joining again from this session writes the new value; a name
+    whose session ended is free. Failure story: instance ``i-17`` is started twice by mistake; the
+    second's join is refused (``member i-17 of group services/web is held by session AbC…``), so
+    the first stays registered, and the second's exit deletes nothing of it."""
 
     def __init__(self, keys: Keys, name: str) -> None:
         v.check_name(name, "group name")
@@ -364,14 +372,41 @@ class Group:
         self.prefix = name.rstrip("/") + "/"
 
     def join(self, member: str, value: Any = b"") -> int:
-        """Joins as ``member`` with ``value`` (the key's version); again to change the value."""
+        """Joins as ``member`` with ``value`` (the key's version); again to change the value.
+        Raises Conflict (``holder``: the session holding the name) when another session holds it."""
+        key = self._key(member)
+        me = self._keys._session.id
+        while True:
+            now = self._keys.get(key)
+            if now is not None and now.owner != me:
+                raise Conflict("member %s of group %s is held by %s"
+                               % (member, self.name.rstrip("/"),
+                                  "session " + now.owner if now.owner else "no session"),
+                               status=409, details={"currentVersion": now.version,
+                                                    "holder": now.owner})
+            try:
+                return self._keys.put(key, value, attach=True,
+                                      expected_version=now.version if now is not None else 0)
+            except Conflict:
+                continue  # changed since the read (joined, left, its session ended): read again
+
+    def leave(self, member: str) -> bool:
+        """Leaves the group at once (else it leaves when the session ends); whether this session
+        was ``member`` (another session's key is never deleted)."""
+        key = self._key(member)
+        now = self._keys.get(key)
+        if now is None or now.owner != self._keys._session.id:
+            return False
+        try:
+            self._keys.delete(key, expected_version=now.version)
+            return True
+        except Conflict:
+            return False  # written or deleted since the read: no longer this session's
+
+    def _key(self, member: str) -> str:
         v.check(isinstance(member, str) and member != "" and "/" not in member,
                 "a member is a non-empty string without '/', not %r" % (member,))
-        return self._keys.put(self.prefix + member, value, attach=True)
-
-    def leave(self, member: str) -> None:
-        """Leaves the group at once (else it leaves when the session ends)."""
-        self._keys.delete(self.prefix + member)
+        return self.prefix + member
 
     def members(self) -> Dict[str, bytes]:
         """The live members and their values."""

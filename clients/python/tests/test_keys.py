@@ -178,3 +178,28 @@ class KeysAgainstFakeTest(FakeClusterCase):
         self.assertEqual(group.members(), {})
         with self.assertRaises(errors.InvalidArgument):
             group.join("a/b")
+
+    def test_a_member_name_belongs_to_one_live_session(self):
+        mine = self.keys.group("services/web")
+        other = self.new_client()
+        theirs = other.keys.group("services/web")
+        theirs.join("i-1", "10.0.0.1:80")
+        self.assertEqual(theirs.join("i-1", "10.0.0.1:81"), 2, "the holder joins again: new value")
+        with self.assertRaises(errors.Conflict) as refused:
+            mine.join("i-1", "10.0.0.2:80")
+        self.assertEqual((refused.exception.message, refused.exception.holder,
+                          refused.exception.current_version),
+                         ("member i-1 of group services/web is held by session "
+                          + other.session_id, other.session_id, 2))
+        self.assertFalse(mine.leave("i-1"), "another session's leave deletes nothing")
+        self.assertEqual(self.keys.get("services/web/i-1"),
+                         KeyEntry("services/web/i-1", 2, b"10.0.0.1:81", other.session_id))
+        self.cluster.expire(other.session_id)
+        self.assertEqual(mine.join("i-1", "10.0.0.2:80"), 1, "free once its session ended")
+        self.assertTrue(mine.leave("i-1"))
+        self.assertIsNone(self.keys.get("services/web/i-1"))
+        self.keys.put("services/web/plain", b"no session")
+        with self.assertRaises(errors.Conflict) as plain:
+            mine.join("plain")
+        self.assertIsNone(plain.exception.holder)
+        self.assertIn("held by no session", plain.exception.message)

@@ -65,7 +65,7 @@ func keyLines(es []holdfast.KeyEntry) []any {
 	return out
 }
 
-// keyOp performs keyGet, keyPut, keyDelete, keyAdd, keyList and txn.
+// keyOp performs keyGet, keyPut, keyDelete, keyAdd, keyList, txn, groupJoin and groupLeave.
 func (d *driver) keyOp(ctx context.Context, c *holdfast.Client, cmd command) (map[string]any, error) {
 	k := c.Keys()
 	switch cmd.Op {
@@ -84,6 +84,12 @@ func (d *driver) keyOp(ctx context.Context, c *holdfast.Client, cmd command) (ma
 	case "keyAdd":
 		v, err := k.Add(ctx, cmd.Key, cmd.Delta)
 		return map[string]any{"value": v}, err
+	case "groupJoin":
+		v, err := k.Group(cmd.Group).Join(ctx, cmd.Member, text(cmd.Value))
+		return map[string]any{"version": v}, err
+	case "groupLeave":
+		left, err := k.Group(cmd.Group).Leave(ctx, cmd.Member)
+		return map[string]any{"left": left}, err
 	case "keyList":
 		limit := cmd.Limit
 		if limit == 0 {

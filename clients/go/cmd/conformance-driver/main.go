@@ -50,6 +50,8 @@ type command struct {
 	Delta           int64           `json:"delta"`
 	After           string          `json:"after"`
 	Limit           int             `json:"limit"`
+	Group           string          `json:"group"`
+	Member          string          `json:"member"`
 	Compares        []txnPart       `json:"compares"`
 	Then            []txnPart       `json:"then"`
 	Otherwise       []txnPart       `json:"otherwise"`
@@ -392,7 +394,7 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		}
 		return done(c.Close())
 
-	case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "txn":
+	case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "txn", "groupJoin", "groupLeave":
 		c, err := d.client(cmd.Client)
 		if err != nil {
 			return nil, err

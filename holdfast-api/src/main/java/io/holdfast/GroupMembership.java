@@ -18,9 +18,10 @@ import java.util.SortedMap;
  * <p><b>Guarantees</b>: a member stays in the group while its session lives and leaves it in the
  * same step as the session ends (closed, expired, ended by an operator): a reader that lists after
  * that step does not see it, and every watcher is told. A member name belongs to one session at a
- * time: joining with a name another live session holds is refused. {@link #members()} lists at the
- * leader; a {@link #watch} hands its listener the whole group after each change, in the service's
- * order of changes.
+ * time: joining with a name another live session holds is refused (the clients in other languages
+ * and {@code holdfast kv join} keep the same rule by the same steps: {@code docs/protocol.md},
+ * "Group membership"). {@link #members()} lists at the leader; a {@link #watch} hands its listener
+ * the whole group after each change, in the service's order of changes.
  *
  * <p><b>Does not</b> keep a member whose session ended: a client whose session expired (a long
  * pause, a partition) is no member any more, and must open a new client and join again. Nor does it
@@ -51,7 +52,9 @@ public interface GroupMembership {
      * already (by this session), writes the new value.
      *
      * @return the member's key as written
-     * @throws ConflictException when another live session holds the member name; nothing changed
+     * @throws ConflictException when another live session holds the member name (the message names
+     *     it: {@code member M of group G is held by session S}), or a key attached to no session sits
+     *     there ({@code held by no session}); nothing changed
      * @throws InvalidArgumentException for a member name with a {@code /}, or a value too large
      * @throws UnsupportedFeatureException without {@link Capability#SESSION_KEYS}
      */

@@ -57,9 +57,9 @@ final class KeyGroupMembership implements GroupMembership {
             }
             KeyEntry held = now.get();
             if (!client.sessionId().equals(held.owner())) {
+                String by = held.owner() == null ? "no session" : "session " + held.owner();
                 throw new ConflictException(
-                        "member " + member + " of group " + group + " is held by session " + held.owner(),
-                        held.version());
+                        "member " + member + " of group " + group + " is held by " + by, held.version());
             }
             try {
                 return keys.put(key, value, PutOptions.ifVersion(held.version()).attach());

@@ -25,15 +25,17 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code holdfast kv get|put|del|add|ls|watch|txn}: the keys of a backend ({@link Keys}) from the
+ * {@code holdfast kv get|put|del|add|ls|watch|txn|join}: the keys of a backend ({@link Keys}) from the
  * command line, what {@code etcdctl get/put/del/txn/watch} and {@code zkCli.sh get/set/create -e/ls}
  * do for their stores. Each subcommand opens a client of {@code --backend}, does one thing and
  * closes it, except {@code put --attach} (which keeps its session, and so the key, until it is
- * stopped or the session ends: {@link AttachedKey}) and {@code watch}.
+ * stopped or the session ends: {@link AttachedKey}), {@code join} (which holds a group membership
+ * the same way: {@link KvJoinCommand}) and {@code watch}.
  *
  * <p>Exit codes: 0; 1 {@code get} of an absent key, or a {@code txn} whose compares failed (its
- * {@code otherwise} ran); 75 a version conflict (nothing changed); 64 usage error or a backend
- * without keys; 69 backend unavailable; 77 not allowed. Failure story: {@code kv put k v
+ * {@code otherwise} ran); 75 a version conflict, or a join of a member name another session holds
+ * (nothing changed); 64 usage error or a backend without keys; 69 backend unavailable; 77 not
+ * allowed. Failure story: {@code kv put k v
  * --if-version 3} while another writer made it version 4: nothing is written, one line names the
  * conflict and the current version, exit 75.
  */
@@ -48,13 +50,14 @@ import picocli.CommandLine.Spec;
             KvCommand.Add.class,
             KvCommand.Ls.class,
             KvCommand.WatchKeys.class,
-            KvTxnCommand.class
+            KvTxnCommand.class,
+            KvJoinCommand.class
         },
         description = {
             "Read, write, list and watch keys: small versioned values beside the locks (docs/keys.md).",
-            "Exit code: 0; 1 get of an absent key, or a txn whose compares failed; 75 version conflict; 64 usage"
-                    + " error or a backend without keys; 69 backend unavailable, or the session of put --attach or"
-                    + " watch ended; 77 not allowed."
+            "Exit code: 0; 1 get of an absent key, or a txn whose compares failed; 75 version conflict, or a join of"
+                    + " a member name another session holds; 64 usage error or a backend without keys; 69 backend"
+                    + " unavailable, or the session of put --attach, join or watch ended; 77 not allowed."
         })
 final class KvCommand implements Callable<Integer> {
     @Spec
@@ -150,7 +153,8 @@ final class KvCommand implements Callable<Integer> {
             description = {
                 "Write VALUE ('-': standard input) to KEY and print its new version.",
                 "--attach ties the key to this command's session: it stays until the command is stopped"
-                        + " (SIGINT/SIGTERM, or --for) or killed, then goes when the session ends.",
+                        + " (SIGINT/SIGTERM, or --for) or killed, then goes when the session ends. It is a put: a key"
+                        + " another session holds is taken over; kv join registers a group member safely.",
                 "Exit code: 0; 75 version conflict; 69 backend unavailable, or (--attach) the session ended without the"
                         + " command (holdfast sessions end, an outage longer than its TTL): one line names the cause."
             })

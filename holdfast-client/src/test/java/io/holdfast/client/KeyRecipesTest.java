@@ -93,6 +93,11 @@ class KeyRecipesTest {
         assertThat(mine.leave("w")).isTrue();
         assertThat(theirs.members()).isEmpty();
         assertThat(theirs.join("w", bytes("c")).owner()).as("free again").isNotEqualTo(one.sessionId());
+        one.keys().put(group + "/plain", bytes("written without attach"));
+        assertThatThrownBy(() -> mine.join("plain", bytes("x")))
+                .as("a key of no session is no member's to take")
+                .isInstanceOf(ConflictException.class)
+                .hasMessage("member plain of group " + group + " is held by no session");
     }
 
     @Test

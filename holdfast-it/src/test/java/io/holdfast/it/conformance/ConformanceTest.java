@@ -78,7 +78,11 @@ class ConformanceTest {
                                                 () -> watchAcrossLeaderChange(client)),
                                         scenario(client, "election", () -> election(client)),
                                         scenario(client, "txn-retry-once", () -> keys().txnRetryOnce(client)),
-                                        scenario(client, "session-keys-vanish", () -> keys().sessionKeysVanish(client)))
+                                        scenario(client, "session-keys-vanish", () -> keys().sessionKeysVanish(client)),
+                                        scenario(
+                                                client,
+                                                "group-join-one-holder",
+                                                () -> new GroupScenarios(cluster, this::driver).joinOneHolder(client)))
                                 .filter(t -> SCENARIOS.equals(List.of("")) || SCENARIOS.contains(t.getDisplayName()))));
     }
 

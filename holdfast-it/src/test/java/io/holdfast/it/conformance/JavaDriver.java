@@ -189,6 +189,19 @@ final class JavaDriver implements Driver {
             }
             case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "txn" ->
                 JavaKeyOps.run(client(c).keys(), c, answer, leases::get);
+            case "groupJoin" ->
+                answer.put(
+                        "version",
+                        client(c)
+                                .group(c.get("group").asText())
+                                .join(c.get("member").asText(), JavaKeyOps.text(c.path("value")))
+                                .version());
+            case "groupLeave" ->
+                answer.put(
+                        "left",
+                        client(c)
+                                .group(c.get("group").asText())
+                                .leave(c.get("member").asText()));
             case "close" -> clients.remove(c.get("client").asText()).close();
             case "exit" -> clients.values().forEach(LockClient::close);
             default -> throw new io.holdfast.InvalidArgumentException("no such op: " + c.get("op"));

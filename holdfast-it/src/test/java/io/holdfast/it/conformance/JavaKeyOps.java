@@ -75,7 +75,7 @@ final class JavaKeyOps {
         entries.forEach(e -> line(e, into.addObject()));
     }
 
-    private static byte[] text(JsonNode value) {
+    static byte[] text(JsonNode value) {
         return value.asText("").getBytes(StandardCharsets.UTF_8);
     }
 

@@ -186,12 +186,12 @@ final class KeyScenarios {
         return lines;
     }
 
-    private static JsonNode ok(JsonNode answer) {
+    static JsonNode ok(JsonNode answer) {
         assertThat(answer.path("ok").asBoolean()).as("answer %s", answer).isTrue();
         return answer;
     }
 
-    private static JsonNode open(Driver d, String client, List<String> members) throws Exception {
+    static JsonNode open(Driver d, String client, List<String> members) throws Exception {
         ObjectNode open = Driver.op("open").put("client", client).put("ttlMillis", 10_000);
         open.put("clientName", d.name() + "-conformance");
         members.forEach(open.putArray("members")::add);

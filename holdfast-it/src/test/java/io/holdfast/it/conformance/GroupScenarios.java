@@ -1,0 +1,107 @@
+package io.holdfast.it.conformance;
+
+import static io.holdfast.it.conformance.KeyScenarios.ok;
+import static io.holdfast.it.conformance.KeyScenarios.open;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.holdfast.it.ServerProcesses;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * The conformance scenario of group membership ({@code clients/CONFORMANCE.md}, scenario 11), run
+ * by {@link ConformanceTest} for every client: a member name belongs to one live session. A second
+ * session's join of a held name is refused ({@code CONFLICT}, the holder's session named) and
+ * changes nothing, its leave of it deletes nothing; the holder joining again writes its new value;
+ * once the holder leaves, or its session ends, the name can be taken.
+ */
+final class GroupScenarios {
+    private static final Duration SLOW = Duration.ofSeconds(30);
+
+    private final ServerProcesses cluster;
+    private final KeyScenarios.Drivers drivers;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    GroupScenarios(ServerProcesses cluster, KeyScenarios.Drivers drivers) {
+        this.cluster = cluster;
+        this.drivers = drivers;
+    }
+
+    void joinOneHolder(String client) throws Exception {
+        String group = "conf/" + client + "/groups/web";
+        String key = group + "/i-1";
+        try (Driver d = drivers.of(client)) {
+            String a = open(d, "a", cluster.httpUrls()).path("sessionId").asText();
+            String b = open(d, "b", cluster.httpUrls()).path("sessionId").asText();
+
+            ok(d.call(join("a", group, "10.0.0.1:80"), 30));
+            ok(d.call(join("a", group, "10.0.0.1:81"), 30));
+            assertHeld(d, key, a, "10.0.0.1:81", "the holder joining again writes its new value");
+
+            JsonNode refused = d.call(join("b", group, "10.0.0.2:80"), 30);
+            assertThat(refused.path("ok").asBoolean())
+                    .as("a second session's join of a held name is refused: %s", refused)
+                    .isFalse();
+            assertThat(refused.path("error").asText()).as(refused.toString()).isEqualTo("CONFLICT");
+            assertThat(refused.path("message").asText())
+                    .as("the refusal names the holder's session")
+                    .contains(a);
+            assertHeld(d, key, a, "10.0.0.1:81", "a refused join changes nothing");
+
+            JsonNode notB = ok(d.call(leave("b", group), 30));
+            assertThat(notB.path("left").asBoolean())
+                    .as("b was not the member: %s", notB)
+                    .isFalse();
+            assertHeld(d, key, a, "10.0.0.1:81", "a leave by another session deletes nothing");
+
+            JsonNode left = ok(d.call(leave("a", group), 30));
+            assertThat(left.path("left").asBoolean())
+                    .as("a was the member: %s", left)
+                    .isTrue();
+            ok(d.call(join("b", group, "10.0.0.2:80"), 30));
+            assertHeld(d, key, b, "10.0.0.2:80", "once the holder left, another session joins");
+
+            JsonNode back = d.call(join("a", group, "10.0.0.1:80"), 30);
+            assertThat(back.path("error").asText()).as(back.toString()).isEqualTo("CONFLICT");
+            assertThat(back.path("message").asText()).as(back.toString()).contains(b);
+            end(b);
+            ok(d.call(join("a", group, "10.0.0.1:82"), 30));
+            assertHeld(d, key, a, "10.0.0.1:82", "once the holder's session ended, the name is free");
+        }
+    }
+
+    private static void assertHeld(Driver d, String key, String owner, String value, String why) throws Exception {
+        JsonNode now = ok(d.call(Driver.op("keyGet").put("client", "a").put("key", key), 30));
+        assertThat(now.path("owner").asText()).as("%s: %s", why, now).isEqualTo(owner);
+        assertThat(now.path("value").asText()).as("%s: %s", why, now).isEqualTo(value);
+    }
+
+    private static ObjectNode join(String client, String group, String value) {
+        return Driver.op("groupJoin")
+                .put("client", client)
+                .put("group", group)
+                .put("member", "i-1")
+                .put("value", value);
+    }
+
+    private static ObjectNode leave(String client, String group) {
+        return Driver.op("groupLeave").put("client", client).put("group", group).put("member", "i-1");
+    }
+
+    /** Ends the session as if its heartbeats had stopped ({@code POST /api/v1/sessions/{id}/end}). */
+    private void end(String session) throws Exception {
+        int leader = cluster.awaitLeader(SLOW);
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(cluster.httpUrl(leader) + "/api/v1/sessions/" + session + "/end"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    }
+}
