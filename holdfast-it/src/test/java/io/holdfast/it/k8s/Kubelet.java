@@ -119,6 +119,15 @@ final class Kubelet {
         for (RenderedPod.Mount m : pod.mounts()) {
             mounts.append(bind(volume(pod, m), m.path(), true, m.readOnly()));
         }
+        if (pod.security().readOnlyRoot()) {
+            // readOnlyRootFilesystem: the root and the image's trees read-only in the pod's mount
+            // namespace (per-mount flags: nothing outside it changes); the volumes, mounted on top,
+            // keep their own.
+            mounts.append("mount -o remount,bind,ro /\n");
+            for (String top : List.of("etc", "opt", "var")) {
+                mounts.append("mount -o remount,ro /%s\n".formatted(top));
+            }
+        }
         sh("nsenter -t " + pid + " -m sh -c " + quote(mounts.toString()));
         List<String> command = new ArrayList<>(List.of(
                 "nsenter",
@@ -130,10 +139,14 @@ final class Kubelet {
                 "setpriv",
                 "--reuid=" + pod.runAsUser(),
                 "--regid=" + pod.runAsGroup(),
-                "--groups=" + pod.fsGroup(),
-                "--",
-                "env",
-                "-i"));
+                "--groups=" + pod.fsGroup()));
+        if (pod.security().noNewPrivileges()) {
+            command.add("--no-new-privs"); // allowPrivilegeEscalation: false
+        }
+        if (pod.security().noCapabilities()) {
+            command.addAll(List.of("--inh-caps=-all", "--bounding-set=-all")); // drop: [ALL]
+        }
+        command.addAll(List.of("--", "env", "-i"));
         pod.env().forEach((k, v) -> command.add(k + "=" + v));
         command.addAll(pod.command());
         Path log = work.resolve("logs").resolve(pod.name() + ".log");
@@ -165,6 +178,42 @@ final class Kubelet {
         }
         r.sandbox().destroyForcibly().waitFor();
         return code;
+    }
+
+    /**
+     * The confinement the pod's container runs in, read from its process ({@code /proc/PID}):
+     * {@code NoNewPrivs}, the capability bounding set, and whether its root is mounted read-only.
+     *
+     * @throws IllegalStateException if what the pod's {@code securityContext} asks is not in force
+     */
+    String checkConfinement(Running r) throws IOException {
+        long pid = r.container().pid();
+        String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+        String noNewPrivs = field(status, "NoNewPrivs");
+        String bounding = field(status, "CapBnd");
+        String rootOptions = Files.readAllLines(Path.of("/proc/" + pid + "/mountinfo")).stream()
+                .map(l -> l.split(" "))
+                .filter(f -> f.length > 5 && f[4].equals("/"))
+                .reduce((a, b) -> b) // the last mount at / is the one in force
+                .map(f -> f[5])
+                .orElse("?");
+        boolean rootReadOnly = List.of(rootOptions.split(",")).contains("ro");
+        String seen = "NoNewPrivs " + noNewPrivs + ", CapBnd " + bounding + ", / " + rootOptions;
+        RenderedPod.Security asked = r.pod().security();
+        if ((asked.noNewPrivileges() && !"1".equals(noNewPrivs))
+                || (asked.noCapabilities() && !bounding.matches("0+"))
+                || (asked.readOnlyRoot() && !rootReadOnly)) {
+            throw new IllegalStateException(r.pod().name() + " runs with " + seen + ", not as " + asked);
+        }
+        return seen;
+    }
+
+    private static String field(String status, String name) {
+        return status.lines()
+                .filter(l -> l.startsWith(name + ":"))
+                .map(l -> l.substring(name.length() + 1).strip())
+                .findFirst()
+                .orElse("?");
     }
 
     /** Probes as the kubelet does: the startup probe until it passes, then readiness until it passes. */
@@ -219,6 +268,11 @@ final class Kubelet {
         }
         dir = work.resolve("volumes").resolve(pod.name() + "-" + sandboxes).resolve(m.volume());
         Files.createDirectories(dir);
+        if (m.empty()) {
+            // An emptyDir: new for each start of the pod, writable by any user (the kubelet's 0777).
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+            return dir;
+        }
         for (Map.Entry<String, byte[]> f : m.files().entrySet()) {
             Path file = Files.write(dir.resolve(f.getKey()), f.getValue());
             Files.setAttribute(file, "unix:gid", (int) pod.fsGroup());

@@ -136,7 +136,28 @@ final class Manifests {
                 ((Number) pod.getOrDefault("terminationGracePeriodSeconds", 30)).longValue(),
                 ((Number) security.getOrDefault("runAsUser", 0)).longValue(),
                 ((Number) security.getOrDefault("runAsGroup", 0)).longValue(),
-                ((Number) security.getOrDefault("fsGroup", 0)).longValue());
+                ((Number) security.getOrDefault("fsGroup", 0)).longValue(),
+                containerSecurity(c));
+    }
+
+    /** The container's {@code securityContext}, as far as the kubelet renders it (anything else in it is refused). */
+    private static RenderedPod.Security containerSecurity(Map<String, Object> c) {
+        Map<String, Object> sc = map(c.getOrDefault("securityContext", Map.of()), "container securityContext");
+        for (String key : sc.keySet()) {
+            if (!List.of("allowPrivilegeEscalation", "capabilities", "readOnlyRootFilesystem")
+                    .contains(key)) {
+                throw new IllegalArgumentException("container securityContext." + key + " is not rendered");
+            }
+        }
+        Map<String, Object> caps = map(sc.getOrDefault("capabilities", Map.of()), "capabilities");
+        if (caps.containsKey("add")) {
+            throw new IllegalArgumentException("capabilities.add is not rendered");
+        }
+        boolean dropAll = caps.containsKey("drop") && strings(caps.get("drop")).contains("ALL");
+        return new RenderedPod.Security(
+                Boolean.FALSE.equals(sc.get("allowPrivilegeEscalation")),
+                dropAll,
+                Boolean.TRUE.equals(sc.get("readOnlyRootFilesystem")));
     }
 
     /** {@code value} with {@code $(NAME)} replaced from {@code env}, as Kubernetes expands env, command and args. */
@@ -202,7 +223,7 @@ final class Manifests {
                 throw new IllegalArgumentException("subPath is not rendered");
             }
             if (claims.contains(volume)) {
-                mounts.add(new RenderedPod.Mount(path, volume, readOnly, Map.of(), 0, volume + "-" + podName));
+                mounts.add(new RenderedPod.Mount(path, volume, readOnly, Map.of(), 0, volume + "-" + podName, false));
                 continue;
             }
             Map<String, Object> v = volumes.get(volume);
@@ -211,7 +232,10 @@ final class Manifests {
             }
             Map<String, byte[]> files = new LinkedHashMap<>();
             int mode;
-            if (v.containsKey("configMap")) {
+            if (v.containsKey("emptyDir")) {
+                mounts.add(new RenderedPod.Mount(path, volume, readOnly, Map.of(), 01777, null, true));
+                continue;
+            } else if (v.containsKey("configMap")) {
                 Map<String, Object> ref = map(v.get("configMap"), "configMap");
                 mode = ((Number) ref.getOrDefault("defaultMode", 0644)).intValue();
                 map(get("ConfigMap", str(ref, "name")).get("data"), "data")
@@ -227,7 +251,7 @@ final class Manifests {
             } else {
                 throw new IllegalArgumentException("volume " + volume + " is of a kind not rendered: " + v.keySet());
             }
-            mounts.add(new RenderedPod.Mount(path, volume, readOnly, files, mode, null));
+            mounts.add(new RenderedPod.Mount(path, volume, readOnly, files, mode, null, false));
         }
         return List.copyOf(mounts);
     }

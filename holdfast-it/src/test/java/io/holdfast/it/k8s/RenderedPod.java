@@ -24,10 +24,28 @@ record RenderedPod(
         long graceSeconds,
         long runAsUser,
         long runAsGroup,
-        long fsGroup) {
+        long fsGroup,
+        Security security) {
 
-    /** What the kubelet mounts at {@code path}: files (a ConfigMap's or a Secret's), or the pod's claim. */
-    record Mount(String path, String volume, boolean readOnly, Map<String, byte[]> files, int mode, String claim) {
+    /**
+     * What the container's {@code securityContext} asks of the kubelet that it renders: no privilege
+     * escalation (the process's no_new_privs), no capabilities ({@code drop: [ALL]}), a read-only
+     * root file system (its volumes stay as mounted).
+     */
+    record Security(boolean noNewPrivileges, boolean noCapabilities, boolean readOnlyRoot) {}
+
+    /**
+     * What the kubelet mounts at {@code path}: files (a ConfigMap's or a Secret's), the pod's claim,
+     * or an {@code emptyDir} ({@code empty}: a new directory each time the pod starts).
+     */
+    record Mount(
+            String path,
+            String volume,
+            boolean readOnly,
+            Map<String, byte[]> files,
+            int mode,
+            String claim,
+            boolean empty) {
         boolean persistent() {
             return claim != null;
         }

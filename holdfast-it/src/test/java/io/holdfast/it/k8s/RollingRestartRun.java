@@ -125,6 +125,9 @@ public final class RollingRestartRun {
                 kubelet.awaitReady(r, Duration.ofSeconds(120));
             }
             System.out.printf("3 pods ready after %.1fs%n", seconds(t0));
+            for (Kubelet.Running r : running) {
+                System.out.println(r.pod().name() + " runs with " + kubelet.checkConfinement(r));
+            }
             String uri = "holdfast://holdfast." + NAMESPACE + ".svc.cluster.local:4653?ca=" + secrets.resolve("ca.pem")
                     + "&token-file=" + secrets.resolve("app.token") + "&connectTimeout=30s";
             for (String name : List.of("c1", "c2")) {
