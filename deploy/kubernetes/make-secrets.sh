@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make-secrets.sh NAMESPACE DIR [MEMBERS]: the Secrets that statefulset.yaml mounts, for trying Holdfast
 # out on Kubernetes (docs/kubernetes.md). Writes into DIR:
-#   secrets.yaml            Secret holdfast-tls (ca.pem, node.pem, node-key.pem) and Secret holdfast-token
-#                           (token.secret), for `kubectl apply -n NAMESPACE -f DIR/secrets.yaml`
+#   secrets.yaml            Secret holdfast-tls (type kubernetes.io/tls: ca.crt, tls.crt, tls.key, as cert-manager
+#                           writes it) and Secret holdfast-token (token.secret), for
+#                           `kubectl apply -n NAMESPACE -f DIR/secrets.yaml`
 #   ca.pem, ca-key.pem      the CA (keep ca-key.pem to yourself; a second run in DIR keeps this CA)
 #   app.token, admin.token  bearer tokens for the identities of config.yaml's rules (24 h, 1 h)
 # The node certificate names every pod's peer name holdfast-N.holdfast-peers.NAMESPACE.svc.cluster.local
@@ -29,18 +30,18 @@ fi
 "${holdfast[@]}" token --secret "$dir/token.secret" --identity app --ttl 24h >"$dir/app.token"
 "${holdfast[@]}" token --secret "$dir/token.secret" --identity admin --ttl 1h >"$dir/admin.token"
 
-# secret NAME KEY...: a Secret manifest holding DIR's files KEY...
+# secret NAME TYPE KEY=FILE...: a Secret manifest of TYPE holding DIR's FILE under KEY, for each pair
 secret() {
-  local name=$1 key
-  shift
-  printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  labels:\n    app.kubernetes.io/name: holdfast\ntype: Opaque\ndata:\n' "$name"
-  for key; do
-    printf '  %s: %s\n' "$key" "$(base64 -w0 <"$dir/$key")"
+  local name=$1 type=$2 pair
+  shift 2
+  printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  labels:\n    app.kubernetes.io/name: holdfast\ntype: %s\ndata:\n' "$name" "$type"
+  for pair; do
+    printf '  %s: %s\n' "${pair%%=*}" "$(base64 -w0 <"$dir/${pair#*=}")"
   done
 }
 {
-  secret holdfast-tls ca.pem node.pem node-key.pem
+  secret holdfast-tls kubernetes.io/tls ca.crt=ca.pem tls.crt=node.pem tls.key=node-key.pem
   echo ---
-  secret holdfast-token token.secret
+  secret holdfast-token Opaque token.secret=token.secret
 } >"$dir/secrets.yaml"
 echo "wrote $dir/secrets.yaml, $dir/app.token and $dir/admin.token (CA: $dir/ca.pem)"

@@ -244,10 +244,28 @@ final class Manifests {
                 Map<String, Object> ref = map(v.get("secret"), "secret");
                 mode = ((Number) ref.getOrDefault("defaultMode", 0644)).intValue();
                 Map<String, Object> secret = get("Secret", str(ref, "secretName"));
+                Map<String, byte[]> keys = new LinkedHashMap<>();
                 map(secret.getOrDefault("data", Map.of()), "data")
-                        .forEach((k, val) -> files.put(k, Base64.getDecoder().decode(String.valueOf(val))));
+                        .forEach((k, val) -> keys.put(k, Base64.getDecoder().decode(String.valueOf(val))));
                 map(secret.getOrDefault("stringData", Map.of()), "stringData")
-                        .forEach((k, val) -> files.put(k, String.valueOf(val).getBytes(StandardCharsets.UTF_8)));
+                        .forEach((k, val) -> keys.put(k, String.valueOf(val).getBytes(StandardCharsets.UTF_8)));
+                if (ref.containsKey("items")) {
+                    // Only the keys listed, each at its path; a key the Secret lacks fails the pod's start.
+                    for (Object o2 : list(ref.get("items"))) {
+                        Map<String, Object> item = map(o2, "item");
+                        if (item.containsKey("mode")) {
+                            throw new IllegalArgumentException("an item's mode is not rendered");
+                        }
+                        byte[] content = keys.get(str(item, "key"));
+                        if (content == null) {
+                            throw new IllegalArgumentException("Secret " + str(ref, "secretName") + " has no key "
+                                    + str(item, "key") + " (volume " + volume + ")");
+                        }
+                        files.put(str(item, "path"), content);
+                    }
+                } else {
+                    files.putAll(keys);
+                }
             } else {
                 throw new IllegalArgumentException("volume " + volume + " is of a kind not rendered: " + v.keySet());
             }

@@ -32,7 +32,8 @@ class ManifestsTest {
                 apiVersion: v1
                 kind: Secret
                 metadata: {name: holdfast-tls}
-                stringData: {ca.pem: x, node.pem: x, node-key.pem: x}
+                type: kubernetes.io/tls
+                stringData: {ca.crt: x, tls.crt: x, tls.key: x}
                 ---
                 apiVersion: v1
                 kind: Secret
@@ -126,6 +127,28 @@ class ManifestsTest {
         assertThat(pod.mounts())
                 .anyMatch(
                         m -> m.path().equals("/etc/holdfast/conf") && m.files().containsKey("holdfast.properties"));
+    }
+
+    @Test
+    void theTlsSecretIsAKubernetesTlsSecretMountedUnderTheNamesTheNodeReads() throws Exception {
+        // ca.crt, tls.crt, tls.key: what make-secrets.sh and cert-manager write (options/cert-manager.yaml).
+        assertThat(pod.mounts())
+                .filteredOn(m -> m.path().equals("/etc/holdfast/tls"))
+                .singleElement()
+                .satisfies(m -> assertThat(m.files()).containsOnlyKeys("ca.pem", "node.pem", "node-key.pem"));
+        Properties file = new Properties();
+        file.load(new StringReader(new String(
+                pod.mounts().stream()
+                        .filter(m -> m.files().containsKey("holdfast.properties"))
+                        .findFirst()
+                        .orElseThrow()
+                        .files()
+                        .get("holdfast.properties"),
+                StandardCharsets.UTF_8)));
+        assertThat(file)
+                .containsEntry("tls-ca", "/etc/holdfast/tls/ca.pem")
+                .containsEntry("tls-cert", "/etc/holdfast/tls/node.pem")
+                .containsEntry("tls-key", "/etc/holdfast/tls/node-key.pem");
     }
 
     @Test

@@ -131,4 +131,59 @@ class OptionsTest {
         assertThat(changed).as("what the patch changes in the pod").containsExactly("topologySpreadConstraints");
         assertThat(PodSecurityStandard.restrictedViolations(pod, "patched")).isEmpty();
     }
+
+    @Test
+    void certManagerWritesTheTlsSecretTheMembersMountWithTheNamesMakeSecretsGives() throws IOException {
+        Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
+        for (Object o : new Yaml(new LoaderOptions()).loadAll(Files.readString(OPTIONS.resolve("cert-manager.yaml")))) {
+            Map<String, Object> doc = map(o);
+            byName.put(doc.get("kind") + "/" + map(doc.get("metadata")).get("name"), doc);
+        }
+        Map<String, Object> node = map(byName.get("Certificate/holdfast-node").get("spec"));
+        Map<String, Object> set = statefulSet();
+        Map<String, Object> tlsVolume =
+                list(map(map(map(set.get("spec")).get("template")).get("spec")).get("volumes")).stream()
+                        .map(OptionsTest::map)
+                        .filter(v -> "tls".equals(v.get("name")))
+                        .findFirst()
+                        .orElseThrow();
+        Map<String, Object> secret = map(tlsVolume.get("secret"));
+        assertThat(node.get("secretName")).isEqualTo(secret.get("secretName"));
+        List<Object> keys = new ArrayList<>();
+        list(secret.get("items")).forEach(i -> keys.add(map(i).get("key")));
+        assertThat(keys)
+                .as("what the pods mount: what cert-manager writes")
+                .containsExactlyInAnyOrder("ca.crt", "tls.crt", "tls.key");
+        assertThat(map(node.get("privateKey"))).containsEntry("encoding", "PKCS8");
+        assertThat(list(node.get("usages"))).contains("server auth", "client auth");
+        List<Object> names = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            names.add("holdfast-" + i + ".holdfast-peers.holdfast.svc.cluster.local");
+        }
+        names.addAll(List.of(
+                "holdfast.holdfast.svc.cluster.local",
+                "holdfast.holdfast.svc",
+                "holdfast.holdfast",
+                "holdfast",
+                "localhost"));
+        assertThat(list(node.get("dnsNames")))
+                .as("make-secrets.sh's names for namespace holdfast")
+                .isEqualTo(names);
+        assertThat(list(node.get("ipAddresses"))).containsExactly("127.0.0.1");
+
+        // The issuer chain resolves: node <- CA issuer <- CA certificate <- self-signed issuer.
+        String caIssuer = String.valueOf(map(node.get("issuerRef")).get("name"));
+        Map<String, Object> issuer = map(byName.get("Issuer/" + caIssuer).get("spec"));
+        String caSecret = String.valueOf(map(issuer.get("ca")).get("secretName"));
+        Map<String, Object> ca = byName.values().stream()
+                .filter(d -> "Certificate".equals(d.get("kind")))
+                .map(d -> map(d.get("spec")))
+                .filter(spec -> caSecret.equals(spec.get("secretName")))
+                .findFirst()
+                .orElseThrow();
+        assertThat(ca).containsEntry("isCA", true);
+        assertThat(map(byName.get("Issuer/" + map(ca.get("issuerRef")).get("name"))
+                        .get("spec")))
+                .containsKey("selfSigned");
+    }
 }
