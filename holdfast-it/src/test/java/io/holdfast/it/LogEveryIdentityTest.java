@@ -40,8 +40,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Logging that no identity option switches off (issue 71): a {@code holdfast server} process,
  * started from the CLI jar as users start it, with {@code --log-format json} and each way a client
  * can prove who it is (none, client certificates, the cluster's token secret, an identity
- * provider's JWKS). An allowed revoke and a refused call each leave their line, the node's INFO
- * lines are there, and every line on stderr is one JSON object.
+ * provider's JWKS). An allowed revoke and a refused one each leave their audit line, a refused
+ * credential its WARN line (without the token), the node's INFO lines are there, and every line on
+ * stderr is one JSON object.
  *
  * <p>Before the fix, {@code --token-jwks} loaded the key set while the options were read, and
  * {@code JwksKeys}'s logger made logback configure itself then, before the command had set the
@@ -156,6 +157,14 @@ class LogEveryIdentityTest {
                     .as("the node's INFO lines")
                     .anyMatch(l -> l.path("level").asText().equals("INFO")
                             && l.path("loggerName").asText().startsWith("io.holdfast"));
+            assertThat(lines)
+                    .as("the refused credential's WARN line, in JSON like the rest")
+                    .anySatisfy(l -> {
+                        assertThat(l.path("level").asText()).isEqualTo("WARN");
+                        assertThat(l.path("formattedMessage").asText())
+                                .startsWith("Refused authentication from 127.0.0.1 (bad-token)")
+                                .doesNotContain("not-a-token");
+                    });
         } finally {
             server.destroy();
             server.waitFor(30, TimeUnit.SECONDS);
