@@ -1,6 +1,7 @@
 package io.holdfast.cli;
 
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.cli.logging.ServerLogging;
 import io.holdfast.core.AccessRules;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.server.HoldfastServer;
@@ -202,6 +203,12 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
         if (!configured) {
             return reparsedWithDefaults().call();
         }
+        if (!logFormat.equals("text") && !logFormat.equals("json")) {
+            throw new CliFailure(ExitCodes.USAGE, "--log-format must be text or json, not '" + logFormat + "'");
+        }
+        // Before anything else is read: reading an option may load a class with a logger (the JWKS
+        // of --token-jwks did), and logback configures itself at the first logger (ServerLogging).
+        ServerLogging.configure(logFormat.equals("json"));
         ServerConfig config = config();
         if (backupEvery == null && backupDir != null) {
             throw new CliFailure(ExitCodes.USAGE, "--backup-dir needs --backup-every DURATION");
@@ -215,14 +222,6 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                     backupKeep < 1
                             ? "--backup-keep must be 1 or more, not " + backupKeep
                             : "--backup-every must be more than 0, not " + backupEvery);
-        }
-        if (!logFormat.equals("text") && !logFormat.equals("json")) {
-            throw new CliFailure(ExitCodes.USAGE, "--log-format must be text or json, not '" + logFormat + "'");
-        }
-        // Both before the server's loggers exist: logback reads them when it configures itself.
-        System.setProperty("holdfast.log.level", "INFO");
-        if (logFormat.equals("json")) {
-            System.setProperty("logback.configurationFile", "logback-json.xml");
         }
         HoldfastServer server;
         try {

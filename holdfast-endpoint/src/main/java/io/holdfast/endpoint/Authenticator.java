@@ -36,7 +36,9 @@ import javax.net.ssl.SSLSession;
  * </ul>
  *
  * The identity reaches the service through {@link #IDENTITY}. Refusals carry the error code
- * {@code PERMISSION_DENIED}, so that clients raise {@link PermissionDeniedException}.
+ * {@code PERMISSION_DENIED}, so that clients raise {@link PermissionDeniedException}, and each is
+ * counted and logged by its reason ({@link AuthFailures}), once a minute at most per client and
+ * reason, never with the token.
  */
 public final class Authenticator implements ServerInterceptor {
     /** The identity of the current call; null when unauthenticated. */
@@ -50,13 +52,14 @@ public final class Authenticator implements ServerInterceptor {
     private final Tokens tokens;
     private final boolean required;
     private final Predicate<String> revoked;
+    private final AuthFailures failures;
 
     /**
      * @param tokens verifies bearer tokens; null to refuse every token
      * @param required whether calls without an identity are refused
      */
     public Authenticator(Tokens tokens, boolean required) {
-        this(tokens, required, jti -> false);
+        this(tokens, required, jti -> false, new AuthFailures(io.holdfast.Ticker.system()));
     }
 
     /**
@@ -64,33 +67,65 @@ public final class Authenticator implements ServerInterceptor {
      * @param required whether calls without an identity are refused
      * @param revoked whether a token id ({@code jti}) is on the deny list: read from this node's
      *     replica of the table at each call
+     * @param failures where refusals are counted and logged: the node's one, shared by its ports
      */
-    public Authenticator(Tokens tokens, boolean required, Predicate<String> revoked) {
+    public Authenticator(Tokens tokens, boolean required, Predicate<String> revoked, AuthFailures failures) {
         this.tokens = tokens;
         this.required = required;
         this.revoked = revoked;
+        this.failures = failures;
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public <Q, A> ServerCall.Listener<Q> interceptCall(
             ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+        String from = host(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
         String identity;
         try {
-            identity = identify(call, headers);
+            identity = identify(
+                    headers.get(AUTHORIZATION), call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION), from);
         } catch (PermissionDeniedException e) {
             refuse(call, e.getMessage());
             return (ServerCall.Listener<Q>) NOTHING;
         }
         if (identity == null && required) {
+            noCredentials(from);
             refuse(call, "this server requires authentication: a client certificate or a bearer token");
             return (ServerCall.Listener<Q>) NOTHING;
         }
         return Contexts.interceptCall(Context.current().withValue(IDENTITY, identity), call, headers, next);
     }
 
-    private String identify(ServerCall<?, ?> call, Metadata headers) {
-        return identify(headers.get(AUTHORIZATION), call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    /**
+     * As {@link #identify(String, SSLSession)}, and a refusal is counted and logged ({@link
+     * AuthFailures}) as coming from {@code from}.
+     *
+     * @param from the client's host, as {@link #host} gives it
+     */
+    public String identify(String authorization, SSLSession session, String from) {
+        try {
+            return identify(authorization, session);
+        } catch (RefusedCredentials e) {
+            failures.refused(e.reason(), from, e.getMessage());
+            throw e;
+        }
+    }
+
+    /** Counts and logs a call without credentials that this server requires ({@link #required()}). */
+    public void noCredentials(String from) {
+        failures.refused(
+                AuthFailures.Reason.NO_CREDENTIALS,
+                from,
+                "no client certificate and no bearer token, which this server requires");
+    }
+
+    /** The host of a client's address, without its port (each connection has its own); {@code unknown} if none. */
+    public static String host(java.net.SocketAddress address) {
+        if (address instanceof java.net.InetSocketAddress inet) {
+            return inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
+        }
+        return address == null ? "unknown" : address.toString();
     }
 
     /** Whether requests without an identity are refused. */
@@ -110,15 +145,16 @@ public final class Authenticator implements ServerInterceptor {
     public String identify(String authorization, SSLSession session) {
         if (authorization != null) {
             if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                throw new PermissionDeniedException("the authorization header is not 'Bearer TOKEN'");
+                throw RefusedCredentials.badToken("the authorization header is not 'Bearer TOKEN'");
             }
             if (tokens == null) {
-                throw new PermissionDeniedException(
+                throw RefusedCredentials.badToken(
                         "this server accepts no bearer tokens (it has no token secret or JWKS)");
             }
             Tokens.Verified token = tokens.check(authorization.substring(7).strip());
             if (token.jti() != null && revoked.test(token.jti())) {
-                throw new PermissionDeniedException(
+                throw new RefusedCredentials(
+                        AuthFailures.Reason.REVOKED_TOKEN,
                         "the bearer token of " + token.identity() + " (jti " + token.jti() + ") is revoked");
             }
             return token.identity();

@@ -116,6 +116,22 @@ public final class ClientPort implements AutoCloseable {
             TlsFiles tls,
             TlsFiles.ClientAuth clientAuth,
             Authenticator authenticator) {
+        return start(host, port, backend, tls, clientAuth, authenticator, null);
+    }
+
+    /**
+     * Starts serving as {@link #start(String, int, LockService, TlsFiles, TlsFiles.ClientAuth,
+     * Authenticator)}, counting and logging in {@code failures} each client certificate that the
+     * TLS handshake refuses (null: not counted).
+     */
+    public static ClientPort start(
+            String host,
+            int port,
+            LockService backend,
+            TlsFiles tls,
+            TlsFiles.ClientAuth clientAuth,
+            Authenticator authenticator,
+            AuthFailures failures) {
         Objects.requireNonNull(host, "host");
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, not " + port);
@@ -125,7 +141,9 @@ public final class ClientPort implements AutoCloseable {
                 tls == null ? new InetSocketAddress(LOOPBACK, 0) : new InetSocketAddress(host, port);
         NettyServerBuilder builder = tls == null
                 ? NettyServerBuilder.forAddress(address)
-                : NettyServerBuilder.forAddress(address, tls.serverCredentials(clientAuth));
+                : NettyServerBuilder.forAddress(
+                        address,
+                        tls.serverCredentials(clientAuth, failures == null ? null : failures::refusedCertificate));
         // The caller's trace first (the last interceptor named runs first), then its identity.
         ServerTracing tracing = ServerTracing.global();
         io.grpc.ServerServiceDefinition definition = authenticator == null

@@ -151,17 +151,19 @@ public final class JwksKeys {
     public JWSVerifier verifierFor(JWSHeader header) throws JOSEException {
         String kid = header.getKeyID();
         if (kid == null) {
-            throw new PermissionDeniedException("the bearer token names no key (it has no kid)");
+            throw RefusedCredentials.badToken("the bearer token names no key (it has no kid)");
         }
         JWK key = find(kid);
         if (key == null) {
-            throw new PermissionDeniedException("the bearer token's key '" + kid + "' is not in the JWKS " + location);
+            throw new RefusedCredentials(
+                    AuthFailures.Reason.UNKNOWN_KEY,
+                    "the bearer token's key '" + kid + "' is not in the JWKS " + location);
         }
         if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())) {
-            throw new PermissionDeniedException("the key '" + kid + "' of the JWKS is not for signatures");
+            throw RefusedCredentials.badToken("the key '" + kid + "' of the JWKS is not for signatures");
         }
         if (key.getAlgorithm() != null && !key.getAlgorithm().equals(header.getAlgorithm())) {
-            throw new PermissionDeniedException("the key '" + kid + "' of the JWKS is for " + key.getAlgorithm()
+            throw RefusedCredentials.badToken("the key '" + kid + "' of the JWKS is for " + key.getAlgorithm()
                     + ", not " + header.getAlgorithm());
         }
         if (JWSAlgorithm.RS256.equals(header.getAlgorithm()) && key instanceof RSAKey rsa) {
@@ -172,7 +174,7 @@ public final class JwksKeys {
                 && Curve.P_256.equals(ec.getCurve())) {
             return new ECDSAVerifier(ec);
         }
-        throw new PermissionDeniedException("the key '" + kid + "' of the JWKS is " + key.getKeyType()
+        throw RefusedCredentials.badToken("the key '" + kid + "' of the JWKS is " + key.getKeyType()
                 + (key instanceof ECKey ec ? " " + ec.getCurve() : "") + ", not a key for " + header.getAlgorithm());
     }
 

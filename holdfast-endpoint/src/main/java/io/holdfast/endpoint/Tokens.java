@@ -298,65 +298,64 @@ public final class Tokens {
      */
     public Verified check(String token) {
         if (token == null || token.isEmpty() || token.length() > 8192) {
-            throw new PermissionDeniedException("the bearer token is empty or too long");
+            throw RefusedCredentials.badToken("the bearer token is empty or too long");
         }
         JWT parsed;
         try {
             parsed = JWTParser.parse(token);
         } catch (ParseException e) {
-            throw new PermissionDeniedException("the bearer token is not a JWT");
+            throw RefusedCredentials.badToken("the bearer token is not a JWT");
         }
         if (parsed instanceof PlainJWT) {
-            throw new PermissionDeniedException("the bearer token is not signed (alg: none)");
+            throw RefusedCredentials.badToken("the bearer token is not signed (alg: none)");
         }
         if (!(parsed instanceof SignedJWT jwt)) {
-            throw new PermissionDeniedException("the bearer token is encrypted, which this server does not accept");
+            throw RefusedCredentials.badToken("the bearer token is encrypted, which this server does not accept");
         }
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
         if (!algorithms.contains(alg)) {
-            throw new PermissionDeniedException("the bearer token is signed with " + alg
+            throw RefusedCredentials.badToken("the bearer token is signed with " + alg
                     + ", which this server does not accept (it accepts " + accepted() + ")");
         }
         boolean own = JWSAlgorithm.HS256.equals(alg);
         try {
             if (!jwt.verify(own ? new MACVerifier(secret) : jwks.verifierFor(jwt.getHeader()))) {
-                throw new PermissionDeniedException("the bearer token's signature is not valid");
+                throw RefusedCredentials.badSignature("the bearer token's signature is not valid");
             }
         } catch (JOSEException e) {
-            throw new PermissionDeniedException("the bearer token cannot be verified: " + e.getMessage());
+            throw RefusedCredentials.badSignature("the bearer token cannot be verified: " + e.getMessage());
         }
         JWTClaimsSet claims;
         try {
             claims = jwt.getJWTClaimsSet();
         } catch (ParseException e) {
-            throw new PermissionDeniedException("the bearer token's claims do not parse");
+            throw RefusedCredentials.badToken("the bearer token's claims do not parse");
         }
         String wantIssuer = own ? ISSUER : issuer;
         if (!wantIssuer.equals(claims.getIssuer())) {
-            throw new PermissionDeniedException(
+            throw RefusedCredentials.badToken(
                     "the bearer token's issuer is " + quoted(claims.getIssuer()) + ", not " + quoted(wantIssuer));
         }
         if (!own && (claims.getAudience() == null || !claims.getAudience().contains(audience))) {
-            throw new PermissionDeniedException(
+            throw RefusedCredentials.badToken(
                     "the bearer token's audience is " + claims.getAudience() + ", without " + quoted(audience));
         }
         String claim = own ? "sub" : identityClaim;
         Object named = claims.getClaim(claim);
         if (!(named instanceof String identity) || identity.isEmpty() || identity.length() > 256) {
-            throw new PermissionDeniedException("the bearer token names no identity in its claim " + quoted(claim));
+            throw RefusedCredentials.badToken("the bearer token names no identity in its claim " + quoted(claim));
         }
         Date expiry = claims.getExpirationTime();
         if (expiry == null) {
-            throw new PermissionDeniedException("the bearer token of " + identity + " has no expiry");
+            throw RefusedCredentials.badToken("the bearer token of " + identity + " has no expiry");
         }
         Instant now = clock.instant();
         if (now.isAfter(expiry.toInstant().plus(LEEWAY))) {
-            throw new PermissionDeniedException(
-                    "the bearer token of " + identity + " expired at " + expiry.toInstant());
+            throw RefusedCredentials.expired("the bearer token of " + identity + " expired at " + expiry.toInstant());
         }
         Date notBefore = claims.getNotBeforeTime();
         if (notBefore != null && now.plus(LEEWAY).isBefore(notBefore.toInstant())) {
-            throw new PermissionDeniedException(
+            throw RefusedCredentials.badToken(
                     "the bearer token of " + identity + " is not valid before " + notBefore.toInstant());
         }
         return new Verified(identity, claims.getJWTID(), expiry.toInstant());

@@ -124,6 +124,14 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
      * @throws IllegalArgumentException if a file is missing or cannot be read as PEM
      */
     public ServerCredentials serverCredentials(ClientAuth clientAuth) {
+        return serverCredentials(clientAuth, null);
+    }
+
+    /**
+     * As {@link #serverCredentials(ClientAuth)}, telling {@code refused} of each client
+     * certificate the handshake refuses ({@link RefusedCertificates}; null: nobody).
+     */
+    public ServerCredentials serverCredentials(ClientAuth clientAuth, RefusedCertificates.Listener refused) {
         if (certificate == null) {
             throw new IllegalArgumentException("a TLS server needs a certificate and its private key");
         }
@@ -134,7 +142,9 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
         try {
             TlsServerCredentials.Builder b =
                     TlsServerCredentials.newBuilder().keyManager(certificate.toFile(), privateKey.toFile());
-            if (trustedCa != null) {
+            if (trustedCa != null && refused != null) {
+                b.trustManager(RefusedCertificates.wrap(trustManagers(), refused));
+            } else if (trustedCa != null) {
                 b.trustManager(trustedCa.toFile());
             }
             b.clientAuth(
@@ -144,7 +154,7 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
                         case REQUIRE -> TlsServerCredentials.ClientAuth.REQUIRE;
                     });
             return b.build();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
             throw new IllegalArgumentException("cannot read the TLS files " + this + ": " + e.getMessage(), e);
         }
     }
@@ -179,6 +189,14 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
      * @throws IllegalArgumentException if a file is missing or cannot be read as PEM
      */
     public javax.net.ssl.SSLContext sslContext() {
+        return sslContext(null);
+    }
+
+    /**
+     * As {@link #sslContext()}, telling {@code refused} of each client certificate a server's
+     * handshake refuses ({@link RefusedCertificates}; null: nobody).
+     */
+    public javax.net.ssl.SSLContext sslContext(RefusedCertificates.Listener refused) {
         check();
         try {
             CertificateFactory x509 = CertificateFactory.getInstance("X.509");
@@ -197,27 +215,30 @@ public record TlsFiles(Path certificate, Path privateKey, Path trustedCa) {
                 kmf.init(keys, password);
                 keyManagers = kmf.getKeyManagers();
             }
-            javax.net.ssl.TrustManager[] trust = null;
-            if (trustedCa != null) {
-                java.security.KeyStore cas = java.security.KeyStore.getInstance("PKCS12");
-                cas.load(null, null);
-                int i = 0;
-                try (InputStream in = Files.newInputStream(trustedCa)) {
-                    for (java.security.cert.Certificate ca : x509.generateCertificates(in)) {
-                        cas.setCertificateEntry("ca" + i++, ca);
-                    }
-                }
-                javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
-                        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(cas);
-                trust = tmf.getTrustManagers();
-            }
+            javax.net.ssl.TrustManager[] trust = trustedCa == null ? null : trustManagers();
             javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-            context.init(keyManagers, trust, null);
+            context.init(keyManagers, RefusedCertificates.wrap(trust, refused), null);
             return context;
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot read the TLS files " + this + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The JDK's trust managers for the CA certificates of {@code trustedCa}. */
+    private javax.net.ssl.TrustManager[] trustManagers() throws IOException, GeneralSecurityException {
+        java.security.KeyStore cas = java.security.KeyStore.getInstance("PKCS12");
+        cas.load(null, null);
+        int i = 0;
+        try (InputStream in = Files.newInputStream(trustedCa)) {
+            for (java.security.cert.Certificate ca :
+                    CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                cas.setCertificateEntry("ca" + i++, ca);
+            }
+        }
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(cas);
+        return tmf.getTrustManagers();
     }
 
     private static void readable(String what, Path file) {

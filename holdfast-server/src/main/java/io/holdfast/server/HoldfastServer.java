@@ -186,7 +186,8 @@ public final class HoldfastServer implements AutoCloseable {
                     parts.service(),
                     config.tls(),
                     config.clientAuth(),
-                    config.auth() == null ? null : parts.authenticator());
+                    config.auth() == null ? null : parts.authenticator(),
+                    parts.authFailures());
             clientPort = grpc.port();
             parts.metrics().unparsableRequests(grpc::unparsableRequests);
             addEndpoint(grpc);

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.TestInstance;
  * The alert rules and the dashboard the distribution ships ({@link MonitoringFiles}), against real
  * scrapes of {@code /metrics}. A three-node cluster is scraped right after its first grant (what a
  * cluster rebuilt empty at the same addresses shows), when healthy, and in each state an alert
- * describes: a burst of sessions left to expire, backups into a directory that became a file, a
+ * describes: a client refused for its bad token again and again, a burst of sessions left to expire, backups into a directory that became a file, a
  * member stopped, the leader's lease lost, no leader; a one-node cluster restored from its backup
  * follows it. Each state's scrapes, after two minutes of the healthy ones, become promtool's input
  * series: each alert must fire in its state, and none on the healthy scrapes ({@code promtool test
@@ -85,6 +85,15 @@ class HoldfastAlertsTest {
             assertThat(token(frames.get("healthy")))
                     .as("the tokens rose since the first")
                     .isGreaterThan(token(frames.get("rebuilt")));
+
+            // A client that keeps presenting a bearer token this cluster cannot accept (it has none).
+            TestHttp badToken = TestHttp.plain(c.node(leader).httpPort()).withToken("not-a-token");
+            for (int i = 0; i < 10; i++) {
+                assertThat(badToken.get("/api/v1/whoami").status()).isEqualTo(401);
+            }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> value(http.get("/metrics").body(), "holdfast_auth_failures_total", "bad-token") >= 10);
+            frames.put("authFailing", round(c, Set.of(), true));
 
             // A burst of sessions whose heartbeats stop: one holding a lock, one timed out waiting.
             for (int i = 0; i < 12; i++) {
@@ -192,7 +201,7 @@ class HoldfastAlertsTest {
     void theRulesPassPromtoolsCheck() throws Exception {
         Promtool.Run run = promtool.run("check", "rules", MonitoringFiles.RULES.toString());
         assertThat(run.exitCode()).as(run.output()).isZero();
-        assertThat(run.output()).contains("SUCCESS: 6 rules found");
+        assertThat(run.output()).contains("SUCCESS: 7 rules found");
     }
 
     /** Each dashboard expression parses: promtool checks them as recording rules. */
@@ -268,6 +277,14 @@ class HoldfastAlertsTest {
     @Test
     void sessionsExpiringInABurst() throws Exception {
         expect("HoldfastSessionsExpiringInBurst", state("expired", 2), List.of(Map.of("job", JOB)));
+    }
+
+    @Test
+    void authenticationFailing() throws Exception {
+        expect(
+                "HoldfastAuthenticationFailing",
+                state("authFailing", 2),
+                List.of(Map.of("job", JOB, "reason", "bad-token")));
     }
 
     @Test

@@ -5,11 +5,10 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import io.holdfast.internal.LineThrottle;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,6 +47,8 @@ import org.slf4j.helpers.MessageFormatter;
  * <p>Does not guarantee a line when the member is back: Ratis does not warn about success, so the
  * end of an outage shows as the end of the lines. Failures in the minute before it came back are
  * not counted anywhere. Time comes from an injected clock (monotonic nanoseconds; a test sets its own).
+ * The counting and the once-a-minute rule are {@link LineThrottle}'s, which the server's
+ * failed-authentication lines share.
  */
 public final class UnreachableMembers extends TurboFilter {
     /** The Ratis logger whose warnings this filter summarizes. */
@@ -61,17 +62,8 @@ public final class UnreachableMembers extends TurboFilter {
     private static final Pattern REPEATED = Pattern.compile("Repeated (\\d+) times");
 
     private LongSupplier clock = System::nanoTime;
-    private Duration every = Duration.ofMinutes(1);
-    private final Map<String, Outage> outages = new HashMap<>();
-
-    /** The failures of sends to one member since the last line about it. */
-    private static final class Outage {
-        long lastLine;
-        long lastFailure;
-        long failures;
-        /** The last reason that said why (an exception's cause), else Ratis's words. */
-        String reason;
-    }
+    /** One line per member at the start of an outage, then one a minute: the shared engine. */
+    private LineThrottle throttle = throttle(Duration.ofMinutes(1));
 
     /** For tests: the clock, in monotonic nanoseconds. */
     void clock(LongSupplier clock) {
@@ -80,7 +72,11 @@ public final class UnreachableMembers extends TurboFilter {
 
     /** How often a lasting outage is reported (default one minute); for tests, and logback's {@code <every>}. */
     public void setEvery(String every) {
-        this.every = Duration.parse(every);
+        this.throttle = throttle(Duration.parse(every));
+    }
+
+    private LineThrottle throttle(Duration every) {
+        return new LineThrottle(() -> clock.getAsLong(), every, 1_000);
     }
 
     @Override
@@ -112,35 +108,19 @@ public final class UnreachableMembers extends TurboFilter {
     }
 
     private void failed(String self, String member, long count, String reason) {
-        long now = clock.getAsLong();
-        String line;
-        synchronized (outages) {
-            Outage o = outages.get(self + "->" + member);
-            if (o == null || now - o.lastFailure >= every.toNanos()) {
-                o = new Outage();
-                o.lastLine = now;
-                outages.put(self + "->" + member, o);
-                line = "Node " + self + " cannot reach member " + member + ": " + reason
-                        + " (said again once a minute while it lasts)";
-                count = 0; // this line reports it
-            } else if (now - o.lastLine >= every.toNanos()) {
-                line = "Node " + self + " still cannot reach member " + member + ": " + (o.failures + count)
-                        + " failed sends in the last "
-                        + Duration.ofNanos(now - o.lastLine).toSeconds()
-                        + "s (last: " + (reason.startsWith("Follower failed") ? o.reason : reason) + ")";
-                o.lastLine = now;
-                o.failures = 0;
-                count = 0;
-            } else {
-                line = null;
-            }
-            o.failures += count;
-            o.lastFailure = now;
-            if (o.reason == null || !reason.startsWith("Follower failed")) {
-                o.reason = reason;
-            }
+        // "Follower failed" says only that a send failed: a summary names the last reason that said why.
+        boolean says = !reason.startsWith("Follower failed");
+        LineThrottle.Say say = throttle.occurred(self + "->" + member, count, says ? reason : null);
+        if (say == null) {
+            return;
         }
-        if (line != null && getContext() instanceof LoggerContext c) {
+        String line = say.first()
+                ? "Node " + self + " cannot reach member " + member + ": " + reason
+                        + " (said again once a minute while it lasts)"
+                : "Node " + self + " still cannot reach member " + member + ": " + say.count()
+                        + " failed sends in the last " + say.since().toSeconds() + "s (last: "
+                        + (say.detail() == null ? reason : say.detail()) + ")";
+        if (getContext() instanceof LoggerContext c) {
             c.getLogger(LOGGER).warn(line);
         }
     }

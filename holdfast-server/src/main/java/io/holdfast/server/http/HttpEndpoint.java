@@ -98,19 +98,20 @@ public final class HttpEndpoint implements AutoCloseable {
         HttpServer http;
         if (config.tls() != null) {
             HttpsServer https = HttpsServer.create(address, 64);
-            https.setHttpsConfigurator(new HttpsConfigurator(config.tls().sslContext()) {
-                @Override
-                public void configure(HttpsParameters params) {
-                    var ssl = getSSLContext().getDefaultSSLParameters();
-                    // Each of these two setters clears the other: call only the one that applies.
-                    if (config.clientAuth() == TlsFiles.ClientAuth.REQUIRE) {
-                        ssl.setNeedClientAuth(true);
-                    } else if (config.clientAuth() == TlsFiles.ClientAuth.OPTIONAL) {
-                        ssl.setWantClientAuth(true);
-                    }
-                    params.setSSLParameters(ssl);
-                }
-            });
+            https.setHttpsConfigurator(
+                    new HttpsConfigurator(config.tls().sslContext(node.authFailures()::refusedCertificate)) {
+                        @Override
+                        public void configure(HttpsParameters params) {
+                            var ssl = getSSLContext().getDefaultSSLParameters();
+                            // Each of these two setters clears the other: call only the one that applies.
+                            if (config.clientAuth() == TlsFiles.ClientAuth.REQUIRE) {
+                                ssl.setNeedClientAuth(true);
+                            } else if (config.clientAuth() == TlsFiles.ClientAuth.OPTIONAL) {
+                                ssl.setWantClientAuth(true);
+                            }
+                            params.setSSLParameters(ssl);
+                        }
+                    });
             http = https;
         } else {
             http = HttpServer.create(address, 64);
@@ -233,13 +234,15 @@ public final class HttpEndpoint implements AutoCloseable {
     private String identify(HttpExchange ex) {
         String authorization = ex.getRequestHeaders().getFirst("Authorization");
         SSLSession tls = ex instanceof HttpsExchange https ? https.getSSLSession() : null;
+        String from = Authenticator.host(ex.getRemoteAddress());
         String identity;
         try {
-            identity = authenticator.identify(authorization, tls);
+            identity = authenticator.identify(authorization, tls, from);
         } catch (PermissionDeniedException e) {
             throw new Refused(401, "PERMISSION_DENIED", e.getMessage());
         }
         if (identity == null && authenticator.required()) {
+            authenticator.noCredentials(from);
             throw new Refused(
                     401,
                     "PERMISSION_DENIED",

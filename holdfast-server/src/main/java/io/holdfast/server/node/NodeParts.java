@@ -5,6 +5,7 @@ import io.holdfast.core.AccessRules;
 import io.holdfast.core.ChangeLog;
 import io.holdfast.core.LockTable;
 import io.holdfast.core.PlantedBug;
+import io.holdfast.endpoint.AuthFailures;
 import io.holdfast.endpoint.Authenticator;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.server.config.RaftSettings;
@@ -56,6 +57,7 @@ public final class NodeParts implements AutoCloseable {
     private final ServerMetrics metrics;
     private final Ticker ticker;
     private final LeaseRefusals leaseRefusals;
+    private final AuthFailures authFailures;
     private final RaftGateway gateway;
     private final ClusterVersion clusterVersion;
     private final Membership membership;
@@ -109,6 +111,8 @@ public final class NodeParts implements AutoCloseable {
         this.identity = new ClusterIdentity(config.dataDir(), self, halt::complete);
         this.leaseRefusals = new LeaseRefusals(self, ticker);
         metrics.leaseCheckRefusals(leaseRefusals);
+        this.authFailures = new AuthFailures(ticker);
+        metrics.authFailures(authFailures);
         this.gateway =
                 new RaftGateway(raft, RaftSettings.GROUP_ID, selfId, clientAddresses, this::leads, leaseRefusals);
         this.clusterVersion = new ClusterVersion(machine);
@@ -326,7 +330,13 @@ public final class NodeParts implements AutoCloseable {
     /** Who calls, on the client and HTTP ports: tokens, certificates and this replica's deny list of tokens. */
     public Authenticator authenticator() {
         ServerConfig.Auth auth = config.auth() == null ? new ServerConfig.Auth(null, null) : config.auth();
-        return new Authenticator(auth.tokens(), auth.required(), jti -> machine.read(t -> t.isTokenRevoked(jti)));
+        return new Authenticator(
+                auth.tokens(), auth.required(), jti -> machine.read(t -> t.isTokenRevoked(jti)), authFailures);
+    }
+
+    /** The failed authentications on every port of this node, counted and logged. */
+    public AuthFailures authFailures() {
+        return authFailures;
     }
 
     /**

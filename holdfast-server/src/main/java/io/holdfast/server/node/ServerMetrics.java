@@ -4,6 +4,7 @@ package io.holdfast.server.node;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.core.LockTable;
+import io.holdfast.endpoint.AuthFailures;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.NotLeaderException;
@@ -42,7 +43,7 @@ import java.util.function.Supplier;
  * holdfast_grants_total{waited}}, {@code holdfast_releases_total}, {@code
  * holdfast_locks_lost_total{reason}}, {@code holdfast_waits_timed_out_total}, {@code
  * holdfast_sessions_expired_total}, {@code holdfast_deadlocks_refused_total}, {@code
- * holdfast_refusals_total{reason}}, {@code holdfast_unparsable_requests_total}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
+ * holdfast_refusals_total{reason}}, {@code holdfast_auth_failures_total{reason}}, {@code holdfast_unparsable_requests_total}, {@code holdfast_sessions}, {@code holdfast_locks}, {@code
  * holdfast_holds}, {@code holdfast_waiters}, {@code holdfast_queue_longest}, {@code holdfast_registers}, {@code
  * holdfast_register_bytes}, {@code holdfast_raft_commit_seconds}, {@code
  * holdfast_raft_leader_changes_total}, {@code holdfast_lease_check_refusals_total{request}}, {@code
@@ -200,6 +201,21 @@ public final class ServerMetrics {
                             r -> r.get().getOrDefault(reason, 0L).doubleValue())
                     .description("Requests refused by a quota, or for want of permission")
                     .tag("reason", reason)
+                    .register(registry);
+        }
+    }
+
+    /**
+     * The failed authentications on this node's ports, by reason ({@link AuthFailures.Reason}),
+     * every reason from zero.
+     */
+    public void authFailures(AuthFailures failures) {
+        keep(failures);
+        for (AuthFailures.Reason reason : AuthFailures.Reason.values()) {
+            FunctionCounter.builder("holdfast.auth.failures", failures, f -> (double) f.count(reason))
+                    .description("Calls refused because their credentials were bad, expired, revoked, unknown or"
+                            + " missing, or their client certificate was refused")
+                    .tag("reason", reason.label())
                     .register(registry);
         }
     }
