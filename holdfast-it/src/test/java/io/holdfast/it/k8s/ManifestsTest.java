@@ -102,15 +102,7 @@ class ManifestsTest {
                 .start();
         String text = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(help.waitFor()).as(text).isZero();
-        Properties file = new Properties();
-        file.load(new StringReader(new String(
-                pod.mounts().stream()
-                        .filter(m -> m.files().containsKey("holdfast.properties"))
-                        .findFirst()
-                        .orElseThrow()
-                        .files()
-                        .get("holdfast.properties"),
-                StandardCharsets.UTF_8)));
+        Properties file = configFile();
         for (String key : file.stringPropertyNames()) {
             assertThat(text).as("the file's %s", key).containsPattern(Pattern.quote("--" + key) + "[=\\s,]");
         }
@@ -136,6 +128,15 @@ class ManifestsTest {
                 .filteredOn(m -> m.path().equals("/etc/holdfast/tls"))
                 .singleElement()
                 .satisfies(m -> assertThat(m.files()).containsOnlyKeys("ca.pem", "node.pem", "node-key.pem"));
+        Properties file = configFile();
+        assertThat(file)
+                .containsEntry("tls-ca", "/etc/holdfast/tls/ca.pem")
+                .containsEntry("tls-cert", "/etc/holdfast/tls/node.pem")
+                .containsEntry("tls-key", "/etc/holdfast/tls/node-key.pem");
+    }
+
+    /** The pod's holdfast.properties, from its ConfigMap as mounted. */
+    private static Properties configFile() throws java.io.IOException {
         Properties file = new Properties();
         file.load(new StringReader(new String(
                 pod.mounts().stream()
@@ -145,10 +146,7 @@ class ManifestsTest {
                         .files()
                         .get("holdfast.properties"),
                 StandardCharsets.UTF_8)));
-        assertThat(file)
-                .containsEntry("tls-ca", "/etc/holdfast/tls/ca.pem")
-                .containsEntry("tls-cert", "/etc/holdfast/tls/node.pem")
-                .containsEntry("tls-key", "/etc/holdfast/tls/node-key.pem");
+        return file;
     }
 
     @Test
