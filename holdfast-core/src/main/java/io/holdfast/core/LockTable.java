@@ -346,7 +346,7 @@ public final class LockTable {
      */
     public List<SessionPage.Session> sessions(
             String after, int limit, long nowMillis, java.util.function.Predicate<SessionPage.Session> visible) {
-        return TableViews.sessions(parts.sessions.map(), after, limit, Math.max(now(), nowMillis), visible);
+        return TableViews.sessions(parts.sessions.all(), after, limit, Math.max(now(), nowMillis), visible);
     }
 
     /**
@@ -376,7 +376,7 @@ public final class LockTable {
 
     /** The table's sizes now; walks every lock (linear in their number). */
     public Stats stats() {
-        return TableViews.stats(parts.sessions.map(), parts.queues.map(), parts.registers, parts.queues.lastToken());
+        return TableViews.stats(parts.sessions.size(), parts.queues.map(), parts.registers, parts.queues.lastToken());
     }
 
     // ---------------------------------------------------------------------------------- snapshots

@@ -4,15 +4,28 @@ import io.holdfast.model.Reply;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A session inside the table: its settings, what it holds and waits for, and its recent replies. */
+/**
+ * A session inside the table: its settings, what it holds and waits for, and its recent replies.
+ * Every replica keeps one per open session, so it is kept small: an id that {@link CompactId#fits}
+ * as two longs, not a string (104 bytes in all for an idle session, with names shared).
+ */
 final class Session {
-    final String id;
+    /** The id's bits ({@link CompactId}); both 0 when the id does not fit and is kept as text. */
+    final long idHigh;
+
+    final long idLow;
+    /**
+     * The id as text: always for an id that does not fit; for one that fits, only while the session
+     * holds or waits for something (the events and changes of its holds and waits name it).
+     */
+    private String idText;
+
     /** The authenticated identity that opened the session; null without authentication. */
     final String identity;
 
     final String clientName;
-    final long ttlMillis;
-    final long lockDelayMillis;
+    final int ttlMillis;
+    final int lockDelayMillis;
     final long openedAt;
 
     /** Intrusive list of this session's holds, in grant order. */
@@ -46,13 +59,42 @@ final class Session {
 
     int waitCount;
 
+    /** @param ttlMillis and {@code lockDelayMillis} within {@link Limits}' ranges, which ints hold */
     Session(String id, String identity, String clientName, long ttlMillis, long lockDelayMillis, long openedAt) {
-        this.id = id;
+        boolean fits = CompactId.fits(id);
+        this.idHigh = fits ? CompactId.high(id) : 0;
+        this.idLow = fits ? CompactId.low(id) : 0;
+        this.idText = fits ? null : id;
         this.identity = identity;
         this.clientName = clientName;
-        this.ttlMillis = ttlMillis;
-        this.lockDelayMillis = lockDelayMillis;
+        this.ttlMillis = Math.toIntExact(ttlMillis);
+        this.lockDelayMillis = Math.toIntExact(lockDelayMillis);
         this.openedAt = openedAt;
+    }
+
+    /** Whether the id is kept as bits ({@link #idHigh}, {@link #idLow}) rather than as text. */
+    boolean compactId() {
+        return (idHigh | idLow) != 0;
+    }
+
+    /** The session's id, as its client sent it. */
+    String id() {
+        String text = idText;
+        return text != null ? text : CompactId.text(idHigh, idLow);
+    }
+
+    /** Keeps the id's text while the session holds or waits (its grants, losses and waits name it). */
+    private void busy() {
+        if (idText == null) {
+            idText = CompactId.text(idHigh, idLow);
+        }
+    }
+
+    /** Lets the id's text go when the session holds and waits for nothing (if the id fits). */
+    private void idleIfEmpty() {
+        if (holdsHead == null && waitsHead == null && compactId()) {
+            idText = null;
+        }
     }
 
     Reply cachedReply(long seq) {
@@ -131,6 +173,7 @@ final class Session {
     }
 
     void addHold(Hold h) {
+        busy();
         h.sPrev = holdsTail;
         h.sNext = null;
         if (holdsTail == null) {
@@ -156,9 +199,11 @@ final class Session {
         h.sPrev = null;
         h.sNext = null;
         holdCount--;
+        idleIfEmpty();
     }
 
     void addWait(Waiter w) {
+        busy();
         w.sPrev = waitsTail;
         w.sNext = null;
         if (waitsTail == null) {
@@ -184,6 +229,7 @@ final class Session {
         w.sPrev = null;
         w.sNext = null;
         waitCount--;
+        idleIfEmpty();
     }
 
     Waiter findWait(long seq) {

@@ -1,0 +1,153 @@
+package io.holdfast.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The open sessions by id in one array of sessions (open addressing, linear probing), without a
+ * node per entry: each session costs its slot (4 to 8 bytes at the load kept here) where a {@code
+ * HashMap} cost a node and its slot (about 40 bytes), on every replica.
+ *
+ * <p><b>Guarantees.</b> {@link #get} finds a session by its id's text, whether the session keeps
+ * its id as bits ({@link CompactId}) or as text; at most one session per id ({@link #add} refuses
+ * a second). <b>Not guaranteed:</b> any order of {@link #all} (it is the slots' order, which
+ * depends on the history of adds and removes, and on this process's hash seed): callers that need
+ * one sort. <b>Failure story:</b> with a fixed hash, ids chosen by a client so that their hashes
+ * share low bits would make one run of slots as long as the sessions, and every lookup walk it;
+ * the seed, drawn once per process, keeps a client from knowing which ids collide.
+ *
+ * <p>Not thread-safe: the table's owner serialises access.
+ */
+final class SessionIndex {
+    private static final long SEED = new java.security.SecureRandom().nextLong() | 1;
+    private static final int FIRST = 16;
+
+    private Session[] slots = new Session[FIRST];
+    private int size;
+
+    /** The session with this id, or null (also for a null id). */
+    Session get(String id) {
+        if (id == null) {
+            return null;
+        }
+        if (CompactId.fits(id)) {
+            return find(CompactId.high(id), CompactId.low(id));
+        }
+        Session[] s = slots;
+        int mask = s.length - 1;
+        for (int i = hash(id) & mask; s[i] != null; i = (i + 1) & mask) {
+            if (!s[i].compactId() && s[i].id().equals(id)) {
+                return s[i];
+            }
+        }
+        return null;
+    }
+
+    private Session find(long high, long low) {
+        Session[] s = slots;
+        int mask = s.length - 1;
+        for (int i = hash(high, low) & mask; s[i] != null; i = (i + 1) & mask) {
+            if (s[i].idHigh == high && s[i].idLow == low) {
+                return s[i];
+            }
+        }
+        return null;
+    }
+
+    /** Adds a session; false (and nothing added) if one with its id is here. */
+    boolean add(Session session) {
+        if ((session.compactId() ? find(session.idHigh, session.idLow) : get(session.id())) != null) {
+            return false;
+        }
+        if ((size + 1) * 4L > slots.length * 3L) {
+            grow();
+        }
+        place(slots, session);
+        size++;
+        return true;
+    }
+
+    /** Removes this session, if it is here. */
+    void remove(Session session) {
+        Session[] s = slots;
+        int mask = s.length - 1;
+        int i = hash(session) & mask;
+        while (s[i] != session) {
+            if (s[i] == null) {
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        // Backward shift: move later members of the run into the hole when their home allows.
+        int hole = i;
+        s[hole] = null;
+        for (int j = (hole + 1) & mask; s[j] != null; j = (j + 1) & mask) {
+            int home = hash(s[j]) & mask;
+            if (((j - home) & mask) >= ((j - hole) & mask)) {
+                s[hole] = s[j];
+                s[j] = null;
+                hole = j;
+            }
+        }
+        size--;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Every session, in no particular order (a copy). */
+    List<Session> all() {
+        List<Session> out = new ArrayList<>(size);
+        for (Session s : slots) {
+            if (s != null) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private void grow() {
+        Session[] bigger = new Session[slots.length * 2];
+        for (Session s : slots) {
+            if (s != null) {
+                place(bigger, s);
+            }
+        }
+        slots = bigger;
+    }
+
+    private static void place(Session[] s, Session session) {
+        int mask = s.length - 1;
+        int i = hash(session) & mask;
+        while (s[i] != null) {
+            i = (i + 1) & mask;
+        }
+        s[i] = session;
+    }
+
+    private static int hash(Session s) {
+        return s.compactId() ? hash(s.idHigh, s.idLow) : hash(s.id());
+    }
+
+    /** The seed enters before the halves are combined: which ids collide depends on it. */
+    private static int hash(long high, long low) {
+        return (int) mix(mix(high ^ SEED) + low);
+    }
+
+    private static int hash(String id) {
+        long h = SEED;
+        for (int i = 0; i < id.length(); i++) {
+            h = (h ^ id.charAt(i)) * 0x9E3779B97F4A7C15L;
+            h ^= h >>> 31;
+        }
+        return (int) mix(h);
+    }
+
+    /** A bijective 64-bit finaliser (SplitMix64's). */
+    private static long mix(long h) {
+        h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L;
+        h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+        return h ^ (h >>> 31);
+    }
+}
