@@ -20,7 +20,9 @@ import javax.management.ObjectName;
  * also prints the largest classes on the heap at the end. {@code --lease-millis L} gives the held
  * locks a lease timeout, and {@code --renewals R} then renews every lock R times, a third of the
  * lease apart, as the client's watchdog would (the timer queue keeps the superseded deadlines
- * until they pass).
+ * until they pass). {@code --client-names C} gives the sessions C different client names, as a
+ * fleet of a few programs has (by default each has its own); each is a fresh string, as decoding
+ * makes them.
  */
 public final class HeapFootprint {
     private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
@@ -32,6 +34,7 @@ public final class HeapFootprint {
         int locksPerSession = 10;
         long leaseMillis = 0;
         int renewals = 0;
+        int clientNames = 0;
         boolean histogram = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -39,10 +42,12 @@ public final class HeapFootprint {
                 case "--locks-per-session" -> locksPerSession = Integer.parseInt(args[++i]);
                 case "--lease-millis" -> leaseMillis = Long.parseLong(args[++i]);
                 case "--renewals" -> renewals = Integer.parseInt(args[++i]);
+                case "--client-names" -> clientNames = Integer.parseInt(args[++i]);
                 case "--histogram" -> histogram = true;
                 default ->
                     throw new IllegalArgumentException("usage: HeapFootprint [--sessions N]"
-                            + " [--locks-per-session K] [--lease-millis L [--renewals R]] [--histogram]");
+                            + " [--locks-per-session K] [--lease-millis L [--renewals R]] [--client-names C]"
+                            + " [--histogram]");
             }
         }
         if (renewals > 0 && leaseMillis == 0) {
@@ -57,7 +62,7 @@ public final class HeapFootprint {
                 Runtime.getRuntime().maxMemory() >> 20,
                 ManagementFactory.getRuntimeMXBean().getInputArguments());
 
-        Population population = new Population(sessions, locksPerSession, leaseMillis);
+        Population population = new Population(sessions, locksPerSession, leaseMillis).clientNames(clientNames);
         long base = usedAfterGc();
         LockTable table = new LockTable();
         population.openSessions(table);
@@ -90,8 +95,9 @@ public final class HeapFootprint {
         double perName = (withNames - arrayOnly) / (double) locks;
         System.out.printf(
                 Locale.ROOT,
-                "sessions: %,d   held locks: %,d   lease timeout: %s   renewals per lock: %d%n",
+                "sessions: %,d   client names: %s   held locks: %,d   lease timeout: %s   renewals per lock: %d%n",
                 sessions,
+                clientNames == 0 ? "one each" : String.format(Locale.ROOT, "%,d", clientNames),
                 locks,
                 leaseMillis == 0 ? "none" : leaseMillis + " ms",
                 renewals);

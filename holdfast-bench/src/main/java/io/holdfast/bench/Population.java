@@ -24,6 +24,8 @@ final class Population {
     private final long leaseMillis;
     private final long[] seqs;
     private final long[] firstTokens;
+    /** How many different client names the sessions have (0: one each). */
+    private int clientNames;
 
     /**
      * Allocates all the bookkeeping up front: measure the heap after constructing.
@@ -42,6 +44,12 @@ final class Population {
         this(sessions, locksPerSession, 0);
     }
 
+    /** The sessions' client names repeat {@code n} names ({@code client-0} to {@code client-(n-1)}); 0: one each. */
+    Population clientNames(int n) {
+        this.clientNames = n;
+        return this;
+    }
+
     /** The name of held lock {@code i}: {@code orders/} and seven digits for i below 9,000,000. */
     static String lockName(int i) {
         return "orders/" + (1_000_000 + i);
@@ -55,7 +63,7 @@ final class Population {
     }
 
     /**
-     * Opens the sessions (random ids, client names {@code client-N}), none holding anything, after lifting the
+     * Opens the sessions (random ids, client names {@code client-N}, each a fresh string), none holding anything, after lifting the
      * quotas a population this size passes (the table counts sessions and locks against 1,000,000 state entries
      * and 10,000 sessions per identity by default: 10,000 sessions with 100 locks each are past the first).
      */
@@ -75,7 +83,11 @@ final class Population {
         for (int s = 0; s < sessions; s++) {
             Reply reply = table.apply(
                     TIME,
-                    new Command.OpenSession(randomSessionId(ids), "client-" + s, BenchClient.TTL_MILLIS, 0),
+                    new Command.OpenSession(
+                            randomSessionId(ids),
+                            "client-" + (clientNames == 0 ? s : s % clientNames),
+                            BenchClient.TTL_MILLIS,
+                            0),
                     EventSink.NONE);
             BenchClient.expect(Reply.Ok.class, reply);
         }
