@@ -49,6 +49,49 @@ final class CompactId {
         return (VALUES[id.charAt(LENGTH - 1)] & 0xf) == 0 && any != 0;
     }
 
+    /**
+     * {@link #fits}, {@link #high} and {@link #low} in one pass: whether {@code id} fits, and if so
+     * its bits in {@code into[0]} and {@code into[1]} (the table's lookups parse every command's id).
+     */
+    static boolean parse(String id, long[] into) {
+        if (id.length() != LENGTH) {
+            return false;
+        }
+        long high = 0;
+        for (int i = 0; i < 10; i++) {
+            int v = value(id.charAt(i));
+            if (v < 0) {
+                return false;
+            }
+            high = (high << 6) | v;
+        }
+        int middle = value(id.charAt(10));
+        int last = value(id.charAt(LENGTH - 1));
+        if (middle < 0 || last < 0 || (last & 0xf) != 0) {
+            return false;
+        }
+        high = (high << 4) | (middle >>> 2);
+        long low = middle & 3;
+        for (int i = 11; i < LENGTH - 1; i++) {
+            int v = value(id.charAt(i));
+            if (v < 0) {
+                return false;
+            }
+            low = (low << 6) | v;
+        }
+        low = (low << 2) | (last >>> 4);
+        if ((high | low) == 0) {
+            return false;
+        }
+        into[0] = high;
+        into[1] = low;
+        return true;
+    }
+
+    private static int value(char c) {
+        return c < 128 ? VALUES[c] : -1;
+    }
+
     /** The first 64 bits of an id that {@link #fits}. */
     static long high(String id) {
         long v = 0;

@@ -77,17 +77,19 @@ final class Session {
         return (idHigh | idLow) != 0;
     }
 
-    /** The session's id, as its client sent it. */
+    /**
+     * The session's id, as its client sent it. Made from the bits when asked, and kept while the
+     * session holds or waits for something (the events and changes of its holds and waits name it).
+     */
     String id() {
         String text = idText;
-        return text != null ? text : CompactId.text(idHigh, idLow);
-    }
-
-    /** Keeps the id's text while the session holds or waits (its grants, losses and waits name it). */
-    private void busy() {
-        if (idText == null) {
-            idText = CompactId.text(idHigh, idLow);
+        if (text == null) {
+            text = CompactId.text(idHigh, idLow);
+            if (holdsHead != null || waitsHead != null) {
+                idText = text;
+            }
         }
+        return text;
     }
 
     /** Lets the id's text go when the session holds and waits for nothing (if the id fits). */
@@ -173,7 +175,6 @@ final class Session {
     }
 
     void addHold(Hold h) {
-        busy();
         h.sPrev = holdsTail;
         h.sNext = null;
         if (holdsTail == null) {
@@ -203,7 +204,6 @@ final class Session {
     }
 
     void addWait(Waiter w) {
-        busy();
         w.sPrev = waitsTail;
         w.sNext = null;
         if (waitsTail == null) {

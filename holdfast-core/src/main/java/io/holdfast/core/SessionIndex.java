@@ -16,7 +16,8 @@ import java.util.List;
  * share low bits would make one run of slots as long as the sessions, and every lookup walk it;
  * the seed, drawn once per process, keeps a client from knowing which ids collide.
  *
- * <p>Not thread-safe: the table's owner serialises access.
+ * <p>Not thread-safe, lookups included (they keep what they parsed and found): the table's owner
+ * serialises access.
  */
 final class SessionIndex {
     private static final long SEED = new java.security.SecureRandom().nextLong() | 1;
@@ -24,23 +25,37 @@ final class SessionIndex {
 
     private Session[] slots = new Session[FIRST];
     private int size;
+    /** A lookup's parsed id (one pass, no allocation): the table is used by one thread at a time. */
+    private final long[] parsed = new long[2];
+    /**
+     * The last id looked up and what it found: the commands of an entry look their session up
+     * several times with one string (its reply memory, then the command itself). Cleared by every
+     * add and remove.
+     */
+    private String lastId;
+
+    private Session lastFound;
 
     /** The session with this id, or null (also for a null id). */
     Session get(String id) {
         if (id == null) {
             return null;
         }
-        if (CompactId.fits(id)) {
-            return find(CompactId.high(id), CompactId.low(id));
+        if (id == lastId) {
+            return lastFound;
         }
-        Session[] s = slots;
-        int mask = s.length - 1;
-        for (int i = hash(id) & mask; s[i] != null; i = (i + 1) & mask) {
-            if (!s[i].compactId() && s[i].id().equals(id)) {
-                return s[i];
-            }
+        Session found = CompactId.parse(id, parsed) ? find(parsed[0], parsed[1]) : findText(id);
+        lastId = id;
+        lastFound = found;
+        return found;
+    }
+
+    /** Whether this very session is here. */
+    boolean contains(Session session) {
+        if (session == lastFound) {
+            return true; // found since the last add or remove
         }
-        return null;
+        return (session.compactId() ? find(session.idHigh, session.idLow) : findText(session.id())) == session;
     }
 
     private Session find(long high, long low) {
@@ -54,11 +69,24 @@ final class SessionIndex {
         return null;
     }
 
+    private Session findText(String id) {
+        Session[] s = slots;
+        int mask = s.length - 1;
+        for (int i = hash(id) & mask; s[i] != null; i = (i + 1) & mask) {
+            if (!s[i].compactId() && s[i].id().equals(id)) {
+                return s[i];
+            }
+        }
+        return null;
+    }
+
     /** Adds a session; false (and nothing added) if one with its id is here. */
     boolean add(Session session) {
-        if ((session.compactId() ? find(session.idHigh, session.idLow) : get(session.id())) != null) {
+        if ((session.compactId() ? find(session.idHigh, session.idLow) : findText(session.id())) != null) {
             return false;
         }
+        lastId = null;
+        lastFound = null;
         if ((size + 1) * 4L > slots.length * 3L) {
             grow();
         }
@@ -78,6 +106,8 @@ final class SessionIndex {
             }
             i = (i + 1) & mask;
         }
+        lastId = null;
+        lastFound = null;
         // Backward shift: move later members of the run into the hole when their home allows.
         int hole = i;
         s[hole] = null;
@@ -135,11 +165,22 @@ final class SessionIndex {
         return (int) mix(mix(high ^ SEED) + low);
     }
 
+    /** Four characters a step, the seed in every step: ids whose texts collide without it do not with it. */
     private static int hash(String id) {
-        long h = SEED;
-        for (int i = 0; i < id.length(); i++) {
+        long h = SEED ^ id.length();
+        int n = id.length();
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            long four = id.charAt(i)
+                    | (long) id.charAt(i + 1) << 16
+                    | (long) id.charAt(i + 2) << 32
+                    | (long) id.charAt(i + 3) << 48;
+            h = (h ^ four) * 0x9E3779B97F4A7C15L;
+            h ^= h >>> 29;
+        }
+        for (; i < n; i++) {
             h = (h ^ id.charAt(i)) * 0x9E3779B97F4A7C15L;
-            h ^= h >>> 31;
+            h ^= h >>> 29;
         }
         return (int) mix(h);
     }

@@ -100,6 +100,11 @@ final class Sessions {
         return byId.get(id);
     }
 
+    /** Whether this session is still open (it may have ended while a command was applied). */
+    boolean holds(Session s) {
+        return byId.contains(s);
+    }
+
     boolean contains(String id) {
         return byId.get(id) != null;
     }

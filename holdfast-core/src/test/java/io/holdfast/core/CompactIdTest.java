@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.model.SessionIds;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,11 @@ class CompactIdTest {
             assertThat(CompactId.fits(id)).isTrue();
             assertThat(CompactId.high(id)).isEqualTo(high);
             assertThat(CompactId.low(id)).isEqualTo(low);
+            long[] parsed = new long[2];
+            assertThat(CompactId.parse(id, parsed)).isEqualTo(high != 0 || low != 0);
+            if (high != 0 || low != 0) {
+                assertThat(parsed).containsExactly(high, low);
+            }
         }
         String ones = CompactId.text(-1, -1);
         assertThat(ones).isEqualTo("_____________________w");
@@ -44,6 +50,8 @@ class CompactIdTest {
             assertThat(CompactId.fits("AAAAAAAAAAAAAAAAAAAAA" + last))
                     .as("ends with " + last)
                     .isFalse();
+            assertThat(CompactId.parse("AAAAAAAAAAAAAAAAAAAAA" + last, new long[2]))
+                    .isFalse();
         }
     }
 
@@ -53,9 +61,13 @@ class CompactIdTest {
         assertThat(CompactId.fits("session-aaaaaaaaaaaaaaa"))
                 .as("23 characters")
                 .isFalse();
-        assertThat(CompactId.fits("session.aaaaaaaaaaaaaaA")).as("a dot").isFalse();
-        assertThat(CompactId.fits("sessionéaaaaaaaaaaaaaaA")).as("not ASCII").isFalse();
+        assertThat(CompactId.fits("session.aaaaaaaaaaaaaA")).as("a dot").isFalse();
+        assertThat(CompactId.fits("sessionéaaaaaaaaaaaaaA")).as("not ASCII").isFalse();
         assertThat(CompactId.fits("AAAAAAAAAAAAAAAAAAAAAA")).as("all bits zero").isFalse();
+        for (String id : List.of(
+                "session-aaaaaaaaaa", "session.aaaaaaaaaaaaaA", "sessionéaaaaaaaaaaaaaA", "AAAAAAAAAAAAAAAAAAAAAA")) {
+            assertThat(CompactId.parse(id, new long[2])).as(id).isFalse();
+        }
     }
 
     /** The property tests' sessions: two kept as text, two as bits. */
