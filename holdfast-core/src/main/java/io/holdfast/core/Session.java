@@ -9,7 +9,7 @@ import java.util.Map;
  * Every replica keeps one per open session, so it is kept small: an id that {@link CompactId#fits}
  * as two longs, not a string (104 bytes in all for an idle session, with names shared).
  */
-final class Session {
+final class Session implements SessionIndex.Keyed {
     /** The id's bits ({@link CompactId}); both 0 when the id does not fit and is kept as text. */
     final long idHigh;
 
@@ -72,9 +72,19 @@ final class Session {
         this.openedAt = openedAt;
     }
 
-    /** Whether the id is kept as bits ({@link #idHigh}, {@link #idLow}) rather than as text. */
-    boolean compactId() {
-        return (idHigh | idLow) != 0;
+    @Override
+    public long idHigh() {
+        return idHigh;
+    }
+
+    @Override
+    public long idLow() {
+        return idLow;
+    }
+
+    @Override
+    public String idText() {
+        return idText;
     }
 
     /**

@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The open sessions by id in one array of sessions (open addressing, linear probing), without a
- * node per entry: each session costs its slot (4 to 8 bytes at the load kept here) where a {@code
- * HashMap} cost a node and its slot (about 40 bytes), on every replica.
+ * Sessions by id in one array (open addressing, linear probing), without a node per entry: each
+ * costs its slot (4 to 8 bytes at the load kept here) where a {@code HashMap} cost a node and its
+ * slot (about 40 bytes). The table's sessions on every replica, and the leader's heartbeat
+ * deadlines ({@link SessionTracker}).
  *
  * <p><b>Guarantees.</b> {@link #get} finds a session by its id's text, whether the session keeps
  * its id as bits ({@link CompactId}) or as text; at most one session per id ({@link #add} refuses
@@ -19,11 +20,26 @@ import java.util.List;
  * <p>Not thread-safe, lookups included (they keep what they parsed and found): the table's owner
  * serialises access.
  */
-final class SessionIndex {
+final class SessionIndex<T extends SessionIndex.Keyed> {
+    /** What the index keeps: a session's id, as bits or as text. */
+    interface Keyed {
+        /** The id's bits ({@link CompactId}); both 0 when the id does not fit and is kept as text. */
+        long idHigh();
+
+        long idLow();
+
+        /** The id's text (called only for an id kept as text). */
+        String idText();
+
+        default boolean compactId() {
+            return (idHigh() | idLow()) != 0;
+        }
+    }
+
     private static final long SEED = new java.security.SecureRandom().nextLong() | 1;
     private static final int FIRST = 16;
 
-    private Session[] slots = new Session[FIRST];
+    private Keyed[] slots = new Keyed[FIRST];
     private int size;
     /** A lookup's parsed id (one pass, no allocation): the table is used by one thread at a time. */
     private final long[] parsed = new long[2];
@@ -34,55 +50,61 @@ final class SessionIndex {
      */
     private String lastId;
 
-    private Session lastFound;
+    private T lastFound;
 
     /** The session with this id, or null (also for a null id). */
-    Session get(String id) {
+    T get(String id) {
         if (id == null) {
             return null;
         }
         if (id == lastId) {
             return lastFound;
         }
-        Session found = CompactId.parse(id, parsed) ? find(parsed[0], parsed[1]) : findText(id);
+        T found = CompactId.parse(id, parsed) ? find(parsed[0], parsed[1]) : findText(id);
         lastId = id;
         lastFound = found;
         return found;
     }
 
     /** Whether this very session is here. */
-    boolean contains(Session session) {
+    boolean contains(T session) {
         if (session == lastFound) {
             return true; // found since the last add or remove
         }
-        return (session.compactId() ? find(session.idHigh, session.idLow) : findText(session.id())) == session;
+        return find(session) == session;
     }
 
-    private Session find(long high, long low) {
-        Session[] s = slots;
+    private T find(Keyed key) {
+        return key.compactId() ? find(key.idHigh(), key.idLow()) : findText(key.idText());
+    }
+
+    @SuppressWarnings("unchecked")
+    private T find(long high, long low) {
+        Keyed[] s = slots;
         int mask = s.length - 1;
         for (int i = hash(high, low) & mask; s[i] != null; i = (i + 1) & mask) {
-            if (s[i].idHigh == high && s[i].idLow == low) {
-                return s[i];
+            if (s[i].idHigh() == high && s[i].idLow() == low) {
+                return (T) s[i];
             }
         }
         return null;
     }
 
-    private Session findText(String id) {
-        Session[] s = slots;
+    @SuppressWarnings("unchecked")
+    private T findText(String id) {
+        Keyed[] s = slots;
         int mask = s.length - 1;
         for (int i = hash(id) & mask; s[i] != null; i = (i + 1) & mask) {
-            if (!s[i].compactId() && s[i].id().equals(id)) {
-                return s[i];
+            if (!s[i].compactId() && s[i].idText().equals(id)) {
+                return (T) s[i];
             }
         }
         return null;
     }
 
     /** Adds a session; false (and nothing added) if one with its id is here. */
-    boolean add(Session session) {
-        if ((session.compactId() ? find(session.idHigh, session.idLow) : findText(session.id())) != null) {
+    boolean add(T session) {
+        if (find(session) != null) {
             return false;
         }
         lastId = null;
@@ -96,8 +118,8 @@ final class SessionIndex {
     }
 
     /** Removes this session, if it is here. */
-    void remove(Session session) {
-        Session[] s = slots;
+    void remove(T session) {
+        Keyed[] s = slots;
         int mask = s.length - 1;
         int i = hash(session) & mask;
         while (s[i] != session) {
@@ -127,19 +149,28 @@ final class SessionIndex {
     }
 
     /** Every session, in no particular order (a copy). */
-    List<Session> all() {
-        List<Session> out = new ArrayList<>(size);
-        for (Session s : slots) {
+    @SuppressWarnings("unchecked")
+    List<T> all() {
+        List<T> out = new ArrayList<>(size);
+        for (Keyed s : slots) {
             if (s != null) {
-                out.add(s);
+                out.add((T) s);
             }
         }
         return out;
     }
 
+    /** Forgets every session. */
+    void clear() {
+        java.util.Arrays.fill(slots, null);
+        size = 0;
+        lastId = null;
+        lastFound = null;
+    }
+
     private void grow() {
-        Session[] bigger = new Session[slots.length * 2];
-        for (Session s : slots) {
+        Keyed[] bigger = new Keyed[slots.length * 2];
+        for (Keyed s : slots) {
             if (s != null) {
                 place(bigger, s);
             }
@@ -147,7 +178,7 @@ final class SessionIndex {
         slots = bigger;
     }
 
-    private static void place(Session[] s, Session session) {
+    private static void place(Keyed[] s, Keyed session) {
         int mask = s.length - 1;
         int i = hash(session) & mask;
         while (s[i] != null) {
@@ -156,8 +187,8 @@ final class SessionIndex {
         s[i] = session;
     }
 
-    private static int hash(Session s) {
-        return s.compactId() ? hash(s.idHigh, s.idLow) : hash(s.id());
+    private static int hash(Keyed s) {
+        return s.compactId() ? hash(s.idHigh(), s.idLow()) : hash(s.idText());
     }
 
     /** The seed enters before the halves are combined: which ids collide depends on it. */

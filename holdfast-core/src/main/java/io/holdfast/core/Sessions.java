@@ -26,7 +26,7 @@ import java.util.function.IntSupplier;
  * session here and hands it to {@link Releases#endSession}.
  */
 final class Sessions {
-    private final SessionIndex byId = new SessionIndex();
+    private final SessionIndex<Session> byId = new SessionIndex<>();
     private final SharedNames names = new SharedNames();
     /** Open sessions per identity ("" for none), for the sessions quota (derived). */
     private final Map<String, Integer> byIdentity = new HashMap<>();

@@ -82,7 +82,7 @@ class CompactIdTest {
     @Test
     void theIndexFindsWhatAMapFinds() {
         Random random = new Random(11);
-        SessionIndex index = new SessionIndex();
+        SessionIndex<Session> index = new SessionIndex<>();
         Map<String, Session> reference = new HashMap<>();
         String[] ids = new String[3_000];
         for (int i = 0; i < ids.length; i++) {
