@@ -1,6 +1,7 @@
 package io.holdfast.bench;
 
 import io.holdfast.core.LockTable;
+import io.holdfast.core.SessionTracker;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.ref.Reference;
@@ -22,7 +23,8 @@ import javax.management.ObjectName;
  * lease apart, as the client's watchdog would (the timer queue keeps the superseded deadlines
  * until they pass). {@code --client-names C} gives the sessions C different client names, as a
  * fleet of a few programs has (by default each has its own); each is a fresh string, as decoding
- * makes them.
+ * makes them. It also measures the leader's heartbeat memory of the sessions ({@link
+ * SessionTracker}, three heartbeats each).
  */
 public final class HeapFootprint {
     private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
@@ -75,6 +77,10 @@ public final class HeapFootprint {
             population.renewAll(table, Population.TIME + r * (leaseMillis / 3));
         }
         long full = usedAfterGc();
+        // The leader's heartbeat memory of the same sessions, three heartbeats each.
+        SessionTracker tracker = new SessionTracker();
+        population.track(tracker, 3);
+        long tracked = usedAfterGc();
         if (held != locks || table.sessionCount() != sessions || table.resourceCount() != locks) {
             throw new IllegalStateException("table has " + table.sessionCount() + " sessions and "
                     + table.resourceCount() + " locks, expected " + sessions + " and " + locks);
@@ -104,6 +110,10 @@ public final class HeapFootprint {
         System.out.printf(Locale.ROOT, "used heap: baseline %,d B, whole table %,d B%n", base, full - base);
         System.out.printf(Locale.ROOT, "per session, just opened:              %8.1f B%n", perSessionIdle);
         System.out.printf(Locale.ROOT, "per session, with its remembered reply: %8.1f B%n", perSessionActive);
+        System.out.printf(
+                Locale.ROOT,
+                "per session, the leader's heartbeat tracker: %8.1f B%n",
+                (tracked - full) / (double) sessions);
         System.out.printf(Locale.ROOT, "per held lock, name included:           %8.1f B%n", perLock);
         System.out.printf(
                 Locale.ROOT,
@@ -127,6 +137,7 @@ public final class HeapFootprint {
             text.lines().limit(22).forEach(System.out::println);
         }
         Reference.reachabilityFence(table);
+        Reference.reachabilityFence(tracker);
         Reference.reachabilityFence(population);
     }
 

@@ -3,6 +3,7 @@ package io.holdfast.bench;
 import io.holdfast.LockMode;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
+import io.holdfast.core.SessionTracker;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.Reply;
@@ -108,6 +109,26 @@ final class Population {
             BenchClient.expect(
                     Reply.Ok.class,
                     table.apply(TIME, new Command.Release(inv, "scratch/lock", g.token()), EventSink.NONE));
+        }
+    }
+
+    /**
+     * Tracks every session's heartbeats as the leader does ({@link SessionTracker}): opened, then
+     * {@code heartbeats} heartbeats each, a third of a TTL apart, each id a fresh string as a
+     * request brings it.
+     */
+    void track(SessionTracker tracker, int heartbeats) {
+        long ttlNanos = BenchClient.TTL_MILLIS * 1_000_000;
+        for (int beat = 0; beat <= heartbeats; beat++) {
+            Random ids = new Random(42);
+            for (int s = 0; s < sessions; s++) {
+                String id = randomSessionId(ids);
+                if (beat == 0) {
+                    tracker.touch(id, ttlNanos, 0);
+                } else if (!tracker.touch(id, beat * ttlNanos / 3)) {
+                    throw new IllegalStateException("session " + id + " is not tracked");
+                }
+            }
         }
     }
 
