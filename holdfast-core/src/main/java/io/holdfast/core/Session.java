@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * A session inside the table: its settings, what it holds and waits for, and its recent replies.
  * Every replica keeps one per open session, so it is kept small: an id that {@link CompactId#fits}
- * as two longs, not a string (104 bytes in all for an idle session, with names shared).
+ * as two longs, not a string, and names shared with other sessions ({@link SharedNames}): the
+ * object is 104 bytes, and an idle session keeps nothing else but its slot in the index.
  */
 final class Session implements SessionIndex.Keyed {
     /** The id's bits ({@link CompactId}); both 0 when the id does not fit and is kept as text. */
