@@ -1,6 +1,7 @@
 package io.holdfast.bench;
 
 import io.holdfast.core.LockTable;
+import io.holdfast.core.SessionTracker;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.ref.Reference;
@@ -20,7 +21,10 @@ import javax.management.ObjectName;
  * also prints the largest classes on the heap at the end. {@code --lease-millis L} gives the held
  * locks a lease timeout, and {@code --renewals R} then renews every lock R times, a third of the
  * lease apart, as the client's watchdog would (the timer queue keeps the superseded deadlines
- * until they pass).
+ * until they pass). {@code --client-names C} gives the sessions C different client names, as a
+ * fleet of a few programs has (by default each has its own); each is a fresh string, as decoding
+ * makes them. It also measures the leader's heartbeat memory of the sessions ({@link
+ * SessionTracker}, three heartbeats each).
  */
 public final class HeapFootprint {
     private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
@@ -32,6 +36,7 @@ public final class HeapFootprint {
         int locksPerSession = 10;
         long leaseMillis = 0;
         int renewals = 0;
+        int clientNames = 0;
         boolean histogram = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -39,10 +44,12 @@ public final class HeapFootprint {
                 case "--locks-per-session" -> locksPerSession = Integer.parseInt(args[++i]);
                 case "--lease-millis" -> leaseMillis = Long.parseLong(args[++i]);
                 case "--renewals" -> renewals = Integer.parseInt(args[++i]);
+                case "--client-names" -> clientNames = Integer.parseInt(args[++i]);
                 case "--histogram" -> histogram = true;
                 default ->
                     throw new IllegalArgumentException("usage: HeapFootprint [--sessions N]"
-                            + " [--locks-per-session K] [--lease-millis L [--renewals R]] [--histogram]");
+                            + " [--locks-per-session K] [--lease-millis L [--renewals R]] [--client-names C]"
+                            + " [--histogram]");
             }
         }
         if (renewals > 0 && leaseMillis == 0) {
@@ -57,7 +64,7 @@ public final class HeapFootprint {
                 Runtime.getRuntime().maxMemory() >> 20,
                 ManagementFactory.getRuntimeMXBean().getInputArguments());
 
-        Population population = new Population(sessions, locksPerSession, leaseMillis);
+        Population population = new Population(sessions, locksPerSession, leaseMillis).clientNames(clientNames);
         long base = usedAfterGc();
         LockTable table = new LockTable();
         population.openSessions(table);
@@ -70,6 +77,10 @@ public final class HeapFootprint {
             population.renewAll(table, Population.TIME + r * (leaseMillis / 3));
         }
         long full = usedAfterGc();
+        // The leader's heartbeat memory of the same sessions, three heartbeats each.
+        SessionTracker tracker = new SessionTracker();
+        population.track(tracker, 3);
+        long tracked = usedAfterGc();
         if (held != locks || table.sessionCount() != sessions || table.resourceCount() != locks) {
             throw new IllegalStateException("table has " + table.sessionCount() + " sessions and "
                     + table.resourceCount() + " locks, expected " + sessions + " and " + locks);
@@ -90,14 +101,19 @@ public final class HeapFootprint {
         double perName = (withNames - arrayOnly) / (double) locks;
         System.out.printf(
                 Locale.ROOT,
-                "sessions: %,d   held locks: %,d   lease timeout: %s   renewals per lock: %d%n",
+                "sessions: %,d   client names: %s   held locks: %,d   lease timeout: %s   renewals per lock: %d%n",
                 sessions,
+                clientNames == 0 ? "one each" : String.format(Locale.ROOT, "%,d", clientNames),
                 locks,
                 leaseMillis == 0 ? "none" : leaseMillis + " ms",
                 renewals);
         System.out.printf(Locale.ROOT, "used heap: baseline %,d B, whole table %,d B%n", base, full - base);
         System.out.printf(Locale.ROOT, "per session, just opened:              %8.1f B%n", perSessionIdle);
         System.out.printf(Locale.ROOT, "per session, with its remembered reply: %8.1f B%n", perSessionActive);
+        System.out.printf(
+                Locale.ROOT,
+                "per session, the leader's heartbeat tracker: %8.1f B%n",
+                (tracked - full) / (double) sessions);
         System.out.printf(Locale.ROOT, "per held lock, name included:           %8.1f B%n", perLock);
         System.out.printf(
                 Locale.ROOT,
@@ -121,6 +137,7 @@ public final class HeapFootprint {
             text.lines().limit(22).forEach(System.out::println);
         }
         Reference.reachabilityFence(table);
+        Reference.reachabilityFence(tracker);
         Reference.reachabilityFence(population);
     }
 

@@ -3,6 +3,7 @@ package io.holdfast.bench;
 import io.holdfast.LockMode;
 import io.holdfast.core.EventSink;
 import io.holdfast.core.LockTable;
+import io.holdfast.core.SessionTracker;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.Reply;
@@ -24,6 +25,8 @@ final class Population {
     private final long leaseMillis;
     private final long[] seqs;
     private final long[] firstTokens;
+    /** How many different client names the sessions have (0: one each). */
+    private int clientNames;
 
     /**
      * Allocates all the bookkeeping up front: measure the heap after constructing.
@@ -42,6 +45,12 @@ final class Population {
         this(sessions, locksPerSession, 0);
     }
 
+    /** The sessions' client names repeat {@code n} names ({@code client-0} to {@code client-(n-1)}); 0: one each. */
+    Population clientNames(int n) {
+        this.clientNames = n;
+        return this;
+    }
+
     /** The name of held lock {@code i}: {@code orders/} and seven digits for i below 9,000,000. */
     static String lockName(int i) {
         return "orders/" + (1_000_000 + i);
@@ -55,7 +64,7 @@ final class Population {
     }
 
     /**
-     * Opens the sessions (random ids, client names {@code client-N}), none holding anything, after lifting the
+     * Opens the sessions (random ids, client names {@code client-N}, each a fresh string), none holding anything, after lifting the
      * quotas a population this size passes (the table counts sessions and locks against 1,000,000 state entries
      * and 10,000 sessions per identity by default: 10,000 sessions with 100 locks each are past the first).
      */
@@ -75,7 +84,11 @@ final class Population {
         for (int s = 0; s < sessions; s++) {
             Reply reply = table.apply(
                     TIME,
-                    new Command.OpenSession(randomSessionId(ids), "client-" + s, BenchClient.TTL_MILLIS, 0),
+                    new Command.OpenSession(
+                            randomSessionId(ids),
+                            "client-" + (clientNames == 0 ? s : s % clientNames),
+                            BenchClient.TTL_MILLIS,
+                            0),
                     EventSink.NONE);
             BenchClient.expect(Reply.Ok.class, reply);
         }
@@ -96,6 +109,26 @@ final class Population {
             BenchClient.expect(
                     Reply.Ok.class,
                     table.apply(TIME, new Command.Release(inv, "scratch/lock", g.token()), EventSink.NONE));
+        }
+    }
+
+    /**
+     * Tracks every session's heartbeats as the leader does ({@link SessionTracker}): opened, then
+     * {@code heartbeats} heartbeats each, a third of a TTL apart, each id a fresh string as a
+     * request brings it.
+     */
+    void track(SessionTracker tracker, int heartbeats) {
+        long ttlNanos = BenchClient.TTL_MILLIS * 1_000_000;
+        for (int beat = 0; beat <= heartbeats; beat++) {
+            Random ids = new Random(42);
+            for (int s = 0; s < sessions; s++) {
+                String id = randomSessionId(ids);
+                if (beat == 0) {
+                    tracker.touch(id, ttlNanos, 0);
+                } else if (!tracker.touch(id, beat * ttlNanos / 3)) {
+                    throw new IllegalStateException("session " + id + " is not tracked");
+                }
+            }
         }
     }
 

@@ -38,7 +38,7 @@ import org.openjdk.jmh.infra.Blackhole;
  *       the Raft state machine does with every committed entry: the table plus the decoding.
  * </ul>
  *
- * {@code names}: {@code one} acquires and releases the same name every time; {@code rotating}
+ * {@code id}: see {@link #id}. {@code names}: {@code one} acquires and releases the same name every time; {@code rotating}
  * cycles through {@value #NAMES} distinct names ({@code orders/1000000}, ...).
  */
 @State(Scope.Thread)
@@ -55,6 +55,14 @@ public class UncontendedBench {
 
     @Param({"one", "rotating"})
     public String names;
+
+    /**
+     * The session's id: {@code text}, 18 characters (kept as a string by the table), or {@code
+     * bits}, 22 characters as {@code SessionIds.newId()} makes them (kept as two longs, its text made
+     * while the session holds something).
+     */
+    @Param({"text", "bits"})
+    public String id;
 
     private String sessionId;
     private String[] nameSet;
@@ -79,7 +87,7 @@ public class UncontendedBench {
 
     @Setup
     public void setup() {
-        sessionId = BenchClient.sessionId("bench", 1);
+        sessionId = id.equals("bits") ? "QmVuY2hTZXNzaW9uSWQxMA" : BenchClient.sessionId("bench", 1);
         int count = names.equals("one") ? 1 : NAMES;
         nameSet = new String[count];
         for (int i = 0; i < count; i++) {

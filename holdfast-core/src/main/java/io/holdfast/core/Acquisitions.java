@@ -86,7 +86,7 @@ final class Acquisitions {
         LockMode mode = c.mode();
         if (session.holdCount >= q.holdsPerSession()) {
             return admission.quotaExceeded(
-                    Admission.HOLDS_PER_SESSION, "session " + session.id + " holds " + session.holdCount + " grants");
+                    Admission.HOLDS_PER_SESSION, "session " + session.id() + " holds " + session.holdCount + " grants");
         }
         if (queues.free(r, mode, c.permits())) {
             Hold h = queues.grant(session, r, c.owner(), mode, c.permits(), c.leaseMillis());
@@ -98,13 +98,13 @@ final class Acquisitions {
         if (session.waitCount >= q.waitsPerSession()) {
             return admission.quotaExceeded(
                     Admission.WAITS_PER_SESSION,
-                    "session " + session.id + " waits for " + session.waitCount + " grants");
+                    "session " + session.id() + " waits for " + session.waitCount + " grants");
         }
         if (r.waiterCount >= q.waitersPerLock()) {
             return admission.quotaExceeded(Admission.WAITERS_PER_LOCK, r.name + " has " + r.waiterCount + " waiters");
         }
         if (mode != LockMode.PERMITS) {
-            List<String> cycle = queues.findCycle(new OwnerKey(session.id, c.owner()), List.of(r), mode);
+            List<String> cycle = queues.findCycle(new OwnerKey(session.id(), c.owner()), List.of(r), mode);
             if (cycle != null) {
                 return new Failed(
                         ErrorCode.DEADLOCK,
@@ -174,7 +174,7 @@ final class Acquisitions {
         if (session.holdCount + names.size() > q.holdsPerSession()) {
             return admission.quotaExceeded(
                     Admission.HOLDS_PER_SESSION,
-                    "session " + session.id + " holds " + session.holdCount + " grants, and " + names.size()
+                    "session " + session.id() + " holds " + session.holdCount + " grants, and " + names.size()
                             + " more are asked for");
         }
         if (free) {
@@ -190,7 +190,7 @@ final class Acquisitions {
         if (session.waitCount + names.size() > q.waitsPerSession()) {
             return admission.quotaExceeded(
                     Admission.WAITS_PER_SESSION,
-                    "session " + session.id + " waits for " + session.waitCount + " grants, and " + names.size()
+                    "session " + session.id() + " waits for " + session.waitCount + " grants, and " + names.size()
                             + " more are asked for");
         }
         for (Resource r : existing) {
@@ -199,7 +199,7 @@ final class Acquisitions {
                         Admission.WAITERS_PER_LOCK, r.name + " has " + r.waiterCount + " waiters");
             }
         }
-        List<String> cycle = queues.findCycle(new OwnerKey(session.id, c.owner()), existing, mode);
+        List<String> cycle = queues.findCycle(new OwnerKey(session.id(), c.owner()), existing, mode);
         if (cycle != null) {
             return new Failed(
                     ErrorCode.DEADLOCK,

@@ -223,7 +223,7 @@ final class Dispatch implements Command.Visitor<Reply> {
             parts.sessions.remove(s);
         }
         parts.registers.sessionEnded(
-                s.id, expired ? WatchEvent.Cause.SESSION_EXPIRED : WatchEvent.Cause.SESSION_CLOSED);
+                s.id(), expired ? WatchEvent.Cause.SESSION_EXPIRED : WatchEvent.Cause.SESSION_CLOSED);
         parts.releases.endSession(s, expired, keepWaits, events);
     }
 
@@ -267,7 +267,7 @@ final class Dispatch implements Command.Visitor<Reply> {
 
         @Override
         public Reply keys(KeyCommand c) {
-            return parts.transactions.apply(c, session.id);
+            return parts.transactions.apply(c, session.id());
         }
 
         @Override

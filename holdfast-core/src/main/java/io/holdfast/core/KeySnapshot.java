@@ -67,7 +67,7 @@ final class KeySnapshot {
             if (r == null || r.leased() || deadline < 0 || (owner == null && deadline == 0)) {
                 throw new SnapshotFormatException("bad or repeated lifetime of key " + key);
             }
-            if (owner != null && !table.sessions.map().containsKey(owner)) {
+            if (owner != null && !table.sessions.contains(owner)) {
                 throw new SnapshotFormatException("key " + key + " is attached to unknown session " + owner);
             }
             table.registers.map().put(key, new Registers.Register(r.version, r.value, owner, deadline));

@@ -63,8 +63,8 @@ import java.util.Set;
  * verification only; each is an {@code if} marked "PLANTED BUG" at the place it breaks. The
  * table stays deterministic given the set. The default table has none.
  *
- * <p>Not thread-safe: one thread applies commands (the Raft apply thread, or a caller that holds a
- * lock around it).
+ * <p>Not thread-safe, reads included (a session lookup keeps what it parsed): one thread at a time
+ * applies commands and reads (the Raft apply thread, or callers that hold one lock around both).
  */
 public final class LockTable {
     /** The most lock names a deadlock reply lists. */
@@ -346,7 +346,7 @@ public final class LockTable {
      */
     public List<SessionPage.Session> sessions(
             String after, int limit, long nowMillis, java.util.function.Predicate<SessionPage.Session> visible) {
-        return TableViews.sessions(parts.sessions.map(), after, limit, Math.max(now(), nowMillis), visible);
+        return TableViews.sessions(parts.sessions.all(), after, limit, Math.max(now(), nowMillis), visible);
     }
 
     /**
@@ -376,7 +376,7 @@ public final class LockTable {
 
     /** The table's sizes now; walks every lock (linear in their number). */
     public Stats stats() {
-        return TableViews.stats(parts.sessions.map(), parts.queues.map(), parts.registers, parts.queues.lastToken());
+        return TableViews.stats(parts.sessions.size(), parts.queues.map(), parts.registers, parts.queues.lastToken());
     }
 
     // ---------------------------------------------------------------------------------- snapshots

@@ -23,7 +23,7 @@ final class QueueSnapshot {
 
     /** Whether the table holds a multi-lock's wait or remembers a multi-lock's grant (format 4). */
     static boolean usesMultiLocks(TableParts table) {
-        for (Session s : table.sessions.map().values()) {
+        for (Session s : table.sessions.all()) {
             for (Waiter w = s.waitsHead; w != null; w = w.sNext) {
                 if (w.group != null) {
                     return true;
@@ -45,7 +45,7 @@ final class QueueSnapshot {
             out.writeLong(r.blockedUntil);
             out.writeInt(r.holderCount);
             for (Hold h = r.holdersHead; h != null; h = h.rNext) {
-                out.writeUTF(h.session.id);
+                out.writeUTF(h.session.id());
                 out.writeLong(h.owner);
                 out.writeLong(h.token);
                 out.writeByte(h.mode.ordinal());
@@ -61,7 +61,7 @@ final class QueueSnapshot {
             }
             out.writeInt(waiters);
             for (Waiter w = r.queueHead; w != null; w = w.qNext) {
-                out.writeUTF(w.session.id);
+                out.writeUTF(w.session.id());
                 out.writeLong(w.owner);
                 out.writeLong(w.seq);
                 out.writeByte(w.mode.ordinal());
@@ -133,10 +133,10 @@ final class QueueSnapshot {
                             "bad multi-lock of " + members + " names in the queue of " + name);
                 }
                 if (members > 0) {
-                    List<Waiter> group = groups.computeIfAbsent(s.id + " " + w.seq, k -> new ArrayList<>());
+                    List<Waiter> group = groups.computeIfAbsent(s.id() + " " + w.seq, k -> new ArrayList<>());
                     group.add(w);
                     if (group.size() > members) {
-                        throw new SnapshotFormatException("the multi-lock of session " + s.id + " and seq " + w.seq
+                        throw new SnapshotFormatException("the multi-lock of session " + s.id() + " and seq " + w.seq
                                 + " has more than its " + members + " names");
                     }
                     if (group.size() == members) {
@@ -178,14 +178,14 @@ final class QueueSnapshot {
                     || m.enqueuedAt != first.enqueuedAt
                     || m.permits != 1) {
                 throw new SnapshotFormatException(
-                        "the members of a multi-lock of session " + first.session.id + " disagree");
+                        "the members of a multi-lock of session " + first.session.id() + " disagree");
             }
             m.group = group;
         }
     }
 
     private static Session session(TableParts table, String id) throws SnapshotFormatException {
-        Session s = table.sessions.map().get(id);
+        Session s = table.sessions.get(id);
         if (s == null) {
             throw new SnapshotFormatException("reference to unknown session " + id);
         }

@@ -110,7 +110,7 @@ final class Queues {
     String holderOf(String name, long token) {
         Resource r = resources.get(name);
         Hold h = r == null ? null : r.findHolderByToken(token);
-        return h == null ? null : h.session.id;
+        return h == null ? null : h.session.id();
     }
 
     /** A new lock or semaphore of this name (its quota was checked by the caller). */
@@ -172,7 +172,7 @@ final class Queues {
         session.addHold(h);
         timers.lease(h);
         if (changes != null) {
-            changes.accept(WatchEvent.acquired(r.name, session.id, token, mode));
+            changes.accept(WatchEvent.acquired(r.name, session.id(), token, mode));
         }
         return h;
     }
@@ -190,7 +190,7 @@ final class Queues {
 
     private void queued(Waiter w) {
         if (changes != null) {
-            changes.accept(WatchEvent.queued(w.resource.name, w.session.id, w.mode));
+            changes.accept(WatchEvent.queued(w.resource.name, w.session.id(), w.mode));
         }
     }
 
@@ -249,7 +249,7 @@ final class Queues {
             detach(w, null);
             Hold h = grant(w.session, r, w.owner, w.mode, w.permits, w.leaseMillis);
             w.session.updateRemembered(w.seq, new Reply.Granted(h.token));
-            events.accept(new Event.Granted(w.session.id, w.seq, r.name, h.token));
+            events.accept(new Event.Granted(w.session.id(), w.seq, r.name, h.token));
         }
         return more;
     }
@@ -285,7 +285,7 @@ final class Queues {
         Waiter first = group[0];
         first.session.updateRemembered(first.seq, new Reply.GrantedAll(tokens));
         for (int i = 0; i < group.length; i++) {
-            events.accept(new Event.Granted(first.session.id, first.seq, group[i].resource.name, tokens.get(i)));
+            events.accept(new Event.Granted(first.session.id(), first.seq, group[i].resource.name, tokens.get(i)));
         }
         return others(group, r, more);
     }
@@ -320,7 +320,7 @@ final class Queues {
         Waiter first = w.group == null ? w : w.group[0];
         detachWait(w, WatchEvent.Cause.TIMED_OUT);
         first.session.updateRemembered(first.seq, Failed.of(ErrorCode.TIMEOUT, "timed out waiting for " + names(w)));
-        events.accept(new Event.WaitTimedOut(first.session.id, first.seq, first.resource.name));
+        events.accept(new Event.WaitTimedOut(first.session.id(), first.seq, first.resource.name));
         return w.group == null ? more : others(w.group, w.resource, more);
     }
 
@@ -352,7 +352,7 @@ final class Queues {
      */
     void detach(Waiter w, WatchEvent.Cause cause) {
         if (changes != null && cause != null) {
-            changes.accept(WatchEvent.waitEnded(w.resource.name, w.session.id, w.mode, cause));
+            changes.accept(WatchEvent.waitEnded(w.resource.name, w.session.id(), w.mode, cause));
         }
         w.attached = false;
         w.resource.dequeue(w);
@@ -363,7 +363,7 @@ final class Queues {
     /** Takes a grant away: {@code cause} says why. */
     void detach(Hold h, WatchEvent.Cause cause) {
         if (changes != null) {
-            changes.accept(WatchEvent.released(h.resource.name, h.session.id, h.token, h.mode, cause));
+            changes.accept(WatchEvent.released(h.resource.name, h.session.id(), h.token, h.mode, cause));
         }
         h.attached = false;
         h.resource.removeHolder(h);

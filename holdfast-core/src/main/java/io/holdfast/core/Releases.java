@@ -81,7 +81,7 @@ final class Releases {
 
     private static Failed notOwner(Session session, String name, long token) {
         return Failed.of(
-                ErrorCode.NOT_OWNER, "session " + session.id + " does not hold " + name + " with token " + token);
+                ErrorCode.NOT_OWNER, "session " + session.id() + " does not hold " + name + " with token " + token);
     }
 
     Reply cancelWait(CancelWait c, Session session, EventSink events) {
@@ -118,7 +118,7 @@ final class Releases {
         for (Hold h = r.holdersHead; h != null; ) {
             Hold next = h.rNext;
             queues.detach(h, WatchEvent.Cause.REVOKED);
-            events.accept(new Event.Lost(h.session.id, r.name, h.token, Event.Reason.REVOKED));
+            events.accept(new Event.Lost(h.session.id(), r.name, h.token, Event.Reason.REVOKED));
             revoked++;
             h = next;
         }
@@ -135,7 +135,7 @@ final class Releases {
                 case Timers.LEASE -> {
                     Hold h = (Hold) e.target();
                     queues.detach(h, WatchEvent.Cause.LEASE_TIMEOUT);
-                    events.accept(new Event.Lost(h.session.id, h.resource.name, h.token, Event.Reason.LEASE_TIMEOUT));
+                    events.accept(new Event.Lost(h.session.id(), h.resource.name, h.token, Event.Reason.LEASE_TIMEOUT));
                     queues.grantWaiters(h.resource, events);
                     queues.dropIfIdle(h.resource);
                 }
@@ -172,7 +172,7 @@ final class Releases {
             queues.detach(h, cause);
             Resource r = h.resource;
             if (expired) {
-                events.accept(new Event.Lost(s.id, r.name, h.token, Event.Reason.SESSION_EXPIRED));
+                events.accept(new Event.Lost(s.id(), r.name, h.token, Event.Reason.SESSION_EXPIRED));
                 if (s.lockDelayMillis > 0) {
                     queues.block(r, now + s.lockDelayMillis);
                 }
@@ -187,7 +187,7 @@ final class Releases {
             w = next;
         }
         if (expired) {
-            events.accept(new Event.SessionExpired(s.id));
+            events.accept(new Event.SessionExpired(s.id()));
         }
         // Grant in name order: the same on every replica, however the lists were built.
         touched.sort(Comparator.comparing(r -> r.name));

@@ -82,7 +82,7 @@ final class ReplyMemory {
             // way, so there is nothing to remember: the table stays exactly as it was.
             return Failed.of(ErrorCode.INVALID_ARGUMENT, e.getMessage());
         }
-        if (sessions.get(session.id) == session) {
+        if (sessions.holds(session)) {
             session.remember(inv.seq(), reply);
         }
         return reply;

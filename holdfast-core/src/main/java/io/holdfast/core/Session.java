@@ -4,15 +4,29 @@ import io.holdfast.model.Reply;
 import java.util.HashMap;
 import java.util.Map;
 
-/** A session inside the table: its settings, what it holds and waits for, and its recent replies. */
-final class Session {
-    final String id;
+/**
+ * A session inside the table: its settings, what it holds and waits for, and its recent replies.
+ * Every replica keeps one per open session, so it is kept small: an id that {@link CompactId#fits}
+ * as two longs, not a string, and names shared with other sessions ({@link SharedNames}): the
+ * object is 104 bytes, and an idle session keeps nothing else but its slot in the index.
+ */
+final class Session implements SessionIndex.Keyed {
+    /** The id's bits ({@link CompactId}); both 0 when the id does not fit and is kept as text. */
+    final long idHigh;
+
+    final long idLow;
+    /**
+     * The id as text: always for an id that does not fit; for one that fits, only while the session
+     * holds or waits for something (the events and changes of its holds and waits name it).
+     */
+    private String idText;
+
     /** The authenticated identity that opened the session; null without authentication. */
     final String identity;
 
     final String clientName;
-    final long ttlMillis;
-    final long lockDelayMillis;
+    final int ttlMillis;
+    final int lockDelayMillis;
     final long openedAt;
 
     /** Intrusive list of this session's holds, in grant order. */
@@ -46,13 +60,54 @@ final class Session {
 
     int waitCount;
 
+    /** @param ttlMillis and {@code lockDelayMillis} within {@link Limits}' ranges, which ints hold */
     Session(String id, String identity, String clientName, long ttlMillis, long lockDelayMillis, long openedAt) {
-        this.id = id;
+        boolean fits = CompactId.fits(id);
+        this.idHigh = fits ? CompactId.high(id) : 0;
+        this.idLow = fits ? CompactId.low(id) : 0;
+        this.idText = fits ? null : id;
         this.identity = identity;
         this.clientName = clientName;
-        this.ttlMillis = ttlMillis;
-        this.lockDelayMillis = lockDelayMillis;
+        this.ttlMillis = Math.toIntExact(ttlMillis);
+        this.lockDelayMillis = Math.toIntExact(lockDelayMillis);
         this.openedAt = openedAt;
+    }
+
+    @Override
+    public long idHigh() {
+        return idHigh;
+    }
+
+    @Override
+    public long idLow() {
+        return idLow;
+    }
+
+    @Override
+    public String idText() {
+        return idText;
+    }
+
+    /**
+     * The session's id, as its client sent it. Made from the bits when asked, and kept while the
+     * session holds or waits for something (the events and changes of its holds and waits name it).
+     */
+    String id() {
+        String text = idText;
+        if (text == null) {
+            text = CompactId.text(idHigh, idLow);
+            if (holdsHead != null || waitsHead != null) {
+                idText = text;
+            }
+        }
+        return text;
+    }
+
+    /** Lets the id's text go when the session holds and waits for nothing (if the id fits). */
+    private void idleIfEmpty() {
+        if (holdsHead == null && waitsHead == null && compactId()) {
+            idText = null;
+        }
     }
 
     Reply cachedReply(long seq) {
@@ -156,6 +211,7 @@ final class Session {
         h.sPrev = null;
         h.sNext = null;
         holdCount--;
+        idleIfEmpty();
     }
 
     void addWait(Waiter w) {
@@ -184,6 +240,7 @@ final class Session {
         w.sPrev = null;
         w.sNext = null;
         waitCount--;
+        idleIfEmpty();
     }
 
     Waiter findWait(long seq) {

@@ -26,7 +26,8 @@ import java.util.function.IntSupplier;
  * session here and hands it to {@link Releases#endSession}.
  */
 final class Sessions {
-    private final Map<String, Session> byId = new HashMap<>();
+    private final SessionIndex<Session> byId = new SessionIndex<>();
+    private final SharedNames names = new SharedNames();
     /** Open sessions per identity ("" for none), for the sessions quota (derived). */
     private final Map<String, Integer> byIdentity = new HashMap<>();
 
@@ -82,14 +83,15 @@ final class Sessions {
         if (entries >= q.stateEntries()) {
             return admission.stateEntriesExceeded(entries);
         }
-        byId.put(id, new Session(id, identity, c.clientName(), c.ttlMillis(), c.lockDelayMillis(), now));
-        byIdentity.merge(key, 1, Integer::sum);
+        String shared = names.share(identity);
+        byId.add(new Session(id, shared, names.share(c.clientName()), c.ttlMillis(), c.lockDelayMillis(), now));
+        byIdentity.merge(key(shared), 1, Integer::sum);
         return Reply.Ok.INSTANCE;
     }
 
     /** Forgets a session (its holds and waits are the caller's to end). */
     void remove(Session s) {
-        byId.remove(s.id);
+        byId.remove(s);
         byIdentity.computeIfPresent(key(s.identity), (k, n) -> n > 1 ? n - 1 : null);
     }
 
@@ -98,23 +100,39 @@ final class Sessions {
         return byId.get(id);
     }
 
+    /** Whether this session is still open (it may have ended while a command was applied). */
+    boolean holds(Session s) {
+        return byId.contains(s);
+    }
+
     boolean contains(String id) {
-        return byId.containsKey(id);
+        return byId.get(id) != null;
     }
 
     int size() {
         return byId.size();
     }
 
-    /** The sessions themselves, for the snapshot codec (which calls {@link #recount} after filling it). */
-    Map<String, Session> map() {
-        return byId;
+    /** Every session, in no particular order (a copy: for snapshots and views). */
+    List<Session> all() {
+        return byId.all();
+    }
+
+    /**
+     * Adds a session read from a snapshot, with its names shared as an opening's are, or returns
+     * null if one with its id is here (the snapshot codec calls {@link #recount} after them all).
+     */
+    Session restore(
+            String id, String identity, String clientName, long ttlMillis, long lockDelayMillis, long openedAt) {
+        Session s =
+                new Session(id, names.share(identity), names.share(clientName), ttlMillis, lockDelayMillis, openedAt);
+        return byId.add(s) ? s : null;
     }
 
     /** Rebuilds the per-identity counts from the sessions. */
     void recount() {
         byIdentity.clear();
-        for (Session s : byId.values()) {
+        for (Session s : byId.all()) {
             byIdentity.merge(key(s.identity), 1, Integer::sum);
         }
     }
@@ -153,7 +171,10 @@ final class Sessions {
 
     /** The ids of all sessions, sorted. */
     List<String> ids() {
-        List<String> ids = new ArrayList<>(byId.keySet());
+        List<String> ids = new ArrayList<>(byId.size());
+        for (Session s : byId.all()) {
+            ids.add(s.id());
+        }
         Collections.sort(ids);
         return ids;
     }

@@ -136,17 +136,21 @@ final class SnapshotCodec {
 
     /** Whether a session of the table remembers a reply that {@code kind} accepts. */
     static boolean remembers(TableParts table, java.util.function.Predicate<Reply> kind) {
-        return table.sessions.map().values().stream().anyMatch(s -> s.remembersAny(kind));
+        return table.sessions.all().stream().anyMatch(s -> s.remembersAny(kind));
     }
 
     private static void writeBody(TableParts table, DataOutputStream out, int version) throws IOException {
         out.writeLong(table.queues.now());
         out.writeLong(table.queues.lastToken());
-        List<Session> sessions = new ArrayList<>(table.sessions.map().values());
-        sessions.sort(Comparator.comparing(s -> s.id));
+        // Sorted by id, each id's text made once (most sessions keep theirs as bits).
+        java.util.TreeMap<String, Session> sessions = new java.util.TreeMap<>();
+        for (Session s : table.sessions.all()) {
+            sessions.put(s.id(), s);
+        }
         out.writeInt(sessions.size());
-        for (Session s : sessions) {
-            out.writeUTF(s.id);
+        for (Map.Entry<String, Session> byId : sessions.entrySet()) {
+            Session s = byId.getValue();
+            out.writeUTF(byId.getKey());
             out.writeBoolean(s.identity != null);
             if (s.identity != null) {
                 out.writeUTF(s.identity);
@@ -266,14 +270,14 @@ final class SnapshotCodec {
         for (int i = 0; i < sessionCount; i++) {
             String id = in.readUTF();
             String identity = format >= 2 && in.readBoolean() ? in.readUTF() : null;
-            Session s = new Session(id, identity, in.readUTF(), in.readLong(), in.readLong(), in.readLong());
+            Session s = table.sessions.restore(id, identity, in.readUTF(), in.readLong(), in.readLong(), in.readLong());
+            if (s == null) {
+                throw new SnapshotFormatException("duplicate session " + id);
+            }
             s.ackedBelow = in.readLong();
             int replies = count(in, "replies");
             for (int j = 0; j < replies; j++) {
                 s.remember(in.readLong(), ReplyCodec.read(in));
-            }
-            if (table.sessions.map().put(s.id, s) != null) {
-                throw new SnapshotFormatException("duplicate session " + s.id);
             }
         }
         QueueSnapshot.read(table, in, format, lastToken);

@@ -59,7 +59,7 @@ final class TableViews {
         List<HolderInfo> holders = new ArrayList<>();
         for (Hold h = r.holdersHead; h != null; h = h.rNext) {
             holders.add(new HolderInfo(
-                    h.session.id,
+                    h.session.id(),
                     h.session.clientName,
                     h.mode,
                     h.permits,
@@ -71,7 +71,7 @@ final class TableViews {
         List<WaiterInfo> waiters = new ArrayList<>();
         for (Waiter w = r.queueHead; w != null; w = w.qNext) {
             waiters.add(new WaiterInfo(
-                    w.session.id,
+                    w.session.id(),
                     w.session.clientName,
                     w.mode,
                     w.permits,
@@ -83,22 +83,22 @@ final class TableViews {
 
     /** See {@link LockTable#sessions(String, int, long, Predicate)}. */
     static List<SessionPage.Session> sessions(
-            Map<String, Session> sessions, String after, int limit, long at, Predicate<SessionPage.Session> visible) {
-        List<String> ids = new ArrayList<>();
-        for (String id : sessions.keySet()) {
+            List<Session> sessions, String after, int limit, long at, Predicate<SessionPage.Session> visible) {
+        java.util.TreeMap<String, Session> byId = new java.util.TreeMap<>();
+        for (Session s : sessions) {
+            String id = s.id();
             if (after == null || id.compareTo(after) > 0) {
-                ids.add(id);
+                byId.put(id, s);
             }
         }
-        Collections.sort(ids);
         List<SessionPage.Session> out = new ArrayList<>();
-        for (String id : ids) {
+        for (Map.Entry<String, Session> e : byId.entrySet()) {
             if (out.size() >= limit) {
                 break;
             }
-            Session s = sessions.get(id);
+            Session s = e.getValue();
             SessionPage.Session v = new SessionPage.Session(
-                    s.id,
+                    e.getKey(),
                     s.identity,
                     s.clientName,
                     s.ttlMillis,
@@ -115,8 +115,7 @@ final class TableViews {
     }
 
     /** The table's sizes; walks every lock (linear in their number). */
-    static LockTable.Stats stats(
-            Map<String, Session> sessions, Map<String, Resource> resources, Registers registers, long lastToken) {
+    static LockTable.Stats stats(int sessions, Map<String, Resource> resources, Registers registers, long lastToken) {
         long holds = 0;
         long waiters = 0;
         int longest = 0;
@@ -126,13 +125,6 @@ final class TableViews {
             longest = Math.max(longest, r.waiterCount);
         }
         return new LockTable.Stats(
-                sessions.size(),
-                resources.size(),
-                holds,
-                waiters,
-                longest,
-                registers.size(),
-                registers.bytes(),
-                lastToken);
+                sessions, resources.size(), holds, waiters, longest, registers.size(), registers.bytes(), lastToken);
     }
 }

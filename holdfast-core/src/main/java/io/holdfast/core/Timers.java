@@ -31,7 +31,7 @@ final class Timers {
     }
 
     void wait(Waiter w) {
-        queue.add(new Entry(w.deadline, WAIT, w.session.id, w.seq, w));
+        queue.add(new Entry(w.deadline, WAIT, w.session.id(), w.seq, w));
     }
 
     void unblock(Resource r) {

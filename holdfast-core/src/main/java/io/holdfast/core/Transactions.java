@@ -125,7 +125,7 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
     private boolean holds(String lock, String sessionId) {
         Resource r = queues.get(lock);
         for (Hold h = r == null ? null : r.holdersHead; h != null; h = h.rNext) {
-            if (h.session.id.equals(sessionId)) {
+            if (h.session.id().equals(sessionId)) {
                 return true;
             }
         }

@@ -30,14 +30,14 @@ final class WaitForGraph {
     /** Records a queued lock wait (for a multi-lock: once, for the group). */
     void add(Waiter w) {
         if (w.mode != LockMode.PERMITS) {
-            waits.put(new OwnerKey(w.session.id, w.owner), w);
+            waits.put(new OwnerKey(w.session.id(), w.owner), w);
         }
     }
 
     /** Forgets the wait of {@code w}'s owner; called for each member of a group, harmlessly. */
     void remove(Waiter w) {
         if (w.mode != LockMode.PERMITS) {
-            waits.remove(new OwnerKey(w.session.id, w.owner));
+            waits.remove(new OwnerKey(w.session.id(), w.owner));
         }
     }
 
@@ -113,12 +113,12 @@ final class WaitForGraph {
     private static int collectBlockers(Resource r, LockMode mode, Waiter self, List<OwnerKey> out) {
         for (Hold h = r.holdersHead; h != null; h = h.rNext) {
             if (mode == LockMode.EXCLUSIVE || h.mode == LockMode.EXCLUSIVE) {
-                out.add(new OwnerKey(h.session.id, h.owner));
+                out.add(new OwnerKey(h.session.id(), h.owner));
             }
         }
         int holders = out.size();
         for (Waiter w = r.queueHead; w != null && w != self; w = w.qNext) {
-            out.add(new OwnerKey(w.session.id, w.owner));
+            out.add(new OwnerKey(w.session.id(), w.owner));
         }
         return holders;
     }

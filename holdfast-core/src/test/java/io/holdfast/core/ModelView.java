@@ -93,7 +93,7 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
             List<VHold> holders = new ArrayList<>();
             for (Hold h = r.holdersHead; h != null; h = h.rNext) {
                 holders.add(new VHold(
-                        h.session.id,
+                        h.session.id(),
                         h.owner,
                         h.token,
                         h.mode,
@@ -105,16 +105,16 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
             List<VWait> queue = new ArrayList<>();
             for (Waiter w = r.queueHead; w != null; w = w.qNext) {
                 queue.add(new VWait(
-                        w.session.id, w.owner, w.seq, w.mode, w.permits, w.enqueuedAt, w.deadline, w.leaseMillis));
+                        w.session.id(), w.owner, w.seq, w.mode, w.permits, w.enqueuedAt, w.deadline, w.leaseMillis));
             }
             resources.add(new VRes(r.name, r.semaphore, r.maxPermits, r.blockedUntil, holders, queue));
         }
         List<VSession> sessions = new ArrayList<>();
-        for (Session s : new TreeMap<>(table.parts().sessions.map()).values()) {
+        for (Session s : sortedById(table.parts().sessions.all())) {
             Map<Long, String> replies = new TreeMap<>();
             s.remembered().forEach((seq, reply) -> replies.put(seq, norm(reply)));
             sessions.add(new VSession(
-                    s.id, s.clientName, s.ttlMillis, s.lockDelayMillis, s.openedAt, s.ackedBelow, replies));
+                    s.id(), s.clientName, s.ttlMillis, s.lockDelayMillis, s.openedAt, s.ackedBelow, replies));
         }
         List<VRegister> registers = new ArrayList<>();
         new TreeMap<>(table.parts().registers.map())
@@ -311,5 +311,11 @@ record ModelView(long now, long lastToken, List<VRes> resources, List<VSession> 
             return "Failed(" + f.code() + (f.currentVersion() == -1 ? "" : ", version=" + f.currentVersion()) + ")";
         }
         return String.valueOf(reply);
+    }
+
+    private static List<Session> sortedById(List<Session> sessions) {
+        List<Session> sorted = new ArrayList<>(sessions);
+        sorted.sort(java.util.Comparator.comparing(Session::id));
+        return sorted;
     }
 }

@@ -19,9 +19,15 @@ import java.util.TreeSet;
  * so a script always resolves to the same commands against the same table.
  */
 final class PropertyClients {
+    /** Two ids the table keeps as text and two it keeps as bits ({@link CompactId}), and one never opened. */
     static final String[] SESSION_IDS = {
-        "S0-aaaaaaaaaaaaaaaa", "S1-bbbbbbbbbbbbbbbb", "S2-cccccccccccccccc", "S3-dddddddddddddddd", "S4-never-opened-xx"
+        "S0-aaaaaaaaaaaaaaaa",
+        "S1bbbbbbbbbbbbbbbbbbbA",
+        "S2-cccccccccccccccc",
+        "S3dddddddddddddddddddw",
+        "S4-never-opened-xx"
     };
+
     static final long[] LOCK_DELAY = {0, 1500, 0, 700};
     static final long TTL = 10_000;
     static final String[] NAMES = {"locks/a", "locks/b", "locks/c", "sem/pool", "bad\u0000name"};

@@ -133,7 +133,7 @@ class PropertyMultiLockTest {
             for (Resource r : t.table().parts().queues.map().values()) {
                 List<String> q = new ArrayList<>();
                 for (Waiter w = r.queueHead; w != null; w = w.qNext) {
-                    q.add(w.session.id + " " + w.seq);
+                    q.add(w.session.id() + " " + w.seq);
                 }
                 out.put(r.name, q);
             }

@@ -103,7 +103,7 @@ class PropertyPlantedBugTest {
 
         /** Grants {@code a} behind the table's back: a new hold with the next token. */
         Reply grantAnyway(Command.Acquire a) {
-            Session s = table.parts().sessions.map().get(a.invocation().sessionId());
+            Session s = table.parts().sessions.get(a.invocation().sessionId());
             Resource r = table.parts().queues.map().get(a.name());
             long token = table.lastToken() + 1;
             table.parts().queues.restoreClock(table.now(), token);
@@ -197,7 +197,7 @@ class PropertyPlantedBugTest {
 
         @Override
         Reply plant(Command command, Reply reply, List<Event> events) {
-            table.parts().sessions.map().values().forEach(Session::forgetReplies);
+            table.parts().sessions.all().forEach(Session::forgetReplies);
             return reply;
         }
     }

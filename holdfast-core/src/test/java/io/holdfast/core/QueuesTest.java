@@ -46,11 +46,11 @@ class QueuesTest {
         assertThat(queues.free(r, LockMode.SHARED, 1)).isFalse();
         queues.detach(h, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(r, events::add);
-        assertThat(events).containsExactly(new Event.Granted(s2.id, 7, "a", 2));
+        assertThat(events).containsExactly(new Event.Granted(s2.id(), 7, "a", 2));
         assertThat(r.waiterCount).isEqualTo(1);
         queues.detach(r.holdersHead, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(r, events::add);
-        assertThat(events).endsWith(new Event.Granted(s3.id, 8, "a", 3));
+        assertThat(events).endsWith(new Event.Granted(s3.id(), 8, "a", 3));
         assertThat(r.queueHead).isNull();
     }
 
@@ -66,7 +66,8 @@ class QueuesTest {
         assertThat(a.holdersHead).isNull();
         queues.detach(onB, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(b, events::add);
-        assertThat(events).containsExactly(new Event.Granted(s2.id, 4, "a", 2), new Event.Granted(s2.id, 4, "b", 3));
+        assertThat(events)
+                .containsExactly(new Event.Granted(s2.id(), 4, "a", 2), new Event.Granted(s2.id(), 4, "b", 3));
         assertThat(Queues.names(group[1])).isEqualTo("a, b");
     }
 
@@ -81,7 +82,7 @@ class QueuesTest {
         assertThat(queues.now()).isEqualTo(1_000);
         queues.detach(h, io.holdfast.WatchEvent.Cause.RELEASED);
         queues.grantWaiters(r, events::add);
-        assertThat(events).containsExactly(new Event.WaitTimedOut(s2.id, 9, "a"));
+        assertThat(events).containsExactly(new Event.WaitTimedOut(s2.id(), 9, "a"));
         queues.dropIfIdle(r);
         assertThat(queues.size()).isZero();
     }
@@ -98,6 +99,6 @@ class QueuesTest {
         assertThat(due.kind()).isEqualTo(Timers.UNBLOCK);
         queues.unblock((Resource) due.target(), events::add);
         assertThat(r.blockedUntil).isZero();
-        assertThat(events).containsExactly(new Event.Granted(s2.id, 3, "a", 1));
+        assertThat(events).containsExactly(new Event.Granted(s2.id(), 3, "a", 1));
     }
 }

@@ -96,7 +96,7 @@ class SessionsTest {
     void recountRebuildsTheCountsFromTheSessions() {
         admission.setAccessRules(
                 new SetAccessRules("user ops root\nrole root admin *\nlimit sessions-per-identity 1\n"), null);
-        sessions.map().put(A, new Session(A, "ops", "client", 10_000, 0, 0));
+        sessions.restore(A, "ops", "client", 10_000, 0, 0);
         sessions.recount();
         failed(open(B, "ops"), ErrorCode.QUOTA_EXCEEDED);
     }

@@ -271,6 +271,45 @@ class SnapshotCodecTest {
             + "01" + "001573657373696f6e732d7065722d6964656e74697479" + "0000000000000003" // sessions-per-identity 3
             + "c67545e5"; // CRC32C
 
+    /**
+     * Session ids kept as bits ({@link CompactId}) and as text, written by a build that kept them all
+     * as strings (93e642c, format 3): one that fits, one whose last character has spare bits set
+     * (the same 16 bytes to a Base64 decoder, another session here), and the all-zero one, holding
+     * "x". This build reads the same sessions and writes the same bytes.
+     */
+    @Test
+    void idsKeptAsBitsReadAndWriteAsTheyWereWritten() throws Exception {
+        LockTable back = read(java.util.HexFormat.of().parseHex(STRING_IDS));
+        assertThat(back.sessionIds())
+                .containsExactly("AAAAAAAAAAAAAAAAAAAAAA", "Zm9yLWhvbGRmYXN0LTY5IQ", "Zm9yLWhvbGRmYXN0LTY5IR");
+        assertThat(back.describe("x", 1_000).orElseThrow().holders().get(0).sessionId())
+                .isEqualTo("Zm9yLWhvbGRmYXN0LTY5IQ");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        back.writeSnapshot(out);
+        assertThat(java.util.HexFormat.of().formatHex(out.toByteArray())).isEqualTo(STRING_IDS);
+        List<Event> events = new ArrayList<>();
+        back.apply(1_000, new Command.ExpireSession("Zm9yLWhvbGRmYXN0LTY5IQ"), events::add);
+        assertThat(events).contains(new Event.SessionExpired("Zm9yLWhvbGRmYXN0LTY5IQ"));
+        assertThat(back.sessionIds()).containsExactly("AAAAAAAAAAAAAAAAAAAAAA", "Zm9yLWhvbGRmYXN0LTY5IR");
+    }
+
+    private static final String STRING_IDS = "4846534e0000000300000166" // magic, format 3, body length
+            + "00000000000003e80000000000000001" // now 1000, last token 1
+            + "00000003" // three sessions, sorted by id
+            + "001641414141414141414141414141414141414141414141000006776f726b65720000000000002710000000"
+            + "000000000000000000000003e8000000000000000000000000" // AAAAAAAAAAAAAAAAAAAAAA, no identity, "worker",
+            // ttl, delay, opened, no reply
+            + "00165a6d39794c5768766247526d59584e304c5459354951000006776f726b65720000000000002710000000"
+            + "000000000000000000000003e800000000000000000000000100000000000000010100000000000000010000"
+            + "0001" // Zm9yLWhvbGRmYXN0LTY5IQ, the same, one reply: seq 1, Granted(1)
+            + "00165a6d39794c5768766247526d59584e304c5459354952000006776f726b65720000000000002710000000"
+            + "000000000000000000000003e8000000000000000000000000" // Zm9yLWhvbGRmYXN0LTY5IR, the same, no reply
+            + "00000001000178000000000100000000000000000000000100165a6d39794c5768766247526d59584e304c54"
+            + "5935495100000000000000010000000000000001000000000100000000000003e800000000000000007fffff"
+            + "ffffffffff0000000100000000000000000000000000" // one lock, x, held by ...IQ with token 1, no registers,
+            // rules, member versions
+            + "6592f2a4"; // CRC32C
+
     @Test
     void anUnknownFormatVersionIsNamed() {
         byte[] bytes = d.snapshot();

@@ -97,12 +97,18 @@ public final class HttpSessions {
     public CompletableFuture<String> open(
             String identity, String clientName, long ttlMillis, long lockDelayMillis, String requestedId) {
         String id = requestedId != null ? requestedId : SessionIds.newId();
+        events.expectOpen(id); // its client reads its stream here: keep its events from its opening
         return submit(new Command.OpenSession(id, clientName, ttlMillis, lockDelayMillis), identity)
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Failed f) {
                         throw f.code().toException(f.message());
                     }
                     return id;
+                })
+                .whenComplete((ok, e) -> {
+                    if (e != null) {
+                        events.forgetOpen(id); // refused, or not known to be applied
+                    }
                 });
     }
 

@@ -33,6 +33,13 @@ import java.util.function.Supplier;
  * session's state instead (see {@link io.holdfast.core.SessionState}). Futures are completed on
  * the executor given, never on the apply thread.
  *
+ * <p><b>What it keeps.</b> Every replica applies every session's opening, but a session keeps a
+ * buffer here only once it has an event, or when its opening was {@link #expectOpen expected} here
+ * (an HTTP client asked this member to open it, and will read its stream here): a session read
+ * from nowhere (a gRPC client's) or at another member costs this replica nothing while it has no
+ * event. Such a session read here from its beginning is complete as long as this replica has
+ * applied every entry and dropped no buffer, and a gap otherwise, with the session's state.
+ *
  * <p><b>Does not</b> keep events across a restart, or store anything in the log: positions are the
  * log's own.
  *
@@ -77,6 +84,8 @@ public final class SessionEvents {
     private final LinkedHashMap<String, PositionedLog<Event>> buffers = new LinkedHashMap<>();
     /** Long polls waiting for a session's next event. */
     private final Map<String, List<CompletableFuture<Void>>> polls = new java.util.HashMap<>();
+    /** Sessions whose opening an HTTP client asked this member for, not applied here yet. */
+    private final java.util.Set<String> expected = new java.util.HashSet<>();
     /** Acquires waiting for their outcome, by session id and the acquire's seq. */
     private final Map<String, Map<Long, Outcome>> outcomes = new java.util.HashMap<>();
     /** This replica has applied every entry from here on (since it started or loaded a snapshot). */
@@ -116,17 +125,33 @@ public final class SessionEvents {
      */
     synchronized void loaded(long index) {
         buffers.clear();
+        expected.clear(); // the snapshot may hold their openings, which will not be applied here
         coveredFrom = new ChangePosition(index + 1, 0);
         droppedUpTo = coveredFrom;
         appended = coveredFrom;
     }
 
     /**
-     * A session was opened: its events are kept from its beginning, so a reader that starts
-     * without a position misses none.
+     * An HTTP client asks this member to open the session and will read its stream here: when the
+     * opening is applied, the session's events are kept from its beginning, so that a reader that
+     * starts without a position misses none even after this replica loaded a snapshot. Call it
+     * before the opening is sent; {@link #forgetOpen} if it fails.
+     */
+    public synchronized void expectOpen(String sessionId) {
+        expected.add(sessionId);
+    }
+
+    /** The opening {@link #expectOpen expected} failed: expect it no longer. */
+    public synchronized void forgetOpen(String sessionId) {
+        expected.remove(sessionId);
+    }
+
+    /**
+     * A session was opened: if this member {@link #expectOpen expected} it, its events are kept from
+     * its beginning; otherwise nothing is kept until its first event (see the class comment).
      */
     synchronized void opened(String sessionId) {
-        if (!buffers.containsKey(sessionId)) {
+        if (expected.remove(sessionId) && !buffers.containsKey(sessionId)) {
             // A retried open of a session whose events were dropped must not claim them all.
             put(sessionId, buffer(droppedUpTo.equals(coveredFrom) ? ChangePosition.START : droppedUpTo));
         }
@@ -255,7 +280,8 @@ public final class SessionEvents {
                 kept.forEach(p -> out.add(new Item(p.at(), sessionId, p.value())));
             }
         } else {
-            complete = after != null && !before(from, coveredFrom) && !before(from, droppedUpTo);
+            // No buffer: no event of the session since this replica's coverage began and its last drop.
+            complete = !before(from, coveredFrom) && !before(from, droppedUpTo);
         }
         if (!complete) {
             return new Page(List.of(), appended, true);

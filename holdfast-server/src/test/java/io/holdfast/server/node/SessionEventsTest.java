@@ -130,6 +130,7 @@ class SessionEventsTest {
         List<String> ids = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             ids.add("session-" + i);
+            events.expectOpen("session-" + i); // opened by this member's HTTP clients
         }
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
@@ -142,6 +143,49 @@ class SessionEventsTest {
         assertThat(perSession).as("bytes allocated per session opened").isLessThan(160);
         assertThat(events.sessionsKept()).isEqualTo(n);
         assertThat(events.read("session-7", null).gap()).isFalse();
+    }
+
+    /**
+     * Every replica applies every session's opening, and most sessions are read from nowhere (a
+     * gRPC client reads no stream here) or at the one member whose HTTP client opened them: a
+     * session opened for another member keeps nothing here until it has an event (a buffer and its
+     * map entry and id cost 170 bytes per session on every replica). A replica that has applied
+     * every entry still answers its read from the beginning, without a gap.
+     */
+    @Test
+    void aSessionOpenedForAnotherMemberKeepsNothingHere() {
+        for (int i = 0; i < 20_000; i++) {
+            events.opened("session-" + i);
+        }
+        assertThat(events.sessionsKept()).isZero();
+        assertThat(events.read("session-7", null).gap())
+                .as("every entry was applied here, and none had an event of it")
+                .isFalse();
+        append(3, lost("session-7", "a", 1));
+        assertThat(events.read("session-7", null).items()).hasSize(1);
+        assertThat(events.sessionsKept()).isEqualTo(1);
+    }
+
+    /**
+     * After a snapshot, a session whose opening this member expected (its HTTP client opened it
+     * here) reads from its beginning; one opened for another member has no buffer here, and its
+     * read from the beginning is a gap, never silence: its reader is given the session's state.
+     */
+    @Test
+    void afterASnapshotOnlyAnExpectedOpeningReadsFromItsBeginning() {
+        events.loaded(10);
+        events.expectOpen("mine");
+        events.opened("mine");
+        events.opened("theirs");
+        assertThat(events.read("mine", null).gap()).isFalse();
+        assertThat(events.read("theirs", null).gap()).isTrue();
+        assertThat(events.read("theirs", new ChangePosition(11, 0)).gap())
+                .as("from a position this replica covers")
+                .isFalse();
+        events.expectOpen("failed");
+        events.forgetOpen("failed");
+        events.opened("failed");
+        assertThat(events.read("failed", null).gap()).isTrue();
     }
 
     @Test
