@@ -151,6 +151,8 @@ final class KvCommand implements Callable<Integer> {
                 "Write VALUE ('-': standard input) to KEY and print its new version.",
                 "--attach ties the key to this command's session: it stays until the command is stopped"
                         + " (SIGINT/SIGTERM, or --for) or killed, then goes when the session ends.",
+                "Without --attach, --detach or --ttl the key keeps its lifetime: attached to its session (whoever"
+                        + " writes it) or its deadline, as ZooKeeper's setData; --detach makes it live until deleted.",
                 "Exit code: 0; 75 version conflict; 69 backend unavailable, or (--attach) the session ended without the"
                         + " command (holdfast sessions end, an outage longer than its TTL): one line names the cause."
             })
@@ -177,6 +179,9 @@ final class KvCommand implements Callable<Integer> {
         @Option(names = "--attach", description = "Attach KEY to this command's session and hold it until stopped.")
         boolean attach;
 
+        @Option(names = "--detach", description = "Attach KEY to no session: it lives until deleted (or its --ttl).")
+        boolean detach;
+
         @Option(
                 names = "--for",
                 paramLabel = "DURATION",
@@ -189,6 +194,9 @@ final class KvCommand implements Callable<Integer> {
             if (ifVersion != null && ifAbsent) {
                 throw new CliFailure(ExitCodes.USAGE, "give --if-version or --if-absent, not both");
             }
+            if (attach && detach) {
+                throw new CliFailure(ExitCodes.USAGE, "give --attach or --detach, not both");
+            }
             if (holdFor != null && !attach) {
                 throw new CliFailure(ExitCodes.USAGE, "--for needs --attach");
             }
@@ -200,6 +208,8 @@ final class KvCommand implements Callable<Integer> {
             }
             if (attach) {
                 options = options.attach();
+            } else if (detach) {
+                options = options.detach();
             }
             KeyEntry written = keys.put(key, bytes(value), options);
             print(out, json ? WatchLines.keyJson(written).toString() : key + " version " + written.version());

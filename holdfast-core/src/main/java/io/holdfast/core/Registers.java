@@ -7,6 +7,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.ExpectedVersions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
+import io.holdfast.PutOptions.Lifetime;
 import io.holdfast.WatchEvent;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.CounterAdd;
@@ -31,7 +32,8 @@ import java.util.function.Predicate;
 
 /**
  * The keys of {@link LockTable} (registers grown up): one record per key, its version, value, and
- * how long it lives (attached to a session, a time to live, or until deleted). Written by
+ * how long it lives (attached to a session, a time to live, or until deleted; a put that names no
+ * lifetime keeps the key's). Written by
  * compare-and-set ({@link RegisterSet}), optionally only while a fencing token is a current grant
  * and, for a write that says so ({@link RegisterSet#ownFence()}, every write since protocol version
  * 4), a grant held by the writing session; deleted ({@link KeyDelete}), counted ({@link
@@ -129,7 +131,7 @@ final class Registers {
         if (c.expectedVersion() < 0) {
             throw new InvalidArgumentException("expected version must not be negative");
         }
-        checkTtl(c.ttlMillis());
+        checkTtl(c.ttlMillis(), c.lifetime());
         String session = c.invocation().sessionId();
         if (c.fenceName() != null) {
             Register current = registers.get(key);
@@ -151,7 +153,22 @@ final class Registers {
                         version);
             }
         }
-        return put(key, c.expectedVersion(), c.value(), c.attach() ? session : null, deadline(c.ttlMillis()), session);
+        return write(key, c.expectedVersion(), c.value(), c.lifetime(), c.ttlMillis(), session);
+    }
+
+    /**
+     * Writes a checked key as a put of {@code lifetime} by {@code writer} does: attached to the
+     * writer, detached, or kept as the key has it (its owner, whoever writes, and its deadline; a
+     * key that was absent lives until deleted).
+     */
+    Reply write(String key, long expected, byte[] value, Lifetime lifetime, long ttlMillis, String writer) {
+        if (lifetime == Lifetime.KEEP) {
+            Register current = registers.get(key);
+            return current == null
+                    ? put(key, expected, value, null, 0, writer)
+                    : put(key, expected, value, current.owner, current.deadline, writer);
+        }
+        return put(key, expected, value, lifetime == Lifetime.ATTACH ? writer : null, deadline(ttlMillis), writer);
     }
 
     /**
@@ -400,7 +417,10 @@ final class Registers {
         }
     }
 
-    static void checkTtl(long ttlMillis) {
+    static void checkTtl(long ttlMillis, Lifetime lifetime) {
+        if (lifetime == Lifetime.KEEP && ttlMillis != 0) {
+            throw new InvalidArgumentException("a put that keeps the key's lifetime cannot give it a time to live");
+        }
         if (ttlMillis != 0) {
             Limits.checkRange("a key's time to live", ttlMillis, Limits.MIN_KEY_TTL_MILLIS, Limits.MAX_KEY_TTL_MILLIS);
         }

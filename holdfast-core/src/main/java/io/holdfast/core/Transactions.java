@@ -147,8 +147,7 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
 
     private Reply run(Op op) {
         if (op instanceof Op.Put p) {
-            String owner = p.attach() ? session : null;
-            return keys.put(p.key(), p.expectedVersion(), p.value(), owner, keys.deadline(p.ttlMillis()), session);
+            return keys.write(p.key(), p.expectedVersion(), p.value(), p.lifetime(), p.ttlMillis(), session);
         } else if (op instanceof Op.Delete d) {
             return keys.delete(d.key(), d.expectedVersion(), session);
         } else if (op instanceof Op.Add a) {
@@ -229,7 +228,7 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
         if (op instanceof Op.Put p) {
             Registers.checkValue(p.value());
             Registers.checkExpected(p.expectedVersion());
-            Registers.checkTtl(p.ttlMillis());
+            Registers.checkTtl(p.ttlMillis(), p.lifetime());
             bytes += p.value().length;
         } else if (op instanceof Op.Delete d) {
             Registers.checkExpected(d.expectedVersion());

@@ -120,6 +120,25 @@ class HttpKeysTest {
         assertError(http.get("/api/v1/keys/hk/crud"), 404, "NOT_FOUND", "hk/crud");
     }
 
+    /**
+     * A body without attach, detach or ttlMillis keeps the key's lifetime: what the Python, Node
+     * and Go clients of before protocol version 8 send for a plain put; detach says otherwise.
+     */
+    @Test
+    void aPutWithoutALifetimeKeepsTheKeyAttachedAndDetachDetachesIt() throws Exception {
+        String owner = open(http);
+        String other = open(http);
+        ok(write(http, "keys/put", owner, 1, "\"key\":\"hk/life/a\",\"value\":\"\",\"attach\":true"));
+        ok(write(http, "keys/put", other, 1, "\"key\":\"hk/life/a\",\"value\":\"" + b64("v2") + "\""));
+        assertThat(ok(http.get("/api/v1/keys/hk/life/a")).get("owner").asText())
+                .as("written by another session without a lifetime")
+                .isEqualTo(owner);
+        ok(write(http, "keys/put", other, 2, "\"key\":\"hk/life/a\",\"value\":\"\",\"detach\":true"));
+        assertThat(ok(http.get("/api/v1/keys/hk/life/a")).get("owner").isNull())
+                .as("detached")
+                .isTrue();
+    }
+
     @Test
     void keysAreListedByPrefixInByteOrderAPageAtATime() throws Exception {
         String s = open(http);
@@ -314,6 +333,8 @@ class HttpKeysTest {
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"expectedVersion\":-2", "\"expectedVersion\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"expectedVersion\":1.5", "\"expectedVersion\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"attach\":\"yes\"", "\"attach\""},
+            {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"detach\":1", "\"detach\""},
+            {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"attach\":true,\"detach\":true", "\"detach\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"ttlMillis\":999", "\"ttlMillis\""},
             {"keys/put", "\"key\":\"hk/../bad\",\"value\":\"\"", "\"key\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"" + "A".repeat(87_384) + "\"", "the limit is 65536"},

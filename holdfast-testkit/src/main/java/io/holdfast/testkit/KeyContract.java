@@ -236,6 +236,29 @@ abstract class KeyContract extends ContractSupport {
         expectDeletion(dir, 1, member::close, dir + "m1", Cause.SESSION_CLOSED, PROMPTLY);
     }
 
+    /**
+     * A put that names no lifetime keeps the key's (ZooKeeper's {@code setData} on an ephemeral
+     * node): written again by its owner, then by another session, the key stays attached to its
+     * owner and goes when the owner's session ends (issue 70: it used to stay for ever).
+     */
+    @Test
+    void aPutThatNamesNoLifetimeKeepsTheKeyAttachedWhoeverWritesIt() throws Exception {
+        assumeCapability(Capability.KEYS, Capability.SESSION_KEYS);
+        LockClient member = open();
+        String dir = name("kept/");
+        String key = dir + "m1";
+        member.keys().put(key, bytes("one"), PutOptions.any().attach());
+        member.keys().put(key, bytes("two"));
+        assertThat(observer().keys().get(key).orElseThrow().owner())
+                .as("written again by its owner without a lifetime")
+                .isEqualTo(member.sessionId());
+        observer().keys().put(key, bytes("three"), PutOptions.ifVersion(2));
+        KeyEntry now = observer().keys().get(key).orElseThrow();
+        assertThat(now.owner()).as("written by another session").isEqualTo(member.sessionId());
+        assertThat(now.text()).isEqualTo("three");
+        expectDeletion(dir, 1, member::close, key, Cause.SESSION_CLOSED, PROMPTLY);
+    }
+
     @Test
     void anAttachedKeyIsDeletedWhenItsSessionExpires() throws Exception {
         assumeCapability(Capability.KEYS, Capability.SESSION_KEYS);

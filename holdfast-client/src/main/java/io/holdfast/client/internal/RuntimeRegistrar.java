@@ -1,6 +1,7 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.Lease;
+import io.holdfast.PutOptions;
 import io.holdfast.Versioned;
 import io.holdfast.lease.Registrar;
 import io.holdfast.model.RegisterSet;
@@ -54,7 +55,8 @@ final class RuntimeRegistrar implements Registrar {
 
     private CompletableFuture<Versioned> writing(
             String key, long expectedVersion, byte[] value, String fenceName, long token) {
-        return rt.callOnce(inv -> new RegisterSet(inv, key, expectedVersion, value, fenceName, token))
+        return rt.callOnce(inv -> new RegisterSet(
+                        inv, key, expectedVersion, value, fenceName, token, true, PutOptions.Lifetime.KEEP, 0))
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Written w) {
                         return new Versioned(key, w.version(), value);

@@ -141,12 +141,16 @@ final class HttpRequests {
         }
     }
 
-    /** {@code POST /api/v1/keys/put}: {@code value} decoded from base64; any version, living until deleted, by default. */
-    record PutKey(Caller caller, String key, byte[] value, long expectedVersion, boolean attach, long ttlMillis) {
+    /** {@code POST /api/v1/keys/put}: {@code value} decoded from base64; any version, keeping the key's lifetime, by default. */
+    record PutKey(Caller caller, Transaction.Op.Put put) {
+        String key() {
+            return put.key();
+        }
+
         static PutKey from(JsonNode body, String identity) {
             Caller c = numbering(body, identity);
             Transaction.Op.Put put = HttpTxnBodies.put(body, "");
-            return new PutKey(c, put.key(), put.value(), put.expectedVersion(), put.attach(), put.ttlMillis());
+            return new PutKey(c, put);
         }
     }
 
