@@ -408,8 +408,9 @@ public final class CommandCodec {
      * quotas are not the defaults). 8, a put that keeps its key's lifetime (issue 70): command type
      * 23 (a {@link RegisterSet} of {@link io.holdfast.PutOptions.Lifetime#KEEP}, the fields of type
      * 16) and 24 (a {@link Transaction} whose puts carry a lifetime byte, written by {@link
-     * KeyCodec}); types 10, 16, 18 and 21 keep their meaning (a put that does not attach detaches),
-     * and no new snapshot format (a snapshot holds owners and deadlines, not how they were set).
+     * KeyCodec}); types 10, 16, 18 and 21 keep their meaning (a put that does not attach detaches).
+     * A write of type 23 fenced by the lock of its own name is an election's record ({@link
+     * ElectionRecords}): snapshot format 8, written only while the table holds one.
      */
     enum Type {
         OPEN_SESSION(1, 1),
