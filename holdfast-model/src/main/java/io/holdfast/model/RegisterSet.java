@@ -97,6 +97,20 @@ public record RegisterSet(
         this(invocation, key, expectedVersion, value, fenceName, fenceToken, ownFence, Lifetime.DETACH, 0);
     }
 
+    /**
+     * A client's register write ({@code VersionedRegister}, {@code POST /api/v1/registers/set}): its
+     * fence, if any, the writing session's own grant, and the key's lifetime kept.
+     */
+    public static RegisterSet keeping(
+            Command.Invocation invocation,
+            String key,
+            long expectedVersion,
+            byte[] value,
+            String fenceName,
+            long fenceToken) {
+        return new RegisterSet(invocation, key, expectedVersion, value, fenceName, fenceToken, true, Lifetime.KEEP, 0);
+    }
+
     /** Whether the write attaches the key to the writing session. */
     public boolean attach() {
         return lifetime == Lifetime.ATTACH;

@@ -1,7 +1,6 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.Lease;
-import io.holdfast.PutOptions;
 import io.holdfast.Versioned;
 import io.holdfast.lease.Registrar;
 import io.holdfast.model.RegisterSet;
@@ -55,8 +54,7 @@ final class RuntimeRegistrar implements Registrar {
 
     private CompletableFuture<Versioned> writing(
             String key, long expectedVersion, byte[] value, String fenceName, long token) {
-        return rt.callOnce(inv -> new RegisterSet(
-                        inv, key, expectedVersion, value, fenceName, token, true, PutOptions.Lifetime.KEEP, 0))
+        return rt.callOnce(inv -> RegisterSet.keeping(inv, key, expectedVersion, value, fenceName, token))
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Written w) {
                         return new Versioned(key, w.version(), value);
