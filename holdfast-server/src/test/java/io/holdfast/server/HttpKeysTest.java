@@ -139,6 +139,36 @@ class HttpKeysTest {
                 .isTrue();
     }
 
+    /**
+     * Issue 70, item 7: the record an election's leader writes over HTTP (the Python, Node and Go
+     * clients' campaign: the register of the lock's name, "<token>:<value>", fenced by the grant)
+     * is no key: the keys' routes leave it out, the register's route reads it, and it is gone once
+     * the lock is released with nobody waiting.
+     */
+    @Test
+    void anElectionsRecordIsNoKeyAndGoesWhenItsElectionHasNobody() throws Exception {
+        String s = open(http);
+        ok(write(http, "keys/put", s, 1, "\"key\":\"hk/el/config\",\"value\":\"\""));
+        long token = ok(acquire(http, s, 2, "\"name\":\"hk/el/indexer\""))
+                .get("token")
+                .asLong();
+        ok(write(
+                http,
+                "registers/set",
+                s,
+                3,
+                "\"key\":\"hk/el/indexer\",\"expectedVersion\":0,\"value\":\"" + b64(token + ":10.0.0.7")
+                        + "\",\"fenceName\":\"hk/el/indexer\",\"fenceToken\":" + token));
+        assertThat(ok(http.get("/api/v1/registers/hk/el/indexer")).get("value").asText())
+                .isEqualTo(b64(token + ":10.0.0.7"));
+        assertThat(ok(http.get("/api/v1/keys?prefix=hk/el/")).get("keys"))
+                .extracting(k -> k.get("key").asText())
+                .containsExactly("hk/el/config");
+        assertError(http.get("/api/v1/keys/hk/el/indexer"), 404, "NOT_FOUND", "hk/el/indexer");
+        ok(write(http, "release", s, 4, "\"name\":\"hk/el/indexer\",\"token\":" + token));
+        assertError(http.get("/api/v1/registers/hk/el/indexer"), 404, "NOT_FOUND", "hk/el/indexer");
+    }
+
     @Test
     void keysAreListedByPrefixInByteOrderAPageAtATime() throws Exception {
         String s = open(http);
