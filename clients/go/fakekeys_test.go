@@ -156,6 +156,8 @@ func (f *fakeCluster) applyLocked(sid string, op map[string]any) map[string]any 
 	owner := ""
 	if op["attach"] == true {
 		owner = sid
+	} else if op["detach"] != true && num(op, "ttlMillis") == 0 {
+		owner = old.owner // keeps the key's lifetime
 	}
 	f.setKeyLocked(key, sid, fakeKey{old.version + 1, str(op, "value"), owner})
 	return map[string]any{"version": old.version + 1}

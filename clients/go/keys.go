@@ -136,6 +136,7 @@ type PutOption func(*putOptions)
 type putOptions struct {
 	expected int64
 	attach   bool
+	detach   bool
 	ttl      time.Duration
 }
 
@@ -148,6 +149,12 @@ func IfAbsent() PutOption { return IfVersion(0) }
 // Attached ties the key to this client's session: it is deleted in the same
 // step as the session ends (ZooKeeper's ephemeral node, a key on etcd's lease).
 func Attached() PutOption { return func(o *putOptions) { o.attach = true } }
+
+// Detached ties the key to no session: it lives until deleted (or its
+// WithTTL), as etcd's Put without a lease. A put without Attached, Detached or
+// WithTTL keeps the key's lifetime: attached to its session (whichever session
+// writes it) or its deadline, as ZooKeeper's setData keeps a node ephemeral.
+func Detached() PutOption { return func(o *putOptions) { o.detach = true } }
 
 // MinKeyTTL and MaxKeyTTL bound a key's time to live (WithTTL).
 const (
@@ -172,6 +179,9 @@ func putFields(key string, value []byte, opts []PutOption) (map[string]any, erro
 	if o.expected < AnyVersion {
 		return nil, invalidArgument("the expected version is 0 or more, or AnyVersion, not %d", o.expected)
 	}
+	if o.attach && o.detach {
+		return nil, invalidArgument("a put attaches or detaches its key, not both")
+	}
 	if o.ttl != 0 && (o.ttl < MinKeyTTL || o.ttl > MaxKeyTTL) {
 		return nil, invalidArgument("a key's time to live is 1 s to 30 days, not %v", o.ttl)
 	}
@@ -179,14 +189,18 @@ func putFields(key string, value []byte, opts []PutOption) (map[string]any, erro
 	if o.attach {
 		f["attach"] = true
 	}
+	if o.detach {
+		f["detach"] = true
+	}
 	if o.ttl != 0 {
 		f["ttlMillis"] = o.ttl.Milliseconds()
 	}
 	return f, nil
 }
 
-// Put writes value to key and returns the new version. Each put sets the
-// key's lifetime afresh (without Attached or WithTTL it lives until deleted).
+// Put writes value to key and returns the new version. Without Attached,
+// Detached or WithTTL the key keeps its lifetime (its session, its deadline;
+// a new key lives until deleted).
 // ErrConflict (Error.CurrentVersion) when IfVersion does not hold;
 // ErrQuotaExceeded when the session has 10,000 attached keys.
 func (k *Keys) Put(ctx context.Context, key string, value []byte, opts ...PutOption) (int64, error) {

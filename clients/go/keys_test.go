@@ -51,7 +51,22 @@ func TestKeysPutGetDeleteWithRequestIDs(t *testing.T) {
 	if _, ok := f.seen("/api/v1/keys/put")[1].body["attach"]; ok {
 		t.Fatal("a put without Attached sent attach")
 	}
-	if v, err := k.Delete(ctx, "config/x", 2); err != nil || v != 2 {
+	if e, err := k.Get(ctx, "config/x"); err != nil || e.Owner != c.SessionID() {
+		t.Fatalf("a put without a lifetime keeps the key's: %+v %v", e, err)
+	}
+	if v, err := k.Put(ctx, "config/x", []byte("off"), Detached()); err != nil || v != 3 {
+		t.Fatal(v, err)
+	}
+	if f.seen("/api/v1/keys/put")[2].body["detach"] != true {
+		t.Fatal("Detached did not send detach")
+	}
+	if e, err := k.Get(ctx, "config/x"); err != nil || e.Owner != "" {
+		t.Fatalf("detached: %+v %v", e, err)
+	}
+	if _, err := k.Put(ctx, "config/x", []byte("x"), Attached(), Detached()); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+	if v, err := k.Delete(ctx, "config/x", 3); err != nil || v != 3 {
 		t.Fatal(v, err)
 	}
 	if e, err := k.Get(ctx, "config/x"); e != nil || err != nil {

@@ -53,6 +53,12 @@ export interface PutOptions {
   expectedVersion?: number;
   /** The key belongs to this session: deleted in the same step as the session ends. */
   attach?: boolean;
+  /**
+   * The key belongs to no session: it lives until deleted (or its `ttlMs`). Without `attach`,
+   * `detach` or `ttlMs` a put keeps the key's lifetime: attached to its session (whichever session
+   * writes it) or its deadline, as ZooKeeper's setData keeps a node ephemeral.
+   */
+  detach?: boolean;
   /** The key is deleted this long after the write (1,000 ms to 30 days; 0: never). */
   ttlMs?: number;
   signal?: AbortSignal;
@@ -69,7 +75,7 @@ export type Compare =
 
 /** One op of a transaction's branch; each answers one {@link OpResult}. */
 export type Op =
-  | { type: "put"; key: string; value: Uint8Array | string; expectedVersion?: number; attach?: boolean; ttlMs?: number }
+  | { type: "put"; key: string; value: Uint8Array | string; expectedVersion?: number; attach?: boolean; detach?: boolean; ttlMs?: number }
   | { type: "delete"; key: string; expectedVersion?: number }
   | { type: "add"; key: string; delta: number }
   | { type: "get"; key: string };
@@ -128,7 +134,9 @@ function checkVersion(v: unknown): number {
 
 function putFields(key: string, value: Uint8Array | string, o: Omit<PutOptions, "signal">): Record<string, unknown> {
   const fields: Record<string, unknown> = { key: checkName(key, "key"), value: toBase64(toBytes(value)), expectedVersion: checkVersion(o.expectedVersion) };
+  if (o.attach && o.detach) throw new InvalidArgumentError("holdfast: a put attaches or detaches its key, not both");
   if (o.attach) fields.attach = true;
+  if (o.detach) fields.detach = true;
   const ttl = o.ttlMs ?? 0;
   if (ttl !== 0) {
     if (!Number.isSafeInteger(ttl) || ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) {
@@ -201,8 +209,8 @@ export class Keys {
   /**
    * Writes `value` (bytes, or a string as UTF-8) and resolves with the new version. Rejects with
    * {@link ConflictError} (`currentVersion`) when `expectedVersion` does not hold, and
-   * {@link QuotaExceededError} when the session has 10,000 attached keys. Each put sets the key's
-   * lifetime afresh.
+   * {@link QuotaExceededError} when the session has 10,000 attached keys. A put without `attach`,
+   * `detach` or `ttlMs` keeps the key's lifetime (its session, its deadline).
    */
   async put(key: string, value: Uint8Array | string, options: PutOptions = {}): Promise<number> {
     return Number((await this.write("/api/v1/keys/put", putFields(key, value, options), options.signal)).version ?? 0);

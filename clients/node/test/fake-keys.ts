@@ -107,7 +107,9 @@ export class FakeKeys {
       this.set({ key: op.key, version: v + 1, value: toBase64(raw), owner: old?.owner ?? null }, session);
       return { version: v + 1, value: Number(n), counter: Number(n) };
     }
-    this.set({ key: op.key, version: v + 1, value: op.value, owner: op.attach ? session : null }, session);
+    const keeps = !(op.attach || op.detach || op.ttlMillis);
+    const owner = keeps ? (old?.owner ?? null) : op.attach ? session : null;
+    this.set({ key: op.key, version: v + 1, value: op.value, owner }, session);
     return { version: v + 1 };
   }
 

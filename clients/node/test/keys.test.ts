@@ -50,8 +50,13 @@ test("put, get and delete carry the session's request ids", async () => {
     assert.deepEqual([e?.version, e?.text, e?.owner], [1, "on", client.sessionId]);
     assert.equal(await keys.put("config/x", "off", { expectedVersion: 1 }), 2);
     assert.equal(sent(cluster, "/api/v1/keys/put")[1].attach, undefined);
-    assert.equal(await keys.delete("config/x", { expectedVersion: 2 }), 2);
-    assert.equal(sent(cluster, "/api/v1/keys/delete")[0].requestId, 3);
+    assert.equal((await keys.get("config/x"))?.owner, client.sessionId, "a put without a lifetime keeps the key's");
+    assert.equal(await keys.put("config/x", "off", { detach: true }), 3);
+    assert.equal(sent(cluster, "/api/v1/keys/put")[2].detach, true);
+    assert.equal((await keys.get("config/x"))?.owner, null);
+    await assert.rejects(keys.put("config/x", "x", { attach: true, detach: true }), InvalidArgumentError);
+    assert.equal(await keys.delete("config/x", { expectedVersion: 3 }), 3);
+    assert.equal(sent(cluster, "/api/v1/keys/delete")[0].requestId, 4);
     assert.equal(await keys.get("config/x"), null);
     assert.equal(await keys.delete("config/x"), 0);
   });

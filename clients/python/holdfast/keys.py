@@ -12,7 +12,10 @@ Guaranteed: every write carries a request id of the session's ledger, so a write
 lost answer applies once (a transaction too: its branch runs once). A key written with
 ``attach=True`` is deleted in the same step as the session ends, and every watcher of it is told
 ``registerDeleted`` with the cause (``sessionExpired``, ``sessionClosed``); with ``ttl`` it is
-deleted that many seconds after the write (``leaseTimeout``). Not guaranteed: that the pages of
+deleted that many seconds after the write (``leaseTimeout``). A put without ``attach``, ``detach``
+or ``ttl`` keeps the key's lifetime: attached to its session (whichever session writes it) or its
+deadline, as ZooKeeper's setData keeps a node ephemeral; ``detach=True`` makes it live until
+deleted (before protocol version 8 a server detaches on every put without them). Not guaranteed: that the pages of
 :meth:`Keys.scan` were read at one point (each page is read where it was read, its ``position``).
 """
 
@@ -119,12 +122,15 @@ def _ttl_millis(ttl: Optional[float]) -> int:
 
 
 def _put_fields(key: str, value: Any, expected_version: int, attach: bool,
-                ttl: Optional[float]) -> Dict[str, Any]:
+                ttl: Optional[float], detach: bool = False) -> Dict[str, Any]:
     v.check_name(key, "key")
+    v.check(not (attach and detach), "a put attaches or detaches its key, not both")
     fields: Dict[str, Any] = {"key": key, "value": _b64(value),
                               "expectedVersion": _check_version(expected_version)}
     if attach:
         fields["attach"] = True
+    if detach:
+        fields["detach"] = True
     ttl_ms = _ttl_millis(ttl)
     if ttl_ms:
         fields["ttlMillis"] = ttl_ms
@@ -189,9 +195,9 @@ def session_alive(session_id: str) -> Compare:
 
 
 def put(key: str, val: Any, *, expected_version: int = ANY_VERSION, attach: bool = False,
-        ttl: Optional[float] = None) -> Op:
+        ttl: Optional[float] = None, detach: bool = False) -> Op:
     """Writes the key as :meth:`Keys.put` does; its result is the new version."""
-    return Op(dict(_put_fields(key, val, expected_version, attach, ttl), type="put"))
+    return Op(dict(_put_fields(key, val, expected_version, attach, ttl, detach), type="put"))
 
 
 def delete(key: str, *, expected_version: int = ANY_VERSION) -> Op:
@@ -274,16 +280,17 @@ class Keys:
         return entry(a.body if isinstance(a.body, dict) else {})
 
     def put(self, key: str, value: Any, *, expected_version: int = ANY_VERSION,
-            attach: bool = False, ttl: Optional[float] = None) -> int:
+            attach: bool = False, ttl: Optional[float] = None, detach: bool = False) -> int:
         """Writes ``value`` (bytes, or str as UTF-8) and returns the new version.
 
         ``expected_version``: the version the key must have (0: absent; ANY_VERSION: any).
         ``attach=True``: the key is deleted in the same step as this session ends. ``ttl``:
-        seconds it lives after this write (1 s to 30 days). Each put sets the lifetime afresh.
+        seconds it lives after this write (1 s to 30 days). ``detach=True``: attached to no
+        session. Without any of them the key keeps its lifetime (its session, its deadline).
         Raises Conflict (``current_version``), QuotaExceeded (10,000 keys on one session).
         """
         return self._version("/api/v1/keys/put", _put_fields(key, value, expected_version,
-                                                             attach, ttl))
+                                                             attach, ttl, detach))
 
     def delete(self, key: str, *, expected_version: int = ANY_VERSION) -> int:
         """Deletes the key; returns the version it had (0: it was absent). Raises Conflict."""

@@ -70,7 +70,9 @@ class FakeKeys:
             n = (struct.unpack(">q", base64.b64decode(old["value"]))[0] if old else 0) + op["delta"]
             value, owner = base64.b64encode(struct.pack(">q", n)).decode(), old and old["owner"]
         else:
-            value, owner = op["value"], sid if op.get("attach") else None
+            keeps = not (op.get("attach") or op.get("detach") or op.get("ttlMillis"))
+            value = op["value"]
+            owner = (old and old["owner"]) if keeps else sid if op.get("attach") else None
         self.store[key] = {"key": key, "version": v + 1, "value": value, "owner": owner}
         self.cluster._change({"type": "registerSet", "name": key, "sessionId": sid,
                               "version": v + 1, "value": value})

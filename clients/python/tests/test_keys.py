@@ -52,8 +52,15 @@ class KeysAgainstFakeTest(FakeClusterCase):
                          KeyEntry("config/x", 1, b"on", self.client.session_id))
         self.assertEqual(self.keys.put("config/x", b"off", expected_version=1), 2)
         self.assertNotIn("attach", self.last("/api/v1/keys/put"))
-        self.assertEqual(self.keys.delete("config/x", expected_version=2), 2)
-        self.assertEqual(self.last("/api/v1/keys/delete")["requestId"], 3)
+        self.assertEqual(self.keys.get("config/x").owner, self.client.session_id,
+                         "a put without a lifetime keeps the key's")
+        self.assertEqual(self.keys.put("config/x", b"off", detach=True), 3)
+        self.assertTrue(self.last("/api/v1/keys/put")["detach"])
+        self.assertIsNone(self.keys.get("config/x").owner)
+        with self.assertRaises(errors.InvalidArgument):
+            self.keys.put("config/x", b"x", attach=True, detach=True)
+        self.assertEqual(self.keys.delete("config/x", expected_version=3), 3)
+        self.assertEqual(self.last("/api/v1/keys/delete")["requestId"], 4)
         self.assertIsNone(self.keys.get("config/x"))
         self.assertEqual(self.keys.delete("config/x"), 0)
 

@@ -65,16 +65,20 @@ public interface Keys {
     Optional<KeyEntry> get(String key);
 
     /**
-     * Writes {@code value} to {@code key} as {@code options} say.
+     * Writes {@code value} to {@code key} as {@code options} say. Without a lifetime in them
+     * ({@link PutOptions.Lifetime#KEEP}) the key keeps its own: attached to its session, whichever
+     * session writes it, or with its deadline.
      *
-     * @return the key as written, with its new version
+     * @return the key as written, with its new version; its owner is this client's session when the
+     *     put attached it, else null (a put that keeps an attachment does not read it back: {@link
+     *     #get} does)
      * @throws ConflictException when the key's version is not the expected one; nothing was written
      * @throws UnsupportedFeatureException when the options need a capability the provider lacks
      * @throws QuotaExceededException when the session already has {@link #MAX_KEYS_PER_SESSION} keys
      */
     KeyEntry put(String key, byte[] value, PutOptions options);
 
-    /** {@link #put(String, byte[], PutOptions)} whatever the key's version, living until deleted. */
+    /** {@link #put(String, byte[], PutOptions)} whatever the key's version, keeping the key's lifetime. */
     default KeyEntry put(String key, byte[] value) {
         return put(key, value, PutOptions.any());
     }

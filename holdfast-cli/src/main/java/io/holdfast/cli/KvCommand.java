@@ -155,6 +155,8 @@ final class KvCommand implements Callable<Integer> {
                 "--attach ties the key to this command's session: it stays until the command is stopped"
                         + " (SIGINT/SIGTERM, or --for) or killed, then goes when the session ends. It is a put: a key"
                         + " another session holds is taken over; kv join registers a group member safely.",
+                "Without --attach, --detach or --ttl the key keeps its lifetime: attached to its session (whoever"
+                        + " writes it) or its deadline, as ZooKeeper's setData; --detach makes it live until deleted.",
                 "Exit code: 0; 75 version conflict; 69 backend unavailable, or (--attach) the session ended without the"
                         + " command (holdfast sessions end, an outage longer than its TTL): one line names the cause."
             })
@@ -181,6 +183,9 @@ final class KvCommand implements Callable<Integer> {
         @Option(names = "--attach", description = "Attach KEY to this command's session and hold it until stopped.")
         boolean attach;
 
+        @Option(names = "--detach", description = "Attach KEY to no session: it lives until deleted (or its --ttl).")
+        boolean detach;
+
         @Option(
                 names = "--for",
                 paramLabel = "DURATION",
@@ -193,6 +198,9 @@ final class KvCommand implements Callable<Integer> {
             if (ifVersion != null && ifAbsent) {
                 throw new CliFailure(ExitCodes.USAGE, "give --if-version or --if-absent, not both");
             }
+            if (attach && detach) {
+                throw new CliFailure(ExitCodes.USAGE, "give --attach or --detach, not both");
+            }
             if (holdFor != null && !attach) {
                 throw new CliFailure(ExitCodes.USAGE, "--for needs --attach");
             }
@@ -204,6 +212,8 @@ final class KvCommand implements Callable<Integer> {
             }
             if (attach) {
                 options = options.attach();
+            } else if (detach) {
+                options = options.detach();
             }
             KeyEntry written = keys.put(key, bytes(value), options);
             print(out, json ? WatchLines.keyJson(written).toString() : key + " version " + written.version());

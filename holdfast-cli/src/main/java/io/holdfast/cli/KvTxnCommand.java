@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
  *
  * <p>A put with {@code "attach": true} attaches its key to this command's session, which ends as the
  * command exits: the key is deleted then, and a warning on stderr says so ({@code kv put --attach}
- * holds a key).
+ * holds a key). A put without {@code "attach"}, {@code "detach"} or {@code "ttlMillis"} keeps its
+ * key's lifetime; {@code "detach": true} makes it live until deleted.
  */
 @Command(
         name = "txn",
@@ -44,7 +45,7 @@ import picocli.CommandLine.Parameters;
             "Run one transaction from FILE ('-' or nothing: standard input), in the JSON of docs/protocol.md#keys"
                     + " ({\"compares\":[…],\"then\":[…],\"otherwise\":[…]}; \"text\" may stand for base64 \"value\").",
             "A put with \"attach\": true is deleted as this command exits (its session ends): hold one with kv put"
-                    + " --attach.",
+                    + " --attach. A put without \"attach\", \"detach\" or \"ttlMillis\" keeps its key's lifetime.",
             "Exit code: 0 the compares held; 1 they did not (otherwise ran); 75 an op met another version than it"
                     + " expected (nothing changed); 64 a document it cannot read, or an op refused as invalid, e.g. add"
                     + " to a key that holds no counter (nothing changed)."
@@ -194,6 +195,12 @@ final class KvTxnCommand extends KvCommand.KvBase {
                                     o.path("expectedVersion").asLong(Keys.ANY_VERSION),
                                     o.path("attach").asBoolean(false),
                                     Duration.ofMillis(o.path("ttlMillis").asLong(0)));
+                            if (o.path("detach").asBoolean(false)) {
+                                if (options.attached()) {
+                                    throw bad(where + ": attach and detach together");
+                                }
+                                options = options.detach();
+                            }
                             yield Txn.put(key, value(o, where), options);
                         }
                         case "delete" ->

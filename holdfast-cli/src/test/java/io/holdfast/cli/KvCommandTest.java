@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.holdfast.KeyEntry;
 import io.holdfast.LockClient;
+import io.holdfast.PutOptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -214,6 +215,29 @@ class KvCommandTest {
             assertThat(other.keys().get("members/me"))
                     .as("gone with the command's session")
                     .isEmpty();
+        }
+    }
+
+    /**
+     * Issue 70: a put without --attach detached a key attached to another session (ZooKeeper's
+     * setData keeps an ephemeral node ephemeral); --detach says so.
+     */
+    @Test
+    void aPutWithoutALifetimeKeepsTheKeyAttachedAndDetachDetachesIt() {
+        try (LockClient member = LockClient.open(backend)) {
+            member.keys()
+                    .put(
+                            "members/m",
+                            "one".getBytes(StandardCharsets.UTF_8),
+                            PutOptions.any().attach());
+            assertThat(kv("put", "members/m", "two")).isEqualTo(ExitCodes.OK);
+            assertThat(member.keys().get("members/m").orElseThrow().owner())
+                    .as("written by the command's session without a lifetime")
+                    .isEqualTo(member.sessionId());
+            assertThat(kv("put", "members/m", "three", "--detach")).isEqualTo(ExitCodes.OK);
+            assertThat(member.keys().get("members/m").orElseThrow().owner()).isNull();
+            assertThat(kv("put", "members/m", "four", "--detach", "--attach")).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).contains("give --attach or --detach, not both");
         }
     }
 

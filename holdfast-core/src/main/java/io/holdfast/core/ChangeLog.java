@@ -127,10 +127,11 @@ public final class ChangeLog {
     /**
      * The writes and deletes of keys that start with {@code prefix} ("": every key) at or after
      * {@code from}, as {@link #read} answers a target's: what a prefix watch of keys follows (a
-     * delete says why: a client's delete, its session ended, its time to live passed).
+     * delete says why: a client's delete, its session ended, its time to live passed); not the
+     * changes of elections' records ({@link ElectionRecords}).
      */
     public synchronized ChangePage readKeys(String prefix, ChangePosition from) {
-        return read(e -> isKeyChange(e) && e.name().startsWith(prefix), from);
+        return read(e -> isKeyChange(e) && e.name().startsWith(prefix) && ElectionRecords.concernsKeys(e), from);
     }
 
     private ChangePage read(java.util.function.Predicate<WatchEvent> wanted, ChangePosition from) {
@@ -224,13 +225,16 @@ public final class ChangeLog {
 
     /**
      * Whether a change belongs to a target: a lock change to a lock or prefix watch, a write or a
-     * delete to its register's.
+     * delete to its register's and to a watch of keys of its prefix, but an election record's to
+     * its register's only ({@link ElectionRecords}).
      */
     static boolean concerns(WatchTarget target, WatchEvent e) {
         if (isKeyChange(e)) {
             return target.kind() == WatchTarget.Kind.REGISTER
                     ? target.name().equals(e.name())
-                    : target.kind() == WatchTarget.Kind.KEYS && e.name().startsWith(target.name());
+                    : target.kind() == WatchTarget.Kind.KEYS
+                            && e.name().startsWith(target.name())
+                            && ElectionRecords.concernsKeys(e);
         }
         return target.coversLock(e.name());
     }

@@ -224,7 +224,7 @@ public final class CommandCodec {
         @Override
         public Void registerSet(RegisterSet x) {
             return io(() -> {
-                head(registerSetType(x));
+                head(KeyCodec.registerSetType(x));
                 invocation(x.invocation(), out);
                 out.writeUTF(x.key());
                 out.writeLong(x.expectedVersion());
@@ -319,14 +319,6 @@ public final class CommandCodec {
         }
     }
 
-    /** A write's type: 18 when it says how long the key lives, which only a write of type 16 may. */
-    static Type registerSetType(RegisterSet c) {
-        if (c.leased() && !c.ownFence()) {
-            throw new io.holdfast.InvalidArgumentException("a write fenced by any session's grant cannot attach a key");
-        }
-        return c.leased() ? Type.KEY_PUT : c.ownFence() ? Type.REGISTER_SET_OWN_FENCE : Type.REGISTER_SET;
-    }
-
     static void invocation(Invocation inv, DataOutputStream out) throws IOException {
         out.writeUTF(inv.sessionId());
         out.writeLong(inv.seq());
@@ -413,7 +405,12 @@ public final class CommandCodec {
      * a key is attached or has a time to live, or such a reply is remembered). 7, the quotas while
      * access control is off: command type 22 ({@link Command.SetQuotas}, written by {@link
      * AdmissionCodec} as the access rules are) and snapshot format 7 (written only while those
-     * quotas are not the defaults).
+     * quotas are not the defaults). 8, a put that keeps its key's lifetime (issue 70): command type
+     * 23 (a {@link RegisterSet} of {@link io.holdfast.PutOptions.Lifetime#KEEP}, the fields of type
+     * 16) and 24 (a {@link Transaction} whose puts carry a lifetime byte, written by {@link
+     * KeyCodec}); types 10, 16, 18 and 21 keep their meaning (a put that does not attach detaches).
+     * A write of type 23 fenced by the lock of its own name is an election's record ({@link
+     * ElectionRecords}): snapshot format 8, written only while the table holds one.
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -449,7 +446,14 @@ public final class CommandCodec {
         /** A transaction over keys, protocol version 6. */
         TRANSACTION(21, 6),
         /** The quotas while access control is off, the command of protocol version 7. */
-        SET_QUOTAS(22, 7);
+        SET_QUOTAS(22, 7),
+        /**
+         * A register write that keeps the key's lifetime (its session, its deadline), protocol
+         * version 8; its bytes are those of {@link #REGISTER_SET_OWN_FENCE} after the type byte.
+         */
+        KEY_PUT_KEEP(23, 8),
+        /** A transaction with a put that keeps its key's lifetime, protocol version 8. */
+        TRANSACTION_LIFETIMES(24, 8);
 
         /** The type byte. */
         final int code;
@@ -550,8 +554,9 @@ public final class CommandCodec {
             case TICK -> new Tick();
             case REGISTER_SET -> registerSet(in, false);
             case REGISTER_SET_OWN_FENCE -> registerSet(in, true);
-            case KEY_PUT -> leasedSet(in);
-            case KEY_DELETE, COUNTER_ADD, TRANSACTION -> KeyCodec.read(type, in);
+            case KEY_PUT -> KeyCodec.leasedSet(registerSet(in, true), in);
+            case KEY_PUT_KEEP -> registerSet(in, true).withLifetime(io.holdfast.PutOptions.Lifetime.KEEP);
+            case KEY_DELETE, COUNTER_ADD, TRANSACTION, TRANSACTION_LIFETIMES -> KeyCodec.read(type, in);
             case REVOKE -> new Revoke(in.readUTF());
             case SET_ACCESS_RULES -> AdmissionCodec.readRules(in);
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());
@@ -569,23 +574,9 @@ public final class CommandCodec {
         };
     }
 
-    private static RegisterSet registerSet(DataInputStream in, boolean ownFence) throws IOException {
+    static RegisterSet registerSet(DataInputStream in, boolean ownFence) throws IOException {
         return new RegisterSet(
                 invocation(in), in.readUTF(), in.readLong(), value(in), nullable(in), in.readLong(), ownFence);
-    }
-
-    private static RegisterSet leasedSet(DataInputStream in) throws IOException {
-        RegisterSet s = registerSet(in, true);
-        return new RegisterSet(
-                s.invocation(),
-                s.key(),
-                s.expectedVersion(),
-                s.value(),
-                s.fenceName(),
-                s.fenceToken(),
-                true,
-                bool(in.readUnsignedByte()),
-                in.readLong());
     }
 
     private static Acquire acquire(DataInputStream in) throws IOException {

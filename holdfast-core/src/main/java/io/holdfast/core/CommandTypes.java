@@ -72,7 +72,7 @@ final class CommandTypes {
 
         @Override
         public Type registerSet(RegisterSet c) {
-            return CommandCodec.registerSetType(c);
+            return KeyCodec.registerSetType(c);
         }
 
         @Override

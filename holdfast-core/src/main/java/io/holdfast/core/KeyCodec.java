@@ -1,11 +1,13 @@
 package io.holdfast.core;
 
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.PutOptions.Lifetime;
 import io.holdfast.core.CommandCodec.Type;
 import io.holdfast.model.Command;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyCommand;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Transaction;
 import io.holdfast.model.Transaction.Compare;
 import io.holdfast.model.Transaction.Op;
@@ -16,7 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The log format of the key commands ({@link KeyCommand}, protocol version 6), after the
+ * The log format of the key commands ({@link KeyCommand}, protocol version 6) and of the register
+ * writes that say how long their key lives (types 18 and 23: {@link #registerSetType}), after the
  * type byte and time that {@link CommandCodec} writes; the same conventions (numbers big-endian,
  * strings as {@link DataOutputStream#writeUTF}, values as an int length and the bytes, a boolean
  * as one byte 0 or 1).
@@ -30,7 +33,13 @@ import java.util.List;
  *     6 session alive: sessionId
  *   op: kind byte, then 1 put: key, expectedVersion, value, attach (bool), ttlMillis;
  *     2 delete: key, expectedVersion; 3 add: key, delta; 4 get: key
+ * 24 Transaction whose puts name their lifetime (protocol version 8): as 21, but a put's attach
+ *   byte is its lifetime: 0 keep, 1 attach, 2 detach
  * </pre>
+ *
+ * <p>A put of type 21 attaches (1) or detaches (0) its key, for ever: that is what those entries
+ * meant when they were logged. A transaction is written as 24 only when one of its puts keeps its
+ * key's lifetime, so that every other one stays readable by a member of version 6 or 7.
  *
  * <p>Reading is total as {@link CommandCodec#decode} is: anything malformed raises {@link
  * CommandFormatException}. A list longer than four times {@link Limits#MAX_TXN_OPS} is refused by
@@ -56,9 +65,41 @@ final class KeyCodec {
 
             @Override
             public Type transaction(Transaction c) {
-                return Type.TRANSACTION;
+                return keeps(c) ? Type.TRANSACTION_LIFETIMES : Type.TRANSACTION;
             }
         });
+    }
+
+    /**
+     * A write's type: 18 when it attaches the key or gives it a time to live, 23 when it keeps the
+     * key's lifetime, which only a write of type 16 may; else 16 or 10, which detach.
+     */
+    static Type registerSetType(RegisterSet c) {
+        if ((c.leased() || c.keeps()) && !c.ownFence()) {
+            throw new io.holdfast.InvalidArgumentException(
+                    "a write fenced by any session's grant cannot attach a key or keep its lifetime");
+        }
+        if (c.keeps() && c.ttlMillis() != 0) {
+            throw new io.holdfast.InvalidArgumentException(
+                    "a write that keeps the key's lifetime cannot give it a time to live");
+        }
+        return c.leased()
+                ? Type.KEY_PUT
+                : c.keeps() ? Type.KEY_PUT_KEEP : c.ownFence() ? Type.REGISTER_SET_OWN_FENCE : Type.REGISTER_SET;
+    }
+
+    /** A write of type 18: the fields of type 16, then whether it attaches, and its time to live. */
+    static RegisterSet leasedSet(RegisterSet s, DataInputStream in) throws IOException {
+        return new RegisterSet(
+                s.invocation(),
+                s.key(),
+                s.expectedVersion(),
+                s.value(),
+                s.fenceName(),
+                s.fenceToken(),
+                true,
+                CommandCodec.bool(in.readUnsignedByte()),
+                in.readLong());
     }
 
     /** Writes the fields of a key command (its type byte and time are written already). */
@@ -76,9 +117,26 @@ final class KeyCodec {
             for (Compare compare : t.compares()) {
                 write(compare, out);
             }
-            writeOps(t.then(), out);
-            writeOps(t.otherwise(), out);
+            boolean lifetimes = keeps(t);
+            writeOps(t.then(), lifetimes, out);
+            writeOps(t.otherwise(), lifetimes, out);
         }
+    }
+
+    /** Whether a put of the transaction keeps its key's lifetime (log type 24). */
+    static boolean keeps(Transaction t) {
+        return keeps(t.then()) || keeps(t.otherwise());
+    }
+
+    private static boolean keeps(List<Op> ops) {
+        if (ops != null) {
+            for (Op op : ops) {
+                if (op instanceof Op.Put p && p.lifetime() == Lifetime.KEEP) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static int count(List<?> list) {
@@ -119,7 +177,7 @@ final class KeyCodec {
         }
     }
 
-    private static void writeOps(List<Op> ops, DataOutputStream out) throws IOException {
+    private static void writeOps(List<Op> ops, boolean lifetimes, DataOutputStream out) throws IOException {
         out.writeShort(count(ops));
         for (Op op : ops) {
             if (op instanceof Op.Put p) {
@@ -127,7 +185,11 @@ final class KeyCodec {
                 out.writeUTF(p.key());
                 out.writeLong(p.expectedVersion());
                 value(p.value(), out);
-                out.writeBoolean(p.attach());
+                if (lifetimes) {
+                    out.writeByte(p.lifetime().ordinal());
+                } else {
+                    out.writeBoolean(p.attach());
+                }
                 out.writeLong(p.ttlMillis());
             } else if (op instanceof Op.Delete d) {
                 out.writeByte(2);
@@ -162,7 +224,8 @@ final class KeyCodec {
         return switch (type) {
             case KEY_DELETE -> new KeyDelete(inv, in.readUTF(), in.readLong());
             case COUNTER_ADD -> new CounterAdd(inv, in.readUTF(), in.readLong());
-            case TRANSACTION -> new Transaction(inv, compares(in), ops(in), ops(in));
+            case TRANSACTION -> new Transaction(inv, compares(in), ops(in, false), ops(in, false));
+            case TRANSACTION_LIFETIMES -> new Transaction(inv, compares(in), ops(in, true), ops(in, true));
             default -> throw new CommandFormatException("command type " + type + " is not a key command");
         };
     }
@@ -194,7 +257,7 @@ final class KeyCodec {
         return compares;
     }
 
-    private static List<Op> ops(DataInputStream in) throws IOException {
+    private static List<Op> ops(DataInputStream in, boolean lifetimes) throws IOException {
         int n = count(in);
         List<Op> ops = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -206,7 +269,11 @@ final class KeyCodec {
                                     in.readUTF(),
                                     in.readLong(),
                                     CommandCodec.value(in),
-                                    CommandCodec.bool(in.readUnsignedByte()),
+                                    lifetimes
+                                            ? lifetime(in.readUnsignedByte())
+                                            : CommandCodec.bool(in.readUnsignedByte())
+                                                    ? Lifetime.ATTACH
+                                                    : Lifetime.DETACH,
                                     in.readLong());
                         case 2 -> new Op.Delete(in.readUTF(), in.readLong());
                         case 3 -> new Op.Add(in.readUTF(), in.readLong());
@@ -215,6 +282,14 @@ final class KeyCodec {
                     });
         }
         return ops;
+    }
+
+    /** A lifetime of a put of type 23 or 24: 0 keep, 1 attach, 2 detach. */
+    static Lifetime lifetime(int ordinal) throws CommandFormatException {
+        if (ordinal >= Lifetime.values().length) {
+            throw new CommandFormatException("unknown lifetime " + ordinal);
+        }
+        return Lifetime.values()[ordinal];
     }
 
     private static Transaction.Order order(int ordinal) throws CommandFormatException {

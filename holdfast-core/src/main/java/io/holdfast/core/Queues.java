@@ -41,6 +41,8 @@ final class Queues {
      * records them.
      */
     java.util.function.Consumer<WatchEvent> changes;
+    /** Told the name of a lock dropped as idle (no holder, waiter or delay): its election's record goes. */
+    java.util.function.Consumer<String> idle = name -> {};
 
     private long now;
     private long lastToken;
@@ -133,6 +135,7 @@ final class Queues {
     void dropIfIdle(Resource r) {
         if (r.isIdle(now) && resources.get(r.name) == r) {
             resources.remove(r.name);
+            idle.accept(r.name);
         }
     }
 

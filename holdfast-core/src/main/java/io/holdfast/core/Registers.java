@@ -7,6 +7,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.ExpectedVersions;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Names;
+import io.holdfast.PutOptions.Lifetime;
 import io.holdfast.WatchEvent;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.CounterAdd;
@@ -16,7 +17,6 @@ import io.holdfast.model.RegisterSet;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -31,7 +31,8 @@ import java.util.function.Predicate;
 
 /**
  * The keys of {@link LockTable} (registers grown up): one record per key, its version, value, and
- * how long it lives (attached to a session, a time to live, or until deleted). Written by
+ * how long it lives (attached to a session, a time to live, or until deleted; a put that names no
+ * lifetime keeps the key's). Written by
  * compare-and-set ({@link RegisterSet}), optionally only while a fencing token is a current grant
  * and, for a write that says so ({@link RegisterSet#ownFence()}, every write since protocol version
  * 4), a grant held by the writing session; deleted ({@link KeyDelete}), counted ({@link
@@ -56,7 +57,7 @@ import java.util.function.Predicate;
  */
 final class Registers {
     /** Keys in the byte order of their UTF-8: code point order. */
-    static final Comparator<String> BYTE_ORDER = Registers::compareCodePoints;
+    static final Comparator<String> BYTE_ORDER = KeyArguments::compareCodePoints;
 
     /** Who holds a fence, as the table knows it. */
     @FunctionalInterface
@@ -72,16 +73,23 @@ final class Registers {
         final String owner;
         /** The table time from which its time to live has passed; 0 when it has none. */
         final long deadline;
+        /** The token of the leadership whose election record it is ({@link ElectionRecords}); 0 when none. */
+        final long record;
 
         Register(long version, byte[] value) {
             this(version, value, null, 0);
         }
 
         Register(long version, byte[] value, String owner, long deadline) {
+            this(version, value, owner, deadline, 0);
+        }
+
+        Register(long version, byte[] value, String owner, long deadline, long record) {
             this.version = version;
             this.value = value;
             this.owner = owner;
             this.deadline = deadline;
+            this.record = record;
         }
 
         boolean leased() {
@@ -120,16 +128,17 @@ final class Registers {
         this.fences = fences;
         this.admission = admission;
         this.stateEntries = stateEntries;
+        queues.idle = this::electionEnded;
     }
 
     /** Applies a compare-and-set by {@code c.invocation()}'s session. */
     Reply set(RegisterSet c) {
-        String key = checkKey(c.key());
-        checkValue(c.value());
+        String key = KeyArguments.checkKey(c.key());
+        KeyArguments.checkValue(c.value());
         if (c.expectedVersion() < 0) {
             throw new InvalidArgumentException("expected version must not be negative");
         }
-        checkTtl(c.ttlMillis());
+        KeyArguments.checkTtl(c.ttlMillis(), c.lifetime());
         String session = c.invocation().sessionId();
         if (c.fenceName() != null) {
             Register current = registers.get(key);
@@ -151,7 +160,35 @@ final class Registers {
                         version);
             }
         }
-        return put(key, c.expectedVersion(), c.value(), c.attach() ? session : null, deadline(c.ttlMillis()), session);
+        long record = ElectionRecords.token(key, c);
+        if (record != 0) { // an election's record: it keeps the key's lifetime, as every keeping write
+            Register current = registers.get(key);
+            String owner = current == null ? null : current.owner;
+            return put(
+                    key,
+                    c.expectedVersion(),
+                    c.value(),
+                    owner,
+                    current == null ? 0 : current.deadline,
+                    session,
+                    record);
+        }
+        return write(key, c.expectedVersion(), c.value(), c.lifetime(), c.ttlMillis(), session);
+    }
+
+    /**
+     * Writes a checked key as a put of {@code lifetime} by {@code writer} does: attached to the
+     * writer, detached, or kept as the key has it (its owner, whoever writes, and its deadline; a
+     * key that was absent lives until deleted).
+     */
+    Reply write(String key, long expected, byte[] value, Lifetime lifetime, long ttlMillis, String writer) {
+        if (lifetime == Lifetime.KEEP) {
+            Register current = registers.get(key);
+            return current == null
+                    ? put(key, expected, value, null, 0, writer)
+                    : put(key, expected, value, current.owner, current.deadline, writer);
+        }
+        return put(key, expected, value, lifetime == Lifetime.ATTACH ? writer : null, deadline(ttlMillis), writer);
     }
 
     /**
@@ -159,6 +196,12 @@ final class Registers {
      * attached to {@code owner} (null: none), until {@code deadline} (0: none; see {@link #deadline}).
      */
     Reply put(String key, long expected, byte[] value, String owner, long deadline, String writer) {
+        return put(key, expected, value, owner, deadline, writer, 0);
+    }
+
+    /** {@link #put}, the key marked as the record of the election whose leadership has {@code record} (0: none). */
+    private Reply put(
+            String key, long expected, byte[] value, String owner, long deadline, String writer, long record) {
         Register current = registers.get(key);
         long version = current == null ? 0 : current.version;
         String conflict = ExpectedVersions.refusal(key, expected, version);
@@ -184,15 +227,18 @@ final class Registers {
                         version);
             }
         }
-        replace(key, new Register(version + 1, value.clone(), owner, deadline));
-        tell(WatchEvent.registerSet(key, writer, version + 1, value));
+        replace(key, new Register(version + 1, value.clone(), owner, deadline, record));
+        tell(
+                record == 0
+                        ? WatchEvent.registerSet(key, writer, version + 1, value)
+                        : ElectionRecords.written(key, writer, version + 1, value, record));
         return new Reply.Written(version + 1);
     }
 
     /** Applies a delete by {@code c.invocation()}'s session. */
     Reply delete(KeyDelete c) {
-        String key = checkKey(c.key());
-        checkExpected(c.expectedVersion());
+        String key = KeyArguments.checkKey(c.key());
+        KeyArguments.checkExpected(c.expectedVersion());
         return delete(key, c.expectedVersion(), c.invocation().sessionId());
     }
 
@@ -206,14 +252,14 @@ final class Registers {
         }
         if (current != null) {
             replace(key, null);
-            tell(WatchEvent.registerDeleted(key, writer, version, null));
+            tell(deleted(key, writer, version, null, current.record));
         }
         return new Reply.Ok(version);
     }
 
     /** Applies a counter add by {@code c.invocation()}'s session. */
     Reply add(CounterAdd c) {
-        return add(checkKey(c.key()), c.delta(), c.invocation().sessionId());
+        return add(KeyArguments.checkKey(c.key()), c.delta(), c.invocation().sessionId());
     }
 
     /** Adds to a checked key's counter; answers {@link Reply.Counted}, or the refusal of {@link Counters}. */
@@ -242,7 +288,16 @@ final class Registers {
         for (String key : new ArrayList<>(keys)) {
             Register r = registers.get(key);
             replace(key, null);
-            tell(WatchEvent.registerDeleted(key, sessionId, r.version, cause));
+            tell(deleted(key, sessionId, r.version, cause, r.record));
+        }
+    }
+
+    /** Deletes the record of an election that has nobody now: its lock went idle ({@link Queues#dropIfIdle}). */
+    private void electionEnded(String name) {
+        Register r = registers.get(name);
+        if (r != null && r.record != 0) {
+            replace(name, null);
+            tell(ElectionRecords.ended(name, r.version, r.record));
         }
     }
 
@@ -252,7 +307,7 @@ final class Registers {
             String key = deadlines.first().key();
             Register r = registers.get(key);
             replace(key, null);
-            tell(WatchEvent.registerDeleted(key, r.owner, r.version, WatchEvent.Cause.LEASE_TIMEOUT));
+            tell(deleted(key, r.owner, r.version, WatchEvent.Cause.LEASE_TIMEOUT, r.record));
         }
     }
 
@@ -329,7 +384,7 @@ final class Registers {
             if (!key.startsWith(prefix) || out.size() > limit) {
                 break;
             }
-            if (key.equals(after) || !visible.test(key)) {
+            if (key.equals(after) || !visible.test(key) || e.getValue().record != 0) {
                 continue;
             }
             Register r = e.getValue();
@@ -354,12 +409,13 @@ final class Registers {
 
     /**
      * Copies every key (versions, values, times to live) into {@code into}, for a restored table;
-     * not the keys attached to sessions, which end with every session of the old table.
+     * not the keys attached to sessions, which end with every session of the old table, nor the
+     * elections' records, whose locks end with them.
      */
     void copyInto(Registers into) {
         for (Map.Entry<String, Register> e : registers.entrySet()) {
             Register r = e.getValue();
-            if (r.owner == null) {
+            if (r.owner == null && r.record == 0) {
                 into.registers.put(e.getKey(), new Register(r.version, r.value.clone(), null, r.deadline));
             }
         }
@@ -377,39 +433,6 @@ final class Registers {
     }
 
     // ---------------------------------------------------------------- checks and bookkeeping
-
-    /** A key's name, checked: {@link Limits#MAX_KEY_BYTES} of UTF-8 at most. */
-    static String checkKey(String key) {
-        return Names.check(key);
-    }
-
-    static void checkValue(byte[] value) {
-        if (value == null) {
-            throw new InvalidArgumentException("value must not be null");
-        }
-        if (value.length > Limits.MAX_VALUE_BYTES) {
-            throw new InvalidArgumentException(
-                    "value is " + value.length + " bytes; the limit is " + Limits.MAX_VALUE_BYTES);
-        }
-    }
-
-    static void checkExpected(long expected) {
-        if (expected < 0 && expected != KeyDelete.ANY_VERSION) {
-            throw new InvalidArgumentException(
-                    "expected version must be 0 or more, or " + KeyDelete.ANY_VERSION + " for any, not " + expected);
-        }
-    }
-
-    static void checkTtl(long ttlMillis) {
-        if (ttlMillis != 0) {
-            Limits.checkRange("a key's time to live", ttlMillis, Limits.MIN_KEY_TTL_MILLIS, Limits.MAX_KEY_TTL_MILLIS);
-        }
-    }
-
-    /** The bytes a key's name takes in UTF-8. */
-    static int utf8Length(String key) {
-        return key.getBytes(StandardCharsets.UTF_8).length;
-    }
 
     private static final TreeSet<String> EMPTY = new TreeSet<>();
 
@@ -449,26 +472,19 @@ final class Registers {
         }
     }
 
+    /** A key's deletion, carrying the token of the election whose record it was (0: none). */
+    private static WatchEvent deleted(String key, String writer, long version, WatchEvent.Cause cause, long record) {
+        WatchEvent e = WatchEvent.registerDeleted(key, writer, version, cause);
+        return record == 0
+                ? e
+                : new WatchEvent(e.type(), key, writer, record, null, cause, version, null, null, null, null);
+    }
+
     private void tell(WatchEvent change) {
         if (held != null) {
             held.add(change);
         } else if (queues.changes != null) {
             queues.changes.accept(change);
         }
-    }
-
-    private static int compareCodePoints(String a, String b) {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
     }
 }

@@ -20,11 +20,12 @@ import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
 /**
- * The snapshot format of {@link LockTable}, version 7 (version 1, without identities and access
+ * The snapshot format of {@link LockTable}, version 8 (version 1, without identities and access
  * rules, version 2, without the members' protocol versions, version 3, without multi-locks,
- * version 4, without the deny list of tokens, version 5, without keys' lifetimes, and version 6,
- * without the quotas while access control is off, are read too). A table whose quotas while access
- * control is off are the defaults is written in version 6 if it has anything of version 6 ({@link
+ * version 4, without the deny list of tokens, version 5, without keys' lifetimes, version 6,
+ * without the quotas while access control is off, and version 7, without election records, are
+ * read too). A table without an election record is written in version 7 if its quotas while access
+ * control is off are not the defaults; else in version 6 if it has anything of version 6 ({@link
  * KeySnapshot#needed}), else in version 5 if its deny list holds an id, else in 4 if it holds a
  * multi-lock's wait or remembers a multi-lock's grant, else in 3, byte for byte, so that a build of
  * an older protocol version can read the snapshots of a cluster that has not used what it lacks
@@ -49,6 +50,7 @@ import java.util.zip.CheckedOutputStream;
  *   revoked tokens (v5; int count, sorted by id): jti, until (long, the table's time it is dropped at)
  *   key lifetimes (v6; see {@link KeySnapshot})
  *   quotas while access control is off (v7; byte count, then by name: name, value (long))
+ *   election records (v8; see {@link ElectionRecords})
  * </pre>
  *
  * The encoding is canonical: equal tables give equal bytes. Reading checks the magic, the version,
@@ -58,7 +60,10 @@ import java.util.zip.CheckedOutputStream;
  */
 final class SnapshotCodec {
     static final int MAGIC = 0x4846534E; // "HFSN"
-    static final int VERSION = 7;
+    static final int VERSION = 8;
+
+    /** The version written while the table holds no election record ({@link ElectionRecords}). */
+    static final int VERSION_WITHOUT_ELECTION_RECORDS = 7;
 
     /** The version written while the quotas with access control off are the defaults. */
     static final int VERSION_WITHOUT_OPEN_QUOTAS = 6;
@@ -123,15 +128,17 @@ final class SnapshotCodec {
 
     /** The oldest format that holds everything in the table, so that older members can read it. */
     private static int version(TableParts table) {
-        return !table.admission.openQuotas().equals(Quotas.DEFAULTS)
+        return ElectionRecords.needed(table)
                 ? VERSION
-                : KeySnapshot.needed(table)
-                        ? VERSION_WITHOUT_OPEN_QUOTAS
-                        : table.revokedTokens.size() > 0
-                                ? VERSION_WITHOUT_KEY_LIFETIMES
-                                : QueueSnapshot.usesMultiLocks(table)
-                                        ? VERSION_WITHOUT_REVOKED_TOKENS
-                                        : VERSION_WITHOUT_MULTI_LOCKS;
+                : !table.admission.openQuotas().equals(Quotas.DEFAULTS)
+                        ? VERSION_WITHOUT_ELECTION_RECORDS
+                        : KeySnapshot.needed(table)
+                                ? VERSION_WITHOUT_OPEN_QUOTAS
+                                : table.revokedTokens.size() > 0
+                                        ? VERSION_WITHOUT_KEY_LIFETIMES
+                                        : QueueSnapshot.usesMultiLocks(table)
+                                                ? VERSION_WITHOUT_REVOKED_TOKENS
+                                                : VERSION_WITHOUT_MULTI_LOCKS;
     }
 
     /** Whether a session of the table remembers a reply that {@code kind} accepts. */
@@ -209,6 +216,9 @@ final class SnapshotCodec {
                 out.writeUTF(e.getKey());
                 out.writeLong(e.getValue());
             }
+        }
+        if (version >= 8) {
+            ElectionRecords.write(table, out);
         }
     }
 
@@ -344,6 +354,9 @@ final class SnapshotCodec {
             } catch (io.holdfast.InvalidArgumentException e) {
                 throw new SnapshotFormatException(e.getMessage());
             }
+        }
+        if (format >= 8) {
+            ElectionRecords.read(table, in);
         }
         table.restoreDerived();
         return read;

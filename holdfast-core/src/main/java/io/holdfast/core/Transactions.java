@@ -147,8 +147,7 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
 
     private Reply run(Op op) {
         if (op instanceof Op.Put p) {
-            String owner = p.attach() ? session : null;
-            return keys.put(p.key(), p.expectedVersion(), p.value(), owner, keys.deadline(p.ttlMillis()), session);
+            return keys.write(p.key(), p.expectedVersion(), p.value(), p.lifetime(), p.ttlMillis(), session);
         } else if (op instanceof Op.Delete d) {
             return keys.delete(d.key(), d.expectedVersion(), session);
         } else if (op instanceof Op.Add a) {
@@ -205,17 +204,17 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
             if (v.order() == null) {
                 throw new InvalidArgumentException("a version compare needs an order");
             }
-            return Registers.utf8Length(Registers.checkKey(v.key()));
+            return KeyArguments.utf8Length(KeyArguments.checkKey(v.key()));
         } else if (c instanceof Compare.Value v) {
-            Registers.checkValue(v.value());
-            return Registers.utf8Length(Registers.checkKey(v.key())) + (long) v.value().length;
+            KeyArguments.checkValue(v.value());
+            return KeyArguments.utf8Length(KeyArguments.checkKey(v.key())) + (long) v.value().length;
         } else if (c instanceof Compare.Absent a) {
-            return Registers.utf8Length(Registers.checkKey(a.key()));
+            return KeyArguments.utf8Length(KeyArguments.checkKey(a.key()));
         } else if (c instanceof Compare.Fence f) {
-            return Registers.utf8Length(Names.check(f.lock()));
+            return KeyArguments.utf8Length(Names.check(f.lock()));
         } else if (c instanceof Compare.Holder h) {
             requireSession(h.sessionId());
-            return Registers.utf8Length(Names.check(h.lock()));
+            return KeyArguments.utf8Length(Names.check(h.lock()));
         }
         requireSession(((Compare.SessionAlive) c).sessionId());
         return 0;
@@ -225,14 +224,14 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
         if (op == null) {
             throw new InvalidArgumentException("a transaction's op must not be null");
         }
-        long bytes = Registers.utf8Length(Registers.checkKey(op.key()));
+        long bytes = KeyArguments.utf8Length(KeyArguments.checkKey(op.key()));
         if (op instanceof Op.Put p) {
-            Registers.checkValue(p.value());
-            Registers.checkExpected(p.expectedVersion());
-            Registers.checkTtl(p.ttlMillis());
+            KeyArguments.checkValue(p.value());
+            KeyArguments.checkExpected(p.expectedVersion());
+            KeyArguments.checkTtl(p.ttlMillis(), p.lifetime());
             bytes += p.value().length;
         } else if (op instanceof Op.Delete d) {
-            Registers.checkExpected(d.expectedVersion());
+            KeyArguments.checkExpected(d.expectedVersion());
         }
         return bytes;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.LockMode;
+import io.holdfast.PutOptions.Lifetime;
 import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.CounterAdd;
@@ -52,7 +53,22 @@ class CommandCodecTest {
                 Command.Envelope.of(20, new CounterAdd(INV, "hits", -3)),
                 Command.Envelope.of(21, sampleTransaction()),
                 Command.Envelope.of(22, new Command.SetQuotas(java.util.Map.of("sessions-per-identity", 200_000L))),
-                Command.Envelope.of(22, new Command.SetQuotas(java.util.Map.of())));
+                Command.Envelope.of(22, new Command.SetQuotas(java.util.Map.of())),
+                Command.Envelope.of(
+                        23, new RegisterSet(INV, "svc/a", 1, new byte[] {2}, "orders/42", 12, true, Lifetime.KEEP, 0)),
+                Command.Envelope.of(24, keepingTransaction()));
+    }
+
+    /** A transaction whose puts keep, attach and detach their keys: type 24. */
+    static Transaction keepingTransaction() {
+        return new Transaction(
+                INV,
+                List.of(new Transaction.Compare.Absent("c")),
+                List.of(
+                        new Transaction.Op.Put("a", 1, new byte[] {1}, Lifetime.KEEP, 0),
+                        new Transaction.Op.Put("b", KeyDelete.ANY_VERSION, new byte[0], Lifetime.ATTACH, 2_000),
+                        new Transaction.Op.Put("c", 0, new byte[] {3}, Lifetime.DETACH, 0)),
+                List.of(new Transaction.Op.Put("a", KeyDelete.ANY_VERSION, new byte[] {4}, Lifetime.KEEP, 0)));
     }
 
     /** A transaction with every kind of compare and op. */
@@ -245,6 +261,47 @@ class CommandCodecTest {
     }
 
     /**
+     * The bytes of protocol version 8's commands, pinned: a write that keeps its key's lifetime is
+     * type 23 with the fields of type 16; a transaction with a put that keeps is 24, each put's
+     * attach byte its lifetime (0 keep, 1 attach, 2 detach); one without is 21 as before, and a
+     * plain write of type 16 still detaches. A build of version 7 knows neither.
+     */
+    @Test
+    void thePutsThatKeepTheirLifetimeHaveTheBytesOfVersionEight() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        String inv = "001273657373696f6e2d3031323334353637383900000000000000070000000000000005";
+        RegisterSet kept = new RegisterSet(INV, "k", 0, new byte[] {1}, null, 0, true, Lifetime.KEEP, 0);
+        String put = "0117" + "0000000000000001" + inv + "00016b" + "0000000000000000" + "0000000101" + "00"
+                + "0000000000000000";
+        assertThat(hex.formatHex(CommandCodec.encode(1, kept))).isEqualTo(put);
+        assertThat(CommandCodec.decode(hex.parseHex(put))).isEqualTo(kept);
+        assertThat(CommandCodec.decode(hex.parseHex("0110" + put.substring(4))))
+                .as("the same fields as type 16, which detaches")
+                .isEqualTo(kept.withLifetime(Lifetime.DETACH));
+        assertThatThrownBy(() -> CommandCodec.encode(1, kept.withAnyFence()))
+                .isInstanceOf(io.holdfast.InvalidArgumentException.class);
+
+        Transaction txn = new Transaction(
+                INV, List.of(), List.of(new Transaction.Op.Put("k", 0, new byte[] {1}, Lifetime.KEEP, 0)), List.of());
+        String keeping = "0118" + "0000000000000001" + inv + "0000" + "0001" + "01" + "00016b" + "0000000000000000"
+                + "0000000101" + "00" + "0000000000000000" + "0000";
+        assertThat(hex.formatHex(CommandCodec.encode(1, txn))).isEqualTo(keeping);
+        assertThat(CommandCodec.decode(hex.parseHex(keeping))).isEqualTo(txn);
+        assertThat(CommandCodec.typeOf(txn.withoutKeeping())).isEqualTo(21);
+        assertThatThrownBy(() -> CommandCodec.decode(hex.parseHex(keeping.replace(
+                        "0000000101" + "00" + "0000000000000000" + "0000",
+                        "0000000101" + "07" + "0000000000000000" + "0000"))))
+                .isInstanceOf(CommandFormatException.class)
+                .hasMessage("unknown lifetime 7");
+
+        assertThat(Vocabulary.VERSION).isEqualTo(8);
+        for (int type = 23; type <= 24; type++) {
+            assertThat(Vocabulary.CURRENT.since(type)).isEqualTo(8);
+            assertThat(Vocabulary.CURRENT.atVersion(7).knows(type)).isFalse();
+        }
+    }
+
+    /**
      * The bytes of protocol version 7's command, pinned: the quotas while access control is off are
      * type 22, a count byte, then each quota's name and value sorted by name. A build of version 6
      * does not know it, and a damaged count or a name given twice is a malformed entry.
@@ -264,7 +321,7 @@ class CommandCodecTest {
         assertThat(CommandCodec.typeOf(quotas)).isEqualTo(22);
         assertThat(CommandKinds.membersOnly(quotas)).isTrue();
 
-        assertThat(Vocabulary.VERSION).isEqualTo(7);
+        assertThat(Vocabulary.VERSION).isGreaterThanOrEqualTo(7);
         assertThat(Vocabulary.CURRENT.since(22)).isEqualTo(7);
         assertThat(Vocabulary.CURRENT.atVersion(6).knows(22)).isFalse();
 

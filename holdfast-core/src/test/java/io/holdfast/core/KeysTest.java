@@ -5,6 +5,7 @@ import static io.holdfast.core.TableDriver.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
+import io.holdfast.PutOptions;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchEvent.Cause;
 import io.holdfast.core.TableDriver.Client;
@@ -15,6 +16,7 @@ import io.holdfast.model.KeyDelete;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
+import io.holdfast.model.Transaction;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -159,6 +161,58 @@ class KeysTest {
         assertThat(d.table().register("k")).isPresent();
         d.expire(b);
         assertThat(d.table().register("k")).isEmpty();
+    }
+
+    private Reply keep(Client c, String key, long expected, String value) {
+        return apply(
+                new RegisterSet(c.next(), key, expected, bytes(value), null, 0, true, PutOptions.Lifetime.KEEP, 0));
+    }
+
+    @Test
+    void aPutThatKeepsItsLifetimeLeavesTheKeyAttachedToItsOwnerWhoeverWritesIt() {
+        put(a, "svc/i-1", 0, "x", true, 0);
+        assertThat(keep(a, "svc/i-1", 1, "y")).isEqualTo(new Reply.Written(2));
+        assertThat(d.table().key("svc/i-1").orElseThrow().owner()).isEqualTo(a.id);
+        keep(b, "svc/i-1", 2, "z");
+        assertThat(d.table().key("svc/i-1").orElseThrow().owner())
+                .as("written by another session, as ZooKeeper's setData")
+                .isEqualTo(a.id);
+        d.expire(b);
+        assertThat(d.table().register("svc/i-1")).isPresent();
+        d.expire(a);
+        assertThat(d.table().register("svc/i-1"))
+                .as("gone with its owner's session")
+                .isEmpty();
+
+        keep(d.open("c"), "plain", 0, "p");
+        assertThat(d.table().key("plain").orElseThrow().owner()).as("a new key").isNull();
+    }
+
+    @Test
+    void aPutThatKeepsItsLifetimeKeepsTheDeadlineAndTakesNoTimeToLive() {
+        long start = d.time();
+        put(a, "lease/x", 0, "x", false, 5_000);
+        d.at(start + 1_000);
+        keep(b, "lease/x", 1, "y");
+        assertThat(d.table().key("lease/x").orElseThrow().expiresAt()).isEqualTo(start + 5_000);
+        failed(
+                apply(new RegisterSet(
+                        b.next(), "lease/x", 2, bytes("z"), null, 0, true, PutOptions.Lifetime.KEEP, 5_000)),
+                ErrorCode.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void aKeepingPutInATransactionKeepsTheKeyAttached() {
+        put(a, "t/k", 0, "x", true, 0);
+        Reply r = apply(new Transaction(
+                b.next(),
+                List.of(),
+                List.of(new Transaction.Op.Put("t/k", 1, bytes("y"), PutOptions.Lifetime.KEEP, 0)),
+                List.of()));
+        assertThat(r).isInstanceOf(Reply.Transacted.class);
+        assertThat(d.table().key("t/k").orElseThrow().owner()).isEqualTo(a.id);
+        d.expire(a);
+        assertThat(d.table().register("t/k")).isEmpty();
     }
 
     @Test

@@ -228,6 +228,16 @@ final class FileKeys extends StoreKeys {
         long put(String key, byte[] value, PutOptions options) throws IOException {
             long found = version(key);
             KeyRules.expect(key, options.expectedVersion(), found);
+            if (options.lifetime() == PutOptions.Lifetime.KEEP) { // its session, its expiry, as an add keeps them
+                Optional<KeyFiles.Entry> was = current(key);
+                return set(new KeyFiles.Entry(
+                                key,
+                                found + 1,
+                                value,
+                                was.map(KeyFiles.Entry::expiresAt).orElse(0L),
+                                was.map(KeyFiles.Entry::owner).orElse(null)))
+                        .version();
+            }
             long expiresAt =
                     options.ttl().isZero() ? 0 : clock.millis() + options.ttl().toMillis();
             String owner = null;

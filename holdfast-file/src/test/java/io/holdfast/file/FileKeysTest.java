@@ -225,7 +225,9 @@ class FileKeysTest {
                 .put("members/a", text("10.0.0.1"), PutOptions.ifAbsent().attach());
         assertThat(joined.owner()).isEqualTo(member.sessionId());
         member.keys().put("members/kept", text("x"), PutOptions.any().attach());
-        member.keys().put("members/kept", text("y")); // a put without attach: lives until deleted
+        member.keys().put("members/kept", text("y"), PutOptions.any().detach()); // lives until deleted
+        member.keys().put("members/also", text("x"), PutOptions.any().attach());
+        member.keys().put("members/also", text("y")); // names no lifetime: stays attached
         assertThat(keys.get("members/a").orElseThrow().owner()).isEqualTo(member.sessionId());
         Txn alive = Txn.when(Txn.sessionAlive(member.sessionId())).then(Txn.get("members/a"));
         assertThat(keys.commit(alive).succeeded()).isTrue();

@@ -29,6 +29,24 @@ public record Transaction(Command.Invocation invocation, List<Compare> compares,
         return visitor.transaction(this);
     }
 
+    /**
+     * The same transaction with every put that keeps its key's lifetime made one that detaches it:
+     * what a cluster with a member older than protocol version 8 logs instead.
+     */
+    public Transaction withoutKeeping() {
+        return new Transaction(invocation, compares, detached(then), detached(otherwise));
+    }
+
+    private static List<Op> detached(List<Op> ops) {
+        return ops == null
+                ? null
+                : ops.stream()
+                        .map(op -> op instanceof Op.Put p && p.lifetime() == io.holdfast.PutOptions.Lifetime.KEEP
+                                ? (Op) p.withLifetime(io.holdfast.PutOptions.Lifetime.DETACH)
+                                : op)
+                        .toList();
+    }
+
     /** How a {@link Compare.Version} compares the key's version with its number. */
     public enum Order {
         EQUAL,
@@ -92,11 +110,41 @@ public record Transaction(Command.Invocation invocation, List<Compare> compares,
 
         /**
          * Writes the key as a {@link RegisterSet} without a fence does ({@code expectedVersion}
-         * may also be {@link KeyDelete#ANY_VERSION}); answers the new version.
+         * may also be {@link KeyDelete#ANY_VERSION}), its lifetime as {@link RegisterSet} says;
+         * answers the new version.
          */
-        record Put(String key, long expectedVersion, byte[] value, boolean attach, long ttlMillis) implements Op {
+        record Put(
+                String key,
+                long expectedVersion,
+                byte[] value,
+                io.holdfast.PutOptions.Lifetime lifetime,
+                long ttlMillis)
+                implements Op {
             public Put {
                 value = value == null ? null : value.clone();
+                if (lifetime == null) {
+                    throw new io.holdfast.InvalidArgumentException("a put's lifetime must not be null");
+                }
+            }
+
+            /** Attached ({@code attach}) or else detached: the meaning of a put of log type 21. */
+            public Put(String key, long expectedVersion, byte[] value, boolean attach, long ttlMillis) {
+                this(
+                        key,
+                        expectedVersion,
+                        value,
+                        attach ? io.holdfast.PutOptions.Lifetime.ATTACH : io.holdfast.PutOptions.Lifetime.DETACH,
+                        ttlMillis);
+            }
+
+            /** Whether the put attaches the key to the writing session. */
+            public boolean attach() {
+                return lifetime == io.holdfast.PutOptions.Lifetime.ATTACH;
+            }
+
+            /** The same put with another lifetime. */
+            public Put withLifetime(io.holdfast.PutOptions.Lifetime other) {
+                return new Put(key, expectedVersion, value, other, ttlMillis);
             }
 
             @Override
@@ -110,19 +158,19 @@ public record Transaction(Command.Invocation invocation, List<Compare> compares,
                         && key.equals(p.key)
                         && expectedVersion == p.expectedVersion
                         && Arrays.equals(value, p.value)
-                        && attach == p.attach
+                        && lifetime == p.lifetime
                         && ttlMillis == p.ttlMillis;
             }
 
             @Override
             public int hashCode() {
-                return Objects.hash(key, expectedVersion, Arrays.hashCode(value), attach, ttlMillis);
+                return Objects.hash(key, expectedVersion, Arrays.hashCode(value), lifetime, ttlMillis);
             }
 
             @Override
             public String toString() {
                 return "Put[key=" + key + ", expectedVersion=" + expectedVersion + ", "
-                        + (value == null ? "null" : value.length + " bytes") + ", attach=" + attach
+                        + (value == null ? "null" : value.length + " bytes") + ", lifetime=" + lifetime
                         + ", ttlMillis=" + ttlMillis + "]";
             }
         }

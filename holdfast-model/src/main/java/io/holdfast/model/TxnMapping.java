@@ -18,7 +18,7 @@ import java.util.List;
  * model's check nothing: a command read from the wire or from the log is made whatever its fields
  * hold, and the table refuses a bad one with a reply, never with an exception. The two differ in
  * one shape only: the API's put carries its {@link PutOptions}, the model's put their fields
- * (the expected version, attach, and the time to live in milliseconds, as the log and the wire do).
+ * (the expected version, the lifetime, and the time to live in milliseconds, as the log and the wire do).
  *
  * <p>Only the API-to-model way is here (commands out, results back): nothing turns a model command
  * into an API transaction. {@code TxnMappingTest} pins the mapping both ways, kind for kind, so a
@@ -67,7 +67,7 @@ public final class TxnMapping {
                     p.key(),
                     o.expectedVersion(),
                     p.value(),
-                    o.attached(),
+                    o.lifetime(),
                     o.ttl().toMillis());
         } else if (op instanceof Txn.Op.Delete d) {
             return new Transaction.Op.Delete(d.key(), d.expectedVersion());

@@ -50,7 +50,13 @@ class TxnMappingTest {
             new Pair<>(Txn.sessionAlive("s2"), new Transaction.Compare.SessionAlive("s2")));
 
     private static final List<Pair<Txn.Op, Transaction.Op>> OPS = List.of(
-            new Pair<>(Txn.put("k", BYTES), new Transaction.Op.Put("k", -1, BYTES, false, 0)),
+            new Pair<>(Txn.put("k", BYTES), new Transaction.Op.Put("k", -1, BYTES, PutOptions.Lifetime.KEEP, 0)),
+            new Pair<>(
+                    Txn.put("k", BYTES, PutOptions.any().detach()),
+                    new Transaction.Op.Put("k", -1, BYTES, PutOptions.Lifetime.DETACH, 0)),
+            new Pair<>(
+                    Txn.put("k", BYTES, PutOptions.any().ttl(Duration.ofSeconds(5))),
+                    new Transaction.Op.Put("k", -1, BYTES, PutOptions.Lifetime.DETACH, 5_000)),
             new Pair<>(
                     Txn.put("k", BYTES, PutOptions.ifVersion(4).attach().ttl(Duration.ofSeconds(90))),
                     new Transaction.Op.Put("k", 4, BYTES, true, 90_000)),

@@ -2,6 +2,7 @@ package io.holdfast.protocol;
 
 import com.google.protobuf.ByteString;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.PutOptions.Lifetime;
 import io.holdfast.model.Command;
 import io.holdfast.model.KeyCommand;
 import io.holdfast.protocol.v1.Acquire;
@@ -120,8 +121,10 @@ final class CommandMessages {
                 if (x.fenceName() != null) {
                     r.setFenceName(x.fenceName());
                 }
-                if (x.leased()) {
-                    b.setLeasedRegisterSet(r.setAttach(x.attach()).setTtlMillis(x.ttlMillis()));
+                if (!x.keeps()) {
+                    b.setLeasedRegisterSet(r.setAttach(x.attach())
+                            .setTtlMillis(x.ttlMillis())
+                            .setDetach(x.lifetime() == Lifetime.DETACH));
                 } else {
                     b.setRegisterSet(r);
                 }
@@ -249,14 +252,20 @@ final class CommandMessages {
             }
             case REGISTER_SET -> {
                 RegisterSet x = m.getRegisterSet();
-                if (x.getAttach() || x.getTtlMillis() != 0) {
-                    throw new InvalidArgumentException("register_set sets attach or ttl_millis, which only"
+                if (x.getAttach() || x.getTtlMillis() != 0 || x.getDetach()) {
+                    throw new InvalidArgumentException("register_set sets attach, ttl_millis or detach, which only"
                             + " leased_register_set carries (a server older than protocol version 6 would"
                             + " ignore them)");
                 }
-                yield registerSet(x, "register_set");
+                yield registerSet(x, "register_set", Lifetime.KEEP);
             }
-            case LEASED_REGISTER_SET -> registerSet(m.getLeasedRegisterSet(), "leased_register_set");
+            case LEASED_REGISTER_SET -> {
+                RegisterSet x = m.getLeasedRegisterSet();
+                if (x.getAttach() && x.getDetach()) {
+                    throw new InvalidArgumentException("leased_register_set sets both attach and detach");
+                }
+                yield registerSet(x, "leased_register_set", x.getAttach() ? Lifetime.ATTACH : Lifetime.DETACH);
+            }
             case KEY_DELETE -> KeyMessages.fromProto(m.getKeyDelete());
             case COUNTER_ADD -> KeyMessages.fromProto(m.getCounterAdd());
             case TRANSACTION -> KeyMessages.fromProto(m.getTransaction());
@@ -273,7 +282,7 @@ final class CommandMessages {
         };
     }
 
-    private static io.holdfast.model.RegisterSet registerSet(RegisterSet x, String kind) {
+    private static io.holdfast.model.RegisterSet registerSet(RegisterSet x, String kind, Lifetime lifetime) {
         return new io.holdfast.model.RegisterSet(
                 invocation(x.hasInvocation(), x.getInvocation(), kind),
                 x.getKey(),
@@ -282,7 +291,7 @@ final class CommandMessages {
                 x.hasFenceName() ? x.getFenceName() : null,
                 x.getFenceToken(),
                 true,
-                x.getAttach(),
+                lifetime,
                 x.getTtlMillis());
     }
 

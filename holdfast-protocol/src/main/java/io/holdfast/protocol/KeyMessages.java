@@ -156,6 +156,7 @@ final class KeyMessages {
                     .setExpectedVersion(p.expectedVersion())
                     .setValue(Fields.bytes(p.value(), "op.value"))
                     .setAttach(p.attach())
+                    .setDetach(p.lifetime() == io.holdfast.PutOptions.Lifetime.DETACH)
                     .setTtlMillis(p.ttlMillis()));
         } else if (op instanceof io.holdfast.model.Transaction.Op.Delete d) {
             b.setDelete(TxnOp.Delete.newBuilder()
@@ -173,6 +174,17 @@ final class KeyMessages {
         return b.build();
     }
 
+    /**
+     * A put's lifetime from its wire fields: attached, detached (said, or a time to live without
+     * attach), else kept: what an older client's put without attach meant to detach, and now keeps.
+     */
+    static io.holdfast.PutOptions.Lifetime lifetime(boolean attach, boolean detach, long ttlMillis) {
+        if (attach) {
+            return io.holdfast.PutOptions.Lifetime.ATTACH;
+        }
+        return detach || ttlMillis != 0 ? io.holdfast.PutOptions.Lifetime.DETACH : io.holdfast.PutOptions.Lifetime.KEEP;
+    }
+
     private static List<io.holdfast.model.Transaction.Op> ops(List<TxnOp> messages, String where) {
         List<io.holdfast.model.Transaction.Op> ops = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
@@ -181,11 +193,15 @@ final class KeyMessages {
                     switch (m.getKindCase()) {
                         case PUT -> {
                             TxnOp.Put p = m.getPut();
+                            if (p.getAttach() && p.getDetach()) {
+                                throw new InvalidArgumentException(
+                                        where + " op " + (i + 1) + ": a put sets both attach and detach");
+                            }
                             yield new io.holdfast.model.Transaction.Op.Put(
                                     p.getKey(),
                                     p.getExpectedVersion(),
                                     p.getValue().toByteArray(),
-                                    p.getAttach(),
+                                    lifetime(p.getAttach(), p.getDetach(), p.getTtlMillis()),
                                     p.getTtlMillis());
                         }
                         case DELETE ->

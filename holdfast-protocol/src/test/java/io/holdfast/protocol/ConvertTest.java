@@ -268,6 +268,11 @@ class ConvertTest {
                 r -> r.toBuilder()
                         .setRegisterSet(r.getRegisterSet().toBuilder().clearInvocation())
                         .build();
+            case LEASED_REGISTER_SET ->
+                r -> r.toBuilder()
+                        .setLeasedRegisterSet(
+                                r.getLeasedRegisterSet().toBuilder().clearInvocation())
+                        .build();
             default -> throw new AssertionError("no invocation in " + m.getKindCase());
         };
         return strip.apply(m);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.UnknownFieldSet;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.PutOptions;
 import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
 import io.holdfast.model.ChangePage;
@@ -56,6 +57,7 @@ class KeyMessagesTest {
     static List<Op> ops() {
         return List.of(
                 new Op.Put("k", 0, BYTES, false, 0),
+                new Op.Put("k", 0, BYTES, PutOptions.Lifetime.KEEP, 0),
                 new Op.Put("k", KeyDelete.ANY_VERSION, new byte[0], true, 0),
                 new Op.Put("k", 4, new byte[] {1}, false, 30_000),
                 new Op.Put("k", 4, new byte[] {1}, true, 1),
@@ -106,8 +108,30 @@ class KeyMessagesTest {
         CommandRequest leased = Convert.toProto(new RegisterSet(INV, "member/a", 0, BYTES, null, 0, true, true, 0));
         assertThat(leased.getKindCase()).isEqualTo(CommandRequest.KindCase.LEASED_REGISTER_SET);
         assertThat(leased.getLeasedRegisterSet().getAttach()).isTrue();
-        CommandRequest plain = Convert.toProto(new RegisterSet(INV, "reg", 0, BYTES, null, 0));
+        CommandRequest detached = Convert.toProto(new RegisterSet(INV, "reg", 0, BYTES, null, 0));
+        assertThat(detached.getKindCase())
+                .as("a write that detaches: what an older server makes of any write that does not attach")
+                .isEqualTo(CommandRequest.KindCase.LEASED_REGISTER_SET);
+        assertThat(detached.getLeasedRegisterSet().getDetach()).isTrue();
+        RegisterSet keeping = new RegisterSet(INV, "reg", 0, BYTES, null, 0, true, PutOptions.Lifetime.KEEP, 0);
+        CommandRequest plain = Convert.toProto(keeping);
         assertThat(plain.getKindCase()).isEqualTo(CommandRequest.KindCase.REGISTER_SET);
+        assertThat(Convert.fromProto(plain))
+                .as("an older client's plain write keeps")
+                .isEqualTo(keeping);
+        CommandRequest neither = CommandRequest.newBuilder()
+                .setLeasedRegisterSet(
+                        detached.getLeasedRegisterSet().toBuilder().setDetach(false))
+                .build();
+        assertThat(((RegisterSet) Convert.fromProto(neither)).lifetime())
+                .as("a leased_register_set names a lifetime: without attach, it detaches")
+                .isEqualTo(PutOptions.Lifetime.DETACH);
+        assertRefused(
+                () -> Convert.fromProto(CommandRequest.newBuilder()
+                        .setLeasedRegisterSet(
+                                leased.getLeasedRegisterSet().toBuilder().setDetach(true))
+                        .build()),
+                "both attach and detach");
 
         CommandRequest smuggled = CommandRequest.newBuilder()
                 .setRegisterSet(leased.getLeasedRegisterSet().toBuilder()
@@ -115,6 +139,17 @@ class KeyMessagesTest {
                         .setTtlMillis(1))
                 .build();
         assertRefused(() -> Convert.fromProto(smuggled), "leased_register_set");
+    }
+
+    @Test
+    void aTransactionPutWithoutAttachDetachOrTtlKeepsAsAnOlderClientsDid() {
+        TxnOp.Put older =
+                TxnOp.Put.newBuilder().setKey("k").setExpectedVersion(-1).build();
+        assertThat(KeyMessages.lifetime(older.getAttach(), older.getDetach(), older.getTtlMillis()))
+                .isEqualTo(PutOptions.Lifetime.KEEP);
+        assertThat(KeyMessages.lifetime(false, false, 5_000)).isEqualTo(PutOptions.Lifetime.DETACH);
+        assertThat(KeyMessages.lifetime(false, true, 0)).isEqualTo(PutOptions.Lifetime.DETACH);
+        assertThat(KeyMessages.lifetime(true, false, 0)).isEqualTo(PutOptions.Lifetime.ATTACH);
     }
 
     @Test

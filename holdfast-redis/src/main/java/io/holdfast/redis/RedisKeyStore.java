@@ -248,8 +248,12 @@ final class RedisKeyStore extends StoreKeys {
 
     private static void op(Txn.Op op, List<String> args) {
         if (op instanceof Txn.Op.Put p) {
-            String lifetime =
-                    (p.options().attached() ? "1:" : "0:") + p.options().ttl().toMillis();
+            String lifetime = switch (p.options().lifetime()) {
+                        case ATTACH -> "1:";
+                        case DETACH -> "0:";
+                        case KEEP -> "k:";
+                    }
+                    + p.options().ttl().toMillis();
             add(args, "P", p.key(), base64(p.value()), Long.toString(p.options().expectedVersion()), lifetime);
         } else if (op instanceof Txn.Op.Delete d) {
             add(args, "X", d.key(), Long.toString(d.expectedVersion()), UNUSED, UNUSED);

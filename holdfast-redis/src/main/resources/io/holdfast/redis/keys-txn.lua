@@ -7,7 +7,7 @@
 --          (Keys.MAX_KEYS_PER_SESSION); then five arguments per compare and per op:
 --          V key order(EQUAL|NOT_EQUAL|LESS|GREATER) version . | D key value . . | A key . . . |
 --          F lock token . . | H lock session . . | S session . . . |
---          P key value expectedVersion attached(0|1)+ttlMs as 'a:ttl' | X key expectedVersion . . |
+--          P key value expectedVersion lifetime(0 detach|1 attach|k keep)+ttlMs as 'a:ttl' | X key expectedVersion . . |
 --          C key delta(8 bytes, base64) . . | G key . . .   (values in base64; '.' unused)
 -- Returns  {1, branch (1 then, 0 else), per op: version, value ('' none), and an add's counter
 --          (8 bytes, base64) or a get's owner ('' none)}; {0, branch, op, key, version, expected}: an op's expected version
@@ -138,9 +138,12 @@ for n = 1, count do
     if expected >= 0 and expected ~= version then return {0, branch, n, k, version, expected} end
     writes = true
     if kind == 'P' then
-      local attached, ttl = arg(i, 4):match('^(%d):(%d+)$')
+      local attached, ttl = arg(i, 4):match('^([01k]):(%d+)$')
       local owner = attached == '1' and S or nil
       local x = tonumber(ttl) > 0 and tostring(NOW + tonumber(ttl)) or nil
+      if attached == 'k' then -- keeps the key's lifetime: its session, its expiry
+        owner, x = e and e.o or nil, e and e.x or nil
+      end
       if owner then attaching[k] = true end
       state[k] = {v = version + 1, d = arg(i, 2), o = owner, x = x}
       table.insert(results, version + 1)

@@ -120,6 +120,55 @@ class HttpKeysTest {
         assertError(http.get("/api/v1/keys/hk/crud"), 404, "NOT_FOUND", "hk/crud");
     }
 
+    /**
+     * A body without attach, detach or ttlMillis keeps the key's lifetime: what the Python, Node
+     * and Go clients of before protocol version 8 send for a plain put; detach says otherwise.
+     */
+    @Test
+    void aPutWithoutALifetimeKeepsTheKeyAttachedAndDetachDetachesIt() throws Exception {
+        String owner = open(http);
+        String other = open(http);
+        ok(write(http, "keys/put", owner, 1, "\"key\":\"hk/life/a\",\"value\":\"\",\"attach\":true"));
+        ok(write(http, "keys/put", other, 1, "\"key\":\"hk/life/a\",\"value\":\"" + b64("v2") + "\""));
+        assertThat(ok(http.get("/api/v1/keys/hk/life/a")).get("owner").asText())
+                .as("written by another session without a lifetime")
+                .isEqualTo(owner);
+        ok(write(http, "keys/put", other, 2, "\"key\":\"hk/life/a\",\"value\":\"\",\"detach\":true"));
+        assertThat(ok(http.get("/api/v1/keys/hk/life/a")).get("owner").isNull())
+                .as("detached")
+                .isTrue();
+    }
+
+    /**
+     * Issue 70, item 7: the record an election's leader writes over HTTP (the Python, Node and Go
+     * clients' campaign: the register of the lock's name, "<token>:<value>", fenced by the grant)
+     * is no key: the keys' routes leave it out, the register's route reads it, and it is gone once
+     * the lock is released with nobody waiting.
+     */
+    @Test
+    void anElectionsRecordIsNoKeyAndGoesWhenItsElectionHasNobody() throws Exception {
+        String s = open(http);
+        ok(write(http, "keys/put", s, 1, "\"key\":\"hk/el/config\",\"value\":\"\""));
+        long token = ok(acquire(http, s, 2, "\"name\":\"hk/el/indexer\""))
+                .get("token")
+                .asLong();
+        ok(write(
+                http,
+                "registers/set",
+                s,
+                3,
+                "\"key\":\"hk/el/indexer\",\"expectedVersion\":0,\"value\":\"" + b64(token + ":10.0.0.7")
+                        + "\",\"fenceName\":\"hk/el/indexer\",\"fenceToken\":" + token));
+        assertThat(ok(http.get("/api/v1/registers/hk/el/indexer")).get("value").asText())
+                .isEqualTo(b64(token + ":10.0.0.7"));
+        assertThat(ok(http.get("/api/v1/keys?prefix=hk/el/")).get("keys"))
+                .extracting(k -> k.get("key").asText())
+                .containsExactly("hk/el/config");
+        assertError(http.get("/api/v1/keys/hk/el/indexer"), 404, "NOT_FOUND", "hk/el/indexer");
+        ok(write(http, "release", s, 4, "\"name\":\"hk/el/indexer\",\"token\":" + token));
+        assertError(http.get("/api/v1/registers/hk/el/indexer"), 404, "NOT_FOUND", "hk/el/indexer");
+    }
+
     @Test
     void keysAreListedByPrefixInByteOrderAPageAtATime() throws Exception {
         String s = open(http);
@@ -314,6 +363,8 @@ class HttpKeysTest {
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"expectedVersion\":-2", "\"expectedVersion\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"expectedVersion\":1.5", "\"expectedVersion\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"attach\":\"yes\"", "\"attach\""},
+            {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"detach\":1", "\"detach\""},
+            {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"attach\":true,\"detach\":true", "\"detach\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"ttlMillis\":999", "\"ttlMillis\""},
             {"keys/put", "\"key\":\"hk/../bad\",\"value\":\"\"", "\"key\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"" + "A".repeat(87_384) + "\"", "the limit is 65536"},

@@ -4,6 +4,7 @@ import io.holdfast.ConflictException;
 import io.holdfast.Counters;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.Keys;
+import io.holdfast.PutOptions;
 import io.holdfast.QuotaExceededException;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
@@ -59,7 +60,9 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
     /** How a provider stores a written key. */
     public interface Writes<K> {
         /**
-         * The key after {@code put} made it {@code version}.
+         * The key after {@code put}, which names its lifetime ({@link PutOptions.Lifetime#ATTACH}
+         * or {@link PutOptions.Lifetime#DETACH}), made it {@code version}; a put that keeps the
+         * key's lifetime is stored by {@link #counted} instead.
          *
          * @param current the key before; null when absent
          * @throws io.holdfast.UnsupportedFeatureException for options the store cannot keep
@@ -67,8 +70,10 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
         K put(Txn.Op.Put put, long version, K current);
 
         /**
-         * The key after an add left the counter {@code value} at {@code version}: it lives as
-         * {@code current} did, or until deleted when {@code current} is null (absent).
+         * The key after an add left the counter {@code value} at {@code version}, or a put that
+         * keeps the key's lifetime wrote {@code value}: it lives as {@code current} did (attached
+         * to the same session, whichever writes it, or with the same deadline), or until deleted
+         * when {@code current} is null (absent).
          */
         K counted(String key, long version, byte[] value, K current);
     }
@@ -137,7 +142,12 @@ public final class KeyPlay<K extends KeyPlay.Stored> {
         long version = cur == null ? 0 : cur.version();
         if (op instanceof Txn.Op.Put p) {
             KeyRules.expect(p.key(), p.options().expectedVersion(), version);
-            set(p.key(), cur, writes.put(p, version + 1, cur));
+            set(
+                    p.key(),
+                    cur,
+                    p.options().lifetime() == PutOptions.Lifetime.KEEP
+                            ? writes.counted(p.key(), version + 1, p.value(), cur)
+                            : writes.put(p, version + 1, cur));
             return new TxnResult.OpResult(version + 1, null, 0);
         } else if (op instanceof Txn.Op.Delete d) {
             KeyRules.expect(d.key(), d.expectedVersion(), version);

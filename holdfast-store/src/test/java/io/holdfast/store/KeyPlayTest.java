@@ -106,6 +106,27 @@ class KeyPlayTest {
     }
 
     @Test
+    void aPutThatNamesNoLifetimeKeepsTheKeysAttachmentAndCountsNothing() {
+        Map<String, Mem> read = read(new Mem("mine", 1, utf8("m"), OWN), new Mem("theirs", 1, utf8("t"), OTHER));
+        read.put("new", null);
+        KeyPlay<Mem> play = play(read, 10_000);
+        play.run(
+                Txn.when()
+                        .then(
+                                Txn.put("mine", utf8("m2")),
+                                Txn.put("theirs", utf8("t2"), PutOptions.ifVersion(1)),
+                                Txn.put("new", utf8("n"))),
+                c -> true,
+                true);
+        assertThat(play.written().get("mine").attachment()).isEqualTo(OWN);
+        assertThat(play.written().get("theirs").attachment())
+                .as("another session's key stays its own")
+                .isEqualTo(OTHER);
+        assertThat(play.written().get("new").attachment()).as("a new key").isZero();
+        assertThat(play.attachedChanges()).isEmpty();
+    }
+
+    @Test
     void theLimitOfKeysPerSessionIsCheckedOpByOpAndTheCountsFollow() {
         Map<String, Mem> read = read(
                 new Mem("mine", 1, utf8("m"), OWN),
@@ -125,7 +146,7 @@ class KeyPlayTest {
                                 Txn.delete("mine"),
                                 Txn.put("new", utf8("x"), attach),
                                 Txn.put("mine", utf8("again"), attach),
-                                Txn.put("n", utf8("detached")),
+                                Txn.put("n", utf8("detached"), PutOptions.any().detach()),
                                 Txn.get("new"),
                                 Txn.put("theirs", utf8("mine now"), attach)),
                 c -> true,

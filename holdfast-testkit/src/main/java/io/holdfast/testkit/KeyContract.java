@@ -25,14 +25,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@link Capability#KEYS} and the capabilities beside it ({@link Capability#SESSION_KEYS}, {@link
  * Capability#KEY_TTL}, {@link Capability#TRANSACTIONS}): versions, deletes, listing in byte order,
- * counters, keys that end with their session or their time, transactions, and the limits, each
- * refused before anything changes.
+ * counters, transactions, and the limits, each refused before anything changes; keys that end with
+ * their session or their time are {@link KeyLifetimeContract}.
  */
 abstract class KeyContract extends ContractSupport {
     KeyContract(LockProviderContract suite) {
@@ -200,64 +199,6 @@ abstract class KeyContract extends ContractSupport {
             assertThat(deleted.cause())
                     .isIn(has(Capability.WATCH) ? Arrays.asList((Cause) null) : Arrays.asList(null, Cause.UNKNOWN));
         }
-    }
-
-    /**
-     * Watches {@code dir}, whose state must hold {@code present} keys, runs {@code action}, and
-     * expects the deletion of {@code key} for {@code cause} within {@code within}; then the key is
-     * absent.
-     */
-    private void expectDeletion(String dir, int present, Runnable action, String key, Cause cause, Duration within)
-            throws InterruptedException {
-        WatchContract.Recorded seen = new WatchContract.Recorded();
-        try (Watch ignored = observer().keys().watch(dir, seen)) {
-            assertThat(seen.next().keys()).hasSize(present);
-            action.run();
-            WatchEvent deleted = seen.events.poll(within.toMillis(), TimeUnit.MILLISECONDS);
-            assertThat(deleted)
-                    .as("the deletion of " + key + " within " + within)
-                    .isNotNull();
-            assertThat(deleted.type()).isEqualTo(Type.REGISTER_DELETED);
-            assertThat(deleted.name()).isEqualTo(key);
-            assertThat(deleted.cause()).isIn(has(Capability.WATCH) ? List.of(cause) : List.of(cause, Cause.UNKNOWN));
-        }
-        assertThat(observer().keys().get(key)).isEmpty();
-    }
-
-    @Test
-    void anAttachedKeyIsDeletedWhenItsSessionClosesAndWatchersAreToldWhy() throws Exception {
-        assumeCapability(Capability.KEYS, Capability.SESSION_KEYS);
-        LockClient member = open();
-        String dir = name("group/");
-        KeyEntry mine = member.keys()
-                .put(dir + "m1", bytes("10.0.0.1"), PutOptions.any().attach());
-        assertThat(mine.owner()).isEqualTo(member.sessionId());
-        assertThat(observer().keys().get(dir + "m1").orElseThrow().owner()).isEqualTo(member.sessionId());
-        expectDeletion(dir, 1, member::close, dir + "m1", Cause.SESSION_CLOSED, PROMPTLY);
-    }
-
-    @Test
-    void anAttachedKeyIsDeletedWhenItsSessionExpires() throws Exception {
-        assumeCapability(Capability.KEYS, Capability.SESSION_KEYS);
-        LockClient member = openShortLived();
-        String dir = name("group/");
-        member.keys().put(dir + "m1", bytes("up"), PutOptions.any().attach());
-        expectDeletion(dir, 1, () -> crash(member), dir + "m1", Cause.SESSION_EXPIRED, expiryBound());
-    }
-
-    @Test
-    void aKeyWithATimeToLiveIsDeletedWhenItPasses() throws Exception {
-        assumeCapability(Capability.KEYS, Capability.KEY_TTL);
-        Keys keys = keys();
-        String dir = name("ttl/");
-        // the kept key first, and the short one a TTL of 3 s beyond the least: its deletion is
-        // watched for, so the watch's first state must still hold it (with the least TTL, 1 s, it
-        // had gone before the watch started on a CI machine at load 44, 2026-11-29)
-        long ttl = Keys.MIN_TTL_SECONDS + 3;
-        keys.put(dir + "kept", bytes("y"));
-        keys.put(dir + "short", bytes("x"), PutOptions.any().ttl(Duration.ofSeconds(ttl)));
-        expectDeletion(dir, 2, () -> {}, dir + "short", Cause.LEASE_TIMEOUT, PROMPTLY.plusSeconds(ttl));
-        assertThat(keys.list(dir).entries()).extracting(KeyEntry::key).containsExactly(dir + "kept");
     }
 
     @Test

@@ -100,10 +100,10 @@ public abstract class KeyLimitContract {
     }
 
     /**
-     * The count follows every change: a delete, a detach (a put without {@link
-     * PutOptions#attached()}), an add (which keeps the key attached), a transaction that makes room
-     * before it attaches (and one that attaches before it makes room, refused, as the server checks
-     * op by op), and another session's delete or overwrite of a key of this one.
+     * The count follows every change: a delete, a detach ({@link PutOptions#detach()}), an add
+     * (which keeps the key attached), a transaction that makes room before it attaches (and one that
+     * attaches before it makes room, refused, as the server checks op by op), and another session's
+     * delete or detaching overwrite of a key of this one.
      *
      * @param other the keys of another session
      */
@@ -112,7 +112,7 @@ public abstract class KeyLimitContract {
         String k = prefix + "k";
         keys.delete(k + "0");
         keys.put(prefix + "a1", VALUE, attached());
-        keys.put(k + "1", VALUE);
+        keys.put(k + "1", VALUE, PutOptions.any().detach());
         keys.put(prefix + "a2", counter(0), attached());
         assertThat(keys.add(prefix + "a2", 5))
                 .as("an add of an attached counter")
@@ -129,7 +129,7 @@ public abstract class KeyLimitContract {
                 .hasMessage("then op 1: " + refusal(session, LIMIT));
         other.delete(k + "3");
         keys.put(prefix + "a4", VALUE, attached());
-        other.put(k + "4", VALUE);
+        other.put(k + "4", VALUE, PutOptions.any().detach());
         keys.put(prefix + "a5", VALUE, attached());
         assertThat(attachedUnder(keys, prefix, session))
                 .containsExactly(prefix + "a1", prefix + "a2", prefix + "a3", prefix + "a4", prefix + "a5");

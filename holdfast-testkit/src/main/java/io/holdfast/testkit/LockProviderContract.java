@@ -126,6 +126,13 @@ public abstract class LockProviderContract {
     }
 
     @Nested
+    class KeyLifetimes extends KeyLifetimeContract {
+        KeyLifetimes() {
+            super(LockProviderContract.this);
+        }
+    }
+
+    @Nested
     class Elections extends ElectionContract {
         Elections() {
             super(LockProviderContract.this);

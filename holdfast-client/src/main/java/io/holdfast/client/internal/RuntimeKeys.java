@@ -60,7 +60,7 @@ final class RuntimeKeys implements Keys {
         Reply.Written w = send(
                 Reply.Written.class,
                 inv -> new RegisterSet(
-                        inv, key, options.expectedVersion(), value, null, 0, true, options.attached(), ttl));
+                        inv, key, options.expectedVersion(), value, null, 0, true, options.lifetime(), ttl));
         return written(key, value, options, w.version());
     }
 

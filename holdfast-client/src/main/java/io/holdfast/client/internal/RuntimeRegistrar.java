@@ -54,7 +54,7 @@ final class RuntimeRegistrar implements Registrar {
 
     private CompletableFuture<Versioned> writing(
             String key, long expectedVersion, byte[] value, String fenceName, long token) {
-        return rt.callOnce(inv -> new RegisterSet(inv, key, expectedVersion, value, fenceName, token))
+        return rt.callOnce(inv -> RegisterSet.keeping(inv, key, expectedVersion, value, fenceName, token))
                 .thenApply(reply -> {
                     if (reply instanceof Reply.Written w) {
                         return new Versioned(key, w.version(), value);

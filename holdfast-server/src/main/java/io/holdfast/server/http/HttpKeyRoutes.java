@@ -81,7 +81,7 @@ final class HttpKeyRoutes {
 
     /** {@code POST /api/v1/keys/put}: the new version. */
     CompletableFuture<Answer> put(PutKey p) {
-        Op.Put put = new Op.Put(p.key(), p.expectedVersion(), p.value(), p.attach(), p.ttlMillis());
+        Op.Put put = p.op();
         return sessions.keys(p.caller(), inv -> new Transaction(inv, List.of(), List.of(put), List.of()))
                 .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
                     @Override

@@ -141,12 +141,28 @@ final class HttpRequests {
         }
     }
 
-    /** {@code POST /api/v1/keys/put}: {@code value} decoded from base64; any version, living until deleted, by default. */
-    record PutKey(Caller caller, String key, byte[] value, long expectedVersion, boolean attach, long ttlMillis) {
+    /** {@code POST /api/v1/keys/put}: {@code value} decoded from base64; any version, keeping the key's lifetime, by default. */
+    record PutKey(
+            Caller caller,
+            String key,
+            byte[] value,
+            long expectedVersion,
+            boolean attach,
+            boolean detach,
+            long ttlMillis) {
         static PutKey from(JsonNode body, String identity) {
             Caller c = numbering(body, identity);
             Transaction.Op.Put put = HttpTxnBodies.put(body, "");
-            return new PutKey(c, put.key(), put.value(), put.expectedVersion(), put.attach(), put.ttlMillis());
+            boolean detach = put.lifetime() == io.holdfast.PutOptions.Lifetime.DETACH;
+            return new PutKey(c, put.key(), put.value(), put.expectedVersion(), put.attach(), detach, put.ttlMillis());
+        }
+
+        /** The op this body asks for: its lifetime as {@link HttpTxnBodies#put} read it. */
+        Transaction.Op.Put op() {
+            io.holdfast.PutOptions.Lifetime lifetime = attach
+                    ? io.holdfast.PutOptions.Lifetime.ATTACH
+                    : detach ? io.holdfast.PutOptions.Lifetime.DETACH : io.holdfast.PutOptions.Lifetime.KEEP;
+            return new Transaction.Op.Put(key, expectedVersion, value, lifetime, ttlMillis);
         }
     }
 

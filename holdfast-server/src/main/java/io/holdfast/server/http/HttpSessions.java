@@ -190,7 +190,7 @@ public final class HttpSessions {
     /** Writes a register if its version is {@code expectedVersion}, and, with a fence, while the grant is current. */
     CompletableFuture<Reply> registerSet(
             Caller c, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken) {
-        return call(c, inv -> new RegisterSet(inv, key, expectedVersion, value, fenceName, fenceToken));
+        return call(c, inv -> RegisterSet.keeping(inv, key, expectedVersion, value, fenceName, fenceToken));
     }
 
     /** A key command of the session (a put, a delete, a counter add, a transaction), numbered as every write is. */

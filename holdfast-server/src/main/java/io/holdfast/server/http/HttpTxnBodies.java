@@ -6,6 +6,7 @@ import static io.holdfast.server.http.HttpMessages.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.holdfast.Keys;
+import io.holdfast.PutOptions;
 import io.holdfast.model.Transaction;
 import io.holdfast.model.Transaction.Compare;
 import io.holdfast.model.Transaction.Op;
@@ -81,7 +82,12 @@ final class HttpTxnBodies {
         };
     }
 
-    /** A put: {@code key}, {@code value} (base64), and {@code expectedVersion}, {@code attach}, {@code ttlMillis}. */
+    /**
+     * A put: {@code key}, {@code value} (base64), and {@code expectedVersion}, {@code attach}, {@code
+     * detach}, {@code ttlMillis}. Its lifetime: attached, detached ({@code detach}, or a time to live
+     * without {@code attach}), else kept as the key has it (what a body without them meant to
+     * detach before protocol version 8).
+     */
     static Op.Put put(JsonNode n, String where) {
         String key = key(n, where, "key");
         byte[] value = bytes(n, where, "value");
@@ -89,9 +95,10 @@ final class HttpTxnBodies {
             throw invalid(place(where, "value"), "is " + value.length + " bytes; the limit is " + Keys.MAX_VALUE_BYTES);
         }
         long expected = expectedVersion(n, where);
-        JsonNode attach = n.get("attach");
-        if (attach != null && !attach.isNull() && !attach.isBoolean()) {
-            throw invalid(place(where, "attach"), "must be true or false");
+        boolean attach = flag(n, where, "attach");
+        boolean detach = flag(n, where, "detach");
+        if (attach && detach) {
+            throw invalid(place(where, "detach"), "cannot be true with attach: a key is attached or detached");
         }
         long ttl = whole(n, where, "ttlMillis", 0, 0);
         long least = Keys.MIN_TTL_SECONDS * 1000L;
@@ -99,7 +106,18 @@ final class HttpTxnBodies {
         if (ttl != 0 && (ttl < least || ttl > most)) {
             throw invalid(place(where, "ttlMillis"), "is 0 (none) or " + least + " to " + most + ", not " + ttl);
         }
-        return new Op.Put(key, expected, value, attach != null && attach.asBoolean(), ttl);
+        PutOptions.Lifetime lifetime = attach
+                ? PutOptions.Lifetime.ATTACH
+                : detach || ttl != 0 ? PutOptions.Lifetime.DETACH : PutOptions.Lifetime.KEEP;
+        return new Op.Put(key, expected, value, lifetime, ttl);
+    }
+
+    private static boolean flag(JsonNode n, String where, String field) {
+        JsonNode f = n.get(field);
+        if (f != null && !f.isNull() && !f.isBoolean()) {
+            throw invalid(place(where, field), "must be true or false");
+        }
+        return f != null && f.asBoolean();
     }
 
     /** A delete: {@code key}, and {@code expectedVersion}. */

@@ -1,9 +1,11 @@
 package io.holdfast.server.membership;
 
+import io.holdfast.PutOptions;
 import io.holdfast.core.CommandCodec;
 import io.holdfast.core.LockTable;
 import io.holdfast.model.Command;
 import io.holdfast.model.RegisterSet;
+import io.holdfast.model.Transaction;
 import io.holdfast.server.raft.CommandAdmission;
 import io.holdfast.server.raft.LockStateMachine;
 import java.io.IOException;
@@ -116,10 +118,21 @@ public final class ClusterVersion implements CommandAdmission {
      * build plays an older one. Type 10 is what every build reads, so a rolling upgrade keeps
      * taking register writes, with the older check until the last member reports 4. A write that
      * attaches its key or gives it a time to live (type 18, protocol version 6) has no older form:
-     * it is returned as it is, for the version check to refuse. Every other command is returned as
-     * it is.
+     * it is returned as it is, for the version check to refuse. A put that keeps its key's lifetime
+     * (type 23, or a transaction of type 24, protocol version 8) is logged, while a member speaks 7
+     * or less, as the put that detaches its key (types 16 and 21): what every put without a
+     * lifetime did before version 8, so a rolling upgrade keeps taking writes, with the older
+     * lifetime until the last member reports 8. Every other command is returned as it is.
      */
     public Command loggable(Command command) {
+        if (command instanceof RegisterSet set && set.keeps() && refusal(CommandCodec.typeOf(set)) != null) {
+            command = set.withLifetime(PutOptions.Lifetime.DETACH);
+        }
+        if (command instanceof Transaction t
+                && CommandCodec.typeOf(t) != CommandCodec.typeOf(t.withoutKeeping())
+                && refusal(CommandCodec.typeOf(t)) != null) {
+            return t.withoutKeeping();
+        }
         if (command instanceof RegisterSet set
                 && set.ownFence()
                 && !set.leased()

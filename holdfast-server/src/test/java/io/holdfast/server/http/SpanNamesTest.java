@@ -324,7 +324,7 @@ class SpanNamesTest {
                 new Command.Release(inv(session, seq), "grpc/b", 1),
                 new Command.Renew(inv(session, seq), "grpc/c", 1),
                 new Command.CancelWait(inv(session, seq), "grpc/a", 1),
-                new RegisterSet(inv(session, seq), "grpc/r", 0, one, null, 0),
+                RegisterSet.keeping(inv(session, seq), "grpc/r", 0, one, null, 0),
                 new RegisterSet(inv(session, seq), "grpc/l", 0, one, null, 0, true, false, 60_000),
                 new KeyDelete(inv(session, seq), "grpc/l", KeyDelete.ANY_VERSION),
                 new CounterAdd(inv(session, seq), "grpc/n", 1),

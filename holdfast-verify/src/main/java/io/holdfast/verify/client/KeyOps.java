@@ -69,7 +69,10 @@ final class KeyOps {
             }
             call.compares().forEach(c -> compares.add(Txn.version(c.key(), Txn.Order.EQUAL, c.version())));
             List<Txn.Op> then = new ArrayList<>();
-            PutOptions options = call.attached() ? PutOptions.any().attach() : PutOptions.any();
+            // a put that is not attached detaches, as the model has it (a plain put would keep an attachment)
+            PutOptions options = call.attached()
+                    ? PutOptions.any().attach()
+                    : PutOptions.any().detach();
             call.puts().forEach(p -> then.add(Txn.put(p.key(), Ops.encode(p.value()), options)));
             List<Txn.Op> gets = call.gets().stream().map(Txn::get).toList();
             then.addAll(gets);
