@@ -15,10 +15,11 @@ class BenchmarksTest {
             "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
 
     @ParameterizedTest
-    @ValueSource(strings = {"one", "rotating"})
-    void uncontendedPairsAreGrantedAndReleased(String names) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({"one,text", "rotating,text", "one,bits", "rotating,bits"})
+    void uncontendedPairsAreGrantedAndReleased(String names, String id) throws Exception {
         UncontendedBench b = new UncontendedBench();
         b.names = names;
+        b.id = id;
         b.setup();
         for (int i = 0; i < 3 * UncontendedBench.RING + 5; i++) {
             b.prebuilt(BH);
