@@ -249,10 +249,13 @@ class RedisProviderTest {
             t.setDaemon(true);
             t.start();
             String where = "127.0.0.1:" + closer.getLocalPort();
+            // Lettuce says either, for a handshake whose channel closed: which one depends on whether the
+            // close or the handshake's registration comes first (CI rehearsal ci36; see the next test).
             assertThatThrownBy(() -> open("redis://" + where, connectWithin1s()))
                     .isInstanceOf(UnavailableException.class)
                     .hasMessageContaining(where)
-                    .hasMessageContaining("Connection closed prematurely");
+                    .message()
+                    .containsAnyOf("Connection closed prematurely", "RedisHandshakeHandler not registered");
         }
         assertThat(accepted.get()).as("connections the open made").isGreaterThan(1);
     }
