@@ -50,10 +50,17 @@ class UnreachableMemberLogTest {
                 .filteredOn(l -> l.contains("->" + id + "-"))
                 .as("Ratis's appender lines")
                 .isEmpty();
+        // One line for the outage: from the kill on, or within the minute before it if the member was
+        // already unreachable for a moment while the cluster formed (a member that started late), which
+        // the same line covered: a failure within a minute of the last is the same outage (CI ci37).
+        assertThat(all)
+                .filteredOn(l -> l.contains("cannot reach member " + id))
+                .isNotEmpty()
+                .allSatisfy(l -> assertThat(l).contains(" WARN ").contains("Node n" + (leader + 1) + " "));
         assertThat(lines)
                 .filteredOn(l -> l.contains("cannot reach member " + id))
-                .singleElement()
-                .satisfies(l -> assertThat(l).contains(" WARN ").contains("Node n" + (leader + 1) + " cannot reach"));
+                .as("lines about the outage from the kill on")
+                .hasSizeLessThanOrEqualTo(1);
         assertThat(lines)
                 .as("one line per event")
                 .noneMatch(l -> l.startsWith("\t") || l.startsWith("  Caused by") || l.startsWith("Caused by"));
