@@ -36,7 +36,9 @@ final class SessionIndex<T extends SessionIndex.Keyed> {
         }
     }
 
-    private static final long SEED = new java.security.SecureRandom().nextLong() | 1;
+    /** The process's seed for tables of session ids (the lock table draws no random numbers itself). */
+    private static final long SEED = io.holdfast.model.SessionIds.HASH_SEED;
+
     private static final int FIRST = 16;
 
     private Keyed[] slots = new Keyed[FIRST];

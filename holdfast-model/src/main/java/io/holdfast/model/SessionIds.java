@@ -25,6 +25,13 @@ public final class SessionIds {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * A seed for hash tables keyed by session ids, drawn once per process: a client may choose its
+     * session's id, and with a hash it could compute it could choose ids that all collide. Differs
+     * between processes, so such a table must never let its order reach anything replicated.
+     */
+    public static final long HASH_SEED = RANDOM.nextLong() | 1;
+
     private SessionIds() {}
 
     /**
