@@ -142,7 +142,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.tr.close()
 		return nil, err
 	}
-	c.begin(id, sentAt)
+	c.begin(id, sentAt, false)
 	return c, nil
 }
 

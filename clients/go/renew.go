@@ -107,9 +107,10 @@ func (b *renewBackoff) delay() time.Duration {
 }
 
 // begin makes the session id (opened when sentAt was sent) the current one
-// and starts its heartbeats and its event stream; false if the client
+// and starts its heartbeats and its event stream; renewed: the listeners are
+// told Reestablished first (so before any loss of it). False if the client
 // closed meanwhile.
-func (c *Client) begin(id string, sentAt time.Time) bool {
+func (c *Client) begin(id string, sentAt time.Time, renewed bool) bool {
 	s := &session{
 		id:       id,
 		ledger:   newLedger(),
@@ -133,6 +134,9 @@ func (c *Client) begin(id string, sentAt time.Time) bool {
 	c.changed = make(chan struct{})
 	c.wg.Add(2)
 	c.mu.Unlock()
+	if renewed {
+		c.tell(func(l SessionListener) { l.Reestablished(id) })
+	}
 	c.tr.spawn(func() { c.heartbeatLoop(s, sentAt) })
 	c.tr.spawn(func() { c.eventLoop(s) })
 	return true
@@ -209,11 +213,10 @@ func (c *Client) renewLoop(s *session) {
 			}
 			continue
 		}
-		if !c.begin(id, sentAt) {
+		if !c.begin(id, sentAt, true) {
 			return
 		}
 		c.logf("holdfast: session %s opened after %s was lost", id, s.id)
-		c.tell(func(l SessionListener) { l.Reestablished(id) })
 		c.rejoin()
 		return
 	}

@@ -85,15 +85,17 @@ def new_session_id() -> str:
 
 
 def open_session(transport: Transport, client_name: str, ttl_millis: int, lock_delay_millis: int,
-                 deadline: float, stop: Optional[threading.Event] = None) -> str:
-    """Opens a session at the home member and returns its id; raises the typed error otherwise."""
+                 deadline: float, stop: Optional[threading.Event] = None) -> Tuple[str, float]:
+    """Opens a session at the home member and returns its id and when the open that it answered
+    was sent (the first heartbeat: a try of the open may go round the members for a while before
+    one answers); raises the typed error otherwise."""
     body = {"clientName": client_name, "ttlMillis": ttl_millis, "sessionId": new_session_id()}
     if lock_delay_millis:
         body["lockDelayMillis"] = lock_delay_millis
     a = transport.call("POST", "/api/v1/sessions", body, http_timeout=transport.request_timeout,
                        deadline=deadline, stop=stop)
     if a.ok and isinstance(a.body, dict) and a.body.get("sessionId"):
-        return str(a.body["sessionId"])
+        return str(a.body["sessionId"]), a.sent_at
     if a.ok:
         raise HoldfastError("holdfast: %s answered the session open without a sessionId" % a.member,
                             code="UNAVAILABLE", status=a.status)
@@ -186,7 +188,7 @@ class Session:
 
     def __init__(self, transport: Transport, request_timeout: float, dispatcher: Any,
                  closing: threading.Event, ttl: float = 10.0,
-                 opener: Optional[Callable[[float, threading.Event], str]] = None,
+                 opener: Optional[Callable[[float, threading.Event], Tuple[str, float]]] = None,
                  renew: bool = False, rng: Any = None) -> None:
         self.transport = transport
         self.clock = transport.clock
@@ -210,19 +212,25 @@ class Session:
         self._expired = False
         self._closed = False
 
-    def start(self, session_id: str, opened_at: float) -> None:
-        """Begins the life of the session ``session_id``, opened at ``opened_at``: its heartbeat
-        and its event stream."""
+    def start(self, session_id: str, opened_at: float, renewed: bool = False) -> bool:
+        """Begins the life of the session ``session_id``, whose open was sent at ``opened_at``:
+        its heartbeat and its event stream; ``renewed``: the listeners are told
+        ``reestablished`` first (so before any loss of it). False if the client closed meanwhile."""
         g = _Generation(session_id)
         with self._lock:
             if self._closed:
-                return
+                return False
             self._gen = g
             self._last_id = session_id
             self._own_ids.append(session_id)
             del self._own_ids[:-64]
             self._changed.notify_all()
+            if renewed:
+                for listener in self._listeners:
+                    if hasattr(listener, "reestablished"):
+                        self.dispatch(listener.reestablished, session_id)
         self._start_loops(g, opened_at)
+        return True
 
     def _start_loops(self, g: _Generation, opened_at: float) -> None:
         heartbeat = Heartbeat(self.transport, g.id, self.ttl, opened_at, g.stopped,
@@ -585,9 +593,9 @@ class Session:
         tells the listeners and joins the group members again."""
         backoff = RenewBackoff(self._rng)
         while not self.closing.is_set():
-            opened_at = self.clock.now()
             try:
-                new_id = self._opener(opened_at + self.request_timeout, self.closing)
+                new_id, opened_at = self._opener(self.clock.now() + self.request_timeout,
+                                                 self.closing)
             except Closed:
                 return
             except HoldfastError as e:
@@ -596,15 +604,9 @@ class Session:
                         self._lost_cause.split("; the last try")[0], e)
                 self.clock.wait(self.closing, backoff.next_delay())
                 continue
-            self.start(new_id, opened_at)
-            with self._lock:
-                if self._gen is None or self._gen.id != new_id:
-                    return  # closed meanwhile
-                listeners = list(self._listeners)
+            if not self.start(new_id, opened_at, renewed=True):
+                return  # closed meanwhile (the new session expires at its TTL)
             log.warning("holdfast: session %s opened", new_id)
-            for listener in listeners:
-                if hasattr(listener, "reestablished"):
-                    self.dispatch(listener.reestablished, new_id)
             self._rejoin()
             return
 

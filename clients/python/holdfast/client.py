@@ -142,12 +142,12 @@ class Client:
         closing = threading.Event()  # close() called: user calls stop retrying
         ttl_ms, delay_ms = int(ttl * 1000), int(lock_delay * 1000)
 
-        def opener(deadline: float, stop: threading.Event) -> str:
+        def opener(deadline: float, stop: threading.Event) -> Tuple[str, float]:
             return open_session(self._transport, self.client_name, ttl_ms, delay_ms, deadline, stop)
 
-        opened_at = self._transport.clock.now()
         try:
-            session_id = opener(opened_at + 3 * self.request_timeout, closing)
+            session_id, opened_at = opener(self._transport.clock.now() + 3 * self.request_timeout,
+                                           closing)
         except BaseException:
             dispatcher.stop(0)
             raise

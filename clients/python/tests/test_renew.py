@@ -88,6 +88,21 @@ class RenewTest(FakeClusterCase):
             self.assertEqual((e.token, e.session_id), (lease.fencing_token, c.session_id))
         other.close()
 
+    def test_a_session_opened_late_in_a_try_is_not_lost_at_once(self):
+        # A try to open the next session goes round the members until one answers: its
+        # heartbeats count from the sending of the open that was answered, not from the try's
+        # start (which was more than a TTL before: the new session was lost at once).
+        c = self.new_client(ttl=1.0, request_timeout=3.0)
+        heard = c.on_session(Heard())
+        self.cluster.down.add("n1")
+        self.assertEqual(heard.next()[0], "lost")
+        time.sleep(1.5)
+        self.cluster.down.discard("n1")
+        self.assertEqual(heard.next()[0], "reestablished")
+        with self.assertRaises(queue.Empty):
+            heard.calls.get(timeout=1.5)
+        self.assertFalse(c.renewing)
+
     def test_a_call_in_the_gap_waits_then_names_the_cause(self):
         c = self.new_client(request_timeout=0.5)
         heard = c.on_session(Heard())
