@@ -60,10 +60,17 @@ type Config struct {
 	// heartbeats, its event stream, lease renewals, watches, observations,
 	// lookups of the members' ids, an acquire's call, the sending on of a
 	// change whose caller stopped waiting, the withdrawal of a wait whose
-	// answer was lost, and OnLost callbacks, each one call Go(f). Go must run
+	// answer was lost, OnLost callbacks, the opening of the next session after
+	// one was lost and its session listeners, each one call Go(f). Go must run
 	// f concurrently (in a goroutine of its own or of a pool's) and return
 	// without waiting for it. Default: go f().
 	Go func(f func())
+	// RenewSessions says whether the client opens a new session when its
+	// session is lost (docs/adr/0004-clients-outlive-their-session.md): nil
+	// (the default) or true renews; Bool(false) opts out, and the client then
+	// ends with its session (Err returns ErrSessionExpired), as the command
+	// line's long-running commands need.
+	RenewSessions *bool
 }
 
 const (
@@ -79,32 +86,43 @@ const (
 type clientState int
 
 const (
-	stateOpen clientState = iota
-	stateExpired
+	stateOpen    clientState = iota // open, or between a lost session and the next
+	stateExpired                    // ended with its session (opted out of renewing)
 	stateClosed
 )
 
-// Client is one session with a Holdfast cluster. It keeps the session alive,
-// renews leases taken with a lease timeout, and listens for losses, each in a
-// background goroutine that stops on Close (or when the session expires).
-// A Client is safe for concurrent use.
+// Client is a session with a Holdfast cluster, and the next one when it is
+// lost (see renew.go: a client outlives its sessions, unless
+// Config.RenewSessions opts out). It keeps the session alive, renews leases
+// taken with a lease timeout, and listens for losses, each in a background
+// goroutine that stops on Close (or when its session is lost). A Client is
+// safe for concurrent use.
 type Client struct {
 	tr         *transport
-	ledger     *ledger
-	sessionID  string
 	ttl        time.Duration
 	reqTimeout time.Duration
 	logFn      func(string, ...any)
+	clientName string
+	lockDelay  time.Duration
+	renew      bool
+	renewIntn  func(n int64) int64 // tests: the renewal's jitter
 
-	ctx    context.Context // the session's life: ends on Close or expiry
+	life   context.Context // the client's life: ends on Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the background goroutines
 
-	mu         sync.Mutex
-	state      clientState
-	expiredErr *Error
-	leases     map[leaseKey]*Lease
-	lostSeen   map[leaseKey]LossReason // losses reported before their grant's answer
+	mu           sync.Mutex
+	state        clientState
+	expiredErr   *Error
+	cur          *session      // nil between a lost session and the next
+	lastID       string        // the current session's id, or the lost one's
+	ownIDs       []string      // this client's sessions, the newest last
+	lostCause    string        // why the last session was lost
+	changed      chan struct{} // closed when cur is set or the client ends
+	listeners    []SessionListener
+	told         chan struct{} // closed once the listeners were last told
+	joined       map[joinedMember][]byte
+	rejoinFailed map[string][]func(member, holder string)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -118,15 +136,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	sentAt, err := c.open(ctx, cfg)
+	id, sentAt, err := c.openSession(ctx, c.now().Add(3*c.reqTimeout))
 	if err != nil {
 		c.cancel()
 		c.tr.close()
 		return nil, err
 	}
-	c.wg.Add(2)
-	c.tr.spawn(func() { c.heartbeatLoop(sentAt) })
-	c.tr.spawn(c.eventLoop)
+	c.begin(id, sentAt, false)
 	return c, nil
 }
 
@@ -163,15 +179,21 @@ func newClient(cfg Config) (*Client, error) {
 		tr.spawn = cfg.Go
 	}
 	c := &Client{
-		tr:         tr,
-		ledger:     newLedger(),
-		ttl:        cfg.SessionTTL,
-		reqTimeout: cfg.RequestTimeout,
-		logFn:      cfg.Logf,
-		leases:     make(map[leaseKey]*Lease),
-		lostSeen:   make(map[leaseKey]LossReason),
+		tr:           tr,
+		ttl:          cfg.SessionTTL,
+		reqTimeout:   cfg.RequestTimeout,
+		logFn:        cfg.Logf,
+		clientName:   cfg.ClientName,
+		lockDelay:    cfg.LockDelay,
+		renew:        cfg.RenewSessions == nil || *cfg.RenewSessions,
+		changed:      make(chan struct{}),
+		joined:       make(map[joinedMember][]byte),
+		rejoinFailed: make(map[string][]func(string, string)),
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if c.clientName == "" {
+		c.clientName = defaultClientName()
+	}
+	c.life, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
 
@@ -223,11 +245,17 @@ func cryptoIntn(n int) int {
 	return int(i.Int64())
 }
 
-// SessionID is the session's id.
-func (c *Client) SessionID() string { return c.sessionID }
+// SessionID is the current session's id. It changes each time a lost
+// session is followed by a new one (the lost one's until the next is open).
+func (c *Client) SessionID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastID
+}
 
-// Err is nil while the session is open, and the reason otherwise
-// (ErrSessionExpired after an expiry or Close).
+// Err is nil while the client is open (between a lost session and the next
+// too), and the reason otherwise (ErrSessionExpired after Close, or after its
+// session was lost when Config.RenewSessions opted out).
 func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -241,17 +269,26 @@ func (c *Client) Err() error {
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
-		wasOpen := c.state == stateOpen
+		s := c.cur
+		if c.state != stateOpen {
+			s = nil
+		}
 		c.state = stateClosed
-		leases := c.takeLeasesLocked()
+		c.cur = nil
+		close(c.changed)
+		c.changed = make(chan struct{})
+		var leases []*Lease
+		if s != nil {
+			leases = takeLeases(s)
+		}
 		c.mu.Unlock()
 		c.cancel()
 		c.wg.Wait()
 		for _, l := range leases {
 			l.markReleased()
 		}
-		if wasOpen {
-			c.closeErr = c.closeSession()
+		if s != nil {
+			c.closeErr = c.closeSession(s)
 		}
 		c.tr.close()
 	})
@@ -259,13 +296,13 @@ func (c *Client) Close() error {
 }
 
 // closeSession sends DELETE /api/v1/sessions/{id}, numbered like every change.
-func (c *Client) closeSession() error {
-	id := c.ledger.begin()
+func (c *Client) closeSession(s *session) error {
+	id := s.ledger.begin()
 	a, err := c.tr.call(context.Background(), request{
 		method: "DELETE",
-		path:   "/api/v1/sessions/" + url.PathEscape(c.sessionID),
+		path:   "/api/v1/sessions/" + url.PathEscape(s.id),
 		body: func() any {
-			return map[string]any{"requestId": id, "ackedBelow": c.ledger.ackedBelow()}
+			return map[string]any{"requestId": id, "ackedBelow": s.ledger.ackedBelow()}
 		},
 		attemptTimeout: c.reqTimeout,
 		deadline:       c.now().Add(3 * c.reqTimeout),
@@ -274,7 +311,7 @@ func (c *Client) closeSession() error {
 	if err != nil {
 		return err
 	}
-	c.ledger.end(id)
+	s.ledger.end(id)
 	if a.status >= 300 && a.status != 410 && a.status != 404 {
 		e, _ := parseError(a.status, a.body)
 		return e
@@ -308,7 +345,7 @@ func (c *Client) Lock(ctx context.Context, name string, opts ...LockOption) (*Le
 		fields["permits"] = o.permits
 		fields["maxPermits"] = o.maxPermits
 	}
-	a, err := c.acquire(ctx, "/api/v1/acquire", fields, o.wait, []string{name})
+	a, s, err := c.acquire(ctx, "/api/v1/acquire", fields, o.wait, []string{name})
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +353,7 @@ func (c *Client) Lock(ctx context.Context, name string, opts ...LockOption) (*Le
 	if err != nil {
 		return nil, err
 	}
-	return c.adopt(name, g.Token, o, a), nil
+	return c.adopt(s, name, g.Token, o, a), nil
 }
 
 // Semaphore acquires permits permits of the semaphore name of maxPermits:
@@ -345,7 +382,7 @@ func (c *Client) LockAll(ctx context.Context, names []string, opts ...LockOption
 		"waitMillis":  millis(o.wait),
 		"leaseMillis": millis(o.lease),
 	}
-	a, err := c.acquire(ctx, "/api/v1/acquire-all", fields, o.wait, sorted)
+	a, s, err := c.acquire(ctx, "/api/v1/acquire-all", fields, o.wait, sorted)
 	if err != nil {
 		return nil, err
 	}
@@ -355,33 +392,34 @@ func (c *Client) LockAll(ctx context.Context, names []string, opts ...LockOption
 	}
 	out := make(Leases, 0, len(g.Locks))
 	for _, lk := range g.Locks {
-		out = append(out, c.adopt(lk.Name, lk.Token, o, a))
+		out = append(out, c.adopt(s, lk.Name, lk.Token, o, a))
 	}
 	return out, nil
 }
 
-// adopt makes the lease of a grant, registers it (a loss already reported
-// for it marks it lost at once) and starts its renewals.
-func (c *Client) adopt(name string, token int64, o *lockOptions, a answer) *Lease {
-	l := newLease(c, name, token, o, c.now())
+// adopt makes the lease of a grant of session s, registers it (a loss
+// already reported for it, or the loss of s, marks it lost at once) and
+// starts its renewals.
+func (c *Client) adopt(s *session, name string, token int64, o *lockOptions, a answer) *Lease {
+	l := newLease(c, s, name, token, o, c.now())
 	key := leaseKey{name, token}
 	c.mu.Lock()
-	if st := c.state; st != stateOpen {
+	if st := c.state; st != stateOpen || c.cur != s {
 		c.mu.Unlock()
-		if st == stateExpired {
-			l.markLost(LossSessionExpired)
-		} else {
+		if st == stateClosed {
 			l.markReleased()
+		} else {
+			l.markLost(LossSessionExpired)
 		}
 		return l
 	}
-	if reason, ok := c.lostSeen[key]; ok {
-		delete(c.lostSeen, key)
+	if reason, ok := s.lostSeen[key]; ok {
+		delete(s.lostSeen, key)
 		c.mu.Unlock()
 		l.markLost(reason)
 		return l
 	}
-	c.leases[key] = l
+	s.leases[key] = l
 	if o.lease > 0 {
 		c.wg.Add(1)
 		c.tr.spawn(func() { l.renewLoop(a.sentAt) })
@@ -393,20 +431,23 @@ func (c *Client) adopt(name string, token int64, o *lockOptions, a answer) *Leas
 // acquire sends an acquire or acquire-all and handles its wait: retries
 // with the same request id until wait + request timeout + a few seconds,
 // and withdraws the wait when ctx ends first.
-func (c *Client) acquire(ctx context.Context, path string, fields map[string]any, wait time.Duration, names []string) (answer, error) {
+func (c *Client) acquire(ctx context.Context, path string, fields map[string]any, wait time.Duration, names []string) (answer, *session, error) {
 	if err := c.Err(); err != nil {
-		return answer{}, err
+		return answer{}, nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return answer{}, err // nothing sent, nothing to withdraw
+		return answer{}, nil, err // nothing sent, nothing to withdraw
 	}
-	id := c.ledger.begin()
-	cctx, stop := context.WithCancel(c.ctx)
+	s, err := c.session(ctx, c.now().Add(wait+c.reqTimeout))
+	if err != nil {
+		return answer{}, nil, err
+	}
+	id := s.ledger.begin()
+	cctx, stop := context.WithCancel(s.ctx)
 	defer stop()
-	req := c.numberedRequest(path, fields, id, wait+c.reqTimeout, c.now().Add(wait+c.reqTimeout+acquireSlack))
+	req := c.numberedRequest(s, path, fields, id, wait+c.reqTimeout, c.now().Add(wait+c.reqTimeout+acquireSlack))
 	done := make(chan struct{})
 	var a answer
-	var err error
 	c.tr.spawn(func() {
 		defer close(done)
 		a, err = c.tr.call(cctx, req)
@@ -417,13 +458,13 @@ func (c *Client) acquire(ctx context.Context, path string, fields map[string]any
 		stop()
 		<-done
 		if err != nil { // aborted before its answer: withdraw the wait
-			c.withdraw(names, id)
-			return answer{}, &withdrawnError{name: strings.Join(names, ", "), cause: ctx.Err()}
+			c.withdraw(s, names, id)
+			return answer{}, nil, &withdrawnError{name: strings.Join(names, ", "), cause: ctx.Err()}
 		}
 	}
 	if err != nil {
-		if c.ctx.Err() != nil {
-			return answer{}, c.stateErr(err)
+		if s.ctx.Err() != nil {
+			return answer{}, nil, c.sessionErr(s, err)
 		}
 		if isCode(err, CodeUnavailable) {
 			// The outcome is unknown: withdraw the wait (and release a grant)
@@ -431,17 +472,17 @@ func (c *Client) acquire(ctx context.Context, path string, fields map[string]any
 			if c.track() {
 				c.tr.spawn(func() {
 					defer c.wg.Done()
-					c.withdraw(names, id)
+					c.withdraw(s, names, id)
 				})
 			}
 		}
-		return answer{}, err
+		return answer{}, nil, err
 	}
-	c.ledger.end(id)
+	s.ledger.end(id)
 	if a.status != 200 {
-		return answer{}, c.answerError(a)
+		return answer{}, nil, c.answerError(s, a)
 	}
-	return a, nil
+	return a, s, nil
 }
 
 // withdrawnError is returned by a wait that ctx ended: it wraps ctx.Err().
@@ -461,17 +502,17 @@ func (e *withdrawnError) Unwrap() error { return e.cause }
 // grant the cancel reports as made is released. An acquire-all's wait is
 // queued on one of its names, not known here: each name is tried in byte
 // order until one cancel withdraws the wait or reports the grant.
-func (c *Client) withdraw(names []string, waitID int64) {
-	ctx := c.ctx
+func (c *Client) withdraw(s *session, names []string, waitID int64) {
+	ctx := s.ctx
 	for _, name := range names {
-		a, err := c.numberedCall(ctx, "/api/v1/cancel", map[string]any{"name": name, "waitRequestId": waitID},
+		a, err := c.numberedCall(ctx, s, "/api/v1/cancel", map[string]any{"name": name, "waitRequestId": waitID},
 			c.reqTimeout, c.now().Add(3*c.reqTimeout))
 		if err != nil {
 			c.logf("holdfast: withdrawing the wait for %s (request %d): %v", name, waitID, err)
 			return // the acquire stays outstanding: its outcome is not known
 		}
 		if a.status != 200 {
-			c.logf("holdfast: withdrawing the wait for %s (request %d): %v", name, waitID, c.answerError(a))
+			c.logf("holdfast: withdrawing the wait for %s (request %d): %v", name, waitID, c.answerError(s, a))
 			break
 		}
 		var ans cancelAnswer
@@ -482,9 +523,9 @@ func (c *Client) withdraw(names []string, waitID int64) {
 			break
 		}
 		if grants := ans.grants(name, names); len(grants) > 0 {
-			c.ledger.end(waitID)
+			s.ledger.end(waitID)
 			for _, g := range grants {
-				if err := c.release(ctx, g.name, g.token); err != nil {
+				if err := c.release(ctx, s, g.name, g.token); err != nil {
 					c.logf("holdfast: releasing %s token %d granted to a withdrawn wait: %v", g.name, g.token, err)
 				}
 			}
@@ -492,7 +533,7 @@ func (c *Client) withdraw(names []string, waitID int64) {
 		}
 		// cancelled:false without a grant: timed out already, or queued on another name.
 	}
-	c.ledger.end(waitID)
+	s.ledger.end(waitID)
 }
 
 // cancelAnswer is the answer of POST /api/v1/cancel.
@@ -528,14 +569,14 @@ func (ans *cancelAnswer) grants(name string, names []string) []leaseKey {
 	return out
 }
 
-// release gives back a grant.
-func (c *Client) release(ctx context.Context, name string, token int64) error {
-	a, err := c.numbered(ctx, "/api/v1/release", map[string]any{"name": name, "token": token})
+// release gives back a grant of session s.
+func (c *Client) release(ctx context.Context, s *session, name string, token int64) error {
+	a, err := c.numbered(ctx, s, "/api/v1/release", map[string]any{"name": name, "token": token})
 	if err != nil {
 		return err
 	}
 	if a.status != 200 {
-		return c.answerError(a)
+		return c.answerError(s, a)
 	}
 	return nil
 }
@@ -552,7 +593,7 @@ func (c *Client) IsCurrent(ctx context.Context, name string, token int64) (bool,
 		return false, err
 	}
 	if a.status != 200 {
-		return false, c.answerError(a)
+		return false, c.answerError(nil, a)
 	}
 	var ans struct {
 		Current bool `json:"current"`
@@ -578,12 +619,20 @@ func (c *Client) get(ctx context.Context, path string) (answer, error) {
 	return a, nil
 }
 
-// numbered sends a numbered change and returns its final answer. If ctx ends
-// first it returns ctx.Err(), and the request goes on in the background until
-// its answer is known (so that its number can be acknowledged).
-func (c *Client) numbered(ctx context.Context, path string, fields map[string]any) (answer, error) {
+// numbered sends a numbered change of session s (nil: the current one,
+// waited for between two within the call's time) and returns its final
+// answer. If ctx ends first it returns ctx.Err(), and the request goes on in
+// the background until its answer is known (so that its number can be
+// acknowledged).
+func (c *Client) numbered(ctx context.Context, s *session, path string, fields map[string]any) (answer, error) {
 	if err := c.Err(); err != nil {
 		return answer{}, err
+	}
+	if s == nil {
+		var err error
+		if s, err = c.session(ctx, c.now().Add(3*c.reqTimeout)); err != nil {
+			return answer{}, err
+		}
 	}
 	if !c.track() {
 		return answer{}, c.Err()
@@ -595,13 +644,13 @@ func (c *Client) numbered(ctx context.Context, path string, fields map[string]an
 	ch := make(chan result, 1)
 	c.tr.spawn(func() {
 		defer c.wg.Done()
-		a, err := c.numberedCall(c.ctx, path, fields, c.reqTimeout, c.now().Add(3*c.reqTimeout))
+		a, err := c.numberedCall(s.ctx, s, path, fields, c.reqTimeout, c.now().Add(3*c.reqTimeout))
 		ch <- result{a, err}
 	})
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			return r.a, c.stateErr(r.err)
+			return r.a, c.sessionErr(s, r.err)
 		}
 		return r.a, nil
 	case <-ctx.Done():
@@ -611,18 +660,18 @@ func (c *Client) numbered(ctx context.Context, path string, fields map[string]an
 
 // numberedCall takes a number, sends the request until its final answer or
 // the deadline, and ends the number once the answer is known.
-func (c *Client) numberedCall(ctx context.Context, path string, fields map[string]any, attempt time.Duration, deadline time.Time) (answer, error) {
-	id := c.ledger.begin()
-	a, err := c.tr.call(ctx, c.numberedRequest(path, fields, id, attempt, deadline))
+func (c *Client) numberedCall(ctx context.Context, s *session, path string, fields map[string]any, attempt time.Duration, deadline time.Time) (answer, error) {
+	id := s.ledger.begin()
+	a, err := c.tr.call(ctx, c.numberedRequest(s, path, fields, id, attempt, deadline))
 	if err == nil {
-		c.ledger.end(id)
+		s.ledger.end(id)
 	}
 	return a, err
 }
 
 // numberedRequest is a POST carrying the session, requestId and a fresh
 // ackedBelow on each attempt.
-func (c *Client) numberedRequest(path string, fields map[string]any, id int64, attempt time.Duration, deadline time.Time) request {
+func (c *Client) numberedRequest(s *session, path string, fields map[string]any, id int64, attempt time.Duration, deadline time.Time) request {
 	return request{
 		method: "POST",
 		path:   path,
@@ -631,9 +680,9 @@ func (c *Client) numberedRequest(path string, fields map[string]any, id int64, a
 			for k, v := range fields {
 				m[k] = v
 			}
-			m["session"] = c.sessionID
+			m["session"] = s.id
 			m["requestId"] = id
-			m["ackedBelow"] = c.ledger.ackedBelow()
+			m["ackedBelow"] = s.ledger.ackedBelow()
 			return m
 		},
 		attemptTimeout: attempt,
@@ -642,13 +691,20 @@ func (c *Client) numberedRequest(path string, fields map[string]any, id int64, a
 	}
 }
 
-// answerError makes the *Error of an error answer; a 410 also expires the
-// session locally.
-func (c *Client) answerError(a answer) error {
+// answerError makes the *Error of an error answer; a 410 also loses session
+// s (nil: the current one).
+func (c *Client) answerError(s *session, a answer) error {
 	e, _ := parseError(a.status, a.body)
 	if a.status == 410 || e.Code == CodeSessionExpired {
-		c.expire(e.Message)
-		return c.Err()
+		if s == nil {
+			c.mu.Lock()
+			s = c.cur
+			c.mu.Unlock()
+		}
+		if s != nil {
+			c.expire(s, e.Message)
+			return c.sessionErr(s, e)
+		}
 	}
 	return e
 }
@@ -665,31 +721,55 @@ func (c *Client) track() bool {
 	return true
 }
 
-// expire ends the session locally: every lease is lost (sessionExpired),
-// the background goroutines stop, and later calls return ErrSessionExpired.
-func (c *Client) expire(cause string) {
+// expire loses session s (if it is the current one): every lease of it is
+// lost (sessionExpired) and its background goroutines stop. Then the next
+// session is opened (renewLoop), or, opted out, the client ends and later
+// calls return ErrSessionExpired.
+func (c *Client) expire(s *session, cause string) {
 	c.mu.Lock()
-	if c.state != stateOpen {
+	if c.state != stateOpen || c.cur != s || s == nil {
 		c.mu.Unlock()
 		return
 	}
-	c.state = stateExpired
-	c.expiredErr = &Error{Code: CodeSessionExpired, Message: "session " + c.sessionID + " expired: " + cause}
-	leases := c.takeLeasesLocked()
+	s.err = &Error{Code: CodeSessionExpired, Message: "session " + s.id + " was lost: " + cause}
+	c.cur = nil
+	c.lostCause = cause
+	renew := c.renew
+	if !renew {
+		c.state = stateExpired
+		c.expiredErr = &Error{Code: CodeSessionExpired, Message: "session " + s.id + " expired: " + cause}
+		close(c.changed)
+		c.changed = make(chan struct{})
+		c.cancel() // the client ends with its session: its watches too
+	}
+	leases := takeLeases(s)
+	if renew {
+		c.wg.Add(1)
+	}
 	c.mu.Unlock()
-	c.logf("holdfast: %s", c.expiredErr.Message)
-	c.cancel()
+	if renew {
+		c.logf("holdfast: %s; opening a new one", s.err.Message)
+	} else {
+		c.logf("holdfast: %s", c.expiredErr.Message)
+	}
+	s.cancel()
 	for _, l := range leases {
 		l.markLost(LossSessionExpired)
 	}
+	if renew {
+		c.tr.spawn(func() { c.renewLoop(s) })
+	} else {
+		c.tell(func(l SessionListener) { l.Lost(s.id, s.err) })
+	}
 }
 
-func (c *Client) takeLeasesLocked() []*Lease {
-	out := make([]*Lease, 0, len(c.leases))
-	for _, l := range c.leases {
+// takeLeases empties s's table of leases and returns them (c.mu held).
+func takeLeases(s *session) []*Lease {
+	out := make([]*Lease, 0, len(s.leases))
+	for _, l := range s.leases {
 		out = append(out, l)
 	}
-	c.leases = make(map[leaseKey]*Lease)
+	s.leases = make(map[leaseKey]*Lease)
 	return out
 }
 
@@ -698,9 +778,23 @@ func (c *Client) forget(l *Lease) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := leaseKey{l.name, l.token}
-	if c.leases[key] == l {
-		delete(c.leases, key)
+	if l.s.leases[key] == l {
+		delete(l.s.leases, key)
 	}
+}
+
+// sessionErr replaces an error caused by the end of session s (or of the
+// client) with the reason.
+func (c *Client) sessionErr(s *session, err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if se := c.stateErrLocked(); se != nil {
+		return se
+	}
+	if s != nil && s.err != nil {
+		return s.err
+	}
+	return err
 }
 
 // stateErr replaces an error caused by the session's end with the reason.

@@ -228,7 +228,7 @@ func TestCancelWithdrawsTheWait(t *testing.T) {
 	if can[0].ackedBelow != acq[0].requestID {
 		t.Fatalf("the acquire must stay outstanding until the cancel is answered: ackedBelow %d", can[0].ackedBelow)
 	}
-	if got := c.ledger.ackedBelow(); got != can[0].requestID+1 {
+	if got := c.cur.ledger.ackedBelow(); got != can[0].requestID+1 {
 		t.Fatalf("after the cancel: ackedBelow %d, want %d", got, can[0].requestID+1)
 	}
 }
@@ -301,7 +301,8 @@ func TestLeaseIsRenewedAndLostOnNotOwner(t *testing.T) {
 }
 
 func TestUnacknowledgedHeartbeatsExpireTheSession(t *testing.T) {
-	f, c := openFake(t, 1, 0, Config{SessionTTL: time.Second, RequestTimeout: 200 * time.Millisecond})
+	// Opted out of renewing: the client ends with its session.
+	f, c := openFake(t, 1, 0, Config{SessionTTL: time.Second, RequestTimeout: 200 * time.Millisecond, RenewSessions: Bool(false)})
 	lost := make(chan LossReason, 1)
 	l, err := c.Lock(context.Background(), "hb", OnLost(func(_ *Lease, r LossReason) { lost <- r }))
 	if err != nil {
@@ -331,7 +332,7 @@ func TestUnacknowledgedHeartbeatsExpireTheSession(t *testing.T) {
 }
 
 func TestSessionExpiredAnswerExpires(t *testing.T) {
-	f, c := openFake(t, 1, 0, Config{SessionTTL: 1500 * time.Millisecond})
+	f, c := openFake(t, 1, 0, Config{SessionTTL: 1500 * time.Millisecond, RenewSessions: Bool(false)})
 	f.mu.Lock()
 	f.keepalive = 410
 	f.mu.Unlock()
@@ -412,7 +413,7 @@ func TestGapFromALaggingMemberDoesNotExpire(t *testing.T) {
 	_, c := openFake(t, 1, 0, Config{})
 	var p eventPage
 	_ = json.Unmarshal([]byte(`{"gap":true,"next":"1.0","events":[],"state":{"exists":false,"holds":[],"waits":[]}}`), &p)
-	if !c.handlePage(&p, time.Now()) || c.Err() != nil {
+	if !c.handlePage(c.cur, &p, time.Now()) || c.Err() != nil {
 		t.Fatalf("expired on a gap the leader contradicts: %v", c.Err())
 	}
 }

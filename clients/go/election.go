@@ -98,7 +98,7 @@ func (e *Election) Campaign(ctx context.Context, value string, opts ...LockOptio
 	if len(value) > MaxLeaderValueBytes {
 		return nil, invalidArgument("the value is over %d bytes", MaxLeaderValueBytes)
 	}
-	lease, err := e.c.Lock(ctx, e.name, append(append([]LockOption(nil), opts...), Exclusive())...)
+	lease, err := e.campaign(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +116,30 @@ func (e *Election) Campaign(ctx context.Context, value string, opts ...LockOptio
 	return &Leadership{election: e.name, value: value, lease: lease}, nil
 }
 
+// campaign is the Lock of a campaign. A campaign whose session is lost while
+// it waits campaigns again under the next session, within what is left of
+// its wait (unless the client opted out of renewing sessions).
+func (e *Election) campaign(ctx context.Context, opts []LockOption) (*Lease, error) {
+	o := buildOptions(opts)
+	deadline := e.c.now().Add(o.wait)
+	for {
+		before := e.c.SessionID()
+		wait := deadline.Sub(e.c.now())
+		if wait < 0 {
+			wait = 0
+		}
+		lease, err := e.c.Lock(ctx, e.name, append(append([]LockOption(nil), opts...), Exclusive(), Wait(wait))...)
+		if err == nil || !e.c.renew || ctx.Err() != nil || !e.c.now().Before(deadline) ||
+			!(isCode(err, CodeSessionExpired) || isCode(err, CodeUnavailable)) {
+			return lease, err
+		}
+		if !e.c.Renewing() && e.c.SessionID() == before {
+			return lease, err // the acquire's own failure, not a lost session
+		}
+		e.c.logf("holdfast: campaign for %s: session lost; campaigning again", e.name)
+	}
+}
+
 // Leader says who leads now; nil (and no error) when nobody does. It asks
 // the leader, in one request: GET /api/v1/elections/{name}, whose value is
 // null while the leader has not proclaimed it (docs/protocol.md).
@@ -131,7 +155,7 @@ func (e *Election) Leader(ctx context.Context) (*Leader, error) {
 		return nil, nil
 	}
 	if a.status != 200 {
-		return nil, e.c.answerError(a)
+		return nil, e.c.answerError(nil, a)
 	}
 	var ans struct {
 		Election *struct {

@@ -47,9 +47,9 @@ const maxLostSeen = 4096
 // eventLoop long-polls the session's event stream (longPoll), resuming
 // from the last "next". It reports losses to the leases and expires the
 // session when the stream says so.
-func (c *Client) eventLoop() {
+func (c *Client) eventLoop(s *session) {
 	defer c.wg.Done()
-	base := "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/events?waitMillis=" + strconv.FormatInt(millis(eventWait), 10)
+	base := "/api/v1/sessions/" + url.PathEscape(s.id) + "/events?waitMillis=" + strconv.FormatInt(millis(eventWait), 10)
 	poll := longPoll{
 		c:    c,
 		what: "event stream",
@@ -65,35 +65,35 @@ func (c *Client) eventLoop() {
 			if err := json.Unmarshal(body, &page); err != nil {
 				return "", false, fmt.Errorf("the answer is not JSON: %v", err)
 			}
-			return page.Next, c.handlePage(&page, sent), nil
+			return page.Next, c.handlePage(s, &page, sent), nil
 		},
 		final: func(status int, e *Error) bool {
 			if status == 410 || e.Code == CodeSessionExpired {
-				c.expire(e.Message)
+				c.expire(s, e.Message)
 				return true
 			}
 			return false
 		},
 	}
-	poll.run(c.ctx)
+	poll.run(s.ctx)
 }
 
 // handlePage applies one page of the stream; false when the session ended.
 // pollSent is when the poll was sent: a gap's state only judges leases whose
 // grant was answered before it.
-func (c *Client) handlePage(page *eventPage, pollSent time.Time) bool {
+func (c *Client) handlePage(s *session, page *eventPage, pollSent time.Time) bool {
 	if page.Gap {
-		return c.handleGap(page.State, pollSent)
+		return c.handleGap(s, page.State, pollSent)
 	}
 	for _, ev := range page.Events {
 		switch ev.Type {
 		case "lost":
-			c.lostEvent(ev.Name, ev.Token, parseReason(ev.Reason))
+			c.lostEvent(s, ev.Name, ev.Token, parseReason(ev.Reason))
 		case "sessionExpired":
-			c.expire("the cluster reports the session expired")
+			c.expire(s, "the cluster reports the session expired")
 			return false
 		case "sessionClosed":
-			c.expire("the cluster reports the session closed")
+			c.expire(s, "the cluster reports the session closed")
 			return false
 		}
 		// granted and waitTimedOut: the acquire's own answer says the same.
@@ -103,15 +103,15 @@ func (c *Client) handlePage(page *eventPage, pollSent time.Time) bool {
 
 // lostEvent marks the lease (name, token) lost; a loss of a grant whose
 // answer has not been adopted yet is remembered for it.
-func (c *Client) lostEvent(name string, token int64, reason LossReason) {
+func (c *Client) lostEvent(s *session, name string, token int64, reason LossReason) {
 	key := leaseKey{name, token}
 	c.mu.Lock()
-	l := c.leases[key]
+	l := s.leases[key]
 	if l == nil && c.state == stateOpen {
-		if len(c.lostSeen) >= maxLostSeen {
-			c.lostSeen = make(map[leaseKey]LossReason)
+		if len(s.lostSeen) >= maxLostSeen {
+			s.lostSeen = make(map[leaseKey]LossReason)
 		}
-		c.lostSeen[key] = reason
+		s.lostSeen[key] = reason
 	}
 	c.mu.Unlock()
 	if l != nil {
@@ -123,7 +123,7 @@ func (c *Client) lostEvent(name string, token int64, reason LossReason) {
 // checking with the leader that its token is not current: a lagging member
 // may not list a grant made just before), and a session that does not exist
 // as expired.
-func (c *Client) handleGap(st *sessionState, pollSent time.Time) bool {
+func (c *Client) handleGap(s *session, st *sessionState, pollSent time.Time) bool {
 	if st == nil {
 		c.logf("holdfast: event stream gap without a state")
 		return true
@@ -132,24 +132,24 @@ func (c *Client) handleGap(st *sessionState, pollSent time.Time) bool {
 		// A member that has not applied the session's opening yet says the
 		// same: the leader decides (410), and the heartbeats' TTL covers the
 		// case where it cannot be asked.
-		if c.leaderSaysGone() {
-			c.expire("the cluster no longer has the session (event stream gap)")
+		if c.leaderSaysGone(s) {
+			c.expire(s, "the cluster no longer has the session (event stream gap)")
 			return false
 		}
 		c.logf("holdfast: an event stream gap said the session does not exist; the leader still has it")
 		return true
 	}
 	c.mu.Lock()
-	held := make([]*Lease, 0, len(c.leases))
-	for _, l := range c.leases {
+	held := make([]*Lease, 0, len(s.leases))
+	for _, l := range s.leases {
 		held = append(held, l)
 	}
 	c.mu.Unlock()
 	for _, l := range missingFromState(held, st, pollSent) {
-		ctx, cancel := withTimeout(c.ctx, c.tr.clock, c.tr.spawn, c.reqTimeout)
+		ctx, cancel := withTimeout(s.ctx, c.tr.clock, c.tr.spawn, c.reqTimeout)
 		current, err := c.IsCurrent(ctx, l.name, l.token)
 		cancel()
-		if c.ctx.Err() != nil {
+		if s.ctx.Err() != nil {
 			return false
 		}
 		if err == nil && current {
@@ -181,10 +181,10 @@ func missingFromState(held []*Lease, st *sessionState, pollSent time.Time) []*Le
 
 // leaderSaysGone sends a heartbeat (to the home, which relays it to the
 // leader): true if it answers 410.
-func (c *Client) leaderSaysGone() bool {
-	a, err := c.tr.call(c.ctx, request{
+func (c *Client) leaderSaysGone(s *session) bool {
+	a, err := c.tr.call(s.ctx, request{
 		method:         "POST",
-		path:           "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/keepalive",
+		path:           "/api/v1/sessions/" + url.PathEscape(s.id) + "/keepalive",
 		body:           func() any { return struct{}{} },
 		attemptTimeout: c.reqTimeout,
 		deadline:       c.now().Add(c.reqTimeout),

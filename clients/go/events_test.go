@@ -1,6 +1,7 @@
 package holdfast
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -33,11 +34,13 @@ func offlineClient(t *testing.T, current map[leaseKey]bool) *Client {
 		_ = json.NewEncoder(w).Encode(map[string]any{"name": r.URL.Query().Get("name"), "token": tok, "current": cur})
 	}))
 	t.Cleanup(srv.Close)
-	c, err := newClient(Config{Members: []string{srv.URL}, RequestTimeout: time.Second})
+	c, err := newClient(Config{Members: []string{srv.URL}, RequestTimeout: time.Second, RenewSessions: Bool(false)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.sessionID = "testsession0000000000000"
+	s := &session{id: "testsession0000000000000", ledger: newLedger(), leases: map[leaseKey]*Lease{}, lostSeen: map[leaseKey]LossReason{}}
+	s.ctx, s.cancel = context.WithCancel(c.life)
+	c.cur, c.lastID, c.ownIDs = s, s.id, []string{s.id}
 	t.Cleanup(func() { c.cancel(); c.tr.close() })
 	return c
 }
@@ -45,7 +48,7 @@ func offlineClient(t *testing.T, current map[leaseKey]bool) *Client {
 // held makes a lease as if its grant had been answered at receivedAt.
 func held(c *Client, name string, token int64, receivedAt time.Time, lost chan<- LossReason) *Lease {
 	o := buildOptions([]LockOption{OnLost(func(l *Lease, r LossReason) { lost <- r })})
-	l := c.adopt(name, token, o, answer{sentAt: receivedAt})
+	l := c.adopt(c.cur, name, token, o, answer{sentAt: receivedAt})
 	l.receivedAt = receivedAt
 	return l
 }
@@ -85,7 +88,7 @@ func TestLostEventMarksTheMatchingLease(t *testing.T) {
 	lost := make(chan LossReason, 4)
 	a := held(c, "jobs/a", 17, time.Now(), lost)
 	b := held(c, "jobs/b", 18, time.Now(), lost)
-	ok := c.handlePage(page(t, `{"sessionId":"s","gap":false,"next":"12.0","events":[
+	ok := c.handlePage(c.cur, page(t, `{"sessionId":"s","gap":false,"next":"12.0","events":[
 		{"type":"granted","position":"10.0","name":"jobs/x","token":3,"requestId":4},
 		{"type":"lost","position":"11.0","name":"jobs/a","token":16,"reason":"revoked"},
 		{"type":"lost","position":"12.0","name":"jobs/a","token":17,"reason":"revoked"}]}`), time.Now())
@@ -106,7 +109,7 @@ func TestLostEventMarksTheMatchingLease(t *testing.T) {
 		t.Fatalf("reason %q err %v / %v", a.Reason(), a.Err(), b.Err())
 	}
 	// A second report of the same loss calls nothing again.
-	c.lostEvent("jobs/a", 17, LossLeaseTimeout)
+	c.lostEvent(c.cur, "jobs/a", 17, LossLeaseTimeout)
 	wantNoLoss(t, lost)
 	if a.Reason() != LossRevoked {
 		t.Fatalf("reason changed to %q", a.Reason())
@@ -115,7 +118,7 @@ func TestLostEventMarksTheMatchingLease(t *testing.T) {
 
 func TestLossBeforeTheGrantIsAdopted(t *testing.T) {
 	c := offlineClient(t, nil)
-	c.handlePage(page(t, `{"next":"5.0","events":[{"type":"lost","position":"5.0","name":"n","token":9,"reason":"leaseTimeout"}]}`), time.Now())
+	c.handlePage(c.cur, page(t, `{"next":"5.0","events":[{"type":"lost","position":"5.0","name":"n","token":9,"reason":"leaseTimeout"}]}`), time.Now())
 	lost := make(chan LossReason, 1)
 	l := held(c, "n", 9, time.Now(), lost)
 	wantLoss(t, lost, LossLeaseTimeout)
@@ -136,7 +139,7 @@ func TestSessionExpiredEventExpiresEverything(t *testing.T) {
 		lost := make(chan LossReason, 2)
 		a := held(c, "a", 1, time.Now(), lost)
 		b := held(c, "b", 2, time.Now(), lost)
-		if c.handlePage(page(t, `{"next":"3.0","events":[{"type":"`+typ+`","position":"3.0"}]}`), time.Now()) {
+		if c.handlePage(c.cur, page(t, `{"next":"3.0","events":[{"type":"`+typ+`","position":"3.0"}]}`), time.Now()) {
 			t.Fatalf("%s: the stream must stop", typ)
 		}
 		wantLoss(t, lost, LossSessionExpired)
@@ -144,7 +147,7 @@ func TestSessionExpiredEventExpiresEverything(t *testing.T) {
 		if a.Valid() || b.Valid() || !isCode(c.Err(), CodeSessionExpired) {
 			t.Fatalf("%s: a=%v b=%v err=%v", typ, a.Valid(), b.Valid(), c.Err())
 		}
-		if _, err := c.Lock(c.ctx, "x"); !isCode(err, CodeSessionExpired) {
+		if _, err := c.Lock(context.Background(), "x"); !isCode(err, CodeSessionExpired) {
 			t.Fatalf("%s: Lock after expiry: %v", typ, err)
 		}
 		if err := a.Release(); err != nil {
@@ -165,7 +168,7 @@ func TestGapLosesWhatStateDoesNotHold(t *testing.T) {
 	lagging := held(c, "c", 30, before, lost)
 	fresh := held(c, "d", 40, pollSent.Add(time.Millisecond), lost) // answered after the poll was sent
 	other := held(c, "e", 50, before, lost)                         // listed with another token: lost
-	ok := c.handlePage(page(t, `{"sessionId":"s","gap":true,"next":"812.0","events":[],
+	ok := c.handlePage(c.cur, page(t, `{"sessionId":"s","gap":true,"next":"812.0","events":[],
 		"state":{"exists":true,
 		  "holds":[{"name":"a","token":10,"mode":"exclusive","permits":1},{"name":"e","token":49,"mode":"exclusive","permits":1}],
 		  "waits":[{"name":"orders/7","requestId":9}]}}`), pollSent)
@@ -188,7 +191,7 @@ func TestGapWithoutSessionExpires(t *testing.T) {
 	c := offlineClient(t, nil)
 	lost := make(chan LossReason, 1)
 	l := held(c, "a", 1, time.Now().Add(-time.Second), lost)
-	if c.handlePage(page(t, `{"gap":true,"next":"9.0","events":[],"state":{"exists":false,"holds":[],"waits":[]}}`), time.Now()) {
+	if c.handlePage(c.cur, page(t, `{"gap":true,"next":"9.0","events":[],"state":{"exists":false,"holds":[],"waits":[]}}`), time.Now()) {
 		t.Fatal("the stream must stop")
 	}
 	wantLoss(t, lost, LossSessionExpired)

@@ -31,14 +31,15 @@ type fakeCluster struct {
 	followersServe bool      // members that do not lead serve all but /api/v1/members
 	hits           []fakeHit // every request, as it arrived
 
-	sessions  map[string]*fakeSession
-	holders   map[string]fakeGrant
-	nextToken int64
-	registers map[string]fakeRegister
-	requests  []fakeRequest  // every numbered request, as it arrived
-	drop      map[string]int // path -> answers to drop (applied, then the connection closed)
-	keepalive int            // status to answer keepalives with; 0: 200
-	changed   chan struct{}  // closed and replaced on every change
+	sessions    map[string]*fakeSession
+	holders     map[string]fakeGrant
+	nextToken   int64
+	registers   map[string]fakeRegister
+	requests    []fakeRequest  // every numbered request, as it arrived
+	drop        map[string]int // path -> answers to drop (applied, then the connection closed)
+	keepalive   int            // status to answer keepalives with; 0: 200
+	refuseOpens bool           // session opens are answered 503 UNAVAILABLE
+	changed     chan struct{}  // closed and replaced on every change
 
 	changes     []map[string]any // watch events; the position after changes[i] is "<i+1>.0"
 	changesFrom int              // positions before this index are forgotten: they gap
@@ -293,6 +294,11 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"members": f.ids})
 	case path == "/api/v1/sessions" && r.Method == "POST":
 		f.mu.Lock()
+		if f.refuseOpens {
+			f.mu.Unlock()
+			writeJSON(w, 503, errBody("UNAVAILABLE", "no session is opened now"))
+			return
+		}
 		id := str(body, "sessionId")
 		if f.sessions[id] == nil {
 			f.sessions[id] = &fakeSession{id: id, ttl: num(body, "ttlMillis"), outcomes: map[int64]*fakeOutcome{}}
@@ -424,6 +430,10 @@ func (f *fakeCluster) decide(sid string, id int64, path string, body map[string]
 				f.holders[name] = fakeGrant{session: sid, token: f.nextToken}
 				f.changeLocked(map[string]any{"type": "acquired", "name": name, "sessionId": sid, "token": f.nextToken, "mode": "exclusive"})
 				o.status, o.body = 200, map[string]any{"name": name, "granted": true, "token": f.nextToken, "requestId": id}
+				return
+			}
+			if s := f.sessions[sid]; s == nil || s.closed { // the session ended while it waited
+				o.status, o.body = 410, errBody("SESSION_EXPIRED", "session "+sid+" is gone")
 				return
 			}
 			left := time.Until(deadline)

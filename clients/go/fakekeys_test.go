@@ -193,6 +193,7 @@ func (f *fakeCluster) expire(sid string) {
 	f.sessions[sid].closed = true
 	f.endSessionKeysLocked(sid, "sessionExpired")
 	f.eventLocked(sid, map[string]any{"type": "sessionExpired"})
+	f.changedLocked()
 }
 
 func (f *fakeCluster) holdsLocked(c map[string]any) bool {

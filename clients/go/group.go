@@ -37,30 +37,58 @@ func (g *Group) Prefix() string { return g.prefix }
 // Join joins as member with value (again: a new value); it returns the key's
 // version. Another live session's member name is a CONFLICT *Error naming it
 // (Holder).
+//
+// The client joins it again, with the last value, each time it opens a new
+// session after losing one (unless it left), by the same rule: a name
+// another live session took meanwhile is not taken over, and the
+// OnRejoinFailed callbacks are told instead. A key still held by one of this
+// client's own lost sessions (the service has not expired it yet) is this
+// client's, and is joined again.
 func (g *Group) Join(ctx context.Context, member string, value []byte) (int64, error) {
 	key, err := g.key(member)
 	if err != nil {
 		return 0, err
 	}
-	me := g.k.c.SessionID()
+	c := g.k.c
 	for {
+		s, err := c.session(ctx, c.now().Add(3*c.reqTimeout))
+		if err != nil {
+			return 0, err
+		}
 		now, err := g.k.Get(ctx, key)
 		if err != nil {
 			return 0, err
 		}
 		expected := int64(0)
 		if now != nil {
-			if now.Owner != me {
+			if now.Owner != s.id && !c.own(now.Owner) {
 				return 0, g.held(member, now)
 			}
 			expected = now.Version
 		}
 		v, err := g.k.Put(ctx, key, value, IfVersion(expected), Attached())
+		if err == nil {
+			c.mu.Lock()
+			c.joined[joinedMember{g.prefix, member}] = append([]byte(nil), value...)
+			c.mu.Unlock()
+		}
 		if !errors.Is(err, ErrConflict) {
 			return v, err
 		}
 		// changed since the read (joined, left, its session ended): read again
 	}
+}
+
+// OnRejoinFailed registers f, called with the member and the holding
+// session when a member this client had joined could not be joined again
+// under a new session because another live session holds the name (it is
+// not taken over, nor tried again).
+func (g *Group) OnRejoinFailed(f func(member, holder string)) *Group {
+	c := g.k.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rejoinFailed[g.prefix] = append(c.rejoinFailed[g.prefix], f)
+	return g
 }
 
 // Leave leaves the group at once (else the member leaves when its session
@@ -71,6 +99,10 @@ func (g *Group) Leave(ctx context.Context, member string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	c := g.k.c
+	c.mu.Lock()
+	delete(c.joined, joinedMember{g.prefix, member})
+	c.mu.Unlock()
 	now, err := g.k.Get(ctx, key)
 	if err != nil || now == nil || now.Owner != g.k.c.SessionID() {
 		return false, err

@@ -117,7 +117,7 @@ func (k *Keys) Get(ctx context.Context, key string) (*KeyEntry, error) {
 		}
 	}
 	if a.status != 200 {
-		return nil, k.c.answerError(a)
+		return nil, k.c.answerError(nil, a)
 	}
 	var raw keyJSON
 	if err := json.Unmarshal(a.body, &raw); err != nil {
@@ -257,7 +257,7 @@ func (k *Keys) List(ctx context.Context, prefix, after string, limit int) (KeyLi
 		return KeyListing{}, err
 	}
 	if a.status != 200 {
-		return KeyListing{}, k.c.answerError(a)
+		return KeyListing{}, k.c.answerError(nil, a)
 	}
 	var ans struct {
 		Keys     []keyJSON `json:"keys"`
@@ -299,12 +299,12 @@ func (k *Keys) Watch(ctx context.Context, prefix string) (*Watch, error) {
 }
 
 func (k *Keys) write(ctx context.Context, path string, fields map[string]any, ans any) error {
-	a, err := k.c.numbered(ctx, path, fields)
+	a, err := k.c.numbered(ctx, nil, path, fields)
 	if err != nil {
 		return err
 	}
 	if a.status != 200 {
-		return k.c.answerError(a)
+		return k.c.answerError(nil, a)
 	}
 	if err := json.Unmarshal(a.body, ans); err != nil {
 		return unavailable("the answer of %s is not JSON: %v", path, err)

@@ -64,6 +64,7 @@ type leaseKey struct {
 // not rely on timing.
 type Lease struct {
 	c            *Client
+	s            *session // the session it was granted to
 	name         string
 	token        int64
 	mode         string
@@ -79,9 +80,10 @@ type Lease struct {
 	stop   chan struct{} // closed when renewals must stop
 }
 
-func newLease(c *Client, name string, token int64, o *lockOptions, receivedAt time.Time) *Lease {
+func newLease(c *Client, s *session, name string, token int64, o *lockOptions, receivedAt time.Time) *Lease {
 	return &Lease{
 		c:            c,
+		s:            s,
 		name:         name,
 		token:        token,
 		mode:         o.mode,
@@ -166,7 +168,10 @@ func (l *Lease) ReleaseContext(ctx context.Context) error {
 	close(l.stop)
 	l.mu.Unlock()
 	l.c.forget(l)
-	err := l.c.release(ctx, l.name, l.token)
+	if l.s.ctx.Err() != nil {
+		return nil // its session was lost (and it with it), or the client closed
+	}
+	err := l.c.release(ctx, l.s, l.name, l.token)
 	if err != nil && (isCode(err, CodeNotOwner) || isCode(err, CodeSessionExpired)) {
 		return nil
 	}
@@ -229,14 +234,14 @@ func (l *Lease) renewLoop(grantSentAt time.Time) {
 		if attempt > lt/3 {
 			attempt = lt / 3
 		}
-		a, err := l.c.numberedCall(l.c.ctx, "/api/v1/renew", map[string]any{"name": l.name, "token": l.token}, attempt, deadline)
+		a, err := l.c.numberedCall(l.s.ctx, l.s, "/api/v1/renew", map[string]any{"name": l.name, "token": l.token}, attempt, deadline)
 		select {
 		case <-l.stop:
 			return
 		default:
 		}
 		if err != nil {
-			if l.c.ctx.Err() != nil {
+			if l.s.ctx.Err() != nil {
 				return
 			}
 			// No renewal acknowledged for a whole lease timeout.
@@ -251,7 +256,7 @@ func (l *Lease) renewLoop(grantSentAt time.Time) {
 			backoff = backoffStart
 		case a.status == 410:
 			e, _ := parseError(a.status, a.body)
-			l.c.expire(e.Message)
+			l.c.expire(l.s, e.Message)
 			return
 		default:
 			e, _ := parseError(a.status, a.body)
@@ -284,7 +289,7 @@ func (l *Lease) waitUntil(t time.Time) bool {
 		return true
 	case <-l.stop:
 		return false
-	case <-l.c.ctx.Done():
+	case <-l.s.ctx.Done():
 		return false
 	}
 }

@@ -39,7 +39,7 @@ func (r *Register) Get(ctx context.Context) (version int64, value []byte, err er
 		return 0, nil, e
 	}
 	if a.status != 200 {
-		return 0, nil, r.c.answerError(a)
+		return 0, nil, r.c.answerError(nil, a)
 	}
 	var ans struct {
 		Version int64   `json:"version"`
@@ -111,12 +111,12 @@ func (r *Register) CompareAndSet(ctx context.Context, expected int64, value []by
 		fields["fenceName"] = o.fenceName
 		fields["fenceToken"] = o.fenceToken
 	}
-	a, err := r.c.numbered(ctx, "/api/v1/registers/set", fields)
+	a, err := r.c.numbered(ctx, nil, "/api/v1/registers/set", fields)
 	if err != nil {
 		return 0, err
 	}
 	if a.status != 200 {
-		return 0, r.c.answerError(a)
+		return 0, r.c.answerError(nil, a)
 	}
 	var ans struct {
 		Version int64 `json:"version"`

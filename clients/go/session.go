@@ -23,75 +23,79 @@ func newSessionID() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
-// open opens the session at the home (POST /api/v1/sessions), retried with
-// the same session id until about 3× the request timeout; it returns when
-// the successful attempt was sent, which counts as the first heartbeat.
-func (c *Client) open(ctx context.Context, cfg Config) (time.Time, error) {
+// openSession opens a session with a new id at the home (POST
+// /api/v1/sessions), retried with the same id until deadline; it returns the
+// id and when the successful attempt was sent, which counts as the first
+// heartbeat.
+func (c *Client) openSession(ctx context.Context, deadline time.Time) (string, time.Time, error) {
 	id, err := newSessionID()
 	if err != nil {
-		return time.Time{}, unavailable("cannot make a session id: %v", err)
+		return "", time.Time{}, unavailable("cannot make a session id: %v", err)
 	}
-	name := cfg.ClientName
-	if name == "" {
-		name = defaultClientName()
-	}
+	c.mu.Lock()
+	ttl := c.ttl
+	c.mu.Unlock()
 	body := map[string]any{
-		"clientName": name,
-		"ttlMillis":  millis(c.ttl),
+		"clientName": c.clientName,
+		"ttlMillis":  millis(ttl),
 		"sessionId":  id,
 	}
-	if cfg.LockDelay > 0 {
-		body["lockDelayMillis"] = millis(cfg.LockDelay)
+	if c.lockDelay > 0 {
+		body["lockDelayMillis"] = millis(c.lockDelay)
 	}
 	a, err := c.tr.call(ctx, request{
 		method:         "POST",
 		path:           "/api/v1/sessions",
 		body:           func() any { return body },
 		attemptTimeout: c.reqTimeout,
-		deadline:       c.now().Add(3 * c.reqTimeout),
+		deadline:       deadline,
 		member:         -1,
 	})
 	if err != nil {
-		return time.Time{}, err
+		return "", time.Time{}, err
 	}
 	if a.status != 200 && a.status != 201 {
 		e, _ := parseError(a.status, a.body)
-		return time.Time{}, e
+		return "", time.Time{}, e
 	}
 	var ans struct {
 		SessionID string `json:"sessionId"`
 		TTLMillis int64  `json:"ttlMillis"`
 	}
 	if err := json.Unmarshal(a.body, &ans); err != nil || ans.SessionID == "" {
-		return time.Time{}, unavailable("the session's answer has no sessionId: %s", oneLine(string(a.body)))
+		return "", time.Time{}, unavailable("the session's answer has no sessionId: %s", oneLine(string(a.body)))
 	}
-	c.sessionID = ans.SessionID
 	if ans.TTLMillis > 0 {
+		c.mu.Lock()
 		c.ttl = time.Duration(ans.TTLMillis) * time.Millisecond
+		c.mu.Unlock()
 	}
-	return a.sentAt, nil
+	return ans.SessionID, a.sentAt, nil
 }
 
 // heartbeatLoop sends POST /api/v1/sessions/{id}/keepalive every TTL/3 to
 // the leader, retrying a failed heartbeat at other members. When no
 // heartbeat has been acknowledged for a whole TTL, counted from the sending
 // of the last acknowledged one, or the server answers 410, the session is
-// expired locally.
-func (c *Client) heartbeatLoop(lastAck time.Time) {
+// lost locally.
+func (c *Client) heartbeatLoop(s *session, lastAck time.Time) {
 	defer c.wg.Done()
-	path := "/api/v1/sessions/" + url.PathEscape(c.sessionID) + "/keepalive"
-	next := lastAck.Add(c.ttl / 3)
+	path := "/api/v1/sessions/" + url.PathEscape(s.id) + "/keepalive"
+	c.mu.Lock()
+	ttl := c.ttl
+	c.mu.Unlock()
+	next := lastAck.Add(ttl / 3)
 	backoff := backoffStart
 	attempt := c.reqTimeout
-	if attempt > c.ttl/3 {
-		attempt = c.ttl / 3
+	if attempt > ttl/3 {
+		attempt = ttl / 3
 	}
 	for {
-		if !c.sleepUntil(c.ctx, next) {
+		if !c.sleepUntil(s.ctx, next) {
 			return
 		}
-		deadline := lastAck.Add(c.ttl)
-		a, err := c.tr.call(c.ctx, request{
+		deadline := lastAck.Add(ttl)
+		a, err := c.tr.call(s.ctx, request{
 			method:         "POST",
 			path:           path,
 			body:           func() any { return struct{}{} },
@@ -100,26 +104,26 @@ func (c *Client) heartbeatLoop(lastAck time.Time) {
 			member:         -1,
 		})
 		if err != nil {
-			if c.ctx.Err() != nil {
+			if s.ctx.Err() != nil {
 				return
 			}
-			c.expire("no heartbeat was acknowledged for " + c.ttl.String() + ": " + trimPrefix(err))
+			c.expire(s, "no heartbeat was acknowledged for "+ttl.String()+": "+trimPrefix(err))
 			return
 		}
 		switch {
 		case a.status == 200 || a.status == 204:
 			lastAck = a.sentAt
-			next = lastAck.Add(c.ttl / 3)
+			next = lastAck.Add(ttl / 3)
 			backoff = backoffStart
 		case a.status == 410:
 			e, _ := parseError(a.status, a.body)
-			c.expire(e.Message)
+			c.expire(s, e.Message)
 			return
 		default:
 			e, _ := parseError(a.status, a.body)
 			c.logf("holdfast: heartbeat refused: %v", e)
 			if !c.now().Before(deadline) {
-				c.expire("no heartbeat was acknowledged for " + c.ttl.String() + ": " + e.Message)
+				c.expire(s, "no heartbeat was acknowledged for "+ttl.String()+": "+e.Message)
 				return
 			}
 			next = c.now().Add(jitter(backoff))

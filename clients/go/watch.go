@@ -259,7 +259,7 @@ func (c *Client) Watch(ctx context.Context, target WatchTarget) (*Watch, error) 
 	w := &Watch{c: c, target: target, events: make(chan WatchEvent), user: ctx, ctx: wctx, cancel: cancel}
 	c.tr.spawn(func() { // the client's end ends the watch
 		select {
-		case <-c.ctx.Done():
+		case <-c.life.Done():
 			cancel()
 		case <-wctx.Done():
 		}

@@ -67,6 +67,21 @@ def on_lost_line(handle):
     return callback
 
 
+class SessionLines(holdfast.SessionListener):
+    """Writes a line for each loss and renewal of a client's session (``sessionEvents``)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def lost(self, old_id, cause):
+        emit({"event": "session", "client": self.name, "type": "lost", "sessionId": old_id,
+              "cause": cause.message})
+
+    def reestablished(self, new_id):
+        emit({"event": "session", "client": self.name, "type": "reestablished",
+              "sessionId": new_id})
+
+
 def op_open(cmd):
     kwargs = {}
     if cmd.get("ttlMillis"):
@@ -77,8 +92,12 @@ def op_open(cmd):
         kwargs["request_timeout"] = cmd["requestTimeoutMillis"] / 1000.0
     if cmd.get("token"):
         kwargs["token"] = cmd["token"]
+    if cmd.get("renewSessions") is not None:
+        kwargs["renew_sessions"] = bool(cmd["renewSessions"])
     name = need(cmd, "client")
     c = holdfast.Client(need(cmd, "members"), **kwargs)
+    if cmd.get("sessionEvents"):
+        c.on_session(SessionLines(name))
     with _state_lock:
         old = _clients.get(name)
         _clients[name] = c

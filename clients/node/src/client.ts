@@ -20,6 +20,7 @@ import { HoldfastError, InvalidArgumentError, LockTimeoutError, SessionExpiredEr
 import { Election } from "./election";
 import { Lease, LeaseSet } from "./lease";
 import { Register } from "./register";
+import { SessionListener, Sessions } from "./renew";
 import { Session } from "./session";
 import type { Clock } from "./clock";
 import { Answer, Calls, FetchLike, Transport } from "./transport";
@@ -62,6 +63,12 @@ export interface ClientOptions {
   calls?: Calls;
   /** Picks the homes, the first and each one after a home failed (tests): like `Math.random`, a number in [0, 1); default `Math.random`. */
   random?: () => number;
+  /**
+   * Whether the client opens a new session when its session is lost (default true; see
+   * src/renew.ts). `false`: the client ends with its session, as the command line's long-running
+   * commands need.
+   */
+  renewSessions?: boolean;
 }
 
 export interface AcquireOptions {
@@ -91,12 +98,13 @@ const ACQUIRE_SLACK_MS = 3000;
 
 export class Client {
   private readonly transport: Transport;
-  private readonly session: Session;
+  private readonly sessions: Sessions;
   private closing: Promise<void> | undefined;
 
-  private constructor(transport: Transport, session: Session) {
+  private constructor(transport: Transport, sessions: Sessions) {
     this.transport = transport;
-    this.session = session;
+    this.sessions = sessions;
+    sessions.rejoin = (prefix, member, value) => this.keys().group(prefix).join(member, value);
   }
 
   /**
@@ -126,38 +134,63 @@ export class Client {
       random: options.random,
     });
     try {
-      const session = await Session.open(transport, {
+      const sessionOptions = {
         ttlMs,
         clientName: options.clientName ?? `node@${typeof process !== "undefined" ? process.pid : "client"}`,
         requestTimeoutMs,
         lockDelayMs: options.lockDelayMs,
         log,
-      });
-      return new Client(transport, session);
+      };
+      const session = await Session.open(transport, sessionOptions);
+      return new Client(transport, new Sessions(transport, sessionOptions, session, options.renewSessions !== false));
     } catch (e) {
       transport.close();
       throw e;
     }
   }
 
-  /** The session's id. */
+  /**
+   * The current session's id. It changes each time a lost session is followed by a new one (the
+   * lost one's until the next is open).
+   */
   get sessionId(): string {
-    return this.session.id;
+    return this.sessions.id;
   }
 
   /** The session's TTL in ms, as the server granted it. */
   get ttlMs(): number {
-    return this.session.ttlMs;
+    return this.sessions.current?.ttlMs ?? 0;
   }
 
-  /** Whether the session expired (then every call fails with {@link SessionExpiredError}). */
+  /**
+   * Whether the client ended with its session (only with `renewSessions: false`; then every call
+   * fails with {@link SessionExpiredError}).
+   */
   get expired(): boolean {
-    return this.session.expired;
+    return this.sessions.expired;
   }
 
-  /** Calls the listener once when the session expires (not when it is closed). */
+  /** Whether the session is lost and the next one not open yet. */
+  get renewing(): boolean {
+    return this.sessions.renewing;
+  }
+
+  /**
+   * Calls the listener once when the client ends with its session (only with
+   * `renewSessions: false`; not when it is closed). See {@link onSession} for every loss.
+   */
   onExpired(listener: (error: SessionExpiredError) => void): this {
-    this.session.onExpired(listener);
+    this.sessions.onExpired(listener);
+    return this;
+  }
+
+  /**
+   * Adds a session listener: `lost(oldId, cause)` when the session is lost (`cause`: a
+   * {@link SessionExpiredError} naming why), then `reestablished(newId)` once the next is open, in
+   * that order (src/renew.ts).
+   */
+  onSession(listener: SessionListener): this {
+    this.sessions.addListener(listener);
     return this;
   }
 
@@ -184,13 +217,13 @@ export class Client {
     } else if (options.permits !== undefined && options.permits !== 1) {
       throw new InvalidArgumentError(`holdfast: permits apply to mode permits, not ${mode}`);
     }
-    const answer = await this.waitFor("/api/v1/acquire", name, fields, waitMs, options.signal);
+    const { answer, session } = await this.waitFor("/api/v1/acquire", name, fields, waitMs, options.signal);
     if (answer.body?.granted === false || typeof answer.body?.token !== "number") {
       throw new LockTimeoutError(`holdfast: ${name} was not granted (answer without a token)`, answer.status);
     }
-    const lease = new Lease(this.session, name, answer.body.token, mode, permits, leaseMs);
-    this.session.adopt(lease);
-    this.session.checkUsable(); // closed or expired while the answer was on its way
+    const lease = new Lease(session, name, answer.body.token, mode, permits, leaseMs);
+    session.adopt(lease);
+    session.checkUsable(); // closed or expired while the answer was on its way
     return lease;
   }
 
@@ -212,25 +245,25 @@ export class Client {
     const leaseMs = checkNonNegative(options.leaseMs ?? 0, "leaseMs");
     const owner = checkNonNegative(options.owner ?? 0, "owner");
     const fields = { names: list, mode, owner, waitMillis: waitMs, leaseMillis: leaseMs };
-    const answer = await this.waitFor("/api/v1/acquire-all", list[0], fields, waitMs, options.signal);
+    const { answer, session } = await this.waitFor("/api/v1/acquire-all", list[0], fields, waitMs, options.signal);
     const locks: any[] = Array.isArray(answer.body?.locks) ? answer.body.locks : [];
     if (answer.body?.granted === false || locks.length === 0) {
       throw new LockTimeoutError(`holdfast: ${list.join(", ")} were not granted (answer without locks)`, answer.status);
     }
-    const leases = locks.map((l) => new Lease(this.session, String(l.name), Number(l.token), mode, 1, leaseMs));
-    for (const lease of leases) this.session.adopt(lease);
-    this.session.checkUsable();
+    const leases = locks.map((l) => new Lease(session, String(l.name), Number(l.token), mode, 1, leaseMs));
+    for (const lease of leases) session.adopt(lease);
+    session.checkUsable();
     return new LeaseSet(leases);
   }
 
   /** A register of this cluster (no request is sent until get or compareAndSet). */
   register(key: string): Register {
-    return new Register(this.session, key);
+    return new Register(this.sessions, key);
   }
 
   /** The keys of this cluster, written through this session: get, put, delete, add, list, scan, watch, commit, group. */
   keys(): Keys {
-    return new Keys(this.session, (target, options) => this.watch(target, options));
+    return new Keys(this.sessions, (target, options) => this.watch(target, options));
   }
 
   /** Whether `token` is the current grant of lock `name` (linearizable, at the leader). */
@@ -238,7 +271,7 @@ export class Client {
     checkName(name);
     checkNonNegative(token, "token");
     const query = `name=${encodeURIComponent(name)}&token=${token}`;
-    const answer = await this.session.read(`/api/v1/fence?${query}`, options.signal);
+    const answer = await this.sessions.read(`/api/v1/fence?${query}`, options.signal);
     return answer.body?.current === true;
   }
 
@@ -251,15 +284,15 @@ export class Client {
    * {@link InvalidArgumentError} for a bad target; a target the server refuses rejects the iteration.
    */
   watch(target: WatchTarget, options: WatchOptions = {}): Watch {
-    this.session.checkUsable();
-    const session = this.session;
+    this.sessions.checkUsable();
+    const sessions = this.sessions;
     return new Watch(
       {
         transport: this.transport,
-        requestTimeoutMs: session.requestTimeoutMs,
-        lifeSignal: session.lifeSignal,
-        endedError: () => session.endedError(),
-        log: session.log,
+        requestTimeoutMs: sessions.requestTimeoutMs,
+        lifeSignal: sessions.lifeSignal,
+        endedError: () => sessions.endedError(),
+        log: sessions.log,
       },
       target,
       options,
@@ -273,13 +306,13 @@ export class Client {
   async awaitFree(name: string, timeoutMs: number): Promise<boolean> {
     checkName(name);
     checkNonNegative(timeoutMs, "timeoutMs");
-    this.session.checkUsable();
-    return awaitFree(this.session.clock, () => this.watch(name), name, timeoutMs, 3 * this.session.requestTimeoutMs);
+    this.sessions.checkUsable();
+    return awaitFree(this.sessions.clock, () => this.watch(name), name, timeoutMs, 3 * this.sessions.requestTimeoutMs);
   }
 
   /** The leader election of `name` (its lock and its register): campaign, leader. */
   election(name: string): Election {
-    return new Election(this, this.session, name);
+    return new Election(this, this.sessions, name);
   }
 
   /**
@@ -289,7 +322,7 @@ export class Client {
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
-    this.closing = this.session.close().finally(() => this.transport.close());
+    this.closing = this.sessions.close().finally(() => this.transport.close());
     return this.closing;
   }
 
@@ -301,20 +334,29 @@ export class Client {
    * An acquire or acquire-all: sent with a new number, re-sent with it until the final answer or
    * the deadline (wait + request timeout + slack); on abort, the wait is withdrawn.
    */
-  private async waitFor(path: string, name: string, fields: Record<string, unknown>, waitMs: number, signal?: AbortSignal): Promise<Answer> {
-    this.session.checkUsable();
+  private async waitFor(
+    path: string,
+    name: string,
+    fields: Record<string, unknown>,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ answer: Answer; session: Session }> {
+    this.sessions.checkUsable();
     if (signal?.aborted) throw signal.reason;
-    const requestId = this.session.ledger.begin();
-    const timeoutMs = this.session.requestTimeoutMs;
+    const timeoutMs = this.sessions.requestTimeoutMs;
+    const session = await this.sessions.session(this.sessions.clock.now() + waitMs + timeoutMs, signal);
+    session.checkUsable();
+    const requestId = session.ledger.begin();
     try {
-      return await this.session.writeNumbered(requestId, path, fields, {
+      const answer = await session.writeNumbered(requestId, path, fields, {
         attemptTimeoutMs: waitMs + timeoutMs,
-        deadline: this.session.clock.now() + waitMs + timeoutMs + ACQUIRE_SLACK_MS,
+        deadline: session.clock.now() + waitMs + timeoutMs + ACQUIRE_SLACK_MS,
         signal,
       });
+      return { answer, session };
     } catch (e) {
-      if (signal?.aborted && e === signal.reason && this.session.ledger.isOutstanding(requestId)) {
-        await this.withdraw(name, requestId);
+      if (signal?.aborted && e === signal.reason && session.ledger.isOutstanding(requestId)) {
+        await this.withdraw(session, name, requestId);
       }
       throw e;
     }
@@ -325,10 +367,10 @@ export class Client {
    * cancel is answered, and releases a grant the cancel reports as already made. If the cancel gets no answer the number stays
    * outstanding (the wait may still be granted; the grant then ends with the session).
    */
-  private async withdraw(name: string, waitRequestId: number): Promise<void> {
+  private async withdraw(session: Session, name: string, waitRequestId: number): Promise<void> {
     try {
-      const answer = await this.session.write("/api/v1/cancel", { name, waitRequestId });
-      this.session.ledger.settle(waitRequestId);
+      const answer = await session.write("/api/v1/cancel", { name, waitRequestId });
+      session.ledger.settle(waitRequestId);
       const body = answer.body ?? {};
       const grants: Array<{ name: string; token: number }> = [];
       if (body.cancelled === false) {
@@ -337,14 +379,14 @@ export class Client {
       }
       for (const g of grants) {
         try {
-          await this.session.write("/api/v1/release", { name: g.name, token: g.token });
+          await session.write("/api/v1/release", { name: g.name, token: g.token });
         } catch (e) {
-          this.session.log(`release of ${g.name} (token ${g.token}) after a cancel: ${(e as Error).message}`);
+          session.log(`release of ${g.name} (token ${g.token}) after a cancel: ${(e as Error).message}`);
         }
       }
     } catch (e) {
-      if (e instanceof HoldfastError && e.status !== 0) this.session.ledger.settle(waitRequestId);
-      this.session.log(`cancel of the wait for ${name}: ${(e as Error).message}`);
+      if (e instanceof HoldfastError && e.status !== 0) session.ledger.settle(waitRequestId);
+      session.log(`cancel of the wait for ${name}: ${(e as Error).message}`);
     }
   }
 }

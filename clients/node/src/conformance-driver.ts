@@ -61,7 +61,14 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
         ttlMs: cmd.ttlMillis ?? undefined,
         clientName: cmd.clientName ?? `node-driver-${name}`,
         log: (m) => log(`${name}: ${m}`),
+        renewSessions: cmd.renewSessions ?? undefined,
       });
+      if (cmd.sessionEvents === true) {
+        c.onSession({
+          lost: (oldId, cause) => emit({ event: "session", client: name, type: "lost", sessionId: oldId, cause: cause.message }),
+          reestablished: (newId) => emit({ event: "session", client: name, type: "reestablished", sessionId: newId }),
+        });
+      }
       const previous = clients.get(name);
       clients.set(name, c);
       if (previous) void previous.close().catch(() => {});

@@ -16,11 +16,11 @@
  * is left behind, and rejects.
  */
 import type { Client } from "./client";
-import { InvalidArgumentError, NotFoundError, UnavailableError } from "./errors";
+import { InvalidArgumentError, NotFoundError, SessionExpiredError, UnavailableError } from "./errors";
 import type { LossReason } from "./events";
 import type { Lease } from "./lease";
 import { encodePath } from "./register";
-import type { Session } from "./session";
+import type { Sessions } from "./renew";
 import { checkName } from "./validate";
 import type { Watch, WatchEvent } from "./watch";
 
@@ -230,7 +230,7 @@ export class Election {
   /** @internal */
   constructor(
     private readonly client: Client,
-    private readonly session: Session,
+    private readonly session: Sessions,
     readonly name: string,
   ) {
     checkName(name, "election name");
@@ -246,7 +246,7 @@ export class Election {
     if (new TextEncoder().encode(value).length > MAX_VALUE_BYTES) {
       throw new InvalidArgumentError(`holdfast: the value is over ${MAX_VALUE_BYTES} bytes of UTF-8`);
     }
-    const lease = await this.client.acquire(this.name, { waitMs: options.waitMs, leaseMs: options.leaseMs, signal: options.signal });
+    const lease = await this.campaignAcquire(options);
     try {
       const register = this.client.register(this.name);
       const { version } = await register.get();
@@ -256,6 +256,31 @@ export class Election {
       throw e;
     }
     return new Leadership(this.name, value, lease);
+  }
+
+  /**
+   * The acquire of a campaign. A campaign whose session is lost while it waits campaigns again
+   * under the next session, within what is left of its wait (unless the client opted out of
+   * renewing sessions).
+   */
+  private async campaignAcquire(options: CampaignOptions): Promise<Lease> {
+    const s = this.session;
+    const deadline = s.clock.now() + (options.waitMs ?? 0);
+    for (;;) {
+      const before = s.id;
+      try {
+        return await this.client.acquire(this.name, {
+          waitMs: Math.max(0, deadline - s.clock.now()),
+          leaseMs: options.leaseMs,
+          signal: options.signal,
+        });
+      } catch (e) {
+        const lostSession = e instanceof SessionExpiredError || e instanceof UnavailableError;
+        if (!lostSession || options.signal?.aborted || s.endedError() || s.clock.now() >= deadline) throw e;
+        if (!s.renewing && s.id === before) throw e; // the acquire's own failure, not a lost session
+        s.log(`campaign for ${this.name}: session lost; campaigning again`);
+      }
+    }
   }
 
   /** Follows who leads: see {@link Observation}. Throws as {@link Client.watch} does. */

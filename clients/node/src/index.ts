@@ -10,6 +10,7 @@ export type { ClientOptions, AcquireOptions, AcquireAllOptions } from "./client"
 export { Lease, LeaseSet } from "./lease";
 export type { LossCallback } from "./lease";
 export type { LossReason } from "./events";
+export type { SessionListener } from "./renew";
 export { Register } from "./register";
 export { Keys, Group, ANY_VERSION, counterOf } from "./keys";
 export type { KeyEntry, KeyListing, PutOptions, Compare, Op, Txn, TxnResult, OpResult } from "./keys";

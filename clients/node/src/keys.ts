@@ -12,7 +12,7 @@
 import { ConflictError, InvalidArgumentError, NotFoundError } from "./errors";
 import type { Lease } from "./lease";
 import { encodePath, fromBase64, toBase64 } from "./register";
-import type { Session } from "./session";
+import type { Sessions } from "./renew";
 import { checkName, toBytes } from "./validate";
 import type { Watch, WatchOptions, WatchTarget } from "./watch";
 
@@ -191,7 +191,7 @@ function parts<T>(items: T[] | undefined, what: string, json: (t: T) => Record<s
 export class Keys {
   /** @internal Made by {@link Client.keys}. */
   constructor(
-    private readonly session: Session,
+    private readonly session: Sessions,
     private readonly watchOf: (target: WatchTarget, options: WatchOptions) => Watch,
   ) {}
 
@@ -292,6 +292,11 @@ export class Keys {
     return this.session.id;
   }
 
+  /** @internal The client's sessions (the group recipe joins again through them). */
+  get sessions(): Sessions {
+    return this.session;
+  }
+
   private async write(path: string, fields: Record<string, unknown>, signal?: AbortSignal): Promise<any> {
     const answer = await this.session.write(path, fields, this.session.defaultTiming(signal));
     return answer.body ?? {};
@@ -325,19 +330,28 @@ export class Group {
   /**
    * Joins as `member` with `value` (again: a new value); resolves with the key's version. Rejects
    * with {@link ConflictError} (`holder`: the session holding the name) when another session holds it.
+   *
+   * The client joins it again, with the last value, each time it opens a new session after losing
+   * one (unless it left), by the same rule: a name another live session took meanwhile is not
+   * taken over; {@link onRejoinFailed} listeners are told instead. A key still held by one of this
+   * client's own lost sessions (the service has not expired it yet) is this client's, and is
+   * joined again.
    */
   async join(member: string, value: Uint8Array | string = "", options: { signal?: AbortSignal } = {}): Promise<number> {
     const key = this.key(member);
-    const me = this.keys.sessionId;
+    const sessions = this.keys.sessions;
     for (;;) {
+      const me = (await sessions.session(sessions.clock.now() + 3 * sessions.requestTimeoutMs, options.signal)).id;
       const now = await this.keys.get(key, options);
-      if (now !== null && now.owner !== me) {
+      if (now !== null && now.owner !== me && !sessions.own(now.owner)) {
         const by = now.owner === null ? "no session" : `session ${now.owner}`;
         const group = this.name.replace(/\/+$/, "");
         throw new ConflictError(`member ${member} of group ${group} is held by ${by}`, 409, now.version, now.owner);
       }
       try {
-        return await this.keys.put(key, value, { attach: true, expectedVersion: now?.version ?? 0, signal: options.signal });
+        const version = await this.keys.put(key, value, { attach: true, expectedVersion: now?.version ?? 0, signal: options.signal });
+        sessions.joinedMember(this.prefix, member, value);
+        return version;
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;
         // changed since the read (joined, left, its session ended): read again
@@ -346,11 +360,22 @@ export class Group {
   }
 
   /**
+   * Calls `listener(member, holder)` when a member this client had joined could not be joined
+   * again under a new session because another live session (`holder`) holds the name: it is not
+   * taken over, nor tried again.
+   */
+  onRejoinFailed(listener: (member: string, holder: string | null) => void): this {
+    this.keys.sessions.onRejoinFailed(this.prefix, listener);
+    return this;
+  }
+
+  /**
    * Leaves at once (else the member leaves when its session ends); resolves with whether this
    * session was `member` (another session's key is never deleted).
    */
   async leave(member: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     const key = this.key(member);
+    this.keys.sessions.leftMember(this.prefix, member);
     const now = await this.keys.get(key, options);
     if (now === null || now.owner !== this.keys.sessionId) return false;
     try {

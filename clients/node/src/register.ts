@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from "./errors";
 import type { Lease } from "./lease";
-import type { Session } from "./session";
+import type { Sessions } from "./renew";
 import { checkName, checkNonNegative, toBytes } from "./validate";
 
 /** A register's value at a version. Version 0 means absent (never written): `value` is null. */
@@ -25,7 +25,7 @@ export interface CompareAndSetOptions {
 export class Register {
   /** @internal Made by {@link Client.register}. */
   constructor(
-    private readonly session: Session,
+    private readonly session: Sessions,
     readonly key: string,
   ) {
     checkName(key, "register key");

@@ -91,7 +91,7 @@ export class Session implements LeaseHost {
    * Opens a session at the home member with an id chosen here, so that an open whose answer was lost
    * is re-sent as is (the server answers an open of an existing id with the same settings 201).
    */
-  static async open(transport: Transport, options: SessionOptions): Promise<Session> {
+  static async open(transport: Transport, options: SessionOptions, deadline?: number): Promise<Session> {
     const id = newSessionId();
     const body: Record<string, unknown> = { clientName: options.clientName, ttlMillis: options.ttlMs, sessionId: id };
     if (options.lockDelayMs !== undefined) body.lockDelayMillis = options.lockDelayMs;
@@ -100,7 +100,7 @@ export class Session implements LeaseHost {
       path: "/api/v1/sessions",
       body,
       attemptTimeoutMs: options.requestTimeoutMs,
-      deadline: transport.clock.now() + 3 * options.requestTimeoutMs,
+      deadline: deadline ?? transport.clock.now() + 3 * options.requestTimeoutMs,
     });
     const sessionId = typeof answer.body?.sessionId === "string" ? answer.body.sessionId : id;
     const ttl = typeof answer.body?.ttlMillis === "number" ? answer.body.ttlMillis : options.ttlMs;

@@ -20,9 +20,17 @@ export class FakeLocks {
   readonly refuseKeys = new Set<string>();
   /** Members (by URL) whose watch polls are answered with a dropped connection. */
   readonly down = new Set<string>();
+  /** Sessions that ended: their waits are answered 410. */
+  private readonly ended = new Set<string>();
 
   constructor(private readonly cluster: FakeCluster) {
     cluster.on((req) => this.handle(req));
+  }
+
+  /** The session ends: a wait of it is answered `410 SESSION_EXPIRED`. */
+  endSession(session: string): void {
+    this.ended.add(session);
+    for (const w of this.wakers.splice(0)) w();
   }
 
   revoke(name: string): void {
@@ -108,6 +116,7 @@ export class FakeLocks {
     let queued = false;
     while (this.holders.has(body.name)) {
       if (signal?.aborted) return "drop";
+      if (this.ended.has(body.session)) return { status: 410, body: { error: { code: "SESSION_EXPIRED", message: `session ${body.session} is gone` } } };
       const left = end - Date.now();
       if (left <= 0) {
         if (queued) this.change({ type: "waitEnded", name: body.name, sessionId: body.session, mode: "exclusive", cause: "timedOut" });

@@ -21,7 +21,7 @@ export type Handler = (req: Sent) => Reply | Promise<Reply | undefined> | undefi
 export class FakeCluster {
   readonly sent: Sent[] = [];
   private handlers: Handler[] = [];
-  private pendingPolls: Array<{ resolve: (r: Reply) => void }> = [];
+  private pendingPolls: Array<{ resolve: (r: Reply) => void; after: string | undefined; session: string }> = [];
   readonly events: any[] = [];
   private position = 0;
 
@@ -32,11 +32,14 @@ export class FakeCluster {
     return this;
   }
 
-  /** Queues events for the session's stream and wakes a waiting poll. */
-  push(event: Record<string, unknown>): void {
+  /**
+   * Queues events for the session's stream and wakes a waiting poll: every session's stream, or
+   * only the stream of `session` when it is given.
+   */
+  push(event: Record<string, unknown>, session?: string): void {
     this.position++;
-    this.events.push({ position: `${this.position}.0`, ...event });
-    for (const p of this.pendingPolls.splice(0)) p.resolve(this.eventsAnswer(undefined));
+    this.events.push({ position: `${this.position}.0`, ...event, ...(session === undefined ? {} : { forSession: session }) });
+    for (const p of this.pendingPolls.splice(0)) p.resolve(this.eventsAnswer(p.after, p.session));
   }
 
   /** Answers the next waiting poll with a gap. */
@@ -46,9 +49,12 @@ export class FakeCluster {
     for (const p of this.pendingPolls.splice(0)) p.resolve(answer);
   }
 
-  private eventsAnswer(after: string | undefined): Reply {
+  private eventsAnswer(after: string | undefined, session = ""): Reply {
     const from = after === undefined ? 0 : Number(after.split(".")[0]);
-    const events = this.events.filter((e) => Number(String(e.position).split(".")[0]) > from);
+    const events = this.events
+      .filter((e) => Number(String(e.position).split(".")[0]) > from)
+      .filter((e) => e.forSession === undefined || e.forSession === session)
+      .map(({ forSession: _, ...e }) => e);
     return { status: 200, body: { sessionId: "s", gap: false, next: `${this.position}.0`, events } };
   }
 
@@ -110,9 +116,10 @@ export class FakeCluster {
     if (path.endsWith("/keepalive")) return { status: 200, body: {} };
     if (path.endsWith("/events")) {
       const after = u.searchParams.get("after") ?? undefined;
-      const now = this.eventsAnswer(after);
+      const session = decodeURIComponent(path.split("/")[4]);
+      const now = this.eventsAnswer(after, session);
       if ((now as any).body.events.length > 0) return now;
-      return new Promise<Reply>((resolve) => this.pendingPolls.push({ resolve }));
+      return new Promise<Reply>((resolve) => this.pendingPolls.push({ resolve, after, session }));
     }
     if (req.method === "DELETE") return { status: 200, body: {} };
     if (path === "/api/v1/release") return { status: 200, body: { name: req.body.name, released: true } };

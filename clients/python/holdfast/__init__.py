@@ -14,6 +14,7 @@ See README.md for the guarantees and docs/protocol.md for the wire protocol.
 """
 
 from . import errors
+from ._session import SessionListener
 from .client import Client, LockContext, Register
 from .election import Election, Leader, Leadership
 from .errors import (Conflict, Deadlock, HoldfastError, InvalidArgument, LockLost, LockTimeout,
@@ -27,7 +28,7 @@ from .watch import Watch, WatchEvent
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "Lease", "LeaseSet", "LockContext", "Register", "errors",
+    "Client", "SessionListener", "Lease", "LeaseSet", "LockContext", "Register", "errors",
     "Watch", "WatchEvent", "Election", "Leader", "Leadership",
     "Keys", "KeyEntry", "KeyListing", "Txn", "TxnResult", "OpResult", "Group", "ANY_VERSION", "txn",
     "HoldfastError", "LockTimeout", "InvalidArgument", "LockLost", "NotOwner", "Conflict",

@@ -6,26 +6,73 @@ re-sent with the same id. :class:`Heartbeat` is the daemon thread that sends
 ``POST /api/v1/sessions/{id}/keepalive`` every TTL/3 to the client's home member (which relays it
 to the leader), retries a failed one at the other members, and declares the session expired when no heartbeat was acknowledged for a whole
 TTL counted from the sending of the last acknowledged one, or when the server answers ``410``.
+
+A client outlives its sessions (docs/adr/0004-clients-outlive-their-session.md): when one is lost,
+:class:`Session` opens the next (a new id) with :class:`RenewBackoff` until one opens or the
+client is closed, unless the client opted out (``renew_sessions=False``).
 """
 
 import base64
 import logging
+import random
 import secrets
 import threading
 import urllib.parse
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .errors import HoldfastError, SessionExpired, Unavailable, error_for
-from ._events import PollResult, lost_in_gap
+from .errors import Conflict, HoldfastError, SessionExpired, Unavailable, error_for
+from ._events import EventPoller, PollResult, lost_in_gap
 from ._ledger import Ledger
 from ._threads import Worker, start
 from ._transport import Answer, Closed, Transport
+from .keys import Group, Keys
 from .watch import Watch, target_query
 
 log = logging.getLogger("holdfast")
 
 #: Extra time an acquire keeps retrying beyond its wait and the request timeout.
 ACQUIRE_GRACE = 5.0
+
+
+class RenewBackoff:
+    """The pauses between tries to open the next session: from 100 ms, doubling, at most 10 s,
+    each drawn at random between 0 and it (full jitter). ``rng`` has ``random()``."""
+
+    def __init__(self, rng: Any = None, first: float = 0.1, cap: float = 10.0) -> None:
+        self._rng = rng if rng is not None else random
+        self._first = first
+        self._cap = cap
+        self._current = first
+
+    def next_delay(self) -> float:
+        d = self._current
+        self._current = min(self._cap, self._current * 2)
+        return self._rng.random() * d
+
+
+class SessionListener:
+    """What :meth:`Client.on_session` is given (override either method; both do nothing here):
+    ``lost(old_id, cause)`` when the session is lost (``cause``: a
+    :class:`~holdfast.errors.SessionExpired` naming why), then ``reestablished(new_id)`` when the
+    next one is open, in that order, on the client's callback thread."""
+
+    def lost(self, old_id: str, cause: "HoldfastError") -> None:
+        pass
+
+    def reestablished(self, new_id: str) -> None:
+        pass
+
+
+class _Generation:
+    """One session of the client's life: its id, its ledger of request ids, the event that stops
+    its background loops (heartbeat, event stream, renewals, re-sends), and its leases."""
+
+    def __init__(self, session_id: str) -> None:
+        self.id = session_id
+        self.ledger = Ledger()
+        self.stopped = threading.Event()
+        self.leases: Dict[Tuple[str, int], Any] = {}
+        self.early_losses: Dict[Tuple[str, int], str] = {}
 
 
 def new_session_id() -> str:
@@ -38,15 +85,17 @@ def new_session_id() -> str:
 
 
 def open_session(transport: Transport, client_name: str, ttl_millis: int, lock_delay_millis: int,
-                 deadline: float, stop: Optional[threading.Event] = None) -> str:
-    """Opens a session at the home member and returns its id; raises the typed error otherwise."""
+                 deadline: float, stop: Optional[threading.Event] = None) -> Tuple[str, float]:
+    """Opens a session at the home member and returns its id and when the open that it answered
+    was sent (the first heartbeat: a try of the open may go round the members for a while before
+    one answers); raises the typed error otherwise."""
     body = {"clientName": client_name, "ttlMillis": ttl_millis, "sessionId": new_session_id()}
     if lock_delay_millis:
         body["lockDelayMillis"] = lock_delay_millis
     a = transport.call("POST", "/api/v1/sessions", body, http_timeout=transport.request_timeout,
                        deadline=deadline, stop=stop)
     if a.ok and isinstance(a.body, dict) and a.body.get("sessionId"):
-        return str(a.body["sessionId"])
+        return str(a.body["sessionId"]), a.sent_at
     if a.ok:
         raise HoldfastError("holdfast: %s answered the session open without a sessionId" % a.member,
                             code="UNAVAILABLE", status=a.status)
@@ -54,10 +103,11 @@ def open_session(transport: Transport, client_name: str, ttl_millis: int, lock_d
 
 
 class Heartbeat(Worker):
-    """Keeps one session alive until ``stop`` is set; calls ``on_expired()`` once it is lost."""
+    """Keeps one session alive until ``stop`` is set; calls ``on_expired(cause)`` once it is lost
+    (``cause``: why, one line)."""
 
     def __init__(self, transport: Transport, session_id: str, ttl: float, opened_at: float,
-                 stop: threading.Event, on_expired: Callable[[], None]) -> None:
+                 stop: threading.Event, on_expired: Callable[[str], None]) -> None:
         self._transport = transport
         self._path = "/api/v1/sessions/%s/keepalive" % urllib.parse.quote(session_id, safe="")
         self._ttl = ttl
@@ -67,6 +117,9 @@ class Heartbeat(Worker):
         self.last_acked_sent = opened_at
         super().__init__("holdfast-keepalive", transport.threads)
 
+    def _silence(self) -> str:
+        return "no heartbeat acknowledged for %.1f s" % self._ttl
+
     def _run(self) -> None:
         clock = self._transport.clock
         interval = self._ttl / 3.0
@@ -75,7 +128,7 @@ class Heartbeat(Worker):
             sent = clock.now()
             deadline = self.last_acked_sent + self._ttl
             if sent >= deadline:
-                self._on_expired()
+                self._on_expired(self._silence())
                 return
             try:
                 a = self._transport.call("POST", self._path, {},
@@ -84,16 +137,16 @@ class Heartbeat(Worker):
             except HoldfastError as e:  # Unavailable at the deadline, or Closed
                 if self._stop.is_set():
                     return
-                log.warning("holdfast: session lost, no heartbeat acknowledged for %.1f s: %s",
-                            self._ttl, e)
-                self._on_expired()
+                log.warning("holdfast: session lost, %s: %s", self._silence(), e)
+                self._on_expired("%s (%s)" % (self._silence(), e))
                 return
             if a.ok:
                 self.last_acked_sent = sent
                 next_at = sent + interval
                 continue
             if a.status in (404, 410):
-                self._on_expired()
+                self._on_expired("the service answered %s to a heartbeat"
+                                 % (a.error_code() or a.status))
                 return
             # Another refusal (permission, ...): keep trying until the TTL runs out.
             log.warning("holdfast: heartbeat refused: %s", error_for(a.status, a.body, a.member))
@@ -101,58 +154,142 @@ class Heartbeat(Worker):
 
 
 class Session:
-    """One open session, as the parts of a client use it: the documented internal interface that
-    keys (:class:`~holdfast.keys.Keys`), leases (:class:`~holdfast.lease.Lease`) and watches
+    """The client's session, as the parts of a client use it: the documented internal interface
+    that keys (:class:`~holdfast.keys.Keys`), leases (:class:`~holdfast.lease.Lease`) and watches
     (:class:`~holdfast.watch.Watch`) are given instead of the :class:`~holdfast.client.Client`
     (as the Node client's ``Keys`` takes its ``Session``). Made by the client; not public API.
+
+    It outlives the sessions it opens: ``id`` is the current one's (the last one's while the next
+    is being opened). When one is lost (no heartbeat acknowledged for a TTL, ``SESSION_EXPIRED``,
+    ended by an operator), every lease of it is lost, and, unless the client opted out, the next
+    is opened with :class:`RenewBackoff` until one opens or the client is closed; the listeners
+    (:meth:`add_listener`) are told ``lost`` then ``reestablished``, and the group members this
+    client had joined are joined again (:meth:`joined`). Opted out, the client ends with its
+    session (``expired``).
 
     What the parts may use:
 
     - ``id``, ``transport`` (its ``clock`` is the client's one clock, its ``threads`` the one
-      thread factory), ``request_timeout``,
-      ``closed`` and ``expired``;
-    - :meth:`check_open`, :meth:`read` (a read at the home member), :meth:`write` (a numbered write
-      of this session), :meth:`raise_for` (the typed error of a refusal) and :meth:`watch`;
+      thread factory), ``request_timeout``, ``closed``, ``expired`` (ended for good) and
+      ``renewing`` (whether a lost session is followed by another);
+    - :meth:`check_open`, :meth:`read` (a read at the home member: needs no session),
+      :meth:`current` (the session a call is to use, waited for between two), :meth:`write` (a
+      numbered write of a session), :meth:`raise_for` (the typed error of a refusal),
+      :meth:`watch`, :meth:`own` (whether an id is one of this client's sessions), :meth:`joined`,
+      :meth:`left` and :meth:`on_rejoin_failed` (group membership);
     - for leases: :meth:`release` and :meth:`dispatch` (a loss callback, on the callback thread).
 
     The client uses the rest: acquires and their withdrawal, the table of leases held and their
     renewals, the event stream's losses, expiry and close. Guaranteed: every numbered write
-    carries a number of the session's ledger and is re-sent with it until answered; a lease is
-    lost once (its callbacks then run on the dispatcher's thread), released or lost at close.
+    carries a number of its session's ledger and is re-sent with it until answered; a lease is
+    lost once (its callbacks then run on the dispatcher's thread), released or lost at close,
+    and never taken again by the library after a loss.
     """
 
-    def __init__(self, session_id: str, transport: Transport, request_timeout: float,
-                 dispatcher: Any, closing: threading.Event) -> None:
-        self.id = session_id
+    def __init__(self, transport: Transport, request_timeout: float, dispatcher: Any,
+                 closing: threading.Event, ttl: float = 10.0,
+                 opener: Optional[Callable[[float, threading.Event], Tuple[str, float]]] = None,
+                 renew: bool = False, rng: Any = None) -> None:
         self.transport = transport
         self.clock = transport.clock
         self.threads = transport.threads
         self.request_timeout = request_timeout
-        self.ledger = Ledger()
+        self.ttl = ttl
+        self.renewing = renew and opener is not None
+        self._opener = opener
+        self._rng = rng
         self._dispatcher = dispatcher
         self._lock = threading.RLock()
-        self._leases: Dict[Tuple[str, int], Any] = {}
-        self._early_losses: Dict[Tuple[str, int], str] = {}
+        self._changed = threading.Condition(self._lock)
+        self._gen: Optional[_Generation] = None
+        self._last_id = ""
+        self._own_ids: List[str] = []
+        self._lost_cause = ""
+        self._listeners: List[Any] = []
+        self._joined: Dict[Tuple[str, str], bytes] = {}
+        self._rejoin_listeners: Dict[str, List[Callable[[str, Optional[str]], Any]]] = {}
         self.closing = closing  # close() called: user calls stop retrying
-        self.stopped = threading.Event()  # background loops stop (closed or expired)
         self._expired = False
         self._closed = False
+
+    def start(self, session_id: str, opened_at: float, renewed: bool = False) -> bool:
+        """Begins the life of the session ``session_id``, whose open was sent at ``opened_at``:
+        its heartbeat and its event stream; ``renewed``: the listeners are told
+        ``reestablished`` first (so before any loss of it). False if the client closed meanwhile."""
+        g = _Generation(session_id)
+        with self._lock:
+            if self._closed:
+                return False
+            self._gen = g
+            self._last_id = session_id
+            self._own_ids.append(session_id)
+            del self._own_ids[:-64]
+            self._changed.notify_all()
+            if renewed:
+                for listener in self._listeners:
+                    if hasattr(listener, "reestablished"):
+                        self.dispatch(listener.reestablished, session_id)
+        self._start_loops(g, opened_at)
+        return True
+
+    def _start_loops(self, g: _Generation, opened_at: float) -> None:
+        heartbeat = Heartbeat(self.transport, g.id, self.ttl, opened_at, g.stopped,
+                              lambda cause: self.expire("sessionExpired", cause, g))
+        poller = EventPoller(self.transport, g.id, g.stopped,
+                             lambda r, sent_at: self.on_events(r, sent_at, g),
+                             lambda: self.expire("sessionExpired",
+                                                 "the service answered SESSION_EXPIRED", g))
+        heartbeat.start()
+        poller.start()
 
     # ---------------------------------------------------------------- state
 
     @property
+    def id(self) -> str:
+        return self._last_id
+
+    @property
     def expired(self) -> bool:
+        """True once the client ended with its session (opted out of renewing)."""
         return self._expired
 
     @property
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def in_gap(self) -> bool:
+        """True between a lost session and the next."""
+        return self._gen is None and not self._closed and not self._expired
+
+    def own(self, session_id: Optional[str]) -> bool:
+        """Whether ``session_id`` is one of this client's sessions (the current, or one lost)."""
+        with self._lock:
+            return session_id is not None and session_id in self._own_ids
+
     def check_open(self) -> None:
         if self._closed:
             raise Closed("holdfast: the client is closed")
         if self._expired:
             raise SessionExpired("holdfast: session %s expired" % self.id)
+
+    def current(self, deadline: float) -> _Generation:
+        """The session a call that needs one uses: the current one; between two, the next one,
+        waited for until ``deadline`` (a time of the clock), then Unavailable naming the cause."""
+        with self._lock:
+            while True:
+                self.check_open()
+                if self._gen is not None:
+                    return self._gen
+                left = deadline - self.clock.now()
+                if left <= 0:
+                    raise Unavailable("holdfast: no session: the last was lost (%s); opening a new one"
+                                      % self._lost_cause)
+                self._changed.wait(min(left, 0.05))
+
+    def add_listener(self, listener: Any) -> None:
+        with self._lock:
+            self._listeners.append(listener)
 
     def dispatch(self, fn: Callable[..., Any], *args: Any) -> None:
         """Runs ``fn(*args)`` on the client's callback thread."""
@@ -168,39 +305,46 @@ class Session:
     # ---------------------------------------------------------------- requests
 
     def read(self, method: str, path: str) -> Answer:
-        """An unnumbered request at the home member (reads), retried until about 3x the request timeout."""
+        """An unnumbered request at the home member (reads), retried until about 3x the request
+        timeout. Needs no session: it is served between two as well."""
         self.check_open()
         return self.transport.call(method, path, None, http_timeout=self.request_timeout,
                                    deadline=self.clock.now() + 3 * self.request_timeout,
                                    stop=self.closing)
 
     def write(self, path: str, body: Dict[str, Any], *, deadline: Optional[float] = None,
-              http_timeout: Optional[float] = None, background: bool = False) -> Answer:
-        """Sends a numbered request until its final answer. If none comes in time, the request is
-        re-sent in the background (same number) until answered, and Unavailable is raised."""
-        self.check_open()
-        n = self.ledger.begin()
-        stamped = self.ledger.stamp(n, body)
+              http_timeout: Optional[float] = None, background: bool = False,
+              gen: Optional[_Generation] = None) -> Answer:
+        """Sends a numbered request of session ``gen`` (by default the current one, waited for
+        until ``deadline``; its id goes in the body's ``session``) until its final answer. If none
+        comes in time, the request is re-sent in the background (same number) until answered,
+        and Unavailable is raised."""
         if deadline is None:
             deadline = self.clock.now() + 3 * self.request_timeout
+        if gen is None:
+            gen = self.current(deadline)
+        self.check_open()
+        n = gen.ledger.begin()
+        stamped = gen.ledger.stamp(n, dict(body, session=gen.id))
         try:
             a = self.transport.call("POST", path, stamped,
                                     http_timeout=http_timeout or self.request_timeout,
                                     deadline=deadline,
-                                    stop=self.stopped if background else self.closing)
+                                    stop=gen.stopped if background else self.closing)
         except Unavailable:
-            self._resend_later(n, path, stamped)
+            self._resend_later(gen, n, path, stamped)
             raise
-        self.ledger.finish(n)
+        gen.ledger.finish(n)
         if a.status == 410:
-            self.raise_for(a)
+            self.raise_for(a, gen)
         return a
 
-    def raise_for(self, a: Answer) -> None:
-        """Raises the typed error of a refusal; a ``SessionExpired`` expires the session first."""
+    def raise_for(self, a: Answer, gen: Optional[_Generation] = None) -> None:
+        """Raises the typed error of a refusal; a ``SessionExpired`` loses the session first."""
         err = error_for(a.status, a.body, a.member)
         if isinstance(err, SessionExpired):
-            self.expire("sessionExpired")
+            self.expire("sessionExpired", "the service answered %s" % (a.error_code() or a.status),
+                        gen)
         raise err
 
     def is_current(self, name: str, token: int) -> bool:
@@ -212,12 +356,13 @@ class Session:
         return bool(a.body.get("current")) if isinstance(a.body, dict) else False
 
     def acquire_call(self, path: str, body: Dict[str, Any], name: str,
-                     wait_ms: int) -> Tuple[Answer, float]:
-        """Sends an acquire; returns its answer and when its lease timeout starts."""
-        self.check_open()
-        n = self.ledger.begin()
-        stamped = self.ledger.stamp(n, body)
+                     wait_ms: int) -> Tuple[Answer, float, _Generation]:
+        """Sends an acquire; returns its answer, when its lease timeout starts, and the session
+        that sent it (waited for, between two, within the acquire's wait and request timeout)."""
         wait_s = wait_ms / 1000.0
+        gen = self.current(self.clock.now() + wait_s + self.request_timeout)
+        n = gen.ledger.begin()
+        stamped = gen.ledger.stamp(n, dict(body, session=gen.id))
         sent_at = self.clock.now()
         try:
             a = self.transport.call("POST", path, stamped,
@@ -225,29 +370,29 @@ class Session:
                                     deadline=sent_at + wait_s + self.request_timeout + ACQUIRE_GRACE,
                                     stop=self.closing)
         except Unavailable:
-            self._withdraw_later(n, name)
+            self._withdraw_later(gen, n, name)
             raise
-        self.ledger.finish(n)
+        gen.ledger.finish(n)
         if not a.ok:
-            self.raise_for(a)
+            self.raise_for(a, gen)
         # When the lease timeout starts, for renewals: a try-once is granted after it was sent; a
         # wait when its answer comes (a grant lost meanwhile is answered LOCK_LOST instead).
-        return a, (sent_at if wait_ms == 0 else self.clock.now())
+        return a, (sent_at if wait_ms == 0 else self.clock.now()), gen
 
-    def _resend_later(self, n: int, path: str, stamped: Dict[str, Any],
+    def _resend_later(self, gen: _Generation, n: int, path: str, stamped: Dict[str, Any],
                       on_answer: Optional[Callable[[Answer], None]] = None) -> None:
-        """Keeps sending a request whose answer was lost until answered (or the session ends),
+        """Keeps sending a request whose answer was lost until answered (or its session ends),
         so that its number stops being outstanding."""
 
         def run() -> None:
-            while not self.stopped.is_set():
+            while not gen.stopped.is_set():
                 try:
                     a = self.transport.call("POST", path, stamped,
                                             http_timeout=self.request_timeout,
-                                            deadline=self.clock.now() + 30.0, stop=self.stopped)
+                                            deadline=self.clock.now() + 30.0, stop=gen.stopped)
                 except HoldfastError:
                     continue
-                self.ledger.finish(n)
+                gen.ledger.finish(n)
                 if on_answer is not None:
                     try:
                         on_answer(a)
@@ -257,60 +402,68 @@ class Session:
 
         start(self.threads, run, "holdfast-resend-%d" % n)
 
-    def _withdraw_later(self, n: int, name: str) -> None:
+    def _withdraw_later(self, gen: _Generation, n: int, name: str) -> None:
         """An acquire without an answer: cancel its wait in the background, keep its number
         outstanding until the cancel is answered, and release a grant the cancel reports."""
-        m = self.ledger.begin()
-        cancel = self.ledger.stamp(m, {"session": self.id, "name": name, "waitRequestId": n})
+        m = gen.ledger.begin()
+        cancel = gen.ledger.stamp(m, {"session": gen.id, "name": name, "waitRequestId": n})
 
         def settled(a: Answer) -> None:
-            self.ledger.finish(n)
+            gen.ledger.finish(n)
             b = a.body if isinstance(a.body, dict) else {}
             if a.ok and not b.get("cancelled") and b.get("token") is not None:
                 try:
-                    self.write("/api/v1/release",
-                               {"session": self.id, "name": name, "token": int(b["token"])},
-                               background=True)
+                    self.write("/api/v1/release", {"name": name, "token": int(b["token"])},
+                               background=True, gen=gen)
                 except HoldfastError:
                     pass
 
-        self._resend_later(m, "/api/v1/cancel", cancel, settled)
+        self._resend_later(gen, m, "/api/v1/cancel", cancel, settled)
 
     # ---------------------------------------------------------------- leases
 
-    def adopt(self, lease: Any) -> None:
-        """Registers a new grant (unless a loss for it already arrived) and starts its renewals."""
+    def adopt(self, lease: Any, gen: Optional[_Generation] = None) -> None:
+        """Registers a new grant of session ``gen`` (unless a loss for it already arrived, or the
+        session is gone) and starts its renewals."""
         key = (lease.name, lease.fencing_token)
         with self._lock:
-            early = self._early_losses.pop(key, None)
-            gone = self._expired or self._closed
+            if gen is None:
+                gen = self._gen
+            lease._gen = gen
+            early = gen.early_losses.pop(key, None) if gen is not None else None
+            gone = gen is None or gen is not self._gen or gen.stopped.is_set() or self._closed
             if early is None and not gone:
-                self._leases[key] = lease
+                gen.leases[key] = lease
         if early is not None:
             lease._mark_lost(early)
         elif gone:
             lease._mark_lost("sessionExpired")
         elif lease.lease_timeout:
-            start(self.threads, lambda: self._renew_loop(lease), "holdfast-renew-%s" % lease.name)
+            start(self.threads, lambda: self._renew_loop(lease, gen),
+                  "holdfast-renew-%s" % lease.name)
 
     def _forget(self, lease: Any) -> None:
+        gen = getattr(lease, "_gen", None)
+        if gen is None:
+            return
         with self._lock:
-            if self._leases.get((lease.name, lease.fencing_token)) is lease:
-                del self._leases[(lease.name, lease.fencing_token)]
+            if gen.leases.get((lease.name, lease.fencing_token)) is lease:
+                del gen.leases[(lease.name, lease.fencing_token)]
 
     def _lose(self, lease: Any, reason: str) -> None:
         self._forget(lease)
         lease._mark_lost(reason)
 
     def release(self, lease: Any) -> None:
-        """Releases a lease of this session (see :meth:`Lease.release`)."""
+        """Releases a lease of this client (see :meth:`Lease.release`)."""
         if not lease.valid:
             return
-        if self._closed or self._expired:
-            return  # close released it; expiry lost it (and said so)
-        body = {"session": self.id, "name": lease.name, "token": lease.fencing_token}
+        gen = getattr(lease, "_gen", None)
+        if self._closed or self._expired or gen is None or gen.stopped.is_set():
+            return  # close released it; a lost session lost it (and said so)
+        body = {"name": lease.name, "token": lease.fencing_token}
         try:
-            a = self.write("/api/v1/release", body, background=True)
+            a = self.write("/api/v1/release", body, background=True, gen=gen)
         except Closed:
             return
         except SessionExpired:
@@ -330,16 +483,16 @@ class Session:
                 return
             self._lose(lease, "unknown")
             raise error_for(a.status, a.body, a.member)
-        self.raise_for(a)
+        self.raise_for(a, gen)
 
-    def _renew_loop(self, lease: Any) -> None:
+    def _renew_loop(self, lease: Any, gen: _Generation) -> None:
         lease_s = lease.lease_timeout or 0.0
         interval = lease_s / 3.0
         last_acked_sent = lease._acquired_at
         next_at = last_acked_sent + interval
-        body = {"session": self.id, "name": lease.name, "token": lease.fencing_token}
+        body = {"name": lease.name, "token": lease.fencing_token}
         while not self.clock.wait(lease._done, next_at - self.clock.now()):
-            if self.stopped.is_set():
+            if gen.stopped.is_set():
                 return
             sent = self.clock.now()
             deadline = last_acked_sent + lease_s
@@ -348,7 +501,8 @@ class Session:
                 return
             try:
                 a = self.write("/api/v1/renew", body, deadline=deadline,
-                               http_timeout=min(self.request_timeout, interval), background=True)
+                               http_timeout=min(self.request_timeout, interval), background=True,
+                               gen=gen)
             except Unavailable:
                 self._lose(lease, "leaseTimeout")
                 return
@@ -368,26 +522,30 @@ class Session:
 
     # ---------------------------------------------------------------- losses
 
-    def on_events(self, r: PollResult, sent_at: float) -> None:
-        """What the event stream told: losses, the session's end, a gap to check the leases by."""
+    def on_events(self, r: PollResult, sent_at: float, gen: Optional[_Generation] = None) -> None:
+        """What session ``gen``'s event stream told: losses, its end, a gap to check the leases by."""
+        if gen is None:
+            gen = self._gen
+        if gen is None:
+            return
         for name, token, reason in r.lost:
             with self._lock:
-                lease = self._leases.pop((name, token), None)
+                lease = gen.leases.pop((name, token), None)
                 if lease is None:
-                    self._early_losses[(name, token)] = reason
-                    while len(self._early_losses) > 1024:
-                        self._early_losses.pop(next(iter(self._early_losses)))
+                    gen.early_losses[(name, token)] = reason
+                    while len(gen.early_losses) > 1024:
+                        gen.early_losses.pop(next(iter(gen.early_losses)))
             if lease is not None:
                 lease._mark_lost(reason)
         if r.expired:
-            self.expire("sessionExpired")
+            self.expire("sessionExpired", "the service said the session expired", gen)
             return
         if r.closed and not self.closing.is_set():
-            self.expire("sessionExpired")
+            self.expire("sessionExpired", "the session was closed, not by this client", gen)
             return
         if r.gap and r.holds is not None:
             with self._lock:
-                held = list(self._leases.values())
+                held = list(gen.leases.values())
             for lease in lost_in_gap(r.holds, held):
                 # A grant made after the state was taken is not listed either: ask the leader
                 # (linearizable) before declaring it lost.
@@ -400,18 +558,92 @@ class Session:
         except HoldfastError:
             return False
 
-    def expire(self, reason: str) -> None:
-        """The session is gone: every lease is lost, background loops stop, later calls raise."""
+    def expire(self, reason: str, cause: str = "the session expired",
+               gen: Optional[_Generation] = None) -> None:
+        """Session ``gen`` (by default the current one) is lost: every lease of it is lost and
+        its background loops stop. Then the next session is opened, or, opted out, the client
+        ends (later calls raise SessionExpired)."""
         with self._lock:
-            if self._expired or self._closed:
+            if gen is None:
+                gen = self._gen
+            if self._closed or self._expired or gen is None or gen is not self._gen:
                 return
-            self._expired = True
-            leases = list(self._leases.values())
-            self._leases.clear()
-        self.stopped.set()
-        log.warning("holdfast: session %s expired", self.id)
+            leases = list(gen.leases.values())
+            gen.leases.clear()
+            self._gen = None
+            self._lost_cause = cause
+            if not self.renewing:
+                self._expired = True
+            listeners = list(self._listeners)
+            self._changed.notify_all()
+        gen.stopped.set()
+        log.warning("holdfast: session %s lost: %s%s", gen.id, cause,
+                    "; opening a new one" if self.renewing else "")
         for lease in leases:
             lease._mark_lost(reason)
+        error = SessionExpired("holdfast: session %s was lost: %s" % (gen.id, cause))
+        for listener in listeners:
+            if hasattr(listener, "lost"):
+                self.dispatch(listener.lost, gen.id, error)
+        if self.renewing:
+            start(self.threads, self._renew, "holdfast-renew-session")
+
+    def _renew(self) -> None:
+        """Opens the next session, with backoff, until one opens or the client is closed; then
+        tells the listeners and joins the group members again."""
+        backoff = RenewBackoff(self._rng)
+        while not self.closing.is_set():
+            try:
+                new_id, opened_at = self._opener(self.clock.now() + self.request_timeout,
+                                                 self.closing)
+            except Closed:
+                return
+            except HoldfastError as e:
+                with self._lock:
+                    self._lost_cause = "%s; the last try to open another: %s" % (
+                        self._lost_cause.split("; the last try")[0], e)
+                self.clock.wait(self.closing, backoff.next_delay())
+                continue
+            if not self.start(new_id, opened_at, renewed=True):
+                return  # closed meanwhile (the new session expires at its TTL)
+            log.warning("holdfast: session %s opened", new_id)
+            self._rejoin()
+            return
+
+    # ---------------------------------------------------------------- group membership
+
+    def joined(self, prefix: str, member: str, value: bytes) -> None:
+        """Group member ``member`` of the group ``prefix`` was joined with ``value``: joined again
+        after a lost session."""
+        with self._lock:
+            self._joined[(prefix, member)] = value
+
+    def left(self, prefix: str, member: str) -> None:
+        with self._lock:
+            self._joined.pop((prefix, member), None)
+
+    def on_rejoin_failed(self, prefix: str, callback: Callable[[str, Optional[str]], Any]) -> None:
+        with self._lock:
+            self._rejoin_listeners.setdefault(prefix, []).append(callback)
+
+    def _rejoin(self) -> None:
+        with self._lock:
+            joined = dict(self._joined)
+        keys = Keys(self)
+        for (prefix, member), value in joined.items():
+            group = Group(keys, prefix)
+            try:
+                group.join(member, value)
+            except Conflict as e:
+                with self._lock:
+                    self._joined.pop((prefix, member), None)
+                    callbacks = list(self._rejoin_listeners.get(prefix, []))
+                log.warning("holdfast: joining %s again: %s", prefix + member, e)
+                for callback in callbacks:
+                    self.dispatch(callback, member, e.holder)
+            except HoldfastError as e:
+                # Unreachable, or this session lost too: the next session joins again.
+                log.warning("holdfast: joining %s again: %s", prefix + member, e)
 
     # ---------------------------------------------------------------- close
 
@@ -423,25 +655,29 @@ class Session:
             if self._closed:
                 return
             self._closed = True
-            was_expired = self._expired
-            leases = list(self._leases.values())
-            self._leases.clear()
+            gen = self._gen
+            self._gen = None
+            leases = list(gen.leases.values()) if gen is not None else []
+            if gen is not None:
+                gen.leases.clear()
+            self._changed.notify_all()
         self.closing.set()
-        self.stopped.set()
+        if gen is not None:
+            gen.stopped.set()
         self.transport.abort_all()
-        if not was_expired:
-            n = self.ledger.begin()
-            body = self.ledger.stamp(n, {})
+        if gen is not None:
+            n = gen.ledger.begin()
+            body = gen.ledger.stamp(n, {})
             try:
                 a = self.transport.call(
-                    "DELETE", "/api/v1/sessions/" + urllib.parse.quote(self.id, safe=""),
+                    "DELETE", "/api/v1/sessions/" + urllib.parse.quote(gen.id, safe=""),
                     body, http_timeout=self.request_timeout,
                     deadline=self.clock.now() + 2 * self.request_timeout)
                 if not a.ok and a.status not in (404, 410):
-                    log.warning("holdfast: closing session %s: %s", self.id,
+                    log.warning("holdfast: closing session %s: %s", gen.id,
                                 error_for(a.status, a.body, a.member))
             except HoldfastError as e:
-                log.warning("holdfast: closing session %s: %s", self.id, e)
+                log.warning("holdfast: closing session %s: %s", gen.id, e)
         for lease in leases:
             lease._mark_released()
         self.transport.abort_all()

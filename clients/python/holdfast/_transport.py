@@ -36,11 +36,13 @@ RETRYABLE_STATUSES = (502, 503, 504)
 
 
 class Answer(NamedTuple):
-    """A final HTTP answer: status, parsed body (dict, text or None) and the member's URL."""
+    """A final HTTP answer: status, parsed body (dict, text or None), the member's URL, and when
+    the request that it answers was sent (the client's clock)."""
 
     status: int
     body: Any
     member: str
+    sent_at: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -213,6 +215,7 @@ class Transport:
                     raise ConnectionAbortedError("the exchange was broken off: the client is closing")
             if on_open is not None:
                 on_open(conn)
+            sent_at = self.clock.now()
             conn.request(method, parts.path + path, body=data, headers=headers)
             resp = conn.getresponse()
             raw = resp.read()
@@ -229,7 +232,7 @@ class Transport:
             parsed = json.loads(text) if text.strip() else None
         except ValueError:
             parsed = text
-        return Answer(status, parsed, base)
+        return Answer(status, parsed, base, sent_at)
 
     def abort_all(self) -> None:
         """Breaks every exchange under way (used by close to stop the waits and the long poll),

@@ -12,9 +12,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from . import _validate as v
 from ._clock import SYSTEM
 from ._dispatch import Dispatcher
-from ._events import EventPoller
 from ._session import ACQUIRE_GRACE  # noqa: F401 (defined with the acquires it bounds)
-from ._session import Heartbeat, Session, open_session
+from ._session import Session, open_session
 from ._threads import daemon_threads
 from ._transport import CALLS, Transport
 from .errors import HoldfastError, LockTimeout
@@ -101,12 +100,26 @@ class Client:
     thread factory every background thread of this client is made by (``threads(target, name)``
     returns a thread not yet started; see :mod:`holdfast._threads`); by default daemon
     ``threading.Thread`` objects.
+
+    A client outlives its sessions (docs/adr/0004-clients-outlive-their-session.md): when the
+    session is lost (no heartbeat acknowledged for a TTL, ``SESSION_EXPIRED``, ended by an
+    operator), every lease of it is lost (its ``on_lost`` callbacks told) and never taken again by
+    the library, and the client opens a new session (a new :attr:`session_id`) with backoff (from
+    100 ms, doubling, at most 10 s, full jitter) until one opens or the client is closed. Between
+    the two, a call that needs a session (an acquire, a write, a join, a campaign) waits for the
+    next within its own timeout, then raises :class:`~holdfast.errors.Unavailable` ("no session:
+    the last was lost (CAUSE); opening a new one"); what was in flight fails as before. Reads and
+    watches need no session and go on. Listeners (:meth:`on_session`) are told ``lost`` then
+    ``reestablished``; the group members joined (and not left) are joined again with their last
+    value. ``renew_sessions=False`` opts out: the client then ends with its session
+    (:attr:`expired`), as the command line's long-running commands need.
     """
 
     def __init__(self, members: Iterable[str], *, ttl: float = 10.0, client_name: Optional[str] = None,
                  request_timeout: float = 5.0, token: Optional[str] = None, lock_delay: float = 0.0,
                  ssl_context: Optional[ssl.SSLContext] = None, clock: Any = None,
-                 threads: Any = None, calls: str = "home", rng: Any = None) -> None:
+                 threads: Any = None, calls: str = "home", rng: Any = None,
+                 renew_sessions: bool = True) -> None:
         if isinstance(members, str):
             members = [m for m in members.split(",") if m.strip()]
         members = list(members)
@@ -127,23 +140,20 @@ class Client:
         self.client_name = client_name or "python@%s:%d" % (socket.gethostname(), os.getpid())
         dispatcher = Dispatcher(self._transport.threads)
         closing = threading.Event()  # close() called: user calls stop retrying
-        opened_at = self._transport.clock.now()
+        ttl_ms, delay_ms = int(ttl * 1000), int(lock_delay * 1000)
+
+        def opener(deadline: float, stop: threading.Event) -> Tuple[str, float]:
+            return open_session(self._transport, self.client_name, ttl_ms, delay_ms, deadline, stop)
+
         try:
-            self.session_id = open_session(self._transport, self.client_name, int(ttl * 1000),
-                                           int(lock_delay * 1000),
-                                           opened_at + 3 * self.request_timeout, closing)
+            session_id, opened_at = opener(self._transport.clock.now() + 3 * self.request_timeout,
+                                           closing)
         except BaseException:
             dispatcher.stop(0)
             raise
-        self._session = Session(self.session_id, self._transport, self.request_timeout,
-                                dispatcher, closing)
-        session = self._session
-        self._heartbeat = Heartbeat(self._transport, self.session_id, self.ttl, opened_at,
-                                    session.stopped, lambda: session.expire("sessionExpired"))
-        self._poller = EventPoller(self._transport, self.session_id, session.stopped,
-                                   session.on_events, lambda: session.expire("sessionExpired"))
-        self._heartbeat.start()
-        self._poller.start()
+        self._session = Session(self._transport, self.request_timeout, dispatcher, closing,
+                                ttl=self.ttl, opener=opener, renew=bool(renew_sessions))
+        self._session.start(session_id, opened_at)
 
     # ---------------------------------------------------------------- state
 
@@ -152,9 +162,30 @@ class Client:
         return list(self._transport.members)
 
     @property
+    def session_id(self) -> str:
+        """The current session's id; it changes each time a lost session is followed by a new
+        one (the lost one's until the next is open)."""
+        return self._session.id
+
+    @property
     def expired(self) -> bool:
-        """True once the session is known to be gone (every lease it held is lost)."""
+        """True once the client ended with its session (only with ``renew_sessions=False``:
+        every lease it held is lost, and every later call raises SessionExpired)."""
         return self._session.expired
+
+    @property
+    def renewing(self) -> bool:
+        """True while the session is lost and the next not open yet."""
+        return self._session.in_gap
+
+    def on_session(self, listener: Any) -> Any:
+        """Adds a session listener (a :class:`~holdfast._session.SessionListener`, or any object
+        with either method): ``listener.lost(old_id, cause)`` when the session is lost
+        (``cause``: a :class:`~holdfast.errors.SessionExpired` naming why), then
+        ``listener.reestablished(new_id)`` once the next is open, in that order, on the client's
+        callback thread. Returns ``listener``."""
+        self._session.add_listener(listener)
+        return listener
 
     @property
     def closed(self) -> bool:
@@ -190,22 +221,21 @@ class Client:
         wait_ms = v.check_wait(wait)
         lease_ms = v.check_lease_timeout(lease_timeout)
         v.check_owner(owner)
-        body: Dict[str, Any] = {"session": self.session_id, "name": name, "mode": mode,
-                                "owner": owner, "waitMillis": wait_ms}
+        body: Dict[str, Any] = {"name": name, "mode": mode, "owner": owner, "waitMillis": wait_ms}
         if mode == "permits":
             v.check_permits(permits, max_permits)
             body["permits"] = permits
             body["maxPermits"] = max_permits
         if lease_ms:
             body["leaseMillis"] = lease_ms
-        a, sent_at = self._session.acquire_call("/api/v1/acquire", body, name, wait_ms)
+        a, sent_at, gen = self._session.acquire_call("/api/v1/acquire", body, name, wait_ms)
         b = a.body if isinstance(a.body, dict) else {}
         if not b.get("granted") or b.get("token") is None:
             raise LockTimeout("holdfast: %s was not granted within %d ms" % (name, wait_ms))
         lease = Lease(self._session, str(b.get("name") or name), int(b["token"]), mode,
                       permits if mode == "permits" else 1,
                       lease_ms / 1000.0 if lease_ms else None, sent_at)
-        self._session.adopt(lease)
+        self._session.adopt(lease, gen)
         return lease
 
     def lock(self, name: str, *, wait: float = 0.0, lease_timeout: Optional[float] = None,
@@ -236,19 +266,20 @@ class Client:
         lease_ms = v.check_lease_timeout(lease_timeout)
         v.check_owner(owner)
         mode = "shared" if shared else "exclusive"
-        body: Dict[str, Any] = {"session": self.session_id, "names": names, "mode": mode,
-                                "owner": owner, "waitMillis": wait_ms}
+        body: Dict[str, Any] = {"names": names, "mode": mode, "owner": owner,
+                                "waitMillis": wait_ms}
         if lease_ms:
             body["leaseMillis"] = lease_ms
         label = ", ".join(names)
-        a, sent_at = self._session.acquire_call("/api/v1/acquire-all", body, names[0], wait_ms)
+        a, sent_at, gen = self._session.acquire_call("/api/v1/acquire-all", body, names[0],
+                                                     wait_ms)
         b = a.body if isinstance(a.body, dict) else {}
         if not b.get("granted") or not isinstance(b.get("locks"), list):
             raise LockTimeout("holdfast: %s were not granted within %d ms" % (label, wait_ms))
         leases = [Lease(self._session, str(l["name"]), int(l["token"]), mode, 1,
                         lease_ms / 1000.0 if lease_ms else None, sent_at) for l in b["locks"]]
         for l in leases:
-            self._session.adopt(l)
+            self._session.adopt(l, gen)
         return LeaseSet(leases)
 
     def is_current(self, name: str, token: int) -> bool:
@@ -285,8 +316,7 @@ class Client:
             value = value.encode("utf-8")
         v.check(isinstance(value, (bytes, bytearray, memoryview)),
                 "a register value is bytes or str, not %s" % type(value).__name__)
-        body: Dict[str, Any] = {"session": self.session_id, "key": key,
-                                "expectedVersion": expected_version,
+        body: Dict[str, Any] = {"key": key, "expectedVersion": expected_version,
                                 "value": base64.b64encode(bytes(value)).decode("ascii")}
         if fence is not None:
             body["fenceName"] = fence.name

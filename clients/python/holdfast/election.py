@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Tuple
 
 from . import _validate as v
 from ._threads import start
-from .errors import HoldfastError, Unavailable
+from .errors import HoldfastError, SessionExpired, Unavailable
 from .lease import Lease
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -229,7 +229,7 @@ class Election:
                 % type(value).__name__)
         v.check(len(value.encode("utf-8")) <= MAX_VALUE_BYTES,
                 "the value is over %d bytes of UTF-8" % MAX_VALUE_BYTES)
-        lease = self._client.acquire(self.name, wait=wait, lease_timeout=lease_timeout)
+        lease = self._campaign(wait, lease_timeout)
         try:
             register = self._client.register(self.name)
             version, _ = register.get()
@@ -241,6 +241,24 @@ class Election:
                 log.warning("holdfast: releasing %s after a failed proclamation: %s", self.name, e)
             raise
         return Leadership(self.name, value, lease)
+
+    def _campaign(self, wait: float, lease_timeout: Optional[float]) -> Lease:
+        """The acquire of the campaign. A campaign whose session is lost while it waits campaigns
+        again under the next session, within what is left of ``wait`` (unless the client opted
+        out of renewing sessions)."""
+        s = self._session
+        deadline = s.clock.now() + wait
+        while True:
+            before = s.id
+            try:
+                return self._client.acquire(self.name, wait=max(0.0, deadline - s.clock.now()),
+                                            lease_timeout=lease_timeout)
+            except (SessionExpired, Unavailable):
+                if not s.renewing or s.closed or s.clock.now() >= deadline:
+                    raise
+                if not s.in_gap and s.id == before:
+                    raise  # the acquire's own failure, not a lost session
+                log.info("holdfast: campaign for %s: session lost; campaigning again", self.name)
 
     def leader(self) -> Optional[Leader]:
         """Who leads now, or None. Read at the leader in one request, ``GET

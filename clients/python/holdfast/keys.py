@@ -22,7 +22,7 @@ deleted (before protocol version 8 a server detaches on every put without them).
 import base64
 import struct
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
 
 from . import _validate as v
 from .errors import Conflict
@@ -350,8 +350,7 @@ class Keys:
         return Group(self, name)
 
     def _write(self, path: str, fields: Dict[str, Any]) -> Dict[str, Any]:
-        body = dict(fields, session=self._session.id)
-        a = self._session.write(path, body)
+        a = self._session.write(path, fields)
         if not a.ok:
             self._session.raise_for(a)
         return a.body if isinstance(a.body, dict) else {}
@@ -380,35 +379,54 @@ class Group:
 
     def join(self, member: str, value: Any = b"") -> int:
         """Joins as ``member`` with ``value`` (the key's version); again to change the value.
-        Raises Conflict (``holder``: the session holding the name) when another session holds it."""
+        Raises Conflict (``holder``: the session holding the name) when another session holds it.
+
+        The client joins it again, with the last value, each time it opens a new session after
+        losing one (unless it left): by the same rule, so a name another live session took
+        meanwhile is not taken over; :meth:`on_rejoin_failed` is told instead. A key still held
+        by one of this client's own lost sessions (the service has not expired it yet) is this
+        client's, and is joined again."""
         key = self._key(member)
-        me = self._keys._session.id
+        raw = _bytes(value, "a member's value")
+        session = self._keys._session
         while True:
+            me = session.current(session.clock.now() + 3 * session.request_timeout).id
             now = self._keys.get(key)
-            if now is not None and now.owner != me:
+            if now is not None and now.owner != me and not session.own(now.owner):
                 raise Conflict("member %s of group %s is held by %s"
                                % (member, self.name.rstrip("/"),
                                   "session " + now.owner if now.owner else "no session"),
                                status=409, details={"currentVersion": now.version,
                                                     "holder": now.owner})
             try:
-                return self._keys.put(key, value, attach=True,
-                                      expected_version=now.version if now is not None else 0)
+                version = self._keys.put(key, raw, attach=True,
+                                         expected_version=now.version if now is not None else 0)
             except Conflict:
                 continue  # changed since the read (joined, left, its session ended): read again
+            session.joined(self.prefix, member, raw)
+            return version
 
     def leave(self, member: str) -> bool:
-        """Leaves the group at once (else it leaves when the session ends); whether this session
-        was ``member`` (another session's key is never deleted)."""
+        """Leaves the group at once (else it leaves when the session ends, and is not joined
+        again); whether this session was ``member`` (another session's key is never deleted)."""
         key = self._key(member)
+        session = self._keys._session
+        session.left(self.prefix, member)
         now = self._keys.get(key)
-        if now is None or now.owner != self._keys._session.id:
+        if now is None or now.owner != session.id:
             return False
         try:
             self._keys.delete(key, expected_version=now.version)
             return True
         except Conflict:
             return False  # written or deleted since the read: no longer this session's
+
+    def on_rejoin_failed(self, callback: Callable[[str, Optional[str]], Any]) -> "Group":
+        """Calls ``callback(member, holder)`` on the client's callback thread when a member this
+        client had joined could not be joined again under a new session because another live
+        session (``holder``) holds the name: it is not taken over, and not tried again."""
+        self._keys._session.on_rejoin_failed(self.prefix, callback)
+        return self
 
     def _key(self, member: str) -> str:
         v.check(isinstance(member, str) and member != "" and "/" not in member,

@@ -54,6 +54,7 @@ class Cluster:
         self.gap_next = set()  # session ids whose next poll answers a gap
         self.down = set()  # node ids that answer nothing
         self.refuse_keys = set()  # register keys whose writes are refused CONFLICT
+        self.refuse_opens = False  # session opens are answered 503 UNAVAILABLE
         self.changes = []  # watch events; the position after changes[i] is "<i+1>.0"
         self.changes_from = 0  # changes before this index are forgotten: older positions gap
         self.keys = FakeKeys(self)
@@ -176,6 +177,8 @@ class Cluster:
             return 200, {"members": sorted(self.servers)}
         with self.cond:
             if path == "/api/v1/sessions" and method == "POST":
+                if self.refuse_opens:
+                    return self._err(503, "UNAVAILABLE", "%s opens no session now" % nid)
                 sid = body.get("sessionId") or "fake%d" % len(self.sessions)
                 self.sessions.setdefault(sid, {"events": [], "alive": True, "memory": {},
                                                "ttl": body.get("ttlMillis")})
@@ -250,6 +253,8 @@ class Cluster:
                 end = time.monotonic() + body.get("waitMillis", 0) / 1000.0
                 queued = False
                 while name in self.holders:
+                    if not s["alive"]:  # the session ended while it waited
+                        return self._err(410, "SESSION_EXPIRED", "session %s is gone" % sid)
                     if self.leader != nid and not self.followers_serve:  # stopped leading meanwhile
                         return self._err(503, "NOT_LEADER", "%s no longer leads" % nid,
                                          leader=self.leader)
@@ -263,7 +268,7 @@ class Cluster:
                         queued = True
                         self._change({"type": "queued", "name": name, "sessionId": sid,
                                       "mode": "exclusive"})
-                    self.cond.wait(left)
+                    self.cond.wait(min(left, 0.1))
                 self.next_token += 1
                 self.holders[name] = (sid, self.next_token)
                 self._change({"type": "acquired", "name": name, "sessionId": sid,

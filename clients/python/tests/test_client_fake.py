@@ -83,7 +83,7 @@ class ClientAgainstFakeTest(unittest.TestCase):
 
     def test_session_expires_locally_when_no_heartbeat_is_acknowledged(self):
         alone = Cluster(1)
-        c = holdfast.Client(alone.urls(), ttl=1.0, request_timeout=0.3)
+        c = holdfast.Client(alone.urls(), ttl=1.0, request_timeout=0.3, renew_sessions=False)
         lease = c.acquire("jobs/x")
         t0 = time.monotonic()
         alone.stop()  # nobody answers any more
@@ -149,6 +149,9 @@ class ClientAgainstFakeTest(unittest.TestCase):
             self.client.semaphore("s", 3, permits=0).acquire()
 
     def test_session_expiry_loses_every_lease(self):
+        self.client.close()
+        self.client = holdfast.Client(self.cluster.urls(), request_timeout=1.0, ttl=3.0,
+                                      calls="first", renew_sessions=False)  # ends with its session
         lease = self.client.acquire("jobs/e")
         reasons = []
         lease.on_lost(lambda l, r: reasons.append(r))

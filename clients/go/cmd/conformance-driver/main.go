@@ -27,6 +27,8 @@ type command struct {
 	Members         []string        `json:"members"`
 	TTLMillis       int64           `json:"ttlMillis"`
 	ClientName      string          `json:"clientName"`
+	RenewSessions   *bool           `json:"renewSessions"`
+	SessionEvents   bool            `json:"sessionEvents"`
 	Handle          string          `json:"handle"`
 	Name            string          `json:"name"`
 	Names           []string        `json:"names"`
@@ -206,9 +208,23 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 				log.Printf("["+cmd.Client+"] "+format, args...)
 			},
 		}
+		if cmd.RenewSessions != nil {
+			cfg.RenewSessions = holdfast.Bool(*cmd.RenewSessions)
+		}
 		c, err := holdfast.New(ctx, cfg)
 		if err != nil {
 			return nil, err
+		}
+		if cmd.SessionEvents {
+			name := cmd.Client
+			c.OnSession(holdfast.SessionFuncs{
+				OnLost: func(oldID string, cause error) {
+					d.write(map[string]any{"event": "session", "client": name, "type": "lost", "sessionId": oldID, "cause": cause.Error()})
+				},
+				OnReestablished: func(newID string) {
+					d.write(map[string]any{"event": "session", "client": name, "type": "reestablished", "sessionId": newID})
+				},
+			})
 		}
 		d.mu.Lock()
 		old := d.clients[cmd.Client]

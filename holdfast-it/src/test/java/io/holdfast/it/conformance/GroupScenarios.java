@@ -1,7 +1,6 @@
 package io.holdfast.it.conformance;
 
 import static io.holdfast.it.conformance.KeyScenarios.ok;
-import static io.holdfast.it.conformance.KeyScenarios.open;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,8 +35,8 @@ final class GroupScenarios {
         String group = "conf/" + client + "/groups/web";
         String key = group + "/i-1";
         try (Driver d = drivers.of(client)) {
-            String a = open(d, "a", cluster.httpUrls()).path("sessionId").asText();
-            String b = open(d, "b", cluster.httpUrls()).path("sessionId").asText();
+            String a = openAlone(d, "a").path("sessionId").asText();
+            String b = openAlone(d, "b").path("sessionId").asText();
 
             ok(d.call(join("a", group, "10.0.0.1:80"), 30));
             ok(d.call(join("a", group, "10.0.0.1:81"), 30));
@@ -73,6 +72,21 @@ final class GroupScenarios {
             ok(d.call(join("a", group, "10.0.0.1:82"), 30));
             assertHeld(d, key, a, "10.0.0.1:82", "once the holder's session ended, the name is free");
         }
+    }
+
+    /**
+     * Opens a session that ends the client when it is lost ({@code renewSessions: false}): {@code b}'s
+     * session is ended below, and a client that renewed it would join {@code i-1} again (ADR 0004),
+     * racing {@code a}'s join that the scenario checks.
+     */
+    private JsonNode openAlone(Driver d, String client) throws Exception {
+        ObjectNode open = Driver.op("open")
+                .put("client", client)
+                .put("ttlMillis", 10_000)
+                .put("clientName", d.name() + "-conformance")
+                .put("renewSessions", false);
+        cluster.httpUrls().forEach(open.putArray("members")::add);
+        return ok(d.call(open, 30));
     }
 
     private static void assertHeld(Driver d, String key, String owner, String value, String why) throws Exception {

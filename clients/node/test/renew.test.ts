@@ -1,0 +1,242 @@
+// A client outlives its sessions (docs/adr/0004-clients-outlive-their-session.md), against the
+// scripted cluster (test/fake.ts, with keys and locks where a test needs them).
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { Client, ClientOptions } from "../src/client";
+import { SessionExpiredError, UnavailableError } from "../src/errors";
+import { RenewBackoff } from "../src/renew";
+import { FakeCluster } from "./fake";
+import { FakeKeys } from "./fake-keys";
+import { FakeLocks } from "./fake-locks";
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(what: string, cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+/** What a session listener was told, in order. */
+function listen(client: Client): string[] {
+  const heard: string[] = [];
+  client.onSession({
+    lost: (oldId, cause) => heard.push(`lost ${oldId}: ${cause.message}`),
+    reestablished: (newId) => heard.push(`reestablished ${newId}`),
+  });
+  return heard;
+}
+
+function granting(cluster: FakeCluster): void {
+  let token = 100;
+  cluster.on((req) => (req.path === "/api/v1/acquire" ? { status: 200, body: { name: req.body.name, granted: true, token: ++token, requestId: req.body.requestId } } : undefined));
+}
+
+/** Answers session opens 503 while `refusing()`. */
+function refusingOpens(cluster: FakeCluster, refusing: () => boolean): void {
+  cluster.on((req) =>
+    refusing() && req.path === "/api/v1/sessions" ? { status: 503, body: { error: { code: "UNAVAILABLE", message: "no session is opened now" } } } : undefined,
+  );
+}
+
+async function connect(cluster: FakeCluster, options: Partial<ClientOptions> = {}): Promise<Client> {
+  return Client.connect({ members: ["http://a"], fetch: cluster.fetch, requestTimeoutMs: 500, ...options });
+}
+
+test("a lost session is followed by a new one; its lease stays lost and is not taken again", async () => {
+  const cluster = new FakeCluster();
+  granting(cluster);
+  const client = await connect(cluster);
+  try {
+    const heard = listen(client);
+    const old = client.sessionId;
+    const lease = await client.acquire("jobs/a");
+    const reasons: string[] = [];
+    lease.onLost((r) => reasons.push(r));
+    const acquires = cluster.count("/api/v1/acquire");
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the next session", () => heard.length === 2);
+    assert.match(heard[0], new RegExp(`^lost ${old}: holdfast: session ${old} was lost: `));
+    assert.equal(heard[1], `reestablished ${client.sessionId}`);
+    assert.notEqual(client.sessionId, old, "a new session, never the lost one");
+    assert.deepEqual(reasons, ["sessionExpired"]);
+    assert.equal(lease.valid, false);
+    assert.equal(client.expired, false);
+    assert.equal(cluster.count("/api/v1/acquire"), acquires, "the library takes no lock again");
+    const again = await client.acquire("jobs/b");
+    const last = cluster.sent.filter((s) => s.path === "/api/v1/acquire").pop()!;
+    assert.equal(last.body.session, client.sessionId);
+    assert.equal(last.body.requestId, 1, "request ids start again with the new session");
+    assert.ok(again.fencingToken > lease.fencingToken);
+  } finally {
+    await client.close();
+  }
+});
+
+test("heartbeats unanswered for a TTL lose the session; the next opens once members answer", async () => {
+  const cluster = new FakeCluster();
+  let failing = false;
+  cluster.on((req) => (failing && (req.path.endsWith("/keepalive") || req.path === "/api/v1/sessions") ? "refuse" : undefined));
+  const client = await connect(cluster, { ttlMs: 1000, requestTimeoutMs: 200 });
+  try {
+    const heard = listen(client);
+    const old = client.sessionId;
+    failing = true;
+    await waitUntil("the loss", () => heard.length === 1);
+    assert.match(heard[0], /no heartbeat acknowledged for 1000 ms/);
+    assert.equal(client.renewing, true);
+    await delay(300);
+    failing = false;
+    await waitUntil("the next session", () => heard.length === 2, 5000);
+    assert.notEqual(client.sessionId, old);
+    assert.equal(client.renewing, false);
+  } finally {
+    await client.close();
+  }
+});
+
+test("a call between two sessions waits within its timeout, then names the cause", async () => {
+  const cluster = new FakeCluster();
+  granting(cluster);
+  let refusing = false;
+  refusingOpens(cluster, () => refusing);
+  const client = await connect(cluster, { requestTimeoutMs: 300 });
+  try {
+    const heard = listen(client);
+    refusing = true;
+    cluster.push({ type: "sessionExpired" }, client.sessionId);
+    await waitUntil("the loss", () => heard.length === 1);
+    const t0 = Date.now();
+    await assert.rejects(
+      client.acquire("jobs/g"),
+      (e: unknown) =>
+        e instanceof UnavailableError &&
+        e.message.startsWith("holdfast: no session: the last was lost (the session expired (reported by the event stream)") &&
+        e.message.endsWith("; opening a new one"),
+    );
+    assert.ok(Date.now() - t0 >= 250, "waited within its timeout");
+    refusing = false;
+    const lease = await client.acquire("jobs/g", { waitMs: 3000 });
+    assert.equal(heard.length, 2);
+    assert.equal(lease.valid, true);
+  } finally {
+    await client.close();
+  }
+});
+
+test("a member is joined again with its last value; a left one is not", async () => {
+  const cluster = new FakeCluster();
+  const keys = new FakeKeys(cluster, new FakeLocks(cluster));
+  const client = await connect(cluster);
+  try {
+    const heard = listen(client);
+    const group = client.keys().group("services/web");
+    await group.join("i-1", "10.0.0.1:80");
+    await group.join("i-1", "10.0.0.1:81");
+    await group.join("i-2", "x");
+    assert.equal(await group.leave("i-2"), true);
+    const old = client.sessionId;
+    keys.endSession(old, "sessionExpired");
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the next session", () => heard.length === 2);
+    await waitUntil("the member joined again", () => keys.store.get("services/web/i-1")?.owner === client.sessionId);
+    assert.deepEqual([...(await group.members()).entries()].map(([m, v]) => [m, new TextDecoder().decode(v)]), [["i-1", "10.0.0.1:81"]]);
+  } finally {
+    await client.close();
+  }
+});
+
+test("a key still held by the client's own lost session is joined again", async () => {
+  const cluster = new FakeCluster();
+  const keys = new FakeKeys(cluster, new FakeLocks(cluster));
+  const client = await connect(cluster);
+  try {
+    const heard = listen(client);
+    await client.keys().group("services/web").join("i-1", "v");
+    cluster.push({ type: "sessionExpired" }, client.sessionId); // the fake keeps the key
+    await waitUntil("the next session", () => heard.length === 2);
+    await waitUntil("the member joined again", () => keys.store.get("services/web/i-1")?.owner === client.sessionId);
+  } finally {
+    await client.close();
+  }
+});
+
+test("a name another live session took is not taken over: onRejoinFailed is told", async () => {
+  const cluster = new FakeCluster();
+  const keys = new FakeKeys(cluster, new FakeLocks(cluster));
+  let refusing = false;
+  refusingOpens(cluster, () => refusing);
+  const client = await connect(cluster);
+  const other = await connect(cluster, { renewSessions: false });
+  try {
+    const heard = listen(client);
+    const failed: Array<[string, string | null]> = [];
+    const group = client.keys().group("services/web").onRejoinFailed((m, holder) => failed.push([m, holder]));
+    await group.join("i-1", "first");
+    refusing = true;
+    const old = client.sessionId;
+    keys.endSession(old, "sessionExpired");
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the loss", () => heard.length === 1);
+    await other.keys().group("services/web").join("i-1", "second");
+    refusing = false;
+    await waitUntil("onRejoinFailed", () => failed.length === 1, 5000);
+    assert.deepEqual(failed, [["i-1", other.sessionId]]);
+    assert.equal(keys.store.get("services/web/i-1")?.owner, other.sessionId);
+  } finally {
+    await Promise.all([client.close(), other.close()]);
+  }
+});
+
+test("a campaign whose session is lost while it waits campaigns again under the next", async () => {
+  const cluster = new FakeCluster();
+  const locks = new FakeLocks(cluster);
+  const holder = await connect(cluster, { renewSessions: false });
+  const client = await connect(cluster);
+  try {
+    const leading = await holder.election("e").campaign("holder");
+    const heard = listen(client);
+    const old = client.sessionId;
+    const won = client.election("e").campaign("again", { waitMs: 10_000 });
+    await waitUntil("the wait", () => locks.changes.some((c) => c.type === "queued" && c.sessionId === old));
+    locks.endSession(old);
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the next session", () => heard.length === 2);
+    await leading.resign();
+    const leadership = await won;
+    assert.notEqual(client.sessionId, old);
+    assert.equal(locks.holders.get("e")?.session, client.sessionId);
+    assert.ok(leadership.epoch > leading.epoch);
+  } finally {
+    await Promise.all([client.close(), holder.close()]);
+  }
+});
+
+test("opted out, the client ends with its session", async () => {
+  const cluster = new FakeCluster();
+  const client = await connect(cluster, { renewSessions: false });
+  try {
+    const heard = listen(client);
+    const old = client.sessionId;
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the expiry", () => client.expired);
+    await delay(200);
+    assert.equal(heard.length, 1);
+    assert.match(heard[0], new RegExp(`^lost ${old}`));
+    assert.equal(client.sessionId, old);
+    await assert.rejects(client.acquire("x"), SessionExpiredError);
+    assert.equal(cluster.count("/api/v1/sessions"), 1, "no other session opened");
+  } finally {
+    await client.close();
+  }
+});
+
+test("the backoff between tries: 100 ms doubling to 10 s, full jitter", () => {
+  const b = new RenewBackoff(() => 0.5);
+  assert.deepEqual(
+    Array.from({ length: 9 }, () => b.delayMs()),
+    [50, 100, 200, 400, 800, 1600, 3200, 5000, 5000],
+  );
+});

@@ -1,0 +1,236 @@
+"""A client outlives its sessions (docs/adr/0004-clients-outlive-their-session.md), against the
+in-process imitation of the protocol (tests/fakecluster.py)."""
+
+import queue
+import threading
+import time
+import unittest
+
+import holdfast
+from holdfast import errors
+from holdfast._session import RenewBackoff
+from holdfast.watch import ACQUIRED, STATE
+
+from .fakecluster import FakeClusterCase
+
+
+class Heard(holdfast.SessionListener):
+    """Records what a session listener is told, in order."""
+
+    def __init__(self):
+        self.calls = queue.Queue()
+
+    def lost(self, old_id, cause):
+        self.calls.put(("lost", old_id, cause))
+
+    def reestablished(self, new_id):
+        self.calls.put(("reestablished", new_id))
+
+    def next(self, timeout=5.0):
+        try:
+            return self.calls.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("the listener was told nothing within %.0f s" % timeout)
+
+
+class Rng:
+    def random(self):
+        return 1.0
+
+
+class RenewTest(FakeClusterCase):
+    def test_an_expired_session_is_followed_by_a_new_one_and_its_lease_stays_lost(self):
+        c = self.new_client()
+        heard = c.on_session(Heard())
+        old = c.session_id
+        lease = c.acquire("jobs/a")
+        acquires = len(self.cluster.requests("/api/v1/acquire"))
+        self.cluster.expire(old)
+        lost = heard.next()
+        self.assertEqual(lost[:2], ("lost", old))
+        self.assertIsInstance(lost[2], errors.SessionExpired)
+        self.assertIn("expired", lost[2].message)
+        back = heard.next()
+        self.assertEqual(back[0], "reestablished")
+        self.assertNotEqual(back[1], old, "a new session, never the lost one")
+        self.assertEqual(c.session_id, back[1])
+        self.assertFalse(c.expired)
+        self.assertTrue(lease.wait_lost(1))
+        self.assertEqual(lease.lost_reason, "sessionExpired")
+        self.assertEqual(len(self.cluster.requests("/api/v1/acquire")), acquires,
+                         "the library takes no lock again")
+        second = c.acquire("jobs/b")  # the application may, under the new session
+        self.assertEqual(self.cluster.holders["jobs/b"][0], back[1])
+        self.assertGreater(second.fencing_token, lease.fencing_token)
+        self.assertFalse(lease.valid)
+
+    def test_silence_for_a_ttl_loses_the_session_and_a_watch_goes_on(self):
+        c = self.new_client(ttl=1.0, request_timeout=0.3)
+        heard = c.on_session(Heard())
+        other = self.new_client(renew_sessions=False)
+        old = c.session_id
+        with c.watch("jobs/w") as w:
+            self.assertEqual(w.next_event(3).type, STATE)
+            self.cluster.down.add("n1")
+            lost = heard.next()
+            self.assertEqual(lost[:2], ("lost", old))
+            self.assertIn("no heartbeat acknowledged for 1.0 s", lost[2].message)
+            time.sleep(0.3)
+            self.assertTrue(c.renewing)
+            self.cluster.down.discard("n1")
+            self.assertEqual(heard.next()[0], "reestablished")
+            self.assertFalse(w.closed, "a watch never ends because its session was lost")
+            lease = c.acquire("jobs/w")
+            e = w.next_event(3)
+            while e is not None and e.type != ACQUIRED:
+                e = w.next_event(3)
+            self.assertIsNotNone(e, "the watch told nothing after the loss")
+            self.assertEqual((e.token, e.session_id), (lease.fencing_token, c.session_id))
+        other.close()
+
+    def test_a_session_opened_late_in_a_try_is_not_lost_at_once(self):
+        # A try to open the next session goes round the members until one answers: its
+        # heartbeats count from the sending of the open that was answered, not from the try's
+        # start (which was more than a TTL before: the new session was lost at once).
+        c = self.new_client(ttl=1.0, request_timeout=3.0)
+        heard = c.on_session(Heard())
+        self.cluster.down.add("n1")
+        self.assertEqual(heard.next()[0], "lost")
+        time.sleep(1.5)
+        self.cluster.down.discard("n1")
+        self.assertEqual(heard.next()[0], "reestablished")
+        with self.assertRaises(queue.Empty):
+            heard.calls.get(timeout=1.5)
+        self.assertFalse(c.renewing)
+
+    def test_a_call_in_the_gap_waits_then_names_the_cause(self):
+        c = self.new_client(request_timeout=0.5)
+        heard = c.on_session(Heard())
+        self.cluster.refuse_opens = True
+        self.cluster.expire(c.session_id)
+        heard.next()
+        t0 = time.monotonic()
+        with self.assertRaises(errors.Unavailable) as gap:
+            c.acquire("jobs/g")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.45, "waited within its timeout")
+        self.assertIn("no session: the last was lost (the service said the session expired",
+                      gap.exception.message)
+        self.assertIn("opening a new one", gap.exception.message)
+        self.assertIsNone(c.keys.get("nothing/here"), "reads need no session")
+        self.cluster.refuse_opens = False
+        waiting = c.acquire("jobs/g", wait=3)  # waits for the next session, within its wait
+        self.assertEqual(heard.next()[0], "reestablished")
+        self.assertEqual(self.cluster.holders["jobs/g"], (c.session_id, waiting.fencing_token))
+
+    def test_a_member_is_joined_again_with_its_last_value(self):
+        c = self.new_client()
+        heard = c.on_session(Heard())
+        group = c.keys.group("services/web")
+        group.join("i-1", "10.0.0.1:80")
+        group.join("i-1", "10.0.0.1:81")
+        group.join("i-2", "10.0.0.2:80")
+        group.leave("i-2")
+        self.cluster.expire(c.session_id)
+        heard.next()
+        _, new_id = heard.next()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and group.members() != {"i-1": b"10.0.0.1:81"}:
+            time.sleep(0.05)
+        self.assertEqual(group.members(), {"i-1": b"10.0.0.1:81"}, "joined again; a left one not")
+        self.assertEqual(c.keys.get("services/web/i-1").owner, new_id)
+
+    def test_a_key_still_held_by_its_own_lost_session_is_joined_again(self):
+        c = self.new_client(ttl=1.0, request_timeout=0.3)
+        heard = c.on_session(Heard())
+        c.keys.group("services/web").join("i-1", "v")
+        old = c.session_id
+        self.cluster.down.add("n1")  # the client gives the session up; the service has not
+        heard.next()
+        self.cluster.down.discard("n1")
+        _, new_id = heard.next()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and c.keys.get("services/web/i-1").owner == old:
+            time.sleep(0.05)
+        self.assertEqual(c.keys.get("services/web/i-1").owner, new_id)
+
+    def test_a_name_another_session_took_is_not_taken_over(self):
+        c = self.new_client()
+        heard = c.on_session(Heard())
+        failed = queue.Queue()
+        group = c.keys.group("services/web").on_rejoin_failed(
+            lambda member, holder: failed.put((member, holder)))
+        group.join("i-1", "first")
+        other = self.new_client(renew_sessions=False)
+        self.cluster.refuse_opens = True
+        self.cluster.expire(c.session_id)  # its key goes with it
+        heard.next()
+        other.keys.group("services/web").join("i-1", "second")  # in the gap
+        self.cluster.refuse_opens = False
+        self.assertEqual(heard.next()[0], "reestablished")
+        self.assertEqual(failed.get(timeout=3), ("i-1", other.session_id))
+        self.assertEqual(c.keys.get("services/web/i-1").value, b"second")
+
+    def test_a_campaign_whose_session_is_lost_campaigns_again(self):
+        holder = self.new_client(renew_sessions=False)
+        leading = holder.election("e").campaign("holder")
+        c = self.new_client()
+        heard = c.on_session(Heard())
+        won = queue.Queue()
+        threading.Thread(target=lambda: won.put(c.election("e").campaign("again", wait=10)),
+                         daemon=True).start()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and len(self.cluster.requests("/api/v1/acquire")) < 2:
+            time.sleep(0.02)
+        old = c.session_id
+        self.cluster.expire(old)
+        self.assertEqual(heard.next()[0], "lost")
+        self.assertEqual(heard.next()[0], "reestablished")
+        leading.resign()
+        leadership = won.get(timeout=5)
+        self.assertEqual(self.cluster.holders["e"], (c.session_id, leadership.epoch))
+        self.assertNotEqual(c.session_id, old)
+        self.assertGreater(leadership.epoch, leading.epoch)
+
+    def test_opted_out_the_client_ends_with_its_session(self):
+        c = self.new_client(renew_sessions=False)
+        heard = c.on_session(Heard())
+        old = c.session_id
+        self.cluster.expire(old)
+        self.assertEqual(heard.next()[:2], ("lost", old))
+        with self.assertRaises(errors.SessionExpired):
+            c.acquire("jobs/x")
+        self.assertTrue(c.expired)
+        self.assertEqual(c.session_id, old)
+        with self.assertRaises(queue.Empty):
+            heard.calls.get(timeout=0.5)
+
+    def test_close_in_the_gap_stops_the_tries(self):
+        c = self.new_client()
+        heard = c.on_session(Heard())
+        self.cluster.refuse_opens = True
+        self.cluster.expire(c.session_id)
+        heard.next()
+        time.sleep(0.3)
+        c.close()
+        opens = len(self.cluster.requests("/api/v1/sessions"))
+        time.sleep(0.5)
+        self.assertEqual(len(self.cluster.requests("/api/v1/sessions")), opens)
+        with self.assertRaises(errors.SessionExpired):  # Closed is one
+            c.acquire("jobs/x")
+
+
+class RenewBackoffTest(unittest.TestCase):
+    def test_from_100_ms_doubling_to_10_s_with_full_jitter(self):
+        b = RenewBackoff(Rng())
+        self.assertEqual([round(b.next_delay(), 3) for _ in range(9)],
+                         [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0, 10.0])
+
+        class Low:
+            def random(self):
+                return 0.25
+
+        self.assertEqual(RenewBackoff(Low()).next_delay(), 0.025)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,356 @@
+package io.holdfast.it.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.holdfast.it.ServerProcesses;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The outage scenario of ADR 0004 (docs/adr/0004-clients-outlive-their-session.md, "The conformance
+ * suite"; {@code clients/CONFORMANCE.md}, scenario 12): the service is gone for longer than the
+ * clients' session TTL, and comes back. Once with a single server SIGKILLed and started again,
+ * once with a 3-node cluster whose majority (the leader and one follower) is SIGKILLed and
+ * started again; each time every client at once, each with a registrant (a group member, and a
+ * lock held before the outage) and a watcher of the group's keys, all with a TTL of 3 s.
+ *
+ * <p>Checked, per client: every registration is back (the member's key, attached to the
+ * registrant's new session, with its value) within 5 s of the service returning; every watcher
+ * is still running and its view, built from its {@code state} and change lines, shows the
+ * registration again; the lease held before the outage was reported lost ({@code
+ * sessionExpired}), is not valid, and the lock is not held again (nobody holds it once the lost
+ * session expired at the service); each client's session listener heard {@code lost} of its first
+ * session, then {@code reestablished} with a new id.
+ *
+ * <p>The outage lasts 6 s by default (twice the TTL), which keeps the test short;
+ * {@code -Dholdfast.conformance.outageSeconds=30} runs the issue's 30 s outage (not in CI).
+ * {@code -Dholdfast.conformance.clients=python,go} picks clients, as in {@link ConformanceTest}.
+ */
+class OutageTest {
+    private static final List<String> CLIENTS =
+            List.of(System.getProperty("holdfast.conformance.clients", "java,python,node,go")
+                    .split(","));
+    private static final long OUTAGE_SECONDS = Long.getLong("holdfast.conformance.outageSeconds", 6);
+    private static final int TTL_MILLIS = 3_000;
+    private static final Duration SLOW = Duration.ofSeconds(60);
+
+    @RegisterExtension
+    final ServerProcesses.PerTest servers = new ServerProcesses.PerTest();
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void clientsOutliveASingleServerKilledAndStartedAgain(@TempDir Path dir) throws Exception {
+        ServerProcesses cluster = servers.start(dir, 1);
+        outage(cluster, "single", List.of(0));
+    }
+
+    @Test
+    void clientsOutliveAMajorityDownLongerThanTheirTtl(@TempDir Path dir) throws Exception {
+        ServerProcesses cluster = servers.start(dir, 3);
+        int leader = cluster.awaitLeader(SLOW);
+        outage(cluster, "majority", List.of(leader, (leader + 1) % 3));
+    }
+
+    /** The clients that can run here (the Java client's part: see the TODO in the body). */
+    private static List<String> clients() {
+        List<String> out = new ArrayList<>();
+        for (String client : CLIENTS) {
+            if (client.equals("java")) {
+                // TODO(ADR 0004): the Java client renews its session on branch renew-java, built in
+                // parallel. Once it is merged, run it here too: JavaDriver's "open" then takes
+                // renewSessions and sessionEvents (a SessionListener writing the same "session"
+                // lines), and its group join is the client's GroupMembership, which joins again.
+                continue;
+            }
+            String missing = Clients.start(client).missing();
+            if (missing != null && Clients.REQUIRED) {
+                throw new AssertionError(
+                        "the " + client + " client cannot run here: " + missing + " (HOLDFAST_REQUIRE_CLIENTS=true)");
+            }
+            if (missing == null) {
+                out.add(client);
+            }
+        }
+        Assumptions.assumeFalse(out.isEmpty(), "no client in another language can run here");
+        return out;
+    }
+
+    private void outage(ServerProcesses cluster, String run, List<Integer> killed) throws Exception {
+        List<String> clients = clients();
+        Map<String, Driver> drivers = new LinkedHashMap<>();
+        Map<String, String> firstSession = new HashMap<>();
+        Map<String, String> watcherSession = new HashMap<>();
+        Path logs = Files.createDirectories(Path.of("target", "conformance").toAbsolutePath());
+        try {
+            for (String client : clients) {
+                Driver d = new ProcessDriver(
+                        client,
+                        Clients.start(client).command(),
+                        Clients.ROOT,
+                        logs.resolve(client + "-outage-driver.log"));
+                drivers.put(client, d);
+                String prefix = prefix(run, client);
+                firstSession.put(
+                        client, open(d, "reg", cluster).path("sessionId").asText());
+                watcherSession.put(
+                        client, open(d, "watcher", cluster).path("sessionId").asText());
+                KeyScenarios.ok(d.call(
+                        Driver.op("groupJoin")
+                                .put("client", "reg")
+                                .put("group", prefix + "group")
+                                .put("member", "i-1")
+                                .put("value", client + "-addr"),
+                        30));
+                KeyScenarios.ok(d.call(
+                        Driver.op("acquire")
+                                .put("client", "reg")
+                                .put("handle", "held")
+                                .put("name", prefix + "held")
+                                .put("mode", "exclusive")
+                                .put("waitMillis", 0)
+                                .put("leaseMillis", 0),
+                        30));
+                KeyScenarios.ok(d.call(
+                        Driver.op("watch")
+                                .put("client", "watcher")
+                                .put("watch", "k")
+                                .put("keys", prefix + "group/"),
+                        30));
+            }
+
+            for (int i : killed) {
+                cluster.kill(i);
+            }
+            TimeUnit.SECONDS.sleep(OUTAGE_SECONDS);
+            for (int i : killed) {
+                cluster.start(i);
+            }
+            int leader = cluster.awaitLeader(SLOW);
+            long back = System.nanoTime();
+
+            // Every client's registration, polled together: when each is first seen back.
+            Map<String, Long> seen = new HashMap<>();
+            try {
+                await().atMost(SLOW).pollInterval(Duration.ofMillis(50)).until(() -> {
+                    for (String client : clients) {
+                        JsonNode k = key(cluster, leader, prefix(run, client) + "group/i-1");
+                        boolean ok = k != null
+                                && !k.path("owner").isNull()
+                                && !k.path("owner").asText().equals(firstSession.get(client))
+                                && text(k.path("value")).equals(client + "-addr");
+                        if (ok) {
+                            seen.putIfAbsent(client, System.nanoTime());
+                        }
+                    }
+                    return seen.size() == clients.size();
+                });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                List<String> missing = new ArrayList<>(clients);
+                missing.removeAll(seen.keySet());
+                throw new AssertionError(
+                        missing + ": the registration is not back under a new session of its registrant within " + SLOW,
+                        e);
+            }
+
+            for (String client : clients) {
+                String key = prefix(run, client) + "group/i-1";
+                String old = firstSession.get(client);
+                JsonNode registered = key(cluster, leader, key);
+                String renewed = registered.path("owner").asText();
+                long millis = TimeUnit.NANOSECONDS.toMillis(seen.get(client) - back);
+                assertThat(millis)
+                        .as("%s: the registration is back within 5 s of the service returning (%s)", client, registered)
+                        .isLessThan(5_000);
+
+                Driver d = drivers.get(client);
+                List<JsonNode> lines = drain(d, renewed);
+                assertSessionLines(client, lines, "reg", old, renewed);
+                assertSessionLines(client, lines, "watcher", watcherSession.get(client), null);
+                assertThat(lines.stream().filter(l -> l.path("event").asText().equals("watchEnded")))
+                        .as("%s: the watch never ends because its session was lost", client)
+                        .isEmpty();
+                assertThat(view(lines, "k"))
+                        .as("%s: the watcher's view (its state and every change) after the outage", client)
+                        .containsEntry(key, renewed);
+                JsonNode lost = lines.stream()
+                        .filter(l -> l.path("event").asText().equals("lost"))
+                        .findFirst()
+                        .orElseThrow(() -> new AssertionError(client + ": no lost line for the lease held: " + lines));
+                assertThat(lost.path("handle").asText()).isEqualTo("held");
+                assertThat(lost.path("reason").asText()).as(lost.toString()).isEqualTo("sessionExpired");
+                assertThat(KeyScenarios.ok(d.call(Driver.op("isValid").put("handle", "held"), 30))
+                                .path("valid")
+                                .asBoolean())
+                        .as("%s: the lease held before the outage is not valid", client)
+                        .isFalse();
+            }
+            // The lost sessions expire at the service a TTL after it returned (a new leader gives
+            // every session a fresh TTL): their locks are then free, and nobody took them again.
+            TimeUnit.MILLISECONDS.sleep(TTL_MILLIS + 3_000);
+            int leader2 = cluster.awaitLeader(SLOW);
+            for (String client : clients) {
+                String name = prefix(run, client) + "held";
+                assertThat(holders(cluster, leader2, name))
+                        .as("%s: the lock held before the outage is held again by nobody", client)
+                        .isEmpty();
+            }
+        } finally {
+            drivers.values().forEach(Driver::close);
+        }
+    }
+
+    private static String prefix(String run, String client) {
+        return "conf/" + client + "/outage-" + run + "/";
+    }
+
+    private static JsonNode open(Driver d, String client, ServerProcesses cluster) throws Exception {
+        ObjectNode open = Driver.op("open")
+                .put("client", client)
+                .put("ttlMillis", TTL_MILLIS)
+                .put("clientName", d.name() + "-outage")
+                .put("sessionEvents", true);
+        cluster.httpUrls().forEach(open.putArray("members")::add);
+        return KeyScenarios.ok(d.call(open, 30));
+    }
+
+    /**
+     * Every line the driver wrote on its own until the registrant's and the watcher's sessions
+     * were both renewed and the watcher's view shows the renewed registration (30 s at most).
+     */
+    private static List<JsonNode> drain(Driver d, String renewed) throws InterruptedException {
+        List<JsonNode> lines = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            Driver.Report r = d.reports().poll(100, TimeUnit.MILLISECONDS);
+            if (r != null) {
+                lines.add(r.line());
+            }
+            boolean reg = reestablished(lines, "reg") != null;
+            boolean watcher = reestablished(lines, "watcher") != null;
+            if (reg && watcher && renewed.equals(view(lines, "k").get(registeredKey(lines)))) {
+                return lines;
+            }
+        }
+        return lines; // the assertions that follow say what is missing
+    }
+
+    private static String registeredKey(List<JsonNode> lines) {
+        Map<String, String> v = view(lines, "k");
+        return v.keySet().stream().filter(k -> k.endsWith("/i-1")).findFirst().orElse("");
+    }
+
+    private static JsonNode reestablished(List<JsonNode> lines, String client) {
+        return lines.stream()
+                .filter(l -> l.path("event").asText().equals("session"))
+                .filter(l -> l.path("client").asText().equals(client))
+                .filter(l -> l.path("type").asText().equals("reestablished"))
+                .findFirst()
+                .orElse(null);
+    }
+
+    /** The session lines of one client of the driver: lost of its first session, then reestablished with another. */
+    private static void assertSessionLines(
+            String driver, List<JsonNode> lines, String client, String first, String renewed) {
+        List<JsonNode> of = lines.stream()
+                .filter(l -> l.path("event").asText().equals("session"))
+                .filter(l -> l.path("client").asText().equals(client))
+                .toList();
+        assertThat(of).as("%s %s: the session lines %s", driver, client, of).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(of.get(0).path("type").asText())
+                .as("%s %s: first %s", driver, client, of)
+                .isEqualTo("lost");
+        assertThat(of.get(0).path("sessionId").asText()).isEqualTo(first);
+        assertThat(of.get(0).path("cause").asText()).as("the cause is named").isNotBlank();
+        assertThat(of.get(1).path("type").asText())
+                .as("%s %s: then %s", driver, client, of)
+                .isEqualTo("reestablished");
+        assertThat(of.get(1).path("sessionId").asText()).as("a new session").isNotEqualTo(first);
+        if (renewed != null) {
+            assertThat(of.get(1).path("sessionId").asText())
+                    .as("%s: the registration is the renewed session's", driver)
+                    .isEqualTo(renewed);
+        }
+    }
+
+    /** What a keys watch's lines say is there now: key to owner (state replaces, changes apply). */
+    private static Map<String, String> view(List<JsonNode> lines, String watch) {
+        Map<String, String> v = new HashMap<>();
+        for (JsonNode l : lines) {
+            if (!l.path("event").asText().equals("watch")
+                    || !l.path("watch").asText().equals(watch)) {
+                continue;
+            }
+            switch (l.path("type").asText()) {
+                case "state" -> {
+                    v.clear();
+                    l.path("keys")
+                            .forEach(k -> v.put(
+                                    k.path("key").asText(), k.path("owner").asText()));
+                }
+                case "registerSet" ->
+                    v.put(l.path("name").asText(), l.path("sessionId").asText());
+                case "registerDeleted" -> v.remove(l.path("name").asText());
+                default -> {}
+            }
+        }
+        return v;
+    }
+
+    /** The key as the node reads it ({@code GET /api/v1/keys/{key}}), null when absent or unreachable. */
+    private JsonNode key(ServerProcesses cluster, int node, String key) {
+        try {
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/keys/" + key))
+                            .timeout(Duration.ofSeconds(5))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? Driver.JSON.readTree(r.body()) : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static String text(JsonNode base64) {
+        return base64.isTextual()
+                ? new String(Base64.getDecoder().decode(base64.asText()), StandardCharsets.UTF_8)
+                : "";
+    }
+
+    /** The tokens of the lock's holders at the node ({@code GET /api/v1/locks/{name}}); none when it is free. */
+    private List<Long> holders(ServerProcesses cluster, int node, String name) throws Exception {
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/locks/" + name))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        List<Long> out = new ArrayList<>();
+        if (r.statusCode() == 200) {
+            Driver.JSON
+                    .readTree(r.body())
+                    .path("lock")
+                    .path("holders")
+                    .forEach(h -> out.add(h.path("token").asLong()));
+        }
+        return out;
+    }
+}
