@@ -3,6 +3,7 @@ package io.holdfast.client.internal;
 import io.holdfast.ClientOptions;
 import io.holdfast.SessionExpiredException;
 import io.holdfast.SessionListener;
+import io.holdfast.UnavailableException;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
@@ -10,6 +11,7 @@ import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
@@ -171,14 +173,24 @@ final class ClientSessions {
         });
     }
 
-    /** One try of {@link SessionRenewal}: a new session, new id, opened with one request. */
+    /**
+     * One try of {@link SessionRenewal}: a new session, new id, opened with one request, given up
+     * if unanswered for a TTL (a member that accepts connections while it starts may hold it that
+     * long; a session it opens after all expires there unused).
+     */
     private CompletableFuture<LiveSession> tryNext() {
         LiveSession next = newSession(SessionIds.newId());
         subscribe(next);
         long sent = options.ticker().nanos();
-        return next.requests()
-                .once(openCommand(next.id()))
-                .thenApply(reply -> {
+        CompletableFuture<Reply> answer = next.requests().once(openCommand(next.id()));
+        ScheduledFuture<?> giveUp = threads.scheduleNanos(
+                () -> answer.completeExceptionally(
+                        new UnavailableException("no answer to the opening of a session within its TTL")),
+                options.sessionTtl().toNanos());
+        if (giveUp != null) {
+            answer.whenComplete((reply, error) -> giveUp.cancel(false));
+        }
+        return answer.thenApply(reply -> {
                     if (!(reply instanceof Reply.Ok)) {
                         throw Replies.failure(reply);
                     }
