@@ -38,6 +38,17 @@ import java.util.concurrent.ScheduledExecutorService;
  *       Together with {@code ticker} it lets tests move time instead of sleeping (the testkit's
  *       {@code ManualScheduler}). Its tasks must not run on a thread that the client's caller
  *       blocks.
+ *   <li>{@code renewSessions}: whether the client outlives its sessions (ADR 0004; default true).
+ *       When its session is lost (no heartbeat acknowledged for a whole TTL, or the service or an
+ *       operator ended it) the leases and waits of that session are lost as always, and the client
+ *       opens a new session, with a new id, from 100 ms after the loss, doubling up to 10 s with full
+ *       jitter, on {@code scheduler}'s time, until one opens or the client is closed. Its {@link
+ *       SessionListener}s are told both steps; a call that needs a session waits for the next one
+ *       within its own timeout. False keeps the older behaviour: the client ends with its first
+ *       session ({@link LockClient#isOpen()} false, every later call fails with {@link
+ *       SessionExpiredException}), for callers who must stop with their session (the CLI's
+ *       long-running commands, the ShedLock and Spring integrations). A {@code holdfast://} URI may
+ *       say {@code ?renewSessions=false}. Providers that cannot renew ignore it and say so.
  * </ul>
  */
 public final class ClientOptions {
@@ -61,6 +72,7 @@ public final class ClientOptions {
     private final RetryPolicy retryPolicy;
     private final Ticker ticker;
     private final ScheduledExecutorService scheduler;
+    private final boolean renewSessions;
 
     private ClientOptions(Builder b) {
         this.clientName = b.clientName;
@@ -71,6 +83,7 @@ public final class ClientOptions {
         this.retryPolicy = b.retryPolicy;
         this.ticker = b.ticker;
         this.scheduler = b.scheduler;
+        this.renewSessions = b.renewSessions;
     }
 
     /** The defaults described above. */
@@ -115,6 +128,11 @@ public final class ClientOptions {
         return Optional.ofNullable(scheduler);
     }
 
+    /** Whether the client opens a new session when its session is lost (see the class description). */
+    public boolean renewSessions() {
+        return renewSessions;
+    }
+
     /** A builder that starts from these options. */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -126,6 +144,7 @@ public final class ClientOptions {
         b.retryPolicy = retryPolicy;
         b.ticker = ticker;
         b.scheduler = scheduler;
+        b.renewSessions = renewSessions;
         return b;
     }
 
@@ -133,7 +152,7 @@ public final class ClientOptions {
     public String toString() {
         return "ClientOptions[clientName=" + clientName + ", sessionTtl=" + sessionTtl + ", lockDelay=" + lockDelay
                 + ", requestTimeout=" + requestTimeout + ", connectTimeout=" + connectTimeout + ", retryPolicy="
-                + retryPolicy + "]";
+                + retryPolicy + ", renewSessions=" + renewSessions + "]";
     }
 
     /** Builds {@link ClientOptions}; every setter checks its bounds at once. */
@@ -146,6 +165,7 @@ public final class ClientOptions {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Ticker ticker = Ticker.system();
         private ScheduledExecutorService scheduler;
+        private boolean renewSessions = true;
 
         private Builder() {}
 
@@ -197,6 +217,15 @@ public final class ClientOptions {
                 throw new InvalidArgumentException("scheduler must not be null (leave it unset for the client's own)");
             }
             this.scheduler = scheduler;
+            return this;
+        }
+
+        /**
+         * Whether the client opens a new session when its session is lost (default true); false:
+         * it ends with its session, as clients did before ADR 0004. See the class description.
+         */
+        public Builder renewSessions(boolean renew) {
+            this.renewSessions = renew;
             return this;
         }
 

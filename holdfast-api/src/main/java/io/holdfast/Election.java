@@ -44,6 +44,11 @@ public interface Election {
     /**
      * Campaigns until elected or the options' wait runs out, then proclaims {@code value}.
      *
+     * <p>A campaign under way when the client's session is lost campaigns again under the client's
+     * next session (ADR 0004), within what is left of the wait; if it wins, it is with a new epoch.
+     * A leadership won before the loss is lost with the session ({@link Leadership#onLost}) and is
+     * not campaigned for again on the application's behalf: call this again.
+     *
      * @param value what the leader tells observers (an address, a host name); at most 32 KiB of UTF-8
      * @throws LockTimeoutException if not elected within the wait (the candidacy is withdrawn)
      * @throws UnsupportedFeatureException if the provider lacks registers fenced by leases or

@@ -23,9 +23,17 @@ import java.util.SortedMap;
  * "Group membership"). {@link #members()} lists at the leader; a {@link #watch} hands its listener
  * the whole group after each change, in the service's order of changes.
  *
- * <p><b>Does not</b> keep a member whose session ended: a client whose session expired (a long
- * pause, a partition) is no member any more, and must open a new client and join again. Nor does it
- * check what members write: a value is opaque bytes, at most {@link Keys#MAX_VALUE_BYTES}.
+ * <p><b>Across a lost session</b> (ADR 0004): the member leaves with its session, as above; when
+ * the client has opened its next session ({@link SessionListener#reestablished}), each member this
+ * object had joined and not left is joined again with its last value, by the same rule: while the
+ * name is still held by this client's lost session (the service keeps it until that session's TTL
+ * has passed) the join is tried again, from 100 ms doubling up to 1 s, until it is gone; if another
+ * live session holds the name, it is not taken over: the member is dropped and {@link
+ * RejoinListener#rejoinFailed} told. A client opened with {@link ClientOptions#renewSessions()
+ * renewSessions(false)}, or of a provider that cannot renew, never joins again.
+ *
+ * <p><b>Does not</b> check what members write: a value is opaque bytes, at most {@link
+ * Keys#MAX_VALUE_BYTES}.
  *
  * <p><b>Failure story</b>: instance {@code i-17} of {@code services/web} is SIGKILLed. Its
  * heartbeats stop; when its session's TTL passes the service ends the session and deletes {@code
@@ -42,6 +50,22 @@ public interface GroupMembership {
     interface Listener {
         /** The live members now, by name; called on the watch's thread, one call at a time. */
         void membersChanged(SortedMap<String, KeyEntry> members);
+    }
+
+    /**
+     * Told how a member joined again after a new session went ({@link GroupMembership}, "Across a
+     * lost session"): on the client's callback pool, one call per member and session.
+     */
+    interface RejoinListener {
+        /** {@code member} is joined again under the client's new session, as {@code entry}. */
+        default void rejoined(String member, KeyEntry entry) {}
+
+        /**
+         * {@code member} was not joined again: another live session holds the name ({@code
+         * holder}: its id, or null for a key attached to no session). The member is dropped: join
+         * again to try once more.
+         */
+        void rejoinFailed(String member, String holder);
     }
 
     /** The group's name: its members are the keys under {@code <group>/}. */
@@ -61,7 +85,16 @@ public interface GroupMembership {
     KeyEntry join(String member, byte[] value);
 
     /**
-     * Leaves the group as {@code member}, if this session holds it.
+     * Tells {@code listener} how the members joined through this object fare when the client
+     * renews its session.
+     *
+     * @throws InvalidArgumentException if the listener is null
+     */
+    void addRejoinListener(RejoinListener listener);
+
+    /**
+     * Leaves the group as {@code member}, if this session holds it (and is not joined again after a
+     * lost session in any case).
      *
      * @return whether this session was that member
      */

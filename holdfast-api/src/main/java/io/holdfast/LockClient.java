@@ -14,10 +14,14 @@ import java.util.Set;
  * {@code jdbc:postgresql://…}, {@code redis://…}, {@code zookeeper://…}, {@code etcd://…}, {@code
  * file:///…}, {@code mem:} (in-process, for tests and demos).
  *
- * <p><b>Guarantees.</b> All handles it returns share its session: if the session expires, every
+ * <p><b>Guarantees.</b> All handles it returns share its session: if the session is lost, every
  * lease they hold is lost (and told so) and every wait fails with {@link SessionExpiredException}.
- * It is thread-safe; share one per process. {@link #close()} releases every lease and ends the
- * session, so other clients do not wait for the TTL.
+ * A lost lease stays lost: nothing takes it again on the application's behalf. The client itself
+ * outlives the session (ADR 0004, unless opened with {@link ClientOptions#renewSessions()
+ * renewSessions(false)}): it opens a new session, with a new id, and tells its {@link
+ * SessionListener}s; calls that need a session wait for it within their own timeouts, reads and
+ * watches go on. It is thread-safe; share one per process. {@link #close()} releases every lease
+ * and ends the session, so other clients do not wait for the TTL.
  *
  * <p><b>Not guaranteed.</b> The features in {@link #capabilities()} only: a provider that lacks one
  * throws {@link UnsupportedFeatureException} when it is used.
@@ -199,11 +203,33 @@ public interface LockClient extends AutoCloseable {
     /** What this provider can honour. */
     Set<Capability> capabilities();
 
-    /** This client's session id, as operators see it. */
+    /**
+     * This client's session id, as operators see it: the current one, which changes each time the
+     * client opens a new session after a loss (the lost one's while the next is being opened).
+     */
     String sessionId();
 
-    /** False once the session has expired or the client was closed. */
+    /**
+     * False once the client was closed, or its session was lost and it does not open another
+     * ({@link ClientOptions#renewSessions() renewSessions(false)}, or a provider that cannot
+     * renew). A client that renews is open between two sessions too.
+     */
     boolean isOpen();
+
+    /**
+     * Tells {@code listener} when this client's session is lost and when the next one is open
+     * ({@link SessionListener}), on the client's callback thread, in that order, until it is
+     * removed or the client closed.
+     *
+     * @throws InvalidArgumentException if the listener is null
+     * @throws UnsupportedFeatureException if this provider cannot tell its session's changes
+     */
+    default void addSessionListener(SessionListener listener) {
+        throw new UnsupportedFeatureException("this provider does not tell its session's changes");
+    }
+
+    /** Stops telling {@code listener}; nothing if it was not added. */
+    default void removeSessionListener(SessionListener listener) {}
 
     /** Releases every lease, cancels every wait and ends the session. Idempotent. */
     @Override

@@ -51,6 +51,24 @@ public final class Backoffs {
     }
 
     /**
+     * A client whose session was lost opens a new one after 100 ms doubling up to 10 s, all of it
+     * random ("full jitter"), until one opens or the client is closed (ADR 0004), so that the
+     * clients of a service that comes back do not all come at once. Only its delays are used.
+     */
+    public static RetryPolicy sessionRenewal() {
+        return endless(Duration.ofMillis(100), Duration.ofSeconds(10), 1.0);
+    }
+
+    /**
+     * A group member that finds its name still held by this client's own lost session (which the
+     * service keeps until its TTL passes) tries to join again after 100 ms doubling up to 1 s,
+     * without jitter, until that session is gone. Only its delays are used.
+     */
+    public static RetryPolicy rejoin() {
+        return endless(Duration.ofMillis(100), Duration.ofSeconds(1), 0.0);
+    }
+
+    /**
      * A register recipe whose write lost to another's (a {@link io.holdfast.ConflictException}) reads and
      * writes again after 1 ms doubling up to 64 ms, all of it random (and at least 1 ms), so that many writers (a
      * barrier of thousands of parties arriving together) do not retry in lock step. Only its delays

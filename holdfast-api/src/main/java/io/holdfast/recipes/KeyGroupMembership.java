@@ -9,22 +9,51 @@ import io.holdfast.Keys;
 import io.holdfast.LockClient;
 import io.holdfast.Names;
 import io.holdfast.PutOptions;
+import io.holdfast.SessionExpiredException;
+import io.holdfast.SessionListener;
+import io.holdfast.UnavailableException;
+import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
+import io.holdfast.internal.Backoffs;
+import java.time.Duration;
 import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@link LockClient#group}: each member is the key {@code <group>/<member>}, attached to its
  * session; the members are a listing of the prefix, and a watch of it ({@link KeyView}).
+ *
+ * <p>It remembers the members joined through it and not left, with their last values, and joins
+ * them again when the client has opened a new session ({@link SessionListener#reestablished}): a
+ * name still held by one of this client's lost sessions is tried again until the service has ended
+ * that session; a name another session holds is given up and the rejoin listeners told.
  */
-final class KeyGroupMembership implements GroupMembership {
+final class KeyGroupMembership implements GroupMembership, SessionListener {
+    private static final io.holdfast.RetryPolicy AGAIN = Backoffs.rejoin();
+
     private final Recipes recipes;
     private final LockClient client;
     private final Keys keys;
     private final String group;
     private final String prefix;
+    /** The members joined through this object and not left, with their last values. */
+    private final Map<String, byte[]> joined = new ConcurrentHashMap<>();
+    /** This client's sessions that were lost: a name one of them holds is ours, on its way out. */
+    private final Set<String> lostSessions = ConcurrentHashMap.newKeySet();
+
+    private final List<RejoinListener> rejoinListeners = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean listening = new AtomicBoolean();
+    /** One per new session: the rejoins of an older one stop. */
+    private final AtomicLong round = new AtomicLong();
 
     /**
      * @throws io.holdfast.UnsupportedFeatureException without {@link io.holdfast.Capability#KEYS}
@@ -45,6 +74,19 @@ final class KeyGroupMembership implements GroupMembership {
 
     @Override
     public KeyEntry join(String member, byte[] value) {
+        KeyEntry entry = joinOnce(member, value);
+        joined.put(member, value.clone());
+        if (listening.compareAndSet(false, true)) {
+            try {
+                client.addSessionListener(this);
+            } catch (UnsupportedFeatureException e) {
+                // a provider that tells no session changes: its members are never joined again
+            }
+        }
+        return entry;
+    }
+
+    private KeyEntry joinOnce(String member, byte[] value) {
         String key = key(member);
         while (true) {
             Optional<KeyEntry> now = keys.get(key);
@@ -70,7 +112,64 @@ final class KeyGroupMembership implements GroupMembership {
     }
 
     @Override
+    public void addRejoinListener(RejoinListener listener) {
+        if (listener == null) {
+            throw new InvalidArgumentException("the rejoin listener must not be null");
+        }
+        rejoinListeners.add(listener);
+    }
+
+    @Override
+    public void lost(String oldId, String cause) {
+        lostSessions.add(oldId);
+    }
+
+    @Override
+    public void reestablished(String newId) {
+        long now = round.incrementAndGet();
+        for (String member : joined.keySet()) {
+            recipes.execute(() -> rejoin(member, 1, now));
+        }
+    }
+
+    /**
+     * Joins {@code member} again with its last value under the client's session, by the join rule;
+     * tried again later while the name is still held by a lost session of this client's, or the
+     * service cannot be reached. Stops when the member left, the client closed, or a newer session
+     * began its own round.
+     */
+    private void rejoin(String member, int attempt, long myRound) {
+        byte[] value = joined.get(member);
+        if (value == null || round.get() != myRound || !client.isOpen()) {
+            return;
+        }
+        String key = key(member);
+        try {
+            Optional<KeyEntry> now = keys.get(key);
+            String holder = now.map(KeyEntry::owner).orElse(null);
+            if (now.isEmpty() || client.sessionId().equals(holder)) {
+                PutOptions how = now.isEmpty()
+                        ? PutOptions.ifAbsent().attach()
+                        : PutOptions.ifVersion(now.get().version()).attach();
+                KeyEntry entry = keys.put(key, value, how);
+                rejoinListeners.forEach(l -> l.rejoined(member, entry));
+                return;
+            }
+            if (holder == null || !lostSessions.contains(holder)) {
+                joined.remove(member, value); // never taken over
+                rejoinListeners.forEach(l -> l.rejoinFailed(member, holder));
+                return;
+            }
+        } catch (ConflictException | UnavailableException | SessionExpiredException e) {
+            // changed since the read, the service cannot be reached, or the session was lost again
+        }
+        Duration pause = AGAIN.delayBefore(Math.min(attempt, 64), () -> 0.0);
+        recipes.schedule(() -> recipes.execute(() -> rejoin(member, attempt + 1, myRound)), pause);
+    }
+
+    @Override
     public boolean leave(String member) {
+        joined.remove(member);
         String key = key(member);
         Optional<KeyEntry> now = keys.get(key);
         if (now.isEmpty() || !client.sessionId().equals(now.get().owner())) {

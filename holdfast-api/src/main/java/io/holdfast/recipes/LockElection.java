@@ -10,12 +10,14 @@ import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.LockLostException;
 import io.holdfast.Names;
+import io.holdfast.SessionExpiredException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Versioned;
 import io.holdfast.VersionedRegister;
 import io.holdfast.Watch;
 import io.holdfast.WatchTarget;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,10 +28,12 @@ import java.util.function.Consumer;
  * of the name holds {@code "<epoch>:<value>"} written fenced by the leader's lease.
  */
 final class LockElection implements Election {
+    private final Recipes recipes;
     private final LockClient client;
     private final String name;
 
     LockElection(Recipes recipes, String name) {
+        this.recipes = recipes;
         this.client = recipes.client();
         this.name = Names.check(name);
     }
@@ -57,7 +61,7 @@ final class LockElection implements Election {
             throw new InvalidArgumentException("the value is over " + MAX_VALUE_BYTES + " bytes of UTF-8");
         }
         requireCapabilities();
-        Lease lease = client.lock(name).acquire(options);
+        Lease lease = elected(options);
         try {
             VersionedRegister register = client.register(name);
             long version = register.get().map(Versioned::version).orElse(0L);
@@ -67,6 +71,28 @@ final class LockElection implements Election {
             throw e;
         }
         return new LeaseLeadership(lease, value);
+    }
+
+    /**
+     * The lock of the name, within the options' wait. A candidacy whose session was lost while it
+     * waited campaigns again under the client's next session, within what is left of the wait (ADR
+     * 0004); a client that ends with its session ends the candidacy.
+     */
+    private Lease elected(AcquireOptions options) throws InterruptedException {
+        long deadline = recipes.nanos() + options.waitTime().toNanos();
+        AcquireOptions now = options;
+        while (true) {
+            try {
+                return client.lock(name).acquire(now);
+            } catch (SessionExpiredException e) {
+                long left = deadline - recipes.nanos();
+                if (!client.isOpen() || left <= 0) {
+                    throw e;
+                }
+                AcquireOptions rest = AcquireOptions.waitUpTo(Duration.ofNanos(left));
+                now = options.leaseTimeout() == null ? rest : rest.withLeaseTimeout(options.leaseTimeout());
+            }
+        }
     }
 
     @Override

@@ -49,7 +49,11 @@ final class Backends {
         return open(uri, ClientOptions.defaults());
     }
 
-    /** As {@link #open(String)}, with these options. */
+    /**
+     * As {@link #open(String)}, with these options, and never renewing its session ({@code
+     * renewSessions(false)}, ADR 0004): a command ends with its session ({@code kv put --attach} and
+     * {@code kv watch} exit 69, {@code elect} 76, {@code lock} stops its child), as docs/cli.md says.
+     */
     static LockClient open(String uri, ClientOptions options) {
         List<String> names = new ArrayList<>();
         if (!hasProvider(uri, names)) {
@@ -58,6 +62,6 @@ final class Backends {
                     "no backend in this build accepts '" + Redaction.uri(uri) + "' (providers here: "
                             + (names.isEmpty() ? "none" : String.join(", ", names)) + ")");
         }
-        return LockClient.open(uri, options);
+        return LockClient.open(uri, options.toBuilder().renewSessions(false).build());
     }
 }

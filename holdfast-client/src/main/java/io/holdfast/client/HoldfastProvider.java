@@ -47,6 +47,9 @@ import java.util.Set;
  * then, and the message names each member and why it could not serve ("127.0.0.1:4653:
  * connection refused"). {@code ?connectTimeout=2s} in the URI sets that bound for this client
  * ({@link #connectTimeout(String)}).
+ *
+ * <p>The client outlives its sessions (ADR 0004): when one is lost it opens the next, unless the
+ * options or {@code ?renewSessions=false} in the URI ({@link #renewSessions(String)}) say not to.
  */
 public final class HoldfastProvider implements LockProvider {
     private static final String SCHEME = "holdfast://";
@@ -73,6 +76,10 @@ public final class HoldfastProvider implements LockProvider {
         Duration sessionTtl = sessionTtl(uri);
         if (sessionTtl != null) {
             options = options.toBuilder().sessionTtl(sessionTtl).build();
+        }
+        Boolean renew = renewSessions(uri);
+        if (renew != null) {
+            options = options.toBuilder().renewSessions(renew).build();
         }
         ClusterTransport transport = transport(uri, options.requestTimeout());
         try {
@@ -118,22 +125,11 @@ public final class HoldfastProvider implements LockProvider {
 
     /** The {@code calls} parameter of a URI: {@code home} (the default), {@code first} or {@code leader}. */
     private static String calls(String uri) {
-        tls(uri); // checks every parameter
-        int query = uri.indexOf('?');
-        if (query < 0) {
-            return "home";
+        String value = parameter(uri, "calls");
+        if (value != null && !value.equals("home") && !value.equals("leader") && !value.equals("first")) {
+            throw new InvalidArgumentException("calls is home, first or leader in a holdfast URI, not '" + value + "'");
         }
-        for (String pair : uri.substring(query + 1).split("&", -1)) {
-            if (pair.startsWith("calls=")) {
-                String value = pair.substring("calls=".length());
-                if (!value.equals("home") && !value.equals("leader") && !value.equals("first")) {
-                    throw new InvalidArgumentException(
-                            "calls is home, first or leader in a holdfast URI, not '" + value + "'");
-                }
-                return value;
-            }
-        }
-        return "home";
+        return value == null ? "home" : value;
     }
 
     /**
@@ -213,6 +209,7 @@ public final class HoldfastProvider implements LockProvider {
         params.remove("connectTimeout");
         params.remove("calls");
         params.remove("sessionTtl");
+        params.remove("renewSessions");
         String on = params.remove("tls");
         if (on != null && !on.equals("true") && !on.equals("false")) {
             throw new InvalidArgumentException("tls is true or false in a holdfast URI, not '" + on + "'");
@@ -235,7 +232,17 @@ public final class HoldfastProvider implements LockProvider {
     }
 
     private static final List<String> PARAMETERS = List.of(
-            "tls", "ca", "cert", "key", "token", "token-file", "transport", "connectTimeout", "calls", "sessionTtl");
+            "tls",
+            "ca",
+            "cert",
+            "key",
+            "token",
+            "token-file",
+            "transport",
+            "connectTimeout",
+            "calls",
+            "sessionTtl",
+            "renewSessions");
 
     /**
      * The {@code connectTimeout} of a {@code holdfast://} URI ({@code ?connectTimeout=2s}), or null
@@ -264,8 +271,33 @@ public final class HoldfastProvider implements LockProvider {
         return duration(uri, "sessionTtl", ClientOptions.MIN_SESSION_TTL, ClientOptions.MAX_SESSION_TTL);
     }
 
+    /**
+     * The {@code renewSessions} of a {@code holdfast://} URI ({@code ?renewSessions=false}), or null
+     * when it has none: it takes the place of {@link ClientOptions#renewSessions()} for this client,
+     * so that a configuration that holds only a URI can ask for a client that ends with its
+     * session.
+     *
+     * @throws InvalidArgumentException for a value other than {@code true} or {@code false}, and as
+     *     {@link #token}
+     */
+    public static Boolean renewSessions(String uri) {
+        String value = parameter(uri, "renewSessions");
+        if (value != null && !value.equals("true") && !value.equals("false")) {
+            throw new InvalidArgumentException("renewSessions is true or false in a holdfast URI, not '" + value + "'");
+        }
+        return value == null ? null : Boolean.valueOf(value);
+    }
+
     /** The duration parameter {@code name} of the URI, within {@code [min, max]}; null when absent. */
     private static Duration duration(String uri, String name, Duration min, Duration max) {
+        String value = parameter(uri, name);
+        return value == null
+                ? null
+                : UriDurations.parse(uri, name, URLDecoder.decode(value, StandardCharsets.UTF_8), min, max);
+    }
+
+    /** The value of the URI's parameter {@code name} as written; null when absent. Checks every parameter first. */
+    private static String parameter(String uri, String name) {
         token(uri); // checks every parameter
         int query = uri.indexOf('?');
         if (query < 0) {
@@ -273,12 +305,7 @@ public final class HoldfastProvider implements LockProvider {
         }
         for (String pair : uri.substring(query + 1).split("&", -1)) {
             if (pair.startsWith(name + "=")) {
-                return UriDurations.parse(
-                        uri,
-                        name,
-                        URLDecoder.decode(pair.substring(name.length() + 1), StandardCharsets.UTF_8),
-                        min,
-                        max);
+                return pair.substring(name.length() + 1);
             }
         }
         return null;

@@ -168,6 +168,22 @@ class HoldfastProviderTest {
     }
 
     @Test
+    void renewSessionsIsTrueOrFalseInTheUriAndAbsentUnlessSaid() {
+        assertThat(HoldfastProvider.renewSessions("holdfast://h:1")).isNull();
+        assertThat(HoldfastProvider.renewSessions("holdfast://h:1?renewSessions=false"))
+                .isFalse();
+        assertThat(HoldfastProvider.renewSessions("holdfast://h:1?sessionTtl=3s&renewSessions=true"))
+                .isTrue();
+        assertThatThrownBy(() -> HoldfastProvider.renewSessions("holdfast://h:1?renewSessions=no"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessage("renewSessions is true or false in a holdfast URI, not 'no'");
+        assertThatThrownBy(
+                        () -> HoldfastProvider.renewSessions("holdfast://h:1?renewSessions=false&renewSessions=true"))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("repeated");
+    }
+
+    @Test
     void theServerProviderPromisesEveryCapability() {
         assertThat(HoldfastProvider.CAPABILITIES).containsExactlyInAnyOrder(io.holdfast.Capability.values());
     }

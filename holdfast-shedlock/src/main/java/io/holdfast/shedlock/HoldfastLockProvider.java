@@ -61,6 +61,11 @@ import net.javacrumbs.shedlock.core.SimpleLock;
  * session expires after its TTL, the lock goes to another node, which runs the report; the first
  * node's job, if it is still writing, is refused by any store that checks its fencing token
  * against the newer one.
+ *
+ * <p>Give it a client opened with {@link io.holdfast.ClientOptions#renewSessions()
+ * renewSessions(false)} (ADR 0004; the Spring starter's client is): a job's lock lost with its
+ * session is then final for the whole client, which a scheduler that skips runs on errors expects,
+ * rather than a client that goes on under a new session.
  */
 public final class HoldfastLockProvider implements ExtensibleLockProvider, AutoCloseable {
     /** The prefix of lock names unless one is given. */

@@ -73,7 +73,10 @@ import org.slf4j.LoggerFactory;
  * backend's loss reports); {@code StoreRegistrar} the registers.
  *
  * <p><b>What it does not guarantee</b>: fairness or mutual exclusion beyond what the store gives.
- * Those are the backend's, and {@link #capabilities()} says which.
+ * Those are the backend's, and {@link #capabilities()} says which. Nor does it renew a session
+ * (ADR 0004 is built for the Holdfast server's client and {@code mem:} only): its {@link
+ * #addSessionListener session listeners} may be added but are never told, and {@link
+ * io.holdfast.ClientOptions#renewSessions()} changes nothing here.
  *
  * <p><b>A failure story.</b> The process that holds {@code orders/42} is cut off from the store:
  * the watchdog's renewals fail with {@link UnavailableException}, and once none was acknowledged

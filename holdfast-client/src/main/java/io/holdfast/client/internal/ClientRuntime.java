@@ -11,6 +11,7 @@ import io.holdfast.Keys;
 import io.holdfast.Lease;
 import io.holdfast.LockMode;
 import io.holdfast.SessionExpiredException;
+import io.holdfast.SessionListener;
 import io.holdfast.UnavailableException;
 import io.holdfast.VersionedRegister;
 import io.holdfast.Watch;
@@ -22,7 +23,6 @@ import io.holdfast.internal.WatchRunner;
 import io.holdfast.lease.Acquirer;
 import io.holdfast.lease.Handles;
 import io.holdfast.model.Command;
-import io.holdfast.model.Event;
 import io.holdfast.model.LockService;
 import io.holdfast.model.Reply;
 import io.holdfast.model.SessionIds;
@@ -32,6 +32,7 @@ import io.holdfast.recipes.Recipes;
 import io.holdfast.spi.AbstractLockClient;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Scope;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.Set;
@@ -62,10 +63,17 @@ import java.util.function.Function;
  *   <li>{@link RuntimeKeys}: the keys, each write one command under the session's invocation.
  * </ul>
  *
- * <p>This class routes the session's events to those parts and gives the handles ({@link
+ * <p>This class gives the handles ({@link
  * Handles}) their {@link Acquirer}, a {@link RuntimeAcquirer}: a blocking acquire is made on behalf
  * of the calling thread (one owner id per thread), so the service's deadlock detection sees what
  * each thread holds; an asynchronous acquire gets an owner id of its own.
+ *
+ * <p><b>Sessions</b> ({@link ClientSessions}). The parts of one session are a {@link LiveSession}. When it is lost, its
+ * leases and waits go with it and the {@link SessionListener}s are told; then, unless the options
+ * say {@code renewSessions(false)} (or the client is cut off: a simulated crash), a {@link
+ * SessionRenewal} opens the next session, a new {@link LiveSession} with a new id, and the
+ * listeners are told again (ADR 0004). Between the two, a call that needs a session waits for the
+ * next within its own timeout; reads and watches go on without one.
  */
 public final class ClientRuntime extends AbstractLockClient implements CrashSimulation {
     private final String providerName;
@@ -74,18 +82,13 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     private final Set<Capability> capabilities;
 
     private final ClientThreads threads;
-    private final ClientSession session;
-    private final Requests requests;
-    private final LeaseRegistry leases;
-    private final Waits waits;
     private final AdminHandle admin = new AdminHandle(this);
     private final Acquirer acquirer;
     private final RuntimeRegistrar registrar;
     private final RuntimeKeys keys = new RuntimeKeys(this);
     private final Recipes recipes;
-
-    /** Where the session's events go: grants and ends of waits, losses, the session's expiry. */
-    private final Event.Visitor<Void> events;
+    private final ClientSessions sessions;
+    private final String firstId;
 
     private ClientRuntime(String providerName, LockService transport, ClientOptions options, Set<Capability> caps) {
         this.providerName = providerName;
@@ -94,19 +97,21 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
         String id = SessionIds.newId();
         this.threads = new ClientThreads(id.substring(0, 6), options.scheduler());
-        this.session = new ClientSession(id, transport, options, threads, this::expired);
-        this.requests = new Requests(transport, options, threads, session, ClientTracing.global());
-        SessionParts parts = new SessionParts(transport, options, threads, session, requests);
-        this.leases = new LeaseRegistry(parts);
-        this.waits = new Waits(parts, leases);
-        this.acquirer = new RuntimeAcquirer(providerName, capabilities, waits);
+        this.sessions = new ClientSessions(this, transport, options, threads, new SessionListener() {
+            @Override
+            public void lost(String oldId, String cause) {
+                sessionLost(oldId, cause, threads.callbacks());
+            }
+
+            @Override
+            public void reestablished(String newId) {
+                sessionReestablished(newId, threads.callbacks());
+            }
+        });
+        this.acquirer = new RuntimeAcquirer(providerName, capabilities, this);
         this.registrar = new RuntimeRegistrar(this);
         this.recipes = new Recipes(this, options.ticker(), threads.timers(), threads.callbacks());
-        this.events = Event.Visitor.of(
-                waits::onGranted,
-                waits::onTimedOut,
-                leases::onLost,
-                expired -> session.expire("the service expired the session"));
+        this.firstId = id;
     }
 
     /**
@@ -144,28 +149,13 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
 
     private void start(String target) {
         long begun = options.ticker().nanos();
-        transport.subscribe(session.id(), new LockService.Listener() {
-            @Override
-            public void onEvent(Event event) {
-                ClientRuntime.this.onEvent(event);
-            }
-
-            @Override
-            public void onGap() {
-                ClientRuntime.this.onGap();
-            }
-        });
+        LiveSession session = sessions.first(firstId);
         long sent = options.ticker().nanos();
-        Command open = new Command.OpenSession(
-                session.id(),
-                options.clientName(),
-                options.sessionTtl().toMillis(),
-                options.lockDelay().toMillis());
         Reply reply;
-        Span span = requests.tracing().start(SpanName.SESSION_OPEN.text(), null);
+        Span span = session.requests().tracing().start(SpanName.SESSION_OPEN.text(), null);
         try (Scope ignored = Spans.current(span)) {
             // The event stream's start counts against the connect timeout too: it is a deadline.
-            reply = Replies.join(requests.open(open, target, begun));
+            reply = Replies.join(session.requests().open(sessions.openCommand(session.id()), target, begun));
         } catch (RuntimeException e) {
             ClientTracing.end(span, e);
             transport.unsubscribe(session.id());
@@ -179,7 +169,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
             throw failure;
         }
         ClientTracing.end(span, null);
-        session.opened(sent);
+        session.session().opened(sent);
     }
 
     // ------------------------------------------------------------------------------ LockClient
@@ -225,14 +215,19 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         if (target == null || !capabilities.contains(Capability.WATCH)) {
             return super.watch(target, listener);
         }
-        session.ensureOpen();
-        var feed = new ServiceFeed(this::query, options.requestTimeout().dividedBy(2), requests.tracing());
+        if (!sessions.readsBetweenSessions()) {
+            sessions.current().session().ensureOpen();
+        }
+        var feed = new ServiceFeed(
+                this::query,
+                options.requestTimeout().dividedBy(2),
+                sessions.current().requests().tracing());
         return WatchRunner.start(
                 feed,
                 target,
                 listener,
                 this::isOpen,
-                session::lost,
+                () -> sessions.current().session().lost(),
                 DaemonThreads.threadPerTask("holdfast-watch " + target),
                 threads.timers());
     }
@@ -249,24 +244,26 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
 
     @Override
     public String sessionId() {
-        return session.id();
+        return sessions.current().id();
     }
 
     @Override
     public boolean isOpen() {
-        return session.isOpen();
+        return sessions.isOpen();
     }
 
     @Override
     public void close() {
-        if (session.isClosed()) {
+        LiveSession session = sessions.close();
+        if (session == null) {
             return;
         }
-        boolean wasOpen = session.close();
-        leases.releaseAll();
-        waits.failAll(new SessionExpiredException("the client was closed"));
-        if (wasOpen && !session.isSevered()) {
-            Command.Invocation inv = requests.begin();
+        ClientSession heartbeats = session.session();
+        boolean wasOpen = heartbeats.close();
+        session.leases().releaseAll();
+        session.waits().failAll(new SessionExpiredException("the client was closed"));
+        if (wasOpen && !heartbeats.isSevered()) {
+            Command.Invocation inv = session.requests().begin();
             try {
                 transport
                         .submit(new Command.CloseSession(inv))
@@ -279,7 +276,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         }
         transport.unsubscribe(session.id());
         threads.shutdown();
-        requests.failInFlight(new SessionExpiredException("the client was closed"));
+        session.requests().failInFlight(new SessionExpiredException("the client was closed"));
         transport.close();
     }
 
@@ -290,12 +287,12 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
      */
     @Override
     public void simulateCrash() {
-        session.sever();
+        sessions.sever();
     }
 
     @Override
     public String toString() {
-        return "LockClient[" + providerName + ", session " + session + "]";
+        return "LockClient[" + providerName + ", session " + sessions.current().session() + "]";
     }
 
     // ------------------------------------------------------------------------------ for the handles
@@ -304,23 +301,39 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         Handles.require(acquirer, capability, feature);
     }
 
+    /**
+     * @throws SessionExpiredException if the session is lost and the client does not renew it
+     * @throws io.holdfast.UnavailableException if no new session opened within the request timeout
+     */
     void ensureOpen() {
-        session.ensureOpen();
+        Replies.join(live(options.requestTimeout())).session().ensureOpen();
+    }
+
+    /** The open session; between two, the next one within {@code timeout} ({@link ClientSessions#live}). */
+    CompletableFuture<LiveSession> live(Duration timeout) {
+        return sessions.live(timeout);
+    }
+
+    /** The client's options (its ticker and timeouts). */
+    ClientOptions options() {
+        return options;
     }
 
     /** Sends a command, retrying on unavailability with the retry policy; never retries a reply. */
     CompletableFuture<Reply> call(Command command) {
-        return requests.call(command);
+        return live(options.requestTimeout())
+                .thenCompose(session -> session.requests().call(command));
     }
 
     /** Sends a command that needs an invocation; its number ends with the reply. */
     CompletableFuture<Reply> callOnce(Function<Command.Invocation, Command> build) {
-        return requests.callOnce(build);
+        return live(options.requestTimeout())
+                .thenCompose(session -> session.requests().callOnce(build));
     }
 
-    /** A read, retried on unavailability like a command. */
+    /** A read, retried on unavailability like a command; between two sessions too, if the client renews. */
     <T> CompletableFuture<T> query(Function<LockService, CompletableFuture<T>> read) {
-        return requests.query(read);
+        return sessions.query(read);
     }
 
     /** The future for a caller of an async method: completed on a callback thread. */
@@ -328,39 +341,13 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         return threads.toCaller(internal);
     }
 
-    /** Whether the lease is one of this client's (held or not any more). */
+    /** Whether the lease is one of this client's, of any of its sessions (held or not any more). */
     boolean isOwnLease(Lease lease) {
-        return leases.issued(lease);
+        return LeaseRegistry.issuedBy(this, lease);
     }
 
     /** Timers waiting on the client's timer thread (for tests: they must not pile up). */
     int pendingTimers() {
         return threads.pendingTimers();
-    }
-
-    // ------------------------------------------------------------------------------ events
-
-    private void onEvent(Event event) {
-        event.accept(events);
-    }
-
-    /**
-     * Events may have been lost (a reconnection, a new leader): ask for the outcome of every wait
-     * and check that every lease is still current.
-     */
-    private void onGap() {
-        if (!session.isOpen()) {
-            return;
-        }
-        waits.recheckAll();
-        leases.checkAll();
-    }
-
-    /** The session expired (told once by {@link ClientSession}): its leases and waits go with it. */
-    private void expired(String why) {
-        leases.loseAll(why);
-        waits.failAll(new SessionExpiredException("session " + session.id() + " is gone: " + why));
-        transport.unsubscribe(session.id());
-        threads.stopTimers();
     }
 }

@@ -25,11 +25,15 @@ import java.util.concurrent.Future;
  */
 final class LeaseRegistry {
     private final SessionParts parts;
+    /** The client whose leases these are, whichever of its sessions holds them. */
+    private final Object client;
+
     private final Map<Long, RuntimeLease> leases = new ConcurrentHashMap<>();
     private final LeaseHost host = new Host();
 
-    LeaseRegistry(SessionParts parts) {
+    LeaseRegistry(SessionParts parts, Object client) {
         this.parts = parts;
+        this.client = client;
     }
 
     /**
@@ -54,6 +58,14 @@ final class LeaseRegistry {
     /** Whether this registry made the lease (it may have been released or lost since). */
     boolean issued(io.holdfast.Lease lease) {
         return lease instanceof RuntimeLease rl && rl.registry() == this;
+    }
+
+    /**
+     * Whether a session of {@code client} made the lease, this one or one lost before (it may have
+     * been released or lost since).
+     */
+    static boolean issuedBy(Object client, io.holdfast.Lease lease) {
+        return lease instanceof RuntimeLease rl && rl.registry().client == client;
     }
 
     /** Whether a lease of this token is held here. */

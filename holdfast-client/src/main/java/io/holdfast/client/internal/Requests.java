@@ -113,6 +113,19 @@ final class Requests {
     }
 
     /**
+     * A read without the session: a client that renews its sessions reads and watches between two
+     * of them too (ADR 0004). Retried on unavailability like a command.
+     */
+    <T> CompletableFuture<T> read(Function<LockService, CompletableFuture<T>> read) {
+        return withRetries(() -> read.apply(transport), null);
+    }
+
+    /** One attempt, never retried: a try of opening a client's next session ({@link SessionRenewal}). */
+    CompletableFuture<Reply> once(Command command) {
+        return send(() -> transport.submit(command), Context.current());
+    }
+
+    /**
      * Opens the session with the service within the connect timeout ({@link
      * ClientOptions#connectTimeout()}, counted from {@code begunNanos}): asked for again with the
      * retry policy's backoff while the service cannot be reached, never after the deadline, and

@@ -52,8 +52,12 @@ class VirtualTimeSessionTest {
     void open() {
         node = LocalNode.named("virtual-" + UUID.randomUUID().toString().substring(0, 8));
         transport = new Counting(new LocalTransport(node));
+        // One session's life: a client that ends with it (the next one's is SessionRenewalTest's).
         client = VirtualClients.open(
-                transport, timers, options -> options.sessionTtl(TTL).retryPolicy(RetryPolicy.none()));
+                transport,
+                timers,
+                options ->
+                        options.sessionTtl(TTL).retryPolicy(RetryPolicy.none()).renewSessions(false));
     }
 
     @AfterEach

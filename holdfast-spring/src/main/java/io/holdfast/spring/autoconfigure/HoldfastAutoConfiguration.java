@@ -95,7 +95,10 @@ public class HoldfastAutoConfiguration {
     }
 
     private static ClientOptions options(HoldfastProperties p) {
-        ClientOptions.Builder b = ClientOptions.builder();
+        // Spring's lock registry, leader initiator and ShedLock expect a lost lock to be final, and
+        // the health indicator reports a lost session as DOWN: the client ends with its session
+        // (ADR 0004; a holdfast:// URI may still say ?renewSessions=true).
+        ClientOptions.Builder b = ClientOptions.builder().renewSessions(false);
         set("holdfast.client-name", () -> {
             if (p.getClientName() != null) {
                 b.clientName(p.getClientName());

@@ -341,7 +341,10 @@ public final class ClientMain {
         String id = o.get("id");
         String uri = o.get("uri");
         Duration ttl = ClientArgs.duration(o.get("ttl"));
-        ClientOptions.Builder b = ClientOptions.builder().clientName(id).sessionTtl(ttl);
+        // A worker opens a new client after its session expired and records each client's history:
+        // a client that renews by itself (ADR 0004) would blur that record, so it ends with its session.
+        ClientOptions.Builder b =
+                ClientOptions.builder().clientName(id).sessionTtl(ttl).renewSessions(false);
         if (o.containsKey("request-timeout")) {
             b.requestTimeout(ClientArgs.duration(o.get("request-timeout")));
         }
