@@ -41,7 +41,7 @@ import java.util.concurrent.ScheduledExecutorService;
  *   <li>{@code renewSessions}: whether the client outlives its sessions (ADR 0004; default true).
  *       When its session is lost (no heartbeat acknowledged for a whole TTL, or the service or an
  *       operator ended it) the leases and waits of that session are lost as always, and the client
- *       opens a new session, with a new id, from 100 ms after the loss, doubling up to 10 s with full
+ *       opens a new session, with a new id, from 100 ms after the loss, doubling up to 2 s with full
  *       jitter, on {@code scheduler}'s time, until one opens or the client is closed. Its {@link
  *       SessionListener}s are told both steps; a call that needs a session waits for the next one
  *       within its own timeout. False keeps the older behaviour: the client ends with its first

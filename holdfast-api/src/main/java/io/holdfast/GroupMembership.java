@@ -25,11 +25,13 @@ import java.util.SortedMap;
  *
  * <p><b>Across a lost session</b> (ADR 0004): the member leaves with its session, as above; when
  * the client has opened its next session ({@link SessionListener#reestablished}), each member this
- * object had joined and not left is joined again with its last value, by the same rule: while the
- * name is still held by this client's lost session (the service keeps it until that session's TTL
- * has passed) the join is tried again, from 100 ms doubling up to 1 s, until it is gone; if another
- * live session holds the name, it is not taken over: the member is dropped and {@link
- * RejoinListener#rejoinFailed} told. A client opened with {@link ClientOptions#renewSessions()
+ * object had joined and not left is joined again with its last value, by the same rule, where a
+ * name still held by one of this client's own lost sessions (the service keeps it until that
+ * session's TTL has passed, which a restarted or new leader starts afresh) counts as this
+ * client's: the key moves to the new session at once, compared by version (as the Python, Go and
+ * Node clients do, docs/protocol.md); if another live session holds the name, it is not taken
+ * over: the member is dropped and {@link RejoinListener#rejoinFailed} told. A join that cannot
+ * reach the service is tried again, from 100 ms doubling up to 1 s. A client opened with {@link ClientOptions#renewSessions()
  * renewSessions(false)}, or of a provider that cannot renew, never joins again.
  *
  * <p><b>Does not</b> check what members write: a value is opaque bytes, at most {@link

@@ -19,7 +19,7 @@ package io.holdfast;
  *
  * <p><b>Failure story.</b> The service is down for longer than the session's TTL. The client hears
  * no heartbeat acknowledged for a whole TTL: {@code lost(old, "no heartbeat was acknowledged for a
- * whole TTL (10s)")}. It tries to open a session from 100 ms on, doubling up to 10 s, with full
+ * whole TTL (10s)")}. It tries to open a session from 100 ms on, doubling up to 2 s, with full
  * jitter; the service comes back, a try succeeds: {@code reestablished(new)}. Group members this
  * client had joined are joined again, and its watches went on all along.
  */

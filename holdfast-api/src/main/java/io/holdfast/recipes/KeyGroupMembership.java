@@ -34,8 +34,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>It remembers the members joined through it and not left, with their last values, and joins
  * them again when the client has opened a new session ({@link SessionListener#reestablished}): a
- * name still held by one of this client's lost sessions is tried again until the service has ended
- * that session; a name another session holds is given up and the rejoin listeners told.
+ * name still held by one of this client's lost sessions is this client's, and is joined again at
+ * once (the key moves to the new session, compared by version); a name another session holds is
+ * given up and the rejoin listeners told.
  */
 final class KeyGroupMembership implements GroupMembership, SessionListener {
     private static final io.holdfast.RetryPolicy AGAIN = Backoffs.rejoin();
@@ -133,9 +134,9 @@ final class KeyGroupMembership implements GroupMembership, SessionListener {
     }
 
     /**
-     * Joins {@code member} again with its last value under the client's session, by the join rule;
-     * tried again later while the name is still held by a lost session of this client's, or the
-     * service cannot be reached. Stops when the member left, the client closed, or a newer session
+     * Joins {@code member} again with its last value under the client's session, by the join rule
+     * (a name one of this client's lost sessions holds is its own); tried again later while the
+     * service cannot be reached or the key changed since it was read. Stops when the member left, the client closed, or a newer session
      * began its own round.
      */
     private void rejoin(String member, int attempt, long myRound) {
@@ -147,7 +148,11 @@ final class KeyGroupMembership implements GroupMembership, SessionListener {
         try {
             Optional<KeyEntry> now = keys.get(key);
             String holder = now.map(KeyEntry::owner).orElse(null);
-            if (now.isEmpty() || client.sessionId().equals(holder)) {
+            // Ours: this session's, or one of this client's lost sessions', which the service still
+            // counts alive until that session's TTL has passed (a restarted or new leader starts it
+            // afresh), and which this client never uses again: waiting for it would keep the member
+            // away for a whole TTL after the service is back.
+            if (now.isEmpty() || client.sessionId().equals(holder) || lostSessions.contains(holder)) {
                 PutOptions how = now.isEmpty()
                         ? PutOptions.ifAbsent().attach()
                         : PutOptions.ifVersion(now.get().version()).attach();
@@ -155,11 +160,9 @@ final class KeyGroupMembership implements GroupMembership, SessionListener {
                 rejoinListeners.forEach(l -> l.rejoined(member, entry));
                 return;
             }
-            if (holder == null || !lostSessions.contains(holder)) {
-                joined.remove(member, value); // never taken over
-                rejoinListeners.forEach(l -> l.rejoinFailed(member, holder));
-                return;
-            }
+            joined.remove(member, value); // another session's, or no session's: never taken over
+            rejoinListeners.forEach(l -> l.rejoinFailed(member, holder));
+            return;
         } catch (ConflictException | UnavailableException | SessionExpiredException e) {
             // changed since the read, the service cannot be reached, or the session was lost again
         }

@@ -104,9 +104,12 @@ final class Crowd implements Generator {
      */
     static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
 
-    /** The options of the bench's one-off clients (the W1 probe, the churn): the defaults and {@link #OPEN_TIMEOUT}. */
+    /** The options of the bench's one-off clients (the W1 probe, the churn): the defaults, {@link #OPEN_TIMEOUT}, no renewal. */
     static ClientOptions oneOff() {
-        return ClientOptions.builder().connectTimeout(OPEN_TIMEOUT).build();
+        return ClientOptions.builder()
+                .connectTimeout(OPEN_TIMEOUT)
+                .renewSessions(false)
+                .build();
     }
 
     /**
@@ -140,6 +143,9 @@ final class Crowd implements Generator {
                 .requestTimeout(requestTimeout)
                 .connectTimeout(OPEN_TIMEOUT)
                 .scheduler(timers)
+                // A session lost is the measure (sessions lost around a kill), not something to mend: a crowd
+                // that opened new sessions would hide losses and add a storm of opens to the failover it measures.
+                .renewSessions(false)
                 .build();
         try (LockClient first = LockClient.open(uri, options)) {
             this.capabilities = first.capabilities();

@@ -12,7 +12,7 @@ import java.util.function.Supplier;
 
 /**
  * Opens a client's next session after it lost one (ADR 0004): a try, then another after the
- * backoff of {@link Backoffs#sessionRenewal()} (100 ms doubling up to 10 s, full jitter), timed on
+ * backoff of {@link Backoffs#sessionRenewal()} (100 ms doubling up to 2 s, full jitter), timed on
  * the client's scheduler, until one opens or the renewal is {@linkplain #stop stopped} (the client
  * closed).
  *

@@ -14,6 +14,7 @@ import io.holdfast.LockClient;
 import io.holdfast.LockInfo;
 import io.holdfast.LockLostException;
 import io.holdfast.LockMode;
+import io.holdfast.SessionListener;
 import io.holdfast.UnavailableException;
 import io.holdfast.Versioned;
 import io.holdfast.Watch;
@@ -98,14 +99,18 @@ final class JavaDriver implements Driver {
             case "open" -> {
                 List<String> members = new ArrayList<>();
                 c.get("members").forEach(m -> members.add(m.asText()));
-                LockClient client = LockClient.open(
-                        uriOf.apply(members),
-                        ClientOptions.builder()
-                                .sessionTtl(
-                                        Duration.ofMillis(c.path("ttlMillis").asLong(10_000)))
-                                .clientName(c.path("clientName").asText("java-driver"))
-                                .build());
-                clients.put(c.get("client").asText(), client);
+                ClientOptions.Builder options = ClientOptions.builder()
+                        .sessionTtl(Duration.ofMillis(c.path("ttlMillis").asLong(10_000)))
+                        .clientName(c.path("clientName").asText("java-driver"));
+                if (c.hasNonNull("renewSessions")) {
+                    options.renewSessions(c.get("renewSessions").asBoolean());
+                }
+                LockClient client = LockClient.open(uriOf.apply(members), options.build());
+                String name = c.get("client").asText();
+                if (c.path("sessionEvents").asBoolean(false)) {
+                    client.addSessionListener(sessionLines(name));
+                }
+                clients.put(name, client);
                 answer.put("sessionId", client.sessionId());
             }
             case "acquire" -> {
@@ -332,6 +337,34 @@ final class JavaDriver implements Driver {
         return lease > 0 ? o.withLeaseTimeout(Duration.ofMillis(lease)) : o;
     }
 
+    /** A line for each loss and renewal of a client's session ({@code sessionEvents}), as the other drivers write. */
+    private SessionListener sessionLines(String client) {
+        return new SessionListener() {
+            @Override
+            public void lost(String oldId, String cause) {
+                reports.add(new Report(
+                        JSON.createObjectNode()
+                                .put("event", "session")
+                                .put("client", client)
+                                .put("type", "lost")
+                                .put("sessionId", oldId)
+                                .put("cause", cause),
+                        System.nanoTime()));
+            }
+
+            @Override
+            public void reestablished(String newId) {
+                reports.add(new Report(
+                        JSON.createObjectNode()
+                                .put("event", "session")
+                                .put("client", client)
+                                .put("type", "reestablished")
+                                .put("sessionId", newId),
+                        System.nanoTime()));
+            }
+        };
+    }
+
     private void hold(String handle, Lease lease) {
         leases.put(handle, lease);
         lease.onLost(lost -> reports.add(new Report(
@@ -348,7 +381,10 @@ final class JavaDriver implements Driver {
         String m = String.valueOf(lost.getMessage());
         return m.contains("revoked")
                 ? "revoked"
-                : m.contains("lease timeout") ? "leaseTimeout" : m.contains("session") ? "sessionExpired" : "unknown";
+                : m.contains("lease timeout")
+                        ? "leaseTimeout"
+                        // the session ended: the service said so, or no heartbeat was acknowledged for a TTL
+                        : m.contains("session") || m.contains("heartbeat") ? "sessionExpired" : "unknown";
     }
 
     @Override
