@@ -55,6 +55,9 @@ public interface Keys {
     /** The most keys attached to one session. */
     int MAX_KEYS_PER_SESSION = 10_000;
 
+    /** The refusal of a {@link #deletePrefix} without a prefix, in every client's words. */
+    String EMPTY_PREFIX_DELETE = "a prefix delete needs a prefix: deleting every key at once is not offered";
+
     /** The shortest time to live of a key, in seconds. */
     int MIN_TTL_SECONDS = 1;
 
@@ -96,6 +99,40 @@ public interface Keys {
     /** {@link #delete(String, long)} whatever the key's version. */
     default long delete(String key) {
         return delete(key, ANY_VERSION);
+    }
+
+    /**
+     * Deletes every key that starts with {@code prefix} (etcd's {@code DeleteRange} with a prefix),
+     * page by page, and answers how many it deleted. Each page of up to {@link #MAX_PAGE} keys is
+     * one step; the whole is not: a reader may see part of the prefix deleted, and a key written
+     * under the prefix while the pages run may stay. Keys attached to any session go as a {@link
+     * #delete} of them would, each deletion told to watchers ({@link WatchEvent.Type#REGISTER_DELETED},
+     * no cause). An election's record is not a key and stays. Where access control is on, a page
+     * with a key this client may not write is refused, and what earlier pages deleted stays deleted.
+     *
+     * <p>On the Holdfast server and {@code mem:} a page is one command of protocol version 9 (a
+     * cluster with an older member refuses it with {@link UnsupportedFeatureException}); the store
+     * providers list a page and delete its keys one by one.
+     *
+     * @param prefix 1 to 512 bytes ({@link Names}): an empty prefix is refused ({@link
+     *     #EMPTY_PREFIX_DELETE}), so that no typo deletes every key
+     * @return how many keys were deleted
+     * @throws InvalidArgumentException for an empty or malformed prefix; nothing deleted
+     */
+    default long deletePrefix(String prefix) {
+        if (prefix == null || prefix.isEmpty()) {
+            throw new InvalidArgumentException(EMPTY_PREFIX_DELETE);
+        }
+        long deleted = 0;
+        String after = "";
+        while (after != null) {
+            KeyListing page = list(prefix, after, MAX_PAGE);
+            for (KeyEntry e : page.entries()) {
+                deleted += delete(e.key()) == 0 ? 0 : 1;
+            }
+            after = page.next();
+        }
+        return deleted;
     }
 
     /**

@@ -83,6 +83,35 @@ class KvCommandTest {
     }
 
     @Test
+    void delPrefixDeletesEveryKeyUnderItAndSaysHowMany() {
+        try (LockClient client = LockClient.open(backend)) {
+            for (int i = 0; i < 1_003; i++) {
+                client.keys().put(String.format("big/%04d", i), new byte[] {1});
+            }
+            client.keys().put("bigger", "x".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(kv("del", "--prefix", "big/")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("del", "--prefix", "big/", "--json")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("ls", "big")).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly(
+                        "deleted 1003 keys under big/",
+                        "{\"prefix\":\"big/\",\"deleted\":0}",
+                        "bigger version=1 value=\"x\"");
+        clear();
+
+        assertThat(kv("del", "--prefix", "")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv del: " + io.holdfast.Keys.EMPTY_PREFIX_DELETE);
+        clear();
+        assertThat(kv("del", "k", "--prefix", "big/")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv del: give KEY or --prefix, not both (--if-version goes with KEY)");
+        clear();
+        assertThat(kv("del")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv del: give KEY, or --prefix PREFIX");
+    }
+
+    @Test
     void aConflictChangesNothingAndExits75() {
         kv("put", "k", "v1");
         clear();

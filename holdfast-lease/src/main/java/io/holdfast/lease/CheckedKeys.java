@@ -57,6 +57,14 @@ final class CheckedKeys implements Keys {
     }
 
     @Override
+    public long deletePrefix(String prefix) {
+        if (prefix == null || prefix.isEmpty()) {
+            throw new InvalidArgumentException(EMPTY_PREFIX_DELETE);
+        }
+        return keys.deletePrefix(Names.check(prefix));
+    }
+
+    @Override
     public long add(String key, long delta) {
         return keys.add(Names.check(key), delta);
     }

@@ -93,6 +93,37 @@ class KeysOverGrpcTest {
         assertThat(get(wire.readRegister("del/k"))).isEmpty();
     }
 
+    /**
+     * The Java client's {@code deletePrefix} over the client port: more keys than one page holds,
+     * so two commands of protocol version 9; every key of the prefix goes, and no other.
+     */
+    @Test
+    void theJavaClientDeletesAPrefixOfMoreThanOnePage() throws Exception {
+        try (io.holdfast.LockClient client = io.holdfast.LockClient.open(cluster.uri())) {
+            io.holdfast.Keys keys = client.keys();
+            int n = io.holdfast.Keys.MAX_PAGE + 5;
+            for (int from = 0; from < n; from += io.holdfast.Keys.MAX_TXN_OPS) {
+                List<io.holdfast.Txn.Op> puts = new java.util.ArrayList<>();
+                for (int i = from; i < Math.min(n, from + io.holdfast.Keys.MAX_TXN_OPS); i++) {
+                    puts.add(io.holdfast.Txn.put(String.format("bulk/%05d", i), new byte[] {1}));
+                }
+                assertThat(keys.commit(io.holdfast.Txn.when().then(puts.toArray(io.holdfast.Txn.Op[]::new)))
+                                .succeeded())
+                        .isTrue();
+            }
+            keys.put("bulkhead", new byte[] {2});
+
+            assertThat(keys.deletePrefix("bulk/")).isEqualTo(n);
+            assertThat(keys.list("bulk").entries())
+                    .extracting(io.holdfast.KeyEntry::key)
+                    .containsExactly("bulkhead");
+            assertThat(keys.deletePrefix("bulk/")).isZero();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> keys.deletePrefix(""))
+                    .isInstanceOf(io.holdfast.InvalidArgumentException.class)
+                    .hasMessage(io.holdfast.Keys.EMPTY_PREFIX_DELETE);
+        }
+    }
+
     @Test
     void aCounterAddsAndAnswersTheNewValue() throws Exception {
         assertThat(get(wire.submit(new CounterAdd(next(WRITER), "count/a", 5)))).isEqualTo(new Reply.Counted(5, 1));

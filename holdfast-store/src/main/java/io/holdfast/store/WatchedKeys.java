@@ -54,6 +54,11 @@ final class WatchedKeys implements Keys {
     }
 
     @Override
+    public long deletePrefix(String prefix) {
+        return backend.deletePrefix(prefix);
+    }
+
+    @Override
     public Watch watch(String prefix, WatchListener listener) {
         return client.watch(WatchTarget.keys(prefix), listener);
     }

@@ -12,6 +12,7 @@ import io.holdfast.WatchTarget;
 import io.holdfast.model.Command;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
@@ -72,6 +73,22 @@ final class RuntimeKeys implements Keys {
     public long delete(String key, long expectedVersion) {
         return send(Reply.Ok.class, inv -> new KeyDelete(inv, key, expectedVersion))
                 .value();
+    }
+
+    /**
+     * One command per page ({@link KeyDeletePrefix}, each with its own invocation, so a page whose
+     * answer was lost applies once), until a page deletes fewer keys than its limit.
+     */
+    @Override
+    public long deletePrefix(String prefix) {
+        long deleted = 0;
+        long page;
+        do {
+            page = send(Reply.Ok.class, inv -> new KeyDeletePrefix(inv, prefix, KeyDeletePrefix.MAX_LIMIT))
+                    .value();
+            deleted += page;
+        } while (page == KeyDeletePrefix.MAX_LIMIT);
+        return deleted;
     }
 
     @Override

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.Keys;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Transaction;
 import io.holdfast.model.Transaction.Op;
@@ -17,6 +18,7 @@ import io.holdfast.server.http.HttpMessages.Refused;
 import io.holdfast.server.http.HttpReplies.ReplyAnswer;
 import io.holdfast.server.http.HttpRequests.AddCounter;
 import io.holdfast.server.http.HttpRequests.DeleteKey;
+import io.holdfast.server.http.HttpRequests.DeleteKeyPrefix;
 import io.holdfast.server.http.HttpRequests.PutKey;
 import io.holdfast.server.http.HttpRequests.Txn;
 import io.holdfast.server.node.RaftLockService;
@@ -106,6 +108,24 @@ final class HttpKeyRoutes {
                     @Override
                     public Answer ok(Reply.Ok ok) {
                         return keyVersion(d.key(), ok.value());
+                    }
+                }));
+    }
+
+    /**
+     * {@code POST /api/v1/keys/delete-prefix}: one page; {@code deleted} keys, and {@code more} when
+     * the page deleted its whole limit (ask again, with a new request id, until it is false).
+     */
+    CompletableFuture<Answer> deletePrefix(DeleteKeyPrefix d) {
+        return sessions.keys(d.caller(), inv -> new KeyDeletePrefix(inv, d.prefix(), d.limit()))
+                .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
+                    @Override
+                    public Answer ok(Reply.Ok ok) {
+                        return Answer.json(
+                                200,
+                                obj().put("prefix", d.prefix())
+                                        .put("deleted", ok.value())
+                                        .put("more", ok.value() == d.limit()));
                     }
                 }));
     }
