@@ -157,6 +157,24 @@ public interface Keys {
      */
     KeyListing list(String prefix, String after, int limit);
 
+    /**
+     * {@link #list(String, String, int)}, keys only when {@code keysOnly} (etcd's {@code
+     * --keys-only}): each entry has its key, version and owner, and an empty value. The Holdfast
+     * server does not send the values (protocol version 9; an older server sends them and the
+     * client drops them); a store provider reads them and drops them.
+     */
+    default KeyListing list(String prefix, String after, int limit, boolean keysOnly) {
+        KeyListing page = list(prefix, after, limit);
+        if (!keysOnly) {
+            return page;
+        }
+        java.util.List<KeyEntry> keys = new java.util.ArrayList<>(page.entries().size());
+        for (KeyEntry e : page.entries()) {
+            keys.add(new KeyEntry(e.key(), e.version(), new byte[0], e.owner()));
+        }
+        return new KeyListing(keys, page.more(), page.position());
+    }
+
     /** The first page of up to {@link #MAX_PAGE} keys under {@code prefix}. */
     default KeyListing list(String prefix) {
         return list(prefix, "", MAX_PAGE);

@@ -124,13 +124,36 @@ final class KvCommand implements Callable<Integer> {
     @Command(
             name = "get",
             mixinStandardHelpOptions = true,
-            description = {"Print KEY's value (exit 1 when it is absent); --json adds its version and owner."})
+            description = {
+                "Print KEY's value (exit 1 when it is absent); --json adds its version and owner.",
+                "--prefix: KEY is a prefix, and every key under it is listed as kv ls lists it (etcd's get --prefix);"
+                        + " with --keys-only, the keys alone."
+            })
     static final class Get extends KvBase {
-        @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+        @Parameters(index = "0", paramLabel = "KEY", description = "The key (with --prefix: the prefix).")
         String key;
+
+        @Option(names = "--prefix", description = "List every key that starts with KEY, as kv ls KEY does.")
+        boolean prefix;
+
+        @Option(names = "--keys-only", description = "With --prefix: the keys alone; their values are not sent.")
+        boolean keysOnly;
+
+        @Option(
+                names = "--limit",
+                paramLabel = "N",
+                defaultValue = "1000",
+                description = "With --prefix: at most N keys (default: ${DEFAULT-VALUE}).")
+        int limit;
 
         @Override
         int run(LockClient client, Keys keys, PrintWriter out) {
+            if (prefix) {
+                return Ls.list(keys, key, limit, keysOnly, json, out);
+            }
+            if (keysOnly) {
+                throw new CliFailure(ExitCodes.USAGE, "--keys-only goes with --prefix");
+            }
             Optional<KeyEntry> entry = keys.get(key);
             if (entry.isEmpty()) {
                 throw new CliFailure(ExitCodes.CHECK_FAILED, key + " is absent");
@@ -309,7 +332,7 @@ final class KvCommand implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             description = {
                 "List the keys that start with PREFIX (all without it), in byte order: one line per key with its"
-                        + " version, value and owner."
+                        + " version, value and owner; --keys-only: the keys alone (etcd's --keys-only, values not sent)."
             })
     static final class Ls extends KvBase {
         @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "The prefix (default: all).")
@@ -322,8 +345,16 @@ final class KvCommand implements Callable<Integer> {
                 description = "Print at most N keys (default: ${DEFAULT-VALUE}).")
         int limit;
 
+        @Option(names = "--keys-only", description = "Print the keys alone; their values are not sent.")
+        boolean keysOnly;
+
         @Override
         int run(LockClient client, Keys keys, PrintWriter out) {
+            return list(keys, prefix, limit, keysOnly, json, out);
+        }
+
+        /** Lists as {@code kv ls} does: {@code kv get --prefix} too. */
+        static int list(Keys keys, String prefix, int limit, boolean keysOnly, boolean json, PrintWriter out) {
             if (limit < 1 || limit > 100_000) {
                 throw new CliFailure(ExitCodes.USAGE, "--limit must be between 1 and 100000, not " + limit);
             }
@@ -331,12 +362,12 @@ final class KvCommand implements Callable<Integer> {
             int printed = 0;
             String after = "";
             while (printed < limit) {
-                KeyListing page = keys.list(prefix, after, Math.min(Keys.MAX_PAGE, limit - printed));
+                KeyListing page = keys.list(prefix, after, Math.min(Keys.MAX_PAGE, limit - printed), keysOnly);
                 for (KeyEntry k : page.entries()) {
                     if (json) {
-                        array.add(WatchLines.keyJson(k));
+                        array.add(keysOnly ? keyOnlyJson(k) : WatchLines.keyJson(k));
                     } else {
-                        out.println(WatchLines.keyLine("", k));
+                        out.println(keysOnly ? k.key() : WatchLines.keyLine("", k));
                     }
                     printed++;
                 }
@@ -352,6 +383,14 @@ final class KvCommand implements Callable<Integer> {
             }
             out.flush();
             return ExitCodes.OK;
+        }
+
+        private static com.fasterxml.jackson.databind.node.ObjectNode keyOnlyJson(KeyEntry k) {
+            return JsonViews.JSON
+                    .createObjectNode()
+                    .put("key", k.key())
+                    .put("version", k.version())
+                    .put("owner", k.owner());
         }
     }
 

@@ -192,6 +192,36 @@ class KvCommandTest {
     }
 
     @Test
+    void lsKeysOnlyAndGetPrefixListAsEtcdctlDoes() {
+        kv("put", "svc/a", "addr-a");
+        kv("put", "svc/b", "addr-b");
+        kv("put", "svd", "other");
+        clear();
+        assertThat(kv("ls", "svc/", "--keys-only")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("get", "--prefix", "svc/")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("get", "svc/", "--prefix", "--keys-only")).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly(
+                        "svc/a",
+                        "svc/b",
+                        "svc/a version=1 value=\"addr-a\"",
+                        "svc/b version=1 value=\"addr-b\"",
+                        "svc/a",
+                        "svc/b");
+        clear();
+        assertThat(kv("ls", "svc/", "--keys-only", "--json")).isEqualTo(ExitCodes.OK);
+        JsonNode keysOnly = json(out.toString());
+        assertThat(keysOnly.get(0).get("key").asText()).isEqualTo("svc/a");
+        assertThat(keysOnly.get(0).get("version").asLong()).isEqualTo(1);
+        assertThat(keysOnly.get(0).has("value"))
+                .as("no value in a keys-only listing")
+                .isFalse();
+        clear();
+        assertThat(kv("get", "svc/a", "--keys-only")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv get: --keys-only goes with --prefix");
+    }
+
+    @Test
     void aTransactionRunsOneBranchAndSaysWhich() throws Exception {
         Path txn = dir.resolve("move.json");
         Files.writeString(txn, """

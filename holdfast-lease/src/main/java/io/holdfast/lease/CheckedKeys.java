@@ -71,6 +71,11 @@ final class CheckedKeys implements Keys {
 
     @Override
     public KeyListing list(String prefix, String after, int limit) {
+        return list(prefix, after, limit, false);
+    }
+
+    @Override
+    public KeyListing list(String prefix, String after, int limit, boolean keysOnly) {
         checkPrefix(prefix);
         String from = after == null ? "" : after;
         if (!from.isEmpty()) {
@@ -79,7 +84,7 @@ final class CheckedKeys implements Keys {
         if (limit < 1 || limit > MAX_PAGE) {
             throw new InvalidArgumentException("a page lists 1 to " + MAX_PAGE + " keys, not " + limit);
         }
-        return keys.list(prefix, from, limit);
+        return keysOnly ? keys.list(prefix, from, limit, true) : keys.list(prefix, from, limit);
     }
 
     @Override

@@ -198,6 +198,25 @@ class HttpKeysTest {
     }
 
     @Test
+    void aKeysOnlyListingSendsNoValues() throws Exception {
+        String s = open(http);
+        ok(write(http, "keys/put", s, 1, "\"key\":\"hk/only/a\",\"value\":\"" + b64("big value") + "\""));
+        ok(write(http, "keys/put", s, 2, "\"key\":\"hk/only/b\",\"value\":\"" + b64("other") + "\",\"attach\":true"));
+
+        JsonNode page = ok(http.get("/api/v1/keys?prefix=hk/only/&keysOnly=true"));
+        assertThat(page.get("keys").findValuesAsText("key")).containsExactly("hk/only/a", "hk/only/b");
+        assertThat(page.get("keys").findValuesAsText("value")).containsExactly("", "");
+        assertThat(page.get("keys").get(1).get("owner").asText()).isEqualTo(s);
+        assertThat(page.get("keys").get(0).get("version").asLong()).isEqualTo(1);
+        assertThat(page.get("position").asText()).matches("\\d+\\.\\d+");
+        assertThat(ok(http.get("/api/v1/keys?prefix=hk/only/&keysOnly=false"))
+                        .get("keys")
+                        .findValuesAsText("value"))
+                .containsExactly(b64("big value"), b64("other"));
+        assertError(http.get("/api/v1/keys?prefix=hk/only/&keysOnly=yes"), 400, "INVALID_ARGUMENT", "keysOnly");
+    }
+
+    @Test
     void aPrefixIsDeletedAPageAtATimeAndAnEmptyPrefixIsRefused() throws Exception {
         String s = open(http);
         String other = open(http);

@@ -98,7 +98,7 @@ class KeysOverGrpcTest {
      * so two commands of protocol version 9; every key of the prefix goes, and no other.
      */
     @Test
-    void theJavaClientDeletesAPrefixOfMoreThanOnePage() throws Exception {
+    void theJavaClientListsKeysOnlyAndDeletesAPrefixOfMoreThanOnePage() throws Exception {
         try (io.holdfast.LockClient client = io.holdfast.LockClient.open(cluster.uri())) {
             io.holdfast.Keys keys = client.keys();
             int n = io.holdfast.Keys.MAX_PAGE + 5;
@@ -112,6 +112,35 @@ class KeysOverGrpcTest {
                         .isTrue();
             }
             keys.put("bulkhead", new byte[] {2});
+
+            io.holdfast.KeyListing only = keys.list("bulk/", "", 2, true);
+            assertThat(only.entries())
+                    .extracting(io.holdfast.KeyEntry::key)
+                    .containsExactly("bulk/00000", "bulk/00001");
+            assertThat(only.entries().get(0).value()).as("keys only: no value").isEmpty();
+            assertThat(only.entries().get(0).version()).isEqualTo(1);
+            assertThat(only.more()).isTrue();
+            assertThat(get(wire.keys(null, "bulk/", "", 1, true)).keys().get(0).value())
+                    .isEmpty();
+            io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(
+                            "127.0.0.1", cluster.node(0).clientPort())
+                    .usePlaintext()
+                    .build();
+            try {
+                io.holdfast.protocol.v1.KeysResponse raw = io.holdfast.protocol.v1.HoldfastGrpc.newBlockingStub(channel)
+                        .keys(io.holdfast.protocol.v1.KeysRequest.newBuilder()
+                                .setPrefix("bulk/")
+                                .setLimit(1)
+                                .setKeysOnly(true)
+                                .build());
+                assertThat(raw.getKeys(0).getKey()).isEqualTo("bulk/00000");
+                assertThat(raw.getKeys(0).getValue().isEmpty())
+                        .as("the server sends no value")
+                        .isTrue();
+            } finally {
+                channel.shutdownNow();
+            }
+            assertThat(keys.list("bulk/", "", 1).entries().get(0).value()).containsExactly(1);
 
             assertThat(keys.deletePrefix("bulk/")).isEqualTo(n);
             assertThat(keys.list("bulk").entries())

@@ -110,6 +110,12 @@ final class RuntimeKeys implements Keys {
         return listing(Replies.join(rt.query(t -> t.keys(null, prefix, after, limit))));
     }
 
+    /** Keys only: the service leaves the values out ({@code KeysRequest.keys_only} on the wire). */
+    @Override
+    public KeyListing list(String prefix, String after, int limit, boolean keysOnly) {
+        return listing(Replies.join(rt.query(t -> t.keys(null, prefix, after, limit, keysOnly))));
+    }
+
     /** A page as the API shows it. */
     static KeyListing listing(KeyPage page) {
         List<KeyEntry> entries = new ArrayList<>(page.keys().size());

@@ -63,14 +63,18 @@ final class HttpKeyRoutes {
         });
     }
 
-    /** {@code GET /api/v1/keys?prefix=&after=&limit=}: one page, with where it was read. */
+    /**
+     * {@code GET /api/v1/keys?prefix=&after=&limit=&keysOnly=}: one page, with where it was read;
+     * with {@code keysOnly=true} every value is empty (not sent).
+     */
     CompletableFuture<Answer> list(Map<String, String> query, String identity) {
         String prefix = query.getOrDefault("prefix", "");
         if (!prefix.isEmpty()) {
             checkedName(prefix);
         }
         int limit = HttpMessages.page(query, Keys.MAX_PAGE, Keys.MAX_PAGE);
-        return service.keys(identity, prefix, query.getOrDefault("after", ""), limit)
+        boolean keysOnly = keysOnly(query);
+        return service.keys(identity, prefix, query.getOrDefault("after", ""), limit, keysOnly)
                 .thenApply(page -> {
                     ObjectNode json = obj();
                     ArrayNode keys = json.putArray("keys");
@@ -79,6 +83,14 @@ final class HttpKeyRoutes {
                             .put("position", page.position().toString());
                     return Answer.json(200, json);
                 });
+    }
+
+    private static boolean keysOnly(Map<String, String> query) {
+        String v = query.getOrDefault("keysOnly", "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new Refused(400, "INVALID_ARGUMENT", "keysOnly must be true or false, not '" + v + "'");
+        }
+        return v.equals("true");
     }
 
     /** {@code POST /api/v1/keys/put}: the new version. */
