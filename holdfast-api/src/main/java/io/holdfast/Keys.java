@@ -190,6 +190,25 @@ public interface Keys {
     Watch watch(String prefix, WatchListener listener);
 
     /**
+     * Follows every key under {@code prefix} from {@code fromPosition}, a position the service gave
+     * (a listing's {@link KeyListing#position()}, an event's {@link WatchEvent#position()}): each
+     * write and deletion after it, in order; or, when the service no longer has every change since
+     * (it keeps about the last 65,536), a {@link WatchEvent.Type#STATE} first and the changes after
+     * that. So a listing followed by a watch from its position misses nothing: a change made between
+     * them is told (etcd's {@code Watch(WithRev(rev + 1))} after a {@code Range} at {@code rev}).
+     *
+     * <p>On the Holdfast server and {@code mem:}. A provider whose listings have no position ("")
+     * starts with a {@code STATE}, as {@link #watch(String, WatchListener)} does: a change may then
+     * be told twice, never missed.
+     *
+     * @param fromPosition the position; null or "" to start with a {@code STATE}
+     * @throws InvalidArgumentException when {@code fromPosition} is not a position the service gives
+     */
+    default Watch watch(String prefix, String fromPosition, WatchListener listener) {
+        return watch(prefix, listener);
+    }
+
+    /**
      * Runs a transaction in one step.
      *
      * @return which branch ran and each op's result

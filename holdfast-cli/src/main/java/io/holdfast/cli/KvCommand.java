@@ -332,7 +332,9 @@ final class KvCommand implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             description = {
                 "List the keys that start with PREFIX (all without it), in byte order: one line per key with its"
-                        + " version, value and owner; --keys-only: the keys alone (etcd's --keys-only, values not sent)."
+                        + " version, value and owner; --keys-only: the keys alone (etcd's --keys-only, values not sent).",
+                "--json prints {\"keys\":[...],\"more\":...,\"position\":...}: position is where the first page was read,"
+                        + " from which kv watch --from misses nothing."
             })
     static final class Ls extends KvBase {
         @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "The prefix (default: all).")
@@ -361,8 +363,13 @@ final class KvCommand implements Callable<Integer> {
             ArrayNode array = JsonViews.JSON.createArrayNode();
             int printed = 0;
             String after = "";
+            String position = null;
+            boolean more = false;
             while (printed < limit) {
                 KeyListing page = keys.list(prefix, after, Math.min(Keys.MAX_PAGE, limit - printed), keysOnly);
+                if (position == null) {
+                    position = page.position();
+                }
                 for (KeyEntry k : page.entries()) {
                     if (json) {
                         array.add(keysOnly ? keyOnlyJson(k) : WatchLines.keyJson(k));
@@ -372,12 +379,16 @@ final class KvCommand implements Callable<Integer> {
                     printed++;
                 }
                 after = page.next();
+                more = after != null;
                 if (after == null) {
                     break;
                 }
             }
             if (json) {
-                out.println(array);
+                com.fasterxml.jackson.databind.node.ObjectNode answer = JsonViews.JSON.createObjectNode();
+                answer.set("keys", array);
+                answer.put("more", more).put("position", position);
+                out.println(answer);
             } else if (printed == 0) {
                 out.println("no keys" + (prefix.isEmpty() ? "" : " start with " + prefix));
             }
@@ -400,6 +411,8 @@ final class KvCommand implements Callable<Integer> {
             description = {
                 "Print every key under PREFIX (all without it), then one line per write or deletion (with its"
                         + " cause), until --count events, --timeout or SIGINT/SIGTERM. --json: one object per line.",
+                "--from POSITION (kv ls --json's position) prints the changes after it instead of the keys: with a"
+                        + " listing, nothing is missed; a STATE comes first only when the service no longer has them all.",
                 "It outlives a leader change and a restart shorter than its session's TTL. Exit code: 0; 69 backend"
                         + " unavailable at the start, or its session ended (one line names the cause); 64 usage error."
             })
@@ -415,6 +428,13 @@ final class KvCommand implements Callable<Integer> {
 
         @Option(names = "--count", paramLabel = "N", description = "Exit 0 after N events (the state counts as one).")
         Integer count;
+
+        @Option(
+                names = "--from",
+                paramLabel = "POSITION",
+                description = "Start after POSITION (kv ls --json's position): the changes since, no STATE unless the"
+                        + " service no longer has them all.")
+        String from;
 
         @Option(
                 names = "--timeout",
@@ -434,7 +454,9 @@ final class KvCommand implements Callable<Integer> {
             } catch (InvalidArgumentException e) {
                 throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
             }
-            return new WatchRun(spec, target, json, count, timeout, null).run(backend);
+            return new WatchRun(spec, target, json, count, timeout, null)
+                    .from(from)
+                    .run(backend);
         }
     }
 }

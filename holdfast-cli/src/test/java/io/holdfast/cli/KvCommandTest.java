@@ -182,13 +182,34 @@ class KvCommandTest {
         }
         clear();
         assertThat(kv("ls", "svc/", "--limit", "3", "--json")).isEqualTo(ExitCodes.OK);
-        JsonNode array = json(out.toString());
+        JsonNode listing = json(out.toString());
+        assertThat(listing.get("more").asBoolean()).isTrue();
+        assertThat(listing.get("position").asText()).matches("\\d+\\.\\d+");
+        JsonNode array = listing.get("keys");
         assertThat(array.size()).isEqualTo(3);
         assertThat(array.get(2).get("key").asText()).isEqualTo("svc/2");
         assertThat(array.get(2).get("value").asText()).isEqualTo("addr-2");
         clear();
         assertThat(kv("ls", "none/")).isEqualTo(ExitCodes.OK);
         assertThat(lines()).containsExactly("no keys start with none/");
+    }
+
+    @Test
+    void watchFromTheListingsPositionPrintsTheWriteMadeSinceAndNoState() {
+        kv("put", "cfg/a", "one");
+        clear();
+        assertThat(kv("ls", "cfg/", "--json")).isEqualTo(ExitCodes.OK);
+        String position = json(out.toString()).get("position").asText();
+        kv("put", "cfg/b", "two");
+        clear();
+        assertThat(kv("watch", "cfg/", "--from", position, "--count", "1", "--timeout", "20s"))
+                .isEqualTo(ExitCodes.OK);
+        assertThat(lines()).hasSize(1);
+        assertThat(lines().get(0)).startsWith("REGISTER_SET cfg/b").contains("value=\"two\"");
+        clear();
+        assertThat(kv("watch", "cfg/", "--from", "not-a-position", "--count", "1"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("the position 'not-a-position' is not one the service gave");
     }
 
     @Test
@@ -210,7 +231,7 @@ class KvCommandTest {
                         "svc/b");
         clear();
         assertThat(kv("ls", "svc/", "--keys-only", "--json")).isEqualTo(ExitCodes.OK);
-        JsonNode keysOnly = json(out.toString());
+        JsonNode keysOnly = json(out.toString()).get("keys");
         assertThat(keysOnly.get(0).get("key").asText()).isEqualTo("svc/a");
         assertThat(keysOnly.get(0).get("version").asLong()).isEqualTo(1);
         assertThat(keysOnly.get(0).has("value"))

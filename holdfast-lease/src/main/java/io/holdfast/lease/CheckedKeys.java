@@ -97,6 +97,15 @@ final class CheckedKeys implements Keys {
     }
 
     @Override
+    public Watch watch(String prefix, String fromPosition, WatchListener listener) {
+        checkPrefix(prefix);
+        if (listener == null) {
+            throw new InvalidArgumentException("the listener must not be null");
+        }
+        return keys.watch(prefix, fromPosition, listener);
+    }
+
+    @Override
     public TxnResult commit(Txn txn) {
         if (txn == null) {
             throw new InvalidArgumentException("the transaction must not be null");

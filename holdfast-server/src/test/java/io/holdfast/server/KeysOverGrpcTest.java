@@ -153,6 +153,47 @@ class KeysOverGrpcTest {
         }
     }
 
+    /**
+     * List, then watch from the listing's position: a write made between the two is told first, no
+     * {@code STATE}; without a position the watch starts with one; a position the service never
+     * gives is refused before anything starts.
+     */
+    @Test
+    void aWatchFromAListingsPositionTellsTheWriteMadeBetweenThem() throws Exception {
+        try (io.holdfast.LockClient client = io.holdfast.LockClient.open(cluster.uri())) {
+            io.holdfast.Keys keys = client.keys();
+            keys.put("from/a", new byte[] {1});
+            io.holdfast.KeyListing listing = keys.list("from/");
+            assertThat(listing.entries()).extracting(io.holdfast.KeyEntry::key).containsExactly("from/a");
+            keys.put("from/b", new byte[] {2}); // after the listing, before the watch
+
+            java.util.concurrent.BlockingQueue<io.holdfast.WatchEvent> events =
+                    new java.util.concurrent.LinkedBlockingQueue<>();
+            try (io.holdfast.Watch w = keys.watch("from/", listing.position(), events::add)) {
+                io.holdfast.WatchEvent first = events.poll(20, TimeUnit.SECONDS);
+                assertThat(first).isNotNull();
+                assertThat(first.type()).isEqualTo(io.holdfast.WatchEvent.Type.REGISTER_SET);
+                assertThat(first.name()).isEqualTo("from/b");
+                keys.delete("from/a");
+                io.holdfast.WatchEvent second = events.poll(20, TimeUnit.SECONDS);
+                assertThat(second).isNotNull();
+                assertThat(second.type()).isEqualTo(io.holdfast.WatchEvent.Type.REGISTER_DELETED);
+                assertThat(second.name()).isEqualTo("from/a");
+            }
+            events.clear();
+            try (io.holdfast.Watch w = keys.watch("from/", "", events::add)) {
+                io.holdfast.WatchEvent first = events.poll(20, TimeUnit.SECONDS);
+                assertThat(first).isNotNull();
+                assertThat(first.type())
+                        .as("no position: the state first")
+                        .isEqualTo(io.holdfast.WatchEvent.Type.STATE);
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> keys.watch("from/", "yesterday", e -> {}))
+                    .isInstanceOf(io.holdfast.InvalidArgumentException.class)
+                    .hasMessageContaining("the position 'yesterday' is not one the service gave");
+        }
+    }
+
     @Test
     void aCounterAddsAndAnswersTheNewValue() throws Exception {
         assertThat(get(wire.submit(new CounterAdd(next(WRITER), "count/a", 5)))).isEqualTo(new Reply.Counted(5, 1));

@@ -131,6 +131,11 @@ final class RuntimeKeys implements Keys {
     }
 
     @Override
+    public Watch watch(String prefix, String fromPosition, WatchListener listener) {
+        return rt.watch(WatchTarget.keys(prefix), fromPosition, listener);
+    }
+
+    @Override
     public TxnResult commit(Txn txn) {
         return TxnMapping.result(send(Reply.Transacted.class, inv -> TxnMapping.command(inv, txn)));
     }
