@@ -55,7 +55,11 @@ func (f *fakeCluster) serveKeys(w http.ResponseWriter, r *http.Request) bool {
 	}
 	out := []any{}
 	for _, n := range names {
-		out = append(out, f.keyViewLocked(n))
+		view := f.keyViewLocked(n)
+		if q.Get("keysOnly") == "true" {
+			view["value"] = ""
+		}
+		out = append(out, view)
 	}
 	writeJSON(w, 200, map[string]any{"keys": out, "more": more, "position": strconv.Itoa(len(f.changes)) + ".0"})
 	return true
@@ -84,6 +88,22 @@ func (f *fakeCluster) keysStateLocked(prefix string) []any {
 func (f *fakeCluster) decideKeys(sid, path string, body map[string]any, o *fakeOutcome) {
 	if path == "/api/v1/txn" {
 		f.txnLocked(sid, body, o)
+		return
+	}
+	if path == "/api/v1/keys/delete-prefix" {
+		prefix, limit := str(body, "prefix"), int(num(body, "limit"))
+		if prefix == "" {
+			o.status, o.body = 400, errBody("INVALID_ARGUMENT", "a prefix delete needs a prefix: deleting every key at once is not offered")
+			return
+		}
+		names := f.keyNamesLocked(prefix, "")
+		if len(names) > limit {
+			names = names[:limit]
+		}
+		for _, n := range names {
+			f.deleteKeyLocked(n, sid, "")
+		}
+		o.status, o.body = 200, map[string]any{"prefix": prefix, "deleted": len(names), "more": len(names) == limit}
 		return
 	}
 	op := map[string]any{"type": strings.TrimPrefix(path, "/api/v1/keys/")}

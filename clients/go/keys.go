@@ -245,13 +245,52 @@ func (k *Keys) Add(ctx context.Context, key string, delta int64) (int64, error) 
 	return ans.Value, err
 }
 
+// EmptyPrefixDelete is the refusal of a prefix delete without a prefix, as
+// the server words it.
+const EmptyPrefixDelete = "a prefix delete needs a prefix: deleting every key at once is not offered"
+
+// DeletePrefix deletes every key that starts with prefix and returns how
+// many (etcd's DeleteRange with a prefix). Paged: each page of up to MaxPage
+// keys is one step on the server (protocol version 9), the whole is not. An
+// empty prefix is refused (ErrInvalidArgument) before anything is sent.
+func (k *Keys) DeletePrefix(ctx context.Context, prefix string) (int64, error) {
+	if prefix == "" {
+		return 0, invalidArgument(EmptyPrefixDelete)
+	}
+	var deleted int64
+	for {
+		var ans struct {
+			Deleted int64 `json:"deleted"`
+			More    bool  `json:"more"`
+		}
+		err := k.write(ctx, "/api/v1/keys/delete-prefix", map[string]any{"prefix": prefix, "limit": MaxPage}, &ans)
+		deleted += ans.Deleted
+		if err != nil || !ans.More {
+			return deleted, err
+		}
+	}
+}
+
 // List reads one page of the keys under prefix after after ("" for the
 // first page), at most limit (1 to MaxPage), in byte order, at the leader.
 func (k *Keys) List(ctx context.Context, prefix, after string, limit int) (KeyListing, error) {
+	return k.list(ctx, prefix, after, limit, false)
+}
+
+// ListKeysOnly is List without the values (etcd's --keys-only): the server
+// does not send them, and each entry's Value is empty.
+func (k *Keys) ListKeysOnly(ctx context.Context, prefix, after string, limit int) (KeyListing, error) {
+	return k.list(ctx, prefix, after, limit, true)
+}
+
+func (k *Keys) list(ctx context.Context, prefix, after string, limit int, keysOnly bool) (KeyListing, error) {
 	if limit < 1 || limit > MaxPage {
 		return KeyListing{}, invalidArgument("a page's limit is 1 to %d, not %d", MaxPage, limit)
 	}
 	q := url.Values{"prefix": {prefix}, "after": {after}, "limit": {strconv.Itoa(limit)}}
+	if keysOnly {
+		q.Set("keysOnly", "true")
+	}
 	a, err := k.c.get(ctx, "/api/v1/keys?"+q.Encode())
 	if err != nil {
 		return KeyListing{}, err

@@ -3,6 +3,7 @@ package holdfast
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -140,6 +141,48 @@ func TestKeysAddListAndScan(t *testing.T) {
 	}
 	if want := []string{"svc/0", "svc/1", "svc/2"}; !reflect.DeepEqual(all, want) {
 		t.Fatalf("scan %q", all)
+	}
+}
+
+func TestKeysDeletePrefixPagesAndKeysOnlyListing(t *testing.T) {
+	f, c := openFake(t, 1, 0, Config{})
+	ctx := context.Background()
+	k := c.Keys()
+	for i := 0; i < MaxPage+3; i++ {
+		if _, err := k.Put(ctx, fmt.Sprintf("bulk/%04d", i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := k.Put(ctx, "bulkhead", []byte("stays")); err != nil {
+		t.Fatal(err)
+	}
+	only, err := k.ListKeysOnly(ctx, "bulk/", "", 2)
+	if err != nil || len(only.Entries) != 2 || only.Entries[0].Key != "bulk/0000" || len(only.Entries[0].Value) != 0 ||
+		only.Entries[0].Version != 1 || !only.More {
+		t.Fatalf("keys only: %+v %v", only, err)
+	}
+	if full, _ := k.List(ctx, "bulk/", "", 1); string(full.Entries[0].Value) != "v" {
+		t.Fatalf("a listing with values: %+v", full)
+	}
+	if n, err := k.DeletePrefix(ctx, "bulk/"); err != nil || n != MaxPage+3 {
+		t.Fatalf("deleted %d: %v", n, err)
+	}
+	f.mu.Lock()
+	pages := 0
+	for _, r := range f.requests {
+		if r.path == "/api/v1/keys/delete-prefix" {
+			pages++
+		}
+	}
+	f.mu.Unlock()
+	if pages != 2 {
+		t.Fatalf("%d pages, want 2", pages)
+	}
+	if left, _ := k.List(ctx, "bulk", "", 10); len(left.Entries) != 1 || left.Entries[0].Key != "bulkhead" {
+		t.Fatalf("left %+v", left)
+	}
+	if _, err := k.DeletePrefix(ctx, ""); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), EmptyPrefixDelete) {
+		t.Fatalf("empty prefix: %v", err)
 	}
 }
 

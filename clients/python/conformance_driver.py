@@ -214,6 +214,10 @@ def op_key_list(cmd):
             "position": page.position}
 
 
+def op_key_delete_prefix(cmd):
+    return {"deleted": client_of(cmd).keys.delete_prefix(cmd.get("prefix") or "")}
+
+
 def txn_compare(c):
     t = need(c, "type")
     if t == "version":
@@ -376,6 +380,7 @@ OPS = {
     "keyDelete": op_key_delete,
     "keyAdd": op_key_add,
     "keyList": op_key_list,
+    "keyDeletePrefix": op_key_delete_prefix,
     "txn": op_txn,
     "groupJoin": op_group_join,
     "groupLeave": op_group_leave,

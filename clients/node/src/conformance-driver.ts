@@ -192,6 +192,8 @@ async function perform(cmd: Command): Promise<Record<string, unknown>> {
       return { version: await client(cmd).keys().group(cmd.group).join(cmd.member, String(cmd.value ?? "")) };
     case "groupLeave":
       return { left: await client(cmd).keys().group(cmd.group).leave(cmd.member) };
+    case "keyDeletePrefix":
+      return { deleted: await client(cmd).keys().deletePrefix(cmd.prefix ?? "") };
     case "keyList": {
       const page = await client(cmd).keys().list(cmd.prefix ?? "", { after: cmd.after ?? "", limit: cmd.limit ?? undefined });
       return { keys: page.entries.map(keyLine), more: page.more, position: page.position };

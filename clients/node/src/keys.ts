@@ -20,6 +20,9 @@ import type { Watch, WatchOptions, WatchTarget } from "./watch";
 export const ANY_VERSION = -1;
 /** The most keys one page lists. */
 export const MAX_PAGE = 1000;
+
+/** The refusal of a prefix delete without a prefix, as the server words it. */
+export const EMPTY_PREFIX_DELETE = "a prefix delete needs a prefix: deleting every key at once is not offered";
 /** The most compares, and ops per branch, of one transaction. */
 export const MAX_TXN_OPS = 128;
 /** The shortest and longest time to live of a key, in ms (`ttlMs`; 0: none). */
@@ -223,6 +226,26 @@ export class Keys {
   }
 
   /**
+   * Deletes every key that starts with `prefix` and resolves with how many (etcd's `DeleteRange`
+   * with a prefix). Paged: each page of up to `page` keys is one step on the server (protocol
+   * version 9), the whole is not. An empty prefix is refused ({@link InvalidArgumentError}) before
+   * anything is sent.
+   */
+  async deletePrefix(prefix: string, options: { page?: number; signal?: AbortSignal } = {}): Promise<number> {
+    if (typeof prefix !== "string" || prefix === "") throw new InvalidArgumentError(`holdfast: ${EMPTY_PREFIX_DELETE}`);
+    const page = options.page ?? MAX_PAGE;
+    if (!Number.isSafeInteger(page) || page < 1 || page > MAX_PAGE) {
+      throw new InvalidArgumentError(`holdfast: page is 1 to ${MAX_PAGE}, not ${String(page)}`);
+    }
+    let deleted = 0;
+    for (;;) {
+      const body = await this.write("/api/v1/keys/delete-prefix", { prefix, limit: page }, options.signal);
+      deleted += Number(body.deleted ?? 0);
+      if (body.more !== true) return deleted;
+    }
+  }
+
+  /**
    * Adds `delta` to the key's counter in one step (an absent key counts 0) and resolves with the
    * new value. Rejects with {@link InvalidArgumentError} for a key that is not 8 bytes, or an overflow.
    */
@@ -232,13 +255,20 @@ export class Keys {
     return Number(body.value ?? 0);
   }
 
-  /** One page of the keys under `prefix` after `after`, in byte order, read at one point at the leader. */
-  async list(prefix = "", options: { after?: string; limit?: number; signal?: AbortSignal } = {}): Promise<KeyListing> {
+  /**
+   * One page of the keys under `prefix` after `after`, in byte order, read at one point at the
+   * leader. `keysOnly` (etcd's `--keys-only`): the server sends no values; each entry's value is empty.
+   */
+  async list(
+    prefix = "",
+    options: { after?: string; limit?: number; keysOnly?: boolean; signal?: AbortSignal } = {},
+  ): Promise<KeyListing> {
     const limit = options.limit ?? MAX_PAGE;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
       throw new InvalidArgumentError(`holdfast: limit is 1 to ${MAX_PAGE}, not ${String(limit)}`);
     }
     const query = new URLSearchParams({ prefix, after: options.after ?? "", limit: String(limit) });
+    if (options.keysOnly === true) query.set("keysOnly", "true");
     const body = (await this.session.read(`/api/v1/keys?${query}`, options.signal)).body ?? {};
     const entries: KeyEntry[] = (Array.isArray(body.keys) ? body.keys : []).map(keyEntry);
     const more = body.more === true;

@@ -44,7 +44,8 @@ export class FakeKeys {
       const q = new URLSearchParams(req.search);
       const limit = Number(q.get("limit") ?? 1000);
       const names = this.names(q.get("prefix") ?? "", q.get("after") ?? "");
-      const keys = names.slice(0, limit).map((n) => ({ ...this.store.get(n)! }));
+      const keysOnly = q.get("keysOnly") === "true";
+      const keys = names.slice(0, limit).map((n) => ({ ...this.store.get(n)!, ...(keysOnly ? { value: "" } : {}) }));
       return { status: 200, body: { keys, more: names.length > limit, position: `${this.locks.changes.length}.0` } };
     }
     if (req.method === "GET") {
@@ -68,6 +69,7 @@ export class FakeKeys {
 
   private write(path: string, body: any): Reply {
     if (path === "/api/v1/txn") return this.txn(body);
+    if (path === "/api/v1/keys/delete-prefix") return this.deletePrefix(body);
     const op = { ...body, type: path.slice("/api/v1/keys/".length) } as Op;
     const refused = this.refused(op, body.session);
     if (refused) return refused;
@@ -116,6 +118,17 @@ export class FakeKeys {
   private set(k: Key, session: string): void {
     this.store.set(k.key, k);
     this.locks.change({ type: "registerSet", name: k.key, sessionId: session, version: k.version, value: k.value });
+  }
+
+  private deletePrefix(body: any): Reply {
+    const prefix = String(body.prefix ?? "");
+    const limit = Number(body.limit ?? 1000);
+    if (prefix === "") {
+      return { status: 400, body: { error: { code: "INVALID_ARGUMENT", message: "a prefix delete needs a prefix: deleting every key at once is not offered" } } };
+    }
+    const names = this.names(prefix, "").slice(0, limit);
+    for (const n of names) this.remove(n, body.session, undefined);
+    return { status: 200, body: { prefix, deleted: names.length, more: names.length === limit } };
   }
 
   private remove(key: string, session: string, cause: string | undefined): void {

@@ -95,6 +95,24 @@ test("add counts in one step; list pages and scan reads them all", async () => {
   });
 });
 
+test("deletePrefix pages until nothing is left and refuses an empty prefix; keysOnly sends no values", async () => {
+  await withKeys(async ({ cluster, client }) => {
+    const keys = client.keys();
+    for (const n of ["svc/0", "svc/1", "svc/2", "svc/3", "svc/4", "svd"]) await keys.put(n, n);
+    const only = await keys.list("svc/", { limit: 2, keysOnly: true });
+    assert.deepEqual(only.entries.map((e) => [e.key, e.version, e.value.length]), [["svc/0", 1, 0], ["svc/1", 1, 0]]);
+    assert.equal((await keys.list("svc/", { limit: 1 })).entries[0].value.length, 5);
+    assert.equal(await keys.deletePrefix("svc/", { page: 2 }), 5);
+    const pages = sent(cluster, "/api/v1/keys/delete-prefix");
+    assert.deepEqual(pages.map((p) => [p.prefix, p.limit]), [["svc/", 2], ["svc/", 2], ["svc/", 2]]);
+    assert.equal(new Set(pages.map((p) => p.requestId)).size, 3);
+    assert.deepEqual((await keys.list("sv")).entries.map((e) => e.key), ["svd"]);
+    await assert.rejects(keys.deletePrefix(""), (e: Error) =>
+      e instanceof InvalidArgumentError && e.message === "holdfast: a prefix delete needs a prefix: deleting every key at once is not offered");
+    assert.equal(sent(cluster, "/api/v1/keys/delete-prefix").length, 3);
+  });
+});
+
 test("a transaction runs one branch and answers each op; a refused op names its place", async () => {
   await withKeys(async ({ cluster, client }) => {
     const keys = client.keys();

@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 ANY_VERSION = -1
 #: The most keys one page lists.
 MAX_PAGE = 1000
+
+#: The refusal of a prefix delete without a prefix, as the server words it.
+EMPTY_PREFIX_DELETE = "a prefix delete needs a prefix: deleting every key at once is not offered"
 #: The most compares, and ops per branch, of one transaction.
 MAX_TXN_OPS = 128
 #: The shortest and longest time to live of a key, in seconds.
@@ -298,6 +301,22 @@ class Keys:
         return self._version("/api/v1/keys/delete",
                              {"key": key, "expectedVersion": _check_version(expected_version)})
 
+    def delete_prefix(self, prefix: str, *, page: int = MAX_PAGE) -> int:
+        """Deletes every key that starts with ``prefix`` and returns how many (etcd's
+        ``DeleteRange`` with a prefix). Paged: each page of up to ``page`` keys is one step on the
+        server (protocol version 9), the whole is not. An empty prefix is refused (InvalidArgument)
+        before anything is sent."""
+        v.check(isinstance(prefix, str), "a prefix is a string, not %s" % type(prefix).__name__)
+        v.check(prefix != "", EMPTY_PREFIX_DELETE)
+        v.check(isinstance(page, int) and not isinstance(page, bool) and 1 <= page <= MAX_PAGE,
+                "page is 1 to %d, not %r" % (MAX_PAGE, page))
+        deleted = 0
+        while True:
+            body = self._write("/api/v1/keys/delete-prefix", {"prefix": prefix, "limit": page})
+            deleted += int(body.get("deleted") or 0)
+            if not body.get("more"):
+                return deleted
+
     def add(self, key: str, delta: int = 1) -> int:
         """Adds ``delta`` to the key's counter in one step (an absent key counts 0) and returns
         the new value. Raises InvalidArgument for a key that is not 8 bytes, or an overflow."""
@@ -307,14 +326,19 @@ class Keys:
         body = self._write("/api/v1/keys/add", {"key": key, "delta": delta})
         return int(body.get("value") or 0)
 
-    def list(self, prefix: str = "", *, after: str = "", limit: int = MAX_PAGE) -> KeyListing:
+    def list(self, prefix: str = "", *, after: str = "", limit: int = MAX_PAGE,
+             keys_only: bool = False) -> KeyListing:
         """One page of the keys under ``prefix`` after ``after``, in byte order, read at one point
-        at the leader (``position``: a watch from there misses nothing)."""
+        at the leader (``position``: a watch from there misses nothing). ``keys_only=True``
+        (etcd's ``--keys-only``): the server sends no values; each entry's value is empty."""
         v.check(isinstance(prefix, str) and isinstance(after, str), "prefix and after are strings")
         v.check(isinstance(limit, int) and 1 <= limit <= MAX_PAGE,
                 "limit is 1 to %d, not %r" % (MAX_PAGE, limit))
-        q = urllib.parse.urlencode({"prefix": prefix, "after": after, "limit": str(limit)},
-                                   quote_via=urllib.parse.quote)
+        v.check(isinstance(keys_only, bool), "keys_only is True or False, not %r" % (keys_only,))
+        fields = {"prefix": prefix, "after": after, "limit": str(limit)}
+        if keys_only:
+            fields["keysOnly"] = "true"
+        q = urllib.parse.urlencode(fields, quote_via=urllib.parse.quote)
         a = self._session.read("GET", "/api/v1/keys?" + q)
         if not a.ok:
             self._session.raise_for(a)

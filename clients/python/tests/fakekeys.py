@@ -23,17 +23,32 @@ class FakeKeys:
         prefix, after = query.get("prefix", ""), query.get("after", "")
         limit = int(query.get("limit", "1000"))
         names = [k for k in sorted(self.store) if k.startswith(prefix) and k > after]
-        return 200, {"keys": [dict(self.store[k]) for k in names[:limit]],
+        keys = [dict(self.store[k]) for k in names[:limit]]
+        if query.get("keysOnly") == "true":
+            keys = [dict(k, value="") for k in keys]
+        return 200, {"keys": keys,
                      "more": len(names) > limit, "position": "%d.0" % len(self.cluster.changes)}
 
     def write(self, path, body, sid):
         if path == "/api/v1/txn":
             return self._txn(body, sid)
+        if path == "/api/v1/keys/delete-prefix":
+            return self._delete_prefix(body, sid)
         op = dict(body, type=path.rsplit("/", 1)[1])
         err = self._refused(op)
         if err:
             return err
         return 200, dict(self._apply(op, sid), key=body["key"])
+
+    def _delete_prefix(self, body, sid):
+        prefix, limit = body.get("prefix") or "", body.get("limit", 1000)
+        if not prefix:
+            return self.cluster._err(400, "INVALID_ARGUMENT", "a prefix delete needs a prefix:"
+                                     " deleting every key at once is not offered")
+        names = [k for k in sorted(self.store) if k.startswith(prefix)][:limit]
+        for k in names:
+            self._delete(k, sid, None)
+        return 200, {"prefix": prefix, "deleted": len(names), "more": len(names) == limit}
 
     def end_session(self, sid, cause):
         """Deletes the keys attached to ``sid`` with ``cause``, as the session's end does."""

@@ -102,6 +102,30 @@ class KeysAgainstFakeTest(FakeClusterCase):
         self.assertEqual([e.text for e in self.keys.scan("svc/", page=2)], list("01234"))
         self.assertEqual(self.cluster.requests("/api/v1/keys")[-1][1], "GET")
 
+    def test_delete_prefix_pages_until_nothing_is_left_and_refuses_an_empty_prefix(self):
+        for i in range(5):
+            self.keys.put("svc/%d" % i, str(i))
+        self.keys.put("svd", b"x")
+        self.assertEqual(self.keys.delete_prefix("svc/", page=2), 5)
+        pages = [r[3] for r in self.cluster.requests("/api/v1/keys/delete-prefix")]
+        self.assertEqual([(p["prefix"], p["limit"]) for p in pages], [("svc/", 2)] * 3)
+        self.assertEqual(len({p["requestId"] for p in pages}), 3, "each page its own request id")
+        self.assertEqual([e.key for e in self.keys.scan("sv")], ["svd"])
+        self.assertEqual(self.keys.delete_prefix("svc/"), 0)
+        with self.assertRaises(errors.InvalidArgument) as e:
+            self.keys.delete_prefix("")
+        self.assertEqual(str(e.exception).replace("holdfast: ", ""),
+                         "a prefix delete needs a prefix: deleting every key at once is not offered")
+        with self.assertRaises(errors.InvalidArgument):
+            self.keys.delete_prefix("svc/", page=0)
+        self.assertEqual(len(self.cluster.requests("/api/v1/keys/delete-prefix")), 4)
+
+    def test_a_keys_only_listing_asks_for_no_values(self):
+        self.keys.put("cfg/a", b"a value")
+        page = self.keys.list("cfg/", keys_only=True)
+        self.assertEqual([(e.key, e.version, e.value) for e in page.entries], [("cfg/a", 1, b"")])
+        self.assertEqual(self.keys.list("cfg/").entries[0].value, b"a value")
+
     def test_a_transaction_runs_one_branch_and_answers_each_op(self):
         self.keys.put("acct/a", b"10")
         t = Txn.when(txn.version("acct/a", "equal", 1), txn.absent("acct/b")) \

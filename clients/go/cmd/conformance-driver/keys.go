@@ -65,7 +65,7 @@ func keyLines(es []holdfast.KeyEntry) []any {
 	return out
 }
 
-// keyOp performs keyGet, keyPut, keyDelete, keyAdd, keyList, txn, groupJoin and groupLeave.
+// keyOp performs keyGet, keyPut, keyDelete, keyAdd, keyList, keyDeletePrefix, txn, groupJoin and groupLeave.
 func (d *driver) keyOp(ctx context.Context, c *holdfast.Client, cmd command) (map[string]any, error) {
 	k := c.Keys()
 	switch cmd.Op {
@@ -90,6 +90,13 @@ func (d *driver) keyOp(ctx context.Context, c *holdfast.Client, cmd command) (ma
 	case "groupLeave":
 		left, err := k.Group(cmd.Group).Leave(ctx, cmd.Member)
 		return map[string]any{"left": left}, err
+	case "keyDeletePrefix":
+		prefix := ""
+		if cmd.Prefix != nil {
+			prefix = *cmd.Prefix
+		}
+		n, err := k.DeletePrefix(ctx, prefix)
+		return map[string]any{"deleted": n}, err
 	case "keyList":
 		limit := cmd.Limit
 		if limit == 0 {

@@ -410,7 +410,7 @@ func (d *driver) perform(cmd command) (map[string]any, error) {
 		}
 		return done(c.Close())
 
-	case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "txn", "groupJoin", "groupLeave":
+	case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "keyDeletePrefix", "txn", "groupJoin", "groupLeave":
 		c, err := d.client(cmd.Client)
 		if err != nil {
 			return nil, err

@@ -55,6 +55,9 @@ public interface Keys {
     /** The most keys attached to one session. */
     int MAX_KEYS_PER_SESSION = 10_000;
 
+    /** The refusal of a {@link #deletePrefix} without a prefix, in every client's words. */
+    String EMPTY_PREFIX_DELETE = "a prefix delete needs a prefix: deleting every key at once is not offered";
+
     /** The shortest time to live of a key, in seconds. */
     int MIN_TTL_SECONDS = 1;
 
@@ -99,6 +102,40 @@ public interface Keys {
     }
 
     /**
+     * Deletes every key that starts with {@code prefix} (etcd's {@code DeleteRange} with a prefix),
+     * page by page, and answers how many it deleted. Each page of up to {@link #MAX_PAGE} keys is
+     * one step; the whole is not: a reader may see part of the prefix deleted, and a key written
+     * under the prefix while the pages run may stay. Keys attached to any session go as a {@link
+     * #delete} of them would, each deletion told to watchers ({@link WatchEvent.Type#REGISTER_DELETED},
+     * no cause). An election's record is not a key and stays. Where access control is on, a page
+     * with a key this client may not write is refused, and what earlier pages deleted stays deleted.
+     *
+     * <p>On the Holdfast server and {@code mem:} a page is one command of protocol version 9 (a
+     * cluster with an older member refuses it with {@link UnsupportedFeatureException}); the store
+     * providers list a page and delete its keys one by one.
+     *
+     * @param prefix 1 to 512 bytes ({@link Names}): an empty prefix is refused ({@link
+     *     #EMPTY_PREFIX_DELETE}), so that no typo deletes every key
+     * @return how many keys were deleted
+     * @throws InvalidArgumentException for an empty or malformed prefix; nothing deleted
+     */
+    default long deletePrefix(String prefix) {
+        if (prefix == null || prefix.isEmpty()) {
+            throw new InvalidArgumentException(EMPTY_PREFIX_DELETE);
+        }
+        long deleted = 0;
+        String after = "";
+        while (after != null) {
+            KeyListing page = list(prefix, after, MAX_PAGE);
+            for (KeyEntry e : page.entries()) {
+                deleted += delete(e.key()) == 0 ? 0 : 1;
+            }
+            after = page.next();
+        }
+        return deleted;
+    }
+
+    /**
      * Adds {@code delta} to the key's counter in one step and answers the new value: no
      * compare-and-set loop. A counter is a key of 8 bytes, a signed big-endian 64-bit integer
      * ({@link Counters}, {@link KeyEntry#counter()}); an absent key counts as 0 and is created. The
@@ -120,6 +157,24 @@ public interface Keys {
      */
     KeyListing list(String prefix, String after, int limit);
 
+    /**
+     * {@link #list(String, String, int)}, keys only when {@code keysOnly} (etcd's {@code
+     * --keys-only}): each entry has its key, version and owner, and an empty value. The Holdfast
+     * server does not send the values (protocol version 9; an older server sends them and the
+     * client drops them); a store provider reads them and drops them.
+     */
+    default KeyListing list(String prefix, String after, int limit, boolean keysOnly) {
+        KeyListing page = list(prefix, after, limit);
+        if (!keysOnly) {
+            return page;
+        }
+        java.util.List<KeyEntry> keys = new java.util.ArrayList<>(page.entries().size());
+        for (KeyEntry e : page.entries()) {
+            keys.add(new KeyEntry(e.key(), e.version(), new byte[0], e.owner()));
+        }
+        return new KeyListing(keys, page.more(), page.position());
+    }
+
     /** The first page of up to {@link #MAX_PAGE} keys under {@code prefix}. */
     default KeyListing list(String prefix) {
         return list(prefix, "", MAX_PAGE);
@@ -133,6 +188,25 @@ public interface Keys {
      * WatchTarget#keys(String)}.
      */
     Watch watch(String prefix, WatchListener listener);
+
+    /**
+     * Follows every key under {@code prefix} from {@code fromPosition}, a position the service gave
+     * (a listing's {@link KeyListing#position()}, an event's {@link WatchEvent#position()}): each
+     * write and deletion after it, in order; or, when the service no longer has every change since
+     * (it keeps about the last 65,536), a {@link WatchEvent.Type#STATE} first and the changes after
+     * that. So a listing followed by a watch from its position misses nothing: a change made between
+     * them is told (etcd's {@code Watch(WithRev(rev + 1))} after a {@code Range} at {@code rev}).
+     *
+     * <p>On the Holdfast server and {@code mem:}. A provider whose listings have no position ("")
+     * starts with a {@code STATE}, as {@link #watch(String, WatchListener)} does: a change may then
+     * be told twice, never missed.
+     *
+     * @param fromPosition the position; null or "" to start with a {@code STATE}
+     * @throws InvalidArgumentException when {@code fromPosition} is not a position the service gives
+     */
+    default Watch watch(String prefix, String fromPosition, WatchListener listener) {
+        return watch(prefix, listener);
+    }
 
     /**
      * Runs a transaction in one step.

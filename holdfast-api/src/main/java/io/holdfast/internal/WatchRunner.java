@@ -50,6 +50,9 @@ public final class WatchRunner implements Watch {
     private final BooleanSupplier clientOpen;
     private final Supplier<String> sessionLost;
     private final ScheduledExecutorService timers;
+    /** The position the first read asks after; null to start with the state. */
+    private final String from;
+
     private volatile boolean open = true;
     private volatile String position = "";
     /** The thread the loop runs on, while it runs; guarded by {@code this}. */
@@ -63,8 +66,10 @@ public final class WatchRunner implements Watch {
             WatchListener listener,
             BooleanSupplier clientOpen,
             Supplier<String> sessionLost,
-            ScheduledExecutorService timers) {
+            ScheduledExecutorService timers,
+            String from) {
         this.feed = feed;
+        this.from = from;
         this.target = target;
         this.listener = listener;
         this.clientOpen = clientOpen;
@@ -110,13 +115,36 @@ public final class WatchRunner implements Watch {
             Supplier<String> sessionLost,
             Executor executor,
             ScheduledExecutorService timers) {
+        return startFrom(null, feed, target, listener, clientOpen, sessionLost, executor, timers);
+    }
+
+    /**
+     * As {@link #start(ChangeFeed, WatchTarget, WatchListener, BooleanSupplier, Supplier, Executor,
+     * ScheduledExecutorService)}, from a position the service gave ({@link
+     * io.holdfast.KeyListing#position()}, an event's {@link WatchEvent#position()}): the first read
+     * asks for the changes after it, so that a listing followed by a watch from its position misses
+     * nothing. Where the feed no longer has every change since, it answers a {@code STATE} first
+     * (its contract, {@link ChangeFeed}).
+     *
+     * @param from the position; null or "" to start with the state, as {@code start} does
+     */
+    public static Watch startFrom(
+            String from,
+            ChangeFeed feed,
+            WatchTarget target,
+            WatchListener listener,
+            BooleanSupplier clientOpen,
+            Supplier<String> sessionLost,
+            Executor executor,
+            ScheduledExecutorService timers) {
         if (target == null) {
             throw new io.holdfast.InvalidArgumentException("the watch target must not be null");
         }
         if (listener == null) {
             throw new io.holdfast.InvalidArgumentException("the watch listener must not be null");
         }
-        WatchRunner runner = new WatchRunner(feed, target, listener, clientOpen, sessionLost, timers);
+        WatchRunner runner = new WatchRunner(
+                feed, target, listener, clientOpen, sessionLost, timers, from == null || from.isEmpty() ? null : from);
         try {
             executor.execute(runner::run);
         } catch (RejectedExecutionException closed) {
@@ -151,7 +179,7 @@ public final class WatchRunner implements Watch {
 
     /** Reads and delivers until closed; the cause of an end that was not a close. */
     private HoldfastException readUntilEnd() throws InterruptedException {
-        String after = null;
+        String after = from;
         int failures = 0;
         while (open) {
             if (!clientOpen.getAsBoolean()) {

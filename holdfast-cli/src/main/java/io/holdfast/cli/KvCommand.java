@@ -1,9 +1,7 @@
 package io.holdfast.cli;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.holdfast.InvalidArgumentException;
 import io.holdfast.KeyEntry;
-import io.holdfast.KeyListing;
 import io.holdfast.Keys;
 import io.holdfast.LockClient;
 import io.holdfast.PutOptions;
@@ -48,7 +46,7 @@ import picocli.CommandLine.Spec;
             KvCommand.Put.class,
             KvCommand.Del.class,
             KvCommand.Add.class,
-            KvCommand.Ls.class,
+            KvLsCommand.class,
             KvCommand.WatchKeys.class,
             KvTxnCommand.class,
             KvJoinCommand.class
@@ -124,13 +122,36 @@ final class KvCommand implements Callable<Integer> {
     @Command(
             name = "get",
             mixinStandardHelpOptions = true,
-            description = {"Print KEY's value (exit 1 when it is absent); --json adds its version and owner."})
+            description = {
+                "Print KEY's value (exit 1 when it is absent); --json adds its version and owner.",
+                "--prefix: KEY is a prefix, and every key under it is listed as kv ls lists it (etcd's get --prefix);"
+                        + " with --keys-only, the keys alone."
+            })
     static final class Get extends KvBase {
-        @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+        @Parameters(index = "0", paramLabel = "KEY", description = "The key (with --prefix: the prefix).")
         String key;
+
+        @Option(names = "--prefix", description = "List every key that starts with KEY, as kv ls KEY does.")
+        boolean prefix;
+
+        @Option(names = "--keys-only", description = "With --prefix: the keys alone; their values are not sent.")
+        boolean keysOnly;
+
+        @Option(
+                names = "--limit",
+                paramLabel = "N",
+                defaultValue = "1000",
+                description = "With --prefix: at most N keys (default: ${DEFAULT-VALUE}).")
+        int limit;
 
         @Override
         int run(LockClient client, Keys keys, PrintWriter out) {
+            if (prefix) {
+                return KvLsCommand.list(keys, key, limit, keysOnly, json, out);
+            }
+            if (keysOnly) {
+                throw new CliFailure(ExitCodes.USAGE, "--keys-only goes with --prefix");
+            }
             Optional<KeyEntry> entry = keys.get(key);
             if (entry.isEmpty()) {
                 throw new CliFailure(ExitCodes.CHECK_FAILED, key + " is absent");
@@ -240,16 +261,47 @@ final class KvCommand implements Callable<Integer> {
     @Command(
             name = "del",
             mixinStandardHelpOptions = true,
-            description = {"Delete KEY and print the version it had (0: it was absent)."})
+            description = {
+                "Delete KEY and print the version it had (0: it was absent).",
+                "--prefix PREFIX deletes every key that starts with PREFIX (etcd's del --prefix) and prints how many:"
+                        + " a page of up to 1000 keys at a time, each page one step, the whole not; an empty PREFIX is"
+                        + " refused (exit 64).",
+                "Exit code: 0; 75 version conflict; 64 usage error; 69 backend unavailable; 77 not allowed."
+            })
     static final class Del extends KvBase {
-        @Parameters(index = "0", paramLabel = "KEY", description = "The key.")
+        @Parameters(index = "0", arity = "0..1", paramLabel = "KEY", description = "The key.")
         String key;
 
         @Option(names = "--if-version", paramLabel = "N", description = "Only if KEY's version is N.")
         Long ifVersion;
 
+        @Option(
+                names = "--prefix",
+                paramLabel = "PREFIX",
+                description = "Delete every key that starts with PREFIX, instead of KEY.")
+        String prefix;
+
         @Override
         int run(LockClient client, Keys keys, PrintWriter out) {
+            if (prefix != null) {
+                if (key != null || ifVersion != null) {
+                    throw new CliFailure(
+                            ExitCodes.USAGE, "give KEY or --prefix, not both (--if-version goes with KEY)");
+                }
+                long deleted = keys.deletePrefix(prefix);
+                return print(
+                        out,
+                        json
+                                ? JsonViews.JSON
+                                        .createObjectNode()
+                                        .put("prefix", prefix)
+                                        .put("deleted", deleted)
+                                        .toString()
+                                : "deleted " + deleted + (deleted == 1 ? " key" : " keys") + " under " + prefix);
+            }
+            if (key == null) {
+                throw new CliFailure(ExitCodes.USAGE, "give KEY, or --prefix PREFIX");
+            }
             long had = keys.delete(key, ifVersion == null ? Keys.ANY_VERSION : ifVersion);
             return print(out, key, "version", had, had == 0 ? key + " was absent" : key + " deleted at version " + had);
         }
@@ -274,62 +326,13 @@ final class KvCommand implements Callable<Integer> {
     }
 
     @Command(
-            name = "ls",
-            mixinStandardHelpOptions = true,
-            description = {
-                "List the keys that start with PREFIX (all without it), in byte order: one line per key with its"
-                        + " version, value and owner."
-            })
-    static final class Ls extends KvBase {
-        @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "The prefix (default: all).")
-        String prefix = "";
-
-        @Option(
-                names = "--limit",
-                paramLabel = "N",
-                defaultValue = "1000",
-                description = "Print at most N keys (default: ${DEFAULT-VALUE}).")
-        int limit;
-
-        @Override
-        int run(LockClient client, Keys keys, PrintWriter out) {
-            if (limit < 1 || limit > 100_000) {
-                throw new CliFailure(ExitCodes.USAGE, "--limit must be between 1 and 100000, not " + limit);
-            }
-            ArrayNode array = JsonViews.JSON.createArrayNode();
-            int printed = 0;
-            String after = "";
-            while (printed < limit) {
-                KeyListing page = keys.list(prefix, after, Math.min(Keys.MAX_PAGE, limit - printed));
-                for (KeyEntry k : page.entries()) {
-                    if (json) {
-                        array.add(WatchLines.keyJson(k));
-                    } else {
-                        out.println(WatchLines.keyLine("", k));
-                    }
-                    printed++;
-                }
-                after = page.next();
-                if (after == null) {
-                    break;
-                }
-            }
-            if (json) {
-                out.println(array);
-            } else if (printed == 0) {
-                out.println("no keys" + (prefix.isEmpty() ? "" : " start with " + prefix));
-            }
-            out.flush();
-            return ExitCodes.OK;
-        }
-    }
-
-    @Command(
             name = "watch",
             mixinStandardHelpOptions = true,
             description = {
                 "Print every key under PREFIX (all without it), then one line per write or deletion (with its"
                         + " cause), until --count events, --timeout or SIGINT/SIGTERM. --json: one object per line.",
+                "--from POSITION (kv ls --json's position) prints the changes after it instead of the keys: with a"
+                        + " listing, nothing is missed; a STATE comes first only when the service no longer has them all.",
                 "It outlives a leader change and a restart shorter than its session's TTL. Exit code: 0; 69 backend"
                         + " unavailable at the start, or its session ended (one line names the cause); 64 usage error."
             })
@@ -345,6 +348,13 @@ final class KvCommand implements Callable<Integer> {
 
         @Option(names = "--count", paramLabel = "N", description = "Exit 0 after N events (the state counts as one).")
         Integer count;
+
+        @Option(
+                names = "--from",
+                paramLabel = "POSITION",
+                description = "Start after POSITION (kv ls --json's position): the changes since, no STATE unless the"
+                        + " service no longer has them all.")
+        String from;
 
         @Option(
                 names = "--timeout",
@@ -364,7 +374,9 @@ final class KvCommand implements Callable<Integer> {
             } catch (InvalidArgumentException e) {
                 throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
             }
-            return new WatchRun(spec, target, json, count, timeout, null).run(backend);
+            return new WatchRun(spec, target, json, count, timeout, null)
+                    .from(from)
+                    .run(backend);
         }
     }
 }

@@ -37,6 +37,8 @@ final class WatchRun {
     private final Integer count;
     private final Duration timeout;
     private final String untilFree;
+    /** For a watch of keys: the position to follow from ({@code kv watch --from}); null to start with the state. */
+    private String from;
 
     /**
      * @param count stop after this many events (null: no limit)
@@ -50,6 +52,12 @@ final class WatchRun {
         this.count = count;
         this.timeout = timeout;
         this.untilFree = untilFree;
+    }
+
+    /** This run, for a watch of keys, from {@code position} (a listing's): the changes after it. */
+    WatchRun from(String position) {
+        this.from = position;
+        return this;
     }
 
     /** Checks the limits, opens the backend's client and follows the watch until it is done. */
@@ -80,8 +88,10 @@ final class WatchRun {
     private int follow(LockClient client, WatchTarget target, Follower follower) throws InterruptedException {
         Watch watch;
         try {
-            watch = client.watch(target, follower);
-        } catch (UnsupportedFeatureException e) {
+            watch = from == null
+                    ? client.watch(target, follower)
+                    : client.keys().watch(target.name(), from, follower);
+        } catch (UnsupportedFeatureException | io.holdfast.InvalidArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);
         }
         try (watch) {

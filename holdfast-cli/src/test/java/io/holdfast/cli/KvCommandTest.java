@@ -83,6 +83,35 @@ class KvCommandTest {
     }
 
     @Test
+    void delPrefixDeletesEveryKeyUnderItAndSaysHowMany() {
+        try (LockClient client = LockClient.open(backend)) {
+            for (int i = 0; i < 1_003; i++) {
+                client.keys().put(String.format("big/%04d", i), new byte[] {1});
+            }
+            client.keys().put("bigger", "x".getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(kv("del", "--prefix", "big/")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("del", "--prefix", "big/", "--json")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("ls", "big")).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly(
+                        "deleted 1003 keys under big/",
+                        "{\"prefix\":\"big/\",\"deleted\":0}",
+                        "bigger version=1 value=\"x\"");
+        clear();
+
+        assertThat(kv("del", "--prefix", "")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv del: " + io.holdfast.Keys.EMPTY_PREFIX_DELETE);
+        clear();
+        assertThat(kv("del", "k", "--prefix", "big/")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv del: give KEY or --prefix, not both (--if-version goes with KEY)");
+        clear();
+        assertThat(kv("del")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv del: give KEY, or --prefix PREFIX");
+    }
+
+    @Test
     void aConflictChangesNothingAndExits75() {
         kv("put", "k", "v1");
         clear();
@@ -153,13 +182,64 @@ class KvCommandTest {
         }
         clear();
         assertThat(kv("ls", "svc/", "--limit", "3", "--json")).isEqualTo(ExitCodes.OK);
-        JsonNode array = json(out.toString());
+        JsonNode listing = json(out.toString());
+        assertThat(listing.get("more").asBoolean()).isTrue();
+        assertThat(listing.get("position").asText()).matches("\\d+\\.\\d+");
+        JsonNode array = listing.get("keys");
         assertThat(array.size()).isEqualTo(3);
         assertThat(array.get(2).get("key").asText()).isEqualTo("svc/2");
         assertThat(array.get(2).get("value").asText()).isEqualTo("addr-2");
         clear();
         assertThat(kv("ls", "none/")).isEqualTo(ExitCodes.OK);
         assertThat(lines()).containsExactly("no keys start with none/");
+    }
+
+    @Test
+    void watchFromTheListingsPositionPrintsTheWriteMadeSinceAndNoState() {
+        kv("put", "cfg/a", "one");
+        clear();
+        assertThat(kv("ls", "cfg/", "--json")).isEqualTo(ExitCodes.OK);
+        String position = json(out.toString()).get("position").asText();
+        kv("put", "cfg/b", "two");
+        clear();
+        assertThat(kv("watch", "cfg/", "--from", position, "--count", "1", "--timeout", "20s"))
+                .isEqualTo(ExitCodes.OK);
+        assertThat(lines()).hasSize(1);
+        assertThat(lines().get(0)).startsWith("REGISTER_SET cfg/b").contains("value=\"two\"");
+        clear();
+        assertThat(kv("watch", "cfg/", "--from", "not-a-position", "--count", "1"))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("the position 'not-a-position' is not one the service gave");
+    }
+
+    @Test
+    void lsKeysOnlyAndGetPrefixListAsEtcdctlDoes() {
+        kv("put", "svc/a", "addr-a");
+        kv("put", "svc/b", "addr-b");
+        kv("put", "svd", "other");
+        clear();
+        assertThat(kv("ls", "svc/", "--keys-only")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("get", "--prefix", "svc/")).isEqualTo(ExitCodes.OK);
+        assertThat(kv("get", "svc/", "--prefix", "--keys-only")).isEqualTo(ExitCodes.OK);
+        assertThat(lines())
+                .containsExactly(
+                        "svc/a",
+                        "svc/b",
+                        "svc/a version=1 value=\"addr-a\"",
+                        "svc/b version=1 value=\"addr-b\"",
+                        "svc/a",
+                        "svc/b");
+        clear();
+        assertThat(kv("ls", "svc/", "--keys-only", "--json")).isEqualTo(ExitCodes.OK);
+        JsonNode keysOnly = json(out.toString()).get("keys");
+        assertThat(keysOnly.get(0).get("key").asText()).isEqualTo("svc/a");
+        assertThat(keysOnly.get(0).get("version").asLong()).isEqualTo(1);
+        assertThat(keysOnly.get(0).has("value"))
+                .as("no value in a keys-only listing")
+                .isFalse();
+        clear();
+        assertThat(kv("get", "svc/a", "--keys-only")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip()).isEqualTo("holdfast kv get: --keys-only goes with --prefix");
     }
 
     @Test

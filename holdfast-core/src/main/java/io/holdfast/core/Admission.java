@@ -11,6 +11,7 @@ import io.holdfast.model.Command.Renew;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyCommand;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
@@ -215,6 +216,12 @@ final class Admission {
             return write(c.key());
         }
 
+        /** Its keys are known only when it is applied: {@link Transactions} checks each with {@link #checkWrite}. */
+        @Override
+        public Reply keyDeletePrefix(KeyDeletePrefix c) {
+            return null;
+        }
+
         @Override
         public Reply transaction(Transaction t) {
             java.util.List<String> reads = new java.util.ArrayList<>();
@@ -256,6 +263,11 @@ final class Admission {
         private Reply write(String key) {
             return allowed(identity, AccessRules.Verb.ACQUIRE, "write", key);
         }
+    }
+
+    /** The refusal of a write of {@code key} by {@code identity}, or null if the rules allow it (or are off). */
+    Reply checkWrite(String identity, String key) {
+        return rules == null ? null : allowed(identity, AccessRules.Verb.ACQUIRE, "write", key);
     }
 
     /** Null if the rules let {@code identity} do {@code verb} on {@code name}, else the refusal. */

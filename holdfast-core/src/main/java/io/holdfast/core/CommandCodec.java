@@ -410,7 +410,9 @@ public final class CommandCodec {
      * 16) and 24 (a {@link Transaction} whose puts carry a lifetime byte, written by {@link
      * KeyCodec}); types 10, 16, 18 and 21 keep their meaning (a put that does not attach detaches).
      * A write of type 23 fenced by the lock of its own name is an election's record ({@link
-     * ElectionRecords}): snapshot format 8, written only while the table holds one.
+     * ElectionRecords}): snapshot format 8, written only while the table holds one. 9, a page of a
+     * prefix delete: command type 25 ({@link io.holdfast.model.KeyDeletePrefix}, written by {@link
+     * KeyCodec}); it remembers an {@link io.holdfast.model.Reply.Ok}, so no new snapshot format.
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -453,7 +455,9 @@ public final class CommandCodec {
          */
         KEY_PUT_KEEP(23, 8),
         /** A transaction with a put that keeps its key's lifetime, protocol version 8. */
-        TRANSACTION_LIFETIMES(24, 8);
+        TRANSACTION_LIFETIMES(24, 8),
+        /** A page of a prefix delete, the command of protocol version 9. */
+        KEY_DELETE_PREFIX(25, 9);
 
         /** The type byte. */
         final int code;
@@ -556,7 +560,8 @@ public final class CommandCodec {
             case REGISTER_SET_OWN_FENCE -> registerSet(in, true);
             case KEY_PUT -> KeyCodec.leasedSet(registerSet(in, true), in);
             case KEY_PUT_KEEP -> registerSet(in, true).withLifetime(io.holdfast.PutOptions.Lifetime.KEEP);
-            case KEY_DELETE, COUNTER_ADD, TRANSACTION, TRANSACTION_LIFETIMES -> KeyCodec.read(type, in);
+            case KEY_DELETE, COUNTER_ADD, TRANSACTION, TRANSACTION_LIFETIMES, KEY_DELETE_PREFIX ->
+                KeyCodec.read(type, in);
             case REVOKE -> new Revoke(in.readUTF());
             case SET_ACCESS_RULES -> AdmissionCodec.readRules(in);
             case REPORT_VERSION -> new Command.ReportVersion(in.readUTF(), in.readInt());

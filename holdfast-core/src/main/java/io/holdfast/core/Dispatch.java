@@ -267,7 +267,7 @@ final class Dispatch implements Command.Visitor<Reply> {
 
         @Override
         public Reply keys(KeyCommand c) {
-            return parts.transactions.apply(c, session.id());
+            return parts.transactions.apply(c, session.id(), session.identity);
         }
 
         @Override

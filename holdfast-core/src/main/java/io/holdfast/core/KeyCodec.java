@@ -7,6 +7,7 @@ import io.holdfast.model.Command;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyCommand;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Transaction;
 import io.holdfast.model.Transaction.Compare;
@@ -35,6 +36,7 @@ import java.util.List;
  *     2 delete: key, expectedVersion; 3 add: key, delta; 4 get: key
  * 24 Transaction whose puts name their lifetime (protocol version 8): as 21, but a put's attach
  *   byte is its lifetime: 0 keep, 1 attach, 2 detach
+ * 25 KeyDeletePrefix (protocol version 9): invocation, prefix, limit (int)
  * </pre>
  *
  * <p>A put of type 21 attaches (1) or detaches (0) its key, for ever: that is what those entries
@@ -66,6 +68,11 @@ final class KeyCodec {
             @Override
             public Type transaction(Transaction c) {
                 return keeps(c) ? Type.TRANSACTION_LIFETIMES : Type.TRANSACTION;
+            }
+
+            @Override
+            public Type keyDeletePrefix(KeyDeletePrefix c) {
+                return Type.KEY_DELETE_PREFIX;
             }
         });
     }
@@ -111,6 +118,9 @@ final class KeyCodec {
         } else if (c instanceof CounterAdd a) {
             out.writeUTF(a.key());
             out.writeLong(a.delta());
+        } else if (c instanceof KeyDeletePrefix p) {
+            out.writeUTF(p.prefix());
+            out.writeInt(p.limit());
         } else {
             Transaction t = (Transaction) c;
             out.writeShort(count(t.compares()));
@@ -226,6 +236,7 @@ final class KeyCodec {
             case COUNTER_ADD -> new CounterAdd(inv, in.readUTF(), in.readLong());
             case TRANSACTION -> new Transaction(inv, compares(in), ops(in, false), ops(in, false));
             case TRANSACTION_LIFETIMES -> new Transaction(inv, compares(in), ops(in, true), ops(in, true));
+            case KEY_DELETE_PREFIX -> new KeyDeletePrefix(inv, in.readUTF(), in.readInt());
             default -> throw new CommandFormatException("command type " + type + " is not a key command");
         };
     }

@@ -1,4 +1,4 @@
-// Ceiling 495 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
+// Ceiling 510 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
 // (put, delete, add, a transaction's journal) in one place, so that what is derived from the keys stays exact.
 package io.holdfast.core;
 
@@ -389,6 +389,20 @@ final class Registers {
             }
             Register r = e.getValue();
             out.add(new KeyPage.Entry(key, r.version, r.value, r.owner, r.deadline));
+        }
+        return out;
+    }
+
+    /** The first {@code limit} keys under a checked {@code prefix}, in byte order; not elections' records. */
+    List<String> keysUnder(String prefix, int limit) {
+        List<String> out = new ArrayList<>(Math.min(limit, 64));
+        for (Map.Entry<String, Register> e : registers.tailMap(prefix, true).entrySet()) {
+            if (!e.getKey().startsWith(prefix) || out.size() == limit) {
+                break;
+            }
+            if (e.getValue().record == 0) {
+                out.add(e.getKey());
+            }
         }
         return out;
     }

@@ -5,6 +5,7 @@ import io.holdfast.Names;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyCommand;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Reply.Failed;
 import io.holdfast.model.Reply.OpResult;
@@ -20,7 +21,9 @@ import java.util.function.Predicate;
 
 /**
  * The key commands of {@link LockTable} ({@link KeyCommand}): deletes and counter adds go
- * to {@link Registers}; a {@link Transaction} is read and run here, all or nothing.
+ * to {@link Registers}; a {@link Transaction} is read and run here, all or nothing; so is a page of
+ * a prefix delete ({@link KeyDeletePrefix}): its keys are found, each checked against the access
+ * rules, then all deleted, or none when one may not be written.
  *
  * <p>A transaction is checked whole before anything changes (its sizes against {@link
  * Limits#MAX_TXN_OPS} and {@link Limits#MAX_TXN_BYTES}, every name, value, expected version and
@@ -33,29 +36,38 @@ import java.util.function.Predicate;
 final class Transactions implements KeyCommand.Visitor<Reply> {
     private final Registers keys;
     private final Queues queues;
+    private final Admission admission;
     private final Predicate<String> sessionAlive;
     private final boolean staleCompare;
     private String session;
+    private String identity;
 
     /**
      * @param bugs the table's planted bugs (verification only): with {@link
      *     PlantedBug#STALE_TXN_COMPARE} a version compare for equality also holds for the version
      *     before the key's last write
      */
-    Transactions(Registers keys, Queues queues, Predicate<String> sessionAlive, Set<PlantedBug> bugs) {
+    Transactions(
+            Registers keys, Queues queues, Admission admission, Predicate<String> sessionAlive, Set<PlantedBug> bugs) {
         this.keys = keys;
         this.queues = queues;
+        this.admission = admission;
         this.sessionAlive = sessionAlive;
         this.staleCompare = bugs.contains(PlantedBug.STALE_TXN_COMPARE);
     }
 
-    /** Applies a key command of {@code sessionId}, whose access was checked. */
-    Reply apply(KeyCommand c, String sessionId) {
+    /**
+     * Applies a key command of {@code sessionId}, opened by {@code identity}, whose access was
+     * checked (a prefix delete's keys are checked here, once they are known).
+     */
+    Reply apply(KeyCommand c, String sessionId, String identity) {
         session = sessionId;
+        this.identity = identity;
         try {
             return c.accept(this);
         } finally {
             session = null;
+            this.identity = null;
         }
     }
 
@@ -67,6 +79,26 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
     @Override
     public Reply counterAdd(CounterAdd c) {
         return keys.add(c);
+    }
+
+    @Override
+    public Reply keyDeletePrefix(KeyDeletePrefix c) {
+        if (c.prefix() == null || c.prefix().isEmpty()) {
+            throw new InvalidArgumentException(io.holdfast.Keys.EMPTY_PREFIX_DELETE);
+        }
+        Names.check(c.prefix());
+        Limits.checkRange("a prefix delete's limit", c.limit(), 1, KeyDeletePrefix.MAX_LIMIT);
+        List<String> found = keys.keysUnder(c.prefix(), c.limit());
+        for (String key : found) {
+            Reply refused = admission.checkWrite(identity, key);
+            if (refused != null) {
+                return refused;
+            }
+        }
+        for (String key : found) {
+            keys.delete(key, KeyDelete.ANY_VERSION, session);
+        }
+        return new Reply.Ok(found.size());
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.holdfast.model.Command;
 import io.holdfast.model.Command.Invocation;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Transaction;
 import java.util.List;
@@ -56,7 +57,8 @@ class CommandCodecTest {
                 Command.Envelope.of(22, new Command.SetQuotas(java.util.Map.of())),
                 Command.Envelope.of(
                         23, new RegisterSet(INV, "svc/a", 1, new byte[] {2}, "orders/42", 12, true, Lifetime.KEEP, 0)),
-                Command.Envelope.of(24, keepingTransaction()));
+                Command.Envelope.of(24, keepingTransaction()),
+                Command.Envelope.of(25, new KeyDeletePrefix(INV, "svc/", 1_000)));
     }
 
     /** A transaction whose puts keep, attach and detach their keys: type 24. */
@@ -294,11 +296,32 @@ class CommandCodecTest {
                 .isInstanceOf(CommandFormatException.class)
                 .hasMessage("unknown lifetime 7");
 
-        assertThat(Vocabulary.VERSION).isEqualTo(8);
+        assertThat(Vocabulary.VERSION).isGreaterThanOrEqualTo(8);
         for (int type = 23; type <= 24; type++) {
             assertThat(Vocabulary.CURRENT.since(type)).isEqualTo(8);
             assertThat(Vocabulary.CURRENT.atVersion(7).knows(type)).isFalse();
         }
+    }
+
+    /**
+     * The bytes of protocol version 9's command, pinned: a page of a prefix delete is type 25, the
+     * invocation, the prefix and the limit (an int). A build of version 8 does not know it.
+     */
+    @Test
+    void aPrefixDeleteHasTheBytesOfVersionNine() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        String inv = "001273657373696f6e2d3031323334353637383900000000000000070000000000000005";
+        KeyDeletePrefix page = new KeyDeletePrefix(INV, "svc/", 1_000);
+        String bytes = "0119" + "0000000000000001" + inv + "0004" + "7376632f" + "000003e8";
+        assertThat(hex.formatHex(CommandCodec.encode(1, page))).isEqualTo(bytes);
+        assertThat(CommandCodec.decode(hex.parseHex(bytes))).isEqualTo(page);
+        assertThat(CommandCodec.typeOf(page)).isEqualTo(25);
+
+        assertThat(Vocabulary.VERSION).isEqualTo(9);
+        assertThat(Vocabulary.CURRENT.since(25)).isEqualTo(9);
+        assertThat(Vocabulary.CURRENT.atVersion(8).knows(25)).isFalse();
+        assertThatThrownBy(() -> CommandCodec.decode(hex.parseHex(bytes.substring(0, bytes.length() - 2))))
+                .isInstanceOf(CommandFormatException.class);
     }
 
     /**

@@ -187,7 +187,7 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                     if (!after.isEmpty()) {
                         checkName("keys.after", after);
                     }
-                    return backend.keys(identity, prefix, after, limit);
+                    return backend.keys(identity, prefix, after, limit, request.getKeysOnly());
                 }),
                 Convert::toProto);
     }

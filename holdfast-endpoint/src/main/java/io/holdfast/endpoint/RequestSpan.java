@@ -146,5 +146,10 @@ public record RequestSpan(SpanName name, String lock) {
         public RequestSpan transaction(Transaction c) {
             return new RequestSpan(SpanName.KEY_TXN, null);
         }
+
+        @Override
+        public RequestSpan keyDeletePrefix(io.holdfast.model.KeyDeletePrefix c) {
+            return new RequestSpan(SpanName.KEY_DELETE_PREFIX, c.prefix());
+        }
     };
 }

@@ -48,6 +48,7 @@ class RequestSpanTest {
         m.put(new RegisterSet(INV, "config/x", 0, new byte[] {1}, null, 0), span(SpanName.REGISTER_SET, "config/x"));
         m.put(new KeyDelete(INV, "svc/a", KeyDelete.ANY_VERSION), span(SpanName.KEY_DELETE, "svc/a"));
         m.put(new CounterAdd(INV, "count/a", 2), span(SpanName.KEY_ADD, "count/a"));
+        m.put(new io.holdfast.model.KeyDeletePrefix(INV, "svc/", 1_000), span(SpanName.KEY_DELETE_PREFIX, "svc/"));
         m.put(
                 new Transaction(INV, List.of(new Transaction.Compare.Absent("svc/a")), List.of(), List.of()),
                 span(SpanName.KEY_TXN, null));

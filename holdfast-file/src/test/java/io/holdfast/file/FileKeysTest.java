@@ -136,6 +136,28 @@ class FileKeysTest {
         assertThat(keys.list("c").entries()).isEmpty();
     }
 
+    /**
+     * A store provider's prefix delete and keys-only listing are the API's defaults over its list
+     * and delete: every key of the prefix goes, page by page, and no other; the values are dropped.
+     */
+    @Test
+    void aPrefixIsDeletedAndListedKeysOnlyByTheApisDefaults() {
+        for (int i = 0; i < Keys.MAX_PAGE + 2; i++) {
+            keys.put(String.format("bulk/%04d", i), text("v"));
+        }
+        keys.put("bulkhead", text("stays"));
+        KeyListing names = keys.list("bulk/", "", 2, true);
+        assertThat(names.entries()).extracting(KeyEntry::key).containsExactly("bulk/0000", "bulk/0001");
+        assertThat(names.entries().get(0).value()).isEmpty();
+        assertThat(names.entries().get(0).version()).isEqualTo(1);
+
+        assertThat(keys.deletePrefix("bulk/")).isEqualTo(Keys.MAX_PAGE + 2);
+        assertThat(keys.list("bulk").entries()).extracting(KeyEntry::key).containsExactly("bulkhead");
+        assertThatThrownBy(() -> keys.deletePrefix(""))
+                .isInstanceOf(io.holdfast.InvalidArgumentException.class)
+                .hasMessage(Keys.EMPTY_PREFIX_DELETE);
+    }
+
     @Test
     void countersAddInOneStep() {
         assertThat(keys.add("hits", 5)).isEqualTo(5);

@@ -57,12 +57,25 @@ final class CheckedKeys implements Keys {
     }
 
     @Override
+    public long deletePrefix(String prefix) {
+        if (prefix == null || prefix.isEmpty()) {
+            throw new InvalidArgumentException(EMPTY_PREFIX_DELETE);
+        }
+        return keys.deletePrefix(Names.check(prefix));
+    }
+
+    @Override
     public long add(String key, long delta) {
         return keys.add(Names.check(key), delta);
     }
 
     @Override
     public KeyListing list(String prefix, String after, int limit) {
+        return list(prefix, after, limit, false);
+    }
+
+    @Override
+    public KeyListing list(String prefix, String after, int limit, boolean keysOnly) {
         checkPrefix(prefix);
         String from = after == null ? "" : after;
         if (!from.isEmpty()) {
@@ -71,7 +84,7 @@ final class CheckedKeys implements Keys {
         if (limit < 1 || limit > MAX_PAGE) {
             throw new InvalidArgumentException("a page lists 1 to " + MAX_PAGE + " keys, not " + limit);
         }
-        return keys.list(prefix, from, limit);
+        return keysOnly ? keys.list(prefix, from, limit, true) : keys.list(prefix, from, limit);
     }
 
     @Override
@@ -81,6 +94,15 @@ final class CheckedKeys implements Keys {
             throw new InvalidArgumentException("the listener must not be null");
         }
         return keys.watch(prefix, listener);
+    }
+
+    @Override
+    public Watch watch(String prefix, String fromPosition, WatchListener listener) {
+        checkPrefix(prefix);
+        if (listener == null) {
+            throw new InvalidArgumentException("the listener must not be null");
+        }
+        return keys.watch(prefix, fromPosition, listener);
     }
 
     @Override

@@ -2,10 +2,11 @@ package io.holdfast.model;
 
 /**
  * The key commands of protocol version 6 ({@link KeyDelete}, {@link CounterAdd}, {@link
- * Transaction}): client commands with an invocation, which {@link Command.ClientVisitor#keys}
- * treats alike and a {@link Visitor} tells apart.
+ * Transaction}) and 9 ({@link KeyDeletePrefix}): client commands with an invocation, which {@link
+ * Command.ClientVisitor#keys} treats alike and a {@link Visitor} tells apart.
  */
-public sealed interface KeyCommand extends Command.ClientCommand permits KeyDelete, CounterAdd, Transaction {
+public sealed interface KeyCommand extends Command.ClientCommand
+        permits KeyDelete, CounterAdd, Transaction, KeyDeletePrefix {
     /**
      * One method per key command: the commands of protocol version 6 that delete, count and change
      * several keys at once. A visitor that treats them all alike (every one is a client command
@@ -20,6 +21,9 @@ public sealed interface KeyCommand extends Command.ClientCommand permits KeyDele
         R counterAdd(CounterAdd c);
 
         R transaction(Transaction c);
+
+        /** A page of a prefix delete (protocol version 9). */
+        R keyDeletePrefix(KeyDeletePrefix c);
     }
 
     /** Calls the visitor's method for this command's type. */

@@ -20,6 +20,17 @@ public record KeyPage(List<Entry> keys, boolean more, ChangePosition position) {
         Objects.requireNonNull(position, "position");
     }
 
+    private static final byte[] NO_VALUE = new byte[0];
+
+    /** This page keys only (etcd's {@code --keys-only}): every entry's value empty, the rest as it is. */
+    public KeyPage withoutValues() {
+        List<Entry> out = new java.util.ArrayList<>(keys.size());
+        for (Entry e : keys) {
+            out.add(new Entry(e.key(), e.version(), NO_VALUE, e.owner(), e.expiresAt()));
+        }
+        return new KeyPage(out, more, position);
+    }
+
     /**
      * One key as it is now.
      *

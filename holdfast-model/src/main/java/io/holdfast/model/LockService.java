@@ -135,6 +135,16 @@ public interface LockService extends AutoCloseable {
     }
 
     /**
+     * {@link #keys(String, String, String, int)}, keys only when {@code keysOnly}: every entry's
+     * value empty, so that a service that answers over a wire does not send them. A service of an
+     * older build that sends them anyway is answered the same: they are dropped here.
+     */
+    default CompletableFuture<KeyPage> keys(String identity, String prefix, String after, int limit, boolean keysOnly) {
+        CompletableFuture<KeyPage> page = keys(identity, prefix, after, limit);
+        return keysOnly ? page.thenApply(KeyPage::withoutValues) : page;
+    }
+
+    /**
      * One page of the sessions {@code identity} may see: its own, or every session for an admin
      * (and for everyone without access control). Services that cannot list sessions fail with
      * {@link io.holdfast.UnsupportedFeatureException}.

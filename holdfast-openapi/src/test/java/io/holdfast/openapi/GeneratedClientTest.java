@@ -209,10 +209,14 @@ class GeneratedClientTest {
                 .singleElement()
                 .extracting(OpResult::getCounter)
                 .isEqualTo(3L);
-        KeyPage page = api.listKeys("services/web/", null, null);
+        KeyPage page = api.listKeys("services/web/", null, null, null);
         assertThat(page.getKeys()).extracting(Key::getKey).containsExactly("services/web/count", "services/web/i-1");
         assertThat(page.getKeys().get(1).getOwner()).isEqualTo(s);
         assertThat(page.getMore()).isFalse();
+        assertThat(api.listKeys("services/web/", null, null, true).getKeys())
+                .as("keys only: no values")
+                .extracting(Key::getValue)
+                .allMatch(v -> v == null || v.length == 0);
         Key read = api.getKey("services/web/i-1");
         assertThat(read.getValue()).isEqualTo(address);
         WatchPage watch = api.watch(null, null, null, "services/web/", null, 0);

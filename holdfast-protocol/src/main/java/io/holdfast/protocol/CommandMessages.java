@@ -269,6 +269,7 @@ final class CommandMessages {
             case KEY_DELETE -> KeyMessages.fromProto(m.getKeyDelete());
             case COUNTER_ADD -> KeyMessages.fromProto(m.getCounterAdd());
             case TRANSACTION -> KeyMessages.fromProto(m.getTransaction());
+            case KEY_DELETE_PREFIX -> KeyMessages.fromProto(m.getKeyDeletePrefix());
             case REVOKE -> new Command.Revoke(m.getRevoke().getName());
             case END_SESSION -> new Command.EndSession(m.getEndSession().getSessionId());
             case REVOKE_TOKEN ->

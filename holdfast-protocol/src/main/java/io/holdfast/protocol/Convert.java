@@ -143,10 +143,17 @@ public final class Convert {
      * (null or "" for the first page), at most {@code limit}.
      */
     public static io.holdfast.protocol.v1.KeysRequest keysRequest(String prefix, String after, int limit) {
+        return keysRequest(prefix, after, limit, false);
+    }
+
+    /** {@link #keysRequest(String, String, int)}, keys only (values not sent) when {@code keysOnly}. */
+    public static io.holdfast.protocol.v1.KeysRequest keysRequest(
+            String prefix, String after, int limit, boolean keysOnly) {
         return io.holdfast.protocol.v1.KeysRequest.newBuilder()
                 .setPrefix(Fields.text(prefix, "prefix"))
                 .setAfter(after == null ? "" : after)
                 .setLimit(limit)
+                .setKeysOnly(keysOnly)
                 .build();
     }
 

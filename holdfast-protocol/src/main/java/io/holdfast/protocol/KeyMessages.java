@@ -10,6 +10,7 @@ import io.holdfast.protocol.v1.Compare;
 import io.holdfast.protocol.v1.CompareOrder;
 import io.holdfast.protocol.v1.CounterAdd;
 import io.holdfast.protocol.v1.KeyDelete;
+import io.holdfast.protocol.v1.KeyDeletePrefix;
 import io.holdfast.protocol.v1.KeyEntry;
 import io.holdfast.protocol.v1.KeysResponse;
 import io.holdfast.protocol.v1.ReplyMessage;
@@ -19,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The key commands of protocol version 6 ({@link KeyCommand}), their replies ({@link
+ * The key commands of protocol versions 6 and 9 ({@link KeyCommand}), their replies ({@link
  * Reply.Counted}, {@link Reply.Transacted}) and a page of keys ({@link KeyPage}) to and from their
  * messages. See {@link Convert} for the rules every conversion keeps: a compare or an op without its
  * kind, or with an order this build does not know, is refused with {@link InvalidArgumentException}
@@ -64,7 +65,23 @@ final class KeyMessages {
                 b.setTransaction(t);
                 return null;
             }
+
+            @Override
+            public Void keyDeletePrefix(io.holdfast.model.KeyDeletePrefix x) {
+                b.setKeyDeletePrefix(KeyDeletePrefix.newBuilder()
+                        .setInvocation(CommandMessages.toProto(x.invocation()))
+                        .setPrefix(Fields.text(x.prefix(), "prefix"))
+                        .setLimit(x.limit()));
+                return null;
+            }
         });
+    }
+
+    static io.holdfast.model.KeyDeletePrefix fromProto(KeyDeletePrefix x) {
+        return new io.holdfast.model.KeyDeletePrefix(
+                CommandMessages.invocation(x.hasInvocation(), x.getInvocation(), "key_delete_prefix"),
+                x.getPrefix(),
+                x.getLimit());
     }
 
     static io.holdfast.model.KeyDelete fromProto(KeyDelete x) {

@@ -41,6 +41,8 @@ public enum SpanName {
     REGISTER_SET("holdfast.register.set"),
     /** {@code KeyDelete}. */
     KEY_DELETE("holdfast.key.delete"),
+    /** {@code KeyDeletePrefix}: one page of a prefix delete. */
+    KEY_DELETE_PREFIX("holdfast.key.delete.prefix"),
     /** {@code CounterAdd}. */
     KEY_ADD("holdfast.key.add"),
     /** {@code Transaction}, a key's put among them when sent as a transaction of that one put. */

@@ -78,7 +78,8 @@ class KeyMessagesTest {
                 new io.holdfast.model.Transaction(INV, List.of(), List.of(), List.of()),
                 new RegisterSet(INV, "member/a", 0, BYTES, null, 0, true, true, 0),
                 new RegisterSet(INV, "member/a", 2, new byte[0], null, 0, true, false, 5_000),
-                new RegisterSet(INV, "member/a", 2, BYTES, "leader", 12, true, true, 5_000));
+                new RegisterSet(INV, "member/a", 2, BYTES, "leader", 12, true, true, 5_000),
+                new io.holdfast.model.KeyDeletePrefix(INV, "svc/", 1_000));
     }
 
     static List<Reply> replies() {
@@ -201,6 +202,11 @@ class KeyMessagesTest {
                         .setCounterAdd(io.holdfast.protocol.v1.CounterAdd.getDefaultInstance())
                         .build()),
                 "counter_add command has no invocation");
+        assertRefused(
+                () -> Convert.fromProto(CommandRequest.newBuilder()
+                        .setKeyDeletePrefix(io.holdfast.protocol.v1.KeyDeletePrefix.getDefaultInstance())
+                        .build()),
+                "key_delete_prefix command has no invocation");
         assertRefused(
                 () -> Convert.fromProto(CommandRequest.newBuilder()
                         .setTransaction(full.toBuilder().setCompares(1, io.holdfast.protocol.v1.Compare.newBuilder()))

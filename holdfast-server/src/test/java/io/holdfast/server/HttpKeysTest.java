@@ -198,6 +198,66 @@ class HttpKeysTest {
     }
 
     @Test
+    void aKeysOnlyListingSendsNoValues() throws Exception {
+        String s = open(http);
+        ok(write(http, "keys/put", s, 1, "\"key\":\"hk/only/a\",\"value\":\"" + b64("big value") + "\""));
+        ok(write(http, "keys/put", s, 2, "\"key\":\"hk/only/b\",\"value\":\"" + b64("other") + "\",\"attach\":true"));
+
+        JsonNode page = ok(http.get("/api/v1/keys?prefix=hk/only/&keysOnly=true"));
+        assertThat(page.get("keys").findValuesAsText("key")).containsExactly("hk/only/a", "hk/only/b");
+        assertThat(page.get("keys").findValuesAsText("value")).containsExactly("", "");
+        assertThat(page.get("keys").get(1).get("owner").asText()).isEqualTo(s);
+        assertThat(page.get("keys").get(0).get("version").asLong()).isEqualTo(1);
+        assertThat(page.get("position").asText()).matches("\\d+\\.\\d+");
+        assertThat(ok(http.get("/api/v1/keys?prefix=hk/only/&keysOnly=false"))
+                        .get("keys")
+                        .findValuesAsText("value"))
+                .containsExactly(b64("big value"), b64("other"));
+        assertError(http.get("/api/v1/keys?prefix=hk/only/&keysOnly=yes"), 400, "INVALID_ARGUMENT", "keysOnly");
+    }
+
+    @Test
+    void aPrefixIsDeletedAPageAtATimeAndAnEmptyPrefixIsRefused() throws Exception {
+        String s = open(http);
+        String other = open(http);
+        String[] keys = {"hk/del/a", "hk/del/b", "hk/del/c", "hk/delx"};
+        for (int i = 0; i < keys.length; i++) {
+            ok(write(http, "keys/put", s, i + 1, "\"key\":\"" + keys[i] + "\",\"value\":\"" + b64("" + i) + "\""));
+        }
+        ok(write(http, "keys/put", other, 1, "\"key\":\"hk/del/owned\",\"value\":\"AQ==\",\"attach\":true"));
+
+        JsonNode first = ok(write(http, "keys/delete-prefix", s, 10, "\"prefix\":\"hk/del/\",\"limit\":3"));
+        assertThat(first.get("prefix").asText()).isEqualTo("hk/del/");
+        assertThat(first.get("deleted").asLong()).isEqualTo(3);
+        assertThat(first.get("more").asBoolean()).isTrue();
+        assertThat(ok(write(http, "keys/delete-prefix", s, 10, "\"prefix\":\"hk/del/\",\"limit\":3"))
+                        .get("deleted")
+                        .asLong())
+                .as("a retry under the same request id is answered, not applied again")
+                .isEqualTo(3);
+        JsonNode last = ok(write(http, "keys/delete-prefix", s, 11, "\"prefix\":\"hk/del/\""));
+        assertThat(last.get("deleted").asLong())
+                .as("another session's attached key goes as a single delete of it would")
+                .isEqualTo(1);
+        assertThat(last.get("more").asBoolean()).isFalse();
+        assertThat(ok(http.get("/api/v1/keys?prefix=hk/del")).get("keys").findValuesAsText("key"))
+                .containsExactly("hk/delx");
+
+        assertError(
+                write(http, "keys/delete-prefix", s, 12, "\"prefix\":\"\""),
+                400,
+                "INVALID_ARGUMENT",
+                Keys.EMPTY_PREFIX_DELETE);
+        assertError(write(http, "keys/delete-prefix", s, 13, "\"limit\":3"), 400, "INVALID_ARGUMENT", "prefix");
+        assertError(
+                write(http, "keys/delete-prefix", s, 14, "\"prefix\":\"hk/\",\"limit\":1001"),
+                400,
+                "INVALID_ARGUMENT",
+                "\"limit\" must be 1 to 1000, not 1001");
+        assertThat(http.get("/api/v1/keys/hk/delx").status()).isEqualTo(200);
+    }
+
+    @Test
     void aCounterIsAddedToInOneStepAndRefusesWhatIsNoCounter() throws Exception {
         String s = open(http);
         JsonNode one = ok(write(http, "keys/add", s, 1, "\"key\":\"hk/count/a\",\"delta\":1"));

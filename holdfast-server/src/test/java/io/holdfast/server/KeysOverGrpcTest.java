@@ -93,6 +93,107 @@ class KeysOverGrpcTest {
         assertThat(get(wire.readRegister("del/k"))).isEmpty();
     }
 
+    /**
+     * The Java client's {@code deletePrefix} over the client port: more keys than one page holds,
+     * so two commands of protocol version 9; every key of the prefix goes, and no other.
+     */
+    @Test
+    void theJavaClientListsKeysOnlyAndDeletesAPrefixOfMoreThanOnePage() throws Exception {
+        try (io.holdfast.LockClient client = io.holdfast.LockClient.open(cluster.uri())) {
+            io.holdfast.Keys keys = client.keys();
+            int n = io.holdfast.Keys.MAX_PAGE + 5;
+            for (int from = 0; from < n; from += io.holdfast.Keys.MAX_TXN_OPS) {
+                List<io.holdfast.Txn.Op> puts = new java.util.ArrayList<>();
+                for (int i = from; i < Math.min(n, from + io.holdfast.Keys.MAX_TXN_OPS); i++) {
+                    puts.add(io.holdfast.Txn.put(String.format("bulk/%05d", i), new byte[] {1}));
+                }
+                assertThat(keys.commit(io.holdfast.Txn.when().then(puts.toArray(io.holdfast.Txn.Op[]::new)))
+                                .succeeded())
+                        .isTrue();
+            }
+            keys.put("bulkhead", new byte[] {2});
+
+            io.holdfast.KeyListing only = keys.list("bulk/", "", 2, true);
+            assertThat(only.entries())
+                    .extracting(io.holdfast.KeyEntry::key)
+                    .containsExactly("bulk/00000", "bulk/00001");
+            assertThat(only.entries().get(0).value()).as("keys only: no value").isEmpty();
+            assertThat(only.entries().get(0).version()).isEqualTo(1);
+            assertThat(only.more()).isTrue();
+            assertThat(get(wire.keys(null, "bulk/", "", 1, true)).keys().get(0).value())
+                    .isEmpty();
+            io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(
+                            "127.0.0.1", cluster.node(0).clientPort())
+                    .usePlaintext()
+                    .build();
+            try {
+                io.holdfast.protocol.v1.KeysResponse raw = io.holdfast.protocol.v1.HoldfastGrpc.newBlockingStub(channel)
+                        .keys(io.holdfast.protocol.v1.KeysRequest.newBuilder()
+                                .setPrefix("bulk/")
+                                .setLimit(1)
+                                .setKeysOnly(true)
+                                .build());
+                assertThat(raw.getKeys(0).getKey()).isEqualTo("bulk/00000");
+                assertThat(raw.getKeys(0).getValue().isEmpty())
+                        .as("the server sends no value")
+                        .isTrue();
+            } finally {
+                channel.shutdownNow();
+            }
+            assertThat(keys.list("bulk/", "", 1).entries().get(0).value()).containsExactly(1);
+
+            assertThat(keys.deletePrefix("bulk/")).isEqualTo(n);
+            assertThat(keys.list("bulk").entries())
+                    .extracting(io.holdfast.KeyEntry::key)
+                    .containsExactly("bulkhead");
+            assertThat(keys.deletePrefix("bulk/")).isZero();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> keys.deletePrefix(""))
+                    .isInstanceOf(io.holdfast.InvalidArgumentException.class)
+                    .hasMessage(io.holdfast.Keys.EMPTY_PREFIX_DELETE);
+        }
+    }
+
+    /**
+     * List, then watch from the listing's position: a write made between the two is told first, no
+     * {@code STATE}; without a position the watch starts with one; a position the service never
+     * gives is refused before anything starts.
+     */
+    @Test
+    void aWatchFromAListingsPositionTellsTheWriteMadeBetweenThem() throws Exception {
+        try (io.holdfast.LockClient client = io.holdfast.LockClient.open(cluster.uri())) {
+            io.holdfast.Keys keys = client.keys();
+            keys.put("from/a", new byte[] {1});
+            io.holdfast.KeyListing listing = keys.list("from/");
+            assertThat(listing.entries()).extracting(io.holdfast.KeyEntry::key).containsExactly("from/a");
+            keys.put("from/b", new byte[] {2}); // after the listing, before the watch
+
+            java.util.concurrent.BlockingQueue<io.holdfast.WatchEvent> events =
+                    new java.util.concurrent.LinkedBlockingQueue<>();
+            try (io.holdfast.Watch w = keys.watch("from/", listing.position(), events::add)) {
+                io.holdfast.WatchEvent first = events.poll(20, TimeUnit.SECONDS);
+                assertThat(first).isNotNull();
+                assertThat(first.type()).isEqualTo(io.holdfast.WatchEvent.Type.REGISTER_SET);
+                assertThat(first.name()).isEqualTo("from/b");
+                keys.delete("from/a");
+                io.holdfast.WatchEvent second = events.poll(20, TimeUnit.SECONDS);
+                assertThat(second).isNotNull();
+                assertThat(second.type()).isEqualTo(io.holdfast.WatchEvent.Type.REGISTER_DELETED);
+                assertThat(second.name()).isEqualTo("from/a");
+            }
+            events.clear();
+            try (io.holdfast.Watch w = keys.watch("from/", "", events::add)) {
+                io.holdfast.WatchEvent first = events.poll(20, TimeUnit.SECONDS);
+                assertThat(first).isNotNull();
+                assertThat(first.type())
+                        .as("no position: the state first")
+                        .isEqualTo(io.holdfast.WatchEvent.Type.STATE);
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> keys.watch("from/", "yesterday", e -> {}))
+                    .isInstanceOf(io.holdfast.InvalidArgumentException.class)
+                    .hasMessageContaining("the position 'yesterday' is not one the service gave");
+        }
+    }
+
     @Test
     void aCounterAddsAndAnswersTheNewValue() throws Exception {
         assertThat(get(wire.submit(new CounterAdd(next(WRITER), "count/a", 5)))).isEqualTo(new Reply.Counted(5, 1));

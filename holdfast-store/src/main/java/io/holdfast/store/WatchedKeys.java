@@ -54,6 +54,16 @@ final class WatchedKeys implements Keys {
     }
 
     @Override
+    public long deletePrefix(String prefix) {
+        return backend.deletePrefix(prefix);
+    }
+
+    @Override
+    public KeyListing list(String prefix, String after, int limit, boolean keysOnly) {
+        return backend.list(prefix, after, limit, keysOnly);
+    }
+
+    @Override
     public Watch watch(String prefix, WatchListener listener) {
         return client.watch(WatchTarget.keys(prefix), listener);
     }

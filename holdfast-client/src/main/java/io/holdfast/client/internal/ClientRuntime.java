@@ -212,6 +212,21 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
     /** Long-polls the service's record of changes where it keeps one ({@link Capability#WATCH}); else polls. */
     @Override
     public Watch watch(WatchTarget target, WatchListener listener) {
+        return watch(target, null, listener);
+    }
+
+    /**
+     * A watch from {@code from}, a position the service gave (a listing's, an event's): the changes
+     * after it, or a {@code STATE} first where the service no longer has them all; null or "" to
+     * start with the state.
+     *
+     * @throws io.holdfast.InvalidArgumentException when {@code from} is no position ({@code index.ordinal})
+     */
+    Watch watch(WatchTarget target, String from, WatchListener listener) {
+        if (from != null && !from.isEmpty() && io.holdfast.model.ChangePosition.parse(from) == null) {
+            throw new io.holdfast.InvalidArgumentException(
+                    "the position '" + from + "' is not one the service gave (index.ordinal, as a listing answers it)");
+        }
         if (target == null || !capabilities.contains(Capability.WATCH)) {
             return super.watch(target, listener);
         }
@@ -222,7 +237,8 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
                 this::query,
                 options.requestTimeout().dividedBy(2),
                 sessions.current().requests().tracing());
-        return WatchRunner.start(
+        return WatchRunner.startFrom(
+                from,
                 feed,
                 target,
                 listener,

@@ -269,13 +269,22 @@ public final class ClusterTransport implements LockService {
      */
     @Override
     public CompletableFuture<io.holdfast.model.KeyPage> keys(String identity, String prefix, String after, int limit) {
+        return keys(identity, prefix, after, limit, false);
+    }
+
+    /** Keys only: the server leaves the values out (one older than protocol version 9 does not: dropped here). */
+    @Override
+    public CompletableFuture<io.holdfast.model.KeyPage> keys(
+            String identity, String prefix, String after, int limit, boolean keysOnly) {
         final io.holdfast.protocol.v1.KeysRequest request;
         try {
-            request = Convert.keysRequest(prefix, after, limit);
+            request = Convert.keysRequest(prefix, after, limit, keysOnly);
         } catch (InvalidArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return read(HoldfastGrpc.getKeysMethod(), request, Convert::fromProto);
+        CompletableFuture<io.holdfast.model.KeyPage> page =
+                read(HoldfastGrpc.getKeysMethod(), request, Convert::fromProto);
+        return keysOnly ? page.thenApply(io.holdfast.model.KeyPage::withoutValues) : page;
     }
 
     /** A long poll: its deadline is the call timeout beyond the wait. */

@@ -12,6 +12,7 @@ import io.holdfast.WatchTarget;
 import io.holdfast.model.Command;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterSet;
 import io.holdfast.model.Reply;
@@ -74,6 +75,22 @@ final class RuntimeKeys implements Keys {
                 .value();
     }
 
+    /**
+     * One command per page ({@link KeyDeletePrefix}, each with its own invocation, so a page whose
+     * answer was lost applies once), until a page deletes fewer keys than its limit.
+     */
+    @Override
+    public long deletePrefix(String prefix) {
+        long deleted = 0;
+        long page;
+        do {
+            page = send(Reply.Ok.class, inv -> new KeyDeletePrefix(inv, prefix, KeyDeletePrefix.MAX_LIMIT))
+                    .value();
+            deleted += page;
+        } while (page == KeyDeletePrefix.MAX_LIMIT);
+        return deleted;
+    }
+
     @Override
     public long add(String key, long delta) {
         return send(Reply.Counted.class, inv -> new CounterAdd(inv, key, delta)).value();
@@ -93,6 +110,12 @@ final class RuntimeKeys implements Keys {
         return listing(Replies.join(rt.query(t -> t.keys(null, prefix, after, limit))));
     }
 
+    /** Keys only: the service leaves the values out ({@code KeysRequest.keys_only} on the wire). */
+    @Override
+    public KeyListing list(String prefix, String after, int limit, boolean keysOnly) {
+        return listing(Replies.join(rt.query(t -> t.keys(null, prefix, after, limit, keysOnly))));
+    }
+
     /** A page as the API shows it. */
     static KeyListing listing(KeyPage page) {
         List<KeyEntry> entries = new ArrayList<>(page.keys().size());
@@ -105,6 +128,11 @@ final class RuntimeKeys implements Keys {
     @Override
     public Watch watch(String prefix, WatchListener listener) {
         return rt.watch(WatchTarget.keys(prefix), listener);
+    }
+
+    @Override
+    public Watch watch(String prefix, String fromPosition, WatchListener listener) {
+        return rt.watch(WatchTarget.keys(prefix), fromPosition, listener);
     }
 
     @Override

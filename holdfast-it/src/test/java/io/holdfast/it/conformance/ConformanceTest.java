@@ -79,6 +79,7 @@ class ConformanceTest {
                                         scenario(client, "election", () -> election(client)),
                                         scenario(client, "txn-retry-once", () -> keys().txnRetryOnce(client)),
                                         scenario(client, "session-keys-vanish", () -> keys().sessionKeysVanish(client)),
+                                        scenario(client, "prefix-delete", () -> keys().prefixDelete(client)),
                                         scenario(
                                                 client,
                                                 "group-join-one-holder",

@@ -192,7 +192,7 @@ final class JavaDriver implements Driver {
                 answer.put("epoch", leader.map(Election.Leader::epoch).orElse(0L));
                 answer.put("value", leader.map(Election.Leader::value).orElse(null));
             }
-            case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "txn" ->
+            case "keyGet", "keyPut", "keyDelete", "keyAdd", "keyList", "keyDeletePrefix", "txn" ->
                 JavaKeyOps.run(client(c).keys(), c, answer, leases::get);
             case "groupJoin" ->
                 answer.put(

@@ -21,7 +21,7 @@ import java.util.function.Function;
 
 /**
  * The key commands of the driver protocol ({@code keyGet}, {@code keyPut}, {@code keyDelete},
- * {@code keyAdd}, {@code keyList}, {@code txn}; clients/CONFORMANCE.md) done with the Java
+ * {@code keyAdd}, {@code keyList}, {@code keyDeletePrefix}, {@code txn}; clients/CONFORMANCE.md) done with the Java
  * client's {@link Keys}, for {@link JavaDriver}. Values travel as UTF-8 text.
  */
 final class JavaKeyOps {
@@ -58,6 +58,8 @@ final class JavaKeyOps {
                 lines(page.entries(), answer.putArray("keys"));
                 answer.put("more", page.more()).put("position", page.position());
             }
+            case "keyDeletePrefix" ->
+                answer.put("deleted", keys.deletePrefix(c.path("prefix").asText("")));
             case "txn" -> txn(keys, c, answer, leases);
             default -> throw new InvalidArgumentException("no such key op: " + c.get("op"));
         }

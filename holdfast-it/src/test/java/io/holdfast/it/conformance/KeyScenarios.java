@@ -21,9 +21,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The conformance scenarios of keys ({@code clients/CONFORMANCE.md}, scenarios 8 and 9), run by
- * {@link ConformanceTest} for every client against its cluster: a transaction whose answer is
- * lost applies once, and a session's attached keys vanish when it expires, with every watcher told.
+ * The conformance scenarios of keys ({@code clients/CONFORMANCE.md}), run by {@link
+ * ConformanceTest} for every client against its cluster: a transaction whose answer is lost
+ * applies once, a session's attached keys vanish when it expires, with every watcher told, and a
+ * prefix delete takes every key under its prefix and refuses an empty one.
  */
 final class KeyScenarios {
     /** A new driver of a client (a process, or the Java client in the suite's JVM). */
@@ -184,6 +185,43 @@ final class KeyScenarios {
             of.add(line);
         }
         return lines;
+    }
+
+    /**
+     * A session writes two keys under a prefix, another session one attached to it, and the first
+     * one beside the prefix; an empty prefix is refused by name, then the prefix is deleted: its
+     * three keys go (the attached one as a single delete would take it), the one beside stays.
+     */
+    void prefixDelete(String client) throws Exception {
+        String prefix = "conf/" + client + "/purge/";
+        String beside = "conf/" + client + "/purged";
+        try (Driver d = drivers.of(client)) {
+            open(d, "a", cluster.httpUrls());
+            open(d, "b", cluster.httpUrls());
+            for (String k : List.of("x", "y")) {
+                ok(d.call(put("a", prefix + k), 30));
+            }
+            ok(d.call(put("b", prefix + "z").put("attach", true), 30));
+            ok(d.call(put("a", beside), 30));
+
+            JsonNode refused =
+                    d.call(Driver.op("keyDeletePrefix").put("client", "a").put("prefix", ""), 30);
+            assertThat(refused.path("ok").asBoolean()).as("%s", refused).isFalse();
+            assertThat(refused.path("error").asText()).isEqualTo("INVALID_ARGUMENT");
+            assertThat(refused.path("message").asText())
+                    .contains("a prefix delete needs a prefix: deleting every key at once is not offered");
+
+            JsonNode deleted =
+                    ok(d.call(Driver.op("keyDeletePrefix").put("client", "a").put("prefix", prefix), 30));
+            assertThat(deleted.path("deleted").asLong()).as("%s", deleted).isEqualTo(3);
+            JsonNode listed =
+                    ok(d.call(Driver.op("keyList").put("client", "a").put("prefix", "conf/" + client + "/purge"), 30));
+            assertThat(listed.path("keys").findValuesAsText("key")).containsExactly(beside);
+        }
+    }
+
+    private static ObjectNode put(String client, String key) {
+        return Driver.op("keyPut").put("client", client).put("key", key).put("value", "v");
     }
 
     static JsonNode ok(JsonNode answer) {

@@ -151,6 +151,11 @@ final class HttpClientRoutes implements AutoCloseable {
         return keys.delete(DeleteKey.from(r.body(), r.identity()));
     }
 
+    /** {@code POST /api/v1/keys/delete-prefix}: deletes one page of the keys under a prefix. */
+    CompletableFuture<Answer> deletePrefix(Request r) {
+        return keys.deletePrefix(HttpRequests.DeleteKeyPrefix.from(r.body(), r.identity()));
+    }
+
     /** {@code POST /api/v1/keys/add}: adds to a counter. */
     CompletableFuture<Answer> addCounter(Request r) {
         return keys.add(AddCounter.from(r.body(), r.identity()));

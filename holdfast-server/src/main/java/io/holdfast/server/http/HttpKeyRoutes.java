@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.Keys;
 import io.holdfast.model.CounterAdd;
 import io.holdfast.model.KeyDelete;
+import io.holdfast.model.KeyDeletePrefix;
 import io.holdfast.model.Reply;
 import io.holdfast.model.Transaction;
 import io.holdfast.model.Transaction.Op;
@@ -17,6 +18,7 @@ import io.holdfast.server.http.HttpMessages.Refused;
 import io.holdfast.server.http.HttpReplies.ReplyAnswer;
 import io.holdfast.server.http.HttpRequests.AddCounter;
 import io.holdfast.server.http.HttpRequests.DeleteKey;
+import io.holdfast.server.http.HttpRequests.DeleteKeyPrefix;
 import io.holdfast.server.http.HttpRequests.PutKey;
 import io.holdfast.server.http.HttpRequests.Txn;
 import io.holdfast.server.node.RaftLockService;
@@ -61,14 +63,18 @@ final class HttpKeyRoutes {
         });
     }
 
-    /** {@code GET /api/v1/keys?prefix=&after=&limit=}: one page, with where it was read. */
+    /**
+     * {@code GET /api/v1/keys?prefix=&after=&limit=&keysOnly=}: one page, with where it was read;
+     * with {@code keysOnly=true} every value is empty (not sent).
+     */
     CompletableFuture<Answer> list(Map<String, String> query, String identity) {
         String prefix = query.getOrDefault("prefix", "");
         if (!prefix.isEmpty()) {
             checkedName(prefix);
         }
         int limit = HttpMessages.page(query, Keys.MAX_PAGE, Keys.MAX_PAGE);
-        return service.keys(identity, prefix, query.getOrDefault("after", ""), limit)
+        boolean keysOnly = keysOnly(query);
+        return service.keys(identity, prefix, query.getOrDefault("after", ""), limit, keysOnly)
                 .thenApply(page -> {
                     ObjectNode json = obj();
                     ArrayNode keys = json.putArray("keys");
@@ -77,6 +83,14 @@ final class HttpKeyRoutes {
                             .put("position", page.position().toString());
                     return Answer.json(200, json);
                 });
+    }
+
+    private static boolean keysOnly(Map<String, String> query) {
+        String v = query.getOrDefault("keysOnly", "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new Refused(400, "INVALID_ARGUMENT", "keysOnly must be true or false, not '" + v + "'");
+        }
+        return v.equals("true");
     }
 
     /** {@code POST /api/v1/keys/put}: the new version. */
@@ -106,6 +120,24 @@ final class HttpKeyRoutes {
                     @Override
                     public Answer ok(Reply.Ok ok) {
                         return keyVersion(d.key(), ok.value());
+                    }
+                }));
+    }
+
+    /**
+     * {@code POST /api/v1/keys/delete-prefix}: one page; {@code deleted} keys, and {@code more} when
+     * the page deleted its whole limit (ask again, with a new request id, until it is false).
+     */
+    CompletableFuture<Answer> deletePrefix(DeleteKeyPrefix d) {
+        return sessions.keys(d.caller(), inv -> new KeyDeletePrefix(inv, d.prefix(), d.limit()))
+                .thenApply(r -> r.accept(new ReplyAnswer<Answer>() {
+                    @Override
+                    public Answer ok(Reply.Ok ok) {
+                        return Answer.json(
+                                200,
+                                obj().put("prefix", d.prefix())
+                                        .put("deleted", ok.value())
+                                        .put("more", ok.value() == d.limit()));
                     }
                 }));
     }

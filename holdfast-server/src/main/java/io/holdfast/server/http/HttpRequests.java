@@ -175,6 +175,29 @@ final class HttpRequests {
         }
     }
 
+    /**
+     * {@code POST /api/v1/keys/delete-prefix}: one page of a prefix delete; {@code limit} 1 to
+     * 1,000 (the default). An empty prefix is refused here, before anything is sent.
+     */
+    record DeleteKeyPrefix(Caller caller, String prefix, int limit) {
+        static DeleteKeyPrefix from(JsonNode body, String identity) {
+            Caller c = numbering(body, identity);
+            String prefix = text(body, "prefix", true);
+            if (prefix.isEmpty()) {
+                throw new Refused(400, "INVALID_ARGUMENT", io.holdfast.Keys.EMPTY_PREFIX_DELETE);
+            }
+            checkedName(prefix);
+            long limit = number(body, "limit", io.holdfast.Keys.MAX_PAGE);
+            if (limit < 1 || limit > io.holdfast.Keys.MAX_PAGE) {
+                throw new Refused(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "\"limit\" must be 1 to " + io.holdfast.Keys.MAX_PAGE + ", not " + limit);
+            }
+            return new DeleteKeyPrefix(c, prefix, (int) limit);
+        }
+    }
+
     /** {@code POST /api/v1/keys/add}: {@code delta} may be negative. */
     record AddCounter(Caller caller, String key, long delta) {
         static AddCounter from(JsonNode body, String identity) {

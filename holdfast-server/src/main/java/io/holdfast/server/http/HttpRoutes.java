@@ -7,6 +7,7 @@ import static io.holdfast.protocol.SpanName.ELECTION_LIST;
 import static io.holdfast.protocol.SpanName.FENCE_CHECK;
 import static io.holdfast.protocol.SpanName.KEY_ADD;
 import static io.holdfast.protocol.SpanName.KEY_DELETE;
+import static io.holdfast.protocol.SpanName.KEY_DELETE_PREFIX;
 import static io.holdfast.protocol.SpanName.KEY_LIST;
 import static io.holdfast.protocol.SpanName.KEY_TXN;
 import static io.holdfast.protocol.SpanName.LOCK_DESCRIBE;
@@ -198,6 +199,12 @@ final class HttpRoutes {
                     async(HttpClientRoutes::readRegister)),
             post("/api/v1/keys/put", CLIENT, "putKey", KEY_TXN, async(HttpClientRoutes::putKey)),
             post("/api/v1/keys/delete", CLIENT, "deleteKey", KEY_DELETE, async(HttpClientRoutes::deleteKey)),
+            post(
+                    "/api/v1/keys/delete-prefix",
+                    CLIENT,
+                    "deleteKeyPrefix",
+                    KEY_DELETE_PREFIX,
+                    async(HttpClientRoutes::deletePrefix)),
             post("/api/v1/keys/add", CLIENT, "addCounter", KEY_ADD, async(HttpClientRoutes::addCounter)),
             get("/api/v1/keys/{key*}", CLIENT, "getKey", KEY_LIST, async(HttpClientRoutes::getKey)),
             get("/api/v1/keys", CLIENT, "listKeys", KEY_LIST, async(HttpClientRoutes::listKeys)),

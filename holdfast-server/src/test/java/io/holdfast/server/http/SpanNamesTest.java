@@ -89,6 +89,7 @@ class SpanNamesTest {
             op("holdfast.acquire.cancel", http("cancel"), grpc("Submit/CANCEL_WAIT")),
             op("holdfast.register.set", http("setRegister"), grpc("Submit/REGISTER_SET", "Submit/LEASED_REGISTER_SET")),
             op("holdfast.key.delete", http("deleteKey"), grpc("Submit/KEY_DELETE")),
+            op("holdfast.key.delete.prefix", http("deleteKeyPrefix"), grpc("Submit/KEY_DELETE_PREFIX")),
             op("holdfast.key.add", http("addCounter"), grpc("Submit/COUNTER_ADD")),
             // The HTTP put is sent as a transaction of that one put (HttpKeyRoutes).
             op("holdfast.key.txn", http("putKey", "txn"), grpc("Submit/TRANSACTION")),
@@ -328,6 +329,7 @@ class SpanNamesTest {
                 new RegisterSet(inv(session, seq), "grpc/l", 0, one, null, 0, true, false, 60_000),
                 new KeyDelete(inv(session, seq), "grpc/l", KeyDelete.ANY_VERSION),
                 new CounterAdd(inv(session, seq), "grpc/n", 1),
+                new io.holdfast.model.KeyDeletePrefix(inv(session, seq), "grpc/none/", 10),
                 new Transaction(inv(session, seq), List.of(), List.of(new Transaction.Op.Get("grpc/n")), List.of()),
                 new Command.Revoke("grpc/none"),
                 new Command.SetAccessRules(null),
@@ -417,6 +419,7 @@ class SpanNamesTest {
             case "putKey" -> "{" + s + ",\"requestId\":7,\"key\":\"spans/k\",\"value\":\"AQ==\"}";
             case "deleteKey" -> "{" + s + ",\"requestId\":8,\"key\":\"spans/k\"}";
             case "addCounter" -> "{" + s + ",\"requestId\":9,\"key\":\"spans/n\",\"delta\":1}";
+            case "deleteKeyPrefix" -> "{" + s + ",\"requestId\":11,\"prefix\":\"spans/none/\"}";
             case "txn" -> "{" + s + ",\"requestId\":10,\"then\":[{\"type\":\"get\",\"key\":\"spans/n\"}]}";
             case "revoke" -> "{\"name\":\"spans/revoked\"}";
             case "transferLeader" -> "{\"id\":\"no-such-member\"}";
