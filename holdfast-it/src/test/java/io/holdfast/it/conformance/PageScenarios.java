@@ -3,9 +3,9 @@ package io.holdfast.it.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.holdfast.KeyEntry;
 import io.holdfast.Keys;
 import io.holdfast.LockClient;
+import io.holdfast.Txn;
 import io.holdfast.it.ServerProcesses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,23 +56,38 @@ final class PageScenarios {
         return v;
     }
 
-    /** Writes the keys once (eight writers at a time), through the Java client. */
+    /**
+     * Writes the keys once: three to a transaction (the most that fit its 256 KiB), by eight
+     * clients at a time, each its own session.
+     */
     synchronized void write() throws Exception {
         if (written) {
             return;
         }
-        ExecutorService writers = Executors.newFixedThreadPool(8);
-        try (LockClient client = LockClient.open(cluster.clientUri())) {
-            List<Future<KeyEntry>> puts = new ArrayList<>();
-            for (int i = 0; i < KEYS; i++) {
-                int n = i;
-                puts.add(writers.submit(() -> client.keys().put(key(n), value(n))));
+        int writers = 8;
+        ExecutorService threads = Executors.newFixedThreadPool(writers);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int first = w;
+                done.add(threads.submit(() -> {
+                    try (LockClient client = LockClient.open(cluster.clientUri())) {
+                        for (int i = first * 3; i < KEYS; i += writers * 3) {
+                            List<Txn.Op> puts = new ArrayList<>();
+                            for (int n = i; n < Math.min(i + 3, KEYS); n++) {
+                                puts.add(Txn.put(key(n), value(n)));
+                            }
+                            client.keys().commit(Txn.when().then(puts.toArray(Txn.Op[]::new)));
+                        }
+                    }
+                    return null;
+                }));
             }
-            for (Future<KeyEntry> put : puts) {
-                put.get(2, TimeUnit.MINUTES);
+            for (Future<?> d : done) {
+                d.get(2, TimeUnit.MINUTES);
             }
         } finally {
-            writers.shutdownNow();
+            threads.shutdownNow();
         }
         written = true;
     }
