@@ -364,9 +364,8 @@ final class Registers {
     }
 
     /**
-     * One page of keys, as {@link LockTable#keys} answers it: at most {@code limit} keys, and no
-     * more than {@link Limits#MAX_KEY_PAGE_BYTES} of keys and values unless its one key is larger,
-     * so that a page fits a frame; {@code more} when a key that matches was left for the next page.
+     * One page of keys, as {@link LockTable#keys} answers it: it ends at {@code limit} keys or at
+     * {@link Limits#MAX_KEY_PAGE_BYTES} of keys and values (at least one key), to fit a frame.
      */
     KeyPage page(String prefix, String after, int limit, Predicate<String> visible, ChangePosition readAt) {
         Limits.checkRange("a page's limit", limit, 1, Limits.MAX_KEY_PAGE);
@@ -377,7 +376,6 @@ final class Registers {
                 registers.tailMap(after != null && BYTE_ORDER.compare(after, prefix) >= 0 ? after : prefix, true);
         List<KeyPage.Entry> out = new ArrayList<>(Math.min(limit, 64));
         long bytes = 0;
-        boolean more = false;
         for (Map.Entry<String, Register> e : from.entrySet()) {
             String key = e.getKey();
             if (!key.startsWith(prefix)) {
@@ -390,13 +388,12 @@ final class Registers {
             KeyPage.Entry entry = new KeyPage.Entry(key, r.version, r.value, r.owner, r.deadline);
             int size = entry.size();
             if (out.size() == limit || (!out.isEmpty() && bytes + size > Limits.MAX_KEY_PAGE_BYTES)) {
-                more = true;
-                break;
+                return new KeyPage(out, true, readAt); // a key that matches is left for the next page
             }
             out.add(entry);
             bytes += size;
         }
-        return new KeyPage(out, more, readAt);
+        return new KeyPage(out, false, readAt);
     }
 
     int size() {
