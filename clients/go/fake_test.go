@@ -47,6 +47,7 @@ type fakeCluster struct {
 	refuseKeys  map[string]bool  // register keys whose writes are refused CONFLICT
 	keys        map[string]fakeKey
 	keyQuota    int // keys attached to one session
+	stateLimit  int // the most keys of a watch's state ("more" beyond, as the server cuts one to fit a frame); 0: all
 }
 
 // fakeHit is one request: at which node, to which path.
@@ -610,7 +611,11 @@ func (f *fakeCluster) watch(node int, w http.ResponseWriter, r *http.Request) {
 		if after < f.changesFrom {
 			answer := map[string]any{"watch": kind, "name": name, "gap": true, "next": next, "events": []any{}}
 			if kind == "keys" {
-				answer["keys"] = f.keysStateLocked(name)
+				keys := f.keysStateLocked(name)
+				if f.stateLimit > 0 && len(keys) > f.stateLimit {
+					keys, answer["more"] = keys[:f.stateLimit], true
+				}
+				answer["keys"] = keys
 			} else if kind == "register" {
 				reg, ok := f.registers[name]
 				var value any

@@ -241,6 +241,38 @@ func TestTxnRetriedAfterALostAnswerAppliesOnce(t *testing.T) {
 	}
 }
 
+func TestAKeysStateTheServerCutIsCompletedByListingBeforeTheChanges(t *testing.T) {
+	f, c, _ := watchClients(t, 1)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		if _, err := c.Keys().Put(ctx, fmt.Sprintf("big/%d", i), []byte(fmt.Sprintf("v%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.mu.Lock()
+	f.stateLimit = 2 // the server cut the state to fit a frame: "more"
+	f.mu.Unlock()
+	w, err := c.Keys().Watch(ctx, "big/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	st := nextEvent(t, w)
+	var got []string
+	for _, k := range st.Keys {
+		got = append(got, k.Key+"="+string(k.Value))
+	}
+	if st.Type != WatchState || strings.Join(got, " ") != "big/0=v0 big/1=v1 big/2=v2 big/3=v3 big/4=v4" {
+		t.Fatalf("state %s %q", st.Type, got)
+	}
+	if _, err := c.Keys().Put(ctx, "big/5", []byte("v5")); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, w); e.Type != WatchRegisterSet || e.Name != "big/5" {
+		t.Fatalf("after the state %+v", e)
+	}
+}
+
 func TestKeysWatchAndGroup(t *testing.T) {
 	f, c, other := watchClients(t, 1)
 	ctx := context.Background()

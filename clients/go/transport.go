@@ -161,11 +161,26 @@ func (t *transport) send(ctx context.Context, m int, method, path string, body [
 		return answer{}, describeNetError(err, timeout)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	if err != nil {
 		return answer{}, describeNetError(err, timeout)
 	}
+	if len(data) > maxAnswerBytes {
+		return tooLarge(t.members[m], sent, m), nil
+	}
 	return answer{status: resp.StatusCode, body: data, sentAt: sent, member: m}, nil
+}
+
+// tooLarge stands for an answer longer than maxAnswerBytes: a final
+// QUOTA_EXCEEDED naming the limit (a refusal of that call alone, not an
+// outage), as if the member had answered it.
+func tooLarge(member string, sent time.Time, m int) answer {
+	body, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"code": CodeQuotaExceeded,
+		"message": fmt.Sprintf("an answer from %s is larger than this client accepts (%d bytes)",
+			member, maxAnswerBytes),
+	}})
+	return answer{status: 413, body: body, sentAt: sent, member: m}
 }
 
 // describeNetError shortens a transport error to its cause:

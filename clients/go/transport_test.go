@@ -267,3 +267,30 @@ func TestACallGivesUpWhenItsDeadlinePassesOnTheClientsClock(t *testing.T) {
 		t.Fatalf("ten minutes of the clock took %v of real time", real)
 	}
 }
+
+// TestAnAnswerLargerThanTheClientTakesIsAQuotaErrorNamingTheLimit: an answer
+// of more than maxAnswerBytes (a page of a server that does not end pages at
+// 1 MiB) is a final QUOTA_EXCEEDED naming the limit, not a truncated body
+// read as JSON, and not retried elsewhere as an outage.
+func TestAnAnswerLargerThanTheClientTakesIsAQuotaErrorNamingTheLimit(t *testing.T) {
+	calls := 0
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"keys":[],"pad":"` + strings.Repeat("x", maxAnswerBytes) + `"}`))
+	}))
+	defer s.Close()
+	tr := newTransport([]string{s.URL}, 0, pickFirst, "", nil)
+	a, err := tr.call(context.Background(), request{method: "GET", path: "/api/v1/keys", attemptTimeout: 5 * time.Second,
+		deadline: time.Now().Add(10 * time.Second), member: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := parseError(a.status, a.body)
+	if a.status != 413 || e.Code != CodeQuotaExceeded || !strings.Contains(e.Message, "larger than this client accepts (8388608 bytes)") {
+		t.Fatalf("answer %d %+v", a.status, e)
+	}
+	if calls != 1 {
+		t.Fatalf("asked %d times: a refusal is final", calls)
+	}
+}

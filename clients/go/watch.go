@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -138,6 +139,7 @@ type watchPage struct {
 	Name     string     `json:"name"`
 	Next     string     `json:"next"`
 	Gap      bool       `json:"gap"`
+	More     bool       `json:"more"`
 	Locks    []LockInfo `json:"locks"`
 	Keys     []keyJSON  `json:"keys"`
 	Register *struct {
@@ -160,17 +162,30 @@ type watchPage struct {
 // parseWatchPage reads an answer: a WatchState first for a gap, then the
 // changes (unknown types are left out).
 func parseWatchPage(body []byte) ([]WatchEvent, string, error) {
+	events, next, _, err := parseWatchAnswer(body)
+	return events, next, err
+}
+
+// parseWatchAnswer is parseWatchPage, and whether the server cut a keys
+// WatchState to fit a frame ("more": the rest is listed after its last key).
+func parseWatchAnswer(body []byte) ([]WatchEvent, string, bool, error) {
 	var p watchPage
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, "", fmt.Errorf("the watch's answer is not JSON: %v", err)
+		return nil, "", false, fmt.Errorf("the watch's answer is not JSON: %v", err)
 	}
+	events, err := p.events()
+	return events, p.Next, p.Gap && p.More && p.Keys != nil, err
+}
+
+// events are the page's WatchState (after a gap) and changes.
+func (p *watchPage) events() ([]WatchEvent, error) {
 	var out []WatchEvent
 	if p.Gap {
 		st := WatchEvent{Type: WatchState, Name: p.Name, Position: p.Next, Locks: p.Locks}
 		if p.Keys != nil {
 			keys, err := entries(p.Keys)
 			if err != nil {
-				return nil, "", err
+				return nil, err
 			}
 			st.Locks, st.Keys = nil, keys
 		} else if p.Register != nil {
@@ -179,7 +194,7 @@ func parseWatchPage(body []byte) ([]WatchEvent, string, error) {
 			if p.Register.Value != nil && st.Version > 0 {
 				v, err := base64.StdEncoding.DecodeString(*p.Register.Value)
 				if err != nil {
-					return nil, "", fmt.Errorf("the register's value is not base64: %v", err)
+					return nil, fmt.Errorf("the register's value is not base64: %v", err)
 				}
 				st.Value = v
 			}
@@ -200,13 +215,13 @@ func parseWatchPage(body []byte) ([]WatchEvent, string, error) {
 		if e.Value != nil {
 			v, err := base64.StdEncoding.DecodeString(*e.Value)
 			if err != nil {
-				return nil, "", fmt.Errorf("a register's value is not base64: %v", err)
+				return nil, fmt.Errorf("a register's value is not base64: %v", err)
 			}
 			ev.Value = v
 		}
 		out = append(out, ev)
 	}
-	return out, p.Next, nil
+	return out, nil
 }
 
 // watchWait is the watch's long poll waitMillis.
@@ -323,6 +338,9 @@ func (w *Watch) run() {
 		what: "watch of " + w.target.String(),
 		path: func(after string) string {
 			q := url.Values{w.target.kind: {w.target.name}, "waitMillis": {strconv.FormatInt(millis(watchWait), 10)}}
+			if w.target.kind == "keys" {
+				q.Set("pages", "true") // a state larger than a frame comes cut, with "more": restOfState
+			}
 			if after != "" {
 				q.Set("after", after)
 			}
@@ -330,9 +348,19 @@ func (w *Watch) run() {
 		},
 		wait: watchWait,
 		take: func(body []byte, _ time.Time) (string, bool, error) {
-			events, next, err := parseWatchPage(body)
+			events, next, more, err := parseWatchAnswer(body)
 			if err != nil {
 				return "", false, err
+			}
+			if more {
+				if err := w.restOfState(&events[0]); err != nil {
+					var e *Error
+					if errors.As(err, &e) && e.Code != CodeUnavailable {
+						refusal = err // refused: a prefix the caller may not read, or the session ended
+						return "", false, nil
+					}
+					return "", false, err // the state again, from another member
+				}
 			}
 			return next, w.deliver(events), nil
 		},
@@ -350,6 +378,36 @@ func (w *Watch) run() {
 	} else {
 		w.finish(w.ended())
 	}
+}
+
+// maxStateKeys is the most keys a keys WatchState holds, as the Java
+// client's (the server's own limit of one state).
+const maxStateKeys = 10000
+
+// restOfState completes a keys WatchState the server cut to fit a frame
+// ("more": true): it lists the keys after its last one, a page at a time,
+// up to maxStateKeys, before the changes from its position are told (which
+// cover every change since: one may be told twice, none missed).
+func (w *Watch) restOfState(state *WatchEvent) error {
+	after := ""
+	if n := len(state.Keys); n > 0 {
+		after = state.Keys[n-1].Key
+	}
+	for len(state.Keys) < maxStateKeys {
+		limit := maxStateKeys - len(state.Keys)
+		if limit > MaxPage {
+			limit = MaxPage
+		}
+		page, err := w.c.Keys().List(w.ctx, w.target.name, after, limit)
+		if err != nil {
+			return err
+		}
+		state.Keys = append(state.Keys, page.Entries...)
+		if after = page.Next(); after == "" {
+			return nil
+		}
+	}
+	return nil
 }
 
 // deliver hands events to the reader, one at a time; false once the watch

@@ -21,7 +21,7 @@ import { anySignal } from "./backoff";
 import type { Clock } from "./clock";
 import { longPoll } from "./longpoll";
 import { HoldfastError, InvalidArgumentError, UnavailableError, errorFromAnswer } from "./errors";
-import { KeyEntry, keyEntry } from "./keys";
+import { KeyEntry, MAX_PAGE, keyEntry } from "./keys";
 import { fromBase64 } from "./register";
 import type { Transport } from "./transport";
 import { checkName } from "./validate";
@@ -92,6 +92,8 @@ export interface WatchPage {
   events: WatchEvent[];
   next: string | undefined;
   gap: boolean;
+  /** A keys `state` the server cut to fit a frame (`"more": true`): the rest is listed after its last key. */
+  more?: boolean;
 }
 
 const TYPES: readonly string[] = ["acquired", "released", "queued", "waitEnded", "registerSet", "registerDeleted"];
@@ -107,6 +109,7 @@ export function parseWatchPage(body: any): WatchPage {
     const state: WatchEvent = { type: "state", name: String(body.name ?? ""), token: 0, version: 0, value: null, locks: [], keys: [], position: next ?? "" };
     if (Array.isArray(body.keys)) {
       state.keys = body.keys.map(keyEntry);
+      page.more = body.more === true;
     } else if (body.register && typeof body.register === "object") {
       state.version = Number(body.register.version ?? 0);
       state.value = state.version > 0 ? bytes(body.register.value) : null;
@@ -192,6 +195,8 @@ export interface WatchOptions {
 
 /** Events a watch reads ahead of its reader before its long poll waits for the reader. */
 const READ_AHEAD = 10_000;
+/** The most keys a keys `state` holds, as the Java client's (the server's own limit of one state). */
+const MAX_STATE_KEYS = 10_000;
 const WAIT_MILLIS = 20_000;
 
 type Pending = { resolve: (r: IteratorResult<WatchEvent>) => void; reject: (e: unknown) => void };
@@ -300,9 +305,45 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
     }
   }
 
+  /**
+   * Completes a keys `state` the server cut to fit a frame (`"more": true`): lists the keys after
+   * its last one, a page at a time, up to 10,000, before the events from its position are told
+   * (which cover every change since: one may be told twice, none missed). A listing that fails
+   * for a while ({@link UnavailableError}) is asked again from where it stopped; any other error
+   * (a prefix the caller may not read, the session's end) ends the watch.
+   */
+  private async restOfState(state: WatchEvent, signal: AbortSignal): Promise<void> {
+    let after = state.keys.length > 0 ? state.keys[state.keys.length - 1].key : "";
+    while (state.keys.length < MAX_STATE_KEYS && !this.done) {
+      const limit = Math.min(MAX_PAGE, MAX_STATE_KEYS - state.keys.length);
+      const query = new URLSearchParams({ prefix: this.name, after, limit: String(limit) });
+      let body: any;
+      try {
+        body = (
+          await this.host.transport.call({
+            method: "GET",
+            path: `/api/v1/keys?${query}`,
+            attemptTimeoutMs: this.host.requestTimeoutMs,
+            deadline: this.host.transport.clock.now() + 3 * this.host.requestTimeoutMs,
+            signal,
+          })
+        ).body;
+      } catch (e) {
+        if (!(e instanceof UnavailableError) || this.done) throw e;
+        this.host.log(`watch of ${this.name}: listing its state: ${e.message}; listing again`);
+        continue;
+      }
+      const listed: KeyEntry[] = (Array.isArray(body?.keys) ? body.keys : []).map(keyEntry);
+      state.keys.push(...listed);
+      if (body?.more !== true || listed.length === 0) return;
+      after = listed[listed.length - 1].key;
+    }
+  }
+
   private async run(): Promise<void> {
     const signals = anySignal([this.stopper.signal, this.host.lifeSignal]);
-    const query = `${this.kind}=${encodeURIComponent(this.name)}&waitMillis=${this.waitMillis}`;
+    // A keys state larger than a frame comes cut, with "more": restOfState lists the rest.
+    const query = `${this.kind}=${encodeURIComponent(this.name)}&waitMillis=${this.waitMillis}` + (this.kind === "keys" ? "&pages=true" : "");
     try {
       await longPoll({
         transport: this.host.transport,
@@ -319,6 +360,7 @@ export class Watch implements AsyncIterableIterator<WatchEvent> {
         },
         parse: parseWatchPage,
         take: async (page) => {
+          if (page.more && page.events.length > 0) await this.restOfState(page.events[0], signals.signal);
           for (const event of page.events) {
             if (this.done) return false;
             await this.deliver(event);

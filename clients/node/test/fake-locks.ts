@@ -49,6 +49,9 @@ export class FakeLocks {
   /** The keys a keys watch's state lists (set by FakeKeys). */
   keysState: (prefix: string) => unknown[] = () => [];
 
+  /** The most keys of a keys watch's state (`more` beyond, as the server cuts one to fit a frame); undefined: all. */
+  stateLimit: number | undefined;
+
   /** Records a change for the watches and wakes them. */
   change(c: Record<string, unknown> & { type: string; name: string }): void {
     this.changes.push({ ...c, position: `${this.changes.length + 1}.0` });
@@ -161,6 +164,11 @@ export class FakeLocks {
         const answer: Record<string, unknown> = { watch: kind, name, gap: true, next, events: [] };
         if (kind === "keys") {
           answer.keys = this.keysState(name);
+          const all = answer.keys as unknown[];
+          if (this.stateLimit !== undefined && all.length > this.stateLimit) {
+            answer.keys = all.slice(0, this.stateLimit);
+            answer.more = true;
+          }
         } else if (kind === "register") {
           const r = this.registers.get(name);
           answer.register = { key: name, version: r?.version ?? 0, value: r?.value ?? null };

@@ -11,14 +11,17 @@ import { FakeKeys } from "./fake-keys";
 import { FakeLocks } from "./fake-locks";
 import { next } from "./watching";
 
-async function withKeys(body: (s: { cluster: FakeCluster; keys: FakeKeys; client: Client; other: Client }) => Promise<void>): Promise<void> {
+async function withKeys(
+  body: (s: { cluster: FakeCluster; keys: FakeKeys; client: Client; other: Client; locks: FakeLocks }) => Promise<void>,
+): Promise<void> {
   const cluster = new FakeCluster({ "http://a": "n1" }, "n1");
-  const keys = new FakeKeys(cluster, new FakeLocks(cluster));
+  const locks = new FakeLocks(cluster);
+  const keys = new FakeKeys(cluster, locks);
   const options = { members: ["http://a"], fetch: cluster.fetch, requestTimeoutMs: 1000 };
   const client = await Client.connect(options);
   const other = await Client.connect(options);
   try {
-    await body({ cluster, keys, client, other });
+    await body({ cluster, keys, client, other, locks });
   } finally {
     await Promise.all([client.close(), other.close()]);
   }
@@ -158,6 +161,24 @@ test("a transaction retried after a lost answer applies once", async () => {
     const txns = sent(cluster, "/api/v1/txn");
     assert.equal(txns.length, 2);
     assert.equal(txns[0].requestId, txns[1].requestId);
+  });
+});
+
+test("a keys state the server cut to fit a frame is completed by listing before the changes", async () => {
+  await withKeys(async ({ client, locks }) => {
+    for (let i = 0; i < 5; i++) await client.keys().put(`big/${i}`, `v${i}`);
+    locks.stateLimit = 2; // the server cut the state: "more"
+    const w = client.keys().watch("big/");
+    try {
+      const state = await next(w);
+      assert.equal(state.type, "state");
+      assert.deepEqual(state.keys.map((k) => `${k.key}=${k.text}`), ["big/0=v0", "big/1=v1", "big/2=v2", "big/3=v3", "big/4=v4"]);
+      await client.keys().put("big/5", "v5");
+      const set = await next(w);
+      assert.deepEqual([set.type, set.name], ["registerSet", "big/5"]);
+    } finally {
+      await w.close();
+    }
   });
 });
 

@@ -28,7 +28,7 @@ from ._longpoll import LongPoll
 from ._threads import shut_down, start
 from ._transport import Answer, Closed
 from .errors import HoldfastError, SessionExpired, Unavailable, error_for
-from .keys import KeyEntry, entry
+from .keys import MAX_PAGE, KeyEntry, entry
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._session import Session
@@ -38,6 +38,8 @@ log = logging.getLogger("holdfast")
 WATCH_WAIT_MILLIS = 20000
 #: Events a watch reads ahead of its reader before its long poll waits for the reader.
 READ_AHEAD = 10000
+#: The most keys a keys ``state`` holds, as the Java client's (the server's own limit of one state).
+MAX_STATE_KEYS = 10000
 
 #: Event types: the complete state, then one per change (the protocol's names).
 STATE = "state"
@@ -139,6 +141,8 @@ class WatchPage(NamedTuple):
     events: List[WatchEvent]
     next: Optional[str]
     gap: bool
+    #: a keys ``state`` the server cut to fit a frame: the rest is listed after its last key
+    more: bool = False
 
 
 def _int(x: Any) -> int:
@@ -190,7 +194,7 @@ def parse_watch_page(body: Any) -> WatchPage:
                                  cause=e.get("cause"), version=_int(e.get("version")),
                                  value=_bytes(e.get("value")),
                                  position=str(e.get("position") or "")))
-    return WatchPage(events, nxt, gap)
+    return WatchPage(events, nxt, gap, gap and bool(body.get("more")))
 
 
 def target_query(lock: Optional[str], prefix: Optional[str], register: Optional[str],
@@ -239,6 +243,8 @@ class Watch:
         self._end: Optional[_End] = None
         #: the position of the last event handed out; "" before the first
         self.position = ""
+        #: what ended the watch while it completed a state (a refused listing)
+        self._refusal: Optional[HoldfastError] = None
         self._thread = start(self._transport.threads, self._run,
                              "holdfast-watch-%s" % (name or "*"))
 
@@ -299,6 +305,8 @@ class Watch:
 
     def _path(self, after: Optional[str]) -> str:
         q = {self.kind: self.name, "waitMillis": str(self._wait_millis)}
+        if self.kind == "keys":
+            q["pages"] = "true"  # a larger state comes cut, with "more": _rest_of_state
         if after is not None:
             q["after"] = after
         return "/api/v1/watch?" + urllib.parse.urlencode(q, quote_via=urllib.parse.quote)
@@ -334,10 +342,48 @@ class Watch:
     def _poll(self) -> Optional[HoldfastError]:
         poll = LongPoll(self._transport, "watch of %s" % self.name, self._path, self._wait_millis,
                         self._stop, on_open=self._opened)
-        return poll.run(parse_watch_page, self._take, self._final, ended=self._ended_by_client)
+        return poll.run(parse_watch_page, self._take, self._final,
+                        ended=lambda: self._refusal or self._ended_by_client())
 
     def _take(self, page: "WatchPage", _sent_at: float) -> bool:
+        if page.more and page.events and page.events[0].type == STATE:
+            try:
+                if not self._rest_of_state(page.events[0]):
+                    return False
+            except HoldfastError as e:  # refused (a prefix the caller may not read), or ended
+                self._refusal = e
+                return False
         return all(self._put(event) for event in page.events)
+
+    def _rest_of_state(self, state: WatchEvent) -> bool:
+        """Completes a keys ``state`` the server cut to fit a frame (``"more": true``): lists the
+        keys after its last one, a page at a time, up to MAX_STATE_KEYS, before the events from its
+        position are told (which cover every change since: one may be told twice, none missed).
+        A listing that fails for a while is asked again from where it stopped; False once the
+        watch is closed."""
+        after = state.keys[-1].key if state.keys else ""
+        while len(state.keys) < MAX_STATE_KEYS:
+            if self._stop.is_set() or self._ended_by_client() is not None:
+                return False
+            q = urllib.parse.urlencode(
+                {"prefix": self.name, "after": after,
+                 "limit": str(min(MAX_PAGE, MAX_STATE_KEYS - len(state.keys)))},
+                quote_via=urllib.parse.quote)
+            try:
+                a = self._session.read("GET", "/api/v1/keys?" + q)
+            except Unavailable as e:
+                log.warning("holdfast: the state of the watch of %s: %s; listing again",
+                            self.name, e)
+                continue
+            if not a.ok:
+                self._session.raise_for(a)
+            b = a.body if isinstance(a.body, dict) else {}
+            listed = [entry(k) for k in b.get("keys") or [] if isinstance(k, dict)]
+            state.keys.extend(listed)
+            if not b.get("more") or not listed:
+                break
+            after = listed[-1].key
+        return True
 
     @staticmethod
     def _final(a: Answer) -> Optional[HoldfastError]:

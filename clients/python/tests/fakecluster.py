@@ -350,6 +350,9 @@ class Cluster:
                     if kind == "keys":
                         answer["keys"] = [dict(self.keys.store[k]) for k in sorted(self.keys.store)
                                           if k.startswith(name)]
+                        cut = self.keys.state_limit  # a state cut to fit a frame, as the server's
+                        if cut is not None and len(answer["keys"]) > cut:
+                            answer["keys"], answer["more"] = answer["keys"][:cut], True
                     elif kind == "register":
                         v, val = self.registers.get(name, (0, None))
                         answer["register"] = {"key": name, "version": v, "value": val}

@@ -12,6 +12,7 @@ class FakeKeys:
         self.cluster = cluster
         self.store = {}  # key -> {"key","version","value","owner"}
         self.quota = 10000  # keys attached to one session
+        self.state_limit = None  # the most keys of a watch's state ("more" beyond); None: all
 
     def read(self, key):
         e = self.store.get(key)

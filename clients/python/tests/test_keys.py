@@ -192,6 +192,19 @@ class KeysAgainstFakeTest(FakeClusterCase):
                              (REGISTER_DELETED, "services/web/i-1", "sessionExpired", 1))
 
 
+    def test_a_keys_state_the_server_cut_is_completed_by_listing_before_the_changes(self):
+        for i in range(5):
+            self.keys.put("big/%d" % i, b"v%d" % i)
+        self.cluster.keys.state_limit = 2  # the server cut the state to fit a frame: "more"
+        with self.keys.watch("big/") as w:
+            state = self.next(w)
+            self.assertEqual(state.type, STATE)
+            self.assertEqual([(e.key, e.value) for e in state.keys],
+                             [("big/%d" % i, b"v%d" % i) for i in range(5)])
+            self.keys.put("big/5", b"v5")
+            e = self.next(w)
+            self.assertEqual((e.type, e.name), (REGISTER_SET, "big/5"))
+
     def test_a_group_joins_lists_and_watches_members(self):
         group = self.keys.group("services/web")
         other = self.new_client()

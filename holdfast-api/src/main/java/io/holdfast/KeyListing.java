@@ -7,7 +7,8 @@ import java.util.Objects;
  * One page of {@link Keys#list}: keys in byte order of their UTF-8, all read at one point of the
  * service's order of changes.
  *
- * @param entries the keys of this page, at most the limit asked for
+ * @param entries the keys of this page, at most the limit asked for (fewer where the provider ends
+ *     a page by bytes, {@link Keys#MAX_PAGE_BYTES}, with {@code more} true)
  * @param more whether keys after the last of this page match too: ask again with it as {@code after}
  * @param position where the page was read in the service's order of changes (opaque text, as {@link
  *     WatchEvent#position()}); "" where the provider has no such order

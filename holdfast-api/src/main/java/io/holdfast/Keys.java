@@ -33,8 +33,11 @@ import java.util.Optional;
  *
  * <p><b>Limits</b>: keys follow {@link Names} (1 to 512 bytes of UTF-8); values at most {@link
  * #MAX_VALUE_BYTES}; at most {@link #MAX_KEYS_PER_SESSION} keys attached to one session; a page
- * of at most {@link #MAX_PAGE} keys. A limit is refused with {@link InvalidArgumentException} or
- * {@link QuotaExceededException} naming it, before anything changes.
+ * of at most {@link #MAX_PAGE} keys, which the Holdfast server also ends once its keys and values
+ * reach {@link #MAX_PAGE_BYTES}. A limit is refused with {@link InvalidArgumentException} or
+ * {@link QuotaExceededException} naming it, before anything changes. An answer larger than the
+ * client accepts (a page from a server that does not end pages by bytes) fails that call alone
+ * with {@link QuotaExceededException} naming the client's limit.
  */
 public interface Keys {
     /** An expected version that any version matches (a put or delete without a condition). */
@@ -45,6 +48,13 @@ public interface Keys {
 
     /** The most keys a page lists. */
     int MAX_PAGE = 1_000;
+
+    /**
+     * The bytes of keys (UTF-8) and values after which the Holdfast server ends a page (1 MiB),
+     * so that a page fits every client's frame: a page holds at least one key, and at most this
+     * much unless its one key is larger; {@link KeyListing#more()} says the listing goes on.
+     */
+    int MAX_PAGE_BYTES = 1024 * 1024;
 
     /** The most compares, and ops per branch, of one transaction. */
     int MAX_TXN_OPS = 128;
@@ -148,7 +158,9 @@ public interface Keys {
 
     /**
      * One page of the keys that start with {@code prefix}, after {@code after}, in byte order of
-     * their UTF-8, read at one point.
+     * their UTF-8, read at one point. A page may hold fewer than {@code limit} keys and still have
+     * {@link KeyListing#more() more}: the Holdfast server ends it at {@link #MAX_PAGE_BYTES} of
+     * keys and values. Follow {@link KeyListing#next()} until it is null.
      *
      * @param prefix "" for every key
      * @param after "" (or null) for the first page; else the last key of the page before ({@link

@@ -28,6 +28,7 @@ class LimitVectorsTest {
         m.put("maxTxnOps", (long) Keys.MAX_TXN_OPS);
         m.put("maxTxnBytes", (long) Keys.MAX_TXN_BYTES);
         m.put("maxPage", (long) Keys.MAX_PAGE);
+        m.put("maxPageBytes", (long) Keys.MAX_PAGE_BYTES);
         m.put("minKeyTtlMillis", Duration.ofSeconds(Keys.MIN_TTL_SECONDS).toMillis());
         m.put("maxKeyTtlMillis", Duration.ofDays(Keys.MAX_TTL_DAYS).toMillis());
         m.put("maxValueBytes", (long) Keys.MAX_VALUE_BYTES);

@@ -116,7 +116,8 @@ public final class ChangeLog {
     }
 
     /**
-     * The changes of {@code target} at or after {@code from} (at most {@value #PAGE}), or a gap
+     * The changes of {@code target} at or after {@code from} (at most {@value #PAGE}, and at most
+     * {@link Limits#MAX_KEY_PAGE_BYTES} of values unless one change alone is larger), or a gap
      * if some of them are no longer here (or never were). A null {@code from} is a gap: the
      * reader starts from the state.
      */
@@ -140,8 +141,15 @@ public final class ChangeLog {
             return new ChangePage(List.of(), appended, true);
         }
         List<WatchEvent> events = new ArrayList<>(found.size());
+        long bytes = 0;
         for (PositionedLog.Positioned<WatchEvent> p : found) {
+            int size = p.value().valueLength();
+            if (!events.isEmpty() && bytes + size > Limits.MAX_KEY_PAGE_BYTES) {
+                // A page fits a frame: the rest is the next read's, from right after the last one here.
+                return new ChangePage(events, found.get(events.size() - 1).next(), false);
+            }
             events.add(p.value().at(p.next().toString()));
+            bytes += size;
         }
         ChangePosition next =
                 found.size() == PAGE ? found.get(PAGE - 1).next() : from.compareTo(appended) > 0 ? from : appended;

@@ -72,6 +72,12 @@ public final class Limits {
     /** Most keys one listing page answers ({@code LockTable#keys}). */
     public static final int MAX_KEY_PAGE = Keys.MAX_PAGE;
 
+    /**
+     * The bytes of keys and values after which a listing page ends ({@code LockTable#keys}), at
+     * least one key: a page fits every client's frame.
+     */
+    public static final int MAX_KEY_PAGE_BYTES = Keys.MAX_PAGE_BYTES;
+
     /** Longest client name, in characters. */
     public static final int MAX_CLIENT_NAME = ClientOptions.MAX_CLIENT_NAME;
 

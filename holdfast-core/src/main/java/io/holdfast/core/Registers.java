@@ -363,34 +363,37 @@ final class Registers {
                 : Optional.of(new KeyPage.Entry(key, reg.version, reg.value, reg.owner, reg.deadline));
     }
 
-    /** One page of keys, as {@link LockTable#keys} answers it. */
+    /**
+     * One page of keys, as {@link LockTable#keys} answers it: it ends at {@code limit} keys or at
+     * {@link Limits#MAX_KEY_PAGE_BYTES} of keys and values (at least one key), to fit a frame.
+     */
     KeyPage page(String prefix, String after, int limit, Predicate<String> visible, ChangePosition readAt) {
         Limits.checkRange("a page's limit", limit, 1, Limits.MAX_KEY_PAGE);
         if (!prefix.isEmpty()) {
             Names.check(prefix);
         }
-        List<KeyPage.Entry> found = entries(prefix, after, limit, visible);
-        boolean more = found.size() > limit;
-        return new KeyPage(more ? found.subList(0, limit) : found, more, readAt);
-    }
-
-    /** Up to {@code limit} plus one keys of a page: the one more says there are more. */
-    private List<KeyPage.Entry> entries(String prefix, String after, int limit, Predicate<String> visible) {
         SortedMap<String, Register> from =
                 registers.tailMap(after != null && BYTE_ORDER.compare(after, prefix) >= 0 ? after : prefix, true);
-        List<KeyPage.Entry> out = new ArrayList<>(Math.min(limit + 1, 64));
+        List<KeyPage.Entry> out = new ArrayList<>(Math.min(limit, 64));
+        long bytes = 0;
         for (Map.Entry<String, Register> e : from.entrySet()) {
             String key = e.getKey();
-            if (!key.startsWith(prefix) || out.size() > limit) {
+            if (!key.startsWith(prefix)) {
                 break;
             }
             if (key.equals(after) || !visible.test(key) || e.getValue().record != 0) {
                 continue;
             }
             Register r = e.getValue();
-            out.add(new KeyPage.Entry(key, r.version, r.value, r.owner, r.deadline));
+            KeyPage.Entry entry = new KeyPage.Entry(key, r.version, r.value, r.owner, r.deadline);
+            int size = entry.size();
+            if (out.size() == limit || (!out.isEmpty() && bytes + size > Limits.MAX_KEY_PAGE_BYTES)) {
+                return new KeyPage(out, true, readAt); // a key that matches is left for the next page
+            }
+            out.add(entry);
+            bytes += size;
         }
-        return out;
+        return new KeyPage(out, false, readAt);
     }
 
     /** The first {@code limit} keys under a checked {@code prefix}, in byte order; not elections' records. */

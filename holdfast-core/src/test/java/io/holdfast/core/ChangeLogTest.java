@@ -200,7 +200,35 @@ class ChangeLogTest {
                 .isTrue();
         ChangePage kept = log.read(k, at(2, 1));
         assertThat(kept.gap()).isFalse();
-        assertThat(kept.events()).extracting(WatchEvent::version).containsExactly(2L, 3L, 4L, 5L);
+        List<Long> versions = new ArrayList<>();
+        while (!kept.events().isEmpty()) {
+            kept.events().forEach(e -> versions.add(e.version()));
+            kept = log.read(k, kept.next());
+        }
+        assertThat(versions).containsExactly(2L, 3L, 4L, 5L);
+    }
+
+    @Test
+    void aPageOfChangesEndsAtItsValuesBytesAndTheNextReadGoesOnRightAfterIt() {
+        WatchTarget keys = WatchTarget.keys("big/");
+        byte[] value = new byte[io.holdfast.Keys.MAX_VALUE_BYTES];
+        for (int i = 1; i <= 40; i++) {
+            log.append(i, List.of(registerSet("big/" + i, S, 1, value)));
+        }
+        List<String> told = new ArrayList<>();
+        ChangePosition from = at(1, 0);
+        int pages = 0;
+        for (ChangePage page = log.read(keys, from); !page.events().isEmpty(); page = log.read(keys, page.next())) {
+            pages++;
+            assertThat(page.gap()).isFalse();
+            assertThat(page.events().stream().mapToLong(WatchEvent::valueLength).sum())
+                    .as("page %d fits %d bytes of values", pages, Limits.MAX_KEY_PAGE_BYTES)
+                    .isLessThanOrEqualTo(Limits.MAX_KEY_PAGE_BYTES);
+            page.events().forEach(e -> told.add(e.name()));
+        }
+        assertThat(pages).isEqualTo(3); // 16 values of 64 KiB fill 1 MiB: 16, 16, 8
+        assertThat(told).hasSize(40).doesNotHaveDuplicates();
+        assertThat(told.get(39)).isEqualTo("big/40");
     }
 
     @Test

@@ -113,6 +113,40 @@ class KeysTest {
     }
 
     @Test
+    void aPageEndsAtItsBytesSoThatItFitsAFrameAndTheNextPagesGoOn() {
+        byte[] big = new byte[io.holdfast.Keys.MAX_VALUE_BYTES];
+        int count = 40; // 2.5 MiB of values
+        for (int i = 0; i < count; i++) {
+            apply(new RegisterSet(a.next(), "big/" + (100 + i), 0, big, null, 0, true, false, 0));
+        }
+        ChangePosition at = new ChangePosition(42, 0);
+        List<String> listed = new ArrayList<>();
+        String after = null;
+        int pages = 0;
+        while (true) {
+            KeyPage page = d.table().keys("big/", after, Limits.MAX_KEY_PAGE, k -> true, at);
+            pages++;
+            assertThat(page.keys()).as("a page holds a key").isNotEmpty();
+            assertThat(page.keys().stream().mapToLong(KeyPage.Entry::size).sum())
+                    .as("page %d fits %d bytes", pages, Limits.MAX_KEY_PAGE_BYTES)
+                    .isLessThanOrEqualTo(Limits.MAX_KEY_PAGE_BYTES);
+            page.keys().forEach(e -> listed.add(e.key()));
+            if (!page.more()) {
+                break;
+            }
+            assertThat(page.keys().stream().mapToLong(KeyPage.Entry::size).sum() + big.length + 8)
+                    .as("the page holds as many keys as fit")
+                    .isGreaterThan(Limits.MAX_KEY_PAGE_BYTES);
+            after = page.keys().get(page.keys().size() - 1).key();
+        }
+        assertThat(listed).hasSize(count).isSorted();
+        assertThat(pages).isEqualTo(3); // 15 keys of 65,543 bytes fit in 1 MiB, 16 do not
+        assertThat(d.table().keys("big/", null, 3, k -> true, at).keys())
+                .as("the count still ends a page first")
+                .hasSize(3);
+    }
+
+    @Test
     void aSessionsKeysGoInTheSameStepAsItsLocksWithTheCauseInTheChanges() {
         long t = token(a.acquire("jobs/1").apply());
         put(a, "svc/a", 0, "10.0.0.1", true, 0);

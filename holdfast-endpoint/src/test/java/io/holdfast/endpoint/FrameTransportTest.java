@@ -23,6 +23,7 @@ import io.holdfast.protocol.v1.CommandRequest;
 import io.holdfast.protocol.v1.EventMessage;
 import io.holdfast.protocol.v1.EventsRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
+import io.holdfast.protocol.v1.KeysRequest;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -165,6 +166,44 @@ class FrameTransportTest {
             return Frames.status(ByteBuffer.wrap(body));
         } catch (Frames.FrameException e) {
             throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void anAnswerLargerThanTheClientAcceptsFailsThatCallAloneNamingTheLimit() throws Exception {
+        answers();
+        FrameChannel small = new FrameChannel("127.0.0.1", server.port(), 256);
+        try {
+            HoldfastGrpc.HoldfastBlockingStub stub =
+                    HoldfastGrpc.newBlockingStub(small).withDeadlineAfter(5, TimeUnit.SECONDS);
+            assertThat(Convert.fromProto(stub.submit(RELEASE))).isEqualTo(Reply.Ok.INSTANCE);
+            CompletableFuture<Reply> later = new CompletableFuture<>();
+            backend.submit = c -> later;
+            var waiting = HoldfastGrpc.newFutureStub(small)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .submit(RELEASE);
+            // The scripted page's one key starts with the prefix: an answer of more than 256 bytes.
+            KeysRequest large =
+                    KeysRequest.newBuilder().setPrefix("p/" + "x".repeat(300)).build();
+            assertThatThrownBy(() -> stub.keys(large)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                assertThat(GrpcErrors.toException(e, "n1"))
+                        .isInstanceOf(io.holdfast.QuotaExceededException.class)
+                        .hasMessageContaining("is more than this client accepts (256 bytes)");
+            });
+            assertThat(waiting.isDone())
+                    .as("a call under way on the connection goes on")
+                    .isFalse();
+            later.complete(Reply.Ok.INSTANCE);
+            assertThat(Convert.fromProto(waiting.get(5, TimeUnit.SECONDS)))
+                    .as("and is answered on it")
+                    .isEqualTo(Reply.Ok.INSTANCE);
+            assertThat(stub.keys(KeysRequest.newBuilder().setPrefix("p/").build())
+                            .getKeysCount())
+                    .as("and a page that fits")
+                    .isEqualTo(1);
+        } finally {
+            small.shutdownNow();
         }
     }
 

@@ -51,6 +51,11 @@ public record KeyPage(List<Entry> keys, boolean more, ChangePosition position) {
             return value.clone();
         }
 
+        /** The bytes this key counts toward a page's limit: its UTF-8 and its value. */
+        public int size() {
+            return key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + value.length;
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof Entry e

@@ -103,7 +103,9 @@ public final class GrpcErrors {
 
     /**
      * The Holdfast exception a failed call stands for: the type named by {@link #ERROR_CODE} if
-     * present, {@link InvalidArgumentException} for {@code INVALID_ARGUMENT}, else {@link
+     * present, {@link InvalidArgumentException} for {@code INVALID_ARGUMENT}, {@link
+     * io.holdfast.QuotaExceededException} for {@code RESOURCE_EXHAUSTED} (gRPC's own message size
+     * limit, whose description names it), else {@link
      * UnavailableException} (the outcome of the call is unknown, and retrying it is safe).
      *
      * @param where names the member that failed, for the message
@@ -115,6 +117,10 @@ public final class GrpcErrors {
         ErrorCode code = trailers == null ? null : errorCode(trailers.get(ERROR_CODE));
         if (code == null && status.getCode() == Status.Code.INVALID_ARGUMENT) {
             code = ErrorCode.INVALID_ARGUMENT;
+        }
+        if (code == null && status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+            // gRPC's own size limits (an answer over the channel's maxInboundMessageSize): no outage
+            return new io.holdfast.QuotaExceededException(where + ": " + description);
         }
         if (code == null || code == ErrorCode.UNAVAILABLE) {
             return new UnavailableException(where + ": " + status.getCode() + ": " + description, failure);

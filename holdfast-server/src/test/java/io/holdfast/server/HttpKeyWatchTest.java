@@ -191,4 +191,41 @@ class HttpKeyWatchTest {
         JsonNode after = ok(http.get("/api/v1/keys?prefix=hkw/big/"));
         assertThat(after.get("keys").findValuesAsText("key")).containsExactly("hkw/big/zzz");
     }
+    /**
+     * 40 keys of 64 KiB (2.5 MiB): a listing, and the state of a watch asked with {@code
+     * pages=true}, each end at {@code Keys.MAX_PAGE_BYTES} of keys and values, say there are more,
+     * and the pages after the last key list the rest: every key once, in order.
+     */
+    @Test
+    void aListingAndAWatchStateEndAtTheirBytesAndThePagesAfterThemListTheRest() throws Exception {
+        String s = open(http);
+        String value = java.util.Base64.getEncoder().encodeToString(new byte[io.holdfast.Keys.MAX_VALUE_BYTES]);
+        for (int i = 0; i < 40; i++) {
+            ok(write(
+                    http, "keys/put", s, i + 1, "\"key\":\"hkw/pages/" + (100 + i) + "\",\"value\":\"" + value + "\""));
+        }
+        int fit = io.holdfast.Keys.MAX_PAGE_BYTES / ("hkw/pages/100".length() + io.holdfast.Keys.MAX_VALUE_BYTES);
+        JsonNode whole = watch("keys=hkw/pages/&waitMillis=0");
+        assertThat(whole.get("keys"))
+                .as("a client that does not ask for pages (and may ignore more) gets every key")
+                .hasSize(40);
+        assertThat(whole.get("more").asBoolean()).isFalse();
+        JsonNode state = watch("keys=hkw/pages/&waitMillis=0&pages=true");
+        assertThat(state.get("keys")).as("as many keys as fit in the bytes").hasSize(fit);
+        assertThat(state.get("more").asBoolean()).isTrue();
+        List<String> keys = new ArrayList<>(state.get("keys").findValuesAsText("key"));
+        JsonNode page;
+        do {
+            page = ok(http.get("/api/v1/keys?prefix=hkw/pages/&after=" + keys.get(keys.size() - 1)));
+            assertThat(page.get("keys").size())
+                    .as("a page ends at its bytes too")
+                    .isBetween(1, fit);
+            keys.addAll(page.get("keys").findValuesAsText("key"));
+        } while (page.get("more").asBoolean());
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            all.add("hkw/pages/" + (100 + i));
+        }
+        assertThat(keys).isEqualTo(all);
+    }
 }

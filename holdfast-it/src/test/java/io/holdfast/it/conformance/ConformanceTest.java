@@ -49,10 +49,13 @@ class ConformanceTest {
 
     private ServerProcesses cluster;
     private final HttpClient http = HttpClient.newHttpClient();
+    /** The large prefix's scenario: its keys are written once, for every client. */
+    private PageScenarios pages;
 
     @BeforeAll
     void startCluster(@TempDir Path dir) throws Exception {
         cluster = new ServerProcesses(dir, 3);
+        pages = new PageScenarios(cluster, this::driver, dir);
     }
 
     @AfterAll
@@ -83,7 +86,8 @@ class ConformanceTest {
                                         scenario(
                                                 client,
                                                 "group-join-one-holder",
-                                                () -> new GroupScenarios(cluster, this::driver).joinOneHolder(client)))
+                                                () -> new GroupScenarios(cluster, this::driver).joinOneHolder(client)),
+                                        scenario(client, "large-prefix", () -> pages.largePrefix(client)))
                                 .filter(t -> SCENARIOS.equals(List.of("")) || SCENARIOS.contains(t.getDisplayName()))));
     }
 

@@ -1,4 +1,4 @@
-// Ceiling 510 lines, one idea: the client end of frames (a gRPC ManagedChannel: connecting, writing
+// Ceiling 530 lines, one idea: the client end of frames (a gRPC ManagedChannel: connecting, writing
 // calls, reading answers, deadlines). Its call adapter shares the connection's state.
 package io.holdfast.protocol.frame;
 
@@ -9,7 +9,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.holdfast.ErrorCode;
 import io.holdfast.internal.DaemonThreads;
+import io.holdfast.protocol.GrpcErrors;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -49,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * all came from the server since that call was sent, the connection is taken for dead (a peer that
  * vanished without a reset, a black-holed route) and dropped, so the next call makes a new one.
  * That is what gRPC's keep-alive pings found out; here the client's own calls (its session's
- * heartbeats) are the probes.
+ * heartbeats) are the probes. An answer larger than {@code maxInbound} ends its call alone with
+ * {@code RESOURCE_EXHAUSTED} naming the limit, as gRPC's {@code maxInboundMessageSize} does: the
+ * connection is no outage for its other calls.
  */
 public final class FrameChannel extends ManagedChannel {
     private static final Logger LOG = LoggerFactory.getLogger(FrameChannel.class);
@@ -213,11 +217,17 @@ public final class FrameChannel extends ManagedChannel {
                 DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
                 while (!failed) {
                     int length = in.readInt();
-                    if (length < 9 || length > maxInbound) {
+                    if (length < 9) {
                         throw new IOException("the server sent a frame of " + length + " bytes");
                     }
                     byte type = in.readByte();
                     long id = in.readLong();
+                    if (length > maxInbound) {
+                        in.skipNBytes(length - 9L);
+                        lastReadNanos = System.nanoTime();
+                        tooLarge(id, length);
+                        continue;
+                    }
                     byte[] body = new byte[length - 9];
                     in.readFully(body);
                     lastReadNanos = System.nanoTime();
@@ -255,6 +265,29 @@ public final class FrameChannel extends ManagedChannel {
                 }
                 default -> throw new Frames.FrameException("a frame of unknown type " + type + " from the server");
             }
+        }
+
+        /**
+         * An answer larger than this client accepts ends its call alone, with {@code
+         * RESOURCE_EXHAUSTED} naming the limit ({@link io.holdfast.QuotaExceededException} to the
+         * caller); the connection and its other calls go on, and the server forgets the call.
+         */
+        private void tooLarge(long id, int length) {
+            FrameCall<?, ?> call = calls.get(id);
+            if (call == null || !calls.remove(id, call)) {
+                return;
+            }
+            try {
+                write(Frames.cancel(id));
+            } catch (IOException ignored) {
+                // the connection is failing: the server forgets the call with it
+            }
+            Metadata trailers = new Metadata();
+            trailers.put(GrpcErrors.ERROR_CODE, ErrorCode.QUOTA_EXCEEDED.name());
+            call.closed(
+                    Status.RESOURCE_EXHAUSTED.withDescription("an answer of " + length + " bytes from " + address
+                            + " is more than this client accepts (" + maxInbound + " bytes)"),
+                    trailers);
         }
 
         /** Ends the connection and every call on it. Idempotent. */

@@ -12,6 +12,7 @@ import io.holdfast.WatchTarget;
 import io.holdfast.core.ChangeLog;
 import io.holdfast.model.ChangePage;
 import io.holdfast.model.ChangePosition;
+import io.holdfast.model.KeyPage;
 import io.holdfast.server.http.HttpMessages.Answer;
 import io.holdfast.server.http.HttpMessages.Refused;
 import io.holdfast.server.node.RaftLockService;
@@ -36,7 +37,11 @@ import java.util.concurrent.CompletableFuture;
  * The state of keys lists at most {@value #MAX_STATE_KEYS} keys (the API's limit of a watch's
  * state, {@link WatchTarget#MAX_PREFIX_LOCKS}, which the Java client keeps too), read a page at a
  * time (each page after {@code next}); {@code "more": true} says there are more, which the client
- * lists from the last one ({@code GET /api/v1/keys?after=}) before it applies the events.
+ * lists from the last one ({@code GET /api/v1/keys?after=}, a page at a time) before it applies
+ * the events. A client that asks with {@code pages=true} (one that lists the rest) gets at most
+ * {@link Keys#MAX_PAGE_BYTES} of keys and values in the state (at least one key), so that a state
+ * of 1,000 keys of 64 KiB comes as answers that each fit a frame; without it, the state is whole up
+ * to the count, as clients that ignore {@code "more"} expect.
  *
  * <p><b>Does not</b> hold a thread while it waits, nor keep anything for a watcher between polls.
  */
@@ -57,7 +62,9 @@ public final class HttpWatchRoute {
         }
         ChangePosition after = HttpMessages.after(query);
         long wait = HttpMessages.pollMillis(query);
-        return service.changes(identity, target, after, wait).thenCompose(page -> answer(identity, target, page));
+        long stateBytes = "true".equals(query.get("pages")) ? Keys.MAX_PAGE_BYTES : Long.MAX_VALUE;
+        return service.changes(identity, target, after, wait)
+                .thenCompose(page -> answer(identity, target, page, stateBytes));
     }
 
     private static WatchTarget target(Map<String, String> query) {
@@ -87,7 +94,7 @@ public final class HttpWatchRoute {
         }
     }
 
-    private CompletableFuture<Answer> answer(String identity, WatchTarget target, ChangePage page) {
+    private CompletableFuture<Answer> answer(String identity, WatchTarget target, ChangePage page, long stateBytes) {
         ObjectNode json = obj().put("watch", target.kind().name().toLowerCase(Locale.ROOT))
                 .put("name", target.name())
                 .put("next", page.next().toString())
@@ -125,18 +132,28 @@ public final class HttpWatchRoute {
                                         .filter(l -> target.coversLock(l.name()))
                                         .toList()));
             case KEYS ->
-                keys(json.putArray("keys"), identity, target.name(), "")
+                keys(json.putArray("keys"), identity, target.name(), "", stateBytes, 0)
                         .thenApply(more -> Answer.json(200, json.put("more", more)));
         };
     }
 
     /**
      * Lists the keys under {@code prefix} after {@code after} into {@code into}, a page at a time,
-     * up to {@value #MAX_STATE_KEYS}; completes with whether there are more.
+     * up to {@value #MAX_STATE_KEYS} keys and {@code stateBytes} of keys and values (at least one
+     * key; {@code bytes} of them listed already); completes with whether there are more.
      */
-    private CompletableFuture<Boolean> keys(ArrayNode into, String identity, String prefix, String after) {
-        return service.keys(identity, prefix, after, Keys.MAX_PAGE).thenCompose(page -> {
-            page.keys().forEach(k -> into.add(JsonViews.key(k)));
+    private CompletableFuture<Boolean> keys(
+            ArrayNode into, String identity, String prefix, String after, long stateBytes, long bytes) {
+        int limit = Math.min(Keys.MAX_PAGE, MAX_STATE_KEYS - into.size());
+        return service.keys(identity, prefix, after, limit).thenCompose(page -> {
+            long sum = bytes;
+            for (KeyPage.Entry k : page.keys()) {
+                if (!into.isEmpty() && sum + k.size() > stateBytes) {
+                    return CompletableFuture.completedFuture(true); // the rest: listed by the client
+                }
+                into.add(JsonViews.key(k));
+                sum += k.size();
+            }
             if (!page.more() || into.size() >= MAX_STATE_KEYS) {
                 return CompletableFuture.completedFuture(page.more());
             }
@@ -144,7 +161,9 @@ public final class HttpWatchRoute {
                     into,
                     identity,
                     prefix,
-                    page.keys().get(page.keys().size() - 1).key());
+                    page.keys().get(page.keys().size() - 1).key(),
+                    stateBytes,
+                    sum);
         });
     }
 
