@@ -153,7 +153,8 @@ class GeneratedClientTest {
                 .singleElement()
                 .extracting(Holder::getToken)
                 .isEqualTo(a);
-        assertThat(api.watch("others/a", null, null, null, null, 0).getName()).isEqualTo("others/a");
+        assertThat(api.watch("others/a", null, null, null, null, 0, null).getName())
+                .isEqualTo("others/a");
         assertThat(api.sessionEvents(s, null, 0).getSessionId()).isEqualTo(s);
 
         RegisterWritten written = api.setRegister(new SetRegisterRequest()
@@ -165,7 +166,7 @@ class GeneratedClientTest {
         Register read = api.readRegister("others/config");
         assertThat(read.getVersion()).isEqualTo(written.getVersion());
         assertThat(new String(read.getValue(), StandardCharsets.UTF_8)).isEqualTo("v1");
-        assertThat(api.watch(null, null, "others/config", null, null, 0).getWatch())
+        assertThat(api.watch(null, null, "others/config", null, null, 0, null).getWatch())
                 .isEqualTo(WatchPage.WatchEnum.REGISTER);
 
         assertThat(operator.revoke(new RevokeRequest().name("others/b")).getRevoked())
@@ -219,7 +220,7 @@ class GeneratedClientTest {
                 .allMatch(v -> v == null || v.length == 0);
         Key read = api.getKey("services/web/i-1");
         assertThat(read.getValue()).isEqualTo(address);
-        WatchPage watch = api.watch(null, null, null, "services/web/", null, 0);
+        WatchPage watch = api.watch(null, null, null, "services/web/", null, 0, null);
         assertThat(watch.getWatch()).isEqualTo(WatchPage.WatchEnum.KEYS);
         assertThat(watch.getKeys()).hasSize(2);
         assertThat(api.deleteKey(new DeleteKeyRequest()
@@ -231,7 +232,7 @@ class GeneratedClientTest {
                 .isEqualTo(2L);
         api.closeSession(s, 5L, null);
         // From where the page was read: the delete and the session's end, nothing before.
-        WatchPage after = api.watch(null, null, null, "services/web/", page.getPosition(), 0);
+        WatchPage after = api.watch(null, null, null, "services/web/", page.getPosition(), 0, null);
         assertThat(after.getEvents())
                 .extracting(WatchEvent::getType)
                 .containsExactly(WatchEvent.TypeEnum.REGISTER_DELETED, WatchEvent.TypeEnum.REGISTER_DELETED);
