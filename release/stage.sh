@@ -158,7 +158,7 @@ cp "$src/holdfast-dist/target/holdfast-$version.tar.gz" "$src/holdfast-dist/targ
 step "the OCI image, its SBOM, digest and signature into $out/image"
 mkdir -p "$out/image"
 image=$out/image/holdfast-image-$version
-bash "$src/holdfast-dist/src/image/build-image.sh" "$out/server/holdfast-$version.tar.gz" "$image.tar" "$version" \
+HOLDFAST_IMAGE_PINS=strict bash "$src/holdfast-dist/src/image/build-image.sh" "$out/server/holdfast-$version.tar.gz" "$image.tar" "$version" \
   >"$work/image.log" 2>&1 || { tail -n 5 "$work/image.log" >&2; fail "the image was not built (log: $work/image.log)"; }
 bash "$src/holdfast-dist/src/image/image-sbom.sh" "$image.tar" "$image_name" "$out/server/holdfast-$version.cdx.json" \
   >"$image.cdx.json" 2>"$work/image-sbom.log" || { cat "$work/image-sbom.log" >&2; fail "no SBOM of the image"; }
