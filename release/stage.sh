@@ -24,13 +24,19 @@
 #   go/                  a Go module proxy directory: github.com/holdfast-io/holdfast/clients/go/@v/
 #                        vX.Y.Z.{info,mod,zip} and list (GOPROXY=file://DIR/go)
 #   server/              holdfast-X.Y.Z.tar.gz, its .sha256, its CycloneDX SBOM holdfast-X.Y.Z.cdx.json
-#   SHA256SUMS           the SHA-256 of every file under python/, node/, go/ and server/
+#   image/               the server's OCI image, built from that tarball (holdfast-dist/src/image/
+#                        build-image.sh): holdfast-image-X.Y.Z.tar (an OCI layout), .digest (its
+#                        manifest digest), .cdx.json (its CycloneDX SBOM: the pinned Debian packages,
+#                        the jlink'ed runtime, the jar and its libraries) and .sig (a signature of the
+#                        manifest digest for ghcr.io/holdfast-io/holdfast:X.Y.Z in the containers'
+#                        "simple signing" format, made with the release key: docs/container.md)
+#   SHA256SUMS           the SHA-256 of every file under python/, node/, go/, server/ and image/
 #   *.asc                a detached signature beside each of those files and SHA256SUMS
 #   release-key.asc      the public key that made every signature
 #
 # release/verify.sh DIR checks the signatures and checksums and installs each artifact into a fresh
 # project of its language that takes a lock from a server started from the staged tarball.
-# Needs: a JDK 17+, gpg, zip, node and npm (the npm registry or npm's cache, for TypeScript), and
+# Needs: a JDK 17+ (Debian's, at the version holdfast-dist/src/image/debian-packages.txt pins), gpg, jq, zip, node and npm (the npm registry or npm's cache, for TypeScript), and
 # Debian's python3-build, python3-wheel and python3-venv under /usr/bin/python3.
 set -euo pipefail
 
@@ -39,6 +45,8 @@ out=$root/target/staging
 version=
 key=
 maven_args=()
+# The image's name in the registry a release pushes to (docs/container.md); the manifests name it.
+image_name=ghcr.io/holdfast-io/holdfast
 while (($#)); do
   case $1 in
     --out) out=$2; shift 2 ;;
@@ -68,7 +76,10 @@ node_version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$root/clients/node/pack
 [[ $node_version == "$version" ]] || fail "clients/node/package.json is at '$node_version', the release at $version: bump it first (docs/releasing.md)"
 /usr/bin/python3 -c 'import build, wheel' 2>/dev/null ||
   fail "Debian's python3-build and python3-wheel are missing under /usr/bin/python3 (apt-get install python3-build python3-wheel python3-venv)"
-for tool in gpg zip npm sha256sum; do
+manifest_image=$(sed -n 's/^ *image: *//p' "$root/deploy/kubernetes/statefulset.yaml" | head -n 1)
+[[ $manifest_image == "$image_name:$version" ]] ||
+  fail "deploy/kubernetes/statefulset.yaml names the image '$manifest_image', the release is $image_name:$version: set it first (docs/releasing.md)"
+for tool in gpg jq zip npm sha256sum; do
   command -v "$tool" >/dev/null || fail "$tool is not on PATH"
 done
 if [[ -n $(git -C "$root" status --porcelain 2>/dev/null) ]]; then
@@ -144,6 +155,23 @@ mkdir -p "$out/server"
 cp "$src/holdfast-dist/target/holdfast-$version.tar.gz" "$src/holdfast-dist/target/holdfast-$version.cdx.json" "$out/server/"
 (cd "$out/server" && sha256sum "holdfast-$version.tar.gz" >"holdfast-$version.tar.gz.sha256")
 
+step "the OCI image, its SBOM, digest and signature into $out/image"
+mkdir -p "$out/image"
+image=$out/image/holdfast-image-$version
+HOLDFAST_IMAGE_PINS=strict bash "$src/holdfast-dist/src/image/build-image.sh" "$out/server/holdfast-$version.tar.gz" "$image.tar" "$version" \
+  >"$work/image.log" 2>&1 || { tail -n 5 "$work/image.log" >&2; fail "the image was not built (log: $work/image.log)"; }
+bash "$src/holdfast-dist/src/image/image-sbom.sh" "$image.tar" "$image_name" "$out/server/holdfast-$version.cdx.json" \
+  >"$image.cdx.json" 2>"$work/image-sbom.log" || { cat "$work/image-sbom.log" >&2; fail "no SBOM of the image"; }
+digest=$(tar -xOf "$image.tar" ./index.json | jq -r '.manifests[0].digest')
+echo "$digest" >"$image.digest"
+# The containers' "simple signing" payload (github.com/containers/image, docs/containers-signature.5.md),
+# signed, not detached, with the release key: what `skopeo standalone-sign` writes and podman, CRI-O and
+# `skopeo standalone-verify` check (a policy's signedBy). No cosign here: docs/container.md says why.
+printf '{"critical":{"identity":{"docker-reference":"%s:%s"},"image":{"docker-manifest-digest":"%s"},"type":"atomic container signature"},"optional":{"creator":"holdfast release/stage.sh"}}' \
+  "$image_name" "$version" "$digest" >"$work/image-payload.json"
+gpg --batch --quiet --local-user "$key" --output "$image.sig" --sign "$work/image-payload.json"
+echo "$image_name:$version@$digest: $(($(stat -c %s "$image.tar") / 1000000)) MB; SBOM of $(jq '.components | length' "$image.cdx.json") components"
+
 step "Python: sdist and wheel into $out/python"
 # Debian's build and setuptools, without an isolated environment (which would fetch setuptools from PyPI).
 (cd "$src/clients/python" && /usr/bin/python3 -m build --no-isolation --sdist --wheel --outdir "$out/python" .) \
@@ -177,8 +205,8 @@ printf '{"Version":"v%s","Time":"%s"}\n' "$version" "$(git -C "$root" log -1 --f
 echo "v$version" >"$proxy/list"
 
 step "SHA256SUMS and a signature for each file outside maven/"
-(cd "$out" && find python node go server -type f | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
-(cd "$out" && find python node go server -type f -not -name '*.asc' | LC_ALL=C sort) >"$work/to-sign"
+(cd "$out" && find python node go server image -type f | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+(cd "$out" && find python node go server image -type f -not -name '*.asc' | LC_ALL=C sort) >"$work/to-sign"
 echo SHA256SUMS >>"$work/to-sign"
 while read -r file; do
   gpg --batch --quiet --local-user "$key" --armor --detach-sign --output "$out/$file.asc" "$out/$file"

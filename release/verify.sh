@@ -26,6 +26,16 @@
 #    the tarball into a new package (its .d.ts must type-check lock.ts: clients/node needs TypeScript,
 #    `npm ci` there, or the check fails); Go from a new module requiring the client at the staged version through
 #    GOPROXY=file://DIR/go (GOFLAGS=-mod=mod, GOSUMDB=off, an empty module cache).
+# 5. The image (image/): holdfast-image-VERSION.tar is an OCI layout whose every blob matches its digest
+#    and every layer its diff_id; .digest names its manifest; .sig (containers' simple signing, gpg)
+#    verifies with release-key.asc and names that digest and ghcr.io/holdfast-io/holdfast:VERSION;
+#    the SBOM (.cdx.json) names the manifest digest and every Debian package of the image at the
+#    version holdfast-dist/src/image/debian-packages.txt pins (the image's own list must be that one).
+#    Then, in the namespace of 4, the image runs: its layers unpacked into a root, its entrypoint and
+#    Cmd (`server`) started as the image says (its Env, its user 10001, chrooted, in private mount and
+#    PID namespaces), its own health command answers, the Java application of 3 takes a lock from it,
+#    and SIGTERM stops it. (The whole image test, three hosts and a leader killed, is
+#    holdfast-dist/src/image/test-image.sh IMAGE_TAR, as root.)
 # Prints each part's time and the total; exits 1 on the first failure, with one line naming it.
 set -euo pipefail
 
@@ -104,6 +114,73 @@ published_modules() {
   local sbom=$dir/server/holdfast-$version.cdx.json
   grep -q '"name" : "holdfast-cli"' "$sbom" || fail "the SBOM does not name holdfast-cli"
   echo "$count modules, each with jar, sources, javadoc and POM; the SBOM lists $(grep -c '"bom-ref"' "$sbom") components"
+}
+
+image_name=ghcr.io/holdfast-io/holdfast
+image_check() {
+  local image=$dir/image/holdfast-image-$version f oci=$work/oci digest d n status
+  for f in "$image.tar" "$image.digest" "$image.cdx.json" "$image.sig"; do
+    [[ -f $f && -f $f.asc ]] || fail "no ${f#"$dir"/} (or its .asc): the image is not staged"
+  done
+  mkdir -p "$oci"
+  tar -xf "$image.tar" -C "$oci"
+  digest=$(jq -r '.manifests[0].digest' "$oci/index.json")
+  [[ $(<"$image.digest") == "$digest" ]] || fail "image/${image##*/}.digest says $(<"$image.digest"), the layout's index $digest"
+  [[ $(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$oci/index.json") == "$version" ]] ||
+    fail "the image is not tagged $version"
+  for f in "$oci"/blobs/sha256/*; do
+    [[ $(sha256sum "$f" | cut -d' ' -f1) == "${f##*/}" ]] || fail "image blob ${f##*/} does not match its digest"
+  done
+  local manifest=$oci/blobs/sha256/${digest#sha256:}
+  local config=$oci/blobs/sha256/$(jq -r '.config.digest | ltrimstr("sha256:")' "$manifest")
+  mapfile -t layers < <(jq -r '.layers[].digest | ltrimstr("sha256:")' "$manifest")
+  mapfile -t diff_ids < <(jq -r '.rootfs.diff_ids[] | ltrimstr("sha256:")' "$config")
+  ((${#layers[@]} == ${#diff_ids[@]} && ${#layers[@]} > 0)) || fail "the image has ${#layers[@]} layers and ${#diff_ids[@]} diff_ids"
+  for n in "${!layers[@]}"; do
+    [[ $(gzip -dc "$oci/blobs/sha256/${layers[$n]}" | sha256sum | cut -d' ' -f1) == "${diff_ids[$n]}" ]] ||
+      fail "image layer ${layers[$n]} does not unpack to its diff_id"
+  done
+  # The simple signing signature: made by the release key (GNUPGHOME holds it alone), over the digest.
+  status=$(gpg --batch --status-fd 1 --output "$work/image-payload.json" --decrypt "$image.sig" 2>/dev/null) ||
+    fail "bad signature: image/${image##*/}.sig"
+  grep -q '^\[GNUPG:\] VALIDSIG ' <<<"$status" || fail "image/${image##*/}.sig is not validly signed by release-key.asc"
+  [[ $(jq -r '.critical.image["docker-manifest-digest"]' "$work/image-payload.json") == "$digest" ]] ||
+    fail "image/${image##*/}.sig signs another digest than the image's $digest"
+  [[ $(jq -r '.critical.identity["docker-reference"]' "$work/image-payload.json") == "$image_name:$version" ]] ||
+    fail "image/${image##*/}.sig names $(jq -r '.critical.identity["docker-reference"]' "$work/image-payload.json"), not $image_name:$version"
+  [[ $(jq -r '.critical.type' "$work/image-payload.json") == "atomic container signature" ]] || fail "image/${image##*/}.sig is no simple signing payload"
+  # As podman and CRI-O check it (a signedBy policy), where skopeo is installed (Debian's skopeo).
+  local also="skopeo is not installed: the gpg check alone"
+  if command -v skopeo >/dev/null; then
+    local fpr
+    fpr=$(gpg --batch --with-colons --list-keys 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')
+    skopeo standalone-verify "$manifest" "$image_name:$version" "$fpr" "$image.sig" >"$work/skopeo.out" 2>&1 ||
+      { cat "$work/skopeo.out" >&2; fail "skopeo standalone-verify refused image/${image##*/}.sig"; }
+    also="skopeo standalone-verify too"
+  fi
+  # The image's Debian packages (layer 1's lists) are the pinned ones, and the SBOM names each.
+  mkdir -p "$work/image-root"
+  for n in "${layers[@]}"; do
+    tar -xzf "$oci/blobs/sha256/$n" -C "$work/image-root" --numeric-owner --same-owner --same-permissions
+  done
+  local pinned=$root/holdfast-dist/src/image/debian-packages.txt arch
+  arch=$(jq -r .architecture "$config")
+  diff <(cat "$work/image-root/usr/share/doc/holdfast-image/packages" "$work/image-root/usr/share/doc/holdfast-image/runtime" |
+    awk '{ print $1, $3, $2 }' | LC_ALL=C sort) \
+    <(awk -v a="$arch" '!/^#/ && NF == 3 && $2 == a' "$pinned" | LC_ALL=C sort) >&2 ||
+    fail "the image's Debian packages (above: <) are not those holdfast-dist/src/image/debian-packages.txt pins (>)"
+  [[ $(jq -r '.metadata.component.hashes[0].content' "$image.cdx.json") == "${digest#sha256:}" ]] ||
+    fail "the image's SBOM describes another image than $digest"
+  local name pkg_version count=0
+  while read -r name _ pkg_version; do
+    jq -e --arg n "$name" --arg v "$pkg_version" '.components[] | select(.name == $n and .version == $v and (.purl | startswith("pkg:deb/debian/")))' \
+      "$image.cdx.json" >/dev/null || fail "the image's SBOM does not name $name $pkg_version"
+    count=$((count + 1))
+  done < <(awk -v a="$arch" '!/^#/ && NF == 3 && $2 == a' "$pinned")
+  jq -e '.components[] | select(.type == "platform" and .name == "java-runtime")' "$image.cdx.json" >/dev/null ||
+    fail "the image's SBOM does not name its Java runtime"
+  jq -e '.components[] | select(.name == "holdfast-cli")' "$image.cdx.json" >/dev/null || fail "the image's SBOM does not name holdfast-cli"
+  echo "$image_name:$version@$digest: ${#layers[@]} layers match their digests; signed by the release key ($also); the SBOM ($(jq '.components | length' "$image.cdx.json") components) names the $count pinned Debian packages"
 }
 
 java_resolve() {
@@ -213,17 +290,64 @@ go_lock() {
   token go "$work/go.out"
 }
 
+image_run() {
+  local root=$work/image-root oci=$work/oci config manifest env_list=() entrypoint cmd jvm i t status=0
+  manifest=$oci/blobs/sha256/$(jq -r '.manifests[0].digest | ltrimstr("sha256:")' "$oci/index.json")
+  config=$oci/blobs/sha256/$(jq -r '.config.digest | ltrimstr("sha256:")' "$manifest")
+  mapfile -t env_list < <(jq -r '.config.Env[]' "$config")
+  mapfile -t entrypoint < <(jq -r '.config.Entrypoint[]' "$config")
+  mapfile -t cmd < <(jq -r '.config.Cmd[]' "$config")
+  local user
+  user=$(jq -r .config.User "$config")
+  mkdir -p "$root/proc"
+  # Other ports than the tarball's server, which still runs in this namespace.
+  env_list+=(HOLDFAST_CLIENT_PORT=5653 HOLDFAST_RAFT_PORT=5654 HOLDFAST_HTTP_PORT=5655)
+  # The image's Env alone (its PATH is /opt/java/bin): the host's tools by their full paths.
+  local unshare_bin chroot_bin
+  unshare_bin=$(command -v unshare)
+  chroot_bin=$(command -v chroot)
+  env -i "${env_list[@]}" "$unshare_bin" -m -p -f --mount-proc="$root/proc" -- "$chroot_bin" --userspec="$user" "$root" \
+    "${entrypoint[@]}" "${cmd[@]}" >"$work/image-server.log" 2>&1 &
+  image_pid=$!
+  for i in $(seq 1 240); do
+    curl -fsS -o /dev/null http://127.0.0.1:5655/ready 2>/dev/null && break
+    kill -0 "$image_pid" 2>/dev/null || { tail -n 20 "$work/image-server.log" >&2; fail "the image's server exited before it was ready"; }
+    sleep 0.5
+  done
+  # The JVM: PID 1 of its namespaces, the child of unshare (which ignores SIGTERM and waits for it).
+  jvm=$(pgrep -P "$image_pid" | head -n 1)
+  [[ -n $jvm ]] || fail "the image's server has no process under unshare"
+  # The image's own health command, in the server's mount and PID namespaces and root (with its
+  # /proc: the loader finds the runtime's libjli.so through /proc/self/exe), as its user, as an exec
+  # probe runs it.
+  env -i "${env_list[@]}" "$(command -v nsenter)" -t "$jvm" -m -p --root --wd -S "${user%%:*}" -G "${user#*:}" -- \
+    "${entrypoint[@]}" health --ready >"$work/image-health.out" 2>&1 ||
+    { cat "$work/image-health.out" >&2; fail "the image's health --ready did not answer (log: $work/image-server.log)"; }
+  java -cp "$work/java/target/classes:$(cat "$work/java/target/classpath.txt")" Main holdfast://127.0.0.1:5653 >"$work/image-java.out" 2>&1 || true
+  t=$(sed -n 's/^java: holding release\/verify with fencing token \([0-9][0-9]*\)$/\1/p' "$work/image-java.out")
+  [[ -n $t ]] || { cat "$work/image-java.out" >&2; fail "no lock from the image's server"; }
+  kill -TERM "$jvm"
+  wait "$image_pid" || status=$?
+  image_pid=
+  # unshare -f passes on the JVM's status: 143 after SIGTERM, once the node has stopped.
+  [[ $status == 0 || $status == 143 ]] || { tail -n 20 "$work/image-server.log" >&2; fail "the image's server exited $status after SIGTERM"; }
+  grep -q 'stopped' "$work/image-server.log" || fail "the image's server did not log its stop"
+  echo "the image's server (user $user, chrooted) was ready; its health --ready: $(head -n 1 "$work/image-health.out"); a lock from it with token $t; SIGTERM: exit $status"
+}
+
 if [[ -n $inner ]]; then
   # Inside the namespace, in the outer run's work directory (which the outer run removes).
   work=$inner
   server_pid=
-  trap '[[ -z $server_pid ]] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; } || true' EXIT
+  image_pid=
+  trap '[[ -z $image_pid ]] || { pkill -KILL -P "$image_pid"; kill -KILL "$image_pid"; } 2>/dev/null; [[ -z $server_pid ]] || { kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; } || true' EXIT
   timed "a server from the staged tarball" server_from_the_tarball
   timed "Java: the class path resolved from staging" java_lock
   timed "Python: the wheel into a venv (pip --no-index)" python_lock
   timed "Node: npm install --offline of the tarball" node_lock
   timed "Go: the module through GOPROXY=file://" go_lock
   echo "fencing tokens ${tokens[*]}: rising"
+  timed "the image: its server from its unpacked layers, as the image says" image_run
   exit 0
 fi
 
@@ -244,6 +368,7 @@ trap finish EXIT
 echo "staged version $version in $dir"
 timed "signatures and checksums" signatures_and_checksums
 timed "the published modules and their POMs" published_modules
+timed "the image: digests, signature, pinned packages, SBOM" image_check
 timed "Java: a fresh Maven project from staging + Central" java_resolve
 command -v unshare >/dev/null || fail "unshare is not on PATH (util-linux)"
 unshare -n true 2>/dev/null || fail "no private network namespace here (unshare -n needs root)"

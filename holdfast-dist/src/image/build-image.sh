@@ -11,7 +11,19 @@
 #   layer 1  /lib, /lib64               the C libraries the runtime links (glibc, libstdc++, zlib),
 #                                       copied from the build host's Debian packages, with their
 #                                       copyright files and /usr/share/doc/holdfast-image/packages
+#                                       (and .../runtime: the Debian package of the JDK below)
 #   layer 2  /opt/java                  a runtime of the modules below (jlink), nothing else
+#
+# The Debian packages are pinned: debian-packages.txt (beside this script) lists each one with its
+# exact version and architecture. With HOLDFAST_IMAGE_PINS=strict (release/stage.sh sets it: a
+# release is made only of the pinned versions) the build stops with one line (exit 70) when the host
+# has another version installed, when the runtime needs a package the list lacks, or when a listed
+# one of this architecture is no longer needed; otherwise (CI's test of the image, a developer's
+# build) it says the same in one WARNING line and builds from what the host has: the host's
+# packages move with Debian's security updates (a machine updated by hand had another JDK than a
+# fresh one, 2026-11-30), and a test of the image should not fail on that. The image's own record
+# (/usr/share/doc/holdfast-image) and its SBOM always name the versions it holds. The JDK must be a
+# Debian package's (its jmods are).
 #   layer 3  /etc/passwd, /etc/group    user and group `holdfast` (10001); /etc/nsswitch.conf; /tmp
 #            (1777); /etc/holdfast/holdfast.properties (comments only); /var/lib/holdfast (10001, 0700)
 #   layer 4  /opt/holdfast              lib/holdfast.jar and LICENSE from the distribution
@@ -106,6 +118,35 @@ for pkg in "${packages[@]}"; do
   cp -- "/usr/share/doc/$pkg/copyright" "$sys/usr/share/doc/$pkg/copyright"
   dpkg-query -W -f='${Package} ${Version} ${Architecture}\n' "$pkg" >>"$sys/usr/share/doc/holdfast-image/packages"
 done
+# The JDK that jlink took the runtime's modules from (its jmods), a Debian package too.
+runtime_pkg=$(dpkg-query -S "$(readlink -f "$java_home/jmods/java.base.jmod")" 2>/dev/null) ||
+  { echo "build-image.sh: no Debian package owns $java_home/jmods/java.base.jmod: the image's runtime is jlink'ed from Debian's JDK at the version debian-packages.txt pins (JAVA_HOME=/usr/lib/jvm/java-17-openjdk-$(dpkg --print-architecture))" >&2; exit 70; }
+runtime_pkg=${runtime_pkg%%:*}
+dpkg-query -W -f='${Package} ${Version} ${Architecture}\n' "$runtime_pkg" >"$sys/usr/share/doc/holdfast-image/runtime"
+# Every package at the version debian-packages.txt pins, and nothing pinned for this architecture unused.
+host_arch=$(dpkg --print-architecture)
+pinned_file=$here/debian-packages.txt
+mismatches=()
+for pkg in "${packages[@]}" "$runtime_pkg"; do
+  have=$(dpkg-query -W -f='${Version}' "$pkg")
+  pinned=$(awk -v p="$pkg" -v a="$host_arch" '$1 == p && $2 == a { print $3 }' "$pinned_file")
+  if [[ -z $pinned ]]; then
+    mismatches+=("$pkg $have is needed but not pinned")
+  elif [[ $pinned != "$have" ]]; then
+    mismatches+=("$pkg is $have on this host, pinned $pinned")
+  fi
+done
+while read -r pkg _; do
+  [[ " ${packages[*]} $runtime_pkg " == *" $pkg "* ]] || mismatches+=("$pkg is pinned but no longer needed")
+done < <(awk -v a="$host_arch" '!/^#/ && NF == 3 && $2 == a' "$pinned_file")
+if ((${#mismatches[@]} > 0)); then
+  differ="the Debian packages differ from $pinned_file ($host_arch): $(IFS=';'; echo "${mismatches[*]}" | sed 's/;/; /g')"
+  if [[ ${HOLDFAST_IMAGE_PINS:-warn} == strict ]]; then
+    echo "build-image.sh: $differ; install the pinned versions (apt-get install PACKAGE=VERSION) or update the list in a commit of its own (docs/container.md)" >&2
+    exit 70
+  fi
+  echo "build-image.sh: WARNING: $differ; building from the host's (a release, HOLDFAST_IMAGE_PINS=strict, would stop here)" >&2
+fi
 chmod -R a+rX,go-w "$sys"
 # Layer 3: the user, the data directory, the default configuration file, /tmp.
 base=$work/base

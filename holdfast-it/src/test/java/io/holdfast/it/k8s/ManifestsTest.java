@@ -90,6 +90,24 @@ class ManifestsTest {
                 .anyMatch(p -> Manifests.map(p, "port").get("port").equals(4653));
     }
 
+    /**
+     * The StatefulSet runs the image of the release this tree becomes: release/stage.sh builds and
+     * signs {@code ghcr.io/holdfast-io/holdfast:X.Y.Z} for the version X.Y.Z-SNAPSHOT of the POMs
+     * (docs/releasing.md), and refuses to stage while the manifest names another.
+     */
+    @Test
+    void theImageIsTheReleasedTagOfThisVersion() {
+        String version = System.getProperty("holdfast.version").replaceFirst("-SNAPSHOT$", "");
+        Map<String, Object> set =
+                Manifests.map(manifests.get("StatefulSet", "holdfast").get("spec"), "spec");
+        Map<String, Object> template = Manifests.map(set.get("template"), "template");
+        Map<String, Object> podSpec = Manifests.map(template.get("spec"), "pod spec");
+        java.util.List<String> images = Manifests.list(podSpec.get("containers")).stream()
+                .map(c -> String.valueOf(Manifests.map(c, "container").get("image")))
+                .toList();
+        assertThat(images).containsExactly("ghcr.io/holdfast-io/holdfast:" + version);
+    }
+
     @Test
     void everySettingIsAnOptionOfHoldfastServer() throws Exception {
         Process help = new ProcessBuilder(
