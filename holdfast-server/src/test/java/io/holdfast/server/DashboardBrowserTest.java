@@ -15,11 +15,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
@@ -240,31 +242,44 @@ class DashboardBrowserTest {
 
     /**
      * Revokes reports/daily from the page: clicks its button while it reads "revoke" (which arms
-     * it), then once when it reads "confirm revoke", then waits for the page's "Revoked" line. The
-     * page redraws every second, and on a loaded machine a click can land on a button the redraw
-     * has just replaced, and be lost without an error (CI rehearsal of 2026-11-30, load 20: after
-     * the first click no "confirm revoke" came for 40 s): so "revoke" is clicked again as long as
-     * it reads so. "confirm revoke" is clicked once only: a second confirmed revoke could take the grant the
-     * waiter got after the first.
+     * it), then once when it reads "confirm revoke", then waits for the page's "Revoked" line.
+     *
+     * <p>Each look and click is one script in the page, so that the page's redraw (every second,
+     * which replaces every button) cannot come between finding the button and clicking it: with
+     * WebDriver's own find, read and click, each a round trip, clicks were lost on a loaded machine
+     * (CI rehearsals of 2026-11-30 at load 20, twice: no "confirm revoke", then no "Revoked", for
+     * 40 s, the last error a stale element), while the test passed alone. The click is the
+     * button's own click event, the one the page listens to. "revoke" is clicked again only 3 s
+     * after the last click on it (a second click before the redraw would itself confirm), and
+     * "confirm revoke" once: a second confirmed revoke could take the grant the waiter got after
+     * the first.
      */
     private static void revokeFromThePage(WebDriverWait wait) {
         AtomicBoolean confirmed = new AtomicBoolean();
-        wait.ignoring(StaleElementReferenceException.class)
-                .withMessage("reports/daily revoked from the page (the 'Revoked' line after 'confirm revoke')")
+        AtomicLong lastArmed = new AtomicLong(System.nanoTime() - TimeUnit.SECONDS.toNanos(10));
+        wait.withMessage("reports/daily revoked from the page (the 'Revoked' line after 'confirm revoke')")
                 .until(b -> {
-                    if (confirmed.get()) {
-                        return b.findElement(By.id("action-result")).getText().startsWith("Revoked");
+                    JavascriptExecutor page = (JavascriptExecutor) b;
+                    Object result = page.executeScript(
+                            "const r = document.getElementById('action-result'); return r ? r.textContent : '';");
+                    if (String.valueOf(result).startsWith("Revoked")) {
+                        return true;
                     }
-                    WebElement button = b.findElement(By.cssSelector("button[data-lock='reports/daily']"));
-                    if (!button.isEnabled()) {
+                    if (confirmed.get()) {
                         return false;
                     }
-                    String text = button.getText();
-                    if (text.equals("confirm revoke")) {
-                        button.click();
+                    boolean mayArm = System.nanoTime() - lastArmed.get() > TimeUnit.SECONDS.toNanos(3);
+                    Object did = page.executeScript(
+                            "const b = document.querySelector(\"button[data-lock='reports/daily']\");"
+                                    + " if (!b || b.disabled) { return 'none'; }"
+                                    + " if (b.textContent === 'confirm revoke') { b.click(); return 'confirmed'; }"
+                                    + " if (b.textContent === 'revoke' && arguments[0]) { b.click(); return 'armed'; }"
+                                    + " return 'waited';",
+                            mayArm);
+                    if ("confirmed".equals(did)) {
                         confirmed.set(true);
-                    } else if (text.equals("revoke")) {
-                        button.click();
+                    } else if ("armed".equals(did)) {
+                        lastArmed.set(System.nanoTime());
                     }
                     return false;
                 });
