@@ -82,6 +82,11 @@ public final class CouponInstance {
         ClientOptions clientOptions = ClientOptions.builder()
                 .clientName("coupons-" + instance)
                 .sessionTtl(Duration.ofMillis(Long.parseLong(arg(args, "ttl-ms"))))
+                // Instances start together, each a new JVM; on a loaded machine one's first session took
+                // longer than the default 5 s (CI rehearsal of 2026-11-30, load 51: "could not open a
+                // session ... within the connect timeout (5s)"). The demo is about double redemptions,
+                // not about how fast an instance connects.
+                .connectTimeout(Duration.ofSeconds(30))
                 .build();
         String holdfast = arg(args, "holdfast");
 
