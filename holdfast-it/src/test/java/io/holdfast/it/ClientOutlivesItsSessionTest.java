@@ -142,13 +142,12 @@ class ClientOutlivesItsSessionTest {
             await("the watch saw the member come back")
                     .atMost(Duration.ofSeconds(10))
                     .until(() -> since(before).stream().anyMatch(e -> writtenBy(e, second)));
-            List<WatchEvent> after = since(before);
-            boolean state = after.stream().anyMatch(e -> e.type() == WatchEvent.Type.STATE);
-            boolean deleted = after.stream()
-                    .anyMatch(e -> e.type() == WatchEvent.Type.REGISTER_DELETED
-                            && e.name().equals(MEMBER_KEY));
-            assertThat(state || deleted)
-                    .as("a fresh STATE, or every change (the old member deleted, then written again): %s", after)
+            assertThat(theWatchMissedNoChange(before))
+                    .as(
+                            "a fresh STATE, or every change to the member after version %d (deleted when the old"
+                                    + " session expired, then written again; or taken over at once by the new"
+                                    + " session, version %d): %s",
+                            versionBefore(before), versionBefore(before) + 1, since(before))
                     .isTrue();
             assertThat(watch.isOpen()).isTrue();
             assertThat(watchEnded).isNotDone();
@@ -180,6 +179,51 @@ class ClientOutlivesItsSessionTest {
     private List<WatchEvent> since(int from) {
         List<WatchEvent> all = List.copyOf(seen);
         return all.subList(Math.min(from, all.size()), all.size());
+    }
+
+    /** The member's version in the events delivered before the {@code from}-th (0: none seen). */
+    private long versionBefore(int from) {
+        long version = 0;
+        for (WatchEvent e : List.copyOf(seen).subList(0, from)) {
+            if (e.type() == WatchEvent.Type.STATE) {
+                version = e.keys().stream()
+                        .filter(k -> k.key().equals(MEMBER_KEY))
+                        .mapToLong(KeyEntry::version)
+                        .findFirst()
+                        .orElse(0);
+            } else if (e.name().equals(MEMBER_KEY)) {
+                version = e.type() == WatchEvent.Type.REGISTER_DELETED ? 0 : e.version();
+            }
+        }
+        return version;
+    }
+
+    /**
+     * Whether the watch shows every change to the member after the {@code from}-th event: a fresh
+     * {@code STATE}, or a chain in which each write follows the one before it (version + 1) or a
+     * delete (version 1). A write whose version skips one means the watch missed a change.
+     */
+    private boolean theWatchMissedNoChange(int from) {
+        long version = versionBefore(from);
+        boolean written = false;
+        for (WatchEvent e : since(from)) {
+            if (e.type() == WatchEvent.Type.STATE) {
+                return true;
+            }
+            if (!e.name().equals(MEMBER_KEY)) {
+                continue;
+            }
+            if (e.type() == WatchEvent.Type.REGISTER_DELETED) {
+                version = 0;
+            } else if (e.type() == WatchEvent.Type.REGISTER_SET) {
+                if (e.version() != version + 1) {
+                    return false;
+                }
+                version = e.version();
+                written = true;
+            }
+        }
+        return written;
     }
 
     /** Whether the event shows the member written by session {@code id}. */
