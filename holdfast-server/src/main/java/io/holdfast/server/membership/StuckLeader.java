@@ -62,7 +62,7 @@ import org.slf4j.LoggerFactory;
 public final class StuckLeader {
     private static final Logger LOG = LoggerFactory.getLogger(StuckLeader.class);
     /** How long the hand-over may take before the change is given up. */
-    static final Duration HAND_OVER_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration HAND_OVER_TIMEOUT = LeaderHandOver.HAND_OVER_TIMEOUT;
     /** How often the retry is sent again to a new leader that is not ready yet, 100 ms apart. */
     private static final int NOT_READY_TRIES = 50;
 
