@@ -267,7 +267,7 @@ public final class SessionRelay implements AutoCloseable {
     private UnavailableException cutOff(long now) {
         long since = TimeUnit.NANOSECONDS.toMillis(now - lastAnsweredNanos);
         return new UnavailableException("member " + nodeId + " has had no answer from a leader for " + since
-                + " ms (" + (lastFailure == null ? "none asked yet" : lastFailure)
+                + " ms (" + (lastFailure == null ? "no round has failed; the leader is slow to answer" : lastFailure)
                 + "): it may be cut off from the majority; send the heartbeat to another member");
     }
 
