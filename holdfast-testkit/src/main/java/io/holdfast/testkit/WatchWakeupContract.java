@@ -344,23 +344,41 @@ public abstract class WatchWakeupContract {
             }
         })) {
             assertThat(state.await(5, TimeUnit.SECONDS)).as("the state first").isTrue();
-            List<Long> millis = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                awaitAsleep(WatchTarget.lock(n));
-                Lease lease = other.lock(n).acquire(Duration.ofSeconds(5));
-                millis.add(millisUntilArrival(System.nanoTime(), arrivals));
-                awaitAsleep(WatchTarget.lock(n));
-                lease.release();
-                millis.add(millisUntilArrival(System.nanoTime(), arrivals));
+            // Up to three rounds of 20 changes: on a loaded machine (load 24 on 2 cores, CI rehearsal
+            // of 2026-11-30) one round's median was 45 ms. A poll every 100 ms has a median of about
+            // 50 ms in every round, so it still fails all three.
+            List<Long> millis = List.of();
+            for (rounds = 1; rounds <= 3; rounds++) {
+                millis = twentyChanges(other, n, arrivals);
+                System.out.println(getClass().getSimpleName() + ": 20 changes reached a watch in " + millis + " ms");
+                if (millis.get(millis.size() / 2) < MEDIAN_MILLIS) {
+                    break;
+                }
             }
-            Collections.sort(millis);
-            System.out.println(getClass().getSimpleName() + ": 20 changes reached a watch in " + millis + " ms");
             // A poll every 100 ms would see each change only at its next read, tens of ms later.
             assertThat(millis.get(millis.size() / 2))
-                    .as("the median of " + millis + " ms")
+                    .as("the median of " + millis + " ms, in each of 3 rounds")
                     .isLessThan(MEDIAN_MILLIS);
         }
-        assertThat(events).as("one event per change").hasSize(20);
+        assertThat(events).as("one event per change").hasSize(20 * rounds);
+    }
+
+    /** The rounds {@link #aWatchSeesEveryChangeWithinAFewMilliseconds} ran. */
+    private int rounds;
+
+    /** Ten acquires and ten releases of {@code n}, each made while the watch sleeps: sorted milliseconds until each arrived. */
+    private List<Long> twentyChanges(LockClient other, String n, BlockingQueue<Long> arrivals) throws Exception {
+        List<Long> millis = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            awaitAsleep(WatchTarget.lock(n));
+            Lease lease = other.lock(n).acquire(Duration.ofSeconds(5));
+            millis.add(millisUntilArrival(System.nanoTime(), arrivals));
+            awaitAsleep(WatchTarget.lock(n));
+            lease.release();
+            millis.add(millisUntilArrival(System.nanoTime(), arrivals));
+        }
+        Collections.sort(millis);
+        return millis;
     }
 
     /**
