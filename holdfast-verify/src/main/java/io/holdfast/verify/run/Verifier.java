@@ -11,20 +11,16 @@ import io.holdfast.verify.history.Record;
 import io.holdfast.verify.net.Network;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * Runs verification scenarios end to end and checks what they recorded: the engine behind {@code
@@ -173,9 +169,10 @@ public final class Verifier {
         Path harnessLog = dir.resolve("harness.jsonl");
         List<Path> files = new ArrayList<>(List.of(harnessLog));
         String failure = null;
-        try (History.Writer harness = new History.Writer(harnessLog)) {
+        try (History.Writer harness = new History.Writer(harnessLog);
+                PortLease lease = new PortLease()) {
             try {
-                files.addAll(execute(s, o, dir, harness));
+                files.addAll(execute(s, o, dir, harness, lease));
             } catch (IOException | RuntimeException e) {
                 failure = e.getMessage() != null ? e.getMessage() : e.toString(); // never null: null is a pass
                 out.println("  the run broke off: " + failure);
@@ -193,7 +190,7 @@ public final class Verifier {
     }
 
     /** Steps 1-6 of a run; returns the record files the processes wrote. */
-    private List<Path> execute(Scenario s, Options o, Path dir, History.Writer harness)
+    private List<Path> execute(Scenario s, Options o, Path dir, History.Writer harness, PortLease lease)
             throws IOException, InterruptedException {
         Random random = new Random(o.seed());
         List<String> nodeIds = new ArrayList<>();
@@ -205,10 +202,9 @@ public final class Verifier {
             clientIds.add("c" + i);
         }
 
-        Set<Integer> taken = new HashSet<>();
         Map<String, int[]> ports = new LinkedHashMap<>();
         for (String n : nodeIds) {
-            ports.put(n, new int[] {freePort(taken), freePort(taken), freePort(taken)});
+            ports.put(n, new int[] {lease.take(), lease.take(), lease.take()});
         }
         harness.append(new Meta(
                 System.nanoTime(),
@@ -362,27 +358,5 @@ public final class Verifier {
             out.println("  verdict: " + (ok ? "PASS" : "FAIL"));
         }
         return new Outcome(ok && brokeOff == null, brokeOff, summary.completed(), summary.injected(), violations);
-    }
-
-    /**
-     * A free port below the kernel's range for automatic local ports (32768 and up here): a proxy's
-     * outgoing connection can otherwise take a stopped node's port and be there when it restarts.
-     */
-    private static int freePort(Set<Integer> taken) throws IOException {
-        Random r = new Random();
-        for (int i = 0; i < 200; i++) {
-            int port = 20_000 + r.nextInt(12_000);
-            if (taken.contains(port)) {
-                continue;
-            }
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress("127.0.0.1", port));
-                taken.add(port);
-                return port;
-            } catch (IOException busy) {
-                // try another
-            }
-        }
-        throw new IOException("no free port between 20000 and 32000");
     }
 }
