@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
  *       there is none.
  *   <li>{@code final-get KEY}: REG_GET, phase final. Answers {@code OK <version> <value>} or {@code
  *       FAIL <error>}.
+ *   <li>{@code final-intrude NAME} (with {@code --intruder}): one foreign release of a holder of
+ *       NAME, phase {@value #FINAL}. Answers {@code OK}, {@code FAIL <error>}, {@code UNKNOWN
+ *       <error>}, or {@code NONE} when nothing was sent (no holder seen).
  *   <li>{@code hold-next}: the next exclusive critical section on a {@code lock-*} name lingers
  *       for {@link Workload#LINGER} after its ENTER writes and announces {@code IN-CS <name>
  *       <token>} first (the harness pauses the process there).
@@ -214,6 +217,10 @@ public final class ClientMain {
             case "final-get" -> {
                 need(w, 2, "final-get KEY");
                 return probes.get(w[1]);
+            }
+            case "final-intrude" -> {
+                need(w, 2, "final-intrude NAME");
+                return load.intrude(w[1]);
             }
             case "hold-next" -> {
                 PrintStream o = out;

@@ -1,6 +1,7 @@
 package io.holdfast.verify.client;
 
 import io.holdfast.LockClient;
+import io.holdfast.verify.history.Result;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -120,6 +121,27 @@ final class WorkerLoad {
             intruder.close();
             intruder = null;
         }
+    }
+
+    /**
+     * {@code final-intrude NAME}: one attack of the intruder on NAME, phase {@value
+     * ClientMain#FINAL}. Answers {@code OK} (the service obeyed), {@code FAIL <code>} (it refused),
+     * {@code UNKNOWN <error>}, or {@code NONE} when nothing was sent (no holder seen, no session).
+     */
+    String intrude(String name) {
+        if (setup.intruderService() == null) {
+            return "ERROR not an intruder";
+        }
+        if (intruder == null) {
+            intruder = newIntruder(); // after a stop: a new one, its loop not started
+        }
+        return intruder.attempt(name, ClientMain.FINAL)
+                .map(r -> r instanceof Result.Released
+                        ? "OK"
+                        : r instanceof Result.Refused f
+                                ? "FAIL " + f.why()
+                                : r instanceof Result.Unknown u ? "UNKNOWN " + u.why() : "UNKNOWN " + r)
+                .orElse("NONE");
     }
 
     /** {@code hold-next}: null, or an {@code ERROR} answer when no workload runs. */

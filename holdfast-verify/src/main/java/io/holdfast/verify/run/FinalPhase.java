@@ -5,6 +5,7 @@ import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.History;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +44,22 @@ final class FinalPhase {
     }
 
     void run() throws InterruptedException {
-        // A moment of workload after the heal: the system shows it serves again.
+        // A moment of workload after the heal: the system shows it serves again; and more, until
+        // the clients have done the least work a run checks (WorkloadFloor).
+        long extendedAt = System.nanoTime();
         Thread.sleep(1000);
+        List<Path> histories = workers.clientHistories();
+        if (WorkloadFloor.completed(histories) < WorkloadFloor.MIN_OPERATIONS) {
+            long done = WorkloadFloor.await(
+                    histories,
+                    WorkloadFloor.MIN_OPERATIONS,
+                    WorkloadFloor.MAX_EXTRA,
+                    System::nanoTime,
+                    d -> Thread.sleep(d.toMillis()));
+            out.printf(
+                    "  workload lengthened by %.1f s after the heal: %d operations completed (floor %d)%n",
+                    (System.nanoTime() - extendedAt) / 1e9, done, WorkloadFloor.MIN_OPERATIONS);
+        }
         for (String problem : workers.stopAll(Duration.ofSeconds(60))) {
             note("stop", problem);
         }
@@ -95,6 +110,7 @@ final class FinalPhase {
             probe(a, Verifier.RW, "WRITE");
             probe(a, Verifier.SEMAPHORE, "SEMAPHORE");
             handoff(a, b, Verifier.LOCKS.get(0));
+            intrude(a, Verifier.LOCKS.get(1));
             for (String reg : Verifier.REGISTERS) {
                 workers.ask(a, "final-get " + reg, ASK, "OK", "FAIL");
             }
@@ -124,6 +140,32 @@ final class FinalPhase {
         if (waited.startsWith("OK")) {
             workers.ask(b, "final-release " + lock, ASK, "OK", "FAIL");
         }
+    }
+
+    /**
+     * a holds, the intruder asks for a's grant to be released (see {@link
+     * io.holdfast.verify.client.Intruder}): the one foreign release of a run made while a holder is
+     * known to hold; then a releases.
+     */
+    private void intrude(String a, String lock) throws IOException, InterruptedException {
+        java.util.Optional<String> x = workers.intruderId();
+        if (x.isEmpty()) {
+            return;
+        }
+        String got = workers.ask(a, "final-acquire " + lock + " LOCK " + PROBE_WAIT_MILLIS, ASK, "OK", "FAIL");
+        if (!got.startsWith("OK")) {
+            return;
+        }
+        // Only an answer about ownership counts: on a loaded machine the intruder's new session
+        // expired before its release arrived (12 s at load 51), and a lost answer says nothing.
+        String attack = "";
+        for (int i = 0; i < 3 && !(attack.equals("OK") || attack.equals("FAIL NOT_OWNER")); i++) {
+            attack = workers.ask(x.get(), "final-intrude " + lock, ASK, "OK", "FAIL", "UNKNOWN", "NONE", "ERROR");
+        }
+        if (!(attack.equals("OK") || attack.equals("FAIL NOT_OWNER"))) {
+            note("intrude", x.get() + " got no answer about ownership on " + lock + " in 3 tries: " + attack);
+        }
+        workers.ask(a, "final-release " + lock, ASK, "OK", "FAIL");
     }
 
     /**

@@ -74,6 +74,22 @@ final class Workers implements AutoCloseable {
         return ids;
     }
 
+    /** The intruder's id, if the run has one. */
+    java.util.Optional<String> intruderId() {
+        return specs.values().stream().filter(Spec::intruder).map(Spec::id).findFirst();
+    }
+
+    /** The ordinary clients' history files (not the intruder's). */
+    List<Path> clientHistories() {
+        List<Path> h = new ArrayList<>();
+        for (Spec s : specs.values()) {
+            if (!s.intruder()) {
+                h.add(s.history());
+            }
+        }
+        return h;
+    }
+
     List<Path> histories() {
         List<Path> h = new ArrayList<>();
         for (Spec s : specs.values()) {

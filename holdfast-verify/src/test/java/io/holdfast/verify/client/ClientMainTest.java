@@ -103,6 +103,8 @@ class ClientMainTest {
             assertThat(next()).startsWith("OK ");
             commands.println("session");
             assertThat(next()).isEqualTo("SESSION " + session);
+            commands.println("final-intrude lock-0");
+            assertThat(next()).isEqualTo("ERROR not an intruder");
             commands.println("frobnicate");
             assertThat(next()).startsWith("ERROR unknown command");
             commands.println("final-acquire lock-0");
@@ -160,6 +162,63 @@ class ClientMainTest {
                         "RELEASE INVOKE", "RELEASE OK",
                         "ACQUIRE INVOKE", "ACQUIRE OK", // the semaphore probe
                         "RELEASE INVOKE", "RELEASE OK"); // given back by close
+    }
+
+    /**
+     * The final phase's attack: the intruder releases what it sees a client hold, recorded in the
+     * final phase, and a correct service refuses it.
+     */
+    @Test
+    void anIntruderAttacksAHeldLockWhenTold() throws Exception {
+        Path file = dir.resolve("x1.jsonl");
+        PipedWriter pipe = new PipedWriter();
+        BufferedReader in = new BufferedReader(new PipedReader(pipe, 1 << 16));
+        PrintWriter commands = new PrintWriter(pipe, true);
+        ClientOptions options = ClientOptions.builder()
+                .clientName("x1")
+                .sessionTtl(Duration.ofSeconds(3))
+                .build();
+        Duration bound = Duration.ofMillis(2500);
+        try (LockClient victim = LockClient.open(uri, options);
+                History.Writer w = new History.Writer(file)) {
+            io.holdfast.Lease lease = victim.lock("lock-0").acquire(Duration.ofSeconds(1));
+            ClientMain.Setup setup = new ClientMain.Setup(
+                    "x1",
+                    () -> LockClient.open(uri, options),
+                    new MemoryStore("fenced", true),
+                    new MemoryStore("unfenced", false),
+                    5,
+                    Duration.ofSeconds(3),
+                    bound,
+                    () -> Intruder.serviceFor(uri, bound),
+                    false,
+                    false,
+                    List.of(),
+                    false,
+                    null);
+            ClientMain main = new ClientMain(setup, new Recorder("x1", w));
+            CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return main.serve(in, new PrintStream(new Lines(answers), true, StandardCharsets.UTF_8));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(next()).startsWith("READY ");
+            commands.println("final-intrude lock-1");
+            assertThat(next()).as("nobody holds it: nothing sent").isEqualTo("NONE");
+            commands.println("final-intrude lock-0");
+            assertThat(next()).isEqualTo("FAIL NOT_OWNER");
+            assertThat(lease.isValid()).isTrue();
+            pipe.close();
+            assertThat(next()).isEqualTo("CLOSED");
+            assertThat(exit.get(10, TimeUnit.SECONDS)).isZero();
+            assertThat(History.read(file))
+                    .map(r -> (Op) r)
+                    .extracting(op -> op.phase() + " " + op.f() + " " + op.key() + " " + op.type())
+                    .containsExactly("final FOREIGN_RELEASE lock-0 INVOKE", "final FOREIGN_RELEASE lock-0 FAIL");
+            lease.release();
+        }
     }
 
     private String next() throws InterruptedException {
