@@ -79,6 +79,9 @@ node_version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$root/clients/node/pack
 manifest_image=$(sed -n 's/^ *image: *//p' "$root/deploy/kubernetes/statefulset.yaml" | head -n 1)
 [[ $manifest_image == "$image_name:$version" ]] ||
   fail "deploy/kubernetes/statefulset.yaml names the image '$manifest_image', the release is $image_name:$version: set it first (docs/releasing.md)"
+chart_versions=$(sed -n 's/^\(version\|appVersion\): *"\{0,1\}\([^"]*\)"\{0,1\}$/\2/p' "$root/deploy/helm/holdfast/Chart.yaml" | sort -u)
+[[ $chart_versions == "$version" ]] ||
+  fail "deploy/helm/holdfast/Chart.yaml's version and appVersion are '$(echo $chart_versions)', the release is $version: set both first (docs/releasing.md)"
 for tool in gpg jq zip npm sha256sum; do
   command -v "$tool" >/dev/null || fail "$tool is not on PATH"
 done
