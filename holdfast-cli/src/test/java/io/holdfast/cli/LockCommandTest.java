@@ -1,6 +1,7 @@
 package io.holdfast.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.holdfast.Lease;
@@ -139,10 +140,13 @@ class LockCommandTest {
     @Test
     void aHoldfastBackendWithNothingListeningIs69WithinTheConnectTimeoutNamingTheAddressAndTheCause()
             throws IOException {
-        int port;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort(); // released: nothing listens there any more
-        }
+        // Port 1 (tcpmux): a port taken from the kernel and released could be taken again by a test
+        // running beside this one before the CLI dialled it (CI rehearsal ci13, 2026-11-30: "the
+        // server closed the connection"); nothing here listens on port 1, which the check below shows.
+        int port = 1;
+        assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", port).close())
+                .as("nothing may listen on 127.0.0.1:1 for this test")
+                .isInstanceOf(java.net.ConnectException.class);
         Path ran = dir.resolve("ran");
         long start = System.nanoTime();
 
