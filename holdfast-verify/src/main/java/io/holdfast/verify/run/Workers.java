@@ -63,15 +63,9 @@ final class Workers implements AutoCloseable {
         this.clocks = clocks;
     }
 
-    /** The ordinary clients (the intruder is not among them: faults leave it alone). */
+    /** The ordinary clients (the intruder is not among them: faults leave it alone); a list of its own. */
     List<String> ids() {
-        List<String> ids = new ArrayList<>();
-        for (Spec s : specs.values()) {
-            if (!s.intruder()) {
-                ids.add(s.id());
-            }
-        }
-        return ids;
+        return new ArrayList<>(clients().map(Spec::id).toList());
     }
 
     /** The intruder's id, if the run has one. */
@@ -81,13 +75,11 @@ final class Workers implements AutoCloseable {
 
     /** The ordinary clients' history files (not the intruder's). */
     List<Path> clientHistories() {
-        List<Path> h = new ArrayList<>();
-        for (Spec s : specs.values()) {
-            if (!s.intruder()) {
-                h.add(s.history());
-            }
-        }
-        return h;
+        return clients().map(Spec::history).toList();
+    }
+
+    private java.util.stream.Stream<Spec> clients() {
+        return specs.values().stream().filter(s -> !s.intruder());
     }
 
     List<Path> histories() {
