@@ -211,6 +211,9 @@ class Session:
         self.closing = closing  # close() called: user calls stop retrying
         self._expired = False
         self._closed = False
+        # The thread opening the next session (expire), joined by close(): once close() returns,
+        # no try to open one is under way or still to come.
+        self._renewer: Any = None
 
     def start(self, session_id: str, opened_at: float, renewed: bool = False) -> bool:
         """Begins the life of the session ``session_id``, whose open was sent at ``opened_at``:
@@ -586,7 +589,10 @@ class Session:
             if hasattr(listener, "lost"):
                 self.dispatch(listener.lost, gen.id, error)
         if self.renewing:
-            start(self.threads, self._renew, "holdfast-renew-session")
+            with self._lock:
+                if self._closed:
+                    return
+                self._renewer = start(self.threads, self._renew, "holdfast-renew-session")
 
     def _renew(self) -> None:
         """Opens the next session, with backoff, until one opens or the client is closed; then
@@ -647,6 +653,14 @@ class Session:
 
     # ---------------------------------------------------------------- close
 
+    def _join_renewer(self) -> None:
+        """Waits for the thread opening the next session, if any, to end (its try was aborted and
+        it sees ``closing``); not when close() is called from that thread itself."""
+        with self._lock:
+            renewer = self._renewer
+        if renewer is not None and renewer is not threading.current_thread():
+            renewer.join(self.request_timeout)
+
     def close(self) -> None:
         """Stops the background loops, closes the session (its grants are released) and marks the
         leases released (no loss callbacks). Idempotent; never raises for an unreachable cluster
@@ -665,6 +679,7 @@ class Session:
         if gen is not None:
             gen.stopped.set()
         self.transport.abort_all()
+        self._join_renewer()
         if gen is not None:
             n = gen.ledger.begin()
             body = gen.ledger.stamp(n, {})
