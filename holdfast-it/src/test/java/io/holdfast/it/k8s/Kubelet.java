@@ -39,6 +39,14 @@ import javax.net.ssl.X509TrustManager;
  * drops its sandbox.
  */
 final class Kubelet {
+    /**
+     * Appended to the pod's {@code JAVA_TOOL_OPTIONS}, the one change to what the manifests run: the JIT's first
+     * tier only. The pods serve a test's light load for a few minutes on a machine whose two cores CI keeps busy,
+     * where C2's compiles cost more CPU than its code saves them (this test alone: 111 CPU-s with C2, 2026-11-30).
+     * Nothing the test checks depends on the JIT.
+     */
+    static final String C1_ONLY = " -XX:TieredStopAtLevel=1";
+
     /** A pod that runs: its sandbox and its container. */
     record Running(RenderedPod pod, Process sandbox, Process container, Path log) {}
 
@@ -147,7 +155,7 @@ final class Kubelet {
             command.addAll(List.of("--inh-caps=-all", "--bounding-set=-all")); // drop: [ALL]
         }
         command.addAll(List.of("--", "env", "-i"));
-        pod.env().forEach((k, v) -> command.add(k + "=" + v));
+        pod.env().forEach((k, v) -> command.add(k + "=" + v + (k.equals("JAVA_TOOL_OPTIONS") ? C1_ONLY : "")));
         command.addAll(pod.command());
         Path log = work.resolve("logs").resolve(pod.name() + ".log");
         Files.createDirectories(log.getParent());
