@@ -23,6 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code META-INF/services}, under the CLI's {@link Main}, with its exit codes and one-line errors.
  */
 class BenchCommandTest {
+    /**
+     * The JIT of the server and worker processes these tests start: C1 only. They live a minute or two and
+     * serve a small crowd; C2's compiles cost them more CPU than its code saves (the fleet run below: 97 CPU-s
+     * with C2, 74 with C1, 2026-11-30), and CI's two cores are busy all along.
+     */
+    private static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
+
+    /** The server processes' JVM options. */
+    private static final String SERVER_JVM = "-Xmx256m -XX:+UseSerialGC " + C1_ONLY;
+
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
 
@@ -306,7 +316,7 @@ class BenchCommandTest {
                 "--w1",
                 "1s",
                 "--server-java-opts",
-                "-Xmx256m -XX:+UseSerialGC");
+                SERVER_JVM);
         assertThat(code).as(out + "\n" + err).isZero();
         assertThat(out.toString())
                 .contains("?ca=" + dir.resolve("certs"))
@@ -347,7 +357,7 @@ class BenchCommandTest {
                 "--dir",
                 dir.toString(),
                 "--server-java-opts",
-                "-Xmx256m -XX:+UseSerialGC -Dholdfast.raft.snapshotEvery=200");
+                SERVER_JVM + " -Dholdfast.raft.snapshotEvery=200");
         assertThat(code).as(out + "\n" + err).isZero();
         assertThat(out.toString())
                 .as(out.toString())
@@ -378,7 +388,7 @@ class BenchCommandTest {
                 "--processes",
                 "2",
                 "--worker-java-opts",
-                "-Xmx192m -XX:+UseSerialGC",
+                "-Xmx192m -XX:+UseSerialGC " + C1_ONLY,
                 "--steps",
                 "sessions=200",
                 "--open-rate",
@@ -400,7 +410,7 @@ class BenchCommandTest {
                 "--dir",
                 dir.toString(),
                 "--server-java-opts",
-                "-Xmx256m -XX:+UseSerialGC");
+                SERVER_JVM);
         String text = out.toString();
         java.util.regex.Matcher pids = java.util.regex.Pattern.compile(
                         "generator: 2 worker processes \\(JVM .*, pids \\[(\\d+), (\\d+)\\]")
