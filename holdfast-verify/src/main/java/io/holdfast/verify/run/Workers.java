@@ -63,9 +63,9 @@ final class Workers implements AutoCloseable {
         this.clocks = clocks;
     }
 
-    /** The ordinary clients (the intruder is not among them: faults leave it alone); a list of its own. */
+    /** The ordinary clients (the intruder is not among them: faults leave it alone); unmodifiable. */
     List<String> ids() {
-        return new ArrayList<>(clients().map(Spec::id).toList());
+        return clients().map(Spec::id).toList();
     }
 
     /** The intruder's id, if the run has one. */
