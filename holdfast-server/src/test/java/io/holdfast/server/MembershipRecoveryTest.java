@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import static io.holdfast.server.MembershipTest.add;
 import static io.holdfast.server.MembershipTest.admin;
 import static io.holdfast.server.MembershipTest.awaitCaughtUp;
 import static io.holdfast.server.MembershipTest.get;
@@ -58,7 +59,7 @@ class MembershipRecoveryTest {
                     .until(() -> divisionState(cluster, 3).isRunning()
                             || divisionState(cluster, 3) == LifeCycle.State.STARTING);
 
-            get(admin.changeMembers(null, cluster.addition(3, false)));
+            add(admin, cluster, 3, false);
             assertThat(voters(get(admin.cluster()))).containsExactly("n1", "n2", "n3", "n4");
             awaitCaughtUp(cluster, 3);
             await("n4 runs as a member")
@@ -108,7 +109,7 @@ class MembershipRecoveryTest {
                         .until(() -> {
                             try {
                                 if (!voters(get(admin.cluster())).contains("n4")) {
-                                    get(admin.changeMembers(null, cluster.addition(3, false)));
+                                    add(admin, cluster, 3, false);
                                 }
                                 return true;
                             } catch (InterruptedException e) {
@@ -217,7 +218,7 @@ class MembershipRecoveryTest {
 
             cluster.wipe(removed);
             cluster.start(removed);
-            ClusterInfo after = get(admin.changeMembers(null, cluster.addition(removed, false)));
+            ClusterInfo after = add(admin, cluster, removed, false);
             assertThat(after.members())
                     .as("the add completes")
                     .extracting(ClusterInfo.Member::id)

@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import static io.holdfast.server.MembershipTest.add;
 import static io.holdfast.server.MembershipTest.admin;
 import static io.holdfast.server.MembershipTest.get;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,7 +37,7 @@ class ReadinessTest {
 
             // Added as a learner, it receives the log and knows the leader, but Ratis keeps it in
             // STARTING and refuses it every request: not ready.
-            get(admin.changeMembers(null, cluster.addition(1, true)));
+            add(admin, cluster, 1, true);
             MembershipTest.awaitCaughtUp(cluster, 1);
             assertThat(cluster.node(1).status().leaderId()).isNotNull();
             assertThat(cluster.node(1).parts().division().getInfo().getLifeCycleState())

@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import static io.holdfast.server.MembershipTest.add;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -105,7 +106,7 @@ class RejoinGuardTest {
             get(admin.changeMembers(null, new MembershipChange.Remove(lostId)));
 
             cluster.start(lost); // not refused: no member counts it any more
-            get(admin.changeMembers(null, cluster.addition(lost, true)));
+            add(admin, cluster, lost, true);
             await().atMost(Duration.ofSeconds(30))
                     .untilAsserted(() -> assertThat(cluster.node(lost).status().appliedIndex())
                             .isGreaterThanOrEqualTo(cluster.node(cluster.awaitLeader(Duration.ofSeconds(5)))
