@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * session, then {@code reestablished} with a new id.
  *
  * <p>The outage lasts 6 s by default (twice the TTL), which keeps the test short;
- * {@code -Dholdfast.conformance.outageSeconds=30} runs the issue's 30 s outage (not in CI).
+ * {@code -Dholdfast.conformance.outageSeconds=30} runs the issue's 30 s outage, as CI does after
+ * its {@code ./mvnw verify} ({@code .ci/run}, beside the verifier's scenarios).
  * {@code -Dholdfast.conformance.clients=python,go} picks clients, as in {@link ConformanceTest}.
  */
 class OutageTest {
