@@ -36,12 +36,14 @@ func TestConstantsAreTheSharedLimits(t *testing.T) {
 		}
 	}
 	ours := map[string]int64{
-		"anyVersion":          AnyVersion,
-		"maxTxnOps":           MaxTxnOps,
-		"maxPage":             MaxPage,
-		"minKeyTtlMillis":     MinKeyTTL.Milliseconds(),
-		"maxKeyTtlMillis":     MaxKeyTTL.Milliseconds(),
-		"maxLeaderValueBytes": MaxLeaderValueBytes,
+		"anyVersion":                AnyVersion,
+		"maxTxnOps":                 MaxTxnOps,
+		"maxPage":                   MaxPage,
+		"minKeyTtlMillis":           MinKeyTTL.Milliseconds(),
+		"maxKeyTtlMillis":           MaxKeyTTL.Milliseconds(),
+		"maxLeaderValueBytes":       MaxLeaderValueBytes,
+		"sessionRenewalFirstMillis": renewFirst.Milliseconds(),
+		"sessionRenewalCapMillis":   renewCap.Milliseconds(),
 	}
 	if !reflect.DeepEqual(ours, shared) {
 		t.Errorf("this client's limits are %v; clients/vectors/limits.json says %v", ours, shared)

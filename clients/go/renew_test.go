@@ -282,13 +282,13 @@ func TestOptedOutTheClientEndsWithItsSession(t *testing.T) {
 	}
 }
 
-func TestRenewBackoffDoublesFrom100msTo10sWithFullJitter(t *testing.T) {
+func TestRenewBackoffDoublesFrom100msTo2sWithFullJitter(t *testing.T) {
 	b := newRenewBackoff(func(n int64) int64 { return n / 2 })
 	var got []time.Duration
 	for i := 0; i < 9; i++ {
 		got = append(got, b.delay())
 	}
-	want := []time.Duration{50, 100, 200, 400, 800, 1600, 3200, 5000, 5000}
+	want := []time.Duration{50, 100, 200, 400, 800, 1000, 1000, 1000, 1000}
 	for i := range want {
 		if got[i] != want[i]*time.Millisecond {
 			t.Fatalf("delays %v, want %v ms", got, want)

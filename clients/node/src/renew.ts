@@ -6,7 +6,7 @@
  * - when the current session is lost (no heartbeat acknowledged for a TTL, `SESSION_EXPIRED`,
  *   ended by an operator), every lease of it is lost (its `onLost` listeners told, reason
  *   `sessionExpired`) and never taken again by the library; the next session (a new id) is opened
- *   with backoff (from 100 ms, doubling, at most 10 s, full jitter) until one opens or the client
+ *   with backoff (from 100 ms, doubling, at most 2 s, full jitter) until one opens or the client
  *   is closed;
  * - between the two, a call that needs a session waits for the next within its own timeout, then
  *   rejects with {@link UnavailableError} ("no session: the last was lost (CAUSE); opening a new
@@ -33,15 +33,20 @@ export interface SessionListener {
   reestablished?(newId: string): void;
 }
 
-/** The pauses between tries to open the next session: 100 ms doubling to 10 s, full jitter. */
+/** The first pause before trying again to open a session, in ms (clients/vectors/limits.json). */
+export const RENEW_FIRST_MS = 100;
+/** The longest such pause, in ms: a service that comes back is found within it (ADR 0004). */
+export const RENEW_CAP_MS = 2_000;
+
+/** The pauses between tries to open the next session: 100 ms doubling to 2 s, full jitter. */
 export class RenewBackoff {
-  private next = 100;
+  private next = RENEW_FIRST_MS;
 
   constructor(private readonly random: () => number = Math.random) {}
 
   delayMs(): number {
     const d = this.next;
-    this.next = Math.min(10_000, this.next * 2);
+    this.next = Math.min(RENEW_CAP_MS, this.next * 2);
     return this.random() * d;
   }
 }

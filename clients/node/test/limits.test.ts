@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_VALUE_BYTES } from "../src/election";
 import { ANY_VERSION, MAX_PAGE, MAX_TTL_MS, MAX_TXN_OPS, MIN_TTL_MS } from "../src/keys";
+import { RENEW_CAP_MS, RENEW_FIRST_MS } from "../src/renew";
 
 interface Limit {
   name: string;
@@ -25,6 +26,8 @@ test("the constants equal the shared limits that name this client (clients/vecto
     minKeyTtlMillis: MIN_TTL_MS,
     maxKeyTtlMillis: MAX_TTL_MS,
     maxLeaderValueBytes: MAX_VALUE_BYTES,
+    sessionRenewalFirstMillis: RENEW_FIRST_MS,
+    sessionRenewalCapMillis: RENEW_CAP_MS,
   };
   assert.deepEqual(ours, shared);
 });

@@ -34,11 +34,17 @@ log = logging.getLogger("holdfast")
 ACQUIRE_GRACE = 5.0
 
 
+#: The first pause before trying again to open a session, in seconds (clients/vectors/limits.json).
+RENEW_FIRST = 0.1
+#: The longest such pause, in seconds: a service that comes back is found within it (ADR 0004).
+RENEW_CAP = 2.0
+
+
 class RenewBackoff:
-    """The pauses between tries to open the next session: from 100 ms, doubling, at most 10 s,
+    """The pauses between tries to open the next session: from 100 ms, doubling, at most 2 s,
     each drawn at random between 0 and it (full jitter). ``rng`` has ``random()``."""
 
-    def __init__(self, rng: Any = None, first: float = 0.1, cap: float = 10.0) -> None:
+    def __init__(self, rng: Any = None, first: float = RENEW_FIRST, cap: float = RENEW_CAP) -> None:
         self._rng = rng if rng is not None else random
         self._first = first
         self._cap = cap

@@ -105,7 +105,7 @@ class Client:
     session is lost (no heartbeat acknowledged for a TTL, ``SESSION_EXPIRED``, ended by an
     operator), every lease of it is lost (its ``on_lost`` callbacks told) and never taken again by
     the library, and the client opens a new session (a new :attr:`session_id`) with backoff (from
-    100 ms, doubling, at most 10 s, full jitter) until one opens or the client is closed. Between
+    100 ms, doubling, at most 2 s, full jitter) until one opens or the client is closed. Between
     the two, a call that needs a session (an acquire, a write, a join, a campaign) waits for the
     next within its own timeout, then raises :class:`~holdfast.errors.Unavailable` ("no session:
     the last was lost (CAUSE); opening a new one"); what was in flight fails as before. Reads and

@@ -5,7 +5,7 @@ import json
 import os
 import unittest
 
-from holdfast import election, keys
+from holdfast import _session, election, keys
 
 LIMITS = os.path.join(os.path.dirname(__file__), "..", "..", "vectors", "limits.json")
 
@@ -23,6 +23,8 @@ class LimitsTest(unittest.TestCase):
             "minKeyTtlMillis": keys.MIN_TTL * 1000,
             "maxKeyTtlMillis": keys.MAX_TTL * 1000,
             "maxLeaderValueBytes": election.MAX_VALUE_BYTES,
+            "sessionRenewalFirstMillis": round(_session.RENEW_FIRST * 1000),
+            "sessionRenewalCapMillis": round(_session.RENEW_CAP * 1000),
         }
         self.assertEqual(ours, shared)
 

@@ -43,6 +43,8 @@ class LimitVectorsTest {
         m.put("minLeaseMillis", AcquireOptions.MIN_LEASE_TIMEOUT.toMillis());
         m.put("maxPermits", (long) DistributedSemaphore.MAX_PERMITS);
         m.put("maxMultiLockNames", (long) DistributedMultiLock.MAX_NAMES);
+        m.put("sessionRenewalFirstMillis", io.holdfast.internal.Backoffs.SESSION_RENEWAL_FIRST.toMillis());
+        m.put("sessionRenewalCapMillis", io.holdfast.internal.Backoffs.SESSION_RENEWAL_CAP.toMillis());
         return m;
     }
 
