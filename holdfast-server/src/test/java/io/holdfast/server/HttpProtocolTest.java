@@ -114,7 +114,7 @@ class HttpProtocolTest {
 
     /** Before, an HTTP client learnt of a lost lock only at its next renew. */
     @Test
-    void theEventStreamReportsARevokeWithinASecondAndResumesFromItsPosition() throws Exception {
+    void theEventStreamReportsARevokeWhileThePollWaitsAndResumesFromItsPosition() throws Exception {
         String s = open(http);
         long token =
                 acquire(http, s, 1, "\"name\":\"events/x\"").json().get("token").asLong();
@@ -132,9 +132,14 @@ class HttpProtocolTest {
         long revoked = System.nanoTime();
         assertThat(http.post("/api/v1/revoke", "{\"name\":\"events/x\"}").status())
                 .isEqualTo(200);
-        TestHttp.Answer told = poll.get(5, TimeUnit.SECONDS);
+        TestHttp.Answer told = poll.get(10, TimeUnit.SECONDS);
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - revoked);
-        assertThat(millis).as("told within a second").isLessThan(1_000);
+        // The poll waits up to 20 s: it must be answered by the revoke, not by its wait running
+        // out. Well under a second on a quiet machine; CI's load once took it to 1,008 ms with a
+        // 0.9 s collection in between, so the bound is a quarter of the wait, not a second.
+        assertThat(millis)
+                .as("told when the revoke happens, not when the 20 s poll ends")
+                .isLessThan(5_000);
         JsonNode lost = told.json().get("events").get(0);
         assertThat(lost.get("type").asText()).isEqualTo("lost");
         assertThat(lost.get("reason").asText()).isEqualTo("revoked");
