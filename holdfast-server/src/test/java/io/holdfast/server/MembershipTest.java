@@ -169,7 +169,7 @@ class MembershipTest {
                 load.awaitProgress();
                 load.assertSafe();
             }
-            assertThatThrownBy(() -> add(admin, cluster, 0, false))
+            assertThatThrownBy(() -> get(admin.changeMembers(null, cluster.addition(0, false))))
                     .hasCauseInstanceOf(InvalidArgumentException.class)
                     .hasMessageContaining("n1 is a member already");
             assertThatThrownBy(() -> get(admin.changeMembers(null, new MembershipChange.Promote("n2"))))
