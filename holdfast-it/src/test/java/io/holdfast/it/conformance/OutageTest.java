@@ -146,7 +146,9 @@ class OutageTest {
             for (int i : killed) {
                 cluster.start(i);
             }
-            int leader = cluster.awaitLeader(SLOW);
+            // The nodes start as a new cluster's do (their JVMs, the rejoin check's questions to
+            // the survivor): the first leader's bound. What is checked is timed from its election.
+            int leader = cluster.awaitLeader(ServerProcesses.FIRST_LEADER);
             long back = System.nanoTime();
 
             // Every client's registration, polled together: when each is first seen back.

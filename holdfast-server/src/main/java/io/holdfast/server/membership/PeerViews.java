@@ -57,9 +57,9 @@ public final class PeerViews {
     static final Duration RETRY_TIMEOUT = Duration.ofSeconds(5);
 
     /**
-     * How long an empty node keeps asking again the peers that are up but slow, while no peer has
+     * How long a starting node keeps asking again the peers that are up but slow, while no peer has
      * told it the members: a new member of a running cluster must not take a slow cluster for one
-     * being formed.
+     * being formed, nor a removed member with its data miss its removal.
      */
     public static final Duration PATIENCE = Duration.ofSeconds(30);
 
@@ -106,8 +106,11 @@ public final class PeerViews {
      * the cluster for one being formed, starts with every member, stands for election, and Ratis
      * closes its division for good; and a member removed while it was stopped, restarted with its
      * data, is not told of its removal.
+     *
+     * @param hasData whether this node starts with its data (only the log line says so)
      */
-    static Map<String, Object> askPatiently(ServerConfig config, RaftGroup group, Parameters parameters) {
+    static Map<String, Object> askPatiently(
+            ServerConfig config, RaftGroup group, Parameters parameters, boolean hasData) {
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
         List<RaftPeer> others = new ArrayList<>();
         for (RaftPeer peer : group.getPeers()) {
@@ -123,8 +126,9 @@ public final class PeerViews {
                 return answers;
             }
             LOG.info(
-                    "Node {} has no data yet and no peer has told it the members ({}): asking {} again, for up to {} s",
+                    "Node {} {} and no peer has told it the members ({}): asking {} again, for up to {} s",
                     config.nodeId(),
+                    hasData ? "starts with its data (is it still a member?)" : "has no data yet",
                     answers,
                     slow.stream().map(p -> p.getId().toString()).toList(),
                     PATIENCE.toSeconds());

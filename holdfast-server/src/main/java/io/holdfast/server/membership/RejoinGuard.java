@@ -122,7 +122,7 @@ public final class RejoinGuard {
         List<String> silent = new ArrayList<>();
         List<PeerViews.PeerView> views = new ArrayList<>();
         for (Map.Entry<String, Object> answer :
-                PeerViews.askPatiently(config, group, parameters).entrySet()) {
+                PeerViews.askPatiently(config, group, parameters, false).entrySet()) {
             if (answer.getValue() instanceof PeerViews.PeerView view) {
                 views.add(view);
             } else {
@@ -200,7 +200,8 @@ public final class RejoinGuard {
         }
         RaftGroup group = RaftGroup.valueOf(RaftSettings.GROUP_ID, peers);
         List<PeerViews.PeerView> views = new ArrayList<>();
-        for (Object answer : PeerViews.askPatiently(config, group, parameters).values()) {
+        for (Object answer :
+                PeerViews.askPatiently(config, group, parameters, true).values()) {
             if (answer instanceof PeerViews.PeerView view) {
                 views.add(view);
             }
