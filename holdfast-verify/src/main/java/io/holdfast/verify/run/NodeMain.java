@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * One Holdfast node as the verification harness runs it, in its own JVM: {@code --id n1 --peers
  * n1=n1.holdfast:R:C,… --data-dir DIR --http-port H --election-timeout MS [--raft-transport grpc|netty]
  * [--bugs a,b]}. It prints {@code READY <clientPort> <httpPort>} once serving, or {@code FAILED <reason>} and exits
- * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it. Its Raft division gone,
+ * 71. SIGTERM stops it cleanly; the harness also SIGKILLs and SIGSTOPs it. The end of its stdin
+ * (the harness gone, even SIGKILLed) stops it too: it prints {@code ORPHANED <why>} and exits 0. Its Raft division gone,
  * it ends as {@code holdfast server} does: halted ({@link HoldfastServer#halted()}: a division Ratis
  * closed, another cluster's log), it prints {@code HALTED <reason>} and exits 71; removed from the
  * members ({@link HoldfastServer#removed()}), {@code REMOVED <line>} and exits 0.
@@ -136,8 +137,13 @@ public final class NodeMain {
                             }
                         }
                     } catch (java.io.IOException ignored) {
-                        // the harness is gone
+                        // the harness is gone: as below
                     }
+                    // The end of stdin: the harness is gone (killed, or its JVM ended without
+                    // closing its children). A node left behind would serve on in the background,
+                    // on ports a later run may draw, so it stops.
+                    ending.compareAndSet(null, new Ending("ORPHANED the harness closed this node's stdin", 0));
+                    stopped.countDown();
                 },
                 "node-commands");
         commands.setDaemon(true);

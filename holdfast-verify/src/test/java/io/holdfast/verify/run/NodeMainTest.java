@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The verifier's node process ({@link NodeMain}, a JVM of its own on loopback) ends as {@code
  * holdfast server} does when its Raft division is gone: a node that halts says {@code HALTED <why>}
- * and exits 71, a node removed from the members says {@code REMOVED <line>} and exits 0. Neither
- * keeps its ports open as a zombie.
+ * and exits 71, a node removed from the members says {@code REMOVED <line>} and exits 0, a node
+ * whose harness is gone says {@code ORPHANED <why>} and exits 0. None keeps its ports open as a
+ * zombie.
  */
 class NodeMainTest {
     @TempDir
@@ -79,6 +80,23 @@ class NodeMainTest {
             assertThat(n2.process.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
             assertThat(n2.process.exitValue()).isZero();
         }
+    }
+
+    /**
+     * The harness that started the node is gone (SIGTERMed, SIGKILLed: its end of the node's stdin
+     * is closed): the node stops instead of serving on, unseen, on ports a later run may draw.
+     */
+    @Test
+    void aNodeWhoseHarnessIsGoneStops() throws Exception {
+        String peers = "n1=127.0.0.1:" + FreePorts.next() + ":" + FreePorts.next();
+        Node n1 = start("n1", peers, dir.resolve("n1"));
+        assertThat(n1.next()).startsWith("READY ");
+
+        n1.process.getOutputStream().close();
+
+        assertThat(n1.next()).startsWith("ORPHANED ");
+        assertThat(n1.process.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+        assertThat(n1.process.exitValue()).isZero();
     }
 
     /** A node process and the lines it prints on stdout. */
