@@ -39,11 +39,12 @@ class FollowerCommitTest {
                         .isEqualTo(leader);
                 long[] sorted = pairs.clone();
                 Arrays.sort(sorted);
-                // Two writes per pair, each a heartbeat's wait (1 to 2 s) without the wake-ups: a
-                // pair's median under 0.8 s rules that out, even on a loaded machine.
+                // Two writes per pair, each a heartbeat's wait (1 to 2 s) without the wake-ups, so
+                // 2 s or more a pair: a median under 1.5 s rules that out. (0.8 s, the bound before,
+                // failed at 970 ms with a CI rehearsal and a 20,000-session benchmark on 2 cores.)
                 assertThat(sorted[sorted.length / 2])
                         .as("the median ms of an acquire and a release at a follower, of %s", Arrays.toString(pairs))
-                        .isLessThan(800);
+                        .isLessThan(1_500);
             }
         }
     }
