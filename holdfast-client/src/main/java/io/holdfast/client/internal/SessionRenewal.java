@@ -3,6 +3,7 @@ package io.holdfast.client.internal;
 import io.holdfast.RetryPolicy;
 import io.holdfast.UnavailableException;
 import io.holdfast.internal.Backoffs;
+import io.holdfast.internal.Causes;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -23,7 +24,8 @@ import java.util.function.Supplier;
  * never asked for again. A session that opens is handed to {@code opened} before anyone waiting
  * for it ({@link #within}) is told, so that they find it the client's. Between a loss and the next
  * session, {@link #within} answers the next session, or fails with {@link UnavailableException}
- * naming the loss's cause when the caller's own timeout passes first.
+ * naming the loss's cause, and the last try's failure if one failed, when the caller's own timeout
+ * passes first.
  *
  * <p><b>Does not</b> open the first session (the client does, within its connect timeout), and
  * does not decide whether to renew: the client begins a renewal only when its options ask for it.
@@ -38,8 +40,13 @@ final class SessionRenewal {
 
     /** The next session, while one is being opened; null while a session is open. Guarded by this. */
     private CompletableFuture<LiveSession> next;
-    /** Why the last session was lost; guarded by this. */
+    /**
+     * Why the last session was lost, then, once a try failed, {@code "; the last try to open
+     * another: "} and why (as the Python, Go and Node clients say it); guarded by this.
+     */
     private String cause;
+    /** Why the last session was lost, alone; guarded by this. */
+    private String lostCause;
     /** Guarded by this. */
     private boolean stopped;
     /** Whether the tries have begun ({@link #start}); guarded by this. */
@@ -79,6 +86,7 @@ final class SessionRenewal {
                 return;
             }
             cause = why;
+            lostCause = why;
             next = new CompletableFuture<>();
             failed = 0;
             started = false;
@@ -126,10 +134,8 @@ final class SessionRenewal {
      */
     CompletableFuture<LiveSession> within(Duration timeout) {
         CompletableFuture<LiveSession> pending;
-        String why;
         synchronized (this) {
             pending = next;
-            why = cause;
         }
         if (pending == null) {
             return null;
@@ -143,13 +149,17 @@ final class SessionRenewal {
             }
         });
         ScheduledFuture<?> timer = threads.scheduleNanos(
-                () -> bounded.completeExceptionally(
-                        new UnavailableException("no session: the last was lost (" + why + "); opening a new one")),
+                () -> bounded.completeExceptionally(new UnavailableException(
+                        "no session: the last was lost (" + causeNow() + "); opening a new one")),
                 Math.max(0, timeout.toNanos()));
         if (timer != null) {
             bounded.whenComplete((live, error) -> timer.cancel(false));
         }
         return bounded;
+    }
+
+    private synchronized String causeNow() {
+        return cause;
     }
 
     /** No more tries: whoever waits for the next session fails with {@code why}. Idempotent. */
@@ -191,6 +201,8 @@ final class SessionRenewal {
                 synchronized (this) {
                     trying = false;
                     retry = ++failed + 1;
+                    // A token revoked or rotated out says so here, not only "no heartbeat".
+                    cause = lostCause + "; the last try to open another: " + Causes.rootMessage(error);
                 }
                 schedule(BACKOFF.delayBefore(Math.min(retry, 64), random));
                 return;

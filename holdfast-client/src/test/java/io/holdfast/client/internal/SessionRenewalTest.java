@@ -12,6 +12,7 @@ import io.holdfast.KeyEntry;
 import io.holdfast.Leadership;
 import io.holdfast.Lease;
 import io.holdfast.LockLostException;
+import io.holdfast.PermissionDeniedException;
 import io.holdfast.PutOptions;
 import io.holdfast.RetryPolicy;
 import io.holdfast.SessionExpiredException;
@@ -157,6 +158,43 @@ class SessionRenewalTest {
         assertThat(heard.get(1)).isEqualTo("reestablished " + client.sessionId());
     }
 
+    /**
+     * The service refuses the next session for the client's credentials: a call between two
+     * sessions that fails names that refusal, as the last try's failure, beside the loss; the tries
+     * go on, and once a session opens the calls are served again.
+     */
+    @Test
+    void aCallBetweenTwoSessionsNamesTheLastTrysFailure() throws Exception {
+        Cuttable transport = new Cuttable(new LocalTransport(node));
+        ClientRuntime client = open(transport, o -> o);
+        List<String> heard = listen(client);
+        loseTheSession(transport, heard);
+        int before = transport.opensAt.size();
+        transport.deny = true;
+        transport.cut = false;
+        await().atMost(SOON).until(() -> {
+            timers.advance(Duration.ofMillis(500));
+            return transport.opensAt.size() > before + 1; // a refused try, and the next begun
+        });
+
+        CompletableFuture<Lease> acquire = client.lock("jobs/c").acquireAsync(Duration.ofSeconds(1));
+        timers.advance(Duration.ofSeconds(1));
+        await().atMost(SOON).until(acquire::isDone);
+        Throwable failure = catchThrowable(acquire::get);
+        assertThat(failure.getCause())
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageStartingWith("no session: the last was lost (")
+                .hasMessageContaining("; the last try to open another: the bearer token's key 'a' is not in the JWKS")
+                .hasMessageEndingWith("); opening a new one");
+
+        transport.deny = false;
+        await().atMost(SOON).until(() -> {
+            timers.advance(Duration.ofMillis(500));
+            return heard.size() == 2;
+        });
+        assertThat(client.lock("jobs/c").acquire(Duration.ZERO).fencingToken()).isPositive();
+    }
+
     @Test
     void theTriesBackOffFrom100MsDoublingUpTo2sWithFullJitter() {
         Cuttable transport = new Cuttable(new LocalTransport(node));
@@ -274,6 +312,8 @@ class SessionRenewalTest {
     /** Leaves heartbeats and openings of sessions unanswered while cut; records when sessions are asked for. */
     private final class Cuttable extends ForwardingLockService {
         volatile boolean cut;
+        /** Session opens refused for the client's credentials (a key rotated out of the JWKS). */
+        volatile boolean deny;
         /** When a session was asked for after the first, on the test's clock. */
         final List<Long> opensAt = new CopyOnWriteArrayList<>();
 
@@ -299,6 +339,10 @@ class SessionRenewalTest {
                 opened = true;
                 if (cut) {
                     return CompletableFuture.failedFuture(new UnavailableException("cut off (test)"));
+                }
+                if (deny) {
+                    return CompletableFuture.failedFuture(
+                            new PermissionDeniedException("the bearer token's key 'a' is not in the JWKS (test)"));
                 }
             }
             return delegate.submit(command);
