@@ -129,7 +129,11 @@ class ConformanceTest {
     }
 
     private JsonNode open(Driver d, String client, List<String> members) throws Exception {
-        ObjectNode open = Driver.op("open").put("client", client).put("ttlMillis", 10_000);
+        return open(d, client, members, 10_000);
+    }
+
+    private JsonNode open(Driver d, String client, List<String> members, long ttlMillis) throws Exception {
+        ObjectNode open = Driver.op("open").put("client", client).put("ttlMillis", ttlMillis);
         open.put("clientName", d.name() + "-conformance");
         members.forEach(open.putArray("members")::add);
         return ok(d.call(open, 30));
@@ -415,11 +419,17 @@ class ConformanceTest {
         }
     }
 
-    /** The holder is told of a revoke within a second, and its lease is no longer valid. */
+    /**
+     * The holder is told of a revoke pushed to it, within 3 s, and its lease is no longer valid. Its
+     * session's TTL is 300 s, so its heartbeats go every 100 s: a client that learned of the revoke
+     * only from a heartbeat's answer would be told within 3 s about once in 33 runs. (The bound was
+     * 1 s with the usual 10 s TTL, whose heartbeats every 3.3 s told it within a second one run in
+     * three; a loaded CI machine's pauses came near that second.)
+     */
     void revokeReported(String client) throws Exception {
         String name = "conf/" + client + "/revoke";
         try (Driver d = driver(client)) {
-            open(d, "c", cluster.httpUrls());
+            open(d, "c", cluster.httpUrls(), 300_000);
             long token = ok(d.call(acquire("c", "h", name, 0), 30)).get("token").asLong();
             int leader = cluster.awaitLeader(SLOW);
             long revoked = System.nanoTime();
@@ -434,7 +444,7 @@ class ConformanceTest {
             assertThat(report.line().path("handle").asText()).isEqualTo("h");
             assertThat(report.line().path("token").asLong()).isEqualTo(token);
             assertThat(report.line().path("reason").asText()).isEqualTo("revoked");
-            assertThat(millis).as("told within a second").isLessThan(1_000);
+            assertThat(millis).as("told within 3 s").isLessThan(3_000);
             assertThat(ok(d.call(Driver.op("isValid").put("handle", "h"), 30))
                             .get("valid")
                             .asBoolean())
