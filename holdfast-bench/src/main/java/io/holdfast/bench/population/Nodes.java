@@ -220,26 +220,37 @@ final class Nodes implements Cluster {
 
     /**
      * The heap in use after a full collection ({@code jcmd PID GC.run}, then the sum of the generations' {@code
-     * used} in {@code GC.heap_info}), in bytes; -1 if jcmd cannot tell.
+     * used} in {@code GC.heap_info}: the serial, parallel and G1 collectors'), in bytes; -1 if jcmd cannot tell.
      */
     static long liveHeapBytes(long pid) throws InterruptedException {
         try {
             jcmd(pid, "GC.run");
-            String info = jcmd(pid, "GC.heap_info");
-            long sum = 0;
-            for (String line : info.split("\n")) {
-                String t = line.trim();
-                if (t.contains("generation") || t.startsWith("garbage-first heap")) {
-                    Matcher m = USED.matcher(t);
-                    if (m.find()) {
-                        sum += Long.parseLong(m.group(1)) * 1024;
-                    }
-                }
-            }
-            return sum == 0 ? -1 : sum;
+            return usedHeapBytes(jcmd(pid, "GC.heap_info"));
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /**
+     * The sum of the heap's {@code used} in {@code jcmd PID GC.heap_info}'s answer, in bytes: the
+     * serial ("def new generation", "tenured generation"), parallel ("PSYoungGen", "ParOldGen") and
+     * G1 ("garbage-first heap") collectors' lines; -1 when none is there (another collector).
+     */
+    static long usedHeapBytes(String heapInfo) {
+        long sum = 0;
+        for (String line : heapInfo.split("\n")) {
+            String t = line.trim();
+            if (t.contains("generation")
+                    || t.startsWith("garbage-first heap")
+                    || t.startsWith("PSYoungGen")
+                    || t.startsWith("ParOldGen")) {
+                Matcher m = USED.matcher(t);
+                if (m.find()) {
+                    sum += Long.parseLong(m.group(1)) * 1024;
+                }
+            }
+        }
+        return sum == 0 ? -1 : sum;
     }
 
     private static String jcmd(long pid, String command) throws IOException, InterruptedException {
