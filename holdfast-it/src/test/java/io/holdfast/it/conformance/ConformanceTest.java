@@ -129,14 +129,11 @@ class ConformanceTest {
     }
 
     private JsonNode open(Driver d, String client, List<String> members) throws Exception {
-        return open(d, client, members, 10_000);
+        return KeyScenarios.open(d, client, members);
     }
 
     private JsonNode open(Driver d, String client, List<String> members, long ttlMillis) throws Exception {
-        ObjectNode open = Driver.op("open").put("client", client).put("ttlMillis", ttlMillis);
-        open.put("clientName", d.name() + "-conformance");
-        members.forEach(open.putArray("members")::add);
-        return ok(d.call(open, 30));
+        return KeyScenarios.open(d, client, members, ttlMillis);
     }
 
     private static ObjectNode acquire(String client, String handle, String name, long waitMillis) {

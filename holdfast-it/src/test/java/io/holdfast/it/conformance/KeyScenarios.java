@@ -230,7 +230,12 @@ final class KeyScenarios {
     }
 
     static JsonNode open(Driver d, String client, List<String> members) throws Exception {
-        ObjectNode open = Driver.op("open").put("client", client).put("ttlMillis", 10_000);
+        return open(d, client, members, 10_000);
+    }
+
+    /** Opens the driver's client {@code client} on {@code members}, with a session of this TTL. */
+    static JsonNode open(Driver d, String client, List<String> members, long ttlMillis) throws Exception {
+        ObjectNode open = Driver.op("open").put("client", client).put("ttlMillis", ttlMillis);
         open.put("clientName", d.name() + "-conformance");
         members.forEach(open.putArray("members")::add);
         return ok(d.call(open, 30));
