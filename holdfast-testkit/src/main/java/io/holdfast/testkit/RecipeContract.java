@@ -49,7 +49,11 @@ abstract class RecipeContract extends ContractSupport {
         assertThat(open().latch(n).trySetCount(counters * ROUNDS)).isTrue();
         List<Background<Boolean>> waiters = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            waiters.add(inBackground("waiter-" + i, () -> open().latch(n).await(LONG_WAIT)));
+            // A wait longer than the whole count-down: opening the counters and their 160
+            // compare-and-sets outlasted LONG_WAIT on a loaded machine (36 s, CI rehearsal of
+            // 2026-11-30), and a wait that runs out first says nothing of the release. Whether
+            // the last countDown releases it is checked below, within PROMPTLY.
+            waiters.add(inBackground("waiter-" + i, () -> open().latch(n).await(LONG_WAIT.multipliedBy(10))));
         }
         CountDownLatch start = new CountDownLatch(1);
         List<Background<Void>> counting = new ArrayList<>();
