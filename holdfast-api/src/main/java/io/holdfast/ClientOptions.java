@@ -3,6 +3,7 @@ package io.holdfast;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -38,6 +39,16 @@ import java.util.concurrent.ScheduledExecutorService;
  *       Together with {@code ticker} it lets tests move time instead of sleeping (the testkit's
  *       {@code ManualScheduler}). Its tasks must not run on a thread that the client's caller
  *       blocks.
+ *   <li>{@code callbackExecutor}: where what the caller sees runs (completions of async calls,
+ *       loss and session listeners, the recipes' callbacks). By default each client has a pool of
+ *       its own, which keeps no thread while idle but starts one per callback that finds its threads
+ *       busy; a JVM that keeps thousands of clients (a gateway's, a load generator's) should give
+ *       them one executor here, since an event that reaches every client at once (a member's
+ *       restart) would otherwise start a thread in each: 2,000 to 4,000 a JVM, beyond the machine's
+ *       thread ids, in the 100,000-session benchmark (docs/benchmarks.md). An executor given here
+ *       is shared and is <em>not</em> shut down by the client; a closed client stops handing it
+ *       tasks. Callbacks that block hold its threads from the other clients' callbacks, so a
+ *       bounded one suits callbacks that do not block.
  *   <li>{@code renewSessions}: whether the client outlives its sessions (ADR 0004; default true).
  *       When its session is lost (no heartbeat acknowledged for a whole TTL, or the service or an
  *       operator ended it) the leases and waits of that session are lost as always, and the client
@@ -72,6 +83,7 @@ public final class ClientOptions {
     private final RetryPolicy retryPolicy;
     private final Ticker ticker;
     private final ScheduledExecutorService scheduler;
+    private final Executor callbackExecutor;
     private final boolean renewSessions;
 
     private ClientOptions(Builder b) {
@@ -83,6 +95,7 @@ public final class ClientOptions {
         this.retryPolicy = b.retryPolicy;
         this.ticker = b.ticker;
         this.scheduler = b.scheduler;
+        this.callbackExecutor = b.callbackExecutor;
         this.renewSessions = b.renewSessions;
     }
 
@@ -128,6 +141,11 @@ public final class ClientOptions {
         return Optional.ofNullable(scheduler);
     }
 
+    /** The executor given for the client's callbacks; empty: each client runs a pool of its own. */
+    public Optional<Executor> callbackExecutor() {
+        return Optional.ofNullable(callbackExecutor);
+    }
+
     /** Whether the client opens a new session when its session is lost (see the class description). */
     public boolean renewSessions() {
         return renewSessions;
@@ -144,6 +162,7 @@ public final class ClientOptions {
         b.retryPolicy = retryPolicy;
         b.ticker = ticker;
         b.scheduler = scheduler;
+        b.callbackExecutor = callbackExecutor;
         b.renewSessions = renewSessions;
         return b;
     }
@@ -165,6 +184,7 @@ public final class ClientOptions {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Ticker ticker = Ticker.system();
         private ScheduledExecutorService scheduler;
+        private Executor callbackExecutor;
         private boolean renewSessions = true;
 
         private Builder() {}
@@ -217,6 +237,19 @@ public final class ClientOptions {
                 throw new InvalidArgumentException("scheduler must not be null (leave it unset for the client's own)");
             }
             this.scheduler = scheduler;
+            return this;
+        }
+
+        /**
+         * Runs the client's callbacks on this executor instead of a pool of the client's own; see
+         * the class description. The client never shuts it down.
+         */
+        public Builder callbackExecutor(Executor executor) {
+            if (executor == null) {
+                throw new InvalidArgumentException(
+                        "callbackExecutor must not be null (leave it unset for the client's own)");
+            }
+            this.callbackExecutor = executor;
             return this;
         }
 

@@ -63,15 +63,22 @@ class ApiValidationTest {
         assertThatThrownBy(() -> ClientOptions.builder().scheduler(null))
                 .isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("scheduler");
+        assertThatThrownBy(() -> ClientOptions.builder().callbackExecutor(null))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("callbackExecutor");
         assertThat(d.scheduler()).isEmpty();
+        assertThat(d.callbackExecutor()).isEmpty();
         java.util.concurrent.ScheduledExecutorService timers =
                 java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        java.util.concurrent.Executor callbacks = Runnable::run;
         try {
-            ClientOptions changed = d.toBuilder().clientName("me").scheduler(timers).build().toBuilder()
-                    .build();
+            ClientOptions changed =
+                    d.toBuilder().clientName("me").scheduler(timers).callbackExecutor(callbacks).build().toBuilder()
+                            .build();
             assertThat(changed.clientName()).isEqualTo("me");
             assertThat(changed.sessionTtl()).isEqualTo(d.sessionTtl());
             assertThat(changed.scheduler()).containsSame(timers);
+            assertThat(changed.callbackExecutor()).containsSame(callbacks);
         } finally {
             timers.shutdown();
         }

@@ -59,6 +59,13 @@ final class Crowd implements Generator {
     private final ScheduledExecutorService timers =
             Executors.newScheduledThreadPool(2, r -> daemon(r, "population-timers"));
     private final ExecutorService openers = Executors.newFixedThreadPool(16, r -> daemon(r, "population-open"));
+    /**
+     * The callbacks of every session of the crowd: a client's own pool starts a thread for each
+     * client that has a callback at once, and a member's restart gave 2,000 to 4,000 clients of a
+     * worker one together, past the machine's 32,768 thread ids (docs/benchmarks.md, 2026-11-30).
+     */
+    private final ExecutorService callbacks = Executors.newFixedThreadPool(8, r -> daemon(r, "population-callbacks"));
+
     private final List<LockService> connections = new ArrayList<>();
     private final List<ClusterTransport> transports = new ArrayList<>();
     private final List<LockClient> sessions = Collections.synchronizedList(new ArrayList<>());
@@ -143,6 +150,7 @@ final class Crowd implements Generator {
                 .requestTimeout(requestTimeout)
                 .connectTimeout(OPEN_TIMEOUT)
                 .scheduler(timers)
+                .callbackExecutor(callbacks)
                 // A session lost is the measure (sessions lost around a kill), not something to mend: a crowd
                 // that opened new sessions would hide losses and add a storm of opens to the failover it measures.
                 .renewSessions(false)
@@ -343,6 +351,7 @@ final class Crowd implements Generator {
         }
         openers.shutdownNow();
         timers.shutdownNow();
+        callbacks.shutdownNow();
         timers.awaitTermination(5, TimeUnit.SECONDS);
     }
 }

@@ -96,7 +96,7 @@ public final class ClientRuntime extends AbstractLockClient implements CrashSimu
         this.options = options;
         this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
         String id = SessionIds.newId();
-        this.threads = new ClientThreads(id.substring(0, 6), options.scheduler());
+        this.threads = new ClientThreads(id.substring(0, 6), options.scheduler(), options.callbackExecutor());
         this.sessions = new ClientSessions(this, transport, options, threads, new SessionListener() {
             @Override
             public void lost(String oldId, String cause) {

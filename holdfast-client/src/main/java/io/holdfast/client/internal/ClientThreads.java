@@ -1,9 +1,12 @@
 package io.holdfast.client.internal;
 
 import io.holdfast.internal.DaemonThreads;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -25,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The timers run on the scheduler of {@link io.holdfast.ClientOptions#scheduler()} when one is
  * given (a test's manual scheduler, or an application's shared one, which is never shut down here),
- * else on a daemon thread of this client's own.
+ * else on a daemon thread of this client's own. The callbacks run on the executor of {@link
+ * io.holdfast.ClientOptions#callbackExecutor()} when one is given (shared, never shut down here: the
+ * client stops handing it tasks once closed), else on a pool of this client's own.
  *
  * <p><b>Does not guarantee</b> the order in which callbacks run, or that a timer cancelled while
  * it fires does not run; with a given scheduler, timers still queued when the client closes run
@@ -38,11 +43,18 @@ final class ClientThreads {
 
     private final ExecutorService callbacks;
 
+    /** With the client's own callback pool. */
+    ClientThreads(String tag, Optional<ScheduledExecutorService> given) {
+        this(tag, given, Optional.empty());
+    }
+
     /**
      * @param tag a short name for the threads (a prefix of the session id)
      * @param given the scheduler of the options, if one was given (never shut down here)
+     * @param givenCallbacks the callback executor of the options, if one was given (never shut
+     *     down here)
      */
-    ClientThreads(String tag, Optional<ScheduledExecutorService> given) {
+    ClientThreads(String tag, Optional<ScheduledExecutorService> given, Optional<Executor> givenCallbacks) {
         if (given.isPresent()) {
             timers = given.get();
             ownTimers = false;
@@ -56,7 +68,86 @@ final class ClientThreads {
             timers = own;
             ownTimers = true;
         }
-        callbacks = Executors.newCachedThreadPool(DaemonThreads.named("holdfast-callbacks-" + tag));
+        callbacks = givenCallbacks
+                .<ExecutorService>map(SharedCallbacks::new)
+                .orElseGet(() -> Executors.newCachedThreadPool(DaemonThreads.named("holdfast-callbacks-" + tag)));
+    }
+
+    /**
+     * One client's view of a shared executor: it hands tasks on until {@link #shutdown}, then
+     * refuses them as a pool of the client's own would; the shared executor itself is never shut
+     * down. Terminated once shut down and no task it handed on is still running.
+     */
+    static final class SharedCallbacks extends AbstractExecutorService {
+        private final Executor shared;
+        private int running;
+        private boolean shutdown;
+
+        SharedCallbacks(Executor shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            synchronized (this) {
+                if (shutdown) {
+                    throw new RejectedExecutionException("the client is closed");
+                }
+                running++;
+            }
+            try {
+                shared.execute(() -> {
+                    try {
+                        task.run();
+                    } finally {
+                        done();
+                    }
+                });
+            } catch (RuntimeException e) {
+                done();
+                throw e;
+            }
+        }
+
+        private synchronized void done() {
+            running--;
+            notifyAll();
+        }
+
+        @Override
+        public synchronized void shutdown() {
+            shutdown = true;
+            notifyAll();
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            shutdown(); // tasks already handed on belong to the shared executor now
+            return List.of();
+        }
+
+        @Override
+        public synchronized boolean isShutdown() {
+            return shutdown;
+        }
+
+        @Override
+        public synchronized boolean isTerminated() {
+            return shutdown && running == 0;
+        }
+
+        @Override
+        public synchronized boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            while (!isTerminated()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return true;
+        }
     }
 
     /** Runs the task after the delay on the timer thread; null if the client is closed. */
