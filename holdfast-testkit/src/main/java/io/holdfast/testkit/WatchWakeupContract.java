@@ -345,7 +345,7 @@ public abstract class WatchWakeupContract {
         })) {
             assertThat(state.await(5, TimeUnit.SECONDS)).as("the state first").isTrue();
             // A poll every 100 ms (PollingFeed.INTERVAL): a median of about 50 ms in every round, and
-            // below 20 ms in about one round of 900. Up to five rounds (one was 45 ms at load 24 on
+            // below 20 ms in about one round of 1,800. Up to five rounds (one was 45 ms at load 24 on
             // 2 cores; three in a row were 23 ms and more at load 30: CI rehearsals of 2026-11-30).
             List<Long> millis = twentyChanges(other, n, arrivals);
             int rounds = 1;
