@@ -100,7 +100,10 @@ class EtcdClusterTest {
     @Test
     void aQueuedWaiterIsGrantedOnceAfterTheLossOfEachMemberInTurn() throws Exception {
         String uri = everyMember();
-        ClientOptions options = options(Duration.ofSeconds(3));
+        // Each member stays down for the TTL and a second: a client that could not move would lose
+        // its session. 5 s, not 3: at CI's load (about 19) a holder that moved lost its 3 s session
+        // while the cluster chose a new leader (CI rehearsal of 2026-11-30).
+        ClientOptions options = options(Duration.ofSeconds(5));
         String name = "cluster/queued";
         try (LockClient holder = LockClient.open(uri, options);
                 LockClient waiter = LockClient.open(uri, options);
