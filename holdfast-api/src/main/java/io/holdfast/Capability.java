@@ -47,5 +47,10 @@ public enum Capability {
     /** Keys with a time to live ({@link PutOptions#ttl()}). */
     KEY_TTL,
     /** {@link Keys#commit}: several keys compared and changed in one step. */
-    TRANSACTIONS
+    TRANSACTIONS,
+    /**
+     * Keys attached to another open session of the same identity, a lease ({@link
+     * PutOptions#lease(String)}, ADR 0006): several clients' keys sharing one lifetime.
+     */
+    SHARED_LEASES
 }

@@ -10,8 +10,18 @@ import java.time.Duration;
  * session, whoever writes it, and a key with a time to live keeps its deadline, as ZooKeeper's
  * {@code setData} keeps a node ephemeral and etcd's {@code Put(WithIgnoreLease)} keeps the key's
  * lease; a key that was absent lives until it is deleted. A put that names one sets it afresh:
- * {@link #attach()} to this client's session, {@link #detach()} to none (until deleted, as etcd's
- * {@code Put} without a lease), {@link #ttl(Duration)} for a time.
+ * {@link #attach()} to this client's session, {@link #lease(String)} to another open session of the
+ * same identity (several keys, written by several clients, sharing one lifetime: etcd's {@code
+ * Put(WithLease)}), {@link #detach()} to none (until deleted, as etcd's {@code Put} without a
+ * lease), {@link #ttl(Duration)} for a time.
+ *
+ * <p>A lease is a session (ADR 0006): the write stays the writer's (its request id, its reply),
+ * only the key's owner is the lease. It is checked where the write is applied: a lease that is not
+ * an open session is a conflict ({@link ConflictException}, never {@link SessionExpiredException},
+ * which says the writer's own session is gone), one opened by another identity is {@link
+ * PermissionDeniedException} (an admin may name any), and one that owns the keys-per-session limit
+ * already is {@link QuotaExceededException}. A cluster with a member older than protocol version 10
+ * refuses such a put ({@link UnsupportedFeatureException}).
  *
  * <p>Failure story: a service registers {@code services/web/i-17} with {@code attach()}, then
  * updates its value with a plain put; it is SIGKILLed, its session's TTL passes, and the key goes
@@ -26,8 +36,10 @@ import java.time.Duration;
  *     key) or detaches it; never {@link Lifetime#KEEP} with a time to live
  * @param ttl how long the key lives after this write (ZooKeeper's TTL node); {@link Duration#ZERO}
  *     for no limit; else {@value Keys#MIN_TTL_SECONDS} s to {@value Keys#MAX_TTL_DAYS} days
+ * @param lease the id of the open session the key is attached to instead of this client's (null:
+ *     this client's, when attached); only with {@link Lifetime#ATTACH} and no time to live
  */
-public record PutOptions(long expectedVersion, Lifetime lifetime, Duration ttl) {
+public record PutOptions(long expectedVersion, Lifetime lifetime, Duration ttl, String lease) {
     /** What a put does to the key's lifetime. */
     public enum Lifetime {
         /** The key's lifetime as it is (its session, its deadline); a new key lives until deleted. */
@@ -39,6 +51,9 @@ public record PutOptions(long expectedVersion, Lifetime lifetime, Duration ttl) 
     }
 
     private static final PutOptions ANY = new PutOptions(Keys.ANY_VERSION, Lifetime.KEEP, Duration.ZERO);
+
+    /** The longest lease id (a session id) a put may name. */
+    public static final int MAX_LEASE_LENGTH = 128;
 
     /** A time to live names a lifetime: {@link Lifetime#KEEP} with one is {@link Lifetime#DETACH}. */
     public PutOptions {
@@ -61,6 +76,21 @@ public record PutOptions(long expectedVersion, Lifetime lifetime, Duration ttl) 
         if (lifetime == Lifetime.KEEP && !ttl.isZero()) {
             lifetime = Lifetime.DETACH;
         }
+        if (lease != null) {
+            if (lease.isBlank() || lease.length() > MAX_LEASE_LENGTH) {
+                throw new InvalidArgumentException(
+                        "a lease is the id of an open session, 1 to " + MAX_LEASE_LENGTH + " characters");
+            }
+            if (lifetime != Lifetime.ATTACH || !ttl.isZero()) {
+                throw new InvalidArgumentException(
+                        "a put on a lease lives as long as the lease: it takes no time to live and no other lifetime");
+            }
+        }
+    }
+
+    /** Options without a lease: {@code lifetime} as it says (attached: to this client's session). */
+    public PutOptions(long expectedVersion, Lifetime lifetime, Duration ttl) {
+        this(expectedVersion, lifetime, ttl, null);
     }
 
     /**
@@ -94,9 +124,23 @@ public record PutOptions(long expectedVersion, Lifetime lifetime, Duration ttl) 
         return lifetime == Lifetime.ATTACH;
     }
 
-    /** The same write, the key attached to this client's session. */
+    /** The same write, the key attached to this client's session (no other lease). */
     public PutOptions attach() {
         return new PutOptions(expectedVersion, Lifetime.ATTACH, ttl);
+    }
+
+    /**
+     * The same write, the key attached to the session {@code sessionId} (a lease: another client's,
+     * or one kept open for it) and deleted in the same step as that session ends.
+     *
+     * @throws InvalidArgumentException if {@code sessionId} is null or blank, or the options have a
+     *     time to live
+     */
+    public PutOptions lease(String sessionId) {
+        if (sessionId == null) {
+            throw new InvalidArgumentException("a lease must not be null (attach(): this client's session)");
+        }
+        return new PutOptions(expectedVersion, Lifetime.ATTACH, ttl, sessionId);
     }
 
     /** The same write, the key attached to no session (etcd's {@code Put} without a lease). */

@@ -82,4 +82,26 @@ class KeysMappingTableTest {
                     .isPresent();
         }
     }
+
+    @Test
+    void etcdsPutWithLeaseFromAnotherClientGoesWithTheLeaseNotTheWriter() throws Exception {
+        Map<String, String> rows = rows();
+        assertThat(rows.get("etcd `Put(key, value, WithLease(id))` from another client"))
+                .startsWith("`keys.put(key, value, PutOptions.any().lease(id))`");
+        String backend = "mem:mapping-" + STORES.incrementAndGet();
+        try (LockClient observer = LockClient.open(backend);
+                LockClient lease = LockClient.open(backend)) {
+            try (LockClient writer = LockClient.open(backend)) {
+                assertThat(writer.keys()
+                                .put("svc/a", DATA, PutOptions.any().lease(lease.sessionId()))
+                                .owner())
+                        .isEqualTo(lease.sessionId());
+            }
+            assertThat(observer.keys().get("svc/a").orElseThrow().owner())
+                    .as("the writer's end leaves the lease's key")
+                    .isEqualTo(lease.sessionId());
+            lease.close();
+            assertThat(observer.keys().get("svc/a")).as("gone with the lease").isEmpty();
+        }
+    }
 }

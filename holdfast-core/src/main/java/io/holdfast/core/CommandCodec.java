@@ -412,7 +412,10 @@ public final class CommandCodec {
      * A write of type 23 fenced by the lock of its own name is an election's record ({@link
      * ElectionRecords}): snapshot format 8, written only while the table holds one. 9, a page of a
      * prefix delete: command type 25 ({@link io.holdfast.model.KeyDeletePrefix}, written by {@link
-     * KeyCodec}); it remembers an {@link io.holdfast.model.Reply.Ok}, so no new snapshot format.
+     * KeyCodec}); it remembers an {@link io.holdfast.model.Reply.Ok}, so no new snapshot format. 10,
+     * shared leases (ADR 0006): command type 26 (a {@link Transaction} whose puts carry their
+     * lifetime and a lease, written by {@link KeyCodec}); a key's owner was already any session, so
+     * no new snapshot format.
      */
     enum Type {
         OPEN_SESSION(1, 1),
@@ -457,7 +460,9 @@ public final class CommandCodec {
         /** A transaction with a put that keeps its key's lifetime, protocol version 8. */
         TRANSACTION_LIFETIMES(24, 8),
         /** A page of a prefix delete, the command of protocol version 9. */
-        KEY_DELETE_PREFIX(25, 9);
+        KEY_DELETE_PREFIX(25, 9),
+        /** A transaction with a put that names a lease (ADR 0006), protocol version 10. */
+        TRANSACTION_LEASES(26, 10);
 
         /** The type byte. */
         final int code;
@@ -560,7 +565,7 @@ public final class CommandCodec {
             case REGISTER_SET_OWN_FENCE -> registerSet(in, true);
             case KEY_PUT -> KeyCodec.leasedSet(registerSet(in, true), in);
             case KEY_PUT_KEEP -> registerSet(in, true).withLifetime(io.holdfast.PutOptions.Lifetime.KEEP);
-            case KEY_DELETE, COUNTER_ADD, TRANSACTION, TRANSACTION_LIFETIMES, KEY_DELETE_PREFIX ->
+            case KEY_DELETE, COUNTER_ADD, TRANSACTION, TRANSACTION_LIFETIMES, TRANSACTION_LEASES, KEY_DELETE_PREFIX ->
                 KeyCodec.read(type, in);
             case REVOKE -> new Revoke(in.readUTF());
             case SET_ACCESS_RULES -> AdmissionCodec.readRules(in);

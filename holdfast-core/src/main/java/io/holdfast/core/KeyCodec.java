@@ -37,11 +37,14 @@ import java.util.List;
  * 24 Transaction whose puts name their lifetime (protocol version 8): as 21, but a put's attach
  *   byte is its lifetime: 0 keep, 1 attach, 2 detach
  * 25 KeyDeletePrefix (protocol version 9): invocation, prefix, limit (int)
+ * 26 Transaction whose puts may name a lease (protocol version 10, ADR 0006): as 24, and after a
+ *   put's ttlMillis its lease: a string, empty for none
  * </pre>
  *
  * <p>A put of type 21 attaches (1) or detaches (0) its key, for ever: that is what those entries
  * meant when they were logged. A transaction is written as 24 only when one of its puts keeps its
- * key's lifetime, so that every other one stays readable by a member of version 6 or 7.
+ * key's lifetime, so that every other one stays readable by a member of version 6 or 7; as 26 only
+ * when one of its puts names a lease.
  *
  * <p>Reading is total as {@link CommandCodec#decode} is: anything malformed raises {@link
  * CommandFormatException}. A list longer than four times {@link Limits#MAX_TXN_OPS} is refused by
@@ -67,7 +70,7 @@ final class KeyCodec {
 
             @Override
             public Type transaction(Transaction c) {
-                return keeps(c) ? Type.TRANSACTION_LIFETIMES : Type.TRANSACTION;
+                return leases(c) ? Type.TRANSACTION_LEASES : keeps(c) ? Type.TRANSACTION_LIFETIMES : Type.TRANSACTION;
             }
 
             @Override
@@ -127,10 +130,26 @@ final class KeyCodec {
             for (Compare compare : t.compares()) {
                 write(compare, out);
             }
-            boolean lifetimes = keeps(t);
-            writeOps(t.then(), lifetimes, out);
-            writeOps(t.otherwise(), lifetimes, out);
+            Type type = type(t);
+            writeOps(t.then(), type, out);
+            writeOps(t.otherwise(), type, out);
         }
+    }
+
+    /** Whether a put of the transaction names a lease (log type 26). */
+    static boolean leases(Transaction t) {
+        return leases(t.then()) || leases(t.otherwise());
+    }
+
+    private static boolean leases(List<Op> ops) {
+        if (ops != null) {
+            for (Op op : ops) {
+                if (op instanceof Op.Put p && p.lease() != null) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Whether a put of the transaction keeps its key's lifetime (log type 24). */
@@ -187,7 +206,8 @@ final class KeyCodec {
         }
     }
 
-    private static void writeOps(List<Op> ops, boolean lifetimes, DataOutputStream out) throws IOException {
+    private static void writeOps(List<Op> ops, Type type, DataOutputStream out) throws IOException {
+        boolean lifetimes = type != Type.TRANSACTION;
         out.writeShort(count(ops));
         for (Op op : ops) {
             if (op instanceof Op.Put p) {
@@ -201,6 +221,9 @@ final class KeyCodec {
                     out.writeBoolean(p.attach());
                 }
                 out.writeLong(p.ttlMillis());
+                if (type == Type.TRANSACTION_LEASES) {
+                    out.writeUTF(p.lease() == null ? "" : p.lease());
+                }
             } else if (op instanceof Op.Delete d) {
                 out.writeByte(2);
                 out.writeUTF(d.key());
@@ -234,8 +257,8 @@ final class KeyCodec {
         return switch (type) {
             case KEY_DELETE -> new KeyDelete(inv, in.readUTF(), in.readLong());
             case COUNTER_ADD -> new CounterAdd(inv, in.readUTF(), in.readLong());
-            case TRANSACTION -> new Transaction(inv, compares(in), ops(in, false), ops(in, false));
-            case TRANSACTION_LIFETIMES -> new Transaction(inv, compares(in), ops(in, true), ops(in, true));
+            case TRANSACTION, TRANSACTION_LIFETIMES, TRANSACTION_LEASES ->
+                new Transaction(inv, compares(in), ops(in, type), ops(in, type));
             case KEY_DELETE_PREFIX -> new KeyDeletePrefix(inv, in.readUTF(), in.readInt());
             default -> throw new CommandFormatException("command type " + type + " is not a key command");
         };
@@ -268,7 +291,8 @@ final class KeyCodec {
         return compares;
     }
 
-    private static List<Op> ops(DataInputStream in, boolean lifetimes) throws IOException {
+    private static List<Op> ops(DataInputStream in, Type type) throws IOException {
+        boolean lifetimes = type != Type.TRANSACTION;
         int n = count(in);
         List<Op> ops = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
@@ -285,7 +309,8 @@ final class KeyCodec {
                                             : CommandCodec.bool(in.readUnsignedByte())
                                                     ? Lifetime.ATTACH
                                                     : Lifetime.DETACH,
-                                    in.readLong());
+                                    in.readLong(),
+                                    type == Type.TRANSACTION_LEASES ? lease(in.readUTF()) : null);
                         case 2 -> new Op.Delete(in.readUTF(), in.readLong());
                         case 3 -> new Op.Add(in.readUTF(), in.readLong());
                         case 4 -> new Op.Get(in.readUTF());
@@ -293,6 +318,10 @@ final class KeyCodec {
                     });
         }
         return ops;
+    }
+
+    private static String lease(String written) {
+        return written.isEmpty() ? null : written;
     }
 
     /** A lifetime of a put of type 23 or 24: 0 keep, 1 attach, 2 detach. */

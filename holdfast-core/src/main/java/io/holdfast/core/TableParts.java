@@ -34,7 +34,7 @@ final class TableParts {
         this.acquisitions = new Acquisitions(queues, admission, this::stateEntries);
         this.releases = new Releases(queues, this.bugs);
         this.registers = new Registers(queues, queues::holderOf, admission, this::stateEntries);
-        this.transactions = new Transactions(registers, queues, admission, sessions::contains, this.bugs);
+        this.transactions = new Transactions(registers, queues, admission, sessions, this.bugs);
         this.replies = new ReplyMemory(sessions, admission, this.bugs);
     }
 

@@ -17,7 +17,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * The key commands of {@link LockTable} ({@link KeyCommand}): deletes and counter adds go
@@ -37,7 +36,7 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
     private final Registers keys;
     private final Queues queues;
     private final Admission admission;
-    private final Predicate<String> sessionAlive;
+    private final Sessions sessions;
     private final boolean staleCompare;
     private String session;
     private String identity;
@@ -47,12 +46,11 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
      *     PlantedBug#STALE_TXN_COMPARE} a version compare for equality also holds for the version
      *     before the key's last write
      */
-    Transactions(
-            Registers keys, Queues queues, Admission admission, Predicate<String> sessionAlive, Set<PlantedBug> bugs) {
+    Transactions(Registers keys, Queues queues, Admission admission, Sessions sessions, Set<PlantedBug> bugs) {
         this.keys = keys;
         this.queues = queues;
         this.admission = admission;
-        this.sessionAlive = sessionAlive;
+        this.sessions = sessions;
         this.staleCompare = bugs.contains(PlantedBug.STALE_TXN_COMPARE);
     }
 
@@ -151,7 +149,7 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
         } else if (c instanceof Compare.Holder h) {
             return holds(h.lock(), h.sessionId());
         }
-        return sessionAlive.test(((Compare.SessionAlive) c).sessionId());
+        return sessions.contains(((Compare.SessionAlive) c).sessionId());
     }
 
     private boolean holds(String lock, String sessionId) {
@@ -178,7 +176,10 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
     }
 
     private Reply run(Op op) {
-        if (op instanceof Op.Put p) {
+        if (op instanceof Op.Put p && p.lease() != null && !p.lease().equals(session)) {
+            Reply refused = leaseRefusal(p.lease());
+            return refused != null ? refused : keys.put(p.key(), p.expectedVersion(), p.value(), p.lease(), 0, session);
+        } else if (op instanceof Op.Put p) {
             return keys.write(p.key(), p.expectedVersion(), p.value(), p.lifetime(), p.ttlMillis(), session);
         } else if (op instanceof Op.Delete d) {
             return keys.delete(d.key(), d.expectedVersion(), session);
@@ -186,6 +187,22 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
             return keys.add(a.key(), a.delta(), session);
         }
         return Reply.Ok.INSTANCE; // a get reads when its result is made, after the ops before it
+    }
+
+    /**
+     * Why a put may not attach its key to the session {@code lease} (ADR 0006), or null: it is not
+     * an open session (a conflict, the outcome, as a version mismatch is: never {@code
+     * SESSION_EXPIRED}, which would tell the writer its own session is gone), or it was opened by
+     * another identity than the writer's and the writer is no admin.
+     */
+    private Reply leaseRefusal(String lease) {
+        if (!sessions.contains(lease)) {
+            return Failed.of(io.holdfast.ErrorCode.CONFLICT, "lease " + lease + " is not an open session");
+        }
+        if (!sessions.owns(identity, lease) && !admission.isAdmin(identity)) {
+            return admission.denied(identity, "attach keys to", "lease " + lease + ", a session of another identity");
+        }
+        return null;
     }
 
     private OpResult result(Reply r, Op op) {
@@ -261,11 +278,25 @@ final class Transactions implements KeyCommand.Visitor<Reply> {
             KeyArguments.checkValue(p.value());
             KeyArguments.checkExpected(p.expectedVersion());
             KeyArguments.checkTtl(p.ttlMillis(), p.lifetime());
+            if (p.lease() != null) {
+                checkLease(p);
+            }
             bytes += p.value().length;
         } else if (op instanceof Op.Delete d) {
             KeyArguments.checkExpected(d.expectedVersion());
         }
         return bytes;
+    }
+
+    private static void checkLease(Op.Put p) {
+        if (p.lifetime() != io.holdfast.PutOptions.Lifetime.ATTACH || p.ttlMillis() != 0) {
+            throw new InvalidArgumentException(
+                    "a put on a lease lives as long as the lease: it takes no time to live and no other lifetime");
+        }
+        String problem = io.holdfast.model.SessionIds.problem(p.lease());
+        if (problem != null) {
+            throw new InvalidArgumentException("a put's lease: " + problem);
+        }
     }
 
     private static void requireSession(String sessionId) {

@@ -58,8 +58,22 @@ class CommandCodecTest {
                 Command.Envelope.of(
                         23, new RegisterSet(INV, "svc/a", 1, new byte[] {2}, "orders/42", 12, true, Lifetime.KEEP, 0)),
                 Command.Envelope.of(24, keepingTransaction()),
-                Command.Envelope.of(25, new KeyDeletePrefix(INV, "svc/", 1_000)));
+                Command.Envelope.of(25, new KeyDeletePrefix(INV, "svc/", 1_000)),
+                Command.Envelope.of(26, leasingTransaction()));
     }
+
+    /** A transaction with a put on a lease and one that keeps its key's lifetime: type 26. */
+    static Transaction leasingTransaction() {
+        return new Transaction(
+                INV,
+                List.of(),
+                List.of(
+                        new Transaction.Op.Put("a", KeyDelete.ANY_VERSION, new byte[] {1}, Lifetime.ATTACH, 0, LEASE),
+                        new Transaction.Op.Put("b", 0, new byte[0], Lifetime.KEEP, 0)),
+                List.of());
+    }
+
+    private static final String LEASE = "lease-0123456789ab";
 
     /** A transaction whose puts keep, attach and detach their keys: type 24. */
     static Transaction keepingTransaction() {
@@ -317,10 +331,43 @@ class CommandCodecTest {
         assertThat(CommandCodec.decode(hex.parseHex(bytes))).isEqualTo(page);
         assertThat(CommandCodec.typeOf(page)).isEqualTo(25);
 
-        assertThat(Vocabulary.VERSION).isEqualTo(9);
+        assertThat(Vocabulary.VERSION).isGreaterThanOrEqualTo(9);
         assertThat(Vocabulary.CURRENT.since(25)).isEqualTo(9);
         assertThat(Vocabulary.CURRENT.atVersion(8).knows(25)).isFalse();
         assertThatThrownBy(() -> CommandCodec.decode(hex.parseHex(bytes.substring(0, bytes.length() - 2))))
+                .isInstanceOf(CommandFormatException.class);
+    }
+
+    /**
+     * The bytes of protocol version 10's command, pinned: a transaction with a put on a lease is type
+     * 26, the bytes of type 24 with each put's lease after its time to live (a string, empty for
+     * none). A transaction without one keeps its older type, and a build of version 9 does not know
+     * 26.
+     */
+    @Test
+    void aPutOnALeaseHasTheBytesOfVersionTen() throws Exception {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        String inv = "001273657373696f6e2d3031323334353637383900000000000000070000000000000005";
+        String lease = hex.formatHex(LEASE.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String bytes = "011a" + "0000000000000001" + inv
+                + "0000" // no compares
+                + "0002" // then: two puts
+                + "01" + "000161" + "ffffffffffffffff" + "0000000101" + "01" + "0000000000000000" + "0012" + lease
+                + "01" + "000162" + "0000000000000000" + "00000000" + "00" + "0000000000000000" + "0000"
+                + "0000"; // otherwise: none
+        Transaction txn = leasingTransaction();
+        assertThat(hex.formatHex(CommandCodec.encode(1, txn))).isEqualTo(bytes);
+        assertThat(CommandCodec.decode(hex.parseHex(bytes))).isEqualTo(txn);
+        assertThat(CommandCodec.typeOf(txn)).isEqualTo(26);
+        assertThat(CommandCodec.typeOf(keepingTransaction()))
+                .as("no lease: its older type")
+                .isEqualTo(24);
+        assertThat(CommandCodec.typeOf(sampleTransaction())).isEqualTo(21);
+
+        assertThat(Vocabulary.VERSION).isEqualTo(10);
+        assertThat(Vocabulary.CURRENT.since(26)).isEqualTo(10);
+        assertThat(Vocabulary.CURRENT.atVersion(9).knows(26)).isFalse();
+        assertThatThrownBy(() -> CommandCodec.decode(hex.parseHex(bytes.substring(0, bytes.length() - 4))))
                 .isInstanceOf(CommandFormatException.class);
     }
 

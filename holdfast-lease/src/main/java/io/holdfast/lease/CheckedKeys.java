@@ -21,7 +21,7 @@ import java.util.Optional;
  *
  * <p>Checked here, before anything reaches a store: keys by {@link Names}, values against {@link
  * Keys#MAX_VALUE_BYTES}, a page's limit, the bytes of a transaction, and the capability each call
- * needs ({@link Capability#SESSION_KEYS} for an attached put, {@link Capability#KEY_TTL} for a time
+ * needs ({@link Capability#SESSION_KEYS} for an attached put, {@link Capability#SHARED_LEASES} for a put on a lease, {@link Capability#KEY_TTL} for a time
  * to live, {@link Capability#TRANSACTIONS} for a commit; the same for the puts inside one), each
  * refused by name with {@link io.holdfast.UnsupportedFeatureException}.
  */
@@ -156,6 +156,9 @@ final class CheckedKeys implements Keys {
         }
         if (options.attached()) {
             Handles.require(engine, Capability.SESSION_KEYS, "keys attached to a session");
+        }
+        if (options.lease() != null) {
+            Handles.require(engine, Capability.SHARED_LEASES, "keys on another session's lease");
         }
         if (!options.ttl().isZero()) {
             Handles.require(engine, Capability.KEY_TTL, "keys with a time to live");

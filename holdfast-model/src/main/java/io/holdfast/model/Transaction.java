@@ -111,20 +111,33 @@ public record Transaction(Command.Invocation invocation, List<Compare> compares,
         /**
          * Writes the key as a {@link RegisterSet} without a fence does ({@code expectedVersion}
          * may also be {@link KeyDelete#ANY_VERSION}), its lifetime as {@link RegisterSet} says;
-         * answers the new version.
+         * answers the new version. A put that names a {@code lease} (protocol version 10, ADR
+         * 0006; only with {@link io.holdfast.PutOptions.Lifetime#ATTACH} and no time to live)
+         * attaches the key to that session instead of the writing one.
          */
         record Put(
                 String key,
                 long expectedVersion,
                 byte[] value,
                 io.holdfast.PutOptions.Lifetime lifetime,
-                long ttlMillis)
+                long ttlMillis,
+                String lease)
                 implements Op {
             public Put {
                 value = value == null ? null : value.clone();
                 if (lifetime == null) {
                     throw new io.holdfast.InvalidArgumentException("a put's lifetime must not be null");
                 }
+            }
+
+            /** A put on no lease: attached, if at all, to the writing session. */
+            public Put(
+                    String key,
+                    long expectedVersion,
+                    byte[] value,
+                    io.holdfast.PutOptions.Lifetime lifetime,
+                    long ttlMillis) {
+                this(key, expectedVersion, value, lifetime, ttlMillis, null);
             }
 
             /** Attached ({@code attach}) or else detached: the meaning of a put of log type 21. */
@@ -137,12 +150,12 @@ public record Transaction(Command.Invocation invocation, List<Compare> compares,
                         ttlMillis);
             }
 
-            /** Whether the put attaches the key to the writing session. */
+            /** Whether the put attaches the key to a session (the writing one, or its lease). */
             public boolean attach() {
                 return lifetime == io.holdfast.PutOptions.Lifetime.ATTACH;
             }
 
-            /** The same put with another lifetime. */
+            /** The same put with another lifetime (and no lease). */
             public Put withLifetime(io.holdfast.PutOptions.Lifetime other) {
                 return new Put(key, expectedVersion, value, other, ttlMillis);
             }
@@ -159,19 +172,20 @@ public record Transaction(Command.Invocation invocation, List<Compare> compares,
                         && expectedVersion == p.expectedVersion
                         && Arrays.equals(value, p.value)
                         && lifetime == p.lifetime
-                        && ttlMillis == p.ttlMillis;
+                        && ttlMillis == p.ttlMillis
+                        && Objects.equals(lease, p.lease);
             }
 
             @Override
             public int hashCode() {
-                return Objects.hash(key, expectedVersion, Arrays.hashCode(value), lifetime, ttlMillis);
+                return Objects.hash(key, expectedVersion, Arrays.hashCode(value), lifetime, ttlMillis, lease);
             }
 
             @Override
             public String toString() {
                 return "Put[key=" + key + ", expectedVersion=" + expectedVersion + ", "
                         + (value == null ? "null" : value.length + " bytes") + ", lifetime=" + lifetime
-                        + ", ttlMillis=" + ttlMillis + "]";
+                        + ", ttlMillis=" + ttlMillis + (lease == null ? "" : ", lease=" + lease) + "]";
             }
         }
 

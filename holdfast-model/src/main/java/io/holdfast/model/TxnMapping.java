@@ -68,7 +68,8 @@ public final class TxnMapping {
                     o.expectedVersion(),
                     p.value(),
                     o.lifetime(),
-                    o.ttl().toMillis());
+                    o.ttl().toMillis(),
+                    o.lease());
         } else if (op instanceof Txn.Op.Delete d) {
             return new Transaction.Op.Delete(d.key(), d.expectedVersion());
         } else if (op instanceof Txn.Op.Add a) {

@@ -174,7 +174,8 @@ final class KeyMessages {
                     .setValue(Fields.bytes(p.value(), "op.value"))
                     .setAttach(p.attach())
                     .setDetach(p.lifetime() == io.holdfast.PutOptions.Lifetime.DETACH)
-                    .setTtlMillis(p.ttlMillis()));
+                    .setTtlMillis(p.ttlMillis())
+                    .setLease(p.lease() == null ? "" : p.lease()));
         } else if (op instanceof io.holdfast.model.Transaction.Op.Delete d) {
             b.setDelete(TxnOp.Delete.newBuilder()
                     .setKey(Fields.text(d.key(), "op.key"))
@@ -214,12 +215,20 @@ final class KeyMessages {
                                 throw new InvalidArgumentException(
                                         where + " op " + (i + 1) + ": a put sets both attach and detach");
                             }
+                            String lease = p.getLease().isEmpty() ? null : p.getLease();
+                            if (lease != null && (p.getDetach() || p.getTtlMillis() != 0)) {
+                                throw new InvalidArgumentException(where + " op " + (i + 1)
+                                        + ": a put on a lease takes no detach and no time to live");
+                            }
                             yield new io.holdfast.model.Transaction.Op.Put(
                                     p.getKey(),
                                     p.getExpectedVersion(),
                                     p.getValue().toByteArray(),
-                                    lifetime(p.getAttach(), p.getDetach(), p.getTtlMillis()),
-                                    p.getTtlMillis());
+                                    lease != null
+                                            ? io.holdfast.PutOptions.Lifetime.ATTACH
+                                            : lifetime(p.getAttach(), p.getDetach(), p.getTtlMillis()),
+                                    p.getTtlMillis(),
+                                    lease);
                         }
                         case DELETE ->
                             new io.holdfast.model.Transaction.Op.Delete(

@@ -140,6 +140,48 @@ class HttpKeysTest {
     }
 
     /**
+     * ADR 0006: a put naming another session as its lease attaches the key to it; the writer's close
+     * leaves it, the lease's close takes it. A lease that is not open is a conflict, nothing written.
+     */
+    @Test
+    void aPutOnALeaseIsTheLeasesAndGoesWithIt() throws Exception {
+        String lease = open(http);
+        String writer = open(http);
+        ok(write(http, "keys/put", writer, 1, "\"key\":\"hk/lease/a\",\"value\":\"\",\"lease\":\"" + lease + "\""));
+        ok(write(
+                http,
+                "txn",
+                writer,
+                2,
+                "\"then\":[{\"type\":\"put\",\"key\":\"hk/lease/b\",\"value\":\"\",\"lease\":\"" + lease + "\"}]"));
+        assertError(
+                write(
+                        http,
+                        "keys/put",
+                        writer,
+                        3,
+                        "\"key\":\"hk/lease/c\",\"value\":\"\",\"lease\":\"NotAnOpenSession00000x\""),
+                409,
+                "CONFLICT",
+                "lease NotAnOpenSession00000x is not an open session");
+        assertThat(http.get("/api/v1/keys/hk/lease/c").status()).isEqualTo(404);
+        for (String k : new String[] {"a", "b"}) {
+            assertThat(ok(http.get("/api/v1/keys/hk/lease/" + k)).get("owner").asText())
+                    .as(k)
+                    .isEqualTo(lease);
+        }
+        ok(http.send("DELETE", "/api/v1/sessions/" + writer, null, null));
+        assertThat(http.get("/api/v1/keys/hk/lease/a").status())
+                .as("the writer's end leaves it")
+                .isEqualTo(200);
+        ok(http.send("DELETE", "/api/v1/sessions/" + lease, null, null));
+        assertThat(http.get("/api/v1/keys/hk/lease/a").status())
+                .as("gone with the lease")
+                .isEqualTo(404);
+        assertThat(http.get("/api/v1/keys/hk/lease/b").status()).isEqualTo(404);
+    }
+
+    /**
      * Issue 70, item 7: the record an election's leader writes over HTTP (the Python, Node and Go
      * clients' campaign: the register of the lock's name, "<token>:<value>", fenced by the grant)
      * is no key: the keys' routes leave it out, the register's route reads it, and it is gone once
@@ -426,6 +468,18 @@ class HttpKeysTest {
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"detach\":1", "\"detach\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"attach\":true,\"detach\":true", "\"detach\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"ttlMillis\":999", "\"ttlMillis\""},
+            {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"lease\":7", "\"lease\" must be a string"},
+            {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"lease\":\"short\"", "\"lease\" is not a session id"},
+            {
+                "keys/put",
+                "\"key\":\"hk/bad\",\"value\":\"\",\"lease\":\"LeaseSession0000000001\",\"detach\":true",
+                "\"lease\" cannot be given with detach or ttlMillis"
+            },
+            {
+                "keys/put",
+                "\"key\":\"hk/bad\",\"value\":\"\",\"lease\":\"LeaseSession0000000001\",\"ttlMillis\":5000",
+                "\"lease\" cannot be given with detach or ttlMillis"
+            },
             {"keys/put", "\"key\":\"hk/../bad\",\"value\":\"\"", "\"key\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"" + "A".repeat(87_384) + "\"", "the limit is 65536"},
             {"keys/delete", "\"key\":7", "\"key\" must be a string"},

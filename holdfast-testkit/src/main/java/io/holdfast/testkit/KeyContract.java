@@ -319,6 +319,12 @@ abstract class KeyContract extends ContractSupport {
             assertThatThrownBy(() -> keys.commit(Txn.when().then(Txn.put(k, bytes("x")))))
                     .isInstanceOf(UnsupportedFeatureException.class);
         }
+        if (!has(Capability.SHARED_LEASES)) {
+            LockClient lease = open();
+            assertThatThrownBy(() -> keys.put(k, bytes("x"), PutOptions.any().lease(lease.sessionId())))
+                    .isInstanceOf(UnsupportedFeatureException.class)
+                    .hasMessageContaining("lease");
+        }
         assertThat(keys.get(k)).as("nothing written by a refused call").isEmpty();
     }
 }

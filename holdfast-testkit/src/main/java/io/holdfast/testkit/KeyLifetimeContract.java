@@ -88,6 +88,26 @@ abstract class KeyLifetimeContract extends ContractSupport {
         expectDeletion(dir, 1, member::close, key, Cause.SESSION_CLOSED, PROMPTLY);
     }
 
+    /**
+     * A key put on another session's lease ({@link PutOptions#lease}, ADR 0006) is that session's:
+     * its writer's end leaves it, the lease's end takes it, and watchers are told why.
+     */
+    @Test
+    void aKeyOnAnotherSessionsLeaseGoesWithTheLeaseNotItsWriter() throws Exception {
+        assumeCapability(Capability.KEYS, Capability.SHARED_LEASES);
+        LockClient lease = open();
+        LockClient writer = open();
+        String dir = name("leased/");
+        KeyEntry written =
+                writer.keys().put(dir + "m1", bytes("up"), PutOptions.any().lease(lease.sessionId()));
+        assertThat(written.owner()).isEqualTo(lease.sessionId());
+        writer.close();
+        assertThat(observer().keys().get(dir + "m1").orElseThrow().owner())
+                .as("its writer's end leaves it")
+                .isEqualTo(lease.sessionId());
+        expectDeletion(dir, 1, lease::close, dir + "m1", Cause.SESSION_CLOSED, PROMPTLY);
+    }
+
     @Test
     void anAttachedKeyIsDeletedWhenItsSessionExpires() throws Exception {
         assumeCapability(Capability.KEYS, Capability.SESSION_KEYS);

@@ -49,7 +49,9 @@ final class RuntimeKeys implements Keys {
 
     @Override
     public KeyEntry put(String key, byte[] value, PutOptions options) {
-        if (options.expectedVersion() == ANY_VERSION) {
+        // A put of any version, or on a lease, is a transaction of that one put: a register write
+        // (RegisterSet) refuses any version and names no lease.
+        if (options.expectedVersion() == ANY_VERSION || options.lease() != null) {
             Txn single = Txn.when().then(Txn.put(key, value, options));
             Reply reply = Replies.join(rt.callOnce(inv -> TxnMapping.command(inv, single)));
             if (reply instanceof Reply.Transacted t) {
@@ -66,7 +68,8 @@ final class RuntimeKeys implements Keys {
     }
 
     private KeyEntry written(String key, byte[] value, PutOptions options, long version) {
-        return new KeyEntry(key, version, value, options.attached() ? rt.sessionId() : null);
+        String owner = options.lease() != null ? options.lease() : options.attached() ? rt.sessionId() : null;
+        return new KeyEntry(key, version, value, owner);
     }
 
     @Override

@@ -149,12 +149,21 @@ final class HttpRequests {
             long expectedVersion,
             boolean attach,
             boolean detach,
-            long ttlMillis) {
+            long ttlMillis,
+            String lease) {
         static PutKey from(JsonNode body, String identity) {
             Caller c = numbering(body, identity);
             Transaction.Op.Put put = HttpTxnBodies.put(body, "");
             boolean detach = put.lifetime() == io.holdfast.PutOptions.Lifetime.DETACH;
-            return new PutKey(c, put.key(), put.value(), put.expectedVersion(), put.attach(), detach, put.ttlMillis());
+            return new PutKey(
+                    c,
+                    put.key(),
+                    put.value(),
+                    put.expectedVersion(),
+                    put.attach(),
+                    detach,
+                    put.ttlMillis(),
+                    put.lease());
         }
 
         /** The op this body asks for: its lifetime as {@link HttpTxnBodies#put} read it. */
@@ -162,7 +171,7 @@ final class HttpRequests {
             io.holdfast.PutOptions.Lifetime lifetime = attach
                     ? io.holdfast.PutOptions.Lifetime.ATTACH
                     : detach ? io.holdfast.PutOptions.Lifetime.DETACH : io.holdfast.PutOptions.Lifetime.KEEP;
-            return new Transaction.Op.Put(key, expectedVersion, value, lifetime, ttlMillis);
+            return new Transaction.Op.Put(key, expectedVersion, value, lifetime, ttlMillis, lease);
         }
     }
 

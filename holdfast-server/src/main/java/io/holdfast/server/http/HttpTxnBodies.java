@@ -84,9 +84,11 @@ final class HttpTxnBodies {
 
     /**
      * A put: {@code key}, {@code value} (base64), and {@code expectedVersion}, {@code attach}, {@code
-     * detach}, {@code ttlMillis}. Its lifetime: attached, detached ({@code detach}, or a time to live
-     * without {@code attach}), else kept as the key has it (what a body without them meant to
-     * detach before protocol version 8).
+     * detach}, {@code ttlMillis}, {@code lease}. Its lifetime: attached, detached ({@code detach}, or a
+     * time to live without {@code attach}), else kept as the key has it (what a body without them
+     * meant to detach before protocol version 8). {@code lease} (protocol version 10, ADR 0006): the
+     * session the key is attached to instead of the writer's; it attaches, so with {@code detach} or
+     * a time to live it is refused.
      */
     static Op.Put put(JsonNode n, String where) {
         String key = key(n, where, "key");
@@ -106,10 +108,23 @@ final class HttpTxnBodies {
         if (ttl != 0 && (ttl < least || ttl > most)) {
             throw invalid(place(where, "ttlMillis"), "is 0 (none) or " + least + " to " + most + ", not " + ttl);
         }
+        String lease = text(n, where, "lease", false);
+        if (lease != null) {
+            if (detach || ttl != 0) {
+                throw invalid(
+                        place(where, "lease"),
+                        "cannot be given with detach or ttlMillis: a key on a lease lives as long as the lease");
+            }
+            String problem = io.holdfast.model.SessionIds.problem(lease);
+            if (problem != null) {
+                throw invalid(place(where, "lease"), "is not a session id: " + problem);
+            }
+            attach = true;
+        }
         PutOptions.Lifetime lifetime = attach
                 ? PutOptions.Lifetime.ATTACH
                 : detach || ttl != 0 ? PutOptions.Lifetime.DETACH : PutOptions.Lifetime.KEEP;
-        return new Op.Put(key, expected, value, lifetime, ttl);
+        return new Op.Put(key, expected, value, lifetime, ttl, lease);
     }
 
     private static boolean flag(JsonNode n, String where, String field) {
