@@ -208,6 +208,12 @@ final class KvCommand implements Callable<Integer> {
         boolean detach;
 
         @Option(
+                names = "--lease",
+                paramLabel = "ID",
+                description = "Attach KEY to the lease ID (from 'holdfast lease grant'): it goes when the lease ends.")
+        String lease;
+
+        @Option(
                 names = "--for",
                 paramLabel = "DURATION",
                 converter = DurationConverter.class,
@@ -225,6 +231,11 @@ final class KvCommand implements Callable<Integer> {
             if (holdFor != null && !attach) {
                 throw new CliFailure(ExitCodes.USAGE, "--for needs --attach");
             }
+            if (lease != null && (attach || detach || ttl != null)) {
+                throw new CliFailure(
+                        ExitCodes.USAGE,
+                        "--lease cannot be given with --attach, --detach or --ttl: the key lives as long as the lease");
+            }
             PutOptions options = ifAbsent
                     ? PutOptions.ifAbsent()
                     : ifVersion != null ? PutOptions.ifVersion(ifVersion) : PutOptions.any();
@@ -235,6 +246,8 @@ final class KvCommand implements Callable<Integer> {
                 options = options.attach();
             } else if (detach) {
                 options = options.detach();
+            } else if (lease != null) {
+                options = options.lease(lease);
             }
             KeyEntry written = keys.put(key, bytes(value), options);
             print(out, json ? WatchLines.keyJson(written).toString() : key + " version " + written.version());

@@ -33,6 +33,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             ElectCommand.class,
             WatchCommand.class,
             KvCommand.class,
+            LeaseCommand.class,
             LocksCommand.class,
             SessionsCommand.class,
             MembersCommand.class,

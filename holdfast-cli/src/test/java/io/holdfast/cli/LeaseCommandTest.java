@@ -1,0 +1,148 @@
+package io.holdfast.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.LockClient;
+import io.holdfast.server.HoldfastServer;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.testkit.FreePorts;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code holdfast lease grant|keep-alive|revoke|show} and {@code kv put --lease} (ADR 0006) as a
+ * user types them, against a real server node on loopback: the keys of several commands share one
+ * lease, go with it when it is revoked, and a keep-alive exits 69 naming the lease once it is gone.
+ */
+class LeaseCommandTest {
+    @TempDir
+    Path dir;
+
+    private HoldfastServer node;
+    private String uri;
+
+    @BeforeEach
+    void start() throws Exception {
+        node = HoldfastServer.start(
+                ServerConfig.single(dir.resolve("n1"), "127.0.0.1", FreePorts.next(), FreePorts.next(), -1));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(node::isLeader);
+        uri = "holdfast://127.0.0.1:" + node.clientPort();
+    }
+
+    @AfterEach
+    void stop() {
+        node.close();
+    }
+
+    /** One command of the CLI in this JVM, with its output and exit code. */
+    private static final class Run {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final CompletableFuture<Integer> exit;
+
+        Run(String... args) {
+            exit = CompletableFuture.supplyAsync(
+                    () -> Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
+                            .execute(args));
+        }
+
+        List<String> lines() {
+            return out.toString().lines().toList();
+        }
+
+        int exit() throws Exception {
+            return exit.get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private Run ok(String... args) throws Exception {
+        Run r = new Run(args);
+        assertThat(r.exit()).as(String.join(" ", args) + ": " + r.err).isZero();
+        return r;
+    }
+
+    @Test
+    void keysOfSeveralCommandsShareALeaseAndGoWhenItIsRevoked() throws Exception {
+        String lease = ok("lease", "grant", "30s", "--backend", uri).lines().get(0);
+        ok("kv", "put", "svc/web/i-1", "10.0.0.7", "--lease", lease, "--backend", uri);
+        ok("kv", "put", "svc/web/i-2", "10.0.0.8", "--lease", lease, "--backend", uri);
+        ok("kv", "put", "svc/other", "x", "--backend", uri);
+
+        List<String> shown = ok("lease", "show", lease, "--backend", uri).lines();
+        assertThat(shown.get(0))
+                .startsWith("lease " + lease + " TTL 30s, left ")
+                .endsWith(", 2 keys attached");
+        assertThat(shown.subList(1, shown.size())).containsExactly("svc/web/i-1", "svc/web/i-2");
+
+        assertThat(ok("lease", "revoke", lease, "--backend", uri).lines())
+                .containsExactly("Revoked lease " + lease + ": its keys are deleted.");
+        try (LockClient c = LockClient.open(uri)) {
+            assertThat(c.keys().list("svc/").entries())
+                    .extracting(io.holdfast.KeyEntry::key)
+                    .containsExactly("svc/other");
+        }
+
+        Run again = new Run("lease", "revoke", lease, "--backend", uri);
+        assertThat(again.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(again.err.toString().lines())
+                .singleElement()
+                .asString()
+                .isEqualTo("holdfast lease revoke: no open lease has the id " + lease);
+        Run put = new Run("kv", "put", "svc/late", "x", "--lease", lease, "--backend", uri);
+        assertThat(put.exit()).as("a put on a lease that is gone: a conflict").isEqualTo(ExitCodes.NOT_ACQUIRED);
+        assertThat(put.err.toString()).contains("lease " + lease + " is not an open session");
+    }
+
+    @Test
+    void aKeepAliveKeepsTheLeasePastItsTtlAndExits69OnceItIsGone() throws Exception {
+        String lease = ok("lease", "grant", "2s", "--backend", uri).lines().get(0);
+        ok("kv", "put", "svc/kept", "x", "--lease", lease, "--backend", uri);
+        Run keep = new Run("lease", "keep-alive", lease, "--backend", uri);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> !keep.lines().isEmpty());
+        assertThat(keep.lines().get(0)).isEqualTo("keeping lease " + lease + " (TTL 2s) alive; Ctrl-C stops");
+
+        TimeUnit.SECONDS.sleep(5); // more than two TTLs: only the heartbeats keep it
+        try (LockClient c = LockClient.open(uri)) {
+            assertThat(c.keys().get("svc/kept")).as("kept past its TTL").isPresent();
+        }
+
+        ok("sessions", "end", lease, "--backend", uri);
+        assertThat(keep.exit()).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
+        assertThat(keep.err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast lease keep-alive: lease " + lease + " is gone: ");
+    }
+
+    @Test
+    void badInputIsAUsageErrorNamingIt() throws Exception {
+        Run ttl = new Run("lease", "grant", "20m", "--backend", uri);
+        assertThat(ttl.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(ttl.err.toString()).contains("a lease's TTL is 1s to 10m, not 20m");
+
+        Run both = new Run("kv", "put", "k", "v", "--lease", "LeaseSession0000000001", "--attach", "--backend", uri);
+        assertThat(both.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(both.err.toString()).contains("--lease cannot be given with --attach, --detach or --ttl");
+
+        Run show = new Run("lease", "show", "not/an/id", "--backend", uri);
+        assertThat(show.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(show.err.toString()).contains("not a lease id: not/an/id");
+
+        Run none = new Run("lease", "show", "LeaseSession0000000001", "--backend", uri);
+        assertThat(none.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(none.err.toString()).contains("no open lease has the id LeaseSession0000000001");
+    }
+}
