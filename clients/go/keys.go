@@ -138,6 +138,7 @@ type putOptions struct {
 	attach   bool
 	detach   bool
 	ttl      time.Duration
+	lease    *string
 }
 
 // IfVersion writes only if the key's version is v (0: absent).
@@ -155,6 +156,13 @@ func Attached() PutOption { return func(o *putOptions) { o.attach = true } }
 // WithTTL keeps the key's lifetime: attached to its session (whichever session
 // writes it) or its deadline, as ZooKeeper's setData keeps a node ephemeral.
 func Detached() PutOption { return func(o *putOptions) { o.detach = true } }
+
+// OnLease ties the key to the open session id, a lease (ADR 0006, protocol
+// version 10), instead of this client's: it is deleted in the same step as
+// that session ends. The session must be of the same identity (an admin may
+// name any); one that is not open is ErrConflict, nothing written. Not with
+// Detached or WithTTL.
+func OnLease(id string) PutOption { return func(o *putOptions) { o.lease = &id } }
 
 // MinKeyTTL and MaxKeyTTL bound a key's time to live (WithTTL).
 const (
@@ -185,7 +193,19 @@ func putFields(key string, value []byte, opts []PutOption) (map[string]any, erro
 	if o.ttl != 0 && (o.ttl < MinKeyTTL || o.ttl > MaxKeyTTL) {
 		return nil, invalidArgument("a key's time to live is 1 s to 30 days, not %v", o.ttl)
 	}
+	if o.lease != nil && *o.lease == "" {
+		return nil, invalidArgument("a lease is the id of an open session, not empty")
+	}
+	if o.lease != nil && (o.detach || o.ttl != 0) {
+		return nil, invalidArgument("a put on a lease lives as long as the lease: no Detached, no WithTTL")
+	}
 	f := map[string]any{"key": key, "value": base64.StdEncoding.EncodeToString(value), "expectedVersion": o.expected}
+	if o.lease != nil {
+		// With attach: a server older than protocol version 10 ignores "lease" and
+		// attaches the key to the writer's session rather than keeping it for ever.
+		f["lease"] = *o.lease
+		o.attach = true
+	}
 	if o.attach {
 		f["attach"] = true
 	}

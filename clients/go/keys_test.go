@@ -29,6 +29,31 @@ func TestParseAKeysWatch(t *testing.T) {
 	}
 }
 
+func TestKeysPutOnALeaseSendsItWithAttachAndBadOnesAreRefusedBeforeSending(t *testing.T) {
+	f, c := openFake(t, 3, 1, Config{})
+	ctx := context.Background()
+	k := c.Keys()
+	if _, err := k.Put(ctx, "svc/a", []byte("x"), OnLease("LeaseSession0000000001")); err != nil {
+		t.Fatal(err)
+	}
+	put := f.seen("/api/v1/keys/put")[0]
+	if str(put.body, "lease") != "LeaseSession0000000001" || put.body["attach"] != true {
+		t.Fatalf("a put on a lease sends it, with attach: %+v", put.body)
+	}
+	for _, bad := range [][]PutOption{
+		{OnLease("")},
+		{OnLease("LeaseSession0000000001"), Detached()},
+		{OnLease("LeaseSession0000000001"), WithTTL(5 * time.Second)},
+	} {
+		if _, err := k.Put(ctx, "svc/b", []byte("x"), bad...); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatal(err)
+		}
+	}
+	if n := len(f.seen("/api/v1/keys/put")); n != 1 {
+		t.Fatalf("%d puts sent; a refused one is not sent", n)
+	}
+}
+
 func TestKeysPutGetDeleteWithRequestIDs(t *testing.T) {
 	f, c := openFake(t, 3, 1, Config{})
 	ctx := context.Background()

@@ -185,7 +185,8 @@ def op_key_put(cmd):
     version = client_of(cmd).keys.put(
         need(cmd, "key"), cmd.get("value") or "",
         expected_version=cmd.get("expectedVersion", holdfast.ANY_VERSION),
-        attach=bool(cmd.get("attach")), ttl=(cmd.get("ttlMillis") or 0) / 1000.0)
+        attach=bool(cmd.get("attach")), ttl=(cmd.get("ttlMillis") or 0) / 1000.0,
+        lease=cmd.get("lease"))
     return {"version": version}
 
 
@@ -240,7 +241,8 @@ def txn_op(o):
     if t == "put":
         return holdfast.txn.put(key, o.get("value") or "",
                                 expected_version=o.get("expectedVersion", holdfast.ANY_VERSION),
-                                attach=bool(o.get("attach")), ttl=(o.get("ttlMillis") or 0) / 1000.0)
+                                attach=bool(o.get("attach")), ttl=(o.get("ttlMillis") or 0) / 1000.0,
+                                lease=o.get("lease"))
     if t == "delete":
         return holdfast.txn.delete(key, expected_version=o.get("expectedVersion",
                                                                holdfast.ANY_VERSION))

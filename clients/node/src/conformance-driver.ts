@@ -216,8 +216,8 @@ function keyLine(e: KeyEntry): Record<string, unknown> {
   return { key: e.key, version: e.version, value: e.text, owner: e.owner };
 }
 
-function putOptions(o: Record<string, any>): { expectedVersion?: number; attach: boolean; ttlMs: number } {
-  return { expectedVersion: o.expectedVersion ?? undefined, attach: o.attach === true, ttlMs: o.ttlMillis ?? 0 };
+function putOptions(o: Record<string, any>): { expectedVersion?: number; attach: boolean; ttlMs: number; lease?: string } {
+  return { expectedVersion: o.expectedVersion ?? undefined, attach: o.attach === true, ttlMs: o.ttlMillis ?? 0, lease: o.lease ?? undefined };
 }
 
 /** A compare of a txn command: the protocol's, with values as text and a fence naming a lease handle. */

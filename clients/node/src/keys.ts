@@ -64,6 +64,12 @@ export interface PutOptions {
   detach?: boolean;
   /** The key is deleted this long after the write (1,000 ms to 30 days; 0: never). */
   ttlMs?: number;
+  /**
+   * The id of another open session of the same identity, a lease (ADR 0006, protocol version 10):
+   * the key belongs to it and is deleted in the same step as it ends. Not with `detach` or `ttlMs`;
+   * one that is not open is a {@link ConflictError}, nothing written.
+   */
+  lease?: string;
   signal?: AbortSignal;
 }
 
@@ -78,7 +84,7 @@ export type Compare =
 
 /** One op of a transaction's branch; each answers one {@link OpResult}. */
 export type Op =
-  | { type: "put"; key: string; value: Uint8Array | string; expectedVersion?: number; attach?: boolean; detach?: boolean; ttlMs?: number }
+  | { type: "put"; key: string; value: Uint8Array | string; expectedVersion?: number; attach?: boolean; detach?: boolean; ttlMs?: number; lease?: string }
   | { type: "delete"; key: string; expectedVersion?: number }
   | { type: "add"; key: string; delta: number }
   | { type: "get"; key: string };
@@ -138,6 +144,18 @@ function checkVersion(v: unknown): number {
 function putFields(key: string, value: Uint8Array | string, o: Omit<PutOptions, "signal">): Record<string, unknown> {
   const fields: Record<string, unknown> = { key: checkName(key, "key"), value: toBase64(toBytes(value)), expectedVersion: checkVersion(o.expectedVersion) };
   if (o.attach && o.detach) throw new InvalidArgumentError("holdfast: a put attaches or detaches its key, not both");
+  if (o.lease !== undefined) {
+    if (typeof o.lease !== "string" || o.lease === "") {
+      throw new InvalidArgumentError(`holdfast: a lease is the id of an open session, not ${JSON.stringify(o.lease)}`);
+    }
+    if (o.detach || (o.ttlMs ?? 0) !== 0) {
+      throw new InvalidArgumentError("holdfast: a put on a lease lives as long as the lease: no detach, no ttlMs");
+    }
+    // With attach: a server older than protocol version 10 ignores "lease" and attaches the key to
+    // the writer's session rather than keeping it for ever.
+    fields.lease = o.lease;
+    fields.attach = true;
+  }
   if (o.attach) fields.attach = true;
   if (o.detach) fields.detach = true;
   const ttl = o.ttlMs ?? 0;

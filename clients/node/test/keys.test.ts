@@ -65,6 +65,19 @@ test("put, get and delete carry the session's request ids", async () => {
   });
 });
 
+test("a put on a lease sends it with attach; bad ones are refused before sending", async () => {
+  await withKeys(async ({ cluster, client }) => {
+    const keys = client.keys();
+    await keys.put("svc/a", "x", { lease: "LeaseSession0000000001" });
+    const put = sent(cluster, "/api/v1/keys/put")[0];
+    assert.deepEqual([put.lease, put.attach], ["LeaseSession0000000001", true]);
+    await assert.rejects(keys.put("svc/b", "x", { lease: "" }), InvalidArgumentError);
+    await assert.rejects(keys.put("svc/b", "x", { lease: "LeaseSession0000000001", detach: true }), InvalidArgumentError);
+    await assert.rejects(keys.put("svc/b", "x", { lease: "LeaseSession0000000001", ttlMs: 5000 }), InvalidArgumentError);
+    assert.equal(sent(cluster, "/api/v1/keys/put").length, 1, "a refused put is not sent");
+  });
+});
+
 test("errors: a conflict with the current version, a quota, bad arguments before sending", async () => {
   await withKeys(async ({ cluster, keys: fake, client }) => {
     const keys = client.keys();

@@ -125,11 +125,22 @@ def _ttl_millis(ttl: Optional[float]) -> int:
 
 
 def _put_fields(key: str, value: Any, expected_version: int, attach: bool,
-                ttl: Optional[float], detach: bool = False) -> Dict[str, Any]:
+                ttl: Optional[float], detach: bool = False,
+                lease: Optional[str] = None) -> Dict[str, Any]:
     v.check_name(key, "key")
     v.check(not (attach and detach), "a put attaches or detaches its key, not both")
+    if lease is not None:
+        v.check(isinstance(lease, str) and lease != "",
+                "a lease is the id of an open session, not %r" % (lease,))
+        v.check(not detach and not ttl,
+                "a put on a lease lives as long as the lease: no detach, no ttl")
     fields: Dict[str, Any] = {"key": key, "value": _b64(value),
                               "expectedVersion": _check_version(expected_version)}
+    if lease is not None:
+        # With attach: a server older than protocol version 10 ignores "lease" and attaches the
+        # key to the writer's session rather than keeping it for ever.
+        fields["lease"] = lease
+        attach = True
     if attach:
         fields["attach"] = True
     if detach:
@@ -198,9 +209,9 @@ def session_alive(session_id: str) -> Compare:
 
 
 def put(key: str, val: Any, *, expected_version: int = ANY_VERSION, attach: bool = False,
-        ttl: Optional[float] = None, detach: bool = False) -> Op:
+        ttl: Optional[float] = None, detach: bool = False, lease: Optional[str] = None) -> Op:
     """Writes the key as :meth:`Keys.put` does; its result is the new version."""
-    return Op(dict(_put_fields(key, val, expected_version, attach, ttl, detach), type="put"))
+    return Op(dict(_put_fields(key, val, expected_version, attach, ttl, detach, lease), type="put"))
 
 
 def delete(key: str, *, expected_version: int = ANY_VERSION) -> Op:
@@ -283,17 +294,21 @@ class Keys:
         return entry(a.body if isinstance(a.body, dict) else {})
 
     def put(self, key: str, value: Any, *, expected_version: int = ANY_VERSION,
-            attach: bool = False, ttl: Optional[float] = None, detach: bool = False) -> int:
+            attach: bool = False, ttl: Optional[float] = None, detach: bool = False,
+            lease: Optional[str] = None) -> int:
         """Writes ``value`` (bytes, or str as UTF-8) and returns the new version.
 
         ``expected_version``: the version the key must have (0: absent; ANY_VERSION: any).
         ``attach=True``: the key is deleted in the same step as this session ends. ``ttl``:
         seconds it lives after this write (1 s to 30 days). ``detach=True``: attached to no
-        session. Without any of them the key keeps its lifetime (its session, its deadline).
-        Raises Conflict (``current_version``), QuotaExceeded (10,000 keys on one session).
+        session. ``lease``: the id of another open session of the same identity (a lease, ADR
+        0006, protocol version 10): the key is deleted in the same step as that one ends. Without
+        any of them the key keeps its lifetime (its session, its deadline). Raises Conflict
+        (``current_version``; or a lease that is not open), PermissionDenied (a lease of another
+        identity), QuotaExceeded (10,000 keys on one session).
         """
         return self._version("/api/v1/keys/put", _put_fields(key, value, expected_version,
-                                                             attach, ttl, detach))
+                                                             attach, ttl, detach, lease))
 
     def delete(self, key: str, *, expected_version: int = ANY_VERSION) -> int:
         """Deletes the key; returns the version it had (0: it was absent). Raises Conflict."""

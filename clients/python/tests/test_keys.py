@@ -64,6 +64,17 @@ class KeysAgainstFakeTest(FakeClusterCase):
         self.assertIsNone(self.keys.get("config/x"))
         self.assertEqual(self.keys.delete("config/x"), 0)
 
+    def test_a_put_on_a_lease_sends_it_with_attach_and_bad_ones_are_refused_before_sending(self):
+        self.keys.put("svc/a", b"x", lease="LeaseSession0000000001")
+        put = self.last("/api/v1/keys/put")
+        self.assertEqual((put["lease"], put["attach"]), ("LeaseSession0000000001", True))
+        for bad in ({"lease": ""}, {"lease": "LeaseSession0000000001", "detach": True},
+                    {"lease": "LeaseSession0000000001", "ttl": 5}):
+            with self.assertRaises(errors.InvalidArgument):
+                self.keys.put("svc/b", b"x", **bad)
+        self.assertEqual(len(self.cluster.requests("/api/v1/keys/put")), 1,
+                         "a refused put is not sent")
+
     def test_a_wrong_version_is_a_conflict_with_the_current_one(self):
         self.keys.put("config/y", b"1")
         with self.assertRaises(errors.Conflict) as e:

@@ -21,6 +21,7 @@ type txnPart struct {
 	ExpectedVersion *int64  `json:"expectedVersion"`
 	Attach          bool    `json:"attach"`
 	TTLMillis       int64   `json:"ttlMillis"`
+	Lease           *string `json:"lease"`
 	Delta           int64   `json:"delta"`
 }
 
@@ -38,10 +39,13 @@ func text(v *string) []byte {
 	return []byte(*v)
 }
 
-func putOptions(expectedVersion *int64, attach bool, ttlMillis int64) []holdfast.PutOption {
+func putOptions(expectedVersion *int64, attach bool, ttlMillis int64, lease *string) []holdfast.PutOption {
 	opts := []holdfast.PutOption{holdfast.IfVersion(expected(expectedVersion, holdfast.AnyVersion))}
 	if attach {
 		opts = append(opts, holdfast.Attached())
+	}
+	if lease != nil {
+		opts = append(opts, holdfast.OnLease(*lease))
 	}
 	if ttlMillis != 0 {
 		opts = append(opts, holdfast.WithTTL(time.Duration(ttlMillis)*time.Millisecond))
@@ -76,7 +80,7 @@ func (d *driver) keyOp(ctx context.Context, c *holdfast.Client, cmd command) (ma
 		}
 		return keyLine(*e), nil
 	case "keyPut":
-		v, err := k.Put(ctx, cmd.Key, text(cmd.Value), putOptions(cmd.ExpectedVersion, cmd.Attach, cmd.TTLMillis)...)
+		v, err := k.Put(ctx, cmd.Key, text(cmd.Value), putOptions(cmd.ExpectedVersion, cmd.Attach, cmd.TTLMillis, cmd.KeyLease)...)
 		return map[string]any{"version": v}, err
 	case "keyDelete":
 		v, err := k.Delete(ctx, cmd.Key, expected(cmd.ExpectedVersion, holdfast.AnyVersion))
@@ -164,7 +168,7 @@ func ops(parts []txnPart) ([]holdfast.Op, error) {
 	for _, p := range parts {
 		switch p.Type {
 		case "put":
-			out = append(out, holdfast.OpPut(p.Key, text(p.Value), putOptions(p.ExpectedVersion, p.Attach, p.TTLMillis)...))
+			out = append(out, holdfast.OpPut(p.Key, text(p.Value), putOptions(p.ExpectedVersion, p.Attach, p.TTLMillis, p.Lease)...))
 		case "delete":
 			out = append(out, holdfast.OpDelete(p.Key, expected(p.ExpectedVersion, holdfast.AnyVersion)))
 		case "add":

@@ -49,6 +49,7 @@ type command struct {
 	Register        *string         `json:"register"`
 	Keys            *string         `json:"keys"`
 	Attach          bool            `json:"attach"`
+	KeyLease        *string         `json:"lease"`
 	Delta           int64           `json:"delta"`
 	After           string          `json:"after"`
 	Limit           int             `json:"limit"`

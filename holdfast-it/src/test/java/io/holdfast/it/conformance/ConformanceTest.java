@@ -83,6 +83,7 @@ class ConformanceTest {
                                         scenario(client, "txn-retry-once", () -> keys().txnRetryOnce(client)),
                                         scenario(client, "session-keys-vanish", () -> keys().sessionKeysVanish(client)),
                                         scenario(client, "prefix-delete", () -> keys().prefixDelete(client)),
+                                        scenario(client, "shared-lease", () -> keys().sharedLease(client)),
                                         scenario(
                                                 client,
                                                 "group-join-one-holder",

@@ -87,6 +87,9 @@ final class JavaKeyOps {
         if (c.path("attach").asBoolean(false)) {
             o = o.attach();
         }
+        if (c.hasNonNull("lease")) {
+            o = o.lease(c.get("lease").asText());
+        }
         long ttl = c.path("ttlMillis").asLong(0);
         return ttl > 0 ? o.ttl(Duration.ofMillis(ttl)) : o;
     }

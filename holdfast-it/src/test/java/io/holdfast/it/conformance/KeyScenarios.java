@@ -220,6 +220,58 @@ final class KeyScenarios {
         }
     }
 
+    /**
+     * Keys on a shared lease (ADR 0006): a writer puts two keys on another session of the driver (a
+     * lease, of the same identity) and one attached to itself; a put on a lease that is not open is
+     * a conflict and writes nothing. The writer closes: only its own key goes. The lease is ended
+     * as if its heartbeats had stopped: its two keys go with it, and nothing is left.
+     */
+    void sharedLease(String client) throws Exception {
+        String prefix = "conf/" + client + "/leased/";
+        try (Driver d = drivers.of(client)) {
+            String lease =
+                    open(d, "lease", cluster.httpUrls()).path("sessionId").asText();
+            String writer =
+                    open(d, "writer", cluster.httpUrls()).path("sessionId").asText();
+            for (String k : List.of("a", "b")) {
+                ok(d.call(put("writer", prefix + k).put("lease", lease), 30));
+            }
+            ok(d.call(put("writer", prefix + "own").put("attach", true), 30));
+            JsonNode a = ok(d.call(Driver.op("keyGet").put("client", "writer").put("key", prefix + "a"), 30));
+            assertThat(a.path("owner").asText())
+                    .as("the key is the lease's: %s", a)
+                    .isEqualTo(lease);
+
+            JsonNode refused = d.call(put("writer", prefix + "none").put("lease", "NotAnOpenSession00000x"), 30);
+            assertThat(refused.path("ok").asBoolean()).as("%s", refused).isFalse();
+            assertThat(refused.path("error").asText()).as("%s", refused).isEqualTo("CONFLICT");
+            assertThat(refused.path("message").asText()).contains("is not an open session");
+
+            ok(d.call(Driver.op("close").put("client", "writer"), 30));
+            assertThat(keysUnder(d, "lease", prefix))
+                    .as("the writer's end takes its own key only (writer %s)", writer)
+                    .containsExactly(prefix + "a", prefix + "b");
+
+            int leader = cluster.awaitLeader(SLOW);
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create(cluster.httpUrl(leader) + "/api/v1/sessions/" + lease + "/end"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            open(d, "reader", cluster.httpUrls());
+            assertThat(keysUnder(d, "reader", prefix))
+                    .as("the lease's keys went with it")
+                    .isEmpty();
+        }
+    }
+
+    private static List<String> keysUnder(Driver d, String client, String prefix) throws Exception {
+        JsonNode listed = ok(d.call(Driver.op("keyList").put("client", client).put("prefix", prefix), 30));
+        return listed.path("keys").findValuesAsText("key");
+    }
+
     private static ObjectNode put(String client, String key) {
         return Driver.op("keyPut").put("client", client).put("key", key).put("value", "v");
     }
