@@ -7,7 +7,7 @@
 # Release N is this tree (its tracked and untracked files, as release/stage.sh copies them); release
 # N+1 is a copy of it with the next minor version in its POMs and one new protocol command: the
 # patch release/upgrade/n-plus-one.patch, applied to the copy only, which logs an operator's end of a
-# session (`holdfast sessions end`) as a new command type 25 of protocol version 9, so that the cluster
+# session (`holdfast sessions end`) as a new command type 27 of protocol version 11, so that the cluster
 # version gates it. Each is built into its server tarball (./mvnw -pl holdfast-dist -am package, tests
 # skipped; MAVEN_ARGS are added, e.g. -o -Dmaven.repo.local=...); --from and --to take tarballs built
 # before instead (--to must then carry the patch).
@@ -22,7 +22,7 @@
 #      over first), the N+1 build started with the same --id, --data-dir and --peers, and wait until
 #      the leader shows it with the new version; the load must have been granted locks since. While
 #      one member still speaks N, with the leadership moved to n1 (N+1), `holdfast sessions end` of the
-#      victim's session must be refused ("needs protocol version 9", naming the members holding the
+#      victim's session must be refused ("needs protocol version" of N+1, naming the members holding the
 #      cluster back), the victim keeping its lock;
 #   4. once every member reports N+1, the cluster version moves up and the same command is served
 #      (the victim's lock taken back); the load then stops and must report no lost grant, no two
