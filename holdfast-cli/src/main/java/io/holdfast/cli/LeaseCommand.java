@@ -117,15 +117,7 @@ final class LeaseCommand implements Callable<Integer> {
                 "Exit code: 0 stopped; 64 usage error or no open lease ID; 69 backend unavailable, or the lease"
                         + " ended while kept; 77 not allowed."
             })
-    static final class KeepAlive implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(index = "0", paramLabel = "ID", description = "The lease, as 'lease grant' printed it.")
-        String id;
-
-        @Mixin
-        ServerCalls cluster;
+    static final class KeepAlive extends OnLease {
 
         @Override
         public Integer call() throws InterruptedException {
@@ -169,15 +161,7 @@ final class LeaseCommand implements Callable<Integer> {
                 "End lease ID now: every key on it is deleted in the same step.",
                 "Exit code: 0; 64 usage error or no open lease ID; 69 backend unavailable; 77 not allowed."
             })
-    static final class Revoke implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(index = "0", paramLabel = "ID", description = "The lease, as 'lease grant' printed it.")
-        String id;
-
-        @Mixin
-        ServerCalls cluster;
+    static final class Revoke extends OnLease {
 
         @Override
         public Integer call() throws InterruptedException {
@@ -199,15 +183,7 @@ final class LeaseCommand implements Callable<Integer> {
                 "Print lease ID's TTL, the time left of it, and the keys attached to it (every key is read).",
                 "Exit code: 0; 64 usage error or no open lease ID; 69 backend unavailable; 77 not allowed."
             })
-    static final class Show implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(index = "0", paramLabel = "ID", description = "The lease, as 'lease grant' printed it.")
-        String id;
-
-        @Mixin
-        ServerCalls cluster;
+    static final class Show extends OnLease {
 
         @Override
         public Integer call() throws InterruptedException {
@@ -252,6 +228,18 @@ final class LeaseCommand implements Callable<Integer> {
                 }
             });
         }
+    }
+
+    /** What the commands on one lease share: the lease's id and the backend. */
+    abstract static class OnLease implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "The lease, as 'lease grant' printed it.")
+        String id;
+
+        @Mixin
+        ServerCalls cluster;
     }
 
     /**

@@ -7,15 +7,9 @@ import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,36 +33,15 @@ class KvJoinTest {
         }
     }
 
-    /** One command of the CLI in this JVM, as a user types it, with its output and exit code. */
-    private static final class Run {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final CompletableFuture<Integer> exit;
-
-        Run(String... args) {
-            exit = CompletableFuture.supplyAsync(
-                    () -> Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
-                            .execute(args));
-        }
-
-        List<String> lines() {
-            return out.toString().lines().toList();
-        }
-
-        int exitWithin(Duration d) throws Exception {
-            return exit.get(d.toMillis(), TimeUnit.MILLISECONDS);
-        }
-    }
-
     @Test
     void aMemberNameHeldByAnotherLiveSessionIsRefusedAndFreeOnceItEnds() throws Exception {
         String uri = startOne();
-        Run first = new Run("kv", "join", "services/web", "i-1", "10.0.0.1:80", "--backend", uri);
+        CliRun first = new CliRun("kv", "join", "services/web", "i-1", "10.0.0.1:80", "--backend", uri);
         String holder = Awaitility.await()
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> key(uri).map(KeyEntry::owner).orElse(null), o -> o != null);
 
-        Run second = new Run("kv", "join", "services/web", "i-1", "10.0.0.2:80", "--backend", uri);
+        CliRun second = new CliRun("kv", "join", "services/web", "i-1", "10.0.0.2:80", "--backend", uri);
         assertThat(second.exitWithin(Duration.ofSeconds(20))).isEqualTo(ExitCodes.NOT_ACQUIRED);
         assertThat(second.err.toString().lines())
                 .singleElement()
@@ -79,12 +52,12 @@ class KvJoinTest {
         assertThat(key(uri).orElseThrow().text()).as("nothing written").isEqualTo("10.0.0.1:80");
         assertThat(first.exit).as("the holder goes on").isNotDone();
 
-        Run end = new Run("sessions", "end", holder, "--backend", uri);
+        CliRun end = new CliRun("sessions", "end", holder, "--backend", uri);
         assertThat(end.exitWithin(Duration.ofSeconds(20))).as(end.err::toString).isZero();
         assertThat(first.exitWithin(Duration.ofSeconds(10))).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
         assertThat(first.lines()).containsExactly("services/web/i-1 version 1");
 
-        Run third = new Run("kv", "join", "services/web", "i-1", "10.0.0.3:80", "--for", "1s", "--backend", uri);
+        CliRun third = new CliRun("kv", "join", "services/web", "i-1", "10.0.0.3:80", "--for", "1s", "--backend", uri);
         assertThat(third.exitWithin(Duration.ofSeconds(20)))
                 .as(third.err::toString)
                 .isZero();
@@ -95,7 +68,7 @@ class KvJoinTest {
     @Test
     void aMemberNameWithASlashIsAUsageError() throws Exception {
         String uri = startOne();
-        Run bad = new Run("kv", "join", "services/web", "a/b", "--backend", uri);
+        CliRun bad = new CliRun("kv", "join", "services/web", "a/b", "--backend", uri);
         assertThat(bad.exitWithin(Duration.ofSeconds(20))).isEqualTo(ExitCodes.USAGE);
         assertThat(bad.err.toString()).contains("a member name has no '/': a/b");
     }

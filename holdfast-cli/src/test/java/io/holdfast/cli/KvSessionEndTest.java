@@ -6,16 +6,11 @@ import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,34 +37,13 @@ class KvSessionEndTest {
         nodes.forEach(HoldfastServer::close);
     }
 
-    /** One command of the CLI in this JVM, as a user types it, with its output and exit code. */
-    private static final class Run {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final CompletableFuture<Integer> exit;
-
-        Run(String... args) {
-            exit = CompletableFuture.supplyAsync(
-                    () -> Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
-                            .execute(args));
-        }
-
-        List<String> lines() {
-            return out.toString().lines().toList();
-        }
-
-        int exitWithin(Duration d) throws Exception {
-            return exit.get(d.toMillis(), TimeUnit.MILLISECONDS);
-        }
-    }
-
     @Test
     void anAttachedPutEndedByAnOperatorExits69NamingTheCause() throws Exception {
         String uri = startOne();
-        Run put = new Run("kv", "put", "members/web-1", "10.0.0.7", "--attach", "--backend", uri);
+        CliRun put = new CliRun("kv", "put", "members/web-1", "10.0.0.7", "--attach", "--backend", uri);
         String session = ownerOf(uri, "members/web-1");
 
-        Run end = new Run("sessions", "end", session, "--backend", uri);
+        CliRun end = new CliRun("sessions", "end", session, "--backend", uri);
         assertThat(end.exitWithin(Duration.ofSeconds(20))).as(end.err::toString).isZero();
 
         assertThat(put.exitWithin(Duration.ofSeconds(10))).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
@@ -85,9 +59,9 @@ class KvSessionEndTest {
     @Test
     void anOutageLongerThanTheTtlEndsAnAttachedPutAndAWatchWith69() throws Exception {
         String uri = startOne();
-        Run put = new Run("kv", "put", "members/web-1", "10.0.0.7", "--attach", "--backend", uri);
+        CliRun put = new CliRun("kv", "put", "members/web-1", "10.0.0.7", "--attach", "--backend", uri);
         String session = ownerOf(uri, "members/web-1");
-        Run watch = new Run("kv", "watch", "members/", "--backend", uri);
+        CliRun watch = new CliRun("kv", "watch", "members/", "--backend", uri);
         Awaitility.await()
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> !watch.lines().isEmpty());
@@ -112,7 +86,7 @@ class KvSessionEndTest {
     @Test
     void aWatchOutlivesARestartWithinTheTtl() throws Exception {
         String uri = startOne();
-        Run watch = new Run("kv", "watch", "svc/", "--count", "2", "--backend", uri);
+        CliRun watch = new CliRun("kv", "watch", "svc/", "--count", "2", "--backend", uri);
         Awaitility.await()
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> !watch.lines().isEmpty());
@@ -140,7 +114,7 @@ class KvSessionEndTest {
             put(uri, "svc/before");
             return true;
         });
-        Run watch = new Run("kv", "watch", "svc/", "--count", "2", "--backend", uri);
+        CliRun watch = new CliRun("kv", "watch", "svc/", "--count", "2", "--backend", uri);
         Awaitility.await()
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> !watch.lines().isEmpty());

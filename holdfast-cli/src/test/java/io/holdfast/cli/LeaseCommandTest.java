@@ -6,13 +6,9 @@ import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -28,6 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LeaseCommandTest {
     @TempDir
     Path dir;
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
 
     private HoldfastServer node;
     private String uri;
@@ -45,30 +43,9 @@ class LeaseCommandTest {
         node.close();
     }
 
-    /** One command of the CLI in this JVM, with its output and exit code. */
-    private static final class Run {
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final CompletableFuture<Integer> exit;
-
-        Run(String... args) {
-            exit = CompletableFuture.supplyAsync(
-                    () -> Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true), Map.of())
-                            .execute(args));
-        }
-
-        List<String> lines() {
-            return out.toString().lines().toList();
-        }
-
-        int exit() throws Exception {
-            return exit.get(60, TimeUnit.SECONDS);
-        }
-    }
-
-    private Run ok(String... args) throws Exception {
-        Run r = new Run(args);
-        assertThat(r.exit()).as(String.join(" ", args) + ": " + r.err).isZero();
+    private CliRun ok(String... args) throws Exception {
+        CliRun r = new CliRun(args);
+        assertThat(r.exitWithin(WAIT)).as(String.join(" ", args) + ": " + r.err).isZero();
         return r;
     }
 
@@ -93,14 +70,16 @@ class LeaseCommandTest {
                     .containsExactly("svc/other");
         }
 
-        Run again = new Run("lease", "revoke", lease, "--backend", uri);
-        assertThat(again.exit()).isEqualTo(ExitCodes.USAGE);
+        CliRun again = new CliRun("lease", "revoke", lease, "--backend", uri);
+        assertThat(again.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
         assertThat(again.err.toString().lines())
                 .singleElement()
                 .asString()
                 .isEqualTo("holdfast lease revoke: no open lease has the id " + lease);
-        Run put = new Run("kv", "put", "svc/late", "x", "--lease", lease, "--backend", uri);
-        assertThat(put.exit()).as("a put on a lease that is gone: a conflict").isEqualTo(ExitCodes.NOT_ACQUIRED);
+        CliRun put = new CliRun("kv", "put", "svc/late", "x", "--lease", lease, "--backend", uri);
+        assertThat(put.exitWithin(WAIT))
+                .as("a put on a lease that is gone: a conflict")
+                .isEqualTo(ExitCodes.NOT_ACQUIRED);
         assertThat(put.err.toString()).contains("lease " + lease + " is not an open session");
     }
 
@@ -108,7 +87,7 @@ class LeaseCommandTest {
     void aKeepAliveKeepsTheLeasePastItsTtlAndExits69OnceItIsGone() throws Exception {
         String lease = ok("lease", "grant", "2s", "--backend", uri).lines().get(0);
         ok("kv", "put", "svc/kept", "x", "--lease", lease, "--backend", uri);
-        Run keep = new Run("lease", "keep-alive", lease, "--backend", uri);
+        CliRun keep = new CliRun("lease", "keep-alive", lease, "--backend", uri);
         Awaitility.await()
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> !keep.lines().isEmpty());
@@ -120,7 +99,7 @@ class LeaseCommandTest {
         }
 
         ok("sessions", "end", lease, "--backend", uri);
-        assertThat(keep.exit()).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
+        assertThat(keep.exitWithin(WAIT)).isEqualTo(ExitCodes.BACKEND_UNAVAILABLE);
         assertThat(keep.err.toString().lines())
                 .singleElement()
                 .asString()
@@ -129,20 +108,21 @@ class LeaseCommandTest {
 
     @Test
     void badInputIsAUsageErrorNamingIt() throws Exception {
-        Run ttl = new Run("lease", "grant", "20m", "--backend", uri);
-        assertThat(ttl.exit()).isEqualTo(ExitCodes.USAGE);
+        CliRun ttl = new CliRun("lease", "grant", "20m", "--backend", uri);
+        assertThat(ttl.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
         assertThat(ttl.err.toString()).contains("a lease's TTL is 1s to 10m, not 20m");
 
-        Run both = new Run("kv", "put", "k", "v", "--lease", "LeaseSession0000000001", "--attach", "--backend", uri);
-        assertThat(both.exit()).isEqualTo(ExitCodes.USAGE);
+        CliRun both =
+                new CliRun("kv", "put", "k", "v", "--lease", "LeaseSession0000000001", "--attach", "--backend", uri);
+        assertThat(both.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
         assertThat(both.err.toString()).contains("--lease cannot be given with --attach, --detach or --ttl");
 
-        Run show = new Run("lease", "show", "not/an/id", "--backend", uri);
-        assertThat(show.exit()).isEqualTo(ExitCodes.USAGE);
+        CliRun show = new CliRun("lease", "show", "not/an/id", "--backend", uri);
+        assertThat(show.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
         assertThat(show.err.toString()).contains("not a lease id: not/an/id");
 
-        Run none = new Run("lease", "show", "LeaseSession0000000001", "--backend", uri);
-        assertThat(none.exit()).isEqualTo(ExitCodes.USAGE);
+        CliRun none = new CliRun("lease", "show", "LeaseSession0000000001", "--backend", uri);
+        assertThat(none.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
         assertThat(none.err.toString()).contains("no open lease has the id LeaseSession0000000001");
     }
 }

@@ -6,11 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.it.ServerProcesses;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 
 /**
  * The conformance scenario of group membership ({@code clients/CONFORMANCE.md}, scenario 11), run
@@ -20,7 +16,6 @@ import java.time.Duration;
  * once the holder leaves, or its session ends, the name can be taken.
  */
 final class GroupScenarios {
-    private static final Duration SLOW = Duration.ofSeconds(30);
 
     private final ServerProcesses cluster;
     private final KeyScenarios.Drivers drivers;
@@ -109,13 +104,6 @@ final class GroupScenarios {
 
     /** Ends the session as if its heartbeats had stopped ({@code POST /api/v1/sessions/{id}/end}). */
     private void end(String session) throws Exception {
-        int leader = cluster.awaitLeader(SLOW);
-        HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(URI.create(cluster.httpUrl(leader) + "/api/v1/sessions/" + session + "/end"))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        KeyScenarios.endSession(cluster, http, session);
     }
 }

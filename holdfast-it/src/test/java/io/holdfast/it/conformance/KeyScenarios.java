@@ -129,14 +129,7 @@ final class KeyScenarios {
             }
             watchLines(d, watches, 3); // the three writes
             long ended = System.nanoTime();
-            int leader = cluster.awaitLeader(SLOW);
-            HttpResponse<String> r = http.send(
-                    HttpRequest.newBuilder(URI.create(cluster.httpUrl(leader) + "/api/v1/sessions/" + owner + "/end"))
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{}"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            endSession(cluster, http, owner);
             Map<String, List<JsonNode>> told = watchLines(d, watches, 2);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - ended);
             for (String w : watches) {
@@ -252,19 +245,24 @@ final class KeyScenarios {
                     .as("the writer's end takes its own key only (writer %s)", writer)
                     .containsExactly(prefix + "a", prefix + "b");
 
-            int leader = cluster.awaitLeader(SLOW);
-            HttpResponse<String> r = http.send(
-                    HttpRequest.newBuilder(URI.create(cluster.httpUrl(leader) + "/api/v1/sessions/" + lease + "/end"))
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString("{}"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            endSession(cluster, http, lease);
             open(d, "reader", cluster.httpUrls());
             assertThat(keysUnder(d, "reader", prefix))
                     .as("the lease's keys went with it")
                     .isEmpty();
         }
+    }
+
+    /** Ends the session at the leader as if its heartbeats had stopped ({@code POST /api/v1/sessions/{id}/end}). */
+    static void endSession(ServerProcesses cluster, HttpClient http, String session) throws Exception {
+        int leader = cluster.awaitLeader(SLOW);
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(cluster.httpUrl(leader) + "/api/v1/sessions/" + session + "/end"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     }
 
     private static List<String> keysUnder(Driver d, String client, String prefix) throws Exception {
