@@ -105,7 +105,7 @@ final class LeaseCommand implements Callable<Integer> {
 
     /**
      * {@code holdfast lease keep-alive ID}: a heartbeat every third of the lease's TTL until SIGINT or
-     * SIGTERM (exit 0: the lease then lives one more TTL, as etcd's does), or until one is refused
+     * SIGTERM (the lease then lives one more TTL, as etcd's does; the shell sees the signal's status), or until one is refused
      * because the lease ended (exit 69, one line).
      */
     @Command(
@@ -114,7 +114,7 @@ final class LeaseCommand implements Callable<Integer> {
             usageHelpAutoWidth = true,
             description = {
                 "Keep lease ID alive until stopped (Ctrl-C: it then ends a TTL later, with its keys).",
-                "Exit code: 0 stopped; 64 usage error or no open lease ID; 69 backend unavailable, or the lease"
+                "Exit code: 130/143 stopped by SIGINT/SIGTERM; 64 usage error or no open lease ID; 69 backend unavailable, or the lease"
                         + " ended while kept; 77 not allowed."
             })
     static final class KeepAlive extends OnLease {
