@@ -9,7 +9,6 @@ import io.holdfast.testkit.FreePorts;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -93,9 +92,14 @@ class LeaseCommandTest {
                 .until(() -> !keep.lines().isEmpty());
         assertThat(keep.lines().get(0)).isEqualTo("keeping lease " + lease + " (TTL 2s) alive; Ctrl-C stops");
 
-        TimeUnit.SECONDS.sleep(5); // more than two TTLs: only the heartbeats keep it
         try (LockClient c = LockClient.open(uri)) {
-            assertThat(c.keys().get("svc/kept")).as("kept past its TTL").isPresent();
+            // more than two TTLs: only the heartbeats keep it
+            Awaitility.await()
+                    .during(Duration.ofSeconds(5))
+                    .atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(c.keys().get("svc/kept"))
+                            .as("kept past its TTL")
+                            .isPresent());
         }
 
         ok("sessions", "end", lease, "--backend", uri);
