@@ -20,6 +20,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -35,12 +37,14 @@ import org.junit.jupiter.api.io.TempDir;
  * lock held before the outage) and a watcher of the group's keys, all with a TTL of 3 s.
  *
  * <p>Checked, per client: every registration is back (the member's key, attached to the
- * registrant's new session, with its value) within 5 s of the service returning; every watcher
+ * registrant's new session, with its value) within 5 s of the service returning (its leader
+ * serving a write: the test opens a session of its own there); every watcher
  * is still running and its view, built from its {@code state} and change lines, shows the
  * registration again; the lease held before the outage was reported lost ({@code
  * sessionExpired}), is not valid, and the lock is not held again (nobody holds it once the lost
  * session expired at the service); each client's session listener heard {@code lost} of its first
- * session, then {@code reestablished} with a new id.
+ * session, then {@code reestablished} with a new id (a renewed session lost in turn on a loaded
+ * machine adds a pair, each naming its predecessor).
  *
  * <p>The outage lasts 6 s by default (twice the TTL), which keeps the test short;
  * {@code -Dholdfast.conformance.outageSeconds=30} runs the issue's 30 s outage, as CI does after
@@ -143,30 +147,50 @@ class OutageTest {
                 cluster.kill(i);
             }
             TimeUnit.SECONDS.sleep(OUTAGE_SECONDS);
+            long restarted = System.nanoTime();
             for (int i : killed) {
                 cluster.start(i);
             }
             // The nodes start as a new cluster's do (their JVMs, the rejoin check's questions to
-            // the survivor): the first leader's bound. What is checked is timed from its election.
-            int leader = cluster.awaitLeader(ServerProcesses.FIRST_LEADER);
+            // the survivor): the first leader's bound. The service is back once it serves a write
+            // (a session of the test's own opened): a leader elected in a cold JVM on a loaded
+            // machine can take seconds more, which are the service's, not the clients'. What is
+            // checked is timed from there.
+            cluster.awaitLeader(ServerProcesses.FIRST_LEADER);
+            long elected = System.nanoTime();
+            int leader = awaitServing(cluster);
             long back = System.nanoTime();
+            System.out.printf(
+                    "outage-%s: a leader %d ms after the restart's start, serving a write %d ms after that%n",
+                    run,
+                    TimeUnit.NANOSECONDS.toMillis(elected - restarted),
+                    TimeUnit.NANOSECONDS.toMillis(back - elected));
 
-            // Every client's registration, polled together: when each is first seen back.
-            Map<String, Long> seen = new HashMap<>();
-            Map<String, JsonNode> seenKey = new HashMap<>();
+            // Every client's registration, polled together, each read on its own (a slow answer for
+            // one client does not date another's): when each is first seen back.
+            Map<String, Long> seen = new ConcurrentHashMap<>();
+            Map<String, JsonNode> seenKey = new ConcurrentHashMap<>();
             try {
                 await().atMost(SLOW).pollInterval(Duration.ofMillis(50)).until(() -> {
+                    List<CompletableFuture<?>> reads = new ArrayList<>();
                     for (String client : clients) {
-                        JsonNode k = key(cluster, leader, prefix(run, client) + "group/i-1");
-                        boolean ok = k != null
-                                && !k.path("owner").isNull()
-                                && !k.path("owner").asText().equals(firstSession.get(client))
-                                && text(k.path("value")).equals(client + "-addr");
-                        if (ok && !seen.containsKey(client)) {
-                            seen.put(client, System.nanoTime());
-                            seenKey.put(client, k);
+                        if (seen.containsKey(client)) {
+                            continue;
                         }
+                        reads.add(keyAsync(cluster, leader, prefix(run, client) + "group/i-1")
+                                .thenAccept(k -> {
+                                    boolean ok = k != null
+                                            && !k.path("owner").isNull()
+                                            && !k.path("owner").asText().equals(firstSession.get(client))
+                                            && text(k.path("value")).equals(client + "-addr");
+                                    if (ok) {
+                                        seen.putIfAbsent(client, System.nanoTime());
+                                        seenKey.putIfAbsent(client, k);
+                                    }
+                                }));
                     }
+                    CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+                            .join();
                     return seen.size() == clients.size();
                 });
             } catch (org.awaitility.core.ConditionTimeoutException e) {
@@ -184,6 +208,7 @@ class OutageTest {
                 JsonNode registered = seenKey.get(client);
                 String renewed = registered.path("owner").asText();
                 long millis = TimeUnit.NANOSECONDS.toMillis(seen.get(client) - back);
+                System.out.printf("outage-%s: %s's registration back %d ms after that%n", run, client, millis);
                 assertThat(millis)
                         .as("%s: the registration is back within 5 s of the service returning (%s)", client, registered)
                         .isLessThan(5_000);
@@ -239,8 +264,9 @@ class OutageTest {
     }
 
     /**
-     * Every line the driver wrote on its own until the registrant's and the watcher's sessions
-     * were both renewed and the watcher's view shows the renewed registration (30 s at most).
+     * Every line the driver wrote on its own until the registrant told of the session that holds
+     * the registration ({@code renewed}), the watcher's session was renewed, and the watcher's view
+     * shows the renewed registration (30 s at most).
      */
     private static List<JsonNode> drain(Driver d, String renewed) throws InterruptedException {
         List<JsonNode> lines = new ArrayList<>();
@@ -250,7 +276,11 @@ class OutageTest {
             if (r != null) {
                 lines.add(r.line());
             }
-            boolean reg = reestablished(lines, "reg") != null;
+            boolean reg = lines.stream()
+                    .anyMatch(l -> l.path("event").asText().equals("session")
+                            && l.path("client").asText().equals("reg")
+                            && l.path("type").asText().equals("reestablished")
+                            && l.path("sessionId").asText().equals(renewed));
             boolean watcher = reestablished(lines, "watcher") != null;
             if (reg && watcher && renewed.equals(view(lines, "k").get(registeredKey(lines)))) {
                 return lines;
@@ -273,7 +303,14 @@ class OutageTest {
                 .orElse(null);
     }
 
-    /** The session lines of one client of the driver: lost of its first session, then reestablished with another. */
+    /**
+     * The session lines of one client of the driver: lost of its first session, then reestablished
+     * with another. A renewed session may be lost in turn (a TTL of 3 s on CI's loaded machine: one
+     * heartbeat late by the TTL), so the pair may repeat, each {@code lost} naming the session the
+     * line before it established: a chain from the first session, never a gap. The registration
+     * ({@code renewed}, when given) is one of the chain's sessions, and the last lost before it
+     * came back is its predecessor's.
+     */
     private static void assertSessionLines(
             String driver, List<JsonNode> lines, String client, String first, String renewed) {
         List<JsonNode> of = lines.stream()
@@ -281,19 +318,35 @@ class OutageTest {
                 .filter(l -> l.path("client").asText().equals(client))
                 .toList();
         assertThat(of).as("%s %s: the session lines %s", driver, client, of).hasSizeGreaterThanOrEqualTo(2);
-        assertThat(of.get(0).path("type").asText())
-                .as("%s %s: first %s", driver, client, of)
-                .isEqualTo("lost");
-        assertThat(of.get(0).path("sessionId").asText()).isEqualTo(first);
-        assertThat(of.get(0).path("cause").asText()).as("the cause is named").isNotBlank();
-        assertThat(of.get(1).path("type").asText())
-                .as("%s %s: then %s", driver, client, of)
-                .isEqualTo("reestablished");
-        assertThat(of.get(1).path("sessionId").asText()).as("a new session").isNotEqualTo(first);
+        String current = first;
+        List<String> established = new ArrayList<>();
+        for (int i = 0; i < of.size(); i++) {
+            JsonNode line = of.get(i);
+            String type = line.path("type").asText();
+            String id = line.path("sessionId").asText();
+            if (i % 2 == 0) {
+                assertThat(type)
+                        .as("%s %s: line %d of %s", driver, client, i, of)
+                        .isEqualTo("lost");
+                assertThat(id)
+                        .as("%s %s: a lost line names the session then current, in %s", driver, client, of)
+                        .isEqualTo(current);
+                assertThat(line.path("cause").asText())
+                        .as("the cause is named: %s", line)
+                        .isNotBlank();
+            } else {
+                assertThat(type)
+                        .as("%s %s: line %d of %s", driver, client, i, of)
+                        .isEqualTo("reestablished");
+                assertThat(id).as("a new session: %s", of).isNotEqualTo(current).isNotIn(established);
+                established.add(id);
+                current = id;
+            }
+        }
         if (renewed != null) {
-            assertThat(of.get(1).path("sessionId").asText())
-                    .as("%s: the registration is the renewed session's", driver)
-                    .isEqualTo(renewed);
+            assertThat(established)
+                    .as("%s: the registration is one of the renewed sessions' (%s)", driver, of)
+                    .contains(renewed);
         }
     }
 
@@ -322,17 +375,60 @@ class OutageTest {
     }
 
     /** The key as the node reads it ({@code GET /api/v1/keys/{key}}), null when absent or unreachable. */
-    private JsonNode key(ServerProcesses cluster, int node, String key) {
-        try {
-            HttpResponse<String> r = http.send(
-                    HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/keys/" + key))
-                            .timeout(Duration.ofSeconds(5))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? Driver.JSON.readTree(r.body()) : null;
-        } catch (Exception e) {
-            return null;
+    /** The key as {@code node} answers for it; null on anything but 200 (absent, refused, a timeout). */
+    private CompletableFuture<JsonNode> keyAsync(ServerProcesses cluster, int node, String key) {
+        return http.sendAsync(
+                        HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/keys/" + key))
+                                .timeout(Duration.ofSeconds(5))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .thenApply(r -> {
+                    try {
+                        return r.statusCode() == 200 ? Driver.JSON.readTree(r.body()) : null;
+                    } catch (java.io.IOException e) {
+                        return null;
+                    }
+                })
+                .exceptionally(e -> null);
+    }
+
+    /**
+     * The leader, once it has opened a session for the test (then ended): asked again, at the
+     * leader then, for up to {@link #SLOW}; fails naming the last answer.
+     */
+    private int awaitServing(ServerProcesses cluster) throws Exception {
+        long deadline = System.nanoTime() + SLOW.toNanos();
+        String last = "nothing asked";
+        while (System.nanoTime() < deadline) {
+            int node = cluster.awaitLeader(SLOW);
+            try {
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/sessions"))
+                                .timeout(Duration.ofSeconds(10))
+                                .header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"clientName\":\"outage-probe\",\"ttlMillis\":" + TTL_MILLIS + "}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200 || r.statusCode() == 201) {
+                    String id = Driver.JSON.readTree(r.body()).path("sessionId").asText();
+                    http.send(
+                            HttpRequest.newBuilder(
+                                            URI.create(cluster.httpUrl(node) + "/api/v1/sessions/" + id + "/end"))
+                                    .timeout(Duration.ofSeconds(10))
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    return node;
+                }
+                last = "node " + node + " answered " + r.statusCode() + ": " + r.body();
+            } catch (java.io.IOException e) {
+                last = "node " + node + ": " + e;
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
         }
+        throw new AssertionError("the service serves no write within " + SLOW + " of the restart: " + last);
     }
 
     private static String text(JsonNode base64) {
