@@ -134,7 +134,7 @@ public final class HoldfastServer implements AutoCloseable {
         HoldfastServer server = new HoldfastServer(config, raft, parts);
         server.serveClients();
         server.serveHttp();
-        server.addEndpoint(LostMajority.start(parts.gateway()));
+        server.addEndpoint(LostMajority.start(parts.gateway(), parts.ticker()));
         server.addEndpoint(DeadLeaderWatch.start(parts.gateway()));
         if (reportsVersion) {
             server.reportVersion(members.group());

@@ -1,5 +1,6 @@
 package io.holdfast.server.leadership;
 
+import io.holdfast.Ticker;
 import io.holdfast.internal.Causes;
 import io.holdfast.internal.DaemonThreads;
 import java.io.IOException;
@@ -38,10 +39,21 @@ import org.slf4j.LoggerFactory;
  * leaders of 400-800 ms clusters step down 812 ms after the last answer, in the middle of a
  * membership change.
  *
+ * <p><b>Its own pauses are not its followers' silence.</b> A leader whose own JVM stood still (a
+ * collection of seconds, or a host that did not run it) heard nothing meanwhile, however promptly
+ * its followers answered: their answers wait in its sockets. So the silence that deposes it is
+ * counted only over the time it ran: once a check comes more than a lease after the one before
+ * (the node stood still), the silence counts from that check, and a leader that its followers
+ * answer once it runs again stays. Measured (docs/benchmarks.md, 100,000 sessions, 2026-11-30):
+ * n1, elected, stood still 2.4 s in a full collection, and stepped down 1.2 s after it ran again,
+ * "no majority of its voters has answered it for 2930 ms", which cost the failover 3.5 s more
+ * (another election). A leader cut off for good steps down a {@code stepDownMillis} after its
+ * last pause instead of after the cut; its lease check refuses heartbeats and reads all along.
+ *
  * <p><b>Guarantees.</b> The check runs every {@link #periodMillis} (at most 100 ms), so a leader
  * that no majority answers steps down within {@code stepDownMillis} and a period of the last
- * majority's answer, whatever its clients send it, unless this node's threads do not run at all
- * (then Ratis's own check is late as well). It asks once per term and logs one WARN line saying so.
+ * majority's answer (or of its own last pause), whatever its clients send it, unless this node's
+ * threads do not run at all (then Ratis's own check is late as well). It asks once per term and logs one WARN line saying so.
  * A leader that a majority answers within its lease and a longest election timeout never steps
  * down here; a single voter never does.
  *
@@ -60,22 +72,26 @@ public final class LostMajority implements AutoCloseable {
 
     private final RaftGateway gateway;
     private final long stepDownMillis;
+    private final Ticker ticker;
+    private final Silence silence;
     private final ScheduledExecutorService timer;
     private final ClientId clientId = ClientId.randomId();
     /** The term in which this node last asked to step down; -1 again when the call failed. */
     private volatile long askedInTerm = -1;
 
-    private LostMajority(RaftGateway gateway, long stepDownMillis) {
+    private LostMajority(RaftGateway gateway, long stepDownMillis, Ticker ticker) {
         this.gateway = gateway;
         this.stepDownMillis = stepDownMillis;
+        this.ticker = ticker;
+        this.silence = new Silence(RaftGateway.leaseMillis(gateway.server().getProperties()));
         this.timer = Executors.newSingleThreadScheduledExecutor(
                 DaemonThreads.named("holdfast-lost-majority-" + gateway.selfId()));
     }
 
     /** Starts checking this node's leadership every {@link #periodMillis}. */
-    public static LostMajority start(RaftGateway gateway) {
+    public static LostMajority start(RaftGateway gateway, Ticker ticker) {
         RaftProperties properties = gateway.server().getProperties();
-        LostMajority watch = new LostMajority(gateway, stepDownMillis(properties));
+        LostMajority watch = new LostMajority(gateway, stepDownMillis(properties), ticker);
         long period = periodMillis(properties);
         watch.timer.scheduleWithFixedDelay(watch::check, period, period, TimeUnit.MILLISECONDS);
         return watch;
@@ -99,7 +115,7 @@ public final class LostMajority implements AutoCloseable {
 
     private void check() {
         try {
-            long since = gateway.sinceMajorityAnswered();
+            long since = silence.heard(ticker.nanos(), gateway.sinceMajorityAnswered());
             if (since < stepDownMillis || since == Long.MAX_VALUE) {
                 // Not the leader (-1), a majority answered recently enough, or Ratis reports no
                 // follower yet (a leader whose leader state is still being set up): nothing to judge.
@@ -133,6 +149,41 @@ public final class LostMajority implements AutoCloseable {
             });
         } catch (IOException | RuntimeException e) {
             LOG.debug("Leadership check of node {} failed", gateway.selfId(), e);
+        }
+    }
+
+    /**
+     * The followers' silence as this node could have heard it: Ratis's figure, but not longer than
+     * the time since this node last stood still (a check more than a lease after the one before).
+     * One per node, fed by the checks, in order, on the timer's thread.
+     */
+    static final class Silence {
+        private final long stallNanos;
+        private long lastCheck;
+        private long resumedAt;
+        private boolean checked;
+        private boolean stalled;
+
+        Silence(long leaseMillis) {
+            this.stallNanos = TimeUnit.MILLISECONDS.toNanos(leaseMillis);
+        }
+
+        /**
+         * The silence to judge at a check at {@code nowNanos}, given Ratis's {@code sinceMajority}
+         * ({@link RaftGateway#sinceMajorityAnswered}: -1 when not leading, {@link Long#MAX_VALUE}
+         * when no majority ever answered), which are returned as they are.
+         */
+        long heard(long nowNanos, long sinceMajority) {
+            if (checked && nowNanos - lastCheck > stallNanos) {
+                resumedAt = nowNanos;
+                stalled = true;
+            }
+            checked = true;
+            lastCheck = nowNanos;
+            if (sinceMajority < 0 || sinceMajority == Long.MAX_VALUE || !stalled) {
+                return sinceMajority;
+            }
+            return Math.min(sinceMajority, TimeUnit.NANOSECONDS.toMillis(nowNanos - resumedAt));
         }
     }
 
