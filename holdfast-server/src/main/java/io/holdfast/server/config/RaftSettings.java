@@ -170,6 +170,18 @@ public final class RaftSettings {
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(min * 2, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(min / 2, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(min, TimeUnit.MILLISECONDS));
+        // A leader that Ratis deposes for want of its followers' answers (LOST_MAJORITY_HEARTBEATS)
+        // may campaign again after the longest election timeout, not Ratis's default 10 s. If its
+        // log is the longest of the members that are up (it appended its term's first entry, which
+        // nobody received yet), it is the only one that can win: the others' votes are refused by
+        // it, and for those 10 s nobody leads. Measured with 100,000 sessions (docs/benchmarks.md,
+        // 2026-11-30): the new leader n2 stood still 3.3 s in a full collection just after its
+        // election, Ratis deposed it 1.5 s after it ran again, n3's pre-votes were refused for
+        // 11.7 s ("Skipping leader election since it stepped down recently (... waitTime = 10s)"),
+        // and every session was lost. The wait only spaces elections; pre-vote (on, Ratis's
+        // default) is what keeps a cut-off node from disturbing a majority that has a leader.
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(
+                p, TimeDuration.valueOf(min * 2, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         // holdfast.raft.snapshotEvery (entries, default 20,000) is for verification only: its
         // snapshot-catch-up scenario needs a leader that snapshots and purges its log after a few

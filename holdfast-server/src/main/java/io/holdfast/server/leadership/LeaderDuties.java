@@ -66,6 +66,7 @@ public final class LeaderDuties implements AutoCloseable {
 
     /** This node's state machine is up to date as leader: start the clock and the timers. */
     public synchronized void start() {
+        long began = ticker.nanos();
         Map<String, Long> ttls = new HashMap<>();
         long now = machine.read(table -> {
             for (String id : table.sessionIds()) {
@@ -78,7 +79,11 @@ public final class LeaderDuties implements AutoCloseable {
         tracker.reset(ttls, nanos);
         dues.clear();
         active = true;
-        LOG.info("Node {} leads: {} sessions get a fresh TTL", nodeId, ttls.size());
+        LOG.info(
+                "Node {} leads: {} sessions get a fresh TTL (read in {} ms)",
+                nodeId,
+                ttls.size(),
+                TimeUnit.NANOSECONDS.toMillis(nanos - began));
         woken = true;
         notifyAll();
     }

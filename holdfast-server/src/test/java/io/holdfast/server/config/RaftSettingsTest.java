@@ -1,0 +1,34 @@
+package io.holdfast.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Ratis settings whose departure from Ratis's default is a measured failure, each pinned. */
+class RaftSettingsTest {
+    /**
+     * A leader deposed by Ratis for want of answers may campaign again after the longest election
+     * timeout: with Ratis's 10 s, a deposed leader whose log was the longest of the members up kept
+     * the cluster leaderless for 11.7 s at 100,000 sessions, and every session was lost
+     * (docs/benchmarks.md, 2026-11-30).
+     */
+    @Test
+    void aDeposedLeaderCampaignsAgainAfterTheLongestElectionTimeout(@TempDir Path dir) {
+        ServerConfig config = ServerConfig.single(dir, "127.0.0.1", 1, 2, 3);
+        RaftProperties p = RaftSettings.properties(config, dir.resolve("raft"));
+
+        long longest = RaftServerConfigKeys.Rpc.timeoutMax(p).toLong(TimeUnit.MILLISECONDS);
+        assertThat(longest).isEqualTo(2 * config.electionTimeoutMin().toMillis());
+        assertThat(RaftServerConfigKeys.LeaderElection.leaderStepDownWaitTime(p).toLong(TimeUnit.MILLISECONDS))
+                .as("how long a deposed leader waits before it campaigns again, in ms")
+                .isEqualTo(longest);
+        assertThat(RaftServerConfigKeys.LeaderElection.preVote(p))
+                .as("pre-vote, which keeps a cut-off node from disturbing a majority with a leader")
+                .isTrue();
+    }
+}
