@@ -374,7 +374,6 @@ class OutageTest {
         return v;
     }
 
-    /** The key as the node reads it ({@code GET /api/v1/keys/{key}}), null when absent or unreachable. */
     /** The key as {@code node} answers for it; null on anything but 200 (absent, refused, a timeout). */
     private CompletableFuture<JsonNode> keyAsync(ServerProcesses cluster, int node, String key) {
         return http.sendAsync(
