@@ -391,25 +391,22 @@ class OutageTest {
                 .exceptionally(e -> null);
     }
 
-    /**
-     * The leader, once it has opened a session for the test (then ended): asked again, at the
-     * leader then, for up to {@link #SLOW}; fails naming the last answer.
-     */
+    /** The leader, once it has opened a session for the test (then ended). */
     private int awaitServing(ServerProcesses cluster) throws Exception {
-        long deadline = System.nanoTime() + SLOW.toNanos();
-        String last = "nothing asked";
-        while (System.nanoTime() < deadline) {
-            int node = cluster.awaitLeader(SLOW);
-            try {
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/sessions"))
-                                .timeout(Duration.ofSeconds(10))
-                                .header("Content-Type", "application/json")
-                                .POST(HttpRequest.BodyPublishers.ofString(
-                                        "{\"clientName\":\"outage-probe\",\"ttlMillis\":" + TTL_MILLIS + "}"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200 || r.statusCode() == 201) {
+        return askLeader(
+                cluster,
+                "the service serves no write",
+                node -> HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/sessions"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"clientName\":\"outage-probe\",\"ttlMillis\":" + TTL_MILLIS + "}"))
+                        .build(),
+                50,
+                (node, r) -> {
+                    if (r.statusCode() != 200 && r.statusCode() != 201) {
+                        return null;
+                    }
                     String id = Driver.JSON.readTree(r.body()).path("sessionId").asText();
                     http.send(
                             HttpRequest.newBuilder(
@@ -420,14 +417,43 @@ class OutageTest {
                                     .build(),
                             HttpResponse.BodyHandlers.discarding());
                     return node;
+                });
+    }
+
+    /** What {@link #askLeader} makes of an answer: null to ask again. */
+    private interface Answer<T> {
+        T take(int node, HttpResponse<String> r) throws Exception;
+    }
+
+    /**
+     * Sends {@code request} to the current leader until {@code answer} takes the reply, for up to
+     * {@link #SLOW}, {@code pauseMillis} apart; fails naming the last reply (a refusal or a timeout is
+     * asked again, never taken for an answer).
+     */
+    private <T> T askLeader(
+            ServerProcesses cluster,
+            String failure,
+            java.util.function.IntFunction<HttpRequest> request,
+            long pauseMillis,
+            Answer<T> answer)
+            throws Exception {
+        long deadline = System.nanoTime() + SLOW.toNanos();
+        String last = "nothing asked";
+        while (System.nanoTime() < deadline) {
+            int node = cluster.awaitLeader(SLOW);
+            try {
+                HttpResponse<String> r = http.send(request.apply(node), HttpResponse.BodyHandlers.ofString());
+                T taken = answer.take(node, r);
+                if (taken != null) {
+                    return taken;
                 }
                 last = "node " + node + " answered " + r.statusCode() + ": " + r.body();
             } catch (java.io.IOException e) {
                 last = "node " + node + ": " + e;
             }
-            TimeUnit.MILLISECONDS.sleep(50);
+            TimeUnit.MILLISECONDS.sleep(pauseMillis);
         }
-        throw new AssertionError("the service serves no write within " + SLOW + " of the restart: " + last);
+        throw new AssertionError(failure + " within " + SLOW + "; the last answer: " + last);
     }
 
     private static String text(JsonNode base64) {
@@ -442,20 +468,20 @@ class OutageTest {
      * a refusal or a timeout is never taken for "free".
      */
     private List<Long> holders(ServerProcesses cluster, String name) throws Exception {
-        long deadline = System.nanoTime() + SLOW.toNanos();
-        String last = "nothing asked";
-        while (System.nanoTime() < deadline) {
-            int node = cluster.awaitLeader(SLOW);
-            try {
-                HttpResponse<String> r = http.send(
-                        HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/locks/" + name))
-                                .timeout(Duration.ofSeconds(10))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 404) {
-                    return List.of();
-                }
-                if (r.statusCode() == 200) {
+        return askLeader(
+                cluster,
+                "no answer about " + name,
+                node -> HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/locks/" + name))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                500,
+                (node, r) -> {
+                    if (r.statusCode() == 404) {
+                        return List.of();
+                    }
+                    if (r.statusCode() != 200) {
+                        return null;
+                    }
                     List<Long> out = new ArrayList<>();
                     Driver.JSON
                             .readTree(r.body())
@@ -463,13 +489,6 @@ class OutageTest {
                             .path("holders")
                             .forEach(h -> out.add(h.path("token").asLong()));
                     return out;
-                }
-                last = "node " + node + " answered " + r.statusCode() + ": " + r.body();
-            } catch (java.io.IOException e) {
-                last = "node " + node + ": " + e;
-            }
-            TimeUnit.MILLISECONDS.sleep(500);
-        }
-        throw new AssertionError("no answer about " + name + " within " + SLOW + "; the last: " + last);
+                });
     }
 }
