@@ -6,10 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.it.ServerProcesses;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +58,7 @@ class OutageTest {
     @RegisterExtension
     final ServerProcesses.PerTest servers = new ServerProcesses.PerTest();
 
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final ServiceQuestions service = new ServiceQuestions(SLOW);
 
     @Test
     void clientsOutliveASingleServerKilledAndStartedAgain(@TempDir Path dir) throws Exception {
@@ -158,7 +154,7 @@ class OutageTest {
             // checked is timed from there.
             cluster.awaitLeader(ServerProcesses.FIRST_LEADER);
             long elected = System.nanoTime();
-            int leader = awaitServing(cluster);
+            int leader = service.awaitServing(cluster, TTL_MILLIS);
             long back = System.nanoTime();
             System.out.printf(
                     "outage-%s: a leader %d ms after the restart's start, serving a write %d ms after that%n",
@@ -177,7 +173,7 @@ class OutageTest {
                         if (seen.containsKey(client)) {
                             continue;
                         }
-                        reads.add(keyAsync(cluster, leader, prefix(run, client) + "group/i-1")
+                        reads.add(service.key(cluster, leader, prefix(run, client) + "group/i-1")
                                 .thenAccept(k -> {
                                     boolean ok = k != null
                                             && !k.path("owner").isNull()
@@ -240,7 +236,7 @@ class OutageTest {
             TimeUnit.MILLISECONDS.sleep(TTL_MILLIS + 3_000);
             for (String client : clients) {
                 String name = prefix(run, client) + "held";
-                assertThat(holders(cluster, name))
+                assertThat(service.holders(cluster, name))
                         .as("%s: the lock held before the outage is held again by nobody", client)
                         .isEmpty();
             }
@@ -374,121 +370,9 @@ class OutageTest {
         return v;
     }
 
-    /** The key as {@code node} answers for it; null on anything but 200 (absent, refused, a timeout). */
-    private CompletableFuture<JsonNode> keyAsync(ServerProcesses cluster, int node, String key) {
-        return http.sendAsync(
-                        HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/keys/" + key))
-                                .timeout(Duration.ofSeconds(5))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .thenApply(r -> {
-                    try {
-                        return r.statusCode() == 200 ? Driver.JSON.readTree(r.body()) : null;
-                    } catch (java.io.IOException e) {
-                        return null;
-                    }
-                })
-                .exceptionally(e -> null);
-    }
-
-    /** The leader, once it has opened a session for the test (then ended). */
-    private int awaitServing(ServerProcesses cluster) throws Exception {
-        return askLeader(
-                cluster,
-                "the service serves no write",
-                node -> HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/sessions"))
-                        .timeout(Duration.ofSeconds(10))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(
-                                "{\"clientName\":\"outage-probe\",\"ttlMillis\":" + TTL_MILLIS + "}"))
-                        .build(),
-                50,
-                (node, r) -> {
-                    if (r.statusCode() != 200 && r.statusCode() != 201) {
-                        return null;
-                    }
-                    String id = Driver.JSON.readTree(r.body()).path("sessionId").asText();
-                    http.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(cluster.httpUrl(node) + "/api/v1/sessions/" + id + "/end"))
-                                    .timeout(Duration.ofSeconds(10))
-                                    .header("Content-Type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
-                                    .build(),
-                            HttpResponse.BodyHandlers.discarding());
-                    return node;
-                });
-    }
-
-    /** What {@link #askLeader} makes of an answer: null to ask again. */
-    private interface Answer<T> {
-        T take(int node, HttpResponse<String> r) throws Exception;
-    }
-
-    /**
-     * Sends {@code request} to the current leader until {@code answer} takes the reply, for up to
-     * {@link #SLOW}, {@code pauseMillis} apart; fails naming the last reply (a refusal or a timeout is
-     * asked again, never taken for an answer).
-     */
-    private <T> T askLeader(
-            ServerProcesses cluster,
-            String failure,
-            java.util.function.IntFunction<HttpRequest> request,
-            long pauseMillis,
-            Answer<T> answer)
-            throws Exception {
-        long deadline = System.nanoTime() + SLOW.toNanos();
-        String last = "nothing asked";
-        while (System.nanoTime() < deadline) {
-            int node = cluster.awaitLeader(SLOW);
-            try {
-                HttpResponse<String> r = http.send(request.apply(node), HttpResponse.BodyHandlers.ofString());
-                T taken = answer.take(node, r);
-                if (taken != null) {
-                    return taken;
-                }
-                last = "node " + node + " answered " + r.statusCode() + ": " + r.body();
-            } catch (java.io.IOException e) {
-                last = "node " + node + ": " + e;
-            }
-            TimeUnit.MILLISECONDS.sleep(pauseMillis);
-        }
-        throw new AssertionError(failure + " within " + SLOW + "; the last answer: " + last);
-    }
-
     private static String text(JsonNode base64) {
         return base64.isTextual()
                 ? new String(Base64.getDecoder().decode(base64.asText()), StandardCharsets.UTF_8)
                 : "";
-    }
-
-    /**
-     * The tokens of the lock's holders at the leader ({@code GET /api/v1/locks/{name}}); none when
-     * it is free (404). Any other answer is asked again, at the leader then, for up to {@link #SLOW}:
-     * a refusal or a timeout is never taken for "free".
-     */
-    private List<Long> holders(ServerProcesses cluster, String name) throws Exception {
-        return askLeader(
-                cluster,
-                "no answer about " + name,
-                node -> HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/locks/" + name))
-                        .timeout(Duration.ofSeconds(10))
-                        .build(),
-                500,
-                (node, r) -> {
-                    if (r.statusCode() == 404) {
-                        return List.of();
-                    }
-                    if (r.statusCode() != 200) {
-                        return null;
-                    }
-                    List<Long> out = new ArrayList<>();
-                    Driver.JSON
-                            .readTree(r.body())
-                            .path("lock")
-                            .path("holders")
-                            .forEach(h -> out.add(h.path("token").asLong()));
-                    return out;
-                });
     }
 }
