@@ -53,9 +53,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Guarantees.</b> The check runs every {@link #periodMillis} (at most 100 ms), so a leader
  * that no majority answers steps down within {@code stepDownMillis} and a period of the last
  * majority's answer (or of its own last pause), whatever its clients send it, unless this node's
- * threads do not run at all (then Ratis's own check is late as well). It asks once per term and logs one WARN line saying so.
- * A leader that a majority answers within its lease and a longest election timeout never steps
- * down here; a single voter never does.
+ * threads do not run at all (then Ratis's own check is late as well). It asks once per term and
+ * logs one WARN line saying so. A leader that a majority answers within its lease and a longest
+ * election timeout never steps down here; a single voter never does.
  *
  * <p><b>Does not</b> decide who leads next (the members that can reach each other elect one, as
  * after a crash), nor step down a leader that a majority answers late but within the longest
