@@ -25,7 +25,8 @@ import java.util.function.LongSupplier;
  *
  * <p><b>What it prints.</b> A first line with the master seed and the command that replays the whole
  * soak; one line per round (number, scenario, seed, operations, faults injected, violations, result,
- * time, and the directory when it is kept); and a total line at the end (rounds, operations, faults,
+ * time, and the directory when it is kept), and under a round that broke off a line saying why (a
+ * node that would not start, say); and a total line at the end (rounds, operations, faults,
  * distinct seeds, scenarios covered, violations, failed rounds). Each round's own report (the
  * summary and every checker's result, as {@code holdfast verify} prints them) goes to {@code
  * report.txt} in the round's directory.
@@ -227,6 +228,9 @@ public final class Soak {
             kept = dir.toString();
         }
         out.println(SoakTotals.roundLine(round, outcome, result, took, kept));
+        if (result == SoakTotals.Result.BROKE_OFF) {
+            out.println("         broke off: " + outcome.brokeOff()); // its report is in the directory kept
+        }
         out.flush();
         return true;
     }

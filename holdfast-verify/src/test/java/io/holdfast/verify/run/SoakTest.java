@@ -122,7 +122,10 @@ class SoakTest {
                             + " --clients 4");
         }
         assertThat(lines().get(3)).contains("BROKE OFF");
-        assertThat(lines().get(5)).contains("2 failed rounds");
+        assertThat(lines().get(4))
+                .as("why it broke off, under its line: a CI log shows no more")
+                .isEqualTo("         broke off: node n2 did not start");
+        assertThat(lines().get(6)).contains("2 failed rounds");
     }
 
     @Test
