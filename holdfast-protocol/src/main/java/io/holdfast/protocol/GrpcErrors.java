@@ -12,6 +12,7 @@ import io.holdfast.model.NotLeaderException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -21,7 +22,9 @@ import java.util.concurrent.TimeoutException;
  * <ul>
  *   <li>{@link NotLeaderException}: {@code UNAVAILABLE}, "not the leader", with the leader's
  *       address in {@link #LEADER} when known.
- *   <li>any other {@link UnavailableException}, a timeout or a cancellation: {@code UNAVAILABLE}.
+ *   <li>any other {@link UnavailableException}, a timeout, a cancellation, or a call one of the
+ *       server's pools refused as it shuts down ({@link RejectedExecutionException}, the call
+ *       did not run): {@code UNAVAILABLE}.
  *   <li>{@link InvalidArgumentException}: {@code INVALID_ARGUMENT} with its message.
  *   <li>{@link io.holdfast.PermissionDeniedException}: {@code PERMISSION_DENIED}; {@link
  *       io.holdfast.QuotaExceededException}: {@code RESOURCE_EXHAUSTED}.
@@ -40,6 +43,12 @@ public final class GrpcErrors {
     /** The {@link ErrorCode} name of the Holdfast exception a status stands for. */
     public static final Metadata.Key<String> ERROR_CODE =
             Metadata.Key.of("holdfast-error-code", Metadata.ASCII_STRING_MARSHALLER);
+
+    /**
+     * The description of the status a refused submission to one of the server's pools becomes
+     * ({@link RejectedExecutionException}): the call did not run.
+     */
+    public static final String SHUTTING_DOWN = "the server cannot take the call now: it is shutting down";
 
     /** The description of the status a {@link NotLeaderException} becomes. */
     private static final String NOT_LEADER = "not the leader";
@@ -74,6 +83,15 @@ public final class GrpcErrors {
                 default -> Status.FAILED_PRECONDITION;
             };
             return status.withDescription(t.getMessage()).withCause(t).asRuntimeException(trailers);
+        }
+        if (t instanceof RejectedExecutionException) {
+            // A pool of this server's that no longer takes work: it is shutting down (or full). The
+            // call never ran, so the client may try it on another member: not a bug to report.
+            trailers.put(ERROR_CODE, ErrorCode.UNAVAILABLE.name());
+            return Status.UNAVAILABLE
+                    .withDescription(SHUTTING_DOWN)
+                    .withCause(t)
+                    .asRuntimeException(trailers);
         }
         if (t instanceof TimeoutException || t instanceof CancellationException) {
             trailers.put(ERROR_CODE, ErrorCode.UNAVAILABLE.name());

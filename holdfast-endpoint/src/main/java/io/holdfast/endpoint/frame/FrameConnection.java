@@ -7,7 +7,9 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.holdfast.internal.DaemonThreads;
+import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.frame.Frames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -192,8 +194,12 @@ final class FrameConnection {
             listener.onHalfClose();
             listener.onReady();
         } catch (RuntimeException e) {
-            LOG.warn("a call on the frame port failed unexpectedly; answered INTERNAL", e);
-            call.close(Status.INTERNAL.withDescription("the server failed: " + e), new Metadata());
+            // a pool that refused the call as the server shuts down is UNAVAILABLE (GrpcErrors), not a bug
+            StatusRuntimeException answer = GrpcErrors.toStatus(e);
+            if (answer.getStatus().getCode() == Status.Code.INTERNAL) {
+                LOG.warn("a call on the frame port failed unexpectedly; answered INTERNAL", e);
+            }
+            call.close(answer.getStatus(), answer.getTrailers() == null ? new Metadata() : answer.getTrailers());
         }
     }
 

@@ -9,6 +9,7 @@ import io.holdfast.ErrorCode;
 import io.holdfast.HoldfastException;
 import io.holdfast.model.ChangePosition;
 import io.holdfast.model.NotLeaderException;
+import io.holdfast.protocol.GrpcErrors;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 /**
@@ -350,6 +352,9 @@ public final class HttpMessages {
         }
         if (cause instanceof HoldfastException he) {
             return refused(he.code(), he.getMessage());
+        }
+        if (cause instanceof RejectedExecutionException) {
+            return refused(ErrorCode.UNAVAILABLE, GrpcErrors.SHUTTING_DOWN); // the call did not run
         }
         return null;
     }

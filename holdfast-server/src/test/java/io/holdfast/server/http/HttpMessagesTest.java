@@ -47,6 +47,13 @@ class HttpMessagesTest {
         assertThat(withHttp.extra).containsEntry("leaderHttpAddress", "10.0.0.2:7102");
         assertThat(HttpMessages.refusal(new LockTimeoutException("slow"), () -> "n2").status)
                 .isEqualTo(504);
+        Refused shuttingDown = HttpMessages.refusal(
+                new java.util.concurrent.RejectedExecutionException("Task rejected from a terminated pool"),
+                () -> "n2");
+        assertThat(shuttingDown.status)
+                .as("a call a pool refused as the node shuts down did not run: the client tries another member")
+                .isEqualTo(503);
+        assertThat(shuttingDown.code).isEqualTo("UNAVAILABLE");
         assertThat(HttpMessages.refusal(new IllegalStateException("a bug"), () -> "n2"))
                 .as("a fault of the node is a 500, not a refusal")
                 .isNull();
