@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * answer for its staging timeout (three Raft RPC timeouts), then fails the change with a
  * reconfiguration timeout; the members stay as they were, and the caller gets a {@link
  * ConflictException} that says so in one line naming the address that did not answer (not an
- * "unavailable", which clients retry), and the leader logs one line.
+ * "unavailable", which clients retry), and the leader logs one line. A change whose leader stepped
+ * down under it is told that it may still take effect, as one that timed out: Ratis refuses a
+ * pending change so, and the next leader may commit it.
  */
 public final class Membership {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
@@ -252,7 +254,12 @@ public final class Membership {
         return reply.getException() != null ? reply.getException() : new IOException("Ratis gave no reason");
     }
 
-    private static Void outcome(String what, Throwable failure) {
+    /**
+     * Nothing for a change that succeeded; else a {@link ConflictException} in one line: "may still
+     * take effect" after a timeout or a leader that stepped down under the change, "the members are
+     * as they were" after any other refusal.
+     */
+    static Void outcome(String what, Throwable failure) {
         if (failure == null) {
             return null;
         }
@@ -265,6 +272,15 @@ public final class Membership {
                     -1));
         }
         String why = Causes.rootMessage(failure);
+        if (leaderLeft(failure)) {
+            // Ratis answers "not the leader" both before it logs a change and to one pending when
+            // its leader steps down, and a change logged then may commit under the next leader.
+            LOG.info("Could not {}: {} (it may still take effect under the next leader)", what, why);
+            throw new CompletionException(new ConflictException(
+                    "could not " + what + ": " + why + "; it may still take effect under the next leader: see"
+                            + " holdfast members before trying again",
+                    -1));
+        }
         LOG.info("Could not {}: {} (the members are as they were)", what, why);
         LOG.debug("Could not {}", what, failure);
         throw new CompletionException(
@@ -295,6 +311,17 @@ public final class Membership {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException
                     && String.valueOf(t.getMessage()).contains("NOPROGRESS")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the leader that took the change stopped leading before it answered. */
+    private static boolean leaderLeft(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.ratis.protocol.exceptions.NotLeaderException
+                    || t instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
                 return true;
             }
         }
