@@ -104,8 +104,8 @@ class KeysWorkloadTest {
                 files.add(file);
                 History.Writer w = new History.Writer(file);
                 writers.add(w);
-                workloads.add(
-                        new KeysWorkload(new Recorder(name, w), () -> client, opener, 2000 + i, Duration.ofSeconds(3)));
+                workloads.add(new KeysWorkload(
+                        new Recorder(name, w), () -> client, opener, opener, 2000 + i, Duration.ofSeconds(3)));
             }
             workloads.forEach(KeysWorkload::start);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
