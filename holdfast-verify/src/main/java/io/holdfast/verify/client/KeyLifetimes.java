@@ -7,6 +7,7 @@ import io.holdfast.SessionListener;
 import io.holdfast.verify.history.Call;
 import io.holdfast.verify.history.Result;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +21,10 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Group.</b> A client of its own that opens a new session after losing one joins {@value
  *       #GROUP} as the member named after the process, through the real recipe ({@link
  *       LockClient#group}); its joins, its session's losses (the old id) and the recipe's rejoins
- *       are recorded ({@link Call.Member}), and its new sessions. A step reads the process's own member key or lists the
- *       group, with the owners.
+ *       are recorded ({@link Call.Member}), and its new sessions. A step (and the three after a
+ *       rejoin) reads the process's own member key or lists the group, with the owners, then puts
+ *       {@code alive/<process>} leased to the group client's session: answered OK only while that
+ *       session is open.
  *   <li><b>Prefix.</b> One to three keys put under {@code tmp/<process>/}, one read, the prefix
  *       deleted, a read of the prefix again.
  *   <li><b>Lease.</b> A client of its own (the lease, a session) and one to three keys {@code
@@ -45,6 +48,9 @@ final class KeyLifetimes {
     /** The prefix of the prefix-deleted keys, one below it per process. */
     static final String TMP = "tmp/";
 
+    /** The prefix of the keys leased to the group clients' sessions, one per process. */
+    static final String ALIVE = "alive/";
+
     /** The prefix of the leased keys, one below it per process. */
     static final String LEASED = "lease/";
 
@@ -55,6 +61,9 @@ final class KeyLifetimes {
     private final Supplier<LockClient> renewing;
     private final Supplier<LockClient> opener;
     private final Random random;
+    /** Reads of the group still owed after a rejoin: the next steps read it at once. */
+    private final AtomicInteger owed = new AtomicInteger();
+
     private LockClient groupClient;
     private GroupMembership members;
     private boolean joined;
@@ -82,12 +91,21 @@ final class KeyLifetimes {
         return joined;
     }
 
+    /** Whether a rejoin came since the last steps and the group is to be read now. */
+    boolean owesRead() {
+        return owed.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+    }
+
     /** Joins the group if not yet joined, then reads the member key or the group; true after an UNKNOWN. */
     boolean group(LockClient c) {
         if (!joined) {
             join();
         }
         Result r = random.nextBoolean() ? keys.get(Workload.PHASE, c, member()) : keys.list(Workload.PHASE, c, GROUP);
+        if (joined) {
+            // answered OK only while the group client's session is open: the checker's proof it lived
+            keys.put(Workload.PHASE, c, ALIVE + process, 0, groupClient.sessionId());
+        }
         return r instanceof Result.Unknown;
     }
 

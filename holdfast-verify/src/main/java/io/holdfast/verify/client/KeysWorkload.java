@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *       once from a fresh read.
  *   <li>30%: a read: a listing of {@code acct/}, a transaction that reads both, one account, a
  *       listing of {@value #MEMBERS}, or one member's key.
- *   <li>15% (and the first step): a step of {@link KeyLifetimes}: 8% a
+ *   <li>15% (and the first step, and the three after a rejoin): a step of {@link KeyLifetimes}: 8% a
  *       read of the group (joined first), 4% keys deleted by prefix, 3% keys leased to another
  *       session.
  *   <li>15%: a short session: a client of its own takes {@value #MEMBERS_LOCK} (a wait of up to 1
@@ -197,6 +197,9 @@ public final class KeysWorkload {
         }
         if (!created) {
             return create(c);
+        }
+        if (lifetimes.owesRead()) {
+            return lifetimes.group(c);
         }
         int r = random.nextInt(100);
         if (r < 40) {
