@@ -19,6 +19,10 @@ import java.util.Set;
  *   <li><b>Rejoined members.</b> After a REJOINED notice of a member's key returned, no read that
  *       began later shows the key owned by a session that process reported lost before it opened
  *       the session the rejoin ran under (a re-joined member keeping the dead session's key).
+ *   <li><b>Present members.</b> After a JOINED or REJOINED notice of a member's key under session
+ *       S returned, no read that began later and returned before that process's next new session
+ *       shows the key absent if a put leased to S, invoked after the read returned, was answered OK
+ *       (S was open through the read, and nobody else deletes or moves the key).
  *   <li><b>Ended leases.</b> After a put leasing a key to session S was refused as a conflict (S
  *       was no open session then, and sessions never open again), no read that began later shows a
  *       key owned by S.
@@ -28,8 +32,8 @@ import java.util.Set;
  *       next write of it was invoked.
  * </ul>
  *
- * <p><b>Not checked</b>: that a rejoined member's key stays present while its new session lives
- * (no record shows that session alive after a read), nor a lease ended by a close the service
+ * <p><b>Not checked</b>: a member's key after its process's next new session (a rejoin may be
+ * moving it), nor a lease ended by a close the service
  * never heard (its session expires later, and no refused put tells when). <b>Failure story</b>: the
  * service keeps the lost session as the owner of a key the rejoin moved; a listing of {@code
  * group/} after the REJOINED notice shows the member owned by the lost session: a violation naming
@@ -72,6 +76,7 @@ final class LifetimeKeys {
     void check(List<String> violations) {
         List<String> found = new ArrayList<>();
         rejoined(found);
+        present(found);
         KeysChecker.report("rejoined members", found, violations);
         found = new ArrayList<>();
         leases(found);
@@ -79,6 +84,67 @@ final class LifetimeKeys {
         found = new ArrayList<>();
         prefixes(found);
         KeysChecker.report("prefix deletes", found, violations);
+    }
+
+    /**
+     * For each JOINED or REJOINED notice of member M under session S: a read that began after it
+     * and returned before the process's next new session (no later rejoin moved M yet) and shows M
+     * absent, while a put leased to S invoked after the read returned was answered OK (S was open
+     * then, so at the read too, and M, attached to S or moved on by nobody, was there).
+     */
+    private void present(List<String> found) {
+        for (Op n : members) {
+            Call.Member m = (Call.Member) n.call();
+            if (!Call.Member.JOINED.equals(m.event()) && !Call.Member.REJOINED.equals(m.event())) {
+                continue;
+            }
+            long next = nextSession(n);
+            for (Operation o : reads) {
+                KeyValue seen = seen(o, m.member());
+                if (seen == null || o.start() <= n.time() || o.end() >= next) {
+                    continue;
+                }
+                Operation alive = leasedOkAfter(m.session(), o.end());
+                if (alive == null) {
+                    continue;
+                }
+                checked++;
+                if (seen.isAbsent()) {
+                    found.add(m.member() + " went while its session lived: " + o.describe(origin)
+                            + " saw it absent after "
+                            + n.process() + "'s " + m.event() + " as " + m.session() + " at "
+                            + Times.at(n.time(), origin) + ", and " + alive.describe(origin) + " showed "
+                            + m.session() + " open after that");
+                }
+            }
+        }
+    }
+
+    /** When {@code notice}'s process next reported a new session; MAX_VALUE if it never did. */
+    private long nextSession(Op notice) {
+        long next = Long.MAX_VALUE;
+        for (Op n : members) {
+            if (n.process().equals(notice.process())
+                    && n.time() > notice.time()
+                    && Call.Member.REESTABLISHED.equals(((Call.Member) n.call()).event())) {
+                next = Math.min(next, n.time());
+            }
+        }
+        return next;
+    }
+
+    /** A put leased to {@code session}, invoked after {@code after}, that was answered OK; or null. */
+    private Operation leasedOkAfter(String session, long after) {
+        for (Operation o : ops) {
+            if (o.call() instanceof Call.KeyPut p
+                    && session != null
+                    && session.equals(p.lease())
+                    && o.ok()
+                    && o.start() > after) {
+                return o;
+            }
+        }
+        return null;
     }
 
     private void rejoined(List<String> found) {
