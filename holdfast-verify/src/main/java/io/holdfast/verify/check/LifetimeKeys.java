@@ -273,7 +273,10 @@ final class LifetimeKeys {
         return List.of();
     }
 
-    /** How the read {@code o} saw {@code key} (absent when a listing of its prefix did not show it), or null if it did not read it. */
+    /**
+     * How the read {@code o} saw {@code key} (absent when a listing of its prefix did not show it),
+     * or null if it did not read it.
+     */
     private static KeyValue seen(Operation o, String key) {
         List<KeyValue> entries = ((Result.KeyState) o.result()).entries();
         if (o.call() instanceof Call.KeyGet g) {
