@@ -65,7 +65,13 @@ public enum PlantedBug {
      * member cut off from the majority keeps its clients counting on TTLs that no leader knows of,
      * while the majority expires their sessions and hands their locks on.
      */
-    FOLLOWER_EXTENDS_TTL("a member acknowledges held heartbeats itself when its round to the leader fails");
+    FOLLOWER_EXTENDS_TTL("a member acknowledges held heartbeats itself when its round to the leader fails"),
+    /**
+     * A put that attaches a key another session owns (to the writer's session, or leased to a
+     * third) leaves the key with the session that owned it: a group member joined again under a
+     * new session, moving its key from its lost session, still goes when the lost session expires.
+     */
+    REJOIN_KEEPS_DEAD_SESSION("a put attaching a key another session owns keeps that session as the key's owner");
 
     private final String description;
 

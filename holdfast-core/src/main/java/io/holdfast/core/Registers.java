@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -116,14 +117,19 @@ final class Registers {
 
     private List<Undo> journal;
     private List<WatchEvent> held;
+    private final boolean keepsOwner;
 
     /**
      * @param queues the clock and where changes are told
      * @param fences who holds (name, token), for a fenced write
      * @param admission the quotas, and where a refusal is counted
      * @param stateEntries the sessions, locks and registers the table holds now
+     * @param bugs the table's planted bugs (verification only): with {@link
+     *     PlantedBug#REJOIN_KEEPS_DEAD_SESSION} a put attaching a key another session owns leaves
+     *     that session its owner
      */
-    Registers(Queues queues, Fences fences, Admission admission, IntSupplier stateEntries) {
+    Registers(Queues queues, Fences fences, Admission admission, IntSupplier stateEntries, Set<PlantedBug> bugs) {
+        this.keepsOwner = bugs.contains(PlantedBug.REJOIN_KEEPS_DEAD_SESSION);
         this.queues = queues;
         this.fences = fences;
         this.admission = admission;
@@ -207,6 +213,9 @@ final class Registers {
         String conflict = ExpectedVersions.refusal(key, expected, version);
         if (conflict != null) {
             return new Failed(ExpectedVersions.REFUSED, conflict, List.of(), version);
+        }
+        if (keepsOwner && owner != null && current != null && current.owner != null) {
+            owner = current.owner; // planted: the key stays with the session that held it
         }
         int entries = stateEntries.getAsInt();
         if (current == null && entries >= admission.quotas().stateEntries()) {

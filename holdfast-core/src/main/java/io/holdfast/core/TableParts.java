@@ -33,7 +33,7 @@ final class TableParts {
         this.queues = new Queues(this.bugs);
         this.acquisitions = new Acquisitions(queues, admission, this::stateEntries);
         this.releases = new Releases(queues, this.bugs);
-        this.registers = new Registers(queues, queues::holderOf, admission, this::stateEntries);
+        this.registers = new Registers(queues, queues::holderOf, admission, this::stateEntries, this.bugs);
         this.transactions = new Transactions(registers, queues, admission, sessions, this.bugs);
         this.replies = new ReplyMemory(sessions, admission, this.bugs);
     }

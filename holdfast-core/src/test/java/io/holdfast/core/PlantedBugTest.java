@@ -48,7 +48,8 @@ class PlantedBugTest {
                         "sent-snapshot-ignored",
                         "multi-lock-partial-grant",
                         "stale-txn-compare",
-                        "follower-extends-ttl");
+                        "follower-extends-ttl",
+                        "rejoin-keeps-dead-session");
         for (PlantedBug b : PlantedBug.values()) {
             assertThat(PlantedBug.byName(b.cliName())).isSameAs(b);
             assertThat(b.description()).isNotBlank().doesNotContain("\n");
@@ -239,6 +240,31 @@ class PlantedBugTest {
             assertThat(((Reply.Transacted) d.apply(txn(a, planted ? 3 : 2, "70"))).succeeded())
                     .isTrue();
         }
+    }
+
+    // ------------------------------------------------------------------ rejoin-keeps-dead-session
+
+    /** A key moved by an attached put from one session to another goes when the first ends, with the bug only. */
+    @Test
+    void aRejoinKeepsTheDeadSessionsKeyOnlyWithTheBug() {
+        for (boolean planted : new boolean[] {false, true}) {
+            TableDriver d = planted ? with(PlantedBug.REJOIN_KEEPS_DEAD_SESSION) : with();
+            Client old = d.open("old");
+            Client rejoined = d.open("rejoined");
+            assertThat(d.apply(attach(old, "1"))).isNotInstanceOf(Reply.Failed.class);
+            assertThat(d.apply(attach(rejoined, "2"))).isNotInstanceOf(Reply.Failed.class);
+            d.expire(old);
+            assertThat(d.table().register("group/m")).as("planted: %s", planted).matches(r -> r.isPresent() != planted);
+        }
+    }
+
+    /** Puts {@code value} to "group/m" attached to {@code c}'s session, whatever its version. */
+    private static Transaction attach(Client c, String value) {
+        return new Transaction(
+                c.next(),
+                List.of(),
+                List.of(new Transaction.Op.Put("group/m", KeyDelete.ANY_VERSION, KeysTest.bytes(value), true, 0)),
+                List.of());
     }
 
     /** Puts {@code value} to "acct" if its version is {@code version}. */

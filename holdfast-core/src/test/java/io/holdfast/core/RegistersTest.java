@@ -33,7 +33,8 @@ class RegistersTest {
                 new Queues(java.util.Set.of()),
                 (name, token) -> fences.holder(name, token),
                 admission,
-                () -> entries >= 0 ? entries : registers.size());
+                () -> entries >= 0 ? entries : registers.size(),
+                java.util.Set.of());
     }
 
     private Reply set(String key, long expected, byte[] value) {

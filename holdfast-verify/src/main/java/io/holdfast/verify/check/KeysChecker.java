@@ -15,8 +15,9 @@ import java.util.TreeMap;
 
 /**
  * What keys must show besides linearizability ({@link KeysModel}): money is neither made nor lost,
- * a fenced transaction runs only under a current grant, and a session's keys go exactly when its
- * locks do ({@link SessionKeys}).
+ * a fenced transaction runs only under a current grant, a session's keys go exactly when its
+ * locks do ({@link SessionKeys}), and keys moved, leased or deleted by prefix live as long as they
+ * should ({@link LifetimeKeys}).
  *
  * <ul>
  *   <li><b>Conservation.</b> The accounts are the keys under {@value #ACCOUNTS} that transactions
@@ -27,6 +28,7 @@ import java.util.TreeMap;
  *       have begun after a grant of L with a higher token returned, or after the release of T
  *       returned: by then T was no longer the lock's grant.
  *   <li><b>Session keys.</b> See {@link SessionKeys}.
+ *   <li><b>Rejoined members, ended leases, prefix deletes.</b> See {@link LifetimeKeys}.
  * </ul>
  *
  * SKIPPED for a run without key operations. In a run that expects {@link
@@ -60,11 +62,14 @@ public final class KeysChecker implements Checker {
         long fenced = fences(ops, Operation.pair(records), origin, violations);
         SessionKeys sessions = new SessionKeys(records, origin);
         sessions.check(violations);
+        LifetimeKeys lifetimes = new LifetimeKeys(records, origin);
+        lifetimes.check(violations);
         Map<String, Long> counts = new TreeMap<>();
         counts.put("key operations", (long) ops.size());
         counts.put("sums read", sums);
         counts.put("fenced transactions", fenced);
         counts.putAll(sessions.counts());
+        counts.putAll(lifetimes.counts());
         if (!violations.isEmpty()) {
             return new CheckResult(name(), CheckResult.Status.FAIL, violations, counts, "");
         }

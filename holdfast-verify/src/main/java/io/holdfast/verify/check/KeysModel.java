@@ -30,14 +30,24 @@ import java.util.TreeMap;
  * </ul>
  *
  * Keys attached to a session vanish in the step that ends the session, with no operation of their
- * own: a group with attached puts has no such model, and {@link KeysChecker} checks those keys.
+ * own: a group with attached or leased puts, prefix deletes or owned keys read has no such model
+ * ({@link #hasAttached}), and {@link KeysChecker} checks those keys.
  */
 final class KeysModel implements Model<Map<String, KeyValue>> {
     private final List<Move> moves = new ArrayList<>();
 
-    /** Whether {@code ops} attach keys to a session (then this model is not theirs). */
+    /**
+     * Whether {@code ops} attach keys to a session, lease them to one, delete them by prefix (a
+     * step per page, with no operation of each), or read a key some session owns: then this model
+     * is not theirs.
+     */
     static boolean hasAttached(List<Operation> ops) {
-        return ops.stream().anyMatch(o -> o.call() instanceof Call.KeyTxn t && t.attached());
+        return ops.stream()
+                .anyMatch(o -> (o.call() instanceof Call.KeyTxn t && t.attached())
+                        || o.call() instanceof Call.KeyPut
+                        || o.call() instanceof Call.KeyDeletePrefix
+                        || (o.result() instanceof Result.KeyState k
+                                && k.entries().stream().anyMatch(e -> e.owner() != null)));
     }
 
     @Override

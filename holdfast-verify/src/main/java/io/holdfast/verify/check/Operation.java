@@ -122,8 +122,13 @@ record Operation(String process, long seq, String phase, Call call, long start, 
                 sb.append(" try");
             }
         }
-        String named =
-                call instanceof Call.KeyGet g ? g.name() : call instanceof Call.KeyList l ? l.prefix() + "*" : key();
+        String named = call instanceof Call.KeyGet g
+                ? g.name()
+                : call instanceof Call.KeyList l
+                        ? l.prefix() + "*"
+                        : call instanceof Call.KeyPut p
+                                ? p.name() + "=" + p.value() + (p.lease() == null ? "" : " lease " + p.lease())
+                                : call instanceof Call.KeyDeletePrefix d ? d.prefix() + "*" : key();
         sb.append(' ').append(named).append(' ').append(completed() ? result.type() : "PENDING");
         if (call instanceof Call.Release release) {
             sb.append(" token=").append(release.token());

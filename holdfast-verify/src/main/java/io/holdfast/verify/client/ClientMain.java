@@ -115,6 +115,8 @@ public final class ClientMain {
      * @param observe the elections to follow with an {@link ElectionObserver} ({@code --observe})
      * @param keys whether the workload is {@link KeysWorkload} ({@code --keys})
      * @param bug a planted client bug of {@link #BUGS} ({@code --bug}), or null
+     * @param renewing opens a new client that opens a new session after losing one (the keys
+     *     workload's group client, whose recipe rejoins on the new session)
      */
     public record Setup(
             String id,
@@ -129,9 +131,42 @@ public final class ClientMain {
             boolean elections,
             List<String> observe,
             boolean keys,
-            String bug) {
+            String bug,
+            Supplier<LockClient> renewing) {
         public Setup {
             observe = observe == null ? List.of() : List.copyOf(observe);
+        }
+
+        /** A setup whose renewing clients are the {@code opener}'s. */
+        public Setup(
+                String id,
+                Supplier<LockClient> opener,
+                ProtectedStore fenced,
+                ProtectedStore unfenced,
+                long seed,
+                Duration ttl,
+                Duration bound,
+                Supplier<LockService> intruderService,
+                boolean multiLocks,
+                boolean elections,
+                List<String> observe,
+                boolean keys,
+                String bug) {
+            this(
+                    id,
+                    opener,
+                    fenced,
+                    unfenced,
+                    seed,
+                    ttl,
+                    bound,
+                    intruderService,
+                    multiLocks,
+                    elections,
+                    observe,
+                    keys,
+                    bug,
+                    opener);
         }
     }
 
@@ -375,7 +410,9 @@ public final class ClientMain {
                     o.containsKey("elections"),
                     o.containsKey("observe") ? List.of(o.get("observe").split(",")) : List.of(),
                     o.containsKey("keys"),
-                    o.get("bug"));
+                    o.get("bug"),
+                    () -> LockClient.open(
+                            uri, options.toBuilder().renewSessions(true).build()));
             code = new ClientMain(setup, new Recorder(id, history))
                     .serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), protocol);
         }

@@ -98,6 +98,47 @@ final class KeyOps {
         }
     }
 
+    /**
+     * Puts {@code value} to {@code key} whatever its version, owned by the session {@code lease}
+     * (null: none): {@link Result.KeyState} with the key as written, {@code Refused(CONFLICT)} when
+     * the lease is no open session, or {@code Unknown}.
+     */
+    Result put(String phase, LockClient client, String key, long value, String lease) {
+        Op invoke = rec.record(phase, new Call.KeyPut(key, value, lease));
+        try {
+            PutOptions how =
+                    lease == null ? PutOptions.any().detach() : PutOptions.any().lease(lease);
+            KeyEntry e = client.keys().put(key, Ops.encode(value), how);
+            return rec.complete(invoke, new Result.KeyState(List.of(of(e))));
+        } catch (RuntimeException e) {
+            return rec.complete(invoke, Outcomes.ofCas(e));
+        }
+    }
+
+    /** Deletes every key under {@code prefix}: {@link Result.KeyState} with no entries, or {@code Unknown}. */
+    Result deletePrefix(String phase, LockClient client, String prefix) {
+        Op invoke = rec.record(phase, new Call.KeyDeletePrefix(prefix));
+        try {
+            client.keys().deletePrefix(prefix);
+            return rec.complete(invoke, new Result.KeyState(List.of()));
+        } catch (RuntimeException e) {
+            // a page may have gone before the failure: never Refused, which would say nothing changed
+            return rec.complete(invoke, new Result.Unknown(Outcomes.errorName(e)));
+        }
+    }
+
+    /** Closes {@code client}, whose session is {@code session}, recording when the close returned. */
+    void close(String phase, LockClient client, String session) {
+        Op invoke = rec.record(phase, new Call.SessionClose(session));
+        client.close();
+        rec.complete(invoke, new Result.Released());
+    }
+
+    /** Records a group membership event ({@link Call.Member}). */
+    void member(String phase, String event, String member, String session, long version) {
+        rec.record(phase, new Call.Member(event, member, session, version));
+    }
+
     /** Records what a watch reported (a STATE is left out: it is no change). */
     void watched(String phase, WatchEvent e) {
         if (e.type() == WatchEvent.Type.STATE) {
@@ -116,6 +157,6 @@ final class KeyOps {
     }
 
     private static KeyValue of(KeyEntry e) {
-        return new KeyValue(e.key(), e.version(), Ops.decode(e.value()));
+        return new KeyValue(e.key(), e.version(), Ops.decode(e.value()), e.owner());
     }
 }

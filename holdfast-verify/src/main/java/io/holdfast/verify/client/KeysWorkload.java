@@ -31,9 +31,12 @@ import org.slf4j.LoggerFactory;
  *       both again. Half of them hold {@value #LOCK} (a wait of up to 1 s) and add its fence to the
  *       compares; the rest race unfenced. A transfer refused or whose compares failed is tried again
  *       once from a fresh read.
- *   <li>35%: a read: a listing of {@code acct/}, a transaction that reads both, one account, a
+ *   <li>30%: a read: a listing of {@code acct/}, a transaction that reads both, one account, a
  *       listing of {@value #MEMBERS}, or one member's key.
- *   <li>25%: a short session: a client of its own takes {@value #MEMBERS_LOCK} (a wait of up to 1
+ *   <li>15% (and the first step, and the three after a rejoin): a step of {@link KeyLifetimes}: 8% a
+ *       read of the group (joined first), 4% keys deleted by prefix, 3% keys leased to another
+ *       session.
+ *   <li>15%: a short session: a client of its own takes {@value #MEMBERS_LOCK} (a wait of up to 1
  *       s), puts {@code members/<session>} attached to its session and fenced by that grant; the
  *       process's client reads that key; the session holds 5 to 50 ms, records a VALID notice if its
  *       lease still says so, and closes the client, which ends the session: the key and the grant go
@@ -74,28 +77,37 @@ public final class KeysWorkload {
     private final Supplier<LockClient> client;
     private final Supplier<LockClient> opener;
     private final Random random;
+    private final KeyLifetimes lifetimes;
     private final AtomicLong operations = new AtomicLong();
     private final List<String> members = new ArrayList<>();
     private final List<Watch> watches = new ArrayList<>();
     private volatile boolean stopping;
     private volatile boolean created;
+    private boolean triedJoin;
     private LockClient watching;
     private Thread thread;
 
     /**
      * @param rec where the process's events go
      * @param client the process's client, asked before every operation
-     * @param opener opens a client of a session of its own, for a short session
+     * @param opener opens a client of a session of its own, for a short session or a lease
+     * @param renewing opens a client that opens a new session after losing one, for the group
      * @param seed the seed of the choices
      * @param bound how long past its wait a call may take
      */
     public KeysWorkload(
-            Recorder rec, Supplier<LockClient> client, Supplier<LockClient> opener, long seed, Duration bound) {
+            Recorder rec,
+            Supplier<LockClient> client,
+            Supplier<LockClient> opener,
+            Supplier<LockClient> renewing,
+            long seed,
+            Duration bound) {
         this.ops = new Ops(rec, bound);
         this.keys = new KeyOps(rec);
         this.client = client;
         this.opener = opener;
         this.random = new Random(seed);
+        this.lifetimes = new KeyLifetimes(keys, rec.process(), renewing, opener, random);
     }
 
     /** Runs the workload on a daemon thread. */
@@ -123,6 +135,7 @@ public final class KeysWorkload {
             }
         }
         unwatch();
+        lifetimes.close();
     }
 
     /** Watches the sessions' keys and lock on {@code c}, the process's client now (again after a new session). */
@@ -178,14 +191,27 @@ public final class KeysWorkload {
         if (c != watching) {
             watch(c);
         }
+        if (!triedJoin) {
+            triedJoin = true; // joined first, before the faults; later tries come with the group's reads
+            return lifetimes.group(c);
+        }
         if (!created) {
             return create(c);
+        }
+        if (lifetimes.owesRead()) {
+            return lifetimes.group(c);
         }
         int r = random.nextInt(100);
         if (r < 40) {
             return random.nextBoolean() ? fencedTransfer(c) : transfer(c, null) instanceof Result.Unknown;
-        } else if (r < 75) {
+        } else if (r < 70) {
             return read(c) instanceof Result.Unknown;
+        } else if (r < 78) {
+            return lifetimes.group(c);
+        } else if (r < 82) {
+            return lifetimes.prefix(c);
+        } else if (r < 85) {
+            return lifetimes.lease(c);
         }
         return session(c);
     }

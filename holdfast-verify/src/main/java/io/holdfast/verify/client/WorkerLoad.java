@@ -71,7 +71,7 @@ final class WorkerLoad {
                 observer.start();
             }
         } else if (setup.keys()) {
-            keys = new KeysWorkload(rec, client, setup.opener(), setup.seed(), setup.bound());
+            keys = new KeysWorkload(rec, client, setup.opener(), setup.renewing(), setup.seed(), setup.bound());
             keys.start();
         } else {
             workload = new Workload(rec, client, setup.fenced(), setup.unfenced(), setup.seed(), setup.bound());

@@ -150,6 +150,64 @@ public sealed interface Call {
     }
 
     /**
+     * A put of {@code value} to the key {@code name} whatever its version, owned by the open session
+     * {@code lease} ({@code PutOptions.lease}: another client's) or, when null, by none. Answered
+     * {@link Result.KeyState} with the key as written (version and owner), {@link Result.Refused}
+     * ({@code CONFLICT}: the lease was no open session; nothing written) or {@link Result.Unknown}.
+     */
+    record KeyPut(String name, long value, String lease) implements OnKeys {
+        @Override
+        public String key() {
+            return KeyValue.space(name);
+        }
+    }
+
+    /**
+     * A delete of every key under {@code prefix}, a page at a time (each page one step, the whole
+     * not); answered {@link Result.KeyState} with no entries once every page went, or {@link
+     * Result.Unknown}.
+     */
+    record KeyDeletePrefix(String prefix) implements OnKeys {
+        @Override
+        public String key() {
+            return KeyValue.space(prefix);
+        }
+    }
+
+    /**
+     * A close of the client whose session is {@code session}, answered {@link Result.Released} when
+     * the close returned: the session ended then if the service heard the close, else it expires
+     * after its TTL (the close says which to nobody).
+     */
+    record SessionClose(String session) implements Call {
+        @Override
+        public String key() {
+            return null;
+        }
+    }
+
+    /**
+     * A notice of a group's membership as the process's group client saw it: {@code event} is
+     * {@link #JOINED} (a join returned), {@link #REJOINED} or {@link #REJOIN_FAILED} (the recipe's
+     * rejoin listener) for the member's key {@code member} with the session that owns it and its
+     * version (the holder only, for a failure), {@link #LOST}: that client's session {@code
+     * session} was lost, or {@link #REESTABLISHED}: it opened the new session {@code session}
+     * ({@code member} null for both).
+     */
+    record Member(String event, String member, String session, long version) implements Notice {
+        public static final String JOINED = "JOINED";
+        public static final String REJOINED = "REJOINED";
+        public static final String REJOIN_FAILED = "REJOIN_FAILED";
+        public static final String LOST = "LOST";
+        public static final String REESTABLISHED = "REESTABLISHED";
+
+        @Override
+        public String key() {
+            return member == null ? session : member;
+        }
+    }
+
+    /**
      * A notice of what a watch reported: {@code event} (a {@code WatchEvent.Type}: ACQUIRED,
      * RELEASED, REGISTER_SET, REGISTER_DELETED, STATE) on the lock or key {@code name}, by {@code
      * session}, with the grant's {@code token} or the key's {@code version}, {@code cause} (null

@@ -51,6 +51,12 @@ import java.util.List;
  *   <li>{@code WATCHED} (a NOTICE): a watch reported the event named in {@code text} on the lock or
  *       key {@code key}, by {@code session}, with {@code token} or {@code version}, the cause in
  *       {@code error} and its place in the service's order of changes in {@code position}.
+ *   <li>{@code KEY_PUT} (kind KEYS): the key in {@code key}, {@code value}, the lease's session in
+ *       {@code session} (none: no owner); OK carries the key as written in {@code entries}.
+ *   <li>{@code KEY_DELETE_PREFIX} (kind KEYS): the prefix in {@code key}.
+ *   <li>{@code SESSION_CLOSE}: the closed client's session in {@code session}; OK when it returned.
+ *   <li>{@code MEMBER} (a NOTICE): the event in {@code text}, the member's key in {@code key}, the
+ *       owning (for LOST: the lost) session in {@code session}, the version in {@code version}.
  * </ul>
  *
  * <p>The fields of keys came after the others: a history written before them loads, with none.
@@ -127,7 +133,11 @@ public record Op(
         KEY_GET,
         KEY_LIST,
         KEY_TXN,
-        WATCHED
+        WATCHED,
+        KEY_PUT,
+        KEY_DELETE_PREFIX,
+        SESSION_CLOSE,
+        MEMBER
     }
 
     /** What is locked. */
@@ -183,10 +193,10 @@ public record Op(
             case OK ->
                 switch (f) {
                     case ACQUIRE -> new Result.Granted(token);
-                    case RELEASE, FOREIGN_RELEASE -> new Result.Released();
+                    case RELEASE, FOREIGN_RELEASE, SESSION_CLOSE -> new Result.Released();
                     case REG_GET -> new Result.RegisterState(version, value);
                     case REG_CAS -> new Result.Written(newVersion);
-                    case KEY_GET, KEY_LIST -> new Result.KeyState(listOf(entries));
+                    case KEY_GET, KEY_LIST, KEY_PUT, KEY_DELETE_PREFIX -> new Result.KeyState(listOf(entries));
                     case KEY_TXN -> new Result.Transacted(succeeded, listOf(entries));
                     default -> throw new IllegalStateException("a " + f + " has no completion");
                 };
@@ -242,6 +252,20 @@ public record Op(
             d.puts = t.puts();
             d.attached = t.attached();
             d.gets = t.gets();
+        } else if (call instanceof Call.KeyPut p) {
+            d = new Draft(type, process, seq, time, phase, Fn.KEY_PUT, keys(p.name()));
+            d.value = p.value();
+            d.session = p.lease();
+        } else if (call instanceof Call.KeyDeletePrefix dp) {
+            d = new Draft(type, process, seq, time, phase, Fn.KEY_DELETE_PREFIX, keys(dp.prefix()));
+        } else if (call instanceof Call.SessionClose c) {
+            d = new Draft(type, process, seq, time, phase, Fn.SESSION_CLOSE, new Call.Target(null, null, 0, 0));
+            d.session = c.session();
+        } else if (call instanceof Call.Member m) {
+            d = new Draft(type, process, seq, time, phase, Fn.MEMBER, keys(m.member()));
+            d.text = m.event();
+            d.session = m.session();
+            d.version = m.version();
         } else if (call instanceof Call.Watched w) {
             d = new Draft(type, process, seq, time, phase, Fn.WATCHED, keys(w.name()));
             d.text = w.event();
@@ -290,6 +314,10 @@ public record Op(
             case KEY_LIST -> new Call.KeyList(key);
             case KEY_TXN -> new Call.KeyTxn(listOf(compares), text, token, listOf(puts), attached, listOf(gets));
             case WATCHED -> new Call.Watched(key, text, session, token, version, error, position);
+            case KEY_PUT -> new Call.KeyPut(key, value, session);
+            case KEY_DELETE_PREFIX -> new Call.KeyDeletePrefix(key);
+            case SESSION_CLOSE -> new Call.SessionClose(session);
+            case MEMBER -> new Call.Member(text, key, session, version);
         };
     }
 

@@ -46,6 +46,7 @@ final class PlantedBugs {
         EXPOSED_BY.put("stale-txn-compare", "keys");
         EXPOSED_BY.put(SLOW_FAILOVER, "leader-kill");
         EXPOSED_BY.put("follower-extends-ttl", "member-homes");
+        EXPOSED_BY.put("rejoin-keeps-dead-session", "keys");
     }
 
     private PlantedBugs() {}

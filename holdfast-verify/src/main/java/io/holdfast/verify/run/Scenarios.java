@@ -305,8 +305,10 @@ public final class Scenarios {
                 ElectionRounds::run));
         add(new Scenario(
                 "keys",
-                "transactions move money between two keys under a fencing-token compare, beside reads and short"
-                        + " sessions with attached keys; the leader is SIGKILLed, the network split, answers lost",
+                "transactions move money between two keys under a fencing-token compare, beside reads, short"
+                        + " sessions with attached keys, a group rejoined after a lost session, prefix deletes and"
+                        + " leased keys; a client split past its TTL across a leader's restart, then the leader"
+                        + " SIGKILLed, the network split, answers lost",
                 3,
                 3,
                 Scenario.Load.KEYS,

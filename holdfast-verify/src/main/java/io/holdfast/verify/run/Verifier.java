@@ -78,7 +78,7 @@ public final class Verifier {
         List<String> lines = new ArrayList<>();
         for (String bug : PlantedBugs.all()) {
             lines.add(String.format(
-                    "%-24s exposed by %s",
+                    "%-26s exposed by %s",
                     bug, PlantedBugs.exposing(bug).orElseThrow().name()));
         }
         return lines;

@@ -127,6 +127,22 @@ final class H {
         return invoke(p, t, new Call.KeyList(prefix));
     }
 
+    /** {@code p} puts {@code value} to {@code name}, leased to the session {@code lease} (null: none). */
+    Invoked keyPut(String p, double t, String name, long value, String lease) {
+        return invoke(p, t, new Call.KeyPut(name, value, lease));
+    }
+
+    /** {@code p} deletes every key under {@code prefix}. */
+    Invoked deletePrefix(String p, double t, String prefix) {
+        return invoke(p, t, new Call.KeyDeletePrefix(prefix));
+    }
+
+    /** A MEMBER notice of {@code p}'s group client ({@link Call.Member}). */
+    H member(String p, double t, String event, String member, String session, long version) {
+        add(p, t, new Call.Member(event, member, session, version));
+        return this;
+    }
+
     /** {@code p} commits {@code txn}. */
     Invoked txn(String p, double t, Call.KeyTxn txn) {
         return invoke(p, t, txn);

@@ -72,6 +72,11 @@ class KeysWorkloadTest {
         assertThat(keys.counts().get("sums read")).isPositive();
         assertThat(keys.counts().get("session keys")).isPositive();
         assertThat(keys.counts().get("session key reads")).isPositive();
+        // every worker joined the group first, and its reads of the members were checked
+        assertThat(ops)
+                .filteredOn(op -> op.call() instanceof Call.Member m && Call.Member.JOINED.equals(m.event()))
+                .hasSize(3);
+        assertThat(keys.counts().get("lifetime reads checked")).isPositive();
     }
 
     private static boolean ran(Op op, boolean succeeded) {
@@ -104,8 +109,8 @@ class KeysWorkloadTest {
                 files.add(file);
                 History.Writer w = new History.Writer(file);
                 writers.add(w);
-                workloads.add(
-                        new KeysWorkload(new Recorder(name, w), () -> client, opener, 2000 + i, Duration.ofSeconds(3)));
+                workloads.add(new KeysWorkload(
+                        new Recorder(name, w), () -> client, opener, opener, 2000 + i, Duration.ofSeconds(3)));
             }
             workloads.forEach(KeysWorkload::start);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

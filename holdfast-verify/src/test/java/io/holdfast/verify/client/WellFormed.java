@@ -115,6 +115,13 @@ final class WellFormed {
             }
             return;
         }
+        if (call instanceof Call.Member m) {
+            boolean ofSession = Call.Member.LOST.equals(m.event()) || Call.Member.REESTABLISHED.equals(m.event());
+            if (m.session() == null || (m.member() == null) != ofSession) {
+                problems.add("a member notice names its session, and its member unless it is of a session: " + id);
+            }
+            return;
+        }
         long token;
         if (call instanceof Call.Lost lost && lost.why() != null) {
             token = lost.token();

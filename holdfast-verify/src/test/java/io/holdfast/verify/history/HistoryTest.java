@@ -117,6 +117,38 @@ class HistoryTest {
     }
 
     @Test
+    void theKeysLifetimeCallsAndAnOwnedKeyAreTheirRecordsAgainAfterAWriteAndARead() throws Exception {
+        List<Call> calls = List.of(
+                new Call.KeyPut("lease/c1/0", 7, "session-l"),
+                new Call.KeyPut("tmp/c1/0", 8, null),
+                new Call.KeyDeletePrefix("tmp/c1/"),
+                new Call.SessionClose("session-l"),
+                new Call.Member(Call.Member.REJOINED, "group/c1", "session-n", 2),
+                new Call.Member(Call.Member.LOST, null, "session-o", 0));
+        for (Call call : calls) {
+            Op op = Op.of("c1", 1, 2, "workload", call);
+            assertThat(History.fromLine(History.toLine(op))).isEqualTo(op);
+            assertThat(op.call()).isEqualTo(call);
+        }
+        Op get = Op.of("c1", 2, 3, "workload", new Call.KeyGet("group/c1"));
+        Result owned = new Result.KeyState(List.of(new KeyValue("group/c1", 2, 1, "session-n")));
+        Op again = (Op) History.fromLine(History.toLine(get.complete(4, owned)));
+        assertThat(again.result()).isEqualTo(owned);
+        assertThat(History.toLine(get.complete(4, new Result.KeyState(List.of(new KeyValue("acct/a", 1, 5))))))
+                .doesNotContain("owner");
+    }
+
+    @Test
+    void aKeyReadSavedBeforeOwnersWereReadsWithNone() throws Exception {
+        Path saved = dir.resolve("keys.jsonl");
+        Files.writeString(saved, """
+                {"rec":"op","type":"OK","process":"c1","seq":3,"time":40,"phase":"workload","f":"KEY_GET","key":"acct/a","kind":"KEYS","entries":[{"key":"acct/a","version":2,"value":90}]}
+                """);
+        assertThat(((Op) History.read(saved).get(0)).result())
+                .isEqualTo(new Result.KeyState(List.of(new KeyValue("acct/a", 2, 90, null))));
+    }
+
+    @Test
     void linesInTheSavedFormatReadAsTheirRecords() throws Exception {
         Path saved = dir.resolve("saved.jsonl");
         Files.writeString(saved, """
