@@ -14,7 +14,7 @@ import java.util.Map;
  * Election records apart from the keyspace (issue 70, item 7). An election's record is the register
  * of its name holding {@code "<epoch>:<value>"}, written fenced by the leadership's grant of the lock
  * of the same name, the epoch that grant's token (what every client's {@code campaign} writes).
- * The table marks such a write with its token ({@link Registers.Register#record}) when it keeps the
+ * The table marks such a write with its token ({@link Register#record}) when it keeps the
  * key's lifetime (log type 23, protocol version 8: so no member of an older build ever applies a
  * mark). A marked key is left out of key listings (through which the keys API reads one key too)
  * and of the changes a watch of keys is told (its changes carry the token, {@link #concernsKeys});
@@ -80,7 +80,7 @@ final class ElectionRecords {
 
     static void write(TableParts table, DataOutputStream out) throws IOException {
         List<String> keys = new ArrayList<>();
-        for (Map.Entry<String, Registers.Register> e : table.registers.map().entrySet()) {
+        for (Map.Entry<String, Register> e : table.registers.map().entrySet()) {
             if (e.getValue().record != 0) {
                 keys.add(e.getKey());
             }
@@ -102,11 +102,11 @@ final class ElectionRecords {
         for (int i = 0; i < n; i++) {
             String key = in.readUTF();
             long token = in.readLong();
-            Registers.Register r = table.registers.map().get(key);
+            Register r = table.registers.map().get(key);
             if (r == null || r.record != 0 || token <= 0) {
                 throw new SnapshotFormatException("bad or repeated election record " + key);
             }
-            table.registers.map().put(key, new Registers.Register(r.version, r.value, r.owner, r.deadline, token));
+            table.registers.map().put(key, new Register(r.version, r.value, r.owner, r.deadline, token));
         }
     }
 }

@@ -25,7 +25,7 @@ final class KeySnapshot {
 
     /** Whether the table holds something only format 6 can write. */
     static boolean needed(TableParts table) {
-        for (Registers.Register r : table.registers.map().values()) {
+        for (Register r : table.registers.map().values()) {
             if (r.leased()) {
                 return true;
             }
@@ -35,7 +35,7 @@ final class KeySnapshot {
 
     static void write(TableParts table, DataOutputStream out) throws IOException {
         List<String> keys = new ArrayList<>();
-        for (Map.Entry<String, Registers.Register> e : table.registers.map().entrySet()) {
+        for (Map.Entry<String, Register> e : table.registers.map().entrySet()) {
             if (e.getValue().leased()) {
                 keys.add(e.getKey());
             }
@@ -43,7 +43,7 @@ final class KeySnapshot {
         keys.sort(java.util.Comparator.naturalOrder());
         out.writeInt(keys.size());
         for (String key : keys) {
-            Registers.Register r = table.registers.map().get(key);
+            Register r = table.registers.map().get(key);
             out.writeUTF(key);
             out.writeBoolean(r.owner != null);
             if (r.owner != null) {
@@ -63,14 +63,14 @@ final class KeySnapshot {
             String key = in.readUTF();
             String owner = in.readBoolean() ? in.readUTF() : null;
             long deadline = in.readLong();
-            Registers.Register r = table.registers.map().get(key);
+            Register r = table.registers.map().get(key);
             if (r == null || r.leased() || deadline < 0 || (owner == null && deadline == 0)) {
                 throw new SnapshotFormatException("bad or repeated lifetime of key " + key);
             }
             if (owner != null && !table.sessions.contains(owner)) {
                 throw new SnapshotFormatException("key " + key + " is attached to unknown session " + owner);
             }
-            table.registers.map().put(key, new Registers.Register(r.version, r.value, owner, deadline));
+            table.registers.map().put(key, new Register(r.version, r.value, owner, deadline));
         }
     }
 }

@@ -1,4 +1,4 @@
-// Ceiling 510 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
+// Ceiling 500 lines, one idea: the store of keys, one record per key with its lifetime, and every change to it
 // (put, delete, add, a transaction's journal) in one place, so that what is derived from the keys stays exact.
 package io.holdfast.core;
 
@@ -65,37 +65,6 @@ final class Registers {
     interface Fences {
         /** The id of the session holding the current grant of {@code name} with {@code token}, or null if none does. */
         String holder(String name, long token);
-    }
-
-    static final class Register {
-        final long version;
-        final byte[] value;
-        /** The session the key is attached to; null when none. */
-        final String owner;
-        /** The table time from which its time to live has passed; 0 when it has none. */
-        final long deadline;
-        /** The token of the leadership whose election record it is ({@link ElectionRecords}); 0 when none. */
-        final long record;
-
-        Register(long version, byte[] value) {
-            this(version, value, null, 0);
-        }
-
-        Register(long version, byte[] value, String owner, long deadline) {
-            this(version, value, owner, deadline, 0);
-        }
-
-        Register(long version, byte[] value, String owner, long deadline, long record) {
-            this.version = version;
-            this.value = value;
-            this.owner = owner;
-            this.deadline = deadline;
-            this.record = record;
-        }
-
-        boolean leased() {
-            return owner != null || deadline != 0;
-        }
     }
 
     private record Deadline(long at, String key) {}

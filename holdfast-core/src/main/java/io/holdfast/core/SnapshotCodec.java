@@ -179,7 +179,7 @@ final class SnapshotCodec {
         keys.sort(Comparator.naturalOrder());
         out.writeInt(keys.size());
         for (String key : keys) {
-            Registers.Register reg = table.registers.map().get(key);
+            Register reg = table.registers.map().get(key);
             out.writeUTF(key);
             out.writeLong(reg.version);
             out.writeInt(reg.value.length);
@@ -303,7 +303,7 @@ final class SnapshotCodec {
             if (value.length != length) {
                 throw new EOFException();
             }
-            table.registers.map().put(key, new Registers.Register(version, value));
+            table.registers.map().put(key, new Register(version, value));
         }
         if (format >= 2 && in.readBoolean()) {
             int length = in.readInt();

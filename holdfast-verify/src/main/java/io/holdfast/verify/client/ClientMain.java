@@ -136,38 +136,6 @@ public final class ClientMain {
         public Setup {
             observe = observe == null ? List.of() : List.copyOf(observe);
         }
-
-        /** A setup whose renewing clients are the {@code opener}'s. */
-        public Setup(
-                String id,
-                Supplier<LockClient> opener,
-                ProtectedStore fenced,
-                ProtectedStore unfenced,
-                long seed,
-                Duration ttl,
-                Duration bound,
-                Supplier<LockService> intruderService,
-                boolean multiLocks,
-                boolean elections,
-                List<String> observe,
-                boolean keys,
-                String bug) {
-            this(
-                    id,
-                    opener,
-                    fenced,
-                    unfenced,
-                    seed,
-                    ttl,
-                    bound,
-                    intruderService,
-                    multiLocks,
-                    elections,
-                    observe,
-                    keys,
-                    bug,
-                    opener);
-        }
     }
 
     private final Setup setup;

@@ -1,3 +1,5 @@
+// Ceiling 440 lines, one idea: the one line form of every call, completion and notice of a history, and the
+// mapping both ways beside it, so that no call can be written in a form it is not read back from.
 package io.holdfast.verify.history;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;

@@ -60,7 +60,8 @@ class ClientMainTest {
                     false,
                     List.of(),
                     false,
-                    null);
+                    null,
+                    () -> LockClient.open(uri, options));
             ClientMain main = new ClientMain(setup, new Recorder("c1", w));
             exit = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -195,7 +196,8 @@ class ClientMainTest {
                     false,
                     List.of(),
                     false,
-                    null);
+                    null,
+                    () -> LockClient.open(uri, options));
             ClientMain main = new ClientMain(setup, new Recorder("x1", w));
             CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
                 try {
