@@ -28,8 +28,11 @@ import picocli.CommandLine.Spec;
 /**
  * {@code holdfast backup --out FILE}: a consistent copy of a running cluster's lock table, taken by
  * its leader after a read barrier and streamed from its HTTP port ({@code GET /api/v1/backup}) into
- * FILE as it arrives (a follower names the leader's HTTP port, which is asked next), whatever its size; FILE appears only once its SHA-256 checks ({@link
- * BackupDownload}, {@link BackupFile}). {@code holdfast restore} seeds a new cluster from it.
+ * FILE as it arrives (a follower names the leader's HTTP port, which is asked next), whatever its
+ * size; FILE appears only once its SHA-256 checks ({@link BackupDownload}, {@link BackupFile}).
+ * With {@code --backup-key} the checked copy is encrypted into FILE ({@link BackupKey}); with
+ * {@code --out s3://BUCKET/PREFIX/NAME} it is uploaded, encrypted, to an S3-compatible store
+ * ({@link S3Store}). {@code holdfast restore} seeds a new cluster from it.
  */
 @Command(
         name = "backup",

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * Backups on a schedule ({@code holdfast server --backup-every DURATION --backup-dir D
  * --backup-keep N}): every DURATION, the node that leads then writes a backup of the table into D
  * ({@link BackupFile}), named {@code holdfast-<cluster id>-<UTC time>.hfbk}, and keeps the newest N
- * of its cluster's files there.
+ * of its cluster's backups there. D is a {@link BackupStore}: a directory, or a bucket's prefix in
+ * an S3-compatible store ({@code s3://BUCKET/PREFIX}); with a {@link BackupKey} each backup is
+ * encrypted before it is written.
  *
  * <p><b>Why the leader only.</b> Every member runs the schedule with the same options, but a member
  * whose turn comes while it does not lead skips it: the leader's copy is the one taken after a
