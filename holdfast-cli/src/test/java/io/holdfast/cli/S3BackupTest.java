@@ -312,6 +312,32 @@ class S3BackupTest {
                 .doesNotContain("too short")
                 .hasLineCount(1);
 
+        // The server checks its backup options before it starts: no key for s3://, a key without a schedule.
+        assertThat(run(
+                        "server",
+                        "--data-dir",
+                        dir.resolve("s1").toString(),
+                        "--backup-every",
+                        "1h",
+                        "--backup-dir",
+                        "s3://" + BUCKET + "/scheduled",
+                        "--s3-endpoint",
+                        endpoint))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString())
+                .isEqualTo("holdfast server: s3://" + BUCKET + "/scheduled needs --backup-key FILE: backups kept in"
+                        + " an object store are encrypted" + System.lineSeparator());
+        assertThat(run("server", "--data-dir", dir.resolve("s2").toString(), "--backup-key", key.toString()))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString())
+                .contains("--backup-key needs --backup-every DURATION")
+                .hasLineCount(1);
+        assertThat(run("backup", "--out", "s3://" + BUCKET + "/", "--backup-key", key.toString()))
+                .isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString())
+                .contains("names no object: give s3://BUCKET/PREFIX/NAME.hfbk")
+                .hasLineCount(1);
+
         assertThat(run(
                         "restore",
                         good,

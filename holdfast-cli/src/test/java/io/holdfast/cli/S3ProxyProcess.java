@@ -63,6 +63,8 @@ final class S3ProxyProcess implements AutoCloseable {
                 .redirectOutput(log.toFile())
                 .start();
         S3ProxyProcess proxy = new S3ProxyProcess(process, store, log, port);
+        // Should the test JVM end without closing it (a test run cut short), the server goes too.
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "s3proxy-stop"));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
             if (!process.isAlive()) {
