@@ -33,7 +33,7 @@ final class S3ProxyProcess implements AutoCloseable {
     }
 
     /** Starts S3Proxy with the empty buckets {@code buckets}, and waits until it serves. */
-    static S3ProxyProcess start(Path dir, String... buckets) throws IOException, InterruptedException {
+    static S3ProxyProcess start(Path dir, String... buckets) throws IOException {
         Path jar = Path.of("target", "s3proxy", "s3proxy.jar").toAbsolutePath();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: the build copies it (generate-test-resources)");
@@ -65,23 +65,28 @@ final class S3ProxyProcess implements AutoCloseable {
         S3ProxyProcess proxy = new S3ProxyProcess(process, store, log, port);
         // Should the test JVM end without closing it (a test run cut short), the server goes too.
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "s3proxy-stop"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException(
-                        "S3Proxy exited with " + process.exitValue() + ": " + Files.readString(log));
-            }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return proxy;
-            } catch (IOException e) {
-                if (System.nanoTime() - deadline > 0) {
-                    proxy.close();
-                    throw new IllegalStateException("S3Proxy did not listen within 60 s: " + Files.readString(log));
-                }
-                Thread.sleep(100);
-            }
+        try {
+            // Until its port takes connections; an exit on the way fails at once with its log.
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException(
+                                    "S3Proxy exited with " + process.exitValue() + ": " + Files.readString(log));
+                        }
+                        try (Socket s = new Socket()) {
+                            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                            return true;
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    });
+        } catch (RuntimeException e) {
+            proxy.close();
+            throw e;
         }
+        return proxy;
     }
 
     /** The server's address, for {@code --s3-endpoint}. */
