@@ -13,6 +13,12 @@ import java.util.stream.Stream;
  * Backups as files in one local directory (which may be shared storage): what {@code --backup-dir
  * DIR} has always meant. A file is written next to its name, synced and renamed ({@link
  * BackupFile#writeAtomically}); nothing is kept in memory.
+ *
+ * <p><b>Guarantees.</b> As {@link BackupStore}'s: a backup appears whole or not at all. <b>Not
+ * guaranteed:</b> the directory is not created here (the schedule creates it at start), so one
+ * removed later fails each backup until it is back. Failure story: the shared mount under the
+ * directory goes read-only; each scheduled backup fails with "… Read-only file system", its
+ * temporary file is gone, and the older backups stay.
  */
 public final class LocalStore implements BackupStore {
     private final Path dir;

@@ -46,6 +46,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *
  * <p><b>Not guaranteed.</b> Uploads above 5 GiB (one PUT's limit; no multipart upload). The SDK
  * retries a failed request a few times; a store down for longer fails the call.
+ *
+ * <p>Failure story: the MinIO behind {@code --s3-endpoint} is down for maintenance when a restore
+ * runs. The SDK's retries are refused too, and {@code holdfast restore} stops with "s3://…: cannot
+ * reach S3 at http://minio.internal:9000 (Connection refused)", exit 69; nothing is written.
  */
 public final class S3Store implements BackupStore {
     /** The region when none is given: what S3-compatible servers accept. */
