@@ -64,6 +64,10 @@ java_home=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")
 modules=java.base,java.compiler,java.desktop,java.instrument,java.naming,java.net.http,java.scripting
 modules+=,java.security.jgss,java.security.sasl,java.sql,jdk.httpserver,jdk.jfr,jdk.management,jdk.net
 modules+=,jdk.unsupported
+# java.xml: the AWS SDK's S3 client (backups to an object store) parses S3's answers with StAX
+# (jdeps on its jars: java.base,java.xml). java.desktop and java.sql bring it too; named here so
+# that dropping them does not break s3:// backups.
+modules+=,java.xml
 if "$java_home/bin/java" --list-modules | grep -q '^jdk.crypto.ec@'; then
   modules+=,jdk.crypto.ec
 fi

@@ -186,9 +186,13 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
 
     @Option(
             names = "--backup-dir",
-            paramLabel = "DIR",
-            description = "Where scheduled backups go, named holdfast-<cluster id>-<UTC time>.hfbk.")
-    Path backupDir;
+            paramLabel = "DIR|s3://BUCKET/PREFIX",
+            description = "Where scheduled backups go, named holdfast-<cluster id>-<UTC time>.hfbk: a directory,"
+                    + " or a bucket's prefix in an S3-compatible store (needs --backup-key).")
+    String backupDir;
+
+    @Mixin
+    BackupStoreOptions backupStore;
 
     @Option(
             names = "--backup-keep",
@@ -223,15 +227,36 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                             ? "--backup-keep must be 1 or more, not " + backupKeep
                             : "--backup-every must be more than 0, not " + backupEvery);
         }
+        if (backupEvery == null && (backupStore.keyFile != null || backupStore.endpoint != null)) {
+            throw new CliFailure(
+                    ExitCodes.USAGE,
+                    (backupStore.keyFile != null ? "--backup-key" : "--s3-endpoint")
+                            + " needs --backup-every DURATION");
+        }
+        // Read and checked before the node starts: a bad key file or address is a usage error.
+        backupStore.environment(env);
+        io.holdfast.server.backup.BackupKey backupKey = backupEvery == null ? null : backupStore.key();
+        boolean toS3 = backupEvery != null && io.holdfast.server.backup.S3Store.isS3(backupDir);
+        io.holdfast.server.backup.S3Store s3 = toS3
+                ? backupStore.s3(backupDir, backupKey, io.holdfast.server.backup.Backups.scratch(config.dataDir()))
+                : null;
         HoldfastServer server;
         try {
             server = HoldfastServer.start(config);
         } catch (StartupException e) {
+            if (s3 != null) {
+                s3.close();
+            }
             throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         }
-        if (backupEvery != null) {
+        if (s3 != null) {
+            server.scheduleBackups(backupEvery, s3, backupKey, backupKeep);
+        } else if (backupEvery != null) {
             try {
-                server.scheduleBackups(backupEvery, backupDir, backupKeep);
+                Path dir = Path.of(backupDir);
+                java.nio.file.Files.createDirectories(dir);
+                server.scheduleBackups(
+                        backupEvery, new io.holdfast.server.backup.LocalStore(dir), backupKey, backupKeep);
             } catch (java.io.IOException e) {
                 server.close();
                 throw new CliFailure(

@@ -258,6 +258,23 @@ public final class HoldfastServer implements AutoCloseable {
         return schedule;
     }
 
+    /**
+     * Backs the table up every {@code every} into {@code store} (a directory, or a bucket's prefix),
+     * encrypted with {@code key} (null: not encrypted), while this node leads, keeping the newest
+     * {@code keep}; the schedule stops with the node, and closes the store.
+     *
+     * @throws IllegalArgumentException for an interval of zero or less, or {@code keep} below 1
+     */
+    public BackupSchedule scheduleBackups(
+            Duration every,
+            io.holdfast.server.backup.BackupStore store,
+            io.holdfast.server.backup.BackupKey key,
+            int keep) {
+        BackupSchedule schedule = BackupSchedule.start(parts, every, store, key, keep);
+        addEndpoint(schedule);
+        return schedule;
+    }
+
     /** The node's lock service: what its client endpoint serves. */
     public LockService lockService() {
         return parts.service();

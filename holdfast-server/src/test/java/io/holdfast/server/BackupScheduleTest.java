@@ -59,7 +59,7 @@ class BackupScheduleTest {
             assertThat(schedule.runDue()).as("not yet its turn").isEmpty();
             for (int i = 0; i < 4; i++) {
                 move(Duration.ofMinutes(i == 0 ? 1 : 60));
-                Optional<Path> written = schedule.runDue();
+                Optional<String> written = schedule.runDue();
                 assertThat(written).as("turn " + i).isPresent();
                 assertThat(schedule.runDue()).as("once per turn").isEmpty();
             }

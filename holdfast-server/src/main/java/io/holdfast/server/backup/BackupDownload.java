@@ -168,7 +168,7 @@ public final class BackupDownload {
      * The directory {@code file} goes into, once it is one that exists (else {@link Unwritable}
      * says which part of the path is wrong).
      */
-    private static Path writableDirectory(Path file) throws Unwritable {
+    public static Path writableDirectory(Path file) throws Unwritable {
         Path dir = file.toAbsolutePath().getParent();
         if (dir == null || Files.isDirectory(file)) {
             throw new Unwritable(file, "it is a directory; give a file name", null);

@@ -105,7 +105,7 @@ public final class BackupFile {
     }
 
     /** What writes a file's bytes. */
-    interface Writer {
+    public interface Writer {
         long writeTo(OutputStream out) throws IOException;
     }
 

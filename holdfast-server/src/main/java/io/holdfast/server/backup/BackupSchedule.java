@@ -21,7 +21,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * Backups on a schedule ({@code holdfast server --backup-every DURATION --backup-dir D
  * --backup-keep N}): every DURATION, the node that leads then writes a backup of the table into D
  * ({@link BackupFile}), named {@code holdfast-<cluster id>-<UTC time>.hfbk}, and keeps the newest N
- * of its cluster's files there.
+ * of its cluster's backups there. D is a {@link BackupStore}: a directory, or a bucket's prefix in
+ * an S3-compatible store ({@code s3://BUCKET/PREFIX}); with a {@link BackupKey} each backup is
+ * encrypted before it is written.
  *
  * <p><b>Why the leader only.</b> Every member runs the schedule with the same options, but a member
  * whose turn comes while it does not lead skips it: the leader's copy is the one taken after a
@@ -60,7 +61,8 @@ public final class BackupSchedule implements AutoCloseable {
 
     private final NodeParts node;
     private final long everyNanos;
-    private final Path dir;
+    private final BackupStore store;
+    private final BackupKey key;
     private final int keep;
     private final Ticker ticker;
     private final Clock wall;
@@ -69,8 +71,27 @@ public final class BackupSchedule implements AutoCloseable {
     private final AtomicLong taken = new AtomicLong();
     private long next;
 
+    /** A schedule into the local directory {@code dir}, unencrypted (today's files). */
     public BackupSchedule(
             NodeParts node, Duration every, Path dir, int keep, Ticker ticker, Clock wall, boolean thread) {
+        this(node, every, new LocalStore(dir), null, keep, ticker, wall, thread);
+    }
+
+    /**
+     * A schedule into {@code store}, each backup encrypted with {@code key} (null: not encrypted).
+     * The schedule closes the store as it closes.
+     *
+     * @param thread whether a timer thread runs the turns (false: tests call {@link #runDue})
+     */
+    public BackupSchedule(
+            NodeParts node,
+            Duration every,
+            BackupStore store,
+            BackupKey key,
+            int keep,
+            Ticker ticker,
+            Clock wall,
+            boolean thread) {
         if (every.isNegative() || every.isZero()) {
             throw new IllegalArgumentException("--backup-every must be more than 0, not " + every);
         }
@@ -79,7 +100,8 @@ public final class BackupSchedule implements AutoCloseable {
         }
         this.node = node;
         this.everyNanos = every.toNanos();
-        this.dir = dir;
+        this.store = store;
+        this.key = key;
         this.keep = keep;
         this.ticker = ticker;
         this.wall = wall;
@@ -102,9 +124,23 @@ public final class BackupSchedule implements AutoCloseable {
      */
     public static BackupSchedule start(NodeParts node, Duration every, Path dir, int keep) throws IOException {
         Files.createDirectories(dir);
-        BackupSchedule schedule = new BackupSchedule(node, every, dir, keep, node.ticker(), Clock.systemUTC(), true);
+        return start(node, every, new LocalStore(dir), null, keep);
+    }
+
+    /**
+     * Starts the schedule on {@code node} into {@code store}, encrypted with {@code key} (null: not
+     * encrypted), as {@link #start(NodeParts, Duration, Path, int)} does.
+     */
+    public static BackupSchedule start(NodeParts node, Duration every, BackupStore store, BackupKey key, int keep) {
+        BackupSchedule schedule =
+                new BackupSchedule(node, every, store, key, keep, node.ticker(), Clock.systemUTC(), true);
         node.metrics().backups(schedule::taken, schedule::failures);
-        LOG.info("Backups every {} into {} while this node leads, keeping the newest {}", every, dir, keep);
+        LOG.info(
+                "Backups every {} into {} while this node leads, keeping the newest {}{}",
+                every,
+                store.locate(""),
+                keep,
+                key == null ? "" : ", encrypted (AES-256-GCM)");
         return schedule;
     }
 
@@ -112,9 +148,9 @@ public final class BackupSchedule implements AutoCloseable {
      * Takes the backup whose turn has come, if this node leads; what the timer runs, and tests after
      * moving the ticker. The next turn is one interval after this one (turns missed are not made up).
      *
-     * @return the file written, if one was
+     * @return where the backup was written (a path, or an {@code s3://} address), if one was
      */
-    public synchronized Optional<Path> runDue() {
+    public synchronized Optional<String> runDue() {
         long now = ticker.nanos();
         if (now - next < 0) {
             return Optional.empty();
@@ -129,7 +165,7 @@ public final class BackupSchedule implements AutoCloseable {
             long n = failures.incrementAndGet();
             LOG.warn(
                     "Scheduled backup into {} failed ({} {} so far): {}",
-                    dir,
+                    store.locate(""),
                     n,
                     n == 1 ? "failure" : "failures",
                     Causes.rootMessage(e));
@@ -137,14 +173,14 @@ public final class BackupSchedule implements AutoCloseable {
         }
     }
 
-    private Path backUp() throws Exception {
+    private String backUp() throws Exception {
         long started = ticker.nanos();
         Instant at = wall.instant();
         UUID id = node.identity().current();
         String prefix = "holdfast-" + (id == null ? "unidentified" : id) + "-";
-        Path file = dir.resolve(prefix + STAMP.format(at) + ".hfbk");
+        String name = prefix + STAMP.format(at) + ".hfbk";
         BackupFile.Header[] header = new BackupFile.Header[1];
-        BackupFile.writeAtomically(file, out -> {
+        BackupFile.Writer plain = out -> {
             try {
                 header[0] = Backups.take(node, at.toEpochMilli(), out, () -> {});
             } catch (InterruptedException e) {
@@ -154,35 +190,32 @@ public final class BackupSchedule implements AutoCloseable {
                 throw new IOException(Causes.rootMessage(e), e);
             }
             return header[0].tableBytes();
-        });
-        long bytes = Files.size(file);
+        };
+        long bytes = store.put(name, key == null ? plain : out -> key.encrypt(out, plain));
         taken.incrementAndGet();
         int deleted = prune(prefix);
         LOG.info(
                 "Scheduled backup {}: {} bytes at log index {} in {} ms ({} deleted, the newest {} kept)",
-                file,
+                store.locate(name),
                 bytes,
                 header[0].index(),
                 TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - started),
                 deleted,
                 keep);
-        return file;
+        return store.locate(name);
     }
 
-    /** Deletes this cluster's backups in the directory beyond the newest {@code keep}. */
+    /**
+     * Deletes this cluster's backups in the store beyond the newest {@code keep}: the names sort by
+     * the UTC time in them.
+     */
     private int prune(String prefix) throws IOException {
-        List<Path> mine = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            files.filter(p -> {
-                        String name = p.getFileName().toString();
-                        return name.startsWith(prefix) && name.endsWith(".hfbk");
-                    })
-                    .forEach(mine::add);
-        }
-        mine.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+        List<String> mine = new ArrayList<>(store.list(prefix));
+        mine.removeIf(name -> !name.endsWith(".hfbk"));
+        mine.sort(Comparator.<String>naturalOrder().reversed());
         int deleted = 0;
-        for (Path old : mine.subList(Math.min(keep, mine.size()), mine.size())) {
-            Files.deleteIfExists(old);
+        for (String old : mine.subList(Math.min(keep, mine.size()), mine.size())) {
+            store.delete(old);
             deleted++;
         }
         return deleted;
@@ -203,5 +236,6 @@ public final class BackupSchedule implements AutoCloseable {
         if (timer != null) {
             timer.shutdownNow();
         }
+        store.close();
     }
 }

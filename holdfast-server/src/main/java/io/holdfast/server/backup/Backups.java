@@ -49,6 +49,15 @@ public final class Backups {
     private Backups() {}
 
     /**
+     * Where a node's backups to an object store keep their local copy while it uploads: under the
+     * data directory, so what a crash leaves there is deleted at the next start ({@link
+     * #removeLeftovers}).
+     */
+    public static Path scratch(Path dataDir) {
+        return dataDir.resolve(IN_PROGRESS);
+    }
+
+    /**
      * Takes a backup of {@code node} and writes it to {@code out}, calling {@code beforeFirstByte}
      * once the copy is taken and before anything is written. Does not close {@code out}.
      *
