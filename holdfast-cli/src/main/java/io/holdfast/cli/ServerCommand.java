@@ -175,32 +175,8 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
                     + " changes each get one line with event=… .")
     String logFormat;
 
-    @Option(
-            names = "--backup-every",
-            paramLabel = "DURATION",
-            converter = DurationConverter.class,
-            description = "Write a backup of the lock table every DURATION into --backup-dir, from whichever member"
-                    + " leads then (give every member the same options); a failure is logged and counted, never"
-                    + " fatal. See docs/operations.md.")
-    Duration backupEvery;
-
-    @Option(
-            names = "--backup-dir",
-            paramLabel = "DIR|s3://BUCKET/PREFIX",
-            description = "Where scheduled backups go, named holdfast-<cluster id>-<UTC time>.hfbk: a directory,"
-                    + " or a bucket's prefix in an S3-compatible store (needs --backup-key).")
-    String backupDir;
-
     @Mixin
-    BackupStoreOptions backupStore;
-
-    @Option(
-            names = "--backup-keep",
-            paramLabel = "N",
-            defaultValue = "7",
-            description =
-                    "How many of the newest scheduled backups to keep in --backup-dir (default: ${DEFAULT-VALUE}).")
-    int backupKeep;
+    BackupScheduleOptions backups;
 
     @Override
     public Integer call() throws Exception {
@@ -214,57 +190,16 @@ final class ServerCommand implements Callable<Integer>, Main.NeedsEnvironment {
         // of --token-jwks did), and logback configures itself at the first logger (ServerLogging).
         ServerLogging.configure(logFormat.equals("json"));
         ServerConfig config = config();
-        if (backupEvery == null && backupDir != null) {
-            throw new CliFailure(ExitCodes.USAGE, "--backup-dir needs --backup-every DURATION");
-        }
-        if (backupEvery != null && backupDir == null) {
-            throw new CliFailure(ExitCodes.USAGE, "--backup-every needs --backup-dir DIR");
-        }
-        if (backupEvery != null && (backupEvery.isZero() || backupEvery.isNegative() || backupKeep < 1)) {
-            throw new CliFailure(
-                    ExitCodes.USAGE,
-                    backupKeep < 1
-                            ? "--backup-keep must be 1 or more, not " + backupKeep
-                            : "--backup-every must be more than 0, not " + backupEvery);
-        }
-        if (backupEvery == null && (backupStore.keyFile != null || backupStore.endpoint != null)) {
-            throw new CliFailure(
-                    ExitCodes.USAGE,
-                    (backupStore.keyFile != null ? "--backup-key" : "--s3-endpoint")
-                            + " needs --backup-every DURATION");
-        }
-        // Read and checked before the node starts: a bad key file or address is a usage error.
-        backupStore.environment(env);
-        io.holdfast.server.backup.BackupKey backupKey = backupEvery == null ? null : backupStore.key();
-        boolean toS3 = backupEvery != null && io.holdfast.server.backup.S3Store.isS3(backupDir);
-        io.holdfast.server.backup.S3Store s3 = toS3
-                ? backupStore.s3(backupDir, backupKey, io.holdfast.server.backup.Backups.scratch(config.dataDir()))
-                : null;
+        // Every backup option checked, its key read, before the node starts: a bad one is a usage error.
+        BackupScheduleOptions.Plan backupPlan = backups.plan(env, config.dataDir());
         HoldfastServer server;
         try {
             server = HoldfastServer.start(config);
         } catch (StartupException e) {
-            if (s3 != null) {
-                s3.close();
-            }
+            backupPlan.close();
             throw new CliFailure(ExitCodes.SERVER_START_FAILED, e.getMessage(), e);
         }
-        if (s3 != null) {
-            server.scheduleBackups(backupEvery, s3, backupKey, backupKeep);
-        } else if (backupEvery != null) {
-            try {
-                Path dir = Path.of(backupDir);
-                java.nio.file.Files.createDirectories(dir);
-                server.scheduleBackups(
-                        backupEvery, new io.holdfast.server.backup.LocalStore(dir), backupKey, backupKeep);
-            } catch (java.io.IOException e) {
-                server.close();
-                throw new CliFailure(
-                        ExitCodes.SERVER_START_FAILED,
-                        "cannot create the backup directory " + backupDir + ": " + Main.withRootCause(e),
-                        e);
-            }
-        }
+        backupPlan.start(server);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
