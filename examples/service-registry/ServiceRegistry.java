@@ -5,17 +5,20 @@
  *
  *   java -cp holdfast-cli/target/holdfast.jar examples/service-registry/ServiceRegistry.java SERVICE [INSTANCE ADDRESS]
  *
- * With INSTANCE and ADDRESS it registers services/SERVICE/INSTANCE = ADDRESS, attached to its
- * session, so the entry goes when the process dies (after the session's TTL: HOLDFAST_TTL_MS,
- * default 10000). It prints "member I A" per instance listed, "ready", then "join I A" and
+ * With INSTANCE and ADDRESS it joins the group services/SERVICE as INSTANCE = ADDRESS (the key
+ * services/SERVICE/INSTANCE, attached to its session), so the entry goes when the process dies
+ * (after the session's TTL: HOLDFAST_TTL_MS, default 10000), a name another live instance holds is
+ * refused, and after an outage longer than the TTL the instance joins again on its new session
+ * ("lost I: held by S" if another session took the name meanwhile). It prints "member I A" per instance listed, "ready", then "join I A" and
  * "leave I CAUSE" as the group changes, until killed. HOLDFAST_URI: the cluster (default
  * holdfast://127.0.0.1:4653).
  */
 import io.holdfast.ClientOptions;
+import io.holdfast.ConflictException;
+import io.holdfast.GroupMembership;
 import io.holdfast.KeyEntry;
 import io.holdfast.Keys;
 import io.holdfast.LockClient;
-import io.holdfast.PutOptions;
 import io.holdfast.WatchEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -42,8 +45,19 @@ public final class ServiceRegistry {
                         .clientName("service-registry")
                         .build())) {
             Keys keys = client.keys();
-            if (args.length == 3) { // attached: gone with the session
-                keys.put(prefix + args[1], args[2].getBytes(StandardCharsets.UTF_8), PutOptions.any().attach());
+            if (args.length == 3) {
+                // The group's join, as in the other three languages: attached to the session (gone
+                // with it), refused while another live session holds the name, and joined again by
+                // the recipe on the client's next session after an outage longer than the TTL.
+                GroupMembership group = client.group("services/" + args[0]);
+                group.addRejoinListener((member, holder) ->
+                        System.out.println("lost " + member + ": held by " + (holder == null ? "no session" : holder)));
+                try {
+                    group.join(args[1], args[2].getBytes(StandardCharsets.UTF_8));
+                } catch (ConflictException e) { // another live instance holds the name: never taken over
+                    System.err.println("service-registry: " + e.getMessage());
+                    System.exit(1);
+                }
             }
             Map<String, String> known = new TreeMap<>();
             for (String after = ""; after != null; ) { // the listing, page by page

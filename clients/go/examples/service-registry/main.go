@@ -2,7 +2,11 @@
 // and watches the group, and prints joins and leaves (docs/service-discovery.md;
 // the same program is in Python, Node and Java).
 //
-//	go run ./examples/service-registry SERVICE [INSTANCE ADDRESS]
+//	go build -o /tmp/service-registry ./examples/service-registry
+//	/tmp/service-registry SERVICE [INSTANCE ADDRESS]
+//
+// Built, not run with `go run`: a signal to `go run` (kill, a supervisor's
+// stop) does not reach the program it compiled, which then stays registered.
 //
 // With INSTANCE and ADDRESS it registers services/SERVICE/INSTANCE = ADDRESS,
 // attached to its session, so the entry goes when the process dies (after the
