@@ -37,6 +37,12 @@ public final class RaftSettings {
 
     private static final String TRANSPORT = "holdfast.raft.transport";
 
+    /**
+     * The shortest wait before a deposed leader campaigns again, which Ratis also takes as the
+     * longest JVM pause after which a leader steps down: see {@link #properties}.
+     */
+    static final java.time.Duration PAUSE_STEP_DOWN_FLOOR = java.time.Duration.ofSeconds(5);
+
     private RaftSettings() {}
 
     /**
@@ -180,8 +186,14 @@ public final class RaftSettings {
         // 11.7 s ("Skipping leader election since it stepped down recently (... waitTime = 10s)"),
         // and every session was lost. The wait only spaces elections; pre-vote (on, Ratis's
         // default) is what keeps a cut-off node from disturbing a majority that has a leader.
+        // Ratis also steps a leader down after a JVM pause longer than this wait (JvmPauseMonitor's
+        // step-down threshold), one node alone too, which then answers NOT_LEADER until it is
+        // elected again: at the longest election timeout itself (0.6 s in the tests) a loaded
+        // machine's 0.96 s pause did so in a one-node cluster (CI rehearsal of 2026-12-01). So the
+        // wait is never under PAUSE_STEP_DOWN_FLOOR: a pause shorter than that costs the leader its
+        // lease at most (LeaderLease, LostMajority), not its leadership.
         RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(
-                p, TimeDuration.valueOf(min * 2, TimeUnit.MILLISECONDS));
+                p, TimeDuration.valueOf(Math.max(min * 2, PAUSE_STEP_DOWN_FLOOR.toMillis()), TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         // holdfast.raft.snapshotEvery (entries, default 20,000) is for verification only: its
         // snapshot-catch-up scenario needs a leader that snapshots and purges its log after a few
