@@ -13,6 +13,7 @@
  * - every numbered write carries `ackedBelow` = the lowest outstanding number, and is re-sent with
  *   its number until its final answer.
  */
+import { formatDuration } from "./durations";
 import { anySignal, sleep, unref } from "./backoff";
 import type { Clock } from "./clock";
 import { EventStream, HeldGrant, Loss } from "./events";
@@ -302,7 +303,7 @@ export class Session implements LeaseHost {
     if (this.watchdog) this.clock.clearTimeout(this.watchdog);
     const due = this.lastAckSentAt + this.ttlMs - this.clock.now();
     this.watchdog = unref(
-      this.clock.setTimeout(() => this.expire(`holdfast: no heartbeat acknowledged for ${this.ttlMs} ms`), Math.max(0, due)),
+      this.clock.setTimeout(() => this.expire(`holdfast: no heartbeat acknowledged for ${formatDuration(this.ttlMs)}`), Math.max(0, due)),
     );
   }
 
@@ -337,7 +338,7 @@ export class Session implements LeaseHost {
           return;
         }
         if (this.clock.now() >= this.lastAckSentAt + this.ttlMs) {
-          this.expire(`holdfast: no heartbeat acknowledged for ${this.ttlMs} ms (${(e as Error).message})`);
+          this.expire(`holdfast: no heartbeat acknowledged for ${formatDuration(this.ttlMs)} (${(e as Error).message})`);
           return;
         }
         this.log(`heartbeat: ${(e as Error).message}`);

@@ -25,6 +25,7 @@
  * The request body is serialized once, so a re-sent request is byte for byte the first one (the
  * same `requestId`, the same `ackedBelow`).
  */
+import { formatDuration } from "./durations";
 import { Backoff, LeaderSearch, anySignal, sleep } from "./backoff";
 import { Clock, exchangeTimeout, systemClock } from "./clock";
 import { InvalidArgumentError, UnavailableError, describeNetworkError, errorFromAnswer, isRetryable, ErrorBody } from "./errors";
@@ -333,7 +334,7 @@ export class Transport {
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (this.closed) throw new UnavailableError("holdfast: the client is closed");
-      if (timeout.signal.aborted) throw new NetworkFailure(`no answer within ${timeoutMs} ms`);
+      if (timeout.signal.aborted) throw new NetworkFailure(`no answer within ${formatDuration(timeoutMs)}`);
       throw new NetworkFailure(describeNetworkError(e));
     } finally {
       timeout.clear();

@@ -17,6 +17,7 @@
  *
  * {@link parseWatchPage} is the pure part (canned JSON in, events out); {@link Watch} is the loop.
  */
+import { formatDuration } from "./durations";
 import { anySignal } from "./backoff";
 import type { Clock } from "./clock";
 import { longPoll } from "./longpoll";
@@ -404,7 +405,7 @@ export async function awaitFree(
       const limit = stated ? deadline : deadline + graceMs;
       const r = await nextWithin(clock, watch, limit - clock.now());
       if (r === "timeout") {
-        if (!stated) throw new UnavailableError(`holdfast: could not read the state of ${name} within ${timeoutMs + graceMs} ms`);
+        if (!stated) throw new UnavailableError(`holdfast: could not read the state of ${name} within ${formatDuration(timeoutMs + graceMs)}`);
         return false;
       }
       if (r.done) throw new UnavailableError(`holdfast: the watch of ${name} was closed`);

@@ -27,6 +27,7 @@ from ._threads import Worker, start
 from ._transport import Answer, Closed, Transport
 from .keys import Group, Keys
 from .watch import Watch, target_query
+from ._durations import format_duration
 
 log = logging.getLogger("holdfast")
 
@@ -124,7 +125,7 @@ class Heartbeat(Worker):
         super().__init__("holdfast-keepalive", transport.threads)
 
     def _silence(self) -> str:
-        return "no heartbeat acknowledged for %.1f s" % self._ttl
+        return "no heartbeat acknowledged for %s" % format_duration(self._ttl)
 
     def _run(self) -> None:
         clock = self._transport.clock

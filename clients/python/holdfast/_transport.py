@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 from .errors import SessionExpired, Unavailable
 from ._clock import SYSTEM
 from ._threads import daemon_threads, shut_down
+from ._durations import format_duration
 
 RETRYABLE_STATUSES = (502, 503, 504)
 
@@ -71,7 +72,7 @@ def describe_network_error(e: BaseException, timeout: float) -> str:
     if isinstance(e, ConnectionRefusedError):
         return "connection refused"
     if isinstance(e, (socket.timeout, TimeoutError)):
-        return "no answer within %.1f s" % timeout
+        return "no answer within %s" % format_duration(timeout)
     if isinstance(e, ConnectionResetError):
         return "connection reset"
     if isinstance(e, http.client.RemoteDisconnected):

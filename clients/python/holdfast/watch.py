@@ -29,6 +29,7 @@ from ._threads import shut_down, start
 from ._transport import Answer, Closed
 from .errors import HoldfastError, SessionExpired, Unavailable, error_for
 from .keys import MAX_PAGE, KeyEntry, entry
+from ._durations import format_duration
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._session import Session
@@ -421,8 +422,8 @@ def await_free(session: "Session", name: str, timeout: float) -> bool:
             event = watch.next_event(max(0.0, limit - clock.now()))
             if event is None:
                 if not stated:
-                    raise Unavailable("holdfast: could not read the state of %s within %.0f s"
-                                      % (name, timeout + grace))
+                    raise Unavailable("holdfast: could not read the state of %s within %s"
+                                      % (name, format_duration(timeout + grace)))
                 return False
             if event.type == STATE:
                 holders = set(event.holders)

@@ -74,7 +74,7 @@ class RenewTest(FakeClusterCase):
             self.cluster.down.add("n1")
             lost = heard.next()
             self.assertEqual(lost[:2], ("lost", old))
-            self.assertIn("no heartbeat acknowledged for 1.0 s", lost[2].message)
+            self.assertIn("no heartbeat acknowledged for 1s", lost[2].message)
             time.sleep(0.3)
             self.assertTrue(c.renewing)
             self.cluster.down.discard("n1")
