@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * The failed authentications of one node, on every port that authenticates (the client port's
  * gRPC, the HTTP API, the TLS handshake of either): each counted by its reason (for {@code
  * holdfast_auth_failures_total{reason}}), and logged at WARN, at most once a minute per client
- * address and reason ({@link LineThrottle}, the engine of the "cannot reach member" lines).
+ * address, reason and, for a token whose signature passed (revoked, expired), identity ({@link
+ * LineThrottle}, the engine of the "cannot reach member" lines).
  *
  * <p>The first failure of a client and reason after a quiet minute is one line naming the address,
  * the reason and the server's one-line refusal ({@code Refused authentication from 10.0.0.7
@@ -90,17 +91,33 @@ public final class AuthFailures {
      * @param why the refusal's one-line message (never the token)
      */
     public void refused(Reason reason, String from, String why) {
+        refused(reason, from, null, why);
+    }
+
+    /**
+     * As {@link #refused(Reason, String, String)}, for a token of {@code identity} (its signature
+     * verified, so the name is the issuer's word, not the client's): its lines are its own, so
+     * that two identities refused from one address (behind one NAT, one node, one CI runner) are
+     * each said.
+     *
+     * @param identity whose token it was, or null when nobody can say (an unverified token)
+     */
+    public void refused(Reason reason, String from, String identity, String why) {
         counts.get(reason).increment();
         try {
-            LineThrottle.Say say = throttle.occurred(from + " " + reason.label(), 1, why);
+            String client = identity == null ? from : from + " as " + identity;
+            LineThrottle.Say say = throttle.occurred(client + " " + reason.label(), 1, why);
             if (say == null) {
                 return;
             }
-            String who = say.crowded() ? "many clients" : from;
+            String who = say.crowded() ? "many clients" : client;
             var line = LOG.atWarn()
                     .addKeyValue("event", "authentication-refused")
                     .addKeyValue("reason", reason.label())
-                    .addKeyValue("from", who);
+                    .addKeyValue("from", say.crowded() ? who : from);
+            if (identity != null && !say.crowded()) {
+                line = line.addKeyValue("identity", identity);
+            }
             if (say.first()) {
                 line.log(
                         "Refused authentication from {} ({}): {} (said again at most once a minute while it lasts)",

@@ -107,7 +107,7 @@ public final class Authenticator implements ServerInterceptor {
         try {
             return identify(authorization, session);
         } catch (RefusedCredentials e) {
-            failures.refused(e.reason(), from, e.getMessage());
+            failures.refused(e.reason(), from, e.identity(), e.getMessage());
             throw e;
         }
     }
@@ -155,6 +155,7 @@ public final class Authenticator implements ServerInterceptor {
             if (token.jti() != null && revoked.test(token.jti())) {
                 throw new RefusedCredentials(
                         AuthFailures.Reason.REVOKED_TOKEN,
+                        token.identity(),
                         "the bearer token of " + token.identity() + " (jti " + token.jti() + ") is revoked");
             }
             return token.identity();

@@ -11,14 +11,26 @@ final class RefusedCredentials extends PermissionDeniedException {
     private static final long serialVersionUID = 1L;
 
     private final transient AuthFailures.Reason reason;
+    private final transient String identity;
 
     RefusedCredentials(AuthFailures.Reason reason, String message) {
+        this(reason, null, message);
+    }
+
+    /** @param identity whose token it was, once its signature passed (a revoked or expired one); else null */
+    RefusedCredentials(AuthFailures.Reason reason, String identity, String message) {
         super(message);
         this.reason = reason;
+        this.identity = identity;
     }
 
     AuthFailures.Reason reason() {
         return reason;
+    }
+
+    /** Whose token was refused, when its signature passed; null when nobody can say. */
+    String identity() {
+        return identity;
     }
 
     /** A token this server cannot read or accept. */
@@ -31,8 +43,8 @@ final class RefusedCredentials extends PermissionDeniedException {
         return new RefusedCredentials(AuthFailures.Reason.BAD_SIGNATURE, message);
     }
 
-    /** A token past its expiry. */
-    static RefusedCredentials expired(String message) {
-        return new RefusedCredentials(AuthFailures.Reason.EXPIRED_TOKEN, message);
+    /** A token of {@code identity} (its signature verified) past its expiry. */
+    static RefusedCredentials expired(String identity, String message) {
+        return new RefusedCredentials(AuthFailures.Reason.EXPIRED_TOKEN, identity, message);
     }
 }

@@ -351,7 +351,8 @@ public final class Tokens {
         }
         Instant now = clock.instant();
         if (now.isAfter(expiry.toInstant().plus(LEEWAY))) {
-            throw RefusedCredentials.expired("the bearer token of " + identity + " expired at " + expiry.toInstant());
+            throw RefusedCredentials.expired(
+                    identity, "the bearer token of " + identity + " expired at " + expiry.toInstant());
         }
         Date notBefore = claims.getNotBeforeTime();
         if (notBefore != null && now.plus(LEEWAY).isBefore(notBefore.toInstant())) {

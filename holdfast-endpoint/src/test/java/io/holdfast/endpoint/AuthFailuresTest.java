@@ -94,8 +94,8 @@ class AuthFailuresTest {
         assertThat(lines()).hasSize(5).noneMatch(l -> l.contains(expired) || l.contains(forged));
         assertThat(lines())
                 .anySatisfy(l -> assertThat(l)
-                        .contains("Refused authentication from 10.0.0.1 (expired-token): the bearer token of alice"
-                                + " expired at"));
+                        .contains("Refused authentication from 10.0.0.1 as alice (expired-token): the bearer token of"
+                                + " alice expired at"));
     }
 
     @Test
@@ -114,6 +114,30 @@ class AuthFailuresTest {
                 .endsWith("Still refusing authentication from 10.0.0.1 (bad-token): 60 in the last 60s (last: the"
                         + " bearer token is not a JWT)");
         assertThat(failures.count(AuthFailures.Reason.BAD_TOKEN)).isEqualTo(121);
+    }
+
+    /**
+     * Two identities refused from one address (one NAT, one node, one CI runner) are each said: a
+     * token whose signature passed names its identity, and its lines are its own.
+     */
+    @Test
+    void eachIdentityRefusedFromOneAddressIsSaid() {
+        Authenticator denying = new Authenticator(Tokens.withSecret(SECRET), true, jti -> true, failures);
+        for (String who : List.of("app", "billing", "app", "billing")) {
+            String token = Tokens.withSecret(SECRET).issue(who, Duration.ofMinutes(5));
+            assertThatThrownBy(() -> denying.identify("Bearer " + token, null, "127.0.0.1"))
+                    .isInstanceOf(PermissionDeniedException.class);
+        }
+        refused("Bearer garbage", "127.0.0.1");
+        refused("Bearer more-garbage", "127.0.0.1");
+
+        assertThat(failures.count(AuthFailures.Reason.REVOKED_TOKEN)).isEqualTo(4);
+        assertThat(lines())
+                .as("one line per identity and reason; unverified tokens name nobody, one line for the address")
+                .hasSize(3)
+                .anySatisfy(l -> assertThat(l).contains("from 127.0.0.1 as app (revoked-token)"))
+                .anySatisfy(l -> assertThat(l).contains("from 127.0.0.1 as billing (revoked-token)"))
+                .anySatisfy(l -> assertThat(l).contains("from 127.0.0.1 (bad-token)"));
     }
 
     @Test
