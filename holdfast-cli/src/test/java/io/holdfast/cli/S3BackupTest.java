@@ -12,17 +12,15 @@ import io.holdfast.server.backup.Restore;
 import io.holdfast.server.backup.S3Store;
 import io.holdfast.server.backup.StoredBackups;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.testkit.MovedClock;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -419,29 +417,5 @@ class S3BackupTest {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         table.writeSnapshot(bytes);
         return bytes.toByteArray();
-    }
-
-    /** A wall clock the test moves. */
-    private static final class MovedClock extends Clock {
-        volatile Instant now;
-
-        MovedClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

@@ -9,13 +9,11 @@ import ch.qos.logback.core.read.ListAppender;
 import io.holdfast.ClientOptions;
 import io.holdfast.server.backup.BackupFile;
 import io.holdfast.server.backup.BackupSchedule;
+import io.holdfast.testkit.MovedClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -156,29 +154,5 @@ class BackupScheduleTest {
         Logger logger = (Logger) LoggerFactory.getLogger(BackupSchedule.class);
         logger.detachAppender(appender);
         logger.setLevel(null);
-    }
-
-    /** A wall clock the test moves. */
-    private static final class MovedClock extends Clock {
-        volatile Instant now;
-
-        MovedClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
