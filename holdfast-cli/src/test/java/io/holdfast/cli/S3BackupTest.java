@@ -149,15 +149,7 @@ class S3BackupTest {
                 .doesNotContain("kept in the bucket");
 
         Path fresh = dir.resolve("new");
-        assertThat(run(
-                        "restore",
-                        object,
-                        "--data-dir",
-                        fresh.toString(),
-                        "--backup-key",
-                        key.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(S3ProxyProcess.credentials(), object, fresh.toString(), key, endpoint))
                 .as(err::toString)
                 .isZero();
         assertThat(out.toString())
@@ -203,28 +195,12 @@ class S3BackupTest {
         }
         String good = "s3://" + BUCKET + "/refusals/good.hfbk";
 
-        assertThat(run(
-                        "restore",
-                        good,
-                        "--data-dir",
-                        dir.resolve("d0").toString(),
-                        "--backup-key",
-                        key.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(S3ProxyProcess.credentials(), good, dir.resolve("d0").toString(), key, endpoint))
                 .as(err::toString)
                 .isZero();
 
         Path wrong = newKey("wrong.key", false);
-        assertThat(run(
-                        "restore",
-                        good,
-                        "--data-dir",
-                        dir.resolve("d1").toString(),
-                        "--backup-key",
-                        wrong.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(S3ProxyProcess.credentials(), good, dir.resolve("d1").toString(), wrong, endpoint))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString())
                 .contains(good + " cannot be decrypted: wrong key, or the backup was changed")
@@ -232,59 +208,27 @@ class S3BackupTest {
         assertThat(dir.resolve("d1")).doesNotExist();
 
         String changed = "s3://" + BUCKET + "/refusals/changed.hfbk";
-        assertThat(run(
-                        "restore",
-                        changed,
-                        "--data-dir",
-                        dir.resolve("d2").toString(),
-                        "--backup-key",
-                        key.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(
+                        S3ProxyProcess.credentials(), changed, dir.resolve("d2").toString(), key, endpoint))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString())
                 .contains(changed + " cannot be decrypted: wrong key, or the backup was changed")
                 .hasLineCount(1);
 
         String missing = "s3://" + BUCKET + "/refusals/none.hfbk";
-        assertThat(run(
-                        "restore",
-                        missing,
-                        "--data-dir",
-                        dir.resolve("d3").toString(),
-                        "--backup-key",
-                        key.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(
+                        S3ProxyProcess.credentials(), missing, dir.resolve("d3").toString(), key, endpoint))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("no backup " + missing).hasLineCount(1);
 
         Map<String, String> badSecret = new HashMap<>(S3ProxyProcess.credentials());
         badSecret.put("AWS_SECRET_ACCESS_KEY", "not-the-secret");
-        assertThat(run(
-                        badSecret,
-                        "restore",
-                        good,
-                        "--data-dir",
-                        dir.resolve("d4").toString(),
-                        "--backup-key",
-                        key.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(badSecret, good, dir.resolve("d4").toString(), key, endpoint))
                 .isEqualTo(ExitCodes.NO_PERMISSION);
         assertThat(err.toString()).contains(good + ": access denied").hasLineCount(1);
         assertThat(err.toString()).doesNotContain("not-the-secret");
 
-        assertThat(run(
-                        Map.of(),
-                        "restore",
-                        good,
-                        "--data-dir",
-                        dir.resolve("d5").toString(),
-                        "--backup-key",
-                        key.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(Map.of(), good, dir.resolve("d5").toString(), key, endpoint))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString())
                 .contains("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
@@ -295,15 +239,7 @@ class S3BackupTest {
         assertThat(err.toString()).contains("needs --backup-key FILE").hasLineCount(1);
 
         Path shortKey = Files.writeString(dir.resolve("short.key"), "too short");
-        assertThat(run(
-                        "restore",
-                        good,
-                        "--data-dir",
-                        dir.resolve("d7").toString(),
-                        "--backup-key",
-                        shortKey.toString(),
-                        "--s3-endpoint",
-                        endpoint))
+        assertThat(restore(S3ProxyProcess.credentials(), good, dir.resolve("d7").toString(), shortKey, endpoint))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString())
                 .contains("holds 9 bytes; it must hold 32 random bytes or their base64")
@@ -417,5 +353,10 @@ class S3BackupTest {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         table.writeSnapshot(bytes);
         return bytes.toByteArray();
+    }
+
+    /** {@code holdfast restore FROM --data-dir INTO --backup-key KEY --s3-endpoint ENDPOINT} under {@code env}. */
+    private int restore(Map<String, String> env, String from, String into, Path key, String endpoint) {
+        return run(env, "restore", from, "--data-dir", into, "--backup-key", key.toString(), "--s3-endpoint", endpoint);
     }
 }
