@@ -205,12 +205,15 @@ class OutageTest {
                 String renewed = registered.path("owner").asText();
                 long millis = TimeUnit.NANOSECONDS.toMillis(seen.get(client) - back);
                 System.out.printf("outage-%s: %s's registration back %d ms after that%n", run, client, millis);
-                assertThat(millis)
-                        .as("%s: the registration is back within 5 s of the service returning (%s)", client, registered)
-                        .isLessThan(5_000);
-
                 Driver d = drivers.get(client);
-                List<JsonNode> lines = drain(d, renewed);
+                List<Driver.Report> reports = drain(d, renewed);
+                assertThat(millis)
+                        .as(
+                                "%s: the registration is back within 5 s of the service returning (%s); what the"
+                                        + " client reported, in ms from then: %s",
+                                client, registered, timeline(reports, back))
+                        .isLessThan(5_000);
+                List<JsonNode> lines = reports.stream().map(Driver.Report::line).toList();
                 assertSessionLines(client, lines, "reg", old, renewed);
                 assertSessionLines(client, lines, "watcher", watcherSession.get(client), null);
                 assertThat(lines.stream().filter(l -> l.path("event").asText().equals("watchEnded")))
@@ -262,14 +265,16 @@ class OutageTest {
     /**
      * Every line the driver wrote on its own until the registrant told of the session that holds
      * the registration ({@code renewed}), the watcher's session was renewed, and the watcher's view
-     * shows the renewed registration (30 s at most).
+     * shows the renewed registration (30 s at most); each line with when it was reported.
      */
-    private static List<JsonNode> drain(Driver d, String renewed) throws InterruptedException {
+    private static List<Driver.Report> drain(Driver d, String renewed) throws InterruptedException {
+        List<Driver.Report> reports = new ArrayList<>();
         List<JsonNode> lines = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             Driver.Report r = d.reports().poll(100, TimeUnit.MILLISECONDS);
             if (r != null) {
+                reports.add(r);
                 lines.add(r.line());
             }
             boolean reg = lines.stream()
@@ -279,10 +284,21 @@ class OutageTest {
                             && l.path("sessionId").asText().equals(renewed));
             boolean watcher = reestablished(lines, "watcher") != null;
             if (reg && watcher && renewed.equals(view(lines, "k").get(registeredKey(lines)))) {
-                return lines;
+                return reports;
             }
         }
-        return lines; // the assertions that follow say what is missing
+        return reports; // the assertions that follow say what is missing
+    }
+
+    /** Each line with its time in ms from {@code from} (negative: before), one per line. */
+    private static String timeline(List<Driver.Report> reports, long from) {
+        StringBuilder out = new StringBuilder();
+        for (Driver.Report r : reports) {
+            out.append(System.lineSeparator())
+                    .append(String.format("%+7d ms ", TimeUnit.NANOSECONDS.toMillis(r.nanos() - from)))
+                    .append(r.line());
+        }
+        return out.toString();
     }
 
     private static String registeredKey(List<JsonNode> lines) {
