@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import java.util.function.LongFunction;
 import java.util.function.Predicate;
@@ -27,7 +28,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * reads the local table under the state machine's lock. At a member that does not lead it asks the
  * leader for its read index ({@link ReadIndex}: the leader's applied index after that same barrier
  * and lease check), waits until this replica has applied that index, and reads its own table, with
- * the leader's cluster clock. A member that knows no leader fails the read at once with {@link
+ * the leader's cluster clock; one that has not applied that index within its bound fails the read
+ * with {@link UnavailableException}, so that its client asks another member. A member that knows no leader fails the read at once with {@link
  * io.holdfast.model.NotLeaderException} naming none; one whose leader refuses (it does not lead, or lacks its lease)
  * or that reaches no leader fails the read with {@link UnavailableException}; one whose leader runs
  * a build without read indexes, with {@link io.holdfast.model.NotLeaderException} naming the leader
@@ -48,11 +50,17 @@ public final class LeaderReads {
     private final Function<TableQuery, ByteString> leader;
     private final Executor asker;
     private final java.util.function.BooleanSupplier leaderKnown;
+    private final ScheduledExecutorService timer;
+    private final long catchUpMillis;
 
     /**
      * @param leader asks the leader (blocking), as {@link LeaderLink#ask}
      * @param asker where a member that does not lead asks, and where its reads run
      * @param leaderKnown whether this member knows of a leader: without one, a read fails at once
+     * @param timer times {@code catchUpMillis}
+     * @param catchUpMillis how long a member that does not lead waits to apply the leader's read
+     *     index before it fails the read with {@link UnavailableException} (its client asks another
+     *     member)
      */
     public LeaderReads(
             RaftGateway raft,
@@ -60,8 +68,12 @@ public final class LeaderReads {
             LockStateMachine machine,
             Function<TableQuery, ByteString> leader,
             Executor asker,
-            java.util.function.BooleanSupplier leaderKnown) {
+            java.util.function.BooleanSupplier leaderKnown,
+            ScheduledExecutorService timer,
+            long catchUpMillis) {
         this.leaderKnown = leaderKnown;
+        this.timer = timer;
+        this.catchUpMillis = catchUpMillis;
         this.raft = raft;
         this.duties = duties;
         this.machine = machine;
@@ -108,7 +120,7 @@ public final class LeaderReads {
         }
         return CompletableFuture.supplyAsync(this::readIndex, asker)
                 .thenCompose(index -> machine.appliedWaits()
-                        .reached(index.index(), asker)
+                        .within(index.index(), asker, timer, catchUpMillis, "member " + raft.selfId())
                         .thenApply(v -> read.apply(index.clusterNow())));
     }
 

@@ -30,7 +30,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * <p><b>Guarantees.</b> Heartbeat rounds have a link and a thread of their own, one round at a
  * time, so that a burst of writes never delays a round past its clients' hold. Writes and read
  * indexes share a second link and a pool of {@value #FORWARD_THREADS} threads, each blocked for
- * one round trip to the leader (see {@link LeaderLink} for why blocking).
+ * one round trip to the leader (see {@link LeaderLink} for why blocking). A write's reply or a read
+ * waits at most {@value #CATCH_UP_MILLIS} ms for this member to apply what it needs.
  *
  * <p><b>Does not</b> decide what an answer means: the relay, the forwarding and the reads do.
  */
@@ -41,6 +42,11 @@ final class LeaderAsks implements AutoCloseable {
     static final long RELAY_TIMEOUT_MILLIS = 1000;
     /** How long one try of a forwarded write or a read index waits for a member's answer. */
     static final long FORWARD_TIMEOUT_MILLIS = 2000;
+    /**
+     * How long a member waits to apply the leader's index that a forwarded write's reply or a read
+     * needs before it tells its client to ask another member ({@code AppliedWaits#within}).
+     */
+    static final long CATCH_UP_MILLIS = 2000;
     /** Forwarded writes and read indexes asked at once (each blocks a thread for a round trip). */
     static final int FORWARD_THREADS = 16;
 
@@ -75,11 +81,18 @@ final class LeaderAsks implements AutoCloseable {
                 new LinkedBlockingQueue<>(),
                 DaemonThreads.numbered("holdfast-forward-" + self));
         forwardPool.allowCoreThreadTimeOut(true);
-        this.forwarding = new WriteForwarding(
-                self, forwardLink::ask, forwardPool, machine.appliedWaits(), gateway::notLeader, knowsLeader);
         this.relayLink =
                 new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS);
         this.relayTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-relay-" + self));
+        this.forwarding = new WriteForwarding(
+                self,
+                forwardLink::ask,
+                forwardPool,
+                machine.appliedWaits(),
+                gateway::notLeader,
+                knowsLeader,
+                relayTimer,
+                CATCH_UP_MILLIS);
         this.relaySender = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-relay-send-" + self));
         this.relay = new SessionRelay(
                 self,
@@ -109,6 +122,14 @@ final class LeaderAsks implements AutoCloseable {
     /** Asks the leader (blocking), on the link of forwarded writes: what read indexes use. */
     Function<TableQuery, ByteString> forwardLink() {
         return forwardLink::ask;
+    }
+
+    /**
+     * The timer of the relay's rounds, which also bounds how long a forwarded write or a read waits
+     * for this member to catch up ({@link #CATCH_UP_MILLIS}): a few cheap tasks beside the rounds.
+     */
+    ScheduledExecutorService timer() {
+        return relayTimer;
     }
 
     /** Where forwarded writes and read indexes block, and where their answers are handed out. */

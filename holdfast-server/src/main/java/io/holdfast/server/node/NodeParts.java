@@ -133,8 +133,15 @@ public final class NodeParts implements AutoCloseable {
                 gateway,
                 this::knowsLeader,
                 bugs.contains(PlantedBug.FOLLOWER_EXTENDS_TTL));
-        this.reads =
-                new LeaderReads(gateway, duties, machine, asks.forwardLink(), asks.forwardPool(), this::knowsLeader);
+        this.reads = new LeaderReads(
+                gateway,
+                duties,
+                machine,
+                asks.forwardLink(),
+                asks.forwardPool(),
+                this::knowsLeader,
+                asks.timer(),
+                LeaderAsks.CATCH_UP_MILLIS);
         this.inspector = new NodeInspector(gateway, machine, clusterVersion, duties, this::isAdmin, ticker);
         this.heartbeats = new Heartbeats(this);
         this.service = new RaftLockService(this);

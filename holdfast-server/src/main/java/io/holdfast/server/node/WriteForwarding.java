@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -28,7 +29,9 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *       proposer's batching apply once, there. The reply is the leader's.
  *   <li>The reply is handed out only once this member has applied the leader's index at the time
  *       it answered, which is at or past the entry the reply came from: the client's next read or
- *       event here sees its own write.
+ *       event here sees its own write. A member that has not applied it within its bound fails
+ *       the write with {@link UnavailableException} instead: the client sends it again (to
+ *       another member), and the table answers the repeat with the first answer.
  *   <li>A retried forward (a lost answer, a leader change) is one effect: the command carries its
  *       client's invocation id, and the table answers a repeat with the first answer.
  *   <li>A member that knows no leader (cut off from the majority, or an election is under way)
@@ -57,11 +60,17 @@ final class WriteForwarding {
     private final AppliedWaits applied;
     private final Supplier<NotLeaderException> notLeader;
     private final java.util.function.BooleanSupplier leaderKnown;
+    private final ScheduledExecutorService timer;
+    private final long catchUpMillis;
 
     /**
      * @param leader asks the leader (blocking), as {@code LeaderLink#ask}
      * @param sender where the asking blocks, and where the reply is handed out
      * @param leaderKnown whether this member knows of a leader: without one, a write fails at once
+     * @param timer times {@code catchUpMillis}
+     * @param catchUpMillis how long this member waits to apply the leader's index of a reply before
+     *     it fails the write with {@link UnavailableException} (its client sends it again elsewhere,
+     *     and is answered the first answer)
      */
     WriteForwarding(
             String nodeId,
@@ -69,8 +78,12 @@ final class WriteForwarding {
             Executor sender,
             AppliedWaits applied,
             Supplier<NotLeaderException> notLeader,
-            java.util.function.BooleanSupplier leaderKnown) {
+            java.util.function.BooleanSupplier leaderKnown,
+            ScheduledExecutorService timer,
+            long catchUpMillis) {
         this.nodeId = nodeId;
+        this.timer = timer;
+        this.catchUpMillis = catchUpMillis;
         this.leaderKnown = leaderKnown;
         this.leader = leader;
         this.sender = sender;
@@ -97,12 +110,13 @@ final class WriteForwarding {
                         + " forwarded the write to a node that does not lead (" + answer.refusal()
                         + "); ask again"));
             }
-            return applied.reached(answer.index(), sender).thenApply(v -> {
-                if (answer.reply() != null) {
-                    return answer.reply();
-                }
-                throw new CompletionException(answer.code().toException(answer.detail()));
-            });
+            return applied.within(answer.index(), sender, timer, catchUpMillis, "member " + nodeId)
+                    .thenApply(v -> {
+                        if (answer.reply() != null) {
+                            return answer.reply();
+                        }
+                        throw new CompletionException(answer.code().toException(answer.detail()));
+                    });
         });
     }
 

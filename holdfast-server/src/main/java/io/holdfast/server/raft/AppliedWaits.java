@@ -6,6 +6,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Waits for this replica to apply the log up to an index: what a member does before it answers a
@@ -17,8 +20,13 @@ import java.util.concurrent.Executor;
  * first entry, a configuration) or a snapshot; it completes on the executor given, never on the
  * apply thread. An index already reached completes at once.
  *
- * <p><b>Does not</b> time out: a replica that stops applying leaves its waits open, and the caller
- * bounds them (its client's deadline). {@link #close} fails what waits.
+ * <p>{@link #within} bounds a wait: a replica still behind the index when the bound passes fails
+ * it with {@link io.holdfast.UnavailableException} naming both indexes, so that the client asks
+ * another member at once rather than when its own deadline passes (10 s by default: a member just
+ * restarted, catching up on a loaded machine, held a client's reads that long).
+ *
+ * <p><b>Does not</b> time out a wait of {@link #reached}: a replica that stops applying leaves it
+ * open, and the caller bounds it. {@link #close} fails what waits.
  */
 public final class AppliedWaits {
     private record Wait(CompletableFuture<Void> done, Executor executor) {}
@@ -42,6 +50,52 @@ public final class AppliedWaits {
         }
         done.complete(null);
         return done;
+    }
+
+    /**
+     * As {@link #reached}, but failed with {@link io.holdfast.UnavailableException} if this replica
+     * has not applied {@code index} within {@code boundMillis} on {@code timer}; the failure, like
+     * the completion, comes on {@code executor}, and a wait that failed is forgotten.
+     *
+     * @param who names this member in the failure's message ("member n2")
+     */
+    public CompletableFuture<Void> within(
+            long index, Executor executor, ScheduledExecutorService timer, long boundMillis, String who) {
+        CompletableFuture<Void> done = reached(index, executor);
+        if (done.isDone()) {
+            return done;
+        }
+        ScheduledFuture<?> bound;
+        try {
+            bound = timer.schedule(
+                    () -> giveUp(index, done, executor, boundMillis, who), boundMillis, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            return done; // the timer was shut down: the server is closing, which fails the wait
+        }
+        done.whenComplete((v, e) -> bound.cancel(false));
+        return done;
+    }
+
+    private void giveUp(long index, CompletableFuture<Void> done, Executor executor, long boundMillis, String who) {
+        long now;
+        synchronized (this) {
+            List<Wait> at = waiting.get(index);
+            if (at == null || !at.removeIf(w -> w.done() == done)) {
+                return; // reached meanwhile (or closed)
+            }
+            if (at.isEmpty()) {
+                waiting.remove(index);
+            }
+            now = applied;
+        }
+        io.holdfast.UnavailableException behind = new io.holdfast.UnavailableException(who
+                + " is behind its leader: it has applied up to index " + now + ", and the answer needs " + index
+                + " (waited " + boundMillis + " ms); ask another member");
+        try {
+            executor.execute(() -> done.completeExceptionally(behind));
+        } catch (RuntimeException e) {
+            done.completeExceptionally(behind); // the executor was shut down
+        }
     }
 
     /** The state machine applied up to {@code index} (called on the apply thread). */

@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
+import io.holdfast.UnavailableException;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
+import io.holdfast.testkit.FakeTicker;
+import io.holdfast.testkit.ManualScheduler;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -76,5 +80,42 @@ class ForwardQueryTest {
         assertThat(nine).isNotDone();
         waits.close();
         assertThat(nine).isCompletedExceptionally();
+    }
+
+    /**
+     * A member just restarted, catching up on a loaded machine, held a client's read until the
+     * client's own deadline (10 s): the wait is bounded, and the client is told to ask elsewhere.
+     */
+    @Test
+    void aBoundedWaitFailsWhenTheReplicaIsStillBehindAndForgetsItself() {
+        AppliedWaits waits = new AppliedWaits();
+        ManualScheduler timer = new ManualScheduler(new FakeTicker());
+        waits.applied(5);
+        assertThat(waits.within(5, Runnable::run, timer, 2000, "member n2"))
+                .as("an index already applied")
+                .isDone();
+
+        CompletableFuture<Void> late = waits.within(9, Runnable::run, timer, 2000, "member n2");
+        CompletableFuture<Void> caughtUp = waits.within(7, Runnable::run, timer, 2000, "member n2");
+        timer.advance(Duration.ofMillis(1999));
+        assertThat(late).isNotDone();
+        waits.applied(7);
+        assertThat(caughtUp).as("applied within the bound").isCompleted();
+        timer.advance(Duration.ofMillis(1));
+        assertThat(late).isCompletedExceptionally();
+        assertThatThrownBy(late::join)
+                .hasCauseInstanceOf(UnavailableException.class)
+                .hasMessageContaining(
+                        "member n2 is behind its leader: it has applied up to index 7, and the answer needs 9"
+                                + " (waited 2000 ms); ask another member");
+        timer.advance(Duration.ofSeconds(10));
+        assertThat(caughtUp).as("a wait that completed is not failed later").isCompleted();
+
+        CompletableFuture<Void> unbounded = waits.reached(9, Runnable::run);
+        waits.applied(9);
+        assertThat(unbounded)
+                .as("the failed wait was forgotten; the others are served")
+                .isCompleted();
+        assertThat(late).isCompletedExceptionally();
     }
 }
