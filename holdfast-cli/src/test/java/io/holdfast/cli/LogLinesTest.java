@@ -70,6 +70,23 @@ class LogLinesTest {
                 .anySatisfy(l -> assertThat(l).contains("first line Caused by: second line"));
     }
 
+    /**
+     * A message with raw bytes in it (Ratis's retry failure prints the request's payload: {@code
+     * Message:\0\0\0\1…}, seen in a node's start-up line) is written without control characters,
+     * so that {@code grep} does not take the server's log for a binary file.
+     */
+    @Test
+    void controlCharactersInAMessageAreNotWritten() throws Exception {
+        String log = serverLog(c -> c.getLogger("io.holdfast.server.membership.VersionReport")
+                .info(
+                        "Node n1 could not report its protocol version yet: {}",
+                        "Failed request, Message:\u0000\u0000\u0001\u0012\u001b[31m\u007f\tend"));
+        assertThat(log.lines()).hasSize(1);
+        assertThat(log.chars().filter(ch -> Character.isISOControl(ch) && ch != '\n' && ch != '\t'))
+                .isEmpty();
+        assertThat(log).contains("Message:?????[31m?\tend");
+    }
+
     @Test
     void theStackTraceIsPrintedAtDebug() throws Exception {
         String log = serverLog(c -> {

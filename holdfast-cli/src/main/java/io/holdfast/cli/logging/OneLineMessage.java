@@ -38,11 +38,18 @@ public final class OneLineMessage extends ClassicConverter {
         return getContext() instanceof LoggerContext c ? c : null;
     }
 
-    /** {@code text} with every line break, and the blanks around it, as one space. */
+    /**
+     * {@code text} with every line break, and the blanks around it, as one space, and every other
+     * control character but a tab as {@code ?}: a message that carries raw bytes (Ratis prints a
+     * request's payload in its retry failures) would otherwise put NULs into the log, which {@code
+     * grep} then calls a binary file.
+     */
     static String flatten(String text) {
         return text == null
                 ? ""
-                : text.replaceAll("[ \\t]*[\\r\\n]+[ \\t]*", " ").strip();
+                : text.replaceAll("[ \\t]*[\\r\\n]+[ \\t]*", " ")
+                        .replaceAll("[\\p{Cntrl}&&[^\\t]]", "?")
+                        .strip();
     }
 
     private static String simpleName(String className) {
