@@ -275,8 +275,28 @@ final class KvTxnCommand extends KvCommand.KvBase {
         try {
             return Base64.getDecoder().decode(b64);
         } catch (IllegalArgumentException e) {
-            throw bad(where + ": value must be base64 (" + e.getMessage() + ")");
+            throw bad(where + ": value must be base64 (" + notBase64(b64) + ")");
         }
+    }
+
+    /**
+     * Why {@code b64} is not base64, in the user's terms: the JDK's decoder says "Illegal base64 character 21" (the
+     * character's code in hexadecimal) or "Last unit does not have enough valid bits".
+     */
+    static String notBase64(String b64) {
+        for (int i = 0; i < b64.length(); i++) {
+            char c = b64.charAt(i);
+            boolean alphabet = (c >= 'A' && c <= 'Z')
+                    || (c >= 'a' && c <= 'z')
+                    || (c >= '0' && c <= '9')
+                    || c == '+'
+                    || c == '/'
+                    || c == '=';
+            if (!alphabet) {
+                return "'" + c + "' at character " + (i + 1) + " is not a base64 character; give text as \"text\"";
+            }
+        }
+        return "its length or its '=' padding is wrong";
     }
 
     private static CliFailure bad(String message) {

@@ -399,6 +399,24 @@ class KvCommandTest {
                         + ": no such file");
     }
 
+    /** Issue 70 walk: a bad base64 value showed the JDK's "Illegal base64 character 21" (a hexadecimal code). */
+    @Test
+    void aValueThatIsNotBase64IsNamedInTheUsersTerms() throws Exception {
+        Path txn = dir.resolve("b64.json");
+        Files.writeString(txn, "{\"then\":[{\"type\":\"put\",\"key\":\"n\",\"value\":\"!!notbase64\"}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv txn: then op 1: value must be base64 ('!' at character 1 is not a base64"
+                        + " character; give text as \"text\")");
+        clear();
+        Files.writeString(txn, "{\"then\":[{\"type\":\"put\",\"key\":\"n\",\"value\":\"QUJD=\"}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv txn: then op 1: value must be base64 (its length or its '=' padding is wrong)")
+                .doesNotContain("Illegal", "unit", "valid bits");
+        assertThat(kv("get", "n")).isEqualTo(ExitCodes.CHECK_FAILED);
+    }
+
     @Test
     void aTimeToLiveOutOfRangeIsNamedAsItWasWritten() {
         assertThat(kv("put", "k", "v", "--ttl", "500ms")).isEqualTo(ExitCodes.USAGE);
