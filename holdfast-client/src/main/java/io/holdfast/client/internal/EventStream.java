@@ -33,8 +33,13 @@ import org.slf4j.LoggerFactory;
  * session to a newer stream) it is re-opened after a short backoff (50 ms doubling to about a
  * second), on the leader a refusal named, else on the believed leader. When the {@link
  * ClusterTransport} comes to believe in another leader ({@link Members#noteLeader}), the stream
- * moves there at once. It ends for good when it is closed or the members are; it never gives up
- * by itself.
+ * moves there at once. A stream whose credentials the member refused ({@code PERMISSION_DENIED},
+ * {@code UNAUTHENTICATED}: a bad, expired or revoked token, a session of another identity) is
+ * re-opened only after {@link #REFUSED_PAUSE}, and stops the wait of {@link #start} at once: the
+ * client's token does not change, its own calls report the refusal, and each refusal counts as a
+ * failed authentication at the server (a refused command-line run counted 7, which set off the
+ * shipped alert). It ends for good when it is closed or the members are; it never gives up by
+ * itself.
  *
  * <p>The listener is called with this object's lock held, so calls are one at a time and in order
  * across re-opened streams.
@@ -42,6 +47,8 @@ import org.slf4j.LoggerFactory;
 final class EventStream {
     private static final Logger LOG = LoggerFactory.getLogger(EventStream.class);
     private static final RetryPolicy BACKOFF = Backoffs.eventStreamReconnect();
+    /** The pause before a stream whose credentials were refused is opened again. */
+    static final java.time.Duration REFUSED_PAUSE = java.time.Duration.ofSeconds(30);
 
     private final Members members;
     private final ScheduledExecutorService scheduler;
@@ -167,6 +174,9 @@ final class EventStream {
         failures++;
         long delay = BACKOFF.delayBefore(Math.min(failures, 64), ThreadLocalRandom.current()::nextDouble)
                 .toNanos();
+        if (refusedCredentials(error)) {
+            delay = Math.max(delay, REFUSED_PAUSE.toNanos());
+        }
         try {
             reopen = scheduler.schedule(this::open, delay, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException transportClosed) {
@@ -208,6 +218,9 @@ final class EventStream {
                         && failures >= members.size()) {
                     firstStart.countDown();
                 }
+                if (refusedCredentials(t)) {
+                    firstStart.countDown(); // the calls that follow are refused too, and say so
+                }
             }
             if (hinted != null) {
                 members.noteLeader(hinted);
@@ -223,5 +236,14 @@ final class EventStream {
                 ended(c, null);
             }
         }
+    }
+
+    /** Whether the member refused the stream's credentials, which do not change. */
+    private static boolean refusedCredentials(Throwable error) {
+        if (error == null) {
+            return false;
+        }
+        Status.Code code = Status.fromThrowable(error).getCode();
+        return code == Status.Code.PERMISSION_DENIED || code == Status.Code.UNAUTHENTICATED;
     }
 }
