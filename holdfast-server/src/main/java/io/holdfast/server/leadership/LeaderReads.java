@@ -29,11 +29,12 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * leader for its read index ({@link ReadIndex}: the leader's applied index after that same barrier
  * and lease check), waits until this replica has applied that index, and reads its own table, with
  * the leader's cluster clock; one that has not applied that index within its bound fails the read
- * with {@link UnavailableException}, so that its client asks another member. A member that knows no leader fails the read at once with {@link
- * io.holdfast.model.NotLeaderException} naming none; one whose leader refuses (it does not lead, or lacks its lease)
- * or that reaches no leader fails the read with {@link UnavailableException}; one whose leader runs
- * a build without read indexes, with {@link io.holdfast.model.NotLeaderException} naming the leader
- * (its clients read there, as before).
+ * with {@link UnavailableException}, so that its client asks another member. A member that knows
+ * no leader fails the read at once with {@link io.holdfast.model.NotLeaderException} naming none;
+ * one whose leader refuses (it does not lead, or lacks its lease) or that reaches no leader fails
+ * the read with {@link UnavailableException}; one whose leader runs a build without read indexes,
+ * with {@link io.holdfast.model.NotLeaderException} naming the leader (its clients read there, as
+ * before).
  *
  * <p><b>Does not</b> check who asks: the caller filters or refuses what an identity may not read.
  *
