@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -83,7 +84,12 @@ final class LeaderAsks implements AutoCloseable {
         forwardPool.allowCoreThreadTimeOut(true);
         this.relayLink =
                 new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS);
-        this.relayTimer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-relay-" + self));
+        ScheduledThreadPoolExecutor timer =
+                new ScheduledThreadPoolExecutor(1, DaemonThreads.named("holdfast-relay-" + self));
+        // A read or reply that catches up in time cancels its bound: gone from the queue at once,
+        // not 2 s later, however many reads a member serves.
+        timer.setRemoveOnCancelPolicy(true);
+        this.relayTimer = timer;
         this.forwarding = new WriteForwarding(
                 self,
                 forwardLink::ask,
