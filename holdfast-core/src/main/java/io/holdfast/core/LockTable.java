@@ -233,6 +233,14 @@ public final class LockTable {
         return parts.sessions.seqAboveKnown(sessionId);
     }
 
+    /**
+     * Every session's id and TTL in milliseconds, in no set order: what a new leader needs to give
+     * each a fresh TTL, without the sorted copy of {@link #sessionIds}.
+     */
+    public void forEachSessionTtl(java.util.function.ObjLongConsumer<String> action) {
+        parts.sessions.forEachTtl(action);
+    }
+
     /** The ids of all sessions, sorted. */
     public List<String> sessionIds() {
         return parts.sessions.ids();

@@ -169,6 +169,13 @@ final class Sessions {
         return above;
     }
 
+    /** Every session's id and TTL (ms), in no set order. */
+    void forEachTtl(java.util.function.ObjLongConsumer<String> action) {
+        for (Session s : byId.all()) {
+            action.accept(s.id(), s.ttlMillis);
+        }
+    }
+
     /** The ids of all sessions, sorted. */
     List<String> ids() {
         List<String> ids = new ArrayList<>(byId.size());

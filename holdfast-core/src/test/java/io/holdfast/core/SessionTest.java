@@ -73,6 +73,19 @@ class SessionTest {
     }
 
     @Test
+    void everySessionIsVisitedOnceWithItsTtl() {
+        String a = TableDriver.sessionId("a");
+        String b = TableDriver.sessionId("b");
+        d.apply(new Command.OpenSession(a, "a", 5_000, 0));
+        d.apply(new Command.OpenSession(b, "b", 7_000, 0));
+        java.util.Map<String, Long> seen = new java.util.HashMap<>();
+        d.table()
+                .forEachSessionTtl((id, ttl) ->
+                        assertThat(seen.put(id, ttl)).as("visited once: " + id).isNull());
+        assertThat(seen).containsOnly(java.util.Map.entry(a, 5_000L), java.util.Map.entry(b, 7_000L));
+    }
+
+    @Test
     void reopeningWithOtherSettingsIsRefusedAndKeepsTheSession() {
         String id = TableDriver.sessionId("a");
         d.apply(new Command.OpenSession(id, "a", 5_000, 100));

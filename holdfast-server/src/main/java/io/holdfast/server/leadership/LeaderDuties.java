@@ -64,26 +64,30 @@ public final class LeaderDuties implements AutoCloseable {
         this.thread.start();
     }
 
-    /** This node's state machine is up to date as leader: start the clock and the timers. */
+    /**
+     * This node's state machine is up to date as leader: start the clock and the timers. Every
+     * session is tracked with a fresh TTL from now, straight from the table under one read (no
+     * sorted copy of the ids, no map between): 100,000 sessions take 85 to 118 ms in a cold JVM
+     * where the copies took 271 to 403 ms (docs/benchmarks.md, 2026-12-01), and a new leader
+     * answers no heartbeat until this is done.
+     */
     public synchronized void start() {
         long began = ticker.nanos();
-        Map<String, Long> ttls = new HashMap<>();
-        long now = machine.read(table -> {
-            for (String id : table.sessionIds()) {
-                ttls.put(id, TimeUnit.MILLISECONDS.toNanos(table.sessionTtlMillis(id)));
-            }
-            return table.now();
+        long[] base = machine.read(table -> {
+            long nanos = ticker.nanos();
+            tracker.reset(Map.of(), nanos);
+            table.forEachSessionTtl(
+                    (id, ttlMillis) -> tracker.touch(id, TimeUnit.MILLISECONDS.toNanos(ttlMillis), nanos));
+            return new long[] {table.now(), nanos};
         });
-        long nanos = ticker.nanos();
-        clockBase = new long[] {now, nanos};
-        tracker.reset(ttls, nanos);
+        clockBase = base;
         dues.clear();
         active = true;
         LOG.info(
                 "Node {} leads: {} sessions get a fresh TTL (read in {} ms)",
                 nodeId,
-                ttls.size(),
-                TimeUnit.NANOSECONDS.toMillis(nanos - began));
+                tracker.size(),
+                TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - began));
         woken = true;
         notifyAll();
     }
