@@ -1,4 +1,4 @@
-// Ceiling 440 lines, one idea: the table's public face (apply, the queries other modules read, snapshots),
+// Ceiling 445 lines, one idea: the table's public face (apply, the queries other modules read, snapshots),
 // each method a contract in javadoc over the parts that keep the rules; the parts and the apply path live apart.
 package io.holdfast.core;
 
@@ -233,10 +233,7 @@ public final class LockTable {
         return parts.sessions.seqAboveKnown(sessionId);
     }
 
-    /**
-     * Every session's id and TTL in milliseconds, in no set order: what a new leader needs to give
-     * each a fresh TTL, without the sorted copy of {@link #sessionIds}.
-     */
+    /** Every session's id and TTL (ms), in no set order: what a new leader tracks, with no sorted copy. */
     public void forEachSessionTtl(java.util.function.ObjLongConsumer<String> action) {
         parts.sessions.forEachTtl(action);
     }
