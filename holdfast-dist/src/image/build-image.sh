@@ -4,7 +4,7 @@
 #
 #   build-image.sh DIST_TARBALL OUT_TAR [TAG]      (./mvnw -Pimage -pl holdfast-dist package runs it)
 #
-# Needs GNU tar, gzip, sha256sum and a JDK (JAVA_HOME, else the one on PATH) whose jlink makes the
+# Needs GNU tar, gzip, sha256sum, unshare (user and mount namespaces) and a JDK (JAVA_HOME, else the one on PATH) whose jlink makes the
 # image's runtime: the JRE is the JDK that builds the image. Runs as any user. The image
 # (docs/container.md):
 #
@@ -26,14 +26,17 @@
 # Debian package's (its jmods are).
 #   layer 3  /etc/passwd, /etc/group    user and group `holdfast` (10001); /etc/nsswitch.conf; /tmp
 #            (1777); /etc/holdfast/holdfast.properties (comments only); /var/lib/holdfast (10001, 0700)
-#   layer 4  /opt/holdfast              lib/holdfast.jar and LICENSE from the distribution
+#   layer 4  /opt/holdfast              lib/holdfast.jar and LICENSE from the distribution, and
+#                                       lib/holdfast.jsa: a class-data-sharing archive made here
+#                                       by the runtime of layer 2 (every JVM of the image maps it)
 #   config   entrypoint /opt/java/bin/java -jar /opt/holdfast/lib/holdfast.jar, cmd server,
 #            user 10001:10001, env HOLDFAST_*, volume /var/lib/holdfast, ports 4653-4655/tcp
 #
-# The layers change in that order of frequency: a new build of Holdfast changes only layer 3.
+# The layers change in that order of frequency: a new build of Holdfast changes only layer 4.
 # Entries carry the time of the jar (SOURCE_DATE_EPOCH if set), names sorted, owners fixed, gzip
 # without names or times: meant to make the same jar, JDK and host packages give the same digests
-# (not checked by a test).
+# for layers 1-3 (not checked by a test); layer 4's archive is made by a training run, whose
+# classes and their order may differ from one build to the next.
 #
 # Why not umoci or Jib: Debian 12's umoci 0.4.7 (`umoci insert`) wrote both large layers truncated
 # here (the tar stream ends inside the last file: `tar: Unexpected EOF in archive`); Jib builds
@@ -47,7 +50,7 @@ usage() { echo "usage: build-image.sh DIST_TARBALL OUT_TAR [TAG]" >&2; exit 64; 
 dist=$(readlink -f -- "$1")
 out=$(readlink -f -- "$2")
 tag=${3:-latest}
-for tool in tar gzip sha256sum ldd dpkg-query; do
+for tool in tar gzip sha256sum ldd dpkg-query unshare; do
   command -v "$tool" >/dev/null || { echo "build-image.sh: $tool is missing (apt-get install $tool)" >&2; exit 69; }
 done
 java_home=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
@@ -76,6 +79,13 @@ fi
 # memory limit, and an out-of-memory error ends the process for the orchestrator to restart.
 # Headless: java.desktop is there for java.beans, not for AWT (whose X11 libraries are not).
 jvm_options='-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true'
+# And the class-data-sharing archive of layer 4 (below): every JVM of the image that runs
+# /opt/holdfast/lib/holdfast.jar (the server, the health probes, `holdfast` commands in the
+# container) maps the classes a server loads instead of parsing and verifying them from the jar.
+# A JVM that runs anything else, or finds the file missing or made for another jar, starts
+# without it, silently (-Xshare:auto, the default).
+archive=/opt/holdfast/lib/holdfast.jsa
+jvm_options+=" -XX:SharedArchiveFile=$archive"
 # java.desktop's native libraries for graphics and sound: never loaded headless, so their libraries
 # (X11, ALSA, freetype) are not copied.
 desktop_natives='libawt_xawt|libawt\.so|libfontmanager|libjawt|libsplashscreen|libjsound|liblcms|libmlib_image|libjavajpeg'
@@ -165,6 +175,27 @@ app=$work/app
 mkdir -p "$app/opt/holdfast/lib"
 cp "$home/lib/holdfast.jar" "$app/opt/holdfast/lib/"
 cp "$home/LICENSE" "$app/opt/holdfast/"
+# The jar's time as the layer's tar will write it: the JVM maps the archive only for the jar of the
+# size and modification time it was made with.
+touch -d "@$epoch" "$app/opt/holdfast/lib/holdfast.jar"
+# Layer 4's class-data-sharing archive (JDK 17: a static archive; the JDK's own classes and the
+# server's): the classes that `holdfast server-training` loads (three nodes in one JVM under a
+# short load through the Java client, on free loopback ports, data in a temporary directory), run
+# by the image's runtime, then dumped by it. CPU until a node answers /ready, measured on this
+# runtime (docs/benchmarks.md, "The first minute"): 5.3-5.7 s without it, 2.6-3.3 s with it. The
+# JVM records the jar by its absolute path and will not map the archive for a jar elsewhere (JDK
+# 17 cannot relocate an app class path), so the dump runs in a private mount namespace (unshare
+# -rm: any user with user namespaces, which Debian allows) in which layer 4 sits at /opt/holdfast.
+[[ $work != /opt/* ]] || { echo "build-image.sh: TMPDIR must not be under /opt (the archive is made with /opt hidden): $work" >&2; exit 64; }
+"$work/jre/opt/java/bin/java" -Xshare:off -XX:DumpLoadedClassList="$work/classes.txt" \
+  -Xlog:disable -Xlog:all=error:stderr -cp "$app/opt/holdfast/lib/holdfast.jar" \
+  io.holdfast.cli.Main server-training --duration 2s >"$work/training.log" 2>&1 ||
+  { tail -n 20 "$work/training.log" >&2; echo "build-image.sh: the training run for the class-data archive failed (its log above)" >&2; exit 70; }
+unshare -rm sh -c 'mount -t tmpfs -o mode=0755 tmpfs /opt && mkdir /opt/holdfast && mount --bind "$1" /opt/holdfast &&
+  exec "$2" -Xshare:dump -XX:SharedClassListFile="$3" -XX:SharedArchiveFile="$4" -cp /opt/holdfast/lib/holdfast.jar' \
+  dump "$app/opt/holdfast" "$work/jre/opt/java/bin/java" "$work/classes.txt" "$archive" >"$work/dump.log" 2>&1 ||
+  { grep -v -e 'Skipping ' -e 'Preload Warning' "$work/dump.log" | tail -n 20 >&2; echo "build-image.sh: the class-data archive could not be made (unshare -rm and -Xshare:dump; their output above)" >&2; exit 70; }
+[[ -s $app$archive ]] || { echo "build-image.sh: -Xshare:dump wrote no $archive" >&2; exit 70; }
 chmod -R a+rX,go-w "$work/jre" "$app"
 
 # The OCI image layout (github.com/opencontainers/image-spec: image-layout.md, manifest.md,
@@ -226,7 +257,7 @@ cat >"$work/config.json" <<JSON
 "org.opencontainers.image.version":"$tag","org.opencontainers.image.licenses":"Apache-2.0"}},
 "rootfs":{"type":"layers","diff_ids":$(json_list "${diff_ids[@]}")},
 "history":[$(history "C libraries from Debian: ${packages[*]}"),$(history "jlink --add-modules $modules"),$(history "user holdfast (10001), /var/lib/holdfast"),
-$(history "the distribution's lib/holdfast.jar"),$(history "holdfast server" empty)]}
+$(history "the distribution's lib/holdfast.jar, its class-data archive"),$(history "holdfast server" empty)]}
 JSON
 config_size=$(stat -c %s "$work/config.json")
 config_digest=$(put_blob "$work/config.json")
