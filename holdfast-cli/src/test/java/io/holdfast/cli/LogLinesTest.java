@@ -10,6 +10,7 @@ import ch.qos.logback.core.OutputStreamAppender;
 import java.io.ByteArrayOutputStream;
 import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -151,5 +152,27 @@ class LogLinesTest {
         assertThat(log.lines().filter(l -> l.contains(" ERROR ") || l.contains(" WARN ")))
                 .singleElement()
                 .satisfies(l -> assertThat(l).contains("n2->n3#229-t1"));
+    }
+
+    @Test
+    void ratisCallsBelowTheLevelFormatNothing() throws Exception {
+        // Ratis logs every request at DEBUG and TRACE with its request objects as arguments; the filter above once
+        // formatted each such call to look for an exception, calling their toString() on every request.
+        AtomicInteger formatted = new AtomicInteger();
+        Object request = new Object() {
+            @Override
+            public String toString() {
+                formatted.incrementAndGet();
+                return "n2->n3#230-t1";
+            }
+        };
+        String log = serverLog(c -> {
+            ch.qos.logback.classic.Logger server = c.getLogger("org.apache.ratis.server.impl.RaftServerImpl");
+            server.debug("{}: receive client request({})", "n3", request);
+            server.trace("{}: flushed {}", "n3", request);
+            server.debug("{}: failed {}", request, new IllegalStateException("x"));
+        });
+        assertThat(formatted).hasValue(0);
+        assertThat(log).isEmpty();
     }
 }
