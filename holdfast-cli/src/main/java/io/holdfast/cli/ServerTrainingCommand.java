@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code holdfast server-training} (hidden): what the launcher runs once per JDK and jar to make the cache a
  * {@code holdfast server} starts with (JDK 25 and newer: an ahead-of-time cache with the method profiles of this
- * run, {@code -XX:AOTCacheOutput}; older: the class list of a static class-data-sharing archive). It starts three
+ * run, {@code -XX:AOTCacheOutput}; older: the class list of a static class-data-sharing archive), and what the
+ * image's build runs for the image's archive ({@code build-image.sh}, with {@code --duration 2s}). It starts three
  * durable nodes in this process on free loopback ports, with their data in a temporary directory, and puts a
  * load on them through the Java client: one client doing acquire+release pairs, then 16 clients on 16 locks, for
  * {@code --duration} in all, counted from the first pair the cluster serves (an election on a busy machine can take
