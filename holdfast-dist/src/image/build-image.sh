@@ -4,8 +4,9 @@
 #
 #   build-image.sh DIST_TARBALL OUT_TAR [TAG]      (./mvnw -Pimage -pl holdfast-dist package runs it)
 #
-# Needs GNU tar, gzip, sha256sum, unshare (user and mount namespaces) and a JDK (JAVA_HOME, else the one on PATH) whose jlink makes the
-# image's runtime: the JRE is the JDK that builds the image. Runs as any user. The image
+# Needs GNU tar, gzip, sha256sum, unshare and a JDK (JAVA_HOME, else the one on PATH) whose jlink
+# makes the image's runtime: the JRE is the JDK that builds the image. Runs as any user that may
+# make user and mount namespaces (Debian lets every user; the class-data archive needs them). The image
 # (docs/container.md):
 #
 #   layer 1  /lib, /lib64               the C libraries the runtime links (glibc, libstdc++, zlib),
@@ -181,8 +182,8 @@ touch -d "@$epoch" "$app/opt/holdfast/lib/holdfast.jar"
 # Layer 4's class-data-sharing archive (JDK 17: a static archive; the JDK's own classes and the
 # server's): the classes that `holdfast server-training` loads (three nodes in one JVM under a
 # short load through the Java client, on free loopback ports, data in a temporary directory), run
-# by the image's runtime, then dumped by it. CPU until a node answers /ready, measured on this
-# runtime (docs/benchmarks.md, "The first minute"): 5.3-5.7 s without it, 2.6-3.3 s with it. The
+# by the image's runtime, then dumped by it. CPU until a node answers /ready, measured on the
+# image (docs/container.md, "The class-data archive"): 5.2-6.5 s without it, 2.5-3.3 s with it. The
 # JVM records the jar by its absolute path and will not map the archive for a jar elsewhere (JDK
 # 17 cannot relocate an app class path), so the dump runs in a private mount namespace (unshare
 # -rm: any user with user namespaces, which Debian allows) in which layer 4 sits at /opt/holdfast.

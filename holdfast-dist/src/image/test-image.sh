@@ -7,7 +7,8 @@
 #
 #   test-image.sh IMAGE_TAR        (an OCI image layout in a tar: build-image.sh's output; root only)
 #
-# Checks, in order: a JVM of the image maps its class-data archive; every node's image health command (`java -jar holdfast.jar health --ready`, run
+# Checks, in order: a JVM of the image maps its class-data archive; every node's image health
+# command (`java -jar holdfast.jar health --ready`, run
 # inside the node's namespaces and root as an exec probe is) answers once a leader is elected; a
 # client holds a lock (its fencing token T1); the leader's JVM is killed with SIGKILL; the survivors
 # elect a leader, the client's lock stays held (a second client waits for it), and once the first
