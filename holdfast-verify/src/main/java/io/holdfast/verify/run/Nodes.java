@@ -32,6 +32,9 @@ final class Nodes implements AutoCloseable {
     /** What a node said about itself. */
     record Status(String id, String role, String leader, long term, long appliedIndex, long commitIndex) {}
 
+    /** How long {@link #awaitLeader} gives a node to answer one look. */
+    private static final int LEADER_LOOK_MILLIS = 2000;
+
     private final Map<String, Spec> specs = new LinkedHashMap<>();
     private final Map<String, Child> running = new LinkedHashMap<>();
     /** The members of the cluster as the harness last learnt them from the leader; guarded by this. */
@@ -309,7 +312,12 @@ final class Nodes implements AutoCloseable {
 
     /** The node's own view, or empty if it does not answer (down, paused, starting). */
     Optional<Status> status(String id) {
-        return getJson(id, "/status", 500)
+        return status(id, 500);
+    }
+
+    /** The node's own view, or empty if it does not answer within {@code readTimeoutMillis}. */
+    private Optional<Status> status(String id, int readTimeoutMillis) {
+        return getJson(id, "/status", readTimeoutMillis)
                 .map(n -> new Status(
                         n.path("id").asText(),
                         n.path("role").asText(),
@@ -392,12 +400,26 @@ final class Nodes implements AutoCloseable {
 
     /** The node that says it leads, with the highest term if several do (a stale one may still think so). */
     Optional<String> leader() {
+        return leader(500, new LinkedHashMap<>());
+    }
+
+    /**
+     * {@link #leader()} with each status read allowed {@code readTimeoutMillis}; what each node
+     * said (or why it said nothing) goes into {@code seen}.
+     */
+    private Optional<String> leader(int readTimeoutMillis, Map<String, String> seen) {
         Status best = null;
         for (String id : specs.keySet()) {
             if (!isUp(id) || isPaused(id)) {
+                seen.put(id, isUp(id) ? "paused" : "down");
                 continue;
             }
-            Optional<Status> st = status(id);
+            Optional<Status> st = status(id, readTimeoutMillis);
+            seen.put(
+                    id,
+                    st.map(x -> x.role() + " term " + x.term() + (x.leader() == null ? "" : " leader " + x.leader())
+                                    + " applied " + x.appliedIndex() + "/" + x.commitIndex())
+                            .orElse("no answer in " + readTimeoutMillis + " ms"));
             if (st.isPresent()
                     && "leader".equals(st.get().role())
                     && (best == null || st.get().term() > best.term())) {
@@ -407,17 +429,33 @@ final class Nodes implements AutoCloseable {
         return best == null ? Optional.empty() : Optional.of(best.id());
     }
 
-    /** Waits for a leader. @throws IOException if none appears in time */
+    /**
+     * Waits for a leader that serves ({@code /status} says "leader", not "leader-not-ready"). A
+     * node is given 2 s to answer each look: on a machine at a load of ten times its cores (CI's
+     * planted bugs and soak side by side) a 500 ms read timed out where the node was merely slow.
+     *
+     * @throws IOException if none appears in time, naming what each node said at the last look
+     */
     String awaitLeader(Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, String> seen = new LinkedHashMap<>();
         while (System.nanoTime() < deadline) {
-            Optional<String> l = leader();
+            seen.clear();
+            Optional<String> l = leader(LEADER_LOOK_MILLIS, seen);
             if (l.isPresent()) {
                 return l.get();
             }
             Thread.sleep(100);
         }
-        throw new IOException("no leader within " + Durations.format(timeout));
+        throw new IOException("no leader within " + Durations.format(timeout) + " (last seen: " + describe(seen) + ")");
+    }
+
+    /** "n1 follower term 2 leader n3 …; n2 no answer in 2000 ms". */
+    static String describe(Map<String, String> seen) {
+        StringBuilder b = new StringBuilder();
+        seen.forEach((id, what) ->
+                b.append(b.length() == 0 ? "" : "; ").append(id).append(' ').append(what));
+        return b.length() == 0 ? "no node" : b.toString();
     }
 
     /**
