@@ -2,7 +2,7 @@
 # holdfast-bench/failover.sh: how long a client waits when the leader is SIGKILLed, Holdfast beside etcd.
 #
 #   holdfast-bench/failover.sh [--kills 5] [--election-timeout 1s] [--systems holdfast,etcd]
-#                              [--jar holdfast-cli/target/holdfast.jar] [--out DIR]
+#                              [--jar holdfast-cli/target/holdfast.jar] [--out DIR] [--load N]
 #
 # Run from anywhere; it works in the repository root. In order:
 #   1. Uses the CLI jar (--jar; by default holdfast-cli/target/holdfast.jar, built by ./holdfast when
@@ -23,10 +23,20 @@
 #   5. Prints, per kill and per probe, the longest interval between two successes around the kill (one
 #      that ends after the kill and starts before it, or within 500 ms after it), and the median and max per probe; for Holdfast also
 #      when the new leader's duties started (its log's "leads" line), after the kill.
+# --load N: a busy machine. N processes that only spin (a shell loop each, normal priority) start
+# after the warm-up and run through every kill, so the servers, probes and burners share the cores
+# as on a machine at a load of N plus the run's own: N = 3 gives about twice the cores of a 2-core
+# machine (issue 72, item 4). The load average at each kill is in kills.tsv and in the table.
 # Every process it starts is stopped on exit (trap); the temporary data is removed unless --out is given.
 #
 # Environment: SERVER_JAVA_OPTS (default -Xmx256m -XX:+UseSerialGC), PROBE_JAVA_OPTS (default
-# -Xmx256m -XX:+UseSerialGC), HTTP_BACKOFF_CAP_MS (the HTTP probe's longest backoff, default 1000).
+# -Xmx256m -XX:+UseSerialGC), HTTP_BACKOFF_CAP_MS (the HTTP probe's longest backoff, default 1000),
+# HOLDFAST_CDS (default 1: the servers start with the cache the launcher gives `holdfast server`, a
+# class-data archive or, on JDK 25, an ahead-of-time cache, made once per jar, JDK and options by
+# `holdfast server-cache` in holdfast-bench/target/failover-cache, as an installed node or the image
+# has it; 0: without, as `java -jar` alone starts). A new leader loads and links the classes of
+# Ratis's leader (a follower never did): measured, 2026-12-01, 518 ms from its election to serving
+# without the archive, 121-176 ms with it (docs/benchmarks.md).
 set -euo pipefail
 
 kills=5
@@ -35,6 +45,7 @@ systems=holdfast,etcd
 root=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")/.." && pwd)
 jar=$root/holdfast-cli/target/holdfast.jar
 out=
+load=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --kills) kills=$2; shift 2 ;;
@@ -42,15 +53,31 @@ while [[ $# -gt 0 ]]; do
     --systems) systems=$2; shift 2 ;;
     --jar) jar=$(readlink -f -- "$2"); shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --load) load=$2; shift 2 ;;
+    -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "failover.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+if ! [[ $load =~ ^[0-9]+$ ]]; then
+  echo "failover.sh: --load takes a number of spinning processes, not '$load'" >&2
+  exit 2
+fi
 server_opts=${SERVER_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC}
 probe_opts=${PROBE_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC}
 cd "$root"
 if [[ ! -f $jar ]]; then
   ./holdfast --version >/dev/null
+fi
+# The servers' cache, as the launcher gives it to `holdfast server` (HOLDFAST_CDS above).
+cache_opts=
+if [[ ${HOLDFAST_CDS:-1} != 0 ]]; then
+  mkdir -p "$root/holdfast-bench/target/failover-cache"
+  if ! cache_opts=$(HOLDFAST_JAR=$jar HOLDFAST_CDS_DIR=$root/holdfast-bench/target/failover-cache \
+    HOLDFAST_JAVA_OPTS=$server_opts bash "$root/holdfast-dist/src/dist/bin/holdfast" server-cache); then
+    echo "failover.sh: the launcher could not make the servers' cache (HOLDFAST_CDS=0 runs without it)" >&2
+    exit 1
+  fi
+  cache_opts+=" -Xlog:cds=off"
 fi
 if [[ -n $out ]]; then
   mkdir -p "$out"
@@ -60,10 +87,11 @@ else
 fi
 declare -A pid=()
 probes=()
+burners=()
 
 cleanup() {
   local p
-  for p in "${pid[@]}" "${probes[@]}"; do
+  for p in "${pid[@]}" "${probes[@]}" "${burners[@]}"; do
     kill "$p" 2>/dev/null || true
   done
   wait 2>/dev/null || true
@@ -93,7 +121,7 @@ hf_start() {
   local i=$1 p
   p=$(hf_port "$i")
   # shellcheck disable=SC2086
-  java $server_opts -jar "$jar" server --id "n$i" --peers "$hf_peers" --client-port "$p" \
+  java $server_opts $cache_opts -jar "$jar" server --id "n$i" --peers "$hf_peers" --client-port "$p" \
     --raft-port $((p + 1)) --http-port $((p + 2)) --data-dir "$tmp/n$i" \
     --election-timeout "$election_timeout" >>"$tmp/n$i.log" 2>&1 &
   pid[n$i]=$!
@@ -200,7 +228,7 @@ if [[ -n $et_on ]] && ! command -v etcd >/dev/null; then
 fi
 
 if [[ -n $hf_on ]]; then
-  say "Holdfast: 3 nodes, election timeout $election_timeout, data in $tmp/n1..n3"
+  say "Holdfast: 3 nodes, election timeout $election_timeout, data in $tmp/n1..n3, ${cache_opts:-no server cache (HOLDFAST_CDS=0)}"
   ports_free 31653 31654 31655 31753 31754 31755 31853 31854 31855
   hf_start 1; hf_start 2; hf_start 3
   until_true 90 "a Holdfast leader" eval '[[ -n $(hf_leader) ]]'
@@ -219,6 +247,14 @@ for p in ${hf_on:+hf-java hf-http} ${et_on:+etcd}; do
 done
 say "probes ready; warming up 20 s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 sleep 20
+for ((b = 0; b < load; b++)); do
+  bash -c 'while :; do :; done' &
+  burners+=($!)
+done
+if ((load > 0)); then
+  say "$load spinning processes started; 15 s for the load average to climb"
+  sleep 15
+fi
 
 # kill_leader SYSTEM PREFIX PROBE...: SIGKILLs SYSTEM's leader (member PREFIX$leader), between the
 # instants t and t1, and waits until the probes have recovered (at most 30 s).
@@ -226,6 +262,7 @@ kill_leader() {
   local system=$1 prefix=$2
   shift 2
   leader=$("${system}_leader")
+  load1=$(cut -d' ' -f1 /proc/loadavg)
   t=$(now_ms)
   kill -9 "${pid[$prefix$leader]}"
   t1=$(now_ms)
@@ -247,7 +284,7 @@ for ((k = 1; k <= kills; k++)); do
         if ((ms > t)); then ready=$((ms - t)); fi
       fi
     done
-    printf 'holdfast\t%s\t%s\t%s\tn%s\t%s\n' "$k" "$t" "$t1" "$leader" "${ready:--}" >>"$tmp/kills.tsv"
+    printf 'holdfast\t%s\t%s\t%s\tn%s\t%s\t%s\n' "$k" "$t" "$t1" "$leader" "${ready:--}" "$load1" >>"$tmp/kills.tsv"
     echo "kill $k: Holdfast leader n$leader killed; new leader's duties started ${ready:-?} ms later" >&2
     hf_start "$leader"
     until_true 60 "n$leader caught up" caught_up hf "$leader"
@@ -255,7 +292,7 @@ for ((k = 1; k <= kills; k++)); do
   fi
   if [[ -n $et_on ]]; then
     kill_leader et e etcd
-    printf 'etcd\t%s\t%s\t%s\te%s\t-\n' "$k" "$t" "$t1" "$leader" >>"$tmp/kills.tsv"
+    printf 'etcd\t%s\t%s\t%s\te%s\t-\t%s\n' "$k" "$t" "$t1" "$leader" "$load1" >>"$tmp/kills.tsv"
     echo "kill $k: etcd leader e$leader killed" >&2
     et_start "$leader"
     until_true 60 "e$leader caught up" caught_up et "$leader"
@@ -263,14 +300,14 @@ for ((k = 1; k <= kills; k++)); do
   fi
 done
 
-say "longest interval between two successes around each kill (ms); $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), election timeout $election_timeout"
+say "longest interval between two successes around each kill (ms); $(nproc) cores, $load spinning processes, HOLDFAST_CDS=${HOLDFAST_CDS:-1}, load average $(cut -d' ' -f1-3 /proc/loadavg), $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), election timeout $election_timeout"
 {
-  printf 'kill\tsystem\tprobe\tkilled\tgap_ms\tleader_duties_ms\n'
-  while IFS=$'\t' read -r system k t t1 killed ready; do
+  printf 'kill\tsystem\tprobe\tkilled\tgap_ms\tleader_duties_ms\tload1\n'
+  while IFS=$'\t' read -r system k t t1 killed ready load1; do
     case $system in holdfast) ps=(hf-java hf-http) ;; *) ps=(etcd) ;; esac
     for p in "${ps[@]}"; do
       gap=$(gap_of "$p" "$t" "$t1")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$system" "$p" "$killed" "${gap:-<50}" "$ready"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$k" "$system" "$p" "$killed" "${gap:-<50}" "$ready" "$load1"
     done
   done <"$tmp/kills.tsv"
 } >"$tmp/gaps.tsv"
