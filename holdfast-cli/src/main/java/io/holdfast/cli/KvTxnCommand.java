@@ -10,6 +10,7 @@ import io.holdfast.LockClient;
 import io.holdfast.PutOptions;
 import io.holdfast.Txn;
 import io.holdfast.TxnResult;
+import io.holdfast.internal.Base64Text;
 import io.holdfast.server.http.JsonViews;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -272,31 +273,9 @@ final class KvTxnCommand extends KvCommand.KvBase {
             return o.get("text").asText().getBytes(StandardCharsets.UTF_8);
         }
         String b64 = text(o, "value", where + " (or text)");
-        try {
-            return Base64.getDecoder().decode(b64);
-        } catch (IllegalArgumentException e) {
-            throw bad(where + ": value must be base64 (" + notBase64(b64) + ")");
-        }
-    }
-
-    /**
-     * Why {@code b64} is not base64, in the user's terms: the JDK's decoder says "Illegal base64 character 21" (the
-     * character's code in hexadecimal) or "Last unit does not have enough valid bits".
-     */
-    static String notBase64(String b64) {
-        for (int i = 0; i < b64.length(); i++) {
-            char c = b64.charAt(i);
-            boolean alphabet = (c >= 'A' && c <= 'Z')
-                    || (c >= 'a' && c <= 'z')
-                    || (c >= '0' && c <= '9')
-                    || c == '+'
-                    || c == '/'
-                    || c == '=';
-            if (!alphabet) {
-                return "'" + c + "' at character " + (i + 1) + " is not a base64 character; give text as \"text\"";
-            }
-        }
-        return "its length or its '=' padding is wrong";
+        return Base64Text.decode(b64)
+                .orElseThrow(() ->
+                        bad(where + ": value must be base64 (" + Base64Text.whyNot(b64) + "; give text as \"text\")"));
     }
 
     private static CliFailure bad(String message) {

@@ -412,7 +412,8 @@ class KvCommandTest {
         Files.writeString(txn, "{\"then\":[{\"type\":\"put\",\"key\":\"n\",\"value\":\"QUJD=\"}]}");
         assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString().strip())
-                .isEqualTo("holdfast kv txn: then op 1: value must be base64 (its length or its '=' padding is wrong)")
+                .isEqualTo("holdfast kv txn: then op 1: value must be base64 (its length or its '=' padding is wrong;"
+                        + " give text as \"text\")")
                 .doesNotContain("Illegal", "unit", "valid bits");
         assertThat(kv("get", "n")).isEqualTo(ExitCodes.CHECK_FAILED);
     }

@@ -461,7 +461,16 @@ class HttpKeysTest {
         String[][] cases = {
             {"keys/put", "\"value\":\"\"", "the body needs \"key\""},
             {"keys/put", "\"key\":\"hk/bad\"", "the body needs \"value\""},
-            {"keys/put", "\"key\":\"hk/bad\",\"value\":\"***\"", "\"value\" must be base64"},
+            {
+                "keys/put",
+                "\"key\":\"hk/bad\",\"value\":\"ab*\"",
+                "\"value\" must be base64: '*' at character 3 is not a base64 character"
+            },
+            {
+                "keys/put",
+                "\"key\":\"hk/bad\",\"value\":\"ab=c\"",
+                "\"value\" must be base64: its length or its '=' padding is wrong"
+            },
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"expectedVersion\":-2", "\"expectedVersion\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"expectedVersion\":1.5", "\"expectedVersion\""},
             {"keys/put", "\"key\":\"hk/bad\",\"value\":\"\",\"attach\":\"yes\"", "\"attach\""},

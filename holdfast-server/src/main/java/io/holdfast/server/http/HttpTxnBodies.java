@@ -7,12 +7,12 @@ import static io.holdfast.server.http.HttpMessages.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.holdfast.Keys;
 import io.holdfast.PutOptions;
+import io.holdfast.internal.Base64Text;
 import io.holdfast.model.Transaction;
 import io.holdfast.model.Transaction.Compare;
 import io.holdfast.model.Transaction.Op;
 import io.holdfast.server.http.HttpMessages.Refused;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.function.BiFunction;
 
@@ -148,11 +148,8 @@ final class HttpTxnBodies {
     /** The bytes of a base64 field, required. */
     static byte[] bytes(JsonNode n, String where, String field) {
         String encoded = text(n, where, field, true);
-        try {
-            return Base64.getDecoder().decode(encoded);
-        } catch (IllegalArgumentException e) {
-            throw invalid(place(where, field), "must be base64: " + e.getMessage());
-        }
+        return Base64Text.decode(encoded)
+                .orElseThrow(() -> invalid(place(where, field), "must be base64: " + Base64Text.whyNot(encoded)));
     }
 
     /** {@code expectedVersion}: 0 or more, or -1 for any (the default). */
