@@ -175,6 +175,7 @@ final class KvTxnCommand extends KvCommand.KvBase {
         if (doc == null || !doc.isObject()) {
             throw bad("the transaction must be a JSON object with compares, then and otherwise");
         }
+        only(doc, "the transaction", "compares", "then", "otherwise");
         List<Txn.Compare> compares = new ArrayList<>();
         for (JsonNode c : array(doc, "compares")) {
             compares.add(compare(c));
@@ -189,8 +190,17 @@ final class KvTxnCommand extends KvCommand.KvBase {
             i++;
             String where = field + " op " + i;
             String key = text(o, "key", where);
+            String type = text(o, "type", where);
+            switch (type) {
+                case "put" ->
+                    only(o, where, "type", "key", "value", "text", "expectedVersion", "attach", "detach", "ttlMillis");
+                case "delete" -> only(o, where, "type", "key", "expectedVersion");
+                case "add" -> only(o, where, "type", "key", "delta");
+                case "get" -> only(o, where, "type", "key");
+                default -> {} // refused below, by its type
+            }
             ops.add(
-                    switch (text(o, "type", where)) {
+                    switch (type) {
                         case "put" -> {
                             PutOptions options = new PutOptions(
                                     o.path("expectedVersion").asLong(Keys.ANY_VERSION),
@@ -217,6 +227,15 @@ final class KvTxnCommand extends KvCommand.KvBase {
     private static Txn.Compare compare(JsonNode c) {
         String type = text(c, "type", "a compare");
         String where = type + " compare";
+        switch (type) {
+            case "version" -> only(c, where, "type", "key", "order", "version");
+            case "value" -> only(c, where, "type", "key", "value", "text");
+            case "absent" -> only(c, where, "type", "key");
+            case "fence" -> only(c, where, "type", "lock", "token");
+            case "holder" -> only(c, where, "type", "lock", "sessionId");
+            case "sessionAlive" -> only(c, where, "type", "sessionId");
+            default -> {} // refused below, by its type
+        }
         return switch (type) {
             case "version" ->
                 Txn.version(text(c, "key", where), order(text(c, "order", where)), number(c, "version", where));
@@ -238,6 +257,22 @@ final class KvTxnCommand extends KvCommand.KvBase {
             case "greater" -> Txn.Order.GREATER;
             default -> throw bad("order must be equal, notEqual, less or greater, not " + order);
         };
+    }
+
+    /**
+     * Refuses a field {@code o} does not take: a misspelt {@code "compare"} or {@code
+     * "expectedVerison"} would otherwise be ignored, and the transaction would run without the
+     * condition its author wrote.
+     */
+    private static void only(JsonNode o, String where, String... fields) {
+        List<String> allowed = List.of(fields);
+        for (java.util.Iterator<String> names = o.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!allowed.contains(name)) {
+                throw bad(where + " has a field \"" + name + "\" it does not take (it takes "
+                        + String.join(", ", allowed) + ")");
+            }
+        }
     }
 
     private static Iterable<JsonNode> array(JsonNode doc, String field) {

@@ -418,6 +418,40 @@ class KvCommandTest {
         assertThat(kv("get", "n")).isEqualTo(ExitCodes.CHECK_FAILED);
     }
 
+    /**
+     * A misspelt field was ignored: {@code "compare"} for {@code "compares"} ran {@code then} without
+     * its condition, {@code "expectedVerison"} put without the version check.
+     */
+    @Test
+    void aFieldTheTransactionDoesNotTakeIsRefusedAndNothingIsWritten() throws Exception {
+        Path txn = dir.resolve("typo.json");
+        Files.writeString(
+                txn,
+                "{\"compare\":[{\"type\":\"absent\",\"key\":\"t\"}],"
+                        + "\"then\":[{\"type\":\"put\",\"key\":\"t\",\"text\":\"1\"}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv txn: the transaction has a field \"compare\" it does not take (it takes"
+                        + " compares, then, otherwise)");
+        clear();
+        Files.writeString(txn, "{\"then\":[{\"type\":\"put\",\"key\":\"t\",\"text\":\"1\",\"expectedVerison\":3}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv txn: then op 1 has a field \"expectedVerison\" it does not take (it takes"
+                        + " type, key, value, text, expectedVersion, attach, detach, ttlMillis)");
+        clear();
+        Files.writeString(
+                txn,
+                "{\"compares\":[{\"type\":\"version\",\"key\":\"t\",\"order\":\"equal\",\"version\":0,"
+                        + "\"vesion\":2}],\"then\":[{\"type\":\"put\",\"key\":\"t\",\"text\":\"1\"}]}");
+        assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().strip())
+                .isEqualTo("holdfast kv txn: version compare has a field \"vesion\" it does not take (it takes"
+                        + " type, key, order, version)");
+        clear();
+        assertThat(kv("get", "t")).as("nothing was written").isEqualTo(ExitCodes.CHECK_FAILED);
+    }
+
     @Test
     void aTimeToLiveOutOfRangeIsNamedAsItWasWritten() {
         assertThat(kv("put", "k", "v", "--ttl", "500ms")).isEqualTo(ExitCodes.USAGE);
