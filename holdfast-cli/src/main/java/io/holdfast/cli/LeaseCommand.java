@@ -165,6 +165,7 @@ final class LeaseCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws InterruptedException {
+            checkId(id);
             try {
                 cluster.submit("leases", new io.holdfast.model.Command.EndSession(id));
             } catch (SessionExpiredException e) {
@@ -243,14 +244,41 @@ final class LeaseCommand implements Callable<Integer> {
     }
 
     /**
+     * Why {@code id} cannot be a lease's, in the terms of what {@code lease grant} prints ({@value
+     * SessionIds#NEW_LENGTH} characters of {@code A-Z a-z 0-9 - _}) rather than the table's rule for
+     * every id it may hold (16 to 128 characters, older clusters' ids included), which said "16 to
+     * 128" to a user who had only ever seen 22.
+     */
+    /** A usage error unless {@code id} could be a lease's (the table's rule for every id it holds). */
+    static void checkId(String id) {
+        if (SessionIds.problem(id) != null) {
+            throw new CliFailure(ExitCodes.USAGE, "not a lease id: " + id + " (" + notALeaseId(id) + ")");
+        }
+    }
+
+    static String notALeaseId(String id) {
+        String alphabet = "A-Z a-z 0-9 - _";
+        for (int i = 0; i < id.length(); i++) {
+            char ch = id.charAt(i);
+            if (!(ch >= 'a' && ch <= 'z'
+                    || ch >= 'A' && ch <= 'Z'
+                    || ch >= '0' && ch <= '9'
+                    || ch == '-'
+                    || ch == '_')) {
+                return "'" + ch + "' at character " + (i + 1) + " is not one of " + alphabet;
+            }
+        }
+        return "`holdfast lease grant` prints " + SessionIds.NEW_LENGTH + " characters of " + alphabet + "; this has "
+                + id.length();
+    }
+
+    /**
      * The open session {@code id}, as the leader sees it, or empty: the page of sessions from just
      * before it, in id order (its id without the last character sorts before it), read on until an
      * id past it.
      */
     static Optional<SessionPage.Session> find(ServerCalls cluster, String id) throws InterruptedException {
-        if (SessionIds.problem(id) != null) {
-            throw new CliFailure(ExitCodes.USAGE, "not a lease id: " + id + " (" + SessionIds.problem(id) + ")");
-        }
+        checkId(id);
         String after = id.substring(0, id.length() - 1);
         while (true) {
             String from = after;

@@ -84,19 +84,21 @@ class LeaseCommandTest {
 
     @Test
     void aKeepAliveKeepsTheLeasePastItsTtlAndExits69OnceItIsGone() throws Exception {
-        String lease = ok("lease", "grant", "2s", "--backend", uri).lines().get(0);
+        // 5 s: the put and the keep-alive below must reach it before it expires, on a machine at CI's
+        // load too (with 2 s, the put found it gone while a CI build ran beside the test).
+        String lease = ok("lease", "grant", "5s", "--backend", uri).lines().get(0);
         ok("kv", "put", "svc/kept", "x", "--lease", lease, "--backend", uri);
         CliRun keep = new CliRun("lease", "keep-alive", lease, "--backend", uri);
         Awaitility.await()
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> !keep.lines().isEmpty());
-        assertThat(keep.lines().get(0)).isEqualTo("keeping lease " + lease + " (TTL 2s) alive; Ctrl-C stops");
+        assertThat(keep.lines().get(0)).isEqualTo("keeping lease " + lease + " (TTL 5s) alive; Ctrl-C stops");
 
         try (LockClient c = LockClient.open(uri)) {
             // more than two TTLs: only the heartbeats keep it
             Awaitility.await()
-                    .during(Duration.ofSeconds(5))
-                    .atMost(Duration.ofSeconds(10))
+                    .during(Duration.ofSeconds(11))
+                    .atMost(Duration.ofSeconds(16))
                     .untilAsserted(() -> assertThat(c.keys().get("svc/kept"))
                             .as("kept past its TTL")
                             .isPresent());
@@ -123,7 +125,15 @@ class LeaseCommandTest {
 
         CliRun show = new CliRun("lease", "show", "not/an/id", "--backend", uri);
         assertThat(show.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
-        assertThat(show.err.toString()).contains("not a lease id: not/an/id");
+        assertThat(show.err.toString().strip())
+                .isEqualTo("holdfast lease show: not a lease id: not/an/id ('/' at character 4 is not one of"
+                        + " A-Z a-z 0-9 - _)");
+
+        CliRun shortId = new CliRun("lease", "revoke", "abc", "--backend", uri);
+        assertThat(shortId.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
+        assertThat(shortId.err.toString().strip())
+                .isEqualTo("holdfast lease revoke: not a lease id: abc (`holdfast lease grant` prints 22 characters of"
+                        + " A-Z a-z 0-9 - _; this has 3)");
 
         CliRun none = new CliRun("lease", "show", "LeaseSession0000000001", "--backend", uri);
         assertThat(none.exitWithin(WAIT)).isEqualTo(ExitCodes.USAGE);
