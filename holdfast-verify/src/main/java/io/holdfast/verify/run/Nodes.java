@@ -1,13 +1,6 @@
-// Ceiling 440 lines, one idea: the run's node processes, from their start (their ports, URIs and clocks) to their end,
-// and what they say of themselves.
 package io.holdfast.verify.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.URL;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,10 +13,9 @@ import java.util.Set;
 /**
  * The server nodes of a run, each a {@link NodeMain} JVM: started, killed, paused and restarted by
  * id, with the same data directory across restarts. The leader is found through each node's
- * {@code /status} on its HTTP port (which the harness reaches directly, not through the proxies).
+ * {@code /status} on its HTTP port ({@link NodeReports}: what the nodes say of themselves).
  */
 final class Nodes implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int SNAPSHOT_EVERY = 400;
 
     /** One node's fixed layout. */
@@ -32,9 +24,6 @@ final class Nodes implements AutoCloseable {
     /** What a node said about itself. */
     record Status(String id, String role, String leader, long term, long appliedIndex, long commitIndex) {}
 
-    /** How long {@link #awaitLeader} gives a node to answer one look. */
-    private static final int LEADER_LOOK_MILLIS = 2000;
-
     private final Map<String, Spec> specs = new LinkedHashMap<>();
     private final Map<String, Child> running = new LinkedHashMap<>();
     /** The members of the cluster as the harness last learnt them from the leader; guarded by this. */
@@ -42,6 +31,8 @@ final class Nodes implements AutoCloseable {
 
     private final List<String> bugs;
     private final Duration electionTimeout;
+    /** What the nodes say of themselves over HTTP. */
+    private final NodeReports reports;
     /** The nodes' shiftable wall clocks, when the scenario jumps them; else null. */
     private WallClocks clocks;
 
@@ -59,6 +50,7 @@ final class Nodes implements AutoCloseable {
         }
         this.bugs = List.copyOf(bugs);
         this.electionTimeout = electionTimeout;
+        this.reports = new NodeReports(this, List.copyOf(specs.keySet()));
     }
 
     /** Starts every node from now on with a wall clock of its own in {@code clocks}. */
@@ -312,19 +304,7 @@ final class Nodes implements AutoCloseable {
 
     /** The node's own view, or empty if it does not answer (down, paused, starting). */
     Optional<Status> status(String id) {
-        return status(id, 500);
-    }
-
-    /** The node's own view, or empty if it does not answer within {@code readTimeoutMillis}. */
-    private Optional<Status> status(String id, int readTimeoutMillis) {
-        return getJson(id, "/status", readTimeoutMillis)
-                .map(n -> new Status(
-                        n.path("id").asText(),
-                        n.path("role").asText(),
-                        n.path("leader").isNull() ? null : n.path("leader").asText(),
-                        n.path("term").asLong(),
-                        n.path("appliedIndex").asLong(),
-                        n.path("commitIndex").asLong()));
+        return reports.status(id);
     }
 
     /** Asks a running node to take a snapshot now; its answer line. */
@@ -378,84 +358,17 @@ final class Nodes implements AutoCloseable {
 
     /** The node's {@code /digest}: "appliedIndex:crc", or empty if it does not answer. */
     Optional<String> digest(String id) {
-        return getJson(id, "/digest", 2000).map(n -> n.path("digest").asText());
-    }
-
-    /** GET a path of the node's HTTP port as JSON; empty if the node does not answer in time. */
-    private Optional<JsonNode> getJson(String id, String path, int readTimeoutMillis) {
-        try {
-            HttpURLConnection http = (HttpURLConnection)
-                    new URL("http://127.0.0.1:" + specs.get(id).httpPort() + path).openConnection();
-            http.setConnectTimeout(300);
-            http.setReadTimeout(readTimeoutMillis);
-            try (InputStream in = http.getInputStream()) {
-                return Optional.of(JSON.readTree(in));
-            } finally {
-                http.disconnect();
-            }
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return reports.digest(id);
     }
 
     /** The node that says it leads, with the highest term if several do (a stale one may still think so). */
     Optional<String> leader() {
-        return leader(500, new LinkedHashMap<>());
+        return reports.leader();
     }
 
-    /**
-     * {@link #leader()} with each status read allowed {@code readTimeoutMillis}; what each node
-     * said (or why it said nothing) goes into {@code seen}.
-     */
-    private Optional<String> leader(int readTimeoutMillis, Map<String, String> seen) {
-        Status best = null;
-        for (String id : specs.keySet()) {
-            if (!isUp(id) || isPaused(id)) {
-                seen.put(id, isUp(id) ? "paused" : "down");
-                continue;
-            }
-            Optional<Status> st = status(id, readTimeoutMillis);
-            seen.put(
-                    id,
-                    st.map(x -> x.role() + " term " + x.term() + (x.leader() == null ? "" : " leader " + x.leader())
-                                    + " applied " + x.appliedIndex() + "/" + x.commitIndex())
-                            .orElse("no answer in " + readTimeoutMillis + " ms"));
-            if (st.isPresent()
-                    && "leader".equals(st.get().role())
-                    && (best == null || st.get().term() > best.term())) {
-                best = st.get();
-            }
-        }
-        return best == null ? Optional.empty() : Optional.of(best.id());
-    }
-
-    /**
-     * Waits for a leader that serves ({@code /status} says "leader", not "leader-not-ready"). A
-     * node is given 2 s to answer each look: on a machine at a load of ten times its cores (CI's
-     * planted bugs and soak side by side) a 500 ms read timed out where the node was merely slow.
-     *
-     * @throws IOException if none appears in time, naming what each node said at the last look
-     */
+    /** Waits for a leader that serves: {@link NodeReports#awaitLeader}. */
     String awaitLeader(Duration timeout) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, String> seen = new LinkedHashMap<>();
-        while (System.nanoTime() < deadline) {
-            seen.clear();
-            Optional<String> l = leader(LEADER_LOOK_MILLIS, seen);
-            if (l.isPresent()) {
-                return l.get();
-            }
-            Thread.sleep(100);
-        }
-        throw new IOException("no leader within " + Durations.format(timeout) + " (last seen: " + describe(seen) + ")");
-    }
-
-    /** "n1 follower term 2 leader n3 …; n2 no answer in 2000 ms". */
-    static String describe(Map<String, String> seen) {
-        StringBuilder b = new StringBuilder();
-        seen.forEach((id, what) ->
-                b.append(b.length() == 0 ? "" : "; ").append(id).append(' ').append(what));
-        return b.length() == 0 ? "no node" : b.toString();
+        return reports.awaitLeader(timeout);
     }
 
     /**
