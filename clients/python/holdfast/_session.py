@@ -144,7 +144,7 @@ class Heartbeat(Worker):
             except HoldfastError as e:  # Unavailable at the deadline, or Closed
                 if self._stop.is_set():
                     return
-                log.warning("holdfast: session lost, %s: %s", self._silence(), e)
+                # Not logged here: the session logs the loss, with this cause, as it tells its listeners.
                 self._on_expired("%s (%s)" % (self._silence(), e))
                 return
             if a.ok:

@@ -88,6 +88,19 @@ class RenewTest(FakeClusterCase):
             self.assertEqual((e.token, e.session_id), (lease.fencing_token, c.session_id))
         other.close()
 
+    def test_a_session_lost_to_silence_is_logged_once(self):
+        # The heartbeat logged the loss, and the session logged it again as it told the listeners.
+        c = self.new_client(ttl=1.0, request_timeout=0.3, renew_sessions=False)
+        heard = c.on_session(Heard())
+        with self.assertLogs("holdfast", "WARNING") as logs:
+            self.cluster.down.add("n1")
+            self.assertEqual(heard.next()[0], "lost")
+            time.sleep(0.3)
+        said = [r.getMessage() for r in logs.records if " lost" in r.getMessage()]
+        self.assertEqual(len(said), 1, said)
+        self.assertIn("no heartbeat acknowledged for 1s", said[0])
+        self.cluster.down.discard("n1")
+
     def test_a_session_opened_late_in_a_try_is_not_lost_at_once(self):
         # A try to open the next session goes round the members until one answers: its
         # heartbeats count from the sending of the open that was answered, not from the try's
