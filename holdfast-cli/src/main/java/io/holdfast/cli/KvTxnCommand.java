@@ -193,7 +193,18 @@ final class KvTxnCommand extends KvCommand.KvBase {
             String type = text(o, "type", where);
             switch (type) {
                 case "put" ->
-                    only(o, where, "type", "key", "value", "text", "expectedVersion", "attach", "detach", "ttlMillis");
+                    only(
+                            o,
+                            where,
+                            "type",
+                            "key",
+                            "value",
+                            "text",
+                            "expectedVersion",
+                            "attach",
+                            "detach",
+                            "ttlMillis",
+                            "lease");
                 case "delete" -> only(o, where, "type", "key", "expectedVersion");
                 case "add" -> only(o, where, "type", "key", "delta");
                 case "get" -> only(o, where, "type", "key");
@@ -211,6 +222,20 @@ final class KvTxnCommand extends KvCommand.KvBase {
                                     throw bad(where + ": attach and detach together");
                                 }
                                 options = options.detach();
+                            }
+                            if (o.hasNonNull("lease")) {
+                                // The protocol's rule (HttpTxnBodies): a lease attaches, so not with these.
+                                if (o.path("detach").asBoolean(false)
+                                        || o.path("ttlMillis").asLong(0) != 0) {
+                                    throw bad(where + ": lease cannot be given with detach or ttlMillis (a key on a"
+                                            + " lease lives as long as the lease)");
+                                }
+                                String lease = text(o, "lease", where);
+                                if (io.holdfast.model.SessionIds.problem(lease) != null) {
+                                    throw bad(where + ": not a lease id: " + lease + " ("
+                                            + LeaseCommand.notALeaseId(lease) + ")");
+                                }
+                                options = options.lease(lease);
                             }
                             yield Txn.put(key, value(o, where), options);
                         }

@@ -438,7 +438,7 @@ class KvCommandTest {
         assertThat(kv("txn", txn.toString())).isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString().strip())
                 .isEqualTo("holdfast kv txn: then op 1 has a field \"expectedVerison\" it does not take (it takes"
-                        + " type, key, value, text, expectedVersion, attach, detach, ttlMillis)");
+                        + " type, key, value, text, expectedVersion, attach, detach, ttlMillis, lease)");
         clear();
         Files.writeString(
                 txn,

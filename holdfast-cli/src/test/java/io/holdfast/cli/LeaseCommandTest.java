@@ -52,7 +52,13 @@ class LeaseCommandTest {
     void keysOfSeveralCommandsShareALeaseAndGoWhenItIsRevoked() throws Exception {
         String lease = ok("lease", "grant", "30s", "--backend", uri).lines().get(0);
         ok("kv", "put", "svc/web/i-1", "10.0.0.7", "--lease", lease, "--backend", uri);
-        ok("kv", "put", "svc/web/i-2", "10.0.0.8", "--lease", lease, "--backend", uri);
+        // a transaction's put on the lease, as the protocol writes it (kv txn ignored "lease" before)
+        java.nio.file.Path txn = java.nio.file.Files.createTempFile("lease-txn", ".json");
+        java.nio.file.Files.writeString(
+                txn,
+                "{\"then\":[{\"type\":\"put\",\"key\":\"svc/web/i-2\",\"text\":\"10.0.0.8\",\"lease\":\"" + lease
+                        + "\"}]}");
+        ok("kv", "txn", txn.toString(), "--backend", uri);
         ok("kv", "put", "svc/other", "x", "--backend", uri);
 
         List<String> shown = ok("lease", "show", lease, "--backend", uri).lines();
@@ -60,6 +66,7 @@ class LeaseCommandTest {
                 .startsWith("lease " + lease + " TTL 30s, left ")
                 .endsWith(", 2 keys attached");
         assertThat(shown.subList(1, shown.size())).containsExactly("svc/web/i-1", "svc/web/i-2");
+        java.nio.file.Files.delete(txn);
 
         assertThat(ok("lease", "revoke", lease, "--backend", uri).lines())
                 .containsExactly("Revoked lease " + lease + ": its keys are deleted.");
