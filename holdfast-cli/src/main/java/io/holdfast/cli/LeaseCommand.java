@@ -243,12 +243,6 @@ final class LeaseCommand implements Callable<Integer> {
         ServerCalls cluster;
     }
 
-    /**
-     * Why {@code id} cannot be a lease's, in the terms of what {@code lease grant} prints ({@value
-     * SessionIds#NEW_LENGTH} characters of {@code A-Z a-z 0-9 - _}) rather than the table's rule for
-     * every id it may hold (16 to 128 characters, older clusters' ids included), which said "16 to
-     * 128" to a user who had only ever seen 22.
-     */
     /** A usage error unless {@code id} could be a lease's (the table's rule for every id it holds). */
     static void checkId(String id) {
         if (SessionIds.problem(id) != null) {
@@ -256,6 +250,12 @@ final class LeaseCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Why {@code id} cannot be a lease's, in the terms of what {@code lease grant} prints ({@value
+     * SessionIds#NEW_LENGTH} characters of {@code A-Z a-z 0-9 - _}) rather than the table's rule for
+     * every id it may hold (16 to 128 characters, older clusters' ids included), which said "16 to
+     * 128" to a user who had only ever seen 22.
+     */
     static String notALeaseId(String id) {
         String alphabet = "A-Z a-z 0-9 - _";
         for (int i = 0; i < id.length(); i++) {
