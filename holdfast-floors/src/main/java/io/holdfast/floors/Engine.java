@@ -7,11 +7,14 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One consensus engine under measurement: one or three members started in this JVM, an echo state machine, and
  * writes submitted to the leader in this process, the way Holdfast's server submits them (no network between the
- * caller and the leader; members talk over loopback as the engine does in production).
+ * caller and the leader; members talk over loopback as the engine does in production). One row, {@code ratis-table},
+ * runs Holdfast's own state machine instead of the echo and logs W1's commands in place of the given bytes (see
+ * {@code RatisEngine}).
  *
  * <p>Contract: {@link #start} returns only once a leader accepts writes; a write's future completes only once its
  * entry is durable (fsync before acknowledging, when {@code fsync} is on) on a majority and applied by the leader's
- * state machine, with the state machine's answer, which is the entry's own bytes. An engine does not batch writes
+ * state machine, with the state machine's answer, which is the entry's own bytes ({@code ratis-table} checks the
+ * table's answer itself and completes with the entry given). An engine does not batch writes
  * on the caller's side or answer before the commit: the floor must be what a lock service built on the engine could
  * reach, not less. What it does not promise: fairness between threads, or how the engine's internal batching groups
  * concurrent writes.

@@ -52,6 +52,7 @@ final class Engines {
 
     static {
         add(new Kind("ratis-grpc", HERE, "io.holdfast.floors.RatisEngine", List.of()));
+        add(new Kind("ratis-table", HERE, "io.holdfast.floors.RatisEngine", List.of()));
         add(new Kind("ratis-netty", HERE, "io.holdfast.floors.RatisEngine", List.of()));
         add(new Kind("zookeeper", HERE, "io.holdfast.floors.ZooKeeperEngine", List.of()));
         // Netty, RocksDB and JNA load native code: JDK 22+ warns without the option; JDK 17 accepts it.

@@ -2,6 +2,7 @@ package io.holdfast.floors;
 
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.raft.LockStateMachine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +35,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 /**
  * Apache Ratis with the settings every Holdfast node runs with ({@link HoldfastServer#raftProperties}), members
  * talking gRPC (Holdfast's transport) or Netty; requests enter the leader's division in this process.
+ *
+ * <p>{@code ratis-grpc} and {@code ratis-netty} run the {@link EchoMachine}: the engine's floor. {@code ratis-table}
+ * runs Holdfast's own state machine ({@link LockStateMachine}: the command and entry codecs, the admission check
+ * before logging, the lock table) over gRPC with bench-peers' W1 entries ({@link TableWrites}) in place of the
+ * given bytes: the floor of a Holdfast node without its request path (client transport, batching, sessions'
+ * heartbeats, events, watches). The two read apart what the engine costs and what the table adds; the server's
+ * W1 in the same hour gives the rest.
  */
 final class RatisEngine implements Engine {
     static final RaftGroupId GROUP = RaftGroupId.valueOf(UUID.fromString("6b1e5c2a-0000-4000-8000-00000000f100"));
@@ -50,6 +58,9 @@ final class RatisEngine implements Engine {
     }
 
     private final boolean netty;
+    /** W1's entries and the check of their answers, for {@code ratis-table}; null for the echo floors. */
+    private final TableWrites table;
+
     private final List<RaftServer> servers = new ArrayList<>();
     private final ClientId client = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
@@ -59,14 +70,15 @@ final class RatisEngine implements Engine {
     private long appliedAtStart;
     private boolean durable;
 
-    /** {@code ratis-grpc} (Holdfast's transport) or {@code ratis-netty}. */
+    /** {@code ratis-grpc} (Holdfast's transport), {@code ratis-netty}, or {@code ratis-table} (gRPC). */
     RatisEngine(String name) {
         this.netty = name.equals("ratis-netty");
+        this.table = name.equals("ratis-table") ? new TableWrites() : null;
     }
 
     @Override
     public String name() {
-        return netty ? "ratis-netty" : "ratis-grpc";
+        return netty ? "ratis-netty" : table != null ? "ratis-table" : "ratis-grpc";
     }
 
     @Override
@@ -104,7 +116,7 @@ final class RatisEngine implements Engine {
             RaftServer server = RaftServer.newBuilder()
                     .setServerId(RaftPeerId.valueOf(id))
                     .setGroup(group)
-                    .setStateMachine(new EchoMachine())
+                    .setStateMachine(table != null ? new LockStateMachine() : new EchoMachine())
                     .setProperties(properties)
                     .setOption(RaftStorage.StartupOption.RECOVER)
                     .build();
@@ -131,8 +143,23 @@ final class RatisEngine implements Engine {
         throw new IllegalStateException("Ratis: no leader after 30 s");
     }
 
+    /**
+     * The echo floors log {@code entry} and complete with the answer (the entry again); {@code ratis-table} logs the
+     * calling thread's next W1 entry instead, checks the table's answer, and completes with {@code entry}.
+     */
     @Override
     public CompletableFuture<byte[]> write(byte[] entry) {
+        if (table != null) {
+            TableWrites.Write w = table.next();
+            return submit(w.entry()).thenApply(answer -> {
+                w.check(answer);
+                return entry;
+            });
+        }
+        return submit(entry);
+    }
+
+    private CompletableFuture<byte[]> submit(byte[] entry) {
         RaftClientRequest request = RaftClientRequest.newBuilder()
                 .setClientId(client)
                 .setServerId(leader.getId())

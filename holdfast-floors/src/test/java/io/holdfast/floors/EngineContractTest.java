@@ -3,8 +3,13 @@ package io.holdfast.floors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.holdfast.ErrorCode;
+import io.holdfast.core.ReplyCodec;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -18,7 +23,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class EngineContractTest {
     @ParameterizedTest(name = "{0}, {1} member(s)")
-    @CsvSource({"ratis-grpc, 1", "ratis-grpc, 3", "ratis-netty, 3", "zookeeper, 1", "zookeeper, 3"})
+    @CsvSource({
+        "ratis-grpc, 1",
+        "ratis-grpc, 3",
+        "ratis-table, 1",
+        "ratis-table, 3",
+        "ratis-netty, 3",
+        "zookeeper, 1",
+        "zookeeper, 3"
+    })
     void everyWriteCountedWasAppliedAndDurable(String name, int nodes, @TempDir Path dir) throws Exception {
         try (Engine engine = Engines.kind(name).create()) {
             engine.start(nodes, dir, true, Map.of());
@@ -26,6 +39,33 @@ class EngineContractTest {
             Floor.Result r = Floor.measureAndCheck(engine, 2, new byte[64], Duration.ofMillis(400));
             assertThat(r.cpuByGroup()).containsKey("submitting threads");
         }
+    }
+
+    @Test
+    void theTableFloorCountsOnlyWhatTheTableServed() throws Exception {
+        TableWrites writes = new TableWrites();
+        TableWrites.Write open = writes.next();
+        open.check(answer(List.of(new Reply.Ok(0))));
+        TableWrites.Write acquire = writes.next();
+        assertThat(acquire.command()).isInstanceOf(Command.Acquire.class);
+        assertThatThrownBy(() ->
+                        acquire.check(answer(List.of(Reply.Failed.of(ErrorCode.TIMEOUT, "held by another session")))))
+                .hasMessageStartingWith("the table answered Failed[code=TIMEOUT")
+                .hasMessageEndingWith("to Acquire of " + ((Command.Acquire) acquire.command()).name());
+        acquire.check(answer(List.of(new Reply.Granted(7))));
+        assertThat(((Command.Release) writes.next().command()).token()).isEqualTo(7);
+    }
+
+    /** An entry's answer as the state machine frames it: a count, then each reply. */
+    private static byte[] answer(List<Reply> replies) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            out.writeInt(replies.size());
+            for (Reply r : replies) {
+                ReplyCodec.write(r, out);
+            }
+        }
+        return bytes.toByteArray();
     }
 
     @Test
