@@ -105,7 +105,8 @@ final class NodeReports {
     /**
      * Waits for a leader that serves ({@code /status} says "leader", not "leader-not-ready"). A
      * node is given 2 s to answer each look: on a machine at a load of ten times its cores (CI's
-     * planted bugs and soak side by side) a 500 ms read timed out where the node was merely slow.
+     * planted bugs and soak side by side) a 500 ms read may time out where the node is merely slow
+     * (suspected in one soak round that found no leader, never shown).
      *
      * @throws IOException if none appears in time, naming what each node said at the last look
      */
