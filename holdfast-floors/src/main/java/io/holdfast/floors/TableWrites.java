@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answer to it (on any thread) and throws when the table refused it (an acquire not granted, a release not done), so
  * a floor counts only writes the table served as the server would. Each thread must wait for one write's check
  * before its next write (a closed loop, as {@link Floor} runs): that is what lets the acquire's token reach its
- * release. The session's first entry
- * (opening it) is counted like any other write: one in a measured window of thousands.
+ * release. The session's first entry (opening it) is counted like any other write: one in a measured window of
+ * thousands.
  */
 final class TableWrites {
     /** The longest TTL the table takes (10 minutes): a floor's run (cold, primed, measured) is shorter. */

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.core.ReplyCodec;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
+import io.holdfast.server.raft.EntryCodec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -42,30 +42,18 @@ class EngineContractTest {
     }
 
     @Test
-    void theTableFloorCountsOnlyWhatTheTableServed() throws Exception {
+    void theTableFloorCountsOnlyWhatTheTableServed() {
         TableWrites writes = new TableWrites();
         TableWrites.Write open = writes.next();
-        open.check(answer(List.of(new Reply.Ok(0))));
+        open.check(EntryCodec.encodeReplies(List.of(new Reply.Ok(0))));
         TableWrites.Write acquire = writes.next();
         assertThat(acquire.command()).isInstanceOf(Command.Acquire.class);
-        assertThatThrownBy(() ->
-                        acquire.check(answer(List.of(Reply.Failed.of(ErrorCode.TIMEOUT, "held by another session")))))
+        assertThatThrownBy(() -> acquire.check(EntryCodec.encodeReplies(
+                        List.of(Reply.Failed.of(ErrorCode.TIMEOUT, "held by another session")))))
                 .hasMessageStartingWith("the table answered Failed[code=TIMEOUT")
                 .hasMessageEndingWith("to Acquire of " + ((Command.Acquire) acquire.command()).name());
-        acquire.check(answer(List.of(new Reply.Granted(7))));
+        acquire.check(EntryCodec.encodeReplies(List.of(new Reply.Granted(7))));
         assertThat(((Command.Release) writes.next().command()).token()).isEqualTo(7);
-    }
-
-    /** An entry's answer as the state machine frames it: a count, then each reply. */
-    private static byte[] answer(List<Reply> replies) throws java.io.IOException {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
-            out.writeInt(replies.size());
-            for (Reply r : replies) {
-                ReplyCodec.write(r, out);
-            }
-        }
-        return bytes.toByteArray();
     }
 
     @Test

@@ -155,7 +155,8 @@ public final class EntryCodec {
         return out;
     }
 
-    static byte[] encodeReplies(List<Reply> replies) {
+    /** An entry's answer: one reply per command, in the entry's order (what {@link #decodeReplies} reads). */
+    public static byte[] encodeReplies(List<Reply> replies) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 + replies.size() * 16);
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(replies.size());
