@@ -1,6 +1,6 @@
 package io.holdfast.testkit;
 
-import java.nio.file.Path;
+import io.holdfast.ports.PortRanges;
 
 /**
  * Free TCP ports for servers that a test starts on this machine and must name before they bind
@@ -12,16 +12,17 @@ import java.nio.file.Path;
  * outgoing connection. The ports here lie below that range, checked free by binding them: only a
  * test that names ports can take one, and within one JVM none is handed out twice.
  *
- * <p>Each test JVM draws from ranges of its own: it claims a range of 200
- * ports for its life through a file lock under {@code <java.io.tmpdir>/holdfast-test-ports/}, and
+ * <p>Each test JVM draws from ranges of its own ({@link PortRanges}): it claims a range of 200
+ * ports for its life through a file lock under {@code <java.io.tmpdir>/holdfast-ports/}, and
  * another when it has used that one up, so that test JVMs running at the same time (forked test
  * JVMs, modules built in parallel) never draw the same port, even before either has bound it. Each
  * port handed out is also locked there for the JVM's life, so that a port {@linkplain #take taken}
- * outside the JVM's ranges is refused to the others as well.
+ * outside the JVM's ranges is refused to the others as well, and to the verifier's runs, which
+ * lock their ports in the same directory ({@link io.holdfast.ports.PortLease}): a test's node that
+ * is stopped for a while keeps its ports.
  */
 public final class FreePorts {
-    private static final PortRanges PORTS =
-            new PortRanges(Path.of(System.getProperty("java.io.tmpdir"), "holdfast-test-ports"));
+    private static final PortRanges PORTS = new PortRanges();
 
     private FreePorts() {}
 

@@ -2,6 +2,7 @@ package io.holdfast.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.ports.PortRanges;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -193,7 +193,8 @@ class OutageTest {
                 List<String> missing = new ArrayList<>(clients);
                 missing.removeAll(seen.keySet());
                 throw new AssertionError(
-                        missing + ": the registration is not back under a new session of its registrant within " + SLOW,
+                        missing + ": the registration is not back under a new session of its registrant within " + SLOW
+                                + " (read at n" + (leader + 1) + "; the nodes: " + cluster.describe() + ")",
                         e);
             }
 

@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import io.holdfast.ports.PortLease;
 import io.holdfast.verify.check.AvailabilityChecker;
 import io.holdfast.verify.check.CheckResult;
 import io.holdfast.verify.check.Checkers;

@@ -1,4 +1,4 @@
-package io.holdfast.verify.run;
+package io.holdfast.ports;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
